@@ -1,0 +1,273 @@
+import type { CacheBackend } from '../types.js';
+import type { Finding } from '../../spec/findings.js';
+import { CODES, type Code } from '../../spec/codes.js';
+import type { ResolvedCache, ResolvedFleet, ResolvedRunner, RunnerCacheRef } from '../../model/types.js';
+import type { TerraformResources } from '../../emit/artifacts.js';
+import { tfName } from '../../emit/artifacts.js';
+import type { EmittedFleet } from '../../emit/types.js';
+import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
+import { compilePolicy, evaluatePolicies, type CompiledPolicy } from '../../verify/iam/evaluator.js';
+import { awsFacts, resolveValue, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
+import { s3CacheSchema, type S3CacheSpec } from './schema.js';
+
+function specOf(cache: ResolvedCache): S3CacheSpec {
+  return cache.spec as unknown as S3CacheSpec;
+}
+
+function regionOf(fleet: { aws?: { region: string } | undefined }, spec: S3CacheSpec): string {
+  return spec.region ?? fleet.aws?.region ?? 'us-east-1';
+}
+
+export function bucketArn(partition: string, bucket: string): string {
+  return `arn:${partition}:s3:::${bucket}`;
+}
+
+function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: CODES[code].severity, path, message, ...extra };
+}
+
+const key = (cache: ResolvedCache) => tfName('cache', cache.name);
+
+/** The TLS-only bucket policy: what is proven is exactly this document. */
+function bucketPolicy(partition: string, bucket: string): PolicyDocument {
+  const arn = bucketArn(partition, bucket);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'DenyInsecureTransport',
+        Effect: 'Deny',
+        Principal: '*',
+        Action: 's3:*',
+        Resource: [arn, `${arn}/*`],
+        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+      },
+    ],
+  };
+}
+
+export const s3Cache: CacheBackend = {
+  type: 's3',
+  cloud: 'aws',
+  title: 'Amazon S3',
+  schema: s3CacheSchema,
+
+  checkSpec(fleet, raw, cachePath) {
+    const spec = raw as unknown as S3CacheSpec;
+    const out: Finding[] = [];
+    if (!fleet.aws) {
+      out.push({ code: 'RF004', severity: 'error', path: 'aws', message: `an S3 cache needs the aws section (${cachePath} is type s3)`, fix: 'add aws: { accountId: "<12 digits>", region: <region> }' });
+    }
+    if (spec.encryption.type === 'kms' && spec.encryption.kmsKeyArn === undefined) {
+      out.push({ code: 'RF004', severity: 'error', path: `${cachePath}.encryption.kmsKeyArn`, message: 'encryption type kms needs the key ARN', fix: 'add kmsKeyArn: arn:aws:kms:<region>:<account>:key/<uuid>, or use type: s3' });
+    }
+    if (spec.encryption.type !== 'kms' && spec.encryption.kmsKeyArn !== undefined) {
+      out.push({ code: 'RF010', severity: 'error', path: `${cachePath}.encryption.kmsKeyArn`, message: `kmsKeyArn is only used with type kms`, received: spec.encryption.kmsKeyArn, fix: 'set type: kms, or remove kmsKeyArn' });
+    }
+    return out;
+  },
+
+  managerStatements(fleet, cache, ref) {
+    const spec = specOf(cache);
+    const partition = fleet.aws?.partition ?? 'aws';
+    const arn = bucketArn(partition, spec.bucket);
+    const statements: Statement[] = [
+      { Sid: 'CacheObjects', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: `${arn}/${ref.path}/*` },
+      { Sid: 'CacheList', Effect: 'Allow', Action: 's3:ListBucket', Resource: arn, Condition: { StringLike: { 's3:prefix': [`${ref.path}/*`, ref.path] } } },
+    ];
+    if (spec.encryption.type === 'kms' && spec.encryption.kmsKeyArn) {
+      statements.push({ Sid: 'CacheKey', Effect: 'Allow', Action: ['kms:Decrypt', 'kms:GenerateDataKey'], Resource: spec.encryption.kmsKeyArn });
+    }
+    return statements;
+  },
+
+  emitTerraformAws(fleet, cache) {
+    const spec = specOf(cache);
+    if (!spec.create) return {};
+    const k = key(cache);
+    const partition = fleet.aws?.partition ?? 'aws';
+    const bucketRef = `\${aws_s3_bucket.${k}.id}`;
+    const region = regionOf(fleet, spec);
+    const provider = region !== fleet.aws?.region ? { provider: `aws.${tfName(region)}` } : {};
+    const out: TerraformResources = {
+      aws_s3_bucket: { [k]: { ...provider, bucket: spec.bucket, force_destroy: false } },
+      aws_s3_bucket_public_access_block: {
+        [k]: { ...provider, bucket: bucketRef, block_public_acls: true, block_public_policy: true, ignore_public_acls: true, restrict_public_buckets: true },
+      },
+      aws_s3_bucket_ownership_controls: { [k]: { ...provider, bucket: bucketRef, rule: { object_ownership: 'BucketOwnerEnforced' } } },
+    };
+    if (spec.encryption.type !== 'none') {
+      const byDefault: Record<string, unknown> =
+        spec.encryption.type === 'kms' ? { sse_algorithm: 'aws:kms', kms_master_key_id: spec.encryption.kmsKeyArn } : { sse_algorithm: 'AES256' };
+      out.aws_s3_bucket_server_side_encryption_configuration = {
+        [k]: { ...provider, bucket: bucketRef, rule: { apply_server_side_encryption_by_default: byDefault, bucket_key_enabled: spec.encryption.type === 'kms' } },
+      };
+    }
+    if (spec.expireAfterDays > 0) {
+      out.aws_s3_bucket_lifecycle_configuration = {
+        [k]: {
+          ...provider,
+          bucket: bucketRef,
+          rule: [
+            {
+              id: 'expire-cache',
+              status: 'Enabled',
+              filter: { prefix: '' },
+              expiration: { days: spec.expireAfterDays },
+              abort_incomplete_multipart_upload: { days_after_initiation: 1 },
+            },
+          ],
+        },
+      };
+    }
+    if (spec.tlsOnly) {
+      out.aws_s3_bucket_policy = {
+        [k]: {
+          ...provider,
+          bucket: bucketRef,
+          policy: JSON.stringify(bucketPolicy(partition, spec.bucket)),
+          depends_on: [`aws_s3_bucket_public_access_block.${k}`],
+        },
+      };
+    }
+    return out;
+  },
+
+  toml(fleet, cache, ref) {
+    const spec = specOf(cache);
+    const s3: Record<string, unknown> = {
+      BucketName: spec.bucket,
+      BucketLocation: regionOf(fleet, spec),
+      AuthenticationType: 'iam',
+    };
+    if (spec.encryption.type === 's3') s3.ServerSideEncryption = 'S3';
+    if (spec.encryption.type === 'kms') {
+      s3.ServerSideEncryption = 'KMS';
+      s3.ServerSideEncryptionKeyID = spec.encryption.kmsKeyArn;
+    }
+    return { Type: 's3', Path: ref.path, Shared: ref.shared, s3 };
+  },
+
+  verifyCache(docs, fleet, cache, cachePath) {
+    const spec = specOf(cache);
+    const facts = awsFacts(docs);
+    if (!spec.create) {
+      return [finding('RF208', cachePath, `bucket ${spec.bucket} is not created by this fleet; encryption, TLS-only access, public access and expiry are yours to keep`, { fix: 'set create: true to let runner-fleet own and verify the bucket' })];
+    }
+    if (!facts) return [];
+    const root = facts.root;
+    const out: Finding[] = [];
+    const buckets = bucketResources(root, spec.bucket);
+    const pab = buckets('aws_s3_bucket_public_access_block');
+    const flags = ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'];
+    if (pab.length === 0 || !flags.every((f) => pab.some((b) => b[f] === true))) {
+      out.push(finding('RF207', cachePath, CODES.RF207.title, { fix: 'runner-fleet emits a public access block for every bucket it creates; regenerate' }));
+    }
+    const sse = buckets('aws_s3_bucket_server_side_encryption_configuration');
+    const algos = sse.map((b) => (b.rule as { apply_server_side_encryption_by_default?: { sse_algorithm?: string } } | undefined)?.apply_server_side_encryption_by_default?.sse_algorithm);
+    if (!algos.some((a) => a === 'AES256' || a === 'aws:kms' || a === 'aws:kms:dsse')) {
+      out.push(finding('RF204', `${cachePath}.encryption`, `bucket ${spec.bucket} has no default server-side encryption`, { received: spec.encryption.type, allowed: 's3, kms', fix: 'set encryption: { type: s3 } (or kms with a key ARN)' }));
+    }
+    const lifecycle = buckets('aws_s3_bucket_lifecycle_configuration');
+    const expires = lifecycle.some((b) => asList(b.rule).some((r) => r.status === 'Enabled' && typeof (r.expiration as { days?: unknown } | undefined)?.days === 'number'));
+    if (!expires) {
+      out.push(finding('RF206', `${cachePath}.expireAfterDays`, `objects in ${spec.bucket} never expire, so old caches (and whatever leaked into them) stay forever`, { received: String(spec.expireAfterDays), allowed: '1 to 3650', fix: 'set expireAfterDays: 14 (or another number of days)' }));
+    }
+    // TLS-only: prove with the evaluator that a plain-HTTP request is denied by the bucket policy.
+    const policy = bucketPolicyOf(root, spec.bucket);
+    const partition = fleet.aws?.partition ?? 'aws';
+    const anyone = roleArn(partition, fleet.aws?.accountId ?? '000000000000', '/', 'any-principal');
+    const req: Request = { principal: { type: 'AWS', id: anyone }, action: 's3:GetObject', resource: `${bucketArn(partition, spec.bucket)}/any/object`, context: { 'aws:SecureTransport': 'false' } };
+    if (!policy || evaluatePolicies({ resource: [policy] }, req) !== 'explicit-deny') {
+      out.push(finding('RF205', `${cachePath}.tlsOnly`, `bucket ${spec.bucket} accepts requests over plain HTTP: nothing denies aws:SecureTransport = false`, { received: String(spec.tlsOnly), allowed: 'true', fix: 'set tlsOnly: true' }));
+    }
+    return out;
+  },
+
+  verifyRunner(docs, fleet, cache, runner, runnerPath) {
+    return proveRunnerCache(docs, fleet, cache, runner, runnerPath);
+  },
+};
+
+function asList(v: unknown): Record<string, unknown>[] {
+  if (Array.isArray(v)) return v as Record<string, unknown>[];
+  return v && typeof v === 'object' ? [v as Record<string, unknown>] : [];
+}
+
+function bucketResources(root: import('../../emit/artifacts.js').TerraformRoot, bucket: string) {
+  return (type: string): Record<string, unknown>[] =>
+    Object.values(root.resource[type] ?? {}).filter((b) => resolveValue(root, b.bucket) === bucket);
+}
+
+function bucketPolicyOf(root: import('../../emit/artifacts.js').TerraformRoot, bucket: string): CompiledPolicy | undefined {
+  const body = bucketResources(root, bucket)('aws_s3_bucket_policy')[0];
+  return body ? compilePolicy(JSON.parse(String(body.policy)) as PolicyDocument) : undefined;
+}
+
+/** Probes: object keys and list prefixes that must (or must not) be reachable. */
+function proveRunnerCache(docs: EmittedFleet, fleet: ResolvedFleet, cache: ResolvedCache, runner: ResolvedRunner, runnerPath: string): Finding[] {
+  const facts = awsFacts(docs);
+  const ref = runner.cache;
+  if (!facts || !ref) return [];
+  const spec = specOf(cache);
+  const partition = fleet.aws?.partition ?? 'aws';
+  const arn = bucketArn(partition, spec.bucket);
+  const policy = spec.create ? bucketPolicyOf(facts.root, spec.bucket) : undefined;
+  const out: Finding[] = [];
+  const identities = fleet.identities;
+  const manager = facts.roles.get(identities.find((i) => i.key === runner.managerIdentity)?.roleName ?? '');
+  const jobs = facts.roles.get(identities.find((i) => i.key === runner.jobIdentity)?.roleName ?? '');
+  const cachePath = `${runnerPath}.cache`;
+
+  const decide = (role: RoleFacts, action: string, resource: string, context: Record<string, string> = {}) =>
+    evaluatePolicies(
+      { identity: role.policiesCompiled, resource: policy ? [policy] : [] },
+      { principal: { type: 'AWS', id: roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name) }, action, resource, context: { 'aws:SecureTransport': 'true', ...context } },
+    );
+
+  if (!manager) {
+    out.push(finding('RF201', cachePath, `the manager role of runner ${runner.name} is missing from terraform/aws/main.tf.json`, { fix: 'regenerate; this is a bug if it persists' }));
+  } else {
+    const must: [string, string, Record<string, string>?][] = [
+      ['s3:GetObject', `${arn}/${ref.path}/project/1/probe`],
+      ['s3:PutObject', `${arn}/${ref.path}/project/1/probe`],
+      ['s3:ListBucket', arn, { 's3:prefix': `${ref.path}/project/1/probe` }],
+    ];
+    const missing = must.filter(([a, r, c]) => decide(manager, a, r, c) !== 'allow').map(([a, r]) => `${a} on ${r}`);
+    if (missing.length > 0) {
+      out.push(finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}`, { fix: 'the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix' }));
+    }
+    const others = new Set<string>([`${ref.path}-other`, 'other-prefix', '']);
+    for (const r of fleet.runners) if (r.cache && r.cache.cache === ref.cache && r.cache.path !== ref.path) others.add(r.cache.path);
+    const leaks: string[] = [];
+    for (const other of [...others].sort()) {
+      const objectKey = other === '' ? 'probe' : `${other}/probe`;
+      for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) {
+        if (decide(manager, action, `${arn}/${objectKey}`) === 'allow') leaks.push(`${action} on ${objectKey}`);
+      }
+      if (decide(manager, 's3:ListBucket', arn, { 's3:prefix': other }) === 'allow') leaks.push(`s3:ListBucket of prefix "${other}"`);
+    }
+    for (const action of ['s3:DeleteBucket', 's3:PutBucketPolicy', 's3:PutLifecycleConfiguration']) {
+      if (decide(manager, action, arn) === 'allow') leaks.push(`${action} on the bucket`);
+    }
+    if (leaks.length > 0) {
+      out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix: 'grant the manager only its own prefix' }));
+    }
+  }
+  if (jobs) {
+    const reach = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].filter((a) => decide(jobs, a, `${arn}/${ref.path}/project/1/probe`) === 'allow');
+    if (decide(jobs, 's3:ListBucket', arn, { 's3:prefix': ref.path }) === 'allow') reach.push('s3:ListBucket');
+    if (reach.length > 0) {
+      const granted = runner.spec.jobs.permissions.aws.some((s) => s.resources.some((r) => r.startsWith(arn)));
+      const f = finding('RF203', `${runnerPath}.jobs.permissions.aws`, `job role ${jobs.name} can ${reach.join(', ')} in cache bucket ${spec.bucket}; jobs only need the presigned URLs the manager gives them`, { fix: `remove the grant on ${arn} from the job permissions` });
+      if (granted) {
+        f.severity = 'warning';
+        f.acceptedBecause = 'the spec grants the job role this bucket explicitly';
+      }
+      out.push(f);
+    }
+  }
+  return out;
+}
+
+export type { RunnerCacheRef };

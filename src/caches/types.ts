@@ -1,0 +1,25 @@
+import type { z } from 'zod';
+import type { Finding } from '../spec/findings.js';
+import type { ResolvedCache, ResolvedFleet, ResolvedRunner, RunnerCacheRef } from '../model/types.js';
+import type { TerraformResources } from '../emit/artifacts.js';
+import type { Statement } from '../verify/iam/types.js';
+import type { EmittedFleet } from '../emit/types.js';
+
+/** A cache backend (S3, Azure Blob): its spec entry, its cloud resources, its runner config, its proofs. */
+export interface CacheBackend {
+  readonly type: string;
+  readonly cloud: 'aws' | 'azure';
+  readonly title: string;
+  /** Schema of a `caches[]` entry; must have `name` and `type: z.literal(<type>)`. */
+  readonly schema: z.ZodObject;
+  checkSpec(fleet: { aws?: { region: string } | undefined }, cache: ResolvedCache['spec'], cachePath: string): Finding[];
+  /** What the runner manager needs to sign cache URLs for one runner. */
+  managerStatements(fleet: ResolvedFleet, cache: ResolvedCache, ref: RunnerCacheRef): Statement[];
+  emitTerraformAws(fleet: ResolvedFleet, cache: ResolvedCache): TerraformResources;
+  /** `[runners.cache]` for one runner. */
+  toml(fleet: ResolvedFleet, cache: ResolvedCache, ref: RunnerCacheRef): Record<string, unknown>;
+  /** Posture of the cache itself, from the emitted documents. */
+  verifyCache(docs: EmittedFleet, fleet: ResolvedFleet, cache: ResolvedCache, cachePath: string): Finding[];
+  /** Per-runner proofs: the manager reaches its prefix and nothing else; jobs do not reach the cache. */
+  verifyRunner(docs: EmittedFleet, fleet: ResolvedFleet, cache: ResolvedCache, runner: ResolvedRunner, runnerPath: string): Finding[];
+}

@@ -1,0 +1,34 @@
+import { formatFinding } from '../spec/findings.js';
+import type { PlanResult } from '../core.js';
+
+export function summaryLine(plan: PlanResult): string {
+  const count = (s: string) => plan.findings.filter((f) => f.severity === s).length;
+  const proofs = plan.proofs.length > 0 ? `, ${plan.proofs.filter((p) => p.holds).length}/${plan.proofs.length} proofs hold` : '';
+  return `${count('error')} error(s), ${count('warning')} warning(s), ${count('info')} info${proofs}`;
+}
+
+export function textReport(plan: PlanResult): string {
+  const lines: string[] = [];
+  if (plan.fleet) {
+    lines.push(`fleet ${plan.fleet.name}: ${plan.fleet.runners.length} runner(s) on ${plan.fleet.clusters.length} cluster(s), ${plan.fleet.caches.length} cache(s)`);
+    for (const r of plan.fleet.runners) {
+      const m = plan.fleet.identities.find((i) => i.key === r.managerIdentity)!;
+      const j = plan.fleet.identities.find((i) => i.key === r.jobIdentity)!;
+      lines.push(`  runner ${r.name}: ${r.platform}/${r.cluster}${r.kubernetes ? ` ns ${r.kubernetes.namespace}` : ''}, manager ${m.roleName}, jobs ${j.roleName}${r.cache ? `, cache ${r.cache.cache}:${r.cache.path}/` : ''}`);
+    }
+    lines.push('');
+  }
+  if (plan.proofs.length > 0) {
+    lines.push('proofs:');
+    for (const p of plan.proofs) lines.push(`  ${p.holds ? 'ok  ' : 'FAIL'} ${p.runner}: ${p.claim}`);
+    lines.push('');
+  }
+  for (const f of plan.findings) lines.push(formatFinding(f));
+  if (plan.findings.length > 0) lines.push('');
+  lines.push(summaryLine(plan));
+  return `${lines.join('\n')}\n`;
+}
+
+export function jsonReport(plan: PlanResult, extra: Record<string, unknown> = {}): string {
+  return `${JSON.stringify({ exitCode: plan.exitCode, findings: plan.findings, proofs: plan.proofs, ...extra }, null, 2)}\n`;
+}

@@ -1,0 +1,56 @@
+import { fleetSchema, type ParsedSpec } from './spec/fleet.js';
+import { checkHeader, issuesToFindings, readSpecText } from './spec/parse.js';
+import { checkSpec } from './spec/check.js';
+import { resolveFleet } from './spec/resolve.js';
+import { sortFindings, type Finding } from './spec/findings.js';
+import type { ResolvedFleet } from './model/types.js';
+import { emitFleet } from './emit/index.js';
+import type { EmittedFleet } from './emit/types.js';
+import { verifyFleet, type Proof } from './verify/index.js';
+import { outputReadme } from './emit/readme/readme.js';
+import { serializeArtifact, type OutputFile } from './emit/serialize.js';
+
+export type ExitCode = 0 | 1 | 2;
+
+export interface PlanResult {
+  /** 0: fine; 1: the fleet has error findings; 2: the spec cannot be read. */
+  exitCode: ExitCode;
+  findings: Finding[];
+  proofs: Proof[];
+  spec?: ParsedSpec;
+  fleet?: ResolvedFleet;
+  emitted?: EmittedFleet;
+}
+
+const hasErrors = (findings: Finding[]) => findings.some((f) => f.severity === 'error');
+
+/** parse → check → resolve → emit → verify, from a plain value (what YAML or a module gave). */
+export function planValue(value: unknown): PlanResult {
+  const header = checkHeader(value);
+  if (header.length > 0) return { exitCode: 2, findings: header, proofs: [] };
+  const parsed = fleetSchema.safeParse(value);
+  if (!parsed.success) return { exitCode: 2, findings: sortFindings(issuesToFindings(fleetSchema, value, parsed.error.issues)), proofs: [] };
+  const spec = parsed.data;
+  const specFindings = checkSpec(spec);
+  if (hasErrors(specFindings)) return { exitCode: 2, findings: sortFindings(specFindings), proofs: [], spec };
+  const { fleet, findings: nameFindings } = resolveFleet(spec);
+  if (hasErrors(nameFindings)) return { exitCode: 2, findings: sortFindings(nameFindings), proofs: [], spec, fleet };
+  const emitted = emitFleet(fleet);
+  const verification = verifyFleet(fleet, emitted);
+  const findings = sortFindings([...specFindings, ...verification.findings]);
+  emitted.artifacts.push(outputReadme(fleet, emitted, verification));
+  return { exitCode: hasErrors(findings) ? 1 : 0, findings, proofs: verification.proofs, spec, fleet, emitted };
+}
+
+/** The same, from spec text. */
+export function planText(text: string, fileName?: string): PlanResult {
+  const read = readSpecText(text, fileName);
+  if (read.findings.length > 0) return { exitCode: 2, findings: read.findings, proofs: [] };
+  return planValue(read.value);
+}
+
+/** Bytes of every output file, in path order. Only for a plan without error findings. */
+export function synthFiles(plan: PlanResult): OutputFile[] {
+  if (!plan.emitted || plan.exitCode !== 0) throw new Error('internal: synthFiles needs a plan without errors');
+  return plan.emitted.artifacts.map(serializeArtifact).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}

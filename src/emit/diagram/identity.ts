@@ -1,0 +1,63 @@
+import type { DiagramEdge, DiagramGraph, DiagramNode } from './graph.js';
+import type { CloudIdentity, ResolvedFleet } from '../../model/types.js';
+import type { Statement } from '../../verify/iam/types.js';
+
+function list(v: string | string[] | undefined): string[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+function permissionLabel(s: Statement): string {
+  const actions = list(s.Action);
+  const resources = list(s.Resource);
+  const a = actions.length > 2 ? `${actions.slice(0, 2).join(', ')} +${actions.length - 2}` : actions.join(', ');
+  const r = resources.length > 1 ? `${resources[0]!} +${resources.length - 1}` : (resources[0] ?? '*');
+  return `${s.Effect === 'Deny' ? 'deny ' : ''}${a} on ${r}`;
+}
+
+const MECHANISM_LABEL: Record<string, string> = { irsa: 'IRSA (web identity)', 'pod-identity': 'EKS Pod Identity' };
+
+/** Who can become whom, and reach what: one band per runner. */
+export function identityGraph(fleet: ResolvedFleet): DiagramGraph {
+  const nodes: DiagramNode[] = [];
+  const edges: DiagramEdge[] = [];
+  const byKey = new Map<string, CloudIdentity>(fleet.identities.map((i) => [i.key, i]));
+  for (const r of fleet.runners) {
+    const group = `runner ${r.name}`;
+    const runnerId = `runner:${r.name}`;
+    const g = r.spec.gitlab;
+    const scope = g.group ? `group ${g.group}` : g.project ? `project ${g.project}` : 'instance';
+    nodes.push({ id: runnerId, label: `GitLab runner ${r.name}`, kind: 'runner', layer: 0, group, sublabel: `${scope}${g.protectedOnly ? ', protected only' : ''}${g.locked ? ', locked' : ''}` });
+    for (const [purpose, key] of [
+      ['manager', r.managerIdentity],
+      ['jobs', r.jobIdentity],
+    ] as const) {
+      const id = byKey.get(key)!;
+      const sa = id.binding.subject;
+      const saId = `sa:${r.name}:${purpose}`;
+      const roleId = `role:${id.key}`;
+      nodes.push({ id: saId, label: `${sa.namespace}/${sa.serviceAccount}`, kind: 'service-account', layer: 1, group, sublabel: `${purpose} service account (${r.cluster})` });
+      nodes.push({ id: roleId, label: id.roleName, kind: 'identity', layer: 2, group, sublabel: `${purpose} role` });
+      edges.push({ from: runnerId, to: saId, label: purpose === 'manager' ? 'manager runs as' : 'job pods run as' });
+      edges.push({ from: saId, to: roleId, label: MECHANISM_LABEL[id.binding.mechanism] ?? id.binding.mechanism });
+      if (purpose === 'manager' && r.cache) {
+        const cache = fleet.caches.find((c) => c.name === r.cache!.cache)!;
+        const cacheId = `cache:${r.name}`;
+        nodes.push({ id: cacheId, label: `${String(cache.spec.bucket ?? cache.name)}/${r.cache.path}/*`, kind: 'resource', layer: 3, group, sublabel: 'cache prefix (presigned URLs)' });
+        edges.push({ from: roleId, to: cacheId, label: 'read/write' });
+      }
+      if (purpose === 'jobs') {
+        id.statements.forEach((s, i) => {
+          const pid = `perm:${id.key}:${i}`;
+          nodes.push({ id: pid, label: permissionLabel(s), kind: 'permission', layer: 3, group });
+          edges.push({ from: roleId, to: pid, style: s.Effect === 'Deny' ? 'dashed' : 'solid' });
+        });
+        if (id.statements.length === 0) {
+          const pid = `perm:${id.key}:none`;
+          nodes.push({ id: pid, label: 'no cloud permissions', kind: 'permission', layer: 3, group });
+          edges.push({ from: roleId, to: pid, style: 'dashed' });
+        }
+      }
+    }
+  }
+  return { title: `runner-fleet ${fleet.name}: identity chain`, nodes, edges };
+}

@@ -1,0 +1,96 @@
+import type { ResolvedFleet, ResolvedRunner, KubernetesNames } from '../model/types.js';
+import type { Artifact, TerraformResources } from './artifacts.js';
+import type { EmittedFleet } from './types.js';
+import { platformFor } from '../platforms/registry.js';
+import { cacheBackendFor } from '../caches/registry.js';
+import { awsIdentityResources, awsRoot } from './terraform/aws.js';
+import { smokePipeline } from './pipeline/smoke.js';
+import { identityGraph } from './diagram/identity.js';
+import { renderMermaid, renderSvg } from './diagram/graph.js';
+
+/** The full `config.toml` of one runner. */
+export function configToml(fleet: ResolvedFleet, runner: ResolvedRunner, executor: Record<string, unknown>, extras: Record<string, unknown>): Record<string, unknown> {
+  const m = runner.spec.manager;
+  const global: Record<string, unknown> = {
+    concurrent: runner.spec.concurrent,
+    check_interval: runner.spec.checkIntervalSeconds,
+    log_level: m.logLevel,
+    shutdown_timeout: 30,
+  };
+  if (m.metrics) global.listen_address = ':9252';
+  const section: Record<string, unknown> = {
+    name: runner.description,
+    url: fleet.gitlabUrl,
+    // Expanded by gitlab-runner from the environment; the token itself never enters a file we write.
+    token: '$CI_SERVER_TOKEN',
+    ...executor,
+    ...extras,
+  };
+  return { ...global, runners: [section] };
+}
+
+/** Runner parts that do not depend on the platform: job environment and cache. */
+function runnerExtras(fleet: ResolvedFleet, runner: ResolvedRunner): Record<string, unknown> {
+  const extras: Record<string, unknown> = {};
+  const env = Object.entries(runner.spec.jobs.environment).sort(([a], [b]) => (a < b ? -1 : 1));
+  if (env.length > 0) extras.environment = env.map(([k, v]) => `${k}=${v}`);
+  if (runner.cache) {
+    const cache = fleet.caches.find((c) => c.name === runner.cache!.cache)!;
+    extras.cache = cacheBackendFor(cache.type).toml(fleet, cache, runner.cache);
+  }
+  return extras;
+}
+
+/** Everything the fleet needs, as data. Pure: same fleet, same result. */
+export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
+  const artifacts: Artifact[] = [];
+  const awsContrib: TerraformResources[] = [];
+  const regions: string[] = [];
+  const emitted: EmittedFleet = { fleet, artifacts, runners: {} };
+
+  if (fleet.aws) awsContrib.push(awsIdentityResources(fleet));
+  for (const cache of fleet.caches) {
+    const backend = cacheBackendFor(cache.type);
+    if (backend.cloud === 'aws') {
+      awsContrib.push(backend.emitTerraformAws(fleet, cache));
+      if (typeof cache.spec.region === 'string') regions.push(cache.spec.region);
+    }
+  }
+  for (const cluster of fleet.clusters) {
+    const platform = platformFor(cluster.type);
+    const out = platform.emitCluster(fleet, cluster);
+    artifacts.push(...out.files);
+    if (out.terraformAws) awsContrib.push(out.terraformAws);
+    if (typeof cluster.spec.region === 'string') regions.push(cluster.spec.region);
+  }
+  for (const runner of fleet.runners) {
+    const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
+    const platform = platformFor(cluster.type);
+    const extras = runnerExtras(fleet, runner);
+    const out = platform.emitRunner(fleet, cluster, runner as ResolvedRunner & { kubernetes: KubernetesNames }, { runnerExtras: extras });
+    artifacts.push(...out.files);
+    if (out.terraformAws) awsContrib.push(out.terraformAws);
+    const toml = configToml(fleet, runner, out.executorToml, extras);
+    artifacts.push({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml });
+    const jobIdentity = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+    const pipeline = smokePipeline(fleet, runner, platform.identityCheckJob(fleet, runner, jobIdentity));
+    artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline] });
+    emitted.runners[runner.name] = {
+      manifests: out.manifests,
+      configToml: toml,
+      pipeline,
+      ...(out.helmValues ? { helmValues: out.helmValues } : {}),
+      ...(out.helmRunnerToml ? { helmRunnerToml: out.helmRunnerToml } : {}),
+    };
+  }
+  if (fleet.aws) {
+    const root = awsRoot(fleet, awsContrib, regions);
+    emitted.terraformAws = root;
+    artifacts.push({ path: 'terraform/aws/main.tf.json', format: 'json', content: root });
+  }
+  const graph = identityGraph(fleet);
+  artifacts.push({ path: 'diagram/identity.mmd', format: 'text', content: renderMermaid(graph), mode: 'mermaid' });
+  artifacts.push({ path: 'diagram/identity.svg', format: 'text', content: renderSvg(graph), mode: 'svg' });
+  artifacts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return emitted;
+}

@@ -1,0 +1,44 @@
+import type { ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { IdentityCheckJob } from '../../platforms/types.js';
+
+const DIR = '.runner-fleet-smoke';
+
+/**
+ * A pipeline that proves the runner works end to end: a cache round trip (written by one job,
+ * read back by another that `needs` it) and a job that fails unless it runs as the job identity.
+ */
+export function smokePipeline(fleet: ResolvedFleet, runner: ResolvedRunner, identityCheck: IdentityCheckJob): Record<string, unknown> {
+  const g = runner.spec.gitlab;
+  const pipeline: Record<string, unknown> = {
+    stages: runner.cache ? ['cache-write', 'cache-read', 'identity'] : ['identity'],
+  };
+  if (g.tags.length > 0) pipeline.default = { tags: [...g.tags] };
+  pipeline.variables = { RUNNER_FLEET_RUNNER: `${fleet.name}/${runner.name}` };
+  if (runner.cache) {
+    const cache = { key: 'runner-fleet-smoke-$CI_PIPELINE_ID', paths: [`${DIR}/`] };
+    pipeline['cache-write'] = {
+      stage: 'cache-write',
+      cache: { ...cache, policy: 'push' },
+      script: [`mkdir -p ${DIR}`, `echo "$CI_PIPELINE_ID" > ${DIR}/marker`, 'echo "wrote the cache marker for pipeline $CI_PIPELINE_ID"'],
+    };
+    pipeline['cache-read'] = {
+      stage: 'cache-read',
+      needs: ['cache-write'],
+      cache: { ...cache, policy: 'pull' },
+      script: [
+        `test -f ${DIR}/marker || { echo "FAIL: cache miss: the manager could not sign or the bucket refused the object" >&2; exit 1; }`,
+        `test "$(cat ${DIR}/marker)" = "$CI_PIPELINE_ID" || { echo "FAIL: the cache returned another pipeline's marker" >&2; exit 1; }`,
+        'echo "OK: cache round trip"',
+      ],
+    };
+  }
+  pipeline['job-identity'] = { stage: 'identity', image: identityCheck.image, script: identityCheck.script };
+  return pipeline;
+}
+
+/** The comment at the top of the pipeline: where to put it and what protected-only implies. */
+export function smokePipelineHeader(runner: ResolvedRunner): string {
+  const lines = [`Smoke test for runner ${runner.name}: cache round trip and job identity.`, 'Copy it into a project the runner serves as .gitlab-ci.yml (or include it) and run a pipeline.'];
+  if (runner.spec.gitlab.protectedOnly) lines.push('This runner takes jobs from protected branches and tags only: run the pipeline on one.');
+  return lines.join('\n');
+}

@@ -1,0 +1,54 @@
+import { stringify as yamlStringify } from 'yaml';
+import { stringify as tomlStringify } from 'smol-toml';
+import { DO_NOT_EDIT, type Artifact } from './artifacts.js';
+
+export interface OutputFile {
+  path: string;
+  content: string;
+}
+
+/**
+ * YAML as both YAML 1.1 readers (GitLab's Ruby parser, go-yaml in Helm and kubectl) and
+ * YAML 1.2 readers read it: 1.1 output quotes `on`, `yes`, `no`, sexagesimals and dates.
+ */
+export function toYaml(doc: unknown): string {
+  return yamlStringify(doc, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false });
+}
+
+const comment = (prefix: string) => (DO_NOT_EDIT.match(/.{1,96}(\s|$)/g) ?? [DO_NOT_EDIT]).map((l) => `${prefix}${l.trim()}`).join('\n');
+
+export function serializeArtifact(a: Artifact): OutputFile {
+  switch (a.format) {
+    case 'json':
+      return { path: a.path, content: `${JSON.stringify(a.content, null, 2)}\n` };
+    case 'yaml':
+      return { path: a.path, content: `${comment('# ')}\n${a.content.map((d) => `---\n${toYaml(d)}`).join('')}` };
+    case 'toml':
+      return { path: a.path, content: `${comment('# ')}\n\n${tomlStringify(a.content)}\n` };
+    case 'text': {
+      switch (a.mode) {
+        case 'markdown':
+          return { path: a.path, content: `<!-- ${DO_NOT_EDIT} -->\n\n${a.content}` };
+        case 'mermaid':
+          // Front matter must come first in Mermaid, so the marker goes last.
+          return { path: a.path, content: `${a.content}${a.content.endsWith('\n') ? '' : '\n'}%% ${DO_NOT_EDIT}\n` };
+        case 'svg':
+          return { path: a.path, content: `<!-- ${DO_NOT_EDIT} -->\n${a.content}${a.content.endsWith('\n') ? '' : '\n'}` };
+        case 'shell': {
+          const [first, ...rest] = a.content.split('\n');
+          return first?.startsWith('#!') ? { path: a.path, content: [first, comment('# '), ...rest].join('\n') } : { path: a.path, content: `${comment('# ')}\n${a.content}` };
+        }
+        case undefined:
+          return { path: a.path, content: a.content };
+        default: {
+          const never: never = a.mode;
+          throw new Error(`internal: unknown text mode ${String(never)}`);
+        }
+      }
+    }
+    default: {
+      const never: never = a;
+      throw new Error(`internal: unknown artifact ${JSON.stringify(never)}`);
+    }
+  }
+}

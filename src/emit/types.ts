@@ -1,0 +1,21 @@
+import type { Artifact, K8sObject, TerraformRoot } from './artifacts.js';
+import type { ResolvedFleet } from '../model/types.js';
+
+/** Everything `emit` produced, kept as data so verification can read it before anything is written. */
+export interface EmittedFleet {
+  /** The inputs the documents were made from (account, issuers): proofs need them, not the spec's intent. */
+  fleet: ResolvedFleet;
+  artifacts: Artifact[];
+  terraformAws?: TerraformRoot;
+  runners: Record<string, EmittedRunner>;
+}
+
+export interface EmittedRunner {
+  manifests: K8sObject[];
+  helmValues?: Record<string, unknown>;
+  /** The full `config.toml` as data. */
+  configToml: Record<string, unknown>;
+  /** The `[[runners]]` TOML handed to the Helm chart as `runners.config`, as text. */
+  helmRunnerToml?: string;
+  pipeline: Record<string, unknown>;
+}

@@ -1,0 +1,12 @@
+export { defineFleet, fleetSchema, type WrittenSpec, type ParsedSpec } from './spec/fleet.js';
+export { planText, planValue, synthFiles, type PlanResult, type ExitCode } from './core.js';
+export { schemaJson } from './spec/json-schema.js';
+export type { Finding, Severity } from './spec/findings.js';
+export { formatFinding } from './spec/findings.js';
+export { CODES } from './spec/codes.js';
+export type { Proof } from './verify/index.js';
+export { writeOutput } from './io/write.js';
+export { PLATFORMS } from './platforms/registry.js';
+export { CACHE_BACKENDS } from './caches/registry.js';
+export type { PlatformPlugin } from './platforms/types.js';
+export type { CacheBackend } from './caches/types.js';

@@ -1,0 +1,111 @@
+import type { AwsSpec, RunnerSpec, AwsStatementSpec } from '../spec/schema.js';
+import type { PolicyDocument, Statement } from '../verify/iam/types.js';
+
+/**
+ * The resolved fleet: the written spec with every default applied and every derived name
+ * computed once. Emitters and verification read names from here and nowhere else.
+ */
+
+export interface ResolvedCluster {
+  name: string;
+  type: string;
+  cloud: 'aws' | 'azure';
+  /** Platform-specific settings, already defaulted by the plugin's schema. */
+  spec: Record<string, unknown> & { name: string; type: string };
+}
+
+export interface ResolvedCache {
+  name: string;
+  type: string;
+  spec: Record<string, unknown> & { name: string; type: string };
+}
+
+/** Kubernetes names of one runner (platforms with `kubernetes: true`). */
+export interface KubernetesNames {
+  namespace: string;
+  managerServiceAccount: string;
+  jobServiceAccount: string;
+  role: string;
+  roleBinding: string;
+  tokenSecret: string;
+  helmRelease: string;
+}
+
+export interface RunnerCacheRef {
+  cache: string;
+  /** `[runners.cache] Path` */
+  path: string;
+  shared: boolean;
+}
+
+export type IdentityPurpose = 'manager' | 'jobs';
+
+/** A keyless cloud identity and who may become it. */
+export interface AwsRoleIdentity {
+  cloud: 'aws';
+  /** Stable key inside the fleet, e.g. `dev-manager`. Terraform resource names derive from it. */
+  key: string;
+  runner: string;
+  purpose: IdentityPurpose;
+  roleName: string;
+  rolePath: string;
+  arn: string;
+  /** How the identity is bound; the platform that owns the mechanism builds the trust policy. */
+  binding: IdentityBinding;
+  /** Permissions as IAM statements (the cache backend adds the manager's cache access). */
+  statements: Statement[];
+}
+
+export type CloudIdentity = AwsRoleIdentity;
+
+export interface KubernetesSubject {
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+}
+
+export interface IdentityBinding {
+  /** The mechanism, e.g. `irsa`, `pod-identity`. Owned by a platform plugin. */
+  mechanism: string;
+  subject: KubernetesSubject;
+}
+
+export interface ResolvedRunner {
+  name: string;
+  index: number;
+  /** `[[runners]] name` and the GitLab description. */
+  description: string;
+  cluster: string;
+  platform: string;
+  spec: RunnerSpec;
+  kubernetes?: KubernetesNames;
+  cache?: RunnerCacheRef;
+  managerIdentity: string;
+  jobIdentity: string;
+}
+
+export interface ResolvedFleet {
+  apiVersion: string;
+  kind: string;
+  name: string;
+  gitlabUrl: string;
+  aws?: AwsSpec;
+  clusters: ResolvedCluster[];
+  caches: ResolvedCache[];
+  runners: ResolvedRunner[];
+  identities: CloudIdentity[];
+}
+
+/** Statements the spec grants jobs, converted to IAM grammar. */
+export function toIamStatements(statements: readonly AwsStatementSpec[]): Statement[] {
+  return statements.map((s) => {
+    const out: Statement = { Effect: s.effect, Action: s.actions, Resource: s.resources };
+    if (s.sid !== undefined) out.Sid = s.sid;
+    if (s.conditions !== undefined) out.Condition = s.conditions;
+    return out;
+  });
+}
+
+export function policyDocument(statements: Statement[]): PolicyDocument {
+  return { Version: '2012-10-17', Statement: statements };
+}

@@ -1,0 +1,349 @@
+import type { PlatformPlugin, RunnerEmission } from '../types.js';
+import type { Finding } from '../../spec/findings.js';
+import { CODES } from '../../spec/codes.js';
+import type { CloudIdentity, KubernetesSubject, ResolvedCluster, ResolvedFleet } from '../../model/types.js';
+import type { Artifact, K8sObject, TerraformResources } from '../../emit/artifacts.js';
+import { tfName } from '../../emit/artifacts.js';
+import type { EmittedFleet } from '../../emit/types.js';
+import type { PolicyDocument } from '../../verify/iam/types.js';
+import { evaluatePolicies } from '../../verify/iam/evaluator.js';
+import { awsFacts, parseRef, roleArn } from '../../verify/aws-docs.js';
+import { runnerObjects, commonLabels } from '../../emit/kubernetes/objects.js';
+import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
+import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
+import { verifyKubernetesChain, findServiceAccount } from '../../verify/kubernetes-chain.js';
+import { awsIdentityCheckJob } from '../aws-identity-check.js';
+import { CLUSTER_ROLE_FOR_POLICY, EKS_ACCESS_POLICIES, eksClusterSchema, type EksAccessSpec, type EksClusterSpec } from './schema.js';
+import {
+  IRSA_AUDIENCE,
+  POD_IDENTITY_PRINCIPAL,
+  ROLE_ARN_ANNOTATION,
+  clusterRegion,
+  eksClusterName,
+  eksSpec,
+  issuerHostPath,
+  oidcProviderArn,
+} from './names.js';
+
+function providerFor(fleet: ResolvedFleet, cluster: ResolvedCluster): Record<string, string> {
+  const region = clusterRegion(fleet, cluster);
+  return region !== fleet.aws?.region ? { provider: `aws.${tfName(region)}` } : {};
+}
+
+function accessVia(mode: EksClusterSpec['authenticationMode'], a: EksAccessSpec): 'access-entry' | 'aws-auth' {
+  return a.via ?? (mode === 'CONFIG_MAP' ? 'aws-auth' : 'access-entry');
+}
+
+function usernameOf(a: EksAccessSpec): string {
+  return a.username ?? a.principal.split('/').pop()!;
+}
+
+function irsaRequest(fleet: ResolvedFleet, clusters: Map<string, ResolvedCluster>, s: KubernetesSubject, audience = IRSA_AUDIENCE) {
+  const cluster = clusters.get(s.cluster)!;
+  const hp = issuerHostPath(eksSpec(cluster).oidcIssuer);
+  return {
+    principal: { type: 'Federated' as const, id: oidcProviderArn(fleet, cluster) },
+    action: 'sts:AssumeRoleWithWebIdentity',
+    resource: '*',
+    context: { [`${hp}:sub`]: `system:serviceaccount:${s.namespace}:${s.serviceAccount}`, [`${hp}:aud`]: audience },
+  };
+}
+
+/** Pod Identity associations in the emitted root: (cluster, namespace, service account) → role name. */
+function associations(docs: EmittedFleet): { cluster: string; namespace: string; serviceAccount: string; roleName: string | undefined }[] {
+  const facts = awsFacts(docs);
+  if (!facts) return [];
+  return Object.values(facts.root.resource.aws_eks_pod_identity_association ?? {}).map((b) => {
+    const ref = parseRef(b.role_arn);
+    const roleName = ref?.type === 'aws_iam_role' ? facts.roleKeys.get(ref.name) : typeof b.role_arn === 'string' ? b.role_arn.split('/').pop() : undefined;
+    return { cluster: String(b.cluster_name), namespace: String(b.namespace), serviceAccount: String(b.service_account), roleName };
+  });
+}
+
+export const eksPlatform: PlatformPlugin = {
+  type: 'eks',
+  cloud: 'aws',
+  title: 'Amazon EKS',
+  kubernetes: true,
+  identityMechanisms: ['irsa', 'pod-identity'],
+  cacheTypes: ['s3'],
+  clusterSchema: eksClusterSchema,
+
+  checkSpec(ctx) {
+    const spec = ctx.cluster as unknown as EksClusterSpec;
+    const out: Finding[] = [];
+    const p = ctx.clusterPath;
+    if (!ctx.fleet.aws) {
+      out.push({ code: 'RF004', severity: 'error', path: 'aws', message: `an EKS cluster needs the aws section (${p} is type eks)`, fix: 'add aws: { accountId: "<12 digits>", region: <region> }' });
+      return out;
+    }
+    const region = spec.region ?? ctx.fleet.aws.region;
+    const issuerRegion = /^https:\/\/oidc\.eks\.([a-z0-9-]+)\.amazonaws/.exec(spec.oidcIssuer)?.[1];
+    if (issuerRegion !== undefined && issuerRegion !== region) {
+      out.push({ code: 'RF010', severity: 'error', path: `${p}.oidcIssuer`, message: `the issuer is in ${issuerRegion} but the cluster is in ${region}`, received: spec.oidcIssuer, allowed: `https://oidc.eks.${region}.amazonaws.com/id/<ID>`, fix: `copy the issuer of this cluster, or set ${p}.region: ${issuerRegion}` });
+    }
+    const seen = new Map<string, number>();
+    spec.access.forEach((a, i) => {
+      const ap = `${p}.access[${i}]`;
+      const prev = seen.get(a.principal);
+      if (prev !== undefined) out.push({ code: 'RF005', severity: 'error', path: `${ap}.principal`, message: `principal is already listed at ${p}.access[${prev}]`, received: a.principal, fix: 'list each principal once' });
+      seen.set(a.principal, i);
+      const via = accessVia(spec.authenticationMode, a);
+      const mode = spec.authenticationMode;
+      if (via === 'access-entry' && mode === 'CONFIG_MAP') {
+        out.push({ code: 'RF010', severity: 'error', path: `${ap}.via`, message: 'access entries need authenticationMode API or API_AND_CONFIG_MAP', received: 'access-entry', allowed: 'aws-auth (in CONFIG_MAP mode)', fix: `set via: aws-auth, or move the cluster to API_AND_CONFIG_MAP and set ${p}.authenticationMode` });
+      }
+      if (via === 'aws-auth' && mode === 'API') {
+        out.push({ code: 'RF010', severity: 'error', path: `${ap}.via`, message: 'the aws-auth ConfigMap is ignored in authenticationMode API', received: 'aws-auth', allowed: 'access-entry', fix: 'set via: access-entry' });
+      }
+      const acct = /^arn:[^:]+:iam::([0-9]{12}):/.exec(a.principal)?.[1];
+      if (acct !== undefined && acct !== ctx.fleet.aws?.accountId) {
+        out.push({ code: 'RF010', severity: 'error', path: `${ap}.principal`, message: `principal is in account ${acct}, the cluster in ${ctx.fleet.aws?.accountId ?? '?'}`, received: a.principal, fix: 'grant a principal of the cluster account (cross-account operators assume a role in it)' });
+      }
+    });
+    return out;
+  },
+
+  bind(cluster, subject) {
+    return { mechanism: eksSpec(cluster).identity, subject };
+  },
+
+  trustPolicy(fleet, cluster, identity): PolicyDocument {
+    const s = identity.binding.subject;
+    if (identity.binding.mechanism === 'pod-identity') {
+      return {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Sid: 'EksPodIdentity',
+            Effect: 'Allow',
+            Principal: { Service: POD_IDENTITY_PRINCIPAL },
+            Action: ['sts:AssumeRole', 'sts:TagSession'],
+            Condition: {
+              StringEquals: {
+                'aws:RequestTag/eks-cluster-name': eksClusterName(cluster),
+                'aws:RequestTag/kubernetes-namespace': s.namespace,
+                'aws:RequestTag/kubernetes-service-account': s.serviceAccount,
+              },
+            },
+          },
+        ],
+      };
+    }
+    const hp = issuerHostPath(eksSpec(cluster).oidcIssuer);
+    return {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'IrsaServiceAccount',
+          Effect: 'Allow',
+          Principal: { Federated: oidcProviderArn(fleet, cluster) },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: {
+            StringEquals: {
+              [`${hp}:aud`]: IRSA_AUDIENCE,
+              [`${hp}:sub`]: `system:serviceaccount:${s.namespace}:${s.serviceAccount}`,
+            },
+          },
+        },
+      ],
+    };
+  },
+
+  emitRunner(fleet, cluster, runner, ctx): RunnerEmission {
+    const names = runner.kubernetes;
+    const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
+    const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+    const irsa = eksSpec(cluster).identity === 'irsa';
+    const annotate = (id: CloudIdentity): Record<string, string> =>
+      irsa ? { [ROLE_ARN_ANNOTATION]: id.arn, 'eks.amazonaws.com/audience': IRSA_AUDIENCE, 'eks.amazonaws.com/sts-regional-endpoints': 'true' } : {};
+    const objs = runnerObjects(fleet, runner, names, { annotations: annotate(manager) }, { annotations: annotate(jobs) });
+    const podLabels = { ...commonLabels(fleet, runner) };
+    const executorToml = kubernetesExecutor(runner, names, { ...podLabels, 'runner-fleet.dev/purpose': 'job' });
+    const runnerToml = chartRunnerToml({ ...executorToml, ...ctx.runnerExtras });
+    const values = helmValues(fleet, runner, names, runnerToml, { ...podLabels, 'runner-fleet.dev/purpose': 'manager' });
+    const files: Artifact[] = [
+      { path: `kubernetes/${runner.name}/namespace.yaml`, format: 'yaml', content: [objs.namespace] },
+      { path: `kubernetes/${runner.name}/service-accounts.yaml`, format: 'yaml', content: objs.serviceAccounts },
+      { path: `kubernetes/${runner.name}/rbac.yaml`, format: 'yaml', content: objs.rbac },
+      { path: `helm/${runner.name}/values.yaml`, format: 'yaml', content: [values] },
+    ];
+    let terraformAws: TerraformResources | undefined;
+    if (!irsa) {
+      const assoc: Record<string, Record<string, unknown>> = {};
+      for (const [id, sa] of [
+        [manager, names.managerServiceAccount],
+        [jobs, names.jobServiceAccount],
+      ] as const) {
+        assoc[tfName(id.key)] = {
+          ...providerFor(fleet, cluster),
+          cluster_name: eksClusterName(cluster),
+          namespace: names.namespace,
+          service_account: sa,
+          role_arn: `\${aws_iam_role.${tfName(id.key)}.arn}`,
+        };
+      }
+      terraformAws = { aws_eks_pod_identity_association: assoc };
+    }
+    return { files, executorToml, manifests: [objs.namespace, ...objs.serviceAccounts, ...objs.rbac], helmValues: values, helmRunnerToml: runnerToml, ...(terraformAws ? { terraformAws } : {}) };
+  },
+
+  emitCluster(fleet, cluster) {
+    const spec = eksSpec(cluster);
+    const terraformAws: TerraformResources = {};
+    const files: Artifact[] = [];
+    const provider = providerFor(fleet, cluster);
+    const aws = fleet.aws!;
+    if (spec.oidcProvider === 'create') {
+      terraformAws.aws_iam_openid_connect_provider = {
+        [tfName(cluster.name)]: { ...provider, url: spec.oidcIssuer, client_id_list: [IRSA_AUDIENCE] },
+      };
+    }
+    const entries: Record<string, Record<string, unknown>> = {};
+    const policies: Record<string, Record<string, unknown>> = {};
+    const mapRoles: Record<string, unknown>[] = [];
+    const mapUsers: Record<string, unknown>[] = [];
+    const bindings: K8sObject[] = [];
+    spec.access.forEach((a, i) => {
+      const k = tfName(cluster.name, 'access', String(i));
+      if (accessVia(spec.authenticationMode, a) === 'access-entry') {
+        entries[k] = { ...provider, cluster_name: eksClusterName(cluster), principal_arn: a.principal, type: 'STANDARD' };
+        policies[k] = {
+          ...provider,
+          cluster_name: eksClusterName(cluster),
+          principal_arn: `\${aws_eks_access_entry.${k}.principal_arn}`,
+          policy_arn: `arn:${aws.partition}:eks::aws:cluster-access-policy/${EKS_ACCESS_POLICIES[a.policy]}`,
+          access_scope: a.namespaces ? { type: 'namespace', namespaces: [...a.namespaces] } : { type: 'cluster' },
+        };
+      } else {
+        const group = `runner-fleet:${cluster.name}:${usernameOf(a)}`;
+        const entry = { [a.principal.includes(':role/') ? 'rolearn' : 'userarn']: a.principal, username: usernameOf(a), groups: [group] };
+        (a.principal.includes(':role/') ? mapRoles : mapUsers).push(entry);
+        const clusterRole = CLUSTER_ROLE_FOR_POLICY[a.policy];
+        const labels = { 'app.kubernetes.io/managed-by': 'runner-fleet', 'app.kubernetes.io/part-of': fleet.name };
+        const subjects = [{ kind: 'Group', name: group, apiGroup: 'rbac.authorization.k8s.io' }];
+        const roleRef = { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterRole };
+        const bindingName = `runner-fleet-${usernameOf(a).toLowerCase().replace(/[^a-z0-9-]/g, '-')}-${a.policy}`.slice(0, 63).replace(/-+$/, '');
+        if (a.namespaces) {
+          for (const ns of a.namespaces) bindings.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', metadata: { name: bindingName, namespace: ns, labels }, roleRef, subjects });
+        } else {
+          bindings.push({ apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: bindingName, labels }, roleRef, subjects });
+        }
+      }
+    });
+    if (Object.keys(entries).length > 0) {
+      terraformAws.aws_eks_access_entry = entries;
+      terraformAws.aws_eks_access_policy_association = policies;
+    }
+    if (mapRoles.length + mapUsers.length > 0) {
+      files.push({ path: `clusters/${cluster.name}/aws-auth-entries.yaml`, format: 'yaml', content: [{ mapRoles, mapUsers }] });
+      files.push({ path: `clusters/${cluster.name}/access-rbac.yaml`, format: 'yaml', content: bindings });
+    }
+    return { files, terraformAws };
+  },
+
+  clusterFindings(_fleet, cluster, clusterPath) {
+    const out: Finding[] = [];
+    eksSpec(cluster).access.forEach((a, i) => {
+      if (accessVia(eksSpec(cluster).authenticationMode, a) === 'aws-auth') {
+        out.push({ code: 'RF401', severity: CODES.RF401.severity, path: `${clusterPath}.access[${i}]`, message: `${a.principal} gets access through the aws-auth ConfigMap; AWS deprecates it in favour of access entries, and a bad edit of that ConfigMap locks nodes out`, fix: 'use via: access-entry (the cluster needs authenticationMode API_AND_CONFIG_MAP or API)' });
+      }
+      if (a.policy === 'cluster-admin' && !a.namespaces) {
+        out.push({ code: 'RF402', severity: CODES.RF402.severity, path: `${clusterPath}.access[${i}]`, message: `${a.principal} is cluster-admin on the whole cluster`, fix: 'grant admin or edit with namespaces where that is enough' });
+      }
+    });
+    return out;
+  },
+
+  identityCheckJob(fleet, _runner, jobIdentity) {
+    return awsIdentityCheckJob(fleet, jobIdentity);
+  },
+
+  whoCanAssume(docs, cluster, roleName, subjects) {
+    const facts = awsFacts(docs);
+    const role = facts?.roles.get(roleName);
+    if (!facts || !role) return [];
+    const fleet = docsFleet(docs);
+    const clusters = new Map(fleet.clusters.map((c) => [c.name, c]));
+    const trust = { resource: [role.trustCompiled] };
+    if (eksSpec(cluster).identity === 'pod-identity') {
+      const assoc = associations(docs);
+      return subjects.filter((s) => {
+        const c = clusters.get(s.cluster);
+        if (!c || c.type !== 'eks') return false;
+        const bound = assoc.some((a) => a.roleName === roleName && a.cluster === eksClusterName(c) && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
+        if (!bound) return false;
+        const context = { 'aws:RequestTag/eks-cluster-name': eksClusterName(c), 'aws:RequestTag/kubernetes-namespace': s.namespace, 'aws:RequestTag/kubernetes-service-account': s.serviceAccount };
+        const principal = { type: 'Service' as const, id: POD_IDENTITY_PRINCIPAL };
+        return ['sts:AssumeRole', 'sts:TagSession'].every((action) => evaluatePolicies(trust, { principal, action, resource: '*', context }) === 'allow');
+      });
+    }
+    return subjects.filter((s) => {
+      const c = clusters.get(s.cluster);
+      if (!c || c.type !== 'eks') return false;
+      return evaluatePolicies(trust, irsaRequest(fleet, clusters, s)) === 'allow';
+    });
+  },
+
+  verifyChain(docs, fleet, runner, runnerPath) {
+    const out = verifyKubernetesChain(docs, fleet, runner, runnerPath);
+    const names = runner.kubernetes!;
+    const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
+    const facts = awsFacts(docs);
+    const irsa = eksSpec(cluster).identity === 'irsa';
+    for (const [purpose, key, sa] of [
+      ['manager', runner.managerIdentity, names.managerServiceAccount],
+      ['jobs', runner.jobIdentity, names.jobServiceAccount],
+    ] as const) {
+      const identity = fleet.identities.find((i) => i.key === key)!;
+      const role = facts?.roles.get(identity.roleName);
+      if (!role) {
+        out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the ${purpose} role ${identity.roleName} is not in terraform/aws/main.tf.json`, fix: 'regenerate; report a bug if it persists' });
+        continue;
+      }
+      const arn = roleArn(fleet.aws!.partition, fleet.aws!.accountId, role.path, role.name);
+      const subject = { cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
+      const got = this.roleOfServiceAccount(docs, cluster, subject);
+      if (got !== role.name) {
+        out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: irsa ? `service account ${names.namespace}/${sa} is annotated ${ROLE_ARN_ANNOTATION}=${String(findServiceAccount(docs, runner.name, names.namespace, sa)?.metadata.annotations?.[ROLE_ARN_ANNOTATION])}, but its ${purpose} role is ${arn}` : `no pod identity association binds ${names.namespace}/${sa} to ${arn}`, fix: 'regenerate; the names must come from one resolved value' });
+      }
+      // IRSA: a token for the right subject but another audience must not work (aud pinned).
+      if (irsa) {
+        const clusters = new Map(fleet.clusters.map((c) => [c.name, c]));
+        const right = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, clusters, subject));
+        const otherAud = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, clusters, subject, 'https://attacker.example'));
+        if (right === 'allow' && otherAud === 'allow') {
+          out.push({ code: 'RF101', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of any audience for ${names.namespace}/${sa}`, fix: `pin ${issuerHostPath(eksSpec(cluster).oidcIssuer)}:aud = ${IRSA_AUDIENCE} with StringEquals` });
+        }
+      }
+    }
+    return out;
+  },
+
+  roleOfServiceAccount(docs, cluster, subject) {
+    if (eksSpec(cluster).identity === 'pod-identity') {
+      const hits = associations(docs).filter((a) => a.cluster === eksClusterName(cluster) && a.namespace === subject.namespace && a.serviceAccount === subject.serviceAccount);
+      return hits.length === 1 ? hits[0]!.roleName : undefined;
+    }
+    const facts = awsFacts(docs);
+    for (const emitted of Object.values(docs.runners)) {
+      for (const o of emitted.manifests) {
+        if (o.kind === 'ServiceAccount' && o.metadata.name === subject.serviceAccount && o.metadata.namespace === subject.namespace) {
+          const arn = o.metadata.annotations?.[ROLE_ARN_ANNOTATION];
+          if (!arn || !facts) return undefined;
+          for (const role of facts.roles.values()) {
+            if (arn === roleArn(docsFleet(docs).aws!.partition, docsFleet(docs).aws!.accountId, role.path, role.name)) return role.name;
+          }
+          return undefined;
+        }
+      }
+    }
+    return undefined;
+  },
+};
+
+/** Verification needs the resolved inputs (account, issuers) next to the documents. */
+function docsFleet(docs: EmittedFleet): ResolvedFleet {
+  return docs.fleet;
+}
+

@@ -1,0 +1,76 @@
+import type { Finding } from './findings.js';
+import { showValue } from './findings.js';
+import { closest } from './parse.js';
+import type { ParsedSpec } from './fleet.js';
+import { PLATFORMS, platformFor } from '../platforms/registry.js';
+import { cacheBackendFor } from '../caches/registry.js';
+import type { ResolvedCluster } from '../model/types.js';
+
+/** Cross-field checks the schema cannot express. All findings here are spec errors (exit 2). */
+export function checkSpec(spec: ParsedSpec): Finding[] {
+  const out: Finding[] = [];
+  const dupes = (list: { name: string }[], where: string) => {
+    const first = new Map<string, number>();
+    list.forEach((e, i) => {
+      const prev = first.get(e.name);
+      if (prev !== undefined) {
+        out.push({ code: 'RF005', severity: 'error', path: `${where}[${i}].name`, message: `the name is already used by ${where}[${prev}]`, received: showValue(e.name), fix: `give each entry of ${where} its own name` });
+      } else first.set(e.name, i);
+    });
+  };
+  dupes(spec.clusters, 'clusters');
+  dupes(spec.caches, 'caches');
+  dupes(spec.runners, 'runners');
+
+  const clusterNames = spec.clusters.map((c) => c.name);
+  const cacheNames = spec.caches.map((c) => c.name);
+  spec.runners.forEach((r, i) => {
+    const rp = `runners[${i}]`;
+    const cluster = spec.clusters.find((c) => c.name === r.on.cluster);
+    if (!cluster) {
+      const hint = closest(r.on.cluster, clusterNames);
+      out.push({ code: 'RF006', severity: 'error', path: `${rp}.on.cluster`, message: 'no cluster has this name', received: showValue(r.on.cluster), allowed: clusterNames.join(', '), fix: hint ? `did you mean "${hint}"?` : 'name an entry of clusters' });
+    }
+    if (r.cache) {
+      const cache = spec.caches.find((c) => c.name === r.cache!.name);
+      if (!cache) {
+        const hint = closest(r.cache.name, cacheNames);
+        out.push({ code: 'RF006', severity: 'error', path: `${rp}.cache.name`, message: 'no cache has this name', received: showValue(r.cache.name), allowed: cacheNames.length > 0 ? cacheNames.join(', ') : '(the spec has no caches)', fix: hint ? `did you mean "${hint}"?` : 'name an entry of caches, or add one' });
+      } else if (cluster) {
+        const platform = platformFor(cluster.type);
+        if (!platform.cacheTypes.includes(cache.type)) {
+          out.push({ code: 'RF010', severity: 'error', path: `${rp}.cache.name`, message: `${platform.title} runners cannot use a ${cache.type} cache`, received: showValue(r.cache.name), allowed: `a cache of type ${platform.cacheTypes.join(' or ')}`, fix: 'pick a cache the platform supports' });
+        }
+      }
+    }
+    const g = r.gitlab;
+    const scopes = [g.group !== undefined, g.project !== undefined, g.instance === true].filter(Boolean).length;
+    if (scopes !== 1) {
+      out.push({ code: scopes === 0 ? 'RF004' : 'RF010', severity: 'error', path: `${rp}.gitlab`, message: scopes === 0 ? 'the runner needs exactly one of group, project or instance' : 'group, project and instance exclude each other', received: showValue({ group: g.group, project: g.project, instance: g.instance }), allowed: 'exactly one of group, project, instance: true', fix: 'keep one of them' });
+    }
+    const overwrite = r.jobs.serviceAccountOverwriteAllowed;
+    if (overwrite !== undefined) {
+      try {
+        new RegExp(overwrite);
+      } catch {
+        out.push({ code: 'RF007', severity: 'error', path: `${rp}.jobs.serviceAccountOverwriteAllowed`, message: 'not a valid regular expression', received: showValue(overwrite), fix: 'write a Go-compatible regular expression, or remove the key' });
+      }
+    }
+  });
+
+  spec.caches.forEach((c, i) => out.push(...cacheBackendFor(c.type).checkSpec(spec, c as ResolvedCluster['spec'], `caches[${i}]`)));
+  spec.clusters.forEach((c, i) => {
+    const platform = PLATFORMS.find((p) => p.type === c.type)!;
+    const runners = spec.runners.map((r, j) => ({ spec: r, path: `runners[${j}]` })).filter((r) => r.spec.on.cluster === c.name);
+    out.push(...platform.checkSpec({ fleet: spec, cluster: c as ResolvedCluster['spec'], clusterPath: `clusters[${i}]`, runners }));
+  });
+  // The aws section is required once; platforms and caches may each ask for it.
+  const seen = new Set<string>();
+  return out.filter((f) => {
+    const k = `${f.code}|${f.path}|${f.message}`;
+    if (f.path === 'aws' && [...seen].some((s) => s.startsWith(`${f.code}|aws|`))) return false;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}

@@ -1,0 +1,57 @@
+import type { Severity } from './findings.js';
+
+/**
+ * The catalogue of finding codes. Codes are stable: tools and people match on them.
+ * RF0xx: the spec cannot be read (exit 2). RF1xx identity, RF2xx cache, RF3xx jobs and runners,
+ * RF4xx cluster access, RF5xx generated documents. `acceptable` rules may be accepted in the spec
+ * (`acceptRisks`) with a reason, which turns their error into a warning; the others never can.
+ */
+export interface CodeInfo {
+  severity: Severity;
+  title: string;
+  acceptable: boolean;
+}
+
+export const CODES = {
+  RF001: { severity: 'error', title: 'the file is not valid YAML or JSON', acceptable: false },
+  RF002: { severity: 'error', title: 'a value has the wrong type or is not one of the allowed values', acceptable: false },
+  RF003: { severity: 'error', title: 'unknown key', acceptable: false },
+  RF004: { severity: 'error', title: 'a required key is missing', acceptable: false },
+  RF005: { severity: 'error', title: 'two entries have the same name', acceptable: false },
+  RF006: { severity: 'error', title: 'a reference names nothing in the spec', acceptable: false },
+  RF007: { severity: 'error', title: 'a value has the wrong format', acceptable: false },
+  RF008: { severity: 'error', title: 'a name is too long or two derived names collide', acceptable: false },
+  RF009: { severity: 'error', title: 'unsupported apiVersion or kind', acceptable: false },
+  RF010: { severity: 'error', title: 'values that must agree do not', acceptable: false },
+
+  RF101: { severity: 'error', title: 'a web-identity trust policy does not pin the audience', acceptable: false },
+  RF102: { severity: 'error', title: 'a trust policy matches subjects by wildcard', acceptable: false },
+  RF103: { severity: 'error', title: 'a role can be assumed by a service account it was not made for', acceptable: false },
+  RF104: { severity: 'error', title: 'the intended service account cannot assume its role', acceptable: false },
+  RF105: { severity: 'error', title: 'the job identity is the manager identity', acceptable: false },
+  RF106: { severity: 'error', title: 'a reference between generated documents does not resolve', acceptable: false },
+  RF107: { severity: 'warning', title: 'jobs may choose their own service account', acceptable: true },
+
+  RF201: { severity: 'error', title: 'the runner manager cannot read and write its cache prefix', acceptable: false },
+  RF202: { severity: 'error', title: 'the runner manager can reach cache objects outside its prefix', acceptable: false },
+  RF203: { severity: 'error', title: 'job identities can reach the cache bucket directly', acceptable: true },
+  RF204: { severity: 'error', title: 'the cache is not encrypted at rest', acceptable: true },
+  RF205: { severity: 'error', title: 'the cache accepts requests without TLS', acceptable: true },
+  RF206: { severity: 'warning', title: 'cache objects never expire', acceptable: true },
+  RF207: { severity: 'error', title: 'the cache bucket does not block public access', acceptable: false },
+  RF208: { severity: 'info', title: 'the cache bucket exists outside this fleet, so its settings are not verified here', acceptable: false },
+
+  RF301: { severity: 'error', title: 'jobs run privileged', acceptable: true },
+  RF302: { severity: 'error', title: 'jobs are granted every action on every resource', acceptable: true },
+  RF303: { severity: 'error', title: 'a runner whose jobs hold a powerful identity is not locked and protected-only', acceptable: false },
+  RF304: { severity: 'error', title: 'a static credential appears in generated output', acceptable: false },
+  RF305: { severity: 'warning', title: 'the runner has no tags and does not run untagged jobs, so it never picks up a job', acceptable: true },
+  RF306: { severity: 'warning', title: 'jobs hold a powerful identity', acceptable: true },
+
+  RF401: { severity: 'warning', title: 'cluster access through the aws-auth ConfigMap, which AWS deprecates', acceptable: true },
+  RF402: { severity: 'info', title: 'an operator is granted cluster-admin on the whole cluster', acceptable: true },
+} as const satisfies Record<string, CodeInfo>;
+
+export type Code = keyof typeof CODES;
+
+export const ACCEPTABLE_CODES = (Object.keys(CODES) as Code[]).filter((c) => CODES[c].acceptable);

@@ -1,0 +1,242 @@
+import { parseDocument } from 'yaml';
+import type { z } from 'zod';
+import { CODES } from './codes.js';
+import { type Finding, formatPath, showValue } from './findings.js';
+import { API_VERSION, KIND } from './schema.js';
+
+/** Reads spec text (YAML or JSON). Returns the plain value or RF001 findings with line and column. */
+export function readSpecText(text: string, fileName = 'spec'): { value?: unknown; findings: Finding[] } {
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, version: '1.2' });
+  if (doc.errors.length > 0) {
+    return {
+      findings: doc.errors.map((e) => ({
+        code: 'RF001',
+        severity: 'error' as const,
+        path: '',
+        message: `${fileName}:${e.linePos?.[0]?.line ?? '?'}:${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0] ?? e.message}`,
+        fix: 'correct the YAML syntax at that line',
+      })),
+    };
+  }
+  return { value: doc.toJS({ maxAliasCount: 100 }) as unknown, findings: [] };
+}
+
+/** Checks apiVersion and kind before the schema, so a wrong file gets one clear message. */
+export function checkHeader(value: unknown): Finding[] {
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    return [{ code: 'RF002', severity: 'error', path: '', message: 'the spec must be a mapping', received: showValue(value), allowed: `a mapping with apiVersion: ${API_VERSION} and kind: ${KIND}`, fix: 'start the file with `apiVersion: runner-fleet/v1alpha1` and `kind: Fleet`' }];
+  }
+  const v = value as Record<string, unknown>;
+  const out: Finding[] = [];
+  if (v.apiVersion !== API_VERSION) {
+    out.push({ code: 'RF009', severity: 'error', path: 'apiVersion', message: CODES.RF009.title, received: showValue(v.apiVersion), allowed: API_VERSION, fix: `set apiVersion: ${API_VERSION}` });
+  }
+  if (v.kind !== KIND) {
+    out.push({ code: 'RF009', severity: 'error', path: 'kind', message: CODES.RF009.title, received: showValue(v.kind), allowed: KIND, fix: `set kind: ${KIND}` });
+  }
+  return out;
+}
+
+export function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  let cur: unknown = root;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
+}
+
+interface ZodDefLike {
+  type: string;
+  shape?: Record<string, z.ZodType>;
+  innerType?: z.ZodType;
+  element?: z.ZodType;
+  valueType?: z.ZodType;
+  options?: z.ZodType[];
+  discriminator?: string;
+  in?: z.ZodType;
+  values?: unknown[];
+}
+
+function defOf(schema: z.ZodType): ZodDefLike {
+  return (schema as unknown as { _zod: { def: ZodDefLike } })._zod.def;
+}
+
+/** Unwraps optional/default/pipe wrappers. */
+function unwrap(schema: z.ZodType): z.ZodType {
+  let s = schema;
+  for (;;) {
+    const d = defOf(s);
+    if ((d.type === 'optional' || d.type === 'default' || d.type === 'prefault' || d.type === 'nullable' || d.type === 'readonly') && d.innerType) s = d.innerType;
+    else if (d.type === 'pipe' && d.in) s = d.in;
+    else return s;
+  }
+}
+
+/** The schema that applies at `path` of `input` (following discriminated unions by the input's value). */
+export function schemaAt(schema: z.ZodType, path: readonly PropertyKey[], input: unknown): z.ZodType | undefined {
+  let s: z.ZodType | undefined = unwrap(schema);
+  let cur = input;
+  for (const p of path) {
+    if (s === undefined) return undefined;
+    s = pickUnionOption(s, cur);
+    const d = defOf(s);
+    if (d.type === 'object' && d.shape && typeof p === 'string') s = d.shape[p];
+    else if (d.type === 'array' && d.element) s = d.element;
+    else if (d.type === 'record' && d.valueType) s = d.valueType;
+    else return undefined;
+    if (s !== undefined) s = unwrap(s);
+    cur = cur !== null && typeof cur === 'object' ? (cur as Record<PropertyKey, unknown>)[p] : undefined;
+  }
+  return s === undefined ? undefined : pickUnionOption(s, cur);
+}
+
+function pickUnionOption(s: z.ZodType, value: unknown): z.ZodType {
+  const d = defOf(s);
+  if (d.type !== 'union' || !d.options) return s;
+  if (d.discriminator && value !== null && typeof value === 'object') {
+    const tag = (value as Record<string, unknown>)[d.discriminator];
+    for (const o of d.options) {
+      const od = defOf(unwrap(o));
+      const lit = od.shape?.[d.discriminator];
+      if (lit && defOf(unwrap(lit)).values?.includes(tag)) return unwrap(o);
+    }
+  }
+  return s;
+}
+
+export function objectKeys(schema: z.ZodType | undefined): string[] {
+  if (!schema) return [];
+  const d = defOf(unwrap(schema));
+  return d.type === 'object' && d.shape ? Object.keys(d.shape) : [];
+}
+
+/** The values a discriminated union accepts for its discriminator. */
+export function discriminatorValues(schema: z.ZodType | undefined): string[] {
+  if (!schema) return [];
+  const d = defOf(unwrap(schema));
+  if (d.type !== 'union' || !d.options || !d.discriminator) return [];
+  const disc = d.discriminator;
+  return d.options.flatMap((o) => (defOf(unwrap(o)).shape?.[disc] ? (defOf(unwrap(defOf(unwrap(o)).shape![disc]!)).values ?? []) : [])).map(String);
+}
+
+export function levenshtein(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0]!;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j]!;
+      row[j] = Math.min(row[j]! + 1, row[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length]!;
+}
+
+export function closest(word: string, candidates: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const score = levenshtein(word.toLowerCase(), c.toLowerCase());
+    if (score < bestScore) {
+      best = c;
+      bestScore = score;
+    }
+  }
+  return best !== undefined && bestScore <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+/** Translates schema issues into findings a person can act on. */
+export function issuesToFindings(schema: z.ZodType, input: unknown, issues: readonly z.core.$ZodIssue[]): Finding[] {
+  const out: Finding[] = [];
+  for (const issue of issues) {
+    const path = issue.path;
+    const at = formatPath(path as (string | number)[]);
+    const received = valueAt(input, path);
+    switch (issue.code) {
+      case 'unrecognized_keys': {
+        const allowed = objectKeys(schemaAt(schema, path, input));
+        for (const key of issue.keys) {
+          const suggestion = closest(key, allowed);
+          out.push({
+            code: 'RF003',
+            severity: 'error',
+            path: formatPath([...(path as (string | number)[]), key]),
+            message: `unknown key "${key}"`,
+            received: showValue(valueAt(input, [...path, key])),
+            allowed: allowed.join(', '),
+            fix: suggestion ? `did you mean "${suggestion}"?` : 'remove the key',
+          });
+        }
+        break;
+      }
+      case 'invalid_type': {
+        if (received === undefined) {
+          out.push({ code: 'RF004', severity: 'error', path: at, message: `required key is missing`, allowed: `a value of type ${issue.expected}`, fix: `add ${at.split('.').pop() ?? at}` });
+        } else {
+          out.push({ code: 'RF002', severity: 'error', path: at, message: `expected ${issue.expected}, got ${describeType(received)}`, received: showValue(received), allowed: issue.expected, fix: `give ${at} a value of type ${issue.expected}` });
+        }
+        break;
+      }
+      case 'invalid_value': {
+        const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
+        const suggestion = typeof received === 'string' ? closest(received, issue.values.map(String)) : undefined;
+        out.push({ code: received === undefined ? 'RF004' : 'RF002', severity: 'error', path: at, message: received === undefined ? 'required key is missing' : 'value is not one of the allowed values', received: showValue(received), allowed, fix: suggestion ? `did you mean ${JSON.stringify(suggestion)}?` : `use one of ${allowed}` });
+        break;
+      }
+      case 'invalid_union': {
+        const disc = (issue as { discriminator?: string }).discriminator;
+        if (disc !== undefined) {
+          const parentPath = path;
+          const unionSchema = schemaAtUnion(schema, parentPath, input);
+          const values = discriminatorValues(unionSchema);
+          const got = valueAt(input, [...parentPath, disc]);
+          out.push({ code: got === undefined ? 'RF004' : 'RF002', severity: 'error', path: formatPath([...(parentPath as (string | number)[]), disc]), message: got === undefined ? `required key is missing` : `unsupported ${disc}`, received: showValue(got), allowed: values.join(', '), fix: `set ${disc} to one of: ${values.join(', ')}` });
+        } else {
+          out.push({ code: 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), fix: 'see the spec reference for the accepted forms' });
+        }
+        break;
+      }
+      case 'invalid_format': {
+        out.push({ code: 'RF007', severity: 'error', path: at, message: `wrong format: ${issue.message}`, received: showValue(received), allowed: issue.message, fix: `write ${at} as ${issue.message}` });
+        break;
+      }
+      case 'too_big':
+      case 'too_small': {
+        const isLength = typeof received === 'string';
+        out.push({ code: isLength && issue.code === 'too_big' ? 'RF008' : 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), allowed: describeBound(issue), fix: `change ${at} to fit: ${describeBound(issue)}` });
+        break;
+      }
+      default: {
+        out.push({ code: 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), fix: 'see the spec reference' });
+      }
+    }
+  }
+  return out;
+}
+
+function schemaAtUnion(schema: z.ZodType, path: readonly PropertyKey[], input: unknown): z.ZodType | undefined {
+  // schemaAt would already pick an option by discriminator; here we want the union itself.
+  if (path.length === 0) return unwrap(schema);
+  const parent = schemaAt(schema, path.slice(0, -1), input);
+  if (!parent) return undefined;
+  const d = defOf(unwrap(parent));
+  const last = path[path.length - 1];
+  let s: z.ZodType | undefined;
+  if (d.type === 'object' && d.shape && typeof last === 'string') s = d.shape[last];
+  else if (d.type === 'array' && d.element) s = d.element;
+  return s ? unwrap(s) : undefined;
+}
+
+function describeType(v: unknown): string {
+  if (v === null) return 'null';
+  if (Array.isArray(v)) return 'array';
+  return typeof v;
+}
+
+function describeBound(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall): string {
+  const unit = issue.origin === 'string' ? ' characters' : issue.origin === 'array' ? ' entries' : '';
+  if (issue.code === 'too_big') return `at most ${String(issue.maximum)}${unit}`;
+  return `at least ${String(issue.minimum)}${unit}`;
+}

@@ -1,0 +1,98 @@
+import type { ParsedSpec } from './fleet.js';
+import type { Finding } from './findings.js';
+import { dnsLabel, fitName, iamRoleName } from './names.js';
+import type { AwsRoleIdentity, CloudIdentity, KubernetesNames, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../model/types.js';
+import { toIamStatements } from '../model/types.js';
+import { platformFor } from '../platforms/registry.js';
+import { cacheBackendFor } from '../caches/registry.js';
+
+export const ROLE_PATH = '/runner-fleet/';
+
+/**
+ * Applies every derived name once. Both ends of every reference (trust subject and service
+ * account, annotation and role, Helm values and config.toml) read the values computed here.
+ * Expects a spec that passed `checkSpec`.
+ */
+export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings: Finding[] } {
+  const clusters: ResolvedCluster[] = spec.clusters.map((c) => ({ name: c.name, type: c.type, cloud: platformFor(c.type).cloud, spec: c as ResolvedCluster['spec'] }));
+  const caches = spec.caches.map((c) => ({ name: c.name, type: c.type, spec: c as ResolvedCluster['spec'] }));
+  const fleet: ResolvedFleet = {
+    apiVersion: spec.apiVersion,
+    kind: spec.kind,
+    name: spec.metadata.name,
+    gitlabUrl: spec.gitlab.url,
+    ...(spec.aws ? { aws: spec.aws } : {}),
+    clusters,
+    caches,
+    runners: [],
+    identities: [],
+  };
+  const aws = spec.aws;
+  const identity = (runner: string, purpose: 'manager' | 'jobs', binding: AwsRoleIdentity['binding']): AwsRoleIdentity => {
+    const roleName = iamRoleName(`${fleet.name}-${runner}-${purpose}`);
+    return {
+      cloud: 'aws',
+      key: `${runner}-${purpose}`,
+      runner,
+      purpose,
+      roleName,
+      rolePath: ROLE_PATH,
+      arn: `arn:${aws?.partition ?? 'aws'}:iam::${aws?.accountId ?? '000000000000'}:role${ROLE_PATH}${roleName}`,
+      binding,
+      statements: [],
+    };
+  };
+
+  spec.runners.forEach((r, index) => {
+    const cluster = clusters.find((c) => c.name === r.on.cluster)!;
+    const platform = platformFor(cluster.type);
+    const kubernetes: KubernetesNames | undefined = platform.kubernetes
+      ? {
+          namespace: r.on.namespace ?? dnsLabel(`gitlab-runner-${r.name}`),
+          managerServiceAccount: dnsLabel(`${r.name}-manager`),
+          jobServiceAccount: dnsLabel(`${r.name}-jobs`),
+          role: dnsLabel(`${r.name}-executor`),
+          roleBinding: dnsLabel(`${r.name}-executor`),
+          tokenSecret: dnsLabel(`${r.name}-runner-token`),
+          helmRelease: fitName(r.name, 53),
+        }
+      : undefined;
+    const runner: ResolvedRunner = {
+      name: r.name,
+      index,
+      description: r.description ?? `${fleet.name}/${r.name} (runner-fleet)`,
+      cluster: cluster.name,
+      platform: platform.type,
+      spec: r,
+      ...(kubernetes ? { kubernetes } : {}),
+      ...(r.cache ? { cache: { cache: r.cache.name, path: r.cache.path ?? r.name, shared: r.cache.shared } } : {}),
+      managerIdentity: `${r.name}-manager`,
+      jobIdentity: `${r.name}-jobs`,
+    };
+    const subject = (sa: string) => ({ cluster: cluster.name, namespace: kubernetes?.namespace ?? '', serviceAccount: sa });
+    const manager = identity(r.name, 'manager', platform.bind(cluster, subject(kubernetes?.managerServiceAccount ?? '')));
+    const jobs = identity(r.name, 'jobs', platform.bind(cluster, subject(kubernetes?.jobServiceAccount ?? '')));
+    if (runner.cache) {
+      const cache = caches.find((c) => c.name === runner.cache!.cache)!;
+      manager.statements.push(...cacheBackendFor(cache.type).managerStatements(fleet, cache, runner.cache));
+    }
+    jobs.statements.push(...toIamStatements(r.jobs.permissions.aws));
+    fleet.runners.push(runner);
+    fleet.identities.push(manager, jobs);
+  });
+  return { fleet, findings: collisions(fleet) };
+}
+
+/** Shortened names could collide in theory; say so instead of emitting one resource for two runners. */
+function collisions(fleet: ResolvedFleet): Finding[] {
+  const out: Finding[] = [];
+  const seen = new Map<string, CloudIdentity>();
+  for (const id of fleet.identities) {
+    const other = seen.get(id.roleName);
+    if (other) {
+      out.push({ code: 'RF008', severity: 'error', path: `runners[${fleet.runners.find((r) => r.name === id.runner)!.index}].name`, message: `role name ${id.roleName} is also derived for runner ${other.runner}`, fix: 'shorten or change one of the runner names' });
+    }
+    seen.set(id.roleName, id);
+  }
+  return out;
+}

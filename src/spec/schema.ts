@@ -1,0 +1,197 @@
+import { z } from 'zod';
+import { ACCEPTABLE_CODES } from './codes.js';
+
+/**
+ * The written spec: what a person types. Every optional key documents its default.
+ * Platform plugins and cache backends contribute the schemas of their own entries
+ * (`clusters[]`, `caches[]`); this file holds what every fleet shares.
+ */
+
+export const API_VERSION = 'runner-fleet/v1alpha1';
+export const KIND = 'Fleet';
+
+/** Lower-case names used as prefixes of generated names. */
+export const nameSchema = (max: number) =>
+  z
+    .string()
+    .max(max, { message: `at most ${max} characters` })
+    .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, {
+      message: 'lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen',
+    });
+
+export const dnsLabelSchema = z
+  .string()
+  .max(63, { message: 'at most 63 characters' })
+  .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, { message: 'a DNS-1123 label: lower-case letters, digits and hyphens' });
+
+export const quantitySchema = z
+  .string()
+  .regex(/^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, { message: 'a Kubernetes quantity such as 500m, 1, 512Mi or 2Gi' });
+
+const labelKey = z
+  .string()
+  .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
+    message: 'a Kubernetes label key ([prefix/]name)',
+  });
+const labelValue = z
+  .string()
+  .regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, { message: 'a Kubernetes label value (up to 63 characters)' });
+
+export const awsAccountIdSchema = z.string().regex(/^[0-9]{12}$/, { message: 'a 12-digit AWS account id, quoted' });
+export const awsRegionSchema = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$/, { message: 'an AWS region such as eu-central-1' });
+export const iamPrincipalArnSchema = z
+  .string()
+  .regex(/^arn:aws(-cn|-us-gov)?:iam::[0-9]{12}:(user|role)\/([\w+=,.@-]+\/)*[\w+=,.@-]{1,64}$/, {
+    message: 'an IAM user or role ARN such as arn:aws:iam::123456789012:role/ops',
+  });
+
+const acceptRiskSchema = z.strictObject({
+  code: z.enum(ACCEPTABLE_CODES as [string, ...string[]]).describe('The finding code whose risk is accepted.'),
+  reason: z.string().min(10, { message: 'say why, in at least 10 characters' }).describe('Why this risk is acceptable here; printed with the finding.'),
+});
+export const acceptRisksSchema = z
+  .array(acceptRiskSchema)
+  .default([])
+  .describe('Risks this entry accepts on purpose. Each turns the matching error finding into a warning that carries the reason.');
+
+const tolerationSchema = z.strictObject({
+  key: z.string().min(1),
+  operator: z.enum(['Equal', 'Exists']).default('Equal').describe('Default Equal.'),
+  value: z.string().optional(),
+  effect: z.enum(['NoSchedule', 'PreferNoSchedule', 'NoExecute']),
+});
+
+const resourcesSchema = z.strictObject({
+  cpu: quantitySchema.describe('CPU request; also the limit unless cpuLimit is set.'),
+  memory: quantitySchema.describe('Memory request and limit.'),
+  cpuLimit: quantitySchema.optional().describe('CPU limit. Default: equal to cpu.'),
+  ephemeralStorage: quantitySchema.optional().describe('Ephemeral storage request and limit. Default: unset.'),
+});
+
+const awsStatementSchema = z.strictObject({
+  sid: z.string().regex(/^[A-Za-z0-9]+$/, { message: 'letters and digits only' }).optional(),
+  effect: z.enum(['Allow', 'Deny']).default('Allow').describe('Default Allow.'),
+  actions: z.array(z.string().regex(/^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$/, { message: 'an IAM action such as s3:GetObject, ec2:Describe* or *' })).min(1),
+  resources: z.array(z.string().regex(/^(\*|arn:[^\s]+)$/, { message: 'an ARN (wildcards allowed) or *' })).min(1),
+  conditions: z
+    .record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())])))
+    .optional()
+    .describe('IAM condition block: operator → key → value(s).'),
+});
+
+export const jobsSchema = z
+  .strictObject({
+    image: z.string().min(1).default('alpine:3.22').describe('Default image of job containers. Default alpine:3.22.'),
+    privileged: z.boolean().default(false).describe('Run job containers privileged. Default false; true raises RF301.'),
+    resources: resourcesSchema.default({ cpu: '500m', memory: '1Gi' }).describe('Build container resources. Default 500m CPU, 1Gi memory.'),
+    helperResources: resourcesSchema.default({ cpu: '100m', memory: '128Mi' }).describe('Helper container resources. Default 100m CPU, 128Mi memory.'),
+    serviceResources: resourcesSchema.default({ cpu: '250m', memory: '512Mi' }).describe('Service container resources. Default 250m CPU, 512Mi memory.'),
+    nodeSelector: z.record(labelKey, labelValue).default({}).describe('Node labels job pods must match. Default none.'),
+    tolerations: z.array(tolerationSchema).default([]).describe('Taints job pods tolerate. Default none.'),
+    serviceAccountOverwriteAllowed: z
+      .string()
+      .optional()
+      .describe('Regex of service accounts a job may pick with KUBERNETES_SERVICE_ACCOUNT_OVERWRITE. Default: overwrite off. Setting it raises RF107.'),
+    environment: z
+      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an environment variable name' }), z.string())
+      .default({})
+      .describe('Variables added to every job. Never put credentials here (RF304).'),
+    permissions: z
+      .strictObject({
+        aws: z.array(awsStatementSchema).default([]).describe('IAM statements of the job role. Default none: the role can do nothing.'),
+      })
+      .default({ aws: [] })
+      .describe('What the job identity may do in the cloud.'),
+  })
+  .describe('The pods, containers or tasks that run CI jobs.');
+
+export const runnerGitlabSchema = z
+  .strictObject({
+    group: z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*$/, { message: 'a group full path such as acme/platform' }).optional().describe('Register a group runner for this group path.'),
+    project: z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*\/[A-Za-z0-9_.-]+$/, { message: 'a project full path such as acme/platform/api' }).optional().describe('Register a project runner for this project path.'),
+    instance: z.boolean().optional().describe('Register an instance runner (needs an administrator).'),
+    tags: z.array(z.string().min(1).max(255)).default([]).describe('Runner tags. Default none.'),
+    runUntagged: z.boolean().default(false).describe('Pick up jobs without tags. Default false.'),
+    locked: z.boolean().default(true).describe('Lock the runner to its project. Default true.'),
+    protectedOnly: z.boolean().default(false).describe('Run jobs for protected branches and tags only (access_level ref_protected). Default false.'),
+    paused: z.boolean().default(false).describe('Register paused. Default false.'),
+    maximumTimeoutSeconds: z.number().int().min(600).max(2_592_000).optional().describe('Upper bound for job timeouts. Default: none.'),
+  })
+  .describe('How the runner is registered in GitLab.');
+
+export const runnerSchema = z.strictObject({
+  name: nameSchema(40).describe('Runner name, unique in the fleet; prefix of its generated names.'),
+  description: z.string().max(255).optional().describe('Shown in GitLab. Default: "<fleet>/<runner> (runner-fleet)".'),
+  on: z
+    .strictObject({
+      cluster: z.string().min(1).describe('Name of an entry in clusters.'),
+      namespace: dnsLabelSchema.optional().describe('Kubernetes namespace of the manager and its jobs. Default: gitlab-runner-<runner>.'),
+    })
+    .describe('Where the runner manager and its jobs run.'),
+  gitlab: runnerGitlabSchema,
+  concurrent: z.number().int().min(1).max(1000).default(4).describe('Jobs at once. Default 4.'),
+  checkIntervalSeconds: z.number().int().min(1).max(3600).default(3).describe('Seconds between job polls. Default 3.'),
+  pollTimeoutSeconds: z.number().int().min(30).max(3600).default(180).describe('How long to wait for a job pod to start. Default 180.'),
+  cache: z
+    .strictObject({
+      name: z.string().min(1).describe('Name of an entry in caches.'),
+      shared: z.boolean().default(false).describe('Share cache between runners of the same path (Shared = true). Default false.'),
+      path: z
+        .string()
+        .regex(/^[a-z0-9][a-z0-9/_-]*[a-z0-9]$/, { message: 'lower-case path segments separated by /' })
+        .optional()
+        .describe('Object key prefix. Default: <runner name>.'),
+    })
+    .optional()
+    .describe('The shared cache this runner uses. Default: no cache.'),
+  manager: z
+    .strictObject({
+      logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Default info.'),
+      metrics: z.boolean().default(true).describe('Expose Prometheus metrics on :9252. Default true.'),
+      terminationGracePeriodSeconds: z.number().int().min(30).max(86_400).default(3600).describe('Time for running jobs to finish on shutdown. Default 3600.'),
+      nodeSelector: z.record(labelKey, labelValue).default({}).describe('Node labels the manager pod must match. Default none.'),
+    })
+    .default({ logLevel: 'info', metrics: true, terminationGracePeriodSeconds: 3600, nodeSelector: {} })
+    .describe('The runner manager process.'),
+  jobs: jobsSchema.prefault({}),
+  acceptRisks: acceptRisksSchema,
+});
+
+export const fleetMetaSchema = z.strictObject({
+  name: nameSchema(20).describe('Fleet name: prefix of every generated cloud name.'),
+});
+
+export const awsSchema = z
+  .strictObject({
+    accountId: awsAccountIdSchema,
+    region: awsRegionSchema.describe('Default region of clusters and caches.'),
+    partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).default('aws').describe('Default aws.'),
+    tags: z.record(z.string(), z.string()).default({}).describe('Tags on every AWS resource. Default none.'),
+  })
+  .describe('The AWS account the fleet lives in.');
+
+export const gitlabSchema = z.strictObject({
+  url: z
+    .string()
+    .regex(/^https:\/\/[a-z0-9.-]+(:[0-9]+)?(\/[A-Za-z0-9._~-]+)*$/, { message: 'an https URL without a trailing slash, such as https://gitlab.com' })
+    .describe('GitLab instance URL.'),
+});
+
+export function buildFleetSchema<C extends z.ZodType, K extends z.ZodType>(cluster: C, cache: K) {
+  return z.strictObject({
+    apiVersion: z.literal(API_VERSION),
+    kind: z.literal(KIND),
+    metadata: fleetMetaSchema,
+    gitlab: gitlabSchema,
+    aws: awsSchema.optional().describe('Required when any cluster or cache is on AWS.'),
+    clusters: z.array(cluster).min(1).describe('Where runners run.'),
+    caches: z.array(cache).default([]).describe('Shared caches. Default none.'),
+    runners: z.array(runnerSchema).min(1).describe('The runners of the fleet.'),
+  });
+}
+
+export type RunnerSpec = z.output<typeof runnerSchema>;
+export type AwsSpec = z.output<typeof awsSchema>;
+export type AwsStatementSpec = z.output<typeof awsStatementSchema>;
+export type TolerationSpec = z.output<typeof tolerationSchema>;
+export type ResourcesSpec = z.output<typeof resourcesSchema>;

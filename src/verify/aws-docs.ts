@@ -1,0 +1,95 @@
+import type { EmittedFleet } from '../emit/types.js';
+import type { TerraformRoot } from '../emit/artifacts.js';
+import type { PolicyDocument } from './iam/types.js';
+import { compilePolicy, type CompiledPolicy } from './iam/evaluator.js';
+
+/**
+ * Reads the AWS Terraform root back as facts: roles, their trust and permission documents,
+ * bucket settings. Only literal values and `${type.name.attr}` references within the same root
+ * are understood; anything else is reported as unresolvable, never guessed.
+ */
+
+export interface RoleFacts {
+  key: string;
+  name: string;
+  path: string;
+  trust: PolicyDocument;
+  trustCompiled: CompiledPolicy;
+  policies: PolicyDocument[];
+  policiesCompiled: CompiledPolicy[];
+}
+
+export interface AwsFacts {
+  root: TerraformRoot;
+  /** Roles by role name. */
+  roles: Map<string, RoleFacts>;
+  /** Role resource key → role name. */
+  roleKeys: Map<string, string>;
+  /** References that did not resolve, as `resource.attr: value`. */
+  unresolved: string[];
+}
+
+const REF = /^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$/;
+
+export function parseRef(value: unknown): { type: string; name: string; attr: string } | undefined {
+  if (typeof value !== 'string') return undefined;
+  const m = REF.exec(value);
+  return m ? { type: m[1]!, name: m[2]!, attr: m[3]! } : undefined;
+}
+
+export function resourceBody(root: TerraformRoot, type: string, name: string): Record<string, unknown> | undefined {
+  return root.resource[type]?.[name];
+}
+
+/** Resolves a literal or a same-root reference to a resource attribute that is itself a literal. */
+export function resolveValue(root: TerraformRoot, value: unknown): unknown {
+  const ref = parseRef(value);
+  if (!ref) return value;
+  const body = resourceBody(root, ref.type, ref.name);
+  if (!body) return undefined;
+  // `id` of buckets and roles is their name in the AWS provider.
+  const attr = ref.attr === 'id' && ref.type === 'aws_s3_bucket' ? 'bucket' : ref.attr === 'id' && ref.type === 'aws_iam_role' ? 'name' : ref.attr;
+  const v = body[attr];
+  return typeof v === 'string' && parseRef(v) ? resolveValue(root, v) : v;
+}
+
+const cache = new WeakMap<object, AwsFacts>();
+
+export function awsFacts(docs: EmittedFleet): AwsFacts | undefined {
+  const root = docs.terraformAws;
+  if (!root) return undefined;
+  const hit = cache.get(root);
+  if (hit) return hit;
+  const roles = new Map<string, RoleFacts>();
+  const roleKeys = new Map<string, string>();
+  const unresolved: string[] = [];
+  for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
+    const name = String(body.name);
+    const trust = JSON.parse(String(body.assume_role_policy)) as PolicyDocument;
+    roles.set(name, { key, name, path: typeof body.path === 'string' ? body.path : '/', trust, trustCompiled: compilePolicy(trust), policies: [], policiesCompiled: [] });
+    roleKeys.set(key, name);
+  }
+  for (const [key, body] of Object.entries(root.resource.aws_iam_role_policy ?? {})) {
+    const roleName = resolveValue(root, body.role);
+    const role = typeof roleName === 'string' ? roles.get(roleName) : undefined;
+    if (!role) {
+      unresolved.push(`aws_iam_role_policy.${key}.role: ${String(body.role)}`);
+      continue;
+    }
+    const doc = JSON.parse(String(body.policy)) as PolicyDocument;
+    role.policies.push(doc);
+    role.policiesCompiled.push(compilePolicy(doc));
+  }
+  const facts = { root, roles, roleKeys, unresolved };
+  cache.set(root, facts);
+  return facts;
+}
+
+export function roleArn(partition: string, accountId: string, path: string, name: string): string {
+  return `arn:${partition}:iam::${accountId}:role${path}${name}`;
+}
+
+/** The ARN STS reports for a session of the role (the path is not part of it). */
+export function assumedRoleArnPrefix(partition: string, accountId: string, name: string): string {
+  return `arn:${partition}:sts::${accountId}:assumed-role/${name}/`;
+}

@@ -1,0 +1,805 @@
+/**
+ * A deliberately small AWS IAM policy evaluator, used to *prove* properties of the
+ * policies runner-fleet generates (IRSA / Pod Identity trust policies, S3 cache
+ * identity policies, S3 bucket policies).
+ *
+ * Scope is single-account evaluation: explicit Deny anywhere wins, otherwise an Allow
+ * in either the identity or the resource policies grants, otherwise implicit deny.
+ * Anything outside the supported grammar is rejected at compile time with a
+ * PolicyGrammarError, because a silently mis-evaluated policy would make a "proof"
+ * worthless.
+ *
+ * Deliberate semantics (beyond the obvious):
+ * - An absent condition key makes positive operators false and negated ones
+ *   (String*Not*, ArnNot*, NumericNotEquals) true; `...IfExists` makes any operator true;
+ *   ForAllValues is vacuously true and ForAnyValue false. An empty context list counts
+ *   as absent.
+ * - Without a set prefix a multi-valued key satisfies a positive operator if any value
+ *   matches; a negated operator then holds only if no value matches.
+ * - ArnEquals/ArnLike (and negations) match per ARN component: a wildcard in the first
+ *   five components does not cross ':'. Resource/NotResource use a plain glob.
+ * - Principal "*" and {"AWS":"*"} match every principal, including an absent (anonymous)
+ *   one; any other Principal never matches an anonymous request. A bare account id
+ *   matches every AWS principal ARN of that account (any partition), a root ARN every
+ *   principal ARN of that account in that partition, any other AWS ARN only itself
+ *   (a role ARN does not cover its assumed-role sessions). Partial wildcards are rejected.
+ * - Identity policies with Principal, and resource-policy statements without one, are
+ *   rejected at evaluation time rather than guessed at.
+ *
+ * Hot-path notes: patterns are compiled once (exact strings into Sets, only wildcard
+ * patterns become one combined RegExp), condition keys are lower-cased at compile time,
+ * requests are normalised once (prepareRequest) and the statements that apply to an
+ * action are memoised per compiled policy.
+ */
+import type { Decision, PolicyDocument, Request, RequestPrincipal } from './types.js';
+
+// ---------------------------------------------------------------------------
+// Errors
+// ---------------------------------------------------------------------------
+
+/** Thrown when a policy (or a policy used in the wrong role) is outside the supported grammar. */
+export class PolicyGrammarError extends Error {
+  override readonly name = 'PolicyGrammarError';
+}
+
+/**
+ * Return the engine's canonical (internalised) instance of `s`. V8 internalises property
+ * names, and two internalised strings compare by pointer, so interning context keys,
+ * principal ids and condition values on both sides (compiled policy and prepared request)
+ * turns ~80-character content comparisons in Map/Set lookups and `===` into pointer
+ * checks. Purely an optimisation: results are identical whatever the engine does, and
+ * the engine's string table is weak, so nothing accumulates here.
+ */
+function intern(s: string): string {
+  return Object.keys({ [s]: 0 })[0] ?? s;
+}
+
+// ---------------------------------------------------------------------------
+// Pattern matching
+// ---------------------------------------------------------------------------
+
+const REGEX_SPECIALS = /[.+^${}()|[\]\\/]/g;
+
+function hasWildcard(s: string): boolean {
+  return s.includes('*') || s.includes('?');
+}
+
+/** `*` → any run of characters, `?` → exactly one character; everything else literal. */
+function globSource(pattern: string): string {
+  return pattern.replace(REGEX_SPECIALS, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
+}
+
+/**
+ * A set of glob patterns. Exact patterns are looked up in a Set; the wildcard ones are
+ * folded into a single anchored RegExp so a miss costs one hash lookup plus one regex run.
+ */
+export class PatternSet {
+  readonly matchesEverything: boolean;
+  private readonly exact: ReadonlySet<string>;
+  private readonly regex: RegExp | undefined;
+
+  /** `wildcardSources` are regex sources for the wildcard patterns (see globSource/arnSource). */
+  constructor(exact: Iterable<string>, wildcardSources: readonly string[], matchesEverything: boolean) {
+    this.exact = new Set(exact);
+    this.matchesEverything = matchesEverything;
+    // 's' so that '.' also crosses newlines: ARNs never contain them, but a matcher
+    // that silently fails on odd input would be a wrong proof.
+    this.regex = wildcardSources.length === 0 ? undefined : new RegExp(`^(?:${wildcardSources.join('|')})$`, 's');
+  }
+
+  test(s: string): boolean {
+    if (this.matchesEverything || this.exact.has(s)) return true;
+    return this.regex !== undefined && this.regex.test(s);
+  }
+}
+
+/** Plain glob set (Action, Resource, StringLike). `lower` folds patterns for case-insensitive use. */
+function globSet(patterns: readonly string[], lower: boolean): PatternSet {
+  const exact: string[] = [];
+  const wild: string[] = [];
+  let everything = false;
+  for (const raw of patterns) {
+    const p = lower ? raw.toLowerCase() : raw;
+    if (p === '*') everything = true;
+    else if (hasWildcard(p)) wild.push(globSource(p));
+    else exact.push(p);
+  }
+  return new PatternSet(exact, wild, everything);
+}
+
+/**
+ * ArnEquals/ArnLike compare the six colon-separated ARN components separately, so a
+ * wildcard in the first five components must not cross a ':'. The sixth (resource)
+ * component may itself contain ':' and is matched as a plain glob.
+ */
+function arnSource(pattern: string, where: string): string {
+  const parts: string[] = [];
+  let rest = pattern;
+  for (let i = 0; i < 5; i++) {
+    const idx = rest.indexOf(':');
+    if (idx < 0) throw new PolicyGrammarError(`${where}: "${pattern}" is not an ARN (expected arn:partition:service:region:account:resource)`);
+    parts.push(rest.slice(0, idx));
+    rest = rest.slice(idx + 1);
+  }
+  parts.push(rest);
+  return parts
+    .map((c, i) => (i < 5 ? c.replace(REGEX_SPECIALS, '\\$&').replace(/\*/g, '[^:]*').replace(/\?/g, '[^:]') : globSource(c)))
+    .join(':');
+}
+
+function arnSet(patterns: readonly string[], where: string): PatternSet {
+  const exact: string[] = [];
+  const wild: string[] = [];
+  let everything = false;
+  for (const p of patterns) {
+    if (p === '*') everything = true;
+    else if (hasWildcard(p)) wild.push(arnSource(p, where));
+    else {
+      arnSource(p, where); // shape check only
+      exact.push(p);
+    }
+  }
+  return new PatternSet(exact, wild, everything);
+}
+
+// ---------------------------------------------------------------------------
+// Requests
+// ---------------------------------------------------------------------------
+
+const ACCOUNT_ID = /^\d{12}$/;
+/** arn:partition:service:region:account:... — captures partition and account. */
+const ARN_ACCOUNT = /^arn:([^:]+):[^:]*:[^:]*:(\d{12}):/;
+
+/**
+ * A request normalised once for repeated evaluation: context keys lower-cased (IAM
+ * condition keys are case-insensitive), every context value turned into a list, and the
+ * principal's account pre-extracted. Treat it (and the Request it came from) as immutable.
+ */
+export class PreparedRequest {
+  readonly action: string;
+  readonly resource: string;
+  readonly principal: RequestPrincipal | undefined;
+  /** 12-digit account of an AWS principal (from its ARN, or the bare id itself). */
+  readonly principalAccount: string | undefined;
+  /** `partition:account` of an AWS principal given as an ARN; used for root-ARN principals. */
+  readonly principalRootKey: string | undefined;
+  /** lower-cased key → non-empty value list. Keys with an empty list are treated as absent. */
+  readonly context: ReadonlyMap<string, readonly string[]>;
+
+  /** @internal use prepareRequest() */
+  constructor(req: Request) {
+    if (typeof req.action !== 'string' || req.action.length === 0) throw new TypeError('request.action must be a non-empty string');
+    if (typeof req.resource !== 'string') throw new TypeError('request.resource must be a string');
+    this.action = intern(req.action);
+    this.resource = req.resource;
+    let account: string | undefined;
+    let rootKey: string | undefined;
+    const p = req.principal;
+    if (p === undefined) {
+      this.principal = undefined;
+    } else {
+      if (p.type !== 'AWS' && p.type !== 'Federated' && p.type !== 'Service') {
+        throw new TypeError(`request.principal.type must be AWS, Federated or Service, got ${JSON.stringify(p.type)}`);
+      }
+      if (typeof p.id !== 'string' || p.id.length === 0) throw new TypeError('request.principal.id must be a non-empty string');
+      this.principal = { type: p.type, id: intern(p.id) };
+      if (p.type === 'AWS') {
+        if (ACCOUNT_ID.test(p.id)) {
+          account = p.id;
+        } else {
+          const m = ARN_ACCOUNT.exec(p.id);
+          if (m !== null) {
+            account = m[2];
+            rootKey = `${m[1] ?? ''}:${m[2] ?? ''}`;
+          }
+        }
+      }
+    }
+    this.principalAccount = account;
+    this.principalRootKey = rootKey;
+
+    const ctx = new Map<string, readonly string[]>();
+    if (req.context !== undefined) {
+      for (const [key, value] of Object.entries(req.context)) {
+        const lk = intern(key.toLowerCase());
+        if (ctx.has(lk)) throw new TypeError(`request.context has key "${key}" twice (condition keys are case-insensitive)`);
+        let list: readonly string[];
+        if (typeof value === 'string') list = [intern(value)];
+        else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) list = value.map(intern);
+        else throw new TypeError(`request.context["${key}"] must be a string or a list of strings`);
+        if (list.length > 0) ctx.set(lk, list);
+      }
+    }
+    this.context = ctx;
+  }
+}
+
+const preparedCache = new WeakMap<Request, PreparedRequest>();
+
+/** Normalise a request once; pass the result to evaluate/evaluatePolicies in hot loops. */
+export function prepareRequest(req: Request | PreparedRequest): PreparedRequest {
+  return req instanceof PreparedRequest ? req : new PreparedRequest(req);
+}
+
+function prepared(req: Request | PreparedRequest): PreparedRequest {
+  if (req instanceof PreparedRequest) return req;
+  let r = preparedCache.get(req);
+  if (r === undefined) {
+    r = new PreparedRequest(req);
+    preparedCache.set(req, r);
+  }
+  return r;
+}
+
+// ---------------------------------------------------------------------------
+// Principals
+// ---------------------------------------------------------------------------
+
+/** Compiled Principal / NotPrincipal block. Principals never contain partial wildcards in AWS. */
+export class PrincipalMatcher {
+  /** Fast path for the common one-principal block (e.g. a single OIDC provider). */
+  private readonly singleType: RequestPrincipal['type'] | undefined;
+  private readonly singleId: string | undefined;
+
+  constructor(
+    readonly any: boolean,
+    private readonly awsExact: ReadonlySet<string>,
+    /** bare 12-digit ids: match any AWS principal of that account, any partition */
+    private readonly awsAccounts: ReadonlySet<string>,
+    /** `partition:account` from `arn:<partition>:iam::<account>:root` */
+    private readonly awsRoots: ReadonlySet<string>,
+    private readonly federated: ReadonlySet<string>,
+    private readonly service: ReadonlySet<string>,
+  ) {
+    const total = awsExact.size + awsAccounts.size + awsRoots.size + federated.size + service.size;
+    let single: [RequestPrincipal['type'], ReadonlySet<string>] | undefined;
+    if (!any && total === 1) {
+      if (awsExact.size === 1) single = ['AWS', awsExact];
+      else if (federated.size === 1) single = ['Federated', federated];
+      else if (service.size === 1) single = ['Service', service];
+    }
+    this.singleType = single?.[0];
+    this.singleId = single === undefined ? undefined : [...single[1]][0];
+  }
+
+  matches(r: PreparedRequest): boolean {
+    if (this.any) return true;
+    const p = r.principal;
+    if (p === undefined) return false; // anonymous only matches "*"
+    // Both ids are interned, so this is normally a pointer comparison.
+    if (this.singleId !== undefined) return p.id === this.singleId && p.type === this.singleType;
+    switch (p.type) {
+      case 'AWS': {
+        if (this.awsExact.has(p.id)) return true;
+        const acct = r.principalAccount;
+        if (acct === undefined) return false;
+        if (this.awsAccounts.has(acct)) return true;
+        return r.principalRootKey !== undefined && this.awsRoots.has(r.principalRootKey);
+      }
+      case 'Federated':
+        return this.federated.has(p.id);
+      case 'Service':
+        return this.service.has(p.id);
+    }
+  }
+}
+
+const ROOT_ARN = /^arn:([^:]+):iam::(\d{12}):root$/;
+
+function compilePrincipal(block: unknown, where: string): PrincipalMatcher {
+  const empty = new Set<string>();
+  if (block === '*') return new PrincipalMatcher(true, empty, empty, empty, empty, empty);
+  if (!isPlainObject(block)) throw new PolicyGrammarError(`${where}: must be "*" or an object with AWS/Federated/Service`);
+  const keys = Object.keys(block);
+  if (keys.length === 0) throw new PolicyGrammarError(`${where}: empty principal block`);
+  let any = false;
+  const awsExact = new Set<string>();
+  const awsAccounts = new Set<string>();
+  const awsRoots = new Set<string>();
+  const federated = new Set<string>();
+  const service = new Set<string>();
+  for (const k of keys) {
+    if (k !== 'AWS' && k !== 'Federated' && k !== 'Service') {
+      throw new PolicyGrammarError(`${where}: unsupported principal type "${k}" (supported: AWS, Federated, Service)`);
+    }
+    const values = stringList(block[k], `${where}.${k}`);
+    for (const v of values) {
+      checkNoVariable(v, `${where}.${k}`);
+      if (k === 'AWS') {
+        if (v === '*') {
+          any = true; // {"AWS":"*"} is equivalent to "*"
+          continue;
+        }
+        if (hasWildcard(v)) throw new PolicyGrammarError(`${where}.AWS: wildcards are only allowed as a bare "*", got "${v}"`);
+        if (ACCOUNT_ID.test(v)) {
+          awsAccounts.add(v);
+          continue;
+        }
+        const root = ROOT_ARN.exec(v);
+        if (root !== null) {
+          awsRoots.add(`${root[1] ?? ''}:${root[2] ?? ''}`);
+          continue;
+        }
+        if (!v.startsWith('arn:')) throw new PolicyGrammarError(`${where}.AWS: "${v}" is neither an ARN nor a 12-digit account id`);
+        awsExact.add(intern(v));
+      } else {
+        // Federated and Service match by exact string equality.
+        if (hasWildcard(v)) throw new PolicyGrammarError(`${where}.${k}: wildcards are not allowed, got "${v}"`);
+        (k === 'Federated' ? federated : service).add(intern(v));
+      }
+    }
+  }
+  return new PrincipalMatcher(any, awsExact, awsAccounts, awsRoots, federated, service);
+}
+
+// ---------------------------------------------------------------------------
+// Conditions
+// ---------------------------------------------------------------------------
+
+type Family = 'string' | 'stringIgnoreCase' | 'stringLike' | 'arn' | 'bool' | 'null' | 'numeric';
+type NumericCmp = 'eq' | 'lt' | 'le' | 'gt' | 'ge';
+interface OperatorSpec {
+  readonly family: Family;
+  readonly negated: boolean;
+  readonly cmp?: NumericCmp;
+}
+
+// A Map, not an object literal, so that keys like "constructor" cannot hit the prototype.
+const OPERATORS: ReadonlyMap<string, OperatorSpec> = new Map<string, OperatorSpec>([
+  ['StringEquals', { family: 'string', negated: false }],
+  ['StringNotEquals', { family: 'string', negated: true }],
+  ['StringEqualsIgnoreCase', { family: 'stringIgnoreCase', negated: false }],
+  ['StringNotEqualsIgnoreCase', { family: 'stringIgnoreCase', negated: true }],
+  ['StringLike', { family: 'stringLike', negated: false }],
+  ['StringNotLike', { family: 'stringLike', negated: true }],
+  // AWS documents ArnEquals and ArnLike as behaving identically (both take wildcards).
+  ['ArnEquals', { family: 'arn', negated: false }],
+  ['ArnLike', { family: 'arn', negated: false }],
+  ['ArnNotEquals', { family: 'arn', negated: true }],
+  ['ArnNotLike', { family: 'arn', negated: true }],
+  ['Bool', { family: 'bool', negated: false }],
+  ['Null', { family: 'null', negated: false }],
+  ['NumericEquals', { family: 'numeric', negated: false, cmp: 'eq' }],
+  ['NumericNotEquals', { family: 'numeric', negated: true, cmp: 'eq' }],
+  ['NumericLessThan', { family: 'numeric', negated: false, cmp: 'lt' }],
+  ['NumericLessThanEquals', { family: 'numeric', negated: false, cmp: 'le' }],
+  ['NumericGreaterThan', { family: 'numeric', negated: false, cmp: 'gt' }],
+  ['NumericGreaterThanEquals', { family: 'numeric', negated: false, cmp: 'ge' }],
+]);
+
+/**
+ * 'none': no prefix — a positive operator holds if any context value matches, a negated
+ * one is the negation of that. 'any' / 'all': ForAnyValue: / ForAllValues:.
+ */
+export type SetMode = 'none' | 'any' | 'all';
+
+export interface CompiledCondition {
+  /** Operator as written in the policy, for diagnostics. */
+  readonly operator: string;
+  /** Lower-cased condition key. */
+  readonly key: string;
+  readonly setMode: SetMode;
+  readonly negated: boolean;
+  /** Result when the key is absent from the request context. */
+  readonly onMissing: boolean;
+  /** The positive (un-negated) test of one context value against the policy values. */
+  readonly matchOne: (value: string) => boolean;
+  /** Set when matchOne is plain equality with one (interned) value: inlined in the hot path. */
+  readonly equals: string | undefined;
+}
+
+/** Decimal number syntax accepted in numeric conditions; Number('') === 0 must not sneak in. */
+const NUMBER_SYNTAX = /^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$/;
+
+function boolWord(v: string | boolean | number, where: string): 'true' | 'false' {
+  const s = String(v).toLowerCase();
+  if (s === 'true' || s === 'false') return s;
+  throw new PolicyGrammarError(`${where}: expected "true" or "false", got ${JSON.stringify(v)}`);
+}
+
+function buildMatchOne(spec: OperatorSpec, raw: readonly (string | boolean | number)[], where: string): (value: string) => boolean {
+  switch (spec.family) {
+    case 'string': {
+      const values = raw.map((x) => intern(String(x)));
+      if (values.length === 1) {
+        const only = values[0];
+        return (v) => v === only;
+      }
+      const set = new Set(values);
+      return (v) => set.has(v);
+    }
+    case 'stringIgnoreCase': {
+      const set = new Set(raw.map((x) => String(x).toLowerCase()));
+      return (v) => set.has(v.toLowerCase());
+    }
+    case 'stringLike': {
+      const ps = globSet(raw.map(String), false);
+      return (v) => ps.test(v);
+    }
+    case 'arn': {
+      const ps = arnSet(raw.map(String), where);
+      return (v) => ps.test(v);
+    }
+    case 'bool': {
+      const set = new Set<string>(raw.map((x) => boolWord(x, where)));
+      // Context normally carries exactly 'true'/'false'; only fold case when it does not.
+      return (v) => set.has(v === 'true' || v === 'false' ? v : v.toLowerCase());
+    }
+    case 'numeric': {
+      const nums = raw.map((x) => {
+        const s = String(x);
+        if (!NUMBER_SYNTAX.test(s)) throw new PolicyGrammarError(`${where}: ${JSON.stringify(x)} is not a number`);
+        return Number(s);
+      });
+      const cmp = spec.cmp ?? 'eq';
+      return (v) => {
+        if (!NUMBER_SYNTAX.test(v)) return false; // a non-numeric context value never matches
+        const n = Number(v);
+        for (const x of nums) {
+          if (cmp === 'eq' ? n === x : cmp === 'lt' ? n < x : cmp === 'le' ? n <= x : cmp === 'gt' ? n > x : n >= x) return true;
+        }
+        return false;
+      };
+    }
+    case 'null': {
+      // Null is handled via onMissing; when the key is present the result is whether
+      // "false" was among the values.
+      const wantsPresent = raw.some((x) => boolWord(x, where) === 'false');
+      return () => wantsPresent;
+    }
+  }
+}
+
+function compileCondition(operator: string, block: unknown, where: string): CompiledCondition[] {
+  let name = operator;
+  let setMode: SetMode = 'none';
+  if (name.startsWith('ForAnyValue:')) {
+    setMode = 'any';
+    name = name.slice('ForAnyValue:'.length);
+  } else if (name.startsWith('ForAllValues:')) {
+    setMode = 'all';
+    name = name.slice('ForAllValues:'.length);
+  }
+  let ifExists = false;
+  if (name.endsWith('IfExists')) {
+    ifExists = true;
+    name = name.slice(0, -'IfExists'.length);
+  }
+  const spec = OPERATORS.get(name);
+  if (spec === undefined) throw new PolicyGrammarError(`${where}: unsupported condition operator "${operator}"`);
+  if (spec.family === 'null' && (ifExists || setMode !== 'none')) {
+    throw new PolicyGrammarError(`${where}: condition operator "${operator}" is not valid (Null takes no IfExists suffix or set prefix)`);
+  }
+  if (!isPlainObject(block) || Object.keys(block).length === 0) {
+    throw new PolicyGrammarError(`${where}: condition operator "${operator}" needs a non-empty object of key → value(s)`);
+  }
+
+  const out: CompiledCondition[] = [];
+  for (const [key, value] of Object.entries(block)) {
+    const kw = `${where}.${operator}["${key}"]`;
+    if (key.length === 0) throw new PolicyGrammarError(`${kw}: empty condition key`);
+    checkNoVariable(key, kw);
+    const list: unknown[] = Array.isArray(value) ? (value as unknown[]) : [value];
+    if (list.length === 0) throw new PolicyGrammarError(`${kw}: empty value list`);
+    const raw: (string | boolean | number)[] = [];
+    for (const v of list) {
+      if (typeof v !== 'string' && typeof v !== 'boolean' && typeof v !== 'number') {
+        throw new PolicyGrammarError(`${kw}: condition values must be strings, booleans or numbers, got ${JSON.stringify(v)}`);
+      }
+      if (typeof v === 'string') checkNoVariable(v, kw);
+      raw.push(v);
+    }
+    const matchOne = buildMatchOne(spec, raw, kw);
+    let onMissing: boolean;
+    if (spec.family === 'null') onMissing = raw.some((x) => boolWord(x, kw) === 'true');
+    else if (ifExists) onMissing = true;
+    else if (setMode === 'all') onMissing = true; // vacuously true
+    else if (setMode === 'any') onMissing = false;
+    else onMissing = spec.negated; // AWS: a negated operator on an absent key is true
+    const equals = spec.family === 'string' && raw.length === 1 ? intern(String(raw[0])) : undefined;
+    out.push({ operator, key: intern(key.toLowerCase()), setMode, negated: spec.negated, onMissing, matchOne, equals });
+  }
+  return out;
+}
+
+function conditionHolds(c: CompiledCondition, ctx: ReadonlyMap<string, readonly string[]>): boolean {
+  const values = ctx.get(c.key);
+  if (values === undefined) return c.onMissing;
+  const neg = c.negated;
+  const matchOne = c.matchOne;
+  if (values.length === 1) {
+    // With a single context value every set mode reduces to "does it match, negated or not".
+    const v = values[0] as string;
+    const eq = c.equals;
+    return (eq !== undefined ? v === eq : matchOne(v)) !== neg;
+  }
+  switch (c.setMode) {
+    case 'all':
+      // every request value must satisfy the (possibly negated) single-value test
+      for (const v of values) if (matchOne(v) === neg) return false;
+      return true;
+    case 'any':
+      for (const v of values) if (matchOne(v) !== neg) return true;
+      return false;
+    case 'none': {
+      let hit = false;
+      for (const v of values) {
+        if (matchOne(v)) {
+          hit = true;
+          break;
+        }
+      }
+      return hit !== neg;
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Statements and policies
+// ---------------------------------------------------------------------------
+
+export interface CompiledStatement {
+  readonly index: number;
+  readonly sid: string | undefined;
+  readonly deny: boolean;
+  /** Lower-cased action patterns; see `actionNegated` for NotAction. */
+  readonly actions: PatternSet;
+  readonly actionNegated: boolean;
+  /** undefined: no Resource/NotResource element → any resource. */
+  readonly resources: PatternSet | undefined;
+  readonly resourceNegated: boolean;
+  /** undefined: no Principal/NotPrincipal element (identity policy statement). */
+  readonly principals: PrincipalMatcher | undefined;
+  readonly principalNegated: boolean;
+  readonly conditions: readonly CompiledCondition[];
+}
+
+const NO_STATEMENTS: readonly CompiledStatement[] = [];
+/** Bound on the per-policy action memo so a caller feeding unbounded distinct actions cannot leak. */
+const ACTION_CACHE_LIMIT = 10_000;
+
+export class CompiledPolicy {
+  /** Some statement has Principal/NotPrincipal (not allowed in identity policies). */
+  readonly hasPrincipalStatements: boolean;
+  /** Some statement lacks Principal/NotPrincipal (not allowed in resource policies). */
+  readonly hasPrincipallessStatements: boolean;
+  private readonly byAction = new Map<string, readonly CompiledStatement[]>();
+  // One-entry front cache: callers typically evaluate the same action many times in a row.
+  private lastAction: string | undefined;
+  private lastStatements: readonly CompiledStatement[] = NO_STATEMENTS;
+
+  /** @internal use compilePolicy() */
+  constructor(
+    readonly source: PolicyDocument,
+    readonly statements: readonly CompiledStatement[],
+  ) {
+    this.hasPrincipalStatements = statements.some((s) => s.principals !== undefined);
+    this.hasPrincipallessStatements = statements.some((s) => s.principals === undefined);
+  }
+
+  /** Statements whose Action/NotAction covers `action` (memoised by the exact action string). */
+  statementsFor(action: string): readonly CompiledStatement[] {
+    if (action === this.lastAction) return this.lastStatements;
+    let hit = this.byAction.get(action);
+    if (hit === undefined) hit = this.lookup(action);
+    this.lastAction = action;
+    this.lastStatements = hit;
+    return hit;
+  }
+
+  private lookup(action: string): readonly CompiledStatement[] {
+    const lower = action.toLowerCase(); // IAM action names are case-insensitive
+    const found: CompiledStatement[] = [];
+    for (const s of this.statements) if (s.actions.test(lower) !== s.actionNegated) found.push(s);
+    const hit = found.length === 0 ? NO_STATEMENTS : found;
+    if (this.byAction.size >= ACTION_CACHE_LIMIT) this.byAction.clear();
+    this.byAction.set(action, hit);
+    return hit;
+  }
+}
+
+const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
+const ACTION_SYNTAX = /^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$/;
+
+function isPlainObject(x: unknown): x is Record<string, unknown> {
+  return typeof x === 'object' && x !== null && !Array.isArray(x);
+}
+
+function checkNoVariable(s: string, where: string): void {
+  if (s.includes('${')) throw new PolicyGrammarError(`${where}: policy variables are not supported ("${s}")`);
+}
+
+function stringList(x: unknown, where: string): string[] {
+  const list: unknown[] = Array.isArray(x) ? (x as unknown[]) : [x];
+  if (list.length === 0) throw new PolicyGrammarError(`${where}: empty list`);
+  for (const v of list) {
+    if (typeof v !== 'string' || v.length === 0) throw new PolicyGrammarError(`${where}: expected non-empty strings, got ${JSON.stringify(v)}`);
+  }
+  return list as string[];
+}
+
+function compileStatement(st: unknown, index: number): CompiledStatement {
+  let where = `Statement[${index}]`;
+  if (!isPlainObject(st)) throw new PolicyGrammarError(`${where}: must be an object`);
+  const sid = st.Sid;
+  if (sid !== undefined && typeof sid !== 'string') throw new PolicyGrammarError(`${where}: Sid must be a string`);
+  if (sid !== undefined) where += ` (Sid "${sid}")`;
+  for (const k of Object.keys(st)) {
+    if (!STATEMENT_KEYS.has(k)) throw new PolicyGrammarError(`${where}: unknown element "${k}"`);
+  }
+
+  if (st.Effect === undefined) throw new PolicyGrammarError(`${where}: missing Effect`);
+  if (st.Effect !== 'Allow' && st.Effect !== 'Deny') throw new PolicyGrammarError(`${where}: Effect must be "Allow" or "Deny", got ${JSON.stringify(st.Effect)}`);
+
+  if (st.Action !== undefined && st.NotAction !== undefined) throw new PolicyGrammarError(`${where}: Action and NotAction are both set`);
+  if (st.Action === undefined && st.NotAction === undefined) throw new PolicyGrammarError(`${where}: missing Action or NotAction`);
+  const actionNegated = st.Action === undefined;
+  const actionElem = actionNegated ? 'NotAction' : 'Action';
+  const actions = stringList(actionNegated ? st.NotAction : st.Action, `${where}.${actionElem}`);
+  for (const a of actions) {
+    checkNoVariable(a, `${where}.${actionElem}`);
+    if (a !== '*' && !ACTION_SYNTAX.test(a)) throw new PolicyGrammarError(`${where}.${actionElem}: "${a}" is not of the form service:action`);
+  }
+
+  if (st.Resource !== undefined && st.NotResource !== undefined) throw new PolicyGrammarError(`${where}: Resource and NotResource are both set`);
+  let resources: PatternSet | undefined;
+  const resourceNegated = st.NotResource !== undefined;
+  const resourceRaw = resourceNegated ? st.NotResource : st.Resource;
+  if (resourceRaw !== undefined) {
+    const elem = `${where}.${resourceNegated ? 'NotResource' : 'Resource'}`;
+    const list = stringList(resourceRaw, elem);
+    for (const r of list) {
+      checkNoVariable(r, elem);
+      if (r !== '*' && !r.startsWith('arn:')) throw new PolicyGrammarError(`${elem}: "${r}" is neither "*" nor an ARN`);
+    }
+    resources = globSet(list, false); // ARNs are case-sensitive
+  }
+
+  if (st.Principal !== undefined && st.NotPrincipal !== undefined) throw new PolicyGrammarError(`${where}: Principal and NotPrincipal are both set`);
+  const principalNegated = st.NotPrincipal !== undefined;
+  const principalRaw: unknown = principalNegated ? st.NotPrincipal : st.Principal;
+  const principals =
+    principalRaw === undefined ? undefined : compilePrincipal(principalRaw, `${where}.${principalNegated ? 'NotPrincipal' : 'Principal'}`);
+
+  const conditions: CompiledCondition[] = [];
+  if (st.Condition !== undefined) {
+    if (!isPlainObject(st.Condition)) throw new PolicyGrammarError(`${where}.Condition: must be an object`);
+    for (const [op, block] of Object.entries(st.Condition)) {
+      for (const c of compileCondition(op, block, `${where}.Condition`)) conditions.push(c);
+    }
+  }
+
+  return {
+    index,
+    sid,
+    deny: st.Effect === 'Deny',
+    actions: globSet(actions, true),
+    actionNegated,
+    resources,
+    resourceNegated,
+    principals,
+    principalNegated,
+    conditions,
+  };
+}
+
+/**
+ * Validate a policy document and compile it for fast repeated evaluation.
+ * @throws PolicyGrammarError for anything outside the supported grammar.
+ */
+export function compilePolicy(doc: PolicyDocument): CompiledPolicy {
+  const d: unknown = doc;
+  if (!isPlainObject(d)) throw new PolicyGrammarError('policy document must be an object');
+  for (const k of Object.keys(d)) {
+    if (k !== 'Version' && k !== 'Statement' && k !== 'Id') throw new PolicyGrammarError(`policy document: unknown element "${k}"`);
+  }
+  if (d.Version !== undefined && d.Version !== '2012-10-17' && d.Version !== '2008-10-17') {
+    throw new PolicyGrammarError(`policy document: unsupported Version ${JSON.stringify(d.Version)}`);
+  }
+  if (d.Statement === undefined) throw new PolicyGrammarError('policy document: missing Statement');
+  const raw: unknown[] = Array.isArray(d.Statement) ? (d.Statement as unknown[]) : [d.Statement];
+  if (raw.length === 0) throw new PolicyGrammarError('policy document: Statement list is empty');
+  return new CompiledPolicy(doc, raw.map(compileStatement));
+}
+
+// ---------------------------------------------------------------------------
+// Evaluation
+// ---------------------------------------------------------------------------
+
+type Outcome = 'none' | 'allow' | 'deny';
+
+function statementMatches(s: CompiledStatement, r: PreparedRequest): boolean {
+  const p = s.principals;
+  if (p !== undefined && p.matches(r) === s.principalNegated) return false;
+  const res = s.resources;
+  if (res !== undefined && res.test(r.resource) === s.resourceNegated) return false;
+  const ctx = r.context;
+  for (const c of s.conditions) if (!conditionHolds(c, ctx)) return false;
+  return true;
+}
+
+/** Deny short-circuits; Allow checks are skipped once something already allowed. */
+function scan(policy: CompiledPolicy, r: PreparedRequest, needAllow: boolean): Outcome {
+  let out: Outcome = 'none';
+  for (const s of policy.statementsFor(r.action)) {
+    if (s.deny) {
+      if (statementMatches(s, r)) return 'deny';
+    } else if (needAllow && statementMatches(s, r)) {
+      out = 'allow';
+      needAllow = false;
+    }
+  }
+  return out;
+}
+
+function checkKind(policy: CompiledPolicy, kind: 'identity' | 'resource'): void {
+  if (kind === 'identity') {
+    if (policy.hasPrincipalStatements) throw new PolicyGrammarError('identity policy must not contain Principal/NotPrincipal');
+  } else if (policy.hasPrincipallessStatements) {
+    throw new PolicyGrammarError('resource policy statement without Principal/NotPrincipal');
+  }
+}
+
+export interface PolicySet {
+  /** Identity-based policies attached to the caller; must not contain Principal. */
+  identity?: readonly CompiledPolicy[];
+  /** Resource-based policies (trust policies, bucket policies); every statement needs Principal/NotPrincipal. */
+  resource?: readonly CompiledPolicy[];
+}
+
+/**
+ * Single-account evaluation: a matching Deny in any policy → 'explicit-deny'; else a
+ * matching Allow in any identity or resource policy → 'allow'; else 'implicit-deny'.
+ *
+ * `req` may be a plain Request or a PreparedRequest. Plain requests are prepared once and
+ * cached in a WeakMap keyed by the object, so do not mutate a request after evaluating it;
+ * in hot loops, call prepareRequest() yourself and pass the result.
+ * @throws PolicyGrammarError if an identity policy has a Principal or a resource-policy statement lacks one.
+ */
+export function evaluatePolicies(policies: PolicySet, req: Request | PreparedRequest): Decision {
+  const r = prepared(req);
+  let allowed = false;
+  const identity = policies.identity;
+  if (identity !== undefined) {
+    for (const p of identity) {
+      checkKind(p, 'identity');
+      const o = scan(p, r, !allowed);
+      if (o === 'deny') return 'explicit-deny';
+      if (o === 'allow') allowed = true;
+    }
+  }
+  const resource = policies.resource;
+  if (resource !== undefined) {
+    for (const p of resource) {
+      checkKind(p, 'resource');
+      const o = scan(p, r, !allowed);
+      if (o === 'deny') return 'explicit-deny';
+      if (o === 'allow') allowed = true;
+    }
+  }
+  return allowed ? 'allow' : 'implicit-deny';
+}
+
+const compiledCache = new WeakMap<PolicyDocument, CompiledPolicy>();
+
+/**
+ * Evaluate one policy. A raw PolicyDocument is compiled once and cached by object
+ * identity (do not mutate it afterwards).
+ */
+export function evaluate(doc: PolicyDocument | CompiledPolicy, req: Request | PreparedRequest, kind: 'identity' | 'resource'): Decision {
+  let policy: CompiledPolicy;
+  if (doc instanceof CompiledPolicy) {
+    policy = doc;
+  } else {
+    const cached = compiledCache.get(doc);
+    if (cached === undefined) {
+      policy = compilePolicy(doc);
+      compiledCache.set(doc, policy);
+    } else {
+      policy = cached;
+    }
+  }
+  checkKind(policy, kind);
+  const o = scan(policy, prepared(req), true);
+  return o === 'deny' ? 'explicit-deny' : o === 'allow' ? 'allow' : 'implicit-deny';
+}

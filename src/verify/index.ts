@@ -1,0 +1,204 @@
+import type { Finding } from '../spec/findings.js';
+import { CODES, type Code } from '../spec/codes.js';
+import type { KubernetesSubject, ResolvedFleet, ResolvedRunner } from '../model/types.js';
+import type { EmittedFleet } from '../emit/types.js';
+import type { Statement } from './iam/types.js';
+import { evaluatePolicies } from './iam/evaluator.js';
+import { awsFacts } from './aws-docs.js';
+import { platformFor } from '../platforms/registry.js';
+import { cacheBackendFor } from '../caches/registry.js';
+import { findStaticCredentials } from './secrets.js';
+
+/** One claim about one runner, proven (or refuted) from the emitted documents. */
+export interface Proof {
+  runner: string;
+  claim: string;
+  holds: boolean;
+}
+
+export interface Verification {
+  findings: Finding[];
+  proofs: Proof[];
+}
+
+/** Actions that let an identity make itself (or anything) more powerful. */
+export const POWER_PROBES = [
+  'iam:CreateRole',
+  'iam:AttachRolePolicy',
+  'iam:PutRolePolicy',
+  'iam:PassRole',
+  'iam:CreateUser',
+  'iam:CreateAccessKey',
+  'iam:UpdateAssumeRolePolicy',
+  'sts:AssumeRole',
+  'organizations:LeaveOrganization',
+] as const;
+
+function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: CODES[code].severity, path, message, ...extra };
+}
+
+function asList<T>(v: T | T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}
+
+/** Every service account the documents create, plus each namespace's `default`: the candidates of the all-pairs proof. */
+export function fleetSubjects(docs: EmittedFleet, fleet: ResolvedFleet): KubernetesSubject[] {
+  const out: KubernetesSubject[] = [];
+  const seen = new Set<string>();
+  const add = (s: KubernetesSubject) => {
+    const k = `${s.cluster}|${s.namespace}|${s.serviceAccount}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(s);
+    }
+  };
+  for (const runner of fleet.runners) {
+    const emitted = docs.runners[runner.name];
+    if (!emitted) continue;
+    for (const o of emitted.manifests) {
+      if (o.kind === 'ServiceAccount' && o.metadata.namespace) add({ cluster: runner.cluster, namespace: o.metadata.namespace, serviceAccount: o.metadata.name });
+      if (o.kind === 'Namespace') add({ cluster: runner.cluster, namespace: o.metadata.name, serviceAccount: 'default' });
+    }
+  }
+  return out;
+}
+
+const label = (s: KubernetesSubject) => `${s.cluster}:${s.namespace}/${s.serviceAccount}`;
+
+export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verification {
+  const findings: Finding[] = [];
+  const proofs: Proof[] = [];
+  const facts = awsFacts(docs);
+  for (const u of facts?.unresolved ?? []) findings.push(f('RF106', '', `unresolved reference in terraform/aws/main.tf.json: ${u}`));
+
+  const subjects = fleetSubjects(docs, fleet);
+  fleet.caches.forEach((cache, i) => findings.push(...cacheBackendFor(cache.type).verifyCache(docs, fleet, cache, `caches[${i}]`)));
+  fleet.clusters.forEach((cluster, i) => findings.push(...platformFor(cluster.type).clusterFindings(fleet, cluster, `clusters[${i}]`)));
+
+  for (const runner of fleet.runners) {
+    const rp = `runners[${runner.index}]`;
+    const before = findings.length;
+    const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
+    const platform = platformFor(cluster.type);
+    const chain = platform.verifyChain(docs, fleet, runner, rp);
+    findings.push(...chain);
+    proofs.push({ runner: runner.name, claim: 'every reference resolves: service account ↔ role ↔ trust subject ↔ Helm values ↔ config.toml', holds: !chain.some((x) => x.code === 'RF106') });
+
+    // All pairs: every service account of the fleet against this runner's roles, plus probes
+    // for the same name in another namespace.
+    for (const key of [runner.managerIdentity, runner.jobIdentity]) {
+      const id = fleet.identities.find((i) => i.key === key)!;
+      const intended = id.binding.subject;
+      const probes: KubernetesSubject[] = [...subjects, { ...intended, namespace: `${intended.namespace}-other` }];
+      const allowed = platform.whoCanAssume(docs, cluster, id.roleName, probes);
+      const others = allowed.filter((s) => label(s) !== label(intended));
+      const ok = allowed.some((s) => label(s) === label(intended));
+      if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { fix: 'the trust policy and the service account must name each other; regenerate' }));
+      if (others.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${others.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
+      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} role ${id.roleName} (${probes.length} service accounts tried)`, holds: ok && others.length === 0 });
+      // Static lint on the trust document itself: wildcard subjects.
+      const role = facts?.roles.get(id.roleName);
+      for (const st of asList(role?.trust.Statement)) {
+        for (const [op, block] of Object.entries(st.Condition ?? {})) {
+          for (const [k, v] of Object.entries(block)) {
+            if (/:sub$|kubernetes-service-account$|kubernetes-namespace$/i.test(k) && (/Like/i.test(op) || asList(v).some((x) => /[*?]/.test(String(x))))) {
+              findings.push(f('RF102', rp, `role ${id.roleName} matches ${k} with ${op} ${JSON.stringify(v)}`, { fix: 'name the one service account with StringEquals' }));
+            }
+          }
+        }
+      }
+    }
+
+    const managerSubject = fleet.identities.find((i) => i.key === runner.managerIdentity)!.binding.subject;
+    const jobSubject = fleet.identities.find((i) => i.key === runner.jobIdentity)!.binding.subject;
+    const managerRole = platform.roleOfServiceAccount(docs, cluster, managerSubject);
+    const jobRole = platform.roleOfServiceAccount(docs, cluster, jobSubject);
+    const same = managerRole !== undefined && managerRole === jobRole;
+    if (same) findings.push(f('RF105', rp, `the manager and the jobs both get role ${managerRole}`, { fix: 'give jobs their own service account and role' }));
+    proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined });
+
+    if (runner.cache) {
+      const cache = fleet.caches.find((c) => c.name === runner.cache!.cache)!;
+      const cacheFindings = cacheBackendFor(cache.type).verifyRunner(docs, fleet, cache, runner, rp);
+      findings.push(...cacheFindings);
+      proofs.push({ runner: runner.name, claim: `the manager reads and writes ${runner.cache.path}/ in cache ${cache.name} and nothing else there`, holds: !cacheFindings.some((x) => x.code === 'RF201' || x.code === 'RF202') });
+      proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !cacheFindings.some((x) => x.code === 'RF203') });
+    }
+
+    findings.push(...jobRules(docs, fleet, runner, rp));
+    findings.push(...runnerRules(runner, rp));
+    void before;
+  }
+
+  findings.push(...findStaticCredentials(docs.artifacts));
+  return { findings: applyAcceptedRisks(fleet, findings), proofs };
+}
+
+function get(o: unknown, ...path: (string | number)[]): unknown {
+  let cur = o;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[p];
+  }
+  return cur;
+}
+
+/** Rules on what jobs may do, read from config.toml and the job role's documents. */
+function jobRules(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, rp: string): Finding[] {
+  const out: Finding[] = [];
+  const toml = docs.runners[runner.name]?.configToml;
+  const executorSection = get(toml, 'runners', 0, String(get(toml, 'runners', 0, 'executor')));
+  if (get(executorSection, 'privileged') === true) {
+    out.push(f('RF301', `${rp}.jobs.privileged`, 'job containers run privileged: a job can take over the node and every credential on it', { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)' }));
+  }
+  const overwrite = get(executorSection, 'service_account_overwrite_allowed');
+  if (typeof overwrite === 'string' && overwrite !== '') {
+    out.push(f('RF107', `${rp}.jobs.serviceAccountOverwriteAllowed`, `jobs may pick any service account matching ${JSON.stringify(overwrite)}, and with it that account's cloud identity`, { received: JSON.stringify(overwrite), fix: 'remove serviceAccountOverwriteAllowed, or narrow it to service accounts made for jobs' }));
+  }
+  const id = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+  const role = awsFacts(docs)?.roles.get(id.roleName);
+  if (role) {
+    const starStar = role.policies.some((p) =>
+      asList(p.Statement).some((s: Statement) => s.Effect === 'Allow' && asList(s.Action).includes('*') && asList(s.Resource).includes('*')),
+    );
+    if (starStar) {
+      out.push(f('RF302', `${rp}.jobs.permissions.aws`, `job role ${role.name} may do every action on every resource: any job of this runner administers the account`, { received: '"*" on "*"', fix: 'list the services and resources the jobs deploy' }));
+    }
+    const principal = { type: 'AWS' as const, id: id.arn };
+    const powerful = POWER_PROBES.filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, { principal, action, resource: '*' }) === 'allow');
+    if (powerful.length > 0) {
+      const g = runner.spec.gitlab;
+      out.push(f('RF306', `${rp}.jobs.permissions.aws`, `job role ${role.name} can ${powerful.join(', ')}: whoever can run a job here can escalate in the account`, { fix: 'narrow the job permissions, or keep this runner for protected deployments only' }));
+      if (!(g.locked && g.protectedOnly)) {
+        out.push(f('RF303', `${rp}.gitlab`, `jobs of this runner hold a powerful role (${powerful.join(', ')}) but the runner takes jobs from ${g.protectedOnly ? 'other projects' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true' }));
+      }
+    }
+  }
+  return out;
+}
+
+function runnerRules(runner: ResolvedRunner, rp: string): Finding[] {
+  const g = runner.spec.gitlab;
+  if (g.tags.length === 0 && !g.runUntagged) {
+    return [f('RF305', `${rp}.gitlab.tags`, CODES.RF305.title, { received: '[]', fix: 'add tags, or set runUntagged: true' })];
+  }
+  return [];
+}
+
+/** Accepted risks turn matching errors into warnings that carry the spec's reason. */
+export function applyAcceptedRisks(fleet: ResolvedFleet, findings: Finding[]): Finding[] {
+  const scopes: { prefix: string; risks: { code: string; reason: string }[] }[] = [
+    ...fleet.runners.map((r) => ({ prefix: `runners[${r.index}]`, risks: r.spec.acceptRisks })),
+    ...fleet.caches.map((c, i) => ({ prefix: `caches[${i}]`, risks: (c.spec.acceptRisks as { code: string; reason: string }[] | undefined) ?? [] })),
+    ...fleet.clusters.map((c, i) => ({ prefix: `clusters[${i}]`, risks: (c.spec.acceptRisks as { code: string; reason: string }[] | undefined) ?? [] })),
+  ];
+  return findings.map((finding) => {
+    const info = CODES[finding.code as Code] as { acceptable: boolean } | undefined;
+    if (!info?.acceptable) return finding;
+    const scope = scopes.find((s) => finding.path === s.prefix || finding.path.startsWith(`${s.prefix}.`) || finding.path.startsWith(`${s.prefix}[`));
+    const risk = scope?.risks.find((r) => r.code === finding.code);
+    if (!risk) return finding;
+    return { ...finding, severity: finding.severity === 'error' ? 'warning' : finding.severity, acceptedBecause: risk.reason };
+  });
+}

@@ -1,0 +1,59 @@
+import { parse as parseToml } from 'smol-toml';
+import type { Finding } from '../spec/findings.js';
+import type { ResolvedFleet, ResolvedRunner } from '../model/types.js';
+import type { K8sObject } from '../emit/artifacts.js';
+import type { EmittedFleet } from '../emit/types.js';
+
+export function findServiceAccount(docs: EmittedFleet, runner: string, namespace: string, name: string): K8sObject | undefined {
+  return docs.runners[runner]?.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === namespace && o.metadata.name === name);
+}
+
+function get(o: unknown, ...path: string[]): unknown {
+  let cur = o;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = Array.isArray(cur) ? (cur as unknown[])[Number(p)] : (cur as Record<string, unknown>)[p];
+  }
+  return cur;
+}
+
+/**
+ * The Kubernetes half of the chain, read from the emitted documents: service accounts exist,
+ * the RoleBinding names the manager, Helm values and both TOML documents name the same
+ * namespace and service accounts.
+ */
+export function verifyKubernetesChain(docs: EmittedFleet, _fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): Finding[] {
+  const names = runner.kubernetes!;
+  const emitted = docs.runners[runner.name];
+  const out: Finding[] = [];
+  const broken = (message: string) => out.push({ code: 'RF106', severity: 'error', path: runnerPath, message, fix: 'regenerate; the names must come from one resolved value' });
+  if (!emitted) {
+    broken(`nothing was emitted for runner ${runner.name}`);
+    return out;
+  }
+  for (const sa of [names.managerServiceAccount, names.jobServiceAccount]) {
+    if (!findServiceAccount(docs, runner.name, names.namespace, sa)) broken(`service account ${names.namespace}/${sa} is not in kubernetes/${runner.name}/service-accounts.yaml`);
+  }
+  const binding = emitted.manifests.find((o) => o.kind === 'RoleBinding');
+  const role = emitted.manifests.find((o) => o.kind === 'Role');
+  const subj = get(binding, 'subjects', '0') as { name?: string; namespace?: string } | undefined;
+  if (!binding || !role || get(binding, 'roleRef', 'name') !== role.metadata.name || subj?.name !== names.managerServiceAccount || subj.namespace !== names.namespace) {
+    broken(`the RoleBinding does not bind Role ${names.role} to ${names.namespace}/${names.managerServiceAccount}`);
+  }
+  const values = emitted.helmValues;
+  if (values) {
+    if (get(values, 'serviceAccount', 'name') !== names.managerServiceAccount) broken(`helm values serviceAccount.name is ${String(get(values, 'serviceAccount', 'name'))}, expected ${names.managerServiceAccount}`);
+    if (get(values, 'runners', 'secret') !== names.tokenSecret) broken(`helm values runners.secret is ${String(get(values, 'runners', 'secret'))}, expected ${names.tokenSecret}`);
+    const chartToml = get(values, 'runners', 'config');
+    if (typeof chartToml !== 'string') broken('helm values runners.config is missing');
+    else {
+      const parsed = parseToml(chartToml);
+      if (get(parsed, 'runners', '0', 'kubernetes', 'service_account') !== names.jobServiceAccount) broken(`helm runners.config service_account is not ${names.jobServiceAccount}`);
+      if (get(parsed, 'runners', '0', 'kubernetes', 'namespace') !== names.namespace) broken(`helm runners.config namespace is not ${names.namespace}`);
+    }
+  }
+  const toml = emitted.configToml;
+  if (get(toml, 'runners', '0', 'kubernetes', 'service_account') !== names.jobServiceAccount) broken(`runners/${runner.name}/config.toml service_account is not ${names.jobServiceAccount}`);
+  if (get(toml, 'runners', '0', 'kubernetes', 'namespace') !== names.namespace) broken(`runners/${runner.name}/config.toml namespace is not ${names.namespace}`);
+  return out;
+}

@@ -1,0 +1,34 @@
+import type { Finding } from '../spec/findings.js';
+import type { Artifact } from '../emit/artifacts.js';
+
+/** Shapes of credentials that must never be in generated output. */
+const PATTERNS: { name: string; re: RegExp }[] = [
+  { name: 'AWS access key id', re: /\b(AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/ },
+  { name: 'GitLab runner authentication token', re: /\bglrt-[0-9A-Za-z_-]{10,}/ },
+  { name: 'GitLab runner registration token', re: /\bGR1348941[0-9A-Za-z_-]{10,}/ },
+  { name: 'GitLab personal access token', re: /\bglpat-[0-9A-Za-z_-]{10,}/ },
+  { name: 'private key', re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/ },
+  { name: 'Azure storage account key', re: /AccountKey=[A-Za-z0-9+/=]{40,}/ },
+];
+
+/** Keys whose presence with a value means a static credential (config.toml cache sections, env). */
+const SECRET_KEYS = /^(AccessKey|SecretKey|SessionToken|AccountKey|aws_secret_access_key|aws_access_key_id|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SESSION_TOKEN|AZURE_CLIENT_SECRET|ARM_CLIENT_SECRET)$/;
+
+export function findStaticCredentials(artifacts: readonly Artifact[]): Finding[] {
+  const out: Finding[] = [];
+  const report = (path: string, what: string) =>
+    out.push({ code: 'RF304', severity: 'error', path: '', message: `${what} in ${path}`, fix: 'remove the credential from the spec; runners get cloud access from their keyless identity and tokens from Secrets' });
+  const walk = (file: string, v: unknown, key?: string): void => {
+    if (typeof v === 'string') {
+      for (const p of PATTERNS) if (p.re.test(v)) report(file, `a ${p.name}`);
+      const env = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(v);
+      if (env && SECRET_KEYS.test(env[1]!)) report(file, `a static credential ${env[1]!}`);
+      if (key !== undefined && SECRET_KEYS.test(key) && v !== '') report(file, `a static credential ${key}`);
+      return;
+    }
+    if (Array.isArray(v)) for (const x of v) walk(file, x);
+    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(file, x, k);
+  };
+  for (const a of artifacts) walk(a.path, a.content);
+  return out;
+}

@@ -4,6 +4,7 @@ import type { ResolvedCache, ResolvedFleet, ResolvedRunner, RunnerCacheRef } fro
 import type { TerraformResources } from '../emit/artifacts.js';
 import type { Statement } from '../verify/iam/types.js';
 import type { EmittedFleet } from '../emit/types.js';
+import type { AzureSpec } from '../spec/azure.js';
 
 /** A cache backend (S3, Azure Blob): its spec entry, its cloud resources, its runner config, its proofs. */
 export interface CacheBackend {
@@ -12,10 +13,14 @@ export interface CacheBackend {
   readonly title: string;
   /** Schema of a `caches[]` entry; must have `name` and `type: z.literal(<type>)`. */
   readonly schema: z.ZodObject;
-  checkSpec(fleet: { aws?: { region: string } | undefined }, cache: ResolvedCache['spec'], cachePath: string): Finding[];
+  checkSpec(fleet: { aws?: { region: string } | undefined; azure?: AzureSpec | undefined }, cache: ResolvedCache['spec'], cachePath: string): Finding[];
   /** What the runner manager needs to sign cache URLs for one runner. */
   managerStatements(fleet: ResolvedFleet, cache: ResolvedCache, ref: RunnerCacheRef): Statement[];
   emitTerraformAws(fleet: ResolvedFleet, cache: ResolvedCache): TerraformResources;
+  /** Resources for `terraform/azure/main.tf.json` (Azure backends). */
+  emitTerraformAzure?(fleet: ResolvedFleet, cache: ResolvedCache): TerraformResources;
+  /** How the diagram names what one runner reaches in this cache. Default: `<bucket or name>/<path>/*`. */
+  diagramLabel?(cache: ResolvedCache, ref: RunnerCacheRef): string;
   /** `[runners.cache]` for one runner. */
   toml(fleet: ResolvedFleet, cache: ResolvedCache, ref: RunnerCacheRef): Record<string, unknown>;
   /** Posture of the cache itself, from the emitted documents. */

@@ -4,6 +4,8 @@ import type { EmittedFleet } from './types.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
 import { awsIdentityResources, awsRoot } from './terraform/aws.js';
+import { azureIdentityResources, azureRoot } from './terraform/azure.js';
+import { gitlabRoot } from './terraform/gitlab.js';
 import { smokePipeline } from './pipeline/smoke.js';
 import { identityGraph } from './diagram/identity.js';
 import { renderMermaid, renderSvg } from './diagram/graph.js';
@@ -45,22 +47,26 @@ function runnerExtras(fleet: ResolvedFleet, runner: ResolvedRunner): Record<stri
 export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
   const artifacts: Artifact[] = [];
   const awsContrib: TerraformResources[] = [];
+  const azureContrib: TerraformResources[] = [];
   const regions: string[] = [];
   const emitted: EmittedFleet = { fleet, artifacts, runners: {} };
 
   if (fleet.aws) awsContrib.push(awsIdentityResources(fleet));
+  if (fleet.azure) azureContrib.push(azureIdentityResources(fleet));
   for (const cache of fleet.caches) {
     const backend = cacheBackendFor(cache.type);
     if (backend.cloud === 'aws') {
       awsContrib.push(backend.emitTerraformAws(fleet, cache));
       if (typeof cache.spec.region === 'string') regions.push(cache.spec.region);
     }
+    if (backend.emitTerraformAzure) azureContrib.push(backend.emitTerraformAzure(fleet, cache));
   }
   for (const cluster of fleet.clusters) {
     const platform = platformFor(cluster.type);
     const out = platform.emitCluster(fleet, cluster);
     artifacts.push(...out.files);
     if (out.terraformAws) awsContrib.push(out.terraformAws);
+    if (out.terraformAzure) azureContrib.push(out.terraformAzure);
     if (typeof cluster.spec.region === 'string') regions.push(cluster.spec.region);
   }
   for (const runner of fleet.runners) {
@@ -70,6 +76,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     const out = platform.emitRunner(fleet, cluster, runner as ResolvedRunner & { kubernetes: KubernetesNames }, { runnerExtras: extras });
     artifacts.push(...out.files);
     if (out.terraformAws) awsContrib.push(out.terraformAws);
+    if (out.terraformAzure) azureContrib.push(out.terraformAzure);
     const toml = configToml(fleet, runner, out.executorToml, extras);
     artifacts.push({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml });
     const jobIdentity = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
@@ -88,6 +95,15 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     emitted.terraformAws = root;
     artifacts.push({ path: 'terraform/aws/main.tf.json', format: 'json', content: root });
   }
+  if (fleet.azure) {
+    const root = azureRoot(fleet, azureContrib);
+    emitted.terraformAzure = root;
+    artifacts.push({ path: 'terraform/azure/main.tf.json', format: 'json', content: root });
+  }
+  // Registration is platform-neutral: every runner of every platform is created here.
+  const gitlab = gitlabRoot(fleet);
+  emitted.terraformGitlab = gitlab;
+  artifacts.push({ path: 'terraform/gitlab/main.tf.json', format: 'json', content: gitlab });
   const graph = identityGraph(fleet);
   artifacts.push({ path: 'diagram/identity.mmd', format: 'text', content: renderMermaid(graph), mode: 'mermaid' });
   artifacts.push({ path: 'diagram/identity.svg', format: 'text', content: renderSvg(graph), mode: 'svg' });

@@ -7,6 +7,10 @@ export interface EmittedFleet {
   fleet: ResolvedFleet;
   artifacts: Artifact[];
   terraformAws?: TerraformRoot;
+  /** `terraform/azure/main.tf.json`: managed identities, federated credentials, role assignments, cache storage. */
+  terraformAzure?: TerraformRoot;
+  /** `terraform/gitlab/main.tf.json`: runner registration and token Secrets. */
+  terraformGitlab?: TerraformRoot;
   runners: Record<string, EmittedRunner>;
 }
 

@@ -1,5 +1,6 @@
 import type { AwsSpec, RunnerSpec, AwsStatementSpec } from '../spec/schema.js';
 import type { PolicyDocument, Statement } from '../verify/iam/types.js';
+import type { AzureRoleAssignmentSpec, AzureSpec } from '../spec/azure.js';
 
 /**
  * The resolved fleet: the written spec with every default applied and every derived name
@@ -56,7 +57,30 @@ export interface AwsRoleIdentity {
   statements: Statement[];
 }
 
-export type CloudIdentity = AwsRoleIdentity;
+/**
+ * A user-assigned managed identity (Azure Workload Identity). `roleName` is the identity's
+ * name: the shared proofs ask "which identity does this service account become" by that name.
+ */
+export interface AzureManagedIdentity {
+  cloud: 'azure';
+  key: string;
+  runner: string;
+  purpose: IdentityPurpose;
+  roleName: string;
+  resourceGroup: string;
+  /** `/subscriptions/…/providers/Microsoft.ManagedIdentity/userAssignedIdentities/<name>` */
+  resourceId: string;
+  binding: IdentityBinding;
+  /** Role assignments the spec grants (the cache backend adds the manager's own). */
+  roleAssignments: AzureRoleAssignmentSpec[];
+}
+
+export type CloudIdentity = AwsRoleIdentity | AzureManagedIdentity;
+
+/** A printable identifier of any identity (ARN or Azure resource id). */
+export function identityRef(id: CloudIdentity): string {
+  return id.cloud === 'aws' ? id.arn : id.resourceId;
+}
 
 export interface KubernetesSubject {
   cluster: string;
@@ -90,10 +114,18 @@ export interface ResolvedFleet {
   name: string;
   gitlabUrl: string;
   aws?: AwsSpec;
+  azure?: AzureSpec;
+  /** Values known only after an apply, passed in by the user (e.g. `synth --azure-outputs`). */
+  applied?: AppliedOutputs;
   clusters: ResolvedCluster[];
   caches: ResolvedCache[];
   runners: ResolvedRunner[];
   identities: CloudIdentity[];
+}
+
+export interface AppliedOutputs {
+  /** Client id of each Azure managed identity, by identity name. */
+  azureClientIds?: Record<string, string>;
 }
 
 /** Statements the spec grants jobs, converted to IAM grammar. */

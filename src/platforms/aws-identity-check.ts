@@ -1,4 +1,5 @@
 import type { CloudIdentity, ResolvedFleet } from '../model/types.js';
+import { identityRef } from '../model/types.js';
 import type { IdentityCheckJob } from './types.js';
 import { assumedRoleArnPrefix } from '../verify/aws-docs.js';
 
@@ -14,7 +15,7 @@ export function awsIdentityCheckJob(fleet: ResolvedFleet, jobIdentity: CloudIden
     script: [
       'arn="$(aws sts get-caller-identity --query Arn --output text)"',
       'echo "jobs run as: $arn"',
-      `case "$arn" in "${expected}"*) echo "OK: the job role ${jobIdentity.roleName}" ;; *) echo "FAIL: expected a session of ${jobIdentity.arn}" >&2; exit 1 ;; esac`,
+      `case "$arn" in "${expected}"*) echo "OK: the job role ${jobIdentity.roleName}" ;; *) echo "FAIL: expected a session of ${identityRef(jobIdentity)}" >&2; exit 1 ;; esac`,
     ],
   };
 }

@@ -3,6 +3,7 @@ import type { Finding } from '../spec/findings.js';
 import type {
   CloudIdentity,
   IdentityBinding,
+  IdentityPurpose,
   KubernetesNames,
   KubernetesSubject,
   ResolvedCluster,
@@ -12,10 +13,11 @@ import type {
 import type { Artifact, K8sObject, TerraformResources } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import type { EmittedFleet } from '../emit/types.js';
+import type { AzureSpec } from '../spec/azure.js';
 
 /** What a spec check sees: the parsed spec (defaults applied) and where each entry sits. */
 export interface SpecCheckContext {
-  fleet: { aws?: { accountId: string; region: string; partition: string } | undefined };
+  fleet: { aws?: { accountId: string; region: string; partition: string } | undefined; azure?: AzureSpec | undefined };
   cluster: ResolvedCluster['spec'];
   clusterPath: string;
   /** Runners placed on this cluster, with their spec paths. */
@@ -33,6 +35,8 @@ export interface RunnerEmission {
   /** The `[[runners]]` TOML text handed to the Helm chart as `runners.config`. */
   helmRunnerToml?: string;
   terraformAws?: TerraformResources;
+  /** Resources for `terraform/azure/main.tf.json` (platforms on Azure). */
+  terraformAzure?: TerraformResources;
 }
 
 /** The smoke-test job that checks the job identity, in `.gitlab-ci.yml` form. */
@@ -61,6 +65,12 @@ export interface PlatformPlugin {
   /** Spec checks that need more than the schema (exit 2 on error). */
   checkSpec(ctx: SpecCheckContext): Finding[];
 
+  /**
+   * Builds the identity of one runner purpose. Optional: without it the identity is an IAM role
+   * (every AWS platform). Azure platforms return a managed identity.
+   */
+  identity?(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner, purpose: IdentityPurpose, binding: IdentityBinding): CloudIdentity;
+
   /** Binds a Kubernetes subject to a cloud identity on this cluster. */
   bind(cluster: ResolvedCluster, subject: KubernetesSubject): IdentityBinding;
 
@@ -76,7 +86,7 @@ export interface PlatformPlugin {
   ): RunnerEmission;
 
   /** Cluster-wide outputs (OIDC provider, cluster access, …). */
-  emitCluster(fleet: ResolvedFleet, cluster: ResolvedCluster): { files: Artifact[]; terraformAws?: TerraformResources };
+  emitCluster(fleet: ResolvedFleet, cluster: ResolvedCluster): { files: Artifact[]; terraformAws?: TerraformResources; terraformAzure?: TerraformResources };
 
   /** Spec-independent findings about the cluster's own settings (cluster access and the like). */
   clusterFindings(fleet: ResolvedFleet, cluster: ResolvedCluster, clusterPath: string): Finding[];

@@ -43,6 +43,15 @@ export function checkSpec(spec: ParsedSpec): Finding[] {
         }
       }
     }
+    if (cluster) {
+      // Job permissions are written per cloud; those of the other cloud would be silently ignored.
+      const cloud = platformFor(cluster.type).cloud;
+      for (const other of ['aws', 'azure'] as const) {
+        if (other !== cloud && r.jobs.permissions[other].length > 0) {
+          out.push({ code: 'RF010', severity: 'error', path: `${rp}.jobs.permissions.${other}`, message: `runner ${r.name} runs on ${cluster.type} (${cloud}), so its jobs cannot use ${other} permissions`, received: showValue(r.jobs.permissions[other]), allowed: `jobs.permissions.${cloud}`, fix: `move the grants to jobs.permissions.${cloud}, or remove them` });
+        }
+      }
+    }
     const g = r.gitlab;
     const scopes = [g.group !== undefined, g.project !== undefined, g.instance === true].filter(Boolean).length;
     if (scopes !== 1) {

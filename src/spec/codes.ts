@@ -3,7 +3,8 @@ import type { Severity } from './findings.js';
 /**
  * The catalogue of finding codes. Codes are stable: tools and people match on them.
  * RF0xx: the spec cannot be read (exit 2). RF1xx identity, RF2xx cache, RF3xx jobs and runners,
- * RF4xx cluster access, RF5xx generated documents. `acceptable` rules may be accepted in the spec
+ * RF4xx cluster access, RF5xx generated documents, RF6xx Azure (managed identities, federated
+ * credentials, role assignments, Blob cache). `acceptable` rules may be accepted in the spec
  * (`acceptRisks`) with a reason, which turns their error into a warning; the others never can.
  */
 export interface CodeInfo {
@@ -50,6 +51,19 @@ export const CODES = {
 
   RF401: { severity: 'warning', title: 'cluster access through the aws-auth ConfigMap, which AWS deprecates', acceptable: true },
   RF402: { severity: 'info', title: 'an operator is granted cluster-admin on the whole cluster', acceptable: true },
+
+  RF601: { severity: 'error', title: 'a job identity administers a subscription but the runner is not locked and protected-only', acceptable: false },
+  RF602: { severity: 'warning', title: 'a job identity administers a subscription', acceptable: true },
+  RF603: { severity: 'error', title: 'a federated credential does not match exactly one service account of the fleet', acceptable: false },
+  RF604: { severity: 'error', title: 'a federated credential does not pin the audience api://AzureADTokenExchange', acceptable: false },
+  RF605: { severity: 'error', title: "a service account does not carry its managed identity's client id", acceptable: false },
+  RF606: { severity: 'error', title: 'the runner manager identity reaches more than its cache container', acceptable: false },
+  RF607: { severity: 'error', title: 'the runner manager identity cannot sign cache URLs for its container', acceptable: false },
+  RF608: { severity: 'error', title: 'a job identity can reach the cache container directly', acceptable: true },
+  RF609: { severity: 'info', title: 'plain service account manifests need the client ids of applied identities', acceptable: false },
+  RF610: { severity: 'error', title: 'the Azure outputs file cannot be used', acceptable: false },
+  RF611: { severity: 'error', title: 'the cache storage account allows public blobs, plain HTTP, old TLS or shared keys', acceptable: false },
+  RF612: { severity: 'warning', title: 'cache blobs never expire', acceptable: true },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -1,7 +1,7 @@
 import type { ParsedSpec } from './fleet.js';
 import type { Finding } from './findings.js';
 import { dnsLabel, fitName, iamRoleName } from './names.js';
-import type { AwsRoleIdentity, CloudIdentity, KubernetesNames, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../model/types.js';
+import type { AwsRoleIdentity, CloudIdentity, IdentityPurpose, KubernetesNames, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../model/types.js';
 import { toIamStatements } from '../model/types.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
@@ -22,6 +22,7 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
     name: spec.metadata.name,
     gitlabUrl: spec.gitlab.url,
     ...(spec.aws ? { aws: spec.aws } : {}),
+    ...(spec.azure ? { azure: spec.azure } : {}),
     clusters,
     caches,
     runners: [],
@@ -70,13 +71,16 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
       jobIdentity: `${r.name}-jobs`,
     };
     const subject = (sa: string) => ({ cluster: cluster.name, namespace: kubernetes?.namespace ?? '', serviceAccount: sa });
-    const manager = identity(r.name, 'manager', platform.bind(cluster, subject(kubernetes?.managerServiceAccount ?? '')));
-    const jobs = identity(r.name, 'jobs', platform.bind(cluster, subject(kubernetes?.jobServiceAccount ?? '')));
-    if (runner.cache) {
+    // Platforms that are not AWS build their own identity kind; AWS platforms get an IAM role.
+    const make = (purpose: IdentityPurpose, sa: string): CloudIdentity =>
+      platform.identity ? platform.identity(fleet, cluster, runner, purpose, platform.bind(cluster, subject(sa))) : identity(r.name, purpose, platform.bind(cluster, subject(sa)));
+    const manager = make('manager', kubernetes?.managerServiceAccount ?? '');
+    const jobs = make('jobs', kubernetes?.jobServiceAccount ?? '');
+    if (runner.cache && manager.cloud === 'aws') {
       const cache = caches.find((c) => c.name === runner.cache!.cache)!;
       manager.statements.push(...cacheBackendFor(cache.type).managerStatements(fleet, cache, runner.cache));
     }
-    jobs.statements.push(...toIamStatements(r.jobs.permissions.aws));
+    if (jobs.cloud === 'aws') jobs.statements.push(...toIamStatements(r.jobs.permissions.aws));
     fleet.runners.push(runner);
     fleet.identities.push(manager, jobs);
   });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ACCEPTABLE_CODES } from './codes.js';
+import { azureRoleAssignmentSchema, azureSchema } from './azure.js';
 
 /**
  * The written spec: what a person types. Every optional key documents its default.
@@ -99,8 +100,12 @@ export const jobsSchema = z
     permissions: z
       .strictObject({
         aws: z.array(awsStatementSchema).default([]).describe('IAM statements of the job role. Default none: the role can do nothing.'),
+        azure: z
+          .array(azureRoleAssignmentSchema)
+          .default([])
+          .describe('Azure role assignments of the job managed identity. Default none: the identity can do nothing.'),
       })
-      .default({ aws: [] })
+      .default({ aws: [], azure: [] })
       .describe('What the job identity may do in the cloud.'),
   })
   .describe('The pods, containers or tasks that run CI jobs.');
@@ -184,6 +189,7 @@ export function buildFleetSchema<C extends z.ZodType, K extends z.ZodType>(clust
     metadata: fleetMetaSchema,
     gitlab: gitlabSchema,
     aws: awsSchema.optional().describe('Required when any cluster or cache is on AWS.'),
+    azure: azureSchema.optional().describe('Required when any cluster or cache is on Azure.'),
     clusters: z.array(cluster).min(1).describe('Where runners run.'),
     caches: z.array(cache).default([]).describe('Shared caches. Default none.'),
     runners: z.array(runnerSchema).min(1).describe('The runners of the fleet.'),

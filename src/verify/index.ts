@@ -5,6 +5,7 @@ import type { EmittedFleet } from '../emit/types.js';
 import type { Statement } from './iam/types.js';
 import { evaluatePolicies } from './iam/evaluator.js';
 import { awsFacts } from './aws-docs.js';
+import { azureFacts } from './azure-docs.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
 import { findStaticCredentials } from './secrets.js';
@@ -33,6 +34,10 @@ export const POWER_PROBES = [
   'sts:AssumeRole',
   'organizations:LeaveOrganization',
 ] as const;
+
+/** Codes that refute the cache proofs, whichever backend raised them. */
+const MANAGER_CACHE_CODES = new Set(['RF201', 'RF202', 'RF606', 'RF607']);
+const JOB_CACHE_CODES = new Set(['RF203', 'RF608']);
 
 function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -71,6 +76,7 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
   const proofs: Proof[] = [];
   const facts = awsFacts(docs);
   for (const u of facts?.unresolved ?? []) findings.push(f('RF106', '', `unresolved reference in terraform/aws/main.tf.json: ${u}`));
+  for (const u of azureFacts(docs)?.unresolved ?? []) findings.push(f('RF106', '', `unresolved reference in terraform/azure/main.tf.json: ${u}`));
 
   const subjects = fleetSubjects(docs, fleet);
   fleet.caches.forEach((cache, i) => findings.push(...cacheBackendFor(cache.type).verifyCache(docs, fleet, cache, `caches[${i}]`)));
@@ -96,7 +102,7 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
       const ok = allowed.some((s) => label(s) === label(intended));
       if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { fix: 'the trust policy and the service account must name each other; regenerate' }));
       if (others.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${others.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
-      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} role ${id.roleName} (${probes.length} service accounts tried)`, holds: ok && others.length === 0 });
+      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes.length} service accounts tried)`, holds: ok && others.length === 0 });
       // Static lint on the trust document itself: wildcard subjects.
       const role = facts?.roles.get(id.roleName);
       for (const st of asList(role?.trust.Statement)) {
@@ -120,10 +126,12 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
 
     if (runner.cache) {
       const cache = fleet.caches.find((c) => c.name === runner.cache!.cache)!;
-      const cacheFindings = cacheBackendFor(cache.type).verifyRunner(docs, fleet, cache, runner, rp);
+      const backend = cacheBackendFor(cache.type);
+      const cacheFindings = backend.verifyRunner(docs, fleet, cache, runner, rp);
       findings.push(...cacheFindings);
-      proofs.push({ runner: runner.name, claim: `the manager reads and writes ${runner.cache.path}/ in cache ${cache.name} and nothing else there`, holds: !cacheFindings.some((x) => x.code === 'RF201' || x.code === 'RF202') });
-      proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !cacheFindings.some((x) => x.code === 'RF203') });
+      const reach = backend.diagramLabel ? `container ${backend.diagramLabel(cache, runner.cache)}` : `${runner.cache.path}/`;
+      proofs.push({ runner: runner.name, claim: `the manager reads and writes ${reach} in cache ${cache.name} and nothing else there`, holds: !cacheFindings.some((x) => MANAGER_CACHE_CODES.has(x.code)) });
+      proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code)) });
     }
 
     findings.push(...jobRules(docs, fleet, runner, rp));
@@ -158,7 +166,7 @@ function jobRules(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunn
   }
   const id = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
   const role = awsFacts(docs)?.roles.get(id.roleName);
-  if (role) {
+  if (role && id.cloud === 'aws') {
     const starStar = role.policies.some((p) =>
       asList(p.Statement).some((s: Statement) => s.Effect === 'Allow' && asList(s.Action).includes('*') && asList(s.Resource).includes('*')),
     );

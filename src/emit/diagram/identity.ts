@@ -1,6 +1,7 @@
 import type { DiagramEdge, DiagramGraph, DiagramNode } from './graph.js';
 import type { CloudIdentity, ResolvedFleet } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
+import { cacheBackendFor } from '../../caches/registry.js';
 
 function list(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
@@ -14,7 +15,17 @@ function permissionLabel(s: Statement): string {
   return `${s.Effect === 'Deny' ? 'deny ' : ''}${a} on ${r}`;
 }
 
-const MECHANISM_LABEL: Record<string, string> = { irsa: 'IRSA (web identity)', 'pod-identity': 'EKS Pod Identity' };
+const MECHANISM_LABEL: Record<string, string> = {
+  irsa: 'IRSA (web identity)',
+  'pod-identity': 'EKS Pod Identity',
+  'azure-workload-identity': 'Azure Workload Identity',
+};
+
+/** What one job identity may do, one label per grant, whatever the cloud. */
+function grants(id: CloudIdentity): { label: string; dashed: boolean }[] {
+  if (id.cloud === 'aws') return id.statements.map((s) => ({ label: permissionLabel(s), dashed: s.Effect === 'Deny' }));
+  return id.roleAssignments.map((a) => ({ label: `${a.role} on ${a.scope}`, dashed: false }));
+}
 
 /** Who can become whom, and reach what: one band per runner. */
 export function identityGraph(fleet: ResolvedFleet): DiagramGraph {
@@ -36,22 +47,25 @@ export function identityGraph(fleet: ResolvedFleet): DiagramGraph {
       const saId = `sa:${r.name}:${purpose}`;
       const roleId = `role:${id.key}`;
       nodes.push({ id: saId, label: `${sa.namespace}/${sa.serviceAccount}`, kind: 'service-account', layer: 1, group, sublabel: `${purpose} service account (${r.cluster})` });
-      nodes.push({ id: roleId, label: id.roleName, kind: 'identity', layer: 2, group, sublabel: `${purpose} role` });
+      nodes.push({ id: roleId, label: id.roleName, kind: 'identity', layer: 2, group, sublabel: id.cloud === 'aws' ? `${purpose} role` : `${purpose} managed identity` });
       edges.push({ from: runnerId, to: saId, label: purpose === 'manager' ? 'manager runs as' : 'job pods run as' });
       edges.push({ from: saId, to: roleId, label: MECHANISM_LABEL[id.binding.mechanism] ?? id.binding.mechanism });
       if (purpose === 'manager' && r.cache) {
         const cache = fleet.caches.find((c) => c.name === r.cache!.cache)!;
         const cacheId = `cache:${r.name}`;
-        nodes.push({ id: cacheId, label: `${String(cache.spec.bucket ?? cache.name)}/${r.cache.path}/*`, kind: 'resource', layer: 3, group, sublabel: 'cache prefix (presigned URLs)' });
+        const backend = cacheBackendFor(cache.type);
+        const label = backend.diagramLabel ? backend.diagramLabel(cache, r.cache) : `${String(cache.spec.bucket ?? cache.name)}/${r.cache.path}/*`;
+        nodes.push({ id: cacheId, label, kind: 'resource', layer: 3, group, sublabel: backend.diagramLabel ? 'cache container (SAS URLs)' : 'cache prefix (presigned URLs)' });
         edges.push({ from: roleId, to: cacheId, label: 'read/write' });
       }
       if (purpose === 'jobs') {
-        id.statements.forEach((s, i) => {
+        const granted = grants(id);
+        granted.forEach((g, i) => {
           const pid = `perm:${id.key}:${i}`;
-          nodes.push({ id: pid, label: permissionLabel(s), kind: 'permission', layer: 3, group });
-          edges.push({ from: roleId, to: pid, style: s.Effect === 'Deny' ? 'dashed' : 'solid' });
+          nodes.push({ id: pid, label: g.label, kind: 'permission', layer: 3, group });
+          edges.push({ from: roleId, to: pid, style: g.dashed ? 'dashed' : 'solid' });
         });
-        if (id.statements.length === 0) {
+        if (granted.length === 0) {
           const pid = `perm:${id.key}:none`;
           nodes.push({ id: pid, label: 'no cloud permissions', kind: 'permission', layer: 3, group });
           edges.push({ from: roleId, to: pid, style: 'dashed' });

@@ -2,6 +2,7 @@ import type { PlatformPlugin, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import type { CloudIdentity, KubernetesSubject, ResolvedCluster, ResolvedFleet } from '../../model/types.js';
+import { identityRef } from '../../model/types.js';
 import type { Artifact, K8sObject, TerraformResources } from '../../emit/artifacts.js';
 import { tfName } from '../../emit/artifacts.js';
 import type { EmittedFleet } from '../../emit/types.js';
@@ -156,7 +157,7 @@ export const eksPlatform: PlatformPlugin = {
     const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
     const irsa = eksSpec(cluster).identity === 'irsa';
     const annotate = (id: CloudIdentity): Record<string, string> =>
-      irsa ? { [ROLE_ARN_ANNOTATION]: id.arn, 'eks.amazonaws.com/audience': IRSA_AUDIENCE, 'eks.amazonaws.com/sts-regional-endpoints': 'true' } : {};
+      irsa ? { [ROLE_ARN_ANNOTATION]: identityRef(id), 'eks.amazonaws.com/audience': IRSA_AUDIENCE, 'eks.amazonaws.com/sts-regional-endpoints': 'true' } : {};
     const objs = runnerObjects(fleet, runner, names, { annotations: annotate(manager) }, { annotations: annotate(jobs) });
     const podLabels = { ...commonLabels(fleet, runner) };
     const executorToml = kubernetesExecutor(runner, names, { ...podLabels, 'runner-fleet.dev/purpose': 'job' });

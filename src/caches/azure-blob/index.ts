@@ -1,0 +1,230 @@
+import type { CacheBackend } from '../types.js';
+import type { Finding } from '../../spec/findings.js';
+import { CODES, type Code } from '../../spec/codes.js';
+import type { ResolvedCache, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import { tfName, type TerraformResources } from '../../emit/artifacts.js';
+import type { EmittedFleet } from '../../emit/types.js';
+import { azureTags } from '../../emit/terraform/azure.js';
+import { azureRoleInfo, scopeCovers } from '../../spec/azure.js';
+import { assignmentsOf, azureFacts, containerScope, parseAzureRef, storageAccountId } from '../../verify/azure-docs.js';
+import { azureBlobCacheSchema, type AzureBlobCacheSpec } from './schema.js';
+
+function specOf(cache: ResolvedCache): AzureBlobCacheSpec {
+  return cache.spec as unknown as AzureBlobCacheSpec;
+}
+
+function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: CODES[code].severity, path, message, ...extra };
+}
+
+const key = (cache: ResolvedCache) => tfName('cache', cache.name);
+
+/** Resource ids are derived from inputs, so the proofs read literal scopes. */
+export function cacheScopes(fleet: ResolvedFleet, cache: ResolvedCache): { account: string; container: string } {
+  const spec = specOf(cache);
+  const az = fleet.azure!;
+  const account = storageAccountId(az.subscriptionId, spec.resourceGroup ?? az.resourceGroup, spec.storageAccount);
+  return { account, container: containerScope(account, spec.container) };
+}
+
+/** Roles the manager needs: data access on the container, and a user delegation key (an account-level action) to sign SAS URLs. */
+export const MANAGER_DATA_ROLE = 'Storage Blob Data Contributor';
+export const MANAGER_DELEGATION_ROLE = 'Storage Blob Delegator';
+
+export const azureBlobCache: CacheBackend = {
+  type: 'azure-blob',
+  cloud: 'azure',
+  title: 'Azure Blob Storage',
+  schema: azureBlobCacheSchema,
+
+  checkSpec(fleet, _raw, cachePath) {
+    if (fleet.azure) return [];
+    return [{ code: 'RF004', severity: 'error', path: 'azure', message: `an Azure Blob cache needs the azure section (${cachePath} is type azure-blob)`, fix: 'add azure: { tenantId: "<uuid>", subscriptionId: "<uuid>", location: <region>, resourceGroup: <name> }' }];
+  },
+
+  managerStatements() {
+    return [];
+  },
+
+  emitTerraformAws() {
+    return {};
+  },
+
+  emitTerraformAzure(fleet, cache) {
+    const spec = specOf(cache);
+    const az = fleet.azure!;
+    const k = key(cache);
+    const out: TerraformResources = {};
+    if (spec.create) {
+      out.azurerm_storage_account = {
+        [k]: {
+          name: spec.storageAccount,
+          resource_group_name: spec.resourceGroup ?? az.resourceGroup,
+          location: spec.location ?? az.location,
+          account_kind: 'StorageV2',
+          account_tier: 'Standard',
+          account_replication_type: spec.replication,
+          https_traffic_only_enabled: true,
+          min_tls_version: 'TLS1_2',
+          allow_nested_items_to_be_public: false,
+          // No account keys: the runner signs user delegation SAS URLs with its Entra identity.
+          shared_access_key_enabled: false,
+          default_to_oauth_authentication: true,
+          public_network_access_enabled: spec.publicNetworkAccess,
+          cross_tenant_replication_enabled: false,
+          tags: azureTags(fleet),
+        },
+      };
+      out.azurerm_storage_container = {
+        [k]: { name: spec.container, storage_account_id: `\${azurerm_storage_account.${k}.id}`, container_access_type: 'private' },
+      };
+      if (spec.expireAfterDays > 0) {
+        out.azurerm_storage_management_policy = {
+          [k]: {
+            storage_account_id: `\${azurerm_storage_account.${k}.id}`,
+            rule: [
+              {
+                name: 'expire-runner-cache',
+                enabled: true,
+                filters: { prefix_match: [`${spec.container}/`], blob_types: ['blockBlob'] },
+                actions: { base_blob: { delete_after_days_since_modification_greater_than: spec.expireAfterDays } },
+              },
+            ],
+          },
+        };
+      }
+    }
+    const scopes = cacheScopes(fleet, cache);
+    const assignments: Record<string, Record<string, unknown>> = {};
+    for (const r of fleet.runners) {
+      if (r.cache?.cache !== cache.name) continue;
+      const manager = fleet.identities.find((i) => i.key === r.managerIdentity);
+      if (manager?.cloud !== 'azure') continue;
+      const principal = `\${azurerm_user_assigned_identity.${tfName(manager.key)}.principal_id}`;
+      const dependsOn = spec.create ? { depends_on: [`azurerm_storage_container.${k}`] } : {};
+      assignments[tfName(k, r.name, 'data')] = {
+        scope: scopes.container,
+        role_definition_name: MANAGER_DATA_ROLE,
+        principal_id: principal,
+        principal_type: 'ServicePrincipal',
+        description: `cache container for the manager of ${fleet.name}/${r.name} (runner-fleet)`,
+        ...dependsOn,
+      };
+      // Get User Delegation Key acts on the account: a container-scoped data role cannot call it.
+      assignments[tfName(k, r.name, 'delegator')] = {
+        scope: scopes.account,
+        role_definition_name: MANAGER_DELEGATION_ROLE,
+        principal_id: principal,
+        principal_type: 'ServicePrincipal',
+        description: `user delegation keys (SAS signing, no data access) for the manager of ${fleet.name}/${r.name} (runner-fleet)`,
+        ...dependsOn,
+      };
+    }
+    if (Object.keys(assignments).length > 0) out.azurerm_role_assignment = assignments;
+    return out;
+  },
+
+  toml(_fleet, cache, ref) {
+    const spec = specOf(cache);
+    // No AccountKey: the manager uses its workload identity (gitlab-runner 17.5+).
+    return { Type: 'azure', Path: ref.path, Shared: ref.shared, azure: { AccountName: spec.storageAccount, ContainerName: spec.container, StorageDomain: spec.storageDomain } };
+  },
+
+  diagramLabel(cache) {
+    const spec = specOf(cache);
+    return `${spec.storageAccount}/${spec.container}`;
+  },
+
+  verifyCache(docs, fleet, cache, cachePath) {
+    const spec = specOf(cache);
+    if (!spec.create) {
+      return [finding('RF208', cachePath, `storage account ${spec.storageAccount} is not created by this fleet; public access, TLS, shared keys and expiry are yours to keep`, { fix: 'set create: true to let runner-fleet own and verify the account' })];
+    }
+    const root = docs.terraformAzure;
+    if (!root) return [];
+    const out: Finding[] = [];
+    const k = Object.entries(root.resource.azurerm_storage_account ?? {}).find(([, b]) => b.name === spec.storageAccount);
+    if (!k) return [finding('RF106', cachePath, `storage account ${spec.storageAccount} is not in terraform/azure/main.tf.json`, { fix: 'regenerate' })];
+    const [acctKey, acct] = k;
+    const want: [string, unknown, string][] = [
+      ['allow_nested_items_to_be_public', false, 'anonymous reads of public blobs'],
+      ['https_traffic_only_enabled', true, 'plain HTTP'],
+      ['min_tls_version', 'TLS1_2', 'TLS older than 1.2'],
+      ['shared_access_key_enabled', false, 'account keys (static credentials that bypass Entra ID)'],
+    ];
+    const bad = want.filter(([attr, v]) => acct[attr] !== v);
+    if (bad.length > 0) {
+      out.push(finding('RF611', cachePath, `storage account ${spec.storageAccount} allows ${bad.map(([, , why]) => why).join(', ')}`, { received: JSON.stringify(Object.fromEntries(bad.map(([a]) => [a, acct[a]]))), allowed: JSON.stringify(Object.fromEntries(bad.map(([a, v]) => [a, v]))), fix: 'regenerate; runner-fleet sets these for every account it creates' }));
+    }
+    const onAccount = (type: string) =>
+      Object.values(root.resource[type] ?? {}).filter((b) => {
+        const ref = parseAzureRef(b.storage_account_id);
+        return ref?.type === 'azurerm_storage_account' && ref.name === acctKey;
+      });
+    const container = onAccount('azurerm_storage_container').find((b) => b.name === spec.container);
+    if (!container || (container.container_access_type !== undefined && container.container_access_type !== 'private')) {
+      out.push(finding('RF611', cachePath, `container ${spec.container} is ${container ? `public (${String(container.container_access_type)})` : 'missing'}`, { allowed: 'private', fix: 'regenerate' }));
+    }
+    const expires = onAccount('azurerm_storage_management_policy').some((p) =>
+      (Array.isArray(p.rule) ? (p.rule as Record<string, unknown>[]) : [p.rule as Record<string, unknown>]).some((r) => {
+        const prefixes = (r.filters as { prefix_match?: string[] } | undefined)?.prefix_match ?? [''];
+        const days = (r.actions as { base_blob?: { delete_after_days_since_modification_greater_than?: unknown } } | undefined)?.base_blob?.delete_after_days_since_modification_greater_than;
+        return r.enabled === true && typeof days === 'number' && prefixes.some((p) => `${spec.container}/`.startsWith(p));
+      }),
+    );
+    if (!expires) {
+      out.push(finding('RF612', `${cachePath}.expireAfterDays`, `blobs in ${spec.storageAccount}/${spec.container} never expire, so old caches (and whatever leaked into them) stay forever`, { received: String(spec.expireAfterDays), allowed: '1 to 3650', fix: 'set expireAfterDays: 14 (or another number of days)' }));
+    }
+    return out;
+  },
+
+  verifyRunner(docs, fleet, cache, runner, runnerPath) {
+    return proveRunnerCache(docs, fleet, cache, runner, runnerPath);
+  },
+};
+
+/** From the role assignments in the Azure root: the manager reaches its container and nothing else; jobs do not reach it. */
+function proveRunnerCache(docs: EmittedFleet, fleet: ResolvedFleet, cache: ResolvedCache, runner: ResolvedRunner, runnerPath: string): Finding[] {
+  const facts = azureFacts(docs);
+  if (!facts || !runner.cache) return [];
+  const spec = specOf(cache);
+  const scopes = cacheScopes(fleet, cache);
+  const out: Finding[] = [];
+  const cachePath = `${runnerPath}.cache`;
+  const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
+  const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+
+  const mine = assignmentsOf(facts, manager.roleName);
+  const canData = mine.some((a) => azureRoleInfo(a.role)?.blobData === 'read-write' && scopeCovers(a.scope, scopes.container));
+  const canSign = mine.some((a) => azureRoleInfo(a.role)?.delegates === true && scopeCovers(a.scope, scopes.account));
+  const missing = [...(canData ? [] : [`read and write blobs in ${spec.container}`]), ...(canSign ? [] : [`get a user delegation key on ${spec.storageAccount}`])];
+  if (missing.length > 0) {
+    out.push(finding('RF607', cachePath, `manager identity ${manager.roleName} cannot ${missing.join(' or ')}`, { fix: `the manager signs cache SAS URLs: it needs ${MANAGER_DATA_ROLE} on the container and ${MANAGER_DELEGATION_ROLE} on the account` }));
+  }
+  const leaks = mine.filter((a) => {
+    const info = azureRoleInfo(a.role);
+    if (!info) return true;
+    if (info.grants || info.manages) return true;
+    if (info.blobData !== 'none') return a.scope.toLowerCase() !== scopes.container.toLowerCase();
+    // A delegation-only role grants no data; it is fine on the account.
+    return !(a.role === MANAGER_DELEGATION_ROLE && a.scope.toLowerCase() === scopes.account.toLowerCase());
+  });
+  if (leaks.length > 0) {
+    out.push(finding('RF606', cachePath, `manager identity ${manager.roleName} reaches beyond container ${spec.storageAccount}/${spec.container}: ${leaks.map((a) => `${a.role} on ${a.scope}`).join(', ')}`, { fix: `grant ${MANAGER_DATA_ROLE} on the container only` }));
+  }
+
+  const reach = assignmentsOf(facts, jobs.roleName).filter((a) => {
+    const info = azureRoleInfo(a.role);
+    return (info === undefined || info.blobData !== 'none' || info.grants) && scopeCovers(a.scope, scopes.container);
+  });
+  if (reach.length > 0) {
+    const named = reach.every((a) => a.scope.toLowerCase() === scopes.container.toLowerCase() || a.scope.toLowerCase() === scopes.account.toLowerCase());
+    const fnd = finding('RF608', `${runnerPath}.jobs.permissions.azure`, `job identity ${jobs.roleName} reaches cache container ${spec.storageAccount}/${spec.container} through ${reach.map((a) => `${a.role} on ${a.scope}`).join(', ')}; jobs only need the SAS URLs the manager gives them`, { fix: 'narrow the job role assignments so they do not cover the cache account' });
+    if (named) {
+      fnd.severity = 'warning';
+      fnd.acceptedBecause = 'the spec grants the job identity this storage account explicitly';
+    }
+    out.push(fnd);
+  }
+  return out;
+}

@@ -1,0 +1,94 @@
+import type { ProviderSchema } from './types.js';
+
+const DOCS = 'hashicorp/terraform-provider-azurerm website/docs';
+
+/** azurerm 4.x (checked against the provider's website/docs pages; see each entry). */
+export const AZURERM: ProviderSchema = {
+  source: 'hashicorp/azurerm',
+  docs: 'https://registry.terraform.io/providers/hashicorp/azurerm/latest/docs',
+  provider: {
+    attributes: ['subscription_id', 'tenant_id', 'storage_use_azuread', 'use_oidc', 'use_cli', 'environment', 'alias', 'resource_provider_registrations'],
+    blocks: { features: { attributes: [] } },
+    required: ['subscription_id'],
+  },
+  resources: {
+    azurerm_user_assigned_identity: {
+      docs: `${DOCS}/r/user_assigned_identity.html.markdown`,
+      attributes: ['name', 'resource_group_name', 'location', 'tags', 'isolation_scope'],
+      required: ['name', 'resource_group_name', 'location'],
+      exports: ['id', 'client_id', 'principal_id', 'tenant_id'],
+    },
+    azurerm_federated_identity_credential: {
+      // 4.x: parent_id names the identity; resource_group_name is deprecated late in 4.x
+      // (PR #30860) but still accepted, and required before that.
+      docs: `${DOCS}/r/federated_identity_credential.html.markdown`,
+      attributes: ['name', 'resource_group_name', 'parent_id', 'issuer', 'subject', 'audience'],
+      required: ['name', 'parent_id', 'issuer', 'subject', 'audience'],
+      exports: ['id'],
+    },
+    azurerm_role_assignment: {
+      docs: `${DOCS}/r/role_assignment.html.markdown`,
+      attributes: [
+        'name', 'scope', 'role_definition_id', 'role_definition_name', 'principal_id', 'principal_type', 'description',
+        'condition', 'condition_version', 'skip_service_principal_aad_check', 'delegated_managed_identity_resource_id',
+      ],
+      required: ['scope', 'principal_id'],
+      exports: ['id'],
+    },
+    azurerm_storage_account: {
+      docs: `${DOCS}/r/storage_account.html.markdown`,
+      attributes: [
+        'name', 'resource_group_name', 'location', 'account_kind', 'account_tier', 'account_replication_type', 'access_tier',
+        'https_traffic_only_enabled', 'min_tls_version', 'allow_nested_items_to_be_public', 'shared_access_key_enabled',
+        'public_network_access_enabled', 'default_to_oauth_authentication', 'infrastructure_encryption_enabled',
+        'cross_tenant_replication_enabled', 'local_user_enabled', 'sftp_enabled', 'is_hns_enabled', 'nfsv3_enabled', 'tags',
+      ],
+      required: ['name', 'resource_group_name', 'location', 'account_tier', 'account_replication_type'],
+      blocks: {
+        blob_properties: {
+          attributes: ['versioning_enabled', 'change_feed_enabled', 'last_access_time_enabled'],
+          blocks: { delete_retention_policy: { attributes: ['days', 'permanent_delete_enabled'] }, container_delete_retention_policy: { attributes: ['days'] } },
+        },
+      },
+      exports: ['id', 'primary_blob_endpoint', 'primary_blob_host'],
+    },
+    azurerm_storage_container: {
+      // storage_account_id (Resource Manager API) supersedes the deprecated storage_account_name.
+      docs: `${DOCS}/r/storage_container.html.markdown`,
+      attributes: ['name', 'storage_account_id', 'container_access_type', 'metadata', 'default_encryption_scope', 'encryption_scope_override_enabled'],
+      required: ['name', 'storage_account_id'],
+      exports: ['id', 'resource_manager_id'],
+    },
+    azurerm_storage_management_policy: {
+      docs: `${DOCS}/r/storage_management_policy.html.markdown`,
+      attributes: ['storage_account_id'],
+      required: ['storage_account_id'],
+      blocks: {
+        rule: {
+          attributes: ['name', 'enabled'],
+          required: ['name', 'enabled'],
+          blocks: {
+            filters: { attributes: ['prefix_match', 'blob_types'] },
+            actions: {
+              attributes: [],
+              blocks: {
+                base_blob: { attributes: ['delete_after_days_since_modification_greater_than', 'tier_to_cool_after_days_since_modification_greater_than', 'tier_to_archive_after_days_since_modification_greater_than'] },
+                snapshot: { attributes: ['delete_after_days_since_creation_greater_than'] },
+                version: { attributes: ['delete_after_days_since_creation'] },
+              },
+            },
+          },
+        },
+      },
+      exports: ['id'],
+    },
+  },
+  dataSources: {
+    azurerm_user_assigned_identity: {
+      docs: `${DOCS}/d/user_assigned_identity.html.markdown`,
+      attributes: ['name', 'resource_group_name'],
+      required: ['name', 'resource_group_name'],
+      exports: ['id', 'client_id', 'principal_id', 'tenant_id', 'location', 'tags'],
+    },
+  },
+};

@@ -1,0 +1,80 @@
+import type { TerraformRoot } from '../../artifacts.js';
+import { META_ARGUMENTS, type BlockSchema, type ProviderSchema } from './types.js';
+import { AZURERM } from './azurerm.js';
+import { GITLAB } from './gitlab.js';
+import { KUBERNETES } from './kubernetes.js';
+
+export { AZURERM, GITLAB, KUBERNETES };
+export type { BlockSchema, ProviderSchema };
+
+/** Providers checked by table (no provider mirror here), by their local name. */
+export const TABLE_CHECKED_PROVIDERS: Readonly<Record<string, ProviderSchema>> = { azurerm: AZURERM, gitlab: GITLAB, kubernetes: KUBERNETES };
+
+function checkBlock(where: string, body: unknown, schema: BlockSchema, meta: boolean): string[] {
+  const out: string[] = [];
+  const bodies = Array.isArray(body) ? body : [body];
+  for (const b of bodies) {
+    if (b === null || typeof b !== 'object') {
+      out.push(`${where}: expected a block, got ${JSON.stringify(b)}`);
+      continue;
+    }
+    const rec = b as Record<string, unknown>;
+    for (const [k, v] of Object.entries(rec)) {
+      if (meta && (META_ARGUMENTS as readonly string[]).includes(k)) continue;
+      if (schema.attributes.includes(k)) continue;
+      const nested = schema.blocks?.[k];
+      if (nested) out.push(...checkBlock(`${where}.${k}`, v, nested, false));
+      else out.push(`${where}.${k}: not an argument or block of this type`);
+    }
+    for (const r of schema.required ?? []) if (!(r in rec)) out.push(`${where}.${r}: required argument missing`);
+  }
+  return out;
+}
+
+const REF = /\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)(\.[^}]*)?\}/g;
+
+/**
+ * Checks every provider block, resource and data source of a root against the tables, and
+ * every `${type.name.attr}` reference against the referenced block's arguments and exports.
+ * Returns the problems found (empty: all known). Types of providers not in the tables (aws) are skipped.
+ */
+export function checkTerraformRoot(root: TerraformRoot, providers: Readonly<Record<string, ProviderSchema>> = TABLE_CHECKED_PROVIDERS): string[] {
+  const out: string[] = [];
+  const providerOf = (type: string) => providers[type.split('_')[0]!];
+  for (const [name, cfg] of Object.entries(root.provider ?? {})) {
+    const p = providers[name];
+    if (!p) continue;
+    out.push(...checkBlock(`provider.${name}`, cfg, p.provider, false));
+    const required = (root.terraform.required_providers as Record<string, { source?: string }> | undefined)?.[name];
+    if (required?.source !== p.source) out.push(`terraform.required_providers.${name}: source must be ${p.source}`);
+  }
+  const kinds: [string, Record<string, Record<string, Record<string, unknown>>> | undefined, 'resources' | 'dataSources'][] = [
+    ['resource', root.resource, 'resources'],
+    ['data', root.data, 'dataSources'],
+  ];
+  for (const [kind, blocks, table] of kinds) {
+    for (const [type, byName] of Object.entries(blocks ?? {})) {
+      const p = providerOf(type);
+      if (!p) continue;
+      const schema = p[table][type];
+      if (!schema) {
+        out.push(`${kind}.${type}: not a ${table === 'resources' ? 'resource' : 'data source'} type in the ${p.source} table`);
+        continue;
+      }
+      for (const [name, body] of Object.entries(byName)) out.push(...checkBlock(`${kind}.${type}.${name}`, body, schema, true));
+    }
+  }
+  // References: the target must exist and export the attribute.
+  const text = JSON.stringify(root);
+  for (const m of text.matchAll(REF)) {
+    const [, data, type, name, attr] = m as unknown as [string, string | undefined, string, string, string];
+    if (type === 'var' || type === 'local') continue;
+    const p = providerOf(type);
+    if (!p) continue;
+    const target = data ? root.data?.[type]?.[name] : root.resource[type]?.[name];
+    const schema = data ? p.dataSources[type] : p.resources[type];
+    if (!target) out.push(`reference ${m[0]}: no such ${data ? 'data source' : 'resource'} in this root`);
+    else if (schema && !schema.attributes.includes(attr) && !(schema.exports ?? []).includes(attr)) out.push(`reference ${m[0]}: ${type} has no attribute ${attr}`);
+  }
+  return [...new Set(out)];
+}

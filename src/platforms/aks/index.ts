@@ -1,0 +1,206 @@
+import type { PlatformPlugin, RunnerEmission } from '../types.js';
+import type { Finding } from '../../spec/findings.js';
+import type { AzureManagedIdentity, KubernetesNames, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import { DO_NOT_EDIT, tfName, type Artifact, type K8sObject, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
+import { commonLabels } from '../../emit/kubernetes/objects.js';
+import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
+import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
+import { AZURERM_PROVIDER_CONSTRAINT, azurermProvider, identityRef } from '../../emit/terraform/azure.js';
+import { KUBERNETES_PROVIDER_CONSTRAINT, k8sObjectToTerraform, kubernetesProviderVariables } from '../../emit/terraform/kubernetes.js';
+import { AZURE_USE_LABEL, AZURE_WI_AUDIENCE, UUID, userAssignedIdentityId } from '../../spec/azure.js';
+import { aksClusterSchema } from './schema.js';
+import { AZURE_CLI_IMAGE, MECHANISM, aksSpec, credentialName, identityDataRef, identityName, k8sRootPath, serviceAccountSubject } from './names.js';
+import { aksRunnerObjects, runnerIdentities } from './objects.js';
+import { aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume } from './verify.js';
+
+/** Client ids given with `synth --azure-outputs`, if any. */
+export function appliedClientId(fleet: ResolvedFleet, id: AzureManagedIdentity): string | undefined {
+  const v = fleet.applied?.azureClientIds?.[id.roleName];
+  return v !== undefined && UUID.test(v) ? v : undefined;
+}
+
+function runnersOn(fleet: ResolvedFleet, cluster: ResolvedCluster) {
+  return fleet.runners.filter((r) => r.cluster === cluster.name && r.kubernetes) as (ResolvedRunner & { kubernetes: KubernetesNames })[];
+}
+
+/**
+ * The Kubernetes objects of every runner on the cluster as a Terraform root that looks each
+ * identity up by its deterministic name, so nobody copies a client id by hand.
+ */
+function k8sRoot(fleet: ResolvedFleet, cluster: ResolvedCluster): TerraformRoot | undefined {
+  const runners = runnersOn(fleet, cluster);
+  if (runners.length === 0) return undefined;
+  const data: Record<string, Record<string, unknown>> = {};
+  const resource: TerraformResources = {};
+  const add = (type: string, name: string, body: Record<string, unknown>) => {
+    const byName = (resource[type] ??= {});
+    if (name in byName) throw new Error(`internal: ${type}.${name} emitted twice`);
+    byName[name] = body;
+  };
+  for (const r of runners) {
+    const ids = runnerIdentities(fleet, r);
+    for (const id of [ids.manager, ids.jobs]) data[tfName(id.key)] = { name: id.roleName, resource_group_name: id.resourceGroup };
+    const objs = aksRunnerObjects(fleet, r, (id) => identityDataRef(id.key));
+    const ns = k8sObjectToTerraform(objs.namespace);
+    const nsKey = tfName(r.kubernetes.namespace);
+    add(ns.type, nsKey, ns.body);
+    for (const o of [...objs.serviceAccounts, ...objs.rbac]) {
+      const t = k8sObjectToTerraform(o);
+      add(t.type, tfName(o.metadata.namespace ?? '', o.metadata.name), { ...t.body, depends_on: [`${ns.type}.${nsKey}`] });
+    }
+  }
+  const sorted: TerraformResources = {};
+  for (const type of Object.keys(resource).sort()) sorted[type] = resource[type]!;
+  return {
+    '//': DO_NOT_EDIT,
+    terraform: {
+      required_version: '>= 1.5.0',
+      required_providers: {
+        azurerm: { source: 'hashicorp/azurerm', version: AZURERM_PROVIDER_CONSTRAINT },
+        kubernetes: { source: 'hashicorp/kubernetes', version: KUBERNETES_PROVIDER_CONSTRAINT },
+      },
+    },
+    variable: kubernetesProviderVariables('kube_context', `AKS cluster ${aksSpec(cluster).clusterName ?? cluster.name}`),
+    provider: { azurerm: azurermProvider(fleet), kubernetes: { config_path: '${var.kubeconfig_path}', config_context: '${var.kube_context}' } },
+    data: { azurerm_user_assigned_identity: data },
+    resource: sorted,
+  };
+}
+
+export const aksPlatform: PlatformPlugin = {
+  type: 'aks',
+  cloud: 'azure',
+  title: 'Azure Kubernetes Service',
+  kubernetes: true,
+  identityMechanisms: [MECHANISM],
+  cacheTypes: ['azure-blob'],
+  clusterSchema: aksClusterSchema,
+
+  checkSpec(ctx) {
+    const out: Finding[] = [];
+    const spec = ctx.cluster as unknown as ReturnType<typeof aksSpec>;
+    if (!ctx.fleet.azure) {
+      out.push({ code: 'RF004', severity: 'error', path: 'azure', message: `an AKS cluster needs the azure section (${ctx.clusterPath} is type aks)`, fix: 'add azure: { tenantId: "<uuid>", subscriptionId: "<uuid>", location: <region>, resourceGroup: <name> }' });
+    }
+    // AKS issuers end with '/', and the federated credential must equal the token's iss exactly.
+    if (/\.oic\.prod-aks\.azure\.com\//.test(spec.oidcIssuer) && !spec.oidcIssuer.endsWith('/')) {
+      out.push({ code: 'RF007', severity: 'error', path: `${ctx.clusterPath}.oidcIssuer`, message: 'AKS issuer URLs end with "/"; a federated credential without it never matches the token', received: JSON.stringify(spec.oidcIssuer), allowed: `${spec.oidcIssuer}/`, fix: 'copy the issuer from az aks show --query oidcIssuerProfile.issuerUrl' });
+    }
+    return out;
+  },
+
+  identity(fleet, _cluster, runner, purpose, binding): AzureManagedIdentity {
+    const az = fleet.azure!;
+    const name = identityName(fleet, runner.name, purpose);
+    return {
+      cloud: 'azure',
+      key: `${runner.name}-${purpose}`,
+      runner: runner.name,
+      purpose,
+      roleName: name,
+      resourceGroup: az.resourceGroup,
+      resourceId: userAssignedIdentityId(az.subscriptionId, az.resourceGroup, name),
+      binding,
+      roleAssignments: purpose === 'jobs' ? runner.spec.jobs.permissions.azure.map((a) => ({ ...a })) : [],
+    };
+  },
+
+  bind(_cluster, subject) {
+    return { mechanism: MECHANISM, subject };
+  },
+
+  trustPolicy() {
+    // Managed identities trust through federated credentials, not IAM trust policies.
+    return { Version: '2012-10-17', Statement: [] };
+  },
+
+  emitRunner(fleet, cluster, runner, ctx): RunnerEmission {
+    const names = runner.kubernetes;
+    const ids = runnerIdentities(fleet, runner);
+    // The cache SAS is signed by the manager, so both manager and job pods carry the label.
+    const podLabels = { ...commonLabels(fleet, runner), [AZURE_USE_LABEL]: 'true' };
+    const executorToml = kubernetesExecutor(runner, names, { ...podLabels, 'runner-fleet.dev/purpose': 'job' });
+    const runnerToml = chartRunnerToml({ ...executorToml, ...ctx.runnerExtras });
+    const values = helmValues(fleet, runner, names, runnerToml, { ...podLabels, 'runner-fleet.dev/purpose': 'manager' });
+    const files: Artifact[] = [{ path: `helm/${runner.name}/values.yaml`, format: 'yaml', content: [values] }];
+
+    const managerId = appliedClientId(fleet, ids.manager);
+    const jobsId = appliedClientId(fleet, ids.jobs);
+    let manifests: K8sObject[];
+    if (managerId !== undefined && jobsId !== undefined) {
+      const real = new Map([[ids.manager.key, managerId], [ids.jobs.key, jobsId]]);
+      const objs = aksRunnerObjects(fleet, runner, (id) => real.get(id.key)!);
+      files.push(
+        { path: `kubernetes/${runner.name}/namespace.yaml`, format: 'yaml', content: [objs.namespace] },
+        { path: `kubernetes/${runner.name}/service-accounts.yaml`, format: 'yaml', content: objs.serviceAccounts },
+        { path: `kubernetes/${runner.name}/rbac.yaml`, format: 'yaml', content: objs.rbac },
+      );
+      manifests = [objs.namespace, ...objs.serviceAccounts, ...objs.rbac];
+    } else {
+      // Without applied client ids the objects exist only in the Terraform root (never a fake id in a file).
+      const objs = aksRunnerObjects(fleet, runner, (id) => identityDataRef(id.key));
+      manifests = [objs.namespace, ...objs.serviceAccounts, ...objs.rbac];
+    }
+
+    const az = fleet.azure!;
+    const credentials: Record<string, Record<string, unknown>> = {};
+    for (const [id, sa] of [
+      [ids.manager, names.managerServiceAccount],
+      [ids.jobs, names.jobServiceAccount],
+    ] as const) {
+      credentials[tfName(id.key)] = {
+        name: credentialName(cluster.name, names.namespace, sa),
+        resource_group_name: az.resourceGroup,
+        parent_id: identityRef(id, 'id'),
+        issuer: aksSpec(cluster).oidcIssuer,
+        subject: serviceAccountSubject(names.namespace, sa),
+        audience: [AZURE_WI_AUDIENCE],
+      };
+    }
+    return { files, executorToml, manifests, helmValues: values, helmRunnerToml: runnerToml, terraformAzure: { azurerm_federated_identity_credential: credentials } };
+  },
+
+  emitCluster(fleet, cluster) {
+    const root = k8sRoot(fleet, cluster);
+    return { files: root ? [{ path: k8sRootPath(cluster.name), format: 'json', content: root }] : [] };
+  },
+
+  clusterFindings() {
+    return [];
+  },
+
+  identityCheckJob(fleet, _runner, jobIdentity) {
+    if (jobIdentity.cloud !== 'azure') throw new Error('internal: AKS job identities are managed identities');
+    const rendered = appliedClientId(fleet, jobIdentity);
+    const name = jobIdentity.roleName;
+    const fail = (msg: string) => `{ echo "FAIL: ${msg}" >&2; exit 1; }`;
+    return {
+      image: AZURE_CLI_IMAGE,
+      script: [
+        // Rendered from `terraform output` when synth had --azure-outputs; otherwise a CI variable.
+        rendered !== undefined ? `expected="${rendered}"` : 'expected="${RUNNER_FLEET_JOB_CLIENT_ID:-}"',
+        `test -n "$expected" || ${fail(`set RUNNER_FLEET_JOB_CLIENT_ID to the client id of ${name} (terraform -chdir=terraform/azure output -json workload_identity_client_ids), or synthesize with --azure-outputs`)}`,
+        `test -n "\${AZURE_FEDERATED_TOKEN_FILE:-}" || ${fail(`no federated token in the job pod: it lacks the label ${AZURE_USE_LABEL}=true or the workload identity webhook is missing`)}`,
+        `test "$AZURE_CLIENT_ID" = "$expected" || ${fail(`the job service account is annotated with client id $AZURE_CLIENT_ID, expected $expected (${name})`)}`,
+        `test "$AZURE_TENANT_ID" = "${fleet.azure!.tenantId}" || ${fail('the job runs in tenant $AZURE_TENANT_ID')}`,
+        'az login --service-principal -u "$AZURE_CLIENT_ID" --tenant "$AZURE_TENANT_ID" --federated-token "$(cat "$AZURE_FEDERATED_TOKEN_FILE")" --allow-no-subscriptions --output none',
+        'signed_in="$(az account show --query user.name --output tsv)"',
+        'echo "jobs run as client id: $signed_in"',
+        `test "$signed_in" = "$expected" || ${fail(`signed in as $signed_in, expected the job identity ${name} ($expected)`)}`,
+        `echo "OK: the job identity ${name}"`,
+      ],
+    };
+  },
+
+  whoCanAssume(docs, _cluster, roleName, subjects) {
+    return aksWhoCanAssume(docs, roleName, subjects);
+  },
+
+  verifyChain(docs, fleet, runner, runnerPath) {
+    return aksVerifyChain(docs, fleet, runner, runnerPath);
+  },
+
+  roleOfServiceAccount(docs, cluster, subject) {
+    return aksRoleOfServiceAccount(docs, cluster, subject);
+  },
+};

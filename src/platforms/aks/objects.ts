@@ -1,0 +1,34 @@
+import type { AzureManagedIdentity, KubernetesNames, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { K8sObject } from '../../emit/artifacts.js';
+import { runnerObjects } from '../../emit/kubernetes/objects.js';
+import { AZURE_CLIENT_ID_ANNOTATION, AZURE_TENANT_ID_ANNOTATION } from '../../spec/azure.js';
+
+export interface RunnerIdentities {
+  manager: AzureManagedIdentity;
+  jobs: AzureManagedIdentity;
+}
+
+export function runnerIdentities(fleet: ResolvedFleet, runner: ResolvedRunner): RunnerIdentities {
+  const find = (key: string) => {
+    const id = fleet.identities.find((i) => i.key === key);
+    if (!id || id.cloud !== 'azure') throw new Error(`internal: runner ${runner.name} has no Azure identity ${key}`);
+    return id;
+  };
+  return { manager: find(runner.managerIdentity), jobs: find(runner.jobIdentity) };
+}
+
+/**
+ * The Kubernetes objects of one AKS runner. `clientId` says where each service account's
+ * client id comes from: a Terraform data-source reference, or the applied value.
+ */
+export function aksRunnerObjects(
+  fleet: ResolvedFleet,
+  runner: ResolvedRunner & { kubernetes: KubernetesNames },
+  clientId: (id: AzureManagedIdentity) => string,
+): { namespace: K8sObject; serviceAccounts: K8sObject[]; rbac: K8sObject[] } {
+  const ids = runnerIdentities(fleet, runner);
+  const annotate = (id: AzureManagedIdentity) => ({
+    annotations: { [AZURE_CLIENT_ID_ANNOTATION]: clientId(id), [AZURE_TENANT_ID_ANNOTATION]: fleet.azure!.tenantId },
+  });
+  return runnerObjects(fleet, runner, runner.kubernetes, annotate(ids.manager), annotate(ids.jobs));
+}

@@ -1,0 +1,187 @@
+import type { Finding } from '../../spec/findings.js';
+import { CODES, type Code } from '../../spec/codes.js';
+import type { KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { EmittedFleet } from '../../emit/types.js';
+import type { TerraformRoot } from '../../emit/artifacts.js';
+import { verifyKubernetesChain, findServiceAccount } from '../../verify/kubernetes-chain.js';
+import { fleetSubjects } from '../../verify/index.js';
+import { assignmentsOf, azureFacts, parseAzureRef } from '../../verify/azure-docs.js';
+import {
+  AZURE_CLIENT_ID_ANNOTATION,
+  AZURE_TENANT_ID_ANNOTATION,
+  AZURE_USE_LABEL,
+  AZURE_WI_AUDIENCE,
+  POWERFUL_AZURE_ROLES,
+  UUID,
+  parseAzureScope,
+} from '../../spec/azure.js';
+import { aksSpec, k8sRootPath, serviceAccountSubject } from './names.js';
+import { runnerIdentities } from './objects.js';
+
+function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: CODES[code].severity, path, message, ...extra };
+}
+
+const label = (s: KubernetesSubject) => `${s.cluster}:${s.namespace}/${s.serviceAccount}`;
+
+/** The cluster's Kubernetes Terraform root, read from the emitted artifacts. */
+export function k8sRootOf(docs: EmittedFleet, cluster: string): TerraformRoot | undefined {
+  const a = docs.artifacts.find((x) => x.path === k8sRootPath(cluster));
+  return a && a.format === 'json' ? (a.content as TerraformRoot) : undefined;
+}
+
+interface TfServiceAccount {
+  name: string;
+  namespace: string;
+  annotations: Record<string, string>;
+}
+
+function tfServiceAccounts(root: TerraformRoot): TfServiceAccount[] {
+  return Object.values(root.resource.kubernetes_service_account_v1 ?? {}).map((b) => {
+    const m = (Array.isArray(b.metadata) ? b.metadata[0] : b.metadata) as { name?: string; namespace?: string; annotations?: Record<string, string> } | undefined;
+    return { name: String(m?.name), namespace: String(m?.namespace), annotations: m?.annotations ?? {} };
+  });
+}
+
+/** Which identity name a client-id annotation of the Kubernetes root resolves to (data source lookup by name). */
+function identityOfAnnotation(root: TerraformRoot, value: string | undefined): string | undefined {
+  const ref = parseAzureRef(value);
+  if (!ref?.data || ref.type !== 'azurerm_user_assigned_identity' || ref.attr !== 'client_id') return undefined;
+  const body = root.data?.azurerm_user_assigned_identity?.[ref.name];
+  return typeof body?.name === 'string' ? body.name : undefined;
+}
+
+export function aksWhoCanAssume(docs: EmittedFleet, identityName: string, subjects: readonly KubernetesSubject[]): KubernetesSubject[] {
+  const facts = azureFacts(docs);
+  if (!facts) return [];
+  const creds = facts.credentials.filter((c) => c.identity === identityName);
+  const clusters = new Map(docs.fleet.clusters.map((c) => [c.name, c]));
+  return subjects.filter((s) => {
+    const c = clusters.get(s.cluster);
+    if (!c || c.type !== 'aks') return false;
+    const issuer = aksSpec(c).oidcIssuer;
+    // Entra ID compares issuer and subject exactly; the token's audience must be listed.
+    return creds.some((cred) => cred.issuer === issuer && cred.subject === serviceAccountSubject(s.namespace, s.serviceAccount) && cred.audience.includes(AZURE_WI_AUDIENCE));
+  });
+}
+
+export function aksRoleOfServiceAccount(docs: EmittedFleet, cluster: ResolvedCluster, subject: KubernetesSubject): string | undefined {
+  const root = k8sRootOf(docs, cluster.name);
+  const sa = root ? tfServiceAccounts(root).find((x) => x.name === subject.serviceAccount && x.namespace === subject.namespace) : undefined;
+  if (root && sa) return identityOfAnnotation(root, sa.annotations[AZURE_CLIENT_ID_ANNOTATION]);
+  // Rendered manifests only: map the client id back through the applied outputs.
+  for (const emitted of Object.values(docs.runners)) {
+    const o = emitted.manifests.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === subject.serviceAccount && m.metadata.namespace === subject.namespace);
+    const id = o?.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
+    if (id === undefined) continue;
+    const hit = Object.entries(docs.fleet.applied?.azureClientIds ?? {}).filter(([, v]) => v === id);
+    return hit.length === 1 ? hit[0]![0] : undefined;
+  }
+  return undefined;
+}
+
+function get(o: unknown, ...path: (string | number)[]): unknown {
+  let cur = o;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<string | number, unknown>)[p];
+  }
+  return cur;
+}
+
+/** The cache roles the Azure Blob backend gives a manager; anything else on a manager is a leak. */
+const MANAGER_CACHE_ROLES = new Set(['Storage Blob Data Contributor', 'Storage Blob Delegator']);
+
+export function aksVerifyChain(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, rp: string): Finding[] {
+  const out = verifyKubernetesChain(docs, fleet, runner, rp);
+  const names = runner.kubernetes!;
+  const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
+  const facts = azureFacts(docs);
+  const root = k8sRootOf(docs, cluster.name);
+  const ids = runnerIdentities(fleet, runner);
+  const subjects = fleetSubjects(docs, fleet);
+  const applied = fleet.applied?.azureClientIds;
+
+  for (const [purpose, id, sa] of [
+    ['manager', ids.manager, names.managerServiceAccount],
+    ['jobs', ids.jobs, names.jobServiceAccount],
+  ] as const) {
+    const intended: KubernetesSubject = { cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
+    if (!facts?.identities.has(id.roleName)) {
+      out.push(f('RF106', rp, `the ${purpose} managed identity ${id.roleName} is not in terraform/azure/main.tf.json`, { fix: 'regenerate; report a bug if it persists' }));
+      continue;
+    }
+    const creds = facts.credentials.filter((c) => c.identity === id.roleName);
+    if (creds.length === 0) out.push(f('RF603', rp, `managed identity ${id.roleName} has no federated credential, so ${label(intended)} cannot become it`, { fix: 'regenerate; one credential per service account is emitted with the runner' }));
+    for (const cred of creds) {
+      if (cred.audience.length !== 1 || cred.audience[0] !== AZURE_WI_AUDIENCE) {
+        out.push(f('RF604', rp, `federated credential ${cred.name} of ${id.roleName} accepts audiences ${JSON.stringify(cred.audience)}`, { received: JSON.stringify(cred.audience), allowed: JSON.stringify([AZURE_WI_AUDIENCE]), fix: `set audience to exactly ["${AZURE_WI_AUDIENCE}"]` }));
+      }
+      const matches = subjects.filter((s) => {
+        const c = fleet.clusters.find((x) => x.name === s.cluster);
+        return c?.type === 'aks' && aksSpec(c).oidcIssuer === cred.issuer && serviceAccountSubject(s.namespace, s.serviceAccount) === cred.subject;
+      });
+      if (matches.length !== 1 || label(matches[0]!) !== label(intended)) {
+        out.push(f('RF603', rp, `federated credential ${cred.name} of ${id.roleName} (issuer ${cred.issuer}, subject ${cred.subject}) matches ${matches.length === 0 ? 'no service account' : matches.map(label).join(', ')} of the fleet; it must match exactly ${label(intended)}`, { fix: 'issuer and subject come from the resolved cluster, namespace and service account; regenerate' }));
+      }
+    }
+    // Terraform root: the annotation reads the client id of the identity with the same name.
+    const tfSa = root ? tfServiceAccounts(root).find((x) => x.name === sa && x.namespace === names.namespace) : undefined;
+    const via = root && tfSa ? identityOfAnnotation(root, tfSa.annotations[AZURE_CLIENT_ID_ANNOTATION]) : undefined;
+    if (via !== id.roleName) {
+      out.push(f('RF605', rp, `in ${k8sRootPath(cluster.name)} service account ${names.namespace}/${sa} ${tfSa ? `takes its client id from ${via === undefined ? String(tfSa.annotations[AZURE_CLIENT_ID_ANNOTATION]) : `identity ${via}`}` : 'is missing'}, but its ${purpose} identity is ${id.roleName}`, { fix: 'regenerate; the annotation must look the identity up by its resolved name' }));
+    }
+    if (tfSa && tfSa.annotations[AZURE_TENANT_ID_ANNOTATION] !== fleet.azure?.tenantId) {
+      out.push(f('RF605', rp, `service account ${names.namespace}/${sa} is annotated with tenant ${String(tfSa.annotations[AZURE_TENANT_ID_ANNOTATION])}, the identities live in ${fleet.azure?.tenantId ?? '?'}`, { fix: 'regenerate' }));
+    }
+    // Rendered manifests: the literal client id must be the one the outputs file gave for this identity.
+    const manifest = findServiceAccount(docs, runner.name, names.namespace, sa)?.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
+    if (manifest !== undefined && !manifest.startsWith('${')) {
+      const expected = applied?.[id.roleName];
+      if (!UUID.test(manifest) || manifest !== expected) {
+        out.push(f('RF605', rp, `kubernetes/${runner.name}/service-accounts.yaml annotates ${names.namespace}/${sa} with client id ${manifest}, but the outputs give ${expected ?? 'none'} for ${id.roleName}`, { fix: 'synthesize again with the current terraform output of terraform/azure' }));
+      }
+    }
+    if (applied !== undefined && (applied[id.roleName] === undefined || !UUID.test(applied[id.roleName]!))) {
+      out.push(f('RF610', '', `the Azure outputs file has no client id for ${id.roleName}`, { received: showId(applied[id.roleName]), fix: 'apply terraform/azure (it creates the identity), then pass its fresh `terraform output -json`' }));
+    }
+  }
+  if (applied === undefined) {
+    out.push(f('RF609', rp, `kubernetes/${runner.name}/ is not written: its service accounts need the client ids of applied identities. ${k8sRootPath(cluster.name)} creates the same objects and looks the ids up itself`, { fix: 'apply the Terraform root, or run synth again with --azure-outputs <terraform output -json of terraform/azure> for plain manifests' }));
+  }
+
+  // Both pods carry the workload identity label: the manager signs cache SAS URLs, jobs log in.
+  const emitted = docs.runners[runner.name];
+  if (get(emitted?.configToml, 'runners', 0, 'kubernetes', 'pod_labels', AZURE_USE_LABEL) !== 'true') {
+    out.push(f('RF106', rp, `runners/${runner.name}/config.toml does not label job pods ${AZURE_USE_LABEL}: "true", so jobs get no Azure token`, { fix: 'regenerate' }));
+  }
+  if (emitted?.helmValues && get(emitted.helmValues, 'podLabels', AZURE_USE_LABEL) !== 'true') {
+    out.push(f('RF106', rp, `helm/${runner.name}/values.yaml does not label the manager pod ${AZURE_USE_LABEL}: "true", so the manager cannot sign cache URLs`, { fix: 'regenerate' }));
+  }
+
+  if (facts) {
+    const g = runner.spec.gitlab;
+    for (const a of assignmentsOf(facts, ids.jobs.roleName)) {
+      const scope = parseAzureScope(a.scope);
+      if (scope?.level !== 'subscription' || !(POWERFUL_AZURE_ROLES as readonly string[]).includes(a.role)) continue;
+      const i = runner.spec.jobs.permissions.azure.findIndex((p) => p.role === a.role && p.scope === a.scope);
+      const path = i >= 0 ? `${rp}.jobs.permissions.azure[${i}]` : `${rp}.jobs.permissions.azure`;
+      const blast = `job identity ${ids.jobs.roleName} is ${a.role} of subscription ${scope.subscriptionId}: any job of this runner can change or delete anything in it${a.role === 'Contributor' ? '' : ' and grant itself or others any role'}`;
+      if (g.locked && g.protectedOnly) {
+        out.push(f('RF602', path, `${blast}; only protected refs of the runner's own project or group reach it`, { fix: 'prefer a resource group scope or narrower roles; keep the branches that reach this runner protected' }));
+      } else {
+        out.push(f('RF601', `${rp}.gitlab`, `${blast}, and the runner takes jobs from ${g.protectedOnly ? 'other projects (not locked)' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true, or narrow the role' }));
+      }
+    }
+    for (const a of assignmentsOf(facts, ids.manager.roleName)) {
+      if (!MANAGER_CACHE_ROLES.has(a.role)) {
+        out.push(f('RF606', rp, `manager identity ${ids.manager.roleName} holds ${a.role} on ${a.scope}; it only needs its cache container`, { fix: 'grant permissions to the job identity (jobs.permissions.azure), never to the manager' }));
+      }
+    }
+  }
+  return out;
+}
+
+function showId(v: string | undefined): string {
+  return v === undefined ? '(missing)' : JSON.stringify(v);
+}

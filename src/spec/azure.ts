@@ -1,0 +1,125 @@
+import { z } from 'zod';
+
+/**
+ * Azure pieces of the spec that do not belong to one platform: the `azure` section, the
+ * built-in roles runner-fleet knows, and role-assignment scopes. Cloud vocabulary, like the
+ * `aws` section in schema.ts; the AKS platform and the Azure Blob cache build on it.
+ */
+
+export const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const uuidSchema = (what: string) => z.string().regex(UUID, { message: `${what}: a UUID such as 00000000-0000-0000-0000-000000000000, quoted` });
+
+/** Resource group names: 1-90 letters, digits, '-', '_', '.', '(' and ')', not ending with '.'. */
+export const RESOURCE_GROUP = /^[-\w.()]{0,89}[-\w()]$/;
+export const resourceGroupSchema = z.string().regex(RESOURCE_GROUP, { message: 'a resource group name: up to 90 letters, digits, - _ . ( ), not ending with .' });
+
+export const azureLocationSchema = z.string().regex(/^[a-z][a-z0-9]{2,39}$/, { message: 'an Azure region name such as westeurope or eastus2' });
+
+export const azureSchema = z
+  .strictObject({
+    tenantId: uuidSchema('the Microsoft Entra tenant id').describe('Tenant (directory) id the identities live in.'),
+    subscriptionId: uuidSchema('the subscription id').describe('Subscription where identities and cache storage are created.'),
+    location: azureLocationSchema.describe('Region of the identities and, by default, of cache storage accounts.'),
+    resourceGroup: resourceGroupSchema.describe('Existing resource group where managed identities and cache storage live.'),
+    tags: z.record(z.string(), z.string()).default({}).describe('Tags on every Azure resource. Default none.'),
+  })
+  .describe('The Azure subscription the fleet lives in.');
+
+export type AzureSpec = z.output<typeof azureSchema>;
+
+/**
+ * Built-in Azure roles runner-fleet knows by name (`role_definition_name`), with what the
+ * verifier needs to know about each. Names are Azure's own (Azure built-in roles reference).
+ * `grants`: can assign roles (and so become anything in scope). `blobData`: reaches blob data.
+ */
+export interface AzureRoleInfo {
+  grants: boolean;
+  /** Broad management of every resource in scope. */
+  manages: boolean;
+  blobData: 'none' | 'read' | 'read-write';
+  /** Can request a user delegation key (sign SAS URLs). */
+  delegates: boolean;
+}
+
+const role = (r: Partial<AzureRoleInfo>): AzureRoleInfo => ({ grants: false, manages: false, blobData: 'none', delegates: false, ...r });
+
+export const AZURE_BUILTIN_ROLES = {
+  Owner: role({ grants: true, manages: true, delegates: true }),
+  Contributor: role({ manages: true, delegates: true }),
+  Reader: role({}),
+  'User Access Administrator': role({ grants: true }),
+  'Role Based Access Control Administrator': role({ grants: true }),
+  AcrPush: role({}),
+  AcrPull: role({}),
+  'Storage Blob Data Owner': role({ blobData: 'read-write', delegates: true }),
+  'Storage Blob Data Contributor': role({ blobData: 'read-write', delegates: true }),
+  'Storage Blob Data Reader': role({ blobData: 'read', delegates: true }),
+  'Storage Blob Delegator': role({ delegates: true }),
+  'Storage Account Contributor': role({ delegates: true }),
+  'Key Vault Secrets User': role({}),
+  'Key Vault Reader': role({}),
+  'Azure Kubernetes Service Cluster User Role': role({}),
+  'Azure Kubernetes Service RBAC Writer': role({}),
+  'Azure Kubernetes Service RBAC Reader': role({}),
+  'Monitoring Reader': role({}),
+} as const satisfies Record<string, AzureRoleInfo>;
+
+export type AzureRoleName = keyof typeof AZURE_BUILTIN_ROLES;
+export const AZURE_ROLE_NAMES = Object.keys(AZURE_BUILTIN_ROLES) as [AzureRoleName, ...AzureRoleName[]];
+
+export function azureRoleInfo(name: string): AzureRoleInfo | undefined {
+  return (AZURE_BUILTIN_ROLES as Record<string, AzureRoleInfo>)[name];
+}
+
+/** Roles at subscription scope that make a job identity an administrator of the subscription. */
+export const POWERFUL_AZURE_ROLES: readonly AzureRoleName[] = ['Owner', 'Contributor', 'User Access Administrator', 'Role Based Access Control Administrator'];
+
+const U = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
+const RG = '[-\\w.()]{0,89}[-\\w()]';
+/** `/subscriptions/<uuid>`, `…/resourceGroups/<name>`, or `…/providers/<Namespace>/<type>/<name>[/<type>/<name>…]`. */
+export const AZURE_SCOPE = new RegExp(`^/subscriptions/${U}(/resourceGroups/${RG}(/providers/[A-Za-z]+(\\.[A-Za-z]+)+(/[A-Za-z]+/[^/\\s]+)+)?)?$`);
+
+export type AzureScopeLevel = 'subscription' | 'resource-group' | 'resource';
+
+export interface AzureScope {
+  subscriptionId: string;
+  resourceGroup?: string;
+  level: AzureScopeLevel;
+}
+
+export function parseAzureScope(scope: string): AzureScope | undefined {
+  if (!AZURE_SCOPE.test(scope)) return undefined;
+  const parts = scope.split('/');
+  const subscriptionId = parts[2]!;
+  if (parts.length === 3) return { subscriptionId, level: 'subscription' };
+  if (parts.length === 5) return { subscriptionId, resourceGroup: parts[4]!, level: 'resource-group' };
+  return { subscriptionId, resourceGroup: parts[4]!, level: 'resource' };
+}
+
+/** Azure resource ids are case-insensitive: does `outer` contain (or equal) `inner`? */
+export function scopeCovers(outer: string, inner: string): boolean {
+  const o = outer.toLowerCase().replace(/\/+$/, '');
+  const i = inner.toLowerCase().replace(/\/+$/, '');
+  return i === o || i.startsWith(`${o}/`);
+}
+
+export const azureRoleAssignmentSchema = z.strictObject({
+  role: z.enum(AZURE_ROLE_NAMES).describe('A built-in role name, as in the Azure portal (role_definition_name).'),
+  scope: z
+    .string()
+    .regex(AZURE_SCOPE, {
+      message: 'an Azure scope: /subscriptions/<uuid>, /subscriptions/<uuid>/resourceGroups/<name>, or a resource id /subscriptions/<uuid>/resourceGroups/<name>/providers/<Namespace>/<type>/<name>',
+    })
+    .describe('Where the role applies: a subscription, a resource group or one resource.'),
+});
+
+export type AzureRoleAssignmentSpec = z.output<typeof azureRoleAssignmentSchema>;
+
+export const AZURE_WI_AUDIENCE = 'api://AzureADTokenExchange';
+export const AZURE_CLIENT_ID_ANNOTATION = 'azure.workload.identity/client-id';
+export const AZURE_TENANT_ID_ANNOTATION = 'azure.workload.identity/tenant-id';
+export const AZURE_USE_LABEL = 'azure.workload.identity/use';
+
+export function userAssignedIdentityId(subscriptionId: string, resourceGroup: string, name: string): string {
+  return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
+}

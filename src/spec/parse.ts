@@ -209,8 +209,16 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
         out.push({ code: isLength && issue.code === 'too_big' ? 'RF008' : 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), allowed: describeBound(issue), fix: `change ${at} to fit: ${describeBound(issue)}` });
         break;
       }
-      default: {
+      case 'custom':
+      case 'invalid_element':
+      case 'invalid_key':
+      case 'not_multiple_of': {
         out.push({ code: 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), fix: 'see the spec reference' });
+        break;
+      }
+      default: {
+        const never: never = issue;
+        throw new Error(`internal: unknown schema issue ${JSON.stringify(never)}`);
       }
     }
   }

@@ -2,6 +2,7 @@
  * The spec reference in Markdown, generated from the JSON Schema (which is generated from the
  * zod schema), so the documentation cannot drift from what the parser accepts.
  */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- JSON Schema is walked generically
 type Json = Record<string, any>;
 
 function typeOf(s: Json): string {
@@ -33,7 +34,8 @@ export function specReference(schema: Json): string {
       const options = (items.anyOf ?? items.oneOf) as Json[] | undefined;
       if (options) {
         for (const o of options) {
-          const tag = (o.properties as Json | undefined)?.type?.const as string | undefined;
+          const props = o.properties as Record<string, { const?: unknown }> | undefined;
+          const tag = typeof props?.type?.const === "string" ? props.type.const : undefined;
           walk({ ...o, description: undefined }, `${path}[]`, true, tag ? `type: ${tag}` : variant);
         }
       } else if (items.type === 'object') walk({ ...items, description: undefined }, `${path}[]`, true, variant);

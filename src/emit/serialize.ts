@@ -1,4 +1,4 @@
-import { stringify as yamlStringify } from 'yaml';
+import { Document, Scalar, parse as yamlParse, visit } from 'yaml';
 import { stringify as tomlStringify } from 'smol-toml';
 import { DO_NOT_EDIT, type Artifact } from './artifacts.js';
 
@@ -12,7 +12,35 @@ export interface OutputFile {
  * YAML 1.2 readers read it: 1.1 output quotes `on`, `yes`, `no`, sexagesimals and dates.
  */
 export function toYaml(doc: unknown): string {
-  return yamlStringify(doc, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false });
+  const d = new Document(doc, { version: '1.1', aliasDuplicateObjects: false });
+  visit(d, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && !node.value.includes('\n') && ambiguous(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return d.toString({ lineWidth: 0 });
+}
+
+const ambiguity = new Map<string, boolean>();
+
+/** A string that some YAML version would read as something else when written plain (`0o17`, `on`, `1:30`). */
+function ambiguous(s: string): boolean {
+  let hit = ambiguity.get(s);
+  if (hit === undefined) {
+    hit = plainReadsAs(s, '1.1') !== s || plainReadsAs(s, '1.2') !== s;
+    ambiguity.set(s, hit);
+  }
+  return hit;
+}
+
+function plainReadsAs(s: string, version: '1.1' | '1.2'): unknown {
+  try {
+    const parsed = yamlParse(`k: ${s}`, { version }) as { k?: unknown } | null;
+    return parsed?.k;
+  } catch {
+    // Not valid as a plain scalar at all: the stringifier quotes such strings by itself.
+    return s;
+  }
 }
 
 const comment = (prefix: string) => (DO_NOT_EDIT.match(/.{1,96}(\s|$)/g) ?? [DO_NOT_EDIT]).map((l) => `${prefix}${l.trim()}`).join('\n');

@@ -2,7 +2,7 @@ import type { CacheBackend } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import type { ResolvedCache, ResolvedFleet, ResolvedRunner, RunnerCacheRef } from '../../model/types.js';
-import type { TerraformResources } from '../../emit/artifacts.js';
+import type { TerraformResources, TerraformRoot } from '../../emit/artifacts.js';
 import { tfName } from '../../emit/artifacts.js';
 import type { EmittedFleet } from '../../emit/types.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
@@ -194,12 +194,12 @@ function asList(v: unknown): Record<string, unknown>[] {
   return v && typeof v === 'object' ? [v as Record<string, unknown>] : [];
 }
 
-function bucketResources(root: import('../../emit/artifacts.js').TerraformRoot, bucket: string) {
+function bucketResources(root: TerraformRoot, bucket: string) {
   return (type: string): Record<string, unknown>[] =>
     Object.values(root.resource[type] ?? {}).filter((b) => resolveValue(root, b.bucket) === bucket);
 }
 
-function bucketPolicyOf(root: import('../../emit/artifacts.js').TerraformRoot, bucket: string): CompiledPolicy | undefined {
+function bucketPolicyOf(root: TerraformRoot, bucket: string): CompiledPolicy | undefined {
   const body = bucketResources(root, bucket)('aws_s3_bucket_policy')[0];
   return body ? compilePolicy(JSON.parse(String(body.policy)) as PolicyDocument) : undefined;
 }

@@ -54,7 +54,7 @@ export function identityGraph(fleet: ResolvedFleet): DiagramGraph {
         const cache = fleet.caches.find((c) => c.name === r.cache!.cache)!;
         const cacheId = `cache:${r.name}`;
         const backend = cacheBackendFor(cache.type);
-        const label = backend.diagramLabel ? backend.diagramLabel(cache, r.cache) : `${String(cache.spec.bucket ?? cache.name)}/${r.cache.path}/*`;
+        const label = backend.diagramLabel ? backend.diagramLabel(cache, r.cache) : `${typeof cache.spec.bucket === 'string' ? cache.spec.bucket : cache.name}/${r.cache.path}/*`;
         nodes.push({ id: cacheId, label, kind: 'resource', layer: 3, group, sublabel: backend.diagramLabel ? 'cache container (SAS URLs)' : 'cache prefix (presigned URLs)' });
         edges.push({ from: roleId, to: cacheId, label: 'read/write' });
       }

@@ -84,7 +84,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     }
     push('   ```', '');
   }
-  push(`${step++}. **Smoke test.** Run \`pipelines/<runner>.gitlab-ci.yml\` in a project each runner serves: it writes and reads back a cache object and fails unless jobs run as their own role.`, '');
+  push(`${step}. **Smoke test.** Run \`pipelines/<runner>.gitlab-ci.yml\` in a project each runner serves: it writes and reads back a cache object and fails unless jobs run as their own role.`, '');
 
   push('## Proven before anything was written', '', 'Computed from the generated documents themselves (trust policies, permission policies, bucket policy, annotations, Helm values, config.toml) with runner-fleet\'s IAM policy evaluator:', '');
   for (const p of verification.proofs) push(`- ${p.holds ? 'holds' : '**FAILS**'}: ${p.runner}: ${p.claim}`);

@@ -3,7 +3,7 @@ import { checkHeader, issuesToFindings, readSpecText } from './spec/parse.js';
 import { checkSpec } from './spec/check.js';
 import { resolveFleet } from './spec/resolve.js';
 import { sortFindings, type Finding } from './spec/findings.js';
-import type { ResolvedFleet } from './model/types.js';
+import type { AppliedOutputs, ResolvedFleet } from './model/types.js';
 import { emitFleet } from './emit/index.js';
 import type { EmittedFleet } from './emit/types.js';
 import { verifyFleet, type Proof } from './verify/index.js';
@@ -24,8 +24,11 @@ export interface PlanResult {
 
 const hasErrors = (findings: Finding[]) => findings.some((f) => f.severity === 'error');
 
-/** parse → check → resolve → emit → verify, from a plain value (what YAML or a module gave). */
-export function planValue(value: unknown): PlanResult {
+/**
+ * parse → check → resolve → emit → verify, from a plain value (what YAML or a module gave).
+ * `applied`: values that exist only after an apply (e.g. Azure client ids), given by the user.
+ */
+export function planValue(value: unknown, applied?: AppliedOutputs): PlanResult {
   const header = checkHeader(value);
   if (header.length > 0) return { exitCode: 2, findings: header, proofs: [] };
   const parsed = fleetSchema.safeParse(value);
@@ -34,6 +37,7 @@ export function planValue(value: unknown): PlanResult {
   const specFindings = checkSpec(spec);
   if (hasErrors(specFindings)) return { exitCode: 2, findings: sortFindings(specFindings), proofs: [], spec };
   const { fleet, findings: nameFindings } = resolveFleet(spec);
+  if (applied) fleet.applied = applied;
   if (hasErrors(nameFindings)) return { exitCode: 2, findings: sortFindings(nameFindings), proofs: [], spec, fleet };
   const emitted = emitFleet(fleet);
   const verification = verifyFleet(fleet, emitted);
@@ -43,10 +47,10 @@ export function planValue(value: unknown): PlanResult {
 }
 
 /** The same, from spec text. */
-export function planText(text: string, fileName?: string): PlanResult {
+export function planText(text: string, fileName?: string, applied?: AppliedOutputs): PlanResult {
   const read = readSpecText(text, fileName);
   if (read.findings.length > 0) return { exitCode: 2, findings: read.findings, proofs: [] };
-  return planValue(read.value);
+  return planValue(read.value, applied);
 }
 
 /** Bytes of every output file, in path order. Only for a plan without error findings. */

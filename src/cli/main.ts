@@ -28,7 +28,8 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
     .argument('<spec>', 'fleet spec')
     .requiredOption('-o, --out <dir>', 'output directory')
     .option('--json', 'print a JSON report for machines')
-    .action(async (spec: string, opts: { out: string; json?: boolean }) => {
+    .option('--azure-outputs <file>', '`terraform output -json` of terraform/azure: renders plain AKS manifests and smoke tests with the real client ids')
+    .action(async (spec: string, opts: { out: string; json?: boolean; azureOutputs?: string }) => {
       const { synthCommand } = await import('./synth.js');
       code = await synthCommand(spec, opts, io);
     });

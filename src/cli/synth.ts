@@ -3,8 +3,8 @@ import { jsonReport, summaryLine, textReport } from './report.js';
 import { synthFiles } from '../core.js';
 import { writeOutput } from '../io/write.js';
 
-export async function synthCommand(spec: string, opts: { out: string; json?: boolean }, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
-  const plan = await loadAndPlan(spec);
+export async function synthCommand(spec: string, opts: { out: string; json?: boolean; azureOutputs?: string }, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
+  const plan = await loadAndPlan(spec, opts.azureOutputs !== undefined ? { azureOutputs: opts.azureOutputs } : {});
   if (plan.exitCode !== 0) {
     // Nothing is written for a spec with errors: a half-right fleet is worse than none.
     if (opts.json) io.out(jsonReport(plan, { written: [] }));

@@ -64,6 +64,7 @@ export const CODES = {
   RF610: { severity: 'error', title: 'the Azure outputs file cannot be used', acceptable: false },
   RF611: { severity: 'error', title: 'the cache storage account allows public blobs, plain HTTP, old TLS or shared keys', acceptable: false },
   RF612: { severity: 'warning', title: 'cache blobs never expire', acceptable: true },
+  RF613: { severity: 'error', title: 'generated Terraform uses a resource, argument or reference its provider does not document', acceptable: false },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

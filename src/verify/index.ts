@@ -9,6 +9,8 @@ import { azureFacts } from './azure-docs.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
 import { findStaticCredentials } from './secrets.js';
+import { checkTerraformRoot } from '../emit/terraform/schemas/index.js';
+import type { TerraformRoot } from '../emit/artifacts.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
 export interface Proof {
@@ -139,6 +141,11 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
     void before;
   }
 
+  // Providers without a local mirror: every block is checked against the documented attributes.
+  for (const a of docs.artifacts) {
+    if (a.format !== 'json' || !/^terraform\/.*\.tf\.json$/.test(a.path)) continue;
+    for (const problem of checkTerraformRoot(a.content as TerraformRoot)) findings.push(f('RF613', '', `${a.path}: ${problem}`, { fix: 'this is a bug in runner-fleet; please report it with the spec' }));
+  }
   findings.push(...findStaticCredentials(docs.artifacts));
   return { findings: applyAcceptedRisks(fleet, findings), proofs };
 }

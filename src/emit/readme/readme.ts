@@ -3,44 +3,14 @@ import type { EmittedFleet } from '../types.js';
 import type { Verification } from '../../verify/index.js';
 import type { Artifact } from '../artifacts.js';
 import { GITLAB_RUNNER_CHART } from '../helm/values.js';
-
-function gitlabCreateRunner(fleet: ResolvedFleet, name: string): string[] {
-  const r = fleet.runners.find((x) => x.name === name)!;
-  const g = r.spec.gitlab;
-  const type = g.group ? 'group_type' : g.project ? 'project_type' : 'instance_type';
-  const scopeLookup = g.group
-    ? [`group_id="$(curl --silent --fail --header "PRIVATE-TOKEN: $GITLAB_TOKEN" "${fleet.gitlabUrl}/api/v4/groups/${encodeURIComponent(g.group)}" | jq .id)"`]
-    : g.project
-      ? [`project_id="$(curl --silent --fail --header "PRIVATE-TOKEN: $GITLAB_TOKEN" "${fleet.gitlabUrl}/api/v4/projects/${encodeURIComponent(g.project)}" | jq .id)"`]
-      : [];
-  const fields = [
-    `--data-urlencode "runner_type=${type}"`,
-    ...(g.group ? ['--data-urlencode "group_id=$group_id"'] : []),
-    ...(g.project ? ['--data-urlencode "project_id=$project_id"'] : []),
-    `--data-urlencode "description=${r.description}"`,
-    ...(g.tags.length > 0 ? [`--data-urlencode "tag_list=${g.tags.join(',')}"`] : []),
-    `--data-urlencode "run_untagged=${String(g.runUntagged)}"`,
-    `--data-urlencode "locked=${String(g.locked)}"`,
-    `--data-urlencode "access_level=${g.protectedOnly ? 'ref_protected' : 'not_protected'}"`,
-    `--data-urlencode "paused=${String(g.paused)}"`,
-    ...(g.maximumTimeoutSeconds !== undefined ? [`--data-urlencode "maximum_timeout=${g.maximumTimeoutSeconds}"`] : []),
-  ];
-  const k = r.kubernetes!;
-  return [
-    ...scopeLookup,
-    `# POST /user/runners answers {id, token, token_expires_at}; the token is shown once and goes straight into the Secret.`,
-    `curl --silent --fail --request POST --header "PRIVATE-TOKEN: $GITLAB_TOKEN" ${fields.join(' \\\n  ')} \\`,
-    `  "${fleet.gitlabUrl}/api/v4/user/runners" | jq -r .token \\`,
-    `  | kubectl create secret generic ${k.tokenSecret} --namespace ${k.namespace} --from-file=runner-token=/dev/stdin --from-literal=runner-registration-token=`,
-  ];
-}
+import { kubeContextVar } from '../terraform/gitlab.js';
 
 /** The output README: what was generated, the apply order with exact commands, and what was proven. */
 export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verification: Verification): Artifact {
   const lines: string[] = [];
   const push = (...l: string[]) => lines.push(...l);
   push(`# Runner fleet \`${fleet.name}\``, '', `GitLab: ${fleet.gitlabUrl}`, '');
-  push('| runner | platform | cluster | namespace | manager role | job role | cache |', '|---|---|---|---|---|---|---|');
+  push('| runner | platform | cluster | namespace | manager identity | job identity | cache |', '|---|---|---|---|---|---|---|');
   for (const r of fleet.runners) {
     const m = fleet.identities.find((i) => i.key === r.managerIdentity)!;
     const j = fleet.identities.find((i) => i.key === r.jobIdentity)!;
@@ -72,19 +42,69 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     push('   ```', '');
   }
   const k8sRunners = fleet.runners.filter((r) => r.kubernetes);
+  const manifestRunners = k8sRunners.filter((r) => emitted.artifacts.some((a) => a.path.startsWith(`kubernetes/${r.name}/`)));
+  const k8sRoots = emitted.artifacts.map((a) => /^terraform\/azure-k8s\/([^/]+)\/main\.tf\.json$/.exec(a.path)?.[1]).filter((c): c is string => c !== undefined);
+  if (emitted.terraformAzure) {
+    push(
+      `${step++}. **Azure identities, federated credentials, role assignments and cache storage.** Identities are named from the spec; their client ids exist only after this apply, and the next steps look them up by name. Role assignments can take a few minutes to take effect.`,
+      '',
+      '   ```sh',
+      '   terraform -chdir=terraform/azure init',
+      '   terraform -chdir=terraform/azure plan -out=tfplan',
+      '   terraform -chdir=terraform/azure apply tfplan',
+      '   terraform -chdir=terraform/azure output -json > azure-outputs.json   # client ids: not secret',
+      '   ```',
+      '',
+    );
+  }
   if (k8sRunners.length > 0) {
-    push(`${step++}. **Kubernetes objects** (namespace, service accounts, executor Role and RoleBinding):`, '', '   ```sh');
-    for (const r of k8sRunners) push(`   kubectl apply -f kubernetes/${r.name}/`);
-    push('   ```', '');
-    push(`${step++}. **Register each runner in GitLab** and store its token in the Secret the chart reads. Use a token with the \`create_runner\` scope in \`GITLAB_TOKEN\`; the runner token never touches a file or your shell history:`, '');
-    for (const r of k8sRunners) push('   ```sh', ...gitlabCreateRunner(fleet, r.name).map((l) => `   ${l}`), '   ```', '');
+    push(`${step++}. **Kubernetes objects** (namespace, service accounts, executor Role and RoleBinding):`, '');
+    if (manifestRunners.length > 0) {
+      push('   ```sh');
+      for (const r of manifestRunners) push(`   kubectl apply -f kubernetes/${r.name}/`);
+      push('   ```', '');
+    }
+    if (k8sRoots.length > 0) {
+      push(
+        '   Runners on AKS: the service accounts carry the client id of their managed identity. Either let Terraform look the ids up by identity name:',
+        '',
+        '   ```sh',
+      );
+      for (const c of k8sRoots) {
+        push(`   terraform -chdir=terraform/azure-k8s/${c} init`, `   terraform -chdir=terraform/azure-k8s/${c} apply -var kubeconfig_path="$HOME/.kube/config" -var kube_context=<context of cluster ${c}>`);
+      }
+      push(
+        '   ```',
+        '',
+        '   or, for GitOps, render plain manifests with the real ids and apply those instead (not both): `runner-fleet synth <spec> --out <dir> --azure-outputs azure-outputs.json`, then `kubectl apply -f kubernetes/<runner>/`.',
+        '',
+      );
+    }
+  }
+  const gitlabClusters = [...new Set(k8sRunners.map((r) => r.cluster))].sort();
+  push(
+    `${step++}. **Register each runner in GitLab** with \`terraform/gitlab\`: it looks each group or project up by path, creates the runner (\`gitlab_user_runner\`) and writes its token into the Secret the chart reads. Give it a token with the \`create_runner\` scope through a variable, never a file:`,
+    '',
+    '   ```sh',
+    '   read -rs TF_VAR_gitlab_token && export TF_VAR_gitlab_token   # paste; nothing is echoed or kept in history',
+    '   terraform -chdir=terraform/gitlab init',
+    `   terraform -chdir=terraform/gitlab apply${gitlabClusters.length > 0 ? ` -var kubeconfig_path="$HOME/.kube/config" ${gitlabClusters.map((c) => `-var ${kubeContextVar(c)}=<context of cluster ${c}>`).join(' ')}` : ''}`,
+    '   ```',
+    '',
+    '   The runner tokens exist only inside this root\'s Terraform **state**: keep that state in an encrypted backend only the platform team can read. No output exposes a token; to rotate one, `terraform apply -replace=gitlab_user_runner.<runner>`.',
+    '',
+  );
+  if (k8sRunners.length > 0) {
     push(`${step++}. **Install the runner managers** with the official chart ${GITLAB_RUNNER_CHART.name} ${GITLAB_RUNNER_CHART.version} (runner ${GITLAB_RUNNER_CHART.appVersion}):`, '', '   ```sh');
     for (const r of k8sRunners) {
       push(`   helm upgrade --install ${r.kubernetes!.helmRelease} ${GITLAB_RUNNER_CHART.name} --repo ${GITLAB_RUNNER_CHART.repo} --version ${GITLAB_RUNNER_CHART.version} --namespace ${r.kubernetes!.namespace} --values helm/${r.name}/values.yaml`);
     }
     push('   ```', '');
   }
-  push(`${step}. **Smoke test.** Run \`pipelines/<runner>.gitlab-ci.yml\` in a project each runner serves: it writes and reads back a cache object and fails unless jobs run as their own role.`, '');
+  push(`${step}. **Smoke test.** Run \`pipelines/<runner>.gitlab-ci.yml\` in a project each runner serves: it writes and reads back a cache object and fails unless jobs run as their own identity.`, '');
+  if (emitted.terraformAzure && !fleet.applied?.azureClientIds) {
+    push('   The Azure identity check compares the signed-in client id with the job identity\'s: synthesize with `--azure-outputs` to render it into the pipeline, or set the CI variable `RUNNER_FLEET_JOB_CLIENT_ID`. Without either it fails on purpose.', '');
+  }
 
   push('## Proven before anything was written', '', 'Computed from the generated documents themselves (trust policies, permission policies, bucket policy, annotations, Helm values, config.toml) with runner-fleet\'s IAM policy evaluator:', '');
   for (const p of verification.proofs) push(`- ${p.holds ? 'holds' : '**FAILS**'}: ${p.runner}: ${p.claim}`);
@@ -93,6 +113,23 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     push('', '## Findings to know about', '');
     for (const f of notable) push(`- ${f.severity} ${f.code}${f.path ? ` at \`${f.path}\`` : ''}: ${f.message}${f.acceptedBecause ? ` (accepted: ${f.acceptedBecause})` : ''}`);
   }
-  push('', '## What only a live cloud can show', '', '- that the cluster\'s OIDC issuer, the EKS Pod Identity agent and the IRSA webhook are in place;', '- that GitLab accepts the registration and the manager comes online;', '- that the smoke pipeline passes: run it after every change.', '');
+  const tableChecked = emitted.artifacts.filter((a) => /^terraform\/(azure|gitlab|azure-k8s)\//.test(a.path)).map((a) => `\`${a.path}\``);
+  if (tableChecked.length > 0) {
+    push(
+      '',
+      '## Terraform checked without the providers',
+      '',
+      `No provider mirror for azurerm, gitlab or kubernetes exists where this was generated, so \`terraform validate\` did not run on ${tableChecked.join(', ')}. Every resource, data source, argument, block and reference in them was checked against runner-fleet's attribute tables, read from the provider documentation (azurerm 4.x, gitlab 18.x, kubernetes 2.x). Run \`terraform init && terraform validate\` in each of them before the first apply.`,
+    );
+  }
+  push(
+    '',
+    '## What only a live cloud can show',
+    '',
+    "- that the cluster's OIDC issuer, the EKS Pod Identity agent, the IRSA webhook and (AKS) the workload identity webhook are in place;",
+    '- that GitLab accepts the registration and the manager comes online;',
+    '- that the smoke pipeline passes: run it after every change.',
+    '',
+  );
   return { path: 'README.md', format: 'text', content: lines.join('\n'), mode: 'markdown' };
 }

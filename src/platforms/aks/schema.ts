@@ -10,7 +10,7 @@ export const aksClusterSchema = z.strictObject({
     .regex(/^[A-Za-z0-9][-_A-Za-z0-9]{0,62}$/, { message: 'an AKS cluster name (letters, digits, - and _, up to 63)' })
     .optional()
     .describe('The AKS cluster name in Azure. Default: name.'),
-  resourceGroup: resourceGroupSchema.optional().describe("Resource group of the cluster (used in the printed az commands). Default: azure.resourceGroup."),
+  resourceGroup: resourceGroupSchema.optional().describe("Resource group of the cluster, for reference (az aks get-credentials --resource-group). Default: azure.resourceGroup."),
   oidcIssuer: z
     .string()
     .regex(/^https:\/\/[A-Za-z0-9.-]+(:[0-9]+)?(\/[^\s?#]*)?$/, { message: 'the cluster OIDC issuer URL, https://<region>.oic.prod-aks.azure.com/<tenant>/<id>/' })

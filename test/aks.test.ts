@@ -1,4 +1,6 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
@@ -278,5 +280,31 @@ describe('no AKS branches in the core', () => {
       .filter((f) => /['"](aks|azure-blob)['"]/.test(readFileSync(f, 'utf8')))
       .map((f) => relative(ROOT, f));
     expect(offenders).toEqual([]);
+  });
+});
+
+describe('runner-fleet synth --azure-outputs (built CLI)', () => {
+  const bin = join(ROOT, 'bin', 'runner-fleet.js');
+  const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: ROOT, encoding: 'utf8' });
+
+  it('writes plain manifests with the ids from terraform output -json', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runner-fleet-aks-'));
+    const outputs = join(dir, 'azure-outputs.json');
+    writeFileSync(outputs, JSON.stringify({ workload_identity_client_ids: { sensitive: false, type: ['object', {}], value: AKS_CLIENT_IDS } }));
+    const r = run('synth', `examples/${AKS}.yaml`, '--out', join(dir, 'out'), '--azure-outputs', outputs);
+    expect(r.status, r.stderr).toBe(0);
+    expect(readFileSync(join(dir, 'out', 'kubernetes', 'build', 'service-accounts.yaml'), 'utf8')).toContain(AKS_CLIENT_IDS['contoso-build-jobs']);
+  });
+
+  it('a missing or malformed outputs file exits 2 with RF610 and writes nothing', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runner-fleet-aks-'));
+    const bad = join(dir, 'bad.json');
+    writeFileSync(bad, '{"workload_identity_client_ids": {"value": {"x": "nope"}}}');
+    for (const file of [bad, join(dir, 'missing.json')]) {
+      const r = run('synth', `examples/${AKS}.yaml`, '--out', join(dir, 'out'), '--azure-outputs', file);
+      expect(r.status).toBe(2);
+      expect(r.stderr).toContain('ERROR RF610 --azure-outputs');
+      expect(existsSync(join(dir, 'out'))).toBe(false);
+    }
   });
 });

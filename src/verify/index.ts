@@ -37,6 +37,8 @@ export const POWER_PROBES = [
   'organizations:LeaveOrganization',
 ] as const;
 
+/** Codes that refute the reference-chain proof (RF603/RF605: Azure credential and annotation ends). */
+const CHAIN_CODES = new Set(['RF106', 'RF603', 'RF605']);
 /** Codes that refute the cache proofs, whichever backend raised them. */
 const MANAGER_CACHE_CODES = new Set(['RF201', 'RF202', 'RF606', 'RF607']);
 const JOB_CACHE_CODES = new Set(['RF203', 'RF608']);
@@ -91,7 +93,7 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
     const platform = platformFor(cluster.type);
     const chain = platform.verifyChain(docs, fleet, runner, rp);
     findings.push(...chain);
-    proofs.push({ runner: runner.name, claim: 'every reference resolves: service account ↔ role ↔ trust subject ↔ Helm values ↔ config.toml', holds: !chain.some((x) => x.code === 'RF106') });
+    proofs.push({ runner: runner.name, claim: 'every reference resolves: service account ↔ role ↔ trust subject ↔ Helm values ↔ config.toml', holds: !chain.some((x) => CHAIN_CODES.has(x.code)) });
 
     // All pairs: every service account of the fleet against this runner's roles, plus probes
     // for the same name in another namespace.

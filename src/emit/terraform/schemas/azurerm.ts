@@ -14,7 +14,7 @@ export const AZURERM: ProviderSchema = {
   resources: {
     azurerm_user_assigned_identity: {
       docs: `${DOCS}/r/user_assigned_identity.html.markdown`,
-      attributes: ['name', 'resource_group_name', 'location', 'tags', 'isolation_scope'],
+      attributes: ['name', 'resource_group_name', 'location', 'tags'],
       required: ['name', 'resource_group_name', 'location'],
       exports: ['id', 'client_id', 'principal_id', 'tenant_id'],
     },

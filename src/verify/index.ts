@@ -90,13 +90,15 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
     for (const key of [runner.managerIdentity, runner.jobIdentity]) {
       const id = fleet.identities.find((i) => i.key === key)!;
       const intended = id.binding.subject;
-      const probes: KubernetesSubject[] = [...subjects, { ...intended, namespace: `${intended.namespace}-other` }];
-      const allowed = platform.whoCanAssume(docs, cluster, id.roleName, probes);
+      // The shared subject list is passed as is (platforms cache per list), the probe apart.
+      const probe: KubernetesSubject = { ...intended, namespace: `${intended.namespace}-other` };
+      const allowed = [...platform.whoCanAssume(docs, cluster, id.roleName, subjects), ...platform.whoCanAssume(docs, cluster, id.roleName, [probe])];
+      const probes = subjects.length + 1;
       const others = allowed.filter((s) => label(s) !== label(intended));
       const ok = allowed.some((s) => label(s) === label(intended));
       if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { fix: 'the trust policy and the service account must name each other; regenerate' }));
       if (others.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${others.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
-      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} role ${id.roleName} (${probes.length} service accounts tried)`, holds: ok && others.length === 0 });
+      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} role ${id.roleName} (${probes} service accounts tried)`, holds: ok && others.length === 0 });
       // Static lint on the trust document itself: wildcard subjects.
       const role = facts?.roles.get(id.roleName);
       for (const st of asList(role?.trust.Statement)) {

@@ -28,7 +28,7 @@ export function awsProviderMirror(): string | undefined {
 
 /** Environment for terraform: no CLI config file, no update checks, no prompts. */
 export function terraformEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
+  const env: NodeJS.ProcessEnv = { ...process.env, CHECKPOINT_DISABLE: '1', TF_IN_AUTOMATION: '1', TF_INPUT: '0' };
   delete env.TF_CLI_CONFIG_FILE;
   return env;
 }

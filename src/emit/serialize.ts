@@ -25,9 +25,10 @@ const ambiguity = new Map<string, boolean>();
 
 /** A string that some YAML version would read as something else when written plain (`0o17`, `on`, `1:30`). */
 function ambiguous(s: string): boolean {
-  // Words that start with a letter are strings in both versions unless they are one of the
-  // YAML 1.1 booleans or nulls; only the rest needs the (slower) check by parsing.
-  if (/^[A-Za-z][A-Za-z0-9_./@-]*$/.test(s) && !/^(y|n|yes|no|on|off|true|false|null)$/i.test(s)) return false;
+  // A plain scalar that starts with a letter is a string in both versions unless it is one of
+  // the YAML 1.1 booleans or nulls (numbers, dates and sexagesimals start with a digit, a sign
+  // or a dot); only the rest needs the slower check by parsing.
+  if (/^[A-Za-z]/.test(s) && !/^(y|n|yes|no|on|off|true|false|null)$/i.test(s)) return false;
   let hit = ambiguity.get(s);
   if (hit === undefined) {
     hit = plainReadsAs(s, '1.1') !== s || plainReadsAs(s, '1.2') !== s;

@@ -4,7 +4,7 @@
  */
 export type Artifact =
   | { path: string; format: 'json'; content: unknown }
-  | { path: string; format: 'yaml'; content: unknown[] }
+  | { path: string; format: 'yaml'; content: unknown[]; comment?: string }
   | { path: string; format: 'toml'; content: Record<string, unknown> }
   | { path: string; format: 'text'; content: string; mode?: 'markdown' | 'mermaid' | 'svg' | 'shell' };
 

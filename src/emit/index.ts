@@ -4,7 +4,7 @@ import type { EmittedFleet } from './types.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
 import { awsIdentityResources, awsRoot } from './terraform/aws.js';
-import { smokePipeline } from './pipeline/smoke.js';
+import { smokePipeline, smokePipelineHeader } from './pipeline/smoke.js';
 import { identityGraph } from './diagram/identity.js';
 import { renderMermaid, renderSvg } from './diagram/graph.js';
 
@@ -74,7 +74,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     artifacts.push({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml });
     const jobIdentity = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
     const pipeline = smokePipeline(fleet, runner, platform.identityCheckJob(fleet, runner, jobIdentity));
-    artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline] });
+    artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline], comment: smokePipelineHeader(runner) });
     emitted.runners[runner.name] = {
       manifests: out.manifests,
       configToml: toml,

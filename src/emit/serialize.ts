@@ -54,7 +54,7 @@ export function serializeArtifact(a: Artifact): OutputFile {
     case 'json':
       return { path: a.path, content: `${JSON.stringify(a.content, null, 2)}\n` };
     case 'yaml':
-      return { path: a.path, content: `${comment('# ')}\n${a.content.map((d) => `---\n${toYaml(d)}`).join('')}` };
+      return { path: a.path, content: `${comment('# ')}\n${a.comment ? `${a.comment.split('\n').map((l) => `# ${l}`).join('\n')}\n` : ''}${a.content.map((d) => `---\n${toYaml(d)}`).join('')}` };
     case 'toml':
       return { path: a.path, content: `${comment('# ')}\n\n${tomlStringify(a.content)}\n` };
     case 'text': {

@@ -26,12 +26,18 @@ function gitlabCreateRunner(fleet: ResolvedFleet, name: string): string[] {
     ...(g.maximumTimeoutSeconds !== undefined ? [`--data-urlencode "maximum_timeout=${g.maximumTimeoutSeconds}"`] : []),
   ];
   const k = r.kubernetes!;
+  // A subshell, so `set -e` stops a failed lookup from storing an empty token without
+  // closing the operator's own shell.
   return [
+    '(',
+    'set -euo pipefail',
     ...scopeLookup,
     `# POST /user/runners answers {id, token, token_expires_at}; the token is shown once and goes straight into the Secret.`,
-    `curl --silent --fail --request POST --header "PRIVATE-TOKEN: $GITLAB_TOKEN" ${fields.join(' \\\n  ')} \\`,
+    'curl --silent --fail --request POST --header "PRIVATE-TOKEN: $GITLAB_TOKEN" \\',
+    ...fields.map((f) => `  ${f} \\`),
     `  "${fleet.gitlabUrl}/api/v4/user/runners" | jq -r .token \\`,
     `  | kubectl create secret generic ${k.tokenSecret} --namespace ${k.namespace} --from-file=runner-token=/dev/stdin --from-literal=runner-registration-token=`,
+    ')',
   ];
 }
 
@@ -58,7 +64,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
   }
   const clusterFiles = emitted.artifacts.filter((a) => a.path.startsWith('clusters/'));
   if (clusterFiles.some((a) => a.path.endsWith('aws-auth-entries.yaml'))) {
-    push(`${step++}. **aws-auth entries** (clusters in CONFIG_MAP mode). Merge them; never replace the ConfigMap, it also maps your nodes:`, '', '   ```sh');
+    push(`${step++}. **aws-auth entries** for operators granted through the ConfigMap. Merge them; never replace the ConfigMap, it also maps your nodes:`, '', '   ```sh');
     for (const c of fleet.clusters) {
       const spec = c.spec as { access?: { principal: string; username?: string; via?: string; policy: string }[]; authenticationMode?: string; clusterName?: string; region?: string };
       for (const a of spec.access ?? []) {
@@ -70,6 +76,10 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
       if (clusterFiles.some((a) => a.path === `clusters/${c.name}/access-rbac.yaml`)) push(`   kubectl apply -f clusters/${c.name}/access-rbac.yaml`);
     }
     push('   ```', '');
+  }
+  const podIdentity = fleet.clusters.filter((c) => c.spec.identity === 'pod-identity');
+  if (podIdentity.length > 0) {
+    push(`${step++}. **EKS Pod Identity agent.** Clusters ${podIdentity.map((c) => c.name).join(', ')} need the EKS Pod Identity Agent add-on running before the runners start; the associations in terraform/aws take effect eventually (allow a minute).`, '');
   }
   const k8sRunners = fleet.runners.filter((r) => r.kubernetes);
   if (k8sRunners.length > 0) {

@@ -6,7 +6,6 @@ import { cacheBackendFor } from '../caches/registry.js';
 import { awsIdentityResources, awsRoot } from './terraform/aws.js';
 import { smokePipeline, smokePipelineHeader } from './pipeline/smoke.js';
 import { identityGraph } from './diagram/identity.js';
-import { renderMermaid, renderSvg } from './diagram/graph.js';
 
 /** The full `config.toml` of one runner. */
 export function configToml(fleet: ResolvedFleet, runner: ResolvedRunner, executor: Record<string, unknown>, extras: Record<string, unknown>): Record<string, unknown> {
@@ -89,8 +88,8 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     artifacts.push({ path: 'terraform/aws/main.tf.json', format: 'json', content: root });
   }
   const graph = identityGraph(fleet);
-  artifacts.push({ path: 'diagram/identity.mmd', format: 'text', content: renderMermaid(graph), mode: 'mermaid' });
-  artifacts.push({ path: 'diagram/identity.svg', format: 'text', content: renderSvg(graph), mode: 'svg' });
+  artifacts.push({ path: 'diagram/identity.mmd', format: 'diagram', content: graph, render: 'mermaid' });
+  artifacts.push({ path: 'diagram/identity.svg', format: 'diagram', content: graph, render: 'svg' });
   artifacts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return emitted;
 }

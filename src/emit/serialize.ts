@@ -1,6 +1,7 @@
 import { Document, Scalar, parse as yamlParse, visit } from 'yaml';
 import { stringify as tomlStringify } from 'smol-toml';
 import { DO_NOT_EDIT, type Artifact } from './artifacts.js';
+import { renderMermaid, renderSvg } from './diagram/graph.js';
 
 export interface OutputFile {
   path: string;
@@ -78,6 +79,12 @@ export function serializeArtifact(a: Artifact): OutputFile {
         }
       }
     }
+    case 'diagram':
+      return serializeArtifact(
+        a.render === 'svg'
+          ? { path: a.path, format: 'text', content: renderSvg(a.content), mode: 'svg' }
+          : { path: a.path, format: 'text', content: renderMermaid(a.content), mode: 'mermaid' },
+      );
     default: {
       const never: never = a;
       throw new Error(`internal: unknown artifact ${JSON.stringify(never)}`);

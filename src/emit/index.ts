@@ -1,3 +1,4 @@
+import { identityOf } from '../model/types.js';
 import type { ResolvedFleet, ResolvedRunner, KubernetesNames } from '../model/types.js';
 import type { Artifact, TerraformResources } from './artifacts.js';
 import type { EmittedFleet } from './types.js';
@@ -71,7 +72,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     if (out.terraformAws) awsContrib.push(out.terraformAws);
     const toml = configToml(fleet, runner, out.executorToml, extras);
     artifacts.push({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml });
-    const jobIdentity = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+    const jobIdentity = identityOf(fleet, runner.jobIdentity);
     const pipeline = smokePipeline(fleet, runner, platform.identityCheckJob(fleet, runner, jobIdentity));
     artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline], comment: smokePipelineHeader(runner) });
     emitted.runners[runner.name] = {

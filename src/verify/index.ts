@@ -1,3 +1,4 @@
+import { identityOf } from '../model/types.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { KubernetesSubject, ResolvedFleet, ResolvedRunner } from '../model/types.js';
@@ -88,7 +89,7 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
     // All pairs: every service account of the fleet against this runner's roles, plus probes
     // for the same name in another namespace.
     for (const key of [runner.managerIdentity, runner.jobIdentity]) {
-      const id = fleet.identities.find((i) => i.key === key)!;
+      const id = identityOf(fleet, key);
       const intended = id.binding.subject;
       // The shared subject list is passed as is (platforms cache per list), the probe apart.
       const probe: KubernetesSubject = { ...intended, namespace: `${intended.namespace}-other` };
@@ -112,8 +113,8 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
       }
     }
 
-    const managerSubject = fleet.identities.find((i) => i.key === runner.managerIdentity)!.binding.subject;
-    const jobSubject = fleet.identities.find((i) => i.key === runner.jobIdentity)!.binding.subject;
+    const managerSubject = identityOf(fleet, runner.managerIdentity).binding.subject;
+    const jobSubject = identityOf(fleet, runner.jobIdentity).binding.subject;
     const managerRole = platform.roleOfServiceAccount(docs, cluster, managerSubject);
     const jobRole = platform.roleOfServiceAccount(docs, cluster, jobSubject);
     const same = managerRole !== undefined && managerRole === jobRole;
@@ -158,7 +159,7 @@ function jobRules(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunn
   if (typeof overwrite === 'string' && overwrite !== '') {
     out.push(f('RF107', `${rp}.jobs.serviceAccountOverwriteAllowed`, `jobs may pick any service account matching ${JSON.stringify(overwrite)}, and with it that account's cloud identity`, { received: JSON.stringify(overwrite), fix: 'remove serviceAccountOverwriteAllowed, or narrow it to service accounts made for jobs' }));
   }
-  const id = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+  const id = identityOf(fleet, runner.jobIdentity);
   const role = awsFacts(docs)?.roles.get(id.roleName);
   if (role) {
     const starStar = role.policies.some((p) =>

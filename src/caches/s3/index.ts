@@ -1,3 +1,4 @@
+import { identityOf } from '../../model/types.js';
 import type { CacheBackend } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
@@ -239,9 +240,8 @@ function proveRunnerCache(docs: EmittedFleet, fleet: ResolvedFleet, cache: Resol
   const arn = bucketArn(partition, spec.bucket);
   const policy = spec.create ? bucketPolicyOf(facts.root, spec.bucket) : undefined;
   const out: Finding[] = [];
-  const identities = fleet.identities;
-  const manager = facts.roles.get(identities.find((i) => i.key === runner.managerIdentity)?.roleName ?? '');
-  const jobs = facts.roles.get(identities.find((i) => i.key === runner.jobIdentity)?.roleName ?? '');
+  const manager = facts.roles.get(identityOf(fleet, runner.managerIdentity).roleName);
+  const jobs = facts.roles.get(identityOf(fleet, runner.jobIdentity).roleName);
   const cachePath = `${runnerPath}.cache`;
 
   const decide = (role: RoleFacts, action: string, resource: string, context: Record<string, string> = {}) =>

@@ -1,3 +1,4 @@
+import { identityOf } from '../../model/types.js';
 import type { ResolvedFleet } from '../../model/types.js';
 import type { EmittedFleet } from '../types.js';
 import type { Verification } from '../../verify/index.js';
@@ -48,8 +49,8 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
   push(`# Runner fleet \`${fleet.name}\``, '', `GitLab: ${fleet.gitlabUrl}`, '');
   push('| runner | platform | cluster | namespace | manager role | job role | cache |', '|---|---|---|---|---|---|---|');
   for (const r of fleet.runners) {
-    const m = fleet.identities.find((i) => i.key === r.managerIdentity)!;
-    const j = fleet.identities.find((i) => i.key === r.jobIdentity)!;
+    const m = identityOf(fleet, r.managerIdentity);
+    const j = identityOf(fleet, r.jobIdentity);
     push(`| ${r.name} | ${r.platform} (${m.binding.mechanism}) | ${r.cluster} | ${r.kubernetes?.namespace ?? '-'} | \`${m.roleName}\` | \`${j.roleName}\` | ${r.cache ? `${r.cache.cache}: \`${r.cache.path}/\`` : '-'} |`);
   }
   push('', '## Files', '');

@@ -1,3 +1,4 @@
+import { identityOf } from '../../model/types.js';
 import type { PlatformPlugin, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
@@ -215,8 +216,8 @@ export const eksPlatform: PlatformPlugin = {
 
   emitRunner(fleet, cluster, runner, ctx): RunnerEmission {
     const names = runner.kubernetes;
-    const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
-    const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+    const manager = identityOf(fleet, runner.managerIdentity);
+    const jobs = identityOf(fleet, runner.jobIdentity);
     const irsa = eksSpec(cluster).identity === 'irsa';
     const annotate = (id: CloudIdentity): Record<string, string> =>
       irsa ? { [ROLE_ARN_ANNOTATION]: id.arn, 'eks.amazonaws.com/audience': IRSA_AUDIENCE, 'eks.amazonaws.com/sts-regional-endpoints': 'true' } : {};
@@ -364,7 +365,7 @@ export const eksPlatform: PlatformPlugin = {
       ['manager', runner.managerIdentity, names.managerServiceAccount],
       ['jobs', runner.jobIdentity, names.jobServiceAccount],
     ] as const) {
-      const identity = fleet.identities.find((i) => i.key === key)!;
+      const identity = identityOf(fleet, key);
       const role = facts?.roles.get(identity.roleName);
       if (!role) {
         out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the ${purpose} role ${identity.roleName} is not in terraform/aws/main.tf.json`, fix: 'regenerate; report a bug if it persists' });

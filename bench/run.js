@@ -14,15 +14,18 @@ if (process.argv[2] === '--one') {
   const spec = fleet(n);
   // One warm-up on a small fleet so module loading and JIT warm-up are not counted.
   synthFiles(planValue(fleet(2)));
+  const c0 = process.cpuUsage();
   const t0 = performance.now();
   const plan = planValue(spec);
   const t1 = performance.now();
+  const c1 = process.cpuUsage(c0);
   const files = synthFiles(plan);
   const t2 = performance.now();
+  const c2 = process.cpuUsage(c0);
   if (plan.exitCode !== 0) throw new Error(`bench fleet has findings: ${JSON.stringify(plan.findings.slice(0, 3))}`);
   const bytes = files.reduce((s, f) => s + f.content.length, 0);
   const subjects = plan.proofs.find((p) => p.claim.includes('service accounts tried'))?.claim.match(/\((\d+) service accounts tried\)/)?.[1];
-  console.log(JSON.stringify({ n, planMs: t1 - t0, synthMs: t2 - t1, files: files.length, bytes, proofs: plan.proofs.length, subjects: Number(subjects), roles: plan.fleet.identities.length, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ n, planMs: t1 - t0, synthMs: t2 - t1, planCpuMs: (c1.user + c1.system) / 1000, totalCpuMs: (c2.user + c2.system) / 1000, files: files.length, bytes, proofs: plan.proofs.length, subjects: Number(subjects), roles: plan.fleet.identities.length, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
   process.exit(0);
 }
 
@@ -70,13 +73,13 @@ function time(args, runs) {
 
 console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalmem() / 2 ** 30).toFixed(0)} GiB, Node ${process.version}`);
 console.log('');
-console.log('| runners | roles | subjects tried per role | plan + verify (ms) | synth (ms) | total (ms) | files | output (MB) | peak RSS (MiB) |');
-console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
+console.log('| runners | roles | subjects tried per role | plan + verify (ms) | synth (ms) | total (ms) | total CPU (ms) | files | output (MB) | peak RSS (MiB) |');
+console.log('|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|');
 for (const n of [10, 100, 1000]) {
   const r = spawnSync(process.execPath, [`${here}run.js`, '--one', String(n)], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr);
   const m = JSON.parse(r.stdout.trim().split('\n').pop());
-  console.log(`| ${n} | ${m.roles} | ${m.subjects} | ${m.planMs.toFixed(0)} | ${m.synthMs.toFixed(0)} | ${(m.planMs + m.synthMs).toFixed(0)} | ${m.files} | ${(m.bytes / 1e6).toFixed(1)} | ${m.maxRssMiB.toFixed(0)} |`);
+  console.log(`| ${n} | ${m.roles} | ${m.subjects} | ${m.planMs.toFixed(0)} | ${m.synthMs.toFixed(0)} | ${(m.planMs + m.synthMs).toFixed(0)} | ${m.totalCpuMs.toFixed(0)} | ${m.files} | ${(m.bytes / 1e6).toFixed(1)} | ${m.maxRssMiB.toFixed(0)} |`);
 }
 const bin = fileURLToPath(new URL('../bin/runner-fleet.js', import.meta.url));
 const example = fileURLToPath(new URL('../examples/eks-irsa.yaml', import.meta.url));

@@ -3,7 +3,7 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './helpers/fleet.js';
+import { ROOT, minimalFleet } from './helpers/fleet.js';
 
 const BIN = join(ROOT, 'bin', 'runner-fleet.js');
 
@@ -144,12 +144,7 @@ describe('runner-fleet CLI (built)', () => {
   it('accepts a JavaScript module that exports the spec', () => {
     const dir = tmp();
     const file = join(dir, 'fleet.mjs');
-    writeFileSync(file, `export default ${JSON.stringify({
-      apiVersion: 'runner-fleet/v1alpha1', kind: 'Fleet', metadata: { name: 'js' }, gitlab: { url: 'https://gitlab.com' },
-      aws: { accountId: '123456789012', region: 'eu-central-1' },
-      clusters: [{ name: 'c', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789' }],
-      runners: [{ name: 'r', on: { cluster: 'c' }, gitlab: { group: 'js', tags: ['js'] } }],
-    })};\n`);
+    writeFileSync(file, `export default ${JSON.stringify(minimalFleet())};\n`);
     expect(run('plan', file).code).toBe(0);
   });
 

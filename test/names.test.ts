@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { dnsLabel, fitName, iamRoleName, isDnsLabel, shortHash } from '../src/spec/names.js';
-import { defineFleet, planValue, synthFiles } from '../src/index.js';
+import { defineFleet, planValue, synthFiles, type WrittenSpec } from '../src/index.js';
+import { minimalFleet } from './helpers/fleet.js';
 
 describe('derived names', () => {
   it.each([
@@ -28,17 +29,10 @@ describe('derived names', () => {
 
   it('a 40-character runner name gives valid Kubernetes and IAM names end to end', () => {
     const name = `r${'x'.repeat(39)}`;
-    const plan = planValue(
-      defineFleet({
-        apiVersion: 'runner-fleet/v1alpha1',
-        kind: 'Fleet',
-        metadata: { name: 'a-fleet-name-of-20ch' },
-        gitlab: { url: 'https://gitlab.com' },
-        aws: { accountId: '123456789012', region: 'eu-central-1' },
-        clusters: [{ name: 'c', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789' }],
-        runners: [{ name, on: { cluster: 'c' }, gitlab: { group: 'g', tags: ['t'] } }],
-      }),
-    );
+    const spec = minimalFleet();
+    spec.metadata.name = 'a-fleet-name-of-20ch';
+    spec.runners[0].name = name;
+    const plan = planValue(defineFleet(spec as WrittenSpec));
     expect(plan.exitCode).toBe(0);
     const ids = plan.fleet!.identities;
     for (const id of ids) expect(id.roleName.length).toBeLessThanOrEqual(64);

@@ -1,19 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planText, planValue } from '../src/core.js';
+import { minimalFleet } from './helpers/fleet.js';
 
-/** A small valid fleet each case breaks in one way. */
-function base(): Record<string, any> {
-  return {
-    apiVersion: 'runner-fleet/v1alpha1',
-    kind: 'Fleet',
-    metadata: { name: 'acme' },
-    gitlab: { url: 'https://gitlab.com' },
-    aws: { accountId: '123456789012', region: 'eu-central-1' },
-    clusters: [{ name: 'devops', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789' }],
-    caches: [{ name: 'shared', type: 's3', bucket: 'acme-cache' }],
-    runners: [{ name: 'dev', on: { cluster: 'devops' }, gitlab: { group: 'acme', tags: ['k8s'] }, cache: { name: 'shared' } }],
-  };
-}
+const base = minimalFleet;
 
 type Case = [name: string, mutate: (s: Record<string, any>) => void, code: string, path: string, contains?: string];
 

@@ -60,11 +60,11 @@ function median(xs) {
   return s[Math.floor(s.length / 2)];
 }
 
-function time(args, runs) {
+function time(cmd, args, runs) {
   const ms = [];
   for (let i = 0; i < runs; i++) {
     const t = performance.now();
-    const r = spawnSync(process.execPath, args, { stdio: 'ignore' });
+    const r = spawnSync(cmd, args, { stdio: 'ignore' });
     if (r.status !== 0) throw new Error(`${args.join(' ')} exited ${r.status}`);
     ms.push(performance.now() - t);
   }
@@ -81,10 +81,10 @@ for (const n of [10, 100, 1000]) {
   const m = JSON.parse(r.stdout.trim().split('\n').pop());
   console.log(`| ${n} | ${m.roles} | ${m.subjects} | ${m.planMs.toFixed(0)} | ${m.synthMs.toFixed(0)} | ${(m.planMs + m.synthMs).toFixed(0)} | ${m.totalCpuMs.toFixed(0)} | ${m.files} | ${(m.bytes / 1e6).toFixed(1)} | ${m.maxRssMiB.toFixed(0)} |`);
 }
-const bin = fileURLToPath(new URL('../bin/runner-fleet.js', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/runner-fleet', import.meta.url));
 const example = fileURLToPath(new URL('../examples/eks-irsa.yaml', import.meta.url));
-time([bin, 'plan', example], 2);
-const bare = time(['-e', '0'], 15);
-const cli = time([bin, 'plan', example], 15);
+time(bin, ['plan', example], 2);
+const bare = time(process.execPath, ['-e', '0'], 15);
+const cli = time(bin, ['plan', example], 15);
 console.log('');
 console.log(`CLI start-up (median of 15): node -e 0 ${bare.toFixed(0)} ms; runner-fleet plan examples/eks-irsa.yaml ${cli.toFixed(0)} ms = ${(cli / bare).toFixed(2)}x (target < 2.5x)`);

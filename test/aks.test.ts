@@ -284,8 +284,8 @@ describe('no AKS branches in the core', () => {
 });
 
 describe('runner-fleet synth --azure-outputs (built CLI)', () => {
-  const bin = join(ROOT, 'bin', 'runner-fleet.js');
-  const run = (...args: string[]) => spawnSync(process.execPath, [bin, ...args], { cwd: ROOT, encoding: 'utf8' });
+  const bin = join(ROOT, 'bin', 'runner-fleet');
+  const run = (...args: string[]) => spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8' });
 
   it('writes plain manifests with the ids from terraform output -json', () => {
     const dir = mkdtempSync(join(tmpdir(), 'runner-fleet-aks-'));

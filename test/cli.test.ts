@@ -3,12 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync, stat
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { ROOT } from './helpers/fleet.js';
+import { ROOT, minimalFleet } from './helpers/fleet.js';
 
-const BIN = join(ROOT, 'bin', 'runner-fleet.js');
+const BIN = join(ROOT, 'bin', 'runner-fleet');
+
+let extraEnv: Record<string, string> = {};
 
 function run(...args: string[]) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+  const r = spawnSync(BIN, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...extraEnv } });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }
 
@@ -28,7 +30,18 @@ function tree(dir: string): Record<string, string> {
 }
 
 describe('runner-fleet CLI (built)', () => {
-  it('is built', () => expect(existsSync(join(ROOT, 'dist', 'cli', 'main.js'))).toBe(true));
+  it('is built', () => expect(existsSync(join(ROOT, 'dist', 'cli-bundle', 'main.js'))).toBe(true));
+
+  it('starts from the snapshot and from the plain bundle alike', () => {
+    const snapshot = run('plan', 'examples/eks-pod-identity.yaml', '--json');
+    extraEnv = { RUNNER_FLEET_NO_SNAPSHOT: '1' };
+    const bundle = run('plan', 'examples/eks-pod-identity.yaml', '--json');
+    const version = run('--version');
+    extraEnv = {};
+    expect(snapshot.code).toBe(0);
+    expect(snapshot.out).toBe(bundle.out);
+    expect(version.out.trim()).toBe(run('--version').out.trim());
+  });
 
   it('plan of a good example exits 0 and prints proofs', () => {
     const r = run('plan', 'examples/eks-irsa.yaml');
@@ -144,12 +157,7 @@ describe('runner-fleet CLI (built)', () => {
   it('accepts a JavaScript module that exports the spec', () => {
     const dir = tmp();
     const file = join(dir, 'fleet.mjs');
-    writeFileSync(file, `export default ${JSON.stringify({
-      apiVersion: 'runner-fleet/v1alpha1', kind: 'Fleet', metadata: { name: 'js' }, gitlab: { url: 'https://gitlab.com' },
-      aws: { accountId: '123456789012', region: 'eu-central-1' },
-      clusters: [{ name: 'c', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789' }],
-      runners: [{ name: 'r', on: { cluster: 'c' }, gitlab: { group: 'js', tags: ['js'] } }],
-    })};\n`);
+    writeFileSync(file, `export default ${JSON.stringify(minimalFleet())};\n`);
     expect(run('plan', file).code).toBe(0);
   });
 

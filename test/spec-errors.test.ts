@@ -1,19 +1,12 @@
+import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
 import { planText, planValue } from '../src/core.js';
+import { minimalFleet } from './helpers/fleet.js';
 
-/** A small valid fleet each case breaks in one way. */
-function base(): Record<string, any> {
-  return {
-    apiVersion: 'runner-fleet/v1alpha1',
-    kind: 'Fleet',
-    metadata: { name: 'acme' },
-    gitlab: { url: 'https://gitlab.com' },
-    aws: { accountId: '123456789012', region: 'eu-central-1' },
-    clusters: [{ name: 'devops', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789' }],
-    caches: [{ name: 'shared', type: 's3', bucket: 'acme-cache' }],
-    runners: [{ name: 'dev', on: { cluster: 'devops' }, gitlab: { group: 'acme', tags: ['k8s'] }, cache: { name: 'shared' } }],
-  };
-}
+const base = minimalFleet;
 
 type Case = [name: string, mutate: (s: Record<string, any>) => void, code: string, path: string, contains?: string];
 
@@ -76,6 +69,20 @@ describe('malformed specs: exit 2, exact path, no stack trace', () => {
     expect(hit!.fix ?? '').not.toBe('');
     if (contains) expect(`${hit!.message} | ${hit!.allowed ?? ""} | ${hit!.fix ?? ""}`).toContain(contains);
     for (const f of plan.findings) expect(f.message).not.toMatch(/\n\s+at /);
+  });
+
+  it.each(cases)('synth of "%s" exits 2, names the path on stderr and creates no output directory', async (_name, mutate, code, path) => {
+    const spec = base();
+    mutate(spec);
+    const dir = mkdtempSync(join(tmpdir(), 'runner-fleet-bad-'));
+    writeFileSync(join(dir, 'fleet.json'), JSON.stringify(spec));
+    const out = join(dir, 'out');
+    const said: string[] = [];
+    const exit = await main(['synth', join(dir, 'fleet.json'), '--out', out], { out: (s) => said.push(s), err: (s) => said.push(s) });
+    expect(exit).toBe(2);
+    expect(existsSync(out)).toBe(false);
+    expect(said.join('')).toContain(`${code}${path ? ` ${path}:` : ''}`);
+    expect(said.join('')).not.toMatch(/\n\s+at .*:\d+:\d+/);
   });
 
   it('reports every problem at once', () => {

@@ -1,3 +1,4 @@
+import { identityOf } from '../model/types.js';
 import type { ResolvedFleet, ResolvedRunner, KubernetesNames } from '../model/types.js';
 import type { Artifact, TerraformResources } from './artifacts.js';
 import type { EmittedFleet } from './types.js';
@@ -6,9 +7,8 @@ import { cacheBackendFor } from '../caches/registry.js';
 import { awsIdentityResources, awsRoot } from './terraform/aws.js';
 import { azureIdentityResources, azureRoot } from './terraform/azure.js';
 import { gitlabRoot } from './terraform/gitlab.js';
-import { smokePipeline } from './pipeline/smoke.js';
+import { smokePipeline, smokePipelineHeader } from './pipeline/smoke.js';
 import { identityGraph } from './diagram/identity.js';
-import { renderMermaid, renderSvg } from './diagram/graph.js';
 
 /** The full `config.toml` of one runner. */
 export function configToml(fleet: ResolvedFleet, runner: ResolvedRunner, executor: Record<string, unknown>, extras: Record<string, unknown>): Record<string, unknown> {
@@ -79,9 +79,9 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     if (out.terraformAzure) azureContrib.push(out.terraformAzure);
     const toml = configToml(fleet, runner, out.executorToml, extras);
     artifacts.push({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml });
-    const jobIdentity = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+    const jobIdentity = identityOf(fleet, runner.jobIdentity);
     const pipeline = smokePipeline(fleet, runner, platform.identityCheckJob(fleet, runner, jobIdentity));
-    artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline] });
+    artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline], comment: smokePipelineHeader(runner) });
     emitted.runners[runner.name] = {
       manifests: out.manifests,
       configToml: toml,
@@ -105,8 +105,8 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
   emitted.terraformGitlab = gitlab;
   artifacts.push({ path: 'terraform/gitlab/main.tf.json', format: 'json', content: gitlab });
   const graph = identityGraph(fleet);
-  artifacts.push({ path: 'diagram/identity.mmd', format: 'text', content: renderMermaid(graph), mode: 'mermaid' });
-  artifacts.push({ path: 'diagram/identity.svg', format: 'text', content: renderSvg(graph), mode: 'svg' });
+  artifacts.push({ path: 'diagram/identity.mmd', format: 'diagram', content: graph, render: 'mermaid' });
+  artifacts.push({ path: 'diagram/identity.svg', format: 'diagram', content: graph, render: 'svg' });
   artifacts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return emitted;
 }

@@ -1,6 +1,7 @@
 import { Document, Scalar, parse as yamlParse, visit } from 'yaml';
 import { stringify as tomlStringify } from 'smol-toml';
 import { DO_NOT_EDIT, type Artifact } from './artifacts.js';
+import { renderMermaid, renderSvg } from './diagram/graph.js';
 
 export interface OutputFile {
   path: string;
@@ -25,6 +26,10 @@ const ambiguity = new Map<string, boolean>();
 
 /** A string that some YAML version would read as something else when written plain (`0o17`, `on`, `1:30`). */
 function ambiguous(s: string): boolean {
+  // A plain scalar that starts with a letter is a string in both versions unless it is one of
+  // the YAML 1.1 booleans or nulls (numbers, dates and sexagesimals start with a digit, a sign
+  // or a dot); only the rest needs the slower check by parsing.
+  if (/^[A-Za-z]/.test(s) && !/^(y|n|yes|no|on|off|true|false|null)$/i.test(s)) return false;
   let hit = ambiguity.get(s);
   if (hit === undefined) {
     hit = plainReadsAs(s, '1.1') !== s || plainReadsAs(s, '1.2') !== s;
@@ -50,7 +55,7 @@ export function serializeArtifact(a: Artifact): OutputFile {
     case 'json':
       return { path: a.path, content: `${JSON.stringify(a.content, null, 2)}\n` };
     case 'yaml':
-      return { path: a.path, content: `${comment('# ')}\n${a.content.map((d) => `---\n${toYaml(d)}`).join('')}` };
+      return { path: a.path, content: `${comment('# ')}\n${a.comment ? `${a.comment.split('\n').map((l) => `# ${l}`).join('\n')}\n` : ''}${a.content.map((d) => `---\n${toYaml(d)}`).join('')}` };
     case 'toml':
       return { path: a.path, content: `${comment('# ')}\n\n${tomlStringify(a.content)}\n` };
     case 'text': {
@@ -74,6 +79,12 @@ export function serializeArtifact(a: Artifact): OutputFile {
         }
       }
     }
+    case 'diagram':
+      return serializeArtifact(
+        a.render === 'svg'
+          ? { path: a.path, format: 'text', content: renderSvg(a.content), mode: 'svg' }
+          : { path: a.path, format: 'text', content: renderMermaid(a.content), mode: 'mermaid' },
+      );
     default: {
       const never: never = a;
       throw new Error(`internal: unknown artifact ${JSON.stringify(never)}`);

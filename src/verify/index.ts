@@ -1,3 +1,4 @@
+import { identityOf } from '../model/types.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { KubernetesSubject, ResolvedFleet, ResolvedRunner } from '../model/types.js';
@@ -98,15 +99,17 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
     // All pairs: every service account of the fleet against this runner's roles, plus probes
     // for the same name in another namespace.
     for (const key of [runner.managerIdentity, runner.jobIdentity]) {
-      const id = fleet.identities.find((i) => i.key === key)!;
+      const id = identityOf(fleet, key);
       const intended = id.binding.subject;
-      const probes: KubernetesSubject[] = [...subjects, { ...intended, namespace: `${intended.namespace}-other` }];
-      const allowed = platform.whoCanAssume(docs, cluster, id.roleName, probes);
+      // The shared subject list is passed as is (platforms cache per list), the probe apart.
+      const probe: KubernetesSubject = { ...intended, namespace: `${intended.namespace}-other` };
+      const allowed = [...platform.whoCanAssume(docs, cluster, id.roleName, subjects), ...platform.whoCanAssume(docs, cluster, id.roleName, [probe])];
+      const probes = subjects.length + 1;
       const others = allowed.filter((s) => label(s) !== label(intended));
       const ok = allowed.some((s) => label(s) === label(intended));
       if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { fix: 'the trust policy and the service account must name each other; regenerate' }));
       if (others.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${others.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
-      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes.length} service accounts tried)`, holds: ok && others.length === 0 });
+      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes} service accounts tried)`, holds: ok && others.length === 0 });
       // Static lint on the trust document itself: wildcard subjects.
       const role = facts?.roles.get(id.roleName);
       for (const st of asList(role?.trust.Statement)) {
@@ -120,8 +123,8 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
       }
     }
 
-    const managerSubject = fleet.identities.find((i) => i.key === runner.managerIdentity)!.binding.subject;
-    const jobSubject = fleet.identities.find((i) => i.key === runner.jobIdentity)!.binding.subject;
+    const managerSubject = identityOf(fleet, runner.managerIdentity).binding.subject;
+    const jobSubject = identityOf(fleet, runner.jobIdentity).binding.subject;
     const managerRole = platform.roleOfServiceAccount(docs, cluster, managerSubject);
     const jobRole = platform.roleOfServiceAccount(docs, cluster, jobSubject);
     const same = managerRole !== undefined && managerRole === jobRole;
@@ -173,7 +176,7 @@ function jobRules(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunn
   if (typeof overwrite === 'string' && overwrite !== '') {
     out.push(f('RF107', `${rp}.jobs.serviceAccountOverwriteAllowed`, `jobs may pick any service account matching ${JSON.stringify(overwrite)}, and with it that account's cloud identity`, { received: JSON.stringify(overwrite), fix: 'remove serviceAccountOverwriteAllowed, or narrow it to service accounts made for jobs' }));
   }
-  const id = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+  const id = identityOf(fleet, runner.jobIdentity);
   const role = awsFacts(docs)?.roles.get(id.roleName);
   if (role && id.cloud === 'aws') {
     const starStar = role.policies.some((p) =>

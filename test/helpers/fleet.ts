@@ -36,3 +36,17 @@ export function planMutated(name: string, mutate: (spec: Record<string, any>) =>
   mutate(spec);
   return planValue(spec);
 }
+
+/** A small valid fleet (one EKS cluster, one S3 cache, one runner) that tests break one way at a time. */
+export function minimalFleet(): Record<string, any> {
+  return {
+    apiVersion: 'runner-fleet/v1alpha1',
+    kind: 'Fleet',
+    metadata: { name: 'acme' },
+    gitlab: { url: 'https://gitlab.com' },
+    aws: { accountId: '123456789012', region: 'eu-central-1' },
+    clusters: [{ name: 'devops', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789' }],
+    caches: [{ name: 'shared', type: 's3', bucket: 'acme-cache' }],
+    runners: [{ name: 'dev', on: { cluster: 'devops' }, gitlab: { group: 'acme', tags: ['k8s'] }, cache: { name: 'shared' } }],
+  };
+}

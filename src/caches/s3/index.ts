@@ -1,3 +1,4 @@
+import { identityOf } from '../../model/types.js';
 import type { CacheBackend } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
@@ -189,6 +190,31 @@ export const s3Cache: CacheBackend = {
   },
 };
 
+/**
+ * Other runners' prefixes in the same bucket worth probing: those that extend ours or that ours
+ * extends (where a prefix grant could spill over: `r1` and `r10`), and the nearest ones in sorted
+ * order. Probing every pair would be quadratic in the fleet for no extra assurance, because
+ * grants are prefix patterns: the sibling probes above already catch a grant that is too wide.
+ */
+const sortedPaths = new WeakMap<ResolvedFleet, Map<string, string[]>>();
+
+export function neighbourPaths(fleet: ResolvedFleet, ref: RunnerCacheRef, nearest = 4): string[] {
+  let byCache = sortedPaths.get(fleet);
+  if (!byCache) {
+    byCache = new Map();
+    for (const r of fleet.runners) if (r.cache) byCache.set(r.cache.cache, [...(byCache.get(r.cache.cache) ?? []), r.cache.path]);
+    for (const [k, v] of byCache) byCache.set(k, [...new Set(v)].sort());
+    sortedPaths.set(fleet, byCache);
+  }
+  const paths = byCache.get(ref.cache) ?? [];
+  const at = paths.indexOf(ref.path);
+  const out = new Set<string>();
+  for (let i = Math.max(0, at - nearest); i <= Math.min(paths.length - 1, at + nearest); i++) out.add(paths[i]!);
+  for (const p of paths) if (p.startsWith(ref.path) || ref.path.startsWith(p)) out.add(p);
+  out.delete(ref.path);
+  return [...out];
+}
+
 function asList(v: unknown): Record<string, unknown>[] {
   if (Array.isArray(v)) return v as Record<string, unknown>[];
   return v && typeof v === 'object' ? [v as Record<string, unknown>] : [];
@@ -214,9 +240,8 @@ function proveRunnerCache(docs: EmittedFleet, fleet: ResolvedFleet, cache: Resol
   const arn = bucketArn(partition, spec.bucket);
   const policy = spec.create ? bucketPolicyOf(facts.root, spec.bucket) : undefined;
   const out: Finding[] = [];
-  const identities = fleet.identities;
-  const manager = facts.roles.get(identities.find((i) => i.key === runner.managerIdentity)?.roleName ?? '');
-  const jobs = facts.roles.get(identities.find((i) => i.key === runner.jobIdentity)?.roleName ?? '');
+  const manager = facts.roles.get(identityOf(fleet, runner.managerIdentity).roleName);
+  const jobs = facts.roles.get(identityOf(fleet, runner.jobIdentity).roleName);
   const cachePath = `${runnerPath}.cache`;
 
   const decide = (role: RoleFacts, action: string, resource: string, context: Record<string, string> = {}) =>
@@ -237,8 +262,7 @@ function proveRunnerCache(docs: EmittedFleet, fleet: ResolvedFleet, cache: Resol
     if (missing.length > 0) {
       out.push(finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}`, { fix: 'the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix' }));
     }
-    const others = new Set<string>([`${ref.path}-other`, 'other-prefix', '']);
-    for (const r of fleet.runners) if (r.cache && r.cache.cache === ref.cache && r.cache.path !== ref.path) others.add(r.cache.path);
+    const others = new Set<string>([`${ref.path}-other`, `${ref.path}x`, 'other-prefix', '', ...neighbourPaths(fleet, ref)]);
     const leaks: string[] = [];
     for (const other of [...others].sort()) {
       const objectKey = other === '' ? 'probe' : `${other}/probe`;

@@ -1,3 +1,4 @@
+import { identityOf } from '../../model/types.js';
 import type { ResolvedFleet } from '../../model/types.js';
 import type { EmittedFleet } from '../types.js';
 import type { Verification } from '../../verify/index.js';
@@ -12,8 +13,8 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
   push(`# Runner fleet \`${fleet.name}\``, '', `GitLab: ${fleet.gitlabUrl}`, '');
   push('| runner | platform | cluster | namespace | manager identity | job identity | cache |', '|---|---|---|---|---|---|---|');
   for (const r of fleet.runners) {
-    const m = fleet.identities.find((i) => i.key === r.managerIdentity)!;
-    const j = fleet.identities.find((i) => i.key === r.jobIdentity)!;
+    const m = identityOf(fleet, r.managerIdentity);
+    const j = identityOf(fleet, r.jobIdentity);
     push(`| ${r.name} | ${r.platform} (${m.binding.mechanism}) | ${r.cluster} | ${r.kubernetes?.namespace ?? '-'} | \`${m.roleName}\` | \`${j.roleName}\` | ${r.cache ? `${r.cache.cache}: \`${r.cache.path}/\`` : '-'} |`);
   }
   push('', '## Files', '');
@@ -28,7 +29,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
   }
   const clusterFiles = emitted.artifacts.filter((a) => a.path.startsWith('clusters/'));
   if (clusterFiles.some((a) => a.path.endsWith('aws-auth-entries.yaml'))) {
-    push(`${step++}. **aws-auth entries** (clusters in CONFIG_MAP mode). Merge them; never replace the ConfigMap, it also maps your nodes:`, '', '   ```sh');
+    push(`${step++}. **aws-auth entries** for operators granted through the ConfigMap. Merge them; never replace the ConfigMap, it also maps your nodes:`, '', '   ```sh');
     for (const c of fleet.clusters) {
       const spec = c.spec as { access?: { principal: string; username?: string; via?: string; policy: string }[]; authenticationMode?: string; clusterName?: string; region?: string };
       for (const a of spec.access ?? []) {
@@ -40,6 +41,10 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
       if (clusterFiles.some((a) => a.path === `clusters/${c.name}/access-rbac.yaml`)) push(`   kubectl apply -f clusters/${c.name}/access-rbac.yaml`);
     }
     push('   ```', '');
+  }
+  const podIdentity = fleet.clusters.filter((c) => c.spec.identity === 'pod-identity');
+  if (podIdentity.length > 0) {
+    push(`${step++}. **EKS Pod Identity agent.** Clusters ${podIdentity.map((c) => c.name).join(', ')} need the EKS Pod Identity Agent add-on running before the runners start; the associations in terraform/aws take effect eventually (allow a minute).`, '');
   }
   const k8sRunners = fleet.runners.filter((r) => r.kubernetes);
   const manifestRunners = k8sRunners.filter((r) => emitted.artifacts.some((a) => a.path.startsWith(`kubernetes/${r.name}/`)));

@@ -109,9 +109,25 @@ export const aksPlatform: PlatformPlugin = {
     return { mechanism: MECHANISM, subject };
   },
 
-  trustPolicy() {
-    // Managed identities trust through federated credentials, not IAM trust policies.
-    return { Version: '2012-10-17', Statement: [] };
+  trustPolicy(_fleet, cluster, identity) {
+    // Managed identities trust through a federated credential, not an IAM policy. This is that
+    // credential in the shared trust grammar (issuer, exact subject, pinned audience), for the
+    // evaluator and the platform contract; it is never emitted to Azure.
+    const s = identity.binding.subject;
+    const issuer = aksSpec(cluster).oidcIssuer;
+    const hp = issuer.replace(/^https:\/\//, '').replace(/\/$/, '');
+    return {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Sid: 'AzureFederatedCredential',
+          Effect: 'Allow',
+          Principal: { Federated: issuer },
+          Action: 'sts:AssumeRoleWithWebIdentity',
+          Condition: { StringEquals: { [`${hp}:aud`]: AZURE_WI_AUDIENCE, [`${hp}:sub`]: serviceAccountSubject(s.namespace, s.serviceAccount) } },
+        },
+      ],
+    };
   },
 
   emitRunner(fleet, cluster, runner, ctx): RunnerEmission {

@@ -1,4 +1,4 @@
-import type { ResolvedFleet, ResolvedRunner, KubernetesNames } from '../model/types.js';
+import type { ResolvedFleet, ResolvedRunner } from '../model/types.js';
 import type { Artifact, TerraformResources } from './artifacts.js';
 import type { EmittedFleet } from './types.js';
 import { platformFor } from '../platforms/registry.js';
@@ -9,13 +9,20 @@ import { identityGraph } from './diagram/identity.js';
 import { renderMermaid, renderSvg } from './diagram/graph.js';
 
 /** The full `config.toml` of one runner. */
-export function configToml(fleet: ResolvedFleet, runner: ResolvedRunner, executor: Record<string, unknown>, extras: Record<string, unknown>): Record<string, unknown> {
+export function configToml(
+  fleet: ResolvedFleet,
+  runner: ResolvedRunner,
+  executor: Record<string, unknown>,
+  extras: Record<string, unknown>,
+  globalOverrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   const m = runner.spec.manager;
   const global: Record<string, unknown> = {
     concurrent: runner.spec.concurrent,
     check_interval: runner.spec.checkIntervalSeconds,
     log_level: m.logLevel,
     shutdown_timeout: 30,
+    ...globalOverrides,
   };
   if (m.metrics) global.listen_address = ':9252';
   const section: Record<string, unknown> = {
@@ -67,12 +74,15 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
     const platform = platformFor(cluster.type);
     const extras = runnerExtras(fleet, runner);
-    const out = platform.emitRunner(fleet, cluster, runner as ResolvedRunner & { kubernetes: KubernetesNames }, { runnerExtras: extras });
+    const out = platform.emitRunner(fleet, cluster, runner, {
+      runnerExtras: extras,
+      configToml: (executor, globalToml) => configToml(fleet, runner, executor, extras, globalToml),
+    });
     artifacts.push(...out.files);
     if (out.terraformAws) awsContrib.push(out.terraformAws);
-    const toml = configToml(fleet, runner, out.executorToml, extras);
+    const toml = configToml(fleet, runner, out.executorToml, extras, out.globalToml);
     artifacts.push({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml });
-    const jobIdentity = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+    const jobIdentity = fleet.identities.find((i) => i.key === runner.jobIdentity);
     const pipeline = smokePipeline(fleet, runner, platform.identityCheckJob(fleet, runner, jobIdentity));
     artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline] });
     emitted.runners[runner.name] = {

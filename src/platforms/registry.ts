@@ -16,3 +16,6 @@ export function platformFor(type: string): PlatformPlugin {
 }
 
 export const PLATFORM_TYPES = PLATFORMS.map((p) => p.type);
+
+/** Optional runner keys contributed by platforms; one key may serve several platforms (same schema). */
+export const RUNNER_KEYS: Record<string, z.ZodType> = Object.fromEntries(PLATFORMS.flatMap((p) => Object.entries(p.runnerKeys ?? {})));

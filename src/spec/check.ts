@@ -2,7 +2,7 @@ import type { Finding } from './findings.js';
 import { showValue } from './findings.js';
 import { closest } from './parse.js';
 import type { ParsedSpec } from './fleet.js';
-import { PLATFORMS, platformFor } from '../platforms/registry.js';
+import { PLATFORMS, RUNNER_KEYS, platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
 import type { ResolvedCluster } from '../model/types.js';
 
@@ -41,6 +41,20 @@ export function checkSpec(spec: ParsedSpec): Finding[] {
         if (!platform.cacheTypes.includes(cache.type)) {
           out.push({ code: 'RF010', severity: 'error', path: `${rp}.cache.name`, message: `${platform.title} runners cannot use a ${cache.type} cache`, received: showValue(r.cache.name), allowed: `a cache of type ${platform.cacheTypes.join(' or ')}`, fix: 'pick a cache the platform supports' });
         }
+      }
+    }
+    if (cluster) {
+      // Settings that belong to other platforms (or to Kubernetes) are refused, not ignored.
+      const platform = platformFor(cluster.type);
+      const written = r as unknown as Record<string, unknown>;
+      for (const key of Object.keys(RUNNER_KEYS)) {
+        if (written[key] !== undefined && !(key in (platform.runnerKeys ?? {}))) {
+          const owners = PLATFORMS.filter((p) => p.runnerKeys && key in p.runnerKeys).map((p) => p.type);
+          out.push({ code: 'RF701', severity: 'error', path: `${rp}.${key}`, message: `${key} does not apply to ${platform.title} runners`, received: showValue(written[key]), allowed: `on platforms ${owners.join(', ')}`, fix: `remove ${key}, or place the runner on a cluster of type ${owners.join(' or ')}` });
+        }
+      }
+      if (!platform.kubernetes && r.on.namespace !== undefined) {
+        out.push({ code: 'RF701', severity: 'error', path: `${rp}.on.namespace`, message: `${platform.title} runners do not run in Kubernetes, so a namespace means nothing`, received: showValue(r.on.namespace), allowed: `on platforms ${PLATFORMS.filter((p) => p.kubernetes).map((p) => p.type).join(', ')}`, fix: 'remove on.namespace' });
       }
     }
     const g = r.gitlab;

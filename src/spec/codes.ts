@@ -3,7 +3,7 @@ import type { Severity } from './findings.js';
 /**
  * The catalogue of finding codes. Codes are stable: tools and people match on them.
  * RF0xx: the spec cannot be read (exit 2). RF1xx identity, RF2xx cache, RF3xx jobs and runners,
- * RF4xx cluster access, RF5xx generated documents. `acceptable` rules may be accepted in the spec
+ * RF4xx cluster access, RF5xx generated documents, RF7xx VM platforms (EC2, ECS Fargate, Auto Scaling). `acceptable` rules may be accepted in the spec
  * (`acceptRisks`) with a reason, which turns their error into a warning; the others never can.
  */
 export interface CodeInfo {
@@ -50,6 +50,16 @@ export const CODES = {
 
   RF401: { severity: 'warning', title: 'cluster access through the aws-auth ConfigMap, which AWS deprecates', acceptable: true },
   RF402: { severity: 'info', title: 'an operator is granted cluster-admin on the whole cluster', acceptable: true },
+
+  RF701: { severity: 'error', title: 'a runner setting does not apply to its platform', acceptable: false },
+  RF702: { severity: 'error', title: 'VM settings that must agree do not', acceptable: false },
+  RF710: { severity: 'error', title: 'a security group admits traffic from the internet', acceptable: false },
+  RF711: { severity: 'error', title: 'an instance can be started without IMDSv2 required', acceptable: false },
+  RF712: { severity: 'error', title: 'the runner token (or another secret) is in user data, a parameter value or an output', acceptable: false },
+  RF713: { severity: 'error', title: "job containers can reach the instance's credentials, which are the manager's", acceptable: true },
+  RF714: { severity: 'error', title: 'the manager may act on compute outside its own group, cluster or task definition', acceptable: false },
+  RF715: { severity: 'error', title: 'a root volume is not encrypted', acceptable: false },
+  RF716: { severity: 'error', title: 'worker or task SSH is open to something other than the manager', acceptable: false },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

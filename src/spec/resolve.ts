@@ -57,6 +57,7 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
           helmRelease: fitName(r.name, 53),
         }
       : undefined;
+    const platformNames = platform.runnerNames?.(fleet.name, r, cluster);
     const runner: ResolvedRunner = {
       name: r.name,
       index,
@@ -67,18 +68,21 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
       ...(kubernetes ? { kubernetes } : {}),
       ...(r.cache ? { cache: { cache: r.cache.name, path: r.cache.path ?? r.name, shared: r.cache.shared } } : {}),
       managerIdentity: `${r.name}-manager`,
-      jobIdentity: `${r.name}-jobs`,
+      ...(platformNames ? { platformNames } : {}),
     };
-    const subject = (sa: string) => ({ cluster: cluster.name, namespace: kubernetes?.namespace ?? '', serviceAccount: sa });
-    const manager = identity(r.name, 'manager', platform.bind(cluster, subject(kubernetes?.managerServiceAccount ?? '')));
-    const jobs = identity(r.name, 'jobs', platform.bind(cluster, subject(kubernetes?.jobServiceAccount ?? '')));
+    const managerBinding = platform.bind(cluster, runner, 'manager');
+    if (!managerBinding) throw new Error(`internal: platform ${platform.type} bound no manager identity`);
+    const manager = identity(r.name, 'manager', managerBinding);
+    const jobsBinding = platform.bind(cluster, runner, 'jobs');
+    const jobs = jobsBinding ? identity(r.name, 'jobs', jobsBinding) : undefined;
+    if (jobs) runner.jobIdentity = jobs.key;
     if (runner.cache) {
       const cache = caches.find((c) => c.name === runner.cache!.cache)!;
       manager.statements.push(...cacheBackendFor(cache.type).managerStatements(fleet, cache, runner.cache));
     }
-    jobs.statements.push(...toIamStatements(r.jobs.permissions.aws));
+    jobs?.statements.push(...toIamStatements(r.jobs.permissions.aws));
     fleet.runners.push(runner);
-    fleet.identities.push(manager, jobs);
+    fleet.identities.push(manager, ...(jobs ? [jobs] : []));
   });
   return { fleet, findings: collisions(fleet) };
 }

@@ -3,6 +3,7 @@ import type { EmittedFleet } from '../types.js';
 import type { Verification } from '../../verify/index.js';
 import type { Artifact } from '../artifacts.js';
 import { GITLAB_RUNNER_CHART } from '../helm/values.js';
+import { platformFor } from '../../platforms/registry.js';
 
 function gitlabCreateRunner(fleet: ResolvedFleet, name: string): string[] {
   const r = fleet.runners.find((x) => x.name === name)!;
@@ -43,8 +44,8 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
   push('| runner | platform | cluster | namespace | manager role | job role | cache |', '|---|---|---|---|---|---|---|');
   for (const r of fleet.runners) {
     const m = fleet.identities.find((i) => i.key === r.managerIdentity)!;
-    const j = fleet.identities.find((i) => i.key === r.jobIdentity)!;
-    push(`| ${r.name} | ${r.platform} (${m.binding.mechanism}) | ${r.cluster} | ${r.kubernetes?.namespace ?? '-'} | \`${m.roleName}\` | \`${j.roleName}\` | ${r.cache ? `${r.cache.cache}: \`${r.cache.path}/\`` : '-'} |`);
+    const j = fleet.identities.find((i) => i.key === r.jobIdentity);
+    push(`| ${r.name} | ${r.platform} (${m.binding.mechanism}) | ${r.cluster} | ${r.kubernetes?.namespace ?? '-'} | \`${m.roleName}\` | ${j ? `\`${j.roleName}\`` : 'none'} | ${r.cache ? `${r.cache.cache}: \`${r.cache.path}/\`` : '-'} |`);
   }
   push('', '## Files', '');
   for (const a of emitted.artifacts) push(`- \`${a.path}\``);
@@ -84,8 +85,15 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     }
     push('   ```', '');
   }
+  const sections: { heading: string; lines: string[] }[] = [];
+  for (const type of [...new Set(fleet.runners.map((r) => r.platform))]) {
+    const contrib = platformFor(type).readme?.(fleet, fleet.runners.filter((r) => r.platform === type));
+    for (const st of contrib?.steps ?? []) push(`${step++}. **${st.title}**`, '', ...st.lines.map((l) => (l === '' ? '' : `   ${l}`)), '');
+    sections.push(...(contrib?.sections ?? []));
+  }
   push(`${step++}. **Smoke test.** Run \`pipelines/<runner>.gitlab-ci.yml\` in a project each runner serves: it writes and reads back a cache object and fails unless jobs run as their own role.`, '');
 
+  for (const sec of sections) push(`## ${sec.heading}`, '', ...sec.lines, '');
   push('## Proven before anything was written', '', 'Computed from the generated documents themselves (trust policies, permission policies, bucket policy, annotations, Helm values, config.toml) with runner-fleet\'s IAM policy evaluator:', '');
   for (const p of verification.proofs) push(`- ${p.holds ? 'holds' : '**FAILS**'}: ${p.runner}: ${p.claim}`);
   const notable = verification.findings.filter((f) => f.severity !== 'error');

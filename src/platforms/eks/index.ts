@@ -1,7 +1,7 @@
 import type { PlatformPlugin, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
-import type { CloudIdentity, KubernetesSubject, ResolvedCluster, ResolvedFleet } from '../../model/types.js';
+import type { CloudIdentity, IdentitySubject, KubernetesSubject, ResolvedCluster, ResolvedFleet } from '../../model/types.js';
 import type { Artifact, K8sObject, TerraformResources } from '../../emit/artifacts.js';
 import { tfName } from '../../emit/artifacts.js';
 import type { EmittedFleet } from '../../emit/types.js';
@@ -68,6 +68,8 @@ export const eksPlatform: PlatformPlugin = {
   identityMechanisms: ['irsa', 'pod-identity'],
   cacheTypes: ['s3'],
   clusterSchema: eksClusterSchema,
+  subjectNoun: 'service accounts',
+  chainClaim: 'every reference resolves: service account ↔ role ↔ trust subject ↔ Helm values ↔ config.toml',
 
   checkSpec(ctx) {
     const spec = ctx.cluster as unknown as EksClusterSpec;
@@ -104,12 +106,15 @@ export const eksPlatform: PlatformPlugin = {
     return out;
   },
 
-  bind(cluster, subject) {
-    return { mechanism: eksSpec(cluster).identity, subject };
+  bind(cluster, runner, purpose) {
+    const names = runner.kubernetes!;
+    const serviceAccount = purpose === 'manager' ? names.managerServiceAccount : names.jobServiceAccount;
+    return { mechanism: eksSpec(cluster).identity, subject: { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount } };
   },
 
   trustPolicy(fleet, cluster, identity): PolicyDocument {
     const s = identity.binding.subject;
+    if (s.kind !== 'kubernetes') throw new Error(`internal: EKS cannot trust ${s.kind} subjects`);
     if (identity.binding.mechanism === 'pod-identity') {
       return {
         Version: '2012-10-17',
@@ -151,7 +156,7 @@ export const eksPlatform: PlatformPlugin = {
   },
 
   emitRunner(fleet, cluster, runner, ctx): RunnerEmission {
-    const names = runner.kubernetes;
+    const names = runner.kubernetes!;
     const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
     const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
     const irsa = eksSpec(cluster).identity === 'irsa';
@@ -256,10 +261,37 @@ export const eksPlatform: PlatformPlugin = {
   },
 
   identityCheckJob(fleet, _runner, jobIdentity) {
-    return awsIdentityCheckJob(fleet, jobIdentity);
+    return awsIdentityCheckJob(fleet, jobIdentity!);
   },
 
-  whoCanAssume(docs, cluster, roleName, subjects) {
+  subjects(docs, fleet, cluster) {
+    // Every service account the documents create, plus each namespace's `default`.
+    const out: KubernetesSubject[] = [];
+    const seen = new Set<string>();
+    const add = (s: KubernetesSubject) => {
+      const k = `${s.cluster}|${s.namespace}|${s.serviceAccount}`;
+      if (!seen.has(k)) {
+        seen.add(k);
+        out.push(s);
+      }
+    };
+    for (const runner of fleet.runners) {
+      const emitted = docs.runners[runner.name];
+      if (!emitted || runner.cluster !== cluster.name) continue;
+      for (const o of emitted.manifests) {
+        if (o.kind === 'ServiceAccount' && o.metadata.namespace) add({ kind: 'kubernetes', cluster: runner.cluster, namespace: o.metadata.namespace, serviceAccount: o.metadata.name });
+        if (o.kind === 'Namespace') add({ kind: 'kubernetes', cluster: runner.cluster, namespace: o.metadata.name, serviceAccount: 'default' });
+      }
+    }
+    return out;
+  },
+
+  decoys(subject) {
+    return subject.kind === 'kubernetes' ? [{ ...subject, namespace: `${subject.namespace}-other` }] : [];
+  },
+
+  whoCanAssume(docs, cluster, roleName, all) {
+    const subjects = all.filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
     const facts = awsFacts(docs);
     const role = facts?.roles.get(roleName);
     if (!facts || !role) return [];
@@ -293,7 +325,7 @@ export const eksPlatform: PlatformPlugin = {
     const irsa = eksSpec(cluster).identity === 'irsa';
     for (const [purpose, key, sa] of [
       ['manager', runner.managerIdentity, names.managerServiceAccount],
-      ['jobs', runner.jobIdentity, names.jobServiceAccount],
+      ['jobs', runner.jobIdentity!, names.jobServiceAccount],
     ] as const) {
       const identity = fleet.identities.find((i) => i.key === key)!;
       const role = facts?.roles.get(identity.roleName);
@@ -302,8 +334,8 @@ export const eksPlatform: PlatformPlugin = {
         continue;
       }
       const arn = roleArn(fleet.aws!.partition, fleet.aws!.accountId, role.path, role.name);
-      const subject = { cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
-      const got = this.roleOfServiceAccount(docs, cluster, subject);
+      const subject: KubernetesSubject = { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
+      const got = this.roleOfSubject(docs, cluster, subject);
       if (got !== role.name) {
         out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: irsa ? `service account ${names.namespace}/${sa} is annotated ${ROLE_ARN_ANNOTATION}=${String(findServiceAccount(docs, runner.name, names.namespace, sa)?.metadata.annotations?.[ROLE_ARN_ANNOTATION])}, but its ${purpose} role is ${arn}` : `no pod identity association binds ${names.namespace}/${sa} to ${arn}`, fix: 'regenerate; the names must come from one resolved value' });
       }
@@ -320,7 +352,8 @@ export const eksPlatform: PlatformPlugin = {
     return out;
   },
 
-  roleOfServiceAccount(docs, cluster, subject) {
+  roleOfSubject(docs, cluster, subject: IdentitySubject) {
+    if (subject.kind !== 'kubernetes') return undefined;
     if (eksSpec(cluster).identity === 'pod-identity') {
       const hits = associations(docs).filter((a) => a.cluster === eksClusterName(cluster) && a.namespace === subject.namespace && a.serviceAccount === subject.serviceAccount);
       return hits.length === 1 ? hits[0]!.roleName : undefined;

@@ -2,12 +2,15 @@ import { z } from 'zod';
 import type { PlatformPlugin } from './types.js';
 import { eksPlatform } from './eks/index.js';
 import { eksClusterSchema } from './eks/schema.js';
+import { ec2DockerClusterSchema, ec2DockerPlatform } from './ec2-docker/index.js';
+import { ecsFargateClusterSchema, ecsFargatePlatform } from './ecs-fargate/index.js';
+import { ec2AutoscalerClusterSchema, ec2AutoscalerPlatform } from './ec2-autoscaler/index.js';
 
 /** Every platform, in one typed list. A new platform is a folder plus a line here and in the union below. */
-export const PLATFORMS: readonly PlatformPlugin[] = [eksPlatform];
+export const PLATFORMS: readonly PlatformPlugin[] = [eksPlatform, ec2DockerPlatform, ecsFargatePlatform, ec2AutoscalerPlatform];
 
 /** `clusters[]` entries, discriminated by `type`. */
-export const clusterSchema = z.discriminatedUnion('type', [eksClusterSchema]);
+export const clusterSchema = z.discriminatedUnion('type', [eksClusterSchema, ec2DockerClusterSchema, ecsFargateClusterSchema, ec2AutoscalerClusterSchema]);
 
 export function platformFor(type: string): PlatformPlugin {
   const p = PLATFORMS.find((x) => x.type === type);

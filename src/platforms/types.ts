@@ -80,7 +80,7 @@ export interface PlatformPlugin {
    * Binds the manager or the jobs of a runner to a cloud identity on this cluster; undefined
    * when that party gets no identity of its own (then no role is created for it).
    */
-  bind(cluster: ResolvedCluster, runner: ResolvedRunner, purpose: IdentityPurpose): IdentityBinding | undefined;
+  bind(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner, purpose: IdentityPurpose): IdentityBinding | undefined;
 
   /** Trust policy of an AWS role bound by one of this platform's mechanisms. */
   trustPolicy(fleet: ResolvedFleet, cluster: ResolvedCluster, identity: CloudIdentity): PolicyDocument;

@@ -70,10 +70,10 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
       managerIdentity: `${r.name}-manager`,
       ...(platformNames ? { platformNames } : {}),
     };
-    const managerBinding = platform.bind(cluster, runner, 'manager');
+    const managerBinding = platform.bind(fleet, cluster, runner, 'manager');
     if (!managerBinding) throw new Error(`internal: platform ${platform.type} bound no manager identity`);
     const manager = identity(r.name, 'manager', managerBinding);
-    const jobsBinding = platform.bind(cluster, runner, 'jobs');
+    const jobsBinding = platform.bind(fleet, cluster, runner, 'jobs');
     const jobs = jobsBinding ? identity(r.name, 'jobs', jobsBinding) : undefined;
     if (jobs) runner.jobIdentity = jobs.key;
     if (runner.cache) {

@@ -5,7 +5,8 @@ import type { Artifact } from '../artifacts.js';
 import { GITLAB_RUNNER_CHART } from '../helm/values.js';
 import { platformFor } from '../../platforms/registry.js';
 
-function gitlabCreateRunner(fleet: ResolvedFleet, name: string): string[] {
+/** `POST /user/runners` for one runner, printing only the new token on stdout (pipe it into a secret store). */
+export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): string[] {
   const r = fleet.runners.find((x) => x.name === name)!;
   const g = r.spec.gitlab;
   const type = g.group ? 'group_type' : g.project ? 'project_type' : 'instance_type';
@@ -26,12 +27,18 @@ function gitlabCreateRunner(fleet: ResolvedFleet, name: string): string[] {
     `--data-urlencode "paused=${String(g.paused)}"`,
     ...(g.maximumTimeoutSeconds !== undefined ? [`--data-urlencode "maximum_timeout=${g.maximumTimeoutSeconds}"`] : []),
   ];
-  const k = r.kubernetes!;
   return [
     ...scopeLookup,
     `# POST /user/runners answers {id, token, token_expires_at}; the token is shown once and goes straight into the Secret.`,
     `curl --silent --fail --request POST --header "PRIVATE-TOKEN: $GITLAB_TOKEN" ${fields.join(' \\\n  ')} \\`,
     `  "${fleet.gitlabUrl}/api/v4/user/runners" | jq -r .token \\`,
+  ];
+}
+
+function gitlabCreateRunner(fleet: ResolvedFleet, name: string): string[] {
+  const k = fleet.runners.find((x) => x.name === name)!.kubernetes!;
+  return [
+    ...gitlabCreateRunnerRequest(fleet, name),
     `  | kubectl create secret generic ${k.tokenSecret} --namespace ${k.namespace} --from-file=runner-token=/dev/stdin --from-literal=runner-registration-token=`,
   ];
 }

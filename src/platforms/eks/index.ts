@@ -106,7 +106,7 @@ export const eksPlatform: PlatformPlugin = {
     return out;
   },
 
-  bind(cluster, runner, purpose) {
+  bind(_fleet, cluster, runner, purpose) {
     const names = runner.kubernetes!;
     const serviceAccount = purpose === 'manager' ? names.managerServiceAccount : names.jobServiceAccount;
     return { mechanism: eksSpec(cluster).identity, subject: { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount } };

@@ -201,7 +201,7 @@ export function egressAll(sgKey: string, description: string): Record<string, un
 }
 
 export function sshFromManager(sgKey: string, managerSgKey: string): Record<string, unknown> {
-  return { security_group_id: `\${aws_security_group.${sgKey}.id}`, description: 'SSH from the runner manager only', ip_protocol: 'tcp', from_port: 22, to_port: 22, referenced_security_group_id: `\${aws_security_group.${managerSgKey}.id}` };
+  return { security_group_id: `\${aws_security_group.${sgKey}.id}`, ip_protocol: 'tcp', from_port: 22, to_port: 22, referenced_security_group_id: `\${aws_security_group.${managerSgKey}.id}` };
 }
 
 export interface LaunchTemplateInput {

@@ -121,3 +121,21 @@ describe('user data is a script without secrets', () => {
     expect(spawnSync('bash', ['-n'], { input: 'if then fi\n' }).status).not.toBe(0);
   });
 });
+
+describe('ec2-docker with jobsReachInstanceCredentials', () => {
+  const text = readFileSync('examples/ec2-docker.yaml', 'utf8').replace('    jobs:\n      image: ubuntu:24.04', '    instance: { jobsReachInstanceCredentials: true }\n    jobs:\n      image: ubuntu:24.04');
+  it('is an error (RF713) until the risk is accepted', () => {
+    const plan = planText(text);
+    expect(plan.exitCode).toBe(1);
+    expect(plan.findings.map((f) => `${f.code} ${f.path}`)).toContain('RF713 runners[0].instance.jobsReachInstanceCredentials');
+  });
+  it('once accepted, uses hop limit 2 and the smoke test expects the instance role', () => {
+    const accepted = `${text}    acceptRisks:\n      - code: RF713\n        reason: single-tenant build box for one trusted project\n`;
+    const plan = planText(accepted);
+    expect(plan.exitCode).toBe(0);
+    expect(plan.findings.find((f) => f.code === 'RF713')?.severity).toBe('warning');
+    const lt = plan.emitted!.terraformAws!.resource.aws_launch_template!.docker_manager!;
+    expect((lt.metadata_options as { http_put_response_hop_limit: number }).http_put_response_hop_limit).toBe(2);
+    expect(JSON.stringify(plan.emitted!.runners.docker!.pipeline)).toContain('assumed-role/acme-docker-manager/');
+  });
+});

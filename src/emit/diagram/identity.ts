@@ -49,7 +49,7 @@ export function identityGraph(fleet: ResolvedFleet): DiagramGraph {
     if (r.jobIdentity === undefined) {
       // Jobs without an identity of their own: say so in the picture rather than leave a gap.
       const noneId = `jobs:${r.name}:none`;
-      nodes.push({ id: noneId, label: 'jobs: no cloud identity', kind: 'permission', layer: 1, group, sublabel: 'instance metadata closed to job containers' });
+      nodes.push({ id: noneId, label: 'jobs: no role of their own', kind: 'permission', layer: 1, group, sublabel: 'see README: how jobs get credentials' });
       edges.push({ from: runnerId, to: noneId, label: 'jobs run as', style: 'dashed' });
     }
     for (const [purpose, key] of [

@@ -148,7 +148,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
             '',
             ...runners.flatMap((r) => [
               '```sh',
-              ...gitlabCreateRunnerRequest(fleet, r.name),
+              ...gitlabCreateRunnerRequest(fleet, r.name).flatMap((l) => l.split('\n')),
               `  | aws ssm put-parameter --region ${region} --name ${names(r).tokenParameter} --type SecureString --overwrite --value file:///dev/stdin`,
               '```',
               '',

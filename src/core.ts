@@ -6,7 +6,7 @@ import { sortFindings, type Finding } from './spec/findings.js';
 import type { ResolvedFleet } from './model/types.js';
 import { emitFleet } from './emit/index.js';
 import type { EmittedFleet } from './emit/types.js';
-import { verifyFleet, type Proof } from './verify/index.js';
+import { verifyFleet, type Proof, type Verification } from './verify/index.js';
 import { outputReadme } from './emit/readme/readme.js';
 import { serializeArtifact, type OutputFile } from './emit/serialize.js';
 
@@ -20,6 +20,7 @@ export interface PlanResult {
   spec?: ParsedSpec;
   fleet?: ResolvedFleet;
   emitted?: EmittedFleet;
+  verification?: Verification;
 }
 
 const hasErrors = (findings: Finding[]) => findings.some((f) => f.severity === 'error');
@@ -38,8 +39,7 @@ export function planValue(value: unknown): PlanResult {
   const emitted = emitFleet(fleet);
   const verification = verifyFleet(fleet, emitted);
   const findings = sortFindings([...specFindings, ...verification.findings]);
-  emitted.artifacts.push(outputReadme(fleet, emitted, verification));
-  return { exitCode: hasErrors(findings) ? 1 : 0, findings, proofs: verification.proofs, spec, fleet, emitted };
+  return { exitCode: hasErrors(findings) ? 1 : 0, findings, proofs: verification.proofs, spec, fleet, emitted, verification };
 }
 
 /** The same, from spec text. */
@@ -51,6 +51,8 @@ export function planText(text: string, fileName?: string): PlanResult {
 
 /** Bytes of every output file, in path order. Only for a plan without error findings. */
 export function synthFiles(plan: PlanResult): OutputFile[] {
-  if (!plan.emitted || plan.exitCode !== 0) throw new Error('internal: synthFiles needs a plan without errors');
-  return plan.emitted.artifacts.map(serializeArtifact).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  if (!plan.emitted || !plan.fleet || !plan.verification || plan.exitCode !== 0) throw new Error('internal: synthFiles needs a plan without errors');
+  const readme = outputReadme(plan.fleet, plan.emitted, plan.verification);
+  return [...plan.emitted.artifacts, readme]
+    .map(serializeArtifact).sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }

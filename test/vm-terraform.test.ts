@@ -10,8 +10,10 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { planText, synthFiles } from '../src/core.js';
+import { VM_TERRAFORM_EXAMPLES } from './helpers/vm.js';
+import { report } from './helpers/tools.js';
 
-const EXAMPLES = ['ec2-docker', 'ecs-fargate', 'ec2-autoscaler', 'mixed-eks-vm'];
+const EXAMPLES = VM_TERRAFORM_EXAMPLES;
 const MIRROR = '/opt/tf-plugins';
 /** moto cannot serve these; they stay in the validated root and leave the applied copy. */
 const NOT_IN_MOTO = ['aws_eks_access_entry', 'aws_eks_access_policy_association', 'aws_eks_pod_identity_association'];
@@ -22,7 +24,9 @@ function has(cmd: string, args: string[]): boolean {
   return spawnSync(cmd, args, { stdio: 'ignore' }).status === 0;
 }
 
-const skipReason = !has('terraform', ['version'])
+const skipReason = process.env.RUNNER_FLEET_SKIP_CONFORMANCE
+  ? `RUNNER_FLEET_SKIP_CONFORMANCE (${process.env.RUNNER_FLEET_SKIP_CONFORMANCE})`
+  : !has('terraform', ['version'])
   ? 'terraform is not on PATH'
   : !existsSync(join(MIRROR, 'registry.terraform.io/hashicorp/aws/5.100.0'))
     ? `no hashicorp/aws 5.100.0 mirror in ${MIRROR}`
@@ -147,7 +151,7 @@ describe.skipIf(skipReason !== undefined).concurrent('VM examples: terraform val
         }
         const plan = await tfAsync(root, ['plan', '-detailed-exitcode', '-input=false', '-no-color']);
         expect(plan.status, plan.out.slice(-4000)).toBe(0);
-        console.log(`${example}: validate + 2 applies + plan in ${((Date.now() - started) / 1000).toFixed(1)} s (not applied: ${removed.join(', ') || 'none'})`);
+        report(`RAN: terraform validate + apply x2 + plan against moto_server for ${example} in ${((Date.now() - started) / 1000).toFixed(1)} s, no changes on the second run; validated only: ${removed.join(', ') || 'none'}`);
       } finally {
         moto.stop();
       }
@@ -157,7 +161,7 @@ describe.skipIf(skipReason !== undefined).concurrent('VM examples: terraform val
 
 describe.runIf(skipReason !== undefined)('VM examples: terraform and moto_server', () => {
   it('are skipped here', () => {
-    console.log(`SKIPPED: ${skipReason!}`);
+    report(`SKIPPED: VM examples against terraform and moto_server: ${skipReason!}`);
     expect(skipReason).toBeDefined();
   });
 });

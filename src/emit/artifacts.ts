@@ -1,12 +1,16 @@
+import type { DiagramGraph } from './diagram/graph.js';
+
 /**
  * What emitters return: plain data, one entry per output file. Serialisation to bytes
  * happens later (emit/serialize.ts) with real JSON, YAML and TOML libraries.
  */
 export type Artifact =
   | { path: string; format: 'json'; content: unknown }
-  | { path: string; format: 'yaml'; content: unknown[] }
+  | { path: string; format: 'yaml'; content: unknown[]; comment?: string }
   | { path: string; format: 'toml'; content: Record<string, unknown> }
-  | { path: string; format: 'text'; content: string; mode?: 'markdown' | 'mermaid' | 'svg' | 'shell' };
+  | { path: string; format: 'text'; content: string; mode?: 'markdown' | 'mermaid' | 'svg' | 'shell' }
+  /** A diagram kept as a graph until serialisation, so `plan` does not pay for drawing it. */
+  | { path: string; format: 'diagram'; content: DiagramGraph; render: 'svg' | 'mermaid' };
 
 /** A Terraform JSON-syntax root (`main.tf.json`). */
 export interface TerraformRoot {

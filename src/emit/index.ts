@@ -1,12 +1,12 @@
+import { jobIdentityOf } from '../model/types.js';
 import type { ResolvedFleet, ResolvedRunner } from '../model/types.js';
 import type { Artifact, TerraformResources } from './artifacts.js';
 import type { EmittedFleet } from './types.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
 import { awsIdentityResources, awsRoot } from './terraform/aws.js';
-import { smokePipeline } from './pipeline/smoke.js';
+import { smokePipeline, smokePipelineHeader } from './pipeline/smoke.js';
 import { identityGraph } from './diagram/identity.js';
-import { renderMermaid, renderSvg } from './diagram/graph.js';
 
 /** The full `config.toml` of one runner. */
 export function configToml(
@@ -82,9 +82,9 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     if (out.terraformAws) awsContrib.push(out.terraformAws);
     const toml = configToml(fleet, runner, out.executorToml, extras, out.globalToml);
     artifacts.push({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml });
-    const jobIdentity = fleet.identities.find((i) => i.key === runner.jobIdentity);
+    const jobIdentity = jobIdentityOf(fleet, runner);
     const pipeline = smokePipeline(fleet, runner, platform.identityCheckJob(fleet, runner, jobIdentity));
-    artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline] });
+    artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline], comment: smokePipelineHeader(runner) });
     emitted.runners[runner.name] = {
       manifests: out.manifests,
       configToml: toml,
@@ -99,8 +99,8 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     artifacts.push({ path: 'terraform/aws/main.tf.json', format: 'json', content: root });
   }
   const graph = identityGraph(fleet);
-  artifacts.push({ path: 'diagram/identity.mmd', format: 'text', content: renderMermaid(graph), mode: 'mermaid' });
-  artifacts.push({ path: 'diagram/identity.svg', format: 'text', content: renderSvg(graph), mode: 'svg' });
+  artifacts.push({ path: 'diagram/identity.mmd', format: 'diagram', content: graph, render: 'mermaid' });
+  artifacts.push({ path: 'diagram/identity.svg', format: 'diagram', content: graph, render: 'svg' });
   artifacts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return emitted;
 }

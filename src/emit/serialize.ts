@@ -1,6 +1,7 @@
-import { stringify as yamlStringify } from 'yaml';
+import { Document, Scalar, parse as yamlParse, visit } from 'yaml';
 import { stringify as tomlStringify } from 'smol-toml';
 import { DO_NOT_EDIT, type Artifact } from './artifacts.js';
+import { renderMermaid, renderSvg } from './diagram/graph.js';
 
 export interface OutputFile {
   path: string;
@@ -12,7 +13,39 @@ export interface OutputFile {
  * YAML 1.2 readers read it: 1.1 output quotes `on`, `yes`, `no`, sexagesimals and dates.
  */
 export function toYaml(doc: unknown): string {
-  return yamlStringify(doc, { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false });
+  const d = new Document(doc, { version: '1.1', aliasDuplicateObjects: false });
+  visit(d, {
+    Scalar(_key, node) {
+      if (typeof node.value === 'string' && !node.value.includes('\n') && ambiguous(node.value)) node.type = Scalar.QUOTE_DOUBLE;
+    },
+  });
+  return d.toString({ lineWidth: 0 });
+}
+
+const ambiguity = new Map<string, boolean>();
+
+/** A string that some YAML version would read as something else when written plain (`0o17`, `on`, `1:30`). */
+function ambiguous(s: string): boolean {
+  // A plain scalar that starts with a letter is a string in both versions unless it is one of
+  // the YAML 1.1 booleans or nulls (numbers, dates and sexagesimals start with a digit, a sign
+  // or a dot); only the rest needs the slower check by parsing.
+  if (/^[A-Za-z]/.test(s) && !/^(y|n|yes|no|on|off|true|false|null)$/i.test(s)) return false;
+  let hit = ambiguity.get(s);
+  if (hit === undefined) {
+    hit = plainReadsAs(s, '1.1') !== s || plainReadsAs(s, '1.2') !== s;
+    ambiguity.set(s, hit);
+  }
+  return hit;
+}
+
+function plainReadsAs(s: string, version: '1.1' | '1.2'): unknown {
+  try {
+    const parsed = yamlParse(`k: ${s}`, { version }) as { k?: unknown } | null;
+    return parsed?.k;
+  } catch {
+    // Not valid as a plain scalar at all: the stringifier quotes such strings by itself.
+    return s;
+  }
 }
 
 const comment = (prefix: string) => (DO_NOT_EDIT.match(/.{1,96}(\s|$)/g) ?? [DO_NOT_EDIT]).map((l) => `${prefix}${l.trim()}`).join('\n');
@@ -22,7 +55,7 @@ export function serializeArtifact(a: Artifact): OutputFile {
     case 'json':
       return { path: a.path, content: `${JSON.stringify(a.content, null, 2)}\n` };
     case 'yaml':
-      return { path: a.path, content: `${comment('# ')}\n${a.content.map((d) => `---\n${toYaml(d)}`).join('')}` };
+      return { path: a.path, content: `${comment('# ')}\n${a.comment ? `${a.comment.split('\n').map((l) => `# ${l}`).join('\n')}\n` : ''}${a.content.map((d) => `---\n${toYaml(d)}`).join('')}` };
     case 'toml':
       return { path: a.path, content: `${comment('# ')}\n\n${tomlStringify(a.content)}\n` };
     case 'text': {
@@ -46,6 +79,12 @@ export function serializeArtifact(a: Artifact): OutputFile {
         }
       }
     }
+    case 'diagram':
+      return serializeArtifact(
+        a.render === 'svg'
+          ? { path: a.path, format: 'text', content: renderSvg(a.content), mode: 'svg' }
+          : { path: a.path, format: 'text', content: renderMermaid(a.content), mode: 'mermaid' },
+      );
     default: {
       const never: never = a;
       throw new Error(`internal: unknown artifact ${JSON.stringify(never)}`);

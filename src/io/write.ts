@@ -64,7 +64,7 @@ export function writeOutput(dir: string, files: readonly OutputFile[]): WriteRep
     }
   }
   const manifest = `${JSON.stringify({ generator: 'runner-fleet', files: [...now].sort() }, null, 2)}\n`;
-  let currentManifest = '';
+  let currentManifest: string;
   try {
     currentManifest = readFileSync(join(dir, MANIFEST), 'utf8');
   } catch {

@@ -4,7 +4,6 @@ import { closest } from './parse.js';
 import type { ParsedSpec } from './fleet.js';
 import { PLATFORMS, RUNNER_KEYS, platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
-import type { ResolvedCluster } from '../model/types.js';
 
 /** Cross-field checks the schema cannot express. All findings here are spec errors (exit 2). */
 export function checkSpec(spec: ParsedSpec): Finding[] {
@@ -72,11 +71,11 @@ export function checkSpec(spec: ParsedSpec): Finding[] {
     }
   });
 
-  spec.caches.forEach((c, i) => out.push(...cacheBackendFor(c.type).checkSpec(spec, c as ResolvedCluster['spec'], `caches[${i}]`)));
+  spec.caches.forEach((c, i) => out.push(...cacheBackendFor(c.type).checkSpec(spec, c, `caches[${i}]`)));
   spec.clusters.forEach((c, i) => {
     const platform = PLATFORMS.find((p) => p.type === c.type)!;
     const runners = spec.runners.map((r, j) => ({ spec: r, path: `runners[${j}]` })).filter((r) => r.spec.on.cluster === c.name);
-    out.push(...platform.checkSpec({ fleet: spec, cluster: c as ResolvedCluster['spec'], clusterPath: `clusters[${i}]`, runners }));
+    out.push(...platform.checkSpec({ fleet: spec, cluster: c, clusterPath: `clusters[${i}]`, runners }));
   });
   // The aws section is required once; platforms and caches may each ask for it.
   const seen = new Set<string>();

@@ -54,9 +54,9 @@ export function showValue(value: unknown): string {
   if (value === undefined) return '(missing)';
   let text: string;
   try {
-    text = typeof value === 'string' ? JSON.stringify(value) : (JSON.stringify(value) ?? String(value));
+    text = JSON.stringify(value) ?? typeof value;
   } catch {
-    text = String(value);
+    text = typeof value;
   }
   return text.length > 120 ? `${text.slice(0, 117)}...` : text;
 }

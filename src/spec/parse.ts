@@ -6,14 +6,14 @@ import { API_VERSION, KIND } from './schema.js';
 
 /** Reads spec text (YAML or JSON). Returns the plain value or RF001 findings with line and column. */
 export function readSpecText(text: string, fileName = 'spec'): { value?: unknown; findings: Finding[] } {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, version: '1.2' });
+  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, version: '1.2' });
   if (doc.errors.length > 0) {
     return {
       findings: doc.errors.map((e) => ({
         code: 'RF001',
         severity: 'error' as const,
         path: '',
-        message: `${fileName}:${e.linePos?.[0]?.line ?? '?'}:${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0] ?? e.message}`,
+        message: `${fileName}:${e.linePos?.[0]?.line ?? '?'}:${e.linePos?.[0]?.col ?? '?'}: ${(e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '')}`,
         fix: 'correct the YAML syntax at that line',
       })),
     };
@@ -188,7 +188,8 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
       case 'invalid_union': {
         const disc = (issue as { discriminator?: string }).discriminator;
         if (disc !== undefined) {
-          const parentPath = path;
+          // zod 4 reports the discriminator's own path; older versions reported the union's.
+          const parentPath = path[path.length - 1] === disc ? path.slice(0, -1) : path;
           const unionSchema = schemaAtUnion(schema, parentPath, input);
           const values = discriminatorValues(unionSchema);
           const got = valueAt(input, [...parentPath, disc]);
@@ -208,8 +209,16 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
         out.push({ code: isLength && issue.code === 'too_big' ? 'RF008' : 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), allowed: describeBound(issue), fix: `change ${at} to fit: ${describeBound(issue)}` });
         break;
       }
-      default: {
+      case 'custom':
+      case 'invalid_element':
+      case 'invalid_key':
+      case 'not_multiple_of': {
         out.push({ code: 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), fix: 'see the spec reference' });
+        break;
+      }
+      default: {
+        const never: never = issue;
+        throw new Error(`internal: unknown schema issue ${JSON.stringify(never)}`);
       }
     }
   }

@@ -14,8 +14,8 @@ export const ROLE_PATH = '/runner-fleet/';
  * Expects a spec that passed `checkSpec`.
  */
 export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings: Finding[] } {
-  const clusters: ResolvedCluster[] = spec.clusters.map((c) => ({ name: c.name, type: c.type, cloud: platformFor(c.type).cloud, spec: c as ResolvedCluster['spec'] }));
-  const caches = spec.caches.map((c) => ({ name: c.name, type: c.type, spec: c as ResolvedCluster['spec'] }));
+  const clusters: ResolvedCluster[] = spec.clusters.map((c) => ({ name: c.name, type: c.type, cloud: platformFor(c.type).cloud, spec: c }));
+  const caches = spec.caches.map((c) => ({ name: c.name, type: c.type, spec: c }));
   const fleet: ResolvedFleet = {
     apiVersion: spec.apiVersion,
     kind: spec.kind,

@@ -1,3 +1,4 @@
+import { identityOf, jobIdentityOf } from '../model/types.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { IdentitySubject, ResolvedFleet, ResolvedRunner } from '../model/types.js';
@@ -57,6 +58,13 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
   for (const u of facts?.unresolved ?? []) findings.push(f('RF106', '', `unresolved reference in terraform/aws/main.tf.json: ${u}`));
 
   const subjects = fleetSubjects(docs, fleet);
+  const subjectsByCluster = new Map<string, IdentitySubject[]>();
+  for (const s of subjects) {
+    const list = subjectsByCluster.get(s.cluster);
+    if (list) list.push(s);
+    else subjectsByCluster.set(s.cluster, [s]);
+  }
+  const clusterByName = new Map(fleet.clusters.map((c) => [c.name, c]));
   fleet.caches.forEach((cache, i) => findings.push(...cacheBackendFor(cache.type).verifyCache(docs, fleet, cache, `caches[${i}]`)));
   fleet.clusters.forEach((cluster, i) => findings.push(...platformFor(cluster.type).clusterFindings(fleet, cluster, `clusters[${i}]`)));
 
@@ -71,17 +79,24 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
 
     // All pairs: every subject of the fleet against this runner's roles, plus decoys of the
     // intended subject (the same name in another namespace, the same service in another account).
-    // Each cluster's platform decides for its own subjects how they would obtain the role.
+    // Each cluster's platform decides for its own subjects how they would obtain the role; the
+    // per-cluster lists are passed as they are (platforms cache per list), the decoys apart.
     for (const key of [runner.managerIdentity, ...(runner.jobIdentity ? [runner.jobIdentity] : [])]) {
-      const id = fleet.identities.find((i) => i.key === key)!;
+      const id = identityOf(fleet, key);
       const intended = id.binding.subject;
-      const probes: IdentitySubject[] = [...subjects, ...platform.decoys(intended)];
-      const allowed = fleet.clusters.flatMap((c) => platformFor(c.type).whoCanAssume(docs, c, id.roleName, probes.filter((s) => s.cluster === c.name)));
+      const decoys = platform.decoys(intended);
+      const allowed = fleet.clusters.flatMap((c) => {
+        const p = platformFor(c.type);
+        const own = subjectsByCluster.get(c.name) ?? [];
+        const mine = decoys.filter((s) => s.cluster === c.name);
+        return [...(own.length > 0 ? p.whoCanAssume(docs, c, id.roleName, own) : []), ...(mine.length > 0 ? p.whoCanAssume(docs, c, id.roleName, mine) : [])];
+      });
+      const probes = [...subjects, ...decoys];
       const others = allowed.filter((s) => label(s) !== label(intended));
       const ok = allowed.some((s) => label(s) === label(intended));
       if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { fix: 'the trust policy and the service account must name each other; regenerate' }));
       if (others.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${others.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
-      const noun = new Set(probes.map((s) => platformFor(fleet.clusters.find((c) => c.name === s.cluster)!.type).subjectNoun));
+      const noun = new Set(probes.map((s) => platformFor(clusterByName.get(s.cluster)!.type).subjectNoun));
       proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} role ${id.roleName} (${probes.length} ${noun.size === 1 ? [...noun][0]! : 'subjects'} tried)`, holds: ok && others.length === 0 });
       // Static lint on the trust document itself: wildcard subjects.
       const role = facts?.roles.get(id.roleName);
@@ -97,8 +112,8 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
     }
 
     if (runner.jobIdentity) {
-      const managerSubject = fleet.identities.find((i) => i.key === runner.managerIdentity)!.binding.subject;
-      const jobSubject = fleet.identities.find((i) => i.key === runner.jobIdentity)!.binding.subject;
+      const managerSubject = identityOf(fleet, runner.managerIdentity).binding.subject;
+      const jobSubject = identityOf(fleet, runner.jobIdentity).binding.subject;
       const managerRole = platform.roleOfSubject(docs, cluster, managerSubject);
       const jobRole = platform.roleOfSubject(docs, cluster, jobSubject);
       const same = managerRole !== undefined && managerRole === jobRole;
@@ -158,7 +173,7 @@ function jobRules(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunn
   if (typeof overwrite === 'string' && overwrite !== '') {
     out.push(f('RF107', `${rp}.jobs.serviceAccountOverwriteAllowed`, `jobs may pick any service account matching ${JSON.stringify(overwrite)}, and with it that account's cloud identity`, { received: JSON.stringify(overwrite), fix: 'remove serviceAccountOverwriteAllowed, or narrow it to service accounts made for jobs' }));
   }
-  const id = fleet.identities.find((i) => i.key === runner.jobIdentity);
+  const id = jobIdentityOf(fleet, runner);
   const role = id ? awsFacts(docs)?.roles.get(id.roleName) : undefined;
   if (id && role) {
     const starStar = role.policies.some((p) =>

@@ -1,8 +1,9 @@
+import { identityOf, jobIdentityOf } from '../../model/types.js';
 import type { CacheBackend } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import type { ResolvedCache, ResolvedFleet, ResolvedRunner, RunnerCacheRef } from '../../model/types.js';
-import type { TerraformResources } from '../../emit/artifacts.js';
+import type { TerraformResources, TerraformRoot } from '../../emit/artifacts.js';
 import { tfName } from '../../emit/artifacts.js';
 import type { EmittedFleet } from '../../emit/types.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
@@ -189,17 +190,42 @@ export const s3Cache: CacheBackend = {
   },
 };
 
+/**
+ * Other runners' prefixes in the same bucket worth probing: those that extend ours or that ours
+ * extends (where a prefix grant could spill over: `r1` and `r10`), and the nearest ones in sorted
+ * order. Probing every pair would be quadratic in the fleet for no extra assurance, because
+ * grants are prefix patterns: the sibling probes above already catch a grant that is too wide.
+ */
+const sortedPaths = new WeakMap<ResolvedFleet, Map<string, string[]>>();
+
+export function neighbourPaths(fleet: ResolvedFleet, ref: RunnerCacheRef, nearest = 4): string[] {
+  let byCache = sortedPaths.get(fleet);
+  if (!byCache) {
+    byCache = new Map();
+    for (const r of fleet.runners) if (r.cache) byCache.set(r.cache.cache, [...(byCache.get(r.cache.cache) ?? []), r.cache.path]);
+    for (const [k, v] of byCache) byCache.set(k, [...new Set(v)].sort());
+    sortedPaths.set(fleet, byCache);
+  }
+  const paths = byCache.get(ref.cache) ?? [];
+  const at = paths.indexOf(ref.path);
+  const out = new Set<string>();
+  for (let i = Math.max(0, at - nearest); i <= Math.min(paths.length - 1, at + nearest); i++) out.add(paths[i]!);
+  for (const p of paths) if (p.startsWith(ref.path) || ref.path.startsWith(p)) out.add(p);
+  out.delete(ref.path);
+  return [...out];
+}
+
 function asList(v: unknown): Record<string, unknown>[] {
   if (Array.isArray(v)) return v as Record<string, unknown>[];
   return v && typeof v === 'object' ? [v as Record<string, unknown>] : [];
 }
 
-function bucketResources(root: import('../../emit/artifacts.js').TerraformRoot, bucket: string) {
+function bucketResources(root: TerraformRoot, bucket: string) {
   return (type: string): Record<string, unknown>[] =>
     Object.values(root.resource[type] ?? {}).filter((b) => resolveValue(root, b.bucket) === bucket);
 }
 
-function bucketPolicyOf(root: import('../../emit/artifacts.js').TerraformRoot, bucket: string): CompiledPolicy | undefined {
+function bucketPolicyOf(root: TerraformRoot, bucket: string): CompiledPolicy | undefined {
   const body = bucketResources(root, bucket)('aws_s3_bucket_policy')[0];
   return body ? compilePolicy(JSON.parse(String(body.policy)) as PolicyDocument) : undefined;
 }
@@ -214,9 +240,9 @@ function proveRunnerCache(docs: EmittedFleet, fleet: ResolvedFleet, cache: Resol
   const arn = bucketArn(partition, spec.bucket);
   const policy = spec.create ? bucketPolicyOf(facts.root, spec.bucket) : undefined;
   const out: Finding[] = [];
-  const identities = fleet.identities;
-  const manager = facts.roles.get(identities.find((i) => i.key === runner.managerIdentity)?.roleName ?? '');
-  const jobs = facts.roles.get(identities.find((i) => i.key === runner.jobIdentity)?.roleName ?? '');
+  const manager = facts.roles.get(identityOf(fleet, runner.managerIdentity).roleName);
+  const jobIdentity = jobIdentityOf(fleet, runner);
+  const jobs = jobIdentity ? facts.roles.get(jobIdentity.roleName) : undefined;
   const cachePath = `${runnerPath}.cache`;
 
   const decide = (role: RoleFacts, action: string, resource: string, context: Record<string, string> = {}) =>
@@ -237,8 +263,7 @@ function proveRunnerCache(docs: EmittedFleet, fleet: ResolvedFleet, cache: Resol
     if (missing.length > 0) {
       out.push(finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}`, { fix: 'the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix' }));
     }
-    const others = new Set<string>([`${ref.path}-other`, 'other-prefix', '']);
-    for (const r of fleet.runners) if (r.cache && r.cache.cache === ref.cache && r.cache.path !== ref.path) others.add(r.cache.path);
+    const others = new Set<string>([`${ref.path}-other`, `${ref.path}x`, 'other-prefix', '', ...neighbourPaths(fleet, ref)]);
     const leaks: string[] = [];
     for (const other of [...others].sort()) {
       const objectKey = other === '' ? 'probe' : `${other}/probe`;

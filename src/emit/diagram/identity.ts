@@ -67,7 +67,7 @@ export function identityGraph(fleet: ResolvedFleet): DiagramGraph {
       if (purpose === 'manager' && r.cache) {
         const cache = fleet.caches.find((c) => c.name === r.cache!.cache)!;
         const cacheId = `cache:${r.name}`;
-        nodes.push({ id: cacheId, label: `${String(cache.spec.bucket ?? cache.name)}/${r.cache.path}/*`, kind: 'resource', layer: 3, group, sublabel: 'cache prefix (presigned URLs)' });
+        nodes.push({ id: cacheId, label: `${typeof cache.spec.bucket === 'string' ? cache.spec.bucket : cache.name}/${r.cache.path}/*`, kind: 'resource', layer: 3, group, sublabel: 'cache prefix (presigned URLs)' });
         edges.push({ from: roleId, to: cacheId, label: 'read/write' });
       }
       if (purpose === 'jobs') {

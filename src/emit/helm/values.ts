@@ -10,7 +10,7 @@ export const GITLAB_RUNNER_CHART = { name: 'gitlab-runner', repo: 'https://chart
  * and name, which the chart fills from gitlabUrl, the token Secret and the release.
  */
 export function chartRunnerToml(runnerSection: Record<string, unknown>): string {
-  const { url: _url, token: _token, name: _name, ...rest } = runnerSection;
+  const rest = Object.fromEntries(Object.entries(runnerSection).filter(([k]) => k !== 'url' && k !== 'token' && k !== 'name'));
   return tomlStringify({ runners: [rest] });
 }
 

@@ -1,3 +1,4 @@
+import { identityOf, jobIdentityOf } from '../../model/types.js';
 import type { ResolvedFleet } from '../../model/types.js';
 import type { EmittedFleet } from '../types.js';
 import type { Verification } from '../../verify/index.js';
@@ -27,10 +28,15 @@ export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): s
     `--data-urlencode "paused=${String(g.paused)}"`,
     ...(g.maximumTimeoutSeconds !== undefined ? [`--data-urlencode "maximum_timeout=${g.maximumTimeoutSeconds}"`] : []),
   ];
+  // A subshell, so `set -e` stops a failed lookup from storing an empty token without
+  // closing the operator's own shell.
   return [
+    '(',
+    'set -euo pipefail',
     ...scopeLookup,
     `# POST /user/runners answers {id, token, token_expires_at}; the token is shown once and goes straight into the Secret.`,
-    `curl --silent --fail --request POST --header "PRIVATE-TOKEN: $GITLAB_TOKEN" ${fields.join(' \\\n  ')} \\`,
+    'curl --silent --fail --request POST --header "PRIVATE-TOKEN: $GITLAB_TOKEN" \\',
+    ...fields.map((f) => `  ${f} \\`),
     `  "${fleet.gitlabUrl}/api/v4/user/runners" | jq -r .token \\`,
   ];
 }
@@ -40,6 +46,7 @@ function gitlabCreateRunner(fleet: ResolvedFleet, name: string): string[] {
   return [
     ...gitlabCreateRunnerRequest(fleet, name),
     `  | kubectl create secret generic ${k.tokenSecret} --namespace ${k.namespace} --from-file=runner-token=/dev/stdin --from-literal=runner-registration-token=`,
+    ')',
   ];
 }
 
@@ -50,8 +57,8 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
   push(`# Runner fleet \`${fleet.name}\``, '', `GitLab: ${fleet.gitlabUrl}`, '');
   push('| runner | platform | cluster | namespace | manager role | job role | cache |', '|---|---|---|---|---|---|---|');
   for (const r of fleet.runners) {
-    const m = fleet.identities.find((i) => i.key === r.managerIdentity)!;
-    const j = fleet.identities.find((i) => i.key === r.jobIdentity);
+    const m = identityOf(fleet, r.managerIdentity);
+    const j = jobIdentityOf(fleet, r);
     push(`| ${r.name} | ${r.platform} (${m.binding.mechanism}) | ${r.cluster} | ${r.kubernetes?.namespace ?? '-'} | \`${m.roleName}\` | ${j ? `\`${j.roleName}\`` : 'none'} | ${r.cache ? `${r.cache.cache}: \`${r.cache.path}/\`` : '-'} |`);
   }
   push('', '## Files', '');
@@ -66,7 +73,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
   }
   const clusterFiles = emitted.artifacts.filter((a) => a.path.startsWith('clusters/'));
   if (clusterFiles.some((a) => a.path.endsWith('aws-auth-entries.yaml'))) {
-    push(`${step++}. **aws-auth entries** (clusters in CONFIG_MAP mode). Merge them; never replace the ConfigMap, it also maps your nodes:`, '', '   ```sh');
+    push(`${step++}. **aws-auth entries** for operators granted through the ConfigMap. Merge them; never replace the ConfigMap, it also maps your nodes:`, '', '   ```sh');
     for (const c of fleet.clusters) {
       const spec = c.spec as { access?: { principal: string; username?: string; via?: string; policy: string }[]; authenticationMode?: string; clusterName?: string; region?: string };
       for (const a of spec.access ?? []) {
@@ -78,6 +85,10 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
       if (clusterFiles.some((a) => a.path === `clusters/${c.name}/access-rbac.yaml`)) push(`   kubectl apply -f clusters/${c.name}/access-rbac.yaml`);
     }
     push('   ```', '');
+  }
+  const podIdentity = fleet.clusters.filter((c) => c.spec.identity === 'pod-identity');
+  if (podIdentity.length > 0) {
+    push(`${step++}. **EKS Pod Identity agent.** Clusters ${podIdentity.map((c) => c.name).join(', ')} need the EKS Pod Identity Agent add-on running before the runners start; the associations in terraform/aws take effect eventually (allow a minute).`, '');
   }
   const k8sRunners = fleet.runners.filter((r) => r.kubernetes);
   if (k8sRunners.length > 0) {
@@ -98,7 +109,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     for (const st of contrib?.steps ?? []) push(`${step++}. **${st.title}**`, '', ...st.lines.map((l) => (l === '' ? '' : `   ${l}`)), '');
     sections.push(...(contrib?.sections ?? []));
   }
-  push(`${step++}. **Smoke test.** Run \`pipelines/<runner>.gitlab-ci.yml\` in a project each runner serves: it writes and reads back a cache object and fails unless jobs run as their own role.`, '');
+  push(`${step}. **Smoke test.** Run \`pipelines/<runner>.gitlab-ci.yml\` in a project each runner serves: it writes and reads back a cache object and fails unless jobs run as their own role.`, '');
 
   for (const sec of sections) push(`## ${sec.heading}`, '', ...sec.lines, '');
   push('## Proven before anything was written', '', 'Computed from the generated documents themselves (trust policies, permission policies, bucket policy, annotations, Helm values, config.toml) with runner-fleet\'s IAM policy evaluator:', '');

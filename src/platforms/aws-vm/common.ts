@@ -212,7 +212,8 @@ export interface LaunchTemplateInput {
   hopLimit: 1 | 2;
   securityGroupKey: string;
   instanceProfileKey?: string;
-  userDataPath?: string;
+  /** The user data file; embedded base64-encoded, so the root stands alone. */
+  userData?: Artifact;
   tags: Record<string, string>;
 }
 
@@ -232,8 +233,9 @@ export function launchTemplate(i: LaunchTemplateInput): Record<string, unknown> 
     ],
   };
   if (i.instanceProfileKey) body.iam_instance_profile = { name: `\${aws_iam_instance_profile.${i.instanceProfileKey}.name}` };
-  // The script is a file of its own (ec2/<runner>/user-data.sh): what is reviewed and proven is what boots.
-  if (i.userDataPath) body.user_data = `\${filebase64("\${path.module}/../../${i.userDataPath}")}`;
+  // Embedded, so the root validates and applies by itself; ec2/<runner>/user-data.sh holds the same
+  // bytes for review, and verification decodes this value (and checks it equals that file).
+  if (i.userData) body.user_data = Buffer.from(serializeArtifact(i.userData).content, 'utf8').toString('base64');
   return body;
 }
 
@@ -246,7 +248,7 @@ export function userDataPath(runner: ResolvedRunner): string {
  * token parameter, closed security group, launch template and a one-instance Auto Scaling group.
  * The group replaces a failed instance and the new one registers itself from the parameter.
  */
-export function managerResources(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner, extraStatements: Statement[], hopLimit: 1 | 2): TerraformResources {
+export function managerResources(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner, userData: Artifact, extraStatements: Statement[], hopLimit: 1 | 2): TerraformResources {
   const n = names(runner);
   const spec = vmSpec(cluster);
   const a = aws(fleet);
@@ -285,7 +287,7 @@ export function managerResources(fleet: ResolvedFleet, cluster: ResolvedCluster,
         hopLimit,
         securityGroupKey: k,
         instanceProfileKey: k,
-        userDataPath: userDataPath(runner),
+        userData,
         tags: { Name: n.managerGroup, 'runner-fleet-runner': runner.name },
       }),
     },
@@ -518,10 +520,15 @@ export function verifyUserDataConfig(docs: EmittedFleet, runner: ResolvedRunner,
   const toml = docs.runners[runner.name]?.configToml;
   if (!body || !toml) return [f('RF106', runnerPath, `the manager launch template or config.toml of ${runner.name} is missing`, { fix: 'regenerate' })];
   const ud = userDataOf(docs, body);
+  const out: Finding[] = [];
   if (ud.text === undefined || !ud.text.includes(configTomlText(runner, toml).replace(/\n$/, ''))) {
-    return [f('RF106', runnerPath, `the manager user data does not write runners/${runner.name}/config.toml`, { fix: 'regenerate; both come from one config' })];
+    out.push(f('RF106', runnerPath, `the manager user data does not write runners/${runner.name}/config.toml`, { fix: 'regenerate; both come from one config' }));
   }
-  return [];
+  const file = docs.artifacts.find((a) => a.path === userDataPath(runner));
+  if (ud.text !== undefined && (!file || serializeArtifact(file).content !== ud.text)) {
+    out.push(f('RF106', runnerPath, `the user data in the launch template differs from ${userDataPath(runner)}`, { fix: 'regenerate; what is reviewed must be what boots' }));
+  }
+  return out;
 }
 
 /** Allow/deny of one request by the manager role's permission policies. */

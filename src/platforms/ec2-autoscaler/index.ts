@@ -156,7 +156,7 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
       files: [],
       steps: ['# The fleeting plugin named in config.toml, installed for root (the service user).', 'gitlab-runner fleeting install'],
     });
-    return { files: [userData], executorToml, globalToml, manifests: [], terraformAws: merge(managerResources(fleet, cluster, runner, managerStatements(fleet, runner), 1), workerResources(fleet, cluster, runner)) };
+    return { files: [userData], executorToml, globalToml, manifests: [], terraformAws: merge(managerResources(fleet, cluster, runner, userData, managerStatements(fleet, runner), 1), workerResources(fleet, cluster, runner)) };
   },
 
   identityCheckJob() {

@@ -46,7 +46,7 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
     };
     const toml = ctx.configToml(executorToml);
     const userData = managerUserData({ fleet, runner, configToml: toml, docker: true, files: [], steps: [] });
-    return { files: [userData], executorToml, manifests: [], terraformAws: managerResources(fleet, cluster, runner, [], hopLimit(runner)) };
+    return { files: [userData], executorToml, manifests: [], terraformAws: managerResources(fleet, cluster, runner, userData, [], hopLimit(runner)) };
   },
 
   identityCheckJob(fleet, runner) {

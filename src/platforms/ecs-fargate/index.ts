@@ -192,7 +192,7 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
       files: [userData, { path: `ec2/${runner.name}/fargate.toml`, format: 'toml', content: fargateToml(fleet, cluster, runner) }],
       executorToml,
       manifests: [],
-      terraformAws: merge(managerResources(fleet, cluster, runner, managerStatements(fleet, runner), 1), taskResources(fleet, cluster, runner)),
+      terraformAws: merge(managerResources(fleet, cluster, runner, userData, managerStatements(fleet, runner), 1), taskResources(fleet, cluster, runner)),
     };
   },
 

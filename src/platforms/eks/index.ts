@@ -1,3 +1,4 @@
+import { identityOf } from '../../model/types.js';
 import type { PlatformPlugin, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
@@ -5,8 +6,8 @@ import type { CloudIdentity, IdentitySubject, KubernetesSubject, ResolvedCluster
 import type { Artifact, K8sObject, TerraformResources } from '../../emit/artifacts.js';
 import { tfName } from '../../emit/artifacts.js';
 import type { EmittedFleet } from '../../emit/types.js';
-import type { PolicyDocument } from '../../verify/iam/types.js';
-import { evaluatePolicies } from '../../verify/iam/evaluator.js';
+import type { PolicyDocument, Request } from '../../verify/iam/types.js';
+import { evaluatePolicies, prepareRequest, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, parseRef, roleArn } from '../../verify/aws-docs.js';
 import { runnerObjects, commonLabels } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
@@ -38,8 +39,7 @@ function usernameOf(a: EksAccessSpec): string {
   return a.username ?? a.principal.split('/').pop()!;
 }
 
-function irsaRequest(fleet: ResolvedFleet, clusters: Map<string, ResolvedCluster>, s: KubernetesSubject, audience = IRSA_AUDIENCE) {
-  const cluster = clusters.get(s.cluster)!;
+function irsaRequest(fleet: ResolvedFleet, cluster: ResolvedCluster, s: KubernetesSubject, audience = IRSA_AUDIENCE): Request {
   const hp = issuerHostPath(eksSpec(cluster).oidcIssuer);
   return {
     principal: { type: 'Federated' as const, id: oidcProviderArn(fleet, cluster) },
@@ -49,15 +49,79 @@ function irsaRequest(fleet: ResolvedFleet, clusters: Map<string, ResolvedCluster
   };
 }
 
-/** Pod Identity associations in the emitted root: (cluster, namespace, service account) → role name. */
-function associations(docs: EmittedFleet): { cluster: string; namespace: string; serviceAccount: string; roleName: string | undefined }[] {
+const subjectKey = (cluster: string, namespace: string, serviceAccount: string) => `${cluster}|${namespace}|${serviceAccount}`;
+
+/**
+ * Indexes over one set of emitted documents, built once: the all-pairs proof asks the same
+ * questions for thousands of subjects, and must not rescan the documents for each.
+ */
+interface EksIndex {
+  clusters: Map<string, ResolvedCluster>;
+  /** `eksClusterName|namespace|serviceAccount` → role names bound by a Pod Identity association. */
+  associations: Map<string, string[]>;
+  /** role name → subjects (by EKS cluster name) associated with it. */
+  associatedTo: Map<string, { eksCluster: string; namespace: string; serviceAccount: string }[]>;
+  /** `cluster|namespace|name` → the role-arn annotation of that service account (undefined: none). */
+  annotations: Map<string, string | undefined>;
+  /** role ARN → role name, from the Terraform root. */
+  roleByArn: Map<string, string>;
+  /** prepared requests per subject: IRSA web identity with the standard audience. */
+  irsa: WeakMap<KubernetesSubject, PreparedRequest>;
+  keys: WeakMap<KubernetesSubject, string>;
+  /** prepared IRSA requests per subject list (the all-pairs proof passes one list for every role). */
+  irsaLists: WeakMap<readonly KubernetesSubject[], (PreparedRequest | undefined)[]>;
+}
+
+const indexes = new WeakMap<EmittedFleet, EksIndex>();
+
+function indexOf(docs: EmittedFleet): EksIndex {
+  const hit = indexes.get(docs);
+  if (hit) return hit;
   const facts = awsFacts(docs);
-  if (!facts) return [];
-  return Object.values(facts.root.resource.aws_eks_pod_identity_association ?? {}).map((b) => {
+  const fleet = docs.fleet;
+  const associations = new Map<string, string[]>();
+  const associatedTo = new Map<string, { eksCluster: string; namespace: string; serviceAccount: string }[]>();
+  for (const b of Object.values(facts?.root.resource.aws_eks_pod_identity_association ?? {})) {
     const ref = parseRef(b.role_arn);
-    const roleName = ref?.type === 'aws_iam_role' ? facts.roleKeys.get(ref.name) : typeof b.role_arn === 'string' ? b.role_arn.split('/').pop() : undefined;
-    return { cluster: String(b.cluster_name), namespace: String(b.namespace), serviceAccount: String(b.service_account), roleName };
-  });
+    const roleName = ref?.type === 'aws_iam_role' ? facts?.roleKeys.get(ref.name) : typeof b.role_arn === 'string' ? b.role_arn.split('/').pop() : undefined;
+    if (roleName === undefined) continue;
+    const subject = { eksCluster: String(b.cluster_name), namespace: String(b.namespace), serviceAccount: String(b.service_account) };
+    const k = subjectKey(subject.eksCluster, subject.namespace, subject.serviceAccount);
+    associations.set(k, [...(associations.get(k) ?? []), roleName]);
+    associatedTo.set(roleName, [...(associatedTo.get(roleName) ?? []), subject]);
+  }
+  const annotations = new Map<string, string | undefined>();
+  for (const runner of fleet.runners) {
+    for (const o of docs.runners[runner.name]?.manifests ?? []) {
+      if (o.kind === 'ServiceAccount') annotations.set(subjectKey(runner.cluster, o.metadata.namespace ?? '', o.metadata.name), o.metadata.annotations?.[ROLE_ARN_ANNOTATION]);
+    }
+  }
+  const roleByArn = new Map<string, string>();
+  if (facts && fleet.aws) for (const role of facts.roles.values()) roleByArn.set(roleArn(fleet.aws.partition, fleet.aws.accountId, role.path, role.name), role.name);
+  const index: EksIndex = { clusters: new Map(fleet.clusters.map((c) => [c.name, c])), associations, associatedTo, annotations, roleByArn, irsa: new WeakMap(), keys: new WeakMap(), irsaLists: new WeakMap() };
+  indexes.set(docs, index);
+  return index;
+}
+
+/** The association key of a subject (EKS cluster name, namespace, service account), cached per subject. */
+function eksSubjectKey(index: EksIndex, cluster: ResolvedCluster, s: KubernetesSubject): string {
+  let k = index.keys.get(s);
+  if (k === undefined) {
+    k = subjectKey(eksClusterName(cluster), s.namespace, s.serviceAccount);
+    index.keys.set(s, k);
+  }
+  return k;
+}
+
+function preparedIrsa(index: EksIndex, fleet: ResolvedFleet, s: KubernetesSubject): PreparedRequest | undefined {
+  let req = index.irsa.get(s);
+  if (!req) {
+    const cluster = index.clusters.get(s.cluster);
+    if (!cluster || cluster.type !== 'eks') return undefined;
+    req = prepareRequest(irsaRequest(fleet, cluster, s));
+    index.irsa.set(s, req);
+  }
+  return req;
 }
 
 export const eksPlatform: PlatformPlugin = {
@@ -157,8 +221,8 @@ export const eksPlatform: PlatformPlugin = {
 
   emitRunner(fleet, cluster, runner, ctx): RunnerEmission {
     const names = runner.kubernetes!;
-    const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
-    const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+    const manager = identityOf(fleet, runner.managerIdentity);
+    const jobs = identityOf(fleet, runner.jobIdentity!);
     const irsa = eksSpec(cluster).identity === 'irsa';
     const annotate = (id: CloudIdentity): Record<string, string> =>
       irsa ? { [ROLE_ARN_ANNOTATION]: id.arn, 'eks.amazonaws.com/audience': IRSA_AUDIENCE, 'eks.amazonaws.com/sts-regional-endpoints': 'true' } : {};
@@ -291,30 +355,38 @@ export const eksPlatform: PlatformPlugin = {
   },
 
   whoCanAssume(docs, cluster, roleName, all) {
-    const subjects = all.filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
-    const facts = awsFacts(docs);
-    const role = facts?.roles.get(roleName);
-    if (!facts || !role) return [];
-    const fleet = docsFleet(docs);
-    const clusters = new Map(fleet.clusters.map((c) => [c.name, c]));
+    // The core passes each cluster its own subjects; keep the list itself when it is all
+    // Kubernetes, so per-list caches below keep working.
+    const subjects = all.every((s) => s.kind === 'kubernetes') ? all : all.filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
+    const role = awsFacts(docs)?.roles.get(roleName);
+    if (!role) return [];
+    const index = indexOf(docs);
     const trust = { resource: [role.trustCompiled] };
     if (eksSpec(cluster).identity === 'pod-identity') {
-      const assoc = associations(docs);
+      // A pod gets a Pod Identity role only through an association; the trust must then accept
+      // the agent's AssumeRole and TagSession with that pod's session tags.
+      const bound = new Set((index.associatedTo.get(roleName) ?? []).map((a) => subjectKey(a.eksCluster, a.namespace, a.serviceAccount)));
       return subjects.filter((s) => {
-        const c = clusters.get(s.cluster);
-        if (!c || c.type !== 'eks') return false;
-        const bound = assoc.some((a) => a.roleName === roleName && a.cluster === eksClusterName(c) && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
-        if (!bound) return false;
+        const c = index.clusters.get(s.cluster);
+        if (!c || c.type !== 'eks' || !bound.has(eksSubjectKey(index, c, s))) return false;
         const context = { 'aws:RequestTag/eks-cluster-name': eksClusterName(c), 'aws:RequestTag/kubernetes-namespace': s.namespace, 'aws:RequestTag/kubernetes-service-account': s.serviceAccount };
         const principal = { type: 'Service' as const, id: POD_IDENTITY_PRINCIPAL };
         return ['sts:AssumeRole', 'sts:TagSession'].every((action) => evaluatePolicies(trust, { principal, action, resource: '*', context }) === 'allow');
       });
     }
-    return subjects.filter((s) => {
-      const c = clusters.get(s.cluster);
-      if (!c || c.type !== 'eks') return false;
-      return evaluatePolicies(trust, irsaRequest(fleet, clusters, s)) === 'allow';
-    });
+    // IRSA: anyone holding a service-account token of the right audience can call
+    // AssumeRoleWithWebIdentity, so only the trust policy decides.
+    let prepared = index.irsaLists.get(subjects);
+    if (!prepared) {
+      prepared = subjects.map((s) => preparedIrsa(index, docs.fleet, s));
+      index.irsaLists.set(subjects, prepared);
+    }
+    const out: KubernetesSubject[] = [];
+    for (let i = 0; i < subjects.length; i++) {
+      const req = prepared[i];
+      if (req !== undefined && evaluatePolicies(trust, req) === 'allow') out.push(subjects[i]!);
+    }
+    return out;
   },
 
   verifyChain(docs, fleet, runner, runnerPath) {
@@ -327,7 +399,7 @@ export const eksPlatform: PlatformPlugin = {
       ['manager', runner.managerIdentity, names.managerServiceAccount],
       ['jobs', runner.jobIdentity!, names.jobServiceAccount],
     ] as const) {
-      const identity = fleet.identities.find((i) => i.key === key)!;
+      const identity = identityOf(fleet, key);
       const role = facts?.roles.get(identity.roleName);
       if (!role) {
         out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the ${purpose} role ${identity.roleName} is not in terraform/aws/main.tf.json`, fix: 'regenerate; report a bug if it persists' });
@@ -341,9 +413,8 @@ export const eksPlatform: PlatformPlugin = {
       }
       // IRSA: a token for the right subject but another audience must not work (aud pinned).
       if (irsa) {
-        const clusters = new Map(fleet.clusters.map((c) => [c.name, c]));
-        const right = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, clusters, subject));
-        const otherAud = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, clusters, subject, 'https://attacker.example'));
+        const right = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject));
+        const otherAud = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject, 'https://attacker.example'));
         if (right === 'allow' && otherAud === 'allow') {
           out.push({ code: 'RF101', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of any audience for ${names.namespace}/${sa}`, fix: `pin ${issuerHostPath(eksSpec(cluster).oidcIssuer)}:aud = ${IRSA_AUDIENCE} with StringEquals` });
         }
@@ -354,29 +425,13 @@ export const eksPlatform: PlatformPlugin = {
 
   roleOfSubject(docs, cluster, subject: IdentitySubject) {
     if (subject.kind !== 'kubernetes') return undefined;
+    const index = indexOf(docs);
     if (eksSpec(cluster).identity === 'pod-identity') {
-      const hits = associations(docs).filter((a) => a.cluster === eksClusterName(cluster) && a.namespace === subject.namespace && a.serviceAccount === subject.serviceAccount);
-      return hits.length === 1 ? hits[0]!.roleName : undefined;
+      const hits = index.associations.get(subjectKey(eksClusterName(cluster), subject.namespace, subject.serviceAccount)) ?? [];
+      return hits.length === 1 ? hits[0] : undefined;
     }
-    const facts = awsFacts(docs);
-    for (const emitted of Object.values(docs.runners)) {
-      for (const o of emitted.manifests) {
-        if (o.kind === 'ServiceAccount' && o.metadata.name === subject.serviceAccount && o.metadata.namespace === subject.namespace) {
-          const arn = o.metadata.annotations?.[ROLE_ARN_ANNOTATION];
-          if (!arn || !facts) return undefined;
-          for (const role of facts.roles.values()) {
-            if (arn === roleArn(docsFleet(docs).aws!.partition, docsFleet(docs).aws!.accountId, role.path, role.name)) return role.name;
-          }
-          return undefined;
-        }
-      }
-    }
-    return undefined;
+    const arn = index.annotations.get(subjectKey(subject.cluster, subject.namespace, subject.serviceAccount));
+    return arn === undefined ? undefined : index.roleByArn.get(arn);
   },
 };
-
-/** Verification needs the resolved inputs (account, issuers) next to the documents. */
-function docsFleet(docs: EmittedFleet): ResolvedFleet {
-  return docs.fleet;
-}
 

@@ -20,7 +20,7 @@ export function eksClusterName(cluster: ResolvedCluster): string {
 }
 
 export function clusterRegion(fleet: ResolvedFleet | { aws?: { region: string } | undefined }, cluster: ResolvedCluster | EksClusterSpec): string {
-  const spec = 'spec' in cluster ? eksSpec(cluster as ResolvedCluster) : (cluster as EksClusterSpec);
+  const spec = 'spec' in cluster ? eksSpec(cluster) : cluster;
   return spec.region ?? fleet.aws?.region ?? '';
 }
 

@@ -1,0 +1,172 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync, statSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ROOT, minimalFleet } from './helpers/fleet.js';
+
+const BIN = join(ROOT, 'bin', 'runner-fleet');
+
+let extraEnv: Record<string, string> = {};
+
+function run(...args: string[]) {
+  const r = spawnSync(BIN, args, { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1', ...extraEnv } });
+  return { code: r.status, out: r.stdout, err: r.stderr };
+}
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'runner-fleet-cli-'));
+
+function tree(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string, rel: string) => {
+    for (const e of readdirSync(d)) {
+      const p = join(d, e);
+      if (statSync(p).isDirectory()) walk(p, `${rel}${e}/`);
+      else out[`${rel}${e}`] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(dir, '');
+  return out;
+}
+
+describe('runner-fleet CLI (built)', () => {
+  it('is built', () => expect(existsSync(join(ROOT, 'dist', 'cli-bundle', 'main.js'))).toBe(true));
+
+  it('starts from the snapshot and from the plain bundle alike', () => {
+    const snapshot = run('plan', 'examples/eks-pod-identity.yaml', '--json');
+    extraEnv = { RUNNER_FLEET_NO_SNAPSHOT: '1' };
+    const bundle = run('plan', 'examples/eks-pod-identity.yaml', '--json');
+    const version = run('--version');
+    extraEnv = {};
+    expect(snapshot.code).toBe(0);
+    expect(snapshot.out).toBe(bundle.out);
+    expect(version.out.trim()).toBe(run('--version').out.trim());
+  });
+
+  it('plan of a good example exits 0 and prints proofs', () => {
+    const r = run('plan', 'examples/eks-irsa.yaml');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('proofs:');
+    expect(r.out).toMatch(/0 error\(s\)/);
+    expect(r.out).not.toContain('FAIL');
+  });
+
+  it('plan --json is machine-readable and has the findings and proofs', () => {
+    const r = run('plan', 'examples/eks-irsa.yaml', '--json');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.out) as { exitCode: number; findings: unknown[]; proofs: { holds: boolean }[] };
+    expect(report.exitCode).toBe(0);
+    expect(report.proofs.every((p) => p.holds)).toBe(true);
+  });
+
+  it('plan --show-resolved prints every default and derived name', () => {
+    const r = run('plan', 'examples/eks-irsa.yaml', '--show-resolved');
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('pollTimeoutSeconds: 180');
+    expect(r.out).toContain('managerServiceAccount: build-manager');
+    expect(r.out).toContain('roleName: acme-build-jobs');
+  });
+
+  it('plan of a fleet with error findings exits 1', () => {
+    const dir = tmp();
+    const spec = readFileSync(join(ROOT, 'examples', 'eks-irsa.yaml'), 'utf8').replace('      image: ubuntu:24.04', '      image: ubuntu:24.04\n      privileged: true');
+    writeFileSync(join(dir, 'fleet.yaml'), spec);
+    const r = run('plan', join(dir, 'fleet.yaml'));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('ERROR RF301 runners[0].jobs.privileged');
+  });
+
+  it('a bad spec exits 2 with the path, no stack trace, and synth writes nothing', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'bad.yaml'), readFileSync(join(ROOT, 'examples', 'eks-irsa.yaml'), 'utf8').replace('cluster: devops, namespace: ci-build', 'cluster: devop, namespace: ci-build'));
+    const p = run('plan', join(dir, 'bad.yaml'));
+    expect(p.code).toBe(2);
+    expect(p.err).toContain('runners[0].on.cluster');
+    expect(p.err).toContain('did you mean "devops"?');
+    expect(p.err).not.toMatch(/\n\s+at .*\.js:\d+/);
+    const out = join(dir, 'out');
+    const s = run('synth', join(dir, 'bad.yaml'), '--out', out);
+    expect(s.code).toBe(2);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('a missing spec file exits 2', () => {
+    const r = run('plan', 'examples/does-not-exist.yaml');
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no such file');
+  });
+
+  it('usage errors exit 2', () => {
+    expect(run('plan').code).toBe(2);
+    expect(run('synth', 'examples/eks-irsa.yaml').code).toBe(2);
+    expect(run('frobnicate').code).toBe(2);
+    expect(run('plan', 'examples/eks-irsa.yaml', '--jsn').code).toBe(2);
+  });
+
+  it('--help and --version exit 0', () => {
+    expect(run('--help').code).toBe(0);
+    expect(run('--version').out.trim()).toMatch(/^\d+\.\d+\.\d+$/);
+  });
+
+  it('synth writes the layout, writes only changes, and removes stale files', () => {
+    const out = join(tmp(), 'out');
+    const first = run('synth', 'examples/eks-irsa.yaml', '--out', out);
+    expect(first.code).toBe(0);
+    const files = Object.keys(tree(out)).sort();
+    expect(files).toEqual(
+      expect.arrayContaining([
+        '.runner-fleet-manifest.json',
+        'README.md',
+        'terraform/aws/main.tf.json',
+        'kubernetes/build/service-accounts.yaml',
+        'helm/deploy/values.yaml',
+        'runners/build/config.toml',
+        'pipelines/deploy.gitlab-ci.yml',
+        'diagram/identity.mmd',
+        'diagram/identity.svg',
+      ]),
+    );
+    const mtime = statSync(join(out, 'runners/build/config.toml')).mtimeMs;
+    const again = run('synth', 'examples/eks-irsa.yaml', '--out', out, '--json');
+    const report = JSON.parse(again.out) as { written: string[]; unchanged: string[]; removed: string[] };
+    expect(report.written).toEqual([]);
+    expect(report.unchanged.length).toBe(files.length - 1);
+    expect(statSync(join(out, 'runners/build/config.toml')).mtimeMs).toBe(mtime);
+
+    // Drop a runner: its files go, files that are not ours stay.
+    mkdirSync(join(out, 'notes'), { recursive: true });
+    writeFileSync(join(out, 'notes', 'mine.txt'), 'keep me');
+    const spec = readFileSync(join(ROOT, 'examples', 'eks-irsa.yaml'), 'utf8');
+    const oneRunner = spec.slice(0, spec.indexOf('  - name: deploy'));
+    const dir = tmp();
+    writeFileSync(join(dir, 'one.yaml'), oneRunner);
+    const third = run('synth', join(dir, 'one.yaml'), '--out', out, '--json');
+    expect(third.code).toBe(0);
+    const removed = (JSON.parse(third.out) as { removed: string[] }).removed;
+    expect(removed).toEqual(expect.arrayContaining(['helm/deploy/values.yaml', 'kubernetes/deploy/rbac.yaml', 'pipelines/deploy.gitlab-ci.yml']));
+    expect(existsSync(join(out, 'kubernetes', 'deploy'))).toBe(false);
+    expect(readFileSync(join(out, 'notes', 'mine.txt'), 'utf8')).toBe('keep me');
+  });
+
+  it('schema prints the JSON Schema', () => {
+    const r = run('schema');
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { title: string }).title).toContain('runner-fleet');
+  });
+
+  it('accepts a JavaScript module that exports the spec', () => {
+    const dir = tmp();
+    const file = join(dir, 'fleet.mjs');
+    writeFileSync(file, `export default ${JSON.stringify(minimalFleet())};\n`);
+    expect(run('plan', file).code).toBe(0);
+  });
+
+  it('never prints a token-like value from the spec into its output', () => {
+    const dir = tmp();
+    writeFileSync(join(dir, 'leak.yaml'), readFileSync(join(ROOT, 'examples', 'eks-pod-identity.yaml'), 'utf8').replace('NODE_OPTIONS: --max-old-space-size=1536', 'RUNNER_TOKEN: glrt-abcdefghijklmnopqrstuv'));
+    const r = run('plan', join(dir, 'leak.yaml'));
+    expect(r.code).toBe(1);
+    expect(r.out).toContain('RF304');
+    expect(r.out + r.err).not.toContain('glrt-abcdefghijklmnopqrstuv');
+  });
+});

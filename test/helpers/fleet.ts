@@ -1,0 +1,52 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { planText, planValue, synthFiles, type PlanResult } from '../../src/core.js';
+
+export const ROOT = join(import.meta.dirname, '..', '..');
+export const EXAMPLES_DIR = join(ROOT, 'examples');
+
+export function exampleNames(): string[] {
+  return readdirSync(EXAMPLES_DIR)
+    .filter((f) => f.endsWith('.yaml'))
+    .map((f) => f.replace(/\.yaml$/, ''))
+    .sort();
+}
+
+export function exampleText(name: string): string {
+  return readFileSync(join(EXAMPLES_DIR, `${name}.yaml`), 'utf8');
+}
+
+export function planExample(name: string): PlanResult {
+  return planText(exampleText(name), `examples/${name}.yaml`);
+}
+
+export function exampleFiles(name: string) {
+  return synthFiles(planExample(name));
+}
+
+/** A fresh, mutable copy of an example spec as a plain value. */
+export function exampleValue(name: string): Record<string, any> {
+  return parseYaml(exampleText(name)) as Record<string, any>;
+}
+
+/** Plans a mutated copy of an example. */
+export function planMutated(name: string, mutate: (spec: Record<string, any>) => void): PlanResult {
+  const spec = exampleValue(name);
+  mutate(spec);
+  return planValue(spec);
+}
+
+/** A small valid fleet (one EKS cluster, one S3 cache, one runner) that tests break one way at a time. */
+export function minimalFleet(): Record<string, any> {
+  return {
+    apiVersion: 'runner-fleet/v1alpha1',
+    kind: 'Fleet',
+    metadata: { name: 'acme' },
+    gitlab: { url: 'https://gitlab.com' },
+    aws: { accountId: '123456789012', region: 'eu-central-1' },
+    clusters: [{ name: 'devops', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789' }],
+    caches: [{ name: 'shared', type: 's3', bucket: 'acme-cache' }],
+    runners: [{ name: 'dev', on: { cluster: 'devops' }, gitlab: { group: 'acme', tags: ['k8s'] }, cache: { name: 'shared' } }],
+  };
+}

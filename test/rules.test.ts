@@ -1,0 +1,148 @@
+import { describe, expect, it } from 'vitest';
+import type { PlanResult } from '../src/core.js';
+import { verifyFleet } from '../src/verify/index.js';
+import type { EmittedFleet } from '../src/emit/types.js';
+import type { PolicyDocument, Statement } from '../src/verify/iam/types.js';
+import { planExample, planMutated } from './helpers/fleet.js';
+import { CODES } from '../src/spec/codes.js';
+import { VM_DOC_CASES, VM_SPEC_CASES } from './helpers/vm.js';
+
+const codes = (plan: PlanResult) => plan.findings.map((f) => f.code);
+const find = (plan: PlanResult, code: string) => plan.findings.find((f) => f.code === code);
+
+/** Rules a spec can trigger: [code, example, mutation that triggers it, expected severity]. */
+type SpecCase = [code: string, example: string, mutate: (s: Record<string, any>) => void, severity: 'error' | 'warning' | 'info'];
+
+const specCases: SpecCase[] = [
+  ['RF107', 'eks-irsa', (s) => (s.runners[0].jobs.serviceAccountOverwriteAllowed = '^build-.*$'), 'warning'],
+  ['RF203', 'eks-irsa', (s) => s.runners[0].jobs.permissions.aws.push({ actions: ['s3:*'], resources: ['*'] }), 'error'],
+  ['RF204', 'eks-irsa', (s) => (s.caches[0].encryption = { type: 'none' }), 'error'],
+  ['RF205', 'eks-irsa', (s) => (s.caches[0].tlsOnly = false), 'error'],
+  ['RF206', 'eks-irsa', (s) => (s.caches[0].expireAfterDays = 0), 'warning'],
+  ['RF208', 'eks-irsa', (s) => (s.caches[0].create = false), 'info'],
+  ['RF301', 'eks-irsa', (s) => (s.runners[0].jobs.privileged = true), 'error'],
+  ['RF302', 'eks-irsa', (s) => (s.runners[0].jobs.permissions.aws = [{ actions: ['*'], resources: ['*'] }]), 'error'],
+  ['RF303', 'eks-irsa', (s) => (s.runners[1].gitlab.protectedOnly = false), 'error'],
+  ['RF304', 'eks-irsa', (s) => (s.runners[0].jobs.environment = { AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }), 'error'],
+  ['RF304', 'eks-irsa', (s) => (s.runners[0].jobs.environment = { DEPLOY_KEY_ID: 'AKIAIOSFODNN7EXAMPLE' }), 'error'],
+  ['RF305', 'eks-irsa', (s) => (s.runners[0].gitlab.tags = []), 'warning'],
+  ['RF306', 'eks-irsa', (s) => (s.runners[0].jobs.permissions.aws = [{ actions: ['iam:PassRole'], resources: ['*'] }]), 'warning'],
+  ['RF401', 'eks-cluster-access', (s) => (s.clusters[0].acceptRisks = []), 'warning'],
+  ['RF402', 'eks-irsa', (s) => (s.clusters[0].access = [{ principal: 'arn:aws:iam::123456789012:role/admins', policy: 'cluster-admin' }]), 'info'],
+];
+
+describe('rules a spec can trigger: a failing and a passing case each', () => {
+  it.each(specCases)('%s fires on %s when the spec asks for it', (code, example, mutate, severity) => {
+    const before = planExample(example);
+    const after = planMutated(example, mutate);
+    expect(after.exitCode).not.toBe(2);
+    const hit = find(after, code);
+    expect(hit, JSON.stringify(after.findings, null, 1)).toBeDefined();
+    expect(hit!.severity).toBe(severity);
+    expect(hit!.fix ?? '').not.toBe('');
+    // The passing case: the unmodified example does not raise it (RF401/RF306 are accepted there).
+    const beforeHit = find(before, code);
+    if (beforeHit) expect(beforeHit.acceptedBecause).toBeDefined();
+    if (severity === 'error') expect(after.exitCode).toBe(1);
+  });
+
+  it('RF203 is a warning when the spec grants the bucket to jobs explicitly', () => {
+    const plan = planMutated('eks-irsa', (s) => s.runners[0].jobs.permissions.aws.push({ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::acme-runner-cache/*'] }));
+    expect(find(plan, 'RF203')?.severity).toBe('warning');
+    expect(plan.proofs.find((p) => p.runner === 'build' && p.claim.startsWith('jobs cannot reach'))?.holds).toBe(false);
+  });
+
+  it('an accepted risk turns its error into a warning that carries the reason', () => {
+    const plan = planMutated('eks-irsa', (s) => {
+      s.runners[0].jobs.privileged = true;
+      s.runners[0].acceptRisks = [{ code: 'RF301', reason: 'docker-in-docker until the BuildKit migration lands' }];
+    });
+    expect(plan.exitCode).toBe(0);
+    expect(find(plan, 'RF301')).toMatchObject({ severity: 'warning', acceptedBecause: 'docker-in-docker until the BuildKit migration lands' });
+  });
+
+  it('an accepted risk applies only to its own runner', () => {
+    const plan = planMutated('eks-irsa', (s) => {
+      s.runners[0].jobs.privileged = true;
+      s.runners[1].acceptRisks.push({ code: 'RF301', reason: 'not the runner that is privileged' });
+    });
+    expect(find(plan, 'RF301')?.severity).toBe('error');
+  });
+
+  it('a powerful job role on a locked, protected-only runner is a warning, not RF303', () => {
+    const plan = planMutated('eks-irsa', (s) => (s.runners[1].acceptRisks = []));
+    expect(codes(plan)).toContain('RF306');
+    expect(codes(plan)).not.toContain('RF303');
+  });
+});
+
+/** Rules only broken documents can trigger: mutate what emit produced, then verify again. */
+function reverify(plan: PlanResult, mutate: (docs: EmittedFleet) => void): string[] {
+  const docs = structuredClone(plan.emitted!);
+  mutate(docs);
+  return verifyFleet(plan.fleet!, docs).findings.map((f) => f.code);
+}
+
+function editPolicy(docs: EmittedFleet, type: 'aws_iam_role' | 'aws_iam_role_policy', key: string, attr: string, edit: (doc: PolicyDocument) => void): void {
+  const body = docs.terraformAws!.resource[type]![key]!;
+  const doc = JSON.parse(String(body[attr])) as PolicyDocument;
+  edit(doc);
+  body[attr] = JSON.stringify(doc);
+}
+
+const first = (doc: PolicyDocument): Statement => (Array.isArray(doc.Statement) ? doc.Statement[0]! : doc.Statement);
+const subKey = (st: Statement) => Object.keys(st.Condition!.StringEquals!).find((k) => k.endsWith(':sub'))!;
+const audKey = (st: Statement) => Object.keys(st.Condition!.StringEquals!).find((k) => k.endsWith(':aud'))!;
+
+type DocCase = [code: string, example: string, mutate: (docs: EmittedFleet) => void];
+
+const docCases: DocCase[] = [
+  ['RF101', 'eks-irsa', (d) => editPolicy(d, 'aws_iam_role', 'build-manager', 'assume_role_policy', (p) => void delete first(p).Condition!.StringEquals![audKey(first(p))])],
+  ['RF102', 'eks-irsa', (d) => editPolicy(d, 'aws_iam_role', 'build-jobs', 'assume_role_policy', (p) => {
+    const st = first(p);
+    const k = subKey(st);
+    st.Condition = { StringEquals: { [audKey(st)]: 'sts.amazonaws.com' }, StringLike: { [k]: 'system:serviceaccount:ci-build:*' } };
+  })],
+  ['RF103', 'eks-irsa', (d) => editPolicy(d, 'aws_iam_role', 'deploy-jobs', 'assume_role_policy', (p) => {
+    const st = first(p);
+    st.Condition!.StringEquals![subKey(st)] = ['system:serviceaccount:ci-deploy:deploy-jobs', 'system:serviceaccount:ci-build:build-jobs'];
+  })],
+  ['RF104', 'eks-irsa', (d) => editPolicy(d, 'aws_iam_role', 'build-manager', 'assume_role_policy', (p) => void (first(p).Condition!.StringEquals![subKey(first(p))] = 'system:serviceaccount:ci-build:build-manger'))],
+  ['RF104', 'eks-pod-identity', (d) => void delete d.terraformAws!.resource.aws_eks_pod_identity_association!['ci-jobs']],
+  ['RF105', 'eks-irsa', (d) => {
+    const sa = d.runners.build!.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'build-jobs')!;
+    sa.metadata.annotations!['eks.amazonaws.com/role-arn'] = 'arn:aws:iam::123456789012:role/runner-fleet/acme-build-manager';
+  }],
+  ['RF105', 'eks-pod-identity', (d) => void (d.terraformAws!.resource.aws_eks_pod_identity_association!['ci-jobs']!.role_arn = '${aws_iam_role.ci-manager.arn}')],
+  ['RF106', 'eks-irsa', (d) => void ((d.runners.build!.helmValues!.serviceAccount as Record<string, unknown>).name = 'default')],
+  ['RF106', 'eks-irsa', (d) => void ((d.runners.deploy!.configToml.runners as Record<string, any>[])[0]!.kubernetes.service_account = 'deploy-manager')],
+  ['RF106', 'eks-irsa', (d) => void (d.terraformAws!.resource.aws_iam_role_policy!['build-manager']!.role = '${aws_iam_role.nope.name}')],
+  ['RF201', 'eks-irsa', (d) => void delete d.terraformAws!.resource.aws_iam_role_policy!['build-manager']],
+  ['RF202', 'eks-irsa', (d) => editPolicy(d, 'aws_iam_role_policy', 'build-manager', 'policy', (p) => void (first(p).Resource = 'arn:aws:s3:::acme-runner-cache/*'))],
+  ['RF202', 'eks-irsa', (d) => editPolicy(d, 'aws_iam_role_policy', 'deploy-manager', 'policy', (p) => void (first(p).Resource = 'arn:aws:s3:::acme-runner-cache/deploy*'))],
+  ['RF203', 'eks-irsa', (d) => editPolicy(d, 'aws_iam_role_policy', 'build-jobs', 'policy', (p) => (Array.isArray(p.Statement) ? p.Statement : [p.Statement]).push({ Effect: 'Allow', Action: 's3:*', Resource: '*' }))],
+  ['RF204', 'eks-irsa', (d) => void delete d.terraformAws!.resource.aws_s3_bucket_server_side_encryption_configuration],
+  ['RF205', 'eks-irsa', (d) => void delete d.terraformAws!.resource.aws_s3_bucket_policy],
+  ['RF205', 'eks-irsa', (d) => editPolicy(d, 'aws_s3_bucket_policy' as 'aws_iam_role', 'cache_shared', 'policy', (p) => void (first(p).Condition = { Bool: { 'aws:SecureTransport': 'true' } }))],
+  ['RF206', 'eks-irsa', (d) => void delete d.terraformAws!.resource.aws_s3_bucket_lifecycle_configuration],
+  ['RF207', 'eks-irsa', (d) => void (d.terraformAws!.resource.aws_s3_bucket_public_access_block!.cache_shared!.restrict_public_buckets = false)],
+  ['RF304', 'eks-irsa', (d) => void ((d.runners.build!.configToml.runners as Record<string, any>[])[0]!.cache.s3.SecretKey = 'x')],
+];
+
+describe('rules only broken documents can trigger: fail when broken, pass as emitted', () => {
+  it.each(docCases)('%s fires on a broken %s', (code, example, mutate) => {
+    const plan = planExample(example);
+    expect(verifyFleet(plan.fleet!, plan.emitted!).findings.filter((f) => f.code === code && !f.acceptedBecause)).toEqual([]);
+    expect(reverify(plan, mutate)).toContain(code);
+  });
+});
+
+describe('the catalogue', () => {
+  it('every code has a test above', () => {
+    // VM rules have their tables in vm-verify.test.ts and vm-spec.test.ts.
+    const tested = new Set([...specCases.map((c) => c[0]), ...docCases.map((c) => c[0]), ...VM_DOC_CASES.map((c) => c.code), ...VM_SPEC_CASES.map((c) => c.code)]);
+    const specErrors = Object.keys(CODES).filter((c) => c.startsWith('RF0'));
+    const untested = Object.keys(CODES).filter((c) => !tested.has(c) && !specErrors.includes(c));
+    expect(untested).toEqual([]);
+  });
+});

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PLATFORMS, clusterSchema } from '../src/platforms/registry.js';
 import { CACHE_BACKENDS } from '../src/caches/registry.js';
 import { fleetSubjects } from '../src/verify/index.js';
+import { jobIdentityOf, subjectLabel } from '../src/model/types.js';
 import { compilePolicy } from '../src/verify/iam/evaluator.js';
 import { exampleNames, planExample } from './helpers/fleet.js';
 
@@ -27,21 +28,28 @@ describe.each(PLATFORMS.map((p) => [p.type, p] as const))('platform %s', (type, 
     for (const { plan, runner } of uses) expect(plan.proofs.filter((p) => p.runner === runner.name && !p.holds)).toEqual([]);
   });
 
-  it('every runner: exactly the intended subject can assume each role, and the roles differ', () => {
+  it('every runner: exactly the intended subject can assume each role, decoys cannot, and the roles differ', () => {
     for (const { plan, runner } of uses) {
       const fleet = plan.fleet!;
       const docs = plan.emitted!;
       const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
-      const subjects = fleetSubjects(docs, fleet);
+      const subjects = fleetSubjects(docs, fleet).filter((s) => s.cluster === cluster.name);
       const roles: string[] = [];
-      for (const key of [runner.managerIdentity, runner.jobIdentity]) {
+      for (const key of [runner.managerIdentity, ...(runner.jobIdentity ? [runner.jobIdentity] : [])]) {
         const id = fleet.identities.find((i) => i.key === key)!;
-        expect(platform.whoCanAssume(docs, cluster, id.roleName, subjects)).toEqual([id.binding.subject]);
-        expect(platform.roleOfServiceAccount(docs, cluster, id.binding.subject)).toBe(id.roleName);
+        expect(platform.identityMechanisms).toContain(id.binding.mechanism);
+        expect(platform.whoCanAssume(docs, cluster, id.roleName, subjects).map(subjectLabel)).toEqual([subjectLabel(id.binding.subject)]);
+        expect(platform.whoCanAssume(docs, cluster, id.roleName, platform.decoys(id.binding.subject))).toEqual([]);
+        expect(platform.whoCanAssume(docs, cluster, 'no-such-role', subjects)).toEqual([]);
+        expect(platform.roleOfSubject(docs, cluster, id.binding.subject)).toBe(id.roleName);
         roles.push(id.roleName);
       }
-      expect(roles[0]).not.toBe(roles[1]);
+      if (roles.length === 2) expect(roles[0]).not.toBe(roles[1]);
     }
+  });
+
+  it('declares optional runner keys only (absent unless written)', () => {
+    for (const schema of Object.values(platform.runnerKeys ?? {})) expect(schema.safeParse(undefined).success).toBe(true);
   });
 
   it('every runner: the trust policy compiles and names nobody else', () => {
@@ -49,19 +57,20 @@ describe.each(PLATFORMS.map((p) => [p.type, p] as const))('platform %s', (type, 
       const fleet = plan.fleet!;
       const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
       const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
-      const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+      const jobs = jobIdentityOf(fleet, runner);
       const m = platform.trustPolicy(fleet, cluster, manager);
-      const j = platform.trustPolicy(fleet, cluster, jobs);
       expect(() => compilePolicy(m)).not.toThrow();
-      expect(JSON.stringify(m)).not.toBe(JSON.stringify(j));
+      if (jobs) expect(JSON.stringify(m)).not.toBe(JSON.stringify(platform.trustPolicy(fleet, cluster, jobs)));
     }
   });
 
-  it('every runner: the smoke pipeline checks the job identity by name', () => {
+  it('every runner: the smoke pipeline checks the job identity by name (or that jobs get none)', () => {
     for (const { plan, runner } of uses) {
-      const jobs = plan.fleet!.identities.find((i) => i.key === runner.jobIdentity)!;
+      const jobs = jobIdentityOf(plan.fleet!, runner);
       const job = platform.identityCheckJob(plan.fleet!, runner, jobs);
-      expect(job.script.join('\n')).toContain(jobs.roleName);
+      expect(job.script.join('\n')).toContain(jobs ? jobs.roleName : 'NO AWS credentials');
+      // The check asks the cloud who the job is: STS on AWS, az login on Azure.
+      expect(job.script.join('\n')).toMatch(platform.cloud === 'aws' ? /aws sts get-caller-identity/ : /az login --service-principal/);
       expect(job.script.join('\n')).toMatch(/exit 1/);
     }
   });

@@ -6,17 +6,30 @@ import { AKS, MIXED } from './helpers/azure.js';
 
 const root = (plan: PlanResult): TerraformRoot => plan.emitted!.terraformGitlab!;
 
-describe.each(exampleNames())('terraform/gitlab for %s', (name) => {
+const k8sRunners = (plan: PlanResult) => plan.fleet!.runners.filter((x) => x.kubernetes);
+const withKubernetes = exampleNames().filter((name) => k8sRunners(planExample(name)).length > 0);
+
+it('VM-only fleets have no terraform/gitlab root (their runners register through the README into SSM)', () => {
+  const vmOnly = exampleNames().filter((name) => !withKubernetes.includes(name));
+  expect(vmOnly.length).toBeGreaterThan(0);
+  for (const name of vmOnly) {
+    const plan = planExample(name);
+    expect(plan.emitted!.terraformGitlab).toBeUndefined();
+    expect(synthFiles(plan).map((f) => f.path)).not.toContain('terraform/gitlab/main.tf.json');
+  }
+});
+
+describe.each(withKubernetes)('terraform/gitlab for %s', (name) => {
   const plan = planExample(name);
   const r = root(plan);
 
-  it('is written and registers every runner with gitlab_user_runner', () => {
+  it('is written and registers every Kubernetes runner with gitlab_user_runner', () => {
     expect(synthFiles(plan).map((f) => f.path)).toContain('terraform/gitlab/main.tf.json');
-    expect(Object.keys(r.resource.gitlab_user_runner!).sort()).toEqual(plan.fleet!.runners.map((x) => x.name).sort());
+    expect(Object.keys(r.resource.gitlab_user_runner!).sort()).toEqual(k8sRunners(plan).map((x) => x.name).sort());
   });
 
   it('runner settings come from the spec', () => {
-    for (const runner of plan.fleet!.runners) {
+    for (const runner of k8sRunners(plan)) {
       const g = runner.spec.gitlab;
       const body = r.resource.gitlab_user_runner![runner.name]!;
       expect(body).toMatchObject({
@@ -41,7 +54,7 @@ describe.each(exampleNames())('terraform/gitlab for %s', (name) => {
   });
 
   it('stores each token in the Secret the Helm values name, in the runner namespace, on the runner cluster', () => {
-    for (const runner of plan.fleet!.runners) {
+    for (const runner of k8sRunners(plan)) {
       const secret = r.resource.kubernetes_secret_v1![runner.name]!;
       const values = plan.emitted!.runners[runner.name]!.helmValues!;
       expect(secret.metadata).toMatchObject({ name: (values.runners as Record<string, unknown>).secret, namespace: runner.kubernetes!.namespace });

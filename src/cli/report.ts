@@ -1,4 +1,4 @@
-import { identityOf } from '../model/types.js';
+import { identityOf, jobIdentityOf } from '../model/types.js';
 import { formatFinding } from '../spec/findings.js';
 import type { PlanResult } from '../core.js';
 
@@ -14,8 +14,8 @@ export function textReport(plan: PlanResult): string {
     lines.push(`fleet ${plan.fleet.name}: ${plan.fleet.runners.length} runner(s) on ${plan.fleet.clusters.length} cluster(s), ${plan.fleet.caches.length} cache(s)`);
     for (const r of plan.fleet.runners) {
       const m = identityOf(plan.fleet, r.managerIdentity);
-      const j = identityOf(plan.fleet, r.jobIdentity);
-      lines.push(`  runner ${r.name}: ${r.platform}/${r.cluster}${r.kubernetes ? ` ns ${r.kubernetes.namespace}` : ''}, manager ${m.roleName}, jobs ${j.roleName}${r.cache ? `, cache ${r.cache.cache}:${r.cache.path}/` : ''}`);
+      const j = jobIdentityOf(plan.fleet, r);
+      lines.push(`  runner ${r.name}: ${r.platform}/${r.cluster}${r.kubernetes ? ` ns ${r.kubernetes.namespace}` : ''}, manager ${m.roleName}, jobs ${j ? j.roleName : '(no cloud identity)'}${r.cache ? `, cache ${r.cache.cache}:${r.cache.path}/` : ''}`);
     }
     lines.push('');
   }

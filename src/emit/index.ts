@@ -1,5 +1,5 @@
-import { identityOf } from '../model/types.js';
-import type { ResolvedFleet, ResolvedRunner, KubernetesNames } from '../model/types.js';
+import { jobIdentityOf } from '../model/types.js';
+import type { ResolvedFleet, ResolvedRunner } from '../model/types.js';
 import type { Artifact, TerraformResources } from './artifacts.js';
 import type { EmittedFleet } from './types.js';
 import { platformFor } from '../platforms/registry.js';
@@ -11,13 +11,20 @@ import { smokePipeline, smokePipelineHeader } from './pipeline/smoke.js';
 import { identityGraph } from './diagram/identity.js';
 
 /** The full `config.toml` of one runner. */
-export function configToml(fleet: ResolvedFleet, runner: ResolvedRunner, executor: Record<string, unknown>, extras: Record<string, unknown>): Record<string, unknown> {
+export function configToml(
+  fleet: ResolvedFleet,
+  runner: ResolvedRunner,
+  executor: Record<string, unknown>,
+  extras: Record<string, unknown>,
+  globalOverrides: Record<string, unknown> = {},
+): Record<string, unknown> {
   const m = runner.spec.manager;
   const global: Record<string, unknown> = {
     concurrent: runner.spec.concurrent,
     check_interval: runner.spec.checkIntervalSeconds,
     log_level: m.logLevel,
     shutdown_timeout: 30,
+    ...globalOverrides,
   };
   if (m.metrics) global.listen_address = ':9252';
   const section: Record<string, unknown> = {
@@ -73,13 +80,16 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
     const platform = platformFor(cluster.type);
     const extras = runnerExtras(fleet, runner);
-    const out = platform.emitRunner(fleet, cluster, runner as ResolvedRunner & { kubernetes: KubernetesNames }, { runnerExtras: extras });
+    const out = platform.emitRunner(fleet, cluster, runner, {
+      runnerExtras: extras,
+      configToml: (executor, globalToml) => configToml(fleet, runner, executor, extras, globalToml),
+    });
     artifacts.push(...out.files);
     if (out.terraformAws) awsContrib.push(out.terraformAws);
     if (out.terraformAzure) azureContrib.push(out.terraformAzure);
-    const toml = configToml(fleet, runner, out.executorToml, extras);
+    const toml = configToml(fleet, runner, out.executorToml, extras, out.globalToml);
     artifacts.push({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml });
-    const jobIdentity = identityOf(fleet, runner.jobIdentity);
+    const jobIdentity = jobIdentityOf(fleet, runner);
     const pipeline = smokePipeline(fleet, runner, platform.identityCheckJob(fleet, runner, jobIdentity));
     artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline], comment: smokePipelineHeader(runner) });
     emitted.runners[runner.name] = {
@@ -100,10 +110,12 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     emitted.terraformAzure = root;
     artifacts.push({ path: 'terraform/azure/main.tf.json', format: 'json', content: root });
   }
-  // Registration is platform-neutral: every runner of every platform is created here.
+  // Registration of Kubernetes runners (their tokens go to Secrets); VM runners register through the README.
   const gitlab = gitlabRoot(fleet);
-  emitted.terraformGitlab = gitlab;
-  artifacts.push({ path: 'terraform/gitlab/main.tf.json', format: 'json', content: gitlab });
+  if (gitlab) {
+    emitted.terraformGitlab = gitlab;
+    artifacts.push({ path: 'terraform/gitlab/main.tf.json', format: 'json', content: gitlab });
+  }
   const graph = identityGraph(fleet);
   artifacts.push({ path: 'diagram/identity.mmd', format: 'diagram', content: graph, render: 'mermaid' });
   artifacts.push({ path: 'diagram/identity.svg', format: 'diagram', content: graph, render: 'svg' });

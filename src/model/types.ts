@@ -82,16 +82,50 @@ export function identityRef(id: CloudIdentity): string {
   return id.cloud === 'aws' ? id.arn : id.resourceId;
 }
 
+/** A Kubernetes service account: gets credentials through IRSA or EKS Pod Identity. */
 export interface KubernetesSubject {
+  kind: 'kubernetes';
   cluster: string;
   namespace: string;
   serviceAccount: string;
 }
 
+/**
+ * Compute that an AWS service acts for: an EC2 instance through its instance profile
+ * (`ec2.amazonaws.com`) or an ECS task through its task definition (`ecs-tasks.amazonaws.com`).
+ */
+export interface AwsServiceSubject {
+  kind: 'aws-service';
+  cluster: string;
+  service: string;
+  /** What attaches the role to the compute. */
+  attachment: 'instance-profile' | 'task-definition';
+  /** Instance profile name or task definition family. */
+  name: string;
+  /** Account the compute runs in; a foreign account is a probe, never a real subject. */
+  account: string;
+}
+
+/** Whoever can obtain an identity's credentials. Platforms enumerate them from the documents. */
+export type IdentitySubject = KubernetesSubject | AwsServiceSubject;
+
+export function subjectLabel(s: IdentitySubject): string {
+  switch (s.kind) {
+    case 'kubernetes':
+      return `${s.cluster}:${s.namespace}/${s.serviceAccount}`;
+    case 'aws-service':
+      return `${s.cluster}:${s.attachment} ${s.name} (${s.service}, account ${s.account})`;
+    default: {
+      const never: never = s;
+      throw new Error(`internal: unknown subject ${JSON.stringify(never)}`);
+    }
+  }
+}
+
 export interface IdentityBinding {
-  /** The mechanism, e.g. `irsa`, `pod-identity`. Owned by a platform plugin. */
+  /** The mechanism, e.g. `irsa`, `pod-identity`, `instance-profile`, `task-role`. Owned by a platform plugin. */
   mechanism: string;
-  subject: KubernetesSubject;
+  subject: IdentitySubject;
 }
 
 export interface ResolvedRunner {
@@ -105,7 +139,10 @@ export interface ResolvedRunner {
   kubernetes?: KubernetesNames;
   cache?: RunnerCacheRef;
   managerIdentity: string;
-  jobIdentity: string;
+  /** Undefined when jobs get no cloud identity of their own (Docker on a VM with IMDS closed to containers). */
+  jobIdentity?: string;
+  /** Names a non-Kubernetes platform derives for this runner (security groups, parameters, …), computed once here. */
+  platformNames?: Record<string, string>;
 }
 
 export interface ResolvedFleet {
@@ -145,6 +182,11 @@ export function policyDocument(statements: Statement[]): PolicyDocument {
 const identityIndex = new WeakMap<ResolvedFleet, Map<string, CloudIdentity>>();
 
 /** The identity with this key (identities are looked up per runner, so this is indexed once per fleet). */
+/** A runner's job identity, or undefined when its jobs have none of their own. */
+export function jobIdentityOf(fleet: ResolvedFleet, runner: ResolvedRunner): CloudIdentity | undefined {
+  return runner.jobIdentity === undefined ? undefined : identityOf(fleet, runner.jobIdentity);
+}
+
 export function identityOf(fleet: ResolvedFleet, key: string): CloudIdentity {
   let index = identityIndex.get(fleet);
   if (!index || index.size !== fleet.identities.length) {

@@ -3,9 +3,8 @@ import type { Finding } from '../spec/findings.js';
 import type {
   CloudIdentity,
   IdentityBinding,
+  IdentitySubject,
   IdentityPurpose,
-  KubernetesNames,
-  KubernetesSubject,
   ResolvedCluster,
   ResolvedFleet,
   ResolvedRunner,
@@ -29,6 +28,8 @@ export interface RunnerEmission {
   files: Artifact[];
   /** The executor part of `[[runners]]`: `executor` plus its section (e.g. `kubernetes`). */
   executorToml: Record<string, unknown>;
+  /** Global `config.toml` keys this platform sets (e.g. `concurrent` of an autoscaler). */
+  globalToml?: Record<string, unknown>;
   /** Kubernetes objects of this runner (platforms with `kubernetes: true`). */
   manifests: K8sObject[];
   helmValues?: Record<string, unknown>;
@@ -41,7 +42,8 @@ export interface RunnerEmission {
 
 /** The smoke-test job that checks the job identity, in `.gitlab-ci.yml` form. */
 export interface IdentityCheckJob {
-  image: string | { name: string; entrypoint: string[] };
+  /** Omitted where the platform ignores `image:` (the Fargate driver runs the task definition's image). */
+  image?: string | { name: string; entrypoint: string[] };
   script: string[];
 }
 
@@ -61,18 +63,33 @@ export interface PlatformPlugin {
   readonly cacheTypes: readonly string[];
   /** Schema of a `clusters[]` entry; must have `name` and `type: z.literal(<type>)`. */
   readonly clusterSchema: z.ZodObject;
+  /**
+   * Optional runner keys this platform reads (e.g. `autoscaler`), each optional and without a
+   * default. A runner on another platform that sets one of them is a spec error (RF701).
+   */
+  readonly runnerKeys?: Readonly<Record<string, z.ZodType>>;
+  /** What the all-pairs proof calls its candidates, e.g. `service accounts`. */
+  readonly subjectNoun: string;
+  /** The claim of the chain proof, e.g. `service account ↔ role ↔ …`. */
+  readonly chainClaim: string;
 
   /** Spec checks that need more than the schema (exit 2 on error). */
   checkSpec(ctx: SpecCheckContext): Finding[];
+
+  /** Names of a runner's non-Kubernetes resources, derived once during resolve. */
+  runnerNames?(fleetName: string, runner: { name: string }, cluster: ResolvedCluster): Record<string, string>;
+
+  /**
+   * Binds the manager or the jobs of a runner to a cloud identity on this cluster; undefined
+   * when that party gets no identity of its own (then no role is created for it).
+   */
+  bind(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner, purpose: IdentityPurpose): IdentityBinding | undefined;
 
   /**
    * Builds the identity of one runner purpose. Optional: without it the identity is an IAM role
    * (every AWS platform). Azure platforms return a managed identity.
    */
   identity?(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner, purpose: IdentityPurpose, binding: IdentityBinding): CloudIdentity;
-
-  /** Binds a Kubernetes subject to a cloud identity on this cluster. */
-  bind(cluster: ResolvedCluster, subject: KubernetesSubject): IdentityBinding;
 
   /** Trust policy of an AWS role bound by one of this platform's mechanisms. */
   trustPolicy(fleet: ResolvedFleet, cluster: ResolvedCluster, identity: CloudIdentity): PolicyDocument;
@@ -81,8 +98,12 @@ export interface PlatformPlugin {
   emitRunner(
     fleet: ResolvedFleet,
     cluster: ResolvedCluster,
-    runner: ResolvedRunner & { kubernetes: KubernetesNames },
-    ctx: { runnerExtras: Record<string, unknown> },
+    runner: ResolvedRunner,
+    ctx: {
+      runnerExtras: Record<string, unknown>;
+      /** The full `config.toml` the core writes for these executor and global keys. */
+      configToml: (executorToml: Record<string, unknown>, globalToml?: Record<string, unknown>) => Record<string, unknown>;
+    },
   ): RunnerEmission;
 
   /** Cluster-wide outputs (OIDC provider, cluster access, …). */
@@ -91,18 +112,37 @@ export interface PlatformPlugin {
   /** Spec-independent findings about the cluster's own settings (cluster access and the like). */
   clusterFindings(fleet: ResolvedFleet, cluster: ResolvedCluster, clusterPath: string): Finding[];
 
-  /** The smoke-test job proving that jobs run as their own identity. */
-  identityCheckJob(fleet: ResolvedFleet, runner: ResolvedRunner, jobIdentity: CloudIdentity): IdentityCheckJob;
+  /** The smoke-test job proving that jobs run as their own identity (or, without one, get none). */
+  identityCheckJob(fleet: ResolvedFleet, runner: ResolvedRunner, jobIdentity: CloudIdentity | undefined): IdentityCheckJob;
 
   /**
-   * Proof: which of `subjects` can obtain `roleName`'s credentials, decided from the emitted
-   * documents only (trust policy, annotations, associations).
+   * Candidates of the all-pairs proof on this cluster, read from the emitted documents
+   * (service accounts, instance profiles, task definitions).
    */
-  whoCanAssume(docs: EmittedFleet, cluster: ResolvedCluster, roleName: string, subjects: readonly KubernetesSubject[]): KubernetesSubject[];
+  subjects(docs: EmittedFleet, fleet: ResolvedFleet, cluster: ResolvedCluster): IdentitySubject[];
+
+  /** Look-alikes of an intended subject that must not get its role (same name in another namespace, another account). */
+  decoys(subject: IdentitySubject): IdentitySubject[];
+
+  /**
+   * Proof: which of `subjects` (this cluster's, or decoys of them) can obtain `roleName`'s
+   * credentials, decided from the emitted documents only (trust policy, annotations,
+   * associations, instance profiles, task definitions).
+   */
+  whoCanAssume(docs: EmittedFleet, cluster: ResolvedCluster, roleName: string, subjects: readonly IdentitySubject[]): IdentitySubject[];
 
   /** Proof: every reference of this runner's chain resolves in the emitted documents. */
   verifyChain(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): Finding[];
 
-  /** The role a service account ends up with, read from the emitted documents (undefined: none). */
-  roleOfServiceAccount(docs: EmittedFleet, cluster: ResolvedCluster, subject: KubernetesSubject): string | undefined;
+  /** Further per-runner proofs of this platform (IMDSv2, closed security groups, scoped permissions, …). */
+  verifyRunner?(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] };
+
+  /** Fleet-wide rules over the emitted documents, run once per platform present (identical findings are merged). */
+  verifyDocuments?(docs: EmittedFleet, fleet: ResolvedFleet): Finding[];
+
+  /** The role a subject ends up with, read from the emitted documents (undefined: none). */
+  roleOfSubject(docs: EmittedFleet, cluster: ResolvedCluster, subject: IdentitySubject): string | undefined;
+
+  /** Apply steps and notes for the output README, for this platform's runners. */
+  readme?(fleet: ResolvedFleet, runners: readonly ResolvedRunner[]): { steps: { title: string; lines: string[] }[]; sections: { heading: string; lines: string[] }[] };
 }

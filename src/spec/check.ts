@@ -2,7 +2,7 @@ import type { Finding } from './findings.js';
 import { showValue } from './findings.js';
 import { closest } from './parse.js';
 import type { ParsedSpec } from './fleet.js';
-import { PLATFORMS, platformFor } from '../platforms/registry.js';
+import { PLATFORMS, RUNNER_KEYS, platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
 
 /** Cross-field checks the schema cannot express. All findings here are spec errors (exit 2). */
@@ -49,6 +49,18 @@ export function checkSpec(spec: ParsedSpec): Finding[] {
         if (other !== cloud && r.jobs.permissions[other].length > 0) {
           out.push({ code: 'RF010', severity: 'error', path: `${rp}.jobs.permissions.${other}`, message: `runner ${r.name} runs on ${cluster.type} (${cloud}), so its jobs cannot use ${other} permissions`, received: showValue(r.jobs.permissions[other]), allowed: `jobs.permissions.${cloud}`, fix: `move the grants to jobs.permissions.${cloud}, or remove them` });
         }
+      }
+      // Settings that belong to other platforms (or to Kubernetes) are refused, not ignored.
+      const platform = platformFor(cluster.type);
+      const written = r as unknown as Record<string, unknown>;
+      for (const key of Object.keys(RUNNER_KEYS)) {
+        if (written[key] !== undefined && !(key in (platform.runnerKeys ?? {}))) {
+          const owners = PLATFORMS.filter((p) => p.runnerKeys && key in p.runnerKeys).map((p) => p.type);
+          out.push({ code: 'RF701', severity: 'error', path: `${rp}.${key}`, message: `${key} does not apply to ${platform.title} runners`, received: showValue(written[key]), allowed: `on platforms ${owners.join(', ')}`, fix: `remove ${key}, or place the runner on a cluster of type ${owners.join(' or ')}` });
+        }
+      }
+      if (!platform.kubernetes && r.on.namespace !== undefined) {
+        out.push({ code: 'RF701', severity: 'error', path: `${rp}.on.namespace`, message: `${platform.title} runners do not run in Kubernetes, so a namespace means nothing`, received: showValue(r.on.namespace), allowed: `on platforms ${PLATFORMS.filter((p) => p.kubernetes).map((p) => p.type).join(', ')}`, fix: 'remove on.namespace' });
       }
     }
     const g = r.gitlab;

@@ -4,7 +4,8 @@ import type { Severity } from './findings.js';
  * The catalogue of finding codes. Codes are stable: tools and people match on them.
  * RF0xx: the spec cannot be read (exit 2). RF1xx identity, RF2xx cache, RF3xx jobs and runners,
  * RF4xx cluster access, RF5xx generated documents, RF6xx Azure (managed identities, federated
- * credentials, role assignments, Blob cache). `acceptable` rules may be accepted in the spec
+ * credentials, role assignments, Blob cache), RF7xx VM platforms (EC2, ECS Fargate, Auto Scaling).
+ * `acceptable` rules may be accepted in the spec
  * (`acceptRisks`) with a reason, which turns their error into a warning; the others never can.
  */
 export interface CodeInfo {
@@ -65,6 +66,15 @@ export const CODES = {
   RF611: { severity: 'error', title: 'the cache storage account allows public blobs, plain HTTP, old TLS or shared keys', acceptable: false },
   RF612: { severity: 'warning', title: 'cache blobs never expire', acceptable: true },
   RF613: { severity: 'error', title: 'generated Terraform uses a resource, argument or reference its provider does not document', acceptable: false },
+  RF701: { severity: 'error', title: 'a runner setting does not apply to its platform', acceptable: false },
+  RF702: { severity: 'error', title: 'VM settings that must agree do not', acceptable: false },
+  RF710: { severity: 'error', title: 'a security group admits traffic from the internet', acceptable: false },
+  RF711: { severity: 'error', title: 'an instance can be started without IMDSv2 required', acceptable: false },
+  RF712: { severity: 'error', title: 'the runner token (or another secret) is in user data, a parameter value or an output', acceptable: false },
+  RF713: { severity: 'error', title: "job containers can reach the instance's credentials, which are the manager's", acceptable: true },
+  RF714: { severity: 'error', title: 'the manager may act on compute outside its own group, cluster or task definition', acceptable: false },
+  RF715: { severity: 'error', title: 'a root volume is not encrypted', acceptable: false },
+  RF716: { severity: 'error', title: 'worker or task SSH is open to something other than the manager', acceptable: false },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -1,10 +1,10 @@
 import type { z } from 'zod';
 import { buildFleetSchema } from './schema.js';
-import { clusterSchema } from '../platforms/registry.js';
+import { clusterSchema, RUNNER_KEYS } from '../platforms/registry.js';
 import { cacheSchema } from '../caches/registry.js';
 
 /** The complete fleet schema: the shared parts plus every platform's and cache backend's entries. */
-export const fleetSchema = buildFleetSchema(clusterSchema, cacheSchema);
+export const fleetSchema = buildFleetSchema(clusterSchema, cacheSchema, RUNNER_KEYS);
 
 /** What a person writes (defaults optional). */
 export type WrittenSpec = z.input<typeof fleetSchema>;

@@ -1,7 +1,7 @@
 import type { ParsedSpec } from './fleet.js';
 import type { Finding } from './findings.js';
 import { dnsLabel, fitName, iamRoleName } from './names.js';
-import type { AwsRoleIdentity, CloudIdentity, IdentityPurpose, KubernetesNames, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../model/types.js';
+import type { AwsRoleIdentity, CloudIdentity, IdentityBinding, IdentityPurpose, KubernetesNames, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../model/types.js';
 import { toIamStatements } from '../model/types.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
@@ -58,6 +58,7 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
           helmRelease: fitName(r.name, 53),
         }
       : undefined;
+    const platformNames = platform.runnerNames?.(fleet.name, r, cluster);
     const runner: ResolvedRunner = {
       name: r.name,
       index,
@@ -68,21 +69,24 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
       ...(kubernetes ? { kubernetes } : {}),
       ...(r.cache ? { cache: { cache: r.cache.name, path: r.cache.path ?? r.name, shared: r.cache.shared } } : {}),
       managerIdentity: `${r.name}-manager`,
-      jobIdentity: `${r.name}-jobs`,
+      ...(platformNames ? { platformNames } : {}),
     };
-    const subject = (sa: string) => ({ cluster: cluster.name, namespace: kubernetes?.namespace ?? '', serviceAccount: sa });
     // Platforms that are not AWS build their own identity kind; AWS platforms get an IAM role.
-    const make = (purpose: IdentityPurpose, sa: string): CloudIdentity =>
-      platform.identity ? platform.identity(fleet, cluster, runner, purpose, platform.bind(cluster, subject(sa))) : identity(r.name, purpose, platform.bind(cluster, subject(sa)));
-    const manager = make('manager', kubernetes?.managerServiceAccount ?? '');
-    const jobs = make('jobs', kubernetes?.jobServiceAccount ?? '');
+    const make = (purpose: IdentityPurpose, binding: IdentityBinding): CloudIdentity =>
+      platform.identity ? platform.identity(fleet, cluster, runner, purpose, binding) : identity(r.name, purpose, binding);
+    const managerBinding = platform.bind(fleet, cluster, runner, 'manager');
+    if (!managerBinding) throw new Error(`internal: platform ${platform.type} bound no manager identity`);
+    const manager = make('manager', managerBinding);
+    const jobsBinding = platform.bind(fleet, cluster, runner, 'jobs');
+    const jobs = jobsBinding ? make('jobs', jobsBinding) : undefined;
+    if (jobs) runner.jobIdentity = jobs.key;
     if (runner.cache && manager.cloud === 'aws') {
       const cache = caches.find((c) => c.name === runner.cache!.cache)!;
       manager.statements.push(...cacheBackendFor(cache.type).managerStatements(fleet, cache, runner.cache));
     }
-    if (jobs.cloud === 'aws') jobs.statements.push(...toIamStatements(r.jobs.permissions.aws));
+    if (jobs?.cloud === 'aws') jobs.statements.push(...toIamStatements(r.jobs.permissions.aws));
     fleet.runners.push(runner);
-    fleet.identities.push(manager, jobs);
+    fleet.identities.push(manager, ...(jobs ? [jobs] : []));
   });
   return { fleet, findings: collisions(fleet) };
 }

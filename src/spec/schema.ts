@@ -182,7 +182,7 @@ export const gitlabSchema = z.strictObject({
     .describe('GitLab instance URL.'),
 });
 
-export function buildFleetSchema<C extends z.ZodType, K extends z.ZodType>(cluster: C, cache: K) {
+export function buildFleetSchema<C extends z.ZodType, K extends z.ZodType>(cluster: C, cache: K, runnerKeys: Record<string, z.ZodType> = {}) {
   return z.strictObject({
     apiVersion: z.literal(API_VERSION),
     kind: z.literal(KIND),
@@ -192,7 +192,8 @@ export function buildFleetSchema<C extends z.ZodType, K extends z.ZodType>(clust
     azure: azureSchema.optional().describe('Required when any cluster or cache is on Azure.'),
     clusters: z.array(cluster).min(1).describe('Where runners run.'),
     caches: z.array(cache).default([]).describe('Shared caches. Default none.'),
-    runners: z.array(runnerSchema).min(1).describe('The runners of the fleet.'),
+    // Platform keys are validated here; their values are read by the platform that owns them.
+    runners: z.array(runnerSchema.extend(runnerKeys) as unknown as typeof runnerSchema).min(1).describe('The runners of the fleet.'),
   });
 }
 

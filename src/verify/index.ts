@@ -1,7 +1,8 @@
-import { identityOf } from '../model/types.js';
+import { identityOf, jobIdentityOf } from '../model/types.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
-import type { KubernetesSubject, ResolvedFleet, ResolvedRunner } from '../model/types.js';
+import type { IdentitySubject, ResolvedFleet, ResolvedRunner } from '../model/types.js';
+import { subjectLabel } from '../model/types.js';
 import type { EmittedFleet } from '../emit/types.js';
 import type { Statement } from './iam/types.js';
 import { evaluatePolicies } from './iam/evaluator.js';
@@ -52,29 +53,12 @@ function asList<T>(v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
-/** Every service account the documents create, plus each namespace's `default`: the candidates of the all-pairs proof. */
-export function fleetSubjects(docs: EmittedFleet, fleet: ResolvedFleet): KubernetesSubject[] {
-  const out: KubernetesSubject[] = [];
-  const seen = new Set<string>();
-  const add = (s: KubernetesSubject) => {
-    const k = `${s.cluster}|${s.namespace}|${s.serviceAccount}`;
-    if (!seen.has(k)) {
-      seen.add(k);
-      out.push(s);
-    }
-  };
-  for (const runner of fleet.runners) {
-    const emitted = docs.runners[runner.name];
-    if (!emitted) continue;
-    for (const o of emitted.manifests) {
-      if (o.kind === 'ServiceAccount' && o.metadata.namespace) add({ cluster: runner.cluster, namespace: o.metadata.namespace, serviceAccount: o.metadata.name });
-      if (o.kind === 'Namespace') add({ cluster: runner.cluster, namespace: o.metadata.name, serviceAccount: 'default' });
-    }
-  }
-  return out;
+/** Every subject the platforms find in the documents: the candidates of the all-pairs proof. */
+export function fleetSubjects(docs: EmittedFleet, fleet: ResolvedFleet): IdentitySubject[] {
+  return fleet.clusters.flatMap((c) => platformFor(c.type).subjects(docs, fleet, c));
 }
 
-const label = (s: KubernetesSubject) => `${s.cluster}:${s.namespace}/${s.serviceAccount}`;
+const label = subjectLabel;
 
 export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verification {
   const findings: Finding[] = [];
@@ -84,6 +68,13 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
   for (const u of azureFacts(docs)?.unresolved ?? []) findings.push(f('RF106', '', `unresolved reference in terraform/azure/main.tf.json: ${u}`));
 
   const subjects = fleetSubjects(docs, fleet);
+  const subjectsByCluster = new Map<string, IdentitySubject[]>();
+  for (const s of subjects) {
+    const list = subjectsByCluster.get(s.cluster);
+    if (list) list.push(s);
+    else subjectsByCluster.set(s.cluster, [s]);
+  }
+  const clusterByName = new Map(fleet.clusters.map((c) => [c.name, c]));
   fleet.caches.forEach((cache, i) => findings.push(...cacheBackendFor(cache.type).verifyCache(docs, fleet, cache, `caches[${i}]`)));
   fleet.clusters.forEach((cluster, i) => findings.push(...platformFor(cluster.type).clusterFindings(fleet, cluster, `clusters[${i}]`)));
 
@@ -94,22 +85,29 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
     const platform = platformFor(cluster.type);
     const chain = platform.verifyChain(docs, fleet, runner, rp);
     findings.push(...chain);
-    proofs.push({ runner: runner.name, claim: 'every reference resolves: service account ↔ role ↔ trust subject ↔ Helm values ↔ config.toml', holds: !chain.some((x) => CHAIN_CODES.has(x.code)) });
+    proofs.push({ runner: runner.name, claim: platform.chainClaim, holds: !chain.some((x) => CHAIN_CODES.has(x.code)) });
 
-    // All pairs: every service account of the fleet against this runner's roles, plus probes
-    // for the same name in another namespace.
-    for (const key of [runner.managerIdentity, runner.jobIdentity]) {
+    // All pairs: every subject of the fleet against this runner's roles, plus decoys of the
+    // intended subject (the same name in another namespace, the same service in another account).
+    // Each cluster's platform decides for its own subjects how they would obtain the role; the
+    // per-cluster lists are passed as they are (platforms cache per list), the decoys apart.
+    for (const key of [runner.managerIdentity, ...(runner.jobIdentity ? [runner.jobIdentity] : [])]) {
       const id = identityOf(fleet, key);
       const intended = id.binding.subject;
-      // The shared subject list is passed as is (platforms cache per list), the probe apart.
-      const probe: KubernetesSubject = { ...intended, namespace: `${intended.namespace}-other` };
-      const allowed = [...platform.whoCanAssume(docs, cluster, id.roleName, subjects), ...platform.whoCanAssume(docs, cluster, id.roleName, [probe])];
-      const probes = subjects.length + 1;
+      const decoys = platform.decoys(intended);
+      const allowed = fleet.clusters.flatMap((c) => {
+        const p = platformFor(c.type);
+        const own = subjectsByCluster.get(c.name) ?? [];
+        const mine = decoys.filter((s) => s.cluster === c.name);
+        return [...(own.length > 0 ? p.whoCanAssume(docs, c, id.roleName, own) : []), ...(mine.length > 0 ? p.whoCanAssume(docs, c, id.roleName, mine) : [])];
+      });
+      const probes = [...subjects, ...decoys];
       const others = allowed.filter((s) => label(s) !== label(intended));
       const ok = allowed.some((s) => label(s) === label(intended));
       if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { fix: 'the trust policy and the service account must name each other; regenerate' }));
       if (others.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${others.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
-      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes} service accounts tried)`, holds: ok && others.length === 0 });
+      const noun = new Set(probes.map((s) => platformFor(clusterByName.get(s.cluster)!.type).subjectNoun));
+      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes.length} ${noun.size === 1 ? [...noun][0]! : 'subjects'} tried)`, holds: ok && others.length === 0 });
       // Static lint on the trust document itself: wildcard subjects.
       const role = facts?.roles.get(id.roleName);
       for (const st of asList(role?.trust.Statement)) {
@@ -123,13 +121,20 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
       }
     }
 
-    const managerSubject = identityOf(fleet, runner.managerIdentity).binding.subject;
-    const jobSubject = identityOf(fleet, runner.jobIdentity).binding.subject;
-    const managerRole = platform.roleOfServiceAccount(docs, cluster, managerSubject);
-    const jobRole = platform.roleOfServiceAccount(docs, cluster, jobSubject);
-    const same = managerRole !== undefined && managerRole === jobRole;
-    if (same) findings.push(f('RF105', rp, `the manager and the jobs both get role ${managerRole}`, { fix: 'give jobs their own service account and role' }));
-    proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined });
+    if (runner.jobIdentity) {
+      const managerSubject = identityOf(fleet, runner.managerIdentity).binding.subject;
+      const jobSubject = identityOf(fleet, runner.jobIdentity).binding.subject;
+      const managerRole = platform.roleOfSubject(docs, cluster, managerSubject);
+      const jobRole = platform.roleOfSubject(docs, cluster, jobSubject);
+      const same = managerRole !== undefined && managerRole === jobRole;
+      if (same) findings.push(f('RF105', rp, `the manager and the jobs both get role ${managerRole}`, { fix: 'give jobs their own service account and role' }));
+      proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined });
+    }
+    const extra = platform.verifyRunner?.(docs, fleet, runner, rp);
+    if (extra) {
+      findings.push(...extra.findings);
+      proofs.push(...extra.proofs.map((p) => ({ runner: runner.name, ...p })));
+    }
 
     if (runner.cache) {
       const cache = fleet.caches.find((c) => c.name === runner.cache!.cache)!;
@@ -150,6 +155,15 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
   for (const a of docs.artifacts) {
     if (a.format !== 'json' || !/^terraform\/.*\.tf\.json$/.test(a.path)) continue;
     for (const problem of checkTerraformRoot(a.content as TerraformRoot)) findings.push(f('RF613', '', `${a.path}: ${problem}`, { fix: 'this is a bug in runner-fleet; please report it with the spec' }));
+  }
+  const platforms = [...new Set(fleet.clusters.map((c) => c.type))].map(platformFor);
+  const seen = new Set<string>();
+  for (const p of platforms) {
+    for (const x of p.verifyDocuments?.(docs, fleet) ?? []) {
+      const k = JSON.stringify(x);
+      if (!seen.has(k)) findings.push(x);
+      seen.add(k);
+    }
   }
   findings.push(...findStaticCredentials(docs.artifacts));
   return { findings: applyAcceptedRisks(fleet, findings), proofs };
@@ -176,9 +190,9 @@ function jobRules(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunn
   if (typeof overwrite === 'string' && overwrite !== '') {
     out.push(f('RF107', `${rp}.jobs.serviceAccountOverwriteAllowed`, `jobs may pick any service account matching ${JSON.stringify(overwrite)}, and with it that account's cloud identity`, { received: JSON.stringify(overwrite), fix: 'remove serviceAccountOverwriteAllowed, or narrow it to service accounts made for jobs' }));
   }
-  const id = identityOf(fleet, runner.jobIdentity);
-  const role = awsFacts(docs)?.roles.get(id.roleName);
-  if (role && id.cloud === 'aws') {
+  const id = jobIdentityOf(fleet, runner);
+  const role = id?.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;
+  if (id?.cloud === 'aws' && role) {
     const starStar = role.policies.some((p) =>
       asList(p.Statement).some((s: Statement) => s.Effect === 'Allow' && asList(s.Action).includes('*') && asList(s.Resource).includes('*')),
     );

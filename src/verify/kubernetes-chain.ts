@@ -1,6 +1,6 @@
 import { parse as parseToml } from 'smol-toml';
 import type { Finding } from '../spec/findings.js';
-import type { ResolvedFleet, ResolvedRunner } from '../model/types.js';
+import type { IdentitySubject, KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../model/types.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { EmittedFleet } from '../emit/types.js';
 
@@ -56,4 +56,31 @@ export function verifyKubernetesChain(docs: EmittedFleet, _fleet: ResolvedFleet,
   if (get(toml, 'runners', '0', 'kubernetes', 'service_account') !== names.jobServiceAccount) broken(`runners/${runner.name}/config.toml service_account is not ${names.jobServiceAccount}`);
   if (get(toml, 'runners', '0', 'kubernetes', 'namespace') !== names.namespace) broken(`runners/${runner.name}/config.toml namespace is not ${names.namespace}`);
   return out;
+}
+
+/** Candidates of the all-pairs proof on a Kubernetes cluster: every service account the documents create, plus each namespace's `default`. */
+export function kubernetesSubjects(docs: EmittedFleet, fleet: ResolvedFleet, cluster: ResolvedCluster): KubernetesSubject[] {
+  const out: KubernetesSubject[] = [];
+  const seen = new Set<string>();
+  const add = (s: KubernetesSubject) => {
+    const k = `${s.cluster}|${s.namespace}|${s.serviceAccount}`;
+    if (!seen.has(k)) {
+      seen.add(k);
+      out.push(s);
+    }
+  };
+  for (const runner of fleet.runners) {
+    const emitted = docs.runners[runner.name];
+    if (!emitted || runner.cluster !== cluster.name) continue;
+    for (const o of emitted.manifests) {
+      if (o.kind === 'ServiceAccount' && o.metadata.namespace) add({ kind: 'kubernetes', cluster: runner.cluster, namespace: o.metadata.namespace, serviceAccount: o.metadata.name });
+      if (o.kind === 'Namespace') add({ kind: 'kubernetes', cluster: runner.cluster, namespace: o.metadata.name, serviceAccount: 'default' });
+    }
+  }
+  return out;
+}
+
+/** The same service account name in another namespace must never get the role. */
+export function kubernetesDecoys(subject: IdentitySubject): IdentitySubject[] {
+  return subject.kind === 'kubernetes' ? [{ ...subject, namespace: `${subject.namespace}-other` }] : [];
 }

@@ -1,4 +1,4 @@
-import { identityOf } from '../../model/types.js';
+import { identityOf, jobIdentityOf } from '../../model/types.js';
 import type { CacheBackend } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
@@ -241,7 +241,8 @@ function proveRunnerCache(docs: EmittedFleet, fleet: ResolvedFleet, cache: Resol
   const policy = spec.create ? bucketPolicyOf(facts.root, spec.bucket) : undefined;
   const out: Finding[] = [];
   const manager = facts.roles.get(identityOf(fleet, runner.managerIdentity).roleName);
-  const jobs = facts.roles.get(identityOf(fleet, runner.jobIdentity).roleName);
+  const jobIdentity = jobIdentityOf(fleet, runner);
+  const jobs = jobIdentity ? facts.roles.get(jobIdentity.roleName) : undefined;
   const cachePath = `${runnerPath}.cache`;
 
   const decide = (role: RoleFacts, action: string, resource: string, context: Record<string, string> = {}) =>

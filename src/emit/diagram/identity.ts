@@ -1,5 +1,5 @@
 import type { DiagramEdge, DiagramGraph, DiagramNode } from './graph.js';
-import type { CloudIdentity, ResolvedFleet } from '../../model/types.js';
+import type { CloudIdentity, IdentitySubject, ResolvedFleet } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { cacheBackendFor } from '../../caches/registry.js';
 
@@ -19,12 +19,28 @@ const MECHANISM_LABEL: Record<string, string> = {
   irsa: 'IRSA (web identity)',
   'pod-identity': 'EKS Pod Identity',
   'azure-workload-identity': 'Azure Workload Identity',
+  'instance-profile': 'EC2 instance profile (IMDSv2)',
+  'task-role': 'ECS task role',
 };
 
 /** What one job identity may do, one label per grant, whatever the cloud. */
 function grants(id: CloudIdentity): { label: string; dashed: boolean }[] {
   if (id.cloud === 'aws') return id.statements.map((s) => ({ label: permissionLabel(s), dashed: s.Effect === 'Deny' }));
   return id.roleAssignments.map((a) => ({ label: `${a.role} on ${a.scope}`, dashed: false }));
+}
+
+/** The node a subject is drawn as. Kubernetes labels stay as they were; AWS compute gets its own kind. */
+function subjectNode(s: IdentitySubject, purpose: string, cluster: string): Pick<DiagramNode, 'label' | 'kind' | 'sublabel'> {
+  switch (s.kind) {
+    case 'kubernetes':
+      return { label: `${s.namespace}/${s.serviceAccount}`, kind: 'service-account', sublabel: `${purpose} service account (${cluster})` };
+    case 'aws-service':
+      return { label: `${s.attachment} ${s.name}`, kind: 'platform', sublabel: `${purpose} (${s.service}, ${cluster})` };
+    default: {
+      const never: never = s;
+      throw new Error(`internal: unknown subject ${JSON.stringify(never)}`);
+    }
+  }
 }
 
 /** Who can become whom, and reach what: one band per runner. */
@@ -38,17 +54,23 @@ export function identityGraph(fleet: ResolvedFleet): DiagramGraph {
     const g = r.spec.gitlab;
     const scope = g.group ? `group ${g.group}` : g.project ? `project ${g.project}` : 'instance';
     nodes.push({ id: runnerId, label: `GitLab runner ${r.name}`, kind: 'runner', layer: 0, group, sublabel: `${scope}${g.protectedOnly ? ', protected only' : ''}${g.locked ? ', locked' : ''}` });
+    if (r.jobIdentity === undefined) {
+      // Jobs without an identity of their own: say so in the picture rather than leave a gap.
+      const noneId = `jobs:${r.name}:none`;
+      nodes.push({ id: noneId, label: 'jobs: no role of their own', kind: 'permission', layer: 1, group, sublabel: 'see README: how jobs get credentials' });
+      edges.push({ from: runnerId, to: noneId, label: 'jobs run as', style: 'dashed' });
+    }
     for (const [purpose, key] of [
       ['manager', r.managerIdentity],
       ['jobs', r.jobIdentity],
     ] as const) {
+      if (key === undefined) continue;
       const id = byKey.get(key)!;
-      const sa = id.binding.subject;
       const saId = `sa:${r.name}:${purpose}`;
       const roleId = `role:${id.key}`;
-      nodes.push({ id: saId, label: `${sa.namespace}/${sa.serviceAccount}`, kind: 'service-account', layer: 1, group, sublabel: `${purpose} service account (${r.cluster})` });
+      nodes.push({ id: saId, ...subjectNode(id.binding.subject, purpose, r.cluster), layer: 1, group });
       nodes.push({ id: roleId, label: id.roleName, kind: 'identity', layer: 2, group, sublabel: id.cloud === 'aws' ? `${purpose} role` : `${purpose} managed identity` });
-      edges.push({ from: runnerId, to: saId, label: purpose === 'manager' ? 'manager runs as' : 'job pods run as' });
+      edges.push({ from: runnerId, to: saId, label: purpose === 'manager' ? 'manager runs as' : id.binding.subject.kind === 'kubernetes' ? 'job pods run as' : 'jobs run as' });
       edges.push({ from: saId, to: roleId, label: MECHANISM_LABEL[id.binding.mechanism] ?? id.binding.mechanism });
       if (purpose === 'manager' && r.cache) {
         const cache = fleet.caches.find((c) => c.name === r.cache!.cache)!;

@@ -32,7 +32,7 @@ export function smokePipeline(fleet: ResolvedFleet, runner: ResolvedRunner, iden
       ],
     };
   }
-  pipeline['job-identity'] = { stage: 'identity', image: identityCheck.image, script: identityCheck.script };
+  pipeline['job-identity'] = { stage: 'identity', ...(identityCheck.image !== undefined ? { image: identityCheck.image } : {}), script: identityCheck.script };
   return pipeline;
 }
 

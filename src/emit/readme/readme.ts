@@ -1,10 +1,47 @@
-import { identityOf } from '../../model/types.js';
+import { identityOf, jobIdentityOf } from '../../model/types.js';
 import type { ResolvedFleet } from '../../model/types.js';
 import type { EmittedFleet } from '../types.js';
 import type { Verification } from '../../verify/index.js';
 import type { Artifact } from '../artifacts.js';
 import { GITLAB_RUNNER_CHART } from '../helm/values.js';
 import { kubeContextVar } from '../terraform/gitlab.js';
+import { platformFor } from '../../platforms/registry.js';
+
+/** `POST /user/runners` for one runner, printing only the new token on stdout (pipe it into a secret store). */
+export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): string[] {
+  const r = fleet.runners.find((x) => x.name === name)!;
+  const g = r.spec.gitlab;
+  const type = g.group ? 'group_type' : g.project ? 'project_type' : 'instance_type';
+  const scopeLookup = g.group
+    ? [`group_id="$(curl --silent --fail --header "PRIVATE-TOKEN: $GITLAB_TOKEN" "${fleet.gitlabUrl}/api/v4/groups/${encodeURIComponent(g.group)}" | jq .id)"`]
+    : g.project
+      ? [`project_id="$(curl --silent --fail --header "PRIVATE-TOKEN: $GITLAB_TOKEN" "${fleet.gitlabUrl}/api/v4/projects/${encodeURIComponent(g.project)}" | jq .id)"`]
+      : [];
+  const fields = [
+    `--data-urlencode "runner_type=${type}"`,
+    ...(g.group ? ['--data-urlencode "group_id=$group_id"'] : []),
+    ...(g.project ? ['--data-urlencode "project_id=$project_id"'] : []),
+    `--data-urlencode "description=${r.description}"`,
+    ...(g.tags.length > 0 ? [`--data-urlencode "tag_list=${g.tags.join(',')}"`] : []),
+    `--data-urlencode "run_untagged=${String(g.runUntagged)}"`,
+    `--data-urlencode "locked=${String(g.locked)}"`,
+    `--data-urlencode "access_level=${g.protectedOnly ? 'ref_protected' : 'not_protected'}"`,
+    `--data-urlencode "paused=${String(g.paused)}"`,
+    ...(g.maximumTimeoutSeconds !== undefined ? [`--data-urlencode "maximum_timeout=${g.maximumTimeoutSeconds}"`] : []),
+  ];
+  // A subshell, so `set -e` stops a failed lookup from storing an empty token without
+  // closing the operator's own shell.
+  return [
+    '(',
+    'set -euo pipefail',
+    ...scopeLookup,
+    `# POST /user/runners answers {id, token, token_expires_at}; the token is shown once and goes straight into the Secret.`,
+    'curl --silent --fail --request POST --header "PRIVATE-TOKEN: $GITLAB_TOKEN" \\',
+    ...fields.map((f) => `  ${f} \\`),
+    `  "${fleet.gitlabUrl}/api/v4/user/runners" | jq -r .token \\`,
+  ];
+}
+
 
 /** The output README: what was generated, the apply order with exact commands, and what was proven. */
 export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verification: Verification): Artifact {
@@ -14,8 +51,8 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
   push('| runner | platform | cluster | namespace | manager identity | job identity | cache |', '|---|---|---|---|---|---|---|');
   for (const r of fleet.runners) {
     const m = identityOf(fleet, r.managerIdentity);
-    const j = identityOf(fleet, r.jobIdentity);
-    push(`| ${r.name} | ${r.platform} (${m.binding.mechanism}) | ${r.cluster} | ${r.kubernetes?.namespace ?? '-'} | \`${m.roleName}\` | \`${j.roleName}\` | ${r.cache ? `${r.cache.cache}: \`${r.cache.path}/\`` : '-'} |`);
+    const j = jobIdentityOf(fleet, r);
+    push(`| ${r.name} | ${r.platform} (${m.binding.mechanism}) | ${r.cluster} | ${r.kubernetes?.namespace ?? '-'} | \`${m.roleName}\` | ${j ? `\`${j.roleName}\`` : 'none'} | ${r.cache ? `${r.cache.cache}: \`${r.cache.path}/\`` : '-'} |`);
   }
   push('', '## Files', '');
   for (const a of emitted.artifacts) push(`- \`${a.path}\``);
@@ -87,8 +124,8 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     }
   }
   const gitlabClusters = [...new Set(k8sRunners.map((r) => r.cluster))].sort();
-  push(
-    `${step++}. **Register each runner in GitLab** with \`terraform/gitlab\`: it looks each group or project up by path, creates the runner (\`gitlab_user_runner\`) and writes its token into the Secret the chart reads. Give it a token with the \`create_runner\` scope through a variable, never a file:`,
+  if (emitted.terraformGitlab) push(
+    `${step++}. **Register each ${k8sRunners.length < fleet.runners.length ? 'Kubernetes ' : ''}runner in GitLab** with \`terraform/gitlab\`: it looks each group or project up by path, creates the runner (\`gitlab_user_runner\`) and writes its token into the Secret the chart reads. Give it a token with the \`create_runner\` scope through a variable, never a file:`,
     '',
     '   ```sh',
     '   read -rs TF_VAR_gitlab_token && export TF_VAR_gitlab_token   # paste; nothing is echoed or kept in history',
@@ -106,11 +143,18 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     }
     push('   ```', '');
   }
+  const sections: { heading: string; lines: string[] }[] = [];
+  for (const type of [...new Set(fleet.runners.map((r) => r.platform))]) {
+    const contrib = platformFor(type).readme?.(fleet, fleet.runners.filter((r) => r.platform === type));
+    for (const st of contrib?.steps ?? []) push(`${step++}. **${st.title}**`, '', ...st.lines.map((l) => (l === '' ? '' : `   ${l}`)), '');
+    sections.push(...(contrib?.sections ?? []));
+  }
   push(`${step}. **Smoke test.** Run \`pipelines/<runner>.gitlab-ci.yml\` in a project each runner serves: it writes and reads back a cache object and fails unless jobs run as their own identity.`, '');
   if (emitted.terraformAzure && !fleet.applied?.azureClientIds) {
     push('   The Azure identity check compares the signed-in client id with the job identity\'s: synthesize with `--azure-outputs` to render it into the pipeline, or set the CI variable `RUNNER_FLEET_JOB_CLIENT_ID`. Without either it fails on purpose.', '');
   }
 
+  for (const sec of sections) push(`## ${sec.heading}`, '', ...sec.lines, '');
   push('## Proven before anything was written', '', 'Computed from the generated documents themselves (trust policies, permission policies, bucket policy, annotations, Helm values, config.toml) with runner-fleet\'s IAM policy evaluator:', '');
   for (const p of verification.proofs) push(`- ${p.holds ? 'holds' : '**FAILS**'}: ${p.runner}: ${p.claim}`);
   const notable = verification.findings.filter((f) => f.severity !== 'error');

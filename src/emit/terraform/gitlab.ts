@@ -14,17 +14,20 @@ function runnerType(r: ResolvedRunner): 'group_type' | 'project_type' | 'instanc
 }
 
 /**
- * Registration of every runner of every platform through Terraform: the group or project is looked
- * up by its full path, the runner is created with `gitlab_user_runner`, and its token goes straight
- * into the Secret the Helm chart reads (`runners.secret`). The token lives only in Terraform state.
+ * Registration through Terraform of every runner whose token has a Kubernetes Secret to go to: the
+ * group or project is looked up by its full path, the runner is created with `gitlab_user_runner`,
+ * and its token goes straight into the Secret the Helm chart reads (`runners.secret`). The token
+ * lives only in Terraform state. VM runners read their token from an SSM parameter instead, which
+ * the output README fills (see the VM platforms); undefined when no runner qualifies.
  */
-export function gitlabRoot(fleet: ResolvedFleet): TerraformRoot {
+export function gitlabRoot(fleet: ResolvedFleet): TerraformRoot | undefined {
+  if (!fleet.runners.some((r) => r.kubernetes)) return undefined;
   const groups: Record<string, Record<string, unknown>> = {};
   const projects: Record<string, Record<string, unknown>> = {};
   const runners: Record<string, Record<string, unknown>> = {};
   const secrets: Record<string, Record<string, unknown>> = {};
   const clusters = new Set<string>();
-  for (const r of fleet.runners) {
+  for (const r of fleet.runners.filter((x) => x.kubernetes)) {
     const g = r.spec.gitlab;
     const k = tfName(r.name);
     const body: Record<string, unknown> = { runner_type: runnerType(r) };

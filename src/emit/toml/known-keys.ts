@@ -35,6 +35,27 @@ const KUBERNETES = [
   'print_pod_warning_events', 'pod_disruption_budget', 'suspend_pvc_size', 'suspend_pvc_storage_class', 'autoscaler',
 ];
 
+// Docker executor (reference 2.4), custom executor (4) and docker-autoscaler (5), for the VM platforms.
+const DOCKER = [
+  'image', 'privileged', 'volumes', 'pull_policy', 'allowed_images', 'allowed_services', 'allowed_pull_policies', 'allowed_privileged_images',
+  'allowed_privileged_services', 'services_privileged', 'host', 'tls_verify', 'tls_cert_path', 'memory', 'memory_swap', 'memory_reservation',
+  'cpus', 'cpuset_cpus', 'cpu_shares', 'shm_size', 'cap_add', 'cap_drop', 'security_opt', 'devices', 'gpus', 'dns', 'dns_search',
+  'extra_hosts', 'network_mode', 'network_mtu', 'enable_ipv6', 'disable_cache', 'volume_keep', 'wait_for_services_timeout', 'services_limit',
+  'helper_image', 'helper_image_flavor', 'container_labels', 'log_options', 'ulimit', 'sysctls', 'user', 'userns_mode', 'runtime', 'isolation',
+];
+const CUSTOM = [
+  'config_exec', 'config_args', 'config_exec_timeout', 'prepare_exec', 'prepare_args', 'prepare_exec_timeout', 'run_exec', 'run_args',
+  'cleanup_exec', 'cleanup_args', 'cleanup_exec_timeout', 'graceful_kill_timeout', 'force_kill_timeout',
+];
+const AUTOSCALER = [
+  'plugin', 'capacity_per_instance', 'max_use_count', 'max_instances', 'delete_instances_on_shutdown', 'instance_ready_command',
+  'instance_acquire_timeout', 'update_interval', 'update_interval_when_expecting', 'deletion_retry_interval', 'shutdown_deletion_interval',
+  'shutdown_deletion_retries', 'failure_threshold', 'log_internal_ip', 'log_external_ip', 'scale_throttle', 'state_storage', 'plugin_config',
+  'connector_config', 'policy',
+];
+const CONNECTOR = ['os', 'arch', 'protocol', 'protocol_port', 'username', 'password', 'key_path', 'use_static_credentials', 'keepalive', 'timeout', 'use_external_addr'];
+const POLICY = ['periods', 'timezone', 'idle_count', 'idle_time', 'scale_factor', 'scale_factor_limit', 'preemptive_mode'];
+
 const CACHE = ['Type', 'Path', 'Shared', 'MaxUploadedArchiveSize', 's3', 'gcs', 'azure'];
 const CACHE_S3 = [
   'ServerAddress', 'AccessKey', 'SecretKey', 'SessionToken', 'BucketName', 'BucketLocation', 'Insecure', 'AuthenticationType',
@@ -53,6 +74,12 @@ export const KNOWN_TOML_KEYS: Record<string, ReadonlySet<string> | '*'> = {
   'runners.kubernetes.node_tolerations': '*',
   'runners.kubernetes.pod_labels': '*',
   'runners.kubernetes.pod_annotations': '*',
+  'runners.docker': new Set(DOCKER),
+  'runners.custom': new Set(CUSTOM),
+  'runners.autoscaler': new Set(AUTOSCALER),
+  'runners.autoscaler.plugin_config': '*',
+  'runners.autoscaler.connector_config': new Set(CONNECTOR),
+  'runners.autoscaler.policy': new Set(POLICY),
   'runners.cache': new Set(CACHE),
   'runners.cache.s3': new Set(CACHE_S3),
   'runners.cache.azure': new Set(CACHE_AZURE),

@@ -1,6 +1,7 @@
 import type { PlatformPlugin, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
-import type { AzureManagedIdentity, KubernetesNames, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { AzureManagedIdentity, KubernetesNames, KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import { kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
 import { DO_NOT_EDIT, tfName, type Artifact, type K8sObject, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
 import { commonLabels } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
@@ -72,6 +73,8 @@ export const aksPlatform: PlatformPlugin = {
   cloud: 'azure',
   title: 'Azure Kubernetes Service',
   kubernetes: true,
+  subjectNoun: 'service accounts',
+  chainClaim: 'every reference resolves: federated credential ↔ managed identity ↔ service account ↔ Helm values ↔ config.toml',
   identityMechanisms: [MECHANISM],
   cacheTypes: ['azure-blob'],
   clusterSchema: aksClusterSchema,
@@ -105,8 +108,10 @@ export const aksPlatform: PlatformPlugin = {
     };
   },
 
-  bind(_cluster, subject) {
-    return { mechanism: MECHANISM, subject };
+  bind(_fleet, cluster, runner, purpose) {
+    const names = runner.kubernetes!;
+    const serviceAccount = purpose === 'manager' ? names.managerServiceAccount : names.jobServiceAccount;
+    return { mechanism: MECHANISM, subject: { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount } };
   },
 
   trustPolicy(_fleet, cluster, identity) {
@@ -114,6 +119,7 @@ export const aksPlatform: PlatformPlugin = {
     // credential in the shared trust grammar (issuer, exact subject, pinned audience), for the
     // evaluator and the platform contract; it is never emitted to Azure.
     const s = identity.binding.subject;
+    if (s.kind !== 'kubernetes') throw new Error(`internal: AKS cannot federate ${s.kind} subjects`);
     const issuer = aksSpec(cluster).oidcIssuer;
     const hp = issuer.replace(/^https:\/\//, '').replace(/\/$/, '');
     return {
@@ -130,7 +136,8 @@ export const aksPlatform: PlatformPlugin = {
     };
   },
 
-  emitRunner(fleet, cluster, runner, ctx): RunnerEmission {
+  emitRunner(fleet, cluster, r, ctx): RunnerEmission {
+    const runner = r as ResolvedRunner & { kubernetes: KubernetesNames };
     const names = runner.kubernetes;
     const ids = runnerIdentities(fleet, runner);
     // The cache SAS is signed by the manager, so both manager and job pods carry the label.
@@ -186,7 +193,7 @@ export const aksPlatform: PlatformPlugin = {
   },
 
   identityCheckJob(fleet, _runner, jobIdentity) {
-    if (jobIdentity.cloud !== 'azure') throw new Error('internal: AKS job identities are managed identities');
+    if (jobIdentity?.cloud !== 'azure') throw new Error('internal: AKS job identities are managed identities');
     const rendered = appliedClientId(fleet, jobIdentity);
     const name = jobIdentity.roleName;
     const fail = (msg: string) => `{ echo "FAIL: ${msg}" >&2; exit 1; }`;
@@ -208,15 +215,23 @@ export const aksPlatform: PlatformPlugin = {
     };
   },
 
+  subjects(docs, fleet, cluster) {
+    return kubernetesSubjects(docs, fleet, cluster);
+  },
+
+  decoys(subject) {
+    return kubernetesDecoys(subject);
+  },
+
   whoCanAssume(docs, _cluster, roleName, subjects) {
-    return aksWhoCanAssume(docs, roleName, subjects);
+    return aksWhoCanAssume(docs, roleName, subjects.filter((s): s is KubernetesSubject => s.kind === 'kubernetes'));
   },
 
   verifyChain(docs, fleet, runner, runnerPath) {
     return aksVerifyChain(docs, fleet, runner, runnerPath);
   },
 
-  roleOfServiceAccount(docs, cluster, subject) {
-    return aksRoleOfServiceAccount(docs, cluster, subject);
+  roleOfSubject(docs, cluster, subject) {
+    return subject.kind === 'kubernetes' ? aksRoleOfServiceAccount(docs, cluster, subject) : undefined;
   },
 };

@@ -14,6 +14,7 @@ export function runnerIdentities(fleet: ResolvedFleet, runner: ResolvedRunner): 
     if (!id || id.cloud !== 'azure') throw new Error(`internal: runner ${runner.name} has no Azure identity ${key}`);
     return id;
   };
+  if (runner.jobIdentity === undefined) throw new Error(`internal: AKS runner ${runner.name} has no job identity`);
   return { manager: find(runner.managerIdentity), jobs: find(runner.jobIdentity) };
 }
 

@@ -99,14 +99,14 @@ export function aksVerifyChain(docs: EmittedFleet, fleet: ResolvedFleet, runner:
   const facts = azureFacts(docs);
   const root = k8sRootOf(docs, cluster.name);
   const ids = runnerIdentities(fleet, runner);
-  const subjects = fleetSubjects(docs, fleet);
+  const subjects = fleetSubjects(docs, fleet).filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
   const applied = fleet.applied?.azureClientIds;
 
   for (const [purpose, id, sa] of [
     ['manager', ids.manager, names.managerServiceAccount],
     ['jobs', ids.jobs, names.jobServiceAccount],
   ] as const) {
-    const intended: KubernetesSubject = { cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
+    const intended: KubernetesSubject = { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
     if (!facts?.identities.has(id.roleName)) {
       out.push(f('RF106', rp, `the ${purpose} managed identity ${id.roleName} is not in terraform/azure/main.tf.json`, { fix: 'regenerate; report a bug if it persists' }));
       continue;

@@ -2,7 +2,7 @@ import { identityOf } from '../../model/types.js';
 import type { PlatformPlugin, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
-import type { CloudIdentity, KubernetesSubject, ResolvedCluster, ResolvedFleet } from '../../model/types.js';
+import type { CloudIdentity, IdentitySubject, KubernetesSubject, ResolvedCluster, ResolvedFleet } from '../../model/types.js';
 import { identityRef } from '../../model/types.js';
 import type { Artifact, K8sObject, TerraformResources } from '../../emit/artifacts.js';
 import { tfName } from '../../emit/artifacts.js';
@@ -13,7 +13,7 @@ import { awsFacts, parseRef, roleArn } from '../../verify/aws-docs.js';
 import { runnerObjects, commonLabels } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
-import { verifyKubernetesChain, findServiceAccount } from '../../verify/kubernetes-chain.js';
+import { verifyKubernetesChain, findServiceAccount, kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
 import { awsIdentityCheckJob } from '../aws-identity-check.js';
 import { CLUSTER_ROLE_FOR_POLICY, EKS_ACCESS_POLICIES, eksClusterSchema, type EksAccessSpec, type EksClusterSpec } from './schema.js';
 import {
@@ -133,6 +133,8 @@ export const eksPlatform: PlatformPlugin = {
   identityMechanisms: ['irsa', 'pod-identity'],
   cacheTypes: ['s3'],
   clusterSchema: eksClusterSchema,
+  subjectNoun: 'service accounts',
+  chainClaim: 'every reference resolves: service account ↔ role ↔ trust subject ↔ Helm values ↔ config.toml',
 
   checkSpec(ctx) {
     const spec = ctx.cluster as unknown as EksClusterSpec;
@@ -169,12 +171,15 @@ export const eksPlatform: PlatformPlugin = {
     return out;
   },
 
-  bind(cluster, subject) {
-    return { mechanism: eksSpec(cluster).identity, subject };
+  bind(_fleet, cluster, runner, purpose) {
+    const names = runner.kubernetes!;
+    const serviceAccount = purpose === 'manager' ? names.managerServiceAccount : names.jobServiceAccount;
+    return { mechanism: eksSpec(cluster).identity, subject: { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount } };
   },
 
   trustPolicy(fleet, cluster, identity): PolicyDocument {
     const s = identity.binding.subject;
+    if (s.kind !== 'kubernetes') throw new Error(`internal: EKS cannot trust ${s.kind} subjects`);
     if (identity.binding.mechanism === 'pod-identity') {
       return {
         Version: '2012-10-17',
@@ -216,9 +221,9 @@ export const eksPlatform: PlatformPlugin = {
   },
 
   emitRunner(fleet, cluster, runner, ctx): RunnerEmission {
-    const names = runner.kubernetes;
+    const names = runner.kubernetes!;
     const manager = identityOf(fleet, runner.managerIdentity);
-    const jobs = identityOf(fleet, runner.jobIdentity);
+    const jobs = identityOf(fleet, runner.jobIdentity!);
     const irsa = eksSpec(cluster).identity === 'irsa';
     const annotate = (id: CloudIdentity): Record<string, string> =>
       irsa ? { [ROLE_ARN_ANNOTATION]: identityRef(id), 'eks.amazonaws.com/audience': IRSA_AUDIENCE, 'eks.amazonaws.com/sts-regional-endpoints': 'true' } : {};
@@ -321,10 +326,21 @@ export const eksPlatform: PlatformPlugin = {
   },
 
   identityCheckJob(fleet, _runner, jobIdentity) {
-    return awsIdentityCheckJob(fleet, jobIdentity);
+    return awsIdentityCheckJob(fleet, jobIdentity!);
   },
 
-  whoCanAssume(docs, cluster, roleName, subjects) {
+  subjects(docs, fleet, cluster) {
+    return kubernetesSubjects(docs, fleet, cluster);
+  },
+
+  decoys(subject) {
+    return kubernetesDecoys(subject);
+  },
+
+  whoCanAssume(docs, cluster, roleName, all) {
+    // The core passes each cluster its own subjects; keep the list itself when it is all
+    // Kubernetes, so per-list caches below keep working.
+    const subjects = all.every((s) => s.kind === 'kubernetes') ? all : all.filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
     const role = awsFacts(docs)?.roles.get(roleName);
     if (!role) return [];
     const index = indexOf(docs);
@@ -364,7 +380,7 @@ export const eksPlatform: PlatformPlugin = {
     const irsa = eksSpec(cluster).identity === 'irsa';
     for (const [purpose, key, sa] of [
       ['manager', runner.managerIdentity, names.managerServiceAccount],
-      ['jobs', runner.jobIdentity, names.jobServiceAccount],
+      ['jobs', runner.jobIdentity!, names.jobServiceAccount],
     ] as const) {
       const identity = identityOf(fleet, key);
       const role = facts?.roles.get(identity.roleName);
@@ -373,8 +389,8 @@ export const eksPlatform: PlatformPlugin = {
         continue;
       }
       const arn = roleArn(fleet.aws!.partition, fleet.aws!.accountId, role.path, role.name);
-      const subject = { cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
-      const got = this.roleOfServiceAccount(docs, cluster, subject);
+      const subject: KubernetesSubject = { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
+      const got = this.roleOfSubject(docs, cluster, subject);
       if (got !== role.name) {
         out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: irsa ? `service account ${names.namespace}/${sa} is annotated ${ROLE_ARN_ANNOTATION}=${String(findServiceAccount(docs, runner.name, names.namespace, sa)?.metadata.annotations?.[ROLE_ARN_ANNOTATION])}, but its ${purpose} role is ${arn}` : `no pod identity association binds ${names.namespace}/${sa} to ${arn}`, fix: 'regenerate; the names must come from one resolved value' });
       }
@@ -390,7 +406,8 @@ export const eksPlatform: PlatformPlugin = {
     return out;
   },
 
-  roleOfServiceAccount(docs, cluster, subject) {
+  roleOfSubject(docs, cluster, subject: IdentitySubject) {
+    if (subject.kind !== 'kubernetes') return undefined;
     const index = indexOf(docs);
     if (eksSpec(cluster).identity === 'pod-identity') {
       const hits = index.associations.get(subjectKey(eksClusterName(cluster), subject.namespace, subject.serviceAccount)) ?? [];

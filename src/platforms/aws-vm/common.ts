@@ -1,0 +1,558 @@
+import { identityRef } from '../../model/types.js';
+import { stringify as tomlStringify } from 'smol-toml';
+import type { AwsServiceSubject, IdentitySubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import { policyDocument } from '../../model/types.js';
+import type { Finding } from '../../spec/findings.js';
+import { showValue } from '../../spec/findings.js';
+import { CODES, type Code } from '../../spec/codes.js';
+import { fitName, iamRoleName } from '../../spec/names.js';
+import type { Artifact, TerraformResources, TerraformRoot } from '../../emit/artifacts.js';
+import { tfName } from '../../emit/artifacts.js';
+import type { EmittedFleet } from '../../emit/types.js';
+import { serializeArtifact } from '../../emit/serialize.js';
+import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
+import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
+import { compilePolicy, evaluatePolicies } from '../../verify/iam/evaluator.js';
+import { awsFacts, parseRef } from '../../verify/aws-docs.js';
+import type { VmClusterSpec } from './schema.js';
+
+/**
+ * What the three AWS VM platforms share: a runner manager on one EC2 instance (a one-instance
+ * Auto Scaling group from a launch template), its instance profile, its closed security group,
+ * its token parameter and its user data, plus the rules proven over those documents.
+ */
+
+export const EC2_SERVICE = 'ec2.amazonaws.com';
+export const ECS_TASKS_SERVICE = 'ecs-tasks.amazonaws.com';
+/** The runner version installed on VMs: the same as the Helm chart's appVersion used on EKS. */
+export const RUNNER_VERSION = GITLAB_RUNNER_CHART.appVersion;
+/** The value Terraform writes into the token parameter; registration overwrites it and Terraform ignores the change. */
+export const TOKEN_PLACEHOLDER = 'set-by-runner-registration';
+export const SSM_CORE_POLICY = 'AmazonSSMManagedInstanceCore';
+export const VM_PLATFORM_TYPES = ['ec2-docker', 'ecs-fargate', 'ec2-autoscaler'] as const;
+/** An account that is never the fleet's: compute there must not obtain the fleet's roles. */
+export const FOREIGN_ACCOUNT = '999999999999';
+
+export function vmSpec(cluster: ResolvedCluster): VmClusterSpec {
+  return cluster.spec as unknown as VmClusterSpec;
+}
+
+function aws(fleet: ResolvedFleet) {
+  return fleet.aws!;
+}
+
+/** Names of one VM runner's resources, derived once in resolve. */
+export function vmRunnerNames(fleetName: string, runner: { name: string }) {
+  const base = fitName(`${fleetName}-${runner.name}`, 48);
+  return {
+    base,
+    managerSecurityGroup: `${base}-manager`,
+    managerLaunchTemplate: `${base}-manager`,
+    managerGroup: `${base}-manager`,
+    instanceProfile: `${base}-manager`,
+    tokenParameter: `/runner-fleet/${fleetName}/${runner.name}/runner-token`,
+    // Fargate
+    ecsCluster: base,
+    taskFamily: `${base}-jobs`,
+    ecrRepository: `${fleetName}/${runner.name}-jobs`,
+    tasksSecurityGroup: `${base}-tasks`,
+    executionRole: iamRoleName(`${fleetName}-${runner.name}-task-execution`),
+    // docker-autoscaler
+    workerGroup: `${base}-workers`,
+    workerLaunchTemplate: `${base}-workers`,
+    workerSecurityGroup: `${base}-workers`,
+  };
+}
+
+export type VmNames = ReturnType<typeof vmRunnerNames>;
+
+export function names(runner: ResolvedRunner): VmNames {
+  return runner.platformNames as unknown as VmNames;
+}
+
+export const key = (runner: ResolvedRunner, ...parts: string[]) => tfName(runner.name, ...parts);
+
+export function tokenParameterArn(fleet: ResolvedFleet, runner: ResolvedRunner): string {
+  const a = aws(fleet);
+  return `arn:${a.partition}:ssm:${a.region}:${a.accountId}:parameter${names(runner).tokenParameter}`;
+}
+
+/** Trust of a role used through an instance profile. */
+export function ec2Trust(): PolicyDocument {
+  return { Version: '2012-10-17', Statement: [{ Sid: 'Ec2InstanceProfile', Effect: 'Allow', Principal: { Service: EC2_SERVICE }, Action: 'sts:AssumeRole' }] };
+}
+
+/** Trust of a task (or task execution) role: ECS tasks of this account only (confused-deputy guard). */
+export function ecsTasksTrust(fleet: ResolvedFleet): PolicyDocument {
+  const a = aws(fleet);
+  return {
+    Version: '2012-10-17',
+    Statement: [
+      {
+        Sid: 'EcsTasksOfThisAccount',
+        Effect: 'Allow',
+        Principal: { Service: ECS_TASKS_SERVICE },
+        Action: 'sts:AssumeRole',
+        Condition: { StringEquals: { 'aws:SourceAccount': a.accountId }, ArnLike: { 'aws:SourceArn': `arn:${a.partition}:ecs:${a.region}:${a.accountId}:*` } },
+      },
+    ],
+  };
+}
+
+export function instanceProfileSubject(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): AwsServiceSubject {
+  return { kind: 'aws-service', cluster: cluster.name, service: EC2_SERVICE, attachment: 'instance-profile', name: names(runner).instanceProfile, account: aws(fleet).accountId };
+}
+
+export function taskSubject(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): AwsServiceSubject {
+  return { kind: 'aws-service', cluster: cluster.name, service: ECS_TASKS_SERVICE, attachment: 'task-definition', name: names(runner).taskFamily, account: aws(fleet).accountId };
+}
+
+function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: CODES[code].severity, path, message, ...extra };
+}
+
+function list(v: unknown): unknown[] {
+  return v === undefined || v === null ? [] : Array.isArray(v) ? v : [v];
+}
+
+function resources(root: TerraformRoot, type: string): [string, Record<string, unknown>][] {
+  return Object.entries(root.resource[type] ?? {});
+}
+
+/** Role name a reference (`${aws_iam_role.k.arn}` / `.name`) or a literal ARN/name points at. */
+function roleNameOf(root: TerraformRoot, roleKeys: Map<string, string>, value: unknown): string | undefined {
+  const ref = parseRef(value);
+  if (ref) return ref.type === 'aws_iam_role' ? roleKeys.get(ref.name) : undefined;
+  return typeof value === 'string' ? value.split('/').pop() : undefined;
+}
+
+/** Instance profiles and task definitions in the root: compute that can carry a role. */
+function attachments(docs: EmittedFleet): { subject: Omit<AwsServiceSubject, 'cluster' | 'account'>; roleName: string | undefined }[] {
+  const facts = awsFacts(docs);
+  if (!facts) return [];
+  const root = facts.root;
+  const out: { subject: Omit<AwsServiceSubject, 'cluster' | 'account'>; roleName: string | undefined }[] = [];
+  for (const [, body] of resources(root, 'aws_iam_instance_profile')) {
+    out.push({ subject: { kind: 'aws-service', service: EC2_SERVICE, attachment: 'instance-profile', name: String(body.name) }, roleName: roleNameOf(root, facts.roleKeys, body.role) });
+  }
+  for (const [, body] of resources(root, 'aws_ecs_task_definition')) {
+    out.push({ subject: { kind: 'aws-service', service: ECS_TASKS_SERVICE, attachment: 'task-definition', name: String(body.family) }, roleName: body.task_role_arn === undefined ? undefined : roleNameOf(root, facts.roleKeys, body.task_role_arn) });
+  }
+  return out;
+}
+
+/**
+ * Subjects of one VM cluster: the instance profiles and task definitions of its runners. Anything
+ * else of that kind in the root (a profile nobody asked for) is reported by the fleet's first VM
+ * cluster, so the all-pairs proof sees it exactly once.
+ */
+export function vmSubjects(docs: EmittedFleet, fleet: ResolvedFleet, cluster: ResolvedCluster): IdentitySubject[] {
+  const own = new Set(fleet.runners.filter((r) => r.cluster === cluster.name && r.platformNames).flatMap((r) => [names(r).instanceProfile, names(r).taskFamily]));
+  const allOwned = new Set(fleet.runners.filter((r) => r.platformNames).flatMap((r) => [names(r).instanceProfile, names(r).taskFamily]));
+  const first = fleet.clusters.find((c) => (VM_PLATFORM_TYPES as readonly string[]).includes(c.type))?.name === cluster.name;
+  return attachments(docs)
+    .filter((a) => own.has(a.subject.name) || (first && !allOwned.has(a.subject.name)))
+    .map((a) => ({ ...a.subject, cluster: cluster.name, account: aws(fleet).accountId }));
+}
+
+/** Look-alikes: the same task family in another account (confused deputy). EC2 profiles cannot cross accounts. */
+export function vmDecoys(subject: IdentitySubject): IdentitySubject[] {
+  if (subject.kind === 'aws-service' && subject.attachment === 'task-definition') return [{ ...subject, account: FOREIGN_ACCOUNT }];
+  return [];
+}
+
+/**
+ * Which of these subjects obtain `roleName`: the compute must carry the role (profile or task
+ * definition in the documents; a foreign account's task definition may name any role) and the
+ * role's trust must let the service assume it for that account.
+ */
+export function vmWhoCanAssume(docs: EmittedFleet, fleet: ResolvedFleet, cluster: ResolvedCluster, roleName: string, subjects: readonly IdentitySubject[]): IdentitySubject[] {
+  const facts = awsFacts(docs);
+  const role = facts?.roles.get(roleName);
+  if (!facts || !role) return [];
+  const a = aws(fleet);
+  const carried = attachments(docs);
+  return subjects.filter((s) => {
+    if (s.kind !== 'aws-service' || s.cluster !== cluster.name) return false;
+    const foreign = s.account !== a.accountId;
+    const carries = foreign || carried.some((c) => c.subject.attachment === s.attachment && c.subject.name === s.name && c.roleName === roleName);
+    if (!carries) return false;
+    const context: Record<string, string> = { 'aws:SourceAccount': s.account };
+    if (s.attachment === 'task-definition') context['aws:SourceArn'] = `arn:${a.partition}:ecs:${a.region}:${s.account}:task/${cluster.name}/0123456789abcdef`;
+    return evaluatePolicies({ resource: [role.trustCompiled] }, { principal: { type: 'Service', id: s.service }, action: 'sts:AssumeRole', resource: '*', context }) === 'allow';
+  });
+}
+
+export function vmRoleOfSubject(docs: EmittedFleet, subject: IdentitySubject): string | undefined {
+  if (subject.kind !== 'aws-service') return undefined;
+  const hits = attachments(docs).filter((c) => c.subject.attachment === subject.attachment && c.subject.name === subject.name);
+  return hits.length === 1 ? hits[0]!.roleName : undefined;
+}
+
+// ---------------------------------------------------------------------------
+// Terraform: the manager instance
+// ---------------------------------------------------------------------------
+
+export function securityGroup(fleet: ResolvedFleet, cluster: ResolvedCluster, name: string, description: string): Record<string, unknown> {
+  return { name, description, vpc_id: vmSpec(cluster).vpcId, tags: { Name: name } };
+}
+
+export function egressAll(sgKey: string, description: string): Record<string, unknown> {
+  return { security_group_id: `\${aws_security_group.${sgKey}.id}`, description, ip_protocol: '-1', cidr_ipv4: '0.0.0.0/0' };
+}
+
+export function sshFromManager(sgKey: string, managerSgKey: string): Record<string, unknown> {
+  return { security_group_id: `\${aws_security_group.${sgKey}.id}`, ip_protocol: 'tcp', from_port: 22, to_port: 22, referenced_security_group_id: `\${aws_security_group.${managerSgKey}.id}` };
+}
+
+export interface LaunchTemplateInput {
+  name: string;
+  imageId: string;
+  instanceType: string;
+  rootVolumeGiB: number;
+  hopLimit: 1 | 2;
+  securityGroupKey: string;
+  instanceProfileKey?: string;
+  /** The user data file; embedded base64-encoded, so the root stands alone. */
+  userData?: Artifact;
+  tags: Record<string, string>;
+}
+
+/** IMDSv2 required, encrypted root volume, no key pair. */
+export function launchTemplate(i: LaunchTemplateInput): Record<string, unknown> {
+  const body: Record<string, unknown> = {
+    name: i.name,
+    image_id: i.imageId,
+    instance_type: i.instanceType,
+    update_default_version: true,
+    vpc_security_group_ids: [`\${aws_security_group.${i.securityGroupKey}.id}`],
+    metadata_options: { http_endpoint: 'enabled', http_tokens: 'required', http_put_response_hop_limit: i.hopLimit, instance_metadata_tags: 'disabled' },
+    block_device_mappings: [{ device_name: '/dev/xvda', ebs: { volume_size: i.rootVolumeGiB, volume_type: 'gp3', encrypted: 'true', delete_on_termination: 'true' } }],
+    tag_specifications: [
+      { resource_type: 'instance', tags: i.tags },
+      { resource_type: 'volume', tags: i.tags },
+    ],
+  };
+  if (i.instanceProfileKey) body.iam_instance_profile = { name: `\${aws_iam_instance_profile.${i.instanceProfileKey}.name}` };
+  // Embedded, so the root validates and applies by itself; ec2/<runner>/user-data.sh holds the same
+  // bytes for review, and verification decodes this value (and checks it equals that file).
+  if (i.userData) body.user_data = Buffer.from(serializeArtifact(i.userData).content, 'utf8').toString('base64');
+  return body;
+}
+
+export function userDataPath(runner: ResolvedRunner): string {
+  return `ec2/${runner.name}/user-data.sh`;
+}
+
+/**
+ * The manager: instance profile (with SSM Session Manager and the runner's own permissions),
+ * token parameter, closed security group, launch template and a one-instance Auto Scaling group.
+ * The group replaces a failed instance and the new one registers itself from the parameter.
+ */
+export function managerResources(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner, userData: Artifact, extraStatements: Statement[], hopLimit: 1 | 2): TerraformResources {
+  const n = names(runner);
+  const spec = vmSpec(cluster);
+  const a = aws(fleet);
+  const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
+  const roleKey = tfName(manager.key);
+  const k = key(runner, 'manager');
+  const paramArn = tokenParameterArn(fleet, runner);
+  const instance = (runner.spec as { instance?: { instanceType?: string } }).instance;
+  const statements: Statement[] = [
+    { Sid: 'ReadRunnerToken', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: paramArn },
+    // AmazonSSMManagedInstanceCore allows ssm:GetParameter* on every parameter; keep other runners' tokens out of reach.
+    { Sid: 'NoOtherParameters', Effect: 'Deny', Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory'], NotResource: paramArn },
+    ...extraStatements,
+  ];
+  return {
+    aws_iam_role_policy_attachment: { [tfName(runner.name, 'manager', 'ssm')]: { role: `\${aws_iam_role.${roleKey}.name}`, policy_arn: `arn:${a.partition}:iam::aws:policy/${SSM_CORE_POLICY}` } },
+    aws_iam_role_policy: { [tfName(runner.name, 'manager', 'platform')]: { name: 'runner-manager-platform', role: `\${aws_iam_role.${roleKey}.name}`, policy: JSON.stringify(policyDocument(statements)) } },
+    aws_iam_instance_profile: { [k]: { name: n.instanceProfile, role: `\${aws_iam_role.${roleKey}.name}` } },
+    aws_ssm_parameter: {
+      [tfName(runner.name, 'runner_token')]: {
+        name: n.tokenParameter,
+        description: `GitLab runner authentication token of ${fleet.name}/${runner.name}; written by registration, never by Terraform`,
+        type: 'SecureString',
+        value: TOKEN_PLACEHOLDER,
+        lifecycle: { ignore_changes: ['value'] },
+      },
+    },
+    aws_security_group: { [k]: securityGroup(fleet, cluster, n.managerSecurityGroup, `GitLab runner manager ${fleet.name}/${runner.name}: no inbound access (SSM Session Manager only)`) },
+    aws_vpc_security_group_egress_rule: { [k]: egressAll(k, 'GitLab, AWS APIs and package repositories') },
+    aws_launch_template: {
+      [k]: launchTemplate({
+        name: n.managerLaunchTemplate,
+        imageId: spec.imageId,
+        instanceType: instance?.instanceType ?? spec.instanceType,
+        rootVolumeGiB: spec.rootVolumeGiB,
+        hopLimit,
+        securityGroupKey: k,
+        instanceProfileKey: k,
+        userData,
+        tags: { Name: n.managerGroup, 'runner-fleet-runner': runner.name },
+      }),
+    },
+    aws_autoscaling_group: {
+      [k]: {
+        name: n.managerGroup,
+        min_size: 1,
+        max_size: 1,
+        desired_capacity: 1,
+        vpc_zone_identifier: [...spec.subnetIds],
+        health_check_type: 'EC2',
+        launch_template: { id: `\${aws_launch_template.${k}.id}`, version: `\${aws_launch_template.${k}.latest_version}` },
+        tag: [{ key: 'Name', value: n.managerGroup, propagate_at_launch: true }],
+        depends_on: [`aws_ssm_parameter.${tfName(runner.name, 'runner_token')}`],
+      },
+    },
+  };
+}
+
+// ---------------------------------------------------------------------------
+// User data
+// ---------------------------------------------------------------------------
+
+export interface UserDataInput {
+  fleet: ResolvedFleet;
+  runner: ResolvedRunner;
+  configToml: Record<string, unknown>;
+  docker: boolean;
+  /** Extra files written before the service starts: path, TOML-or-text content. */
+  files: { path: string; content: string }[];
+  /** Extra shell steps after gitlab-runner is installed and before it starts. */
+  steps: string[];
+}
+
+/** The config.toml bytes the instance writes: exactly runners/<runner>/config.toml. */
+export function configTomlText(runner: ResolvedRunner, toml: Record<string, unknown>): string {
+  return serializeArtifact({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml }).content;
+}
+
+export const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * Installs Docker (where jobs run locally) and the pinned gitlab-runner from GitLab's package
+ * repository, turns on automatic security updates, writes config.toml, reads the runner token
+ * from its SecureString parameter into a root-only environment file, and starts the service.
+ * The token never appears in this script, in config.toml or in the log.
+ */
+export function managerUserData(i: UserDataInput): Artifact {
+  const a = aws(i.fleet);
+  const n = names(i.runner);
+  const heredoc = (path: string, content: string, mode: string) => [`install -d -m 0700 "$(dirname ${q(path)})"`, `cat > ${q(path)} <<'RUNNER_FLEET_EOF'`, content.replace(/\n$/, ''), 'RUNNER_FLEET_EOF', `chmod ${mode} ${q(path)}`];
+  const lines = [
+    '#!/bin/bash',
+    `# Runner manager ${i.fleet.name}/${i.runner.name}: gitlab-runner ${RUNNER_VERSION} on Amazon Linux 2023.`,
+    '# No SSH: operators use SSM Session Manager. The runner token is read at boot from its SSM parameter.',
+    'set -euo pipefail',
+    '',
+    `REGION=${q(a.region)}`,
+    `TOKEN_PARAMETER=${q(n.tokenParameter)}`,
+    `PLACEHOLDER=${q(TOKEN_PLACEHOLDER)}`,
+    `RUNNER_VERSION=${q(RUNNER_VERSION)}`,
+    '',
+    '# Automatic security updates.',
+    'dnf install -y dnf-automatic',
+    "sed -i -e 's/^upgrade_type *=.*/upgrade_type = security/' -e 's/^apply_updates *=.*/apply_updates = yes/' /etc/dnf/automatic.conf",
+    'systemctl enable --now dnf-automatic.timer',
+    '',
+    ...(i.docker ? ['# Docker runs the jobs on this instance.', 'dnf install -y docker', 'systemctl enable --now docker', ''] : []),
+    '# gitlab-runner, pinned, from GitLab\'s official package repository.',
+    'curl -fsSL https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.rpm.sh | bash',
+    'dnf install -y "gitlab-runner-$RUNNER_VERSION-1" "gitlab-runner-helper-images-$RUNNER_VERSION-1"',
+    '',
+    '# config.toml: identical to runners/' + i.runner.name + '/config.toml; its token is $CI_SERVER_TOKEN, expanded by gitlab-runner.',
+    ...heredoc('/etc/gitlab-runner/config.toml', configTomlText(i.runner, i.configToml), '0600'),
+    ...i.files.flatMap((file) => ['', ...heredoc(file.path, file.content, '0600')]),
+    ...(i.steps.length > 0 ? ['', ...i.steps] : []),
+    '',
+    '# The runner token: registration writes it into the parameter; wait for it (up to an hour).',
+    'token=""',
+    'for attempt in $(seq 1 120); do',
+    '  token="$(aws ssm get-parameter --region "$REGION" --name "$TOKEN_PARAMETER" --with-decryption --query Parameter.Value --output text 2>/dev/null || true)"',
+    '  if [ -n "$token" ] && [ "$token" != "$PLACEHOLDER" ]; then break; fi',
+    '  token=""',
+    '  echo "waiting for the runner token in $TOKEN_PARAMETER (attempt $attempt)"',
+    '  sleep 30',
+    'done',
+    'if [ -z "$token" ]; then echo "no runner token in $TOKEN_PARAMETER; register the runner (see README.md)" >&2; exit 1; fi',
+    '(umask 077 && printf \'CI_SERVER_TOKEN=%s\\n\' "$token" > /etc/gitlab-runner/runner-token.env)',
+    'unset token',
+    '',
+    'install -d /etc/systemd/system/gitlab-runner.service.d',
+    "cat > /etc/systemd/system/gitlab-runner.service.d/runner-fleet.conf <<'RUNNER_FLEET_EOF'",
+    '[Service]',
+    'EnvironmentFile=/etc/gitlab-runner/runner-token.env',
+    `Environment=AWS_REGION=${a.region}`,
+    'RUNNER_FLEET_EOF',
+    'systemctl daemon-reload',
+    'systemctl enable gitlab-runner',
+    'systemctl restart gitlab-runner',
+    '',
+  ];
+  return { path: userDataPath(i.runner), format: 'text', content: lines.join('\n'), mode: 'shell' };
+}
+
+/** The tomlified text of an extra config file (e.g. fargate.toml). */
+export function tomlText(doc: Record<string, unknown>): string {
+  return `${tomlStringify(doc)}\n`;
+}
+
+// ---------------------------------------------------------------------------
+// Proofs over the documents
+// ---------------------------------------------------------------------------
+
+/** The user data a launch template boots with, read from the documents (file reference or inline base64). */
+export function userDataOf(docs: EmittedFleet, body: Record<string, unknown>): { text?: string; problem?: string } {
+  const v = body.user_data;
+  if (v === undefined) return {};
+  if (typeof v !== 'string') return { problem: `user_data is ${showValue(v)}` };
+  const file = /^\$\{filebase64\("\$\{path\.module\}\/\.\.\/\.\.\/([^"]+)"\)\}$/.exec(v) ?? /^\$\{base64encode\(file\("\$\{path\.module\}\/\.\.\/\.\.\/([^"]+)"\)\)\}$/.exec(v);
+  if (file) {
+    const artifact = docs.artifacts.find((x) => x.path === file[1]);
+    return artifact ? { text: serializeArtifact(artifact).content } : { problem: `user_data names ${file[1]!}, which is not generated` };
+  }
+  if (v.includes('${')) return { problem: `user_data is an expression runner-fleet cannot read: ${v.slice(0, 80)}` };
+  return { text: Buffer.from(v, 'base64').toString('utf8') };
+}
+
+const SECRET_SHAPES = [/\bglrt-[0-9A-Za-z_-]{10,}/, /\bGR1348941[0-9A-Za-z_-]{10,}/, /\bglpat-[0-9A-Za-z_-]{10,}/, /\b(AKIA|ASIA)[0-9A-Z]{16}\b/, /-----BEGIN [A-Z ]*PRIVATE KEY-----/];
+
+function isOpen(cidr: unknown): boolean {
+  return typeof cidr === 'string' && /\/0$/.test(cidr);
+}
+
+/** Fleet-wide rules on the AWS compute documents. */
+export function verifyComputeDocuments(docs: EmittedFleet): Finding[] {
+  const facts = awsFacts(docs);
+  if (!facts) return [];
+  const root = facts.root;
+  const out: Finding[] = [];
+  // RF710: nothing admits the internet.
+  for (const [k, sg] of resources(root, 'aws_security_group')) {
+    for (const rule of list(sg.ingress) as Record<string, unknown>[]) {
+      const open = [...list(rule.cidr_blocks), ...list(rule.ipv6_cidr_blocks)].filter(isOpen);
+      if (open.length > 0) out.push(f('RF710', '', `aws_security_group.${k} admits ${open.join(', ')} on ports ${String(rule.from_port)}-${String(rule.to_port)}`, { fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
+    }
+  }
+  for (const [k, rule] of resources(root, 'aws_vpc_security_group_ingress_rule')) {
+    const open = [rule.cidr_ipv4, rule.cidr_ipv6].filter(isOpen);
+    if (open.length > 0) out.push(f('RF710', '', `aws_vpc_security_group_ingress_rule.${k} admits ${open.join(', ')}`, { fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
+  }
+  for (const [k, rule] of resources(root, 'aws_security_group_rule')) {
+    if (rule.type !== 'ingress') continue;
+    const open = [...list(rule.cidr_blocks), ...list(rule.ipv6_cidr_blocks)].filter(isOpen);
+    if (open.length > 0) out.push(f('RF710', '', `aws_security_group_rule.${k} admits ${open.join(', ')}`, { fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
+  }
+  // RF711 / RF715 / RF716 / RF712 on every launch template (and any aws_instance).
+  for (const [type, label] of [
+    ['aws_launch_template', 'launch template'],
+    ['aws_instance', 'instance'],
+  ] as const) {
+    for (const [k, body] of resources(root, type)) {
+      const mo = (list(body.metadata_options)[0] ?? {}) as Record<string, unknown>;
+      if (mo.http_tokens !== 'required' || mo.http_endpoint === 'disabled') {
+        out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2 (http_tokens is ${showValue(mo.http_tokens)})`, { received: showValue(mo.http_tokens), allowed: '"required"', fix: 'set metadata_options.http_tokens = "required"; runner-fleet always does, regenerate' }));
+      }
+      const devices = type === 'aws_launch_template' ? (list(body.block_device_mappings) as Record<string, unknown>[]).map((d) => (list(d.ebs)[0] ?? {}) as Record<string, unknown>) : (list(body.root_block_device) as Record<string, unknown>[]);
+      if (devices.length === 0 || devices.some((d) => String(d.encrypted) !== 'true')) {
+        out.push(f('RF715', '', `${label} ${type}.${k} has a root volume that is not encrypted`, { fix: 'set encrypted = "true" on the root volume' }));
+      }
+      if (body.key_name !== undefined) {
+        out.push(f('RF716', '', `${label} ${type}.${k} installs key pair ${showValue(body.key_name)}`, { fix: 'remove key_name: managers are reached through SSM Session Manager, workers through EC2 Instance Connect' }));
+      }
+      const ud = userDataOf(docs, body);
+      if (ud.problem) out.push(f('RF106', '', `${type}.${k}: ${ud.problem}`, { fix: 'regenerate; user data must be a generated file' }));
+      if (ud.text !== undefined && SECRET_SHAPES.some((re) => re.test(ud.text!))) {
+        out.push(f('RF712', '', `the user data of ${type}.${k} contains a token or key`, { fix: 'the instance reads its runner token from the SSM parameter at boot; never put it in user data' }));
+      }
+    }
+  }
+  for (const [k, p] of resources(root, 'aws_ssm_parameter')) {
+    const ignores = list((p.lifecycle as { ignore_changes?: unknown } | undefined)?.ignore_changes).includes('value');
+    if (p.value !== TOKEN_PLACEHOLDER || !ignores) {
+      out.push(f('RF712', '', `aws_ssm_parameter.${k} ${p.value !== TOKEN_PLACEHOLDER ? 'carries a value other than the placeholder' : 'lets Terraform overwrite the registered token'}`, { fix: `keep value = "${TOKEN_PLACEHOLDER}" with lifecycle.ignore_changes = ["value"]; registration writes the token` }));
+    }
+  }
+  for (const [k, o] of Object.entries(root.output ?? {})) {
+    const v = JSON.stringify(o);
+    if (/aws_ssm_parameter\.[^"]*\.(value|insecure_value)/.test(v) || SECRET_SHAPES.some((re) => re.test(v))) out.push(f('RF712', '', `output ${k} exposes a token parameter value`, { fix: 'remove the output' }));
+  }
+  return out;
+}
+
+/** Ingress of a worker or task security group: only TCP 22 from the manager's group. */
+export function verifySshOnlyFromManager(docs: EmittedFleet, sgKey: string, managerSgKey: string, runnerPath: string): Finding[] {
+  const facts = awsFacts(docs);
+  if (!facts) return [];
+  const root = facts.root;
+  const out: Finding[] = [];
+  const target = `\${aws_security_group.${sgKey}.id}`;
+  const manager = `\${aws_security_group.${managerSgKey}.id}`;
+  for (const [k, rule] of resources(root, 'aws_vpc_security_group_ingress_rule')) {
+    if (rule.security_group_id !== target) continue;
+    const ok = rule.ip_protocol === 'tcp' && rule.from_port === 22 && rule.to_port === 22 && rule.referenced_security_group_id === manager && rule.cidr_ipv4 === undefined && rule.cidr_ipv6 === undefined;
+    if (!ok) out.push(f('RF716', runnerPath, `aws_vpc_security_group_ingress_rule.${k} opens ${String(rule.ip_protocol)} ${String(rule.from_port)}-${String(rule.to_port)} to ${String(rule.referenced_security_group_id ?? rule.cidr_ipv4 ?? rule.cidr_ipv6)}`, { fix: 'only the manager security group may reach TCP 22' }));
+  }
+  for (const [k, rule] of resources(root, 'aws_security_group_rule')) {
+    if (rule.type === 'ingress' && rule.security_group_id === target) out.push(f('RF716', runnerPath, `aws_security_group_rule.${k} adds ingress to the ${sgKey} group`, { fix: 'only the manager security group may reach TCP 22' }));
+  }
+  const sg = resourceBody(root, 'aws_security_group', sgKey);
+  if (sg && list(sg.ingress).length > 0) out.push(f('RF716', runnerPath, `aws_security_group.${sgKey} has inline ingress rules`, { fix: 'only the manager security group may reach TCP 22' }));
+  return out;
+}
+
+function resourceBody(root: TerraformRoot, type: string, name: string): Record<string, unknown> | undefined {
+  return root.resource[type]?.[name];
+}
+
+/** The manager's launch template hop limit, read from the documents. */
+export function managerHopLimit(docs: EmittedFleet, runner: ResolvedRunner): number | undefined {
+  const root = awsFacts(docs)?.root;
+  const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
+  const mo = (list(body?.metadata_options)[0] ?? {}) as Record<string, unknown>;
+  return typeof mo.http_put_response_hop_limit === 'number' ? mo.http_put_response_hop_limit : undefined;
+}
+
+/** config.toml inside the user data must be the emitted runners/<runner>/config.toml. */
+export function verifyUserDataConfig(docs: EmittedFleet, runner: ResolvedRunner, runnerPath: string): Finding[] {
+  const root = awsFacts(docs)?.root;
+  const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
+  const toml = docs.runners[runner.name]?.configToml;
+  if (!body || !toml) return [f('RF106', runnerPath, `the manager launch template or config.toml of ${runner.name} is missing`, { fix: 'regenerate' })];
+  const ud = userDataOf(docs, body);
+  const out: Finding[] = [];
+  if (ud.text === undefined || !ud.text.includes(configTomlText(runner, toml).replace(/\n$/, ''))) {
+    out.push(f('RF106', runnerPath, `the manager user data does not write runners/${runner.name}/config.toml`, { fix: 'regenerate; both come from one config' }));
+  }
+  const file = docs.artifacts.find((a) => a.path === userDataPath(runner));
+  if (ud.text !== undefined && (!file || serializeArtifact(file).content !== ud.text)) {
+    out.push(f('RF106', runnerPath, `the user data in the launch template differs from ${userDataPath(runner)}`, { fix: 'regenerate; what is reviewed must be what boots' }));
+  }
+  return out;
+}
+
+/** Allow/deny of one request by the manager role's permission policies. */
+export function managerMay(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, action: string, resource: string, context: Record<string, string> = {}): boolean {
+  const id = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
+  const role = id.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;
+  if (!role || id.cloud !== 'aws') return false;
+  return evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: id.arn }, action, resource, context }) === 'allow';
+}
+
+/** The token proof: the manager reads its own parameter and no other runner's. */
+export function proveTokenAccess(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): { findings: Finding[]; claim: string; holds: boolean } {
+  const own = tokenParameterArn(fleet, runner);
+  const other = own.replace(/\/[^/]+\/runner-token$/, '/another-runner/runner-token');
+  const out: Finding[] = [];
+  if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(f('RF106', runnerPath, `the manager role cannot read its token parameter ${names(runner).tokenParameter}`, { fix: 'regenerate' }));
+  // AmazonSSMManagedInstanceCore allows ssm:GetParameter on "*"; model that grant to see the Deny hold.
+  const id = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
+  const role = awsFacts(docs)?.roles.get(id.roleName);
+  const managed = { Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Action: ['ssm:GetParameter', 'ssm:GetParameters'], Resource: '*' }] };
+  const leaks = role
+    ? ['ssm:GetParameter', 'ssm:GetParameters'].filter((action) => evaluatePolicies({ identity: [...role.policiesCompiled, compilePolicy(managed)] }, { principal: { type: 'AWS', id: identityRef(id) }, action, resource: other }) === 'allow')
+    : [];
+  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on another runner's token parameter`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter' }));
+  return { findings: out, claim: `the manager reads its token parameter ${names(runner).tokenParameter} and no other runner's`, holds: out.length === 0 };
+}

@@ -1,0 +1,178 @@
+import type { z } from 'zod';
+import type { PlatformPlugin, RunnerEmission, SpecCheckContext } from '../types.js';
+import type { CloudIdentity, IdentityBinding, IdentityPurpose, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { Finding } from '../../spec/findings.js';
+import type { Artifact, TerraformResources } from '../../emit/artifacts.js';
+import type { EmittedFleet } from '../../emit/types.js';
+import type { PolicyDocument } from '../../verify/iam/types.js';
+import { awsFacts } from '../../verify/aws-docs.js';
+import { gitlabCreateRunnerRequest } from '../../emit/readme/readme.js';
+import {
+  ec2Trust,
+  ecsTasksTrust,
+  instanceProfileSubject,
+  names,
+  proveTokenAccess,
+  verifyComputeDocuments,
+  verifyUserDataConfig,
+  vmDecoys,
+  vmRoleOfSubject,
+  vmRunnerNames,
+  vmSubjects,
+  vmWhoCanAssume,
+  RUNNER_VERSION,
+} from './common.js';
+
+/** What differs between the VM platforms; everything else is shared here. */
+export interface VmPlatformConfig {
+  type: string;
+  title: string;
+  clusterSchema: z.ZodObject;
+  runnerKeys: Record<string, z.ZodType>;
+  /** The jobs' own identity, if any. */
+  jobsBinding(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): IdentityBinding | undefined;
+  checkSpec(ctx: SpecCheckContext): Finding[];
+  emitRunner(
+    fleet: ResolvedFleet,
+    cluster: ResolvedCluster,
+    runner: ResolvedRunner,
+    ctx: { runnerExtras: Record<string, unknown>; configToml: (executor: Record<string, unknown>, global?: Record<string, unknown>) => Record<string, unknown> },
+  ): RunnerEmission;
+  identityCheckJob: PlatformPlugin['identityCheckJob'];
+  verifyRunner(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] };
+  /** How jobs get (or do not get) cloud credentials, for the README. */
+  jobCredentials(fleet: ResolvedFleet, runner: ResolvedRunner): string[];
+  extraSteps?(fleet: ResolvedFleet, runners: readonly ResolvedRunner[]): { title: string; lines: string[] }[];
+}
+
+function needsAws(ctx: SpecCheckContext, type: string): Finding[] {
+  if (ctx.fleet.aws) return [];
+  return [{ code: 'RF004', severity: 'error', path: 'aws', message: `a ${type} cluster needs the aws section (${ctx.clusterPath} is type ${type})`, fix: 'add aws: { accountId: "<12 digits>", region: <region> }' }];
+}
+
+export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
+  return {
+    type: c.type,
+    cloud: 'aws',
+    title: c.title,
+    kubernetes: false,
+    identityMechanisms: ['instance-profile', 'task-role'],
+    cacheTypes: ['s3'],
+    clusterSchema: c.clusterSchema,
+    runnerKeys: c.runnerKeys,
+    subjectNoun: 'instance profiles and task definitions',
+    chainClaim: 'every reference resolves: instance profile ↔ manager role ↔ launch template ↔ user data ↔ config.toml',
+
+    checkSpec(ctx) {
+      return [...needsAws(ctx, c.type), ...c.checkSpec(ctx)];
+    },
+
+    runnerNames(fleetName, runner) {
+      return vmRunnerNames(fleetName, runner);
+    },
+
+    bind(fleet, cluster, runner, purpose: IdentityPurpose) {
+      if (purpose === 'manager') return { mechanism: 'instance-profile', subject: instanceProfileSubject(fleet, cluster, runner) };
+      return c.jobsBinding(fleet, cluster, runner);
+    },
+
+    trustPolicy(fleet, _cluster, identity: CloudIdentity): PolicyDocument {
+      return identity.binding.mechanism === 'task-role' ? ecsTasksTrust(fleet) : ec2Trust();
+    },
+
+    emitRunner(fleet, cluster, runner, ctx) {
+      return c.emitRunner(fleet, cluster, runner, ctx);
+    },
+
+    emitCluster(): { files: Artifact[]; terraformAws?: TerraformResources } {
+      return { files: [] };
+    },
+
+    clusterFindings() {
+      return [];
+    },
+
+    identityCheckJob(fleet, runner, jobIdentity) {
+      return c.identityCheckJob(fleet, runner, jobIdentity);
+    },
+
+    subjects(docs, fleet, cluster) {
+      return vmSubjects(docs, fleet, cluster);
+    },
+
+    decoys(subject) {
+      return vmDecoys(subject);
+    },
+
+    whoCanAssume(docs, cluster, roleName, subjects) {
+      return vmWhoCanAssume(docs, docs.fleet, cluster, roleName, subjects);
+    },
+
+    verifyChain(docs, fleet, runner, runnerPath) {
+      const out: Finding[] = [];
+      const facts = awsFacts(docs);
+      const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
+      if (!facts?.roles.get(manager.roleName)) {
+        out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the manager role ${manager.roleName} is not in terraform/aws/main.tf.json`, fix: 'regenerate; report a bug if it persists' });
+      }
+      const cluster = fleet.clusters.find((x) => x.name === runner.cluster)!;
+      const got = vmRoleOfSubject(docs, instanceProfileSubject(fleet, cluster, runner));
+      if (got !== manager.roleName) {
+        out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `instance profile ${names(runner).instanceProfile} carries ${got ?? 'no role'}, not the manager role ${manager.roleName}`, fix: 'regenerate; the names must come from one resolved value' });
+      }
+      out.push(...verifyUserDataConfig(docs, runner, runnerPath));
+      return out;
+    },
+
+    verifyRunner(docs, fleet, runner, runnerPath) {
+      const token = proveTokenAccess(docs, fleet, runner, runnerPath);
+      const own = c.verifyRunner(docs, fleet, runner, runnerPath);
+      return { findings: [...token.findings, ...own.findings], proofs: [{ claim: token.claim, holds: token.holds }, ...own.proofs] };
+    },
+
+    verifyDocuments(docs) {
+      return verifyComputeDocuments(docs);
+    },
+
+    roleOfSubject(docs, _cluster, subject) {
+      return vmRoleOfSubject(docs, subject);
+    },
+
+    readme(fleet, runners) {
+      const region = fleet.aws!.region;
+      const steps = [
+        {
+          title: `Register each ${c.title} runner in GitLab and put its token into its SSM parameter.`,
+          lines: [
+            'Use a token with the `create_runner` scope in `GITLAB_TOKEN`. The token goes from GitLab straight into the SecureString parameter; it never touches a file, user data or your shell history. The manager instance polls the parameter every 30 s for an hour after boot, so it comes online by itself:',
+            '',
+            ...runners.flatMap((r) => [
+              '```sh',
+              ...gitlabCreateRunnerRequest(fleet, r.name).flatMap((l) => l.split('\n')),
+              `  | aws ssm put-parameter --region ${region} --name ${names(r).tokenParameter} --type SecureString --overwrite --value file:///dev/stdin`,
+              '```',
+              '',
+            ]),
+            'Later than an hour after boot, replace the instance so it reads the token again:',
+            '',
+            '```sh',
+            ...runners.map((r) => `aws autoscaling start-instance-refresh --region ${region} --auto-scaling-group-name ${names(r).managerGroup}`),
+            '```',
+          ],
+        },
+        ...(c.extraSteps?.(fleet, runners) ?? []),
+      ];
+      const sections = [
+        {
+          heading: `${c.title}: the manager instance`,
+          lines: [
+            `Each runner manager is one EC2 instance kept by a one-instance Auto Scaling group (so a failed instance is replaced and registers itself again from the token parameter), started from a launch template with IMDSv2 required, an encrypted root volume and no key pair. Its security group admits nothing; operators connect with \`aws ssm start-session\` (the role has ${'`AmazonSSMManagedInstanceCore`'}). User data (\`ec2/<runner>/user-data.sh\`) installs gitlab-runner ${RUNNER_VERSION} from GitLab's package repository, turns on automatic security updates, writes \`config.toml\` and reads the token from SSM at boot.`,
+            '',
+            ...runners.flatMap((r) => [`- **${r.name}**: ${c.jobCredentials(fleet, r).join(' ')}`]),
+          ],
+        },
+      ];
+      return { steps, sections };
+    },
+  };
+}

@@ -1,0 +1,77 @@
+import { z } from 'zod';
+import { acceptRisksSchema, nameSchema } from '../../spec/schema.js';
+
+/** Inputs shared by the VM platforms (ec2-docker, ecs-fargate, ec2-autoscaler): the network and the manager instance. */
+
+export const vpcIdSchema = z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { message: 'a VPC id such as vpc-0a1b2c3d4e5f67890' });
+export const subnetIdSchema = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: 'a subnet id such as subnet-0a1b2c3d4e5f67890' });
+export const amiIdSchema = z.string().regex(/^ami-[0-9a-f]{8,17}$/, { message: 'an AMI id such as ami-0a1b2c3d4e5f67890' });
+export const instanceTypeSchema = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: 'an EC2 instance type such as t3.medium' });
+
+export const vmClusterFields = {
+  name: nameSchema(40).describe('Name of this entry, referenced by runners[].on.cluster.'),
+  vpcId: vpcIdSchema.describe('VPC the managers (and workers or tasks) run in.'),
+  subnetIds: z.array(subnetIdSchema).min(1).describe('Private subnets for managers, workers and tasks; they need a NAT gateway or VPC endpoints to reach GitLab and AWS.'),
+  imageId: amiIdSchema.describe('AMI of the manager instance: Amazon Linux 2023 (user data uses dnf).'),
+  instanceType: instanceTypeSchema.default('t3.medium').describe('Manager instance type. Default t3.medium.'),
+  rootVolumeGiB: z.number().int().min(8).max(16_384).default(30).describe('Encrypted gp3 root volume of the manager. Default 30.'),
+  acceptRisks: acceptRisksSchema,
+};
+
+/** Per-runner settings of the manager instance. */
+export const instanceRunnerSchema = z
+  .strictObject({
+    jobsReachInstanceCredentials: z
+      .boolean()
+      .optional()
+      .describe('ec2-docker only: let job containers reach the instance metadata (hop limit 2), and with it the manager role. Default false: hop limit 1, jobs get no AWS identity; true raises RF713.'),
+    instanceType: instanceTypeSchema.optional().describe('Manager instance type for this runner. Default: the cluster instanceType.'),
+  })
+  .optional()
+  .describe('The runner manager instance (VM platforms).');
+
+export const fargateRunnerSchema = z
+  .strictObject({
+    cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)]).default(1024).describe('Task CPU units. Default 1024.'),
+    memoryMiB: z.number().int().min(512).max(30_720).default(2048).describe('Task memory in MiB. Default 2048.'),
+    imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { message: 'an image tag' }).default('latest').describe('Tag of the job image in the ECR repository. Default latest.'),
+    assignPublicIp: z.boolean().default(false).describe('Give tasks a public IP (needs a public subnet). Default false.'),
+  })
+  .optional()
+  .describe('ecs-fargate only: the task every job runs in.');
+
+export const autoscalerRunnerSchema = z
+  .strictObject({
+    maxInstances: z.number().int().min(1).max(1000).default(4).describe('Most worker instances at once. Default 4.'),
+    capacityPerInstance: z.number().int().min(1).max(100).default(1).describe('Jobs per worker instance. Default 1.'),
+    maxUseCount: z.number().int().min(0).max(10_000).default(1).describe('Jobs per worker before it is replaced; 1 is a fresh VM per job. Default 1.'),
+    idleCount: z.number().int().min(0).max(1000).default(0).describe('Idle job slots kept ready. Default 0.'),
+    idleTime: z.string().regex(/^([0-9]+h)?([0-9]+m)?([0-9]+s)?$/, { message: 'a Go duration such as 20m0s' }).default('20m0s').describe('How long an idle worker is kept. Default 20m0s.'),
+    instanceType: instanceTypeSchema.default('t3.large').describe('Worker instance type (without spot). Default t3.large.'),
+    instanceTypes: z.array(instanceTypeSchema).min(1).optional().describe('Worker instance types to choose from; required for spot.'),
+    spot: z
+      .strictObject({
+        enabled: z.boolean().describe('Run workers on spot capacity.'),
+        onDemandBase: z.number().int().min(0).max(1000).default(0).describe('Workers that stay on-demand. Default 0.'),
+      })
+      .optional()
+      .describe('Spot workers with an on-demand base. Default: on-demand only.'),
+  })
+  .optional()
+  .describe('ec2-autoscaler only: the worker Auto Scaling group and the docker-autoscaler settings.');
+
+export type InstanceRunnerSpec = NonNullable<z.output<typeof instanceRunnerSchema>>;
+export type FargateRunnerSpec = NonNullable<z.output<typeof fargateRunnerSchema>>;
+export type AutoscalerRunnerSpec = NonNullable<z.output<typeof autoscalerRunnerSchema>>;
+
+export interface VmClusterSpec {
+  name: string;
+  type: string;
+  vpcId: string;
+  subnetIds: string[];
+  imageId: string;
+  instanceType: string;
+  rootVolumeGiB: number;
+  workerImageId?: string;
+  workerUsername?: string;
+}

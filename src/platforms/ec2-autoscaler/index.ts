@@ -1,0 +1,212 @@
+import { z } from 'zod';
+import type { PlatformPlugin } from '../types.js';
+import type { Finding } from '../../spec/findings.js';
+import { CODES } from '../../spec/codes.js';
+import type { TerraformResources } from '../../emit/artifacts.js';
+import type { ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { Statement } from '../../verify/iam/types.js';
+import { vmPlatform } from '../aws-vm/platform.js';
+import { amiIdSchema, autoscalerRunnerSchema, instanceRunnerSchema, vmClusterFields, type AutoscalerRunnerSpec } from '../aws-vm/schema.js';
+import { egressAll, key, launchTemplate, managerMay, managerResources, managerUserData, names, securityGroup, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
+import { AWS_CLI_IMAGE } from '../aws-identity-check.js';
+
+export const ec2AutoscalerClusterSchema = z.strictObject({
+  ...vmClusterFields,
+  type: z.literal('ec2-autoscaler'),
+  workerImageId: amiIdSchema.describe('AMI of the workers: Docker installed, the login user in the docker group, no gitlab-runner.'),
+  workerUsername: z.string().regex(/^[a-z_][a-z0-9_-]{0,31}$/, { message: 'a Linux user name' }).default('ec2-user').describe('SSH user of the worker AMI. Default ec2-user.'),
+});
+
+interface AutoscalerClusterSpec {
+  workerImageId: string;
+  workerUsername: string;
+}
+
+export const FLEETING_PLUGIN = 'aws';
+
+export function autoscalerOf(runner: { spec: unknown }): AutoscalerRunnerSpec {
+  return autoscalerRunnerSchema.unwrap().parse((runner.spec as { autoscaler?: unknown }).autoscaler ?? {});
+}
+
+function groupArn(fleet: ResolvedFleet, runner: ResolvedRunner, group = names(runner).workerGroup): string {
+  const a = fleet.aws!;
+  return `arn:${a.partition}:autoscaling:${a.region}:${a.accountId}:autoScalingGroup:*:autoScalingGroupName/${group}`;
+}
+
+function instancesArn(fleet: ResolvedFleet): string {
+  const a = fleet.aws!;
+  return `arn:${a.partition}:ec2:${a.region}:${a.accountId}:instance/*`;
+}
+
+/** What the fleeting AWS plugin needs, on this runner's worker group only. */
+function managerStatements(fleet: ResolvedFleet, runner: ResolvedRunner): Statement[] {
+  const group = names(runner).workerGroup;
+  return [
+    { Sid: 'ScaleOwnWorkers', Effect: 'Allow', Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'], Resource: groupArn(fleet, runner) },
+    { Sid: 'DescribeWorkers', Effect: 'Allow', Action: ['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeInstances'], Resource: '*' },
+    { Sid: 'ConnectToOwnWorkers', Effect: 'Allow', Action: 'ec2-instance-connect:SendSSHPublicKey', Resource: instancesArn(fleet), Condition: { StringEquals: { 'ec2:ResourceTag/aws:autoscaling:groupName': group } } },
+  ];
+}
+
+function workerResources(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): TerraformResources {
+  const n = names(runner);
+  const spec = vmSpec(cluster) as ReturnType<typeof vmSpec> & AutoscalerClusterSpec;
+  const s = autoscalerOf(runner);
+  const k = key(runner, 'workers');
+  const ltRef = { launch_template_id: `\${aws_launch_template.${k}.id}`, version: `\${aws_launch_template.${k}.latest_version}` };
+  const group: Record<string, unknown> = {
+    name: n.workerGroup,
+    min_size: 0,
+    max_size: s.maxInstances,
+    desired_capacity: 0,
+    vpc_zone_identifier: [...spec.subnetIds],
+    protect_from_scale_in: true,
+    suspended_processes: ['AZRebalance'],
+    health_check_type: 'EC2',
+    tag: [{ key: 'Name', value: n.workerGroup, propagate_at_launch: true }],
+    // The fleeting plugin owns the desired capacity once the group exists.
+    lifecycle: { ignore_changes: ['desired_capacity'] },
+  };
+  if (s.instanceTypes) {
+    group.mixed_instances_policy = {
+      instances_distribution: {
+        on_demand_base_capacity: s.spot?.enabled ? s.spot.onDemandBase : 0,
+        on_demand_percentage_above_base_capacity: s.spot?.enabled ? 0 : 100,
+        spot_allocation_strategy: 'price-capacity-optimized',
+      },
+      launch_template: { launch_template_specification: ltRef, override: s.instanceTypes.map((t) => ({ instance_type: t })) },
+    };
+  } else {
+    group.launch_template = { id: ltRef.launch_template_id, version: ltRef.version };
+  }
+  return {
+    aws_security_group: { [k]: securityGroup(fleet, cluster, n.workerSecurityGroup, `docker-autoscaler workers of ${fleet.name}/${runner.name}: SSH from the runner manager only`) },
+    aws_vpc_security_group_ingress_rule: { [k]: sshFromManager(k, key(runner, 'manager')) },
+    aws_vpc_security_group_egress_rule: { [k]: egressAll(k, 'GitLab, the cache bucket and whatever the jobs fetch') },
+    // No instance profile: jobs on workers get no AWS identity.
+    aws_launch_template: {
+      [k]: launchTemplate({ name: n.workerLaunchTemplate, imageId: spec.workerImageId, instanceType: s.instanceType, rootVolumeGiB: spec.rootVolumeGiB, hopLimit: 1, securityGroupKey: k, tags: { Name: n.workerGroup, 'runner-fleet-runner': runner.name } }),
+    },
+    aws_autoscaling_group: { [k]: group },
+  };
+}
+
+function merge(a: TerraformResources, b: TerraformResources): TerraformResources {
+  const out: TerraformResources = { ...a };
+  for (const [t, byName] of Object.entries(b)) out[t] = { ...(out[t] ?? {}), ...byName };
+  return out;
+}
+
+/** docker-autoscaler: a manager on EC2 and an Auto Scaling group of Docker workers, through the fleeting AWS plugin. */
+export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
+  type: 'ec2-autoscaler',
+  title: 'EC2 Auto Scaling (docker-autoscaler)',
+  clusterSchema: ec2AutoscalerClusterSchema,
+  runnerKeys: { instance: instanceRunnerSchema, autoscaler: autoscalerRunnerSchema },
+
+  jobsBinding: () => undefined,
+
+  checkSpec(ctx) {
+    const out: Finding[] = [];
+    for (const r of ctx.runners) {
+      const raw = (r.spec as { autoscaler?: AutoscalerRunnerSpec }).autoscaler;
+      if (raw?.spot?.enabled && !raw.instanceTypes) {
+        out.push({ code: 'RF702', severity: 'error', path: `${r.path}.autoscaler.instanceTypes`, message: 'spot workers need a list of instance types to choose from', fix: 'add autoscaler.instanceTypes: [m6i.large, m5.large, …]' });
+      }
+      if (raw?.spot && !raw.spot.enabled && raw.spot.onDemandBase > 0) {
+        out.push({ code: 'RF702', severity: 'error', path: `${r.path}.autoscaler.spot.onDemandBase`, message: 'onDemandBase only applies with spot enabled', fix: 'set spot.enabled: true or remove onDemandBase' });
+      }
+      if (raw && raw.idleCount > raw.maxInstances * raw.capacityPerInstance) {
+        out.push({ code: 'RF702', severity: 'error', path: `${r.path}.autoscaler.idleCount`, message: `idleCount ${raw.idleCount} exceeds the capacity of the group (${raw.maxInstances} × ${raw.capacityPerInstance})`, fix: 'lower idleCount or raise maxInstances' });
+      }
+      const inst = (r.spec as { instance?: { jobsReachInstanceCredentials?: boolean } }).instance;
+      if (inst?.jobsReachInstanceCredentials !== undefined) {
+        out.push({ code: 'RF701', severity: 'error', path: `${r.path}.instance.jobsReachInstanceCredentials`, message: 'docker-autoscaler jobs run on worker instances, never on the manager instance', fix: 'remove it; workers have no instance profile' });
+      }
+      if (r.spec.jobs.permissions.aws.length > 0) {
+        out.push({ code: 'RF702', severity: 'error', path: `${r.path}.jobs.permissions.aws`, message: 'docker-autoscaler workers have no AWS identity to grant permissions to', fix: 'use GitLab CI id_tokens to assume a role from the job' });
+      }
+    }
+    return out;
+  },
+
+  emitRunner(fleet, cluster, runner, ctx) {
+    const s = autoscalerOf(runner);
+    const spec = vmSpec(cluster) as ReturnType<typeof vmSpec> & AutoscalerClusterSpec;
+    const executorToml = {
+      executor: 'docker-autoscaler',
+      docker: { image: runner.spec.jobs.image, privileged: runner.spec.jobs.privileged, volumes: ['/cache'] },
+      autoscaler: {
+        plugin: FLEETING_PLUGIN,
+        capacity_per_instance: s.capacityPerInstance,
+        max_use_count: s.maxUseCount,
+        max_instances: s.maxInstances,
+        plugin_config: { name: names(runner).workerGroup },
+        connector_config: { username: spec.workerUsername, use_external_addr: false },
+        policy: [{ idle_count: s.idleCount, idle_time: s.idleTime }],
+      },
+    };
+    const globalToml = { concurrent: s.maxInstances * s.capacityPerInstance };
+    const toml = ctx.configToml(executorToml, globalToml);
+    const userData = managerUserData({
+      fleet,
+      runner,
+      configToml: toml,
+      docker: false,
+      files: [],
+      steps: ['# The fleeting plugin named in config.toml, installed for root (the service user).', 'gitlab-runner fleeting install'],
+    });
+    return { files: [userData], executorToml, globalToml, manifests: [], terraformAws: merge(managerResources(fleet, cluster, runner, userData, managerStatements(fleet, runner), 1), workerResources(fleet, cluster, runner)) };
+  },
+
+  identityCheckJob() {
+    return {
+      image: { name: AWS_CLI_IMAGE, entrypoint: [''] },
+      script: [
+        'echo "expected: NO AWS credentials: workers have no instance profile and IMDSv2 hop limit 1"',
+        'export AWS_METADATA_SERVICE_TIMEOUT=2 AWS_METADATA_SERVICE_NUM_ATTEMPTS=1',
+        'if arn="$(aws sts get-caller-identity --query Arn --output text 2>/dev/null)"; then echo "FAIL: jobs obtained AWS credentials as $arn" >&2; exit 1; fi',
+        'echo "OK: jobs have no AWS credentials"',
+      ],
+    };
+  },
+
+  verifyRunner(docs, fleet, runner, runnerPath) {
+    const group = names(runner).workerGroup;
+    const findings: Finding[] = [];
+    const instance = instancesArn(fleet).replace(/\*$/, 'i-0123456789abcdef0');
+    const must: [string, string, Record<string, string>][] = [
+      ['autoscaling:SetDesiredCapacity', groupArn(fleet, runner).replace(':*:', ':0123:'), {}],
+      ['autoscaling:TerminateInstanceInAutoScalingGroup', groupArn(fleet, runner).replace(':*:', ':0123:'), {}],
+      ['ec2-instance-connect:SendSSHPublicKey', instance, { 'ec2:ResourceTag/aws:autoscaling:groupName': group }],
+    ];
+    const other = groupArn(fleet, runner, 'another-group').replace(':*:', ':0123:');
+    const mustNot: [string, string, Record<string, string>][] = [
+      ['autoscaling:SetDesiredCapacity', other, {}],
+      ['autoscaling:TerminateInstanceInAutoScalingGroup', other, {}],
+      ['autoscaling:UpdateAutoScalingGroup', groupArn(fleet, runner).replace(':*:', ':0123:'), {}],
+      ['ec2-instance-connect:SendSSHPublicKey', instance, { 'ec2:ResourceTag/aws:autoscaling:groupName': 'another-group' }],
+      ['ec2-instance-connect:SendSSHPublicKey', instance, {}],
+    ];
+    const missing = must.filter(([a, r, c]) => !managerMay(docs, fleet, runner, a, r, c)).map(([a, r]) => `${a} on ${r}`);
+    const leaks = mustNot.filter(([a, r, c]) => managerMay(docs, fleet, runner, a, r, c)).map(([a, r, c]) => `${a} on ${r} ${JSON.stringify(c)}`);
+    if (missing.length > 0) findings.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the manager role cannot ${missing.join(', ')}`, fix: 'regenerate' });
+    if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${leaks.join('; ')}`, fix: `scope the fleeting permissions to group ${group}` });
+    const ssh = verifySshOnlyFromManager(docs, key(runner, 'workers'), key(runner, 'manager'), runnerPath);
+    findings.push(...ssh);
+    return {
+      findings,
+      proofs: [
+        { claim: `the manager scales and connects to workers of group ${group} only`, holds: missing.length === 0 && leaks.length === 0 },
+        { claim: 'workers accept SSH from the manager only', holds: ssh.length === 0 },
+      ],
+    };
+  },
+
+  jobCredentials(_fleet, runner) {
+    const s = autoscalerOf(runner);
+    return [
+      `Jobs run in Docker on worker instances of group \`${names(runner).workerGroup}\` (0 to ${s.maxInstances}, ${s.capacityPerInstance} job(s) each, replaced after ${s.maxUseCount} job(s); \`concurrent\` = ${s.maxInstances * s.capacityPerInstance}). Workers have **no instance profile**, so jobs get no AWS credentials; give them cloud access with GitLab CI \`id_tokens\`. The manager reaches workers over SSH with keys pushed through EC2 Instance Connect, only for instances of its own group.`,
+    ];
+  },
+});

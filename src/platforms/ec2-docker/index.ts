@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import type { PlatformPlugin } from '../types.js';
+import type { Finding } from '../../spec/findings.js';
+import { CODES } from '../../spec/codes.js';
+import { vmPlatform } from '../aws-vm/platform.js';
+import { instanceRunnerSchema, vmClusterFields, type InstanceRunnerSpec } from '../aws-vm/schema.js';
+import { managerHopLimit, managerResources, managerUserData } from '../aws-vm/common.js';
+import { AWS_CLI_IMAGE, awsIdentityCheckJob } from '../aws-identity-check.js';
+import type { ResolvedRunner } from '../../model/types.js';
+
+export const ec2DockerClusterSchema = z.strictObject({ ...vmClusterFields, type: z.literal('ec2-docker') });
+
+function instanceOf(runner: { spec: unknown }): InstanceRunnerSpec {
+  return (runner.spec as { instance?: InstanceRunnerSpec }).instance ?? {};
+}
+
+/** Hop limit 2 lets a container's IMDSv2 token request reach the host; 1 keeps jobs out. */
+function hopLimit(runner: ResolvedRunner): 1 | 2 {
+  return instanceOf(runner).jobsReachInstanceCredentials === true ? 2 : 1;
+}
+
+/** Jobs run in Docker containers on the manager's own instance. */
+export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
+  type: 'ec2-docker',
+  title: 'EC2 (Docker executor)',
+  clusterSchema: ec2DockerClusterSchema,
+  runnerKeys: { instance: instanceRunnerSchema },
+
+  // Jobs share the instance; they get no identity of their own.
+  jobsBinding: () => undefined,
+
+  checkSpec(ctx) {
+    const out: Finding[] = [];
+    for (const r of ctx.runners) {
+      if (r.spec.jobs.permissions.aws.length > 0) {
+        out.push({ code: 'RF702', severity: 'error', path: `${r.path}.jobs.permissions.aws`, message: 'Docker jobs on EC2 have no AWS identity of their own to grant permissions to', fix: 'use GitLab CI id_tokens to assume a role from the job, or run the runner on ecs-fargate (a task role per job)' });
+      }
+    }
+    return out;
+  },
+
+  emitRunner(fleet, cluster, runner, ctx) {
+    const executorToml = {
+      executor: 'docker',
+      docker: { image: runner.spec.jobs.image, privileged: runner.spec.jobs.privileged, volumes: ['/cache'] },
+    };
+    const toml = ctx.configToml(executorToml);
+    const userData = managerUserData({ fleet, runner, configToml: toml, docker: true, files: [], steps: [] });
+    return { files: [userData], executorToml, manifests: [], terraformAws: managerResources(fleet, cluster, runner, userData, [], hopLimit(runner)) };
+  },
+
+  identityCheckJob(fleet, runner) {
+    if (hopLimit(runner) === 2) {
+      const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
+      const job = awsIdentityCheckJob(fleet, manager);
+      return { ...job, script: [`echo "expected: the instance role ${manager.roleName}: jobsReachInstanceCredentials is on, so jobs share the manager's credentials (RF713)"`, ...job.script] };
+    }
+    return {
+      image: { name: AWS_CLI_IMAGE, entrypoint: [''] },
+      script: [
+        'echo "expected: NO AWS credentials: IMDSv2 hop limit 1 keeps job containers away from the instance role"',
+        'export AWS_METADATA_SERVICE_TIMEOUT=2 AWS_METADATA_SERVICE_NUM_ATTEMPTS=1',
+        'if arn="$(aws sts get-caller-identity --query Arn --output text 2>/dev/null)"; then echo "FAIL: jobs obtained AWS credentials as $arn" >&2; exit 1; fi',
+        'echo "OK: jobs have no AWS credentials"',
+      ],
+    };
+  },
+
+  verifyRunner(docs, _fleet, runner, runnerPath) {
+    const hop = managerHopLimit(docs, runner);
+    const reach = hop === undefined || hop > 1;
+    const findings: Finding[] = reach
+      ? [{ code: 'RF713', severity: CODES.RF713.severity, path: `${runnerPath}.instance.jobsReachInstanceCredentials`, message: `the manager launch template has IMDS hop limit ${String(hop)}: job containers can obtain the instance role, which is the manager's (cache signing, token parameter)`, received: String(hop), allowed: '1', fix: 'remove instance.jobsReachInstanceCredentials; give jobs cloud access through GitLab CI id_tokens instead' }]
+      : [];
+    return { findings, proofs: [{ claim: 'job containers cannot reach the instance credentials (IMDSv2 required, hop limit 1)', holds: !reach }] };
+  },
+
+  jobCredentials(_fleet, runner) {
+    return hopLimit(runner) === 2
+      ? ['Jobs run in Docker on the manager instance with IMDS hop limit 2, so **every job can obtain the instance role** — the manager\'s, which signs cache URLs and reads the runner token. Accepted in the spec (RF713); the smoke test expects jobs to run as that role.']
+      : ['Jobs run in Docker on the manager instance. IMDSv2 is required with hop limit 1, so a container\'s token request never reaches the metadata service: **jobs get no AWS credentials**. Give them cloud access with GitLab CI `id_tokens` and a role trusting GitLab\'s OIDC issuer. The smoke test fails if a job obtains any credentials.'];
+  },
+});

@@ -34,6 +34,12 @@ await build({
   define: { 'import.meta.url': '__runnerFleetUrl' },
   banner: { js: `var __runnerFleetUrl = require('node:url').pathToFileURL(require('node:path').resolve(process.cwd(), 'dist/cli-bundle/main.js')).href;` },
 });
+// Warm-up while building: plan and synth the examples once, so the snapshot holds the compiled
+// code of the whole pipeline rather than functions that still need compiling at every start.
+appendFileSync(
+  `${dir}/entry.js`,
+  `\n;(async () => { const quiet = { out() {}, err() {} }; for (const f of require('node:fs').readdirSync('examples').filter((x) => x.endsWith('.yaml'))) { await __runnerFleet.main(['plan', 'examples/' + f, '--json'], quiet); } })();\n`,
+);
 appendFileSync(
   `${dir}/entry.js`,
   `\n;require('node:v8').startupSnapshot.setDeserializeMainFunction(() => {\n  __runnerFleetUrl = require('node:url').pathToFileURL(process.env.RUNNER_FLEET_HOME + '/dist/cli-bundle/main.js').href;\n  __runnerFleet.main(process.argv.slice(1)).then((code) => { process.exitCode = code; });\n});\n`,

@@ -74,7 +74,9 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
     if (list) list.push(s);
     else subjectsByCluster.set(s.cluster, [s]);
   }
-  const clusterByName = new Map(fleet.clusters.map((c) => [c.name, c]));
+  // What the all-pairs proof calls its candidates: one noun when every platform present agrees.
+  const nouns = new Set(fleet.clusters.map((c) => platformFor(c.type).subjectNoun));
+  const subjectNoun = nouns.size === 1 ? [...nouns][0]! : 'subjects';
   fleet.caches.forEach((cache, i) => findings.push(...cacheBackendFor(cache.type).verifyCache(docs, fleet, cache, `caches[${i}]`)));
   fleet.clusters.forEach((cluster, i) => findings.push(...platformFor(cluster.type).clusterFindings(fleet, cluster, `clusters[${i}]`)));
 
@@ -101,13 +103,12 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
         const mine = decoys.filter((s) => s.cluster === c.name);
         return [...(own.length > 0 ? p.whoCanAssume(docs, c, id.roleName, own) : []), ...(mine.length > 0 ? p.whoCanAssume(docs, c, id.roleName, mine) : [])];
       });
-      const probes = [...subjects, ...decoys];
+      const probes = subjects.length + decoys.length;
       const others = allowed.filter((s) => label(s) !== label(intended));
       const ok = allowed.some((s) => label(s) === label(intended));
       if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { fix: 'the trust policy and the service account must name each other; regenerate' }));
       if (others.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${others.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
-      const noun = new Set(probes.map((s) => platformFor(clusterByName.get(s.cluster)!.type).subjectNoun));
-      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes.length} ${noun.size === 1 ? [...noun][0]! : 'subjects'} tried)`, holds: ok && others.length === 0 });
+      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes} ${subjectNoun} tried)`, holds: ok && others.length === 0 });
       // Static lint on the trust document itself: wildcard subjects.
       const role = facts?.roles.get(id.roleName);
       for (const st of asList(role?.trust.Statement)) {

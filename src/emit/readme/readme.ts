@@ -84,7 +84,8 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     push(`${step++}. **EKS Pod Identity agent.** Clusters ${podIdentity.map((c) => c.name).join(', ')} need the EKS Pod Identity Agent add-on running before the runners start; the associations in terraform/aws take effect eventually (allow a minute).`, '');
   }
   const k8sRunners = fleet.runners.filter((r) => r.kubernetes);
-  const manifestRunners = k8sRunners.filter((r) => emitted.artifacts.some((a) => a.path.startsWith(`kubernetes/${r.name}/`)));
+  const manifestDirs = new Set(emitted.artifacts.map((a) => /^kubernetes\/([^/]+)\//.exec(a.path)?.[1]).filter((x) => x !== undefined));
+  const manifestRunners = k8sRunners.filter((r) => manifestDirs.has(r.name));
   const k8sRoots = emitted.artifacts.map((a) => /^terraform\/azure-k8s\/([^/]+)\/main\.tf\.json$/.exec(a.path)?.[1]).filter((c): c is string => c !== undefined);
   if (emitted.terraformAzure) {
     push(

@@ -13,6 +13,7 @@ import { cacheBackendFor } from '../caches/registry.js';
 import { findStaticCredentials } from './secrets.js';
 import { checkTerraformRoot } from '../emit/terraform/schemas/index.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
+import { get } from './get.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
 export interface Proof {
@@ -170,14 +171,6 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
   return { findings: applyAcceptedRisks(fleet, findings), proofs };
 }
 
-function get(o: unknown, ...path: (string | number)[]): unknown {
-  let cur = o;
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string | number, unknown>)[p];
-  }
-  return cur;
-}
 
 /** Rules on what jobs may do, read from config.toml and the job role's documents. */
 function jobRules(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, rp: string): Finding[] {

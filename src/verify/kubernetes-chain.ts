@@ -3,18 +3,10 @@ import type { Finding } from '../spec/findings.js';
 import type { IdentitySubject, KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../model/types.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { EmittedFleet } from '../emit/types.js';
+import { get } from './get.js';
 
 export function findServiceAccount(docs: EmittedFleet, runner: string, namespace: string, name: string): K8sObject | undefined {
   return docs.runners[runner]?.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === namespace && o.metadata.name === name);
-}
-
-function get(o: unknown, ...path: string[]): unknown {
-  let cur = o;
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = Array.isArray(cur) ? (cur as unknown[])[Number(p)] : (cur as Record<string, unknown>)[p];
-  }
-  return cur;
 }
 
 /**

@@ -17,6 +17,7 @@ import {
 } from '../../spec/azure.js';
 import { aksSpec, k8sRootPath, serviceAccountSubject } from './names.js';
 import { runnerIdentities } from './objects.js';
+import { get } from '../../verify/get.js';
 
 function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -80,14 +81,6 @@ export function aksRoleOfServiceAccount(docs: EmittedFleet, cluster: ResolvedClu
   return undefined;
 }
 
-function get(o: unknown, ...path: (string | number)[]): unknown {
-  let cur = o;
-  for (const p of path) {
-    if (cur === null || typeof cur !== 'object') return undefined;
-    cur = (cur as Record<string | number, unknown>)[p];
-  }
-  return cur;
-}
 
 /** The cache roles the Azure Blob backend gives a manager; anything else on a manager is a leak. */
 const MANAGER_CACHE_ROLES = new Set(['Storage Blob Data Contributor', 'Storage Blob Delegator']);

@@ -35,7 +35,7 @@ export function planValue(value: unknown, applied?: AppliedOutputs): PlanResult 
   const parsed = fleetSchema.safeParse(value);
   if (!parsed.success) return { exitCode: 2, findings: sortFindings(issuesToFindings(fleetSchema, value, parsed.error.issues)), proofs: [] };
   const spec = parsed.data;
-  const specFindings = checkSpec(spec);
+  const specFindings = checkSpec(spec, value);
   if (hasErrors(specFindings)) return { exitCode: 2, findings: sortFindings(specFindings), proofs: [], spec };
   const { fleet, findings: nameFindings } = resolveFleet(spec);
   if (applied) fleet.applied = applied;

@@ -68,6 +68,11 @@ export interface PlatformPlugin {
    * default. A runner on another platform that sets one of them is a spec error (RF701).
    */
   readonly runnerKeys?: Readonly<Record<string, z.ZodType>>;
+  /**
+   * Runner settings (dotted paths under `runners[]`, e.g. `jobs.nodeSelector`) this platform cannot
+   * honour. Writing one is a spec error (RF701) rather than a setting that silently does nothing.
+   */
+  readonly unsupportedRunnerSettings?: readonly string[];
   /** What the all-pairs proof calls its candidates, e.g. `service accounts`. */
   readonly subjectNoun: string;
   /** The claim of the chain proof, e.g. `service account ↔ role ↔ …`. */

@@ -1,12 +1,12 @@
 import type { Finding } from './findings.js';
 import { showValue } from './findings.js';
-import { closest } from './parse.js';
+import { closest, valueAt } from './parse.js';
 import type { ParsedSpec } from './fleet.js';
 import { PLATFORMS, RUNNER_KEYS, platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
 
 /** Cross-field checks the schema cannot express. All findings here are spec errors (exit 2). */
-export function checkSpec(spec: ParsedSpec): Finding[] {
+export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
   const out: Finding[] = [];
   const dupes = (list: { name: string }[], where: string) => {
     const first = new Map<string, number>();
@@ -43,20 +43,27 @@ export function checkSpec(spec: ParsedSpec): Finding[] {
       }
     }
     if (cluster) {
+      const platform = platformFor(cluster.type);
       // Job permissions are written per cloud; those of the other cloud would be silently ignored.
-      const cloud = platformFor(cluster.type).cloud;
+      const cloud = platform.cloud;
       for (const other of ['aws', 'azure'] as const) {
         if (other !== cloud && r.jobs.permissions[other].length > 0) {
           out.push({ code: 'RF010', severity: 'error', path: `${rp}.jobs.permissions.${other}`, message: `runner ${r.name} runs on ${cluster.type} (${cloud}), so its jobs cannot use ${other} permissions`, received: showValue(r.jobs.permissions[other]), allowed: `jobs.permissions.${cloud}`, fix: `move the grants to jobs.permissions.${cloud}, or remove them` });
         }
       }
       // Settings that belong to other platforms (or to Kubernetes) are refused, not ignored.
-      const platform = platformFor(cluster.type);
       const written = r as unknown as Record<string, unknown>;
       for (const key of Object.keys(RUNNER_KEYS)) {
         if (written[key] !== undefined && !(key in (platform.runnerKeys ?? {}))) {
           const owners = PLATFORMS.filter((p) => p.runnerKeys && key in p.runnerKeys).map((p) => p.type);
           out.push({ code: 'RF701', severity: 'error', path: `${rp}.${key}`, message: `${key} does not apply to ${platform.title} runners`, received: showValue(written[key]), allowed: `on platforms ${owners.join(', ')}`, fix: `remove ${key}, or place the runner on a cluster of type ${owners.join(' or ')}` });
+        }
+      }
+      // Defaults make these invisible after parsing, so the written spec is asked.
+      for (const setting of platform.unsupportedRunnerSettings ?? []) {
+        const value = valueAt(writtenSpec, ['runners', i, ...setting.split('.')]);
+        if (value !== undefined) {
+          out.push({ code: 'RF701', severity: 'error', path: `${rp}.${setting}`, message: `${setting} has no effect on ${platform.title} runners`, received: showValue(value), allowed: 'not set on this platform', fix: `remove ${setting}` });
         }
       }
       if (!platform.kubernetes && r.on.namespace !== undefined) {

@@ -29,6 +29,8 @@ export interface VmPlatformConfig {
   title: string;
   clusterSchema: z.ZodObject;
   runnerKeys: Record<string, z.ZodType>;
+  /** Settings beyond the Kubernetes-only ones that this platform cannot honour. */
+  unsupportedRunnerSettings?: readonly string[];
   /** The jobs' own identity, if any. */
   jobsBinding(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): IdentityBinding | undefined;
   checkSpec(ctx: SpecCheckContext): Finding[];
@@ -50,6 +52,18 @@ function needsAws(ctx: SpecCheckContext, type: string): Finding[] {
   return [{ code: 'RF004', severity: 'error', path: 'aws', message: `a ${type} cluster needs the aws section (${ctx.clusterPath} is type ${type})`, fix: 'add aws: { accountId: "<12 digits>", region: <region> }' }];
 }
 
+/** Runner settings that only mean something to the Kubernetes executor. */
+export const KUBERNETES_ONLY_SETTINGS = [
+  'pollTimeoutSeconds',
+  'jobs.resources',
+  'jobs.helperResources',
+  'jobs.serviceResources',
+  'jobs.nodeSelector',
+  'jobs.tolerations',
+  'jobs.serviceAccountOverwriteAllowed',
+  'manager.nodeSelector',
+] as const;
+
 export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
   return {
     type: c.type,
@@ -60,6 +74,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
     cacheTypes: ['s3'],
     clusterSchema: c.clusterSchema,
     runnerKeys: c.runnerKeys,
+    unsupportedRunnerSettings: [...KUBERNETES_ONLY_SETTINGS, ...(c.unsupportedRunnerSettings ?? [])],
     subjectNoun: 'instance profiles and task definitions',
     chainClaim: 'every reference resolves: instance profile ↔ manager role ↔ launch template ↔ user data ↔ config.toml',
 

@@ -103,6 +103,8 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
   title: 'EC2 Auto Scaling (docker-autoscaler)',
   clusterSchema: ec2AutoscalerClusterSchema,
   runnerKeys: { instance: instanceRunnerSchema, autoscaler: autoscalerRunnerSchema },
+  // concurrent is max instances × capacity per instance here.
+  unsupportedRunnerSettings: ['concurrent'],
 
   jobsBinding: () => undefined,
 

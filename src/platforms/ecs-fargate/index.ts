@@ -142,6 +142,8 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
   title: 'ECS Fargate (custom executor)',
   clusterSchema: ecsFargateClusterSchema,
   runnerKeys: { instance: instanceRunnerSchema, fargate: fargateRunnerSchema },
+  // The driver runs every job in the task definition's image; `image:` is ignored.
+  unsupportedRunnerSettings: ['jobs.image'],
 
   jobsBinding: (fleet, cluster, runner) => ({ mechanism: 'task-role', subject: taskSubject(fleet, cluster, runner) }),
 

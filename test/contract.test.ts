@@ -37,7 +37,7 @@ describe.each(PLATFORMS.map((p) => [p.type, p] as const))('platform %s', (type, 
       const roles: string[] = [];
       for (const key of [runner.managerIdentity, ...(runner.jobIdentity ? [runner.jobIdentity] : [])]) {
         const id = fleet.identities.find((i) => i.key === key)!;
-        expect(platform.identityMechanisms).toContain(id.binding.mechanism);
+        expect(Object.keys(platform.identityMechanisms)).toContain(id.binding.mechanism);
         expect(platform.whoCanAssume(docs, cluster, id.roleName, subjects).map(subjectLabel)).toEqual([subjectLabel(id.binding.subject)]);
         expect(platform.whoCanAssume(docs, cluster, id.roleName, platform.decoys(id.binding.subject))).toEqual([]);
         expect(platform.whoCanAssume(docs, cluster, 'no-such-role', subjects)).toEqual([]);

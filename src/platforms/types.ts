@@ -40,6 +40,17 @@ export interface RunnerEmission {
   terraformAzure?: TerraformResources;
 }
 
+/** One numbered step of the output README's apply order. */
+export interface ReadmeStep {
+  /** Printed in bold. */
+  title: string;
+  /** Follows the title on its line. */
+  text?: string;
+  lines: string[];
+  /** `cluster`: right after the cloud roots, before anything is installed in clusters; default `runners`: after the runner managers are installed. */
+  phase?: 'cluster' | 'runners';
+}
+
 /** The smoke-test job that checks the job identity, in `.gitlab-ci.yml` form. */
 export interface IdentityCheckJob {
   /** Omitted where the platform ignores `image:` (the Fargate driver runs the task definition's image). */
@@ -58,7 +69,7 @@ export interface PlatformPlugin {
   /** Runners on this platform run in Kubernetes (namespaces and service accounts apply). */
   readonly kubernetes: boolean;
   /** Identity mechanisms this platform binds (`irsa`, `pod-identity`, …). */
-  readonly identityMechanisms: readonly string[];
+  readonly identityMechanisms: Readonly<Record<string, string>>;
   /** Cache backends this platform's runners can use. */
   readonly cacheTypes: readonly string[];
   /** Schema of a `clusters[]` entry; must have `name` and `type: z.literal(<type>)`. */
@@ -149,5 +160,5 @@ export interface PlatformPlugin {
   roleOfSubject(docs: EmittedFleet, cluster: ResolvedCluster, subject: IdentitySubject): string | undefined;
 
   /** Apply steps and notes for the output README, for this platform's runners. */
-  readme?(fleet: ResolvedFleet, runners: readonly ResolvedRunner[]): { steps: { title: string; lines: string[] }[]; sections: { heading: string; lines: string[] }[] };
+  readme?(fleet: ResolvedFleet, runners: readonly ResolvedRunner[]): { steps: ReadmeStep[]; sections: { heading: string; lines: string[] }[] };
 }

@@ -2,6 +2,7 @@ import type { DiagramEdge, DiagramGraph, DiagramNode } from './graph.js';
 import type { CloudIdentity, IdentitySubject, ResolvedFleet } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { cacheBackendFor } from '../../caches/registry.js';
+import { PLATFORMS } from '../../platforms/registry.js';
 
 function list(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
@@ -15,13 +16,8 @@ function permissionLabel(s: Statement): string {
   return `${s.Effect === 'Deny' ? 'deny ' : ''}${a} on ${r}`;
 }
 
-const MECHANISM_LABEL: Record<string, string> = {
-  irsa: 'IRSA (web identity)',
-  'pod-identity': 'EKS Pod Identity',
-  'azure-workload-identity': 'Azure Workload Identity',
-  'instance-profile': 'EC2 instance profile (IMDSv2)',
-  'task-role': 'ECS task role',
-};
+/** How each mechanism is drawn, as its platform names it. */
+const mechanismLabel = (mechanism: string): string => PLATFORMS.map((p) => p.identityMechanisms[mechanism]).find((l) => l !== undefined) ?? mechanism;
 
 /** What one job identity may do, one label per grant, whatever the cloud. */
 function grants(id: CloudIdentity): { label: string; dashed: boolean }[] {
@@ -71,7 +67,7 @@ export function identityGraph(fleet: ResolvedFleet): DiagramGraph {
       nodes.push({ id: saId, ...subjectNode(id.binding.subject, purpose, r.cluster), layer: 1, group });
       nodes.push({ id: roleId, label: id.roleName, kind: 'identity', layer: 2, group, sublabel: id.cloud === 'aws' ? `${purpose} role` : `${purpose} managed identity` });
       edges.push({ from: runnerId, to: saId, label: purpose === 'manager' ? 'manager runs as' : id.binding.subject.kind === 'kubernetes' ? 'job pods run as' : 'jobs run as' });
-      edges.push({ from: saId, to: roleId, label: MECHANISM_LABEL[id.binding.mechanism] ?? id.binding.mechanism });
+      edges.push({ from: saId, to: roleId, label: mechanismLabel(id.binding.mechanism) });
       if (purpose === 'manager' && r.cache) {
         const cache = fleet.caches.find((c) => c.name === r.cache!.cache)!;
         const cacheId = `cache:${r.name}`;

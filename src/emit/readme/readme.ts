@@ -64,25 +64,16 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
   if (emitted.terraformAws) {
     push(`${step++}. **AWS identities, cache and cluster access.** Roles are named from the spec, so nothing else waits for their ARNs.`, '', '   ```sh', '   terraform -chdir=terraform/aws init', '   terraform -chdir=terraform/aws plan -out=tfplan', '   terraform -chdir=terraform/aws apply tfplan', '   ```', '');
   }
-  const clusterFiles = emitted.artifacts.filter((a) => a.path.startsWith('clusters/'));
-  if (clusterFiles.some((a) => a.path.endsWith('aws-auth-entries.yaml'))) {
-    push(`${step++}. **aws-auth entries** for operators granted through the ConfigMap. Merge them; never replace the ConfigMap, it also maps your nodes:`, '', '   ```sh');
-    for (const c of fleet.clusters) {
-      const spec = c.spec as { access?: { principal: string; username?: string; via?: string; policy: string }[]; authenticationMode?: string; clusterName?: string; region?: string };
-      for (const a of spec.access ?? []) {
-        const via = a.via ?? (spec.authenticationMode === 'CONFIG_MAP' ? 'aws-auth' : 'access-entry');
-        if (via !== 'aws-auth') continue;
-        const user = a.username ?? a.principal.split('/').pop()!;
-        push(`   eksctl create iamidentitymapping --cluster ${spec.clusterName ?? c.name} --region ${spec.region ?? fleet.aws?.region ?? ''} --arn ${a.principal} --username ${user} --group runner-fleet:${c.name}:${user}`);
+  const contribs = [...new Set(fleet.runners.map((r) => r.platform))].map((type) => platformFor(type).readme?.(fleet, fleet.runners.filter((r) => r.platform === type)));
+  const platformSteps = (phase: 'cluster' | 'runners') => {
+    for (const c of contribs) {
+      for (const st of (c?.steps ?? []).filter((x) => (x.phase ?? 'runners') === phase)) {
+        push(`${step++}. **${st.title}**${st.text ? ` ${st.text}` : ''}`, '');
+        if (st.lines.length > 0) push(...st.lines.map((l) => (l === '' ? '' : `   ${l}`)), '');
       }
-      if (clusterFiles.some((a) => a.path === `clusters/${c.name}/access-rbac.yaml`)) push(`   kubectl apply -f clusters/${c.name}/access-rbac.yaml`);
     }
-    push('   ```', '');
-  }
-  const podIdentity = fleet.clusters.filter((c) => c.spec.identity === 'pod-identity');
-  if (podIdentity.length > 0) {
-    push(`${step++}. **EKS Pod Identity agent.** Clusters ${podIdentity.map((c) => c.name).join(', ')} need the EKS Pod Identity Agent add-on running before the runners start; the associations in terraform/aws take effect eventually (allow a minute).`, '');
-  }
+  };
+  platformSteps('cluster');
   const k8sRunners = fleet.runners.filter((r) => r.kubernetes);
   const manifestDirs = new Set(emitted.artifacts.map((a) => /^kubernetes\/([^/]+)\//.exec(a.path)?.[1]).filter((x) => x !== undefined));
   const manifestRunners = k8sRunners.filter((r) => manifestDirs.has(r.name));
@@ -144,12 +135,8 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     }
     push('   ```', '');
   }
-  const sections: { heading: string; lines: string[] }[] = [];
-  for (const type of [...new Set(fleet.runners.map((r) => r.platform))]) {
-    const contrib = platformFor(type).readme?.(fleet, fleet.runners.filter((r) => r.platform === type));
-    for (const st of contrib?.steps ?? []) push(`${step++}. **${st.title}**`, '', ...st.lines.map((l) => (l === '' ? '' : `   ${l}`)), '');
-    sections.push(...(contrib?.sections ?? []));
-  }
+  platformSteps('runners');
+  const sections = contribs.flatMap((c) => c?.sections ?? []);
   push(`${step}. **Smoke test.** Run \`pipelines/<runner>.gitlab-ci.yml\` in a project each runner serves: it writes and reads back a cache object and fails unless jobs run as their own identity.`, '');
   if (emitted.terraformAzure && !fleet.applied?.azureClientIds) {
     push('   The Azure identity check compares the signed-in client id with the job identity\'s: synthesize with `--azure-outputs` to render it into the pipeline, or set the CI variable `RUNNER_FLEET_JOB_CLIENT_ID`. Without either it fails on purpose.', '');

@@ -75,7 +75,7 @@ export const aksPlatform: PlatformPlugin = {
   kubernetes: true,
   subjectNoun: 'service accounts',
   chainClaim: 'every reference resolves: federated credential ↔ managed identity ↔ service account ↔ Helm values ↔ config.toml',
-  identityMechanisms: [MECHANISM],
+  identityMechanisms: { [MECHANISM]: 'Azure Workload Identity' },
   cacheTypes: ['azure-blob'],
   clusterSchema: aksClusterSchema,
 

@@ -70,7 +70,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
     cloud: 'aws',
     title: c.title,
     kubernetes: false,
-    identityMechanisms: ['instance-profile', 'task-role'],
+    identityMechanisms: { 'instance-profile': 'EC2 instance profile (IMDSv2)', 'task-role': 'ECS task role' },
     cacheTypes: ['s3'],
     clusterSchema: c.clusterSchema,
     runnerKeys: c.runnerKeys,

@@ -1,5 +1,5 @@
 import { identityOf } from '../../model/types.js';
-import type { PlatformPlugin, RunnerEmission } from '../types.js';
+import type { PlatformPlugin, ReadmeStep, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import type { CloudIdentity, IdentitySubject, KubernetesSubject, ResolvedCluster, ResolvedFleet } from '../../model/types.js';
@@ -130,7 +130,7 @@ export const eksPlatform: PlatformPlugin = {
   cloud: 'aws',
   title: 'Amazon EKS',
   kubernetes: true,
-  identityMechanisms: ['irsa', 'pod-identity'],
+  identityMechanisms: { irsa: 'IRSA (web identity)', 'pod-identity': 'EKS Pod Identity' },
   cacheTypes: ['s3'],
   clusterSchema: eksClusterSchema,
   subjectNoun: 'service accounts',
@@ -404,6 +404,27 @@ export const eksPlatform: PlatformPlugin = {
       }
     }
     return out;
+  },
+
+  readme(fleet) {
+    const steps: ReadmeStep[] = [];
+    const eks = fleet.clusters.filter((c) => c.type === 'eks');
+    const awsAuth = eks.flatMap((c) => eksSpec(c).access.filter((a) => accessVia(eksSpec(c).authenticationMode, a) === 'aws-auth').map((a) => ({ c, a })));
+    if (awsAuth.length > 0) {
+      const lines = ['```sh'];
+      for (const { c, a } of awsAuth) {
+        const user = usernameOf(a);
+        lines.push(`eksctl create iamidentitymapping --cluster ${eksClusterName(c)} --region ${clusterRegion(fleet, c)} --arn ${a.principal} --username ${user} --group runner-fleet:${c.name}:${user}`);
+      }
+      for (const c of [...new Set(awsAuth.map((x) => x.c))]) lines.push(`kubectl apply -f clusters/${c.name}/access-rbac.yaml`);
+      lines.push('```');
+      steps.push({ phase: 'cluster', title: 'aws-auth entries', text: 'for operators granted through the ConfigMap. Merge them; never replace the ConfigMap, it also maps your nodes:', lines });
+    }
+    const podIdentity = eks.filter((c) => eksSpec(c).identity === 'pod-identity');
+    if (podIdentity.length > 0) {
+      steps.push({ phase: 'cluster', title: 'EKS Pod Identity agent.', text: `Clusters ${podIdentity.map((c) => c.name).join(', ')} need the EKS Pod Identity Agent add-on running before the runners start; the associations in terraform/aws take effect eventually (allow a minute).`, lines: [] });
+    }
+    return { steps, sections: [] };
   },
 
   roleOfSubject(docs, cluster, subject: IdentitySubject) {

@@ -160,5 +160,14 @@ export interface PlatformPlugin {
   roleOfSubject(docs: EmittedFleet, cluster: ResolvedCluster, subject: IdentitySubject): string | undefined;
 
   /** Apply steps and notes for the output README, for this platform's runners. */
-  readme?(fleet: ResolvedFleet, runners: readonly ResolvedRunner[]): { steps: ReadmeStep[]; sections: { heading: string; lines: string[] }[] };
+  readme?(
+    fleet: ResolvedFleet,
+    runners: readonly ResolvedRunner[],
+    emitted: EmittedFleet,
+  ): {
+    steps: ReadmeStep[];
+    sections: { heading: string; lines: string[] }[];
+    /** Lines added to the "Kubernetes objects" step (another way this platform's objects are applied). */
+    kubernetesObjects?: string[];
+  };
 }

@@ -64,7 +64,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
   if (emitted.terraformAws) {
     push(`${step++}. **AWS identities, cache and cluster access.** Roles are named from the spec, so nothing else waits for their ARNs.`, '', '   ```sh', '   terraform -chdir=terraform/aws init', '   terraform -chdir=terraform/aws plan -out=tfplan', '   terraform -chdir=terraform/aws apply tfplan', '   ```', '');
   }
-  const contribs = [...new Set(fleet.runners.map((r) => r.platform))].map((type) => platformFor(type).readme?.(fleet, fleet.runners.filter((r) => r.platform === type)));
+  const contribs = [...new Set(fleet.runners.map((r) => r.platform))].map((type) => platformFor(type).readme?.(fleet, fleet.runners.filter((r) => r.platform === type), emitted));
   const platformSteps = (phase: 'cluster' | 'runners') => {
     for (const c of contribs) {
       for (const st of (c?.steps ?? []).filter((x) => (x.phase ?? 'runners') === phase)) {
@@ -77,7 +77,6 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
   const k8sRunners = fleet.runners.filter((r) => r.kubernetes);
   const manifestDirs = new Set(emitted.artifacts.map((a) => /^kubernetes\/([^/]+)\//.exec(a.path)?.[1]).filter((x) => x !== undefined));
   const manifestRunners = k8sRunners.filter((r) => manifestDirs.has(r.name));
-  const k8sRoots = emitted.artifacts.map((a) => /^terraform\/azure-k8s\/([^/]+)\/main\.tf\.json$/.exec(a.path)?.[1]).filter((c): c is string => c !== undefined);
   if (emitted.terraformAzure) {
     push(
       `${step++}. **Azure identities, federated credentials, role assignments and cache storage.** Identities are named from the spec; their client ids exist only after this apply, and the next steps look them up by name. Role assignments can take a few minutes to take effect.`,
@@ -98,22 +97,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
       for (const r of manifestRunners) push(`   kubectl apply -f kubernetes/${r.name}/`);
       push('   ```', '');
     }
-    if (k8sRoots.length > 0) {
-      push(
-        '   Runners on AKS: the service accounts carry the client id of their managed identity. Either let Terraform look the ids up by identity name:',
-        '',
-        '   ```sh',
-      );
-      for (const c of k8sRoots) {
-        push(`   terraform -chdir=terraform/azure-k8s/${c} init`, `   terraform -chdir=terraform/azure-k8s/${c} apply -var kubeconfig_path="$HOME/.kube/config" -var kube_context=<context of cluster ${c}>`);
-      }
-      push(
-        '   ```',
-        '',
-        '   or, for GitOps, render plain manifests with the real ids and apply those instead (not both): `runner-fleet synth <spec> --out <dir> --azure-outputs azure-outputs.json`, then `kubectl apply -f kubernetes/<runner>/`.',
-        '',
-      );
-    }
+    for (const c of contribs) if (c?.kubernetesObjects) push(...c.kubernetesObjects.map((l) => (l === '' ? '' : `   ${l}`)));
   }
   const gitlabClusters = [...new Set(k8sRunners.map((r) => r.cluster))].sort();
   if (emitted.terraformGitlab) push(

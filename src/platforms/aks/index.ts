@@ -231,7 +231,28 @@ export const aksPlatform: PlatformPlugin = {
     return aksVerifyChain(docs, fleet, runner, runnerPath);
   },
 
+  readme(_fleet, runners, emitted) {
+    const roots = [...new Set(runners.map((r) => r.cluster))].filter((c) => emitted.artifacts.some((a) => a.path === k8sRootPath(c))).sort();
+    if (roots.length === 0) return { steps: [], sections: [] };
+    return {
+      steps: [],
+      sections: [],
+      kubernetesObjects: [
+        'Runners on AKS: the service accounts carry the client id of their managed identity. Either let Terraform look the ids up by identity name:',
+        '',
+        '```sh',
+        ...roots.flatMap((c) => [`terraform -chdir=${dirOf(k8sRootPath(c))} init`, `terraform -chdir=${dirOf(k8sRootPath(c))} apply -var kubeconfig_path="$HOME/.kube/config" -var kube_context=<context of cluster ${c}>`]),
+        '```',
+        '',
+        'or, for GitOps, render plain manifests with the real ids and apply those instead (not both): `runner-fleet synth <spec> --out <dir> --azure-outputs azure-outputs.json`, then `kubectl apply -f kubernetes/<runner>/`.',
+        '',
+      ],
+    };
+  },
+
   roleOfSubject(docs, cluster, subject) {
     return subject.kind === 'kubernetes' ? aksRoleOfServiceAccount(docs, cluster, subject) : undefined;
   },
 };
+
+const dirOf = (path: string): string => path.slice(0, path.lastIndexOf('/'));

@@ -34,7 +34,7 @@ function fleet(n) {
   for (let i = 0; i < n; i++) {
     runners.push({
       name: `r${i}`,
-      on: { cluster: i % 2 === 0 ? 'irsa' : 'podid', namespace: `ns-${i % 50}` },
+      placement: { cluster: i % 2 === 0 ? 'irsa' : 'podid', namespace: `ns-${i % 50}` },
       gitlab: { group: `acme/team-${i % 20}`, tags: [`t${i}`], protectedOnly: i % 10 === 0 },
       cache: { name: 'shared' },
       jobs: { permissions: { aws: [{ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }, { actions: ['s3:GetObject'], resources: [`arn:aws:s3:::inputs-${i}/*`] }] } },

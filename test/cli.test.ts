@@ -81,7 +81,7 @@ describe('runner-fleet CLI (built)', () => {
     writeFileSync(join(dir, 'bad.yaml'), readFileSync(join(ROOT, 'examples', 'eks-irsa.yaml'), 'utf8').replace('cluster: devops, namespace: ci-build', 'cluster: devop, namespace: ci-build'));
     const p = run('plan', join(dir, 'bad.yaml'));
     expect(p.code).toBe(2);
-    expect(p.err).toContain('runners[0].on.cluster');
+    expect(p.err).toContain('runners[0].placement.cluster');
     expect(p.err).toContain('did you mean "devops"?');
     expect(p.err).not.toMatch(/\n\s+at .*\.js:\d+/);
     const out = join(dir, 'out');

@@ -31,12 +31,12 @@ const cases: Case[] = [
   ['duplicate runner names', (s) => s.runners.push({ ...s.runners[0] }), 'RF005', 'runners[1].name'],
   ['duplicate cluster names', (s) => s.clusters.push({ ...s.clusters[0] }), 'RF005', 'clusters[1].name'],
   ['duplicate cache names', (s) => s.caches.push({ ...s.caches[0], bucket: 'other-bucket' }), 'RF005', 'caches[1].name'],
-  ['runner on an unknown cluster', (s) => (s.runners[0].on.cluster = 'devop'), 'RF006', 'runners[0].on.cluster', 'did you mean "devops"'],
+  ['runner on an unknown cluster', (s) => (s.runners[0].placement.cluster = 'devop'), 'RF006', 'runners[0].placement.cluster', 'did you mean "devops"'],
   ['runner with an unknown cache', (s) => (s.runners[0].cache.name = 'shard'), 'RF006', 'runners[0].cache.name', 'did you mean "shared"'],
   ['runner name too long', (s) => (s.runners[0].name = 'r'.repeat(41)), 'RF008', 'runners[0].name'],
   ['fleet name with upper case', (s) => (s.metadata.name = 'Acme'), 'RF007', 'metadata.name'],
-  ['namespace that is not DNS-1123', (s) => (s.runners[0].on.namespace = 'CI_Build'), 'RF007', 'runners[0].on.namespace'],
-  ['namespace too long', (s) => (s.runners[0].on.namespace = 'n'.repeat(64)), 'RF008', 'runners[0].on.namespace'],
+  ['namespace that is not DNS-1123', (s) => (s.runners[0].placement.namespace = 'CI_Build'), 'RF007', 'runners[0].placement.namespace'],
+  ['namespace too long', (s) => (s.runners[0].placement.namespace = 'n'.repeat(64)), 'RF008', 'runners[0].placement.namespace'],
   ['no gitlab scope', (s) => delete s.runners[0].gitlab.group, 'RF004', 'runners[0].gitlab'],
   ['two gitlab scopes', (s) => (s.runners[0].gitlab.project = 'acme/api'), 'RF010', 'runners[0].gitlab'],
   ['gitlab url with a trailing slash', (s) => (s.gitlab.url = 'https://gitlab.com/'), 'RF007', 'gitlab.url'],
@@ -92,6 +92,24 @@ describe('malformed specs: exit 2, exact path, no stack trace', () => {
     spec.runners[0].concurrent = 0;
     const plan = planValue(spec);
     expect(plan.findings.map((f) => f.path).sort()).toEqual(['aws.region', 'runners[0].concurrent', 'runners[0].gitlab.tag']);
+  });
+
+  it('the old key `on` gets one finding that names `placement` (not "unknown" plus "missing")', () => {
+    const spec = base();
+    spec.runners[0].on = spec.runners[0].placement;
+    delete spec.runners[0].placement;
+    const plan = planValue(spec);
+    expect(plan.exitCode).toBe(2);
+    expect(plan.findings.map((f) => `${f.code} ${f.path}`)).toEqual(['RF003 runners[0].on']);
+    expect(plan.findings[0]!.fix).toBe('rename "on:" to "placement:"');
+    expect(plan.findings[0]!.message).toContain('YAML 1.1');
+  });
+
+  it('a missing placement without the old key is still reported as missing', () => {
+    const spec = base();
+    delete spec.runners[0].placement;
+    const plan = planValue(spec);
+    expect(plan.findings.map((f) => `${f.code} ${f.path}`)).toEqual(['RF004 runners[0].placement']);
   });
 
   it('YAML syntax errors name the line', () => {

@@ -25,10 +25,10 @@ export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
   const cacheNames = spec.caches.map((c) => c.name);
   spec.runners.forEach((r, i) => {
     const rp = `runners[${i}]`;
-    const cluster = spec.clusters.find((c) => c.name === r.on.cluster);
+    const cluster = spec.clusters.find((c) => c.name === r.placement.cluster);
     if (!cluster) {
-      const hint = closest(r.on.cluster, clusterNames);
-      out.push({ code: 'RF006', severity: 'error', path: `${rp}.on.cluster`, message: 'no cluster has this name', received: showValue(r.on.cluster), allowed: clusterNames.join(', '), fix: hint ? `did you mean "${hint}"?` : 'name an entry of clusters' });
+      const hint = closest(r.placement.cluster, clusterNames);
+      out.push({ code: 'RF006', severity: 'error', path: `${rp}.placement.cluster`, message: 'no cluster has this name', received: showValue(r.placement.cluster), allowed: clusterNames.join(', '), fix: hint ? `did you mean "${hint}"?` : 'name an entry of clusters' });
     }
     if (r.cache) {
       const cache = spec.caches.find((c) => c.name === r.cache!.name);
@@ -66,8 +66,8 @@ export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
           out.push({ code: 'RF701', severity: 'error', path: `${rp}.${setting}`, message: `${setting} has no effect on ${platform.title} runners`, received: showValue(value), allowed: 'not set on this platform', fix: `remove ${setting}` });
         }
       }
-      if (!platform.kubernetes && r.on.namespace !== undefined) {
-        out.push({ code: 'RF701', severity: 'error', path: `${rp}.on.namespace`, message: `${platform.title} runners do not run in Kubernetes, so a namespace means nothing`, received: showValue(r.on.namespace), allowed: `on platforms ${PLATFORMS.filter((p) => p.kubernetes).map((p) => p.type).join(', ')}`, fix: 'remove on.namespace' });
+      if (!platform.kubernetes && r.placement.namespace !== undefined) {
+        out.push({ code: 'RF701', severity: 'error', path: `${rp}.placement.namespace`, message: `${platform.title} runners do not run in Kubernetes, so a namespace means nothing`, received: showValue(r.placement.namespace), allowed: `on platforms ${PLATFORMS.filter((p) => p.kubernetes).map((p) => p.type).join(', ')}`, fix: 'remove placement.namespace' });
       }
     }
     const g = r.gitlab;
@@ -88,7 +88,7 @@ export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
   spec.caches.forEach((c, i) => out.push(...cacheBackendFor(c.type).checkSpec(spec, c, `caches[${i}]`)));
   spec.clusters.forEach((c, i) => {
     const platform = PLATFORMS.find((p) => p.type === c.type)!;
-    const runners = spec.runners.map((r, j) => ({ spec: r, path: `runners[${j}]` })).filter((r) => r.spec.on.cluster === c.name);
+    const runners = spec.runners.map((r, j) => ({ spec: r, path: `runners[${j}]` })).filter((r) => r.spec.placement.cluster === c.name);
     out.push(...platform.checkSpec({ fleet: spec, cluster: c, clusterPath: `clusters[${i}]`, runners }));
   });
   // The aws section is required once; platforms and caches may each ask for it.

@@ -2,7 +2,7 @@ import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { CODES } from './codes.js';
 import { type Finding, formatPath, showValue } from './findings.js';
-import { API_VERSION, KIND } from './schema.js';
+import { API_VERSION, KIND, RENAMED_KEYS } from './schema.js';
 
 /** Reads spec text (YAML or JSON). Returns the plain value or RF001 findings with line and column. */
 export function readSpecText(text: string, fileName = 'spec'): { value?: unknown; findings: Finding[] } {
@@ -158,6 +158,19 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
       case 'unrecognized_keys': {
         const allowed = objectKeys(schemaAt(schema, path, input));
         for (const key of issue.keys) {
+          const renamed = RENAMED_KEYS.get(key);
+          if (renamed && allowed.includes(renamed.to)) {
+            out.push({
+              code: 'RF003',
+              severity: 'error',
+              path: formatPath([...(path as (string | number)[]), key]),
+              message: `the key "${key}" was renamed to "${renamed.to}": ${renamed.why}`,
+              received: showValue(valueAt(input, [...path, key])),
+              allowed: allowed.join(', '),
+              fix: `rename "${key}:" to "${renamed.to}:"`,
+            });
+            continue;
+          }
           const suggestion = closest(key, allowed);
           out.push({
             code: 'RF003',
@@ -172,6 +185,7 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
         break;
       }
       case 'invalid_type': {
+        if (received === undefined && isRenamedTarget(input, path)) break; // reported once, as the old key
         if (received === undefined) {
           out.push({ code: 'RF004', severity: 'error', path: at, message: `required key is missing`, allowed: `a value of type ${issue.expected}`, fix: `add ${at.split('.').pop() ?? at}` });
         } else {
@@ -223,6 +237,15 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
     }
   }
   return out;
+}
+
+/** True when `path` names a key whose old name is present in the same mapping. */
+function isRenamedTarget(input: unknown, path: readonly PropertyKey[]): boolean {
+  const last = path[path.length - 1];
+  const parent = valueAt(input, path.slice(0, -1));
+  if (typeof last !== 'string' || parent === null || typeof parent !== 'object') return false;
+  for (const [from, { to }] of RENAMED_KEYS) if (to === last && Object.hasOwn(parent, from)) return true;
+  return false;
 }
 
 function schemaAtUnion(schema: z.ZodType, path: readonly PropertyKey[], input: unknown): z.ZodType | undefined {

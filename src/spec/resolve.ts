@@ -45,11 +45,11 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
   };
 
   spec.runners.forEach((r, index) => {
-    const cluster = clusters.find((c) => c.name === r.on.cluster)!;
+    const cluster = clusters.find((c) => c.name === r.placement.cluster)!;
     const platform = platformFor(cluster.type);
     const kubernetes: KubernetesNames | undefined = platform.kubernetes
       ? {
-          namespace: r.on.namespace ?? dnsLabel(`gitlab-runner-${r.name}`),
+          namespace: r.placement.namespace ?? dnsLabel(`gitlab-runner-${r.name}`),
           managerServiceAccount: dnsLabel(`${r.name}-manager`),
           jobServiceAccount: dnsLabel(`${r.name}-jobs`),
           role: dnsLabel(`${r.name}-executor`),

@@ -9,6 +9,14 @@ import { azureRoleAssignmentSchema, azureSchema } from './azure.js';
  */
 
 export const API_VERSION = 'runner-fleet/v1alpha1';
+
+/**
+ * Keys that were renamed within v1alpha1: old key → new key and why. A spec that still uses the
+ * old key gets one finding that names the new key (not "unknown" plus "missing").
+ */
+export const RENAMED_KEYS: ReadonlyMap<string, { to: string; why: string }> = new Map([
+  ['on', { to: 'placement', why: 'YAML 1.1 readers (PyYAML, yamllint, Ruby, go-yaml v2) read the key `on` as the boolean true' }],
+]);
 export const KIND = 'Fleet';
 
 /** Lower-case names used as prefixes of generated names. */
@@ -127,7 +135,7 @@ export const runnerGitlabSchema = z
 export const runnerSchema = z.strictObject({
   name: nameSchema(40).describe('Runner name, unique in the fleet; prefix of its generated names.'),
   description: z.string().max(255).optional().describe('Shown in GitLab. Default: "<fleet>/<runner> (runner-fleet)".'),
-  on: z
+  placement: z
     .strictObject({
       cluster: z.string().min(1).describe('Name of an entry in clusters.'),
       namespace: dnsLabelSchema.optional().describe('Kubernetes namespace of the manager and its jobs. Default: gitlab-runner-<runner>.'),

@@ -47,6 +47,6 @@ export function minimalFleet(): Record<string, any> {
     aws: { accountId: '123456789012', region: 'eu-central-1' },
     clusters: [{ name: 'devops', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/ABCDEF0123456789ABCDEF0123456789' }],
     caches: [{ name: 'shared', type: 's3', bucket: 'acme-cache' }],
-    runners: [{ name: 'dev', on: { cluster: 'devops' }, gitlab: { group: 'acme', tags: ['k8s'] }, cache: { name: 'shared' } }],
+    runners: [{ name: 'dev', placement: { cluster: 'devops' }, gitlab: { group: 'acme', tags: ['k8s'] }, cache: { name: 'shared' } }],
   };
 }

@@ -21,7 +21,7 @@ export const VM_SPEC_CASES: { name: string; base: string; mutate: (s: Spec) => v
   { name: 'max instances 0', base: 'ec2-autoscaler', mutate: (s) => (s.runners[0].autoscaler.maxInstances = 0), code: 'RF002', path: 'runners[0].autoscaler.maxInstances' },
   { name: 'spot without instance types', base: 'ec2-autoscaler', mutate: (s) => delete s.runners[0].autoscaler.instanceTypes, code: 'RF702', path: 'runners[0].autoscaler.instanceTypes' },
   { name: 'more idle slots than the group holds', base: 'ec2-autoscaler', mutate: (s) => (s.runners[0].autoscaler.idleCount = 11), code: 'RF702', path: 'runners[0].autoscaler.idleCount' },
-  { name: 'a namespace on a VM runner', base: 'ec2-docker', mutate: (s) => (s.runners[0].on.namespace = 'ci'), code: 'RF701', path: 'runners[0].on.namespace' },
+  { name: 'a namespace on a VM runner', base: 'ec2-docker', mutate: (s) => (s.runners[0].placement.namespace = 'ci'), code: 'RF701', path: 'runners[0].placement.namespace' },
   { name: 'Kubernetes job resources on a VM runner', base: 'ec2-docker', mutate: (s) => (s.runners[0].jobs.resources = { cpu: '1', memory: '1Gi' }), code: 'RF701', path: 'runners[0].jobs.resources' },
   { name: 'a node selector on a VM runner', base: 'ec2-autoscaler', mutate: (s) => (s.runners[0].jobs = { ...(s.runners[0].jobs ?? {}), nodeSelector: { pool: 'ci' } }), code: 'RF701', path: 'runners[0].jobs.nodeSelector' },
   { name: 'concurrent on an autoscaler runner (it is max instances x capacity)', base: 'ec2-autoscaler', mutate: (s) => (s.runners[0].concurrent = 50), code: 'RF701', path: 'runners[0].concurrent' },

@@ -3,7 +3,7 @@ import { acceptRisksSchema, nameSchema } from '../../spec/schema.js';
 import { resourceGroupSchema } from '../../spec/azure.js';
 
 export const aksClusterSchema = z.strictObject({
-  name: nameSchema(40).describe('Name of this entry, referenced by runners[].on.cluster.'),
+  name: nameSchema(40).describe('Name of this entry, referenced by runners[].placement.cluster.'),
   type: z.literal('aks'),
   clusterName: z
     .string()

@@ -9,7 +9,7 @@ export const amiIdSchema = z.string().regex(/^ami-[0-9a-f]{8,17}$/, { message: '
 export const instanceTypeSchema = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: 'an EC2 instance type such as t3.medium' });
 
 export const vmClusterFields = {
-  name: nameSchema(40).describe('Name of this entry, referenced by runners[].on.cluster.'),
+  name: nameSchema(40).describe('Name of this entry, referenced by runners[].placement.cluster.'),
   vpcId: vpcIdSchema.describe('VPC the managers (and workers or tasks) run in.'),
   subnetIds: z.array(subnetIdSchema).min(1).describe('Private subnets for managers, workers and tasks; they need a NAT gateway or VPC endpoints to reach GitLab and AWS.'),
   imageId: amiIdSchema.describe('AMI of the manager instance: Amazon Linux 2023 (user data uses dnf).'),

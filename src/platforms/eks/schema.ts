@@ -30,7 +30,7 @@ const accessSchema = z.strictObject({
 });
 
 export const eksClusterSchema = z.strictObject({
-  name: nameSchema(40).describe('Name of this entry, referenced by runners[].on.cluster.'),
+  name: nameSchema(40).describe('Name of this entry, referenced by runners[].placement.cluster.'),
   type: z.literal('eks'),
   clusterName: z
     .string()

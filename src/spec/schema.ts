@@ -129,6 +129,11 @@ export const runnerGitlabSchema = z
     protectedOnly: z.boolean().default(false).describe('Run jobs for protected branches and tags only (access_level ref_protected). Default false.'),
     paused: z.boolean().default(false).describe('Register paused. Default false.'),
     maximumTimeoutSeconds: z.number().int().min(600).max(2_592_000).optional().describe('Upper bound for job timeouts. Default: none.'),
+    // Operations (issue 12): who creates the runner and owns its token, so the two paths never fight over one runner.
+    registration: z
+      .enum(['terraform', 'api'])
+      .optional()
+      .describe('Who registers the runner and owns its token: terraform (the generated terraform/gitlab root, Kubernetes runners only) or api (runner-fleet register/rotate). Default: terraform for Kubernetes runners, api for VM runners.'),
   })
   .describe('How the runner is registered in GitLab.');
 

@@ -166,7 +166,7 @@ export const runnerSchema = z.strictObject({
     .strictObject({
       logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Default info.'),
       metrics: z.boolean().default(true).describe('Expose Prometheus metrics on :9252. Default true.'),
-      terminationGracePeriodSeconds: z.number().int().min(30).max(86_400).default(3600).describe('Time for running jobs to finish on shutdown. Default 3600.'),
+      terminationGracePeriodSeconds: z.number().int().min(30).max(86_400).default(3600).describe('Time for running jobs to finish on shutdown. Default 3600; raised to gitlab.maximumTimeoutSeconds + 60 when shorter.'),
       nodeSelector: z.record(labelKey, labelValue).default({}).describe('Node labels the manager pod must match. Default none.'),
     })
     .default({ logLevel: 'info', metrics: true, terminationGracePeriodSeconds: 3600, nodeSelector: {} })

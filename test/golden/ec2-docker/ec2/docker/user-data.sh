@@ -41,6 +41,9 @@ url = "https://gitlab.com"
 token = "$CI_SERVER_TOKEN"
 executor = "docker"
 
+[runners.feature_flags]
+FF_DISABLE_AUTOMATIC_TOKEN_ROTATION = true
+
 [runners.docker]
 image = "ubuntu:24.04"
 privileged = false

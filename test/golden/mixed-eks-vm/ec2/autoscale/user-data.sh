@@ -37,6 +37,9 @@ url = "https://gitlab.com"
 token = "$CI_SERVER_TOKEN"
 executor = "docker-autoscaler"
 
+[runners.feature_flags]
+FF_DISABLE_AUTOMATIC_TOKEN_ROTATION = true
+
 [runners.docker]
 image = "alpine:3.22"
 privileged = false

@@ -39,6 +39,9 @@ executor = "custom"
 builds_dir = "/opt/gitlab-runner/builds"
 cache_dir = "/opt/gitlab-runner/cache"
 
+[runners.feature_flags]
+FF_DISABLE_AUTOMATIC_TOKEN_ROTATION = true
+
 [runners.custom]
 config_exec = "/opt/gitlab-runner/fargate"
 config_args = [ "--config", "/etc/gitlab-runner/fargate.toml", "custom", "config" ]

@@ -250,6 +250,16 @@ export function userDataPath(runner: IntentRunner): string {
  * token parameter, closed security group, launch template and a one-instance Auto Scaling group.
  * The group replaces a failed instance and the new one registers itself from the parameter.
  */
+/** The manager group's termination hook: the instance drains itself, then completes it (see the user data). */
+export const DRAIN_HOOK = 'runner-fleet-drain';
+/** Seconds without a heartbeat before the hook gives up (the instance sends one a minute while it drains). */
+const DRAIN_HEARTBEAT_SECONDS = 600;
+
+/** How long a draining manager waits for running jobs: the runner's maximum job timeout, else GitLab's default of 1 h. */
+export function drainSeconds(runner: IntentRunner): number {
+  return runner.spec.gitlab.maximumTimeoutSeconds ?? 3600;
+}
+
 export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner, userData: Artifact, extraStatements: Statement[], hopLimit: 1 | 2): TerraformResources {
   const n = names(runner);
   const spec = vmSpec(cluster);
@@ -263,6 +273,8 @@ export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, r
     { Sid: 'ReadRunnerToken', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: paramArn },
     // AmazonSSMManagedInstanceCore allows ssm:GetParameter* on every parameter; keep other runners' tokens out of reach.
     { Sid: 'NoOtherParameters', Effect: 'Deny', Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory'], NotResource: paramArn },
+    // Drain on scale-in or instance refresh: keep the termination hook alive, then complete it — on its own group only.
+    { Sid: 'DrainOwnGroup', Effect: 'Allow', Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'], Resource: `arn:${a.partition}:autoscaling:${a.region}:${a.accountId}:autoScalingGroup:*:autoScalingGroupName/${n.managerGroup}` },
     ...extraStatements,
   ];
   return {
@@ -303,6 +315,8 @@ export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, r
         health_check_type: 'EC2',
         launch_template: { id: `\${aws_launch_template.${k}.id}`, version: `\${aws_launch_template.${k}.latest_version}` },
         tag: [{ key: 'Name', value: n.managerGroup, propagate_at_launch: true }],
+        // A scale-in or an instance refresh waits while the manager finishes its running jobs.
+        initial_lifecycle_hook: [{ name: DRAIN_HOOK, lifecycle_transition: 'autoscaling:EC2_INSTANCE_TERMINATING', default_result: 'CONTINUE', heartbeat_timeout: DRAIN_HEARTBEAT_SECONDS }],
         depends_on: [`aws_ssm_parameter.${tfName(runner.name, 'runner_token')}`],
       },
     },
@@ -390,8 +404,61 @@ export function managerUserData(i: UserDataInput): Artifact {
     'systemctl enable gitlab-runner',
     'systemctl restart gitlab-runner',
     '',
+    '# Drain on termination (scale-in, instance refresh): when Auto Scaling marks this instance for',
+    '# termination, stop taking jobs, wait for the running ones up to the maximum job timeout, then',
+    `# complete the lifecycle action of hook ${DRAIN_HOOK}.`,
+    ...heredoc('/usr/local/sbin/runner-fleet-drain', drainScript(a.region, n.managerGroup, drainSeconds(i.runner)), '0700'),
+    "cat > /etc/systemd/system/runner-fleet-drain.service <<'RUNNER_FLEET_EOF'",
+    '[Unit]',
+    'Description=runner-fleet: drain gitlab-runner when Auto Scaling terminates this instance',
+    'After=gitlab-runner.service',
+    '[Service]',
+    'ExecStart=/usr/local/sbin/runner-fleet-drain',
+    'Restart=on-failure',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    'RUNNER_FLEET_EOF',
+    'systemctl daemon-reload',
+    'systemctl enable --now runner-fleet-drain',
+    '',
   ];
   return { path: userDataPath(i.runner), format: 'text', content: lines.join('\n'), mode: 'shell' };
+}
+
+/**
+ * The drain watcher: polls the instance's Auto Scaling target lifecycle state (IMDSv2); on
+ * `Terminated`, it keeps gitlab-runner from restarting, sends it SIGQUIT (stop asking for jobs,
+ * exit when the running ones end), sends a heartbeat a minute, and completes the lifecycle action
+ * when the service has stopped or the maximum job timeout has passed.
+ */
+function drainScript(region: string, group: string, maxSeconds: number): string {
+  return [
+    '#!/bin/bash',
+    'set -uo pipefail',
+    `REGION=${q(region)}`,
+    `GROUP=${q(group)}`,
+    `HOOK=${q(DRAIN_HOOK)}`,
+    `MAX_SECONDS=${maxSeconds}`,
+    'imds() {',
+    '  local t',
+    '  t="$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")" || return 1',
+    '  curl -fsS -H "X-aws-ec2-metadata-token: $t" "http://169.254.169.254/latest/meta-data/$1"',
+    '}',
+    'until [ "$(imds autoscaling/target-lifecycle-state 2>/dev/null)" = "Terminated" ]; do sleep 5; done',
+    'instance="$(imds instance-id)"',
+    'echo "runner-fleet-drain: termination requested; draining gitlab-runner (up to $MAX_SECONDS s)"',
+    'install -d /run/systemd/system/gitlab-runner.service.d',
+    "printf '[Service]\\nRestart=no\\n' > /run/systemd/system/gitlab-runner.service.d/drain.conf",
+    'systemctl daemon-reload',
+    'systemctl kill --signal=SIGQUIT gitlab-runner',
+    'deadline=$(( $(date +%s) + MAX_SECONDS ))',
+    'while systemctl is-active --quiet gitlab-runner && [ "$(date +%s)" -lt "$deadline" ]; do',
+    '  sleep 60',
+    '  aws autoscaling record-lifecycle-action-heartbeat --region "$REGION" --auto-scaling-group-name "$GROUP" --lifecycle-hook-name "$HOOK" --instance-id "$instance" || true',
+    'done',
+    'aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$GROUP" --lifecycle-hook-name "$HOOK" --instance-id "$instance" --lifecycle-action-result CONTINUE',
+    '',
+  ].join('\n');
 }
 
 /** The tomlified text of an extra config file (e.g. fargate.toml). */

@@ -75,6 +75,10 @@ export const CODES = {
   RF714: { severity: 'error', title: 'the manager may act on compute outside its own group, cluster or task definition', acceptable: false },
   RF715: { severity: 'error', title: 'a root volume is not encrypted', acceptable: false },
   RF716: { severity: 'error', title: 'worker or task SSH is open to something other than the manager', acceptable: false },
+  RF717: { severity: 'error', title: 'a role of the fleet can push to or delete from the Fargate job-image repository', acceptable: true },
+  RF718: { severity: 'error', title: 'a security group rule has no description', acceptable: false },
+  RF719: { severity: 'error', title: 'the Fargate job image can change under the task definition (mutable tags or an unpinned image)', acceptable: false },
+  RF720: { severity: 'error', title: 'manager user data runs a download it did not verify, or does not stop on a failed step', acceptable: false },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -5,6 +5,8 @@ import type { EmittedFleet } from '../src/emit/types.js';
 import type { PolicyDocument, Statement } from '../src/verify/iam/types.js';
 import { planExample, planMutated } from './helpers/fleet.js';
 import { CODES } from '../src/spec/codes.js';
+import { restrictedViolations } from '../src/verify/pod-security.js';
+import { showValue } from '../src/spec/findings.js';
 import { AZURE_OTHER_TESTED, azureDocCases, azureSpecCases } from './helpers/azure.js';
 import { VM_DOC_CASES, VM_SPEC_CASES } from './helpers/vm.js';
 
@@ -129,6 +131,13 @@ const docCases: DocCase[] = [
   ['RF205', 'eks-irsa', (d) => editPolicy(d, 'aws_s3_bucket_policy' as 'aws_iam_role', 'cache_shared', 'policy', (p) => void (first(p).Condition = { Bool: { 'aws:SecureTransport': 'true' } }))],
   ['RF206', 'eks-irsa', (d) => void delete d.terraformAws!.resource.aws_s3_bucket_lifecycle_configuration],
   ['RF207', 'eks-irsa', (d) => void (d.terraformAws!.resource.aws_s3_bucket_public_access_block!.cache_shared!.restrict_public_buckets = false)],
+  ['RF307', 'eks-irsa', (d) => void (d.runners.build!.manifests.find((o) => o.kind === 'Namespace')!.metadata.labels!['pod-security.kubernetes.io/enforce'] = 'privileged')],
+  ['RF307', 'aks-workload-identity', (d) => void delete Object.values(d.runners)[0]!.manifests.find((o) => o.kind === 'Namespace')!.metadata.labels!['pod-security.kubernetes.io/enforce']],
+  ['RF308', 'eks-irsa', (d) => {
+    delete (d.runners.deploy!.helmValues!.securityContext as Record<string, unknown>).seccompProfile;
+    delete (d.runners.deploy!.helmValues!.podSecurityContext as Record<string, unknown>).seccompProfile;
+  }],
+  ['RF308', 'eks-pod-identity', (d) => void ((Object.values(d.runners)[0]!.helmValues!.securityContext as Record<string, unknown>).allowPrivilegeEscalation = true)],
   ['RF304', 'eks-irsa', (d) => void ((d.runners.build!.configToml.runners as Record<string, any>[])[0]!.cache.s3.SecretKey = 'x')],
 ];
 
@@ -137,6 +146,45 @@ describe('rules only broken documents can trigger: fail when broken, pass as emi
     const plan = planExample(example);
     expect(verifyFleet(plan.fleet!, plan.emitted!).findings.filter((f) => f.code === code && !f.acceptedBecause)).toEqual([]);
     expect(reverify(plan, mutate)).toContain(code);
+  });
+});
+
+describe('Pod Security', () => {
+  it('job namespaces enforce baseline and audit restricted; the manager pod meets restricted (proven)', () => {
+    const plan = planExample('eks-irsa');
+    const ns = plan.emitted!.runners.build!.manifests.find((o) => o.kind === 'Namespace')!;
+    expect(ns.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/warn': 'baseline', 'pod-security.kubernetes.io/audit': 'restricted' });
+    expect(plan.proofs.filter((p) => p.claim === 'the manager pod meets Pod Security restricted' && p.holds).length).toBe(2);
+    expect(plan.proofs.find((p) => p.runner === 'build' && p.claim.startsWith('namespace ci-build enforces Pod Security baseline'))?.holds).toBe(true);
+  });
+
+  it('privileged jobs (risk accepted) get enforce privileged with warn/audit baseline, and RF301 says why', () => {
+    const plan = planMutated('eks-irsa', (s) => {
+      s.runners[0].jobs.privileged = true;
+      s.runners[0].acceptRisks = [{ code: 'RF301', reason: 'docker-in-docker until the BuildKit migration lands' }];
+    });
+    expect(plan.exitCode).toBe(0);
+    const ns = plan.emitted!.runners.build!.manifests.find((o) => o.kind === 'Namespace')!;
+    expect(ns.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'privileged', 'pod-security.kubernetes.io/warn': 'baseline', 'pod-security.kubernetes.io/audit': 'baseline' });
+    expect(find(plan, 'RF301')?.message).toContain('cannot enforce Pod Security baseline');
+    expect(codes(plan)).not.toContain('RF307');
+  });
+
+  it.each([
+    ['meets restricted', {}, {}, []],
+    ['root user', { runAsUser: 0 }, {}, ['runAsUser is 0']],
+    ['no seccomp profile', { seccompProfile: undefined }, { seccompProfile: undefined }, [`seccompProfile.type is ${showValue(undefined)}, not RuntimeDefault or Localhost`]],
+    ['seccomp only on the pod', { seccompProfile: { type: 'RuntimeDefault' } }, { seccompProfile: undefined }, []],
+    ['Unconfined seccomp', {}, { seccompProfile: { type: 'Unconfined' } }, ['seccompProfile.type is "Unconfined", not RuntimeDefault or Localhost']],
+    ['escalation allowed', {}, { allowPrivilegeEscalation: true }, ['allowPrivilegeEscalation is not false']],
+    ['capabilities kept', {}, { capabilities: { drop: ['NET_RAW'] } }, ['capabilities.drop does not include ALL']],
+    ['a capability added', {}, { capabilities: { drop: ['ALL'], add: ['SYS_ADMIN'] } }, ['capabilities.add holds ["SYS_ADMIN"]']],
+    ['non-root not required', { runAsNonRoot: undefined }, { runAsNonRoot: false }, ['runAsNonRoot is not true']],
+  ] as const)('restricted check: %s', (_name, pod, container, want) => {
+    const base = planExample('eks-irsa').emitted!.runners.build!.helmValues!;
+    const p = { ...(base.podSecurityContext as object), ...pod };
+    const c = { ...(base.securityContext as object), ...container };
+    expect(restrictedViolations(p, c)).toEqual(want);
   });
 });
 

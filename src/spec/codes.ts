@@ -49,6 +49,8 @@ export const CODES = {
   RF304: { severity: 'error', title: 'a static credential appears in generated output', acceptable: false },
   RF305: { severity: 'warning', title: 'the runner has no tags and does not run untagged jobs, so it never picks up a job', acceptable: true },
   RF306: { severity: 'warning', title: 'jobs hold a powerful identity', acceptable: true },
+  RF307: { severity: 'error', title: 'a runner namespace does not enforce Pod Security baseline', acceptable: false },
+  RF308: { severity: 'error', title: 'the runner manager pod does not meet Pod Security restricted', acceptable: false },
 
   RF401: { severity: 'warning', title: 'cluster access through the aws-auth ConfigMap, which AWS deprecates', acceptable: true },
   RF402: { severity: 'info', title: 'an operator is granted cluster-admin on the whole cluster', acceptable: true },

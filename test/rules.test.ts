@@ -130,6 +130,8 @@ const docCases: DocCase[] = [
   ['RF205', 'eks-irsa', (d) => void delete d.terraformAws!.resource.aws_s3_bucket_policy],
   ['RF205', 'eks-irsa', (d) => editPolicy(d, 'aws_s3_bucket_policy' as 'aws_iam_role', 'cache_shared', 'policy', (p) => void (first(p).Condition = { Bool: { 'aws:SecureTransport': 'true' } }))],
   ['RF206', 'eks-irsa', (d) => void delete d.terraformAws!.resource.aws_s3_bucket_lifecycle_configuration],
+  ['RF209', 'eks-pod-identity', (d) => editPolicy(d, 'aws_s3_bucket_policy' as 'aws_iam_role', 'cache_cache', 'policy', (p) => void (p.Statement = (p.Statement as Statement[]).filter((st) => st.Sid !== 'DenyOutsideVpcEndpoints')))],
+  ['RF209', 'eks-pod-identity', (d) => editPolicy(d, 'aws_s3_bucket_policy' as 'aws_iam_role', 'cache_cache', 'policy', (p) => void ((p.Statement as Statement[]).find((st) => st.Sid === 'DenyOutsideVpcEndpoints')!.Action = 's3:GetObject'))],
   ['RF207', 'eks-irsa', (d) => void (d.terraformAws!.resource.aws_s3_bucket_public_access_block!.cache_shared!.restrict_public_buckets = false)],
   ['RF307', 'eks-irsa', (d) => void (d.runners.build!.manifests.find((o) => o.kind === 'Namespace')!.metadata.labels!['pod-security.kubernetes.io/enforce'] = 'privileged')],
   ['RF307', 'aks-workload-identity', (d) => void delete Object.values(d.runners)[0]!.manifests.find((o) => o.kind === 'Namespace')!.metadata.labels!['pod-security.kubernetes.io/enforce']],
@@ -146,6 +148,29 @@ describe('rules only broken documents can trigger: fail when broken, pass as emi
     const plan = planExample(example);
     expect(verifyFleet(plan.fleet!, plan.emitted!).findings.filter((f) => f.code === code && !f.acceptedBecause)).toEqual([]);
     expect(reverify(plan, mutate)).toContain(code);
+  });
+});
+
+describe('S3 cache: VPC endpoint and access logs (opt-in)', () => {
+  it('the manager still reaches its prefix through the endpoint, and object access from outside is denied', () => {
+    const plan = planExample('eks-pod-identity');
+    expect(plan.proofs.filter((p) => p.claim.startsWith('the manager reads and writes')).every((p) => p.holds)).toBe(true);
+    const policy = JSON.parse(String(plan.emitted!.terraformAws!.resource.aws_s3_bucket_policy!.cache_cache!.policy)) as PolicyDocument;
+    expect((policy.Statement as Statement[]).map((st) => st.Sid)).toEqual(['DenyInsecureTransport', 'DenyOutsideVpcEndpoints']);
+    expect(plan.emitted!.terraformAws!.resource.aws_s3_bucket_logging!.cache_cache).toMatchObject({ target_bucket: 'orbit-s3-access-logs', target_prefix: 'orbit-ci-cache/' });
+    expect(codes(plan)).not.toContain('RF209');
+  });
+
+  it('without the option there is no endpoint condition and no logging', () => {
+    const plan = planExample('eks-irsa');
+    expect(plan.emitted!.terraformAws!.resource.aws_s3_bucket_policy!.cache_shared!.policy).not.toContain('aws:SourceVpce');
+    expect(plan.emitted!.terraformAws!.resource.aws_s3_bucket_logging).toBeUndefined();
+  });
+
+  it('a bucket policy that denies even the endpoint breaks the manager proof (RF201): the proof carries the endpoint', () => {
+    const plan = planExample('eks-pod-identity');
+    const codesAfter = reverify(plan, (d) => editPolicy(d, 'aws_s3_bucket_policy' as 'aws_iam_role', 'cache_cache', 'policy', (p) => void ((p.Statement as Statement[]).find((st) => st.Sid === 'DenyOutsideVpcEndpoints')!.Condition = { StringNotEquals: { 'aws:SourceVpce': 'vpce-0deadbeefdeadbeef' } })));
+    expect(codesAfter).toContain('RF201');
   });
 });
 

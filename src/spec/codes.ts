@@ -42,6 +42,7 @@ export const CODES = {
   RF206: { severity: 'warning', title: 'cache objects never expire', acceptable: true },
   RF207: { severity: 'error', title: 'the cache bucket does not block public access', acceptable: false },
   RF208: { severity: 'info', title: 'the cache bucket exists outside this fleet, so its settings are not verified here', acceptable: false },
+  RF209: { severity: 'error', title: 'the cache bucket accepts object requests from outside its VPC endpoints', acceptable: false },
 
   RF301: { severity: 'error', title: 'jobs run privileged', acceptable: true },
   RF302: { severity: 'error', title: 'jobs are granted every action on every resource', acceptable: true },
@@ -68,6 +69,7 @@ export const CODES = {
   RF611: { severity: 'error', title: 'the cache storage account allows public blobs, plain HTTP, old TLS or shared keys', acceptable: false },
   RF612: { severity: 'warning', title: 'cache blobs never expire', acceptable: true },
   RF613: { severity: 'error', title: 'generated Terraform uses a resource, argument or reference its provider does not document', acceptable: false },
+  RF614: { severity: 'warning', title: 'the cache storage account is reachable from every network', acceptable: true },
   RF701: { severity: 'error', title: 'a runner setting does not apply to its platform', acceptable: false },
   RF702: { severity: 'error', title: 'VM settings that must agree do not', acceptable: false },
   RF710: { severity: 'error', title: 'a security group admits traffic from the internet', acceptable: false },

@@ -149,8 +149,16 @@ describe('downloads on the manager fail closed (the generated shell, run with ba
 });
 
 describe('a customer-managed key for the token parameters', () => {
-  const key = 'arn:aws:kms:eu-central-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-  const text = readFileSync('examples/ec2-docker.yaml', 'utf8').replace('    imageId: ami-0a1b2c3d4e5f67893', `    imageId: ami-0a1b2c3d4e5f67893\n    tokenKmsKeyArn: ${key}`);
+  // The ec2-docker example opts in; without the option the account's aws/ssm key is used.
+  const key = 'arn:aws:kms:eu-central-1:123456789012:key/0f1e2d3c-4b5a-6978-8a9b-0c1d2e3f4a5b';
+  const text = readFileSync('examples/ec2-docker.yaml', 'utf8');
+  it('without the option: no key_id, no decrypt grant, no --key-id', () => {
+    const plan = planText(text.replace(/\n +#[^\n]*\n +tokenKmsKeyArn: [^\n]+/, ''));
+    expect(plan.exitCode).toBe(0);
+    expect(res(plan.emitted!).aws_ssm_parameter!.docker_runner_token!.key_id).toBeUndefined();
+    expect(String(res(plan.emitted!).aws_iam_role_policy!.docker_manager_platform!.policy)).not.toContain('kms:Decrypt');
+    expect(synthFiles(plan).find((f) => f.path === 'README.md')!.content).not.toContain('--key-id');
+  });
   it('encrypts the parameter with it and lets the manager decrypt only through SSM, for its own parameter', () => {
     const plan = planText(text);
     expect(plan.exitCode, JSON.stringify(plan.findings)).toBe(0);

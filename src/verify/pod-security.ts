@@ -1,6 +1,6 @@
 import type { K8sObject } from '../emit/artifacts.js';
-import type { EmittedFleet } from '../emit/types.js';
-import type { ResolvedRunner } from '../model/types.js';
+import type { FleetDocuments } from '../emit/types.js';
+import type { IntentRunner } from './intent.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { showValue, type Finding } from '../spec/findings.js';
 import { get } from './get.js';
@@ -53,7 +53,7 @@ export function restrictedViolations(pod: unknown, container: unknown): string[]
 }
 
 /** The namespace labels and the manager's security context of one Kubernetes runner, from its documents. */
-export function verifyPodSecurity(docs: EmittedFleet, runner: ResolvedRunner, rp: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] } {
+export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] } {
   const emitted = docs.runners[runner.name];
   const ns = emitted?.manifests.find((o: K8sObject) => o.kind === 'Namespace');
   if (!emitted || !ns) return { findings: [], proofs: [] };

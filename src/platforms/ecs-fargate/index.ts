@@ -1,10 +1,11 @@
+import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { identityRef } from '../../model/types.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
 import { showValue, type Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import { tfName, type TerraformResources } from '../../emit/artifacts.js';
-import type { ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { fargateRunnerSchema, instanceRunnerSchema, vmClusterFields, type FargateRunnerSpec } from '../aws-vm/schema.js';
@@ -26,7 +27,7 @@ import {
   vmSpec,
 } from '../aws-vm/common.js';
 import { awsIdentityCheckJob } from '../aws-identity-check.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
 import { awsFacts } from '../../verify/aws-docs.js';
 import { evaluatePolicies } from '../../verify/iam/evaluator.js';
 
@@ -56,11 +57,11 @@ export const ECR_WRITE_ACTIONS = [
 ] as const;
 const SG_PLACEHOLDER = '@TASKS_SECURITY_GROUP_ID@';
 
-function fargateOf(runner: ResolvedRunner): FargateRunnerSpec {
+function fargateOf(runner: IntentRunner): FargateRunnerSpec {
   return fargateRunnerSchema.unwrap().parse((runner.spec as { fargate?: unknown }).fargate ?? {});
 }
 
-function arns(fleet: ResolvedFleet, runner: ResolvedRunner) {
+function arns(fleet: FleetIntent, runner: IntentRunner) {
   const a = fleet.aws!;
   const n = names(runner);
   const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
@@ -76,14 +77,14 @@ function arns(fleet: ResolvedFleet, runner: ResolvedRunner) {
 }
 
 /** The pinned image reference of the task definition: `repo@sha256:…` or `repo:<tag>`. */
-function pinnedImage(fleet: ResolvedFleet, runner: ResolvedRunner): string {
+function pinnedImage(fleet: FleetIntent, runner: IntentRunner): string {
   const fg = fargateOf(runner);
   const repo = arns(fleet, runner).image;
   return fg.imageDigest !== undefined ? `${repo}@${fg.imageDigest}` : `${repo}:${fg.imageTag ?? 'unpinned'}`;
 }
 
 /** The manager starts, watches and stops tasks of its own cluster and task family, and passes only the job roles. */
-function managerStatements(fleet: ResolvedFleet, runner: ResolvedRunner): Statement[] {
+function managerStatements(fleet: FleetIntent, runner: IntentRunner): Statement[] {
   const x = arns(fleet, runner);
   return [
     { Sid: 'RunJobTasks', Effect: 'Allow', Action: 'ecs:RunTask', Resource: x.taskDefinitions, Condition: { ArnEquals: { 'ecs:cluster': x.cluster } } },
@@ -94,7 +95,7 @@ function managerStatements(fleet: ResolvedFleet, runner: ResolvedRunner): Statem
   ];
 }
 
-function fargateToml(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): Record<string, unknown> {
+function fargateToml(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): Record<string, unknown> {
   const n = names(runner);
   const fg = fargateOf(runner);
   return {
@@ -114,7 +115,7 @@ function fargateToml(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: Res
   };
 }
 
-function taskResources(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): TerraformResources {
+function taskResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): TerraformResources {
   const n = names(runner);
   const fg = fargateOf(runner);
   const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
@@ -167,7 +168,7 @@ function taskResources(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: R
  * fleet — job roles above all, since a job could then swap the image every later job (and the
  * root SSH coordinator) runs in — can push to, delete from or re-open the repository (RF717).
  */
-function verifyJobImage(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): { findings: Finding[]; rolesTried: number } {
+function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; rolesTried: number } {
   const facts = awsFacts(docs);
   if (!facts) return { findings: [], rolesTried: 0 };
   const x = arns(fleet, runner);

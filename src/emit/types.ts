@@ -11,6 +11,8 @@ export interface EmittedFleet {
   terraformAzure?: TerraformRoot;
   /** `terraform/gitlab/main.tf.json`: runner registration and token Secrets. */
   terraformGitlab?: TerraformRoot;
+  /** `terraform/aws-<account>/main.tf.json` by account id: deploy-target roles in other accounts. */
+  terraformAwsAccounts?: Map<string, TerraformRoot>;
   runners: Record<string, EmittedRunner>;
 }
 

@@ -64,13 +64,22 @@ describe('cross-account documents', () => {
 
   it('each target trusts exactly the job role, with the External ID as a variable, never a value', () => {
     const trust = JSON.parse(String(roots.get('222222222222')!.resource.aws_iam_role!['deploy-staging']!.assume_role_policy)) as PolicyDocument;
-    expect(statements(trust)).toEqual([{ Sid: 'RunnerJobRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/runner-fleet/acme-deploy-jobs' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': '${var.staging_external_id}' } } }]);
+    expect(statements(trust)).toEqual([{ Sid: 'RunnerJobRole', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/runner-fleet/shop-deploy-jobs' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': '${var.staging_external_id}' } } }]);
     expect((roots.get('222222222222')!.variable!.staging_external_id as Record<string, unknown>).sensitive).toBe(true);
+  });
+
+  it('an External ID from an SSM parameter is read in the target account, and proven the same way', () => {
+    const ssm = planMutated(XA, (s) => (s.runners[1].jobs.deployTargets[0].externalId = { ssmParameter: '/ci/staging/external-id' }));
+    expect(ssm.exitCode).toBe(0);
+    const root = ssm.emitted!.terraformAwsAccounts!.get('222222222222')!;
+    expect(root.data!.aws_ssm_parameter!['deploy-staging_external_id']).toEqual({ name: '/ci/staging/external-id', with_decryption: true });
+    expect(String(root.resource.aws_iam_role!['deploy-staging']!.assume_role_policy)).toContain('"sts:ExternalId":"${data.aws_ssm_parameter.deploy-staging_external_id.value}"');
+    expect(ssm.proofs.find((p) => p.claim.includes('deploy target staging') && p.claim.includes('External ID'))!.holds).toBe(true);
   });
 
   it('the job role may assume exactly the target ARNs', () => {
     const p = JSON.parse(String(plan.emitted!.terraformAws!.resource.aws_iam_role_policy!['deploy-jobs_deploy_targets']!.policy)) as PolicyDocument;
-    expect(statements(p)).toEqual([{ Sid: 'AssumeDeployTargets', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: ['arn:aws:iam::222222222222:role/runner-fleet/acme-deploy-staging-deploy', 'arn:aws:iam::333333333333:role/runner-fleet/acme-deploy-production-deploy'] }]);
+    expect(statements(p)).toEqual([{ Sid: 'AssumeDeployTargets', Effect: 'Allow', Action: 'sts:AssumeRole', Resource: ['arn:aws:iam::222222222222:role/runner-fleet/shop-deploy-staging-deploy', 'arn:aws:iam::333333333333:role/runner-fleet/shop-deploy-production-deploy'] }]);
   });
 
   it('the Deny wins over an Allow that grants a delete (evaluator)', () => {
@@ -86,7 +95,7 @@ describe('cross-account documents', () => {
     const pipeline = parseYaml(file.content.replace(/^#.*\n/gm, '').replace(/^---\n/, '')) as Record<string, any>;
     const staging = (pipeline['deploy-target-staging'].script as string[]).join('\n');
     expect(staging).toContain('--external-id "$RUNNER_FLEET_EXTERNAL_ID_DEPLOY_STAGING"');
-    expect(staging).toContain('arn:aws:sts::222222222222:assumed-role/acme-deploy-staging-deploy/');
+    expect(staging).toContain('arn:aws:sts::222222222222:assumed-role/shop-deploy-staging-deploy/');
     expect(staging).toContain('--dry-run');
     expect(pipeline.stages).toContain('reach');
   });

@@ -21,15 +21,16 @@ export const IDT = 'id-tokens-vm';
 /** Spec mutations that raise a reach finding (not a spec error): [code, example, mutate, severity]. */
 export const REACH_SPEC_CASES: [code: string, example: string, mutate: (s: Spec) => void, severity: 'error' | 'warning'][] = [
   ['RF115', 'eks-irsa', (s) => s.runners[0].jobs.permissions.aws.push({ actions: ['sts:AssumeRole'], resources: ['*'] }), 'error'],
-  ['RF115', XA, (s) => (s.runners[0].jobs.permissions = { aws: [{ actions: ['sts:*'], resources: ['arn:aws:iam::*:role/*'] }] }), 'error'],
-  ['RF116', XA, (s) => delete s.runners[0].jobs.deployTargets[1].principalOrgId, 'warning'],
+  ['RF115', XA, (s) => (s.runners[1].jobs.permissions = { aws: [{ actions: ['sts:*'], resources: ['arn:aws:iam::*:role/*'] }] }), 'error'],
+  ['RF116', XA, (s) => delete s.runners[1].jobs.deployTargets[1].principalOrgId, 'warning'],
   ['RF122', IDT, (s) => (s.idTokens.roles[0].subjects = [{ group: 'acme', refs: ['main'] }]), 'warning'],
   ['RF122', IDT, (s) => (s.idTokens.roles[0].subjects = [{ project: 'acme/infrastructure', anyRef: true }]), 'warning'],
 ];
 
 /** Document mutations (as an importer could read them) that a proof must refute. */
 export const REACH_DOC_CASES: [code: string, example: string, mutate: (d: EmittedFleet) => void][] = [
-  ['RF110', XA, (d) => editDoc(account(d, '222222222222'), 'aws_iam_role', 'deploy-staging', 'assume_role_policy', (p) => void (statements(p)[0]!.Principal = { AWS: ['arn:aws:iam::123456789012:role/runner-fleet/acme-deploy-jobs', 'arn:aws:iam::123456789012:role/runner-fleet/acme-deploy-manager'] }))],
+  ['RF110', XA, (d) => editDoc(account(d, '222222222222'), 'aws_iam_role', 'deploy-staging', 'assume_role_policy', (p) => void (statements(p)[0]!.Principal = { AWS: ['arn:aws:iam::123456789012:role/runner-fleet/shop-deploy-jobs', 'arn:aws:iam::123456789012:role/runner-fleet/shop-deploy-manager'] }))],
+  ['RF110', XA, (d) => editDoc(account(d, '222222222222'), 'aws_iam_role', 'deploy-staging', 'assume_role_policy', (p) => void (statements(p)[0]!.Principal = { AWS: ['arn:aws:iam::123456789012:role/runner-fleet/shop-deploy-jobs', 'arn:aws:iam::123456789012:role/runner-fleet/shop-build-jobs'] }))],
   ['RF110', XA, (d) => editDoc(account(d, '333333333333'), 'aws_iam_role', 'deploy-production', 'assume_role_policy', (p) => void (statements(p)[0]!.Principal = { AWS: '123456789012' }))],
   ['RF111', XA, (d) => void delete d.terraformAws!.resource.aws_iam_role_policy!['deploy-jobs_deploy_targets']],
   ['RF111', XA, (d) => void d.terraformAwsAccounts!.delete('333333333333')],
@@ -60,11 +61,11 @@ export const REACH_DOC_CASES: [code: string, example: string, mutate: (d: Emitte
 
 /** Spec errors (exit 2): [what, example, mutate, code, path]. */
 export const REACH_SPEC_ERRORS: [what: string, example: string, mutate: (s: Spec) => void, code: string, path: string][] = [
-  ['a target in the fleet account', XA, (s) => (s.runners[0].jobs.deployTargets[0].accountId = '123456789012'), 'RF010', 'runners[0].jobs.deployTargets[0].accountId'],
-  ['an External ID with two sources', XA, (s) => (s.runners[0].jobs.deployTargets[0].externalId.ssmParameter = '/ci/external-id'), 'RF010', 'runners[0].jobs.deployTargets[0].externalId'],
-  ['an External ID written as a value', XA, (s) => (s.runners[0].jobs.deployTargets[0].externalId = { value: 'correct-horse' }), 'RF003', 'runners[0].jobs.deployTargets[0].externalId.value'],
-  ['two targets of one name', XA, (s) => (s.runners[0].jobs.deployTargets[1].name = 'staging'), 'RF005', 'runners[0].jobs.deployTargets[1].name'],
-  ['a target action without its service', XA, (s) => (s.runners[0].jobs.deployTargets[0].permissions[0].actions = ['*']), 'RF007', 'runners[0].jobs.deployTargets[0].permissions[0].actions[0]'],
+  ['a target in the fleet account', XA, (s) => (s.runners[1].jobs.deployTargets[0].accountId = '123456789012'), 'RF010', 'runners[1].jobs.deployTargets[0].accountId'],
+  ['an External ID with two sources', XA, (s) => (s.runners[1].jobs.deployTargets[0].externalId.ssmParameter = '/ci/external-id'), 'RF010', 'runners[1].jobs.deployTargets[0].externalId'],
+  ['an External ID written as a value', XA, (s) => (s.runners[1].jobs.deployTargets[0].externalId = { value: 'correct-horse' }), 'RF003', 'runners[1].jobs.deployTargets[0].externalId.value'],
+  ['two targets of one name', XA, (s) => (s.runners[1].jobs.deployTargets[1].name = 'staging'), 'RF005', 'runners[1].jobs.deployTargets[1].name'],
+  ['a target action without its service', XA, (s) => (s.runners[1].jobs.deployTargets[0].permissions[0].actions = ['*']), 'RF007', 'runners[1].jobs.deployTargets[0].permissions[0].actions[0]'],
   ['deploy targets on a runner whose jobs have no role', 'ec2-docker', (s) => (s.runners[0].jobs.deployTargets = [{ name: 'prod', accountId: '333333333333', permissions: [{ actions: ['ecs:UpdateService'], resources: ['*'] }] }]), 'RF010', 'runners[0].jobs.deployTargets'],
   ['an ID-token subject without refs', IDT, (s) => (s.idTokens.roles[0].subjects[0].refs = []), 'RF004', 'idTokens.roles[0].subjects[0].refs'],
   ['an ID-token subject with project and group', IDT, (s) => (s.idTokens.roles[0].subjects[0].group = 'acme'), 'RF010', 'idTokens.roles[0].subjects[0]'],

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { planExample, planMutated, exampleFiles } from './helpers/fleet.js';
 import { verifyFleet } from '../src/verify/index.js';
+import { intentOf } from '../src/verify/intent.js';
 import { REACH_DOC_CASES, REACH_SPEC_CASES, REACH_SPEC_ERRORS, XA, IDT, statements } from './helpers/reach.js';
 import type { PolicyDocument } from '../src/verify/iam/types.js';
 import { describeSubPattern } from '../src/verify/reach/id-tokens.js';
@@ -31,10 +32,10 @@ describe('reach rules a spec can trigger: a failing and a passing case each', ()
 describe('reach proofs refute broken documents and hold on the emitted ones', () => {
   it.each(REACH_DOC_CASES)('%s on a broken %s', (code, example, mutate) => {
     const plan = planExample(example);
-    expect(codes(verifyFleet(plan.fleet!, plan.emitted!).findings)).not.toContain(code);
+    expect(codes(verifyFleet(intentOf(plan.fleet!), plan.emitted!).findings)).not.toContain(code);
     const docs = structuredClone(plan.emitted!);
     mutate(docs);
-    const v = verifyFleet(plan.fleet!, docs);
+    const v = verifyFleet(intentOf(plan.fleet!), docs);
     expect(codes(v.findings)).toContain(code);
     expect(v.proofs.some((p) => !p.holds) || code === 'RF101' || code === 'RF123').toBe(true);
   });

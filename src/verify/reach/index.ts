@@ -1,28 +1,25 @@
-import type { ResolvedFleet } from '../../model/types.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
 import type { Finding } from '../../spec/findings.js';
-import { crossAccountIntent, idTokenIntent, reachDocuments } from './intent.js';
+import type { FleetIntent } from '../intent.js';
+import { reachDocuments } from './intent.js';
 import { verifyCrossAccount, type ReachProof } from './cross-account.js';
 import { verifyIdTokens } from './id-tokens.js';
 
 /**
  * Proofs of jobs that reach beyond their own identity: deploy targets in other accounts and
- * GitLab ID-token roles. Each proof takes documents plus a small intent; this function only
- * builds both for a generated fleet.
+ * GitLab ID-token roles, each over documents plus its own small part of the intent.
  */
-export function verifyReach(fleet: ResolvedFleet, docs: EmittedFleet): { findings: Finding[]; proofs: ReachProof[] } {
+export function verifyReach(intent: FleetIntent, docs: FleetDocuments): { findings: Finding[]; proofs: ReachProof[] } {
   const documents = reachDocuments(docs);
   const findings: Finding[] = [];
   const proofs: ReachProof[] = [];
-  const cross = crossAccountIntent(fleet);
-  if (cross) {
-    const out = verifyCrossAccount(documents, cross);
+  if (intent.crossAccount) {
+    const out = verifyCrossAccount(documents, intent.crossAccount);
     findings.push(...out.findings);
     proofs.push(...out.proofs);
   }
-  const idt = idTokenIntent(fleet);
-  if (idt) {
-    const out = verifyIdTokens(documents, idt);
+  if (intent.idTokens) {
+    const out = verifyIdTokens(documents, intent.idTokens);
     findings.push(...out.findings);
     proofs.push(...out.proofs);
   }

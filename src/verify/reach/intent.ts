@@ -1,6 +1,6 @@
 import type { ResolvedFleet } from '../../model/types.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
 import { externalIdExpression } from '../../emit/terraform/reach.js';
 import { terraformSymbols } from './roles.js';
 
@@ -61,7 +61,7 @@ export interface ReachDocuments {
   azureRoot?: TerraformRoot;
 }
 
-export function reachDocuments(docs: EmittedFleet): ReachDocuments {
+export function reachDocuments(docs: FleetDocuments): ReachDocuments {
   return {
     ...(docs.terraformAws ? { ciRoot: docs.terraformAws } : {}),
     accountRoots: docs.terraformAwsAccounts ?? new Map(),

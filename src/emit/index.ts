@@ -10,6 +10,7 @@ import { gitlabRoot } from './terraform/gitlab.js';
 import { smokePipeline, smokePipelineHeader } from './pipeline/smoke.js';
 import { identityGraph } from './diagram/identity.js';
 import { ROTATE_PIPELINE_PATH, rotatePipeline } from './pipeline/rotate.js';
+import { deployTargetRoots, reachAwsResources, reachAzureResources } from './terraform/reach.js';
 
 /** The full `config.toml` of one runner. */
 export function configToml(
@@ -95,7 +96,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     artifacts.push({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml });
     const jobIdentity = jobIdentityOf(fleet, runner);
     const pipeline = smokePipeline(fleet, runner, platform.identityCheckJob(fleet, runner, jobIdentity));
-    artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline], comment: smokePipelineHeader(runner) });
+    artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline], comment: smokePipelineHeader(runner, fleet) });
     emitted.runners[runner.name] = {
       manifests: out.manifests,
       configToml: toml,
@@ -103,6 +104,14 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
       ...(out.helmValues ? { helmValues: out.helmValues } : {}),
       ...(out.helmRunnerToml ? { helmRunnerToml: out.helmRunnerToml } : {}),
     };
+  }
+  // Jobs that reach other accounts and ID-token roles (emit/terraform/reach.ts).
+  if (fleet.reach) {
+    if (fleet.aws) awsContrib.push(reachAwsResources(fleet, fleet.reach));
+    if (fleet.azure) azureContrib.push(reachAzureResources(fleet, fleet.reach));
+    const roots = deployTargetRoots(fleet);
+    if (roots.size > 0) emitted.terraformAwsAccounts = roots;
+    for (const [account, root] of roots) artifacts.push({ path: `terraform/aws-${account}/main.tf.json`, format: 'json', content: root });
   }
   if (fleet.aws) {
     const root = awsRoot(fleet, awsContrib, regions);

@@ -4,6 +4,7 @@ import { closest, valueAt } from './parse.js';
 import type { ParsedSpec } from './fleet.js';
 import { PLATFORMS, RUNNER_KEYS, platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
+import { checkReach } from './resolve-reach.js';
 
 /** Cross-field checks the schema cannot express. All findings here are spec errors (exit 2). */
 export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
@@ -94,6 +95,7 @@ export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
     const runners = spec.runners.map((r, j) => ({ spec: r, path: `runners[${j}]` })).filter((r) => r.spec.placement.cluster === c.name);
     out.push(...platform.checkSpec({ fleet: spec, cluster: c, clusterPath: `clusters[${i}]`, runners }));
   });
+  out.push(...checkReach(spec));
   // The aws section is required once; platforms and caches may each ask for it.
   const seen = new Set<string>();
   return out.filter((f) => {

@@ -7,6 +7,7 @@ import { GITLAB_RUNNER_CHART } from '../helm/values.js';
 import { kubeContextVar } from '../terraform/gitlab.js';
 import { platformFor } from '../../platforms/registry.js';
 import { ROTATE_PIPELINE_PATH } from '../pipeline/rotate.js';
+import { reachReadme } from './reach.js';
 
 /** `POST /user/runners` for one runner, printing only the new token on stdout (pipe it into a secret store). */
 export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): string[] {
@@ -65,7 +66,11 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
   if (emitted.terraformAws) {
     push(`${step++}. **AWS identities, cache and cluster access.** Roles are named from the spec, so nothing else waits for their ARNs.`, '', '   ```sh', '   terraform -chdir=terraform/aws init', '   terraform -chdir=terraform/aws plan -out=tfplan', '   terraform -chdir=terraform/aws apply tfplan', '   ```', '');
   }
-  const contribs = [...new Set(fleet.runners.map((r) => r.platform))].map((type) => platformFor(type).readme?.(fleet, fleet.runners.filter((r) => r.platform === type), emitted));
+  const contribs = [
+    ...[...new Set(fleet.runners.map((r) => r.platform))].map((type) => platformFor(type).readme?.(fleet, fleet.runners.filter((r) => r.platform === type), emitted)),
+    // Deploy targets in other accounts and GitLab ID-token roles.
+    reachReadme(fleet),
+  ];
   const platformSteps = (phase: 'cluster' | 'runners') => {
     for (const c of contribs) {
       for (const st of (c?.steps ?? []).filter((x) => (x.phase ?? 'runners') === phase)) {

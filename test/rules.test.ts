@@ -7,6 +7,7 @@ import { planExample, planMutated } from './helpers/fleet.js';
 import { CODES } from '../src/spec/codes.js';
 import { AZURE_OTHER_TESTED, azureDocCases, azureSpecCases } from './helpers/azure.js';
 import { VM_DOC_CASES, VM_SPEC_CASES } from './helpers/vm.js';
+import { CLUSTER_TESTED_CODES } from './helpers/cluster.js';
 
 const codes = (plan: PlanResult) => plan.findings.map((f) => f.code);
 const find = (plan: PlanResult, code: string) => plan.findings.find((f) => f.code === code);
@@ -149,6 +150,7 @@ describe('the catalogue', () => {
       ...AZURE_OTHER_TESTED,
       ...VM_DOC_CASES.map((c) => c.code),
       ...VM_SPEC_CASES.map((c) => c.code),
+      ...CLUSTER_TESTED_CODES,
     ]);
     const specErrors = Object.keys(CODES).filter((c) => c.startsWith('RF0'));
     const untested = Object.keys(CODES).filter((c) => !tested.has(c) && !specErrors.includes(c));

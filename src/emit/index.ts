@@ -56,6 +56,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
   const awsContrib: TerraformResources[] = [];
   const azureContrib: TerraformResources[] = [];
   const regions: string[] = [];
+  const awsLocals: Record<string, string> = {};
   const emitted: EmittedFleet = { fleet, artifacts, runners: {} };
 
   if (fleet.aws) awsContrib.push(awsIdentityResources(fleet));
@@ -73,6 +74,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     const out = platform.emitCluster(fleet, cluster);
     artifacts.push(...out.files);
     if (out.terraformAws) awsContrib.push(out.terraformAws);
+    Object.assign(awsLocals, out.terraformAwsLocals);
     if (out.terraformAzure) azureContrib.push(out.terraformAzure);
     if (typeof cluster.spec.region === 'string') regions.push(cluster.spec.region);
   }
@@ -101,7 +103,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     };
   }
   if (fleet.aws) {
-    const root = awsRoot(fleet, awsContrib, regions);
+    const root = awsRoot(fleet, awsContrib, regions, awsLocals);
     emitted.terraformAws = root;
     artifacts.push({ path: 'terraform/aws/main.tf.json', format: 'json', content: root });
   }

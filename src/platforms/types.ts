@@ -13,6 +13,7 @@ import type { Artifact, K8sObject, TerraformResources } from '../emit/artifacts.
 import type { PolicyDocument } from '../verify/iam/types.js';
 import type { EmittedFleet } from '../emit/types.js';
 import type { AzureSpec } from '../spec/azure.js';
+import type { NodePool } from '../verify/scheduling.js';
 
 /** What a spec check sees: the parsed spec (defaults applied) and where each entry sits. */
 export interface SpecCheckContext {
@@ -123,7 +124,23 @@ export interface PlatformPlugin {
   ): RunnerEmission;
 
   /** Cluster-wide outputs (OIDC provider, cluster access, …). */
-  emitCluster(fleet: ResolvedFleet, cluster: ResolvedCluster): { files: Artifact[]; terraformAws?: TerraformResources; terraformAzure?: TerraformResources };
+  emitCluster(
+    fleet: ResolvedFleet,
+    cluster: ResolvedCluster,
+  ): {
+    files: Artifact[];
+    terraformAws?: TerraformResources;
+    /** `locals` of the AWS root (symbols for values known only after apply, such as a created cluster's issuer). */
+    terraformAwsLocals?: Record<string, string>;
+    terraformAzure?: TerraformResources;
+  };
+
+  /**
+   * Node pools of a cluster created here, read from the emitted documents (with the labels and
+   * taints the cloud adds), for the scheduling proof. Undefined for an existing cluster: its
+   * nodes are in no document, so nothing is claimed.
+   */
+  nodePools?(docs: EmittedFleet, cluster: ResolvedCluster, clusterPath: string): { poolsPath: string; pools: NodePool[] } | undefined;
 
   /** Spec-independent findings about the cluster's own settings (cluster access and the like). */
   clusterFindings(fleet: ResolvedFleet, cluster: ResolvedCluster, clusterPath: string): Finding[];

@@ -4,7 +4,8 @@ import type { Severity } from './findings.js';
  * The catalogue of finding codes. Codes are stable: tools and people match on them.
  * RF0xx: the spec cannot be read (exit 2). RF1xx identity, RF2xx cache, RF3xx jobs and runners,
  * RF4xx cluster access, RF5xx generated documents, RF6xx Azure (managed identities, federated
- * credentials, role assignments, Blob cache), RF7xx VM platforms (EC2, ECS Fargate, Auto Scaling).
+ * credentials, role assignments, Blob cache), RF7xx VM platforms (EC2, ECS Fargate, Auto Scaling),
+ * RF8xx clusters runner-fleet creates (node groups, scheduling, control plane).
  * `acceptable` rules may be accepted in the spec
  * (`acceptRisks`) with a reason, which turns their error into a warning; the others never can.
  */
@@ -33,6 +34,7 @@ export const CODES = {
   RF105: { severity: 'error', title: 'the job identity is the manager identity', acceptable: false },
   RF106: { severity: 'error', title: 'a reference between generated documents does not resolve', acceptable: false },
   RF107: { severity: 'warning', title: 'jobs may choose their own service account', acceptable: true },
+  RF108: { severity: 'error', title: 'a web-identity trust accepts tokens from another issuer, or its issuer does not come from its cluster', acceptable: false },
 
   RF201: { severity: 'error', title: 'the runner manager cannot read and write its cache prefix', acceptable: false },
   RF202: { severity: 'error', title: 'the runner manager can reach cache objects outside its prefix', acceptable: false },
@@ -75,6 +77,13 @@ export const CODES = {
   RF714: { severity: 'error', title: 'the manager may act on compute outside its own group, cluster or task definition', acceptable: false },
   RF715: { severity: 'error', title: 'a root volume is not encrypted', acceptable: false },
   RF716: { severity: 'error', title: 'worker or task SSH is open to something other than the manager', acceptable: false },
+
+  RF801: { severity: 'error', title: "a runner's job pods fit no node group of their cluster", acceptable: false },
+  RF802: { severity: 'error', title: "a runner's manager pod fits no node group of its cluster", acceptable: false },
+  RF803: { severity: 'warning', title: 'a runner manager fits only spot node groups', acceptable: true },
+  RF804: { severity: 'error', title: "pods can reach the node's role through instance metadata (IMDSv2 not required, or hop limit above 1)", acceptable: false },
+  RF805: { severity: 'warning', title: 'the cluster API endpoint is reachable from the whole internet', acceptable: true },
+  RF806: { severity: 'error', title: 'a created cluster leaves Secrets unencrypted, grants its creator admin, or lets local accounts in', acceptable: false },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -48,6 +48,7 @@ export function helmValues(
     podSecurityContext: { runAsUser: 100, fsGroup: 65533 },
   };
   if (Object.keys(m.nodeSelector).length > 0) values.nodeSelector = sortObject(m.nodeSelector);
+  if (m.tolerations.length > 0) values.tolerations = m.tolerations.map((t) => ({ key: t.key, operator: t.operator, ...(t.operator === 'Equal' && t.value !== undefined ? { value: t.value } : {}), effect: t.effect }));
   return values;
 }
 

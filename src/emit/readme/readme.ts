@@ -73,10 +73,6 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
       }
     }
   };
-  platformSteps('cluster');
-  const k8sRunners = fleet.runners.filter((r) => r.kubernetes);
-  const manifestDirs = new Set(emitted.artifacts.map((a) => /^kubernetes\/([^/]+)\//.exec(a.path)?.[1]).filter((x) => x !== undefined));
-  const manifestRunners = k8sRunners.filter((r) => manifestDirs.has(r.name));
   if (emitted.terraformAzure) {
     push(
       `${step++}. **Azure identities, federated credentials, role assignments and cache storage.** Identities are named from the spec; their client ids exist only after this apply, and the next steps look them up by name. Role assignments can take a few minutes to take effect.`,
@@ -90,6 +86,10 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
       '',
     );
   }
+  platformSteps('cluster');
+  const k8sRunners = fleet.runners.filter((r) => r.kubernetes);
+  const manifestDirs = new Set(emitted.artifacts.map((a) => /^kubernetes\/([^/]+)\//.exec(a.path)?.[1]).filter((x) => x !== undefined));
+  const manifestRunners = k8sRunners.filter((r) => manifestDirs.has(r.name));
   if (k8sRunners.length > 0) {
     push(`${step++}. **Kubernetes objects** (namespace, service accounts, executor Role and RoleBinding):`, '');
     if (manifestRunners.length > 0) {

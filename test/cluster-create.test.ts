@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { verifyFleet } from '../src/verify/index.js';
+import { intentOf } from '../src/verify/intent.js';
 import { compilePolicy, evaluatePolicies, PolicyGrammarError } from '../src/verify/iam/evaluator.js';
 import type { PolicyDocument } from '../src/verify/iam/types.js';
 import { misfit, proveScheduling, tolerates, type NodePool, type PodIntent } from '../src/verify/scheduling.js';
@@ -41,7 +42,7 @@ describe('created clusters: rules only broken documents trigger', () => {
     expect(plan.findings.filter((f) => f.code === code)).toEqual([]);
     const docs = structuredClone(plan.emitted!);
     mutate(docs);
-    const codes = verifyFleet(plan.fleet!, docs).findings.map((f) => f.code);
+    const codes = verifyFleet(intentOf(plan.fleet!), docs).findings.map((f) => f.code);
     expect(codes).toContain(code);
   });
 });

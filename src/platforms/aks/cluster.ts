@@ -3,7 +3,7 @@ import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import { tfName, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
 import { azureTags } from '../../emit/terraform/azure.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
 import type { NodePool, Taint, TaintEffect } from '../../verify/scheduling.js';
 import type { SpecCheckContext } from '../types.js';
 import type { AksClusterSpec } from './schema.js';
@@ -146,7 +146,7 @@ export function aksNodePools(root: TerraformRoot | undefined, cluster: ResolvedC
 }
 
 /** Proofs over a created AKS cluster: workload identity on, Entra ID with Azure RBAC, no local accounts. */
-export function verifyCreatedAks(docs: EmittedFleet, cluster: ResolvedCluster, clusterPath: string): Finding[] {
+export function verifyCreatedAks(docs: FleetDocuments, cluster: ResolvedCluster, clusterPath: string): Finding[] {
   const k = tfName(cluster.name);
   const body = docs.terraformAzure?.resource.azurerm_kubernetes_cluster?.[k];
   const f = (code: 'RF106' | 'RF806', message: string, fix: string): Finding => ({ code, severity: CODES[code].severity, path: clusterPath, message, fix });

@@ -3,7 +3,8 @@ import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import { iamRoleName } from '../../spec/names.js';
 import { tfName, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import type { FleetIntent } from '../../verify/intent.js';
 import type { PolicyDocument } from '../../verify/iam/types.js';
 import type { NodePool, Taint, TaintEffect } from '../../verify/scheduling.js';
 import type { SpecCheckContext } from '../types.js';
@@ -27,7 +28,7 @@ import { IRSA_AUDIENCE, authenticationMode, clusterKey, eksClusterName, eksSpec,
 
 export const ISSUER_ATTRIBUTE = (cluster: ResolvedCluster) => `\${aws_eks_cluster.${clusterKey(cluster)}.identity[0].oidc[0].issuer}`;
 /** The definition of the issuer symbol: the OIDC provider's ARN without its fixed prefix, which is the issuer host path. */
-export const issuerLocalDefinition = (fleet: ResolvedFleet, cluster: ResolvedCluster) =>
+export const issuerLocalDefinition = (fleet: Pick<FleetIntent, 'aws'>, cluster: ResolvedCluster) =>
   `\${trimprefix(aws_iam_openid_connect_provider.${clusterKey(cluster)}.arn, "${oidcProviderArnPrefix(fleet)}")}`;
 
 export function createSpec(cluster: ResolvedCluster): EksCreateSpec | undefined {
@@ -258,7 +259,7 @@ export function eksNodePools(root: TerraformRoot | undefined, cluster: ResolvedC
 }
 
 /** Proofs over a created cluster's documents: the issuer symbol's chain, IMDS, encryption, creator admin, public endpoint. */
-export function verifyCreatedCluster(docs: EmittedFleet, fleet: ResolvedFleet, cluster: ResolvedCluster, clusterPath: string): Finding[] {
+export function verifyCreatedCluster(docs: FleetDocuments, fleet: FleetIntent, cluster: ResolvedCluster, clusterPath: string): Finding[] {
   const out: Finding[] = [];
   const root = docs.terraformAws;
   const k = clusterKey(cluster);

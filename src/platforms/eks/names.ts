@@ -1,4 +1,5 @@
-import type { ResolvedCluster, ResolvedFleet } from '../../model/types.js';
+import type { FleetIntent } from '../../verify/intent.js';
+import type { ResolvedCluster } from '../../model/types.js';
 import { tfName } from '../../emit/artifacts.js';
 import type { EksClusterSpec } from './schema.js';
 
@@ -35,12 +36,12 @@ export function issuerOf(cluster: ResolvedCluster): string {
   return isCreated(cluster) ? `https://\${local.${issuerLocal(cluster)}}` : eksSpec(cluster).oidcIssuer!;
 }
 
-export function oidcProviderArnPrefix(fleet: ResolvedFleet): string {
+export function oidcProviderArnPrefix(fleet: Pick<FleetIntent, 'aws'>): string {
   const aws = fleet.aws!;
   return `arn:${aws.partition}:iam::${aws.accountId}:oidc-provider/`;
 }
 
-export function oidcProviderArn(fleet: ResolvedFleet, cluster: ResolvedCluster): string {
+export function oidcProviderArn(fleet: Pick<FleetIntent, 'aws'>, cluster: ResolvedCluster): string {
   return `${oidcProviderArnPrefix(fleet)}${issuerHostPath(issuerOf(cluster))}`;
 }
 
@@ -60,7 +61,7 @@ export function eksClusterName(cluster: ResolvedCluster): string {
   return eksSpec(cluster).clusterName ?? cluster.name;
 }
 
-export function clusterRegion(fleet: ResolvedFleet | { aws?: { region: string } | undefined }, cluster: ResolvedCluster | EksClusterSpec): string {
+export function clusterRegion(fleet: FleetIntent | { aws?: { region: string } | undefined }, cluster: ResolvedCluster | EksClusterSpec): string {
   const spec = 'spec' in cluster ? eksSpec(cluster) : cluster;
   return spec.region ?? fleet.aws?.region ?? '';
 }

@@ -8,7 +8,8 @@ import { awsIdentityResources, awsRoot } from './terraform/aws.js';
 import { azureIdentityResources, azureRoot } from './terraform/azure.js';
 import { gitlabRoot } from './terraform/gitlab.js';
 import { smokePipeline, smokePipelineHeader } from './pipeline/smoke.js';
-import { identityGraph } from './diagram/identity.js';
+import { identityGraph, type Placements } from './diagram/identity.js';
+import { misfit, schedulingInputs } from '../verify/scheduling.js';
 
 /** The full `config.toml` of one runner. */
 export function configToml(
@@ -48,6 +49,21 @@ function runnerExtras(fleet: ResolvedFleet, runner: ResolvedRunner): Record<stri
     extras.cache = cacheBackendFor(cache.type).toml(fleet, cache, runner.cache);
   }
   return extras;
+}
+
+/** Node groups each runner's pods fit, where its pods select or tolerate something on a created cluster. */
+function placements(emitted: EmittedFleet, fleet: ResolvedFleet): Placements {
+  const out = new Map<string, { manager?: string[]; jobs?: string[] }>();
+  const inputs = schedulingInputs(emitted, fleet, (i) => platformFor(fleet.clusters[i]!.type).nodePools?.(emitted, fleet.clusters[i]!, `clusters[${i}]`));
+  for (const input of inputs) {
+    for (const pod of input.pods) {
+      if (Object.keys(pod.nodeSelector).length === 0 && pod.tolerations.length === 0) continue;
+      const entry = out.get(pod.runner) ?? {};
+      entry[pod.purpose] = input.pools.filter((p) => misfit(pod, p) === undefined).map((p) => p.name);
+      out.set(pod.runner, entry);
+    }
+  }
+  return out;
 }
 
 /** Everything the fleet needs, as data. Pure: same fleet, same result. */
@@ -118,7 +134,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     emitted.terraformGitlab = gitlab;
     artifacts.push({ path: 'terraform/gitlab/main.tf.json', format: 'json', content: gitlab });
   }
-  const graph = identityGraph(fleet);
+  const graph = identityGraph(fleet, placements(emitted, fleet));
   artifacts.push({ path: 'diagram/identity.mmd', format: 'diagram', content: graph, render: 'mermaid' });
   artifacts.push({ path: 'diagram/identity.svg', format: 'diagram', content: graph, render: 'svg' });
   artifacts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -7,7 +7,7 @@ import type { PolicyDocument, Statement } from '../../src/verify/iam/types.js';
  * applied against moto_server by vm-terraform.test.ts, one emulator each, with a VPC, subnets and
  * an AMI created there first; conformance-terraform.test.ts validates them with the others.
  */
-export const VM_TERRAFORM_EXAMPLES = ['ec2-docker', 'ecs-fargate', 'ec2-autoscaler', 'mixed-eks-vm', 'eks-create-eksctl'];
+export const VM_TERRAFORM_EXAMPLES = ['ec2-docker', 'ecs-fargate', 'ec2-autoscaler', 'mixed-eks-vm', 'eks-create-eksctl', 'eks-create-access-entries'];
 
 export type Spec = Record<string, any>;
 

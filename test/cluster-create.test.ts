@@ -140,3 +140,18 @@ describe('scheduling: node pools against pods', () => {
     expect(proveScheduling(input([spot, pool('od', {})])).findings).toEqual([]);
   });
 });
+
+describe('secrets encryption key', () => {
+  it('a created key lets the cluster role use it; a given key gets a role policy on exactly that key', () => {
+    const created = planExample('eks-create-eksctl');
+    const key = res(created.emitted!).aws_kms_key!.devops_secrets!;
+    expect(String(key.policy)).toContain('arn:aws:iam::123456789012:role/acme-eks-devops-cluster');
+    expect(res(created.emitted!).aws_iam_role_policy!.devops_cluster_secrets).toBeUndefined();
+    const arn = 'arn:aws:kms:eu-central-1:123456789012:key/0a1b2c3d-4e5f-6a7b-8c9d-0e1f2a3b4c5d';
+    const given = planMutated('eks-create-eksctl', (s) => (s.clusters[0].create.secretsKmsKeyArn = arn));
+    expect(given.exitCode).toBe(0);
+    expect(res(given.emitted!).aws_kms_key).toBeUndefined();
+    expect(String(res(given.emitted!).aws_iam_role_policy!.devops_cluster_secrets!.policy)).toContain(arn);
+    expect((res(given.emitted!).aws_eks_cluster!.devops!.encryption_config as { provider: { key_arn: string } }).provider.key_arn).toBe(arn);
+  });
+});

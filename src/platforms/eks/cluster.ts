@@ -150,10 +150,38 @@ export function clusterResources(fleet: ResolvedFleet, cluster: ResolvedCluster,
     attachments[tfName(k, 'vpc_cni')] = { role: `\${aws_iam_role.${tfName(k, 'vpc_cni')}.name}`, policy_arn: managed('AmazonEKS_CNI_Policy') };
   }
   const resources: TerraformResources = { aws_iam_role: roles, aws_iam_role_policy_attachment: attachments };
+  // The cluster role encrypts and decrypts Secrets with the key (and lists the grants EKS makes).
+  const kmsActions = ['kms:Encrypt', 'kms:Decrypt', 'kms:ListGrants', 'kms:DescribeKey'];
+  const clusterRoleArn = `arn:${partition}:iam::${fleet.aws!.accountId}:role/${clusterRoleName(fleet, cluster)}`;
   let keyArn = c.secretsKmsKeyArn;
   if (keyArn === undefined) {
-    resources.aws_kms_key = { [tfName(k, 'secrets')]: { ...provider, description: `Kubernetes Secrets of EKS cluster ${eksClusterName(cluster)} (runner-fleet)`, enable_key_rotation: true, deletion_window_in_days: 30 } };
+    const keyPolicy: PolicyDocument = {
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'AccountAdministersTheKey', Effect: 'Allow', Principal: { AWS: `arn:${partition}:iam::${fleet.aws!.accountId}:root` }, Action: 'kms:*', Resource: '*' },
+        { Sid: 'ClusterRoleUsesTheKey', Effect: 'Allow', Principal: { AWS: clusterRoleArn }, Action: kmsActions, Resource: '*' },
+      ],
+    };
+    resources.aws_kms_key = {
+      [tfName(k, 'secrets')]: {
+        ...provider,
+        description: `Kubernetes Secrets of EKS cluster ${eksClusterName(cluster)} (runner-fleet)`,
+        enable_key_rotation: true,
+        deletion_window_in_days: 30,
+        policy: JSON.stringify(keyPolicy),
+        // KMS refuses a key policy that names a role that does not exist yet.
+        depends_on: [`aws_iam_role.${tfName(k, 'cluster')}`],
+      },
+    };
     keyArn = `\${aws_kms_key.${tfName(k, 'secrets')}.arn}`;
+  } else {
+    resources.aws_iam_role_policy = {
+      [tfName(k, 'cluster_secrets')]: {
+        name: 'eks-secrets-encryption',
+        role: `\${aws_iam_role.${tfName(k, 'cluster')}.name}`,
+        policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'ClusterRoleUsesTheKey', Effect: 'Allow', Action: kmsActions, Resource: keyArn }] } satisfies PolicyDocument),
+      },
+    };
   }
   const publicCidrs = c.endpoint.publicAccess ? (c.endpoint.publicCidrs ?? ['0.0.0.0/0']) : undefined;
   resources.aws_eks_cluster = {

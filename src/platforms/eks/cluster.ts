@@ -86,9 +86,6 @@ export function checkCreate(ctx: SpecCheckContext): Finding[] {
     if (g.scaling.min > g.scaling.max) out.push({ code: 'RF010', severity: 'error', path: `${gp}.scaling`, message: 'min is above max', received: JSON.stringify(g.scaling), fix: 'set min <= desired <= max' });
     const d = g.scaling.desired;
     if (d !== undefined && (d < g.scaling.min || d > g.scaling.max)) out.push({ code: 'RF010', severity: 'error', path: `${gp}.scaling.desired`, message: 'desired is outside min..max', received: String(d), allowed: `${g.scaling.min}..${g.scaling.max}`, fix: 'set min <= desired <= max' });
-    if (g.capacityType === 'SPOT' && g.instanceTypes.length < 2) {
-      // Not impossible, but a spot group with one type is often empty; the scheduling proof cannot see that.
-    }
     for (const t of g.taints) {
       if (t.key.startsWith('eks.amazonaws.com/') || t.key.startsWith('kubernetes.io/')) {
         out.push({ code: 'RF010', severity: 'error', path: `${gp}.taints`, message: `taint keys with the prefix ${t.key.split('/')[0]}/ are reserved`, received: t.key, fix: 'use a key of your own, e.g. dedicated' });

@@ -10,6 +10,7 @@ import { gitlabRoot } from './terraform/gitlab.js';
 import { smokePipeline, smokePipelineHeader } from './pipeline/smoke.js';
 import { identityGraph } from './diagram/identity.js';
 import { deployTargetRoots, reachAwsResources, reachAzureResources } from './terraform/reach.js';
+import { ROTATE_PIPELINE_PATH, rotatePipeline } from './pipeline/rotate.js';
 
 /** The full `config.toml` of one runner. */
 export function configToml(
@@ -33,6 +34,9 @@ export function configToml(
     url: fleet.gitlabUrl,
     // Expanded by gitlab-runner from the environment; the token itself never enters a file we write.
     token: '$CI_SERVER_TOKEN',
+    // The token lives in a store (Secret, SSM parameter) that rebuilds config.toml at every start:
+    // a token gitlab-runner rotated by itself would be lost. `runner-fleet rotate` rotates instead.
+    feature_flags: { FF_DISABLE_AUTOMATIC_TOKEN_ROTATION: true },
     ...executor,
     ...extras,
   };
@@ -125,6 +129,8 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     emitted.terraformGitlab = gitlab;
     artifacts.push({ path: 'terraform/gitlab/main.tf.json', format: 'json', content: gitlab });
   }
+  const rotate = rotatePipeline(fleet);
+  if (rotate) artifacts.push({ path: ROTATE_PIPELINE_PATH, format: 'yaml', content: [rotate.content], comment: rotate.comment });
   const graph = identityGraph(fleet);
   artifacts.push({ path: 'diagram/identity.mmd', format: 'diagram', content: graph, render: 'mermaid' });
   artifacts.push({ path: 'diagram/identity.svg', format: 'diagram', content: graph, render: 'svg' });

@@ -67,6 +67,9 @@ export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
           out.push({ code: 'RF701', severity: 'error', path: `${rp}.${setting}`, message: `${setting} has no effect on ${platform.title} runners`, received: showValue(value), allowed: 'not set on this platform', fix: `remove ${setting}` });
         }
       }
+      if (!platform.kubernetes && r.gitlab.registration === 'terraform') {
+        out.push({ code: 'RF701', severity: 'error', path: `${rp}.gitlab.registration`, message: `${platform.title} runners keep their token in an SSM parameter that runner-fleet register fills; terraform/gitlab registers Kubernetes runners only`, received: showValue('terraform'), allowed: 'api (the default on this platform)', fix: 'remove gitlab.registration, or set it to api' });
+      }
       if (!platform.kubernetes && r.placement.namespace !== undefined) {
         out.push({ code: 'RF701', severity: 'error', path: `${rp}.placement.namespace`, message: `${platform.title} runners do not run in Kubernetes, so a namespace means nothing`, received: showValue(r.placement.namespace), allowed: `on platforms ${PLATFORMS.filter((p) => p.kubernetes).map((p) => p.type).join(', ')}`, fix: 'remove placement.namespace' });
       }

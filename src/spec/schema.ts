@@ -127,6 +127,11 @@ export const runnerGitlabSchema = z
     protectedOnly: z.boolean().default(false).describe('Run jobs for protected branches and tags only (access_level ref_protected). Default false.'),
     paused: z.boolean().default(false).describe('Register paused. Default false.'),
     maximumTimeoutSeconds: z.number().int().min(600).max(2_592_000).optional().describe('Upper bound for job timeouts. Default: none.'),
+    // Operations (issue 12): who creates the runner and owns its token, so the two paths never fight over one runner.
+    registration: z
+      .enum(['terraform', 'api'])
+      .optional()
+      .describe('Who registers the runner and owns its token: terraform (the generated terraform/gitlab root, Kubernetes runners only) or api (runner-fleet register/rotate). Default: terraform for Kubernetes runners, api for VM runners.'),
   })
   .describe('How the runner is registered in GitLab.');
 
@@ -159,7 +164,7 @@ export const runnerSchema = z.strictObject({
     .strictObject({
       logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Default info.'),
       metrics: z.boolean().default(true).describe('Expose Prometheus metrics on :9252. Default true.'),
-      terminationGracePeriodSeconds: z.number().int().min(30).max(86_400).default(3600).describe('Time for running jobs to finish on shutdown. Default 3600.'),
+      terminationGracePeriodSeconds: z.number().int().min(30).max(86_400).default(3600).describe('Time for running jobs to finish on shutdown. Default 3600; raised to gitlab.maximumTimeoutSeconds + 60 when shorter.'),
       nodeSelector: z.record(labelKey, labelValue).default({}).describe('Node labels the manager pod must match. Default none.'),
     })
     .default({ logLevel: 'info', metrics: true, terminationGracePeriodSeconds: 3600, nodeSelector: {} })

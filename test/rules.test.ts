@@ -10,6 +10,7 @@ import { restrictedViolations } from '../src/verify/pod-security.js';
 import { showValue } from '../src/spec/findings.js';
 import { AZURE_OTHER_TESTED, azureDocCases, azureSpecCases } from './helpers/azure.js';
 import { VM_DOC_CASES, VM_SPEC_CASES } from './helpers/vm.js';
+import { REACH_TESTED } from './helpers/reach.js';
 
 const codes = (plan: PlanResult) => plan.findings.map((f) => f.code);
 const find = (plan: PlanResult, code: string) => plan.findings.find((f) => f.code === code);
@@ -225,6 +226,7 @@ describe('the catalogue', () => {
       ...AZURE_OTHER_TESTED,
       ...VM_DOC_CASES.map((c) => c.code),
       ...VM_SPEC_CASES.map((c) => c.code),
+      ...REACH_TESTED,
     ]);
     const specErrors = Object.keys(CODES).filter((c) => c.startsWith('RF0'));
     const untested = Object.keys(CODES).filter((c) => !tested.has(c) && !specErrors.includes(c));

@@ -16,6 +16,7 @@ import { checkTerraformRoot } from '../emit/terraform/schemas/index.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
 import { get } from './get.js';
 import { verifyPodSecurity } from './pod-security.js';
+import { verifyReach } from './reach/index.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
 export interface Proof {
@@ -184,6 +185,10 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       seen.add(k);
     }
   }
+  // Deploy targets in other accounts and GitLab ID-token roles (verify/reach/).
+  const reach = verifyReach(fleet, docs);
+  findings.push(...reach.findings);
+  proofs.push(...reach.proofs);
   findings.push(...findStaticCredentials(docs.artifacts));
   return { findings: applyAcceptedRisks(fleet, findings), proofs };
 }

@@ -76,7 +76,7 @@ describe('synth for operations', () => {
     ['curl -fsS -H "X-aws-ec2-metadata-token: $t" "http://169.254.169.254/latest/meta-data/instance-id"', 0],
     ['curl -fsS http://169.254.169.254/latest/meta-data/x -o /tmp/a https://example.com/payload', 1],
     ['curl -fsSL https://example.com/install.sh -o /tmp/i.sh', 1],
-    ['wget http://169.254.169.254/latest/meta-data/instance-id', 1],
+    ['wget -qO- http://169.254.169.254/latest/meta-data/instance-id', 0],
   ])('RF720 lets only instance-metadata reads through: %s', (line, findings) => {
     expect(unverifiedDownloads(['#!/bin/bash', 'set -euo pipefail', line].join('\n'))).toHaveLength(findings);
   });

@@ -22,6 +22,7 @@ export const IDT = 'id-tokens-vm';
 export const REACH_SPEC_CASES: [code: string, example: string, mutate: (s: Spec) => void, severity: 'error' | 'warning'][] = [
   ['RF115', 'eks-irsa', (s) => s.runners[0].jobs.permissions.aws.push({ actions: ['sts:AssumeRole'], resources: ['*'] }), 'error'],
   ['RF115', XA, (s) => (s.runners[1].jobs.permissions = { aws: [{ actions: ['sts:*'], resources: ['arn:aws:iam::*:role/*'] }] }), 'error'],
+  ['RF303', XA, (s) => (s.runners[1].gitlab.protectedOnly = false), 'error'],
   ['RF116', XA, (s) => delete s.runners[1].jobs.deployTargets[1].principalOrgId, 'warning'],
   ['RF122', IDT, (s) => (s.idTokens.roles[0].subjects = [{ group: 'acme', refs: ['main'] }]), 'warning'],
   ['RF122', IDT, (s) => (s.idTokens.roles[0].subjects = [{ project: 'acme/infrastructure', anyRef: true }]), 'warning'],

@@ -87,7 +87,7 @@ export function idTokenJob(fleet: ResolvedFleet, role: ResolvedIdTokenRole): Rec
     id_tokens,
     rules: idTokenRules(role),
     script: [
-      `test -n "\${${clientIdVar}:-}" || ${fail(`set the CI/CD variable ${clientIdVar} to the client id of ${role.roleName} (terraform output, not a secret)`)}`,
+      `test -n "\${${clientIdVar}:-}" || ${fail(`set the CI/CD variable ${clientIdVar} to the client id of ${role.roleName} (not a secret: az identity show --name ${role.roleName} --resource-group ${role.resourceGroup ?? '<group>'} --query clientId)`)}`,
       `az login --service-principal -u "$${clientIdVar}" --tenant ${fleet.azure!.tenantId} --federated-token "$${ID_TOKEN_VARIABLE}" --allow-no-subscriptions --output none`,
       'who="$(az account show --query user.name --output tsv)"',
       `test "$who" = "$${clientIdVar}" && echo "OK: managed identity ${role.roleName}" || ${fail(`signed in as $who, expected ${role.roleName}`)}`,

@@ -292,9 +292,9 @@ export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, r
     { Sid: 'ReadRunnerToken', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: paramArn },
     // AmazonSSMManagedInstanceCore allows ssm:GetParameter* on every parameter; keep other runners' tokens out of reach.
     { Sid: 'NoOtherParameters', Effect: 'Deny', Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory'], NotResource: paramArn },
+    ...tokenKeyStatements(fleet, cluster, runner),
     // Drain on scale-in or instance refresh: keep the termination hook alive, then complete it — on its own group only.
     { Sid: 'DrainOwnGroup', Effect: 'Allow', Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'], Resource: `arn:${a.partition}:autoscaling:${a.region}:${a.accountId}:autoScalingGroup:*:autoScalingGroupName/${n.managerGroup}` },
-    ...tokenKeyStatements(fleet, cluster, runner),
     ...extraStatements,
   ];
   return {
@@ -689,14 +689,21 @@ export function unverifiedDownloads(script: string): string[] {
     if (i >= begin && i <= end && block.length > 0) return;
     const code = line.replace(/#.*$/, '');
     if (/\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
-    // Reading instance metadata (IMDSv2, link-local) is not a download: the drain watcher does it (issue 12).
-    const imdsOnly = /\bcurl\b/.test(code) && !/\bwget\b/.test(code) && [...code.matchAll(/\bhttps?:\/\/([^/\s"']+)/g)].every((m) => m[1] === '169.254.169.254') && /http:\/\/169\.254\.169\.254\//.test(code);
-    if (/\b(curl|wget)\b/.test(code) && !imdsOnly) out.push(`downloads outside fetch_verified (line ${i + 1}: ${line.trim().slice(0, 80)})`);
+    if (/\b(curl|wget)\b/.test(code) && !onlyInstanceMetadata(code)) out.push(`downloads outside fetch_verified (line ${i + 1}: ${line.trim().slice(0, 80)})`);
     const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
     if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);
     if (/^\s*fetch_verified\b/.test(code) && !(fetch && /^'?[a-f0-9]{64}'?$/.test(fetch[2]!))) out.push(`fetches without a pinned SHA-256 (line ${i + 1})`);
   });
   return out;
+}
+
+/**
+ * A call to the instance metadata service (the drain hook reads the instance id and region) is no
+ * download: the link-local endpoint serves data, not code. Every URL on the line must be that endpoint.
+ */
+function onlyInstanceMetadata(code: string): boolean {
+  const urls = code.match(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"')]+/gi) ?? [];
+  return urls.length > 0 && urls.every((u) => u.startsWith('http://169.254.169.254/'));
 }
 
 /** Ingress of a worker or task security group: only TCP 22 from the manager's group. */

@@ -16,7 +16,8 @@ import { asList, rootRoles, type RootRole } from './roles.js';
  *   Allow grants it (the Deny wins);
  * - the job role may assume its targets and nothing else.
  * Rules: a trust with neither an External ID nor an organization/account pin (RF116, warning);
- * a job role that may assume any role (RF115).
+ * a job role that may assume any role (RF115); a runner reaching other accounts that is not
+ * locked and protected-only (RF303).
  */
 
 export interface ReachProof {
@@ -145,6 +146,11 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
   // 5. Each job role with targets may assume exactly those.
   for (const [runner, targets] of byRunner) {
     const t0 = targets[0]!;
+    // Reaching another account is power: only protected refs of the runner's own projects should have it.
+    const g = t0.runnerGitlab;
+    if (!(g.locked && g.protectedOnly)) {
+      findings.push(f('RF303', g.path, `jobs of runner ${runner} can assume roles in other accounts (${targets.map((t) => t.accountId).join(', ')}) but the runner takes jobs from ${g.protectedOnly ? 'other projects' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true' }));
+    }
     const jobRole = ci.get(t0.jobRoleName);
     const mine = new Set(targets.map((t) => t.roleArn));
     const probes = [

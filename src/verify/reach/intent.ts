@@ -29,6 +29,8 @@ export interface CrossAccountIntent {
     /** The organization the job role's account belongs to, when the trust pins it. */
     principalOrgId?: string;
     denyDeletes: boolean;
+    /** The runner's own settings: a runner whose jobs reach other accounts should be locked and take protected refs only. */
+    runnerGitlab: { path: string; locked: boolean; protectedOnly: boolean };
   }[];
   /** Every AWS role of the fleet (managers, jobs, ID-token roles): each must be refused by targets it is not meant for. */
   fleetRoles: { name: string; arn: string }[];
@@ -98,6 +100,10 @@ export function crossAccountIntent(fleet: ResolvedFleet): CrossAccountIntent | u
         ...(ext ? { externalId: terraformSymbols(ext) } : {}),
         ...(t.principalOrgId ? { principalOrgId: t.principalOrgId } : {}),
         denyDeletes: t.denyDeletes,
+        runnerGitlab: (() => {
+          const r = fleet.runners.find((x) => x.name === t.runner)!;
+          return { path: `runners[${r.index}].gitlab`, locked: r.spec.gitlab.locked, protectedOnly: r.spec.gitlab.protectedOnly };
+        })(),
       };
     }),
     fleetRoles,

@@ -111,12 +111,12 @@ const docCases: DocCase[] = [
   ['RF104', 'eks-irsa', (d) => editPolicy(d, 'aws_iam_role', 'build-manager', 'assume_role_policy', (p) => void (first(p).Condition!.StringEquals![subKey(first(p))] = 'system:serviceaccount:ci-build:build-manger'))],
   ['RF104', 'eks-pod-identity', (d) => void delete d.terraformAws!.resource.aws_eks_pod_identity_association!['ci-jobs']],
   ['RF105', 'eks-irsa', (d) => {
-    const sa = d.runners.build!.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'build-jobs')!;
+    const sa = d.runners.get('build')!.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'build-jobs')!;
     sa.metadata.annotations!['eks.amazonaws.com/role-arn'] = 'arn:aws:iam::123456789012:role/runner-fleet/acme-build-manager';
   }],
   ['RF105', 'eks-pod-identity', (d) => void (d.terraformAws!.resource.aws_eks_pod_identity_association!['ci-jobs']!.role_arn = '${aws_iam_role.ci-manager.arn}')],
-  ['RF106', 'eks-irsa', (d) => void ((d.runners.build!.helmValues!.serviceAccount as Record<string, unknown>).name = 'default')],
-  ['RF106', 'eks-irsa', (d) => void ((d.runners.deploy!.configToml.runners as Record<string, any>[])[0]!.kubernetes.service_account = 'deploy-manager')],
+  ['RF106', 'eks-irsa', (d) => void ((d.runners.get('build')!.helmValues!.serviceAccount as Record<string, unknown>).name = 'default')],
+  ['RF106', 'eks-irsa', (d) => void ((d.runners.get('deploy')!.configToml.runners as Record<string, any>[])[0]!.kubernetes.service_account = 'deploy-manager')],
   ['RF106', 'eks-irsa', (d) => void (d.terraformAws!.resource.aws_iam_role_policy!['build-manager']!.role = '${aws_iam_role.nope.name}')],
   ['RF201', 'eks-irsa', (d) => void delete d.terraformAws!.resource.aws_iam_role_policy!['build-manager']],
   ['RF202', 'eks-irsa', (d) => editPolicy(d, 'aws_iam_role_policy', 'build-manager', 'policy', (p) => void (first(p).Resource = 'arn:aws:s3:::acme-runner-cache/*'))],
@@ -127,7 +127,7 @@ const docCases: DocCase[] = [
   ['RF205', 'eks-irsa', (d) => editPolicy(d, 'aws_s3_bucket_policy' as 'aws_iam_role', 'cache_shared', 'policy', (p) => void (first(p).Condition = { Bool: { 'aws:SecureTransport': 'true' } }))],
   ['RF206', 'eks-irsa', (d) => void delete d.terraformAws!.resource.aws_s3_bucket_lifecycle_configuration],
   ['RF207', 'eks-irsa', (d) => void (d.terraformAws!.resource.aws_s3_bucket_public_access_block!.cache_shared!.restrict_public_buckets = false)],
-  ['RF304', 'eks-irsa', (d) => void ((d.runners.build!.configToml.runners as Record<string, any>[])[0]!.cache.s3.SecretKey = 'x')],
+  ['RF304', 'eks-irsa', (d) => void ((d.runners.get('build')!.configToml.runners as Record<string, any>[])[0]!.cache.s3.SecretKey = 'x')],
 ];
 
 describe('rules only broken documents can trigger: fail when broken, pass as emitted', () => {

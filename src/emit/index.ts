@@ -56,7 +56,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
   const awsContrib: TerraformResources[] = [];
   const azureContrib: TerraformResources[] = [];
   const regions: string[] = [];
-  const emitted: EmittedFleet = { fleet, artifacts, runners: {} };
+  const emitted: EmittedFleet = { fleet, artifacts, runners: new Map() };
 
   if (fleet.aws) awsContrib.push(awsIdentityResources(fleet));
   if (fleet.azure) azureContrib.push(azureIdentityResources(fleet));
@@ -92,13 +92,13 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     const jobIdentity = jobIdentityOf(fleet, runner);
     const pipeline = smokePipeline(fleet, runner, platform.identityCheckJob(fleet, runner, jobIdentity));
     artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline], comment: smokePipelineHeader(runner) });
-    emitted.runners[runner.name] = {
+    emitted.runners.set(runner.name, {
       manifests: out.manifests,
       configToml: toml,
       pipeline,
       ...(out.helmValues ? { helmValues: out.helmValues } : {}),
       ...(out.helmRunnerToml ? { helmRunnerToml: out.helmRunnerToml } : {}),
-    };
+    });
   }
   if (fleet.aws) {
     const root = awsRoot(fleet, awsContrib, regions);

@@ -11,7 +11,8 @@ export interface EmittedFleet {
   terraformAzure?: TerraformRoot;
   /** `terraform/gitlab/main.tf.json`: runner registration and token Secrets. */
   terraformGitlab?: TerraformRoot;
-  runners: Record<string, EmittedRunner>;
+  /** By runner name. */
+  runners: Map<string, EmittedRunner>;
 }
 
 export interface EmittedRunner {

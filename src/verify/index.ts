@@ -175,7 +175,7 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
 /** Rules on what jobs may do, read from config.toml and the job role's documents. */
 function jobRules(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, rp: string): Finding[] {
   const out: Finding[] = [];
-  const toml = docs.runners[runner.name]?.configToml;
+  const toml = docs.runners.get(runner.name)?.configToml;
   const executorSection = get(toml, 'runners', 0, String(get(toml, 'runners', 0, 'executor')));
   if (get(executorSection, 'privileged') === true) {
     out.push(f('RF301', `${rp}.jobs.privileged`, 'job containers run privileged: a job can take over the node and every credential on it', { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)' }));

@@ -6,7 +6,7 @@ import type { EmittedFleet } from '../emit/types.js';
 import { get } from './get.js';
 
 export function findServiceAccount(docs: EmittedFleet, runner: string, namespace: string, name: string): K8sObject | undefined {
-  return docs.runners[runner]?.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === namespace && o.metadata.name === name);
+  return docs.runners.get(runner)?.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === namespace && o.metadata.name === name);
 }
 
 /**
@@ -16,7 +16,7 @@ export function findServiceAccount(docs: EmittedFleet, runner: string, namespace
  */
 export function verifyKubernetesChain(docs: EmittedFleet, _fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): Finding[] {
   const names = runner.kubernetes!;
-  const emitted = docs.runners[runner.name];
+  const emitted = docs.runners.get(runner.name);
   const out: Finding[] = [];
   const broken = (message: string) => out.push({ code: 'RF106', severity: 'error', path: runnerPath, message, fix: 'regenerate; the names must come from one resolved value' });
   if (!emitted) {
@@ -62,7 +62,7 @@ export function kubernetesSubjects(docs: EmittedFleet, fleet: ResolvedFleet, clu
     }
   };
   for (const runner of fleet.runners) {
-    const emitted = docs.runners[runner.name];
+    const emitted = docs.runners.get(runner.name);
     if (!emitted || runner.cluster !== cluster.name) continue;
     for (const o of emitted.manifests) {
       if (o.kind === 'ServiceAccount' && o.metadata.namespace) add({ kind: 'kubernetes', cluster: runner.cluster, namespace: o.metadata.namespace, serviceAccount: o.metadata.name });

@@ -71,7 +71,7 @@ export function aksRoleOfServiceAccount(docs: EmittedFleet, cluster: ResolvedClu
   const sa = root ? tfServiceAccounts(root).find((x) => x.name === subject.serviceAccount && x.namespace === subject.namespace) : undefined;
   if (root && sa) return identityOfAnnotation(root, sa.annotations[AZURE_CLIENT_ID_ANNOTATION]);
   // Rendered manifests only: map the client id back through the applied outputs.
-  for (const emitted of Object.values(docs.runners)) {
+  for (const emitted of docs.runners.values()) {
     const o = emitted.manifests.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === subject.serviceAccount && m.metadata.namespace === subject.namespace);
     const id = o?.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
     if (id === undefined) continue;
@@ -144,7 +144,7 @@ export function aksVerifyChain(docs: EmittedFleet, fleet: ResolvedFleet, runner:
   }
 
   // Both pods carry the workload identity label: the manager signs cache SAS URLs, jobs log in.
-  const emitted = docs.runners[runner.name];
+  const emitted = docs.runners.get(runner.name);
   if (get(emitted?.configToml, 'runners', 0, 'kubernetes', 'pod_labels', AZURE_USE_LABEL) !== 'true') {
     out.push(f('RF106', rp, `runners/${runner.name}/config.toml does not label job pods ${AZURE_USE_LABEL}: "true", so jobs get no Azure token`, { fix: 'regenerate' }));
   }

@@ -518,7 +518,7 @@ export function managerHopLimit(docs: EmittedFleet, runner: ResolvedRunner): num
 export function verifyUserDataConfig(docs: EmittedFleet, runner: ResolvedRunner, runnerPath: string): Finding[] {
   const root = awsFacts(docs)?.root;
   const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
-  const toml = docs.runners[runner.name]?.configToml;
+  const toml = docs.runners.get(runner.name)?.configToml;
   if (!body || !toml) return [f('RF106', runnerPath, `the manager launch template or config.toml of ${runner.name} is missing`, { fix: 'regenerate' })];
   const ud = userDataOf(docs, body);
   const out: Finding[] = [];

@@ -1,3 +1,4 @@
+import { identityOf } from '../../model/types.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
@@ -51,7 +52,7 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
 
   identityCheckJob(fleet, runner) {
     if (hopLimit(runner) === 2) {
-      const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
+      const manager = identityOf(fleet, runner.managerIdentity);
       const job = awsIdentityCheckJob(fleet, manager);
       return { ...job, script: [`echo "expected: the instance role ${manager.roleName}: jobsReachInstanceCredentials is on, so jobs share the manager's credentials (RF713)"`, ...job.script] };
     }

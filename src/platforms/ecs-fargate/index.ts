@@ -1,4 +1,4 @@
-import { identityRef } from '../../model/types.js';
+import { identityOf, identityRef } from '../../model/types.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
@@ -40,7 +40,7 @@ function fargateOf(runner: ResolvedRunner): FargateRunnerSpec {
 function arns(fleet: ResolvedFleet, runner: ResolvedRunner) {
   const a = fleet.aws!;
   const n = names(runner);
-  const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+  const jobs = identityOf(fleet, runner.jobIdentity!);
   return {
     cluster: `arn:${a.partition}:ecs:${a.region}:${a.accountId}:cluster/${n.ecsCluster}`,
     taskDefinitions: `arn:${a.partition}:ecs:${a.region}:${a.accountId}:task-definition/${n.taskFamily}:*`,
@@ -87,7 +87,7 @@ function taskResources(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: R
   const n = names(runner);
   const x = arns(fleet, runner);
   const fg = fargateOf(runner);
-  const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+  const jobs = identityOf(fleet, runner.jobIdentity!);
   const exec = key(runner, 'task_execution');
   const tasksSg = key(runner, 'tasks');
   return {

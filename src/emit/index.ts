@@ -9,6 +9,8 @@ import { azureIdentityResources, azureRoot } from './terraform/azure.js';
 import { gitlabRoot } from './terraform/gitlab.js';
 import { smokePipeline, smokePipelineHeader } from './pipeline/smoke.js';
 import { identityGraph } from './diagram/identity.js';
+import { deployTargetRoots, reachAwsResources, reachAzureResources } from './terraform/reach.js';
+import { ROTATE_PIPELINE_PATH, rotatePipeline } from './pipeline/rotate.js';
 
 /** The full `config.toml` of one runner. */
 export function configToml(
@@ -32,6 +34,9 @@ export function configToml(
     url: fleet.gitlabUrl,
     // Expanded by gitlab-runner from the environment; the token itself never enters a file we write.
     token: '$CI_SERVER_TOKEN',
+    // The token lives in a store (Secret, SSM parameter) that rebuilds config.toml at every start:
+    // a token gitlab-runner rotated by itself would be lost. `runner-fleet rotate` rotates instead.
+    feature_flags: { FF_DISABLE_AUTOMATIC_TOKEN_ROTATION: true },
     ...executor,
     ...extras,
   };
@@ -91,7 +96,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     artifacts.push({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml });
     const jobIdentity = jobIdentityOf(fleet, runner);
     const pipeline = smokePipeline(fleet, runner, platform.identityCheckJob(fleet, runner, jobIdentity));
-    artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline], comment: smokePipelineHeader(runner) });
+    artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline], comment: smokePipelineHeader(runner, fleet) });
     emitted.runners.set(runner.name, {
       manifests: out.manifests,
       configToml: toml,
@@ -99,6 +104,14 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
       ...(out.helmValues ? { helmValues: out.helmValues } : {}),
       ...(out.helmRunnerToml ? { helmRunnerToml: out.helmRunnerToml } : {}),
     });
+  }
+  // Jobs that reach other accounts and ID-token roles (emit/terraform/reach.ts).
+  if (fleet.reach) {
+    if (fleet.aws) awsContrib.push(reachAwsResources(fleet, fleet.reach));
+    if (fleet.azure) azureContrib.push(reachAzureResources(fleet, fleet.reach));
+    const roots = deployTargetRoots(fleet);
+    if (roots.size > 0) emitted.terraformAwsAccounts = roots;
+    for (const [account, root] of roots) artifacts.push({ path: `terraform/aws-${account}/main.tf.json`, format: 'json', content: root });
   }
   if (fleet.aws) {
     const root = awsRoot(fleet, awsContrib, regions);
@@ -116,6 +129,8 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     emitted.terraformGitlab = gitlab;
     artifacts.push({ path: 'terraform/gitlab/main.tf.json', format: 'json', content: gitlab });
   }
+  const rotate = rotatePipeline(fleet);
+  if (rotate) artifacts.push({ path: ROTATE_PIPELINE_PATH, format: 'yaml', content: [rotate.content], comment: rotate.comment });
   const graph = identityGraph(fleet);
   artifacts.push({ path: 'diagram/identity.mmd', format: 'diagram', content: graph, render: 'mermaid' });
   artifacts.push({ path: 'diagram/identity.svg', format: 'diagram', content: graph, render: 'svg' });

@@ -1,9 +1,10 @@
 import { identityOf, jobIdentityOf } from '../model/types.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
-import type { IdentitySubject, ResolvedFleet, ResolvedRunner } from '../model/types.js';
+import type { IdentitySubject } from '../model/types.js';
 import { subjectLabel } from '../model/types.js';
-import type { EmittedFleet } from '../emit/types.js';
+import type { FleetDocuments } from '../emit/types.js';
+import type { FleetIntent, IntentRunner } from './intent.js';
 import type { Statement } from './iam/types.js';
 import { evaluatePolicies } from './iam/evaluator.js';
 import { awsFacts } from './aws-docs.js';
@@ -14,6 +15,8 @@ import { findStaticCredentials } from './secrets.js';
 import { checkTerraformRoot } from '../emit/terraform/schemas/index.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
 import { get } from './get.js';
+import { verifyPodSecurity } from './pod-security.js';
+import { verifyReach } from './reach/index.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
 export interface Proof {
@@ -55,13 +58,25 @@ function asList<T>(v: T | T[] | undefined): T[] {
 }
 
 /** Every subject the platforms find in the documents: the candidates of the all-pairs proof. */
-export function fleetSubjects(docs: EmittedFleet, fleet: ResolvedFleet): IdentitySubject[] {
-  return fleet.clusters.flatMap((c) => platformFor(c.type).subjects(docs, fleet, c));
+export function fleetSubjects(docs: FleetDocuments, intent: FleetIntent): IdentitySubject[] {
+  return intent.clusters.flatMap((c) => platformFor(c.type).subjects(docs, intent, c));
+}
+
+export interface VerifyOptions {
+  /**
+   * Check generated Terraform roots against the documented provider attributes (RF613). On for
+   * `plan`/`synth` (a failure is a runner-fleet bug); off for the doctor, whose roots are the user's.
+   */
+  selfCheck?: boolean;
 }
 
 const label = subjectLabel;
 
-export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verification {
+/**
+ * Every proof and rule, over documents and an intent: the one place proofs are invoked, for a
+ * generated fleet (`intentOf(resolved)`, documents from `emit`) and for the doctor (both imported).
+ */
+export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: VerifyOptions = { selfCheck: true }): Verification {
   const findings: Finding[] = [];
   const proofs: Proof[] = [];
   const facts = awsFacts(docs);
@@ -102,7 +117,7 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
         const p = platformFor(c.type);
         const own = subjectsByCluster.get(c.name) ?? [];
         const mine = decoys.filter((s) => s.cluster === c.name);
-        return [...(own.length > 0 ? p.whoCanAssume(docs, c, id.roleName, own) : []), ...(mine.length > 0 ? p.whoCanAssume(docs, c, id.roleName, mine) : [])];
+        return [...(own.length > 0 ? p.whoCanAssume(docs, fleet, c, id.roleName, own) : []), ...(mine.length > 0 ? p.whoCanAssume(docs, fleet, c, id.roleName, mine) : [])];
       });
       const probes = subjects.length + decoys.length;
       const others = allowed.filter((s) => label(s) !== label(intended));
@@ -126,12 +141,15 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
     if (runner.jobIdentity) {
       const managerSubject = identityOf(fleet, runner.managerIdentity).binding.subject;
       const jobSubject = identityOf(fleet, runner.jobIdentity).binding.subject;
-      const managerRole = platform.roleOfSubject(docs, cluster, managerSubject);
-      const jobRole = platform.roleOfSubject(docs, cluster, jobSubject);
+      const managerRole = platform.roleOfSubject(docs, fleet, cluster, managerSubject);
+      const jobRole = platform.roleOfSubject(docs, fleet, cluster, jobSubject);
       const same = managerRole !== undefined && managerRole === jobRole;
       if (same) findings.push(f('RF105', rp, `the manager and the jobs both get role ${managerRole}`, { fix: 'give jobs their own service account and role' }));
       proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined });
     }
+    const podSecurity = verifyPodSecurity(docs, runner, rp);
+    findings.push(...podSecurity.findings);
+    proofs.push(...podSecurity.proofs.map((p) => ({ runner: runner.name, ...p })));
     const extra = platform.verifyRunner?.(docs, fleet, runner, rp);
     if (extra) {
       findings.push(...extra.findings);
@@ -154,7 +172,7 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
   }
 
   // Providers without a local mirror: every block is checked against the documented attributes.
-  for (const a of docs.artifacts) {
+  for (const a of options.selfCheck ? docs.artifacts : []) {
     if (a.format !== 'json' || !/^terraform\/.*\.tf\.json$/.test(a.path)) continue;
     for (const problem of checkTerraformRoot(a.content as TerraformRoot)) findings.push(f('RF613', '', `${a.path}: ${problem}`, { fix: 'this is a bug in runner-fleet; please report it with the spec' }));
   }
@@ -167,18 +185,23 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
       seen.add(k);
     }
   }
+  // Deploy targets in other accounts and GitLab ID-token roles (verify/reach/).
+  const reach = verifyReach(fleet, docs);
+  findings.push(...reach.findings);
+  proofs.push(...reach.proofs);
   findings.push(...findStaticCredentials(docs.artifacts));
   return { findings: applyAcceptedRisks(fleet, findings), proofs };
 }
 
 
 /** Rules on what jobs may do, read from config.toml and the job role's documents. */
-function jobRules(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, rp: string): Finding[] {
+function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string): Finding[] {
   const out: Finding[] = [];
   const toml = docs.runners.get(runner.name)?.configToml;
   const executorSection = get(toml, 'runners', 0, String(get(toml, 'runners', 0, 'executor')));
   if (get(executorSection, 'privileged') === true) {
-    out.push(f('RF301', `${rp}.jobs.privileged`, 'job containers run privileged: a job can take over the node and every credential on it', { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)' }));
+    const k8s = docs.runners.get(runner.name)?.manifests.some((o) => o.kind === 'Namespace') === true;
+    out.push(f('RF301', `${rp}.jobs.privileged`, `job containers run privileged: a job can take over the node and every credential on it${k8s ? '. The namespace therefore cannot enforce Pod Security baseline (it would reject these pods): it enforces privileged, and warns and audits against baseline' : ''}`, { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)' }));
   }
   const overwrite = get(executorSection, 'service_account_overwrite_allowed');
   if (typeof overwrite === 'string' && overwrite !== '') {
@@ -206,7 +229,7 @@ function jobRules(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunn
   return out;
 }
 
-function runnerRules(runner: ResolvedRunner, rp: string): Finding[] {
+function runnerRules(runner: IntentRunner, rp: string): Finding[] {
   const g = runner.spec.gitlab;
   if (g.tags.length === 0 && !g.runUntagged) {
     return [f('RF305', `${rp}.gitlab.tags`, CODES.RF305.title, { received: '[]', fix: 'add tags, or set runUntagged: true' })];
@@ -215,7 +238,7 @@ function runnerRules(runner: ResolvedRunner, rp: string): Finding[] {
 }
 
 /** Accepted risks turn matching errors into warnings that carry the spec's reason. */
-export function applyAcceptedRisks(fleet: ResolvedFleet, findings: Finding[]): Finding[] {
+export function applyAcceptedRisks(fleet: FleetIntent, findings: Finding[]): Finding[] {
   const scopes: { prefix: string; risks: { code: string; reason: string }[] }[] = [
     ...fleet.runners.map((r) => ({ prefix: `runners[${r.index}]`, risks: r.spec.acceptRisks })),
     ...fleet.caches.map((c, i) => ({ prefix: `caches[${i}]`, risks: (c.spec.acceptRisks as { code: string; reason: string }[] | undefined) ?? [] })),

@@ -3,6 +3,7 @@ import type { CloudIdentity, IdentitySubject, ResolvedFleet } from '../../model/
 import type { Statement } from '../../verify/iam/types.js';
 import { cacheBackendFor } from '../../caches/registry.js';
 import { PLATFORMS } from '../../platforms/registry.js';
+import { reachGraph } from './reach.js';
 
 function list(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
@@ -91,5 +92,6 @@ export function identityGraph(fleet: ResolvedFleet): DiagramGraph {
       }
     }
   }
-  return { title: `runner-fleet ${fleet.name}: identity chain`, nodes, edges };
+  const reach = reachGraph(fleet);
+  return { title: `runner-fleet ${fleet.name}: identity chain`, nodes: [...nodes, ...reach.nodes], edges: [...edges, ...reach.edges] };
 }

@@ -1,7 +1,8 @@
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
-import type { KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { KubernetesSubject, ResolvedCluster } from '../../model/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import { verifyKubernetesChain, findServiceAccount } from '../../verify/kubernetes-chain.js';
 import { fleetSubjects } from '../../verify/index.js';
@@ -26,7 +27,7 @@ function f(code: Code, path: string, message: string, extra: Partial<Finding> = 
 const label = (s: KubernetesSubject) => `${s.cluster}:${s.namespace}/${s.serviceAccount}`;
 
 /** The cluster's Kubernetes Terraform root, read from the emitted artifacts. */
-export function k8sRootOf(docs: EmittedFleet, cluster: string): TerraformRoot | undefined {
+export function k8sRootOf(docs: FleetDocuments, cluster: string): TerraformRoot | undefined {
   const a = aksIndex(docs).artifacts.get(k8sRootPath(cluster));
   return a && a.format === 'json' ? (a.content as TerraformRoot) : undefined;
 }
@@ -35,15 +36,15 @@ type Credential = NonNullable<ReturnType<typeof azureFacts>>['credentials'][numb
 
 /** Indexes over one set of emitted documents, built once, so no proof rescans them per runner or subject. */
 interface AksIndex {
-  artifacts: Map<string, EmittedFleet['artifacts'][number]>;
+  artifacts: Map<string, FleetDocuments['artifacts'][number]>;
   credentialsOf: Map<string, Credential[]>;
   /** Per Kubernetes root: `namespace|name` → service account. */
   serviceAccounts: WeakMap<TerraformRoot, Map<string, TfServiceAccount>>;
   kubernetesSubjects?: KubernetesSubject[];
 }
-const aksIndexes = new WeakMap<EmittedFleet, AksIndex>();
+const aksIndexes = new WeakMap<FleetDocuments, AksIndex>();
 
-function aksIndex(docs: EmittedFleet): AksIndex {
+function aksIndex(docs: FleetDocuments): AksIndex {
   let index = aksIndexes.get(docs);
   if (index && index.artifacts.size === docs.artifacts.length) return index;
   const credentialsOf = new Map<string, Credential[]>();
@@ -53,7 +54,7 @@ function aksIndex(docs: EmittedFleet): AksIndex {
   return index;
 }
 
-function tfServiceAccountAt(docs: EmittedFleet, root: TerraformRoot, namespace: string, name: string): TfServiceAccount | undefined {
+function tfServiceAccountAt(docs: FleetDocuments, root: TerraformRoot, namespace: string, name: string): TfServiceAccount | undefined {
   const index = aksIndex(docs);
   let byKey = index.serviceAccounts.get(root);
   if (!byKey) {
@@ -65,10 +66,10 @@ function tfServiceAccountAt(docs: EmittedFleet, root: TerraformRoot, namespace: 
 
 /** A subject list by `issuer|subject` (the all-pairs proof passes one list for every identity). */
 const subjectListIndexes = new WeakMap<readonly KubernetesSubject[], { byKey: Map<string, KubernetesSubject[]>; position: Map<KubernetesSubject, number> }>();
-function subjectListIndex(docs: EmittedFleet, subjects: readonly KubernetesSubject[]) {
+function subjectListIndex(intent: FleetIntent, subjects: readonly KubernetesSubject[]) {
   let hit = subjectListIndexes.get(subjects);
   if (hit) return hit;
-  const clusters = new Map(docs.fleet.clusters.map((c) => [c.name, c]));
+  const clusters = new Map(intent.clusters.map((c) => [c.name, c]));
   const byKey = new Map<string, KubernetesSubject[]>();
   const position = new Map<KubernetesSubject, number>();
   for (const s of subjects) {
@@ -104,12 +105,12 @@ function identityOfAnnotation(root: TerraformRoot, value: string | undefined): s
   return typeof body?.name === 'string' ? body.name : undefined;
 }
 
-export function aksWhoCanAssume(docs: EmittedFleet, identityName: string, subjects: readonly KubernetesSubject[]): KubernetesSubject[] {
+export function aksWhoCanAssume(docs: FleetDocuments, intent: FleetIntent, identityName: string, subjects: readonly KubernetesSubject[]): KubernetesSubject[] {
   const facts = azureFacts(docs);
   if (!facts) return [];
   // Entra ID compares issuer and subject exactly, so the candidates of each credential are looked
   // up by that pair (no scan of every subject per identity); the token's audience must be listed.
-  const list = subjectListIndex(docs, subjects);
+  const list = subjectListIndex(intent, subjects);
   const found = new Set<KubernetesSubject>();
   for (const cred of aksIndex(docs).credentialsOf.get(identityName) ?? []) {
     if (!cred.audience.includes(AZURE_WI_AUDIENCE)) continue;
@@ -118,7 +119,7 @@ export function aksWhoCanAssume(docs: EmittedFleet, identityName: string, subjec
   return [...found].sort((a, b) => list.position.get(a)! - list.position.get(b)!);
 }
 
-export function aksRoleOfServiceAccount(docs: EmittedFleet, cluster: ResolvedCluster, subject: KubernetesSubject): string | undefined {
+export function aksRoleOfServiceAccount(docs: FleetDocuments, intent: FleetIntent, cluster: ResolvedCluster, subject: KubernetesSubject): string | undefined {
   const root = k8sRootOf(docs, cluster.name);
   const sa = root ? tfServiceAccountAt(docs, root, subject.namespace, subject.serviceAccount) : undefined;
   if (root && sa) return identityOfAnnotation(root, sa.annotations[AZURE_CLIENT_ID_ANNOTATION]);
@@ -127,7 +128,7 @@ export function aksRoleOfServiceAccount(docs: EmittedFleet, cluster: ResolvedClu
     const o = emitted.manifests.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === subject.serviceAccount && m.metadata.namespace === subject.namespace);
     const id = o?.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
     if (id === undefined) continue;
-    const hit = Object.entries(docs.fleet.applied?.azureClientIds ?? {}).filter(([, v]) => v === id);
+    const hit = Object.entries(intent.applied?.azureClientIds ?? {}).filter(([, v]) => v === id);
     return hit.length === 1 ? hit[0]![0] : undefined;
   }
   return undefined;
@@ -137,7 +138,7 @@ export function aksRoleOfServiceAccount(docs: EmittedFleet, cluster: ResolvedClu
 /** The cache roles the Azure Blob backend gives a manager; anything else on a manager is a leak. */
 const MANAGER_CACHE_ROLES = new Set(['Storage Blob Data Contributor', 'Storage Blob Delegator']);
 
-export function aksVerifyChain(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, rp: string): Finding[] {
+export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string): Finding[] {
   const out = verifyKubernetesChain(docs, fleet, runner, rp);
   const names = runner.kubernetes!;
   const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
@@ -147,7 +148,7 @@ export function aksVerifyChain(docs: EmittedFleet, fleet: ResolvedFleet, runner:
   const index = aksIndex(docs);
   index.kubernetesSubjects ??= fleetSubjects(docs, fleet).filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
   const subjects = index.kubernetesSubjects;
-  const subjectIndex = subjectListIndex(docs, subjects);
+  const subjectIndex = subjectListIndex(fleet, subjects);
   const applied = fleet.applied?.azureClientIds;
 
   for (const [purpose, id, sa] of [

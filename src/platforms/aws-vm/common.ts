@@ -1,6 +1,6 @@
-import { identityOf, identityRef } from '../../model/types.js';
+import { identityRef } from '../../model/types.js';
 import { stringify as tomlStringify } from 'smol-toml';
-import type { AwsServiceSubject, IdentitySubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { AwsServiceSubject, IdentitySubject, ResolvedCluster } from '../../model/types.js';
 import { policyDocument } from '../../model/types.js';
 import type { Finding } from '../../spec/findings.js';
 import { showValue } from '../../spec/findings.js';
@@ -8,7 +8,8 @@ import { CODES, type Code } from '../../spec/codes.js';
 import { fitName, iamRoleName } from '../../spec/names.js';
 import type { Artifact, TerraformResources, TerraformRoot } from '../../emit/artifacts.js';
 import { tfName } from '../../emit/artifacts.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { serializeArtifact } from '../../emit/serialize.js';
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
@@ -37,7 +38,7 @@ export function vmSpec(cluster: ResolvedCluster): VmClusterSpec {
   return cluster.spec as unknown as VmClusterSpec;
 }
 
-function aws(fleet: ResolvedFleet) {
+function aws(fleet: FleetIntent) {
   return fleet.aws!;
 }
 
@@ -66,15 +67,34 @@ export function vmRunnerNames(fleetName: string, runner: { name: string }) {
 
 export type VmNames = ReturnType<typeof vmRunnerNames>;
 
-export function names(runner: ResolvedRunner): VmNames {
+export function names(runner: IntentRunner): VmNames {
   return runner.platformNames as unknown as VmNames;
 }
 
-export const key = (runner: ResolvedRunner, ...parts: string[]) => tfName(runner.name, ...parts);
+export const key = (runner: IntentRunner, ...parts: string[]) => tfName(runner.name, ...parts);
 
-export function tokenParameterArn(fleet: ResolvedFleet, runner: ResolvedRunner): string {
+export function tokenParameterArn(fleet: FleetIntent, runner: IntentRunner): string {
   const a = aws(fleet);
   return `arn:${a.partition}:ssm:${a.region}:${a.accountId}:parameter${names(runner).tokenParameter}`;
+}
+
+/**
+ * With a customer-managed key for the token parameter, the manager may decrypt with that key only
+ * when SSM asks on its behalf (kms:ViaService) and only for its own parameter: Parameter Store
+ * passes the parameter ARN as the encryption context PARAMETER_ARN.
+ */
+export function tokenKeyStatements(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): Statement[] {
+  const keyArn = vmSpec(cluster).tokenKmsKeyArn;
+  if (keyArn === undefined) return [];
+  return [
+    {
+      Sid: 'DecryptRunnerToken',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: keyArn,
+      Condition: { StringEquals: { 'kms:ViaService': `ssm.${aws(fleet).region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': tokenParameterArn(fleet, runner) } },
+    },
+  ];
 }
 
 /** Trust of a role used through an instance profile. */
@@ -83,7 +103,7 @@ export function ec2Trust(): PolicyDocument {
 }
 
 /** Trust of a task (or task execution) role: ECS tasks of this account only (confused-deputy guard). */
-export function ecsTasksTrust(fleet: ResolvedFleet): PolicyDocument {
+export function ecsTasksTrust(fleet: FleetIntent): PolicyDocument {
   const a = aws(fleet);
   return {
     Version: '2012-10-17',
@@ -99,11 +119,11 @@ export function ecsTasksTrust(fleet: ResolvedFleet): PolicyDocument {
   };
 }
 
-export function instanceProfileSubject(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): AwsServiceSubject {
+export function instanceProfileSubject(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): AwsServiceSubject {
   return { kind: 'aws-service', cluster: cluster.name, service: EC2_SERVICE, attachment: 'instance-profile', name: names(runner).instanceProfile, account: aws(fleet).accountId };
 }
 
-export function taskSubject(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): AwsServiceSubject {
+export function taskSubject(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): AwsServiceSubject {
   return { kind: 'aws-service', cluster: cluster.name, service: ECS_TASKS_SERVICE, attachment: 'task-definition', name: names(runner).taskFamily, account: aws(fleet).accountId };
 }
 
@@ -137,10 +157,10 @@ interface AttachmentIndex {
   carriers: Map<string, string[]>;
 }
 
-const attachmentIndexes = new WeakMap<EmittedFleet, AttachmentIndex>();
+const attachmentIndexes = new WeakMap<FleetDocuments, AttachmentIndex>();
 const attachmentKey = (attachment: string, name: string) => `${attachment}|${name}`;
 
-function attachmentIndex(docs: EmittedFleet): AttachmentIndex {
+function attachmentIndex(docs: FleetDocuments): AttachmentIndex {
   const hit = attachmentIndexes.get(docs);
   if (hit) return hit;
   const facts = awsFacts(docs);
@@ -167,7 +187,7 @@ function attachmentIndex(docs: EmittedFleet): AttachmentIndex {
 }
 
 /** Instance profiles and task definitions in the root: compute that can carry a role. */
-function attachments(docs: EmittedFleet): Attachment[] {
+function attachments(docs: FleetDocuments): Attachment[] {
   return attachmentIndex(docs).all;
 }
 
@@ -198,7 +218,7 @@ function subjectListIndex(subjects: readonly IdentitySubject[], account: string)
  * else of that kind in the root (a profile nobody asked for) is reported by the fleet's first VM
  * cluster, so the all-pairs proof sees it exactly once.
  */
-export function vmSubjects(docs: EmittedFleet, fleet: ResolvedFleet, cluster: ResolvedCluster): IdentitySubject[] {
+export function vmSubjects(docs: FleetDocuments, fleet: FleetIntent, cluster: ResolvedCluster): IdentitySubject[] {
   const own = new Set(fleet.runners.filter((r) => r.cluster === cluster.name && r.platformNames).flatMap((r) => [names(r).instanceProfile, names(r).taskFamily]));
   const allOwned = new Set(fleet.runners.filter((r) => r.platformNames).flatMap((r) => [names(r).instanceProfile, names(r).taskFamily]));
   const first = fleet.clusters.find((c) => (VM_PLATFORM_TYPES as readonly string[]).includes(c.type))?.name === cluster.name;
@@ -218,7 +238,7 @@ export function vmDecoys(subject: IdentitySubject): IdentitySubject[] {
  * definition in the documents; a foreign account's task definition may name any role) and the
  * role's trust must let the service assume it for that account.
  */
-export function vmWhoCanAssume(docs: EmittedFleet, fleet: ResolvedFleet, cluster: ResolvedCluster, roleName: string, subjects: readonly IdentitySubject[]): IdentitySubject[] {
+export function vmWhoCanAssume(docs: FleetDocuments, fleet: FleetIntent, cluster: ResolvedCluster, roleName: string, subjects: readonly IdentitySubject[]): IdentitySubject[] {
   const facts = awsFacts(docs);
   const role = facts?.roles.get(roleName);
   if (!facts || !role) return [];
@@ -241,7 +261,7 @@ export function vmWhoCanAssume(docs: EmittedFleet, fleet: ResolvedFleet, cluster
 }
 
 /** The same decision by brute force (every subject, every attachment): the test oracle of the indexed proof. */
-export function vmWhoCanAssumeBruteForce(docs: EmittedFleet, fleet: ResolvedFleet, cluster: ResolvedCluster, roleName: string, subjects: readonly IdentitySubject[]): IdentitySubject[] {
+export function vmWhoCanAssumeBruteForce(docs: FleetDocuments, fleet: FleetIntent, cluster: ResolvedCluster, roleName: string, subjects: readonly IdentitySubject[]): IdentitySubject[] {
   const facts = awsFacts(docs);
   const role = facts?.roles.get(roleName);
   if (!facts || !role) return [];
@@ -258,7 +278,7 @@ export function vmWhoCanAssumeBruteForce(docs: EmittedFleet, fleet: ResolvedFlee
   });
 }
 
-export function vmRoleOfSubject(docs: EmittedFleet, subject: IdentitySubject): string | undefined {
+export function vmRoleOfSubject(docs: FleetDocuments, subject: IdentitySubject): string | undefined {
   if (subject.kind !== 'aws-service') return undefined;
   const hits = attachmentIndex(docs).roles.get(attachmentKey(subject.attachment, subject.name)) ?? [];
   return hits.length === 1 ? hits[0] : undefined;
@@ -268,7 +288,7 @@ export function vmRoleOfSubject(docs: EmittedFleet, subject: IdentitySubject): s
 // Terraform: the manager instance
 // ---------------------------------------------------------------------------
 
-export function securityGroup(fleet: ResolvedFleet, cluster: ResolvedCluster, name: string, description: string): Record<string, unknown> {
+export function securityGroup(fleet: FleetIntent, cluster: ResolvedCluster, name: string, description: string): Record<string, unknown> {
   return { name, description, vpc_id: vmSpec(cluster).vpcId, tags: { Name: name } };
 }
 
@@ -276,8 +296,8 @@ export function egressAll(sgKey: string, description: string): Record<string, un
   return { security_group_id: `\${aws_security_group.${sgKey}.id}`, description, ip_protocol: '-1', cidr_ipv4: '0.0.0.0/0' };
 }
 
-export function sshFromManager(sgKey: string, managerSgKey: string): Record<string, unknown> {
-  return { security_group_id: `\${aws_security_group.${sgKey}.id}`, ip_protocol: 'tcp', from_port: 22, to_port: 22, referenced_security_group_id: `\${aws_security_group.${managerSgKey}.id}` };
+export function sshFromManager(sgKey: string, managerSgKey: string, description: string): Record<string, unknown> {
+  return { security_group_id: `\${aws_security_group.${sgKey}.id}`, description, ip_protocol: 'tcp', from_port: 22, to_port: 22, referenced_security_group_id: `\${aws_security_group.${managerSgKey}.id}` };
 }
 
 export interface LaunchTemplateInput {
@@ -315,7 +335,7 @@ export function launchTemplate(i: LaunchTemplateInput): Record<string, unknown> 
   return body;
 }
 
-export function userDataPath(runner: ResolvedRunner): string {
+export function userDataPath(runner: IntentRunner): string {
   return `ec2/${runner.name}/user-data.sh`;
 }
 
@@ -324,11 +344,21 @@ export function userDataPath(runner: ResolvedRunner): string {
  * token parameter, closed security group, launch template and a one-instance Auto Scaling group.
  * The group replaces a failed instance and the new one registers itself from the parameter.
  */
-export function managerResources(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner, userData: Artifact, extraStatements: Statement[], hopLimit: 1 | 2): TerraformResources {
+/** The manager group's termination hook: the instance drains itself, then completes it (see the user data). */
+export const DRAIN_HOOK = 'runner-fleet-drain';
+/** Seconds without a heartbeat before the hook gives up (the instance sends one a minute while it drains). */
+const DRAIN_HEARTBEAT_SECONDS = 600;
+
+/** How long a draining manager waits for running jobs: the runner's maximum job timeout, else GitLab's default of 1 h. */
+export function drainSeconds(runner: IntentRunner): number {
+  return runner.spec.gitlab.maximumTimeoutSeconds ?? 3600;
+}
+
+export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner, userData: Artifact, extraStatements: Statement[], hopLimit: 1 | 2): TerraformResources {
   const n = names(runner);
   const spec = vmSpec(cluster);
   const a = aws(fleet);
-  const manager = identityOf(fleet, runner.managerIdentity);
+  const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
   const roleKey = tfName(manager.key);
   const k = key(runner, 'manager');
   const paramArn = tokenParameterArn(fleet, runner);
@@ -337,6 +367,9 @@ export function managerResources(fleet: ResolvedFleet, cluster: ResolvedCluster,
     { Sid: 'ReadRunnerToken', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: paramArn },
     // AmazonSSMManagedInstanceCore allows ssm:GetParameter* on every parameter; keep other runners' tokens out of reach.
     { Sid: 'NoOtherParameters', Effect: 'Deny', Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory'], NotResource: paramArn },
+    ...tokenKeyStatements(fleet, cluster, runner),
+    // Drain on scale-in or instance refresh: keep the termination hook alive, then complete it — on its own group only.
+    { Sid: 'DrainOwnGroup', Effect: 'Allow', Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'], Resource: `arn:${a.partition}:autoscaling:${a.region}:${a.accountId}:autoScalingGroup:*:autoScalingGroupName/${n.managerGroup}` },
     ...extraStatements,
   ];
   return {
@@ -348,6 +381,7 @@ export function managerResources(fleet: ResolvedFleet, cluster: ResolvedCluster,
         name: n.tokenParameter,
         description: `GitLab runner authentication token of ${fleet.name}/${runner.name}; written by registration, never by Terraform`,
         type: 'SecureString',
+        ...(spec.tokenKmsKeyArn !== undefined ? { key_id: spec.tokenKmsKeyArn } : {}),
         value: TOKEN_PLACEHOLDER,
         lifecycle: { ignore_changes: ['value'] },
       },
@@ -377,6 +411,8 @@ export function managerResources(fleet: ResolvedFleet, cluster: ResolvedCluster,
         health_check_type: 'EC2',
         launch_template: { id: `\${aws_launch_template.${k}.id}`, version: `\${aws_launch_template.${k}.latest_version}` },
         tag: [{ key: 'Name', value: n.managerGroup, propagate_at_launch: true }],
+        // A scale-in or an instance refresh waits while the manager finishes its running jobs.
+        initial_lifecycle_hook: [{ name: DRAIN_HOOK, lifecycle_transition: 'autoscaling:EC2_INSTANCE_TERMINATING', default_result: 'CONTINUE', heartbeat_timeout: DRAIN_HEARTBEAT_SECONDS }],
         depends_on: [`aws_ssm_parameter.${tfName(runner.name, 'runner_token')}`],
       },
     },
@@ -388,8 +424,8 @@ export function managerResources(fleet: ResolvedFleet, cluster: ResolvedCluster,
 // ---------------------------------------------------------------------------
 
 export interface UserDataInput {
-  fleet: ResolvedFleet;
-  runner: ResolvedRunner;
+  fleet: FleetIntent;
+  runner: IntentRunner;
   configToml: Record<string, unknown>;
   docker: boolean;
   /** Extra files written before the service starts: path, TOML-or-text content. */
@@ -399,11 +435,84 @@ export interface UserDataInput {
 }
 
 /** The config.toml bytes the instance writes: exactly runners/<runner>/config.toml. */
-export function configTomlText(runner: ResolvedRunner, toml: Record<string, unknown>): string {
+export function configTomlText(runner: IntentRunner, toml: Record<string, unknown>): string {
   return serializeArtifact({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml }).content;
 }
 
 export const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+/**
+ * GitLab's package repository for Amazon Linux 2023, written out instead of running the vendor's
+ * piped install script. URLs and the package-signing key fingerprint are from GitLab Runner's
+ * "Install GitLab Runner using the official GitLab repositories" page (GPG signatures section);
+ * the repository metadata key is the one packages.gitlab.com serves for every project there.
+ */
+export const GITLAB_RUNNER_REPO = {
+  baseurl: 'https://packages.gitlab.com/runner/gitlab-runner/amazon/2023/$basearch',
+  metadataKeyUrl: 'https://packages.gitlab.com/runner/gitlab-runner/gpgkey',
+  packageKeyUrl: 'https://packages.gitlab.com/runner/gitlab-runner/gpgkey/runner-gitlab-runner-49F16C5CC3A0F81F.pub.gpg',
+  packageKeyFingerprint: '931DA69CFA3AFEBBC97DAA8C6C57C29C6BA75A4E',
+  packageKeyPath: '/etc/pki/rpm-gpg/RPM-GPG-KEY-gitlab-runner',
+  repoFile: '/etc/yum.repos.d/runner_gitlab-runner.repo',
+} as const;
+
+export function gitlabRunnerRepoFile(): string {
+  return [
+    '[runner_gitlab-runner]',
+    'name=GitLab Runner (packages.gitlab.com)',
+    `baseurl=${GITLAB_RUNNER_REPO.baseurl}`,
+    'enabled=1',
+    'gpgcheck=1',
+    'repo_gpgcheck=1',
+    `gpgkey=${GITLAB_RUNNER_REPO.metadataKeyUrl} file://${GITLAB_RUNNER_REPO.packageKeyPath}`,
+    'sslverify=1',
+    'sslcacert=/etc/pki/tls/certs/ca-bundle.crt',
+    'metadata_expire=300',
+    '',
+  ].join('\n');
+}
+
+export const VERIFIED_DOWNLOADS_BEGIN = '# runner-fleet: verified downloads (begin)';
+export const VERIFIED_DOWNLOADS_END = '# runner-fleet: verified downloads (end)';
+
+/**
+ * Shell functions every manager boot uses for what it downloads: nothing fetched is installed
+ * (let alone run) unless its SHA-256 or its key fingerprint is the pinned one; a mismatch returns
+ * non-zero, which stops the script under `set -e`. Tests run exactly these lines with bash.
+ */
+export const VERIFIED_DOWNLOAD_FUNCTIONS: readonly string[] = [
+  VERIFIED_DOWNLOADS_BEGIN,
+  '# fetch_verified URL SHA256 DEST: download over HTTPS; install DEST (0755) only if the SHA-256 matches.',
+  'fetch_verified() {',
+  '  local url="$1" want="$2" dest="$3" tmp got',
+  '  tmp="$(mktemp)"',
+  '  curl -fsSL --proto \'=https\' --tlsv1.2 --retry 5 -o "$tmp" "$url"',
+  '  got="$(sha256sum "$tmp" | cut -d \' \' -f 1)"',
+  '  if [ "$got" != "$want" ]; then',
+  '    echo "checksum mismatch for $url: expected $want, got $got" >&2',
+  '    rm -f "$tmp"',
+  '    return 1',
+  '  fi',
+  '  install -m 0755 "$tmp" "$dest"',
+  '  rm -f "$tmp"',
+  '}',
+  '# import_key_verified URL FINGERPRINT DEST: download a public key; install it and import it into rpm only with that fingerprint.',
+  'import_key_verified() {',
+  '  local url="$1" want="$2" dest="$3" tmp got',
+  '  tmp="$(mktemp)"',
+  '  curl -fsSL --proto \'=https\' --tlsv1.2 --retry 5 -o "$tmp" "$url"',
+  '  got="$(gpg --batch --with-colons --show-keys "$tmp" | awk -F: \'$1 == "fpr" && !seen { print $10; seen = 1 }\')"',
+  '  if [ "$got" != "$want" ]; then',
+  '    echo "key fingerprint mismatch for $url: expected $want, got ${got:-none}" >&2',
+  '    rm -f "$tmp"',
+  '    return 1',
+  '  fi',
+  '  install -m 0644 "$tmp" "$dest"',
+  '  rm -f "$tmp"',
+  '  rpm --import "$dest"',
+  '}',
+  VERIFIED_DOWNLOADS_END,
+];
 
 /**
  * Installs Docker (where jobs run locally) and the pinned gitlab-runner from GitLab's package
@@ -419,12 +528,17 @@ export function managerUserData(i: UserDataInput): Artifact {
     '#!/bin/bash',
     `# Runner manager ${i.fleet.name}/${i.runner.name}: gitlab-runner ${RUNNER_VERSION} on Amazon Linux 2023.`,
     '# No SSH: operators use SSM Session Manager. The runner token is read at boot from its SSM parameter.',
+    '# Fails closed: any failed step (a checksum or key fingerprint that differs, a package signature that',
+    '# does not verify) stops the boot before gitlab-runner is started.',
     'set -euo pipefail',
+    'trap \'echo "runner-fleet user data failed at line $LINENO; gitlab-runner was not started" >&2\' ERR',
     '',
     `REGION=${q(a.region)}`,
     `TOKEN_PARAMETER=${q(n.tokenParameter)}`,
     `PLACEHOLDER=${q(TOKEN_PLACEHOLDER)}`,
     `RUNNER_VERSION=${q(RUNNER_VERSION)}`,
+    '',
+    ...VERIFIED_DOWNLOAD_FUNCTIONS,
     '',
     '# Automatic security updates.',
     'dnf install -y dnf-automatic',
@@ -432,8 +546,13 @@ export function managerUserData(i: UserDataInput): Artifact {
     'systemctl enable --now dnf-automatic.timer',
     '',
     ...(i.docker ? ['# Docker runs the jobs on this instance.', 'dnf install -y docker', 'systemctl enable --now docker', ''] : []),
-    '# gitlab-runner, pinned, from GitLab\'s official package repository.',
-    'curl -fsSL https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.rpm.sh | bash',
+    "# gitlab-runner, pinned, from GitLab's package repository configured here (no piped install script):",
+    '# the package-signing key is imported only with the fingerprint GitLab documents, and dnf checks',
+    '# the repository metadata signature and the signature of every package.',
+    `import_key_verified ${q(GITLAB_RUNNER_REPO.packageKeyUrl)} ${q(GITLAB_RUNNER_REPO.packageKeyFingerprint)} ${GITLAB_RUNNER_REPO.packageKeyPath}`,
+    `cat > ${q(GITLAB_RUNNER_REPO.repoFile)} <<'RUNNER_FLEET_EOF'`,
+    gitlabRunnerRepoFile().replace(/\n$/, ''),
+    'RUNNER_FLEET_EOF',
     'dnf install -y "gitlab-runner-$RUNNER_VERSION-1" "gitlab-runner-helper-images-$RUNNER_VERSION-1"',
     '',
     '# config.toml: identical to runners/' + i.runner.name + '/config.toml; its token is $CI_SERVER_TOKEN, expanded by gitlab-runner.',
@@ -464,8 +583,61 @@ export function managerUserData(i: UserDataInput): Artifact {
     'systemctl enable gitlab-runner',
     'systemctl restart gitlab-runner',
     '',
+    '# Drain on termination (scale-in, instance refresh): when Auto Scaling marks this instance for',
+    '# termination, stop taking jobs, wait for the running ones up to the maximum job timeout, then',
+    `# complete the lifecycle action of hook ${DRAIN_HOOK}.`,
+    ...heredoc('/usr/local/sbin/runner-fleet-drain', drainScript(a.region, n.managerGroup, drainSeconds(i.runner)), '0700'),
+    "cat > /etc/systemd/system/runner-fleet-drain.service <<'RUNNER_FLEET_EOF'",
+    '[Unit]',
+    'Description=runner-fleet: drain gitlab-runner when Auto Scaling terminates this instance',
+    'After=gitlab-runner.service',
+    '[Service]',
+    'ExecStart=/usr/local/sbin/runner-fleet-drain',
+    'Restart=on-failure',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    'RUNNER_FLEET_EOF',
+    'systemctl daemon-reload',
+    'systemctl enable --now runner-fleet-drain',
+    '',
   ];
   return { path: userDataPath(i.runner), format: 'text', content: lines.join('\n'), mode: 'shell' };
+}
+
+/**
+ * The drain watcher: polls the instance's Auto Scaling target lifecycle state (IMDSv2); on
+ * `Terminated`, it keeps gitlab-runner from restarting, sends it SIGQUIT (stop asking for jobs,
+ * exit when the running ones end), sends a heartbeat a minute, and completes the lifecycle action
+ * when the service has stopped or the maximum job timeout has passed.
+ */
+function drainScript(region: string, group: string, maxSeconds: number): string {
+  return [
+    '#!/bin/bash',
+    'set -uo pipefail',
+    `REGION=${q(region)}`,
+    `GROUP=${q(group)}`,
+    `HOOK=${q(DRAIN_HOOK)}`,
+    `MAX_SECONDS=${maxSeconds}`,
+    'imds() {',
+    '  local t',
+    '  t="$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")" || return 1',
+    '  curl -fsS -H "X-aws-ec2-metadata-token: $t" "http://169.254.169.254/latest/meta-data/$1"',
+    '}',
+    'until [ "$(imds autoscaling/target-lifecycle-state 2>/dev/null)" = "Terminated" ]; do sleep 5; done',
+    'instance="$(imds instance-id)"',
+    'echo "runner-fleet-drain: termination requested; draining gitlab-runner (up to $MAX_SECONDS s)"',
+    'install -d /run/systemd/system/gitlab-runner.service.d',
+    "printf '[Service]\\nRestart=no\\n' > /run/systemd/system/gitlab-runner.service.d/drain.conf",
+    'systemctl daemon-reload',
+    'systemctl kill --signal=SIGQUIT gitlab-runner',
+    'deadline=$(( $(date +%s) + MAX_SECONDS ))',
+    'while systemctl is-active --quiet gitlab-runner && [ "$(date +%s)" -lt "$deadline" ]; do',
+    '  sleep 60',
+    '  aws autoscaling record-lifecycle-action-heartbeat --region "$REGION" --auto-scaling-group-name "$GROUP" --lifecycle-hook-name "$HOOK" --instance-id "$instance" || true',
+    'done',
+    'aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$GROUP" --lifecycle-hook-name "$HOOK" --instance-id "$instance" --lifecycle-action-result CONTINUE',
+    '',
+  ].join('\n');
 }
 
 /** The tomlified text of an extra config file (e.g. fargate.toml). */
@@ -477,10 +649,10 @@ export function tomlText(doc: Record<string, unknown>): string {
 // Proofs over the documents
 // ---------------------------------------------------------------------------
 
-const artifactIndexes = new WeakMap<EmittedFleet, Map<string, Artifact>>();
+const artifactIndexes = new WeakMap<FleetDocuments, Map<string, Artifact>>();
 
 /** The emitted file at `path`, looked up in an index built once per set of documents. */
-function artifactAt(docs: EmittedFleet, path: string): Artifact | undefined {
+function artifactAt(docs: FleetDocuments, path: string): Artifact | undefined {
   let index = artifactIndexes.get(docs);
   if (!index || index.size !== docs.artifacts.length) {
     index = new Map(docs.artifacts.map((a) => [a.path, a]));
@@ -490,7 +662,7 @@ function artifactAt(docs: EmittedFleet, path: string): Artifact | undefined {
 }
 
 /** The user data a launch template boots with, read from the documents (file reference or inline base64). */
-export function userDataOf(docs: EmittedFleet, body: Record<string, unknown>): { text?: string; problem?: string } {
+export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>): { text?: string; problem?: string } {
   const v = body.user_data;
   if (v === undefined) return {};
   if (typeof v !== 'string') return { problem: `user_data is ${showValue(v)}` };
@@ -510,7 +682,7 @@ function isOpen(cidr: unknown): boolean {
 }
 
 /** Fleet-wide rules on the AWS compute documents. */
-export function verifyComputeDocuments(docs: EmittedFleet): Finding[] {
+export function verifyComputeDocuments(docs: FleetDocuments): Finding[] {
   const facts = awsFacts(docs);
   if (!facts) return [];
   const root = facts.root;
@@ -525,6 +697,20 @@ export function verifyComputeDocuments(docs: EmittedFleet): Finding[] {
   for (const [k, rule] of resources(root, 'aws_vpc_security_group_ingress_rule')) {
     const open = [rule.cidr_ipv4, rule.cidr_ipv6].filter(isOpen);
     if (open.length > 0) out.push(f('RF710', '', `aws_vpc_security_group_ingress_rule.${k} admits ${open.join(', ')}`, { fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
+  }
+  // RF718: every rule says why it exists.
+  const described = (v: unknown) => typeof v === 'string' && v.trim() !== '';
+  for (const [k, sg] of resources(root, 'aws_security_group')) {
+    for (const dir of ['ingress', 'egress'] as const) {
+      (list(sg[dir]) as Record<string, unknown>[]).forEach((rule, i) => {
+        if (!described(rule.description)) out.push(f('RF718', '', `aws_security_group.${k} ${dir}[${i}] has no description`, { fix: 'give every security group rule a description that says what it admits and why' }));
+      });
+    }
+  }
+  for (const type of ['aws_vpc_security_group_ingress_rule', 'aws_vpc_security_group_egress_rule', 'aws_security_group_rule']) {
+    for (const [k, rule] of resources(root, type)) {
+      if (!described(rule.description)) out.push(f('RF718', '', `${type}.${k} has no description`, { fix: 'give every security group rule a description that says what it admits and why' }));
+    }
   }
   for (const [k, rule] of resources(root, 'aws_security_group_rule')) {
     if (rule.type !== 'ingress') continue;
@@ -550,6 +736,9 @@ export function verifyComputeDocuments(docs: EmittedFleet): Finding[] {
       }
       const ud = userDataOf(docs, body);
       if (ud.problem) out.push(f('RF106', '', `${type}.${k}: ${ud.problem}`, { fix: 'regenerate; user data must be a generated file' }));
+      if (ud.text !== undefined && ud.text.startsWith('#!')) {
+        for (const problem of unverifiedDownloads(ud.text)) out.push(f('RF720', '', `the user data of ${type}.${k} ${problem}`, { fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint), under set -euo pipefail; runner-fleet always does, regenerate' }));
+      }
       if (ud.text !== undefined && SECRET_SHAPES.some((re) => re.test(ud.text!))) {
         out.push(f('RF712', '', `the user data of ${type}.${k} contains a token or key`, { fix: 'the instance reads its runner token from the SSM parameter at boot; never put it in user data' }));
       }
@@ -568,8 +757,44 @@ export function verifyComputeDocuments(docs: EmittedFleet): Finding[] {
   return out;
 }
 
+/**
+ * What a boot script does with downloads: it must run under `set -euo pipefail`, pipe nothing
+ * into a shell, fetch only through the verified-download functions (exactly as generated), and
+ * pass every fetch a pinned SHA-256.
+ */
+export function unverifiedDownloads(script: string): string[] {
+  const lines = script.split('\n');
+  const out: string[] = [];
+  const setAt = lines.findIndex((l) => l.trim() === 'set -euo pipefail');
+  const firstCommand = lines.findIndex((l, i) => i > 0 && l.trim() !== '' && !l.trim().startsWith('#'));
+  if (setAt < 0 || setAt > firstCommand) out.push('does not start with set -euo pipefail, so a failed step does not stop the boot');
+  const begin = lines.indexOf(VERIFIED_DOWNLOADS_BEGIN);
+  const end = lines.indexOf(VERIFIED_DOWNLOADS_END);
+  const block = begin >= 0 && end > begin ? lines.slice(begin, end + 1) : [];
+  if (block.length > 0 && block.join('\n') !== VERIFIED_DOWNLOAD_FUNCTIONS.join('\n')) out.push('has verified-download functions that differ from the generated ones');
+  lines.forEach((line, i) => {
+    if (i >= begin && i <= end && block.length > 0) return;
+    const code = line.replace(/#.*$/, '');
+    if (/\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
+    if (/\b(curl|wget)\b/.test(code) && !onlyInstanceMetadata(code)) out.push(`downloads outside fetch_verified (line ${i + 1}: ${line.trim().slice(0, 80)})`);
+    const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
+    if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);
+    if (/^\s*fetch_verified\b/.test(code) && !(fetch && /^'?[a-f0-9]{64}'?$/.test(fetch[2]!))) out.push(`fetches without a pinned SHA-256 (line ${i + 1})`);
+  });
+  return out;
+}
+
+/**
+ * A call to the instance metadata service (the drain hook reads the instance id and region) is no
+ * download: the link-local endpoint serves data, not code. Every URL on the line must be that endpoint.
+ */
+function onlyInstanceMetadata(code: string): boolean {
+  const urls = code.match(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"')]+/gi) ?? [];
+  return urls.length > 0 && urls.every((u) => u.startsWith('http://169.254.169.254/'));
+}
+
 /** Ingress of a worker or task security group: only TCP 22 from the manager's group. */
-export function verifySshOnlyFromManager(docs: EmittedFleet, sgKey: string, managerSgKey: string, runnerPath: string): Finding[] {
+export function verifySshOnlyFromManager(docs: FleetDocuments, sgKey: string, managerSgKey: string, runnerPath: string): Finding[] {
   const facts = awsFacts(docs);
   if (!facts) return [];
   const root = facts.root;
@@ -594,7 +819,7 @@ function resourceBody(root: TerraformRoot, type: string, name: string): Record<s
 }
 
 /** The manager's launch template hop limit, read from the documents. */
-export function managerHopLimit(docs: EmittedFleet, runner: ResolvedRunner): number | undefined {
+export function managerHopLimit(docs: FleetDocuments, runner: IntentRunner): number | undefined {
   const root = awsFacts(docs)?.root;
   const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
   const mo = (list(body?.metadata_options)[0] ?? {}) as Record<string, unknown>;
@@ -602,7 +827,7 @@ export function managerHopLimit(docs: EmittedFleet, runner: ResolvedRunner): num
 }
 
 /** config.toml inside the user data must be the emitted runners/<runner>/config.toml. */
-export function verifyUserDataConfig(docs: EmittedFleet, runner: ResolvedRunner, runnerPath: string): Finding[] {
+export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner, runnerPath: string): Finding[] {
   const root = awsFacts(docs)?.root;
   const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
   const toml = docs.runners.get(runner.name)?.configToml;
@@ -620,26 +845,43 @@ export function verifyUserDataConfig(docs: EmittedFleet, runner: ResolvedRunner,
 }
 
 /** Allow/deny of one request by the manager role's permission policies. */
-export function managerMay(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, action: string, resource: string, context: Record<string, string> = {}): boolean {
-  const id = identityOf(fleet, runner.managerIdentity);
+export function managerMay(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, action: string, resource: string, context: Record<string, string> = {}): boolean {
+  const id = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
   const role = id.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;
   if (!role || id.cloud !== 'aws') return false;
   return evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: id.arn }, action, resource, context }) === 'allow';
 }
 
 /** The token proof: the manager reads its own parameter and no other runner's. */
-export function proveTokenAccess(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): { findings: Finding[]; claim: string; holds: boolean } {
+export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; claim: string; holds: boolean } {
   const own = tokenParameterArn(fleet, runner);
   const other = own.replace(/\/[^/]+\/runner-token$/, '/another-runner/runner-token');
   const out: Finding[] = [];
   if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(f('RF106', runnerPath, `the manager role cannot read its token parameter ${names(runner).tokenParameter}`, { fix: 'regenerate' }));
   // AmazonSSMManagedInstanceCore allows ssm:GetParameter on "*"; model that grant to see the Deny hold.
-  const id = identityOf(fleet, runner.managerIdentity);
+  const id = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
   const role = awsFacts(docs)?.roles.get(id.roleName);
   const managed = { Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Action: ['ssm:GetParameter', 'ssm:GetParameters'], Resource: '*' }] };
   const leaks = role
     ? ['ssm:GetParameter', 'ssm:GetParameters'].filter((action) => evaluatePolicies({ identity: [...role.policiesCompiled, compilePolicy(managed)] }, { principal: { type: 'AWS', id: identityRef(id) }, action, resource: other }) === 'allow')
     : [];
   if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on another runner's token parameter`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter' }));
-  return { findings: out, claim: `the manager reads its token parameter ${names(runner).tokenParameter} and no other runner's`, holds: out.length === 0 };
+  // A customer-managed key: decrypt through SSM, for this parameter, with this key — nothing else.
+  const cluster = fleet.clusters.find((c) => c.name === runner.cluster);
+  const keyArn = cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;
+  let keyClaim = '';
+  if (keyArn !== undefined) {
+    const via = `ssm.${aws(fleet).region}.amazonaws.com`;
+    const ctx = (param: string, service = via) => ({ 'kms:ViaService': service, 'kms:EncryptionContext:PARAMETER_ARN': param });
+    if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(f('RF106', runnerPath, `the manager role cannot decrypt its token parameter with ${keyArn} through SSM`, { fix: 'regenerate' }));
+    const otherKey = keyArn.replace(/key\/.*$/, 'key/00000000-0000-0000-0000-000000000000');
+    const kmsLeaks = [
+      ['another runner\'s parameter', keyArn, ctx(other)],
+      ['a direct call (not through SSM)', keyArn, ctx(own, 'ec2.amazonaws.com')],
+      ['another key', otherKey, ctx(own)],
+    ].filter(([, key, c]) => managerMay(docs, fleet, runner, 'kms:Decrypt', key as string, c as Record<string, string>)).map(([what]) => what as string);
+    if (kmsLeaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can kms:Decrypt for ${kmsLeaks.join(', ')}`, { fix: 'scope kms:Decrypt to the token key with kms:ViaService = ssm.<region>.amazonaws.com and kms:EncryptionContext:PARAMETER_ARN = the runner\'s parameter' }));
+    keyClaim = `, and decrypts with ${keyArn} only through SSM for that parameter`;
+  }
+  return { findings: out, claim: `the manager reads its token parameter ${names(runner).tokenParameter} and no other runner's${keyClaim}`, holds: out.length === 0 };
 }

@@ -1,10 +1,11 @@
 import { identityOf } from '../../model/types.js';
 import type { z } from 'zod';
 import type { PlatformPlugin, RunnerEmission, SpecCheckContext } from '../types.js';
-import type { CloudIdentity, IdentityBinding, IdentityPurpose, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { CloudIdentity, IdentityBinding, IdentityPurpose, ResolvedCluster } from '../../model/types.js';
 import type { Finding } from '../../spec/findings.js';
 import type { Artifact, TerraformResources } from '../../emit/artifacts.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument } from '../../verify/iam/types.js';
 import { awsFacts } from '../../verify/aws-docs.js';
 import { gitlabCreateRunnerRequest } from '../../emit/readme/readme.js';
@@ -21,8 +22,14 @@ import {
   vmRunnerNames,
   vmSubjects,
   vmWhoCanAssume,
+  vmSpec,
   RUNNER_VERSION,
 } from './common.js';
+
+function tokenKeyOf(fleet: FleetIntent, runner: IntentRunner): string | undefined {
+  const cluster = fleet.clusters.find((c) => c.name === runner.cluster);
+  return cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;
+}
 
 /** What differs between the VM platforms; everything else is shared here. */
 export interface VmPlatformConfig {
@@ -33,19 +40,19 @@ export interface VmPlatformConfig {
   /** Settings beyond the Kubernetes-only ones that this platform cannot honour. */
   unsupportedRunnerSettings?: readonly string[];
   /** The jobs' own identity, if any. */
-  jobsBinding(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): IdentityBinding | undefined;
+  jobsBinding(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): IdentityBinding | undefined;
   checkSpec(ctx: SpecCheckContext): Finding[];
   emitRunner(
-    fleet: ResolvedFleet,
+    fleet: FleetIntent,
     cluster: ResolvedCluster,
-    runner: ResolvedRunner,
+    runner: IntentRunner,
     ctx: { runnerExtras: Record<string, unknown>; configToml: (executor: Record<string, unknown>, global?: Record<string, unknown>) => Record<string, unknown> },
   ): RunnerEmission;
   identityCheckJob: PlatformPlugin['identityCheckJob'];
-  verifyRunner(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] };
+  verifyRunner(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] };
   /** How jobs get (or do not get) cloud credentials, for the README. */
-  jobCredentials(fleet: ResolvedFleet, runner: ResolvedRunner): string[];
-  extraSteps?(fleet: ResolvedFleet, runners: readonly ResolvedRunner[]): { title: string; lines: string[] }[];
+  jobCredentials(fleet: FleetIntent, runner: IntentRunner): string[];
+  extraSteps?(fleet: FleetIntent, runners: readonly IntentRunner[]): { title: string; lines: string[] }[];
 }
 
 function needsAws(ctx: SpecCheckContext, type: string): Finding[] {
@@ -120,8 +127,8 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
       return vmDecoys(subject);
     },
 
-    whoCanAssume(docs, cluster, roleName, subjects) {
-      return vmWhoCanAssume(docs, docs.fleet, cluster, roleName, subjects);
+    whoCanAssume(docs, intent, cluster, roleName, subjects) {
+      return vmWhoCanAssume(docs, intent, cluster, roleName, subjects);
     },
 
     verifyChain(docs, fleet, runner, runnerPath) {
@@ -150,7 +157,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
       return verifyComputeDocuments(docs);
     },
 
-    roleOfSubject(docs, _cluster, subject) {
+    roleOfSubject(docs, _intent, _cluster, subject) {
       return vmRoleOfSubject(docs, subject);
     },
 
@@ -165,7 +172,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
             ...runners.flatMap((r) => [
               '```sh',
               ...gitlabCreateRunnerRequest(fleet, r.name).flatMap((l) => l.split('\n')),
-              `  | aws ssm put-parameter --region ${region} --name ${names(r).tokenParameter} --type SecureString --overwrite --value file:///dev/stdin`,
+              `  | aws ssm put-parameter --region ${region} --name ${names(r).tokenParameter} --type SecureString${tokenKeyOf(fleet, r) ? ` --key-id ${tokenKeyOf(fleet, r)!}` : ''} --overwrite --value file:///dev/stdin`,
               '```',
               '',
             ]),
@@ -182,7 +189,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
         {
           heading: `${c.title}: the manager instance`,
           lines: [
-            `Each runner manager is one EC2 instance kept by a one-instance Auto Scaling group (so a failed instance is replaced and registers itself again from the token parameter), started from a launch template with IMDSv2 required, an encrypted root volume and no key pair. Its security group admits nothing; operators connect with \`aws ssm start-session\` (the role has ${'`AmazonSSMManagedInstanceCore`'}). User data (\`ec2/<runner>/user-data.sh\`) installs gitlab-runner ${RUNNER_VERSION} from GitLab's package repository, turns on automatic security updates, writes \`config.toml\` and reads the token from SSM at boot.`,
+            `Each runner manager is one EC2 instance kept by a one-instance Auto Scaling group (so a failed instance is replaced and registers itself again from the token parameter), started from a launch template with IMDSv2 required, an encrypted root volume and no key pair. Its security group admits nothing; operators connect with \`aws ssm start-session\` (the role has ${'`AmazonSSMManagedInstanceCore`'}). User data (\`ec2/<runner>/user-data.sh\`) runs under \`set -euo pipefail\` and stops at the first failed step. It configures GitLab's package repository itself (no piped install script; the package-signing key is imported only with its documented fingerprint, and dnf checks repository and package signatures), installs gitlab-runner ${RUNNER_VERSION} pinned, turns on automatic security updates, installs any other download only if its SHA-256 is the pinned one, writes \`config.toml\` and reads the token from SSM at boot.`,
             '',
             ...runners.flatMap((r) => [`- **${r.name}**: ${c.jobCredentials(fleet, r).join(' ')}`]),
           ],

@@ -1,9 +1,10 @@
+import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import type { TerraformResources } from '../../emit/artifacts.js';
-import type { ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { amiIdSchema, autoscalerRunnerSchema, instanceRunnerSchema, vmClusterFields, type AutoscalerRunnerSpec } from '../aws-vm/schema.js';
@@ -28,18 +29,18 @@ export function autoscalerOf(runner: { spec: unknown }): AutoscalerRunnerSpec {
   return autoscalerRunnerSchema.unwrap().parse((runner.spec as { autoscaler?: unknown }).autoscaler ?? {});
 }
 
-function groupArn(fleet: ResolvedFleet, runner: ResolvedRunner, group = names(runner).workerGroup): string {
+function groupArn(fleet: FleetIntent, runner: IntentRunner, group = names(runner).workerGroup): string {
   const a = fleet.aws!;
   return `arn:${a.partition}:autoscaling:${a.region}:${a.accountId}:autoScalingGroup:*:autoScalingGroupName/${group}`;
 }
 
-function instancesArn(fleet: ResolvedFleet): string {
+function instancesArn(fleet: FleetIntent): string {
   const a = fleet.aws!;
   return `arn:${a.partition}:ec2:${a.region}:${a.accountId}:instance/*`;
 }
 
 /** What the fleeting AWS plugin needs, on this runner's worker group only. */
-function managerStatements(fleet: ResolvedFleet, runner: ResolvedRunner): Statement[] {
+function managerStatements(fleet: FleetIntent, runner: IntentRunner): Statement[] {
   const group = names(runner).workerGroup;
   return [
     { Sid: 'ScaleOwnWorkers', Effect: 'Allow', Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'], Resource: groupArn(fleet, runner) },
@@ -48,7 +49,7 @@ function managerStatements(fleet: ResolvedFleet, runner: ResolvedRunner): Statem
   ];
 }
 
-function workerResources(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): TerraformResources {
+function workerResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): TerraformResources {
   const n = names(runner);
   const spec = vmSpec(cluster) as ReturnType<typeof vmSpec> & AutoscalerClusterSpec;
   const s = autoscalerOf(runner);
@@ -81,7 +82,7 @@ function workerResources(fleet: ResolvedFleet, cluster: ResolvedCluster, runner:
   }
   return {
     aws_security_group: { [k]: securityGroup(fleet, cluster, n.workerSecurityGroup, `docker-autoscaler workers of ${fleet.name}/${runner.name}: SSH from the runner manager only`) },
-    aws_vpc_security_group_ingress_rule: { [k]: sshFromManager(k, key(runner, 'manager')) },
+    aws_vpc_security_group_ingress_rule: { [k]: sshFromManager(k, key(runner, 'manager'), `SSH from the runner manager of ${fleet.name}/${runner.name} (EC2 Instance Connect keys)`) },
     aws_vpc_security_group_egress_rule: { [k]: egressAll(k, 'GitLab, the cache bucket and whatever the jobs fetch') },
     // No instance profile: jobs on workers get no AWS identity.
     aws_launch_template: {
@@ -139,7 +140,7 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
       executor: 'docker-autoscaler',
       docker: { image: runner.spec.jobs.image, privileged: runner.spec.jobs.privileged, volumes: ['/cache'] },
       autoscaler: {
-        plugin: FLEETING_PLUGIN,
+        plugin: s.pluginVersion !== undefined ? `${FLEETING_PLUGIN}:${s.pluginVersion}` : FLEETING_PLUGIN,
         capacity_per_instance: s.capacityPerInstance,
         max_use_count: s.maxUseCount,
         max_instances: s.maxInstances,

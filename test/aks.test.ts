@@ -151,7 +151,7 @@ describe('client ids: no id copied by hand, no fake id in a file', () => {
   it('a rendered manifest whose id is not the identity\'s is refused (RF605)', () => {
     const plan = planWithOutputs(AKS);
     const found = reverify(plan, (d) => {
-      const sa = d.runners.build!.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'build-jobs')!;
+      const sa = d.runners.get('build')!.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'build-jobs')!;
       sa.metadata.annotations!['azure.workload.identity/client-id'] = AKS_CLIENT_IDS['contoso-build-manager']!;
     });
     expect(found).toContain('RF605');
@@ -220,7 +220,7 @@ describe('the AKS chain as emitted', () => {
 
   it('both the manager pod and job pods carry the workload identity label', () => {
     for (const r of ['build', 'terraform']) {
-      const emitted = plan.emitted!.runners[r]!;
+      const emitted = plan.emitted!.runners.get(r)!;
       expect((emitted.helmValues!.podLabels as Record<string, string>)['azure.workload.identity/use']).toBe('true');
       expect((emitted.configToml.runners as any[])[0].kubernetes.pod_labels['azure.workload.identity/use']).toBe('true');
       const chart = parseToml(String((emitted.helmValues!.runners as Record<string, unknown>).config)) as any;

@@ -123,13 +123,13 @@ describe('Azure Blob cache: config.toml', () => {
       expect(cache.azure.StorageDomain).toBe('blob.core.windows.net');
       expect(file.content).not.toMatch(/AccountKey/);
       expect(unknownTomlKeys(parseToml(file.content) as Record<string, unknown>)).toEqual([]);
-      const chart = parseToml(String((plan.emitted!.runners[runner]!.helmValues!.runners as Record<string, unknown>).config)) as any;
+      const chart = parseToml(String((plan.emitted!.runners.get(runner)!.helmValues!.runners as Record<string, unknown>).config)) as any;
       expect(chart.runners[0].cache).toEqual(cache);
     }
   });
 
   it('a sovereign cloud domain goes to StorageDomain', () => {
     const plan = planMutated(AKS, (s) => (s.caches[0].storageDomain = 'blob.core.chinacloudapi.cn'));
-    expect((plan.emitted!.runners.build!.configToml.runners as any[])[0].cache.azure.StorageDomain).toBe('blob.core.chinacloudapi.cn');
+    expect((plan.emitted!.runners.get('build')!.configToml.runners as any[])[0].cache.azure.StorageDomain).toBe('blob.core.chinacloudapi.cn');
   });
 });

@@ -59,7 +59,7 @@ describe.each(withKubernetes)('terraform/gitlab for %s', (name) => {
   it('stores each token in the Secret the Helm values name, in the runner namespace, on the runner cluster', () => {
     for (const runner of k8sRunners(plan)) {
       const secret = r.resource.kubernetes_secret_v1![runner.name]!;
-      const values = plan.emitted!.runners[runner.name]!.helmValues!;
+      const values = plan.emitted!.runners.get(runner.name)!.helmValues!;
       expect(secret.metadata).toMatchObject({ name: (values.runners as Record<string, unknown>).secret, namespace: runner.kubernetes!.namespace });
       expect(secret.data).toEqual({ 'runner-token': `\${gitlab_user_runner.${runner.name}.token}`, 'runner-registration-token': '' });
       expect(secret.provider).toBe(`kubernetes.${runner.cluster}`);

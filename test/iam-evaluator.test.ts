@@ -473,8 +473,10 @@ describe('evaluatePolicies: identity and resource together', () => {
 const allowGet = { Effect: 'Allow', Action: 's3:GetObject', Resource: '*' } as const satisfies Statement;
 
 const grammarErrors: { name: string; policy: unknown; message: RegExp }[] = [
-  { name: 'unsupported operator IpAddress', policy: doc({ ...allowGet, Condition: { IpAddress: { 'aws:SourceIp': '10.0.0.0/8' } } }), message: /unsupported condition operator "IpAddress"/ },
-  { name: 'unsupported operator DateLessThan', policy: doc({ ...allowGet, Condition: { DateLessThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } } }), message: /unsupported condition operator "DateLessThan"/ },
+  { name: 'unsupported operator', policy: doc({ ...allowGet, Condition: { GeoMatch: { 'aws:SourceIp': '10.0.0.0/8' } } }), message: /unsupported condition operator "GeoMatch"/ },
+  { name: 'IpAddress with a non-address', policy: doc({ ...allowGet, Condition: { IpAddress: { 'aws:SourceIp': '10.0.0/8' } } }), message: /not an IP address or CIDR block/ },
+  { name: 'DateLessThan with a non-date', policy: doc({ ...allowGet, Condition: { DateLessThan: { 'aws:CurrentTime': 'tomorrow' } } }), message: /is not a date/ },
+  { name: 'BinaryEquals with a non-base64 value', policy: doc({ ...allowGet, Condition: { BinaryEquals: { 'aws:x': 'not base64!' } } }), message: /is not base64/ },
   { name: 'unknown set prefix', policy: doc({ ...allowGet, Condition: { 'ForSomeValues:StringEquals': { 'aws:TagKeys': 'a' } } }), message: /unsupported condition operator "ForSomeValues:StringEquals"/ },
   { name: 'operator names are case-sensitive', policy: doc({ ...allowGet, Condition: { stringequals: { 'aws:TagKeys': 'a' } } }), message: /unsupported condition operator "stringequals"/ },
   { name: 'policy variable in Resource', policy: doc({ ...allowGet, Resource: 'arn:aws:s3:::bucket/${aws:username}/*' }), message: /policy variables are not supported/ },
@@ -510,7 +512,7 @@ describe('compilePolicy: grammar errors', () => {
   });
 
   it('names the statement Sid in the message', () => {
-    expect(() => compilePolicy(doc({ ...allowGet, Sid: 'CacheRead', Condition: { IpAddress: { 'aws:SourceIp': '1.2.3.4' } } }))).toThrow(/Sid "CacheRead"/);
+    expect(() => compilePolicy(doc({ ...allowGet, Sid: 'CacheRead', Condition: { IpAddress: { 'aws:SourceIp': '1.2.3' } } }))).toThrow(/Sid "CacheRead"/);
   });
 
   it('rejects an identity policy that carries a Principal', () => {
@@ -583,5 +585,42 @@ describe('all-pairs IRSA trust policies', () => {
       expect(allowedCount[i]).toBe(1);
       expect(allowedBy[i]).toBe(i);
     }
+  });
+});
+
+// ---------------------------------------------------------------------------
+// Date, IP address and binary operators
+// ---------------------------------------------------------------------------
+
+const ctxGet = (context: Record<string, string>): Request => ({ principal: { type: 'AWS', id: `arn:aws:iam::${ACCOUNT}:role/ci` }, action: 's3:GetObject', resource: 'arn:aws:s3:::b/k', context });
+const withCondition = (Condition: Statement['Condition']) => compilePolicy(doc({ ...allowGet, Condition }));
+
+const operatorCases: [string, Statement['Condition'], Record<string, string>, Decision][] = [
+  ['DateLessThan before', { DateLessThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } }, { 'aws:CurrentTime': '2029-12-31T23:59:59Z' }, 'allow'],
+  ['DateLessThan after', { DateLessThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } }, { 'aws:CurrentTime': '2030-01-01T00:00:00Z' }, 'implicit-deny'],
+  ['DateLessThanEquals at', { DateLessThanEquals: { 'aws:CurrentTime': '2030-01-01' } }, { 'aws:CurrentTime': '2030-01-01T00:00:00Z' }, 'allow'],
+  ['DateGreaterThan epoch seconds', { DateGreaterThan: { 'aws:EpochTime': '1700000000' } }, { 'aws:EpochTime': '1700000001' }, 'allow'],
+  ['DateGreaterThanEquals before', { DateGreaterThanEquals: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } }, { 'aws:CurrentTime': '2029-01-01T00:00:00Z' }, 'implicit-deny'],
+  ['DateEquals other zone', { DateEquals: { 'aws:CurrentTime': '2030-01-01T01:00:00+01:00' } }, { 'aws:CurrentTime': '2030-01-01T00:00:00Z' }, 'allow'],
+  ['DateNotEquals same instant', { DateNotEquals: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } }, { 'aws:CurrentTime': '2030-01-01T00:00:00Z' }, 'implicit-deny'],
+  ['Date with a context value that is no date', { DateLessThan: { 'aws:CurrentTime': '2030-01-01' } }, { 'aws:CurrentTime': 'soon' }, 'implicit-deny'],
+  ['IpAddress inside', { IpAddress: { 'aws:SourceIp': '203.0.113.0/24' } }, { 'aws:SourceIp': '203.0.113.77' }, 'allow'],
+  ['IpAddress outside', { IpAddress: { 'aws:SourceIp': '203.0.113.0/24' } }, { 'aws:SourceIp': '203.0.114.1' }, 'implicit-deny'],
+  ['IpAddress one address', { IpAddress: { 'aws:SourceIp': '198.51.100.7' } }, { 'aws:SourceIp': '198.51.100.7' }, 'allow'],
+  ['IpAddress IPv6 block', { IpAddress: { 'aws:SourceIp': '2001:db8::/32' } }, { 'aws:SourceIp': '2001:db8:1::5' }, 'allow'],
+  ['IpAddress IPv6 outside', { IpAddress: { 'aws:SourceIp': '2001:db8::/32' } }, { 'aws:SourceIp': '2001:db9::5' }, 'implicit-deny'],
+  ['IpAddress IPv4 address against an IPv6 block', { IpAddress: { 'aws:SourceIp': '::/0' } }, { 'aws:SourceIp': '10.0.0.1' }, 'implicit-deny'],
+  ['IpAddress /0', { IpAddress: { 'aws:SourceIp': '0.0.0.0/0' } }, { 'aws:SourceIp': '10.0.0.1' }, 'allow'],
+  ['NotIpAddress outside', { NotIpAddress: { 'aws:SourceIp': '10.0.0.0/8' } }, { 'aws:SourceIp': '11.0.0.1' }, 'allow'],
+  ['NotIpAddress inside', { NotIpAddress: { 'aws:SourceIp': '10.0.0.0/8' } }, { 'aws:SourceIp': '10.1.2.3' }, 'implicit-deny'],
+  ['NotIpAddress absent key', { NotIpAddress: { 'aws:SourceIp': '10.0.0.0/8' } }, {}, 'allow'],
+  ['IpAddressIfExists absent key', { IpAddressIfExists: { 'aws:SourceIp': '10.0.0.0/8' } }, {}, 'allow'],
+  ['BinaryEquals same', { BinaryEquals: { 'aws:x': 'QmluYXJ5' } }, { 'aws:x': 'QmluYXJ5' }, 'allow'],
+  ['BinaryEquals other', { BinaryEquals: { 'aws:x': 'QmluYXJ5' } }, { 'aws:x': 'QmluYXJ6' }, 'implicit-deny'],
+];
+
+describe('Date, IpAddress and BinaryEquals operators', () => {
+  it.each(operatorCases)('%s', (_name, condition, context, expected) => {
+    expect(evaluatePolicies({ identity: [withCondition(condition)] }, ctxGet(context))).toBe(expected);
   });
 });

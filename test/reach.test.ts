@@ -125,7 +125,7 @@ describe('GitLab ID-token documents', () => {
   });
 
   it('the smoke pipeline exchanges an ID token on the VM runner, whose jobs have no instance credentials', () => {
-    const pipeline = plan.emitted!.runners.docker!.pipeline as Record<string, any>;
+    const pipeline = plan.emitted!.runners.get('docker')!.pipeline as Record<string, any>;
     expect(pipeline['id-token-infra'].id_tokens).toEqual({ RUNNER_FLEET_ID_TOKEN: { aud: 'sts.amazonaws.com' } });
     expect(pipeline['id-token-infra'].rules).toEqual([{ if: '$CI_PROJECT_PATH == "acme/infrastructure" && $CI_COMMIT_BRANCH == "main"' }]);
     expect((pipeline['job-identity'].script as string[]).join('\n')).toContain('OK: jobs have no AWS credentials');

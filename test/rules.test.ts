@@ -118,12 +118,12 @@ const docCases: DocCase[] = [
   ['RF104', 'eks-irsa', (d) => editPolicy(d, 'aws_iam_role', 'build-manager', 'assume_role_policy', (p) => void (first(p).Condition!.StringEquals![subKey(first(p))] = 'system:serviceaccount:ci-build:build-manger'))],
   ['RF104', 'eks-pod-identity', (d) => void delete d.terraformAws!.resource.aws_eks_pod_identity_association!['ci-jobs']],
   ['RF105', 'eks-irsa', (d) => {
-    const sa = d.runners.build!.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'build-jobs')!;
+    const sa = d.runners.get('build')!.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'build-jobs')!;
     sa.metadata.annotations!['eks.amazonaws.com/role-arn'] = 'arn:aws:iam::123456789012:role/runner-fleet/acme-build-manager';
   }],
   ['RF105', 'eks-pod-identity', (d) => void (d.terraformAws!.resource.aws_eks_pod_identity_association!['ci-jobs']!.role_arn = '${aws_iam_role.ci-manager.arn}')],
-  ['RF106', 'eks-irsa', (d) => void ((d.runners.build!.helmValues!.serviceAccount as Record<string, unknown>).name = 'default')],
-  ['RF106', 'eks-irsa', (d) => void ((d.runners.deploy!.configToml.runners as Record<string, any>[])[0]!.kubernetes.service_account = 'deploy-manager')],
+  ['RF106', 'eks-irsa', (d) => void ((d.runners.get('build')!.helmValues!.serviceAccount as Record<string, unknown>).name = 'default')],
+  ['RF106', 'eks-irsa', (d) => void ((d.runners.get('deploy')!.configToml.runners as Record<string, any>[])[0]!.kubernetes.service_account = 'deploy-manager')],
   ['RF106', 'eks-irsa', (d) => void (d.terraformAws!.resource.aws_iam_role_policy!['build-manager']!.role = '${aws_iam_role.nope.name}')],
   ['RF201', 'eks-irsa', (d) => void delete d.terraformAws!.resource.aws_iam_role_policy!['build-manager']],
   ['RF202', 'eks-irsa', (d) => editPolicy(d, 'aws_iam_role_policy', 'build-manager', 'policy', (p) => void (first(p).Resource = 'arn:aws:s3:::acme-runner-cache/*'))],
@@ -136,14 +136,14 @@ const docCases: DocCase[] = [
   ['RF209', 'eks-pod-identity', (d) => editPolicy(d, 'aws_s3_bucket_policy' as 'aws_iam_role', 'cache_cache', 'policy', (p) => void (p.Statement = (p.Statement as Statement[]).filter((st) => st.Sid !== 'DenyOutsideVpcEndpoints')))],
   ['RF209', 'eks-pod-identity', (d) => editPolicy(d, 'aws_s3_bucket_policy' as 'aws_iam_role', 'cache_cache', 'policy', (p) => void ((p.Statement as Statement[]).find((st) => st.Sid === 'DenyOutsideVpcEndpoints')!.Action = 's3:GetObject'))],
   ['RF207', 'eks-irsa', (d) => void (d.terraformAws!.resource.aws_s3_bucket_public_access_block!.cache_shared!.restrict_public_buckets = false)],
-  ['RF307', 'eks-irsa', (d) => void (d.runners.build!.manifests.find((o) => o.kind === 'Namespace')!.metadata.labels!['pod-security.kubernetes.io/enforce'] = 'privileged')],
-  ['RF307', 'aks-workload-identity', (d) => void delete Object.values(d.runners)[0]!.manifests.find((o) => o.kind === 'Namespace')!.metadata.labels!['pod-security.kubernetes.io/enforce']],
+  ['RF307', 'eks-irsa', (d) => void (d.runners.get('build')!.manifests.find((o) => o.kind === 'Namespace')!.metadata.labels!['pod-security.kubernetes.io/enforce'] = 'privileged')],
+  ['RF307', 'aks-workload-identity', (d) => void delete [...d.runners.values()][0]!.manifests.find((o) => o.kind === 'Namespace')!.metadata.labels!['pod-security.kubernetes.io/enforce']],
   ['RF308', 'eks-irsa', (d) => {
-    delete (d.runners.deploy!.helmValues!.securityContext as Record<string, unknown>).seccompProfile;
-    delete (d.runners.deploy!.helmValues!.podSecurityContext as Record<string, unknown>).seccompProfile;
+    delete (d.runners.get('deploy')!.helmValues!.securityContext as Record<string, unknown>).seccompProfile;
+    delete (d.runners.get('deploy')!.helmValues!.podSecurityContext as Record<string, unknown>).seccompProfile;
   }],
-  ['RF308', 'eks-pod-identity', (d) => void ((Object.values(d.runners)[0]!.helmValues!.securityContext as Record<string, unknown>).allowPrivilegeEscalation = true)],
-  ['RF304', 'eks-irsa', (d) => void ((d.runners.build!.configToml.runners as Record<string, any>[])[0]!.cache.s3.SecretKey = 'x')],
+  ['RF308', 'eks-pod-identity', (d) => void (([...d.runners.values()][0]!.helmValues!.securityContext as Record<string, unknown>).allowPrivilegeEscalation = true)],
+  ['RF304', 'eks-irsa', (d) => void ((d.runners.get('build')!.configToml.runners as Record<string, any>[])[0]!.cache.s3.SecretKey = 'x')],
 ];
 
 describe('rules only broken documents can trigger: fail when broken, pass as emitted', () => {
@@ -180,7 +180,7 @@ describe('S3 cache: VPC endpoint and access logs (opt-in)', () => {
 describe('Pod Security', () => {
   it('job namespaces enforce baseline and audit restricted; the manager pod meets restricted (proven)', () => {
     const plan = planExample('eks-irsa');
-    const ns = plan.emitted!.runners.build!.manifests.find((o) => o.kind === 'Namespace')!;
+    const ns = plan.emitted!.runners.get('build')!.manifests.find((o) => o.kind === 'Namespace')!;
     expect(ns.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/warn': 'baseline', 'pod-security.kubernetes.io/audit': 'restricted' });
     expect(plan.proofs.filter((p) => p.claim === 'the manager pod meets Pod Security restricted' && p.holds).length).toBe(2);
     expect(plan.proofs.find((p) => p.runner === 'build' && p.claim.startsWith('namespace ci-build enforces Pod Security baseline'))?.holds).toBe(true);
@@ -192,7 +192,7 @@ describe('Pod Security', () => {
       s.runners[0].acceptRisks = [{ code: 'RF301', reason: 'docker-in-docker until the BuildKit migration lands' }];
     });
     expect(plan.exitCode).toBe(0);
-    const ns = plan.emitted!.runners.build!.manifests.find((o) => o.kind === 'Namespace')!;
+    const ns = plan.emitted!.runners.get('build')!.manifests.find((o) => o.kind === 'Namespace')!;
     expect(ns.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'privileged', 'pod-security.kubernetes.io/warn': 'baseline', 'pod-security.kubernetes.io/audit': 'baseline' });
     expect(find(plan, 'RF301')?.message).toContain('cannot enforce Pod Security baseline');
     expect(codes(plan)).not.toContain('RF307');
@@ -209,7 +209,7 @@ describe('Pod Security', () => {
     ['a capability added', {}, { capabilities: { drop: ['ALL'], add: ['SYS_ADMIN'] } }, ['capabilities.add holds ["SYS_ADMIN"]']],
     ['non-root not required', { runAsNonRoot: undefined }, { runAsNonRoot: false }, ['runAsNonRoot is not true']],
   ] as const)('restricted check: %s', (_name, pod, container, want) => {
-    const base = planExample('eks-irsa').emitted!.runners.build!.helmValues!;
+    const base = planExample('eks-irsa').emitted!.runners.get('build')!.helmValues!;
     const p = { ...(base.podSecurityContext as object), ...pod };
     const c = { ...(base.securityContext as object), ...container };
     expect(restrictedViolations(p, c)).toEqual(want);

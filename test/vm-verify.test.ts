@@ -92,7 +92,7 @@ describe('ec2-docker with jobsReachInstanceCredentials', () => {
     expect(plan.findings.find((f) => f.code === 'RF713')?.severity).toBe('warning');
     const lt = plan.emitted!.terraformAws!.resource.aws_launch_template!.docker_manager!;
     expect((lt.metadata_options as { http_put_response_hop_limit: number }).http_put_response_hop_limit).toBe(2);
-    expect(JSON.stringify(plan.emitted!.runners.docker!.pipeline)).toContain('assumed-role/acme-docker-manager/');
+    expect(JSON.stringify(plan.emitted!.runners.get('docker')!.pipeline)).toContain('assumed-role/acme-docker-manager/');
   });
 });
 
@@ -197,7 +197,7 @@ describe('the fleeting plugin version', () => {
   ])('%s', (_name, spec, plugin) => {
     const plan = planText(spec);
     expect(plan.exitCode, JSON.stringify(plan.findings)).toBe(0);
-    const runner = (plan.emitted!.runners.autoscale!.configToml.runners as Record<string, any>[])[0]!;
+    const runner = (plan.emitted!.runners.get('autoscale')!.configToml.runners as Record<string, any>[])[0]!;
     expect(runner.autoscaler.plugin).toBe(plugin);
   });
 });

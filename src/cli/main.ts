@@ -73,6 +73,11 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
       io.out(`${JSON.stringify(schemaJson(), null, 2)}\n`);
     });
 
+  if (argv.length === 0) {
+    // No command is a wrong command line (exit 2), with the usage to say what is possible.
+    io.err(program.helpInformation());
+    return 2;
+  }
   try {
     await program.parseAsync(argv, { from: 'user' });
   } catch (e) {

@@ -1,5 +1,5 @@
 import { identityOf, jobIdentityOf } from '../model/types.js';
-import { formatFinding } from '../spec/findings.js';
+import { formatFinding, safeFinding } from '../spec/findings.js';
 import type { PlanResult } from '../core.js';
 
 export function summaryLine(plan: PlanResult): string {
@@ -31,5 +31,5 @@ export function textReport(plan: PlanResult): string {
 }
 
 export function jsonReport(plan: PlanResult, extra: Record<string, unknown> = {}): string {
-  return `${JSON.stringify({ exitCode: plan.exitCode, findings: plan.findings, proofs: plan.proofs, ...extra }, null, 2)}\n`;
+  return `${JSON.stringify({ exitCode: plan.exitCode, findings: plan.findings.map(safeFinding), proofs: plan.proofs, ...extra }, null, 2)}\n`;
 }

@@ -1,7 +1,8 @@
 import { loadAndPlan } from './load.js';
 import { jsonReport, summaryLine, textReport } from './report.js';
 import { synthFiles } from '../core.js';
-import { writeOutput } from '../io/write.js';
+import { OutputError, writeOutput } from '../io/write.js';
+import { safeText } from '../spec/findings.js';
 
 export async function synthCommand(spec: string, opts: { out: string; json?: boolean; azureOutputs?: string }, io: { out: (s: string) => void; err: (s: string) => void }): Promise<number> {
   const plan = await loadAndPlan(spec, opts.azureOutputs !== undefined ? { azureOutputs: opts.azureOutputs } : {});
@@ -11,7 +12,18 @@ export async function synthCommand(spec: string, opts: { out: string; json?: boo
     else io.err(`${textReport(plan)}nothing written to ${opts.out}\n`);
     return plan.exitCode;
   }
-  const report = writeOutput(opts.out, synthFiles(plan));
+  let report;
+  try {
+    report = writeOutput(opts.out, synthFiles(plan));
+  } catch (e) {
+    if (!(e instanceof OutputError)) throw e;
+    // The output directory is a command argument: a wrong one is exit 2, like a wrong spec.
+    const message = `--out ${safeText(opts.out, 200)}: ${safeText(e.target === opts.out ? e.reason : e.message, 400)}`;
+    const fix = 'pass a directory you may write to (it is created if missing), not a file or a path under one';
+    if (opts.json) io.out(jsonReport({ ...plan, exitCode: 2, findings: [...plan.findings, { code: 'RF011', severity: 'error', path: '--out', message, fix }] }, { written: [] }));
+    else io.err(`ERROR RF011 ${message}\n  fix:      ${fix}\n`);
+    return 2;
+  }
   if (opts.json) io.out(jsonReport(plan, report as unknown as Record<string, unknown>));
   else {
     const warnings = plan.findings.length > 0 ? textReport(plan) : '';

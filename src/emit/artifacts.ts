@@ -26,13 +26,25 @@ export interface TerraformRoot {
 
 export type TerraformResources = Record<string, Record<string, Record<string, unknown>>>;
 
+/**
+ * A plain object from entries, each set as an own property (a key such as `__proto__` or
+ * `constructor` is data, never the prototype). Emitted documents are plain JSON objects; names
+ * are looked up in them only with Object.hasOwn.
+ */
+export function ownEntries<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
+  const out: Record<string, T> = {};
+  for (const [k, v] of entries) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  return out;
+}
+
 /** Adds resources of one contribution into a root, refusing to overwrite (a name collision is a bug). */
 export function mergeResources(into: TerraformResources, add: TerraformResources): void {
   for (const [type, byName] of Object.entries(add)) {
-    const target = (into[type] ??= {});
+    if (!Object.hasOwn(into, type)) Object.defineProperty(into, type, { value: {}, enumerable: true, writable: true, configurable: true });
+    const target = into[type]!;
     for (const [name, body] of Object.entries(byName)) {
-      if (name in target) throw new Error(`internal: terraform resource ${type}.${name} emitted twice`);
-      target[name] = body;
+      if (Object.hasOwn(target, name)) throw new Error(`internal: terraform resource ${type}.${name} emitted twice`);
+      Object.defineProperty(target, name, { value: body, enumerable: true, writable: true, configurable: true });
     }
   }
 }

@@ -78,7 +78,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
   const azureContrib: TerraformResources[] = [];
   const regions: string[] = [];
   const awsLocals: Record<string, string> = {};
-  const emitted: EmittedFleet = { fleet, artifacts, runners: {} };
+  const emitted: EmittedFleet = { fleet, artifacts, runners: new Map() };
 
   if (fleet.aws) awsContrib.push(awsIdentityResources(fleet));
   if (fleet.azure) azureContrib.push(azureIdentityResources(fleet));
@@ -115,13 +115,13 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     const jobIdentity = jobIdentityOf(fleet, runner);
     const pipeline = smokePipeline(fleet, runner, platform.identityCheckJob(fleet, runner, jobIdentity));
     artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline], comment: smokePipelineHeader(runner, fleet) });
-    emitted.runners[runner.name] = {
+    emitted.runners.set(runner.name, {
       manifests: out.manifests,
       configToml: toml,
       pipeline,
       ...(out.helmValues ? { helmValues: out.helmValues } : {}),
       ...(out.helmRunnerToml ? { helmRunnerToml: out.helmRunnerToml } : {}),
-    };
+    });
   }
   // Jobs that reach other accounts and ID-token roles (emit/terraform/reach.ts).
   if (fleet.reach) {

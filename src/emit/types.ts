@@ -16,7 +16,7 @@ export interface FleetDocuments {
   /** `terraform/aws-<account>/main.tf.json` by account id: deploy-target roles in other accounts. */
   terraformAwsAccounts?: Map<string, TerraformRoot>;
   /** Per runner chain: its Kubernetes objects, Helm values and `config.toml`. */
-  runners: Record<string, EmittedRunner>;
+  runners: Map<string, EmittedRunner>;
 }
 
 /** Everything `emit` produced, kept as data so verification can read it before anything is written. */

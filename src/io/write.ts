@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, readdirSync, rmdirSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, readdirSync, rmdirSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { OutputFile } from '../emit/serialize.js';
 
@@ -8,6 +8,79 @@ export interface WriteReport {
   written: string[];
   unchanged: string[];
   removed: string[];
+}
+
+/** The output directory cannot be used (a file is in the way, no permission, a pseudo file system). Exit 2. */
+export class OutputError extends Error {
+  override readonly name = 'OutputError';
+  constructor(
+    readonly target: string,
+    readonly reason: string,
+  ) {
+    super(`cannot write ${target}: ${reason}`);
+  }
+}
+
+function errnoReason(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  switch (code) {
+    case 'EACCES':
+    case 'EPERM':
+      return 'permission denied';
+    case 'EROFS':
+      return 'the file system is read-only';
+    case 'ENOSPC':
+      return 'no space left on the device';
+    case 'EISDIR':
+      return 'a directory is in the way';
+    case 'ENOTDIR':
+      return 'a file is in the way of a directory';
+    case 'ENOENT':
+      return 'the directory cannot be created there';
+    case undefined:
+      return e instanceof Error ? e.message.split('\n')[0]! : String(e);
+    default:
+      return code;
+  }
+}
+
+/**
+ * Creates a directory and its parents one level at a time. Node's own recursive mkdir never
+ * returns on some pseudo file systems (it retries ENOENT under /proc forever), and its errors
+ * (EEXIST, ENOTDIR) do not say which path is in the way.
+ */
+export function ensureDir(dir: string, shown = dir): void {
+  const missing: string[] = [];
+  let d = resolve(dir);
+  for (;;) {
+    let isDir: boolean | undefined;
+    try {
+      isDir = statSync(d).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new OutputError(shown, `${d}: ${errnoReason(e)}`);
+    }
+    if (isDir === true) break;
+    if (isDir === false) throw new OutputError(shown, `${d} is a file, not a directory`);
+    missing.push(d);
+    const up = dirname(d);
+    if (up === d) throw new OutputError(shown, 'no existing parent directory');
+    d = up;
+  }
+  for (const m of missing.reverse()) {
+    try {
+      mkdirSync(m);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputError(shown, `cannot create ${m}: ${errnoReason(e)}`);
+    }
+    let ok: boolean;
+    try {
+      ok = statSync(m).isDirectory();
+    } catch {
+      ok = false;
+    }
+    if (!ok) throw new OutputError(shown, `cannot create ${m}: ${'it is not a directory afterwards'}`);
+  }
 }
 
 function readManifest(dir: string): string[] {
@@ -33,8 +106,8 @@ function inside(dir: string, path: string): string {
  */
 export function writeOutput(dir: string, files: readonly OutputFile[]): WriteReport {
   const report: WriteReport = { written: [], unchanged: [], removed: [] };
+  ensureDir(dir);
   const previous = readManifest(dir);
-  mkdirSync(dir, { recursive: true });
   for (const f of files) {
     const full = inside(dir, f.path);
     let current: string | undefined;
@@ -47,10 +120,15 @@ export function writeOutput(dir: string, files: readonly OutputFile[]): WriteRep
       report.unchanged.push(f.path);
       continue;
     }
-    mkdirSync(dirname(full), { recursive: true });
+    ensureDir(dirname(full), join(dir, dirname(f.path)));
     const tmp = `${full}.runner-fleet-tmp`;
-    writeFileSync(tmp, f.content);
-    renameSync(tmp, full);
+    try {
+      writeFileSync(tmp, f.content);
+      renameSync(tmp, full);
+    } catch (e) {
+      rmSync(tmp, { force: true });
+      throw new OutputError(join(dir, f.path), errnoReason(e));
+    }
     report.written.push(f.path);
   }
   const now = new Set(files.map((f) => f.path));
@@ -70,7 +148,13 @@ export function writeOutput(dir: string, files: readonly OutputFile[]): WriteRep
   } catch {
     currentManifest = '';
   }
-  if (currentManifest !== manifest) writeFileSync(join(dir, MANIFEST), manifest);
+  if (currentManifest !== manifest) {
+    try {
+      writeFileSync(join(dir, MANIFEST), manifest);
+    } catch (e) {
+      throw new OutputError(join(dir, MANIFEST), errnoReason(e));
+    }
+  }
   return report;
 }
 

@@ -30,7 +30,7 @@ export function parseAzureOutputs(text: string, fileName: string): { applied?: A
     return { findings: [bad(`${fileName} has no output ${CLIENT_IDS_OUTPUT} with a map value`, fix)] };
   }
   const findings: Finding[] = [];
-  const ids: Record<string, string> = {};
+  const ids: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [name, id] of Object.entries(value as Record<string, unknown>)) {
     if (typeof id !== 'string' || !UUID.test(id)) findings.push(bad(`the client id of ${name} is not a UUID`, fix, JSON.stringify(id)));
     else ids[name] = id.toLowerCase();

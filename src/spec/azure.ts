@@ -68,7 +68,7 @@ export type AzureRoleName = keyof typeof AZURE_BUILTIN_ROLES;
 export const AZURE_ROLE_NAMES = Object.keys(AZURE_BUILTIN_ROLES) as [AzureRoleName, ...AzureRoleName[]];
 
 export function azureRoleInfo(name: string): AzureRoleInfo | undefined {
-  return (AZURE_BUILTIN_ROLES as Record<string, AzureRoleInfo>)[name];
+  return Object.hasOwn(AZURE_BUILTIN_ROLES, name) ? (AZURE_BUILTIN_ROLES as Record<string, AzureRoleInfo>)[name] : undefined;
 }
 
 /** Roles at subscription scope that make a job identity an administrator of the subscription. */

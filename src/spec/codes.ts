@@ -26,6 +26,7 @@ export const CODES = {
   RF008: { severity: 'error', title: 'a name is too long or two derived names collide', acceptable: false },
   RF009: { severity: 'error', title: 'unsupported apiVersion or kind', acceptable: false },
   RF010: { severity: 'error', title: 'values that must agree do not', acceptable: false },
+  RF011: { severity: 'error', title: 'the output directory cannot be written', acceptable: false },
 
   RF101: { severity: 'error', title: 'a web-identity trust policy does not pin the audience', acceptable: false },
   RF102: { severity: 'error', title: 'a trust policy matches subjects by wildcard', acceptable: false },

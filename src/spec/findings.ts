@@ -40,13 +40,47 @@ export function formatPath(path: readonly (string | number)[]): string {
 }
 
 export function formatFinding(f: Finding): string {
-  const where = f.path === '' ? '' : ` ${f.path}:`;
-  const lines = [`${f.severity.toUpperCase()} ${f.code}${where} ${f.message}`];
-  if (f.received !== undefined) lines.push(`  received: ${f.received}`);
-  if (f.allowed !== undefined) lines.push(`  allowed:  ${f.allowed}`);
-  if (f.fix !== undefined) lines.push(`  fix:      ${f.fix}`);
-  if (f.acceptedBecause !== undefined) lines.push(`  accepted: ${f.acceptedBecause}`);
+  const where = f.path === '' ? '' : ` ${safeText(f.path, 200)}:`;
+  const lines = [`${f.severity.toUpperCase()} ${f.code}${where} ${safeText(f.message, 2000)}`];
+  if (f.received !== undefined) lines.push(`  received: ${safeText(f.received, 400)}`);
+  if (f.allowed !== undefined) lines.push(`  allowed:  ${safeText(f.allowed, 2000)}`);
+  if (f.fix !== undefined) lines.push(`  fix:      ${safeText(f.fix, 2000)}`);
+  if (f.acceptedBecause !== undefined) lines.push(`  accepted: ${safeText(f.acceptedBecause, 2000)}`);
   return lines.join('\n');
+}
+
+/** The same finding with every text made safe to print (for JSON reports read by terminals too). */
+export function safeFinding(f: Finding): Finding {
+  const out: Finding = { ...f, path: safeText(f.path, 200), message: safeText(f.message, 2000) };
+  if (f.received !== undefined) out.received = safeText(f.received, 400);
+  if (f.allowed !== undefined) out.allowed = safeText(f.allowed, 2000);
+  if (f.fix !== undefined) out.fix = safeText(f.fix, 2000);
+  if (f.acceptedBecause !== undefined) out.acceptedBecause = safeText(f.acceptedBecause, 2000);
+  return out;
+}
+
+/** Longest echoed value or key, in characters, before it is cut with an ellipsis. */
+export const MAX_ECHO = 120;
+
+// C0/C1 controls, DEL, line/paragraph separators, bidi embeddings/overrides/isolates and marks,
+// zero-width characters and the BOM: anything that can hide or reorder text on a terminal.
+// eslint-disable-next-line no-control-regex
+const UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200b-\u200f\u2028\u2029\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]/g;
+
+/**
+ * Makes a piece of user input safe to print: unsafe characters become `\uXXXX` escapes (so a
+ * bidi override or an escape sequence is shown, never obeyed) and long text is cut at `max`.
+ */
+export function safeText(text: string, max = MAX_ECHO): string {
+  const cut = text.length > max * 4 ? text.slice(0, max * 4) : text;
+  let out = cut.replace(UNSAFE, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (out.length > max || cut.length < text.length) out = `${out.slice(0, max - 3)}...`;
+  return out;
+}
+
+/** A user-supplied key or name, quoted and made safe for a message. */
+export function quoted(text: string, max = 60): string {
+  return `"${safeText(text, max)}"`;
 }
 
 /** Renders a received value briefly and safely for an error message. */
@@ -54,11 +88,31 @@ export function showValue(value: unknown): string {
   if (value === undefined) return '(missing)';
   let text: string;
   try {
-    text = JSON.stringify(value) ?? typeof value;
+    text = shallowJson(value) ?? typeof value;
   } catch {
     text = typeof value;
   }
-  return text.length > 120 ? `${text.slice(0, 117)}...` : text;
+  return safeText(text);
+}
+
+/** JSON of a value, without walking more of a huge or deep value than a message can show. */
+function shallowJson(value: unknown, depth = 0): string | undefined {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (depth > 3) return Array.isArray(value) ? '[...]' : '{...}';
+  const parts: string[] = [];
+  let length = 0;
+  const entries = Array.isArray(value) ? value.map((v, i) => [i, v] as const) : Object.entries(value);
+  for (const [k, v] of entries) {
+    if (length > MAX_ECHO) {
+      parts.push('...');
+      break;
+    }
+    const rendered = shallowJson(v, depth + 1) ?? 'null';
+    const part = typeof k === 'number' ? rendered : `${JSON.stringify(k.length > MAX_ECHO ? `${k.slice(0, MAX_ECHO)}...` : k)}:${rendered}`;
+    parts.push(part);
+    length += part.length + 1;
+  }
+  return Array.isArray(value) ? `[${parts.join(',')}]` : `{${parts.join(',')}}`;
 }
 
 export function sortFindings(findings: Finding[]): Finding[] {
@@ -66,4 +120,22 @@ export function sortFindings(findings: Finding[]): Finding[] {
   return [...findings].sort(
     (a, b) => rank[a.severity] - rank[b.severity] || a.path.localeCompare(b.path) || a.code.localeCompare(b.code),
   );
+}
+
+/** Findings of one code listed one by one in a spec-error report; the rest are counted. */
+export const MAX_FINDINGS_PER_CODE = 50;
+
+/** Keeps the first `max` findings of each code and adds one finding per code that counts the rest. */
+export function capFindings(findings: Finding[], max = MAX_FINDINGS_PER_CODE): Finding[] {
+  const seen = new Map<string, number>();
+  const out: Finding[] = [];
+  for (const f of findings) {
+    const n = (seen.get(f.code) ?? 0) + 1;
+    seen.set(f.code, n);
+    if (n <= max) out.push(f);
+  }
+  for (const [code, n] of seen) {
+    if (n > max) out.push({ code, severity: 'error', path: '', message: `${n - max} more ${code} finding(s) not listed`, fix: 'fix the findings listed and run again' });
+  }
+  return out;
 }

@@ -1,25 +1,10 @@
-import { parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { CODES } from './codes.js';
-import { type Finding, formatPath, showValue } from './findings.js';
+import { type Finding, formatPath, quoted, showValue } from './findings.js';
 import { API_VERSION, KIND, RENAMED_KEYS } from './schema.js';
 
-/** Reads spec text (YAML or JSON). Returns the plain value or RF001 findings with line and column. */
-export function readSpecText(text: string, fileName = 'spec'): { value?: unknown; findings: Finding[] } {
-  const doc = parseDocument(text, { prettyErrors: true, uniqueKeys: true, version: '1.2' });
-  if (doc.errors.length > 0) {
-    return {
-      findings: doc.errors.map((e) => ({
-        code: 'RF001',
-        severity: 'error' as const,
-        path: '',
-        message: `${fileName}:${e.linePos?.[0]?.line ?? '?'}:${e.linePos?.[0]?.col ?? '?'}: ${(e.message.split('\n')[0] ?? e.message).replace(/ at line \d+, column \d+:?$/, '')}`,
-        fix: 'correct the YAML syntax at that line',
-      })),
-    };
-  }
-  return { value: doc.toJS({ maxAliasCount: 100 }) as unknown, findings: [] };
-}
+/** Reads spec text (YAML or JSON): see reader.ts (limits, linear duplicate-key check, RF001 findings). */
+export { readSpecText, SPEC_LIMITS } from './reader.js';
 
 /** Checks apiVersion and kind before the schema, so a wrong file gets one clear message. */
 export function checkHeader(value: unknown): Finding[] {
@@ -135,6 +120,7 @@ export function levenshtein(a: string, b: string): number {
 }
 
 export function closest(word: string, candidates: readonly string[]): string | undefined {
+  if (word.length > 64) return undefined; // nothing that long is a misspelling, and distance is quadratic
   let best: string | undefined;
   let bestScore = Infinity;
   for (const c of candidates) {
@@ -157,7 +143,11 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
     switch (issue.code) {
       case 'unrecognized_keys': {
         const allowed = objectKeys(schemaAt(schema, path, input));
-        for (const key of issue.keys) {
+        const listed = issue.keys.slice(0, MAX_PER_ISSUE);
+        if (issue.keys.length > listed.length) {
+          out.push({ code: 'RF003', severity: 'error', path: at, message: `${issue.keys.length - listed.length} more unknown keys here (not listed)`, allowed: allowed.join(', '), fix: 'remove the keys the spec reference does not list' });
+        }
+        for (const key of listed) {
           const renamed = RENAMED_KEYS.get(key);
           if (renamed && allowed.includes(renamed.to)) {
             out.push({
@@ -172,11 +162,14 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
             continue;
           }
           const suggestion = closest(key, allowed);
+          const parent = valueAt(input, path);
+          const missing = suggestion !== undefined && parent !== null && typeof parent === 'object' && !Object.hasOwn(parent, suggestion);
           out.push({
             code: 'RF003',
             severity: 'error',
             path: formatPath([...(path as (string | number)[]), key]),
-            message: `unknown key "${key}"`,
+            // A misspelt required key is reported once, here, not also as missing (RF004).
+            message: `unknown key ${quoted(key)}${missing ? ` (and ${JSON.stringify(suggestion)} is not set)` : ''}`,
             received: showValue(valueAt(input, [...path, key])),
             allowed: allowed.join(', '),
             fix: suggestion ? `did you mean "${suggestion}"?` : 'remove the key',
@@ -185,7 +178,7 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
         break;
       }
       case 'invalid_type': {
-        if (received === undefined && isRenamedTarget(input, path)) break; // reported once, as the old key
+        if (received === undefined && (isRenamedTarget(input, path) || isMisspeltTarget(schema, input, path))) break; // reported once, as the written key
         if (received === undefined) {
           out.push({ code: 'RF004', severity: 'error', path: at, message: `required key is missing`, allowed: `a value of type ${issue.expected}`, fix: `add ${at.split('.').pop() ?? at}` });
         } else {
@@ -194,6 +187,7 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
         break;
       }
       case 'invalid_value': {
+        if (received === undefined && isMisspeltTarget(schema, input, path)) break;
         const allowed = issue.values.map((v) => JSON.stringify(v)).join(', ');
         const suggestion = typeof received === 'string' ? closest(received, issue.values.map(String)) : undefined;
         out.push({ code: received === undefined ? 'RF004' : 'RF002', severity: 'error', path: at, message: received === undefined ? 'required key is missing' : 'value is not one of the allowed values', received: showValue(received), allowed, fix: suggestion ? `did you mean ${JSON.stringify(suggestion)}?` : `use one of ${allowed}` });
@@ -207,6 +201,12 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
           const unionSchema = schemaAtUnion(schema, parentPath, input);
           const values = discriminatorValues(unionSchema);
           const got = valueAt(input, [...parentPath, disc]);
+          const parent = valueAt(input, parentPath);
+          const misspelt = got === undefined && parent !== null && typeof parent === 'object' ? Object.keys(parent).slice(0, MAX_PER_ISSUE).find((k) => k !== disc && closest(k, [disc]) === disc) : undefined;
+          if (misspelt !== undefined) {
+            out.push({ code: 'RF003', severity: 'error', path: formatPath([...(parentPath as (string | number)[]), misspelt]), message: `unknown key ${quoted(misspelt)} (and ${JSON.stringify(disc)} is not set)`, received: showValue(valueAt(input, [...parentPath, misspelt])), allowed: `${disc}: ${values.join(', ')}`, fix: `did you mean "${disc}"?` });
+            break;
+          }
           out.push({ code: got === undefined ? 'RF004' : 'RF002', severity: 'error', path: formatPath([...(parentPath as (string | number)[]), disc]), message: got === undefined ? `required key is missing` : `unsupported ${disc}`, received: showValue(got), allowed: values.join(', '), fix: `set ${disc} to one of: ${values.join(', ')}` });
         } else {
           out.push({ code: 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), fix: 'see the spec reference for the accepted forms' });
@@ -223,7 +223,12 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
         out.push({ code: isLength && issue.code === 'too_big' ? 'RF008' : 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), allowed: describeBound(issue), fix: `change ${at} to fit: ${describeBound(issue)}` });
         break;
       }
-      case 'custom':
+      case 'custom': {
+        // Refinements may say what is allowed and how to fix it (params.fix, params.allowed).
+        const params = (issue.params ?? {}) as { fix?: unknown; allowed?: unknown };
+        out.push({ code: 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), ...(typeof params.allowed === 'string' ? { allowed: params.allowed } : {}), fix: typeof params.fix === 'string' ? params.fix : 'see the spec reference' });
+        break;
+      }
       case 'invalid_element':
       case 'invalid_key':
       case 'not_multiple_of': {
@@ -237,6 +242,26 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
     }
   }
   return out;
+}
+
+/** Unknown keys listed one by one per mapping; the rest are counted. */
+const MAX_PER_ISSUE = 20;
+
+/** True when `path` names a missing key that an unknown key of the same mapping is a misspelling of. */
+function isMisspeltTarget(schema: z.ZodType, input: unknown, path: readonly PropertyKey[]): boolean {
+  const last = path[path.length - 1];
+  const parentPath = path.slice(0, -1);
+  const parent = valueAt(input, parentPath);
+  if (typeof last !== 'string' || parent === null || typeof parent !== 'object' || Array.isArray(parent)) return false;
+  const allowed = objectKeys(schemaAt(schema, parentPath, input));
+  const known = new Set(allowed);
+  let n = 0;
+  for (const k of Object.keys(parent)) {
+    if (known.has(k)) continue;
+    if (++n > MAX_PER_ISSUE) break; // only the listed unknown keys can carry the report
+    if (closest(k, allowed) === last) return true;
+  }
+  return false;
 }
 
 /** True when `path` names a key whose old name is present in the same mapping. */

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ACCEPTABLE_CODES } from './codes.js';
 import { azureRoleAssignmentSchema, azureSchema } from './azure.js';
+import { iamConditionsSchema } from './iam-conditions.js';
 import { awsAccountIdSchema, nameSchema } from './primitives.js';
 import { deployTargetSchema, idTokensSchema } from './reach.js';
 
@@ -76,8 +77,7 @@ const awsStatementSchema = z.strictObject({
   effect: z.enum(['Allow', 'Deny']).default('Allow').describe('Default Allow.'),
   actions: z.array(z.string().regex(/^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$/, { message: 'an IAM action such as s3:GetObject, ec2:Describe* or *' })).min(1),
   resources: z.array(z.string().regex(/^(\*|arn:[^\s]+)$/, { message: 'an ARN (wildcards allowed) or *' })).min(1),
-  conditions: z
-    .record(z.string(), z.record(z.string(), z.union([z.string(), z.array(z.string())])))
+  conditions: iamConditionsSchema
     .optional()
     .describe('IAM condition block: operator → key → value(s).'),
 });

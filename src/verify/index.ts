@@ -203,10 +203,10 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
 /** Rules on what jobs may do, read from config.toml and the job role's documents. */
 function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string): Finding[] {
   const out: Finding[] = [];
-  const toml = docs.runners[runner.name]?.configToml;
+  const toml = docs.runners.get(runner.name)?.configToml;
   const executorSection = get(toml, 'runners', 0, String(get(toml, 'runners', 0, 'executor')));
   if (get(executorSection, 'privileged') === true) {
-    const k8s = docs.runners[runner.name]?.manifests.some((o) => o.kind === 'Namespace') === true;
+    const k8s = docs.runners.get(runner.name)?.manifests.some((o) => o.kind === 'Namespace') === true;
     out.push(f('RF301', `${rp}.jobs.privileged`, `job containers run privileged: a job can take over the node and every credential on it${k8s ? '. The namespace therefore cannot enforce Pod Security baseline (it would reject these pods): it enforces privileged, and warns and audits against baseline' : ''}`, { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)' }));
   }
   const overwrite = get(executorSection, 'service_account_overwrite_allowed');

@@ -7,7 +7,7 @@ import type { FleetIntent, IntentRunner } from './intent.js';
 import { get } from './get.js';
 
 export function findServiceAccount(docs: FleetDocuments, runner: string, namespace: string, name: string): K8sObject | undefined {
-  return docs.runners[runner]?.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === namespace && o.metadata.name === name);
+  return docs.runners.get(runner)?.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === namespace && o.metadata.name === name);
 }
 
 /**
@@ -17,7 +17,7 @@ export function findServiceAccount(docs: FleetDocuments, runner: string, namespa
  */
 export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent, runner: IntentRunner, runnerPath: string): Finding[] {
   const names = runner.kubernetes!;
-  const emitted = docs.runners[runner.name];
+  const emitted = docs.runners.get(runner.name);
   const out: Finding[] = [];
   const broken = (message: string) => out.push({ code: 'RF106', severity: 'error', path: runnerPath, message, fix: 'regenerate; the names must come from one resolved value' });
   if (!emitted) {
@@ -63,7 +63,7 @@ export function kubernetesSubjects(docs: FleetDocuments, fleet: FleetIntent, clu
     }
   };
   for (const runner of fleet.runners) {
-    const emitted = docs.runners[runner.name];
+    const emitted = docs.runners.get(runner.name);
     if (!emitted || runner.cluster !== cluster.name) continue;
     for (const o of emitted.manifests) {
       if (o.kind === 'ServiceAccount' && o.metadata.namespace) add({ kind: 'kubernetes', cluster: runner.cluster, namespace: o.metadata.namespace, serviceAccount: o.metadata.name });

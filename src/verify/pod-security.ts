@@ -54,7 +54,7 @@ export function restrictedViolations(pod: unknown, container: unknown): string[]
 
 /** The namespace labels and the manager's security context of one Kubernetes runner, from its documents. */
 export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] } {
-  const emitted = docs.runners[runner.name];
+  const emitted = docs.runners.get(runner.name);
   const ns = emitted?.manifests.find((o: K8sObject) => o.kind === 'Namespace');
   if (!emitted || !ns) return { findings: [], proofs: [] };
   const out: Finding[] = [];

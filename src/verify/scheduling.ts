@@ -154,7 +154,7 @@ export function managerPlacementFromValues(values: unknown): { nodeSelector: Rec
  * the pods of its runners as the emitted `config.toml` and Helm values place them.
  */
 export function schedulingInputs(
-  docs: { runners: Record<string, { configToml: unknown; helmValues?: unknown }> },
+  docs: { runners: ReadonlyMap<string, { configToml: unknown; helmValues?: unknown }> },
   fleet: { clusters: readonly { name: string }[]; runners: readonly { name: string; index: number; cluster: string }[] },
   poolsOf: (clusterIndex: number) => { poolsPath: string; pools: NodePool[] } | undefined,
 ): SchedulingInput[] {
@@ -164,7 +164,7 @@ export function schedulingInputs(
     if (!known) return;
     const pods: PodIntent[] = [];
     for (const r of fleet.runners.filter((x) => x.cluster === cluster.name)) {
-      const emitted = docs.runners[r.name];
+      const emitted = docs.runners.get(r.name);
       if (!emitted) continue;
       const runnerPath = `runners[${r.index}]`;
       if (emitted.helmValues !== undefined) pods.push({ runner: r.name, runnerPath, purpose: 'manager', ...managerPlacementFromValues(emitted.helmValues) });

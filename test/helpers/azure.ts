@@ -84,8 +84,8 @@ export const azureDocCases: DocCase[] = [
     const sa = k8sRoot(d).resource.kubernetes_service_account_v1!['ci-build_build-jobs']!;
     (sa.metadata as any).annotations['azure.workload.identity/client-id'] = '${data.azurerm_user_assigned_identity.build-manager.client_id}';
   }],
-  ['RF106', AKS, (d) => void delete (d.runners.build!.configToml.runners as any[])[0].kubernetes.pod_labels['azure.workload.identity/use']],
-  ['RF106', AKS, (d) => void delete (d.runners.terraform!.helmValues!.podLabels as any)['azure.workload.identity/use']],
+  ['RF106', AKS, (d) => void delete (d.runners.get('build')!.configToml.runners as any[])[0].kubernetes.pod_labels['azure.workload.identity/use']],
+  ['RF106', AKS, (d) => void delete (d.runners.get('terraform')!.helmValues!.podLabels as any)['azure.workload.identity/use']],
   ['RF106', AKS, (d) => void delete az(d).azurerm_user_assigned_identity!['build-jobs']],
   ['RF601', AKS, (d) => {
     const a = Object.values(az(d).azurerm_role_assignment!).find((b) => b.role_definition_name === 'AcrPush')!;
@@ -116,7 +116,7 @@ export const azureDocCases: DocCase[] = [
   ['RF613', AKS, (d) => void ((az(d).azurerm_monitor_diagnostic_setting!.cache_shared!.enabled_log as Record<string, unknown>[])[0]!.enabled = true)],
   ['RF613', AKS, (d) => void (d.terraformGitlab!.resource.gitlab_user_runner!.build!.run_untagged = false)],
   ['RF613', MIXED, (d) => void (d.terraformGitlab!.resource.kubernetes_secret_v1!['azure-build']!.data = '${gitlab_user_runner.azure-build.runner_token}')],
-  ['RF304', AKS, (d) => void ((d.runners.build!.configToml.runners as any[])[0].cache.azure.AccountKey = 'c2VjcmV0')],
+  ['RF304', AKS, (d) => void ((d.runners.get('build')!.configToml.runners as any[])[0].cache.azure.AccountKey = 'c2VjcmV0')],
 ];
 
 /** Azure codes with dedicated tests in aks.test.ts (not table rows): RF609 (absent with outputs), RF610 (outputs file). */

@@ -1,3 +1,4 @@
+import { identityOf } from '../../model/types.js';
 import type { CacheBackend } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
@@ -221,8 +222,8 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   const scopes = cacheScopes(fleet, cache);
   const out: Finding[] = [];
   const cachePath = `${runnerPath}.cache`;
-  const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
-  const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+  const manager = identityOf(fleet, runner.managerIdentity);
+  const jobs = identityOf(fleet, runner.jobIdentity!);
 
   const mine = assignmentsOf(facts, manager.roleName);
   const canData = mine.some((a) => azureRoleInfo(a.role)?.blobData === 'read-write' && scopeCovers(a.scope, scopes.container));

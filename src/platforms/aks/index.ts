@@ -2,7 +2,7 @@ import type { PlatformPlugin, ReadmeStep, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import type { AzureManagedIdentity, KubernetesNames, KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import { kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
-import { DO_NOT_EDIT, tfName, type Artifact, type K8sObject, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
+import { DO_NOT_EDIT, mergeResources, ownEntries, tfName, type Artifact, type K8sObject, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
 import { commonLabels } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
@@ -17,7 +17,8 @@ import { aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume } from './veri
 
 /** Client ids given with `synth --azure-outputs`, if any. */
 export function appliedClientId(fleet: ResolvedFleet, id: AzureManagedIdentity): string | undefined {
-  const v = fleet.applied?.azureClientIds?.[id.roleName];
+  const ids = fleet.applied?.azureClientIds;
+  const v = ids && Object.hasOwn(ids, id.roleName) ? ids[id.roleName] : undefined;
   return v !== undefined && UUID.test(v) ? v : undefined;
 }
 
@@ -32,20 +33,19 @@ function runnersOn(fleet: ResolvedFleet, cluster: ResolvedCluster) {
 function k8sRoot(fleet: ResolvedFleet, cluster: ResolvedCluster): TerraformRoot | undefined {
   const runners = runnersOn(fleet, cluster);
   if (runners.length === 0) return undefined;
-  const data: Record<string, Record<string, unknown>> = {};
+  const data = new Map<string, Record<string, unknown>>();
   const resource: TerraformResources = {};
-  const add = (type: string, name: string, body: Record<string, unknown>) => {
-    const byName = (resource[type] ??= {});
-    if (name in byName) throw new Error(`internal: ${type}.${name} emitted twice`);
-    byName[name] = body;
-  };
+  const add = (type: string, name: string, body: Record<string, unknown>) => mergeResources(resource, { [type]: ownEntries([[name, body]]) });
+  // Runners may share a namespace (one namespace for all runner purposes): it is created once.
+  const namespaces = new Set<string>();
   for (const r of runners) {
     const ids = runnerIdentities(fleet, r);
-    for (const id of [ids.manager, ids.jobs]) data[tfName(id.key)] = { name: id.roleName, resource_group_name: id.resourceGroup };
+    for (const id of [ids.manager, ids.jobs]) data.set(tfName(id.key), { name: id.roleName, resource_group_name: id.resourceGroup });
     const objs = aksRunnerObjects(fleet, r, (id) => identityDataRef(id.key));
     const ns = k8sObjectToTerraform(objs.namespace);
     const nsKey = tfName(r.kubernetes.namespace);
-    add(ns.type, nsKey, ns.body);
+    if (!namespaces.has(nsKey)) add(ns.type, nsKey, ns.body);
+    namespaces.add(nsKey);
     for (const o of [...objs.serviceAccounts, ...objs.rbac]) {
       const t = k8sObjectToTerraform(o);
       add(t.type, tfName(o.metadata.namespace ?? '', o.metadata.name), { ...t.body, depends_on: [`${ns.type}.${nsKey}`] });
@@ -64,7 +64,7 @@ function k8sRoot(fleet: ResolvedFleet, cluster: ResolvedCluster): TerraformRoot 
     },
     variable: kubernetesProviderVariables('kube_context', `AKS cluster ${aksSpec(cluster).clusterName ?? cluster.name}`),
     provider: { azurerm: azurermProvider(fleet), kubernetes: { config_path: '${var.kubeconfig_path}', config_context: '${var.kube_context}' } },
-    data: { azurerm_user_assigned_identity: data },
+    data: { azurerm_user_assigned_identity: ownEntries([...data]) },
     resource: sorted,
   };
 }

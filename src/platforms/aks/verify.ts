@@ -28,8 +28,60 @@ const label = (s: KubernetesSubject) => `${s.cluster}:${s.namespace}/${s.service
 
 /** The cluster's Kubernetes Terraform root, read from the emitted artifacts. */
 export function k8sRootOf(docs: FleetDocuments, cluster: string): TerraformRoot | undefined {
-  const a = docs.artifacts.find((x) => x.path === k8sRootPath(cluster));
+  const a = aksIndex(docs).artifacts.get(k8sRootPath(cluster));
   return a && a.format === 'json' ? (a.content as TerraformRoot) : undefined;
+}
+
+type Credential = NonNullable<ReturnType<typeof azureFacts>>['credentials'][number];
+
+/** Indexes over one set of emitted documents, built once, so no proof rescans them per runner or subject. */
+interface AksIndex {
+  artifacts: Map<string, FleetDocuments['artifacts'][number]>;
+  credentialsOf: Map<string, Credential[]>;
+  /** Per Kubernetes root: `namespace|name` → service account. */
+  serviceAccounts: WeakMap<TerraformRoot, Map<string, TfServiceAccount>>;
+  kubernetesSubjects?: KubernetesSubject[];
+}
+const aksIndexes = new WeakMap<FleetDocuments, AksIndex>();
+
+function aksIndex(docs: FleetDocuments): AksIndex {
+  let index = aksIndexes.get(docs);
+  if (index && index.artifacts.size === docs.artifacts.length) return index;
+  const credentialsOf = new Map<string, Credential[]>();
+  for (const c of azureFacts(docs)?.credentials ?? []) if (c.identity !== undefined) credentialsOf.set(c.identity, [...(credentialsOf.get(c.identity) ?? []), c]);
+  index = { artifacts: new Map(docs.artifacts.map((a) => [a.path, a])), credentialsOf, serviceAccounts: new WeakMap() };
+  aksIndexes.set(docs, index);
+  return index;
+}
+
+function tfServiceAccountAt(docs: FleetDocuments, root: TerraformRoot, namespace: string, name: string): TfServiceAccount | undefined {
+  const index = aksIndex(docs);
+  let byKey = index.serviceAccounts.get(root);
+  if (!byKey) {
+    byKey = new Map(tfServiceAccounts(root).map((x) => [`${x.namespace}|${x.name}`, x]));
+    index.serviceAccounts.set(root, byKey);
+  }
+  return byKey.get(`${namespace}|${name}`);
+}
+
+/** A subject list by `issuer|subject` (the all-pairs proof passes one list for every identity). */
+const subjectListIndexes = new WeakMap<readonly KubernetesSubject[], { byKey: Map<string, KubernetesSubject[]>; position: Map<KubernetesSubject, number> }>();
+function subjectListIndex(intent: FleetIntent, subjects: readonly KubernetesSubject[]) {
+  let hit = subjectListIndexes.get(subjects);
+  if (hit) return hit;
+  const clusters = new Map(intent.clusters.map((c) => [c.name, c]));
+  const byKey = new Map<string, KubernetesSubject[]>();
+  const position = new Map<KubernetesSubject, number>();
+  for (const s of subjects) {
+    position.set(s, position.size);
+    const c = clusters.get(s.cluster);
+    if (!c || c.type !== 'aks') continue;
+    const k = `${aksIssuerOf(c)}|${serviceAccountSubject(s.namespace, s.serviceAccount)}`;
+    byKey.set(k, [...(byKey.get(k) ?? []), s]);
+  }
+  hit = { byKey, position };
+  subjectListIndexes.set(subjects, hit);
+  return hit;
 }
 
 interface TfServiceAccount {
@@ -56,23 +108,23 @@ function identityOfAnnotation(root: TerraformRoot, value: string | undefined): s
 export function aksWhoCanAssume(docs: FleetDocuments, intent: FleetIntent, identityName: string, subjects: readonly KubernetesSubject[]): KubernetesSubject[] {
   const facts = azureFacts(docs);
   if (!facts) return [];
-  const creds = facts.credentials.filter((c) => c.identity === identityName);
-  const clusters = new Map(intent.clusters.map((c) => [c.name, c]));
-  return subjects.filter((s) => {
-    const c = clusters.get(s.cluster);
-    if (!c || c.type !== 'aks') return false;
-    const issuer = aksIssuerOf(c);
-    // Entra ID compares issuer and subject exactly; the token's audience must be listed.
-    return creds.some((cred) => cred.issuer === issuer && cred.subject === serviceAccountSubject(s.namespace, s.serviceAccount) && cred.audience.includes(AZURE_WI_AUDIENCE));
-  });
+  // Entra ID compares issuer and subject exactly, so the candidates of each credential are looked
+  // up by that pair (no scan of every subject per identity); the token's audience must be listed.
+  const list = subjectListIndex(intent, subjects);
+  const found = new Set<KubernetesSubject>();
+  for (const cred of aksIndex(docs).credentialsOf.get(identityName) ?? []) {
+    if (!cred.audience.includes(AZURE_WI_AUDIENCE)) continue;
+    for (const s of list.byKey.get(`${cred.issuer}|${cred.subject}`) ?? []) found.add(s);
+  }
+  return [...found].sort((a, b) => list.position.get(a)! - list.position.get(b)!);
 }
 
 export function aksRoleOfServiceAccount(docs: FleetDocuments, intent: FleetIntent, cluster: ResolvedCluster, subject: KubernetesSubject): string | undefined {
   const root = k8sRootOf(docs, cluster.name);
-  const sa = root ? tfServiceAccounts(root).find((x) => x.name === subject.serviceAccount && x.namespace === subject.namespace) : undefined;
+  const sa = root ? tfServiceAccountAt(docs, root, subject.namespace, subject.serviceAccount) : undefined;
   if (root && sa) return identityOfAnnotation(root, sa.annotations[AZURE_CLIENT_ID_ANNOTATION]);
   // Rendered manifests only: map the client id back through the applied outputs.
-  for (const emitted of Object.values(docs.runners)) {
+  for (const emitted of docs.runners.values()) {
     const o = emitted.manifests.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === subject.serviceAccount && m.metadata.namespace === subject.namespace);
     const id = o?.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
     if (id === undefined) continue;
@@ -93,7 +145,10 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
   const facts = azureFacts(docs);
   const root = k8sRootOf(docs, cluster.name);
   const ids = runnerIdentities(fleet, runner);
-  const subjects = fleetSubjects(docs, fleet).filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
+  const index = aksIndex(docs);
+  index.kubernetesSubjects ??= fleetSubjects(docs, fleet).filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
+  const subjects = index.kubernetesSubjects;
+  const subjectIndex = subjectListIndex(fleet, subjects);
   const applied = fleet.applied?.azureClientIds;
 
   for (const [purpose, id, sa] of [
@@ -105,22 +160,19 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
       out.push(f('RF106', rp, `the ${purpose} managed identity ${id.roleName} is not in terraform/azure/main.tf.json`, { fix: 'regenerate; report a bug if it persists' }));
       continue;
     }
-    const creds = facts.credentials.filter((c) => c.identity === id.roleName);
+    const creds = index.credentialsOf.get(id.roleName) ?? [];
     if (creds.length === 0) out.push(f('RF603', rp, `managed identity ${id.roleName} has no federated credential, so ${label(intended)} cannot become it`, { fix: 'regenerate; one credential per service account is emitted with the runner' }));
     for (const cred of creds) {
       if (cred.audience.length !== 1 || cred.audience[0] !== AZURE_WI_AUDIENCE) {
         out.push(f('RF604', rp, `federated credential ${cred.name} of ${id.roleName} accepts audiences ${JSON.stringify(cred.audience)}`, { received: JSON.stringify(cred.audience), allowed: JSON.stringify([AZURE_WI_AUDIENCE]), fix: `set audience to exactly ["${AZURE_WI_AUDIENCE}"]` }));
       }
-      const matches = subjects.filter((s) => {
-        const c = fleet.clusters.find((x) => x.name === s.cluster);
-        return c?.type === 'aks' && aksIssuerOf(c) === cred.issuer && serviceAccountSubject(s.namespace, s.serviceAccount) === cred.subject;
-      });
+      const matches = subjectIndex.byKey.get(`${cred.issuer}|${cred.subject}`) ?? [];
       if (matches.length !== 1 || label(matches[0]!) !== label(intended)) {
         out.push(f('RF603', rp, `federated credential ${cred.name} of ${id.roleName} (issuer ${cred.issuer}, subject ${cred.subject}) matches ${matches.length === 0 ? 'no service account' : matches.map(label).join(', ')} of the fleet; it must match exactly ${label(intended)}`, { fix: 'issuer and subject come from the resolved cluster, namespace and service account; regenerate' }));
       }
     }
     // Terraform root: the annotation reads the client id of the identity with the same name.
-    const tfSa = root ? tfServiceAccounts(root).find((x) => x.name === sa && x.namespace === names.namespace) : undefined;
+    const tfSa = root ? tfServiceAccountAt(docs, root, names.namespace, sa) : undefined;
     const via = root && tfSa ? identityOfAnnotation(root, tfSa.annotations[AZURE_CLIENT_ID_ANNOTATION]) : undefined;
     if (via !== id.roleName) {
       out.push(f('RF605', rp, `in ${k8sRootPath(cluster.name)} service account ${names.namespace}/${sa} ${tfSa ? `takes its client id from ${via === undefined ? String(tfSa.annotations[AZURE_CLIENT_ID_ANNOTATION]) : `identity ${via}`}` : 'is missing'}, but its ${purpose} identity is ${id.roleName}`, { fix: 'regenerate; the annotation must look the identity up by its resolved name' }));
@@ -145,7 +197,7 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
   }
 
   // Both pods carry the workload identity label: the manager signs cache SAS URLs, jobs log in.
-  const emitted = docs.runners[runner.name];
+  const emitted = docs.runners.get(runner.name);
   if (get(emitted?.configToml, 'runners', 0, 'kubernetes', 'pod_labels', AZURE_USE_LABEL) !== 'true') {
     out.push(f('RF106', rp, `runners/${runner.name}/config.toml does not label job pods ${AZURE_USE_LABEL}: "true", so jobs get no Azure token`, { fix: 'regenerate' }));
   }

@@ -146,19 +146,71 @@ function roleNameOf(root: TerraformRoot, roleKeys: Map<string, string>, value: u
   return typeof value === 'string' ? value.split('/').pop() : undefined;
 }
 
-/** Instance profiles and task definitions in the root: compute that can carry a role. */
-function attachments(docs: FleetDocuments): { subject: Omit<AwsServiceSubject, 'cluster' | 'account'>; roleName: string | undefined }[] {
+type Attachment = { subject: Omit<AwsServiceSubject, 'cluster' | 'account'>; roleName: string | undefined };
+
+/** Compute that can carry a role, indexed once per set of documents (never per role or subject). */
+interface AttachmentIndex {
+  all: Attachment[];
+  /** `attachment|name` → role names carried (more than one is a broken document). */
+  roles: Map<string, (string | undefined)[]>;
+  /** role name → `attachment|name` of the compute carrying it. */
+  carriers: Map<string, string[]>;
+}
+
+const attachmentIndexes = new WeakMap<FleetDocuments, AttachmentIndex>();
+const attachmentKey = (attachment: string, name: string) => `${attachment}|${name}`;
+
+function attachmentIndex(docs: FleetDocuments): AttachmentIndex {
+  const hit = attachmentIndexes.get(docs);
+  if (hit) return hit;
   const facts = awsFacts(docs);
-  if (!facts) return [];
-  const root = facts.root;
-  const out: { subject: Omit<AwsServiceSubject, 'cluster' | 'account'>; roleName: string | undefined }[] = [];
-  for (const [, body] of resources(root, 'aws_iam_instance_profile')) {
-    out.push({ subject: { kind: 'aws-service', service: EC2_SERVICE, attachment: 'instance-profile', name: String(body.name) }, roleName: roleNameOf(root, facts.roleKeys, body.role) });
+  const all: Attachment[] = [];
+  if (facts) {
+    const root = facts.root;
+    for (const [, body] of resources(root, 'aws_iam_instance_profile')) {
+      all.push({ subject: { kind: 'aws-service', service: EC2_SERVICE, attachment: 'instance-profile', name: String(body.name) }, roleName: roleNameOf(root, facts.roleKeys, body.role) });
+    }
+    for (const [, body] of resources(root, 'aws_ecs_task_definition')) {
+      all.push({ subject: { kind: 'aws-service', service: ECS_TASKS_SERVICE, attachment: 'task-definition', name: String(body.family) }, roleName: body.task_role_arn === undefined ? undefined : roleNameOf(root, facts.roleKeys, body.task_role_arn) });
+    }
   }
-  for (const [, body] of resources(root, 'aws_ecs_task_definition')) {
-    out.push({ subject: { kind: 'aws-service', service: ECS_TASKS_SERVICE, attachment: 'task-definition', name: String(body.family) }, roleName: body.task_role_arn === undefined ? undefined : roleNameOf(root, facts.roleKeys, body.task_role_arn) });
+  const roles = new Map<string, (string | undefined)[]>();
+  const carriers = new Map<string, string[]>();
+  for (const a of all) {
+    const k = attachmentKey(a.subject.attachment, a.subject.name);
+    roles.set(k, [...(roles.get(k) ?? []), a.roleName]);
+    if (a.roleName !== undefined) carriers.set(a.roleName, [...(carriers.get(a.roleName) ?? []), k]);
   }
-  return out;
+  const index = { all, roles, carriers };
+  attachmentIndexes.set(docs, index);
+  return index;
+}
+
+/** Instance profiles and task definitions in the root: compute that can carry a role. */
+function attachments(docs: FleetDocuments): Attachment[] {
+  return attachmentIndex(docs).all;
+}
+
+/** A list of candidate subjects by attachment key (the all-pairs proof passes one list for every role). */
+const subjectLists = new WeakMap<readonly IdentitySubject[], { byKey: Map<string, AwsServiceSubject[]>; foreign: AwsServiceSubject[]; account: string; position: Map<IdentitySubject, number> }>();
+function subjectListIndex(subjects: readonly IdentitySubject[], account: string) {
+  const hit = subjectLists.get(subjects);
+  if (hit && hit.account === account) return hit;
+  const byKey = new Map<string, AwsServiceSubject[]>();
+  const foreign: AwsServiceSubject[] = [];
+  const position = new Map<IdentitySubject, number>();
+  for (const s of subjects) {
+    position.set(s, position.size);
+    if (s.kind !== 'aws-service') continue;
+    if (s.account !== account) foreign.push(s);
+    else {
+      const k = attachmentKey(s.attachment, s.name);
+      byKey.set(k, [...(byKey.get(k) ?? []), s]);
+    }
+  }
+  const index = { byKey, foreign, account, position };
+  subjectLists.set(subjects, index);
+  return index;
 }
 
 /**
@@ -191,6 +243,29 @@ export function vmWhoCanAssume(docs: FleetDocuments, fleet: FleetIntent, cluster
   const role = facts?.roles.get(roleName);
   if (!facts || !role) return [];
   const a = aws(fleet);
+  // Sound and linear: compute of this account obtains a role only if its documents carry it, so
+  // the candidates are the carriers of this role (looked up, not scanned); a foreign account's
+  // task definition may name any role, so every foreign subject is a candidate. The evaluator
+  // then decides every candidate against the trust policy.
+  const list = subjectListIndex(subjects, a.accountId);
+  const candidates: AwsServiceSubject[] = [...list.foreign];
+  for (const k of attachmentIndex(docs).carriers.get(roleName) ?? []) candidates.push(...(list.byKey.get(k) ?? []));
+  // In the order of the list, as the brute-force proof returns them.
+  candidates.sort((x, y) => list.position.get(x)! - list.position.get(y)!);
+  return candidates.filter((s) => {
+    if (s.cluster !== cluster.name) return false;
+    const context: Record<string, string> = { 'aws:SourceAccount': s.account };
+    if (s.attachment === 'task-definition') context['aws:SourceArn'] = `arn:${a.partition}:ecs:${a.region}:${s.account}:task/${cluster.name}/0123456789abcdef`;
+    return evaluatePolicies({ resource: [role.trustCompiled] }, { principal: { type: 'Service', id: s.service }, action: 'sts:AssumeRole', resource: '*', context }) === 'allow';
+  });
+}
+
+/** The same decision by brute force (every subject, every attachment): the test oracle of the indexed proof. */
+export function vmWhoCanAssumeBruteForce(docs: FleetDocuments, fleet: FleetIntent, cluster: ResolvedCluster, roleName: string, subjects: readonly IdentitySubject[]): IdentitySubject[] {
+  const facts = awsFacts(docs);
+  const role = facts?.roles.get(roleName);
+  if (!facts || !role) return [];
+  const a = aws(fleet);
   const carried = attachments(docs);
   return subjects.filter((s) => {
     if (s.kind !== 'aws-service' || s.cluster !== cluster.name) return false;
@@ -205,8 +280,8 @@ export function vmWhoCanAssume(docs: FleetDocuments, fleet: FleetIntent, cluster
 
 export function vmRoleOfSubject(docs: FleetDocuments, subject: IdentitySubject): string | undefined {
   if (subject.kind !== 'aws-service') return undefined;
-  const hits = attachments(docs).filter((c) => c.subject.attachment === subject.attachment && c.subject.name === subject.name);
-  return hits.length === 1 ? hits[0]!.roleName : undefined;
+  const hits = attachmentIndex(docs).roles.get(attachmentKey(subject.attachment, subject.name)) ?? [];
+  return hits.length === 1 ? hits[0] : undefined;
 }
 
 // ---------------------------------------------------------------------------
@@ -574,6 +649,18 @@ export function tomlText(doc: Record<string, unknown>): string {
 // Proofs over the documents
 // ---------------------------------------------------------------------------
 
+const artifactIndexes = new WeakMap<FleetDocuments, Map<string, Artifact>>();
+
+/** The emitted file at `path`, looked up in an index built once per set of documents. */
+function artifactAt(docs: FleetDocuments, path: string): Artifact | undefined {
+  let index = artifactIndexes.get(docs);
+  if (!index || index.size !== docs.artifacts.length) {
+    index = new Map(docs.artifacts.map((a) => [a.path, a]));
+    artifactIndexes.set(docs, index);
+  }
+  return index.get(path);
+}
+
 /** The user data a launch template boots with, read from the documents (file reference or inline base64). */
 export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>): { text?: string; problem?: string } {
   const v = body.user_data;
@@ -581,7 +668,7 @@ export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>):
   if (typeof v !== 'string') return { problem: `user_data is ${showValue(v)}` };
   const file = /^\$\{filebase64\("\$\{path\.module\}\/\.\.\/\.\.\/([^"]+)"\)\}$/.exec(v) ?? /^\$\{base64encode\(file\("\$\{path\.module\}\/\.\.\/\.\.\/([^"]+)"\)\)\}$/.exec(v);
   if (file) {
-    const artifact = docs.artifacts.find((x) => x.path === file[1]);
+    const artifact = artifactAt(docs, file[1]!);
     return artifact ? { text: serializeArtifact(artifact).content } : { problem: `user_data names ${file[1]!}, which is not generated` };
   }
   if (v.includes('${')) return { problem: `user_data is an expression runner-fleet cannot read: ${v.slice(0, 80)}` };
@@ -743,14 +830,14 @@ export function managerHopLimit(docs: FleetDocuments, runner: IntentRunner): num
 export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner, runnerPath: string): Finding[] {
   const root = awsFacts(docs)?.root;
   const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
-  const toml = docs.runners[runner.name]?.configToml;
+  const toml = docs.runners.get(runner.name)?.configToml;
   if (!body || !toml) return [f('RF106', runnerPath, `the manager launch template or config.toml of ${runner.name} is missing`, { fix: 'regenerate' })];
   const ud = userDataOf(docs, body);
   const out: Finding[] = [];
   if (ud.text === undefined || !ud.text.includes(configTomlText(runner, toml).replace(/\n$/, ''))) {
     out.push(f('RF106', runnerPath, `the manager user data does not write runners/${runner.name}/config.toml`, { fix: 'regenerate; both come from one config' }));
   }
-  const file = docs.artifacts.find((a) => a.path === userDataPath(runner));
+  const file = artifactAt(docs, userDataPath(runner));
   if (ud.text !== undefined && (!file || serializeArtifact(file).content !== ud.text)) {
     out.push(f('RF106', runnerPath, `the user data in the launch template differs from ${userDataPath(runner)}`, { fix: 'regenerate; what is reviewed must be what boots' }));
   }

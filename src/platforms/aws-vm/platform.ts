@@ -1,3 +1,4 @@
+import { identityOf } from '../../model/types.js';
 import type { z } from 'zod';
 import type { PlatformPlugin, RunnerEmission, SpecCheckContext } from '../types.js';
 import type { CloudIdentity, IdentityBinding, IdentityPurpose, ResolvedCluster } from '../../model/types.js';
@@ -134,7 +135,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
     verifyChain(docs, fleet, runner, runnerPath) {
       const out: Finding[] = [];
       const facts = awsFacts(docs);
-      const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
+      const manager = identityOf(fleet, runner.managerIdentity);
       if (!facts?.roles.get(manager.roleName)) {
         out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the manager role ${manager.roleName} is not in terraform/aws/main.tf.json`, fix: 'regenerate; report a bug if it persists' });
       }

@@ -105,7 +105,7 @@ function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
   }
   const annotations = new Map<string, string | undefined>();
   for (const runner of fleet.runners) {
-    for (const o of docs.runners[runner.name]?.manifests ?? []) {
+    for (const o of docs.runners.get(runner.name)?.manifests ?? []) {
       if (o.kind === 'ServiceAccount') annotations.set(subjectKey(runner.cluster, o.metadata.namespace ?? '', o.metadata.name), o.metadata.annotations?.[ROLE_ARN_ANNOTATION]);
     }
   }

@@ -329,7 +329,7 @@ function compilePrincipal(block: unknown, where: string): PrincipalMatcher {
 // Conditions
 // ---------------------------------------------------------------------------
 
-type Family = 'string' | 'stringIgnoreCase' | 'stringLike' | 'arn' | 'bool' | 'null' | 'numeric';
+export type Family = 'string' | 'stringIgnoreCase' | 'stringLike' | 'arn' | 'bool' | 'null' | 'numeric' | 'date' | 'ip' | 'binary';
 type NumericCmp = 'eq' | 'lt' | 'le' | 'gt' | 'ge';
 interface OperatorSpec {
   readonly family: Family;
@@ -358,7 +358,95 @@ const OPERATORS: ReadonlyMap<string, OperatorSpec> = new Map<string, OperatorSpe
   ['NumericLessThanEquals', { family: 'numeric', negated: false, cmp: 'le' }],
   ['NumericGreaterThan', { family: 'numeric', negated: false, cmp: 'gt' }],
   ['NumericGreaterThanEquals', { family: 'numeric', negated: false, cmp: 'ge' }],
+  ['DateEquals', { family: 'date', negated: false, cmp: 'eq' }],
+  ['DateNotEquals', { family: 'date', negated: true, cmp: 'eq' }],
+  ['DateLessThan', { family: 'date', negated: false, cmp: 'lt' }],
+  ['DateLessThanEquals', { family: 'date', negated: false, cmp: 'le' }],
+  ['DateGreaterThan', { family: 'date', negated: false, cmp: 'gt' }],
+  ['DateGreaterThanEquals', { family: 'date', negated: false, cmp: 'ge' }],
+  ['IpAddress', { family: 'ip', negated: false }],
+  ['NotIpAddress', { family: 'ip', negated: true }],
+  ['BinaryEquals', { family: 'binary', negated: false }],
 ]);
+
+/** The condition operators the evaluator understands (without ForAnyValue:/ForAllValues: and IfExists). */
+export const CONDITION_OPERATORS: readonly string[] = [...OPERATORS.keys()];
+
+/** The family of a base operator name, for validating values before a policy is built. */
+export function operatorFamily(name: string): Family | undefined {
+  return OPERATORS.get(name)?.family;
+}
+
+/** ISO 8601 date or date-time (as AWS accepts), or epoch seconds. */
+const DATE_SYNTAX = /^(?:\d{4}-\d{2}-\d{2}(?:T\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:Z|[+-]\d{2}:?\d{2})?)?|\d{1,12})$/;
+
+/** Milliseconds since the epoch of a condition date, or undefined when it is not one. */
+export function parseConditionDate(v: string): number | undefined {
+  if (!DATE_SYNTAX.test(v)) return undefined;
+  if (/^\d{1,12}$/.test(v)) return Number(v) * 1000;
+  const t = Date.parse(v);
+  return Number.isNaN(t) ? undefined : t;
+}
+
+/** An IPv4 or IPv6 address or CIDR block as [bits, prefix length, width] or undefined. */
+export function parseCidr(v: string): { bits: bigint; prefix: number; width: 32 | 128 } | undefined {
+  const slash = v.indexOf('/');
+  const addr = slash < 0 ? v : v.slice(0, slash);
+  const prefixText = slash < 0 ? undefined : v.slice(slash + 1);
+  let bits: bigint;
+  let width: 32 | 128;
+  if (/^\d{1,3}(\.\d{1,3}){3}$/.test(addr)) {
+    const parts = addr.split('.').map(Number);
+    if (parts.some((p) => p > 255)) return undefined;
+    bits = parts.reduce((acc, p) => (acc << 8n) | BigInt(p), 0n);
+    width = 32;
+  } else if (/^[0-9A-Fa-f:]+$/.test(addr) && addr.includes(':')) {
+    const halves = addr.split('::');
+    if (halves.length > 2) return undefined;
+    const head = halves[0] === '' ? [] : halves[0]!.split(':');
+    const tail = halves.length === 2 && halves[1] !== '' ? halves[1]!.split(':') : [];
+    const missing = 8 - head.length - tail.length;
+    if ((halves.length === 1 && missing !== 0) || (halves.length === 2 && missing < 1)) return undefined;
+    const groups = [...head, ...Array<string>(halves.length === 2 ? missing : 0).fill('0'), ...tail];
+    if (groups.some((g) => !/^[0-9A-Fa-f]{1,4}$/.test(g))) return undefined;
+    bits = groups.reduce((acc, g) => (acc << 16n) | BigInt(parseInt(g, 16)), 0n);
+    width = 128;
+  } else return undefined;
+  if (prefixText !== undefined && !/^\d{1,3}$/.test(prefixText)) return undefined;
+  const prefix = prefixText === undefined ? width : Number(prefixText);
+  if (prefix > width) return undefined;
+  return { bits, prefix, width };
+}
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
+/**
+ * Why one condition value does not fit its operator's family, or undefined when it fits.
+ * The spec schema asks this before a policy is built, so the evaluator never meets a bad value.
+ */
+export function conditionValueProblem(family: Family, v: string | boolean | number): string | undefined {
+  const s = String(v);
+  if (typeof v === 'string' && v.includes('${')) return 'policy variables (${...}) are not supported';
+  switch (family) {
+    case 'bool':
+    case 'null':
+      return s.toLowerCase() === 'true' || s.toLowerCase() === 'false' ? undefined : 'expected true or false';
+    case 'numeric':
+      return NUMBER_SYNTAX.test(s) ? undefined : 'expected a number';
+    case 'date':
+      return parseConditionDate(s) !== undefined ? undefined : 'expected an ISO 8601 date such as 2030-01-31T00:00:00Z, or epoch seconds';
+    case 'ip':
+      return parseCidr(s) !== undefined ? undefined : 'expected an IP address or CIDR block such as 203.0.113.0/24 or 2001:db8::/32';
+    case 'binary':
+      return BASE64.test(s) && s.length > 0 ? undefined : 'expected a base64 value';
+    case 'arn':
+      return s === '*' || s.split(':').length >= 6 ? undefined : 'expected an ARN (arn:partition:service:region:account:resource)';
+    case 'string':
+    case 'stringIgnoreCase':
+    case 'stringLike':
+      return typeof v === 'string' ? undefined : 'expected a string';
+  }
+}
 
 /**
  * 'none': no prefix — a positive operator holds if any context value matches, a negated
@@ -433,6 +521,40 @@ function buildMatchOne(spec: OperatorSpec, raw: readonly (string | boolean | num
         }
         return false;
       };
+    }
+    case 'date': {
+      const times = raw.map((x) => {
+        const t = parseConditionDate(String(x));
+        if (t === undefined) throw new PolicyGrammarError(`${where}: ${JSON.stringify(x)} is not a date (ISO 8601 or epoch seconds)`);
+        return t;
+      });
+      const cmp = spec.cmp ?? 'eq';
+      return (v) => {
+        const n = parseConditionDate(v);
+        if (n === undefined) return false;
+        for (const x of times) {
+          if (cmp === 'eq' ? n === x : cmp === 'lt' ? n < x : cmp === 'le' ? n <= x : cmp === 'gt' ? n > x : n >= x) return true;
+        }
+        return false;
+      };
+    }
+    case 'ip': {
+      const blocks = raw.map((x) => {
+        const c = parseCidr(String(x));
+        if (c === undefined) throw new PolicyGrammarError(`${where}: ${JSON.stringify(x)} is not an IP address or CIDR block`);
+        return c;
+      });
+      return (v) => {
+        const a = parseCidr(v);
+        if (a === undefined || a.prefix !== a.width) return false;
+        return blocks.some((b) => b.width === a.width && a.bits >> BigInt(b.width - b.prefix) === b.bits >> BigInt(b.width - b.prefix));
+      };
+    }
+    case 'binary': {
+      const values = raw.map(String);
+      for (const x of values) if (!BASE64.test(x) || x.length === 0) throw new PolicyGrammarError(`${where}: ${JSON.stringify(x)} is not base64`);
+      const set = new Set(values);
+      return (v) => set.has(v);
     }
     case 'null': {
       // Null is handled via onMissing; when the key is present the result is whether

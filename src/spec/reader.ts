@@ -1,0 +1,315 @@
+import { Composer, isAlias, isMap, isScalar, isSeq, Parser, type Document, type Node, type YAMLError, type CST } from 'yaml';
+type Token = CST.Token;
+
+import type { Finding } from './findings.js';
+import { safeText } from './findings.js';
+
+/**
+ * The one reader of spec text (YAML or JSON). Every problem with the text becomes an RF001
+ * finding with file:line:column, the offending snippet and the fix; nothing escapes as an
+ * exception. Limits are checked before the YAML library sees the text, because the library
+ * recurses once per nesting level (a deep file overflows the stack) and its own duplicate-key
+ * check is quadratic in the size of a mapping: duplicates are found here, in linear time.
+ */
+export const SPEC_LIMITS = {
+  /** Bytes of spec text. A fleet of 1,000 runners written out is about 0.6 MB. */
+  maxBytes: 1024 * 1024,
+  /** Nesting of mappings and sequences (a full spec needs about 10). */
+  maxDepth: 64,
+  /** How far aliases may expand (the YAML library's count: nodes reached through aliases). */
+  maxAliasCount: 100,
+  /** Syntax errors read before the reader stops (a damaged file can yield one per token). */
+  maxErrors: 100,
+  /** Findings of one kind listed one by one; the rest are counted in one more finding. */
+  maxFindingsPerKind: 20,
+} as const;
+
+type Problem = { offset: number; message: string };
+
+const RF001 = (message: string, fix: string, received?: string): Finding => ({
+  code: 'RF001',
+  severity: 'error',
+  path: '',
+  message,
+  ...(received !== undefined ? { received } : {}),
+  fix,
+});
+
+/** The line of `text` around `offset`, cut to a readable width and made safe to print. */
+export function snippetAt(text: string, offset: number): string {
+  const start = text.lastIndexOf('\n', Math.max(0, offset - 1)) + 1;
+  let end = text.indexOf('\n', offset);
+  if (end < 0) end = text.length;
+  const from = Math.max(start, offset - 30);
+  const to = Math.min(end, Math.max(offset, from) + 50);
+  const s = text.slice(from, to).replace(/\r$/, '');
+  return `${from > start ? '...' : ''}${safeText(s, 90)}${to < end ? '...' : ''}`;
+}
+
+class Positions {
+  private readonly starts: number[] = [0];
+  constructor(text: string) {
+    for (let i = text.indexOf('\n'); i >= 0; i = text.indexOf('\n', i + 1)) this.starts.push(i + 1);
+  }
+  at(offset: number): { line: number; col: number } {
+    let lo = 0;
+    let hi = this.starts.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >> 1;
+      if (this.starts[mid]! <= offset) lo = mid;
+      else hi = mid - 1;
+    }
+    return { line: lo + 1, col: offset - this.starts[lo]! + 1 };
+  }
+}
+
+/**
+ * The deepest nesting of the text, estimated in one pass without parsing: indentation levels
+ * and `- ` entries of block style, brackets of flow style (outside quoted strings and comments).
+ * Returns the offset where `limit` is first exceeded, if it is.
+ */
+export function nestingBeyond(text: string, limit: number): number | undefined {
+  const indents: number[] = [];
+  let flow = 0;
+  let flowBase = 0;
+  let pos = 0;
+  const n = text.length;
+  while (pos < n) {
+    let end = text.indexOf('\n', pos);
+    if (end < 0) end = n;
+    let i = pos;
+    if (flow === 0) {
+      while (i < end && text[i] === ' ') i++;
+      const indent = i - pos;
+      if (i < end && text[i] !== '#' && text[i] !== '\r') {
+        while (indents.length > 0 && indents[indents.length - 1]! >= indent) indents.pop();
+        indents.push(indent);
+        let depth = indents.length;
+        while (i + 1 < end && text[i] === '-' && (text[i + 1] === ' ' || text[i + 1] === '\t')) {
+          depth++;
+          i += 2;
+          while (i < end && text[i] === ' ') i++;
+        }
+        if (depth > limit) return i;
+        // A flow collection starts where a value starts: at the entry or after `key: `.
+        let valueAt = i;
+        if (text[i] !== '[' && text[i] !== '{') {
+          let j = i;
+          if (text[j] === '"' || text[j] === "'") {
+            const q = text[j]!;
+            j++;
+            while (j < end && text[j] !== q) j += text[j] === '\\' && q === '"' ? 2 : 1;
+          }
+          const colon = text.indexOf(': ', j);
+          valueAt = colon >= 0 && colon < end ? colon + 2 : end;
+          while (valueAt < end && text[valueAt] === ' ') valueAt++;
+          if (valueAt < end && text[valueAt] !== '[' && text[valueAt] !== '{') valueAt = end;
+        }
+        if (valueAt < end) {
+          flowBase = depth;
+          i = valueAt;
+        } else i = end;
+      } else i = end;
+    }
+    // Inside a flow collection: count brackets, skip strings and comments.
+    while (i < end) {
+      const c = text[i]!;
+      if (c === '[' || c === '{') {
+        flow++;
+        if (flowBase + flow > limit) return i;
+      } else if (c === ']' || c === '}') {
+        if (flow > 0) flow--;
+        if (flow === 0) break;
+      } else if (c === '"' || c === "'") {
+        i++;
+        while (i < end && text[i] !== c) i += text[i] === '\\' && c === '"' ? 2 : 1;
+      } else if (c === '#' && (i === pos || text[i - 1] === ' ')) {
+        break;
+      }
+      i++;
+    }
+    pos = end + 1;
+  }
+  return undefined;
+}
+
+/** Runs the YAML library's parser and composer, stopping after `maxErrors` errors. */
+function compose(text: string): { doc?: Document.Parsed; errors: Problem[]; stopped: boolean } {
+  const STOP = new Error('stop reading');
+  const composer = new Composer({ version: '1.2', uniqueKeys: false, prettyErrors: false });
+  // Errors go to the composer's own list (stream level) or through this private hook (inside a
+  // document); both are watched so that a damaged file stops being read after maxErrors.
+  type OnError = (source: unknown, code: string, message: string, warning?: boolean) => void;
+  const state = composer as unknown as { onError: OnError; errors: YAMLError[]; doc: { errors: YAMLError[] } | null };
+  const count = () => state.errors.length + (state.doc?.errors.length ?? 0);
+  const original = state.onError;
+  state.onError = (source, code, message, warning) => {
+    original(source, code, message, warning);
+    if (!warning && count() >= SPEC_LIMITS.maxErrors) throw STOP;
+  };
+  let stopped = false;
+  function* limited(tokens: Iterable<Token>): Generator<Token> {
+    for (const t of tokens) {
+      yield t;
+      if (count() >= SPEC_LIMITS.maxErrors) {
+        stopped = true;
+        return;
+      }
+    }
+  }
+  const toProblems = (list: readonly YAMLError[]): Problem[] => list.map((e) => ({ offset: e.pos[0], message: e.message.split('\n')[0] ?? e.message }));
+  let doc: Document.Parsed | undefined;
+  const extra: Problem[] = [];
+  try {
+    for (const d of composer.compose(limited(new Parser().parse(text)), true, text.length)) {
+      if (!doc) doc = d;
+      else {
+        extra.push({ offset: d.range[0], message: 'the file holds more than one YAML document' });
+        break;
+      }
+    }
+  } catch (e) {
+    if (e !== STOP) throw e;
+    return { errors: toProblems([...(state.doc?.errors ?? []), ...state.errors]), stopped: true };
+  }
+  const errors = [...toProblems(doc?.errors ?? []), ...extra];
+  return { ...(doc ? { doc } : {}), errors, stopped };
+}
+
+/** Duplicate keys of every mapping, in linear time (the library's own check is quadratic). */
+function duplicateKeys(doc: Document.Parsed): Problem[] {
+  const out: Problem[] = [];
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop();
+    if (isMap(node)) {
+      const seen = new Map<string, number>();
+      for (const pair of node.items) {
+        const key = pair.key as Node | null;
+        if (isScalar(key)) {
+          const k = String(key.value);
+          const at = key.range?.[0] ?? 0;
+          const first = seen.get(k);
+          if (first !== undefined) out.push({ offset: at, message: `the key "${safeText(k, 60)}" appears twice in one mapping` });
+          else seen.set(k, at);
+        }
+        stack.push(pair.value);
+      }
+    } else if (isSeq(node)) {
+      for (const item of node.items) stack.push(item);
+    }
+  }
+  return out.sort((a, b) => a.offset - b.offset);
+}
+
+/** Aliases whose anchor is not defined before them. */
+function danglingAliases(doc: Document.Parsed): Problem[] {
+  const anchors = new Map<string, number>();
+  const aliases: { name: string; offset: number }[] = [];
+  const stack: unknown[] = [doc.contents];
+  while (stack.length > 0) {
+    const node = stack.pop() as (Node & { anchor?: string }) | null | undefined;
+    if (!node || typeof node !== 'object') continue;
+    if (isAlias(node)) {
+      aliases.push({ name: node.source, offset: node.range?.[0] ?? 0 });
+      continue;
+    }
+    if (node.anchor !== undefined) {
+      const at = node.range?.[0] ?? 0;
+      const prev = anchors.get(node.anchor);
+      if (prev === undefined || at < prev) anchors.set(node.anchor, at);
+    }
+    if (isMap(node)) for (const pair of node.items) stack.push(pair.key, pair.value);
+    else if (isSeq(node)) for (const item of node.items) stack.push(item);
+  }
+  return aliases
+    .filter((a) => !(anchors.get(a.name)! < a.offset))
+    .sort((a, b) => a.offset - b.offset)
+    .map((a) => ({ offset: a.offset, message: `the alias *${safeText(a.name, 60)} names no anchor defined before it` }));
+}
+
+/** Lists problems of one kind, at most `maxFindingsPerKind` of them, then one finding that counts the rest. */
+function collapse(problems: Problem[], fileName: string, text: string, fix: string, truncated = false): Finding[] {
+  const pos = new Positions(text);
+  const byMessage = new Map<string, Problem[]>();
+  for (const p of problems) {
+    const list = byMessage.get(p.message);
+    if (list) list.push(p);
+    else byMessage.set(p.message, [p]);
+  }
+  const out: Finding[] = [];
+  let left = 0;
+  for (const [message, list] of byMessage) {
+    // The same error over and over (one per token of a damaged line) is one finding with a count.
+    const shown = list.slice(0, 3);
+    for (const p of shown) {
+      if (out.length >= SPEC_LIMITS.maxFindingsPerKind) {
+        left++;
+        continue;
+      }
+      const { line, col } = pos.at(p.offset);
+      const snippet = snippetAt(text, p.offset);
+      out.push(RF001(`${fileName}:${line}:${col}: ${message}`, `${fix}, at line ${line}: ${snippet}`, snippet));
+    }
+    if (list.length > shown.length) {
+      if (out.length < SPEC_LIMITS.maxFindingsPerKind) out.push(RF001(`${fileName}: ${list.length - shown.length} more of: ${message}`, fix));
+      else left += list.length - shown.length;
+    }
+  }
+  if (left > 0 || truncated) {
+    out.push(RF001(`${fileName}: ${left > 0 ? `${left} more YAML problem(s) not listed` : ''}${truncated ? `${left > 0 ? '; ' : ''}reading stopped after ${SPEC_LIMITS.maxErrors} errors` : ''}`, 'fix the problems listed above and run again'));
+  }
+  return out;
+}
+
+/** Reads spec text (YAML or JSON). Returns the plain value or RF001 findings with line, column and snippet. */
+export function readSpecText(input: string, fileName = 'spec'): { value?: unknown; findings: Finding[] } {
+  const file = safeText(fileName, 200);
+  const bytes = Buffer.byteLength(input, 'utf8');
+  if (bytes > SPEC_LIMITS.maxBytes) {
+    return { findings: [RF001(`${file} is ${bytes.toLocaleString('en-US')} bytes; a spec may have at most ${SPEC_LIMITS.maxBytes.toLocaleString('en-US')} bytes`, 'split the fleet into several specs, or remove what is not a fleet spec', `${bytes} bytes`)] };
+  }
+  // A byte order mark is not content (editors on Windows write one).
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  const deep = nestingBeyond(text, SPEC_LIMITS.maxDepth);
+  if (deep !== undefined) {
+    const { line, col } = new Positions(text).at(deep);
+    const snippet = snippetAt(text, deep);
+    return { findings: [RF001(`${file}:${line}:${col}: the spec nests deeper than ${SPEC_LIMITS.maxDepth} levels of mappings and lists`, `a fleet spec needs about 10 levels; remove the nesting at line ${line}: ${snippet}`, snippet)] };
+  }
+  let composed: ReturnType<typeof compose>;
+  try {
+    composed = compose(text);
+  } catch (e) {
+    // The library should report every problem as an error; if it throws instead, say so as RF001.
+    return { findings: [RF001(`${file}: the YAML reader gave up: ${safeText(e instanceof Error ? e.message : String(e))}`, 'check the file is a YAML or JSON fleet spec')] };
+  }
+  const fix = 'correct the YAML syntax';
+  if (composed.errors.length > 0 || !composed.doc) return { findings: collapse(composed.errors, file, text, fix, composed.stopped) };
+  const doc = composed.doc;
+  const dupes = duplicateKeys(doc);
+  if (dupes.length > 0) return { findings: collapse(dupes, file, text, 'keep one of the keys (each key may appear once per mapping)') };
+  const dangling = danglingAliases(doc);
+  if (dangling.length > 0) return { findings: collapse(dangling, file, text, 'define the anchor (&name) before the alias (*name), or write the value out') };
+  try {
+    return { value: doc.toJS({ maxAliasCount: SPEC_LIMITS.maxAliasCount }) as unknown, findings: [] };
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (/alias/i.test(message)) {
+      const stack: unknown[] = [doc.contents];
+      // The first alias in the file, to point at.
+      let first = Number.MAX_SAFE_INTEGER;
+      while (stack.length > 0) {
+        const node = stack.pop() as Node | null | undefined;
+        if (isAlias(node)) first = Math.min(first, node.range?.[0] ?? first);
+        else if (isMap(node)) for (const pair of node.items) stack.push(pair.key, pair.value);
+        else if (isSeq(node)) for (const item of node.items) stack.push(item);
+      }
+      if (first === Number.MAX_SAFE_INTEGER) first = 0;
+      const { line, col } = new Positions(text).at(first);
+      const snippet = snippetAt(text, first);
+      return { findings: [RF001(`${file}:${line}:${col}: aliases expand to more than ${SPEC_LIMITS.maxAliasCount} nodes (a YAML alias bomb, or aliases nested too far)`, `write the repeated values out, or use fewer aliases; the first alias is at line ${line}: ${snippet}`, snippet)] };
+    }
+    return { findings: [RF001(`${file}: the YAML could not be read: ${safeText(message)}`, fix)] };
+  }
+}

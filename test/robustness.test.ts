@@ -1,0 +1,151 @@
+import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { planValue, synthFiles } from '../src/core.js';
+import { exampleText, exampleValue, minimalFleet } from './helpers/fleet.js';
+
+/** One test per crash class seen from outside: each must be exit 0, 1 or 2 with findings, never a throw. */
+
+const run = async (argv: string[]) => {
+  let out = '';
+  let err = '';
+  const code = await main(argv, { out: (s) => (out += s), err: (s) => (err += s) });
+  return { code, out, err };
+};
+
+describe('names that collide with Object.prototype are plain names', () => {
+  const names: [string, (s: Record<string, any>) => void][] = [
+    ['a runner named constructor', (s) => (s.runners[0].name = 'constructor')],
+    ['a cluster named constructor', (s) => {
+      s.clusters[0].name = 'constructor';
+      for (const r of s.runners) r.placement.cluster = 'constructor';
+    }],
+    ['a cache named constructor', (s) => {
+      s.caches[0].name = 'constructor';
+      for (const r of s.runners) if (r.cache) r.cache.name = 'constructor';
+    }],
+    ['a namespace named constructor', (s) => (s.runners[0].placement.namespace = 'constructor')],
+    ['node selector and environment keys __proto__, constructor, toString', (s) => {
+      s.runners[0].jobs.nodeSelector = JSON.parse('{"__proto__": "x", "constructor": "y"}');
+      s.runners[0].jobs.environment = JSON.parse('{"__proto__": "x", "toString": "y", "hasOwnProperty": "z"}');
+    }],
+    ['cloud tags __proto__ and valueOf', (s) => ((s.aws ?? s.azure).tags = JSON.parse('{"__proto__": "x", "valueOf": "y"}'))],
+  ];
+  for (const example of ['eks-irsa', 'aks-workload-identity', 'ec2-docker', 'ecs-fargate']) {
+    it.each(names)(`${example}: %s`, (_name, mutate) => {
+      const spec = exampleValue(example);
+      mutate(spec);
+      const plan = planValue(spec);
+      expect([0, 1, 2]).toContain(plan.exitCode);
+      if (plan.exitCode === 0) expect(synthFiles(plan).length).toBeGreaterThan(0);
+    });
+  }
+});
+
+describe('runners sharing a namespace', () => {
+  it.each(['aks-workload-identity', 'eks-irsa'])('%s: two runners in one namespace plan and synth; the namespace is created once', (example) => {
+    const spec = exampleValue(example);
+    spec.runners[1].placement.namespace = spec.runners[0].placement.namespace;
+    const plan = planValue(spec);
+    expect(plan.exitCode, JSON.stringify(plan.findings.filter((f) => f.severity === 'error'))).not.toBe(2);
+    const files = synthFiles({ ...plan, exitCode: 0 });
+    const roots = files.filter((f) => f.path.endsWith('.tf.json')).map((f) => JSON.parse(f.content) as { resource?: Record<string, Record<string, unknown>> });
+    const namespaces = roots.flatMap((r) => Object.keys(r.resource?.kubernetes_namespace_v1 ?? {}));
+    expect(namespaces.length).toBe(new Set(namespaces).size);
+  });
+});
+
+describe('IAM conditions: real operators work, everything else is refused at the spec with a path', () => {
+  const withConditions = (conditions: unknown) => {
+    const spec = minimalFleet();
+    spec.runners[0].jobs = { permissions: { aws: [{ actions: ['s3:GetObject'], resources: ['arn:aws:s3:::inputs/*'], conditions }] } };
+    return planValue(spec);
+  };
+  const AT = 'runners[0].jobs.permissions.aws[0].conditions';
+  it.each([
+    ['DateLessThan', { DateLessThan: { 'aws:CurrentTime': '2030-01-01T00:00:00Z' } }],
+    ['IpAddress', { IpAddress: { 'aws:SourceIp': ['203.0.113.0/24', '2001:db8::/32'] } }],
+    ['NotIpAddress', { NotIpAddress: { 'aws:SourceIp': '10.0.0.0/8' } }],
+    ['BinaryEquals', { BinaryEquals: { 'aws:x': 'QmluYXJ5' } }],
+    ['Bool as a YAML boolean', { Bool: { 'aws:SecureTransport': true } }],
+    ['Numeric as a YAML number', { NumericLessThanEquals: { 's3:max-keys': 10 } }],
+    ['ForAnyValue:StringLike', { 'ForAnyValue:StringLike': { 'aws:TagKeys': ['team-*'] } }],
+    ['ArnLikeIfExists', { ArnLikeIfExists: { 'aws:SourceArn': 'arn:aws:ecs:*:123456789012:*' } }],
+  ])('accepts %s', (_name, conditions) => {
+    expect(withConditions(conditions).exitCode).not.toBe(2);
+  });
+  it.each([
+    ['lower-case operator', { stringequals: { 'aws:x': 'a' } }, `${AT}.stringequals`, 'did you mean "StringEquals"'],
+    ['unknown operator', { GeoMatch: { 'aws:x': 'a' } }, `${AT}.GeoMatch`, 'operators'],
+    ['non-boolean Bool', { Bool: { 'aws:SecureTransport': 'maybe' } }, `${AT}.Bool["aws:SecureTransport"]`, 'true or false'],
+    ['non-number under Numeric', { NumericLessThan: { 's3:max-keys': 'ten' } }, `${AT}.NumericLessThan["s3:max-keys"]`, 'number'],
+    ['non-ARN under Arn', { ArnLike: { 'aws:SourceArn': ['role/ci'] } }, `${AT}.ArnLike["aws:SourceArn"][0]`, 'ARN'],
+    ['non-date under Date', { DateLessThan: { 'aws:CurrentTime': 'tomorrow' } }, `${AT}.DateLessThan["aws:CurrentTime"]`, 'ISO 8601'],
+    ['non-address under IpAddress', { IpAddress: { 'aws:SourceIp': '10.0.0/8' } }, `${AT}.IpAddress["aws:SourceIp"]`, 'CIDR'],
+    ['empty map', {}, AT, 'empty'],
+    ['operator without keys', { StringEquals: {} }, `${AT}.StringEquals`, 'no condition keys'],
+    ['empty value list', { StringEquals: { 'aws:x': [] } }, `${AT}.StringEquals["aws:x"]`, 'empty'],
+    ['empty key', { StringEquals: { '': 'a' } }, `${AT}.StringEquals[""]`, 'condition key'],
+    ['policy variable', { StringLike: { 's3:prefix': '${aws:username}/*' } }, `${AT}.StringLike["s3:prefix"]`, 'policy variables'],
+    ['Null with IfExists', { NullIfExists: { 'aws:x': 'true' } }, `${AT}.NullIfExists`, 'Null takes no'],
+  ])('refuses %s', (_name, conditions, path, words) => {
+    const plan = withConditions(conditions);
+    expect(plan.exitCode).toBe(2);
+    const hit = plan.findings.find((f) => f.path === path);
+    expect(hit, JSON.stringify(plan.findings)).toBeDefined();
+    expect(`${hit!.message} ${hit!.fix ?? ''}`).toContain(words);
+  });
+});
+
+describe('a misspelt key is reported once', () => {
+  it.each([
+    ['runner name', (s: Record<string, any>) => ((s.runners[0].nmae = s.runners[0].name), delete s.runners[0].name), 'runners[0].nmae', 'name'],
+    ['cluster type', (s: Record<string, any>) => ((s.clusters[0].tpye = 'eks'), delete s.clusters[0].type), 'clusters[0].tpye', 'type'],
+    ['gitlab url', (s: Record<string, any>) => ((s.gitlab.ulr = s.gitlab.url), delete s.gitlab.url), 'gitlab.ulr', 'url'],
+  ])('%s', (_name, mutate, path, key) => {
+    const spec = minimalFleet();
+    mutate(spec);
+    const plan = planValue(spec);
+    expect(plan.exitCode).toBe(2);
+    expect(plan.findings.map((f) => `${f.code} ${f.path}`)).toEqual([`RF003 ${path}`]);
+    expect(plan.findings[0]!.fix).toBe(`did you mean "${key}"?`);
+  });
+});
+
+describe('findings of one kind are capped with a count', () => {
+  it('10,000 unknown keys give a few findings', () => {
+    const spec = minimalFleet();
+    for (let i = 0; i < 10_000; i++) spec.runners[0].gitlab[`k${i}`] = i;
+    const plan = planValue(spec);
+    expect(plan.exitCode).toBe(2);
+    expect(plan.findings.length).toBeLessThan(60);
+    expect(plan.findings.some((f) => /more unknown keys here/.test(f.message))).toBe(true);
+  });
+});
+
+describe('the command line', () => {
+  it('no command is exit 2 with the usage', async () => {
+    const r = await run([]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('Usage: runner-fleet');
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'rf-out-'));
+  const spec = join(dir, 'fleet.yaml');
+  writeFileSync(spec, exampleText('eks-irsa'));
+  const file = join(dir, 'a-file');
+  writeFileSync(file, 'x');
+  it.each([
+    ['an existing file', file],
+    ['a path under a file', join(file, 'out')],
+    ['a directory under /proc', '/proc/runner-fleet-test/out'],
+  ])('synth --out naming %s is exit 2 with RF011, and nothing is written', async (_name, out) => {
+    const before = readdirSync(dir).sort();
+    const r = await run(['synth', spec, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/RF011 --out .*(is a file|cannot be created|permission denied|cannot create)/);
+    expect(readdirSync(dir).sort()).toEqual(before);
+  });
+});

@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import { planText } from '../src/core.js';
+import { readSpecText, SPEC_LIMITS } from '../src/spec/parse.js';
+import { nestingBeyond } from '../src/spec/reader.js';
+import { formatFinding, safeText, showValue } from '../src/spec/findings.js';
+
+const EXAMPLE = readFileSync(new URL('../examples/eks-irsa.yaml', import.meta.url), 'utf8');
+const keys = (n: number, prefix = 'k') => Array.from({ length: n }, (_, i) => `${prefix}${i}: ${i}`).join('\n');
+const bomb = ['a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1]', ...'bcdefg'.split('').map((c, i) => `${c}: &${c} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`)].join('\n');
+
+/** Every way spec text can be damaged: each is an RF001 finding, fast, and names where. */
+const CASES: [name: string, text: string, message: RegExp][] = [
+  ['syntax error', 'apiVersion: x\nmetadata: {name: acme\n', /^f\.yaml:\d+:\d+: /],
+  ['undefined alias', EXAMPLE.replace('name: acme', 'name: *nope'), /f\.yaml:6:\d+: the alias \*nope names no anchor/],
+  ['alias used before its anchor', 'a: *x\nb: &x 1\n', /f\.yaml:1:4: the alias \*x names no anchor/],
+  ['alias bomb', bomb, /aliases expand to more than 100 nodes/],
+  ['duplicate key', 'apiVersion: a\nkind: Fleet\nkind: Fleet\n', /f\.yaml:3:1: the key "kind" appears twice/],
+  ['duplicate among 5,000 keys', `${keys(5_000)}\nk5: again`, /the key "k5" appears twice/],
+  ['deep flow nesting', `a: ${'['.repeat(5000)}${']'.repeat(5000)}`, /nests deeper than 64 levels/],
+  ['deep block nesting', Array.from({ length: 300 }, (_, i) => `${' '.repeat(i)}a:`).join('\n'), /nests deeper than 64 levels/],
+  ['deep sequence entries', `${'- '.repeat(3000)}a`, /nests deeper than 64 levels/],
+  ['deep JSON', `{"a": ${'{"b": '.repeat(2000)}1${'}'.repeat(2000)}}`, /nests deeper than 64 levels/],
+  ['tab indentation', 'a:\n\tb: 1\n', /f\.yaml:2:\d+: .*[Tt]ab/],
+  ['a megabyte and more', `a: "${'x'.repeat(SPEC_LIMITS.maxBytes)}"`, /bytes; a spec may have at most 1,048,576 bytes/],
+  ['two documents', 'a: 1\n---\nb: 2\n', /more than one YAML document/],
+];
+
+describe('the spec reader turns every YAML problem into RF001', () => {
+  it.each(CASES)('%s', (_name, text, message) => {
+    const t = performance.now();
+    const read = readSpecText(text, 'f.yaml');
+    expect(performance.now() - t).toBeLessThan(3000);
+    expect(read.value).toBeUndefined();
+    expect(read.findings.length).toBeGreaterThan(0);
+    expect(read.findings.every((f) => f.code === 'RF001' && f.severity === 'error')).toBe(true);
+    expect(read.findings[0]!.message).toMatch(message);
+    expect(read.findings[0]!.fix).toBeDefined();
+    // The plan of the same text is exit 2 with the same findings, never an exception.
+    expect(planText(text, 'f.yaml').exitCode).toBe(2);
+  });
+
+  it('the fix names the offending snippet', () => {
+    const read = readSpecText('apiVersion: a\nkind: Fleet\nkind: Fleet\n', 'f.yaml');
+    expect(read.findings[0]!.fix).toContain('line 3: kind: Fleet');
+  });
+
+  it('a line of 40,000 bad tokens gives a few findings with a count, quickly', () => {
+    const t = performance.now();
+    const read = readSpecText(`a: ${'] '.repeat(40_000)}`, 'f.yaml');
+    expect(performance.now() - t).toBeLessThan(3000);
+    expect(read.findings.length).toBeLessThanOrEqual(SPEC_LIMITS.maxFindingsPerKind + 1);
+    expect(read.findings.some((f) => /more of: |reading stopped after 100 errors/.test(f.message))).toBe(true);
+  });
+
+  it('big mappings are read in linear time (the library\'s own duplicate check is quadratic)', () => {
+    const time = (n: number) => {
+      const text = keys(n);
+      const t = performance.now();
+      const read = readSpecText(text, 'f.yaml');
+      expect(read.findings).toEqual([]);
+      expect(Object.keys(read.value as object)).toHaveLength(n);
+      return performance.now() - t;
+    };
+    time(2_000); // warm-up
+    const small = time(4_000);
+    const big = time(16_000);
+    // 4x the keys: about 4x the time when linear, 16x when quadratic.
+    expect(big / small).toBeLessThan(10);
+  });
+
+  it('a byte order mark is not content; anchors and aliases within the limit work', () => {
+    expect(readSpecText('\uFEFFa: 1\n').value).toEqual({ a: 1 });
+    expect(readSpecText('a: &x {b: 1}\nc: *x\n').value).toEqual({ a: { b: 1 }, c: { b: 1 } });
+  });
+
+  it('the nesting estimate ignores brackets inside strings and comments, and counts real nesting', () => {
+    expect(nestingBeyond('a: "[[[[[["\nb: x # [[[[[\nc: it [is] fine\n', 2)).toBeUndefined();
+    expect(nestingBeyond('a:\n  b:\n    c: [1, [2]]\n', 4)).toBeDefined();
+    expect(nestingBeyond('a:\n  b:\n    c: [1, [2]]\n', 5)).toBeUndefined();
+  });
+});
+
+// eslint-disable-next-line no-control-regex
+const UNSAFE_SHOWN = /[\u001b\u202e\u200b\u2028]/;
+
+describe('echoed values are safe to print', () => {
+  it.each([
+    ['a bidi override', 'admin\u202Eexe.txt', '\\u202e'],
+    ['a terminal escape', '\u001b[31mred', '\\u001b'],
+    ['a zero-width space', 'a\u200Bb', '\\u200b'],
+    ['a line separator', 'a\u2028b', '\\u2028'],
+  ])('%s is escaped', (_name, value, shown) => {
+    expect(safeText(value)).toContain(shown);
+    expect(showValue(value)).toContain(shown);
+    expect(formatFinding({ code: 'RF002', severity: 'error', path: 'x', message: `bad ${value}`, received: showValue(value) })).not.toMatch(UNSAFE_SHOWN);
+  });
+
+  it('long values and keys are cut', () => {
+    expect(showValue('x'.repeat(100_000)).length).toBeLessThanOrEqual(120);
+    expect(showValue({ ['k'.repeat(10_000)]: 'v'.repeat(10_000) }).length).toBeLessThanOrEqual(120);
+    expect(showValue(Array.from({ length: 100_000 }, (_, i) => i)).length).toBeLessThanOrEqual(120);
+  });
+});

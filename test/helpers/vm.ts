@@ -37,6 +37,7 @@ export const VM_SPEC_CASES: { name: string; base: string; mutate: (s: Spec) => v
   { name: 'a Fargate runner without a pinned driver', base: 'ecs-fargate', mutate: (s) => delete s.runners[0].fargate.driver, code: 'RF004', path: 'runners[0].fargate.driver' },
   { name: 'a Fargate driver checksum that is not a SHA-256', base: 'ecs-fargate', mutate: (s) => (s.runners[0].fargate.driver.sha256 = 'abc'), code: 'RF007', path: 'runners[0].fargate.driver.sha256' },
   { name: 'a Fargate driver from the latest channel', base: 'ecs-fargate', mutate: (s) => (s.runners[0].fargate.driver.version = 'latest'), code: 'RF007', path: 'runners[0].fargate.driver.version' },
+  { name: 'a Fargate runner without a fargate section: one finding where it is missing', base: 'ecs-fargate', mutate: (s) => delete s.runners[0].fargate, code: 'RF004', path: 'runners[0].fargate' },
   { name: 'a Fargate runner without a pinned job image', base: 'ecs-fargate', mutate: (s) => delete s.runners[0].fargate.imageTag, code: 'RF004', path: 'runners[0].fargate.imageTag' },
   { name: 'a Fargate job image tagged latest', base: 'ecs-fargate', mutate: (s) => (s.runners[0].fargate.imageTag = 'latest'), code: 'RF007', path: 'runners[0].fargate.imageTag' },
   { name: 'a Fargate job image with both a tag and a digest', base: 'mixed-eks-vm', mutate: (s) => (s.runners[2].fargate.imageTag = '1.0'), code: 'RF010', path: 'runners[2].fargate.imageDigest' },

@@ -242,10 +242,14 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
         out.push({ code: 'RF701', severity: 'error', path: `${r.path}.instance.jobsReachInstanceCredentials`, message: 'Fargate jobs run in their own tasks, never on the manager instance', fix: 'remove it; jobs get the task role' });
       }
       const fg = (r.spec as { fargate?: { imageTag?: string; imageDigest?: string; driver?: unknown } }).fargate;
-      if (fg?.driver === undefined) {
+      if (fg === undefined) {
+        // Report the missing section where it is missing, not at keys under a section that is not there.
+        out.push({ code: 'RF004', severity: 'error', path: `${r.path}.fargate`, message: 'a Fargate runner must pin its driver (release and SHA-256: the manager runs it as root) and its job image', fix: `add fargate: { driver: { version: v<x.y.z>, sha256: <sha256 of ${FARGATE_DRIVER.bucket}/v<x.y.z>/${FARGATE_DRIVER.file}, checked by you> }, imageTag: <version> }` });
+      }
+      if (fg !== undefined && fg.driver === undefined) {
         out.push({ code: 'RF004', severity: 'error', path: `${r.path}.fargate.driver`, message: 'the Fargate driver must be pinned to a release and its SHA-256: the manager runs it as root', fix: `add fargate.driver: { version: v<x.y.z>, sha256: <sha256 of ${FARGATE_DRIVER.bucket}/v<x.y.z>/${FARGATE_DRIVER.file}, checked by you> }` });
       }
-      if (fg?.imageTag === undefined && fg?.imageDigest === undefined) {
+      if (fg !== undefined && fg.imageTag === undefined && fg.imageDigest === undefined) {
         out.push({ code: 'RF004', severity: 'error', path: `${r.path}.fargate.imageTag`, message: 'the job image must be pinned: every job of this runner runs in it', fix: 'add fargate.imageTag: <version> (tags are immutable in the repository) or fargate.imageDigest: sha256:<digest>' });
       }
       if (fg?.imageTag !== undefined && fg.imageDigest !== undefined) {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DOCTOR_CASES } from './helpers/doctor.js';
 import type { PlanResult } from '../src/core.js';
 import { verifyFleet } from '../src/verify/index.js';
 import { intentOf } from '../src/verify/intent.js';
@@ -150,6 +151,7 @@ describe('the catalogue', () => {
       ...AZURE_OTHER_TESTED,
       ...VM_DOC_CASES.map((c) => c.code),
       ...VM_SPEC_CASES.map((c) => c.code),
+      ...DOCTOR_CASES.map((c) => c.code),
     ]);
     const specErrors = Object.keys(CODES).filter((c) => c.startsWith('RF0'));
     const untested = Object.keys(CODES).filter((c) => !tested.has(c) && !specErrors.includes(c));

@@ -4,7 +4,8 @@ import type { Severity } from './findings.js';
  * The catalogue of finding codes. Codes are stable: tools and people match on them.
  * RF0xx: the spec cannot be read (exit 2). RF1xx identity, RF2xx cache, RF3xx jobs and runners,
  * RF4xx cluster access, RF5xx generated documents, RF6xx Azure (managed identities, federated
- * credentials, role assignments, Blob cache), RF7xx VM platforms (EC2, ECS Fargate, Auto Scaling).
+ * credentials, role assignments, Blob cache), RF7xx VM platforms (EC2, ECS Fargate, Auto Scaling),
+ * RF8xx existing deployments read by `runner-fleet doctor` (their files, and what they name).
  * `acceptable` rules may be accepted in the spec
  * (`acceptRisks`) with a reason, which turns their error into a warning; the others never can.
  */
@@ -75,6 +76,19 @@ export const CODES = {
   RF714: { severity: 'error', title: 'the manager may act on compute outside its own group, cluster or task definition', acceptable: false },
   RF715: { severity: 'error', title: 'a root volume is not encrypted', acceptable: false },
   RF716: { severity: 'error', title: 'worker or task SSH is open to something other than the manager', acceptable: false },
+
+  RF801: { severity: 'error', title: 'a file cannot be parsed', acceptable: false },
+  RF802: { severity: 'info', title: 'a file was skipped', acceptable: false },
+  RF803: { severity: 'info', title: 'a document a reference needs is not in the evidence given', acceptable: false },
+  RF804: { severity: 'error', title: 'a reference names a service account, role or binding that does not exist', acceptable: false },
+  RF805: { severity: 'error', title: 'the runner manager and its jobs share one service account', acceptable: false },
+  RF806: { severity: 'warning', title: 'a Terraform value is not statically known, so what depends on it is not proven', acceptable: false },
+  RF807: { severity: 'error', title: 'the runner manager may do anything to anything in the cluster (RBAC * on *)', acceptable: false },
+  RF808: { severity: 'error', title: 'the aws-auth ConfigMap maps an IAM principal to system:masters', acceptable: false },
+  RF809: { severity: 'error', title: 'a role trusts another AWS account without requiring sts:ExternalId', acceptable: false },
+  RF810: { severity: 'info', title: 'no runner manager was found in the evidence given', acceptable: false },
+  RF811: { severity: 'warning', title: 'a runner party has no cloud identity of its own, so it gets the node role', acceptable: false },
+  RF812: { severity: 'warning', title: 'a runner registration token (deprecated registration flow) is configured', acceptable: false },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -7,6 +7,7 @@ import type { AppliedOutputs, ResolvedFleet } from './model/types.js';
 import { emitFleet } from './emit/index.js';
 import type { EmittedFleet } from './emit/types.js';
 import { verifyFleet, type Proof, type Verification } from './verify/index.js';
+import { intentOf } from './verify/intent.js';
 import { outputReadme } from './emit/readme/readme.js';
 import { serializeArtifact, type OutputFile } from './emit/serialize.js';
 
@@ -41,7 +42,7 @@ export function planValue(value: unknown, applied?: AppliedOutputs): PlanResult 
   if (applied) fleet.applied = applied;
   if (hasErrors(nameFindings)) return { exitCode: 2, findings: sortFindings(nameFindings), proofs: [], spec, fleet };
   const emitted = emitFleet(fleet);
-  const verification = verifyFleet(fleet, emitted);
+  const verification = verifyFleet(intentOf(fleet), emitted);
   const findings = sortFindings([...specFindings, ...verification.findings]);
   return { exitCode: hasErrors(findings) ? 1 : 0, findings, proofs: verification.proofs, spec, fleet, emitted, verification };
 }

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { PLATFORMS, clusterSchema } from '../src/platforms/registry.js';
 import { CACHE_BACKENDS } from '../src/caches/registry.js';
 import { fleetSubjects } from '../src/verify/index.js';
+import { intentOf } from '../src/verify/intent.js';
 import { jobIdentityOf, subjectLabel } from '../src/model/types.js';
 import { compilePolicy } from '../src/verify/iam/evaluator.js';
 import { exampleNames, planExample } from './helpers/fleet.js';
@@ -30,7 +31,7 @@ describe.each(PLATFORMS.map((p) => [p.type, p] as const))('platform %s', (type, 
 
   it('every runner: exactly the intended subject can assume each role, decoys cannot, and the roles differ', () => {
     for (const { plan, runner } of uses) {
-      const fleet = plan.fleet!;
+      const fleet = intentOf(plan.fleet!);
       const docs = plan.emitted!;
       const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
       const subjects = fleetSubjects(docs, fleet).filter((s) => s.cluster === cluster.name);
@@ -38,10 +39,10 @@ describe.each(PLATFORMS.map((p) => [p.type, p] as const))('platform %s', (type, 
       for (const key of [runner.managerIdentity, ...(runner.jobIdentity ? [runner.jobIdentity] : [])]) {
         const id = fleet.identities.find((i) => i.key === key)!;
         expect(Object.keys(platform.identityMechanisms)).toContain(id.binding.mechanism);
-        expect(platform.whoCanAssume(docs, cluster, id.roleName, subjects).map(subjectLabel)).toEqual([subjectLabel(id.binding.subject)]);
-        expect(platform.whoCanAssume(docs, cluster, id.roleName, platform.decoys(id.binding.subject))).toEqual([]);
-        expect(platform.whoCanAssume(docs, cluster, 'no-such-role', subjects)).toEqual([]);
-        expect(platform.roleOfSubject(docs, cluster, id.binding.subject)).toBe(id.roleName);
+        expect(platform.whoCanAssume(docs, fleet, cluster, id.roleName, subjects).map(subjectLabel)).toEqual([subjectLabel(id.binding.subject)]);
+        expect(platform.whoCanAssume(docs, fleet, cluster, id.roleName, platform.decoys(id.binding.subject))).toEqual([]);
+        expect(platform.whoCanAssume(docs, fleet, cluster, 'no-such-role', subjects)).toEqual([]);
+        expect(platform.roleOfSubject(docs, fleet, cluster, id.binding.subject)).toBe(id.roleName);
         roles.push(id.roleName);
       }
       if (roles.length === 2) expect(roles[0]).not.toBe(roles[1]);

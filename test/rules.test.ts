@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { PlanResult } from '../src/core.js';
 import { verifyFleet } from '../src/verify/index.js';
+import { intentOf } from '../src/verify/intent.js';
 import type { EmittedFleet } from '../src/emit/types.js';
 import type { PolicyDocument, Statement } from '../src/verify/iam/types.js';
 import { planExample, planMutated } from './helpers/fleet.js';
@@ -85,7 +86,7 @@ describe('rules a spec can trigger: a failing and a passing case each', () => {
 function reverify(plan: PlanResult, mutate: (docs: EmittedFleet) => void): string[] {
   const docs = structuredClone(plan.emitted!);
   mutate(docs);
-  return verifyFleet(plan.fleet!, docs).findings.map((f) => f.code);
+  return verifyFleet(intentOf(plan.fleet!), docs).findings.map((f) => f.code);
 }
 
 function editPolicy(docs: EmittedFleet, type: 'aws_iam_role' | 'aws_iam_role_policy', key: string, attr: string, edit: (doc: PolicyDocument) => void): void {
@@ -146,7 +147,7 @@ const docCases: DocCase[] = [
 describe('rules only broken documents can trigger: fail when broken, pass as emitted', () => {
   it.each(docCases)('%s fires on a broken %s', (code, example, mutate) => {
     const plan = planExample(example);
-    expect(verifyFleet(plan.fleet!, plan.emitted!).findings.filter((f) => f.code === code && !f.acceptedBecause)).toEqual([]);
+    expect(verifyFleet(intentOf(plan.fleet!), plan.emitted!).findings.filter((f) => f.code === code && !f.acceptedBecause)).toEqual([]);
     expect(reverify(plan, mutate)).toContain(code);
   });
 });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { planText, synthFiles } from '../src/core.js';
 import { verifyFleet } from '../src/verify/index.js';
+import { intentOf } from '../src/verify/intent.js';
 import type { EmittedFleet } from '../src/emit/types.js';
 import { serializeArtifact } from '../src/emit/serialize.js';
 import { VM_DOC_CASES, res, userData } from './helpers/vm.js';
@@ -31,10 +32,10 @@ const CASES = VM_DOC_CASES;
 describe('VM proofs: a case per rule, from the emitted documents', () => {
   it.each(CASES)('$rule → $code ($example)', ({ example, code, mutate }) => {
     const { fleet, emitted } = good(example);
-    expect(verifyFleet(fleet, emitted).findings.map((f) => f.code)).not.toContain(code);
+    expect(verifyFleet(intentOf(fleet), emitted).findings.map((f) => f.code)).not.toContain(code);
     const broken = copy(emitted);
     mutate(broken);
-    expect(verifyFleet(fleet, broken).findings.map((f) => f.code)).toContain(code);
+    expect(verifyFleet(intentOf(fleet), broken).findings.map((f) => f.code)).toContain(code);
   });
 
   it('every VM rule code of the catalogue has a case', () => {

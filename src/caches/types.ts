@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 import type { Finding } from '../spec/findings.js';
-import type { ResolvedCache, ResolvedFleet, ResolvedRunner, RunnerCacheRef } from '../model/types.js';
+import type { ResolvedCache, ResolvedFleet, RunnerCacheRef } from '../model/types.js';
 import type { TerraformResources } from '../emit/artifacts.js';
 import type { Statement } from '../verify/iam/types.js';
-import type { EmittedFleet } from '../emit/types.js';
+import type { FleetDocuments } from '../emit/types.js';
+import type { FleetIntent, IntentRunner } from '../verify/intent.js';
 import type { AzureSpec } from '../spec/azure.js';
 
 /** A cache backend (S3, Azure Blob): its spec entry, its cloud resources, its runner config, its proofs. */
@@ -24,7 +25,7 @@ export interface CacheBackend {
   /** `[runners.cache]` for one runner. */
   toml(fleet: ResolvedFleet, cache: ResolvedCache, ref: RunnerCacheRef): Record<string, unknown>;
   /** Posture of the cache itself, from the emitted documents. */
-  verifyCache(docs: EmittedFleet, fleet: ResolvedFleet, cache: ResolvedCache, cachePath: string): Finding[];
+  verifyCache(docs: FleetDocuments, intent: FleetIntent, cache: ResolvedCache, cachePath: string): Finding[];
   /** Per-runner proofs: the manager reaches its prefix and nothing else; jobs do not reach the cache. */
-  verifyRunner(docs: EmittedFleet, fleet: ResolvedFleet, cache: ResolvedCache, runner: ResolvedRunner, runnerPath: string): Finding[];
+  verifyRunner(docs: FleetDocuments, intent: FleetIntent, cache: ResolvedCache, runner: IntentRunner, runnerPath: string): Finding[];
 }

@@ -1,17 +1,26 @@
 import type { Artifact, K8sObject, TerraformRoot } from './artifacts.js';
 import type { ResolvedFleet } from '../model/types.js';
 
-/** Everything `emit` produced, kept as data so verification can read it before anything is written. */
-export interface EmittedFleet {
-  /** The inputs the documents were made from (account, issuers): proofs need them, not the spec's intent. */
-  fleet: ResolvedFleet;
+/**
+ * The documents verification reads: what `emit` produced for a generated fleet, or what the
+ * doctor imported from an existing deployment, in the same shapes.
+ */
+export interface FleetDocuments {
+  /** Every file as data (the static-credential scan reads them all). */
   artifacts: Artifact[];
   terraformAws?: TerraformRoot;
   /** `terraform/azure/main.tf.json`: managed identities, federated credentials, role assignments, cache storage. */
   terraformAzure?: TerraformRoot;
   /** `terraform/gitlab/main.tf.json`: runner registration and token Secrets. */
   terraformGitlab?: TerraformRoot;
+  /** Per runner chain: its Kubernetes objects, Helm values and `config.toml`. */
   runners: Record<string, EmittedRunner>;
+}
+
+/** Everything `emit` produced, kept as data so verification can read it before anything is written. */
+export interface EmittedFleet extends FleetDocuments {
+  /** The resolved fleet the documents were made from (for the README and diagram; verification reads an intent). */
+  fleet: ResolvedFleet;
 }
 
 export interface EmittedRunner {

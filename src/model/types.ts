@@ -179,15 +179,20 @@ export function policyDocument(statements: Statement[]): PolicyDocument {
   return { Version: '2012-10-17', Statement: statements };
 }
 
-const identityIndex = new WeakMap<ResolvedFleet, Map<string, CloudIdentity>>();
+/** Anything that lists identities: a resolved fleet or an intent. */
+interface HasIdentities {
+  identities: CloudIdentity[];
+}
+
+const identityIndex = new WeakMap<HasIdentities, Map<string, CloudIdentity>>();
 
 /** The identity with this key (identities are looked up per runner, so this is indexed once per fleet). */
 /** A runner's job identity, or undefined when its jobs have none of their own. */
-export function jobIdentityOf(fleet: ResolvedFleet, runner: ResolvedRunner): CloudIdentity | undefined {
+export function jobIdentityOf(fleet: HasIdentities, runner: { jobIdentity?: string | undefined }): CloudIdentity | undefined {
   return runner.jobIdentity === undefined ? undefined : identityOf(fleet, runner.jobIdentity);
 }
 
-export function identityOf(fleet: ResolvedFleet, key: string): CloudIdentity {
+export function identityOf(fleet: HasIdentities, key: string): CloudIdentity {
   let index = identityIndex.get(fleet);
   if (!index || index.size !== fleet.identities.length) {
     index = new Map(fleet.identities.map((i) => [i.key, i]));

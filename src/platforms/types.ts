@@ -11,7 +11,8 @@ import type {
 } from '../model/types.js';
 import type { Artifact, K8sObject, TerraformResources } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
-import type { EmittedFleet } from '../emit/types.js';
+import type { EmittedFleet, FleetDocuments } from '../emit/types.js';
+import type { FleetIntent, IntentRunner } from '../verify/intent.js';
 import type { AzureSpec } from '../spec/azure.js';
 
 /** What a spec check sees: the parsed spec (defaults applied) and where each entry sits. */
@@ -125,39 +126,42 @@ export interface PlatformPlugin {
   /** Cluster-wide outputs (OIDC provider, cluster access, …). */
   emitCluster(fleet: ResolvedFleet, cluster: ResolvedCluster): { files: Artifact[]; terraformAws?: TerraformResources; terraformAzure?: TerraformResources };
 
-  /** Spec-independent findings about the cluster's own settings (cluster access and the like). */
-  clusterFindings(fleet: ResolvedFleet, cluster: ResolvedCluster, clusterPath: string): Finding[];
+  /** Findings about the cluster's own settings (cluster access and the like). */
+  clusterFindings(intent: FleetIntent, cluster: ResolvedCluster, clusterPath: string): Finding[];
 
   /** The smoke-test job proving that jobs run as their own identity (or, without one, get none). */
   identityCheckJob(fleet: ResolvedFleet, runner: ResolvedRunner, jobIdentity: CloudIdentity | undefined): IdentityCheckJob;
 
+  // Verification hooks: each reads documents (emitted, or imported by the doctor) and an intent
+  // (who should hold what), never the spec, so one implementation proves both.
+
   /**
-   * Candidates of the all-pairs proof on this cluster, read from the emitted documents
+   * Candidates of the all-pairs proof on this cluster, read from the documents
    * (service accounts, instance profiles, task definitions).
    */
-  subjects(docs: EmittedFleet, fleet: ResolvedFleet, cluster: ResolvedCluster): IdentitySubject[];
+  subjects(docs: FleetDocuments, intent: FleetIntent, cluster: ResolvedCluster): IdentitySubject[];
 
   /** Look-alikes of an intended subject that must not get its role (same name in another namespace, another account). */
   decoys(subject: IdentitySubject): IdentitySubject[];
 
   /**
    * Proof: which of `subjects` (this cluster's, or decoys of them) can obtain `roleName`'s
-   * credentials, decided from the emitted documents only (trust policy, annotations,
+   * credentials, decided from the documents only (trust policy, annotations,
    * associations, instance profiles, task definitions).
    */
-  whoCanAssume(docs: EmittedFleet, cluster: ResolvedCluster, roleName: string, subjects: readonly IdentitySubject[]): IdentitySubject[];
+  whoCanAssume(docs: FleetDocuments, intent: FleetIntent, cluster: ResolvedCluster, roleName: string, subjects: readonly IdentitySubject[]): IdentitySubject[];
 
-  /** Proof: every reference of this runner's chain resolves in the emitted documents. */
-  verifyChain(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): Finding[];
+  /** Proof: every reference of this runner's chain resolves in the documents. */
+  verifyChain(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner, runnerPath: string): Finding[];
 
   /** Further per-runner proofs of this platform (IMDSv2, closed security groups, scoped permissions, …). */
-  verifyRunner?(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] };
+  verifyRunner?(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] };
 
-  /** Fleet-wide rules over the emitted documents, run once per platform present (identical findings are merged). */
-  verifyDocuments?(docs: EmittedFleet, fleet: ResolvedFleet): Finding[];
+  /** Fleet-wide rules over the documents, run once per platform present (identical findings are merged). */
+  verifyDocuments?(docs: FleetDocuments, intent: FleetIntent): Finding[];
 
-  /** The role a subject ends up with, read from the emitted documents (undefined: none). */
-  roleOfSubject(docs: EmittedFleet, cluster: ResolvedCluster, subject: IdentitySubject): string | undefined;
+  /** The role a subject ends up with, read from the documents (undefined: none). */
+  roleOfSubject(docs: FleetDocuments, intent: FleetIntent, cluster: ResolvedCluster, subject: IdentitySubject): string | undefined;
 
   /** Apply steps and notes for the output README, for this platform's runners. */
   readme?(

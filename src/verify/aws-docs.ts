@@ -1,4 +1,4 @@
-import type { EmittedFleet } from '../emit/types.js';
+import type { FleetDocuments } from '../emit/types.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
 import type { PolicyDocument } from './iam/types.js';
 import { compilePolicy, type CompiledPolicy } from './iam/evaluator.js';
@@ -55,7 +55,7 @@ export function resolveValue(root: TerraformRoot, value: unknown): unknown {
 
 const cache = new WeakMap<object, AwsFacts>();
 
-export function awsFacts(docs: EmittedFleet): AwsFacts | undefined {
+export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
   const root = docs.terraformAws;
   if (!root) return undefined;
   const hit = cache.get(root);

@@ -1,4 +1,4 @@
-import type { EmittedFleet } from '../emit/types.js';
+import type { FleetDocuments } from '../emit/types.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
 
 /**
@@ -50,7 +50,7 @@ export function parseAzureRef(value: unknown): { data: boolean; type: string; na
 
 const cache = new WeakMap<object, AzureFacts>();
 
-export function azureFacts(docs: EmittedFleet): AzureFacts | undefined {
+export function azureFacts(docs: FleetDocuments): AzureFacts | undefined {
   const root = docs.terraformAzure;
   if (!root) return undefined;
   const hit = cache.get(root);

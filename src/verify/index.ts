@@ -1,9 +1,10 @@
 import { identityOf, jobIdentityOf } from '../model/types.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
-import type { IdentitySubject, ResolvedFleet, ResolvedRunner } from '../model/types.js';
+import type { IdentitySubject } from '../model/types.js';
 import { subjectLabel } from '../model/types.js';
-import type { EmittedFleet } from '../emit/types.js';
+import type { FleetDocuments } from '../emit/types.js';
+import type { FleetIntent, IntentRunner } from './intent.js';
 import type { Statement } from './iam/types.js';
 import { evaluatePolicies } from './iam/evaluator.js';
 import { awsFacts } from './aws-docs.js';
@@ -56,13 +57,25 @@ function asList<T>(v: T | T[] | undefined): T[] {
 }
 
 /** Every subject the platforms find in the documents: the candidates of the all-pairs proof. */
-export function fleetSubjects(docs: EmittedFleet, fleet: ResolvedFleet): IdentitySubject[] {
-  return fleet.clusters.flatMap((c) => platformFor(c.type).subjects(docs, fleet, c));
+export function fleetSubjects(docs: FleetDocuments, intent: FleetIntent): IdentitySubject[] {
+  return intent.clusters.flatMap((c) => platformFor(c.type).subjects(docs, intent, c));
+}
+
+export interface VerifyOptions {
+  /**
+   * Check generated Terraform roots against the documented provider attributes (RF613). On for
+   * `plan`/`synth` (a failure is a runner-fleet bug); off for the doctor, whose roots are the user's.
+   */
+  selfCheck?: boolean;
 }
 
 const label = subjectLabel;
 
-export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verification {
+/**
+ * Every proof and rule, over documents and an intent: the one place proofs are invoked, for a
+ * generated fleet (`intentOf(resolved)`, documents from `emit`) and for the doctor (both imported).
+ */
+export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: VerifyOptions = { selfCheck: true }): Verification {
   const findings: Finding[] = [];
   const proofs: Proof[] = [];
   const facts = awsFacts(docs);
@@ -103,7 +116,7 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
         const p = platformFor(c.type);
         const own = subjectsByCluster.get(c.name) ?? [];
         const mine = decoys.filter((s) => s.cluster === c.name);
-        return [...(own.length > 0 ? p.whoCanAssume(docs, c, id.roleName, own) : []), ...(mine.length > 0 ? p.whoCanAssume(docs, c, id.roleName, mine) : [])];
+        return [...(own.length > 0 ? p.whoCanAssume(docs, fleet, c, id.roleName, own) : []), ...(mine.length > 0 ? p.whoCanAssume(docs, fleet, c, id.roleName, mine) : [])];
       });
       const probes = subjects.length + decoys.length;
       const others = allowed.filter((s) => label(s) !== label(intended));
@@ -127,8 +140,8 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
     if (runner.jobIdentity) {
       const managerSubject = identityOf(fleet, runner.managerIdentity).binding.subject;
       const jobSubject = identityOf(fleet, runner.jobIdentity).binding.subject;
-      const managerRole = platform.roleOfSubject(docs, cluster, managerSubject);
-      const jobRole = platform.roleOfSubject(docs, cluster, jobSubject);
+      const managerRole = platform.roleOfSubject(docs, fleet, cluster, managerSubject);
+      const jobRole = platform.roleOfSubject(docs, fleet, cluster, jobSubject);
       const same = managerRole !== undefined && managerRole === jobRole;
       if (same) findings.push(f('RF105', rp, `the manager and the jobs both get role ${managerRole}`, { fix: 'give jobs their own service account and role' }));
       proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined });
@@ -158,7 +171,7 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
   }
 
   // Providers without a local mirror: every block is checked against the documented attributes.
-  for (const a of docs.artifacts) {
+  for (const a of options.selfCheck ? docs.artifacts : []) {
     if (a.format !== 'json' || !/^terraform\/.*\.tf\.json$/.test(a.path)) continue;
     for (const problem of checkTerraformRoot(a.content as TerraformRoot)) findings.push(f('RF613', '', `${a.path}: ${problem}`, { fix: 'this is a bug in runner-fleet; please report it with the spec' }));
   }
@@ -177,7 +190,7 @@ export function verifyFleet(fleet: ResolvedFleet, docs: EmittedFleet): Verificat
 
 
 /** Rules on what jobs may do, read from config.toml and the job role's documents. */
-function jobRules(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, rp: string): Finding[] {
+function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string): Finding[] {
   const out: Finding[] = [];
   const toml = docs.runners[runner.name]?.configToml;
   const executorSection = get(toml, 'runners', 0, String(get(toml, 'runners', 0, 'executor')));
@@ -211,7 +224,7 @@ function jobRules(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunn
   return out;
 }
 
-function runnerRules(runner: ResolvedRunner, rp: string): Finding[] {
+function runnerRules(runner: IntentRunner, rp: string): Finding[] {
   const g = runner.spec.gitlab;
   if (g.tags.length === 0 && !g.runUntagged) {
     return [f('RF305', `${rp}.gitlab.tags`, CODES.RF305.title, { received: '[]', fix: 'add tags, or set runUntagged: true' })];
@@ -220,7 +233,7 @@ function runnerRules(runner: ResolvedRunner, rp: string): Finding[] {
 }
 
 /** Accepted risks turn matching errors into warnings that carry the spec's reason. */
-export function applyAcceptedRisks(fleet: ResolvedFleet, findings: Finding[]): Finding[] {
+export function applyAcceptedRisks(fleet: FleetIntent, findings: Finding[]): Finding[] {
   const scopes: { prefix: string; risks: { code: string; reason: string }[] }[] = [
     ...fleet.runners.map((r) => ({ prefix: `runners[${r.index}]`, risks: r.spec.acceptRisks })),
     ...fleet.caches.map((c, i) => ({ prefix: `caches[${i}]`, risks: (c.spec.acceptRisks as { code: string; reason: string }[] | undefined) ?? [] })),

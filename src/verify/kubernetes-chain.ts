@@ -1,11 +1,12 @@
 import { parse as parseToml } from 'smol-toml';
 import type { Finding } from '../spec/findings.js';
-import type { IdentitySubject, KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../model/types.js';
+import type { IdentitySubject, KubernetesSubject, ResolvedCluster } from '../model/types.js';
 import type { K8sObject } from '../emit/artifacts.js';
-import type { EmittedFleet } from '../emit/types.js';
+import type { FleetDocuments } from '../emit/types.js';
+import type { FleetIntent, IntentRunner } from './intent.js';
 import { get } from './get.js';
 
-export function findServiceAccount(docs: EmittedFleet, runner: string, namespace: string, name: string): K8sObject | undefined {
+export function findServiceAccount(docs: FleetDocuments, runner: string, namespace: string, name: string): K8sObject | undefined {
   return docs.runners[runner]?.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === namespace && o.metadata.name === name);
 }
 
@@ -14,7 +15,7 @@ export function findServiceAccount(docs: EmittedFleet, runner: string, namespace
  * the RoleBinding names the manager, Helm values and both TOML documents name the same
  * namespace and service accounts.
  */
-export function verifyKubernetesChain(docs: EmittedFleet, _fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): Finding[] {
+export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent, runner: IntentRunner, runnerPath: string): Finding[] {
   const names = runner.kubernetes!;
   const emitted = docs.runners[runner.name];
   const out: Finding[] = [];
@@ -51,7 +52,7 @@ export function verifyKubernetesChain(docs: EmittedFleet, _fleet: ResolvedFleet,
 }
 
 /** Candidates of the all-pairs proof on a Kubernetes cluster: every service account the documents create, plus each namespace's `default`. */
-export function kubernetesSubjects(docs: EmittedFleet, fleet: ResolvedFleet, cluster: ResolvedCluster): KubernetesSubject[] {
+export function kubernetesSubjects(docs: FleetDocuments, fleet: FleetIntent, cluster: ResolvedCluster): KubernetesSubject[] {
   const out: KubernetesSubject[] = [];
   const seen = new Set<string>();
   const add = (s: KubernetesSubject) => {

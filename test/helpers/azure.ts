@@ -2,6 +2,7 @@ import type { PlanResult } from '../../src/core.js';
 import type { EmittedFleet } from '../../src/emit/types.js';
 import type { TerraformRoot } from '../../src/emit/artifacts.js';
 import { verifyFleet } from '../../src/verify/index.js';
+import { intentOf } from '../../src/verify/intent.js';
 import { planText } from '../../src/core.js';
 import { exampleText } from './fleet.js';
 
@@ -39,7 +40,7 @@ export function reverify(plan: PlanResult, mutate: (docs: EmittedFleet) => void)
     if (a.path === 'terraform/azure/main.tf.json') a.content = docs.terraformAzure;
     if (a.path === 'terraform/gitlab/main.tf.json') a.content = docs.terraformGitlab;
   }
-  return verifyFleet(plan.fleet!, docs).findings.map((f) => f.code);
+  return verifyFleet(intentOf(plan.fleet!), docs).findings.map((f) => f.code);
 }
 
 export type SpecCase = [code: string, example: string, mutate: (s: Record<string, any>) => void, severity: 'error' | 'warning' | 'info'];

@@ -1,9 +1,10 @@
 import type { CacheBackend } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
-import type { ResolvedCache, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { ResolvedCache } from '../../model/types.js';
 import { tfName, type TerraformResources } from '../../emit/artifacts.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { azureTags } from '../../emit/terraform/azure.js';
 import { azureRoleInfo, scopeCovers } from '../../spec/azure.js';
 import { assignmentsOf, azureFacts, containerScope, parseAzureRef, storageAccountId } from '../../verify/azure-docs.js';
@@ -20,7 +21,7 @@ function finding(code: Code, path: string, message: string, extra: Partial<Findi
 const key = (cache: ResolvedCache) => tfName('cache', cache.name);
 
 /** Resource ids are derived from inputs, so the proofs read literal scopes. */
-export function cacheScopes(fleet: ResolvedFleet, cache: ResolvedCache): { account: string; container: string } {
+export function cacheScopes(fleet: FleetIntent, cache: ResolvedCache): { account: string; container: string } {
   const spec = specOf(cache);
   const az = fleet.azure!;
   const account = storageAccountId(az.subscriptionId, spec.resourceGroup ?? az.resourceGroup, spec.storageAccount);
@@ -213,7 +214,7 @@ export const azureBlobCache: CacheBackend = {
 };
 
 /** From the role assignments in the Azure root: the manager reaches its container and nothing else; jobs do not reach it. */
-function proveRunnerCache(docs: EmittedFleet, fleet: ResolvedFleet, cache: ResolvedCache, runner: ResolvedRunner, runnerPath: string): Finding[] {
+function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: ResolvedCache, runner: IntentRunner, runnerPath: string): Finding[] {
   const facts = azureFacts(docs);
   if (!facts || !runner.cache) return [];
   const spec = specOf(cache);

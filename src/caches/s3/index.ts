@@ -2,10 +2,11 @@ import { identityOf, jobIdentityOf } from '../../model/types.js';
 import type { CacheBackend } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
-import type { ResolvedCache, ResolvedFleet, ResolvedRunner, RunnerCacheRef } from '../../model/types.js';
+import type { ResolvedCache, RunnerCacheRef } from '../../model/types.js';
 import type { TerraformResources, TerraformRoot } from '../../emit/artifacts.js';
 import { tfName } from '../../emit/artifacts.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
 import { compilePolicy, evaluatePolicies, type CompiledPolicy } from '../../verify/iam/evaluator.js';
 import { awsFacts, resolveValue, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
@@ -210,9 +211,9 @@ export const s3Cache: CacheBackend = {
  * order. Probing every pair would be quadratic in the fleet for no extra assurance, because
  * grants are prefix patterns: the sibling probes above already catch a grant that is too wide.
  */
-const sortedPaths = new WeakMap<ResolvedFleet, Map<string, string[]>>();
+const sortedPaths = new WeakMap<FleetIntent, Map<string, string[]>>();
 
-export function neighbourPaths(fleet: ResolvedFleet, ref: RunnerCacheRef, nearest = 4): string[] {
+export function neighbourPaths(fleet: FleetIntent, ref: RunnerCacheRef, nearest = 4): string[] {
   let byCache = sortedPaths.get(fleet);
   if (!byCache) {
     byCache = new Map();
@@ -245,7 +246,7 @@ function bucketPolicyOf(root: TerraformRoot, bucket: string): CompiledPolicy | u
 }
 
 /** Probes: object keys and list prefixes that must (or must not) be reachable. */
-function proveRunnerCache(docs: EmittedFleet, fleet: ResolvedFleet, cache: ResolvedCache, runner: ResolvedRunner, runnerPath: string): Finding[] {
+function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: ResolvedCache, runner: IntentRunner, runnerPath: string): Finding[] {
   const facts = awsFacts(docs);
   const ref = runner.cache;
   if (!facts || !ref) return [];

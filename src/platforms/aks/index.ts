@@ -215,20 +215,20 @@ export const aksPlatform: PlatformPlugin = {
     };
   },
 
-  subjects(docs, fleet, cluster) {
-    return kubernetesSubjects(docs, fleet, cluster);
+  subjects(docs, intent, cluster) {
+    return kubernetesSubjects(docs, intent, cluster);
   },
 
   decoys(subject) {
     return kubernetesDecoys(subject);
   },
 
-  whoCanAssume(docs, _cluster, roleName, subjects) {
-    return aksWhoCanAssume(docs, roleName, subjects.filter((s): s is KubernetesSubject => s.kind === 'kubernetes'));
+  whoCanAssume(docs, intent, _cluster, roleName, subjects) {
+    return aksWhoCanAssume(docs, intent, roleName, subjects.filter((s): s is KubernetesSubject => s.kind === 'kubernetes'));
   },
 
-  verifyChain(docs, fleet, runner, runnerPath) {
-    return aksVerifyChain(docs, fleet, runner, runnerPath);
+  verifyChain(docs, intent, runner, runnerPath) {
+    return aksVerifyChain(docs, intent, runner, runnerPath);
   },
 
   readme(_fleet, runners, emitted) {
@@ -250,8 +250,8 @@ export const aksPlatform: PlatformPlugin = {
     };
   },
 
-  roleOfSubject(docs, cluster, subject) {
-    return subject.kind === 'kubernetes' ? aksRoleOfServiceAccount(docs, cluster, subject) : undefined;
+  roleOfSubject(docs, intent, cluster, subject) {
+    return subject.kind === 'kubernetes' ? aksRoleOfServiceAccount(docs, intent, cluster, subject) : undefined;
   },
 };
 

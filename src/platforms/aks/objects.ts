@@ -1,4 +1,4 @@
-import type { AzureManagedIdentity, KubernetesNames, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { AzureManagedIdentity, CloudIdentity, KubernetesNames, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import type { K8sObject } from '../../emit/artifacts.js';
 import { runnerObjects } from '../../emit/kubernetes/objects.js';
 import { AZURE_CLIENT_ID_ANNOTATION, AZURE_TENANT_ID_ANNOTATION } from '../../spec/azure.js';
@@ -8,7 +8,7 @@ export interface RunnerIdentities {
   jobs: AzureManagedIdentity;
 }
 
-export function runnerIdentities(fleet: ResolvedFleet, runner: ResolvedRunner): RunnerIdentities {
+export function runnerIdentities(fleet: { identities: readonly CloudIdentity[] }, runner: { name: string; managerIdentity: string; jobIdentity?: string | undefined }): RunnerIdentities {
   const find = (key: string) => {
     const id = fleet.identities.find((i) => i.key === key);
     if (!id || id.cloud !== 'azure') throw new Error(`internal: runner ${runner.name} has no Azure identity ${key}`);

@@ -1,7 +1,8 @@
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
-import type { KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { KubernetesSubject, ResolvedCluster } from '../../model/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import { verifyKubernetesChain, findServiceAccount } from '../../verify/kubernetes-chain.js';
 import { fleetSubjects } from '../../verify/index.js';
@@ -26,7 +27,7 @@ function f(code: Code, path: string, message: string, extra: Partial<Finding> = 
 const label = (s: KubernetesSubject) => `${s.cluster}:${s.namespace}/${s.serviceAccount}`;
 
 /** The cluster's Kubernetes Terraform root, read from the emitted artifacts. */
-export function k8sRootOf(docs: EmittedFleet, cluster: string): TerraformRoot | undefined {
+export function k8sRootOf(docs: FleetDocuments, cluster: string): TerraformRoot | undefined {
   const a = docs.artifacts.find((x) => x.path === k8sRootPath(cluster));
   return a && a.format === 'json' ? (a.content as TerraformRoot) : undefined;
 }
@@ -52,11 +53,11 @@ function identityOfAnnotation(root: TerraformRoot, value: string | undefined): s
   return typeof body?.name === 'string' ? body.name : undefined;
 }
 
-export function aksWhoCanAssume(docs: EmittedFleet, identityName: string, subjects: readonly KubernetesSubject[]): KubernetesSubject[] {
+export function aksWhoCanAssume(docs: FleetDocuments, intent: FleetIntent, identityName: string, subjects: readonly KubernetesSubject[]): KubernetesSubject[] {
   const facts = azureFacts(docs);
   if (!facts) return [];
   const creds = facts.credentials.filter((c) => c.identity === identityName);
-  const clusters = new Map(docs.fleet.clusters.map((c) => [c.name, c]));
+  const clusters = new Map(intent.clusters.map((c) => [c.name, c]));
   return subjects.filter((s) => {
     const c = clusters.get(s.cluster);
     if (!c || c.type !== 'aks') return false;
@@ -66,7 +67,7 @@ export function aksWhoCanAssume(docs: EmittedFleet, identityName: string, subjec
   });
 }
 
-export function aksRoleOfServiceAccount(docs: EmittedFleet, cluster: ResolvedCluster, subject: KubernetesSubject): string | undefined {
+export function aksRoleOfServiceAccount(docs: FleetDocuments, intent: FleetIntent, cluster: ResolvedCluster, subject: KubernetesSubject): string | undefined {
   const root = k8sRootOf(docs, cluster.name);
   const sa = root ? tfServiceAccounts(root).find((x) => x.name === subject.serviceAccount && x.namespace === subject.namespace) : undefined;
   if (root && sa) return identityOfAnnotation(root, sa.annotations[AZURE_CLIENT_ID_ANNOTATION]);
@@ -75,7 +76,7 @@ export function aksRoleOfServiceAccount(docs: EmittedFleet, cluster: ResolvedClu
     const o = emitted.manifests.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === subject.serviceAccount && m.metadata.namespace === subject.namespace);
     const id = o?.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
     if (id === undefined) continue;
-    const hit = Object.entries(docs.fleet.applied?.azureClientIds ?? {}).filter(([, v]) => v === id);
+    const hit = Object.entries(intent.applied?.azureClientIds ?? {}).filter(([, v]) => v === id);
     return hit.length === 1 ? hit[0]![0] : undefined;
   }
   return undefined;
@@ -85,7 +86,7 @@ export function aksRoleOfServiceAccount(docs: EmittedFleet, cluster: ResolvedClu
 /** The cache roles the Azure Blob backend gives a manager; anything else on a manager is a leak. */
 const MANAGER_CACHE_ROLES = new Set(['Storage Blob Data Contributor', 'Storage Blob Delegator']);
 
-export function aksVerifyChain(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, rp: string): Finding[] {
+export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string): Finding[] {
   const out = verifyKubernetesChain(docs, fleet, runner, rp);
   const names = runner.kubernetes!;
   const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;

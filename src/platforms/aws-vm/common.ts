@@ -1,6 +1,6 @@
 import { identityRef } from '../../model/types.js';
 import { stringify as tomlStringify } from 'smol-toml';
-import type { AwsServiceSubject, IdentitySubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { AwsServiceSubject, IdentitySubject, ResolvedCluster } from '../../model/types.js';
 import { policyDocument } from '../../model/types.js';
 import type { Finding } from '../../spec/findings.js';
 import { showValue } from '../../spec/findings.js';
@@ -8,7 +8,8 @@ import { CODES, type Code } from '../../spec/codes.js';
 import { fitName, iamRoleName } from '../../spec/names.js';
 import type { Artifact, TerraformResources, TerraformRoot } from '../../emit/artifacts.js';
 import { tfName } from '../../emit/artifacts.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { serializeArtifact } from '../../emit/serialize.js';
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
@@ -37,7 +38,7 @@ export function vmSpec(cluster: ResolvedCluster): VmClusterSpec {
   return cluster.spec as unknown as VmClusterSpec;
 }
 
-function aws(fleet: ResolvedFleet) {
+function aws(fleet: FleetIntent) {
   return fleet.aws!;
 }
 
@@ -66,13 +67,13 @@ export function vmRunnerNames(fleetName: string, runner: { name: string }) {
 
 export type VmNames = ReturnType<typeof vmRunnerNames>;
 
-export function names(runner: ResolvedRunner): VmNames {
+export function names(runner: IntentRunner): VmNames {
   return runner.platformNames as unknown as VmNames;
 }
 
-export const key = (runner: ResolvedRunner, ...parts: string[]) => tfName(runner.name, ...parts);
+export const key = (runner: IntentRunner, ...parts: string[]) => tfName(runner.name, ...parts);
 
-export function tokenParameterArn(fleet: ResolvedFleet, runner: ResolvedRunner): string {
+export function tokenParameterArn(fleet: FleetIntent, runner: IntentRunner): string {
   const a = aws(fleet);
   return `arn:${a.partition}:ssm:${a.region}:${a.accountId}:parameter${names(runner).tokenParameter}`;
 }
@@ -102,7 +103,7 @@ export function ec2Trust(): PolicyDocument {
 }
 
 /** Trust of a task (or task execution) role: ECS tasks of this account only (confused-deputy guard). */
-export function ecsTasksTrust(fleet: ResolvedFleet): PolicyDocument {
+export function ecsTasksTrust(fleet: FleetIntent): PolicyDocument {
   const a = aws(fleet);
   return {
     Version: '2012-10-17',
@@ -118,11 +119,11 @@ export function ecsTasksTrust(fleet: ResolvedFleet): PolicyDocument {
   };
 }
 
-export function instanceProfileSubject(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): AwsServiceSubject {
+export function instanceProfileSubject(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): AwsServiceSubject {
   return { kind: 'aws-service', cluster: cluster.name, service: EC2_SERVICE, attachment: 'instance-profile', name: names(runner).instanceProfile, account: aws(fleet).accountId };
 }
 
-export function taskSubject(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): AwsServiceSubject {
+export function taskSubject(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): AwsServiceSubject {
   return { kind: 'aws-service', cluster: cluster.name, service: ECS_TASKS_SERVICE, attachment: 'task-definition', name: names(runner).taskFamily, account: aws(fleet).accountId };
 }
 
@@ -146,7 +147,7 @@ function roleNameOf(root: TerraformRoot, roleKeys: Map<string, string>, value: u
 }
 
 /** Instance profiles and task definitions in the root: compute that can carry a role. */
-function attachments(docs: EmittedFleet): { subject: Omit<AwsServiceSubject, 'cluster' | 'account'>; roleName: string | undefined }[] {
+function attachments(docs: FleetDocuments): { subject: Omit<AwsServiceSubject, 'cluster' | 'account'>; roleName: string | undefined }[] {
   const facts = awsFacts(docs);
   if (!facts) return [];
   const root = facts.root;
@@ -165,7 +166,7 @@ function attachments(docs: EmittedFleet): { subject: Omit<AwsServiceSubject, 'cl
  * else of that kind in the root (a profile nobody asked for) is reported by the fleet's first VM
  * cluster, so the all-pairs proof sees it exactly once.
  */
-export function vmSubjects(docs: EmittedFleet, fleet: ResolvedFleet, cluster: ResolvedCluster): IdentitySubject[] {
+export function vmSubjects(docs: FleetDocuments, fleet: FleetIntent, cluster: ResolvedCluster): IdentitySubject[] {
   const own = new Set(fleet.runners.filter((r) => r.cluster === cluster.name && r.platformNames).flatMap((r) => [names(r).instanceProfile, names(r).taskFamily]));
   const allOwned = new Set(fleet.runners.filter((r) => r.platformNames).flatMap((r) => [names(r).instanceProfile, names(r).taskFamily]));
   const first = fleet.clusters.find((c) => (VM_PLATFORM_TYPES as readonly string[]).includes(c.type))?.name === cluster.name;
@@ -185,7 +186,7 @@ export function vmDecoys(subject: IdentitySubject): IdentitySubject[] {
  * definition in the documents; a foreign account's task definition may name any role) and the
  * role's trust must let the service assume it for that account.
  */
-export function vmWhoCanAssume(docs: EmittedFleet, fleet: ResolvedFleet, cluster: ResolvedCluster, roleName: string, subjects: readonly IdentitySubject[]): IdentitySubject[] {
+export function vmWhoCanAssume(docs: FleetDocuments, fleet: FleetIntent, cluster: ResolvedCluster, roleName: string, subjects: readonly IdentitySubject[]): IdentitySubject[] {
   const facts = awsFacts(docs);
   const role = facts?.roles.get(roleName);
   if (!facts || !role) return [];
@@ -202,7 +203,7 @@ export function vmWhoCanAssume(docs: EmittedFleet, fleet: ResolvedFleet, cluster
   });
 }
 
-export function vmRoleOfSubject(docs: EmittedFleet, subject: IdentitySubject): string | undefined {
+export function vmRoleOfSubject(docs: FleetDocuments, subject: IdentitySubject): string | undefined {
   if (subject.kind !== 'aws-service') return undefined;
   const hits = attachments(docs).filter((c) => c.subject.attachment === subject.attachment && c.subject.name === subject.name);
   return hits.length === 1 ? hits[0]!.roleName : undefined;
@@ -212,7 +213,7 @@ export function vmRoleOfSubject(docs: EmittedFleet, subject: IdentitySubject): s
 // Terraform: the manager instance
 // ---------------------------------------------------------------------------
 
-export function securityGroup(fleet: ResolvedFleet, cluster: ResolvedCluster, name: string, description: string): Record<string, unknown> {
+export function securityGroup(fleet: FleetIntent, cluster: ResolvedCluster, name: string, description: string): Record<string, unknown> {
   return { name, description, vpc_id: vmSpec(cluster).vpcId, tags: { Name: name } };
 }
 
@@ -259,7 +260,7 @@ export function launchTemplate(i: LaunchTemplateInput): Record<string, unknown> 
   return body;
 }
 
-export function userDataPath(runner: ResolvedRunner): string {
+export function userDataPath(runner: IntentRunner): string {
   return `ec2/${runner.name}/user-data.sh`;
 }
 
@@ -268,7 +269,7 @@ export function userDataPath(runner: ResolvedRunner): string {
  * token parameter, closed security group, launch template and a one-instance Auto Scaling group.
  * The group replaces a failed instance and the new one registers itself from the parameter.
  */
-export function managerResources(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner, userData: Artifact, extraStatements: Statement[], hopLimit: 1 | 2): TerraformResources {
+export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner, userData: Artifact, extraStatements: Statement[], hopLimit: 1 | 2): TerraformResources {
   const n = names(runner);
   const spec = vmSpec(cluster);
   const a = aws(fleet);
@@ -334,8 +335,8 @@ export function managerResources(fleet: ResolvedFleet, cluster: ResolvedCluster,
 // ---------------------------------------------------------------------------
 
 export interface UserDataInput {
-  fleet: ResolvedFleet;
-  runner: ResolvedRunner;
+  fleet: FleetIntent;
+  runner: IntentRunner;
   configToml: Record<string, unknown>;
   docker: boolean;
   /** Extra files written before the service starts: path, TOML-or-text content. */
@@ -345,7 +346,7 @@ export interface UserDataInput {
 }
 
 /** The config.toml bytes the instance writes: exactly runners/<runner>/config.toml. */
-export function configTomlText(runner: ResolvedRunner, toml: Record<string, unknown>): string {
+export function configTomlText(runner: IntentRunner, toml: Record<string, unknown>): string {
   return serializeArtifact({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml }).content;
 }
 
@@ -507,7 +508,7 @@ export function tomlText(doc: Record<string, unknown>): string {
 // ---------------------------------------------------------------------------
 
 /** The user data a launch template boots with, read from the documents (file reference or inline base64). */
-export function userDataOf(docs: EmittedFleet, body: Record<string, unknown>): { text?: string; problem?: string } {
+export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>): { text?: string; problem?: string } {
   const v = body.user_data;
   if (v === undefined) return {};
   if (typeof v !== 'string') return { problem: `user_data is ${showValue(v)}` };
@@ -527,7 +528,7 @@ function isOpen(cidr: unknown): boolean {
 }
 
 /** Fleet-wide rules on the AWS compute documents. */
-export function verifyComputeDocuments(docs: EmittedFleet): Finding[] {
+export function verifyComputeDocuments(docs: FleetDocuments): Finding[] {
   const facts = awsFacts(docs);
   if (!facts) return [];
   const root = facts.root;
@@ -630,7 +631,7 @@ export function unverifiedDownloads(script: string): string[] {
 }
 
 /** Ingress of a worker or task security group: only TCP 22 from the manager's group. */
-export function verifySshOnlyFromManager(docs: EmittedFleet, sgKey: string, managerSgKey: string, runnerPath: string): Finding[] {
+export function verifySshOnlyFromManager(docs: FleetDocuments, sgKey: string, managerSgKey: string, runnerPath: string): Finding[] {
   const facts = awsFacts(docs);
   if (!facts) return [];
   const root = facts.root;
@@ -655,7 +656,7 @@ function resourceBody(root: TerraformRoot, type: string, name: string): Record<s
 }
 
 /** The manager's launch template hop limit, read from the documents. */
-export function managerHopLimit(docs: EmittedFleet, runner: ResolvedRunner): number | undefined {
+export function managerHopLimit(docs: FleetDocuments, runner: IntentRunner): number | undefined {
   const root = awsFacts(docs)?.root;
   const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
   const mo = (list(body?.metadata_options)[0] ?? {}) as Record<string, unknown>;
@@ -663,7 +664,7 @@ export function managerHopLimit(docs: EmittedFleet, runner: ResolvedRunner): num
 }
 
 /** config.toml inside the user data must be the emitted runners/<runner>/config.toml. */
-export function verifyUserDataConfig(docs: EmittedFleet, runner: ResolvedRunner, runnerPath: string): Finding[] {
+export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner, runnerPath: string): Finding[] {
   const root = awsFacts(docs)?.root;
   const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
   const toml = docs.runners[runner.name]?.configToml;
@@ -681,7 +682,7 @@ export function verifyUserDataConfig(docs: EmittedFleet, runner: ResolvedRunner,
 }
 
 /** Allow/deny of one request by the manager role's permission policies. */
-export function managerMay(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, action: string, resource: string, context: Record<string, string> = {}): boolean {
+export function managerMay(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, action: string, resource: string, context: Record<string, string> = {}): boolean {
   const id = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
   const role = id.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;
   if (!role || id.cloud !== 'aws') return false;
@@ -689,7 +690,7 @@ export function managerMay(docs: EmittedFleet, fleet: ResolvedFleet, runner: Res
 }
 
 /** The token proof: the manager reads its own parameter and no other runner's. */
-export function proveTokenAccess(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): { findings: Finding[]; claim: string; holds: boolean } {
+export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; claim: string; holds: boolean } {
   const own = tokenParameterArn(fleet, runner);
   const other = own.replace(/\/[^/]+\/runner-token$/, '/another-runner/runner-token');
   const out: Finding[] = [];

@@ -1,9 +1,10 @@
 import type { z } from 'zod';
 import type { PlatformPlugin, RunnerEmission, SpecCheckContext } from '../types.js';
-import type { CloudIdentity, IdentityBinding, IdentityPurpose, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { CloudIdentity, IdentityBinding, IdentityPurpose, ResolvedCluster } from '../../model/types.js';
 import type { Finding } from '../../spec/findings.js';
 import type { Artifact, TerraformResources } from '../../emit/artifacts.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument } from '../../verify/iam/types.js';
 import { awsFacts } from '../../verify/aws-docs.js';
 import { gitlabCreateRunnerRequest } from '../../emit/readme/readme.js';
@@ -38,19 +39,19 @@ export interface VmPlatformConfig {
   /** Settings beyond the Kubernetes-only ones that this platform cannot honour. */
   unsupportedRunnerSettings?: readonly string[];
   /** The jobs' own identity, if any. */
-  jobsBinding(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): IdentityBinding | undefined;
+  jobsBinding(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): IdentityBinding | undefined;
   checkSpec(ctx: SpecCheckContext): Finding[];
   emitRunner(
-    fleet: ResolvedFleet,
+    fleet: FleetIntent,
     cluster: ResolvedCluster,
-    runner: ResolvedRunner,
+    runner: IntentRunner,
     ctx: { runnerExtras: Record<string, unknown>; configToml: (executor: Record<string, unknown>, global?: Record<string, unknown>) => Record<string, unknown> },
   ): RunnerEmission;
   identityCheckJob: PlatformPlugin['identityCheckJob'];
-  verifyRunner(docs: EmittedFleet, fleet: ResolvedFleet, runner: ResolvedRunner, runnerPath: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] };
+  verifyRunner(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] };
   /** How jobs get (or do not get) cloud credentials, for the README. */
-  jobCredentials(fleet: ResolvedFleet, runner: ResolvedRunner): string[];
-  extraSteps?(fleet: ResolvedFleet, runners: readonly ResolvedRunner[]): { title: string; lines: string[] }[];
+  jobCredentials(fleet: FleetIntent, runner: IntentRunner): string[];
+  extraSteps?(fleet: FleetIntent, runners: readonly IntentRunner[]): { title: string; lines: string[] }[];
 }
 
 function needsAws(ctx: SpecCheckContext, type: string): Finding[] {
@@ -125,8 +126,8 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
       return vmDecoys(subject);
     },
 
-    whoCanAssume(docs, cluster, roleName, subjects) {
-      return vmWhoCanAssume(docs, docs.fleet, cluster, roleName, subjects);
+    whoCanAssume(docs, intent, cluster, roleName, subjects) {
+      return vmWhoCanAssume(docs, intent, cluster, roleName, subjects);
     },
 
     verifyChain(docs, fleet, runner, runnerPath) {
@@ -155,7 +156,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
       return verifyComputeDocuments(docs);
     },
 
-    roleOfSubject(docs, _cluster, subject) {
+    roleOfSubject(docs, _intent, _cluster, subject) {
       return vmRoleOfSubject(docs, subject);
     },
 

@@ -1,9 +1,10 @@
+import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import type { TerraformResources } from '../../emit/artifacts.js';
-import type { ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { amiIdSchema, autoscalerRunnerSchema, instanceRunnerSchema, vmClusterFields, type AutoscalerRunnerSpec } from '../aws-vm/schema.js';
@@ -28,18 +29,18 @@ export function autoscalerOf(runner: { spec: unknown }): AutoscalerRunnerSpec {
   return autoscalerRunnerSchema.unwrap().parse((runner.spec as { autoscaler?: unknown }).autoscaler ?? {});
 }
 
-function groupArn(fleet: ResolvedFleet, runner: ResolvedRunner, group = names(runner).workerGroup): string {
+function groupArn(fleet: FleetIntent, runner: IntentRunner, group = names(runner).workerGroup): string {
   const a = fleet.aws!;
   return `arn:${a.partition}:autoscaling:${a.region}:${a.accountId}:autoScalingGroup:*:autoScalingGroupName/${group}`;
 }
 
-function instancesArn(fleet: ResolvedFleet): string {
+function instancesArn(fleet: FleetIntent): string {
   const a = fleet.aws!;
   return `arn:${a.partition}:ec2:${a.region}:${a.accountId}:instance/*`;
 }
 
 /** What the fleeting AWS plugin needs, on this runner's worker group only. */
-function managerStatements(fleet: ResolvedFleet, runner: ResolvedRunner): Statement[] {
+function managerStatements(fleet: FleetIntent, runner: IntentRunner): Statement[] {
   const group = names(runner).workerGroup;
   return [
     { Sid: 'ScaleOwnWorkers', Effect: 'Allow', Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'], Resource: groupArn(fleet, runner) },
@@ -48,7 +49,7 @@ function managerStatements(fleet: ResolvedFleet, runner: ResolvedRunner): Statem
   ];
 }
 
-function workerResources(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): TerraformResources {
+function workerResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): TerraformResources {
   const n = names(runner);
   const spec = vmSpec(cluster) as ReturnType<typeof vmSpec> & AutoscalerClusterSpec;
   const s = autoscalerOf(runner);

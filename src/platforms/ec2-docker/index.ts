@@ -1,3 +1,4 @@
+import type { IntentRunner } from '../../verify/intent.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
@@ -6,7 +7,7 @@ import { vmPlatform } from '../aws-vm/platform.js';
 import { instanceRunnerSchema, vmClusterFields, type InstanceRunnerSpec } from '../aws-vm/schema.js';
 import { managerHopLimit, managerResources, managerUserData } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE, awsIdentityCheckJob } from '../aws-identity-check.js';
-import type { ResolvedRunner } from '../../model/types.js';
+
 
 export const ec2DockerClusterSchema = z.strictObject({ ...vmClusterFields, type: z.literal('ec2-docker') });
 
@@ -15,7 +16,7 @@ function instanceOf(runner: { spec: unknown }): InstanceRunnerSpec {
 }
 
 /** Hop limit 2 lets a container's IMDSv2 token request reach the host; 1 keeps jobs out. */
-function hopLimit(runner: ResolvedRunner): 1 | 2 {
+function hopLimit(runner: IntentRunner): 1 | 2 {
   return instanceOf(runner).jobsReachInstanceCredentials === true ? 2 : 1;
 }
 

@@ -1,10 +1,11 @@
+import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { identityRef } from '../../model/types.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
 import { showValue, type Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import { tfName, type TerraformResources } from '../../emit/artifacts.js';
-import type { ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { fargateRunnerSchema, instanceRunnerSchema, vmClusterFields, type FargateRunnerSpec } from '../aws-vm/schema.js';
@@ -56,11 +57,11 @@ export const ECR_WRITE_ACTIONS = [
 ] as const;
 const SG_PLACEHOLDER = '@TASKS_SECURITY_GROUP_ID@';
 
-function fargateOf(runner: ResolvedRunner): FargateRunnerSpec {
+function fargateOf(runner: IntentRunner): FargateRunnerSpec {
   return fargateRunnerSchema.unwrap().parse((runner.spec as { fargate?: unknown }).fargate ?? {});
 }
 
-function arns(fleet: ResolvedFleet, runner: ResolvedRunner) {
+function arns(fleet: FleetIntent, runner: IntentRunner) {
   const a = fleet.aws!;
   const n = names(runner);
   const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
@@ -83,7 +84,7 @@ function pinnedImage(fleet: ResolvedFleet, runner: ResolvedRunner): string {
 }
 
 /** The manager starts, watches and stops tasks of its own cluster and task family, and passes only the job roles. */
-function managerStatements(fleet: ResolvedFleet, runner: ResolvedRunner): Statement[] {
+function managerStatements(fleet: FleetIntent, runner: IntentRunner): Statement[] {
   const x = arns(fleet, runner);
   return [
     { Sid: 'RunJobTasks', Effect: 'Allow', Action: 'ecs:RunTask', Resource: x.taskDefinitions, Condition: { ArnEquals: { 'ecs:cluster': x.cluster } } },
@@ -94,7 +95,7 @@ function managerStatements(fleet: ResolvedFleet, runner: ResolvedRunner): Statem
   ];
 }
 
-function fargateToml(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): Record<string, unknown> {
+function fargateToml(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): Record<string, unknown> {
   const n = names(runner);
   const fg = fargateOf(runner);
   return {
@@ -114,7 +115,7 @@ function fargateToml(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: Res
   };
 }
 
-function taskResources(fleet: ResolvedFleet, cluster: ResolvedCluster, runner: ResolvedRunner): TerraformResources {
+function taskResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): TerraformResources {
   const n = names(runner);
   const fg = fargateOf(runner);
   const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;

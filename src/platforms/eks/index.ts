@@ -2,11 +2,12 @@ import { identityOf } from '../../model/types.js';
 import type { PlatformPlugin, ReadmeStep, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
-import type { CloudIdentity, IdentitySubject, KubernetesSubject, ResolvedCluster, ResolvedFleet } from '../../model/types.js';
+import type { CloudIdentity, IdentitySubject, KubernetesSubject, ResolvedCluster } from '../../model/types.js';
 import { identityRef } from '../../model/types.js';
 import type { Artifact, K8sObject, TerraformResources } from '../../emit/artifacts.js';
 import { tfName } from '../../emit/artifacts.js';
-import type { EmittedFleet } from '../../emit/types.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import type { FleetIntent } from '../../verify/intent.js';
 import type { PolicyDocument, Request } from '../../verify/iam/types.js';
 import { evaluatePolicies, prepareRequest, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, parseRef, roleArn } from '../../verify/aws-docs.js';
@@ -27,7 +28,7 @@ import {
   oidcProviderArn,
 } from './names.js';
 
-function providerFor(fleet: ResolvedFleet, cluster: ResolvedCluster): Record<string, string> {
+function providerFor(fleet: FleetIntent, cluster: ResolvedCluster): Record<string, string> {
   const region = clusterRegion(fleet, cluster);
   return region !== fleet.aws?.region ? { provider: `aws.${tfName(region)}` } : {};
 }
@@ -40,7 +41,7 @@ function usernameOf(a: EksAccessSpec): string {
   return a.username ?? a.principal.split('/').pop()!;
 }
 
-function irsaRequest(fleet: ResolvedFleet, cluster: ResolvedCluster, s: KubernetesSubject, audience = IRSA_AUDIENCE): Request {
+function irsaRequest(fleet: FleetIntent, cluster: ResolvedCluster, s: KubernetesSubject, audience = IRSA_AUDIENCE): Request {
   const hp = issuerHostPath(eksSpec(cluster).oidcIssuer);
   return {
     principal: { type: 'Federated' as const, id: oidcProviderArn(fleet, cluster) },
@@ -73,13 +74,12 @@ interface EksIndex {
   irsaLists: WeakMap<readonly KubernetesSubject[], (PreparedRequest | undefined)[]>;
 }
 
-const indexes = new WeakMap<EmittedFleet, EksIndex>();
+const indexes = new WeakMap<FleetDocuments, EksIndex>();
 
-function indexOf(docs: EmittedFleet): EksIndex {
+function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
   const hit = indexes.get(docs);
   if (hit) return hit;
   const facts = awsFacts(docs);
-  const fleet = docs.fleet;
   const associations = new Map<string, string[]>();
   const associatedTo = new Map<string, { eksCluster: string; namespace: string; serviceAccount: string }[]>();
   for (const b of Object.values(facts?.root.resource.aws_eks_pod_identity_association ?? {})) {
@@ -114,7 +114,7 @@ function eksSubjectKey(index: EksIndex, cluster: ResolvedCluster, s: KubernetesS
   return k;
 }
 
-function preparedIrsa(index: EksIndex, fleet: ResolvedFleet, s: KubernetesSubject): PreparedRequest | undefined {
+function preparedIrsa(index: EksIndex, fleet: FleetIntent, s: KubernetesSubject): PreparedRequest | undefined {
   let req = index.irsa.get(s);
   if (!req) {
     const cluster = index.clusters.get(s.cluster);
@@ -329,21 +329,21 @@ export const eksPlatform: PlatformPlugin = {
     return awsIdentityCheckJob(fleet, jobIdentity!);
   },
 
-  subjects(docs, fleet, cluster) {
-    return kubernetesSubjects(docs, fleet, cluster);
+  subjects(docs, intent, cluster) {
+    return kubernetesSubjects(docs, intent, cluster);
   },
 
   decoys(subject) {
     return kubernetesDecoys(subject);
   },
 
-  whoCanAssume(docs, cluster, roleName, all) {
+  whoCanAssume(docs, intent, cluster, roleName, all) {
     // The core passes each cluster its own subjects; keep the list itself when it is all
     // Kubernetes, so per-list caches below keep working.
     const subjects = all.every((s) => s.kind === 'kubernetes') ? all : all.filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
     const role = awsFacts(docs)?.roles.get(roleName);
     if (!role) return [];
-    const index = indexOf(docs);
+    const index = indexOf(docs, intent);
     const trust = { resource: [role.trustCompiled] };
     if (eksSpec(cluster).identity === 'pod-identity') {
       // A pod gets a Pod Identity role only through an association; the trust must then accept
@@ -361,7 +361,7 @@ export const eksPlatform: PlatformPlugin = {
     // AssumeRoleWithWebIdentity, so only the trust policy decides.
     let prepared = index.irsaLists.get(subjects);
     if (!prepared) {
-      prepared = subjects.map((s) => preparedIrsa(index, docs.fleet, s));
+      prepared = subjects.map((s) => preparedIrsa(index, intent, s));
       index.irsaLists.set(subjects, prepared);
     }
     const out: KubernetesSubject[] = [];
@@ -390,7 +390,7 @@ export const eksPlatform: PlatformPlugin = {
       }
       const arn = roleArn(fleet.aws!.partition, fleet.aws!.accountId, role.path, role.name);
       const subject: KubernetesSubject = { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
-      const got = this.roleOfSubject(docs, cluster, subject);
+      const got = this.roleOfSubject(docs, fleet, cluster, subject);
       if (got !== role.name) {
         out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: irsa ? `service account ${names.namespace}/${sa} is annotated ${ROLE_ARN_ANNOTATION}=${String(findServiceAccount(docs, runner.name, names.namespace, sa)?.metadata.annotations?.[ROLE_ARN_ANNOTATION])}, but its ${purpose} role is ${arn}` : `no pod identity association binds ${names.namespace}/${sa} to ${arn}`, fix: 'regenerate; the names must come from one resolved value' });
       }
@@ -427,9 +427,9 @@ export const eksPlatform: PlatformPlugin = {
     return { steps, sections: [] };
   },
 
-  roleOfSubject(docs, cluster, subject: IdentitySubject) {
+  roleOfSubject(docs, intent, cluster, subject: IdentitySubject) {
     if (subject.kind !== 'kubernetes') return undefined;
-    const index = indexOf(docs);
+    const index = indexOf(docs, intent);
     if (eksSpec(cluster).identity === 'pod-identity') {
       const hits = index.associations.get(subjectKey(eksClusterName(cluster), subject.namespace, subject.serviceAccount)) ?? [];
       return hits.length === 1 ? hits[0] : undefined;

@@ -1,4 +1,5 @@
-import type { ResolvedCluster, ResolvedFleet } from '../../model/types.js';
+import type { FleetIntent } from '../../verify/intent.js';
+import type { ResolvedCluster } from '../../model/types.js';
 import type { EksClusterSpec } from './schema.js';
 
 export function eksSpec(cluster: ResolvedCluster): EksClusterSpec {
@@ -10,7 +11,7 @@ export function issuerHostPath(issuer: string): string {
   return issuer.replace(/^https:\/\//, '');
 }
 
-export function oidcProviderArn(fleet: ResolvedFleet, cluster: ResolvedCluster): string {
+export function oidcProviderArn(fleet: FleetIntent, cluster: ResolvedCluster): string {
   const aws = fleet.aws!;
   return `arn:${aws.partition}:iam::${aws.accountId}:oidc-provider/${issuerHostPath(eksSpec(cluster).oidcIssuer)}`;
 }
@@ -19,7 +20,7 @@ export function eksClusterName(cluster: ResolvedCluster): string {
   return eksSpec(cluster).clusterName ?? cluster.name;
 }
 
-export function clusterRegion(fleet: ResolvedFleet | { aws?: { region: string } | undefined }, cluster: ResolvedCluster | EksClusterSpec): string {
+export function clusterRegion(fleet: FleetIntent | { aws?: { region: string } | undefined }, cluster: ResolvedCluster | EksClusterSpec): string {
   const spec = 'spec' in cluster ? eksSpec(cluster) : cluster;
   return spec.region ?? fleet.aws?.region ?? '';
 }

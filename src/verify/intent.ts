@@ -1,0 +1,79 @@
+import type { AwsSpec } from '../spec/schema.js';
+import type { AzureSpec } from '../spec/azure.js';
+import type {
+  AppliedOutputs,
+  CloudIdentity,
+  KubernetesNames,
+  ResolvedCache,
+  ResolvedCluster,
+  ResolvedFleet,
+  RunnerCacheRef,
+} from '../model/types.js';
+import type { RunnerSpec } from '../spec/schema.js';
+
+/**
+ * What verification proves the documents against: which party should hold which identity and
+ * reach which cache. Two producers, one consumer:
+ * - a generated fleet: `intentOf(resolved)` (this file), the documents from `emit`;
+ * - an existing deployment: `runner-fleet doctor` infers it from the documents it read
+ *   (src/doctor/intent.ts): the chart's service account is the manager's, `config.toml`'s job
+ *   service account is the jobs', the bucket in `[runners.cache.s3]` is the cache.
+ * Proofs and rules (src/verify, the platform and cache plugins' verify hooks) read an intent and
+ * documents, never a spec or a resolved fleet, so one implementation serves both.
+ */
+export interface FleetIntent {
+  /** Name prefix of the fleet (generated) or a label of the deployment (doctor). */
+  name: string;
+  /** Account, region and partition the identities live in. */
+  aws?: AwsSpec;
+  azure?: AzureSpec;
+  /** Values known only after an apply (Azure client ids), given by the user. */
+  applied?: AppliedOutputs;
+  /** Where managers and jobs run; `spec` holds the platform's settings (issuer, identity mechanism, …). */
+  clusters: ResolvedCluster[];
+  caches: ResolvedCache[];
+  runners: IntentRunner[];
+  /** Who should become which identity: each names its intended subject in `binding`. */
+  identities: CloudIdentity[];
+}
+
+/** One runner chain: a manager, its jobs, their identities and cache. */
+export interface IntentRunner {
+  name: string;
+  /** Position in `runners`; findings about this runner use the path `runners[index]`. */
+  index: number;
+  cluster: string;
+  platform: string;
+  /** Declared settings the rules read: GitLab locking, job permissions, privileged jobs, accepted risks. */
+  spec: RunnerSpec;
+  kubernetes?: KubernetesNames;
+  cache?: RunnerCacheRef;
+  /** Key (in `identities`) of the identity the manager should hold. */
+  managerIdentity: string;
+  /** Key of the identity the jobs should hold; undefined: the jobs should hold none. */
+  jobIdentity?: string;
+  /** Names of a non-Kubernetes platform's resources (security groups, parameters, …). */
+  platformNames?: Record<string, string>;
+}
+
+/** The intent of a generated fleet: who the spec says should hold what. */
+export function intentOf(fleet: ResolvedFleet): FleetIntent {
+  const intent: FleetIntent = {
+    name: fleet.name,
+    clusters: fleet.clusters,
+    caches: fleet.caches,
+    identities: fleet.identities,
+    runners: fleet.runners.map((r) => {
+      const out: IntentRunner = { name: r.name, index: r.index, cluster: r.cluster, platform: r.platform, spec: r.spec, managerIdentity: r.managerIdentity };
+      if (r.kubernetes) out.kubernetes = r.kubernetes;
+      if (r.cache) out.cache = r.cache;
+      if (r.jobIdentity !== undefined) out.jobIdentity = r.jobIdentity;
+      if (r.platformNames) out.platformNames = r.platformNames;
+      return out;
+    }),
+  };
+  if (fleet.aws) intent.aws = fleet.aws;
+  if (fleet.azure) intent.azure = fleet.azure;
+  if (fleet.applied) intent.applied = fleet.applied;
+  return intent;
+}

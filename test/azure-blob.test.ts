@@ -43,10 +43,42 @@ describe('Azure Blob cache: storage', () => {
   });
 
   it('publicNetworkAccess, replication, resource group and location follow the spec', () => {
-    const p = planMutated(AKS, (s) => Object.assign(s.caches[0], { publicNetworkAccess: false, replication: 'ZRS', resourceGroup: 'rg-cache', location: 'northeurope' }));
+    const p = planMutated(AKS, (s) => (Object.assign(s.caches[0], { publicNetworkAccess: false, replication: 'ZRS', resourceGroup: 'rg-cache', location: 'northeurope' }), delete s.caches[0].network));
     expect(res(p).azurerm_storage_account!.cache_shared).toMatchObject({ public_network_access_enabled: false, account_replication_type: 'ZRS', resource_group_name: 'rg-cache', location: 'northeurope' });
     const scopes = Object.values(res(p).azurerm_role_assignment!).map((a) => String(a.scope)).filter((s) => s.includes('Microsoft.Storage'));
     expect(scopes.every((s) => s.includes('/resourceGroups/rg-cache/'))).toBe(true);
+  });
+
+  it('network rules deny by default and let in the listed subnets only; public access off also closes it (no RF614)', () => {
+    const p = planExample(AKS);
+    expect(res(p).azurerm_storage_account!.cache_shared!.network_rules).toEqual({ default_action: 'Deny', bypass: ['None'], virtual_network_subnet_ids: [expect.stringMatching(/\/subnets\/nodes$/)] });
+    expect(p.findings.map((f) => f.code)).not.toContain('RF614');
+    const closed = planMutated(AKS, (s) => ((s.caches[0].publicNetworkAccess = false), delete s.caches[0].network));
+    expect(closed.findings.map((f) => f.code)).not.toContain('RF614');
+    const open = planMutated(AKS, (s) => delete s.caches[0].network);
+    expect(open.findings.find((f) => f.code === 'RF614')?.fix).toContain('subnetIds');
+  });
+
+  it('access logs: a diagnostic setting on the blob service with read, write and delete logs (opt-in)', () => {
+    const p = planExample(AKS);
+    expect(res(p).azurerm_monitor_diagnostic_setting!.cache_shared).toMatchObject({
+      target_resource_id: '${azurerm_storage_account.cache_shared.id}/blobServices/default',
+      enabled_log: [{ category: 'StorageRead' }, { category: 'StorageWrite' }, { category: 'StorageDelete' }],
+    });
+    const archive = planMutated(AKS, (s) => (s.caches[0].accessLogs = { storageAccountId: '/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-audit/providers/Microsoft.Storage/storageAccounts/contosoaudit' }));
+    expect(res(archive).azurerm_monitor_diagnostic_setting!.cache_shared).toMatchObject({ storage_account_id: expect.stringMatching(/contosoaudit$/) });
+    expect(res(archive).azurerm_monitor_diagnostic_setting!.cache_shared!.log_analytics_workspace_id).toBeUndefined();
+    expect(res(planMutated(AKS, (s) => delete s.caches[0].accessLogs)).azurerm_monitor_diagnostic_setting).toBeUndefined();
+  });
+
+  it.each([
+    ['access logs without a destination', (s: Record<string, any>) => (s.caches[0].accessLogs = {}), 'RF004', 'caches[0].accessLogs'],
+    ['network rules with the public endpoint off', (s: Record<string, any>) => (s.caches[0].publicNetworkAccess = false), 'RF010', 'caches[0].network'],
+    ['a subnet that is not a subnet id', (s: Record<string, any>) => (s.caches[0].network.subnetIds = ['nodes']), 'RF007', 'caches[0].network.subnetIds[0]'],
+  ])('%s is a spec error', (_name, mutate, code, path) => {
+    const p = planMutated(AKS, mutate);
+    expect(p.exitCode).toBe(2);
+    expect(p.findings.find((f) => f.code === code)?.path).toBe(path);
   });
 
   it('an existing account (create: false) gets no storage resources, keeps the grants, and says so (RF208)', () => {

@@ -39,6 +39,18 @@ function motoCopy(root: TerraformRoot, url: string, drop: string[]): TerraformRo
   }));
   copy.provider = { aws: providers };
   for (const t of drop) delete copy.resource[t];
+  // Access-log target buckets exist before the fleet (the spec names them): create them in moto first,
+  // with the bucket policy that lets the S3 logging service write.
+  Object.values(copy.resource.aws_s3_bucket_logging ?? {}).forEach((logging, i) => {
+    const target = String(logging.target_bucket);
+    const k = `moto_log_target_${i}`;
+    copy.resource.aws_s3_bucket = { ...copy.resource.aws_s3_bucket, [k]: { bucket: target, force_destroy: true } };
+    copy.resource.aws_s3_bucket_policy = {
+      ...copy.resource.aws_s3_bucket_policy,
+      [k]: { bucket: `\${aws_s3_bucket.${k}.id}`, policy: JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'logging.s3.amazonaws.com' }, Action: 's3:PutObject', Resource: `arn:aws:s3:::${target}/*` }] }) },
+    };
+    logging.depends_on = [`aws_s3_bucket_policy.${k}`];
+  });
   return copy;
 }
 

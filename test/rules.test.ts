@@ -7,6 +7,8 @@ import type { EmittedFleet } from '../src/emit/types.js';
 import type { PolicyDocument, Statement } from '../src/verify/iam/types.js';
 import { planExample, planMutated } from './helpers/fleet.js';
 import { CODES } from '../src/spec/codes.js';
+import { restrictedViolations } from '../src/verify/pod-security.js';
+import { showValue } from '../src/spec/findings.js';
 import { AZURE_OTHER_TESTED, azureDocCases, azureSpecCases } from './helpers/azure.js';
 import { VM_DOC_CASES, VM_SPEC_CASES } from './helpers/vm.js';
 
@@ -30,6 +32,8 @@ const specCases: SpecCase[] = [
   ['RF304', 'eks-irsa', (s) => (s.runners[0].jobs.environment = { DEPLOY_KEY_ID: 'AKIAIOSFODNN7EXAMPLE' }), 'error'],
   ['RF305', 'eks-irsa', (s) => (s.runners[0].gitlab.tags = []), 'warning'],
   ['RF306', 'eks-irsa', (s) => (s.runners[0].jobs.permissions.aws = [{ actions: ['iam:PassRole'], resources: ['*'] }]), 'warning'],
+  // The eks-irsa build runner's `repository/acme/*` grant is the same shape: in a fleet that also holds a Fargate runner it would cover that runner's job-image repository.
+  ['RF717', 'ecs-fargate', (s) => (s.runners[0].jobs.permissions.aws[1].resources = ['arn:aws:ecr:eu-central-1:123456789012:repository/acme/*']), 'error'],
   ['RF401', 'eks-cluster-access', (s) => (s.clusters[0].acceptRisks = []), 'warning'],
   ['RF402', 'eks-irsa', (s) => (s.clusters[0].access = [{ principal: 'arn:aws:iam::123456789012:role/admins', policy: 'cluster-admin' }]), 'info'],
 ];
@@ -128,7 +132,16 @@ const docCases: DocCase[] = [
   ['RF205', 'eks-irsa', (d) => void delete d.terraformAws!.resource.aws_s3_bucket_policy],
   ['RF205', 'eks-irsa', (d) => editPolicy(d, 'aws_s3_bucket_policy' as 'aws_iam_role', 'cache_shared', 'policy', (p) => void (first(p).Condition = { Bool: { 'aws:SecureTransport': 'true' } }))],
   ['RF206', 'eks-irsa', (d) => void delete d.terraformAws!.resource.aws_s3_bucket_lifecycle_configuration],
+  ['RF209', 'eks-pod-identity', (d) => editPolicy(d, 'aws_s3_bucket_policy' as 'aws_iam_role', 'cache_cache', 'policy', (p) => void (p.Statement = (p.Statement as Statement[]).filter((st) => st.Sid !== 'DenyOutsideVpcEndpoints')))],
+  ['RF209', 'eks-pod-identity', (d) => editPolicy(d, 'aws_s3_bucket_policy' as 'aws_iam_role', 'cache_cache', 'policy', (p) => void ((p.Statement as Statement[]).find((st) => st.Sid === 'DenyOutsideVpcEndpoints')!.Action = 's3:GetObject'))],
   ['RF207', 'eks-irsa', (d) => void (d.terraformAws!.resource.aws_s3_bucket_public_access_block!.cache_shared!.restrict_public_buckets = false)],
+  ['RF307', 'eks-irsa', (d) => void (d.runners.build!.manifests.find((o) => o.kind === 'Namespace')!.metadata.labels!['pod-security.kubernetes.io/enforce'] = 'privileged')],
+  ['RF307', 'aks-workload-identity', (d) => void delete Object.values(d.runners)[0]!.manifests.find((o) => o.kind === 'Namespace')!.metadata.labels!['pod-security.kubernetes.io/enforce']],
+  ['RF308', 'eks-irsa', (d) => {
+    delete (d.runners.deploy!.helmValues!.securityContext as Record<string, unknown>).seccompProfile;
+    delete (d.runners.deploy!.helmValues!.podSecurityContext as Record<string, unknown>).seccompProfile;
+  }],
+  ['RF308', 'eks-pod-identity', (d) => void ((Object.values(d.runners)[0]!.helmValues!.securityContext as Record<string, unknown>).allowPrivilegeEscalation = true)],
   ['RF304', 'eks-irsa', (d) => void ((d.runners.build!.configToml.runners as Record<string, any>[])[0]!.cache.s3.SecretKey = 'x')],
 ];
 
@@ -137,6 +150,68 @@ describe('rules only broken documents can trigger: fail when broken, pass as emi
     const plan = planExample(example);
     expect(verifyFleet(intentOf(plan.fleet!), plan.emitted!).findings.filter((f) => f.code === code && !f.acceptedBecause)).toEqual([]);
     expect(reverify(plan, mutate)).toContain(code);
+  });
+});
+
+describe('S3 cache: VPC endpoint and access logs (opt-in)', () => {
+  it('the manager still reaches its prefix through the endpoint, and object access from outside is denied', () => {
+    const plan = planExample('eks-pod-identity');
+    expect(plan.proofs.filter((p) => p.claim.startsWith('the manager reads and writes')).every((p) => p.holds)).toBe(true);
+    const policy = JSON.parse(String(plan.emitted!.terraformAws!.resource.aws_s3_bucket_policy!.cache_cache!.policy)) as PolicyDocument;
+    expect((policy.Statement as Statement[]).map((st) => st.Sid)).toEqual(['DenyInsecureTransport', 'DenyOutsideVpcEndpoints']);
+    expect(plan.emitted!.terraformAws!.resource.aws_s3_bucket_logging!.cache_cache).toMatchObject({ target_bucket: 'orbit-s3-access-logs', target_prefix: 'orbit-ci-cache/' });
+    expect(codes(plan)).not.toContain('RF209');
+  });
+
+  it('without the option there is no endpoint condition and no logging', () => {
+    const plan = planExample('eks-irsa');
+    expect(plan.emitted!.terraformAws!.resource.aws_s3_bucket_policy!.cache_shared!.policy).not.toContain('aws:SourceVpce');
+    expect(plan.emitted!.terraformAws!.resource.aws_s3_bucket_logging).toBeUndefined();
+  });
+
+  it('a bucket policy that denies even the endpoint breaks the manager proof (RF201): the proof carries the endpoint', () => {
+    const plan = planExample('eks-pod-identity');
+    const codesAfter = reverify(plan, (d) => editPolicy(d, 'aws_s3_bucket_policy' as 'aws_iam_role', 'cache_cache', 'policy', (p) => void ((p.Statement as Statement[]).find((st) => st.Sid === 'DenyOutsideVpcEndpoints')!.Condition = { StringNotEquals: { 'aws:SourceVpce': 'vpce-0deadbeefdeadbeef' } })));
+    expect(codesAfter).toContain('RF201');
+  });
+});
+
+describe('Pod Security', () => {
+  it('job namespaces enforce baseline and audit restricted; the manager pod meets restricted (proven)', () => {
+    const plan = planExample('eks-irsa');
+    const ns = plan.emitted!.runners.build!.manifests.find((o) => o.kind === 'Namespace')!;
+    expect(ns.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'baseline', 'pod-security.kubernetes.io/warn': 'baseline', 'pod-security.kubernetes.io/audit': 'restricted' });
+    expect(plan.proofs.filter((p) => p.claim === 'the manager pod meets Pod Security restricted' && p.holds).length).toBe(2);
+    expect(plan.proofs.find((p) => p.runner === 'build' && p.claim.startsWith('namespace ci-build enforces Pod Security baseline'))?.holds).toBe(true);
+  });
+
+  it('privileged jobs (risk accepted) get enforce privileged with warn/audit baseline, and RF301 says why', () => {
+    const plan = planMutated('eks-irsa', (s) => {
+      s.runners[0].jobs.privileged = true;
+      s.runners[0].acceptRisks = [{ code: 'RF301', reason: 'docker-in-docker until the BuildKit migration lands' }];
+    });
+    expect(plan.exitCode).toBe(0);
+    const ns = plan.emitted!.runners.build!.manifests.find((o) => o.kind === 'Namespace')!;
+    expect(ns.metadata.labels).toMatchObject({ 'pod-security.kubernetes.io/enforce': 'privileged', 'pod-security.kubernetes.io/warn': 'baseline', 'pod-security.kubernetes.io/audit': 'baseline' });
+    expect(find(plan, 'RF301')?.message).toContain('cannot enforce Pod Security baseline');
+    expect(codes(plan)).not.toContain('RF307');
+  });
+
+  it.each([
+    ['meets restricted', {}, {}, []],
+    ['root user', { runAsUser: 0 }, {}, ['runAsUser is 0']],
+    ['no seccomp profile', { seccompProfile: undefined }, { seccompProfile: undefined }, [`seccompProfile.type is ${showValue(undefined)}, not RuntimeDefault or Localhost`]],
+    ['seccomp only on the pod', { seccompProfile: { type: 'RuntimeDefault' } }, { seccompProfile: undefined }, []],
+    ['Unconfined seccomp', {}, { seccompProfile: { type: 'Unconfined' } }, ['seccompProfile.type is "Unconfined", not RuntimeDefault or Localhost']],
+    ['escalation allowed', {}, { allowPrivilegeEscalation: true }, ['allowPrivilegeEscalation is not false']],
+    ['capabilities kept', {}, { capabilities: { drop: ['NET_RAW'] } }, ['capabilities.drop does not include ALL']],
+    ['a capability added', {}, { capabilities: { drop: ['ALL'], add: ['SYS_ADMIN'] } }, ['capabilities.add holds ["SYS_ADMIN"]']],
+    ['non-root not required', { runAsNonRoot: undefined }, { runAsNonRoot: false }, ['runAsNonRoot is not true']],
+  ] as const)('restricted check: %s', (_name, pod, container, want) => {
+    const base = planExample('eks-irsa').emitted!.runners.build!.helmValues!;
+    const p = { ...(base.podSecurityContext as object), ...pod };
+    const c = { ...(base.securityContext as object), ...container };
+    expect(restrictedViolations(p, c)).toEqual(want);
   });
 });
 

@@ -298,7 +298,8 @@ export function inferDeployment(ev: Evidence): Inferred {
       if (!cache) {
         const tfKey = Object.entries(root.resource.aws_s3_bucket ?? {}).find(([, b]) => b.bucket === bucket)?.[0];
         const name = tfKey && ev.terraform.generatedByRunnerFleet && tfKey.startsWith('cache_') ? tfKey.slice('cache_'.length) : bucket;
-        const spec = cacheBackendFor('s3').schema.parse({ name: 'doctor', type: 's3', bucket, create: tfKey !== undefined, ...(str(get(cacheToml, 's3', 'BucketLocation')) ? { region: str(get(cacheToml, 's3', 'BucketLocation')) } : {}) });
+        const endpoints = vpcEndpointsOf(root, tfKey);
+        const spec = cacheBackendFor('s3').schema.parse({ name: 'doctor', type: 's3', bucket, create: tfKey !== undefined, ...(endpoints.length > 0 ? { vpcEndpointIds: endpoints } : {}), ...(str(get(cacheToml, 's3', 'BucketLocation')) ? { region: str(get(cacheToml, 's3', 'BucketLocation')) } : {}) });
         cache = { name, type: 's3', spec: { ...spec, name, type: 's3' } };
         cacheOrigins.set(caches.length, { ...tomlOrigin, path: [...tomlOrigin.path, 'runners', 0, 'cache', 's3', 'BucketName'] });
         caches.push(cache);
@@ -368,4 +369,30 @@ function gitlabSettings(root: TerraformRoot, chain: Chain): Record<string, unkno
     runUntagged: r.untagged === true,
     tags: Array.isArray(r.tag_list) ? r.tag_list.filter((t): t is string => typeof t === 'string' && t !== '') : [],
   };
+}
+
+/**
+ * The S3 VPC endpoints a bucket policy restricts access to (`StringNotEquals aws:SourceVpce` on a
+ * Deny): the manager signs URLs used through them, so the cache proofs probe through the first.
+ */
+function vpcEndpointsOf(root: TerraformRoot, bucketKey: string | undefined): string[] {
+  if (bucketKey === undefined) return [];
+  const refs = new Set([`\${aws_s3_bucket.${bucketKey}.id}`, `\${aws_s3_bucket.${bucketKey}.bucket}`, String(root.resource.aws_s3_bucket?.[bucketKey]?.bucket)]);
+  const out: string[] = [];
+  for (const b of Object.values(root.resource.aws_s3_bucket_policy ?? {})) {
+    if (typeof b.bucket !== 'string' || !refs.has(b.bucket)) continue;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(String(b.policy));
+    } catch {
+      continue;
+    }
+    const st = (doc as { Statement?: unknown }).Statement;
+    for (const x of (Array.isArray(st) ? st : [st]) as { Effect?: string; Condition?: Record<string, Record<string, unknown>> }[]) {
+      if (x.Effect !== 'Deny') continue;
+      const v = x.Condition?.StringNotEquals?.['aws:SourceVpce'];
+      for (const e of [v ?? []].flat()) if (typeof e === 'string' && !out.includes(e)) out.push(e);
+    }
+  }
+  return out;
 }

@@ -43,6 +43,7 @@ export const CODES = {
   RF206: { severity: 'warning', title: 'cache objects never expire', acceptable: true },
   RF207: { severity: 'error', title: 'the cache bucket does not block public access', acceptable: false },
   RF208: { severity: 'info', title: 'the cache bucket exists outside this fleet, so its settings are not verified here', acceptable: false },
+  RF209: { severity: 'error', title: 'the cache bucket accepts object requests from outside its VPC endpoints', acceptable: false },
 
   RF301: { severity: 'error', title: 'jobs run privileged', acceptable: true },
   RF302: { severity: 'error', title: 'jobs are granted every action on every resource', acceptable: true },
@@ -50,6 +51,8 @@ export const CODES = {
   RF304: { severity: 'error', title: 'a static credential appears in generated output', acceptable: false },
   RF305: { severity: 'warning', title: 'the runner has no tags and does not run untagged jobs, so it never picks up a job', acceptable: true },
   RF306: { severity: 'warning', title: 'jobs hold a powerful identity', acceptable: true },
+  RF307: { severity: 'error', title: 'a runner namespace does not enforce Pod Security baseline', acceptable: false },
+  RF308: { severity: 'error', title: 'the runner manager pod does not meet Pod Security restricted', acceptable: false },
 
   RF401: { severity: 'warning', title: 'cluster access through the aws-auth ConfigMap, which AWS deprecates', acceptable: true },
   RF402: { severity: 'info', title: 'an operator is granted cluster-admin on the whole cluster', acceptable: true },
@@ -67,6 +70,7 @@ export const CODES = {
   RF611: { severity: 'error', title: 'the cache storage account allows public blobs, plain HTTP, old TLS or shared keys', acceptable: false },
   RF612: { severity: 'warning', title: 'cache blobs never expire', acceptable: true },
   RF613: { severity: 'error', title: 'generated Terraform uses a resource, argument or reference its provider does not document', acceptable: false },
+  RF614: { severity: 'warning', title: 'the cache storage account is reachable from every network', acceptable: true },
   RF701: { severity: 'error', title: 'a runner setting does not apply to its platform', acceptable: false },
   RF702: { severity: 'error', title: 'VM settings that must agree do not', acceptable: false },
   RF710: { severity: 'error', title: 'a security group admits traffic from the internet', acceptable: false },
@@ -76,6 +80,10 @@ export const CODES = {
   RF714: { severity: 'error', title: 'the manager may act on compute outside its own group, cluster or task definition', acceptable: false },
   RF715: { severity: 'error', title: 'a root volume is not encrypted', acceptable: false },
   RF716: { severity: 'error', title: 'worker or task SSH is open to something other than the manager', acceptable: false },
+  RF717: { severity: 'error', title: 'a role of the fleet can push to or delete from the Fargate job-image repository', acceptable: true },
+  RF718: { severity: 'error', title: 'a security group rule has no description', acceptable: false },
+  RF719: { severity: 'error', title: 'the Fargate job image can change under the task definition (mutable tags or an unpinned image)', acceptable: false },
+  RF720: { severity: 'error', title: 'manager user data runs a download it did not verify, or does not stop on a failed step', acceptable: false },
 
   RF801: { severity: 'error', title: 'a file cannot be parsed', acceptable: false },
   RF802: { severity: 'info', title: 'a file was skipped', acceptable: false },

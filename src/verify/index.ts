@@ -15,6 +15,7 @@ import { findStaticCredentials } from './secrets.js';
 import { checkTerraformRoot } from '../emit/terraform/schemas/index.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
 import { get } from './get.js';
+import { verifyPodSecurity } from './pod-security.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
 export interface Proof {
@@ -145,6 +146,9 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       if (same) findings.push(f('RF105', rp, `the manager and the jobs both get role ${managerRole}`, { fix: 'give jobs their own service account and role' }));
       proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined });
     }
+    const podSecurity = verifyPodSecurity(docs, runner, rp);
+    findings.push(...podSecurity.findings);
+    proofs.push(...podSecurity.proofs.map((p) => ({ runner: runner.name, ...p })));
     const extra = platform.verifyRunner?.(docs, fleet, runner, rp);
     if (extra) {
       findings.push(...extra.findings);
@@ -191,7 +195,8 @@ function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner
   const toml = docs.runners[runner.name]?.configToml;
   const executorSection = get(toml, 'runners', 0, String(get(toml, 'runners', 0, 'executor')));
   if (get(executorSection, 'privileged') === true) {
-    out.push(f('RF301', `${rp}.jobs.privileged`, 'job containers run privileged: a job can take over the node and every credential on it', { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)' }));
+    const k8s = docs.runners[runner.name]?.manifests.some((o) => o.kind === 'Namespace') === true;
+    out.push(f('RF301', `${rp}.jobs.privileged`, `job containers run privileged: a job can take over the node and every credential on it${k8s ? '. The namespace therefore cannot enforce Pod Security baseline (it would reject these pods): it enforces privileged, and warns and audits against baseline' : ''}`, { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)' }));
   }
   const overwrite = get(executorSection, 'service_account_overwrite_allowed');
   if (typeof overwrite === 'string' && overwrite !== '') {

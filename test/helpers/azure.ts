@@ -58,6 +58,7 @@ export const azureSpecCases: SpecCase[] = [
   ['RF608', AKS, (s) => s.runners[0].jobs.permissions.azure.push({ role: 'Storage Blob Data Reader', scope: RG_SCOPE }), 'error'],
   ['RF608', AKS, (s) => s.runners[0].jobs.permissions.azure.push({ role: 'Storage Blob Data Contributor', scope: CONTAINER_SCOPE }), 'warning'],
   ['RF612', AKS, (s) => (s.caches[0].expireAfterDays = 0), 'warning'],
+  ['RF614', AKS, (s) => delete s.caches[0].network, 'warning'],
 ];
 
 /** Azure rules only broken documents can trigger. */
@@ -109,7 +110,10 @@ export const azureDocCases: DocCase[] = [
   ['RF611', AKS, (d) => void (az(d).azurerm_storage_container!.cache_shared!.container_access_type = 'blob')],
   ['RF612', AKS, (d) => void delete az(d).azurerm_storage_management_policy],
   ['RF612', AKS, (d) => void ((az(d).azurerm_storage_management_policy!.cache_shared!.rule as any[])[0].filters.prefix_match = ['other-container/'])],
+  ['RF614', AKS, (d) => void delete az(d).azurerm_storage_account!.cache_shared!.network_rules],
+  ['RF614', AKS, (d) => void ((az(d).azurerm_storage_account!.cache_shared!.network_rules as Record<string, unknown>).default_action = 'Allow')],
   ['RF613', AKS, (d) => void (az(d).azurerm_storage_account!.cache_shared!.enable_https_traffic_only = true)],
+  ['RF613', AKS, (d) => void ((az(d).azurerm_monitor_diagnostic_setting!.cache_shared!.enabled_log as Record<string, unknown>[])[0]!.enabled = true)],
   ['RF613', AKS, (d) => void (d.terraformGitlab!.resource.gitlab_user_runner!.build!.run_untagged = false)],
   ['RF613', MIXED, (d) => void (d.terraformGitlab!.resource.kubernetes_secret_v1!['azure-build']!.data = '${gitlab_user_runner.azure-build.runner_token}')],
   ['RF304', AKS, (d) => void ((d.runners.build!.configToml.runners as any[])[0].cache.azure.AccountKey = 'c2VjcmV0')],

@@ -41,7 +41,7 @@ export function baseDeployment(): Deployment {
   });
   return {
     objects: [
-      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gitlab' } },
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gitlab', labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } },
       sa('gitlab-runner', 'gitlab-runner-manager'),
       sa('gitlab-runner-jobs', 'gitlab-runner-jobs'),
       {
@@ -66,6 +66,8 @@ export function baseDeployment(): Deployment {
       rbac: { create: false },
       serviceAccount: { create: false, name: 'gitlab-runner' },
       runners: { secret: 'gitlab-runner-token' },
+      securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, privileged: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
+      podSecurityContext: { runAsUser: 100, fsGroup: 65533, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
     },
     runnerToml: {
       runners: [

@@ -33,6 +33,13 @@ export const VM_SPEC_CASES: { name: string; base: string; mutate: (s: Spec) => v
   { name: 'job permissions where jobs have no identity', base: 'ec2-docker', mutate: (s) => (s.runners[0].jobs.permissions = { aws: [{ actions: ['s3:GetObject'], resources: ['*'] }] }), code: 'RF702', path: 'runners[0].jobs.permissions.aws' },
   { name: 'privileged Fargate jobs', base: 'ecs-fargate', mutate: (s) => (s.runners[0].jobs.privileged = true), code: 'RF702', path: 'runners[0].jobs.privileged' },
   { name: 'a Fargate CPU size that does not exist', base: 'ecs-fargate', mutate: (s) => (s.runners[0].fargate.cpu = 300), code: 'RF002', path: 'runners[0].fargate.cpu' },
+  { name: 'a Fargate runner without a pinned driver', base: 'ecs-fargate', mutate: (s) => delete s.runners[0].fargate.driver, code: 'RF004', path: 'runners[0].fargate.driver' },
+  { name: 'a Fargate driver checksum that is not a SHA-256', base: 'ecs-fargate', mutate: (s) => (s.runners[0].fargate.driver.sha256 = 'abc'), code: 'RF007', path: 'runners[0].fargate.driver.sha256' },
+  { name: 'a Fargate driver from the latest channel', base: 'ecs-fargate', mutate: (s) => (s.runners[0].fargate.driver.version = 'latest'), code: 'RF007', path: 'runners[0].fargate.driver.version' },
+  { name: 'a Fargate runner without a pinned job image', base: 'ecs-fargate', mutate: (s) => delete s.runners[0].fargate.imageTag, code: 'RF004', path: 'runners[0].fargate.imageTag' },
+  { name: 'a Fargate job image tagged latest', base: 'ecs-fargate', mutate: (s) => (s.runners[0].fargate.imageTag = 'latest'), code: 'RF007', path: 'runners[0].fargate.imageTag' },
+  { name: 'a Fargate job image with both a tag and a digest', base: 'mixed-eks-vm', mutate: (s) => (s.runners[2].fargate.imageTag = '1.0'), code: 'RF010', path: 'runners[2].fargate.imageDigest' },
+  { name: 'a token KMS key that is not a key ARN', base: 'ec2-docker', mutate: (s) => (s.clusters[0].tokenKmsKeyArn = 'alias/runner-tokens'), code: 'RF007', path: 'clusters[0].tokenKmsKeyArn' },
   { name: 'a VM cluster without the aws section', base: 'ec2-docker', mutate: (s) => (delete s.aws, (s.caches = []), delete s.runners[0].cache), code: 'RF004', path: 'aws' },
 ];
 
@@ -54,6 +61,14 @@ function editTrust(d: EmittedFleet, key: string, edit: (doc: PolicyDocument) => 
   const doc = JSON.parse(String(body.assume_role_policy)) as PolicyDocument;
   edit(doc);
   body.assume_role_policy = JSON.stringify(doc);
+}
+
+/** Rewrites the user data both where it boots (launch template) and where it is reviewed (the file). */
+function editUserData(d: EmittedFleet, runner: string, edit: (text: string) => string): void {
+  const lt = res(d).aws_launch_template![`${runner}_manager`]!;
+  const text = edit(Buffer.from(String(lt.user_data), 'base64').toString('utf8'));
+  lt.user_data = Buffer.from(text, 'utf8').toString('base64');
+  userData(d, runner).content = text;
 }
 
 const sid = (statements: Statement[], id: string) => statements.find((s) => s.Sid === id)!;
@@ -86,6 +101,17 @@ export const VM_DOC_CASES: { rule: string; example: string; code: string; mutate
   { rule: 'PassRole to any service', example: 'ecs-fargate', code: 'RF714', mutate: (d) => editPolicy(d, 'fargate_manager_platform', (s) => delete sid(s, 'PassJobRoles').Condition) },
   { rule: 'scaling any Auto Scaling group', example: 'ec2-autoscaler', code: 'RF714', mutate: (d) => editPolicy(d, 'autoscale_manager_platform', (s) => (sid(s, 'ScaleOwnWorkers').Resource = '*')) },
   { rule: 'Instance Connect to any instance', example: 'ec2-autoscaler', code: 'RF714', mutate: (d) => editPolicy(d, 'autoscale_manager_platform', (s) => delete sid(s, 'ConnectToOwnWorkers').Condition) },
+  { rule: 'a job role that can push to the job-image repository', example: 'ecs-fargate', code: 'RF717', mutate: (d) => editPolicy(d, 'fargate-jobs', (s) => s.push({ Effect: 'Allow', Action: ['ecr:PutImage', 'ecr:UploadLayerPart'], Resource: 'arn:aws:ecr:eu-central-1:123456789012:repository/acme/*' })) },
+  { rule: 'a manager role that can delete job images', example: 'mixed-eks-vm', code: 'RF717', mutate: (d) => editPolicy(d, 'docker_manager_platform', (s) => s.push({ Effect: 'Allow', Action: 'ecr:BatchDeleteImage', Resource: '*' })) },
+  { rule: 'an SSH ingress rule without a description', example: 'ec2-autoscaler', code: 'RF718', mutate: (d) => delete res(d).aws_vpc_security_group_ingress_rule!.autoscale_workers!.description },
+  { rule: 'an inline ingress block without a description', example: 'ecs-fargate', code: 'RF718', mutate: (d) => (res(d).aws_security_group!.fargate_tasks!.ingress = [{ from_port: 22, to_port: 22, protocol: 'tcp', security_groups: ['sg-1'] }]) },
+  { rule: 'a job-image repository with mutable tags', example: 'ecs-fargate', code: 'RF719', mutate: (d) => (res(d).aws_ecr_repository!.fargate_jobs!.image_tag_mutability = 'MUTABLE') },
+  { rule: 'a task definition running :latest', example: 'ecs-fargate', code: 'RF719', mutate: (d) => { const t = res(d).aws_ecs_task_definition!.fargate_jobs!; t.container_definitions = String(t.container_definitions).replace(/:2026\.11\.1"/, ':latest"'); } },
+  { rule: 'a task definition running an image of another repository', example: 'mixed-eks-vm', code: 'RF719', mutate: (d) => { const t = res(d).aws_ecs_task_definition!.fargate_jobs!; t.container_definitions = String(t.container_definitions).replace(/"image":"[^"]+"/, '"image":"docker.io/library/ubuntu:24.04"'); } },
+  { rule: 'user data that pipes a download into bash', example: 'ec2-docker', code: 'RF720', mutate: (d) => editUserData(d, 'docker', (t) => t.replace('dnf install -y dnf-automatic', 'curl -fsSL https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.rpm.sh | bash\ndnf install -y dnf-automatic')) },
+  { rule: 'user data that fetches without a checksum', example: 'ecs-fargate', code: 'RF720', mutate: (d) => editUserData(d, 'fargate', (t) => t.replace(/^fetch_verified '([^']+)' '[a-f0-9]{64}'/m, "fetch_verified '$1' ''")) },
+  { rule: 'user data whose checksum function skips the check', example: 'ecs-fargate', code: 'RF720', mutate: (d) => editUserData(d, 'fargate', (t) => t.replace('  if [ "$got" != "$want" ]; then\n    echo "checksum', '  if false; then\n    echo "checksum')) },
+  { rule: 'user data that does not fail closed', example: 'ec2-autoscaler', code: 'RF720', mutate: (d) => editUserData(d, 'autoscale', (t) => t.replace('set -euo pipefail\n', '')) },
   { rule: 'the instance role reaching the whole cache bucket', example: 'ec2-docker', code: 'RF202', mutate: (d) => editPolicy(d, 'docker_manager_platform', (s) => s.push({ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::acme-vm-runner-cache/*' })) },
 ];
 

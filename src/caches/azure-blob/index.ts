@@ -30,6 +30,8 @@ export function cacheScopes(fleet: FleetIntent, cache: ResolvedCache): { account
 
 /** Roles the manager needs: data access on the container, and a user delegation key (an account-level action) to sign SAS URLs. */
 export const MANAGER_DATA_ROLE = 'Storage Blob Data Contributor';
+/** Diagnostic log categories of the blob service (Azure Monitor "Storage" resource logs). */
+export const BLOB_LOG_CATEGORIES = ['StorageRead', 'StorageWrite', 'StorageDelete'] as const;
 export const MANAGER_DELEGATION_ROLE = 'Storage Blob Delegator';
 
 export const azureBlobCache: CacheBackend = {
@@ -38,7 +40,14 @@ export const azureBlobCache: CacheBackend = {
   title: 'Azure Blob Storage',
   schema: azureBlobCacheSchema,
 
-  checkSpec(fleet, _raw, cachePath) {
+  checkSpec(fleet, raw, cachePath) {
+    const spec = raw as unknown as AzureBlobCacheSpec;
+    if (spec.accessLogs && spec.accessLogs.logAnalyticsWorkspaceId === undefined && spec.accessLogs.storageAccountId === undefined) {
+      return [{ code: 'RF004', severity: 'error', path: `${cachePath}.accessLogs`, message: 'access logs need a destination', fix: 'add logAnalyticsWorkspaceId: /subscriptions/…/workspaces/<name> or storageAccountId: /subscriptions/…/storageAccounts/<name>' }];
+    }
+    if (spec.network && !spec.publicNetworkAccess) {
+      return [{ code: 'RF010', severity: 'error', path: `${cachePath}.network`, message: 'network rules apply to the public endpoint, which publicNetworkAccess: false turns off', fix: 'keep one: network (subnets over the public endpoint) or publicNetworkAccess: false (a private endpoint)' }];
+    }
     if (fleet.azure) return [];
     return [{ code: 'RF004', severity: 'error', path: 'azure', message: `an Azure Blob cache needs the azure section (${cachePath} is type azure-blob)`, fix: 'add azure: { tenantId: "<uuid>", subscriptionId: "<uuid>", location: <region>, resourceGroup: <name> }' }];
   },
@@ -73,9 +82,23 @@ export const azureBlobCache: CacheBackend = {
           default_to_oauth_authentication: true,
           public_network_access_enabled: spec.publicNetworkAccess,
           cross_tenant_replication_enabled: false,
+          ...(spec.network ? { network_rules: { default_action: 'Deny', bypass: ['None'], virtual_network_subnet_ids: [...spec.network.subnetIds] } } : {}),
           tags: azureTags(fleet),
         },
       };
+      const logs = spec.accessLogs;
+      if (logs && (logs.logAnalyticsWorkspaceId !== undefined || logs.storageAccountId !== undefined)) {
+        out.azurerm_monitor_diagnostic_setting = {
+          [k]: {
+            name: 'runner-fleet-cache-access',
+            // Blob reads and writes are logged by the blob service, a child of the account.
+            target_resource_id: `\${azurerm_storage_account.${k}.id}/blobServices/default`,
+            ...(logs.logAnalyticsWorkspaceId !== undefined ? { log_analytics_workspace_id: logs.logAnalyticsWorkspaceId } : {}),
+            ...(logs.storageAccountId !== undefined ? { storage_account_id: logs.storageAccountId } : {}),
+            enabled_log: BLOB_LOG_CATEGORIES.map((category) => ({ category })),
+          },
+        };
+      }
       out.azurerm_storage_container = {
         [k]: { name: spec.container, storage_account_id: `\${azurerm_storage_account.${k}.id}`, container_access_type: 'private' },
       };
@@ -173,6 +196,12 @@ export const azureBlobCache: CacheBackend = {
         return r.enabled === true && typeof days === 'number' && prefixes.some((p) => `${spec.container}/`.startsWith(p));
       }),
     );
+    // RF614: reachable from every network unless the public endpoint is off or network rules deny by default.
+    const rules = (Array.isArray(acct.network_rules) ? acct.network_rules[0] : acct.network_rules) as { default_action?: unknown; virtual_network_subnet_ids?: unknown } | undefined;
+    const closed = acct.public_network_access_enabled === false || rules?.default_action === 'Deny';
+    if (!closed) {
+      out.push(finding('RF614', `${cachePath}.network`, `storage account ${spec.storageAccount} accepts connections from every network (public_network_access_enabled ${JSON.stringify(acct.public_network_access_enabled ?? true)}, ${rules ? `network_rules.default_action ${JSON.stringify(rules.default_action)}` : 'no network_rules'}); Entra ID still guards the data, but a leaked SAS URL works from anywhere`, { received: JSON.stringify({ public_network_access_enabled: acct.public_network_access_enabled ?? true, network_rules: rules ?? null }), allowed: 'network_rules.default_action "Deny", or public_network_access_enabled false', fix: `set ${cachePath}.network: { subnetIds: [<AKS node subnet id>] } (enable the Microsoft.Storage service endpoint on that subnet), or publicNetworkAccess: false with a private endpoint you create` }));
+    }
     if (!expires) {
       out.push(finding('RF612', `${cachePath}.expireAfterDays`, `blobs in ${spec.storageAccount}/${spec.container} never expire, so old caches (and whatever leaked into them) stay forever`, { received: String(spec.expireAfterDays), allowed: '1 to 3650', fix: 'set expireAfterDays: 14 (or another number of days)' }));
     }

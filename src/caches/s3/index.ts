@@ -30,22 +30,20 @@ function finding(code: Code, path: string, message: string, extra: Partial<Findi
 
 const key = (cache: ResolvedCache) => tfName('cache', cache.name);
 
-/** The TLS-only bucket policy: what is proven is exactly this document. */
-function bucketPolicy(partition: string, bucket: string): PolicyDocument {
-  const arn = bucketArn(partition, bucket);
-  return {
-    Version: '2012-10-17',
-    Statement: [
-      {
-        Sid: 'DenyInsecureTransport',
-        Effect: 'Deny',
-        Principal: '*',
-        Action: 's3:*',
-        Resource: [arn, `${arn}/*`],
-        Condition: { Bool: { 'aws:SecureTransport': 'false' } },
-      },
-    ],
-  };
+/** Object-level actions a VPC endpoint condition guards; bucket configuration (Terraform's) stays reachable. */
+export const VPCE_GUARDED_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject', 's3:ListBucket'] as const;
+
+/** The bucket policy: TLS only, and (opt-in) object access only through the VPC endpoints. What is proven is exactly this document. */
+function bucketPolicy(partition: string, spec: S3CacheSpec): PolicyDocument | undefined {
+  const arn = bucketArn(partition, spec.bucket);
+  const statements: Statement[] = [];
+  if (spec.tlsOnly) {
+    statements.push({ Sid: 'DenyInsecureTransport', Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: [arn, `${arn}/*`], Condition: { Bool: { 'aws:SecureTransport': 'false' } } });
+  }
+  if (spec.vpcEndpointIds) {
+    statements.push({ Sid: 'DenyOutsideVpcEndpoints', Effect: 'Deny', Principal: '*', Action: [...VPCE_GUARDED_ACTIONS], Resource: [arn, `${arn}/*`], Condition: { StringNotEquals: { 'aws:SourceVpce': [...spec.vpcEndpointIds] } } });
+  }
+  return statements.length > 0 ? { Version: '2012-10-17', Statement: statements } : undefined;
 }
 
 export const s3Cache: CacheBackend = {
@@ -122,15 +120,19 @@ export const s3Cache: CacheBackend = {
         },
       };
     }
-    if (spec.tlsOnly) {
+    const policy = bucketPolicy(partition, spec);
+    if (policy) {
       out.aws_s3_bucket_policy = {
         [k]: {
           ...provider,
           bucket: bucketRef,
-          policy: JSON.stringify(bucketPolicy(partition, spec.bucket)),
+          policy: JSON.stringify(policy),
           depends_on: [`aws_s3_bucket_public_access_block.${k}`],
         },
       };
+    }
+    if (spec.accessLogs) {
+      out.aws_s3_bucket_logging = { [k]: { ...provider, bucket: bucketRef, target_bucket: spec.accessLogs.bucket, target_prefix: spec.accessLogs.prefix ?? `${spec.bucket}/` } };
     }
     return out;
   },
@@ -180,6 +182,18 @@ export const s3Cache: CacheBackend = {
     const partition = fleet.aws?.partition ?? 'aws';
     const anyone = roleArn(partition, fleet.aws?.accountId ?? '000000000000', '/', 'any-principal');
     const req: Request = { principal: { type: 'AWS', id: anyone }, action: 's3:GetObject', resource: `${bucketArn(partition, spec.bucket)}/any/object`, context: { 'aws:SecureTransport': 'false' } };
+    if (spec.vpcEndpointIds) {
+      const outside = VPCE_GUARDED_ACTIONS.filter((action) => {
+        const resource = action === 's3:ListBucket' ? bucketArn(partition, spec.bucket) : `${bucketArn(partition, spec.bucket)}/any/object`;
+        const contexts: Record<string, string>[] = [{ 'aws:SecureTransport': 'true', 'aws:SourceVpce': 'vpce-0ffffffffffffffff' }, { 'aws:SecureTransport': 'true' }];
+        return contexts.some(
+          (context) => !policy || evaluatePolicies({ resource: [policy] }, { principal: { type: 'AWS', id: anyone }, action, resource, context }) !== 'explicit-deny',
+        );
+      });
+      if (outside.length > 0) {
+        out.push(finding('RF209', `${cachePath}.vpcEndpointIds`, `bucket ${spec.bucket} does not deny ${outside.join(', ')} from outside ${spec.vpcEndpointIds.join(', ')}`, { received: outside.join(', '), fix: 'deny object access with StringNotEquals aws:SourceVpce in the bucket policy; runner-fleet does when vpcEndpointIds is set, regenerate' }));
+      }
+    }
     if (!policy || evaluatePolicies({ resource: [policy] }, req) !== 'explicit-deny') {
       out.push(finding('RF205', `${cachePath}.tlsOnly`, `bucket ${spec.bucket} accepts requests over plain HTTP: nothing denies aws:SecureTransport = false`, { received: String(spec.tlsOnly), allowed: 'true', fix: 'set tlsOnly: true' }));
     }
@@ -246,10 +260,12 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   const jobs = jobIdentity ? facts.roles.get(jobIdentity.roleName) : undefined;
   const cachePath = `${runnerPath}.cache`;
 
+  // With VPC endpoints in the bucket policy, requests come through the first of them (as in the VPC).
+  const viaEndpoint: Record<string, string> = spec.vpcEndpointIds ? { 'aws:SourceVpce': spec.vpcEndpointIds[0]! } : {};
   const decide = (role: RoleFacts, action: string, resource: string, context: Record<string, string> = {}) =>
     evaluatePolicies(
       { identity: role.policiesCompiled, resource: policy ? [policy] : [] },
-      { principal: { type: 'AWS', id: roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name) }, action, resource, context: { 'aws:SecureTransport': 'true', ...context } },
+      { principal: { type: 'AWS', id: roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name) }, action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...context } },
     );
 
   if (!manager) {

@@ -23,6 +23,18 @@ export const s3CacheSchema = z.strictObject({
     .default({ type: 's3' })
     .describe('Server-side encryption. Default s3.'),
   tlsOnly: z.boolean().default(true).describe('Deny requests without TLS in the bucket policy. Default true; false raises RF205.'),
+  vpcEndpointIds: z
+    .array(z.string().regex(/^vpce-[0-9a-f]{8,17}$/, { message: 'a VPC endpoint id such as vpce-0a1b2c3d4e5f67890' }))
+    .min(1)
+    .optional()
+    .describe('Deny object reads, writes, deletes and listings that do not come through one of these S3 VPC endpoints (aws:SourceVpce in the bucket policy). A presigned URL is checked where it is used, so jobs must reach S3 through the endpoint too. Default: none.'),
+  accessLogs: z
+    .strictObject({
+      bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, { message: 'an S3 bucket name' }).describe('Existing bucket that receives the server access logs (it must allow the S3 logging service to write).'),
+      prefix: z.string().regex(/^[A-Za-z0-9!_.*'()/-]{0,200}$/, { message: 'an object key prefix' }).optional().describe('Key prefix of the log objects. Default: <cache bucket>/.'),
+    })
+    .optional()
+    .describe('S3 server access logging of the cache bucket, to trace who wrote a poisoned cache entry. Opt-in. Default: off.'),
   acceptRisks: acceptRisksSchema,
 });
 

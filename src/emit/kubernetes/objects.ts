@@ -1,5 +1,6 @@
 import type { K8sObject } from '../artifacts.js';
 import type { KubernetesNames, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import { podSecurityLabels } from '../../verify/pod-security.js';
 
 /** Labels on everything runner-fleet creates in a cluster, so it can be found and pruned. */
 export function commonLabels(fleet: ResolvedFleet, runner: ResolvedRunner): Record<string, string> {
@@ -47,7 +48,7 @@ export function runnerObjects(
     return { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: automount };
   };
   return {
-    namespace: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: names.namespace, labels: { ...labels, 'pod-security.kubernetes.io/warn': 'baseline' } } },
+    namespace: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: names.namespace, labels: { ...labels, ...podSecurityLabels(runner.spec.jobs.privileged) } } },
     serviceAccounts: [
       // The manager talks to the Kubernetes API, so it keeps its API token; jobs do not need one.
       sa(names.managerServiceAccount, manager, 'manager', true),

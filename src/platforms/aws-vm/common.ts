@@ -78,6 +78,25 @@ export function tokenParameterArn(fleet: FleetIntent, runner: IntentRunner): str
   return `arn:${a.partition}:ssm:${a.region}:${a.accountId}:parameter${names(runner).tokenParameter}`;
 }
 
+/**
+ * With a customer-managed key for the token parameter, the manager may decrypt with that key only
+ * when SSM asks on its behalf (kms:ViaService) and only for its own parameter: Parameter Store
+ * passes the parameter ARN as the encryption context PARAMETER_ARN.
+ */
+export function tokenKeyStatements(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): Statement[] {
+  const keyArn = vmSpec(cluster).tokenKmsKeyArn;
+  if (keyArn === undefined) return [];
+  return [
+    {
+      Sid: 'DecryptRunnerToken',
+      Effect: 'Allow',
+      Action: 'kms:Decrypt',
+      Resource: keyArn,
+      Condition: { StringEquals: { 'kms:ViaService': `ssm.${aws(fleet).region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': tokenParameterArn(fleet, runner) } },
+    },
+  ];
+}
+
 /** Trust of a role used through an instance profile. */
 export function ec2Trust(): PolicyDocument {
   return { Version: '2012-10-17', Statement: [{ Sid: 'Ec2InstanceProfile', Effect: 'Allow', Principal: { Service: EC2_SERVICE }, Action: 'sts:AssumeRole' }] };
@@ -202,8 +221,8 @@ export function egressAll(sgKey: string, description: string): Record<string, un
   return { security_group_id: `\${aws_security_group.${sgKey}.id}`, description, ip_protocol: '-1', cidr_ipv4: '0.0.0.0/0' };
 }
 
-export function sshFromManager(sgKey: string, managerSgKey: string): Record<string, unknown> {
-  return { security_group_id: `\${aws_security_group.${sgKey}.id}`, ip_protocol: 'tcp', from_port: 22, to_port: 22, referenced_security_group_id: `\${aws_security_group.${managerSgKey}.id}` };
+export function sshFromManager(sgKey: string, managerSgKey: string, description: string): Record<string, unknown> {
+  return { security_group_id: `\${aws_security_group.${sgKey}.id}`, description, ip_protocol: 'tcp', from_port: 22, to_port: 22, referenced_security_group_id: `\${aws_security_group.${managerSgKey}.id}` };
 }
 
 export interface LaunchTemplateInput {
@@ -263,6 +282,7 @@ export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, r
     { Sid: 'ReadRunnerToken', Effect: 'Allow', Action: 'ssm:GetParameter', Resource: paramArn },
     // AmazonSSMManagedInstanceCore allows ssm:GetParameter* on every parameter; keep other runners' tokens out of reach.
     { Sid: 'NoOtherParameters', Effect: 'Deny', Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory'], NotResource: paramArn },
+    ...tokenKeyStatements(fleet, cluster, runner),
     ...extraStatements,
   ];
   return {
@@ -274,6 +294,7 @@ export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, r
         name: n.tokenParameter,
         description: `GitLab runner authentication token of ${fleet.name}/${runner.name}; written by registration, never by Terraform`,
         type: 'SecureString',
+        ...(spec.tokenKmsKeyArn !== undefined ? { key_id: spec.tokenKmsKeyArn } : {}),
         value: TOKEN_PLACEHOLDER,
         lifecycle: { ignore_changes: ['value'] },
       },
@@ -332,6 +353,79 @@ export function configTomlText(runner: IntentRunner, toml: Record<string, unknow
 export const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 /**
+ * GitLab's package repository for Amazon Linux 2023, written out instead of running the vendor's
+ * piped install script. URLs and the package-signing key fingerprint are from GitLab Runner's
+ * "Install GitLab Runner using the official GitLab repositories" page (GPG signatures section);
+ * the repository metadata key is the one packages.gitlab.com serves for every project there.
+ */
+export const GITLAB_RUNNER_REPO = {
+  baseurl: 'https://packages.gitlab.com/runner/gitlab-runner/amazon/2023/$basearch',
+  metadataKeyUrl: 'https://packages.gitlab.com/runner/gitlab-runner/gpgkey',
+  packageKeyUrl: 'https://packages.gitlab.com/runner/gitlab-runner/gpgkey/runner-gitlab-runner-49F16C5CC3A0F81F.pub.gpg',
+  packageKeyFingerprint: '931DA69CFA3AFEBBC97DAA8C6C57C29C6BA75A4E',
+  packageKeyPath: '/etc/pki/rpm-gpg/RPM-GPG-KEY-gitlab-runner',
+  repoFile: '/etc/yum.repos.d/runner_gitlab-runner.repo',
+} as const;
+
+export function gitlabRunnerRepoFile(): string {
+  return [
+    '[runner_gitlab-runner]',
+    'name=GitLab Runner (packages.gitlab.com)',
+    `baseurl=${GITLAB_RUNNER_REPO.baseurl}`,
+    'enabled=1',
+    'gpgcheck=1',
+    'repo_gpgcheck=1',
+    `gpgkey=${GITLAB_RUNNER_REPO.metadataKeyUrl} file://${GITLAB_RUNNER_REPO.packageKeyPath}`,
+    'sslverify=1',
+    'sslcacert=/etc/pki/tls/certs/ca-bundle.crt',
+    'metadata_expire=300',
+    '',
+  ].join('\n');
+}
+
+export const VERIFIED_DOWNLOADS_BEGIN = '# runner-fleet: verified downloads (begin)';
+export const VERIFIED_DOWNLOADS_END = '# runner-fleet: verified downloads (end)';
+
+/**
+ * Shell functions every manager boot uses for what it downloads: nothing fetched is installed
+ * (let alone run) unless its SHA-256 or its key fingerprint is the pinned one; a mismatch returns
+ * non-zero, which stops the script under `set -e`. Tests run exactly these lines with bash.
+ */
+export const VERIFIED_DOWNLOAD_FUNCTIONS: readonly string[] = [
+  VERIFIED_DOWNLOADS_BEGIN,
+  '# fetch_verified URL SHA256 DEST: download over HTTPS; install DEST (0755) only if the SHA-256 matches.',
+  'fetch_verified() {',
+  '  local url="$1" want="$2" dest="$3" tmp got',
+  '  tmp="$(mktemp)"',
+  '  curl -fsSL --proto \'=https\' --tlsv1.2 --retry 5 -o "$tmp" "$url"',
+  '  got="$(sha256sum "$tmp" | cut -d \' \' -f 1)"',
+  '  if [ "$got" != "$want" ]; then',
+  '    echo "checksum mismatch for $url: expected $want, got $got" >&2',
+  '    rm -f "$tmp"',
+  '    return 1',
+  '  fi',
+  '  install -m 0755 "$tmp" "$dest"',
+  '  rm -f "$tmp"',
+  '}',
+  '# import_key_verified URL FINGERPRINT DEST: download a public key; install it and import it into rpm only with that fingerprint.',
+  'import_key_verified() {',
+  '  local url="$1" want="$2" dest="$3" tmp got',
+  '  tmp="$(mktemp)"',
+  '  curl -fsSL --proto \'=https\' --tlsv1.2 --retry 5 -o "$tmp" "$url"',
+  '  got="$(gpg --batch --with-colons --show-keys "$tmp" | awk -F: \'$1 == "fpr" && !seen { print $10; seen = 1 }\')"',
+  '  if [ "$got" != "$want" ]; then',
+  '    echo "key fingerprint mismatch for $url: expected $want, got ${got:-none}" >&2',
+  '    rm -f "$tmp"',
+  '    return 1',
+  '  fi',
+  '  install -m 0644 "$tmp" "$dest"',
+  '  rm -f "$tmp"',
+  '  rpm --import "$dest"',
+  '}',
+  VERIFIED_DOWNLOADS_END,
+];
+
+/**
  * Installs Docker (where jobs run locally) and the pinned gitlab-runner from GitLab's package
  * repository, turns on automatic security updates, writes config.toml, reads the runner token
  * from its SecureString parameter into a root-only environment file, and starts the service.
@@ -345,12 +439,17 @@ export function managerUserData(i: UserDataInput): Artifact {
     '#!/bin/bash',
     `# Runner manager ${i.fleet.name}/${i.runner.name}: gitlab-runner ${RUNNER_VERSION} on Amazon Linux 2023.`,
     '# No SSH: operators use SSM Session Manager. The runner token is read at boot from its SSM parameter.',
+    '# Fails closed: any failed step (a checksum or key fingerprint that differs, a package signature that',
+    '# does not verify) stops the boot before gitlab-runner is started.',
     'set -euo pipefail',
+    'trap \'echo "runner-fleet user data failed at line $LINENO; gitlab-runner was not started" >&2\' ERR',
     '',
     `REGION=${q(a.region)}`,
     `TOKEN_PARAMETER=${q(n.tokenParameter)}`,
     `PLACEHOLDER=${q(TOKEN_PLACEHOLDER)}`,
     `RUNNER_VERSION=${q(RUNNER_VERSION)}`,
+    '',
+    ...VERIFIED_DOWNLOAD_FUNCTIONS,
     '',
     '# Automatic security updates.',
     'dnf install -y dnf-automatic',
@@ -358,8 +457,13 @@ export function managerUserData(i: UserDataInput): Artifact {
     'systemctl enable --now dnf-automatic.timer',
     '',
     ...(i.docker ? ['# Docker runs the jobs on this instance.', 'dnf install -y docker', 'systemctl enable --now docker', ''] : []),
-    '# gitlab-runner, pinned, from GitLab\'s official package repository.',
-    'curl -fsSL https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.rpm.sh | bash',
+    "# gitlab-runner, pinned, from GitLab's package repository configured here (no piped install script):",
+    '# the package-signing key is imported only with the fingerprint GitLab documents, and dnf checks',
+    '# the repository metadata signature and the signature of every package.',
+    `import_key_verified ${q(GITLAB_RUNNER_REPO.packageKeyUrl)} ${q(GITLAB_RUNNER_REPO.packageKeyFingerprint)} ${GITLAB_RUNNER_REPO.packageKeyPath}`,
+    `cat > ${q(GITLAB_RUNNER_REPO.repoFile)} <<'RUNNER_FLEET_EOF'`,
+    gitlabRunnerRepoFile().replace(/\n$/, ''),
+    'RUNNER_FLEET_EOF',
     'dnf install -y "gitlab-runner-$RUNNER_VERSION-1" "gitlab-runner-helper-images-$RUNNER_VERSION-1"',
     '',
     '# config.toml: identical to runners/' + i.runner.name + '/config.toml; its token is $CI_SERVER_TOKEN, expanded by gitlab-runner.',
@@ -440,6 +544,20 @@ export function verifyComputeDocuments(docs: FleetDocuments): Finding[] {
     const open = [rule.cidr_ipv4, rule.cidr_ipv6].filter(isOpen);
     if (open.length > 0) out.push(f('RF710', '', `aws_vpc_security_group_ingress_rule.${k} admits ${open.join(', ')}`, { fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
   }
+  // RF718: every rule says why it exists.
+  const described = (v: unknown) => typeof v === 'string' && v.trim() !== '';
+  for (const [k, sg] of resources(root, 'aws_security_group')) {
+    for (const dir of ['ingress', 'egress'] as const) {
+      (list(sg[dir]) as Record<string, unknown>[]).forEach((rule, i) => {
+        if (!described(rule.description)) out.push(f('RF718', '', `aws_security_group.${k} ${dir}[${i}] has no description`, { fix: 'give every security group rule a description that says what it admits and why' }));
+      });
+    }
+  }
+  for (const type of ['aws_vpc_security_group_ingress_rule', 'aws_vpc_security_group_egress_rule', 'aws_security_group_rule']) {
+    for (const [k, rule] of resources(root, type)) {
+      if (!described(rule.description)) out.push(f('RF718', '', `${type}.${k} has no description`, { fix: 'give every security group rule a description that says what it admits and why' }));
+    }
+  }
   for (const [k, rule] of resources(root, 'aws_security_group_rule')) {
     if (rule.type !== 'ingress') continue;
     const open = [...list(rule.cidr_blocks), ...list(rule.ipv6_cidr_blocks)].filter(isOpen);
@@ -464,6 +582,9 @@ export function verifyComputeDocuments(docs: FleetDocuments): Finding[] {
       }
       const ud = userDataOf(docs, body);
       if (ud.problem) out.push(f('RF106', '', `${type}.${k}: ${ud.problem}`, { fix: 'regenerate; user data must be a generated file' }));
+      if (ud.text !== undefined && ud.text.startsWith('#!')) {
+        for (const problem of unverifiedDownloads(ud.text)) out.push(f('RF720', '', `the user data of ${type}.${k} ${problem}`, { fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint), under set -euo pipefail; runner-fleet always does, regenerate' }));
+      }
       if (ud.text !== undefined && SECRET_SHAPES.some((re) => re.test(ud.text!))) {
         out.push(f('RF712', '', `the user data of ${type}.${k} contains a token or key`, { fix: 'the instance reads its runner token from the SSM parameter at boot; never put it in user data' }));
       }
@@ -479,6 +600,33 @@ export function verifyComputeDocuments(docs: FleetDocuments): Finding[] {
     const v = JSON.stringify(o);
     if (/aws_ssm_parameter\.[^"]*\.(value|insecure_value)/.test(v) || SECRET_SHAPES.some((re) => re.test(v))) out.push(f('RF712', '', `output ${k} exposes a token parameter value`, { fix: 'remove the output' }));
   }
+  return out;
+}
+
+/**
+ * What a boot script does with downloads: it must run under `set -euo pipefail`, pipe nothing
+ * into a shell, fetch only through the verified-download functions (exactly as generated), and
+ * pass every fetch a pinned SHA-256.
+ */
+export function unverifiedDownloads(script: string): string[] {
+  const lines = script.split('\n');
+  const out: string[] = [];
+  const setAt = lines.findIndex((l) => l.trim() === 'set -euo pipefail');
+  const firstCommand = lines.findIndex((l, i) => i > 0 && l.trim() !== '' && !l.trim().startsWith('#'));
+  if (setAt < 0 || setAt > firstCommand) out.push('does not start with set -euo pipefail, so a failed step does not stop the boot');
+  const begin = lines.indexOf(VERIFIED_DOWNLOADS_BEGIN);
+  const end = lines.indexOf(VERIFIED_DOWNLOADS_END);
+  const block = begin >= 0 && end > begin ? lines.slice(begin, end + 1) : [];
+  if (block.length > 0 && block.join('\n') !== VERIFIED_DOWNLOAD_FUNCTIONS.join('\n')) out.push('has verified-download functions that differ from the generated ones');
+  lines.forEach((line, i) => {
+    if (i >= begin && i <= end && block.length > 0) return;
+    const code = line.replace(/#.*$/, '');
+    if (/\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
+    if (/\b(curl|wget)\b/.test(code)) out.push(`downloads outside fetch_verified (line ${i + 1}: ${line.trim().slice(0, 80)})`);
+    const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
+    if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);
+    if (/^\s*fetch_verified\b/.test(code) && !(fetch && /^'?[a-f0-9]{64}'?$/.test(fetch[2]!))) out.push(`fetches without a pinned SHA-256 (line ${i + 1})`);
+  });
   return out;
 }
 
@@ -555,5 +703,22 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
     ? ['ssm:GetParameter', 'ssm:GetParameters'].filter((action) => evaluatePolicies({ identity: [...role.policiesCompiled, compilePolicy(managed)] }, { principal: { type: 'AWS', id: identityRef(id) }, action, resource: other }) === 'allow')
     : [];
   if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on another runner's token parameter`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter' }));
-  return { findings: out, claim: `the manager reads its token parameter ${names(runner).tokenParameter} and no other runner's`, holds: out.length === 0 };
+  // A customer-managed key: decrypt through SSM, for this parameter, with this key — nothing else.
+  const cluster = fleet.clusters.find((c) => c.name === runner.cluster);
+  const keyArn = cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;
+  let keyClaim = '';
+  if (keyArn !== undefined) {
+    const via = `ssm.${aws(fleet).region}.amazonaws.com`;
+    const ctx = (param: string, service = via) => ({ 'kms:ViaService': service, 'kms:EncryptionContext:PARAMETER_ARN': param });
+    if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(f('RF106', runnerPath, `the manager role cannot decrypt its token parameter with ${keyArn} through SSM`, { fix: 'regenerate' }));
+    const otherKey = keyArn.replace(/key\/.*$/, 'key/00000000-0000-0000-0000-000000000000');
+    const kmsLeaks = [
+      ['another runner\'s parameter', keyArn, ctx(other)],
+      ['a direct call (not through SSM)', keyArn, ctx(own, 'ec2.amazonaws.com')],
+      ['another key', otherKey, ctx(own)],
+    ].filter(([, key, c]) => managerMay(docs, fleet, runner, 'kms:Decrypt', key as string, c as Record<string, string>)).map(([what]) => what as string);
+    if (kmsLeaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can kms:Decrypt for ${kmsLeaks.join(', ')}`, { fix: 'scope kms:Decrypt to the token key with kms:ViaService = ssm.<region>.amazonaws.com and kms:EncryptionContext:PARAMETER_ARN = the runner\'s parameter' }));
+    keyClaim = `, and decrypts with ${keyArn} only through SSM for that parameter`;
+  }
+  return { findings: out, claim: `the manager reads its token parameter ${names(runner).tokenParameter} and no other runner's${keyClaim}`, holds: out.length === 0 };
 }

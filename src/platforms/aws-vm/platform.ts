@@ -21,8 +21,14 @@ import {
   vmRunnerNames,
   vmSubjects,
   vmWhoCanAssume,
+  vmSpec,
   RUNNER_VERSION,
 } from './common.js';
+
+function tokenKeyOf(fleet: FleetIntent, runner: IntentRunner): string | undefined {
+  const cluster = fleet.clusters.find((c) => c.name === runner.cluster);
+  return cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;
+}
 
 /** What differs between the VM platforms; everything else is shared here. */
 export interface VmPlatformConfig {
@@ -165,7 +171,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
             ...runners.flatMap((r) => [
               '```sh',
               ...gitlabCreateRunnerRequest(fleet, r.name).flatMap((l) => l.split('\n')),
-              `  | aws ssm put-parameter --region ${region} --name ${names(r).tokenParameter} --type SecureString --overwrite --value file:///dev/stdin`,
+              `  | aws ssm put-parameter --region ${region} --name ${names(r).tokenParameter} --type SecureString${tokenKeyOf(fleet, r) ? ` --key-id ${tokenKeyOf(fleet, r)!}` : ''} --overwrite --value file:///dev/stdin`,
               '```',
               '',
             ]),
@@ -182,7 +188,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
         {
           heading: `${c.title}: the manager instance`,
           lines: [
-            `Each runner manager is one EC2 instance kept by a one-instance Auto Scaling group (so a failed instance is replaced and registers itself again from the token parameter), started from a launch template with IMDSv2 required, an encrypted root volume and no key pair. Its security group admits nothing; operators connect with \`aws ssm start-session\` (the role has ${'`AmazonSSMManagedInstanceCore`'}). User data (\`ec2/<runner>/user-data.sh\`) installs gitlab-runner ${RUNNER_VERSION} from GitLab's package repository, turns on automatic security updates, writes \`config.toml\` and reads the token from SSM at boot.`,
+            `Each runner manager is one EC2 instance kept by a one-instance Auto Scaling group (so a failed instance is replaced and registers itself again from the token parameter), started from a launch template with IMDSv2 required, an encrypted root volume and no key pair. Its security group admits nothing; operators connect with \`aws ssm start-session\` (the role has ${'`AmazonSSMManagedInstanceCore`'}). User data (\`ec2/<runner>/user-data.sh\`) runs under \`set -euo pipefail\` and stops at the first failed step. It configures GitLab's package repository itself (no piped install script; the package-signing key is imported only with its documented fingerprint, and dnf checks repository and package signatures), installs gitlab-runner ${RUNNER_VERSION} pinned, turns on automatic security updates, installs any other download only if its SHA-256 is the pinned one, writes \`config.toml\` and reads the token from SSM at boot.`,
             '',
             ...runners.flatMap((r) => [`- **${r.name}**: ${c.jobCredentials(fleet, r).join(' ')}`]),
           ],

@@ -6,6 +6,7 @@ import { acceptRisksSchema, nameSchema } from '../../spec/schema.js';
 export const vpcIdSchema = z.string().regex(/^vpc-[0-9a-f]{8,17}$/, { message: 'a VPC id such as vpc-0a1b2c3d4e5f67890' });
 export const subnetIdSchema = z.string().regex(/^subnet-[0-9a-f]{8,17}$/, { message: 'a subnet id such as subnet-0a1b2c3d4e5f67890' });
 export const amiIdSchema = z.string().regex(/^ami-[0-9a-f]{8,17}$/, { message: 'an AMI id such as ami-0a1b2c3d4e5f67890' });
+export const kmsKeyArnSchema = z.string().regex(/^arn:aws(-cn|-us-gov)?:kms:[a-z0-9-]+:[0-9]{12}:key\/[a-f0-9-]{36}$/, { message: 'a KMS key ARN, arn:aws:kms:<region>:<account>:key/<uuid>' });
 export const instanceTypeSchema = z.string().regex(/^[a-z][a-z0-9-]*\.[a-z0-9]+$/, { message: 'an EC2 instance type such as t3.medium' });
 
 export const vmClusterFields = {
@@ -15,6 +16,9 @@ export const vmClusterFields = {
   imageId: amiIdSchema.describe('AMI of the manager instance: Amazon Linux 2023 (user data uses dnf).'),
   instanceType: instanceTypeSchema.default('t3.medium').describe('Manager instance type. Default t3.medium.'),
   rootVolumeGiB: z.number().int().min(8).max(16_384).default(30).describe('Encrypted gp3 root volume of the manager. Default 30.'),
+  tokenKmsKeyArn: kmsKeyArnSchema
+    .optional()
+    .describe('Customer-managed KMS key that encrypts the runner-token SecureString parameters; the manager may decrypt with it only through SSM and only for its own parameter. Default: the account\'s AWS managed key aws/ssm.'),
   acceptRisks: acceptRisksSchema,
 };
 
@@ -34,7 +38,24 @@ export const fargateRunnerSchema = z
   .strictObject({
     cpu: z.union([z.literal(256), z.literal(512), z.literal(1024), z.literal(2048), z.literal(4096)]).default(1024).describe('Task CPU units. Default 1024.'),
     memoryMiB: z.number().int().min(512).max(30_720).default(2048).describe('Task memory in MiB. Default 2048.'),
-    imageTag: z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { message: 'an image tag' }).default('latest').describe('Tag of the job image in the ECR repository. Default latest.'),
+    imageTag: z
+      .string()
+      .regex(/^(?!latest$)[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}$/, { message: 'a versioned image tag (not latest)' })
+      .optional()
+      .describe('Versioned tag of the job image in the ECR repository (tags there are immutable, so a tag names one image). Required unless imageDigest is set; latest is refused.'),
+    imageDigest: z
+      .string()
+      .regex(/^sha256:[a-f0-9]{64}$/, { message: 'an image digest, sha256:<64 hex digits>' })
+      .optional()
+      .describe('Digest of the job image (sha256:…); pins the image even more strictly than a tag. Use instead of imageTag.'),
+    driver: z
+      .strictObject({
+        version: z.string().regex(/^v[0-9]+\.[0-9]+\.[0-9]+$/, { message: 'a release tag of the Fargate driver such as v0.5.0' }).describe('Release tag of GitLab\'s Fargate driver to download.'),
+        sha256: z.string().regex(/^[a-f0-9]{64}$/, { message: 'a SHA-256 digest: 64 lower-case hex digits' }).describe('SHA-256 of fargate-linux-amd64 of that release, as you verified it; the manager refuses to boot on a mismatch.'),
+      })
+      .optional()
+      .describe('The Fargate custom-executor driver the manager downloads. Required: runner-fleet cannot verify a checksum for you, so you pin the release and its SHA-256.'),
+    containerInsights: z.boolean().default(true).describe('CloudWatch Container Insights on the job cluster (task CPU, memory, network metrics; billed as CloudWatch custom metrics). Default true.'),
     assignPublicIp: z.boolean().default(false).describe('Give tasks a public IP (needs a public subnet). Default false.'),
   })
   .optional()
@@ -72,6 +93,7 @@ export interface VmClusterSpec {
   imageId: string;
   instanceType: string;
   rootVolumeGiB: number;
+  tokenKmsKeyArn?: string;
   workerImageId?: string;
   workerUsername?: string;
 }

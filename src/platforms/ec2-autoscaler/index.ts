@@ -82,7 +82,7 @@ function workerResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: I
   }
   return {
     aws_security_group: { [k]: securityGroup(fleet, cluster, n.workerSecurityGroup, `docker-autoscaler workers of ${fleet.name}/${runner.name}: SSH from the runner manager only`) },
-    aws_vpc_security_group_ingress_rule: { [k]: sshFromManager(k, key(runner, 'manager')) },
+    aws_vpc_security_group_ingress_rule: { [k]: sshFromManager(k, key(runner, 'manager'), `SSH from the runner manager of ${fleet.name}/${runner.name} (EC2 Instance Connect keys)`) },
     aws_vpc_security_group_egress_rule: { [k]: egressAll(k, 'GitLab, the cache bucket and whatever the jobs fetch') },
     // No instance profile: jobs on workers get no AWS identity.
     aws_launch_template: {

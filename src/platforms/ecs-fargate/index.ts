@@ -2,7 +2,7 @@ import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { identityRef } from '../../model/types.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
-import type { Finding } from '../../spec/findings.js';
+import { showValue, type Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import { tfName, type TerraformResources } from '../../emit/artifacts.js';
 import type { ResolvedCluster } from '../../model/types.js';
@@ -27,11 +27,34 @@ import {
   vmSpec,
 } from '../aws-vm/common.js';
 import { awsIdentityCheckJob } from '../aws-identity-check.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import { awsFacts } from '../../verify/aws-docs.js';
+import { evaluatePolicies } from '../../verify/iam/evaluator.js';
 
 export const ecsFargateClusterSchema = z.strictObject({ ...vmClusterFields, type: z.literal('ecs-fargate') });
 
-/** GitLab's Fargate custom-executor driver. The download location is the one GitLab documents. */
-export const FARGATE_DRIVER = { url: 'https://gitlab-runner-custom-fargate-downloads.s3.amazonaws.com/latest/fargate-linux-amd64', path: '/opt/gitlab-runner/fargate', config: '/etc/gitlab-runner/fargate.toml' } as const;
+/**
+ * GitLab's Fargate custom-executor driver. Releases live in GitLab's bucket under their tag
+ * (the driver's README: replace `latest` in the URL with the tag); the spec pins the tag and the
+ * SHA-256 of the binary, which the manager checks before installing it.
+ */
+export const FARGATE_DRIVER = { bucket: 'https://gitlab-runner-custom-fargate-downloads.s3.amazonaws.com', file: 'fargate-linux-amd64', path: '/opt/gitlab-runner/fargate', config: '/etc/gitlab-runner/fargate.toml' } as const;
+
+export function fargateDriverUrl(version: string): string {
+  return `${FARGATE_DRIVER.bucket}/${version}/${FARGATE_DRIVER.file}`;
+}
+
+/** ECR actions that replace, remove or re-open images of a repository: none may be held by a role of the fleet. */
+export const ECR_WRITE_ACTIONS = [
+  'ecr:PutImage',
+  'ecr:InitiateLayerUpload',
+  'ecr:UploadLayerPart',
+  'ecr:CompleteLayerUpload',
+  'ecr:BatchDeleteImage',
+  'ecr:PutImageTagMutability',
+  'ecr:SetRepositoryPolicy',
+  'ecr:DeleteRepository',
+] as const;
 const SG_PLACEHOLDER = '@TASKS_SECURITY_GROUP_ID@';
 
 function fargateOf(runner: IntentRunner): FargateRunnerSpec {
@@ -49,7 +72,15 @@ function arns(fleet: FleetIntent, runner: IntentRunner) {
     taskRole: identityRef(jobs),
     executionRole: `arn:${a.partition}:iam::${a.accountId}:role/runner-fleet/${n.executionRole}`,
     image: `${a.accountId}.dkr.ecr.${a.region}.amazonaws.com/${n.ecrRepository}`,
+    repository: `arn:${a.partition}:ecr:${a.region}:${a.accountId}:repository/${n.ecrRepository}`,
   };
+}
+
+/** The pinned image reference of the task definition: `repo@sha256:…` or `repo:<tag>`. */
+function pinnedImage(fleet: FleetIntent, runner: IntentRunner): string {
+  const fg = fargateOf(runner);
+  const repo = arns(fleet, runner).image;
+  return fg.imageDigest !== undefined ? `${repo}@${fg.imageDigest}` : `${repo}:${fg.imageTag ?? 'unpinned'}`;
 }
 
 /** The manager starts, watches and stops tasks of its own cluster and task family, and passes only the job roles. */
@@ -86,15 +117,15 @@ function fargateToml(fleet: FleetIntent, cluster: ResolvedCluster, runner: Inten
 
 function taskResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): TerraformResources {
   const n = names(runner);
-  const x = arns(fleet, runner);
   const fg = fargateOf(runner);
   const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
   const exec = key(runner, 'task_execution');
   const tasksSg = key(runner, 'tasks');
   return {
-    aws_ecs_cluster: { [key(runner)]: { name: n.ecsCluster } },
+    aws_ecs_cluster: { [key(runner)]: { name: n.ecsCluster, setting: [{ name: 'containerInsights', value: fg.containerInsights ? 'enabled' : 'disabled' }] } },
     aws_ecr_repository: {
-      [key(runner, 'jobs')]: { name: n.ecrRepository, image_tag_mutability: 'MUTABLE', image_scanning_configuration: { scan_on_push: true }, encryption_configuration: { encryption_type: 'AES256' } },
+      // Immutable tags: a pushed tag can never be made to point at another image.
+      [key(runner, 'jobs')]: { name: n.ecrRepository, image_tag_mutability: 'IMMUTABLE', image_scanning_configuration: { scan_on_push: true }, encryption_configuration: { encryption_type: 'AES256' } },
     },
     aws_iam_role: {
       [exec]: {
@@ -118,7 +149,7 @@ function taskResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: Int
         container_definitions: JSON.stringify([
           {
             name: 'ci-coordinator',
-            image: `${x.image}:${fg.imageTag}`,
+            image: pinnedImage(fleet, runner),
             essential: true,
             portMappings: [{ containerPort: 22, hostPort: 22, protocol: 'tcp' }],
           },
@@ -126,9 +157,64 @@ function taskResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: Int
       },
     },
     aws_security_group: { [tasksSg]: securityGroup(fleet, cluster, n.tasksSecurityGroup, `Fargate job tasks of ${fleet.name}/${runner.name}: SSH from the runner manager only`) },
-    aws_vpc_security_group_ingress_rule: { [tasksSg]: sshFromManager(tasksSg, key(runner, 'manager')) },
+    aws_vpc_security_group_ingress_rule: { [tasksSg]: sshFromManager(tasksSg, key(runner, 'manager'), `SSH from the runner manager of ${fleet.name}/${runner.name} (Fargate driver)`) },
     aws_vpc_security_group_egress_rule: { [tasksSg]: egressAll(tasksSg, 'GitLab, the cache bucket and whatever the jobs fetch') },
   };
+}
+
+/**
+ * The job image cannot be replaced under the task definition: the repository's tags are
+ * immutable and the task definition names a versioned tag or a digest (RF719); and no role of the
+ * fleet — job roles above all, since a job could then swap the image every later job (and the
+ * root SSH coordinator) runs in — can push to, delete from or re-open the repository (RF717).
+ */
+function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; rolesTried: number } {
+  const facts = awsFacts(docs);
+  if (!facts) return { findings: [], rolesTried: 0 };
+  const x = arns(fleet, runner);
+  const n = names(runner);
+  const out: Finding[] = [];
+  const repoEntry = Object.entries(facts.root.resource.aws_ecr_repository ?? {}).find(([, b]) => b.name === n.ecrRepository);
+  const mutability = showValue(repoEntry?.[1].image_tag_mutability);
+  if (!repoEntry || repoEntry[1].image_tag_mutability !== 'IMMUTABLE') {
+    out.push({ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate`, message: `ECR repository ${n.ecrRepository} ${repoEntry ? `has image_tag_mutability ${mutability} (absent means MUTABLE)` : 'is not in terraform/aws/main.tf.json'}: whoever can push re-points a tag every job runs`, received: mutability, allowed: '"IMMUTABLE"', fix: 'set image_tag_mutability = "IMMUTABLE"; runner-fleet always does, regenerate' });
+  }
+  const task = facts.root.resource.aws_ecs_task_definition?.[key(runner, 'jobs')];
+  const defs = task?.container_definitions;
+  let images: string[];
+  try {
+    images = (JSON.parse(typeof defs === 'string' ? defs : '[]') as { image?: string }[]).map((c) => String(c.image));
+  } catch {
+    images = ['(container_definitions is not JSON)'];
+  }
+  const unpinned = images.filter((img) => {
+    if (!img.startsWith(`${x.image}:`) && !img.startsWith(`${x.image}@`)) return true;
+    const ref = img.slice(x.image.length);
+    return !(/^@sha256:[a-f0-9]{64}$/.test(ref) || (/^:[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(ref) && ref !== ':latest'));
+  });
+  if (!task || images.length === 0 || unpinned.length > 0) {
+    out.push({ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate.imageTag`, message: `task definition ${n.taskFamily} runs ${unpinned.join(', ') || 'no image'}, not a versioned tag or digest of ${n.ecrRepository}`, received: unpinned.join(', '), allowed: `${x.image}:<version> or ${x.image}@sha256:<digest>`, fix: 'set fargate.imageTag to a version (or fargate.imageDigest)' });
+  }
+  let rolesTried = 0;
+  for (const id of fleet.identities) {
+    if (id.cloud !== 'aws') continue;
+    const role = facts.roles.get(id.roleName);
+    if (!role) continue;
+    rolesTried++;
+    const can = ECR_WRITE_ACTIONS.filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: id.arn }, action, resource: x.repository }) === 'allow');
+    if (can.length === 0) continue;
+    const owner = fleet.runners.find((r) => r.name === id.runner);
+    const path = owner ? (id.purpose === 'jobs' ? `runners[${owner.index}].jobs.permissions.aws` : `runners[${owner.index}]`) : runnerPath;
+    out.push({
+      code: 'RF717',
+      severity: CODES.RF717.severity,
+      path,
+      message: `${id.purpose} role ${id.roleName} can ${can.join(', ')} on ${x.repository}: it could replace the image every job of ${runner.name} runs in, including the SSH coordinator that runs as root`,
+      received: can.join(', '),
+      fix: `narrow the ECR resources of that role so they do not cover repository/${n.ecrRepository} (for example name the repositories it builds instead of a wildcard); push the job image from outside the fleet`,
+    });
+  }
+  return { findings: out, rolesTried };
 }
 
 function merge(a: TerraformResources, b: TerraformResources): TerraformResources {
@@ -155,6 +241,16 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
       if (inst?.jobsReachInstanceCredentials !== undefined) {
         out.push({ code: 'RF701', severity: 'error', path: `${r.path}.instance.jobsReachInstanceCredentials`, message: 'Fargate jobs run in their own tasks, never on the manager instance', fix: 'remove it; jobs get the task role' });
       }
+      const fg = (r.spec as { fargate?: { imageTag?: string; imageDigest?: string; driver?: unknown } }).fargate;
+      if (fg?.driver === undefined) {
+        out.push({ code: 'RF004', severity: 'error', path: `${r.path}.fargate.driver`, message: 'the Fargate driver must be pinned to a release and its SHA-256: the manager runs it as root', fix: `add fargate.driver: { version: v<x.y.z>, sha256: <sha256 of ${FARGATE_DRIVER.bucket}/v<x.y.z>/${FARGATE_DRIVER.file}, checked by you> }` });
+      }
+      if (fg?.imageTag === undefined && fg?.imageDigest === undefined) {
+        out.push({ code: 'RF004', severity: 'error', path: `${r.path}.fargate.imageTag`, message: 'the job image must be pinned: every job of this runner runs in it', fix: 'add fargate.imageTag: <version> (tags are immutable in the repository) or fargate.imageDigest: sha256:<digest>' });
+      }
+      if (fg?.imageTag !== undefined && fg.imageDigest !== undefined) {
+        out.push({ code: 'RF010', severity: 'error', path: `${r.path}.fargate.imageDigest`, message: 'set either imageTag or imageDigest, not both', received: fg.imageDigest, fix: 'keep one of them' });
+      }
       if (r.spec.jobs.privileged) {
         out.push({ code: 'RF702', severity: 'error', path: `${r.path}.jobs.privileged`, message: 'Fargate tasks cannot run privileged', received: 'true', allowed: 'false', fix: 'remove jobs.privileged' });
       }
@@ -177,6 +273,7 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
     const toml = ctx.configToml(executorToml);
     const n = names(runner);
     const driverToml = tomlText(fargateToml(fleet, cluster, runner));
+    const driver = fargateOf(runner).driver!;
     const userData = managerUserData({
       fleet,
       runner,
@@ -184,10 +281,9 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
       docker: false,
       files: [{ path: FARGATE_DRIVER.config, content: driverToml }],
       steps: [
-        '# The Fargate driver, and the id of the tasks\' security group (created with the instance, so looked up here).',
+        `# The Fargate driver ${driver.version}, installed only if its SHA-256 is the one in the spec; then the id of the tasks' security group (created with the instance, so looked up here).`,
         `install -d -m 0755 /opt/gitlab-runner /opt/gitlab-runner/metadata /opt/gitlab-runner/builds /opt/gitlab-runner/cache`,
-        `curl -fsSL -o ${FARGATE_DRIVER.path} ${q(FARGATE_DRIVER.url)}`,
-        `chmod 0755 ${FARGATE_DRIVER.path}`,
+        `fetch_verified ${q(fargateDriverUrl(driver.version))} ${q(driver.sha256)} ${FARGATE_DRIVER.path}`,
         `sg="$(aws ec2 describe-security-groups --region "$REGION" --filters Name=group-name,Values=${q(n.tasksSecurityGroup)} Name=vpc-id,Values=${q(vmSpec(cluster).vpcId)} --query 'SecurityGroups[0].GroupId' --output text)"`,
         `sed -i "s/${SG_PLACEHOLDER}/$sg/" ${FARGATE_DRIVER.config}`,
       ],
@@ -231,11 +327,15 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
     if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${leaks.join('; ')}`, fix: 'scope ecs:RunTask to the cluster and family, ecs:StopTask to the cluster\'s tasks, iam:PassRole to the job roles for ecs-tasks.amazonaws.com' });
     const ssh = verifySshOnlyFromManager(docs, key(runner, 'tasks'), key(runner, 'manager'), runnerPath);
     findings.push(...ssh);
+    const image = verifyJobImage(docs, fleet, runner, runnerPath);
+    findings.push(...image.findings);
     return {
       findings,
       proofs: [
         { claim: `the manager runs tasks only of family ${names(runner).taskFamily} on cluster ${names(runner).ecsCluster} and passes only the job roles`, holds: missing.length === 0 && leaks.length === 0 },
         { claim: 'job tasks accept SSH from the manager only', holds: ssh.length === 0 },
+        { claim: `the job image is pinned in repository ${names(runner).ecrRepository} (immutable tags)`, holds: !image.findings.some((x) => x.code === 'RF719') },
+        { claim: `no role of the fleet can push to or delete from ${names(runner).ecrRepository} (${image.rolesTried} roles tried)`, holds: !image.findings.some((x) => x.code === 'RF717') },
       ],
     };
   },
@@ -249,12 +349,14 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
       {
         title: 'Push the job image.',
         lines: [
-          'The Fargate driver ignores `image:` in `.gitlab-ci.yml`: every job runs in the task definition\'s `ci-coordinator` image, which must run sshd on port 22 (accepting the `SSH_PUBLIC_KEY` the driver injects) and contain gitlab-runner (and the AWS CLI for the smoke test):',
+          'The Fargate driver ignores `image:` in `.gitlab-ci.yml`: every job runs in the task definition\'s `ci-coordinator` image, which must run sshd on port 22 (accepting the `SSH_PUBLIC_KEY` the driver injects) and contain gitlab-runner (and the AWS CLI for the smoke test). The repository\'s tags are immutable and the task definition names one tag (or digest), so push a new tag and change `fargate.imageTag` to roll out a new image. Push from outside the fleet (an operator or a dedicated pipeline): no role of the fleet may push to this repository (RF717):',
           '',
           '```sh',
           ...runners.flatMap((r) => {
             const x = arns(fleet, r);
-            return [`aws ecr get-login-password --region ${fleet.aws!.region} | docker login --username AWS --password-stdin ${x.image.split('/')[0]!}`, `docker push ${x.image}:${fargateOf(r).imageTag}`];
+            const fg = fargateOf(r);
+            const push = fg.imageDigest !== undefined ? `docker push ${x.image}:<tag>   # the pushed image must have digest ${fg.imageDigest}` : `docker push ${x.image}:${fg.imageTag!}`;
+            return [`aws ecr get-login-password --region ${fleet.aws!.region} | docker login --username AWS --password-stdin ${x.image.split('/')[0]!}`, push];
           }),
           '```',
         ],

@@ -45,6 +45,11 @@ export const AZURERM: ProviderSchema = {
       ],
       required: ['name', 'resource_group_name', 'location', 'account_tier', 'account_replication_type'],
       blocks: {
+        network_rules: {
+          attributes: ['default_action', 'bypass', 'ip_rules', 'virtual_network_subnet_ids'],
+          required: ['default_action'],
+          blocks: { private_link_access: { attributes: ['endpoint_resource_id', 'endpoint_tenant_id'], required: ['endpoint_resource_id'] } },
+        },
         blob_properties: {
           attributes: ['versioning_enabled', 'change_feed_enabled', 'last_access_time_enabled'],
           blocks: { delete_retention_policy: { attributes: ['days', 'permanent_delete_enabled'] }, container_delete_retention_policy: { attributes: ['days'] } },
@@ -80,6 +85,17 @@ export const AZURERM: ProviderSchema = {
           },
         },
       },
+      exports: ['id'],
+    },
+    azurerm_monitor_diagnostic_setting: {
+      // enabled_log replaces the deprecated log block in 4.x; enabled_metric replaces metric.
+      docs: `${DOCS}/r/monitor_diagnostic_setting.html.markdown`,
+      attributes: [
+        'name', 'target_resource_id', 'log_analytics_workspace_id', 'log_analytics_destination_type', 'storage_account_id',
+        'eventhub_name', 'eventhub_authorization_rule_id', 'partner_solution_id',
+      ],
+      required: ['name', 'target_resource_id'],
+      blocks: { enabled_log: { attributes: ['category', 'category_group'] }, enabled_metric: { attributes: ['category'], required: ['category'] } },
       exports: ['id'],
     },
   },

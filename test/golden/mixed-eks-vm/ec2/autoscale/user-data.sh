@@ -3,20 +3,69 @@
 # `runner-fleet synth` again.
 # Runner manager acme/autoscale: gitlab-runner 18.9.0 on Amazon Linux 2023.
 # No SSH: operators use SSM Session Manager. The runner token is read at boot from its SSM parameter.
+# Fails closed: any failed step (a checksum or key fingerprint that differs, a package signature that
+# does not verify) stops the boot before gitlab-runner is started.
 set -euo pipefail
+trap 'echo "runner-fleet user data failed at line $LINENO; gitlab-runner was not started" >&2' ERR
 
 REGION='eu-central-1'
 TOKEN_PARAMETER='/runner-fleet/acme/autoscale/runner-token'
 PLACEHOLDER='set-by-runner-registration'
 RUNNER_VERSION='18.9.0'
 
+# runner-fleet: verified downloads (begin)
+# fetch_verified URL SHA256 DEST: download over HTTPS; install DEST (0755) only if the SHA-256 matches.
+fetch_verified() {
+  local url="$1" want="$2" dest="$3" tmp got
+  tmp="$(mktemp)"
+  curl -fsSL --proto '=https' --tlsv1.2 --retry 5 -o "$tmp" "$url"
+  got="$(sha256sum "$tmp" | cut -d ' ' -f 1)"
+  if [ "$got" != "$want" ]; then
+    echo "checksum mismatch for $url: expected $want, got $got" >&2
+    rm -f "$tmp"
+    return 1
+  fi
+  install -m 0755 "$tmp" "$dest"
+  rm -f "$tmp"
+}
+# import_key_verified URL FINGERPRINT DEST: download a public key; install it and import it into rpm only with that fingerprint.
+import_key_verified() {
+  local url="$1" want="$2" dest="$3" tmp got
+  tmp="$(mktemp)"
+  curl -fsSL --proto '=https' --tlsv1.2 --retry 5 -o "$tmp" "$url"
+  got="$(gpg --batch --with-colons --show-keys "$tmp" | awk -F: '$1 == "fpr" && !seen { print $10; seen = 1 }')"
+  if [ "$got" != "$want" ]; then
+    echo "key fingerprint mismatch for $url: expected $want, got ${got:-none}" >&2
+    rm -f "$tmp"
+    return 1
+  fi
+  install -m 0644 "$tmp" "$dest"
+  rm -f "$tmp"
+  rpm --import "$dest"
+}
+# runner-fleet: verified downloads (end)
+
 # Automatic security updates.
 dnf install -y dnf-automatic
 sed -i -e 's/^upgrade_type *=.*/upgrade_type = security/' -e 's/^apply_updates *=.*/apply_updates = yes/' /etc/dnf/automatic.conf
 systemctl enable --now dnf-automatic.timer
 
-# gitlab-runner, pinned, from GitLab's official package repository.
-curl -fsSL https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.rpm.sh | bash
+# gitlab-runner, pinned, from GitLab's package repository configured here (no piped install script):
+# the package-signing key is imported only with the fingerprint GitLab documents, and dnf checks
+# the repository metadata signature and the signature of every package.
+import_key_verified 'https://packages.gitlab.com/runner/gitlab-runner/gpgkey/runner-gitlab-runner-49F16C5CC3A0F81F.pub.gpg' '931DA69CFA3AFEBBC97DAA8C6C57C29C6BA75A4E' /etc/pki/rpm-gpg/RPM-GPG-KEY-gitlab-runner
+cat > '/etc/yum.repos.d/runner_gitlab-runner.repo' <<'RUNNER_FLEET_EOF'
+[runner_gitlab-runner]
+name=GitLab Runner (packages.gitlab.com)
+baseurl=https://packages.gitlab.com/runner/gitlab-runner/amazon/2023/$basearch
+enabled=1
+gpgcheck=1
+repo_gpgcheck=1
+gpgkey=https://packages.gitlab.com/runner/gitlab-runner/gpgkey file:///etc/pki/rpm-gpg/RPM-GPG-KEY-gitlab-runner
+sslverify=1
+sslcacert=/etc/pki/tls/certs/ca-bundle.crt
+metadata_expire=300
+RUNNER_FLEET_EOF
 dnf install -y "gitlab-runner-$RUNNER_VERSION-1" "gitlab-runner-helper-images-$RUNNER_VERSION-1"
 
 # config.toml: identical to runners/autoscale/config.toml; its token is $CI_SERVER_TOKEN, expanded by gitlab-runner.

@@ -1,0 +1,80 @@
+import type { K8sObject } from '../emit/artifacts.js';
+import type { FleetDocuments } from '../emit/types.js';
+import type { IntentRunner } from './intent.js';
+import { CODES, type Code } from '../spec/codes.js';
+import { showValue, type Finding } from '../spec/findings.js';
+import { get } from './get.js';
+
+/**
+ * Pod Security Admission (the `pod-security.kubernetes.io/<mode>` namespace labels) for the one
+ * namespace a runner's manager and jobs share. A namespace has one level per mode, so it cannot
+ * enforce `restricted` for the manager and `baseline` for the jobs at once:
+ * - it **enforces `baseline`** (what job pods must meet; the executor may run them as root),
+ * - it **audits `restricted`** (the API server records what would break it, without telling the
+ *   manager about every job pod it creates, which `warn` would),
+ * - and the manager pod is **proven** to meet `restricted` from its Helm values (RF308).
+ * Privileged jobs cannot run under `baseline`, so a runner whose spec accepts them gets
+ * `enforce: privileged` with `warn`/`audit: baseline`, and RF301 says so.
+ */
+export const PSA = 'pod-security.kubernetes.io';
+export const PSA_LEVELS = ['privileged', 'baseline', 'restricted'] as const;
+export type PsaLevel = (typeof PSA_LEVELS)[number];
+
+export function podSecurityLabels(jobsPrivileged: boolean): Record<string, string> {
+  return jobsPrivileged
+    ? { [`${PSA}/enforce`]: 'privileged', [`${PSA}/warn`]: 'baseline', [`${PSA}/audit`]: 'baseline' }
+    : { [`${PSA}/enforce`]: 'baseline', [`${PSA}/warn`]: 'baseline', [`${PSA}/audit`]: 'restricted' };
+}
+
+function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: CODES[code].severity, path, message, ...extra };
+}
+
+const rank = (level: unknown) => PSA_LEVELS.indexOf(level as PsaLevel);
+
+/**
+ * What the restricted profile asks of a pod and its containers (Kubernetes "Pod Security
+ * Standards", restricted), checked on the chart's pod and container security contexts.
+ */
+export function restrictedViolations(pod: unknown, container: unknown): string[] {
+  const out: string[] = [];
+  const either = (...path: string[]) => get(container, ...path) ?? get(pod, ...path);
+  if (either('runAsNonRoot') !== true) out.push('runAsNonRoot is not true');
+  if (get(container, 'runAsUser') === 0 || get(pod, 'runAsUser') === 0) out.push('runAsUser is 0');
+  if (get(container, 'allowPrivilegeEscalation') !== false) out.push('allowPrivilegeEscalation is not false');
+  if (get(container, 'privileged') === true) out.push('privileged is true');
+  const drop = get(container, 'capabilities', 'drop');
+  if (!Array.isArray(drop) || !drop.includes('ALL')) out.push('capabilities.drop does not include ALL');
+  const add = get(container, 'capabilities', 'add');
+  if (Array.isArray(add) && add.some((c) => c !== 'NET_BIND_SERVICE')) out.push(`capabilities.add holds ${showValue(add)}`);
+  const seccomp = either('seccompProfile', 'type');
+  if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') out.push(`seccompProfile.type is ${showValue(seccomp)}, not RuntimeDefault or Localhost`);
+  return out;
+}
+
+/** The namespace labels and the manager's security context of one Kubernetes runner, from its documents. */
+export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] } {
+  const emitted = docs.runners[runner.name];
+  const ns = emitted?.manifests.find((o: K8sObject) => o.kind === 'Namespace');
+  if (!emitted || !ns) return { findings: [], proofs: [] };
+  const out: Finding[] = [];
+  const toml = emitted.configToml;
+  const executor = get(toml, 'runners', 0, String(get(toml, 'runners', 0, 'executor')));
+  const privileged = get(executor, 'privileged') === true;
+  const labels = ns.metadata.labels ?? {};
+  const enforce = labels[`${PSA}/enforce`];
+  const needed: PsaLevel = privileged ? 'privileged' : 'baseline';
+  if (rank(enforce) < rank(needed) || enforce === undefined) {
+    out.push(f('RF307', `${rp}.placement.namespace`, `namespace ${ns.metadata.name} enforces Pod Security ${showValue(enforce)}: job pods there could run privileged, share the host's namespaces or mount its paths`, { received: showValue(enforce), allowed: privileged ? 'privileged (jobs.privileged is accepted), baseline or restricted' : 'baseline or restricted', fix: `label the namespace ${PSA}/enforce=baseline; runner-fleet always does, regenerate` }));
+  }
+  const values = emitted.helmValues;
+  const violations = values ? restrictedViolations(values.podSecurityContext, values.securityContext) : [];
+  if (values && violations.length > 0) {
+    out.push(f('RF308', `${rp}.manager`, `the manager pod of ${runner.name} does not meet Pod Security restricted: ${violations.join('; ')}`, { fix: 'set runAsNonRoot, allowPrivilegeEscalation: false, capabilities.drop [ALL] and seccompProfile RuntimeDefault in the chart values; runner-fleet always does, regenerate' }));
+  }
+  const proofs = [
+    { claim: `namespace ${ns.metadata.name} enforces Pod Security ${String(enforce ?? 'nothing')}${privileged ? ' (privileged jobs accepted)' : ''}`, holds: !out.some((x) => x.code === 'RF307') },
+    ...(values ? [{ claim: 'the manager pod meets Pod Security restricted', holds: violations.length === 0 }] : []),
+  ];
+  return { findings: out, proofs };
+}

@@ -72,8 +72,26 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     ev.findings.push(finding('RF801', pos, `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
     return;
   }
+  if (docs.some((d) => depthOver(d, MAX_DEPTH))) {
+    ev.findings.push(finding('RF801', `${path}:1:1`, `${path} nests values more than ${MAX_DEPTH} levels deep; no deployment document does, so it is not read`, { fix: 'give the deployment documents only' }));
+    return;
+  }
   ev.artifacts.push({ path, format: 'yaml', content: docs });
   docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, /\.tf\.json$/i.test(path)));
+}
+
+/** Deployment documents nest a few dozen levels at most; deeper input is refused before any recursive reader sees it. */
+export const MAX_DEPTH = 200;
+
+/** Whether a value nests deeper than `max` (iterative: safe on any depth). */
+function depthOver(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (d > max) return true;
+    if (v !== null && typeof v === 'object') for (const x of Object.values(v)) if (x !== null && typeof x === 'object') stack.push([x, d + 1]);
+  }
+  return false;
 }
 
 function firstLine(e: unknown): string {

@@ -44,7 +44,8 @@ describe('runner-fleet doctor (CLI)', () => {
   it('exit 1 with the broken reference at file:line:column', async () => {
     const r = await run([bad]);
     expect(r.code).toBe(1);
-    expect(r.out).toMatch(/ERROR RF104 .*values\.yaml:\d+:\d+/);
+    // Both ends of the broken reference, each with its position.
+    expect(r.out).toMatch(/ERROR RF104 .*k8s\.yaml:\d+:\d+: ServiceAccount gitlab\/gitlab-runner-common \(.*k8s\.yaml:\d+:\d+\) → manager role gitlab-runner-manager, whose trust \(.*gitlab-runner-manager\.trust\.json:12:\d+\) admits only system:serviceaccount:gitlab:gitlab-runner\n/);
     expect(r.out).toMatch(/ERROR RF804 .*gitlab-runner-manager\.trust\.json:\d+:\d+: role gitlab-runner-manager trusts system:serviceaccount:gitlab:gitlab-runner/);
   });
 
@@ -54,7 +55,7 @@ describe('runner-fleet doctor (CLI)', () => {
     expect(sarif.version).toBe('2.1.0');
     const res = sarif.runs[0]!.results.find((x) => x.ruleId === 'RF104')!;
     expect(res.level).toBe('error');
-    expect(res.locations![0]!.physicalLocation.artifactLocation.uri).toMatch(/values\.yaml$/);
+    expect(res.locations![0]!.physicalLocation.artifactLocation.uri).toMatch(/k8s\.yaml$/);
     expect(res.locations![0]!.physicalLocation.region.startLine).toBeGreaterThan(0);
     expect(sarif.runs[0]!.tool.driver.rules.map((x) => x.id)).toContain('RF104');
   });
@@ -77,6 +78,22 @@ describe('runner-fleet doctor (CLI)', () => {
     const j = JSON.parse(r.out) as { exitCode: number; proofs: unknown[] };
     expect(j.exitCode).toBe(0);
     expect(j.proofs.length).toBeGreaterThan(0);
+  });
+
+  it('--kube-dump reads kubectl get -A -o json output (a List) as the cluster objects', async () => {
+    const d = baseDeployment();
+    const dump = join(dir, 'cluster.json');
+    writeFileSync(dump, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: d.objects, metadata: { resourceVersion: '' } }, null, 2));
+    const noObjects = baseDeployment();
+    noObjects.objects = [];
+    const root = writeDeployment('no-objects', noObjects);
+    rmSync(join(root, 'deploy', 'k8s.yaml'));
+    const without = await run([root]);
+    expect(without.out).toContain('RF803');
+    const r = await run([root, '--kube-dump', dump]);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('RF803');
+    expect(r.out).toContain('  ok   only cluster:gitlab/gitlab-runner can assume the manager role gitlab-runner-manager');
   });
 
   it('exit 2 for a wrong format or a missing path', async () => {

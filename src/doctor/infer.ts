@@ -45,6 +45,8 @@ export interface Inferred {
   runnerOrigins: Map<number, Origin>;
   cacheOrigins: Map<number, Origin>;
   clusterOrigins: Map<number, Origin>;
+  /** Where each identity's binding is written (the service account annotation or association), by identity key. */
+  bindingOrigins: Map<string, Origin>;
   /** Human summary of each chain (for the text report). */
   chains: Map<string, string[]>;
   findings: Finding[];
@@ -203,6 +205,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const cacheOrigins = new Map<number, Origin>();
   const clusterOrigins = new Map<number, Origin>();
   const summaries = new Map<string, string[]>();
+  const bindingOrigins = new Map<string, Origin>();
   let account: string | undefined;
   let partition: string | undefined;
   let region: string | undefined;
@@ -276,10 +279,12 @@ export function inferDeployment(ev: Evidence): Inferred {
       statements: [],
     });
     identities.push(identity('manager', manager));
+    bindingOrigins.set(`${chain.name}-manager`, manager.binding.origin ?? manager.sa.object?.origin ?? chain.origin);
     summary[0] += ` → role ${manager.binding.roleName}`;
     let jobIdentity: string | undefined;
     if (jobs.binding && roles.has(jobs.binding.roleName)) {
       identities.push(identity('jobs', jobs));
+      bindingOrigins.set(`${chain.name}-jobs`, jobs.binding.origin ?? jobs.sa.object?.origin ?? tomlOrigin);
       jobIdentity = `${chain.name}-jobs`;
       clusterBindings.get(cluster)!.push(jobs.binding);
       summary[1] += ` → role ${jobs.binding.roleName}`;
@@ -353,7 +358,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     intent.aws = { accountId: account ?? '000000000000', region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {} };
   }
   const docs: FleetDocuments = { artifacts: ev.artifacts, runners: docsRunners, terraformAws: root };
-  return { intent, docs, runnerOrigins, cacheOrigins, clusterOrigins, chains: summaries, findings };
+  return { intent, docs, runnerOrigins, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings };
 }
 
 /** How the runner is registered, where Terraform registers it (gitlab_user_runner); unknown otherwise. */

@@ -231,8 +231,12 @@ export function inferDeployment(ev: Evidence): Inferred {
     // References that do not resolve, in both directions.
     const k8sGiven = namespacesSeen.has(chain.namespace);
     if (!manager.sa.object) {
-      if (chain.values && get(chain.values.value, 'serviceAccount', 'create') === false && k8sGiven) {
-        findings.push(finding('RF804', formatPosition(originAt(chain.values.origin, 'serviceAccount', 'name')), `the values name service account ${chain.namespace}/${chain.managerSa}, which the chart will not create (serviceAccount.create: false) and which is not among the objects given`, { received: chain.managerSa, fix: `create ServiceAccount ${chain.namespace}/${chain.managerSa}, or set serviceAccount.create: true` }));
+      const v = chain.values?.value;
+      // Current charts create it with serviceAccount.create; older ones with rbac.create (name in rbac.serviceAccountName).
+      const chartWillNotCreate = v !== undefined && (get(v, 'serviceAccount', 'create') === false || (get(v, 'serviceAccount', 'create') === undefined && get(v, 'rbac', 'create') === false));
+      if (chain.values && chartWillNotCreate && k8sGiven) {
+        const key = get(v, 'serviceAccount', 'name') !== undefined ? ['serviceAccount', 'name'] : ['rbac', 'serviceAccountName'];
+        findings.push(finding('RF804', formatPosition(originAt(chain.values.origin, ...key)), `the values name service account ${chain.namespace}/${chain.managerSa}, which the chart will not create (${key[0] === 'rbac' ? 'rbac.create' : 'serviceAccount.create'}: false) and which is not among the objects given`, { received: chain.managerSa, fix: `create ServiceAccount ${chain.namespace}/${chain.managerSa}, or set serviceAccount.create: true` }));
       } else if (chain.managerSa !== 'default') {
         findings.push(finding(k8sGiven ? 'RF804' : 'RF803', at, `service account ${chain.namespace}/${chain.managerSa} of the manager ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { fix: `give or create ServiceAccount ${chain.namespace}/${chain.managerSa}` }));
       }

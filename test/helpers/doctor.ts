@@ -139,6 +139,14 @@ export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment)
   { code: 'RF802', rule: 'a binary file', mutate: (d) => (d.extra['deploy/blob.yaml'] = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1])) },
   { code: 'RF803', rule: 'the manager role is not in the evidence', mutate: (d) => delete d.policies['gitlab-runner-manager.trust.json'] },
   { code: 'RF804', rule: 'config.toml names a service account nobody created', mutate: (d) => (k8s(d).service_account = 'runner-jobs') },
+  {
+    code: 'RF804',
+    rule: 'older chart values name a service account the chart will not create (rbac.create: false)',
+    mutate: (d) => {
+      d.values.serviceAccount = undefined;
+      d.values.rbac = { create: false, serviceAccountName: 'gitlab-runner-sa' };
+    },
+  },
   { code: 'RF805', rule: 'manager and jobs share one service account', mutate: (d) => (k8s(d).service_account = 'gitlab-runner') },
   {
     code: 'RF806',

@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { machine } from 'node:os';
 
-const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning' };
+// Live clients' heavy dependencies stay in node_modules and load only when an operations command needs them.
+const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', external: ['@aws-sdk/*', 'undici'] };
 
 await build({
   ...common,

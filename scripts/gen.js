@@ -16,3 +16,8 @@ const j = readme.indexOf(end);
 if (i < 0 || j < 0) throw new Error('README.md lacks the spec-reference markers');
 writeFileSync(readmeUrl, `${readme.slice(0, i + start.length)}\n${specReference(schema)}\n${readme.slice(j)}`);
 console.log('wrote schema/fleet.schema.json and the spec reference in README.md');
+
+// The --json output of the operations commands (issue 12).
+const { opsReportJsonSchema } = await import('../dist/ops/report.js');
+writeFileSync(new URL('../schema/ops-report.schema.json', import.meta.url), `${JSON.stringify(opsReportJsonSchema(), null, 2)}\n`);
+console.log('wrote schema/ops-report.schema.json');

@@ -8,12 +8,17 @@ import type { TerraformRoot } from '../src/emit/artifacts.js';
 import { VM_TERRAFORM_EXAMPLES } from './helpers/vm.js';
 
 /** Resource types moto_server does not implement: validated and planned, never applied. */
-const NOT_IN_MOTO = ['aws_eks_access_entry', 'aws_eks_access_policy_association', 'aws_eks_pod_identity_association'];
+const NOT_IN_MOTO = ['aws_eks_access_entry', 'aws_eks_access_policy_association', 'aws_eks_pod_identity_association', 'aws_eks_addon'];
 const MOTO_SERVICES = ['iam', 'sts', 's3', 'ssm', 'ec2', 'autoscaling', 'ecs', 'ecr', 'kms', 'eks'];
 
-const roots = exampleNames()
-  .map((name) => ({ name, root: planExample(name).emitted?.terraformAws }))
-  .filter((r): r is { name: string; root: TerraformRoot } => r.root !== undefined);
+const roots = exampleNames().flatMap((name) => {
+  const emitted = planExample(name).emitted;
+  return [
+    ...(emitted?.terraformAws ? [{ name, root: emitted.terraformAws }] : []),
+    // Deploy-target roots of other accounts (terraform/aws-<account>/) stand alone as well.
+    ...[...(emitted?.terraformAwsAccounts ?? new Map<string, TerraformRoot>())].map(([account, root]) => ({ name: `${name}.aws-${account}`, root, otherAccount: true })),
+  ];
+}) as { name: string; root: TerraformRoot; otherAccount?: boolean }[];
 
 const skipAll = process.env.RUNNER_FLEET_SKIP_CONFORMANCE;
 const terraform = skipAll ? undefined : which('terraform');
@@ -26,10 +31,14 @@ async function init(dir: string): Promise<void> {
   expect(r.code, r.out).toBe(0);
 }
 
-function motoCopy(root: TerraformRoot, url: string, drop: string[]): TerraformRoot {
+function motoCopy(root: TerraformRoot, url: string, drop: string[], otherAccount = false): TerraformRoot {
   const copy = structuredClone(root);
-  const providers = (copy.provider!.aws as Record<string, unknown>[]).map((p) => ({
+  // moto_server is one account (123456789012): a target account's root is applied into it, without
+  // its account guard. Variables without a default (External IDs) get a test value here only.
+  for (const v of Object.values(copy.variable ?? {}) as Record<string, unknown>[]) if (!('default' in v)) v.default = 'runner-fleet-test-external-id';
+  const providers = (copy.provider!.aws as Record<string, unknown>[]).map(({ allowed_account_ids: guard, ...p }) => ({
     ...p,
+    ...(otherAccount ? {} : { allowed_account_ids: guard }),
     access_key: 'test',
     secret_key: 'test',
     skip_credentials_validation: true,
@@ -91,26 +100,26 @@ describe('terraform apply twice against moto_server', () => {
     // VM roots need a VPC and an AMI inside the emulator: vm-terraform.test.ts applies them.
     const motoRoots = roots.filter(({ name }) => !VM_TERRAFORM_EXAMPLES.includes(name));
     await Promise.all(
-      motoRoots.map(async ({ name, root }) => {
+      motoRoots.map(async ({ name, root, otherAccount }) => {
         const present = NOT_IN_MOTO.filter((t) => root.resource[t]);
         // 1. The complete root plans against the emulator (EKS resources included).
         const full = join(work, 'moto-plan', name);
         mkdirSync(full, { recursive: true });
-        writeFileSync(join(full, 'main.tf.json'), JSON.stringify(motoCopy(root, server!.url, []), null, 2));
+        writeFileSync(join(full, 'main.tf.json'), JSON.stringify(motoCopy(root, server!.url, [], otherAccount), null, 2));
         await init(full);
         const plan = await run(terraform!, ['plan', '-input=false', '-no-color', '-lock=false'], full);
         expect(plan.code, plan.out).toBe(0);
         // 2. Everything moto implements is applied.
         const dir = join(work, 'moto-apply', name);
         mkdirSync(dir, { recursive: true });
-        writeFileSync(join(dir, 'main.tf.json'), JSON.stringify(motoCopy(root, server!.url, present), null, 2));
+        writeFileSync(join(dir, 'main.tf.json'), JSON.stringify(motoCopy(root, server!.url, present, otherAccount), null, 2));
         await init(dir);
         const apply = await run(terraform!, ['apply', '-auto-approve', '-input=false', '-no-color'], dir);
         expect(apply.code, apply.out).toBe(0);
         // 3. The second run must find nothing to change.
         const again = await run(terraform!, ['plan', '-detailed-exitcode', '-input=false', '-no-color'], dir);
         expect(again.code, again.out).toBe(0);
-        const applied = Object.values(motoCopy(root, server!.url, present).resource).reduce((n, byName) => n + Object.keys(byName).length, 0);
+        const applied = Object.values(motoCopy(root, server!.url, present, otherAccount).resource).reduce((n, byName) => n + Object.keys(byName).length, 0);
         report(`RAN: terraform apply x2 against moto_server for ${name}: ${applied} resources applied, no changes on the second run${present.length ? `; planned only (not in moto): ${present.join(', ')}` : ''}`);
       }),
     );

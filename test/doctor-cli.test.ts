@@ -38,7 +38,7 @@ describe('runner-fleet doctor (CLI)', () => {
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/runner gitlab:\n {2}manager gitlab\/gitlab-runner .*values\.yaml:\d+:\d+\) → role gitlab-runner-manager/);
     expect(r.out).toContain('  ok   only cluster:gitlab/gitlab-runner can assume the manager role gitlab-runner-manager');
-    expect(r.out).not.toContain('RF801');
+    expect(r.out).not.toContain('RF901');
   });
 
   it('exit 1 with the broken reference at file:line:column', async () => {
@@ -46,7 +46,7 @@ describe('runner-fleet doctor (CLI)', () => {
     expect(r.code).toBe(1);
     // Both ends of the broken reference, each with its position.
     expect(r.out).toMatch(/ERROR RF104 .*k8s\.yaml:\d+:\d+: ServiceAccount gitlab\/gitlab-runner-common \(.*k8s\.yaml:\d+:\d+\) → manager role gitlab-runner-manager, whose trust \(.*gitlab-runner-manager\.trust\.json:12:\d+\) admits only system:serviceaccount:gitlab:gitlab-runner\n/);
-    expect(r.out).toMatch(/ERROR RF804 .*gitlab-runner-manager\.trust\.json:\d+:\d+: role gitlab-runner-manager trusts system:serviceaccount:gitlab:gitlab-runner/);
+    expect(r.out).toMatch(/ERROR RF904 .*gitlab-runner-manager\.trust\.json:\d+:\d+: role gitlab-runner-manager trusts system:serviceaccount:gitlab:gitlab-runner/);
   });
 
   it('SARIF 2.1.0 with rules and physical locations', async () => {
@@ -89,10 +89,10 @@ describe('runner-fleet doctor (CLI)', () => {
     const root = writeDeployment('no-objects', noObjects);
     rmSync(join(root, 'deploy', 'k8s.yaml'));
     const without = await run([root]);
-    expect(without.out).toContain('RF803');
+    expect(without.out).toContain('RF903');
     const r = await run([root, '--kube-dump', dump]);
     expect(r.code).toBe(0);
-    expect(r.out).not.toContain('RF803');
+    expect(r.out).not.toContain('RF903');
     expect(r.out).toContain('  ok   only cluster:gitlab/gitlab-runner can assume the manager role gitlab-runner-manager');
   });
 

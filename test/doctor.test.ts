@@ -34,29 +34,29 @@ describe('doctor on malformed input: a finding for the file, never a crash', () 
   const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
   const aliasBomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)].join('\n');
   const cases: [string, string, Uint8Array, string | undefined][] = [
-    ['broken YAML', 'a.yaml', enc('kind: [\n'), 'RF801'],
-    ['broken JSON', 'a.json', enc('{"kind": '), 'RF801'],
-    ['broken TOML', 'config.toml', enc('[[runners]\nname = 1'), 'RF801'],
-    ['broken .tf.json', 'main.tf.json', enc('{"resource": {'), 'RF801'],
-    ['YAML alias bomb', 'bomb.yaml', enc(aliasBomb), 'RF801'],
-    ['deep nesting', 'deep.json', enc(deep(100_000)), 'RF801'],
-    ['deep nesting in YAML', 'deep.yaml', enc(deep(5_000)), 'RF801'],
-    ['a binary file', 'x.yaml', new Uint8Array([0, 1, 2, 3]), 'RF802'],
-    ['HCL (not read yet)', 'main.tf', enc('resource "aws_iam_role" "x" {}'), 'RF802'],
-    ['an unknown extension named on the command line', 'notes.txt', enc('hello'), 'RF802'],
-    ['a Kubernetes object without a name', 'sa.yaml', enc('apiVersion: v1\nkind: ServiceAccount\nmetadata: {}\n'), 'RF801'],
+    ['broken YAML', 'a.yaml', enc('kind: [\n'), 'RF901'],
+    ['broken JSON', 'a.json', enc('{"kind": '), 'RF901'],
+    ['broken TOML', 'config.toml', enc('[[runners]\nname = 1'), 'RF901'],
+    ['broken .tf.json', 'main.tf.json', enc('{"resource": {'), 'RF901'],
+    ['YAML alias bomb', 'bomb.yaml', enc(aliasBomb), 'RF901'],
+    ['deep nesting', 'deep.json', enc(deep(100_000)), 'RF901'],
+    ['deep nesting in YAML', 'deep.yaml', enc(deep(5_000)), 'RF901'],
+    ['a binary file', 'x.yaml', new Uint8Array([0, 1, 2, 3]), 'RF902'],
+    ['HCL (not read yet)', 'main.tf', enc('resource "aws_iam_role" "x" {}'), 'RF902'],
+    ['an unknown extension named on the command line', 'notes.txt', enc('hello'), 'RF902'],
+    ['a Kubernetes object without a name', 'sa.yaml', enc('apiVersion: v1\nkind: ServiceAccount\nmetadata: {}\n'), 'RF901'],
     ['wrong kinds everywhere', 'w.yaml', enc('apiVersion: 3\nkind: 5\n---\n- 1\n---\n"text"\n---\nrunners: 7\nrbac: x\n'), undefined],
-    ['values with a broken runners.config', 'values.yaml', enc('gitlabUrl: https://g\nserviceAccount: {name: m}\nrunners:\n  config: "[[runners"\n'), 'RF801'],
+    ['values with a broken runners.config', 'values.yaml', enc('gitlabUrl: https://g\nserviceAccount: {name: m}\nrunners:\n  config: "[[runners"\n'), 'RF901'],
     ['an empty file', 'e.yaml', enc(''), undefined],
   ];
   it.each(cases)('%s', (_name, path, bytes, code) => {
     const r = doctor([{ path, bytes }]);
     if (code) expect(r.findings.map((f) => f.code)).toContain(code);
-    for (const f of r.findings.filter((x) => x.code === 'RF801')) expect(f.path).toMatch(new RegExp(`^${path.replace('.', '\\.')}:\\d+:\\d+$`));
+    for (const f of r.findings.filter((x) => x.code === 'RF901')) expect(f.path).toMatch(new RegExp(`^${path.replace('.', '\\.')}:\\d+:\\d+$`));
   });
 
   it('a file over the size limit is skipped by size, unread', () => {
     const r = doctor([{ path: 'huge.yaml', bytes: new Uint8Array(0), size: 50 * 1024 * 1024 }]);
-    expect(r.findings.map((f) => f.code).sort()).toEqual(['RF802', 'RF810']);
+    expect(r.findings.map((f) => f.code).sort()).toEqual(['RF902', 'RF910']);
   });
 });

@@ -3,6 +3,7 @@ import { synthFiles, type PlanResult } from '../src/core.js';
 import type { TerraformRoot } from '../src/emit/artifacts.js';
 import { exampleNames, planExample, planMutated } from './helpers/fleet.js';
 import { AKS, MIXED } from './helpers/azure.js';
+import { gitlabDescription, maintenanceNote } from '../src/ops/marker.js';
 
 const root = (plan: PlanResult): TerraformRoot => plan.emitted!.terraformGitlab!;
 
@@ -34,7 +35,9 @@ describe.each(withKubernetes)('terraform/gitlab for %s', (name) => {
       const body = r.resource.gitlab_user_runner![runner.name]!;
       expect(body).toMatchObject({
         runner_type: g.group ? 'group_type' : g.project ? 'project_type' : 'instance_type',
-        description: runner.description,
+        // The marker lets `runner-fleet status` and `prune` find Terraform-registered runners too.
+        description: gitlabDescription(plan.fleet!.name, runner),
+        maintenance_note: maintenanceNote(plan.fleet!.name, runner.name),
         tag_list: g.tags,
         untagged: g.runUntagged,
         locked: g.locked,
@@ -102,5 +105,22 @@ describe('terraform/gitlab edge cases', () => {
     const r = root(planExample(AKS));
     expect(r.resource.gitlab_user_runner!.terraform!.maximum_timeout).toBe(3600);
     expect('maximum_timeout' in r.resource.gitlab_user_runner!.build!).toBe(false);
+  });
+});
+
+describe('gitlab.registration', () => {
+  it('api keeps a Kubernetes runner out of terraform/gitlab, so the two paths never own one runner', () => {
+    const plan = planMutated('mixed-eks-vm', (s) => (s.runners[0].gitlab.registration = 'api'));
+    expect(plan.exitCode).toBe(0);
+    expect(synthFiles(plan).map((f) => f.path)).not.toContain('terraform/gitlab/main.tf.json');
+  });
+  it('terraform (the default) keeps it in terraform/gitlab', () => {
+    const plan = planMutated('mixed-eks-vm', (s) => (s.runners[0].gitlab.registration = 'terraform'));
+    expect(root(plan).resource.gitlab_user_runner!.k8s).toBeDefined();
+  });
+  it('terraform on a VM runner is refused (RF701): VM tokens live in SSM and register fills them', () => {
+    const plan = planMutated('ec2-docker', (s) => (s.runners[0].gitlab.registration = 'terraform'));
+    expect(plan.exitCode).toBe(2);
+    expect(plan.findings.map((f) => [f.code, f.path])).toContainEqual(['RF701', 'runners[0].gitlab.registration']);
   });
 });

@@ -188,3 +188,16 @@ describe('a customer-managed key for the token parameters', () => {
     expect(verifyFleet(plan.fleet!, d).findings.map((f) => f.code)).toContain('RF712');
   });
 });
+
+describe('the fleeting plugin version', () => {
+  const text = readFileSync('examples/ec2-autoscaler.yaml', 'utf8');
+  it.each([
+    ['unpinned by default', text, 'aws'],
+    ['pinned when the spec says so', text.replace('    autoscaler:\n', '    autoscaler:\n      pluginVersion: 1.2.3\n'), 'aws:1.2.3'],
+  ])('%s', (_name, spec, plugin) => {
+    const plan = planText(spec);
+    expect(plan.exitCode, JSON.stringify(plan.findings)).toBe(0);
+    const runner = (plan.emitted!.runners.autoscale!.configToml.runners as Record<string, any>[])[0]!;
+    expect(runner.autoscaler.plugin).toBe(plugin);
+  });
+});

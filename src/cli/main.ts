@@ -8,7 +8,8 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
     .description('GitLab runner fleets on AWS and Azure with keyless identity, verified before anything is applied.')
     .version(version(), '-V, --version')
     .exitOverride()
-    .configureOutput({ writeOut: io.out, writeErr: io.err })
+    // Commander echoes unknown options with their values: never let a token pasted there through.
+    .configureOutput({ writeOut: io.out, writeErr: (t) => io.err(t.replace(/gl[a-z]{2,6}-[A-Za-z0-9_.-]{8,}/g, '[REDACTED]')) })
     .showSuggestionAfterError(true);
 
   program
@@ -33,6 +34,36 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
       const { synthCommand } = await import('./synth.js');
       code = await synthCommand(spec, opts, io);
     });
+
+  // Operations through the GitLab API (src/cli/ops.ts; live clients load only when used).
+  const ops: { name: 'status' | 'register' | 'rotate' | 'drain' | 'resume' | 'prune' | 'unregister'; about: string }[] = [
+    { name: 'status', about: 'show each runner in GitLab: registered, online, paused, jobs, managers, drift from the spec, and phantoms (exit 1 on drift or phantoms)' },
+    { name: 'register', about: 'create missing runners (POST /user/runners), store their tokens, repair lost tokens, correct drift' },
+    { name: 'rotate', about: "reset runner tokens, store the new ones and restart the managers" },
+    { name: 'drain', about: 'pause a runner and wait until no job runs on it' },
+    { name: 'resume', about: 'undo drain' },
+    { name: 'prune', about: "delete phantom runners: they carry this fleet's marker but are not in the spec" },
+    { name: 'unregister', about: "delete a runner from GitLab and empty its token store" },
+  ];
+  for (const op of ops) {
+    const c = program
+      .command(op.name)
+      .description(op.about)
+      .argument('<spec>', 'fleet spec')
+      .option('--json', 'print a JSON report (schema/ops-report.schema.json); progress goes to stderr')
+      .option('--token-stdin', 'read the GitLab access token from stdin (else RUNNER_FLEET_GITLAB_TOKEN or GITLAB_TOKEN)')
+      .option('--ca-file <pem>', 'CA bundle for a self-hosted GitLab (HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured too)')
+      .option('--kube-api <cluster=url>', 'Kubernetes API of a cluster, e.g. devops=http://127.0.0.1:8001 from `kubectl proxy` (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
+    if (op.name !== 'status') c.option('--approve', 'act on the plan (without it, only the plan is printed)');
+    if (op.name === 'status') c.option('--no-managers', 'skip GET /runners/:id/managers (one call per registered runner)');
+    if (['register', 'rotate', 'drain', 'resume', 'unregister', 'status'].includes(op.name)) c.option('--runner <name>', 'only this runner');
+    if (op.name === 'rotate') c.option('--if-expiring-within <duration>', 'only tokens that expire within this time, e.g. 7d').option('--wait <duration>', 'how long to wait for each manager to come back online (default 5m; 0s: do not wait)');
+    if (op.name === 'drain') c.option('--timeout <duration>', "how long to wait for running jobs (default: the runner's maximum timeout, else 1h)");
+    c.action(async (spec: string, opts: Record<string, unknown>) => {
+      const { opsCommand } = await import('./ops.js');
+      code = await opsCommand(op.name, spec, opts, io);
+    });
+  }
 
   program
     .command('doctor')

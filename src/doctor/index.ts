@@ -33,7 +33,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
       readFileInto(ev, f.path, f.bytes, f.size ?? f.bytes.byteLength);
     } catch (e) {
       // A parser bug must not stop the others; say which file.
-      ev.findings.push({ code: 'RF801', severity: 'error', path: `${f.path}:1:1`, message: `${f.path} could not be read: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}` });
+      ev.findings.push({ code: 'RF901', severity: 'error', path: `${f.path}:1:1`, message: `${f.path} could not be read: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}` });
     }
   }
   return ev;

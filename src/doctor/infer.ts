@@ -101,16 +101,16 @@ export function inferDeployment(ev: Evidence): Inferred {
       try {
         chartToml = { value: parseToml(configText), text: configText };
       } catch (e) {
-        findings.push(finding('RF801', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: 'fix the embedded config.toml' }));
+        findings.push(finding('RF901', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: 'fix the embedded config.toml' }));
       }
     }
     const namespace = str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace')) ?? str(get(values, 'runners', 'namespace'));
     const createsSa = get(values, 'serviceAccount', 'create') === true || (get(values, 'serviceAccount', 'create') === undefined && get(values, 'rbac', 'create') === true);
     const regToken = str(get(values, 'runnerRegistrationToken'));
-    if (regToken) findings.push(finding('RF812', formatPosition(originAt(v.origin, 'runnerRegistrationToken')), 'runnerRegistrationToken is set: registration tokens are deprecated by GitLab and removed in GitLab 18, and this one is written in a file', { received: '(a token, not shown)', fix: 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret' }));
+    if (regToken) findings.push(finding('RF912', formatPosition(originAt(v.origin, 'runnerRegistrationToken')), 'runnerRegistrationToken is set: registration tokens are deprecated by GitLab and removed in GitLab 18, and this one is written in a file', { received: '(a token, not shown)', fix: 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret' }));
     if (str(get(values, 'runnerToken'))) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: 'put the token into a Secret and name it in runners.secret' }));
     if (!sa) {
-      findings.push(finding('RF803', formatPosition(originAt(v.origin, 'serviceAccount')), 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give', { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
+      findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give', { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
       continue;
     }
     let ns = namespace;
@@ -119,7 +119,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       ns = candidates.length === 1 ? (candidates[0]!.value.metadata.namespace ?? 'default') : undefined;
     }
     if (!ns) {
-      findings.push(finding('RF803', formatPosition(v.origin.source.locate(v.origin.doc, [])), `the values do not say which namespace the manager ${sa} runs in`, { fix: 'set runners.config [runners.kubernetes] namespace, or give the ServiceAccount manifest' }));
+      findings.push(finding('RF903', formatPosition(v.origin.source.locate(v.origin.doc, [])), `the values do not say which namespace the manager ${sa} runs in`, { fix: 'set runners.config [runners.kubernetes] namespace, or give the ServiceAccount manifest' }));
       continue;
     }
     const podLabels = (isObject(values.podLabels) ? values.podLabels : {}) as Record<string, string>;
@@ -144,11 +144,11 @@ export function inferDeployment(ev: Evidence): Inferred {
     const chain = chains.find((c) => c.namespace === ns && !c.configToml);
     if (chain) chain.configToml = t;
     else if (get(t.value, 'runners', 0, 'executor') === 'kubernetes') {
-      findings.push(finding('RF803', formatPosition(originAt(t.origin, 'runners')), `config.toml runs jobs in namespace ${ns ?? 'default'}, but no manager for it (chart values or a Deployment running gitlab-runner) is in the evidence`, { fix: 'give the Helm values or the manager Deployment too' }));
+      findings.push(finding('RF903', formatPosition(originAt(t.origin, 'runners')), `config.toml runs jobs in namespace ${ns ?? 'default'}, but no manager for it (chart values or a Deployment running gitlab-runner) is in the evidence`, { fix: 'give the Helm values or the manager Deployment too' }));
     }
   }
   if (chains.length === 0) {
-    findings.push(finding('RF810', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values and no workload running the gitlab-runner image`, { fix: 'give the Helm values, the manager Deployment, or a kubectl dump (--kube-dump)' }));
+    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values and no workload running the gitlab-runner image`, { fix: 'give the Helm values, the manager Deployment, or a kubectl dump (--kube-dump)' }));
   }
   // Unique names.
   const used = new Map<string, number>();
@@ -219,9 +219,9 @@ export function inferDeployment(ev: Evidence): Inferred {
     const summary: string[] = [`manager ${chain.namespace}/${chain.managerSa} (${at})`];
     summaries.set(chain.name, summary);
     if (toml === undefined) {
-      findings.push(finding('RF803', at, `runner ${chain.name}: its config.toml (jobs' service account, cache) is not in the evidence given`, { fix: 'give the values with runners.config, or the config.toml' }));
+      findings.push(finding('RF903', at, `runner ${chain.name}: its config.toml (jobs' service account, cache) is not in the evidence given`, { fix: 'give the values with runners.config, or the config.toml' }));
     } else if (executor !== undefined && executor !== 'kubernetes') {
-      findings.push(finding('RF802', at, `runner ${chain.name} uses the ${JSON.stringify(executor)} executor; the doctor reads Kubernetes runners`));
+      findings.push(finding('RF902', at, `runner ${chain.name} uses the ${JSON.stringify(executor)} executor; the doctor reads Kubernetes runners`));
       continue;
     }
     summary.push(`jobs ${chain.namespace}/${jobsSaName} (${formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account'))})`);
@@ -236,23 +236,23 @@ export function inferDeployment(ev: Evidence): Inferred {
       const chartWillNotCreate = v !== undefined && (get(v, 'serviceAccount', 'create') === false || (get(v, 'serviceAccount', 'create') === undefined && get(v, 'rbac', 'create') === false));
       if (chain.values && chartWillNotCreate && k8sGiven) {
         const key = get(v, 'serviceAccount', 'name') !== undefined ? ['serviceAccount', 'name'] : ['rbac', 'serviceAccountName'];
-        findings.push(finding('RF804', formatPosition(originAt(chain.values.origin, ...key)), `the values name service account ${chain.namespace}/${chain.managerSa}, which the chart will not create (${key[0] === 'rbac' ? 'rbac.create' : 'serviceAccount.create'}: false) and which is not among the objects given`, { received: chain.managerSa, fix: `create ServiceAccount ${chain.namespace}/${chain.managerSa}, or set serviceAccount.create: true` }));
+        findings.push(finding('RF904', formatPosition(originAt(chain.values.origin, ...key)), `the values name service account ${chain.namespace}/${chain.managerSa}, which the chart will not create (${key[0] === 'rbac' ? 'rbac.create' : 'serviceAccount.create'}: false) and which is not among the objects given`, { received: chain.managerSa, fix: `create ServiceAccount ${chain.namespace}/${chain.managerSa}, or set serviceAccount.create: true` }));
       } else if (chain.managerSa !== 'default') {
-        findings.push(finding(k8sGiven ? 'RF804' : 'RF803', at, `service account ${chain.namespace}/${chain.managerSa} of the manager ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { fix: `give or create ServiceAccount ${chain.namespace}/${chain.managerSa}` }));
+        findings.push(finding(k8sGiven ? 'RF904' : 'RF903', at, `service account ${chain.namespace}/${chain.managerSa} of the manager ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { fix: `give or create ServiceAccount ${chain.namespace}/${chain.managerSa}` }));
       }
     }
     if (toml !== undefined && !jobs.sa.object && jobsSaName !== 'default') {
-      findings.push(finding(k8sGiven ? 'RF804' : 'RF803', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `config.toml runs jobs as ${chain.namespace}/${jobsSaName}, which ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { received: jobsSaName, fix: `create ServiceAccount ${chain.namespace}/${jobsSaName}, or name an existing one in [runners.kubernetes] service_account` }));
+      findings.push(finding(k8sGiven ? 'RF904' : 'RF903', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `config.toml runs jobs as ${chain.namespace}/${jobsSaName}, which ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { received: jobsSaName, fix: `create ServiceAccount ${chain.namespace}/${jobsSaName}, or name an existing one in [runners.kubernetes] service_account` }));
     }
     if (toml !== undefined && jobsSaName === chain.managerSa) {
-      findings.push(finding('RF805', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs run as the manager's own service account ${chain.namespace}/${jobsSaName}: every job gets the manager's identity, its cache signing rights and its RBAC`, { received: jobsSaName, fix: 'give jobs their own service account (and role) in [runners.kubernetes] service_account' }));
+      findings.push(finding('RF905', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs run as the manager's own service account ${chain.namespace}/${jobsSaName}: every job gets the manager's identity, its cache signing rights and its RBAC`, { received: jobsSaName, fix: 'give jobs their own service account (and role) in [runners.kubernetes] service_account' }));
     }
     if (!manager.binding) {
-      findings.push(finding('RF811', at, `the manager ${chain.namespace}/${chain.managerSa} has no cloud identity of its own (no role annotation or association in the evidence), so it runs with the node's role`, { fix: 'bind the manager to its own role (IRSA annotation or Pod Identity association)' }));
+      findings.push(finding('RF911', at, `the manager ${chain.namespace}/${chain.managerSa} has no cloud identity of its own (no role annotation or association in the evidence), so it runs with the node's role`, { fix: 'bind the manager to its own role (IRSA annotation or Pod Identity association)' }));
       continue;
     }
     if (!roles.has(manager.binding.roleName)) {
-      findings.push(finding('RF803', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's role ${manager.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: manager.binding.ref, fix: `give its documents: aws iam get-role --role-name ${manager.binding.roleName}, its inline policies, or its Terraform` }));
+      findings.push(finding('RF903', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's role ${manager.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: manager.binding.ref, fix: `give its documents: aws iam get-role --role-name ${manager.binding.roleName}, its inline policies, or its Terraform` }));
       continue;
     }
     const reader = manager.reader!;
@@ -293,9 +293,9 @@ export function inferDeployment(ev: Evidence): Inferred {
       clusterBindings.get(cluster)!.push(jobs.binding);
       summary[1] += ` → role ${jobs.binding.roleName}`;
     } else if (jobs.binding) {
-      findings.push(finding('RF803', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' role ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: `give its documents: aws iam get-role --role-name ${jobs.binding.roleName}, its inline policies, or its Terraform` }));
+      findings.push(finding('RF903', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' role ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: `give its documents: aws iam get-role --role-name ${jobs.binding.roleName}, its inline policies, or its Terraform` }));
     } else if (toml !== undefined) {
-      findings.push(finding('RF811', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs' service account ${chain.namespace}/${jobsSaName} has no cloud identity of its own: job pods get the node's role unless the node blocks IMDS (hop limit 1), which files cannot show`, { fix: 'give jobs their own narrow role, or block IMDS for pods (metadata hop limit 1) and verify it on the nodes' }));
+      findings.push(finding('RF911', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs' service account ${chain.namespace}/${jobsSaName} has no cloud identity of its own: job pods get the node's role unless the node blocks IMDS (hop limit 1), which files cannot show`, { fix: 'give jobs their own narrow role, or block IMDS for pods (metadata hop limit 1) and verify it on the nodes' }));
     }
 
     // Cache: the bucket in [runners.cache.s3] is the cache.

@@ -33,21 +33,21 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   ev.files++;
   const syntax = syntaxOf(path);
   if (!syntax) {
-    ev.findings.push(finding('RF802', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform (.tf.json, terraform show -json)' }));
+    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform (.tf.json, terraform show -json)' }));
     return;
   }
   if (size > MAX_FILE_BYTES) {
-    ev.findings.push(finding('RF802', `${path}:1:1`, `${path} is ${(size / 1024 / 1024).toFixed(1)} MiB; files over ${MAX_FILE_BYTES / 1024 / 1024} MiB are skipped`, { received: `${size} bytes`, fix: 'split the file, or give only the deployment documents' }));
+    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is ${(size / 1024 / 1024).toFixed(1)} MiB; files over ${MAX_FILE_BYTES / 1024 / 1024} MiB are skipped`, { received: `${size} bytes`, fix: 'split the file, or give only the deployment documents' }));
     return;
   }
   if (bytes.subarray(0, 8192).includes(0)) {
-    ev.findings.push(finding('RF802', `${path}:1:1`, `${path} is binary; skipped`));
+    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is binary; skipped`));
     return;
   }
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   const source = new SourceFile(path, text, syntax);
   if (syntax === 'hcl') {
-    ev.findings.push(finding('RF802', `${path}:1:1`, `${path} is Terraform HCL, which this version of the doctor does not read yet`, { fix: 'give `terraform show -json` of a plan or state, or the root as .tf.json' }));
+    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is Terraform HCL, which this version of the doctor does not read yet`, { fix: 'give `terraform show -json` of a plan or state, or the root as .tf.json' }));
     return;
   }
   if (syntax === 'toml') {
@@ -57,7 +57,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     } catch (e) {
       const line = e instanceof TomlError ? e.line : 1;
       const column = e instanceof TomlError ? e.column : 1;
-      ev.findings.push(finding('RF801', `${path}:${line}:${column}`, `${path} is not valid TOML: ${firstLine(e)}`, { fix: 'fix the TOML syntax at that position' }));
+      ev.findings.push(finding('RF901', `${path}:${line}:${column}`, `${path} is not valid TOML: ${firstLine(e)}`, { fix: 'fix the TOML syntax at that position' }));
       return;
     }
     ev.artifacts.push({ path, format: 'toml', content: value });
@@ -69,11 +69,11 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     docs = parseDocs(text, syntax);
   } catch (e) {
     const pos = errorPosition(e, path);
-    ev.findings.push(finding('RF801', pos, `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
+    ev.findings.push(finding('RF901', pos, `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
     return;
   }
   if (docs.some((d) => depthOver(d, MAX_DEPTH))) {
-    ev.findings.push(finding('RF801', `${path}:1:1`, `${path} nests values more than ${MAX_DEPTH} levels deep; no deployment document does, so it is not read`, { fix: 'give the deployment documents only' }));
+    ev.findings.push(finding('RF901', `${path}:1:1`, `${path} nests values more than ${MAX_DEPTH} levels deep; no deployment document does, so it is not read`, { fix: 'give the deployment documents only' }));
     return;
   }
   ev.artifacts.push({ path, format: 'yaml', content: docs });
@@ -175,7 +175,7 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
       return;
     }
     if (!isObject(doc.metadata) || typeof doc.metadata.name !== 'string') {
-      ev.findings.push(finding('RF801', at, `a ${doc.kind} without metadata.name`, { fix: 'give the object as kubectl prints it' }));
+      ev.findings.push(finding('RF901', at, `a ${doc.kind} without metadata.name`, { fix: 'give the object as kubectl prints it' }));
       return;
     }
     ev.kubernetes.push({ value: doc as unknown as K8sObject, origin });
@@ -230,14 +230,14 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     const p = policyValue(doc.PolicyVersion.Document);
     const role = roleFromFileName(source.path);
     if (p && role) roleOf(ev, role).policies.push({ document: p, origin: { ...origin, path: [...origin.path, 'PolicyVersion', 'Document'] } });
-    else ev.findings.push(finding('RF803', at, `a managed policy version, but not which role it is attached to`, { fix: 'name the file <role>.policy.json, or give the role\'s inline policies (aws iam get-role-policy)' }));
+    else ev.findings.push(finding('RF903', at, `a managed policy version, but not which role it is attached to`, { fix: 'name the file <role>.policy.json, or give the role\'s inline policies (aws iam get-role-policy)' }));
     return;
   }
   // A bare IAM policy document.
   if (isPolicy(doc)) {
     const name = roleFromFileName(source.path);
     if (!name) {
-      ev.findings.push(finding('RF803', at, `an IAM policy document, but not which role it belongs to`, { fix: 'name the file <role>.trust.json or <role>.policy.json, or give `aws iam get-role --role-name <role>` output' }));
+      ev.findings.push(finding('RF903', at, `an IAM policy document, but not which role it belongs to`, { fix: 'name the file <role>.trust.json or <role>.policy.json, or give `aws iam get-role --role-name <role>` output' }));
       return;
     }
     const role = roleOf(ev, name);

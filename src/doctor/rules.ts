@@ -32,24 +32,24 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
     // Built-in ClusterRoles (cluster-admin, admin, edit, view, system:*) are not in files.
     const builtin = ref?.kind === 'ClusterRole' && /^(cluster-admin|admin|edit|view|system:.*)$/.test(ref.name ?? '');
     if (!target && !builtin && ref?.name) {
-      out.push(finding('RF804', b.origin, ['roleRef', 'name'], `${b.value.kind} ${ns ? `${ns}/` : ''}${b.value.metadata.name} binds ${ref.kind ?? 'Role'} ${ref.name}, which is not among the objects given`, { received: ref.name, fix: `create ${ref.kind ?? 'Role'} ${ref.name}, or bind an existing one` }));
+      out.push(finding('RF904', b.origin, ['roleRef', 'name'], `${b.value.kind} ${ns ? `${ns}/` : ''}${b.value.metadata.name} binds ${ref.kind ?? 'Role'} ${ref.name}, which is not among the objects given`, { received: ref.name, fix: `create ${ref.kind ?? 'Role'} ${ref.name}, or bind an existing one` }));
     }
     list(get(b.value, 'subjects')).forEach((s, i) => {
       const subj = s as { kind?: string; name?: string; namespace?: string };
       if (subj.kind !== 'ServiceAccount' || !subj.name) return;
       const sns = subj.namespace ?? ns ?? 'default';
       if (namespaces.has(sns) && !serviceAccounts.has(`${sns}/${subj.name}`)) {
-        out.push(finding('RF804', b.origin, ['subjects', i, 'name'], `${b.value.kind} ${b.value.metadata.name} binds service account ${sns}/${subj.name}, which does not exist among the objects given`, { received: subj.name, fix: 'bind the service account the manager runs as' }));
+        out.push(finding('RF904', b.origin, ['subjects', i, 'name'], `${b.value.kind} ${b.value.metadata.name} binds service account ${sns}/${subj.name}, which does not exist among the objects given`, { received: subj.name, fix: 'bind the service account the manager runs as' }));
       }
       // RBAC * on * for a manager.
       if (managerSas.has(`${sns}/${subj.name}`) && target) {
         const rules = list(get(target.value, 'rules')) as { verbs?: unknown; resources?: unknown }[];
         if (rules.some((r) => list(r.verbs).includes('*') && list(r.resources).includes('*'))) {
-          out.push(finding('RF807', target.origin, ['rules'], `${ref?.kind ?? 'Role'} ${ref?.name ?? ''} gives the manager ${sns}/${subj.name} every verb on every resource`, { fix: 'grant the executor verbs only: pods, pods/exec, pods/attach, pods/log, secrets, configmaps, services (see the gitlab-runner Kubernetes executor docs)' }));
+          out.push(finding('RF907', target.origin, ['rules'], `${ref?.kind ?? 'Role'} ${ref?.name ?? ''} gives the manager ${sns}/${subj.name} every verb on every resource`, { fix: 'grant the executor verbs only: pods, pods/exec, pods/attach, pods/log, secrets, configmaps, services (see the gitlab-runner Kubernetes executor docs)' }));
         }
       }
       if (managerSas.has(`${sns}/${subj.name}`) && ref?.kind === 'ClusterRole' && ref.name === 'cluster-admin') {
-        out.push(finding('RF807', b.origin, ['roleRef', 'name'], `${b.value.kind} ${b.value.metadata.name} makes the manager ${sns}/${subj.name} cluster-admin`, { fix: 'bind a namespaced Role with the executor verbs only' }));
+        out.push(finding('RF907', b.origin, ['roleRef', 'name'], `${b.value.kind} ${b.value.metadata.name} makes the manager ${sns}/${subj.name} cluster-admin`, { fix: 'bind a namespaced Role with the executor verbs only' }));
       }
     });
   }
@@ -57,7 +57,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
   for (const v of ev.helmValues) {
     const rules = list(get(v.value, 'rbac', 'rules')) as { verbs?: unknown; resources?: unknown }[];
     const i = rules.findIndex((r) => list(r.verbs).includes('*') && list(r.resources).includes('*'));
-    if (i >= 0 && get(v.value, 'rbac', 'create') === true) out.push(finding('RF807', v.origin, ['rbac', 'rules', i], 'rbac.rules gives the manager every verb on every resource', { fix: 'list the executor verbs and resources only' }));
+    if (i >= 0 && get(v.value, 'rbac', 'create') === true) out.push(finding('RF907', v.origin, ['rbac', 'rules', i], 'rbac.rules gives the manager every verb on every resource', { fix: 'list the executor verbs and resources only' }));
   }
   // aws-auth: system:masters.
   for (const o of objects.filter((x) => x.value.kind === 'ConfigMap' && x.value.metadata.name === 'aws-auth')) {
@@ -65,7 +65,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
       const text = get(o.value, 'data', key);
       if (typeof text === 'string' && /system:masters/.test(text)) {
         const who = /(?:rolearn|userarn):\s*(\S+)[\s\S]*?system:masters/.exec(text)?.[1] ?? 'an entry';
-        out.push(finding('RF808', o.origin, ['data', key], `aws-auth ${key} maps ${who} to system:masters: it is cluster-admin, cannot be narrowed by RBAC, and is invisible to access-entry audits`, { fix: 'map it to a group bound to a narrower ClusterRole, or move to an EKS access entry with a scoped access policy' }));
+        out.push(finding('RF908', o.origin, ['data', key], `aws-auth ${key} maps ${who} to system:masters: it is cluster-admin, cannot be narrowed by RBAC, and is invisible to access-entry audits`, { fix: 'map it to a group bound to a narrower ClusterRole, or move to an EKS access entry with a scoped access policy' }));
       }
     }
   }
@@ -88,7 +88,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
         const other = acct ? (acct[1] ?? acct[2]) : undefined;
         const hasExternalId = Object.values(st.Condition ?? {}).some((block) => Object.keys(block).some((key) => key.toLowerCase() === 'sts:externalid'));
         if ((p === '*' || (other !== undefined && other !== own)) && !hasExternalId) {
-          out.push(finding('RF809', origin, [], `role ${String(body.name)} trusts ${p} without an sts:ExternalId condition`, { received: p, fix: 'add Condition StringEquals sts:ExternalId, or trust a named role of the other account with conditions' }));
+          out.push(finding('RF909', origin, [], `role ${String(body.name)} trusts ${p} without an sts:ExternalId condition`, { received: p, fix: 'add Condition StringEquals sts:ExternalId, or trust a named role of the other account with conditions' }));
         }
       }
       for (const block of Object.values(st.Condition ?? {})) {
@@ -97,7 +97,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
           for (const sub of list(v).map(String)) {
             const m = /^system:serviceaccount:([^:*?]+):([^:*?]+)$/.exec(sub);
             if (m && namespaces.has(m[1]!) && !serviceAccounts.has(`${m[1]!}/${m[2]!}`) && !managerSas.has(`${m[1]!}/${m[2]!}`)) {
-              out.push(finding('RF804', origin, [], `role ${String(body.name)} trusts ${sub}, but namespace ${m[1]!} has no service account ${m[2]!} among the objects given`, { received: sub, fix: 'name the service account the pods really run as (check for suffixes the chart adds)' }));
+              out.push(finding('RF904', origin, [], `role ${String(body.name)} trusts ${sub}, but namespace ${m[1]!} has no service account ${m[2]!} among the objects given`, { received: sub, fix: 'name the service account the pods really run as (check for suffixes the chart adds)' }));
             }
           }
         }

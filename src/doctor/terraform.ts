@@ -68,25 +68,25 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     if (m) {
       const body = tf.data.aws_iam_policy_document?.[m[1]!];
       if (!body) {
-        findings.push({ code: 'RF804', severity: CODES.RF804.severity, path: where(key, attr), message: `${key}.${attr} references data.aws_iam_policy_document.${m[1]!}, which is not in the Terraform given`, received: value, fix: 'define the data source, or fix the reference' });
+        findings.push({ code: 'RF904', severity: CODES.RF904.severity, path: where(key, attr), message: `${key}.${attr} references data.aws_iam_policy_document.${m[1]!}, which is not in the Terraform given`, received: value, fix: 'define the data source, or fix the reference' });
         return undefined;
       }
       const doc = renderPolicyDocument(body);
       if (!doc) {
-        findings.push({ code: 'RF806', severity: CODES.RF806.severity, path: where(`data.aws_iam_policy_document.${m[1]!}`), message: `data.aws_iam_policy_document.${m[1]!} uses values that are known only at apply time`, fix: 'give `terraform show -json` of a plan, which carries the rendered document' });
+        findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: where(`data.aws_iam_policy_document.${m[1]!}`), message: `data.aws_iam_policy_document.${m[1]!} uses values that are known only at apply time`, fix: 'give `terraform show -json` of a plan, which carries the rendered document' });
         return undefined;
       }
       return JSON.stringify(doc);
     }
     if (value.includes('${')) {
-      findings.push({ code: 'RF806', severity: CODES.RF806.severity, path: where(key, attr), message: `${key}.${attr} is an expression the doctor cannot evaluate from .tf.json`, received: value.slice(0, 120), fix: 'give `terraform show -json` of a plan, or write the document literally' });
+      findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: where(key, attr), message: `${key}.${attr} is an expression the doctor cannot evaluate from .tf.json`, received: value.slice(0, 120), fix: 'give `terraform show -json` of a plan, or write the document literally' });
       return undefined;
     }
     try {
       JSON.parse(value);
       return value;
     } catch {
-      findings.push({ code: 'RF801', severity: CODES.RF801.severity, path: where(key, attr), message: `${key}.${attr} is not a JSON policy document`, fix: 'write a valid IAM policy document' });
+      findings.push({ code: 'RF901', severity: CODES.RF901.severity, path: where(key, attr), message: `${key}.${attr} is not a JSON policy document`, fix: 'write a valid IAM policy document' });
       return undefined;
     }
   };
@@ -94,7 +94,7 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     const key = `aws_iam_role.${k}`;
     const trust = literal(key, 'assume_role_policy', body.assume_role_policy);
     if (typeof body.name !== 'string' || body.name.includes('${') || trust === undefined) {
-      if (typeof body.name !== 'string' || body.name.includes('${')) findings.push({ code: 'RF806', severity: CODES.RF806.severity, path: where(key), message: `${key} has no literal name, so nothing can be matched against it`, fix: 'give the role a literal name, or give `terraform show -json`' });
+      if (typeof body.name !== 'string' || body.name.includes('${')) findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: where(key), message: `${key} has no literal name, so nothing can be matched against it`, fix: 'give the role a literal name, or give `terraform show -json`' });
       delete resource.aws_iam_role![k];
       continue;
     }
@@ -111,7 +111,7 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
   for (const role of ev.roles.values()) {
     if (!role.trust) {
       const o = role.policies[0]?.origin;
-      findings.push({ code: 'RF803', severity: CODES.RF803.severity, path: o ? formatPosition(originAt(o)) : '', message: `the trust policy of role ${role.name} is not in the evidence given`, fix: `give aws iam get-role --role-name ${role.name}` });
+      findings.push({ code: 'RF903', severity: CODES.RF903.severity, path: o ? formatPosition(originAt(o)) : '', message: `the trust policy of role ${role.name} is not in the evidence given`, fix: `give aws iam get-role --role-name ${role.name}` });
       continue;
     }
     if (byName.has(role.name)) continue;

@@ -8,7 +8,10 @@ import { awsIdentityResources, awsRoot } from './terraform/aws.js';
 import { azureIdentityResources, azureRoot } from './terraform/azure.js';
 import { gitlabRoot } from './terraform/gitlab.js';
 import { smokePipeline, smokePipelineHeader } from './pipeline/smoke.js';
-import { identityGraph } from './diagram/identity.js';
+import { identityGraph, type Placements } from './diagram/identity.js';
+import { misfit, schedulingInputs } from '../verify/scheduling.js';
+import { deployTargetRoots, reachAwsResources, reachAzureResources } from './terraform/reach.js';
+import { ROTATE_PIPELINE_PATH, rotatePipeline } from './pipeline/rotate.js';
 
 /** The full `config.toml` of one runner. */
 export function configToml(
@@ -32,6 +35,9 @@ export function configToml(
     url: fleet.gitlabUrl,
     // Expanded by gitlab-runner from the environment; the token itself never enters a file we write.
     token: '$CI_SERVER_TOKEN',
+    // The token lives in a store (Secret, SSM parameter) that rebuilds config.toml at every start:
+    // a token gitlab-runner rotated by itself would be lost. `runner-fleet rotate` rotates instead.
+    feature_flags: { FF_DISABLE_AUTOMATIC_TOKEN_ROTATION: true },
     ...executor,
     ...extras,
   };
@@ -50,12 +56,28 @@ function runnerExtras(fleet: ResolvedFleet, runner: ResolvedRunner): Record<stri
   return extras;
 }
 
+/** Node groups each runner's pods fit, where its pods select or tolerate something on a created cluster. */
+function placements(emitted: EmittedFleet, fleet: ResolvedFleet): Placements {
+  const out = new Map<string, { manager?: string[]; jobs?: string[] }>();
+  const inputs = schedulingInputs(emitted, fleet, (i) => platformFor(fleet.clusters[i]!.type).nodePools?.(emitted, fleet.clusters[i]!, `clusters[${i}]`));
+  for (const input of inputs) {
+    for (const pod of input.pods) {
+      if (Object.keys(pod.nodeSelector).length === 0 && pod.tolerations.length === 0) continue;
+      const entry = out.get(pod.runner) ?? {};
+      entry[pod.purpose] = input.pools.filter((p) => misfit(pod, p) === undefined).map((p) => p.name);
+      out.set(pod.runner, entry);
+    }
+  }
+  return out;
+}
+
 /** Everything the fleet needs, as data. Pure: same fleet, same result. */
 export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
   const artifacts: Artifact[] = [];
   const awsContrib: TerraformResources[] = [];
   const azureContrib: TerraformResources[] = [];
   const regions: string[] = [];
+  const awsLocals: Record<string, string> = {};
   const emitted: EmittedFleet = { fleet, artifacts, runners: {} };
 
   if (fleet.aws) awsContrib.push(awsIdentityResources(fleet));
@@ -73,6 +95,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     const out = platform.emitCluster(fleet, cluster);
     artifacts.push(...out.files);
     if (out.terraformAws) awsContrib.push(out.terraformAws);
+    Object.assign(awsLocals, out.terraformAwsLocals);
     if (out.terraformAzure) azureContrib.push(out.terraformAzure);
     if (typeof cluster.spec.region === 'string') regions.push(cluster.spec.region);
   }
@@ -91,7 +114,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     artifacts.push({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml });
     const jobIdentity = jobIdentityOf(fleet, runner);
     const pipeline = smokePipeline(fleet, runner, platform.identityCheckJob(fleet, runner, jobIdentity));
-    artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline], comment: smokePipelineHeader(runner) });
+    artifacts.push({ path: `pipelines/${runner.name}.gitlab-ci.yml`, format: 'yaml', content: [pipeline], comment: smokePipelineHeader(runner, fleet) });
     emitted.runners[runner.name] = {
       manifests: out.manifests,
       configToml: toml,
@@ -100,8 +123,16 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
       ...(out.helmRunnerToml ? { helmRunnerToml: out.helmRunnerToml } : {}),
     };
   }
+  // Jobs that reach other accounts and ID-token roles (emit/terraform/reach.ts).
+  if (fleet.reach) {
+    if (fleet.aws) awsContrib.push(reachAwsResources(fleet, fleet.reach));
+    if (fleet.azure) azureContrib.push(reachAzureResources(fleet, fleet.reach));
+    const roots = deployTargetRoots(fleet);
+    if (roots.size > 0) emitted.terraformAwsAccounts = roots;
+    for (const [account, root] of roots) artifacts.push({ path: `terraform/aws-${account}/main.tf.json`, format: 'json', content: root });
+  }
   if (fleet.aws) {
-    const root = awsRoot(fleet, awsContrib, regions);
+    const root = awsRoot(fleet, awsContrib, regions, awsLocals);
     emitted.terraformAws = root;
     artifacts.push({ path: 'terraform/aws/main.tf.json', format: 'json', content: root });
   }
@@ -116,7 +147,9 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     emitted.terraformGitlab = gitlab;
     artifacts.push({ path: 'terraform/gitlab/main.tf.json', format: 'json', content: gitlab });
   }
-  const graph = identityGraph(fleet);
+  const rotate = rotatePipeline(fleet);
+  if (rotate) artifacts.push({ path: ROTATE_PIPELINE_PATH, format: 'yaml', content: [rotate.content], comment: rotate.comment });
+  const graph = identityGraph(fleet, placements(emitted, fleet));
   artifacts.push({ path: 'diagram/identity.mmd', format: 'diagram', content: graph, render: 'mermaid' });
   artifacts.push({ path: 'diagram/identity.svg', format: 'diagram', content: graph, render: 'svg' });
   artifacts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

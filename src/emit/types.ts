@@ -13,6 +13,8 @@ export interface FleetDocuments {
   terraformAzure?: TerraformRoot;
   /** `terraform/gitlab/main.tf.json`: runner registration and token Secrets. */
   terraformGitlab?: TerraformRoot;
+  /** `terraform/aws-<account>/main.tf.json` by account id: deploy-target roles in other accounts. */
+  terraformAwsAccounts?: Map<string, TerraformRoot>;
   /** Per runner chain: its Kubernetes objects, Helm values and `config.toml`. */
   runners: Record<string, EmittedRunner>;
 }

@@ -1,6 +1,7 @@
 import type { AwsSpec, RunnerSpec, AwsStatementSpec } from '../spec/schema.js';
 import type { PolicyDocument, Statement } from '../verify/iam/types.js';
 import type { AzureRoleAssignmentSpec, AzureSpec } from '../spec/azure.js';
+import type { ResolvedReach } from './reach.js';
 
 /**
  * The resolved fleet: the written spec with every default applied and every derived name
@@ -158,6 +159,8 @@ export interface ResolvedFleet {
   caches: ResolvedCache[];
   runners: ResolvedRunner[];
   identities: CloudIdentity[];
+  /** Cross-account deploy targets and GitLab ID-token roles (model/reach.ts). */
+  reach?: ResolvedReach;
 }
 
 export interface AppliedOutputs {

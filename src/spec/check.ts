@@ -4,6 +4,7 @@ import { closest, valueAt } from './parse.js';
 import type { ParsedSpec } from './fleet.js';
 import { PLATFORMS, RUNNER_KEYS, platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
+import { checkReach } from './resolve-reach.js';
 
 /** Cross-field checks the schema cannot express. All findings here are spec errors (exit 2). */
 export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
@@ -66,6 +67,9 @@ export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
           out.push({ code: 'RF701', severity: 'error', path: `${rp}.${setting}`, message: `${setting} has no effect on ${platform.title} runners`, received: showValue(value), allowed: 'not set on this platform', fix: `remove ${setting}` });
         }
       }
+      if (!platform.kubernetes && r.gitlab.registration === 'terraform') {
+        out.push({ code: 'RF701', severity: 'error', path: `${rp}.gitlab.registration`, message: `${platform.title} runners keep their token in an SSM parameter that runner-fleet register fills; terraform/gitlab registers Kubernetes runners only`, received: showValue('terraform'), allowed: 'api (the default on this platform)', fix: 'remove gitlab.registration, or set it to api' });
+      }
       if (!platform.kubernetes && r.placement.namespace !== undefined) {
         out.push({ code: 'RF701', severity: 'error', path: `${rp}.placement.namespace`, message: `${platform.title} runners do not run in Kubernetes, so a namespace means nothing`, received: showValue(r.placement.namespace), allowed: `on platforms ${PLATFORMS.filter((p) => p.kubernetes).map((p) => p.type).join(', ')}`, fix: 'remove placement.namespace' });
       }
@@ -91,6 +95,7 @@ export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
     const runners = spec.runners.map((r, j) => ({ spec: r, path: `runners[${j}]` })).filter((r) => r.spec.placement.cluster === c.name);
     out.push(...platform.checkSpec({ fleet: spec, cluster: c, clusterPath: `clusters[${i}]`, runners }));
   });
+  out.push(...checkReach(spec));
   // The aws section is required once; platforms and caches may each ask for it.
   const seen = new Set<string>();
   return out.filter((f) => {

@@ -5,7 +5,8 @@ import type { Severity } from './findings.js';
  * RF0xx: the spec cannot be read (exit 2). RF1xx identity, RF2xx cache, RF3xx jobs and runners,
  * RF4xx cluster access, RF5xx generated documents, RF6xx Azure (managed identities, federated
  * credentials, role assignments, Blob cache), RF7xx VM platforms (EC2, ECS Fargate, Auto Scaling),
- * RF8xx existing deployments read by `runner-fleet doctor` (their files, and what they name).
+ * RF8xx clusters runner-fleet creates (node groups, scheduling, control plane),
+ * RF9xx existing deployments read by `runner-fleet doctor` (their files, and what they name).
  * `acceptable` rules may be accepted in the spec
  * (`acceptRisks`) with a reason, which turns their error into a warning; the others never can.
  */
@@ -34,6 +35,18 @@ export const CODES = {
   RF105: { severity: 'error', title: 'the job identity is the manager identity', acceptable: false },
   RF106: { severity: 'error', title: 'a reference between generated documents does not resolve', acceptable: false },
   RF107: { severity: 'warning', title: 'jobs may choose their own service account', acceptable: true },
+  RF108: { severity: 'error', title: 'a web-identity trust accepts tokens from another issuer, or its issuer does not come from its cluster', acceptable: false },
+  RF110: { severity: 'error', title: 'a deploy target role can be assumed by a principal other than its runner\'s job role', acceptable: false },
+  RF111: { severity: 'error', title: 'the job role cannot assume its deploy target role', acceptable: false },
+  RF112: { severity: 'error', title: 'a deploy target role can be assumed without its External ID', acceptable: false },
+  RF113: { severity: 'error', title: 'a deploy target role is not explicitly denied every delete-like action of the services it grants', acceptable: false },
+  RF114: { severity: 'error', title: 'a job role can assume roles other than its deploy targets', acceptable: false },
+  RF115: { severity: 'error', title: 'a job role may assume any role (sts:AssumeRole on *)', acceptable: false },
+  RF116: { severity: 'warning', title: 'a cross-account trust demands no External ID and pins no organization or account', acceptable: false },
+  RF120: { severity: 'error', title: 'a GitLab ID-token role refuses the project and ref it was made for', acceptable: false },
+  RF121: { severity: 'error', title: 'a GitLab ID-token role accepts a token of another project, ref, ref type, audience or issuer', acceptable: false },
+  RF122: { severity: 'warning', title: 'a GitLab ID-token sub pattern admits every project of a group or every ref', acceptable: false },
+  RF123: { severity: 'error', title: 'a trust conditions on an OIDC claim IAM does not evaluate', acceptable: false },
 
   RF201: { severity: 'error', title: 'the runner manager cannot read and write its cache prefix', acceptable: false },
   RF202: { severity: 'error', title: 'the runner manager can reach cache objects outside its prefix', acceptable: false },
@@ -85,18 +98,24 @@ export const CODES = {
   RF719: { severity: 'error', title: 'the Fargate job image can change under the task definition (mutable tags or an unpinned image)', acceptable: false },
   RF720: { severity: 'error', title: 'manager user data runs a download it did not verify, or does not stop on a failed step', acceptable: false },
 
-  RF801: { severity: 'error', title: 'a file cannot be parsed', acceptable: false },
-  RF802: { severity: 'info', title: 'a file was skipped', acceptable: false },
-  RF803: { severity: 'info', title: 'a document a reference needs is not in the evidence given', acceptable: false },
-  RF804: { severity: 'error', title: 'a reference names a service account, role or binding that does not exist', acceptable: false },
-  RF805: { severity: 'error', title: 'the runner manager and its jobs share one service account', acceptable: false },
-  RF806: { severity: 'warning', title: 'a Terraform value is not statically known, so what depends on it is not proven', acceptable: false },
-  RF807: { severity: 'error', title: 'the runner manager may do anything to anything in the cluster (RBAC * on *)', acceptable: false },
-  RF808: { severity: 'error', title: 'the aws-auth ConfigMap maps an IAM principal to system:masters', acceptable: false },
-  RF809: { severity: 'error', title: 'a role trusts another AWS account without requiring sts:ExternalId', acceptable: false },
-  RF810: { severity: 'info', title: 'no runner manager was found in the evidence given', acceptable: false },
-  RF811: { severity: 'warning', title: 'a runner party has no cloud identity of its own, so it gets the node role', acceptable: false },
-  RF812: { severity: 'warning', title: 'a runner registration token (deprecated registration flow) is configured', acceptable: false },
+  RF901: { severity: 'error', title: 'a file cannot be parsed', acceptable: false },
+  RF902: { severity: 'info', title: 'a file was skipped', acceptable: false },
+  RF903: { severity: 'info', title: 'a document a reference needs is not in the evidence given', acceptable: false },
+  RF904: { severity: 'error', title: 'a reference names a service account, role or binding that does not exist', acceptable: false },
+  RF905: { severity: 'error', title: 'the runner manager and its jobs share one service account', acceptable: false },
+  RF906: { severity: 'warning', title: 'a Terraform value is not statically known, so what depends on it is not proven', acceptable: false },
+  RF907: { severity: 'error', title: 'the runner manager may do anything to anything in the cluster (RBAC * on *)', acceptable: false },
+  RF908: { severity: 'error', title: 'the aws-auth ConfigMap maps an IAM principal to system:masters', acceptable: false },
+  RF909: { severity: 'error', title: 'a role trusts another AWS account without requiring sts:ExternalId', acceptable: false },
+  RF910: { severity: 'info', title: 'no runner manager was found in the evidence given', acceptable: false },
+  RF911: { severity: 'warning', title: 'a runner party has no cloud identity of its own, so it gets the node role', acceptable: false },
+  RF912: { severity: 'warning', title: 'a runner registration token (deprecated registration flow) is configured', acceptable: false },
+  RF801: { severity: 'error', title: "a runner's job pods fit no node group of their cluster", acceptable: false },
+  RF802: { severity: 'error', title: "a runner's manager pod fits no node group of its cluster", acceptable: false },
+  RF803: { severity: 'warning', title: 'a runner manager fits only spot node groups', acceptable: true },
+  RF804: { severity: 'error', title: "pods can reach the node's role through instance metadata (IMDSv2 not required, or hop limit above 1)", acceptable: false },
+  RF805: { severity: 'warning', title: 'the cluster API endpoint is reachable from the whole internet', acceptable: true },
+  RF806: { severity: 'error', title: 'a created cluster leaves Secrets unencrypted, grants its creator admin, or lets local accounts in', acceptable: false },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

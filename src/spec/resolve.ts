@@ -5,6 +5,7 @@ import type { AwsRoleIdentity, CloudIdentity, IdentityBinding, IdentityPurpose, 
 import { toIamStatements } from '../model/types.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
+import { resolveReach } from './resolve-reach.js';
 
 export const ROLE_PATH = '/runner-fleet/';
 
@@ -88,7 +89,9 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
     fleet.runners.push(runner);
     fleet.identities.push(manager, ...(jobs ? [jobs] : []));
   });
-  return { fleet, findings: collisions(fleet) };
+  const reach = resolveReach(spec, fleet);
+  if (reach.reach) fleet.reach = reach.reach;
+  return { fleet, findings: [...collisions(fleet), ...reach.findings] };
 }
 
 /** Shortened names could collide in theory; say so instead of emitting one resource for two runners. */

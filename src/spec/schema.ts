@@ -1,6 +1,10 @@
 import { z } from 'zod';
 import { ACCEPTABLE_CODES } from './codes.js';
 import { azureRoleAssignmentSchema, azureSchema } from './azure.js';
+import { awsAccountIdSchema, nameSchema } from './primitives.js';
+import { deployTargetSchema, idTokensSchema } from './reach.js';
+
+export { awsAccountIdSchema, nameSchema } from './primitives.js';
 
 /**
  * The written spec: what a person types. Every optional key documents its default.
@@ -19,15 +23,6 @@ export const RENAMED_KEYS: ReadonlyMap<string, { to: string; why: string }> = ne
 ]);
 export const KIND = 'Fleet';
 
-/** Lower-case names used as prefixes of generated names. */
-export const nameSchema = (max: number) =>
-  z
-    .string()
-    .max(max, { message: `at most ${max} characters` })
-    .regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, {
-      message: 'lower-case letters, digits and hyphens, starting with a letter and not ending with a hyphen',
-    });
-
 export const dnsLabelSchema = z
   .string()
   .max(63, { message: 'at most 63 characters' })
@@ -37,16 +32,15 @@ export const quantitySchema = z
   .string()
   .regex(/^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, { message: 'a Kubernetes quantity such as 500m, 1, 512Mi or 2Gi' });
 
-const labelKey = z
+export const labelKey = z
   .string()
   .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
     message: 'a Kubernetes label key ([prefix/]name)',
   });
-const labelValue = z
+export const labelValue = z
   .string()
   .regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, { message: 'a Kubernetes label value (up to 63 characters)' });
 
-export const awsAccountIdSchema = z.string().regex(/^[0-9]{12}$/, { message: 'a 12-digit AWS account id, quoted' });
 export const awsRegionSchema = z.string().regex(/^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-[0-9]$/, { message: 'an AWS region such as eu-central-1' });
 export const iamPrincipalArnSchema = z
   .string()
@@ -63,7 +57,7 @@ export const acceptRisksSchema = z
   .default([])
   .describe('Risks this entry accepts on purpose. Each turns the matching error finding into a warning that carries the reason.');
 
-const tolerationSchema = z.strictObject({
+export const tolerationSchema = z.strictObject({
   key: z.string().min(1),
   operator: z.enum(['Equal', 'Exists']).default('Equal').describe('Default Equal.'),
   value: z.string().optional(),
@@ -115,6 +109,10 @@ export const jobsSchema = z
       })
       .default({ aws: [], azure: [] })
       .describe('What the job identity may do in the cloud.'),
+    deployTargets: z
+      .array(deployTargetSchema)
+      .default([])
+      .describe('Roles in other AWS accounts the job role assumes (sts:AssumeRole), one Terraform root per account. Default none.'),
   })
   .describe('The pods, containers or tasks that run CI jobs.');
 
@@ -129,6 +127,11 @@ export const runnerGitlabSchema = z
     protectedOnly: z.boolean().default(false).describe('Run jobs for protected branches and tags only (access_level ref_protected). Default false.'),
     paused: z.boolean().default(false).describe('Register paused. Default false.'),
     maximumTimeoutSeconds: z.number().int().min(600).max(2_592_000).optional().describe('Upper bound for job timeouts. Default: none.'),
+    // Operations (issue 12): who creates the runner and owns its token, so the two paths never fight over one runner.
+    registration: z
+      .enum(['terraform', 'api'])
+      .optional()
+      .describe('Who registers the runner and owns its token: terraform (the generated terraform/gitlab root, Kubernetes runners only) or api (runner-fleet register/rotate). Default: terraform for Kubernetes runners, api for VM runners.'),
   })
   .describe('How the runner is registered in GitLab.');
 
@@ -161,10 +164,11 @@ export const runnerSchema = z.strictObject({
     .strictObject({
       logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Default info.'),
       metrics: z.boolean().default(true).describe('Expose Prometheus metrics on :9252. Default true.'),
-      terminationGracePeriodSeconds: z.number().int().min(30).max(86_400).default(3600).describe('Time for running jobs to finish on shutdown. Default 3600.'),
+      terminationGracePeriodSeconds: z.number().int().min(30).max(86_400).default(3600).describe('Time for running jobs to finish on shutdown. Default 3600; raised to gitlab.maximumTimeoutSeconds + 60 when shorter.'),
       nodeSelector: z.record(labelKey, labelValue).default({}).describe('Node labels the manager pod must match. Default none.'),
+      tolerations: z.array(tolerationSchema).default([]).describe('Taints the manager pod tolerates. Default none.'),
     })
-    .default({ logLevel: 'info', metrics: true, terminationGracePeriodSeconds: 3600, nodeSelector: {} })
+    .default({ logLevel: 'info', metrics: true, terminationGracePeriodSeconds: 3600, nodeSelector: {}, tolerations: [] })
     .describe('The runner manager process.'),
   jobs: jobsSchema.prefault({}),
   acceptRisks: acceptRisksSchema,
@@ -198,6 +202,7 @@ export function buildFleetSchema<C extends z.ZodType, K extends z.ZodType>(clust
     gitlab: gitlabSchema,
     aws: awsSchema.optional().describe('Required when any cluster or cache is on AWS.'),
     azure: azureSchema.optional().describe('Required when any cluster or cache is on Azure.'),
+    idTokens: idTokensSchema.optional(),
     clusters: z.array(cluster).min(1).describe('Where runners run.'),
     caches: z.array(cache).default([]).describe('Shared caches. Default none.'),
     // Platform keys are validated here; their values are read by the platform that owns them.

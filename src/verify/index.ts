@@ -15,7 +15,9 @@ import { findStaticCredentials } from './secrets.js';
 import { checkTerraformRoot } from '../emit/terraform/schemas/index.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
 import { get } from './get.js';
+import { proveScheduling, schedulingInputs } from './scheduling.js';
 import { verifyPodSecurity } from './pod-security.js';
+import { verifyReach } from './reach/index.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
 export interface Proof {
@@ -170,6 +172,11 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     void before;
   }
 
+  // Scheduling: pods against the node pools of clusters created here (existing clusters: nothing known).
+  const scheduling = proveScheduling(schedulingInputs(docs, fleet, (i) => platformFor(fleet.clusters[i]!.type).nodePools?.(docs, fleet.clusters[i]!, `clusters[${i}]`)));
+  findings.push(...scheduling.findings);
+  proofs.push(...scheduling.proofs);
+
   // Providers without a local mirror: every block is checked against the documented attributes.
   for (const a of options.selfCheck ? docs.artifacts : []) {
     if (a.format !== 'json' || !/^terraform\/.*\.tf\.json$/.test(a.path)) continue;
@@ -184,6 +191,10 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       seen.add(k);
     }
   }
+  // Deploy targets in other accounts and GitLab ID-token roles (verify/reach/).
+  const reach = verifyReach(fleet, docs);
+  findings.push(...reach.findings);
+  proofs.push(...reach.proofs);
   findings.push(...findStaticCredentials(docs.artifacts));
   return { findings: applyAcceptedRisks(fleet, findings), proofs };
 }

@@ -10,6 +10,7 @@ import type {
   RunnerCacheRef,
 } from '../model/types.js';
 import type { RunnerSpec } from '../spec/schema.js';
+import { crossAccountIntent, idTokenIntent, type CrossAccountIntent, type IdTokenIntent } from './reach/intent.js';
 
 /**
  * What verification proves the documents against: which party should hold which identity and
@@ -35,6 +36,10 @@ export interface FleetIntent {
   runners: IntentRunner[];
   /** Who should become which identity: each names its intended subject in `binding`. */
   identities: CloudIdentity[];
+  /** Deploy targets in other accounts: which job role should reach which role there (verify/reach). */
+  crossAccount?: CrossAccountIntent;
+  /** GitLab ID-token roles: which project and refs should get which role (verify/reach). */
+  idTokens?: IdTokenIntent;
 }
 
 /** One runner chain: a manager, its jobs, their identities and cache. */
@@ -75,5 +80,9 @@ export function intentOf(fleet: ResolvedFleet): FleetIntent {
   if (fleet.aws) intent.aws = fleet.aws;
   if (fleet.azure) intent.azure = fleet.azure;
   if (fleet.applied) intent.applied = fleet.applied;
+  const cross = crossAccountIntent(fleet);
+  if (cross) intent.crossAccount = cross;
+  const idt = idTokenIntent(fleet);
+  if (idt) intent.idTokens = idt;
   return intent;
 }

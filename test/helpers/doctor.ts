@@ -135,44 +135,44 @@ export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment)
   { code: 'RF303', rule: 'a powerful job role on a runner not known to be locked', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' }) },
   { code: 'RF304', rule: 'static cloud keys in config.toml', mutate: (d) => Object.assign(d.runnerToml.runners[0].cache.s3, { AccessKey: 'AKIAIOSFODNN7EXAMPLE', SecretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }) },
   { code: 'RF306', rule: 'a powerful job role', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: 'iam:CreateRole', Resource: '*' }) },
-  { code: 'RF801', rule: 'a file that is not YAML', mutate: (d) => (d.extra['deploy/broken.yaml'] = 'kind: ServiceAccount\nmetadata: {name: [unclosed\n') },
-  { code: 'RF802', rule: 'a binary file', mutate: (d) => (d.extra['deploy/blob.yaml'] = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1])) },
-  { code: 'RF803', rule: 'the manager role is not in the evidence', mutate: (d) => delete d.policies['gitlab-runner-manager.trust.json'] },
-  { code: 'RF804', rule: 'config.toml names a service account nobody created', mutate: (d) => (k8s(d).service_account = 'runner-jobs') },
+  { code: 'RF901', rule: 'a file that is not YAML', mutate: (d) => (d.extra['deploy/broken.yaml'] = 'kind: ServiceAccount\nmetadata: {name: [unclosed\n') },
+  { code: 'RF902', rule: 'a binary file', mutate: (d) => (d.extra['deploy/blob.yaml'] = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1])) },
+  { code: 'RF903', rule: 'the manager role is not in the evidence', mutate: (d) => delete d.policies['gitlab-runner-manager.trust.json'] },
+  { code: 'RF904', rule: 'config.toml names a service account nobody created', mutate: (d) => (k8s(d).service_account = 'runner-jobs') },
   {
-    code: 'RF804',
+    code: 'RF904',
     rule: 'older chart values name a service account the chart will not create (rbac.create: false)',
     mutate: (d) => {
       d.values.serviceAccount = undefined;
       d.values.rbac = { create: false, serviceAccountName: 'gitlab-runner-sa' };
     },
   },
-  { code: 'RF805', rule: 'manager and jobs share one service account', mutate: (d) => (k8s(d).service_account = 'gitlab-runner') },
+  { code: 'RF905', rule: 'manager and jobs share one service account', mutate: (d) => (k8s(d).service_account = 'gitlab-runner') },
   {
-    code: 'RF806',
+    code: 'RF906',
     rule: 'a Terraform trust policy the doctor cannot evaluate',
     mutate: (d) => (d.extra['deploy/iam.tf.json'] = JSON.stringify({ resource: { aws_iam_role: { other: { name: 'other', assume_role_policy: '${jsonencode(local.trust)}' } } } })),
   },
-  { code: 'RF807', rule: 'RBAC * on * for the manager', mutate: (d) => (obj(d, 'Role', 'gitlab-runner').rules = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }]) },
+  { code: 'RF907', rule: 'RBAC * on * for the manager', mutate: (d) => (obj(d, 'Role', 'gitlab-runner').rules = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }]) },
   {
-    code: 'RF808',
+    code: 'RF908',
     rule: 'aws-auth maps a role to system:masters',
     mutate: (d) => d.objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: `- rolearn: ${roleArn('ci-admin')}\n  username: ci\n  groups:\n    - system:masters\n` } }),
   },
   {
-    code: 'RF809',
+    code: 'RF909',
     rule: 'cross-account trust without ExternalId',
     mutate: (d) => {
       d.policies['deployer.trust.json'] = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: 'sts:AssumeRole' }] };
     },
   },
   {
-    code: 'RF810',
+    code: 'RF910',
     rule: 'no manager in the evidence',
     mutate: (d) => {
       d.values = {};
     },
   },
-  { code: 'RF811', rule: 'the jobs have no role of their own', mutate: (d) => delete obj(d, 'ServiceAccount', 'gitlab-runner-jobs').metadata.annotations },
-  { code: 'RF812', rule: 'a registration token in the values', mutate: (d) => (d.values.runnerRegistrationToken = 'GR1348941example-token-value') },
+  { code: 'RF911', rule: 'the jobs have no role of their own', mutate: (d) => delete obj(d, 'ServiceAccount', 'gitlab-runner-jobs').metadata.annotations },
+  { code: 'RF912', rule: 'a registration token in the values', mutate: (d) => (d.values.runnerRegistrationToken = 'GR1348941example-token-value') },
 ];

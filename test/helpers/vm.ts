@@ -2,11 +2,12 @@ import type { EmittedFleet } from '../../src/emit/types.js';
 import type { PolicyDocument, Statement } from '../../src/verify/iam/types.js';
 
 /**
- * Examples whose AWS roots hold VM compute (launch templates, Auto Scaling groups, ECS). They are
+ * Examples whose AWS roots hold VM compute (launch templates, Auto Scaling groups, ECS, EKS
+ * clusters and node groups runner-fleet creates: all of them need the user's subnets). They are
  * applied against moto_server by vm-terraform.test.ts, one emulator each, with a VPC, subnets and
  * an AMI created there first; conformance-terraform.test.ts validates them with the others.
  */
-export const VM_TERRAFORM_EXAMPLES = ['ec2-docker', 'ecs-fargate', 'ec2-autoscaler', 'mixed-eks-vm'];
+export const VM_TERRAFORM_EXAMPLES = ['ec2-docker', 'ecs-fargate', 'ec2-autoscaler', 'mixed-eks-vm', 'id-tokens-vm', 'eks-create-eksctl', 'eks-create-access-entries'];
 
 export type Spec = Record<string, any>;
 
@@ -111,6 +112,7 @@ export const VM_DOC_CASES: { rule: string; example: string; code: string; mutate
   { rule: 'user data that pipes a download into bash', example: 'ec2-docker', code: 'RF720', mutate: (d) => editUserData(d, 'docker', (t) => t.replace('dnf install -y dnf-automatic', 'curl -fsSL https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.rpm.sh | bash\ndnf install -y dnf-automatic')) },
   { rule: 'user data that fetches without a checksum', example: 'ecs-fargate', code: 'RF720', mutate: (d) => editUserData(d, 'fargate', (t) => t.replace(/^fetch_verified '([^']+)' '[a-f0-9]{64}'/m, "fetch_verified '$1' ''")) },
   { rule: 'user data whose checksum function skips the check', example: 'ecs-fargate', code: 'RF720', mutate: (d) => editUserData(d, 'fargate', (t) => t.replace('  if [ "$got" != "$want" ]; then\n    echo "checksum', '  if false; then\n    echo "checksum')) },
+  { rule: 'user data that downloads with curl next to an instance-metadata call', example: 'ec2-docker', code: 'RF720', mutate: (d) => editUserData(d, 'docker', (t) => t.replace('dnf install -y dnf-automatic', 'curl -fsS http://169.254.169.254/latest/meta-data/ -o /dev/null && curl -fsSL https://example.com/tool -o /usr/local/bin/tool\ndnf install -y dnf-automatic')) },
   { rule: 'user data that does not fail closed', example: 'ec2-autoscaler', code: 'RF720', mutate: (d) => editUserData(d, 'autoscale', (t) => t.replace('set -euo pipefail\n', '')) },
   { rule: 'the instance role reaching the whole cache bucket', example: 'ec2-docker', code: 'RF202', mutate: (d) => editPolicy(d, 'docker_manager_platform', (s) => s.push({ Effect: 'Allow', Action: 's3:*', Resource: 'arn:aws:s3:::acme-vm-runner-cache/*' })) },
 ];

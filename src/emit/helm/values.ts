@@ -14,6 +14,12 @@ export function chartRunnerToml(runnerSection: Record<string, unknown>): string 
   return tomlStringify({ runners: [rest] });
 }
 
+/** The spec's grace period, raised to the runner's maximum job timeout plus a minute when shorter. */
+export function managerGracePeriodSeconds(runner: ResolvedRunner): number {
+  const longest = runner.spec.gitlab.maximumTimeoutSeconds;
+  return Math.max(runner.spec.manager.terminationGracePeriodSeconds, longest !== undefined ? longest + 60 : 0);
+}
+
 export function helmValues(
   fleet: ResolvedFleet,
   runner: ResolvedRunner,
@@ -27,7 +33,8 @@ export function helmValues(
     concurrent: runner.spec.concurrent,
     checkInterval: runner.spec.checkIntervalSeconds,
     logLevel: m.logLevel,
-    terminationGracePeriodSeconds: m.terminationGracePeriodSeconds,
+    // A rollout or a node drain gives the manager time to finish the longest job it may run.
+    terminationGracePeriodSeconds: managerGracePeriodSeconds(runner),
     // With a glrt- token this removes the runner manager (this host), not the runner itself.
     unregisterRunners: true,
     rbac: { create: false },
@@ -50,6 +57,7 @@ export function helmValues(
     podSecurityContext: { runAsUser: 100, runAsNonRoot: true, fsGroup: 65533, seccompProfile: { type: 'RuntimeDefault' } },
   };
   if (Object.keys(m.nodeSelector).length > 0) values.nodeSelector = sortObject(m.nodeSelector);
+  if (m.tolerations.length > 0) values.tolerations = m.tolerations.map((t) => ({ key: t.key, operator: t.operator, ...(t.operator === 'Equal' && t.value !== undefined ? { value: t.value } : {}), effect: t.effect }));
   return values;
 }
 

@@ -1,5 +1,6 @@
 import type { ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import type { IdentityCheckJob } from '../../platforms/types.js';
+import { reachSmokeJobs } from './reach-smoke.js';
 
 const DIR = '.runner-fleet-smoke';
 
@@ -9,8 +10,9 @@ const DIR = '.runner-fleet-smoke';
  */
 export function smokePipeline(fleet: ResolvedFleet, runner: ResolvedRunner, identityCheck: IdentityCheckJob): Record<string, unknown> {
   const g = runner.spec.gitlab;
+  const reach = reachSmokeJobs(fleet, runner);
   const pipeline: Record<string, unknown> = {
-    stages: runner.cache ? ['cache-write', 'cache-read', 'identity'] : ['identity'],
+    stages: [...(runner.cache ? ['cache-write', 'cache-read', 'identity'] : ['identity']), ...(reach.length > 0 ? ['reach'] : [])],
   };
   if (g.tags.length > 0) pipeline.default = { tags: [...g.tags] };
   pipeline.variables = { RUNNER_FLEET_RUNNER: `${fleet.name}/${runner.name}` };
@@ -33,12 +35,17 @@ export function smokePipeline(fleet: ResolvedFleet, runner: ResolvedRunner, iden
     };
   }
   pipeline['job-identity'] = { stage: 'identity', ...(identityCheck.image !== undefined ? { image: identityCheck.image } : {}), script: identityCheck.script };
+  // Deploy targets in other accounts and GitLab ID-token roles (reach-smoke.ts).
+  for (const [name, job] of reach) pipeline[name] = job;
   return pipeline;
 }
 
 /** The comment at the top of the pipeline: where to put it and what protected-only implies. */
-export function smokePipelineHeader(runner: ResolvedRunner): string {
+export function smokePipelineHeader(runner: ResolvedRunner, fleet?: ResolvedFleet): string {
   const lines = [`Smoke test for runner ${runner.name}: cache round trip and job identity.`, 'Copy it into a project the runner serves as .gitlab-ci.yml (or include it) and run a pipeline.'];
   if (runner.spec.gitlab.protectedOnly) lines.push('This runner takes jobs from protected branches and tags only: run the pipeline on one.');
+  const ext = (fleet?.reach?.targets ?? []).filter((t) => t.runner === runner.name && t.externalId);
+  if (ext.length > 0) lines.push(`Deploy-target jobs read External IDs from masked CI/CD variables: ${ext.map((t) => t.externalId!.ciVariable).join(', ')}.`);
+  if ((fleet?.reach?.idTokens?.roles ?? []).some((r) => r.runner === runner.name)) lines.push('ID-token jobs run only in the project and on the ref their role admits (rules:).');
   return lines.join('\n');
 }

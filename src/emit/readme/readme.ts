@@ -6,6 +6,8 @@ import type { Artifact } from '../artifacts.js';
 import { GITLAB_RUNNER_CHART } from '../helm/values.js';
 import { kubeContextVar } from '../terraform/gitlab.js';
 import { platformFor } from '../../platforms/registry.js';
+import { reachReadme } from './reach.js';
+import { ROTATE_PIPELINE_PATH } from '../pipeline/rotate.js';
 
 /** `POST /user/runners` for one runner, printing only the new token on stdout (pipe it into a secret store). */
 export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): string[] {
@@ -43,6 +45,23 @@ export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): s
 }
 
 
+/**
+ * Runners that select or tolerate nodes on a cluster whose node groups are in no document (an
+ * existing cluster): the scheduling proof could not run for them, and the README says so.
+ */
+function unprovenScheduling(fleet: ResolvedFleet, emitted: EmittedFleet): string[] {
+  const runners = fleet.runners.filter((r) => {
+    if (!r.kubernetes) return false;
+    const i = fleet.clusters.findIndex((c) => c.name === r.cluster);
+    const known = platformFor(fleet.clusters[i]!.type).nodePools?.(emitted, fleet.clusters[i]!, `clusters[${i}]`);
+    const j = r.spec.jobs;
+    return known === undefined && (Object.keys(j.nodeSelector).length > 0 || j.tolerations.length > 0 || Object.keys(r.spec.manager.nodeSelector).length > 0 || r.spec.manager.tolerations.length > 0);
+  });
+  if (runners.length === 0) return [];
+  const many = runners.length > 1;
+  return [`- that nodes of the existing clusters carry the labels and taints runner${many ? 's' : ''} ${runners.map((r) => r.name).join(', ')} ${many ? 'select and tolerate' : 'selects and tolerates'} (scheduling is proven only for clusters runner-fleet creates);`];
+}
+
 /** The output README: what was generated, the apply order with exact commands, and what was proven. */
 export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verification: Verification): Artifact {
   const lines: string[] = [];
@@ -64,7 +83,11 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
   if (emitted.terraformAws) {
     push(`${step++}. **AWS identities, cache and cluster access.** Roles are named from the spec, so nothing else waits for their ARNs.`, '', '   ```sh', '   terraform -chdir=terraform/aws init', '   terraform -chdir=terraform/aws plan -out=tfplan', '   terraform -chdir=terraform/aws apply tfplan', '   ```', '');
   }
-  const contribs = [...new Set(fleet.runners.map((r) => r.platform))].map((type) => platformFor(type).readme?.(fleet, fleet.runners.filter((r) => r.platform === type), emitted));
+  const contribs = [
+    ...[...new Set(fleet.runners.map((r) => r.platform))].map((type) => platformFor(type).readme?.(fleet, fleet.runners.filter((r) => r.platform === type), emitted)),
+    // Deploy targets in other accounts and GitLab ID-token roles.
+    reachReadme(fleet),
+  ];
   const platformSteps = (phase: 'cluster' | 'runners') => {
     for (const c of contribs) {
       for (const st of (c?.steps ?? []).filter((x) => (x.phase ?? 'runners') === phase)) {
@@ -73,10 +96,6 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
       }
     }
   };
-  platformSteps('cluster');
-  const k8sRunners = fleet.runners.filter((r) => r.kubernetes);
-  const manifestDirs = new Set(emitted.artifacts.map((a) => /^kubernetes\/([^/]+)\//.exec(a.path)?.[1]).filter((x) => x !== undefined));
-  const manifestRunners = k8sRunners.filter((r) => manifestDirs.has(r.name));
   if (emitted.terraformAzure) {
     push(
       `${step++}. **Azure identities, federated credentials, role assignments and cache storage.** Identities are named from the spec; their client ids exist only after this apply, and the next steps look them up by name. Role assignments can take a few minutes to take effect.`,
@@ -90,6 +109,10 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
       '',
     );
   }
+  platformSteps('cluster');
+  const k8sRunners = fleet.runners.filter((r) => r.kubernetes);
+  const manifestDirs = new Set(emitted.artifacts.map((a) => /^kubernetes\/([^/]+)\//.exec(a.path)?.[1]).filter((x) => x !== undefined));
+  const manifestRunners = k8sRunners.filter((r) => manifestDirs.has(r.name));
   if (k8sRunners.length > 0) {
     push(`${step++}. **Kubernetes objects** (namespace, service accounts, executor Role and RoleBinding):`, '');
     if (manifestRunners.length > 0) {
@@ -126,6 +149,16 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     push('   The Azure identity check compares the signed-in client id with the job identity\'s: synthesize with `--azure-outputs` to render it into the pipeline, or set the CI variable `RUNNER_FLEET_JOB_CLIENT_ID`. Without either it fails on purpose.', '');
   }
 
+  push(
+    '## Runner tokens',
+    '',
+    '- Every `config.toml` sets `FF_DISABLE_AUTOMATIC_TOKEN_ROTATION = true`. Otherwise, when the GitLab instance sets a token expiry, gitlab-runner rotates its own token at about 75% of its lifetime and writes the new one into `config.toml` — which these deployments rebuild from the Secret or the SSM parameter at every restart, so the new token would be lost and the runner would go dead. Tokens are rotated from outside instead, where the store is written.',
+    '- Runners with `gitlab.registration: api` (every VM runner): `runner-fleet register SPEC --approve` creates them and writes each token straight into its store; `runner-fleet rotate SPEC --if-expiring-within 14d --approve` rotates them and restarts the managers; `runner-fleet status SPEC` shows drift and phantom runners, `runner-fleet prune SPEC --approve` deletes the phantoms.',
+    ...(emitted.artifacts.some((a) => a.path === ROTATE_PIPELINE_PATH) ? [`- \`${ROTATE_PIPELINE_PATH}\` runs that rotation on a pipeline schedule with a keyless identity (GitLab OIDC ID token → the role in \`RUNNER_FLEET_ROTATOR_ROLE_ARN\`; no GitLab access token needed).`] : []),
+    ...(emitted.terraformGitlab ? ['- Runners registered by `terraform/gitlab`: rotate with `terraform apply -replace=gitlab_user_runner.<runner>`, then restart the manager (`kubectl rollout restart`).'] : []),
+    '- Before replacing a manager, `runner-fleet drain SPEC --runner NAME --approve` pauses the runner and waits until no job runs; `resume` undoes it. Kubernetes job pods carry `karpenter.sh/do-not-disrupt: "true"` and `cluster-autoscaler.kubernetes.io/safe-to-evict: "false"`, and the manager\'s grace period covers the runner\'s maximum job timeout.',
+    '',
+  );
   for (const sec of sections) push(`## ${sec.heading}`, '', ...sec.lines, '');
   push('## Proven before anything was written', '', 'Computed from the generated documents themselves (trust policies, permission policies, bucket policy, annotations, Helm values, config.toml) with runner-fleet\'s IAM policy evaluator:', '');
   for (const p of verification.proofs) push(`- ${p.holds ? 'holds' : '**FAILS**'}: ${p.runner}: ${p.claim}`);
@@ -148,6 +181,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     '## What only a live cloud can show',
     '',
     "- that the cluster's OIDC issuer, the EKS Pod Identity agent, the IRSA webhook and (AKS) the workload identity webhook are in place;",
+    ...unprovenScheduling(fleet, emitted),
     '- that GitLab accepts the registration and the manager comes online;',
     '- that the smoke pipeline passes: run it after every change.',
     '',

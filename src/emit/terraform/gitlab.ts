@@ -2,6 +2,7 @@ import type { ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import { DO_NOT_EDIT, tfName, type TerraformResources, type TerraformRoot } from '../artifacts.js';
 import { commonLabels } from '../kubernetes/objects.js';
 import { KUBERNETES_PROVIDER_CONSTRAINT } from './kubernetes.js';
+import { gitlabDescription, maintenanceNote } from '../../ops/marker.js';
 
 /** gitlabhq/gitlab 18.x: gitlab_user_runner (the runner creation workflow, `glrt-` tokens). */
 export const GITLAB_PROVIDER_CONSTRAINT = '>= 18.0, < 19';
@@ -21,13 +22,15 @@ function runnerType(r: ResolvedRunner): 'group_type' | 'project_type' | 'instanc
  * the output README fills (see the VM platforms); undefined when no runner qualifies.
  */
 export function gitlabRoot(fleet: ResolvedFleet): TerraformRoot | undefined {
-  if (!fleet.runners.some((r) => r.kubernetes)) return undefined;
+  // `gitlab.registration: api` runners are created and rotated by runner-fleet, never by this root.
+  const byTerraform = (r: ResolvedRunner) => r.kubernetes !== undefined && r.spec.gitlab.registration !== 'api';
+  if (!fleet.runners.some(byTerraform)) return undefined;
   const groups: Record<string, Record<string, unknown>> = {};
   const projects: Record<string, Record<string, unknown>> = {};
   const runners: Record<string, Record<string, unknown>> = {};
   const secrets: Record<string, Record<string, unknown>> = {};
   const clusters = new Set<string>();
-  for (const r of fleet.runners.filter((x) => x.kubernetes)) {
+  for (const r of fleet.runners.filter(byTerraform)) {
     const g = r.spec.gitlab;
     const k = tfName(r.name);
     const body: Record<string, unknown> = { runner_type: runnerType(r) };
@@ -40,12 +43,13 @@ export function gitlabRoot(fleet: ResolvedFleet): TerraformRoot | undefined {
       body.project_id = `\${data.gitlab_project.${k}.id}`;
     }
     Object.assign(body, {
-      description: r.description,
+      description: gitlabDescription(fleet.name, r),
       tag_list: [...g.tags],
       untagged: g.runUntagged,
       locked: g.locked,
       access_level: g.protectedOnly ? 'ref_protected' : 'not_protected',
       paused: g.paused,
+      maintenance_note: maintenanceNote(fleet.name, r.name),
     });
     if (g.maximumTimeoutSeconds !== undefined) body.maximum_timeout = g.maximumTimeoutSeconds;
     runners[k] = body;

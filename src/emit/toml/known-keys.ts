@@ -80,6 +80,8 @@ export const KNOWN_TOML_KEYS: Record<string, ReadonlySet<string> | '*'> = {
   'runners.autoscaler.plugin_config': '*',
   'runners.autoscaler.connector_config': new Set(CONNECTOR),
   'runners.autoscaler.policy': new Set(POLICY),
+  // Only the flags runner-fleet sets (gitlab-runner docs/configuration/feature-flags.md).
+  'runners.feature_flags': new Set(['FF_DISABLE_AUTOMATIC_TOKEN_ROTATION']),
   'runners.cache': new Set(CACHE),
   'runners.cache.s3': new Set(CACHE_S3),
   'runners.cache.azure': new Set(CACHE_AZURE),

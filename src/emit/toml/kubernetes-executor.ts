@@ -39,6 +39,8 @@ export function kubernetesExecutor(runner: ResolvedRunner, names: KubernetesName
     k8s.node_tolerations = tolerations;
   }
   k8s.pod_labels = sortObject(podLabels);
+  // Node consolidation must not evict a running job: Karpenter and cluster-autoscaler read these.
+  k8s.pod_annotations = { 'cluster-autoscaler.kubernetes.io/safe-to-evict': 'false', 'karpenter.sh/do-not-disrupt': 'true' };
   return { executor: 'kubernetes', kubernetes: k8s };
 }
 

@@ -16,7 +16,7 @@ import {
   UUID,
   parseAzureScope,
 } from '../../spec/azure.js';
-import { aksSpec, k8sRootPath, serviceAccountSubject } from './names.js';
+import { aksIssuerOf, k8sRootPath, serviceAccountSubject } from './names.js';
 import { runnerIdentities } from './objects.js';
 import { get } from '../../verify/get.js';
 
@@ -61,7 +61,7 @@ export function aksWhoCanAssume(docs: FleetDocuments, intent: FleetIntent, ident
   return subjects.filter((s) => {
     const c = clusters.get(s.cluster);
     if (!c || c.type !== 'aks') return false;
-    const issuer = aksSpec(c).oidcIssuer;
+    const issuer = aksIssuerOf(c);
     // Entra ID compares issuer and subject exactly; the token's audience must be listed.
     return creds.some((cred) => cred.issuer === issuer && cred.subject === serviceAccountSubject(s.namespace, s.serviceAccount) && cred.audience.includes(AZURE_WI_AUDIENCE));
   });
@@ -113,7 +113,7 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
       }
       const matches = subjects.filter((s) => {
         const c = fleet.clusters.find((x) => x.name === s.cluster);
-        return c?.type === 'aks' && aksSpec(c).oidcIssuer === cred.issuer && serviceAccountSubject(s.namespace, s.serviceAccount) === cred.subject;
+        return c?.type === 'aks' && aksIssuerOf(c) === cred.issuer && serviceAccountSubject(s.namespace, s.serviceAccount) === cred.subject;
       });
       if (matches.length !== 1 || label(matches[0]!) !== label(intended)) {
         out.push(f('RF603', rp, `federated credential ${cred.name} of ${id.roleName} (issuer ${cred.issuer}, subject ${cred.subject}) matches ${matches.length === 0 ? 'no service account' : matches.map(label).join(', ')} of the fleet; it must match exactly ${label(intended)}`, { fix: 'issuer and subject come from the resolved cluster, namespace and service account; regenerate' }));

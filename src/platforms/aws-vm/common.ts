@@ -269,6 +269,16 @@ export function userDataPath(runner: IntentRunner): string {
  * token parameter, closed security group, launch template and a one-instance Auto Scaling group.
  * The group replaces a failed instance and the new one registers itself from the parameter.
  */
+/** The manager group's termination hook: the instance drains itself, then completes it (see the user data). */
+export const DRAIN_HOOK = 'runner-fleet-drain';
+/** Seconds without a heartbeat before the hook gives up (the instance sends one a minute while it drains). */
+const DRAIN_HEARTBEAT_SECONDS = 600;
+
+/** How long a draining manager waits for running jobs: the runner's maximum job timeout, else GitLab's default of 1 h. */
+export function drainSeconds(runner: IntentRunner): number {
+  return runner.spec.gitlab.maximumTimeoutSeconds ?? 3600;
+}
+
 export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner, userData: Artifact, extraStatements: Statement[], hopLimit: 1 | 2): TerraformResources {
   const n = names(runner);
   const spec = vmSpec(cluster);
@@ -283,6 +293,8 @@ export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, r
     // AmazonSSMManagedInstanceCore allows ssm:GetParameter* on every parameter; keep other runners' tokens out of reach.
     { Sid: 'NoOtherParameters', Effect: 'Deny', Action: ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParametersByPath', 'ssm:GetParameterHistory'], NotResource: paramArn },
     ...tokenKeyStatements(fleet, cluster, runner),
+    // Drain on scale-in or instance refresh: keep the termination hook alive, then complete it — on its own group only.
+    { Sid: 'DrainOwnGroup', Effect: 'Allow', Action: ['autoscaling:CompleteLifecycleAction', 'autoscaling:RecordLifecycleActionHeartbeat'], Resource: `arn:${a.partition}:autoscaling:${a.region}:${a.accountId}:autoScalingGroup:*:autoScalingGroupName/${n.managerGroup}` },
     ...extraStatements,
   ];
   return {
@@ -324,6 +336,8 @@ export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, r
         health_check_type: 'EC2',
         launch_template: { id: `\${aws_launch_template.${k}.id}`, version: `\${aws_launch_template.${k}.latest_version}` },
         tag: [{ key: 'Name', value: n.managerGroup, propagate_at_launch: true }],
+        // A scale-in or an instance refresh waits while the manager finishes its running jobs.
+        initial_lifecycle_hook: [{ name: DRAIN_HOOK, lifecycle_transition: 'autoscaling:EC2_INSTANCE_TERMINATING', default_result: 'CONTINUE', heartbeat_timeout: DRAIN_HEARTBEAT_SECONDS }],
         depends_on: [`aws_ssm_parameter.${tfName(runner.name, 'runner_token')}`],
       },
     },
@@ -494,8 +508,61 @@ export function managerUserData(i: UserDataInput): Artifact {
     'systemctl enable gitlab-runner',
     'systemctl restart gitlab-runner',
     '',
+    '# Drain on termination (scale-in, instance refresh): when Auto Scaling marks this instance for',
+    '# termination, stop taking jobs, wait for the running ones up to the maximum job timeout, then',
+    `# complete the lifecycle action of hook ${DRAIN_HOOK}.`,
+    ...heredoc('/usr/local/sbin/runner-fleet-drain', drainScript(a.region, n.managerGroup, drainSeconds(i.runner)), '0700'),
+    "cat > /etc/systemd/system/runner-fleet-drain.service <<'RUNNER_FLEET_EOF'",
+    '[Unit]',
+    'Description=runner-fleet: drain gitlab-runner when Auto Scaling terminates this instance',
+    'After=gitlab-runner.service',
+    '[Service]',
+    'ExecStart=/usr/local/sbin/runner-fleet-drain',
+    'Restart=on-failure',
+    '[Install]',
+    'WantedBy=multi-user.target',
+    'RUNNER_FLEET_EOF',
+    'systemctl daemon-reload',
+    'systemctl enable --now runner-fleet-drain',
+    '',
   ];
   return { path: userDataPath(i.runner), format: 'text', content: lines.join('\n'), mode: 'shell' };
+}
+
+/**
+ * The drain watcher: polls the instance's Auto Scaling target lifecycle state (IMDSv2); on
+ * `Terminated`, it keeps gitlab-runner from restarting, sends it SIGQUIT (stop asking for jobs,
+ * exit when the running ones end), sends a heartbeat a minute, and completes the lifecycle action
+ * when the service has stopped or the maximum job timeout has passed.
+ */
+function drainScript(region: string, group: string, maxSeconds: number): string {
+  return [
+    '#!/bin/bash',
+    'set -uo pipefail',
+    `REGION=${q(region)}`,
+    `GROUP=${q(group)}`,
+    `HOOK=${q(DRAIN_HOOK)}`,
+    `MAX_SECONDS=${maxSeconds}`,
+    'imds() {',
+    '  local t',
+    '  t="$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")" || return 1',
+    '  curl -fsS -H "X-aws-ec2-metadata-token: $t" "http://169.254.169.254/latest/meta-data/$1"',
+    '}',
+    'until [ "$(imds autoscaling/target-lifecycle-state 2>/dev/null)" = "Terminated" ]; do sleep 5; done',
+    'instance="$(imds instance-id)"',
+    'echo "runner-fleet-drain: termination requested; draining gitlab-runner (up to $MAX_SECONDS s)"',
+    'install -d /run/systemd/system/gitlab-runner.service.d',
+    "printf '[Service]\\nRestart=no\\n' > /run/systemd/system/gitlab-runner.service.d/drain.conf",
+    'systemctl daemon-reload',
+    'systemctl kill --signal=SIGQUIT gitlab-runner',
+    'deadline=$(( $(date +%s) + MAX_SECONDS ))',
+    'while systemctl is-active --quiet gitlab-runner && [ "$(date +%s)" -lt "$deadline" ]; do',
+    '  sleep 60',
+    '  aws autoscaling record-lifecycle-action-heartbeat --region "$REGION" --auto-scaling-group-name "$GROUP" --lifecycle-hook-name "$HOOK" --instance-id "$instance" || true',
+    'done',
+    'aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$GROUP" --lifecycle-hook-name "$HOOK" --instance-id "$instance" --lifecycle-action-result CONTINUE',
+    '',
+  ].join('\n');
 }
 
 /** The tomlified text of an extra config file (e.g. fargate.toml). */
@@ -622,12 +689,21 @@ export function unverifiedDownloads(script: string): string[] {
     if (i >= begin && i <= end && block.length > 0) return;
     const code = line.replace(/#.*$/, '');
     if (/\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
-    if (/\b(curl|wget)\b/.test(code)) out.push(`downloads outside fetch_verified (line ${i + 1}: ${line.trim().slice(0, 80)})`);
+    if (/\b(curl|wget)\b/.test(code) && !onlyInstanceMetadata(code)) out.push(`downloads outside fetch_verified (line ${i + 1}: ${line.trim().slice(0, 80)})`);
     const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
     if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);
     if (/^\s*fetch_verified\b/.test(code) && !(fetch && /^'?[a-f0-9]{64}'?$/.test(fetch[2]!))) out.push(`fetches without a pinned SHA-256 (line ${i + 1})`);
   });
   return out;
+}
+
+/**
+ * A call to the instance metadata service (the drain hook reads the instance id and region) is no
+ * download: the link-local endpoint serves data, not code. Every URL on the line must be that endpoint.
+ */
+function onlyInstanceMetadata(code: string): boolean {
+  const urls = code.match(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"')]+/gi) ?? [];
+  return urls.length > 0 && urls.every((u) => u.startsWith('http://169.254.169.254/'));
 }
 
 /** Ingress of a worker or task security group: only TCP 22 from the manager's group. */

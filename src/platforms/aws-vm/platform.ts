@@ -69,6 +69,7 @@ export const KUBERNETES_ONLY_SETTINGS = [
   'jobs.tolerations',
   'jobs.serviceAccountOverwriteAllowed',
   'manager.nodeSelector',
+  'manager.tolerations',
 ] as const;
 
 export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {

@@ -69,6 +69,11 @@ export const autoscalerRunnerSchema = z
     idleCount: z.number().int().min(0).max(1000).default(0).describe('Idle job slots kept ready. Default 0.'),
     idleTime: z.string().regex(/^([0-9]+h)?([0-9]+m)?([0-9]+s)?$/, { message: 'a Go duration such as 20m0s' }).default('20m0s').describe('How long an idle worker is kept. Default 20m0s.'),
     instanceType: instanceTypeSchema.default('t3.large').describe('Worker instance type (without spot). Default t3.large.'),
+    pluginVersion: z
+      .string()
+      .regex(/^[0-9]+\.[0-9]+\.[0-9]+$/, { message: 'an exact version such as 1.2.3' })
+      .optional()
+      .describe('Exact version of the AWS fleeting plugin that `gitlab-runner fleeting install` fetches (plugin = "aws:<version>"). Default: unpinned (the newest release). runner-fleet cannot check which versions exist.'),
     instanceTypes: z.array(instanceTypeSchema).min(1).optional().describe('Worker instance types to choose from; required for spot.'),
     spot: z
       .strictObject({

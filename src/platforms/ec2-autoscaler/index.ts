@@ -140,7 +140,7 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
       executor: 'docker-autoscaler',
       docker: { image: runner.spec.jobs.image, privileged: runner.spec.jobs.privileged, volumes: ['/cache'] },
       autoscaler: {
-        plugin: FLEETING_PLUGIN,
+        plugin: s.pluginVersion !== undefined ? `${FLEETING_PLUGIN}:${s.pluginVersion}` : FLEETING_PLUGIN,
         capacity_per_instance: s.capacityPerInstance,
         max_use_count: s.maxUseCount,
         max_instances: s.maxInstances,

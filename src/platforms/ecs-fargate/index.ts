@@ -347,6 +347,16 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
   extraSteps(fleet, runners) {
     return [
       {
+        phase: 'cluster',
+        title: 'Check the Fargate driver checksum.',
+        text: 'The manager installs the driver only if its SHA-256 is `fargate.driver.sha256`, and stops booting otherwise. runner-fleet cannot look the value up for you: compute it from the release you reviewed and put it in the spec, best before the first apply (after a fix, apply again and start an instance refresh, as in the next step):',
+        lines: [
+          '```sh',
+          ...[...new Set(runners.map((r) => fargateDriverUrl(fargateOf(r).driver!.version)))].map((url) => `curl -fsSL --proto '=https' '${url}' | sha256sum`),
+          '```',
+        ],
+      },
+      {
         title: 'Push the job image.',
         lines: [
           'The Fargate driver ignores `image:` in `.gitlab-ci.yml`: every job runs in the task definition\'s `ci-coordinator` image, which must run sshd on port 22 (accepting the `SSH_PUBLIC_KEY` the driver injects) and contain gitlab-runner (and the AWS CLI for the smoke test). The repository\'s tags are immutable and the task definition names one tag (or digest), so push a new tag and change `fargate.imageTag` to roll out a new image. Push from outside the fleet (an operator or a dedicated pipeline): no role of the fleet may push to this repository (RF717):',

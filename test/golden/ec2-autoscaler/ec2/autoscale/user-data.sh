@@ -86,6 +86,9 @@ url = "https://gitlab.com"
 token = "$CI_SERVER_TOKEN"
 executor = "docker-autoscaler"
 
+[runners.feature_flags]
+FF_DISABLE_AUTOMATIC_TOKEN_ROTATION = true
+
 [runners.docker]
 image = "alpine:3.22"
 privileged = false
@@ -147,3 +150,47 @@ RUNNER_FLEET_EOF
 systemctl daemon-reload
 systemctl enable gitlab-runner
 systemctl restart gitlab-runner
+
+# Drain on termination (scale-in, instance refresh): when Auto Scaling marks this instance for
+# termination, stop taking jobs, wait for the running ones up to the maximum job timeout, then
+# complete the lifecycle action of hook runner-fleet-drain.
+install -d -m 0700 "$(dirname '/usr/local/sbin/runner-fleet-drain')"
+cat > '/usr/local/sbin/runner-fleet-drain' <<'RUNNER_FLEET_EOF'
+#!/bin/bash
+set -uo pipefail
+REGION='eu-central-1'
+GROUP='acme-autoscale-manager'
+HOOK='runner-fleet-drain'
+MAX_SECONDS=3600
+imds() {
+  local t
+  t="$(curl -fsS -X PUT http://169.254.169.254/latest/api/token -H "X-aws-ec2-metadata-token-ttl-seconds: 300")" || return 1
+  curl -fsS -H "X-aws-ec2-metadata-token: $t" "http://169.254.169.254/latest/meta-data/$1"
+}
+until [ "$(imds autoscaling/target-lifecycle-state 2>/dev/null)" = "Terminated" ]; do sleep 5; done
+instance="$(imds instance-id)"
+echo "runner-fleet-drain: termination requested; draining gitlab-runner (up to $MAX_SECONDS s)"
+install -d /run/systemd/system/gitlab-runner.service.d
+printf '[Service]\nRestart=no\n' > /run/systemd/system/gitlab-runner.service.d/drain.conf
+systemctl daemon-reload
+systemctl kill --signal=SIGQUIT gitlab-runner
+deadline=$(( $(date +%s) + MAX_SECONDS ))
+while systemctl is-active --quiet gitlab-runner && [ "$(date +%s)" -lt "$deadline" ]; do
+  sleep 60
+  aws autoscaling record-lifecycle-action-heartbeat --region "$REGION" --auto-scaling-group-name "$GROUP" --lifecycle-hook-name "$HOOK" --instance-id "$instance" || true
+done
+aws autoscaling complete-lifecycle-action --region "$REGION" --auto-scaling-group-name "$GROUP" --lifecycle-hook-name "$HOOK" --instance-id "$instance" --lifecycle-action-result CONTINUE
+RUNNER_FLEET_EOF
+chmod 0700 '/usr/local/sbin/runner-fleet-drain'
+cat > /etc/systemd/system/runner-fleet-drain.service <<'RUNNER_FLEET_EOF'
+[Unit]
+Description=runner-fleet: drain gitlab-runner when Auto Scaling terminates this instance
+After=gitlab-runner.service
+[Service]
+ExecStart=/usr/local/sbin/runner-fleet-drain
+Restart=on-failure
+[Install]
+WantedBy=multi-user.target
+RUNNER_FLEET_EOF
+systemctl daemon-reload
+systemctl enable --now runner-fleet-drain

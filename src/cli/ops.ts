@@ -1,0 +1,263 @@
+import { loadAndPlan } from './load.js';
+import type { PlanResult } from '../core.js';
+import { textReport } from './report.js';
+import { desiredRunners, type DesiredRunner } from '../ops/desired.js';
+import { Engine, type Step, type StepResult } from '../ops/engine.js';
+import type { OpsReport } from '../ops/report.js';
+import type { TokenStore } from '../ops/ports.js';
+import { GitLabClient, type FetchLike } from '../live/gitlab.js';
+import { realTiming, type Timing } from '../live/retry.js';
+import { Redactor } from '../live/redact.js';
+
+/**
+ * The operations commands: status, register, rotate, drain, resume, prune, unregister.
+ * Read first, print the plan, act only with --approve. The GitLab access token comes from the
+ * environment (RUNNER_FLEET_GITLAB_TOKEN, or GITLAB_TOKEN) or from stdin (--token-stdin), never
+ * from an argument or a file. Every line printed goes through a Redactor.
+ */
+
+export type OpsCommandName = OpsReport['command'];
+
+export interface OpsOptions {
+  json?: boolean;
+  approve?: boolean;
+  runner?: string;
+  tokenStdin?: boolean;
+  caFile?: string;
+  kubeApi?: string[];
+  ifExpiringWithin?: string;
+  timeout?: string;
+  wait?: string;
+  managers?: boolean;
+}
+
+export interface OpsIo {
+  out: (s: string) => void;
+  err: (s: string) => void;
+}
+
+/** What the commands reach the world through; tests replace it. */
+export interface OpsWorld {
+  env: Record<string, string | undefined>;
+  readStdin: () => Promise<string>;
+  fetch?: FetchLike;
+  timing: Timing;
+  /** Builds a runner's token store (default: Kubernetes Secret or SSM parameter clients). */
+  store?: (d: DesiredRunner, opts: OpsOptions) => TokenStore;
+  /** Per-request timeout of GitLab calls (default 30 s; 0 for a double that simulates timeouts). */
+  requestTimeoutMs?: number;
+  /** Reads and plans the spec (tests reuse one plan across many runs). */
+  loadPlan?: (file: string) => Promise<PlanResult>;
+}
+
+const MUTATING = new Set<OpsCommandName>(['register', 'rotate', 'drain', 'resume', 'prune', 'unregister']);
+const NEEDS_RUNNER = new Set<OpsCommandName>(['drain', 'resume', 'unregister']);
+
+/** 90s, 30m, 24h, 7d → milliseconds. */
+export function parseDuration(text: string): number | undefined {
+  const m = /^(\d+)(s|m|h|d)$/.exec(text.trim());
+  if (!m) return undefined;
+  return Number(m[1]) * { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 }[m[2] as 's' | 'm' | 'h' | 'd'];
+}
+
+function defaultWorld(): OpsWorld {
+  return {
+    env: process.env,
+    readStdin: async () => {
+      const chunks: Buffer[] = [];
+      for await (const c of process.stdin) chunks.push(c as Buffer);
+      return Buffer.concat(chunks).toString('utf8');
+    },
+    timing: realTiming,
+  };
+}
+
+async function liveStoreFactory(opts: OpsOptions, timing: Timing): Promise<(d: DesiredRunner) => TokenStore> {
+  const { KubernetesSecretStore, inClusterApi } = await import('../live/kubernetes.js');
+  const { makeFetch } = await import('../live/http.js');
+  const apis = new Map<string, string>();
+  for (const entry of opts.kubeApi ?? []) {
+    const i = entry.indexOf('=');
+    if (i > 0) apis.set(entry.slice(0, i), entry.slice(i + 1));
+  }
+  const kubeFetch = await makeFetch();
+  const inCluster = await inClusterApi((ca) => makeFetch({ ca })).catch(() => undefined);
+  return (d) => {
+    const ref = d.store;
+    if (ref.kind === 'kubernetes-secret') {
+      const server = apis.get(ref.cluster);
+      const api = server !== undefined ? { server, fetch: kubeFetch } : inCluster;
+      if (!api) {
+        return {
+          label: `Secret ${ref.namespace}/${ref.secret} (cluster ${ref.cluster})`,
+          read: () => Promise.reject(new Error(`no Kubernetes API for cluster ${ref.cluster}: run \`kubectl proxy\` against it and pass --kube-api ${ref.cluster}=http://127.0.0.1:8001`)),
+          write: () => Promise.reject(new Error(`no Kubernetes API for cluster ${ref.cluster}; pass --kube-api ${ref.cluster}=URL`)),
+          clear: () => Promise.reject(new Error(`no Kubernetes API for cluster ${ref.cluster}; pass --kube-api ${ref.cluster}=URL`)),
+          restartManager: () => Promise.reject(new Error(`no Kubernetes API for cluster ${ref.cluster}; pass --kube-api ${ref.cluster}=URL`)),
+        };
+      }
+      return new KubernetesSecretStore(api, ref, timing);
+    }
+    return new LazySsm(ref);
+  };
+}
+
+/** Loads the AWS SDK only when an SSM store is first used. */
+class LazySsm implements TokenStore {
+  readonly label: string;
+  private inner?: Promise<TokenStore>;
+  constructor(private readonly ref: { region: string; parameter: string; autoScalingGroup: string }) {
+    this.label = `SSM parameter ${ref.parameter} (${ref.region})`;
+  }
+  private get store() {
+    this.inner ??= import('../live/ssm.js').then((m) => new m.SsmParameterStore(this.ref));
+    return this.inner;
+  }
+  async read() { return (await this.store).read(); }
+  async write(v: Parameters<TokenStore['write']>[0]) { return (await this.store).write(v); }
+  async clear() { return (await this.store).clear(); }
+  async restartManager() { return (await this.store).restartManager(); }
+}
+
+function stepsText(title: string, steps: (Step | StepResult)[]): string[] {
+  if (steps.length === 0) return [`${title}: nothing to do`];
+  return [`${title}:`, ...steps.map((s) => `  ${'outcome' in s ? `${s.outcome.padEnd(7)} ` : ''}${s.action} ${s.runner}${s.id !== undefined ? ` #${s.id}` : ''}: ${s.detail}`)];
+}
+
+function text(report: OpsReport): string {
+  const lines: string[] = [];
+  if (report.runners) {
+    for (const r of report.runners) {
+      const state = !r.registered ? 'NOT REGISTERED' : `#${r.ids.join(', #')} ${r.status ?? '?'}${r.paused ? ', paused' : ''}, last contact ${r.contactedAt ?? 'never'}, ${r.runningJobs ?? '?'} job(s) running${r.tokenExpiresAt ? `, token expires ${r.tokenExpiresAt}` : ''}`;
+      lines.push(`runner ${r.name} (${r.scope}, registration ${r.registration}): ${state}${r.ids.length > 1 ? ' — DUPLICATES' : ''}`);
+      for (const m of r.managers) lines.push(`  manager ${m.systemId}: ${m.status ?? '?'}, ${m.version ?? '?'} ${m.platform ?? ''} ${m.ipAddress ?? ''}, last contact ${m.contactedAt ?? 'never'}`);
+      for (const d of r.drift) lines.push(`  drift ${d.field}: GitLab has ${JSON.stringify(d.have)}, the spec says ${JSON.stringify(d.want)}`);
+    }
+  }
+  if (report.phantoms) {
+    for (const p of report.phantoms) lines.push(`phantom #${p.id} (${p.scope}): "${p.description}" carries this fleet's marker but runner ${p.runner} is not in the spec there (runner-fleet prune deletes it)`);
+  }
+  if (report.command !== 'status') {
+    lines.push(...stepsText('plan', report.plan));
+    if (report.results) lines.push(...stepsText('applied', report.results));
+    else if (report.plan.length > 0) lines.push('', 'nothing was changed; run again with --approve to apply this plan');
+  }
+  if (report.error) lines.push(`error: ${report.error}`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function opsCommand(command: OpsCommandName, specFile: string, opts: OpsOptions, io: OpsIo, worldIn?: OpsWorld): Promise<number> {
+  const world = worldIn ?? defaultWorld();
+  const redactor = new Redactor();
+  const out = (s: string) => io.out(redactor.redact(s));
+  const err = (s: string) => io.err(redactor.redact(s));
+  const usage = (message: string) => {
+    err(`runner-fleet ${command}: ${message}\n`);
+    return 2;
+  };
+
+  const plan = await (world.loadPlan ?? loadAndPlan)(specFile);
+  if (!plan.fleet || plan.exitCode === 2) {
+    err(textReport(plan));
+    return 2;
+  }
+  const fleet = plan.fleet;
+  let desired = desiredRunners(fleet);
+  if (NEEDS_RUNNER.has(command) && opts.runner === undefined) return usage('--runner NAME is required');
+  if (opts.runner !== undefined) {
+    const names = desired.map((d) => d.name);
+    if (!names.includes(opts.runner)) return usage(`no runner named "${opts.runner}" in ${specFile} (runners: ${names.join(', ')})`);
+    if (command !== 'status' && command !== 'prune') desired = desired.filter((d) => d.name === opts.runner);
+  }
+  let withinMs: number | undefined;
+  if (opts.ifExpiringWithin !== undefined) {
+    withinMs = parseDuration(opts.ifExpiringWithin);
+    if (withinMs === undefined) return usage(`--if-expiring-within "${opts.ifExpiringWithin}" is not a duration such as 7d, 24h, 30m or 90s`);
+  }
+  const durationOpt = (name: string, value: string | undefined, fallback: number): number | undefined => {
+    if (value === undefined) return fallback;
+    const ms = parseDuration(value);
+    if (ms === undefined) usage(`${name} "${value}" is not a duration such as 3h, 30m or 90s`);
+    return ms;
+  };
+  const drainTarget = desired[0];
+  const drainTimeout = durationOpt('--timeout', opts.timeout, (drainTarget?.settings.maximum_timeout ?? 3600) * 1000);
+  const confirmTimeout = durationOpt('--wait', opts.wait, 300_000);
+  if (drainTimeout === undefined || confirmTimeout === undefined) return 2;
+
+  let token = world.env.RUNNER_FLEET_GITLAB_TOKEN ?? world.env.GITLAB_TOKEN;
+  if (opts.tokenStdin) token = (await world.readStdin()).split(/\r?\n/)[0]?.trim();
+  if (token === '') token = undefined;
+  redactor.add(token);
+  const rotateWithoutToken = command === 'rotate';
+  if (token === undefined && !rotateWithoutToken) {
+    return usage('needs a GitLab access token in RUNNER_FLEET_GITLAB_TOKEN (or GITLAB_TOKEN), or on stdin with --token-stdin; never as an argument. Scopes: create_runner to create runners, manage_runner (or api) for the rest');
+  }
+
+  const progress = (line: string) => err(`… ${line}\n`);
+  const fetchFn = world.fetch ?? (await (await import('../live/http.js')).makeFetch(opts.caFile !== undefined ? { caFile: opts.caFile } : {}));
+  const gitlab = new GitLabClient({ baseUrl: fleet.gitlabUrl, ...(token !== undefined ? { token } : {}), fetch: fetchFn, timing: world.timing, progress, ...(world.requestTimeoutMs !== undefined ? { timeoutMs: world.requestTimeoutMs } : {}) });
+  const makeStore = world.store ? (d: DesiredRunner) => world.store!(d, opts) : await liveStoreFactory(opts, world.timing);
+  const stores = new Map<string, TokenStore>();
+  const store = (d: DesiredRunner) => {
+    let s = stores.get(d.name);
+    if (!s) {
+      s = makeStore(d);
+      stores.set(d.name, s);
+    }
+    return s;
+  };
+  const engine = new Engine({ fleet: fleet.name, gitlab, store, timing: world.timing, progress, canManage: token !== undefined });
+
+  const report: OpsReport = { command, fleet: fleet.name, gitlab: fleet.gitlabUrl, approved: opts.approve === true && MUTATING.has(command), plan: [], apiCalls: 0, exitCode: 0 };
+  try {
+    switch (command) {
+      case 'status': {
+        const s = await engine.status(desired, { managers: opts.managers !== false });
+        report.runners = s.runners;
+        report.phantoms = s.phantoms;
+        const problems = s.runners.some((r) => r.drift.length > 0 || r.ids.length > 1 || (!r.registered)) || s.phantoms.length > 0;
+        report.exitCode = problems ? 1 : 0;
+        break;
+      }
+      case 'register':
+        report.plan = await engine.planRegister(desired);
+        if (report.approved) report.results = await engine.applyRegister(desired, report.plan);
+        break;
+      case 'rotate':
+        report.plan = await engine.planRotate(desired, withinMs !== undefined ? { ifExpiringWithinMs: withinMs } : {});
+        if (report.approved) report.results = await engine.applyRotate(desired, report.plan, { confirmTimeoutMs: token === undefined ? 0 : confirmTimeout });
+        break;
+      case 'drain':
+      case 'resume':
+        report.plan = await engine.planDrain(desired, opts.runner!, command === 'resume');
+        if (report.approved) report.results = await engine.applyDrain(desired, report.plan, { timeoutMs: drainTimeout });
+        break;
+      case 'prune':
+        report.plan = await engine.planPrune(desiredRunners(fleet));
+        if (report.approved) report.results = await engine.applyPrune(report.plan);
+        break;
+      case 'unregister':
+        report.plan = await engine.planUnregister(desired, opts.runner!);
+        if (report.approved) report.results = await engine.applyUnregister(desired, report.plan);
+        break;
+      default: {
+        const never: never = command;
+        throw new Error(`internal: ${String(never)}`);
+      }
+    }
+    if (report.results?.some((r) => r.outcome === 'failed')) report.exitCode = 1;
+  } catch (e) {
+    if (e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError || e instanceof SyntaxError) {
+      err(`runner-fleet: internal error: ${e.message}\nPlease report this with the spec that caused it.\n`);
+      return 70;
+    }
+    report.error = e instanceof Error ? e.message : String(e);
+    report.exitCode = 1;
+  }
+  report.apiCalls = gitlab.totalCalls;
+  if (report.error !== undefined) report.error = redactor.redact(report.error);
+  if (opts.json) out(`${JSON.stringify(report, null, 2)}\n`);
+  else out(text(report));
+  return report.exitCode;
+}

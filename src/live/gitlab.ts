@@ -1,0 +1,275 @@
+import { backoffMs, DEFAULT_RETRY, rateLimitWaitMs, realTiming, type RetryPolicy, type Timing } from './retry.js';
+import type { RunnerScope, RunnerSettings } from '../ops/desired.js';
+
+/**
+ * A thin client for the GitLab REST endpoints runner-fleet calls (https://docs.gitlab.com/api/runners/,
+ * https://docs.gitlab.com/api/users/#create-a-runner-linked-to-a-user).
+ *
+ * Reliability: idempotent calls (GET, PUT, DELETE) are retried on 429, 5xx, timeouts and
+ * connection errors with exponential backoff and full jitter, honouring `Retry-After` and
+ * `RateLimit-Reset`. Non-idempotent calls (the POSTs) are retried only on 429, which GitLab sends
+ * before it acts; any other failure of a POST raises `OutcomeUnknownError` and the caller
+ * re-reads before it tries again. Tokens travel only in headers and request bodies: no message
+ * built here contains one.
+ */
+
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<Response>;
+
+export interface GitLabClientOptions {
+  /** https://gitlab.example.com (no /api/v4). */
+  baseUrl: string;
+  /** Personal, group or project access token: `create_runner` to create, `manage_runner` (or `api`) for the rest. */
+  token?: string;
+  fetch: FetchLike;
+  timing?: Timing;
+  retry?: RetryPolicy;
+  /** Per attempt; default 30 s. 0: no timeout of our own (a test double that simulates timeouts). */
+  timeoutMs?: number;
+  /** Progress lines for waits (stderr). */
+  progress?: (line: string) => void;
+}
+
+/** `Runner` entity (list endpoints). */
+export interface ListedRunner {
+  id: number;
+  description: string | null;
+  paused: boolean;
+  runner_type: string;
+  online?: boolean | null;
+  status?: string;
+  job_execution_status?: string;
+}
+
+/** `RunnerDetails` entity (`GET /runners/:id`). */
+export interface RunnerDetails extends ListedRunner {
+  tag_list?: string[] | null;
+  run_untagged?: boolean;
+  locked?: boolean;
+  access_level?: string;
+  maximum_timeout?: number | null;
+  maintenance_note?: string | null;
+  contacted_at?: string | null;
+  version?: string | null;
+  platform?: string | null;
+  architecture?: string | null;
+  token_expires_at?: string | null;
+}
+
+export interface RunnerManager {
+  id: number;
+  system_id: string;
+  version?: string | null;
+  platform?: string | null;
+  architecture?: string | null;
+  ip_address?: string | null;
+  contacted_at?: string | null;
+  status?: string;
+}
+
+export interface NewToken {
+  token: string;
+  token_expires_at: string | null;
+}
+
+export class GitLabHttpError extends Error {
+  constructor(readonly status: number, readonly call: string, detail: string) {
+    super(`GitLab answered ${status} to ${call}${detail ? `: ${detail}` : ''}`);
+    this.name = 'GitLabHttpError';
+  }
+}
+
+/** GitLab could not be reached in time, after every retry. */
+export class GitLabUnavailableError extends Error {
+  constructor(readonly call: string, reason: string) {
+    super(`GitLab did not answer ${call}: ${reason}`);
+    this.name = 'GitLabUnavailableError';
+  }
+}
+
+/** A non-idempotent call failed in a way that does not tell whether GitLab acted. */
+export class OutcomeUnknownError extends Error {
+  constructor(readonly call: string, reason: string) {
+    super(`the outcome of ${call} is unknown: ${reason}`);
+    this.name = 'OutcomeUnknownError';
+  }
+}
+
+type Attempt = { kind: 'ok'; response: Response } | { kind: 'status'; status: number; response: Response } | { kind: 'network'; reason: string };
+
+/** A human reason for a thrown fetch error, with no URL or body in it. */
+function networkReason(e: unknown): string {
+  const err = e as { name?: string; code?: string; cause?: { code?: string } };
+  if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'timed out';
+  return err.cause?.code ?? err.code ?? 'connection failed';
+}
+
+/** GitLab's error `message` (string or field map), shortened; never a token (callers redact too). */
+async function errorDetail(res: Response): Promise<string> {
+  try {
+    const body = (await res.json()) as { message?: unknown; error?: unknown };
+    const m = body.message ?? body.error;
+    const text = typeof m === 'string' ? m : JSON.stringify(m);
+    return (text ?? '').slice(0, 200);
+  } catch {
+    return '';
+  }
+}
+
+export class GitLabClient {
+  private readonly timing: Timing;
+  private readonly retry: RetryPolicy;
+  /** Calls made, by method and path template: the benchmark and tests read it. */
+  readonly calls = new Map<string, number>();
+
+  constructor(private readonly opts: GitLabClientOptions) {
+    this.timing = opts.timing ?? realTiming;
+    this.retry = opts.retry ?? DEFAULT_RETRY;
+  }
+
+  get totalCalls(): number {
+    let n = 0;
+    for (const v of this.calls.values()) n += v;
+    return n;
+  }
+
+  private async once(method: string, path: string, body: unknown, auth: boolean): Promise<Attempt> {
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (auth && this.opts.token !== undefined) headers['private-token'] = this.opts.token;
+    if (body !== undefined) headers['content-type'] = 'application/json';
+    const key = `${method} ${path.replace(/\/\d+(?=\/|$|\?)/g, '/:id').replace(/\?.*$/, '')}`;
+    this.calls.set(key, (this.calls.get(key) ?? 0) + 1);
+    try {
+      const res = await this.opts.fetch(`${this.opts.baseUrl}/api/v4${path}`, {
+        method,
+        headers,
+        ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
+        ...(this.opts.timeoutMs === 0 ? {} : { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000) }),
+      });
+      if (res.status === 429 || res.status >= 500) return { kind: 'status', status: res.status, response: res };
+      return { kind: 'ok', response: res };
+    } catch (e) {
+      return { kind: 'network', reason: networkReason(e) };
+    }
+  }
+
+  /**
+   * One call with the retry policy. `idempotent: false` retries only 429 (GitLab rejected the
+   * request before acting) and otherwise raises OutcomeUnknownError.
+   */
+  private async call(method: string, path: string, opts: { body?: unknown; idempotent: boolean; auth?: boolean }): Promise<Response> {
+    const label = `${method} ${path.replace(/\?.*$/, '')}`;
+    let last = '';
+    for (let attempt = 0; attempt < this.retry.maxAttempts; attempt++) {
+      const r = await this.once(method, path, opts.body, opts.auth ?? true);
+      if (r.kind === 'ok') return r.response;
+      let wait: number;
+      if (r.kind === 'status' && r.status === 429) {
+        const asked = rateLimitWaitMs(r.response.headers, this.timing.now());
+        if (asked !== undefined && asked > this.retry.maxRetryAfterMs) throw new GitLabUnavailableError(label, `rate limited for ${Math.ceil(asked / 1000)} s`);
+        wait = asked ?? backoffMs(this.retry, attempt, this.timing.random);
+        last = 'rate limited (429)';
+      } else {
+        last = r.kind === 'status' ? `HTTP ${r.status}` : r.reason;
+        if (!opts.idempotent) throw new OutcomeUnknownError(label, last);
+        wait = backoffMs(this.retry, attempt, this.timing.random);
+      }
+      if (attempt + 1 >= this.retry.maxAttempts) break;
+      this.opts.progress?.(`${label}: ${last}; retrying in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 2} of ${this.retry.maxAttempts})`);
+      await this.timing.sleep(wait);
+    }
+    throw new GitLabUnavailableError(label, `${last} after ${this.retry.maxAttempts} attempts`);
+  }
+
+  private async json<T>(method: string, path: string, opts: { body?: unknown; idempotent: boolean; auth?: boolean; ok?: number[] }): Promise<T> {
+    const res = await this.call(method, path, opts);
+    if (!res.ok) throw new GitLabHttpError(res.status, `${method} ${path.replace(/\?.*$/, '')}`, await errorDetail(res));
+    return (await res.json()) as T;
+  }
+
+  /** Every page of a list endpoint (`per_page=100`, following `x-next-page`). */
+  private async list<T>(path: string): Promise<T[]> {
+    const out: T[] = [];
+    let page = '1';
+    const sep = path.includes('?') ? '&' : '?';
+    for (;;) {
+      const res = await this.call('GET', `${path}${sep}per_page=100&page=${page}`, { idempotent: true });
+      if (!res.ok) throw new GitLabHttpError(res.status, `GET ${path.replace(/\?.*$/, '')}`, await errorDetail(res));
+      out.push(...((await res.json()) as T[]));
+      const next = res.headers.get('x-next-page');
+      if (!next) return out;
+      page = next;
+    }
+  }
+
+  /** https://docs.gitlab.com/api/groups/#get-a-single-group — the numeric id of a group path. */
+  async groupId(path: string): Promise<number> {
+    return (await this.json<{ id: number }>('GET', `/groups/${encodeURIComponent(path)}?with_projects=false`, { idempotent: true })).id;
+  }
+
+  /** https://docs.gitlab.com/api/projects/#get-a-single-project */
+  async projectId(path: string): Promise<number> {
+    return (await this.json<{ id: number }>('GET', `/projects/${encodeURIComponent(path)}`, { idempotent: true })).id;
+  }
+
+  /** The runners of one scope: https://docs.gitlab.com/api/runners/ (list group's / project's / all runners). */
+  async listRunners(scope: RunnerScope): Promise<ListedRunner[]> {
+    switch (scope.type) {
+      case 'group_type':
+        return this.list<ListedRunner>(`/groups/${encodeURIComponent(scope.path)}/runners?type=group_type`);
+      case 'project_type':
+        return this.list<ListedRunner>(`/projects/${encodeURIComponent(scope.path)}/runners?type=project_type`);
+      case 'instance_type':
+        return this.list<ListedRunner>('/runners/all?type=instance_type');
+      default: {
+        const never: never = scope;
+        throw new Error(`internal: scope ${JSON.stringify(never)}`);
+      }
+    }
+  }
+
+  /** `GET /runners/:id`; undefined when the runner does not exist. */
+  async getRunner(id: number): Promise<RunnerDetails | undefined> {
+    const res = await this.call('GET', `/runners/${id}`, { idempotent: true });
+    if (res.status === 404) return undefined;
+    if (!res.ok) throw new GitLabHttpError(res.status, 'GET /runners/:id', await errorDetail(res));
+    return (await res.json()) as RunnerDetails;
+  }
+
+  /** `PUT /runners/:id` (idempotent: the same body sets the same values). */
+  async updateRunner(id: number, body: Partial<RunnerSettings>): Promise<RunnerDetails> {
+    return this.json<RunnerDetails>('PUT', `/runners/${id}`, { body, idempotent: true });
+  }
+
+  /** `DELETE /runners/:id`; 'gone' when it did not exist (e.g. a retried delete whose first answer was lost). */
+  async deleteRunner(id: number): Promise<'deleted' | 'gone'> {
+    const res = await this.call('DELETE', `/runners/${id}`, { idempotent: true });
+    if (res.status === 404) return 'gone';
+    if (!res.ok) throw new GitLabHttpError(res.status, 'DELETE /runners/:id', await errorDetail(res));
+    return 'deleted';
+  }
+
+  /** `POST /user/runners` — not idempotent. */
+  async createRunner(body: Record<string, unknown>): Promise<{ id: number } & NewToken> {
+    return this.json('POST', '/user/runners', { body, idempotent: false });
+  }
+
+  /** `POST /runners/reset_authentication_token` with the current token (no access token needed). */
+  async resetTokenWithCurrent(current: string): Promise<NewToken> {
+    return this.json('POST', '/runners/reset_authentication_token', { body: { token: current }, idempotent: false, auth: false });
+  }
+
+  /** `POST /runners/:id/reset_authentication_token` with the access token (`manage_runner`). */
+  async resetTokenById(id: number): Promise<NewToken> {
+    return this.json('POST', `/runners/${id}/reset_authentication_token`, { idempotent: false });
+  }
+
+  /** Running jobs: `GET /runners/:id/jobs?status=running`. */
+  async runningJobs(id: number): Promise<{ id: number }[]> {
+    return this.list<{ id: number }>(`/runners/${id}/jobs?status=running`);
+  }
+
+  /** `GET /runners/:id/managers` */
+  async managers(id: number): Promise<RunnerManager[]> {
+    return this.json('GET', `/runners/${id}/managers`, { idempotent: true });
+  }
+}

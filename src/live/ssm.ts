@@ -1,0 +1,97 @@
+import type * as SsmModule from '@aws-sdk/client-ssm';
+import type { StoredToken, TokenStore } from '../ops/ports.js';
+import { TOKEN_PLACEHOLDER } from '../platforms/aws-vm/common.js';
+
+/**
+ * The token store of VM runners: the SecureString parameter the manager's boot script reads
+ * (`/runner-fleet/<fleet>/<runner>/runner-token`), through the AWS SDK (loaded lazily; credentials
+ * from the default chain, so a keyless identity works: instance profile, IRSA, or GitLab OIDC
+ * through AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE). The runner id, expiry and state are tags
+ * of the parameter. The manager is restarted with SSM Run Command on the instances of its Auto
+ * Scaling group: it reads the parameter again into its root-only environment file and restarts
+ * gitlab-runner. The command text holds the parameter name, never the token.
+ */
+
+type Ssm = typeof SsmModule;
+
+const TAGS = { runnerId: 'runner-fleet:runner-id', expiresAt: 'runner-fleet:token-expires-at', state: 'runner-fleet:token-state' } as const;
+
+export class SsmParameterStore implements TokenStore {
+  readonly label: string;
+  private sdk?: Promise<{ ssm: Ssm; client: InstanceType<Ssm['SSMClient']> }>;
+
+  constructor(private readonly ref: { region: string; parameter: string; autoScalingGroup: string }, private readonly clientConfig: Record<string, unknown> = {}) {
+    this.label = `SSM parameter ${ref.parameter} (${ref.region})`;
+  }
+
+  private load() {
+    this.sdk ??= import('@aws-sdk/client-ssm').then((ssm) => ({ ssm, client: new ssm.SSMClient({ region: this.ref.region, maxAttempts: 6, ...this.clientConfig }) }));
+    return this.sdk;
+  }
+
+  async read(): Promise<StoredToken | undefined> {
+    const { ssm, client } = await this.load();
+    let value: string | undefined;
+    try {
+      const out = await client.send(new ssm.GetParameterCommand({ Name: this.ref.parameter, WithDecryption: true }));
+      value = out.Parameter?.Value;
+    } catch (e) {
+      if ((e as { name?: string }).name === 'ParameterNotFound') return undefined;
+      throw new Error(`cannot read ${this.label}: ${(e as { name?: string }).name ?? 'error'}`, { cause: e });
+    }
+    if (value === undefined || value === TOKEN_PLACEHOLDER || value === '') return undefined;
+    const tags = await client.send(new ssm.ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: this.ref.parameter }));
+    const tag = (k: string) => tags.TagList?.find((t) => t.Key === k)?.Value;
+    const id = tag(TAGS.runnerId);
+    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), expiresAt: tag(TAGS.expiresAt) === 'none' ? null : tag(TAGS.expiresAt) ?? null, state: tag(TAGS.state) === 'pending' ? 'pending' : 'valid' };
+  }
+
+  async write(v: StoredToken): Promise<void> {
+    const { ssm, client } = await this.load();
+    try {
+      // The state tag goes first when pending (so a crash leaves "pending"), last when valid.
+      if (v.state === 'pending') await this.tag(v);
+      await client.send(new ssm.PutParameterCommand({ Name: this.ref.parameter, Value: v.token === '' ? TOKEN_PLACEHOLDER : v.token, Type: 'SecureString', Overwrite: true }));
+      if (v.state !== 'pending') await this.tag(v);
+    } catch (e) {
+      throw new Error(`cannot write ${this.label}: ${(e as { name?: string }).name ?? 'error'}`, { cause: e });
+    }
+  }
+
+  private async tag(v: StoredToken): Promise<void> {
+    const { ssm, client } = await this.load();
+    await client.send(new ssm.AddTagsToResourceCommand({
+      ResourceType: 'Parameter',
+      ResourceId: this.ref.parameter,
+      Tags: [
+        { Key: TAGS.runnerId, Value: v.runnerId !== undefined ? String(v.runnerId) : 'none' },
+        { Key: TAGS.expiresAt, Value: v.expiresAt ?? 'none' },
+        { Key: TAGS.state, Value: v.state ?? 'valid' },
+      ],
+    }));
+  }
+
+  async clear(): Promise<void> {
+    await this.write({ token: '', expiresAt: null, state: 'valid' });
+  }
+
+  /** Re-reads the parameter on every manager instance and restarts gitlab-runner (SSM Run Command). */
+  async restartManager(): Promise<void> {
+    const { ssm, client } = await this.load();
+    const p = this.ref.parameter.replace(/'/g, '');
+    await client.send(new ssm.SendCommandCommand({
+      DocumentName: 'AWS-RunShellScript',
+      Targets: [{ Key: 'tag:aws:autoscaling:groupName', Values: [this.ref.autoScalingGroup] }],
+      Comment: 'runner-fleet rotate: reload the runner token',
+      Parameters: {
+        commands: [
+          'set -eu',
+          `token="$(aws ssm get-parameter --region '${this.ref.region}' --name '${p}' --with-decryption --query Parameter.Value --output text)"`,
+          '(umask 077 && printf \'CI_SERVER_TOKEN=%s\\n\' "$token" > /etc/gitlab-runner/runner-token.env)',
+          'unset token',
+          'systemctl restart gitlab-runner',
+        ],
+      },
+    }));
+  }
+}

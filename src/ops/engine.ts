@@ -1,0 +1,506 @@
+import type { DesiredRunner, RunnerScope } from './desired.js';
+import { scopeKey } from './desired.js';
+import { confirmsMarker, parseMarker } from './marker.js';
+import { correction, driftOf, type Drift } from './drift.js';
+import type { StoredToken, TokenStore } from './ports.js';
+import type { GitLabClient, ListedRunner, NewToken, RunnerManager } from '../live/gitlab.js';
+import { GitLabHttpError, OutcomeUnknownError } from '../live/gitlab.js';
+import { backoffMs, DEFAULT_RETRY, type Timing } from '../live/retry.js';
+
+/**
+ * The operations: read GitLab and the token stores, plan, and (approved) act. Every step that may
+ * be repeated after a fault is safe to repeat: creation is guarded by listing the marker,
+ * deletion by re-reading the runner and confirming its marker, token resets by a `pending` note
+ * in the store written before the reset.
+ */
+
+export type StepAction = 'create' | 'repair-token' | 'update' | 'deduplicate' | 'rotate' | 'delete' | 'pause' | 'wait-for-jobs' | 'resume' | 'clear-token';
+
+export interface Step {
+  runner: string;
+  action: StepAction;
+  id?: number;
+  detail: string;
+}
+
+export interface StepResult extends Step {
+  outcome: 'done' | 'skipped' | 'failed';
+}
+
+export interface ManagerStatus {
+  systemId: string;
+  version: string | null;
+  platform: string | null;
+  ipAddress: string | null;
+  contactedAt: string | null;
+  status: string | null;
+}
+
+export interface RunnerStatus {
+  name: string;
+  registration: 'terraform' | 'api';
+  scope: string;
+  registered: boolean;
+  ids: number[];
+  status: string | null;
+  online: boolean | null;
+  contactedAt: string | null;
+  paused: boolean | null;
+  tokenExpiresAt: string | null;
+  runningJobs: number | null;
+  managers: ManagerStatus[];
+  drift: Drift[];
+}
+
+export interface Phantom {
+  id: number;
+  runner: string;
+  scope: string;
+  description: string;
+}
+
+export interface EngineDeps {
+  fleet: string;
+  gitlab: GitLabClient;
+  /** The token store of a runner; created lazily (it may load a cloud SDK). */
+  store: (runner: DesiredRunner) => TokenStore;
+  timing: Timing;
+  progress: (line: string) => void;
+  /** Whether an access token with manage_runner is available (needed to repair by runner id). */
+  canManage: boolean;
+}
+
+export interface Observation {
+  /** Runners carrying a spec entry's marker and found in that entry's scope, by spec name, id ascending. */
+  byRunner: Map<string, ListedRunner[]>;
+  phantoms: Phantom[];
+}
+
+const pool = async <T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> => {
+  const out: R[] = new Array<R>(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return out;
+};
+
+export class Engine {
+  constructor(private readonly deps: EngineDeps) {}
+
+  private get gl() {
+    return this.deps.gitlab;
+  }
+
+  /** Lists every scope the spec names once and sorts the fleet's marked runners into entries and phantoms. */
+  async observe(desired: DesiredRunner[]): Promise<Observation> {
+    const scopes = new Map<string, RunnerScope>();
+    for (const d of desired) scopes.set(scopeKey(d.scope), d.scope);
+    const listed = new Map<string, Map<number, ListedRunner>>();
+    const all = new Map<number, { runner: ListedRunner; scopes: Set<string> }>();
+    for (const [key, scope] of [...scopes].sort(([a], [b]) => (a < b ? -1 : 1))) {
+      const runners = await this.gl.listRunners(scope);
+      const mine = new Map<number, ListedRunner>();
+      for (const r of runners) {
+        const m = parseMarker(r.description);
+        if (!m || m.fleet !== this.deps.fleet) continue;
+        mine.set(r.id, r);
+        const seen = all.get(r.id) ?? { runner: r, scopes: new Set<string>() };
+        seen.scopes.add(key);
+        all.set(r.id, seen);
+      }
+      listed.set(key, mine);
+    }
+    const byName = new Map(desired.map((d) => [d.name, d]));
+    const byRunner = new Map<string, ListedRunner[]>(desired.map((d) => [d.name, []]));
+    const phantoms: Phantom[] = [];
+    for (const [id, { runner, scopes: inScopes }] of [...all].sort(([a], [b]) => a - b)) {
+      const m = parseMarker(runner.description)!;
+      const d = byName.get(m.runner);
+      if (d && inScopes.has(scopeKey(d.scope))) byRunner.get(d.name)!.push(runner);
+      else phantoms.push({ id, runner: m.runner, scope: [...inScopes].sort().join(', '), description: runner.description ?? '' });
+    }
+    return { byRunner, phantoms };
+  }
+
+  /** The runners with one entry's marker in its scope, freshly listed (ids ascending). */
+  private async findByMarker(d: DesiredRunner): Promise<ListedRunner[]> {
+    const runners = await this.gl.listRunners(d.scope);
+    return runners.filter((r) => {
+      const m = parseMarker(r.description);
+      return m?.fleet === this.deps.fleet && m.runner === d.name;
+    }).sort((a, b) => a.id - b.id);
+  }
+
+  // ---------------------------------------------------------------- status
+
+  async status(desired: DesiredRunner[], opts: { managers?: boolean } = {}): Promise<{ runners: RunnerStatus[]; phantoms: Phantom[] }> {
+    const obs = await this.observe(desired);
+    this.deps.progress(`read ${desired.length} runner entries; reading details of ${[...obs.byRunner.values()].reduce((n, l) => n + l.length, 0)} registered runners`);
+    const runners = await pool(desired, 8, async (d): Promise<RunnerStatus> => {
+      const found = obs.byRunner.get(d.name) ?? [];
+      const base: RunnerStatus = { name: d.name, registration: d.registration, scope: scopeKey(d.scope), registered: found.length > 0, ids: found.map((r) => r.id), status: null, online: null, contactedAt: null, paused: null, tokenExpiresAt: null, runningJobs: null, managers: [], drift: [] };
+      const first = found[0];
+      if (!first) return base;
+      const details = await this.gl.getRunner(first.id);
+      if (!details) return base;
+      const jobs = first.job_execution_status === 'idle' ? 0 : (await this.gl.runningJobs(first.id)).length;
+      const managers: RunnerManager[] = opts.managers === false ? [] : await this.gl.managers(first.id);
+      return {
+        ...base,
+        status: details.status ?? null,
+        online: details.online ?? null,
+        contactedAt: details.contacted_at ?? null,
+        paused: details.paused,
+        tokenExpiresAt: details.token_expires_at ?? null,
+        runningJobs: jobs,
+        managers: managers.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null })),
+        drift: driftOf(d.settings, details),
+      };
+    });
+    return { runners, phantoms: obs.phantoms };
+  }
+
+  // ---------------------------------------------------------------- register
+
+  private needsRepair(stored: StoredToken | undefined, id: number): string | undefined {
+    if (!stored || stored.token === '') return 'the token store is empty';
+    if (stored.state === 'pending') return 'a token reset was interrupted before its token was stored';
+    if (stored.runnerId !== undefined && stored.runnerId !== id) return `the store holds the token of runner #${stored.runnerId}`;
+    return undefined;
+  }
+
+  async planRegister(desired: DesiredRunner[]): Promise<Step[]> {
+    const obs = await this.observe(desired);
+    const steps: Step[] = [];
+    for (const d of desired) {
+      if (d.registration !== 'api') continue;
+      const found = obs.byRunner.get(d.name) ?? [];
+      const keep = found[0];
+      if (!keep) {
+        steps.push({ runner: d.name, action: 'create', detail: `POST /user/runners (${scopeKey(d.scope)}); token to ${this.deps.store(d).label}` });
+        continue;
+      }
+      if (found.length > 1) steps.push({ runner: d.name, action: 'deduplicate', id: keep.id, detail: `keep #${keep.id}, delete ${found.slice(1).map((r) => `#${r.id}`).join(', ')}` });
+      const why = this.needsRepair(await this.deps.store(d).read(), keep.id);
+      if (why) steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `${why}: reset the token of #${keep.id} and store it` });
+      const details = await this.gl.getRunner(keep.id);
+      const drift = details ? driftOf(d.settings, details) : [];
+      if (drift.length > 0) steps.push({ runner: d.name, action: 'update', id: keep.id, detail: `PUT /runners/${keep.id}: ${drift.map((x) => x.field).join(', ')}` });
+    }
+    return steps;
+  }
+
+  private async scopeBody(d: DesiredRunner): Promise<Record<string, unknown>> {
+    const s = d.scope;
+    const body: Record<string, unknown> = { runner_type: s.type };
+    if (s.type === 'group_type') body.group_id = await this.gl.groupId(s.path);
+    if (s.type === 'project_type') body.project_id = await this.gl.projectId(s.path);
+    return { ...body, ...d.settings };
+  }
+
+  /** Deletes a runner only after re-reading it and confirming its marker. */
+  private async confirmedDelete(id: number, fleet: string, runner: string): Promise<'deleted' | 'gone' | 'refused'> {
+    const now = await this.gl.getRunner(id);
+    if (!now) return 'gone';
+    if (!confirmsMarker(now, { fleet, runner })) return 'refused';
+    return this.gl.deleteRunner(id);
+  }
+
+  /** Writes `pending`, resets by id (retrying a reset whose answer was lost supersedes the lost token), stores the new token. */
+  private async repairToken(d: DesiredRunner, id: number): Promise<void> {
+    const store = this.deps.store(d);
+    const before = await store.read();
+    if (before && before.token !== '') await store.write({ ...before, state: 'pending' });
+    const t = await this.resetById(id);
+    await store.write({ token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid' });
+  }
+
+  private async resetById(id: number): Promise<NewToken> {
+    if (!this.deps.canManage) throw new Error(`resetting the token of runner #${id} needs an access token with the manage_runner scope`);
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.gl.resetTokenById(id);
+      } catch (e) {
+        if (!(e instanceof OutcomeUnknownError) || attempt + 1 >= DEFAULT_RETRY.maxAttempts) throw e;
+        const wait = backoffMs(DEFAULT_RETRY, attempt, this.deps.timing.random);
+        this.deps.progress(`${e.message}; resetting again in ${(wait / 1000).toFixed(1)} s (a second reset supersedes a token whose answer was lost)`);
+        await this.deps.timing.sleep(wait);
+      }
+    }
+  }
+
+  /**
+   * Creates one runner without ever creating two: after an answer that does not say whether
+   * GitLab acted, it lists the marker before trying again. Concurrent runs are settled by
+   * create-then-deduplicate: the lowest id carrying the marker wins, every other run deletes its
+   * own runner and stores nothing.
+   */
+  private async create(d: DesiredRunner): Promise<string> {
+    const body = await this.scopeBody(d);
+    for (let attempt = 0; ; attempt++) {
+      let created: ({ id: number } & NewToken) | undefined;
+      try {
+        created = await this.gl.createRunner(body);
+      } catch (e) {
+        if (!(e instanceof OutcomeUnknownError)) throw e;
+        this.deps.progress(`${e.message}; listing runners with the marker of ${d.name} before trying again`);
+        const found = await this.findByMarker(d);
+        if (found.length > 0) return this.settle(d, found, undefined);
+        if (attempt + 1 >= DEFAULT_RETRY.maxAttempts) throw e;
+        const wait = backoffMs(DEFAULT_RETRY, attempt, this.deps.timing.random);
+        this.deps.progress(`no runner carries the marker of ${d.name}: GitLab did not create it; creating again in ${(wait / 1000).toFixed(1)} s`);
+        await this.deps.timing.sleep(wait);
+        continue;
+      }
+      const found = await this.findByMarker(d);
+      if (!found.some((r) => r.id === created.id)) found.push({ id: created.id, description: d.settings.description, paused: d.settings.paused, runner_type: d.scope.type });
+      found.sort((a, b) => a.id - b.id);
+      return this.settle(d, found, created);
+    }
+  }
+
+  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined): Promise<string> {
+    const keep = found[0]!.id;
+    if (created && created.id !== keep) {
+      await this.confirmedDelete(created.id, this.deps.fleet, d.name);
+      return `another run created #${keep} first; deleted #${created.id}`;
+    }
+    const extra = found.slice(1).map((r) => r.id);
+    for (const id of extra) await this.confirmedDelete(id, this.deps.fleet, d.name);
+    const dedup = extra.length > 0 ? `; deleted duplicates ${extra.map((i) => `#${i}`).join(', ')}` : '';
+    if (created) {
+      await this.deps.store(d).write({ token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid' });
+      return `created #${keep}, token stored${dedup}${await this.restartQuietly(d)}`;
+    }
+    await this.repairToken(d, keep);
+    return `#${keep} was created by an earlier attempt whose answer was lost; token reset and stored${dedup}${await this.restartQuietly(d)}`;
+  }
+
+  /** After registration the manager may not be deployed yet: a failed restart is reported, not fatal. */
+  private async restartQuietly(d: DesiredRunner): Promise<string> {
+    try {
+      await this.deps.store(d).restartManager();
+      return '; manager restarted';
+    } catch (e) {
+      return `; manager not restarted (${e instanceof Error ? e.message : String(e)})`;
+    }
+  }
+
+  async applyRegister(desired: DesiredRunner[], steps: Step[]): Promise<StepResult[]> {
+    const byName = new Map(desired.map((d) => [d.name, d]));
+    return this.run(steps, async (s) => {
+      const d = byName.get(s.runner)!;
+      switch (s.action) {
+        case 'create':
+          return this.create(d);
+        case 'deduplicate': {
+          const found = await this.findByMarker(d);
+          for (const r of found.slice(1)) await this.confirmedDelete(r.id, this.deps.fleet, d.name);
+          return `kept #${found[0]?.id ?? s.id}, deleted ${found.length - 1}`;
+        }
+        case 'repair-token':
+          await this.repairToken(d, s.id!);
+          return `token of #${s.id} reset and stored in ${this.deps.store(d).label}${await this.restartQuietly(d)}`;
+        case 'update': {
+          const details = await this.gl.getRunner(s.id!);
+          if (!details) return 'gone';
+          const drift = driftOf(d.settings, details);
+          if (drift.length > 0) await this.gl.updateRunner(s.id!, correction(d.settings, drift));
+          return `set ${drift.map((x) => x.field).join(', ') || 'nothing (already current)'}`;
+        }
+        case 'rotate':
+        case 'delete':
+        case 'pause':
+        case 'wait-for-jobs':
+        case 'resume':
+        case 'clear-token':
+          throw new Error(`internal: register has no step ${s.action}`);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- rotate
+
+  /**
+   * Without an access token (the scheduled rotation pipeline), the runner id comes from the store
+   * and the token is reset with the current token alone; repairs then need `register`.
+   */
+  async planRotate(desired: DesiredRunner[], opts: { ifExpiringWithinMs?: number }): Promise<Step[]> {
+    const obs = this.deps.canManage ? await this.observe(desired) : undefined;
+    const steps: Step[] = [];
+    for (const d of desired) {
+      if (d.registration !== 'api') continue;
+      const stored = await this.deps.store(d).read();
+      const keep = obs ? obs.byRunner.get(d.name)?.[0] : stored?.runnerId !== undefined ? { id: stored.runnerId } : undefined;
+      if (!keep) continue;
+      const why = this.needsRepair(stored, keep.id);
+      if (why) {
+        steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `${why}: reset by id and store` });
+        continue;
+      }
+      if (opts.ifExpiringWithinMs !== undefined) {
+        const exp = stored?.expiresAt ? Date.parse(stored.expiresAt) : NaN;
+        if (Number.isNaN(exp) || exp - this.deps.timing.now() > opts.ifExpiringWithinMs) continue;
+      }
+      steps.push({ runner: d.name, action: 'rotate', id: keep.id, detail: `POST /runners/reset_authentication_token; new token to ${this.deps.store(d).label}; restart the manager` });
+    }
+    return steps;
+  }
+
+  private async rotateOne(d: DesiredRunner, id: number, confirmTimeoutMs: number): Promise<string> {
+    const store = this.deps.store(d);
+    const stored = await store.read();
+    if (!stored || stored.token === '') {
+      await this.repairToken(d, id);
+    } else {
+      await store.write({ ...stored, state: 'pending' });
+      let fresh: NewToken | undefined;
+      try {
+        fresh = await this.gl.resetTokenWithCurrent(stored.token);
+      } catch (e) {
+        if (!(e instanceof OutcomeUnknownError) && !(e instanceof GitLabHttpError && (e.status === 403 || e.status === 401))) throw e;
+        if (e instanceof OutcomeUnknownError) {
+          this.deps.progress(`${e.message}; trying the stored token again to learn whether GitLab reset it`);
+          try {
+            fresh = await this.gl.resetTokenWithCurrent(stored.token);
+          } catch (again) {
+            if (!(again instanceof OutcomeUnknownError) && !(again instanceof GitLabHttpError && (again.status === 403 || again.status === 401))) throw again;
+          }
+        }
+        if (!fresh) {
+          this.deps.progress(`the stored token of ${d.name} is no longer valid; resetting by runner id`);
+          fresh = await this.resetById(id);
+        }
+      }
+      await store.write({ token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid' });
+    }
+    const since = this.deps.timing.now();
+    await store.restartManager();
+    return this.confirmOnline(d, id, since, confirmTimeoutMs);
+  }
+
+  private async confirmOnline(d: DesiredRunner, id: number, since: number, timeoutMs: number): Promise<string> {
+    if (timeoutMs <= 0) return 'token rotated and stored; manager restarted (not waiting for it to come online)';
+    const start = this.deps.timing.now();
+    for (;;) {
+      const r = await this.gl.getRunner(id);
+      const contacted = r?.contacted_at ? Date.parse(r.contacted_at) : NaN;
+      if (!Number.isNaN(contacted) && contacted >= since) return `token rotated and stored; manager restarted and online with the new token (contact at ${r!.contacted_at})`;
+      const waited = this.deps.timing.now() - start;
+      if (waited >= timeoutMs) throw new Error(`runner ${d.name} (#${id}) has not contacted GitLab since its restart (waited ${Math.round(waited / 1000)} s); its token is stored, check the manager`);
+      this.deps.progress(`waiting for ${d.name} (#${id}) to contact GitLab with its new token (${Math.round(waited / 1000)} s of ${Math.round(timeoutMs / 1000)} s)`);
+      await this.deps.timing.sleep(5_000);
+    }
+  }
+
+  async applyRotate(desired: DesiredRunner[], steps: Step[], opts: { confirmTimeoutMs: number }): Promise<StepResult[]> {
+    const byName = new Map(desired.map((d) => [d.name, d]));
+    return this.run(steps, async (s) => {
+      const d = byName.get(s.runner)!;
+      if (s.action === 'repair-token') {
+        await this.repairToken(d, s.id!);
+        const since = this.deps.timing.now();
+        await this.deps.store(d).restartManager();
+        return this.confirmOnline(d, s.id!, since, opts.confirmTimeoutMs);
+      }
+      return this.rotateOne(d, s.id!, opts.confirmTimeoutMs);
+    });
+  }
+
+  // ---------------------------------------------------------------- drain / resume
+
+  async planDrain(desired: DesiredRunner[], name: string, resume: boolean): Promise<Step[]> {
+    const d = desired.find((x) => x.name === name)!;
+    const found = (await this.observe([d])).byRunner.get(name) ?? [];
+    if (resume) return found.map((r) => ({ runner: name, action: 'resume' as const, id: r.id, detail: `PUT /runners/${r.id} paused=${String(d.settings.paused)}` }));
+    return found.flatMap((r) => [
+      { runner: name, action: 'pause' as const, id: r.id, detail: `PUT /runners/${r.id} paused=true` },
+      { runner: name, action: 'wait-for-jobs' as const, id: r.id, detail: `until GET /runners/${r.id}/jobs?status=running is empty` },
+    ]);
+  }
+
+  async applyDrain(desired: DesiredRunner[], steps: Step[], opts: { timeoutMs: number }): Promise<StepResult[]> {
+    const byName = new Map(desired.map((d) => [d.name, d]));
+    return this.run(steps, async (s) => {
+      const d = byName.get(s.runner)!;
+      if (s.action === 'pause') {
+        await this.gl.updateRunner(s.id!, { paused: true });
+        return 'paused: GitLab gives it no new jobs';
+      }
+      if (s.action === 'resume') {
+        await this.gl.updateRunner(s.id!, { paused: d.settings.paused });
+        return d.settings.paused ? 'left paused, as the spec says' : 'resumed';
+      }
+      const start = this.deps.timing.now();
+      for (;;) {
+        const running = (await this.gl.runningJobs(s.id!)).length;
+        if (running === 0) return 'no job runs: safe to replace the manager';
+        const waited = this.deps.timing.now() - start;
+        if (waited >= opts.timeoutMs) throw new Error(`${running} jobs still run on ${d.name} (#${s.id}) after ${Math.round(waited / 1000)} s`);
+        this.deps.progress(`${d.name} (#${s.id}): ${running} job(s) running; waiting (${Math.round(waited / 1000)} s of ${Math.round(opts.timeoutMs / 1000)} s)`);
+        await this.deps.timing.sleep(10_000);
+      }
+    });
+  }
+
+  // ---------------------------------------------------------------- prune / unregister
+
+  async planPrune(desired: DesiredRunner[]): Promise<Step[]> {
+    const { phantoms } = await this.observe(desired);
+    return phantoms.map((p) => ({ runner: p.runner, action: 'delete' as const, id: p.id, detail: `phantom in ${p.scope}: "${p.description}"` }));
+  }
+
+  async applyPrune(steps: Step[]): Promise<StepResult[]> {
+    return this.run(steps, async (s) => {
+      const r = await this.confirmedDelete(s.id!, this.deps.fleet, s.runner);
+      if (r === 'refused') throw new Error(`runner #${s.id} no longer carries the marker of ${this.deps.fleet}/${s.runner}; not deleted`);
+      return r === 'gone' ? 'already gone' : 'deleted';
+    });
+  }
+
+  async planUnregister(desired: DesiredRunner[], name: string): Promise<Step[]> {
+    const d = desired.find((x) => x.name === name)!;
+    const found = (await this.observe([d])).byRunner.get(name) ?? [];
+    const steps: Step[] = found.map((r) => ({ runner: name, action: 'delete' as const, id: r.id, detail: `DELETE /runners/${r.id} after re-reading its marker` }));
+    if (d.registration === 'api') steps.push({ runner: name, action: 'clear-token', detail: `empty ${this.deps.store(d).label}` });
+    return steps;
+  }
+
+  async applyUnregister(desired: DesiredRunner[], steps: Step[]): Promise<StepResult[]> {
+    const byName = new Map(desired.map((d) => [d.name, d]));
+    return this.run(steps, async (s) => {
+      if (s.action === 'clear-token') {
+        await this.deps.store(byName.get(s.runner)!).clear();
+        return 'token removed';
+      }
+      const r = await this.confirmedDelete(s.id!, this.deps.fleet, s.runner);
+      if (r === 'refused') throw new Error(`runner #${s.id} no longer carries the marker of ${this.deps.fleet}/${s.runner}; not deleted`);
+      return r === 'gone' ? 'already gone' : 'deleted';
+    });
+  }
+
+  /** Runs steps in order; a failed step is reported and the runner's later steps are skipped. */
+  private async run(steps: Step[], fn: (s: Step) => Promise<string>): Promise<StepResult[]> {
+    const failed = new Set<string>();
+    const out: StepResult[] = [];
+    for (const s of steps) {
+      if (failed.has(s.runner)) {
+        out.push({ ...s, outcome: 'skipped', detail: 'an earlier step of this runner failed' });
+        continue;
+      }
+      this.deps.progress(`${s.action} ${s.runner}${s.id !== undefined ? ` (#${s.id})` : ''}`);
+      try {
+        out.push({ ...s, outcome: 'done', detail: await fn(s) });
+      } catch (e) {
+        failed.add(s.runner);
+        out.push({ ...s, outcome: 'failed', detail: e instanceof Error ? e.message : String(e) });
+      }
+    }
+    return out;
+  }
+}

@@ -1,0 +1,28 @@
+/**
+ * What the operations need from the world, as interfaces: the live clients (src/live/) implement
+ * them, and tests pass doubles. Nothing here does I/O.
+ */
+
+/** A runner token as a store keeps it, with the metadata runner-fleet writes beside it. */
+export interface StoredToken {
+  token: string;
+  /** The GitLab runner id the token belongs to. */
+  runnerId?: number;
+  expiresAt?: string | null;
+  /**
+   * `pending`: a token reset was about to happen when this was written. If the run stopped
+   * before storing the new token, the next run sees `pending` and repairs with a reset.
+   */
+  state?: 'valid' | 'pending';
+}
+
+export interface TokenStore {
+  /** Where the token lives, for people (never the token). */
+  readonly label: string;
+  read(): Promise<StoredToken | undefined>;
+  write(value: StoredToken): Promise<void>;
+  /** Removes the token (unregister). */
+  clear(): Promise<void>;
+  /** Makes the manager read the store again (rollout restart, service restart). */
+  restartManager(): Promise<void>;
+}

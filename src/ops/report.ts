@@ -1,0 +1,63 @@
+import { z } from 'zod';
+
+/**
+ * The `--json` output of the operations commands (status, register, rotate, drain, resume,
+ * prune, unregister): one schema, committed as schema/ops-report.schema.json (`npm run gen`).
+ */
+
+const drift = z.strictObject({ field: z.string(), want: z.unknown(), have: z.unknown() });
+
+const manager = z.strictObject({
+  systemId: z.string(),
+  version: z.string().nullable(),
+  platform: z.string().nullable(),
+  ipAddress: z.string().nullable(),
+  contactedAt: z.string().nullable(),
+  status: z.string().nullable(),
+});
+
+const runnerStatus = z.strictObject({
+  name: z.string(),
+  registration: z.enum(['terraform', 'api']),
+  scope: z.string(),
+  registered: z.boolean(),
+  ids: z.array(z.number().int()),
+  status: z.string().nullable(),
+  online: z.boolean().nullable(),
+  contactedAt: z.string().nullable(),
+  paused: z.boolean().nullable(),
+  tokenExpiresAt: z.string().nullable(),
+  runningJobs: z.number().int().nullable(),
+  managers: z.array(manager),
+  drift: z.array(drift),
+});
+
+const phantom = z.strictObject({ id: z.number().int(), runner: z.string(), scope: z.string(), description: z.string() });
+
+const action = z.enum(['create', 'repair-token', 'update', 'deduplicate', 'rotate', 'delete', 'pause', 'wait-for-jobs', 'resume', 'clear-token']);
+const step = z.strictObject({ runner: z.string(), action, id: z.number().int().optional(), detail: z.string() });
+const result = step.extend({ outcome: z.enum(['done', 'skipped', 'failed']) });
+
+export const opsReportSchema = z.strictObject({
+  command: z.enum(['status', 'register', 'rotate', 'drain', 'resume', 'prune', 'unregister']),
+  fleet: z.string(),
+  gitlab: z.string(),
+  /** Mutating commands: whether --approve was given (without it, only the plan is printed). */
+  approved: z.boolean(),
+  runners: z.array(runnerStatus).optional(),
+  phantoms: z.array(phantom).optional(),
+  plan: z.array(step),
+  results: z.array(result).optional(),
+  /** A failure that stopped the command (never a token). */
+  error: z.string().optional(),
+  /** GitLab API calls made, retries included. */
+  apiCalls: z.number().int(),
+  exitCode: z.number().int(),
+});
+
+export type OpsReport = z.output<typeof opsReportSchema>;
+
+export function opsReportJsonSchema(): Record<string, unknown> {
+  const schema = z.toJSONSchema(opsReportSchema, { io: 'output', unrepresentable: 'any' }) as Record<string, unknown>;
+  return { ...schema, $id: 'https://runner-fleet.dev/schema/ops-report.v1alpha1.json', title: 'runner-fleet operations report (--json of status, register, rotate, drain, resume, prune, unregister)' };
+}

@@ -1,0 +1,170 @@
+import type { Finding } from '../../spec/findings.js';
+import { CODES, type Code } from '../../spec/codes.js';
+import type { Request, Statement } from '../iam/types.js';
+import { compilePolicy, evaluatePolicies } from '../iam/evaluator.js';
+import { DELETE_EXTRA_ACTIONS, DELETE_VERB_PREFIXES, grantedServices } from '../../model/deletes.js';
+import type { CrossAccountIntent, ReachDocuments } from './intent.js';
+import { asList, rootRoles, type RootRole } from './roles.js';
+
+/**
+ * Proofs for deploy targets in other accounts, from the target roots' trust and permission
+ * documents and the job roles' policies in the fleet's root:
+ * - exactly the runner's job role may assume the target (with the External ID and org when set);
+ * - without the External ID, or with another, the trust refuses;
+ * - every other role of the fleet, the accounts' roots and a look-alike role elsewhere are refused;
+ * - every delete-like action of every granted service ends in an explicit Deny, also where an
+ *   Allow grants it (the Deny wins);
+ * - the job role may assume its targets and nothing else.
+ * Rules: a trust with neither an External ID nor an organization/account pin (RF116, warning);
+ * a job role that may assume any role (RF115); a runner reaching other accounts that is not
+ * locked and protected-only (RF303).
+ */
+
+export interface ReachProof {
+  runner: string;
+  claim: string;
+  holds: boolean;
+}
+
+const FOREIGN_ACCOUNT = '999999999999';
+
+function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: CODES[code].severity, path, message, ...extra };
+}
+
+/** Keys that tie a trust to the caller's account or organization (a confused-deputy guard). */
+const PIN_KEYS = new Set(['sts:externalid', 'aws:principalorgid', 'aws:principalaccount', 'aws:sourceaccount', 'aws:principalorgpaths']);
+
+function pins(trust: RootRole['trust']): boolean {
+  return asList(trust.Statement).some((s) => s.Effect === 'Allow' && Object.values(s.Condition ?? {}).some((block) => Object.keys(block).some((k) => PIN_KEYS.has(k.toLowerCase()))));
+}
+
+/** A concrete resource an Allow pattern covers (wildcards filled), to ask whether the Deny wins over it. */
+function concrete(pattern: string): string {
+  return pattern === '*' ? '*' : pattern.replace(/[*?]/g, 'x');
+}
+
+export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountIntent): { findings: Finding[]; proofs: ReachProof[] } {
+  const findings: Finding[] = [];
+  const proofs: ReachProof[] = [];
+  const ci = docs.ciRoot ? rootRoles(docs.ciRoot).roles : new Map<string, RootRole>();
+  const p = intent.partition;
+
+  // RF115: no job role may assume any role whatever (sts:AssumeRole on *), targets or not.
+  const anyRole = `arn:${p}:iam::${FOREIGN_ACCOUNT}:role/runner-fleet-any-role-probe`;
+  for (const j of intent.jobRoles) {
+    const role = ci.get(j.name);
+    if (!role) continue;
+    if (evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: j.arn }, action: 'sts:AssumeRole', resource: anyRole }) === 'allow') {
+      findings.push(f('RF115', j.path, `job role ${j.name} may assume any role in any account (sts:AssumeRole on *), so every job of runner ${j.runner} can become any role that trusts this account`, { received: `sts:AssumeRole allowed on ${anyRole}`, allowed: 'sts:AssumeRole on the ARNs of named roles', fix: 'list the roles jobs assume as jobs.deployTargets; they get sts:AssumeRole on exactly those' }));
+    }
+  }
+
+  const byRunner = new Map<string, CrossAccountIntent['targets']>();
+  for (const t of intent.targets) byRunner.set(t.runner, [...(byRunner.get(t.runner) ?? []), t]);
+
+  for (const t of intent.targets) {
+    const root = docs.accountRoots.get(t.accountId);
+    const role = root ? rootRoles(root).roles.get(t.roleName) : undefined;
+    const where = `${t.accountId}:${t.roleName}`;
+    if (!role) {
+      findings.push(f('RF111', t.path, `no role ${t.roleName} in terraform/aws-${t.accountId}/main.tf.json`, { fix: 'this is a bug in runner-fleet; please report it with the spec' }));
+      proofs.push({ runner: t.runner, claim: `only job role ${t.jobRoleName} can assume deploy target ${t.name} (${where})`, holds: false });
+      continue;
+    }
+    const ctx = (withExternalId: string | undefined): Record<string, string> => ({
+      'aws:PrincipalAccount': intent.ciAccount,
+      ...(t.principalOrgId ? { 'aws:PrincipalOrgID': t.principalOrgId } : {}),
+      ...(withExternalId !== undefined ? { 'sts:ExternalId': withExternalId } : {}),
+    });
+    const trustAllows = (principal: string, externalId: string | undefined, account = intent.ciAccount): boolean =>
+      evaluatePolicies({ resource: [role.trustCompiled] }, { principal: { type: 'AWS', id: principal }, action: 'sts:AssumeRole', resource: t.roleArn, context: { ...ctx(externalId), 'aws:PrincipalAccount': account } }) === 'allow';
+
+    // 1. The intended caller: the trust admits it and its own policy lets it ask.
+    const jobRole = ci.get(t.jobRoleName);
+    const identityAllows = jobRole !== undefined && evaluatePolicies({ identity: jobRole.policiesCompiled }, { principal: { type: 'AWS', id: t.jobRoleArn }, action: 'sts:AssumeRole', resource: t.roleArn }) === 'allow';
+    const trustOk = trustAllows(t.jobRoleArn, t.externalId);
+    if (!trustOk || !identityAllows) {
+      findings.push(f('RF111', t.path, `job role ${t.jobRoleName} cannot assume ${where}: ${!trustOk ? 'the target trust refuses it' : 'its own policy does not allow sts:AssumeRole on the target ARN'}`, { fix: 'the target trust must name the job role ARN and the job role must be granted sts:AssumeRole on the target ARN; regenerate' }));
+    }
+
+    // 2. The External ID is a second factor: without it, or with another, the trust refuses.
+    let externalOk = true;
+    if (t.externalId !== undefined) {
+      const without = trustAllows(t.jobRoleArn, undefined);
+      const wrong = trustAllows(t.jobRoleArn, 'runner-fleet-wrong-external-id');
+      externalOk = !without && !wrong;
+      if (!externalOk) findings.push(f('RF112', t.path, `${where} can be assumed ${without ? 'without an External ID' : 'with another External ID'}`, { fix: 'require sts:ExternalId with StringEquals in the target trust' }));
+    } else if (!pins(role.trust)) {
+      findings.push(f('RF116', t.path, `the trust of ${where} names a role of another account but demands no External ID and pins no organization or account`, { fix: 'set externalId (a Terraform variable or SSM parameter) or principalOrgId' }));
+    }
+
+    // 3. Nobody else: every other role of the fleet, both accounts' roots, the same role name elsewhere.
+    const others = [
+      ...intent.fleetRoles.filter((r) => r.arn !== t.jobRoleArn).map((r) => ({ arn: r.arn, account: intent.ciAccount })),
+      { arn: `arn:${p}:iam::${intent.ciAccount}:root`, account: intent.ciAccount },
+      { arn: `arn:${p}:iam::${t.accountId}:root`, account: t.accountId },
+      { arn: t.jobRoleArn.replace(`:${intent.ciAccount}:`, `:${FOREIGN_ACCOUNT}:`), account: FOREIGN_ACCOUNT },
+    ];
+    const admitted = others.filter((o) => trustAllows(o.arn, t.externalId, o.account)).map((o) => o.arn);
+    if (admitted.length > 0) findings.push(f('RF110', t.path, `${where} can also be assumed by ${admitted.join(', ')}`, { fix: 'trust exactly the runner\'s job role ARN' }));
+    proofs.push({
+      runner: t.runner,
+      claim: `only job role ${t.jobRoleName} can assume deploy target ${t.name} (${where})${t.externalId !== undefined ? ', and only with the External ID' : ''} (${others.length + 1} principals tried)`,
+      holds: trustOk && identityAllows && externalOk && admitted.length === 0,
+    });
+
+    // 4. Deletes: every delete-like action of every granted service ends in an explicit Deny.
+    if (t.denyDeletes) {
+      const statements = role.policies.flatMap((d) => asList(d.Statement));
+      const allows = statements.filter((s: Statement) => s.Effect === 'Allow');
+      const allowOnly = compilePolicy({ Version: '2012-10-17', Statement: allows.length > 0 ? allows : [{ Effect: 'Deny', Action: 'none:None', Resource: '*' }] });
+      const services = grantedServices(statements);
+      const resources = [...new Set(allows.flatMap((s) => asList(s.Resource)).map(concrete))];
+      let probes = 0;
+      let overridden = 0;
+      const leaks: string[] = [];
+      for (const svc of services) {
+        const actions = [...DELETE_VERB_PREFIXES.map((v) => `${svc}:${v}RunnerFleetProbe`), ...(svc === 'kms' ? DELETE_EXTRA_ACTIONS.map((a) => `${svc}:${a}`) : [])];
+        for (const action of actions) {
+          for (const resource of resources.length > 0 ? resources : ['*']) {
+            probes++;
+            const req: Request = { principal: { type: 'AWS', id: t.roleArn }, action, resource };
+            const decision = evaluatePolicies({ identity: role.policiesCompiled }, req);
+            if (decision !== 'explicit-deny') leaks.push(`${action} on ${resource} (${decision})`);
+            else if (evaluatePolicies({ identity: [allowOnly] }, req) === 'allow') overridden++;
+          }
+        }
+      }
+      if (leaks.length > 0) {
+        findings.push(f('RF113', t.path, `${where}: delete-like actions are not explicitly denied: ${leaks.slice(0, 5).join(', ')}${leaks.length > 5 ? ` and ${leaks.length - 5} more` : ''}`, { fix: 'keep denyDeletes: true; do not add statements that override it' }));
+      }
+      proofs.push({ runner: t.runner, claim: `deploy target ${t.name} (${where}) is explicitly denied every delete-like action of ${services.join(', ')} (${probes} probes, ${overridden} of them allowed by a grant and overridden by the Deny)`, holds: leaks.length === 0 });
+    }
+  }
+
+  // 5. Each job role with targets may assume exactly those.
+  for (const [runner, targets] of byRunner) {
+    const t0 = targets[0]!;
+    // Reaching another account is power: only protected refs of the runner's own projects should have it.
+    const g = t0.runnerGitlab;
+    if (!(g.locked && g.protectedOnly)) {
+      findings.push(f('RF303', g.path, `jobs of runner ${runner} can assume roles in other accounts (${targets.map((t) => t.accountId).join(', ')}) but the runner takes jobs from ${g.protectedOnly ? 'other projects' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true' }));
+    }
+    const jobRole = ci.get(t0.jobRoleName);
+    const mine = new Set(targets.map((t) => t.roleArn));
+    const probes = [
+      ...[...new Set(targets.map((t) => t.accountId))].map((a) => `arn:${p}:iam::${a}:role/runner-fleet-other-role-probe`),
+      ...targets.map((t) => t.roleArn.replace(`:${t.accountId}:`, `:${FOREIGN_ACCOUNT}:`)),
+      ...intent.targets.filter((t) => t.runner !== runner && !mine.has(t.roleArn)).map((t) => t.roleArn),
+      ...intent.fleetRoles.map((r) => r.arn),
+      `arn:${p}:iam::${intent.ciAccount}:role/runner-fleet-other-role-probe`,
+    ];
+    const allowed = jobRole ? probes.filter((arn) => evaluatePolicies({ identity: jobRole.policiesCompiled }, { principal: { type: 'AWS', id: t0.jobRoleArn }, action: 'sts:AssumeRole', resource: arn }) === 'allow') : [];
+    if (allowed.length > 0) {
+      findings.push(f('RF114', t0.path.replace(/\.deployTargets\[\d+\]$/, '.deployTargets'), `job role ${t0.jobRoleName} may also assume ${allowed.join(', ')}`, { fix: 'grant sts:AssumeRole on the deploy target ARNs only' }));
+    }
+    proofs.push({ runner, claim: `job role ${t0.jobRoleName} may assume its ${targets.length} deploy target(s) and no other role (${probes.length} roles tried)`, holds: jobRole !== undefined && allowed.length === 0 });
+  }
+  return { findings, proofs };
+}

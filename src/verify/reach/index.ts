@@ -1,0 +1,27 @@
+import type { FleetDocuments } from '../../emit/types.js';
+import type { Finding } from '../../spec/findings.js';
+import type { FleetIntent } from '../intent.js';
+import { reachDocuments } from './intent.js';
+import { verifyCrossAccount, type ReachProof } from './cross-account.js';
+import { verifyIdTokens } from './id-tokens.js';
+
+/**
+ * Proofs of jobs that reach beyond their own identity: deploy targets in other accounts and
+ * GitLab ID-token roles, each over documents plus its own small part of the intent.
+ */
+export function verifyReach(intent: FleetIntent, docs: FleetDocuments): { findings: Finding[]; proofs: ReachProof[] } {
+  const documents = reachDocuments(docs);
+  const findings: Finding[] = [];
+  const proofs: ReachProof[] = [];
+  if (intent.crossAccount) {
+    const out = verifyCrossAccount(documents, intent.crossAccount);
+    findings.push(...out.findings);
+    proofs.push(...out.proofs);
+  }
+  if (intent.idTokens) {
+    const out = verifyIdTokens(documents, intent.idTokens);
+    findings.push(...out.findings);
+    proofs.push(...out.proofs);
+  }
+  return { findings, proofs };
+}

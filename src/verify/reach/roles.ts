@@ -1,0 +1,55 @@
+import type { TerraformRoot } from '../../emit/artifacts.js';
+import type { PolicyDocument } from '../iam/types.js';
+import { compilePolicy, type CompiledPolicy } from '../iam/evaluator.js';
+import { resolveValue } from '../aws-docs.js';
+
+/** One IAM role of a Terraform root, read back from its literal documents. */
+export interface RootRole {
+  key: string;
+  name: string;
+  trust: PolicyDocument;
+  trustCompiled: CompiledPolicy;
+  policies: PolicyDocument[];
+  policiesCompiled: CompiledPolicy[];
+}
+
+/**
+ * A Terraform expression inside a policy (`${var.x}`, `${data.t.n.value}`) is one value known
+ * only at apply time. Both ends carry the same expression, so the proofs treat it as one opaque
+ * symbol, `terraform:<expression>` (IAM policy variables `${aws:…}` are left for the evaluator to refuse).
+ */
+export function terraformSymbols(text: string): string {
+  return text.replace(/\$\{((?:var|data|local)\.[A-Za-z0-9_.-]+)\}/g, 'terraform:$1');
+}
+
+const cache = new WeakMap<TerraformRoot, { roles: Map<string, RootRole>; unresolved: string[] }>();
+
+/** Roles by name (any root: the fleet's, a target account's). Inline policies whose role does not resolve are listed. */
+export function rootRoles(root: TerraformRoot): { roles: Map<string, RootRole>; unresolved: string[] } {
+  const hit = cache.get(root);
+  if (hit) return hit;
+  const roles = new Map<string, RootRole>();
+  const unresolved: string[] = [];
+  for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
+    const trust = JSON.parse(terraformSymbols(String(body.assume_role_policy))) as PolicyDocument;
+    roles.set(String(body.name), { key, name: String(body.name), trust, trustCompiled: compilePolicy(trust), policies: [], policiesCompiled: [] });
+  }
+  for (const [key, body] of Object.entries(root.resource.aws_iam_role_policy ?? {})) {
+    const name = resolveValue(root, body.role);
+    const role = typeof name === 'string' ? roles.get(name) : undefined;
+    if (!role) {
+      unresolved.push(`aws_iam_role_policy.${key}.role: ${String(body.role)}`);
+      continue;
+    }
+    const doc = JSON.parse(terraformSymbols(String(body.policy))) as PolicyDocument;
+    role.policies.push(doc);
+    role.policiesCompiled.push(compilePolicy(doc));
+  }
+  const out = { roles, unresolved };
+  cache.set(root, out);
+  return out;
+}
+
+export function asList<T>(v: T | T[] | undefined): T[] {
+  return v === undefined ? [] : Array.isArray(v) ? v : [v];
+}

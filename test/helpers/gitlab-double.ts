@@ -1,0 +1,362 @@
+/**
+ * A GitLab REST API test double for the runner endpoints runner-fleet calls, in process (a
+ * `fetch`-compatible function), with fault injection driven by a seeded schedule and a virtual
+ * clock. Request and response shapes follow the GitLab API documentation; every handler names
+ * its page. Only the fields runner-fleet reads or writes are modelled.
+ */
+import type { FetchLike } from '../../src/live/gitlab.js';
+import type { Timing } from '../../src/live/retry.js';
+
+/** mulberry32: a small seeded PRNG, so a failing schedule can be replayed from its seed. */
+export function seeded(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+export class VirtualClock implements Timing {
+  t = Date.parse('2026-06-01T00:00:00Z');
+  slept = 0;
+  constructor(readonly random: () => number = seeded(1)) {}
+  now = () => this.t;
+  sleep = async (ms: number) => {
+    this.t += ms;
+    this.slept += ms;
+    await Promise.resolve();
+  };
+}
+
+export type Fault = 'rate-limit' | 'rate-limit-reset' | '500' | '502' | '503' | 'timeout' | 'reset' | 'slow' | 'lost-timeout' | 'lost-502';
+export const FAULTS: Fault[] = ['rate-limit', 'rate-limit-reset', '500', '502', '503', 'timeout', 'reset', 'slow', 'lost-timeout', 'lost-502'];
+
+export interface DoubleRunner {
+  id: number;
+  description: string;
+  paused: boolean;
+  runner_type: 'instance_type' | 'group_type' | 'project_type';
+  groupId?: number;
+  projectId?: number;
+  tag_list: string[];
+  run_untagged: boolean;
+  locked: boolean;
+  access_level: string;
+  maximum_timeout: number | null;
+  maintenance_note: string | null;
+  token: string;
+  token_expires_at: string | null;
+  contacted_at: string | null;
+  runningJobs: number;
+  /** Virtual time at which the running jobs finish; undefined: they never finish by themselves. */
+  jobsEndAt?: number;
+}
+
+export interface DoubleOptions {
+  /** The access token every management endpoint requires (PRIVATE-TOKEN). */
+  accessToken: string;
+  clock: VirtualClock;
+  /** Probability that one request meets a fault. */
+  faultRate?: number;
+  faults?: Fault[];
+  seed?: number;
+  /** Marks every token the double issues, to find it in any output. */
+  canary?: string;
+  /** Lifetime of issued runner tokens; null: no expiry. */
+  tokenLifetimeMs?: number | null;
+}
+
+/**
+ * The answer the double gives: the parts of a fetch `Response` the clients read (status, ok,
+ * headers.get, json). Building real `Response` objects costs ~0.5 ms each, which 1,000 schedules
+ * cannot afford; `serveOverHttp` below puts the same handlers behind a real HTTP server.
+ */
+export interface Answer {
+  status: number;
+  body: unknown;
+  headers: Record<string, string>;
+}
+
+const json = (status: number, body: unknown, headers: Record<string, string> = {}): Response => {
+  const h = { 'content-type': 'application/json', ...headers };
+  const answer: Answer = { status, body: status === 204 ? null : body, headers: h };
+  const lower = new Map(Object.entries(h).map(([k, v]) => [k.toLowerCase(), v]));
+  return {
+    status,
+    ok: status >= 200 && status < 300,
+    headers: { get: (name: string) => lower.get(name.toLowerCase()) ?? null },
+    json: () => Promise.resolve(JSON.parse(JSON.stringify(answer.body)) as unknown),
+    answer,
+  } as unknown as Response;
+};
+
+const timeoutError = () => Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' });
+const resetError = () => Object.assign(new TypeError('fetch failed'), { cause: Object.assign(new Error('read ECONNRESET'), { code: 'ECONNRESET' }) });
+
+export class GitLabDouble {
+  readonly groups = new Map<string, number>();
+  readonly projects = new Map<string, number>();
+  readonly runners = new Map<number, DoubleRunner>();
+  readonly faultLog: Fault[] = [];
+  requests = 0;
+  private nextId = 100;
+  private tokenCount = 0;
+  private readonly rng: () => number;
+
+  constructor(readonly opts: DoubleOptions) {
+    this.rng = seeded(opts.seed ?? 7);
+  }
+
+  addGroup(path: string): number {
+    const id = 1000 + this.groups.size + this.projects.size;
+    this.groups.set(path, id);
+    return id;
+  }
+
+  addProject(path: string): number {
+    const id = 5000 + this.groups.size + this.projects.size;
+    this.projects.set(path, id);
+    return id;
+  }
+
+  issueToken(): { token: string; token_expires_at: string | null } {
+    this.tokenCount++;
+    const token = `glrt-${this.opts.canary ?? 'T'}${this.tokenCount.toString(36)}${Math.floor(this.rng() * 1e9).toString(36)}`;
+    const life = this.opts.tokenLifetimeMs;
+    return { token, token_expires_at: life === null || life === undefined ? null : new Date(this.opts.clock.now() + life).toISOString() };
+  }
+
+  /** Seeds a runner directly (a phantom, a runner another tool made, or one created before a crash). */
+  seedRunner(r: Partial<DoubleRunner> & Pick<DoubleRunner, 'description' | 'runner_type'>): DoubleRunner {
+    const t = this.issueToken();
+    const full: DoubleRunner = { id: this.nextId++, paused: false, tag_list: [], run_untagged: true, locked: false, access_level: 'not_protected', maximum_timeout: null, maintenance_note: null, contacted_at: null, runningJobs: 0, ...t, ...r };
+    this.runners.set(full.id, full);
+    return full;
+  }
+
+  /** A manager contacting GitLab with a token (what a restarted runner manager does). */
+  contact(token: string): boolean {
+    for (const r of this.runners.values()) {
+      if (r.token === token) {
+        r.contacted_at = new Date(this.opts.clock.now()).toISOString();
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private pickFault(): Fault | undefined {
+    if (this.rng() >= (this.opts.faultRate ?? 0)) return undefined;
+    const list = this.opts.faults ?? FAULTS;
+    return list[Math.floor(this.rng() * list.length)];
+  }
+
+  readonly fetch: FetchLike = (url, init) => {
+    try {
+      return Promise.resolve(this.answer(url, init));
+    } catch (e) {
+      return Promise.reject(e instanceof Error ? e : new Error(String(e)));
+    }
+  };
+
+  private answer(url: string, init: Parameters<FetchLike>[1]): Response {
+    this.requests++;
+    const fault = this.pickFault();
+    if (fault) this.faultLog.push(fault);
+    const clock = this.opts.clock;
+    switch (fault) {
+      case 'rate-limit':
+        return json(429, { message: '429 Too Many Requests' }, { 'retry-after': String(1 + Math.floor(this.rng() * 3)) });
+      case 'rate-limit-reset':
+        return json(429, { message: '429 Too Many Requests' }, { 'ratelimit-reset': String(Math.floor(clock.now() / 1000) + 2) });
+      case '500':
+      case '502':
+      case '503':
+        return json(Number(fault), { message: `${fault} error` });
+      case 'timeout':
+        clock.t += 30_000;
+        throw timeoutError();
+      case 'reset':
+        throw resetError();
+      case 'slow':
+        clock.t += 5_000;
+        break;
+      case 'lost-timeout':
+      case 'lost-502':
+      case undefined:
+        break;
+    }
+    const res = this.handle(init.method, new URL(url), init.headers, init.body === undefined ? undefined : (JSON.parse(init.body) as Record<string, unknown>));
+    if (fault === 'lost-timeout') {
+      clock.t += 30_000;
+      throw timeoutError();
+    }
+    if (fault === 'lost-502') return json(502, { message: '502 Bad Gateway' });
+    return res;
+  };
+
+  private authorized(headers: Record<string, string>): boolean {
+    return headers['private-token'] === this.opts.accessToken;
+  }
+
+  /** Jobs running now (they end at `jobsEndAt`). */
+  running(r: DoubleRunner): number {
+    return r.jobsEndAt !== undefined && this.opts.clock.now() >= r.jobsEndAt ? 0 : r.runningJobs;
+  }
+
+  private details(r: DoubleRunner) {
+    return {
+      ...this.listed(r),
+      tag_list: [...r.tag_list],
+      run_untagged: r.run_untagged,
+      locked: r.locked,
+      access_level: r.access_level,
+      maximum_timeout: r.maximum_timeout,
+      maintenance_note: r.maintenance_note,
+      contacted_at: r.contacted_at,
+      version: r.contacted_at ? '18.9.0' : null,
+      platform: r.contacted_at ? 'linux' : null,
+      architecture: r.contacted_at ? 'amd64' : null,
+      projects: [],
+      groups: [],
+    };
+  }
+
+  private listed(r: DoubleRunner) {
+    const online = r.contacted_at !== null && this.opts.clock.now() - Date.parse(r.contacted_at) < 2 * 3600_000;
+    return {
+      id: r.id,
+      description: r.description,
+      ip_address: null,
+      active: !r.paused,
+      paused: r.paused,
+      is_shared: r.runner_type === 'instance_type',
+      runner_type: r.runner_type,
+      name: 'gitlab-runner',
+      online,
+      status: r.contacted_at === null ? 'never_contacted' : online ? 'online' : 'offline',
+      job_execution_status: this.running(r) > 0 ? 'active' : 'idle',
+    };
+  }
+
+  private page(url: URL, items: unknown[]): Response {
+    const perPage = Math.min(100, Number(url.searchParams.get('per_page') ?? '20'));
+    const page = Number(url.searchParams.get('page') ?? '1');
+    const slice = items.slice((page - 1) * perPage, page * perPage);
+    const next = page * perPage < items.length ? String(page + 1) : '';
+    return json(200, slice, { 'x-page': String(page), 'x-per-page': String(perPage), 'x-next-page': next, 'x-total': String(items.length) });
+  }
+
+  private byType(url: URL, list: DoubleRunner[]): DoubleRunner[] {
+    const type = url.searchParams.get('type');
+    return list.filter((r) => type === null || r.runner_type === type).sort((a, b) => a.id - b.id);
+  }
+
+  private handle(method: string, url: URL, headers: Record<string, string>, body: Record<string, unknown> | undefined): Response {
+    const path = url.pathname.replace(/^\/api\/v4/, '');
+    const parts = path.split('/').filter(Boolean).map(decodeURIComponent);
+    const authed = this.authorized(headers);
+    const unauthorized = json(401, { message: '401 Unauthorized' });
+
+    // https://docs.gitlab.com/api/runners/#reset-runners-authentication-token-by-using-the-current-token
+    // POST /runners/reset_authentication_token, body token; 201 {token, token_expires_at}; 403 for an unknown token.
+    if (method === 'POST' && path === '/runners/reset_authentication_token') {
+      const r = [...this.runners.values()].find((x) => x.token === body?.token);
+      if (!r) return json(403, { message: '403 Forbidden' });
+      Object.assign(r, this.issueToken());
+      return json(201, { token: r.token, token_expires_at: r.token_expires_at });
+    }
+    if (!authed) return unauthorized;
+
+    // https://docs.gitlab.com/api/groups/#get-a-single-group — GET /groups/:id (id or URL-encoded path)
+    if (method === 'GET' && parts[0] === 'groups' && parts.length === 2) {
+      const id = this.groups.get(parts[1]!) ?? [...this.groups.values()].find((g) => String(g) === parts[1]);
+      if (id === undefined) return json(404, { message: '404 Group Not Found' });
+      const full = [...this.groups].find(([, v]) => v === id)![0];
+      return json(200, { id, name: full.split('/').pop(), path: full.split('/').pop(), full_path: full });
+    }
+    // https://docs.gitlab.com/api/projects/#get-a-single-project — GET /projects/:id
+    if (method === 'GET' && parts[0] === 'projects' && parts.length === 2) {
+      const id = this.projects.get(parts[1]!);
+      if (id === undefined) return json(404, { message: '404 Project Not Found' });
+      return json(200, { id, path_with_namespace: parts[1] });
+    }
+    // https://docs.gitlab.com/api/runners/#list-groups-runners — GET /groups/:id/runners: the group's
+    // runners and those of its ancestor groups (type, status, paused, tag_list filters; paginated).
+    if (method === 'GET' && parts[0] === 'groups' && parts[2] === 'runners') {
+      const gid = this.groups.get(parts[1]!);
+      if (gid === undefined) return json(404, { message: '404 Group Not Found' });
+      const ancestors = new Set([...this.groups].filter(([p]) => parts[1] === p || parts[1]!.startsWith(`${p}/`)).map(([, v]) => v));
+      return this.page(url, this.byType(url, [...this.runners.values()].filter((r) => r.runner_type === 'group_type' && ancestors.has(r.groupId!))).map((r) => this.listed(r)));
+    }
+    // https://docs.gitlab.com/api/runners/#list-projects-runners — GET /projects/:id/runners
+    if (method === 'GET' && parts[0] === 'projects' && parts[2] === 'runners') {
+      const pid = this.projects.get(parts[1]!);
+      if (pid === undefined) return json(404, { message: '404 Project Not Found' });
+      return this.page(url, this.byType(url, [...this.runners.values()].filter((r) => r.runner_type === 'project_type' && r.projectId === pid)).map((r) => this.listed(r)));
+    }
+    // https://docs.gitlab.com/api/runners/#list-all-runners — GET /runners/all (administrators)
+    if (method === 'GET' && path === '/runners/all') {
+      return this.page(url, this.byType(url, [...this.runners.values()]).map((r) => this.listed(r)));
+    }
+    // https://docs.gitlab.com/api/users/#create-a-runner-linked-to-a-user — POST /user/runners;
+    // 201 with exactly {id, token, token_expires_at}.
+    if (method === 'POST' && path === '/user/runners') {
+      const type = body?.runner_type as DoubleRunner['runner_type'] | undefined;
+      if (type !== 'instance_type' && type !== 'group_type' && type !== 'project_type') return json(400, { error: 'runner_type does not have a valid value' });
+      if (type === 'group_type' && ![...this.groups.values()].includes(body!.group_id as number)) return json(403, { message: '403 Forbidden' });
+      if (type === 'project_type' && ![...this.projects.values()].includes(body!.project_id as number)) return json(403, { message: '403 Forbidden' });
+      const r = this.seedRunner({
+        runner_type: type,
+        description: typeof body!.description === 'string' ? body!.description : '',
+        paused: body!.paused === true,
+        tag_list: (body!.tag_list as string[] | undefined) ?? [],
+        run_untagged: body!.run_untagged !== false,
+        locked: body!.locked === true,
+        access_level: typeof body!.access_level === 'string' ? body!.access_level : 'not_protected',
+        maximum_timeout: (body!.maximum_timeout as number | null | undefined) ?? null,
+        maintenance_note: (body!.maintenance_note as string | undefined) ?? null,
+        ...(type === 'group_type' ? { groupId: body!.group_id as number } : {}),
+        ...(type === 'project_type' ? { projectId: body!.project_id as number } : {}),
+      });
+      return json(201, { id: r.id, token: r.token, token_expires_at: r.token_expires_at });
+    }
+    if (parts[0] === 'runners' && /^\d+$/.test(parts[1] ?? '')) {
+      const r = this.runners.get(Number(parts[1]));
+      if (!r) return json(404, { message: '404 Runner Not Found' });
+      // https://docs.gitlab.com/api/runners/#get-runners-details — GET /runners/:id (RunnerDetails)
+      if (method === 'GET' && parts.length === 2) return json(200, this.details(r));
+      // https://docs.gitlab.com/api/runners/#update-runners-details — PUT /runners/:id
+      if (method === 'PUT' && parts.length === 2) {
+        for (const k of ['description', 'paused', 'tag_list', 'run_untagged', 'locked', 'access_level', 'maximum_timeout', 'maintenance_note'] as const) {
+          if (body && k in body) (r as unknown as Record<string, unknown>)[k] = body[k];
+        }
+        return json(200, this.details(r));
+      }
+      // https://docs.gitlab.com/api/runners/#delete-a-runner-by-id — DELETE /runners/:id, 204
+      if (method === 'DELETE' && parts.length === 2) {
+        this.runners.delete(r.id);
+        return json(204, null);
+      }
+      // https://docs.gitlab.com/api/runners/#reset-runners-authentication-token-by-using-the-runner-id
+      if (method === 'POST' && parts[2] === 'reset_authentication_token') {
+        Object.assign(r, this.issueToken());
+        return json(201, { token: r.token, token_expires_at: r.token_expires_at });
+      }
+      // https://docs.gitlab.com/api/runners/#list-jobs-processed-by-a-runner — GET /runners/:id/jobs?status=running
+      if (method === 'GET' && parts[2] === 'jobs') {
+        const status = url.searchParams.get('status');
+        const jobs = status === null || status === 'running' ? Array.from({ length: this.running(r) }, (_, i) => ({ id: r.id * 1000 + i, status: 'running' })) : [];
+        return this.page(url, jobs);
+      }
+      // https://docs.gitlab.com/api/runners/#list-runners-managers — GET /runners/:id/managers
+      if (method === 'GET' && parts[2] === 'managers') {
+        return json(200, r.contacted_at ? [{ id: r.id, system_id: `s_${r.id.toString(16).padStart(12, '0')}`, version: '18.9.0', revision: 'abc', platform: 'linux', architecture: 'amd64', created_at: r.contacted_at, contacted_at: r.contacted_at, ip_address: '10.0.0.1', status: 'online' }] : []);
+      }
+    }
+    return json(404, { message: '404 Not Found' });
+  }
+}

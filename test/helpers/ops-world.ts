@@ -1,0 +1,154 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { opsCommand, type OpsCommandName, type OpsOptions, type OpsWorld } from '../../src/cli/ops.js';
+import { loadAndPlan } from '../../src/cli/load.js';
+import type { PlanResult } from '../../src/core.js';
+import type { DesiredRunner } from '../../src/ops/desired.js';
+import { desiredRunners } from '../../src/ops/desired.js';
+import { parseMarker } from '../../src/ops/marker.js';
+import type { StoredToken, TokenStore } from '../../src/ops/ports.js';
+import { exampleValue } from './fleet.js';
+import { GitLabDouble, VirtualClock } from './gitlab-double.js';
+
+export const CANARY = 'CANARYzq7';
+export const ACCESS_TOKEN = `glpat-${CANARY}access0123456789`;
+
+/**
+ * The operations spec: mixed-eks-vm with one runner per GitLab scope — a group runner in `acme`,
+ * one in the subgroup `acme/platform` (whose listing also returns acme's runners), a project
+ * runner and an instance runner; every one registered through the API.
+ */
+export function opsSpec(): Record<string, any> {
+  const s = exampleValue('mixed-eks-vm');
+  s.runners[0].gitlab = { group: 'acme', tags: ['k8s'], registration: 'api', maximumTimeoutSeconds: 3600 };
+  s.runners[1].gitlab = { group: 'acme/platform', tags: ['docker'] };
+  s.runners[2].gitlab = { project: 'acme/platform/api', tags: ['fargate'] };
+  s.runners[3].gitlab = { instance: true, tags: ['autoscale'] };
+  return s;
+}
+
+export function writeSpec(spec: Record<string, any>): string {
+  const dir = mkdtempSync(join(tmpdir(), 'rf-ops-'));
+  const file = join(dir, 'fleet.yaml');
+  writeFileSync(file, stringify(spec));
+  return file;
+}
+
+/** A token store in memory; `failWrites` makes the next writes fail (a crash between creating and storing). */
+export class MemoryStore implements TokenStore {
+  value?: StoredToken;
+  failWrites = 0;
+  restarts = 0;
+  constructor(readonly label: string, private readonly onRestart: (token: string | undefined) => void) {}
+  read() {
+    return Promise.resolve(this.value ? { ...this.value } : undefined);
+  }
+  write(v: StoredToken) {
+    if (this.failWrites > 0) {
+      this.failWrites--;
+      return Promise.reject(new Error(`${this.label}: write failed (injected)`));
+    }
+    this.value = { ...v };
+    return Promise.resolve();
+  }
+  clear() {
+    this.value = undefined;
+    return Promise.resolve();
+  }
+  restartManager() {
+    this.restarts++;
+    this.onRestart(this.value?.token);
+    return Promise.resolve();
+  }
+}
+
+export interface Harness {
+  clock: VirtualClock;
+  double: GitLabDouble;
+  stores: Map<string, MemoryStore>;
+  world: OpsWorld;
+  output: string[];
+  run: (command: OpsCommandName, opts?: OpsOptions) => Promise<{ code: number; out: string; err: string }>;
+}
+
+const planCache = new Map<string, Promise<PlanResult>>();
+
+export function harness(file: string, opts: { seed?: number; faultRate?: number; tokenLifetimeMs?: number | null } = {}): Harness {
+  const clock = new VirtualClock();
+  const double = new GitLabDouble({ accessToken: ACCESS_TOKEN, clock, canary: CANARY, seed: opts.seed ?? 1, faultRate: opts.faultRate ?? 0, tokenLifetimeMs: opts.tokenLifetimeMs ?? 30 * 86_400_000 });
+  double.addGroup('acme');
+  double.addGroup('acme/platform');
+  double.addProject('acme/platform/api');
+  const stores = new Map<string, MemoryStore>();
+  const output: string[] = [];
+  const world: OpsWorld = {
+    env: { RUNNER_FLEET_GITLAB_TOKEN: ACCESS_TOKEN },
+    readStdin: () => Promise.resolve(`${ACCESS_TOKEN}\n`),
+    fetch: double.fetch,
+    timing: clock,
+    requestTimeoutMs: 0,
+    store: (d: DesiredRunner) => {
+      let s = stores.get(d.name);
+      if (!s) {
+        s = new MemoryStore(`memory store of ${d.name}`, (token) => token !== undefined && double.contact(token));
+        stores.set(d.name, s);
+      }
+      return s;
+    },
+    loadPlan: (f) => {
+      let p = planCache.get(f);
+      if (!p) {
+        p = loadAndPlan(f);
+        planCache.set(f, p);
+      }
+      return p;
+    },
+  };
+  const run = async (command: OpsCommandName, o: OpsOptions = {}) => {
+    let out = '';
+    let err = '';
+    const code = await opsCommand(command, file, o, { out: (s) => (out += s), err: (s) => (err += s) }, world);
+    output.push(out, err);
+    return { code, out, err };
+  };
+  return { clock, double, stores, world, output, run };
+}
+
+export interface Counts {
+  duplicates: number;
+  orphans: number;
+  lostTokens: number;
+  tokensInOutput: number;
+}
+
+/** The end-state invariants, counted. */
+export function count(h: Harness, plan: PlanResult): Counts {
+  const desired = desiredRunners(plan.fleet!);
+  const names = new Set(desired.map((d) => d.name));
+  const marked = [...h.double.runners.values()].filter((r) => parseMarker(r.description)?.fleet === plan.fleet!.name);
+  let duplicates = 0;
+  let lostTokens = 0;
+  for (const d of desired) {
+    const mine = marked.filter((r) => parseMarker(r.description)!.runner === d.name);
+    duplicates += Math.max(0, mine.length - 1);
+    if (d.registration !== 'api') continue;
+    const stored = h.stores.get(d.name)?.value;
+    if (mine.length === 0 || !stored || stored.token !== mine[0]!.token || stored.state === 'pending') lostTokens++;
+  }
+  const orphans = marked.filter((r) => !names.has(parseMarker(r.description)!.runner)).length;
+  const allTokens = [ACCESS_TOKEN, ...[...h.double.runners.values()].map((r) => r.token)];
+  const text = h.output.join('');
+  const tokensInOutput = (text.match(new RegExp(CANARY, 'g')) ?? []).length + allTokens.filter((t) => text.includes(t)).length;
+  return { duplicates, orphans, lostTokens, tokensInOutput };
+}
+
+export function duplicatesNow(h: Harness, fleet: string): number {
+  const byName = new Map<string, number>();
+  for (const r of h.double.runners.values()) {
+    const m = parseMarker(r.description);
+    if (m?.fleet === fleet) byName.set(m.runner, (byName.get(m.runner) ?? 0) + 1);
+  }
+  return [...byName.values()].reduce((n, c) => n + Math.max(0, c - 1), 0);
+}

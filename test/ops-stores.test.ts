@@ -1,0 +1,145 @@
+import { spawn } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { opsCommand } from '../src/cli/ops.js';
+import { KubernetesSecretStore, ANNOTATIONS } from '../src/live/kubernetes.js';
+import { makeFetch } from '../src/live/http.js';
+import { SsmParameterStore } from '../src/live/ssm.js';
+import { TOKEN_PLACEHOLDER } from '../src/platforms/aws-vm/common.js';
+import { KubeDouble } from './helpers/kube-double.js';
+import { ACCESS_TOKEN, CANARY, harness, opsSpec, writeSpec } from './helpers/ops-world.js';
+import { VirtualClock } from './helpers/gitlab-double.js';
+import { freePort, report, which } from './helpers/tools.js';
+
+const BEARER = 'kube-bearer-for-tests';
+const ref = { cluster: 'devops', namespace: 'ci-k8s', secret: 'k8s-runner-token', deployment: 'k8s-gitlab-runner' };
+
+describe('Kubernetes Secret store (against a Kubernetes API double over HTTP)', () => {
+  const kube = new KubeDouble(BEARER);
+  let server = '';
+  beforeAll(async () => {
+    server = await kube.listen();
+    kube.addDeployment('ci-k8s', 'k8s-gitlab-runner');
+  });
+  afterAll(() => kube.close());
+  const store = async () => new KubernetesSecretStore({ server, bearer: BEARER, fetch: await makeFetch() }, ref, new VirtualClock());
+
+  it('creates the Secret the chart reads, with both keys, and reads back token, runner id, expiry and state', async () => {
+    const s = await store();
+    expect(await s.read()).toBeUndefined();
+    await s.write({ token: `glrt-${CANARY}one`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
+    const obj = kube.secrets.get('ci-k8s/k8s-runner-token')!;
+    expect(Object.keys(obj.data as object).sort()).toEqual(['runner-registration-token', 'runner-token']);
+    expect(obj.metadata.annotations![ANNOTATIONS.runnerId]).toBe('42');
+    expect(await s.read()).toEqual({ token: `glrt-${CANARY}one`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
+  });
+
+  it('a concurrent writer (409 Conflict on a stale resourceVersion) makes the store re-read, not overwrite blindly', async () => {
+    const s = await store();
+    let once = true;
+    kube.beforePut = () => {
+      if (once) {
+        once = false;
+        const cur = kube.secrets.get('ci-k8s/k8s-runner-token')!;
+        cur.metadata.annotations = { ...cur.metadata.annotations, 'someone/else': 'wrote' };
+        kube.bump(cur);
+      }
+    };
+    await s.write({ token: `glrt-${CANARY}two`, runnerId: 42, expiresAt: null, state: 'pending' });
+    kube.beforePut = undefined;
+    const obj = kube.secrets.get('ci-k8s/k8s-runner-token')!;
+    expect(obj.metadata.annotations!['someone/else']).toBe('wrote');
+    expect((await s.read())!.state).toBe('pending');
+    expect(kube.requests.filter((r) => r.startsWith('PUT')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('retries a 503 and clears the token on unregister', async () => {
+    const s = await store();
+    kube.unavailable = 2;
+    await s.clear();
+    expect((await s.read())!.token).toBe('');
+  });
+
+  it('rollout restart patches the pod template like kubectl rollout restart; a missing Deployment is an error', async () => {
+    const s = await store();
+    await s.restartManager();
+    const d = kube.deployments.get('ci-k8s/k8s-gitlab-runner')!;
+    expect((d.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).toMatch(/^\d{4}-/);
+    const other = new KubernetesSecretStore({ server, bearer: BEARER, fetch: await makeFetch() }, { ...ref, deployment: 'missing' }, new VirtualClock());
+    await expect(other.restartManager()).rejects.toThrow(/cannot restart Deployment ci-k8s\/missing: HTTP 404/);
+  });
+
+  it('register through the CLI with --kube-api stores the token in the Secret and restarts the Deployment', async () => {
+    kube.secrets.clear();
+    const spec = opsSpec();
+    const file = writeSpec(spec);
+    const h = harness(file);
+    // The live store factory (not the test's memory stores), with the API server given on the command line.
+    const world = { ...h.world, store: undefined };
+    // kubectl proxy adds the credentials; here the double wants a bearer, so wrap fetch to add it.
+    const { inClusterApi } = await import('../src/live/kubernetes.js');
+    expect(await inClusterApi(() => makeFetch())).toBeUndefined();
+    let out = '';
+    const origFetch = globalThis.fetch;
+    globalThis.fetch = ((u: string, init: RequestInit) => origFetch(u, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${BEARER}` } })) as typeof fetch;
+    try {
+      const code = await opsCommand('register', file, { approve: true, runner: 'k8s', kubeApi: [`devops=${server}`] }, { out: (s) => (out += s), err: (s) => (out += s) }, world);
+      expect(code, out).toBe(0);
+    } finally {
+      globalThis.fetch = origFetch;
+    }
+    const secret = kube.secrets.get('ci-k8s/k8s-runner-token')!;
+    const token = Buffer.from((secret.data as Record<string, string>)['runner-token']!, 'base64').toString();
+    expect([...h.double.runners.values()].map((r) => r.token)).toEqual([token]);
+    expect(out).toMatch(/manager restarted/);
+    expect(out).not.toContain(CANARY);
+    expect(out).not.toContain(ACCESS_TOKEN);
+  });
+});
+
+describe('SSM SecureString store (real SSM calls against moto_server)', () => {
+  const skipAll = process.env.RUNNER_FLEET_SKIP_CONFORMANCE;
+  const moto = skipAll ? undefined : which('moto_server');
+  let proc: ReturnType<typeof spawn> | undefined;
+  let endpoint = '';
+  beforeAll(async () => {
+    if (!moto) return;
+    const port = await freePort();
+    proc = spawn(moto, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    endpoint = `http://127.0.0.1:${port}`;
+    for (let i = 0; i < 100; i++) {
+      try {
+        await fetch(`${endpoint}/moto-api/`);
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+  }, 30_000);
+  afterAll(() => {
+    proc?.kill();
+  });
+
+  it('writes the token as a SecureString with its metadata as tags, reads it back, treats the placeholder as empty, restarts by Run Command', async (ctx) => {
+    if (!moto) {
+      report(`SKIPPED: SSM store against moto_server: ${skipAll ? `RUNNER_FLEET_SKIP_CONFORMANCE (${skipAll})` : 'moto_server is not on PATH'}`);
+      ctx.skip();
+      return;
+    }
+    const s = new SsmParameterStore({ region: 'eu-central-1', parameter: '/runner-fleet/acme/docker/runner-token', autoScalingGroup: 'acme-docker-manager' }, { endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    const ssm = await import('@aws-sdk/client-ssm');
+    const client = new ssm.SSMClient({ region: 'eu-central-1', endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    // What Terraform creates: the placeholder value.
+    await client.send(new ssm.PutParameterCommand({ Name: '/runner-fleet/acme/docker/runner-token', Value: TOKEN_PLACEHOLDER, Type: 'SecureString' }));
+    expect(await s.read()).toBeUndefined();
+    await s.write({ token: `glrt-${CANARY}ssm`, runnerId: 7, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
+    const raw = await client.send(new ssm.GetParameterCommand({ Name: '/runner-fleet/acme/docker/runner-token' }));
+    expect(raw.Parameter!.Type).toBe('SecureString');
+    expect(await s.read()).toEqual({ token: `glrt-${CANARY}ssm`, runnerId: 7, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
+    await s.write({ token: `glrt-${CANARY}ssm`, runnerId: 7, expiresAt: null, state: 'pending' });
+    expect((await s.read())!.state).toBe('pending');
+    await s.restartManager();
+    await s.clear();
+    expect(await s.read()).toBeUndefined();
+    report('ran: SSM store against moto_server (PutParameter SecureString, GetParameter, tags, SendCommand)');
+  }, 60_000);
+});

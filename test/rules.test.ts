@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DOCTOR_CASES } from './helpers/doctor.js';
 import type { PlanResult } from '../src/core.js';
 import { verifyFleet } from '../src/verify/index.js';
 import { intentOf } from '../src/verify/intent.js';
@@ -227,6 +228,7 @@ describe('the catalogue', () => {
       ...AZURE_OTHER_TESTED,
       ...VM_DOC_CASES.map((c) => c.code),
       ...VM_SPEC_CASES.map((c) => c.code),
+      ...DOCTOR_CASES.map((c) => c.code),
       ...CLUSTER_TESTED_CODES,
       ...REACH_TESTED,
     ]);

@@ -13,6 +13,7 @@ import type { Artifact, K8sObject, TerraformResources } from '../emit/artifacts.
 import type { PolicyDocument } from '../verify/iam/types.js';
 import type { EmittedFleet, FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../verify/intent.js';
+import type { DoctorReader } from '../doctor/types.js';
 import type { AzureSpec } from '../spec/azure.js';
 import type { NodePool } from '../verify/scheduling.js';
 
@@ -179,6 +180,9 @@ export interface PlatformPlugin {
 
   /** The role a subject ends up with, read from the documents (undefined: none). */
   roleOfSubject(docs: FleetDocuments, intent: FleetIntent, cluster: ResolvedCluster, subject: IdentitySubject): string | undefined;
+
+  /** How `runner-fleet doctor` reads this platform's identity bindings back from an existing deployment. Optional: platforms without one are not inferred yet. */
+  readonly doctor?: DoctorReader;
 
   /** Apply steps and notes for the output README, for this platform's runners. */
   readme?(

@@ -5,7 +5,8 @@ import type { Severity } from './findings.js';
  * RF0xx: the spec cannot be read (exit 2). RF1xx identity, RF2xx cache, RF3xx jobs and runners,
  * RF4xx cluster access, RF5xx generated documents, RF6xx Azure (managed identities, federated
  * credentials, role assignments, Blob cache), RF7xx VM platforms (EC2, ECS Fargate, Auto Scaling),
- * RF8xx clusters runner-fleet creates (node groups, scheduling, control plane).
+ * RF8xx clusters runner-fleet creates (node groups, scheduling, control plane),
+ * RF9xx existing deployments read by `runner-fleet doctor` (their files, and what they name).
  * `acceptable` rules may be accepted in the spec
  * (`acceptRisks`) with a reason, which turns their error into a warning; the others never can.
  */
@@ -98,6 +99,18 @@ export const CODES = {
   RF719: { severity: 'error', title: 'the Fargate job image can change under the task definition (mutable tags or an unpinned image)', acceptable: false },
   RF720: { severity: 'error', title: 'manager user data runs a download it did not verify, or does not stop on a failed step', acceptable: false },
 
+  RF901: { severity: 'error', title: 'a file cannot be parsed', acceptable: false },
+  RF902: { severity: 'info', title: 'a file was skipped', acceptable: false },
+  RF903: { severity: 'info', title: 'a document a reference needs is not in the evidence given', acceptable: false },
+  RF904: { severity: 'error', title: 'a reference names a service account, role or binding that does not exist', acceptable: false },
+  RF905: { severity: 'error', title: 'the runner manager and its jobs share one service account', acceptable: false },
+  RF906: { severity: 'warning', title: 'a Terraform value is not statically known, so what depends on it is not proven', acceptable: false },
+  RF907: { severity: 'error', title: 'the runner manager may do anything to anything in the cluster (RBAC * on *)', acceptable: false },
+  RF908: { severity: 'error', title: 'the aws-auth ConfigMap maps an IAM principal to system:masters', acceptable: false },
+  RF909: { severity: 'error', title: 'a role trusts another AWS account without requiring sts:ExternalId', acceptable: false },
+  RF910: { severity: 'info', title: 'no runner manager was found in the evidence given', acceptable: false },
+  RF911: { severity: 'warning', title: 'a runner party has no cloud identity of its own, so it gets the node role', acceptable: false },
+  RF912: { severity: 'warning', title: 'a runner registration token (deprecated registration flow) is configured', acceptable: false },
   RF801: { severity: 'error', title: "a runner's job pods fit no node group of their cluster", acceptable: false },
   RF802: { severity: 'error', title: "a runner's manager pod fits no node group of its cluster", acceptable: false },
   RF803: { severity: 'warning', title: 'a runner manager fits only spot node groups', acceptable: true },

@@ -27,11 +27,13 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
   for (const sa of [names.managerServiceAccount, names.jobServiceAccount]) {
     if (!findServiceAccount(docs, runner.name, names.namespace, sa)) broken(`service account ${names.namespace}/${sa} is not in kubernetes/${runner.name}/service-accounts.yaml`);
   }
-  const binding = emitted.manifests.find((o) => o.kind === 'RoleBinding');
-  const role = emitted.manifests.find((o) => o.kind === 'Role');
-  const subj = get(binding, 'subjects', '0') as { name?: string; namespace?: string } | undefined;
-  if (!binding || !role || get(binding, 'roleRef', 'name') !== role.metadata.name || subj?.name !== names.managerServiceAccount || subj.namespace !== names.namespace) {
-    broken(`the RoleBinding does not bind Role ${names.role} to ${names.namespace}/${names.managerServiceAccount}`);
+  // The manager's RoleBinding: the one whose subject is the manager and whose Role is in the documents.
+  const bindsManager = (o: K8sObject) =>
+    o.kind === 'RoleBinding' &&
+    ((get(o, 'subjects') as { kind?: string; name?: string; namespace?: string }[] | undefined) ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === names.managerServiceAccount && (s.namespace ?? o.metadata.namespace) === names.namespace);
+  const binding = emitted.manifests.find((o) => bindsManager(o) && emitted.manifests.some((r) => r.kind === 'Role' && r.metadata.name === get(o, 'roleRef', 'name') && r.metadata.namespace === o.metadata.namespace));
+  if (!binding) {
+    broken(`no RoleBinding binds ${names.role ? `Role ${names.role}` : 'a Role of the documents'} to ${names.namespace}/${names.managerServiceAccount}`);
   }
   const values = emitted.helmValues;
   if (values) {

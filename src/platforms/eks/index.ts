@@ -16,6 +16,7 @@ import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
 import { verifyKubernetesChain, findServiceAccount, kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
 import { awsIdentityCheckJob } from '../aws-identity-check.js';
+import { eksDoctor } from './doctor.js';
 import { checkCreate, clusterResources, eksNodePools, verifyCreatedCluster } from './cluster.js';
 import { CLUSTER_ROLE_FOR_POLICY, EKS_ACCESS_POLICIES, eksClusterSchema, type EksAccessSpec, type EksClusterSpec } from './schema.js';
 import {
@@ -147,6 +148,7 @@ export const eksPlatform: PlatformPlugin = {
   clusterSchema: eksClusterSchema,
   subjectNoun: 'service accounts',
   chainClaim: 'every reference resolves: service account ↔ role ↔ trust subject ↔ Helm values ↔ config.toml',
+  doctor: eksDoctor,
 
   checkSpec(ctx) {
     const spec = ctx.cluster as unknown as EksClusterSpec;
@@ -405,10 +407,10 @@ export const eksPlatform: PlatformPlugin = {
     const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
     const facts = awsFacts(docs);
     const irsa = eksSpec(cluster).identity === 'irsa';
-    for (const [purpose, key, sa] of [
-      ['manager', runner.managerIdentity, names.managerServiceAccount],
-      ['jobs', runner.jobIdentity!, names.jobServiceAccount],
-    ] as const) {
+    // The doctor may find jobs without an identity of their own; then only the manager's is proven here.
+    const parties: ['manager' | 'jobs', string, string][] = [['manager', runner.managerIdentity, names.managerServiceAccount]];
+    if (runner.jobIdentity !== undefined) parties.push(['jobs', runner.jobIdentity, names.jobServiceAccount]);
+    for (const [purpose, key, sa] of parties) {
       const identity = identityOf(fleet, key);
       const role = facts?.roles.get(identity.roleName);
       if (!role) {

@@ -1,0 +1,60 @@
+// Benchmark: `runner-fleet doctor` over the synth output of a 150-runner fleet (half IRSA, half
+// Pod Identity, one S3 cache), in memory. Yardstick: plan + verify of the same fleet in the same
+// process. Prints one JSON line; BENCHMARKS.md records a run with the machine described.
+import { cpus } from 'node:os';
+import { parseAllDocuments } from 'yaml';
+import { TextDecoder, TextEncoder } from 'node:util';
+
+const { planValue, synthFiles } = await import('../dist/core.js');
+const { doctor } = await import('../dist/doctor/index.js');
+
+function fleet(n) {
+  const runners = [];
+  for (let i = 0; i < n; i++) {
+    runners.push({
+      name: `r${i}`,
+      placement: { cluster: i % 2 === 0 ? 'irsa' : 'podid', namespace: `ns-${i}` },
+      gitlab: { group: `acme/team-${i % 20}`, tags: [`t${i}`], protectedOnly: i % 10 === 0 },
+      cache: { name: 'shared' },
+      jobs: { permissions: { aws: [{ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }] } },
+    });
+  }
+  return {
+    apiVersion: 'runner-fleet/v1alpha1',
+    kind: 'Fleet',
+    metadata: { name: 'bench' },
+    gitlab: { url: 'https://gitlab.com' },
+    aws: { accountId: '123456789012', region: 'eu-central-1' },
+    clusters: [
+      { name: 'irsa', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF' },
+      { name: 'podid', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/FEDCBA9876543210FEDCBA9876543210', identity: 'pod-identity' },
+    ],
+    caches: [{ name: 'shared', type: 's3', bucket: 'bench-runner-cache' }],
+    runners,
+  };
+}
+
+const enc = new TextEncoder();
+const inputs = (plan) => synthFiles(plan).map((f) => ({ path: f.path, bytes: enc.encode(f.content) }));
+// Warm-up on a small fleet so module loading and JIT warm-up are not counted.
+doctor(inputs(planValue(fleet(4))));
+
+const n = Number(process.argv[2] ?? 150);
+const t0 = performance.now();
+const plan = planValue(fleet(n));
+const t1 = performance.now();
+const files = inputs(plan);
+const documents = files.reduce((s, f) => {
+  const p = f.path;
+  if (/\.(ya?ml)$/.test(p)) return s + parseAllDocuments(new TextDecoder().decode(f.bytes)).length;
+  if (/\.tf\.json$/.test(p)) return s + Object.values(JSON.parse(new TextDecoder().decode(f.bytes)).resource ?? {}).reduce((a, byName) => a + Object.keys(byName).length, 0);
+  return s + 1;
+}, 0);
+const c0 = process.cpuUsage();
+const t2 = performance.now();
+const result = doctor(files);
+const t3 = performance.now();
+const cpu = process.cpuUsage(c0);
+const same = result.proofs.length === plan.proofs.length && result.findings.every((f) => f.severity !== 'error');
+console.log(JSON.stringify({ machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`, runners: n, files: files.length, documents, bytes: files.reduce((s, f) => s + f.bytes.length, 0), doctorMs: Math.round(t3 - t2), doctorCpuMs: Math.round((cpu.user + cpu.system) / 1000), planVerifyMs: Math.round(t1 - t0), proofs: result.proofs.length, planProofs: plan.proofs.length, sameProofsNoErrors: same }));
+if (!same) process.exit(1);

@@ -1,0 +1,57 @@
+import type { Finding } from '../spec/findings.js';
+import type { Artifact, K8sObject } from '../emit/artifacts.js';
+import type { PolicyDocument } from '../verify/iam/types.js';
+import type { Origin } from './source.js';
+
+/** A value read from a file, with where it came from. */
+export interface Located<T> {
+  value: T;
+  origin: Origin;
+}
+
+/** An IAM role as the evidence shows it (from policy JSON, `aws iam` output or Terraform). */
+export interface RoleEvidence {
+  name: string;
+  path: string;
+  /** Account from the role ARN, when the evidence states it. */
+  account?: string;
+  trust?: PolicyDocument;
+  trustOrigin?: Origin;
+  policies: { document: PolicyDocument; origin: Origin }[];
+}
+
+/** Terraform resources and data sources of every root given, merged, each with its origin. */
+export interface TerraformEvidence {
+  resource: Record<string, Record<string, Record<string, unknown>>>;
+  data: Record<string, Record<string, Record<string, unknown>>>;
+  origins: Map<string, Origin>;
+  /** Whether any root carries runner-fleet's do-not-edit marker (its naming conventions then apply). */
+  generatedByRunnerFleet: boolean;
+}
+
+/** Everything the doctor read, sorted by kind. */
+export interface Evidence {
+  kubernetes: Located<K8sObject>[];
+  helmValues: Located<Record<string, unknown>>[];
+  configTomls: Located<Record<string, unknown>>[];
+  roles: Map<string, RoleEvidence>;
+  terraform: TerraformEvidence;
+  /** Every file as data, for the static-credential scan. */
+  artifacts: Artifact[];
+  /** Problems with the files themselves: unreadable, unparsable, skipped. */
+  findings: Finding[];
+  files: number;
+}
+
+export function emptyEvidence(): Evidence {
+  return {
+    kubernetes: [],
+    helmValues: [],
+    configTomls: [],
+    roles: new Map(),
+    terraform: { resource: {}, data: {}, origins: new Map(), generatedByRunnerFleet: false },
+    artifacts: [],
+    findings: [],
+    files: 0,
+  };
+}

@@ -1,0 +1,95 @@
+import { sortFindings, type Finding } from '../spec/findings.js';
+import { verifyFleet, type Proof } from '../verify/index.js';
+import { emptyEvidence, type Evidence } from './evidence.js';
+import { readFileInto } from './read.js';
+import { inferDeployment } from './infer.js';
+import { doctorRules } from './rules.js';
+import { formatPosition, originAt, type Origin } from './source.js';
+import type { Inferred } from './infer.js';
+
+/** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
+export interface InputFile {
+  path: string;
+  bytes: Uint8Array;
+  /** Size on disk when `bytes` was not read (a file over the limit). */
+  size?: number;
+}
+
+export interface DoctorResult {
+  /** 0: no error findings; 1: error findings (as `plan`). */
+  exitCode: 0 | 1;
+  findings: Finding[];
+  proofs: Proof[];
+  /** Per runner chain: what was found (manager, jobs, cache) with positions. */
+  chains: Map<string, string[]>;
+  files: number;
+}
+
+/** Reads the files into evidence: every problem with a file is a finding for that file. */
+export function readEvidence(files: readonly InputFile[]): Evidence {
+  const ev = emptyEvidence();
+  for (const f of files) {
+    try {
+      readFileInto(ev, f.path, f.bytes, f.size ?? f.bytes.byteLength);
+    } catch (e) {
+      // A parser bug must not stop the others; say which file.
+      ev.findings.push({ code: 'RF901', severity: 'error', path: `${f.path}:1:1`, message: `${f.path} could not be read: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}` });
+    }
+  }
+  return ev;
+}
+
+/**
+ * The doctor: documents and intent inferred from an existing deployment's files, then the same
+ * `verifyFleet` that proves generated fleets. Findings about a runner, cache or cluster point at
+ * the file position of the evidence that declared it.
+ */
+export function doctor(files: readonly InputFile[]): DoctorResult {
+  const ev = readEvidence(files);
+  const inferred = inferDeployment(ev);
+  const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false });
+  const relocate = (f: Finding): Finding => {
+    const m = /^(runners|caches|clusters)\[(\d+)\]/.exec(f.path);
+    if (!m) return f;
+    const table = m[1] === 'runners' ? inferred.runnerOrigins : m[1] === 'caches' ? inferred.cacheOrigins : inferred.clusterOrigins;
+    const origin: Origin | undefined = table.get(Number(m[2]));
+    if (!origin) return f;
+    const about = m[1] === 'runners' ? inferred.intent.runners[Number(m[2])]?.name : undefined;
+    return { ...f, path: formatPosition(originAt(origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
+  };
+  const findings = sortFindings([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...verification.findings.map(relocate).map((f) => bothEnds(f, ev, inferred))]);
+  return { exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs: verification.proofs, chains: inferred.chains, files: ev.files };
+}
+
+/**
+ * A broken trust reference shows both ends: the service account (where its binding is written)
+ * and the role whose trust does not admit it (where that trust is written, and whom it admits).
+ */
+function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
+  if (f.code !== 'RF104') return f;
+  const id = inferred.intent.identities.find((i) => f.message.includes(` role ${i.roleName}`) && f.message.includes(`${i.binding.subject.kind === 'kubernetes' ? `${i.binding.subject.namespace}/${i.binding.subject.serviceAccount}` : ''} cannot`));
+  if (!id || id.binding.subject.kind !== 'kubernetes') return f;
+  const saAt = inferred.bindingOrigins.get(id.key);
+  const roleKey = Object.entries(inferred.docs.terraformAws?.resource.aws_iam_role ?? {}).find(([, b]) => b.name === id.roleName)?.[0];
+  const trustOrigin = roleKey ? ev.terraform.origins.get(`aws_iam_role.${roleKey}`) : undefined;
+  const admits: string[] = [];
+  let subPath: (string | number)[] = [];
+  try {
+    const trust = JSON.parse(String(inferred.docs.terraformAws?.resource.aws_iam_role?.[roleKey ?? '']?.assume_role_policy)) as { Statement?: unknown };
+    const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+    list(trust.Statement).forEach((st, i) => {
+      for (const [op, block] of Object.entries((st as { Condition?: Record<string, Record<string, unknown>> }).Condition ?? {})) {
+        for (const [k, v] of Object.entries(block)) {
+          if (!/:sub$|kubernetes-service-account$/.test(k)) continue;
+          if (admits.length === 0) subPath = [...(Array.isArray(trust.Statement) ? ['Statement', i] : ['Statement']), 'Condition', op, k];
+          admits.push(...list(v).map(String));
+        }
+      }
+    });
+  } catch {
+    // Not JSON: the trust is reported as it is.
+  }
+  const s = id.binding.subject;
+  const message = `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} → ${id.purpose} role ${id.roleName}, whose trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin, ...subPath))})` : ''} ${admits.length > 0 ? `admits only ${admits.join(', ')}` : 'admits no service account of this cluster'}`;
+  return { ...f, ...(saAt ? { path: formatPosition(originAt(saAt)) } : {}), message, fix: admits.length > 0 ? `make the trust policy name system:serviceaccount:${s.namespace}:${s.serviceAccount}, or run the ${id.purpose === 'manager' ? 'manager' : 'jobs'} as ${admits[0]!.split(':').slice(2).join('/')}` : (f.fix ?? '') };
+}

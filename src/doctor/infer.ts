@@ -1,0 +1,407 @@
+import { parse as parseToml } from 'smol-toml';
+import type { Finding } from '../spec/findings.js';
+import { CODES, type Code } from '../spec/codes.js';
+import type { K8sObject, TerraformRoot } from '../emit/artifacts.js';
+import type { EmittedRunner, FleetDocuments } from '../emit/types.js';
+import type { AwsRoleIdentity, CloudIdentity, ResolvedCache, ResolvedCluster } from '../model/types.js';
+import type { FleetIntent, IntentRunner } from '../verify/intent.js';
+import { runnerSchema } from '../spec/schema.js';
+import { PLATFORMS } from '../platforms/registry.js';
+import { cacheBackendFor } from '../caches/registry.js';
+import { get } from '../verify/get.js';
+import { formatPosition, originAt, type Origin } from './source.js';
+import type { Evidence, Located } from './evidence.js';
+import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
+import { normalizeTerraform } from './terraform.js';
+
+function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: CODES[code].severity, path, message, ...extra };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const saKey = (ns: string, name: string) => `${ns}/${name}`;
+
+/** One runner chain as found in the evidence: a manager, its config, its jobs. */
+interface Chain {
+  name: string;
+  namespace: string;
+  managerSa: string;
+  /** Where the manager is declared (values file, Deployment). */
+  origin: Origin;
+  values?: Located<Record<string, unknown>>;
+  /** The chart's embedded `runners.config`, parsed, and its text. */
+  chartToml?: { value: Record<string, unknown>; text: string };
+  configToml?: Located<Record<string, unknown>>;
+  /** The chart creates the manager's service account (serviceAccount.create / older rbac.create). */
+  chartCreatesSa: boolean;
+  podLabels: Record<string, string>;
+}
+
+export interface Inferred {
+  intent: FleetIntent;
+  docs: FleetDocuments;
+  /** Where each runner chain is declared, by runner index: findings about `runners[i]` point there. */
+  runnerOrigins: Map<number, Origin>;
+  cacheOrigins: Map<number, Origin>;
+  clusterOrigins: Map<number, Origin>;
+  /** Where each identity's binding is written (the service account annotation or association), by identity key. */
+  bindingOrigins: Map<string, Origin>;
+  /** Human summary of each chain (for the text report). */
+  chains: Map<string, string[]>;
+  findings: Finding[];
+}
+
+const RUNNER_IMAGE = /(^|\/)gitlab-runner(:|@|$)/;
+
+function podSpecOf(o: K8sObject): Record<string, unknown> | undefined {
+  const direct = get(o, 'spec', 'template', 'spec') ?? get(o, 'spec', 'jobTemplate', 'spec', 'template', 'spec') ?? (o.kind === 'Pod' ? get(o, 'spec') : undefined);
+  return isObject(direct) ? direct : undefined;
+}
+
+/** The name of a runner chain, from the most specific evidence: runner-fleet's label, the chart release, the folder, the namespace. */
+function chainName(labels: Record<string, string>, origin: Origin, namespace: string): string {
+  const explicit = labels['runner-fleet.dev/runner'] ?? labels.release ?? labels['app.kubernetes.io/instance'];
+  if (explicit) return explicit;
+  const parts = origin.source.path.split(/[\\/]/);
+  const dir = parts.length > 1 ? parts[parts.length - 2]! : '';
+  if (dir && !/^(\.|helm|values|charts?|k8s|kubernetes|manifests|deploy|config)$/i.test(dir)) return dir;
+  return namespace;
+}
+
+export function inferDeployment(ev: Evidence): Inferred {
+  const findings: Finding[] = [];
+  const { root, findings: tfFindings } = normalizeTerraform(ev);
+  findings.push(...tfFindings);
+
+  // Service accounts in the evidence, and namespaces the evidence covers.
+  const serviceAccounts = new Map<string, Located<K8sObject>>();
+  const namespacesSeen = new Set<string>();
+  for (const o of ev.kubernetes) {
+    const ns = o.value.metadata.namespace ?? (o.value.kind === 'Namespace' ? o.value.metadata.name : 'default');
+    namespacesSeen.add(ns);
+    if (o.value.kind === 'ServiceAccount') serviceAccounts.set(saKey(ns, o.value.metadata.name), o);
+  }
+  const namespaceCluster = new Map<string, string>();
+  for (const b of Object.values(root.resource.kubernetes_secret_v1 ?? {})) {
+    const ns = str(get(b, 'metadata', 'namespace'));
+    const alias = str(b.provider)?.replace(/^kubernetes\./, '');
+    if (ns && alias && alias !== 'kubernetes') namespaceCluster.set(ns, alias);
+  }
+  const ctx: DoctorContext = { root, namespaceCluster };
+
+  // 1. Managers: values of the chart, and workloads running the gitlab-runner image.
+  const chains: Chain[] = [];
+  for (const v of ev.helmValues) {
+    const values = v.value;
+    const sa = str(get(values, 'serviceAccount', 'name')) ?? str(get(values, 'rbac', 'serviceAccountName'));
+    const configText = get(values, 'runners', 'config');
+    let chartToml: Chain['chartToml'];
+    if (typeof configText === 'string') {
+      try {
+        chartToml = { value: parseToml(configText), text: configText };
+      } catch (e) {
+        findings.push(finding('RF901', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: 'fix the embedded config.toml' }));
+      }
+    }
+    const namespace = str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace')) ?? str(get(values, 'runners', 'namespace'));
+    const createsSa = get(values, 'serviceAccount', 'create') === true || (get(values, 'serviceAccount', 'create') === undefined && get(values, 'rbac', 'create') === true);
+    const regToken = str(get(values, 'runnerRegistrationToken'));
+    if (regToken) findings.push(finding('RF912', formatPosition(originAt(v.origin, 'runnerRegistrationToken')), 'runnerRegistrationToken is set: registration tokens are deprecated by GitLab and removed in GitLab 18, and this one is written in a file', { received: '(a token, not shown)', fix: 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret' }));
+    if (str(get(values, 'runnerToken'))) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: 'put the token into a Secret and name it in runners.secret' }));
+    if (!sa) {
+      findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give', { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
+      continue;
+    }
+    let ns = namespace;
+    if (!ns) {
+      const candidates = [...serviceAccounts.values()].filter((o) => o.value.metadata.name === sa);
+      ns = candidates.length === 1 ? (candidates[0]!.value.metadata.namespace ?? 'default') : undefined;
+    }
+    if (!ns) {
+      findings.push(finding('RF903', formatPosition(v.origin.source.locate(v.origin.doc, [])), `the values do not say which namespace the manager ${sa} runs in`, { fix: 'set runners.config [runners.kubernetes] namespace, or give the ServiceAccount manifest' }));
+      continue;
+    }
+    const podLabels = (isObject(values.podLabels) ? values.podLabels : {}) as Record<string, string>;
+    const chain: Chain = { name: chainName(podLabels, v.origin, ns), namespace: ns, managerSa: sa, origin: v.origin, values: v, chartCreatesSa: createsSa, podLabels };
+    if (chartToml) chain.chartToml = chartToml;
+    chains.push(chain);
+  }
+  for (const o of ev.kubernetes) {
+    const pod = podSpecOf(o.value);
+    if (!pod) continue;
+    const containers = Array.isArray(pod.containers) ? (pod.containers as Record<string, unknown>[]) : [];
+    if (!containers.some((c) => typeof c.image === 'string' && RUNNER_IMAGE.test(c.image))) continue;
+    const ns = o.value.metadata.namespace ?? 'default';
+    const sa = str(pod.serviceAccountName) ?? str(pod.serviceAccount) ?? 'default';
+    if (chains.some((c) => c.namespace === ns && c.managerSa === sa)) continue;
+    const labels = (o.value.metadata.labels ?? {});
+    chains.push({ name: chainName(labels, o.origin, ns), namespace: ns, managerSa: sa, origin: o.origin, chartCreatesSa: false, podLabels: labels });
+  }
+  // 2. Standalone config.toml files join the manager in their namespace.
+  for (const t of ev.configTomls) {
+    const ns = str(get(t.value, 'runners', 0, 'kubernetes', 'namespace'));
+    const chain = chains.find((c) => c.namespace === ns && !c.configToml);
+    if (chain) chain.configToml = t;
+    else if (get(t.value, 'runners', 0, 'executor') === 'kubernetes') {
+      findings.push(finding('RF903', formatPosition(originAt(t.origin, 'runners')), `config.toml runs jobs in namespace ${ns ?? 'default'}, but no manager for it (chart values or a Deployment running gitlab-runner) is in the evidence`, { fix: 'give the Helm values or the manager Deployment too' }));
+    }
+  }
+  if (chains.length === 0) {
+    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values and no workload running the gitlab-runner image`, { fix: 'give the Helm values, the manager Deployment, or a kubectl dump (--kube-dump)' }));
+  }
+  // Unique names.
+  const used = new Map<string, number>();
+  for (const c of chains) {
+    const n = used.get(c.name) ?? 0;
+    used.set(c.name, n + 1);
+    if (n > 0) c.name = `${c.name}-${n + 1}`;
+  }
+
+  // 3. Identities, clusters, caches, runners.
+  const readers = PLATFORMS.filter((p): p is typeof p & { doctor: DoctorReader } => p.doctor !== undefined);
+  const saEvidence = (chain: Chain, name: string, chartMade: boolean): ServiceAccountEvidence => {
+    const object = serviceAccounts.get(saKey(chain.namespace, name));
+    if (object) return { namespace: chain.namespace, name, object };
+    if (chartMade && chain.values) {
+      // The chart creates it from serviceAccount.annotations (older charts: rbac.serviceAccountAnnotations).
+      const annotations = get(chain.values.value, 'serviceAccount', 'annotations') ?? get(chain.values.value, 'rbac', 'serviceAccountAnnotations') ?? {};
+      const value: K8sObject = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: chain.namespace, annotations: annotations as Record<string, string> } };
+      return { namespace: chain.namespace, name, object: { value, origin: { ...chain.values.origin, path: [...chain.values.origin.path, 'serviceAccount'] } } };
+    }
+    return { namespace: chain.namespace, name };
+  };
+  const roles = new Set(Object.values(root.resource.aws_iam_role ?? {}).map((b) => String(b.name)));
+  const trustOf = (roleName: string): unknown => {
+    const body = Object.values(root.resource.aws_iam_role ?? {}).find((b) => b.name === roleName);
+    try {
+      return body ? (JSON.parse(String(body.assume_role_policy)) as unknown) : undefined;
+    } catch {
+      return undefined;
+    }
+  };
+
+  interface Party {
+    sa: ServiceAccountEvidence;
+    binding?: DoctorBinding;
+    reader?: (typeof readers)[number];
+  }
+  const bind = (sa: ServiceAccountEvidence): Party => {
+    for (const r of readers) {
+      const b = r.doctor.bindingOf(sa, ctx);
+      if (b) return { sa, binding: b, reader: r };
+    }
+    return { sa };
+  };
+
+  const intentRunners: IntentRunner[] = [];
+  const identities: CloudIdentity[] = [];
+  const clusters: ResolvedCluster[] = [];
+  const clusterKeys = new Map<string, ResolvedCluster>();
+  const clusterBindings = new Map<ResolvedCluster, DoctorBinding[]>();
+  const caches: ResolvedCache[] = [];
+  const docsRunners: Record<string, EmittedRunner> = {};
+  const runnerOrigins = new Map<number, Origin>();
+  const cacheOrigins = new Map<number, Origin>();
+  const clusterOrigins = new Map<number, Origin>();
+  const summaries = new Map<string, string[]>();
+  const bindingOrigins = new Map<string, Origin>();
+  let account: string | undefined;
+  let partition: string | undefined;
+  let region: string | undefined;
+
+  for (const chain of chains) {
+    const at = formatPosition(originAt(chain.origin));
+    const toml = chain.configToml?.value ?? chain.chartToml?.value;
+    const tomlOrigin = chain.configToml?.origin ?? (chain.values ? { ...chain.values.origin, path: [...chain.values.origin.path, 'runners', 'config'] } : chain.origin);
+    const executor = get(toml, 'runners', 0, 'executor');
+    const jobsSaName = str(get(toml, 'runners', 0, 'kubernetes', 'service_account')) ?? 'default';
+    const summary: string[] = [`manager ${chain.namespace}/${chain.managerSa} (${at})`];
+    summaries.set(chain.name, summary);
+    if (toml === undefined) {
+      findings.push(finding('RF903', at, `runner ${chain.name}: its config.toml (jobs' service account, cache) is not in the evidence given`, { fix: 'give the values with runners.config, or the config.toml' }));
+    } else if (executor !== undefined && executor !== 'kubernetes') {
+      findings.push(finding('RF902', at, `runner ${chain.name} uses the ${JSON.stringify(executor)} executor; the doctor reads Kubernetes runners`));
+      continue;
+    }
+    summary.push(`jobs ${chain.namespace}/${jobsSaName} (${formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account'))})`);
+
+    const manager = bind(saEvidence(chain, chain.managerSa, chain.chartCreatesSa));
+    const jobs = bind(saEvidence(chain, jobsSaName, false));
+    // References that do not resolve, in both directions.
+    const k8sGiven = namespacesSeen.has(chain.namespace);
+    if (!manager.sa.object) {
+      const v = chain.values?.value;
+      // Current charts create it with serviceAccount.create; older ones with rbac.create (name in rbac.serviceAccountName).
+      const chartWillNotCreate = v !== undefined && (get(v, 'serviceAccount', 'create') === false || (get(v, 'serviceAccount', 'create') === undefined && get(v, 'rbac', 'create') === false));
+      if (chain.values && chartWillNotCreate && k8sGiven) {
+        const key = get(v, 'serviceAccount', 'name') !== undefined ? ['serviceAccount', 'name'] : ['rbac', 'serviceAccountName'];
+        findings.push(finding('RF904', formatPosition(originAt(chain.values.origin, ...key)), `the values name service account ${chain.namespace}/${chain.managerSa}, which the chart will not create (${key[0] === 'rbac' ? 'rbac.create' : 'serviceAccount.create'}: false) and which is not among the objects given`, { received: chain.managerSa, fix: `create ServiceAccount ${chain.namespace}/${chain.managerSa}, or set serviceAccount.create: true` }));
+      } else if (chain.managerSa !== 'default') {
+        findings.push(finding(k8sGiven ? 'RF904' : 'RF903', at, `service account ${chain.namespace}/${chain.managerSa} of the manager ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { fix: `give or create ServiceAccount ${chain.namespace}/${chain.managerSa}` }));
+      }
+    }
+    if (toml !== undefined && !jobs.sa.object && jobsSaName !== 'default') {
+      findings.push(finding(k8sGiven ? 'RF904' : 'RF903', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `config.toml runs jobs as ${chain.namespace}/${jobsSaName}, which ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { received: jobsSaName, fix: `create ServiceAccount ${chain.namespace}/${jobsSaName}, or name an existing one in [runners.kubernetes] service_account` }));
+    }
+    if (toml !== undefined && jobsSaName === chain.managerSa) {
+      findings.push(finding('RF905', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs run as the manager's own service account ${chain.namespace}/${jobsSaName}: every job gets the manager's identity, its cache signing rights and its RBAC`, { received: jobsSaName, fix: 'give jobs their own service account (and role) in [runners.kubernetes] service_account' }));
+    }
+    if (!manager.binding) {
+      findings.push(finding('RF911', at, `the manager ${chain.namespace}/${chain.managerSa} has no cloud identity of its own (no role annotation or association in the evidence), so it runs with the node's role`, { fix: 'bind the manager to its own role (IRSA annotation or Pod Identity association)' }));
+      continue;
+    }
+    if (!roles.has(manager.binding.roleName)) {
+      findings.push(finding('RF903', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's role ${manager.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: manager.binding.ref, fix: `give its documents: aws iam get-role --role-name ${manager.binding.roleName}, its inline policies, or its Terraform` }));
+      continue;
+    }
+    const reader = manager.reader!;
+    const key = reader.doctor.clusterKey(manager.binding, trustOf);
+    let cluster = clusterKeys.get(key);
+    if (!cluster) {
+      const name = namespaceCluster.get(chain.namespace) ?? manager.binding.clusterName ?? (clusterKeys.size === 0 ? 'cluster' : `cluster-${clusterKeys.size + 1}`);
+      cluster = { name, type: reader.type, cloud: reader.cloud, spec: { name, type: reader.type } };
+      clusterKeys.set(key, cluster);
+      clusterBindings.set(cluster, []);
+      clusterOrigins.set(clusters.length, manager.binding.origin ?? chain.origin);
+      clusters.push(cluster);
+    }
+    clusterBindings.get(cluster)!.push(manager.binding);
+    account ??= manager.binding.account;
+    partition ??= manager.binding.partition;
+
+    const index = intentRunners.length;
+    const identity = (purpose: 'manager' | 'jobs', p: Party): AwsRoleIdentity => ({
+      cloud: 'aws',
+      key: `${chain.name}-${purpose}`,
+      runner: chain.name,
+      purpose,
+      roleName: p.binding!.roleName,
+      rolePath: p.binding!.rolePath,
+      arn: p.binding!.ref,
+      binding: { mechanism: p.binding!.mechanism, subject: { kind: 'kubernetes', cluster: cluster.name, namespace: chain.namespace, serviceAccount: p.sa.name } },
+      statements: [],
+    });
+    identities.push(identity('manager', manager));
+    bindingOrigins.set(`${chain.name}-manager`, manager.binding.origin ?? manager.sa.object?.origin ?? chain.origin);
+    summary[0] += ` → role ${manager.binding.roleName}`;
+    let jobIdentity: string | undefined;
+    if (jobs.binding && roles.has(jobs.binding.roleName)) {
+      identities.push(identity('jobs', jobs));
+      bindingOrigins.set(`${chain.name}-jobs`, jobs.binding.origin ?? jobs.sa.object?.origin ?? tomlOrigin);
+      jobIdentity = `${chain.name}-jobs`;
+      clusterBindings.get(cluster)!.push(jobs.binding);
+      summary[1] += ` → role ${jobs.binding.roleName}`;
+    } else if (jobs.binding) {
+      findings.push(finding('RF903', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' role ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: `give its documents: aws iam get-role --role-name ${jobs.binding.roleName}, its inline policies, or its Terraform` }));
+    } else if (toml !== undefined) {
+      findings.push(finding('RF911', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs' service account ${chain.namespace}/${jobsSaName} has no cloud identity of its own: job pods get the node's role unless the node blocks IMDS (hop limit 1), which files cannot show`, { fix: 'give jobs their own narrow role, or block IMDS for pods (metadata hop limit 1) and verify it on the nodes' }));
+    }
+
+    // Cache: the bucket in [runners.cache.s3] is the cache.
+    let cacheRef: IntentRunner['cache'];
+    const cacheToml = get(toml, 'runners', 0, 'cache');
+    const bucket = str(get(cacheToml, 's3', 'BucketName'));
+    if (get(cacheToml, 'Type') === 's3' && bucket) {
+      let cache = caches.find((c) => c.spec.bucket === bucket);
+      if (!cache) {
+        const tfKey = Object.entries(root.resource.aws_s3_bucket ?? {}).find(([, b]) => b.bucket === bucket)?.[0];
+        const name = tfKey && ev.terraform.generatedByRunnerFleet && tfKey.startsWith('cache_') ? tfKey.slice('cache_'.length) : bucket;
+        const endpoints = vpcEndpointsOf(root, tfKey);
+        const spec = cacheBackendFor('s3').schema.parse({ name: 'doctor', type: 's3', bucket, create: tfKey !== undefined, ...(endpoints.length > 0 ? { vpcEndpointIds: endpoints } : {}), ...(str(get(cacheToml, 's3', 'BucketLocation')) ? { region: str(get(cacheToml, 's3', 'BucketLocation')) } : {}) });
+        cache = { name, type: 's3', spec: { ...spec, name, type: 's3' } };
+        cacheOrigins.set(caches.length, { ...tomlOrigin, path: [...tomlOrigin.path, 'runners', 0, 'cache', 's3', 'BucketName'] });
+        caches.push(cache);
+      }
+      region ??= str(get(cacheToml, 's3', 'BucketLocation'));
+      cacheRef = { cache: cache.name, path: str(get(cacheToml, 'Path')) ?? '', shared: get(cacheToml, 'Shared') === true };
+      summary.push(`cache s3://${bucket}/${cacheRef.path}`);
+    }
+
+    const gitlab = gitlabSettings(root, chain);
+    const parsed = runnerSchema.safeParse({ name: 'doctor', placement: { cluster: cluster.name }, gitlab });
+    if (!parsed.success) throw new Error(`internal: doctor runner settings ${JSON.stringify(gitlab)}`);
+    const runner: IntentRunner = {
+      name: chain.name,
+      index,
+      cluster: cluster.name,
+      platform: cluster.type,
+      spec: { ...parsed.data, name: chain.name },
+      kubernetes: {
+        namespace: chain.namespace,
+        managerServiceAccount: chain.managerSa,
+        jobServiceAccount: jobsSaName,
+        role: '',
+        roleBinding: '',
+        tokenSecret: str(get(chain.values?.value, 'runners', 'secret')) ?? '',
+        helmRelease: chain.name,
+      },
+      managerIdentity: `${chain.name}-manager`,
+    };
+    if (jobIdentity) runner.jobIdentity = jobIdentity;
+    if (cacheRef) runner.cache = cacheRef;
+    intentRunners.push(runner);
+    runnerOrigins.set(index, chain.origin);
+
+    const manifests = ev.kubernetes.filter((o) => (o.value.metadata.namespace ?? (o.value.kind === 'Namespace' ? o.value.metadata.name : undefined)) === chain.namespace).map((o) => o.value);
+    if (manager.sa.object && !manifests.includes(manager.sa.object.value)) manifests.push(manager.sa.object.value);
+    const emitted: EmittedRunner = { manifests, configToml: (toml ?? {}), pipeline: {} };
+    if (chain.values) emitted.helmValues = chain.values.value;
+    if (chain.chartToml) emitted.helmRunnerToml = chain.chartToml.text;
+    docsRunners[chain.name] = emitted;
+  }
+
+  for (const cluster of clusters) {
+    const reader = readers.find((r) => r.type === cluster.type)!;
+    cluster.spec = reader.doctor.clusterSpec(cluster.name, clusterBindings.get(cluster) ?? [], ctx, trustOf);
+    region ??= typeof cluster.spec.region === 'string' ? cluster.spec.region : undefined;
+  }
+
+  const intent: FleetIntent = { name: 'doctor', clusters, caches, runners: intentRunners, identities };
+  if (account !== undefined || roles.size > 0) {
+    intent.aws = { accountId: account ?? '000000000000', region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {} };
+  }
+  const docs: FleetDocuments = { artifacts: ev.artifacts, runners: docsRunners, terraformAws: root };
+  return { intent, docs, runnerOrigins, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings };
+}
+
+/** How the runner is registered, where Terraform registers it (gitlab_user_runner); unknown otherwise. */
+function gitlabSettings(root: TerraformRoot, chain: Chain): Record<string, unknown> {
+  const secret = Object.entries(root.resource.kubernetes_secret_v1 ?? {}).find(([, b]) => get(b, 'metadata', 'namespace') === chain.namespace && (chain.values === undefined || get(b, 'metadata', 'name') === get(chain.values.value, 'runners', 'secret')));
+  const tokenRef = secret ? /\$\{gitlab_user_runner\.([A-Za-z0-9_-]+)\.token\}/.exec(String(get(secret[1], 'data', 'runner-token')))?.[1] : undefined;
+  const r = tokenRef ? root.resource.gitlab_user_runner?.[tokenRef] : undefined;
+  // Unknown registration: assume the runner takes any job (the rules then say what that risks), with tags unknown.
+  if (!r) return { locked: false, protectedOnly: false, runUntagged: true, tags: [] };
+  return {
+    locked: r.locked === true,
+    protectedOnly: r.access_level === 'ref_protected',
+    runUntagged: r.untagged === true,
+    tags: Array.isArray(r.tag_list) ? r.tag_list.filter((t): t is string => typeof t === 'string' && t !== '') : [],
+  };
+}
+
+/**
+ * The S3 VPC endpoints a bucket policy restricts access to (`StringNotEquals aws:SourceVpce` on a
+ * Deny): the manager signs URLs used through them, so the cache proofs probe through the first.
+ */
+function vpcEndpointsOf(root: TerraformRoot, bucketKey: string | undefined): string[] {
+  if (bucketKey === undefined) return [];
+  const refs = new Set([`\${aws_s3_bucket.${bucketKey}.id}`, `\${aws_s3_bucket.${bucketKey}.bucket}`, String(root.resource.aws_s3_bucket?.[bucketKey]?.bucket)]);
+  const out: string[] = [];
+  for (const b of Object.values(root.resource.aws_s3_bucket_policy ?? {})) {
+    if (typeof b.bucket !== 'string' || !refs.has(b.bucket)) continue;
+    let doc: unknown;
+    try {
+      doc = JSON.parse(String(b.policy));
+    } catch {
+      continue;
+    }
+    const st = (doc as { Statement?: unknown }).Statement;
+    for (const x of (Array.isArray(st) ? st : [st]) as { Effect?: string; Condition?: Record<string, Record<string, unknown>> }[]) {
+      if (x.Effect !== 'Deny') continue;
+      const v = x.Condition?.StringNotEquals?.['aws:SourceVpce'];
+      for (const e of [v ?? []].flat()) if (typeof e === 'string' && !out.includes(e)) out.push(e);
+    }
+  }
+  return out;
+}

@@ -1,0 +1,278 @@
+import { parseAllDocuments } from 'yaml';
+import { parse as parseToml, TomlError } from 'smol-toml';
+import type { Finding } from '../spec/findings.js';
+import { CODES, type Code } from '../spec/codes.js';
+import type { K8sObject } from '../emit/artifacts.js';
+import type { PolicyDocument } from '../verify/iam/types.js';
+import { SourceFile, formatPosition, type Origin } from './source.js';
+import type { Evidence, RoleEvidence } from './evidence.js';
+
+/** Larger files are skipped with a finding: no deployment document is this big, and reading one must not hang. */
+export const MAX_FILE_BYTES = 10 * 1024 * 1024;
+
+function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: CODES[code].severity, path, message, ...extra };
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** What a file name says about its syntax; undefined: not a file the doctor reads. */
+export function syntaxOf(path: string): SourceFile['syntax'] | undefined {
+  if (/\.tf\.json$/i.test(path) || /\.json$/i.test(path)) return 'json';
+  if (/\.ya?ml$/i.test(path)) return 'yaml';
+  if (/\.toml$/i.test(path)) return 'toml';
+  if (/\.tf$/i.test(path)) return 'hcl';
+  return undefined;
+}
+
+/**
+ * Reads one file's bytes into the evidence. Never throws for anything in the file: every problem
+ * becomes a finding for that file, and the doctor goes on with the others.
+ */
+export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size = bytes.byteLength): void {
+  ev.files++;
+  const syntax = syntaxOf(path);
+  if (!syntax) {
+    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform (.tf.json, terraform show -json)' }));
+    return;
+  }
+  if (size > MAX_FILE_BYTES) {
+    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is ${(size / 1024 / 1024).toFixed(1)} MiB; files over ${MAX_FILE_BYTES / 1024 / 1024} MiB are skipped`, { received: `${size} bytes`, fix: 'split the file, or give only the deployment documents' }));
+    return;
+  }
+  if (bytes.subarray(0, 8192).includes(0)) {
+    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is binary; skipped`));
+    return;
+  }
+  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  const source = new SourceFile(path, text, syntax);
+  if (syntax === 'hcl') {
+    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is Terraform HCL, which this version of the doctor does not read yet`, { fix: 'give `terraform show -json` of a plan or state, or the root as .tf.json' }));
+    return;
+  }
+  if (syntax === 'toml') {
+    let value: Record<string, unknown>;
+    try {
+      value = parseToml(text);
+    } catch (e) {
+      const line = e instanceof TomlError ? e.line : 1;
+      const column = e instanceof TomlError ? e.column : 1;
+      ev.findings.push(finding('RF901', `${path}:${line}:${column}`, `${path} is not valid TOML: ${firstLine(e)}`, { fix: 'fix the TOML syntax at that position' }));
+      return;
+    }
+    ev.artifacts.push({ path, format: 'toml', content: value });
+    if (Array.isArray(value.runners)) ev.configTomls.push({ value, origin: { source, doc: 0, path: [] } });
+    return;
+  }
+  let docs: unknown[];
+  try {
+    docs = parseDocs(text, syntax);
+  } catch (e) {
+    const pos = errorPosition(e, path);
+    ev.findings.push(finding('RF901', pos, `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
+    return;
+  }
+  if (docs.some((d) => depthOver(d, MAX_DEPTH))) {
+    ev.findings.push(finding('RF901', `${path}:1:1`, `${path} nests values more than ${MAX_DEPTH} levels deep; no deployment document does, so it is not read`, { fix: 'give the deployment documents only' }));
+    return;
+  }
+  ev.artifacts.push({ path, format: 'yaml', content: docs });
+  docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, /\.tf\.json$/i.test(path)));
+}
+
+/** Deployment documents nest a few dozen levels at most; deeper input is refused before any recursive reader sees it. */
+export const MAX_DEPTH = 200;
+
+/** Whether a value nests deeper than `max` (iterative: safe on any depth). */
+function depthOver(value: unknown, max: number): boolean {
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (d > max) return true;
+    if (v !== null && typeof v === 'object') for (const x of Object.values(v)) if (x !== null && typeof x === 'object') stack.push([x, d + 1]);
+  }
+  return false;
+}
+
+function firstLine(e: unknown): string {
+  return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
+}
+
+function errorPosition(e: unknown, path: string): string {
+  const linePos = (e as { linePos?: { line: number; col: number }[] }).linePos?.[0];
+  if (linePos) return `${path}:${linePos.line}:${linePos.col}`;
+  const m = /line (\d+) column (\d+)/.exec(firstLine(e));
+  if (m) return `${path}:${m[1]!}:${m[2]!}`;
+  return `${path}:1:1`;
+}
+
+function parseDocs(text: string, syntax: 'yaml' | 'json'): unknown[] {
+  if (syntax === 'json') {
+    try {
+      return [JSON.parse(text) as unknown];
+    } catch {
+      // Fall through to the YAML parser: it reads JSON too and reports a position.
+    }
+  }
+  const docs = parseAllDocuments(text, { uniqueKeys: false, version: '1.2' });
+  if (!Array.isArray(docs)) return [];
+  const out: unknown[] = [];
+  for (const d of docs) {
+    if (d.errors.length > 0) throw d.errors[0]!;
+    out.push(d.toJS({ maxAliasCount: 100 }));
+  }
+  return out;
+}
+
+const ASSUME_ACTIONS = /^sts:(AssumeRole|AssumeRoleWithWebIdentity|AssumeRoleWithSAML|TagSession|\*)$|^\*$/;
+
+function isPolicy(v: unknown): v is PolicyDocument {
+  return isObject(v) && (Array.isArray(v.Statement) || isObject(v.Statement));
+}
+
+function isTrustPolicy(doc: PolicyDocument): boolean {
+  const list = Array.isArray(doc.Statement) ? doc.Statement : [doc.Statement];
+  return list.some((s) => s.Principal !== undefined && [s.Action ?? []].flat().some((a) => ASSUME_ACTIONS.test(String(a))));
+}
+
+/** `aws iam get-role` prints the trust document URL-encoded in some versions. */
+function policyValue(v: unknown): PolicyDocument | undefined {
+  if (isPolicy(v)) return v;
+  if (typeof v === 'string') {
+    try {
+      const parsed = JSON.parse(v.trim().startsWith('%7B') || v.includes('%22') ? decodeURIComponent(v) : v) as unknown;
+      return isPolicy(parsed) ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+  return undefined;
+}
+
+function roleOf(ev: Evidence, name: string): RoleEvidence {
+  let r = ev.roles.get(name);
+  if (!r) {
+    r = { name, path: '/', policies: [] };
+    ev.roles.set(name, r);
+  }
+  return r;
+}
+
+/** A bare policy file names its role in the file name: `<role>.trust.json`, `<role>.policy.json`. */
+function roleFromFileName(path: string): string | undefined {
+  const base = path.split(/[\\/]/).pop()!;
+  const m = /^(.+?)\.(trust|policy|permissions|inline)(\.[^.]+)?\.json$/i.exec(base);
+  return m?.[1];
+}
+
+function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin, tfJson: boolean): void {
+  if (!isObject(doc)) return;
+  const at = formatPosition(source.locate(origin.doc, origin.path));
+  // Kubernetes: single objects, List / kubectl output.
+  if (typeof doc.kind === 'string' && typeof doc.apiVersion === 'string') {
+    if (Array.isArray(doc.items)) {
+      doc.items.forEach((item, i) => classify(ev, source, item, { ...origin, path: [...origin.path, 'items', i] }, false));
+      return;
+    }
+    if (!isObject(doc.metadata) || typeof doc.metadata.name !== 'string') {
+      ev.findings.push(finding('RF901', at, `a ${doc.kind} without metadata.name`, { fix: 'give the object as kubectl prints it' }));
+      return;
+    }
+    ev.kubernetes.push({ value: doc as unknown as K8sObject, origin });
+    return;
+  }
+  // terraform show -json (plan or state).
+  if (typeof doc.format_version === 'string' && (isObject(doc.values) || isObject(doc.planned_values))) {
+    const values = (isObject(doc.planned_values) ? doc.planned_values : doc.values) as Record<string, unknown>;
+    const base = isObject(doc.planned_values) ? 'planned_values' : 'values';
+    addShowModule(ev, values.root_module, { ...origin, path: [base, 'root_module'] });
+    return;
+  }
+  // Terraform JSON syntax.
+  if (tfJson || ((isObject(doc.resource) || isObject(doc.data)) && doc.apiVersion === undefined)) {
+    if (typeof doc['//'] === 'string' && doc['//'].includes('runner-fleet')) ev.terraform.generatedByRunnerFleet = true;
+    for (const block of ['resource', 'data'] as const) {
+      const byType = doc[block];
+      if (!isObject(byType)) continue;
+      for (const [type, byName] of Object.entries(byType)) {
+        if (!isObject(byName)) continue;
+        for (const [name, body] of Object.entries(byName)) {
+          if (!isObject(body)) continue;
+          const into = (ev.terraform[block][type] ??= {});
+          into[name] = body;
+          ev.terraform.origins.set(`${block === 'data' ? 'data.' : ''}${type}.${name}`, { ...origin, path: [...origin.path, block, type, name] });
+        }
+      }
+    }
+    return;
+  }
+  // aws iam get-role
+  if (isObject(doc.Role) && typeof doc.Role.RoleName === 'string') {
+    const role = roleOf(ev, doc.Role.RoleName);
+    if (typeof doc.Role.Path === 'string') role.path = doc.Role.Path;
+    const account = typeof doc.Role.Arn === 'string' ? /^arn:[^:]+:iam::(\d{12}):/.exec(doc.Role.Arn)?.[1] : undefined;
+    if (account) role.account = account;
+    const trust = policyValue(doc.Role.AssumeRolePolicyDocument);
+    if (trust) {
+      role.trust = trust;
+      role.trustOrigin = { ...origin, path: [...origin.path, 'Role', 'AssumeRolePolicyDocument'] };
+    }
+    return;
+  }
+  // aws iam get-role-policy
+  if (typeof doc.RoleName === 'string' && doc.PolicyDocument !== undefined) {
+    const p = policyValue(doc.PolicyDocument);
+    if (p) roleOf(ev, doc.RoleName).policies.push({ document: p, origin: { ...origin, path: [...origin.path, 'PolicyDocument'] } });
+    return;
+  }
+  // aws iam get-policy-version: the document of a managed policy; which role it is attached to is not in it.
+  if (isObject(doc.PolicyVersion)) {
+    const p = policyValue(doc.PolicyVersion.Document);
+    const role = roleFromFileName(source.path);
+    if (p && role) roleOf(ev, role).policies.push({ document: p, origin: { ...origin, path: [...origin.path, 'PolicyVersion', 'Document'] } });
+    else ev.findings.push(finding('RF903', at, `a managed policy version, but not which role it is attached to`, { fix: 'name the file <role>.policy.json, or give the role\'s inline policies (aws iam get-role-policy)' }));
+    return;
+  }
+  // A bare IAM policy document.
+  if (isPolicy(doc)) {
+    const name = roleFromFileName(source.path);
+    if (!name) {
+      ev.findings.push(finding('RF903', at, `an IAM policy document, but not which role it belongs to`, { fix: 'name the file <role>.trust.json or <role>.policy.json, or give `aws iam get-role --role-name <role>` output' }));
+      return;
+    }
+    const role = roleOf(ev, name);
+    if (isTrustPolicy(doc)) {
+      role.trust = doc;
+      role.trustOrigin = origin;
+    } else role.policies.push({ document: doc, origin });
+    return;
+  }
+  // Values of the gitlab-runner chart.
+  if (isHelmValues(doc)) {
+    ev.helmValues.push({ value: doc, origin });
+    return;
+  }
+}
+
+const HELM_KEYS = ['gitlabUrl', 'runnerToken', 'runnerRegistrationToken', 'runners', 'rbac', 'serviceAccount', 'concurrent', 'checkInterval', 'unregisterRunners'];
+
+function isHelmValues(doc: Record<string, unknown>): boolean {
+  const keys = HELM_KEYS.filter((k) => k in doc);
+  return keys.length >= 2 || (isObject(doc.runners) && ('config' in doc.runners || 'secret' in doc.runners));
+}
+
+function addShowModule(ev: Evidence, module: unknown, origin: Origin): void {
+  if (!isObject(module)) return;
+  const resources = Array.isArray(module.resources) ? module.resources : [];
+  resources.forEach((r, i) => {
+    if (!isObject(r) || typeof r.type !== 'string' || typeof r.name !== 'string' || !isObject(r.values)) return;
+    const block = r.mode === 'data' ? 'data' : 'resource';
+    const suffix = r.index === undefined ? '' : `[${JSON.stringify(r.index)}]`;
+    const name = `${typeof module.address === 'string' ? `${module.address}.` : ''}${r.name}${suffix}`;
+    const into = (ev.terraform[block][r.type] ??= {});
+    into[name] = r.values;
+    ev.terraform.origins.set(`${block === 'data' ? 'data.' : ''}${r.type}.${name}`, { ...origin, path: [...origin.path, 'resources', i, 'values'] });
+  });
+  const children = Array.isArray(module.child_modules) ? module.child_modules : [];
+  children.forEach((c, i) => addShowModule(ev, c, { ...origin, path: [...origin.path, 'child_modules', i] }));
+}

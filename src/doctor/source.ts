@@ -1,0 +1,90 @@
+import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
+
+/** A position in a file the user gave, printed as `file:line:column`. */
+export interface Position {
+  file: string;
+  line: number;
+  column: number;
+}
+
+export const formatPosition = (p: Position): string => `${p.file}:${p.line}:${p.column}`;
+
+/**
+ * One parsed file. Values are parsed fast (JSON.parse, yaml) and positions are computed only
+ * when a finding asks for one: the file is then re-read with a line counter, once.
+ */
+export class SourceFile {
+  readonly path: string;
+  readonly text: string;
+  readonly syntax: 'yaml' | 'json' | 'toml' | 'hcl';
+  #yaml: { docs: ReturnType<typeof parseAllDocuments>; lines: LineCounter } | undefined;
+
+  constructor(path: string, text: string, syntax: SourceFile['syntax']) {
+    this.path = path;
+    this.text = text;
+    this.syntax = syntax;
+  }
+
+  /** Position of the value at `path` inside document `doc` (the nearest existing ancestor when the path is missing). */
+  locate(doc: number, path: readonly (string | number)[]): Position {
+    if (this.syntax === 'toml' || this.syntax === 'hcl') return this.#locateByKey(path);
+    try {
+      if (!this.#yaml) {
+        const lines = new LineCounter();
+        // JSON is read by the YAML parser too: it gives positions for both.
+        const docs = parseAllDocuments(this.text, { lineCounter: lines, uniqueKeys: false });
+        this.#yaml = { docs: Array.isArray(docs) ? docs : [], lines };
+      }
+      const d = this.#yaml.docs[doc];
+      if (!d) return this.#at(0);
+      let node: unknown = d.contents;
+      let offset = (node as Node | null)?.range?.[0] ?? 0;
+      for (const key of path) {
+        if (isMap(node)) {
+          const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? p.key.value : p.key) === key);
+          if (!pair) break;
+          const k = pair.key as Node | null;
+          node = pair.value;
+          offset = (node as Node | null)?.range?.[0] ?? k?.range?.[0] ?? offset;
+        } else if (isSeq(node) && typeof key === 'number') {
+          const item = node.items[key] as Node | undefined;
+          if (!item) break;
+          node = item;
+          offset = item.range?.[0] ?? offset;
+        } else break;
+      }
+      return this.#at(offset);
+    } catch {
+      return { file: this.path, line: 1, column: 1 };
+    }
+  }
+
+  #at(offset: number): Position {
+    const p = this.#yaml?.lines.linePos(offset) ?? { line: 1, col: 1 };
+    return { file: this.path, line: p.line, column: p.col };
+  }
+
+  /** TOML and HCL: the line where the last key of the path is assigned (`key =` or `key {`). */
+  #locateByKey(path: readonly (string | number)[]): Position {
+    const keys = path.filter((k): k is string => typeof k === 'string');
+    const lines = this.text.split('\n');
+    for (let i = keys.length - 1; i >= 0; i--) {
+      const k = keys[i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+      const re = new RegExp(`^(\\s*)"?${k}"?\\s*[={]`);
+      const at = lines.findIndex((l) => re.test(l));
+      if (at >= 0) return { file: this.path, line: at + 1, column: (re.exec(lines[at]!)?.[1]?.length ?? 0) + 1 };
+    }
+    return { file: this.path, line: 1, column: 1 };
+  }
+}
+
+/** Where an imported value came from: a file, a document in it, the path inside that document. */
+export interface Origin {
+  source: SourceFile;
+  doc: number;
+  path: (string | number)[];
+}
+
+export function originAt(origin: Origin, ...more: (string | number)[]): Position {
+  return origin.source.locate(origin.doc, [...origin.path, ...more]);
+}

@@ -1,0 +1,126 @@
+import type { Finding } from '../spec/findings.js';
+import { CODES } from '../spec/codes.js';
+import type { TerraformRoot } from '../emit/artifacts.js';
+import type { PolicyDocument, Statement } from '../verify/iam/types.js';
+import { formatPosition, originAt } from './source.js';
+import type { Evidence } from './evidence.js';
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const blocks = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter(isObject) : isObject(v) ? [v] : []);
+const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/** `aws_iam_policy_document` rendered to the JSON AWS receives; undefined when a value is not static. */
+export function renderPolicyDocument(body: Record<string, unknown>): PolicyDocument | undefined {
+  if (typeof body.json === 'string') {
+    // `terraform show -json` carries the rendered document.
+    try {
+      return JSON.parse(body.json) as PolicyDocument;
+    } catch {
+      return undefined;
+    }
+  }
+  if (JSON.stringify(body).includes('${')) return undefined;
+  const statements: Statement[] = blocks(body.statement).map((s) => {
+    const st: Statement = { Effect: s.effect === 'Deny' ? 'Deny' : 'Allow' };
+    if (typeof s.sid === 'string') st.Sid = s.sid;
+    if (s.actions !== undefined) st.Action = list(s.actions).map(String);
+    if (s.not_actions !== undefined) st.NotAction = list(s.not_actions).map(String);
+    if (s.resources !== undefined) st.Resource = list(s.resources).map(String);
+    if (s.not_resources !== undefined) st.NotResource = list(s.not_resources).map(String);
+    const principals = blocks(s.principals);
+    if (principals.length > 0) {
+      const p: Record<string, string[]> = {};
+      for (const x of principals) p[String(x.type)] = [...(p[String(x.type)] ?? []), ...list(x.identifiers).map(String)];
+      st.Principal = (principals.length === 1 && principals[0]!.type === '*' ? '*' : p);
+    }
+    const conditions = blocks(s.condition);
+    if (conditions.length > 0) {
+      const c: Record<string, Record<string, string[]>> = {};
+      for (const x of conditions) (c[String(x.test)] ??= {})[String(x.variable)] = list(x.values).map(String);
+      st.Condition = c;
+    }
+    return st;
+  });
+  return { Version: typeof body.version === 'string' ? body.version : '2012-10-17', Statement: statements };
+}
+
+const DATA_DOC = /^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$/;
+
+/**
+ * One Terraform root in the shapes the proofs read: every role's trust and inline policies as
+ * literal JSON strings, roles given as IAM JSON or `aws iam` output added as resources. A value
+ * that is not statically known is a finding; the role it belongs to is left out, never guessed.
+ */
+export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const tf = ev.terraform;
+  const resource: TerraformRoot['resource'] = {};
+  for (const [type, byName] of Object.entries(tf.resource)) resource[type] = { ...byName };
+  const root: TerraformRoot = { terraform: {}, resource, data: tf.data };
+  const where = (key: string, ...path: string[]) => {
+    const o = tf.origins.get(key);
+    return o ? formatPosition(originAt(o, ...path)) : '';
+  };
+  const literal = (key: string, attr: string, value: unknown): string | undefined => {
+    if (isObject(value)) return JSON.stringify(value);
+    if (typeof value !== 'string') return undefined;
+    const m = DATA_DOC.exec(value);
+    if (m) {
+      const body = tf.data.aws_iam_policy_document?.[m[1]!];
+      if (!body) {
+        findings.push({ code: 'RF904', severity: CODES.RF904.severity, path: where(key, attr), message: `${key}.${attr} references data.aws_iam_policy_document.${m[1]!}, which is not in the Terraform given`, received: value, fix: 'define the data source, or fix the reference' });
+        return undefined;
+      }
+      const doc = renderPolicyDocument(body);
+      if (!doc) {
+        findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: where(`data.aws_iam_policy_document.${m[1]!}`), message: `data.aws_iam_policy_document.${m[1]!} uses values that are known only at apply time`, fix: 'give `terraform show -json` of a plan, which carries the rendered document' });
+        return undefined;
+      }
+      return JSON.stringify(doc);
+    }
+    if (value.includes('${')) {
+      findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: where(key, attr), message: `${key}.${attr} is an expression the doctor cannot evaluate from .tf.json`, received: value.slice(0, 120), fix: 'give `terraform show -json` of a plan, or write the document literally' });
+      return undefined;
+    }
+    try {
+      JSON.parse(value);
+      return value;
+    } catch {
+      findings.push({ code: 'RF901', severity: CODES.RF901.severity, path: where(key, attr), message: `${key}.${attr} is not a JSON policy document`, fix: 'write a valid IAM policy document' });
+      return undefined;
+    }
+  };
+  for (const [k, body] of Object.entries(resource.aws_iam_role ?? {})) {
+    const key = `aws_iam_role.${k}`;
+    const trust = literal(key, 'assume_role_policy', body.assume_role_policy);
+    if (typeof body.name !== 'string' || body.name.includes('${') || trust === undefined) {
+      if (typeof body.name !== 'string' || body.name.includes('${')) findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: where(key), message: `${key} has no literal name, so nothing can be matched against it`, fix: 'give the role a literal name, or give `terraform show -json`' });
+      delete resource.aws_iam_role![k];
+      continue;
+    }
+    resource.aws_iam_role![k] = { ...body, assume_role_policy: trust };
+  }
+  for (const [k, body] of Object.entries(resource.aws_iam_role_policy ?? {})) {
+    const policy = literal(`aws_iam_role_policy.${k}`, 'policy', body.policy);
+    if (policy === undefined) delete resource.aws_iam_role_policy![k];
+    else resource.aws_iam_role_policy![k] = { ...body, policy };
+  }
+  // Roles given as IAM JSON or `aws iam` output.
+  const byName = new Set(Object.values(resource.aws_iam_role ?? {}).map((b) => b.name));
+  let n = 0;
+  for (const role of ev.roles.values()) {
+    if (!role.trust) {
+      const o = role.policies[0]?.origin;
+      findings.push({ code: 'RF903', severity: CODES.RF903.severity, path: o ? formatPosition(originAt(o)) : '', message: `the trust policy of role ${role.name} is not in the evidence given`, fix: `give aws iam get-role --role-name ${role.name}` });
+      continue;
+    }
+    if (byName.has(role.name)) continue;
+    const key = `doctor_${n++}`;
+    (resource.aws_iam_role ??= {})[key] = { name: role.name, path: role.path, assume_role_policy: JSON.stringify(role.trust) };
+    if (role.trustOrigin) tf.origins.set(`aws_iam_role.${key}`, role.trustOrigin);
+    role.policies.forEach((p, i) => {
+      (resource.aws_iam_role_policy ??= {})[`${key}_${i}`] = { role: role.name, policy: JSON.stringify(p.document) };
+    });
+  }
+  return { root, findings };
+}

@@ -1,0 +1,77 @@
+import type { DoctorReader, DoctorBinding } from '../../doctor/types.js';
+import { parseRef } from '../../verify/aws-docs.js';
+import { ROLE_ARN_ANNOTATION } from './names.js';
+
+const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role(\/(?:[^/]+\/)*)([^/]+)$/;
+
+function statements(doc: unknown): Record<string, unknown>[] {
+  const st = (doc as { Statement?: unknown } | undefined)?.Statement;
+  return (Array.isArray(st) ? st : st ? [st] : []) as Record<string, unknown>[];
+}
+
+/** The issuer a role's trust admits web-identity tokens from (`…:oidc-provider/<host/path>`). */
+export function trustedIssuer(trust: unknown): string | undefined {
+  for (const s of statements(trust)) {
+    const fed = (s.Principal as { Federated?: unknown } | undefined)?.Federated;
+    for (const f of [fed].flat()) {
+      const m = typeof f === 'string' ? /:oidc-provider\/(.+)$/.exec(f) : null;
+      if (m) return `https://${m[1]!}`;
+    }
+  }
+  return undefined;
+}
+
+/** EKS reads IRSA annotations and Pod Identity associations back for the doctor. */
+export const eksDoctor: DoctorReader = {
+  bindingOf(sa, ctx) {
+    // Pod Identity: an association in the Terraform evidence names the namespace and service account.
+    for (const [key, b] of Object.entries(ctx.root.resource.aws_eks_pod_identity_association ?? {})) {
+      if (b.namespace !== sa.namespace || b.service_account !== sa.name) continue;
+      const ref = parseRef(b.role_arn);
+      const roleBody = ref?.type === 'aws_iam_role' ? ctx.root.resource.aws_iam_role?.[ref.name] : undefined;
+      const literal = typeof b.role_arn === 'string' ? ROLE_ARN.exec(b.role_arn) : null;
+      const roleName = roleBody ? String(roleBody.name) : literal?.[4];
+      if (roleName === undefined) continue;
+      const out: DoctorBinding = { platform: 'eks', mechanism: 'pod-identity', roleName, rolePath: literal?.[3] ?? (typeof roleBody?.path === 'string' ? roleBody.path : '/'), ref: String(b.role_arn), clusterName: String(b.cluster_name) };
+      if (literal) {
+        out.partition = literal[1]!;
+        out.account = literal[2]!;
+      }
+      void key;
+      return out;
+    }
+    const arn = sa.object?.value.metadata.annotations?.[ROLE_ARN_ANNOTATION];
+    if (typeof arn !== 'string') return undefined;
+    const m = ROLE_ARN.exec(arn);
+    const out: DoctorBinding = { platform: 'eks', mechanism: 'irsa', roleName: m?.[4] ?? arn, rolePath: m?.[3] ?? '/', ref: arn };
+    if (m) {
+      out.partition = m[1]!;
+      out.account = m[2]!;
+    }
+    if (sa.object) out.origin = { ...sa.object.origin, path: [...sa.object.origin.path, 'metadata', 'annotations', ROLE_ARN_ANNOTATION] };
+    return out;
+  },
+
+  clusterKey(binding, trustOf) {
+    return binding.mechanism === 'pod-identity' ? `pod-identity|${binding.clusterName ?? ''}` : `irsa|${trustedIssuer(trustOf(binding.roleName)) ?? ''}`;
+  },
+
+  clusterSpec(name, bindings, _ctx, trustOf) {
+    const pod = bindings.find((b) => b.mechanism === 'pod-identity');
+    const issuer = bindings.map((b) => trustedIssuer(trustOf(b.roleName))).find((x) => x !== undefined);
+    const region = issuer ? /oidc\.eks\.([a-z0-9-]+)\./.exec(issuer)?.[1] : undefined;
+    return {
+      name,
+      type: 'eks',
+      ...(pod?.clusterName !== undefined && pod.clusterName !== name ? { clusterName: pod.clusterName } : {}),
+      ...(region ? { region } : {}),
+      // An issuer nothing trusts: every web-identity probe is then refused, as it would be in AWS.
+      oidcIssuer: issuer ?? 'https://oidc.eks.invalid/id/NOTINTHEEVIDENCE',
+      oidcProvider: 'existing',
+      identity: pod ? 'pod-identity' : 'irsa',
+      authenticationMode: 'API_AND_CONFIG_MAP',
+      access: [],
+      acceptRisks: [],
+    };
+  },
+};

@@ -1,0 +1,103 @@
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
+import { main } from '../src/cli/main.js';
+import { DOCTOR_CASES, baseDeployment, deploymentFiles, type Deployment } from './helpers/doctor.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'rf-doctor-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function writeDeployment(name: string, d: Deployment): string {
+  const root = join(dir, name);
+  for (const f of deploymentFiles(d)) {
+    const p = join(root, f.path);
+    mkdirSync(dirname(p), { recursive: true });
+    writeFileSync(p, f.bytes);
+  }
+  mkdirSync(join(root, '.git'), { recursive: true });
+  writeFileSync(join(root, '.git', 'broken.yaml'), 'kind: [');
+  return root;
+}
+
+async function run(args: string[]) {
+  let out = '';
+  let err = '';
+  const code = await main(['doctor', ...args], { out: (s) => (out += s), err: (s) => (err += s) });
+  return { code, out, err };
+}
+
+describe('runner-fleet doctor (CLI)', () => {
+  const good = writeDeployment('good', baseDeployment());
+  const broken = baseDeployment();
+  DOCTOR_CASES.find((c) => c.code === 'RF104')!.mutate(broken);
+  const bad = writeDeployment('bad', broken);
+
+  it('exit 0 and proof lines grouped by runner for a sound deployment (.git is not walked)', async () => {
+    const r = await run([good]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/runner gitlab:\n {2}manager gitlab\/gitlab-runner .*values\.yaml:\d+:\d+\) → role gitlab-runner-manager/);
+    expect(r.out).toContain('  ok   only cluster:gitlab/gitlab-runner can assume the manager role gitlab-runner-manager');
+    expect(r.out).not.toContain('RF901');
+  });
+
+  it('exit 1 with the broken reference at file:line:column', async () => {
+    const r = await run([bad]);
+    expect(r.code).toBe(1);
+    // Both ends of the broken reference, each with its position.
+    expect(r.out).toMatch(/ERROR RF104 .*k8s\.yaml:\d+:\d+: ServiceAccount gitlab\/gitlab-runner-common \(.*k8s\.yaml:\d+:\d+\) → manager role gitlab-runner-manager, whose trust \(.*gitlab-runner-manager\.trust\.json:12:\d+\) admits only system:serviceaccount:gitlab:gitlab-runner\n/);
+    expect(r.out).toMatch(/ERROR RF904 .*gitlab-runner-manager\.trust\.json:\d+:\d+: role gitlab-runner-manager trusts system:serviceaccount:gitlab:gitlab-runner/);
+  });
+
+  it('SARIF 2.1.0 with rules and physical locations', async () => {
+    const r = await run([bad, '--format', 'sarif']);
+    const sarif = JSON.parse(r.out) as { version: string; runs: { tool: { driver: { rules: { id: string }[] } }; results: { ruleId: string; level: string; locations?: { physicalLocation: { artifactLocation: { uri: string }; region: { startLine: number } } }[] }[] }[] };
+    expect(sarif.version).toBe('2.1.0');
+    const res = sarif.runs[0]!.results.find((x) => x.ruleId === 'RF104')!;
+    expect(res.level).toBe('error');
+    expect(res.locations![0]!.physicalLocation.artifactLocation.uri).toMatch(/k8s\.yaml$/);
+    expect(res.locations![0]!.physicalLocation.region.startLine).toBeGreaterThan(0);
+    expect(sarif.runs[0]!.tool.driver.rules.map((x) => x.id)).toContain('RF104');
+  });
+
+  it('GitLab Code Quality JSON to --output, the text report on stderr', async () => {
+    const file = join(dir, 'gl-code-quality.json');
+    const r = await run([bad, '--format', 'codequality', '--output', file]);
+    expect(r.code).toBe(1);
+    const items = JSON.parse(readFileSync(file, 'utf8')) as { check_name: string; severity: string; fingerprint: string; location: { path: string; lines: { begin: number } } }[];
+    const item = items.find((x) => x.check_name === 'RF104')!;
+    expect(item.severity).toBe('critical');
+    expect(item.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(item.location.lines.begin).toBeGreaterThan(0);
+    expect(new Set(items.map((x) => x.fingerprint)).size).toBe(items.length);
+    expect(r.err).toContain('ERROR RF104');
+  });
+
+  it('json carries findings and proofs', async () => {
+    const r = await run([good, '--format', 'json']);
+    const j = JSON.parse(r.out) as { exitCode: number; proofs: unknown[] };
+    expect(j.exitCode).toBe(0);
+    expect(j.proofs.length).toBeGreaterThan(0);
+  });
+
+  it('--kube-dump reads kubectl get -A -o json output (a List) as the cluster objects', async () => {
+    const d = baseDeployment();
+    const dump = join(dir, 'cluster.json');
+    writeFileSync(dump, JSON.stringify({ apiVersion: 'v1', kind: 'List', items: d.objects, metadata: { resourceVersion: '' } }, null, 2));
+    const noObjects = baseDeployment();
+    noObjects.objects = [];
+    const root = writeDeployment('no-objects', noObjects);
+    rmSync(join(root, 'deploy', 'k8s.yaml'));
+    const without = await run([root]);
+    expect(without.out).toContain('RF903');
+    const r = await run([root, '--kube-dump', dump]);
+    expect(r.code).toBe(0);
+    expect(r.out).not.toContain('RF903');
+    expect(r.out).toContain('  ok   only cluster:gitlab/gitlab-runner can assume the manager role gitlab-runner-manager');
+  });
+
+  it('exit 2 for a wrong format or a missing path', async () => {
+    expect((await run([good, '--format', 'xml'])).code).toBe(2);
+    expect((await run([join(dir, 'nope')])).code).toBe(2);
+  });
+});

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { doctor } from '../src/doctor/index.js';
+import { CODES } from '../src/spec/codes.js';
+import { DOCTOR_CASES, baseDeployment, deploymentFiles } from './helpers/doctor.js';
+
+describe('doctor on a hand-wired IRSA deployment', () => {
+  it('the base deployment proves its chain: no error, every proof holds', () => {
+    const r = doctor(deploymentFiles(baseDeployment()));
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs.filter((p) => /^only .* can assume/.test(p.claim)).length).toBe(2);
+    expect(r.proofs.some((p) => p.claim.includes('reads and writes runner/ in cache'))).toBe(true);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it.each(DOCTOR_CASES)('$code: $rule', ({ code, mutate }) => {
+    const base = doctor(deploymentFiles(baseDeployment()));
+    expect(base.findings.map((f) => f.code)).not.toContain(code);
+    const d = baseDeployment();
+    mutate(d);
+    const r = doctor(deploymentFiles(d));
+    const hit = r.findings.filter((f) => f.code === code);
+    expect(hit.length, JSON.stringify(r.findings, null, 1)).toBeGreaterThan(0);
+    // Findings about files point at file:line:column.
+    for (const f of hit) if (f.path !== '') expect(f.path).toMatch(/:\d+:\d+$/);
+    expect(r.exitCode).toBe(r.findings.some((f) => f.severity === 'error') ? 1 : 0);
+    void CODES;
+  });
+});
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+describe('doctor on malformed input: a finding for the file, never a crash', () => {
+  const deep = (n: number) => `${'['.repeat(n)}${']'.repeat(n)}`;
+  const aliasBomb = ['a: &a ["x","x","x","x","x","x","x","x","x","x"]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(',')}]`)].join('\n');
+  const cases: [string, string, Uint8Array, string | undefined][] = [
+    ['broken YAML', 'a.yaml', enc('kind: [\n'), 'RF901'],
+    ['broken JSON', 'a.json', enc('{"kind": '), 'RF901'],
+    ['broken TOML', 'config.toml', enc('[[runners]\nname = 1'), 'RF901'],
+    ['broken .tf.json', 'main.tf.json', enc('{"resource": {'), 'RF901'],
+    ['YAML alias bomb', 'bomb.yaml', enc(aliasBomb), 'RF901'],
+    ['deep nesting', 'deep.json', enc(deep(100_000)), 'RF901'],
+    ['deep nesting in YAML', 'deep.yaml', enc(deep(5_000)), 'RF901'],
+    ['a binary file', 'x.yaml', new Uint8Array([0, 1, 2, 3]), 'RF902'],
+    ['HCL (not read yet)', 'main.tf', enc('resource "aws_iam_role" "x" {}'), 'RF902'],
+    ['an unknown extension named on the command line', 'notes.txt', enc('hello'), 'RF902'],
+    ['a Kubernetes object without a name', 'sa.yaml', enc('apiVersion: v1\nkind: ServiceAccount\nmetadata: {}\n'), 'RF901'],
+    ['wrong kinds everywhere', 'w.yaml', enc('apiVersion: 3\nkind: 5\n---\n- 1\n---\n"text"\n---\nrunners: 7\nrbac: x\n'), undefined],
+    ['values with a broken runners.config', 'values.yaml', enc('gitlabUrl: https://g\nserviceAccount: {name: m}\nrunners:\n  config: "[[runners"\n'), 'RF901'],
+    ['an empty file', 'e.yaml', enc(''), undefined],
+  ];
+  it.each(cases)('%s', (_name, path, bytes, code) => {
+    const r = doctor([{ path, bytes }]);
+    if (code) expect(r.findings.map((f) => f.code)).toContain(code);
+    for (const f of r.findings.filter((x) => x.code === 'RF901')) expect(f.path).toMatch(new RegExp(`^${path.replace('.', '\\.')}:\\d+:\\d+$`));
+  });
+
+  it('a file over the size limit is skipped by size, unread', () => {
+    const r = doctor([{ path: 'huge.yaml', bytes: new Uint8Array(0), size: 50 * 1024 * 1024 }]);
+    expect(r.findings.map((f) => f.code).sort()).toEqual(['RF902', 'RF910']);
+  });
+});

@@ -1,0 +1,178 @@
+import { stringify } from 'yaml';
+import { stringify as toToml } from 'smol-toml';
+import type { InputFile } from '../../src/doctor/index.js';
+
+/**
+ * A hand-wired IRSA deployment written the way the EKS IRSA guide and the gitlab-runner chart docs
+ * show it (one namespace, the chart with an existing service account, a separate job service
+ * account, trust and permission policies saved next to the manifests as `<role>.trust.json` /
+ * `<role>.policy.json`). Cases below break one reference or setting each.
+ */
+export interface Deployment {
+  objects: Record<string, any>[];
+  values: Record<string, any>;
+  runnerToml: Record<string, any>;
+  policies: Record<string, any>;
+  extra: Record<string, string | Uint8Array>;
+}
+
+const ACCOUNT = '111122223333';
+const ISSUER = 'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E';
+const PROVIDER = `arn:aws:iam::${ACCOUNT}:oidc-provider/${ISSUER}`;
+const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+
+export const irsaTrust = (sub: string | string[], extra: Record<string, unknown> = {}) => ({
+  Version: '2012-10-17',
+  Statement: [
+    {
+      Effect: 'Allow',
+      Principal: { Federated: PROVIDER },
+      Action: 'sts:AssumeRoleWithWebIdentity',
+      Condition: { StringEquals: { [`${ISSUER}:sub`]: sub, [`${ISSUER}:aud`]: 'sts.amazonaws.com' }, ...extra },
+    },
+  ],
+});
+
+export function baseDeployment(): Deployment {
+  const sa = (name: string, role?: string) => ({
+    apiVersion: 'v1',
+    kind: 'ServiceAccount',
+    metadata: { name, namespace: 'gitlab', ...(role ? { annotations: { 'eks.amazonaws.com/role-arn': roleArn(role) } } : {}) },
+  });
+  return {
+    objects: [
+      { apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'gitlab', labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } },
+      sa('gitlab-runner', 'gitlab-runner-manager'),
+      sa('gitlab-runner-jobs', 'gitlab-runner-jobs'),
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'Role',
+        metadata: { name: 'gitlab-runner', namespace: 'gitlab' },
+        rules: [
+          { apiGroups: [''], resources: ['pods', 'pods/exec', 'pods/attach', 'pods/log', 'secrets', 'configmaps'], verbs: ['get', 'list', 'watch', 'create', 'patch', 'delete'] },
+        ],
+      },
+      {
+        apiVersion: 'rbac.authorization.k8s.io/v1',
+        kind: 'RoleBinding',
+        metadata: { name: 'gitlab-runner', namespace: 'gitlab' },
+        roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: 'gitlab-runner' },
+        subjects: [{ kind: 'ServiceAccount', name: 'gitlab-runner', namespace: 'gitlab' }],
+      },
+    ],
+    values: {
+      gitlabUrl: 'https://gitlab.example.com/',
+      concurrent: 10,
+      rbac: { create: false },
+      serviceAccount: { create: false, name: 'gitlab-runner' },
+      runners: { secret: 'gitlab-runner-token' },
+      securityContext: { allowPrivilegeEscalation: false, runAsNonRoot: true, privileged: false, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' } },
+      podSecurityContext: { runAsUser: 100, fsGroup: 65533, runAsNonRoot: true, seccompProfile: { type: 'RuntimeDefault' } },
+    },
+    runnerToml: {
+      runners: [
+        {
+          executor: 'kubernetes',
+          kubernetes: { namespace: 'gitlab', image: 'alpine:3.22', service_account: 'gitlab-runner-jobs', privileged: false },
+          cache: { Type: 's3', Path: 'runner', Shared: true, s3: { BucketName: 'example-runner-cache', BucketLocation: 'eu-west-1', AuthenticationType: 'iam' } },
+        },
+      ],
+    },
+    policies: {
+      'gitlab-runner-manager.trust.json': irsaTrust('system:serviceaccount:gitlab:gitlab-runner'),
+      'gitlab-runner-manager.policy.json': {
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::example-runner-cache/runner/*' },
+          { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::example-runner-cache', Condition: { StringLike: { 's3:prefix': ['runner/*', 'runner'] } } },
+        ],
+      },
+      'gitlab-runner-jobs.trust.json': irsaTrust('system:serviceaccount:gitlab:gitlab-runner-jobs'),
+      'gitlab-runner-jobs.policy.json': { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }] },
+    },
+    extra: {},
+  };
+}
+
+const enc = (s: string) => new TextEncoder().encode(s);
+
+export function deploymentFiles(d: Deployment): InputFile[] {
+  const values = { ...d.values, runners: { ...d.values.runners, config: toToml(d.runnerToml) } };
+  const files: InputFile[] = [
+    { path: 'deploy/k8s.yaml', bytes: enc(d.objects.map((o) => stringify(o)).join('---\n')) },
+    { path: 'deploy/values.yaml', bytes: enc(stringify(values)) },
+    ...Object.entries(d.policies).map(([p, doc]) => ({ path: `deploy/iam/${p}`, bytes: enc(JSON.stringify(doc, null, 2)) })),
+    ...Object.entries(d.extra).map(([p, c]) => ({ path: p, bytes: typeof c === 'string' ? enc(c) : c })),
+  ];
+  return files;
+}
+
+const obj = (d: Deployment, kind: string, name: string) => d.objects.find((o) => o.kind === kind && o.metadata.name === name)!;
+const k8s = (d: Deployment) => d.runnerToml.runners[0].kubernetes;
+
+/** One case per doctor-relevant code: the base deployment broken in one way. */
+export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment) => void }[] = [
+  { code: 'RF101', rule: 'aud not pinned', mutate: (d) => delete d.policies['gitlab-runner-manager.trust.json'].Statement[0].Condition.StringEquals[`${ISSUER}:aud`] },
+  { code: 'RF102', rule: 'wildcard subject', mutate: (d) => (d.policies['gitlab-runner-manager.trust.json'].Statement[0].Condition = { StringLike: { [`${ISSUER}:sub`]: 'system:serviceaccount:gitlab:*' }, StringEquals: { [`${ISSUER}:aud`]: 'sts.amazonaws.com' } }) },
+  { code: 'RF103', rule: 'the manager role admits the jobs too', mutate: (d) => (d.policies['gitlab-runner-manager.trust.json'] = irsaTrust(['system:serviceaccount:gitlab:gitlab-runner', 'system:serviceaccount:gitlab:gitlab-runner-jobs'])) },
+  {
+    code: 'RF104',
+    rule: 'trust names gitlab-runner, the manager runs as gitlab-runner-common',
+    mutate: (d) => {
+      obj(d, 'ServiceAccount', 'gitlab-runner').metadata.name = 'gitlab-runner-common';
+      d.values.serviceAccount.name = 'gitlab-runner-common';
+      obj(d, 'RoleBinding', 'gitlab-runner').subjects[0].name = 'gitlab-runner-common';
+    },
+  },
+  { code: 'RF105', rule: 'jobs annotated with the manager role', mutate: (d) => (obj(d, 'ServiceAccount', 'gitlab-runner-jobs').metadata.annotations['eks.amazonaws.com/role-arn'] = roleArn('gitlab-runner-manager')) },
+  { code: 'RF106', rule: 'the RoleBinding binds another service account', mutate: (d) => (obj(d, 'RoleBinding', 'gitlab-runner').subjects[0].name = 'gitlab-runner-jobs') },
+  { code: 'RF107', rule: 'jobs may overwrite their service account', mutate: (d) => (k8s(d).service_account_overwrite_allowed = '.*') },
+  { code: 'RF201', rule: 'cache permissions on the jobs, not on the manager', mutate: (d) => (d.policies['gitlab-runner-manager.policy.json'].Statement = [{ Effect: 'Allow', Action: 'ecr:GetAuthorizationToken', Resource: '*' }]) },
+  { code: 'RF202', rule: 's3:* on the whole bucket', mutate: (d) => (d.policies['gitlab-runner-manager.policy.json'].Statement = [{ Effect: 'Allow', Action: 's3:*', Resource: ['arn:aws:s3:::example-runner-cache', 'arn:aws:s3:::example-runner-cache/*'] }]) },
+  { code: 'RF203', rule: 'jobs reach the cache bucket', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::example-runner-cache/*' }) },
+  { code: 'RF301', rule: 'privileged jobs', mutate: (d) => (k8s(d).privileged = true) },
+  { code: 'RF302', rule: '* on * for jobs', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: '*', Resource: '*' }) },
+  { code: 'RF303', rule: 'a powerful job role on a runner not known to be locked', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' }) },
+  { code: 'RF304', rule: 'static cloud keys in config.toml', mutate: (d) => Object.assign(d.runnerToml.runners[0].cache.s3, { AccessKey: 'AKIAIOSFODNN7EXAMPLE', SecretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }) },
+  { code: 'RF306', rule: 'a powerful job role', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: 'iam:CreateRole', Resource: '*' }) },
+  { code: 'RF901', rule: 'a file that is not YAML', mutate: (d) => (d.extra['deploy/broken.yaml'] = 'kind: ServiceAccount\nmetadata: {name: [unclosed\n') },
+  { code: 'RF902', rule: 'a binary file', mutate: (d) => (d.extra['deploy/blob.yaml'] = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1])) },
+  { code: 'RF903', rule: 'the manager role is not in the evidence', mutate: (d) => delete d.policies['gitlab-runner-manager.trust.json'] },
+  { code: 'RF904', rule: 'config.toml names a service account nobody created', mutate: (d) => (k8s(d).service_account = 'runner-jobs') },
+  {
+    code: 'RF904',
+    rule: 'older chart values name a service account the chart will not create (rbac.create: false)',
+    mutate: (d) => {
+      d.values.serviceAccount = undefined;
+      d.values.rbac = { create: false, serviceAccountName: 'gitlab-runner-sa' };
+    },
+  },
+  { code: 'RF905', rule: 'manager and jobs share one service account', mutate: (d) => (k8s(d).service_account = 'gitlab-runner') },
+  {
+    code: 'RF906',
+    rule: 'a Terraform trust policy the doctor cannot evaluate',
+    mutate: (d) => (d.extra['deploy/iam.tf.json'] = JSON.stringify({ resource: { aws_iam_role: { other: { name: 'other', assume_role_policy: '${jsonencode(local.trust)}' } } } })),
+  },
+  { code: 'RF907', rule: 'RBAC * on * for the manager', mutate: (d) => (obj(d, 'Role', 'gitlab-runner').rules = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }]) },
+  {
+    code: 'RF908',
+    rule: 'aws-auth maps a role to system:masters',
+    mutate: (d) => d.objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: `- rolearn: ${roleArn('ci-admin')}\n  username: ci\n  groups:\n    - system:masters\n` } }),
+  },
+  {
+    code: 'RF909',
+    rule: 'cross-account trust without ExternalId',
+    mutate: (d) => {
+      d.policies['deployer.trust.json'] = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: 'sts:AssumeRole' }] };
+    },
+  },
+  {
+    code: 'RF910',
+    rule: 'no manager in the evidence',
+    mutate: (d) => {
+      d.values = {};
+    },
+  },
+  { code: 'RF911', rule: 'the jobs have no role of their own', mutate: (d) => delete obj(d, 'ServiceAccount', 'gitlab-runner-jobs').metadata.annotations },
+  { code: 'RF912', rule: 'a registration token in the values', mutate: (d) => (d.values.runnerRegistrationToken = 'GR1348941example-token-value') },
+];

@@ -200,7 +200,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const clusterKeys = new Map<string, ResolvedCluster>();
   const clusterBindings = new Map<ResolvedCluster, DoctorBinding[]>();
   const caches: ResolvedCache[] = [];
-  const docsRunners: Record<string, EmittedRunner> = {};
+  const docsRunners = new Map<string, EmittedRunner>();
   const runnerOrigins = new Map<number, Origin>();
   const cacheOrigins = new Map<number, Origin>();
   const clusterOrigins = new Map<number, Origin>();
@@ -348,7 +348,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const emitted: EmittedRunner = { manifests, configToml: (toml ?? {}), pipeline: {} };
     if (chain.values) emitted.helmValues = chain.values.value;
     if (chain.chartToml) emitted.helmRunnerToml = chain.chartToml.text;
-    docsRunners[chain.name] = emitted;
+    docsRunners.set(chain.name, emitted);
   }
 
   for (const cluster of clusters) {

@@ -29,7 +29,7 @@ import {
 import { awsIdentityCheckJob } from '../aws-identity-check.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import { awsFacts } from '../../verify/aws-docs.js';
-import { evaluatePolicies } from '../../verify/iam/evaluator.js';
+import { evaluatePolicies, type CompiledPolicy } from '../../verify/iam/evaluator.js';
 
 export const ecsFargateClusterSchema = z.strictObject({ ...vmClusterFields, type: z.literal('ecs-fargate') });
 
@@ -168,16 +168,51 @@ function taskResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: Int
  * fleet — job roles above all, since a job could then swap the image every later job (and the
  * root SSH coordinator) runs in — can push to, delete from or re-open the repository (RF717).
  */
+interface JobImageIndex {
+  repositories: Map<string, Record<string, unknown>>;
+  /** AWS roles of the fleet that have an Allow statement for some ECR write action: only they can be allowed one. */
+  writers: { id: Extract<FleetIntent['identities'][number], { cloud: 'aws' }>; role: { policiesCompiled: CompiledPolicy[] }; actions: string[] }[];
+  rolesTried: number;
+  runnerByName: Map<string, IntentRunner>;
+}
+const jobImageIndexes = new WeakMap<FleetDocuments, JobImageIndex>();
+
+/**
+ * Built once per set of documents, so RF717 stays linear: a role without any Allow statement for
+ * an ECR write action is implicitly denied on every repository, whatever its resources and
+ * conditions say, and needs no evaluation per runner.
+ */
+function jobImageIndex(docs: FleetDocuments, fleet: FleetIntent, facts: NonNullable<ReturnType<typeof awsFacts>>): JobImageIndex {
+  const hit = jobImageIndexes.get(docs);
+  if (hit) return hit;
+  const repositories = new Map<string, Record<string, unknown>>();
+  for (const b of Object.values(facts.root.resource.aws_ecr_repository ?? {})) if (typeof b.name === 'string' && !repositories.has(b.name)) repositories.set(b.name, b);
+  const writers: JobImageIndex['writers'] = [];
+  let rolesTried = 0;
+  for (const id of fleet.identities) {
+    if (id.cloud !== 'aws') continue;
+    const role = facts.roles.get(id.roleName);
+    if (!role) continue;
+    rolesTried++;
+    const actions = ECR_WRITE_ACTIONS.filter((a) => role.policiesCompiled.some((p) => p.statementsFor(a).some((st) => !st.deny)));
+    if (actions.length > 0) writers.push({ id, role, actions });
+  }
+  const index = { repositories, writers, rolesTried, runnerByName: new Map(fleet.runners.map((r) => [r.name, r])) };
+  jobImageIndexes.set(docs, index);
+  return index;
+}
+
 function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; rolesTried: number } {
   const facts = awsFacts(docs);
   if (!facts) return { findings: [], rolesTried: 0 };
   const x = arns(fleet, runner);
   const n = names(runner);
   const out: Finding[] = [];
-  const repoEntry = Object.entries(facts.root.resource.aws_ecr_repository ?? {}).find(([, b]) => b.name === n.ecrRepository);
-  const mutability = showValue(repoEntry?.[1].image_tag_mutability);
-  if (!repoEntry || repoEntry[1].image_tag_mutability !== 'IMMUTABLE') {
-    out.push({ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate`, message: `ECR repository ${n.ecrRepository} ${repoEntry ? `has image_tag_mutability ${mutability} (absent means MUTABLE)` : 'is not in terraform/aws/main.tf.json'}: whoever can push re-points a tag every job runs`, received: mutability, allowed: '"IMMUTABLE"', fix: 'set image_tag_mutability = "IMMUTABLE"; runner-fleet always does, regenerate' });
+  const index = jobImageIndex(docs, fleet, facts);
+  const repo = index.repositories.get(n.ecrRepository);
+  const mutability = showValue(repo?.image_tag_mutability);
+  if (!repo || repo.image_tag_mutability !== 'IMMUTABLE') {
+    out.push({ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate`, message: `ECR repository ${n.ecrRepository} ${repo ? `has image_tag_mutability ${mutability} (absent means MUTABLE)` : 'is not in terraform/aws/main.tf.json'}: whoever can push re-points a tag every job runs`, received: mutability, allowed: '"IMMUTABLE"', fix: 'set image_tag_mutability = "IMMUTABLE"; runner-fleet always does, regenerate' });
   }
   const task = facts.root.resource.aws_ecs_task_definition?.[key(runner, 'jobs')];
   const defs = task?.container_definitions;
@@ -195,15 +230,10 @@ function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: Intent
   if (!task || images.length === 0 || unpinned.length > 0) {
     out.push({ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate.imageTag`, message: `task definition ${n.taskFamily} runs ${unpinned.join(', ') || 'no image'}, not a versioned tag or digest of ${n.ecrRepository}`, received: unpinned.join(', '), allowed: `${x.image}:<version> or ${x.image}@sha256:<digest>`, fix: 'set fargate.imageTag to a version (or fargate.imageDigest)' });
   }
-  let rolesTried = 0;
-  for (const id of fleet.identities) {
-    if (id.cloud !== 'aws') continue;
-    const role = facts.roles.get(id.roleName);
-    if (!role) continue;
-    rolesTried++;
-    const can = ECR_WRITE_ACTIONS.filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: id.arn }, action, resource: x.repository }) === 'allow');
+  for (const { id, role, actions } of index.writers) {
+    const can = actions.filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: id.arn }, action, resource: x.repository }) === 'allow');
     if (can.length === 0) continue;
-    const owner = fleet.runners.find((r) => r.name === id.runner);
+    const owner = id.runner === undefined ? undefined : index.runnerByName.get(id.runner);
     const path = owner ? (id.purpose === 'jobs' ? `runners[${owner.index}].jobs.permissions.aws` : `runners[${owner.index}]`) : runnerPath;
     out.push({
       code: 'RF717',
@@ -214,7 +244,7 @@ function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: Intent
       fix: `narrow the ECR resources of that role so they do not cover repository/${n.ecrRepository} (for example name the repositories it builds instead of a wildcard); push the job image from outside the fleet`,
     });
   }
-  return { findings: out, rolesTried };
+  return { findings: out, rolesTried: index.rolesTried };
 }
 
 function merge(a: TerraformResources, b: TerraformResources): TerraformResources {

@@ -8,7 +8,7 @@ import type { TerraformRoot } from '../src/emit/artifacts.js';
 import { VM_TERRAFORM_EXAMPLES } from './helpers/vm.js';
 
 /** Resource types moto_server does not implement: validated and planned, never applied. */
-const NOT_IN_MOTO = ['aws_eks_access_entry', 'aws_eks_access_policy_association', 'aws_eks_pod_identity_association'];
+const NOT_IN_MOTO = ['aws_eks_access_entry', 'aws_eks_access_policy_association', 'aws_eks_pod_identity_association', 'aws_eks_addon'];
 const MOTO_SERVICES = ['iam', 'sts', 's3', 'ssm', 'ec2', 'autoscaling', 'ecs', 'ecr', 'kms', 'eks'];
 
 const roots = exampleNames().flatMap((name) => {

@@ -3,7 +3,7 @@ import { parse as parseToml } from 'smol-toml';
 import { parse as parseYaml } from 'yaml';
 import { synthFiles } from '../src/core.js';
 import { evaluatePolicies, compilePolicy } from '../src/verify/iam/evaluator.js';
-import { DRAIN_HOOK } from '../src/platforms/aws-vm/common.js';
+import { DRAIN_HOOK, unverifiedDownloads } from '../src/platforms/aws-vm/common.js';
 import { exampleNames, planExample, planMutated } from './helpers/fleet.js';
 
 /** What synth does for operations (issue 12): token rotation off in the runner, drain on both sides. */
@@ -70,5 +70,14 @@ describe('synth for operations', () => {
     expect(job.script.at(-1)).toMatch(/rotate .* --if-expiring-within .* --approve/);
     expect(text).not.toMatch(/GITLAB_TOKEN|PRIVATE-TOKEN/);
     expect(file('eks-irsa', 'pipelines/rotate-tokens.gitlab-ci.yml')).toBeUndefined();
+  });
+
+  it.each([
+    ['curl -fsS -H "X-aws-ec2-metadata-token: $t" "http://169.254.169.254/latest/meta-data/instance-id"', 0],
+    ['curl -fsS http://169.254.169.254/latest/meta-data/x -o /tmp/a https://example.com/payload', 1],
+    ['curl -fsSL https://example.com/install.sh -o /tmp/i.sh', 1],
+    ['wget -qO- http://169.254.169.254/latest/meta-data/instance-id', 0],
+  ])('RF720 lets only instance-metadata reads through: %s', (line, findings) => {
+    expect(unverifiedDownloads(['#!/bin/bash', 'set -euo pipefail', line].join('\n'))).toHaveLength(findings);
   });
 });

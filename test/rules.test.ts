@@ -10,6 +10,7 @@ import { restrictedViolations } from '../src/verify/pod-security.js';
 import { showValue } from '../src/spec/findings.js';
 import { AZURE_OTHER_TESTED, azureDocCases, azureSpecCases } from './helpers/azure.js';
 import { VM_DOC_CASES, VM_SPEC_CASES } from './helpers/vm.js';
+import { CLUSTER_TESTED_CODES } from './helpers/cluster.js';
 import { REACH_TESTED } from './helpers/reach.js';
 
 const codes = (plan: PlanResult) => plan.findings.map((f) => f.code);
@@ -226,6 +227,7 @@ describe('the catalogue', () => {
       ...AZURE_OTHER_TESTED,
       ...VM_DOC_CASES.map((c) => c.code),
       ...VM_SPEC_CASES.map((c) => c.code),
+      ...CLUSTER_TESTED_CODES,
       ...REACH_TESTED,
     ]);
     const specErrors = Object.keys(CODES).filter((c) => c.startsWith('RF0'));

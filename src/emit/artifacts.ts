@@ -18,6 +18,7 @@ export interface TerraformRoot {
   terraform: Record<string, unknown>;
   provider?: Record<string, unknown>;
   variable?: Record<string, unknown>;
+  locals?: Record<string, string>;
   data?: Record<string, Record<string, Record<string, unknown>>>;
   resource: Record<string, Record<string, Record<string, unknown>>>;
   output?: Record<string, unknown>;

@@ -8,7 +8,8 @@ import { awsIdentityResources, awsRoot } from './terraform/aws.js';
 import { azureIdentityResources, azureRoot } from './terraform/azure.js';
 import { gitlabRoot } from './terraform/gitlab.js';
 import { smokePipeline, smokePipelineHeader } from './pipeline/smoke.js';
-import { identityGraph } from './diagram/identity.js';
+import { identityGraph, type Placements } from './diagram/identity.js';
+import { misfit, schedulingInputs } from '../verify/scheduling.js';
 import { deployTargetRoots, reachAwsResources, reachAzureResources } from './terraform/reach.js';
 import { ROTATE_PIPELINE_PATH, rotatePipeline } from './pipeline/rotate.js';
 
@@ -55,12 +56,28 @@ function runnerExtras(fleet: ResolvedFleet, runner: ResolvedRunner): Record<stri
   return extras;
 }
 
+/** Node groups each runner's pods fit, where its pods select or tolerate something on a created cluster. */
+function placements(emitted: EmittedFleet, fleet: ResolvedFleet): Placements {
+  const out = new Map<string, { manager?: string[]; jobs?: string[] }>();
+  const inputs = schedulingInputs(emitted, fleet, (i) => platformFor(fleet.clusters[i]!.type).nodePools?.(emitted, fleet.clusters[i]!, `clusters[${i}]`));
+  for (const input of inputs) {
+    for (const pod of input.pods) {
+      if (Object.keys(pod.nodeSelector).length === 0 && pod.tolerations.length === 0) continue;
+      const entry = out.get(pod.runner) ?? {};
+      entry[pod.purpose] = input.pools.filter((p) => misfit(pod, p) === undefined).map((p) => p.name);
+      out.set(pod.runner, entry);
+    }
+  }
+  return out;
+}
+
 /** Everything the fleet needs, as data. Pure: same fleet, same result. */
 export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
   const artifacts: Artifact[] = [];
   const awsContrib: TerraformResources[] = [];
   const azureContrib: TerraformResources[] = [];
   const regions: string[] = [];
+  const awsLocals: Record<string, string> = {};
   const emitted: EmittedFleet = { fleet, artifacts, runners: new Map() };
 
   if (fleet.aws) awsContrib.push(awsIdentityResources(fleet));
@@ -78,6 +95,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     const out = platform.emitCluster(fleet, cluster);
     artifacts.push(...out.files);
     if (out.terraformAws) awsContrib.push(out.terraformAws);
+    Object.assign(awsLocals, out.terraformAwsLocals);
     if (out.terraformAzure) azureContrib.push(out.terraformAzure);
     if (typeof cluster.spec.region === 'string') regions.push(cluster.spec.region);
   }
@@ -114,7 +132,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     for (const [account, root] of roots) artifacts.push({ path: `terraform/aws-${account}/main.tf.json`, format: 'json', content: root });
   }
   if (fleet.aws) {
-    const root = awsRoot(fleet, awsContrib, regions);
+    const root = awsRoot(fleet, awsContrib, regions, awsLocals);
     emitted.terraformAws = root;
     artifacts.push({ path: 'terraform/aws/main.tf.json', format: 'json', content: root });
   }
@@ -131,7 +149,7 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
   }
   const rotate = rotatePipeline(fleet);
   if (rotate) artifacts.push({ path: ROTATE_PIPELINE_PATH, format: 'yaml', content: [rotate.content], comment: rotate.comment });
-  const graph = identityGraph(fleet);
+  const graph = identityGraph(fleet, placements(emitted, fleet));
   artifacts.push({ path: 'diagram/identity.mmd', format: 'diagram', content: graph, render: 'mermaid' });
   artifacts.push({ path: 'diagram/identity.svg', format: 'diagram', content: graph, render: 'svg' });
   artifacts.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -14,6 +14,7 @@ import type { PolicyDocument } from '../verify/iam/types.js';
 import type { EmittedFleet, FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../verify/intent.js';
 import type { AzureSpec } from '../spec/azure.js';
+import type { NodePool } from '../verify/scheduling.js';
 
 /** What a spec check sees: the parsed spec (defaults applied) and where each entry sits. */
 export interface SpecCheckContext {
@@ -124,7 +125,23 @@ export interface PlatformPlugin {
   ): RunnerEmission;
 
   /** Cluster-wide outputs (OIDC provider, cluster access, …). */
-  emitCluster(fleet: ResolvedFleet, cluster: ResolvedCluster): { files: Artifact[]; terraformAws?: TerraformResources; terraformAzure?: TerraformResources };
+  emitCluster(
+    fleet: ResolvedFleet,
+    cluster: ResolvedCluster,
+  ): {
+    files: Artifact[];
+    terraformAws?: TerraformResources;
+    /** `locals` of the AWS root (symbols for values known only after apply, such as a created cluster's issuer). */
+    terraformAwsLocals?: Record<string, string>;
+    terraformAzure?: TerraformResources;
+  };
+
+  /**
+   * Node pools of a cluster created here, read from the emitted documents (with the labels and
+   * taints the cloud adds), for the scheduling proof. Undefined for an existing cluster: its
+   * nodes are in no document, so nothing is claimed.
+   */
+  nodePools?(docs: FleetDocuments, cluster: ResolvedCluster, clusterPath: string): { poolsPath: string; pools: NodePool[] } | undefined;
 
   /** Findings about the cluster's own settings (cluster access and the like). */
   clusterFindings(intent: FleetIntent, cluster: ResolvedCluster, clusterPath: string): Finding[];

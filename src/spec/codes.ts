@@ -4,7 +4,8 @@ import type { Severity } from './findings.js';
  * The catalogue of finding codes. Codes are stable: tools and people match on them.
  * RF0xx: the spec cannot be read (exit 2). RF1xx identity, RF2xx cache, RF3xx jobs and runners,
  * RF4xx cluster access, RF5xx generated documents, RF6xx Azure (managed identities, federated
- * credentials, role assignments, Blob cache), RF7xx VM platforms (EC2, ECS Fargate, Auto Scaling).
+ * credentials, role assignments, Blob cache), RF7xx VM platforms (EC2, ECS Fargate, Auto Scaling),
+ * RF8xx clusters runner-fleet creates (node groups, scheduling, control plane).
  * `acceptable` rules may be accepted in the spec
  * (`acceptRisks`) with a reason, which turns their error into a warning; the others never can.
  */
@@ -34,6 +35,7 @@ export const CODES = {
   RF105: { severity: 'error', title: 'the job identity is the manager identity', acceptable: false },
   RF106: { severity: 'error', title: 'a reference between generated documents does not resolve', acceptable: false },
   RF107: { severity: 'warning', title: 'jobs may choose their own service account', acceptable: true },
+  RF108: { severity: 'error', title: 'a web-identity trust accepts tokens from another issuer, or its issuer does not come from its cluster', acceptable: false },
   RF110: { severity: 'error', title: 'a deploy target role can be assumed by a principal other than its runner\'s job role', acceptable: false },
   RF111: { severity: 'error', title: 'the job role cannot assume its deploy target role', acceptable: false },
   RF112: { severity: 'error', title: 'a deploy target role can be assumed without its External ID', acceptable: false },
@@ -95,6 +97,13 @@ export const CODES = {
   RF718: { severity: 'error', title: 'a security group rule has no description', acceptable: false },
   RF719: { severity: 'error', title: 'the Fargate job image can change under the task definition (mutable tags or an unpinned image)', acceptable: false },
   RF720: { severity: 'error', title: 'manager user data runs a download it did not verify, or does not stop on a failed step', acceptable: false },
+
+  RF801: { severity: 'error', title: "a runner's job pods fit no node group of their cluster", acceptable: false },
+  RF802: { severity: 'error', title: "a runner's manager pod fits no node group of its cluster", acceptable: false },
+  RF803: { severity: 'warning', title: 'a runner manager fits only spot node groups', acceptable: true },
+  RF804: { severity: 'error', title: "pods can reach the node's role through instance metadata (IMDSv2 not required, or hop limit above 1)", acceptable: false },
+  RF805: { severity: 'warning', title: 'the cluster API endpoint is reachable from the whole internet', acceptable: true },
+  RF806: { severity: 'error', title: 'a created cluster leaves Secrets unencrypted, grants its creator admin, or lets local accounts in', acceptable: false },
 } as const satisfies Record<string, CodeInfo>;
 
 export type Code = keyof typeof CODES;

@@ -33,12 +33,12 @@ export const quantitySchema = z
   .string()
   .regex(/^([0-9]+(\.[0-9]+)?)(m|k|M|G|T|Ki|Mi|Gi|Ti)?$/, { message: 'a Kubernetes quantity such as 500m, 1, 512Mi or 2Gi' });
 
-const labelKey = z
+export const labelKey = z
   .string()
   .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
     message: 'a Kubernetes label key ([prefix/]name)',
   });
-const labelValue = z
+export const labelValue = z
   .string()
   .regex(/^(([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9])?$/, { message: 'a Kubernetes label value (up to 63 characters)' });
 
@@ -58,7 +58,7 @@ export const acceptRisksSchema = z
   .default([])
   .describe('Risks this entry accepts on purpose. Each turns the matching error finding into a warning that carries the reason.');
 
-const tolerationSchema = z.strictObject({
+export const tolerationSchema = z.strictObject({
   key: z.string().min(1),
   operator: z.enum(['Equal', 'Exists']).default('Equal').describe('Default Equal.'),
   value: z.string().optional(),
@@ -166,8 +166,9 @@ export const runnerSchema = z.strictObject({
       metrics: z.boolean().default(true).describe('Expose Prometheus metrics on :9252. Default true.'),
       terminationGracePeriodSeconds: z.number().int().min(30).max(86_400).default(3600).describe('Time for running jobs to finish on shutdown. Default 3600; raised to gitlab.maximumTimeoutSeconds + 60 when shorter.'),
       nodeSelector: z.record(labelKey, labelValue).default({}).describe('Node labels the manager pod must match. Default none.'),
+      tolerations: z.array(tolerationSchema).default([]).describe('Taints the manager pod tolerates. Default none.'),
     })
-    .default({ logLevel: 'info', metrics: true, terminationGracePeriodSeconds: 3600, nodeSelector: {} })
+    .default({ logLevel: 'info', metrics: true, terminationGracePeriodSeconds: 3600, nodeSelector: {}, tolerations: [] })
     .describe('The runner manager process.'),
   jobs: jobsSchema.prefault({}),
   acceptRisks: acceptRisksSchema,

@@ -15,6 +15,7 @@ import { findStaticCredentials } from './secrets.js';
 import { checkTerraformRoot } from '../emit/terraform/schemas/index.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
 import { get } from './get.js';
+import { proveScheduling, schedulingInputs } from './scheduling.js';
 import { verifyPodSecurity } from './pod-security.js';
 import { verifyReach } from './reach/index.js';
 
@@ -170,6 +171,11 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     findings.push(...runnerRules(runner, rp));
     void before;
   }
+
+  // Scheduling: pods against the node pools of clusters created here (existing clusters: nothing known).
+  const scheduling = proveScheduling(schedulingInputs(docs, fleet, (i) => platformFor(fleet.clusters[i]!.type).nodePools?.(docs, fleet.clusters[i]!, `clusters[${i}]`)));
+  findings.push(...scheduling.findings);
+  proofs.push(...scheduling.proofs);
 
   // Providers without a local mirror: every block is checked against the documented attributes.
   for (const a of options.selfCheck ? docs.artifacts : []) {

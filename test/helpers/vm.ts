@@ -2,11 +2,12 @@ import type { EmittedFleet } from '../../src/emit/types.js';
 import type { PolicyDocument, Statement } from '../../src/verify/iam/types.js';
 
 /**
- * Examples whose AWS roots hold VM compute (launch templates, Auto Scaling groups, ECS). They are
+ * Examples whose AWS roots hold VM compute (launch templates, Auto Scaling groups, ECS, EKS
+ * clusters and node groups runner-fleet creates: all of them need the user's subnets). They are
  * applied against moto_server by vm-terraform.test.ts, one emulator each, with a VPC, subnets and
  * an AMI created there first; conformance-terraform.test.ts validates them with the others.
  */
-export const VM_TERRAFORM_EXAMPLES = ['ec2-docker', 'ecs-fargate', 'ec2-autoscaler', 'mixed-eks-vm', 'id-tokens-vm'];
+export const VM_TERRAFORM_EXAMPLES = ['ec2-docker', 'ecs-fargate', 'ec2-autoscaler', 'mixed-eks-vm', 'id-tokens-vm', 'eks-create-eksctl', 'eks-create-access-entries'];
 
 export type Spec = Record<string, any>;
 

@@ -40,11 +40,18 @@ function subjectNode(s: IdentitySubject, purpose: string, cluster: string): Pick
   }
 }
 
+/**
+ * Node groups a runner's pods fit, by runner and purpose: drawn only for runners whose pods select
+ * or tolerate something on a cluster created here (where a node group decides where they run).
+ */
+export type Placements = ReadonlyMap<string, { manager?: readonly string[]; jobs?: readonly string[] }>;
+
 /** Who can become whom, and reach what: one band per runner. */
-export function identityGraph(fleet: ResolvedFleet): DiagramGraph {
+export function identityGraph(fleet: ResolvedFleet, placements: Placements = new Map()): DiagramGraph {
   const nodes: DiagramNode[] = [];
   const edges: DiagramEdge[] = [];
   const byKey = new Map<string, CloudIdentity>(fleet.identities.map((i) => [i.key, i]));
+  const poolNodes = new Set<string>();
   for (const r of fleet.runners) {
     const group = `runner ${r.name}`;
     const runnerId = `runner:${r.name}`;
@@ -69,6 +76,14 @@ export function identityGraph(fleet: ResolvedFleet): DiagramGraph {
       nodes.push({ id: roleId, label: id.roleName, kind: 'identity', layer: 2, group, sublabel: id.cloud === 'aws' ? `${purpose} role` : `${purpose} managed identity` });
       edges.push({ from: runnerId, to: saId, label: purpose === 'manager' ? 'manager runs as' : id.binding.subject.kind === 'kubernetes' ? 'job pods run as' : 'jobs run as' });
       edges.push({ from: saId, to: roleId, label: mechanismLabel(id.binding.mechanism) });
+      for (const pool of placements.get(r.name)?.[purpose] ?? []) {
+        const poolId = `pool:${r.name}:${r.cluster}:${pool}`;
+        if (!poolNodes.has(poolId)) {
+          poolNodes.add(poolId);
+          nodes.push({ id: poolId, label: `node group ${pool}`, kind: 'cluster', layer: 2, group, sublabel: `cluster ${r.cluster}` });
+        }
+        edges.push({ from: saId, to: poolId, label: `${purpose === 'manager' ? 'manager pod' : 'job pods'} scheduled on`, style: 'dashed' });
+      }
       if (purpose === 'manager' && r.cache) {
         const cache = fleet.caches.find((c) => c.name === r.cache!.cache)!;
         const cacheId = `cache:${r.name}`;

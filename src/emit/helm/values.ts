@@ -57,6 +57,7 @@ export function helmValues(
     podSecurityContext: { runAsUser: 100, runAsNonRoot: true, fsGroup: 65533, seccompProfile: { type: 'RuntimeDefault' } },
   };
   if (Object.keys(m.nodeSelector).length > 0) values.nodeSelector = sortObject(m.nodeSelector);
+  if (m.tolerations.length > 0) values.tolerations = m.tolerations.map((t) => ({ key: t.key, operator: t.operator, ...(t.operator === 'Equal' && t.value !== undefined ? { value: t.value } : {}), effect: t.effect }));
   return values;
 }
 

@@ -45,6 +45,23 @@ export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): s
 }
 
 
+/**
+ * Runners that select or tolerate nodes on a cluster whose node groups are in no document (an
+ * existing cluster): the scheduling proof could not run for them, and the README says so.
+ */
+function unprovenScheduling(fleet: ResolvedFleet, emitted: EmittedFleet): string[] {
+  const runners = fleet.runners.filter((r) => {
+    if (!r.kubernetes) return false;
+    const i = fleet.clusters.findIndex((c) => c.name === r.cluster);
+    const known = platformFor(fleet.clusters[i]!.type).nodePools?.(emitted, fleet.clusters[i]!, `clusters[${i}]`);
+    const j = r.spec.jobs;
+    return known === undefined && (Object.keys(j.nodeSelector).length > 0 || j.tolerations.length > 0 || Object.keys(r.spec.manager.nodeSelector).length > 0 || r.spec.manager.tolerations.length > 0);
+  });
+  if (runners.length === 0) return [];
+  const many = runners.length > 1;
+  return [`- that nodes of the existing clusters carry the labels and taints runner${many ? 's' : ''} ${runners.map((r) => r.name).join(', ')} ${many ? 'select and tolerate' : 'selects and tolerates'} (scheduling is proven only for clusters runner-fleet creates);`];
+}
+
 /** The output README: what was generated, the apply order with exact commands, and what was proven. */
 export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verification: Verification): Artifact {
   const lines: string[] = [];
@@ -79,10 +96,6 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
       }
     }
   };
-  platformSteps('cluster');
-  const k8sRunners = fleet.runners.filter((r) => r.kubernetes);
-  const manifestDirs = new Set(emitted.artifacts.map((a) => /^kubernetes\/([^/]+)\//.exec(a.path)?.[1]).filter((x) => x !== undefined));
-  const manifestRunners = k8sRunners.filter((r) => manifestDirs.has(r.name));
   if (emitted.terraformAzure) {
     push(
       `${step++}. **Azure identities, federated credentials, role assignments and cache storage.** Identities are named from the spec; their client ids exist only after this apply, and the next steps look them up by name. Role assignments can take a few minutes to take effect.`,
@@ -96,6 +109,10 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
       '',
     );
   }
+  platformSteps('cluster');
+  const k8sRunners = fleet.runners.filter((r) => r.kubernetes);
+  const manifestDirs = new Set(emitted.artifacts.map((a) => /^kubernetes\/([^/]+)\//.exec(a.path)?.[1]).filter((x) => x !== undefined));
+  const manifestRunners = k8sRunners.filter((r) => manifestDirs.has(r.name));
   if (k8sRunners.length > 0) {
     push(`${step++}. **Kubernetes objects** (namespace, service accounts, executor Role and RoleBinding):`, '');
     if (manifestRunners.length > 0) {
@@ -164,6 +181,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     '## What only a live cloud can show',
     '',
     "- that the cluster's OIDC issuer, the EKS Pod Identity agent, the IRSA webhook and (AKS) the workload identity webhook are in place;",
+    ...unprovenScheduling(fleet, emitted),
     '- that GitLab accepts the registration and the manager comes online;',
     '- that the smoke pipeline passes: run it after every change.',
     '',

@@ -37,7 +37,7 @@ export function awsIdentityResources(fleet: ResolvedFleet): TerraformResources {
   return out;
 }
 
-export function awsRoot(fleet: ResolvedFleet, contributions: TerraformResources[], regions: string[]): TerraformRoot {
+export function awsRoot(fleet: ResolvedFleet, contributions: TerraformResources[], regions: string[], locals: Record<string, string> = {}): TerraformRoot {
   const aws = fleet.aws!;
   const resource: TerraformResources = {};
   for (const c of contributions) mergeResources(resource, c);
@@ -54,6 +54,7 @@ export function awsRoot(fleet: ResolvedFleet, contributions: TerraformResources[
     '//': DO_NOT_EDIT,
     terraform: { required_version: '>= 1.5.0', required_providers: { aws: { source: 'hashicorp/aws', version: AWS_PROVIDER_CONSTRAINT } } },
     provider: { aws: providers },
+    ...(Object.keys(locals).length > 0 ? { locals: Object.fromEntries(Object.entries(locals).sort(([a], [b]) => (a < b ? -1 : 1))) } : {}),
     resource: sortResources(resource),
     output,
   };

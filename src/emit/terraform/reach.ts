@@ -7,6 +7,7 @@ import { fitName, shortHash } from '../../spec/names.js';
 import { DO_NOT_EDIT, tfName, type TerraformResources, type TerraformRoot } from '../artifacts.js';
 import { AWS_PROVIDER_CONSTRAINT } from './aws.js';
 import { azureTags } from './azure.js';
+import { ROLE_PATH } from '../../spec/resolve.js';
 
 /**
  * Terraform for jobs that reach beyond their own identity:
@@ -157,7 +158,7 @@ export function reachAwsResources(fleet: ResolvedFleet, reach: ResolvedReach): T
       const k = tfName(r.key);
       roles[k] = {
         name: r.roleName,
-        path: '/runner-fleet/',
+        path: ROLE_PATH,
         description: `GitLab ID-token role ${r.name} of ${fleet.name}: pipelines of the named projects and refs (runner-fleet)`,
         assume_role_policy: JSON.stringify(idTokenTrust(r)),
         max_session_duration: r.maxSessionDurationSeconds,

@@ -1,4 +1,4 @@
-import type { PlatformPlugin, RunnerEmission } from '../types.js';
+import type { PlatformPlugin, ReadmeStep, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import type { AzureManagedIdentity, KubernetesNames, KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import { kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
@@ -10,8 +10,9 @@ import { AZURERM_PROVIDER_CONSTRAINT, azurermProvider, identityRef } from '../..
 import { KUBERNETES_PROVIDER_CONSTRAINT, k8sObjectToTerraform, kubernetesProviderVariables } from '../../emit/terraform/kubernetes.js';
 import { AZURE_USE_LABEL, AZURE_WI_AUDIENCE, UUID, userAssignedIdentityId } from '../../spec/azure.js';
 import { aksClusterSchema } from './schema.js';
-import { AZURE_CLI_IMAGE, MECHANISM, aksSpec, credentialName, identityDataRef, identityName, k8sRootPath, serviceAccountSubject } from './names.js';
+import { AZURE_CLI_IMAGE, MECHANISM, aksIssuerOf, aksSpec, isCreatedAks, credentialName, identityDataRef, identityName, k8sRootPath, serviceAccountSubject } from './names.js';
 import { aksRunnerObjects, runnerIdentities } from './objects.js';
+import { aksClusterResources, aksNodePools, checkCreateAks, verifyCreatedAks } from './cluster.js';
 import { aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume } from './verify.js';
 
 /** Client ids given with `synth --azure-outputs`, if any. */
@@ -85,8 +86,9 @@ export const aksPlatform: PlatformPlugin = {
     if (!ctx.fleet.azure) {
       out.push({ code: 'RF004', severity: 'error', path: 'azure', message: `an AKS cluster needs the azure section (${ctx.clusterPath} is type aks)`, fix: 'add azure: { tenantId: "<uuid>", subscriptionId: "<uuid>", location: <region>, resourceGroup: <name> }' });
     }
+    out.push(...checkCreateAks(ctx));
     // AKS issuers end with '/', and the federated credential must equal the token's iss exactly.
-    if (/\.oic\.prod-aks\.azure\.com\//.test(spec.oidcIssuer) && !spec.oidcIssuer.endsWith('/')) {
+    if (spec.oidcIssuer !== undefined && /\.oic\.prod-aks\.azure\.com\//.test(spec.oidcIssuer) && !spec.oidcIssuer.endsWith('/')) {
       out.push({ code: 'RF007', severity: 'error', path: `${ctx.clusterPath}.oidcIssuer`, message: 'AKS issuer URLs end with "/"; a federated credential without it never matches the token', received: JSON.stringify(spec.oidcIssuer), allowed: `${spec.oidcIssuer}/`, fix: 'copy the issuer from az aks show --query oidcIssuerProfile.issuerUrl' });
     }
     return out;
@@ -120,7 +122,7 @@ export const aksPlatform: PlatformPlugin = {
     // evaluator and the platform contract; it is never emitted to Azure.
     const s = identity.binding.subject;
     if (s.kind !== 'kubernetes') throw new Error(`internal: AKS cannot federate ${s.kind} subjects`);
-    const issuer = aksSpec(cluster).oidcIssuer;
+    const issuer = aksIssuerOf(cluster);
     const hp = issuer.replace(/^https:\/\//, '').replace(/\/$/, '');
     return {
       Version: '2012-10-17',
@@ -175,7 +177,7 @@ export const aksPlatform: PlatformPlugin = {
         name: credentialName(cluster.name, names.namespace, sa),
         resource_group_name: az.resourceGroup,
         parent_id: identityRef(id, 'id'),
-        issuer: aksSpec(cluster).oidcIssuer,
+        issuer: aksIssuerOf(cluster),
         subject: serviceAccountSubject(names.namespace, sa),
         audience: [AZURE_WI_AUDIENCE],
       };
@@ -185,7 +187,19 @@ export const aksPlatform: PlatformPlugin = {
 
   emitCluster(fleet, cluster) {
     const root = k8sRoot(fleet, cluster);
-    return { files: root ? [{ path: k8sRootPath(cluster.name), format: 'json', content: root }] : [] };
+    return {
+      files: root ? [{ path: k8sRootPath(cluster.name), format: 'json', content: root }] : [],
+      ...(isCreatedAks(cluster) ? { terraformAzure: aksClusterResources(fleet, cluster) } : {}),
+    };
+  },
+
+  nodePools(docs, cluster, clusterPath) {
+    if (!isCreatedAks(cluster)) return undefined;
+    return { poolsPath: `${clusterPath}.create.nodePools`, pools: aksNodePools(docs.terraformAzure, cluster) };
+  },
+
+  verifyDocuments(docs, fleet) {
+    return fleet.clusters.flatMap((c, i) => (c.type === 'aks' && isCreatedAks(c) ? verifyCreatedAks(docs, c, `clusters[${i}]`) : []));
   },
 
   clusterFindings() {
@@ -231,11 +245,20 @@ export const aksPlatform: PlatformPlugin = {
     return aksVerifyChain(docs, intent, runner, runnerPath);
   },
 
-  readme(_fleet, runners, emitted) {
+  readme(fleet, runners, emitted) {
     const roots = [...new Set(runners.map((r) => r.cluster))].filter((c) => emitted.artifacts.some((a) => a.path === k8sRootPath(c))).sort();
-    if (roots.length === 0) return { steps: [], sections: [] };
+    const created = fleet.clusters.filter((c) => c.type === 'aks' && isCreatedAks(c));
+    const steps: ReadmeStep[] = created.length === 0 ? [] : [
+      {
+        phase: 'cluster',
+        title: 'Cluster credentials.',
+        text: `terraform/azure created ${created.map((c) => `\`${aksSpec(c).clusterName ?? c.name}\``).join(', ')} with Entra ID sign-in only (local accounts are disabled). As a member of an admin group under \`create.adminGroupObjectIds\`:`,
+        lines: ['```sh', ...created.map((c) => `az aks get-credentials --resource-group ${aksSpec(c).resourceGroup ?? fleet.azure!.resourceGroup} --name ${aksSpec(c).clusterName ?? c.name} --context ${c.name}`), 'kubelogin convert-kubeconfig -l azurecli', '```'],
+      },
+    ];
+    if (roots.length === 0) return { steps, sections: [] };
     return {
-      steps: [],
+      steps,
       sections: [],
       kubernetesObjects: [
         'Runners on AKS: the service accounts carry the client id of their managed identity. Either let Terraform look the ids up by identity name:',

@@ -9,6 +9,20 @@ export function aksSpec(cluster: ResolvedCluster): AksClusterSpec {
   return cluster.spec as unknown as AksClusterSpec;
 }
 
+/** Whether runner-fleet creates this AKS cluster. */
+export function isCreatedAks(cluster: ResolvedCluster): boolean {
+  return aksSpec(cluster).create !== undefined;
+}
+
+/**
+ * The issuer as the documents spell it: the spec's URL for an existing cluster, or the cluster
+ * resource's `oidc_issuer_url` for a created one (a symbol both the federated credentials and the
+ * proofs use, so nobody copies the issuer).
+ */
+export function aksIssuerOf(cluster: ResolvedCluster): string {
+  return isCreatedAks(cluster) ? `\${azurerm_kubernetes_cluster.${tfName(cluster.name)}.oidc_issuer_url}` : aksSpec(cluster).oidcIssuer!;
+}
+
 /** User-assigned identity names: up to 128 letters, digits, '-' and '_'. */
 export function identityName(fleet: ResolvedFleet, runner: string, purpose: string): string {
   return fitName(`${fleet.name}-${runner}-${purpose}`, 128);

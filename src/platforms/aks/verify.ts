@@ -16,7 +16,7 @@ import {
   UUID,
   parseAzureScope,
 } from '../../spec/azure.js';
-import { aksSpec, k8sRootPath, serviceAccountSubject } from './names.js';
+import { aksIssuerOf, k8sRootPath, serviceAccountSubject } from './names.js';
 import { runnerIdentities } from './objects.js';
 import { get } from '../../verify/get.js';
 
@@ -76,7 +76,7 @@ function subjectListIndex(intent: FleetIntent, subjects: readonly KubernetesSubj
     position.set(s, position.size);
     const c = clusters.get(s.cluster);
     if (!c || c.type !== 'aks') continue;
-    const k = `${aksSpec(c).oidcIssuer}|${serviceAccountSubject(s.namespace, s.serviceAccount)}`;
+    const k = `${aksIssuerOf(c)}|${serviceAccountSubject(s.namespace, s.serviceAccount)}`;
     byKey.set(k, [...(byKey.get(k) ?? []), s]);
   }
   hit = { byKey, position };

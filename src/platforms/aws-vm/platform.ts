@@ -70,6 +70,7 @@ export const KUBERNETES_ONLY_SETTINGS = [
   'jobs.tolerations',
   'jobs.serviceAccountOverwriteAllowed',
   'manager.nodeSelector',
+  'manager.tolerations',
 ] as const;
 
 export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {

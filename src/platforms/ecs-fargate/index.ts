@@ -243,10 +243,10 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
       }
       const fg = (r.spec as { fargate?: { imageTag?: string; imageDigest?: string; driver?: unknown } }).fargate;
       if (fg?.driver === undefined) {
-        out.push({ code: 'RF004', severity: 'error', path: `${r.path}.fargate.driver`, message: 'the Fargate driver must be pinned to a release and its SHA-256: the manager runs it as root', fix: `add fargate.driver: { version: v<x.y.z>, sha256: <sha256 of ${FARGATE_DRIVER.bucket}/v<x.y.z>/${FARGATE_DRIVER.file}, checked by you> }` });
+        out.push({ code: 'RF004', severity: 'error', path: fg === undefined ? `${r.path}.fargate` : `${r.path}.fargate.driver`, message: 'the Fargate driver must be pinned to a release and its SHA-256: the manager runs it as root', fix: `add fargate.driver: { version: v<x.y.z>, sha256: <sha256 of ${FARGATE_DRIVER.bucket}/v<x.y.z>/${FARGATE_DRIVER.file}, checked by you> }` });
       }
       if (fg?.imageTag === undefined && fg?.imageDigest === undefined) {
-        out.push({ code: 'RF004', severity: 'error', path: `${r.path}.fargate.imageTag`, message: 'the job image must be pinned: every job of this runner runs in it', fix: 'add fargate.imageTag: <version> (tags are immutable in the repository) or fargate.imageDigest: sha256:<digest>' });
+        out.push({ code: 'RF004', severity: 'error', path: fg === undefined ? `${r.path}.fargate` : `${r.path}.fargate.imageTag`, message: 'the job image must be pinned: every job of this runner runs in it', fix: 'add fargate.imageTag: <version> (tags are immutable in the repository) or fargate.imageDigest: sha256:<digest>' });
       }
       if (fg?.imageTag !== undefined && fg.imageDigest !== undefined) {
         out.push({ code: 'RF010', severity: 'error', path: `${r.path}.fargate.imageDigest`, message: 'set either imageTag or imageDigest, not both', received: fg.imageDigest, fix: 'keep one of them' });

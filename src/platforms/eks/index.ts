@@ -10,12 +10,13 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent } from '../../verify/intent.js';
 import type { PolicyDocument, Request } from '../../verify/iam/types.js';
 import { evaluatePolicies, prepareRequest, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, parseRef, roleArn } from '../../verify/aws-docs.js';
+import { awsFacts, parseRef, resolveValue, roleArn } from '../../verify/aws-docs.js';
 import { runnerObjects, commonLabels } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
 import { verifyKubernetesChain, findServiceAccount, kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
 import { awsIdentityCheckJob } from '../aws-identity-check.js';
+import { checkCreate, clusterResources, eksNodePools, verifyCreatedCluster } from './cluster.js';
 import { CLUSTER_ROLE_FOR_POLICY, EKS_ACCESS_POLICIES, eksClusterSchema, type EksAccessSpec, type EksClusterSpec } from './schema.js';
 import {
   IRSA_AUDIENCE,
@@ -24,13 +25,24 @@ import {
   clusterRegion,
   eksClusterName,
   eksSpec,
+  authenticationMode,
+  clusterKey,
+  createsOidcProvider,
+  isCreated,
   issuerHostPath,
+  issuerOf,
   oidcProviderArn,
+  oidcProviderArnPrefix,
 } from './names.js';
 
 function providerFor(fleet: FleetIntent, cluster: ResolvedCluster): Record<string, string> {
   const region = clusterRegion(fleet, cluster);
   return region !== fleet.aws?.region ? { provider: `aws.${tfName(region)}` } : {};
+}
+
+/** The cluster name as Terraform should read it: a reference for a created cluster, so everything waits for it. */
+function clusterNameRef(cluster: ResolvedCluster): string {
+  return isCreated(cluster) ? `\${aws_eks_cluster.${clusterKey(cluster)}.name}` : eksClusterName(cluster);
 }
 
 function accessVia(mode: EksClusterSpec['authenticationMode'], a: EksAccessSpec): 'access-entry' | 'aws-auth' {
@@ -41,10 +53,10 @@ function usernameOf(a: EksAccessSpec): string {
   return a.username ?? a.principal.split('/').pop()!;
 }
 
-function irsaRequest(fleet: FleetIntent, cluster: ResolvedCluster, s: KubernetesSubject, audience = IRSA_AUDIENCE): Request {
-  const hp = issuerHostPath(eksSpec(cluster).oidcIssuer);
+function irsaRequest(fleet: FleetIntent, cluster: ResolvedCluster, s: KubernetesSubject, audience = IRSA_AUDIENCE, issuer = issuerOf(cluster)): Request {
+  const hp = issuerHostPath(issuer);
   return {
-    principal: { type: 'Federated' as const, id: oidcProviderArn(fleet, cluster) },
+    principal: { type: 'Federated' as const, id: `${oidcProviderArnPrefix(fleet)}${hp}` },
     action: 'sts:AssumeRoleWithWebIdentity',
     resource: '*',
     context: { [`${hp}:sub`]: `system:serviceaccount:${s.namespace}:${s.serviceAccount}`, [`${hp}:aud`]: audience },
@@ -86,7 +98,7 @@ function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
     const ref = parseRef(b.role_arn);
     const roleName = ref?.type === 'aws_iam_role' ? facts?.roleKeys.get(ref.name) : typeof b.role_arn === 'string' ? b.role_arn.split('/').pop() : undefined;
     if (roleName === undefined) continue;
-    const subject = { eksCluster: String(b.cluster_name), namespace: String(b.namespace), serviceAccount: String(b.service_account) };
+    const subject = { eksCluster: String(resolveValue(facts!.root, b.cluster_name)), namespace: String(b.namespace), serviceAccount: String(b.service_account) };
     const k = subjectKey(subject.eksCluster, subject.namespace, subject.serviceAccount);
     associations.set(k, [...(associations.get(k) ?? []), roleName]);
     associatedTo.set(roleName, [...(associatedTo.get(roleName) ?? []), subject]);
@@ -144,10 +156,11 @@ export const eksPlatform: PlatformPlugin = {
       out.push({ code: 'RF004', severity: 'error', path: 'aws', message: `an EKS cluster needs the aws section (${p} is type eks)`, fix: 'add aws: { accountId: "<12 digits>", region: <region> }' });
       return out;
     }
+    out.push(...checkCreate(ctx));
     const region = spec.region ?? ctx.fleet.aws.region;
-    const issuerRegion = /^https:\/\/oidc\.eks\.([a-z0-9-]+)\.amazonaws/.exec(spec.oidcIssuer)?.[1];
-    if (issuerRegion !== undefined && issuerRegion !== region) {
-      out.push({ code: 'RF010', severity: 'error', path: `${p}.oidcIssuer`, message: `the issuer is in ${issuerRegion} but the cluster is in ${region}`, received: spec.oidcIssuer, allowed: `https://oidc.eks.${region}.amazonaws.com/id/<ID>`, fix: `copy the issuer of this cluster, or set ${p}.region: ${issuerRegion}` });
+    const issuerRegion = /^https:\/\/oidc\.eks\.([a-z0-9-]+)\.amazonaws/.exec(spec.oidcIssuer ?? '')?.[1];
+    if (issuerRegion !== undefined && issuerRegion !== region && !spec.create) {
+      out.push({ code: 'RF010', severity: 'error', path: `${p}.oidcIssuer`, message: `the issuer is in ${issuerRegion} but the cluster is in ${region}`, received: spec.oidcIssuer ?? '', allowed: `https://oidc.eks.${region}.amazonaws.com/id/<ID>`, fix: `copy the issuer of this cluster, or set ${p}.region: ${issuerRegion}` });
     }
     const seen = new Map<string, number>();
     spec.access.forEach((a, i) => {
@@ -155,8 +168,8 @@ export const eksPlatform: PlatformPlugin = {
       const prev = seen.get(a.principal);
       if (prev !== undefined) out.push({ code: 'RF005', severity: 'error', path: `${ap}.principal`, message: `principal is already listed at ${p}.access[${prev}]`, received: a.principal, fix: 'list each principal once' });
       seen.set(a.principal, i);
-      const via = accessVia(spec.authenticationMode, a);
-      const mode = spec.authenticationMode;
+      const via = accessVia(authenticationMode(spec), a);
+      const mode = authenticationMode(spec);
       if (via === 'access-entry' && mode === 'CONFIG_MAP') {
         out.push({ code: 'RF010', severity: 'error', path: `${ap}.via`, message: 'access entries need authenticationMode API or API_AND_CONFIG_MAP', received: 'access-entry', allowed: 'aws-auth (in CONFIG_MAP mode)', fix: `set via: aws-auth, or move the cluster to API_AND_CONFIG_MAP and set ${p}.authenticationMode` });
       }
@@ -200,7 +213,7 @@ export const eksPlatform: PlatformPlugin = {
         ],
       };
     }
-    const hp = issuerHostPath(eksSpec(cluster).oidcIssuer);
+    const hp = issuerHostPath(issuerOf(cluster));
     return {
       Version: '2012-10-17',
       Statement: [
@@ -247,7 +260,7 @@ export const eksPlatform: PlatformPlugin = {
       ] as const) {
         assoc[tfName(id.key)] = {
           ...providerFor(fleet, cluster),
-          cluster_name: eksClusterName(cluster),
+          cluster_name: clusterNameRef(cluster),
           namespace: names.namespace,
           service_account: sa,
           role_arn: `\${aws_iam_role.${tfName(id.key)}.arn}`,
@@ -264,9 +277,14 @@ export const eksPlatform: PlatformPlugin = {
     const files: Artifact[] = [];
     const provider = providerFor(fleet, cluster);
     const aws = fleet.aws!;
-    if (spec.oidcProvider === 'create') {
+    let terraformAwsLocals: Record<string, string> | undefined;
+    if (isCreated(cluster)) {
+      const created = clusterResources(fleet, cluster, provider);
+      Object.assign(terraformAws, created.resources);
+      terraformAwsLocals = created.locals;
+    } else if (createsOidcProvider(spec)) {
       terraformAws.aws_iam_openid_connect_provider = {
-        [tfName(cluster.name)]: { ...provider, url: spec.oidcIssuer, client_id_list: [IRSA_AUDIENCE] },
+        [tfName(cluster.name)]: { ...provider, url: issuerOf(cluster), client_id_list: [IRSA_AUDIENCE] },
       };
     }
     const entries: Record<string, Record<string, unknown>> = {};
@@ -276,11 +294,11 @@ export const eksPlatform: PlatformPlugin = {
     const bindings: K8sObject[] = [];
     spec.access.forEach((a, i) => {
       const k = tfName(cluster.name, 'access', String(i));
-      if (accessVia(spec.authenticationMode, a) === 'access-entry') {
-        entries[k] = { ...provider, cluster_name: eksClusterName(cluster), principal_arn: a.principal, type: 'STANDARD' };
+      if (accessVia(authenticationMode(spec), a) === 'access-entry') {
+        entries[k] = { ...provider, cluster_name: clusterNameRef(cluster), principal_arn: a.principal, type: 'STANDARD' };
         policies[k] = {
           ...provider,
-          cluster_name: eksClusterName(cluster),
+          cluster_name: clusterNameRef(cluster),
           principal_arn: `\${aws_eks_access_entry.${k}.principal_arn}`,
           policy_arn: `arn:${aws.partition}:eks::aws:cluster-access-policy/${EKS_ACCESS_POLICIES[a.policy]}`,
           access_scope: a.namespaces ? { type: 'namespace', namespaces: [...a.namespaces] } : { type: 'cluster' },
@@ -309,13 +327,22 @@ export const eksPlatform: PlatformPlugin = {
       files.push({ path: `clusters/${cluster.name}/aws-auth-entries.yaml`, format: 'yaml', content: [{ mapRoles, mapUsers }] });
       files.push({ path: `clusters/${cluster.name}/access-rbac.yaml`, format: 'yaml', content: bindings });
     }
-    return { files, terraformAws };
+    return { files, terraformAws, ...(terraformAwsLocals ? { terraformAwsLocals } : {}) };
+  },
+
+  nodePools(docs, cluster, clusterPath) {
+    if (!isCreated(cluster)) return undefined;
+    return { poolsPath: `${clusterPath}.create.nodeGroups`, pools: eksNodePools(docs.terraformAws, cluster) };
+  },
+
+  verifyDocuments(docs, fleet) {
+    return fleet.clusters.flatMap((c, i) => (c.type === 'eks' && isCreated(c) ? verifyCreatedCluster(docs, fleet, c, `clusters[${i}]`) : []));
   },
 
   clusterFindings(_fleet, cluster, clusterPath) {
     const out: Finding[] = [];
     eksSpec(cluster).access.forEach((a, i) => {
-      if (accessVia(eksSpec(cluster).authenticationMode, a) === 'aws-auth') {
+      if (accessVia(authenticationMode(eksSpec(cluster)), a) === 'aws-auth') {
         out.push({ code: 'RF401', severity: CODES.RF401.severity, path: `${clusterPath}.access[${i}]`, message: `${a.principal} gets access through the aws-auth ConfigMap; AWS deprecates it in favour of access entries, and a bad edit of that ConfigMap locks nodes out`, fix: 'use via: access-entry (the cluster needs authenticationMode API_AND_CONFIG_MAP or API)' });
       }
       if (a.policy === 'cluster-admin' && !a.namespaces) {
@@ -398,8 +425,22 @@ export const eksPlatform: PlatformPlugin = {
       if (irsa) {
         const right = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject));
         const otherAud = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject, 'https://attacker.example'));
+        // The trust names this cluster's issuer (for a created cluster: its symbol), and no other.
+        const federated = (Array.isArray(role.trust.Statement) ? role.trust.Statement : [role.trust.Statement]).flatMap((st) => {
+          const p = st.Principal;
+          return p && p !== '*' && p.Federated !== undefined ? (Array.isArray(p.Federated) ? p.Federated : [p.Federated]) : [];
+        });
+        const foreign = federated.filter((x) => x !== oidcProviderArn(fleet, cluster));
+        if (foreign.length > 0) {
+          out.push({ code: 'RF108', severity: 'error', path: runnerPath, message: `role ${role.name} trusts ${foreign.join(', ')}, not the issuer of cluster ${cluster.name} (${oidcProviderArn(fleet, cluster)})`, fix: isCreated(cluster) ? 'regenerate; the issuer of a created cluster comes from its resource, never a copy' : `set ${cluster.name}'s oidcIssuer to the cluster's issuer and regenerate` });
+        }
+        // A token of the right subject and audience from another issuer (another cluster) must not work.
+        const otherIssuer = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject, IRSA_AUDIENCE, `https://oidc.eks.${clusterRegion(fleet, cluster)}.amazonaws.com/id/0THERC1USTER0000000000000000000`));
+        if (right === 'allow' && otherIssuer === 'allow') {
+          out.push({ code: 'RF108', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of ${names.namespace}/${sa} from another cluster's issuer`, fix: 'name the cluster issuer in the Federated principal and the condition keys' });
+        }
         if (right === 'allow' && otherAud === 'allow') {
-          out.push({ code: 'RF101', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of any audience for ${names.namespace}/${sa}`, fix: `pin ${issuerHostPath(eksSpec(cluster).oidcIssuer)}:aud = ${IRSA_AUDIENCE} with StringEquals` });
+          out.push({ code: 'RF101', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of any audience for ${names.namespace}/${sa}`, fix: `pin ${issuerHostPath(issuerOf(cluster))}:aud = ${IRSA_AUDIENCE} with StringEquals` });
         }
       }
     }
@@ -409,7 +450,7 @@ export const eksPlatform: PlatformPlugin = {
   readme(fleet) {
     const steps: ReadmeStep[] = [];
     const eks = fleet.clusters.filter((c) => c.type === 'eks');
-    const awsAuth = eks.flatMap((c) => eksSpec(c).access.filter((a) => accessVia(eksSpec(c).authenticationMode, a) === 'aws-auth').map((a) => ({ c, a })));
+    const awsAuth = eks.flatMap((c) => eksSpec(c).access.filter((a) => accessVia(authenticationMode(eksSpec(c)), a) === 'aws-auth').map((a) => ({ c, a })));
     if (awsAuth.length > 0) {
       const lines = ['```sh'];
       for (const { c, a } of awsAuth) {
@@ -420,7 +461,16 @@ export const eksPlatform: PlatformPlugin = {
       lines.push('```');
       steps.push({ phase: 'cluster', title: 'aws-auth entries', text: 'for operators granted through the ConfigMap. Merge them; never replace the ConfigMap, it also maps your nodes:', lines });
     }
-    const podIdentity = eks.filter((c) => eksSpec(c).identity === 'pod-identity');
+    const created = eks.filter((c) => isCreated(c));
+    if (created.length > 0) {
+      steps.unshift({
+        phase: 'cluster',
+        title: 'Cluster credentials.',
+        text: `terraform/aws created ${created.map((c) => `\`${eksClusterName(c)}\``).join(', ')} (the control plane takes 10–15 minutes) with its node groups and add-ons. Only the principals under \`access\` can reach it — not whoever ran Terraform. As one of them:`,
+        lines: ['```sh', ...created.map((c) => `aws eks update-kubeconfig --name ${eksClusterName(c)} --region ${clusterRegion(fleet, c)} --alias ${eksClusterName(c)}`), '```'],
+      });
+    }
+    const podIdentity = eks.filter((c) => eksSpec(c).identity === 'pod-identity' && !isCreated(c));
     if (podIdentity.length > 0) {
       steps.push({ phase: 'cluster', title: 'EKS Pod Identity agent.', text: `Clusters ${podIdentity.map((c) => c.name).join(', ')} need the EKS Pod Identity Agent add-on running before the runners start; the associations in terraform/aws take effect eventually (allow a minute).`, lines: [] });
     }

@@ -1,5 +1,6 @@
 import type { FleetIntent } from '../../verify/intent.js';
 import type { ResolvedCluster } from '../../model/types.js';
+import { tfName } from '../../emit/artifacts.js';
 import type { EksClusterSpec } from './schema.js';
 
 export function eksSpec(cluster: ResolvedCluster): EksClusterSpec {
@@ -11,9 +12,49 @@ export function issuerHostPath(issuer: string): string {
   return issuer.replace(/^https:\/\//, '');
 }
 
-export function oidcProviderArn(fleet: FleetIntent, cluster: ResolvedCluster): string {
+/** Whether runner-fleet creates this cluster (`create`), rather than using an existing one. */
+export function isCreated(cluster: ResolvedCluster): boolean {
+  return eksSpec(cluster).create !== undefined;
+}
+
+/** Terraform resource name of everything that exists once per cluster (cluster, OIDC provider, roles). */
+export function clusterKey(cluster: ResolvedCluster): string {
+  return tfName(cluster.name);
+}
+
+/** The Terraform local that holds a created cluster's issuer host path: the one symbol both trust ends use. */
+export function issuerLocal(cluster: ResolvedCluster): string {
+  return tfName('eks_oidc', cluster.name);
+}
+
+/**
+ * The issuer URL as the documents spell it. Existing clusters: the URL from the spec. Created
+ * clusters: `https://${local.eks_oidc_<cluster>}`, a symbol Terraform replaces with the host path
+ * of the cluster's issuer everywhere at once (see emitCluster), so both ends are the same token.
+ */
+export function issuerOf(cluster: ResolvedCluster): string {
+  return isCreated(cluster) ? `https://\${local.${issuerLocal(cluster)}}` : eksSpec(cluster).oidcIssuer!;
+}
+
+export function oidcProviderArnPrefix(fleet: Pick<FleetIntent, 'aws'>): string {
   const aws = fleet.aws!;
-  return `arn:${aws.partition}:iam::${aws.accountId}:oidc-provider/${issuerHostPath(eksSpec(cluster).oidcIssuer)}`;
+  return `arn:${aws.partition}:iam::${aws.accountId}:oidc-provider/`;
+}
+
+export function oidcProviderArn(fleet: Pick<FleetIntent, 'aws'>, cluster: ResolvedCluster): string {
+  return `${oidcProviderArnPrefix(fleet)}${issuerHostPath(issuerOf(cluster))}`;
+}
+
+/** The authentication mode in effect (see the schema for the defaults). */
+export function authenticationMode(spec: EksClusterSpec): 'API' | 'API_AND_CONFIG_MAP' | 'CONFIG_MAP' {
+  if (spec.authenticationMode) return spec.authenticationMode;
+  if (!spec.create) return 'API_AND_CONFIG_MAP';
+  return spec.access.some((a) => a.via === 'aws-auth') ? 'API_AND_CONFIG_MAP' : 'API';
+}
+
+/** Whether the IAM OIDC provider is created here (always for created clusters). */
+export function createsOidcProvider(spec: EksClusterSpec): boolean {
+  return spec.create !== undefined || spec.oidcProvider === 'create';
 }
 
 export function eksClusterName(cluster: ResolvedCluster): string {

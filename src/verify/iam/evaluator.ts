@@ -297,7 +297,7 @@ function compilePrincipal(block: unknown, where: string): PrincipalMatcher {
     }
     const values = stringList(block[k], `${where}.${k}`);
     for (const v of values) {
-      checkNoVariable(v, `${where}.${k}`);
+      checkNoVariable(v, `${where}.${k}`, k === 'Federated');
       if (k === 'AWS') {
         if (v === '*') {
           any = true; // {"AWS":"*"} is equivalent to "*"
@@ -593,7 +593,7 @@ function compileCondition(operator: string, block: unknown, where: string): Comp
   for (const [key, value] of Object.entries(block)) {
     const kw = `${where}.${operator}["${key}"]`;
     if (key.length === 0) throw new PolicyGrammarError(`${kw}: empty condition key`);
-    checkNoVariable(key, kw);
+    checkNoVariable(key, kw, true);
     const list: unknown[] = Array.isArray(value) ? (value as unknown[]) : [value];
     if (list.length === 0) throw new PolicyGrammarError(`${kw}: empty value list`);
     const raw: (string | boolean | number)[] = [];
@@ -720,8 +720,35 @@ function isPlainObject(x: unknown): x is Record<string, unknown> {
   return typeof x === 'object' && x !== null && !Array.isArray(x);
 }
 
-function checkNoVariable(s: string, where: string): void {
-  if (s.includes('${')) throw new PolicyGrammarError(`${where}: policy variables are not supported ("${s}")`);
+/**
+ * A value known only after apply (a created cluster's issuer) appears in a policy as a Terraform
+ * symbol: a bare reference such as `${local.eks_oidc_devops}`, never a function call or directive.
+ * Terraform replaces every occurrence of one symbol with the same text, so the evaluator treats
+ * it as an opaque literal: it is equal to itself and to nothing else. That is sound where the
+ * substituted text has no wildcard, quote or brace (an issuer host path has none), which is why
+ * symbols are accepted only in Federated principals and condition keys, the two places an issuer
+ * goes. IAM policy variables (`${aws:username}`) stay unsupported everywhere.
+ */
+export const TERRAFORM_SYMBOL = /^\$\{(local\.[a-z_][a-z0-9_-]*|[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*\.[a-z_]+)\}$/;
+
+/** The Terraform symbols in a policy string, in order of appearance. */
+export function symbolsIn(s: string): string[] {
+  return [...s.matchAll(/\$\{[^}]*\}/g)].map((m) => m[0]);
+}
+
+function checkNoVariable(s: string, where: string, symbolsAllowed = false): void {
+  if (s.includes('%{')) throw new PolicyGrammarError(`${where}: template directives are not supported ("${s}")`);
+  if (!s.includes('${')) return;
+  for (const sym of symbolsIn(s)) {
+    if (symbolsAllowed && TERRAFORM_SYMBOL.test(sym)) continue;
+    throw new PolicyGrammarError(
+      symbolsAllowed && !sym.includes(':')
+        ? `${where}: ${sym} is not a bare Terraform reference (use a local value that holds the expression)`
+        : `${where}: policy variables are not supported ("${s}")`,
+    );
+  }
+  // `$${` (an escaped literal) or an unclosed `${` would make the applied text differ from the proven one.
+  if (s.replace(/\$\{[^}]*\}/g, '').includes('${') || s.includes('$${')) throw new PolicyGrammarError(`${where}: malformed Terraform interpolation in "${s}"`);
 }
 
 function stringList(x: unknown, where: string): string[] {

@@ -87,6 +87,43 @@ export const AZURERM: ProviderSchema = {
       },
       exports: ['id'],
     },
+    azurerm_kubernetes_cluster: {
+      // 4.x names (auto_scaling_enabled, automatic_upgrade_channel); Entra ID integration is always
+      // managed in 4.x, so the block has no `managed` argument.
+      docs: `${DOCS}/r/kubernetes_cluster.html.markdown`,
+      attributes: [
+        'name', 'location', 'resource_group_name', 'dns_prefix', 'kubernetes_version', 'sku_tier', 'oidc_issuer_enabled',
+        'workload_identity_enabled', 'local_account_disabled', 'role_based_access_control_enabled', 'azure_policy_enabled',
+        'automatic_upgrade_channel', 'node_os_upgrade_channel', 'private_cluster_enabled', 'node_resource_group', 'run_command_enabled', 'tags',
+      ],
+      required: ['name', 'location', 'resource_group_name', 'default_node_pool'],
+      blocks: {
+        default_node_pool: {
+          attributes: [
+            'name', 'vm_size', 'auto_scaling_enabled', 'min_count', 'max_count', 'node_count', 'node_labels', 'only_critical_addons_enabled',
+            'os_disk_size_gb', 'os_sku', 'temporary_name_for_rotation', 'vnet_subnet_id', 'zones', 'max_pods', 'orchestrator_version', 'tags',
+          ],
+          required: ['name'],
+          blocks: { upgrade_settings: { attributes: ['max_surge', 'drain_timeout_in_minutes', 'node_soak_duration_in_minutes'] } },
+        },
+        identity: { attributes: ['type', 'identity_ids'], required: ['type'] },
+        azure_active_directory_role_based_access_control: { attributes: ['tenant_id', 'admin_group_object_ids', 'azure_rbac_enabled'] },
+        network_profile: { attributes: ['network_plugin', 'network_plugin_mode', 'network_policy', 'pod_cidr', 'service_cidr', 'dns_service_ip', 'outbound_type', 'load_balancer_sku'], required: ['network_plugin'] },
+        api_server_access_profile: { attributes: ['authorized_ip_ranges', 'subnet_id', 'virtual_network_integration_enabled'] },
+      },
+      exports: ['id', 'oidc_issuer_url', 'fqdn', 'node_resource_group', 'kube_config', 'kubelet_identity'],
+    },
+    azurerm_kubernetes_cluster_node_pool: {
+      docs: `${DOCS}/r/kubernetes_cluster_node_pool.html.markdown`,
+      attributes: [
+        'name', 'kubernetes_cluster_id', 'vm_size', 'mode', 'auto_scaling_enabled', 'min_count', 'max_count', 'node_count', 'node_labels',
+        'node_taints', 'priority', 'eviction_policy', 'spot_max_price', 'os_disk_size_gb', 'os_sku', 'vnet_subnet_id', 'zones', 'max_pods',
+        'orchestrator_version', 'tags',
+      ],
+      required: ['name', 'kubernetes_cluster_id'],
+      blocks: { upgrade_settings: { attributes: ['max_surge', 'drain_timeout_in_minutes', 'node_soak_duration_in_minutes'] } },
+      exports: ['id'],
+    },
     azurerm_monitor_diagnostic_setting: {
       // enabled_log replaces the deprecated log block in 4.x; enabled_metric replaces metric.
       docs: `${DOCS}/r/monitor_diagnostic_setting.html.markdown`,

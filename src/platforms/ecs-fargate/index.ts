@@ -168,10 +168,40 @@ function taskResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: Int
  * fleet — job roles above all, since a job could then swap the image every later job (and the
  * root SSH coordinator) runs in — can push to, delete from or re-open the repository (RF717).
  */
+interface Writer {
+  id: Extract<FleetIntent['identities'][number], { cloud: 'aws' }>;
+  role: { policiesCompiled: CompiledPolicy[] };
+  actions: string[];
+}
+
+/** The literal resources of the Allow statements that apply to `actions`; undefined when one is not literal. */
+function literalResources(policies: readonly CompiledPolicy[], actions: readonly string[]): Set<string> | undefined {
+  const out = new Set<string>();
+  for (const p of policies) {
+    const raw = Array.isArray(p.source.Statement) ? p.source.Statement : [p.source.Statement];
+    for (const a of actions) {
+      for (const st of p.statementsFor(a)) {
+        if (st.deny) continue;
+        const r = raw[st.index] as { Resource?: string | string[]; NotResource?: unknown } | undefined;
+        if (!r || r.NotResource !== undefined || r.Resource === undefined) return undefined;
+        for (const res of Array.isArray(r.Resource) ? r.Resource : [r.Resource]) {
+          if (/[*?$]/.test(res)) return undefined;
+          out.add(res.toLowerCase());
+        }
+      }
+    }
+  }
+  return out;
+}
+
 interface JobImageIndex {
   repositories: Map<string, Record<string, unknown>>;
   /** AWS roles of the fleet that have an Allow statement for some ECR write action: only they can be allowed one. */
-  writers: { id: Extract<FleetIntent['identities'][number], { cloud: 'aws' }>; role: { policiesCompiled: CompiledPolicy[] }; actions: string[] }[];
+  writers: Writer[];
+  /** Writers whose applicable Allow statements name only literal resources, by lower-cased resource. */
+  literalWriters: Map<string, Writer[]>;
+  /** Writers with a wildcard, NotResource or no Resource in an applicable Allow: tried on every repository. */
+  openWriters: Writer[];
   rolesTried: number;
   runnerByName: Map<string, IntentRunner>;
 }
@@ -197,7 +227,14 @@ function jobImageIndex(docs: FleetDocuments, fleet: FleetIntent, facts: NonNulla
     const actions = ECR_WRITE_ACTIONS.filter((a) => role.policiesCompiled.some((p) => p.statementsFor(a).some((st) => !st.deny)));
     if (actions.length > 0) writers.push({ id, role, actions });
   }
-  const index = { repositories, writers, rolesTried, runnerByName: new Map(fleet.runners.map((r) => [r.name, r])) };
+  const literalWriters = new Map<string, Writer[]>();
+  const openWriters: Writer[] = [];
+  for (const w of writers) {
+    const literal = literalResources(w.role.policiesCompiled, w.actions);
+    if (literal === undefined) openWriters.push(w);
+    else for (const r of literal) literalWriters.set(r, [...(literalWriters.get(r) ?? []), w]);
+  }
+  const index = { repositories, writers, literalWriters, openWriters, rolesTried, runnerByName: new Map(fleet.runners.map((r) => [r.name, r])) };
   jobImageIndexes.set(docs, index);
   return index;
 }
@@ -230,7 +267,9 @@ function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: Intent
   if (!task || images.length === 0 || unpinned.length > 0) {
     out.push({ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate.imageTag`, message: `task definition ${n.taskFamily} runs ${unpinned.join(', ') || 'no image'}, not a versioned tag or digest of ${n.ecrRepository}`, received: unpinned.join(', '), allowed: `${x.image}:<version> or ${x.image}@sha256:<digest>`, fix: 'set fargate.imageTag to a version (or fargate.imageDigest)' });
   }
-  for (const { id, role, actions } of index.writers) {
+  // Only writers whose Allows could name this repository: the open ones and those that name it literally.
+  const candidates = [...index.openWriters, ...(index.literalWriters.get(x.repository.toLowerCase()) ?? [])].sort((a, b) => index.writers.indexOf(a) - index.writers.indexOf(b));
+  for (const { id, role, actions } of candidates) {
     const can = actions.filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: id.arn }, action, resource: x.repository }) === 'allow');
     if (can.length === 0) continue;
     const owner = id.runner === undefined ? undefined : index.runnerByName.get(id.runner);

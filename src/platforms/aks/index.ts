@@ -1,6 +1,6 @@
 import type { PlatformPlugin, ReadmeStep, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
-import type { AzureManagedIdentity, KubernetesNames, KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
+import type { AzureManagedIdentity, IdentitySubject, KubernetesNames, KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import { kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
 import { DO_NOT_EDIT, mergeResources, ownEntries, tfName, type Artifact, type K8sObject, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
 import { commonLabels } from '../../emit/kubernetes/objects.js';
@@ -67,6 +67,20 @@ function k8sRoot(fleet: ResolvedFleet, cluster: ResolvedCluster): TerraformRoot 
     data: { azurerm_user_assigned_identity: ownEntries([...data]) },
     resource: sorted,
   };
+}
+
+/**
+ * The Kubernetes subjects of a candidate list, the same array for the same list: the subject index
+ * behind aksWhoCanAssume is cached per array, so a fresh filter per role would rebuild it per role.
+ */
+const kubernetesLists = new WeakMap<readonly IdentitySubject[], KubernetesSubject[]>();
+function kubernetesOnly(subjects: readonly IdentitySubject[]): KubernetesSubject[] {
+  let hit = kubernetesLists.get(subjects);
+  if (!hit) {
+    hit = subjects.filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
+    kubernetesLists.set(subjects, hit);
+  }
+  return hit;
 }
 
 export const aksPlatform: PlatformPlugin = {
@@ -238,7 +252,7 @@ export const aksPlatform: PlatformPlugin = {
   },
 
   whoCanAssume(docs, intent, _cluster, roleName, subjects) {
-    return aksWhoCanAssume(docs, intent, roleName, subjects.filter((s): s is KubernetesSubject => s.kind === 'kubernetes'));
+    return aksWhoCanAssume(docs, intent, roleName, kubernetesOnly(subjects));
   },
 
   verifyChain(docs, intent, runner, runnerPath) {

@@ -467,6 +467,8 @@ export interface CompiledCondition {
   readonly matchOne: (value: string) => boolean;
   /** Set when matchOne is plain equality with one (interned) value: inlined in the hot path. */
   readonly equals: string | undefined;
+  /** StringEquals (with or without IfExists/set prefix): the exact values, for candidate indexes (see candidates.ts). */
+  readonly literals: readonly string[] | undefined;
 }
 
 /** Decimal number syntax accepted in numeric conditions; Number('') === 0 must not sneak in. */
@@ -612,7 +614,8 @@ function compileCondition(operator: string, block: unknown, where: string): Comp
     else if (setMode === 'any') onMissing = false;
     else onMissing = spec.negated; // AWS: a negated operator on an absent key is true
     const equals = spec.family === 'string' && raw.length === 1 ? intern(String(raw[0])) : undefined;
-    out.push({ operator, key: intern(key.toLowerCase()), setMode, negated: spec.negated, onMissing, matchOne, equals });
+    const literals = spec.family === 'string' ? raw.map(String) : undefined;
+    out.push({ operator, key: intern(key.toLowerCase()), setMode, negated: spec.negated, onMissing, matchOne, equals, literals });
   }
   return out;
 }

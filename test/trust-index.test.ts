@@ -133,7 +133,8 @@ describe('indexed EKS trust proof = brute force', () => {
         for (const cluster of fleet.clusters.filter((c) => c.type === 'eks')) {
           const own = subjects.filter((s) => s.cluster === cluster.name);
           const decoys = own.flatMap((s) => platformFor(cluster.type).decoys(s));
-          for (const list of [own, decoys, [...own, ...decoys], subjects]) {
+          // Long lists take the indexed path, short ones (a role's decoys) the direct one.
+          for (const list of [own, decoys, [...own, ...decoys], subjects, own.slice(0, 5), decoys.slice(-3)]) {
             for (const id of fleet.identities) {
               const fast = platformFor('eks').whoCanAssume(docs, fleet, cluster, id.roleName, list).map(subjectLabel);
               const slow = eksWhoCanAssumeBruteForce(docs, fleet, cluster, id.roleName, list).map(subjectLabel);
@@ -180,4 +181,36 @@ describe('neighbourPaths = brute force', () => {
       }
     }
   });
+});
+
+describe('PreparedRequest.derive = a request prepared afresh', () => {
+  const policy = compilePolicy({
+    Version: '2012-10-17',
+    Statement: [
+      { Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::b/r1/*' },
+      { Effect: 'Allow', Action: 's3:ListBucket', Resource: 'arn:aws:s3:::b', Condition: { StringLike: { 's3:prefix': ['r1/*', 'r1'] } } },
+      { Effect: 'Deny', Action: 's3:*', Resource: '*', Condition: { Bool: { 'aws:SecureTransport': 'false' } } },
+    ],
+  });
+  const principal = { type: 'AWS' as const, id: 'arn:aws:iam::123456789012:role/r1' };
+  const probes: [string, string, Record<string, string> | undefined][] = [
+    ['s3:GetObject', 'arn:aws:s3:::b/r1/x', undefined],
+    ['s3:GetObject', 'arn:aws:s3:::b/r10/x', undefined],
+    ['s3:DeleteObject', 'arn:aws:s3:::b/r1/x', undefined],
+    ['s3:ListBucket', 'arn:aws:s3:::b', { 's3:prefix': 'r1/x' }],
+    ['s3:ListBucket', 'arn:aws:s3:::b', { 's3:prefix': 'r2' }],
+    ['s3:GetObject', 'arn:aws:s3:::b/r1/x', { 'aws:SecureTransport': 'false' }],
+  ];
+  const bases: Record<string, string>[] = [{ 'aws:SecureTransport': 'true' }, { 'aws:SecureTransport': 'true', 'aws:SourceVpce': 'vpce-1' }];
+  for (const base of bases) {
+    it(`with base context ${JSON.stringify(base)}`, () => {
+      const caller = prepareRequest({ principal, action: 's3:GetObject', resource: '', context: base });
+      const decisions = probes.map(([action, resource, context]) => {
+        const fresh = evaluatePolicies({ identity: [policy] }, { principal, action, resource, context: { ...base, ...context } });
+        expect(evaluatePolicies({ identity: [policy] }, caller.derive(action, resource, context)), `${action} ${resource} ${JSON.stringify(context)}`).toBe(fresh);
+        return fresh;
+      });
+      expect(new Set(decisions).size, 'the probes reach allow and deny').toBe(3);
+    });
+  }
 });

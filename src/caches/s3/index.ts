@@ -8,7 +8,7 @@ import { tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
-import { compilePolicy, evaluatePolicies, type CompiledPolicy } from '../../verify/iam/evaluator.js';
+import { compilePolicy, evaluatePolicies, prepareRequest, type CompiledPolicy, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, resolveValue, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 
@@ -307,11 +307,16 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
 
   // With VPC endpoints in the bucket policy, requests come through the first of them (as in the VPC).
   const viaEndpoint: Record<string, string> = spec.vpcEndpointIds ? { 'aws:SourceVpce': spec.vpcEndpointIds[0]! } : {};
-  const decide = (role: RoleFacts, action: string, resource: string, context: Record<string, string> = {}) =>
-    evaluatePolicies(
-      { identity: role.policiesCompiled, resource: policy ? [policy] : [] },
-      { principal: { type: 'AWS', id: roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name) }, action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...context } },
-    );
+  // One normalised request per role; each probe derives its action, resource and extra context from it.
+  const callers = new Map<RoleFacts, PreparedRequest>();
+  const decide = (role: RoleFacts, action: string, resource: string, context?: Record<string, string>) => {
+    let caller = callers.get(role);
+    if (!caller) {
+      caller = prepareRequest({ principal: { type: 'AWS', id: roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name) }, action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint } });
+      callers.set(role, caller);
+    }
+    return evaluatePolicies({ identity: role.policiesCompiled, resource: policy ? [policy] : [] }, caller.derive(action, resource, context));
+  };
 
   if (!manager) {
     out.push(finding('RF201', cachePath, `the manager role of runner ${runner.name} is missing from terraform/aws/main.tf.json`, { fix: 'regenerate; this is a bug if it persists' }));

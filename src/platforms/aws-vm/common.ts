@@ -332,7 +332,7 @@ export function launchTemplate(i: LaunchTemplateInput): Record<string, unknown> 
   if (i.instanceProfileKey) body.iam_instance_profile = { name: `\${aws_iam_instance_profile.${i.instanceProfileKey}.name}` };
   // Embedded, so the root validates and applies by itself; ec2/<runner>/user-data.sh holds the same
   // bytes for review, and verification decodes this value (and checks it equals that file).
-  if (i.userData) body.user_data = Buffer.from(serializeArtifact(i.userData).content, 'utf8').toString('base64');
+  if (i.userData) body.user_data = Buffer.from(artifactText(i.userData), 'utf8').toString('base64');
   return body;
 }
 
@@ -437,8 +437,21 @@ export interface UserDataInput {
 
 /** The config.toml bytes the instance writes: exactly runners/<runner>/config.toml. */
 export function configTomlText(runner: IntentRunner, toml: Record<string, unknown>): string {
-  return serializeArtifact({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml }).content;
+  // Once per document: emit embeds it in the user data, verify compares the user data with it.
+  let byPath = configTomlTexts.get(toml);
+  if (!byPath) {
+    byPath = new Map();
+    configTomlTexts.set(toml, byPath);
+  }
+  const path = `runners/${runner.name}/config.toml`;
+  let text = byPath.get(path);
+  if (text === undefined) {
+    text = serializeArtifact({ path, format: 'toml', content: toml }).content;
+    byPath.set(path, text);
+  }
+  return text;
 }
+const configTomlTexts = new WeakMap<object, Map<string, string>>();
 
 export const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 

@@ -88,6 +88,9 @@ interface EksIndex {
   lists: WeakMap<readonly IdentitySubject[], SubjectListIndex>;
 }
 
+/** Lists up to this long (decoys) are decided directly, without building indexes over them. */
+const SMALL_LIST = 8;
+
 /** What the trust proof derives from one candidate list, once. */
 interface SubjectListIndex {
   /** The list's Kubernetes subjects (the list itself when it has nothing else). */
@@ -429,30 +432,45 @@ export const eksPlatform: PlatformPlugin = {
     const role = awsFacts(docs)?.roles.get(roleName);
     if (!role) return [];
     const index = indexOf(docs, intent);
+    const trust = { resource: [role.trustCompiled] };
+    const podIdentity = eksSpec(cluster).identity === 'pod-identity';
+    // Pod Identity: a pod gets the role only through an association; the trust must then accept
+    // the agent's AssumeRole and TagSession with that pod's session tags.
+    const podIdentityAllows = (s: KubernetesSubject, c: ResolvedCluster) => {
+      const context = { 'aws:RequestTag/eks-cluster-name': eksClusterName(c), 'aws:RequestTag/kubernetes-namespace': s.namespace, 'aws:RequestTag/kubernetes-service-account': s.serviceAccount };
+      const principal = { type: 'Service' as const, id: POD_IDENTITY_PRINCIPAL };
+      return ['sts:AssumeRole', 'sts:TagSession'].every((action) => evaluatePolicies(trust, prepareRequest({ principal, action, resource: '*', context })) === 'allow');
+    };
+    // IRSA: anyone holding a service-account token of the right audience can call
+    // AssumeRoleWithWebIdentity, so only the trust policy decides.
+    const out: KubernetesSubject[] = [];
+    if (all.length <= SMALL_LIST) {
+      // Decoy lists are made afresh for every role: decide each subject, there is nothing to reuse.
+      const bound = podIdentity ? new Set((index.associatedTo.get(roleName) ?? []).map((a) => subjectKey(a.eksCluster, a.namespace, a.serviceAccount))) : undefined;
+      for (const s of all) {
+        if (s.kind !== 'kubernetes') continue;
+        const c = index.clusters.get(s.cluster);
+        if (!c || c.type !== 'eks') continue;
+        if (bound ? bound.has(subjectKey(eksClusterName(c), s.namespace, s.serviceAccount)) && podIdentityAllows(s, c) : evaluatePolicies(trust, prepareRequest(irsaRequest(intent, c, s))) === 'allow') out.push(s);
+      }
+      return out;
+    }
     // The core passes each cluster the same subject list for every role: what is derived from a
     // list (its Kubernetes subjects, their requests, the indexes over them) is built once per list.
     const list = listIndexOf(index, intent, all);
     const subjects = list.subjects;
-    const trust = { resource: [role.trustCompiled] };
-    const out: KubernetesSubject[] = [];
-    if (eksSpec(cluster).identity === 'pod-identity') {
-      // A pod gets a Pod Identity role only through an association; the trust must then accept
-      // the agent's AssumeRole and TagSession with that pod's session tags. Only the subjects an
-      // association binds to this role are candidates, looked up by their association key.
+    if (podIdentity) {
+      // Only the subjects an association binds to this role are candidates, found by association key.
       const positions = new Set<number>();
       for (const a of index.associatedTo.get(roleName) ?? []) for (const i of list.byAssociation.get(subjectKey(a.eksCluster, a.namespace, a.serviceAccount)) ?? []) positions.add(i);
       for (const i of [...positions].sort((x, y) => x - y)) {
         const s = subjects[i]!;
-        const c = index.clusters.get(s.cluster)!;
-        const context = { 'aws:RequestTag/eks-cluster-name': eksClusterName(c), 'aws:RequestTag/kubernetes-namespace': s.namespace, 'aws:RequestTag/kubernetes-service-account': s.serviceAccount };
-        const principal = { type: 'Service' as const, id: POD_IDENTITY_PRINCIPAL };
-        if (['sts:AssumeRole', 'sts:TagSession'].every((action) => evaluatePolicies(trust, prepareRequest({ principal, action, resource: '*', context })) === 'allow')) out.push(s);
+        if (podIdentityAllows(s, index.clusters.get(s.cluster)!)) out.push(s);
       }
       return out;
     }
-    // IRSA: anyone holding a service-account token of the right audience can call
-    // AssumeRoleWithWebIdentity, so only the trust policy decides. It is evaluated for every
-    // subject its StringEquals conditions can admit (all of them when it has none, e.g. StringLike).
+    // The trust is evaluated for every subject its StringEquals conditions can admit (for all of
+    // them when it has none, e.g. StringLike).
     const prepared = list.irsa;
     const candidates = list.irsaIndex.candidates(role.trustCompiled);
     const decide = (i: number) => {

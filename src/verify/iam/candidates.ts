@@ -47,9 +47,13 @@ export class RequestIndex {
     this.action = mixed ? undefined : action;
   }
 
-  private positions(c: CompiledCondition & { literals: readonly string[] }): number[] {
-    const out: number[] = [];
-    for (const v of new Set(c.literals)) for (const i of this.byKeyValue.get(`${c.key}\n${v}`) ?? []) out.push(i);
+  /** The position lists of the requests carrying one of the condition's values under its key. */
+  private lists(c: CompiledCondition & { literals: readonly string[] }): number[][] {
+    const out: number[][] = [];
+    for (const v of new Set(c.literals)) {
+      const list = this.byKeyValue.get(`${c.key}\n${v}`);
+      if (list) out.push(list);
+    }
     return out;
   }
 
@@ -62,14 +66,20 @@ export class RequestIndex {
     const found = new Set<number>();
     for (const s of policy.statementsFor(this.action)) {
       if (s.deny) continue;
-      let best: number[] | undefined;
+      // The most selective of the statement's narrowing conditions (a subject, not the audience).
+      let best: number[][] | undefined;
+      let bestSize = Infinity;
       for (const c of s.conditions) {
         if (!narrows(c)) continue;
-        const p = this.positions(c);
-        if (best === undefined || p.length < best.length) best = p;
+        const lists = this.lists(c);
+        const size = lists.reduce((n, l) => n + l.length, 0);
+        if (size < bestSize) {
+          best = lists;
+          bestSize = size;
+        }
       }
       if (best === undefined) return undefined;
-      for (const i of best) found.add(i);
+      for (const list of best) for (const i of list) found.add(i);
     }
     return [...found].sort((a, b) => a - b);
   }

@@ -11,6 +11,7 @@ import type { PolicyDocument } from '../src/verify/iam/types.js';
 import type { FleetIntent } from '../src/verify/intent.js';
 import { subjectLabel, type RunnerCacheRef } from '../src/model/types.js';
 import { rng } from './fuzz/engine.js';
+import { checkTerraformRoot } from '../src/emit/terraform/schemas/index.js';
 import { exampleValue } from './helpers/fleet.js';
 
 /**
@@ -211,6 +212,54 @@ describe('PreparedRequest.derive = a request prepared afresh', () => {
         return fresh;
       });
       expect(new Set(decisions).size, 'the probes reach allow and deny').toBe(3);
+    });
+  }
+});
+
+describe('trailing-* patterns (matched by prefix) = the glob', () => {
+  // Reference semantics: Resource/Action/StringLike are plain globs; ArnLike's `*` does not cross
+  // ':' in the first five components. Patterns of the form `<literal>*` are matched with startsWith.
+  const glob = (p: string) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\/]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's');
+  const RESOURCES = ['arn:aws:s3:::b/p', 'arn:aws:s3:::b/p/x', 'arn:aws:s3:::b/px', 'arn:aws:s3:::b/', 'arn:aws:s3:::c/p', 'arn:aws:s3:::b/p\nx', 'arn:aws:s3:::b/p*'];
+  const PATTERNS = ['arn:aws:s3:::b/p*', 'arn:aws:s3:::b/*', 'arn:aws:s3:::b/p/*', 'arn:aws:s3:::b*', 'arn:aws:s3:::b/p?*', 'arn:aws:s3:::*/p*'];
+  for (const pattern of PATTERNS) {
+    it(`Resource ${pattern}`, () => {
+      const policy = compilePolicy({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: pattern }] });
+      const got = RESOURCES.map((resource) => evaluatePolicies({ identity: [policy] }, { action: 's3:GetObject', resource }) === 'allow');
+      expect(got).toEqual(RESOURCES.map((r) => glob(pattern).test(r)));
+      expect(got.some(Boolean) && !got.every(Boolean)).toBe(true);
+    });
+  }
+  it('ArnLike with a trailing * in the resource component; a * in an earlier one does not cross a colon', () => {
+    const ctx = (arn: string) => ({ 'aws:SourceArn': arn });
+    const policy = (p: string) => compilePolicy({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'sts:AssumeRole', Principal: { Service: 'ecs-tasks.amazonaws.com' }, Condition: { ArnLike: { 'aws:SourceArn': p } } }] });
+    const decide = (p: string, arn: string) => evaluatePolicies({ resource: [policy(p)] }, { principal: { type: 'Service', id: 'ecs-tasks.amazonaws.com' }, action: 'sts:AssumeRole', resource: '*', context: ctx(arn) });
+    expect(decide('arn:aws:ecs:eu-central-1:123456789012:task/c/*', 'arn:aws:ecs:eu-central-1:123456789012:task/c/1:2')).toBe('allow');
+    expect(decide('arn:aws:ecs:eu-central-1:123456789012:task/c/*', 'arn:aws:ecs:eu-central-1:123456789012:task/d/1')).toBe('implicit-deny');
+    expect(decide('arn:aws:ecs:eu-central-1:*:task/c/1', 'arn:aws:ecs:eu-central-1:123456789012:task/c/1')).toBe('allow');
+    // A trailing * before the fifth ':' is no ARN at all: still refused.
+    expect(() => decide('arn:aws:ecs:eu-central-1:1*', 'arn:aws:ecs:eu-central-1:123456789012:task/c/1')).toThrow(/is not an ARN/);
+  });
+});
+
+describe('Terraform self-check: the reference scan is skipped only where no checked reference can be', () => {
+  const root = (extra: Record<string, unknown>) => ({
+    terraform: {},
+    resource: { aws_iam_role: { r: { name: 'r', assume_role_policy: '{}', tags: { note: 'arn ${aws_iam_role.r.arn}' }, ...extra } } },
+  });
+  const CASES: [string, Record<string, unknown>, string | undefined][] = [
+    ['only AWS references', {}, undefined],
+    ['a kubernetes reference to nothing', { description: '${kubernetes_namespace_v1.gone.id}' }, 'no such resource'],
+    ['a data reference to nothing', { description: 'x ${data.kubernetes_secret_v1.gone.data}' }, 'no such data source'],
+    ['in a key', { tags: { '${azurerm_resource_group.gone.name}': 'x' } }, 'no such resource'],
+    // Was a TypeError (exit 70): `constructor` resolved to Object.prototype's, as if a provider.
+    ['a type named like an Object.prototype member', { description: '${constructor_x.a.b} ${tostring.a.b}' }, undefined],
+  ];
+  for (const [name, extra, expected] of CASES) {
+    it(name, () => {
+      const problems = checkTerraformRoot(root(extra)).join('\n');
+      if (expected === undefined) expect(problems).toBe('');
+      else expect(problems).toContain(expected);
     });
   }
 });

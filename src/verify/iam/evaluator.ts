@@ -70,11 +70,17 @@ export class PatternSet {
   readonly matchesEverything: boolean;
   private readonly exact: ReadonlySet<string>;
   private readonly regex: RegExp | undefined;
+  private readonly prefixes: readonly string[];
 
-  /** `wildcardSources` are regex sources for the wildcard patterns (see globSource/arnSource). */
-  constructor(exact: Iterable<string>, wildcardSources: readonly string[], matchesEverything: boolean) {
+  /**
+   * `wildcardSources` are regex sources for the wildcard patterns (see globSource/arnSource);
+   * `prefixes` stand for patterns `<prefix>*` whose `*` may match anything (checked with
+   * startsWith: most policies' wildcards are of that kind, and each RegExp costs a compilation).
+   */
+  constructor(exact: Iterable<string>, wildcardSources: readonly string[], matchesEverything: boolean, prefixes: readonly string[] = []) {
     this.exact = new Set(exact);
     this.matchesEverything = matchesEverything;
+    this.prefixes = prefixes;
     // 's' so that '.' also crosses newlines: ARNs never contain them, but a matcher
     // that silently fails on odd input would be a wrong proof.
     this.regex = wildcardSources.length === 0 ? undefined : new RegExp(`^(?:${wildcardSources.join('|')})$`, 's');
@@ -82,22 +88,33 @@ export class PatternSet {
 
   test(s: string): boolean {
     if (this.matchesEverything || this.exact.has(s)) return true;
+    for (const p of this.prefixes) if (s.startsWith(p)) return true;
     return this.regex !== undefined && this.regex.test(s);
   }
+}
+
+/** `abc*` (one trailing `*`, no other wildcard): the literal prefix; otherwise undefined. */
+function trailingStarPrefix(pattern: string): string | undefined {
+  const prefix = pattern.slice(0, -1);
+  return pattern.endsWith('*') && !hasWildcard(prefix) ? prefix : undefined;
 }
 
 /** Plain glob set (Action, Resource, StringLike). `lower` folds patterns for case-insensitive use. */
 function globSet(patterns: readonly string[], lower: boolean): PatternSet {
   const exact: string[] = [];
   const wild: string[] = [];
+  const prefixes: string[] = [];
   let everything = false;
   for (const raw of patterns) {
     const p = lower ? raw.toLowerCase() : raw;
     if (p === '*') everything = true;
-    else if (hasWildcard(p)) wild.push(globSource(p));
-    else exact.push(p);
+    else if (hasWildcard(p)) {
+      const prefix = trailingStarPrefix(p);
+      if (prefix !== undefined) prefixes.push(prefix);
+      else wild.push(globSource(p));
+    } else exact.push(p);
   }
-  return new PatternSet(exact, wild, everything);
+  return new PatternSet(exact, wild, everything, prefixes);
 }
 
 /**
@@ -129,16 +146,21 @@ function colons(s: string): number {
 function arnSet(patterns: readonly string[], where: string): PatternSet {
   const exact: string[] = [];
   const wild: string[] = [];
+  const prefixes: string[] = [];
   let everything = false;
   for (const p of patterns) {
     if (p === '*') everything = true;
-    else if (hasWildcard(p)) wild.push(arnSource(p, where));
-    else {
+    else if (hasWildcard(p)) {
+      // A trailing `*` after the fifth ':' is in the resource component, a plain glob there.
+      const prefix = trailingStarPrefix(p);
+      if (prefix !== undefined && colons(prefix) >= 5) prefixes.push(prefix);
+      else wild.push(arnSource(p, where));
+    } else {
       if (colons(p) < 5) arnSource(p, where); // throws the shape error
       exact.push(p);
     }
   }
-  return new PatternSet(exact, wild, everything);
+  return new PatternSet(exact, wild, everything, prefixes);
 }
 
 // ---------------------------------------------------------------------------

@@ -31,6 +31,25 @@ function checkBlock(where: string, body: unknown, schema: BlockSchema, meta: boo
   return out;
 }
 
+/**
+ * The texts a reference the check looks at must contain: `${<name>` or `${data.<name>` for a
+ * provider name of the table (a reference type is `[a-z0-9_]+`, its provider the part before the
+ * first `_`).
+ */
+function referenceNeedles(providers: Readonly<Record<string, unknown>>): string[] {
+  return Object.keys(providers).flatMap((n) => [`\${${n}`, `\${data.${n}`]);
+}
+
+/** Whether a key or string anywhere in `v` contains one of `needles` (as the JSON text of `v` would). */
+function mentions(v: unknown, needles: readonly string[]): boolean {
+  if (typeof v === 'string') return v.includes('${') && needles.some((n) => v.includes(n));
+  if (Array.isArray(v)) return v.some((x) => mentions(x, needles));
+  if (v !== null && typeof v === 'object') {
+    for (const k of Object.keys(v)) if (mentions(k, needles) || mentions((v as Record<string, unknown>)[k], needles)) return true;
+  }
+  return false;
+}
+
 const REF = /\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)(\.[^}]*)?\}/g;
 
 /**
@@ -40,9 +59,11 @@ const REF = /\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)(\.[^}]*)?\}/
  */
 export function checkTerraformRoot(root: TerraformRoot, providers: Readonly<Record<string, ProviderSchema>> = TABLE_CHECKED_PROVIDERS): string[] {
   const out: string[] = [];
-  const providerOf = (type: string) => providers[type.split('_')[0]!];
+  // Own names only: a reference type such as `constructor_x` is no provider's.
+  const own = (name: string) => (Object.hasOwn(providers, name) ? providers[name] : undefined);
+  const providerOf = (type: string) => own(type.split('_')[0]!);
   for (const [name, cfg] of Object.entries(root.provider ?? {})) {
-    const p = providers[name];
+    const p = own(name);
     if (!p) continue;
     out.push(...checkBlock(`provider.${name}`, cfg, p.provider, false));
     const required = (root.terraform.required_providers as Record<string, { source?: string }> | undefined)?.[name];
@@ -64,8 +85,10 @@ export function checkTerraformRoot(root: TerraformRoot, providers: Readonly<Reco
       for (const [name, body] of Object.entries(byName)) out.push(...checkBlock(`${kind}.${type}.${name}`, body, schema, true));
     }
   }
-  // References: the target must exist and export the attribute.
-  const text = JSON.stringify(root);
+  // References: the target must exist and export the attribute. Only references whose type
+  // resolves to a provider of the table matter, and each needs `${<name>` or `${data.<name>` in
+  // the text: without one anywhere (the AWS root), the whole-root text scan is skipped.
+  const text = mentions(root, referenceNeedles(providers)) ? JSON.stringify(root) : '';
   for (const m of text.matchAll(REF)) {
     const [, data, type, name, attr] = m as unknown as [string, string | undefined, string, string, string];
     if (type === 'var' || type === 'local') continue;

@@ -2,6 +2,7 @@ import { Document, Scalar, parse as yamlParse, visit } from 'yaml';
 import { stringify as tomlStringify } from 'smol-toml';
 import { DO_NOT_EDIT, type Artifact } from './artifacts.js';
 import { renderMermaid, renderSvg } from './diagram/graph.js';
+import { writeYaml } from './yaml-writer.js';
 
 export interface OutputFile {
   path: string;
@@ -13,6 +14,13 @@ export interface OutputFile {
  * YAML 1.2 readers read it: 1.1 output quotes `on`, `yes`, `no`, sexagesimals and dates.
  */
 export function toYaml(doc: unknown): string {
+  // The direct writer covers every document runner-fleet emits; the library stays the
+  // reference for anything else (and for the writer's tests).
+  return writeYaml(doc, ambiguous) ?? toYamlWithLibrary(doc);
+}
+
+/** The same bytes through the `yaml` library's Document model (slower: builds a node tree). */
+export function toYamlWithLibrary(doc: unknown): string {
   const d = new Document(doc, { version: '1.1', aliasDuplicateObjects: false });
   visit(d, {
     Scalar(_key, node) {
@@ -40,7 +48,7 @@ function ambiguous(s: string): boolean {
 
 function plainReadsAs(s: string, version: '1.1' | '1.2'): unknown {
   try {
-    const parsed = yamlParse(`k: ${s}`, { version }) as { k?: unknown } | null;
+    const parsed = yamlParse(`k: ${s}`, { version, logLevel: 'error' }) as { k?: unknown } | null;
     return parsed?.k;
   } catch {
     // Not valid as a plain scalar at all: the stringifier quotes such strings by itself.

@@ -114,8 +114,10 @@ class Writer {
       if (k.length > 1024) throw UNSUPPORTED;
       if (!first) out += `\n${indent}`;
       first = false;
-      const nested = v !== null && typeof v === 'object' && (Array.isArray(v) ? v.length > 0 : hasDefinedValue(v));
-      out += `${k}:${nested ? `\n${inner}` : ' '}${this.node(v, inner)}`;
+      const text = this.node(v, inner);
+      // A collection with entries starts on the next line; an empty one (`{}`, `[]`) stays inline.
+      const nested = typeof v === 'object' && v !== null && text !== '{}' && text !== '[]';
+      out += `${k}:${nested ? `\n${inner}` : ' '}${text}`;
     }
     return first ? '{}' : out;
   }
@@ -133,11 +135,6 @@ class Writer {
     if (implicitKey && indent === STEP && DOCUMENT_MARKER.test(s)) return quoted(s, indent, implicitKey);
     return s;
   }
-}
-
-function hasDefinedValue(o: object): boolean {
-  for (const k of Object.keys(o)) if ((o as Record<string, unknown>)[k] !== undefined) return true;
-  return false;
 }
 
 function number(n: number): string {

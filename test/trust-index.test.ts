@@ -11,6 +11,7 @@ import type { PolicyDocument } from '../src/verify/iam/types.js';
 import type { FleetIntent } from '../src/verify/intent.js';
 import { subjectLabel, type RunnerCacheRef } from '../src/model/types.js';
 import { rng } from './fuzz/engine.js';
+import { assignmentsOf, azureFacts } from '../src/verify/azure-docs.js';
 import { checkTerraformRoot } from '../src/emit/terraform/schemas/index.js';
 import { exampleValue } from './helpers/fleet.js';
 
@@ -262,4 +263,24 @@ describe('Terraform self-check: the reference scan is skipped only where no chec
       else expect(problems).toContain(expected);
     });
   }
+});
+
+describe('Azure role assignments looked up by identity = a scan', () => {
+  it('aks-workload-identity with assignments moved to other identities, and one unresolved', () => {
+    const plan = fleetOf('aks-workload-identity', 6);
+    const docs = structuredClone(plan.emitted!);
+    const assignments = Object.values(docs.terraformAzure!.resource.azurerm_role_assignment ?? {});
+    const identities = Object.keys(docs.terraformAzure!.resource.azurerm_user_assigned_identity ?? {});
+    const r = rng(3);
+    for (const a of assignments.slice(0, 4)) a.principal_id = `\${azurerm_user_assigned_identity.${pickOf(r, identities)}.principal_id}`;
+    assignments[assignments.length - 1]!.principal_id = 'not-a-reference';
+    const facts = azureFacts(docs)!;
+    let seen = 0;
+    for (const id of [...facts.identities.keys(), 'nobody']) {
+      const got = assignmentsOf(facts, id);
+      expect(got).toEqual(facts.assignments.filter((a) => a.identity === id));
+      seen += got.length;
+    }
+    expect(seen).toBe(facts.assignments.length - 1);
+  });
 });

@@ -88,8 +88,21 @@ export function azureFacts(docs: FleetDocuments): AzureFacts | undefined {
   return facts;
 }
 
+const assignmentIndexes = new WeakMap<AzureFacts, Map<string | undefined, RoleAssignmentFacts[]>>();
+
+/** The role assignments of an identity, in document order (indexed once per set of facts, not scanned per runner). */
 export function assignmentsOf(facts: AzureFacts, identityName: string): RoleAssignmentFacts[] {
-  return facts.assignments.filter((a) => a.identity === identityName);
+  let index = assignmentIndexes.get(facts);
+  if (!index) {
+    index = new Map();
+    for (const a of facts.assignments) {
+      const list = index.get(a.identity);
+      if (list) list.push(a);
+      else index.set(a.identity, [a]);
+    }
+    assignmentIndexes.set(facts, index);
+  }
+  return [...(index.get(identityName) ?? [])];
 }
 
 export function storageAccountId(subscriptionId: string, resourceGroup: string, account: string): string {

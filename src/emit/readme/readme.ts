@@ -8,24 +8,11 @@ import { kubeContextVar } from '../terraform/gitlab.js';
 import { platformFor } from '../../platforms/registry.js';
 import { reachReadme } from './reach.js';
 import { ROTATE_PIPELINE_PATH } from '../pipeline/rotate.js';
-
-const runnersByName = new WeakMap<ResolvedFleet, Map<string, ResolvedFleet['runners'][number]>>();
-
-/** The runner of that name, from an index built once per fleet (READMEs ask for every runner). */
-function runnerNamed(fleet: ResolvedFleet, name: string): ResolvedFleet['runners'][number] {
-  let index = runnersByName.get(fleet);
-  if (index === undefined || index.size !== fleet.runners.length) {
-    index = new Map(fleet.runners.map((r) => [r.name, r]));
-    runnersByName.set(fleet, index);
-  }
-  const r = index.get(name);
-  if (r === undefined) throw new Error(`internal: no runner ${name}`);
-  return r;
-}
+import { findBy } from '../../model/lookup.js';
 
 /** `POST /user/runners` for one runner, printing only the new token on stdout (pipe it into a secret store). */
 export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): string[] {
-  const r = runnerNamed(fleet, name);
+  const r = findBy(fleet.runners, 'name', name)!;
   const g = r.spec.gitlab;
   const type = g.group ? 'group_type' : g.project ? 'project_type' : 'instance_type';
   const scopeLookup = g.group

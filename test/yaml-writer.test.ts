@@ -84,10 +84,10 @@ function deliberate(v: unknown): boolean {
 }
 
 describe('direct YAML writer', () => {
-  it('writes the library bytes and reads back as the input, for 800 generated documents', () => {
+  it('writes the library bytes and reads back as the input, for 500 generated documents', () => {
     const r = rng(7);
     let compared = 0;
-    for (let i = 0; i < 800; i++) {
+    for (let i = 0; i < 500; i++) {
       const doc = i % 2 === 0 ? { [randomString(r)]: randomValue(r, 0), k: randomValue(r, 1) } : [randomValue(r, 0), randomValue(r, 1)];
       const ours = writeYaml(doc, () => false) === undefined ? undefined : toYaml(doc);
       expect(ours, JSON.stringify(doc)).toBeDefined();
@@ -98,7 +98,7 @@ describe('direct YAML writer', () => {
       }
       for (const version of ['1.1', '1.2'] as const) expect(parse(text, { version }), `${version}: ${JSON.stringify(doc)}\n${text}`).toEqual(expected(doc));
     }
-    expect(compared).toBeGreaterThan(600);
+    expect(compared).toBeGreaterThan(380);
   });
 
   it.each(NASTY.map((s) => [JSON.stringify(s), s]))('string %s as a value, a key and a list item', (_name, s) => {

@@ -43,7 +43,7 @@ export function planValue(value: unknown, applied?: AppliedOutputs): PlanResult 
   if (hasErrors(nameFindings)) return { exitCode: 2, findings: sortFindings(nameFindings), proofs: [], spec, fleet };
   const emitted = emitFleet(fleet);
   const verification = verifyFleet(intentOf(fleet), emitted);
-  const findings = sortFindings([...specFindings, ...verification.findings]);
+  const findings = sortFindings([...specFindings, ...nameFindings, ...verification.findings]);
   return { exitCode: hasErrors(findings) ? 1 : 0, findings, proofs: verification.proofs, spec, fleet, emitted, verification };
 }
 

@@ -45,6 +45,8 @@ describe.each(withKubernetes)('terraform/gitlab for %s', (name) => {
         paused: g.paused,
       });
       expect(body.maximum_timeout).toBe(g.maximumTimeoutSeconds);
+      // A drained (paused) runner stays paused across the next apply: drain/resume own `paused` after creation.
+      expect(body.lifecycle).toEqual({ ignore_changes: ['paused'] });
       if (g.group) {
         expect(body.group_id).toBe(`\${data.gitlab_group.${runner.name}.group_id}`);
         expect(r.data!.gitlab_group![runner.name]).toEqual({ full_path: g.group });

@@ -65,7 +65,7 @@ describe('synth for operations', () => {
     const text = file('ec2-docker', 'pipelines/rotate-tokens.gitlab-ci.yml')!;
     const doc = parseYaml(text) as Record<string, { rules: unknown; id_tokens: unknown; script: string[] }>;
     const job = doc['rotate-runner-tokens']!;
-    expect(job.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "schedule"' }]);
+    expect(job.rules).toEqual([{ if: '$CI_PIPELINE_SOURCE == "schedule" && $CI_PROJECT_PATH == "acme/platform/runner-fleet" && $CI_COMMIT_REF_NAME == "main"' }]);
     expect(job.id_tokens).toEqual({ AWS_ID_TOKEN: { aud: 'sts.amazonaws.com' } });
     expect(job.script.at(-1)).toMatch(/rotate .* --if-expiring-within .* --approve/);
     expect(text).not.toMatch(/GITLAB_TOKEN|PRIVATE-TOKEN/);

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { ROTATOR_TESTED } from './helpers/rotator.js';
 import { DOCTOR_CASES } from './helpers/doctor.js';
 import type { PlanResult } from '../src/core.js';
 import { verifyFleet } from '../src/verify/index.js';
@@ -231,6 +232,7 @@ describe('the catalogue', () => {
       ...DOCTOR_CASES.map((c) => c.code),
       ...CLUSTER_TESTED_CODES,
       ...REACH_TESTED,
+      ...ROTATOR_TESTED,
     ]);
     const specErrors = Object.keys(CODES).filter((c) => c.startsWith('RF0'));
     const untested = Object.keys(CODES).filter((c) => !tested.has(c) && !specErrors.includes(c));

@@ -74,6 +74,8 @@ export interface ResolvedIdTokenRole {
   roleAssignments: AzureRoleAssignmentSpec[];
   maxSessionDurationSeconds: number;
   resourceGroup?: string;
+  /** `rotator`: the identity of the scheduled token rotation (operations.rotation), generated, not written in idTokens. */
+  purpose?: 'rotator';
 }
 
 export interface ResolvedReach {

@@ -161,6 +161,19 @@ export interface ResolvedFleet {
   identities: CloudIdentity[];
   /** Cross-account deploy targets and GitLab ID-token roles (model/reach.ts). */
   reach?: ResolvedReach;
+  /** Scheduled token rotation of API-registered runners (operations.rotation). */
+  rotation?: ResolvedRotation;
+}
+
+export interface ResolvedRotation {
+  project: string;
+  ref: string;
+  /** The one `sub` the rotator identity admits. */
+  sub: string;
+  audience: string;
+  /** The rotator IAM role (SSM token stores), also in reach.idTokens.roles with purpose rotator. */
+  awsRoleArn?: string;
+  awsRoleName?: string;
 }
 
 export interface AppliedOutputs {

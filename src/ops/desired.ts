@@ -25,7 +25,7 @@ export interface RunnerSettings {
 /** Where the runner manager reads its token, and what restarts it. */
 export type TokenStoreRef =
   | { kind: 'kubernetes-secret'; cluster: string; namespace: string; secret: string; deployment: string }
-  | { kind: 'ssm-parameter'; region: string; parameter: string; autoScalingGroup: string };
+  | { kind: 'ssm-parameter'; region: string; parameter: string; autoScalingGroup: string; kmsKeyArn?: string };
 
 export interface DesiredRunner {
   name: string;
@@ -50,7 +50,8 @@ function storeOf(fleet: ResolvedFleet, r: ResolvedRunner): TokenStoreRef {
   const cluster = fleet.clusters.find((c) => c.name === r.cluster);
   const region = (cluster?.spec.region as string | undefined) ?? fleet.aws?.region ?? '';
   if (n.tokenParameter === undefined || n.managerGroup === undefined) throw new Error(`internal: runner ${r.name} has no token store`);
-  return { kind: 'ssm-parameter', region, parameter: n.tokenParameter, autoScalingGroup: n.managerGroup };
+  const kmsKeyArn = cluster?.spec.tokenKmsKeyArn as string | undefined;
+  return { kind: 'ssm-parameter', region, parameter: n.tokenParameter, autoScalingGroup: n.managerGroup, ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}) };
 }
 
 /** What the spec wants GitLab to hold, per runner, computed once from the resolved fleet. */

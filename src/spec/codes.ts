@@ -48,6 +48,10 @@ export const CODES = {
   RF121: { severity: 'error', title: 'a GitLab ID-token role accepts a token of another project, ref, ref type, audience or issuer', acceptable: false },
   RF122: { severity: 'warning', title: 'a GitLab ID-token sub pattern admits every project of a group or every ref', acceptable: false },
   RF123: { severity: 'error', title: 'a trust conditions on an OIDC claim IAM does not evaluate', acceptable: false },
+  RF124: { severity: 'warning', title: 'runners registered through the API have no scheduled token rotation (operations.rotation)', acceptable: false },
+  RF125: { severity: 'error', title: 'the token rotator identity admits more than the one project and branch of the rotation schedule', acceptable: false },
+  RF126: { severity: 'error', title: 'the token rotator identity may do more than rotate its fleet\'s tokens and restart its managers', acceptable: false },
+  RF127: { severity: 'error', title: 'the token rotator identity cannot read, write or tag a token it rotates, or restart its manager', acceptable: false },
 
   RF201: { severity: 'error', title: 'the runner manager cannot read and write its cache prefix', acceptable: false },
   RF202: { severity: 'error', title: 'the runner manager can reach cache objects outside its prefix', acceptable: false },

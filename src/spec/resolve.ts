@@ -6,6 +6,7 @@ import { toIamStatements } from '../model/types.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
 import { resolveReach } from './resolve-reach.js';
+import { resolveOperations } from './resolve-operations.js';
 import { findBy } from '../model/lookup.js';
 
 export const ROLE_PATH = '/runner-fleet/';
@@ -92,7 +93,8 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
   });
   const reach = resolveReach(spec, fleet);
   if (reach.reach) fleet.reach = reach.reach;
-  return { fleet, findings: [...collisions(fleet), ...reach.findings] };
+  const operations = resolveOperations(spec, fleet);
+  return { fleet, findings: [...collisions(fleet), ...reach.findings, ...operations] };
 }
 
 /** Shortened names could collide in theory; say so instead of emitting one resource for two runners. */

@@ -4,6 +4,7 @@ import { azureRoleAssignmentSchema, azureSchema } from './azure.js';
 import { iamConditionsSchema } from './iam-conditions.js';
 import { awsAccountIdSchema, nameSchema } from './primitives.js';
 import { deployTargetSchema, idTokensSchema } from './reach.js';
+import { operationsSchema } from './operations.js';
 
 export { awsAccountIdSchema, nameSchema } from './primitives.js';
 
@@ -203,6 +204,7 @@ export function buildFleetSchema<C extends z.ZodType, K extends z.ZodType>(clust
     aws: awsSchema.optional().describe('Required when any cluster or cache is on AWS.'),
     azure: azureSchema.optional().describe('Required when any cluster or cache is on Azure.'),
     idTokens: idTokensSchema.optional(),
+    operations: operationsSchema.optional(),
     clusters: z.array(cluster).min(1).describe('Where runners run.'),
     caches: z.array(cache).default([]).describe('Shared caches. Default none.'),
     // Platform keys are validated here; their values are read by the platform that owns them.

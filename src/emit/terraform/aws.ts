@@ -51,6 +51,8 @@ export function awsRoot(fleet: ResolvedFleet, contributions: TerraformResources[
   for (const id of fleet.identities) {
     if (id.cloud === 'aws') output[tfName(id.key, 'role_arn')] = { value: `\${aws_iam_role.${tfName(id.key)}.arn}`, description: `${id.purpose} role of runner ${id.runner}` };
   }
+  const rotator = fleet.reach?.idTokens?.roles.find((r) => r.purpose === 'rotator' && r.cloud === 'aws');
+  if (rotator) output.rotator_role_arn = { value: `\${aws_iam_role.${tfName(rotator.key)}.arn}`, description: `token rotator of ${fleet.name}: the value of RUNNER_FLEET_ROTATOR_ROLE_ARN in pipelines/rotate-tokens.gitlab-ci.yml` };
   return {
     '//': DO_NOT_EDIT,
     terraform: { required_version: '>= 1.5.0', required_providers: { aws: { source: 'hashicorp/aws', version: AWS_PROVIDER_CONSTRAINT } } },

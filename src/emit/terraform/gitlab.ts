@@ -52,6 +52,9 @@ export function gitlabRoot(fleet: ResolvedFleet): TerraformRoot | undefined {
       maintenance_note: maintenanceNote(fleet.name, r.name),
     });
     if (g.maximumTimeoutSeconds !== undefined) body.maximum_timeout = g.maximumTimeoutSeconds;
+    // `paused` is set at creation only: afterwards `runner-fleet drain`/`resume` own it, so the
+    // next apply of this root does not un-pause a runner that is being drained.
+    body.lifecycle = { ignore_changes: ['paused'] };
     runners[k] = body;
     const names = r.kubernetes;
     if (names) {

@@ -160,7 +160,10 @@ export function reachAwsResources(fleet: ResolvedFleet, reach: ResolvedReach): T
       roles[k] = {
         name: r.roleName,
         path: ROLE_PATH,
-        description: `GitLab ID-token role ${r.name} of ${fleet.name}: pipelines of the named projects and refs (runner-fleet)`,
+        description:
+          r.purpose === 'rotator'
+            ? `Token rotator of ${fleet.name}: the rotation schedule of ${r.subjects[0]?.project ?? '?'} on ${r.subjects[0]?.refs[0] ?? '?'} (runner-fleet)`
+            : `GitLab ID-token role ${r.name} of ${fleet.name}: pipelines of the named projects and refs (runner-fleet)`,
         assume_role_policy: JSON.stringify(idTokenTrust(r)),
         max_session_duration: r.maxSessionDurationSeconds,
         ...(it.oidcProvider === 'create' ? { depends_on: ['aws_iam_openid_connect_provider.gitlab_id_tokens'] } : {}),

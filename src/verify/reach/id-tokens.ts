@@ -7,6 +7,7 @@ import { asList, rootRoles } from './roles.js';
 import type { ReachProof } from './cross-account.js';
 import { resolveValue } from '../aws-docs.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
+import { verifyRotator } from './rotator.js';
 
 /**
  * Proofs for roles that GitLab ID tokens unlock, from the emitted trust documents (AWS) and
@@ -75,7 +76,7 @@ export function describeSubPattern(pattern: string): string {
   return `${who}, ${which}`;
 }
 
-function awsProof(docs: ReachDocuments, intentRole: IdTokenIntent['roles'][number], findings: Finding[]): boolean {
+function awsProof(docs: ReachDocuments, intentRole: IdTokenIntent['roles'][number], findings: Finding[], partition: string, rotatorClaims: Map<string, string>): boolean {
   const role = docs.ciRoot ? rootRoles(docs.ciRoot).roles.get(intentRole.roleName) : undefined;
   if (!role || !intentRole.providerArn) {
     findings.push(f('RF120', intentRole.path, `no role ${intentRole.roleName} for GitLab ID tokens in terraform/aws/main.tf.json`, { fix: 'this is a bug in runner-fleet; please report it with the spec' }));
@@ -89,6 +90,12 @@ function awsProof(docs: ReachDocuments, intentRole: IdTokenIntent['roles'][numbe
       { principal: { type: 'Federated', id: providerOf(t.issuer) }, action: 'sts:AssumeRoleWithWebIdentity', resource: '*', context: { [`${hpOf(t.issuer)}:sub`]: gitlabSub(t.project, t.refType, t.ref), [`${hpOf(t.issuer)}:aud`]: t.aud } },
     ) === 'allow';
   let ok = check(intentRole, accepts, findings);
+  if (intentRole.rotator) {
+    const out = verifyRotator(intentRole.path, role, hpOf(intentRole.issuer), intentRole.rotator, partition);
+    findings.push(...out.findings);
+    rotatorClaims.set(intentRole.name, out.claim);
+    if (out.findings.length > 0) ok = false;
+  }
   // Static rules on the trust document itself.
   const hp = hpOf(intentRole.issuer);
   for (const st of asList(role.trust.Statement)) {
@@ -154,11 +161,14 @@ function check(role: IdTokenIntent['roles'][number], accepts: (t: Token) => bool
 export function verifyIdTokens(docs: ReachDocuments, intent: IdTokenIntent): { findings: Finding[]; proofs: ReachProof[] } {
   const findings: Finding[] = [];
   const proofs: ReachProof[] = [];
+  const rotatorClaims = new Map<string, string>();
   for (const role of intent.roles) {
-    const ok = role.cloud === 'aws' ? awsProof(docs, role, findings) : azureProof(docs, role, findings);
+    const ok = role.cloud === 'aws' ? awsProof(docs, role, findings, intent.partition, rotatorClaims) : azureProof(docs, role, findings);
     const { bad } = tokensFor(role);
     const who = role.subjects.map((s) => `${s.project ?? `${s.group!}/*`} ${s.anyRef ? `any ${s.refType}` : `${s.refType} ${s.refs.join(', ')}`}`).join('; ');
     proofs.push({ runner: `id-token ${role.name}`, claim: `${role.cloud === 'aws' ? 'role' : 'managed identity'} ${role.roleName} accepts GitLab ID tokens of ${who} (aud ${role.audience}) and refuses ${bad.length} look-alikes: other projects, refs, ref types, audiences, issuers`, holds: ok });
+    const rc = rotatorClaims.get(role.name);
+    if (rc !== undefined) proofs.push({ runner: `id-token ${role.name}`, claim: rc, holds: ok });
   }
   return { findings, proofs };
 }

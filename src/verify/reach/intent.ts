@@ -3,6 +3,8 @@ import type { TerraformRoot } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import { externalIdExpression } from '../../emit/terraform/reach.js';
 import { terraformSymbols } from './roles.js';
+import { desiredRunners } from '../../ops/desired.js';
+import { ssmParameterArn } from '../../spec/resolve-operations.js';
 import { findBy } from '../../model/lookup.js';
 
 /**
@@ -51,7 +53,18 @@ export interface IdTokenIntent {
     providerArn?: string;
     audience: string;
     subjects: { project?: string; group?: string; refType: 'branch' | 'tag'; refs: string[]; anyRef: boolean }[];
+    /** The token rotator (operations.rotation): one sub only, and only what rotation needs. */
+    rotator?: RotatorIntent;
   }[];
+}
+
+export interface RotatorIntent {
+  /** The one sub the trust may admit. */
+  sub: string;
+  /** Token parameters it must reach (ARNs), and the Auto Scaling groups of the managers it restarts. */
+  parameters: { arn: string; region: string; kmsKeyArn?: string }[];
+  managerGroups: string[];
+  accountId: string;
 }
 
 /** The documents the reach proofs read. */
@@ -126,6 +139,18 @@ export function idTokenIntent(fleet: ResolvedFleet): IdTokenIntent | undefined {
       ...(r.providerArn ? { providerArn: r.providerArn } : {}),
       audience: r.audience,
       subjects: r.subjects.map((s) => ({ ...(s.project ? { project: s.project } : {}), ...(s.group ? { group: s.group } : {}), refType: s.refType, refs: s.refs, anyRef: s.anyRef })),
+      ...(r.purpose === 'rotator' && fleet.rotation && fleet.aws ? { rotator: rotatorIntent(fleet) } : {}),
     })),
+  };
+}
+
+function rotatorIntent(fleet: ResolvedFleet): RotatorIntent {
+  const aws = fleet.aws!;
+  const stores = desiredRunners(fleet).flatMap((d) => (d.registration === 'api' && d.store.kind === 'ssm-parameter' ? [d.store] : []));
+  return {
+    sub: fleet.rotation!.sub,
+    parameters: stores.map((s) => ({ arn: ssmParameterArn(aws.partition, aws.accountId, s), region: s.region, ...(s.kmsKeyArn !== undefined ? { kmsKeyArn: s.kmsKeyArn } : {}) })),
+    managerGroups: stores.map((s) => s.autoScalingGroup),
+    accountId: aws.accountId,
   };
 }

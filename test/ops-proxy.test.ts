@@ -1,0 +1,117 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { createServer as createHttpServer, request as httpRequest, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import { connect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { GitLabClient } from '../src/live/gitlab.js';
+import { makeFetch } from '../src/live/http.js';
+import { which } from './helpers/tools.js';
+
+/**
+ * Self-hosted GitLab behind a corporate proxy: the GitLab client honours HTTPS_PROXY (a CONNECT
+ * tunnel), HTTP_PROXY (for http; undici tunnels it through CONNECT too) and NO_PROXY (direct). A tiny
+ * proxy records what passes through it; the token never appears in what it can read of a tunnel.
+ */
+
+const TOKEN = 'glpat-proxy-test-token';
+const PROXY_VARS = ['HTTPS_PROXY', 'https_proxy', 'HTTP_PROXY', 'http_proxy', 'NO_PROXY', 'no_proxy'] as const;
+const saved = new Map(PROXY_VARS.map((k) => [k, process.env[k]]));
+afterEach(() => {
+  for (const [k, v] of saved) {
+    if (v === undefined) delete process.env[k];
+    else process.env[k] = v;
+  }
+});
+
+const listen = async (s: Server) => {
+  await new Promise<void>((ok) => s.listen(0, '127.0.0.1', ok));
+  return (s.address() as { port: number }).port;
+};
+
+const answer = (req: { headers: Record<string, unknown> }, res: { writeHead: (s: number, h: Record<string, string>) => void; end: (b: string) => void }) => {
+  res.writeHead(200, { 'content-type': 'application/json', 'x-next-page': '' });
+  res.end(JSON.stringify(req.headers['private-token'] === TOKEN ? [{ id: 7, description: 'x', paused: false, runner_type: 'instance_type' }] : []));
+};
+
+/** A forward proxy: absolute-form requests are relayed, CONNECT opens a tunnel. It records both. */
+async function startProxy(): Promise<{ port: number; seen: string[]; server: Server }> {
+  const seen: string[] = [];
+  const server = createHttpServer((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const url = new URL(req.url!);
+    const up = httpRequest({ host: url.hostname, port: url.port, path: url.pathname + url.search, method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode!, r.headers);
+      r.pipe(res);
+    });
+    req.pipe(up);
+  });
+  server.on('connect', (req, socket, head) => {
+    seen.push(`CONNECT ${req.url}`);
+    const [host, port] = req.url!.split(':');
+    const up = connect(Number(port), host, () => {
+      socket.write('HTTP/1.1 200 Connection Established\r\n\r\n');
+      up.write(head);
+      up.pipe(socket);
+      socket.pipe(up);
+    });
+    up.on('error', () => socket.destroy());
+    socket.on('error', () => up.destroy());
+  });
+  return { port: await listen(server), seen, server };
+}
+
+describe('GitLab client behind a proxy', () => {
+  it('HTTP_PROXY: an http GitLab is reached through the proxy; NO_PROXY bypasses it', async () => {
+    const gitlab = createHttpServer(answer);
+    const gitlabPort = await listen(gitlab);
+    const proxy = await startProxy();
+    try {
+      for (const k of PROXY_VARS) delete process.env[k];
+      process.env.HTTP_PROXY = `http://127.0.0.1:${proxy.port}`;
+      const via = new GitLabClient({ baseUrl: `http://127.0.0.1:${gitlabPort}`, token: TOKEN, fetch: await makeFetch() });
+      expect((await via.listRunners({ type: 'instance_type' })).map((r) => r.id)).toEqual([7]);
+      // undici's proxy agent tunnels plain http through CONNECT as well.
+      expect(proxy.seen).toEqual([`CONNECT 127.0.0.1:${gitlabPort}`]);
+      process.env.NO_PROXY = '127.0.0.1';
+      const direct = new GitLabClient({ baseUrl: `http://127.0.0.1:${gitlabPort}`, token: TOKEN, fetch: await makeFetch() });
+      expect((await direct.listRunners({ type: 'instance_type' })).map((r) => r.id)).toEqual([7]);
+      expect(proxy.seen).toHaveLength(1);
+    } finally {
+      gitlab.close();
+      proxy.server.close();
+    }
+  });
+
+  it('HTTPS_PROXY: an https GitLab with a private CA is reached through a CONNECT tunnel; NO_PROXY bypasses it', async (ctx) => {
+    if (!which('openssl')) {
+      console.log('SKIPPED: HTTPS through a proxy: openssl is not on PATH');
+      ctx.skip();
+      return;
+    }
+    const dir = mkdtempSync(join(tmpdir(), 'rf-proxy-'));
+    const r = spawnSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem')], { encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(0);
+    const gitlab = createHttpsServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, answer);
+    const gitlabPort = await listen(gitlab);
+    const proxy = await startProxy();
+    try {
+      for (const k of PROXY_VARS) delete process.env[k];
+      process.env.HTTPS_PROXY = `http://127.0.0.1:${proxy.port}`;
+      const base = `https://127.0.0.1:${gitlabPort}`;
+      const via = new GitLabClient({ baseUrl: base, token: TOKEN, fetch: await makeFetch({ caFile: join(dir, 'cert.pem') }) });
+      expect((await via.listRunners({ type: 'instance_type' })).map((x) => x.id)).toEqual([7]);
+      expect(proxy.seen).toEqual([`CONNECT 127.0.0.1:${gitlabPort}`]);
+      expect(proxy.seen.join('\n')).not.toContain(TOKEN);
+      process.env.no_proxy = '127.0.0.1';
+      const direct = new GitLabClient({ baseUrl: base, token: TOKEN, fetch: await makeFetch({ caFile: join(dir, 'cert.pem') }) });
+      expect((await direct.listRunners({ type: 'instance_type' })).map((x) => x.id)).toEqual([7]);
+      expect(proxy.seen).toHaveLength(1);
+    } finally {
+      gitlab.close();
+      proxy.server.close();
+    }
+  });
+});

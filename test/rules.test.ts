@@ -1,3 +1,4 @@
+import { AWS_DOCTOR_TESTED } from './helpers/aws-fake.js';
 import { describe, expect, it } from 'vitest';
 import { DOCTOR_CASES } from './helpers/doctor.js';
 import type { PlanResult } from '../src/core.js';
@@ -231,6 +232,7 @@ describe('the catalogue', () => {
       ...DOCTOR_CASES.map((c) => c.code),
       ...CLUSTER_TESTED_CODES,
       ...REACH_TESTED,
+      ...AWS_DOCTOR_TESTED,
     ]);
     const specErrors = Object.keys(CODES).filter((c) => c.startsWith('RF0'));
     const untested = Object.keys(CODES).filter((c) => !tested.has(c) && !specErrors.includes(c));

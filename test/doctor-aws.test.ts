@@ -167,7 +167,7 @@ describe('doctor --aws: EKS pod identity associations and access entries (fake; 
 });
 
 describe('doctor --aws can only read', () => {
-  const expected = ['GetRole', 'ListRolePolicies', 'GetRolePolicy', 'ListAttachedRolePolicies', 'GetPolicy', 'GetPolicyVersion', 'GetOpenIDConnectProvider', 'ListOpenIDConnectProviders', 'ListPodIdentityAssociations', 'DescribePodIdentityAssociation', 'ListAccessEntries', 'ListAssociatedAccessPolicies'];
+  const expected = ['GetRole', 'ListRolePolicies', 'GetRolePolicy', 'ListAttachedRolePolicies', 'GetPolicy', 'GetPolicyVersion', 'GetOpenIDConnectProvider', 'ListPodIdentityAssociations', 'DescribePodIdentityAssociation', 'ListAccessEntries', 'ListAssociatedAccessPolicies'];
 
   it('the allow-list is exactly the documented read operations', () => {
     expect([...AWS_READ_OPERATIONS.iam, ...AWS_READ_OPERATIONS.eks].sort()).toEqual([...expected].sort());

@@ -2,9 +2,11 @@
  * The read-only AWS operations `runner-fleet doctor --aws` may issue, and the port the pure
  * doctor code reads through (src/live/aws-read.ts implements it with the AWS SDK; tests give
  * fakes). Nothing outside this list can be sent: the live client refuses it before signing.
+ * Providers are read by the ARN a trust policy names (GetOpenIDConnectProvider), so listing them
+ * (ListOpenIDConnectProviders) is never needed and not allowed.
  */
 export const AWS_READ_OPERATIONS = {
-  iam: ['GetRole', 'ListRolePolicies', 'GetRolePolicy', 'ListAttachedRolePolicies', 'GetPolicy', 'GetPolicyVersion', 'GetOpenIDConnectProvider', 'ListOpenIDConnectProviders'],
+  iam: ['GetRole', 'ListRolePolicies', 'GetRolePolicy', 'ListAttachedRolePolicies', 'GetPolicy', 'GetPolicyVersion', 'GetOpenIDConnectProvider'],
   eks: ['ListPodIdentityAssociations', 'DescribePodIdentityAssociation', 'ListAccessEntries', 'ListAssociatedAccessPolicies'],
 } as const;
 
@@ -19,7 +21,6 @@ export const AWS_READ_ACTIONS: Record<AwsReadOperation, string> = {
   GetPolicy: 'iam:GetPolicy',
   GetPolicyVersion: 'iam:GetPolicyVersion',
   GetOpenIDConnectProvider: 'iam:GetOpenIDConnectProvider',
-  ListOpenIDConnectProviders: 'iam:ListOpenIDConnectProviders',
   ListPodIdentityAssociations: 'eks:ListPodIdentityAssociations',
   DescribePodIdentityAssociation: 'eks:DescribePodIdentityAssociation',
   ListAccessEntries: 'eks:ListAccessEntries',

@@ -38,7 +38,6 @@ function commands(iam: Iam, eks: Eks, iamClient: IamModule.IAMClient, eksClient:
     GetPolicy: viaIam(iam.GetPolicyCommand),
     GetPolicyVersion: viaIam(iam.GetPolicyVersionCommand),
     GetOpenIDConnectProvider: viaIam(iam.GetOpenIDConnectProviderCommand),
-    ListOpenIDConnectProviders: viaIam(iam.ListOpenIDConnectProvidersCommand),
     ListPodIdentityAssociations: viaEks(eks.ListPodIdentityAssociationsCommand),
     DescribePodIdentityAssociation: viaEks(eks.DescribePodIdentityAssociationCommand),
     ListAccessEntries: viaEks(eks.ListAccessEntriesCommand),

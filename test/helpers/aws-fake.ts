@@ -79,8 +79,6 @@ export function fakeAws(account: string): FakeAws & AwsReadPort {
         if (!p) throw new AwsReadError(op, 'not-found', 'NoSuchEntity');
         return { Url: p.url, ClientIDList: p.clientIds, ThumbprintList: [], CreateDate: new Date(0) };
       }
-      case 'ListOpenIDConnectProviders':
-        return { OpenIDConnectProviderList: [...state.oidcProviders.keys()].map((Arn) => ({ Arn })) };
       case 'ListPodIdentityAssociations': {
         const c = cluster(op, input);
         return eksPage('associations', c.associations.map((a, i) => ({ clusterName: input.clusterName, namespace: a.namespace, serviceAccount: a.serviceAccount, associationArn: `arn:aws:eks:eu-west-1:${account}:podidentityassociation/${String(input.clusterName)}/a-${i}`, associationId: `a-${i}`, ownerArn: undefined })), input);

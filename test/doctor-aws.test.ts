@@ -166,6 +166,17 @@ describe('doctor --aws: EKS pod identity associations and access entries (fake; 
   });
 });
 
+describe('doctor --aws (CLI flags)', () => {
+  it('--region, --profile and --eks-cluster without --aws are a wrong command (exit 2), and the SDK is not needed for that', async () => {
+    const { main } = await import('../src/cli/main.js');
+    for (const flags of [['--region', 'eu-west-1'], ['--profile', 'audit'], ['--eks-cluster', 'devops']]) {
+      let err = '';
+      expect(await main(['doctor', 'test', ...flags], { out: () => undefined, err: (s) => (err += s) })).toBe(2);
+      expect(err).toContain('add --aws');
+    }
+  });
+});
+
 describe('doctor --aws can only read', () => {
   const expected = ['GetRole', 'ListRolePolicies', 'GetRolePolicy', 'ListAttachedRolePolicies', 'GetPolicy', 'GetPolicyVersion', 'GetOpenIDConnectProvider', 'ListPodIdentityAssociations', 'DescribePodIdentityAssociation', 'ListAccessEntries', 'ListAssociatedAccessPolicies'];
 

@@ -1,8 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, doctorWithAws, type DoctorResult } from '../src/doctor/index.js';
 import { AWS_READ_OPERATIONS } from '../src/doctor/aws-port.js';
 import { DOCTOR_CASES, baseDeployment, deploymentFiles } from './helpers/doctor.js';
+import { freePort } from './helpers/tools.js';
+import { ROOT } from './helpers/fleet.js';
 import { ACCOUNT, JOBS_POLICY, PROVIDER, ISSUER, accountOf, fakeAws, withoutIam } from './helpers/aws-fake.js';
 
 const codes = (r: DoctorResult) => r.findings.map((f) => `${f.code} ${f.severity}`).sort();
@@ -175,6 +180,21 @@ describe('doctor --aws (CLI flags)', () => {
       expect(err).toContain('add --aws');
     }
   });
+});
+
+describe('doctor --aws through bin/runner-fleet (the built CLI)', () => {
+  it('loads the AWS SDK (no start-up snapshot, which cannot import()); an unreachable endpoint is RF921, not a crash', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rf-doctor-aws-bin-'));
+    writeFileSync(join(dir, 'sa.yaml'), `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitlab-runner\n  namespace: gitlab\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::${ACCOUNT}:role/gitlab-runner-manager\n`);
+    // A closed local port: every call fails fast, once.
+    const env = { ...process.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${await freePort()}`, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'eu-west-1', AWS_MAX_ATTEMPTS: '1', NO_COLOR: '1' };
+    const r = spawnSync(join(ROOT, 'bin', 'runner-fleet'), ['doctor', dir, '--aws'], { encoding: 'utf8', env, timeout: 60_000 });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.stdout + r.stderr).not.toContain('dynamic import');
+    expect(r.stdout).toContain('RF921');
+    expect(r.stdout).toContain('iam:GetRole on arn:aws:iam::111122223333:role/gitlab-runner-manager failed');
+    expect(r.status).toBe(0);
+  }, 60_000);
 });
 
 describe('doctor --aws can only read', () => {

@@ -40,9 +40,11 @@ const inputs = (plan) => synthFiles(plan).map((f) => ({ path: f.path, bytes: enc
 doctor(inputs(planValue(fleet(4))));
 
 const n = Number(process.argv[2] ?? 150);
+const p0 = process.cpuUsage();
 const t0 = performance.now();
 const plan = planValue(fleet(n));
 const t1 = performance.now();
+const planCpu = process.cpuUsage(p0);
 const files = inputs(plan);
 const documents = files.reduce((s, f) => {
   const p = f.path;
@@ -56,5 +58,5 @@ const result = doctor(files);
 const t3 = performance.now();
 const cpu = process.cpuUsage(c0);
 const same = result.proofs.length === plan.proofs.length && result.findings.every((f) => f.severity !== 'error');
-console.log(JSON.stringify({ machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`, runners: n, files: files.length, documents, bytes: files.reduce((s, f) => s + f.bytes.length, 0), doctorMs: Math.round(t3 - t2), doctorCpuMs: Math.round((cpu.user + cpu.system) / 1000), planVerifyMs: Math.round(t1 - t0), proofs: result.proofs.length, planProofs: plan.proofs.length, sameProofsNoErrors: same }));
+console.log(JSON.stringify({ machine: `${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, Node ${process.version}`, runners: n, files: files.length, documents, bytes: files.reduce((s, f) => s + f.bytes.length, 0), doctorMs: Math.round(t3 - t2), doctorCpuMs: Math.round((cpu.user + cpu.system) / 1000), planVerifyMs: Math.round(t1 - t0), planVerifyCpuMs: Math.round((planCpu.user + planCpu.system) / 1000), proofs: result.proofs.length, planProofs: plan.proofs.length, sameProofsNoErrors: same }));
 if (!same) process.exit(1);

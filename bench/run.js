@@ -118,6 +118,14 @@ for (const name of Object.keys(FLEETS)) {
     previous = m;
   }
 }
+// Doctor over the synth output of a 150-runner fleet (bench/doctor.js), in a fresh process.
+if (only.length === 0 || only.includes('doctor')) {
+  const r = spawnSync(process.execPath, [`${here}doctor.js`, '150'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr || r.stdout);
+  const m = JSON.parse(r.stdout.trim().split('\n').pop());
+  console.log('');
+  console.log(`doctor over the synth output of a ${m.runners}-runner fleet (${m.files} files, ${m.documents} documents): ${m.doctorCpuMs} ms CPU, ${m.doctorMs} ms wall (target < 1,000 ms CPU); yardstick in the same process: plan + verify of that fleet ${m.planVerifyCpuMs} ms CPU, ${m.planVerifyMs} ms wall`);
+}
 if (process.argv.includes('--no-startup')) process.exit(0);
 const bin = fileURLToPath(new URL('../bin/runner-fleet', import.meta.url));
 const example = fileURLToPath(new URL('../examples/eks-irsa.yaml', import.meta.url));

@@ -1,3 +1,4 @@
+import { AWS_DOCTOR_TESTED } from './helpers/aws-fake.js';
 import { describe, expect, it } from 'vitest';
 import { ROTATOR_TESTED } from './helpers/rotator.js';
 import { DOCTOR_CASES } from './helpers/doctor.js';
@@ -233,6 +234,7 @@ describe('the catalogue', () => {
       ...CLUSTER_TESTED_CODES,
       ...REACH_TESTED,
       ...ROTATOR_TESTED,
+      ...AWS_DOCTOR_TESTED,
     ]);
     const specErrors = Object.keys(CODES).filter((c) => c.startsWith('RF0'));
     const untested = Object.keys(CODES).filter((c) => !tested.has(c) && !specErrors.includes(c));

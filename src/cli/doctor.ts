@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { walkFiles } from '../io/walk.js';
 import { MAX_FILE_BYTES } from '../doctor/read.js';
-import { doctor, type DoctorResult } from '../doctor/index.js';
+import { doctor, doctorWithAws, type DoctorResult } from '../doctor/index.js';
 import { DOCTOR_FORMATS, codeQualityReport, jsonDoctorReport, sarifReport, textDoctorReport, type DoctorFormat } from '../doctor/format.js';
 
 export interface DoctorOptions {
@@ -9,6 +9,9 @@ export interface DoctorOptions {
   output?: string;
   kubeDump?: string;
   aws?: boolean;
+  region?: string;
+  profile?: string;
+  eksCluster?: string[];
 }
 
 type Io = { out: (s: string) => void; err: (s: string) => void };
@@ -20,8 +23,8 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
     io.err(`runner-fleet doctor: --format ${opts.format ?? ''} is not one of ${DOCTOR_FORMATS.join(', ')}\n`);
     return 2;
   }
-  if (opts.aws) {
-    io.err('runner-fleet doctor: --aws (live read-only IAM/EKS reads) is not available in this version; give `aws iam get-role` output as files instead\n');
+  if (!opts.aws && (opts.region !== undefined || opts.profile !== undefined || opts.eksCluster !== undefined)) {
+    io.err('runner-fleet doctor: --region, --profile and --eks-cluster are for --aws; add --aws to read AWS live\n');
     return 2;
   }
   const inputs = [...(paths.length > 0 ? paths : ['.']), ...(opts.kubeDump ? [opts.kubeDump] : [])];
@@ -30,7 +33,19 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
     for (const p of problems) io.err(`runner-fleet doctor: ${p.path}: ${p.reason}\n`);
     return 2;
   }
-  const result: DoctorResult = doctor(files);
+  let result: DoctorResult;
+  if (opts.aws) {
+    // The AWS SDK is loaded only here.
+    const { awsReadClient } = await import('../live/aws-read.js');
+    const port = awsReadClient({ ...(opts.region ? { region: opts.region } : {}), ...(opts.profile ? { profile: opts.profile } : {}) });
+    try {
+      result = await doctorWithAws(files, port, { ...(opts.eksCluster ? { clusters: opts.eksCluster } : {}), ...(opts.region ? { region: opts.region } : {}) });
+    } catch (e) {
+      // No credentials, no region: the command cannot run as asked.
+      io.err(`runner-fleet doctor --aws: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}\n`);
+      return 2;
+    }
+  } else result = doctor(files);
   const text = format === 'json' ? jsonDoctorReport(result) : format === 'sarif' ? sarifReport(result, version) : format === 'codequality' ? codeQualityReport(result) : textDoctorReport(result);
   if (opts.output) {
     await writeFile(opts.output, text);

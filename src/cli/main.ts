@@ -72,8 +72,11 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
     .option('--format <format>', 'text, json, sarif or codequality', 'text')
     .option('--output <file>', 'write the report to this file (text still goes to stderr for other formats)')
     .option('--kube-dump <file>', 'output of `kubectl get serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,deployments,configmaps -A -o json`')
-    .option('--aws', 'read the named roles live (read-only); not available yet')
-    .action(async (paths: string[], opts: { format?: string; output?: string; kubeDump?: string; aws?: boolean }) => {
+    .option('--aws', 'also read, read-only, the IAM roles, OIDC providers, pod identity associations and access entries the files name')
+    .option('--region <region>', 'with --aws: the region of the EKS clusters (default: the AWS SDK default chain)')
+    .option('--profile <profile>', 'with --aws: the AWS profile to read with (default: the AWS SDK default chain)')
+    .option('--eks-cluster <name>', 'with --aws: an EKS cluster to read associations and access entries of (repeatable; clusters named in Terraform are read anyway)', (v: string, acc: string[] = []) => [...acc, v])
+    .action(async (paths: string[], opts: { format?: string; output?: string; kubeDump?: string; aws?: boolean; region?: string; profile?: string; eksCluster?: string[] }) => {
       const { doctorCommand } = await import('./doctor.js');
       code = await doctorCommand(paths, opts, io, version());
     });

@@ -41,6 +41,15 @@ export interface Evidence {
   /** Problems with the files themselves: unreadable, unparsable, skipped. */
   findings: Finding[];
   files: number;
+  /** What live reads (`doctor --aws`) found absent: names the evidence gives that do not exist. */
+  absent?: AbsentFacts;
+}
+
+export interface AbsentFacts {
+  /** Role name → the ARN or name as written, and the account that was read. */
+  roles: Map<string, { ref: string; account?: string }>;
+  /** OIDC provider ARNs that do not exist. */
+  oidcProviders: Set<string>;
 }
 
 export function emptyEvidence(): Evidence {

@@ -6,6 +6,8 @@ import { inferDeployment } from './infer.js';
 import { doctorRules } from './rules.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Inferred } from './infer.js';
+import { awsRules, readAwsInto, screenPolicies, type AwsReadSummary } from './aws.js';
+import type { AwsReadPort } from './aws-port.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
 export interface InputFile {
@@ -45,7 +47,22 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
  * the file position of the evidence that declared it.
  */
 export function doctor(files: readonly InputFile[]): DoctorResult {
+  return doctorEvidence(readEvidence(files));
+}
+
+/**
+ * `doctor --aws`: the files, then read-only AWS reads of what they name (through `port`), then
+ * the same inference, proofs and rules over both.
+ */
+export async function doctorWithAws(files: readonly InputFile[], port: AwsReadPort, opts: { clusters?: readonly string[]; region?: string } = {}): Promise<DoctorResult & AwsReadSummary> {
   const ev = readEvidence(files);
+  const summary = await readAwsInto(ev, port, opts);
+  return { ...doctorEvidence(ev), ...summary };
+}
+
+/** The doctor over evidence already read (files, live reads). */
+export function doctorEvidence(ev: Evidence): DoctorResult {
+  screenPolicies(ev);
   const inferred = inferDeployment(ev);
   const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false });
   const relocate = (f: Finding): Finding => {
@@ -57,7 +74,7 @@ export function doctor(files: readonly InputFile[]): DoctorResult {
     const about = m[1] === 'runners' ? inferred.intent.runners[Number(m[2])]?.name : undefined;
     return { ...f, path: formatPosition(originAt(origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
   };
-  const findings = sortFindings([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...verification.findings.map(relocate).map((f) => bothEnds(f, ev, inferred))]);
+  const findings = sortFindings(awsRules(ev, inferred, [...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...verification.findings.map(relocate).map((f) => bothEnds(f, ev, inferred))]));
   return { exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs: verification.proofs, chains: inferred.chains, files: ev.files };
 }
 

@@ -1,4 +1,4 @@
-import { parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments } from 'yaml';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
@@ -66,7 +66,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   }
   let docs: unknown[];
   try {
-    docs = parseDocs(text, syntax);
+    docs = parseDocs(text, syntax, source);
   } catch (e) {
     const pos = errorPosition(e, path);
     ev.findings.push(finding('RF901', pos, `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
@@ -106,7 +106,7 @@ function errorPosition(e: unknown, path: string): string {
   return `${path}:1:1`;
 }
 
-function parseDocs(text: string, syntax: 'yaml' | 'json'): unknown[] {
+function parseDocs(text: string, syntax: 'yaml' | 'json', source: SourceFile): unknown[] {
   if (syntax === 'json') {
     try {
       return [JSON.parse(text) as unknown];
@@ -114,8 +114,11 @@ function parseDocs(text: string, syntax: 'yaml' | 'json'): unknown[] {
       // Fall through to the YAML parser: it reads JSON too and reports a position.
     }
   }
-  const docs = parseAllDocuments(text, { uniqueKeys: false, version: '1.2' });
+  const lines = new LineCounter();
+  const docs = parseAllDocuments(text, { uniqueKeys: false, version: '1.2', lineCounter: lines });
   if (!Array.isArray(docs)) return [];
+  // Positions for findings come from these same documents (no second parse).
+  source.adoptYaml(docs, lines);
   const out: unknown[] = [];
   for (const d of docs) {
     if (d.errors.length > 0) throw d.errors[0]!;
@@ -167,7 +170,8 @@ function roleFromFileName(path: string): string | undefined {
 
 function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin, tfJson: boolean): void {
   if (!isObject(doc)) return;
-  const at = formatPosition(source.locate(origin.doc, origin.path));
+  // Positions are computed only for a finding: locating re-reads the file with a line counter.
+  const at = () => formatPosition(source.locate(origin.doc, origin.path));
   // Kubernetes: single objects, List / kubectl output.
   if (typeof doc.kind === 'string' && typeof doc.apiVersion === 'string') {
     if (Array.isArray(doc.items)) {
@@ -175,7 +179,7 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
       return;
     }
     if (!isObject(doc.metadata) || typeof doc.metadata.name !== 'string') {
-      ev.findings.push(finding('RF901', at, `a ${doc.kind} without metadata.name`, { fix: 'give the object as kubectl prints it' }));
+      ev.findings.push(finding('RF901', at(), `a ${doc.kind} without metadata.name`, { fix: 'give the object as kubectl prints it' }));
       return;
     }
     ev.kubernetes.push({ value: doc as unknown as K8sObject, origin });
@@ -230,14 +234,14 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     const p = policyValue(doc.PolicyVersion.Document);
     const role = roleFromFileName(source.path);
     if (p && role) roleOf(ev, role).policies.push({ document: p, origin: { ...origin, path: [...origin.path, 'PolicyVersion', 'Document'] } });
-    else ev.findings.push(finding('RF903', at, `a managed policy version, but not which role it is attached to`, { fix: 'name the file <role>.policy.json, or give the role\'s inline policies (aws iam get-role-policy)' }));
+    else ev.findings.push(finding('RF903', at(), `a managed policy version, but not which role it is attached to`, { fix: 'name the file <role>.policy.json, or give the role\'s inline policies (aws iam get-role-policy)' }));
     return;
   }
   // A bare IAM policy document.
   if (isPolicy(doc)) {
     const name = roleFromFileName(source.path);
     if (!name) {
-      ev.findings.push(finding('RF903', at, `an IAM policy document, but not which role it belongs to`, { fix: 'name the file <role>.trust.json or <role>.policy.json, or give `aws iam get-role --role-name <role>` output' }));
+      ev.findings.push(finding('RF903', at(), `an IAM policy document, but not which role it belongs to`, { fix: 'name the file <role>.trust.json or <role>.policy.json, or give `aws iam get-role --role-name <role>` output' }));
       return;
     }
     const role = roleOf(ev, name);

@@ -25,6 +25,11 @@ export class SourceFile {
     this.syntax = syntax;
   }
 
+  /** The YAML documents the reader already parsed with a line counter: locating then needs no second parse. */
+  adoptYaml(docs: ReturnType<typeof parseAllDocuments>, lines: LineCounter): void {
+    this.#yaml = { docs: Array.isArray(docs) ? docs : [], lines };
+  }
+
   /** Position of the value at `path` inside document `doc` (the nearest existing ancestor when the path is missing). */
   locate(doc: number, path: readonly (string | number)[]): Position {
     if (this.syntax === 'toml' || this.syntax === 'hcl') return this.#locateByKey(path);

@@ -115,6 +115,12 @@ export const CODES = {
   RF910: { severity: 'info', title: 'no runner manager was found in the evidence given', acceptable: false },
   RF911: { severity: 'warning', title: 'a runner party has no cloud identity of its own, so it gets the node role', acceptable: false },
   RF912: { severity: 'warning', title: 'a runner registration token (deprecated registration flow) is configured', acceptable: false },
+  // doctor --aws (live read-only reads)
+  RF920: { severity: 'info', title: 'a live AWS read was refused: the doctor lacks a read permission', acceptable: false },
+  RF921: { severity: 'warning', title: 'a live AWS read failed, so what depends on it is not proven', acceptable: false },
+  RF922: { severity: 'error', title: 'an EKS access entry gives a runner role administration of the cluster', acceptable: false },
+  RF923: { severity: 'error', title: 'a trust policy names an OIDC provider that does not exist in the account', acceptable: false },
+  RF924: { severity: 'error', title: 'the OIDC provider does not accept the audience the trust policy pins', acceptable: false },
   RF801: { severity: 'error', title: "a runner's job pods fit no node group of their cluster", acceptable: false },
   RF802: { severity: 'error', title: "a runner's manager pod fits no node group of its cluster", acceptable: false },
   RF803: { severity: 'warning', title: 'a runner manager fits only spot node groups', acceptable: true },

@@ -1,0 +1,400 @@
+import type { Finding } from '../spec/findings.js';
+import { CODES, type Code } from '../spec/codes.js';
+import type { PolicyDocument } from '../verify/iam/types.js';
+import { get } from '../verify/get.js';
+import { PolicyGrammarError, compilePolicy } from '../verify/iam/evaluator.js';
+import { ROLE_ARN_ANNOTATION } from '../platforms/eks/names.js';
+import { SourceFile, formatPosition, originAt, type Origin } from './source.js';
+import type { Evidence, RoleEvidence } from './evidence.js';
+import type { Inferred } from './infer.js';
+import { AWS_READ_ACTIONS, AwsReadError, type AwsReadOperation, type AwsReadPort } from './aws-port.js';
+
+/**
+ * `doctor --aws`: the AWS names the evidence mentions, read live through a read-only port and
+ * turned into the same evidence the file readers produce (roles with URL-decoded trust and
+ * permission documents, pod identity associations, access entries and OIDC providers as the
+ * Terraform resources a plan would show), so the same inference, proofs and rules run on them.
+ * Each document read carries a source of its own (`aws:iam:role/NAME#trust`), so findings point
+ * into it with line and column of the document as AWS returned it, pretty-printed.
+ */
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' && !v.includes('${') ? v : undefined);
+const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role(\/(?:[^/]+\/)*)([\w+=,.@-]+)$/;
+const OIDC_ARN = /^arn:aws[a-z-]*:iam::\d{12}:oidc-provider\/(.+)$/;
+
+function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: CODES[code].severity, path, message, ...extra };
+}
+
+/** A role the evidence names: its name, the ARN as written (when it is one), and where it is named. */
+export interface NamedRole {
+  name: string;
+  ref: string;
+  account?: string;
+  named?: Origin;
+}
+
+/** The AWS names the evidence mentions that live reads can resolve. */
+export interface AwsNames {
+  roles: Map<string, NamedRole>;
+  /** EKS cluster names (Terraform clusters, associations, access entries, and any given with --eks-cluster). */
+  clusters: Set<string>;
+}
+
+function addRole(into: Map<string, NamedRole>, value: unknown, named: Origin | undefined): void {
+  const s = str(value);
+  if (!s) return;
+  const m = ROLE_ARN.exec(s);
+  const name = m ? m[4]! : /^[\w+=,.@-]{1,64}$/.test(s) ? s : undefined;
+  if (!name || into.has(name)) return;
+  const r: NamedRole = { name, ref: s };
+  if (m) r.account = m[2]!;
+  if (named) r.named = named;
+  into.set(name, r);
+}
+
+/** Role ARNs in service-account annotations (objects and chart values) and in Terraform bindings; EKS cluster names. */
+export function awsNamesOf(ev: Evidence, clusters: readonly string[] = []): AwsNames {
+  const roles = new Map<string, NamedRole>();
+  for (const o of ev.kubernetes) {
+    if (o.value.kind !== 'ServiceAccount') continue;
+    addRole(roles, o.value.metadata.annotations?.[ROLE_ARN_ANNOTATION], { ...o.origin, path: [...o.origin.path, 'metadata', 'annotations', ROLE_ARN_ANNOTATION] });
+  }
+  for (const v of ev.helmValues) {
+    for (const key of [['serviceAccount', 'annotations'], ['rbac', 'serviceAccountAnnotations']]) {
+      addRole(roles, get(v.value, ...key, ROLE_ARN_ANNOTATION), { ...v.origin, path: [...v.origin.path, ...key, ROLE_ARN_ANNOTATION] });
+    }
+  }
+  const tf = ev.terraform.resource;
+  const at = (key: string, attr: string): Origin | undefined => {
+    const o = ev.terraform.origins.get(key);
+    return o ? { ...o, path: [...o.path, attr] } : undefined;
+  };
+  const bindings: [string, string][] = [
+    ['aws_eks_pod_identity_association', 'role_arn'],
+    ['aws_iam_instance_profile', 'role'],
+    ['aws_ecs_task_definition', 'task_role_arn'],
+    ['aws_ecs_task_definition', 'execution_role_arn'],
+  ];
+  for (const [type, attr] of bindings) for (const [k, b] of Object.entries(tf[type] ?? {})) addRole(roles, b[attr], at(`${type}.${k}`, attr));
+  const names = new Set(clusters);
+  for (const b of Object.values(tf.aws_eks_cluster ?? {})) if (str(b.name)) names.add(str(b.name)!);
+  for (const type of ['aws_eks_pod_identity_association', 'aws_eks_access_entry']) for (const b of Object.values(tf[type] ?? {})) if (str(b.cluster_name)) names.add(str(b.cluster_name)!);
+  return { roles, clusters: names };
+}
+
+/** A pretty-printed document read from AWS, as a source findings can point into. */
+function liveOrigin(name: string, value: unknown): Origin {
+  return { source: new SourceFile(name, `${JSON.stringify(value, null, 2)}\n`, 'json'), doc: 0, path: [] };
+}
+
+/** IAM returns policy documents URL-encoded (RFC 3986); the SDK does not decode them. */
+export function decodePolicy(v: unknown): PolicyDocument | undefined {
+  if (typeof v !== 'string') return isObject(v) ? (v as unknown as PolicyDocument) : undefined;
+  for (const text of [v.trimStart().startsWith('%7B') || v.includes('%22') ? decodeURIComponent(v) : v, v]) {
+    try {
+      const doc = JSON.parse(text) as unknown;
+      if (isObject(doc)) return doc as unknown as PolicyDocument;
+    } catch {
+      // try the next form
+    }
+  }
+  return undefined;
+}
+
+export interface AwsReadSummary {
+  /** Every operation issued, in order (for the report and the tests). */
+  calls: AwsReadOperation[];
+}
+
+/**
+ * Reads, read-only, what the evidence names and adds it to the evidence: EKS pod identity
+ * associations and access entries of the named clusters first (they name roles too), then each
+ * role not already in the evidence (trust, inline and attached managed policies), then the OIDC
+ * providers the trust policies name. Paginated throughout. A refused read is an info finding
+ * naming the permission; a missing role or provider is recorded as absent, never guessed.
+ */
+export async function readAwsInto(ev: Evidence, port: AwsReadPort, opts: { clusters?: readonly string[]; region?: string } = {}): Promise<AwsReadSummary> {
+  const calls: AwsReadOperation[] = [];
+  const absent = (ev.absent ??= { roles: new Map(), oidcProviders: new Set() });
+  const names = awsNamesOf(ev, opts.clusters);
+  const where = (o: Origin | undefined) => (o ? formatPosition(originAt(o)) : '');
+  const refused = new Set<string>();
+  /** One call; undefined when it failed (a finding says why), 'not-found' when the thing does not exist. */
+  const read = async (op: AwsReadOperation, input: Record<string, unknown>, about: string, named?: Origin): Promise<Record<string, unknown> | 'not-found' | undefined> => {
+    calls.push(op);
+    try {
+      return await port.read(op, input);
+    } catch (e) {
+      if (!(e instanceof AwsReadError)) throw e;
+      if (e.kind === 'not-found') return 'not-found';
+      const action = AWS_READ_ACTIONS[op];
+      if (e.kind === 'denied') {
+        if (!refused.has(`${action} ${about}`)) ev.findings.push(finding('RF920', where(named), `${action} on ${about} was refused (${e.code}), so the doctor could not read it`, { received: e.code, fix: `allow ${action} to the identity running the doctor (the read-only policy is in the README, "doctor --aws")` }));
+        refused.add(`${action} ${about}`);
+      } else {
+        ev.findings.push(finding('RF921', where(named), `${action} on ${about} failed: ${e.message}`, { fix: 'check the region, the network path to the AWS API and the credentials, and run the doctor again' }));
+      }
+      return undefined;
+    }
+  };
+  /** Every page of a paginated call. */
+  const pages = async (op: AwsReadOperation, input: Record<string, unknown>, token: [string, string], about: string, named?: Origin): Promise<Record<string, unknown>[] | 'not-found' | undefined> => {
+    const out: Record<string, unknown>[] = [];
+    let next: string | undefined;
+    for (let page = 0; page < 1000; page++) {
+      const r = await read(op, { ...input, ...(next ? { [token[0]]: next } : {}) }, about, named);
+      if (r === undefined || r === 'not-found') return r;
+      out.push(r);
+      next = str(r[token[1]]);
+      // IAM says IsTruncated; EKS just returns a nextToken.
+      if (!next || r.IsTruncated === false) break;
+    }
+    return out;
+  };
+
+  // 1. EKS: pod identity associations of the namespaces the evidence covers, and access entries of the roles it names.
+  const namespaces = new Set(ev.kubernetes.map((o) => o.value.metadata.namespace ?? 'default'));
+  for (const v of ev.helmValues) {
+    const ns = str(get(v.value, 'runners', 'namespace'));
+    if (ns) namespaces.add(ns);
+  }
+  const tf = ev.terraform.resource;
+  for (const cluster of [...names.clusters].sort()) {
+    const about = `EKS cluster ${cluster}${opts.region ? ` (${opts.region})` : ''}`;
+    const assoc = await pages('ListPodIdentityAssociations', { clusterName: cluster }, ['nextToken', 'nextToken'], about);
+    if (assoc === 'not-found') {
+      ev.findings.push(finding('RF904', '', `the evidence names EKS cluster ${cluster}, which does not exist${opts.region ? ` in ${opts.region}` : ''}`, { received: cluster, fix: 'give the region the cluster is in (--region), or fix the cluster name' }));
+      continue;
+    }
+    for (const a of (assoc ?? []).flatMap((p) => list(p.associations)).filter(isObject)) {
+      if (!namespaces.has(String(a.namespace))) continue;
+      const d = await read('DescribePodIdentityAssociation', { clusterName: cluster, associationId: a.associationId }, `pod identity association ${String(a.associationId)} of ${about}`);
+      const body = isObject(d) && isObject(d.association) ? d.association : undefined;
+      if (!body) continue;
+      const key = `aws_${cluster}_${String(a.associationId)}`.replace(/[^A-Za-z0-9_-]/g, '_');
+      const value = { cluster_name: cluster, namespace: body.namespace, service_account: body.serviceAccount, role_arn: body.roleArn, association_arn: body.associationArn };
+      (tf.aws_eks_pod_identity_association ??= {})[key] = value;
+      const origin = liveOrigin(`aws:eks:${cluster}/podidentityassociation/${String(a.associationId)}`, value);
+      ev.terraform.origins.set(`aws_eks_pod_identity_association.${key}`, origin);
+      addRole(names.roles, body.roleArn, { ...origin, path: ['role_arn'] });
+    }
+    const entries = await pages('ListAccessEntries', { clusterName: cluster }, ['nextToken', 'nextToken'], about);
+    const principals = new Set((Array.isArray(entries) ? entries : []).flatMap((p) => list(p.accessEntries)).map(String));
+    for (const role of names.roles.values()) {
+      const arn = [...principals].find((p) => ROLE_ARN.exec(p)?.[4] === role.name);
+      if (!arn) continue;
+      const key = `aws_${cluster}_${role.name}`.replace(/[^A-Za-z0-9_-]/g, '_');
+      (tf.aws_eks_access_entry ??= {})[key] = { cluster_name: cluster, principal_arn: arn, type: 'STANDARD' };
+      ev.terraform.origins.set(`aws_eks_access_entry.${key}`, liveOrigin(`aws:eks:${cluster}/access-entry/${role.name}`, { principalArn: arn }));
+      const policies = await pages('ListAssociatedAccessPolicies', { clusterName: cluster, principalArn: arn }, ['nextToken', 'nextToken'], `access entry ${arn} of ${about}`);
+      ((Array.isArray(policies) ? policies : []).flatMap((p) => list(p.associatedAccessPolicies)).filter(isObject)).forEach((p, i) => {
+        const scope = isObject(p.accessScope) ? p.accessScope : { type: 'cluster' };
+        const value = { cluster_name: cluster, principal_arn: arn, policy_arn: p.policyArn, access_scope: { type: scope.type, ...(Array.isArray(scope.namespaces) && scope.namespaces.length > 0 ? { namespaces: scope.namespaces } : {}) } };
+        (tf.aws_eks_access_policy_association ??= {})[`${key}_${i}`] = value;
+        ev.terraform.origins.set(`aws_eks_access_policy_association.${key}_${i}`, liveOrigin(`aws:eks:${cluster}/access-entry/${role.name}#${String(p.policyArn).split('/').pop() ?? ''}`, value));
+      });
+    }
+  }
+
+  // 2. Roles the evidence names but does not document.
+  const documented = new Set([...ev.roles.values()].filter((r) => r.trust).map((r) => r.name));
+  for (const b of Object.values(tf.aws_iam_role ?? {})) if (str(b.name)) documented.add(str(b.name)!);
+  const managed = new Map<string, { document: PolicyDocument; origin: Origin } | undefined>();
+  let callerAccount: string | undefined;
+  for (const role of names.roles.values()) {
+    if (documented.has(role.name)) continue;
+    const about = role.account ? `arn:aws:iam::${role.account}:role/${role.name}` : `role ${role.name}`;
+    if (role.account && callerAccount && role.account !== callerAccount) {
+      ev.findings.push(finding('RF903', where(role.named), `role ${role.name} is in account ${role.account}; the credentials given read account ${callerAccount}, so it is not in the evidence`, { received: role.ref, fix: `run the doctor with credentials (--profile) of account ${role.account} too, or give aws iam get-role output` }));
+      continue;
+    }
+    const got = await read('GetRole', { RoleName: role.name }, about, role.named);
+    if (got === 'not-found') {
+      absent.roles.set(role.name, { ref: role.ref, ...(callerAccount ?? role.account ? { account: callerAccount ?? role.account } : {}) });
+      continue;
+    }
+    const r = isObject(got) && isObject(got.Role) ? got.Role : undefined;
+    if (!r) continue;
+    const arnAccount = ROLE_ARN.exec(String(r.Arn))?.[2];
+    callerAccount ??= arnAccount;
+    if (role.account && arnAccount && role.account !== arnAccount) {
+      // The same name in the account the credentials read is another role.
+      ev.findings.push(finding('RF903', where(role.named), `role ${role.name} is in account ${role.account}; the credentials given read account ${arnAccount}, so it is not in the evidence`, { received: role.ref, fix: `run the doctor with credentials (--profile) of account ${role.account} too` }));
+      continue;
+    }
+    const ev_: RoleEvidence = ev.roles.get(role.name) ?? { name: role.name, path: '/', policies: [] };
+    ev.roles.set(role.name, ev_);
+    if (typeof r.Path === 'string') ev_.path = r.Path;
+    if (arnAccount) ev_.account = arnAccount;
+    const trust = decodePolicy(r.AssumeRolePolicyDocument);
+    if (trust) {
+      ev_.trust = trust;
+      ev_.trustOrigin = liveOrigin(`aws:iam:role/${role.name}#trust`, trust);
+    }
+    const inline = await pages('ListRolePolicies', { RoleName: role.name }, ['Marker', 'Marker'], about, role.named);
+    for (const policyName of (Array.isArray(inline) ? inline : []).flatMap((p) => list(p.PolicyNames)).map(String)) {
+      const p = await read('GetRolePolicy', { RoleName: role.name, PolicyName: policyName }, `inline policy ${policyName} of ${about}`, role.named);
+      const doc = isObject(p) ? decodePolicy(p.PolicyDocument) : undefined;
+      if (doc) ev_.policies.push({ document: doc, origin: liveOrigin(`aws:iam:role/${role.name}#inline/${policyName}`, doc) });
+    }
+    const attached = await pages('ListAttachedRolePolicies', { RoleName: role.name }, ['Marker', 'Marker'], about, role.named);
+    for (const a of (Array.isArray(attached) ? attached : []).flatMap((p) => list(p.AttachedPolicies)).filter(isObject)) {
+      const arn = String(a.PolicyArn);
+      if (!managed.has(arn)) {
+        let entry: { document: PolicyDocument; origin: Origin } | undefined;
+        const pol = await read('GetPolicy', { PolicyArn: arn }, `managed policy ${arn}`, role.named);
+        const version = isObject(pol) && isObject(pol.Policy) ? str(pol.Policy.DefaultVersionId) : undefined;
+        if (version) {
+          const v = await read('GetPolicyVersion', { PolicyArn: arn, VersionId: version }, `managed policy ${arn}`, role.named);
+          const doc = isObject(v) && isObject(v.PolicyVersion) ? decodePolicy(v.PolicyVersion.Document) : undefined;
+          if (doc) entry = { document: doc, origin: liveOrigin(`aws:iam:policy/${arn.split(':policy/').pop() ?? arn}#${version}`, doc) };
+        }
+        managed.set(arn, entry);
+      }
+      const m = managed.get(arn);
+      if (m) ev_.policies.push(m);
+    }
+  }
+
+  // 3. OIDC providers the trust policies name (read or given), each once.
+  const providers = new Map<string, Origin | undefined>();
+  const trusts: [PolicyDocument, Origin | undefined][] = [...ev.roles.values()].filter((r) => r.trust).map((r) => [r.trust!, r.trustOrigin]);
+  for (const [k, b] of Object.entries(tf.aws_iam_role ?? {})) {
+    const doc = decodePolicy(b.assume_role_policy);
+    if (doc) trusts.push([doc, ev.terraform.origins.get(`aws_iam_role.${k}`)]);
+  }
+  for (const [doc, origin] of trusts) {
+    for (const st of list(doc.Statement)) for (const f of list((st as { Principal?: { Federated?: unknown } }).Principal?.Federated)) if (typeof f === 'string' && OIDC_ARN.test(f) && !providers.has(f)) providers.set(f, origin);
+  }
+  const given = new Set(Object.values(tf.aws_iam_openid_connect_provider ?? {}).map((b) => str(b.url)?.replace(/^https:\/\//, '')));
+  for (const [arn, origin] of providers) {
+    const host = OIDC_ARN.exec(arn)![1]!;
+    if (given.has(host)) continue;
+    const got = await read('GetOpenIDConnectProvider', { OpenIDConnectProviderArn: arn }, arn, origin);
+    if (got === 'not-found') {
+      absent.oidcProviders.add(arn);
+      continue;
+    }
+    if (!isObject(got)) continue;
+    const value = { url: `https://${(str(got.Url) ?? host).replace(/^https:\/\//, '')}`, client_id_list: list(got.ClientIDList).map(String), thumbprint_list: list(got.ThumbprintList).map(String), arn };
+    const key = `aws_${host}`.replace(/[^A-Za-z0-9_-]/g, '_');
+    (tf.aws_iam_openid_connect_provider ??= {})[key] = value;
+    ev.terraform.origins.set(`aws_iam_openid_connect_provider.${key}`, liveOrigin(`aws:iam:oidc-provider/${host}`, value));
+  }
+  return { calls };
+}
+
+/** EKS access policies that administer the cluster (or, cluster-wide, every namespace). */
+const ADMIN_POLICY = /:cluster-access-policy\/(AmazonEKSClusterAdminPolicy|AmazonEKSAdminPolicy)$/;
+
+/**
+ * Rules over the AWS evidence (live or from Terraform): roles the live read found absent (the
+ * "not in the evidence" of the file readers becomes "does not exist"), OIDC providers that do not
+ * exist or do not accept the pinned audience, runner roles that administer the cluster.
+ */
+export function awsRules(ev: Evidence, inferred: Inferred, findings: readonly Finding[]): Finding[] {
+  const out: Finding[] = [];
+  const absent = ev.absent;
+  // RF903 "role … is not in the evidence given" for a role the account does not have → RF904.
+  const rewritten = findings.map((f) => {
+    if (f.code !== 'RF903' || !absent || absent.roles.size === 0 || f.received === undefined) return f;
+    const name = ROLE_ARN.exec(f.received)?.[4] ?? f.received;
+    const a = absent.roles.get(name);
+    if (!a) return f;
+    const who = /^(the (?:manager's|jobs') role)/.exec(f.message)?.[1] ?? 'role';
+    return { ...f, code: 'RF904' as const, severity: CODES.RF904.severity, message: `${who} ${name} does not exist${a.account ? ` in account ${a.account}` : ''} (iam:GetRole: NoSuchEntity)`, fix: `create role ${name}, or name an existing role in the annotation or association` };
+  });
+  const root = inferred.docs.terraformAws;
+  const roleAt = (name: string) => {
+    const k = Object.entries(root?.resource.aws_iam_role ?? {}).find(([, b]) => b.name === name)?.[0];
+    const o = k ? ev.terraform.origins.get(`aws_iam_role.${k}`) : undefined;
+    return o;
+  };
+  // OIDC providers: missing, or not accepting the audience the trust pins.
+  const providers = new Map<string, string[]>();
+  for (const b of Object.values(root?.resource.aws_iam_openid_connect_provider ?? {})) {
+    const url = str(b.url);
+    if (url && Array.isArray(b.client_id_list) && b.client_id_list.every((x) => typeof x === 'string' && !x.includes('${'))) providers.set(url.replace(/^https:\/\//, ''), b.client_id_list as string[]);
+  }
+  for (const body of Object.values(root?.resource.aws_iam_role ?? {})) {
+    const trust = decodePolicy(body.assume_role_policy);
+    if (!trust) continue;
+    const name = String(body.name);
+    list(trust.Statement).forEach((s, i) => {
+      const st = s as { Effect?: string; Principal?: { Federated?: unknown }; Condition?: Record<string, Record<string, unknown>> };
+      if (st.Effect !== 'Allow') return;
+      for (const f of list(st.Principal?.Federated)) {
+        if (typeof f !== 'string') continue;
+        const host = OIDC_ARN.exec(f)?.[1];
+        if (!host) continue;
+        const stPath = Array.isArray(trust.Statement) ? ['Statement', i] : ['Statement'];
+        const origin = roleAt(name);
+        const at = (...p: (string | number)[]) => (origin ? formatPosition(originAt(origin, ...stPath, ...p)) : '');
+        if (absent?.oidcProviders.has(f)) {
+          out.push(finding('RF923', at('Principal', 'Federated'), `role ${name} trusts OIDC provider ${f}, which does not exist in the account: no web identity token can assume the role`, { received: f, fix: `create the IAM OIDC provider for https://${host} (eksctl utils associate-iam-oidc-provider, or aws_iam_openid_connect_provider)` }));
+          continue;
+        }
+        const clientIds = providers.get(host);
+        if (!clientIds) continue;
+        for (const [op, block] of Object.entries(st.Condition ?? {})) {
+          if (!/^String(Equals|Like)$/.test(op)) continue;
+          const aud = block[`${host}:aud`];
+          for (const a of list(aud).map(String)) {
+            if (!clientIds.includes(a)) out.push(finding('RF924', at('Condition', op, `${host}:aud`), `role ${name} pins audience ${a}, but OIDC provider ${host} accepts only ${clientIds.join(', ') || 'no client id'}: AWS rejects the token`, { received: a, allowed: clientIds.join(', '), fix: `add ${a} to the provider's client ids (ClientIDList), or pin an audience it accepts` }));
+          }
+        }
+      }
+    });
+  }
+  // Runner roles with an administrative EKS access policy.
+  const runnerRoles = new Map(inferred.intent.identities.filter((i) => i.cloud === 'aws').map((i) => [i.roleName, i]));
+  for (const [k, b] of Object.entries(root?.resource.aws_eks_access_policy_association ?? {})) {
+    const principal = str(b.principal_arn);
+    const policy = str(b.policy_arn);
+    const roleName = principal ? ROLE_ARN.exec(principal)?.[4] : undefined;
+    const id = roleName ? runnerRoles.get(roleName) : undefined;
+    if (!id || !policy) continue;
+    const scope = str(get(b, 'access_scope', 'type')) ?? 'cluster';
+    const admin = ADMIN_POLICY.exec(policy);
+    if (!admin || (admin[1] === 'AmazonEKSAdminPolicy' && scope !== 'cluster')) continue;
+    const origin = ev.terraform.origins.get(`aws_eks_access_policy_association.${k}`);
+    out.push(finding('RF922', origin ? formatPosition(originAt(origin, 'policy_arn')) : '', `the ${id.purpose === 'manager' ? "manager's" : "jobs'"} role ${roleName!} of runner ${id.runner} has ${admin[1]!} on cluster ${String(b.cluster_name)} (scope ${scope}) through an EKS access entry: ${id.purpose === 'manager' ? 'the manager' : 'every job'} can administer the cluster`, { received: policy, fix: 'remove the access entry: the manager needs only the namespaced RBAC of the executor, and jobs need none' }));
+  }
+  return [...rewritten, ...out];
+}
+
+/**
+ * IAM documents (from files or live reads) outside the grammar the evaluator supports are a
+ * finding for that document, and are left out: the proofs then say what they cannot prove,
+ * instead of the doctor stopping (an empty Statement list, an unknown element or operator).
+ */
+export function screenPolicies(ev: Evidence): void {
+  const problem = (doc: PolicyDocument): string | undefined => {
+    try {
+      compilePolicy(doc);
+      return undefined;
+    } catch (e) {
+      if (e instanceof PolicyGrammarError) return e.message;
+      throw e;
+    }
+  };
+  const report = (origin: Origin | undefined, what: string, msg: string) =>
+    ev.findings.push(finding('RF901', origin ? formatPosition(originAt(origin)) : '', `${what} is not an IAM policy document the doctor can evaluate: ${msg}`, { fix: 'give the document as IAM stores it (aws iam get-role / get-role-policy / get-policy-version)' }));
+  for (const role of ev.roles.values()) {
+    const t = role.trust ? problem(role.trust) : undefined;
+    if (t !== undefined) {
+      report(role.trustOrigin, `the trust policy of role ${role.name}`, t);
+      delete role.trust;
+      delete role.trustOrigin;
+    }
+    role.policies = role.policies.filter((p) => {
+      const m = problem(p.document);
+      if (m !== undefined) report(p.origin, `a permission policy of role ${role.name}`, m);
+      return m === undefined;
+    });
+  }
+}

@@ -4,6 +4,7 @@ import type { TerraformRoot } from '../emit/artifacts.js';
 import type { PolicyDocument, Statement } from '../verify/iam/types.js';
 import { formatPosition, originAt } from './source.js';
 import type { Evidence } from './evidence.js';
+import { evaluateConfigs } from './hcl/read.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const blocks = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter(isObject) : isObject(v) ? [v] : []);
@@ -52,7 +53,7 @@ const DATA_DOC = /^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$/
  * that is not statically known is a finding; the role it belongs to is left out, never guessed.
  */
 export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; findings: Finding[] } {
-  const findings: Finding[] = [];
+  const findings: Finding[] = evaluateConfigs(ev, { renderPolicy: renderPolicyDocument });
   const tf = ev.terraform;
   const resource: TerraformRoot['resource'] = {};
   for (const [type, byName] of Object.entries(tf.resource)) resource[type] = { ...byName };
@@ -79,6 +80,13 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
       return JSON.stringify(doc);
     }
     if (value.includes('${')) {
+      const why = tf.unknowns.get(`${key}.${attr}`);
+      // A reference that names nothing is reported once, where it is written (RF913).
+      if (why?.code === 'RF913') return undefined;
+      if (why) {
+        findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(why.at), message: `${key}.${attr} is not statically known: ${why.message}`, received: value.slice(0, 120), fix: why.fix ?? 'give `terraform show -json` of a plan, which carries the evaluated value' });
+        return undefined;
+      }
       findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: where(key, attr), message: `${key}.${attr} is an expression the doctor cannot evaluate from .tf.json`, received: value.slice(0, 120), fix: 'give `terraform show -json` of a plan, or write the document literally' });
       return undefined;
     }

@@ -111,6 +111,7 @@ export const CODES = {
   RF910: { severity: 'info', title: 'no runner manager was found in the evidence given', acceptable: false },
   RF911: { severity: 'warning', title: 'a runner party has no cloud identity of its own, so it gets the node role', acceptable: false },
   RF912: { severity: 'warning', title: 'a runner registration token (deprecated registration flow) is configured', acceptable: false },
+  RF913: { severity: 'error', title: 'a Terraform reference names nothing (no such local, variable, resource, data source, instance or attribute)', acceptable: false },
   RF801: { severity: 'error', title: "a runner's job pods fit no node group of their cluster", acceptable: false },
   RF802: { severity: 'error', title: "a runner's manager pod fits no node group of its cluster", acceptable: false },
   RF803: { severity: 'warning', title: 'a runner manager fits only spot node groups', acceptable: true },

@@ -34,7 +34,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   ev.files++;
   const syntax = syntaxOf(path);
   if (!syntax) {
-    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform (.tf.json, terraform show -json)' }));
+    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform (.tf, .tf.json, terraform show -json)' }));
     return;
   }
   if (size > MAX_FILE_BYTES) {

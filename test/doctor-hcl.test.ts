@@ -164,6 +164,8 @@ describe('doctor over hand-written HCL (test/doctor/hcl)', () => {
     expect(f[0]!.path).toBe('deploy/iam/iam.tf:18:22');
     expect(f[0]!.message).toBe('local.oidc names no local value of this module; did you mean local.oidc_arn (deploy/iam/iam.tf:7:3)?');
     expect(r.exitCode).toBe(1);
+    // Said once, at the reference: no RF906 for the documents that use it.
+    expect(r.findings.filter((x) => x.code === 'RF906')).toEqual([]);
     // The role whose trust cannot be evaluated is not proven, and says so.
     expect(r.findings.some((x) => x.code === 'RF903' && x.message.includes('gitlab-runner-manager'))).toBe(true);
   });
@@ -239,5 +241,34 @@ describe('round trip: the eks-irsa example with its IAM written in HCL by hand',
     expect(fromHcl.proofs.map(key).sort()).toEqual(fromJson.proofs.map(key).sort());
     expect(fromHcl.proofs.map(key).sort()).toEqual(planExample(name).proofs.map(key).sort());
     expect(fromHcl.proofs.length).toBeGreaterThan(8);
+  });
+});
+
+describe('mutated HCL never crashes or hangs the doctor', () => {
+  // A seeded smoke: the corpus with characters deleted, duplicated or replaced by ones that matter
+  // to the grammar. Every result is findings; a throw or a slow case fails the test.
+  const files = readdirSync(CORPUS).flatMap((dir) => readdirSync(join(CORPUS, dir)).filter((f) => f.endsWith('.tf')).map((f) => readFileSync(join(CORPUS, dir, f), 'utf8')));
+  const tricky = ['{', '}', '[', ']', '(', ')', '"', '$', '%', '\\', '\n', '<<', '<<-EOT\n', '#', '/*', '=', ':', '?', '...', '.', '*', '${', '%{', '\u0000', '\uFEFF', '->', '=>', 'for ', 'if '];
+  let seed = 42;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  it('300 mutations: findings only, each in well under a second', () => {
+    let slowest = 0;
+    for (let i = 0; i < 300; i++) {
+      let text = files[rand(files.length)]!;
+      for (let j = 0; j < 1 + rand(4); j++) {
+        const at = rand(text.length);
+        const op = rand(3);
+        const t = tricky[rand(tricky.length)]!;
+        text = op === 0 ? text.slice(0, at) + text.slice(at + 1 + rand(20)) : op === 1 ? text.slice(0, at) + t + text.slice(at) : text.slice(0, at) + t + text.slice(at + 1);
+      }
+      const start = performance.now();
+      const r = doctor([{ path: 'm/main.tf', bytes: enc(text) }]);
+      slowest = Math.max(slowest, performance.now() - start);
+      for (const f of r.findings) if (f.code === 'RF901') expect(f.path).toMatch(/^m\/main\.tf:\d+:\d+$/);
+    }
+    expect(slowest).toBeLessThan(2000);
   });
 });

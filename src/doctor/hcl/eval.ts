@@ -34,6 +34,7 @@ export type Value = null | boolean | number | string | Value[] | { [k: string]: 
 export class EvalError extends Error {}
 
 const BUSY = Symbol('busy');
+const MAX_REFERENCE_DEPTH = 100;
 
 /** A value used as a key or a name: strings as they are, anything else as JSON. */
 function keyString(v: Value): string {
@@ -145,6 +146,8 @@ export class ModuleEvaluator {
   readonly #instances = new Map<ConfigBlock, Instance[] | Unknown | typeof BUSY>();
   readonly #attrs = new Map<string, Value | typeof BUSY>();
   readonly #blocks = new Map<string, ConfigBlock>();
+  /** References being followed right now (local → local → resource …), bounded so hostile input cannot exhaust the stack. */
+  #depth = 0;
 
   constructor(mod: ConfigModule, hooks: EvalHooks) {
     this.mod = mod;
@@ -231,10 +234,16 @@ export class ModuleEvaluator {
     const hit = this.#attrs.get(k);
     if (hit === BUSY) throw new EvalError(`${key}.${name} depends on itself`);
     if (hit !== undefined) return hit;
+    if (this.#depth >= MAX_REFERENCE_DEPTH) throw new EvalError(`${key}.${name} is reached through more than ${MAX_REFERENCE_DEPTH} references in a row`);
     this.#attrs.set(k, BUSY);
-    const v = compute();
-    this.#attrs.set(k, v);
-    return v;
+    this.#depth++;
+    try {
+      const v = compute();
+      this.#attrs.set(k, v);
+      return v;
+    } finally {
+      this.#depth--;
+    }
   }
 
   value(e: Expr, env: Env): Value {
@@ -489,10 +498,16 @@ export class ModuleEvaluator {
     const hit = this.#locals.get(name);
     if (hit === BUSY) return this.unknown(e, env, 'RF913', `local.${name} depends on itself`);
     if (hit !== undefined) return hit;
+    if (this.#depth >= MAX_REFERENCE_DEPTH) return this.unknown(e, env, 'RF906', `local.${name} is reached through more than ${MAX_REFERENCE_DEPTH} references in a row; the doctor stops there`);
     this.#locals.set(name, BUSY);
-    const v = this.value(l.expr, { loc: l.loc, vars: new Map() });
-    this.#locals.set(name, v);
-    return v;
+    this.#depth++;
+    try {
+      const v = this.value(l.expr, { loc: l.loc, vars: new Map() });
+      this.#locals.set(name, v);
+      return v;
+    } finally {
+      this.#depth--;
+    }
   }
 
   instanceAttr(e: Expr, env: Env, block: ConfigBlock, inst: Instance, attr: string): Value {

@@ -169,11 +169,17 @@ class Parser {
   binary(level: number): Expr {
     if (level >= BINARY_LEVELS.length) return this.unary();
     const at = this.i;
+    const depth = this.depth;
     let l = this.binary(level + 1);
     for (;;) {
       this.ws();
       const op = BINARY_LEVELS[level]!.find((o) => this.peek(o) && !(o === '=' || (o === '<' && this.peek('<<'))));
-      if (op === undefined) return l;
+      if (op === undefined) {
+        this.depth = depth;
+        return l;
+      }
+      // A chain `a + b + c` nests to the left: each link counts as a level, so evaluation stays shallow.
+      this.enter(this.i);
       this.i += op.length;
       this.ws();
       const r = this.binary(level + 1);
@@ -197,10 +203,13 @@ class Parser {
 
   postfix(): Expr {
     const at = this.i;
+    const depth = this.depth;
     let x = this.primary();
     for (;;) {
       const save = this.i;
       this.ws();
+      // Each traversal step nests the expression one level deeper (a.b.c.d…).
+      if (this.peek('.') || this.peek('[')) this.enter(this.i);
       if (this.peek('.*')) {
         this.i += 2;
         x = { k: 'splat', obj: x, chain: this.splatChain(false), at, end: this.i };
@@ -221,6 +230,7 @@ class Parser {
         x = { k: 'index', obj: x, key, at, end: this.i };
       } else {
         this.i = save;
+        this.depth = depth;
         return x;
       }
     }

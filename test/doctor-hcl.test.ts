@@ -164,8 +164,8 @@ describe('doctor over hand-written HCL (test/doctor/hcl)', () => {
     expect(f[0]!.path).toBe('deploy/iam/iam.tf:18:22');
     expect(f[0]!.message).toBe('local.oidc names no local value of this module; did you mean local.oidc_arn (deploy/iam/iam.tf:7:3)?');
     expect(r.exitCode).toBe(1);
-    // Said once, at the reference: no RF906 for the documents that use it.
-    expect(r.findings.filter((x) => x.code === 'RF906')).toEqual([]);
+    // Said once, at the reference: no RF906 for the documents that use it, no dangling policy (RF106).
+    expect(r.findings.filter((x) => x.code === 'RF906' || x.code === 'RF106')).toEqual([]);
     // The role whose trust cannot be evaluated is not proven, and says so.
     expect(r.findings.some((x) => x.code === 'RF903' && x.message.includes('gitlab-runner-manager'))).toBe(true);
   });
@@ -174,6 +174,8 @@ describe('doctor over hand-written HCL (test/doctor/hcl)', () => {
     const r = doctor(withHcl('irsa-guide', renameManagerSa));
     const f = r.findings.filter((x) => x.code === 'RF104');
     expect(f.length).toBeGreaterThan(0);
+    // The other end: the trust subject naming a service account that does not exist, at the subject's line.
+    expect(r.findings.find((x) => x.code === 'RF904' && x.message.startsWith('role gitlab-runner-manager trusts'))?.path).toBe('deploy/iam/iam.tf:24:18');
     expect(f[0]!.message).toMatch(/^ServiceAccount gitlab\/gitlab-runner-common \(deploy\/k8s\.yaml:\d+:\d+\) → manager role gitlab-runner-manager, whose trust \(deploy\/iam\/iam\.tf:24:18\) admits only system:serviceaccount:gitlab:gitlab-runner$/);
     expect(r.exitCode).toBe(1);
   });

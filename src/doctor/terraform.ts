@@ -132,6 +132,17 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     }
     resource.aws_iam_role![k] = { ...body, assume_role_policy: trust };
   }
+  // Inline policies of roles left out go with them (the role is already reported; a dangling reference would only repeat it).
+  const keptNames = new Set(Object.values(resource.aws_iam_role ?? {}).map((b) => String(b.name)));
+  const leftOut = new Set<string>();
+  for (const [k, b] of Object.entries(tf.resource.aws_iam_role ?? {})) {
+    if (resource.aws_iam_role?.[k]) continue;
+    leftOut.add(`\${aws_iam_role.${k}.name}`).add(`\${aws_iam_role.${k}.id}`);
+    if (typeof b.name === 'string' && !keptNames.has(b.name)) leftOut.add(b.name);
+  }
+  for (const [k, body] of Object.entries(resource.aws_iam_role_policy ?? {})) {
+    if (typeof body.role === 'string' && leftOut.has(body.role)) delete resource.aws_iam_role_policy![k];
+  }
   for (const [k, body] of Object.entries(resource.aws_iam_role_policy ?? {})) {
     const policy = literal(`aws_iam_role_policy.${k}`, 'policy', body.policy);
     if (policy === undefined) delete resource.aws_iam_role_policy![k];

@@ -98,6 +98,7 @@ class Parser {
   /** A body up to the `}` that closes the block opened at `open` (or to the end of the file). */
   body(open: number | undefined): Body {
     const body: Body = { attrs: [], blocks: [] };
+    const names = new Set<string>();
     for (;;) {
       this.ws(true);
       if (this.i >= this.text.length) {
@@ -118,7 +119,8 @@ class Parser {
         this.ws();
         const expr = this.expr();
         const attr: Attribute = { name, expr, at, end: this.i };
-        if (body.attrs.some((a) => a.name === name)) this.fail(`attribute ${name} is defined twice in this block`, at);
+        if (names.has(name)) this.fail(`attribute ${name} is defined twice in this block`, at);
+        names.add(name);
         body.attrs.push(attr);
       } else {
         const labels: string[] = [];

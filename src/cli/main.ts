@@ -68,7 +68,7 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
   program
     .command('doctor')
     .description('prove or refute the identity chain of runners you wired yourself, from their files')
-    .argument('[paths...]', 'files or folders: Kubernetes YAML/JSON, gitlab-runner Helm values, config.toml, IAM policy JSON or `aws iam` output, Terraform .tf.json or `terraform show -json`')
+    .argument('[paths...]', 'files or folders: Kubernetes YAML/JSON, gitlab-runner Helm values, config.toml, IAM policy JSON or `aws iam` output, Terraform .tf / .tf.json or `terraform show -json`')
     .option('--format <format>', 'text, json, sarif or codequality', 'text')
     .option('--output <file>', 'write the report to this file (text still goes to stderr for other formats)')
     .option('--kube-dump <file>', 'output of `kubectl get serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,deployments,configmaps -A -o json`')

@@ -2,6 +2,8 @@ import type { Finding } from '../spec/findings.js';
 import type { Artifact, K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import type { Origin } from './source.js';
+import type { ConfigModule } from './hcl/config.js';
+import type { Reason } from './hcl/eval.js';
 
 /** A value read from a file, with where it came from. */
 export interface Located<T> {
@@ -27,6 +29,10 @@ export interface TerraformEvidence {
   origins: Map<string, Origin>;
   /** Whether any root carries runner-fleet's do-not-edit marker (its naming conventions then apply). */
   generatedByRunnerFleet: boolean;
+  /** Terraform configuration (.tf, .tf.json) by folder, evaluated into `resource`/`data` by `evaluateConfigs`. */
+  configs: Map<string, ConfigModule>;
+  /** Why a value is not statically known, by `type.name` and `type.name.attribute` (data: `data.` prefix). */
+  unknowns: Map<string, Reason>;
 }
 
 /** Everything the doctor read, sorted by kind. */
@@ -58,7 +64,7 @@ export function emptyEvidence(): Evidence {
     helmValues: [],
     configTomls: [],
     roles: new Map(),
-    terraform: { resource: {}, data: {}, origins: new Map(), generatedByRunnerFleet: false },
+    terraform: { resource: {}, data: {}, origins: new Map(), generatedByRunnerFleet: false, configs: new Map(), unknowns: new Map() },
     artifacts: [],
     findings: [],
     files: 0,

@@ -88,7 +88,7 @@ function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
   if (!id || id.binding.subject.kind !== 'kubernetes') return f;
   const saAt = inferred.bindingOrigins.get(id.key);
   const roleKey = Object.entries(inferred.docs.terraformAws?.resource.aws_iam_role ?? {}).find(([, b]) => b.name === id.roleName)?.[0];
-  const trustOrigin = roleKey ? ev.terraform.origins.get(`aws_iam_role.${roleKey}`) : undefined;
+  const trustOrigin = roleKey ? (ev.terraform.origins.get(`aws_iam_role.${roleKey}.assume_role_policy`) ?? ev.terraform.origins.get(`aws_iam_role.${roleKey}`)) : undefined;
   const admits: string[] = [];
   let subPath: (string | number)[] = [];
   try {

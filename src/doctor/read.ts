@@ -6,6 +6,7 @@ import type { K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { SourceFile, formatPosition, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
+import { readHclInto, readTfJsonInto } from './hcl/read.js';
 
 /** Larger files are skipped with a finding: no deployment document is this big, and reading one must not hang. */
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
@@ -33,7 +34,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   ev.files++;
   const syntax = syntaxOf(path);
   if (!syntax) {
-    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform (.tf.json, terraform show -json)' }));
+    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform (.tf, .tf.json, terraform show -json)' }));
     return;
   }
   if (size > MAX_FILE_BYTES) {
@@ -47,7 +48,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   const source = new SourceFile(path, text, syntax);
   if (syntax === 'hcl') {
-    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is Terraform HCL, which this version of the doctor does not read yet`, { fix: 'give `terraform show -json` of a plan or state, or the root as .tf.json' }));
+    readHclInto(ev, source);
     return;
   }
   if (syntax === 'toml') {
@@ -195,19 +196,7 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
   // Terraform JSON syntax.
   if (tfJson || ((isObject(doc.resource) || isObject(doc.data)) && doc.apiVersion === undefined)) {
     if (typeof doc['//'] === 'string' && doc['//'].includes('runner-fleet')) ev.terraform.generatedByRunnerFleet = true;
-    for (const block of ['resource', 'data'] as const) {
-      const byType = doc[block];
-      if (!isObject(byType)) continue;
-      for (const [type, byName] of Object.entries(byType)) {
-        if (!isObject(byName)) continue;
-        for (const [name, body] of Object.entries(byName)) {
-          if (!isObject(body)) continue;
-          const into = (ev.terraform[block][type] ??= {});
-          into[name] = body;
-          ev.terraform.origins.set(`${block === 'data' ? 'data.' : ''}${type}.${name}`, { ...origin, path: [...origin.path, block, type, name] });
-        }
-      }
-    }
+    readTfJsonInto(ev, source, doc, origin);
     return;
   }
   // aws iam get-role

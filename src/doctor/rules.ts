@@ -78,9 +78,11 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
     } catch {
       continue;
     }
-    const origin = ev.terraform.origins.get(`aws_iam_role.${k}`);
+    // Where the trust itself is written when the evidence says (HCL attribute, rendered data document), else the role.
+    const trustAt = ev.terraform.origins.get(`aws_iam_role.${k}.assume_role_policy`);
+    const origin = trustAt ?? ev.terraform.origins.get(`aws_iam_role.${k}`);
     const own = inferred.intent.aws?.accountId;
-    list(trust.Statement).forEach((s) => {
+    list(trust.Statement).forEach((s, i) => {
       const st = s as { Principal?: { AWS?: unknown }; Condition?: Record<string, Record<string, unknown>>; Effect?: string };
       if (st.Effect !== 'Allow') return;
       for (const p of list(st.Principal?.AWS).map(String)) {
@@ -91,13 +93,13 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
           out.push(finding('RF909', origin, [], `role ${String(body.name)} trusts ${p} without an sts:ExternalId condition`, { received: p, fix: 'add Condition StringEquals sts:ExternalId, or trust a named role of the other account with conditions' }));
         }
       }
-      for (const block of Object.values(st.Condition ?? {})) {
+      for (const [op, block] of Object.entries(st.Condition ?? {})) {
         for (const [key, v] of Object.entries(block)) {
           if (!/:sub$/.test(key)) continue;
           for (const sub of list(v).map(String)) {
             const m = /^system:serviceaccount:([^:*?]+):([^:*?]+)$/.exec(sub);
             if (m && namespaces.has(m[1]!) && !serviceAccounts.has(`${m[1]!}/${m[2]!}`) && !managerSas.has(`${m[1]!}/${m[2]!}`)) {
-              out.push(finding('RF904', origin, [], `role ${String(body.name)} trusts ${sub}, but namespace ${m[1]!} has no service account ${m[2]!} among the objects given`, { received: sub, fix: 'name the service account the pods really run as (check for suffixes the chart adds)' }));
+              out.push(finding('RF904', origin, trustAt ? [...(Array.isArray(trust.Statement) ? ['Statement', i] : ['Statement']), 'Condition', op, key] : [], `role ${String(body.name)} trusts ${sub}, but namespace ${m[1]!} has no service account ${m[2]!} among the objects given`, { received: sub, fix: 'name the service account the pods really run as (check for suffixes the chart adds)' }));
             }
           }
         }

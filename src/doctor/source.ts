@@ -1,4 +1,5 @@
 import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
+import { LineIndex } from './hcl/ast.js';
 
 /** A position in a file the user gave, printed as `file:line:column`. */
 export interface Position {
@@ -18,6 +19,9 @@ export class SourceFile {
   readonly text: string;
   readonly syntax: 'yaml' | 'json' | 'toml' | 'hcl';
   #yaml: { docs: ReturnType<typeof parseAllDocuments>; lines: LineCounter } | undefined;
+  /** HCL: offsets of blocks, attributes and object keys by path, recorded by the parser. */
+  #marks: Map<string, number> | undefined;
+  #lines: LineIndex | undefined;
 
   constructor(path: string, text: string, syntax: SourceFile['syntax']) {
     this.path = path;
@@ -32,6 +36,13 @@ export class SourceFile {
 
   /** Position of the value at `path` inside document `doc` (the nearest existing ancestor when the path is missing). */
   locate(doc: number, path: readonly (string | number)[]): Position {
+    if (this.syntax === 'hcl' && this.#marks) {
+      for (let n = path.length; n > 0; n--) {
+        const at = this.#marks.get(path.slice(0, n).join('\u0001'));
+        if (at !== undefined) return this.offsetPosition(at);
+      }
+      return { file: this.path, line: 1, column: 1 };
+    }
     if (this.syntax === 'toml' || this.syntax === 'hcl') return this.#locateByKey(path);
     try {
       if (!this.#yaml) {
@@ -62,6 +73,18 @@ export class SourceFile {
     } catch {
       return { file: this.path, line: 1, column: 1 };
     }
+  }
+
+  /** HCL: records where the value at `path` starts (the first record of a path wins). */
+  mark(path: readonly (string | number)[], offset: number): void {
+    this.#marks ??= new Map();
+    const key = path.join('\u0001');
+    if (!this.#marks.has(key)) this.#marks.set(key, offset);
+  }
+
+  offsetPosition(offset: number): Position {
+    this.#lines ??= new LineIndex(this.text);
+    return { file: this.path, ...this.#lines.pos(offset) };
   }
 
   #at(offset: number): Position {

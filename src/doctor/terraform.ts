@@ -2,8 +2,10 @@ import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
 import type { PolicyDocument, Statement } from '../verify/iam/types.js';
+import { compilePolicy, PolicyGrammarError } from '../verify/iam/evaluator.js';
 import { formatPosition, originAt } from './source.js';
 import type { Evidence } from './evidence.js';
+import { evaluateConfigs } from './hcl/read.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const blocks = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter(isObject) : isObject(v) ? [v] : []);
@@ -44,6 +46,17 @@ export function renderPolicyDocument(body: Record<string, unknown>): PolicyDocum
   return { Version: typeof body.version === 'string' ? body.version : '2012-10-17', Statement: statements };
 }
 
+/** Why a policy document is not one the IAM evaluator (and AWS) accepts; undefined when it is. */
+function grammarError(doc: unknown): string | undefined {
+  try {
+    compilePolicy(doc as PolicyDocument);
+    return undefined;
+  } catch (e) {
+    if (e instanceof PolicyGrammarError) return e.message;
+    throw e;
+  }
+}
+
 const DATA_DOC = /^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$/;
 
 /**
@@ -52,7 +65,7 @@ const DATA_DOC = /^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$/
  * that is not statically known is a finding; the role it belongs to is left out, never guessed.
  */
 export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; findings: Finding[] } {
-  const findings: Finding[] = [];
+  const findings: Finding[] = evaluateConfigs(ev, { renderPolicy: renderPolicyDocument });
   const tf = ev.terraform;
   const resource: TerraformRoot['resource'] = {};
   for (const [type, byName] of Object.entries(tf.resource)) resource[type] = { ...byName };
@@ -61,9 +74,25 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     const o = tf.origins.get(key);
     return o ? formatPosition(originAt(o, ...path)) : '';
   };
+  // Every document the proofs will read is checked against the policy grammar first: a bad one is a finding for its file, not a crash.
   const literal = (key: string, attr: string, value: unknown): string | undefined => {
+    const json = document(key, attr, value);
+    if (json === undefined) return undefined;
+    const bad = grammarError(JSON.parse(json));
+    if (bad === undefined) return json;
+    findings.push({ code: 'RF901', severity: CODES.RF901.severity, path: where(`${key}.${attr}`) || where(key, attr), message: `${key}.${attr} is not a valid IAM policy document: ${bad}`, fix: 'fix the policy document' });
+    return undefined;
+  };
+  const document = (key: string, attr: string, value: unknown): string | undefined => {
     if (isObject(value)) return JSON.stringify(value);
     if (typeof value !== 'string') return undefined;
+    // Evaluated configuration says why a value is not known (.tf and .tf.json alike).
+    const why = value.includes('${') ? tf.unknowns.get(`${key}.${attr}`) : undefined;
+    if (why?.code === 'RF913') return undefined; // reported once, where the reference is written
+    if (why) {
+      findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(why.at), message: `${key}.${attr} is not statically known: ${why.message}`, received: value.slice(0, 120), fix: why.fix ?? 'give `terraform show -json` of a plan, which carries the evaluated value' });
+      return undefined;
+    }
     const m = DATA_DOC.exec(value);
     if (m) {
       const body = tf.data.aws_iam_policy_document?.[m[1]!];
@@ -94,11 +123,25 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     const key = `aws_iam_role.${k}`;
     const trust = literal(key, 'assume_role_policy', body.assume_role_policy);
     if (typeof body.name !== 'string' || body.name.includes('${') || trust === undefined) {
-      if (typeof body.name !== 'string' || body.name.includes('${')) findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: where(key), message: `${key} has no literal name, so nothing can be matched against it`, fix: 'give the role a literal name, or give `terraform show -json`' });
+      const why = tf.unknowns.get(`${key}.name`);
+      if (why?.code === 'RF913') {
+        // Reported where the reference is written.
+      } else if (typeof body.name !== 'string' || body.name.includes('${')) findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: why ? formatPosition(why.at) : where(key), message: `${key} has no literal name, so nothing can be matched against it${why ? `: ${why.message}` : ''}`, fix: 'give the role a literal name, or give `terraform show -json`' });
       delete resource.aws_iam_role![k];
       continue;
     }
     resource.aws_iam_role![k] = { ...body, assume_role_policy: trust };
+  }
+  // Inline policies of roles left out go with them (the role is already reported; a dangling reference would only repeat it).
+  const keptNames = new Set(Object.values(resource.aws_iam_role ?? {}).map((b) => String(b.name)));
+  const leftOut = new Set<string>();
+  for (const [k, b] of Object.entries(tf.resource.aws_iam_role ?? {})) {
+    if (resource.aws_iam_role?.[k]) continue;
+    leftOut.add(`\${aws_iam_role.${k}.name}`).add(`\${aws_iam_role.${k}.id}`);
+    if (typeof b.name === 'string' && !keptNames.has(b.name)) leftOut.add(b.name);
+  }
+  for (const [k, body] of Object.entries(resource.aws_iam_role_policy ?? {})) {
+    if (typeof body.role === 'string' && leftOut.has(body.role)) delete resource.aws_iam_role_policy![k];
   }
   for (const [k, body] of Object.entries(resource.aws_iam_role_policy ?? {})) {
     const policy = literal(`aws_iam_role_policy.${k}`, 'policy', body.policy);
@@ -109,6 +152,12 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
   const byName = new Set(Object.values(resource.aws_iam_role ?? {}).map((b) => b.name));
   let n = 0;
   for (const role of ev.roles.values()) {
+    const bad = [role.trust ? grammarError(role.trust) : undefined, ...role.policies.map((p) => grammarError(p.document))].find((x) => x !== undefined);
+    if (bad !== undefined) {
+      const o = role.trustOrigin ?? role.policies[0]?.origin;
+      findings.push({ code: 'RF901', severity: CODES.RF901.severity, path: o ? formatPosition(originAt(o)) : '', message: `a policy document of role ${role.name} is not valid: ${bad}`, fix: 'fix the policy document' });
+      continue;
+    }
     if (!role.trust) {
       const o = role.policies[0]?.origin;
       findings.push({ code: 'RF903', severity: CODES.RF903.severity, path: o ? formatPosition(originAt(o)) : '', message: `the trust policy of role ${role.name} is not in the evidence given`, fix: `give aws iam get-role --role-name ${role.name}` });

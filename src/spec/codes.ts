@@ -115,6 +115,7 @@ export const CODES = {
   RF910: { severity: 'info', title: 'no runner manager was found in the evidence given', acceptable: false },
   RF911: { severity: 'warning', title: 'a runner party has no cloud identity of its own, so it gets the node role', acceptable: false },
   RF912: { severity: 'warning', title: 'a runner registration token (deprecated registration flow) is configured', acceptable: false },
+  RF913: { severity: 'error', title: 'a Terraform reference names nothing (no such local, variable, resource, data source, instance or attribute)', acceptable: false },
   // doctor --aws (live read-only reads)
   RF920: { severity: 'info', title: 'a live AWS read was refused: the doctor lacks a read permission', acceptable: false },
   RF921: { severity: 'warning', title: 'a live AWS read failed, so what depends on it is not proven', acceptable: false },

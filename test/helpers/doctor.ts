@@ -151,7 +151,17 @@ export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment)
   {
     code: 'RF906',
     rule: 'a Terraform trust policy the doctor cannot evaluate',
-    mutate: (d) => (d.extra['deploy/iam.tf.json'] = JSON.stringify({ resource: { aws_iam_role: { other: { name: 'other', assume_role_policy: '${jsonencode(local.trust)}' } } } })),
+    mutate: (d) => (d.extra['deploy/iam.tf.json'] = JSON.stringify({ variable: { trust: {} }, resource: { aws_iam_role: { other: { name: 'other', assume_role_policy: '${jsonencode(var.trust)}' } } } })),
+  },
+  {
+    code: 'RF906',
+    rule: 'an HCL trust policy that depends on the account id read at apply time',
+    mutate: (d) => (d.extra['deploy/iam.tf'] = 'data "aws_caller_identity" "current" {}\nresource "aws_iam_role" "other" {\n  name = "other"\n  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root" } }] })\n}\n'),
+  },
+  {
+    code: 'RF913',
+    rule: 'a Terraform reference to a local that does not exist',
+    mutate: (d) => (d.extra['deploy/iam.tf.json'] = JSON.stringify({ locals: { trust_doc: {} }, resource: { aws_iam_role: { other: { name: 'other', assume_role_policy: '${jsonencode(local.trust)}' } } } })),
   },
   { code: 'RF907', rule: 'RBAC * on * for the manager', mutate: (d) => (obj(d, 'Role', 'gitlab-runner').rules = [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }]) },
   {

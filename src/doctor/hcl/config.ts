@@ -1,0 +1,144 @@
+import type { Body, Expr } from './ast.js';
+import { LineIndex } from './ast.js';
+import { parseJsonTemplate } from './parse.js';
+import type { Origin, Position } from '../source.js';
+
+/**
+ * Terraform configuration as written — HCL (`.tf`) and JSON (`.tf.json`) mapped to one model —
+ * before evaluation: blocks with attribute expressions. One evaluator (eval.ts) turns it into the
+ * resource bodies the proofs read.
+ */
+
+/** Where an expression's text lives: its file, the text its offsets index, positions. */
+export interface Loc {
+  file: string;
+  text: string;
+  pos(offset: number): Position;
+}
+
+export interface ConfigAttr {
+  name: string;
+  expr: Expr;
+  loc: Loc;
+}
+
+export interface ConfigBody {
+  attrs: ConfigAttr[];
+  blocks: { type: string; labels: string[]; body: ConfigBody; loc: Loc; at: number }[];
+}
+
+export interface ConfigBlock {
+  mode: 'resource' | 'data';
+  type: string;
+  name: string;
+  body: ConfigBody;
+  loc: Loc;
+  at: number;
+  origin: Origin;
+}
+
+/** One Terraform module: every `.tf` and `.tf.json` file of one folder. */
+export interface ConfigModule {
+  dir: string;
+  blocks: ConfigBlock[];
+  locals: Map<string, { expr: Expr; loc: Loc; at: number }>;
+  variables: Map<string, { default?: Expr; loc: Loc; at: number }>;
+  modules: Map<string, { loc: Loc; at: number; source?: string }>;
+}
+
+export function emptyModule(dir: string): ConfigModule {
+  return { dir, blocks: [], locals: new Map(), variables: new Map(), modules: new Map() };
+}
+
+export function hclLoc(file: string, text: string): Loc {
+  const lines = new LineIndex(text);
+  return { file, text, pos: (o) => ({ file, ...lines.pos(o) }) };
+}
+
+/** Adds an HCL file's top-level blocks to its module. Positions go to `mark` (path → offset). */
+export function addHclBody(mod: ConfigModule, body: Body, loc: Loc, originOf: (path: string[]) => Origin, mark: (path: (string | number)[], offset: number) => void): string[] {
+  const problems: string[] = [];
+  const toBody = (b: Body, path: (string | number)[]): ConfigBody => {
+    const out: ConfigBody = { attrs: [], blocks: [] };
+    for (const a of b.attrs) {
+      out.attrs.push({ name: a.name, expr: a.expr, loc });
+      mark([...path, a.name], a.expr.at);
+      markExpr(a.expr, [...path, a.name], mark);
+    }
+    const seen = new Map<string, number>();
+    for (const x of b.blocks) {
+      const n = seen.get(x.type) ?? 0;
+      seen.set(x.type, n + 1);
+      if (n === 0) mark([...path, x.type], x.at);
+      mark([...path, x.type, n], x.at);
+      out.blocks.push({ type: x.type, labels: x.labels, body: toBody(x.body, [...path, x.type, n]), loc, at: x.at });
+    }
+    return out;
+  };
+  for (const b of body.blocks) {
+    if ((b.type === 'resource' || b.type === 'data') && b.labels.length === 2) {
+      const [type, name] = b.labels as [string, string];
+      const path = [b.type, type, name];
+      mark(path, b.at);
+      mod.blocks.push({ mode: b.type, type, name, body: toBody(b.body, path), loc, at: b.at, origin: originOf(path) });
+    } else if (b.type === 'locals') {
+      for (const a of b.body.attrs) {
+        mod.locals.set(a.name, { expr: a.expr, loc, at: a.at });
+        mark(['locals', a.name], a.expr.at);
+      }
+    } else if (b.type === 'variable' && b.labels.length === 1) {
+      const d = b.body.attrs.find((a) => a.name === 'default');
+      mod.variables.set(b.labels[0]!, { ...(d ? { default: d.expr } : {}), loc, at: b.at });
+    } else if (b.type === 'module' && b.labels.length === 1) {
+      const s = b.body.attrs.find((a) => a.name === 'source');
+      const source = s?.expr.k === 'tpl' && s.expr.parts.every((p) => typeof p === 'string') ? s.expr.parts.join('') : undefined;
+      mod.modules.set(b.labels[0]!, { loc, at: b.at, ...(source !== undefined ? { source } : {}) });
+    } else if (b.type === 'resource' || b.type === 'data' || b.type === 'variable' || b.type === 'module') {
+      problems.push(`${b.type} block with ${b.labels.length} label(s)`);
+    }
+  }
+  return problems;
+}
+
+/** Positions of object keys and tuple items inside an attribute (jsonencode({...}) included). */
+function markExpr(e: Expr, path: (string | number)[], mark: (path: (string | number)[], offset: number) => void): void {
+  if (e.k === 'call' && e.name === 'jsonencode' && e.args.length === 1) markExpr(e.args[0]!, path, mark);
+  else if (e.k === 'paren') markExpr(e.x, path, mark);
+  else if (e.k === 'tuple') e.items.forEach((x, i) => (mark([...path, i], x.at), markExpr(x, [...path, i], mark)));
+  else if (e.k === 'object') {
+    for (const it of e.items) {
+      const key = it.bareKey && it.key.k === 'var' ? it.key.name : it.key.k === 'tpl' && it.key.parts.every((p) => typeof p === 'string') ? it.key.parts.join('') : undefined;
+      if (key === undefined) continue;
+      mark([...path, key], it.value.at);
+      markExpr(it.value, [...path, key], mark);
+    }
+  }
+}
+
+/** A JSON value of a `.tf.json` file as an expression: strings are templates (`${…}`). */
+export function jsonExpr(v: unknown, loc: Loc): Expr {
+  const span = { at: 0, end: 0 };
+  if (typeof v === 'string') {
+    if (!v.includes('${') && !v.includes('%{')) return { k: 'lit', v, ...span };
+    try {
+      return { k: 'json', text: v, x: parseJsonTemplate(v), ...span };
+    } catch {
+      return { k: 'lit', v, ...span };
+    }
+  }
+  if (v === null || typeof v === 'boolean' || typeof v === 'number') return { k: 'lit', v, ...span };
+  if (Array.isArray(v)) return { k: 'tuple', items: v.map((x) => jsonExpr(x, loc)), ...span };
+  if (typeof v === 'object') {
+    return { k: 'object', items: Object.entries(v as Record<string, unknown>).map(([key, value]) => ({ key: { k: 'lit', v: key, ...span }, value: jsonExpr(value, loc), bareKey: false })), ...span };
+  }
+  return { k: 'lit', v: null, ...span };
+}
+
+/**
+ * A `.tf.json` body: every key is an attribute (JSON syntax does not tell nested blocks from
+ * object attributes; both evaluate to the same shape). The expressions' offsets index the JSON
+ * string they came from, so each attribute gets a location of its own.
+ */
+export function jsonBody(body: Record<string, unknown>, locOf: (key: string) => Loc): ConfigBody {
+  return { attrs: Object.entries(body).map(([name, v]) => ({ name, expr: jsonExpr(v, locOf(name)), loc: locOf(name) })), blocks: [] };
+}

@@ -1,0 +1,578 @@
+import type { Expr } from './ast.js';
+import type { ConfigBlock, ConfigBody, ConfigModule, Loc } from './config.js';
+import type { Position } from '../source.js';
+import { callFunction } from './functions.js';
+
+/**
+ * Evaluates Terraform configuration (HCL and JSON syntax alike) the way `terraform plan` would
+ * before touching any API: locals, variable defaults, functions, templates, `for` expressions,
+ * `count` and `for_each` over static values, references between blocks. What only apply knows
+ * (a resource's ARN, a data source read from the account) stays a symbol — an `Unknown` that
+ * renders as the `${…}` reference `.tf.json` would carry, with the reason and the position. A
+ * reference to something that does not exist is a finding (RF913), never a crash.
+ */
+
+export interface Reason {
+  code: 'RF906' | 'RF913';
+  message: string;
+  at: Position;
+  fix?: string;
+}
+
+/** A value known only after apply, or not at all (a broken reference). */
+export class Unknown {
+  readonly render: string;
+  readonly reason: Reason;
+  constructor(render: string, reason: Reason) {
+    this.render = render;
+    this.reason = reason;
+  }
+}
+
+export type Value = null | boolean | number | string | Value[] | { [k: string]: Value } | Unknown;
+
+export class EvalError extends Error {}
+
+const BUSY = Symbol('busy');
+const MAX_REFERENCE_DEPTH = 100;
+
+/** A value used as a key or a name: strings as they are, anything else as JSON. */
+function keyString(v: Value): string {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v instanceof Unknown ? v.render : v);
+}
+
+type RefData =
+  | { ref: 'local' | 'var' | 'data' | 'module' | 'opaque'; name: string }
+  | { ref: 'type'; mode: 'resource' | 'data'; type: string }
+  | { ref: 'res'; block: ConfigBlock }
+  | { ref: 'inst'; block: ConfigBlock; inst: Instance };
+/** A reference that is not a value yet (`local`, `aws_iam_role`, `aws_iam_role.x`). */
+class Ref {
+  readonly r: RefData;
+  constructor(r: RefData) {
+    this.r = r;
+  }
+}
+type V = Value | Ref;
+
+export interface Instance {
+  /** `name`, `name["key"]` or `name[0]`. */
+  name: string;
+  each?: { key: string; value: Value };
+  index?: number;
+}
+
+interface Env {
+  loc: Loc;
+  vars: Map<string, Value>;
+  each?: { key: string; value: Value };
+  index?: number;
+}
+
+const META = new Set(['count', 'for_each']);
+const META_BLOCKS = new Set(['lifecycle', 'provisioner', 'connection']);
+
+const isRef = (v: V): v is Ref => v instanceof Ref;
+const isObj = (v: Value): v is { [k: string]: Value } => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Unknown);
+
+/** Whether a value holds an Unknown anywhere; returns the first. */
+export function firstUnknown(v: Value): Unknown | undefined {
+  if (v instanceof Unknown) return v;
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const u = firstUnknown(x);
+      if (u) return u;
+    }
+  } else if (isObj(v)) {
+    for (const x of Object.values(v)) {
+      const u = firstUnknown(x);
+      if (u) return u;
+    }
+  }
+  return undefined;
+}
+
+/** The `.tf.json` form of a value: unknowns become their `${…}` text. */
+export function toModel(v: Value): unknown {
+  if (v instanceof Unknown) return v.render;
+  if (Array.isArray(v)) return v.map(toModel);
+  if (isObj(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, toModel(x)]));
+  return v;
+}
+
+/** Edit distance, for "did you mean". */
+function distance(a: string, b: string): number {
+  const d = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = d[0]!;
+    d[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = d[j]!;
+      d[j] = Math.min(d[j]! + 1, d[j - 1]! + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return d[b.length]!;
+}
+
+function nearest(name: string, candidates: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  let bestScore = Infinity;
+  for (const c of candidates) {
+    const score = c.startsWith(name) || name.startsWith(c) ? Math.abs(c.length - name.length) * 0.5 : distance(name, c);
+    if (score < bestScore) {
+      best = c;
+      bestScore = score;
+    }
+  }
+  return best !== undefined && bestScore <= Math.max(3, name.length / 2) ? best : undefined;
+}
+
+const fmt = (p: Position) => `${p.file}:${p.line}:${p.column}`;
+
+export interface EvalHooks {
+  /** `aws_iam_policy_document` rendered to JSON; undefined when not static. */
+  renderPolicy(body: Record<string, unknown>): unknown;
+}
+
+export class ModuleEvaluator {
+  readonly mod: ConfigModule;
+  readonly hooks: EvalHooks;
+  /** Broken references, once per position. */
+  readonly broken = new Map<string, Reason>();
+  /** Policy documents rendered from data sources, by their JSON: where a role's trust was written. */
+  readonly rendered = new Map<string, ConfigBlock>();
+  readonly #locals = new Map<string, Value | typeof BUSY>();
+  readonly #instances = new Map<ConfigBlock, Instance[] | Unknown | typeof BUSY>();
+  readonly #attrs = new Map<string, Value | typeof BUSY>();
+  readonly #blocks = new Map<string, ConfigBlock>();
+  /** References being followed right now (local → local → resource …), bounded so hostile input cannot exhaust the stack. */
+  #depth = 0;
+
+  constructor(mod: ConfigModule, hooks: EvalHooks) {
+    this.mod = mod;
+    this.hooks = hooks;
+    for (const b of mod.blocks) this.#blocks.set(`${b.mode === 'data' ? 'data.' : ''}${b.type}.${b.name}`, b);
+  }
+
+  unknown(e: Expr, env: Env, code: Reason['code'], message: string, fix?: string): Unknown {
+    const at = env.loc.pos(e.at);
+    const reason: Reason = { code, message, at, ...(fix !== undefined ? { fix } : {}) };
+    if (code === 'RF913' && !this.broken.has(fmt(at))) this.broken.set(fmt(at), reason);
+    return new Unknown(`\${${env.loc.text.slice(e.at, e.end)}}`, reason);
+  }
+
+  /** Propagates an unknown operand: the result renders as this expression's text. */
+  carry(e: Expr, env: Env, u: Unknown): Unknown {
+    return new Unknown(`\${${env.loc.text.slice(e.at, e.end)}}`, u.reason);
+  }
+
+  instances(block: ConfigBlock): Instance[] | Unknown {
+    const hit = this.#instances.get(block);
+    if (hit === BUSY) return new Unknown(`\${${block.type}.${block.name}}`, { code: 'RF906', message: `${block.type}.${block.name} depends on itself`, at: block.loc.pos(block.at) });
+    if (hit) return hit;
+    this.#instances.set(block, BUSY);
+    let out: Instance[] | Unknown = [{ name: block.name }];
+    const fe = block.body.attrs.find((a) => a.name === 'for_each');
+    const count = block.body.attrs.find((a) => a.name === 'count');
+    if (fe) {
+      const v = this.value(fe.expr, { loc: fe.loc, vars: new Map() });
+      const u = firstUnknown(v);
+      if (u) out = new Unknown(`\${${block.type}.${block.name}}`, { ...u.reason, message: `for_each of ${block.type}.${block.name} is not statically known: ${u.reason.message}` });
+      else if (Array.isArray(v)) out = [...new Set(v.map(keyString))].sort().map((k) => ({ name: `${block.name}[${JSON.stringify(k)}]`, each: { key: k, value: k } }));
+      else if (isObj(v)) out = Object.keys(v).sort().map((k) => ({ name: `${block.name}[${JSON.stringify(k)}]`, each: { key: k, value: v[k]! } }));
+      else out = new Unknown(`\${${block.type}.${block.name}}`, { code: 'RF906', message: `for_each of ${block.type}.${block.name} is not a map or a set`, at: fe.loc.pos(fe.expr.at) });
+    } else if (count) {
+      const v = this.value(count.expr, { loc: count.loc, vars: new Map() });
+      if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 10_000) out = Array.from({ length: v }, (_, i) => ({ name: `${block.name}[${i}]`, index: i }));
+      else out = new Unknown(`\${${block.type}.${block.name}}`, v instanceof Unknown ? { ...v.reason, message: `count of ${block.type}.${block.name} is not statically known: ${v.reason.message}` } : { code: 'RF906', message: `count of ${block.type}.${block.name} is not a whole number`, at: count.loc.pos(count.expr.at) });
+    }
+    this.#instances.set(block, out);
+    return out;
+  }
+
+  /** One instance's body in the `.tf.json` shape (nested blocks: an object, or a list when repeated). */
+  body(block: ConfigBlock, inst: Instance): Record<string, Value> {
+    return this.#body(block.body, { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) }, `${block.mode}.${block.type}.${inst.name}`);
+  }
+
+  #body(body: ConfigBody, env: Env, key: string): Record<string, Value> {
+    const out: Record<string, Value> = {};
+    for (const a of body.attrs) {
+      if (META.has(a.name)) continue;
+      if (a.name === 'depends_on' && a.expr.k === 'tuple') {
+        // References to whole blocks, kept as written.
+        out.depends_on = a.expr.items.map((x) => (x.k === 'lit' ? x.v : a.loc.text.slice(x.at, x.end)));
+        continue;
+      }
+      if (a.name === 'provider') {
+        // A provider reference (`kubernetes.devops`) names a provider configuration, not a value.
+        out.provider = a.expr.k === 'lit' ? a.expr.v : a.loc.text.slice(a.expr.at, a.expr.end);
+        continue;
+      }
+      out[a.name] = this.#attr(key, a.name, () => this.value(a.expr, { ...env, loc: a.loc }));
+    }
+    const groups = new Map<string, Value[]>();
+    for (const b of body.blocks) {
+      if (META_BLOCKS.has(b.type)) continue;
+      if (b.type === 'dynamic') {
+        const u = new Unknown(`\${dynamic ${JSON.stringify(b.labels[0] ?? '')}}`, { code: 'RF906', message: `dynamic "${b.labels[0] ?? ''}" blocks are not expanded by the doctor`, at: b.loc.pos(b.at), fix: 'write the blocks out, or give `terraform show -json` of a plan' });
+        groups.set(b.labels[0] ?? 'dynamic', [...(groups.get(b.labels[0] ?? 'dynamic') ?? []), u]);
+        continue;
+      }
+      const list = groups.get(b.type) ?? [];
+      // Each nested block has its own memo key: two `condition` blocks are two bodies.
+      list.push(this.#body(b.body, { ...env, loc: b.loc }, `${key}.${b.type}[${list.length}]`));
+      groups.set(b.type, list);
+    }
+    for (const [t, list] of groups) out[t] = list.length === 1 && !(list[0] instanceof Unknown) ? list[0]! : list;
+    return out;
+  }
+
+  #attr(key: string, name: string, compute: () => Value): Value {
+    const k = `${key}.${name}`;
+    const hit = this.#attrs.get(k);
+    if (hit === BUSY) throw new EvalError(`${key}.${name} depends on itself`);
+    if (hit !== undefined) return hit;
+    if (this.#depth >= MAX_REFERENCE_DEPTH) throw new EvalError(`${key}.${name} is reached through more than ${MAX_REFERENCE_DEPTH} references in a row`);
+    this.#attrs.set(k, BUSY);
+    this.#depth++;
+    try {
+      const v = compute();
+      this.#attrs.set(k, v);
+      return v;
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  value(e: Expr, env: Env): Value {
+    const v = this.eval(e, env);
+    return isRef(v) ? this.unknown(e, env, 'RF906', `${env.loc.text.slice(e.at, e.end)} is a whole block, not a value the doctor can use`) : v;
+  }
+
+  eval(e: Expr, env: Env): V {
+    switch (e.k) {
+      case 'lit':
+        return e.v;
+      case 'json':
+        return this.value(e.x, { ...env, loc: { ...env.loc, text: e.text } });
+      case 'paren':
+        return this.eval(e.x, env);
+      case 'directive':
+        return this.unknown(e, env, 'RF906', 'template directives (%{if}, %{for}) are not evaluated by the doctor');
+      case 'tpl': {
+        let out = '';
+        let partial = '';
+        let unknown: Unknown | undefined;
+        for (const p of e.parts) {
+          if (typeof p === 'string') {
+            out += p;
+            partial += p.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+            continue;
+          }
+          const v = this.value(p, env);
+          if (v instanceof Unknown) {
+            unknown ??= v;
+            partial += v.render;
+            continue;
+          }
+          if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
+            out += String(v);
+            partial += String(v).replace(/\$\{/g, '$${');
+            continue;
+          }
+          const u = this.unknown(p, env, 'RF906', `${env.loc.text.slice(p.at, p.end)} is ${v === null ? 'null' : 'a collection'}, which a string template cannot hold`);
+          unknown ??= u;
+          partial += u.render;
+        }
+        return unknown ? new Unknown(partial, unknown.reason) : out;
+      }
+      case 'var':
+        return this.variable(e, env);
+      case 'attr': {
+        const o = this.eval(e.obj, env);
+        return this.traverse(e, env, o, e.name);
+      }
+      case 'index': {
+        const o = this.eval(e.obj, env);
+        const k = this.value(e.key, env);
+        if (k instanceof Unknown) return this.carry(e, env, k);
+        return this.traverse(e, env, o, k);
+      }
+      case 'splat': {
+        const o = this.value(e.obj, env);
+        if (o instanceof Unknown) return this.carry(e, env, o);
+        const items = o === null ? [] : Array.isArray(o) ? o : [o];
+        return items.map((item) => {
+          let cur: V = item;
+          for (const step of e.chain) {
+            const k = 'attr' in step ? step.attr : this.value(step.index, env);
+            if (k instanceof Unknown) return this.carry(e, env, k);
+            cur = this.traverse(e, env, cur, k);
+          }
+          return isRef(cur) ? this.unknown(e, env, 'RF906', 'a splat over blocks is not evaluated') : cur;
+        });
+      }
+      case 'call': {
+        const args = e.args.map((a) => this.value(a, env));
+        if (e.expand) {
+          const last = args.pop();
+          if (last instanceof Unknown) return this.carry(e, env, last);
+          if (!Array.isArray(last)) return this.unknown(e, env, 'RF906', `... expands a list, not ${JSON.stringify(last)}`);
+          args.push(...last);
+        }
+        if (e.name !== 'try' && e.name !== 'can') {
+          const u = args.map(firstUnknown).find((x) => x !== undefined);
+          if (u) return this.carry(e, env, u);
+        }
+        try {
+          const r = callFunction(e.name, args);
+          if (r === undefined) return this.unknown(e, env, 'RF906', `the doctor does not evaluate the function ${e.name}()`, 'give `terraform show -json` of a plan, which carries the evaluated values');
+          return r;
+        } catch (err) {
+          return this.unknown(e, env, 'RF906', `${e.name}() fails on these arguments: ${err instanceof Error ? err.message : String(err)}`);
+        }
+      }
+      case 'tuple':
+        return e.items.map((x) => this.value(x, env));
+      case 'object': {
+        const out: Record<string, Value> = {};
+        for (const it of e.items) {
+          const k = it.bareKey && it.key.k === 'var' ? it.key.name : this.value(it.key, env);
+          if (k instanceof Unknown) return this.carry(e, env, k);
+          out[keyString(k)] = this.value(it.value, env);
+        }
+        return out;
+      }
+      case 'for': {
+        const coll = this.value(e.coll, env);
+        if (coll instanceof Unknown) return this.carry(e, env, coll);
+        const pairs: [Value, Value][] = Array.isArray(coll) ? coll.map((v, i) => [i, v]) : isObj(coll) ? Object.keys(coll).sort().map((k) => [k, coll[k]!]) : [];
+        const tuple: Value[] = [];
+        const object: Record<string, Value> = {};
+        for (const [k, v] of pairs) {
+          const vars = new Map(env.vars);
+          if (e.keyVar !== undefined) vars.set(e.keyVar, k);
+          vars.set(e.valVar, v);
+          const inner = { ...env, vars };
+          if (e.cond) {
+            const c = this.value(e.cond, inner);
+            if (c instanceof Unknown) return this.carry(e, env, c);
+            if (c !== true) continue;
+          }
+          const val = this.value(e.valExpr, inner);
+          if (!e.object) {
+            tuple.push(val);
+            continue;
+          }
+          const key = this.value(e.keyExpr!, inner);
+          if (key instanceof Unknown) return this.carry(e, env, key);
+          const ks = keyString(key);
+          if (e.group) object[ks] = [...((object[ks] as Value[] | undefined) ?? []), val];
+          else if (ks in object) return this.unknown(e, env, 'RF906', `the for expression makes the key ${ks} twice (use ... to group)`);
+          else object[ks] = val;
+        }
+        return e.object ? object : tuple;
+      }
+      case 'cond': {
+        const t = this.value(e.test, env);
+        if (t instanceof Unknown) return this.carry(e, env, t);
+        return this.eval(t === true || t === 'true' ? e.then : e.else, env);
+      }
+      case 'un': {
+        const x = this.value(e.x, env);
+        if (x instanceof Unknown) return this.carry(e, env, x);
+        return e.op === '!' ? !truthy(x) : -Number(x);
+      }
+      case 'bin': {
+        const l = this.value(e.l, env);
+        if (l instanceof Unknown) return this.carry(e, env, l);
+        // && and || short-circuit as Terraform 1.12+ does not; evaluating both keeps errors visible.
+        const r = this.value(e.r, env);
+        if (r instanceof Unknown) return this.carry(e, env, r);
+        try {
+          return binary(e.op, l, r);
+        } catch (err) {
+          return this.unknown(e, env, 'RF906', err instanceof Error ? err.message : String(err));
+        }
+      }
+    }
+  }
+
+  variable(e: Expr & { k: 'var' }, env: Env): V {
+    const local = env.vars.get(e.name);
+    if (local !== undefined) return local;
+    switch (e.name) {
+      case 'local':
+        return new Ref({ ref: 'local', name: '' });
+      case 'var':
+        return new Ref({ ref: 'var', name: '' });
+      case 'data':
+        return new Ref({ ref: 'data', name: '' });
+      case 'module':
+        return new Ref({ ref: 'module', name: '' });
+      case 'each':
+        if (!env.each) return this.unknown(e, env, 'RF913', 'each is used in a block without for_each', 'add for_each to the block, or remove the reference');
+        return { key: env.each.key, value: env.each.value };
+      case 'count':
+        if (env.index === undefined) return this.unknown(e, env, 'RF913', 'count.index is used in a block without count', 'add count to the block, or remove the reference');
+        return { index: env.index };
+      case 'path':
+      case 'terraform':
+      case 'self':
+        return new Ref({ ref: 'opaque', name: e.name });
+    }
+    return new Ref({ ref: 'type', mode: 'resource', type: e.name });
+  }
+
+  traverse(e: Expr, env: Env, o: V, key: Value): V {
+    if (o instanceof Unknown) return this.carry(e, env, o);
+    const name = keyString(key);
+    if (isRef(o)) {
+      const ref = o.r;
+      switch (ref.ref) {
+        case 'local':
+          return this.local(e, env, name);
+        case 'var': {
+          const v = this.mod.variables.get(name);
+          if (!v) {
+            const near = nearest(name, this.mod.variables.keys());
+            return this.unknown(e, env, 'RF913', `var.${name} names no variable of this module${near ? `; did you mean var.${near} (${fmt(this.mod.variables.get(near)!.loc.pos(this.mod.variables.get(near)!.at))})?` : ''}`, `declare variable "${name}", or fix the reference`);
+          }
+          if (!v.default) return this.unknown(e, env, 'RF906', `var.${name} has no default, so its value is given only when Terraform runs`, 'give `terraform show -json` of a plan, or a default');
+          return this.value(v.default, { loc: v.loc, vars: new Map() });
+        }
+        case 'data':
+          return new Ref({ ref: 'type', mode: 'data', type: name });
+        case 'module':
+          if (!this.mod.modules.has(name)) return this.unknown(e, env, 'RF913', `module.${name} names no module block`, `add module "${name}", or fix the reference`);
+          return this.unknown(e, env, 'RF906', `module.${name} is not followed by the doctor (outputs of modules are not evaluated)`, 'give `terraform show -json` of a plan, which carries the module\'s resources');
+        case 'opaque':
+          return this.unknown(e, env, 'RF906', `${ref.name}.${name} is known only when Terraform runs`);
+        case 'type': {
+          const b = this.#blocks.get(`${ref.mode === 'data' ? 'data.' : ''}${ref.type}.${name}`);
+          if (!b) {
+            const prefix = `${ref.mode === 'data' ? 'data.' : ''}${ref.type}.`;
+            const same = [...this.#blocks.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
+            const near = nearest(name, same);
+            const nb = near !== undefined ? this.#blocks.get(prefix + near) : undefined;
+            return this.unknown(e, env, 'RF913', `${prefix}${name} names no ${ref.mode === 'data' ? 'data source' : 'resource'} of this module${nb ? `; did you mean ${prefix}${near!} (${fmt(nb.loc.pos(nb.at))})?` : ''}`, `declare ${ref.mode} "${ref.type}" "${name}", or fix the reference`);
+          }
+          const inst = this.instances(b);
+          if (inst instanceof Unknown) return this.carry(e, env, inst);
+          if (b.body.attrs.some((a) => a.name === 'for_each' || a.name === 'count')) return new Ref({ ref: 'res', block: b });
+          return new Ref({ ref: 'inst', block: b, inst: inst[0]! });
+        }
+        case 'res': {
+          const inst = this.instances(ref.block);
+          if (inst instanceof Unknown) return this.carry(e, env, inst);
+          const hit = inst.find((i) => (i.each ? i.each.key === name : String(i.index) === name));
+          if (!hit) return this.unknown(e, env, 'RF913', `${ref.block.type}.${ref.block.name} has no instance ${JSON.stringify(key)} (instances: ${inst.map((i) => (i.each ? JSON.stringify(i.each.key) : String(i.index))).join(', ') || 'none'})`, 'fix the key');
+          return new Ref({ ref: 'inst', block: ref.block, inst: hit });
+        }
+        case 'inst':
+          return this.instanceAttr(e, env, ref.block, ref.inst, name);
+      }
+    }
+    if (Array.isArray(o)) {
+      const i = Number(key);
+      if (!Number.isInteger(i) || i < 0 || i >= o.length) return this.unknown(e, env, 'RF913', `index ${JSON.stringify(key)} is out of range (the list has ${o.length} item(s))`);
+      return o[i]!;
+    }
+    if (isObj(o)) {
+      if (name in o) return o[name]!;
+      const near = nearest(name, Object.keys(o));
+      return this.unknown(e, env, 'RF913', `${env.loc.text.slice(e.at, e.end)}: the object has no attribute ${name}${near !== undefined ? `; did you mean ${near}?` : ` (it has ${Object.keys(o).join(', ') || 'none'})`}`, 'fix the attribute name');
+    }
+    return this.unknown(e, env, 'RF913', `${env.loc.text.slice(e.at, e.end)}: ${JSON.stringify(o)} has no attribute ${name}`);
+  }
+
+  local(e: Expr, env: Env, name: string): Value {
+    const l = this.mod.locals.get(name);
+    if (!l) {
+      const near = nearest(name, this.mod.locals.keys());
+      const at = near !== undefined ? this.mod.locals.get(near)! : undefined;
+      return this.unknown(e, env, 'RF913', `local.${name} names no local value of this module${near !== undefined ? `; did you mean local.${near} (${fmt(at!.loc.pos(at!.at))})?` : ''}`, near !== undefined ? `write local.${near}, or define local.${name}` : `define local.${name} in a locals block`);
+    }
+    const hit = this.#locals.get(name);
+    if (hit === BUSY) return this.unknown(e, env, 'RF913', `local.${name} depends on itself`);
+    if (hit !== undefined) return hit;
+    if (this.#depth >= MAX_REFERENCE_DEPTH) return this.unknown(e, env, 'RF906', `local.${name} is reached through more than ${MAX_REFERENCE_DEPTH} references in a row; the doctor stops there`);
+    this.#locals.set(name, BUSY);
+    this.#depth++;
+    try {
+      const v = this.value(l.expr, { loc: l.loc, vars: new Map() });
+      this.#locals.set(name, v);
+      return v;
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  instanceAttr(e: Expr, env: Env, block: ConfigBlock, inst: Instance, attr: string): Value {
+    const address = `${block.mode === 'data' ? 'data.' : ''}${block.type}.${inst.name}`;
+    if (block.mode === 'data' && block.type === 'aws_iam_policy_document' && (attr === 'json' || attr === 'minified_json')) {
+      const body = this.body(block, inst);
+      const u = firstUnknown(body);
+      if (u) return this.carry(e, env, u);
+      const doc = this.hooks.renderPolicy(toModel(body) as Record<string, unknown>);
+      if (doc === undefined) return this.unknown(e, env, 'RF906', `${address} cannot be rendered statically`);
+      const json = JSON.stringify(doc);
+      this.rendered.set(json, block);
+      return json;
+    }
+    const indexed = inst.name !== block.name;
+    if (indexed) {
+      // The doctor's model names instances `x["key"]`; references to them resolve to what is written.
+      const a = attr === 'id' && block.type === 'aws_iam_role' ? 'name' : attr === 'id' && block.type === 'aws_s3_bucket' ? 'bucket' : attr;
+      const v = this.body(block, inst)[a];
+      if (v !== undefined && !firstUnknown(v)) return v;
+    }
+    return this.unknown(e, env, 'RF906', `${address}.${attr} is known only ${block.mode === 'data' ? 'when Terraform reads the data source' : 'after apply'}`);
+  }
+}
+
+function truthy(v: Value): boolean {
+  return v === true || v === 'true';
+}
+
+function equal(a: Value, b: Value): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+function binary(op: string, l: Value, r: Value): Value {
+  switch (op) {
+    case '==':
+      return equal(l, r);
+    case '!=':
+      return !equal(l, r);
+    case '&&':
+      return truthy(l) && truthy(r);
+    case '||':
+      return truthy(l) || truthy(r);
+  }
+  const a = Number(l);
+  const b = Number(r);
+  if (Number.isNaN(a) || Number.isNaN(b)) throw new EvalError(`${op} needs numbers, got ${JSON.stringify(l)} and ${JSON.stringify(r)}`);
+  switch (op) {
+    case '+':
+      return a + b;
+    case '-':
+      return a - b;
+    case '*':
+      return a * b;
+    case '/':
+      return a / b;
+    case '%':
+      return a % b;
+    case '<':
+      return a < b;
+    case '>':
+      return a > b;
+    case '<=':
+      return a <= b;
+    default:
+      return a >= b;
+  }
+}

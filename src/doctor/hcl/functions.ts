@@ -1,0 +1,172 @@
+import type { Value } from './eval.js';
+
+/**
+ * The Terraform functions the doctor evaluates: the ones hand-written IAM and runner Terraform
+ * uses to build names and policy documents. Arguments are fully known (the evaluator checks);
+ * undefined means "not evaluated here"; a throw means the arguments are wrong.
+ */
+
+type Obj = { [k: string]: Value };
+const isObj = (v: Value | undefined): v is Obj => v !== undefined && v !== null && typeof v === 'object' && !Array.isArray(v);
+
+function str(v: Value | undefined, fn: string): string {
+  if (typeof v === 'string') return v;
+  if (typeof v === 'number' || typeof v === 'boolean') return String(v);
+  throw new Error(`${fn} needs a string, got ${JSON.stringify(v)}`);
+}
+
+function list(v: Value | undefined, fn: string): Value[] {
+  if (Array.isArray(v)) return v;
+  throw new Error(`${fn} needs a list, got ${JSON.stringify(v)}`);
+}
+
+function obj(v: Value | undefined, fn: string): Obj {
+  if (isObj(v)) return v;
+  throw new Error(`${fn} needs a map or object, got ${JSON.stringify(v)}`);
+}
+
+/** jsonencode writes object keys in lexical order, as Terraform does. */
+function sortKeys(v: Value): unknown {
+  if (Array.isArray(v)) return v.map(sortKeys);
+  if (isObj(v)) return Object.fromEntries(Object.keys(v).sort().map((k) => [k, sortKeys(v[k]!)]));
+  return v;
+}
+
+/** Terraform's format verbs: %s %d %f %v %q %t %%. */
+function format(spec: string, args: Value[]): string {
+  let i = 0;
+  return spec.replace(/%(%|[-+ #0]*\d*(?:\.\d+)?[sdfvqt])/g, (m, verb: string) => {
+    if (verb === '%') return '%';
+    if (i >= args.length) throw new Error(`format has more verbs than arguments`);
+    const a = args[i++]!;
+    const v = verb.slice(-1);
+    if (v === 'd') return String(Math.trunc(Number(a)));
+    if (v === 'q') return JSON.stringify(str(a, 'format'));
+    if (v === 'v' && typeof a !== 'string') return JSON.stringify(a);
+    void m;
+    return str(a, 'format');
+  });
+}
+
+function uniq(values: Value[]): Value[] {
+  const seen = new Set<string>();
+  return values.filter((v) => {
+    const k = JSON.stringify(v);
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+const FUNCTIONS: Record<string, (a: Value[]) => Value> = {
+  jsonencode: (a) => JSON.stringify(sortKeys(a[0]!)),
+  jsondecode: (a) => JSON.parse(str(a[0], 'jsondecode')) as Value,
+  replace: (a) => {
+    const [s, sub, rep] = [str(a[0], 'replace'), str(a[1], 'replace'), str(a[2], 'replace')];
+    const re = /^\/(.*)\/$/s.exec(sub);
+    return re ? s.replace(new RegExp(re[1]!, 'g'), rep.replace(/\$\{(\w+)\}/g, '$<$1>')) : s.split(sub).join(rep);
+  },
+  format: (a) => format(str(a[0], 'format'), a.slice(1)),
+  formatlist: (a) => {
+    const lists = a.slice(1);
+    const n = Math.max(0, ...lists.map((x) => (Array.isArray(x) ? x.length : 0)));
+    return Array.from({ length: n }, (_, i) => format(str(a[0], 'formatlist'), lists.map((x) => (Array.isArray(x) ? x[i]! : x))));
+  },
+  lower: (a) => str(a[0], 'lower').toLowerCase(),
+  upper: (a) => str(a[0], 'upper').toUpperCase(),
+  trimspace: (a) => str(a[0], 'trimspace').trim(),
+  trimprefix: (a) => {
+    const s = str(a[0], 'trimprefix');
+    const p = str(a[1], 'trimprefix');
+    return s.startsWith(p) ? s.slice(p.length) : s;
+  },
+  trimsuffix: (a) => {
+    const s = str(a[0], 'trimsuffix');
+    const p = str(a[1], 'trimsuffix');
+    return p !== '' && s.endsWith(p) ? s.slice(0, -p.length) : s;
+  },
+  startswith: (a) => str(a[0], 'startswith').startsWith(str(a[1], 'startswith')),
+  endswith: (a) => str(a[0], 'endswith').endsWith(str(a[1], 'endswith')),
+  substr: (a) => {
+    const s = str(a[0], 'substr');
+    const off = Number(a[1]);
+    const len = Number(a[2]);
+    return s.substr(off < 0 ? s.length + off : off, len < 0 ? undefined : len);
+  },
+  join: (a) => list(a[1], 'join').map((x) => str(x, 'join')).join(str(a[0], 'join')),
+  split: (a) => str(a[1], 'split').split(str(a[0], 'split')),
+  concat: (a) => a.flatMap((x) => list(x, 'concat')),
+  merge: (a) => {
+    const out: Obj = {};
+    for (const x of a) if (x !== null) Object.assign(out, obj(x, 'merge'));
+    return out;
+  },
+  tolist: (a) => [...list(a[0], 'tolist')],
+  toset: (a) => {
+    const items = uniq(list(a[0], 'toset'));
+    return items.every((x) => typeof x === 'string') ? [...items].sort() : items;
+  },
+  tomap: (a) => ({ ...obj(a[0], 'tomap') }),
+  tostring: (a) => (a[0] === null ? null : str(a[0], 'tostring')),
+  tonumber: (a) => {
+    if (a[0] === null) return null;
+    const n = Number(a[0]);
+    if (Number.isNaN(n)) throw new Error(`tonumber cannot convert ${JSON.stringify(a[0])}`);
+    return n;
+  },
+  tobool: (a) => (a[0] === null ? null : a[0] === true || a[0] === 'true'),
+  length: (a) => (typeof a[0] === 'string' ? [...a[0]].length : Array.isArray(a[0]) ? a[0].length : Object.keys(obj(a[0], 'length')).length),
+  element: (a) => {
+    const l = list(a[0], 'element');
+    if (l.length === 0) throw new Error('element of an empty list');
+    return l[Number(a[1]) % l.length]!;
+  },
+  keys: (a) => Object.keys(obj(a[0], 'keys')).sort(),
+  values: (a) => {
+    const o = obj(a[0], 'values');
+    return Object.keys(o).sort().map((k) => o[k]!);
+  },
+  lookup: (a) => {
+    const o = obj(a[0], 'lookup');
+    const k = str(a[1], 'lookup');
+    if (k in o) return o[k]!;
+    if (a.length > 2) return a[2]!;
+    throw new Error(`lookup: no key ${k}`);
+  },
+  contains: (a) => list(a[0], 'contains').some((x) => JSON.stringify(x) === JSON.stringify(a[1])),
+  distinct: (a) => uniq(list(a[0], 'distinct')),
+  flatten: (a) => {
+    const flat = (v: Value): Value[] => (Array.isArray(v) ? v.flatMap(flat) : [v]);
+    return flat(list(a[0], 'flatten'));
+  },
+  compact: (a) => list(a[0], 'compact').filter((x) => x !== null && x !== ''),
+  coalesce: (a) => {
+    const v = a.find((x) => x !== null && x !== '');
+    if (v === undefined) throw new Error('coalesce: every argument is null or empty');
+    return v;
+  },
+  coalescelist: (a) => a.find((x) => Array.isArray(x) && x.length > 0) ?? [],
+  sort: (a) => list(a[0], 'sort').map((x) => str(x, 'sort')).sort(),
+  reverse: (a) => [...list(a[0], 'reverse')].reverse(),
+  zipmap: (a) => {
+    const k = list(a[0], 'zipmap');
+    const v = list(a[1], 'zipmap');
+    const out: Obj = {};
+    k.forEach((x, i) => (out[str(x, 'zipmap')] = v[i] ?? null));
+    return out;
+  },
+  min: (a) => Math.min(...a.map(Number)),
+  max: (a) => Math.max(...a.map(Number)),
+  abs: (a) => Math.abs(Number(a[0])),
+  try: (a) => {
+    const v = a.find((x) => !(x !== null && typeof x === 'object' && 'reason' in x && 'render' in x));
+    if (v === undefined) throw new Error('try: no argument could be evaluated');
+    return v;
+  },
+};
+
+/** undefined: the doctor does not evaluate this function. */
+export function callFunction(name: string, args: Value[]): Value | undefined {
+  const n = name.replace(/^provider::terraform::/, '');
+  return Object.hasOwn(FUNCTIONS, n) ? FUNCTIONS[n]!(args) : undefined;
+}

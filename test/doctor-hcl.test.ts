@@ -1,0 +1,276 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseHcl } from '../src/doctor/hcl/parse.js';
+import { addHclBody, emptyModule, hclLoc } from '../src/doctor/hcl/config.js';
+import { ModuleEvaluator, Unknown, type Value } from '../src/doctor/hcl/eval.js';
+import { normalizeTerraform, renderPolicyDocument } from '../src/doctor/terraform.js';
+import { doctor, readEvidence, type InputFile } from '../src/doctor/index.js';
+import { baseDeployment, deploymentFiles, type Deployment } from './helpers/doctor.js';
+import { exampleFiles, planExample } from './helpers/fleet.js';
+
+/** Evaluates `local.x` of a module written as HCL (with `fixtures` around it). */
+function evalLocal(expr: string, fixtures = ''): { value: Value; broken: string[] } {
+  const text = `${fixtures}\nlocals {\n  x = ${expr}\n}\n`;
+  const mod = emptyModule('.');
+  addHclBody(mod, parseHcl(text), hclLoc('t.tf', text), (path) => ({ source: undefined as never, doc: 0, path }), () => undefined);
+  const ev = new ModuleEvaluator(mod, { renderPolicy: renderPolicyDocument });
+  const value = ev.local({ k: 'var', name: 'x', at: 0, end: 0 }, { loc: hclLoc('t.tf', text), vars: new Map() }, 'x');
+  return { value, broken: [...ev.broken.values()].map((r) => `${r.at.line}:${r.at.column} ${r.message}`) };
+}
+
+const FIXTURES = `
+locals {
+  n        = 3
+  list     = [{ a = 1 }, { a = 2 }]
+  oidc_arn = "arn:aws:iam::111122223333:oidc-provider/example"
+}
+variable "with_default" {
+  default = "d"
+}
+variable "nodefault" {}
+data "aws_caller_identity" "current" {}
+resource "aws_iam_role" "x" {
+  name = "role-x"
+}
+module "m" {
+  source = "./m"
+}
+`;
+
+describe('HCL expressions evaluate as Terraform evaluates them before apply', () => {
+  const known: [string, Value][] = [
+    ['"a-${local.n}-b"', 'a-3-b'],
+    ['<<-EOT\n    a\n      b ${local.n}\n    EOT\n', 'a\n  b 3\n'],
+    ['<<EOT\nplain $${x}\nEOT\n', 'plain ${x}\n'],
+    ['[for k, v in { a = 1, b = 2 } : "${k}=${v}"]', ['a=1', 'b=2']],
+    ['{ for s in ["x", "y"] : s => upper(s) }', { x: 'X', y: 'Y' }],
+    ['[for s in ["a", "bb", "c"] : s if length(s) == 1]', ['a', 'c']],
+    ['{ for p in [{ k = "a", v = 1 }, { k = "a", v = 2 }] : p.k => p.v... }', { a: [1, 2] }],
+    ['local.n > 2 ? "big" : "small"', 'big'],
+    ['1 + 2 * 3 - 4 / 2', 5],
+    ['!(1 < 2) || 3 >= 3 && local.n != 4', true],
+    ['-local.n', -3],
+    ['replace("a.b.c", ".", "-")', 'a-b-c'],
+    ['replace("abc123", "/[0-9]+/", "")', 'abc'],
+    ['format("%s/%d:%q", "r", 7, "x")', 'r/7:"x"'],
+    ['lower("ABC")', 'abc'],
+    ['concat(["a"], ["b", "c"])', ['a', 'b', 'c']],
+    ['merge({ a = 1 }, { b = 2 }, { a = 3 })', { a: 3, b: 2 }],
+    ['toset(["b", "a", "b"])', ['a', 'b']],
+    ['tolist(["x"])', ['x']],
+    ['jsonencode({ b = [1, true, null], a = "x" })', '{"a":"x","b":[1,true,null]}'],
+    ['local.list[*].a', [1, 2]],
+    ['local.list.*.a', [1, 2]],
+    ['local.list.1.a', 2],
+    ['"$${literal} %%{x}"', '${literal} %{x}'],
+    ['"\\u00e9\\t\\"q\\""', 'é\t"q"'],
+    ['/* c */ 1 # x', 1],
+    ['length("héllo")', 5],
+    ['join(",", split("-", "a-b"))', 'a,b'],
+    ['lookup({ a = 1 }, "b", 2)', 2],
+    ['element(["a", "b"], 3)', 'b'],
+    ['coalesce("", "x")', 'x'],
+    ['trimprefix("arn:x", "arn:")', 'x'],
+    ['keys({ b = 1, a = 2 })', ['a', 'b']],
+    ['[\n    1, 2,\n    3,\n  ]', [1, 2, 3]],
+    ['{\n    a = 1\n    "b" : "x"\n    (local.oidc_arn) = 2\n  }', { a: 1, b: 'x', 'arn:aws:iam::111122223333:oidc-provider/example': 2 }],
+    ['var.with_default', 'd'],
+    ['flatten([["a"], [["b"]]])', ['a', 'b']],
+    ['distinct(["a", "a"])', ['a']],
+    ['zipmap(["a"], [1])', { a: 1 }],
+  ];
+  it.each(known)('%s', (expr, expected) => {
+    const { value, broken } = evalLocal(expr, FIXTURES);
+    expect(broken).toEqual([]);
+    expect(value).toEqual(expected);
+  });
+
+  // What only apply knows stays a symbol, rendered as the .tf.json reference.
+  const unknown: [string, string, RegExp][] = [
+    ['data.aws_caller_identity.current.account_id', '${data.aws_caller_identity.current.account_id}', /known only when Terraform reads the data source/],
+    ['aws_iam_role.x.arn', '${aws_iam_role.x.arn}', /known only after apply/],
+    ['"arn:${aws_iam_role.x.arn}:${local.n}"', 'arn:${aws_iam_role.x.arn}:3', /after apply/],
+    ['upper(aws_iam_role.x.arn)', '${upper(aws_iam_role.x.arn)}', /after apply/],
+    // Attributes of resources stay references even when written literally: .tf.json keeps them so, and the proofs resolve them.
+    ['aws_iam_role.x.name == "role-x" ? 1 : 0', '${aws_iam_role.x.name == "role-x" ? 1 : 0}', /aws_iam_role\.x\.name is known only after apply/],
+    ['var.nodefault', '${var.nodefault}', /has no default/],
+    ['module.m.role_arn', '${module.m.role_arn}', /not followed/],
+    ['base64gzip("x")', '${base64gzip("x")}', /does not evaluate the function base64gzip/],
+    ['"%{if true}x%{endif}"', '${%{if true}}x${%{endif}}', /directives/],
+  ];
+  it.each(unknown)('%s is unknown', (expr, render, why) => {
+    const { value, broken } = evalLocal(expr, FIXTURES);
+    expect(broken).toEqual([]);
+    expect(value).toBeInstanceOf(Unknown);
+    expect((value as Unknown).render).toBe(render);
+    expect((value as Unknown).reason.code).toBe('RF906');
+    expect((value as Unknown).reason.message).toMatch(why);
+  });
+
+  // A reference that names nothing: a finding at its position, with the nearest name when there is one.
+  const broken: [string, RegExp][] = [
+    ['local.oidc.arn', /^\d+:7 local\.oidc names no local value of this module; did you mean local\.oidc_arn \(t\.tf:5:3\)\?/],
+    ['local.nope', /local\.nope names no local value/],
+    ['var.nope', /var\.nope names no variable/],
+    ['aws_iam_role.y.arn', /aws_iam_role\.y names no resource of this module; did you mean aws_iam_role\.x/],
+    ['data.aws_iam_policy_document.t.json', /data\.aws_iam_policy_document\.t names no data source/],
+    ['module.other.x', /module\.other names no module block/],
+    ['{ a = 1 }.b', /has no attribute b/],
+    ['local.list[5]', /index 5 is out of range/],
+    ['each.key', /each is used in a block without for_each/],
+  ];
+  it.each(broken)('%s names nothing (RF913)', (expr, message) => {
+    const { value, broken: found } = evalLocal(expr, FIXTURES);
+    expect(value).toBeInstanceOf(Unknown);
+    expect((value as Unknown).reason.code).toBe('RF913');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(message);
+  });
+});
+
+const CORPUS = join(import.meta.dirname, 'doctor', 'hcl');
+const enc = (s: string) => new TextEncoder().encode(s);
+
+/** The hand-wired IRSA deployment of helpers/doctor.ts with its IAM written in HCL (the case folder) instead of JSON. */
+function withHcl(dir: string, mutate?: (d: Deployment) => void): InputFile[] {
+  const d = baseDeployment();
+  d.policies = {};
+  mutate?.(d);
+  const hcl = readdirSync(join(CORPUS, dir)).filter((f) => f.endsWith('.tf'));
+  return [...deploymentFiles(d), ...hcl.map((f) => ({ path: `deploy/iam/${f}`, bytes: readFileSync(join(CORPUS, dir, f)) }))];
+}
+
+const renameManagerSa = (d: Deployment) => {
+  const sa = d.objects.find((o) => o.kind === 'ServiceAccount' && o.metadata.name === 'gitlab-runner')!;
+  sa.metadata.name = 'gitlab-runner-common';
+  d.values.serviceAccount.name = 'gitlab-runner-common';
+  d.objects.find((o) => o.kind === 'RoleBinding')!.subjects[0].name = 'gitlab-runner-common';
+};
+
+describe('doctor over hand-written HCL (test/doctor/hcl)', () => {
+  it('irsa-guide: the chain written as in the EKS IRSA guide is proven, no error', () => {
+    const r = doctor(withHcl('irsa-guide'));
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs.filter((p) => /^only .* can assume/.test(p.claim) && p.holds)).toHaveLength(2);
+    expect(r.proofs.some((p) => p.claim.includes('reads and writes runner/ in cache') && p.holds)).toBe(true);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  it('drift-local: identifiers = [local.oidc.arn] while the local is oidc_arn → RF913 with both ends', () => {
+    const r = doctor(withHcl('drift-local'));
+    const f = r.findings.filter((x) => x.code === 'RF913');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.path).toBe('deploy/iam/iam.tf:18:22');
+    expect(f[0]!.message).toBe('local.oidc names no local value of this module; did you mean local.oidc_arn (deploy/iam/iam.tf:7:3)?');
+    expect(r.exitCode).toBe(1);
+    // Said once, at the reference: no RF906 for the documents that use it, no dangling policy (RF106).
+    expect(r.findings.filter((x) => x.code === 'RF906' || x.code === 'RF106')).toEqual([]);
+    // The role whose trust cannot be evaluated is not proven, and says so.
+    expect(r.findings.some((x) => x.code === 'RF903' && x.message.includes('gitlab-runner-manager'))).toBe(true);
+  });
+
+  it('drift-sub: the trust admits gitlab-runner, the chart runs gitlab-runner-common → RF104 pointing into the HCL', () => {
+    const r = doctor(withHcl('irsa-guide', renameManagerSa));
+    const f = r.findings.filter((x) => x.code === 'RF104');
+    expect(f.length).toBeGreaterThan(0);
+    // The other end: the trust subject naming a service account that does not exist, at the subject's line.
+    expect(r.findings.find((x) => x.code === 'RF904' && x.message.startsWith('role gitlab-runner-manager trusts'))?.path).toBe('deploy/iam/iam.tf:24:18');
+    expect(f[0]!.message).toMatch(/^ServiceAccount gitlab\/gitlab-runner-common \(deploy\/k8s\.yaml:\d+:\d+\) → manager role gitlab-runner-manager, whose trust \(deploy\/iam\/iam\.tf:24:18\) admits only system:serviceaccount:gitlab:gitlab-runner$/);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('caller-identity: a trust built from data.aws_caller_identity is not statically known → RF906 at the expression', () => {
+    const r = doctor(withHcl('caller-identity'));
+    const f = r.findings.filter((x) => x.code === 'RF906');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.path).toBe('deploy/iam/iam.tf:16:49');
+    expect(f[0]!.message).toMatch(/aws_iam_role\.manager\.assume_role_policy is not statically known: data\.aws_caller_identity\.current\.account_id is known only when Terraform reads the data source/);
+    expect(r.findings.filter((x) => x.code === 'RF913')).toEqual([]);
+  });
+
+  it('module: registry modules are not followed → RF903 info, never an invented error', () => {
+    const r = doctor(withHcl('module'));
+    expect(r.findings.filter((x) => x.code === 'RF903').map((x) => x.path)).toContain('deploy/iam/iam.tf:4:1');
+    expect(r.findings.filter((x) => x.code === 'RF913' || x.code === 'RF901')).toEqual([]);
+  });
+
+  it('broken-refs: every reference that names nothing is RF913 at its position, the rest is still read', () => {
+    const r = doctor(withHcl('broken-refs'));
+    const f = r.findings.filter((x) => x.code === 'RF913').map((x) => `${x.path} ${x.message}`);
+    expect(f).toEqual(expect.arrayContaining([
+      expect.stringMatching(/^deploy\/iam\/iam\.tf:19:12 aws_iam_role\.party has no instance "gitlab-runner-manger" \(instances: "gitlab-runner-jobs", "gitlab-runner-manager"\)/),
+      expect.stringMatching(/^deploy\/iam\/iam\.tf:20:110 var\.bucket names no variable of this module/),
+      expect.stringMatching(/^deploy\/iam\/iam\.tf:24:12 aws_iam_role\.parties names no resource of this module; did you mean aws_iam_role\.party/),
+      expect.stringMatching(/^deploy\/iam\/iam\.tf:25:118 count\.index is used in a block without count/),
+      expect.stringMatching(/^deploy\/iam\/iam\.tf:30:111 var\.namespaces names no variable of this module; did you mean var\.namespace/),
+    ]));
+    expect(f).toHaveLength(5);
+  });
+
+  it('the same finding from .tf.json: a template naming a missing local', () => {
+    const d = baseDeployment();
+    d.extra['deploy/iam.tf.json'] = JSON.stringify({ locals: { oidc_arn: 'x' }, resource: { aws_iam_role: { m: { name: 'm', assume_role_policy: '${jsonencode({Statement = [{Principal = {Federated = local.oidc.arn}}]})}' } } } }, null, 2);
+    const r = doctor(deploymentFiles(d));
+    const f = r.findings.find((x) => x.code === 'RF913')!;
+    expect(f.message).toMatch(/^local\.oidc names no local value of this module; did you mean local\.oidc_arn \(deploy\/iam\.tf\.json:\d+:\d+\)\?/);
+    expect(f.path).toMatch(/^deploy\/iam\.tf\.json:\d+:\d+$/);
+  });
+
+  it('reading and evaluating 1,000 lines of HCL is not slow (a guard against quadratic work; ~15 ms parse on an idle machine)', () => {
+    const block = (i: number) => `resource "aws_iam_role" "r${i}" {\n  name = "role-\${local.p}-${i}"\n  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })\n}\n`;
+    const text = `locals {\n  p = "x"\n}\n${Array.from({ length: 250 }, (_, i) => block(i)).join('')}`;
+    const t = performance.now();
+    const ev = readEvidence([{ path: 'big.tf', bytes: enc(text) }]);
+    const { root, findings } = normalizeTerraform(ev);
+    const ms = performance.now() - t;
+    expect(findings).toEqual([]);
+    expect(Object.keys(root.resource.aws_iam_role ?? {})).toHaveLength(250);
+    expect(root.resource.aws_iam_role?.r7?.name).toBe('role-x-7');
+    expect(ms).toBeLessThan(2000);
+  });
+});
+
+describe('round trip: the eks-irsa example with its IAM written in HCL by hand', () => {
+  it('gives exactly the proofs of the generated .tf.json (and of plan)', () => {
+    const name = 'eks-irsa';
+    const files = exampleFiles(name).map((f) => ({ path: f.path, bytes: enc(f.content) }));
+    const key = (p: { runner: string; claim: string; holds: boolean }) => `${p.runner}|${p.claim}|${String(p.holds)}`;
+    const fromJson = doctor(files);
+    const fromHcl = doctor([...files.filter((f) => f.path !== 'terraform/aws/main.tf.json'), { path: 'terraform/aws/main.tf', bytes: readFileSync(join(CORPUS, 'eks-irsa', 'main.tf')) }]);
+    expect(files.some((f) => f.path === 'terraform/aws/main.tf.json')).toBe(true);
+    expect(fromHcl.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(fromHcl.proofs.map(key).sort()).toEqual(fromJson.proofs.map(key).sort());
+    expect(fromHcl.proofs.map(key).sort()).toEqual(planExample(name).proofs.map(key).sort());
+    expect(fromHcl.proofs.length).toBeGreaterThan(8);
+  });
+});
+
+describe('mutated HCL never crashes or hangs the doctor', () => {
+  // A seeded smoke: the corpus with characters deleted, duplicated or replaced by ones that matter
+  // to the grammar. Every result is findings; a throw or a slow case fails the test.
+  const files = readdirSync(CORPUS).flatMap((dir) => readdirSync(join(CORPUS, dir)).filter((f) => f.endsWith('.tf')).map((f) => readFileSync(join(CORPUS, dir, f), 'utf8')));
+  const tricky = ['{', '}', '[', ']', '(', ')', '"', '$', '%', '\\', '\n', '<<', '<<-EOT\n', '#', '/*', '=', ':', '?', '...', '.', '*', '${', '%{', '\u0000', '\uFEFF', '->', '=>', 'for ', 'if '];
+  let seed = 42;
+  const rand = (n: number) => {
+    seed = (seed * 1103515245 + 12345) % 2147483648;
+    return seed % n;
+  };
+  it('300 mutations: findings only, each in well under a second', () => {
+    let slowest = 0;
+    for (let i = 0; i < 300; i++) {
+      let text = files[rand(files.length)]!;
+      for (let j = 0; j < 1 + rand(4); j++) {
+        const at = rand(text.length);
+        const op = rand(3);
+        const t = tricky[rand(tricky.length)]!;
+        text = op === 0 ? text.slice(0, at) + text.slice(at + 1 + rand(20)) : op === 1 ? text.slice(0, at) + t + text.slice(at) : text.slice(0, at) + t + text.slice(at + 1);
+      }
+      const start = performance.now();
+      const r = doctor([{ path: 'm/main.tf', bytes: enc(text) }]);
+      slowest = Math.max(slowest, performance.now() - start);
+      for (const f of r.findings) if (f.code === 'RF901') expect(f.path).toMatch(/^m\/main\.tf:\d+:\d+$/);
+    }
+    expect(slowest).toBeLessThan(2000);
+  });
+});

@@ -1,0 +1,21 @@
+# The account id read from the credentials at apply time (data.aws_caller_identity): the trust
+# of the manager role cannot be known from the files, so its proofs are not made (RF906).
+
+data "aws_caller_identity" "current" {}
+
+locals {
+  oidc_issuer = "oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E"
+}
+
+resource "aws_iam_role" "manager" {
+  name = "gitlab-runner-manager"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:oidc-provider/${local.oidc_issuer}" }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = { StringEquals = { "${local.oidc_issuer}:sub" = "system:serviceaccount:gitlab:gitlab-runner", "${local.oidc_issuer}:aud" = "sts.amazonaws.com" } }
+    }]
+  })
+}

@@ -1,7 +1,8 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { K8sObject } from '../emit/artifacts.js';
-import { AZURE_CLIENT_ID_ANNOTATION } from '../spec/azure.js';
+import { AZURE_CLIENT_ID_ANNOTATION, AZURE_USE_LABEL } from '../spec/azure.js';
+import { get } from '../verify/get.js';
 import { azureFacts } from '../verify/azure-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, Located } from './evidence.js';
@@ -11,6 +12,7 @@ function finding(code: Code, origin: Origin | undefined, path: (string | number)
   return { code, severity: CODES[code].severity, path: origin ? formatPosition(originAt(origin, ...path)) : '', message, ...extra };
 }
 
+const RUNNER_IMAGE = /(^|\/)gitlab-runner(:|@|$)/;
 const SUBJECT = /^system:serviceaccount:([^:*?]+):([^:*?]+)$/;
 
 /**
@@ -52,6 +54,20 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
       const near = [...issuers].find((i) => i.replace(/\/$/, '') === c.issuer.replace(/\/$/, ''));
       out.push(finding('RF930', credentialOrigin(c.key), ['issuer'], `federated credential ${c.name} of ${c.identity ?? 'an identity'} trusts issuer ${c.issuer}, which is not the issuer of ${issuers.size === 1 ? 'the cluster' : 'any cluster'} in the evidence (${[...issuers].join(', ')})${near ? ': Entra ID compares issuers exactly, including the trailing "/"' : ''}`, { received: c.issuer, allowed: [...issuers].join(', '), fix: `copy the issuer from az aks show --query oidcIssuerProfile.issuerUrl${near ? ` (${near})` : ''}, or reference azurerm_kubernetes_cluster.<name>.oidc_issuer_url` }));
     }
+  }
+
+  // A manager run as a plain workload (no chart values): its pod template carries the workload
+  // identity label, or the webhook injects no token and the manager cannot sign cache URLs.
+  for (const o of ev.kubernetes) {
+    const template = get(o.value, 'spec', 'template');
+    const containers = get(template, 'spec', 'containers');
+    if (!Array.isArray(containers) || !containers.some((c) => { const image = get(c, 'image'); return typeof image === 'string' && RUNNER_IMAGE.test(image); })) continue;
+    const ns = o.value.metadata.namespace ?? 'default';
+    const named = get(template, 'spec', 'serviceAccountName');
+    const saName = typeof named === 'string' && named !== '' ? named : 'default';
+    if (typeof accounts.get(`${ns}/${saName}`)?.value.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION] !== 'string') continue;
+    if (get(template, 'metadata', 'labels', AZURE_USE_LABEL) === 'true') continue;
+    out.push(finding('RF106', o.origin, ['spec', 'template', 'metadata'], `${o.value.kind} ${ns}/${o.value.metadata.name} runs gitlab-runner as ${saName}, which names a managed identity, but its pod template is not labelled ${AZURE_USE_LABEL}: "true": the webhook injects no token, so the manager cannot sign cache URLs`, { fix: `add the label ${AZURE_USE_LABEL}: "true" to spec.template.metadata.labels` }));
   }
 
   // Service account → managed identity → a credential for that service account.

@@ -15,6 +15,7 @@ import { AZURE_OTHER_TESTED, azureDocCases, azureSpecCases } from './helpers/azu
 import { VM_DOC_CASES, VM_SPEC_CASES } from './helpers/vm.js';
 import { CLUSTER_TESTED_CODES } from './helpers/cluster.js';
 import { REACH_TESTED } from './helpers/reach.js';
+import { azureCorpusCodes } from './helpers/doctor-azure.js';
 
 const codes = (plan: PlanResult) => plan.findings.map((f) => f.code);
 const find = (plan: PlanResult, code: string) => plan.findings.find((f) => f.code === code);
@@ -235,6 +236,7 @@ describe('the catalogue', () => {
       ...REACH_TESTED,
       ...ROTATOR_TESTED,
       ...AWS_DOCTOR_TESTED,
+      ...azureCorpusCodes(),
     ]);
     const specErrors = Object.keys(CODES).filter((c) => c.startsWith('RF0'));
     const untested = Object.keys(CODES).filter((c) => !tested.has(c) && !specErrors.includes(c));

@@ -1,19 +1,31 @@
 import type { z } from 'zod';
 import type { Finding } from '../spec/findings.js';
 import type { ResolvedCache, ResolvedFleet, RunnerCacheRef } from '../model/types.js';
-import type { TerraformResources } from '../emit/artifacts.js';
+import type { TerraformResources, TerraformRoot } from '../emit/artifacts.js';
 import type { Statement } from '../verify/iam/types.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../verify/intent.js';
 import type { AzureSpec } from '../spec/azure.js';
 
 /** A cache backend (S3, Azure Blob): its spec entry, its cloud resources, its runner config, its proofs. */
+/** How `runner-fleet doctor` reads a `[runners.cache]` section of this backend back. */
+export interface CacheDoctorReader {
+  /**
+   * The cache a `[runners.cache]` section names, or undefined when it is not this backend's:
+   * `identity` is the same for the same storage, `spec` a `caches[]` entry of this backend, `at`
+   * the path of the naming key inside the section.
+   */
+  fromToml(section: unknown, root: TerraformRoot, generatedByRunnerFleet: boolean): { identity: string; name: string; spec: Record<string, unknown>; at: string[]; summary: string } | undefined;
+}
+
 export interface CacheBackend {
   readonly type: string;
   readonly cloud: 'aws' | 'azure';
   readonly title: string;
   /** Schema of a `caches[]` entry; must have `name` and `type: z.literal(<type>)`. */
   readonly schema: z.ZodObject;
+  /** Optional: how the doctor reads this backend's `config.toml` section back. */
+  readonly doctor?: CacheDoctorReader;
   checkSpec(fleet: { aws?: { region: string } | undefined; azure?: AzureSpec | undefined }, cache: ResolvedCache['spec'], cachePath: string): Finding[];
   /** What the runner manager needs to sign cache URLs for one runner. */
   managerStatements(fleet: ResolvedFleet, cache: ResolvedCache, ref: RunnerCacheRef): Statement[];

@@ -1,9 +1,11 @@
 import { sortFindings, type Finding } from '../spec/findings.js';
+import { CODES } from '../spec/codes.js';
 import { verifyFleet, type Proof } from '../verify/index.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
 import { readFileInto } from './read.js';
 import { inferDeployment } from './infer.js';
 import { doctorRules } from './rules.js';
+import { azureRules, azureWhere } from './azure-rules.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, screenPolicies, type AwsReadSummary } from './aws.js';
@@ -74,8 +76,35 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     const about = m[1] === 'runners' ? inferred.intent.runners[Number(m[2])]?.name : undefined;
     return { ...f, path: formatPosition(originAt(origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
   };
-  const findings = sortFindings(awsRules(ev, inferred, [...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...verification.findings.map(relocate).map((f) => bothEnds(f, ev, inferred))]));
+  const findings = sortFindings(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred))])));
   return { exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs: verification.proofs, chains: inferred.chains, files: ev.files };
+}
+
+/** Missing evidence is said once per place (the chain and the Azure rules may both notice it). */
+function onePerPlace(findings: Finding[]): Finding[] {
+  const seen = new Set<string>();
+  return findings.filter((f) => {
+    if (f.code !== 'RF903' || f.path === '') return true;
+    const k = `${f.code}|${f.path}`;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return true;
+  });
+}
+
+/**
+ * Findings of `plan` that speak about the files runner-fleet writes, not about a deployment:
+ * RF609/RF610 (plain manifests need an outputs file of applied client ids) are not about the
+ * user's files (the client ids a state states are used), and RF608's
+ * downgrade cites a spec that grants the access, which a deployment does not have.
+ */
+function forDeployments(f: Finding): boolean {
+  if (f.code === 'RF609' || f.code === 'RF610') return false;
+  if (f.code === 'RF608' && f.acceptedBecause !== undefined) {
+    f.severity = CODES.RF608.severity;
+    delete f.acceptedBecause;
+  }
+  return true;
 }
 
 /**
@@ -85,7 +114,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
 function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
   if (f.code !== 'RF104') return f;
   const id = inferred.intent.identities.find((i) => f.message.includes(` role ${i.roleName}`) && f.message.includes(`${i.binding.subject.kind === 'kubernetes' ? `${i.binding.subject.namespace}/${i.binding.subject.serviceAccount}` : ''} cannot`));
-  if (!id || id.binding.subject.kind !== 'kubernetes') return f;
+  if (!id || id.cloud !== 'aws' || id.binding.subject.kind !== 'kubernetes') return f;
   const saAt = inferred.bindingOrigins.get(id.key);
   const roleKey = Object.entries(inferred.docs.terraformAws?.resource.aws_iam_role ?? {}).find(([, b]) => b.name === id.roleName)?.[0];
   const trustOrigin = roleKey ? (ev.terraform.origins.get(`aws_iam_role.${roleKey}.assume_role_policy`) ?? ev.terraform.origins.get(`aws_iam_role.${roleKey}`)) : undefined;

@@ -3,16 +3,18 @@ import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { K8sObject, TerraformRoot } from '../emit/artifacts.js';
 import type { EmittedRunner, FleetDocuments } from '../emit/types.js';
-import type { AwsRoleIdentity, CloudIdentity, ResolvedCache, ResolvedCluster } from '../model/types.js';
+import type { CloudIdentity, ResolvedCache, ResolvedCluster } from '../model/types.js';
 import type { FleetIntent, IntentRunner } from '../verify/intent.js';
 import { runnerSchema } from '../spec/schema.js';
 import { PLATFORMS } from '../platforms/registry.js';
-import { cacheBackendFor } from '../caches/registry.js';
+import { CACHE_BACKENDS, cacheBackendFor } from '../caches/registry.js';
 import { get } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
 import { normalizeTerraform } from './terraform.js';
+import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidence } from './azure.js';
+import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -50,6 +52,8 @@ export interface Inferred {
   /** Human summary of each chain (for the text report). */
   chains: Map<string, string[]>;
   findings: Finding[];
+  /** The azurerm evidence, normalized (for the Azure rules). */
+  azure: AzureEvidence;
 }
 
 const RUNNER_IMAGE = /(^|\/)gitlab-runner(:|@|$)/;
@@ -73,6 +77,10 @@ export function inferDeployment(ev: Evidence): Inferred {
   const findings: Finding[] = [];
   const { root, findings: tfFindings } = normalizeTerraform(ev);
   findings.push(...tfFindings);
+  // Kubernetes objects written as kubernetes provider resources, and the azurerm evidence in the proofs' shapes.
+  addTerraformKubernetesObjects(ev);
+  const azure = normalizeAzure(ev);
+  findings.push(...azure.findings);
 
   // Service accounts in the evidence, and namespaces the evidence covers.
   const serviceAccounts = new Map<string, Located<K8sObject>>();
@@ -88,7 +96,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const alias = str(b.provider)?.replace(/^kubernetes\./, '');
     if (ns && alias && alias !== 'kubernetes') namespaceCluster.set(ns, alias);
   }
-  const ctx: DoctorContext = { root, namespaceCluster };
+  const ctx: DoctorContext = { root, namespaceCluster, azure, objects: ev.kubernetes };
 
   // 1. Managers: values of the chart, and workloads running the gitlab-runner image.
   const chains: Chain[] = [];
@@ -186,6 +194,9 @@ export function inferDeployment(ev: Evidence): Inferred {
     binding?: DoctorBinding;
     reader?: (typeof readers)[number];
   }
+  /** Whether a binding's identity has its documents in the evidence (default: an IAM role of that name). */
+  const known = (b: DoctorBinding): boolean => b.inEvidence ?? roles.has(b.roleName);
+  const missingFix = (b: DoctorBinding): string => b.evidenceFix ?? `give its documents: aws iam get-role --role-name ${b.roleName}, its inline policies, or its Terraform`;
   const bind = (sa: ServiceAccountEvidence): Party => {
     for (const r of readers) {
       const b = r.doctor.bindingOf(sa, ctx);
@@ -200,6 +211,9 @@ export function inferDeployment(ev: Evidence): Inferred {
   const clusterKeys = new Map<string, ResolvedCluster>();
   const clusterBindings = new Map<ResolvedCluster, DoctorBinding[]>();
   const caches: ResolvedCache[] = [];
+  const cacheIdentities = new Map<ResolvedCache, string>();
+  // Cache backends look their storage up in the Terraform evidence of either cloud.
+  const azureAndAws: TerraformRoot = { ...root, resource: { ...root.resource, ...azure.root.resource } };
   const docsRunners = new Map<string, EmittedRunner>();
   const runnerOrigins = new Map<number, Origin>();
   const cacheOrigins = new Map<number, Origin>();
@@ -251,11 +265,18 @@ export function inferDeployment(ev: Evidence): Inferred {
       findings.push(finding('RF911', at, `the manager ${chain.namespace}/${chain.managerSa} has no cloud identity of its own (no role annotation or association in the evidence), so it runs with the node's role`, { fix: 'bind the manager to its own role (IRSA annotation or Pod Identity association)' }));
       continue;
     }
-    if (!roles.has(manager.binding.roleName)) {
-      findings.push(finding('RF903', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's role ${manager.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: manager.binding.ref, fix: `give its documents: aws iam get-role --role-name ${manager.binding.roleName}, its inline policies, or its Terraform` }));
+    if (!known(manager.binding)) {
+      findings.push(finding('RF903', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's ${manager.binding.noun ?? 'role'} ${manager.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: manager.binding.ref, fix: missingFix(manager.binding) }));
       continue;
     }
     const reader = manager.reader!;
+    if (reader.doctor.requiresJobIdentity && !(jobs.binding && known(jobs.binding))) {
+      // This platform proves a runner only with both identities: say what is missing, prove nothing half.
+      const where = formatPosition(jobs.binding?.origin ? originAt(jobs.binding.origin) : originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account'));
+      if (jobs.binding) findings.push(finding('RF903', where, `runner ${chain.name}: the jobs' ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName} is not in the evidence given, so the runner's chain is not proven`, { received: jobs.binding.ref, fix: missingFix(jobs.binding) }));
+      else findings.push(finding('RF911', where, `runner ${chain.name}: the jobs' service account ${chain.namespace}/${jobsSaName} has no cloud identity of its own, so job pods get whatever the node holds; the runner's chain is not proven`, { fix: 'give jobs their own narrow identity (a service account annotated with its own managed identity)' }));
+      continue;
+    }
     const key = reader.doctor.clusterKey(manager.binding, trustOf);
     let cluster = clusterKeys.get(key);
     if (!cluster) {
@@ -271,7 +292,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     partition ??= manager.binding.partition;
 
     const index = intentRunners.length;
-    const identity = (purpose: 'manager' | 'jobs', p: Party): AwsRoleIdentity => ({
+    const identity = (purpose: 'manager' | 'jobs', p: Party): CloudIdentity =>
+      reader.doctor.identity?.({ key: `${chain.name}-${purpose}`, runner: chain.name, purpose, cluster: cluster.name, namespace: chain.namespace, serviceAccount: p.sa.name }, p.binding!, ctx) ?? {
       cloud: 'aws',
       key: `${chain.name}-${purpose}`,
       runner: chain.name,
@@ -281,19 +303,19 @@ export function inferDeployment(ev: Evidence): Inferred {
       arn: p.binding!.ref,
       binding: { mechanism: p.binding!.mechanism, subject: { kind: 'kubernetes', cluster: cluster.name, namespace: chain.namespace, serviceAccount: p.sa.name } },
       statements: [],
-    });
+    };
     identities.push(identity('manager', manager));
     bindingOrigins.set(`${chain.name}-manager`, manager.binding.origin ?? manager.sa.object?.origin ?? chain.origin);
-    summary[0] += ` → role ${manager.binding.roleName}`;
+    summary[0] += ` → ${manager.binding.noun ?? 'role'} ${manager.binding.roleName}`;
     let jobIdentity: string | undefined;
-    if (jobs.binding && roles.has(jobs.binding.roleName)) {
+    if (jobs.binding && known(jobs.binding)) {
       identities.push(identity('jobs', jobs));
       bindingOrigins.set(`${chain.name}-jobs`, jobs.binding.origin ?? jobs.sa.object?.origin ?? tomlOrigin);
       jobIdentity = `${chain.name}-jobs`;
       clusterBindings.get(cluster)!.push(jobs.binding);
-      summary[1] += ` → role ${jobs.binding.roleName}`;
+      summary[1] += ` → ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName}`;
     } else if (jobs.binding) {
-      findings.push(finding('RF903', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' role ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: `give its documents: aws iam get-role --role-name ${jobs.binding.roleName}, its inline policies, or its Terraform` }));
+      findings.push(finding('RF903', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: missingFix(jobs.binding) }));
     } else if (toml !== undefined) {
       findings.push(finding('RF911', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs' service account ${chain.namespace}/${jobsSaName} has no cloud identity of its own: job pods get the node's role unless the node blocks IMDS (hop limit 1), which files cannot show`, { fix: 'give jobs their own narrow role, or block IMDS for pods (metadata hop limit 1) and verify it on the nodes' }));
     }
@@ -316,6 +338,21 @@ export function inferDeployment(ev: Evidence): Inferred {
       region ??= str(get(cacheToml, 's3', 'BucketLocation'));
       cacheRef = { cache: cache.name, path: str(get(cacheToml, 'Path')) ?? '', shared: get(cacheToml, 'Shared') === true };
       summary.push(`cache s3://${bucket}/${cacheRef.path}`);
+    }
+    // Other backends read their own section ([runners.cache.azure], …).
+    for (const backend of cacheRef ? [] : CACHE_BACKENDS) {
+      const read = backend.doctor?.fromToml(cacheToml, azureAndAws, ev.terraform.generatedByRunnerFleet);
+      if (!read) continue;
+      let cache = caches.find((c) => cacheIdentities.get(c) === read.identity);
+      if (!cache) {
+        cache = { name: read.name, type: backend.type, spec: read.spec as ResolvedCache['spec'] };
+        cacheIdentities.set(cache, read.identity);
+        cacheOrigins.set(caches.length, { ...tomlOrigin, path: [...tomlOrigin.path, 'runners', 0, 'cache', ...read.at] });
+        caches.push(cache);
+      }
+      cacheRef = { cache: cache.name, path: str(get(cacheToml, 'Path')) ?? '', shared: get(cacheToml, 'Shared') === true };
+      summary.push(`cache ${read.summary}/${cacheRef.path}`);
+      break;
     }
 
     const gitlab = gitlabSettings(root, chain);
@@ -362,7 +399,27 @@ export function inferDeployment(ev: Evidence): Inferred {
     intent.aws = { accountId: account ?? '000000000000', region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {} };
   }
   const docs: FleetDocuments = { artifacts: ev.artifacts, runners: docsRunners, terraformAws: root };
-  return { intent, docs, runnerOrigins, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings };
+  // Platforms that build further documents from the evidence (AKS: the Azure root and the cluster's Kubernetes root).
+  const platformArtifacts: FleetDocuments['artifacts'] = [];
+  for (const reader of readers) {
+    const mine = clusters.filter((c) => c.type === reader.type);
+    if (mine.length === 0) continue;
+    Object.assign(intent, reader.doctor.intent?.(ctx, mine) ?? {});
+    for (const c of mine) {
+      const built = reader.doctor.documents?.(ctx, c, intent, docs);
+      if (!built) continue;
+      platformArtifacts.push(...built.artifacts);
+      if (built.terraformAzure) docs.terraformAzure = built.terraformAzure;
+    }
+  }
+  // An Azure Blob cache without an AKS runner still has its storage and role assignments read.
+  if (caches.some((c) => cacheBackendFor(c.type).cloud === 'azure')) {
+    docs.terraformAzure ??= azure.root;
+    intent.azure ??= { tenantId: azure.tenantId ?? UNKNOWN_TENANT, subscriptionId: azure.subscriptionId ?? UNKNOWN_SUBSCRIPTION, location: azure.location ?? 'unknown', resourceGroup: azure.resourceGroup ?? 'unknown', tags: {} };
+  }
+  // The platform's own documents come last: they stand for files of the same path the proofs look up.
+  if (platformArtifacts.length > 0) docs.artifacts = [...ev.artifacts, ...platformArtifacts];
+  return { intent, docs, runnerOrigins, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure };
 }
 
 /** How the runner is registered, where Terraform registers it (gitlab_user_runner); unknown otherwise. */

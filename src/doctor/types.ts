@@ -1,6 +1,10 @@
-import type { K8sObject, TerraformRoot } from '../emit/artifacts.js';
+import type { Artifact, K8sObject, TerraformRoot } from '../emit/artifacts.js';
+import type { CloudIdentity, ResolvedCluster } from '../model/types.js';
+import type { FleetIntent } from '../verify/intent.js';
+import type { FleetDocuments } from '../emit/types.js';
 import type { Origin } from './source.js';
 import type { Located } from './evidence.js';
+import type { AzureEvidence } from './azure.js';
 
 /** A service account as the evidence shows it (the object itself, or one the chart will create). */
 export interface ServiceAccountEvidence {
@@ -25,6 +29,14 @@ export interface DoctorBinding {
   origin?: Origin;
   /** Platform settings the binding implies (EKS cluster name of a Pod Identity association). */
   clusterName?: string;
+  /** Whether the identity's own documents are in the evidence. Default: an IAM role of that name is. */
+  inEvidence?: boolean;
+  /** What the identity is called in messages. Default `role`. */
+  noun?: string;
+  /** How to give the identity's documents when they are missing. Default: the `aws iam` commands. */
+  evidenceFix?: string;
+  /** The OIDC issuer the identity trusts for this service account (Azure: its federated credential's). */
+  issuer?: string;
 }
 
 /** What a platform's reader is given: the normalized documents. */
@@ -32,6 +44,20 @@ export interface DoctorContext {
   root: TerraformRoot;
   /** Kubernetes provider alias of each namespace, read from Terraform roots that create Secrets there. */
   namespaceCluster: Map<string, string>;
+  /** The azurerm part of the Terraform evidence, normalized (src/doctor/azure.ts). */
+  azure: AzureEvidence;
+  /** Every Kubernetes object of the evidence (manifests, and kubernetes provider resources). */
+  objects: readonly Located<K8sObject>[];
+}
+
+/** The party an identity is inferred for (the identity's key, runner, purpose and intended subject). */
+export interface DoctorParty {
+  key: string;
+  runner: string;
+  purpose: 'manager' | 'jobs';
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
 }
 
 /**
@@ -44,6 +70,14 @@ export interface DoctorReader {
   clusterSpec(name: string, bindings: readonly DoctorBinding[], ctx: DoctorContext, trustOf: (roleName: string) => unknown): Record<string, unknown> & { name: string; type: string };
   /** Groups bindings by cluster: the key of the cluster each binding belongs to. */
   clusterKey(binding: DoctorBinding, trustOf: (roleName: string) => unknown): string;
+  /** The identity of one party. Default: an IAM role (AWS platforms). */
+  identity?(party: DoctorParty, binding: DoctorBinding, ctx: DoctorContext): CloudIdentity;
+  /** The platform's proofs need a job identity on every runner: a runner without one is not inferred (and says why). */
+  readonly requiresJobIdentity?: boolean;
+  /** Intent settings of this platform's cloud (Azure: tenant, subscription), from the evidence. */
+  intent?(ctx: DoctorContext, clusters: readonly ResolvedCluster[]): Partial<FleetIntent>;
+  /** Documents the platform's proofs read, built from the evidence (AKS: the cluster's Kubernetes root). */
+  documents?(ctx: DoctorContext, cluster: ResolvedCluster, intent: FleetIntent, docs: FleetDocuments): { artifacts: Artifact[]; terraformAzure?: TerraformRoot };
 }
 
 export type { K8sObject };

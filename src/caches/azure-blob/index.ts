@@ -156,6 +156,23 @@ export const azureBlobCache: CacheBackend = {
     return { Type: 'azure', Path: ref.path, Shared: ref.shared, azure: { AccountName: spec.storageAccount, ContainerName: spec.container, StorageDomain: spec.storageDomain } };
   },
 
+  doctor: {
+    fromToml(section, root, generated) {
+      const sub = (k: string) => {
+        const v = (section as { azure?: Record<string, unknown> } | undefined)?.azure?.[k];
+        return typeof v === 'string' && v !== '' ? v : undefined;
+      };
+      const account = sub('AccountName');
+      if ((section as { Type?: unknown } | undefined)?.Type !== 'azure' || account === undefined) return undefined;
+      const container = sub('ContainerName') ?? 'runner-cache';
+      const [tfKey, body] = Object.entries(root.resource.azurerm_storage_account ?? {}).find(([, b]) => b.name === account) ?? [];
+      const name = tfKey && generated && tfKey.startsWith('cache_') ? tfKey.slice('cache_'.length) : account;
+      const rg = typeof body?.resource_group_name === 'string' && !body.resource_group_name.includes('${') ? body.resource_group_name : undefined;
+      const spec = azureBlobCacheSchema.parse({ name, type: 'azure-blob', storageAccount: account, container, create: tfKey !== undefined, ...(rg ? { resourceGroup: rg } : {}) });
+      return { identity: `${account}/${container}`, name, spec, at: ['azure', 'AccountName'], summary: `azure://${account}/${container}` };
+    },
+  },
+
   diagramLabel(cache) {
     const spec = specOf(cache);
     return `${spec.storageAccount}/${spec.container}`;
@@ -241,6 +258,11 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     // A delegation-only role grants no data; it is fine on the account.
     return !(a.role === MANAGER_DELEGATION_ROLE && a.scope.toLowerCase() === scopes.account.toLowerCase());
   });
+  // More than the data role needs on the container itself: Data Owner (POSIX ACLs and ownership) or a custom role with *.
+  const broad = mine.filter((a) => !leaks.includes(a) && (a.role === 'Storage Blob Data Owner') && scopeCovers(a.scope, scopes.container));
+  if (broad.length > 0) {
+    out.push(finding('RF615', cachePath, `manager identity ${manager.roleName} holds ${broad.map((a) => `${a.role} on ${a.scope}`).join(', ')}; ${MANAGER_DATA_ROLE} on the container is all the cache needs`, { received: broad.map((a) => a.role).join(', '), allowed: MANAGER_DATA_ROLE, fix: `assign ${MANAGER_DATA_ROLE} on the container instead` }));
+  }
   if (leaks.length > 0) {
     out.push(finding('RF606', cachePath, `manager identity ${manager.roleName} reaches beyond container ${spec.storageAccount}/${spec.container}: ${leaks.map((a) => `${a.role} on ${a.scope}`).join(', ')}`, { fix: `grant ${MANAGER_DATA_ROLE} on the container only` }));
   }

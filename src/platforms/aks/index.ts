@@ -14,6 +14,7 @@ import { AZURE_CLI_IMAGE, MECHANISM, aksIssuerOf, aksSpec, isCreatedAks, credent
 import { aksRunnerObjects, runnerIdentities } from './objects.js';
 import { aksClusterResources, aksNodePools, checkCreateAks, verifyCreatedAks } from './cluster.js';
 import { aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume } from './verify.js';
+import { aksDoctor } from './doctor.js';
 
 /** Client ids given with `synth --azure-outputs`, if any. */
 export function appliedClientId(fleet: ResolvedFleet, id: AzureManagedIdentity): string | undefined {
@@ -290,6 +291,8 @@ export const aksPlatform: PlatformPlugin = {
   roleOfSubject(docs, intent, cluster, subject) {
     return subject.kind === 'kubernetes' ? aksRoleOfServiceAccount(docs, intent, cluster, subject) : undefined;
   },
+
+  doctor: aksDoctor,
 };
 
 const dirOf = (path: string): string => path.slice(0, path.lastIndexOf('/'));

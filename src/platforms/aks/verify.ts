@@ -208,11 +208,13 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
   if (facts) {
     const g = runner.spec.gitlab;
     for (const a of assignmentsOf(facts, ids.jobs.roleName)) {
+      // A management group holds subscriptions: a powerful role there is at least as wide (deployments read by the doctor).
+      const group = MANAGEMENT_GROUP.exec(a.scope)?.[1];
       const scope = parseAzureScope(a.scope);
-      if (scope?.level !== 'subscription' || !(POWERFUL_AZURE_ROLES as readonly string[]).includes(a.role)) continue;
+      if ((group === undefined && scope?.level !== 'subscription') || !(POWERFUL_AZURE_ROLES as readonly string[]).includes(a.role)) continue;
       const i = runner.spec.jobs.permissions.azure.findIndex((p) => p.role === a.role && p.scope === a.scope);
       const path = i >= 0 ? `${rp}.jobs.permissions.azure[${i}]` : `${rp}.jobs.permissions.azure`;
-      const blast = `job identity ${ids.jobs.roleName} is ${a.role} of subscription ${scope.subscriptionId}: any job of this runner can change or delete anything in it${a.role === 'Contributor' ? '' : ' and grant itself or others any role'}`;
+      const blast = `job identity ${ids.jobs.roleName} is ${a.role} of ${group !== undefined ? `every subscription of management group ${group}` : `subscription ${scope!.subscriptionId}`}: any job of this runner can change or delete anything in it${a.role === 'Contributor' ? '' : ' and grant itself or others any role'}`;
       if (g.locked && g.protectedOnly) {
         out.push(f('RF602', path, `${blast}; only protected refs of the runner's own project or group reach it`, { fix: 'prefer a resource group scope or narrower roles; keep the branches that reach this runner protected' }));
       } else {
@@ -220,13 +222,17 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
       }
     }
     for (const a of assignmentsOf(facts, ids.manager.roleName)) {
-      if (!MANAGER_CACHE_ROLES.has(a.role)) {
+      // With a cache, its backend judges blob data roles on the manager (RF606, RF615).
+      if (!MANAGER_CACHE_ROLES.has(a.role) && !(runner.cache && a.role === 'Storage Blob Data Owner')) {
         out.push(f('RF606', rp, `manager identity ${ids.manager.roleName} holds ${a.role} on ${a.scope}; it only needs its cache container`, { fix: 'grant permissions to the job identity (jobs.permissions.azure), never to the manager' }));
       }
     }
   }
   return out;
 }
+
+/** `/providers/Microsoft.Management/managementGroups/<id>` (case-insensitive, as Azure resource ids are). */
+const MANAGEMENT_GROUP = /^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)\/?$/i;
 
 function showId(v: string | undefined): string {
   return v === undefined ? '(missing)' : JSON.stringify(v);

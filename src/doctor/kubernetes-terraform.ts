@@ -1,0 +1,73 @@
+import type { K8sObject } from '../emit/artifacts.js';
+import type { Evidence } from './evidence.js';
+
+/**
+ * Kubernetes objects written as hashicorp/kubernetes provider resources (`.tf.json`, HCL through
+ * the same Terraform model, or `terraform show -json`) read back as the objects they create, so
+ * the doctor treats a service account in Terraform like one in a manifest. Secrets are left out:
+ * their values are never read here (the static-credential scan reads the files themselves).
+ */
+const KINDS: Record<string, { apiVersion: string; kind: string; namespaced: boolean }> = {
+  kubernetes_namespace_v1: { apiVersion: 'v1', kind: 'Namespace', namespaced: false },
+  kubernetes_namespace: { apiVersion: 'v1', kind: 'Namespace', namespaced: false },
+  kubernetes_service_account_v1: { apiVersion: 'v1', kind: 'ServiceAccount', namespaced: true },
+  kubernetes_service_account: { apiVersion: 'v1', kind: 'ServiceAccount', namespaced: true },
+  kubernetes_role_v1: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', namespaced: true },
+  kubernetes_role: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'Role', namespaced: true },
+  kubernetes_role_binding_v1: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', namespaced: true },
+  kubernetes_role_binding: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'RoleBinding', namespaced: true },
+  kubernetes_cluster_role_v1: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', namespaced: false },
+  kubernetes_cluster_role: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', namespaced: false },
+  kubernetes_cluster_role_binding_v1: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', namespaced: false },
+  kubernetes_cluster_role_binding: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', namespaced: false },
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+/** A nested block: an object in `.tf.json`, a one-element list in `terraform show -json`. */
+const block = (v: unknown): Record<string, unknown> | undefined => (Array.isArray(v) ? v.find(isObject) : isObject(v) ? v : undefined);
+const blocks = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter(isObject) : isObject(v) ? [v] : []);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
+const stringMap = (v: unknown): Record<string, string> | undefined => {
+  if (!isObject(v)) return undefined;
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(v)) if (typeof x === 'string') out[k] = x;
+  return out;
+};
+
+/** The object a kubernetes provider resource creates; undefined when its name is not a literal. */
+export function terraformToK8sObject(type: string, body: Record<string, unknown>): K8sObject | undefined {
+  const info = KINDS[type];
+  const m = block(body.metadata);
+  if (!info || !m || typeof m.name !== 'string' || m.name === '' || m.name.includes('${')) return undefined;
+  const metadata: K8sObject['metadata'] = { name: m.name };
+  if (info.namespaced) metadata.namespace = typeof m.namespace === 'string' && m.namespace !== '' ? m.namespace : 'default';
+  const labels = stringMap(m.labels);
+  const annotations = stringMap(m.annotations);
+  if (labels) metadata.labels = labels;
+  if (annotations) metadata.annotations = annotations;
+  const out: K8sObject = { apiVersion: info.apiVersion, kind: info.kind, metadata };
+  if (info.kind === 'Role' || info.kind === 'ClusterRole') {
+    out.rules = blocks(body.rule).map((r) => ({ apiGroups: strings(r.api_groups), resources: strings(r.resources), verbs: strings(r.verbs), ...(r.resource_names !== undefined ? { resourceNames: strings(r.resource_names) } : {}) }));
+  }
+  if (info.kind === 'RoleBinding' || info.kind === 'ClusterRoleBinding') {
+    const ref = block(body.role_ref);
+    if (ref) out.roleRef = { apiGroup: ref.api_group, kind: ref.kind, name: ref.name };
+    out.subjects = blocks(body.subject).map((s) => ({ kind: s.kind, name: s.name, ...(typeof s.namespace === 'string' && s.namespace !== '' ? { namespace: s.namespace } : {}) }));
+  }
+  if (info.kind === 'ServiceAccount' && typeof body.automount_service_account_token === 'boolean') out.automountServiceAccountToken = body.automount_service_account_token;
+  return out;
+}
+
+/** Adds the Kubernetes objects of every kubernetes provider resource in the Terraform evidence, once. */
+export function addTerraformKubernetesObjects(ev: Evidence): void {
+  for (const [type, byName] of Object.entries(ev.terraform.resource)) {
+    if (!Object.hasOwn(KINDS, type)) continue;
+    for (const [name, body] of Object.entries(byName)) {
+      const origin = ev.terraform.origins.get(`${type}.${name}`);
+      const object = terraformToK8sObject(type, body);
+      if (!object || !origin) continue;
+      // Positions inside the object follow the provider's block names (metadata.annotations.<key>).
+      ev.kubernetes.push({ value: object, origin: { ...origin, path: [...origin.path] } });
+    }
+  }
+}

@@ -1,0 +1,141 @@
+import type { DoctorBinding, DoctorReader } from '../../doctor/types.js';
+import type { AzureManagedIdentity } from '../../model/types.js';
+import type { K8sObject, TerraformRoot } from '../../emit/artifacts.js';
+import { tfName } from '../../emit/artifacts.js';
+import { azureFacts } from '../../verify/azure-docs.js';
+import { AZURE_CLIENT_ID_ANNOTATION, AZURE_TENANT_ID_ANNOTATION, UUID, userAssignedIdentityId } from '../../spec/azure.js';
+import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT } from '../../doctor/azure.js';
+import { MECHANISM, k8sRootPath, serviceAccountSubject } from './names.js';
+
+/** An issuer nothing in the evidence states: every credential probe then fails, as it would in Entra ID. */
+const NO_ISSUER = 'https://aks.invalid/NOTINTHEEVIDENCE/';
+const CREATED_ISSUER = /^\$\{azurerm_kubernetes_cluster\.([A-Za-z0-9_-]+)\.oidc_issuer_url\}$/;
+
+/**
+ * AKS reads Azure Workload Identity back for the doctor: a service account's
+ * `azure.workload.identity/client-id` annotation names a managed identity (a Terraform reference
+ * to it, or a literal client id the evidence states); its federated credentials give the cluster's
+ * issuer. The documents it builds are the ones `plan` emits (the Azure root and the cluster's
+ * Kubernetes root), so the AKS proofs run unchanged.
+ */
+export const aksDoctor: DoctorReader = {
+  requiresJobIdentity: true,
+
+  bindingOf(sa, ctx) {
+    const value = sa.object?.value.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
+    if (typeof value !== 'string' || value === '') return undefined;
+    const az = ctx.azure;
+    const name = az.clientIdRefs.get(value) ?? az.clientIds.get(value.toLowerCase());
+    const facts = azureFacts({ artifacts: [], runners: new Map(), terraformAzure: az.root });
+    const creds = facts?.credentials.filter((c) => c.identity === name) ?? [];
+    const documented = name !== undefined && az.identities.has(name) && (Object.values(az.root.resource.azurerm_user_assigned_identity ?? {}).some((b) => b.name === name && !isDataOnly(az.root, name)) || creds.length > 0);
+    const own = creds.find((c) => c.subject === serviceAccountSubject(sa.namespace, sa.name)) ?? creds[0];
+    const out: DoctorBinding = {
+      platform: 'aks',
+      mechanism: MECHANISM,
+      roleName: name ?? value,
+      rolePath: '',
+      ref: value,
+      noun: 'managed identity',
+      inEvidence: documented,
+      evidenceFix: name !== undefined
+        ? `give the Terraform of managed identity ${name} with its federated credentials and role assignments (or \`terraform show -json\` of its state)`
+        : `client id ${value} names no managed identity in the evidence: give \`terraform show -json\` of the state that creates it (it states client ids), or annotate the service account with a reference to the identity's client_id`,
+    };
+    // Where the evidence states the one cluster's issuer, that is the issuer tokens carry; otherwise the credential's.
+    const stated = [...az.clusterIssuers.values()];
+    if (stated.length === 1) out.issuer = stated[0]!;
+    else if (own) out.issuer = own.issuer;
+    const created = own ? CREATED_ISSUER.exec(own.issuer) : null;
+    if (created && az.root.resource.azurerm_kubernetes_cluster?.[created[1]!]) out.clusterName = created[1]!;
+    if (sa.object) out.origin = { ...sa.object.origin, path: [...sa.object.origin.path, 'metadata', 'annotations', AZURE_CLIENT_ID_ANNOTATION] };
+    return out;
+  },
+
+  clusterKey(binding) {
+    return `aks|${binding.issuer ?? ''}`;
+  },
+
+  clusterSpec(name, bindings, ctx) {
+    const issuer = bindings.map((b) => b.issuer).find((x) => x !== undefined);
+    const created = issuer ? CREATED_ISSUER.exec(issuer) : null;
+    const body = created ? ctx.azure.root.resource.azurerm_kubernetes_cluster?.[created[1]!] : undefined;
+    const base = { name, type: 'aks', identity: 'workload-identity', acceptRisks: [] };
+    // A cluster created in the same Terraform: the proofs of created clusters read it by key.
+    if (created && body && tfName(name) === created[1]) {
+      return { ...base, ...(typeof body.name === 'string' && body.name !== name ? { clusterName: body.name } : {}), create: { adminGroupObjectIds: [], systemPool: {}, nodePools: [] } };
+    }
+    return { ...base, oidcIssuer: issuer ?? NO_ISSUER };
+  },
+
+  identity(party, binding, ctx): AzureManagedIdentity {
+    const body = Object.values(ctx.azure.root.resource.azurerm_user_assigned_identity ?? {}).find((b) => b.name === binding.roleName);
+    const rg = typeof body?.resource_group_name === 'string' ? body.resource_group_name : (ctx.azure.resourceGroup ?? '');
+    return {
+      cloud: 'azure',
+      key: party.key,
+      runner: party.runner,
+      purpose: party.purpose,
+      roleName: binding.roleName,
+      resourceGroup: rg,
+      resourceId: userAssignedIdentityId(ctx.azure.subscriptionId ?? UNKNOWN_SUBSCRIPTION, rg, binding.roleName),
+      binding: { mechanism: MECHANISM, subject: { kind: 'kubernetes', cluster: party.cluster, namespace: party.namespace, serviceAccount: party.serviceAccount } },
+      roleAssignments: [],
+    };
+  },
+
+  intent(ctx) {
+    // Without a tenant-id annotation the webhook injects the cluster's default tenant: the identities' own.
+    const annotated = ctx.objects.map((o) => o.value.metadata.annotations?.[AZURE_TENANT_ID_ANNOTATION]).find((t) => typeof t === 'string' && UUID.test(t));
+    // Client ids the evidence states (a state): plain manifests carrying them are checked against them.
+    const applied = ctx.azure.clientIds.size > 0 ? { applied: { azureClientIds: Object.fromEntries([...ctx.azure.clientIds].map(([id, name]) => [name, id])) } } : {};
+    return {
+      ...applied,
+      azure: {
+        tenantId: ctx.azure.tenantId ?? annotated ?? UNKNOWN_TENANT,
+        subscriptionId: ctx.azure.subscriptionId ?? UNKNOWN_SUBSCRIPTION,
+        location: ctx.azure.location ?? 'unknown',
+        resourceGroup: ctx.azure.resourceGroup ?? 'unknown',
+        tags: {},
+      },
+    };
+  },
+
+  documents(ctx, cluster, intent, docs) {
+    // The cluster's service accounts as the Kubernetes root `plan` writes: each client id annotation
+    // looks its identity up by name, so the proofs read which identity a service account names.
+    const data: Record<string, Record<string, unknown>> = {};
+    const accounts: Record<string, Record<string, unknown>> = {};
+    const seen = new Set<string>();
+    for (const r of intent.runners) {
+      if (r.cluster !== cluster.name) continue;
+      for (const o of docs.runners.get(r.name)?.manifests ?? []) {
+        if (o.kind !== 'ServiceAccount' || seen.has(`${o.metadata.namespace ?? ''}/${o.metadata.name}`)) continue;
+        seen.add(`${o.metadata.namespace ?? ''}/${o.metadata.name}`);
+        accounts[tfName(o.metadata.namespace ?? 'default', o.metadata.name)] = { metadata: serviceAccountMetadata(o, ctx.azure, data, intent.azure?.tenantId) };
+      }
+    }
+    const root: TerraformRoot = { terraform: {}, data: { azurerm_user_assigned_identity: data }, resource: { kubernetes_service_account_v1: accounts } };
+    return { artifacts: [{ path: k8sRootPath(cluster.name), format: 'json', content: root }], terraformAzure: ctx.azure.root };
+  },
+};
+
+function isDataOnly(root: TerraformRoot, name: string): boolean {
+  const key = Object.entries(root.resource.azurerm_user_assigned_identity ?? {}).find(([, b]) => b.name === name)?.[0];
+  return key !== undefined && key.startsWith('data_');
+}
+
+function serviceAccountMetadata(o: K8sObject, az: { clientIdRefs: Map<string, string>; clientIds: Map<string, string> }, data: Record<string, Record<string, unknown>>, tenant: string | undefined): Record<string, unknown> {
+  const annotations: Record<string, string> = { ...(o.metadata.annotations ?? {}) };
+  const value = annotations[AZURE_CLIENT_ID_ANNOTATION];
+  if (typeof value === 'string') {
+    const name = az.clientIdRefs.get(value) ?? az.clientIds.get(value.toLowerCase());
+    if (name !== undefined) {
+      const key = tfName(name);
+      data[key] = { name };
+      annotations[AZURE_CLIENT_ID_ANNOTATION] = `\${data.azurerm_user_assigned_identity.${key}.client_id}`;
+    }
+    if (annotations[AZURE_TENANT_ID_ANNOTATION] === undefined && tenant !== undefined) annotations[AZURE_TENANT_ID_ANNOTATION] = tenant;
+  }
+  return { name: o.metadata.name, namespace: o.metadata.namespace ?? 'default', annotations };
+}

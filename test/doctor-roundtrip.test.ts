@@ -3,13 +3,13 @@ import { exampleFiles, exampleNames, planExample } from './helpers/fleet.js';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 
 /** Platforms whose documents the doctor reads back (a platform plugin with a `doctor` reader). */
-const READ_BACK = new Set(['eks']);
+const READ_BACK = new Set(['eks', 'ec2-docker', 'ec2-autoscaler', 'ecs-fargate']);
 /**
  * Examples whose every proof the doctor makes too. Others use features it does not read back yet
  * (other platforms, deploy targets in other accounts, clusters runner-fleet creates): for those it
  * must still invent no error and make no proof plan did not make.
  */
-const FULLY_READ_BACK = new Set(['eks-irsa', 'eks-pod-identity', 'eks-cluster-access']);
+const FULLY_READ_BACK = new Set(['eks-irsa', 'eks-pod-identity', 'eks-cluster-access', 'ec2-docker', 'ec2-autoscaler', 'ecs-fargate', 'mixed-eks-vm']);
 /** Known gaps (merged from issues 10 and 11 at the end of issue 9): the doctor still reports errors on these. */
 const KNOWN_GAPS = new Map([
   ['cross-account-deploy', 'deploy-target roles and their policies live in other Terraform roots; their role references do not resolve in the merged root'],

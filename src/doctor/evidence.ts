@@ -27,6 +27,8 @@ export interface TerraformEvidence {
   origins: Map<string, Origin>;
   /** Whether any root carries runner-fleet's do-not-edit marker (its naming conventions then apply). */
   generatedByRunnerFleet: boolean;
+  /** `provider "aws"` blocks (region, allowed_account_ids, default_tags) of the roots given. */
+  awsProviders?: Record<string, unknown>[];
 }
 
 /** Everything the doctor read, sorted by kind. */

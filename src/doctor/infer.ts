@@ -13,6 +13,7 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
 import { normalizeTerraform } from './terraform.js';
+import { inferVmRunners } from './infer-vm.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -147,9 +148,6 @@ export function inferDeployment(ev: Evidence): Inferred {
       findings.push(finding('RF903', formatPosition(originAt(t.origin, 'runners')), `config.toml runs jobs in namespace ${ns ?? 'default'}, but no manager for it (chart values or a Deployment running gitlab-runner) is in the evidence`, { fix: 'give the Helm values or the manager Deployment too' }));
     }
   }
-  if (chains.length === 0) {
-    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values and no workload running the gitlab-runner image`, { fix: 'give the Helm values, the manager Deployment, or a kubectl dump (--kube-dump)' }));
-  }
   // Unique names.
   const used = new Map<string, number>();
   for (const c of chains) {
@@ -209,6 +207,25 @@ export function inferDeployment(ev: Evidence): Inferred {
   let account: string | undefined;
   let partition: string | undefined;
   let region: string | undefined;
+
+  /** The cache of a config.toml: the bucket in [runners.cache.s3] (shared by every runner that names it). */
+  const cacheOf = (toml: unknown, tomlOrigin: Origin): IntentRunner['cache'] => {
+    const cacheToml = get(toml, 'runners', 0, 'cache');
+    const bucket = str(get(cacheToml, 's3', 'BucketName'));
+    if (get(cacheToml, 'Type') !== 's3' || !bucket) return undefined;
+    let cache = caches.find((c) => c.spec.bucket === bucket);
+    if (!cache) {
+      const tfKey = Object.entries(root.resource.aws_s3_bucket ?? {}).find(([, b]) => b.bucket === bucket)?.[0];
+      const name = tfKey && ev.terraform.generatedByRunnerFleet && tfKey.startsWith('cache_') ? tfKey.slice('cache_'.length) : bucket;
+      const endpoints = vpcEndpointsOf(root, tfKey);
+      const spec = cacheBackendFor('s3').schema.parse({ name: 'doctor', type: 's3', bucket, create: tfKey !== undefined, ...(endpoints.length > 0 ? { vpcEndpointIds: endpoints } : {}), ...(str(get(cacheToml, 's3', 'BucketLocation')) ? { region: str(get(cacheToml, 's3', 'BucketLocation')) } : {}) });
+      cache = { name, type: 's3', spec: { ...spec, name, type: 's3' } };
+      cacheOrigins.set(caches.length, { ...tomlOrigin, path: [...tomlOrigin.path, 'runners', 0, 'cache', 's3', 'BucketName'] });
+      caches.push(cache);
+    }
+    region ??= str(get(cacheToml, 's3', 'BucketLocation'));
+    return { cache: cache.name, path: str(get(cacheToml, 'Path')) ?? '', shared: get(cacheToml, 'Shared') === true };
+  };
 
   for (const chain of chains) {
     const at = formatPosition(originAt(chain.origin));
@@ -299,24 +316,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     }
 
     // Cache: the bucket in [runners.cache.s3] is the cache.
-    let cacheRef: IntentRunner['cache'];
-    const cacheToml = get(toml, 'runners', 0, 'cache');
-    const bucket = str(get(cacheToml, 's3', 'BucketName'));
-    if (get(cacheToml, 'Type') === 's3' && bucket) {
-      let cache = caches.find((c) => c.spec.bucket === bucket);
-      if (!cache) {
-        const tfKey = Object.entries(root.resource.aws_s3_bucket ?? {}).find(([, b]) => b.bucket === bucket)?.[0];
-        const name = tfKey && ev.terraform.generatedByRunnerFleet && tfKey.startsWith('cache_') ? tfKey.slice('cache_'.length) : bucket;
-        const endpoints = vpcEndpointsOf(root, tfKey);
-        const spec = cacheBackendFor('s3').schema.parse({ name: 'doctor', type: 's3', bucket, create: tfKey !== undefined, ...(endpoints.length > 0 ? { vpcEndpointIds: endpoints } : {}), ...(str(get(cacheToml, 's3', 'BucketLocation')) ? { region: str(get(cacheToml, 's3', 'BucketLocation')) } : {}) });
-        cache = { name, type: 's3', spec: { ...spec, name, type: 's3' } };
-        cacheOrigins.set(caches.length, { ...tomlOrigin, path: [...tomlOrigin.path, 'runners', 0, 'cache', 's3', 'BucketName'] });
-        caches.push(cache);
-      }
-      region ??= str(get(cacheToml, 's3', 'BucketLocation'));
-      cacheRef = { cache: cache.name, path: str(get(cacheToml, 'Path')) ?? '', shared: get(cacheToml, 'Shared') === true };
-      summary.push(`cache s3://${bucket}/${cacheRef.path}`);
-    }
+    const cacheRef = cacheOf(toml, tomlOrigin);
+    if (cacheRef) summary.push(`cache s3://${caches.find((c) => c.name === cacheRef.cache)!.spec.bucket as string}/${cacheRef.path}`);
 
     const gitlab = gitlabSettings(root, chain);
     const parsed = runnerSchema.safeParse({ name: 'doctor', placement: { cluster: cluster.name }, gitlab });
@@ -357,11 +358,21 @@ export function inferDeployment(ev: Evidence): Inferred {
     region ??= typeof cluster.spec.region === 'string' ? cluster.spec.region : undefined;
   }
 
+  // VM runners (EC2 Docker, docker-autoscaler, Fargate): launch templates whose user data writes a config.toml.
+  const vm = inferVmRunners(ev, root, { runners: intentRunners, identities, clusters, clusterOrigins, runnerOrigins, bindingOrigins, docsRunners, summaries, findings, cacheOf, gitlab: (r) => gitlabSettingsOf(root, r) });
+  account ??= vm.account;
+  partition ??= vm.partition;
+  region ??= vm.region;
+  if (chains.length === 0 && vm.found === 0) {
+    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no workload running the gitlab-runner image, no launch template whose user data writes a config.toml`, { fix: 'give the Helm values, the manager Deployment, a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
+  }
+  const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
+
   const intent: FleetIntent = { name: 'doctor', clusters, caches, runners: intentRunners, identities };
   if (account !== undefined || roles.size > 0) {
     intent.aws = { accountId: account ?? '000000000000', region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {} };
   }
-  const docs: FleetDocuments = { artifacts: ev.artifacts, runners: docsRunners, terraformAws: root };
+  const docs: FleetDocuments = { artifacts: docsArtifacts, runners: docsRunners, terraformAws: root };
   return { intent, docs, runnerOrigins, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings };
 }
 
@@ -369,6 +380,11 @@ export function inferDeployment(ev: Evidence): Inferred {
 function gitlabSettings(root: TerraformRoot, chain: Chain): Record<string, unknown> {
   const secret = Object.entries(root.resource.kubernetes_secret_v1 ?? {}).find(([, b]) => get(b, 'metadata', 'namespace') === chain.namespace && (chain.values === undefined || get(b, 'metadata', 'name') === get(chain.values.value, 'runners', 'secret')));
   const tokenRef = secret ? /\$\{gitlab_user_runner\.([A-Za-z0-9_-]+)\.token\}/.exec(String(get(secret[1], 'data', 'runner-token')))?.[1] : undefined;
+  return gitlabSettingsOf(root, tokenRef);
+}
+
+/** GitLab settings of the `gitlab_user_runner` resource `key`; unknown (any job, untagged) without one. */
+function gitlabSettingsOf(root: TerraformRoot, tokenRef: string | undefined): Record<string, unknown> {
   const r = tokenRef ? root.resource.gitlab_user_runner?.[tokenRef] : undefined;
   // Unknown registration: assume the runner takes any job (the rules then say what that risks), with tags unknown.
   if (!r) return { locked: false, protectedOnly: false, runUntagged: true, tags: [] };

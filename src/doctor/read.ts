@@ -17,11 +17,12 @@ function finding(code: Code, path: string, message: string, extra: Partial<Findi
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** What a file name says about its syntax; undefined: not a file the doctor reads. */
-export function syntaxOf(path: string): SourceFile['syntax'] | undefined {
+export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefined {
   if (/\.tf\.json$/i.test(path) || /\.json$/i.test(path)) return 'json';
   if (/\.ya?ml$/i.test(path)) return 'yaml';
   if (/\.toml$/i.test(path)) return 'toml';
   if (/\.tf$/i.test(path)) return 'hcl';
+  if (/\.sh$/i.test(path)) return 'text';
   return undefined;
 }
 
@@ -45,6 +46,11 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     return;
   }
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  if (syntax === 'text') {
+    // Shell scripts (a launch template's user data file): kept as text for the chain proof and the secret scan.
+    ev.artifacts.push({ path, format: 'text', content: text });
+    return;
+  }
   const source = new SourceFile(path, text, syntax);
   if (syntax === 'hcl') {
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is Terraform HCL, which this version of the doctor does not read yet`, { fix: 'give `terraform show -json` of a plan or state, or the root as .tf.json' }));
@@ -191,6 +197,8 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
   // Terraform JSON syntax.
   if (tfJson || ((isObject(doc.resource) || isObject(doc.data)) && doc.apiVersion === undefined)) {
     if (typeof doc['//'] === 'string' && doc['//'].includes('runner-fleet')) ev.terraform.generatedByRunnerFleet = true;
+    const aws = isObject(doc.provider) ? doc.provider.aws : undefined;
+    for (const p of Array.isArray(aws) ? aws : [aws]) if (isObject(p)) (ev.terraform.awsProviders ??= []).push(p);
     for (const block of ['resource', 'data'] as const) {
       const byType = doc[block];
       if (!isObject(byType)) continue;

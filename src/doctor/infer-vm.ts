@@ -10,7 +10,8 @@ import { EC2_SERVICE, vmRunnerNames } from '../platforms/aws-vm/common.js';
 import { get } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
-import { findVmManagers, rekey, resolveKey, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
+import { serializeArtifact } from '../emit/serialize.js';
+import { canonicalUserData, findVmManagers, rekey, resolveKey, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -83,6 +84,9 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink):
       continue;
     }
     seen.add(m.runner);
+    // The user data inline (a file reference resolved), its config.toml in canonical text.
+    m.userData = canonicalUserData(m, serializeArtifact({ path: `runners/${m.runner}/config.toml`, format: 'toml', content: m.toml }).content);
+    root.resource.aws_launch_template![m.launchTemplateKey] = { ...root.resource.aws_launch_template![m.launchTemplateKey]!, user_data: Buffer.from(m.userData, 'utf8').toString('base64') };
     const lt = root.resource.aws_launch_template![m.launchTemplateKey]!;
     const ltName = str(lt.name) ?? m.launchTemplateKey;
     const profileRef = get(first(lt.iam_instance_profile), 'name') ?? get(first(lt.iam_instance_profile), 'arn');

@@ -6,6 +6,7 @@ import type { K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { SourceFile, formatPosition, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
+import { fileSecretFindings, scrubSecret, textSecretFindings } from './secrets.js';
 
 /** Larger files are skipped with a finding: no deployment document is this big, and reading one must not hang. */
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
@@ -48,6 +49,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
   if (syntax === 'text') {
     // Shell scripts (a launch template's user data file): kept as text for the chain proof and the secret scan.
+    ev.findings.push(...textSecretFindings(path, text));
     ev.artifacts.push({ path, format: 'text', content: text });
     return;
   }
@@ -66,6 +68,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
       ev.findings.push(finding('RF901', `${path}:${line}:${column}`, `${path} is not valid TOML: ${firstLine(e)}`, { fix: 'fix the TOML syntax at that position' }));
       return;
     }
+    ev.findings.push(...fileSecretFindings(source, 0, [], value));
     ev.artifacts.push({ path, format: 'toml', content: value });
     if (Array.isArray(value.runners)) ev.configTomls.push({ value, origin: { source, doc: 0, path: [] } });
     return;
@@ -82,8 +85,18 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     ev.findings.push(finding('RF901', `${path}:1:1`, `${path} nests values more than ${MAX_DEPTH} levels deep; no deployment document does, so it is not read`, { fix: 'give the deployment documents only' }));
     return;
   }
+  // Secrets first: their values are checked for static cloud keys and dropped before anything else holds them.
+  docs.forEach((doc, i) => scrubSecrets(ev, source, doc, i, []));
+  docs.forEach((doc, i) => ev.findings.push(...fileSecretFindings(source, i, [], doc)));
   ev.artifacts.push({ path, format: 'yaml', content: docs });
   docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, /\.tf\.json$/i.test(path)));
+}
+
+/** Kubernetes Secrets (alone or in a List): values checked, then removed from the object. */
+function scrubSecrets(ev: Evidence, source: SourceFile, doc: unknown, i: number, path: (string | number)[]): void {
+  if (!isObject(doc)) return;
+  if (doc.kind === 'Secret') ev.findings.push(...scrubSecret(doc, (p) => formatPosition(source.locate(i, [...path, ...p]))));
+  else if (Array.isArray(doc.items) && typeof doc.kind === 'string') doc.items.forEach((item, j) => scrubSecrets(ev, source, item, i, [...path, 'items', j]));
 }
 
 /** Deployment documents nest a few dozen levels at most; deeper input is refused before any recursive reader sees it. */

@@ -24,6 +24,8 @@ export interface VmManagerEvidence {
   tomlOrigin: Origin;
   /** Decoded user data (never printed: it may hold secrets; the secret scan reports those). */
   userData: string;
+  /** Whether `toml` was read from a heredoc of the user data (rather than a config.toml file). */
+  tomlInUserData: boolean;
   launchTemplateKey: string;
   origin: Origin;
 }
@@ -50,13 +52,18 @@ function finding(code: Code, path: string, message: string, extra: Partial<Findi
 
 /** A heredoc of the user data that writes `file` (`cat > 'file' <<'EOF'` … `EOF`); its body. */
 export function heredoc(script: string, file: RegExp): string | undefined {
+  return heredocSpan(script, file)?.body;
+}
+
+/** The heredoc's body and the lines it spans (first and last body line, 0-based, end exclusive). */
+export function heredocSpan(script: string, file: RegExp): { body: string; from: number; to: number } | undefined {
   const lines = script.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const m = /^\s*cat\s+>\s*(['"]?)([^'"\s]+)\1\s*<<-?\s*(['"]?)([A-Za-z0-9_]+)\3\s*$/.exec(lines[i]!);
     if (!m || !file.test(m[2]!)) continue;
     const end = lines.findIndex((l, j) => j > i && l.trim() === m[4]);
     if (end < 0) return undefined;
-    return `${lines.slice(i + 1, end).join('\n')}\n`;
+    return { body: `${lines.slice(i + 1, end).join('\n')}\n`, from: i + 1, to: end };
   }
   return undefined;
 }
@@ -140,9 +147,21 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     const executor = str(get(toml, 'runners', 0, 'executor')) ?? '';
     if (!executors.has(executor)) continue;
     const runner = named ?? str(get(toml, 'runners', 0, 'name'))?.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() ?? str(body.name) ?? k;
-    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, launchTemplateKey: k, origin });
+    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, tomlInUserData: tomlText !== undefined, launchTemplateKey: k, origin });
   }
   return { managers, findings };
+}
+
+/**
+ * The user data with its config.toml heredoc in runner-fleet's canonical TOML text (same data, as
+ * policies are re-serialized), so the chain proof compares content, not formatting.
+ */
+export function canonicalUserData(m: VmManagerEvidence, canonicalToml: string): string {
+  if (!m.tomlInUserData) return m.userData;
+  const span = heredocSpan(m.userData, /(^|\/)config\.toml$/);
+  if (!span) return m.userData;
+  const lines = m.userData.split('\n');
+  return [...lines.slice(0, span.from), canonicalToml.replace(/\n$/, ''), ...lines.slice(span.to)].join('\n');
 }
 
 /** Moves a resource to the key the platform's proofs look it up by (hand-written roots use their own keys). */

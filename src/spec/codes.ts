@@ -111,6 +111,8 @@ export const CODES = {
   RF910: { severity: 'info', title: 'no runner manager was found in the evidence given', acceptable: false },
   RF911: { severity: 'warning', title: 'a runner party has no cloud identity of its own, so it gets the node role', acceptable: false },
   RF912: { severity: 'warning', title: 'a runner registration token (deprecated registration flow) is configured', acceptable: false },
+  RF940: { severity: 'error', title: 'a static cloud credential or a GitLab token is written in a file', acceptable: false },
+  RF941: { severity: 'error', title: 'a Kubernetes Secret holds a static cloud credential where a keyless identity would do', acceptable: false },
   RF801: { severity: 'error', title: "a runner's job pods fit no node group of their cluster", acceptable: false },
   RF802: { severity: 'error', title: "a runner's manager pod fits no node group of its cluster", acceptable: false },
   RF803: { severity: 'warning', title: 'a runner manager fits only spot node groups', acceptable: true },

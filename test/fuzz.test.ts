@@ -17,7 +17,7 @@ describe('fuzzed front door', () => {
 
   it('a seeded smoke of mutated examples: no crash, hang, silent exit 2, stray path or write on a bad spec', async () => {
     const seed = Number(process.env.RUNNER_FLEET_FUZZ_SEED ?? 7);
-    const report = await fuzz({ seed, cases: Number(process.env.RUNNER_FLEET_FUZZ_CASES ?? 300), examplesDir: EXAMPLES_DIR, hangMs: 5000, synthEvery: 50, serializeEvery: 5 });
+    const report = await fuzz({ seed, cases: Number(process.env.RUNNER_FLEET_FUZZ_CASES ?? 2000), examplesDir: EXAMPLES_DIR, hangMs: 5000, synthEvery: 200, serializeEvery: 10 });
     const failed = Object.fromEntries(CLASSES.map((c) => [c, report.counts[c]]));
     expect(failed, JSON.stringify(report.samples, null, 2)).toEqual(Object.fromEntries(CLASSES.map((c) => [c, 0])));
     // The mutations reach every outcome, so the smoke tests something.

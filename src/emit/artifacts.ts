@@ -33,18 +33,28 @@ export type TerraformResources = Record<string, Record<string, Record<string, un
  */
 export function ownEntries<T>(entries: Iterable<readonly [string, T]>): Record<string, T> {
   const out: Record<string, T> = {};
-  for (const [k, v] of entries) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  for (const [k, v] of entries) setOwn(out, k, v);
   return out;
+}
+
+/**
+ * Sets an own, enumerable, writable data property. Plain assignment does exactly that for every
+ * key but `__proto__` (the one accessor Object.prototype has; `constructor` and the like are data
+ * properties there, which assignment shadows), and is much faster than defineProperty.
+ */
+function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
+  if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
+  else o[k] = v;
 }
 
 /** Adds resources of one contribution into a root, refusing to overwrite (a name collision is a bug). */
 export function mergeResources(into: TerraformResources, add: TerraformResources): void {
   for (const [type, byName] of Object.entries(add)) {
-    if (!Object.hasOwn(into, type)) Object.defineProperty(into, type, { value: {}, enumerable: true, writable: true, configurable: true });
+    if (!Object.hasOwn(into, type)) setOwn(into, type, {});
     const target = into[type]!;
     for (const [name, body] of Object.entries(byName)) {
       if (Object.hasOwn(target, name)) throw new Error(`internal: terraform resource ${type}.${name} emitted twice`);
-      Object.defineProperty(target, name, { value: body, enumerable: true, writable: true, configurable: true });
+      setOwn(target, name, body);
     }
   }
 }

@@ -2,6 +2,7 @@ import { Document, Scalar, parse as yamlParse, visit } from 'yaml';
 import { stringify as tomlStringify } from 'smol-toml';
 import { DO_NOT_EDIT, type Artifact } from './artifacts.js';
 import { renderMermaid, renderSvg } from './diagram/graph.js';
+import { writeYaml } from './yaml-writer.js';
 
 export interface OutputFile {
   path: string;
@@ -13,6 +14,13 @@ export interface OutputFile {
  * YAML 1.2 readers read it: 1.1 output quotes `on`, `yes`, `no`, sexagesimals and dates.
  */
 export function toYaml(doc: unknown): string {
+  // The direct writer covers every document runner-fleet emits; the library stays the
+  // reference for anything else (and for the writer's tests).
+  return writeYaml(doc, ambiguous) ?? toYamlWithLibrary(doc);
+}
+
+/** The same bytes through the `yaml` library's Document model (slower: builds a node tree). */
+export function toYamlWithLibrary(doc: unknown): string {
   const d = new Document(doc, { version: '1.1', aliasDuplicateObjects: false });
   visit(d, {
     Scalar(_key, node) {
@@ -40,7 +48,7 @@ function ambiguous(s: string): boolean {
 
 function plainReadsAs(s: string, version: '1.1' | '1.2'): unknown {
   try {
-    const parsed = yamlParse(`k: ${s}`, { version }) as { k?: unknown } | null;
+    const parsed = yamlParse(`k: ${s}`, { version, logLevel: 'error' }) as { k?: unknown } | null;
     return parsed?.k;
   } catch {
     // Not valid as a plain scalar at all: the stringifier quotes such strings by itself.
@@ -49,15 +57,17 @@ function plainReadsAs(s: string, version: '1.1' | '1.2'): unknown {
 }
 
 const comment = (prefix: string) => (DO_NOT_EDIT.match(/.{1,96}(\s|$)/g) ?? [DO_NOT_EDIT]).map((l) => `${prefix}${l.trim()}`).join('\n');
+/** The do-not-edit marker as `#` comment lines (the same for every file: computed once). */
+const HASH_COMMENT = comment('# ');
 
 export function serializeArtifact(a: Artifact): OutputFile {
   switch (a.format) {
     case 'json':
       return { path: a.path, content: `${JSON.stringify(a.content, null, 2)}\n` };
     case 'yaml':
-      return { path: a.path, content: `${comment('# ')}\n${a.comment ? `${a.comment.split('\n').map((l) => `# ${l}`).join('\n')}\n` : ''}${a.content.map((d) => `---\n${toYaml(d)}`).join('')}` };
+      return { path: a.path, content: `${HASH_COMMENT}\n${a.comment ? `${a.comment.split('\n').map((l) => `# ${l}`).join('\n')}\n` : ''}${a.content.map((d) => `---\n${toYaml(d)}`).join('')}` };
     case 'toml':
-      return { path: a.path, content: `${comment('# ')}\n\n${tomlStringify(a.content)}\n` };
+      return { path: a.path, content: `${HASH_COMMENT}\n\n${tomlStringify(a.content)}\n` };
     case 'text': {
       switch (a.mode) {
         case 'markdown':
@@ -68,8 +78,10 @@ export function serializeArtifact(a: Artifact): OutputFile {
         case 'svg':
           return { path: a.path, content: `<!-- ${DO_NOT_EDIT} -->\n${a.content}${a.content.endsWith('\n') ? '' : '\n'}` };
         case 'shell': {
-          const [first, ...rest] = a.content.split('\n');
-          return first?.startsWith('#!') ? { path: a.path, content: [first, comment('# '), ...rest].join('\n') } : { path: a.path, content: `${comment('# ')}\n${a.content}` };
+          // The marker goes after a shebang line. (No split and join: user data can be large.)
+          if (!a.content.startsWith('#!')) return { path: a.path, content: `${HASH_COMMENT}\n${a.content}` };
+          const eol = a.content.indexOf('\n');
+          return { path: a.path, content: eol === -1 ? `${a.content}\n${HASH_COMMENT}` : `${a.content.slice(0, eol)}\n${HASH_COMMENT}${a.content.slice(eol)}` };
         }
         case undefined:
           return { path: a.path, content: a.content };

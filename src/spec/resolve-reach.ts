@@ -6,6 +6,7 @@ import { AZURE_WI_AUDIENCE, userAssignedIdentityId } from './azure.js';
 import { toIamStatements, type ResolvedFleet } from '../model/types.js';
 import { ROLE_PATH } from './resolve.js';
 import { gitlabSub, type ResolvedDeployTarget, type ResolvedIdTokenRole, type ResolvedReach } from '../model/reach.js';
+import { findBy } from '../model/lookup.js';
 
 /** The audience AWS roles expect by default in a GitLab ID token (`id_tokens: … aud:`). */
 export const AWS_ID_TOKEN_AUDIENCE = 'sts.amazonaws.com';
@@ -77,7 +78,7 @@ export function resolveReach(spec: ParsedSpec, fleet: ResolvedFleet): { reach?: 
   for (const runner of fleet.runners) {
     const list = runner.spec.jobs.deployTargets;
     if (list.length === 0) continue;
-    const jobs = runner.jobIdentity === undefined ? undefined : fleet.identities.find((id) => id.key === runner.jobIdentity);
+    const jobs = runner.jobIdentity === undefined ? undefined : findBy(fleet.identities, 'key', runner.jobIdentity);
     if (jobs?.cloud !== 'aws') {
       findings.push(err('RF010', `runners[${runner.index}].jobs.deployTargets`, `jobs of runner ${runner.name} have no IAM role of their own to assume deploy targets from`, { allowed: 'a runner whose jobs get an IAM role (EKS, ECS Fargate, ec2-docker with jobsReachInstanceCredentials)', fix: 'use GitLab ID tokens (idTokens) for jobs without a role, or move the runner' }));
       continue;

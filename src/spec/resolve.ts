@@ -6,6 +6,7 @@ import { toIamStatements } from '../model/types.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
 import { resolveReach } from './resolve-reach.js';
+import { findBy } from '../model/lookup.js';
 
 export const ROLE_PATH = '/runner-fleet/';
 
@@ -101,7 +102,7 @@ function collisions(fleet: ResolvedFleet): Finding[] {
   for (const id of fleet.identities) {
     const other = seen.get(id.roleName);
     if (other) {
-      out.push({ code: 'RF008', severity: 'error', path: `runners[${fleet.runners.find((r) => r.name === id.runner)!.index}].name`, message: `role name ${id.roleName} is also derived for runner ${other.runner}`, fix: 'shorten or change one of the runner names' });
+      out.push({ code: 'RF008', severity: 'error', path: `runners[${findBy(fleet.runners, 'name', id.runner)!.index}].name`, message: `role name ${id.roleName} is also derived for runner ${other.runner}`, fix: 'shorten or change one of the runner names' });
     }
     seen.set(id.roleName, id);
   }

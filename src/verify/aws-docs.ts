@@ -55,6 +55,29 @@ export function resolveValue(root: TerraformRoot, value: unknown): unknown {
 
 const cache = new WeakMap<object, AwsFacts>();
 
+const policyTexts = new WeakMap<TerraformRoot, Map<string, { doc: PolicyDocument; compiled: CompiledPolicy }>>();
+
+/**
+ * A policy document of a root, parsed and compiled once per distinct text: fleets repeat
+ * documents (every task role trusts ECS tasks alike), and several proofs read the same root.
+ * Documents and compiled policies are shared, so they are read-only.
+ * @throws SyntaxError or PolicyGrammarError, as JSON.parse and compilePolicy do.
+ */
+export function policyOfText(root: TerraformRoot, text: string): { doc: PolicyDocument; compiled: CompiledPolicy } {
+  let byText = policyTexts.get(root);
+  if (!byText) {
+    byText = new Map();
+    policyTexts.set(root, byText);
+  }
+  let hit = byText.get(text);
+  if (!hit) {
+    const doc = JSON.parse(text) as PolicyDocument;
+    hit = { doc, compiled: compilePolicy(doc) };
+    byText.set(text, hit);
+  }
+  return hit;
+}
+
 export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
   const root = docs.terraformAws;
   if (!root) return undefined;
@@ -63,10 +86,11 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
   const roles = new Map<string, RoleFacts>();
   const roleKeys = new Map<string, string>();
   const unresolved: string[] = [];
+  const read = (text: string) => policyOfText(root, text);
   for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
     const name = String(body.name);
-    const trust = JSON.parse(String(body.assume_role_policy)) as PolicyDocument;
-    roles.set(name, { key, name, path: typeof body.path === 'string' ? body.path : '/', trust, trustCompiled: compilePolicy(trust), policies: [], policiesCompiled: [] });
+    const trust = read(String(body.assume_role_policy));
+    roles.set(name, { key, name, path: typeof body.path === 'string' ? body.path : '/', trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [] });
     roleKeys.set(key, name);
   }
   for (const [key, body] of Object.entries(root.resource.aws_iam_role_policy ?? {})) {
@@ -76,9 +100,9 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
       unresolved.push(`aws_iam_role_policy.${key}.role: ${String(body.role)}`);
       continue;
     }
-    const doc = JSON.parse(String(body.policy)) as PolicyDocument;
-    role.policies.push(doc);
-    role.policiesCompiled.push(compilePolicy(doc));
+    const doc = read(String(body.policy));
+    role.policies.push(doc.doc);
+    role.policiesCompiled.push(doc.compiled);
   }
   const facts = { root, roles, roleKeys, unresolved };
   cache.set(root, facts);

@@ -11,6 +11,9 @@ const PATTERNS: { name: string; re: RegExp }[] = [
   { name: 'Azure storage account key', re: /AccountKey=[A-Za-z0-9+/=]{40,}/ },
 ];
 
+/** Every string a pattern above matches contains one of these (one scan instead of six for the rest). */
+const ANY_PATTERN = /AKIA|ASIA|ABIA|ACCA|glrt-|GR1348941|glpat-|-----BEGIN |AccountKey=/;
+
 /** Keys whose presence with a value means a static credential (config.toml cache sections, env). */
 const SECRET_KEYS = /^(AccessKey|SecretKey|SessionToken|AccountKey|aws_secret_access_key|aws_access_key_id|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SESSION_TOKEN|AZURE_CLIENT_SECRET|ARM_CLIENT_SECRET)$/;
 
@@ -20,8 +23,8 @@ export function findStaticCredentials(artifacts: readonly Artifact[]): Finding[]
     out.push({ code: 'RF304', severity: 'error', path: '', message: `${what} in ${path}`, fix: 'remove the credential from the spec; runners get cloud access from their keyless identity and tokens from Secrets' });
   const walk = (file: string, v: unknown, key?: string): void => {
     if (typeof v === 'string') {
-      for (const p of PATTERNS) if (p.re.test(v)) report(file, `a ${p.name}`);
-      const env = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(v);
+      if (ANY_PATTERN.test(v)) for (const p of PATTERNS) if (p.re.test(v)) report(file, `a ${p.name}`);
+      const env = v.includes('=') ? /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(v) : null;
       if (env && SECRET_KEYS.test(env[1]!)) report(file, `a static credential ${env[1]!}`);
       if (key !== undefined && SECRET_KEYS.test(key) && v !== '') report(file, `a static credential ${key}`);
       return;

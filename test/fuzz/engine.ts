@@ -7,7 +7,9 @@
  * Each case is planned in-process (and, for a sample, synthesised through the CLI into an empty
  * directory) and sorted into classes that must stay empty:
  * - crash: an exception escaped (the CLI would exit 70);
- * - hang: one case took longer than `hangMs`;
+ * - hang: one case used more than `hangMs` of CPU time (CPU, not wall-clock time, so that a loaded
+ *   machine does not turn slow cases into hangs; the long run also has a wall-clock watchdog that
+ *   counts a case which never returns, see scripts/fuzz.js);
  * - exit2-without-finding: exit 2 with no error finding to say why;
  * - bad-path: a finding names a path whose parent is not in the input;
  * - synth-wrote: `synth` wrote something for a spec with errors.
@@ -28,8 +30,12 @@ export interface FuzzOptions {
   cases: number;
   /** Include the slow mutations (megabyte files, huge mappings). */
   slow?: boolean;
-  /** A case slower than this is a hang. */
+  /** A case that uses more CPU time than this is a hang. */
   hangMs?: number;
+  /** Index of the first case (the long run restarts after a case that never returned). Default 0. */
+  first?: number;
+  /** Called before each case with its index and seed (the long run's watchdog listens). */
+  onCase?: (n: number, caseSeed: number) => void;
   /** Every n-th case with errors also goes through `runner-fleet synth` into an empty directory. */
   synthEvery?: number;
   /** Every n-th case without errors is also serialised (all files, in memory). Default 1. */
@@ -44,7 +50,12 @@ export interface FuzzReport {
   /** First few failures per class, with the seed of the case to reproduce it. */
   samples: { cls: FuzzClass; caseSeed: number; mutations: string[]; detail: string }[];
   ms: number;
+  /** The slowest case, by CPU time and by wall-clock time (ms), with its seed. */
+  slowest: { cpuMs: number; wallMs: number; caseSeed: number; mutations: string[] };
 }
+
+/** The seed of case `n` of a run with `seed` (so a case can be reproduced alone). */
+export const caseSeedOf = (seed: number, n: number): number => (seed * 1_000_003 + n) >>> 0;
 
 /** mulberry32: small, fast, good enough for choosing mutations reproducibly. */
 export function rng(seed: number): () => number {
@@ -301,9 +312,11 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   const t0 = performance.now();
   let errorCases = 0;
   let okCases = 0;
+  let slowest: FuzzReport['slowest'] = { cpuMs: 0, wallMs: 0, caseSeed: 0, mutations: [] };
   try {
-    for (let n = 0; n < opts.cases; n++) {
-      const caseSeed = (opts.seed * 1_000_003 + n) >>> 0;
+    for (let n = opts.first ?? 0; n < opts.cases; n++) {
+      const caseSeed = caseSeedOf(opts.seed, n);
+      opts.onCase?.(n, caseSeed);
       const r = rng(caseSeed);
       const example = pick(r, examples);
       const mutations: string[] = [example.name];
@@ -326,6 +339,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
         text = TEXT_MUTATIONS[m]!.apply(r, text);
       }
       const start = performance.now();
+      const cpu0 = process.cpuUsage();
       let plan: PlanResult;
       let input: unknown;
       try {
@@ -337,8 +351,11 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
         fail('crash', caseSeed, mutations, e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e));
         continue;
       }
-      const ms = performance.now() - start;
-      if (ms > hangMs) fail('hang', caseSeed, mutations, `${ms.toFixed(0)} ms`);
+      const wallMs = performance.now() - start;
+      const used = process.cpuUsage(cpu0);
+      const cpuMs = (used.user + used.system) / 1000;
+      if (cpuMs > slowest.cpuMs) slowest = { cpuMs, wallMs, caseSeed, mutations };
+      if (cpuMs > hangMs) fail('hang', caseSeed, mutations, `${cpuMs.toFixed(0)} ms of CPU (${wallMs.toFixed(0)} ms wall-clock)`);
       exits[plan.exitCode] = (exits[plan.exitCode] ?? 0) + 1;
       if (plan.exitCode === 2 && !plan.findings.some((f) => f.severity === 'error')) fail('exit2-without-finding', caseSeed, mutations, JSON.stringify(plan.findings));
       for (const f of plan.findings) {
@@ -359,5 +376,5 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
-  return { cases: opts.cases, exits, counts, samples, ms: performance.now() - t0 };
+  return { cases: opts.cases - (opts.first ?? 0), exits, counts, samples, ms: performance.now() - t0, slowest };
 }

@@ -10,6 +10,7 @@ import { azureTags } from '../../emit/terraform/azure.js';
 import { azureRoleInfo, scopeCovers } from '../../spec/azure.js';
 import { assignmentsOf, azureFacts, containerScope, parseAzureRef, storageAccountId } from '../../verify/azure-docs.js';
 import { azureBlobCacheSchema, type AzureBlobCacheSpec } from './schema.js';
+import { findBy } from '../../model/lookup.js';
 
 function specOf(cache: ResolvedCache): AzureBlobCacheSpec {
   return cache.spec as unknown as AzureBlobCacheSpec;
@@ -123,7 +124,7 @@ export const azureBlobCache: CacheBackend = {
     const assignments: Record<string, Record<string, unknown>> = {};
     for (const r of fleet.runners) {
       if (r.cache?.cache !== cache.name) continue;
-      const manager = fleet.identities.find((i) => i.key === r.managerIdentity);
+      const manager = findBy(fleet.identities, 'key', r.managerIdentity);
       if (manager?.cloud !== 'azure') continue;
       const principal = `\${azurerm_user_assigned_identity.${tfName(manager.key)}.principal_id}`;
       const dependsOn = spec.create ? { depends_on: [`azurerm_storage_container.${k}`] } : {};

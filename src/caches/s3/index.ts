@@ -8,7 +8,7 @@ import { tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
-import { compilePolicy, evaluatePolicies, type CompiledPolicy } from '../../verify/iam/evaluator.js';
+import { compilePolicy, evaluatePolicies, prepareRequest, type CompiledPolicy, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, resolveValue, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 
@@ -217,17 +217,51 @@ export function neighbourPaths(fleet: FleetIntent, ref: RunnerCacheRef, nearest 
   let byCache = sortedPaths.get(fleet);
   if (!byCache) {
     byCache = new Map();
-    for (const r of fleet.runners) if (r.cache) byCache.set(r.cache.cache, [...(byCache.get(r.cache.cache) ?? []), r.cache.path]);
+    for (const r of fleet.runners) {
+      if (!r.cache) continue;
+      const list = byCache.get(r.cache.cache);
+      if (list) list.push(r.cache.path);
+      else byCache.set(r.cache.cache, [r.cache.path]);
+    }
     for (const [k, v] of byCache) byCache.set(k, [...new Set(v)].sort());
     sortedPaths.set(fleet, byCache);
   }
   const paths = byCache.get(ref.cache) ?? [];
-  const at = paths.indexOf(ref.path);
-  const out = new Set<string>();
-  for (let i = Math.max(0, at - nearest); i <= Math.min(paths.length - 1, at + nearest); i++) out.add(paths[i]!);
-  for (const p of paths) if (p.startsWith(ref.path) || ref.path.startsWith(p)) out.add(p);
-  out.delete(ref.path);
-  return [...out];
+  let positions = pathPositions.get(paths);
+  if (!positions) {
+    positions = new Map(paths.map((p, i) => [p, i]));
+    pathPositions.set(paths, positions);
+  }
+  const at = positions.get(ref.path) ?? -1;
+  const hits = new Set<number>();
+  for (let i = Math.max(0, at - nearest); i <= Math.min(paths.length - 1, at + nearest); i++) hits.add(i);
+  // Paths that ours extends are its prefixes (at most one per length); paths that extend ours
+  // sort right after it, in one run (every string with a given prefix is contiguous in sort order).
+  const related: number[] = [];
+  for (let n = 0; n <= ref.path.length; n++) {
+    const i = positions.get(ref.path.slice(0, n));
+    if (i !== undefined) related.push(i);
+  }
+  let from = at >= 0 ? at + 1 : lowerBound(paths, ref.path);
+  while (from < paths.length && paths[from]!.startsWith(ref.path)) related.push(from++);
+  for (const i of related.sort((a, b) => a - b)) hits.add(i);
+  const out: string[] = [];
+  for (const i of hits) if (paths[i] !== ref.path) out.push(paths[i]!);
+  return out;
+}
+
+const pathPositions = new WeakMap<readonly string[], Map<string, number>>();
+
+/** First position in sorted `xs` whose value is not below `x`. */
+function lowerBound(xs: readonly string[], x: string): number {
+  let lo = 0;
+  let hi = xs.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (xs[mid]! < x) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function asList(v: unknown): Record<string, unknown>[] {
@@ -240,9 +274,20 @@ function bucketResources(root: TerraformRoot, bucket: string) {
     Object.values(root.resource[type] ?? {}).filter((b) => resolveValue(root, b.bucket) === bucket);
 }
 
+const bucketPolicies = new WeakMap<TerraformRoot, Map<string, CompiledPolicy | undefined>>();
+
+/** The compiled bucket policy, once per root and bucket (every runner's cache proof asks for it). */
 function bucketPolicyOf(root: TerraformRoot, bucket: string): CompiledPolicy | undefined {
+  let byBucket = bucketPolicies.get(root);
+  if (!byBucket) {
+    byBucket = new Map();
+    bucketPolicies.set(root, byBucket);
+  }
+  if (byBucket.has(bucket)) return byBucket.get(bucket);
   const body = bucketResources(root, bucket)('aws_s3_bucket_policy')[0];
-  return body ? compilePolicy(JSON.parse(String(body.policy)) as PolicyDocument) : undefined;
+  const policy = body ? compilePolicy(JSON.parse(String(body.policy)) as PolicyDocument) : undefined;
+  byBucket.set(bucket, policy);
+  return policy;
 }
 
 /** Probes: object keys and list prefixes that must (or must not) be reachable. */
@@ -262,11 +307,16 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
 
   // With VPC endpoints in the bucket policy, requests come through the first of them (as in the VPC).
   const viaEndpoint: Record<string, string> = spec.vpcEndpointIds ? { 'aws:SourceVpce': spec.vpcEndpointIds[0]! } : {};
-  const decide = (role: RoleFacts, action: string, resource: string, context: Record<string, string> = {}) =>
-    evaluatePolicies(
-      { identity: role.policiesCompiled, resource: policy ? [policy] : [] },
-      { principal: { type: 'AWS', id: roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name) }, action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...context } },
-    );
+  // One normalised request per role; each probe derives its action, resource and extra context from it.
+  const callers = new Map<RoleFacts, PreparedRequest>();
+  const decide = (role: RoleFacts, action: string, resource: string, context?: Record<string, string>) => {
+    let caller = callers.get(role);
+    if (!caller) {
+      caller = prepareRequest({ principal: { type: 'AWS', id: roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name) }, action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint } });
+      callers.set(role, caller);
+    }
+    return evaluatePolicies({ identity: role.policiesCompiled, resource: policy ? [policy] : [] }, caller.derive(action, resource, context));
+  };
 
   if (!manager) {
     out.push(finding('RF201', cachePath, `the manager role of runner ${runner.name} is missing from terraform/aws/main.tf.json`, { fix: 'regenerate; this is a bug if it persists' }));

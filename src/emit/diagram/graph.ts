@@ -94,8 +94,15 @@ function indexGraph(g: DiagramGraph): Map<string, DiagramNode> {
  * source (eslint no-control-regex).
  */
 function cleanText(s: string): string {
-  let out = '';
-  for (let i = 0; i < s.length; i++) {
+  // Most labels need nothing: find the first character to replace before building a copy.
+  let i = 0;
+  for (; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f || (c >= 0xd800 && c <= 0xdfff) || c === 0xfffe || c === 0xffff) break;
+  }
+  if (i === s.length) return s;
+  let out = s.slice(0, i);
+  for (; i < s.length; i++) {
     const c = s.charCodeAt(i);
     if (c < 0x20 || c === 0x7f) {
       out += ' ';
@@ -146,11 +153,13 @@ const MERMAID_RESERVED = new Set([
  * resolved by numeric suffix in call order, so the mapping is deterministic for
  * a given input order. A per-base counter keeps heavy collisions O(n).
  */
+const MERMAID_ID_UNSAFE = /[^A-Za-z0-9_]/;
+
 function mermaidIdAllocator(): (raw: string) => string {
   const used = new Set<string>();
   const nextSuffix = new Map<string, number>();
   return (raw) => {
-    let base = raw.replace(/[^A-Za-z0-9_]/g, '_');
+    let base = MERMAID_ID_UNSAFE.test(raw) ? raw.replace(/[^A-Za-z0-9_]/g, '_') : raw;
     if (base === '' || /^[0-9]/.test(base) || MERMAID_RESERVED.has(base.toLowerCase())) base = `n_${base}`;
     if (!used.has(base)) {
       used.add(base);
@@ -179,12 +188,17 @@ const MERMAID_ENTITY: Record<string, string> = {
   '`': '#96;',
 };
 
+const MERMAID_SPECIAL = /[#"<>&|`]/;
+
 function mermaidText(s: string): string {
-  return cleanText(s).replace(/[#"<>&|`]/g, (c) => MERMAID_ENTITY[c] ?? c);
+  const clean = cleanText(s);
+  return MERMAID_SPECIAL.test(clean) ? clean.replace(/[#"<>&|`]/g, (c) => MERMAID_ENTITY[c] ?? c) : clean;
 }
 
+const MERMAID_CLASS = new Map<NodeKind, string>(KINDS.map((kind) => [kind, `k_${kind.replace(/-/g, '_')}`]));
+
 function mermaidClass(kind: NodeKind): string {
-  return `k_${kind.replace(/-/g, '_')}`;
+  return MERMAID_CLASS.get(kind) ?? `k_${kind.replace(/-/g, '_')}`;
 }
 
 function mermaidShape(kind: NodeKind): readonly [string, string] {
@@ -278,13 +292,17 @@ const MUTED_TEXT = '#57606a';
 
 /** Rounds to one decimal; String(-0) is "0", so no sign artefacts. */
 function num(v: number): string {
+  // Whole numbers (most coordinates) skip the slower shortest-decimal conversion.
+  if (Number.isInteger(v)) return String(v);
   return String(Math.round(v * 10) / 10);
 }
 
+const XML_SPECIAL = /[&<>"']/;
 const XML_ENTITY: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' };
 
 /** Escapes already-cleaned text for use in XML content or attribute values. */
 function escXml(s: string): string {
+  if (!XML_SPECIAL.test(s)) return s;
   return s.replace(/[&<>"']/g, (c) => XML_ENTITY[c] ?? c);
 }
 
@@ -301,9 +319,19 @@ function fit(text: string, maxPx: number, fontSize: number): { shown: string; tr
   const max = Math.max(1, Math.floor(maxPx / (fontSize * CHAR_EM)));
   // UTF-16 length bounds the code-point count from above: cheap fast path.
   if (full.length <= max) return { shown: full, truncated: false, full };
-  const cps = Array.from(full);
-  if (cps.length <= max) return { shown: full, truncated: false, full };
-  return { shown: `${cps.slice(0, max - 1).join('').trimEnd()}…`, truncated: true, full };
+  // Index just past the first max - 1 code points, and whether more than max exist.
+  let end = 0;
+  let count = 0;
+  let i = 0;
+  while (i < full.length) {
+    if (count === max - 1) end = i;
+    const c = full.charCodeAt(i);
+    i += c >= 0xd800 && c <= 0xdbff && i + 1 < full.length ? 2 : 1;
+    count++;
+    if (count > max) break;
+  }
+  if (count <= max) return { shown: full, truncated: false, full };
+  return { shown: `${full.slice(0, end).trimEnd()}…`, truncated: true, full };
 }
 
 function codePointLength(s: string): number {

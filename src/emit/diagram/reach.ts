@@ -1,6 +1,7 @@
 import type { DiagramEdge, DiagramNode } from './graph.js';
 import type { ResolvedFleet } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
+import { findBy } from '../../model/lookup.js';
 
 function list(v: string | string[] | undefined): string[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
@@ -21,7 +22,7 @@ export function reachGraph(fleet: ResolvedFleet): { nodes: DiagramNode[]; edges:
   const reach = fleet.reach;
   if (!reach) return { nodes, edges };
   for (const t of reach.targets) {
-    const runner = fleet.runners.find((r) => r.name === t.runner)!;
+    const runner = findBy(fleet.runners, 'name', t.runner)!;
     const id = `target:${t.key}`;
     nodes.push({ id, label: t.roleName, kind: 'identity', layer: 3, group: `runner ${t.runner}`, sublabel: `deploy target, account ${t.accountId}${t.denyDeletes ? ', deletes denied' : ''}` });
     const conditions = [t.externalId ? `ExternalId (${t.externalId.ssmParameter ? `SSM ${t.externalId.ssmParameter}` : `var.${t.externalId.variable}`})` : undefined, t.principalOrgId ? `PrincipalOrgID ${t.principalOrgId}` : undefined].filter((x) => x !== undefined);

@@ -8,10 +8,11 @@ import { kubeContextVar } from '../terraform/gitlab.js';
 import { platformFor } from '../../platforms/registry.js';
 import { reachReadme } from './reach.js';
 import { ROTATE_PIPELINE_PATH } from '../pipeline/rotate.js';
+import { findBy } from '../../model/lookup.js';
 
 /** `POST /user/runners` for one runner, printing only the new token on stdout (pipe it into a secret store). */
 export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): string[] {
-  const r = fleet.runners.find((x) => x.name === name)!;
+  const r = findBy(fleet.runners, 'name', name)!;
   const g = r.spec.gitlab;
   const type = g.group ? 'group_type' : g.project ? 'project_type' : 'instance_type';
   const scopeLookup = g.group

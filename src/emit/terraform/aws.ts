@@ -2,6 +2,7 @@ import type { ResolvedFleet } from '../../model/types.js';
 import { policyDocument } from '../../model/types.js';
 import { DO_NOT_EDIT, mergeResources, tfName, type TerraformResources, type TerraformRoot } from '../artifacts.js';
 import { platformFor } from '../../platforms/registry.js';
+import { findBy } from '../../model/lookup.js';
 
 export const AWS_PROVIDER_CONSTRAINT = '>= 5.100, < 7';
 
@@ -17,7 +18,7 @@ export function awsIdentityResources(fleet: ResolvedFleet): TerraformResources {
   const policies: Record<string, Record<string, unknown>> = {};
   for (const id of fleet.identities) {
     if (id.cloud !== 'aws') continue;
-    const runner = fleet.runners.find((r) => r.name === id.runner)!;
+    const runner = findBy(fleet.runners, 'name', id.runner)!;
     const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
     const trust = platformFor(cluster.type).trustPolicy(fleet, cluster, id);
     const k = tfName(id.key);

@@ -8,6 +8,7 @@ import { DO_NOT_EDIT, tfName, type TerraformResources, type TerraformRoot } from
 import { AWS_PROVIDER_CONSTRAINT } from './aws.js';
 import { azureTags } from './azure.js';
 import { ROLE_PATH } from '../../spec/resolve.js';
+import { findBy } from '../../model/lookup.js';
 
 /**
  * Terraform for jobs that reach beyond their own identity:
@@ -143,7 +144,7 @@ export function reachAwsResources(fleet: ResolvedFleet, reach: ResolvedReach): T
   const byJobRole = new Map<string, ResolvedDeployTarget[]>();
   for (const t of reach.targets) byJobRole.set(t.runner, [...(byJobRole.get(t.runner) ?? []), t]);
   for (const [runnerName, targets] of byJobRole) {
-    const runner = fleet.runners.find((r) => r.name === runnerName)!;
+    const runner = findBy(fleet.runners, 'name', runnerName)!;
     const k = tfName(runner.jobIdentity!);
     policies[tfName(runner.jobIdentity!, 'deploy_targets')] = { name: 'runner-jobs-deploy-targets', role: `\${aws_iam_role.${k}.name}`, policy: JSON.stringify(policyDocument([assumeTargetsStatement(targets)])) };
   }

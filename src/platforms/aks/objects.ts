@@ -2,6 +2,7 @@ import type { AzureManagedIdentity, CloudIdentity, KubernetesNames, ResolvedFlee
 import type { K8sObject } from '../../emit/artifacts.js';
 import { runnerObjects } from '../../emit/kubernetes/objects.js';
 import { AZURE_CLIENT_ID_ANNOTATION, AZURE_TENANT_ID_ANNOTATION } from '../../spec/azure.js';
+import { findBy } from '../../model/lookup.js';
 
 export interface RunnerIdentities {
   manager: AzureManagedIdentity;
@@ -10,7 +11,7 @@ export interface RunnerIdentities {
 
 export function runnerIdentities(fleet: { identities: readonly CloudIdentity[] }, runner: { name: string; managerIdentity: string; jobIdentity?: string | undefined }): RunnerIdentities {
   const find = (key: string) => {
-    const id = fleet.identities.find((i) => i.key === key);
+    const id = findBy(fleet.identities, 'key', key);
     if (!id || id.cloud !== 'azure') throw new Error(`internal: runner ${runner.name} has no Azure identity ${key}`);
     return id;
   };

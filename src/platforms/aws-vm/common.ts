@@ -13,9 +13,10 @@ import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { serializeArtifact } from '../../emit/serialize.js';
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
-import { compilePolicy, evaluatePolicies } from '../../verify/iam/evaluator.js';
+import { compilePolicy, evaluatePolicies, type CompiledPolicy } from '../../verify/iam/evaluator.js';
 import { awsFacts, parseRef } from '../../verify/aws-docs.js';
 import type { VmClusterSpec } from './schema.js';
+import { findBy } from '../../model/lookup.js';
 
 /**
  * What the three AWS VM platforms share: a runner manager on one EC2 instance (a one-instance
@@ -331,7 +332,7 @@ export function launchTemplate(i: LaunchTemplateInput): Record<string, unknown> 
   if (i.instanceProfileKey) body.iam_instance_profile = { name: `\${aws_iam_instance_profile.${i.instanceProfileKey}.name}` };
   // Embedded, so the root validates and applies by itself; ec2/<runner>/user-data.sh holds the same
   // bytes for review, and verification decodes this value (and checks it equals that file).
-  if (i.userData) body.user_data = Buffer.from(serializeArtifact(i.userData).content, 'utf8').toString('base64');
+  if (i.userData) body.user_data = Buffer.from(artifactText(i.userData), 'utf8').toString('base64');
   return body;
 }
 
@@ -358,7 +359,7 @@ export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, r
   const n = names(runner);
   const spec = vmSpec(cluster);
   const a = aws(fleet);
-  const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
+  const manager = findBy(fleet.identities, 'key', runner.managerIdentity)!;
   const roleKey = tfName(manager.key);
   const k = key(runner, 'manager');
   const paramArn = tokenParameterArn(fleet, runner);
@@ -436,8 +437,21 @@ export interface UserDataInput {
 
 /** The config.toml bytes the instance writes: exactly runners/<runner>/config.toml. */
 export function configTomlText(runner: IntentRunner, toml: Record<string, unknown>): string {
-  return serializeArtifact({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml }).content;
+  // Once per document: emit embeds it in the user data, verify compares the user data with it.
+  let byPath = configTomlTexts.get(toml);
+  if (!byPath) {
+    byPath = new Map();
+    configTomlTexts.set(toml, byPath);
+  }
+  const path = `runners/${runner.name}/config.toml`;
+  let text = byPath.get(path);
+  if (text === undefined) {
+    text = serializeArtifact({ path, format: 'toml', content: toml }).content;
+    byPath.set(path, text);
+  }
+  return text;
 }
+const configTomlTexts = new WeakMap<object, Map<string, string>>();
 
 export const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
@@ -661,6 +675,18 @@ function artifactAt(docs: FleetDocuments, path: string): Artifact | undefined {
   return index.get(path);
 }
 
+const artifactTexts = new WeakMap<Artifact, string>();
+
+/** The serialized text of an emitted file, once per artifact (the fleet rules and the chain proof both read user data). */
+function artifactText(artifact: Artifact): string {
+  let text = artifactTexts.get(artifact);
+  if (text === undefined) {
+    text = serializeArtifact(artifact).content;
+    artifactTexts.set(artifact, text);
+  }
+  return text;
+}
+
 /** The user data a launch template boots with, read from the documents (file reference or inline base64). */
 export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>): { text?: string; problem?: string } {
   const v = body.user_data;
@@ -669,7 +695,7 @@ export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>):
   const file = /^\$\{filebase64\("\$\{path\.module\}\/\.\.\/\.\.\/([^"]+)"\)\}$/.exec(v) ?? /^\$\{base64encode\(file\("\$\{path\.module\}\/\.\.\/\.\.\/([^"]+)"\)\)\}$/.exec(v);
   if (file) {
     const artifact = artifactAt(docs, file[1]!);
-    return artifact ? { text: serializeArtifact(artifact).content } : { problem: `user_data names ${file[1]!}, which is not generated` };
+    return artifact ? { text: artifactText(artifact) } : { problem: `user_data names ${file[1]!}, which is not generated` };
   }
   if (v.includes('${')) return { problem: `user_data is an expression runner-fleet cannot read: ${v.slice(0, 80)}` };
   return { text: Buffer.from(v, 'base64').toString('utf8') };
@@ -793,6 +819,28 @@ function onlyInstanceMetadata(code: string): boolean {
   return urls.length > 0 && urls.every((u) => u.startsWith('http://169.254.169.254/'));
 }
 
+const rulesByGroup = new WeakMap<TerraformRoot, Map<string, Map<unknown, [string, Record<string, unknown>][]>>>();
+
+/** Resources of `type` whose security_group_id is `group`, in document order (indexed once per root and type). */
+function rulesFor(root: TerraformRoot, type: string, group: string): [string, Record<string, unknown>][] {
+  let byType = rulesByGroup.get(root);
+  if (!byType) {
+    byType = new Map();
+    rulesByGroup.set(root, byType);
+  }
+  let index = byType.get(type);
+  if (!index) {
+    index = new Map();
+    for (const entry of resources(root, type)) {
+      const list = index.get(entry[1].security_group_id);
+      if (list) list.push(entry);
+      else index.set(entry[1].security_group_id, [entry]);
+    }
+    byType.set(type, index);
+  }
+  return index.get(group) ?? [];
+}
+
 /** Ingress of a worker or task security group: only TCP 22 from the manager's group. */
 export function verifySshOnlyFromManager(docs: FleetDocuments, sgKey: string, managerSgKey: string, runnerPath: string): Finding[] {
   const facts = awsFacts(docs);
@@ -801,13 +849,12 @@ export function verifySshOnlyFromManager(docs: FleetDocuments, sgKey: string, ma
   const out: Finding[] = [];
   const target = `\${aws_security_group.${sgKey}.id}`;
   const manager = `\${aws_security_group.${managerSgKey}.id}`;
-  for (const [k, rule] of resources(root, 'aws_vpc_security_group_ingress_rule')) {
-    if (rule.security_group_id !== target) continue;
+  for (const [k, rule] of rulesFor(root, 'aws_vpc_security_group_ingress_rule', target)) {
     const ok = rule.ip_protocol === 'tcp' && rule.from_port === 22 && rule.to_port === 22 && rule.referenced_security_group_id === manager && rule.cidr_ipv4 === undefined && rule.cidr_ipv6 === undefined;
     if (!ok) out.push(f('RF716', runnerPath, `aws_vpc_security_group_ingress_rule.${k} opens ${String(rule.ip_protocol)} ${String(rule.from_port)}-${String(rule.to_port)} to ${String(rule.referenced_security_group_id ?? rule.cidr_ipv4 ?? rule.cidr_ipv6)}`, { fix: 'only the manager security group may reach TCP 22' }));
   }
-  for (const [k, rule] of resources(root, 'aws_security_group_rule')) {
-    if (rule.type === 'ingress' && rule.security_group_id === target) out.push(f('RF716', runnerPath, `aws_security_group_rule.${k} adds ingress to the ${sgKey} group`, { fix: 'only the manager security group may reach TCP 22' }));
+  for (const [k, rule] of rulesFor(root, 'aws_security_group_rule', target)) {
+    if (rule.type === 'ingress') out.push(f('RF716', runnerPath, `aws_security_group_rule.${k} adds ingress to the ${sgKey} group`, { fix: 'only the manager security group may reach TCP 22' }));
   }
   const sg = resourceBody(root, 'aws_security_group', sgKey);
   if (sg && list(sg.ingress).length > 0) out.push(f('RF716', runnerPath, `aws_security_group.${sgKey} has inline ingress rules`, { fix: 'only the manager security group may reach TCP 22' }));
@@ -838,7 +885,7 @@ export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner,
     out.push(f('RF106', runnerPath, `the manager user data does not write runners/${runner.name}/config.toml`, { fix: 'regenerate; both come from one config' }));
   }
   const file = artifactAt(docs, userDataPath(runner));
-  if (ud.text !== undefined && (!file || serializeArtifact(file).content !== ud.text)) {
+  if (ud.text !== undefined && (!file || artifactText(file) !== ud.text)) {
     out.push(f('RF106', runnerPath, `the user data in the launch template differs from ${userDataPath(runner)}`, { fix: 'regenerate; what is reviewed must be what boots' }));
   }
   return out;
@@ -846,10 +893,17 @@ export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner,
 
 /** Allow/deny of one request by the manager role's permission policies. */
 export function managerMay(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, action: string, resource: string, context: Record<string, string> = {}): boolean {
-  const id = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
+  const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
   const role = id.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;
   if (!role || id.cloud !== 'aws') return false;
   return evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: id.arn }, action, resource, context }) === 'allow';
+}
+
+let ssmManagedCore: CompiledPolicy | undefined;
+/** The part of AmazonSSMManagedInstanceCore that reads parameters, compiled once. */
+function ssmParameterReadPolicy(): CompiledPolicy {
+  ssmManagedCore ??= compilePolicy({ Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Action: ['ssm:GetParameter', 'ssm:GetParameters'], Resource: '*' }] });
+  return ssmManagedCore;
 }
 
 /** The token proof: the manager reads its own parameter and no other runner's. */
@@ -859,11 +913,10 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const out: Finding[] = [];
   if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(f('RF106', runnerPath, `the manager role cannot read its token parameter ${names(runner).tokenParameter}`, { fix: 'regenerate' }));
   // AmazonSSMManagedInstanceCore allows ssm:GetParameter on "*"; model that grant to see the Deny hold.
-  const id = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
+  const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
   const role = awsFacts(docs)?.roles.get(id.roleName);
-  const managed = { Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Action: ['ssm:GetParameter', 'ssm:GetParameters'], Resource: '*' }] };
   const leaks = role
-    ? ['ssm:GetParameter', 'ssm:GetParameters'].filter((action) => evaluatePolicies({ identity: [...role.policiesCompiled, compilePolicy(managed)] }, { principal: { type: 'AWS', id: identityRef(id) }, action, resource: other }) === 'allow')
+    ? ['ssm:GetParameter', 'ssm:GetParameters'].filter((action) => evaluatePolicies({ identity: [...role.policiesCompiled, ssmParameterReadPolicy()] }, { principal: { type: 'AWS', id: identityRef(id) }, action, resource: other }) === 'allow')
     : [];
   if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on another runner's token parameter`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter' }));
   // A customer-managed key: decrypt through SSM, for this parameter, with this key — nothing else.

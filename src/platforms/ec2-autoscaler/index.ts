@@ -27,8 +27,16 @@ interface AutoscalerClusterSpec {
 export const FLEETING_PLUGIN = 'aws';
 
 export function autoscalerOf(runner: { spec: unknown }): AutoscalerRunnerSpec {
-  return autoscalerRunnerSchema.unwrap().parse((runner.spec as { autoscaler?: unknown }).autoscaler ?? {});
+  // Parsed once per runner spec: emit and verify ask for it many times per runner.
+  const spec = runner.spec as { autoscaler?: unknown };
+  let hit = autoscalerParsed.get(spec);
+  if (!hit) {
+    hit = autoscalerRunnerSchema.unwrap().parse(spec.autoscaler ?? {});
+    autoscalerParsed.set(spec, hit);
+  }
+  return hit;
 }
+const autoscalerParsed = new WeakMap<object, AutoscalerRunnerSpec>();
 
 function groupArn(fleet: FleetIntent, runner: IntentRunner, group = names(runner).workerGroup): string {
   const a = fleet.aws!;

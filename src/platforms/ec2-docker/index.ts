@@ -8,6 +8,7 @@ import { vmPlatform } from '../aws-vm/platform.js';
 import { instanceRunnerSchema, vmClusterFields, type InstanceRunnerSpec } from '../aws-vm/schema.js';
 import { managerHopLimit, managerResources, managerUserData } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE, awsIdentityCheckJob } from '../aws-identity-check.js';
+import { findBy } from '../../model/lookup.js';
 
 
 export const ec2DockerClusterSchema = z.strictObject({ ...vmClusterFields, type: z.literal('ec2-docker') });
@@ -54,7 +55,7 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
 
   identityCheckJob(fleet, runner) {
     if (hopLimit(runner) === 2) {
-      const manager = fleet.identities.find((i) => i.key === runner.managerIdentity)!;
+      const manager = findBy(fleet.identities, 'key', runner.managerIdentity)!;
       const job = awsIdentityCheckJob(fleet, manager);
       return { ...job, script: [`echo "expected: the instance role ${manager.roleName}: jobsReachInstanceCredentials is on, so jobs share the manager's credentials (RF713)"`, ...job.script] };
     }

@@ -31,6 +31,7 @@ import { awsIdentityCheckJob } from '../aws-identity-check.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import { awsFacts } from '../../verify/aws-docs.js';
 import { evaluatePolicies, type CompiledPolicy } from '../../verify/iam/evaluator.js';
+import { findBy } from '../../model/lookup.js';
 
 export const ecsFargateClusterSchema = z.strictObject({ ...vmClusterFields, type: z.literal('ecs-fargate') });
 
@@ -59,13 +60,21 @@ export const ECR_WRITE_ACTIONS = [
 const SG_PLACEHOLDER = '@TASKS_SECURITY_GROUP_ID@';
 
 function fargateOf(runner: IntentRunner): FargateRunnerSpec {
-  return fargateRunnerSchema.unwrap().parse((runner.spec as { fargate?: unknown }).fargate ?? {});
+  // Parsed once per runner spec: emit and verify ask for it many times per runner.
+  const spec = runner.spec as { fargate?: unknown };
+  let hit = fargateParsed.get(spec);
+  if (!hit) {
+    hit = fargateRunnerSchema.unwrap().parse(spec.fargate ?? {});
+    fargateParsed.set(spec, hit);
+  }
+  return hit;
 }
+const fargateParsed = new WeakMap<object, FargateRunnerSpec>();
 
 function arns(fleet: FleetIntent, runner: IntentRunner) {
   const a = fleet.aws!;
   const n = names(runner);
-  const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+  const jobs = findBy(fleet.identities, 'key', runner.jobIdentity)!;
   return {
     cluster: `arn:${a.partition}:ecs:${a.region}:${a.accountId}:cluster/${n.ecsCluster}`,
     taskDefinitions: `arn:${a.partition}:ecs:${a.region}:${a.accountId}:task-definition/${n.taskFamily}:*`,
@@ -119,7 +128,7 @@ function fargateToml(fleet: FleetIntent, cluster: ResolvedCluster, runner: Inten
 function taskResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): TerraformResources {
   const n = names(runner);
   const fg = fargateOf(runner);
-  const jobs = fleet.identities.find((i) => i.key === runner.jobIdentity)!;
+  const jobs = findBy(fleet.identities, 'key', runner.jobIdentity)!;
   const exec = key(runner, 'task_execution');
   const tasksSg = key(runner, 'tasks');
   return {

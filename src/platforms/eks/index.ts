@@ -10,7 +10,8 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent } from '../../verify/intent.js';
 import type { PolicyDocument, Request } from '../../verify/iam/types.js';
 import { evaluatePolicies, prepareRequest, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, parseRef, resolveValue, roleArn } from '../../verify/aws-docs.js';
+import { RequestIndex } from '../../verify/iam/candidates.js';
+import { awsFacts, parseRef, resolveValue, roleArn, type AwsFacts } from '../../verify/aws-docs.js';
 import { runnerObjects, commonLabels } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
@@ -83,11 +84,54 @@ interface EksIndex {
   /** prepared requests per subject: IRSA web identity with the standard audience. */
   irsa: WeakMap<KubernetesSubject, PreparedRequest>;
   keys: WeakMap<KubernetesSubject, string>;
-  /** prepared IRSA requests per subject list (the all-pairs proof passes one list for every role). */
-  irsaLists: WeakMap<readonly KubernetesSubject[], (PreparedRequest | undefined)[]>;
+  /** per subject list (the all-pairs proof passes one list for every role). */
+  lists: WeakMap<readonly IdentitySubject[], SubjectListIndex>;
+}
+
+/** Lists up to this long (decoys) are decided directly, without building indexes over them. */
+const SMALL_LIST = 8;
+
+/** What the trust proof derives from one candidate list, once. */
+interface SubjectListIndex {
+  /** The list's Kubernetes subjects (the list itself when it has nothing else). */
+  subjects: readonly KubernetesSubject[];
+  /** IRSA request of each subject (undefined: its cluster is not EKS). */
+  irsa: (PreparedRequest | undefined)[];
+  irsaIndex: RequestIndex;
+  /** association key (EKS cluster name, namespace, service account) → positions of EKS subjects. */
+  byAssociation: Map<string, number[]>;
 }
 
 const indexes = new WeakMap<FleetDocuments, EksIndex>();
+
+/** The role name a Pod Identity association binds (a reference to a role of the root, or a literal ARN). */
+function associationRole(facts: AwsFacts, b: Record<string, unknown>): string | undefined {
+  const ref = parseRef(b.role_arn);
+  return ref?.type === 'aws_iam_role' ? facts.roleKeys.get(ref.name) : typeof b.role_arn === 'string' ? b.role_arn.split('/').pop() : undefined;
+}
+
+/**
+ * The trust proof's decision by brute force: every subject evaluated, every association scanned.
+ * The test oracle of the indexed `whoCanAssume`.
+ */
+export function eksWhoCanAssumeBruteForce(docs: FleetDocuments, fleet: FleetIntent, cluster: ResolvedCluster, roleName: string, subjects: readonly IdentitySubject[]): KubernetesSubject[] {
+  const facts = awsFacts(docs);
+  const role = facts?.roles.get(roleName);
+  if (!facts || !role) return [];
+  const trust = { resource: [role.trustCompiled] };
+  const associations = Object.values(facts.root.resource.aws_eks_pod_identity_association ?? {});
+  return subjects.filter((s): s is KubernetesSubject => {
+    if (s.kind !== 'kubernetes') return false;
+    const c = fleet.clusters.find((x) => x.name === s.cluster);
+    if (!c || c.type !== 'eks') return false;
+    if (eksSpec(cluster).identity === 'pod-identity') {
+      const bound = associations.some((b) => associationRole(facts, b) === roleName && String(resolveValue(facts.root, b.cluster_name)) === eksClusterName(c) && String(b.namespace) === s.namespace && String(b.service_account) === s.serviceAccount);
+      const context = { 'aws:RequestTag/eks-cluster-name': eksClusterName(c), 'aws:RequestTag/kubernetes-namespace': s.namespace, 'aws:RequestTag/kubernetes-service-account': s.serviceAccount };
+      return bound && ['sts:AssumeRole', 'sts:TagSession'].every((action) => evaluatePolicies(trust, { principal: { type: 'Service', id: POD_IDENTITY_PRINCIPAL }, action, resource: '*', context }) === 'allow');
+    }
+    return evaluatePolicies(trust, irsaRequest(fleet, c, s)) === 'allow';
+  });
+}
 
 function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
   const hit = indexes.get(docs);
@@ -96,8 +140,7 @@ function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
   const associations = new Map<string, string[]>();
   const associatedTo = new Map<string, { eksCluster: string; namespace: string; serviceAccount: string }[]>();
   for (const b of Object.values(facts?.root.resource.aws_eks_pod_identity_association ?? {})) {
-    const ref = parseRef(b.role_arn);
-    const roleName = ref?.type === 'aws_iam_role' ? facts?.roleKeys.get(ref.name) : typeof b.role_arn === 'string' ? b.role_arn.split('/').pop() : undefined;
+    const roleName = associationRole(facts!, b);
     if (roleName === undefined) continue;
     const subject = { eksCluster: String(resolveValue(facts!.root, b.cluster_name)), namespace: String(b.namespace), serviceAccount: String(b.service_account) };
     const k = subjectKey(subject.eksCluster, subject.namespace, subject.serviceAccount);
@@ -112,7 +155,7 @@ function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
   }
   const roleByArn = new Map<string, string>();
   if (facts && fleet.aws) for (const role of facts.roles.values()) roleByArn.set(roleArn(fleet.aws.partition, fleet.aws.accountId, role.path, role.name), role.name);
-  const index: EksIndex = { clusters: new Map(fleet.clusters.map((c) => [c.name, c])), associations, associatedTo, annotations, roleByArn, irsa: new WeakMap(), keys: new WeakMap(), irsaLists: new WeakMap() };
+  const index: EksIndex = { clusters: new Map(fleet.clusters.map((c) => [c.name, c])), associations, associatedTo, annotations, roleByArn, irsa: new WeakMap(), keys: new WeakMap(), lists: new WeakMap() };
   indexes.set(docs, index);
   return index;
 }
@@ -125,6 +168,25 @@ function eksSubjectKey(index: EksIndex, cluster: ResolvedCluster, s: KubernetesS
     index.keys.set(s, k);
   }
   return k;
+}
+
+function listIndexOf(index: EksIndex, fleet: FleetIntent, all: readonly IdentitySubject[]): SubjectListIndex {
+  let hit = index.lists.get(all);
+  if (hit) return hit;
+  const subjects = all.every((s) => s.kind === 'kubernetes') ? all : all.filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
+  const irsa = subjects.map((s) => preparedIrsa(index, fleet, s));
+  const byAssociation = new Map<string, number[]>();
+  subjects.forEach((s, i) => {
+    const c = index.clusters.get(s.cluster);
+    if (!c || c.type !== 'eks') return;
+    const k = eksSubjectKey(index, c, s);
+    const at = byAssociation.get(k);
+    if (at) at.push(i);
+    else byAssociation.set(k, [i]);
+  });
+  hit = { subjects, irsa, irsaIndex: new RequestIndex(irsa), byAssociation };
+  index.lists.set(all, hit);
+  return hit;
 }
 
 function preparedIrsa(index: EksIndex, fleet: FleetIntent, s: KubernetesSubject): PreparedRequest | undefined {
@@ -367,37 +429,56 @@ export const eksPlatform: PlatformPlugin = {
   },
 
   whoCanAssume(docs, intent, cluster, roleName, all) {
-    // The core passes each cluster its own subjects; keep the list itself when it is all
-    // Kubernetes, so per-list caches below keep working.
-    const subjects = all.every((s) => s.kind === 'kubernetes') ? all : all.filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
     const role = awsFacts(docs)?.roles.get(roleName);
     if (!role) return [];
     const index = indexOf(docs, intent);
     const trust = { resource: [role.trustCompiled] };
-    if (eksSpec(cluster).identity === 'pod-identity') {
-      // A pod gets a Pod Identity role only through an association; the trust must then accept
-      // the agent's AssumeRole and TagSession with that pod's session tags.
-      const bound = new Set((index.associatedTo.get(roleName) ?? []).map((a) => subjectKey(a.eksCluster, a.namespace, a.serviceAccount)));
-      return subjects.filter((s) => {
-        const c = index.clusters.get(s.cluster);
-        if (!c || c.type !== 'eks' || !bound.has(eksSubjectKey(index, c, s))) return false;
-        const context = { 'aws:RequestTag/eks-cluster-name': eksClusterName(c), 'aws:RequestTag/kubernetes-namespace': s.namespace, 'aws:RequestTag/kubernetes-service-account': s.serviceAccount };
-        const principal = { type: 'Service' as const, id: POD_IDENTITY_PRINCIPAL };
-        return ['sts:AssumeRole', 'sts:TagSession'].every((action) => evaluatePolicies(trust, { principal, action, resource: '*', context }) === 'allow');
-      });
-    }
+    const podIdentity = eksSpec(cluster).identity === 'pod-identity';
+    // Pod Identity: a pod gets the role only through an association; the trust must then accept
+    // the agent's AssumeRole and TagSession with that pod's session tags.
+    const podIdentityAllows = (s: KubernetesSubject, c: ResolvedCluster) => {
+      const context = { 'aws:RequestTag/eks-cluster-name': eksClusterName(c), 'aws:RequestTag/kubernetes-namespace': s.namespace, 'aws:RequestTag/kubernetes-service-account': s.serviceAccount };
+      const principal = { type: 'Service' as const, id: POD_IDENTITY_PRINCIPAL };
+      return ['sts:AssumeRole', 'sts:TagSession'].every((action) => evaluatePolicies(trust, prepareRequest({ principal, action, resource: '*', context })) === 'allow');
+    };
     // IRSA: anyone holding a service-account token of the right audience can call
     // AssumeRoleWithWebIdentity, so only the trust policy decides.
-    let prepared = index.irsaLists.get(subjects);
-    if (!prepared) {
-      prepared = subjects.map((s) => preparedIrsa(index, intent, s));
-      index.irsaLists.set(subjects, prepared);
-    }
     const out: KubernetesSubject[] = [];
-    for (let i = 0; i < subjects.length; i++) {
+    if (all.length <= SMALL_LIST) {
+      // Decoy lists are made afresh for every role: decide each subject, there is nothing to reuse.
+      const bound = podIdentity ? new Set((index.associatedTo.get(roleName) ?? []).map((a) => subjectKey(a.eksCluster, a.namespace, a.serviceAccount))) : undefined;
+      for (const s of all) {
+        if (s.kind !== 'kubernetes') continue;
+        const c = index.clusters.get(s.cluster);
+        if (!c || c.type !== 'eks') continue;
+        if (bound ? bound.has(subjectKey(eksClusterName(c), s.namespace, s.serviceAccount)) && podIdentityAllows(s, c) : evaluatePolicies(trust, prepareRequest(irsaRequest(intent, c, s))) === 'allow') out.push(s);
+      }
+      return out;
+    }
+    // The core passes each cluster the same subject list for every role: what is derived from a
+    // list (its Kubernetes subjects, their requests, the indexes over them) is built once per list.
+    const list = listIndexOf(index, intent, all);
+    const subjects = list.subjects;
+    if (podIdentity) {
+      // Only the subjects an association binds to this role are candidates, found by association key.
+      const positions = new Set<number>();
+      for (const a of index.associatedTo.get(roleName) ?? []) for (const i of list.byAssociation.get(subjectKey(a.eksCluster, a.namespace, a.serviceAccount)) ?? []) positions.add(i);
+      for (const i of [...positions].sort((x, y) => x - y)) {
+        const s = subjects[i]!;
+        if (podIdentityAllows(s, index.clusters.get(s.cluster)!)) out.push(s);
+      }
+      return out;
+    }
+    // The trust is evaluated for every subject its StringEquals conditions can admit (for all of
+    // them when it has none, e.g. StringLike).
+    const prepared = list.irsa;
+    const candidates = list.irsaIndex.candidates(role.trustCompiled);
+    const decide = (i: number) => {
       const req = prepared[i];
       if (req !== undefined && evaluatePolicies(trust, req) === 'allow') out.push(subjects[i]!);
-    }
+    };
+    if (candidates === undefined) for (let i = 0; i < subjects.length; i++) decide(i);
+    else for (const i of candidates) decide(i);
     return out;
   },
 

@@ -120,6 +120,12 @@ function arnSource(pattern: string, where: string): string {
     .join(':');
 }
 
+function colons(s: string): number {
+  let n = 0;
+  for (let i = s.indexOf(':'); i >= 0 && n < 5; i = s.indexOf(':', i + 1)) n++;
+  return n;
+}
+
 function arnSet(patterns: readonly string[], where: string): PatternSet {
   const exact: string[] = [];
   const wild: string[] = [];
@@ -128,7 +134,7 @@ function arnSet(patterns: readonly string[], where: string): PatternSet {
     if (p === '*') everything = true;
     else if (hasWildcard(p)) wild.push(arnSource(p, where));
     else {
-      arnSource(p, where); // shape check only
+      if (colons(p) < 5) arnSource(p, where); // throws the shape error
       exact.push(p);
     }
   }
@@ -204,6 +210,34 @@ export class PreparedRequest {
       }
     }
     this.context = ctx;
+  }
+
+  /**
+   * The same principal and context with another action and resource, and `context` keys added
+   * (replacing a key of the same name), without normalising the principal and context again:
+   * for proofs that probe many actions and resources as one caller.
+   */
+  derive(action: string, resource: string, context?: Readonly<Record<string, string>>): PreparedRequest {
+    if (typeof action !== 'string' || action.length === 0) throw new TypeError('request.action must be a non-empty string');
+    if (typeof resource !== 'string') throw new TypeError('request.resource must be a string');
+    let ctx = this.context;
+    if (context !== undefined) {
+      const added = new Map(ctx);
+      for (const key of Object.keys(context)) {
+        const value = context[key];
+        if (typeof value !== 'string') throw new TypeError(`request.context["${key}"] must be a string or a list of strings`);
+        added.set(key.toLowerCase(), [value]);
+      }
+      ctx = added;
+    }
+    const r = Object.create(PreparedRequest.prototype) as { -readonly [K in keyof PreparedRequest]: PreparedRequest[K] };
+    r.action = action;
+    r.resource = resource;
+    r.principal = this.principal;
+    r.principalAccount = this.principalAccount;
+    r.principalRootKey = this.principalRootKey;
+    r.context = ctx;
+    return r;
   }
 }
 
@@ -467,6 +501,8 @@ export interface CompiledCondition {
   readonly matchOne: (value: string) => boolean;
   /** Set when matchOne is plain equality with one (interned) value: inlined in the hot path. */
   readonly equals: string | undefined;
+  /** StringEquals (with or without IfExists/set prefix): the exact values, for candidate indexes (see candidates.ts). */
+  readonly literals: readonly string[] | undefined;
 }
 
 /** Decimal number syntax accepted in numeric conditions; Number('') === 0 must not sneak in. */
@@ -612,7 +648,8 @@ function compileCondition(operator: string, block: unknown, where: string): Comp
     else if (setMode === 'any') onMissing = false;
     else onMissing = spec.negated; // AWS: a negated operator on an absent key is true
     const equals = spec.family === 'string' && raw.length === 1 ? intern(String(raw[0])) : undefined;
-    out.push({ operator, key: intern(key.toLowerCase()), setMode, negated: spec.negated, onMissing, matchOne, equals });
+    const literals = spec.family === 'string' ? raw.map(String) : undefined;
+    out.push({ operator, key: intern(key.toLowerCase()), setMode, negated: spec.negated, onMissing, matchOne, equals, literals });
   }
   return out;
 }

@@ -3,6 +3,7 @@ import type { TerraformRoot } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import { externalIdExpression } from '../../emit/terraform/reach.js';
 import { terraformSymbols } from './roles.js';
+import { findBy } from '../../model/lookup.js';
 
 /**
  * What the reach proofs need to know that documents cannot tell: who *should* be able to do
@@ -76,7 +77,7 @@ export function crossAccountIntent(fleet: ResolvedFleet): CrossAccountIntent | u
   if (!fleet.aws) return undefined;
   const targets = fleet.reach?.targets ?? [];
   const jobRoles = fleet.runners.flatMap((r) => {
-    const id = r.jobIdentity === undefined ? undefined : fleet.identities.find((i) => i.key === r.jobIdentity);
+    const id = r.jobIdentity === undefined ? undefined : findBy(fleet.identities, 'key', r.jobIdentity);
     return id?.cloud === 'aws' ? [{ path: `runners[${r.index}].jobs.permissions.aws`, runner: r.name, name: id.roleName, arn: id.arn }] : [];
   });
   const fleetRoles = [
@@ -101,7 +102,7 @@ export function crossAccountIntent(fleet: ResolvedFleet): CrossAccountIntent | u
         ...(t.principalOrgId ? { principalOrgId: t.principalOrgId } : {}),
         denyDeletes: t.denyDeletes,
         runnerGitlab: (() => {
-          const r = fleet.runners.find((x) => x.name === t.runner)!;
+          const r = findBy(fleet.runners, 'name', t.runner)!;
           return { path: `runners[${r.index}].gitlab`, locked: r.spec.gitlab.locked, protectedOnly: r.spec.gitlab.protectedOnly };
         })(),
       };

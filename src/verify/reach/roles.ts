@@ -1,7 +1,7 @@
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import type { PolicyDocument } from '../iam/types.js';
-import { compilePolicy, type CompiledPolicy } from '../iam/evaluator.js';
-import { resolveValue } from '../aws-docs.js';
+import type { CompiledPolicy } from '../iam/evaluator.js';
+import { policyOfText, resolveValue } from '../aws-docs.js';
 
 /** One IAM role of a Terraform root, read back from its literal documents. */
 export interface RootRole {
@@ -31,8 +31,8 @@ export function rootRoles(root: TerraformRoot): { roles: Map<string, RootRole>; 
   const roles = new Map<string, RootRole>();
   const unresolved: string[] = [];
   for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
-    const trust = JSON.parse(terraformSymbols(String(body.assume_role_policy))) as PolicyDocument;
-    roles.set(String(body.name), { key, name: String(body.name), trust, trustCompiled: compilePolicy(trust), policies: [], policiesCompiled: [] });
+    const trust = policyOfText(root, terraformSymbols(String(body.assume_role_policy)));
+    roles.set(String(body.name), { key, name: String(body.name), trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [] });
   }
   for (const [key, body] of Object.entries(root.resource.aws_iam_role_policy ?? {})) {
     const name = resolveValue(root, body.role);
@@ -41,9 +41,9 @@ export function rootRoles(root: TerraformRoot): { roles: Map<string, RootRole>; 
       unresolved.push(`aws_iam_role_policy.${key}.role: ${String(body.role)}`);
       continue;
     }
-    const doc = JSON.parse(terraformSymbols(String(body.policy))) as PolicyDocument;
-    role.policies.push(doc);
-    role.policiesCompiled.push(compilePolicy(doc));
+    const doc = policyOfText(root, terraformSymbols(String(body.policy)));
+    role.policies.push(doc.doc);
+    role.policiesCompiled.push(doc.compiled);
   }
   const out = { roles, unresolved };
   cache.set(root, out);

@@ -12,9 +12,9 @@ const READ_BACK = new Set(['eks', 'ec2-docker', 'ec2-autoscaler', 'ecs-fargate']
 const FULLY_READ_BACK = new Set(['eks-irsa', 'eks-pod-identity', 'eks-cluster-access', 'ec2-docker', 'ec2-autoscaler', 'ecs-fargate', 'mixed-eks-vm']);
 /** Known gaps (merged from issues 10 and 11 at the end of issue 9): the doctor still reports errors on these. */
 const KNOWN_GAPS = new Map([
-  ['cross-account-deploy', 'deploy-target roles and their policies live in other Terraform roots; their role references do not resolve in the merged root'],
-  ['eks-create-access-entries', 'the account and Pod Identity associations of a cluster runner-fleet creates are Terraform expressions'],
-  ['eks-create-eksctl', 'the account and issuer of a cluster runner-fleet creates are Terraform expressions'],
+  ['cross-account-deploy', 'deploy-target roles live in other Terraform roots (terraform/aws-<account>), whose trust is an expression over the fleet\'s job role ARN; cross-root references are not resolved yet and no cross-account intent is inferred'],
+  ['eks-create-access-entries', 'the account is read from the aws provider now, but the Pod Identity associations and trust of a cluster runner-fleet creates name it by Terraform expression (aws_eks_cluster.<x>.name), and its node groups are not read back for the scheduling proofs'],
+  ['eks-create-eksctl', 'the trust policies of a created cluster are expressions over its issuer (aws_eks_cluster.<x>.identity[0].oidc[0].issuer); the doctor does not yet treat them symbolically as plan does (local.eks_oidc_<cluster>)'],
 ]);
 
 const asInputs = (name: string): InputFile[] => exampleFiles(name).map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.content) }));

@@ -38,7 +38,7 @@ export interface VmSink {
 const ARN = /\barn:(aws[a-z-]*):[a-z0-9-]+:([a-z0-9-]*):(\d{12}):/;
 
 /** Account, partition and region the roots name: the aws provider, else the first ARN of a permission policy. */
-function awsOf(ev: Evidence, root: TerraformRoot): { account?: string; partition?: string; region?: string } {
+export function awsOf(ev: Evidence, root: TerraformRoot): { account?: string; partition?: string; region?: string } {
   const out: { account?: string; partition?: string; region?: string } = {};
   for (const p of ev.terraform.awsProviders ?? []) {
     out.region ??= str(p.region);

@@ -13,7 +13,7 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
 import { normalizeTerraform } from './terraform.js';
-import { inferVmRunners } from './infer-vm.js';
+import { awsOf, inferVmRunners } from './infer-vm.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -360,7 +360,8 @@ export function inferDeployment(ev: Evidence): Inferred {
 
   // VM runners (EC2 Docker, docker-autoscaler, Fargate): launch templates whose user data writes a config.toml.
   const vm = inferVmRunners(ev, root, { runners: intentRunners, identities, clusters, clusterOrigins, runnerOrigins, bindingOrigins, docsRunners, summaries, findings, cacheOf, gitlab: (r) => gitlabSettingsOf(root, r) });
-  account ??= vm.account;
+  // The aws provider names the account where no binding's ARN does (roles referenced by expression).
+  account ??= vm.account ?? awsOf(ev, root).account;
   partition ??= vm.partition;
   region ??= vm.region;
   if (chains.length === 0 && vm.found === 0) {

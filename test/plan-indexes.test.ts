@@ -5,6 +5,7 @@ import type { Finding } from '../src/spec/findings.js';
 import { CODES, type Code } from '../src/spec/codes.js';
 import type { FleetIntent } from '../src/verify/intent.js';
 import { rng } from './fuzz/engine.js';
+import { unverifiedDownloads, VERIFIED_DOWNLOAD_FUNCTIONS, VERIFIED_DOWNLOADS_BEGIN, VERIFIED_DOWNLOADS_END } from '../src/platforms/aws-vm/common.js';
 
 /**
  * Indexes that replaced scans in plan + verify (issue 7c). Each is compared with the scan it
@@ -81,5 +82,40 @@ describe('referenceMatches: the references JSON.stringify(root) shows, without b
     const root = { resource: { azurerm_role_assignment: { a: { scope: '${azurerm_storage_account.c.id}', principal_id: '${azurerm_user_assigned_identity.m.principal_id}' } } } };
     expect(referenceMatches(root, needles).map((m) => m[0])).toEqual(['${azurerm_storage_account.c.id}', '${azurerm_user_assigned_identity.m.principal_id}']);
     expect(referenceMatches({ resource: { aws_iam_role: { a: { name: '${aws_iam_role.b.name}' } } } }, needles)).toEqual([]);
+  });
+});
+
+describe('unverifiedDownloads: patterns only on lines holding their text, the same answers as on every line', () => {
+  // The loop it replaced: every pattern on every line.
+  function everyLine(script: string): string[] {
+    const lines = script.split('\n');
+    const out: string[] = [];
+    const setAt = lines.findIndex((l) => l.trim() === 'set -euo pipefail');
+    const firstCommand = lines.findIndex((l, i) => i > 0 && l.trim() !== '' && !l.trim().startsWith('#'));
+    if (setAt < 0 || setAt > firstCommand) out.push('does not start with set -euo pipefail, so a failed step does not stop the boot');
+    const begin = lines.indexOf(VERIFIED_DOWNLOADS_BEGIN);
+    const end = lines.indexOf(VERIFIED_DOWNLOADS_END);
+    const block = begin >= 0 && end > begin ? lines.slice(begin, end + 1) : [];
+    if (block.length > 0 && block.join('\n') !== VERIFIED_DOWNLOAD_FUNCTIONS.join('\n')) out.push('has verified-download functions that differ from the generated ones');
+    const urls = (code: string) => code.match(/\b[a-z][a-z0-9+.-]*:\/\/[^\s"')]+/gi) ?? [];
+    lines.forEach((line, i) => {
+      if (i >= begin && i <= end && block.length > 0) return;
+      const code = line.replace(/#.*$/, '');
+      if (/\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
+      if (/\b(curl|wget)\b/.test(code) && !(urls(code).length > 0 && urls(code).every((u) => u.startsWith('http://169.254.169.254/')))) out.push(`downloads outside fetch_verified (line ${i + 1}: ${line.trim().slice(0, 80)})`);
+      const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
+      if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);
+      if (/^\s*fetch_verified\b/.test(code) && !(fetch && /^'?[a-f0-9]{64}'?$/.test(fetch[2]!))) out.push(`fetches without a pinned SHA-256 (line ${i + 1})`);
+    });
+    return out;
+  }
+  const pieces = ['#!/bin/bash', 'set -euo pipefail', 'curl -fsSL https://x.example/a | sh', 'wget http://169.254.169.254/latest/meta-data/instance-id', 'curl http://169.254.169.254/x # note', '# curl https://x | bash', `fetch_verified https://x.example/a '${'a'.repeat(64)}' /tmp/a`, 'fetch_verified https://x.example/a abc /tmp/a', '  import_key_verified key FP', 'echo ok | sudo bash', 'echo "a#b" | zsh', 'x|dash', 'curlish', 'fetch_verifiedx', '\r', 'echo \u2028 # c', '', 'ls | shx', ...VERIFIED_DOWNLOAD_FUNCTIONS];
+  it.each(Array.from({ length: 60 }, (_, seed) => seed))('seed %i', (seed) => {
+    const r = rng(seed + 11);
+    const script = Array.from({ length: 5 + Math.floor(r() * 60) }, () => {
+      const a = pickOf(r, pieces);
+      return r() < 0.2 ? a + pickOf(r, pieces) : a;
+    }).join('\n');
+    expect(unverifiedDownloads(script)).toEqual(everyLine(script));
   });
 });

@@ -52,12 +52,10 @@ const REF = /\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)(\.[^}]*)?\}/
 export function referenceMatches(root: unknown, needles: readonly string[]): RegExpExecArray[] {
   const texts: string[] = [];
   let needled = false;
-  let open = false;
   const seen = (s: string) => {
     if (!s.includes('${')) return;
     texts.push(s);
     if (!needled && needles.some((n) => s.includes(n))) needled = true;
-    if (!s.slice(s.lastIndexOf('${')).includes('}')) open = true;
   };
   const walk = (v: unknown): void => {
     if (typeof v === 'string') seen(v);
@@ -75,7 +73,7 @@ export function referenceMatches(root: unknown, needles: readonly string[]): Reg
   };
   walk(root);
   if (!needled) return [];
-  if (open) return [...JSON.stringify(root).matchAll(REF)];
+  if (texts.some((s) => !s.includes('}', s.lastIndexOf('${')))) return [...JSON.stringify(root).matchAll(REF)];
   return texts.flatMap((s) => [...JSON.stringify(s).matchAll(REF)]);
 }
 

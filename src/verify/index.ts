@@ -250,10 +250,26 @@ export function applyAcceptedRisks(fleet: FleetIntent, findings: Finding[]): Fin
     ...fleet.caches.map((c, i) => ({ prefix: `caches[${i}]`, risks: (c.spec.acceptRisks as { code: string; reason: string }[] | undefined) ?? [] })),
     ...fleet.clusters.map((c, i) => ({ prefix: `clusters[${i}]`, risks: (c.spec.acceptRisks as { code: string; reason: string }[] | undefined) ?? [] })),
   ];
+  // The first scope whose prefix is the path or a prefix of it ending before `.` or `[`: scopes
+  // indexed by prefix (the first of equal prefixes kept), so a fleet's findings cost no scan of
+  // every runner each (quadratic at 1,000 runners).
+  const byPrefix = new Map<string, { order: number; scope: (typeof scopes)[number] }>();
+  scopes.forEach((scope, order) => {
+    if (!byPrefix.has(scope.prefix)) byPrefix.set(scope.prefix, { order, scope });
+  });
+  const scopeOf = (path: string) => {
+    let best = byPrefix.get(path);
+    for (let i = 0; i < path.length; i++) {
+      if (path[i] !== '.' && path[i] !== '[') continue;
+      const hit = byPrefix.get(path.slice(0, i));
+      if (hit && (!best || hit.order < best.order)) best = hit;
+    }
+    return best?.scope;
+  };
   return findings.map((finding) => {
     const info = CODES[finding.code as Code] as { acceptable: boolean } | undefined;
     if (!info?.acceptable) return finding;
-    const scope = scopes.find((s) => finding.path === s.prefix || finding.path.startsWith(`${s.prefix}.`) || finding.path.startsWith(`${s.prefix}[`));
+    const scope = scopeOf(finding.path);
     const risk = scope?.risks.find((r) => r.code === finding.code);
     if (!risk) return finding;
     return { ...finding, severity: finding.severity === 'error' ? 'warning' : finding.severity, acceptedBecause: risk.reason };

@@ -40,17 +40,42 @@ function referenceNeedles(providers: Readonly<Record<string, unknown>>): string[
   return Object.keys(providers).flatMap((n) => [`\${${n}`, `\${data.${n}`]);
 }
 
-/** Whether a key or string anywhere in `v` contains one of `needles` (as the JSON text of `v` would). */
-function mentions(v: unknown, needles: readonly string[]): boolean {
-  if (typeof v === 'string') return v.includes('${') && needles.some((n) => v.includes(n));
-  if (Array.isArray(v)) return v.some((x) => mentions(x, needles));
-  if (v !== null && typeof v === 'object') {
-    for (const k of Object.keys(v)) if (mentions(k, needles) || mentions((v as Record<string, unknown>)[k], needles)) return true;
-  }
-  return false;
-}
-
 const REF = /\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)(\.[^}]*)?\}/g;
+
+/**
+ * The matches of REF in `JSON.stringify(root)`, in order, found without building that text: the
+ * JSON texts of the keys and strings that contain `${`, in the order JSON.stringify writes them,
+ * each scanned alone. A match can leave its string only through `(\.[^}]*)` when no `}` follows
+ * the last `${` of that string; then (never for generated roots) the whole text is scanned as
+ * before. None when no key or string contains a needle (the AWS root): no text is built then.
+ */
+export function referenceMatches(root: unknown, needles: readonly string[]): RegExpExecArray[] {
+  const texts: string[] = [];
+  let needled = false;
+  const seen = (s: string) => {
+    if (!s.includes('${')) return;
+    texts.push(s);
+    if (!needled && needles.some((n) => s.includes(n))) needled = true;
+  };
+  const walk = (v: unknown): void => {
+    if (typeof v === 'string') seen(v);
+    else if (Array.isArray(v)) for (const x of v) walk(x);
+    else if (v !== null && typeof v === 'object') {
+      const rec = v as Record<string, unknown>;
+      for (const k of Object.keys(rec)) {
+        const x = rec[k];
+        // JSON.stringify leaves out keys whose values it cannot write.
+        if (x === undefined || typeof x === 'function' || typeof x === 'symbol') continue;
+        seen(k);
+        walk(x);
+      }
+    }
+  };
+  walk(root);
+  if (!needled) return [];
+  if (texts.some((s) => !s.includes('}', s.lastIndexOf('${')))) return [...JSON.stringify(root).matchAll(REF)];
+  return texts.flatMap((s) => [...JSON.stringify(s).matchAll(REF)]);
+}
 
 /**
  * Checks every provider block, resource and data source of a root against the tables, and
@@ -88,8 +113,7 @@ export function checkTerraformRoot(root: TerraformRoot, providers: Readonly<Reco
   // References: the target must exist and export the attribute. Only references whose type
   // resolves to a provider of the table matter, and each needs `${<name>` or `${data.<name>` in
   // the text: without one anywhere (the AWS root), the whole-root text scan is skipped.
-  const text = mentions(root, referenceNeedles(providers)) ? JSON.stringify(root) : '';
-  for (const m of text.matchAll(REF)) {
+  for (const m of referenceMatches(root, referenceNeedles(providers))) {
     const [, data, type, name, attr] = m as unknown as [string, string | undefined, string, string, string];
     if (type === 'var' || type === 'local') continue;
     const p = providerOf(type);

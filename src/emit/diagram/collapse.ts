@@ -110,11 +110,17 @@ function remember(g: DiagramGraph, above: number, out: DiagramGraph): DiagramGra
 /** What must be equal for two chains to be alike (names of the named kinds left out). */
 function signature(nodes: readonly DiagramNode[], edges: readonly DiagramEdge[]): string {
   const index = new Map<string, number>();
-  const parts: (string | number | undefined)[] = [];
-  nodes.forEach((n, i) => {
+  let sig = '';
+  for (let i = 0; i < nodes.length; i++) {
+    const n = nodes[i]!;
     index.set(n.id, i);
-    parts.push(n.kind, n.layer, NAMED_KINDS.has(n.kind) ? '' : n.label, n.sublabel);
-  });
-  for (const e of edges) parts.push(index.get(e.from), index.get(e.to), e.label, e.style);
-  return JSON.stringify(parts);
+    sig += `${n.kind} ${n.layer} ${part(NAMED_KINDS.has(n.kind) ? '' : n.label)}${part(n.sublabel)}`;
+  }
+  for (const e of edges) sig += `${index.get(e.from)!}>${index.get(e.to)!} ${part(e.label)}${part(e.style)}`;
+  return sig;
+}
+
+/** Length-prefixed, so no label can fake a boundary. */
+function part(s: string | undefined): string {
+  return s === undefined ? '-;' : `${s.length}:${s};`;
 }

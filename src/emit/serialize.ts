@@ -2,6 +2,7 @@ import { Document, Scalar, parse as yamlParse, visit } from 'yaml';
 import { stringify as tomlStringify } from 'smol-toml';
 import { DO_NOT_EDIT, type Artifact } from './artifacts.js';
 import { renderMermaid, renderSvg } from './diagram/graph.js';
+import { collapseChains } from './diagram/collapse.js';
 import { writeYaml } from './yaml-writer.js';
 
 export interface OutputFile {
@@ -94,8 +95,8 @@ export function serializeArtifact(a: Artifact): OutputFile {
     case 'diagram':
       return serializeArtifact(
         a.render === 'svg'
-          ? { path: a.path, format: 'text', content: renderSvg(a.content), mode: 'svg' }
-          : { path: a.path, format: 'text', content: renderMermaid(a.content), mode: 'mermaid' },
+          ? { path: a.path, format: 'text', content: renderSvg(collapseChains(a.content)), mode: 'svg' }
+          : { path: a.path, format: 'text', content: renderMermaid(collapseChains(a.content)), mode: 'mermaid' },
       );
     default: {
       const never: never = a;

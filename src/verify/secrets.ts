@@ -15,7 +15,10 @@ const PATTERNS: { name: string; re: RegExp }[] = [
 const ANY_PATTERN = /AKIA|ASIA|ABIA|ACCA|glrt-|GR1348941|glpat-|-----BEGIN |AccountKey=/;
 
 /** Keys whose presence with a value means a static credential (config.toml cache sections, env). */
-const SECRET_KEYS = /^(AccessKey|SecretKey|SessionToken|AccountKey|aws_secret_access_key|aws_access_key_id|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SESSION_TOKEN|AZURE_CLIENT_SECRET|ARM_CLIENT_SECRET)$/;
+const SECRET_KEYS: ReadonlySet<string> = new Set(['AccessKey', 'SecretKey', 'SessionToken', 'AccountKey', 'aws_secret_access_key', 'aws_access_key_id', 'AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN', 'AZURE_CLIENT_SECRET', 'ARM_CLIENT_SECRET']);
+
+/** `NAME=value` in one string (an env entry). */
+const ENV_ENTRY = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/;
 
 export function findStaticCredentials(artifacts: readonly Artifact[]): Finding[] {
   const out: Finding[] = [];
@@ -24,13 +27,16 @@ export function findStaticCredentials(artifacts: readonly Artifact[]): Finding[]
   const walk = (file: string, v: unknown, key?: string): void => {
     if (typeof v === 'string') {
       if (ANY_PATTERN.test(v)) for (const p of PATTERNS) if (p.re.test(v)) report(file, `a ${p.name}`);
-      const env = v.includes('=') ? /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(v) : null;
-      if (env && SECRET_KEYS.test(env[1]!)) report(file, `a static credential ${env[1]!}`);
-      if (key !== undefined && SECRET_KEYS.test(key) && v !== '') report(file, `a static credential ${key}`);
+      const env = v.includes('=') ? ENV_ENTRY.exec(v) : null;
+      if (env && SECRET_KEYS.has(env[1]!)) report(file, `a static credential ${env[1]!}`);
+      if (key !== undefined && v !== '' && SECRET_KEYS.has(key)) report(file, `a static credential ${key}`);
       return;
     }
+    // Only objects and arrays hold more strings (numbers and booleans cannot carry a credential).
+    if (v === null || typeof v !== 'object') return;
     if (Array.isArray(v)) for (const x of v) walk(file, x);
-    else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) walk(file, x, k);
+    // Keys without entry pairs: emitted documents are plain data objects (own data properties).
+    else for (const k of Object.keys(v)) walk(file, (v as Record<string, unknown>)[k], k);
   };
   for (const a of artifacts) walk(a.path, a.content);
   return out;

@@ -33,6 +33,8 @@ export interface DiagramGraph {
   title: string;
   nodes: DiagramNode[];
   edges: DiagramEdge[];
+  /** Groups that are one runner's chain each, with the runner's name (see collapse.ts). */
+  chains?: ReadonlyMap<string, string>;
 }
 
 /** Fixed order so the classDef block never depends on the input. */

@@ -108,5 +108,6 @@ export function identityGraph(fleet: ResolvedFleet, placements: Placements = new
     }
   }
   const reach = reachGraph(fleet);
-  return { title: `runner-fleet ${fleet.name}: identity chain`, nodes: [...nodes, ...reach.nodes], edges: [...edges, ...reach.edges] };
+  const chains = new Map(fleet.runners.map((r) => [`runner ${r.name}`, r.name]));
+  return { title: `runner-fleet ${fleet.name}: identity chain`, nodes: [...nodes, ...reach.nodes], edges: [...edges, ...reach.edges], chains };
 }

@@ -332,9 +332,22 @@ export function launchTemplate(i: LaunchTemplateInput): Record<string, unknown> 
   if (i.instanceProfileKey) body.iam_instance_profile = { name: `\${aws_iam_instance_profile.${i.instanceProfileKey}.name}` };
   // Embedded, so the root validates and applies by itself; ec2/<runner>/user-data.sh holds the same
   // bytes for review, and verification decodes this value (and checks it equals that file).
-  if (i.userData) body.user_data = Buffer.from(artifactText(i.userData), 'utf8').toString('base64');
+  if (i.userData) {
+    const text = artifactText(i.userData);
+    const encoded = Buffer.from(text, 'utf8').toString('base64');
+    body.user_data = encoded;
+    // Decoding gives the text back exactly unless it has a lone surrogate (UTF-8 encodes it as U+FFFD).
+    if (!/[\uD800-\uDFFF]/.test(text) || Buffer.from(encoded, 'base64').toString('utf8') === text) embeddedUserData.set(body, { encoded, text });
+  }
   return body;
 }
+
+/**
+ * The text each launch template body embeds, kept with its encoding, so verification (the fleet
+ * rules and the chain proof both read it) does not decode the same user data again. Used only
+ * while the body still holds exactly that encoding.
+ */
+const embeddedUserData = new WeakMap<object, { encoded: string; text: string }>();
 
 export function userDataPath(runner: IntentRunner): string {
   return `ec2/${runner.name}/user-data.sh`;
@@ -697,6 +710,8 @@ export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>):
     const artifact = artifactAt(docs, file[1]!);
     return artifact ? { text: artifactText(artifact) } : { problem: `user_data names ${file[1]!}, which is not generated` };
   }
+  const embedded = embeddedUserData.get(body);
+  if (embedded !== undefined && embedded.encoded === v) return { text: embedded.text };
   if (v.includes('${')) return { problem: `user_data is an expression runner-fleet cannot read: ${v.slice(0, 80)}` };
   return { text: Buffer.from(v, 'base64').toString('utf8') };
 }

@@ -1,38 +1,13 @@
-// Benchmark: `runner-fleet doctor` over the synth output of a 150-runner fleet (half IRSA, half
-// Pod Identity, one S3 cache), in memory. Yardstick: plan + verify of the same fleet in the same
+// Benchmark: `runner-fleet doctor` over the synth output of a 150-runner fleet (bench/fleet.js,
+// the fleet bench/run.js measures), in memory. Yardstick: plan + verify of the same fleet in the same
 // process. Prints one JSON line; BENCHMARKS.md records a run with the machine described.
 import { cpus } from 'node:os';
 import { parseAllDocuments } from 'yaml';
 import { TextDecoder, TextEncoder } from 'node:util';
+import { fleet } from './fleet.js';
 
 const { planValue, synthFiles } = await import('../dist/core.js');
 const { doctor } = await import('../dist/doctor/index.js');
-
-function fleet(n) {
-  const runners = [];
-  for (let i = 0; i < n; i++) {
-    runners.push({
-      name: `r${i}`,
-      placement: { cluster: i % 2 === 0 ? 'irsa' : 'podid', namespace: `ns-${i}` },
-      gitlab: { group: `acme/team-${i % 20}`, tags: [`t${i}`], protectedOnly: i % 10 === 0 },
-      cache: { name: 'shared' },
-      jobs: { permissions: { aws: [{ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }] } },
-    });
-  }
-  return {
-    apiVersion: 'runner-fleet/v1alpha1',
-    kind: 'Fleet',
-    metadata: { name: 'bench' },
-    gitlab: { url: 'https://gitlab.com' },
-    aws: { accountId: '123456789012', region: 'eu-central-1' },
-    clusters: [
-      { name: 'irsa', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF' },
-      { name: 'podid', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/FEDCBA9876543210FEDCBA9876543210', identity: 'pod-identity' },
-    ],
-    caches: [{ name: 'shared', type: 's3', bucket: 'bench-runner-cache' }],
-    runners,
-  };
-}
 
 const enc = new TextEncoder();
 const inputs = (plan) => synthFiles(plan).map((f) => ({ path: f.path, bytes: enc.encode(f.content) }));

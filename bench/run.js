@@ -5,6 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
+import { fleet } from './fleet.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 
@@ -80,32 +81,6 @@ function replicate(spec, n) {
     return r;
   });
   return spec;
-}
-
-function fleet(n) {
-  const runners = [];
-  for (let i = 0; i < n; i++) {
-    runners.push({
-      name: `r${i}`,
-      placement: { cluster: i % 2 === 0 ? 'irsa' : 'podid', namespace: `ns-${i % 50}` },
-      gitlab: { group: `acme/team-${i % 20}`, tags: [`t${i}`], protectedOnly: i % 10 === 0 },
-      cache: { name: 'shared' },
-      jobs: { permissions: { aws: [{ actions: ['ecr:GetAuthorizationToken'], resources: ['*'] }, { actions: ['s3:GetObject'], resources: [`arn:aws:s3:::inputs-${i}/*`] }] } },
-    });
-  }
-  return {
-    apiVersion: 'runner-fleet/v1alpha1',
-    kind: 'Fleet',
-    metadata: { name: 'bench' },
-    gitlab: { url: 'https://gitlab.com' },
-    aws: { accountId: '123456789012', region: 'eu-central-1' },
-    clusters: [
-      { name: 'irsa', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDEF' },
-      { name: 'podid', type: 'eks', oidcIssuer: 'https://oidc.eks.eu-central-1.amazonaws.com/id/FEDCBA9876543210FEDCBA9876543210', identity: 'pod-identity' },
-    ],
-    caches: [{ name: 'shared', type: 's3', bucket: 'bench-runner-cache' }],
-    runners,
-  };
 }
 
 function median(xs) {

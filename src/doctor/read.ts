@@ -8,6 +8,7 @@ import { SourceFile, formatPosition, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
 import { readHclInto, readTfJsonInto } from './hcl/read.js';
 import { fileSecretFindings, scrubSecret, textSecretFindings } from './secrets.js';
+import { readPlainYaml } from './plain-yaml.js';
 
 /** Larger files are skipped with a finding: no deployment document is this big, and reading one must not hang. */
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
@@ -132,6 +133,14 @@ function parseDocs(text: string, syntax: 'yaml' | 'json', source: SourceFile): u
       return [JSON.parse(text) as unknown];
     } catch {
       // Fall through to the YAML parser: it reads JSON too and reports a position.
+    }
+  }
+  if (syntax === 'yaml') {
+    // Generated and kubectl-style YAML: read directly; positions, if a finding asks, come from the library then.
+    const plain = readPlainYaml(text);
+    if (plain) {
+      source.adoptPlainYaml();
+      return plain;
     }
   }
   const lines = new LineCounter();

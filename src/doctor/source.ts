@@ -1,5 +1,6 @@
 import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
 import { LineIndex } from './hcl/ast.js';
+import { plainYamlLocate, plainYamlOffsets, type PlainOffsets } from './plain-yaml.js';
 
 /** A position in a file the user gave, printed as `file:line:column`. */
 export interface Position {
@@ -22,6 +23,8 @@ export class SourceFile {
   /** HCL: offsets of blocks, attributes and object keys by path, recorded by the parser. */
   #marks: Map<string, number> | undefined;
   #lines: LineIndex | undefined;
+  /** YAML the plain reader read: offsets recorded on the first locate (null: it could not). */
+  #plain: PlainOffsets | null | undefined = null;
 
   constructor(path: string, text: string, syntax: SourceFile['syntax']) {
     this.path = path;
@@ -34,6 +37,11 @@ export class SourceFile {
     this.#yaml = { docs: Array.isArray(docs) ? docs : [], lines };
   }
 
+  /** The values were read by the plain YAML reader: locating then re-reads with it, not with the library. */
+  adoptPlainYaml(): void {
+    this.#plain = undefined;
+  }
+
   /** Position of the value at `path` inside document `doc` (the nearest existing ancestor when the path is missing). */
   locate(doc: number, path: readonly (string | number)[]): Position {
     if (this.syntax === 'hcl' && this.#marks) {
@@ -44,6 +52,11 @@ export class SourceFile {
       return { file: this.path, line: 1, column: 1 };
     }
     if (this.syntax === 'toml' || this.syntax === 'hcl') return this.#locateByKey(path);
+    if (this.#plain !== null && !this.#yaml) {
+      this.#plain ??= plainYamlOffsets(this.text) ?? null;
+      const at = this.#plain ? plainYamlLocate(this.#plain, doc, path) : undefined;
+      if (at !== undefined) return this.offsetPosition(at);
+    }
     try {
       if (!this.#yaml) {
         const lines = new LineCounter();

@@ -130,6 +130,24 @@ function nearest(name: string, candidates: Iterable<string>): string | undefined
 
 const fmt = (p: Position) => `${p.file}:${p.line}:${p.column}`;
 
+/** A reason whose position is computed when first read (locating can re-read the whole file). */
+function lazyReason(code: Reason['code'], message: string, pos: () => Position, fix?: string): Reason {
+  let at: Position | undefined;
+  return {
+    code,
+    message,
+    get at(): Position {
+      return (at ??= pos());
+    },
+    ...(fix !== undefined ? { fix } : {}),
+  };
+}
+
+/** The same reason with another message; the position stays lazy. */
+function reworded(r: Reason, message: string): Reason {
+  return lazyReason(r.code, message, () => r.at, r.fix);
+}
+
 export interface EvalHooks {
   /** `aws_iam_policy_document` rendered to JSON; undefined when not static. */
   renderPolicy(body: Record<string, unknown>): unknown;
@@ -156,9 +174,10 @@ export class ModuleEvaluator {
   }
 
   unknown(e: Expr, env: Env, code: Reason['code'], message: string, fix?: string): Unknown {
-    const at = env.loc.pos(e.at);
-    const reason: Reason = { code, message, at, ...(fix !== undefined ? { fix } : {}) };
-    if (code === 'RF913' && !this.broken.has(fmt(at))) this.broken.set(fmt(at), reason);
+    // Most unknowns (an ARN known after apply) never become a finding: their position is computed on first use.
+    const loc = env.loc;
+    const reason = lazyReason(code, message, () => loc.pos(e.at), fix);
+    if (code === 'RF913' && !this.broken.has(fmt(reason.at))) this.broken.set(fmt(reason.at), reason);
     return new Unknown(`\${${env.loc.text.slice(e.at, e.end)}}`, reason);
   }
 
@@ -178,14 +197,14 @@ export class ModuleEvaluator {
     if (fe) {
       const v = this.value(fe.expr, { loc: fe.loc, vars: new Map() });
       const u = firstUnknown(v);
-      if (u) out = new Unknown(`\${${block.type}.${block.name}}`, { ...u.reason, message: `for_each of ${block.type}.${block.name} is not statically known: ${u.reason.message}` });
+      if (u) out = new Unknown(`\${${block.type}.${block.name}}`, reworded(u.reason, `for_each of ${block.type}.${block.name} is not statically known: ${u.reason.message}`));
       else if (Array.isArray(v)) out = [...new Set(v.map(keyString))].sort().map((k) => ({ name: `${block.name}[${JSON.stringify(k)}]`, each: { key: k, value: k } }));
       else if (isObj(v)) out = Object.keys(v).sort().map((k) => ({ name: `${block.name}[${JSON.stringify(k)}]`, each: { key: k, value: v[k]! } }));
       else out = new Unknown(`\${${block.type}.${block.name}}`, { code: 'RF906', message: `for_each of ${block.type}.${block.name} is not a map or a set`, at: fe.loc.pos(fe.expr.at) });
     } else if (count) {
       const v = this.value(count.expr, { loc: count.loc, vars: new Map() });
       if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 10_000) out = Array.from({ length: v }, (_, i) => ({ name: `${block.name}[${i}]`, index: i }));
-      else out = new Unknown(`\${${block.type}.${block.name}}`, v instanceof Unknown ? { ...v.reason, message: `count of ${block.type}.${block.name} is not statically known: ${v.reason.message}` } : { code: 'RF906', message: `count of ${block.type}.${block.name} is not a whole number`, at: count.loc.pos(count.expr.at) });
+      else out = new Unknown(`\${${block.type}.${block.name}}`, v instanceof Unknown ? reworded(v.reason, `count of ${block.type}.${block.name} is not statically known: ${v.reason.message}`) : { code: 'RF906', message: `count of ${block.type}.${block.name} is not a whole number`, at: count.loc.pos(count.expr.at) });
     }
     this.#instances.set(block, out);
     return out;

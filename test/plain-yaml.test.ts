@@ -1,0 +1,163 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseAllDocuments } from 'yaml';
+import { plainYamlLocate, plainYamlOffsets, readPlainYaml } from '../src/doctor/plain-yaml.js';
+import { SourceFile } from '../src/doctor/source.js';
+import { exampleFiles, exampleNames } from './helpers/fleet.js';
+
+/** What the doctor read before the fast reader: the library's documents, or its first error. */
+function library(text: string): unknown[] | 'error' {
+  const docs = parseAllDocuments(text, { uniqueKeys: false, version: '1.2' });
+  if (!Array.isArray(docs)) return [];
+  if (docs.some((d) => d.errors.length > 0)) return 'error';
+  return docs.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown);
+}
+
+function yamlFilesUnder(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return yamlFilesUnder(p);
+    return /\.ya?ml$/.test(name) ? [p] : [];
+  });
+}
+
+describe('the plain YAML reader reads what the yaml library reads, or leaves the file to it', () => {
+  it.each(exampleNames())('every YAML file of the synth output of %s: same values, none left to the library', (name) => {
+    const files = exampleFiles(name).filter((f) => /\.ya?ml$/.test(f.path));
+    expect(files.length).toBeGreaterThan(0);
+    for (const f of files) {
+      const fast = readPlainYaml(f.content);
+      expect(fast, f.path).toBeDefined();
+      expect(fast, f.path).toStrictEqual(library(f.content));
+    }
+  });
+
+  it('the doctor corpus and the examples: same values wherever the fast reader answers', () => {
+    const paths = [...yamlFilesUnder('test/doctor'), ...yamlFilesUnder('examples')];
+    expect(paths.length).toBeGreaterThan(30);
+    let answered = 0;
+    for (const p of paths) {
+      const text = readFileSync(p, 'utf8');
+      const fast = readPlainYaml(text);
+      if (fast === undefined) continue;
+      answered++;
+      expect(fast, p).toStrictEqual(library(text));
+    }
+    // Most hand-written files are plain block YAML too.
+    expect(answered).toBeGreaterThan(paths.length / 2);
+  });
+
+  // [case, whether the fast reader must answer it]
+  const CASES: [string, boolean][] = [
+    ['a: 1\nb: true\nc: ~\nd: null\ne: False\nf: text with spaces\n', true],
+    ['a: "x\\ty\\u00e9\\x41\\"\\\\ \\/"\nb: \'it\'\'s\'\n', true],
+    ['a: x # comment\n# whole line\nb: "y" # c\n', true],
+    ['a:\n  - 1\n  - two\n  -\n    k: v\n  - k: v\n    l: w\n', true],
+    ['a:\n- compact\n- seq\nb: 2\n', true],
+    ['- a\n- - nested\n', false],
+    ['k:\n  - name: x\n    args:\n    - a\n    - b\n  - name: y\n', true],
+    ['a: |\n  line 1\n\n  line 3\n\nb: |-\n  kept\n  # not a comment\nc: 3\n', true],
+    ['a: |\n    deeper\n  shallower\n', false],
+    ['a: >\n  folded\n', false],
+    ['a: |+\n  keep\n\n', false],
+    ['a: |2\n   x\n', false],
+    ['a: |\n  no newline at the end', false],
+    ['a: []\nb: {}\nc: [1, "two", \'three\', four five]\nd: [ x ]\n', true],
+    ['a: [1, [2]]\n', false],
+    ['a: [1, 2,]\n', false],
+    ['a: [1, 2\n', false],
+    ['a: [x #c]\n', false],
+    ['a: [1.5]\n', false],
+    ['a: {b: 1}\n', false],
+    ['a: &x 1\nb: *x\n', false],
+    ['a: !!str 1\n', false],
+    ['a: plain\n  continued\n', false],
+    ['a: "open\n  close"\n', false],
+    ['a: 1\na: 2\n', false],
+    ['1: a\n', false],
+    ['true: a\n', false],
+    ['a: 1.5\nb: 0x1F\n', false],
+    ['a: -1\n', false],
+    ['a: 007\nb: 123456789012345\n', true],
+    ['a: 1234567890123456789\n', false],
+    ['a:\tb\n', false],
+    ['a: 1\r\nb: 2\r\n', false],
+    ['---\na: 1\n---\nb: 2\n', true],
+    ['# head\n---\na: 1\n', true],
+    ['a: 1\n---\n', false],
+    ['---\n---\na: 1\n', false],
+    ['%YAML 1.2\n---\na: 1\n', false],
+    ['a: 1\n...\n', false],
+    ['just a scalar\n', false],
+    ['', false],
+    ['# only a comment\n', false],
+    ['a: b: c\n', false],
+    ['a:\n  b: 1\n   c: 2\n', false],
+    ['a:\n   b: 1\n  c: 2\n', false],
+    ['  a: 1\n', false],
+    ['"quoted key": 1\n\'single\': 2\nurl: https://example.com:443/x\n', true],
+    ['__proto__: 1\n', false],
+    ['a: "\\q"\n', false],
+    ['a: x#not-a-comment\n', true],
+    ['- a: 1\n  b:\n- c\n', true],
+    ['a:\n  b:\n    c:\n      d: deep\ne: 1\n', true],
+    ['a: -x\nb: --flag\nc: .hidden/\nd: 1Gi\ne: :x\n', true],
+    ['a: - x\n', false],
+    ['a: "x": y\n', false],
+    ['? complex\n: key\n', false],
+  ];
+  it.each(CASES)('%j', (text, answers) => {
+    const fast = readPlainYaml(text);
+    const lib = library(text);
+    if (answers) {
+      expect(fast).toBeDefined();
+      expect(fast).toStrictEqual(lib);
+    } else expect(fast).toBeUndefined();
+    // Never a value where the library reports an error.
+    if (lib === 'error') expect(fast).toBeUndefined();
+  });
+
+  it('deep nesting is left to the library (no stack overflow)', () => {
+    const text = Array.from({ length: 5000 }, (_, i) => `${' '.repeat(i)}k${i}:`).join('\n') + ' 1\n';
+    expect(readPlainYaml(text)).toBeUndefined();
+  });
+
+  /** Every path into a value, plus a missing key and an index past the end under each container. */
+  function paths(v: unknown, at: (string | number)[] = []): (string | number)[][] {
+    const out: (string | number)[][] = [at, [...at, 'no-such-key'], [...at, 0, 'deeper']];
+    if (Array.isArray(v)) {
+      out.push([...at, v.length]);
+      v.forEach((x, i) => out.push(...paths(x, [...at, i])));
+    } else if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) out.push(...paths(x, [...at, k]));
+    return out;
+  }
+
+  it('positions of plain-read files are the library\'s, for every path (synth output of three examples, the corpus)', () => {
+    const texts: [string, string][] = [
+      ...['eks-irsa', 'aks-workload-identity', 'ec2-docker'].flatMap((name) => exampleFiles(name).filter((f) => /\.ya?ml$/.test(f.path)).map((f): [string, string] => [f.path, f.content])),
+      ...yamlFilesUnder('test/doctor').map((p): [string, string] => [p, readFileSync(p, 'utf8')]),
+      ['cases.yaml', 'a:\n  b: 1\n  c:\n    - x\n    - k: v\n    -\n    - \n  d: |\n    t\n  e:\n  f:\n  - 1\n  g: "q"\n  h:   # empty\n  i: []\n---\n- a\n- b: {}\n'],
+    ];
+    let compared = 0;
+    let answered = 0;
+    for (const [path, text] of texts) {
+      const docs = readPlainYaml(text);
+      if (!docs) continue;
+      const plain = new SourceFile(path, text, 'yaml');
+      plain.adoptPlainYaml();
+      const lib = new SourceFile(path, text, 'yaml');
+      const offsets = plainYamlOffsets(text)!;
+      for (let d = 0; d <= docs.length; d++) {
+        for (const p of paths(docs[d])) {
+          expect(plain.locate(d, p), `${path} doc ${d} ${JSON.stringify(p)}`).toEqual(lib.locate(d, p));
+          compared++;
+          if (plainYamlLocate(offsets, d, p) !== undefined) answered++;
+        }
+      }
+    }
+    expect(compared).toBeGreaterThan(1000);
+    // The plain offsets answer most of them (the library is asked for empty values and what is under them).
+    expect(answered).toBeGreaterThan(compared * 0.8);
+  });
+});

@@ -9,11 +9,13 @@ import { callFunction } from './functions.js';
  * `count` and `for_each` over static values, references between blocks. What only apply knows
  * (a resource's ARN, a data source read from the account) stays a symbol — an `Unknown` that
  * renders as the `${…}` reference `.tf.json` would carry, with the reason and the position. A
- * reference to something that does not exist is a finding (RF913), never a crash.
+ * reference to something that does not exist is a finding (RF913; RF903 for a resource or data
+ * source that may be declared in a file not given), never a crash.
  */
 
 export interface Reason {
-  code: 'RF906' | 'RF913';
+  /** RF913: names nothing that can exist; RF903: a resource or data source the files given do not hold; RF906: known only at apply. */
+  code: 'RF903' | 'RF906' | 'RF913';
   message: string;
   at: Position;
   fix?: string;
@@ -158,7 +160,7 @@ export class ModuleEvaluator {
   unknown(e: Expr, env: Env, code: Reason['code'], message: string, fix?: string): Unknown {
     const at = env.loc.pos(e.at);
     const reason: Reason = { code, message, at, ...(fix !== undefined ? { fix } : {}) };
-    if (code === 'RF913' && !this.broken.has(fmt(at))) this.broken.set(fmt(at), reason);
+    if ((code === 'RF913' || code === 'RF903') && !this.broken.has(fmt(at))) this.broken.set(fmt(at), reason);
     return new Unknown(`\${${env.loc.text.slice(e.at, e.end)}}`, reason);
   }
 
@@ -456,8 +458,19 @@ export class ModuleEvaluator {
             const prefix = `${ref.mode === 'data' ? 'data.' : ''}${ref.type}.`;
             const same = [...this.#blocks.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
             const near = nearest(name, same);
-            const nb = near !== undefined ? this.#blocks.get(prefix + near) : undefined;
-            return this.unknown(e, env, 'RF913', `${prefix}${name} names no ${ref.mode === 'data' ? 'data source' : 'resource'} of this module${nb ? `; did you mean ${prefix}${near!} (${fmt(nb.loc.pos(nb.at))})?` : ''}`, `declare ${ref.mode} "${ref.type}" "${name}", or fix the reference`);
+            let nb = near !== undefined ? this.#blocks.get(prefix + near) : undefined;
+            if (!nb && same.length === 0) {
+              // A misspelt type: a block of this name whose type is near (aws_iam_rol.x for aws_iam_role.x).
+              const types = [...this.#blocks.values()].filter((b) => b.name === name && b.mode === ref.mode).map((b) => b.type);
+              const t = nearest(ref.type, types);
+              if (t !== undefined) {
+                nb = this.#blocks.get(`${ref.mode === 'data' ? 'data.' : ''}${t}.${name}`);
+                if (nb) return this.unknown(e, env, 'RF913', `${prefix}${name} names no ${ref.mode === 'data' ? 'data source' : 'resource'} type of this module; did you mean ${ref.mode === 'data' ? 'data.' : ''}${t}.${name} (${fmt(nb.loc.pos(nb.at))})?`, `write ${ref.mode === 'data' ? 'data.' : ''}${t}.${name}`);
+              }
+            }
+            // A name near one of the same type is a misspelling (RF913); any other may be declared in a file not given (RF903).
+            if (nb) return this.unknown(e, env, 'RF913', `${prefix}${name} names no ${ref.mode === 'data' ? 'data source' : 'resource'} of this module; did you mean ${prefix}${near!} (${fmt(nb.loc.pos(nb.at))})?`, `write ${prefix}${near!}, or declare ${ref.mode} "${ref.type}" "${name}"`);
+            return this.unknown(e, env, 'RF903', `${prefix}${name} is not in the files given (no ${ref.mode === 'data' ? 'data source' : 'resource'} of that name in this module's files), so what depends on it is not proven`, `give the file that declares ${ref.mode} "${ref.type}" "${name}" (or the whole folder), or \`terraform show -json\` of a plan`);
           }
           const inst = this.instances(b);
           if (inst instanceof Unknown) return this.carry(e, env, inst);

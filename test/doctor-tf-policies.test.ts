@@ -129,3 +129,71 @@ describe('a resource not in the files given is missing evidence (RF903), a missp
     expect(r.findings.filter((x) => x.severity === 'error' && x.path.startsWith('deploy/iam/x.tf:') && /^RF9/.test(x.code)).length).toBe(exit);
   });
 });
+
+describe('a trust over a created cluster\'s issuer is proven over its symbol, as plan proves the documents it emits', () => {
+  // The pattern runner-fleet emits for clusters it creates, written by hand: the issuer is known only
+  // after apply, so the trust names it through one local that Terraform substitutes everywhere.
+  const trustRole = (key: string, name: string, sub: string) => `
+resource "aws_iam_role" "${key}" {
+  name = "${name}"
+  # A heredoc: the template keeps the symbol where it is written (jsonencode() over an apply-time value does not, see README).
+  assume_role_policy = <<-EOT
+    {
+      "Version": "2012-10-17",
+      "Statement": [{
+        "Effect": "Allow",
+        "Action": "sts:AssumeRoleWithWebIdentity",
+        "Principal": { "Federated": "arn:aws:iam::111122223333:oidc-provider/\${local.oidc}" },
+        "Condition": { "StringEquals": { "\${local.oidc}:sub": "${sub}", "\${local.oidc}:aud": "sts.amazonaws.com" } }
+      }]
+    }
+  EOT
+}
+`;
+  const tf = (sub: string, resource = 'arn:aws:s3:::example-runner-cache/runner/*') => `
+resource "aws_eks_cluster" "devops" {
+  name     = "devops"
+  role_arn = "arn:aws:iam::111122223333:role/eks"
+  vpc_config {
+    subnet_ids = ["subnet-1"]
+  }
+}
+resource "aws_iam_openid_connect_provider" "devops" {
+  url            = aws_eks_cluster.devops.identity[0].oidc[0].issuer
+  client_id_list = ["sts.amazonaws.com"]
+}
+locals {
+  oidc = trimprefix(aws_iam_openid_connect_provider.devops.arn, "arn:aws:iam::111122223333:oidc-provider/")
+}
+${trustRole('manager', 'gitlab-runner-manager', sub)}${trustRole('jobs', 'gitlab-runner-jobs', 'system:serviceaccount:gitlab:gitlab-runner-jobs')}resource "aws_iam_role_policy" "cache" {
+  role   = aws_iam_role.manager.name
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject"], Resource = "${resource}" }, { Effect = "Allow", Action = "s3:ListBucket", Resource = "arn:aws:s3:::example-runner-cache", Condition = { StringLike = { "s3:prefix" = ["runner/*", "runner"] } } }] })
+}
+`;
+  const run = (text: string) => {
+    const d = baseDeployment();
+    delete d.policies['gitlab-runner-manager.trust.json'];
+    delete d.policies['gitlab-runner-manager.policy.json'];
+    delete d.policies['gitlab-runner-jobs.trust.json'];
+    return doctor([...deploymentFiles(d), { path: 'deploy/iam/main.tf', bytes: enc(text) }]);
+  };
+
+  it('the trust admits the manager: proven over the symbol, no RF906', () => {
+    const r = run(tf('system:serviceaccount:gitlab:gitlab-runner'));
+    expect(r.findings.filter((f) => f.code === 'RF906' || f.code === 'RF913')).toEqual([]);
+    expect(r.proofs.find((p) => p.claim.startsWith('only') && p.claim.includes('manager role gitlab-runner-manager'))?.holds).toBe(true);
+    expect(r.proofs.find((p) => p.claim.startsWith('only') && p.claim.includes('jobs role gitlab-runner-jobs'))?.holds).toBe(true);
+    expect(r.proofs.find((p) => p.claim.includes('reads and writes runner/'))?.holds).toBe(true);
+  });
+
+  it('the trust admits another service account: the proof fails (RF104), as for a literal issuer', () => {
+    const r = run(tf('system:serviceaccount:gitlab:gitlab-runner-common'));
+    expect(r.findings.some((f) => f.code === 'RF104' && f.message.includes('admits only system:serviceaccount:gitlab:gitlab-runner-common'))).toBe(true);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('a symbol where the evaluator cannot treat it as opaque (a Resource) stays not statically known (RF906)', () => {
+    const r = run(tf('system:serviceaccount:gitlab:gitlab-runner', '${aws_eks_cluster.devops.arn}/*'));
+    expect(r.findings.some((f) => f.code === 'RF906' && f.message.startsWith('aws_iam_role_policy.cache.policy is not statically known'))).toBe(true);
+  });
+});

@@ -23,6 +23,17 @@ function grammarError(doc: unknown): string | undefined {
   }
 }
 
+/** A JSON policy whose only unknowns are Terraform symbols the IAM evaluator accepts (TERRAFORM_SYMBOL, in principals and condition keys). */
+function symbolicDocument(value: string): string | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  return isObject(doc) && grammarError(doc) === undefined ? value : undefined;
+}
+
 const DATA_DOC = /^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$/;
 
 /**
@@ -77,6 +88,11 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     const why = value.includes('${') ? tf.unknowns.get(`${key}.${attr}`) : undefined;
     if (why?.code === 'RF913' || why?.code === 'RF903') return undefined; // reported once, where the reference is written
     if (why) {
+      // Known only after apply (a created cluster's issuer, its OIDC provider's ARN): where the policy
+      // names it as a bare reference in a Federated principal or a condition key, the proofs treat it
+      // as one opaque symbol, as plan does for the documents it emits; anywhere else it is not proven.
+      const symbolic = why.code === 'RF906' ? symbolicDocument(value) : undefined;
+      if (symbolic !== undefined) return symbolic;
       findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(why.at), message: `${key}.${attr} is not statically known: ${why.message}`, received: value.slice(0, 120), fix: why.fix ?? 'give `terraform show -json` of a plan, which carries the evaluated value' });
       return undefined;
     }

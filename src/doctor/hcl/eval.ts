@@ -36,6 +36,8 @@ export type Value = null | boolean | number | string | Value[] | { [k: string]: 
 export class EvalError extends Error {}
 
 const BUSY = Symbol('busy');
+/** A bare reference (`${type.name.attr}`, `${local.x}`): the form the IAM evaluator accepts as a symbol. */
+const BARE_SYMBOL = /^\$\{(local\.[A-Za-z_][A-Za-z0-9_-]*|[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*\.[a-z_]+)\}$/;
 const MAX_REFERENCE_DEPTH = 100;
 
 /** A value used as a key or a name: strings as they are, anything else as JSON. */
@@ -434,8 +436,12 @@ export class ModuleEvaluator {
     if (isRef(o)) {
       const ref = o.r;
       switch (ref.ref) {
-        case 'local':
-          return this.local(e, env, name);
+        case 'local': {
+          // A local computed from values only apply knows (trimprefix(aws_iam_openid_connect_provider.x.arn, …)) stands for
+          // one text everywhere: it renders as the bare symbol `${local.x}` the proofs treat as opaque, as plan's documents do.
+          const v = this.local(e, env, name);
+          return v instanceof Unknown && v.reason.code === 'RF906' && !BARE_SYMBOL.test(v.render) ? this.carry(e, env, v) : v;
+        }
         case 'var': {
           const v = this.mod.variables.get(name);
           if (!v) {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, readEvidence } from '../src/doctor/index.js';
 import { inferDeployment } from '../src/doctor/infer.js';
-import { renderPolicyDocument } from '../src/doctor/terraform.js';
+import { normalizeTerraform, renderPolicyDocument } from '../src/doctor/terraform.js';
 import { policyDocumentProblem } from '../src/doctor/policy-document.js';
 import { baseDeployment, deploymentFiles } from './helpers/doctor.js';
 
@@ -195,5 +195,57 @@ ${trustRole('manager', 'gitlab-runner-manager', sub)}${trustRole('jobs', 'gitlab
   it('a symbol where the evaluator cannot treat it as opaque (a Resource) stays not statically known (RF906)', () => {
     const r = run(tf('system:serviceaccount:gitlab:gitlab-runner', '${aws_eks_cluster.devops.arn}/*'));
     expect(r.findings.some((f) => f.code === 'RF906' && f.message.startsWith('aws_iam_role_policy.cache.policy is not statically known'))).toBe(true);
+  });
+});
+
+describe('dynamic blocks over a static collection are expanded as Terraform expands them', () => {
+  const doc = (forEach: string) => `
+locals {
+  buckets = { cache = "example-runner-cache", logs = "example-logs" }
+}
+variable "unknown" {}
+data "aws_iam_policy_document" "d" {
+  dynamic "statement" {
+    for_each = ${forEach}
+    iterator = b
+    content {
+      sid       = "Read\${b.key}"
+      actions   = ["s3:GetObject"]
+      resources = ["arn:aws:s3:::\${b.value}/*"]
+    }
+  }
+  statement {
+    actions   = ["s3:ListBucket"]
+    resources = ["*"]
+  }
+}
+resource "aws_iam_role_policy" "p" {
+  role   = "r"
+  policy = data.aws_iam_policy_document.d.json
+}
+`;
+  it('a map of buckets: one statement per bucket, then the static one; no RF906', () => {
+    const ev = readEvidence([{ path: 'm/main.tf', bytes: enc(doc('local.buckets')) }]);
+    const { root, findings } = normalizeTerraform(ev);
+    expect(findings).toEqual([]);
+    expect(JSON.parse(String(root.resource.aws_iam_role_policy?.p?.policy))).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        { Sid: 'Readcache', Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::example-runner-cache/*'] },
+        { Sid: 'Readlogs', Effect: 'Allow', Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::example-logs/*'] },
+        { Effect: 'Allow', Action: ['s3:ListBucket'], Resource: ['*'] },
+      ],
+    });
+  });
+  it('a list: the key is the index', () => {
+    const ev = readEvidence([{ path: 'm/main.tf', bytes: enc(doc('["a", "b"]')) }]);
+    const { root } = normalizeTerraform(ev);
+    expect(JSON.parse(String(root.resource.aws_iam_role_policy?.p?.policy)).Statement.map((s: { Sid?: string }) => s.Sid)).toEqual(['Read0', 'Read1', undefined]);
+  });
+  it('a collection only apply knows: not expanded, RF906 says why, the policy is not proven', () => {
+    const ev = readEvidence([{ path: 'm/main.tf', bytes: enc(doc('var.unknown')) }]);
+    const { root, findings } = normalizeTerraform(ev);
+    expect(root.resource.aws_iam_role_policy?.p).toBeUndefined();
+    expect(findings.some((f) => f.code === 'RF906' && /for_each of dynamic "statement" is not statically known: var\.unknown has no default/.test(f.message))).toBe(true);
   });
 });

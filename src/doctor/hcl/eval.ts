@@ -220,8 +220,9 @@ export class ModuleEvaluator {
     for (const b of body.blocks) {
       if (META_BLOCKS.has(b.type)) continue;
       if (b.type === 'dynamic') {
-        const u = new Unknown(`\${dynamic ${JSON.stringify(b.labels[0] ?? '')}}`, { code: 'RF906', message: `dynamic "${b.labels[0] ?? ''}" blocks are not expanded by the doctor`, at: b.loc.pos(b.at), fix: 'write the blocks out, or give `terraform show -json` of a plan' });
-        groups.set(b.labels[0] ?? 'dynamic', [...(groups.get(b.labels[0] ?? 'dynamic') ?? []), u]);
+        const label = b.labels[0] ?? 'dynamic';
+        const list = groups.get(label) ?? [];
+        groups.set(label, [...list, ...this.#dynamic(b, env, key, label, list.length)]);
         continue;
       }
       const list = groups.get(b.type) ?? [];
@@ -231,6 +232,27 @@ export class ModuleEvaluator {
     }
     for (const [t, list] of groups) out[t] = list.length === 1 && !(list[0] instanceof Unknown) ? list[0]! : list;
     return out;
+  }
+
+  /**
+   * `dynamic "<label>"` over a statically known collection: one `<label>` block per element, with
+   * `<iterator>.key` (the index of a list, the key of a map) and `<iterator>.value`, as Terraform
+   * expands it before plan. A collection only apply knows is not expanded (RF906).
+   */
+  #dynamic(b: ConfigBody['blocks'][number], env: Env, key: string, label: string, offset: number): Value[] {
+    const notExpanded = (message: string, reason?: Reason): Value[] => [new Unknown(`\${dynamic ${JSON.stringify(label)}}`, reason ? { ...reason, message: `${message}: ${reason.message}` } : { code: 'RF906', message, at: b.loc.pos(b.at), fix: 'write the blocks out, or give `terraform show -json` of a plan' })];
+    const fe = b.body.attrs.find((a) => a.name === 'for_each');
+    const content = b.body.blocks.filter((x) => x.type === 'content');
+    if (!fe || content.length !== 1) return notExpanded(`dynamic "${label}" needs for_each and one content block`);
+    const coll = this.value(fe.expr, { ...env, loc: fe.loc });
+    const u = firstUnknown(coll);
+    if (u) return notExpanded(`for_each of dynamic "${label}" is not statically known`, u.reason);
+    if (!Array.isArray(coll) && !isObj(coll)) return notExpanded(`for_each of dynamic "${label}" is not a collection`);
+    const it = b.body.attrs.find((a) => a.name === 'iterator');
+    const iterator = it?.expr.k === 'var' ? it.expr.name : label;
+    const pairs: [Value, Value][] = Array.isArray(coll) ? coll.map((v, i) => [i, v]) : Object.keys(coll).sort().map((k) => [k, coll[k]!]);
+    const c = content[0]!;
+    return pairs.map(([k, v], i) => this.#body(c.body, { ...env, loc: c.loc, vars: new Map(env.vars).set(iterator, { key: k, value: v }) }, `${key}.${label}[${offset + i}]`));
   }
 
   #attr(key: string, name: string, compute: () => Value): Value {

@@ -114,7 +114,7 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['local.nope', /local\.nope names no local value/],
     ['var.nope', /var\.nope names no variable/],
     ['aws_iam_role.y.arn', /aws_iam_role\.y names no resource of this module; did you mean aws_iam_role\.x/],
-    ['data.aws_iam_policy_document.t.json', /data\.aws_iam_policy_document\.t names no data source/],
+    ['aws_iam_rol.x.arn', /aws_iam_rol\.x names no resource type of this module; did you mean aws_iam_role\.x/],
     ['module.other.x', /module\.other names no module block/],
     ['{ a = 1 }.b', /has no attribute b/],
     ['local.list[5]', /index 5 is out of range/],
@@ -124,6 +124,21 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     const { value, broken: found } = evalLocal(expr, FIXTURES);
     expect(value).toBeInstanceOf(Unknown);
     expect((value as Unknown).reason.code).toBe('RF913');
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatch(message);
+  });
+
+  // A resource or data source that no file given declares, and whose name is near none of its type:
+  // it may be declared in a file that was not given, so it is missing evidence, not a defect.
+  const missing: [string, RegExp][] = [
+    ['data.aws_iam_policy_document.t.json', /^\d+:7 data\.aws_iam_policy_document\.t is not in the files given/],
+    ['aws_eks_cluster.devops.identity[0].oidc[0].issuer', /aws_eks_cluster\.devops is not in the files given \(no resource of that name in this module's files\)/],
+    ['aws_iam_role.jobs.arn', /aws_iam_role\.jobs is not in the files given/],
+  ];
+  it.each(missing)('%s is not in the files given (RF903, info)', (expr, message) => {
+    const { value, broken: found } = evalLocal(expr, FIXTURES);
+    expect(value).toBeInstanceOf(Unknown);
+    expect((value as Unknown).reason.code).toBe('RF903');
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(message);
   });

@@ -8,6 +8,7 @@ import { SourceFile, formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
 import type { Inferred } from './infer.js';
 import { AWS_READ_ACTIONS, AwsReadError, type AwsReadOperation, type AwsReadPort } from './aws-port.js';
+import { grammarPath, pathIn } from './policy-document.js';
 
 /**
  * `doctor --aws`: the AWS names the evidence mentions, read live through a read-only port and
@@ -382,18 +383,19 @@ export function screenPolicies(ev: Evidence): void {
       throw e;
     }
   };
-  const report = (origin: Origin | undefined, what: string, msg: string) =>
-    ev.findings.push(finding('RF901', origin ? formatPosition(originAt(origin)) : '', `${what} is not an IAM policy document the doctor can evaluate: ${msg}`, { fix: 'give the document as IAM stores it (aws iam get-role / get-role-policy / get-policy-version)' }));
+  // The finding points at the element the grammar names (Statement[0].Action …) where the file has it.
+  const report = (origin: Origin | undefined, what: string, msg: string, doc: unknown) =>
+    ev.findings.push(finding('RF901', origin ? formatPosition(originAt(origin, ...pathIn(doc, grammarPath(msg), false))) : '', `${what} is not an IAM policy document the doctor can evaluate: ${msg}`, { fix: 'give the document as IAM stores it (aws iam get-role / get-role-policy / get-policy-version)' }));
   for (const role of ev.roles.values()) {
     const t = role.trust ? problem(role.trust) : undefined;
     if (t !== undefined) {
-      report(role.trustOrigin, `the trust policy of role ${role.name}`, t);
+      report(role.trustOrigin, `the trust policy of role ${role.name}`, t, role.trust);
       delete role.trust;
       delete role.trustOrigin;
     }
     role.policies = role.policies.filter((p) => {
       const m = problem(p.document);
-      if (m !== undefined) report(p.origin, `a permission policy of role ${role.name}`, m);
+      if (m !== undefined) report(p.origin, `a permission policy of role ${role.name}`, m, p.document);
       return m === undefined;
     });
   }

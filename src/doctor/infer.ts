@@ -404,9 +404,10 @@ export function inferDeployment(ev: Evidence): Inferred {
   // VM runners (EC2 Docker, docker-autoscaler, Fargate): launch templates whose user data writes a config.toml.
   const vm = inferVmRunners(ev, root, { runners: intentRunners, identities, clusters, clusterOrigins, runnerOrigins, bindingOrigins, docsRunners, summaries, findings, cacheOf, gitlab: (r) => gitlabSettingsOf(root, r) });
   // The aws provider names the account where no binding's ARN does (roles referenced by expression).
-  account ??= vm.account ?? awsOf(ev, root).account;
+  const provider = awsOf(ev, root);
+  account ??= vm.account ?? provider.account;
   partition ??= vm.partition;
-  region ??= vm.region;
+  region ??= vm.region ?? provider.region;
   if (chains.length === 0 && vm.found === 0) {
     findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no workload running the gitlab-runner image, no launch template whose user data writes a config.toml`, { fix: 'give the Helm values, the manager Deployment, a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
   }

@@ -224,9 +224,8 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
   // Terraform JSON syntax.
   if (tfJson || ((isObject(doc.resource) || isObject(doc.data)) && doc.apiVersion === undefined)) {
     if (typeof doc['//'] === 'string' && doc['//'].includes('runner-fleet')) ev.terraform.generatedByRunnerFleet = true;
+    // Providers too: the aws provider is evaluated with the rest of the module (hcl/read.ts evaluateConfigs).
     readTfJsonInto(ev, source, doc, origin);
-    const aws = isObject(doc.provider) ? doc.provider.aws : undefined;
-    for (const p of Array.isArray(aws) ? aws : [aws]) if (isObject(p)) (ev.terraform.awsProviders ??= []).push(p);
     return;
   }
   // aws iam get-role

@@ -1,50 +1,16 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
-import type { PolicyDocument, Statement } from '../verify/iam/types.js';
+import type { PolicyDocument } from '../verify/iam/types.js';
 import { compilePolicy, PolicyGrammarError } from '../verify/iam/evaluator.js';
-import { formatPosition, originAt } from './source.js';
+import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { evaluateConfigs } from './hcl/read.js';
+import { dataPathOf, grammarPath, pathIn, policyDocumentProblem, renderPolicyDocument } from './policy-document.js';
+
+export { renderPolicyDocument } from './policy-document.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-const blocks = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter(isObject) : isObject(v) ? [v] : []);
-const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-
-/** `aws_iam_policy_document` rendered to the JSON AWS receives; undefined when a value is not static. */
-export function renderPolicyDocument(body: Record<string, unknown>): PolicyDocument | undefined {
-  if (typeof body.json === 'string') {
-    // `terraform show -json` carries the rendered document.
-    try {
-      return JSON.parse(body.json) as PolicyDocument;
-    } catch {
-      return undefined;
-    }
-  }
-  if (JSON.stringify(body).includes('${')) return undefined;
-  const statements: Statement[] = blocks(body.statement).map((s) => {
-    const st: Statement = { Effect: s.effect === 'Deny' ? 'Deny' : 'Allow' };
-    if (typeof s.sid === 'string') st.Sid = s.sid;
-    if (s.actions !== undefined) st.Action = list(s.actions).map(String);
-    if (s.not_actions !== undefined) st.NotAction = list(s.not_actions).map(String);
-    if (s.resources !== undefined) st.Resource = list(s.resources).map(String);
-    if (s.not_resources !== undefined) st.NotResource = list(s.not_resources).map(String);
-    const principals = blocks(s.principals);
-    if (principals.length > 0) {
-      const p: Record<string, string[]> = {};
-      for (const x of principals) p[String(x.type)] = [...(p[String(x.type)] ?? []), ...list(x.identifiers).map(String)];
-      st.Principal = (principals.length === 1 && principals[0]!.type === '*' ? '*' : p);
-    }
-    const conditions = blocks(s.condition);
-    if (conditions.length > 0) {
-      const c: Record<string, Record<string, string[]>> = {};
-      for (const x of conditions) (c[String(x.test)] ??= {})[String(x.variable)] = list(x.values).map(String);
-      st.Condition = c;
-    }
-    return st;
-  });
-  return { Version: typeof body.version === 'string' ? body.version : '2012-10-17', Statement: statements };
-}
 
 /** Why a policy document is not one the IAM evaluator (and AWS) accepts; undefined when it is. */
 function grammarError(doc: unknown): string | undefined {
@@ -55,6 +21,17 @@ function grammarError(doc: unknown): string | undefined {
     if (e instanceof PolicyGrammarError) return e.message;
     throw e;
   }
+}
+
+/** A JSON policy whose only unknowns are Terraform symbols the IAM evaluator accepts (TERRAFORM_SYMBOL, in principals and condition keys). */
+function symbolicDocument(value: string): string | undefined {
+  let doc: unknown;
+  try {
+    doc = JSON.parse(value);
+  } catch {
+    return undefined;
+  }
+  return isObject(doc) && grammarError(doc) === undefined ? value : undefined;
 }
 
 const DATA_DOC = /^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$/;
@@ -70,17 +47,38 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
   const resource: TerraformRoot['resource'] = {};
   for (const [type, byName] of Object.entries(tf.resource)) resource[type] = { ...byName };
   const root: TerraformRoot = { terraform: {}, resource, data: tf.data };
-  const where = (key: string, ...path: string[]) => {
+  const where = (key: string, ...path: (string | number)[]) => {
     const o = tf.origins.get(key);
     return o ? formatPosition(originAt(o, ...path)) : '';
   };
+  // Policy data sources: a value of a type the provider's schema refuses is a finding at that value (Terraform refuses it too).
+  const dataOrigins = new Map<Origin, string>();
+  const badData = new Set<Origin>();
+  for (const [k, body] of Object.entries(tf.data.aws_iam_policy_document ?? {})) {
+    const origin = tf.origins.get(`data.aws_iam_policy_document.${k}`);
+    if (origin) dataOrigins.set(origin, k);
+    const p = policyDocumentProblem(body);
+    if (!p) continue;
+    if (origin) badData.add(origin);
+    findings.push({ code: 'RF901', severity: CODES.RF901.severity, path: origin ? formatPosition(originAt(origin, ...pathIn(body, p.path, origin.source.syntax === 'hcl'))) : '', message: `data.aws_iam_policy_document.${k}: ${p.message} (the AWS provider refuses it too)`, received: p.received, fix: 'write the value as the aws_iam_policy_document schema takes it (terraform validate shows it too)' });
+  }
   // Every document the proofs will read is checked against the policy grammar first: a bad one is a finding for its file, not a crash.
   const literal = (key: string, attr: string, value: unknown): string | undefined => {
     const json = document(key, attr, value);
     if (json === undefined) return undefined;
     const bad = grammarError(JSON.parse(json));
     if (bad === undefined) return json;
-    findings.push({ code: 'RF901', severity: CODES.RF901.severity, path: where(`${key}.${attr}`) || where(key, attr), message: `${key}.${attr} is not a valid IAM policy document: ${bad}`, fix: 'fix the policy document' });
+    const from = tf.origins.get(`${key}.${attr}`);
+    if (from && badData.has(from)) return undefined; // reported at the data source's value
+    const dataKey = from ? dataOrigins.get(from) : undefined;
+    const iamPath = grammarPath(bad);
+    let path: string;
+    if (from && dataKey !== undefined) {
+      const body = tf.data.aws_iam_policy_document?.[dataKey];
+      path = formatPosition(originAt(from, ...pathIn(body, dataPathOf(iamPath, body), from.source.syntax === 'hcl')));
+    } else if (from) path = formatPosition(originAt(from, ...pathIn(value, iamPath, from.source.syntax === 'hcl')));
+    else path = where(key, attr, ...pathIn(value, iamPath, false));
+    findings.push({ code: 'RF901', severity: CODES.RF901.severity, path, message: `${key}.${attr}${dataKey !== undefined ? ` (rendered from data.aws_iam_policy_document.${dataKey})` : ''} is not a valid IAM policy document: ${bad}`, fix: 'fix the policy document' });
     return undefined;
   };
   const document = (key: string, attr: string, value: unknown): string | undefined => {
@@ -88,8 +86,13 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     if (typeof value !== 'string') return undefined;
     // Evaluated configuration says why a value is not known (.tf and .tf.json alike).
     const why = value.includes('${') ? tf.unknowns.get(`${key}.${attr}`) : undefined;
-    if (why?.code === 'RF913') return undefined; // reported once, where the reference is written
+    if (why?.code === 'RF913' || why?.code === 'RF903') return undefined; // reported once, where the reference is written
     if (why) {
+      // Known only after apply (a created cluster's issuer, its OIDC provider's ARN): where the policy
+      // names it as a bare reference in a Federated principal or a condition key, the proofs treat it
+      // as one opaque symbol, as plan does for the documents it emits; anywhere else it is not proven.
+      const symbolic = why.code === 'RF906' ? symbolicDocument(value) : undefined;
+      if (symbolic !== undefined) return symbolic;
       findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(why.at), message: `${key}.${attr} is not statically known: ${why.message}`, received: value.slice(0, 120), fix: why.fix ?? 'give `terraform show -json` of a plan, which carries the evaluated value' });
       return undefined;
     }
@@ -124,7 +127,7 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     const trust = literal(key, 'assume_role_policy', body.assume_role_policy);
     if (typeof body.name !== 'string' || body.name.includes('${') || trust === undefined) {
       const why = tf.unknowns.get(`${key}.name`);
-      if (why?.code === 'RF913') {
+      if (why?.code === 'RF913' || why?.code === 'RF903') {
         // Reported where the reference is written.
       } else if (typeof body.name !== 'string' || body.name.includes('${')) findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: why ? formatPosition(why.at) : where(key), message: `${key} has no literal name, so nothing can be matched against it${why ? `: ${why.message}` : ''}`, fix: 'give the role a literal name, or give `terraform show -json`' });
       delete resource.aws_iam_role![k];
@@ -147,6 +150,20 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     const policy = literal(`aws_iam_role_policy.${k}`, 'policy', body.policy);
     if (policy === undefined) delete resource.aws_iam_role_policy![k];
     else resource.aws_iam_role_policy![k] = { ...body, policy };
+  }
+  // Customer managed policies: checked like inline ones; attached to a role, their statements are that role's.
+  for (const [k, body] of Object.entries(resource.aws_iam_policy ?? {})) {
+    const policy = literal(`aws_iam_policy.${k}`, 'policy', body.policy);
+    if (policy === undefined) delete resource.aws_iam_policy![k];
+    else resource.aws_iam_policy![k] = { ...body, policy };
+  }
+  for (const [k, body] of Object.entries(resource.aws_iam_role_policy_attachment ?? {})) {
+    const ref = typeof body.policy_arn === 'string' ? /^\$\{aws_iam_policy\.([A-Za-z0-9_-]+(?:\[[^\]]+\])?)\.(?:arn|id)\}$/.exec(body.policy_arn) : null;
+    const policy = ref ? resource.aws_iam_policy?.[ref[1]!]?.policy : undefined;
+    if (typeof policy !== 'string' || (typeof body.role === 'string' && leftOut.has(body.role))) continue;
+    (resource.aws_iam_role_policy ??= {})[`doctor_attached_${k}`] = { role: body.role, policy };
+    const origin = tf.origins.get(`aws_iam_policy.${ref![1]!}.policy`) ?? tf.origins.get(`aws_iam_policy.${ref![1]!}`);
+    if (origin) tf.origins.set(`aws_iam_role_policy.doctor_attached_${k}`, origin);
   }
   // Roles given as IAM JSON or `aws iam` output.
   const byName = new Set(Object.values(resource.aws_iam_role ?? {}).map((b) => b.name));

@@ -44,10 +44,20 @@ export interface ConfigModule {
   locals: Map<string, { expr: Expr; loc: Loc; at: number }>;
   variables: Map<string, { default?: Expr; loc: Loc; at: number }>;
   modules: Map<string, { loc: Loc; at: number; source?: string }>;
+  /** `provider` blocks (the aws provider's region, allowed_account_ids, default_tags are read). */
+  providers: ConfigProvider[];
+}
+
+export interface ConfigProvider {
+  name: string;
+  body: ConfigBody;
+  loc: Loc;
+  at: number;
+  origin: Origin;
 }
 
 export function emptyModule(dir: string): ConfigModule {
-  return { dir, blocks: [], locals: new Map(), variables: new Map(), modules: new Map() };
+  return { dir, blocks: [], locals: new Map(), variables: new Map(), modules: new Map(), providers: [] };
 }
 
 export function hclLoc(file: string, text: string): Loc {
@@ -93,7 +103,11 @@ export function addHclBody(mod: ConfigModule, body: Body, loc: Loc, originOf: (p
       const s = b.body.attrs.find((a) => a.name === 'source');
       const source = s?.expr.k === 'tpl' && s.expr.parts.every((p) => typeof p === 'string') ? s.expr.parts.join('') : undefined;
       mod.modules.set(b.labels[0]!, { loc, at: b.at, ...(source !== undefined ? { source } : {}) });
-    } else if (b.type === 'resource' || b.type === 'data' || b.type === 'variable' || b.type === 'module') {
+    } else if (b.type === 'provider' && b.labels.length === 1) {
+      const path = ['provider', b.labels[0]!, String(mod.providers.filter((p) => p.name === b.labels[0]).length)];
+      mark(path, b.at);
+      mod.providers.push({ name: b.labels[0]!, body: toBody(b.body, path), loc, at: b.at, origin: originOf(path) });
+    } else if (b.type === 'resource' || b.type === 'data' || b.type === 'variable' || b.type === 'module' || b.type === 'provider') {
       problems.push(`${b.type} block with ${b.labels.length} label(s)`);
     }
   }

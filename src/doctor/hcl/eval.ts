@@ -9,11 +9,13 @@ import { callFunction } from './functions.js';
  * `count` and `for_each` over static values, references between blocks. What only apply knows
  * (a resource's ARN, a data source read from the account) stays a symbol — an `Unknown` that
  * renders as the `${…}` reference `.tf.json` would carry, with the reason and the position. A
- * reference to something that does not exist is a finding (RF913), never a crash.
+ * reference to something that does not exist is a finding (RF913; RF903 for a resource or data
+ * source that may be declared in a file not given), never a crash.
  */
 
 export interface Reason {
-  code: 'RF906' | 'RF913';
+  /** RF913: names nothing that can exist; RF903: a resource or data source the files given do not hold; RF906: known only at apply. */
+  code: 'RF903' | 'RF906' | 'RF913';
   message: string;
   at: Position;
   fix?: string;
@@ -34,6 +36,8 @@ export type Value = null | boolean | number | string | Value[] | { [k: string]: 
 export class EvalError extends Error {}
 
 const BUSY = Symbol('busy');
+/** A bare reference (`${type.name.attr}`, `${local.x}`): the form the IAM evaluator accepts as a symbol. */
+const BARE_SYMBOL = /^\$\{(local\.[A-Za-z_][A-Za-z0-9_-]*|[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*\.[a-z_]+)\}$/;
 const MAX_REFERENCE_DEPTH = 100;
 
 /** A value used as a key or a name: strings as they are, anything else as JSON. */
@@ -177,7 +181,7 @@ export class ModuleEvaluator {
     // Most unknowns (an ARN known after apply) never become a finding: their position is computed on first use.
     const loc = env.loc;
     const reason = lazyReason(code, message, () => loc.pos(e.at), fix);
-    if (code === 'RF913' && !this.broken.has(fmt(reason.at))) this.broken.set(fmt(reason.at), reason);
+    if ((code === 'RF913' || code === 'RF903') && !this.broken.has(fmt(reason.at))) this.broken.set(fmt(reason.at), reason);
     return new Unknown(`\${${env.loc.text.slice(e.at, e.end)}}`, reason);
   }
 
@@ -235,8 +239,9 @@ export class ModuleEvaluator {
     for (const b of body.blocks) {
       if (META_BLOCKS.has(b.type)) continue;
       if (b.type === 'dynamic') {
-        const u = new Unknown(`\${dynamic ${JSON.stringify(b.labels[0] ?? '')}}`, { code: 'RF906', message: `dynamic "${b.labels[0] ?? ''}" blocks are not expanded by the doctor`, at: b.loc.pos(b.at), fix: 'write the blocks out, or give `terraform show -json` of a plan' });
-        groups.set(b.labels[0] ?? 'dynamic', [...(groups.get(b.labels[0] ?? 'dynamic') ?? []), u]);
+        const label = b.labels[0] ?? 'dynamic';
+        const list = groups.get(label) ?? [];
+        groups.set(label, [...list, ...this.#dynamic(b, env, key, label, list.length)]);
         continue;
       }
       const list = groups.get(b.type) ?? [];
@@ -246,6 +251,27 @@ export class ModuleEvaluator {
     }
     for (const [t, list] of groups) out[t] = list.length === 1 && !(list[0] instanceof Unknown) ? list[0]! : list;
     return out;
+  }
+
+  /**
+   * `dynamic "<label>"` over a statically known collection: one `<label>` block per element, with
+   * `<iterator>.key` (the index of a list, the key of a map) and `<iterator>.value`, as Terraform
+   * expands it before plan. A collection only apply knows is not expanded (RF906).
+   */
+  #dynamic(b: ConfigBody['blocks'][number], env: Env, key: string, label: string, offset: number): Value[] {
+    const notExpanded = (message: string, reason?: Reason): Value[] => [new Unknown(`\${dynamic ${JSON.stringify(label)}}`, reason ? { ...reason, message: `${message}: ${reason.message}` } : { code: 'RF906', message, at: b.loc.pos(b.at), fix: 'write the blocks out, or give `terraform show -json` of a plan' })];
+    const fe = b.body.attrs.find((a) => a.name === 'for_each');
+    const content = b.body.blocks.filter((x) => x.type === 'content');
+    if (!fe || content.length !== 1) return notExpanded(`dynamic "${label}" needs for_each and one content block`);
+    const coll = this.value(fe.expr, { ...env, loc: fe.loc });
+    const u = firstUnknown(coll);
+    if (u) return notExpanded(`for_each of dynamic "${label}" is not statically known`, u.reason);
+    if (!Array.isArray(coll) && !isObj(coll)) return notExpanded(`for_each of dynamic "${label}" is not a collection`);
+    const it = b.body.attrs.find((a) => a.name === 'iterator');
+    const iterator = it?.expr.k === 'var' ? it.expr.name : label;
+    const pairs: [Value, Value][] = Array.isArray(coll) ? coll.map((v, i) => [i, v]) : Object.keys(coll).sort().map((k) => [k, coll[k]!]);
+    const c = content[0]!;
+    return pairs.map(([k, v], i) => this.#body(c.body, { ...env, loc: c.loc, vars: new Map(env.vars).set(iterator, { key: k, value: v }) }, `${key}.${label}[${offset + i}]`));
   }
 
   #attr(key: string, name: string, compute: () => Value): Value {
@@ -451,8 +477,12 @@ export class ModuleEvaluator {
     if (isRef(o)) {
       const ref = o.r;
       switch (ref.ref) {
-        case 'local':
-          return this.local(e, env, name);
+        case 'local': {
+          // A local computed from values only apply knows (trimprefix(aws_iam_openid_connect_provider.x.arn, …)) stands for
+          // one text everywhere: it renders as the bare symbol `${local.x}` the proofs treat as opaque, as plan's documents do.
+          const v = this.local(e, env, name);
+          return v instanceof Unknown && v.reason.code === 'RF906' && !BARE_SYMBOL.test(v.render) ? this.carry(e, env, v) : v;
+        }
         case 'var': {
           const v = this.mod.variables.get(name);
           if (!v) {
@@ -475,8 +505,19 @@ export class ModuleEvaluator {
             const prefix = `${ref.mode === 'data' ? 'data.' : ''}${ref.type}.`;
             const same = [...this.#blocks.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
             const near = nearest(name, same);
-            const nb = near !== undefined ? this.#blocks.get(prefix + near) : undefined;
-            return this.unknown(e, env, 'RF913', `${prefix}${name} names no ${ref.mode === 'data' ? 'data source' : 'resource'} of this module${nb ? `; did you mean ${prefix}${near!} (${fmt(nb.loc.pos(nb.at))})?` : ''}`, `declare ${ref.mode} "${ref.type}" "${name}", or fix the reference`);
+            let nb = near !== undefined ? this.#blocks.get(prefix + near) : undefined;
+            if (!nb && same.length === 0) {
+              // A misspelt type: a block of this name whose type is near (aws_iam_rol.x for aws_iam_role.x).
+              const types = [...this.#blocks.values()].filter((b) => b.name === name && b.mode === ref.mode).map((b) => b.type);
+              const t = nearest(ref.type, types);
+              if (t !== undefined) {
+                nb = this.#blocks.get(`${ref.mode === 'data' ? 'data.' : ''}${t}.${name}`);
+                if (nb) return this.unknown(e, env, 'RF913', `${prefix}${name} names no ${ref.mode === 'data' ? 'data source' : 'resource'} type of this module; did you mean ${ref.mode === 'data' ? 'data.' : ''}${t}.${name} (${fmt(nb.loc.pos(nb.at))})?`, `write ${ref.mode === 'data' ? 'data.' : ''}${t}.${name}`);
+              }
+            }
+            // A name near one of the same type is a misspelling (RF913); any other may be declared in a file not given (RF903).
+            if (nb) return this.unknown(e, env, 'RF913', `${prefix}${name} names no ${ref.mode === 'data' ? 'data source' : 'resource'} of this module; did you mean ${prefix}${near!} (${fmt(nb.loc.pos(nb.at))})?`, `write ${prefix}${near!}, or declare ${ref.mode} "${ref.type}" "${name}"`);
+            return this.unknown(e, env, 'RF903', `${prefix}${name} is not in the files given (no ${ref.mode === 'data' ? 'data source' : 'resource'} of that name in this module's files), so what depends on it is not proven`, `give the file that declares ${ref.mode} "${ref.type}" "${name}" (or the whole folder), or \`terraform show -json\` of a plan`);
           }
           const inst = this.instances(b);
           if (inst instanceof Unknown) return this.carry(e, env, inst);

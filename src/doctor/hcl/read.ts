@@ -77,6 +77,16 @@ export function readTfJsonInto(ev: Evidence, source: SourceFile, doc: Record<str
       mod.variables.set(name, { ...(isObject(v) && 'default' in v ? { default: jsonExpr(v.default, locOf(['variable', name, 'default'])) } : {}), loc, at: 0 });
     }
   }
+  if (isObject(doc.provider)) {
+    for (const [name, raw] of Object.entries(doc.provider)) {
+      // One provider configuration, or a list of them (aliases).
+      (Array.isArray(raw) ? raw : [raw]).forEach((body, i) => {
+        if (!isObject(body)) return;
+        const path = ['provider', name, ...(Array.isArray(raw) ? [i] : [])];
+        mod.providers.push({ name, body: jsonBody(body, (attr) => locOf([...path, attr])), loc: locOf(path), at: 0, origin: { ...origin, path: [...origin.path, ...path] } });
+      });
+    }
+  }
   if (isObject(doc.module)) {
     for (const [name, v] of Object.entries(doc.module)) mod.modules.set(name, { loc: locOf(['module', name]), at: 0, ...(isObject(v) && typeof v.source === 'string' ? { source: v.source } : {}) });
   }
@@ -85,7 +95,8 @@ export function readTfJsonInto(ev: Evidence, source: SourceFile, doc: Record<str
 /**
  * Evaluates every module's configuration into `ev.terraform.resource` / `data` (the `.tf.json`
  * shape, unknowns as their `${…}` text), records why values are unknown, and returns the findings:
- * references that name nothing (RF913) and modules that are not followed (RF903).
+ * references that name nothing (RF913), resources and data sources not in the files given and
+ * modules that are not followed (RF903).
  */
 export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   const findings: Finding[] = [];
@@ -128,7 +139,18 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
         findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(block.loc.pos(block.at)), message: `${address}: ${e.message}`, fix: 'break the cycle' });
       }
     }
-    for (const r of evaluator.broken.values()) findings.push({ code: 'RF913', severity: CODES.RF913.severity, path: formatPosition(r.at), message: r.message, ...(r.fix !== undefined ? { fix: r.fix } : {}) });
+    // The aws provider's settings, evaluated like any body (region = var.region …); a value only apply knows is left out.
+    mod.providers.forEach((p, i) => {
+      if (p.name !== 'aws') return;
+      const block: ConfigBlock = { mode: 'resource', type: 'provider', name: `aws[${i}]`, body: p.body, loc: p.loc, at: p.at, origin: p.origin };
+      try {
+        const body = evaluator.body(block, { name: block.name });
+        (tf.awsProviders ??= []).push(Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => !firstUnknown(body[k]!))));
+      } catch (e) {
+        if (!(e instanceof EvalError)) throw e;
+      }
+    });
+    for (const r of evaluator.broken.values()) findings.push({ code: r.code, severity: CODES[r.code].severity, path: formatPosition(r.at), message: r.message, ...(r.fix !== undefined ? { fix: r.fix } : {}) });
   }
   return findings;
 }

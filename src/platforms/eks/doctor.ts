@@ -1,5 +1,5 @@
 import type { DoctorReader, DoctorBinding } from '../../doctor/types.js';
-import { parseRef } from '../../verify/aws-docs.js';
+import { parseRef, resolveValue } from '../../verify/aws-docs.js';
 import { ROLE_ARN_ANNOTATION } from './names.js';
 
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role(\/(?:[^/]+\/)*)([^/]+)$/;
@@ -32,7 +32,9 @@ export const eksDoctor: DoctorReader = {
       const literal = typeof b.role_arn === 'string' ? ROLE_ARN.exec(b.role_arn) : null;
       const roleName = roleBody ? String(roleBody.name) : literal?.[4];
       if (roleName === undefined) continue;
-      const out: DoctorBinding = { platform: 'eks', mechanism: 'pod-identity', roleName, rolePath: literal?.[3] ?? (typeof roleBody?.path === 'string' ? roleBody.path : '/'), ref: String(b.role_arn), clusterName: String(b.cluster_name) };
+      // A cluster created in the same root is named by reference (aws_eks_cluster.<x>.name): its written name is the name.
+      const clusterName = resolveValue(ctx.root, b.cluster_name);
+      const out: DoctorBinding = { platform: 'eks', mechanism: 'pod-identity', roleName, rolePath: literal?.[3] ?? (typeof roleBody?.path === 'string' ? roleBody.path : '/'), ref: String(b.role_arn), clusterName: typeof clusterName === 'string' ? clusterName : String(b.cluster_name) };
       if (literal) {
         out.partition = literal[1]!;
         out.account = literal[2]!;

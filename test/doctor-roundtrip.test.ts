@@ -9,19 +9,12 @@ const READ_BACK = new Set(['eks', 'aks', 'ec2-docker', 'ec2-autoscaler', 'ecs-fa
  * (other platforms, deploy targets in other accounts, clusters runner-fleet creates): for those it
  * must still invent no error and make no proof plan did not make.
  */
-const FULLY_READ_BACK = new Set(['eks-irsa', 'eks-pod-identity', 'eks-cluster-access', 'eks-create-eksctl', 'eks-create-access-entries', 'aks-workload-identity', 'aks-create', 'mixed-aws-azure', 'ec2-docker', 'ec2-autoscaler', 'ecs-fargate', 'mixed-eks-vm']);
+const FULLY_READ_BACK = new Set(['eks-irsa', 'eks-pod-identity', 'eks-cluster-access', 'eks-create-eksctl', 'eks-create-access-entries', 'aks-workload-identity', 'aks-create', 'mixed-aws-azure', 'ec2-docker', 'ec2-autoscaler', 'ecs-fargate', 'mixed-eks-vm', 'id-tokens-vm', 'cross-account-deploy']);
 /** Known gaps (merged from issues 10 and 11 at the end of issue 9): the doctor still reports errors on these. */
-const KNOWN_GAPS = new Map([
-  ['cross-account-deploy', 'deploy-target roles live in other Terraform roots (terraform/aws-<account>), whose trust is an expression over the fleet\'s job role ARN; cross-root references are not resolved yet and no cross-account intent is inferred'],
-]);
+const KNOWN_GAPS = new Map<string, string>([]);
 
-/**
- * Proofs the doctor does not make yet (merged from issue 12 at the end of issue 9): the keyless token
- * rotator is an ID-token role (trusted through the GitLab OIDC provider) that the doctor does not infer
- * an intent for. Every other proof of these examples must still round-trip exactly.
- */
+/** Proofs the doctor does not make yet; every other proof of these examples must still round-trip exactly. */
 const NOT_YET_READ_BACK: { pattern: RegExp; why: string; examples?: ReadonlySet<string> }[] = [
-  { pattern: /^id-token token-rotator\|/, why: 'the token rotator (an ID-token role) is not inferred from documents yet' },
   {
     // The trust of a created EKS cluster's roles is proven over its issuer symbol, its Pod Identity
     // associations resolve aws_eks_cluster.<x>.name; its node groups are not read back yet.

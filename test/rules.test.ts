@@ -16,6 +16,7 @@ import { VM_DOC_CASES, VM_SPEC_CASES } from './helpers/vm.js';
 import { CLUSTER_TESTED_CODES } from './helpers/cluster.js';
 import { REACH_TESTED } from './helpers/reach.js';
 import { azureCorpusCodes } from './helpers/doctor-azure.js';
+import { doctorCorpusCodes } from './helpers/doctor-corpus.js';
 
 const codes = (plan: PlanResult) => plan.findings.map((f) => f.code);
 const find = (plan: PlanResult, code: string) => plan.findings.find((f) => f.code === code);
@@ -237,6 +238,7 @@ describe('the catalogue', () => {
       ...ROTATOR_TESTED,
       ...AWS_DOCTOR_TESTED,
       ...azureCorpusCodes(),
+      ...doctorCorpusCodes(),
     ]);
     const specErrors = Object.keys(CODES).filter((c) => c.startsWith('RF0'));
     const untested = Object.keys(CODES).filter((c) => !tested.has(c) && !specErrors.includes(c));

@@ -16,6 +16,8 @@ import { normalizeTerraform } from './terraform.js';
 import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidence } from './azure.js';
 import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { awsOf, inferVmRunners } from './infer-vm.js';
+import { inferIdTokens } from './infer-reach.js';
+import { inferCrossAccount } from './infer-cross-account.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -436,6 +438,15 @@ export function inferDeployment(ev: Evidence): Inferred {
     docs.terraformAzure ??= azure.root;
     intent.azure ??= { tenantId: azure.tenantId ?? UNKNOWN_TENANT, subscriptionId: azure.subscriptionId ?? UNKNOWN_SUBSCRIPTION, location: azure.location ?? 'unknown', resourceGroup: azure.resourceGroup ?? 'unknown', tags: {} };
   }
+  // GitLab ID-token roles (and the token rotator among them), from their trust and the rotation pipeline.
+  const reach = inferIdTokens(ev, root, azure, intent);
+  findings.push(...reach.findings);
+  if (reach.idTokens) intent.idTokens = reach.idTokens;
+  if (reach.azureUsed) docs.terraformAzure ??= azure.root;
+  // Deploy targets: roles of other accounts' roots that trust a runner's job role.
+  const cross = inferCrossAccount(ev, root, intent, reach.idTokens);
+  if (cross.crossAccount) intent.crossAccount = cross.crossAccount;
+  if (cross.accountRoots.size > 0) docs.terraformAwsAccounts = cross.accountRoots;
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
   return { intent, docs, runnerOrigins, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure };

@@ -9,6 +9,7 @@ import { evaluateConfigs } from './hcl/read.js';
 import { dataPathOf, grammarPath, pathIn, policyDocumentProblem, renderPolicyDocument } from './policy-document.js';
 
 export { renderPolicyDocument } from './policy-document.js';
+import { terraformSymbols } from '../verify/reach/roles.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
@@ -32,6 +33,31 @@ function symbolicDocument(value: string): string | undefined {
     return undefined;
   }
   return isObject(doc) && grammarError(doc) === undefined ? value : undefined;
+}
+
+const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+
+/**
+ * Whether the only Terraform expressions in a JSON policy text are `${var.<name>}` values of
+ * `sts:ExternalId` conditions: the External ID of a deploy target is a secret passed when
+ * Terraform runs (never written in a file), which the proofs treat as one opaque symbol.
+ */
+function externalIdSymbolsOnly(value: string): boolean {
+  const exprs = value.match(/\$\{[^}]*\}/g) ?? [];
+  if (exprs.length === 0 || !exprs.every((e) => /^\$\{var\.[A-Za-z0-9_-]+\}$/.test(e))) return false;
+  let doc: unknown;
+  try {
+    doc = JSON.parse(value);
+  } catch {
+    return false;
+  }
+  const ext = new Set<string>();
+  for (const st of list((doc as { Statement?: unknown } | null)?.Statement)) {
+    for (const block of Object.values(isObject(st) && isObject(st.Condition) ? st.Condition : {})) {
+      for (const [k, v] of Object.entries(isObject(block) ? block : {})) if (k.toLowerCase() === 'sts:externalid') for (const x of list(v)) ext.add(String(x));
+    }
+  }
+  return exprs.every((e) => ext.has(e)) && (value.match(/\$\{/g) ?? []).length === exprs.length;
 }
 
 const DATA_DOC = /^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$/;
@@ -66,7 +92,7 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
   const literal = (key: string, attr: string, value: unknown): string | undefined => {
     const json = document(key, attr, value);
     if (json === undefined) return undefined;
-    const bad = grammarError(JSON.parse(json));
+    const bad = grammarError(JSON.parse(terraformSymbols(json)));
     if (bad === undefined) return json;
     const from = tf.origins.get(`${key}.${attr}`);
     if (from && badData.has(from)) return undefined; // reported at the data source's value
@@ -84,6 +110,8 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
   const document = (key: string, attr: string, value: unknown): string | undefined => {
     if (isObject(value)) return JSON.stringify(value);
     if (typeof value !== 'string') return undefined;
+    // An External ID given at apply time (a variable without default) is one symbol both ends carry, as plan treats it.
+    if (externalIdSymbolsOnly(value)) return terraformSymbols(value);
     // Evaluated configuration says why a value is not known (.tf and .tf.json alike).
     const why = value.includes('${') ? tf.unknowns.get(`${key}.${attr}`) : undefined;
     if (why?.code === 'RF913' || why?.code === 'RF903') return undefined; // reported once, where the reference is written

@@ -127,6 +127,7 @@ export const CODES = {
   RF931: { severity: 'error', title: 'a service account names a managed identity that has no federated credential for it', acceptable: false },
   RF940: { severity: 'error', title: 'a static cloud credential or a GitLab token is written in a file', acceptable: false },
   RF941: { severity: 'error', title: 'a Kubernetes Secret holds a static cloud credential where a keyless identity would do', acceptable: false },
+  RF950: { severity: 'error', title: 'a GitLab ID-token role trusts its OIDC provider without any condition on sub', acceptable: false },
   RF801: { severity: 'error', title: "a runner's job pods fit no node group of their cluster", acceptable: false },
   RF802: { severity: 'error', title: "a runner's manager pod fits no node group of its cluster", acceptable: false },
   RF803: { severity: 'warning', title: 'a runner manager fits only spot node groups', acceptable: true },

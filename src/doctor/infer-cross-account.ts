@@ -1,0 +1,130 @@
+import type { TerraformRoot } from '../emit/artifacts.js';
+import type { CrossAccountIntent, IdTokenIntent } from '../verify/reach/intent.js';
+import type { FleetIntent } from '../verify/intent.js';
+import type { AwsRoleIdentity } from '../model/types.js';
+import type { PolicyDocument } from '../verify/iam/types.js';
+import { terraformSymbols } from '../verify/reach/roles.js';
+import { formatPosition, originAt } from './source.js';
+import type { Evidence } from './evidence.js';
+
+/**
+ * Deploy targets in other accounts, read back from documents (never a spec). Every Terraform
+ * folder is a root; a root whose aws provider names another account (allowed_account_ids) than
+ * the fleet's holds roles of that account. A role there whose trust admits (Principal AWS) the
+ * ARN of a runner's job role is that runner's deploy target; what the trust demands besides is
+ * the intent the proofs hold it to: its sts:ExternalId (a `${var.x}` given at apply time is one
+ * symbol, as plan treats it), its aws:PrincipalOrgID. A target whose policies explicitly deny
+ * delete-like actions is held to denying every delete-like action of every service it grants.
+ * The cross-account rules then apply unchanged: no External ID and no org/account pin (RF116),
+ * other principals admitted (RF110), job roles that may assume other roles (RF114, RF115).
+ */
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const dirOf = (path: string) => path.split(/[\\/]/).slice(0, -1).join('/');
+const DELETE_LIKE = /:(Delete|BatchDelete|Terminate|Remove|Detach|Deregister)/i;
+
+/** Account of each Terraform folder, from its aws provider's allowed_account_ids. */
+function folderAccounts(ev: Evidence): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const a of ev.artifacts) {
+    if (!/\.tf\.json$/i.test(a.path) || !Array.isArray(a.content)) continue;
+    for (const doc of a.content as unknown[]) {
+      const aws = isObject(doc) && isObject(doc.provider) ? doc.provider.aws : undefined;
+      for (const p of list(aws)) {
+        const id = isObject(p) ? list(p.allowed_account_ids as unknown[])[0] : undefined;
+        if (typeof id === 'string' && /^\d{12}$/.test(id) && !out.has(dirOf(a.path))) out.set(dirOf(a.path), id);
+      }
+    }
+  }
+  return out;
+}
+
+export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: FleetIntent, idTokens: IdTokenIntent | undefined): { crossAccount?: CrossAccountIntent; accountRoots: Map<string, TerraformRoot> } {
+  const accountRoots = new Map<string, TerraformRoot>();
+  const aws = intent.aws;
+  if (!aws) return { accountRoots };
+  const p = aws.partition;
+  const ci = aws.accountId;
+  const accounts = folderAccounts(ev);
+  const generated = ev.terraform.generatedByRunnerFleet;
+  const roleArn = (account: string, body: Record<string, unknown>) => `arn:${p}:iam::${account}:role${typeof body.path === 'string' ? body.path : '/'}${String(body.name)}`;
+  const jobIds = intent.identities.filter((i): i is AwsRoleIdentity => i.cloud === 'aws' && i.purpose === 'jobs');
+  const jobByArn = new Map(jobIds.map((i) => [i.arn, i]));
+
+  const targets: CrossAccountIntent['targets'] = [];
+  for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
+    const origin = ev.terraform.origins.get(`aws_iam_role.${key}.assume_role_policy`) ?? ev.terraform.origins.get(`aws_iam_role.${key}`);
+    const account = origin ? accounts.get(dirOf(origin.source.path)) : undefined;
+    if (account === undefined || account === ci) continue;
+    let trust: PolicyDocument;
+    try {
+      trust = JSON.parse(String(body.assume_role_policy)) as PolicyDocument;
+    } catch {
+      continue;
+    }
+    let job: (typeof jobIds)[number] | undefined;
+    let externalId: string | undefined;
+    let orgId: string | undefined;
+    for (const st of list(trust.Statement)) {
+      if (st.Effect !== 'Allow' || !isObject(st.Principal)) continue;
+      const hit = list((st.Principal as Record<string, string | string[]>).AWS).map(String).map((a) => jobByArn.get(a)).find((x) => x !== undefined);
+      if (!hit) continue;
+      job ??= hit;
+      for (const block of Object.values(st.Condition ?? {})) {
+        for (const [k, v] of Object.entries(block)) {
+          if (k.toLowerCase() === 'sts:externalid') externalId ??= list(v as string | string[]).map(String)[0];
+          if (k.toLowerCase() === 'aws:principalorgid') orgId ??= list(v as string | string[]).map(String)[0];
+        }
+      }
+    }
+    if (!job) continue;
+    // The target's own root: the role and its inline policies.
+    const sub: TerraformRoot = (() => {
+      const r = accountRoots.get(account) ?? { terraform: {}, resource: {} };
+      accountRoots.set(account, r);
+      return r;
+    })();
+    (sub.resource.aws_iam_role ??= {})[key] = body;
+    const refs = new Set([`\${aws_iam_role.${key}.name}`, `\${aws_iam_role.${key}.id}`, String(body.name)]);
+    const policies = Object.entries(root.resource.aws_iam_role_policy ?? {}).filter(([, b]) => typeof b.role === 'string' && refs.has(b.role));
+    for (const [k, b] of policies) (sub.resource.aws_iam_role_policy ??= {})[k] = b;
+    const denies = policies.some(([, b]) => {
+      try {
+        return list((JSON.parse(String(b.policy)) as PolicyDocument).Statement).some((s) => s.Effect === 'Deny' && list(s.Action).some((a) => DELETE_LIKE.test(String(a))));
+      } catch {
+        return false;
+      }
+    });
+    const runner = intent.runners.find((r) => r.name === job.runner)!;
+    targets.push({
+      path: origin ? formatPosition(originAt(origin)) : '',
+      runner: job.runner,
+      name: generated && key.startsWith('deploy-') ? key.slice('deploy-'.length) : String(body.name),
+      accountId: account,
+      roleName: String(body.name),
+      roleArn: roleArn(account, body),
+      jobRoleArn: job.arn,
+      jobRoleName: job.roleName,
+      ...(externalId !== undefined ? { externalId: terraformSymbols(externalId) } : {}),
+      ...(orgId !== undefined ? { principalOrgId: orgId } : {}),
+      denyDeletes: denies,
+      runnerGitlab: { path: `runners[${runner.index}].gitlab`, locked: runner.spec.gitlab.locked, protectedOnly: runner.spec.gitlab.protectedOnly },
+    });
+  }
+  // Without targets the rule on job roles that may assume any role (RF115) still applies, as in plan.
+  if (jobIds.length === 0 && targets.length === 0) return { accountRoots };
+  const ciRole = (name: string) => Object.values(root.resource.aws_iam_role ?? {}).find((b) => b.name === name);
+  const fleetRoles = [
+    ...intent.identities.flatMap((i) => (i.cloud === 'aws' ? [{ name: i.roleName, arn: i.arn }] : [])),
+    ...(idTokens?.roles ?? []).flatMap((r) => {
+      const body = r.cloud === 'aws' ? ciRole(r.roleName) : undefined;
+      return body ? [{ name: r.roleName, arn: roleArn(ci, body) }] : [];
+    }),
+  ];
+  const jobRoles = jobIds.map((i) => {
+    const r = intent.runners.find((x) => x.name === i.runner)!;
+    return { path: `runners[${r.index}].jobs.permissions.aws`, runner: i.runner, name: i.roleName, arn: i.arn };
+  });
+  return { crossAccount: { partition: p, ciAccount: ci, targets, fleetRoles, jobRoles }, accountRoots };
+}

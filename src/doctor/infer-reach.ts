@@ -1,0 +1,193 @@
+import type { Finding } from '../spec/findings.js';
+import { CODES } from '../spec/codes.js';
+import type { TerraformRoot } from '../emit/artifacts.js';
+import type { IdTokenIntent, RotatorIntent } from '../verify/reach/intent.js';
+import type { FleetIntent } from '../verify/intent.js';
+import type { PolicyDocument } from '../verify/iam/types.js';
+import { ROTATOR_KEY } from '../spec/resolve-operations.js';
+import { formatPosition, originAt } from './source.js';
+import type { Evidence } from './evidence.js';
+import type { AzureEvidence } from './azure.js';
+
+/**
+ * GitLab ID-token roles read back from documents (never a spec):
+ * - an IAM role whose trust federates an OIDC provider with `sts:AssumeRoleWithWebIdentity` and
+ *   conditions `<issuer>:sub` on `project_path:…` values (or names no sub at all, on a provider that
+ *   is not a cluster issuer) is an ID-token role; its intended projects, refs, ref types and audience
+ *   are the ones its trust names, so the proofs then show it refuses every look-alike, and the rules
+ *   flag wildcard subjects (RF122), unpinned aud (RF101) and a trust without any sub (RF950);
+ * - a managed identity whose federated credentials name `project_path:…` subjects is the Azure one;
+ * - the token rotator is the role the rotation pipeline assumes (RUNNER_FLEET_ROTATOR_ROLE_ARN in a
+ *   pipeline file, or the `rotator_role_arn` output of the Terraform): its one intended sub is the
+ *   project and branch the pipeline's rules run on, and what it must reach are the token parameters
+ *   and Auto Scaling groups of the VM managers read back.
+ */
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const SUB = /^project_path:(.+?)(?::ref_type:([^:]+):ref:(.*))?$/;
+/** Issuers of Kubernetes clusters (their roles are runner identities, not ID-token roles). */
+const CLUSTER_ISSUER = /^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/id\//;
+
+type Subject = IdTokenIntent['roles'][number]['subjects'][number];
+
+/** Structured subjects of sub values, grouped by project and ref type in the order written. */
+function subjectsOf(values: readonly string[]): Subject[] {
+  const out: Subject[] = [];
+  for (const v of values) {
+    const m = SUB.exec(v);
+    if (!m) continue;
+    // `project_path:acme/*` (no ref part): in StringLike the * spans the ref type and ref too.
+    const [, path, type = '*', ref = '*'] = m as unknown as [string, string, string | undefined, string | undefined];
+    const refTypes: ('branch' | 'tag')[] = type === 'branch' || type === 'tag' ? [type] : /[*?]/.test(type) ? ['branch', 'tag'] : [];
+    const group = /[*?]/.test(path) ? path.replace(/\/?[^/]*[*?].*$/, '') : undefined;
+    const anyRef = /^[*?]+$/.test(ref);
+    for (const refType of refTypes) {
+      const same = out.find((s) => (group !== undefined ? s.group === group : s.project === path) && s.refType === refType && s.anyRef === anyRef);
+      if (same) {
+        if (!anyRef && !same.refs.includes(ref)) same.refs.push(ref);
+        continue;
+      }
+      out.push({ ...(group !== undefined ? { group } : { project: path }), refType, refs: anyRef ? [] : [ref], anyRef });
+    }
+  }
+  return out;
+}
+
+/** The ID-token roles of the AWS roles in `root` (the roles runner chains hold are not among them). */
+function awsRoles(ev: Evidence, root: TerraformRoot, runnerRoles: ReadonlySet<string>, findings: Finding[], named: (key: string, roleName: string) => string): IdTokenIntent['roles'] {
+  const out: IdTokenIntent['roles'] = [];
+  for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
+    const roleName = String(body.name);
+    if (runnerRoles.has(roleName)) continue;
+    let trust: PolicyDocument;
+    try {
+      trust = JSON.parse(String(body.assume_role_policy)) as PolicyDocument;
+    } catch {
+      continue;
+    }
+    let provider: string | undefined;
+    const subs: string[] = [];
+    let aud: string | undefined;
+    let subConditioned = false;
+    for (const st of list(trust.Statement)) {
+      if (st.Effect !== 'Allow' || !list(st.Action).some((a) => /^sts:AssumeRoleWithWebIdentity$/i.test(String(a)))) continue;
+      const principal = isObject(st.Principal) ? list((st.Principal as Record<string, string | string[]>).Federated) : [];
+      const p = principal.find((x) => /:oidc-provider\//.test(String(x)));
+      if (p === undefined) continue;
+      const hp = String(p).replace(/^.*:oidc-provider\//, '');
+      if (CLUSTER_ISSUER.test(hp)) continue;
+      for (const block of Object.values(st.Condition ?? {})) {
+        for (const [k, v] of Object.entries(block)) {
+          if (k.toLowerCase() === `${hp}:sub`.toLowerCase()) {
+            subConditioned = true;
+            subs.push(...list(v as string | string[]).map(String));
+          }
+          if (k.toLowerCase() === `${hp}:aud`.toLowerCase()) aud ??= list(v as string | string[]).map(String)[0];
+        }
+      }
+      provider ??= String(p);
+    }
+    if (provider === undefined) continue;
+    const subjects = subjectsOf(subs);
+    if (subConditioned && subjects.length === 0) continue; // Another OIDC federation (not GitLab's sub format).
+    const at = ev.terraform.origins.get(`aws_iam_role.${key}.assume_role_policy`) ?? ev.terraform.origins.get(`aws_iam_role.${key}`);
+    const path = at ? formatPosition(originAt(at)) : '';
+    const hp = provider.replace(/^.*:oidc-provider\//, '');
+    if (!subConditioned) {
+      findings.push({ code: 'RF950', severity: CODES.RF950.severity, path, message: `role ${roleName} trusts the OIDC provider ${hp} without any condition on ${hp}:sub: every pipeline of every project on that GitLab instance can assume it`, received: 'no sub condition', allowed: `StringEquals ${hp}:sub project_path:<group>/<project>:ref_type:branch:ref:<protected branch>`, fix: 'name the project and its protected branches or tags in the sub condition' });
+      continue;
+    }
+    out.push({ path, name: named(key, roleName), cloud: 'aws', roleName, issuer: `https://${hp}`, providerArn: provider, audience: aud ?? 'sts.amazonaws.com', subjects });
+  }
+  return out;
+}
+
+/** Azure managed identities with federated credentials on GitLab subjects. */
+function azureRoles(azure: AzureEvidence, named: (key: string, roleName: string) => string): IdTokenIntent['roles'] {
+  const out: IdTokenIntent['roles'] = [];
+  const root = azure.root;
+  for (const [key, body] of Object.entries(root.resource.azurerm_user_assigned_identity ?? {})) {
+    const creds = Object.entries(root.resource.azurerm_federated_identity_credential ?? {}).filter(([, c]) => c.parent_id === `\${azurerm_user_assigned_identity.${key}.id}` && SUB.test(String(c.subject)));
+    if (creds.length === 0) continue;
+    const issuer = String(creds[0]![1].issuer);
+    const audience = list(creds[0]![1].audience as string | string[]).map(String)[0] ?? 'api://AzureADTokenExchange';
+    const at = azure.origins.get(`azurerm_federated_identity_credential.${creds[0]![0]}`) ?? azure.origins.get(`azurerm_user_assigned_identity.${key}`);
+    const roleName = String(body.name);
+    out.push({ path: at ? formatPosition(originAt(at)) : '', name: named(key, roleName), cloud: 'azure', roleName, issuer, audience, subjects: subjectsOf(creds.filter(([, c]) => c.issuer === issuer).map(([, c]) => String(c.subject))) });
+  }
+  return out;
+}
+
+/** A pipeline job that runs the token rotation: the rotator role ARN and the sub its rules admit. */
+function rotationPipeline(ev: Evidence): { roleArn: string; sub?: string } | undefined {
+  for (const a of ev.artifacts) {
+    if (a.format !== 'yaml' || !Array.isArray(a.content)) continue;
+    for (const doc of a.content) {
+      if (!isObject(doc)) continue;
+      for (const job of Object.values(doc)) {
+        if (!isObject(job) || !isObject(job.variables)) continue;
+        const arn = job.variables.RUNNER_FLEET_ROTATOR_ROLE_ARN;
+        if (typeof arn !== 'string' || !arn.startsWith('arn:')) continue;
+        const rules = list(job.rules as unknown[]).map((r) => (isObject(r) && typeof r.if === 'string' ? r.if : '')).join(' ');
+        const project = /\$CI_PROJECT_PATH\s*==\s*"([^"]+)"/.exec(rules)?.[1];
+        const branch = /\$CI_COMMIT_(?:REF_NAME|BRANCH)\s*==\s*"([^"]+)"/.exec(rules)?.[1];
+        return { roleArn: arn, ...(project && branch ? { sub: `project_path:${project}:ref_type:branch:ref:${branch}` } : {}) };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The Terraform key of the role the `rotator_role_arn` output names. */
+function rotatorOutput(ev: Evidence): string | undefined {
+  for (const a of ev.artifacts) {
+    if (!/\.tf\.json$/i.test(a.path) || !Array.isArray(a.content)) continue;
+    for (const doc of a.content as unknown[]) {
+      const v = isObject(doc) && isObject(doc.output) && isObject(doc.output.rotator_role_arn) ? doc.output.rotator_role_arn.value : undefined;
+      const m = typeof v === 'string' ? /^\$\{aws_iam_role\.([A-Za-z0-9_-]+)\.arn\}$/.exec(v) : null;
+      if (m) return m[1];
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The ID-token part of the intent, inferred from the documents; undefined when there is no
+ * ID-token role. `intent` already holds the runners (their token parameters and manager groups).
+ */
+export function inferIdTokens(ev: Evidence, root: TerraformRoot, azure: AzureEvidence, intent: FleetIntent): { idTokens?: IdTokenIntent; findings: Finding[]; azureUsed: boolean } {
+  const findings: Finding[] = [];
+  const generated = ev.terraform.generatedByRunnerFleet;
+  // runner-fleet's own roots key ID-token roles `idt-<name>`; other roots are named by their role name.
+  const named = (key: string, roleName: string) => (key === ROTATOR_KEY ? ROTATOR_KEY : generated && key.startsWith('idt-') ? key.slice(4) : roleName);
+  const runnerRoles = new Set(intent.identities.map((i) => i.roleName));
+  const roles = [...awsRoles(ev, root, runnerRoles, findings, named), ...azureRoles(azure, named)];
+  const azureUsed = roles.some((r) => r.cloud === 'azure');
+  if (roles.length === 0) return { findings, azureUsed };
+
+  // The rotator: named by the rotation pipeline (or the Terraform output the pipeline reads).
+  const pipeline = rotationPipeline(ev);
+  const outputKey = rotatorOutput(ev);
+  const rotator = roles.find((r) => r.cloud === 'aws' && (pipeline !== undefined ? pipeline.roleArn.endsWith(`/${r.roleName}`) : outputKey !== undefined && String(root.resource.aws_iam_role?.[outputKey]?.name) === r.roleName));
+  if (rotator && intent.aws) {
+    const subs = rotator.subjects.flatMap((s) => s.refs.map((ref) => `project_path:${s.project ?? `${s.group!}/*`}:ref_type:${s.refType}:ref:${ref}`));
+    const sub = pipeline?.sub ?? (subs.length === 1 ? subs[0]! : undefined);
+    if (sub !== undefined) {
+      const { partition, accountId, region } = intent.aws;
+      const parameters: RotatorIntent['parameters'] = [];
+      const managerGroups: string[] = [];
+      for (const r of intent.runners) {
+        const name = r.platformNames?.tokenParameter;
+        if (name === undefined) continue;
+        const body = Object.values(root.resource.aws_ssm_parameter ?? {}).find((b) => b.name === name);
+        const kms = typeof body?.key_id === 'string' && body.key_id.startsWith('arn:') ? body.key_id : undefined;
+        parameters.push({ arn: `arn:${partition}:ssm:${region}:${accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`, region, ...(kms !== undefined ? { kmsKeyArn: kms } : {}) });
+        if (r.platformNames?.managerGroup !== undefined) managerGroups.push(r.platformNames.managerGroup);
+      }
+      rotator.name = ROTATOR_KEY;
+      rotator.rotator = { sub, parameters, managerGroups, accountId };
+    }
+  }
+  return { idTokens: { partition: intent.aws?.partition ?? 'aws', roles }, findings, azureUsed };
+}

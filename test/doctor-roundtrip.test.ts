@@ -11,7 +11,6 @@ const READ_BACK = new Set(['eks', 'aks', 'ec2-docker', 'ec2-autoscaler', 'ecs-fa
  */
 const FULLY_READ_BACK = new Set(['eks-irsa', 'eks-pod-identity', 'eks-cluster-access', 'eks-create-eksctl', 'eks-create-access-entries', 'aks-workload-identity', 'aks-create', 'mixed-aws-azure', 'ec2-docker', 'ec2-autoscaler', 'ecs-fargate', 'mixed-eks-vm', 'id-tokens-vm', 'cross-account-deploy']);
 /** Known gaps (merged from issues 10 and 11 at the end of issue 9): the doctor still reports errors on these. */
-const KNOWN_GAPS = new Map<string, string>([]);
 
 /** Proofs the doctor does not make yet; every other proof of these examples must still round-trip exactly. */
 const NOT_YET_READ_BACK: { pattern: RegExp; why: string; examples?: ReadonlySet<string> }[] = [

@@ -7,10 +7,11 @@ import { gitlabDescription, maintenanceNote } from '../src/ops/marker.js';
 
 const root = (plan: PlanResult): TerraformRoot => plan.emitted!.terraformGitlab!;
 
-const k8sRunners = (plan: PlanResult) => plan.fleet!.runners.filter((x) => x.kubernetes);
+// Kubernetes runners the terraform/gitlab root registers (not those with gitlab.registration: api).
+const k8sRunners = (plan: PlanResult) => plan.fleet!.runners.filter((x) => x.kubernetes && (x.spec.gitlab.registration ?? 'terraform') === 'terraform');
 const withKubernetes = exampleNames().filter((name) => k8sRunners(planExample(name)).length > 0);
 
-it('VM-only fleets have no terraform/gitlab root (their runners register through the README into SSM)', () => {
+it('fleets with no Terraform-registered Kubernetes runner have no terraform/gitlab root (VM and API-registered runners register through runner-fleet register)', () => {
   const vmOnly = exampleNames().filter((name) => !withKubernetes.includes(name));
   expect(vmOnly.length).toBeGreaterThan(0);
   for (const name of vmOnly) {

@@ -8,6 +8,7 @@ import type { TokenStore } from '../ops/ports.js';
 import { GitLabClient, type FetchLike } from '../live/gitlab.js';
 import { realTiming, type Timing } from '../live/retry.js';
 import { Redactor } from '../live/redact.js';
+import type { KubeApi, KubernetesSecretStore } from '../live/kubernetes.js';
 
 /**
  * The operations commands: status, register, rotate, drain, resume, prune, unregister.
@@ -82,9 +83,18 @@ async function liveStoreFactory(opts: OpsOptions, timing: Timing): Promise<(d: D
   }
   const kubeFetch = await makeFetch();
   const inCluster = await inClusterApi((ca) => makeFetch({ ca })).catch(() => undefined);
+  // `eks:<name>@<region>`: the API of an EKS cluster, reached with the AWS credentials in effect (the rotator role in the pipeline).
+  const eks = new Map<string, Promise<KubeApi>>();
+  const { parseEksKubeApi } = await import('../live/eks-kube.js');
+  for (const [cluster, value] of apis) {
+    const target = parseEksKubeApi(value);
+    if (target) eks.set(cluster, import('../live/eks-kube.js').then((m) => m.eksKubeApi(target.name, target.region, makeFetch)));
+  }
   return (d) => {
     const ref = d.store;
     if (ref.kind === 'kubernetes-secret') {
+      const viaEks = eks.get(ref.cluster);
+      if (viaEks) return new LazyKube(viaEks, ref, timing, KubernetesSecretStore);
       const server = apis.get(ref.cluster);
       const api = server !== undefined ? { server, fetch: kubeFetch } : inCluster;
       if (!api) {
@@ -100,6 +110,30 @@ async function liveStoreFactory(opts: OpsOptions, timing: Timing): Promise<(d: D
     }
     return new LazySsm(ref);
   };
+}
+
+/** A Secret store whose API (EKS: DescribeCluster) is found when first used. */
+class LazyKube implements TokenStore {
+  readonly label: string;
+  private inner?: Promise<TokenStore>;
+  constructor(
+    private readonly api: Promise<KubeApi>,
+    private readonly ref: { cluster: string; namespace: string; secret: string; deployment: string },
+    private readonly timing: Timing,
+    private readonly Store: typeof KubernetesSecretStore,
+  ) {
+    this.label = `Secret ${ref.namespace}/${ref.secret} (cluster ${ref.cluster})`;
+    // Observed here so a failed DescribeCluster is reported by the first call, not as an unhandled rejection.
+    api.catch(() => undefined);
+  }
+  private get store() {
+    this.inner ??= this.api.then((api) => new this.Store(api, this.ref, this.timing));
+    return this.inner;
+  }
+  async read() { return (await this.store).read(); }
+  async write(v: Parameters<TokenStore['write']>[0]) { return (await this.store).write(v); }
+  async clear() { return (await this.store).clear(); }
+  async restartManager() { return (await this.store).restartManager(); }
 }
 
 /** Loads the AWS SDK only when an SSM store is first used. */

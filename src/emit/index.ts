@@ -12,6 +12,7 @@ import { identityGraph, type Placements } from './diagram/identity.js';
 import { misfit, schedulingInputs } from '../verify/scheduling.js';
 import { deployTargetRoots, reachAwsResources, reachAzureResources } from './terraform/reach.js';
 import { ROTATE_PIPELINE_PATH, rotatePipeline } from './pipeline/rotate.js';
+import { rotatorClusterResources, rotatorObjects } from './kubernetes/rotator.js';
 
 /** The full `config.toml` of one runner. */
 export function configToml(
@@ -122,6 +123,17 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
       ...(out.helmValues ? { helmValues: out.helmValues } : {}),
       ...(out.helmRunnerToml ? { helmRunnerToml: out.helmRunnerToml } : {}),
     });
+  }
+  // The token rotator's Kubernetes identity (operations.rotation with Kubernetes Secret stores).
+  const rotatorKube = fleet.rotation?.kubernetes;
+  if (rotatorKube) {
+    for (const t of rotatorKube.targets) {
+      const objects = rotatorObjects(fleet, rotatorKube, t);
+      const er = emitted.runners.get(t.runner);
+      if (er) er.manifests = [...er.manifests, ...objects];
+      artifacts.push({ path: `kubernetes/${t.runner}/token-rotator.yaml`, format: 'yaml', content: objects });
+    }
+    awsContrib.push(...rotatorClusterResources(fleet, rotatorKube));
   }
   // Jobs that reach other accounts and ID-token roles (emit/terraform/reach.ts).
   if (fleet.reach) {

@@ -22,6 +22,8 @@ export interface KubeApi {
   /** API server URL, e.g. http://127.0.0.1:8001 from `kubectl proxy`, or https://kubernetes.default.svc in a pod. */
   server: string;
   bearer?: string;
+  /** A bearer token minted per request (EKS: src/live/eks-kube.ts); wins over `bearer`. */
+  token?: () => Promise<string>;
   fetch: FetchLike;
 }
 
@@ -61,7 +63,8 @@ export class KubernetesSecretStore implements TokenStore {
 
   private async req(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
-    if (this.api.bearer) headers.authorization = `Bearer ${this.api.bearer}`;
+    const bearer = this.api.token ? await this.api.token() : this.api.bearer;
+    if (bearer) headers.authorization = `Bearer ${bearer}`;
     if (body !== undefined) headers['content-type'] = contentType;
     for (let attempt = 0; ; attempt++) {
       let res: Response | undefined;

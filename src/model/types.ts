@@ -174,6 +174,17 @@ export interface ResolvedRotation {
   /** The rotator IAM role (SSM token stores), also in reach.idTokens.roles with purpose rotator. */
   awsRoleArn?: string;
   awsRoleName?: string;
+  /** Kubernetes Secret stores: the user the rotator role maps to and what it may touch (resolve-operations.ts). */
+  kubernetes?: RotatorKubernetes;
+}
+
+export interface RotatorKubernetes {
+  /** The Kubernetes user name the rotator role is mapped to (an EKS access entry's username). */
+  username: string;
+  /** Clusters the rotator reaches (entry names) with the --kube-api value of the rotation job. */
+  clusters: { cluster: string; kubeApi: string }[];
+  /** Per runner: the Role and RoleBinding granting exactly rotate's requests on its Secret and Deployment. */
+  targets: { runner: string; cluster: string; namespace: string; secret: string; deployment: string; role: string; roleBinding: string }[];
 }
 
 export interface AppliedOutputs {

@@ -10,7 +10,7 @@ import type {
   ResolvedRunner,
 } from '../model/types.js';
 import type { Artifact, K8sObject, TerraformResources } from '../emit/artifacts.js';
-import type { PolicyDocument } from '../verify/iam/types.js';
+import type { PolicyDocument, Statement } from '../verify/iam/types.js';
 import type { EmittedFleet, FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../verify/intent.js';
 import type { DoctorReader } from '../doctor/types.js';
@@ -182,6 +182,14 @@ export interface PlatformPlugin {
   /** The role a subject ends up with, read from the documents (undefined: none). */
   roleOfSubject(docs: FleetDocuments, intent: FleetIntent, cluster: ResolvedCluster, subject: IdentitySubject): string | undefined;
 
+  /**
+   * How the token rotator (operations.rotation) reaches this cluster's Kubernetes API to rotate
+   * the Secret of an API-registered runner and restart its Deployment. Optional: a Kubernetes
+   * platform without it refuses such runners with RF128 rather than generate a rotation that
+   * cannot authenticate.
+   */
+  readonly rotatorAccess?: RotatorKubernetesAccess;
+
   /** How `runner-fleet doctor` reads this platform's identity bindings back from an existing deployment. Optional: platforms without one are not inferred yet. */
   readonly doctor?: DoctorReader;
   /** How the doctor reads this platform's VM runners back (launch template, user data, task definitions). */
@@ -198,4 +206,16 @@ export interface PlatformPlugin {
     /** Lines added to the "Kubernetes objects" step (another way this platform's objects are applied). */
     kubernetesObjects?: string[];
   };
+}
+
+/** A Kubernetes platform's part of the token rotator's identity (see PlatformPlugin.rotatorAccess). */
+export interface RotatorKubernetesAccess {
+  /** Why this cluster cannot map the rotator to a Kubernetes user (undefined: it can). */
+  refusal(fleet: ResolvedFleet, cluster: ResolvedCluster, clusterPath: string): Finding | undefined;
+  /** What the rotator role needs to reach the API server (e.g. eks:DescribeCluster on this cluster). */
+  statements(fleet: ResolvedFleet, cluster: ResolvedCluster): Statement[];
+  /** Resources mapping the rotator role (Terraform address `roleArnRef`) to the Kubernetes user `username`. */
+  terraformAws(fleet: ResolvedFleet, cluster: ResolvedCluster, roleArnRef: string, username: string): TerraformResources;
+  /** The `--kube-api` value the rotation job passes for this cluster (the live edge builds the client from it). */
+  kubeApiOption(fleet: ResolvedFleet, cluster: ResolvedCluster): string;
 }

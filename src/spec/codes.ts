@@ -52,6 +52,9 @@ export const CODES = {
   RF125: { severity: 'error', title: 'the token rotator identity admits more than the one project and branch of the rotation schedule', acceptable: false },
   RF126: { severity: 'error', title: 'the token rotator identity may do more than rotate its fleet\'s tokens and restart its managers', acceptable: false },
   RF127: { severity: 'error', title: 'the token rotator identity cannot read, write or tag a token it rotates, or restart its manager', acceptable: false },
+  RF128: { severity: 'error', title: 'the token rotator cannot be given a Kubernetes identity on the cluster of an API-registered runner', acceptable: false },
+  RF129: { severity: 'error', title: 'the token rotator\'s Kubernetes RBAC grants more than rotate needs on its runners\' Secrets and Deployments', acceptable: false },
+  RF134: { severity: 'error', title: 'the token rotator\'s cluster access entry carries an access policy, a Kubernetes group or another username', acceptable: false },
 
   RF201: { severity: 'error', title: 'the runner manager cannot read and write its cache prefix', acceptable: false },
   RF202: { severity: 'error', title: 'the runner manager can reach cache objects outside its prefix', acceptable: false },

@@ -18,7 +18,7 @@ export const rotationSchema = z
     audience: z.string().min(1).optional().describe('aud of the ID token the rotation job requests. Default sts.amazonaws.com.'),
   })
   .describe(
-    'The scheduled token rotation of API-registered runners: which project and branch run it. With it, synth generates a keyless rotator identity that only that project and branch can assume (an IAM role trusted through the GitLab OIDC provider for SSM token stores; a service account bound to a Role on exactly the token Secret and the manager Deployment for Kubernetes stores) and the pipeline that uses it. Without it, no rotation pipeline is generated (RF124).',
+    'The scheduled token rotation of API-registered runners: which project and branch run it. With it, synth generates a keyless rotator identity that only that project and branch can assume (an IAM role trusted through the GitLab OIDC provider for SSM token stores; for Kubernetes Secret stores on EKS the same role, mapped by an access entry to a Kubernetes user bound in each runner namespace to a Role on exactly the token Secret and the manager Deployment; AKS is refused, RF128) and the pipeline that uses it. Without it, no rotation pipeline is generated (RF124).',
   );
 
 export const operationsSchema = z

@@ -8,11 +8,32 @@ import { iamRoleName } from './names.js';
 import { ROLE_PATH } from './resolve.js';
 import { AWS_ID_TOKEN_AUDIENCE } from './resolve-reach.js';
 import { CODES } from './codes.js';
+import { platformFor } from '../platforms/registry.js';
+import type { RotatorKubernetes } from '../model/types.js';
 
 /** Key and name of the rotator among the ID-token roles (names of spec roles are `idt-<name>`, so no clash). */
 export const ROTATOR_KEY = 'token-rotator';
 
 export const ROTATE_DOCUMENT = 'AWS-RunShellScript';
+
+/** The Kubernetes user the rotator role maps to on each cluster: one per fleet, so two fleets on a cluster never share grants. */
+export const rotatorUsername = (fleet: string) => `runner-fleet:${fleet}:token-rotator`;
+
+/** Name of the rotator's Role and RoleBinding in a runner namespace (DNS-1123, ≤ 63). */
+export const rotatorRoleName = (fleet: string) => `${fleet}-token-rotator`.slice(0, 63).replace(/-+$/, '');
+
+/**
+ * Exactly the requests `runner-fleet rotate` makes (src/live/kubernetes.ts): GET and PUT of the
+ * token Secret (PUT is RBAC verb update; a rotation never creates the Secret — register does) and
+ * a strategic-merge PATCH of the manager Deployment's pod template (the rollout restart). Each
+ * rule names its object, so no other Secret or Deployment of the namespace is reachable.
+ */
+export function rotatorRules(secret: string, deployment: string) {
+  return [
+    { apiGroups: [''], resources: ['secrets'], resourceNames: [secret], verbs: ['get', 'update'] },
+    { apiGroups: ['apps'], resources: ['deployments'], resourceNames: [deployment], verbs: ['patch'] },
+  ];
+}
 
 type SsmStore = Extract<DesiredRunner['store'], { kind: 'ssm-parameter' }>;
 
@@ -87,7 +108,41 @@ export function resolveOperations(spec: ParsedSpec, fleet: ResolvedFleet): Findi
   const ssm = api.flatMap((d) => (d.store.kind === 'ssm-parameter' ? [d.store] : []));
   const audience = rot.audience ?? AWS_ID_TOKEN_AUDIENCE;
   const rotation: ResolvedRotation = { project: rot.project, ref: rot.ref, sub: gitlabSub(rot.project, 'branch', rot.ref), audience };
-  if (ssm.length > 0 && fleet.aws) {
+  // Kubernetes Secret stores: the cluster's platform maps the rotator role to a Kubernetes user,
+  // or refuses (RF128) when it cannot do so coherently.
+  const kube: RotatorKubernetes = { username: rotatorUsername(fleet.name), clusters: [], targets: [] };
+  const kubeStatements: Statement[] = [];
+  const refused = new Set<string>();
+  for (const d of api) {
+    if (d.store.kind !== 'kubernetes-secret') continue;
+    const store = d.store;
+    const ci = fleet.clusters.findIndex((c) => c.name === store.cluster);
+    const cluster = fleet.clusters[ci]!;
+    const access = platformFor(cluster.type).rotatorAccess;
+    const runner = fleet.runners.find((r) => r.name === d.name)!;
+    const refusal = access
+      ? access.refusal(fleet, cluster, `clusters[${ci}]`)
+      : {
+          code: 'RF128' as const,
+          severity: CODES.RF128.severity,
+          path: `runners[${runner.index}].gitlab.registration`,
+          message: `runner ${d.name} is registered through the API, so the scheduled rotation must update its Secret on ${cluster.type} cluster ${cluster.name}, but runner-fleet cannot give the rotator a keyless Kubernetes identity there`,
+          received: 'api',
+          allowed: 'terraform (the terraform/gitlab root owns the token), or a cluster whose platform maps the rotator to a Kubernetes user (eks)',
+          fix: `set runners[${runner.index}].gitlab.registration: terraform, or remove operations.rotation and run runner-fleet rotate where a kubeconfig may update the Secret`,
+        };
+    if (refusal) {
+      if (!refused.has(cluster.name)) findings.push(refusal);
+      refused.add(cluster.name);
+      continue;
+    }
+    if (!kube.clusters.some((c) => c.cluster === cluster.name)) {
+      kube.clusters.push({ cluster: cluster.name, kubeApi: access!.kubeApiOption(fleet, cluster) });
+      kubeStatements.push(...access!.statements(fleet, cluster));
+    }
+    kube.targets.push({ runner: d.name, cluster: cluster.name, namespace: store.namespace, secret: store.secret, deployment: store.deployment, role: rotatorRoleName(fleet.name), roleBinding: rotatorRoleName(fleet.name) });
+  }
+  if ((ssm.length > 0 || kube.targets.length > 0) && fleet.aws) {
     const partition = fleet.aws.partition;
     const roleName = iamRoleName(`${fleet.name}-${ROTATOR_KEY}`);
     const arn = `arn:${partition}:iam::${fleet.aws.accountId}:role${ROLE_PATH}${roleName}`;
@@ -105,7 +160,7 @@ export function resolveOperations(spec: ParsedSpec, fleet: ResolvedFleet): Findi
       providerArn: `arn:${partition}:iam::${fleet.aws.accountId}:oidc-provider/${hp}`,
       audience,
       subjects: [{ project: rot.project, refType: 'branch', refs: [rot.ref], anyRef: false, subs: [rotation.sub], wildcard: false }],
-      statements: rotatorStatements(partition, fleet.aws.accountId, ssm),
+      statements: [...(ssm.length > 0 ? rotatorStatements(partition, fleet.aws.accountId, ssm) : []), ...mergeDescribe(kubeStatements)],
       roleAssignments: [],
       maxSessionDurationSeconds: 3600,
       purpose: 'rotator',
@@ -118,7 +173,20 @@ export function resolveOperations(spec: ParsedSpec, fleet: ResolvedFleet): Findi
     reach.idTokens.roles.push(role);
     rotation.awsRoleArn = arn;
     rotation.awsRoleName = roleName;
+    if (kube.targets.length > 0) rotation.kubernetes = kube;
   }
   fleet.rotation = rotation;
   return findings;
+}
+
+/** One statement per action, with the clusters' resources merged and sorted. */
+function mergeDescribe(statements: Statement[]): Statement[] {
+  const bySid = new Map<string, Statement>();
+  for (const st of statements) {
+    const key = st.Sid ?? '';
+    const prev = bySid.get(key);
+    const res = [...(prev ? [prev.Resource ?? []].flat() : []), ...[st.Resource ?? []].flat()];
+    bySid.set(key, { ...st, Resource: [...new Set(res)].sort() });
+  }
+  return [...bySid.values()].map((st) => (Array.isArray(st.Resource) && st.Resource.length === 1 ? { ...st, Resource: st.Resource[0]! } : st));
 }

@@ -17,6 +17,10 @@ export function rotatePipeline(fleet: ResolvedFleet, specPath = 'fleet.yaml'): {
   const api = desiredRunners(fleet).filter((d) => d.registration === 'api');
   if (api.length === 0 || !rotation) return undefined;
   const arn = rotation.awsRoleArn;
+  // Kubernetes Secret stores: the job reaches each cluster's API as the rotator role (EKS: a token
+  // presigned with the role's credentials, endpoint and CA from eks:DescribeCluster).
+  const kube = rotation.kubernetes;
+  const kubeArgs = (kube?.clusters ?? []).map((c) => ` --kube-api ${c.cluster}=${c.kubeApi}`).join('');
   const variables: Record<string, string> = { RUNNER_FLEET_SPEC: specPath, RUNNER_FLEET_ROTATE_WITHIN: '14d' };
   const job: Record<string, unknown> = {
     image: 'node:20-alpine',
@@ -25,7 +29,7 @@ export function rotatePipeline(fleet: ResolvedFleet, specPath = 'fleet.yaml'): {
     variables,
     script: [
       ...(arn ? ['printf \'%s\' "$AWS_ID_TOKEN" > "$CI_BUILDS_DIR/.aws-web-identity-token"'] : []),
-      'npx --yes runner-fleet@0.1.0 rotate "$RUNNER_FLEET_SPEC" --if-expiring-within "$RUNNER_FLEET_ROTATE_WITHIN" --approve --json',
+      `npx --yes runner-fleet@0.1.0 rotate "$RUNNER_FLEET_SPEC" --if-expiring-within "$RUNNER_FLEET_ROTATE_WITHIN"${kubeArgs} --approve --json`,
     ],
   };
   if (arn) {
@@ -36,6 +40,10 @@ export function rotatePipeline(fleet: ResolvedFleet, specPath = 'fleet.yaml'): {
   }
   return {
     content: { 'rotate-runner-tokens': job },
-    comment: `Scheduled token rotation for ${fleet.name} (${api.map((d) => d.name).join(', ')}): add a pipeline schedule (e.g. daily) in ${rotation.project} on ${rotation.ref}. Needs no GitLab access token.${arn ? ` AWS access: the GitLab ID token (aud ${rotation.audience}) for the rotator role ${arn} (terraform/aws output rotator_role_arn), which trusts only ${rotation.sub} and may only read, write and tag the token parameters and restart the managers through SSM Run Command.` : ''}`,
+    comment: `Scheduled token rotation for ${fleet.name} (${api.map((d) => d.name).join(', ')}): add a pipeline schedule (e.g. daily) in ${rotation.project} on ${rotation.ref}. Needs no GitLab access token.${arn ? ` AWS access: the GitLab ID token (aud ${rotation.audience}) for the rotator role ${arn} (terraform/aws output rotator_role_arn), which trusts only ${rotation.sub} and may only ${kube ? `get and update the token Secrets and restart the Deployments of ${kube.targets.map((t) => `${t.namespace}`).join(', ')} as Kubernetes user ${kube.username}` : ''}${kube && rotation.awsRoleArn && arnHasSsm(fleet) ? ', and ' : ''}${arnHasSsm(fleet) ? 'read, write and tag the token parameters and restart the managers through SSM Run Command' : ''}.` : ''}`,
   };
+}
+
+function arnHasSsm(fleet: ResolvedFleet): boolean {
+  return desiredRunners(fleet).some((d) => d.registration === 'api' && d.store.kind === 'ssm-parameter');
 }

@@ -9,6 +9,7 @@ import { platformFor } from '../../platforms/registry.js';
 import { reachReadme } from './reach.js';
 import { ROTATE_PIPELINE_PATH } from '../pipeline/rotate.js';
 import { findBy } from '../../model/lookup.js';
+import { desiredRunners } from '../../ops/desired.js';
 
 /** `POST /user/runners` for one runner, printing only the new token on stdout (pipe it into a secret store). */
 export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): string[] {
@@ -157,7 +158,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     '- Runners with `gitlab.registration: api` (every VM runner): `runner-fleet register SPEC --approve` creates them and writes each token straight into its store; `runner-fleet rotate SPEC --if-expiring-within 14d --approve` rotates them and restarts the managers; `runner-fleet status SPEC` shows drift and phantom runners, `runner-fleet prune SPEC --approve` deletes the phantoms.',
     ...(emitted.artifacts.some((a) => a.path === ROTATE_PIPELINE_PATH) && fleet.rotation
       ? [
-          `- \`${ROTATE_PIPELINE_PATH}\` runs that rotation on a pipeline schedule of \`${fleet.rotation.project}\` on \`${fleet.rotation.ref}\` (add the schedule there, e.g. daily) with no GitLab access token${fleet.rotation.awsRoleArn ? ` and a keyless AWS identity: the job's GitLab ID token (aud \`${fleet.rotation.audience}\`) is exchanged for the rotator role \`${fleet.rotation.awsRoleArn}\` (\`terraform/aws\` output \`rotator_role_arn\`, written into the pipeline as \`RUNNER_FLEET_ROTATOR_ROLE_ARN\`). Its trust admits \`${fleet.rotation.sub}\` only; it may read, write and tag the token parameters (their KMS key only through SSM), run \`AWS-RunShellScript\` on the manager instances only and read command results — nothing else` : ''}.`,
+          `- \`${ROTATE_PIPELINE_PATH}\` runs that rotation on a pipeline schedule of \`${fleet.rotation.project}\` on \`${fleet.rotation.ref}\` (add the schedule there, e.g. daily) with no GitLab access token${fleet.rotation.awsRoleArn ? ` and a keyless AWS identity: the job's GitLab ID token (aud \`${fleet.rotation.audience}\`) is exchanged for the rotator role \`${fleet.rotation.awsRoleArn}\` (\`terraform/aws\` output \`rotator_role_arn\`, written into the pipeline as \`RUNNER_FLEET_ROTATOR_ROLE_ARN\`). Its trust admits \`${fleet.rotation.sub}\` only; it may ${rotatorMay(fleet)} — nothing else` : ''}.`,
         ]
       : []),
     ...(emitted.terraformGitlab ? ['- Runners registered by `terraform/gitlab`: rotate with `terraform apply -replace=gitlab_user_runner.<runner>`, then restart the manager (`kubectl rollout restart`).'] : []),
@@ -192,4 +193,19 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
     '',
   );
   return { path: 'README.md', format: 'text', content: lines.join('\n'), mode: 'markdown' };
+}
+
+/** What the rotator may do, for the Runner tokens section. */
+function rotatorMay(fleet: ResolvedFleet): string {
+  const parts: string[] = [];
+  if (desiredRunners(fleet).some((d) => d.registration === 'api' && d.store.kind === 'ssm-parameter')) {
+    parts.push('read, write and tag the token parameters (their KMS key only through SSM), run `AWS-RunShellScript` on the manager instances only and read command results');
+  }
+  const kube = fleet.rotation?.kubernetes;
+  if (kube) {
+    parts.push(
+      `describe the clusters ${kube.clusters.map((c) => `\`${c.cluster}\``).join(', ')} and, as Kubernetes user \`${kube.username}\` (a cluster access entry with no access policy and no group), get and update only the token Secrets and patch (rollout restart) only the manager Deployments of ${kube.targets.map((t) => `\`${t.namespace}\``).join(', ')} (\`kubernetes/<runner>/token-rotator.yaml\`: a Role naming each object, bound to that user); the job builds its Kubernetes client from the role's credentials (${kube.clusters.map((c) => `\`--kube-api ${c.cluster}=${c.kubeApi}\``).join(', ')}), no kubeconfig`,
+    );
+  }
+  return parts.join('; it may also ');
 }

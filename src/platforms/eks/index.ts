@@ -18,6 +18,7 @@ import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
 import { verifyKubernetesChain, findServiceAccount, kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
 import { awsIdentityCheckJob } from '../aws-identity-check.js';
 import { eksDoctor } from './doctor.js';
+import { eksRotatorAccess } from './rotator.js';
 import { checkCreate, clusterResources, eksNodePools, verifyCreatedCluster } from './cluster.js';
 import { CLUSTER_ROLE_FOR_POLICY, EKS_ACCESS_POLICIES, eksClusterSchema, type EksAccessSpec, type EksClusterSpec } from './schema.js';
 import {
@@ -211,6 +212,7 @@ export const eksPlatform: PlatformPlugin = {
   subjectNoun: 'service accounts',
   chainClaim: 'every reference resolves: service account ↔ role ↔ trust subject ↔ Helm values ↔ config.toml',
   doctor: eksDoctor,
+  rotatorAccess: eksRotatorAccess,
 
   checkSpec(ctx) {
     const spec = ctx.cluster as unknown as EksClusterSpec;

@@ -4,6 +4,7 @@ import type { FleetIntent } from '../intent.js';
 import { reachDocuments } from './intent.js';
 import { verifyCrossAccount, type ReachProof } from './cross-account.js';
 import { verifyIdTokens } from './id-tokens.js';
+import { verifyRotatorKubernetes } from './rotator-kube.js';
 
 /**
  * Proofs of jobs that reach beyond their own identity: deploy targets in other accounts and
@@ -22,6 +23,13 @@ export function verifyReach(intent: FleetIntent, docs: FleetDocuments): { findin
     const out = verifyIdTokens(documents, intent.idTokens);
     findings.push(...out.findings);
     proofs.push(...out.proofs);
+    // The rotator's Kubernetes identity (Secret stores): access entries and RBAC, over all documents.
+    for (const role of intent.idTokens.roles) {
+      if (!role.rotator?.kubernetes) continue;
+      const kube = verifyRotatorKubernetes(docs, intent, role.rotator.kubernetes, role.roleName, role.path);
+      findings.push(...kube.findings);
+      proofs.push({ runner: `id-token ${role.name}`, claim: kube.claim, holds: kube.findings.length === 0 });
+    }
   }
   return { findings, proofs };
 }

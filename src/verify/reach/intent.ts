@@ -1,4 +1,5 @@
-import type { ResolvedFleet } from '../../model/types.js';
+import type { ResolvedFleet, RotatorKubernetes } from '../../model/types.js';
+import { eksClusterArn } from '../../platforms/eks/rotator.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import { externalIdExpression } from '../../emit/terraform/reach.js';
@@ -65,6 +66,17 @@ export interface RotatorIntent {
   parameters: { arn: string; region: string; kmsKeyArn?: string }[];
   managerGroups: string[];
   accountId: string;
+  /** Kubernetes Secret stores: the user the rotator maps to, the clusters it reaches, the objects it may touch. */
+  kubernetes?: RotatorKubeIntent;
+}
+
+export interface RotatorKubeIntent {
+  /** The Kubernetes user name of the rotator role (access entry username, RoleBinding subject). */
+  username: string;
+  /** Clusters: entry name, name in EKS (the access entry's cluster_name) and ARN (eks:DescribeCluster). */
+  clusters: { cluster: string; apiName: string; arn: string }[];
+  /** Per runner: namespace, token Secret and manager Deployment rotate touches. */
+  targets: { runner: string; cluster: string; namespace: string; secret: string; deployment: string }[];
 }
 
 /** The documents the reach proofs read. */
@@ -152,5 +164,20 @@ function rotatorIntent(fleet: ResolvedFleet): RotatorIntent {
     parameters: stores.map((s) => ({ arn: ssmParameterArn(aws.partition, aws.accountId, s), region: s.region, ...(s.kmsKeyArn !== undefined ? { kmsKeyArn: s.kmsKeyArn } : {}) })),
     managerGroups: stores.map((s) => s.autoScalingGroup),
     accountId: aws.accountId,
+    ...(fleet.rotation!.kubernetes ? { kubernetes: rotatorKubeIntent(fleet, fleet.rotation!.kubernetes) } : {}),
+  };
+}
+
+function rotatorKubeIntent(fleet: ResolvedFleet, kube: RotatorKubernetes): RotatorKubeIntent {
+  const aws = fleet.aws!;
+  return {
+    username: kube.username,
+    clusters: kube.clusters.map(({ cluster: name }) => {
+      const cluster = fleet.clusters.find((c) => c.name === name)!;
+      const apiName = (cluster.spec.clusterName as string | undefined) ?? cluster.name;
+      const region = (cluster.spec.region as string | undefined) ?? aws.region;
+      return { cluster: name, apiName, arn: eksClusterArn(aws.partition, aws.accountId, region, apiName) };
+    }),
+    targets: kube.targets.map(({ runner, cluster, namespace, secret, deployment }) => ({ runner, cluster, namespace, secret, deployment })),
   };
 }

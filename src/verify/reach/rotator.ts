@@ -64,7 +64,9 @@ export function verifyRotator(path: string, role: RootRole, issuerHostPath: stri
     if (!may({ action: 'ssm:SendCommand', resource: `arn:${partition}:ssm:${region}::document/AWS-RunShellScript` })) missing.push(`ssm:SendCommand on AWS-RunShellScript in ${region}`);
     for (const g of intent.managerGroups) if (!may(instance(region, g))) missing.push(`ssm:SendCommand on the managers of ${g} in ${region}`);
   }
-  if (!may({ action: 'ssm:GetCommandInvocation', resource: '*' })) missing.push('ssm:GetCommandInvocation');
+  if (intent.parameters.length > 0 && !may({ action: 'ssm:GetCommandInvocation', resource: '*' })) missing.push('ssm:GetCommandInvocation');
+  // Kubernetes Secret stores: the client needs each cluster's endpoint and CA.
+  for (const c of intent.kubernetes?.clusters ?? []) if (!may({ action: 'eks:DescribeCluster', resource: c.arn })) missing.push(`eks:DescribeCluster on ${c.arn}`);
   for (const m of missing) findings.push(f('RF127', path, `the token rotator ${role.name} cannot ${m}`, { fix: 'regenerate' }));
   // RF126: look-alikes of each step are refused.
   const region = regions[0] ?? 'us-east-1';
@@ -80,6 +82,13 @@ export function verifyRotator(path: string, role: RootRole, issuerHostPath: stri
     ['open a session on a manager', { action: 'ssm:StartSession', resource: `arn:${partition}:ec2:${region}:${intent.accountId}:instance/i-0123456789abcdef0` }],
     ['pass a role', { action: 'iam:PassRole', resource: `arn:${partition}:iam::${intent.accountId}:role/${PROBE}` }],
   ];
+  const someCluster = intent.kubernetes?.clusters[0]?.arn;
+  if (someCluster !== undefined) probes.push(
+    ['describe another cluster', { action: 'eks:DescribeCluster', resource: `arn:${partition}:eks:${region}:${intent.accountId}:cluster/${PROBE}` }],
+    ['grant itself an access policy', { action: 'eks:AssociateAccessPolicy', resource: someCluster.replace(':cluster/', ':access-entry/') + '/role/*' }],
+    ['create an access entry', { action: 'eks:CreateAccessEntry', resource: someCluster }],
+    ['change the cluster configuration', { action: 'eks:UpdateClusterConfig', resource: someCluster }],
+  );
   for (const key of new Set(intent.parameters.flatMap((p) => (p.kmsKeyArn !== undefined ? [p.kmsKeyArn] : [])))) {
     probes.push(
       ['decrypt with the token key outside SSM', { action: 'kms:Decrypt', resource: key, context: { 'kms:EncryptionContext:PARAMETER_ARN': [...own][0]! } }],
@@ -93,6 +102,9 @@ export function verifyRotator(path: string, role: RootRole, issuerHostPath: stri
   }
   return {
     findings,
-    claim: `token rotator ${role.name} admits only ${intent.sub}, may read, write and tag exactly ${intent.parameters.length} token parameter(s) and restart only the managers of ${[...new Set(intent.managerGroups)].sort().join(', ')}; ${probes.length} look-alike actions refused`,
+    claim: `token rotator ${role.name} admits only ${intent.sub}, ${[
+      ...(intent.parameters.length > 0 ? [`may read, write and tag exactly ${intent.parameters.length} token parameter(s) and restart only the managers of ${[...new Set(intent.managerGroups)].sort().join(', ')}`] : []),
+      ...(intent.kubernetes ? [`may describe only cluster(s) ${intent.kubernetes.clusters.map((c) => c.apiName).join(', ')} in EKS`] : []),
+    ].join(', ')}; ${probes.length} look-alike actions refused`,
   };
 }

@@ -1,0 +1,173 @@
+import type { K8sObject } from '../../emit/artifacts.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import type { Finding } from '../../spec/findings.js';
+import { CODES, type Code } from '../../spec/codes.js';
+import type { FleetIntent } from '../intent.js';
+import { awsFacts, parseRef, resolveValue } from '../aws-docs.js';
+import type { RotatorKubeIntent } from './intent.js';
+
+/**
+ * The token rotator's Kubernetes identity, proven from the documents: the access entry that maps
+ * its role to a user (no access policy, no group, that username: RF134), and the RBAC bound to
+ * that user, evaluated like the API server's RBAC authorizer for rotate's requests (RF127 when
+ * one is refused) and for look-alikes — another Secret, a list, a delete, another Deployment,
+ * exec into a pod, another namespace, escalation (RF129 when one is allowed).
+ */
+
+interface Rule {
+  apiGroups?: string[];
+  resources?: string[];
+  verbs?: string[];
+  resourceNames?: string[];
+}
+interface Grant {
+  /** undefined: every namespace (ClusterRoleBinding). */
+  namespace?: string;
+  rules: Rule[];
+}
+interface Access {
+  namespace: string;
+  group: string;
+  resource: string;
+  verb: string;
+  name?: string;
+}
+
+const PROBE = 'runner-fleet-probe';
+const has = (list: string[] | undefined, v: string) => (list ?? []).includes(v) || (list ?? []).includes('*');
+
+function ruleAllows(rule: Rule, a: Access): boolean {
+  if (!has(rule.apiGroups, a.group) || !has(rule.resources, a.resource) || !has(rule.verbs, a.verb)) return false;
+  const names = rule.resourceNames ?? [];
+  return names.length === 0 || (a.name !== undefined && names.includes(a.name));
+}
+
+const allows = (grants: Grant[], a: Access) => grants.some((g) => (g.namespace === undefined || g.namespace === a.namespace) && g.rules.some((r) => ruleAllows(r, a)));
+const describe = (a: Access) => `${a.verb} ${a.group === '' ? '' : `${a.group}/`}${a.resource}${a.name !== undefined ? `/${a.name}` : ''} in ${a.namespace}`;
+
+function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: CODES[code].severity, path, message, ...extra };
+}
+
+/** RBAC objects of one cluster: the manifests of its runners, each object once. */
+function clusterObjects(docs: FleetDocuments, intent: FleetIntent, cluster: string): K8sObject[] {
+  const seen = new Set<string>();
+  const out: K8sObject[] = [];
+  for (const r of intent.runners) {
+    if (r.cluster !== cluster) continue;
+    for (const o of docs.runners.get(r.name)?.manifests ?? []) {
+      if (!/^(Cluster)?Role(Binding)?$/.test(o.kind)) continue;
+      const k = `${o.kind}|${o.metadata.namespace ?? ''}|${o.metadata.name}`;
+      if (seen.has(k)) continue;
+      seen.add(k);
+      out.push(o);
+    }
+  }
+  return out;
+}
+
+export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetIntent, kube: RotatorKubeIntent, roleName: string, path: string): { findings: Finding[]; claim: string } {
+  const findings: Finding[] = [];
+  // Access entries: the role's mapping to a Kubernetes user, on every cluster it rotates in.
+  const facts = awsFacts(docs);
+  const root = docs.terraformAws;
+  const isRotator = (principal: unknown) => {
+    const ref = parseRef(principal);
+    if (ref?.type === 'aws_iam_role') return facts?.roleKeys.get(ref.name) === roleName;
+    if (ref?.type === 'aws_eks_access_entry' && root) return isRotatorEntry(root.resource.aws_eks_access_entry?.[ref.name]?.principal_arn);
+    return typeof principal === 'string' && principal.endsWith(`/${roleName}`);
+  };
+  const isRotatorEntry = (principal: unknown) => {
+    const ref = parseRef(principal);
+    return ref?.type === 'aws_iam_role' ? facts?.roleKeys.get(ref.name) === roleName : typeof principal === 'string' && principal.endsWith(`/${roleName}`);
+  };
+  const entries = root ? Object.entries(root.resource.aws_eks_access_entry ?? {}).filter(([, b]) => isRotatorEntry(b.principal_arn)) : [];
+  for (const c of kube.clusters) {
+    if (!entries.some(([, b]) => root && resolveValue(root, b.cluster_name) === c.apiName)) {
+      findings.push(f('RF127', path, `the token rotator ${roleName} has no access entry on EKS cluster ${c.apiName}, so it cannot reach the Secrets and Deployments there`, { fix: 'regenerate terraform/aws' }));
+    }
+  }
+  for (const [key, b] of entries) {
+    const groups = (b.kubernetes_groups as string[] | undefined) ?? [];
+    const type = (b.type as string | undefined) ?? 'STANDARD';
+    const user = b.user_name as string | undefined;
+    if (type !== 'STANDARD' || groups.length > 0 || user !== kube.username) {
+      findings.push(
+        f('RF134', path, `access entry ${key} of the token rotator ${roleName} ${type !== 'STANDARD' ? `has type ${type}` : groups.length > 0 ? `puts it in Kubernetes groups ${groups.join(', ')}` : `maps it to user ${String(user)}`}`, {
+          received: JSON.stringify({ type, kubernetes_groups: groups, user_name: user ?? null }),
+          allowed: `type STANDARD, no kubernetes_groups, user_name ${kube.username}`,
+          fix: 'the rotator gets its rights from the RoleBindings in its runners\' namespaces only; regenerate',
+        }),
+      );
+    }
+  }
+  for (const [key, b] of Object.entries(root?.resource.aws_eks_access_policy_association ?? {})) {
+    if (isRotator(b.principal_arn)) {
+      findings.push(f('RF134', path, `access policy association ${key} grants the token rotator ${roleName} ${String(b.policy_arn)}`, { received: String(b.policy_arn), allowed: 'no access policy', fix: 'remove the association; the RoleBindings grant what rotate needs' }));
+    }
+  }
+  // RBAC bound to the rotator's user, per cluster.
+  let probes = 0;
+  for (const c of kube.clusters) {
+    const targets = kube.targets.filter((t) => t.cluster === c.cluster);
+    const objects = clusterObjects(docs, intent, c.cluster);
+    const find = (kind: string, name: string, namespace?: string) => objects.find((o) => o.kind === kind && o.metadata.name === name && (namespace === undefined || o.metadata.namespace === namespace));
+    const grants: Grant[] = [];
+    for (const b of objects) {
+      if (b.kind !== 'RoleBinding' && b.kind !== 'ClusterRoleBinding') continue;
+      const subjects = (b.subjects as { kind: string; name: string }[] | undefined) ?? [];
+      if (!subjects.some((s) => s.kind === 'User' && s.name === kube.username)) continue;
+      const ref = b.roleRef as { kind: string; name: string };
+      const where = b.kind === 'ClusterRoleBinding' ? 'cluster-wide' : `in ${b.metadata.namespace ?? '?'}`;
+      if (b.kind === 'ClusterRoleBinding') findings.push(f('RF129', path, `ClusterRoleBinding ${b.metadata.name} binds the token rotator's user ${kube.username} to ${ref.kind} ${ref.name} in every namespace of cluster ${c.cluster}`, { received: `ClusterRoleBinding ${b.metadata.name}`, allowed: 'a RoleBinding in each runner namespace', fix: 'bind the rotator per namespace to a Role naming its Secret and Deployment; regenerate' }));
+      const role = ref.kind === 'Role' ? find('Role', ref.name, b.metadata.namespace) : find('ClusterRole', ref.name);
+      if (!role) {
+        if (ref.kind === 'ClusterRole') findings.push(f('RF129', path, `${b.kind} ${b.metadata.name} (${where}) binds the token rotator to ClusterRole ${ref.name}, whose rules are in no document here`, { received: `ClusterRole ${ref.name}`, allowed: 'a Role naming the token Secret and the manager Deployment', fix: 'regenerate' }));
+        continue;
+      }
+      grants.push({ ...(b.kind === 'RoleBinding' ? { namespace: b.metadata.namespace ?? '' } : {}), rules: (role.rules as Rule[] | undefined) ?? [] });
+    }
+    for (const t of targets) {
+      const need: Access[] = [
+        { namespace: t.namespace, group: '', resource: 'secrets', verb: 'get', name: t.secret },
+        { namespace: t.namespace, group: '', resource: 'secrets', verb: 'update', name: t.secret },
+        { namespace: t.namespace, group: 'apps', resource: 'deployments', verb: 'patch', name: t.deployment },
+      ];
+      for (const a of need) if (!allows(grants, a)) findings.push(f('RF127', path, `the token rotator's user ${kube.username} cannot ${describe(a)} (runner ${t.runner})`, { fix: 'regenerate kubernetes/<runner>/token-rotator.yaml and apply it' }));
+      const lookalikes: Access[] = [
+        { namespace: t.namespace, group: '', resource: 'secrets', verb: 'get', name: `${PROBE}-other-secret` },
+        { namespace: t.namespace, group: '', resource: 'secrets', verb: 'update', name: `${PROBE}-other-secret` },
+        { namespace: t.namespace, group: '', resource: 'secrets', verb: 'list' },
+        { namespace: t.namespace, group: '', resource: 'secrets', verb: 'watch' },
+        { namespace: t.namespace, group: '', resource: 'secrets', verb: 'create' },
+        { namespace: t.namespace, group: '', resource: 'secrets', verb: 'delete', name: t.secret },
+        { namespace: t.namespace, group: 'apps', resource: 'deployments', verb: 'patch', name: `${PROBE}-other-deployment` },
+        { namespace: t.namespace, group: 'apps', resource: 'deployments', verb: 'update', name: t.deployment },
+        { namespace: t.namespace, group: 'apps', resource: 'deployments', verb: 'delete', name: t.deployment },
+        { namespace: t.namespace, group: '', resource: 'pods/exec', verb: 'create', name: `${PROBE}-pod` },
+        { namespace: t.namespace, group: '', resource: 'pods', verb: 'create' },
+        { namespace: t.namespace, group: 'rbac.authorization.k8s.io', resource: 'roles', verb: 'escalate', name: `${PROBE}-role` },
+        { namespace: t.namespace, group: 'rbac.authorization.k8s.io', resource: 'rolebindings', verb: 'create' },
+        { namespace: t.namespace, group: '', resource: 'serviceaccounts/token', verb: 'create', name: `${PROBE}-sa` },
+        { namespace: `${PROBE}-namespace`, group: '', resource: 'secrets', verb: 'get', name: t.secret },
+        { namespace: 'kube-system', group: '', resource: 'secrets', verb: 'get', name: t.secret },
+      ];
+      probes += lookalikes.length;
+      for (const a of lookalikes) {
+        if (allows(grants, a)) findings.push(f('RF129', path, `the token rotator's user ${kube.username} may ${describe(a)} (runner ${t.runner})`, { received: describe(a), allowed: `get, update secrets/${t.secret} and patch apps/deployments/${t.deployment} in ${t.namespace}`, fix: 'grant the rotator a Role with resourceNames and exactly those verbs; regenerate' }));
+      }
+    }
+    // RoleBindings of the rotator in namespaces it rotates nothing in.
+    const namespaces = new Set(targets.map((t) => t.namespace));
+    for (const b of objects) {
+      if (b.kind !== 'RoleBinding' || namespaces.has(b.metadata.namespace ?? '')) continue;
+      const subjects = (b.subjects as { kind: string; name: string }[] | undefined) ?? [];
+      if (subjects.some((s) => s.kind === 'User' && s.name === kube.username)) findings.push(f('RF129', path, `RoleBinding ${b.metadata.name} binds the token rotator's user in namespace ${b.metadata.namespace ?? '?'}, where it rotates no runner`, { received: `${b.metadata.namespace ?? '?'}/${b.metadata.name}`, fix: 'remove the binding; regenerate' }));
+    }
+  }
+  const entriesText = kube.clusters.map((c) => c.apiName).join(', ');
+  return {
+    findings,
+    claim: `token rotator ${roleName} is Kubernetes user ${kube.username} (access entry without policy or group on ${entriesText}) and may only get and update ${kube.targets.length} token Secret(s) and patch their manager Deployments, by name; ${probes} look-alike requests refused`,
+  };
+}

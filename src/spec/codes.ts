@@ -52,6 +52,9 @@ export const CODES = {
   RF125: { severity: 'error', title: 'the token rotator identity admits more than the one project and branch of the rotation schedule', acceptable: false },
   RF126: { severity: 'error', title: 'the token rotator identity may do more than rotate its fleet\'s tokens and restart its managers', acceptable: false },
   RF127: { severity: 'error', title: 'the token rotator identity cannot read, write or tag a token it rotates, or restart its manager', acceptable: false },
+  // Key Vault token stores (issue 12b)
+  RF130: { severity: 'error', title: 'a Key Vault token store is set on a runner that is not on AKS', acceptable: false },
+  RF131: { severity: 'error', title: 'a runner with a Key Vault token store is registered by terraform/gitlab, which writes the same Secret', acceptable: false },
 
   RF201: { severity: 'error', title: 'the runner manager cannot read and write its cache prefix', acceptable: false },
   RF202: { severity: 'error', title: 'the runner manager can reach cache objects outside its prefix', acceptable: false },

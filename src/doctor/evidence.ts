@@ -33,6 +33,8 @@ export interface TerraformEvidence {
   configs: Map<string, ConfigModule>;
   /** Why a value is not statically known, by `type.name` and `type.name.attribute` (data: `data.` prefix). */
   unknowns: Map<string, Reason>;
+  /** `provider "aws"` blocks (region, allowed_account_ids, default_tags) of the roots given. */
+  awsProviders?: Record<string, unknown>[];
 }
 
 /** Everything the doctor read, sorted by kind. */

@@ -68,6 +68,12 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const inferred = inferDeployment(ev);
   const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false });
   const relocate = (f: Finding): Finding => {
+    if (f.path === '') {
+      // Rules over the documents name the Terraform resource: point at it in the file given.
+      const r = /\b((?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/.exec(f.message);
+      const origin = r ? ev.terraform.origins.get(r[1]!) : undefined;
+      return origin ? { ...f, path: formatPosition(originAt(origin)) } : f;
+    }
     const m = /^(runners|caches|clusters)\[(\d+)\]/.exec(f.path);
     if (!m) return f;
     const table = m[1] === 'runners' ? inferred.runnerOrigins : m[1] === 'caches' ? inferred.cacheOrigins : inferred.clusterOrigins;
@@ -76,7 +82,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     const about = m[1] === 'runners' ? inferred.intent.runners[Number(m[2])]?.name : undefined;
     return { ...f, path: formatPosition(originAt(origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
   };
-  const findings = sortFindings(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred))])));
+  const findings = sortFindings(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred))]))));
   return { exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs: verification.proofs, chains: inferred.chains, files: ev.files };
 }
 
@@ -105,6 +111,16 @@ function forDeployments(f: Finding): boolean {
     delete f.acceptedBecause;
   }
   return true;
+}
+
+/**
+ * The doctor's own credential scan (RF940, with file positions) replaces the generated-output scan
+ * (RF304 without a position); where a more specific finding (RF912 registration token, RF304 of a
+ * values file) points at the same value, RF940 is not repeated.
+ */
+function withoutSecretDuplicates(all: Finding[]): Finding[] {
+  const specific = new Set(all.filter((f) => (f.code === 'RF912' || f.code === 'RF304') && f.path !== '').map((f) => f.path));
+  return all.filter((f) => !(f.code === 'RF304' && f.path === '') && !(f.code === 'RF940' && specific.has(f.path)));
 }
 
 /**

@@ -15,6 +15,7 @@ import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence
 import { normalizeTerraform } from './terraform.js';
 import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidence } from './azure.js';
 import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
+import { awsOf, inferVmRunners } from './infer-vm.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -155,9 +156,6 @@ export function inferDeployment(ev: Evidence): Inferred {
       findings.push(finding('RF903', formatPosition(originAt(t.origin, 'runners')), `config.toml runs jobs in namespace ${ns ?? 'default'}, but no manager for it (chart values or a Deployment running gitlab-runner) is in the evidence`, { fix: 'give the Helm values or the manager Deployment too' }));
     }
   }
-  if (chains.length === 0) {
-    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values and no workload running the gitlab-runner image`, { fix: 'give the Helm values, the manager Deployment, or a kubectl dump (--kube-dump)' }));
-  }
   // Unique names.
   const used = new Map<string, number>();
   for (const c of chains) {
@@ -223,6 +221,45 @@ export function inferDeployment(ev: Evidence): Inferred {
   let account: string | undefined;
   let partition: string | undefined;
   let region: string | undefined;
+
+  /**
+   * The cache of a config.toml, shared by every runner that names it: the bucket in
+   * [runners.cache.s3], or another backend's own section ([runners.cache.azure], …).
+   */
+  const cacheRead = (toml: unknown, tomlOrigin: Origin): { ref: NonNullable<IntentRunner['cache']>; summary: string } | undefined => {
+    const cacheToml = get(toml, 'runners', 0, 'cache');
+    const bucket = str(get(cacheToml, 's3', 'BucketName'));
+    if (get(cacheToml, 'Type') === 's3' && bucket) {
+      let cache = caches.find((c) => c.spec.bucket === bucket);
+      if (!cache) {
+        const tfKey = Object.entries(root.resource.aws_s3_bucket ?? {}).find(([, b]) => b.bucket === bucket)?.[0];
+        const name = tfKey && ev.terraform.generatedByRunnerFleet && tfKey.startsWith('cache_') ? tfKey.slice('cache_'.length) : bucket;
+        const endpoints = vpcEndpointsOf(root, tfKey);
+        const spec = cacheBackendFor('s3').schema.parse({ name: 'doctor', type: 's3', bucket, create: tfKey !== undefined, ...(endpoints.length > 0 ? { vpcEndpointIds: endpoints } : {}), ...(str(get(cacheToml, 's3', 'BucketLocation')) ? { region: str(get(cacheToml, 's3', 'BucketLocation')) } : {}) });
+        cache = { name, type: 's3', spec: { ...spec, name, type: 's3' } };
+        cacheOrigins.set(caches.length, { ...tomlOrigin, path: [...tomlOrigin.path, 'runners', 0, 'cache', 's3', 'BucketName'] });
+        caches.push(cache);
+      }
+      region ??= str(get(cacheToml, 's3', 'BucketLocation'));
+      const ref = { cache: cache.name, path: str(get(cacheToml, 'Path')) ?? '', shared: get(cacheToml, 'Shared') === true };
+      return { ref, summary: `cache s3://${bucket}/${ref.path}` };
+    }
+    for (const backend of CACHE_BACKENDS) {
+      const read = backend.doctor?.fromToml(cacheToml, azureAndAws, ev.terraform.generatedByRunnerFleet);
+      if (!read) continue;
+      let cache = caches.find((c) => cacheIdentities.get(c) === read.identity);
+      if (!cache) {
+        cache = { name: read.name, type: backend.type, spec: read.spec as ResolvedCache['spec'] };
+        cacheIdentities.set(cache, read.identity);
+        cacheOrigins.set(caches.length, { ...tomlOrigin, path: [...tomlOrigin.path, 'runners', 0, 'cache', ...read.at] });
+        caches.push(cache);
+      }
+      const ref = { cache: cache.name, path: str(get(cacheToml, 'Path')) ?? '', shared: get(cacheToml, 'Shared') === true };
+      return { ref, summary: `cache ${read.summary}/${ref.path}` };
+    }
+    return undefined;
+  };
+  const cacheOf = (toml: unknown, tomlOrigin: Origin): IntentRunner['cache'] => cacheRead(toml, tomlOrigin)?.ref;
 
   for (const chain of chains) {
     const at = formatPosition(originAt(chain.origin));
@@ -321,39 +358,9 @@ export function inferDeployment(ev: Evidence): Inferred {
     }
 
     // Cache: the bucket in [runners.cache.s3] is the cache.
-    let cacheRef: IntentRunner['cache'];
-    const cacheToml = get(toml, 'runners', 0, 'cache');
-    const bucket = str(get(cacheToml, 's3', 'BucketName'));
-    if (get(cacheToml, 'Type') === 's3' && bucket) {
-      let cache = caches.find((c) => c.spec.bucket === bucket);
-      if (!cache) {
-        const tfKey = Object.entries(root.resource.aws_s3_bucket ?? {}).find(([, b]) => b.bucket === bucket)?.[0];
-        const name = tfKey && ev.terraform.generatedByRunnerFleet && tfKey.startsWith('cache_') ? tfKey.slice('cache_'.length) : bucket;
-        const endpoints = vpcEndpointsOf(root, tfKey);
-        const spec = cacheBackendFor('s3').schema.parse({ name: 'doctor', type: 's3', bucket, create: tfKey !== undefined, ...(endpoints.length > 0 ? { vpcEndpointIds: endpoints } : {}), ...(str(get(cacheToml, 's3', 'BucketLocation')) ? { region: str(get(cacheToml, 's3', 'BucketLocation')) } : {}) });
-        cache = { name, type: 's3', spec: { ...spec, name, type: 's3' } };
-        cacheOrigins.set(caches.length, { ...tomlOrigin, path: [...tomlOrigin.path, 'runners', 0, 'cache', 's3', 'BucketName'] });
-        caches.push(cache);
-      }
-      region ??= str(get(cacheToml, 's3', 'BucketLocation'));
-      cacheRef = { cache: cache.name, path: str(get(cacheToml, 'Path')) ?? '', shared: get(cacheToml, 'Shared') === true };
-      summary.push(`cache s3://${bucket}/${cacheRef.path}`);
-    }
-    // Other backends read their own section ([runners.cache.azure], …).
-    for (const backend of cacheRef ? [] : CACHE_BACKENDS) {
-      const read = backend.doctor?.fromToml(cacheToml, azureAndAws, ev.terraform.generatedByRunnerFleet);
-      if (!read) continue;
-      let cache = caches.find((c) => cacheIdentities.get(c) === read.identity);
-      if (!cache) {
-        cache = { name: read.name, type: backend.type, spec: read.spec as ResolvedCache['spec'] };
-        cacheIdentities.set(cache, read.identity);
-        cacheOrigins.set(caches.length, { ...tomlOrigin, path: [...tomlOrigin.path, 'runners', 0, 'cache', ...read.at] });
-        caches.push(cache);
-      }
-      cacheRef = { cache: cache.name, path: str(get(cacheToml, 'Path')) ?? '', shared: get(cacheToml, 'Shared') === true };
-      summary.push(`cache ${read.summary}/${cacheRef.path}`);
-      break;
-    }
+    const read = cacheRead(toml, tomlOrigin);
+    const cacheRef = read?.ref;
+    if (read) summary.push(read.summary);
 
     const gitlab = gitlabSettings(root, chain);
     const parsed = runnerSchema.safeParse({ name: 'doctor', placement: { cluster: cluster.name }, gitlab });
@@ -394,11 +401,22 @@ export function inferDeployment(ev: Evidence): Inferred {
     region ??= typeof cluster.spec.region === 'string' ? cluster.spec.region : undefined;
   }
 
+  // VM runners (EC2 Docker, docker-autoscaler, Fargate): launch templates whose user data writes a config.toml.
+  const vm = inferVmRunners(ev, root, { runners: intentRunners, identities, clusters, clusterOrigins, runnerOrigins, bindingOrigins, docsRunners, summaries, findings, cacheOf, gitlab: (r) => gitlabSettingsOf(root, r) });
+  // The aws provider names the account where no binding's ARN does (roles referenced by expression).
+  account ??= vm.account ?? awsOf(ev, root).account;
+  partition ??= vm.partition;
+  region ??= vm.region;
+  if (chains.length === 0 && vm.found === 0) {
+    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no workload running the gitlab-runner image, no launch template whose user data writes a config.toml`, { fix: 'give the Helm values, the manager Deployment, a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
+  }
+  const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
+
   const intent: FleetIntent = { name: 'doctor', clusters, caches, runners: intentRunners, identities };
   if (account !== undefined || roles.size > 0) {
     intent.aws = { accountId: account ?? '000000000000', region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {} };
   }
-  const docs: FleetDocuments = { artifacts: ev.artifacts, runners: docsRunners, terraformAws: root };
+  const docs: FleetDocuments = { artifacts: docsArtifacts, runners: docsRunners, terraformAws: root };
   // Platforms that build further documents from the evidence (AKS: the Azure root and the cluster's Kubernetes root).
   const platformArtifacts: FleetDocuments['artifacts'] = [];
   for (const reader of readers) {
@@ -418,7 +436,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     intent.azure ??= { tenantId: azure.tenantId ?? UNKNOWN_TENANT, subscriptionId: azure.subscriptionId ?? UNKNOWN_SUBSCRIPTION, location: azure.location ?? 'unknown', resourceGroup: azure.resourceGroup ?? 'unknown', tags: {} };
   }
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
-  if (platformArtifacts.length > 0) docs.artifacts = [...ev.artifacts, ...platformArtifacts];
+  if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
   return { intent, docs, runnerOrigins, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure };
 }
 
@@ -426,6 +444,11 @@ export function inferDeployment(ev: Evidence): Inferred {
 function gitlabSettings(root: TerraformRoot, chain: Chain): Record<string, unknown> {
   const secret = Object.entries(root.resource.kubernetes_secret_v1 ?? {}).find(([, b]) => get(b, 'metadata', 'namespace') === chain.namespace && (chain.values === undefined || get(b, 'metadata', 'name') === get(chain.values.value, 'runners', 'secret')));
   const tokenRef = secret ? /\$\{gitlab_user_runner\.([A-Za-z0-9_-]+)\.token\}/.exec(String(get(secret[1], 'data', 'runner-token')))?.[1] : undefined;
+  return gitlabSettingsOf(root, tokenRef);
+}
+
+/** GitLab settings of the `gitlab_user_runner` resource `key`; unknown (any job, untagged) without one. */
+function gitlabSettingsOf(root: TerraformRoot, tokenRef: string | undefined): Record<string, unknown> {
   const r = tokenRef ? root.resource.gitlab_user_runner?.[tokenRef] : undefined;
   // Unknown registration: assume the runner takes any job (the rules then say what that risks), with tags unknown.
   if (!r) return { locked: false, protectedOnly: false, runUntagged: true, tags: [] };

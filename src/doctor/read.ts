@@ -7,6 +7,7 @@ import type { PolicyDocument } from '../verify/iam/types.js';
 import { SourceFile, formatPosition, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
 import { readHclInto, readTfJsonInto } from './hcl/read.js';
+import { fileSecretFindings, scrubSecret, textSecretFindings } from './secrets.js';
 
 /** Larger files are skipped with a finding: no deployment document is this big, and reading one must not hang. */
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
@@ -18,11 +19,12 @@ function finding(code: Code, path: string, message: string, extra: Partial<Findi
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** What a file name says about its syntax; undefined: not a file the doctor reads. */
-export function syntaxOf(path: string): SourceFile['syntax'] | undefined {
+export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefined {
   if (/\.tf\.json$/i.test(path) || /\.json$/i.test(path)) return 'json';
   if (/\.ya?ml$/i.test(path)) return 'yaml';
   if (/\.toml$/i.test(path)) return 'toml';
   if (/\.tf$/i.test(path)) return 'hcl';
+  if (/\.sh$/i.test(path)) return 'text';
   return undefined;
 }
 
@@ -46,6 +48,12 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     return;
   }
   const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  if (syntax === 'text') {
+    // Shell scripts (a launch template's user data file): kept as text for the chain proof and the secret scan.
+    ev.findings.push(...textSecretFindings(path, text));
+    ev.artifacts.push({ path, format: 'text', content: text });
+    return;
+  }
   const source = new SourceFile(path, text, syntax);
   if (syntax === 'hcl') {
     readHclInto(ev, source);
@@ -61,6 +69,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
       ev.findings.push(finding('RF901', `${path}:${line}:${column}`, `${path} is not valid TOML: ${firstLine(e)}`, { fix: 'fix the TOML syntax at that position' }));
       return;
     }
+    ev.findings.push(...fileSecretFindings(source, 0, [], value));
     ev.artifacts.push({ path, format: 'toml', content: value });
     if (Array.isArray(value.runners)) ev.configTomls.push({ value, origin: { source, doc: 0, path: [] } });
     return;
@@ -77,8 +86,18 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     ev.findings.push(finding('RF901', `${path}:1:1`, `${path} nests values more than ${MAX_DEPTH} levels deep; no deployment document does, so it is not read`, { fix: 'give the deployment documents only' }));
     return;
   }
+  // Secrets first: their values are checked for static cloud keys and dropped before anything else holds them.
+  docs.forEach((doc, i) => scrubSecrets(ev, source, doc, i, []));
+  docs.forEach((doc, i) => ev.findings.push(...fileSecretFindings(source, i, [], doc)));
   ev.artifacts.push({ path, format: 'yaml', content: docs });
   docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, /\.tf\.json$/i.test(path)));
+}
+
+/** Kubernetes Secrets (alone or in a List): values checked, then removed from the object. */
+function scrubSecrets(ev: Evidence, source: SourceFile, doc: unknown, i: number, path: (string | number)[]): void {
+  if (!isObject(doc)) return;
+  if (doc.kind === 'Secret') ev.findings.push(...scrubSecret(doc, (p) => formatPosition(source.locate(i, [...path, ...p]))));
+  else if (Array.isArray(doc.items) && typeof doc.kind === 'string') doc.items.forEach((item, j) => scrubSecrets(ev, source, item, i, [...path, 'items', j]));
 }
 
 /** Deployment documents nest a few dozen levels at most; deeper input is refused before any recursive reader sees it. */
@@ -197,6 +216,8 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
   if (tfJson || ((isObject(doc.resource) || isObject(doc.data)) && doc.apiVersion === undefined)) {
     if (typeof doc['//'] === 'string' && doc['//'].includes('runner-fleet')) ev.terraform.generatedByRunnerFleet = true;
     readTfJsonInto(ev, source, doc, origin);
+    const aws = isObject(doc.provider) ? doc.provider.aws : undefined;
+    for (const p of Array.isArray(aws) ? aws : [aws]) if (isObject(p)) (ev.terraform.awsProviders ??= []).push(p);
     return;
   }
   // aws iam get-role

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 /** Folders never walked into. */
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform']);
 /** Extensions the doctor reads when walking a folder (a file named on the command line is always read). */
-const WALKED = /\.(ya?ml|json|toml|tf)$/i;
+const WALKED = /\.(ya?ml|json|toml|tf|sh)$/i;
 
 export interface WalkedFile {
   path: string;

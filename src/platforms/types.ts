@@ -14,6 +14,7 @@ import type { PolicyDocument } from '../verify/iam/types.js';
 import type { EmittedFleet, FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../verify/intent.js';
 import type { DoctorReader } from '../doctor/types.js';
+import type { ComputeDoctorReader } from '../doctor/vm.js';
 import type { AzureSpec } from '../spec/azure.js';
 import type { NodePool } from '../verify/scheduling.js';
 
@@ -183,6 +184,8 @@ export interface PlatformPlugin {
 
   /** How `runner-fleet doctor` reads this platform's identity bindings back from an existing deployment. Optional: platforms without one are not inferred yet. */
   readonly doctor?: DoctorReader;
+  /** How the doctor reads this platform's VM runners back (launch template, user data, task definitions). */
+  readonly computeDoctor?: ComputeDoctorReader;
 
   /** Apply steps and notes for the output README, for this platform's runners. */
   readme?(

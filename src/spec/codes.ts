@@ -128,6 +128,8 @@ export const CODES = {
   RF924: { severity: 'error', title: 'the OIDC provider does not accept the audience the trust policy pins', acceptable: false },
   RF930: { severity: 'error', title: "a federated credential trusts an issuer that is not its AKS cluster's", acceptable: false },
   RF931: { severity: 'error', title: 'a service account names a managed identity that has no federated credential for it', acceptable: false },
+  RF940: { severity: 'error', title: 'a static cloud credential or a GitLab token is written in a file', acceptable: false },
+  RF941: { severity: 'error', title: 'a Kubernetes Secret holds a static cloud credential where a keyless identity would do', acceptable: false },
   RF801: { severity: 'error', title: "a runner's job pods fit no node group of their cluster", acceptable: false },
   RF802: { severity: 'error', title: "a runner's manager pod fits no node group of its cluster", acceptable: false },
   RF803: { severity: 'warning', title: 'a runner manager fits only spot node groups', acceptable: true },

@@ -133,7 +133,7 @@ export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment)
   { code: 'RF301', rule: 'privileged jobs', mutate: (d) => (k8s(d).privileged = true) },
   { code: 'RF302', rule: '* on * for jobs', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: '*', Resource: '*' }) },
   { code: 'RF303', rule: 'a powerful job role on a runner not known to be locked', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' }) },
-  { code: 'RF304', rule: 'static cloud keys in config.toml', mutate: (d) => Object.assign(d.runnerToml.runners[0].cache.s3, { AccessKey: 'AKIAIOSFODNN7EXAMPLE', SecretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }) },
+  { code: 'RF940', rule: 'static cloud keys in config.toml', mutate: (d) => Object.assign(d.runnerToml.runners[0].cache.s3, { AccessKey: 'AKIAIOSFODNN7EXAMPLE', SecretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }) },
   { code: 'RF306', rule: 'a powerful job role', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: 'iam:CreateRole', Resource: '*' }) },
   { code: 'RF901', rule: 'a file that is not YAML', mutate: (d) => (d.extra['deploy/broken.yaml'] = 'kind: ServiceAccount\nmetadata: {name: [unclosed\n') },
   { code: 'RF902', rule: 'a binary file', mutate: (d) => (d.extra['deploy/blob.yaml'] = new Uint8Array([0x7f, 0x45, 0x4c, 0x46, 0, 0, 1])) },
@@ -184,5 +184,6 @@ export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment)
     },
   },
   { code: 'RF911', rule: 'the jobs have no role of their own', mutate: (d) => delete obj(d, 'ServiceAccount', 'gitlab-runner-jobs').metadata.annotations },
+  { code: 'RF941', rule: 'a Secret holds static AWS keys', mutate: (d) => d.objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'aws-keys', namespace: 'gitlab' }, data: { AWS_ACCESS_KEY_ID: Buffer.from('AKIAIOSFODNN7EXAMPLE').toString('base64') } }) },
   { code: 'RF912', rule: 'a registration token in the values', mutate: (d) => (d.values.runnerRegistrationToken = 'GR1348941example-token-value') },
 ];

@@ -399,7 +399,7 @@ export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, r
         securityGroupKey: k,
         instanceProfileKey: k,
         userData,
-        tags: { Name: n.managerGroup, 'runner-fleet-runner': runner.name },
+        tags: { Name: n.managerGroup, 'runner-fleet-runner': runner.name, 'runner-fleet-cluster': cluster.name },
       }),
     },
     aws_autoscaling_group: {

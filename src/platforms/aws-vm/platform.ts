@@ -1,6 +1,7 @@
 import { identityOf } from '../../model/types.js';
 import type { z } from 'zod';
 import type { PlatformPlugin, RunnerEmission, SpecCheckContext } from '../types.js';
+import type { ComputeDoctorReader } from '../../doctor/vm.js';
 import type { CloudIdentity, IdentityBinding, IdentityPurpose, ResolvedCluster } from '../../model/types.js';
 import type { Finding } from '../../spec/findings.js';
 import type { Artifact, TerraformResources } from '../../emit/artifacts.js';
@@ -53,6 +54,8 @@ export interface VmPlatformConfig {
   /** How jobs get (or do not get) cloud credentials, for the README. */
   jobCredentials(fleet: FleetIntent, runner: IntentRunner): string[];
   extraSteps?(fleet: FleetIntent, runners: readonly IntentRunner[]): { title: string; lines: string[] }[];
+  /** How the doctor reads this platform's runners back. */
+  computeDoctor?: ComputeDoctorReader;
 }
 
 function needsAws(ctx: SpecCheckContext, type: string): Finding[] {
@@ -86,6 +89,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
     unsupportedRunnerSettings: [...KUBERNETES_ONLY_SETTINGS, ...(c.unsupportedRunnerSettings ?? [])],
     subjectNoun: 'instance profiles and task definitions',
     chainClaim: 'every reference resolves: instance profile ↔ manager role ↔ launch template ↔ user data ↔ config.toml',
+    ...(c.computeDoctor ? { computeDoctor: c.computeDoctor } : {}),
 
     checkSpec(ctx) {
       return [...needsAws(ctx, c.type), ...c.checkSpec(ctx)];

@@ -1,3 +1,4 @@
+import { ec2AutoscalerDoctor } from './doctor.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
@@ -109,6 +110,7 @@ function merge(a: TerraformResources, b: TerraformResources): TerraformResources
 /** docker-autoscaler: a manager on EC2 and an Auto Scaling group of Docker workers, through the fleeting AWS plugin. */
 export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
   type: 'ec2-autoscaler',
+  computeDoctor: ec2AutoscalerDoctor,
   title: 'EC2 Auto Scaling (docker-autoscaler)',
   clusterSchema: ec2AutoscalerClusterSchema,
   runnerKeys: { instance: instanceRunnerSchema, autoscaler: autoscalerRunnerSchema },

@@ -1,3 +1,4 @@
+import { ec2DockerDoctor } from './doctor.js';
 import type { IntentRunner } from '../../verify/intent.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
@@ -24,6 +25,7 @@ function hopLimit(runner: IntentRunner): 1 | 2 {
 /** Jobs run in Docker containers on the manager's own instance. */
 export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
   type: 'ec2-docker',
+  computeDoctor: ec2DockerDoctor,
   title: 'EC2 (Docker executor)',
   clusterSchema: ec2DockerClusterSchema,
   runnerKeys: { instance: instanceRunnerSchema },

@@ -1,0 +1,163 @@
+import type { Finding } from '../spec/findings.js';
+import { CODES, type Code } from '../spec/codes.js';
+import type { Artifact, TerraformRoot } from '../emit/artifacts.js';
+import type { EmittedRunner } from '../emit/types.js';
+import type { CloudIdentity, ResolvedCluster } from '../model/types.js';
+import type { IntentRunner } from '../verify/intent.js';
+import { runnerSchema } from '../spec/schema.js';
+import { PLATFORMS } from '../platforms/registry.js';
+import { EC2_SERVICE, vmRunnerNames } from '../platforms/aws-vm/common.js';
+import { get } from '../verify/get.js';
+import { formatPosition, originAt, type Origin } from './source.js';
+import type { Evidence } from './evidence.js';
+import { serializeArtifact } from '../emit/serialize.js';
+import { canonicalUserData, findVmManagers, rekey, resolveKey, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
+
+function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: CODES[code].severity, path, message, ...extra };
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const first = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
+
+/** Where the VM inference writes what it found (the collections `inferDeployment` builds the intent from). */
+export interface VmSink {
+  runners: IntentRunner[];
+  identities: CloudIdentity[];
+  clusters: ResolvedCluster[];
+  clusterOrigins: Map<number, Origin>;
+  runnerOrigins: Map<number, Origin>;
+  bindingOrigins: Map<string, Origin>;
+  docsRunners: Map<string, EmittedRunner>;
+  summaries: Map<string, string[]>;
+  findings: Finding[];
+  cacheOf: (toml: unknown, origin: Origin) => IntentRunner['cache'];
+  gitlab: (tokenRef: string | undefined) => Record<string, unknown>;
+}
+
+const ARN = /\barn:(aws[a-z-]*):[a-z0-9-]+:([a-z0-9-]*):(\d{12}):/;
+
+/** Account, partition and region the roots name: the aws provider, else the first ARN of a permission policy. */
+export function awsOf(ev: Evidence, root: TerraformRoot): { account?: string; partition?: string; region?: string } {
+  const out: { account?: string; partition?: string; region?: string } = {};
+  for (const p of ev.terraform.awsProviders ?? []) {
+    out.region ??= str(p.region);
+    const ids = p.allowed_account_ids;
+    out.account ??= Array.isArray(ids) && typeof ids[0] === 'string' && /^\d{12}$/.test(ids[0]) ? ids[0] : undefined;
+  }
+  for (const body of Object.values(root.resource.aws_iam_role_policy ?? {})) {
+    const m = ARN.exec(String(body.policy));
+    if (!m) continue;
+    out.partition ??= m[1]!;
+    if (m[2]) out.region ??= m[2];
+    out.account ??= m[3]!;
+  }
+  return out;
+}
+
+/**
+ * VM runners (ec2-docker, ec2-autoscaler, ecs-fargate) read back: the manager is the instance of a
+ * launch template whose user data writes a config.toml; its identity is the instance profile's
+ * role; the jobs' identity is what the platform says (a Fargate task role, none on Docker hosts);
+ * the cache is the bucket of `[runners.cache.s3]`. The platform plugins' verify hooks then prove
+ * these documents exactly as they prove generated ones.
+ */
+export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink): { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[] } {
+  const readers = new Map<string, { type: string; doctor: ComputeDoctorReader }>();
+  for (const p of PLATFORMS) if (p.computeDoctor) for (const e of p.computeDoctor.executors) readers.set(e, { type: p.type, doctor: p.computeDoctor });
+  const { managers, findings } = findVmManagers(ev, root, new Set(readers.keys()));
+  sink.findings.push(...findings);
+  const artifacts: Artifact[] = [];
+  if (managers.length === 0) return { found: 0, artifacts };
+  const aws = awsOf(ev, root);
+  const account = aws.account ?? '000000000000';
+  const partition = aws.partition ?? 'aws';
+  const providerTags = (ev.terraform.awsProviders ?? []).map((p) => get(first(p.default_tags), 'tags', 'runner-fleet-fleet')).find((t): t is string => typeof t === 'string');
+  const have = new Set(ev.artifacts.map((a) => a.path));
+  const seen = new Set(sink.runners.map((r) => r.name));
+
+  for (const m of managers) {
+    const reader = readers.get(m.executor)!;
+    const at = formatPosition(originAt(m.origin));
+    if (seen.has(m.runner)) {
+      sink.findings.push(finding('RF903', at, `a second manager for runner ${m.runner}; only the first is proven`, { fix: 'give one deployment per folder' }));
+      continue;
+    }
+    seen.add(m.runner);
+    // The user data inline (a file reference resolved), its config.toml in canonical text.
+    m.userData = canonicalUserData(m, serializeArtifact({ path: `runners/${m.runner}/config.toml`, format: 'toml', content: m.toml }).content);
+    root.resource.aws_launch_template![m.launchTemplateKey] = { ...root.resource.aws_launch_template![m.launchTemplateKey]!, user_data: Buffer.from(m.userData, 'utf8').toString('base64') };
+    const lt = root.resource.aws_launch_template![m.launchTemplateKey]!;
+    const ltName = str(lt.name) ?? m.launchTemplateKey;
+    const profileRef = get(first(lt.iam_instance_profile), 'name') ?? get(first(lt.iam_instance_profile), 'arn');
+    const profileKey = resolveKey(root, 'aws_iam_instance_profile', profileRef);
+    if (!profileKey) {
+      sink.findings.push(finding(profileRef === undefined ? 'RF911' : 'RF903', formatPosition(originAt(m.origin, 'iam_instance_profile')), profileRef === undefined ? `the manager of runner ${m.runner} (launch template ${ltName}) has no instance profile: it cannot sign cache URLs or read its token, and nothing about its identity can be proven` : `the instance profile ${JSON.stringify(profileRef)} of runner ${m.runner}'s manager is not in the evidence given`, { fix: 'give the manager its own instance profile and role, and give their Terraform' }));
+      continue;
+    }
+    const profile = root.resource.aws_iam_instance_profile![profileKey]!;
+    const roleKey = resolveKey(root, 'aws_iam_role', profile.role);
+    if (!roleKey) {
+      sink.findings.push(finding('RF903', formatPosition(originAt(ev.terraform.origins.get(`aws_iam_instance_profile.${profileKey}`) ?? m.origin, 'role')), `the manager role ${String(profile.role)} of runner ${m.runner} is not in the evidence given, so its trust and permissions are not proven`, { received: String(profile.role), fix: 'give its Terraform, or aws iam get-role output' }));
+      continue;
+    }
+    const param = Object.entries(root.resource.aws_ssm_parameter ?? {}).find(([, b]) => typeof b.name === 'string' && m.userData.includes(b.name));
+    const fleetName = providerTags ?? (param ? /^\/runner-fleet\/([^/]+)\//.exec(String(param[1].name))?.[1] : undefined) ?? 'doctor';
+    const asg = Object.entries(root.resource.aws_autoscaling_group ?? {}).find(([, b]) => resolveKey(root, 'aws_launch_template', get(first(b.launch_template), 'id') ?? get(first(b.launch_template), 'name')) === m.launchTemplateKey);
+    const platformNames: Record<string, string> = {
+      ...vmRunnerNames(fleetName, { name: m.runner }),
+      instanceProfile: String(profile.name),
+      ...(typeof lt.name === 'string' ? { managerLaunchTemplate: lt.name } : {}),
+      ...(asg && typeof asg[1].name === 'string' ? { managerGroup: asg[1].name } : {}),
+      ...(param ? { tokenParameter: String(param[1].name) } : {}),
+      ...reader.doctor.names(m, root),
+    };
+    // The platform proofs find the runner's resources by runner-fleet's keys; hand-written roots use their own.
+    const sgKey = resolveKey(root, 'aws_security_group', first(lt.vpc_security_group_ids));
+    for (const [type, from] of [['aws_launch_template', m.launchTemplateKey], ['aws_iam_instance_profile', profileKey], ['aws_security_group', sgKey]] as const) {
+      if (from) rekey(root, ev, type, from, vmKey(m.runner, 'manager'));
+    }
+    for (const k of reader.doctor.keys?.(m, root) ?? []) rekey(root, ev, k.type, k.from, k.to);
+
+    let cluster = sink.clusters.find((c) => c.name === m.cluster);
+    if (!cluster) {
+      cluster = { name: m.cluster, type: reader.type, cloud: 'aws', spec: { name: m.cluster, type: reader.type } };
+      sink.clusterOrigins.set(sink.clusters.length, m.origin);
+      sink.clusters.push(cluster);
+    }
+    const keyArn = param ? str(param[1].key_id) : undefined;
+    if (keyArn?.startsWith('arn:') && cluster.spec.tokenKmsKeyArn === undefined) cluster.spec.tokenKmsKeyArn = keyArn;
+
+    const index = sink.runners.length;
+    const ids = { accountId: account, partition };
+    const manager = vmIdentity(root, cluster, m.runner, 'manager', roleKey, ids, { attachment: 'instance-profile', service: EC2_SERVICE, name: String(profile.name), mechanism: 'instance-profile' });
+    sink.identities.push(manager);
+    sink.bindingOrigins.set(manager.key, ev.terraform.origins.get(`aws_iam_instance_profile.${vmKey(m.runner, 'manager')}`) ?? m.origin);
+    const summary = [`manager ${ltName} (${at}) → instance profile ${String(profile.name)} → role ${manager.roleName}`];
+    const jobs = reader.doctor.jobs(m, root);
+    let jobIdentity: string | undefined;
+    if (jobs) {
+      const id = vmIdentity(root, cluster, m.runner, 'jobs', jobs.roleKey, ids, jobs);
+      sink.identities.push(id);
+      jobIdentity = id.key;
+      summary.push(`jobs ${jobs.attachment} ${jobs.name} → role ${id.roleName}`);
+    } else summary.push(`jobs: no identity of their own (${m.executor} executor)`);
+    const cache = sink.cacheOf(m.toml, m.tomlOrigin);
+    if (cache) summary.push(`cache ${cache.cache}/${cache.path}`);
+    sink.summaries.set(m.runner, summary);
+
+    const parsed = runnerSchema.safeParse({ name: 'doctor', placement: { cluster: cluster.name }, gitlab: sink.gitlab(undefined) });
+    if (!parsed.success) throw new Error('internal: doctor VM runner settings');
+    const runner: IntentRunner = { name: m.runner, index, cluster: cluster.name, platform: reader.type, spec: { ...parsed.data, name: m.runner }, managerIdentity: manager.key, platformNames };
+    if (jobIdentity) runner.jobIdentity = jobIdentity;
+    if (cache) runner.cache = cache;
+    sink.runners.push(runner);
+    sink.runnerOrigins.set(index, m.origin);
+    sink.docsRunners.set(m.runner, { manifests: [], configToml: m.toml, pipeline: {} });
+    const ud = userDataArtifact(m);
+    if (!have.has(ud.path)) artifacts.push(ud);
+  }
+  const out: { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[] } = { found: managers.length, account, partition, artifacts };
+  if (aws.region) out.region = aws.region;
+  return out;
+}

@@ -1,0 +1,134 @@
+import type { Finding } from '../spec/findings.js';
+import { CODES } from '../spec/codes.js';
+import { formatPosition, type SourceFile } from './source.js';
+
+/**
+ * Static credentials in the files the doctor reads. Values are looked at only to decide whether
+ * they have the shape of a credential; findings name the file position and the key, never the
+ * value, and Kubernetes Secret values are dropped right after the check.
+ */
+
+interface Shape {
+  name: string;
+  re: RegExp;
+  /** A cloud credential (AWS, Azure): the keyless identity should replace it, even inside a Secret. */
+  cloud: boolean;
+}
+
+const SHAPES: Shape[] = [
+  { name: 'an AWS access key id', re: /\b(AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/, cloud: true },
+  { name: 'an Azure storage account key', re: /AccountKey=[A-Za-z0-9+/]{40,}={0,2}/, cloud: true },
+  // Azure AD (Entra ID) client secrets: three characters, a digit, `Q~`, then 31 or more.
+  { name: 'an Azure client secret', re: /(^|[^A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,}/, cloud: true },
+  { name: 'a GitLab runner authentication token', re: /\bglrt-[0-9A-Za-z_-]{10,}/, cloud: false },
+  { name: 'a GitLab runner registration token', re: /\bGR1348941[0-9A-Za-z_-]{10,}/, cloud: false },
+  { name: 'a GitLab personal access token', re: /\bglpat-[0-9A-Za-z_-]{10,}/, cloud: false },
+  { name: 'a private key', re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, cloud: false },
+];
+
+/** Keys whose non-empty literal value is a static cloud credential whatever its shape. */
+const CLOUD_KEYS = /^(AccessKey|SecretKey|SessionToken|AccountKey|access_key|secret_key|aws_secret_access_key|aws_access_key_id|aws_session_token|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SESSION_TOKEN|AZURE_CLIENT_SECRET|ARM_CLIENT_SECRET|ARM_ACCESS_KEY|AZURE_STORAGE_KEY|AZURE_STORAGE_ACCOUNT_KEY|client_secret|clientSecret|storage_account_access_key|primary_access_key)$/;
+
+/** What a value is, by its shape or its key; undefined: not a credential. Never returns the value. */
+function classify(value: string, key: string | undefined): Shape | undefined {
+  // Terraform expressions and shell or CI variables are references, not literals.
+  if (value === '' || /^\$\{[^}]*\}$|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$\{\{/.test(value.trim())) return undefined;
+  for (const s of SHAPES) if (s.re.test(value)) return s;
+  if (key !== undefined && CLOUD_KEYS.test(key) && !value.includes('${') && !/^(set-by-|changeme|REPLACE|<)/i.test(value)) return { name: `a static credential (${key})`, re: /./, cloud: true };
+  return undefined;
+}
+
+export interface SecretHit {
+  path: (string | number)[];
+  key: string;
+  what: Shape;
+}
+
+/** Walks one document; `KEY=value` strings and `{name, value}` env entries count by their key. */
+export function findSecrets(doc: unknown): SecretHit[] {
+  const out: SecretHit[] = [];
+  const stack: [unknown, (string | number)[], string | undefined][] = [[doc, [], undefined]];
+  while (stack.length > 0) {
+    const [v, path, key] = stack.pop()!;
+    if (typeof v === 'string') {
+      const env = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(v);
+      const what = classify(env ? env[2]! : v, env ? env[1]! : key);
+      if (what) out.push({ path, key: env ? env[1]! : (key ?? String(path[path.length - 1] ?? '')), what });
+      continue;
+    }
+    if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, [...path, i], key]));
+    else if (v !== null && typeof v === 'object') {
+      const o = v as Record<string, unknown>;
+      // Kubernetes env entries: { name: AWS_SECRET_ACCESS_KEY, value: "…" }.
+      const envName = typeof o.name === 'string' && typeof o.value === 'string' ? o.name : undefined;
+      for (const [k, x] of Object.entries(o)) stack.push([x, [...path, k], k === 'value' && envName !== undefined ? envName : k]);
+    }
+  }
+  return out.reverse();
+}
+
+/** Findings for credentials written in a file (RF940). */
+export function fileSecretFindings(source: SourceFile, doc: number, root: (string | number)[], value: unknown): Finding[] {
+  return findSecrets(value).map((h) => ({
+    code: 'RF940',
+    severity: CODES.RF940.severity,
+    path: formatPosition(source.locate(doc, [...root, ...h.path])),
+    message: `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)`,
+    fix: h.what.cloud
+      ? 'remove the key and revoke it; give the runner a keyless identity (instance profile, IRSA, Pod Identity, workload identity) instead'
+      : 'remove the token from the file and revoke it; keep runner tokens in a Secret or a SecureString parameter and reference them',
+  }));
+}
+
+/** Shell scripts and other text: credential shapes line by line. */
+export function textSecretFindings(path: string, text: string): Finding[] {
+  const out: Finding[] = [];
+  text.split('\n').forEach((line, i) => {
+    const env = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=["']?([^"'\s]*)/.exec(line);
+    for (const s of SHAPES) {
+      const m = s.re.exec(line);
+      if (m) {
+        out.push({ code: 'RF940', severity: CODES.RF940.severity, path: `${path}:${i + 1}:${m.index + 1}`, message: `${s.name} is written in ${path} (value not shown)`, fix: 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter' });
+        return;
+      }
+    }
+    if (env && classify(env[2]!, env[1])) out.push({ code: 'RF940', severity: CODES.RF940.severity, path: `${path}:${i + 1}:1`, message: `a static credential is assigned to ${env[1]} in ${path} (value not shown)`, fix: 'remove it and revoke it; use a keyless identity' });
+  });
+  return out;
+}
+
+function decode(b64: string): string {
+  try {
+    return Buffer.from(b64, 'base64').toString('utf8');
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * A Kubernetes Secret: its values are decoded only to detect static cloud keys (RF941) and
+ * registration tokens (RF912), then removed from the object, so nothing downstream (proofs,
+ * --json, SARIF) ever holds them. Runner authentication tokens in a Secret are where they belong.
+ */
+export function scrubSecret(obj: Record<string, unknown>, at: (path: (string | number)[]) => string): Finding[] {
+  const out: Finding[] = [];
+  const meta = obj.metadata as { name?: string; namespace?: string } | undefined;
+  const label = `Secret ${meta?.namespace ? `${meta.namespace}/` : ''}${meta?.name ?? ''}`;
+  for (const field of ['data', 'stringData'] as const) {
+    const values = obj[field];
+    if (values === null || typeof values !== 'object' || Array.isArray(values)) continue;
+    for (const [k, raw] of Object.entries(values as Record<string, unknown>)) {
+      if (typeof raw !== 'string') continue;
+      // The decoded value lives only inside this call.
+      const what = classify(field === 'data' ? decode(raw) : raw, k);
+      if (what?.cloud) {
+        out.push({ code: 'RF941', severity: CODES.RF941.severity, path: at([field, k]), message: `${label} holds ${what.name} under key ${k}: a static cloud credential that never expires, where a keyless identity would do (value not shown)`, fix: 'revoke the key, delete it from the Secret, and bind the runner to a role (IRSA, Pod Identity, workload identity)' });
+      } else if (what?.name === 'a GitLab runner registration token') {
+        out.push({ code: 'RF912', severity: CODES.RF912.severity, path: at([field, k]), message: `${label} holds a runner registration token under key ${k}: registration tokens are deprecated by GitLab and removed in GitLab 18 (value not shown)`, fix: 'create the runner in GitLab (POST /user/runners) and store its glrt- authentication token instead' });
+      }
+    }
+    // Metadata only from here on: the keys stay (references to them are checked), the values go.
+    obj[field] = Object.fromEntries(Object.keys(values).map((k) => [k, '']));
+  }
+  return out;
+}

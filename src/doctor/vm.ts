@@ -1,0 +1,200 @@
+import { parse as parseToml } from 'smol-toml';
+import type { Finding } from '../spec/findings.js';
+import { CODES, type Code } from '../spec/codes.js';
+import type { Artifact, TerraformRoot } from '../emit/artifacts.js';
+import { tfName } from '../emit/artifacts.js';
+import type { AwsRoleIdentity, ResolvedCluster } from '../model/types.js';
+import { parseRef } from '../verify/aws-docs.js';
+import { get } from '../verify/get.js';
+import { formatPosition, originAt, type Origin } from './source.js';
+import type { Evidence } from './evidence.js';
+
+/**
+ * What the doctor reads of one VM runner manager (EC2 instance from a launch template): the
+ * documents a platform's compute reader needs to say who the jobs are and which settings apply.
+ */
+export interface VmManagerEvidence {
+  /** Runner name: the launch template's `runner-fleet-runner` tag, else `[[runners]] name`, else the template name. */
+  runner: string;
+  /** Cluster name: the `runner-fleet-cluster` tag, else `vm`. */
+  cluster: string;
+  executor: string;
+  /** The whole `config.toml` the instance boots with (from the user data, or a config.toml file). */
+  toml: Record<string, unknown>;
+  tomlOrigin: Origin;
+  /** Decoded user data (never printed: it may hold secrets; the secret scan reports those). */
+  userData: string;
+  /** Whether `toml` was read from a heredoc of the user data (rather than a config.toml file). */
+  tomlInUserData: boolean;
+  launchTemplateKey: string;
+  origin: Origin;
+}
+
+/** How a VM platform reads its own runners back for the doctor (the compute counterpart of `DoctorReader`). */
+export interface ComputeDoctorReader {
+  /** `[[runners]] executor` values this platform runs. */
+  executors: readonly string[];
+  /** Names of the runner's resources that the documents show (task family, worker group, …). */
+  names(m: VmManagerEvidence, root: TerraformRoot): Record<string, string>;
+  /** The jobs' own role and the compute that carries it; undefined: jobs hold no identity of their own. */
+  jobs(m: VmManagerEvidence, root: TerraformRoot): { roleKey: string; attachment: 'instance-profile' | 'task-definition'; service: string; name: string; mechanism: string } | undefined;
+  /** Terraform keys the platform's proofs look resources up by (`<runner>_tasks` → the resource found), to re-key hand-written roots. */
+  keys?(m: VmManagerEvidence, root: TerraformRoot): { type: string; from: string; to: string }[];
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const list = (v: unknown): unknown[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
+
+function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
+  return { code, severity: CODES[code].severity, path, message, ...extra };
+}
+
+/** A heredoc of the user data that writes `file` (`cat > 'file' <<'EOF'` … `EOF`); its body. */
+export function heredoc(script: string, file: RegExp): string | undefined {
+  return heredocSpan(script, file)?.body;
+}
+
+/** The heredoc's body and the lines it spans (first and last body line, 0-based, end exclusive). */
+export function heredocSpan(script: string, file: RegExp): { body: string; from: number; to: number } | undefined {
+  const lines = script.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const m = /^\s*cat\s+>\s*(['"]?)([^'"\s]+)\1\s*<<-?\s*(['"]?)([A-Za-z0-9_]+)\3\s*$/.exec(lines[i]!);
+    if (!m || !file.test(m[2]!)) continue;
+    const end = lines.findIndex((l, j) => j > i && l.trim() === m[4]);
+    if (end < 0) return undefined;
+    return { body: `${lines.slice(i + 1, end).join('\n')}\n`, from: i + 1, to: end };
+  }
+  return undefined;
+}
+
+/** Resource a Terraform reference or literal names: `${type.key.attr}` → key; a literal → the resource whose `attr` equals it. */
+export function resolveKey(root: TerraformRoot, type: string, value: unknown, attr = 'name'): string | undefined {
+  const ref = parseRef(value);
+  if (ref) return ref.type === type && root.resource[type]?.[ref.name] ? ref.name : undefined;
+  const literal = str(value);
+  if (!literal) return undefined;
+  const last = literal.split('/').pop()!;
+  return Object.entries(root.resource[type] ?? {}).find(([, b]) => b[attr] === literal || b[attr] === last)?.[0];
+}
+
+/** The user data of a launch template: base64 inline, or a `filebase64(...)` file among the inputs. */
+function userDataText(body: Record<string, unknown>, tfPath: string, files: ReadonlyMap<string, string>): string | undefined {
+  const v = body.user_data;
+  if (typeof v !== 'string') return undefined;
+  const file = /^\$\{(?:filebase64\("|base64encode\(file\(")\$\{path\.module\}\/([^"]+)"\)\)?\}$/.exec(v);
+  if (file) {
+    const parts = tfPath.split('/').slice(0, -1);
+    for (const seg of file[1]!.split('/')) {
+      if (seg === '..') parts.pop();
+      else if (seg !== '.') parts.push(seg);
+    }
+    return files.get(parts.join('/'));
+  }
+  if (v.includes('${')) return undefined;
+  try {
+    return Buffer.from(v, 'base64').toString('utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+function tagsOf(body: Record<string, unknown>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of list(body.tag_specifications)) {
+    if (isObject(spec) && isObject(spec.tags)) for (const [k, v] of Object.entries(spec.tags)) if (typeof v === 'string') out[k] = v;
+  }
+  if (isObject(body.tags)) for (const [k, v] of Object.entries(body.tags)) if (typeof v === 'string') out[k] = v;
+  return out;
+}
+
+/**
+ * The VM runner managers in the evidence: launch templates whose user data writes a config.toml
+ * with a VM executor (docker, docker-autoscaler, custom). A config.toml given as a file stands in
+ * when the user data does not carry one.
+ */
+export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: ReadonlySet<string>): { managers: VmManagerEvidence[]; findings: Finding[] } {
+  const findings: Finding[] = [];
+  const managers: VmManagerEvidence[] = [];
+  const texts = new Map<string, string>();
+  for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
+  for (const [k, body] of Object.entries(root.resource.aws_launch_template ?? {})) {
+    const origin = ev.terraform.origins.get(`aws_launch_template.${k}`);
+    if (!origin) continue;
+    const userData = userDataText(body, origin.source.path, texts);
+    if (userData === undefined) continue;
+    const tomlText = heredoc(userData, /(^|\/)config\.toml$/);
+    let toml: Record<string, unknown> | undefined;
+    let tomlOrigin: Origin = { ...origin, path: [...origin.path, 'user_data'] };
+    if (tomlText !== undefined) {
+      try {
+        toml = parseToml(tomlText);
+      } catch (e) {
+        findings.push(finding('RF901', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of aws_launch_template.${k} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: 'fix the config.toml the user data writes' }));
+        continue;
+      }
+    }
+    const tags = tagsOf(body);
+    const named = tags['runner-fleet-runner'];
+    if (!toml) {
+      // A config.toml file with a VM executor, the only one (or the one in a folder named after the runner).
+      const candidates = ev.configTomls.filter((t) => executors.has(String(get(t.value, 'runners', 0, 'executor'))));
+      const pick = candidates.find((t) => named !== undefined && t.origin.source.path.split('/').includes(named)) ?? (candidates.length === 1 ? candidates[0] : undefined);
+      if (!pick) continue;
+      toml = pick.value;
+      tomlOrigin = pick.origin;
+    }
+    const executor = str(get(toml, 'runners', 0, 'executor')) ?? '';
+    if (!executors.has(executor)) continue;
+    const runner = named ?? str(get(toml, 'runners', 0, 'name'))?.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() ?? str(body.name) ?? k;
+    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, tomlInUserData: tomlText !== undefined, launchTemplateKey: k, origin });
+  }
+  return { managers, findings };
+}
+
+/**
+ * The user data with its config.toml heredoc in runner-fleet's canonical TOML text (same data, as
+ * policies are re-serialized), so the chain proof compares content, not formatting.
+ */
+export function canonicalUserData(m: VmManagerEvidence, canonicalToml: string): string {
+  if (!m.tomlInUserData) return m.userData;
+  const span = heredocSpan(m.userData, /(^|\/)config\.toml$/);
+  if (!span) return m.userData;
+  const lines = m.userData.split('\n');
+  return [...lines.slice(0, span.from), canonicalToml.replace(/\n$/, ''), ...lines.slice(span.to)].join('\n');
+}
+
+/** Moves a resource to the key the platform's proofs look it up by (hand-written roots use their own keys). */
+export function rekey(root: TerraformRoot, ev: Evidence, type: string, from: string, to: string): void {
+  const byKey = root.resource[type];
+  if (!byKey || from === to || !byKey[from] || byKey[to]) return;
+  byKey[to] = byKey[from]!;
+  delete byKey[from];
+  const o = ev.terraform.origins.get(`${type}.${from}`);
+  if (o) ev.terraform.origins.set(`${type}.${to}`, o);
+}
+
+/** The user data as the file `ec2/<runner>/user-data.sh` that the chain proof compares it with, when no such file was given. */
+export function userDataArtifact(m: VmManagerEvidence): Artifact {
+  return { path: `ec2/${m.runner}/user-data.sh`, format: 'text', content: m.userData };
+}
+
+/** An AWS role identity of a VM runner, bound to the compute that carries it. */
+export function vmIdentity(root: TerraformRoot, cluster: ResolvedCluster, runner: string, purpose: 'manager' | 'jobs', roleKey: string, aws: { accountId: string; partition: string }, subject: { attachment: 'instance-profile' | 'task-definition'; service: string; name: string; mechanism: string }): AwsRoleIdentity {
+  const body = root.resource.aws_iam_role![roleKey]!;
+  const path = typeof body.path === 'string' ? body.path : '/';
+  const name = String(body.name);
+  return {
+    cloud: 'aws',
+    key: `${runner}-${purpose}`,
+    runner,
+    purpose,
+    roleName: name,
+    rolePath: path,
+    arn: `arn:${aws.partition}:iam::${aws.accountId}:role${path}${name}`,
+    binding: { mechanism: subject.mechanism, subject: { kind: 'aws-service', cluster: cluster.name, service: subject.service, attachment: subject.attachment, name: subject.name, account: aws.accountId } },
+    statements: [],
+  };
+}
+
+export const vmKey = tfName;

@@ -1,0 +1,32 @@
+import type { ComputeDoctorReader } from '../../doctor/vm.js';
+import { resolveKey, vmKey } from '../../doctor/vm.js';
+import { get } from '../../verify/get.js';
+
+/** The worker group the fleeting plugin scales: `[runners.autoscaler.plugin_config] name`. */
+function workerGroup(toml: Record<string, unknown>): string | undefined {
+  const v = get(toml, 'runners', 0, 'autoscaler', 'plugin_config', 'name');
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/** ec2-autoscaler read back: jobs run on workers of the group the fleeting plugin names; workers carry no instance profile. */
+export const ec2AutoscalerDoctor: ComputeDoctorReader = {
+  executors: ['docker-autoscaler'],
+  names(m): Record<string, string> {
+    const group = workerGroup(m.toml);
+    return group ? { workerGroup: group } : {};
+  },
+  jobs: () => undefined,
+  keys(m, root) {
+    const group = workerGroup(m.toml);
+    const asg = group ? Object.entries(root.resource.aws_autoscaling_group ?? {}).find(([, b]) => b.name === group) : undefined;
+    if (!asg) return [];
+    const lt = resolveKey(root, 'aws_launch_template', get(asg[1], 'launch_template', 'id') ?? get(asg[1], 'launch_template', 'name'), 'name') ?? resolveKey(root, 'aws_launch_template', get(asg[1], 'mixed_instances_policy', 'launch_template', 'launch_template_specification', 'launch_template_id'));
+    const out = [{ type: 'aws_autoscaling_group', from: asg[0], to: vmKey(m.runner, 'workers') }];
+    if (lt) {
+      out.push({ type: 'aws_launch_template', from: lt, to: vmKey(m.runner, 'workers') });
+      const sg = resolveKey(root, 'aws_security_group', [get(root.resource.aws_launch_template?.[lt], 'vpc_security_group_ids')].flat()[0]);
+      if (sg) out.push({ type: 'aws_security_group', from: sg, to: vmKey(m.runner, 'workers') });
+    }
+    return out;
+  },
+};

@@ -1,0 +1,71 @@
+import { parse as parseToml } from 'smol-toml';
+import type { ComputeDoctorReader, VmManagerEvidence } from '../../doctor/vm.js';
+import { heredoc, resolveKey, vmKey } from '../../doctor/vm.js';
+import type { TerraformRoot } from '../../emit/artifacts.js';
+import { get } from '../../verify/get.js';
+import { ECS_TASKS_SERVICE } from '../aws-vm/common.js';
+
+/** The Fargate driver's own config (fargate.toml), written by the user data next to config.toml. */
+function fargateToml(m: VmManagerEvidence): Record<string, unknown> | undefined {
+  const text = heredoc(m.userData, /(^|\/)fargate\.toml$/);
+  if (text === undefined) return undefined;
+  try {
+    return parseToml(text);
+  } catch {
+    return undefined;
+  }
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** The task definition jobs run in: fargate.toml `TaskDefinition` (family[:revision]). */
+function taskKey(m: VmManagerEvidence, root: TerraformRoot): string | undefined {
+  const family = str(get(fargateToml(m), 'Fargate', 'TaskDefinition'))?.replace(/:\d+$/, '').split('/').pop();
+  const defs = Object.entries(root.resource.aws_ecs_task_definition ?? {});
+  return (family ? defs.find(([, b]) => b.family === family) : defs.length === 1 ? defs[0] : undefined)?.[0];
+}
+
+function containerImages(body: Record<string, unknown> | undefined): string[] {
+  try {
+    const defs = JSON.parse(typeof body?.container_definitions === 'string' ? body.container_definitions : '[]') as { image?: unknown }[];
+    return defs.map((d) => String(d.image));
+  } catch {
+    return [];
+  }
+}
+
+/** ecs-fargate read back: every job runs in a task of the family fargate.toml names, with that task definition's task role. */
+export const ecsFargateDoctor: ComputeDoctorReader = {
+  executors: ['custom'],
+  names(m, root) {
+    const out: Record<string, string> = {};
+    const cluster = str(get(fargateToml(m), 'Fargate', 'Cluster'));
+    if (cluster) out.ecsCluster = cluster.split('/').pop()!;
+    const k = taskKey(m, root);
+    const task = k ? root.resource.aws_ecs_task_definition?.[k] : undefined;
+    if (task && typeof task.family === 'string') out.taskFamily = task.family;
+    const image = containerImages(task)[0];
+    const repo = image ? /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(image)?.[1] : undefined;
+    if (repo) out.ecrRepository = repo;
+    const exec = task ? resolveKey(root, 'aws_iam_role', task.execution_role_arn) : undefined;
+    if (exec) out.executionRole = String(root.resource.aws_iam_role![exec]!.name);
+    return out;
+  },
+  jobs(m, root) {
+    const k = taskKey(m, root);
+    const task = k ? root.resource.aws_ecs_task_definition?.[k] : undefined;
+    const role = task ? resolveKey(root, 'aws_iam_role', task.task_role_arn) : undefined;
+    if (!task || !role) return undefined;
+    return { roleKey: role, attachment: 'task-definition', service: ECS_TASKS_SERVICE, name: String(task.family), mechanism: 'task-role' };
+  },
+  keys(m, root) {
+    const k = taskKey(m, root);
+    const out = k ? [{ type: 'aws_ecs_task_definition', from: k, to: vmKey(m.runner, 'jobs') }] : [];
+    const task = k ? root.resource.aws_ecs_task_definition?.[k] : undefined;
+    // The tasks' security group: fargate.toml names it (a placeholder the user data fills), else the one tasks get SSH on.
+    const sg = Object.entries(root.resource.aws_security_group ?? {}).find(([key]) => key === vmKey(m.runner, 'tasks'))?.[0];
+    void task;
+    if (sg) out.push({ type: 'aws_security_group', from: sg, to: vmKey(m.runner, 'tasks') });
+    return out;
+  },
+};

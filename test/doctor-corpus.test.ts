@@ -1,0 +1,33 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctor, type InputFile } from '../src/doctor/index.js';
+
+/**
+ * Hand-made deployments written from public documentation patterns (EKS IRSA guide, gitlab-runner
+ * chart values, eksctl iamserviceaccount, typical blog setups with their drifts, a hand-written EC2
+ * runner). Each folder's expected.json lists the error and warning findings: code and file:line:col.
+ */
+const CORPUS = join(import.meta.dirname, 'doctor', 'corpus');
+
+function filesOf(dir: string, root = dir): InputFile[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return filesOf(p, root);
+    if (name === 'expected.json') return [];
+    return [{ path: relative(root, p).split('\\').join('/'), bytes: readFileSync(p) }];
+  });
+}
+
+const cases = readdirSync(CORPUS).sort();
+
+describe.each(cases)('doctor corpus: %s', (name) => {
+  it('reports exactly the expected findings, at their positions', () => {
+    const expected = JSON.parse(readFileSync(join(CORPUS, name, 'expected.json'), 'utf8')) as { findings: { code: string; at: string }[] };
+    const r = doctor(filesOf(join(CORPUS, name)));
+    const got = r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`).sort();
+    expect(got).toEqual(expected.findings.map((f) => `${f.code} ${f.at}`).sort());
+    for (const f of expected.findings) expect(f.at).toMatch(/:\d+:\d+$/);
+    expect(r.exitCode).toBe(expected.findings.length > 0 && r.findings.some((f) => f.severity === 'error') ? 1 : 0);
+  });
+});

@@ -1,0 +1,27 @@
+import { describe, expect, it } from 'vitest';
+import { doctor } from '../src/doctor/index.js';
+import { baseDeployment, deploymentFiles, type Deployment } from './helpers/doctor.js';
+
+/**
+ * The near misses of the doctor-only rules: each variant is close to its failing case in
+ * test/helpers/doctor.ts (DOCTOR_CASES) but is sound, so the code must not appear.
+ */
+const PASSING: [string, string, (d: Deployment) => void][] = [
+  ['RF909', 'cross-account trust with sts:ExternalId', (d) => (d.policies['deployer.trust.json'] = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::444455556666:root' }, Action: 'sts:AssumeRole', Condition: { StringEquals: { 'sts:ExternalId': 'ci-deployer' } } }] })],
+  ['RF908', 'aws-auth mapping a role to a narrower group', (d) => d.objects.push({ apiVersion: 'v1', kind: 'ConfigMap', metadata: { name: 'aws-auth', namespace: 'kube-system' }, data: { mapRoles: '- rolearn: arn:aws:iam::111122223333:role/ci-viewer\n  username: ci\n  groups:\n    - ci-viewers\n' } })],
+  ['RF907', 'a ClusterRole with * on * bound to someone other than the manager', (d) => d.objects.push(
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', metadata: { name: 'ops' }, rules: [{ apiGroups: ['*'], resources: ['*'], verbs: ['*'] }] },
+    { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'ops' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ops' }, subjects: [{ kind: 'Group', name: 'ops', apiGroup: 'rbac.authorization.k8s.io' }] },
+  )],
+  ['RF202', 's3 actions scoped to the runner prefix', (d) => d.policies['gitlab-runner-manager.policy.json'].Statement.push({ Effect: 'Allow', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::example-runner-cache/runner/*' })],
+  ['RF941', 'a Secret holding only the runner token', (d) => d.objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gitlab-runner-token', namespace: 'gitlab' }, data: { 'runner-token': Buffer.from('glrt-EXAMPLEexampleEXAMPLE12').toString('base64') } })],
+];
+
+describe('doctor-only rules: near misses pass', () => {
+  it.each(PASSING)('%s does not fire: %s', (code, _rule, mutate) => {
+    const d = baseDeployment();
+    mutate(d);
+    const r = doctor(deploymentFiles(d));
+    expect(r.findings.filter((f) => f.code === code)).toEqual([]);
+  });
+});

@@ -1,0 +1,77 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, readEvidence } from '../src/doctor/index.js';
+import { codeQualityReport, jsonDoctorReport, sarifReport, textDoctorReport } from '../src/doctor/format.js';
+import { baseDeployment, deploymentFiles } from './helpers/doctor.js';
+
+// Fake credentials in the documented example shapes (never real keys).
+const AWS_ID = 'AKIAIOSFODNN7EXAMPLE';
+const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const AZURE_SECRET = 'abc8Q~ExampleExampleExampleExampleExa';
+const RUNNER_TOKEN = 'glrt-EXAMPLEexampleEXAMPLE12';
+const REG_TOKEN = 'GR1348941EXAMPLEexampleEXAMPLE';
+const b64 = (s: string) => Buffer.from(s, 'utf8').toString('base64');
+
+interface Case {
+  name: string;
+  files: Record<string, string>;
+  /** Expected findings: code and `file:line` (column checked to be a number). */
+  expect: [string, string][];
+  /** Values that must not appear in any output (text, JSON, SARIF, Code Quality). */
+  secrets: string[];
+}
+
+const secret = (data: Record<string, string>, field: 'data' | 'stringData' = 'data') =>
+  ['apiVersion: v1', 'kind: Secret', 'metadata:', '  name: creds', '  namespace: gitlab', `${field}:`, ...Object.entries(data).map(([k, v]) => `  ${k}: ${field === 'data' ? b64(v) : JSON.stringify(v)}`), ''].join('\n');
+
+const CASES: Case[] = [
+  { name: 'a Secret with static AWS keys (data, base64)', files: { 'k8s/secret.yaml': secret({ AWS_ACCESS_KEY_ID: AWS_ID, AWS_SECRET_ACCESS_KEY: AWS_SECRET }) }, expect: [['RF941', 'k8s/secret.yaml:7'], ['RF941', 'k8s/secret.yaml:8']], secrets: [AWS_ID, AWS_SECRET, b64(AWS_ID), b64(AWS_SECRET)] },
+  { name: 'a Secret with an Azure client secret (stringData)', files: { 'k8s/secret.yaml': secret({ clientSecret: AZURE_SECRET }, 'stringData') }, expect: [['RF941', 'k8s/secret.yaml:7']], secrets: [AZURE_SECRET] },
+  { name: 'a Secret with a registration token', files: { 'k8s/secret.yaml': secret({ 'runner-registration-token': REG_TOKEN }) }, expect: [['RF912', 'k8s/secret.yaml:7']], secrets: [REG_TOKEN, b64(REG_TOKEN)] },
+  { name: 'a kubectl List holding a Secret', files: { 'dump.json': JSON.stringify({ apiVersion: 'v1', kind: 'List', items: [{ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'aws', namespace: 'gitlab' }, data: { key: b64(AWS_ID) } }] }, null, 2) }, expect: [['RF941', 'dump.json:13']], secrets: [AWS_ID, b64(AWS_ID)] },
+  { name: 'config.toml with a runner token written in it', files: { 'config.toml': `concurrent = 1\n[[runners]]\nname = "x"\nurl = "https://gitlab.com"\ntoken = "${RUNNER_TOKEN}"\nexecutor = "docker"\n` }, expect: [['RF940', 'config.toml:5']], secrets: [RUNNER_TOKEN] },
+  { name: 'a .tf.json provider with a literal access_key', files: { 'main.tf.json': JSON.stringify({ provider: { aws: [{ region: 'eu-west-1', access_key: AWS_ID, secret_key: AWS_SECRET }] } }, null, 2) }, expect: [['RF940', 'main.tf.json:6'], ['RF940', 'main.tf.json:7']], secrets: [AWS_ID, AWS_SECRET] },
+  {
+    name: 'env vars of a Deployment',
+    files: { 'deploy.yaml': ['apiVersion: apps/v1', 'kind: Deployment', 'metadata: {name: app, namespace: gitlab}', 'spec:', '  template:', '    spec:', '      containers:', '        - name: app', '          image: alpine', '          env:', '            - name: AWS_SECRET_ACCESS_KEY', `              value: ${AWS_SECRET}`, ''].join('\n') },
+    expect: [['RF940', 'deploy.yaml:12']],
+    secrets: [AWS_SECRET],
+  },
+  { name: 'CI variables in .gitlab-ci.yml', files: { '.gitlab-ci.yml': `variables:\n  AWS_ACCESS_KEY_ID: ${AWS_ID}\n  AZURE_CLIENT_SECRET: ${AZURE_SECRET}\njob:\n  script: [echo]\n` }, expect: [['RF940', '.gitlab-ci.yml:2'], ['RF940', '.gitlab-ci.yml:3']], secrets: [AWS_ID, AZURE_SECRET] },
+  { name: 'a user data script exporting a key', files: { 'ec2/user-data.sh': `#!/bin/bash\nset -euo pipefail\nexport AWS_SECRET_ACCESS_KEY=${AWS_SECRET}\n` }, expect: [['RF940', 'ec2/user-data.sh:3']], secrets: [AWS_SECRET] },
+];
+
+const PASSING: Case[] = [
+  { name: 'a Secret holding the runner authentication token (where it belongs)', files: { 'k8s/secret.yaml': secret({ 'runner-token': RUNNER_TOKEN }) }, expect: [], secrets: [RUNNER_TOKEN, b64(RUNNER_TOKEN)] },
+  { name: 'config.toml with the token from the environment', files: { 'config.toml': '[[runners]]\nname = "x"\ntoken = "$CI_SERVER_TOKEN"\nexecutor = "docker"\n[runners.cache.s3]\nAccessKey = ""\n' }, expect: [], secrets: [] },
+  { name: 'Terraform referencing a variable for a key', files: { 'main.tf.json': JSON.stringify({ provider: { aws: [{ access_key: '${var.key}' }] } }) }, expect: [], secrets: [] },
+  { name: 'an env var from a secretKeyRef', files: { 'deploy.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec: {template: {spec: {containers: [{name: a, image: alpine, env: [{name: AWS_SECRET_ACCESS_KEY, valueFrom: {secretKeyRef: {name: s, key: k}}}]}]}}}\n' }, expect: [], secrets: [] },
+];
+
+const CODES = new Set(['RF940', 'RF941', 'RF912', 'RF304']);
+const run = (files: Record<string, string>) => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: new TextEncoder().encode(text) })));
+
+describe('credentials in the evidence: position and key name only, never the value', () => {
+  it.each([...CASES, ...PASSING])('$name', ({ files, expect: expected, secrets }) => {
+    const r = run(files);
+    const got = r.findings.filter((f) => CODES.has(f.code)).map((f) => [f.code, f.path.replace(/:\d+$/, '')]);
+    expect(got.sort()).toEqual([...expected].sort());
+    for (const f of r.findings.filter((x) => CODES.has(x.code))) expect(f.path).toMatch(/:\d+:\d+$/);
+    const outputs = [textDoctorReport(r), jsonDoctorReport(r), sarifReport(r, '0.0.0'), codeQualityReport(r)].join('\n');
+    for (const s of secrets) expect(outputs.includes(s), `output contains ${s.slice(0, 6)}…`).toBe(false);
+  });
+
+  it('Secret values are not kept after reading (metadata only)', () => {
+    const ev = readEvidence([{ path: 'k8s/secret.yaml', bytes: new TextEncoder().encode(secret({ AWS_ACCESS_KEY_ID: AWS_ID, 'runner-token': RUNNER_TOKEN })) }]);
+    const held = JSON.stringify({ k: ev.kubernetes.map((o) => o.value), a: ev.artifacts, f: ev.findings });
+    for (const s of [AWS_ID, RUNNER_TOKEN, b64(AWS_ID), b64(RUNNER_TOKEN)]) expect(held).not.toContain(s);
+    // The keys stay: references to them can still be checked.
+    expect(ev.kubernetes[0]!.value).toMatchObject({ data: { AWS_ACCESS_KEY_ID: '', 'runner-token': '' } });
+  });
+
+  it('the hand-wired deployment with its token in a Secret has no credential finding', () => {
+    const d = baseDeployment();
+    d.objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gitlab-runner-token', namespace: 'gitlab' }, data: { 'runner-token': b64(RUNNER_TOKEN) } });
+    const r = doctor(deploymentFiles(d));
+    expect(r.findings.filter((f) => CODES.has(f.code))).toEqual([]);
+  });
+});

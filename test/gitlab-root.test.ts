@@ -7,7 +7,8 @@ import { gitlabDescription, maintenanceNote } from '../src/ops/marker.js';
 
 const root = (plan: PlanResult): TerraformRoot => plan.emitted!.terraformGitlab!;
 
-const k8sRunners = (plan: PlanResult) => plan.fleet!.runners.filter((x) => x.kubernetes);
+// Kubernetes runners terraform/gitlab registers (not those registered through the API, e.g. with a Key Vault token store).
+const k8sRunners = (plan: PlanResult) => plan.fleet!.runners.filter((x) => x.kubernetes && x.spec.gitlab.registration !== 'api' && x.spec.gitlab.tokenStore === undefined);
 const withKubernetes = exampleNames().filter((name) => k8sRunners(planExample(name)).length > 0);
 
 it('VM-only fleets have no terraform/gitlab root (their runners register through the README into SSM)', () => {

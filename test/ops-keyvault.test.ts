@@ -4,7 +4,8 @@ import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadAndPlan } from '../src/cli/load.js';
 import { opsCommand } from '../src/cli/ops.js';
-import { planText } from '../src/core.js';
+import { planText, synthFiles } from '../src/core.js';
+import { parse as parseYaml } from 'yaml';
 import { makeFetch } from '../src/live/http.js';
 import { Redactor } from '../src/live/redact.js';
 import { KEY_VAULT_PLACEHOLDER, KEY_VAULT_TAGS, KeyVaultSecretStore } from '../src/live/keyvault.js';
@@ -161,6 +162,46 @@ describe('spec: runners[].gitlab.tokenStore.keyVault', () => {
     const f = plan.findings.find((x) => x.code === code);
     expect(f, plan.findings.map((x) => `${x.code} ${x.path}`).join('\n')).toBeDefined();
     if (path) expect(f!.path).toBe(path);
+  });
+});
+
+describe('generated AKS output for a Key Vault token store', () => {
+  const SCOPE = '/subscriptions/0b1f6471-1bf0-4dda-aec3-111122223333/resourceGroups/rg-gitlab-runners/providers/Microsoft.KeyVault/vaults/kv-contoso-ci/secrets/contoso-build-runner-token';
+  const files = (applied?: Record<string, string>) => {
+    const plan = planText(stringify(kvSpec()), 'kv.yaml', applied ? { azureClientIds: applied } : undefined);
+    expect(plan.exitCode, plan.findings.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.path} ${f.message}`).join('\n')).toBe(0);
+    return new Map(synthFiles(plan).map((f) => [f.path, f.content]));
+  };
+
+  it('the manager identity gets Key Vault Secrets User on the one secret, nothing on the vault; the jobs get nothing of it', () => {
+    const azure = JSON.parse(files().get('terraform/azure/main.tf.json')!) as { resource: Record<string, Record<string, Record<string, unknown>>> };
+    const kvGrants = Object.values(azure.resource.azurerm_role_assignment!).filter((a) => String(a.scope).includes('Microsoft.KeyVault'));
+    expect(kvGrants).toEqual([expect.objectContaining({ scope: SCOPE, role_definition_name: 'Key Vault Secrets User', principal_id: '${azurerm_user_assigned_identity.build-manager.principal_id}' })]);
+  });
+
+  it('the Kubernetes root holds a SecretProviderClass with the manager\'s client id, the vault, the one secret, synced into the chart\'s Secret; the chart mounts it', () => {
+    const f = files();
+    const root = JSON.parse(f.get('terraform/azure-k8s/ci/main.tf.json')!) as { resource: Record<string, Record<string, { manifest: any }>> };
+    const spc = Object.values(root.resource.kubernetes_manifest!)[0]!.manifest;
+    expect(spc.apiVersion).toBe('secrets-store.csi.x-k8s.io/v1');
+    expect(spc.metadata).toMatchObject({ name: 'build-runner-token', namespace: 'ci-build' });
+    expect(spc.spec.parameters).toMatchObject({ usePodIdentity: 'false', clientID: '${data.azurerm_user_assigned_identity.build-manager.client_id}', keyvaultName: 'kv-contoso-ci', tenantId: '8a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d' });
+    const objects = (parseYaml(spc.spec.parameters.objects) as { array: string[] }).array.map((o) => parseYaml(o) as Record<string, string>);
+    expect(objects).toEqual([{ objectName: SECRET, objectType: 'secret', objectAlias: 'runner-token' }]);
+    expect(spc.spec.secretObjects[0]).toMatchObject({ secretName: 'build-runner-token', type: 'Opaque' });
+    expect(spc.spec.secretObjects[0].data.map((d: { key: string }) => d.key).sort()).toEqual(['runner-registration-token', 'runner-token']);
+    const values = parseYaml(f.get('helm/build/values.yaml')!) as Record<string, any>;
+    expect(values.runners.secret).toBe('build-runner-token');
+    expect(values.volumes).toEqual([{ name: 'runner-token-key-vault', csi: { driver: 'secrets-store.csi.k8s.io', readOnly: true, volumeAttributes: { secretProviderClass: 'build-runner-token' } } }]);
+    // The other runner keeps the chart's Secret alone, and terraform/gitlab registers only it.
+    expect((parseYaml(f.get('helm/terraform/values.yaml')!) as Record<string, unknown>).volumes).toBeUndefined();
+    expect(f.get('terraform/gitlab/main.tf.json')).not.toContain('contoso/apps');
+  });
+
+  it('with applied client ids the class is a plain manifest too', () => {
+    const ids = { 'contoso-build-manager': '11111111-2222-4333-8444-555555555555', 'contoso-build-jobs': '11111111-2222-4333-8444-666666666666', 'contoso-terraform-manager': '11111111-2222-4333-8444-777777777777', 'contoso-terraform-jobs': '11111111-2222-4333-8444-888888888888' };
+    const spc = parseYaml(files(ids).get('kubernetes/build/secret-provider-class.yaml')!) as Record<string, any>;
+    expect(spc.spec.parameters.clientID).toBe('11111111-2222-4333-8444-555555555555');
   });
 });
 

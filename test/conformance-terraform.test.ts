@@ -87,7 +87,7 @@ describe('terraform apply twice against moto_server', () => {
 
   beforeAll(async () => {
     if (!skip) server = await startMoto(moto!);
-  }, 60_000);
+  }, 125_000);
   afterAll(() => server?.stop());
 
   // The examples apply concurrently: S3 lifecycle configurations wait ~55 s on moto each.

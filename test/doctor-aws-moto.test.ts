@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -9,7 +8,7 @@ import { awsReadClient } from '../src/live/aws-read.js';
 import { main } from '../src/cli/main.js';
 import { DOCTOR_CASES, baseDeployment, deploymentFiles, type Deployment } from './helpers/doctor.js';
 import { ACCOUNT, PROVIDER, accountOf, withoutIam, type FakeAws } from './helpers/aws-fake.js';
-import { freePort, report, which } from './helpers/tools.js';
+import { report, startMoto, which } from './helpers/tools.js';
 
 /**
  * `doctor --aws` with real IAM API calls against moto_server (in the conformance group: starting
@@ -29,25 +28,16 @@ const codes = (r: DoctorResult) => r.findings.map((f) => `${f.code} ${f.severity
 const proofs = (r: DoctorResult) => r.proofs.map((p) => `${p.holds ? 'ok' : 'FAIL'} ${p.claim}`).sort();
 
 describe('doctor --aws against moto_server (real IAM reads through the AWS SDK)', () => {
-  let proc: ReturnType<typeof spawn> | undefined;
+  let server: { url: string; stop: () => void } | undefined;
   let endpoint = '';
   const sent: string[] = [];
   beforeAll(async () => {
     if (skip) return;
-    const port = await freePort();
-    proc = spawn(moto!, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', env: { ...process.env, MOTO_ACCOUNT_ID: ACCOUNT } });
-    endpoint = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 150; i++) {
-      try {
-        await fetch(`${endpoint}/moto-api/`);
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }, 30_000);
+    server = await startMoto(moto!, { MOTO_ACCOUNT_ID: ACCOUNT });
+    endpoint = server.url;
+  }, 125_000);
   afterAll(() => {
-    proc?.kill();
+    server?.stop();
   });
 
   /** Empties the emulator and creates the account of `d` through the IAM API (the test writes; the doctor only reads). */

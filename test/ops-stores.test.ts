@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { opsCommand } from '../src/cli/ops.js';
 import { KubernetesSecretStore, ANNOTATIONS } from '../src/live/kubernetes.js';
@@ -8,7 +7,7 @@ import { TOKEN_PLACEHOLDER } from '../src/platforms/aws-vm/common.js';
 import { KubeDouble } from './helpers/kube-double.js';
 import { ACCESS_TOKEN, CANARY, harness, opsSpec, writeSpec } from './helpers/ops-world.js';
 import { VirtualClock } from './helpers/gitlab-double.js';
-import { freePort, report, which } from './helpers/tools.js';
+import { report, startMoto, which } from './helpers/tools.js';
 
 const BEARER = 'kube-bearer-for-tests';
 const ref = { cluster: 'devops', namespace: 'ci-k8s', secret: 'k8s-runner-token', deployment: 'k8s-gitlab-runner' };
@@ -99,24 +98,15 @@ describe('Kubernetes Secret store (against a Kubernetes API double over HTTP)', 
 describe('SSM SecureString store (real SSM calls against moto_server)', () => {
   const skipAll = process.env.RUNNER_FLEET_SKIP_CONFORMANCE;
   const moto = skipAll ? undefined : which('moto_server');
-  let proc: ReturnType<typeof spawn> | undefined;
+  let server: { url: string; stop: () => void } | undefined;
   let endpoint = '';
   beforeAll(async () => {
     if (!moto) return;
-    const port = await freePort();
-    proc = spawn(moto, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
-    endpoint = `http://127.0.0.1:${port}`;
-    for (let i = 0; i < 100; i++) {
-      try {
-        await fetch(`${endpoint}/moto-api/`);
-        return;
-      } catch {
-        await new Promise((r) => setTimeout(r, 100));
-      }
-    }
-  }, 30_000);
+    server = await startMoto(moto);
+    endpoint = server.url;
+  }, 125_000);
   afterAll(() => {
-    proc?.kill();
+    server?.stop();
   });
 
   it('writes the token as a SecureString with its metadata as tags, reads it back, treats the placeholder as empty, restarts by Run Command', async (ctx) => {

@@ -4,14 +4,13 @@
  * must change nothing). Prints `SKIPPED: <why>` and passes where a tool is missing.
  */
 import { describe, expect, it, afterAll } from 'vitest';
-import { execFileSync, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { planText, synthFiles } from '../src/core.js';
 import { VM_TERRAFORM_EXAMPLES } from './helpers/vm.js';
-import { report } from './helpers/tools.js';
+import { report, startMoto } from './helpers/tools.js';
 
 const EXAMPLES = VM_TERRAFORM_EXAMPLES;
 const MIRROR = '/opt/tf-plugins';
@@ -44,16 +43,6 @@ const skipReason = process.env.RUNNER_FLEET_SKIP_CONFORMANCE
       : !has('python3', ['-c', 'import boto3'])
         ? 'python3 with boto3 (to prepare the VPC in moto) is missing'
         : undefined;
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (addr && typeof addr === 'object' ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 const env = { ...process.env, TF_CLI_CONFIG_FILE: '', TF_IN_AUTOMATION: '1', CHECKPOINT_DISABLE: '1' };
 
@@ -140,22 +129,6 @@ function patchForMoto(rootFile: string, endpoint: string, ids: { vpc: string; su
   return removed;
 }
 
-async function startMoto(): Promise<{ endpoint: string; stop: () => void }> {
-  const port = await freePort();
-  const endpoint = `http://127.0.0.1:${port}`;
-  // AWS managed policies (AmazonSSMManagedInstanceCore, AmazonECSTaskExecutionRolePolicy) exist in moto only on request.
-  const proc: ChildProcess = spawn('moto_server', ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', env: { ...process.env, MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' } });
-  for (let i = 0; i < 150; i++) {
-    try {
-      if ((await fetch(`${endpoint}/moto-api/`)).ok) break;
-    } catch {
-      /* not up yet */
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  return { endpoint, stop: () => void proc.kill('SIGTERM') };
-}
-
 // One moto_server per example (the examples reuse role and group names), run side by side.
 describe.skipIf(skipReason !== undefined).concurrent('VM examples: terraform validate and two applies against moto_server', () => {
   const work = mkdtempSync(join(tmpdir(), 'rf-vm-tf-'));
@@ -171,7 +144,9 @@ describe.skipIf(skipReason !== undefined).concurrent('VM examples: terraform val
       const validate = tf(root, ['validate', '-no-color']);
       expect(validate.out).toContain('The configuration is valid');
 
-      const moto = await startMoto();
+      // AWS managed policies (AmazonSSMManagedInstanceCore, AmazonECSTaskExecutionRolePolicy) exist in moto only on request.
+      const server = await startMoto('moto_server', { MOTO_IAM_LOAD_MANAGED_POLICIES: 'true' });
+      const moto = { endpoint: server.url, stop: server.stop };
       try {
         const ids = JSON.parse(execFileSync('python3', ['-c', PREP, moto.endpoint], { encoding: 'utf8' })) as { vpc: string; subnets: string[]; ami: string };
         const removed = patchForMoto(join(root, 'main.tf.json'), moto.endpoint, ids);

@@ -2,22 +2,13 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { toYaml, toYamlWithLibrary } from '../src/emit/serialize.js';
 import { writeYaml } from '../src/emit/yaml-writer.js';
+import { seeded } from './helpers/rng.js';
 
 // The direct YAML writer (src/emit/yaml-writer.ts) against the `yaml` library: the same bytes
 // for every generated value, and every output read back as exactly the input by the real parser
 // under YAML 1.2 and YAML 1.1 (the 1.1 view is what GitLab's and go-yaml's readers see).
 
-/** Small seeded PRNG (mulberry32): the same cases on every run. */
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const rng = seeded;
 
 // Strings a YAML writer gets wrong: 1.1 booleans and nulls, numbers in every base and notation,
 // dates and sexagesimals, indicators, `: ` and ` #`, spaces and line breaks at the edges,

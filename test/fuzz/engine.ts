@@ -21,6 +21,7 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { planValue, synthFiles, type PlanResult } from '../../src/core.js';
 import { main } from '../../src/cli/main.js';
 import { readSpecText } from '../../src/spec/parse.js';
+import { seeded } from '../helpers/rng.js';
 
 export const CLASSES = ['crash', 'hang', 'exit2-without-finding', 'bad-path', 'synth-wrote'] as const;
 export type FuzzClass = (typeof CLASSES)[number];
@@ -57,17 +58,8 @@ export interface FuzzReport {
 /** The seed of case `n` of a run with `seed` (so a case can be reproduced alone). */
 export const caseSeedOf = (seed: number, n: number): number => (seed * 1_000_003 + n) >>> 0;
 
-/** mulberry32: small, fast, good enough for choosing mutations reproducibly. */
-export function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The project's seeded PRNG (test/helpers/rng.ts), under the fuzzer's name. */
+export const rng = seeded;
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)]!;

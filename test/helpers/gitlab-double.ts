@@ -6,18 +6,9 @@
  */
 import type { FetchLike } from '../../src/live/gitlab.js';
 import type { Timing } from '../../src/live/retry.js';
+import { seeded } from './rng.js';
 
-/** mulberry32: a small seeded PRNG, so a failing schedule can be replayed from its seed. */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seeded };
 
 export class VirtualClock implements Timing {
   t = Date.parse('2026-06-01T00:00:00Z');

@@ -58,12 +58,17 @@ export function freePort(): Promise<number> {
   });
 }
 
-/** Starts moto_server on a loopback port and waits until it answers; bounded wait. */
-export async function startMoto(bin: string): Promise<{ url: string; stop: () => void }> {
+/**
+ * Starts moto_server on a loopback port and waits until it answers (bounded wait). `env` is added to
+ * the environment (MOTO_ACCOUNT_ID, MOTO_IAM_LOAD_MANAGED_POLICIES, …). Every test that needs the
+ * emulator starts it here.
+ */
+export async function startMoto(bin: string, env: NodeJS.ProcessEnv = {}): Promise<{ url: string; stop: () => void }> {
   const port = await freePort();
-  const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+  const child = spawn(bin, ['-H', '127.0.0.1', '-p', String(port)], { stdio: 'ignore', env: { ...process.env, ...env } });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 30_000;
+  // Bounded, but generous: six emulators start at once on a loaded 2-core machine.
+  const deadline = Date.now() + 120_000;
   for (;;) {
     try {
       const r = await fetch(`${url}/moto-api/`);
@@ -73,7 +78,7 @@ export async function startMoto(bin: string): Promise<{ url: string; stop: () =>
     }
     if (Date.now() > deadline) {
       child.kill();
-      throw new Error(`moto_server did not start on ${url} within 30 s`);
+      throw new Error(`moto_server did not start on ${url} within 120 s`);
     }
     await new Promise((r) => setTimeout(r, 250));
   }

@@ -10,7 +10,7 @@ import { appendFileSync, mkdirSync, rmSync } from 'node:fs';
 import { machine } from 'node:os';
 
 // Live clients' heavy dependencies stay in node_modules and load only when an operations command needs them.
-const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', external: ['@aws-sdk/*', '@smithy/*', 'undici'] };
+const common = { bundle: true, platform: 'node', target: 'node20', logLevel: 'warning', external: ['@aws-sdk/*', '@smithy/*', '@azure/*', 'undici'] };
 
 await build({
   ...common,

@@ -7,8 +7,8 @@ import { gitlabDescription, maintenanceNote } from '../src/ops/marker.js';
 
 const root = (plan: PlanResult): TerraformRoot => plan.emitted!.terraformGitlab!;
 
-// Kubernetes runners the terraform/gitlab root registers (not those with gitlab.registration: api).
-const k8sRunners = (plan: PlanResult) => plan.fleet!.runners.filter((x) => x.kubernetes && (x.spec.gitlab.registration ?? 'terraform') === 'terraform');
+// Kubernetes runners terraform/gitlab registers (not those registered through the API, e.g. with a Key Vault token store).
+const k8sRunners = (plan: PlanResult) => plan.fleet!.runners.filter((x) => x.kubernetes && x.spec.gitlab.registration !== 'api' && x.spec.gitlab.tokenStore === undefined);
 const withKubernetes = exampleNames().filter((name) => k8sRunners(planExample(name)).length > 0);
 
 it('fleets with no Terraform-registered Kubernetes runner have no terraform/gitlab root (VM and API-registered runners register through runner-fleet register)', () => {

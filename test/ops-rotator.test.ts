@@ -56,7 +56,7 @@ describe('the token rotator identity', () => {
     const plan = planMutated('ec2-docker', (s) => delete s.operations);
     const hit = plan.findings.find((f) => f.code === 'RF124');
     expect(hit?.severity).toBe('warning');
-    expect(hit?.path).toBe('operations.rotation');
+    expect(hit?.path).toBe('operations');
     expect(synthFiles(plan).some((f) => f.path === 'pipelines/rotate-tokens.gitlab-ci.yml')).toBe(false);
     expect(awsRoot(plan.emitted!).resource.aws_iam_role!['token-rotator']).toBeUndefined();
     // Terraform-registered Kubernetes runners need no rotation.

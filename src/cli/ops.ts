@@ -5,6 +5,7 @@ import { desiredRunners, type DesiredRunner } from '../ops/desired.js';
 import { Engine, type Step, type StepResult } from '../ops/engine.js';
 import type { OpsReport } from '../ops/report.js';
 import type { TokenStore } from '../ops/ports.js';
+import type * as KeyVaultModule from '../live/keyvault.js';
 import { GitLabClient, type FetchLike } from '../live/gitlab.js';
 import { realTiming, type Timing } from '../live/retry.js';
 import { Redactor } from '../live/redact.js';
@@ -47,6 +48,8 @@ export interface OpsWorld {
   store?: (d: DesiredRunner, opts: OpsOptions) => TokenStore;
   /** Per-request timeout of GitLab calls (default 30 s; 0 for a double that simulates timeouts). */
   requestTimeoutMs?: number;
+  /** Key Vault transport and vault URL (tests: a double over https with its own CA); default: makeFetch() and https://<vault>.vault.azure.net. */
+  keyVault?: { fetch: FetchLike; url: (vaultName: string) => string };
   /** Reads and plans the spec (tests reuse one plan across many runs). */
   loadPlan?: (file: string) => Promise<PlanResult>;
 }
@@ -73,7 +76,11 @@ function defaultWorld(): OpsWorld {
   };
 }
 
-async function liveStoreFactory(opts: OpsOptions, timing: Timing): Promise<(d: DesiredRunner) => TokenStore> {
+/** How long a Key Vault runner's restart waits for the CSI driver to sync the new token into the chart's Secret (its rotation poll is 2 min by default). */
+export const KEY_VAULT_SYNC_WAIT_MS = 150_000;
+
+async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (line: string) => void): Promise<(d: DesiredRunner) => TokenStore> {
+  const timing = world.timing;
   const { KubernetesSecretStore, inClusterApi } = await import('../live/kubernetes.js');
   const { makeFetch } = await import('../live/http.js');
   const apis = new Map<string, string>();
@@ -83,6 +90,12 @@ async function liveStoreFactory(opts: OpsOptions, timing: Timing): Promise<(d: D
   }
   const kubeFetch = await makeFetch();
   const inCluster = await inClusterApi((ca) => makeFetch({ ca })).catch(() => undefined);
+  const noKube = (cluster: string) => new Error(`no Kubernetes API for cluster ${cluster}: run \`kubectl proxy\` against it and pass --kube-api ${cluster}=http://127.0.0.1:8001`);
+  const kubeApiOf = (cluster: string) => {
+    const server = apis.get(cluster);
+    return server !== undefined ? { server, fetch: kubeFetch } : inCluster;
+  };
+  let keyVault: Promise<typeof KeyVaultModule> | undefined;
   // `eks:<name>@<region>`: the API of an EKS cluster, reached with the AWS credentials in effect (the rotator role in the pipeline).
   const eks = new Map<string, Promise<KubeApi>>();
   const { parseEksKubeApi } = await import('../live/eks-kube.js');
@@ -95,20 +108,48 @@ async function liveStoreFactory(opts: OpsOptions, timing: Timing): Promise<(d: D
     if (ref.kind === 'kubernetes-secret') {
       const viaEks = eks.get(ref.cluster);
       if (viaEks) return new LazyKube(viaEks, ref, timing, KubernetesSecretStore);
-      const server = apis.get(ref.cluster);
-      const api = server !== undefined ? { server, fetch: kubeFetch } : inCluster;
+      const api = kubeApiOf(ref.cluster);
       if (!api) {
         return {
           label: `Secret ${ref.namespace}/${ref.secret} (cluster ${ref.cluster})`,
-          read: () => Promise.reject(new Error(`no Kubernetes API for cluster ${ref.cluster}: run \`kubectl proxy\` against it and pass --kube-api ${ref.cluster}=http://127.0.0.1:8001`)),
-          write: () => Promise.reject(new Error(`no Kubernetes API for cluster ${ref.cluster}; pass --kube-api ${ref.cluster}=URL`)),
-          clear: () => Promise.reject(new Error(`no Kubernetes API for cluster ${ref.cluster}; pass --kube-api ${ref.cluster}=URL`)),
-          restartManager: () => Promise.reject(new Error(`no Kubernetes API for cluster ${ref.cluster}; pass --kube-api ${ref.cluster}=URL`)),
+          read: () => Promise.reject(noKube(ref.cluster)),
+          write: () => Promise.reject(noKube(ref.cluster)),
+          clear: () => Promise.reject(noKube(ref.cluster)),
+          restartManager: () => Promise.reject(noKube(ref.cluster)),
         };
       }
       return new KubernetesSecretStore(api, ref, timing);
     }
-    return new LazySsm(ref);
+    if (ref.kind === 'key-vault-secret') {
+      // The manager reads Key Vault through the CSI driver's sync into the chart's Secret: the restart
+      // waits for that Secret to hold the new token (read through the Kubernetes API), then restarts.
+      const restart = async (expected: string | undefined) => {
+        const api = kubeApiOf(ref.cluster);
+        if (!api) throw noKube(ref.cluster);
+        const synced = new KubernetesSecretStore(api, ref, timing);
+        if (expected !== undefined) {
+          const start = timing.now();
+          for (;;) {
+            if ((await synced.read())?.token === expected) break;
+            const waited = timing.now() - start;
+            if (waited >= KEY_VAULT_SYNC_WAIT_MS) {
+              progress(`Secret ${ref.namespace}/${ref.secret} does not hold the new token after ${Math.round(waited / 1000)} s (is secret rotation of the CSI driver enabled?); restarting anyway: the new pod mounts the Key Vault secret afresh`);
+              break;
+            }
+            progress(`waiting for the Secrets Store CSI driver to sync ${ref.secretName} into Secret ${ref.namespace}/${ref.secret} (${Math.round(waited / 1000)} s of ${KEY_VAULT_SYNC_WAIT_MS / 1000} s)`);
+            await timing.sleep(10_000);
+          }
+        }
+        await synced.restartManager();
+      };
+      return new LazyStore(`Key Vault secret ${ref.secretName} (vault ${ref.vaultName})`, async () => {
+        keyVault ??= import('../live/keyvault.js');
+        const m = await keyVault;
+        const transport = world.keyVault ?? { fetch: await makeFetch(), url: (name: string) => (name === ref.vaultName ? ref.vaultUrl : `https://${name}.vault.azure.net`) };
+        return new m.KeyVaultSecretStore({ vaultUrl: transport.url(ref.vaultName), bearer: m.keyVaultBearer(world.env), fetch: transport.fetch }, ref, restart, timing);
+      });
+    }
+    return new LazyStore(`SSM parameter ${ref.parameter} (${ref.region})`, async () => new (await import('../live/ssm.js')).SsmParameterStore(ref));
   };
 }
 
@@ -136,15 +177,12 @@ class LazyKube implements TokenStore {
   async restartManager() { return (await this.store).restartManager(); }
 }
 
-/** Loads the AWS SDK only when an SSM store is first used. */
-class LazySsm implements TokenStore {
-  readonly label: string;
+/** Loads a store's client (the AWS SDK, the Key Vault client) only when the store is first used. */
+class LazyStore implements TokenStore {
   private inner?: Promise<TokenStore>;
-  constructor(private readonly ref: { region: string; parameter: string; autoScalingGroup: string }) {
-    this.label = `SSM parameter ${ref.parameter} (${ref.region})`;
-  }
+  constructor(readonly label: string, private readonly load: () => Promise<TokenStore>) {}
   private get store() {
-    this.inner ??= import('../live/ssm.js').then((m) => new m.SsmParameterStore(this.ref));
+    this.inner ??= this.load();
     return this.inner;
   }
   async read() { return (await this.store).read(); }
@@ -223,6 +261,7 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   if (opts.tokenStdin) token = (await world.readStdin()).split(/\r?\n/)[0]?.trim();
   if (token === '') token = undefined;
   redactor.add(token);
+  redactor.add(world.env.RUNNER_FLEET_KEYVAULT_TOKEN);
   const rotateWithoutToken = command === 'rotate';
   if (token === undefined && !rotateWithoutToken) {
     return usage('needs a GitLab access token in RUNNER_FLEET_GITLAB_TOKEN (or GITLAB_TOKEN), or on stdin with --token-stdin; never as an argument. Scopes: create_runner to create runners, manage_runner (or api) for the rest');
@@ -231,7 +270,7 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   const progress = (line: string) => err(`… ${line}\n`);
   const fetchFn = world.fetch ?? (await (await import('../live/http.js')).makeFetch(opts.caFile !== undefined ? { caFile: opts.caFile } : {}));
   const gitlab = new GitLabClient({ baseUrl: fleet.gitlabUrl, ...(token !== undefined ? { token } : {}), fetch: fetchFn, timing: world.timing, progress, ...(world.requestTimeoutMs !== undefined ? { timeoutMs: world.requestTimeoutMs } : {}) });
-  const makeStore = world.store ? (d: DesiredRunner) => world.store!(d, opts) : await liveStoreFactory(opts, world.timing);
+  const makeStore = world.store ? (d: DesiredRunner) => world.store!(d, opts) : await liveStoreFactory(opts, world, progress);
   const stores = new Map<string, TokenStore>();
   const store = (d: DesiredRunner) => {
     let s = stores.get(d.name);

@@ -3,7 +3,11 @@
  * through a Redactor that knows every token it has seen, and also replaces anything shaped like
  * a GitLab token, whatever its origin (an error body, an exception from a library).
  */
-const SHAPES = [/gl(?:rt|pat|rtr|ptt|cbt|oas|soat|ft|imt|agent|dt)-[A-Za-z0-9_.-]{8,}/g];
+const SHAPES = [
+  /gl(?:rt|pat|rtr|ptt|cbt|oas|soat|ft|imt|agent|dt)-[A-Za-z0-9_.-]{8,}/g,
+  // A JWT (an Azure or Kubernetes bearer token): header.payload.signature, base64url.
+  /eyJ[A-Za-z0-9_-]{8,}\.eyJ[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]+/g,
+];
 
 export class Redactor {
   private readonly secrets = new Set<string>();

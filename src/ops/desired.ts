@@ -1,5 +1,6 @@
 import type { ResolvedFleet, ResolvedRunner } from '../model/types.js';
 import { gitlabDescription, maintenanceNote } from './marker.js';
+import { keyVaultStoreOf } from '../spec/key-vault.js';
 
 /** Where a runner lives in GitLab: the list endpoint that finds it. */
 export type RunnerScope =
@@ -25,7 +26,9 @@ export interface RunnerSettings {
 /** Where the runner manager reads its token, and what restarts it. */
 export type TokenStoreRef =
   | { kind: 'kubernetes-secret'; cluster: string; namespace: string; secret: string; deployment: string }
-  | { kind: 'ssm-parameter'; region: string; parameter: string; autoScalingGroup: string; kmsKeyArn?: string };
+  | { kind: 'ssm-parameter'; region: string; parameter: string; autoScalingGroup: string; kmsKeyArn?: string }
+  /** AKS with tokenStore.keyVault: the token in Key Vault; `secret` is the Kubernetes Secret the CSI driver syncs it into. */
+  | { kind: 'key-vault-secret'; vaultName: string; vaultUrl: string; secretName: string; cluster: string; namespace: string; secret: string; deployment: string };
 
 export interface DesiredRunner {
   name: string;
@@ -45,6 +48,8 @@ export function chartDeploymentName(release: string): string {
 }
 
 function storeOf(fleet: ResolvedFleet, r: ResolvedRunner): TokenStoreRef {
+  const kv = keyVaultStoreOf(fleet, r);
+  if (kv && r.kubernetes) return { kind: 'key-vault-secret', vaultName: kv.vaultName, vaultUrl: kv.vaultUrl, secretName: kv.secretName, cluster: r.cluster, namespace: r.kubernetes.namespace, secret: r.kubernetes.tokenSecret, deployment: chartDeploymentName(r.kubernetes.helmRelease) };
   if (r.kubernetes) return { kind: 'kubernetes-secret', cluster: r.cluster, namespace: r.kubernetes.namespace, secret: r.kubernetes.tokenSecret, deployment: chartDeploymentName(r.kubernetes.helmRelease) };
   const n = r.platformNames ?? {};
   const cluster = fleet.clusters.find((c) => c.name === r.cluster);
@@ -62,7 +67,7 @@ export function desiredRunners(fleet: ResolvedFleet): DesiredRunner[] {
     return {
       name: r.name,
       scope,
-      registration: g.registration ?? (r.kubernetes ? 'terraform' : 'api'),
+      registration: g.registration ?? (r.kubernetes && !g.tokenStore?.keyVault ? 'terraform' : 'api'),
       settings: {
         description: gitlabDescription(fleet.name, r),
         paused: g.paused,

@@ -123,3 +123,13 @@ export const AZURE_USE_LABEL = 'azure.workload.identity/use';
 export function userAssignedIdentityId(subscriptionId: string, resourceGroup: string, name: string): string {
   return `/subscriptions/${subscriptionId}/resourceGroups/${resourceGroup}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/${name}`;
 }
+
+/**
+ * A runner manager's read of its own Key Vault token secret (runners[].gitlab.tokenStore.keyVault):
+ * Key Vault Secrets User on exactly one secret, `…/providers/Microsoft.KeyVault/vaults/<vault>/secrets/<name>`.
+ * The one role a manager holds besides its cache; on a vault or wider it reads every secret there.
+ */
+export const KEY_VAULT_SECRET_SCOPE = /^\/subscriptions\/[^/]+\/resourceGroups\/[^/]+\/providers\/Microsoft\.KeyVault\/vaults\/[^/]+\/secrets\/[^/]+$/i;
+export function isTokenSecretRead(a: { role: string; scope: string }): boolean {
+  return a.role === 'Key Vault Secrets User' && KEY_VAULT_SECRET_SCOPE.test(a.scope);
+}

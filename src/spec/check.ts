@@ -5,6 +5,7 @@ import type { ParsedSpec } from './fleet.js';
 import { PLATFORMS, RUNNER_KEYS, platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
 import { checkReach } from './resolve-reach.js';
+import { checkTokenStores } from './check-token-store.js';
 
 /** Cross-field checks the schema cannot express. All findings here are spec errors (exit 2). */
 export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
@@ -96,6 +97,7 @@ export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
     out.push(...platform.checkSpec({ fleet: spec, cluster: c, clusterPath: `clusters[${i}]`, runners }));
   });
   out.push(...checkReach(spec));
+  out.push(...checkTokenStores(spec));
   // The aws section is required once; platforms and caches may each ask for it.
   const seen = new Set<string>();
   return out.filter((f) => {

@@ -55,6 +55,9 @@ export const CODES = {
   RF128: { severity: 'error', title: 'the token rotator cannot be given a Kubernetes identity on the cluster of an API-registered runner', acceptable: false },
   RF129: { severity: 'error', title: 'the token rotator\'s Kubernetes RBAC grants more than rotate needs on its runners\' Secrets and Deployments', acceptable: false },
   RF134: { severity: 'error', title: 'the token rotator\'s cluster access entry carries an access policy, a Kubernetes group or another username', acceptable: false },
+  // Key Vault token stores (issue 12b)
+  RF130: { severity: 'error', title: 'a Key Vault token store is set on a runner that is not on AKS', acceptable: false },
+  RF131: { severity: 'error', title: 'a runner with a Key Vault token store is registered by terraform/gitlab, which writes the same Secret', acceptable: false },
 
   RF201: { severity: 'error', title: 'the runner manager cannot read and write its cache prefix', acceptable: false },
   RF202: { severity: 'error', title: 'the runner manager can reach cache objects outside its prefix', acceptable: false },

@@ -97,7 +97,8 @@ export function resolveOperations(spec: ParsedSpec, fleet: ResolvedFleet): Findi
       findings.push({
         code: 'RF124',
         severity: CODES.RF124.severity,
-        path: 'operations.rotation',
+        // The deepest path that exists in the spec (a finding never points into nothing).
+        path: spec.operations ? 'operations.rotation' : 'operations',
         message: `runners ${api.map((d) => d.name).join(', ')} are registered through the API but no project runs their scheduled token rotation, so no rotation pipeline and no rotator identity are generated`,
         allowed: 'operations: { rotation: { project: <group/project>, ref: <branch> } }',
         fix: 'name the project (and protected branch) whose pipeline schedule rotates the tokens, or rotate by hand with runner-fleet rotate',

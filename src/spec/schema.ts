@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { ACCEPTABLE_CODES } from './codes.js';
-import { azureRoleAssignmentSchema, azureSchema } from './azure.js';
+import { azureRoleAssignmentSchema, azureSchema, resourceGroupSchema } from './azure.js';
 import { iamConditionsSchema } from './iam-conditions.js';
 import { awsAccountIdSchema, nameSchema } from './primitives.js';
 import { deployTargetSchema, idTokensSchema } from './reach.js';
@@ -117,6 +117,22 @@ export const jobsSchema = z
   })
   .describe('The pods, containers or tasks that run CI jobs.');
 
+/** Issue 12: where an AKS runner keeps its token when it is not the chart's Kubernetes Secret alone. */
+export const tokenStoreSchema = z
+  .strictObject({
+    keyVault: z
+      .strictObject({
+        name: z
+          .string()
+          .regex(/^[A-Za-z](?!.*--)[A-Za-z0-9-]{1,22}[A-Za-z0-9]$/, { message: 'a Key Vault name: 3 to 24 letters, digits and single hyphens, starting with a letter' })
+          .describe('Name of an existing Key Vault with the Azure RBAC permission model, in the tenant of the azure section.'),
+        resourceGroup: resourceGroupSchema.optional().describe('Resource group of the vault (for its resource id, the scope of the role assignment). Default: azure.resourceGroup.'),
+        secretName: z.string().regex(/^[0-9A-Za-z-]{1,127}$/, { message: 'a Key Vault secret name: 1 to 127 letters, digits and hyphens' }).optional().describe('Secret that holds the runner token. Default: <fleet>-<runner>-runner-token.'),
+      })
+      .describe('Keep the runner token in an Azure Key Vault secret (AKS runners, registration api): runner-fleet register/rotate write it there; the Secrets Store CSI driver syncs it into the Kubernetes Secret the chart reads, with the manager\'s workload identity, which gets Key Vault Secrets User on that one secret.'),
+  })
+  .describe('Where the runner token is kept. Default: the Kubernetes Secret the chart reads (Kubernetes runners) or the SSM parameter the manager reads (VM runners).');
+
 export const runnerGitlabSchema = z
   .strictObject({
     group: z.string().regex(/^[A-Za-z0-9_.][A-Za-z0-9_.\-/]*$/, { message: 'a group full path such as acme/platform' }).optional().describe('Register a group runner for this group path.'),
@@ -132,7 +148,8 @@ export const runnerGitlabSchema = z
     registration: z
       .enum(['terraform', 'api'])
       .optional()
-      .describe('Who registers the runner and owns its token: terraform (the generated terraform/gitlab root, Kubernetes runners only) or api (runner-fleet register/rotate). Default: terraform for Kubernetes runners, api for VM runners.'),
+      .describe('Who registers the runner and owns its token: terraform (the generated terraform/gitlab root, Kubernetes runners only) or api (runner-fleet register/rotate). Default: terraform for Kubernetes runners, api for VM runners and for runners whose tokenStore is keyVault.'),
+    tokenStore: tokenStoreSchema.optional(),
   })
   .describe('How the runner is registered in GitLab.');
 

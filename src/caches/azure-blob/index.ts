@@ -7,7 +7,7 @@ import { tfName, type TerraformResources } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { azureTags } from '../../emit/terraform/azure.js';
-import { azureRoleInfo, scopeCovers } from '../../spec/azure.js';
+import { azureRoleInfo, isTokenSecretRead, scopeCovers } from '../../spec/azure.js';
 import { assignmentsOf, azureFacts, containerScope, parseAzureRef, storageAccountId } from '../../verify/azure-docs.js';
 import { azureBlobCacheSchema, type AzureBlobCacheSpec } from './schema.js';
 import { findBy } from '../../model/lookup.js';
@@ -251,6 +251,8 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     out.push(finding('RF607', cachePath, `manager identity ${manager.roleName} cannot ${missing.join(' or ')}`, { fix: `the manager signs cache SAS URLs: it needs ${MANAGER_DATA_ROLE} on the container and ${MANAGER_DELEGATION_ROLE} on the account` }));
   }
   const leaks = mine.filter((a) => {
+    // The manager's read of its own Key Vault token secret is not cache reach.
+    if (isTokenSecretRead(a)) return false;
     const info = azureRoleInfo(a.role);
     if (!info) return true;
     if (info.grants || info.manages) return true;

@@ -23,7 +23,8 @@ function runnerType(r: ResolvedRunner): 'group_type' | 'project_type' | 'instanc
  */
 export function gitlabRoot(fleet: ResolvedFleet): TerraformRoot | undefined {
   // `gitlab.registration: api` runners are created and rotated by runner-fleet, never by this root.
-  const byTerraform = (r: ResolvedRunner) => r.kubernetes !== undefined && r.spec.gitlab.registration !== 'api';
+  // So are runners whose token lives in Key Vault (registration api is their only, and default, choice).
+  const byTerraform = (r: ResolvedRunner) => r.kubernetes !== undefined && r.spec.gitlab.registration !== 'api' && r.spec.gitlab.tokenStore === undefined;
   if (!fleet.runners.some(byTerraform)) return undefined;
   const groups: Record<string, Record<string, unknown>> = {};
   const projects: Record<string, Record<string, unknown>> = {};

@@ -84,6 +84,8 @@ export function aksClusterResources(fleet: ResolvedFleet, cluster: ResolvedClust
       temporary_name_for_rotation: 'systemtmp',
       ...subnet,
     },
+    // Runners keeping their token in Key Vault: the Secrets Store CSI driver add-on, polling for new versions.
+    ...(fleet.runners.some((r) => r.cluster === cluster.name && r.spec.gitlab.tokenStore?.keyVault) ? { key_vault_secrets_provider: { secret_rotation_enabled: true, secret_rotation_interval: '2m' } } : {}),
     tags: azureTags(fleet),
     // The autoscaler moves node_count; Terraform must not reset it.
     lifecycle: { ignore_changes: ['default_node_pool[0].node_count'] },

@@ -15,6 +15,7 @@ import { aksRunnerObjects, runnerIdentities } from './objects.js';
 import { aksClusterResources, aksNodePools, checkCreateAks, verifyCreatedAks } from './cluster.js';
 import { aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume } from './verify.js';
 import { aksDoctor } from './doctor.js';
+import { keyVaultAssignments, keyVaultHelmValues, keyVaultOf, secretProviderClass } from './key-vault.js';
 
 /** Client ids given with `synth --azure-outputs`, if any. */
 export function appliedClientId(fleet: ResolvedFleet, id: AzureManagedIdentity): string | undefined {
@@ -50,6 +51,12 @@ function k8sRoot(fleet: ResolvedFleet, cluster: ResolvedCluster): TerraformRoot 
     for (const o of [...objs.serviceAccounts, ...objs.rbac]) {
       const t = k8sObjectToTerraform(o);
       add(t.type, tfName(o.metadata.namespace ?? '', o.metadata.name), { ...t.body, depends_on: [`${ns.type}.${nsKey}`] });
+    }
+    // A custom resource: the kubernetes provider's generic kubernetes_manifest (the CRD comes with the AKS add-on).
+    const kv = keyVaultOf(fleet, r);
+    if (kv) {
+      const spc = secretProviderClass(fleet, r, kv, ids.manager, identityDataRef(ids.manager.key));
+      add('kubernetes_manifest', tfName(spc.metadata.namespace ?? '', spc.metadata.name, 'spc'), { manifest: spc, depends_on: [`${ns.type}.${nsKey}`] });
     }
   }
   const sorted: TerraformResources = {};
@@ -121,7 +128,7 @@ export const aksPlatform: PlatformPlugin = {
       resourceGroup: az.resourceGroup,
       resourceId: userAssignedIdentityId(az.subscriptionId, az.resourceGroup, name),
       binding,
-      roleAssignments: purpose === 'jobs' ? runner.spec.jobs.permissions.azure.map((a) => ({ ...a })) : [],
+      roleAssignments: purpose === 'jobs' ? runner.spec.jobs.permissions.azure.map((a) => ({ ...a })) : keyVaultAssignments(fleet, runner),
     };
   },
 
@@ -162,6 +169,8 @@ export const aksPlatform: PlatformPlugin = {
     const executorToml = kubernetesExecutor(runner, names, { ...podLabels, 'runner-fleet.dev/purpose': 'job' });
     const runnerToml = chartRunnerToml({ ...executorToml, ...ctx.runnerExtras });
     const values = helmValues(fleet, runner, names, runnerToml, { ...podLabels, 'runner-fleet.dev/purpose': 'manager' });
+    const kv = keyVaultOf(fleet, runner);
+    if (kv) Object.assign(values, keyVaultHelmValues(names));
     const files: Artifact[] = [{ path: `helm/${runner.name}/values.yaml`, format: 'yaml', content: [values] }];
 
     const managerId = appliedClientId(fleet, ids.manager);
@@ -176,6 +185,7 @@ export const aksPlatform: PlatformPlugin = {
         { path: `kubernetes/${runner.name}/rbac.yaml`, format: 'yaml', content: objs.rbac },
       );
       manifests = [objs.namespace, ...objs.serviceAccounts, ...objs.rbac];
+      if (kv) files.push({ path: `kubernetes/${runner.name}/secret-provider-class.yaml`, format: 'yaml', content: [secretProviderClass(fleet, runner, kv, ids.manager, managerId)] });
     } else {
       // Without applied client ids the objects exist only in the Terraform root (never a fake id in a file).
       const objs = aksRunnerObjects(fleet, runner, (id) => identityDataRef(id.key));
@@ -271,10 +281,23 @@ export const aksPlatform: PlatformPlugin = {
         lines: ['```sh', ...created.map((c) => `az aks get-credentials --resource-group ${aksSpec(c).resourceGroup ?? fleet.azure!.resourceGroup} --name ${aksSpec(c).clusterName ?? c.name} --context ${c.name}`), 'kubelogin convert-kubeconfig -l azurecli', '```'],
       },
     ];
-    if (roots.length === 0) return { steps, sections: [] };
+    const kvRunners = runners.flatMap((r) => {
+      const kv = keyVaultOf(fleet, r);
+      return kv ? [{ r, kv }] : [];
+    });
+    const sections = kvRunners.length === 0 ? [] : [{
+      heading: 'Runner tokens in Azure Key Vault',
+      lines: [
+        ...kvRunners.map(({ r, kv }) => `- \`${r.name}\`: secret \`${kv.secretName}\` in vault \`${kv.vaultName}\` (resource group ${kv.resourceGroup}). Its manager identity holds Key Vault Secrets User on that one secret; the SecretProviderClass \`${r.kubernetes!.namespace}/${r.kubernetes!.tokenSecret}\` syncs it into the Secret the chart reads.`),
+        '- The vault must exist and use the Azure RBAC permission model; the cluster needs the add-on: `az aks enable-addons --addons azure-keyvault-secrets-provider --enable-secret-rotation` (a cluster created here has it). The driver syncs the Secret only while the manager pod mounts the class (the Helm values mount it) and refreshes it on its rotation poll (2 min by default).',
+        '- Whoever runs `runner-fleet register` or `rotate` writes the secret: they need Key Vault Secrets Officer on it (or the vault), and a bearer token for https://vault.azure.net (`RUNNER_FLEET_KEYVAULT_TOKEN`, or az login / workload identity through DefaultAzureCredential), plus `--kube-api CLUSTER=URL` for the restart, which waits for the sync before it restarts the Deployment.',
+        '- `terraform/gitlab` never registers these runners (the Secret would have two writers), and the scheduled rotation pipeline has no Azure identity yet: rotate them with `runner-fleet rotate` where Azure credentials are.',
+      ],
+    }];
+    if (roots.length === 0) return { steps, sections };
     return {
       steps,
-      sections: [],
+      sections,
       kubernetesObjects: [
         'Runners on AKS: the service accounts carry the client id of their managed identity. Either let Terraform look the ids up by identity name:',
         '',

@@ -14,6 +14,7 @@ import {
   AZURE_WI_AUDIENCE,
   POWERFUL_AZURE_ROLES,
   UUID,
+  isTokenSecretRead,
   parseAzureScope,
 } from '../../spec/azure.js';
 import { aksIssuerOf, k8sRootPath, serviceAccountSubject } from './names.js';
@@ -223,7 +224,7 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
     }
     for (const a of assignmentsOf(facts, ids.manager.roleName)) {
       // With a cache, its backend judges blob data roles on the manager (RF606, RF615).
-      if (!MANAGER_CACHE_ROLES.has(a.role) && !(runner.cache && a.role === 'Storage Blob Data Owner')) {
+      if (!MANAGER_CACHE_ROLES.has(a.role) && !(runner.cache && a.role === 'Storage Blob Data Owner') && !isTokenSecretRead(a)) {
         out.push(f('RF606', rp, `manager identity ${ids.manager.roleName} holds ${a.role} on ${a.scope}; it only needs its cache container`, { fix: 'grant permissions to the job identity (jobs.permissions.azure), never to the manager' }));
       }
     }

@@ -12,6 +12,14 @@ export const KUBERNETES: ProviderSchema = {
     attributes: ['config_path', 'config_paths', 'config_context', 'config_context_cluster', 'config_context_auth_info', 'host', 'alias'],
   },
   resources: {
+    // Custom resources (the Secrets Store CSI driver's SecretProviderClass): the whole object in `manifest`.
+    kubernetes_manifest: {
+      docs: `${DOCS}/resources/manifest.md`,
+      attributes: ['manifest', 'computed_fields', 'object'],
+      required: ['manifest'],
+      blocks: { wait: { attributes: ['rollout', 'fields', 'condition'] }, field_manager: { attributes: ['name', 'force_conflicts'] }, timeouts: { attributes: ['create', 'update', 'delete'] } },
+      exports: ['id', 'object'],
+    },
     kubernetes_namespace_v1: {
       docs: `${DOCS}/resources/namespace_v1.md`,
       attributes: ['wait_for_default_service_account'],

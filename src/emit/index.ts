@@ -104,14 +104,18 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
     const platform = platformFor(cluster.type);
     const extras = runnerExtras(fleet, runner);
+    // The document the platform built (VM platforms embed it in the user data) is reused below
+    // when built from the same parts, so verify reads the very object the user data came from
+    // and its serialization is done once (configTomlText memoises per document).
+    let built: { executor: Record<string, unknown>; globalToml: Record<string, unknown> | undefined; toml: Record<string, unknown> } | undefined;
     const out = platform.emitRunner(fleet, cluster, runner, {
       runnerExtras: extras,
-      configToml: (executor, globalToml) => configToml(fleet, runner, executor, extras, globalToml),
+      configToml: (executor, globalToml) => (built = { executor, globalToml, toml: configToml(fleet, runner, executor, extras, globalToml) }).toml,
     });
     artifacts.push(...out.files);
     if (out.terraformAws) awsContrib.push(out.terraformAws);
     if (out.terraformAzure) azureContrib.push(out.terraformAzure);
-    const toml = configToml(fleet, runner, out.executorToml, extras, out.globalToml);
+    const toml = built !== undefined && built.executor === out.executorToml && built.globalToml === out.globalToml ? built.toml : configToml(fleet, runner, out.executorToml, extras, out.globalToml);
     artifacts.push({ path: `runners/${runner.name}/config.toml`, format: 'toml', content: toml });
     const jobIdentity = jobIdentityOf(fleet, runner);
     const pipeline = smokePipeline(fleet, runner, platform.identityCheckJob(fleet, runner, jobIdentity));

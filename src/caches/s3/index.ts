@@ -8,7 +8,7 @@ import { tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
-import { compilePolicy, evaluatePolicies, prepareRequest, type CompiledPolicy, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { compilePolicy, evaluatePolicies, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, resolveValue, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 
@@ -308,14 +308,18 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   // With VPC endpoints in the bucket policy, requests come through the first of them (as in the VPC).
   const viaEndpoint: Record<string, string> = spec.vpcEndpointIds ? { 'aws:SourceVpce': spec.vpcEndpointIds[0]! } : {};
   // One normalised request per role; each probe derives its action, resource and extra context from it.
-  const callers = new Map<RoleFacts, PreparedRequest>();
+  // The policy set too, built once per role rather than per probe.
+  const callers = new Map<RoleFacts, { caller: PreparedRequest; policies: PolicySet }>();
   const decide = (role: RoleFacts, action: string, resource: string, context?: Record<string, string>) => {
-    let caller = callers.get(role);
-    if (!caller) {
-      caller = prepareRequest({ principal: { type: 'AWS', id: roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name) }, action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint } });
-      callers.set(role, caller);
+    let hit = callers.get(role);
+    if (!hit) {
+      hit = {
+        caller: prepareRequest({ principal: { type: 'AWS', id: roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name) }, action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint } }),
+        policies: { identity: role.policiesCompiled, resource: policy ? [policy] : [] },
+      };
+      callers.set(role, hit);
     }
-    return evaluatePolicies({ identity: role.policiesCompiled, resource: policy ? [policy] : [] }, caller.derive(action, resource, context));
+    return evaluatePolicies(hit.policies, hit.caller.derive(action, resource, context));
   };
 
   if (!manager) {

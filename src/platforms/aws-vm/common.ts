@@ -13,7 +13,7 @@ import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { serializeArtifact } from '../../emit/serialize.js';
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
-import { compilePolicy, evaluatePolicies, type CompiledPolicy } from '../../verify/iam/evaluator.js';
+import { compilePolicy, evaluatePolicies, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, parseRef } from '../../verify/aws-docs.js';
 import type { VmClusterSpec } from './schema.js';
 import { findBy } from '../../model/lookup.js';
@@ -813,10 +813,14 @@ export function unverifiedDownloads(script: string): string[] {
   const end = lines.indexOf(VERIFIED_DOWNLOADS_END);
   const block = begin >= 0 && end > begin ? lines.slice(begin, end + 1) : [];
   if (block.length > 0 && block.join('\n') !== VERIFIED_DOWNLOAD_FUNCTIONS.join('\n')) out.push('has verified-download functions that differ from the generated ones');
+  // Each pattern only runs on lines holding the text it needs (the same answers: a boot script
+  // has hundreds of lines and a fleet a thousand scripts). Those lines are found by searching the
+  // whole script for each needle, not each line for every needle: a line without `|`, `curl`,
+  // `wget` and `_verified` cannot match any pattern below, comment stripped or not.
+  const candidate = candidateLines(script, lines, DOWNLOAD_NEEDLES);
   lines.forEach((line, i) => {
+    if (candidate[i] === 0) return;
     if (i >= begin && i <= end && block.length > 0) return;
-    // Each pattern only runs on lines holding the text it needs (the same answers: a boot
-    // script has hundreds of lines and a fleet a thousand scripts).
     const code = line.includes('#') ? line.replace(/#.*$/, '') : line;
     if (code.includes('|') && /\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
     if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyInstanceMetadata(code)) out.push(`downloads outside fetch_verified (line ${i + 1}: ${line.trim().slice(0, 80)})`);
@@ -825,6 +829,34 @@ export function unverifiedDownloads(script: string): string[] {
     if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);
     if (/^\s*fetch_verified\b/.test(code) && !(fetch && /^'?[a-f0-9]{64}'?$/.test(fetch[2]!))) out.push(`fetches without a pinned SHA-256 (line ${i + 1})`);
   });
+  return out;
+}
+
+const DOWNLOAD_NEEDLES = ['|', 'curl', 'wget', '_verified'] as const;
+
+/** 1 for each line of `lines` (`text` split at '\n') that contains one of `needles`. */
+function candidateLines(text: string, lines: readonly string[], needles: readonly string[]): Uint8Array {
+  const starts = new Array<number>(lines.length);
+  let offset = 0;
+  for (let i = 0; i < lines.length; i++) {
+    starts[i] = offset;
+    offset += lines[i]!.length + 1;
+  }
+  const out = new Uint8Array(lines.length);
+  for (const needle of needles) {
+    for (let at = text.indexOf(needle); at >= 0; ) {
+      // The line holding `at`: the last start not after it.
+      let lo = 0;
+      let hi = starts.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >>> 1;
+        if (starts[mid]! <= at) lo = mid;
+        else hi = mid - 1;
+      }
+      out[lo] = 1;
+      at = lo + 1 < starts.length ? text.indexOf(needle, starts[lo + 1]) : -1;
+    }
+  }
   return out;
 }
 
@@ -914,8 +946,13 @@ export function managerMay(docs: FleetDocuments, fleet: FleetIntent, runner: Int
   const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
   const role = id.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;
   if (!role || id.cloud !== 'aws') return false;
-  return evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: id.arn }, action, resource, context }) === 'allow';
+  // Each proof asks several questions of one manager in a row: its caller and policy set once.
+  if (lastManager?.role !== role || lastManager.arn !== id.arn) {
+    lastManager = { role, arn: id.arn, caller: prepareRequest({ principal: { type: 'AWS', id: id.arn }, action, resource }), policies: { identity: role.policiesCompiled } };
+  }
+  return evaluatePolicies(lastManager.policies, lastManager.caller.derive(action, resource, context)) === 'allow';
 }
+let lastManager: { role: object; arn: string; caller: PreparedRequest; policies: PolicySet } | undefined;
 
 let ssmManagedCore: CompiledPolicy | undefined;
 /** The part of AmazonSSMManagedInstanceCore that reads parameters, compiled once. */

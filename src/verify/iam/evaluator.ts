@@ -263,7 +263,11 @@ export class PreparedRequest {
   }
 }
 
-const preparedCache = new WeakMap<Request, PreparedRequest>();
+// The last plain request prepared, for callers that evaluate one request object against several
+// policy sets in a row. One entry, not a WeakMap of every request: most requests are evaluated
+// once, and a WeakMap entry per request cost more (insertion, ephemeron work in GC) than it saved.
+let lastRequest: Request | undefined;
+let lastPrepared: PreparedRequest | undefined;
 
 /** Normalise a request once; pass the result to evaluate/evaluatePolicies in hot loops. */
 export function prepareRequest(req: Request | PreparedRequest): PreparedRequest {
@@ -272,11 +276,10 @@ export function prepareRequest(req: Request | PreparedRequest): PreparedRequest 
 
 function prepared(req: Request | PreparedRequest): PreparedRequest {
   if (req instanceof PreparedRequest) return req;
-  let r = preparedCache.get(req);
-  if (r === undefined) {
-    r = new PreparedRequest(req);
-    preparedCache.set(req, r);
-  }
+  if (req === lastRequest && lastPrepared !== undefined) return lastPrepared;
+  const r = new PreparedRequest(req);
+  lastRequest = req;
+  lastPrepared = r;
   return r;
 }
 
@@ -952,9 +955,9 @@ export interface PolicySet {
  * Single-account evaluation: a matching Deny in any policy → 'explicit-deny'; else a
  * matching Allow in any identity or resource policy → 'allow'; else 'implicit-deny'.
  *
- * `req` may be a plain Request or a PreparedRequest. Plain requests are prepared once and
- * cached in a WeakMap keyed by the object, so do not mutate a request after evaluating it;
- * in hot loops, call prepareRequest() yourself and pass the result.
+ * `req` may be a plain Request or a PreparedRequest. A plain request is prepared on each call
+ * (the last one is remembered by object identity, so do not mutate a request after evaluating
+ * it); in hot loops, call prepareRequest() yourself and pass the result.
  * @throws PolicyGrammarError if an identity policy has a Principal or a resource-policy statement lacks one.
  */
 export function evaluatePolicies(policies: PolicySet, req: Request | PreparedRequest): Decision {

@@ -19,7 +19,8 @@ export interface RootRole {
  * symbol, `terraform:<expression>` (IAM policy variables `${aws:…}` are left for the evaluator to refuse).
  */
 export function terraformSymbols(text: string): string {
-  return text.replace(/\$\{((?:var|data|local)\.[A-Za-z0-9_.-]+)\}/g, 'terraform:$1');
+  // Most policy texts hold no expression: the same text back, without a regex pass over it.
+  return text.includes('${') ? text.replace(/\$\{((?:var|data|local)\.[A-Za-z0-9_.-]+)\}/g, 'terraform:$1') : text;
 }
 
 const cache = new WeakMap<TerraformRoot, { roles: Map<string, RootRole>; unresolved: string[] }>();

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { applyAcceptedRisks } from '../src/verify/index.js';
 import { referenceMatches } from '../src/emit/terraform/schemas/index.js';
+import { scanArtifacts } from '../src/verify/secrets.js';
+import type { Artifact } from '../src/emit/artifacts.js';
 import type { Finding } from '../src/spec/findings.js';
 import { CODES, type Code } from '../src/spec/codes.js';
 import type { FleetIntent } from '../src/verify/intent.js';
@@ -77,6 +79,16 @@ describe('referenceMatches: the references JSON.stringify(root) shows, without b
     const r = rng(seed + 7);
     const root = { resource: value(r, 0), data: value(r, 1), output: value(r, 2) };
     expect(referenceMatches(root, needles).map((m) => [...m])).toEqual(whole(root));
+  });
+  // Issue 7e: verify gathers these texts during its credential scan instead of walking the root again.
+  it.each(Array.from({ length: 300 }, (_, seed) => seed))('texts gathered by the credential scan, seed %i', (seed) => {
+    const r = rng(seed + 7);
+    const root = { resource: value(r, 0), data: value(r, 1), output: value(r, 2) };
+    const artifact: Artifact = { path: 'terraform/azure/main.tf.json', format: 'json', content: root };
+    const other: Artifact = { path: 'x.json', format: 'json', content: { k: value(r, 0) } };
+    const scanned = scanArtifacts([other, artifact], (a) => a === artifact);
+    expect(scanned.templateTexts.has(other)).toBe(false);
+    expect(referenceMatches(root, needles, scanned.templateTexts.get(artifact)).map((m) => [...m])).toEqual(whole(root));
   });
   it('finds the references of a generated-looking root, and none without a needle', () => {
     const root = { resource: { azurerm_role_assignment: { a: { scope: '${azurerm_storage_account.c.id}', principal_id: '${azurerm_user_assigned_identity.m.principal_id}' } } } };

@@ -6,14 +6,14 @@ import { subjectLabel } from '../model/types.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
 import type { Statement } from './iam/types.js';
-import { evaluatePolicies } from './iam/evaluator.js';
+import { evaluatePolicies, prepareRequest } from './iam/evaluator.js';
 import { awsFacts } from './aws-docs.js';
 import { azureFacts } from './azure-docs.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
-import { findStaticCredentials } from './secrets.js';
-import { checkTerraformRoot } from '../emit/terraform/schemas/index.js';
-import type { TerraformRoot } from '../emit/artifacts.js';
+import { scanArtifacts } from './secrets.js';
+import { checkTerraformRoot, TABLE_CHECKED_PROVIDERS } from '../emit/terraform/schemas/index.js';
+import type { Artifact, TerraformRoot } from '../emit/artifacts.js';
 import { get } from './get.js';
 import { proveScheduling, schedulingInputs } from './scheduling.js';
 import { verifyPodSecurity } from './pod-security.js';
@@ -177,10 +177,13 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   findings.push(...scheduling.findings);
   proofs.push(...scheduling.proofs);
 
+  // The credential scan (reported last, below) also gathers the texts the self-check reads.
+  const isRoot = (a: Artifact) => a.format === 'json' && /^terraform\/.*\.tf\.json$/.test(a.path);
+  const scanned = scanArtifacts(docs.artifacts, options.selfCheck ? isRoot : undefined);
   // Providers without a local mirror: every block is checked against the documented attributes.
   for (const a of options.selfCheck ? docs.artifacts : []) {
-    if (a.format !== 'json' || !/^terraform\/.*\.tf\.json$/.test(a.path)) continue;
-    for (const problem of checkTerraformRoot(a.content as TerraformRoot)) findings.push(f('RF613', '', `${a.path}: ${problem}`, { fix: 'this is a bug in runner-fleet; please report it with the spec' }));
+    if (!isRoot(a)) continue;
+    for (const problem of checkTerraformRoot(a.content as TerraformRoot, TABLE_CHECKED_PROVIDERS, scanned.templateTexts.get(a))) findings.push(f('RF613', '', `${a.path}: ${problem}`, { fix: 'this is a bug in runner-fleet; please report it with the spec' }));
   }
   const platforms = [...new Set(fleet.clusters.map((c) => c.type))].map(platformFor);
   const seen = new Set<string>();
@@ -195,7 +198,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   const reach = verifyReach(fleet, docs);
   findings.push(...reach.findings);
   proofs.push(...reach.proofs);
-  findings.push(...findStaticCredentials(docs.artifacts));
+  findings.push(...scanned.findings);
   return { findings: applyAcceptedRisks(fleet, findings), proofs };
 }
 
@@ -222,8 +225,10 @@ function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner
     if (starStar) {
       out.push(f('RF302', `${rp}.jobs.permissions.aws`, `job role ${role.name} may do every action on every resource: any job of this runner administers the account`, { received: '"*" on "*"', fix: 'list the services and resources the jobs deploy' }));
     }
-    const principal = { type: 'AWS' as const, id: id.arn };
-    const powerful = POWER_PROBES.filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, { principal, action, resource: '*' }) === 'allow');
+    // One caller and policy set for the nine probes, each probe derived from it.
+    const caller = prepareRequest({ principal: { type: 'AWS', id: id.arn }, action: POWER_PROBES[0], resource: '*' });
+    const policies = { identity: role.policiesCompiled };
+    const powerful = POWER_PROBES.filter((action) => evaluatePolicies(policies, caller.derive(action, '*')) === 'allow');
     if (powerful.length > 0) {
       const g = runner.spec.gitlab;
       out.push(f('RF306', `${rp}.jobs.permissions.aws`, `job role ${role.name} can ${powerful.join(', ')}: whoever can run a job here can escalate in the account`, { fix: 'narrow the job permissions, or keep this runner for protected deployments only' }));

@@ -49,7 +49,7 @@ const REF = /\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)(\.[^}]*)?\}/
  * the last `${` of that string; then (never for generated roots) the whole text is scanned as
  * before. None when no key or string contains a needle (the AWS root): no text is built then.
  */
-export function referenceMatches(root: unknown, needles: readonly string[]): RegExpExecArray[] {
+export function referenceMatches(root: unknown, needles: readonly string[], collected?: readonly string[]): RegExpExecArray[] {
   const texts: string[] = [];
   let needled = false;
   const seen = (s: string) => {
@@ -57,6 +57,9 @@ export function referenceMatches(root: unknown, needles: readonly string[]): Reg
     texts.push(s);
     if (!needled && needles.some((n) => s.includes(n))) needled = true;
   };
+  // `collected`: those texts, gathered by a walk the caller makes anyway (verify's credential
+  // scan, see templateTexts in verify/secrets.ts), so the root is not walked twice.
+  if (collected !== undefined) for (const s of collected) seen(s);
   const walk = (v: unknown): void => {
     if (typeof v === 'string') seen(v);
     else if (Array.isArray(v)) for (const x of v) walk(x);
@@ -71,7 +74,7 @@ export function referenceMatches(root: unknown, needles: readonly string[]): Reg
       }
     }
   };
-  walk(root);
+  if (collected === undefined) walk(root);
   if (!needled) return [];
   if (texts.some((s) => !s.includes('}', s.lastIndexOf('${')))) return [...JSON.stringify(root).matchAll(REF)];
   return texts.flatMap((s) => [...JSON.stringify(s).matchAll(REF)]);
@@ -82,7 +85,7 @@ export function referenceMatches(root: unknown, needles: readonly string[]): Reg
  * every `${type.name.attr}` reference against the referenced block's arguments and exports.
  * Returns the problems found (empty: all known). Types of providers not in the tables (aws) are skipped.
  */
-export function checkTerraformRoot(root: TerraformRoot, providers: Readonly<Record<string, ProviderSchema>> = TABLE_CHECKED_PROVIDERS): string[] {
+export function checkTerraformRoot(root: TerraformRoot, providers: Readonly<Record<string, ProviderSchema>> = TABLE_CHECKED_PROVIDERS, templateTexts?: readonly string[]): string[] {
   const out: string[] = [];
   // Own names only: a reference type such as `constructor_x` is no provider's.
   const own = (name: string) => (Object.hasOwn(providers, name) ? providers[name] : undefined);
@@ -113,7 +116,7 @@ export function checkTerraformRoot(root: TerraformRoot, providers: Readonly<Reco
   // References: the target must exist and export the attribute. Only references whose type
   // resolves to a provider of the table matter, and each needs `${<name>` or `${data.<name>` in
   // the text: without one anywhere (the AWS root), the whole-root text scan is skipped.
-  for (const m of referenceMatches(root, referenceNeedles(providers))) {
+  for (const m of referenceMatches(root, referenceNeedles(providers), templateTexts)) {
     const [, data, type, name, attr] = m as unknown as [string, string | undefined, string, string, string];
     if (type === 'var' || type === 'local') continue;
     const p = providerOf(type);

@@ -7,7 +7,7 @@ import type { PolicyDocument } from '../verify/iam/types.js';
 import { SourceFile, formatPosition, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
 import { readHclInto, readTfJsonInto } from './hcl/read.js';
-import { fileSecretFindings, scrubSecret, textSecretFindings } from './secrets.js';
+import { fileSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
 import { readPlainYaml } from './plain-yaml.js';
 
 /** Larger files are skipped with a finding: no deployment document is this big, and reading one must not hang. */
@@ -70,7 +70,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
       ev.findings.push(finding('RF901', `${path}:${line}:${column}`, `${path} is not valid TOML: ${firstLine(e)}`, { fix: 'fix the TOML syntax at that position' }));
       return;
     }
-    ev.findings.push(...fileSecretFindings(source, 0, [], value));
+    if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, 0, [], value));
     ev.artifacts.push({ path, format: 'toml', content: value });
     if (Array.isArray(value.runners)) ev.configTomls.push({ value, origin: { source, doc: 0, path: [] } });
     return;
@@ -89,7 +89,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   }
   // Secrets first: their values are checked for static cloud keys and dropped before anything else holds them.
   docs.forEach((doc, i) => scrubSecrets(ev, source, doc, i, []));
-  docs.forEach((doc, i) => ev.findings.push(...fileSecretFindings(source, i, [], doc)));
+  if (mayHoldSecrets(text)) docs.forEach((doc, i) => ev.findings.push(...fileSecretFindings(source, i, [], doc)));
   ev.artifacts.push({ path, format: 'yaml', content: docs });
   docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, /\.tf\.json$/i.test(path)));
 }

@@ -237,6 +237,20 @@ export function inferDeployment(ev: Evidence): Inferred {
   const clusterOrigins = new Map<number, Origin>();
   const summaries = new Map<string, string[]>();
   let secrets: Map<unknown, Record<string, unknown>[]> | undefined;
+  // Inferred runners differ in their cluster and GitLab settings only: the rest of the spec (its
+  // defaults) is parsed once per cluster, the GitLab settings per runner (the schema checks no field against another).
+  const specOfCluster = new Map<string, IntentRunner['spec']>();
+  const runnerSpec = (clusterName: string, gitlab: Record<string, unknown>): IntentRunner['spec'] => {
+    let base = specOfCluster.get(clusterName);
+    if (!base) {
+      const parsed = runnerSchema.safeParse({ name: 'doctor', placement: { cluster: clusterName }, gitlab });
+      if (!parsed.success) throw new Error(`internal: doctor runner settings ${JSON.stringify(gitlab)}`);
+      specOfCluster.set(clusterName, (base = parsed.data));
+    }
+    const settings = runnerSchema.shape.gitlab.safeParse(gitlab);
+    if (!settings.success) throw new Error(`internal: doctor runner settings ${JSON.stringify(gitlab)}`);
+    return { ...structuredClone(base), gitlab: settings.data };
+  };
   const bindingOrigins = new Map<string, Origin>();
   let account: string | undefined;
   let partition: string | undefined;
@@ -383,14 +397,13 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (read) summary.push(read.summary);
 
     const gitlab = gitlabSettings(root, (secrets ??= secretsByNamespace(root)), chain);
-    const parsed = runnerSchema.safeParse({ name: 'doctor', placement: { cluster: cluster.name }, gitlab });
-    if (!parsed.success) throw new Error(`internal: doctor runner settings ${JSON.stringify(gitlab)}`);
+    const spec = runnerSpec(cluster.name, gitlab);
     const runner: IntentRunner = {
       name: chain.name,
       index,
       cluster: cluster.name,
       platform: cluster.type,
-      spec: { ...parsed.data, name: chain.name },
+      spec: { ...spec, name: chain.name },
       kubernetes: {
         namespace: chain.namespace,
         managerServiceAccount: chain.managerSa,
@@ -411,7 +424,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (manager.sa.object && !manifests.includes(manager.sa.object.value)) manifests.push(manager.sa.object.value);
     const emitted: EmittedRunner = { manifests, configToml: (toml ?? {}), pipeline: {} };
     if (chain.values) emitted.helmValues = chain.values.value;
-    if (chain.chartToml) emitted.helmRunnerToml = chain.chartToml.text;
+    if (chain.chartToml) {
+      emitted.helmRunnerToml = chain.chartToml.text;
+      emitted.helmRunnerTomlValue = chain.chartToml.value;
+    }
     docsRunners.set(chain.name, emitted);
   }
 

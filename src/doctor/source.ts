@@ -42,6 +42,11 @@ export class SourceFile {
     this.#plain = undefined;
   }
 
+  /** Whether the plain YAML reader read the values (src/doctor/plain-yaml.ts). */
+  get plainYaml(): boolean {
+    return this.#plain !== null;
+  }
+
   /** Position of the value at `path` inside document `doc` (the nearest existing ancestor when the path is missing). */
   locate(doc: number, path: readonly (string | number)[]): Position {
     if (this.syntax === 'hcl' && this.#marks) {

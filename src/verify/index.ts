@@ -69,6 +69,11 @@ export interface VerifyOptions {
    * `plan`/`synth` (a failure is a runner-fleet bug); off for the doctor, whose roots are the user's.
    */
   selfCheck?: boolean;
+  /**
+   * Scan every artifact for credential shapes (RF304, without a position). Default on; off for the
+   * doctor, which scans the files it reads itself (RF940, with file positions).
+   */
+  credentialScan?: boolean;
 }
 
 const label = subjectLabel;
@@ -195,7 +200,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   const reach = verifyReach(fleet, docs);
   findings.push(...reach.findings);
   proofs.push(...reach.proofs);
-  findings.push(...findStaticCredentials(docs.artifacts));
+  if (options.credentialScan !== false) findings.push(...findStaticCredentials(docs.artifacts));
   return { findings: applyAcceptedRisks(fleet, findings), proofs };
 }
 

@@ -152,14 +152,20 @@ class Reader {
     return null;
   }
 
+  /** Whether the block at column col ends before content line j (bails on a line indented deeper). */
+  #blockEnds(j: number, col: number): boolean {
+    if (j >= this.n || this.indent[j]! < col || (col === 0 && this.#marker(j))) return true;
+    if (this.indent[j]! > col) throw BAIL;
+    return false;
+  }
+
   #mapping(j: number, col: number, depth: number): Record<string, unknown> {
     const obj: Record<string, unknown> = {};
     let first = true;
     for (;;) {
       if (!first) {
         j = this.#nextContent(j);
-        if (j >= this.n || this.indent[j]! < col || (col === 0 && this.#marker(j))) break;
-        if (this.indent[j]! > col) throw BAIL;
+        if (this.#blockEnds(j, col)) break;
       }
       const l = this.lines[j]!;
       if (this.#seqItemAt(j, col)) throw BAIL;
@@ -181,8 +187,7 @@ class Reader {
     for (;;) {
       if (!first) {
         j = this.#nextContent(j);
-        if (j >= this.n || this.indent[j]! < col || (col === 0 && this.#marker(j))) break;
-        if (this.indent[j]! > col) throw BAIL;
+        if (this.#blockEnds(j, col)) break;
         if (!this.#seqItemAt(j, col)) break;
       }
       const l = this.lines[j]!;

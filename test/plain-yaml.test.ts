@@ -1,8 +1,10 @@
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAllDocuments } from 'yaml';
-import { plainYamlLocate, plainYamlOffsets, readPlainYaml } from '../src/doctor/plain-yaml.js';
+import { parseAllDocuments, stringify as yamlStringify } from 'yaml';
+import { plainYamlLocator, readPlainYaml } from '../src/doctor/plain-yaml.js';
+import { plainYamlLocate, plainYamlOffsets, readPlainYaml as oracleRead } from './helpers/plain-yaml-oracle.js';
+import { seeded } from './helpers/rng.js';
 import { SourceFile } from '../src/doctor/source.js';
 import { exampleFiles, exampleNames } from './helpers/fleet.js';
 
@@ -148,16 +150,58 @@ describe('the plain YAML reader reads what the yaml library reads, or leaves the
       plain.adoptPlainYaml();
       const lib = new SourceFile(path, text, 'yaml');
       const offsets = plainYamlOffsets(text)!;
+      const locator = plainYamlLocator(text);
       for (let d = 0; d <= docs.length; d++) {
         for (const p of paths(docs[d])) {
           expect(plain.locate(d, p), `${path} doc ${d} ${JSON.stringify(p)}`).toEqual(lib.locate(d, p));
           compared++;
-          if (plainYamlLocate(offsets, d, p) !== undefined) answered++;
+          const at = locator.locate(d, p);
+          expect(at, `${path} doc ${d} ${JSON.stringify(p)}`).toBe(plainYamlLocate(offsets, d, p));
+          if (at !== undefined) answered++;
         }
       }
     }
     expect(compared).toBeGreaterThan(1000);
     // The plain offsets answer most of them (the library is asked for empty values and what is under them).
     expect(answered).toBeGreaterThan(compared * 0.8);
+  });
+
+  /** A random value as generators write them: nested mappings and sequences, scalars of every kind the plain reader takes. */
+  function randomValue(rnd: () => number, depth = 0): unknown {
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+    const r = rnd();
+    if (depth > 4 || r < 0.35) return pick<unknown>(['x', 'two words', '', 'a: b', '# not a comment', 'it\'s', 'line 1\nline 2\n', 'line\n', 42, true, null, [], {}, ['a', 'b'], ['q r', 7], 'k8s:v1', '-dash', '"quoted"']);
+    if (r < 0.6) return Array.from({ length: Math.floor(rnd() * 4) }, () => randomValue(rnd, depth + 1));
+    const o: Record<string, unknown> = {};
+    for (let i = Math.floor(rnd() * 5); i > 0; i--) o[pick(['a', 'b', 'name', 'with space', 'x.y/z', 'c-d', `k${Math.floor(rnd() * 50)}`])] = randomValue(rnd, depth + 1);
+    return o;
+  }
+
+  it('the locator answers as the first reader\'s offset tables (the oracle) on 300 seeded random files, every path', () => {
+    const rnd = seeded(9);
+    let files = 0;
+    let compared = 0;
+    for (let i = 0; i < 300; i++) {
+      const docs = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () => {
+        const v = randomValue(rnd);
+        return v !== null && typeof v === 'object' && Object.keys(v).length > 0 ? v : { a: v };
+      });
+      const opts = { indentSeq: rnd() < 0.5, indent: rnd() < 0.7 ? 2 : 4, flowCollectionPadding: false };
+      const text = `${rnd() < 0.3 ? '# head\n' : ''}${docs.map((d) => `${docs.length > 1 || rnd() < 0.5 ? '---\n' : ''}${yamlStringify(d, opts)}`).join('')}`;
+      const read = oracleRead(text);
+      if (!read) continue;
+      expect(readPlainYaml(text), text).toStrictEqual(read);
+      files++;
+      const offsets = plainYamlOffsets(text)!;
+      const locator = plainYamlLocator(text);
+      for (let d = -1; d <= read.length; d++) {
+        for (const p of paths(read[d])) {
+          expect(locator.locate(d, p), `${text}\ndoc ${d} ${JSON.stringify(p)}`).toBe(plainYamlLocate(offsets, d, p));
+          compared++;
+        }
+      }
+    }
+    expect(files).toBeGreaterThan(150);
+    expect(compared).toBeGreaterThan(5000);
   });
 });

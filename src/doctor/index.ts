@@ -66,7 +66,8 @@ export async function doctorWithAws(files: readonly InputFile[], port: AwsReadPo
 export function doctorEvidence(ev: Evidence): DoctorResult {
   screenPolicies(ev);
   const inferred = inferDeployment(ev);
-  const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false });
+  // The doctor's own scan (RF940, with positions) covers the files: verify's scan of the same data would be dropped.
+  const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false });
   const relocate = (f: Finding): Finding => {
     if (f.path === '') {
       // Rules over the documents name the Terraform resource: point at it in the file given.
@@ -115,7 +116,7 @@ function forDeployments(f: Finding): boolean {
 
 /**
  * The doctor's own credential scan (RF940, with file positions) replaces the generated-output scan
- * (RF304 without a position); where a more specific finding (RF912 registration token, RF304 of a
+ * (RF304 without a position, which verify runs without here); where a more specific finding (RF912 registration token, RF304 of a
  * values file) points at the same value, RF940 is not repeated.
  */
 function withoutSecretDuplicates(all: Finding[]): Finding[] {

@@ -93,6 +93,15 @@ export function inferDeployment(ev: Evidence): Inferred {
     namespacesSeen.add(ns);
     if (o.value.kind === 'ServiceAccount') serviceAccounts.set(saKey(ns, o.value.metadata.name), o);
   }
+  // The objects of each namespace, in evidence order (each chain's manifests).
+  const objectsByNamespace = new Map<string, K8sObject[]>();
+  for (const o of ev.kubernetes) {
+    const ns = o.value.metadata.namespace ?? (o.value.kind === 'Namespace' ? o.value.metadata.name : undefined);
+    if (ns === undefined) continue;
+    let list = objectsByNamespace.get(ns);
+    if (!list) objectsByNamespace.set(ns, (list = []));
+    list.push(o.value);
+  }
   const namespaceCluster = new Map<string, string>();
   for (const b of Object.values(root.resource.kubernetes_secret_v1 ?? {})) {
     const ns = str(get(b, 'metadata', 'namespace'));
@@ -180,13 +189,21 @@ export function inferDeployment(ev: Evidence): Inferred {
     return { namespace: chain.namespace, name };
   };
   const roles = new Set(Object.values(root.resource.aws_iam_role ?? {}).map((b) => String(b.name)));
+  // Every binding asks for its role's trust (cluster keys, cluster settings): each is looked up and parsed once.
+  const roleBodies = new Map<unknown, Record<string, unknown>>();
+  for (const b of Object.values(root.resource.aws_iam_role ?? {})) if (!roleBodies.has(b.name)) roleBodies.set(b.name, b);
+  const trusts = new Map<string, unknown>();
   const trustOf = (roleName: string): unknown => {
-    const body = Object.values(root.resource.aws_iam_role ?? {}).find((b) => b.name === roleName);
+    if (trusts.has(roleName)) return trusts.get(roleName);
+    const body = roleBodies.get(roleName);
+    let trust: unknown;
     try {
-      return body ? (JSON.parse(String(body.assume_role_policy)) as unknown) : undefined;
+      trust = body ? (JSON.parse(String(body.assume_role_policy)) as unknown) : undefined;
     } catch {
-      return undefined;
+      trust = undefined;
     }
+    trusts.set(roleName, trust);
+    return trust;
   };
 
   interface Party {
@@ -219,6 +236,21 @@ export function inferDeployment(ev: Evidence): Inferred {
   const cacheOrigins = new Map<number, Origin>();
   const clusterOrigins = new Map<number, Origin>();
   const summaries = new Map<string, string[]>();
+  let secrets: Map<unknown, Record<string, unknown>[]> | undefined;
+  // Inferred runners differ in their cluster and GitLab settings only: the rest of the spec (its
+  // defaults) is parsed once per cluster, the GitLab settings per runner (the schema checks no field against another).
+  const specOfCluster = new Map<string, IntentRunner['spec']>();
+  const runnerSpec = (clusterName: string, gitlab: Record<string, unknown>): IntentRunner['spec'] => {
+    let base = specOfCluster.get(clusterName);
+    if (!base) {
+      const parsed = runnerSchema.safeParse({ name: 'doctor', placement: { cluster: clusterName }, gitlab });
+      if (!parsed.success) throw new Error(`internal: doctor runner settings ${JSON.stringify(gitlab)}`);
+      specOfCluster.set(clusterName, (base = parsed.data));
+    }
+    const settings = runnerSchema.shape.gitlab.safeParse(gitlab);
+    if (!settings.success) throw new Error(`internal: doctor runner settings ${JSON.stringify(gitlab)}`);
+    return { ...structuredClone(base), gitlab: settings.data };
+  };
   const bindingOrigins = new Map<string, Origin>();
   let account: string | undefined;
   let partition: string | undefined;
@@ -364,15 +396,14 @@ export function inferDeployment(ev: Evidence): Inferred {
     const cacheRef = read?.ref;
     if (read) summary.push(read.summary);
 
-    const gitlab = gitlabSettings(root, chain);
-    const parsed = runnerSchema.safeParse({ name: 'doctor', placement: { cluster: cluster.name }, gitlab });
-    if (!parsed.success) throw new Error(`internal: doctor runner settings ${JSON.stringify(gitlab)}`);
+    const gitlab = gitlabSettings(root, (secrets ??= secretsByNamespace(root)), chain);
+    const spec = runnerSpec(cluster.name, gitlab);
     const runner: IntentRunner = {
       name: chain.name,
       index,
       cluster: cluster.name,
       platform: cluster.type,
-      spec: { ...parsed.data, name: chain.name },
+      spec: { ...spec, name: chain.name },
       kubernetes: {
         namespace: chain.namespace,
         managerServiceAccount: chain.managerSa,
@@ -389,11 +420,14 @@ export function inferDeployment(ev: Evidence): Inferred {
     intentRunners.push(runner);
     runnerOrigins.set(index, chain.origin);
 
-    const manifests = ev.kubernetes.filter((o) => (o.value.metadata.namespace ?? (o.value.kind === 'Namespace' ? o.value.metadata.name : undefined)) === chain.namespace).map((o) => o.value);
+    const manifests = [...(objectsByNamespace.get(chain.namespace) ?? [])];
     if (manager.sa.object && !manifests.includes(manager.sa.object.value)) manifests.push(manager.sa.object.value);
     const emitted: EmittedRunner = { manifests, configToml: (toml ?? {}), pipeline: {} };
     if (chain.values) emitted.helmValues = chain.values.value;
-    if (chain.chartToml) emitted.helmRunnerToml = chain.chartToml.text;
+    if (chain.chartToml) {
+      emitted.helmRunnerToml = chain.chartToml.text;
+      emitted.helmRunnerTomlValue = chain.chartToml.value;
+    }
     docsRunners.set(chain.name, emitted);
   }
 
@@ -453,10 +487,22 @@ export function inferDeployment(ev: Evidence): Inferred {
 }
 
 /** How the runner is registered, where Terraform registers it (gitlab_user_runner); unknown otherwise. */
-function gitlabSettings(root: TerraformRoot, chain: Chain): Record<string, unknown> {
-  const secret = Object.entries(root.resource.kubernetes_secret_v1 ?? {}).find(([, b]) => get(b, 'metadata', 'namespace') === chain.namespace && (chain.values === undefined || get(b, 'metadata', 'name') === get(chain.values.value, 'runners', 'secret')));
-  const tokenRef = secret ? /\$\{gitlab_user_runner\.([A-Za-z0-9_-]+)\.token\}/.exec(String(get(secret[1], 'data', 'runner-token')))?.[1] : undefined;
+function gitlabSettings(root: TerraformRoot, secretsByNamespace: Map<unknown, Record<string, unknown>[]>, chain: Chain): Record<string, unknown> {
+  const secret = secretsByNamespace.get(chain.namespace)?.find((b) => chain.values === undefined || get(b, 'metadata', 'name') === get(chain.values.value, 'runners', 'secret'));
+  const tokenRef = secret ? /\$\{gitlab_user_runner\.([A-Za-z0-9_-]+)\.token\}/.exec(String(get(secret, 'data', 'runner-token')))?.[1] : undefined;
   return gitlabSettingsOf(root, tokenRef);
+}
+
+/** The kubernetes_secret_v1 bodies of a root by their namespace, in the root's order. */
+function secretsByNamespace(root: TerraformRoot): Map<unknown, Record<string, unknown>[]> {
+  const out = new Map<unknown, Record<string, unknown>[]>();
+  for (const b of Object.values(root.resource.kubernetes_secret_v1 ?? {})) {
+    const ns = get(b, 'metadata', 'namespace');
+    let list = out.get(ns);
+    if (!list) out.set(ns, (list = []));
+    list.push(b);
+  }
+  return out;
 }
 
 /** GitLab settings of the `gitlab_user_runner` resource `key`; unknown (any job, untagged) without one. */

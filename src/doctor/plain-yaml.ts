@@ -5,11 +5,13 @@
  * YAML 1.2's core schema, or `undefined` for anything else (anchors, aliases, tags, flow
  * collections other than `[]` / `{}`, multi-line plain or quoted scalars, folded scalars, tabs,
  * duplicate keys, non-string keys, anything invalid), and the caller then uses the library, which
- * also reports positions and errors. Positions of findings always come from the library.
+ * also reports positions and errors. Positions in a plain-read file come from `plainYamlLocator`
+ * (the library's node ranges, found by a walk along the path), or the library where it says so.
  *
  * Why: the library builds a full syntax tree per file; over the ~750 YAML files of a 150-runner
  * fleet that was about half of the doctor's CPU. test/plain-yaml.test.ts compares both readers on
- * every example's output, the doctor corpus and a table of edge cases.
+ * every example's output, the doctor corpus and a table of edge cases, and the locator with the
+ * library and with the first reader's offset tables (test/helpers/plain-yaml-oracle.ts).
  */
 
 /** Thrown (one preallocated instance, no stack per throw) when the text is not plain YAML; never leaves this module. */
@@ -30,48 +32,20 @@ export function readPlainYaml(text: string): unknown[] | undefined {
 }
 
 /**
- * Where each value starts, as the `yaml` library's node ranges say (a mapping at its first key, a
- * sequence at its first `-`, a scalar at its first character, `|` at the indicator); undefined
- * where this reader does not know it (an empty value), and the library is asked instead.
+ * Positions in a file `readPlainYaml` read: the start offset of the value at a path, as the `yaml`
+ * library's node ranges say (a mapping at its first key, a sequence at its first `-`, a scalar at
+ * its first character, `|` at the indicator). Only the lines along the path are looked at: no
+ * value is built, so a finding's position costs a scan, not a second read of the file.
  */
-export interface PlainOffsets {
-  docs: unknown[];
-  starts: (number | undefined)[];
-  children: WeakMap<object, Map<string | number, number | undefined>>;
+export interface PlainLocator {
+  /** The start offset of the value at `path` in document `doc` (or its nearest existing ancestor); undefined: ask the library (an empty value, or inside a flow sequence). */
+  locate(doc: number, path: readonly (string | number)[]): number | undefined;
 }
 
-/** The offsets of a file readPlainYaml reads (it is read again, recording them). */
-export function plainYamlOffsets(text: string): PlainOffsets | undefined {
-  try {
-    const r = new Reader(text, true);
-    const docs = r.documents();
-    return { docs, starts: r.docStarts, children: r.children };
-  } catch (e) {
-    if (e === BAIL) return undefined;
-    throw e;
-  }
-}
-
-/** The start offset of the value at `path` (or its nearest existing ancestor), as the library's locate; undefined: ask the library. */
-export function plainYamlLocate(o: PlainOffsets, doc: number, path: readonly (string | number)[]): number | undefined {
-  if (doc < 0 || doc >= o.docs.length) return 0;
-  let node: unknown = o.docs[doc];
-  let offset = o.starts[doc];
-  for (const key of path) {
-    if (node === null || typeof node !== 'object') break;
-    let child: unknown;
-    if (Array.isArray(node)) {
-      if (typeof key !== 'number' || !Number.isInteger(key) || key < 0 || key >= node.length) break;
-      child = node[key];
-    } else {
-      if (typeof key !== 'string' || !Object.hasOwn(node, key)) break;
-      child = (node as Record<string, unknown>)[key];
-    }
-    offset = o.children.get(node)?.get(key);
-    if (offset === undefined) return undefined;
-    node = child;
-  }
-  return offset;
+/** A locator over a text that `readPlainYaml` read (for any other text its answers mean nothing). */
+export function plainYamlLocator(text: string): PlainLocator {
+  const r = new Reader(text, true);
+  return { locate: (doc, path) => r.locate(doc, path) };
 }
 
 const SPACE = 32;
@@ -85,22 +59,25 @@ const FALSE = new Set(['false', 'False', 'FALSE']);
 const ESCAPES: Record<string, string> = { '0': '\0', a: '\x07', b: '\b', t: '\t', n: '\n', v: '\v', f: '\f', r: '\r', e: '\x1b', ' ': ' ', '"': '"', '/': '/', '\\': '\\', N: '\x85', _: '\xa0', L: '\u2028', P: '\u2029' };
 const HEX_LENGTH: Record<string, number> = { x: 2, u: 4, U: 8 };
 
+/** Where a value starts, and what kind of node it is (a block mapping or sequence at `line`/`col`, a flow sequence, or nothing to descend into). */
+type Place = { kind: 'map' | 'seq'; line: number; col: number; offset: number } | { kind: 'flow'; length: number; offset: number } | { kind: 'leaf'; offset: number | undefined };
+
 class Reader {
   readonly text: string;
   readonly lines: string[];
   readonly indent: number[];
   readonly n: number;
-  /** Recording offsets (plainYamlOffsets) or not (readPlainYaml). */
-  readonly record: boolean;
+  /** Line start offsets (only a locator needs them). */
   readonly lineStarts: number[] = [];
-  readonly docStarts: number[] = [];
-  readonly children = new WeakMap<object, Map<string | number, number | undefined>>();
+  /** The line after the node just read (set by every read). */
+  #next = 0;
+  /** The column after the colon of the key `#key` just read. */
+  #after = 0;
 
-  constructor(text: string, record: boolean) {
+  constructor(text: string, locating: boolean) {
     this.text = text;
-    this.record = record;
     this.lines = text.split('\n');
-    if (record) {
+    if (locating) {
       let at = 0;
       for (const l of this.lines) {
         this.lineStarts.push(at);
@@ -147,19 +124,12 @@ class Reader {
         if (j >= this.n) throw BAIL;
       } else if (out.length > 0) throw BAIL;
       if (this.#marker(j) || this.indent[j] !== 0) throw BAIL;
-      const [value, next] = this.#node(j, 0, 0);
-      out.push(value);
-      if (this.record) this.docStarts.push(this.lineStarts[j]!);
-      j = this.#nextContent(next);
+      out.push(this.#node(j, 0, 0));
+      j = this.#nextContent(this.#next);
       if (j < this.n && this.lines[j] !== '---') throw BAIL;
     }
     if (out.length === 0) throw BAIL;
     return out;
-  }
-
-  /** The offset where the value read from line j, column col starts. */
-  #at(j: number, col: number): number {
-    return this.lineStarts[j]! + col;
   }
 
   #seqItemAt(j: number, col: number): boolean {
@@ -168,25 +138,18 @@ class Reader {
   }
 
   /** A block node starting at line j, column col: a sequence or a mapping. */
-  #node(j: number, col: number, depth: number): [unknown, number] {
+  #node(j: number, col: number, depth: number): unknown {
     if (depth > MAX_NESTING) throw BAIL;
     return this.#seqItemAt(j, col) ? this.#sequence(j, col, depth) : this.#mapping(j, col, depth);
   }
 
   /** The value after `key:` or `- ` when nothing follows on the line: a nested node, or null. */
-  #nestedOrNull(j: number, col: number, depth: number, compactSeq: boolean, emptyAt: number | undefined): [unknown, number, number | undefined] {
+  #nestedOrNull(j: number, col: number, depth: number, compactSeq: boolean): unknown {
     const nj = this.#nextContent(j + 1);
-    if (nj < this.n && this.indent[nj]! > col) return [...this.#node(nj, this.indent[nj]!, depth + 1), this.record ? this.#at(nj, this.indent[nj]!) : undefined];
-    if (compactSeq && nj < this.n && this.indent[nj] === col && !(col === 0 && this.#marker(nj)) && this.#seqItemAt(nj, col)) return [...this.#sequence(nj, col, depth + 1), this.record ? this.#at(nj, col) : undefined];
-    return [null, j + 1, emptyAt];
-  }
-
-  /** The start offsets of a new mapping's or sequence's children, when positions are recorded. */
-  #startsOf(container: object): Map<string | number, number | undefined> | undefined {
-    if (!this.record) return undefined;
-    const starts = new Map<string | number, number | undefined>();
-    this.children.set(container, starts);
-    return starts;
+    if (nj < this.n && this.indent[nj]! > col) return this.#node(nj, this.indent[nj]!, depth + 1);
+    if (compactSeq && nj < this.n && this.indent[nj] === col && !(col === 0 && this.#marker(nj)) && this.#seqItemAt(nj, col)) return this.#sequence(nj, col, depth + 1);
+    this.#next = j + 1;
+    return null;
   }
 
   /** Whether the block at column col ends before content line j (bails on a line indented deeper). */
@@ -196,9 +159,8 @@ class Reader {
     return false;
   }
 
-  #mapping(j: number, col: number, depth: number): [Record<string, unknown>, number] {
+  #mapping(j: number, col: number, depth: number): Record<string, unknown> {
     const obj: Record<string, unknown> = {};
-    const starts = this.#startsOf(obj);
     let first = true;
     for (;;) {
       if (!first) {
@@ -208,27 +170,19 @@ class Reader {
       const l = this.lines[j]!;
       if (this.#seqItemAt(j, col)) throw BAIL;
       const key = this.#key(l, col);
-      if (!key || key.key === '__proto__' || Object.hasOwn(obj, key.key)) throw BAIL;
-      let k = key.after;
+      if (key === undefined || key === '__proto__' || Object.hasOwn(obj, key)) throw BAIL;
+      let k = this.#after;
       while (l.charCodeAt(k) === SPACE) k++;
-      let value: unknown;
-      let start: number | undefined;
-      // An empty value starts right after the colon when nothing else is on the line (as the library says).
-      if (k === l.length || l.charCodeAt(k) === HASH) [value, j, start] = this.#nestedOrNull(j, col, depth, true, this.record && key.after === l.length ? this.#at(j, key.after) : undefined);
-      else {
-        start = this.record ? this.#at(j, k) : undefined;
-        [value, j] = this.#inline(j, k, col);
-      }
-      obj[key.key] = value;
-      starts?.set(key.key, start);
+      obj[key] = k === l.length || l.charCodeAt(k) === HASH ? this.#nestedOrNull(j, col, depth, true) : this.#inline(j, k, col);
+      j = this.#next;
       first = false;
     }
-    return [obj, j];
+    this.#next = j;
+    return obj;
   }
 
-  #sequence(j: number, col: number, depth: number): [unknown[], number] {
+  #sequence(j: number, col: number, depth: number): unknown[] {
     const arr: unknown[] = [];
-    const starts = this.#startsOf(arr);
     let first = true;
     for (;;) {
       if (!first) {
@@ -240,24 +194,27 @@ class Reader {
       let k = col + 1;
       while (l.charCodeAt(k) === SPACE) k++;
       let value: unknown;
-      let start: number | undefined = this.record ? this.#at(j, k) : undefined;
-      if (k === l.length || l.charCodeAt(k) === HASH) [value, j, start] = this.#nestedOrNull(j, col, depth, false, undefined);
+      if (k === l.length || l.charCodeAt(k) === HASH) value = this.#nestedOrNull(j, col, depth, false);
       else if (this.#seqItemAt(j, k)) throw BAIL;
-      else if (this.#key(l, k)) [value, j] = this.#mapping(j, k, depth + 1);
-      else [value, j] = this.#inline(j, k, col);
-      starts?.set(arr.length, start);
+      else if (this.#key(l, k) !== undefined) value = this.#mapping(j, k, depth + 1);
+      else value = this.#inline(j, k, col);
       arr.push(value);
+      j = this.#next;
       first = false;
     }
-    return [arr, j];
+    this.#next = j;
+    return arr;
   }
 
-  /** `key:` at column p (plain or quoted key, then `:` and a space or the line's end); undefined when the line has none. */
-  #key(l: string, p: number): { key: string; after: number } | undefined {
+  /** `key:` at column p (plain or quoted key, then `:` and a space or the line's end), with `#after` set past the colon; undefined when the line has none. */
+  #key(l: string, p: number): string | undefined {
     const c = l[p];
     if (c === '"' || c === "'") {
       const q = c === '"' ? doubleQuoted(l, p) : singleQuoted(l, p);
-      if (l.charCodeAt(q.end) === 58 /* : */ && (q.end + 1 === l.length || l.charCodeAt(q.end + 1) === SPACE)) return { key: q.value, after: q.end + 1 };
+      if (l.charCodeAt(q.end) === 58 /* : */ && (q.end + 1 === l.length || l.charCodeAt(q.end + 1) === SPACE)) {
+        this.#after = q.end + 1;
+        return q.value;
+      }
       return undefined;
     }
     let m = p;
@@ -270,11 +227,12 @@ class Reader {
     const key = l.slice(p, m);
     // Only keys that are plain strings under the core schema; anything else is left to the library.
     if (key.length === 0 || key.length > 1000 || INDICATOR.has(key[0]!) || key.endsWith(' ') || /^[-+.0-9~]/.test(key) || NULLS.has(key) || TRUE.has(key) || FALSE.has(key)) throw BAIL;
-    return { key, after: m + 1 };
+    this.#after = m + 1;
+    return key;
   }
 
   /** A scalar written after `key: ` or `- ` at line j, column k; col is the enclosing block's indentation. */
-  #inline(j: number, k: number, col: number): [unknown, number] {
+  #inline(j: number, k: number, col: number): unknown {
     const l = this.lines[j]!;
     const c = l[k]!;
     let value: unknown;
@@ -302,11 +260,12 @@ class Reader {
     // A more indented line after a one-line scalar continues it (or is an error): the library decides.
     const nj = this.#nextNonBlank(j + 1);
     if (nj < this.n && this.indent[nj]! > col) throw BAIL;
-    return [value, j + 1];
+    this.#next = j + 1;
+    return value;
   }
 
   /** A `|` (clip) or `|-` (strip) block scalar whose header is on line j; its content is indented more than col. */
-  #literal(j: number, col: number, strip: boolean): [string, number] {
+  #literal(j: number, col: number, strip: boolean): string {
     let first = j + 1;
     let leading = 0;
     while (first < this.n && this.indent[first] === this.lines[first]!.length) leading = Math.max(leading, this.lines[first++]!.length);
@@ -326,7 +285,108 @@ class Reader {
     if (e === this.n && !this.text.endsWith('\n')) throw BAIL;
     while (parts.length > 0 && parts[parts.length - 1] === '') parts.pop();
     const body = parts.join('\n');
-    return [strip ? body : `${body}\n`, e];
+    this.#next = e;
+    return strip ? body : `${body}\n`;
+  }
+
+  // Locating (a text `documents()` read): the same grammar, walked along one path, building no value.
+
+  locate(doc: number, path: readonly (string | number)[]): number | undefined {
+    const start = doc < 0 ? -1 : this.#docStart(doc);
+    if (start < 0) return 0;
+    let place: Place = this.#block(start, 0);
+    let offset = place.offset;
+    for (const key of path) {
+      let child: Place | undefined;
+      if (place.kind === 'map') {
+        if (typeof key !== 'string') break;
+        child = this.#valueOf(place.line, place.col, key);
+      } else if (place.kind === 'seq') {
+        if (typeof key !== 'number' || !Number.isInteger(key) || key < 0) break;
+        child = this.#itemOf(place.line, place.col, key);
+      } else if (place.kind === 'flow') {
+        // Items of a flow sequence: the library knows where they are.
+        if (typeof key !== 'number' || !Number.isInteger(key) || key < 0 || key >= place.length) break;
+        return undefined;
+      } else break;
+      if (!child) break;
+      offset = child.offset;
+      if (offset === undefined) return undefined;
+      place = child;
+    }
+    return offset;
+  }
+
+  /** The first line of document `doc` (documents are separated by `---` lines: no other line of a plain text is one); -1: fewer documents. */
+  #docStart(doc: number): number {
+    let j = this.#nextContent(0);
+    if (j < this.n && this.lines[j] === '---') j = this.#nextContent(j + 1);
+    for (let d = 0; d < doc && j < this.n; d++) {
+      let e = j + 1;
+      while (e < this.n && this.lines[e] !== '---') e++;
+      j = e < this.n ? this.#nextContent(e + 1) : this.n;
+    }
+    return j < this.n ? j : -1;
+  }
+
+  #block(j: number, col: number): Place {
+    return { kind: this.#seqItemAt(j, col) ? 'seq' : 'map', line: j, col, offset: this.lineStarts[j]! + col };
+  }
+
+  /** The next line of the block at column col after line j: skips what is nested deeper (and, with `compact`, a sequence written at the key's column); -1 at the block's end. */
+  #following(j: number, col: number, compact: boolean): number {
+    j = this.#nextContent(j + 1);
+    while (j < this.n && (this.indent[j]! > col || (compact && this.indent[j] === col && this.#seqItemAt(j, col)))) j = this.#nextContent(j + 1);
+    return j >= this.n || this.indent[j]! < col || (col === 0 && this.#marker(j)) ? -1 : j;
+  }
+
+  /** The value of `key` in the mapping whose first key is at line j, column col. */
+  #valueOf(j: number, col: number, key: string): Place | undefined {
+    for (; j >= 0; j = this.#following(j, col, true)) {
+      const l = this.lines[j]!;
+      if (this.#key(l, col) !== key) continue;
+      const after = this.#after;
+      let k = after;
+      while (l.charCodeAt(k) === SPACE) k++;
+      if (k < l.length && l.charCodeAt(k) !== HASH) return this.#inlinePlace(j, k);
+      const nj = this.#nextContent(j + 1);
+      if (nj < this.n && this.indent[nj]! > col) return this.#block(nj, this.indent[nj]!);
+      if (nj < this.n && this.indent[nj] === col && !(col === 0 && this.#marker(nj)) && this.#seqItemAt(nj, col)) return this.#block(nj, col);
+      // An empty value starts right after the colon when nothing else is on the line (as the library says).
+      return { kind: 'leaf', offset: after === l.length ? this.lineStarts[j]! + after : undefined };
+    }
+    return undefined;
+  }
+
+  /** Item `index` of the sequence whose first `-` is at line j, column col. */
+  #itemOf(j: number, col: number, index: number): Place | undefined {
+    for (let i = 0; j >= 0; i++) {
+      if (i === index) {
+        const l = this.lines[j]!;
+        let k = col + 1;
+        while (l.charCodeAt(k) === SPACE) k++;
+        if (k === l.length || l.charCodeAt(k) === HASH) {
+          const nj = this.#nextContent(j + 1);
+          return nj < this.n && this.indent[nj]! > col ? this.#block(nj, this.indent[nj]!) : { kind: 'leaf', offset: undefined };
+        }
+        if (this.#key(l, k) !== undefined) return { kind: 'map', line: j, col: k, offset: this.lineStarts[j]! + k };
+        return this.#inlinePlace(j, k);
+      }
+      j = this.#following(j, col, false);
+      if (j >= 0 && !this.#seqItemAt(j, col)) return undefined;
+    }
+    return undefined;
+  }
+
+  /** A value written on its line at column k: a flow sequence with items, or nothing to descend into. */
+  #inlinePlace(j: number, k: number): Place {
+    const l = this.lines[j]!;
+    const offset = this.lineStarts[j]! + k;
+    if (l[k] === '[') {
+      const length = flowSequence(l, k).length;
+      if (length > 0) return { kind: 'flow', length, offset };
+    }
+    return { kind: 'leaf', offset };
   }
 }
 

@@ -7,8 +7,10 @@ import type { PolicyDocument } from '../verify/iam/types.js';
 import { SourceFile, formatPosition, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
 import { readHclInto, readTfJsonInto } from './hcl/read.js';
-import { fileSecretFindings, scrubSecret, textSecretFindings } from './secrets.js';
+import { fileSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
 import { readPlainYaml } from './plain-yaml.js';
+
+const UTF8 = new TextDecoder('utf-8', { fatal: false });
 
 /** Larger files are skipped with a finding: no deployment document is this big, and reading one must not hang. */
 export const MAX_FILE_BYTES = 10 * 1024 * 1024;
@@ -48,7 +50,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is binary; skipped`));
     return;
   }
-  const text = new TextDecoder('utf-8', { fatal: false }).decode(bytes);
+  const text = UTF8.decode(bytes);
   if (syntax === 'text') {
     // Shell scripts (a launch template's user data file): kept as text for the chain proof and the secret scan.
     ev.findings.push(...textSecretFindings(path, text));
@@ -70,7 +72,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
       ev.findings.push(finding('RF901', `${path}:${line}:${column}`, `${path} is not valid TOML: ${firstLine(e)}`, { fix: 'fix the TOML syntax at that position' }));
       return;
     }
-    ev.findings.push(...fileSecretFindings(source, 0, [], value));
+    if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, 0, [], value));
     ev.artifacts.push({ path, format: 'toml', content: value });
     if (Array.isArray(value.runners)) ev.configTomls.push({ value, origin: { source, doc: 0, path: [] } });
     return;
@@ -83,13 +85,14 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     ev.findings.push(finding('RF901', pos, `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
     return;
   }
-  if (docs.some((d) => depthOver(d, MAX_DEPTH))) {
+  // The plain YAML reader refuses more than 100 levels itself (it leaves such files to the library).
+  if (!source.plainYaml && docs.some((d) => depthOver(d, MAX_DEPTH))) {
     ev.findings.push(finding('RF901', `${path}:1:1`, `${path} nests values more than ${MAX_DEPTH} levels deep; no deployment document does, so it is not read`, { fix: 'give the deployment documents only' }));
     return;
   }
   // Secrets first: their values are checked for static cloud keys and dropped before anything else holds them.
   docs.forEach((doc, i) => scrubSecrets(ev, source, doc, i, []));
-  docs.forEach((doc, i) => ev.findings.push(...fileSecretFindings(source, i, [], doc)));
+  if (mayHoldSecrets(text)) docs.forEach((doc, i) => ev.findings.push(...fileSecretFindings(source, i, [], doc)));
   ev.artifacts.push({ path, format: 'yaml', content: docs });
   docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, /\.tf\.json$/i.test(path)));
 }

@@ -13,28 +13,47 @@ interface Shape {
   re: RegExp;
   /** A cloud credential (AWS, Azure): the keyless identity should replace it, even inside a Secret. */
   cloud: boolean;
+  /**
+   * Substrings every match of `re` contains, without spaces (so a YAML line fold cannot split them):
+   * a file's text holding none of them needs no walk for this shape (see `mayHoldSecrets`).
+   */
+  needles: readonly string[];
 }
 
 const SHAPES: Shape[] = [
-  { name: 'an AWS access key id', re: /\b(AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/, cloud: true },
-  { name: 'an Azure storage account key', re: /AccountKey=[A-Za-z0-9+/]{40,}={0,2}/, cloud: true },
+  { name: 'an AWS access key id', re: /\b(AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/, cloud: true, needles: ['AKIA', 'ASIA', 'ABIA', 'ACCA'] },
+  { name: 'an Azure storage account key', re: /AccountKey=[A-Za-z0-9+/]{40,}={0,2}/, cloud: true, needles: ['AccountKey='] },
   // Azure AD (Entra ID) client secrets: three characters, a digit, `Q~`, then 31 or more.
-  { name: 'an Azure client secret', re: /(^|[^A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,}/, cloud: true },
-  { name: 'a GitLab runner authentication token', re: /\bglrt-[0-9A-Za-z_-]{10,}/, cloud: false },
-  { name: 'a GitLab runner registration token', re: /\bGR1348941[0-9A-Za-z_-]{10,}/, cloud: false },
-  { name: 'a GitLab personal access token', re: /\bglpat-[0-9A-Za-z_-]{10,}/, cloud: false },
-  { name: 'a private key', re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, cloud: false },
+  { name: 'an Azure client secret', re: /(^|[^A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,}/, cloud: true, needles: ['Q~'] },
+  { name: 'a GitLab runner authentication token', re: /\bglrt-[0-9A-Za-z_-]{10,}/, cloud: false, needles: ['glrt-'] },
+  { name: 'a GitLab runner registration token', re: /\bGR1348941[0-9A-Za-z_-]{10,}/, cloud: false, needles: ['GR1348941'] },
+  { name: 'a GitLab personal access token', re: /\bglpat-[0-9A-Za-z_-]{10,}/, cloud: false, needles: ['glpat-'] },
+  { name: 'a private key', re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, cloud: false, needles: ['-----BEGIN'] },
 ];
 
 /** Keys whose non-empty literal value is a static cloud credential whatever its shape. */
-const CLOUD_KEYS = /^(AccessKey|SecretKey|SessionToken|AccountKey|access_key|secret_key|aws_secret_access_key|aws_access_key_id|aws_session_token|AWS_SECRET_ACCESS_KEY|AWS_ACCESS_KEY_ID|AWS_SESSION_TOKEN|AZURE_CLIENT_SECRET|ARM_CLIENT_SECRET|ARM_ACCESS_KEY|AZURE_STORAGE_KEY|AZURE_STORAGE_ACCOUNT_KEY|client_secret|clientSecret|storage_account_access_key|primary_access_key)$/;
+const CLOUD_KEY_NAMES = ['AccessKey', 'SecretKey', 'SessionToken', 'AccountKey', 'access_key', 'secret_key', 'aws_secret_access_key', 'aws_access_key_id', 'aws_session_token', 'AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN', 'AZURE_CLIENT_SECRET', 'ARM_CLIENT_SECRET', 'ARM_ACCESS_KEY', 'AZURE_STORAGE_KEY', 'AZURE_STORAGE_ACCOUNT_KEY', 'client_secret', 'clientSecret', 'storage_account_access_key', 'primary_access_key'] as const;
+const CLOUD_KEYS = new RegExp(`^(${CLOUD_KEY_NAMES.join('|')})$`);
+
+/**
+ * One test over a file's raw text: whether any value or key in it could be a credential. Every
+ * finding of `findSecrets` needs a shape's needle in a value or a credential key's name as a key
+ * (or `KEY=` prefix, or env entry name); parsers only copy those from the text, except where an
+ * escape builds characters (`\x41`, `\u0041`, `\U…`) or a backslash joins two lines: then the
+ * file is walked. YAML folding joins lines with a space, which no needle contains.
+ */
+const MAY_HOLD = new RegExp([...SHAPES.flatMap((s) => s.needles), ...CLOUD_KEY_NAMES].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') + '|\\\\[xuU]|\\\\[ \\t]*\\r?\\n');
+
+export function mayHoldSecrets(text: string): boolean {
+  return MAY_HOLD.test(text);
+}
 
 /** What a value is, by its shape or its key; undefined: not a credential. Never returns the value. */
 function classify(value: string, key: string | undefined): Shape | undefined {
   // Terraform expressions and shell or CI variables are references, not literals.
   if (value === '' || /^\$\{[^}]*\}$|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$\{\{/.test(value.trim())) return undefined;
   for (const s of SHAPES) if (s.re.test(value)) return s;
-  if (key !== undefined && CLOUD_KEYS.test(key) && !value.includes('${') && !/^(set-by-|changeme|REPLACE|<)/i.test(value)) return { name: `a static credential (${key})`, re: /./, cloud: true };
+  if (key !== undefined && CLOUD_KEYS.test(key) && !value.includes('${') && !/^(set-by-|changeme|REPLACE|<)/i.test(value)) return { name: `a static credential (${key})`, re: /./, cloud: true, needles: CLOUD_KEY_NAMES };
   return undefined;
 }
 

@@ -1,6 +1,6 @@
 import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
 import { LineIndex } from './hcl/ast.js';
-import { plainYamlLocate, plainYamlOffsets, type PlainOffsets } from './plain-yaml.js';
+import { plainYamlLocator, type PlainLocator } from './plain-yaml.js';
 
 /** A position in a file the user gave, printed as `file:line:column`. */
 export interface Position {
@@ -23,8 +23,8 @@ export class SourceFile {
   /** HCL: offsets of blocks, attributes and object keys by path, recorded by the parser. */
   #marks: Map<string, number> | undefined;
   #lines: LineIndex | undefined;
-  /** YAML the plain reader read: offsets recorded on the first locate (null: it could not). */
-  #plain: PlainOffsets | null | undefined = null;
+  /** YAML the plain reader read: its locator, made on the first locate (null: not read by the plain reader). */
+  #plain: PlainLocator | null | undefined = null;
 
   constructor(path: string, text: string, syntax: SourceFile['syntax']) {
     this.path = path;
@@ -37,9 +37,14 @@ export class SourceFile {
     this.#yaml = { docs: Array.isArray(docs) ? docs : [], lines };
   }
 
-  /** The values were read by the plain YAML reader: locating then re-reads with it, not with the library. */
+  /** The values were read by the plain YAML reader: locating then walks the text along the path (plainYamlLocator), not the library. */
   adoptPlainYaml(): void {
     this.#plain = undefined;
+  }
+
+  /** Whether the plain YAML reader read the values (src/doctor/plain-yaml.ts). */
+  get plainYaml(): boolean {
+    return this.#plain !== null;
   }
 
   /** Position of the value at `path` inside document `doc` (the nearest existing ancestor when the path is missing). */
@@ -53,8 +58,8 @@ export class SourceFile {
     }
     if (this.syntax === 'toml' || this.syntax === 'hcl') return this.#locateByKey(path);
     if (this.#plain !== null && !this.#yaml) {
-      this.#plain ??= plainYamlOffsets(this.text) ?? null;
-      const at = this.#plain ? plainYamlLocate(this.#plain, doc, path) : undefined;
+      this.#plain ??= plainYamlLocator(this.text);
+      const at = this.#plain.locate(doc, path);
       if (at !== undefined) return this.offsetPosition(at);
     }
     try {

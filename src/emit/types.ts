@@ -32,5 +32,7 @@ export interface EmittedRunner {
   configToml: Record<string, unknown>;
   /** The `[[runners]]` TOML handed to the Helm chart as `runners.config`, as text. */
   helmRunnerToml?: string;
+  /** `helmRunnerToml` parsed, where the producer parsed it already (the doctor read it): verify then does not parse it again. */
+  helmRunnerTomlValue?: Record<string, unknown>;
   pipeline: Record<string, unknown>;
 }

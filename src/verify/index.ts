@@ -69,6 +69,11 @@ export interface VerifyOptions {
    * `plan`/`synth` (a failure is a runner-fleet bug); off for the doctor, whose roots are the user's.
    */
   selfCheck?: boolean;
+  /**
+   * Scan every artifact for credential shapes (RF304, without a position). Default on; off for the
+   * doctor, which scans the files it reads itself (RF940, with file positions).
+   */
+  credentialScan?: boolean;
 }
 
 const label = subjectLabel;
@@ -179,11 +184,13 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
 
   // The credential scan (reported last, below) also gathers the texts the self-check reads.
   const isRoot = (a: Artifact) => a.format === 'json' && /^terraform\/.*\.tf\.json$/.test(a.path);
-  const scanned = scanArtifacts(docs.artifacts, options.selfCheck ? isRoot : undefined);
+  // One walk serves the credential scan and the Terraform self-check; the doctor, which scans its
+  // input files itself, asks for neither.
+  const scanned = options.credentialScan === false && !options.selfCheck ? undefined : scanArtifacts(docs.artifacts, options.selfCheck ? isRoot : undefined);
   // Providers without a local mirror: every block is checked against the documented attributes.
   for (const a of options.selfCheck ? docs.artifacts : []) {
     if (!isRoot(a)) continue;
-    for (const problem of checkTerraformRoot(a.content as TerraformRoot, TABLE_CHECKED_PROVIDERS, scanned.templateTexts.get(a))) findings.push(f('RF613', '', `${a.path}: ${problem}`, { fix: 'this is a bug in runner-fleet; please report it with the spec' }));
+    for (const problem of checkTerraformRoot(a.content as TerraformRoot, TABLE_CHECKED_PROVIDERS, scanned?.templateTexts.get(a))) findings.push(f('RF613', '', `${a.path}: ${problem}`, { fix: 'this is a bug in runner-fleet; please report it with the spec' }));
   }
   const platforms = [...new Set(fleet.clusters.map((c) => c.type))].map(platformFor);
   const seen = new Set<string>();
@@ -198,7 +205,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   const reach = verifyReach(fleet, docs);
   findings.push(...reach.findings);
   proofs.push(...reach.proofs);
-  findings.push(...scanned.findings);
+  if (scanned && options.credentialScan !== false) findings.push(...scanned.findings);
   return { findings: applyAcceptedRisks(fleet, findings), proofs };
 }
 

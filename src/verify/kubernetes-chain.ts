@@ -42,7 +42,7 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
     const chartToml = get(values, 'runners', 'config');
     if (typeof chartToml !== 'string') broken('helm values runners.config is missing');
     else {
-      const parsed = parseToml(chartToml);
+      const parsed = emitted.helmRunnerToml === chartToml && emitted.helmRunnerTomlValue !== undefined ? emitted.helmRunnerTomlValue : parseToml(chartToml);
       if (get(parsed, 'runners', '0', 'kubernetes', 'service_account') !== names.jobServiceAccount) broken(`helm runners.config service_account is not ${names.jobServiceAccount}`);
       if (get(parsed, 'runners', '0', 'kubernetes', 'namespace') !== names.namespace) broken(`helm runners.config namespace is not ${names.namespace}`);
     }

@@ -1,4 +1,4 @@
-import type { DoctorReader, DoctorBinding } from '../../doctor/types.js';
+import type { DoctorReader, DoctorBinding, DoctorContext } from '../../doctor/types.js';
 import { parseRef, resolveValue } from '../../verify/aws-docs.js';
 import { ROLE_ARN_ANNOTATION } from './names.js';
 
@@ -21,12 +21,30 @@ export function trustedIssuer(trust: unknown): string | undefined {
   return undefined;
 }
 
+/** Pod Identity associations by namespace and service account, in the root's order (built once per doctor run: every service account asks). */
+const associationIndex = new WeakMap<DoctorContext, Map<string, Map<string, Record<string, unknown>[]>>>();
+function associationsOf(ctx: DoctorContext, namespace: string, serviceAccount: string): readonly Record<string, unknown>[] {
+  let index = associationIndex.get(ctx);
+  if (!index) {
+    index = new Map();
+    for (const b of Object.values(ctx.root.resource.aws_eks_pod_identity_association ?? {})) {
+      if (typeof b.namespace !== 'string' || typeof b.service_account !== 'string') continue;
+      let byName = index.get(b.namespace);
+      if (!byName) index.set(b.namespace, (byName = new Map<string, Record<string, unknown>[]>()));
+      let list = byName.get(b.service_account);
+      if (!list) byName.set(b.service_account, (list = []));
+      list.push(b);
+    }
+    associationIndex.set(ctx, index);
+  }
+  return index.get(namespace)?.get(serviceAccount) ?? [];
+}
+
 /** EKS reads IRSA annotations and Pod Identity associations back for the doctor. */
 export const eksDoctor: DoctorReader = {
   bindingOf(sa, ctx) {
     // Pod Identity: an association in the Terraform evidence names the namespace and service account.
-    for (const [key, b] of Object.entries(ctx.root.resource.aws_eks_pod_identity_association ?? {})) {
-      if (b.namespace !== sa.namespace || b.service_account !== sa.name) continue;
+    for (const b of associationsOf(ctx, sa.namespace, sa.name)) {
       const ref = parseRef(b.role_arn);
       const roleBody = ref?.type === 'aws_iam_role' ? ctx.root.resource.aws_iam_role?.[ref.name] : undefined;
       const literal = typeof b.role_arn === 'string' ? ROLE_ARN.exec(b.role_arn) : null;
@@ -39,7 +57,6 @@ export const eksDoctor: DoctorReader = {
         out.partition = literal[1]!;
         out.account = literal[2]!;
       }
-      void key;
       return out;
     }
     const arn = sa.object?.value.metadata.annotations?.[ROLE_ARN_ANNOTATION];

@@ -4,6 +4,7 @@ import { DO_NOT_EDIT, type Artifact } from './artifacts.js';
 import { renderMermaid, renderSvg } from './diagram/graph.js';
 import { collapseChains } from './diagram/collapse.js';
 import { writeYaml } from './yaml-writer.js';
+import { writeToml } from './toml/writer.js';
 
 export interface OutputFile {
   path: string;
@@ -61,6 +62,23 @@ const comment = (prefix: string) => (DO_NOT_EDIT.match(/.{1,96}(\s|$)/g) ?? [DO_
 /** The do-not-edit marker as `#` comment lines (the same for every file: computed once). */
 const HASH_COMMENT = comment('# ');
 
+const tomlTexts = new WeakMap<object, string>();
+
+/**
+ * The TOML text of a document, stringified once per document object: VM platforms embed
+ * `config.toml` in the user data during emit, and synth writes the same document again.
+ * Emitted documents are not changed after emit, so the text stays the document's.
+ */
+export function tomlDocumentText(doc: Record<string, unknown>): string {
+  let text = tomlTexts.get(doc);
+  if (text === undefined) {
+    // The direct writer covers every document runner-fleet emits; smol-toml for anything else.
+    text = writeToml(doc) ?? tomlStringify(doc);
+    tomlTexts.set(doc, text);
+  }
+  return text;
+}
+
 export function serializeArtifact(a: Artifact): OutputFile {
   switch (a.format) {
     case 'json':
@@ -68,7 +86,7 @@ export function serializeArtifact(a: Artifact): OutputFile {
     case 'yaml':
       return { path: a.path, content: `${HASH_COMMENT}\n${a.comment ? `${a.comment.split('\n').map((l) => `# ${l}`).join('\n')}\n` : ''}${a.content.map((d) => `---\n${toYaml(d)}`).join('')}` };
     case 'toml':
-      return { path: a.path, content: `${HASH_COMMENT}\n\n${tomlStringify(a.content)}\n` };
+      return { path: a.path, content: `${HASH_COMMENT}\n\n${tomlDocumentText(a.content)}\n` };
     case 'text': {
       switch (a.mode) {
         case 'markdown':

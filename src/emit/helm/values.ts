@@ -1,4 +1,5 @@
 import { stringify as tomlStringify } from 'smol-toml';
+import { writeToml } from '../toml/writer.js';
 import type { KubernetesNames, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import { sortObject } from '../toml/kubernetes-executor.js';
 
@@ -11,7 +12,8 @@ export const GITLAB_RUNNER_CHART = { name: 'gitlab-runner', repo: 'https://chart
  */
 export function chartRunnerToml(runnerSection: Record<string, unknown>): string {
   const rest = Object.fromEntries(Object.entries(runnerSection).filter(([k]) => k !== 'url' && k !== 'token' && k !== 'name'));
-  return tomlStringify({ runners: [rest] });
+  const doc = { runners: [rest] };
+  return writeToml(doc) ?? tomlStringify(doc);
 }
 
 /** The spec's grace period, raised to the runner's maximum job timeout plus a minute when shorter. */

@@ -16,6 +16,8 @@ export function awsRegions(fleet: ResolvedFleet, extra: string[]): string[] {
 export function awsIdentityResources(fleet: ResolvedFleet): TerraformResources {
   const roles: Record<string, Record<string, unknown>> = {};
   const policies: Record<string, Record<string, unknown>> = {};
+  // Platforms hand out one trust document for many roles (VM platforms: one per fleet): stringify each once.
+  const trustTexts = new Map<object, string>();
   for (const id of fleet.identities) {
     if (id.cloud !== 'aws') continue;
     const runner = findBy(fleet.runners, 'name', id.runner)!;
@@ -26,7 +28,7 @@ export function awsIdentityResources(fleet: ResolvedFleet): TerraformResources {
       name: id.roleName,
       path: id.rolePath,
       description: `GitLab runner ${id.purpose === 'manager' ? 'manager' : 'jobs'} of ${fleet.name}/${id.runner} (runner-fleet)`,
-      assume_role_policy: JSON.stringify(trust),
+      assume_role_policy: trustText(trustTexts, trust),
       max_session_duration: 3600,
     };
     if (id.statements.length > 0) {
@@ -36,6 +38,15 @@ export function awsIdentityResources(fleet: ResolvedFleet): TerraformResources {
   const out: TerraformResources = { aws_iam_role: roles };
   if (Object.keys(policies).length > 0) out.aws_iam_role_policy = policies;
   return out;
+}
+
+function trustText(texts: Map<object, string>, doc: object): string {
+  let text = texts.get(doc);
+  if (text === undefined) {
+    text = JSON.stringify(doc);
+    texts.set(doc, text);
+  }
+  return text;
 }
 
 export function awsRoot(fleet: ResolvedFleet, contributions: TerraformResources[], regions: string[], locals: Record<string, string> = {}): TerraformRoot {

@@ -1,5 +1,4 @@
 import { identityRef } from '../../model/types.js';
-import { stringify as tomlStringify } from 'smol-toml';
 import type { AwsServiceSubject, IdentitySubject, ResolvedCluster } from '../../model/types.js';
 import { policyDocument } from '../../model/types.js';
 import type { Finding } from '../../spec/findings.js';
@@ -10,7 +9,7 @@ import type { Artifact, TerraformResources, TerraformRoot } from '../../emit/art
 import { tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
-import { serializeArtifact } from '../../emit/serialize.js';
+import { serializeArtifact, tomlDocumentText } from '../../emit/serialize.js';
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
 import { compilePolicy, evaluatePolicies, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
@@ -100,12 +99,37 @@ export function tokenKeyStatements(fleet: FleetIntent, cluster: ResolvedCluster,
 
 /** Trust of a role used through an instance profile. */
 export function ec2Trust(): PolicyDocument {
-  return { Version: '2012-10-17', Statement: [{ Sid: 'Ec2InstanceProfile', Effect: 'Allow', Principal: { Service: EC2_SERVICE }, Action: 'sts:AssumeRole' }] };
+  // One document for every manager role (read only): its JSON text is then computed once per fleet.
+  return EC2_TRUST;
 }
+const EC2_TRUST: PolicyDocument = { Version: '2012-10-17', Statement: [{ Sid: 'Ec2InstanceProfile', Effect: 'Allow', Principal: { Service: EC2_SERVICE }, Action: 'sts:AssumeRole' }] };
 
 /** Trust of a task (or task execution) role: ECS tasks of this account only (confused-deputy guard). */
 export function ecsTasksTrust(fleet: FleetIntent): PolicyDocument {
   const a = aws(fleet);
+  // The same for every task role of the fleet (read only): built once per account settings.
+  let doc = ecsTasksTrusts.get(a);
+  if (!doc) {
+    doc = ecsTasksTrustOf(a);
+    ecsTasksTrusts.set(a, doc);
+  }
+  return doc;
+}
+const ecsTasksTrusts = new WeakMap<object, PolicyDocument>();
+
+/** The JSON text of that trust, once per fleet (every task execution role embeds it). */
+export function ecsTasksTrustText(fleet: FleetIntent): string {
+  const doc = ecsTasksTrust(fleet);
+  let text = ecsTasksTrustTexts.get(doc);
+  if (text === undefined) {
+    text = JSON.stringify(doc);
+    ecsTasksTrustTexts.set(doc, text);
+  }
+  return text;
+}
+const ecsTasksTrustTexts = new WeakMap<object, string>();
+
+function ecsTasksTrustOf(a: NonNullable<FleetIntent['aws']>): PolicyDocument {
   return {
     Version: '2012-10-17',
     Statement: [
@@ -547,6 +571,15 @@ export const VERIFIED_DOWNLOAD_FUNCTIONS: readonly string[] = [
  * from its SecureString parameter into a root-only environment file, and starts the service.
  * The token never appears in this script, in config.toml or in the log.
  */
+// Blocks every manager's user data has, joined once (the script is the same lines joined by newlines).
+const VERIFIED_DOWNLOAD_BLOCK = VERIFIED_DOWNLOAD_FUNCTIONS.join('\n');
+const REPO_BLOCK = [
+  `import_key_verified ${q(GITLAB_RUNNER_REPO.packageKeyUrl)} ${q(GITLAB_RUNNER_REPO.packageKeyFingerprint)} ${GITLAB_RUNNER_REPO.packageKeyPath}`,
+  `cat > ${q(GITLAB_RUNNER_REPO.repoFile)} <<'RUNNER_FLEET_EOF'`,
+  gitlabRunnerRepoFile().replace(/\n$/, ''),
+  'RUNNER_FLEET_EOF',
+].join('\n');
+
 export function managerUserData(i: UserDataInput): Artifact {
   const a = aws(i.fleet);
   const n = names(i.runner);
@@ -565,7 +598,7 @@ export function managerUserData(i: UserDataInput): Artifact {
     `PLACEHOLDER=${q(TOKEN_PLACEHOLDER)}`,
     `RUNNER_VERSION=${q(RUNNER_VERSION)}`,
     '',
-    ...VERIFIED_DOWNLOAD_FUNCTIONS,
+    VERIFIED_DOWNLOAD_BLOCK,
     '',
     '# Automatic security updates.',
     'dnf install -y dnf-automatic',
@@ -576,10 +609,7 @@ export function managerUserData(i: UserDataInput): Artifact {
     "# gitlab-runner, pinned, from GitLab's package repository configured here (no piped install script):",
     '# the package-signing key is imported only with the fingerprint GitLab documents, and dnf checks',
     '# the repository metadata signature and the signature of every package.',
-    `import_key_verified ${q(GITLAB_RUNNER_REPO.packageKeyUrl)} ${q(GITLAB_RUNNER_REPO.packageKeyFingerprint)} ${GITLAB_RUNNER_REPO.packageKeyPath}`,
-    `cat > ${q(GITLAB_RUNNER_REPO.repoFile)} <<'RUNNER_FLEET_EOF'`,
-    gitlabRunnerRepoFile().replace(/\n$/, ''),
-    'RUNNER_FLEET_EOF',
+    REPO_BLOCK,
     'dnf install -y "gitlab-runner-$RUNNER_VERSION-1" "gitlab-runner-helper-images-$RUNNER_VERSION-1"',
     '',
     '# config.toml: identical to runners/' + i.runner.name + '/config.toml; its token is $CI_SERVER_TOKEN, expanded by gitlab-runner.',
@@ -669,7 +699,7 @@ function drainScript(region: string, group: string, maxSeconds: number): string 
 
 /** The tomlified text of an extra config file (e.g. fargate.toml). */
 export function tomlText(doc: Record<string, unknown>): string {
-  return `${tomlStringify(doc)}\n`;
+  return `${tomlDocumentText(doc)}\n`;
 }
 
 // ---------------------------------------------------------------------------

@@ -5,14 +5,14 @@ import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
 import { showValue, type Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
-import { tfName, type TerraformResources } from '../../emit/artifacts.js';
+import { mergeResources, tfName, type TerraformResources } from '../../emit/artifacts.js';
 import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { fargateRunnerSchema, instanceRunnerSchema, vmClusterFields, type FargateRunnerSpec } from '../aws-vm/schema.js';
 import {
   ECS_TASKS_SERVICE,
-  ecsTasksTrust,
+  ecsTasksTrustText,
   egressAll,
   key,
   managerMay,
@@ -64,12 +64,21 @@ function fargateOf(runner: IntentRunner): FargateRunnerSpec {
   const spec = runner.spec as { fargate?: unknown };
   let hit = fargateParsed.get(spec);
   if (!hit) {
-    hit = fargateRunnerSchema.unwrap().parse(spec.fargate ?? {});
+    // Runners of a large fleet mostly repeat one section: parse each distinct text once. The
+    // parsed value is only read, so runners with equal sections can share it.
+    const text = JSON.stringify(spec.fargate ?? {});
+    hit = fargateByText.get(text);
+    if (!hit) {
+      hit = fargateRunnerSchema.unwrap().parse(spec.fargate ?? {});
+      if (fargateByText.size >= 10_000) fargateByText.clear();
+      fargateByText.set(text, hit);
+    }
     fargateParsed.set(spec, hit);
   }
   return hit;
 }
 const fargateParsed = new WeakMap<object, FargateRunnerSpec>();
+const fargateByText = new Map<string, FargateRunnerSpec>();
 
 function arns(fleet: FleetIntent, runner: IntentRunner) {
   const a = fleet.aws!;
@@ -142,7 +151,7 @@ function taskResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: Int
         name: n.executionRole,
         path: '/runner-fleet/',
         description: `ECS task execution role of ${fleet.name}/${runner.name}: pulls the job image (runner-fleet)`,
-        assume_role_policy: JSON.stringify(ecsTasksTrust(fleet)),
+        assume_role_policy: ecsTasksTrustText(fleet),
         max_session_duration: 3600,
       },
     },
@@ -296,10 +305,10 @@ function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: Intent
   return { findings: out, rolesTried: index.rolesTried };
 }
 
+/** Adds `b`'s resources into `a` (both fresh fragments of one runner) and returns `a`: no copies. */
 function merge(a: TerraformResources, b: TerraformResources): TerraformResources {
-  const out: TerraformResources = { ...a };
-  for (const [t, byName] of Object.entries(b)) out[t] = { ...(out[t] ?? {}), ...byName };
-  return out;
+  mergeResources(a, b);
+  return a;
 }
 
 /** A manager on EC2 that runs each job in its own Fargate task with its own task role. */
@@ -356,7 +365,8 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
     };
     const toml = ctx.configToml(executorToml);
     const n = names(runner);
-    const driverToml = tomlText(fargateToml(fleet, cluster, runner));
+    const driverDoc = fargateToml(fleet, cluster, runner);
+    const driverToml = tomlText(driverDoc);
     const driver = fargateOf(runner).driver!;
     const userData = managerUserData({
       fleet,
@@ -373,7 +383,7 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
       ],
     });
     return {
-      files: [userData, { path: `ec2/${runner.name}/fargate.toml`, format: 'toml', content: fargateToml(fleet, cluster, runner) }],
+      files: [userData, { path: `ec2/${runner.name}/fargate.toml`, format: 'toml', content: driverDoc }],
       executorToml,
       manifests: [],
       terraformAws: merge(managerResources(fleet, cluster, runner, userData, managerStatements(fleet, runner), 1), taskResources(fleet, cluster, runner)),

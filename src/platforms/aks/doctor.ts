@@ -9,6 +9,8 @@ import { MECHANISM, k8sRootPath, serviceAccountSubject } from './names.js';
 
 /** An issuer nothing in the evidence states: every credential probe then fails, as it would in Entra ID. */
 const NO_ISSUER = 'https://aks.invalid/NOTINTHEEVIDENCE/';
+/** The Kubernetes root of one cluster (k8sRootPath), as given to the doctor (any parent folder). */
+const K8S_ROOT = /(?:^|[\\/])terraform[\\/]azure-k8s[\\/]([^\\/]+)[\\/][^\\/]+\.tf(?:\.json)?$/;
 const CREATED_ISSUER = /^\$\{azurerm_kubernetes_cluster\.([A-Za-z0-9_-]+)\.oidc_issuer_url\}$/;
 
 /**
@@ -50,6 +52,12 @@ export const aksDoctor: DoctorReader = {
     if (created && az.root.resource.azurerm_kubernetes_cluster?.[created[1]!]) out.clusterName = created[1]!;
     if (sa.object) out.origin = { ...sa.object.origin, path: [...sa.object.origin.path, 'metadata', 'annotations', AZURE_CLIENT_ID_ANNOTATION] };
     return out;
+  },
+
+  clusterName(binding) {
+    // runner-fleet writes a cluster's service accounts into terraform/azure-k8s/<cluster>/: the folder names the cluster.
+    const path = binding.origin?.source.path ?? '';
+    return K8S_ROOT.exec(path)?.[1];
   },
 
   clusterKey(binding) {

@@ -430,6 +430,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     const mine = clusters.filter((c) => c.type === reader.type);
     if (mine.length === 0) continue;
     Object.assign(intent, reader.doctor.intent?.(ctx, mine) ?? {});
+    for (const r of intentRunners) {
+      const store = r.platform === reader.type ? reader.doctor.tokenStore?.(ctx, r) : undefined;
+      if (store) r.spec = { ...r.spec, gitlab: { ...r.spec.gitlab, tokenStore: store } };
+    }
     for (const c of mine) {
       const built = reader.doctor.documents?.(ctx, c, intent, docs);
       if (!built) continue;

@@ -1,11 +1,11 @@
 import type { Artifact, K8sObject, TerraformRoot } from '../emit/artifacts.js';
 import type { CloudIdentity, ResolvedCluster } from '../model/types.js';
-import type { FleetIntent } from '../verify/intent.js';
+import type { FleetIntent, IntentRunner } from '../verify/intent.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { Origin } from './source.js';
 import type { Located } from './evidence.js';
 import type { AzureEvidence } from './azure.js';
-import type { AwsSpec } from '../spec/schema.js';
+import type { AwsSpec, RunnerSpec } from '../spec/schema.js';
 import type { RotatorKubeIntent } from '../verify/reach/intent.js';
 
 /** A service account as the evidence shows it (the object itself, or one the chart will create). */
@@ -91,6 +91,11 @@ export interface DoctorReader {
    * Undefined: it reaches none of them.
    */
   rotatorKubernetes?(ctx: DoctorContext, rotator: { roleName: string; kubeApi: ReadonlyMap<string, string> }, clusters: readonly ResolvedCluster[], aws: AwsSpec): { username?: string; clusters: RotatorKubeIntent['clusters'] } | undefined;
+  /**
+   * Where a runner's token lives when the platform's documents say it is not the plain Secret
+   * (AKS: a SecretProviderClass syncing a Key Vault secret into it), as `gitlab.tokenStore`.
+   */
+  tokenStore?(ctx: DoctorContext, runner: IntentRunner): RunnerSpec['gitlab']['tokenStore'];
   /** Documents the platform's proofs read, built from the evidence (AKS: the cluster's Kubernetes root). */
   documents?(ctx: DoctorContext, cluster: ResolvedCluster, intent: FleetIntent, docs: FleetDocuments): { artifacts: Artifact[]; terraformAzure?: TerraformRoot };
 }

@@ -9,23 +9,12 @@ const READ_BACK = new Set(['eks', 'aks', 'ec2-docker', 'ec2-autoscaler', 'ecs-fa
  * (other platforms, deploy targets in other accounts, clusters runner-fleet creates): for those it
  * must still invent no error and make no proof plan did not make.
  */
-const FULLY_READ_BACK = new Set(['eks-irsa', 'eks-pod-identity', 'eks-cluster-access', 'eks-create-eksctl', 'eks-create-access-entries', 'aks-workload-identity', 'aks-create', 'mixed-aws-azure', 'ec2-docker', 'ec2-autoscaler', 'ecs-fargate', 'mixed-eks-vm', 'id-tokens-vm', 'cross-account-deploy']);
-/** Known gaps (merged from issues 10 and 11 at the end of issue 9): the doctor still reports errors on these. */
-const KNOWN_GAPS = new Map<string, string>([
-  ['eks-api-rotation', 'its runners are registered through the API, so there is no terraform/gitlab root, whose Secrets\' provider aliases are where the doctor reads cluster names (it names the cluster "cluster"); the rotator\'s access entry and RBAC are not read back either'],
-  ['aks-key-vault', 'the doctor names the cluster of this one-runner AKS fleet "cluster" instead of "ci" in its proofs (plan: ci:ci-apps/apps-manager, doctor: cluster:ci-apps/apps-manager), and it does not read the SecretProviderClass or the Key Vault grant back yet'],
-]);
+const FULLY_READ_BACK = new Set(['eks-irsa', 'eks-pod-identity', 'eks-cluster-access', 'eks-create-eksctl', 'eks-create-access-entries', 'eks-api-rotation', 'aks-workload-identity', 'aks-key-vault', 'aks-create', 'mixed-aws-azure', 'ec2-docker', 'ec2-autoscaler', 'ecs-fargate', 'mixed-eks-vm', 'id-tokens-vm', 'cross-account-deploy']);
+/** Known gaps: the doctor still reports errors on these (none at present). */
+const KNOWN_GAPS = new Map<string, string>();
 
 /** Proofs the doctor does not make yet; every other proof of these examples must still round-trip exactly. */
-const NOT_YET_READ_BACK: { pattern: RegExp; why: string; examples?: ReadonlySet<string> }[] = [
-  {
-    // The trust of a created EKS cluster's roles is proven over its issuer symbol, its Pod Identity
-    // associations resolve aws_eks_cluster.<x>.name; its node groups are not read back yet.
-    pattern: /^[^|]+\|(the manager pod fits|job pods fit) node group /,
-    why: 'the node groups of an EKS cluster runner-fleet creates are not read back for the scheduling proofs yet',
-    examples: new Set(['eks-create-eksctl', 'eks-create-access-entries']),
-  },
-];
+const NOT_YET_READ_BACK: { pattern: RegExp; why: string; examples?: ReadonlySet<string> }[] = [];
 
 const asInputs = (name: string): InputFile[] => exampleFiles(name).map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.content) }));
 const key = (p: { runner: string; claim: string; holds: boolean }) => `${p.runner}|${p.claim}|${String(p.holds)}`;

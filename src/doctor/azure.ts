@@ -52,6 +52,8 @@ const BUILTIN_ROLE_IDS: Record<string, string> = {
   '8311e382-0749-4cb8-b61a-304f252e45ec': 'AcrPush',
   '7f951dda-4ed3-4680-a7ca-43fe172d538d': 'AcrPull',
   '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User',
+  'b86a8fe4-44ce-4948-aee5-eccb2c155cd7': 'Key Vault Secrets Officer',
+  '00482a5a-887f-4fb3-b363-3b7fe8e74483': 'Key Vault Administrator',
 };
 
 /** ARM provider path of the resource types a role assignment commonly scopes to. */

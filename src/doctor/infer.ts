@@ -18,6 +18,7 @@ import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { awsOf, inferVmRunners } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
 import { inferCrossAccount } from './infer-cross-account.js';
+import { inferRotatorKubernetes } from './infer-rotator-kube.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -351,7 +352,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     const key = reader.doctor.clusterKey(manager.binding, trustOf);
     let cluster = clusterKeys.get(key);
     if (!cluster) {
-      const name = namespaceCluster.get(chain.namespace) ?? manager.binding.clusterName ?? (clusterKeys.size === 0 ? 'cluster' : `cluster-${clusterKeys.size + 1}`);
+      // The platform's own documents name the cluster where no Secret's provider alias does (each name once).
+      const stated = reader.doctor.clusterName?.(manager.binding, ctx);
+      const own = stated !== undefined && !clusters.some((c) => c.name === stated) ? stated : undefined;
+      const name = namespaceCluster.get(chain.namespace) ?? manager.binding.clusterName ?? own ?? (clusterKeys.size === 0 ? 'cluster' : `cluster-${clusterKeys.size + 1}`);
       cluster = { name, type: reader.type, cloud: reader.cloud, spec: { name, type: reader.type } };
       clusterKeys.set(key, cluster);
       clusterBindings.set(cluster, []);
@@ -460,6 +464,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     const mine = clusters.filter((c) => c.type === reader.type);
     if (mine.length === 0) continue;
     Object.assign(intent, reader.doctor.intent?.(ctx, mine) ?? {});
+    for (const r of intentRunners) {
+      const store = r.platform === reader.type ? reader.doctor.tokenStore?.(ctx, r) : undefined;
+      if (store) r.spec = { ...r.spec, gitlab: { ...r.spec.gitlab, tokenStore: store } };
+    }
     for (const c of mine) {
       const built = reader.doctor.documents?.(ctx, c, intent, docs);
       if (!built) continue;
@@ -476,6 +484,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const reach = inferIdTokens(ev, root, azure, intent);
   findings.push(...reach.findings);
   if (reach.idTokens) intent.idTokens = reach.idTokens;
+  findings.push(...inferRotatorKubernetes(ev, ctx, intent, docs, reach.idTokens, readers));
   if (reach.azureUsed) docs.terraformAzure ??= azure.root;
   // Deploy targets: roles of other accounts' roots that trust a runner's job role.
   const cross = inferCrossAccount(ev, root, intent, reach.idTokens);

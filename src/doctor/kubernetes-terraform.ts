@@ -58,13 +58,25 @@ export function terraformToK8sObject(type: string, body: Record<string, unknown>
   return out;
 }
 
+/**
+ * `kubernetes_manifest`: the provider's generic resource, whose `manifest` is the object itself
+ * (custom resources such as a SecretProviderClass). Secrets are left out, as above.
+ */
+function manifestObject(body: Record<string, unknown>): K8sObject | undefined {
+  const m = body.manifest;
+  if (!isObject(m) || typeof m.apiVersion !== 'string' || typeof m.kind !== 'string' || m.kind === 'Secret') return undefined;
+  const meta = block(m.metadata);
+  if (!meta || typeof meta.name !== 'string' || meta.name === '' || meta.name.includes('${')) return undefined;
+  return { ...m, metadata: { ...meta, name: meta.name } } as K8sObject;
+}
+
 /** Adds the Kubernetes objects of every kubernetes provider resource in the Terraform evidence, once. */
 export function addTerraformKubernetesObjects(ev: Evidence): void {
   for (const [type, byName] of Object.entries(ev.terraform.resource)) {
-    if (!Object.hasOwn(KINDS, type)) continue;
+    if (!Object.hasOwn(KINDS, type) && type !== 'kubernetes_manifest') continue;
     for (const [name, body] of Object.entries(byName)) {
       const origin = ev.terraform.origins.get(`${type}.${name}`);
-      const object = terraformToK8sObject(type, body);
+      const object = type === 'kubernetes_manifest' ? manifestObject(body) : terraformToK8sObject(type, body);
       if (!object || !origin) continue;
       // Positions inside the object follow the provider's block names (metadata.annotations.<key>).
       ev.kubernetes.push({ value: object, origin: { ...origin, path: [...origin.path] } });

@@ -1,10 +1,12 @@
 import type { Artifact, K8sObject, TerraformRoot } from '../emit/artifacts.js';
 import type { CloudIdentity, ResolvedCluster } from '../model/types.js';
-import type { FleetIntent } from '../verify/intent.js';
+import type { FleetIntent, IntentRunner } from '../verify/intent.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { Origin } from './source.js';
 import type { Located } from './evidence.js';
 import type { AzureEvidence } from './azure.js';
+import type { AwsSpec, RunnerSpec } from '../spec/schema.js';
+import type { RotatorKubeIntent } from '../verify/reach/intent.js';
 
 /** A service account as the evidence shows it (the object itself, or one the chart will create). */
 export interface ServiceAccountEvidence {
@@ -68,6 +70,12 @@ export interface DoctorReader {
   bindingOf(sa: ServiceAccountEvidence, ctx: DoctorContext): DoctorBinding | undefined;
   /** Cluster settings for these bindings (one cluster), as a `clusters[]` entry of this platform. */
   clusterSpec(name: string, bindings: readonly DoctorBinding[], ctx: DoctorContext, trustOf: (roleName: string) => unknown): Record<string, unknown> & { name: string; type: string };
+  /**
+   * The cluster's name as this platform's own documents state it, for a cluster no Secret's
+   * provider alias names (EKS: the one cluster its access entries, associations and node groups
+   * name; AKS: the folder of the Kubernetes root the service account is written in). Optional.
+   */
+  clusterName?(binding: DoctorBinding, ctx: DoctorContext): string | undefined;
   /** Groups bindings by cluster: the key of the cluster each binding belongs to. */
   clusterKey(binding: DoctorBinding, trustOf: (roleName: string) => unknown): string;
   /** The identity of one party. Default: an IAM role (AWS platforms). */
@@ -76,6 +84,18 @@ export interface DoctorReader {
   readonly requiresJobIdentity?: boolean;
   /** Intent settings of this platform's cloud (Azure: tenant, subscription), from the evidence. */
   intent?(ctx: DoctorContext, clusters: readonly ResolvedCluster[]): Partial<FleetIntent>;
+  /**
+   * The token rotator's Kubernetes identity on these clusters of this platform, read from its own
+   * documents (EKS: the access entries of the rotator role): the clusters it reaches (also those
+   * the rotation job names with `--kube-api <cluster>=<value>`) and the username it maps to.
+   * Undefined: it reaches none of them.
+   */
+  rotatorKubernetes?(ctx: DoctorContext, rotator: { roleName: string; kubeApi: ReadonlyMap<string, string> }, clusters: readonly ResolvedCluster[], aws: AwsSpec): { username?: string; clusters: RotatorKubeIntent['clusters'] } | undefined;
+  /**
+   * Where a runner's token lives when the platform's documents say it is not the plain Secret
+   * (AKS: a SecretProviderClass syncing a Key Vault secret into it), as `gitlab.tokenStore`.
+   */
+  tokenStore?(ctx: DoctorContext, runner: IntentRunner): RunnerSpec['gitlab']['tokenStore'];
   /** Documents the platform's proofs read, built from the evidence (AKS: the cluster's Kubernetes root). */
   documents?(ctx: DoctorContext, cluster: ResolvedCluster, intent: FleetIntent, docs: FleetDocuments): { artifacts: Artifact[]; terraformAzure?: TerraformRoot };
 }

@@ -18,7 +18,7 @@ export interface KeyVaultStore {
   secretScope: string;
 }
 
-export function keyVaultStoreOf(fleet: ResolvedFleet, r: ResolvedRunner): KeyVaultStore | undefined {
+export function keyVaultStoreOf(fleet: Pick<ResolvedFleet, 'name' | 'azure'>, r: Pick<ResolvedRunner, 'name' | 'spec'>): KeyVaultStore | undefined {
   const kv = r.spec.gitlab.tokenStore?.keyVault;
   if (!kv || !fleet.azure) return undefined;
   const resourceGroup = kv.resourceGroup ?? fleet.azure.resourceGroup;

@@ -6,9 +6,13 @@ import { azureFacts } from '../../verify/azure-docs.js';
 import { AZURE_CLIENT_ID_ANNOTATION, AZURE_TENANT_ID_ANNOTATION, UUID, userAssignedIdentityId } from '../../spec/azure.js';
 import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT } from '../../doctor/azure.js';
 import { MECHANISM, k8sRootPath, serviceAccountSubject } from './names.js';
+import { feeding, spcObjects } from './key-vault-verify.js';
+import { get } from '../../verify/get.js';
 
 /** An issuer nothing in the evidence states: every credential probe then fails, as it would in Entra ID. */
 const NO_ISSUER = 'https://aks.invalid/NOTINTHEEVIDENCE/';
+/** The Kubernetes root of one cluster (k8sRootPath), as given to the doctor (any parent folder). */
+const K8S_ROOT = /(?:^|[\\/])terraform[\\/]azure-k8s[\\/]([^\\/]+)[\\/][^\\/]+\.tf(?:\.json)?$/;
 const CREATED_ISSUER = /^\$\{azurerm_kubernetes_cluster\.([A-Za-z0-9_-]+)\.oidc_issuer_url\}$/;
 
 /**
@@ -50,6 +54,12 @@ export const aksDoctor: DoctorReader = {
     if (created && az.root.resource.azurerm_kubernetes_cluster?.[created[1]!]) out.clusterName = created[1]!;
     if (sa.object) out.origin = { ...sa.object.origin, path: [...sa.object.origin.path, 'metadata', 'annotations', AZURE_CLIENT_ID_ANNOTATION] };
     return out;
+  },
+
+  clusterName(binding) {
+    // runner-fleet writes a cluster's service accounts into terraform/azure-k8s/<cluster>/: the folder names the cluster.
+    const path = binding.origin?.source.path ?? '';
+    return K8S_ROOT.exec(path)?.[1];
   },
 
   clusterKey(binding) {
@@ -101,6 +111,25 @@ export const aksDoctor: DoctorReader = {
     };
   },
 
+  tokenStore(ctx, runner) {
+    // A SecretProviderClass that writes the chart's Secret (key runner-token) from a Key Vault secret: the token lives there.
+    const k = runner.kubernetes;
+    if (!k || k.tokenSecret === '') return undefined;
+    for (const o of ctx.objects) {
+      const spc = o.value;
+      if (spc.kind !== 'SecretProviderClass' || spc.metadata.namespace !== k.namespace || get(spc, 'spec', 'provider') !== 'azure') continue;
+      const feeder = feeding(spc, k.tokenSecret, 'runner-token');
+      const vault = get(spc, 'spec', 'parameters', 'keyvaultName');
+      const object = spcObjects(get(spc, 'spec', 'parameters', 'objects')).find((x) => (x.objectAlias ?? x.objectName) === feeder);
+      if (feeder === undefined || typeof vault !== 'string' || !object) continue;
+      // The vault's resource group: from a role assignment scoped to it (or a secret in it), else the identities'.
+      const scoped = new RegExp(`/resourceGroups/([^/]+)/providers/Microsoft\\.KeyVault/vaults/${vault.replace(/[^A-Za-z0-9-]/g, '')}(/|$)`, 'i');
+      const rg = Object.values(ctx.azure.root.resource.azurerm_role_assignment ?? {}).map((b) => scoped.exec(String(b.scope))?.[1]).find((x) => x !== undefined);
+      return { keyVault: { name: vault, secretName: object.objectName, ...(rg !== undefined ? { resourceGroup: rg } : {}) } };
+    }
+    return undefined;
+  },
+
   documents(ctx, cluster, intent, docs) {
     // The cluster's service accounts as the Kubernetes root `plan` writes: each client id annotation
     // looks its identity up by name, so the proofs read which identity a service account names.
@@ -115,7 +144,14 @@ export const aksDoctor: DoctorReader = {
         accounts[tfName(o.metadata.namespace ?? 'default', o.metadata.name)] = { metadata: serviceAccountMetadata(o, ctx.azure, data, intent.azure?.tenantId) };
       }
     }
-    const root: TerraformRoot = { terraform: {}, data: { azurerm_user_assigned_identity: data }, resource: { kubernetes_service_account_v1: accounts } };
+    // SecretProviderClasses of these namespaces (Key Vault token stores), their clientID looked up by identity name likewise.
+    const manifests: Record<string, Record<string, unknown>> = {};
+    const namespaces = new Set(intent.runners.filter((r) => r.cluster === cluster.name).map((r) => r.kubernetes?.namespace));
+    for (const o of ctx.objects) {
+      if (o.value.kind !== 'SecretProviderClass' || !namespaces.has(o.value.metadata.namespace)) continue;
+      manifests[tfName(o.value.metadata.namespace ?? 'default', o.value.metadata.name, 'spc')] = { manifest: providerClassManifest(o.value, ctx.azure, data) };
+    }
+    const root: TerraformRoot = { terraform: {}, data: { azurerm_user_assigned_identity: data }, resource: { kubernetes_service_account_v1: accounts, ...(Object.keys(manifests).length > 0 ? { kubernetes_manifest: manifests } : {}) } };
     return { artifacts: [{ path: k8sRootPath(cluster.name), format: 'json', content: root }], terraformAzure: ctx.azure.root };
   },
 };
@@ -138,4 +174,15 @@ function serviceAccountMetadata(o: K8sObject, az: { clientIdRefs: Map<string, st
     if (annotations[AZURE_TENANT_ID_ANNOTATION] === undefined && tenant !== undefined) annotations[AZURE_TENANT_ID_ANNOTATION] = tenant;
   }
   return { name: o.metadata.name, namespace: o.metadata.namespace ?? 'default', annotations };
+}
+
+/** A SecretProviderClass whose clientID names an identity of the evidence, as the Kubernetes root `plan` writes it (a data source lookup by name). */
+function providerClassManifest(o: K8sObject, az: { clientIdRefs: Map<string, string>; clientIds: Map<string, string> }, data: Record<string, Record<string, unknown>>): K8sObject {
+  const value = get(o, 'spec', 'parameters', 'clientID');
+  const name = typeof value === 'string' ? (az.clientIdRefs.get(value) ?? az.clientIds.get(value.toLowerCase())) : undefined;
+  if (name === undefined) return o;
+  const key = tfName(name);
+  data[key] = { name };
+  const spec = o.spec as Record<string, unknown>;
+  return { ...o, spec: { ...spec, parameters: { ...(spec.parameters as Record<string, unknown>), clientID: `\${data.azurerm_user_assigned_identity.${key}.client_id}` } } };
 }

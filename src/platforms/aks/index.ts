@@ -15,6 +15,7 @@ import { aksRunnerObjects, runnerIdentities } from './objects.js';
 import { aksClusterResources, aksNodePools, checkCreateAks, verifyCreatedAks } from './cluster.js';
 import { aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume } from './verify.js';
 import { aksDoctor } from './doctor.js';
+import { verifyKeyVaultStore } from './key-vault-verify.js';
 import { keyVaultAssignments, keyVaultHelmValues, keyVaultOf, secretProviderClass } from './key-vault.js';
 
 /** Client ids given with `synth --azure-outputs`, if any. */
@@ -268,6 +269,11 @@ export const aksPlatform: PlatformPlugin = {
 
   verifyChain(docs, intent, runner, runnerPath) {
     return aksVerifyChain(docs, intent, runner, runnerPath);
+  },
+
+  verifyRunner(docs, intent, runner, runnerPath) {
+    // Runners whose token lives in Key Vault: the grant and the SecretProviderClass that deliver it.
+    return verifyKeyVaultStore(docs, intent, runner, runnerPath) ?? { findings: [], proofs: [] };
   },
 
   readme(fleet, runners, emitted) {

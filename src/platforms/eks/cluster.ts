@@ -273,14 +273,19 @@ export function eksNodePools(root: TerraformRoot | undefined, cluster: ResolvedC
   const out: NodePool[] = [];
   for (const body of Object.values(root?.resource.aws_eks_node_group ?? {})) {
     if (body.cluster_name !== ref) continue;
-    const taints: Taint[] = (list(body.taint) as Record<string, unknown>[]).map((t) => ({
-      key: String(t.key),
-      ...(typeof t.value === 'string' ? { value: t.value } : {}),
-      effect: EFFECT_K8S.get(String(t.effect)) ?? 'NoSchedule',
-    }));
-    out.push({ name: String(body.node_group_name), labels: { ...((body.labels as Record<string, string> | undefined) ?? {}), ...eksNodeLabels(body) }, taints, spot: body.capacity_type === 'SPOT' });
+    out.push(nodeGroupPool(body));
   }
   return out;
+}
+
+/** One `aws_eks_node_group` as the scheduler sees its nodes: its labels and taints, and those EKS adds. */
+export function nodeGroupPool(body: Record<string, unknown>): NodePool {
+  const taints: Taint[] = (list(body.taint) as Record<string, unknown>[]).map((t) => ({
+    key: String(t.key),
+    ...(typeof t.value === 'string' ? { value: t.value } : {}),
+    effect: EFFECT_K8S.get(String(t.effect)) ?? 'NoSchedule',
+  }));
+  return { name: String(body.node_group_name), labels: { ...((body.labels as Record<string, string> | undefined) ?? {}), ...eksNodeLabels(body) }, taints, spot: body.capacity_type === 'SPOT' };
 }
 
 /** Proofs over a created cluster's documents: the issuer symbol's chain, IMDS, encryption, creator admin, public endpoint. */

@@ -1,6 +1,7 @@
 import type { DoctorReader, DoctorBinding, DoctorContext } from '../../doctor/types.js';
 import { parseRef, resolveValue } from '../../verify/aws-docs.js';
 import { ROLE_ARN_ANNOTATION } from './names.js';
+import { eksClusterNames, eksRotatorKubernetes } from './doctor-cluster.js';
 
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role(\/(?:[^/]+\/)*)([^/]+)$/;
 
@@ -69,6 +70,16 @@ export const eksDoctor: DoctorReader = {
     }
     if (sa.object) out.origin = { ...sa.object.origin, path: [...sa.object.origin.path, 'metadata', 'annotations', ROLE_ARN_ANNOTATION] };
     return out;
+  },
+
+  clusterName(_binding, ctx) {
+    // The one EKS cluster the documents name (several: the documents do not say which is this one).
+    const names = eksClusterNames(ctx.root, ctx.objects);
+    return names.length === 1 ? names[0] : undefined;
+  },
+
+  rotatorKubernetes(ctx, rotator, clusters, aws) {
+    return eksRotatorKubernetes(ctx.root, ctx.objects, rotator, clusters, aws);
   },
 
   clusterKey(binding, trustOf) {

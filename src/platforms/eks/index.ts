@@ -18,6 +18,7 @@ import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
 import { verifyKubernetesChain, findServiceAccount, kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
 import { awsIdentityCheckJob } from '../aws-identity-check.js';
 import { eksDoctor } from './doctor.js';
+import { documentedNodePools } from './doctor-cluster.js';
 import { eksRotatorAccess } from './rotator.js';
 import { checkCreate, clusterResources, eksNodePools, verifyCreatedCluster } from './cluster.js';
 import { CLUSTER_ROLE_FOR_POLICY, EKS_ACCESS_POLICIES, eksClusterSchema, type EksAccessSpec, type EksClusterSpec } from './schema.js';
@@ -397,8 +398,10 @@ export const eksPlatform: PlatformPlugin = {
   },
 
   nodePools(docs, cluster, clusterPath) {
-    if (!isCreated(cluster)) return undefined;
-    return { poolsPath: `${clusterPath}.create.nodeGroups`, pools: eksNodePools(docs.terraformAws, cluster) };
+    if (isCreated(cluster)) return { poolsPath: `${clusterPath}.create.nodeGroups`, pools: eksNodePools(docs.terraformAws, cluster) };
+    // An existing cluster whose node groups are in the documents (the doctor's evidence: Terraform, eksctl).
+    const documented = documentedNodePools(docs, eksClusterName(cluster));
+    return documented ? { poolsPath: documented.where, pools: documented.pools } : undefined;
   },
 
   verifyDocuments(docs, fleet) {

@@ -1,0 +1,79 @@
+import type { Finding } from '../spec/findings.js';
+import { CODES } from '../spec/codes.js';
+import type { FleetDocuments } from '../emit/types.js';
+import type { FleetIntent } from '../verify/intent.js';
+import type { IdTokenIntent, RotatorKubeIntent } from '../verify/reach/intent.js';
+import { chartDeploymentName } from '../ops/desired.js';
+import { get } from '../verify/get.js';
+import type { Evidence } from './evidence.js';
+import type { DoctorContext, DoctorReader } from './types.js';
+
+/**
+ * The token rotator's Kubernetes identity, read back (the intent `plan` derives from
+ * operations.rotation and API-registered runners):
+ * - which clusters it reaches: the rotation job's `--kube-api <cluster>=<platform value>` options,
+ *   and the platform's own mapping of the rotator role to a Kubernetes user (EKS: its access
+ *   entries), read by the platform's doctor reader;
+ * - its Kubernetes user: the username that mapping gives (or, without one, the User its RoleBindings name);
+ * - what it rotates: every Kubernetes runner on those clusters whose token Secret no Terraform
+ *   resource writes (a runner registered by terraform/gitlab has its Secret written there), with
+ *   the chart's Deployment of that runner.
+ * The proofs (src/verify/reach/rotator-kube.ts) then check the access entry and the RBAC against it.
+ */
+
+const KUBE_API = /--kube-api[= ]+([^\s=]+)=(\S+)/g;
+
+/** `--kube-api <cluster>=<value>` of the rotation job (the job whose variables name the rotator role). */
+function kubeApiOptions(ev: Evidence, roleName: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const a of ev.artifacts) {
+    if (a.format !== 'yaml' || !Array.isArray(a.content)) continue;
+    for (const doc of a.content) {
+      if (doc === null || typeof doc !== 'object' || Array.isArray(doc)) continue;
+      for (const job of Object.values(doc as Record<string, unknown>)) {
+        const arn = get(job, 'variables', 'RUNNER_FLEET_ROTATOR_ROLE_ARN');
+        if (typeof arn !== 'string' || !arn.endsWith(`/${roleName}`)) continue;
+        const script = get(job, 'script');
+        for (const line of Array.isArray(script) ? script : [script]) {
+          if (typeof line !== 'string') continue;
+          for (const m of line.matchAll(KUBE_API)) out.set(m[1]!, m[2]!);
+        }
+      }
+    }
+  }
+  return out;
+}
+
+/** Adds the Kubernetes part of the rotator's intent where its role reaches clusters of the evidence. */
+export function inferRotatorKubernetes(ev: Evidence, ctx: DoctorContext, intent: FleetIntent, docs: FleetDocuments, idTokens: IdTokenIntent | undefined, readers: readonly { type: string; doctor: DoctorReader }[]): Finding[] {
+  const rotator = idTokens?.roles.find((r) => r.rotator !== undefined && r.cloud === 'aws');
+  if (!rotator?.rotator || !intent.aws) return [];
+  const kubeApi = kubeApiOptions(ev, rotator.roleName);
+  const clusters: RotatorKubeIntent['clusters'] = [];
+  let username: string | undefined;
+  for (const reader of readers) {
+    const mine = intent.clusters.filter((c) => c.type === reader.type);
+    if (mine.length === 0 || !reader.doctor.rotatorKubernetes) continue;
+    const read = reader.doctor.rotatorKubernetes(ctx, { roleName: rotator.roleName, kubeApi }, mine, intent.aws);
+    if (!read) continue;
+    clusters.push(...read.clusters);
+    username ??= read.username;
+  }
+  if (clusters.length === 0) return [];
+  if (username === undefined) {
+    return [{ code: 'RF903', severity: CODES.RF903.severity, path: rotator.path, message: `the token rotator ${rotator.roleName} reaches cluster(s) ${clusters.map((c) => c.apiName).join(', ')}, but no document maps it to a Kubernetes user (no access entry, no RoleBinding to it)`, fix: 'give the Terraform of its access entries and the token-rotator RoleBindings of the runner namespaces' }];
+  }
+  // Secrets some Terraform resource writes: those runners are registered by Terraform, not rotated.
+  const written = new Set(Object.values(ctx.root.resource.kubernetes_secret_v1 ?? {}).map((b) => `${String(get(b, 'metadata', 'namespace'))}/${String(get(b, 'metadata', 'name'))}`));
+  const reached = new Set(clusters.map((c) => c.cluster));
+  const targets: RotatorKubeIntent['targets'] = [];
+  for (const r of intent.runners) {
+    const k = r.kubernetes;
+    if (!reached.has(r.cluster) || !k || k.tokenSecret === '' || written.has(`${k.namespace}/${k.tokenSecret}`)) continue;
+    // The manager Deployment: one running as the manager's service account, or the chart's for the release.
+    const deployment = docs.runners.get(r.name)?.manifests.find((o) => o.kind === 'Deployment' && o.metadata.namespace === k.namespace && get(o, 'spec', 'template', 'spec', 'serviceAccountName') === k.managerServiceAccount)?.metadata.name ?? chartDeploymentName(k.helmRelease);
+    targets.push({ runner: r.name, cluster: r.cluster, namespace: k.namespace, secret: k.tokenSecret, deployment });
+  }
+  if (targets.length > 0) rotator.rotator.kubernetes = { username, clusters, targets };
+  return [];
+}

@@ -45,6 +45,9 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['<<EOT\nplain $${x}\nEOT\n', 'plain ${x}\n'],
     ['[for k, v in { a = 1, b = 2 } : "${k}=${v}"]', ['a=1', 'b=2']],
     ['{ for s in ["x", "y"] : s => upper(s) }', { x: 'X', y: 'Y' }],
+    // Over a set the key is the element (HCL iterates a set by its values); over a list, the index.
+    ['[for k, v in toset(["b", "a", "b"]) : "${k}=${v}"]', ['a=a', 'b=b']],
+    ['[for k, v in ["b", "a"] : "${k}=${v}"]', ['0=b', '1=a']],
     ['[for s in ["a", "bb", "c"] : s if length(s) == 1]', ['a', 'c']],
     ['{ for p in [{ k = "a", v = 1 }, { k = "a", v = 2 }] : p.k => p.v... }', { a: [1, 2] }],
     ['local.n > 2 ? "big" : "small"', 'big'],

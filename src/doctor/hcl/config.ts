@@ -42,7 +42,8 @@ export interface ConfigModule {
   dir: string;
   blocks: ConfigBlock[];
   locals: Map<string, { expr: Expr; loc: Loc; at: number }>;
-  variables: Map<string, { default?: Expr; loc: Loc; at: number }>;
+  /** `set`: declared `type = set(…)`, so its value iterates as a set (key == value). */
+  variables: Map<string, { default?: Expr; set?: boolean; loc: Loc; at: number }>;
   modules: Map<string, { loc: Loc; at: number; source?: string }>;
   /** `provider` blocks (the aws provider's region, allowed_account_ids, default_tags are read). */
   providers: ConfigProvider[];
@@ -98,7 +99,8 @@ export function addHclBody(mod: ConfigModule, body: Body, loc: Loc, originOf: (p
       }
     } else if (b.type === 'variable' && b.labels.length === 1) {
       const d = b.body.attrs.find((a) => a.name === 'default');
-      mod.variables.set(b.labels[0]!, { ...(d ? { default: d.expr } : {}), loc, at: b.at });
+      const t = b.body.attrs.find((a) => a.name === 'type')?.expr;
+      mod.variables.set(b.labels[0]!, { ...(d ? { default: d.expr } : {}), ...(t?.k === 'call' && t.name === 'set' ? { set: true } : {}), loc, at: b.at });
     } else if (b.type === 'module' && b.labels.length === 1) {
       const s = b.body.attrs.find((a) => a.name === 'source');
       const source = s?.expr.k === 'tpl' && s.expr.parts.every((p) => typeof p === 'string') ? s.expr.parts.join('') : undefined;

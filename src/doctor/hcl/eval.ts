@@ -1,7 +1,7 @@
 import type { Expr } from './ast.js';
 import type { ConfigBlock, ConfigBody, ConfigModule, Loc } from './config.js';
 import type { Position } from '../source.js';
-import { callFunction } from './functions.js';
+import { asSet, callFunction, isSet } from './functions.js';
 
 /**
  * Evaluates Terraform configuration (HCL and JSON syntax alike) the way `terraform plan` would
@@ -255,7 +255,7 @@ export class ModuleEvaluator {
 
   /**
    * `dynamic "<label>"` over a statically known collection: one `<label>` block per element, with
-   * `<iterator>.key` (the index of a list, the key of a map) and `<iterator>.value`, as Terraform
+   * `<iterator>.key` (the index of a list, the key of a map, the element itself of a set) and `<iterator>.value`, as Terraform
    * expands it before plan. A collection only apply knows is not expanded (RF906).
    */
   #dynamic(b: ConfigBody['blocks'][number], env: Env, key: string, label: string, offset: number): Value[] {
@@ -269,7 +269,7 @@ export class ModuleEvaluator {
     if (!Array.isArray(coll) && !isObj(coll)) return notExpanded(`for_each of dynamic "${label}" is not a collection`);
     const it = b.body.attrs.find((a) => a.name === 'iterator');
     const iterator = it?.expr.k === 'var' ? it.expr.name : label;
-    const pairs: [Value, Value][] = Array.isArray(coll) ? coll.map((v, i) => [i, v]) : Object.keys(coll).sort().map((k) => [k, coll[k]!]);
+    const pairs = iterationPairs(coll);
     const c = content[0]!;
     return pairs.map(([k, v], i) => this.#body(c.body, { ...env, loc: c.loc, vars: new Map(env.vars).set(iterator, { key: k, value: v }) }, `${key}.${label}[${offset + i}]`));
   }
@@ -393,7 +393,7 @@ export class ModuleEvaluator {
       case 'for': {
         const coll = this.value(e.coll, env);
         if (coll instanceof Unknown) return this.carry(e, env, coll);
-        const pairs: [Value, Value][] = Array.isArray(coll) ? coll.map((v, i) => [i, v]) : isObj(coll) ? Object.keys(coll).sort().map((k) => [k, coll[k]!]) : [];
+        const pairs = iterationPairs(coll);
         const tuple: Value[] = [];
         const object: Record<string, Value> = {};
         for (const [k, v] of pairs) {
@@ -490,7 +490,7 @@ export class ModuleEvaluator {
             return this.unknown(e, env, 'RF913', `var.${name} names no variable of this module${near ? `; did you mean var.${near} (${fmt(this.mod.variables.get(near)!.loc.pos(this.mod.variables.get(near)!.at))})?` : ''}`, `declare variable "${name}", or fix the reference`);
           }
           if (!v.default) return this.unknown(e, env, 'RF906', `var.${name} has no default, so its value is given only when Terraform runs`, 'give `terraform show -json` of a plan, or a default');
-          return this.value(v.default, { loc: v.loc, vars: new Map() });
+          return typed(v, this.value(v.default, { loc: v.loc, vars: new Map() }));
         }
         case 'data':
           return new Ref({ ref: 'type', mode: 'data', type: name });
@@ -591,6 +591,21 @@ export class ModuleEvaluator {
     }
     return this.unknown(e, env, 'RF906', `${address}.${attr} is known only ${block.mode === 'data' ? 'when Terraform reads the data source' : 'after apply'}`);
   }
+}
+
+/** A variable's value converted to its declared type where that matters here: set(…) makes a list a set. */
+function typed(v: { set?: boolean }, value: Value): Value {
+  if (!v.set || !Array.isArray(value) || isSet(value)) return value;
+  const seen = new Set<string>();
+  const items = value.filter((x) => !seen.has(JSON.stringify(x)) && seen.add(JSON.stringify(x)));
+  return asSet(items.every((x) => typeof x === 'string') ? items.sort() : items);
+}
+
+/** Key and value of each element, as HCL iterates: a list by index, a set by its elements (key == value), a map by key. */
+function iterationPairs(coll: Value): [Value, Value][] {
+  if (Array.isArray(coll) && isSet(coll)) return coll.map((v) => [v, v]);
+  if (Array.isArray(coll)) return coll.map((v, i) => [i, v]);
+  return isObj(coll) ? Object.keys(coll).sort().map((k) => [k, coll[k]!]) : [];
 }
 
 function truthy(v: Value): boolean {

@@ -74,7 +74,7 @@ export function readTfJsonInto(ev: Evidence, source: SourceFile, doc: Record<str
   if (isObject(doc.variable)) {
     for (const [name, v] of Object.entries(doc.variable)) {
       const loc = locOf(['variable', name]);
-      mod.variables.set(name, { ...(isObject(v) && 'default' in v ? { default: jsonExpr(v.default, locOf(['variable', name, 'default'])) } : {}), loc, at: 0 });
+      mod.variables.set(name, { ...(isObject(v) && 'default' in v ? { default: jsonExpr(v.default, locOf(['variable', name, 'default'])) } : {}), ...(isObject(v) && typeof v.type === 'string' && /^\s*set\(/.test(v.type) ? { set: true } : {}), loc, at: 0 });
     }
   }
   if (isObject(doc.provider)) {

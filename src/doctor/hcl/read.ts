@@ -88,71 +88,142 @@ export function readTfJsonInto(ev: Evidence, source: SourceFile, doc: Record<str
     }
   }
   if (isObject(doc.module)) {
-    for (const [name, v] of Object.entries(doc.module)) mod.modules.set(name, { loc: locOf(['module', name]), at: 0, ...(isObject(v) && typeof v.source === 'string' ? { source: v.source } : {}) });
+    for (const [name, v] of Object.entries(doc.module)) {
+      mod.modules.set(name, { loc: locOf(['module', name]), at: 0, ...(isObject(v) && typeof v.source === 'string' ? { source: v.source } : {}), ...(isObject(v) ? { body: jsonBody(v, (attr) => locOf(['module', name, attr])) } : {}) });
+    }
+  }
+  if (isObject(doc.output)) {
+    for (const [name, v] of Object.entries(doc.output)) {
+      if (isObject(v) && 'value' in v) mod.outputs.set(name, { expr: jsonExpr(v.value, locOf(['output', name, 'value'])), loc: locOf(['output', name, 'value']), at: 0 });
+    }
   }
 }
 
+/** A folder path in one spelling: `/` separators, no `.` segments, `..` folded where it can be. */
+function normalDir(path: string): string {
+  const out: string[] = [];
+  const abs = path.startsWith('/');
+  for (const seg of path.split(/[\\/]+/)) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..' && out.length > 0 && out[out.length - 1] !== '..') out.pop();
+    else out.push(seg);
+  }
+  return (abs ? '/' : '') + (out.join('/') || (abs ? '' : '.'));
+}
+
+/** The folder a local module source names, from the folder of its caller. */
+export function moduleDir(callerDir: string, source: string): string {
+  return normalDir(`${callerDir === '.' ? '' : `${callerDir}/`}${source}`);
+}
+
 /**
- * Evaluates every module's configuration into `ev.terraform.resource` / `data` (the `.tf.json`
- * shape, unknowns as their `${…}` text), records why values are unknown, and returns the findings:
- * references that name nothing (RF913), resources and data sources not in the files given and
- * modules that are not followed (RF903).
+ * Evaluates the configuration into `ev.terraform.resource` / `data` (the `.tf.json` shape, unknowns
+ * as their `${…}` text), records why values are unknown, and returns the findings: references that
+ * name nothing (RF913), resources, data sources and modules not in the files given (RF903), module
+ * calls that do not match their module (RF914) or are not followed (RF915). Every folder is a
+ * module; a folder that another folder calls (`source = "./…"`) is evaluated through its calls,
+ * once per instance, its resources at `module.<name>.<type>.<name>`; the others are roots.
  */
 export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   const findings: Finding[] = [];
   const tf = ev.terraform;
-  for (const mod of tf.configs.values()) {
-    const evaluator = new ModuleEvaluator(mod, hooks);
-    for (const [name, m] of mod.modules) {
-      findings.push({ code: 'RF903', severity: CODES.RF903.severity, path: formatPosition(m.loc.pos(m.at)), message: `module "${name}"${m.source !== undefined ? ` (${m.source})` : ''} is not followed: what it creates is not in the evidence`, fix: 'give `terraform show -json` of a plan or state, which lists the resources of every module' });
-    }
-    for (const block of mod.blocks) {
-      const address = `${block.mode === 'data' ? 'data.' : ''}${block.type}.${block.name}`;
-      try {
-        const instances = evaluator.instances(block);
-        if (!Array.isArray(instances)) {
-          tf.unknowns.set(address, instances.reason);
-          if (instances.reason.code === 'RF906') findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(instances.reason.at), message: instances.reason.message, fix: instances.reason.fix ?? 'give `terraform show -json` of a plan, which carries every instance' });
-          continue;
-        }
-        for (const inst of instances) {
-          const key = `${block.mode === 'data' ? 'data.' : ''}${block.type}.${inst.name}`;
-          const body = evaluator.body(block, inst);
-          for (const [attr, v] of Object.entries(body)) {
-            const u = firstUnknown(v);
-            if (!u) continue;
-            tf.unknowns.set(`${key}.${attr}`, u.reason);
-            if (!tf.unknowns.has(key)) tf.unknowns.set(key, u.reason);
-          }
-          (tf[block.mode][block.type] ??= {})[inst.name] = toModel(body) as Record<string, unknown>;
-          tf.origins.set(key, block.origin);
-          for (const [attr, v] of Object.entries(body)) {
-            // A policy attribute set from a rendered data document points at that document.
-            const from = typeof v === 'string' ? evaluator.rendered.get(v) : undefined;
-            if (from) tf.origins.set(`${key}.${attr}`, from.origin);
-            else if (block.origin.source.syntax === 'hcl') tf.origins.set(`${key}.${attr}`, { ...block.origin, path: [...block.origin.path, attr] });
-          }
-          if (block.mode === 'data' && block.type === 'aws_iam_policy_document' && block.origin.source.syntax === 'hcl') markPolicyDocument(block, body);
-        }
-      } catch (e) {
-        if (!(e instanceof EvalError)) throw e;
-        findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(block.loc.pos(block.at)), message: `${address}: ${e.message}`, fix: 'break the cycle' });
-      }
-    }
-    // The aws provider's settings, evaluated like any body (region = var.region …); a value only apply knows is left out.
-    mod.providers.forEach((p, i) => {
-      if (p.name !== 'aws') return;
-      const block: ConfigBlock = { mode: 'resource', type: 'provider', name: `aws[${i}]`, body: p.body, loc: p.loc, at: p.at, origin: p.origin };
-      try {
-        const body = evaluator.body(block, { name: block.name });
-        (tf.awsProviders ??= []).push(Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => !firstUnknown(body[k]!))));
-      } catch (e) {
-        if (!(e instanceof EvalError)) throw e;
-      }
+  const byDir = new Map<string, ConfigModule>();
+  for (const mod of tf.configs.values()) byDir.set(normalDir(mod.dir), mod);
+  const callees = (mod: ConfigModule): ConfigModule[] =>
+    [...mod.modules.values()].flatMap((call) => {
+      const target = call.source !== undefined && /^\.\.?[\\/]/.test(call.source) ? byDir.get(moduleDir(normalDir(mod.dir), call.source)) : undefined;
+      return target && target !== mod ? [target] : [];
     });
-    for (const r of evaluator.broken.values()) findings.push({ code: r.code, severity: CODES[r.code].severity, path: formatPosition(r.at), message: r.message, ...(r.fix !== undefined ? { fix: r.fix } : {}) });
+  const called = new Set<ConfigModule>();
+  for (const mod of tf.configs.values()) for (const t of callees(mod)) called.add(t);
+  // A folder not given: undefined (the evaluator says "not in the evidence given").
+  const withModules: EvalHooks = { ...hooks, module: (dir, source) => byDir.get(moduleDir(normalDir(dir), source)) };
+  const roots = [...tf.configs.values()].filter((m) => !called.has(m));
+  // Folders some root calls, directly or not: read through their calls only (even where a call makes no instance).
+  const reached = new Set<ConfigModule>(roots);
+  for (let todo = [...roots]; todo.length > 0; ) for (const t of callees(todo.pop()!)) if (!reached.has(t) && reached.add(t)) todo.push(t);
+  const evaluate = (evaluator: ModuleEvaluator): void => {
+    evaluateModule(ev, evaluator, findings);
+    for (const name of evaluator.mod.modules.keys()) {
+      const children = evaluator.moduleInstances(name);
+      if (children instanceof Unknown) {
+        if (children.reason.code === 'RF906') findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(children.reason.at), message: children.reason.message, fix: children.reason.fix ?? 'give `terraform show -json` of a plan, which lists every module instance' });
+        continue;
+      }
+      for (const child of children.values()) evaluate(child);
+    }
+  };
+  const trees: ModuleEvaluator[] = [];
+  for (const mod of roots) {
+    const root = new ModuleEvaluator(mod, withModules);
+    trees.push(root);
+    evaluate(root);
   }
+  // Folders only reached through a cycle of calls: read as roots, so nothing given is ignored.
+  for (const mod of tf.configs.values()) {
+    if (reached.has(mod)) continue;
+    reached.add(mod);
+    for (let todo = [mod]; todo.length > 0; ) for (const t of callees(todo.pop()!)) if (!reached.has(t) && reached.add(t)) todo.push(t);
+    const root = new ModuleEvaluator(mod, withModules);
+    trees.push(root);
+    evaluate(root);
+  }
+  for (const t of trees) for (const r of t.broken.values()) findings.push({ code: r.code, severity: CODES[r.code].severity, path: formatPosition(r.at), message: r.message, ...(r.fix !== undefined ? { fix: r.fix } : {}) });
   return findings;
+}
+
+/** One module instance's resources and data sources into the evidence, under its address. */
+function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Finding[]): void {
+  const tf = ev.terraform;
+  const mod = evaluator.mod;
+  const prefix = evaluator.scope.address !== '' ? `${evaluator.scope.address}.` : '';
+  for (const block of mod.blocks) {
+    const address = `${block.mode === 'data' ? 'data.' : ''}${block.type}.${prefix}${block.name}`;
+    try {
+      const instances = evaluator.instances(block);
+      if (!Array.isArray(instances)) {
+        tf.unknowns.set(address, instances.reason);
+        if (instances.reason.code === 'RF906') findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(instances.reason.at), message: instances.reason.message, fix: instances.reason.fix ?? 'give `terraform show -json` of a plan, which carries every instance' });
+        continue;
+      }
+      for (const inst of instances) {
+        const name = `${prefix}${inst.name}`;
+        const key = `${block.mode === 'data' ? 'data.' : ''}${block.type}.${name}`;
+        const body = evaluator.body(block, inst);
+        for (const [attr, v] of Object.entries(body)) {
+          const u = firstUnknown(v);
+          if (!u) continue;
+          tf.unknowns.set(`${key}.${attr}`, u.reason);
+          if (!tf.unknowns.has(key)) tf.unknowns.set(key, u.reason);
+        }
+        (tf[block.mode][block.type] ??= {})[name] = toModel(body) as Record<string, unknown>;
+        tf.origins.set(key, block.origin);
+        if (evaluator.scope.call) (tf.moduleCalls ??= new Map()).set(key, evaluator.scope.call);
+        for (const [attr, v] of Object.entries(body)) {
+          // A policy attribute set from a rendered data document points at that document.
+          const from = typeof v === 'string' ? evaluator.rendered.get(v) : undefined;
+          if (from) tf.origins.set(`${key}.${attr}`, from.origin);
+          else if (block.origin.source.syntax === 'hcl') tf.origins.set(`${key}.${attr}`, { ...block.origin, path: [...block.origin.path, attr] });
+        }
+        if (block.mode === 'data' && block.type === 'aws_iam_policy_document' && block.origin.source.syntax === 'hcl') markPolicyDocument(block, body);
+      }
+    } catch (e) {
+      if (!(e instanceof EvalError)) throw e;
+      findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(block.loc.pos(block.at)), message: `${address}: ${e.message}`, fix: 'break the cycle' });
+    }
+  }
+  if (evaluator.scope.address !== '') return;
+  // The aws provider's settings, evaluated like any body (region = var.region …); a value only apply knows is left out.
+  mod.providers.forEach((p, i) => {
+    if (p.name !== 'aws') return;
+    const block: ConfigBlock = { mode: 'resource', type: 'provider', name: `aws[${i}]`, body: p.body, loc: p.loc, at: p.at, origin: p.origin };
+    try {
+      const body = evaluator.body(block, { name: block.name });
+      (tf.awsProviders ??= []).push(Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => !firstUnknown(body[k]!))));
+    } catch (e) {
+      if (!(e instanceof EvalError)) throw e;
+    }
+  });
 }
 
 /**

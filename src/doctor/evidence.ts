@@ -35,6 +35,8 @@ export interface TerraformEvidence {
   unknowns: Map<string, Reason>;
   /** Resources made by a local module: their key → the module call (address, arguments with positions). */
   moduleCalls?: Map<string, ModuleCallSite>;
+  /** The account of each aws resource (`type.name`), from its own provider configuration; undefined: not stated. */
+  accounts?: Map<string, string | undefined>;
   /** `provider "aws"` blocks (region, allowed_account_ids, default_tags) of the roots given. */
   awsProviders?: Record<string, unknown>[];
 }

@@ -16,9 +16,10 @@ import { asSet, callFunction, isSet } from './functions.js';
 export interface Reason {
   /**
    * RF913: names nothing that can exist; RF903: a resource, data source or module the files given do not hold;
-   * RF906: known only at apply; RF914: a module call and its module disagree; RF915: a module not followed (cycle, bounds).
+   * RF906: known only at apply; RF914: a module call and its module disagree; RF915: a module not followed (cycle, bounds);
+   * RF916: a provider configuration that is not declared.
    */
-  code: 'RF903' | 'RF906' | 'RF913' | 'RF914' | 'RF915';
+  code: 'RF903' | 'RF906' | 'RF913' | 'RF914' | 'RF915' | 'RF916';
   message: string;
   at: Position;
   fix?: string;
@@ -125,7 +126,7 @@ function distance(a: string, b: string): number {
   return d[b.length]!;
 }
 
-function nearest(name: string, candidates: Iterable<string>): string | undefined {
+export function nearest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestScore = Infinity;
   for (const c of candidates) {
@@ -179,8 +180,19 @@ export interface ModuleScope {
   call?: ModuleCallSite;
   /** Module instances made so far in this tree, bounded. */
   budget: { instances: number };
+  /** Provider configurations the module sees, by its local name (`aws`, `aws.prod`); a root reads its own blocks. */
+  providers?: Map<string, ProviderRef>;
   broken: Map<string, Reason>;
   rendered: Map<string, ConfigBlock>;
+}
+
+/** A provider configuration as the root module declares it. */
+export interface ProviderRef {
+  /** Its name in the root module (`aws`, `aws.prod`). */
+  name: string;
+  /** Its evaluated settings (values only apply knows left out); undefined for the implied empty default. */
+  body?: Record<string, unknown>;
+  at?: Position;
 }
 
 export interface ModuleCallSite {
@@ -207,6 +219,7 @@ export class ModuleEvaluator {
   readonly #calls = new Map<string, Map<string, ModuleEvaluator> | Unknown>();
   readonly #args = new Map<string, Value>();
   readonly #outputs = new Map<string, Value | typeof BUSY>();
+  #providers?: Map<string, ProviderRef>;
   readonly #locals = new Map<string, Value | typeof BUSY>();
   readonly #instances = new Map<ConfigBlock, Instance[] | Unknown | typeof BUSY>();
   readonly #attrs = new Map<string, Value | typeof BUSY>();
@@ -683,6 +696,51 @@ export class ModuleEvaluator {
     return this.unknown(e, env, 'RF906', `${this.scope.address !== '' ? `${this.scope.address}.` : ''}${address}.${attr} is known only ${block.mode === 'data' ? 'when Terraform reads the data source' : 'after apply'}`);
   }
 
+  /**
+   * The provider configurations this module instance uses, by local name: a root's own `provider`
+   * blocks (`alias` makes `aws.<alias>`); a called module's are its caller's defaults, replaced by
+   * the call's `providers = { aws = aws.prod }` (a module's own provider blocks, a legacy form, count too).
+   */
+  providers(): Map<string, ProviderRef> {
+    if (this.#providers) return this.#providers;
+    const out = new Map(this.scope.providers ?? []);
+    this.mod.providers.forEach((p, i) => {
+      const block: ConfigBlock = { mode: 'resource', type: 'provider', name: `${p.name}[${i}]`, body: p.body, loc: p.loc, at: p.at, origin: p.origin };
+      try {
+        const body = this.body(block, { name: block.name });
+        const alias = typeof body.alias === 'string' ? body.alias : undefined;
+        const local = alias !== undefined ? `${p.name}.${alias}` : p.name;
+        const qualified = this.scope.address !== '' ? `${this.scope.address}.${local}` : local;
+        out.set(local, { name: qualified, body: Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => !firstUnknown(body[k]!))), at: p.loc.pos(p.at) });
+      } catch (e) {
+        if (!(e instanceof EvalError)) throw e;
+      }
+    });
+    this.#providers = out;
+    return out;
+  }
+
+  /** The providers a call hands its module: the caller's defaults, then `providers = { … }`; a name the caller lacks is RF916. */
+  #childProviders(call: NonNullable<ReturnType<ConfigModule['modules']['get']>>, name: string): Map<string, ProviderRef> {
+    const mine = this.providers();
+    const out = new Map([...mine].filter(([k]) => !k.includes('.')));
+    const attr = call.body?.attrs.find((a) => a.name === 'providers');
+    if (!attr) return out;
+    const text = (e: Expr) => (e.k === 'lit' ? String(e.v) : e.k === 'tpl' && e.parts.every((x) => typeof x === 'string') ? e.parts.join('') : attr.loc.text.slice(e.at, e.end));
+    const items = attr.expr.k === 'object' ? attr.expr.items : [];
+    for (const it of items) {
+      const to = text(it.key);
+      const from = text(it.value);
+      const ref = mine.get(from);
+      if (ref) out.set(to, ref);
+      else {
+        const near = nearest(from, mine.keys());
+        this.report(lazyReason('RF916', `module "${name}" is given the provider configuration ${from}, which no provider block of this module declares${near !== undefined ? `; did you mean ${near}?` : mine.size > 0 ? ` (declared: ${[...mine.keys()].join(', ')})` : ''}`, () => attr.loc.pos(it.value.at === 0 && it.value.end === 0 ? attr.expr.at : it.value.at), `declare provider "${from.split('.')[0]!}" with alias = "${from.split('.').slice(1).join('.')}", or fix the name`));
+      }
+    }
+    return out;
+  }
+
   /** An output of this module instance; undefined when the module declares none of that name. */
   output(name: string): Value | undefined {
     const o = this.mod.outputs.get(name);
@@ -765,7 +823,7 @@ export class ModuleEvaluator {
       this.report(reason);
       missing.set(v, reason);
     }
-    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered });
+    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
   }
 }
 

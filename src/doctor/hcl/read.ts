@@ -5,7 +5,7 @@ import type { Evidence } from '../evidence.js';
 import { HclSyntaxError } from './ast.js';
 import { parseHcl } from './parse.js';
 import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc } from './config.js';
-import { EvalError, ModuleEvaluator, Unknown, firstUnknown, toModel, type EvalHooks, type Value } from './eval.js';
+import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, toModel, type EvalHooks, type Value } from './eval.js';
 
 /**
  * Terraform configuration into the evidence: `.tf` (HCL) and `.tf.json` files are read into one
@@ -172,6 +172,55 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   return findings;
 }
 
+const ACCOUNT_IN_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):/;
+
+/** The account a provider configuration works in: its allowed_account_ids, else the account of the role it assumes. */
+function providerAccount(body: Record<string, unknown> | undefined): string | undefined {
+  const ids = body?.allowed_account_ids;
+  const id: unknown = Array.isArray(ids) ? (ids as unknown[])[0] : undefined;
+  if (typeof id === 'string' && /^\d{12}$/.test(id)) return id;
+  const assume = Array.isArray(body?.assume_role) ? (body.assume_role as unknown[])[0] : body?.assume_role;
+  const arn = isObject(assume) && typeof assume.role_arn === 'string' ? ACCOUNT_IN_ARN.exec(assume.role_arn) : null;
+  return arn ? arn[1] : undefined;
+}
+
+/**
+ * Which aws provider configuration a resource uses (its `provider = aws.<alias>`, else the default
+ * `aws`; in a module, the one its call hands it) and so which account it lives in. A name no
+ * provider block declares is RF916; in a root whose aws provider blocks were not given at all, it is
+ * missing evidence (RF903).
+ */
+function awsAccountOf(ev: Evidence, evaluator: ModuleEvaluator, block: ConfigBlock, key: string, written: Value | undefined): void {
+  const name = typeof written === 'string' ? written.replace(/^\$\{(.*)\}$/, '$1') : 'aws';
+  if (name !== 'aws' && !name.startsWith('aws.')) return;
+  const providers = evaluator.providers();
+  const ref = providers.get(name);
+  if (ref) {
+    (ev.terraform.accounts ??= new Map()).set(key, providerAccount(ref.body));
+    return;
+  }
+  // The implied default configuration: no settings, so no account stated.
+  if (name === 'aws') {
+    (ev.terraform.accounts ??= new Map()).set(key, undefined);
+    return;
+  }
+  const at = () => originAt(block.origin, 'provider');
+  const declared = [...providers.keys()].filter((k) => k === 'aws' || k.startsWith('aws.'));
+  if (evaluator.scope.address === '' && evaluator.mod.providers.every((p) => p.name !== 'aws')) {
+    evaluator.report({ code: 'RF903', message: `not in the evidence given: ${key} uses the provider configuration ${name}, and no provider "aws" block of ${evaluator.mod.dir} was given, so its account is not known`, get at() { return at(); }, fix: 'give the file that declares the provider blocks (providers.tf) too' });
+    return;
+  }
+  const near = nearest(name, declared);
+  evaluator.report({
+    code: 'RF916',
+    message: `${key} uses the provider configuration ${name}, which ${evaluator.scope.address !== '' ? `${evaluator.scope.address} is not given (its call's providers = { … } does not map it) and no provider block declares` : 'no provider "aws" block declares (alias)'}; declared: ${declared.join(', ') || 'none'}`,
+    get at() {
+      return at();
+    },
+    fix: evaluator.scope.address === '' ? `${near !== undefined ? `write provider = ${near}, or ` : ''}declare provider "aws" with alias = "${name.slice(4)}"` : `map it in the module call: providers = { ${name} = aws.<alias> }`,
+  });
+}
+
 /** One module instance's resources and data sources into the evidence, under its address. */
 function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Finding[]): void {
   const tf = ev.terraform;
@@ -198,6 +247,7 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
         }
         (tf[block.mode][block.type] ??= {})[name] = toModel(body) as Record<string, unknown>;
         tf.origins.set(key, block.origin);
+        if (block.type.startsWith('aws_')) awsAccountOf(ev, evaluator, block, key, body.provider);
         if (evaluator.scope.call) (tf.moduleCalls ??= new Map()).set(key, evaluator.scope.call);
         for (const [attr, v] of Object.entries(body)) {
           // A policy attribute set from a rendered data document points at that document.
@@ -256,4 +306,37 @@ function markPolicyDocument(block: ConfigBlock, body: Record<string, Value>): vo
       source.mark([...base, 'Statement', i, 'Principal', text(pv.type)], ids ? ids.expr.at : p.at);
     });
   });
+}
+
+/**
+ * Folders of local modules (`source = "./…"`, `"../…"`) that the Terraform files given call and
+ * that none of them lives in: what the CLI reads next so a module is followed when only its
+ * caller was named. Pure: parses the texts it is given (a file that does not parse names nothing).
+ */
+export function calledModuleFolders(files: readonly { path: string; text: string }[]): string[] {
+  const have = new Set(files.map((f) => normalDir(dirOf(f.path))));
+  const out = new Set<string>();
+  for (const f of files) {
+    if (!/\.tf(\.json)?$/i.test(f.path) || !f.text.includes('module')) continue;
+    const sources: string[] = [];
+    try {
+      if (/\.json$/i.test(f.path)) {
+        const doc: unknown = JSON.parse(f.text);
+        for (const v of Object.values(isObject(doc) && isObject(doc.module) ? doc.module : {})) if (isObject(v) && typeof v.source === 'string') sources.push(v.source);
+      } else {
+        for (const b of parseHcl(f.text).blocks) {
+          const s = b.type === 'module' ? b.body.attrs.find((a) => a.name === 'source')?.expr : undefined;
+          if (s?.k === 'tpl' && s.parts.every((p) => typeof p === 'string')) sources.push(s.parts.join(''));
+        }
+      }
+    } catch {
+      continue;
+    }
+    for (const s of sources) {
+      if (!/^\.\.?[\\/]/.test(s)) continue;
+      const dir = moduleDir(normalDir(dirOf(f.path)), s);
+      if (!have.has(dir)) out.add(dir);
+    }
+  }
+  return [...out].sort();
 }

@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, readEvidence, type InputFile } from '../src/doctor/index.js';
 import { normalizeTerraform } from '../src/doctor/terraform.js';
+import { MODULE_TESTED } from './helpers/doctor-modules.js';
 
 /**
  * Local Terraform modules (`source = "./…"`): the doctor reads the module's folder, binds its
@@ -36,6 +37,16 @@ output "arn" {
   value = aws_iam_role.this.arn
 }
 `;
+
+const PROVIDERS = 'provider "aws" {\n  alias               = "prod"\n  allowed_account_ids = ["444455556666"]\n}\nprovider "aws" {\n  allowed_account_ids = ["111122223333"]\n}\nprovider "aws" {\n  alias = "audit"\n  assume_role {\n    role_arn = "arn:aws:iam::777788889999:role/terraform"\n  }\n}\n';
+const role = (name: string, provider?: string) => `resource "aws_iam_role" "${name}" {\n${provider ? `  provider = ${provider}\n` : ''}  name = "${name}"\n  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })\n}\n`;
+
+const PROVIDER_CASES: [string, Record<string, string>, string, RegExp][] = [
+  ['a resource naming an alias no provider block declares (RF916, with the nearest)', { 'main.tf': PROVIDERS + role('deploy', 'aws.prd') }, 'RF916', /^main\.tf:15:14 aws_iam_role\.deploy uses the provider configuration aws\.prd, which no provider "aws" block declares \(alias\); declared: aws\.prod, aws, aws\.audit/],
+  ['a module call mapping a configuration the caller lacks (RF916)', { 'main.tf': PROVIDERS + 'module "m" {\n  source    = "./role"\n  name      = "m"\n  providers = {\n    aws = aws.staging\n  }\n}\n', 'role/main.tf': ROLE_MODULE }, 'RF916', /^main\.tf:18:11 module "m" is given the provider configuration aws\.staging, which no provider block of this module declares/],
+  ['a module resource naming an alias its call does not map (RF916)', { 'main.tf': PROVIDERS + 'module "m" {\n  source = "./role"\n}\n', 'role/main.tf': role('r', 'aws.prod') }, 'RF916', /^role\/main\.tf:2:14 aws_iam_role\.module\.m\.r uses the provider configuration aws\.prod, which module\.m is not given/],
+  ['an alias in a root whose provider blocks were not given: missing evidence (RF903), not a defect', { 'main.tf': role('deploy', 'aws.prod') }, 'RF903', /^main\.tf:2:14 not in the evidence given: aws_iam_role\.deploy uses the provider configuration aws\.prod, and no provider "aws" block/],
+];
 
 describe('local modules are followed', () => {
   it('arguments bind variables, defaults fill the rest, resources sit at module.<call>.<type>.<name>', () => {
@@ -85,6 +96,9 @@ describe('a call that does not match its module (RF914), and what is not followe
     ['a cycle of calls', { 'a/main.tf': 'module "b" {\n  source = "../b"\n}\n', 'b/main.tf': 'module "a" {\n  source = "../a"\n}\n' }, 'RF915', /calls a module that is already being called \((a|b) → (b|a) → (a|b)\)/],
     ['a module that calls itself', { 'm/main.tf': 'module "again" {\n  source = "./"\n}\nresource "aws_iam_role" "r" {\n  name = "r"\n  assume_role_policy = "{}"\n}\n' }, 'RF915', /^m\/main\.tf:1:1 module "again" from \.\/ calls a module that is already being called \(m → m\)/],
   ];
+  it('the catalogue\'s module codes are the ones these tables fail (the passing cases: the sound calls above and below)', () => {
+    for (const code of MODULE_TESTED) expect([...cases, ...PROVIDER_CASES].some((c) => c[2] === code)).toBe(true);
+  });
   it.each(cases)('%s', (_, m, code, message) => {
     const t0 = performance.now();
     const { findings } = tf(m);
@@ -149,8 +163,6 @@ describe('the module corpus cases through the whole doctor', () => {
 });
 
 describe('each resource lives in its own provider configuration\'s account', () => {
-  const PROVIDERS = 'provider "aws" {\n  alias               = "prod"\n  allowed_account_ids = ["444455556666"]\n}\nprovider "aws" {\n  allowed_account_ids = ["111122223333"]\n}\nprovider "aws" {\n  alias = "audit"\n  assume_role {\n    role_arn = "arn:aws:iam::777788889999:role/terraform"\n  }\n}\n';
-  const role = (name: string, provider?: string) => `resource "aws_iam_role" "${name}" {\n${provider ? `  provider = ${provider}\n` : ''}  name = "${name}"\n  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })\n}\n`;
   it('provider = aws.<alias>, the default otherwise, assume_role\'s account where no allowed_account_ids; a module gets what its call maps', () => {
     const { ev, findings } = tf({
       'main.tf': PROVIDERS + role('ci') + role('deploy', 'aws.prod') + role('audit', 'aws.audit') + 'module "staged" {\n  source    = "./role"\n  name      = "staged"\n  providers = {\n    aws = aws.prod\n  }\n}\nmodule "plain" {\n  source = "./role"\n  name   = "plain"\n}\n',
@@ -165,12 +177,7 @@ describe('each resource lives in its own provider configuration\'s account', () 
       'aws_iam_role.module.plain.this': '111122223333',
     });
   });
-  const cases: [string, Record<string, string>, string, RegExp][] = [
-    ['a resource naming an alias no provider block declares (RF916, with the nearest)', { 'main.tf': PROVIDERS + role('deploy', 'aws.prd') }, 'RF916', /^main\.tf:15:14 aws_iam_role\.deploy uses the provider configuration aws\.prd, which no provider "aws" block declares \(alias\); declared: aws\.prod, aws, aws\.audit/],
-    ['a module call mapping a configuration the caller lacks (RF916)', { 'main.tf': PROVIDERS + 'module "m" {\n  source    = "./role"\n  name      = "m"\n  providers = {\n    aws = aws.staging\n  }\n}\n', 'role/main.tf': ROLE_MODULE }, 'RF916', /^main\.tf:18:11 module "m" is given the provider configuration aws\.staging, which no provider block of this module declares/],
-    ['a module resource naming an alias its call does not map (RF916)', { 'main.tf': PROVIDERS + 'module "m" {\n  source = "./role"\n}\n', 'role/main.tf': role('r', 'aws.prod') }, 'RF916', /^role\/main\.tf:2:14 aws_iam_role\.module\.m\.r uses the provider configuration aws\.prod, which module\.m is not given/],
-    ['an alias in a root whose provider blocks were not given: missing evidence (RF903), not a defect', { 'main.tf': role('deploy', 'aws.prod') }, 'RF903', /^main\.tf:2:14 not in the evidence given: aws_iam_role\.deploy uses the provider configuration aws\.prod, and no provider "aws" block/],
-  ];
+  const cases = PROVIDER_CASES;
   it.each(cases)('%s', (_, m, code, message) => {
     const { findings } = tf(m);
     const got = findings.filter((f) => f.code === code).map((f) => `${f.path} ${f.message}`);

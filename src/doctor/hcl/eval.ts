@@ -192,7 +192,6 @@ export interface ProviderRef {
   name: string;
   /** Its evaluated settings (values only apply knows left out); undefined for the implied empty default. */
   body?: Record<string, unknown>;
-  at?: Position;
 }
 
 export interface ModuleCallSite {
@@ -711,7 +710,7 @@ export class ModuleEvaluator {
         const alias = typeof body.alias === 'string' ? body.alias : undefined;
         const local = alias !== undefined ? `${p.name}.${alias}` : p.name;
         const qualified = this.scope.address !== '' ? `${this.scope.address}.${local}` : local;
-        out.set(local, { name: qualified, body: Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => !firstUnknown(body[k]!))), at: p.loc.pos(p.at) });
+        out.set(local, { name: qualified, body: Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => !firstUnknown(body[k]!))) });
       } catch (e) {
         if (!(e instanceof EvalError)) throw e;
       }

@@ -101,3 +101,22 @@ describe('runner-fleet doctor (CLI)', () => {
     expect((await run([join(dir, 'nope')])).code).toBe(2);
   });
 });
+
+describe('runner-fleet doctor follows local modules the files given call (the CLI reads their folders)', () => {
+  const corpus = join(import.meta.dirname, 'doctor', 'corpus', 'module-irsa-namespace-drift');
+  it('only the caller named: the module folder is read too, and the drift through it is found', async () => {
+    const r = await run([join(corpus, 'terraform', 'main.tf'), join(corpus, 'k8s.yaml'), join(corpus, 'values.yaml'), '--format', 'json']);
+    expect(r.code).toBe(1);
+    const findings = (JSON.parse(r.out) as { findings: { code: string; message: string }[] }).findings;
+    expect(findings.find((f) => f.code === 'RF104')?.message).toMatch(/whose trust \(.*modules\/irsa\/main\.tf:40:18\) admits only system:serviceaccount:gitlab-runner:gitlab-runner, made by module\.runner_manager_irsa/);
+    expect(findings.filter((f) => f.code === 'RF903' && /module/.test(f.message))).toEqual([]);
+  });
+  it('a module folder that does not exist: RF903 at the block, exit as the rest decides', async () => {
+    const root = join(dir, 'missing-module');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'main.tf'), 'module "gone" {\n  source = "./modules/gone"\n}\n');
+    const r = await run([join(root, 'main.tf'), '--format', 'json']);
+    const findings = (JSON.parse(r.out) as { findings: { code: string; path: string; message: string }[] }).findings;
+    expect(findings.filter((f) => f.code === 'RF903' && /module "gone" from \.\/modules\/gone is not read/.test(f.message)).map((f) => f.path.replace(/^.*[\\/]/, ''))).toEqual(['main.tf:1:1']);
+  });
+});

@@ -45,6 +45,9 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['<<EOT\nplain $${x}\nEOT\n', 'plain ${x}\n'],
     ['[for k, v in { a = 1, b = 2 } : "${k}=${v}"]', ['a=1', 'b=2']],
     ['{ for s in ["x", "y"] : s => upper(s) }', { x: 'X', y: 'Y' }],
+    // Over a set the key is the element (HCL iterates a set by its values); over a list, the index.
+    ['[for k, v in toset(["b", "a", "b"]) : "${k}=${v}"]', ['a=a', 'b=b']],
+    ['[for k, v in ["b", "a"] : "${k}=${v}"]', ['0=b', '1=a']],
     ['[for s in ["a", "bb", "c"] : s if length(s) == 1]', ['a', 'c']],
     ['{ for p in [{ k = "a", v = 1 }, { k = "a", v = 2 }] : p.k => p.v... }', { a: [1, 2] }],
     ['local.n > 2 ? "big" : "small"', 'big'],
@@ -95,7 +98,6 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     // Attributes of resources stay references even when written literally: .tf.json keeps them so, and the proofs resolve them.
     ['aws_iam_role.x.name == "role-x" ? 1 : 0', '${aws_iam_role.x.name == "role-x" ? 1 : 0}', /aws_iam_role\.x\.name is known only after apply/],
     ['var.nodefault', '${var.nodefault}', /has no default/],
-    ['module.m.role_arn', '${module.m.role_arn}', /not followed/],
     ['base64gzip("x")', '${base64gzip("x")}', /does not evaluate the function base64gzip/],
     ['"%{if true}x%{endif}"', '${%{if true}}x${%{endif}}', /directives/],
   ];
@@ -134,6 +136,8 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['data.aws_iam_policy_document.t.json', /^\d+:7 data\.aws_iam_policy_document\.t is not in the files given/],
     ['aws_eks_cluster.devops.identity[0].oidc[0].issuer', /aws_eks_cluster\.devops is not in the files given \(no resource of that name in this module's files\)/],
     ['aws_iam_role.jobs.arn', /aws_iam_role\.jobs is not in the files given/],
+    // A local module whose folder was not given: said once, at the module block.
+    ['module.m.role_arn', /^\d+:1 not in the evidence given: module "m" from \.\/m is not read/],
   ];
   it.each(missing)('%s is not in the files given (RF903, info)', (expr, message) => {
     const { value, broken: found } = evalLocal(expr, FIXTURES);

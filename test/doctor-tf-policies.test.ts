@@ -242,6 +242,21 @@ resource "aws_iam_role_policy" "p" {
     const { root } = normalizeTerraform(ev);
     expect(JSON.parse(String(root.resource.aws_iam_role_policy?.p?.policy)).Statement.map((s: { Sid?: string }) => s.Sid)).toEqual(['Read0', 'Read1', undefined]);
   });
+  it('a set (toset): the key is the element itself, as Terraform documents for a set', () => {
+    const ev = readEvidence([{ path: 'm/main.tf', bytes: enc(doc('toset(["logs", "cache", "logs"])')) }]);
+    const { root } = normalizeTerraform(ev);
+    expect(JSON.parse(String(root.resource.aws_iam_role_policy?.p?.policy)).Statement.map((s: { Sid?: string; Resource?: string[] }) => [s.Sid, s.Resource?.[0]])).toEqual([
+      ['Readcache', 'arn:aws:s3:::cache/*'],
+      ['Readlogs', 'arn:aws:s3:::logs/*'],
+      [undefined, '*'],
+    ]);
+  });
+  it('a set from a variable of type set(string): key == value too; the same list as list(string): the index', () => {
+    const withVar = (type: string) => `variable "names" {\n  type    = ${type}\n  default = ["b", "a"]\n}\n${doc('var.names')}`;
+    const sids = (type: string) => JSON.parse(String(normalizeTerraform(readEvidence([{ path: 'm/main.tf', bytes: enc(withVar(type)) }])).root.resource.aws_iam_role_policy?.p?.policy)).Statement.map((s: { Sid?: string }) => s.Sid);
+    expect(sids('set(string)')).toEqual(['Reada', 'Readb', undefined]);
+    expect(sids('list(string)')).toEqual(['Read0', 'Read1', undefined]);
+  });
   it('a collection only apply knows: not expanded, RF906 says why, the policy is not proven', () => {
     const ev = readEvidence([{ path: 'm/main.tf', bytes: enc(doc('var.unknown')) }]);
     const { root, findings } = normalizeTerraform(ev);

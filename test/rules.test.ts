@@ -18,6 +18,7 @@ import { CLUSTER_TESTED_CODES } from './helpers/cluster.js';
 import { REACH_TESTED } from './helpers/reach.js';
 import { azureCorpusCodes } from './helpers/doctor-azure.js';
 import { doctorCorpusCodes } from './helpers/doctor-corpus.js';
+import { MODULE_TESTED } from './helpers/doctor-modules.js';
 
 const codes = (plan: PlanResult) => plan.findings.map((f) => f.code);
 const find = (plan: PlanResult, code: string) => plan.findings.find((f) => f.code === code);
@@ -240,6 +241,7 @@ describe('the catalogue', () => {
       ...ROTATOR_KUBE_TESTED,
       ...KEY_VAULT_TESTED,
       ...AWS_DOCTOR_TESTED,
+      ...MODULE_TESTED,
       ...azureCorpusCodes(),
       ...doctorCorpusCodes(),
     ]);

@@ -1,5 +1,7 @@
-import { writeFile } from 'node:fs/promises';
-import { walkFiles } from '../io/walk.js';
+import { readdir, readFile, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { walkFiles, type WalkedFile } from '../io/walk.js';
+import { calledModuleFolders } from '../doctor/hcl/read.js';
 import { MAX_FILE_BYTES } from '../doctor/read.js';
 import { doctor, doctorWithAws, type DoctorResult } from '../doctor/index.js';
 import { DOCTOR_FORMATS, codeQualityReport, jsonDoctorReport, sarifReport, textDoctorReport, type DoctorFormat } from '../doctor/format.js';
@@ -33,6 +35,7 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
     for (const p of problems) io.err(`runner-fleet doctor: ${p.path}: ${p.reason}\n`);
     return 2;
   }
+  files.push(...(await readCalledModules(files)));
   let result: DoctorResult;
   if (opts.aws) {
     // The AWS SDK is loaded only here.
@@ -52,4 +55,40 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
     if (format !== 'text') io.err(textDoctorReport(result));
   } else io.out(text);
   return result.exitCode;
+}
+
+/**
+ * The Terraform files (`*.tf`, `*.tf.json`, not sub-folders: a module is one folder) of local
+ * modules the given files call from folders not given, then the modules those call, at most 16
+ * rounds and 200 folders. A folder that cannot be read is left out: the doctor then says the
+ * module is not in the evidence given (RF903).
+ */
+async function readCalledModules(given: readonly WalkedFile[]): Promise<WalkedFile[]> {
+  const out: WalkedFile[] = [];
+  const tried = new Set<string>();
+  const text = (f: WalkedFile) => ({ path: f.path, text: /\.tf(\.json)?$/i.test(f.path) ? new TextDecoder().decode(f.bytes) : '' });
+  let known = given.map(text);
+  for (let round = 0; round < 16 && tried.size < 200; round++) {
+    const next = calledModuleFolders(known).filter((d) => !tried.has(d));
+    if (next.length === 0) break;
+    for (const dir of next.slice(0, 200 - tried.size)) {
+      tried.add(dir);
+      let names: string[];
+      try {
+        names = (await readdir(dir)).filter((n) => /\.tf(\.json)?$/i.test(n)).sort();
+      } catch {
+        continue;
+      }
+      for (const n of names) {
+        try {
+          const bytes = await readFile(join(dir, n));
+          if (bytes.byteLength <= MAX_FILE_BYTES) out.push({ path: join(dir, n), bytes, size: bytes.byteLength });
+        } catch {
+          // unreadable: left out, the module is then not in the evidence given
+        }
+      }
+    }
+    known = [...given, ...out].map(text);
+  }
+  return out;
 }

@@ -3,7 +3,7 @@ import type { Artifact, K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import type { Origin } from './source.js';
 import type { ConfigModule } from './hcl/config.js';
-import type { Reason } from './hcl/eval.js';
+import type { ModuleCallSite, Reason } from './hcl/eval.js';
 
 /** A value read from a file, with where it came from. */
 export interface Located<T> {
@@ -33,6 +33,10 @@ export interface TerraformEvidence {
   configs: Map<string, ConfigModule>;
   /** Why a value is not statically known, by `type.name` and `type.name.attribute` (data: `data.` prefix). */
   unknowns: Map<string, Reason>;
+  /** Resources made by a local module: their key → the module call (address, arguments with positions). */
+  moduleCalls?: Map<string, ModuleCallSite>;
+  /** The account of each aws resource (`type.name`), from its own provider configuration; undefined: not stated. */
+  accounts?: Map<string, string | undefined>;
   /** `provider "aws"` blocks (region, allowed_account_ids, default_tags) of the roots given. */
   awsProviders?: Record<string, unknown>[];
 }

@@ -153,6 +153,29 @@ function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
     // Not JSON: the trust is reported as it is.
   }
   const s = id.binding.subject;
-  const message = `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} → ${id.purpose} role ${id.roleName}, whose trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin, ...subPath))})` : ''} ${admits.length > 0 ? `admits only ${admits.join(', ')}` : 'admits no service account of this cluster'}`;
-  return { ...f, ...(saAt ? { path: formatPosition(originAt(saAt)) } : {}), message, fix: admits.length > 0 ? `make the trust policy name system:serviceaccount:${s.namespace}:${s.serviceAccount}, or run the ${id.purpose === 'manager' ? 'manager' : 'jobs'} as ${admits[0]!.split(':').slice(2).join('/')}` : (f.fix ?? '') };
+  const via = roleKey !== undefined ? moduleArguments(ev, `aws_iam_role.${roleKey}`, admits, s) : undefined;
+  const message = `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} → ${id.purpose} role ${id.roleName}, whose trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin, ...subPath))})` : ''} ${admits.length > 0 ? `admits only ${admits.join(', ')}` : 'admits no service account of this cluster'}${via?.text ?? ''}`;
+  return { ...f, ...(saAt ? { path: formatPosition(originAt(saAt)) } : {}), message, fix: via?.fix ?? (admits.length > 0 ? `make the trust policy name system:serviceaccount:${s.namespace}:${s.serviceAccount}, or run the ${id.purpose === 'manager' ? 'manager' : 'jobs'} as ${admits[0]!.split(':').slice(2).join('/')}` : (f.fix ?? '')) };
+}
+
+/**
+ * A role made by a local module: the call that made it, and the call's arguments whose values the
+ * admitted subjects carry (the caller's end of the drift), each at its position.
+ */
+function moduleArguments(ev: Evidence, key: string, admits: string[], s: { namespace: string; serviceAccount: string }): { text: string; fix?: string } | undefined {
+  const call = ev.terraform.moduleCalls?.get(key);
+  if (!call) return undefined;
+  const parts = admits.map((a) => a.split(':')).filter((p) => p.length === 4 && p[0] === 'system' && p[1] === 'serviceaccount');
+  const used: { name: string; value: string; at: string }[] = [];
+  for (const [name, arg] of call.args) {
+    const v = arg.value();
+    if (typeof v === 'string' && parts.some((p) => p[2] === v || p[3] === v)) used.push({ name, value: v, at: `${arg.at.file}:${arg.at.line}:${arg.at.column}` });
+  }
+  const text = `, made by ${call.address} (${call.at.file}:${call.at.line}:${call.at.column})${used.length > 0 ? ` with ${used.map((u) => `${u.name} = ${JSON.stringify(u.value)} (${u.at})`).join(', ')}` : ''}`;
+  // The argument that carries the segment that differs: namespace first (a name can equal a namespace by chance).
+  const p = parts[0];
+  const wrong = p ? (p[2] !== s.namespace ? { seg: p[2]!, want: s.namespace, hint: /namespace/i } : p[3] !== s.serviceAccount ? { seg: p[3]!, want: s.serviceAccount, hint: /service.?account|sa$/i } : undefined) : undefined;
+  const candidates = wrong ? used.filter((u) => u.value === wrong.seg) : [];
+  const culprit = candidates.find((u) => wrong!.hint.test(u.name)) ?? (candidates.length === 1 ? candidates[0] : undefined);
+  return { text, ...(culprit && wrong ? { fix: `set ${culprit.name} = ${JSON.stringify(wrong.want)} in ${call.address} (${culprit.at}), or run the runner where the trust says` } : {}) };
 }

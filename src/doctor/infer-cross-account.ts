@@ -55,7 +55,9 @@ export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: Fle
   const targets: CrossAccountIntent['targets'] = [];
   for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
     const origin = ev.terraform.origins.get(`aws_iam_role.${key}.assume_role_policy`) ?? ev.terraform.origins.get(`aws_iam_role.${key}`);
-    const account = origin ? accounts.get(dirOf(origin.source.path)) : undefined;
+    // Its own provider configuration's account (provider = aws.<alias>, a module's providers = { … }); else its folder's.
+    const own = ev.terraform.accounts;
+    const account = own?.has(`aws_iam_role.${key}`) ? own.get(`aws_iam_role.${key}`) : origin ? accounts.get(dirOf(origin.source.path)) : undefined;
     if (account === undefined || account === ci) continue;
     let trust: PolicyDocument;
     try {

@@ -40,9 +40,11 @@ const ARN = /\barn:(aws[a-z-]*):[a-z0-9-]+:([a-z0-9-]*):(\d{12}):/;
 /** Account, partition and region the roots name: the aws provider, else the first ARN of a permission policy. */
 export function awsOf(ev: Evidence, root: TerraformRoot): { account?: string; partition?: string; region?: string } {
   const out: { account?: string; partition?: string; region?: string } = {};
-  for (const p of ev.terraform.awsProviders ?? []) {
+  // The default (unaliased) configuration states the root's account; aliased ones are other accounts' (deploy targets).
+  const providers = ev.terraform.awsProviders ?? [];
+  for (const p of [...providers.filter((x) => x.alias === undefined), ...providers.filter((x) => x.alias !== undefined)]) {
     out.region ??= str(p.region);
-    const ids = p.allowed_account_ids;
+    const ids = p.alias === undefined ? p.allowed_account_ids : undefined;
     out.account ??= Array.isArray(ids) && typeof ids[0] === 'string' && /^\d{12}$/.test(ids[0]) ? ids[0] : undefined;
   }
   for (const body of Object.values(root.resource.aws_iam_role_policy ?? {})) {

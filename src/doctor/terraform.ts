@@ -114,7 +114,7 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     if (externalIdSymbolsOnly(value)) return terraformSymbols(value);
     // Evaluated configuration says why a value is not known (.tf and .tf.json alike).
     const why = value.includes('${') ? tf.unknowns.get(`${key}.${attr}`) : undefined;
-    if (why?.code === 'RF913' || why?.code === 'RF903') return undefined; // reported once, where the reference is written
+    if (why && why.code !== 'RF906') return undefined; // reported once, where the reference (or the module call) is written
     if (why) {
       // Known only after apply (a created cluster's issuer, its OIDC provider's ARN): where the policy
       // names it as a bare reference in a Federated principal or a condition key, the proofs treat it
@@ -155,7 +155,7 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     const trust = literal(key, 'assume_role_policy', body.assume_role_policy);
     if (typeof body.name !== 'string' || body.name.includes('${') || trust === undefined) {
       const why = tf.unknowns.get(`${key}.name`);
-      if (why?.code === 'RF913' || why?.code === 'RF903') {
+      if (why && why.code !== 'RF906') {
         // Reported where the reference is written.
       } else if (typeof body.name !== 'string' || body.name.includes('${')) findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: why ? formatPosition(why.at) : where(key), message: `${key} has no literal name, so nothing can be matched against it${why ? `: ${why.message}` : ''}`, fix: 'give the role a literal name, or give `terraform show -json`' });
       delete resource.aws_iam_role![k];

@@ -123,6 +123,9 @@ export const CODES = {
   RF911: { severity: 'warning', title: 'a runner party has no cloud identity of its own, so it gets the node role', acceptable: false },
   RF912: { severity: 'warning', title: 'a runner registration token (deprecated registration flow) is configured', acceptable: false },
   RF913: { severity: 'error', title: 'a Terraform reference names nothing (no such local, variable, resource, data source, instance or attribute)', acceptable: false },
+  RF914: { severity: 'error', title: 'a module call does not match its module (an argument that is no variable of it, a required variable not set)', acceptable: false },
+  RF915: { severity: 'warning', title: 'a module is not followed: its calls form a cycle or nest deeper than the doctor follows', acceptable: false },
+  RF916: { severity: 'error', title: 'a resource or module call names a provider configuration that is not declared', acceptable: false },
   // doctor --aws (live read-only reads)
   RF920: { severity: 'info', title: 'a live AWS read was refused: the doctor lacks a read permission', acceptable: false },
   RF921: { severity: 'warning', title: 'a live AWS read failed, so what depends on it is not proven', acceptable: false },

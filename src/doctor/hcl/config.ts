@@ -42,10 +42,21 @@ export interface ConfigModule {
   dir: string;
   blocks: ConfigBlock[];
   locals: Map<string, { expr: Expr; loc: Loc; at: number }>;
-  variables: Map<string, { default?: Expr; loc: Loc; at: number }>;
-  modules: Map<string, { loc: Loc; at: number; source?: string }>;
+  /** `set`: declared `type = set(…)`, so its value iterates as a set (key == value). */
+  variables: Map<string, { default?: Expr; set?: boolean; loc: Loc; at: number }>;
+  /** `module` calls: `body` holds the arguments (and count, for_each, providers) as written. */
+  modules: Map<string, ConfigModuleCall>;
+  /** `output` blocks: what `module.<name>.<output>` reads from a caller. */
+  outputs: Map<string, { expr: Expr; loc: Loc; at: number }>;
   /** `provider` blocks (the aws provider's region, allowed_account_ids, default_tags are read). */
   providers: ConfigProvider[];
+}
+
+export interface ConfigModuleCall {
+  loc: Loc;
+  at: number;
+  source?: string;
+  body?: ConfigBody;
 }
 
 export interface ConfigProvider {
@@ -57,7 +68,7 @@ export interface ConfigProvider {
 }
 
 export function emptyModule(dir: string): ConfigModule {
-  return { dir, blocks: [], locals: new Map(), variables: new Map(), modules: new Map(), providers: [] };
+  return { dir, blocks: [], locals: new Map(), variables: new Map(), modules: new Map(), outputs: new Map(), providers: [] };
 }
 
 export function hclLoc(file: string, text: string): Loc {
@@ -98,11 +109,17 @@ export function addHclBody(mod: ConfigModule, body: Body, loc: Loc, originOf: (p
       }
     } else if (b.type === 'variable' && b.labels.length === 1) {
       const d = b.body.attrs.find((a) => a.name === 'default');
-      mod.variables.set(b.labels[0]!, { ...(d ? { default: d.expr } : {}), loc, at: b.at });
+      const t = b.body.attrs.find((a) => a.name === 'type')?.expr;
+      mod.variables.set(b.labels[0]!, { ...(d ? { default: d.expr } : {}), ...(t?.k === 'call' && t.name === 'set' ? { set: true } : {}), loc, at: b.at });
     } else if (b.type === 'module' && b.labels.length === 1) {
       const s = b.body.attrs.find((a) => a.name === 'source');
       const source = s?.expr.k === 'tpl' && s.expr.parts.every((p) => typeof p === 'string') ? s.expr.parts.join('') : undefined;
-      mod.modules.set(b.labels[0]!, { loc, at: b.at, ...(source !== undefined ? { source } : {}) });
+      const path = ['module', b.labels[0]!];
+      mark(path, b.at);
+      mod.modules.set(b.labels[0]!, { loc, at: b.at, ...(source !== undefined ? { source } : {}), body: toBody(b.body, path) });
+    } else if (b.type === 'output' && b.labels.length === 1) {
+      const v = b.body.attrs.find((a) => a.name === 'value');
+      if (v) mod.outputs.set(b.labels[0]!, { expr: v.expr, loc, at: v.expr.at });
     } else if (b.type === 'provider' && b.labels.length === 1) {
       const path = ['provider', b.labels[0]!, String(mod.providers.filter((p) => p.name === b.labels[0]).length)];
       mark(path, b.at);

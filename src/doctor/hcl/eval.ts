@@ -1,7 +1,7 @@
 import type { Expr } from './ast.js';
 import type { ConfigBlock, ConfigBody, ConfigModule, Loc } from './config.js';
 import type { Position } from '../source.js';
-import { callFunction } from './functions.js';
+import { asSet, callFunction, isSet } from './functions.js';
 
 /**
  * Evaluates Terraform configuration (HCL and JSON syntax alike) the way `terraform plan` would
@@ -14,8 +14,12 @@ import { callFunction } from './functions.js';
  */
 
 export interface Reason {
-  /** RF913: names nothing that can exist; RF903: a resource or data source the files given do not hold; RF906: known only at apply. */
-  code: 'RF903' | 'RF906' | 'RF913';
+  /**
+   * RF913: names nothing that can exist; RF903: a resource, data source or module the files given do not hold;
+   * RF906: known only at apply; RF914: a module call and its module disagree; RF915: a module not followed (cycle, bounds);
+   * RF916: a provider configuration that is not declared.
+   */
+  code: 'RF903' | 'RF906' | 'RF913' | 'RF914' | 'RF915' | 'RF916';
   message: string;
   at: Position;
   fix?: string;
@@ -47,6 +51,9 @@ function keyString(v: Value): string {
 
 type RefData =
   | { ref: 'local' | 'var' | 'data' | 'module' | 'opaque'; name: string }
+  /** A module call with count or for_each (`module.x`), and one instance of a call (`module.x["k"]`, `module.y`). */
+  | { ref: 'calls'; name: string; instances: Map<string, ModuleEvaluator> }
+  | { ref: 'call'; ev: ModuleEvaluator }
   | { ref: 'type'; mode: 'resource' | 'data'; type: string }
   | { ref: 'res'; block: ConfigBlock }
   | { ref: 'inst'; block: ConfigBlock; inst: Instance };
@@ -119,7 +126,7 @@ function distance(a: string, b: string): number {
   return d[b.length]!;
 }
 
-function nearest(name: string, candidates: Iterable<string>): string | undefined {
+export function nearest(name: string, candidates: Iterable<string>): string | undefined {
   let best: string | undefined;
   let bestScore = Infinity;
   for (const c of candidates) {
@@ -155,15 +162,63 @@ function reworded(r: Reason, message: string): Reason {
 export interface EvalHooks {
   /** `aws_iam_policy_document` rendered to JSON; undefined when not static. */
   renderPolicy(body: Record<string, unknown>): unknown;
+  /** The configuration of a local module (`source = "./…"`) called from `dir`, or why it is not read. */
+  module?(dir: string, source: string): ConfigModule | { code: 'RF903' | 'RF915'; why: string; fix: string } | undefined;
 }
+
+/** Where a module instance sits in the tree of calls, and what its caller gave it. */
+export interface ModuleScope {
+  /** `module.a`, `module.a["k"].module.b`; '' for a root module. */
+  address: string;
+  /** Folders of the calls from the root to this module (a cycle is a folder met twice). */
+  chain: string[];
+  /** The call's arguments, evaluated in the caller when first read. */
+  args: Map<string, () => Value>;
+  /** Required variables the call does not set: the reason (RF914, reported at the call). */
+  missing: Map<string, Reason>;
+  /** The caller's argument positions and values (for findings that show both ends). */
+  call?: ModuleCallSite;
+  /** Module instances made so far in this tree, bounded. */
+  budget: { instances: number };
+  /** Provider configurations the module sees, by its local name (`aws`, `aws.prod`); a root reads its own blocks. */
+  providers?: Map<string, ProviderRef>;
+  broken: Map<string, Reason>;
+  rendered: Map<string, ConfigBlock>;
+}
+
+/** A provider configuration as the root module declares it. */
+export interface ProviderRef {
+  /** Its name in the root module (`aws`, `aws.prod`). */
+  name: string;
+  /** Its evaluated settings (values only apply knows left out); undefined for the implied empty default. */
+  body?: Record<string, unknown>;
+}
+
+export interface ModuleCallSite {
+  address: string;
+  source: string;
+  at: Position;
+  args: Map<string, { at: Position; value: () => Value }>;
+}
+
+/** Module calls nest at most this deep, and a tree of calls makes at most this many instances. */
+export const MAX_MODULE_DEPTH = 16;
+export const MAX_MODULE_INSTANCES = 2_000;
+/** Arguments of a module block that are not input variables. */
+const MODULE_META = new Set(['source', 'version', 'count', 'for_each', 'providers', 'depends_on']);
 
 export class ModuleEvaluator {
   readonly mod: ConfigModule;
   readonly hooks: EvalHooks;
-  /** Broken references, once per position. */
-  readonly broken = new Map<string, Reason>();
+  /** Broken references, once per position (shared by every module instance of one tree of calls). */
+  readonly broken: Map<string, Reason>;
   /** Policy documents rendered from data sources, by their JSON: where a role's trust was written. */
-  readonly rendered = new Map<string, ConfigBlock>();
+  readonly rendered: Map<string, ConfigBlock>;
+  readonly scope: ModuleScope;
+  readonly #calls = new Map<string, Map<string, ModuleEvaluator> | Unknown>();
+  readonly #args = new Map<string, Value>();
+  readonly #outputs = new Map<string, Value | typeof BUSY>();
+  #providers?: Map<string, ProviderRef>;
   readonly #locals = new Map<string, Value | typeof BUSY>();
   readonly #instances = new Map<ConfigBlock, Instance[] | Unknown | typeof BUSY>();
   readonly #attrs = new Map<string, Value | typeof BUSY>();
@@ -171,9 +226,12 @@ export class ModuleEvaluator {
   /** References being followed right now (local → local → resource …), bounded so hostile input cannot exhaust the stack. */
   #depth = 0;
 
-  constructor(mod: ConfigModule, hooks: EvalHooks) {
+  constructor(mod: ConfigModule, hooks: EvalHooks, scope?: ModuleScope) {
     this.mod = mod;
     this.hooks = hooks;
+    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map() };
+    this.broken = this.scope.broken;
+    this.rendered = this.scope.rendered;
     for (const b of mod.blocks) this.#blocks.set(`${b.mode === 'data' ? 'data.' : ''}${b.type}.${b.name}`, b);
   }
 
@@ -181,18 +239,34 @@ export class ModuleEvaluator {
     // Most unknowns (an ARN known after apply) never become a finding: their position is computed on first use.
     const loc = env.loc;
     const reason = lazyReason(code, message, () => loc.pos(e.at), fix);
-    if ((code === 'RF913' || code === 'RF903') && !this.broken.has(fmt(reason.at))) this.broken.set(fmt(reason.at), reason);
-    return new Unknown(`\${${env.loc.text.slice(e.at, e.end)}}`, reason);
+    if (code !== 'RF906') this.report(reason);
+    return new Unknown(this.sym(env.loc.text.slice(e.at, e.end)), reason);
+  }
+
+  /** A finding about the configuration, once per position. */
+  report(reason: Reason): void {
+    // Two required variables a call does not set are two findings at the one call.
+    const k = reason.code === 'RF914' ? `${fmt(reason.at)} ${reason.message}` : fmt(reason.at);
+    if (!this.broken.has(k)) this.broken.set(k, reason);
+  }
+
+  /**
+   * The `${…}` text of a value only apply knows. Inside a module the text is prefixed with the
+   * module's address, so `aws_iam_role.this.arn` of two modules (or of a module and its caller)
+   * stay two symbols and never resolve to a resource of the root.
+   */
+  sym(text: string): string {
+    return this.scope.address === '' ? `\${${text}}` : `\${${this.scope.address}.${text}}`;
   }
 
   /** Propagates an unknown operand: the result renders as this expression's text. */
   carry(e: Expr, env: Env, u: Unknown): Unknown {
-    return new Unknown(`\${${env.loc.text.slice(e.at, e.end)}}`, u.reason);
+    return new Unknown(this.sym(env.loc.text.slice(e.at, e.end)), u.reason);
   }
 
   instances(block: ConfigBlock): Instance[] | Unknown {
     const hit = this.#instances.get(block);
-    if (hit === BUSY) return new Unknown(`\${${block.type}.${block.name}}`, { code: 'RF906', message: `${block.type}.${block.name} depends on itself`, at: block.loc.pos(block.at) });
+    if (hit === BUSY) return new Unknown(this.sym(`${block.type}.${block.name}`), { code: 'RF906', message: `${block.type}.${block.name} depends on itself`, at: block.loc.pos(block.at) });
     if (hit) return hit;
     this.#instances.set(block, BUSY);
     let out: Instance[] | Unknown = [{ name: block.name }];
@@ -201,14 +275,14 @@ export class ModuleEvaluator {
     if (fe) {
       const v = this.value(fe.expr, { loc: fe.loc, vars: new Map() });
       const u = firstUnknown(v);
-      if (u) out = new Unknown(`\${${block.type}.${block.name}}`, reworded(u.reason, `for_each of ${block.type}.${block.name} is not statically known: ${u.reason.message}`));
+      if (u) out = new Unknown(this.sym(`${block.type}.${block.name}`), reworded(u.reason, `for_each of ${block.type}.${block.name} is not statically known: ${u.reason.message}`));
       else if (Array.isArray(v)) out = [...new Set(v.map(keyString))].sort().map((k) => ({ name: `${block.name}[${JSON.stringify(k)}]`, each: { key: k, value: k } }));
       else if (isObj(v)) out = Object.keys(v).sort().map((k) => ({ name: `${block.name}[${JSON.stringify(k)}]`, each: { key: k, value: v[k]! } }));
-      else out = new Unknown(`\${${block.type}.${block.name}}`, { code: 'RF906', message: `for_each of ${block.type}.${block.name} is not a map or a set`, at: fe.loc.pos(fe.expr.at) });
+      else out = new Unknown(this.sym(`${block.type}.${block.name}`), { code: 'RF906', message: `for_each of ${block.type}.${block.name} is not a map or a set`, at: fe.loc.pos(fe.expr.at) });
     } else if (count) {
       const v = this.value(count.expr, { loc: count.loc, vars: new Map() });
       if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 10_000) out = Array.from({ length: v }, (_, i) => ({ name: `${block.name}[${i}]`, index: i }));
-      else out = new Unknown(`\${${block.type}.${block.name}}`, v instanceof Unknown ? reworded(v.reason, `count of ${block.type}.${block.name} is not statically known: ${v.reason.message}`) : { code: 'RF906', message: `count of ${block.type}.${block.name} is not a whole number`, at: count.loc.pos(count.expr.at) });
+      else out = new Unknown(this.sym(`${block.type}.${block.name}`), v instanceof Unknown ? reworded(v.reason, `count of ${block.type}.${block.name} is not statically known: ${v.reason.message}`) : { code: 'RF906', message: `count of ${block.type}.${block.name} is not a whole number`, at: count.loc.pos(count.expr.at) });
     }
     this.#instances.set(block, out);
     return out;
@@ -255,7 +329,7 @@ export class ModuleEvaluator {
 
   /**
    * `dynamic "<label>"` over a statically known collection: one `<label>` block per element, with
-   * `<iterator>.key` (the index of a list, the key of a map) and `<iterator>.value`, as Terraform
+   * `<iterator>.key` (the index of a list, the key of a map, the element itself of a set) and `<iterator>.value`, as Terraform
    * expands it before plan. A collection only apply knows is not expanded (RF906).
    */
   #dynamic(b: ConfigBody['blocks'][number], env: Env, key: string, label: string, offset: number): Value[] {
@@ -269,7 +343,7 @@ export class ModuleEvaluator {
     if (!Array.isArray(coll) && !isObj(coll)) return notExpanded(`for_each of dynamic "${label}" is not a collection`);
     const it = b.body.attrs.find((a) => a.name === 'iterator');
     const iterator = it?.expr.k === 'var' ? it.expr.name : label;
-    const pairs: [Value, Value][] = Array.isArray(coll) ? coll.map((v, i) => [i, v]) : Object.keys(coll).sort().map((k) => [k, coll[k]!]);
+    const pairs = iterationPairs(coll);
     const c = content[0]!;
     return pairs.map(([k, v], i) => this.#body(c.body, { ...env, loc: c.loc, vars: new Map(env.vars).set(iterator, { key: k, value: v }) }, `${key}.${label}[${offset + i}]`));
   }
@@ -393,7 +467,7 @@ export class ModuleEvaluator {
       case 'for': {
         const coll = this.value(e.coll, env);
         if (coll instanceof Unknown) return this.carry(e, env, coll);
-        const pairs: [Value, Value][] = Array.isArray(coll) ? coll.map((v, i) => [i, v]) : isObj(coll) ? Object.keys(coll).sort().map((k) => [k, coll[k]!]) : [];
+        const pairs = iterationPairs(coll);
         const tuple: Value[] = [];
         const object: Record<string, Value> = {};
         for (const [k, v] of pairs) {
@@ -489,14 +563,42 @@ export class ModuleEvaluator {
             const near = nearest(name, this.mod.variables.keys());
             return this.unknown(e, env, 'RF913', `var.${name} names no variable of this module${near ? `; did you mean var.${near} (${fmt(this.mod.variables.get(near)!.loc.pos(this.mod.variables.get(near)!.at))})?` : ''}`, `declare variable "${name}", or fix the reference`);
           }
+          const arg = this.scope.args.get(name);
+          if (arg) {
+            // The caller's value, evaluated once in the caller (an unknown keeps the caller's symbol).
+            let hit = this.#args.get(name);
+            if (hit === undefined) this.#args.set(name, (hit = typed(v, arg())));
+            return hit;
+          }
+          const missing = this.scope.missing.get(name);
+          if (missing) return new Unknown(this.sym(`var.${name}`), missing);
           if (!v.default) return this.unknown(e, env, 'RF906', `var.${name} has no default, so its value is given only when Terraform runs`, 'give `terraform show -json` of a plan, or a default');
-          return this.value(v.default, { loc: v.loc, vars: new Map() });
+          return typed(v, this.value(v.default, { loc: v.loc, vars: new Map() }));
         }
         case 'data':
           return new Ref({ ref: 'type', mode: 'data', type: name });
-        case 'module':
-          if (!this.mod.modules.has(name)) return this.unknown(e, env, 'RF913', `module.${name} names no module block`, `add module "${name}", or fix the reference`);
-          return this.unknown(e, env, 'RF906', `module.${name} is not followed by the doctor (outputs of modules are not evaluated)`, 'give `terraform show -json` of a plan, which carries the module\'s resources');
+        case 'module': {
+          const call = this.mod.modules.get(name);
+          if (!call) {
+            const near = nearest(name, this.mod.modules.keys());
+            return this.unknown(e, env, 'RF913', `module.${name} names no module block${near !== undefined ? `; did you mean module.${near} (${fmt(this.mod.modules.get(near)!.loc.pos(this.mod.modules.get(near)!.at))})?` : ''}`, `add module "${name}", or fix the reference`);
+          }
+          const instances = this.moduleInstances(name);
+          if (instances instanceof Unknown) return new Unknown(this.sym(`module.${name}`), instances.reason);
+          if (call.body?.attrs.some((a) => a.name === 'count' || a.name === 'for_each')) return new Ref({ ref: 'calls', name, instances });
+          return new Ref({ ref: 'call', ev: instances.get(name)! });
+        }
+        case 'calls': {
+          const hit = ref.instances.get(`${ref.name}[${typeof key === 'number' ? key : JSON.stringify(name)}]`);
+          if (!hit) return this.unknown(e, env, 'RF913', `module.${ref.name} has no instance ${JSON.stringify(key)} (instances: ${[...ref.instances.keys()].map((k) => k.slice(ref.name.length + 1, -1)).join(', ') || 'none'})`, 'fix the key');
+          return new Ref({ ref: 'call', ev: hit });
+        }
+        case 'call': {
+          const out = ref.ev.output(name);
+          if (out !== undefined) return out;
+          const near = nearest(name, ref.ev.mod.outputs.keys());
+          return this.unknown(e, env, 'RF913', `${ref.ev.scope.address} has no output ${name} (module ${ref.ev.mod.dir})${near !== undefined ? `; did you mean ${near}?` : ` (outputs: ${[...ref.ev.mod.outputs.keys()].join(', ') || 'none'})`}`, `declare output "${name}" in ${ref.ev.mod.dir}, or fix the reference`);
+        }
         case 'opaque':
           return this.unknown(e, env, 'RF906', `${ref.name}.${name} is known only when Terraform runs`);
         case 'type': {
@@ -582,15 +684,161 @@ export class ModuleEvaluator {
       this.rendered.set(json, block);
       return json;
     }
-    const indexed = inst.name !== block.name;
+    // Inside a module, too: the module's addresses are not the root's, so what is written is what resolves.
+    const indexed = inst.name !== block.name || this.scope.address !== '';
     if (indexed) {
       // The doctor's model names instances `x["key"]`; references to them resolve to what is written.
       const a = attr === 'id' && block.type === 'aws_iam_role' ? 'name' : attr === 'id' && block.type === 'aws_s3_bucket' ? 'bucket' : attr;
       const v = this.body(block, inst)[a];
       if (v !== undefined && !firstUnknown(v)) return v;
     }
-    return this.unknown(e, env, 'RF906', `${address}.${attr} is known only ${block.mode === 'data' ? 'when Terraform reads the data source' : 'after apply'}`);
+    return this.unknown(e, env, 'RF906', `${this.scope.address !== '' ? `${this.scope.address}.` : ''}${address}.${attr} is known only ${block.mode === 'data' ? 'when Terraform reads the data source' : 'after apply'}`);
   }
+
+  /**
+   * The provider configurations this module instance uses, by local name: a root's own `provider`
+   * blocks (`alias` makes `aws.<alias>`); a called module's are its caller's defaults, replaced by
+   * the call's `providers = { aws = aws.prod }` (a module's own provider blocks, a legacy form, count too).
+   */
+  providers(): Map<string, ProviderRef> {
+    if (this.#providers) return this.#providers;
+    const out = new Map(this.scope.providers ?? []);
+    this.mod.providers.forEach((p, i) => {
+      const block: ConfigBlock = { mode: 'resource', type: 'provider', name: `${p.name}[${i}]`, body: p.body, loc: p.loc, at: p.at, origin: p.origin };
+      try {
+        const body = this.body(block, { name: block.name });
+        const alias = typeof body.alias === 'string' ? body.alias : undefined;
+        const local = alias !== undefined ? `${p.name}.${alias}` : p.name;
+        const qualified = this.scope.address !== '' ? `${this.scope.address}.${local}` : local;
+        out.set(local, { name: qualified, body: Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => !firstUnknown(body[k]!))) });
+      } catch (e) {
+        if (!(e instanceof EvalError)) throw e;
+      }
+    });
+    this.#providers = out;
+    return out;
+  }
+
+  /** The providers a call hands its module: the caller's defaults, then `providers = { … }`; a name the caller lacks is RF916. */
+  #childProviders(call: NonNullable<ReturnType<ConfigModule['modules']['get']>>, name: string): Map<string, ProviderRef> {
+    const mine = this.providers();
+    const out = new Map([...mine].filter(([k]) => !k.includes('.')));
+    const attr = call.body?.attrs.find((a) => a.name === 'providers');
+    if (!attr) return out;
+    const text = (e: Expr) => (e.k === 'lit' ? String(e.v) : e.k === 'tpl' && e.parts.every((x) => typeof x === 'string') ? e.parts.join('') : attr.loc.text.slice(e.at, e.end));
+    const items = attr.expr.k === 'object' ? attr.expr.items : [];
+    for (const it of items) {
+      const to = text(it.key);
+      const from = text(it.value);
+      const ref = mine.get(from);
+      if (ref) out.set(to, ref);
+      else {
+        const near = nearest(from, mine.keys());
+        this.report(lazyReason('RF916', `module "${name}" is given the provider configuration ${from}, which no provider block of this module declares${near !== undefined ? `; did you mean ${near}?` : mine.size > 0 ? ` (declared: ${[...mine.keys()].join(', ')})` : ''}`, () => attr.loc.pos(it.value.at === 0 && it.value.end === 0 ? attr.expr.at : it.value.at), `declare provider "${from.split('.')[0]!}" with alias = "${from.split('.').slice(1).join('.')}", or fix the name`));
+      }
+    }
+    return out;
+  }
+
+  /** An output of this module instance; undefined when the module declares none of that name. */
+  output(name: string): Value | undefined {
+    const o = this.mod.outputs.get(name);
+    if (!o) return undefined;
+    const hit = this.#outputs.get(name);
+    if (hit === BUSY) return new Unknown(this.sym(`output.${name}`), { code: 'RF913', message: `output ${name} of ${this.scope.address} depends on itself`, at: o.loc.pos(o.at) });
+    if (hit !== undefined) return hit;
+    if (this.#depth >= MAX_REFERENCE_DEPTH) return new Unknown(this.sym(`output.${name}`), { code: 'RF906', message: `output ${name} of ${this.scope.address} is reached through more than ${MAX_REFERENCE_DEPTH} references in a row; the doctor stops there`, at: o.loc.pos(o.at) });
+    this.#outputs.set(name, BUSY);
+    this.#depth++;
+    try {
+      const v = this.value(o.expr, { loc: o.loc, vars: new Map() });
+      this.#outputs.set(name, v);
+      return v;
+    } finally {
+      this.#depth--;
+    }
+  }
+
+  /**
+   * The instances of `module "<name>"` (one, or one per count/for_each element), each an evaluator of
+   * the called module with the call's arguments bound to its variables; an Unknown when the module
+   * is not read (a registry or git source, a folder not given, a cycle, too deep) or its instances
+   * are not statically known. Findings about the call are reported once, at the call.
+   */
+  moduleInstances(name: string): Map<string, ModuleEvaluator> | Unknown {
+    const memo = this.#calls.get(name);
+    if (memo) return memo;
+    const call = this.mod.modules.get(name)!;
+    const address = `${this.scope.address !== '' ? `${this.scope.address}.` : ''}module.${name}`;
+    const at = () => call.loc.pos(call.at);
+    const notRead = (code: Reason['code'], message: string, fix: string): Unknown => {
+      const reason = lazyReason(code, message, at, fix);
+      if (code !== 'RF906') this.report(reason);
+      return new Unknown(this.sym(`module.${name}`), reason);
+    };
+    const source = call.source;
+    let out: Map<string, ModuleEvaluator> | Unknown;
+    const local = source !== undefined && /^\.\.?[\\/]/.test(source);
+    const found = local && this.hooks.module ? this.hooks.module(this.mod.dir, source) : undefined;
+    if (source === undefined) out = notRead('RF913', `module "${name}" has no literal source`, 'give the module block a source');
+    else if (!local) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read (the doctor follows local modules only), so what it creates is not proven`, 'give `terraform show -json` of a plan or state, which lists the resources of every module');
+    else if (!found) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read`, 'give the module\'s folder too');
+    else if (!('blocks' in found)) out = notRead(found.code, `module "${name}" from ${source} is not read: ${found.why}`, found.fix);
+    else if (this.scope.chain.includes(found.dir)) out = notRead('RF915', `module "${name}" from ${source} calls a module that is already being called (${[...this.scope.chain, found.dir].join(' → ')}): Terraform refuses a cycle of module calls, and the doctor does not follow it`, 'break the cycle of module calls');
+    else if (this.scope.chain.length >= MAX_MODULE_DEPTH) out = notRead('RF915', `module "${name}" is nested ${this.scope.chain.length} calls deep; the doctor follows at most ${MAX_MODULE_DEPTH} and stops here`, 'give `terraform show -json` of a plan, which lists the resources of every module');
+    else {
+      const block: ConfigBlock = { mode: 'resource', type: 'module', name, body: call.body ?? { attrs: [], blocks: [] }, loc: call.loc, at: call.at, origin: undefined as never };
+      const insts = this.instances(block);
+      if (insts instanceof Unknown) out = insts;
+      else if (this.scope.budget.instances + insts.length > MAX_MODULE_INSTANCES) out = notRead('RF915', `module "${name}" would make more than ${MAX_MODULE_INSTANCES} module instances in this configuration; the doctor stops there`, 'give `terraform show -json` of a plan, which lists the resources of every module');
+      else {
+        this.scope.budget.instances += insts.length;
+        out = new Map(insts.map((inst) => [inst.name, this.#child(found, call, source, inst, address.slice(0, -name.length) + inst.name)]));
+      }
+    }
+    this.#calls.set(name, out);
+    return out;
+  }
+
+  #child(mod: ConfigModule, call: NonNullable<ReturnType<ConfigModule['modules']['get']>>, source: string, inst: Instance, address: string): ModuleEvaluator {
+    const args = new Map<string, () => Value>();
+    const site: ModuleCallSite = { address, source, at: call.loc.pos(call.at), args: new Map() };
+    const missing = new Map<string, Reason>();
+    for (const a of call.body?.attrs ?? []) {
+      if (MODULE_META.has(a.name)) continue;
+      if (!mod.variables.has(a.name)) {
+        const near = nearest(a.name, mod.variables.keys());
+        this.report(lazyReason('RF914', `module "${call === undefined ? '' : address.replace(/^.*module\./, '')}" sets ${a.name}, which ${source} does not declare as a variable${near !== undefined ? `; did you mean ${near} (${fmt(mod.variables.get(near)!.loc.pos(mod.variables.get(near)!.at))})?` : ''}`, () => a.loc.pos(a.expr.at), near !== undefined ? `write ${near} = …` : `remove ${a.name}, or declare variable "${a.name}" in ${mod.dir}`));
+        continue;
+      }
+      const env: Env = { loc: a.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
+      const value = () => this.value(a.expr, env);
+      args.set(a.name, value);
+      site.args.set(a.name, { at: a.loc.pos(a.expr.at), value });
+    }
+    for (const [v, decl] of mod.variables) {
+      if (decl.default || args.has(v)) continue;
+      const reason = lazyReason('RF914', `module "${address.replace(/^.*module\./, '')}" does not set ${v}, a variable of ${source} without default (${fmt(decl.loc.pos(decl.at))}): Terraform refuses the call`, () => call.loc.pos(call.at), `set ${v} = … in the module block`);
+      this.report(reason);
+      missing.set(v, reason);
+    }
+    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
+  }
+}
+
+/** A variable's value converted to its declared type where that matters here: set(…) makes a list a set. */
+function typed(v: { set?: boolean }, value: Value): Value {
+  if (!v.set || !Array.isArray(value) || isSet(value)) return value;
+  const seen = new Set<string>();
+  const items = value.filter((x) => !seen.has(JSON.stringify(x)) && seen.add(JSON.stringify(x)));
+  return asSet(items.every((x) => typeof x === 'string') ? items.sort() : items);
+}
+
+/** Key and value of each element, as HCL iterates: a list by index, a set by its elements (key == value), a map by key. */
+function iterationPairs(coll: Value): [Value, Value][] {
+  if (Array.isArray(coll) && isSet(coll)) return coll.map((v) => [v, v]);
+  if (Array.isArray(coll)) return coll.map((v, i) => [i, v]);
+  return isObj(coll) ? Object.keys(coll).sort().map((k) => [k, coll[k]!]) : [];
 }
 
 function truthy(v: Value): boolean {

@@ -7,6 +7,19 @@ import type { Value } from './eval.js';
  */
 
 type Obj = { [k: string]: Value };
+
+/**
+ * Lists that are Terraform sets (toset(), a variable of type set(…)). A set is kept as its sorted
+ * list; iterating it gives key == value (a `dynamic` iterator, a `for` expression), a list gives
+ * the index.
+ */
+const SETS = new WeakSet<Value[]>();
+export function asSet(items: Value[]): Value[] {
+  SETS.add(items);
+  return items;
+}
+export const isSet = (v: Value): boolean => Array.isArray(v) && SETS.has(v);
+
 const isObj = (v: Value | undefined): v is Obj => v !== undefined && v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function str(v: Value | undefined, fn: string): string {
@@ -104,7 +117,7 @@ const FUNCTIONS: Record<string, (a: Value[]) => Value> = {
   tolist: (a) => [...list(a[0], 'tolist')],
   toset: (a) => {
     const items = uniq(list(a[0], 'toset'));
-    return items.every((x) => typeof x === 'string') ? [...items].sort() : items;
+    return asSet(items.every((x) => typeof x === 'string') ? [...items].sort() : items);
   },
   tomap: (a) => ({ ...obj(a[0], 'tomap') }),
   tostring: (a) => (a[0] === null ? null : str(a[0], 'tostring')),

@@ -5,7 +5,7 @@ import type { Evidence } from '../evidence.js';
 import { HclSyntaxError } from './ast.js';
 import { parseHcl } from './parse.js';
 import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc } from './config.js';
-import { EvalError, ModuleEvaluator, Unknown, firstUnknown, toModel, type EvalHooks, type Value } from './eval.js';
+import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, toModel, type EvalHooks, type Value } from './eval.js';
 
 /**
  * Terraform configuration into the evidence: `.tf` (HCL) and `.tf.json` files are read into one
@@ -74,7 +74,7 @@ export function readTfJsonInto(ev: Evidence, source: SourceFile, doc: Record<str
   if (isObject(doc.variable)) {
     for (const [name, v] of Object.entries(doc.variable)) {
       const loc = locOf(['variable', name]);
-      mod.variables.set(name, { ...(isObject(v) && 'default' in v ? { default: jsonExpr(v.default, locOf(['variable', name, 'default'])) } : {}), loc, at: 0 });
+      mod.variables.set(name, { ...(isObject(v) && 'default' in v ? { default: jsonExpr(v.default, locOf(['variable', name, 'default'])) } : {}), ...(isObject(v) && typeof v.type === 'string' && /^\s*set\(/.test(v.type) ? { set: true } : {}), loc, at: 0 });
     }
   }
   if (isObject(doc.provider)) {
@@ -88,71 +88,192 @@ export function readTfJsonInto(ev: Evidence, source: SourceFile, doc: Record<str
     }
   }
   if (isObject(doc.module)) {
-    for (const [name, v] of Object.entries(doc.module)) mod.modules.set(name, { loc: locOf(['module', name]), at: 0, ...(isObject(v) && typeof v.source === 'string' ? { source: v.source } : {}) });
+    for (const [name, v] of Object.entries(doc.module)) {
+      mod.modules.set(name, { loc: locOf(['module', name]), at: 0, ...(isObject(v) && typeof v.source === 'string' ? { source: v.source } : {}), ...(isObject(v) ? { body: jsonBody(v, (attr) => locOf(['module', name, attr])) } : {}) });
+    }
+  }
+  if (isObject(doc.output)) {
+    for (const [name, v] of Object.entries(doc.output)) {
+      if (isObject(v) && 'value' in v) mod.outputs.set(name, { expr: jsonExpr(v.value, locOf(['output', name, 'value'])), loc: locOf(['output', name, 'value']), at: 0 });
+    }
   }
 }
 
+/** A folder path in one spelling: `/` separators, no `.` segments, `..` folded where it can be. */
+function normalDir(path: string): string {
+  const out: string[] = [];
+  const abs = path.startsWith('/');
+  for (const seg of path.split(/[\\/]+/)) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..' && out.length > 0 && out[out.length - 1] !== '..') out.pop();
+    else out.push(seg);
+  }
+  return (abs ? '/' : '') + (out.join('/') || (abs ? '' : '.'));
+}
+
+/** The folder a local module source names, from the folder of its caller. */
+export function moduleDir(callerDir: string, source: string): string {
+  return normalDir(`${callerDir === '.' ? '' : `${callerDir}/`}${source}`);
+}
+
 /**
- * Evaluates every module's configuration into `ev.terraform.resource` / `data` (the `.tf.json`
- * shape, unknowns as their `${…}` text), records why values are unknown, and returns the findings:
- * references that name nothing (RF913), resources and data sources not in the files given and
- * modules that are not followed (RF903).
+ * Evaluates the configuration into `ev.terraform.resource` / `data` (the `.tf.json` shape, unknowns
+ * as their `${…}` text), records why values are unknown, and returns the findings: references that
+ * name nothing (RF913), resources, data sources and modules not in the files given (RF903), module
+ * calls that do not match their module (RF914) or are not followed (RF915). Every folder is a
+ * module; a folder that another folder calls (`source = "./…"`) is evaluated through its calls,
+ * once per instance, its resources at `module.<name>.<type>.<name>`; the others are roots.
  */
 export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   const findings: Finding[] = [];
   const tf = ev.terraform;
-  for (const mod of tf.configs.values()) {
-    const evaluator = new ModuleEvaluator(mod, hooks);
-    for (const [name, m] of mod.modules) {
-      findings.push({ code: 'RF903', severity: CODES.RF903.severity, path: formatPosition(m.loc.pos(m.at)), message: `module "${name}"${m.source !== undefined ? ` (${m.source})` : ''} is not followed: what it creates is not in the evidence`, fix: 'give `terraform show -json` of a plan or state, which lists the resources of every module' });
-    }
-    for (const block of mod.blocks) {
-      const address = `${block.mode === 'data' ? 'data.' : ''}${block.type}.${block.name}`;
-      try {
-        const instances = evaluator.instances(block);
-        if (!Array.isArray(instances)) {
-          tf.unknowns.set(address, instances.reason);
-          if (instances.reason.code === 'RF906') findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(instances.reason.at), message: instances.reason.message, fix: instances.reason.fix ?? 'give `terraform show -json` of a plan, which carries every instance' });
-          continue;
-        }
-        for (const inst of instances) {
-          const key = `${block.mode === 'data' ? 'data.' : ''}${block.type}.${inst.name}`;
-          const body = evaluator.body(block, inst);
-          for (const [attr, v] of Object.entries(body)) {
-            const u = firstUnknown(v);
-            if (!u) continue;
-            tf.unknowns.set(`${key}.${attr}`, u.reason);
-            if (!tf.unknowns.has(key)) tf.unknowns.set(key, u.reason);
-          }
-          (tf[block.mode][block.type] ??= {})[inst.name] = toModel(body) as Record<string, unknown>;
-          tf.origins.set(key, block.origin);
-          for (const [attr, v] of Object.entries(body)) {
-            // A policy attribute set from a rendered data document points at that document.
-            const from = typeof v === 'string' ? evaluator.rendered.get(v) : undefined;
-            if (from) tf.origins.set(`${key}.${attr}`, from.origin);
-            else if (block.origin.source.syntax === 'hcl') tf.origins.set(`${key}.${attr}`, { ...block.origin, path: [...block.origin.path, attr] });
-          }
-          if (block.mode === 'data' && block.type === 'aws_iam_policy_document' && block.origin.source.syntax === 'hcl') markPolicyDocument(block, body);
-        }
-      } catch (e) {
-        if (!(e instanceof EvalError)) throw e;
-        findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(block.loc.pos(block.at)), message: `${address}: ${e.message}`, fix: 'break the cycle' });
-      }
-    }
-    // The aws provider's settings, evaluated like any body (region = var.region …); a value only apply knows is left out.
-    mod.providers.forEach((p, i) => {
-      if (p.name !== 'aws') return;
-      const block: ConfigBlock = { mode: 'resource', type: 'provider', name: `aws[${i}]`, body: p.body, loc: p.loc, at: p.at, origin: p.origin };
-      try {
-        const body = evaluator.body(block, { name: block.name });
-        (tf.awsProviders ??= []).push(Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => !firstUnknown(body[k]!))));
-      } catch (e) {
-        if (!(e instanceof EvalError)) throw e;
-      }
+  const byDir = new Map<string, ConfigModule>();
+  for (const mod of tf.configs.values()) byDir.set(normalDir(mod.dir), mod);
+  const callees = (mod: ConfigModule): ConfigModule[] =>
+    [...mod.modules.values()].flatMap((call) => {
+      const target = call.source !== undefined && /^\.\.?[\\/]/.test(call.source) ? byDir.get(moduleDir(normalDir(mod.dir), call.source)) : undefined;
+      return target && target !== mod ? [target] : [];
     });
-    for (const r of evaluator.broken.values()) findings.push({ code: r.code, severity: CODES[r.code].severity, path: formatPosition(r.at), message: r.message, ...(r.fix !== undefined ? { fix: r.fix } : {}) });
+  const called = new Set<ConfigModule>();
+  for (const mod of tf.configs.values()) for (const t of callees(mod)) called.add(t);
+  // A folder not given: undefined (the evaluator says "not in the evidence given").
+  const withModules: EvalHooks = { ...hooks, module: (dir, source) => byDir.get(moduleDir(normalDir(dir), source)) };
+  const roots = [...tf.configs.values()].filter((m) => !called.has(m));
+  // Folders some root calls, directly or not: read through their calls only (even where a call makes no instance).
+  const reached = new Set<ConfigModule>(roots);
+  for (let todo = [...roots]; todo.length > 0; ) for (const t of callees(todo.pop()!)) if (!reached.has(t) && reached.add(t)) todo.push(t);
+  const evaluate = (evaluator: ModuleEvaluator): void => {
+    evaluateModule(ev, evaluator, findings);
+    for (const name of evaluator.mod.modules.keys()) {
+      const children = evaluator.moduleInstances(name);
+      if (children instanceof Unknown) {
+        if (children.reason.code === 'RF906') findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(children.reason.at), message: children.reason.message, fix: children.reason.fix ?? 'give `terraform show -json` of a plan, which lists every module instance' });
+        continue;
+      }
+      for (const child of children.values()) evaluate(child);
+    }
+  };
+  const trees: ModuleEvaluator[] = [];
+  for (const mod of roots) {
+    const root = new ModuleEvaluator(mod, withModules);
+    trees.push(root);
+    evaluate(root);
   }
+  // Folders only reached through a cycle of calls: read as roots, so nothing given is ignored.
+  for (const mod of tf.configs.values()) {
+    if (reached.has(mod)) continue;
+    reached.add(mod);
+    for (let todo = [mod]; todo.length > 0; ) for (const t of callees(todo.pop()!)) if (!reached.has(t) && reached.add(t)) todo.push(t);
+    const root = new ModuleEvaluator(mod, withModules);
+    trees.push(root);
+    evaluate(root);
+  }
+  for (const t of trees) for (const r of t.broken.values()) findings.push({ code: r.code, severity: CODES[r.code].severity, path: formatPosition(r.at), message: r.message, ...(r.fix !== undefined ? { fix: r.fix } : {}) });
   return findings;
+}
+
+const ACCOUNT_IN_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):/;
+
+/** The account a provider configuration works in: its allowed_account_ids, else the account of the role it assumes. */
+function providerAccount(body: Record<string, unknown> | undefined): string | undefined {
+  const ids = body?.allowed_account_ids;
+  const id: unknown = Array.isArray(ids) ? (ids as unknown[])[0] : undefined;
+  if (typeof id === 'string' && /^\d{12}$/.test(id)) return id;
+  const assume = Array.isArray(body?.assume_role) ? (body.assume_role as unknown[])[0] : body?.assume_role;
+  const arn = isObject(assume) && typeof assume.role_arn === 'string' ? ACCOUNT_IN_ARN.exec(assume.role_arn) : null;
+  return arn ? arn[1] : undefined;
+}
+
+/**
+ * Which aws provider configuration a resource uses (its `provider = aws.<alias>`, else the default
+ * `aws`; in a module, the one its call hands it) and so which account it lives in. A name no
+ * provider block declares is RF916; in a root whose aws provider blocks were not given at all, it is
+ * missing evidence (RF903).
+ */
+function awsAccountOf(ev: Evidence, evaluator: ModuleEvaluator, block: ConfigBlock, key: string, written: Value | undefined): void {
+  const name = typeof written === 'string' ? written.replace(/^\$\{(.*)\}$/, '$1') : 'aws';
+  if (name !== 'aws' && !name.startsWith('aws.')) return;
+  const providers = evaluator.providers();
+  const ref = providers.get(name);
+  if (ref) {
+    (ev.terraform.accounts ??= new Map()).set(key, providerAccount(ref.body));
+    return;
+  }
+  // The implied default configuration: no settings, so no account stated.
+  if (name === 'aws') {
+    (ev.terraform.accounts ??= new Map()).set(key, undefined);
+    return;
+  }
+  const at = () => originAt(block.origin, 'provider');
+  const declared = [...providers.keys()].filter((k) => k === 'aws' || k.startsWith('aws.'));
+  if (evaluator.scope.address === '' && evaluator.mod.providers.every((p) => p.name !== 'aws')) {
+    evaluator.report({ code: 'RF903', message: `not in the evidence given: ${key} uses the provider configuration ${name}, and no provider "aws" block of ${evaluator.mod.dir} was given, so its account is not known`, get at() { return at(); }, fix: 'give the file that declares the provider blocks (providers.tf) too' });
+    return;
+  }
+  const near = nearest(name, declared);
+  evaluator.report({
+    code: 'RF916',
+    message: `${key} uses the provider configuration ${name}, which ${evaluator.scope.address !== '' ? `${evaluator.scope.address} is not given (its call's providers = { … } does not map it) and no provider block declares` : 'no provider "aws" block declares (alias)'}; declared: ${declared.join(', ') || 'none'}`,
+    get at() {
+      return at();
+    },
+    fix: evaluator.scope.address === '' ? `${near !== undefined ? `write provider = ${near}, or ` : ''}declare provider "aws" with alias = "${name.slice(4)}"` : `map it in the module call: providers = { ${name} = aws.<alias> }`,
+  });
+}
+
+/** One module instance's resources and data sources into the evidence, under its address. */
+function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Finding[]): void {
+  const tf = ev.terraform;
+  const mod = evaluator.mod;
+  const prefix = evaluator.scope.address !== '' ? `${evaluator.scope.address}.` : '';
+  for (const block of mod.blocks) {
+    const address = `${block.mode === 'data' ? 'data.' : ''}${block.type}.${prefix}${block.name}`;
+    try {
+      const instances = evaluator.instances(block);
+      if (!Array.isArray(instances)) {
+        tf.unknowns.set(address, instances.reason);
+        if (instances.reason.code === 'RF906') findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(instances.reason.at), message: instances.reason.message, fix: instances.reason.fix ?? 'give `terraform show -json` of a plan, which carries every instance' });
+        continue;
+      }
+      for (const inst of instances) {
+        const name = `${prefix}${inst.name}`;
+        const key = `${block.mode === 'data' ? 'data.' : ''}${block.type}.${name}`;
+        const body = evaluator.body(block, inst);
+        for (const [attr, v] of Object.entries(body)) {
+          const u = firstUnknown(v);
+          if (!u) continue;
+          tf.unknowns.set(`${key}.${attr}`, u.reason);
+          if (!tf.unknowns.has(key)) tf.unknowns.set(key, u.reason);
+        }
+        (tf[block.mode][block.type] ??= {})[name] = toModel(body) as Record<string, unknown>;
+        tf.origins.set(key, block.origin);
+        if (block.type.startsWith('aws_')) awsAccountOf(ev, evaluator, block, key, body.provider);
+        if (evaluator.scope.call) (tf.moduleCalls ??= new Map()).set(key, evaluator.scope.call);
+        for (const [attr, v] of Object.entries(body)) {
+          // A policy attribute set from a rendered data document points at that document.
+          const from = typeof v === 'string' ? evaluator.rendered.get(v) : undefined;
+          if (from) tf.origins.set(`${key}.${attr}`, from.origin);
+          else if (block.origin.source.syntax === 'hcl') tf.origins.set(`${key}.${attr}`, { ...block.origin, path: [...block.origin.path, attr] });
+        }
+        if (block.mode === 'data' && block.type === 'aws_iam_policy_document' && block.origin.source.syntax === 'hcl') markPolicyDocument(block, body);
+      }
+    } catch (e) {
+      if (!(e instanceof EvalError)) throw e;
+      findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(block.loc.pos(block.at)), message: `${address}: ${e.message}`, fix: 'break the cycle' });
+    }
+  }
+  if (evaluator.scope.address !== '') return;
+  // The aws provider's settings, evaluated like any body (region = var.region …); a value only apply knows is left out.
+  mod.providers.forEach((p, i) => {
+    if (p.name !== 'aws') return;
+    const block: ConfigBlock = { mode: 'resource', type: 'provider', name: `aws[${i}]`, body: p.body, loc: p.loc, at: p.at, origin: p.origin };
+    try {
+      const body = evaluator.body(block, { name: block.name });
+      (tf.awsProviders ??= []).push(Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => !firstUnknown(body[k]!))));
+    } catch (e) {
+      if (!(e instanceof EvalError)) throw e;
+    }
+  });
 }
 
 /**
@@ -185,4 +306,37 @@ function markPolicyDocument(block: ConfigBlock, body: Record<string, Value>): vo
       source.mark([...base, 'Statement', i, 'Principal', text(pv.type)], ids ? ids.expr.at : p.at);
     });
   });
+}
+
+/**
+ * Folders of local modules (`source = "./…"`, `"../…"`) that the Terraform files given call and
+ * that none of them lives in: what the CLI reads next so a module is followed when only its
+ * caller was named. Pure: parses the texts it is given (a file that does not parse names nothing).
+ */
+export function calledModuleFolders(files: readonly { path: string; text: string }[]): string[] {
+  const have = new Set(files.map((f) => normalDir(dirOf(f.path))));
+  const out = new Set<string>();
+  for (const f of files) {
+    if (!/\.tf(\.json)?$/i.test(f.path) || !f.text.includes('module')) continue;
+    const sources: string[] = [];
+    try {
+      if (/\.json$/i.test(f.path)) {
+        const doc: unknown = JSON.parse(f.text);
+        for (const v of Object.values(isObject(doc) && isObject(doc.module) ? doc.module : {})) if (isObject(v) && typeof v.source === 'string') sources.push(v.source);
+      } else {
+        for (const b of parseHcl(f.text).blocks) {
+          const s = b.type === 'module' ? b.body.attrs.find((a) => a.name === 'source')?.expr : undefined;
+          if (s?.k === 'tpl' && s.parts.every((p) => typeof p === 'string')) sources.push(s.parts.join(''));
+        }
+      }
+    } catch {
+      continue;
+    }
+    for (const s of sources) {
+      if (!/^\.\.?[\\/]/.test(s)) continue;
+      const dir = moduleDir(normalDir(dirOf(f.path)), s);
+      if (!have.has(dir)) out.add(dir);
+    }
+  }
+  return [...out].sort();
 }

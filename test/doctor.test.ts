@@ -70,6 +70,15 @@ describe('doctor on malformed input: a finding for the file, never a crash', () 
     for (const f of r.findings.filter((x) => x.code === 'RF901')) expect(f.path).toMatch(new RegExp(`^${path.replace('.', '\\.')}:\\d+:\\d+$`));
   });
 
+  it('a whole deployment whose chart values hold broken runners.config TOML: RF901 on the file and a broken chain, never a crash', () => {
+    const files = deploymentFiles(baseDeployment()).map((f) => (f.path === 'deploy/values.yaml' ? { ...f, bytes: enc(new TextDecoder().decode(f.bytes).replace(/\[\[runners\]\]/, '[[runners]] {[')) } : f));
+    expect(new TextDecoder().decode(files.find((f) => f.path === 'deploy/values.yaml')!.bytes)).toContain('{[');
+    const r = doctor(files);
+    expect(r.findings.find((f) => f.code === 'RF901')?.path).toMatch(/^deploy\/values\.yaml:\d+:\d+$/);
+    expect(r.findings.some((f) => f.code === 'RF106' && f.message.includes('runners.config is not valid TOML'))).toBe(true);
+    expect(r.exitCode).toBe(1);
+  });
+
   it('a file over the size limit is skipped by size, unread', () => {
     const r = doctor([{ path: 'huge.yaml', bytes: new Uint8Array(0), size: 50 * 1024 * 1024 }]);
     expect(r.findings.map((f) => f.code).sort()).toEqual(['RF902', 'RF910']);

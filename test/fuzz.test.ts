@@ -22,5 +22,6 @@ describe('fuzzed front door', () => {
     expect(failed, JSON.stringify(report.samples, null, 2)).toEqual(Object.fromEntries(CLASSES.map((c) => [c, 0])));
     // The mutations reach every outcome, so the smoke tests something.
     expect(Object.keys(report.exits).sort()).toEqual(['0', '1', '2']);
-  }, 120_000);
+    // 25-60 s alone; beside the rest of the suite on a loaded 2-core machine it passed 120 s.
+  }, 300_000);
 });

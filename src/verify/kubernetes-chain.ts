@@ -42,9 +42,14 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
     const chartToml = get(values, 'runners', 'config');
     if (typeof chartToml !== 'string') broken('helm values runners.config is missing');
     else {
-      const parsed = emitted.helmRunnerToml === chartToml && emitted.helmRunnerTomlValue !== undefined ? emitted.helmRunnerTomlValue : parseToml(chartToml);
-      if (get(parsed, 'runners', '0', 'kubernetes', 'service_account') !== names.jobServiceAccount) broken(`helm runners.config service_account is not ${names.jobServiceAccount}`);
-      if (get(parsed, 'runners', '0', 'kubernetes', 'namespace') !== names.namespace) broken(`helm runners.config namespace is not ${names.namespace}`);
+      const parsed = emitted.helmRunnerToml === chartToml && emitted.helmRunnerTomlValue !== undefined ? emitted.helmRunnerTomlValue : tomlOrUndefined(chartToml);
+      // Documents runner-fleet did not write may hold broken TOML (the doctor reports the parse
+      // error on the file itself): the chain is broken there, never an internal error.
+      if (parsed === undefined) broken('helm values runners.config is not valid TOML');
+      else {
+        if (get(parsed, 'runners', '0', 'kubernetes', 'service_account') !== names.jobServiceAccount) broken(`helm runners.config service_account is not ${names.jobServiceAccount}`);
+        if (get(parsed, 'runners', '0', 'kubernetes', 'namespace') !== names.namespace) broken(`helm runners.config namespace is not ${names.namespace}`);
+      }
     }
   }
   const toml = emitted.configToml;
@@ -78,4 +83,12 @@ export function kubernetesSubjects(docs: FleetDocuments, fleet: FleetIntent, clu
 /** The same service account name in another namespace must never get the role. */
 export function kubernetesDecoys(subject: IdentitySubject): IdentitySubject[] {
   return subject.kind === 'kubernetes' ? [{ ...subject, namespace: `${subject.namespace}-other` }] : [];
+}
+
+function tomlOrUndefined(text: string): unknown {
+  try {
+    return parseToml(text);
+  } catch {
+    return undefined;
+  }
 }

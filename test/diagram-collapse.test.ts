@@ -46,8 +46,8 @@ describe('collapsing alike runner chains', () => {
     expect(runnerNodes(c)).toHaveLength(bands);
     if (bands === count) expect(c).toBe(g);
     else {
-      expect(c.title).toContain(`${count} runners in ${bands} bands`);
-      expect(runnerNodes(c)[0]!.label).toBe(`${count} GitLab runners like r0`);
+      expect(c.title).toContain(`${count} runners in ${bands} band${bands === 1 ? '' : 's'}:`);
+      expect(runnerNodes(c)[0]!.label).toBe(`r0 + ${count - bands} alike`);
       expect(runnerNodes(c)[0]!.group).toMatch(new RegExp(`^${count} runners alike, drawn once with r0's names: r0, r1, .* \\+${count - 8} more$`));
       // Every edge kept joins two kept nodes.
       const ids = new Set(c.nodes.map((n) => n.id));
@@ -69,7 +69,7 @@ describe('collapsing alike runner chains', () => {
     g.nodes.push({ id: 'idt:deploy', label: 'deploy', kind: 'identity', layer: 2, group: 'GitLab ID tokens' });
     g.edges.push({ from: 'runner:r5', to: 'idt:deploy', label: 'jobs may use (id_tokens)', style: 'dashed' });
     const c = collapseChains(g);
-    expect(runnerNodes(c).map((n) => n.label)).toEqual(['59 GitLab runners like r0', 'GitLab runner r5']);
+    expect(runnerNodes(c).map((n) => n.label)).toEqual(['r0 + 58 alike', 'GitLab runner r5']);
     expect(c.edges).toContainEqual(g.edges.at(-1));
   });
 
@@ -98,7 +98,7 @@ describe('the identity diagram of a 60-runner fleet (above the threshold; planni
     expect(svg.match(/class="node k-runner"/g)).toHaveLength(base.length);
     expect(svg).toContain(`60 runners in ${base.length} bands`);
     expect(mmd.match(/:::k_runner$/gm)).toHaveLength(base.length);
-    expect(mmd).toContain(`${60 / base.length} GitLab runners like ${String(base[0]!.name)}-0`);
+    expect(mmd).toContain(`${String(base[0]!.name)}-0 + ${60 / base.length - 1} alike`);
     // Small: the per-runner drawing of this fleet is about 300 KB.
     expect(svg.length).toBeLessThan(20_000);
   });

@@ -181,16 +181,29 @@ class Reader {
     return [null, j + 1, emptyAt];
   }
 
+  /** The start offsets of a new mapping's or sequence's children, when positions are recorded. */
+  #startsOf(container: object): Map<string | number, number | undefined> | undefined {
+    if (!this.record) return undefined;
+    const starts = new Map<string | number, number | undefined>();
+    this.children.set(container, starts);
+    return starts;
+  }
+
+  /** Whether the block at column col ends before content line j (bails on a line indented deeper). */
+  #blockEnds(j: number, col: number): boolean {
+    if (j >= this.n || this.indent[j]! < col || (col === 0 && this.#marker(j))) return true;
+    if (this.indent[j]! > col) throw BAIL;
+    return false;
+  }
+
   #mapping(j: number, col: number, depth: number): [Record<string, unknown>, number] {
     const obj: Record<string, unknown> = {};
-    const starts = this.record ? new Map<string | number, number | undefined>() : undefined;
-    if (starts) this.children.set(obj, starts);
+    const starts = this.#startsOf(obj);
     let first = true;
     for (;;) {
       if (!first) {
         j = this.#nextContent(j);
-        if (j >= this.n || this.indent[j]! < col || (col === 0 && this.#marker(j))) break;
-        if (this.indent[j]! > col) throw BAIL;
+        if (this.#blockEnds(j, col)) break;
       }
       const l = this.lines[j]!;
       if (this.#seqItemAt(j, col)) throw BAIL;
@@ -215,14 +228,12 @@ class Reader {
 
   #sequence(j: number, col: number, depth: number): [unknown[], number] {
     const arr: unknown[] = [];
-    const starts = this.record ? new Map<string | number, number | undefined>() : undefined;
-    if (starts) this.children.set(arr, starts);
+    const starts = this.#startsOf(arr);
     let first = true;
     for (;;) {
       if (!first) {
         j = this.#nextContent(j);
-        if (j >= this.n || this.indent[j]! < col || (col === 0 && this.#marker(j))) break;
-        if (this.indent[j]! > col) throw BAIL;
+        if (this.#blockEnds(j, col)) break;
         if (!this.#seqItemAt(j, col)) break;
       }
       const l = this.lines[j]!;

@@ -403,18 +403,27 @@ class Parser {
     return /^for[\s]/.test(this.text.slice(this.i, this.i + 4));
   }
 
-  tuple(): Expr {
+  /** After `[` or `{`: enters one nesting level; a `for` expression is parsed (and the level left) here. */
+  openCollection(object: boolean): { at: number; comprehension?: Expr } {
     const at = this.i++;
     this.enter(at);
     this.nl.push(true);
     this.ws();
-    if (this.isFor()) {
-      this.i += 3;
-      const f = this.forExpr(at, false);
-      this.nl.pop();
-      this.depth--;
-      return f;
-    }
+    if (!this.isFor()) return { at };
+    this.i += 3;
+    const comprehension = this.forExpr(at, object);
+    this.closeCollection();
+    return { at, comprehension };
+  }
+
+  closeCollection(): void {
+    this.nl.pop();
+    this.depth--;
+  }
+
+  tuple(): Expr {
+    const { at, comprehension } = this.openCollection(false);
+    if (comprehension) return comprehension;
     const items: Expr[] = [];
     for (;;) {
       this.ws();
@@ -428,23 +437,13 @@ class Parser {
       if (!this.peek(']')) this.fail(this.i >= this.text.length ? 'the tuple opened here is not closed: expected ]' : `expected , or ] in the tuple, found ${this.describe()}`, this.i >= this.text.length ? at : this.i);
     }
     this.i++;
-    this.nl.pop();
-    this.depth--;
+    this.closeCollection();
     return { k: 'tuple', items, at, end: this.i };
   }
 
   object(): Expr {
-    const at = this.i++;
-    this.enter(at);
-    this.nl.push(true);
-    this.ws();
-    if (this.isFor()) {
-      this.i += 3;
-      const f = this.forExpr(at, true);
-      this.nl.pop();
-      this.depth--;
-      return f;
-    }
+    const { at, comprehension } = this.openCollection(true);
+    if (comprehension) return comprehension;
     this.nl[this.nl.length - 1] = false;
     const items: { key: Expr; value: Expr; bareKey: boolean }[] = [];
     for (;;) {
@@ -464,8 +463,7 @@ class Parser {
       else if (!this.peek('\n') && !this.peek('}')) this.fail(`expected , or a newline or } after the object item, found ${this.describe()}`);
     }
     this.i++;
-    this.nl.pop();
-    this.depth--;
+    this.closeCollection();
     return { k: 'object', items, at, end: this.i };
   }
 

@@ -89,13 +89,13 @@ export function collapseChains(g: DiagramGraph, above: number = COLLAPSE_CHAINS_
     if (members === undefined) continue; // drawn by its class's first chain
     const group = caption.get(n.group) ?? n.group;
     if (members.length > 1 && n.kind === 'runner' && n === bandNodes.get(n.group)![0]) {
-      nodes.push({ ...n, group, label: `${members.length} GitLab runners like ${chains.get(n.group) ?? n.label}` });
+      nodes.push({ ...n, group, label: `${chains.get(n.group) ?? n.label} + ${members.length - 1} alike` });
     } else nodes.push(group === n.group ? n : { ...n, group });
   }
   const kept = new Set(nodes.map((n) => n.id));
   const edges = g.edges.filter((e) => kept.has(e.from) && kept.has(e.to));
   const out: DiagramGraph = {
-    title: `${g.title} (${chains.size} runners in ${standsFor.size} bands: runners whose chains differ only in names are drawn once)`,
+    title: `${g.title} (${chains.size} runners in ${standsFor.size} band${standsFor.size === 1 ? '' : 's'}: runners whose chains differ only in names are drawn once)`,
     nodes,
     edges,
   };

@@ -102,10 +102,11 @@ describe('the token rotator on EKS (Kubernetes Secret stores)', () => {
   });
 
   it.each([
-    ['an AKS runner registered through the API', 'aks-workload-identity', (s: Record<string, any>) => {
+    // An existing AKS cluster the spec does not declare Entra-integrated (test/ops-rotator-aks.test.ts has the rest).
+    ['an AKS runner registered through the API on a cluster without Entra ID', 'aks-workload-identity', (s: Record<string, any>) => {
       s.runners[0].gitlab.registration = 'api';
       s.operations = { rotation: { project: 'contoso/platform/runner-fleet' } };
-    }, 'runners[0].gitlab.registration'],
+    }, 'clusters[0]'],
     ['an EKS cluster in CONFIG_MAP mode', EXAMPLE, (s: Record<string, any>) => (s.clusters[0].authenticationMode = 'CONFIG_MAP'), 'clusters[0].authenticationMode'],
   ])('RF128: %s is refused with the spec path and a fix, and the plan fails', (_what, example, mutate, path) => {
     expect(codes(planExample(example).findings)).not.toContain('RF128');

@@ -1,6 +1,6 @@
 import { AWS_DOCTOR_TESTED } from './helpers/aws-fake.js';
 import { describe, expect, it } from 'vitest';
-import { ROTATOR_KUBE_TESTED, ROTATOR_TESTED } from './helpers/rotator.js';
+import { ROTATOR_AKS_TESTED, ROTATOR_KUBE_TESTED, ROTATOR_TESTED } from './helpers/rotator.js';
 import { KEY_VAULT_TESTED } from './helpers/keyvault.js';
 import { DOCTOR_CASES } from './helpers/doctor.js';
 import type { PlanResult } from '../src/core.js';
@@ -239,6 +239,7 @@ describe('the catalogue', () => {
       ...REACH_TESTED,
       ...ROTATOR_TESTED,
       ...ROTATOR_KUBE_TESTED,
+      ...ROTATOR_AKS_TESTED,
       ...KEY_VAULT_TESTED,
       ...AWS_DOCTOR_TESTED,
       ...MODULE_TESTED,

@@ -52,6 +52,8 @@ export interface OpsWorld {
   keyVault?: { fetch: FetchLike; url: (vaultName: string) => string };
   /** Reads and plans the spec (tests reuse one plan across many runs). */
   loadPlan?: (file: string) => Promise<PlanResult>;
+  /** `--kube-api <cluster>=aks:…`: Azure tokens and the ARM endpoint (tests: a double); default @azure/identity and management.azure.com. */
+  aks?: { token: (scope: string) => Promise<string>; armUrl: string; fetch: FetchLike; makeFetch?: (opts: { ca: string }) => Promise<FetchLike> };
 }
 
 const MUTATING = new Set<OpsCommandName>(['register', 'rotate', 'drain', 'resume', 'prune', 'unregister']);
@@ -79,7 +81,7 @@ function defaultWorld(): OpsWorld {
 /** How long a Key Vault runner's restart waits for the CSI driver to sync the new token into the chart's Secret (its rotation poll is 2 min by default). */
 export const KEY_VAULT_SYNC_WAIT_MS = 150_000;
 
-async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (line: string) => void): Promise<(d: DesiredRunner) => TokenStore> {
+async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (line: string) => void, subscriptionId?: string): Promise<(d: DesiredRunner) => TokenStore> {
   const timing = world.timing;
   const { KubernetesSecretStore, inClusterApi } = await import('../live/kubernetes.js');
   const { makeFetch } = await import('../live/http.js');
@@ -97,17 +99,30 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
   };
   let keyVault: Promise<typeof KeyVaultModule> | undefined;
   // `eks:<name>@<region>`: the API of an EKS cluster, reached with the AWS credentials in effect (the rotator role in the pipeline).
-  const eks = new Map<string, Promise<KubeApi>>();
+  const remote = new Map<string, Promise<KubeApi>>();
   const { parseEksKubeApi } = await import('../live/eks-kube.js');
   for (const [cluster, value] of apis) {
     const target = parseEksKubeApi(value);
-    if (target) eks.set(cluster, import('../live/eks-kube.js').then((m) => m.eksKubeApi(target.name, target.region, makeFetch)));
+    if (target) remote.set(cluster, import('../live/eks-kube.js').then((m) => m.eksKubeApi(target.name, target.region, makeFetch)));
+  }
+  // `aks:<name>@<resourceGroup>`: the API of an AKS cluster, reached with the Azure identity in effect (the rotator's managed identity in the pipeline).
+  for (const [cluster, value] of apis) {
+    if (!value.startsWith('aks:')) continue;
+    const m = await import('../live/aks-kube.js');
+    const target = m.parseAksKubeApi(value);
+    if (!target || subscriptionId === undefined) continue;
+    const api = (async () => {
+      const a = world.aks ?? { token: m.azureTokenSource(world.env), armUrl: m.ARM_URL, fetch: kubeFetch };
+      return m.aksKubeApi({ ...target, subscriptionId }, a.token, a.fetch, a.makeFetch ?? makeFetch, a.armUrl);
+    })();
+    api.catch(() => undefined);
+    remote.set(cluster, api);
   }
   return (d) => {
     const ref = d.store;
     if (ref.kind === 'kubernetes-secret') {
-      const viaEks = eks.get(ref.cluster);
-      if (viaEks) return new LazyKube(viaEks, ref, timing, KubernetesSecretStore);
+      const viaCloud = remote.get(ref.cluster);
+      if (viaCloud) return new LazyKube(viaCloud, ref, timing, KubernetesSecretStore);
       const api = kubeApiOf(ref.cluster);
       if (!api) {
         return {
@@ -124,7 +139,8 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
       // The manager reads Key Vault through the CSI driver's sync into the chart's Secret: the restart
       // waits for that Secret to hold the new token (read through the Kubernetes API), then restarts.
       const restart = async (expected: string | undefined) => {
-        const api = kubeApiOf(ref.cluster);
+        const viaCloud = remote.get(ref.cluster);
+        const api = viaCloud ? await viaCloud : kubeApiOf(ref.cluster);
         if (!api) throw noKube(ref.cluster);
         const synced = new KubernetesSecretStore(api, ref, timing);
         if (expected !== undefined) {
@@ -270,7 +286,7 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   const progress = (line: string) => err(`… ${line}\n`);
   const fetchFn = world.fetch ?? (await (await import('../live/http.js')).makeFetch(opts.caFile !== undefined ? { caFile: opts.caFile } : {}));
   const gitlab = new GitLabClient({ baseUrl: fleet.gitlabUrl, ...(token !== undefined ? { token } : {}), fetch: fetchFn, timing: world.timing, progress, ...(world.requestTimeoutMs !== undefined ? { timeoutMs: world.requestTimeoutMs } : {}) });
-  const makeStore = world.store ? (d: DesiredRunner) => world.store!(d, opts) : await liveStoreFactory(opts, world, progress);
+  const makeStore = world.store ? (d: DesiredRunner) => world.store!(d, opts) : await liveStoreFactory(opts, world, progress, fleet.azure?.subscriptionId);
   const stores = new Map<string, TokenStore>();
   const store = (d: DesiredRunner) => {
     let s = stores.get(d.name);

@@ -139,6 +139,13 @@ export function emitFleet(fleet: ResolvedFleet): EmittedFleet {
     }
     awsContrib.push(...rotatorClusterResources(fleet, rotatorKube));
   }
+  // The same grants on AKS, bound to the rotator's managed identity (its principal id: a Terraform
+  // symbol, so the objects live in the cluster's terraform/azure-k8s root, which the platform emits).
+  const rotatorAks = fleet.rotation?.azure?.kubernetes;
+  for (const t of rotatorAks?.targets ?? []) {
+    const er = emitted.runners.get(t.runner);
+    if (er) er.manifests = [...er.manifests, ...rotatorObjects(fleet, rotatorAks!, t)];
+  }
   // Jobs that reach other accounts and ID-token roles (emit/terraform/reach.ts).
   if (fleet.reach) {
     if (fleet.aws) awsContrib.push(reachAwsResources(fleet, fleet.reach));

@@ -176,6 +176,23 @@ export interface ResolvedRotation {
   awsRoleName?: string;
   /** Kubernetes Secret stores: the user the rotator role maps to and what it may touch (resolve-operations.ts). */
   kubernetes?: RotatorKubernetes;
+  /** AKS runners (Key Vault or Secret stores): the rotator's user-assigned managed identity (issue 12d). */
+  azure?: RotatorAzure;
+}
+
+/** The token rotator's managed identity: federated with the GitLab issuer for the schedule's sub, with the grants rotation needs. */
+export interface RotatorAzure {
+  /** Key and name of its ID-token role entry (reach.idTokens.roles, cloud azure). */
+  key: string;
+  identityName: string;
+  resourceId: string;
+  audience: string;
+  /** Key Vault secrets it reads and writes: `<vault id>/secrets/<name>` (Key Vault Secrets Officer on each, nothing on a vault). */
+  secretScopes: string[];
+  /** AKS clusters whose endpoint and CA it reads (Azure Kubernetes Service Cluster User Role on each cluster resource). */
+  clusterIds: string[];
+  /** The Kubernetes side on AKS: username = the identity's principal (object) id, as a Terraform symbol. */
+  kubernetes?: RotatorKubernetes;
 }
 
 export interface RotatorKubernetes {
@@ -184,7 +201,7 @@ export interface RotatorKubernetes {
   /** Clusters the rotator reaches (entry names) with the --kube-api value of the rotation job. */
   clusters: { cluster: string; kubeApi: string }[];
   /** Per runner: the Role and RoleBinding granting exactly rotate's requests on its Secret and Deployment. */
-  targets: { runner: string; cluster: string; namespace: string; secret: string; deployment: string; role: string; roleBinding: string }[];
+  targets: { runner: string; cluster: string; namespace: string; secret: string; deployment: string; role: string; roleBinding: string; secretVerbs: string[] }[];
 }
 
 export interface AppliedOutputs {

@@ -210,12 +210,16 @@ export interface PlatformPlugin {
 
 /** A Kubernetes platform's part of the token rotator's identity (see PlatformPlugin.rotatorAccess). */
 export interface RotatorKubernetesAccess {
+  /** Whose identity the rotator uses on this cluster: the IAM role (aws) or the user-assigned managed identity (azure). */
+  readonly identityCloud: 'aws' | 'azure';
   /** Why this cluster cannot map the rotator to a Kubernetes user (undefined: it can). */
   refusal(fleet: ResolvedFleet, cluster: ResolvedCluster, clusterPath: string): Finding | undefined;
-  /** What the rotator role needs to reach the API server (e.g. eks:DescribeCluster on this cluster). */
-  statements(fleet: ResolvedFleet, cluster: ResolvedCluster): Statement[];
-  /** Resources mapping the rotator role (Terraform address `roleArnRef`) to the Kubernetes user `username`. */
-  terraformAws(fleet: ResolvedFleet, cluster: ResolvedCluster, roleArnRef: string, username: string): TerraformResources;
+  /** aws: what the rotator role needs to reach the API server (e.g. eks:DescribeCluster on this cluster). */
+  statements?(fleet: ResolvedFleet, cluster: ResolvedCluster): Statement[];
+  /** aws: resources mapping the rotator role (Terraform address `roleArnRef`) to the Kubernetes user `username`. */
+  terraformAws?(fleet: ResolvedFleet, cluster: ResolvedCluster, roleArnRef: string, username: string): TerraformResources;
+  /** azure: the cluster's resource id (the rotator reads its endpoint and CA there: Azure Kubernetes Service Cluster User Role). */
+  azureClusterId?(fleet: ResolvedFleet, cluster: ResolvedCluster): string;
   /** The `--kube-api` value the rotation job passes for this cluster (the live edge builds the client from it). */
   kubeApiOption(fleet: ResolvedFleet, cluster: ResolvedCluster): string;
 }

@@ -57,6 +57,7 @@ export const AZURE_BUILTIN_ROLES = {
   'Storage Blob Delegator': role({ delegates: true }),
   'Storage Account Contributor': role({ delegates: true }),
   'Key Vault Secrets User': role({}),
+  'Key Vault Secrets Officer': role({}),
   'Key Vault Reader': role({}),
   'Azure Kubernetes Service Cluster User Role': role({}),
   'Azure Kubernetes Service RBAC Writer': role({}),

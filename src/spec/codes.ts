@@ -55,6 +55,9 @@ export const CODES = {
   RF128: { severity: 'error', title: 'the token rotator cannot be given a Kubernetes identity on the cluster of an API-registered runner', acceptable: false },
   RF129: { severity: 'error', title: 'the token rotator\'s Kubernetes RBAC grants more than rotate needs on its runners\' Secrets and Deployments', acceptable: false },
   RF134: { severity: 'error', title: 'the token rotator\'s cluster access entry carries an access policy, a Kubernetes group or another username', acceptable: false },
+  // Issue 12d: the token rotator on AKS (a managed identity, Key Vault and Kubernetes RBAC).
+  RF132: { severity: 'error', title: 'the token rotator\'s managed identity holds an Azure role beyond Key Vault Secrets Officer on its token secrets and cluster user access to its clusters', acceptable: false },
+  RF133: { severity: 'error', title: 'the token rotator\'s managed identity is not the Kubernetes user its RoleBindings name, or is bound to a group or ClusterRole on AKS', acceptable: false },
   // Key Vault token stores (issue 12b)
   RF130: { severity: 'error', title: 'a Key Vault token store is set on a runner that is not on AKS', acceptable: false },
   RF131: { severity: 'error', title: 'a runner with a Key Vault token store is registered by terraform/gitlab, which writes the same Secret', acceptable: false },

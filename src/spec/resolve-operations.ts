@@ -9,10 +9,28 @@ import { ROLE_PATH } from './resolve.js';
 import { AWS_ID_TOKEN_AUDIENCE } from './resolve-reach.js';
 import { CODES } from './codes.js';
 import { platformFor } from '../platforms/registry.js';
-import type { RotatorKubernetes } from '../model/types.js';
+import type { RotatorAzure, RotatorKubernetes } from '../model/types.js';
+import { AZURE_WI_AUDIENCE, userAssignedIdentityId } from './azure.js';
+import { keyVaultStoreOf } from './key-vault.js';
+import { fitName } from './names.js';
+import { tfName } from '../emit/artifacts.js';
 
 /** Key and name of the rotator among the ID-token roles (names of spec roles are `idt-<name>`, so no clash). */
 export const ROTATOR_KEY = 'token-rotator';
+/** Key and name of the rotator's managed identity (AKS runners): its own entry, beside the IAM role. */
+export const ROTATOR_AZURE_KEY = 'token-rotator-azure';
+export const KEY_VAULT_SECRETS_OFFICER = 'Key Vault Secrets Officer';
+export const AKS_CLUSTER_USER_ROLE = 'Azure Kubernetes Service Cluster User Role';
+
+/**
+ * The rotator's Kubernetes user on AKS: the object (principal) id of its managed identity, known
+ * after apply, so the documents carry it as one symbol (the data source of the cluster's
+ * terraform/azure-k8s root) and the proofs compare that symbol.
+ */
+export const rotatorAzurePrincipalSymbol = () => `\${data.azurerm_user_assigned_identity.${tfName(ROTATOR_AZURE_KEY)}.principal_id}`;
+
+/** Name of the rotator's managed identity (up to 128 of letters, digits, '-' and '_'). */
+export const rotatorIdentityName = (fleet: string) => fitName(`${fleet}-token-rotator`, 128);
 
 export const ROTATE_DOCUMENT = 'AWS-RunShellScript';
 
@@ -22,18 +40,7 @@ export const rotatorUsername = (fleet: string) => `runner-fleet:${fleet}:token-r
 /** Name of the rotator's Role and RoleBinding in a runner namespace (DNS-1123, ≤ 63). */
 export const rotatorRoleName = (fleet: string) => `${fleet}-token-rotator`.slice(0, 63).replace(/-+$/, '');
 
-/**
- * Exactly the requests `runner-fleet rotate` makes (src/live/kubernetes.ts): GET and PUT of the
- * token Secret (PUT is RBAC verb update; a rotation never creates the Secret — register does) and
- * a strategic-merge PATCH of the manager Deployment's pod template (the rollout restart). Each
- * rule names its object, so no other Secret or Deployment of the namespace is reachable.
- */
-export function rotatorRules(secret: string, deployment: string) {
-  return [
-    { apiGroups: [''], resources: ['secrets'], resourceNames: [secret], verbs: ['get', 'update'] },
-    { apiGroups: ['apps'], resources: ['deployments'], resourceNames: [deployment], verbs: ['patch'] },
-  ];
-}
+export { rotatorRules } from '../emit/kubernetes/rotator-objects.js';
 
 type SsmStore = Extract<DesiredRunner['store'], { kind: 'ssm-parameter' }>;
 
@@ -113,9 +120,13 @@ export function resolveOperations(spec: ParsedSpec, fleet: ResolvedFleet): Findi
   // or refuses (RF128) when it cannot do so coherently.
   const kube: RotatorKubernetes = { username: rotatorUsername(fleet.name), clusters: [], targets: [] };
   const kubeStatements: Statement[] = [];
+  // AKS: the rotator's managed identity, its Key Vault secrets, clusters and Kubernetes targets (issue 12d).
+  const azureKube: RotatorKubernetes = { username: rotatorAzurePrincipalSymbol(), clusters: [], targets: [] };
+  const secretScopes: string[] = [];
+  const clusterIds: string[] = [];
   const refused = new Set<string>();
   for (const d of api) {
-    if (d.store.kind !== 'kubernetes-secret') continue;
+    if (d.store.kind !== 'kubernetes-secret' && d.store.kind !== 'key-vault-secret') continue;
     const store = d.store;
     const ci = fleet.clusters.findIndex((c) => c.name === store.cluster);
     const cluster = fleet.clusters[ci]!;
@@ -137,11 +148,32 @@ export function resolveOperations(spec: ParsedSpec, fleet: ResolvedFleet): Findi
       refused.add(cluster.name);
       continue;
     }
+    if (access!.identityCloud === 'azure') {
+      // Key Vault stores: rotate reads the Secret the CSI driver syncs (to wait for the new token) and never writes it.
+      const secretVerbs = store.kind === 'key-vault-secret' ? ['get'] : ['get', 'update'];
+      if (!azureKube.clusters.some((c) => c.cluster === cluster.name)) {
+        azureKube.clusters.push({ cluster: cluster.name, kubeApi: access!.kubeApiOption(fleet, cluster) });
+        clusterIds.push(access!.azureClusterId!(fleet, cluster));
+      }
+      azureKube.targets.push({ runner: d.name, cluster: cluster.name, namespace: store.namespace, secret: store.secret, deployment: store.deployment, role: rotatorRoleName(fleet.name), roleBinding: rotatorRoleName(fleet.name), secretVerbs });
+      const kv = store.kind === 'key-vault-secret' ? keyVaultStoreOf(fleet, runner) : undefined;
+      if (kv) secretScopes.push(kv.secretScope);
+      continue;
+    }
+    if (store.kind !== 'kubernetes-secret') continue;
     if (!kube.clusters.some((c) => c.cluster === cluster.name)) {
       kube.clusters.push({ cluster: cluster.name, kubeApi: access!.kubeApiOption(fleet, cluster) });
-      kubeStatements.push(...access!.statements(fleet, cluster));
+      kubeStatements.push(...access!.statements!(fleet, cluster));
     }
-    kube.targets.push({ runner: d.name, cluster: cluster.name, namespace: store.namespace, secret: store.secret, deployment: store.deployment, role: rotatorRoleName(fleet.name), roleBinding: rotatorRoleName(fleet.name) });
+    kube.targets.push({ runner: d.name, cluster: cluster.name, namespace: store.namespace, secret: store.secret, deployment: store.deployment, role: rotatorRoleName(fleet.name), roleBinding: rotatorRoleName(fleet.name), secretVerbs: ['get', 'update'] });
+  }
+  // Runners sharing a namespace: one Role and RoleBinding each, named after the runner (a shared name would be one object with two contents).
+  for (const k of [kube, azureKube]) {
+    const perNamespace = new Map<string, number>();
+    for (const t of k.targets) perNamespace.set(`${t.cluster}/${t.namespace}`, (perNamespace.get(`${t.cluster}/${t.namespace}`) ?? 0) + 1);
+    for (const t of k.targets) {
+      if ((perNamespace.get(`${t.cluster}/${t.namespace}`) ?? 0) > 1) t.role = t.roleBinding = fitName(`${fleet.name}-${t.runner}-token-rotator`, 63);
+    }
   }
   if ((ssm.length > 0 || kube.targets.length > 0) && fleet.aws) {
     const partition = fleet.aws.partition;
@@ -175,6 +207,40 @@ export function resolveOperations(spec: ParsedSpec, fleet: ResolvedFleet): Findi
     rotation.awsRoleArn = arn;
     rotation.awsRoleName = roleName;
     if (kube.targets.length > 0) rotation.kubernetes = kube;
+  }
+  if (azureKube.targets.length > 0 && fleet.azure) {
+    const issuer = fleet.reach?.idTokens?.issuer ?? fleet.gitlabUrl;
+    const hp = issuer.replace(/^https:\/\//, '');
+    const identityName = rotatorIdentityName(fleet.name);
+    const az = fleet.azure;
+    const audience = rot.audience ?? AZURE_WI_AUDIENCE;
+    const scopes = [...new Set(secretScopes)].sort();
+    const role: ResolvedIdTokenRole = {
+      key: ROTATOR_AZURE_KEY,
+      name: ROTATOR_AZURE_KEY,
+      path: 'operations.rotation',
+      cloud: 'azure',
+      roleName: identityName,
+      ref: userAssignedIdentityId(az.subscriptionId, az.resourceGroup, identityName),
+      issuer,
+      issuerHostPath: hp,
+      audience,
+      subjects: [{ project: rot.project, refType: 'branch', refs: [rot.ref], anyRef: false, subs: [rotation.sub], wildcard: false }],
+      statements: [],
+      roleAssignments: [...scopes.map((scope) => ({ role: KEY_VAULT_SECRETS_OFFICER, scope })), ...clusterIds.map((scope) => ({ role: AKS_CLUSTER_USER_ROLE, scope }))] as ResolvedIdTokenRole['roleAssignments'],
+      maxSessionDurationSeconds: 3600,
+      resourceGroup: az.resourceGroup,
+      purpose: 'rotator',
+    };
+    const taken = [...fleet.identities.map((id) => id.roleName), ...(fleet.reach?.idTokens?.roles ?? []).filter((r) => r.cloud === 'azure').map((r) => r.roleName)];
+    if (taken.includes(identityName)) {
+      findings.push({ code: 'RF008', severity: 'error', path: 'operations.rotation', message: `managed identity name ${identityName} of the token rotator is also derived for another identity of the fleet`, fix: 'rename the runner or ID-token role that takes this name' });
+    }
+    const reach = (fleet.reach ??= { targets: [] });
+    reach.idTokens ??= { issuer, issuerHostPath: hp, oidcProvider: 'create', roles: [] };
+    reach.idTokens.roles.push(role);
+    const azure: RotatorAzure = { key: ROTATOR_AZURE_KEY, identityName, resourceId: role.ref, audience, secretScopes: scopes, clusterIds, kubernetes: azureKube };
+    rotation.azure = azure;
   }
   fleet.rotation = rotation;
   return findings;

@@ -37,7 +37,10 @@ export function reachReadme(fleet: ResolvedFleet): { steps: ReadmeStep[]; sectio
   }
   const it = reach.idTokens;
   if (it) {
+    const awsRoles = it.roles.some((r) => r.cloud === 'aws');
     const lines: string[] = [
+      // Only managed identities (e.g. the token rotator of an Azure-only fleet): no IAM provider is involved.
+      !awsRoles ? `Issuer \`${it.issuer}\`. Each managed identity trusts it through federated credentials that Entra ID matches exactly: issuer, one \`sub\` (\`project_path:<group>/<project>:ref_type:<branch|tag>:ref:<name>\`, no wildcards) and the audience.` :
       `Issuer \`${it.issuer}\`. ${it.oidcProvider === 'create' ? 'The IAM OIDC provider for it is created in `terraform/aws`.' : 'The IAM OIDC provider for it must already exist in the account.'} AWS evaluates only the \`aud\` and \`sub\` claims of a GitLab token: each role pins both (docs/reference/oidc-claims.md in runner-fleet). GitLab's \`sub\` is \`project_path:<group>/<project>:ref_type:<branch|tag>:ref:<name>\` unless a project customises it; \`ref_protected\` cannot be checked by AWS, so name the protected branches in the spec.`,
       '',
     ];

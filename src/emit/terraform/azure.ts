@@ -55,8 +55,17 @@ export function azureRoot(fleet: ResolvedFleet, contributions: TerraformResource
   for (const c of contributions) mergeResources(resource, c);
   const clientIds: Record<string, string> = {};
   for (const id of fleet.identities) if (id.cloud === 'azure') clientIds[id.roleName] = identityRef(id, 'client_id');
+  if (fleet.rotation?.azure) clientIds[fleet.rotation.azure.identityName] = `\${azurerm_user_assigned_identity.${tfName(fleet.rotation.azure.key)}.client_id}`;
   const sorted: TerraformResources = {};
   for (const type of Object.keys(resource).sort()) sorted[type] = resource[type]!;
+  // The token rotator's managed identity (operations.rotation on AKS): the pipeline's AZURE_CLIENT_ID.
+  const rotator = fleet.rotation?.azure;
+  const rotatorOutputs = rotator
+    ? {
+        rotator_client_id: { value: `\${azurerm_user_assigned_identity.${tfName(rotator.key)}.client_id}`, description: `token rotator of ${fleet.name}: the CI/CD variable RUNNER_FLEET_ROTATOR_CLIENT_ID of pipelines/rotate-tokens.gitlab-ci.yml` },
+        rotator_principal_id: { value: `\${azurerm_user_assigned_identity.${tfName(rotator.key)}.principal_id}`, description: `token rotator of ${fleet.name}: its Kubernetes user name on AKS (the RoleBindings in terraform/azure-k8s)` },
+      }
+    : {};
   return {
     '//': DO_NOT_EDIT,
     terraform: { required_version: '>= 1.5.0', required_providers: { azurerm: { source: 'hashicorp/azurerm', version: AZURERM_PROVIDER_CONSTRAINT } } },
@@ -67,6 +76,7 @@ export function azureRoot(fleet: ResolvedFleet, contributions: TerraformResource
         value: clientIds,
         description: 'Client id of each managed identity, by name. Not a secret; pass `terraform output -json` to runner-fleet synth --azure-outputs.',
       },
+      ...rotatorOutputs,
     },
   };
 }

@@ -44,7 +44,7 @@ export function k8sObjectToTerraform(obj: K8sObject): { type: string; body: Reco
     case 'RoleBinding': {
       const ref = obj.roleRef as { apiGroup: string; kind: string; name: string };
       body.role_ref = { api_group: ref.apiGroup, kind: ref.kind, name: ref.name };
-      body.subject = (obj.subjects as { kind: string; name: string; namespace?: string }[]).map((s) => ({ kind: s.kind, name: s.name, ...(s.namespace ? { namespace: s.namespace } : {}) }));
+      body.subject = (obj.subjects as { kind: string; name: string; namespace?: string; apiGroup?: string }[]).map((s) => ({ kind: s.kind, name: s.name, ...(s.namespace ? { namespace: s.namespace } : {}), ...(s.apiGroup ? { api_group: s.apiGroup } : {}) }));
       break;
     }
     case 'Secret':

@@ -16,6 +16,8 @@ import { aksClusterResources, aksNodePools, checkCreateAks, verifyCreatedAks } f
 import { aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume } from './verify.js';
 import { aksDoctor } from './doctor.js';
 import { verifyKeyVaultStore } from './key-vault-verify.js';
+import { aksRotatorAccess } from './rotator.js';
+import { rotatorObjects } from '../../emit/kubernetes/rotator-objects.js';
 import { keyVaultAssignments, keyVaultHelmValues, keyVaultOf, secretProviderClass } from './key-vault.js';
 
 /** Client ids given with `synth --azure-outputs`, if any. */
@@ -58,6 +60,18 @@ function k8sRoot(fleet: ResolvedFleet, cluster: ResolvedCluster): TerraformRoot 
     if (kv) {
       const spc = secretProviderClass(fleet, r, kv, ids.manager, identityDataRef(ids.manager.key));
       add('kubernetes_manifest', tfName(spc.metadata.namespace ?? '', spc.metadata.name, 'spc'), { manifest: spc, depends_on: [`${ns.type}.${nsKey}`] });
+    }
+  }
+  // The token rotator's Role and RoleBinding (operations.rotation), bound to its managed identity's principal id.
+  const rotator = fleet.rotation?.azure;
+  const rotatorTargets = (rotator?.kubernetes?.targets ?? []).filter((t) => t.cluster === cluster.name);
+  if (rotator?.kubernetes && rotatorTargets.length > 0) {
+    data.set(tfName(rotator.key), { name: rotator.identityName, resource_group_name: fleet.azure!.resourceGroup });
+    for (const t of rotatorTargets) {
+      for (const o of rotatorObjects(fleet.name, rotator.kubernetes, t)) {
+        const tf = k8sObjectToTerraform(o);
+        add(tf.type, tfName(o.metadata.namespace ?? '', o.metadata.name, 'rotator'), { ...tf.body, depends_on: [`kubernetes_namespace_v1.${tfName(t.namespace)}`] });
+      }
     }
   }
   const sorted: TerraformResources = {};
@@ -297,7 +311,9 @@ export const aksPlatform: PlatformPlugin = {
         ...kvRunners.map(({ r, kv }) => `- \`${r.name}\`: secret \`${kv.secretName}\` in vault \`${kv.vaultName}\` (resource group ${kv.resourceGroup}). Its manager identity holds Key Vault Secrets User on that one secret; the SecretProviderClass \`${r.kubernetes!.namespace}/${r.kubernetes!.tokenSecret}\` syncs it into the Secret the chart reads.`),
         '- The vault must exist and use the Azure RBAC permission model; the cluster needs the add-on: `az aks enable-addons --addons azure-keyvault-secrets-provider --enable-secret-rotation` (a cluster created here has it). The driver syncs the Secret only while the manager pod mounts the class (the Helm values mount it) and refreshes it on its rotation poll (2 min by default).',
         '- Whoever runs `runner-fleet register` or `rotate` writes the secret: they need Key Vault Secrets Officer on it (or the vault), and a bearer token for https://vault.azure.net (`RUNNER_FLEET_KEYVAULT_TOKEN`, or az login / workload identity through DefaultAzureCredential), plus `--kube-api CLUSTER=URL` for the restart, which waits for the sync before it restarts the Deployment.',
-        '- `terraform/gitlab` never registers these runners (the Secret would have two writers), and the scheduled rotation pipeline has no Azure identity yet: rotate them with `runner-fleet rotate` where Azure credentials are.',
+        fleet.rotation?.azure
+          ? `- \`terraform/gitlab\` never registers these runners (the Secret would have two writers). The scheduled rotation signs in as the managed identity \`${fleet.rotation.azure.identityName}\` (federated for \`${fleet.rotation.sub}\` only): Key Vault Secrets Officer on exactly these secrets, Azure Kubernetes Service Cluster User Role on the cluster (endpoint and CA), and in each runner namespace a Role that may only read the synced Secret and restart the manager Deployment, bound to the identity's principal id (\`terraform/azure-k8s/<cluster>\`). Set the CI/CD variable \`RUNNER_FLEET_ROTATOR_CLIENT_ID\` to \`terraform -chdir=terraform/azure output -raw rotator_client_id\` (or synthesize with --azure-outputs).`
+          : '- `terraform/gitlab` never registers these runners (the Secret would have two writers); without `operations.rotation` no pipeline rotates them: rotate them with `runner-fleet rotate` where Azure credentials are.',
       ],
     }];
     if (roots.length === 0) return { steps, sections };
@@ -320,6 +336,8 @@ export const aksPlatform: PlatformPlugin = {
   roleOfSubject(docs, intent, cluster, subject) {
     return subject.kind === 'kubernetes' ? aksRoleOfServiceAccount(docs, intent, cluster, subject) : undefined;
   },
+
+  rotatorAccess: aksRotatorAccess,
 
   doctor: aksDoctor,
 };

@@ -58,6 +58,10 @@ export const aksClusterSchema = z.strictObject({
     .regex(/^https:\/\/[A-Za-z0-9.-]+(:[0-9]+)?(\/[^\s?#]*)?$/, { message: 'the cluster OIDC issuer URL, https://<region>.oic.prod-aks.azure.com/<tenant>/<id>/' })
     .optional()
     .describe('OIDC issuer URL of an existing cluster, exactly as `az aks show --query oidcIssuerProfile.issuerUrl` prints it (with its trailing slash). The cluster needs --enable-oidc-issuer and --enable-workload-identity. Required unless create is set.'),
+  entraId: z
+    .boolean()
+    .optional()
+    .describe('Whether the existing cluster has AKS-managed Microsoft Entra ID integration (az aks show --query aadProfile.managed). The scheduled token rotator needs it: it signs in to the API server with an Entra token and is a Kubernetes RBAC user there. A cluster created here always has it. Default: unknown (rotation of API-registered runners on this cluster is refused, RF128).'),
   identity: z.literal('workload-identity').default('workload-identity').describe('How pods get Azure credentials. Only Azure Workload Identity. Default workload-identity.'),
   create: aksCreateSchema.optional(),
   acceptRisks: acceptRisksSchema,

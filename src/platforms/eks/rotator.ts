@@ -19,6 +19,7 @@ export function eksClusterArn(partition: string, accountId: string, region: stri
  * aws-auth edit this project does not make for a machine identity, so that is refused (RF128).
  */
 export const eksRotatorAccess: RotatorKubernetesAccess = {
+  identityCloud: 'aws',
   refusal(_fleet, cluster, clusterPath) {
     const mode = authenticationMode(eksSpec(cluster));
     if (mode !== 'CONFIG_MAP') return undefined;

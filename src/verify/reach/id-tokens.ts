@@ -8,6 +8,7 @@ import type { ReachProof } from './cross-account.js';
 import { resolveValue } from '../aws-docs.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import { verifyRotator } from './rotator.js';
+import { verifyAzureRotator } from './rotator-azure.js';
 
 /**
  * Proofs for roles that GitLab ID tokens unlock, from the emitted trust documents (AWS) and
@@ -163,7 +164,13 @@ export function verifyIdTokens(docs: ReachDocuments, intent: IdTokenIntent): { f
   const proofs: ReachProof[] = [];
   const rotatorClaims = new Map<string, string>();
   for (const role of intent.roles) {
-    const ok = role.cloud === 'aws' ? awsProof(docs, role, findings, intent.partition, rotatorClaims) : azureProof(docs, role, findings);
+    let ok = role.cloud === 'aws' ? awsProof(docs, role, findings, intent.partition, rotatorClaims) : azureProof(docs, role, findings);
+    if (role.azureRotator) {
+      const out = verifyAzureRotator(docs.azureRoot, role.path, role.roleName, role.audience, role.azureRotator);
+      findings.push(...out.findings);
+      rotatorClaims.set(role.name, out.claim);
+      if (out.findings.length > 0) ok = false;
+    }
     const { bad } = tokensFor(role);
     const who = role.subjects.map((s) => `${s.project ?? `${s.group!}/*`} ${s.anyRef ? `any ${s.refType}` : `${s.refType} ${s.refs.join(', ')}`}`).join('; ');
     proofs.push({ runner: `id-token ${role.name}`, claim: `${role.cloud === 'aws' ? 'role' : 'managed identity'} ${role.roleName} accepts GitLab ID tokens of ${who} (aud ${role.audience}) and refuses ${bad.length} look-alikes: other projects, refs, ref types, audiences, issuers`, holds: ok });

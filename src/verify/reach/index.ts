@@ -25,8 +25,9 @@ export function verifyReach(intent: FleetIntent, docs: FleetDocuments): { findin
     proofs.push(...out.proofs);
     // The rotator's Kubernetes identity (Secret stores): access entries and RBAC, over all documents.
     for (const role of intent.idTokens.roles) {
-      if (!role.rotator?.kubernetes) continue;
-      const kube = verifyRotatorKubernetes(docs, intent, role.rotator.kubernetes, role.roleName, role.path);
+      const kubeIntent = role.rotator?.kubernetes ?? role.azureRotator?.kubernetes;
+      if (!kubeIntent) continue;
+      const kube = verifyRotatorKubernetes(docs, intent, kubeIntent, role.roleName, role.path);
       findings.push(...kube.findings);
       proofs.push({ runner: `id-token ${role.name}`, claim: kube.claim, holds: kube.findings.length === 0 });
     }

@@ -1,4 +1,4 @@
-import type { ResolvedFleet, RotatorKubernetes } from '../../model/types.js';
+import type { ResolvedFleet, RotatorAzure, RotatorKubernetes } from '../../model/types.js';
 import { eksClusterArn } from '../../platforms/eks/rotator.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
@@ -56,7 +56,18 @@ export interface IdTokenIntent {
     subjects: { project?: string; group?: string; refType: 'branch' | 'tag'; refs: string[]; anyRef: boolean }[];
     /** The token rotator (operations.rotation): one sub only, and only what rotation needs. */
     rotator?: RotatorIntent;
+    /** The token rotator's managed identity (AKS runners): one sub, exactly its Azure grants, its Kubernetes user. */
+    azureRotator?: RotatorAzureIntent;
   }[];
+}
+
+export interface RotatorAzureIntent {
+  sub: string;
+  /** Key Vault secrets (`<vault id>/secrets/<name>`) it must hold Key Vault Secrets Officer on, and nothing wider. */
+  secretScopes: string[];
+  /** AKS cluster resource ids (or their Terraform symbol) it must hold Azure Kubernetes Service Cluster User Role on. */
+  clusterIds: string[];
+  kubernetes?: RotatorKubeIntent;
 }
 
 export interface RotatorIntent {
@@ -71,12 +82,14 @@ export interface RotatorIntent {
 }
 
 export interface RotatorKubeIntent {
+  /** How the cloud identity becomes that user: an EKS access entry (proven too), or AKS Entra ID (the principal id is the user name). */
+  mapping?: 'eks-access-entry' | 'aks-entra-id';
   /** The Kubernetes user name of the rotator role (access entry username, RoleBinding subject). */
   username: string;
   /** Clusters: entry name, name in EKS (the access entry's cluster_name) and ARN (eks:DescribeCluster). */
   clusters: { cluster: string; apiName: string; arn: string }[];
   /** Per runner: namespace, token Secret and manager Deployment rotate touches. */
-  targets: { runner: string; cluster: string; namespace: string; secret: string; deployment: string }[];
+  targets: { runner: string; cluster: string; namespace: string; secret: string; deployment: string; secretVerbs?: string[] }[];
 }
 
 /** The documents the reach proofs read. */
@@ -151,7 +164,8 @@ export function idTokenIntent(fleet: ResolvedFleet): IdTokenIntent | undefined {
       ...(r.providerArn ? { providerArn: r.providerArn } : {}),
       audience: r.audience,
       subjects: r.subjects.map((s) => ({ ...(s.project ? { project: s.project } : {}), ...(s.group ? { group: s.group } : {}), refType: s.refType, refs: s.refs, anyRef: s.anyRef })),
-      ...(r.purpose === 'rotator' && fleet.rotation && fleet.aws ? { rotator: rotatorIntent(fleet) } : {}),
+      ...(r.purpose === 'rotator' && r.cloud === 'aws' && fleet.rotation && fleet.aws ? { rotator: rotatorIntent(fleet) } : {}),
+      ...(r.purpose === 'rotator' && r.cloud === 'azure' && fleet.rotation?.azure ? { azureRotator: rotatorAzureIntent(fleet.rotation.sub, fleet.rotation.azure) } : {}),
     })),
   };
 }
@@ -168,6 +182,25 @@ function rotatorIntent(fleet: ResolvedFleet): RotatorIntent {
   };
 }
 
+function rotatorAzureIntent(sub: string, azure: RotatorAzure): RotatorAzureIntent {
+  const kube = azure.kubernetes;
+  return {
+    sub,
+    secretScopes: [...azure.secretScopes],
+    clusterIds: [...azure.clusterIds],
+    ...(kube
+      ? {
+          kubernetes: {
+            mapping: 'aks-entra-id' as const,
+            username: kube.username,
+            clusters: kube.clusters.map((c, i) => ({ cluster: c.cluster, apiName: c.kubeApi.replace(/^aks:/, ''), arn: azure.clusterIds[i] ?? '' })),
+            targets: kube.targets.map(({ runner, cluster, namespace, secret, deployment, secretVerbs }) => ({ runner, cluster, namespace, secret, deployment, secretVerbs: [...secretVerbs] })),
+          },
+        }
+      : {}),
+  };
+}
+
 function rotatorKubeIntent(fleet: ResolvedFleet, kube: RotatorKubernetes): RotatorKubeIntent {
   const aws = fleet.aws!;
   return {
@@ -178,6 +211,7 @@ function rotatorKubeIntent(fleet: ResolvedFleet, kube: RotatorKubernetes): Rotat
       const region = (cluster.spec.region as string | undefined) ?? aws.region;
       return { cluster: name, apiName, arn: eksClusterArn(aws.partition, aws.accountId, region, apiName) };
     }),
+    mapping: 'eks-access-entry',
     targets: kube.targets.map(({ runner, cluster, namespace, secret, deployment }) => ({ runner, cluster, namespace, secret, deployment })),
   };
 }

@@ -66,6 +66,11 @@ function clusterObjects(docs: FleetDocuments, intent: FleetIntent, cluster: stri
   return out;
 }
 
+/** The rotator's RoleBinding in a namespace: the one binding its user, else none. */
+function rotatorBindingName(objects: K8sObject[], namespace: string, username: string): string | undefined {
+  return objects.find((o) => o.kind === 'RoleBinding' && o.metadata.namespace === namespace && ((o.subjects as { kind: string; name: string }[] | undefined) ?? []).some((s) => s.kind === 'User' && s.name === username))?.metadata.name;
+}
+
 export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetIntent, kube: RotatorKubeIntent, roleName: string, path: string): { findings: Finding[]; claim: string } {
   const findings: Finding[] = [];
   // Access entries: the role's mapping to a Kubernetes user, on every cluster it rotates in.
@@ -81,8 +86,10 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
     const ref = parseRef(principal);
     return ref?.type === 'aws_iam_role' ? facts?.roleKeys.get(ref.name) === roleName : typeof principal === 'string' && principal.endsWith(`/${roleName}`);
   };
-  const entries = root ? Object.entries(root.resource.aws_eks_access_entry ?? {}).filter(([, b]) => isRotatorEntry(b.principal_arn)) : [];
-  for (const c of kube.clusters) {
+  const aks = kube.mapping === 'aks-entra-id';
+  // AKS: the managed identity is the user its principal id names; there is no access entry to prove.
+  const entries = root && !aks ? Object.entries(root.resource.aws_eks_access_entry ?? {}).filter(([, b]) => isRotatorEntry(b.principal_arn)) : [];
+  for (const c of aks ? [] : kube.clusters) {
     if (!entries.some(([, b]) => root && resolveValue(root, b.cluster_name) === c.apiName)) {
       findings.push(f('RF127', path, `the token rotator ${roleName} has no access entry on EKS cluster ${c.apiName}, so it cannot reach the Secrets and Deployments there`, { fix: 'regenerate terraform/aws' }));
     }
@@ -101,7 +108,7 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
       );
     }
   }
-  for (const [key, b] of Object.entries(root?.resource.aws_eks_access_policy_association ?? {})) {
+  for (const [key, b] of aks ? [] : Object.entries(root?.resource.aws_eks_access_policy_association ?? {})) {
     if (isRotator(b.principal_arn)) {
       findings.push(f('RF134', path, `access policy association ${key} grants the token rotator ${roleName} ${String(b.policy_arn)}`, { received: String(b.policy_arn), allowed: 'no access policy', fix: 'remove the association; the RoleBindings grant what rotate needs' }));
     }
@@ -128,9 +135,24 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
       grants.push({ ...(b.kind === 'RoleBinding' ? { namespace: b.metadata.namespace ?? '' } : {}), rules: (role.rules as Rule[] | undefined) ?? [] });
     }
     for (const t of targets) {
+      const secretVerbs = t.secretVerbs ?? ['get', 'update'];
+      // AKS: the rotator's own RoleBinding must name its managed identity's principal id, as a User (RF133).
+      if (aks) {
+        const own = find('RoleBinding', rotatorBindingName(objects, t.namespace, kube.username) ?? '', t.namespace) ?? objects.find((o) => o.kind === 'RoleBinding' && o.metadata.namespace === t.namespace && o.metadata.labels?.['app.kubernetes.io/component'] === 'token-rotator');
+        const subjects = (own?.subjects as { kind: string; name: string }[] | undefined) ?? [];
+        const wrong = subjects.filter((s) => s.kind !== 'User' || s.name !== kube.username);
+        if (own && (wrong.length > 0 || !subjects.some((s) => s.kind === 'User' && s.name === kube.username))) {
+          findings.push(
+            f('RF133', path, `RoleBinding ${t.namespace}/${own.metadata.name} of the token rotator names ${wrong.map((s) => `${s.kind} ${s.name}`).join(', ') || 'no subject'}, not its managed identity (AKS authenticates it as the User named by its principal id)`, {
+              received: JSON.stringify(subjects),
+              allowed: `[{ kind: User, name: ${kube.username} }]`,
+              fix: 'bind the rotator\'s Role to its principal id only (no groups, no client id); regenerate terraform/azure-k8s',
+            }),
+          );
+        }
+      }
       const need: Access[] = [
-        { namespace: t.namespace, group: '', resource: 'secrets', verb: 'get', name: t.secret },
-        { namespace: t.namespace, group: '', resource: 'secrets', verb: 'update', name: t.secret },
+        ...secretVerbs.map((verb) => ({ namespace: t.namespace, group: '', resource: 'secrets', verb, name: t.secret })),
         { namespace: t.namespace, group: 'apps', resource: 'deployments', verb: 'patch', name: t.deployment },
       ];
       for (const a of need) if (!allows(grants, a)) findings.push(f('RF127', path, `the token rotator's user ${kube.username} cannot ${describe(a)} (runner ${t.runner})`, { fix: 'regenerate kubernetes/<runner>/token-rotator.yaml and apply it' }));
@@ -151,10 +173,12 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
         { namespace: t.namespace, group: '', resource: 'serviceaccounts/token', verb: 'create', name: `${PROBE}-sa` },
         { namespace: `${PROBE}-namespace`, group: '', resource: 'secrets', verb: 'get', name: t.secret },
         { namespace: 'kube-system', group: '', resource: 'secrets', verb: 'get', name: t.secret },
+        // A Key Vault store's Secret is the CSI driver's: the rotator only reads it.
+        ...(secretVerbs.includes('update') ? [] : [{ namespace: t.namespace, group: '', resource: 'secrets', verb: 'update', name: t.secret }, { namespace: t.namespace, group: '', resource: 'secrets', verb: 'patch', name: t.secret }]),
       ];
       probes += lookalikes.length;
       for (const a of lookalikes) {
-        if (allows(grants, a)) findings.push(f('RF129', path, `the token rotator's user ${kube.username} may ${describe(a)} (runner ${t.runner})`, { received: describe(a), allowed: `get, update secrets/${t.secret} and patch apps/deployments/${t.deployment} in ${t.namespace}`, fix: 'grant the rotator a Role with resourceNames and exactly those verbs; regenerate' }));
+        if (allows(grants, a)) findings.push(f('RF129', path, `the token rotator's user ${kube.username} may ${describe(a)} (runner ${t.runner})`, { received: describe(a), allowed: `${secretVerbs.join(', ')} secrets/${t.secret} and patch apps/deployments/${t.deployment} in ${t.namespace}`, fix: 'grant the rotator a Role with resourceNames and exactly those verbs; regenerate' }));
       }
     }
     // RoleBindings of the rotator in namespaces it rotates nothing in.
@@ -166,8 +190,12 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
     }
   }
   const entriesText = kube.clusters.map((c) => c.apiName).join(', ');
+  const readOnly = kube.targets.filter((t) => !(t.secretVerbs ?? ['get', 'update']).includes('update')).length;
+  const secretsText = readOnly === 0 ? `get and update ${kube.targets.length} token Secret(s)` : readOnly === kube.targets.length ? `get ${kube.targets.length} synced token Secret(s)` : `get ${kube.targets.length} token Secret(s) (update ${kube.targets.length - readOnly})`;
   return {
     findings,
-    claim: `token rotator ${roleName} is Kubernetes user ${kube.username} (access entry without policy or group on ${entriesText}) and may only get and update ${kube.targets.length} token Secret(s) and patch their manager Deployments, by name; ${probes} look-alike requests refused`,
+    claim: aks
+      ? `token rotator ${roleName} is the Kubernetes user named by its managed identity's principal id (Entra ID on AKS ${entriesText}; RoleBindings only, no group, no ClusterRole) and may only ${secretsText} and patch their manager Deployments, by name; ${probes} look-alike requests refused`
+      : `token rotator ${roleName} is Kubernetes user ${kube.username} (access entry without policy or group on ${entriesText}) and may only ${secretsText} and patch their manager Deployments, by name; ${probes} look-alike requests refused`,
   };
 }

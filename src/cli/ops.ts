@@ -257,6 +257,21 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
     if (!names.includes(opts.runner)) return usage(`no runner named "${opts.runner}" in ${specFile} (runners: ${names.join(', ')})`);
     if (command !== 'status' && command !== 'prune') desired = desired.filter((d) => d.name === opts.runner);
   }
+  // Every --kube-api is checked before anything is called: a typo is exit 2, never a failed request later.
+  if ((opts.kubeApi ?? []).length > 0) {
+    const [{ parseEksKubeApi }, { parseAksKubeApi }] = await Promise.all([import('../live/eks-kube.js'), import('../live/aks-kube.js')]);
+    const clusters = fleet.clusters.map((c) => c.name);
+    for (const entry of opts.kubeApi ?? []) {
+      const i = entry.indexOf('=');
+      const cluster = i > 0 ? entry.slice(0, i) : '';
+      const value = i > 0 ? entry.slice(i + 1) : '';
+      const shown = JSON.stringify(entry.length > 120 ? `${entry.slice(0, 120)}…` : entry);
+      if (i <= 0) return usage(`--kube-api ${shown} is not <cluster>=<api>; for example ${clusters[0] ?? 'ci'}=http://127.0.0.1:8001, ${clusters[0] ?? 'ci'}=eks:<name>@<region> or ${clusters[0] ?? 'ci'}=aks:<name>@<resourceGroup>`);
+      if (!clusters.includes(cluster)) return usage(`--kube-api ${shown} names cluster "${cluster}", which ${specFile} does not declare (clusters: ${clusters.join(', ') || 'none'})`);
+      const ok = value.startsWith('eks:') ? parseEksKubeApi(value) !== undefined : value.startsWith('aks:') ? parseAksKubeApi(value) !== undefined : /^https?:\/\/[^\s/]+/.test(value);
+      if (!ok) return usage(`--kube-api ${shown}: the API of cluster ${cluster} must be an http(s) URL (kubectl proxy), eks:<cluster name>@<region> (e.g. eks:ci@eu-west-1) or aks:<cluster name>@<resource group> (e.g. aks:aks-ci@rg-ci)`);
+    }
+  }
   let withinMs: number | undefined;
   if (opts.ifExpiringWithin !== undefined) {
     withinMs = parseDuration(opts.ifExpiringWithin);

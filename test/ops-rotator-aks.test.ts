@@ -1,12 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { synthFiles } from '../src/core.js';
-import { verifyFleet } from '../src/verify/index.js';
-import { intentOf } from '../src/verify/intent.js';
 import type { EmittedFleet } from '../src/emit/types.js';
 import type { K8sObject } from '../src/emit/artifacts.js';
 import { planExample, planMutated } from './helpers/fleet.js';
-import { ROTATOR_AKS_TESTED } from './helpers/rotator.js';
+import { ROTATOR_AKS_TESTED, rotatorRuleCases, type RotatorCase } from './helpers/rotator.js';
 
 /** The token rotator on AKS (issue 12d): a managed identity federated for the schedule, Key Vault Secrets Officer on the token secrets only, Kubernetes RBAC by principal id. */
 
@@ -70,7 +68,7 @@ describe('the token rotator on AKS (Key Vault store)', () => {
     expect(claims[2]!.claim).toContain("principal id");
   });
 
-  const cases: [string, string, (d: EmittedFleet) => void][] = [
+  const cases: RotatorCase[] = [
     ['RF132', 'Key Vault Secrets Officer on the whole vault', (d) => assign(d, 'token-rotator-azure_vault', 'Key Vault Secrets Officer', VAULT)],
     ['RF132', 'Key Vault Secrets Officer on another secret of the vault', (d) => assign(d, 'token-rotator-azure_other', 'Key Vault Secrets Officer', `${VAULT}/secrets/someone-elses-token`)],
     ['RF132', 'AKS RBAC Writer on the cluster (Azure RBAC for Kubernetes)', (d) => assign(d, 'token-rotator-azure_writer', 'Azure Kubernetes Service RBAC Writer', CLUSTER)],
@@ -86,18 +84,7 @@ describe('the token rotator on AKS (Key Vault store)', () => {
     ['RF133', 'the RoleBinding also names a group', (d) => bindingOf(d).subjects.push({ kind: 'Group', name: '00000000-0000-0000-0000-000000000001', apiGroup: 'rbac.authorization.k8s.io' })],
   ];
 
-  it('the tables cover every code of the rotator on AKS', () => {
-    expect(new Set([...cases.map((c) => c[0]), 'RF128'])).toEqual(new Set(ROTATOR_AKS_TESTED));
-  });
-
-  it.each(cases)('%s: %s is refuted; the emitted documents pass', (code, _what, mutate) => {
-    expect(codes(verifyFleet(intentOf(plan.fleet!), plan.emitted!).findings)).not.toContain(code);
-    const docs = structuredClone(plan.emitted!);
-    mutate(docs);
-    const v = verifyFleet(intentOf(plan.fleet!), docs);
-    expect(codes(v.findings)).toContain(code);
-    expect(v.proofs.filter((p) => p.runner === 'id-token token-rotator-azure').some((p) => !p.holds)).toBe(true);
-  });
+  rotatorRuleCases(plan, cases, ROTATOR_AKS_TESTED, ['RF128'], 'id-token token-rotator-azure', 'the rotator on AKS');
 
   it.each([
     ['entraId false', (s: Record<string, any>) => (s.clusters[0].entraId = false), 'clusters[0].entraId'],

@@ -1,15 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { parse as parseYaml } from 'yaml';
 import { synthFiles } from '../src/core.js';
-import { verifyFleet } from '../src/verify/index.js';
-import { intentOf } from '../src/verify/intent.js';
 import type { EmittedFleet } from '../src/emit/types.js';
 import type { K8sObject } from '../src/emit/artifacts.js';
 import type { PolicyDocument, Statement } from '../src/verify/iam/types.js';
 import { eksToken, parseEksKubeApi } from '../src/live/eks-kube.js';
 import { KubernetesSecretStore } from '../src/live/kubernetes.js';
 import { planExample, planMutated } from './helpers/fleet.js';
-import { ROTATOR_KUBE_TESTED } from './helpers/rotator.js';
+import { ROTATOR_KUBE_TESTED, rotatorRuleCases, type RotatorCase } from './helpers/rotator.js';
 
 /** The token rotator's Kubernetes identity for Secret stores of API-registered EKS runners: emitted, proven, refused where incoherent. */
 
@@ -72,7 +70,7 @@ describe('the token rotator on EKS (Kubernetes Secret stores)', () => {
     expect(claims[2]!.claim).toContain(`Kubernetes user ${USER}`);
   });
 
-  const cases: [string, string, (d: EmittedFleet) => void][] = [
+  const cases: RotatorCase[] = [
     ['RF129', 'a Role without resourceNames', (d) => delete roleOf(d).rules[0]!.resourceNames],
     ['RF129', 'a Role with * verbs', (d) => (roleOf(d).rules[1]!.verbs = ['*'])],
     ['RF129', 'list on secrets', (d) => roleOf(d).rules.push({ apiGroups: [''], resources: ['secrets'], verbs: ['list'] })],
@@ -88,18 +86,7 @@ describe('the token rotator on EKS (Kubernetes Secret stores)', () => {
     ['RF126', 'eks:* on its cluster', (d) => setPolicy(d, (s) => (s[0]!.Action = 'eks:*'))],
   ];
 
-  it('the tables cover every code of the rotator\'s Kubernetes identity', () => {
-    expect(new Set([...cases.map((c) => c[0]), 'RF128'])).toEqual(new Set(ROTATOR_KUBE_TESTED));
-  });
-
-  it.each(cases)('%s: %s is refuted; the emitted documents pass', (code, _what, mutate) => {
-    expect(codes(verifyFleet(intentOf(plan.fleet!), plan.emitted!).findings)).not.toContain(code);
-    const docs = structuredClone(plan.emitted!);
-    mutate(docs);
-    const v = verifyFleet(intentOf(plan.fleet!), docs);
-    expect(codes(v.findings)).toContain(code);
-    expect(v.proofs.filter((p) => p.runner === 'id-token token-rotator').some((p) => !p.holds)).toBe(true);
-  });
+  rotatorRuleCases(plan, cases, ROTATOR_KUBE_TESTED, ['RF128'], 'id-token token-rotator', "the rotator's Kubernetes identity");
 
   it.each([
     // An existing AKS cluster the spec does not declare Entra-integrated (test/ops-rotator-aks.test.ts has the rest).

@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
+import { exampleFiles } from './helpers/fleet.js';
 
 /**
  * What the doctor reads back beyond the identity chain, on hand-made deployments: node groups
@@ -42,5 +43,41 @@ describe('doctor read-back proofs on hand-made deployments', () => {
   it('the same runner without node groups, rotator or Key Vault store in the evidence makes none of these proofs', () => {
     const r = doctor(filesOf(join(DOCTOR, 'corpus/irsa-guide-sound')));
     expect(r.proofs.filter((p) => /node group|token rotator|Key Vault/.test(p.claim))).toEqual([]);
+  });
+});
+
+/**
+ * The AKS token rotator read back from the synth output of examples/aks-key-vault.yaml: the doctor
+ * takes the managed identity the rotation pipeline signs in as for the rotator and proves its Azure
+ * grants and its RBAC, so a widened grant or a RoleBinding naming the wrong subject fails.
+ */
+describe('doctor reads the AKS token rotator back', () => {
+  const ROTATOR_GRANTS = /^token rotator fabrikam-token-rotator \(managed identity\) is federated for .* holds exactly Key Vault Secrets Officer on 1 token secret/;
+  const ROTATOR_RBAC = /^token rotator fabrikam-token-rotator is the Kubernetes user named by its managed identity's principal id \(Entra ID on AKS aks-ci-weu@rg-gitlab-runners/;
+  type Root = { resource: Record<string, Record<string, Record<string, unknown>>> };
+  type Mutation = [name: string, file: string, mutate: (root: Root) => void, claim: RegExp, holds: boolean, errors: string[]];
+  const rotatorOfficer = (root: Root) => Object.values(root.resource.azurerm_role_assignment!).find((a) => a.role_definition_name === 'Key Vault Secrets Officer' && String(a.principal_id).includes('token-rotator'))!;
+  const rotatorBinding = (root: Root) => Object.values(root.resource.kubernetes_role_binding_v1!).find((b) => (b.subject as { name: string }[]).some((s) => s.name.includes('token-rotator')))!;
+  const mutations: Mutation[] = [
+    ['as generated', 'terraform/azure/main.tf.json', () => undefined, ROTATOR_GRANTS, true, []],
+    ['as generated', 'terraform/azure-k8s/ci/main.tf.json', () => undefined, ROTATOR_RBAC, true, []],
+    // The rotator's Key Vault Secrets Officer on the whole vault: every secret in it (RF132).
+    ['grant on the whole vault', 'terraform/azure/main.tf.json', (root) => void (rotatorOfficer(root).scope = String(rotatorOfficer(root).scope).replace(/\/secrets\/[^/]+$/, '')), ROTATOR_GRANTS, false, ['RF127', 'RF132']],
+    // The rotator's RoleBinding naming the client id: AKS authenticates the principal id (RF133), so rotate is refused too (RF127).
+    ['RoleBinding names the client id', 'terraform/azure-k8s/ci/main.tf.json', (root) => void ((rotatorBinding(root).subject as { name: string }[])[0]!.name = '${data.azurerm_user_assigned_identity.token-rotator-azure.client_id}'), ROTATOR_RBAC, false, ['RF127', 'RF127', 'RF133']],
+  ];
+  it.each(mutations)('%s (%s)', (_name, file, mutate, claim, holds, errors) => {
+    const files = exampleFiles('aks-key-vault').map((f) => {
+      if (f.path !== file) return f;
+      const root = JSON.parse(f.content) as Root;
+      mutate(root);
+      return { ...f, content: JSON.stringify(root, null, 2) };
+    });
+    const r = doctor(files.map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.content) })));
+    const found = r.proofs.filter((p) => claim.test(p.claim));
+    expect(found.map((p) => p.claim), r.proofs.map((p) => p.claim).join('\n')).toHaveLength(1);
+    expect(found[0]!.runner).toBe('id-token token-rotator-azure');
+    expect(found[0]!.holds).toBe(holds);
+    expect(r.findings.filter((f) => f.severity === 'error').map((f) => f.code).sort()).toEqual(errors);
   });
 });

@@ -14,15 +14,7 @@ const FULLY_READ_BACK = new Set(['eks-irsa', 'eks-pod-identity', 'eks-cluster-ac
 const KNOWN_GAPS = new Map<string, string>();
 
 /** Proofs the doctor does not make yet; every other proof of these examples must still round-trip exactly. */
-const NOT_YET_READ_BACK: { pattern: RegExp; why: string; examples?: ReadonlySet<string> }[] = [
-  {
-    // The doctor proves the rotator's federated credential as any GitLab ID-token identity, under its
-    // Azure name; the rotator's own intent (its Key Vault and cluster grants, its RBAC) is not inferred.
-    pattern: /^id-token [^|]*token-rotator[^|]*\|/,
-    why: 'the AKS token rotator (managed identity, Key Vault and cluster grants, RBAC by principal id) is not read back as the rotator yet',
-    examples: new Set(['aks-key-vault']),
-  },
-];
+const NOT_YET_READ_BACK: { pattern: RegExp; why: string; examples?: ReadonlySet<string> }[] = [];
 
 const asInputs = (name: string): InputFile[] => exampleFiles(name).map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.content) }));
 const key = (p: { runner: string; claim: string; holds: boolean }) => `${p.runner}|${p.claim}|${String(p.holds)}`;

@@ -20,7 +20,12 @@ import type { AzureEvidence } from './azure.js';
  * - the token rotator is the role the rotation pipeline assumes (RUNNER_FLEET_ROTATOR_ROLE_ARN in a
  *   pipeline file, or the `rotator_role_arn` output of the Terraform): its one intended sub is the
  *   project and branch the pipeline's rules run on, and what it must reach are the token parameters
- *   and Auto Scaling groups of the VM managers read back.
+ *   and Auto Scaling groups of the VM managers read back;
+ * - the Azure token rotator (AKS) is the managed identity the rotation pipeline signs in as
+ *   (AZURE_CLIENT_ID: the `rotator_client_id` output's identity through RUNNER_FLEET_ROTATOR_CLIENT_ID,
+ *   or a literal client id the evidence states, or else the one identity federated for the
+ *   pipeline's sub): its one intended sub is the pipeline's; what it must reach (Key Vault secrets,
+ *   clusters, RBAC) is added by inferRotatorKubernetes from the clusters the pipeline names.
  */
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
@@ -139,6 +144,65 @@ function rotationPipeline(ev: Evidence): { roleArn: string; sub?: string } | und
   return undefined;
 }
 
+/** The sub the rules of a rotation job admit (its project and branch). */
+function subOfRules(job: Record<string, unknown>): string | undefined {
+  const rules = list(job.rules as unknown[]).map((r) => (isObject(r) && typeof r.if === 'string' ? r.if : '')).join(' ');
+  const project = /\$CI_PROJECT_PATH\s*==\s*"([^"]+)"/.exec(rules)?.[1];
+  const branch = /\$CI_COMMIT_(?:REF_NAME|BRANCH)\s*==\s*"([^"]+)"/.exec(rules)?.[1];
+  return project && branch ? `project_path:${project}:ref_type:branch:ref:${branch}` : undefined;
+}
+
+/** The rotation job that signs in to Azure: AZURE_CLIENT_ID from RUNNER_FLEET_ROTATOR_CLIENT_ID (or a literal client id) and the runner-fleet rotate command. */
+export function azureRotationJob(ev: Evidence): { job: Record<string, unknown>; clientId: string; sub?: string } | undefined {
+  for (const a of ev.artifacts) {
+    if (a.format !== 'yaml' || !Array.isArray(a.content)) continue;
+    for (const doc of a.content) {
+      if (!isObject(doc)) continue;
+      for (const job of Object.values(doc)) {
+        if (!isObject(job) || !isObject(job.variables)) continue;
+        const clientId = job.variables.AZURE_CLIENT_ID;
+        if (typeof clientId !== 'string' || clientId === '') continue;
+        const script = list(job.script as unknown[]).filter((l): l is string => typeof l === 'string');
+        if (!clientId.includes('RUNNER_FLEET_ROTATOR_CLIENT_ID') && !script.some((l) => /runner-fleet(@\S+)?\s+rotate\b/.test(l))) continue;
+        const sub = subOfRules(job);
+        return { job, clientId, ...(sub !== undefined ? { sub } : {}) };
+      }
+    }
+  }
+  return undefined;
+}
+
+/** The value of an output of the Terraform (e.g. `rotator_client_id`). */
+function outputValue(ev: Evidence, name: string): unknown {
+  for (const a of ev.artifacts) {
+    if (!/\.tf\.json$/i.test(a.path) || !Array.isArray(a.content)) continue;
+    for (const doc of a.content as unknown[]) {
+      const o = isObject(doc) && isObject(doc.output) ? doc.output[name] : undefined;
+      if (isObject(o) && o.value !== undefined) return o.value;
+    }
+  }
+  return undefined;
+}
+
+/** The Azure token rotator among the managed identities: named by the rotation job (or the `rotator_client_id` output). */
+function markAzureRotator(ev: Evidence, azure: AzureEvidence, roles: IdTokenIntent['roles']): void {
+  const job = azureRotationJob(ev);
+  const output = outputValue(ev, 'rotator_client_id');
+  const literal = job && /^[0-9a-f-]{36}$/i.test(job.clientId) ? azure.clientIds.get(job.clientId.toLowerCase()) : undefined;
+  const fromOutput = typeof output === 'string' ? azure.clientIdRefs.get(output) : undefined;
+  const azureRoles = roles.filter((r) => r.cloud === 'azure');
+  const subsOf = (r: IdTokenIntent['roles'][number]) => r.subjects.flatMap((s) => s.refs.map((ref) => `project_path:${s.project ?? `${s.group!}/*`}:ref_type:${s.refType}:ref:${ref}`));
+  const byName = literal ?? fromOutput;
+  const federated = job?.sub !== undefined ? azureRoles.filter((r) => subsOf(r).includes(job.sub!)) : [];
+  const rotator = byName !== undefined ? azureRoles.find((r) => r.roleName === byName) : federated.length === 1 ? federated[0] : undefined;
+  if (!rotator) return;
+  const subs = subsOf(rotator);
+  const sub = job?.sub ?? (subs.length === 1 ? subs[0]! : undefined);
+  if (sub === undefined) return;
+  // Its name becomes the rotator's key only where what it reaches is read back too (inferRotatorKubernetes).
+  rotator.azureRotator = { sub, secretScopes: [], clusterIds: [] };
+}
+
 /** The Terraform key of the role the `rotator_role_arn` output names. */
 function rotatorOutput(ev: Evidence): string | undefined {
   for (const a of ev.artifacts) {
@@ -165,6 +229,7 @@ export function inferIdTokens(ev: Evidence, root: TerraformRoot, azure: AzureEvi
   const roles = [...awsRoles(ev, root, runnerRoles, findings, named), ...azureRoles(azure, named)];
   const azureUsed = roles.some((r) => r.cloud === 'azure');
   if (roles.length === 0) return { findings, azureUsed };
+  if (azureUsed) markAzureRotator(ev, azure, roles);
 
   // The rotator: named by the rotation pipeline (or the Terraform output the pipeline reads).
   const pipeline = rotationPipeline(ev);

@@ -5,6 +5,9 @@ import type { FleetIntent } from '../verify/intent.js';
 import type { IdTokenIntent, RotatorKubeIntent } from '../verify/reach/intent.js';
 import { chartDeploymentName } from '../ops/desired.js';
 import { get } from '../verify/get.js';
+import { ROTATOR_AZURE_KEY } from '../spec/resolve-operations.js';
+import { keyVaultStoreOf } from '../spec/key-vault.js';
+import { azureRotationJob } from './infer-reach.js';
 import type { Evidence } from './evidence.js';
 import type { DoctorContext, DoctorReader } from './types.js';
 
@@ -22,6 +25,17 @@ import type { DoctorContext, DoctorReader } from './types.js';
  */
 
 const KUBE_API = /--kube-api[= ]+([^\s=]+)=(\S+)/g;
+
+/** `--kube-api <cluster>=<value>` options of one job's script. */
+function kubeApiOfJob(job: unknown): Map<string, string> {
+  const out = new Map<string, string>();
+  const script = get(job, 'script');
+  for (const line of Array.isArray(script) ? script : [script]) {
+    if (typeof line !== 'string') continue;
+    for (const m of line.matchAll(KUBE_API)) out.set(m[1]!, m[2]!);
+  }
+  return out;
+}
 
 /** `--kube-api <cluster>=<value>` of the rotation job (the job whose variables name the rotator role). */
 function kubeApiOptions(ev: Evidence, roleName: string): Map<string, string> {
@@ -46,6 +60,73 @@ function kubeApiOptions(ev: Evidence, roleName: string): Map<string, string> {
 
 /** Adds the Kubernetes part of the rotator's intent where its role reaches clusters of the evidence. */
 export function inferRotatorKubernetes(ev: Evidence, ctx: DoctorContext, intent: FleetIntent, docs: FleetDocuments, idTokens: IdTokenIntent | undefined, readers: readonly { type: string; doctor: DoctorReader }[]): Finding[] {
+  return [...inferAwsRotator(ev, ctx, intent, docs, idTokens, readers), ...inferAzureRotator(ev, ctx, intent, docs, idTokens, readers)];
+}
+
+/** Runners on these clusters whose token Secret no Terraform resource writes (registered through the API), with their manager Deployment. */
+function rotatedTargets(ctx: DoctorContext, intent: FleetIntent, docs: FleetDocuments, clusters: RotatorKubeIntent['clusters']): (RotatorKubeIntent['targets'][number] & { index: number })[] {
+  // Secrets some Terraform resource writes: those runners are registered by Terraform, not rotated.
+  const written = new Set(Object.values(ctx.root.resource.kubernetes_secret_v1 ?? {}).map((b) => `${String(get(b, 'metadata', 'namespace'))}/${String(get(b, 'metadata', 'name'))}`));
+  const reached = new Set(clusters.map((c) => c.cluster));
+  const targets: (RotatorKubeIntent['targets'][number] & { index: number })[] = [];
+  intent.runners.forEach((r, index) => {
+    const k = r.kubernetes;
+    if (!reached.has(r.cluster) || !k || k.tokenSecret === '' || written.has(`${k.namespace}/${k.tokenSecret}`)) return;
+    // The manager Deployment: one running as the manager's service account, or the chart's for the release.
+    const deployment = docs.runners.get(r.name)?.manifests.find((o) => o.kind === 'Deployment' && o.metadata.namespace === k.namespace && get(o, 'spec', 'template', 'spec', 'serviceAccountName') === k.managerServiceAccount)?.metadata.name ?? chartDeploymentName(k.helmRelease);
+    targets.push({ runner: r.name, cluster: r.cluster, namespace: k.namespace, secret: k.tokenSecret, deployment, index });
+  });
+  return targets;
+}
+
+/**
+ * The Azure token rotator (AKS): the clusters its rotation job names, read by the platform; the
+ * runners it rotates there; the Key Vault secrets of those runners' stores (Key Vault Secrets
+ * Officer on each, read-only Secret in the cluster) and the clusters' resource ids (Cluster User
+ * Role). Without a cluster it reaches, it stays a plain ID-token identity.
+ */
+function inferAzureRotator(ev: Evidence, ctx: DoctorContext, intent: FleetIntent, docs: FleetDocuments, idTokens: IdTokenIntent | undefined, readers: readonly { type: string; doctor: DoctorReader }[]): Finding[] {
+  const rotator = idTokens?.roles.find((r) => r.azureRotator !== undefined && r.cloud === 'azure');
+  if (!rotator?.azureRotator) return [];
+  const job = azureRotationJob(ev);
+  const kubeApi = job ? kubeApiOfJob(job.job) : new Map<string, string>();
+  const clusters: RotatorKubeIntent['clusters'] = [];
+  let username: string | undefined;
+  for (const reader of readers) {
+    const mine = intent.clusters.filter((c) => c.type === reader.type);
+    if (mine.length === 0 || !reader.doctor.azureRotatorKubernetes) continue;
+    const read = reader.doctor.azureRotatorKubernetes(ctx, { identityName: rotator.roleName, kubeApi }, mine, intent.azure?.subscriptionId ?? ctx.azure.subscriptionId ?? '');
+    if (!read) continue;
+    clusters.push(...read.clusters);
+    username ??= read.username;
+  }
+  const targets = clusters.length > 0 && username !== undefined ? rotatedTargets(ctx, intent, docs, clusters) : [];
+  if (targets.length === 0) {
+    delete rotator.azureRotator;
+    if (clusters.length === 0) return [];
+    return [{ code: 'RF903', severity: CODES.RF903.severity, path: rotator.path, message: `the token rotator ${rotator.roleName} reaches AKS cluster(s) ${clusters.map((c) => c.apiName).join(', ')}, but no document binds its principal id to a Role there (no token-rotator RoleBinding)`, fix: 'give the Terraform of the Kubernetes roots of those clusters (terraform/azure-k8s/<cluster>)' }];
+  }
+  const secretScopes: string[] = [];
+  const kubeTargets: RotatorKubeIntent['targets'] = [];
+  for (const { index, ...t } of targets) {
+    const r = intent.runners[index]!;
+    const kv = intent.azure ? keyVaultStoreOf({ name: '', azure: intent.azure }, r) : undefined;
+    if (kv) secretScopes.push(kv.secretScope);
+    // A Key Vault store's Secret is the CSI driver's: rotate only reads it.
+    kubeTargets.push({ ...t, secretVerbs: kv ? ['get'] : ['get', 'update'] });
+  }
+  rotator.name = ROTATOR_AZURE_KEY;
+  rotator.azureRotator = {
+    sub: rotator.azureRotator.sub,
+    secretScopes: [...new Set(secretScopes)].sort(),
+    clusterIds: clusters.map((c) => c.arn),
+    kubernetes: { mapping: 'aks-entra-id', username: username!, clusters, targets: kubeTargets },
+  };
+  return [];
+}
+
+/** The AWS token rotator (an IAM role) on the Kubernetes clusters it reaches. */
+function inferAwsRotator(ev: Evidence, ctx: DoctorContext, intent: FleetIntent, docs: FleetDocuments, idTokens: IdTokenIntent | undefined, readers: readonly { type: string; doctor: DoctorReader }[]): Finding[] {
   const rotator = idTokens?.roles.find((r) => r.rotator !== undefined && r.cloud === 'aws');
   if (!rotator?.rotator || !intent.aws) return [];
   const kubeApi = kubeApiOptions(ev, rotator.roleName);
@@ -63,17 +144,7 @@ export function inferRotatorKubernetes(ev: Evidence, ctx: DoctorContext, intent:
   if (username === undefined) {
     return [{ code: 'RF903', severity: CODES.RF903.severity, path: rotator.path, message: `the token rotator ${rotator.roleName} reaches cluster(s) ${clusters.map((c) => c.apiName).join(', ')}, but no document maps it to a Kubernetes user (no access entry, no RoleBinding to it)`, fix: 'give the Terraform of its access entries and the token-rotator RoleBindings of the runner namespaces' }];
   }
-  // Secrets some Terraform resource writes: those runners are registered by Terraform, not rotated.
-  const written = new Set(Object.values(ctx.root.resource.kubernetes_secret_v1 ?? {}).map((b) => `${String(get(b, 'metadata', 'namespace'))}/${String(get(b, 'metadata', 'name'))}`));
-  const reached = new Set(clusters.map((c) => c.cluster));
-  const targets: RotatorKubeIntent['targets'] = [];
-  for (const r of intent.runners) {
-    const k = r.kubernetes;
-    if (!reached.has(r.cluster) || !k || k.tokenSecret === '' || written.has(`${k.namespace}/${k.tokenSecret}`)) continue;
-    // The manager Deployment: one running as the manager's service account, or the chart's for the release.
-    const deployment = docs.runners.get(r.name)?.manifests.find((o) => o.kind === 'Deployment' && o.metadata.namespace === k.namespace && get(o, 'spec', 'template', 'spec', 'serviceAccountName') === k.managerServiceAccount)?.metadata.name ?? chartDeploymentName(k.helmRelease);
-    targets.push({ runner: r.name, cluster: r.cluster, namespace: k.namespace, secret: k.tokenSecret, deployment });
-  }
+  const targets = rotatedTargets(ctx, intent, docs, clusters).map(({ index: _index, ...t }) => t);
   if (targets.length > 0) rotator.rotator.kubernetes = { username, clusters, targets };
   return [];
 }

@@ -92,6 +92,12 @@ export interface DoctorReader {
    */
   rotatorKubernetes?(ctx: DoctorContext, rotator: { roleName: string; kubeApi: ReadonlyMap<string, string> }, clusters: readonly ResolvedCluster[], aws: AwsSpec): { username?: string; clusters: RotatorKubeIntent['clusters'] } | undefined;
   /**
+   * The same for a token rotator that is an Azure managed identity (AKS): the clusters the rotation
+   * job's `--kube-api` options name, each with its resource id as `arn` (where the rotator holds
+   * Azure Kubernetes Service Cluster User Role), and the Kubernetes user its RoleBindings name.
+   */
+  azureRotatorKubernetes?(ctx: DoctorContext, rotator: { identityName: string; kubeApi: ReadonlyMap<string, string> }, clusters: readonly ResolvedCluster[], subscriptionId: string): { username?: string; clusters: RotatorKubeIntent['clusters'] } | undefined;
+  /**
    * Where a runner's token lives when the platform's documents say it is not the plain Secret
    * (AKS: a SecretProviderClass syncing a Key Vault secret into it), as `gitlab.tokenStore`.
    */

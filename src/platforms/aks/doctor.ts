@@ -8,6 +8,7 @@ import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT } from '../../doctor/azure.js';
 import { MECHANISM, k8sRootPath, serviceAccountSubject } from './names.js';
 import { feeding, spcObjects } from './key-vault-verify.js';
 import { get } from '../../verify/get.js';
+import { aksRotatorKubernetes } from './doctor-rotator.js';
 
 /** An issuer nothing in the evidence states: every credential probe then fails, as it would in Entra ID. */
 const NO_ISSUER = 'https://aks.invalid/NOTINTHEEVIDENCE/';
@@ -109,6 +110,10 @@ export const aksDoctor: DoctorReader = {
         tags: {},
       },
     };
+  },
+
+  azureRotatorKubernetes(ctx, rotator, clusters, subscriptionId) {
+    return aksRotatorKubernetes(ctx, rotator, clusters, subscriptionId);
   },
 
   tokenStore(ctx, runner) {

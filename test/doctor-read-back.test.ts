@@ -80,4 +80,18 @@ describe('doctor reads the AKS token rotator back', () => {
     expect(found[0]!.holds).toBe(holds);
     expect(r.findings.filter((f) => f.severity === 'error').map((f) => f.code).sort()).toEqual(errors);
   });
+
+  it('without the RoleBinding of the rotator it stays a plain ID-token identity and says what is missing (RF903)', () => {
+    const files = exampleFiles('aks-key-vault').map((f) => {
+      if (f.path !== 'terraform/azure-k8s/ci/main.tf.json') return f;
+      const root = JSON.parse(f.content) as Root;
+      for (const [k, b] of Object.entries(root.resource.kubernetes_role_binding_v1!)) if (b === rotatorBinding(root)) delete root.resource.kubernetes_role_binding_v1![k];
+      return { ...f, content: JSON.stringify(root, null, 2) };
+    });
+    const r = doctor(files.map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.content) })));
+    expect(r.proofs.filter((p) => ROTATOR_GRANTS.test(p.claim) || ROTATOR_RBAC.test(p.claim))).toEqual([]);
+    expect(r.proofs.some((p) => p.runner === 'id-token fabrikam-token-rotator' && p.holds)).toBe(true);
+    expect(r.findings.filter((f) => f.code === 'RF903' && /token rotator fabrikam-token-rotator reaches AKS cluster\(s\) aks-ci-weu@rg-gitlab-runners/.test(f.message))).toHaveLength(1);
+    expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
+  });
 });

@@ -22,6 +22,9 @@ import type { DoctorContext, DoctorReader } from './types.js';
  *   resource writes (a runner registered by terraform/gitlab has its Secret written there), with
  *   the chart's Deployment of that runner.
  * The proofs (src/verify/reach/rotator-kube.ts) then check the access entry and the RBAC against it.
+ * The AKS rotator (a managed identity) the same way, through the platform's azureRotatorKubernetes:
+ * its user is its principal id, and its Azure grants (src/verify/reach/rotator-azure.ts) are
+ * held to the Key Vault secrets of the runners it rotates and the clusters it reaches.
  */
 
 const KUBE_API = /--kube-api[= ]+([^\s=]+)=(\S+)/g;

@@ -102,3 +102,17 @@ describe('echoed values are safe to print', () => {
     expect(showValue(Array.from({ length: 100_000 }, (_, i) => i)).length).toBeLessThanOrEqual(120);
   });
 });
+
+/** The RF001 fix names a snippet even where the error's line has nothing on it. */
+describe('RF001 snippets at empty lines and the end of the file', () => {
+  it.each([
+    ['an unclosed flow sequence at the end of the file', 'version: 1\nfleet:\n  name: x\nrunners: [\n', '(the end of the file, after: runners: [)'],
+    ['the same with trailing blank lines', 'version: 1\nrunners: [\n\n\n', '(the end of the file, after: runners: [)'],
+    ['an error on a line with content', 'a: 1\n  b: [\n', 'a: 1'],
+  ])('%s', (_name, text, snippet) => {
+    const r = readSpecText(text, 'spec.yaml');
+    expect(r.findings[0]?.code).toBe('RF001');
+    expect(r.findings[0]?.fix).toContain(snippet);
+    expect(r.findings[0]?.fix).not.toMatch(/: $/);
+  });
+});

@@ -43,6 +43,14 @@ export function snippetAt(text: string, offset: number): string {
   const from = Math.max(start, offset - 30);
   const to = Math.min(end, Math.max(offset, from) + 50);
   const s = text.slice(from, to).replace(/\r$/, '');
+  if (s.trim() === '') {
+    // Nothing to show on this line: at the end of the file (something left open), show the last
+    // line that has content; else say the line is empty.
+    const content = text.trimEnd();
+    if (offset < content.length) return '(an empty line)';
+    const last = content.slice(content.lastIndexOf('\n') + 1);
+    return last === '' ? '(the end of an empty file)' : `(the end of the file, after: ${snippetAt(content, content.length - last.length)})`;
+  }
   return `${from > start ? '...' : ''}${safeText(s, 90)}${to < end ? '...' : ''}`;
 }
 

@@ -37,7 +37,8 @@ describe.each(exampleNames())('doctor over the synth output of %s', (name) => {
     expect(result.exitCode).toBe(0);
   });
 
-  it.runIf(!readable)(`SKIPPED (full round trip): the doctor does not read everything of ${name} back yet (${[...platforms].filter((p) => !READ_BACK.has(p)).join(', ') || 'deploy targets or created clusters'}); it must not crash or invent errors`, () => {
+  // Declared only where it applies, so no example shows a skipped test claiming a gap it does not have.
+  if (!readable) it(`SKIPPED (full round trip): the doctor does not read everything of ${name} back yet (${[...platforms].filter((p) => !READ_BACK.has(p)).join(', ') || 'deploy targets or created clusters'}); it must not crash or invent errors`, () => {
     const result = doctor(asInputs(name));
     const gap = KNOWN_GAPS.get(name);
     if (gap !== undefined) {

@@ -124,22 +124,24 @@ function azureRoles(azure: AzureEvidence, named: (key: string, roleName: string)
   return out;
 }
 
-/** A pipeline job that runs the token rotation: the rotator role ARN and the sub its rules admit. */
-function rotationPipeline(ev: Evidence): { roleArn: string; sub?: string } | undefined {
+/** Every job of the pipeline files given: top-level mappings with `variables`. */
+function* pipelineJobs(ev: Evidence): Generator<Record<string, unknown> & { variables: Record<string, unknown> }> {
   for (const a of ev.artifacts) {
     if (a.format !== 'yaml' || !Array.isArray(a.content)) continue;
     for (const doc of a.content) {
       if (!isObject(doc)) continue;
-      for (const job of Object.values(doc)) {
-        if (!isObject(job) || !isObject(job.variables)) continue;
-        const arn = job.variables.RUNNER_FLEET_ROTATOR_ROLE_ARN;
-        if (typeof arn !== 'string' || !arn.startsWith('arn:')) continue;
-        const rules = list(job.rules as unknown[]).map((r) => (isObject(r) && typeof r.if === 'string' ? r.if : '')).join(' ');
-        const project = /\$CI_PROJECT_PATH\s*==\s*"([^"]+)"/.exec(rules)?.[1];
-        const branch = /\$CI_COMMIT_(?:REF_NAME|BRANCH)\s*==\s*"([^"]+)"/.exec(rules)?.[1];
-        return { roleArn: arn, ...(project && branch ? { sub: `project_path:${project}:ref_type:branch:ref:${branch}` } : {}) };
-      }
+      for (const job of Object.values(doc)) if (isObject(job) && isObject(job.variables)) yield job as Record<string, unknown> & { variables: Record<string, unknown> };
     }
+  }
+}
+
+/** A pipeline job that runs the token rotation: the rotator role ARN and the sub its rules admit. */
+function rotationPipeline(ev: Evidence): { roleArn: string; sub?: string } | undefined {
+  for (const job of pipelineJobs(ev)) {
+    const arn = job.variables.RUNNER_FLEET_ROTATOR_ROLE_ARN;
+    if (typeof arn !== 'string' || !arn.startsWith('arn:')) continue;
+    const sub = subOfRules(job);
+    return { roleArn: arn, ...(sub !== undefined ? { sub } : {}) };
   }
   return undefined;
 }
@@ -154,20 +156,13 @@ function subOfRules(job: Record<string, unknown>): string | undefined {
 
 /** The rotation job that signs in to Azure: AZURE_CLIENT_ID from RUNNER_FLEET_ROTATOR_CLIENT_ID (or a literal client id) and the runner-fleet rotate command. */
 export function azureRotationJob(ev: Evidence): { job: Record<string, unknown>; clientId: string; sub?: string } | undefined {
-  for (const a of ev.artifacts) {
-    if (a.format !== 'yaml' || !Array.isArray(a.content)) continue;
-    for (const doc of a.content) {
-      if (!isObject(doc)) continue;
-      for (const job of Object.values(doc)) {
-        if (!isObject(job) || !isObject(job.variables)) continue;
-        const clientId = job.variables.AZURE_CLIENT_ID;
-        if (typeof clientId !== 'string' || clientId === '') continue;
-        const script = list(job.script as unknown[]).filter((l): l is string => typeof l === 'string');
-        if (!clientId.includes('RUNNER_FLEET_ROTATOR_CLIENT_ID') && !script.some((l) => /runner-fleet(@\S+)?\s+rotate\b/.test(l))) continue;
-        const sub = subOfRules(job);
-        return { job, clientId, ...(sub !== undefined ? { sub } : {}) };
-      }
-    }
+  for (const job of pipelineJobs(ev)) {
+    const clientId = job.variables.AZURE_CLIENT_ID;
+    if (typeof clientId !== 'string' || clientId === '') continue;
+    const script = list(job.script as unknown[]).filter((l): l is string => typeof l === 'string');
+    if (!clientId.includes('RUNNER_FLEET_ROTATOR_CLIENT_ID') && !script.some((l) => /runner-fleet(@\S+)?\s+rotate\b/.test(l))) continue;
+    const sub = subOfRules(job);
+    return { job, clientId, ...(sub !== undefined ? { sub } : {}) };
   }
   return undefined;
 }

@@ -6,22 +6,9 @@ import { spawnSync } from 'node:child_process';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { fleet } from './fleet.js';
+import { FLEETS, replicate } from './fleets.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
-
-// Fleets per platform: an example's runners replicated to n (own names, namespaces and cache
-// paths), so every platform's emitters and proofs are measured at 10, 100 and 1,000 runners.
-const FLEETS = {
-  'eks (IRSA + Pod Identity)': null,
-  'eks-irsa': 'eks-irsa',
-  'eks-pod-identity': 'eks-pod-identity',
-  aks: 'aks-workload-identity',
-  'ec2-docker': 'ec2-docker',
-  'ecs-fargate': 'ecs-fargate',
-  'ec2-autoscaler': 'ec2-autoscaler',
-  'mixed (eks + 3 VM platforms)': 'mixed-eks-vm',
-  'mixed (aws + azure)': 'mixed-aws-azure',
-};
 
 if (process.argv[2] === '--one') {
   const name = process.argv[3];
@@ -69,18 +56,6 @@ if (process.argv[2] === '--one') {
   const processCpuMs = cpu(process.cpuUsage());
   console.log(JSON.stringify({ name, n, planMs: t1 - t0, synthMs: t2 - t1b, planCpuMs: cpu(c1), synthCpuMs: cpu(c2), totalCpuMs: cpu(c1) + cpu(c2), planGcMs, synthGcMs, loadCpuMs, warmupCpuMs, specCpuMs, processCpuMs, files: files.length, bytes, roles: plan.fleet.identities.length, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
   process.exit(0);
-}
-
-function replicate(spec, n) {
-  const base = spec.runners;
-  spec.runners = Array.from({ length: n }, (_, i) => {
-    const r = JSON.parse(JSON.stringify(base[i % base.length]));
-    r.name = `${r.name}-${i}`;
-    if (r.placement?.namespace) r.placement.namespace = `${r.placement.namespace}-${i}`;
-    if (r.cache?.path) r.cache.path = `${r.cache.path}-${i}`;
-    return r;
-  });
-  return spec;
 }
 
 function median(xs) {

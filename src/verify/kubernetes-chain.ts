@@ -1,10 +1,10 @@
-import { parse as parseToml } from 'smol-toml';
 import type { Finding } from '../spec/findings.js';
 import type { IdentitySubject, KubernetesSubject, ResolvedCluster } from '../model/types.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
 import { get } from './get.js';
+import { tomlOrUndefined } from './toml-read.js';
 
 export function findServiceAccount(docs: FleetDocuments, runner: string, namespace: string, name: string): K8sObject | undefined {
   return docs.runners.get(runner)?.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === namespace && o.metadata.name === name);
@@ -83,12 +83,4 @@ export function kubernetesSubjects(docs: FleetDocuments, fleet: FleetIntent, clu
 /** The same service account name in another namespace must never get the role. */
 export function kubernetesDecoys(subject: IdentitySubject): IdentitySubject[] {
   return subject.kind === 'kubernetes' ? [{ ...subject, namespace: `${subject.namespace}-other` }] : [];
-}
-
-function tomlOrUndefined(text: string): unknown {
-  try {
-    return parseToml(text);
-  } catch {
-    return undefined;
-  }
 }

@@ -52,12 +52,22 @@ export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): s
  * existing cluster): the scheduling proof could not run for them, and the README says so.
  */
 function unprovenScheduling(fleet: ResolvedFleet, emitted: EmittedFleet): string[] {
+  // Whether a cluster's node pools are known is a per-cluster fact (reading them scans every
+  // document), decided once per cluster, not once per runner.
+  const known = new Map<string, boolean>();
+  const poolsKnown = (cluster: string): boolean => {
+    let hit = known.get(cluster);
+    if (hit === undefined) {
+      const i = fleet.clusters.findIndex((c) => c.name === cluster);
+      hit = platformFor(fleet.clusters[i]!.type).nodePools?.(emitted, fleet.clusters[i]!, `clusters[${i}]`) !== undefined;
+      known.set(cluster, hit);
+    }
+    return hit;
+  };
   const runners = fleet.runners.filter((r) => {
     if (!r.kubernetes) return false;
-    const i = fleet.clusters.findIndex((c) => c.name === r.cluster);
-    const known = platformFor(fleet.clusters[i]!.type).nodePools?.(emitted, fleet.clusters[i]!, `clusters[${i}]`);
     const j = r.spec.jobs;
-    return known === undefined && (Object.keys(j.nodeSelector).length > 0 || j.tolerations.length > 0 || Object.keys(r.spec.manager.nodeSelector).length > 0 || r.spec.manager.tolerations.length > 0);
+    return !poolsKnown(r.cluster) && (Object.keys(j.nodeSelector).length > 0 || j.tolerations.length > 0 || Object.keys(r.spec.manager.nodeSelector).length > 0 || r.spec.manager.tolerations.length > 0);
   });
   if (runners.length === 0) return [];
   const many = runners.length > 1;

@@ -1,6 +1,10 @@
 import { describe, expect, it } from 'vitest';
 import { applyAcceptedRisks } from '../src/verify/index.js';
-import { referenceMatches } from '../src/emit/terraform/schemas/index.js';
+import { checkTerraformRoot, referenceMatches, TABLE_CHECKED_PROVIDERS, type BlockSchema, type ProviderSchema } from '../src/emit/terraform/schemas/index.js';
+import { META_ARGUMENTS } from '../src/emit/terraform/schemas/types.js';
+import type { TerraformRoot } from '../src/emit/artifacts.js';
+import { planExample } from './helpers/fleet.js';
+import { AKS } from './helpers/azure.js';
 import { scanArtifacts } from '../src/verify/secrets.js';
 import type { Artifact } from '../src/emit/artifacts.js';
 import type { Finding } from '../src/spec/findings.js';
@@ -129,5 +133,93 @@ describe('unverifiedDownloads: patterns only on lines holding their text, the sa
       return r() < 0.2 ? a + pickOf(r, pieces) : a;
     }).join('\n');
     expect(unverifiedDownloads(script)).toEqual(everyLine(script));
+  });
+});
+
+describe('checkTerraformRoot: argument sets, one provider look-up per type and each reference checked once give the problems the scans gave', () => {
+  // The checker it replaced (issue 7j), kept as the reference.
+  function checkBlockScan(where: string, body: unknown, schema: BlockSchema, meta: boolean): string[] {
+    const out: string[] = [];
+    for (const b of Array.isArray(body) ? body : [body]) {
+      if (b === null || typeof b !== 'object') {
+        out.push(`${where}: expected a block, got ${JSON.stringify(b)}`);
+        continue;
+      }
+      const rec = b as Record<string, unknown>;
+      for (const [k, v] of Object.entries(rec)) {
+        if (meta && (META_ARGUMENTS as readonly string[]).includes(k)) continue;
+        if (schema.attributes.includes(k)) continue;
+        const nested = schema.blocks?.[k];
+        if (nested) out.push(...checkBlockScan(`${where}.${k}`, v, nested, false));
+        else out.push(`${where}.${k}: not an argument or block of this type`);
+      }
+      for (const r of schema.required ?? []) if (!(r in rec)) out.push(`${where}.${r}: required argument missing`);
+    }
+    return out;
+  }
+  function checkScan(root: TerraformRoot, providers: Readonly<Record<string, ProviderSchema>>): string[] {
+    const out: string[] = [];
+    const own = (name: string) => (Object.hasOwn(providers, name) ? providers[name] : undefined);
+    const providerOf = (type: string) => own(type.split('_')[0]!);
+    for (const [name, cfg] of Object.entries(root.provider ?? {})) {
+      const p = own(name);
+      if (!p) continue;
+      out.push(...checkBlockScan(`provider.${name}`, cfg, p.provider, false));
+      const required = (root.terraform.required_providers as Record<string, { source?: string }> | undefined)?.[name];
+      if (required?.source !== p.source) out.push(`terraform.required_providers.${name}: source must be ${p.source}`);
+    }
+    const kinds: [string, Record<string, Record<string, Record<string, unknown>>> | undefined, 'resources' | 'dataSources'][] = [
+      ['resource', root.resource, 'resources'],
+      ['data', root.data, 'dataSources'],
+    ];
+    for (const [kind, blocks, table] of kinds) {
+      for (const [type, byName] of Object.entries(blocks ?? {})) {
+        const p = providerOf(type);
+        if (!p) continue;
+        const schema = p[table][type];
+        if (!schema) {
+          out.push(`${kind}.${type}: not a ${table === 'resources' ? 'resource' : 'data source'} type in the ${p.source} table`);
+          continue;
+        }
+        for (const [name, body] of Object.entries(byName)) out.push(...checkBlockScan(`${kind}.${type}.${name}`, body, schema, true));
+      }
+    }
+    const needles = Object.keys(providers).flatMap((n) => [`\${${n}`, `\${data.${n}`]);
+    for (const m of referenceMatches(root, needles)) {
+      const [, data, type, name, attr] = m as unknown as [string, string | undefined, string, string, string];
+      if (type === 'var' || type === 'local') continue;
+      const p = providerOf(type);
+      if (!p) continue;
+      const target = data ? root.data?.[type]?.[name] : root.resource[type]?.[name];
+      const schema = data ? p.dataSources[type] : p.resources[type];
+      if (!target) out.push(`reference ${m[0]}: no such ${data ? 'data source' : 'resource'} in this root`);
+      else if (schema && !schema.attributes.includes(attr) && !(schema.exports ?? []).includes(attr)) out.push(`reference ${m[0]}: ${type} has no attribute ${attr}`);
+    }
+    return [...new Set(out)];
+  }
+
+  const bases = [planExample(AKS).emitted!.terraformAzure, planExample(AKS).emitted!.terraformGitlab, planExample('eks-irsa').emitted!.terraformGitlab].filter((r) => r !== undefined);
+  it.each(Array.from({ length: 30 }, (_, seed) => seed))('seed %i', (seed) => {
+    const r = rng(seed + 1);
+    const root = JSON.parse(JSON.stringify(pickOf(r, bases))) as TerraformRoot;
+    const types = Object.keys(root.resource);
+    const refs = ['${azurerm_user_assigned_identity.nobody.id}', '${azurerm_user_assigned_identity.x.object_id}', '${data.azurerm_client_config.current.tenant_id}', '${data.azurerm_nope.x.id}', '${gitlab_user_runner.x.token}', '${kubernetes_namespace_v1.y.metadata}', '${var.x.y}', '${random_id.x.hex}', '${azurerm_storage_account.c.id.x}'];
+    for (let i = 0; i < 1 + Math.floor(r() * 12); i++) {
+      const type = pickOf(r, types);
+      const blocks = root.resource[type]!;
+      const name = pickOf(r, Object.keys(blocks));
+      const body = blocks[name]!;
+      switch (Math.floor(r() * 7)) {
+        case 0: body[pickOf(r, ['nope', 'lifecycle', 'count', 'timeouts', 'constructor_x', 'name'])] = 'x'; break;
+        case 1: delete body[pickOf(r, Object.keys(body))]; break;
+        // The same reference many times, in keys and values: each must be reported once, in order.
+        case 2: for (let j = 0; j < 3; j++) body[`ref${j}`] = `${pickOf(r, refs)} and ${pickOf(r, refs)}`; break;
+        case 3: root.resource[pickOf(r, ['azurerm_nope', 'gitlab_thing', 'kubernetes_x_v1', 'aws_iam_role'])] = { [name]: { a: pickOf(r, refs) } }; break;
+        case 4: body.metadata = [{ nope: 1, labels: {} }, 'x']; break;
+        case 5: (root.provider ??= {})[pickOf(r, ['azurerm', 'gitlab', 'kubernetes'])] = { nope: pickOf(r, refs) }; break;
+        case 6: blocks[`${name}_2`] = JSON.parse(JSON.stringify(body)) as Record<string, unknown>; break;
+      }
+    }
+    expect(checkTerraformRoot(root, TABLE_CHECKED_PROVIDERS)).toEqual(checkScan(root, TABLE_CHECKED_PROVIDERS));
   });
 });

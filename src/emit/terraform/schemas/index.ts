@@ -10,8 +10,30 @@ export type { BlockSchema, ProviderSchema };
 /** Providers checked by table (no provider mirror here), by their local name. */
 export const TABLE_CHECKED_PROVIDERS: Readonly<Record<string, ProviderSchema>> = { azurerm: AZURERM, gitlab: GITLAB, kubernetes: KUBERNETES };
 
-function checkBlock(where: string, body: unknown, schema: BlockSchema, meta: boolean): string[] {
-  const out: string[] = [];
+/** A block schema's arguments as a set (meta-arguments included where they apply), built once per schema. */
+const argumentSets = new WeakMap<BlockSchema, { plain: ReadonlySet<string>; meta: ReadonlySet<string> }>();
+function argumentsOf(schema: BlockSchema, meta: boolean): ReadonlySet<string> {
+  let sets = argumentSets.get(schema);
+  if (sets === undefined) {
+    sets = { plain: new Set(schema.attributes), meta: new Set([...META_ARGUMENTS, ...schema.attributes]) };
+    argumentSets.set(schema, sets);
+  }
+  return meta ? sets.meta : sets.plain;
+}
+
+/** A block schema's attributes and exports: what a reference may name. */
+const exportSets = new WeakMap<BlockSchema, ReadonlySet<string>>();
+function referenceableOf(schema: BlockSchema): ReadonlySet<string> {
+  let set = exportSets.get(schema);
+  if (set === undefined) {
+    set = new Set([...schema.attributes, ...(schema.exports ?? [])]);
+    exportSets.set(schema, set);
+  }
+  return set;
+}
+
+function checkBlock(out: string[], where: string, body: unknown, schema: BlockSchema, meta: boolean): void {
+  const allowed = argumentsOf(schema, meta);
   const bodies = Array.isArray(body) ? body : [body];
   for (const b of bodies) {
     if (b === null || typeof b !== 'object') {
@@ -19,16 +41,14 @@ function checkBlock(where: string, body: unknown, schema: BlockSchema, meta: boo
       continue;
     }
     const rec = b as Record<string, unknown>;
-    for (const [k, v] of Object.entries(rec)) {
-      if (meta && (META_ARGUMENTS as readonly string[]).includes(k)) continue;
-      if (schema.attributes.includes(k)) continue;
-      const nested = schema.blocks?.[k];
-      if (nested) out.push(...checkBlock(`${where}.${k}`, v, nested, false));
+    for (const k of Object.keys(rec)) {
+      if (allowed.has(k)) continue;
+      const nested = schema.blocks !== undefined && Object.hasOwn(schema.blocks, k) ? schema.blocks[k] : undefined;
+      if (nested) checkBlock(out, `${where}.${k}`, rec[k], nested, false);
       else out.push(`${where}.${k}: not an argument or block of this type`);
     }
-    for (const r of schema.required ?? []) if (!(r in rec)) out.push(`${where}.${r}: required argument missing`);
+    if (schema.required !== undefined) for (const r of schema.required) if (!(r in rec)) out.push(`${where}.${r}: required argument missing`);
   }
-  return out;
 }
 
 /**
@@ -50,6 +70,14 @@ const REF = /\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)(\.[^}]*)?\}/
  * before. None when no key or string contains a needle (the AWS root): no text is built then.
  */
 export function referenceMatches(root: unknown, needles: readonly string[], collected?: readonly string[]): RegExpExecArray[] {
+  return referenceTexts(root, needles, collected).flatMap((s) => [...s.matchAll(REF)]);
+}
+
+/**
+ * The JSON texts referenceMatches finds its matches in, in order: the whole root's, or those of
+ * the keys and strings holding `${` (none when no needle is in any of them).
+ */
+function referenceTexts(root: unknown, needles: readonly string[], collected?: readonly string[]): string[] {
   const texts: string[] = [];
   let needled = false;
   const seen = (s: string) => {
@@ -76,8 +104,8 @@ export function referenceMatches(root: unknown, needles: readonly string[], coll
   };
   if (collected === undefined) walk(root);
   if (!needled) return [];
-  if (texts.some((s) => !s.includes('}', s.lastIndexOf('${')))) return [...JSON.stringify(root).matchAll(REF)];
-  return texts.flatMap((s) => [...JSON.stringify(s).matchAll(REF)]);
+  if (texts.some((s) => !s.includes('}', s.lastIndexOf('${')))) return [JSON.stringify(root)];
+  return texts.map((s) => JSON.stringify(s));
 }
 
 /**
@@ -89,11 +117,19 @@ export function checkTerraformRoot(root: TerraformRoot, providers: Readonly<Reco
   const out: string[] = [];
   // Own names only: a reference type such as `constructor_x` is no provider's.
   const own = (name: string) => (Object.hasOwn(providers, name) ? providers[name] : undefined);
-  const providerOf = (type: string) => own(type.split('_')[0]!);
+  // A root names few types many times: each type's provider is looked up once.
+  const providerOfType = new Map<string, ProviderSchema | undefined>();
+  const providerOf = (type: string) => {
+    if (providerOfType.has(type)) return providerOfType.get(type);
+    const cut = type.indexOf('_');
+    const p = own(cut === -1 ? type : type.slice(0, cut));
+    providerOfType.set(type, p);
+    return p;
+  };
   for (const [name, cfg] of Object.entries(root.provider ?? {})) {
     const p = own(name);
     if (!p) continue;
-    out.push(...checkBlock(`provider.${name}`, cfg, p.provider, false));
+    checkBlock(out, `provider.${name}`, cfg, p.provider, false);
     const required = (root.terraform.required_providers as Record<string, { source?: string }> | undefined)?.[name];
     if (required?.source !== p.source) out.push(`terraform.required_providers.${name}: source must be ${p.source}`);
   }
@@ -110,21 +146,30 @@ export function checkTerraformRoot(root: TerraformRoot, providers: Readonly<Reco
         out.push(`${kind}.${type}: not a ${table === 'resources' ? 'resource' : 'data source'} type in the ${p.source} table`);
         continue;
       }
-      for (const [name, body] of Object.entries(byName)) out.push(...checkBlock(`${kind}.${type}.${name}`, body, schema, true));
+      for (const name of Object.keys(byName)) checkBlock(out, `${kind}.${type}.${name}`, byName[name], schema, true);
     }
   }
   // References: the target must exist and export the attribute. Only references whose type
   // resolves to a provider of the table matter, and each needs `${<name>` or `${data.<name>` in
-  // the text: without one anywhere (the AWS root), the whole-root text scan is skipped.
-  for (const m of referenceMatches(root, referenceNeedles(providers), templateTexts)) {
-    const [, data, type, name, attr] = m as unknown as [string, string | undefined, string, string, string];
-    if (type === 'var' || type === 'local') continue;
-    const p = providerOf(type);
-    if (!p) continue;
-    const target = data ? root.data?.[type]?.[name] : root.resource[type]?.[name];
-    const schema = data ? p.dataSources[type] : p.resources[type];
-    if (!target) out.push(`reference ${m[0]}: no such ${data ? 'data source' : 'resource'} in this root`);
-    else if (schema && !schema.attributes.includes(attr) && !(schema.exports ?? []).includes(attr)) out.push(`reference ${m[0]}: ${type} has no attribute ${attr}`);
+  // the text: without one anywhere (the AWS root), the whole-root text scan is skipped. A
+  // reference's problem depends on its text alone (and problems are listed once): each distinct
+  // reference is checked once, in the order of first appearance.
+  const checked = new Set<string>();
+  for (const text of referenceTexts(root, referenceNeedles(providers), templateTexts)) {
+    REF.lastIndex = 0;
+    for (let m = REF.exec(text); m !== null; m = REF.exec(text)) {
+      const ref = m[0];
+      if (checked.has(ref)) continue;
+      checked.add(ref);
+      const [, data, type, name, attr] = m as unknown as [string, string | undefined, string, string, string];
+      if (type === 'var' || type === 'local') continue;
+      const p = providerOf(type);
+      if (!p) continue;
+      const target = data ? root.data?.[type]?.[name] : root.resource[type]?.[name];
+      const schema = data ? p.dataSources[type] : p.resources[type];
+      if (!target) out.push(`reference ${ref}: no such ${data ? 'data source' : 'resource'} in this root`);
+      else if (schema && !referenceableOf(schema).has(attr)) out.push(`reference ${ref}: ${type} has no attribute ${attr}`);
+    }
   }
   return [...new Set(out)];
 }

@@ -96,6 +96,27 @@ describe('runner-fleet CLI (built)', () => {
     expect(r.err).toContain('no such file');
   });
 
+  it('a spec that is not UTF-8 text (binary, Latin-1, UTF-16) exits 2 with the offset, and synth writes nothing', () => {
+    const dir = tmp();
+    const cases: [string, Buffer, RegExp][] = [
+      ['latin1.yaml', Buffer.concat([Buffer.from('name: caf'), Buffer.from([0xe9]), Buffer.from('\nversion: 1\n')]), /is not UTF-8 text: the byte at offset 9 \(line 1\) is 0xe9/],
+      ['second-line.yaml', Buffer.concat([Buffer.from('a: 1\nb: '), Buffer.from([0xc3, 0x28])]), /offset 8 \(line 2\) is 0xc3/],
+      ['utf16.yaml', Buffer.from('\ufeffname: x\n', 'utf16le'), /is UTF-16 text/],
+      ['binary.yaml', Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x01, 0x00, 0x00, 0xff, 0xfe]), /offset 9 \(line 1\) is 0xff/],
+    ];
+    for (const [name, bytes, message] of cases) {
+      writeFileSync(join(dir, name), bytes);
+      const p = run('plan', join(dir, name));
+      expect(p.code, name).toBe(2);
+      expect(p.err, name).toMatch(message);
+      expect(p.err, name).toContain('RF001');
+      expect(p.err, name).not.toContain('\ufffd');
+      const out = join(dir, `out-${name}`);
+      expect(run('synth', join(dir, name), '--out', out).code, name).toBe(2);
+      expect(existsSync(out), name).toBe(false);
+    }
+  });
+
   it('usage errors exit 2', () => {
     expect(run('plan').code).toBe(2);
     expect(run('synth', 'examples/eks-irsa.yaml').code).toBe(2);

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import type { Finding } from '../spec/findings.js';
+import { safeText, type Finding } from '../spec/findings.js';
 import { planText, planValue, type PlanResult } from '../core.js';
 import type { AppliedOutputs } from '../model/types.js';
 import { parseAzureOutputs } from '../spec/applied.js';
@@ -38,13 +38,78 @@ export async function loadAndPlan(file: string, opts: LoadOptions = {}): Promise
       return unreadable(file, e);
     }
   }
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, 'utf8');
+    bytes = await readFile(file);
   } catch (e) {
     return unreadable(file, e);
   }
+  const text = utf8Text(bytes);
+  if (typeof text !== 'string') return notText(file, bytes, text.offset);
   return planText(text, file, applied);
+}
+
+const strictUtf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+
+/** The file's text, or the offset of the first byte that is not UTF-8 (a binary or Latin-1 file). */
+export function utf8Text(bytes: Uint8Array): string | { offset: number } {
+  try {
+    return strictUtf8.decode(bytes);
+  } catch {
+    // Find the first bad byte by decoding growing prefixes would be quadratic: walk the encoding.
+    return { offset: firstInvalidUtf8(bytes) };
+  }
+}
+
+/** Offset of the first byte that does not belong to a well-formed UTF-8 sequence (RFC 3629). */
+export function firstInvalidUtf8(b: Uint8Array): number {
+  let i = 0;
+  while (i < b.length) {
+    const c = b[i]!;
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    // Lead byte: length and the allowed range of the second byte (no overlongs, no surrogates, <= U+10FFFF).
+    let n: number;
+    let lo = 0x80;
+    let hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf) n = 1;
+    else if (c >= 0xe0 && c <= 0xef) {
+      n = 2;
+      if (c === 0xe0) lo = 0xa0;
+      if (c === 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+      n = 3;
+      if (c === 0xf0) lo = 0x90;
+      if (c === 0xf4) hi = 0x8f;
+    } else return i;
+    for (let k = 1; k <= n; k++) {
+      const d = b[i + k];
+      if (d === undefined || d < (k === 1 ? lo : 0x80) || d > (k === 1 ? hi : 0xbf)) return i;
+    }
+    i += n + 1;
+  }
+  return b.length;
+}
+
+function notText(file: string, bytes: Uint8Array, offset: number): PlanResult {
+  let line = 1;
+  for (let i = 0; i < offset; i++) if (bytes[i] === 0x0a) line++;
+  // A UTF-16 byte order mark: the file is text, in an encoding YAML tools here do not read.
+  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
+  const hex = Array.from(bytes.subarray(offset, offset + 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
+  const finding: Finding = {
+    code: 'RF001',
+    severity: 'error',
+    path: '',
+    message: utf16
+      ? `${safeText(file, 200)} is UTF-16 text (it starts with a UTF-16 byte order mark); a spec must be UTF-8`
+      : `${safeText(file, 200)} is not UTF-8 text: the byte at offset ${offset.toLocaleString('en-US')} (line ${line}) is 0x${hex.split(' ')[0]!}, which cannot start or continue a UTF-8 character here`,
+    received: `bytes ${hex}`,
+    fix: utf16 ? 'save the file as UTF-8 (for example: iconv -f utf-16 -t utf-8 spec.yaml > spec.utf8.yaml)' : 'pass a fleet spec written as YAML or JSON in UTF-8; a binary file is not a spec, and a file in another encoding must be converted (for example: iconv -f latin1 -t utf-8)',
+  };
+  return { exitCode: 2, findings: [finding], proofs: [] };
 }
 
 function unreadable(file: string, e: unknown): PlanResult {

@@ -1,4 +1,5 @@
-// The long run of the mutation fuzzer: `npm run fuzz -- --seed N --cases N [--fast] [--stall-seconds S]`.
+// The long run of the mutation fuzzer: `npm run fuzz -- --seed N --cases N [--fast] [--stall-seconds S]`,
+// over the example specs (plan and synth), or with `--doctor` over the doctor corpus (doctor).
 // Bundles test/fuzz/engine.ts with esbuild (Node 20 cannot run TypeScript) and runs it in a worker
 // thread. A case that uses more than 10 s of CPU is a hang (counted by the engine). A case that never
 // returns at all would stall an in-process run, so this script also watches the wall clock: when one
@@ -15,18 +16,26 @@ const HANG_MS = 10_000;
 
 if (!isMainThread) {
   // Worker: run cases from workerData.first, report each case as it starts, then the report.
-  const { engineUrl, seed, cases, first, slow, examplesDir } = workerData;
-  const { fuzz } = await import(engineUrl);
-  const report = await fuzz({ seed, cases, first, slow, examplesDir, hangMs: HANG_MS, synthEvery: 10, onCase: (n, caseSeed) => parentPort.postMessage({ type: 'case', n, caseSeed }) });
+  const { engineUrl, seed, cases, first, slow, examplesDir, doctor, corpusDirs } = workerData;
+  const onCase = (n, caseSeed) => parentPort.postMessage({ type: 'case', n, caseSeed });
+  const engine = await import(engineUrl);
+  const report = doctor
+    ? engine.fuzzDoctor({ seed, cases, first, corpusDirs, hangMs: HANG_MS, onCase })
+    : await engine.fuzz({ seed, cases, first, slow, examplesDir, hangMs: HANG_MS, synthEvery: 10, onCase });
   parentPort.postMessage({ type: 'done', report });
 } else {
-  const { values } = parseArgs({ options: { seed: { type: 'string', default: '1' }, cases: { type: 'string', default: '10000' }, fast: { type: 'boolean', default: false }, 'stall-seconds': { type: 'string', default: '120' } } });
+  const { values } = parseArgs({ options: { seed: { type: 'string', default: '1' }, cases: { type: 'string', default: '10000' }, fast: { type: 'boolean', default: false }, doctor: { type: 'boolean', default: false }, 'stall-seconds': { type: 'string', default: '120' } } });
   const root = fileURLToPath(new URL('..', import.meta.url));
   const outdir = `${root}node_modules/.cache/runner-fleet-fuzz`;
   mkdirSync(outdir, { recursive: true });
-  await build({ entryPoints: [`${root}test/fuzz/engine.ts`], outfile: `${outdir}/engine.mjs`, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
-  const engineUrl = pathToFileURL(`${outdir}/engine.mjs`).href;
-  const { CLASSES, caseSeedOf } = await import(engineUrl);
+  const doctor = values.doctor;
+  const engineName = doctor ? 'doctor-engine' : 'engine';
+  await build({ entryPoints: [`${root}test/fuzz/${engineName}.ts`], outfile: `${outdir}/${engineName}.mjs`, bundle: true, platform: 'node', format: 'esm', target: 'node20', packages: 'external', logLevel: 'warning' });
+  const engineUrl = pathToFileURL(`${outdir}/${engineName}.mjs`).href;
+  const engine = await import(engineUrl);
+  const CLASSES = doctor ? engine.DOCTOR_CLASSES : engine.CLASSES;
+  const caseSeedOf = doctor ? engine.doctorCaseSeedOf : engine.caseSeedOf;
+  const corpusDirs = [`${root}test/doctor/corpus`, `${root}test/doctor/azure`];
   const seed = Number(values.seed);
   const cases = Number(values.cases);
   const stallMs = Number(values['stall-seconds']) * 1000;
@@ -44,7 +53,7 @@ if (!isMainThread) {
   let first = 0;
   while (first < cases) {
     first = await new Promise((resolve, reject) => {
-      const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { engineUrl, seed, cases, first, slow: !values.fast, examplesDir: `${root}examples` } });
+      const worker = new Worker(fileURLToPath(import.meta.url), { workerData: { engineUrl, seed, cases, first, slow: !values.fast, examplesDir: `${root}examples`, doctor, corpusDirs } });
       let current = { n: first, caseSeed: caseSeedOf(seed, first), at: performance.now() };
       const watchdog = setInterval(() => {
         if (performance.now() - current.at < stallMs) return;
@@ -71,7 +80,7 @@ if (!isMainThread) {
     });
   }
   const wall = (performance.now() - started) / 1000;
-  console.log(`fuzz: seed ${seed}, ${total.cases} cases in ${wall.toFixed(1)} s; exit codes ${JSON.stringify(total.exits)}`);
+  console.log(`fuzz${doctor ? ' (doctor)' : ''}: seed ${seed}, ${total.cases} cases in ${wall.toFixed(1)} s; exit codes ${JSON.stringify(total.exits)}`);
   console.log(`  slowest case: ${total.slowest.cpuMs.toFixed(0)} ms CPU, ${total.slowest.wallMs.toFixed(0)} ms wall-clock (case seed ${total.slowest.caseSeed}: ${total.slowest.mutations.join(' + ')})`);
   for (const c of CLASSES) console.log(`  ${c.padEnd(22)} ${total.counts[c]}`);
   for (const s of total.samples) console.log(`\n[${s.cls}] case seed ${s.caseSeed}: ${s.mutations.join(' + ')}\n  ${s.detail.split('\n').slice(0, 6).join('\n  ')}`);

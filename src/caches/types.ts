@@ -13,9 +13,10 @@ export interface CacheDoctorReader {
   /**
    * The cache a `[runners.cache]` section names, or undefined when it is not this backend's:
    * `identity` is the same for the same storage, `spec` a `caches[]` entry of this backend, `at`
-   * the path of the naming key inside the section.
+   * the path of the naming key inside the section. `invalid` when the section is this backend's
+   * but names storage the backend's schema refuses (the doctor reports it at `at` and reads no cache).
    */
-  fromToml(section: unknown, root: TerraformRoot, generatedByRunnerFleet: boolean): { identity: string; name: string; spec: Record<string, unknown>; at: string[]; summary: string } | undefined;
+  fromToml(section: unknown, root: TerraformRoot, generatedByRunnerFleet: boolean): { identity: string; name: string; spec: Record<string, unknown>; at: string[]; summary: string } | { invalid: { at: string[]; message: string } } | undefined;
 }
 
 export interface CacheBackend {

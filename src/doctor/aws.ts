@@ -2,7 +2,7 @@ import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { get } from '../verify/get.js';
-import { PolicyGrammarError, compilePolicy } from '../verify/iam/evaluator.js';
+import { PolicyGrammarError, compilePolicy, policyKindProblem } from '../verify/iam/evaluator.js';
 import { ROLE_ARN_ANNOTATION } from '../platforms/eks/names.js';
 import { SourceFile, formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
@@ -374,10 +374,11 @@ export function awsRules(ev: Evidence, inferred: Inferred, findings: readonly Fi
  * instead of the doctor stopping (an empty Statement list, an unknown element or operator).
  */
 export function screenPolicies(ev: Evidence): void {
-  const problem = (doc: PolicyDocument): string | undefined => {
+  // A trust policy is a resource policy (every statement names a principal); a permission policy
+  // is an identity policy (none does): the proofs evaluate them as such.
+  const problem = (doc: PolicyDocument, kind: 'identity' | 'resource'): string | undefined => {
     try {
-      compilePolicy(doc);
-      return undefined;
+      return policyKindProblem(compilePolicy(doc), kind);
     } catch (e) {
       if (e instanceof PolicyGrammarError) return e.message;
       throw e;
@@ -387,14 +388,14 @@ export function screenPolicies(ev: Evidence): void {
   const report = (origin: Origin | undefined, what: string, msg: string, doc: unknown) =>
     ev.findings.push(finding('RF901', origin ? formatPosition(originAt(origin, ...pathIn(doc, grammarPath(msg), false))) : '', `${what} is not an IAM policy document the doctor can evaluate: ${msg}`, { fix: 'give the document as IAM stores it (aws iam get-role / get-role-policy / get-policy-version)' }));
   for (const role of ev.roles.values()) {
-    const t = role.trust ? problem(role.trust) : undefined;
+    const t = role.trust ? problem(role.trust, 'resource') : undefined;
     if (t !== undefined) {
       report(role.trustOrigin, `the trust policy of role ${role.name}`, t, role.trust);
       delete role.trust;
       delete role.trustOrigin;
     }
     role.policies = role.policies.filter((p) => {
-      const m = problem(p.document);
+      const m = problem(p.document, 'identity');
       if (m !== undefined) report(p.origin, `a permission policy of role ${role.name}`, m, p.document);
       return m === undefined;
     });

@@ -1,5 +1,5 @@
 import { parse as parseToml } from 'smol-toml';
-import type { Finding } from '../spec/findings.js';
+import { quoted, type Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { K8sObject, TerraformRoot } from '../emit/artifacts.js';
 import type { EmittedRunner, FleetDocuments } from '../emit/types.js';
@@ -270,7 +270,16 @@ export function inferDeployment(ev: Evidence): Inferred {
         const tfKey = Object.entries(root.resource.aws_s3_bucket ?? {}).find(([, b]) => b.bucket === bucket)?.[0];
         const name = tfKey && ev.terraform.generatedByRunnerFleet && tfKey.startsWith('cache_') ? tfKey.slice('cache_'.length) : bucket;
         const endpoints = vpcEndpointsOf(root, tfKey);
-        const spec = cacheBackendFor('s3').schema.parse({ name: 'doctor', type: 's3', bucket, create: tfKey !== undefined, ...(endpoints.length > 0 ? { vpcEndpointIds: endpoints } : {}), ...(str(get(cacheToml, 's3', 'BucketLocation')) ? { region: str(get(cacheToml, 's3', 'BucketLocation')) } : {}) });
+        const parsed = cacheBackendFor('s3').schema.safeParse({ name: 'doctor', type: 's3', bucket, create: tfKey !== undefined, ...(endpoints.length > 0 ? { vpcEndpointIds: endpoints } : {}), ...(str(get(cacheToml, 's3', 'BucketLocation')) ? { region: str(get(cacheToml, 's3', 'BucketLocation')) } : {}) });
+        if (!parsed.success) {
+          // BucketName and BucketLocation come from the section; the endpoints from Terraform.
+          const issue = parsed.error.issues[0]!;
+          const key = issue.path[0] === 'region' ? 'BucketLocation' : issue.path[0] === 'bucket' ? 'BucketName' : undefined;
+          const at = key ? formatPosition(originAt(tomlOrigin, 'runners', 0, 'cache', 's3', key)) : formatPosition(originAt(tomlOrigin, 'runners', 0, 'cache', 's3'));
+          findings.push(finding('RF901', at, `[runners.cache.s3]${key ? ` ${key} ${quoted(String(get(cacheToml, 's3', key)), 80)}` : ''} cannot be read as an S3 cache: ${issue.message}; the doctor proves nothing about this cache`, { fix: key === 'BucketLocation' ? 'set BucketLocation to the AWS region of the bucket (for example eu-central-1)' : 'name the bucket as S3 does (3-63 lower-case letters, digits, dots and hyphens)' }));
+          return undefined;
+        }
+        const spec = parsed.data;
         cache = { name, type: 's3', spec: { ...spec, name, type: 's3' } };
         cacheOrigins.set(caches.length, { ...tomlOrigin, path: [...tomlOrigin.path, 'runners', 0, 'cache', 's3', 'BucketName'] });
         caches.push(cache);
@@ -282,6 +291,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     for (const backend of CACHE_BACKENDS) {
       const read = backend.doctor?.fromToml(cacheToml, azureAndAws, ev.terraform.generatedByRunnerFleet);
       if (!read) continue;
+      if ('invalid' in read) {
+        findings.push(finding('RF901', formatPosition(originAt(tomlOrigin, 'runners', 0, 'cache', ...read.invalid.at)), `${read.invalid.message}; the doctor proves nothing about this cache`, { fix: 'name the storage as the cloud does, or regenerate the config.toml' }));
+        return undefined;
+      }
       let cache = caches.find((c) => cacheIdentities.get(c) === read.identity);
       if (!cache) {
         cache = { name: read.name, type: backend.type, spec: read.spec as ResolvedCache['spec'] };

@@ -1,6 +1,6 @@
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { parse as parseToml, TomlError } from 'smol-toml';
-import type { Finding } from '../spec/findings.js';
+import { safeText, type Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
@@ -9,6 +9,7 @@ import type { Evidence, RoleEvidence } from './evidence.js';
 import { readHclInto, readTfJsonInto } from './hcl/read.js';
 import { fileSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
 import { readPlainYaml } from './plain-yaml.js';
+import { kubernetesShapeProblem } from './kube-shape.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -147,7 +148,9 @@ function parseDocs(text: string, syntax: 'yaml' | 'json', source: SourceFile): u
     }
   }
   const lines = new LineCounter();
-  const docs = parseAllDocuments(text, { uniqueKeys: false, version: '1.2', lineCounter: lines });
+  // logLevel 'error': a mapping key that is itself a mapping or list (YAML allows it; Kubernetes,
+  // Helm and JSON do not) becomes its text as a key, without the library printing a process warning.
+  const docs = parseAllDocuments(text, { uniqueKeys: false, version: '1.2', lineCounter: lines, logLevel: 'error' });
   if (!Array.isArray(docs)) return [];
   // Positions for findings come from these same documents (no second parse).
   source.adoptYaml(docs, lines);
@@ -212,6 +215,12 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     }
     if (!isObject(doc.metadata) || typeof doc.metadata.name !== 'string') {
       ev.findings.push(finding('RF901', at(), `a ${doc.kind} without metadata.name`, { fix: 'give the object as kubectl prints it' }));
+      return;
+    }
+    const shape = kubernetesShapeProblem(doc);
+    if (shape) {
+      const where = formatPosition(source.locate(origin.doc, [...origin.path, ...shape.path]));
+      ev.findings.push(finding('RF901', where, `${doc.kind} ${safeText(doc.metadata.name, 80)}: ${shape.message}; the Kubernetes API refuses such an object, so the doctor leaves it out`, { fix: 'give the object as kubectl prints it (kubectl get -o yaml)' }));
       return;
     }
     ev.kubernetes.push({ value: doc as unknown as K8sObject, origin });

@@ -9,7 +9,7 @@ function finding(code: Code, origin: Origin | undefined, path: (string | number)
   return { code, severity: CODES[code].severity, path: origin ? formatPosition(originAt(origin, ...path)) : '', message, ...extra };
 }
 
-const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const list = (v: unknown): unknown[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
 
 /**
  * Rules over the evidence itself that a generated fleet cannot break (runner-fleet never writes

@@ -2,7 +2,7 @@ import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
-import { compilePolicy, PolicyGrammarError } from '../verify/iam/evaluator.js';
+import { compilePolicy, PolicyGrammarError, policyKindProblem } from '../verify/iam/evaluator.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { evaluateConfigs } from './hcl/read.js';
@@ -13,11 +13,15 @@ import { terraformSymbols } from '../verify/reach/roles.js';
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
-/** Why a policy document is not one the IAM evaluator (and AWS) accepts; undefined when it is. */
-function grammarError(doc: unknown): string | undefined {
+/**
+ * Why a policy document is not one the IAM evaluator (and AWS) accepts; undefined when it is.
+ * With `kind`, also as that kind: a trust policy names a principal in every statement, a
+ * permission policy in none (the proofs evaluate them so).
+ */
+function grammarError(doc: unknown, kind?: 'identity' | 'resource'): string | undefined {
   try {
-    compilePolicy(doc as PolicyDocument);
-    return undefined;
+    const compiled = compilePolicy(doc as PolicyDocument);
+    return kind === undefined ? undefined : policyKindProblem(compiled, kind);
   } catch (e) {
     if (e instanceof PolicyGrammarError) return e.message;
     throw e;
@@ -92,7 +96,7 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
   const literal = (key: string, attr: string, value: unknown): string | undefined => {
     const json = document(key, attr, value);
     if (json === undefined) return undefined;
-    const bad = grammarError(JSON.parse(terraformSymbols(json)));
+    const bad = grammarError(JSON.parse(terraformSymbols(json)), attr === 'assume_role_policy' ? 'resource' : 'identity');
     if (bad === undefined) return json;
     const from = tf.origins.get(`${key}.${attr}`);
     if (from && badData.has(from)) return undefined; // reported at the data source's value
@@ -197,7 +201,7 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
   const byName = new Set(Object.values(resource.aws_iam_role ?? {}).map((b) => b.name));
   let n = 0;
   for (const role of ev.roles.values()) {
-    const bad = [role.trust ? grammarError(role.trust) : undefined, ...role.policies.map((p) => grammarError(p.document))].find((x) => x !== undefined);
+    const bad = [role.trust ? grammarError(role.trust, 'resource') : undefined, ...role.policies.map((p) => grammarError(p.document, 'identity'))].find((x) => x !== undefined);
     if (bad !== undefined) {
       const o = role.trustOrigin ?? role.policies[0]?.origin;
       findings.push({ code: 'RF901', severity: CODES.RF901.severity, path: o ? formatPosition(originAt(o)) : '', message: `a policy document of role ${role.name} is not valid: ${bad}`, fix: 'fix the policy document' });

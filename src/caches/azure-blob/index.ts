@@ -1,6 +1,6 @@
 import { identityOf } from '../../model/types.js';
 import type { CacheBackend } from '../types.js';
-import type { Finding } from '../../spec/findings.js';
+import { quoted, type Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import type { ResolvedCache } from '../../model/types.js';
 import { tfName, type TerraformResources } from '../../emit/artifacts.js';
@@ -168,8 +168,15 @@ export const azureBlobCache: CacheBackend = {
       const [tfKey, body] = Object.entries(root.resource.azurerm_storage_account ?? {}).find(([, b]) => b.name === account) ?? [];
       const name = tfKey && generated && tfKey.startsWith('cache_') ? tfKey.slice('cache_'.length) : account;
       const rg = typeof body?.resource_group_name === 'string' && !body.resource_group_name.includes('${') ? body.resource_group_name : undefined;
-      const spec = azureBlobCacheSchema.parse({ name, type: 'azure-blob', storageAccount: account, container, create: tfKey !== undefined, ...(rg ? { resourceGroup: rg } : {}) });
-      return { identity: `${account}/${container}`, name, spec, at: ['azure', 'AccountName'], summary: `azure://${account}/${container}` };
+      const parsed = azureBlobCacheSchema.safeParse({ name, type: 'azure-blob', storageAccount: account, container, create: tfKey !== undefined, ...(rg ? { resourceGroup: rg } : {}) });
+      if (!parsed.success) {
+        // The names come from the section (and the cache name from the account's Terraform key).
+        const issue = parsed.error.issues[0]!;
+        const key = issue.path[0] === 'container' ? 'ContainerName' : 'AccountName';
+        const value = issue.path[0] === 'container' ? container : issue.path[0] === 'name' ? name : account;
+        return { invalid: { at: ['azure', key], message: `[runners.cache.azure] ${key} names ${quoted(value, 80)}, which is not a storage ${issue.path[0] === 'container' ? 'container' : 'account'} name (${issue.message})` } };
+      }
+      return { identity: `${account}/${container}`, name, spec: parsed.data, at: ['azure', 'AccountName'], summary: `azure://${account}/${container}` };
     },
   },
 
@@ -209,7 +216,10 @@ export const azureBlobCache: CacheBackend = {
       out.push(finding('RF611', cachePath, `container ${spec.container} is ${container ? `public (${String(container.container_access_type)})` : 'missing'}`, { allowed: 'private', fix: 'regenerate' }));
     }
     const expires = onAccount('azurerm_storage_management_policy').some((p) =>
-      (Array.isArray(p.rule) ? (p.rule as Record<string, unknown>[]) : [p.rule as Record<string, unknown>]).some((r) => {
+      (Array.isArray(p.rule) ? (p.rule as unknown[]) : [p.rule]).some((x) => {
+        // A rule block the doctor read from a user's Terraform may be empty or not a block at all.
+        if (typeof x !== 'object' || x === null || Array.isArray(x)) return false;
+        const r = x as Record<string, unknown>;
         const prefixes = (r.filters as { prefix_match?: string[] } | undefined)?.prefix_match ?? [''];
         const days = (r.actions as { base_blob?: { delete_after_days_since_modification_greater_than?: unknown } } | undefined)?.base_blob?.delete_after_days_since_modification_greater_than;
         return r.enabled === true && typeof days === 'number' && prefixes.some((p) => `${spec.container}/`.startsWith(p));

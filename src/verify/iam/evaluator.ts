@@ -936,12 +936,15 @@ function scan(policy: CompiledPolicy, r: PreparedRequest, needAllow: boolean): O
   return out;
 }
 
+/** Why a compiled policy cannot be used as that kind of policy, or undefined when it can. */
+export function policyKindProblem(policy: CompiledPolicy, kind: 'identity' | 'resource'): string | undefined {
+  if (kind === 'identity') return policy.hasPrincipalStatements ? 'identity policy must not contain Principal/NotPrincipal' : undefined;
+  return policy.hasPrincipallessStatements ? 'resource policy statement without Principal/NotPrincipal' : undefined;
+}
+
 function checkKind(policy: CompiledPolicy, kind: 'identity' | 'resource'): void {
-  if (kind === 'identity') {
-    if (policy.hasPrincipalStatements) throw new PolicyGrammarError('identity policy must not contain Principal/NotPrincipal');
-  } else if (policy.hasPrincipallessStatements) {
-    throw new PolicyGrammarError('resource policy statement without Principal/NotPrincipal');
-  }
+  const problem = policyKindProblem(policy, kind);
+  if (problem !== undefined) throw new PolicyGrammarError(problem);
 }
 
 export interface PolicySet {

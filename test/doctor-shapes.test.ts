@@ -1,0 +1,141 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it, vi } from 'vitest';
+import { doctor, type InputFile } from '../src/doctor/index.js';
+
+/**
+ * Malformed values in otherwise sound deployments of the doctor corpus, one per crash class the
+ * doctor fuzzer (test/fuzz/doctor-engine.ts) found: each must give a finding at the value (or be
+ * read as the API server reads it), never an exception, and the unedited deployment must not
+ * give that finding.
+ */
+const CORPUS = join(import.meta.dirname, 'doctor');
+
+function filesOf(dir: string, root = dir): InputFile[] {
+  return readdirSync(dir).flatMap((name) => {
+    const p = join(dir, name);
+    if (statSync(p).isDirectory()) return filesOf(p, root);
+    if (name === 'expected.json') return [];
+    return [{ path: relative(root, p).split('\\').join('/'), bytes: readFileSync(p) }];
+  });
+}
+
+/** The deployment with `from` replaced by `to` in one file (`from` must be there). */
+function edited(deployment: string, file: string, from: string, to: string): InputFile[] {
+  return filesOf(join(CORPUS, deployment)).map((f) => {
+    if (f.path !== file) return f;
+    const text = Buffer.from(f.bytes).toString('utf8');
+    if (!text.includes(from)) throw new Error(`${deployment}/${file} has no ${JSON.stringify(from)}`);
+    return { ...f, bytes: Buffer.from(text.replace(from, to)) };
+  });
+}
+
+const lineOf = (files: InputFile[], file: string, needle: string) => {
+  const text = Buffer.from(files.find((f) => f.path === file)!.bytes).toString('utf8');
+  return text.slice(0, text.indexOf(needle)).split('\n').length;
+};
+
+const SUBJECT = '  - kind: ServiceAccount\n    name: gitlab-runner\n    namespace: gitlab';
+
+describe('doctor: Kubernetes fields of a shape the API server refuses', () => {
+  const cases: [string, string, string, string, string, RegExp][] = [
+    ['a null subject', 'corpus/irsa-guide-sound', 'k8s.yaml', `subjects:\n${SUBJECT}`, `subjects:\n  - null\n${SUBJECT}`, /RoleBinding gitlab-runner: subjects\[0\] is null, not a mapping/],
+    ['subjects as a string', 'corpus/irsa-guide-sound', 'k8s.yaml', `subjects:\n${SUBJECT}`, 'subjects: gitlab-runner', /subjects is a string, not a list/],
+    ['a null RBAC rule', 'corpus/irsa-guide-sound', 'k8s.yaml', 'rules:\n  - apiGroups: [""]', 'rules:\n  - ~\n  - apiGroups: [""]', /Role gitlab-runner: rules\[0\] is null, not a mapping/],
+    ['a number among verbs', 'corpus/irsa-guide-sound', 'k8s.yaml', 'verbs: [get, list', 'verbs: [7, list', /rules\[0\]\.?.*verbs\[0\] is a number, not a string|verbs\[0\] is a number, not a string/],
+    ['roleRef as a list', 'corpus/irsa-guide-sound', 'k8s.yaml', 'roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: gitlab-runner', 'roleRef: [Role]', /roleRef is a list, not a mapping/],
+    ['an annotation that is a number', 'corpus/irsa-guide-sound', 'k8s.yaml', '  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/gitlab-runner-manager', '  annotations:\n    eks.amazonaws.com/role-arn: 12', /annotations\.eks\.amazonaws\.com\/role-arn is a number, not a string/],
+  ];
+  it.each(cases)('%s: RF901 at the field, the object left out, no crash', (_name, deployment, file, from, to, message) => {
+    const base = doctor(filesOf(join(CORPUS, deployment)));
+    expect(base.findings.filter((f) => f.code === 'RF901')).toEqual([]);
+    const files = edited(deployment, file, from, to);
+    const r = doctor(files);
+    const hit = r.findings.filter((f) => f.code === 'RF901');
+    expect(hit.length, JSON.stringify(r.findings, null, 1)).toBe(1);
+    expect(hit[0]!.message).toMatch(message);
+    expect(hit[0]!.path).toMatch(new RegExp(`^${file}:\\d+:\\d+$`));
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('the finding points at the offending line', () => {
+    const files = edited('corpus/irsa-guide-sound', 'k8s.yaml', `subjects:\n${SUBJECT}`, `subjects:\n  - kind: ServiceAccount\n    name: gitlab-runner\n    namespace: gitlab\n  - null`);
+    const hit = doctor(files).findings.find((f) => f.code === 'RF901')!;
+    expect(hit.message).toContain('subjects[1] is null');
+    expect(hit.path).toBe(`k8s.yaml:${lineOf(files, 'k8s.yaml', '  - null')}:5`);
+  });
+
+  it('subjects: null is read as no subjects, as the API server reads it', () => {
+    const r = doctor(edited('corpus/irsa-guide-sound', 'k8s.yaml', `subjects:\n${SUBJECT}`, 'subjects: null'));
+    expect(r.findings.filter((f) => f.code === 'RF901')).toEqual([]);
+    // The manager's binding is gone, so the chain no longer holds.
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('a null container in a workload is RF901, not a crash', () => {
+    const r = doctor(edited('azure/deployment-manager', 'k8s/deployment.yaml', 'containers:\n', 'containers:\n        - null\n'));
+    const hit = r.findings.filter((f) => f.code === 'RF901');
+    expect(hit.map((f) => f.message).join('\n')).toMatch(/containers\[0\] is null, not a mapping/);
+  });
+
+  it('a YAML mapping key that is a list gives no process warning', () => {
+    const spy = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
+    try {
+      doctor(edited('corpus/irsa-guide-sound', 'values.yaml', 'rbac:', '? [a, b]\n: c\nrbac:'));
+      expect(spy).not.toHaveBeenCalled();
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
+
+describe('doctor: cache sections and policies the models refuse', () => {
+  it('an S3 BucketLocation that is not a region is RF901 at that line', () => {
+    const files = edited('corpus/irsa-guide-sound', 'values.yaml', 'BucketLocation = "eu-west-1"', 'BucketLocation = "Mars"');
+    const r = doctor(files);
+    const hit = r.findings.filter((f) => f.code === 'RF901');
+    expect(hit.length, JSON.stringify(r.findings, null, 1)).toBe(1);
+    expect(hit[0]!.message).toMatch(/\[runners\.cache\.s3\] BucketLocation "Mars" cannot be read as an S3 cache/);
+    // The TOML is embedded in the chart's runners.config: the position is within that value.
+    const [line] = /:(\d+):\d+$/.exec(hit[0]!.path)!.slice(1).map(Number);
+    expect(hit[0]!.path).toMatch(/^values\.yaml:\d+:\d+$/);
+    expect(line).toBeGreaterThanOrEqual(lineOf(files, 'values.yaml', 'config: |'));
+    expect(line).toBeLessThanOrEqual(lineOf(files, 'values.yaml', 'BucketLocation'));
+  });
+
+  it('an Azure AccountName that is not a storage account name is RF901, not a crash', () => {
+    const r = doctor(edited('azure/quickstart-sound', 'helm/values.yaml', 'AccountName = "contosorunnercache"', 'AccountName = "Contoso_Runner_Cache"'));
+    const hit = r.findings.filter((f) => f.code === 'RF901');
+    expect(hit.map((f) => f.message).join('\n')).toMatch(/\[runners\.cache\.azure\] AccountName names "Contoso_Runner_Cache", which is not a storage account name/);
+    expect(hit[0]!.path).toMatch(/^helm\/values\.yaml:\d+:\d+$/);
+  });
+
+  it('an empty lifecycle rule block is read as a rule that does not expire anything', () => {
+    const dir = 'azure/blog-one-identity';
+    const base = doctor(filesOf(join(CORPUS, dir)));
+    const r = doctor(edited(dir, 'main.tf.json', '"rule": [\n          {', '"rule": [\n          null,\n          {'));
+    // The same findings as without the null rule: the remaining rule still expires the cache.
+    expect(r.findings.map((f) => f.code).sort()).toEqual(base.findings.map((f) => f.code).sort());
+  });
+
+  it('a Terraform trust policy with a statement that names no principal is RF901, not an evaluator error', () => {
+    const dir = 'corpus/dynamic-list-key-drift';
+    const from = '    principals {\n      type        = "Federated"\n      identifiers = [local.oidc_arn]\n    }\n    condition {\n      test     = "StringEquals"\n      variable = "${local.oidc_issuer}:sub"';
+    const r = doctor(edited(dir, 'terraform/iam.tf', from, '    condition {\n      test     = "StringEquals"\n      variable = "${local.oidc_issuer}:sub"'));
+    const hit = r.findings.filter((f) => f.code === 'RF901');
+    expect(hit.map((f) => f.message).join('\n')).toMatch(/assume_role_policy.*is not a valid IAM policy document: resource policy statement without Principal\/NotPrincipal/);
+    expect(hit[0]!.path).toMatch(/^terraform\/iam\.tf:\d+:\d+$/);
+  });
+
+  it('a trust policy (aws iam get-role output) with a statement that names no principal is RF901, not an evaluator error', () => {
+    const dir = 'corpus/irsa-guide-sound';
+    const file = 'iam/gitlab-runner-manager.trust.json';
+    const doc = JSON.parse(readFileSync(join(CORPUS, dir, file), 'utf8')) as { Statement: Record<string, unknown>[] };
+    delete doc.Statement[0]!.Principal;
+    const getRole = { Role: { RoleName: 'gitlab-runner-manager', Path: '/', Arn: 'arn:aws:iam::111122223333:role/gitlab-runner-manager', AssumeRolePolicyDocument: doc } };
+    const r = doctor(filesOf(join(CORPUS, dir)).map((f) => (f.path === file ? { path: 'iam/get-role-gitlab-runner-manager.json', bytes: Buffer.from(JSON.stringify(getRole, null, 2)) } : f)));
+    const hit = r.findings.filter((f) => f.code === 'RF901');
+    expect(hit.map((f) => f.message).join('\n')).toMatch(/trust policy of role gitlab-runner-manager is not an IAM policy document the doctor can evaluate: resource policy statement without Principal\/NotPrincipal/);
+    expect(hit[0]!.path).toMatch(/^iam\/get-role-gitlab-runner-manager\.json:\d+:\d+$/);
+  });
+});

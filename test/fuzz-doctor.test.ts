@@ -1,0 +1,29 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { DOCTOR_CLASSES, fuzzDoctor, positionInInput } from './fuzz/doctor-engine.js';
+
+/**
+ * A bounded smoke of the doctor's mutation fuzzer (test/fuzz/doctor-engine.ts) over every
+ * deployment of the doctor corpus; the long run is `npm run fuzz -- --doctor --seed N --cases N`.
+ */
+const CORPUS = [join(import.meta.dirname, 'doctor', 'corpus'), join(import.meta.dirname, 'doctor', 'azure')];
+
+describe('fuzzed doctor', () => {
+  it('the position check accepts positions inside a given file and refuses others', () => {
+    const files = [{ path: 'k8s/a.yaml', bytes: Buffer.from('a: 1\nb: 2\n') }];
+    expect(positionInInput('', files)).toBe(true);
+    expect(positionInInput('k8s/a.yaml:2:1', files)).toBe(true);
+    expect(positionInInput('k8s/a.yaml:4:1', files)).toBe(false);
+    expect(positionInInput('k8s/b.yaml:1:1', files)).toBe(false);
+    expect(positionInInput('runners[0]', files)).toBe(false);
+  });
+
+  it('a seeded smoke of mutated deployments: no crash, hang, stray position or library warning', () => {
+    const seed = Number(process.env.RUNNER_FLEET_FUZZ_SEED ?? 7);
+    const report = fuzzDoctor({ seed, cases: Number(process.env.RUNNER_FLEET_DOCTOR_FUZZ_CASES ?? 1000), corpusDirs: CORPUS, hangMs: 5000 });
+    const failed = Object.fromEntries(DOCTOR_CLASSES.map((c) => [c, report.counts[c]]));
+    expect(failed, JSON.stringify(report.samples, null, 2)).toEqual(Object.fromEntries(DOCTOR_CLASSES.map((c) => [c, 0])));
+    // The damage reaches both outcomes, so the smoke tests something.
+    expect(Object.keys(report.exits).sort()).toEqual(['0', '1']);
+  }, 300_000);
+});

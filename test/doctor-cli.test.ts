@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -118,5 +118,34 @@ describe('runner-fleet doctor follows local modules the files given call (the CL
     const r = await run([join(root, 'main.tf'), '--format', 'json']);
     const findings = (JSON.parse(r.out) as { findings: { code: string; path: string; message: string }[] }).findings;
     expect(findings.filter((f) => f.code === 'RF903' && /module "gone" from \.\/modules\/gone is not read/.test(f.message)).map((f) => f.path.replace(/^.*[\\/]/, ''))).toEqual(['main.tf:1:1']);
+  });
+  it('a dangling link inside a folder is skipped with RF902, a loop of links is walked once, and the rest is read', async () => {
+    const root = writeDeployment('links', baseDeployment());
+    symlinkSync(join(dir, 'does-not-exist.yaml'), join(root, 'dangling.yaml'));
+    mkdirSync(join(root, 'sub'));
+    symlinkSync(root, join(root, 'sub', 'back-to-root'));
+    const r = await run([root, '--format', 'json']);
+    expect(r.code, r.err).toBe(0);
+    const report = JSON.parse(r.out) as { findings: { code: string; path: string; message: string }[] };
+    const skipped = report.findings.filter((f) => f.code === 'RF902');
+    expect(skipped.map((f) => f.message)).toEqual([`${join(root, 'dangling.yaml')} cannot be read (no such file or folder); skipped`]);
+    // The deployment's files were read once, not again through the link back to the root.
+    expect(report.findings.filter((f) => f.path.includes('back-to-root'))).toEqual([]);
+  });
+
+  it('a path named on the command line that does not exist is exit 2', async () => {
+    const r = await run([join(dir, 'no-such-folder')]);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no such file or folder');
+  });
+
+  it('--output that cannot be written is exit 2 with the reason, not an internal error', async () => {
+    const root = writeDeployment('output', baseDeployment());
+    const inFolder = await run([root, '--output', join(dir, 'missing-folder', 'report.txt')]);
+    expect(inFolder.code).toBe(2);
+    expect(inFolder.err).toContain('its folder does not exist');
+    const onFolder = await run([root, '--format', 'sarif', '--output', dir]);
+    expect(onFolder.code).toBe(2);
+    expect(onFolder.err).toContain('it is a folder');
   });
 });

@@ -51,7 +51,14 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
   } else result = doctor(files);
   const text = format === 'json' ? jsonDoctorReport(result) : format === 'sarif' ? sarifReport(result, version) : format === 'codequality' ? codeQualityReport(result) : textDoctorReport(result);
   if (opts.output) {
-    await writeFile(opts.output, text);
+    try {
+      await writeFile(opts.output, text);
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EISDIR' ? 'it is a folder' : code === 'ENOTDIR' ? 'a part of the path is a file' : code === 'EACCES' ? 'permission denied' : (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+      io.err(`runner-fleet doctor: cannot write the report to --output ${opts.output}: ${why}\n`);
+      return 2;
+    }
     if (format !== 'text') io.err(textDoctorReport(result));
   } else io.out(text);
   return result.exitCode;

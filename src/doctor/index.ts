@@ -17,6 +17,8 @@ export interface InputFile {
   bytes: Uint8Array;
   /** Size on disk when `bytes` was not read (a file over the limit). */
   size?: number;
+  /** Why an entry found while walking a folder could not be read (a dangling link): it is skipped. */
+  unreadable?: string;
 }
 
 export interface DoctorResult {
@@ -33,6 +35,11 @@ export interface DoctorResult {
 export function readEvidence(files: readonly InputFile[]): Evidence {
   const ev = emptyEvidence();
   for (const f of files) {
+    if (f.unreadable !== undefined) {
+      ev.files++;
+      ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${f.path}:1:1`, message: `${f.path} cannot be read (${f.unreadable}); skipped`, fix: 'remove the dangling link, or name the files to read' });
+      continue;
+    }
     try {
       readFileInto(ev, f.path, f.bytes, f.size ?? f.bytes.byteLength);
     } catch (e) {

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 
 /** Folders never walked into. */
@@ -11,6 +11,8 @@ export interface WalkedFile {
   /** Empty when the file is over the size limit (then only `size` is known). */
   bytes: Uint8Array;
   size: number;
+  /** Set for an entry found inside a folder that cannot be read (a dangling link, a loop of links). */
+  unreadable?: string;
 }
 
 export interface WalkProblem {
@@ -18,24 +20,46 @@ export interface WalkProblem {
   reason: string;
 }
 
+const reasonOf = (e: unknown): string => {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file or folder' : code === 'ELOOP' ? 'a loop of symbolic links' : code === 'EACCES' ? 'permission denied' : (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
+};
+
 /**
  * Reads the files under the given paths (files or folders, walked in name order). Files over
  * `maxBytes` are not read whole: their first bytes and real size are returned so the doctor can
  * say why it skipped them, and nothing huge is ever held in memory.
+ *
+ * A path named on the command line that cannot be read is a problem (the command cannot run as
+ * asked). An entry found inside a folder that cannot be read (a dangling link) is returned with
+ * `unreadable` and skipped; a folder reached again through a symbolic link is walked only once.
  */
 export async function walkFiles(paths: readonly string[], maxBytes: number): Promise<{ files: WalkedFile[]; problems: WalkProblem[] }> {
   const files: WalkedFile[] = [];
   const problems: WalkProblem[] = [];
+  const walked = new Set<string>();
   const visit = async (path: string, named: boolean): Promise<void> => {
     let info;
     try {
       info = await stat(path);
     } catch (e) {
-      problems.push({ path, reason: (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file or folder' : String(e) });
+      if (named) problems.push({ path, reason: reasonOf(e) });
+      else if (WALKED.test(path)) files.push({ path, bytes: new Uint8Array(0), size: 0, unreadable: reasonOf(e) });
       return;
     }
     if (info.isDirectory()) {
-      const entries = (await readdir(path)).sort();
+      // Links can lead back into a folder already walked (or above it): each real folder once.
+      let real: string;
+      let entries: string[];
+      try {
+        real = await realpath(path);
+        entries = (await readdir(path)).sort();
+      } catch (e) {
+        if (named) problems.push({ path, reason: reasonOf(e) });
+        return;
+      }
+      if (walked.has(real)) return;
+      walked.add(real);
       for (const e of entries) if (!SKIP_DIRS.has(e)) await visit(join(path, e), false);
       return;
     }
@@ -45,7 +69,14 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       files.push({ path, bytes: new Uint8Array(0), size: info.size });
       return;
     }
-    const bytes = await readFile(path);
+    let bytes: Uint8Array;
+    try {
+      bytes = await readFile(path);
+    } catch (e) {
+      if (named) problems.push({ path, reason: reasonOf(e) });
+      else files.push({ path, bytes: new Uint8Array(0), size: 0, unreadable: reasonOf(e) });
+      return;
+    }
     files.push({ path, bytes, size: bytes.byteLength });
   };
   for (const p of paths) await visit(p, true);

@@ -1,7 +1,8 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { doctor, type InputFile } from '../src/doctor/index.js';
+import { doctor } from '../src/doctor/index.js';
+import { corpusFiles } from './helpers/doctor.js';
 
 /**
  * Hand-made deployments written from public documentation patterns (EKS IRSA guide, gitlab-runner
@@ -10,21 +11,13 @@ import { doctor, type InputFile } from '../src/doctor/index.js';
  */
 const CORPUS = join(import.meta.dirname, 'doctor', 'corpus');
 
-function filesOf(dir: string, root = dir): InputFile[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) return filesOf(p, root);
-    if (name === 'expected.json') return [];
-    return [{ path: relative(root, p).split('\\').join('/'), bytes: readFileSync(p) }];
-  });
-}
 
 const cases = readdirSync(CORPUS).sort();
 
 describe.each(cases)('doctor corpus: %s', (name) => {
   it('reports exactly the expected findings, at their positions', () => {
     const expected = JSON.parse(readFileSync(join(CORPUS, name, 'expected.json'), 'utf8')) as { findings: { code: string; at: string }[] };
-    const r = doctor(filesOf(join(CORPUS, name)));
+    const r = doctor(corpusFiles(join(CORPUS, name)));
     const got = r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`).sort();
     expect(got).toEqual(expected.findings.map((f) => `${f.code} ${f.at}`).sort());
     for (const f of expected.findings) expect(f.at).toMatch(/:\d+:\d+$/);

@@ -1,7 +1,8 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
+import { corpusFiles } from './helpers/doctor.js';
 
 /**
  * Malformed values in otherwise sound deployments of the doctor corpus, one per crash class the
@@ -11,18 +12,10 @@ import { doctor, type InputFile } from '../src/doctor/index.js';
  */
 const CORPUS = join(import.meta.dirname, 'doctor');
 
-function filesOf(dir: string, root = dir): InputFile[] {
-  return readdirSync(dir).flatMap((name) => {
-    const p = join(dir, name);
-    if (statSync(p).isDirectory()) return filesOf(p, root);
-    if (name === 'expected.json') return [];
-    return [{ path: relative(root, p).split('\\').join('/'), bytes: readFileSync(p) }];
-  });
-}
 
 /** The deployment with `from` replaced by `to` in one file (`from` must be there). */
 function edited(deployment: string, file: string, from: string, to: string): InputFile[] {
-  return filesOf(join(CORPUS, deployment)).map((f) => {
+  return corpusFiles(join(CORPUS, deployment)).map((f) => {
     if (f.path !== file) return f;
     const text = Buffer.from(f.bytes).toString('utf8');
     if (!text.includes(from)) throw new Error(`${deployment}/${file} has no ${JSON.stringify(from)}`);
@@ -47,7 +40,7 @@ describe('doctor: Kubernetes fields of a shape the API server refuses', () => {
     ['an annotation that is a number', 'corpus/irsa-guide-sound', 'k8s.yaml', '  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/gitlab-runner-manager', '  annotations:\n    eks.amazonaws.com/role-arn: 12', /annotations\.eks\.amazonaws\.com\/role-arn is a number, not a string/],
   ];
   it.each(cases)('%s: RF901 at the field, the object left out, no crash', (_name, deployment, file, from, to, message) => {
-    const base = doctor(filesOf(join(CORPUS, deployment)));
+    const base = doctor(corpusFiles(join(CORPUS, deployment)));
     expect(base.findings.filter((f) => f.code === 'RF901')).toEqual([]);
     const files = edited(deployment, file, from, to);
     const r = doctor(files);
@@ -112,7 +105,7 @@ describe('doctor: cache sections and policies the models refuse', () => {
 
   it('an empty lifecycle rule block is read as a rule that does not expire anything', () => {
     const dir = 'azure/blog-one-identity';
-    const base = doctor(filesOf(join(CORPUS, dir)));
+    const base = doctor(corpusFiles(join(CORPUS, dir)));
     const r = doctor(edited(dir, 'main.tf.json', '"rule": [\n          {', '"rule": [\n          null,\n          {'));
     // The same findings as without the null rule: the remaining rule still expires the cache.
     expect(r.findings.map((f) => f.code).sort()).toEqual(base.findings.map((f) => f.code).sort());
@@ -133,7 +126,7 @@ describe('doctor: cache sections and policies the models refuse', () => {
     const doc = JSON.parse(readFileSync(join(CORPUS, dir, file), 'utf8')) as { Statement: Record<string, unknown>[] };
     delete doc.Statement[0]!.Principal;
     const getRole = { Role: { RoleName: 'gitlab-runner-manager', Path: '/', Arn: 'arn:aws:iam::111122223333:role/gitlab-runner-manager', AssumeRolePolicyDocument: doc } };
-    const r = doctor(filesOf(join(CORPUS, dir)).map((f) => (f.path === file ? { path: 'iam/get-role-gitlab-runner-manager.json', bytes: Buffer.from(JSON.stringify(getRole, null, 2)) } : f)));
+    const r = doctor(corpusFiles(join(CORPUS, dir)).map((f) => (f.path === file ? { path: 'iam/get-role-gitlab-runner-manager.json', bytes: Buffer.from(JSON.stringify(getRole, null, 2)) } : f)));
     const hit = r.findings.filter((f) => f.code === 'RF901');
     expect(hit.map((f) => f.message).join('\n')).toMatch(/trust policy of role gitlab-runner-manager is not an IAM policy document the doctor can evaluate: resource policy statement without Principal\/NotPrincipal/);
     expect(hit[0]!.path).toMatch(/^iam\/get-role-gitlab-runner-manager\.json:\d+:\d+$/);

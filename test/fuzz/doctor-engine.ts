@@ -12,10 +12,12 @@
  * - bad-position: a finding's path is neither empty nor `file:line:column` inside a given file;
  * - warning: the case made Node print a process warning (a library complaining on stderr).
  */
-import { readdirSync, readFileSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { doctor, type InputFile } from '../../src/doctor/index.js';
 import { seeded } from '../helpers/rng.js';
+import { corpusFiles } from '../helpers/doctor.js';
+import type { FuzzReport } from './engine.js';
 
 export const DOCTOR_CLASSES = ['crash', 'hang', 'bad-position', 'warning'] as const;
 export type DoctorFuzzClass = (typeof DOCTOR_CLASSES)[number];
@@ -32,14 +34,11 @@ export interface DoctorFuzzOptions {
   onFail?: (cls: DoctorFuzzClass, caseSeed: number, mutations: string[], detail: string, files: readonly InputFile[]) => void;
 }
 
-export interface DoctorFuzzReport {
-  cases: number;
-  exits: Record<string, number>;
+/** The spec fuzzer's report (test/fuzz/engine.ts), with the doctor's classes. */
+export type DoctorFuzzReport = Omit<FuzzReport, 'counts' | 'samples'> & {
   counts: Record<DoctorFuzzClass, number>;
   samples: { cls: DoctorFuzzClass; caseSeed: number; mutations: string[]; detail: string }[];
-  ms: number;
-  slowest: { cpuMs: number; wallMs: number; caseSeed: number; mutations: string[] };
-}
+};
 
 /** The seed of case `n` (the same formula as the spec fuzzer, so a case replays alone). */
 export const doctorCaseSeedOf = (seed: number, n: number): number => (seed * 1_000_003 + n) >>> 0;
@@ -116,16 +115,6 @@ const MUTATIONS: Record<string, (r: Rand, t: string) => string> = {
 };
 const MUTATION_NAMES = Object.keys(MUTATIONS);
 
-function filesOf(dir: string, root = dir): InputFile[] {
-  return readdirSync(dir)
-    .sort()
-    .flatMap((name) => {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) return filesOf(p, root);
-      if (name === 'expected.json') return [];
-      return [{ path: relative(root, p).split('\\').join('/'), bytes: readFileSync(p) }];
-    });
-}
 
 /** A finding's path is empty, or `file:line:column` with the file among the inputs and the line inside it. */
 export function positionInInput(path: string, files: readonly { path: string; bytes: Uint8Array }[]): boolean {
@@ -145,7 +134,7 @@ export function fuzzDoctor(opts: DoctorFuzzOptions): DoctorFuzzReport {
   const deployments = opts.corpusDirs.flatMap((root) =>
     readdirSync(root)
       .sort()
-      .map((d) => ({ name: d, files: filesOf(join(root, d)) })),
+      .map((d) => ({ name: d, files: corpusFiles(join(root, d)) })),
   );
   const counts = Object.fromEntries(DOCTOR_CLASSES.map((c) => [c, 0])) as Record<DoctorFuzzClass, number>;
   const exits: Record<string, number> = {};

@@ -1,6 +1,20 @@
 import { stringify } from 'yaml';
 import { stringify as toToml } from 'smol-toml';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import type { InputFile } from '../../src/doctor/index.js';
+
+/** The files of one deployment folder of the doctor corpus, paths relative to it (`expected.json` left out). */
+export function corpusFiles(dir: string, root = dir): InputFile[] {
+  return readdirSync(dir)
+    .sort()
+    .flatMap((name) => {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) return corpusFiles(p, root);
+      if (name === 'expected.json') return [];
+      return [{ path: relative(root, p).split('\\').join('/'), bytes: readFileSync(p) }];
+    });
+}
 
 /**
  * A hand-wired IRSA deployment written the way the EKS IRSA guide and the gitlab-runner chart docs

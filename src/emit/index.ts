@@ -42,7 +42,10 @@ export function configToml(
     ...executor,
     ...extras,
   };
-  return { ...global, runners: [section] };
+  // Added to `global` (a fresh object), not spread into a copy: in unoptimized code every
+  // `{ ...global, runners }` made a new hidden class, one per runner. Same keys, same order.
+  global.runners = [section];
+  return global;
 }
 
 /** Runner parts that do not depend on the platform: job environment and cache. */

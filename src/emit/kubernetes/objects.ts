@@ -1,4 +1,4 @@
-import type { K8sObject } from '../artifacts.js';
+import { merged, type K8sObject } from '../artifacts.js';
 import type { KubernetesNames, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import { podSecurityLabels } from '../../verify/pod-security.js';
 
@@ -42,13 +42,13 @@ export function runnerObjects(
     const metadata: K8sObject['metadata'] = {
       name,
       namespace: names.namespace,
-      labels: { ...labels, 'runner-fleet.dev/purpose': purpose, ...id.labels },
+      labels: merged(labels, { 'runner-fleet.dev/purpose': purpose }, id.labels),
     };
     if (Object.keys(id.annotations).length > 0) metadata.annotations = id.annotations;
     return { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: automount };
   };
   return {
-    namespace: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: names.namespace, labels: { ...labels, ...podSecurityLabels(runner.spec.jobs.privileged) } } },
+    namespace: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: names.namespace, labels: merged(labels, podSecurityLabels(runner.spec.jobs.privileged)) } },
     serviceAccounts: [
       // The manager talks to the Kubernetes API, so it keeps its API token; jobs do not need one.
       sa(names.managerServiceAccount, manager, 'manager', true),

@@ -17,16 +17,18 @@ export function smokePipeline(fleet: ResolvedFleet, runner: ResolvedRunner, iden
   if (g.tags.length > 0) pipeline.default = { tags: [...g.tags] };
   pipeline.variables = { RUNNER_FLEET_RUNNER: `${fleet.name}/${runner.name}` };
   if (runner.cache) {
+    // Both jobs' cache sections written out (sharing `paths`, as the spread copies did): a
+    // spread-then-add literal made a new hidden class per runner in unoptimized code.
     const cache = { key: 'runner-fleet-smoke-$CI_PIPELINE_ID', paths: [`${DIR}/`] };
     pipeline['cache-write'] = {
       stage: 'cache-write',
-      cache: { ...cache, policy: 'push' },
+      cache: { key: cache.key, paths: cache.paths, policy: 'push' },
       script: [`mkdir -p ${DIR}`, `echo "$CI_PIPELINE_ID" > ${DIR}/marker`, 'echo "wrote the cache marker for pipeline $CI_PIPELINE_ID"'],
     };
     pipeline['cache-read'] = {
       stage: 'cache-read',
       needs: ['cache-write'],
-      cache: { ...cache, policy: 'pull' },
+      cache: { key: cache.key, paths: cache.paths, policy: 'pull' },
       script: [
         `test -f ${DIR}/marker || { echo "FAIL: cache miss: the manager could not sign or the bucket refused the object" >&2; exit 1; }`,
         `test "$(cat ${DIR}/marker)" = "$CI_PIPELINE_ID" || { echo "FAIL: the cache returned another pipeline's marker" >&2; exit 1; }`,

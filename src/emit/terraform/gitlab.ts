@@ -1,5 +1,5 @@
 import type { ResolvedFleet, ResolvedRunner } from '../../model/types.js';
-import { DO_NOT_EDIT, tfName, type TerraformResources, type TerraformRoot } from '../artifacts.js';
+import { DO_NOT_EDIT, merged, tfName, type TerraformResources, type TerraformRoot } from '../artifacts.js';
 import { commonLabels } from '../kubernetes/objects.js';
 import { KUBERNETES_PROVIDER_CONSTRAINT } from './kubernetes.js';
 import { gitlabDescription, maintenanceNote } from '../../ops/marker.js';
@@ -62,7 +62,7 @@ export function gitlabRoot(fleet: ResolvedFleet): TerraformRoot | undefined {
       clusters.add(r.cluster);
       secrets[k] = {
         provider: `kubernetes.${tfName(r.cluster)}`,
-        metadata: { name: names.tokenSecret, namespace: names.namespace, labels: { ...commonLabels(fleet, r), 'runner-fleet.dev/purpose': 'runner-token' } },
+        metadata: { name: names.tokenSecret, namespace: names.namespace, labels: merged(commonLabels(fleet, r), { 'runner-fleet.dev/purpose': 'runner-token' }) },
         type: 'Opaque',
         // The chart mounts both keys; the legacy registration token stays empty.
         data: { 'runner-token': `\${gitlab_user_runner.${k}.token}`, 'runner-registration-token': '' },

@@ -2,7 +2,7 @@ import type { PlatformPlugin, ReadmeStep, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import type { AzureManagedIdentity, IdentitySubject, KubernetesNames, KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import { kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
-import { DO_NOT_EDIT, mergeResources, ownEntries, tfName, type Artifact, type K8sObject, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
+import { DO_NOT_EDIT, byName, mergeResources, merged, named, ownEntries, tfName, type Artifact, type K8sObject, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
 import { commonLabels } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
@@ -40,7 +40,7 @@ function k8sRoot(fleet: ResolvedFleet, cluster: ResolvedCluster): TerraformRoot 
   if (runners.length === 0) return undefined;
   const data = new Map<string, Record<string, unknown>>();
   const resource: TerraformResources = {};
-  const add = (type: string, name: string, body: Record<string, unknown>) => mergeResources(resource, { [type]: ownEntries([[name, body]]) });
+  const add = (type: string, name: string, body: Record<string, unknown>) => mergeResources(resource, { [type]: named(name, body) });
   // Runners may share a namespace (one namespace for all runner purposes): it is created once.
   const namespaces = new Set<string>();
   for (const r of runners) {
@@ -53,7 +53,7 @@ function k8sRoot(fleet: ResolvedFleet, cluster: ResolvedCluster): TerraformRoot 
     namespaces.add(nsKey);
     for (const o of [...objs.serviceAccounts, ...objs.rbac]) {
       const t = k8sObjectToTerraform(o);
-      add(t.type, tfName(o.metadata.namespace ?? '', o.metadata.name), { ...t.body, depends_on: [`${ns.type}.${nsKey}`] });
+      add(t.type, tfName(o.metadata.namespace ?? '', o.metadata.name), merged<unknown>(t.body, { depends_on: [`${ns.type}.${nsKey}`] }));
     }
     // A custom resource: the kubernetes provider's generic kubernetes_manifest (the CRD comes with the AKS add-on).
     const kv = keyVaultOf(fleet, r);
@@ -70,7 +70,7 @@ function k8sRoot(fleet: ResolvedFleet, cluster: ResolvedCluster): TerraformRoot 
     for (const t of rotatorTargets) {
       for (const o of rotatorObjects(fleet.name, rotator.kubernetes, t)) {
         const tf = k8sObjectToTerraform(o);
-        add(tf.type, tfName(o.metadata.namespace ?? '', o.metadata.name, 'rotator'), { ...tf.body, depends_on: [`kubernetes_namespace_v1.${tfName(t.namespace)}`] });
+        add(tf.type, tfName(o.metadata.namespace ?? '', o.metadata.name, 'rotator'), merged<unknown>(tf.body, { depends_on: [`kubernetes_namespace_v1.${tfName(t.namespace)}`] }));
       }
     }
   }
@@ -180,10 +180,10 @@ export const aksPlatform: PlatformPlugin = {
     const names = runner.kubernetes;
     const ids = runnerIdentities(fleet, runner);
     // The cache SAS is signed by the manager, so both manager and job pods carry the label.
-    const podLabels = { ...commonLabels(fleet, runner), [AZURE_USE_LABEL]: 'true' };
-    const executorToml = kubernetesExecutor(runner, names, { ...podLabels, 'runner-fleet.dev/purpose': 'job' });
-    const runnerToml = chartRunnerToml({ ...executorToml, ...ctx.runnerExtras });
-    const values = helmValues(fleet, runner, names, runnerToml, { ...podLabels, 'runner-fleet.dev/purpose': 'manager' });
+    const podLabels = merged(commonLabels(fleet, runner), { [AZURE_USE_LABEL]: 'true' });
+    const executorToml = kubernetesExecutor(runner, names, merged(podLabels, { 'runner-fleet.dev/purpose': 'job' }));
+    const runnerToml = chartRunnerToml(merged(executorToml, ctx.runnerExtras));
+    const values = helmValues(fleet, runner, names, runnerToml, merged(podLabels, { 'runner-fleet.dev/purpose': 'manager' }));
     const kv = keyVaultOf(fleet, runner);
     if (kv) Object.assign(values, keyVaultHelmValues(names));
     const files: Artifact[] = [{ path: `helm/${runner.name}/values.yaml`, format: 'yaml', content: [values] }];
@@ -208,7 +208,7 @@ export const aksPlatform: PlatformPlugin = {
     }
 
     const az = fleet.azure!;
-    const credentials: Record<string, Record<string, unknown>> = {};
+    const credentials = byName<Record<string, unknown>>();
     for (const [id, sa] of [
       [ids.manager, names.managerServiceAccount],
       [ids.jobs, names.jobServiceAccount],

@@ -1,6 +1,6 @@
 import type { AzureManagedIdentity, KubernetesNames, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import type { AzureRoleAssignmentSpec } from '../../spec/azure.js';
-import type { K8sObject } from '../../emit/artifacts.js';
+import { merged, type K8sObject } from '../../emit/artifacts.js';
 import { commonLabels } from '../../emit/kubernetes/objects.js';
 import { keyVaultStoreOf, type KeyVaultStore } from '../../spec/key-vault.js';
 import { stringify } from 'yaml';
@@ -45,7 +45,7 @@ export function secretProviderClass(fleet: ResolvedFleet, runner: ResolvedRunner
   return {
     apiVersion: SECRET_PROVIDER_CLASS_API,
     kind: 'SecretProviderClass',
-    metadata: { name: secretProviderClassName(names), namespace: names.namespace, labels: { ...commonLabels(fleet, runner), 'runner-fleet.dev/purpose': 'runner-token' }, annotations: { 'runner-fleet.dev/identity': manager.roleName } },
+    metadata: { name: secretProviderClassName(names), namespace: names.namespace, labels: merged(commonLabels(fleet, runner), { 'runner-fleet.dev/purpose': 'runner-token' }), annotations: { 'runner-fleet.dev/identity': manager.roleName } },
     spec: {
       provider: 'azure',
       parameters: { usePodIdentity: 'false', clientID: clientId, keyvaultName: kv.vaultName, tenantId: fleet.azure!.tenantId, objects },

@@ -6,7 +6,7 @@ import { showValue } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import { fitName, iamRoleName } from '../../spec/names.js';
 import type { Artifact, TerraformResources, TerraformRoot } from '../../emit/artifacts.js';
-import { tfName } from '../../emit/artifacts.js';
+import { named, tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { serializeArtifact, tomlDocumentText } from '../../emit/serialize.js';
@@ -358,13 +358,28 @@ export function launchTemplate(i: LaunchTemplateInput): Record<string, unknown> 
   // bytes for review, and verification decodes this value (and checks it equals that file).
   if (i.userData) {
     const text = artifactText(i.userData);
-    const encoded = Buffer.from(text, 'utf8').toString('base64');
+    const encoded = base64OfUtf8(text);
     body.user_data = encoded;
-    // Decoding gives the text back exactly unless it has a lone surrogate (UTF-8 encodes it as U+FFFD).
-    if (!/[\uD800-\uDFFF]/.test(text) || Buffer.from(encoded, 'base64').toString('utf8') === text) embeddedUserData.set(body, { encoded, text });
+    // Decoding gives the text back exactly unless it has a lone surrogate (UTF-8 encodes it as
+    // U+FFFD): a well-formed string round-trips (V8 answers at once for one-byte strings, where a
+    // regular expression scanned the whole script), anything else is decoded and compared.
+    if ((text as unknown as { isWellFormed(): boolean }).isWellFormed() || Buffer.from(encoded, 'base64').toString('utf8') === text) embeddedUserData.set(body, { encoded, text });
   }
   return body;
 }
+
+/**
+ * `Buffer.from(text, 'utf8').toString('base64')` without a new buffer per call: the UTF-8 bytes
+ * are written into one scratch buffer (at least 3 bytes per UTF-16 unit, the most UTF-8 needs,
+ * lone surrogates included, so nothing is ever cut off) and only the bytes written are encoded.
+ */
+export function base64OfUtf8(text: string): string {
+  const most = text.length * 3;
+  if (base64Scratch.length < most) base64Scratch = Buffer.allocUnsafeSlow(Math.max(most, 2 * base64Scratch.length, 64 * 1024));
+  const length = base64Scratch.write(text, 0, 'utf8');
+  return base64Scratch.toString('base64', 0, length);
+}
+let base64Scratch = Buffer.alloc(0);
 
 /**
  * The text each launch template body embeds, kept with its encoding, so verification (the fleet
@@ -411,23 +426,22 @@ export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, r
     ...extraStatements,
   ];
   return {
-    aws_iam_role_policy_attachment: { [tfName(runner.name, 'manager', 'ssm')]: { role: `\${aws_iam_role.${roleKey}.name}`, policy_arn: `arn:${a.partition}:iam::aws:policy/${SSM_CORE_POLICY}` } },
-    aws_iam_role_policy: { [tfName(runner.name, 'manager', 'platform')]: { name: 'runner-manager-platform', role: `\${aws_iam_role.${roleKey}.name}`, policy: JSON.stringify(policyDocument(statements)) } },
-    aws_iam_instance_profile: { [k]: { name: n.instanceProfile, role: `\${aws_iam_role.${roleKey}.name}` } },
-    aws_ssm_parameter: {
-      [tfName(runner.name, 'runner_token')]: {
-        name: n.tokenParameter,
-        description: `GitLab runner authentication token of ${fleet.name}/${runner.name}; written by registration, never by Terraform`,
-        type: 'SecureString',
-        ...(spec.tokenKmsKeyArn !== undefined ? { key_id: spec.tokenKmsKeyArn } : {}),
-        value: TOKEN_PLACEHOLDER,
-        lifecycle: { ignore_changes: ['value'] },
-      },
-    },
-    aws_security_group: { [k]: securityGroup(fleet, cluster, n.managerSecurityGroup, `GitLab runner manager ${fleet.name}/${runner.name}: no inbound access (SSM Session Manager only)`) },
-    aws_vpc_security_group_egress_rule: { [k]: egressAll(k, 'GitLab, AWS APIs and package repositories') },
-    aws_launch_template: {
-      [k]: launchTemplate({
+    aws_iam_role_policy_attachment: named(tfName(runner.name, 'manager', 'ssm'), { role: `\${aws_iam_role.${roleKey}.name}`, policy_arn: `arn:${a.partition}:iam::aws:policy/${SSM_CORE_POLICY}` }),
+    aws_iam_role_policy: named(tfName(runner.name, 'manager', 'platform'), { name: 'runner-manager-platform', role: `\${aws_iam_role.${roleKey}.name}`, policy: JSON.stringify(policyDocument(statements)) }),
+    aws_iam_instance_profile: named(k, { name: n.instanceProfile, role: `\${aws_iam_role.${roleKey}.name}` }),
+    aws_ssm_parameter: named(tfName(runner.name, 'runner_token'), {
+      name: n.tokenParameter,
+      description: `GitLab runner authentication token of ${fleet.name}/${runner.name}; written by registration, never by Terraform`,
+      type: 'SecureString',
+      ...(spec.tokenKmsKeyArn !== undefined ? { key_id: spec.tokenKmsKeyArn } : {}),
+      value: TOKEN_PLACEHOLDER,
+      lifecycle: { ignore_changes: ['value'] },
+    }),
+    aws_security_group: named(k, securityGroup(fleet, cluster, n.managerSecurityGroup, `GitLab runner manager ${fleet.name}/${runner.name}: no inbound access (SSM Session Manager only)`)),
+    aws_vpc_security_group_egress_rule: named(k, egressAll(k, 'GitLab, AWS APIs and package repositories')),
+    aws_launch_template: named(
+      k,
+      launchTemplate({
         name: n.managerLaunchTemplate,
         imageId: spec.imageId,
         instanceType: instance?.instanceType ?? spec.instanceType,
@@ -438,22 +452,20 @@ export function managerResources(fleet: FleetIntent, cluster: ResolvedCluster, r
         userData,
         tags: { Name: n.managerGroup, 'runner-fleet-runner': runner.name, 'runner-fleet-cluster': cluster.name },
       }),
-    },
-    aws_autoscaling_group: {
-      [k]: {
-        name: n.managerGroup,
-        min_size: 1,
-        max_size: 1,
-        desired_capacity: 1,
-        vpc_zone_identifier: [...spec.subnetIds],
-        health_check_type: 'EC2',
-        launch_template: { id: `\${aws_launch_template.${k}.id}`, version: `\${aws_launch_template.${k}.latest_version}` },
-        tag: [{ key: 'Name', value: n.managerGroup, propagate_at_launch: true }],
-        // A scale-in or an instance refresh waits while the manager finishes its running jobs.
-        initial_lifecycle_hook: [{ name: DRAIN_HOOK, lifecycle_transition: 'autoscaling:EC2_INSTANCE_TERMINATING', default_result: 'CONTINUE', heartbeat_timeout: DRAIN_HEARTBEAT_SECONDS }],
-        depends_on: [`aws_ssm_parameter.${tfName(runner.name, 'runner_token')}`],
-      },
-    },
+    ),
+    aws_autoscaling_group: named(k, {
+      name: n.managerGroup,
+      min_size: 1,
+      max_size: 1,
+      desired_capacity: 1,
+      vpc_zone_identifier: [...spec.subnetIds],
+      health_check_type: 'EC2',
+      launch_template: { id: `\${aws_launch_template.${k}.id}`, version: `\${aws_launch_template.${k}.latest_version}` },
+      tag: [{ key: 'Name', value: n.managerGroup, propagate_at_launch: true }],
+      // A scale-in or an instance refresh waits while the manager finishes its running jobs.
+      initial_lifecycle_hook: [{ name: DRAIN_HOOK, lifecycle_transition: 'autoscaling:EC2_INSTANCE_TERMINATING', default_result: 'CONTINUE', heartbeat_timeout: DRAIN_HEARTBEAT_SECONDS }],
+      depends_on: [`aws_ssm_parameter.${tfName(runner.name, 'runner_token')}`],
+    }),
   };
 }
 

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
-import type { TerraformResources } from '../../emit/artifacts.js';
+import { mergeFragments, named, type TerraformResources } from '../../emit/artifacts.js';
 import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
@@ -90,21 +90,13 @@ function workerResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: I
     group.launch_template = { id: ltRef.launch_template_id, version: ltRef.version };
   }
   return {
-    aws_security_group: { [k]: securityGroup(fleet, cluster, n.workerSecurityGroup, `docker-autoscaler workers of ${fleet.name}/${runner.name}: SSH from the runner manager only`) },
-    aws_vpc_security_group_ingress_rule: { [k]: sshFromManager(k, key(runner, 'manager'), `SSH from the runner manager of ${fleet.name}/${runner.name} (EC2 Instance Connect keys)`) },
-    aws_vpc_security_group_egress_rule: { [k]: egressAll(k, 'GitLab, the cache bucket and whatever the jobs fetch') },
+    aws_security_group: named(k, securityGroup(fleet, cluster, n.workerSecurityGroup, `docker-autoscaler workers of ${fleet.name}/${runner.name}: SSH from the runner manager only`)),
+    aws_vpc_security_group_ingress_rule: named(k, sshFromManager(k, key(runner, 'manager'), `SSH from the runner manager of ${fleet.name}/${runner.name} (EC2 Instance Connect keys)`)),
+    aws_vpc_security_group_egress_rule: named(k, egressAll(k, 'GitLab, the cache bucket and whatever the jobs fetch')),
     // No instance profile: jobs on workers get no AWS identity.
-    aws_launch_template: {
-      [k]: launchTemplate({ name: n.workerLaunchTemplate, imageId: spec.workerImageId, instanceType: s.instanceType, rootVolumeGiB: spec.rootVolumeGiB, hopLimit: 1, securityGroupKey: k, tags: { Name: n.workerGroup, 'runner-fleet-runner': runner.name } }),
-    },
-    aws_autoscaling_group: { [k]: group },
+    aws_launch_template: named(k, launchTemplate({ name: n.workerLaunchTemplate, imageId: spec.workerImageId, instanceType: s.instanceType, rootVolumeGiB: spec.rootVolumeGiB, hopLimit: 1, securityGroupKey: k, tags: { Name: n.workerGroup, 'runner-fleet-runner': runner.name } })),
+    aws_autoscaling_group: named(k, group),
   };
-}
-
-function merge(a: TerraformResources, b: TerraformResources): TerraformResources {
-  const out: TerraformResources = { ...a };
-  for (const [t, byName] of Object.entries(b)) out[t] = { ...(out[t] ?? {}), ...byName };
-  return out;
 }
 
 /** docker-autoscaler: a manager on EC2 and an Auto Scaling group of Docker workers, through the fleeting AWS plugin. */
@@ -169,7 +161,7 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
       files: [],
       steps: ['# The fleeting plugin named in config.toml, installed for root (the service user).', 'gitlab-runner fleeting install'],
     });
-    return { files: [userData], executorToml, globalToml, manifests: [], terraformAws: merge(managerResources(fleet, cluster, runner, userData, managerStatements(fleet, runner), 1), workerResources(fleet, cluster, runner)) };
+    return { files: [userData], executorToml, globalToml, manifests: [], terraformAws: mergeFragments(managerResources(fleet, cluster, runner, userData, managerStatements(fleet, runner), 1), workerResources(fleet, cluster, runner)) };
   },
 
   identityCheckJob() {

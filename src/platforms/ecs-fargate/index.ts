@@ -5,7 +5,7 @@ import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
 import { showValue, type Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
-import { mergeResources, tfName, type TerraformResources } from '../../emit/artifacts.js';
+import { mergeFragments, named, tfName, type TerraformResources } from '../../emit/artifacts.js';
 import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
@@ -141,43 +141,37 @@ function taskResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: Int
   const exec = key(runner, 'task_execution');
   const tasksSg = key(runner, 'tasks');
   return {
-    aws_ecs_cluster: { [key(runner)]: { name: n.ecsCluster, setting: [{ name: 'containerInsights', value: fg.containerInsights ? 'enabled' : 'disabled' }] } },
-    aws_ecr_repository: {
-      // Immutable tags: a pushed tag can never be made to point at another image.
-      [key(runner, 'jobs')]: { name: n.ecrRepository, image_tag_mutability: 'IMMUTABLE', image_scanning_configuration: { scan_on_push: true }, encryption_configuration: { encryption_type: 'AES256' } },
-    },
-    aws_iam_role: {
-      [exec]: {
-        name: n.executionRole,
-        path: '/runner-fleet/',
-        description: `ECS task execution role of ${fleet.name}/${runner.name}: pulls the job image (runner-fleet)`,
-        assume_role_policy: ecsTasksTrustText(fleet),
-        max_session_duration: 3600,
-      },
-    },
-    aws_iam_role_policy_attachment: { [exec]: { role: `\${aws_iam_role.${exec}.name}`, policy_arn: `arn:${fleet.aws!.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy` } },
-    aws_ecs_task_definition: {
-      [key(runner, 'jobs')]: {
-        family: n.taskFamily,
-        requires_compatibilities: ['FARGATE'],
-        network_mode: 'awsvpc',
-        cpu: String(fg.cpu),
-        memory: String(fg.memoryMiB),
-        task_role_arn: `\${aws_iam_role.${tfName(jobs.key)}.arn}`,
-        execution_role_arn: `\${aws_iam_role.${exec}.arn}`,
-        container_definitions: JSON.stringify([
-          {
-            name: 'ci-coordinator',
-            image: pinnedImage(fleet, runner),
-            essential: true,
-            portMappings: [{ containerPort: 22, hostPort: 22, protocol: 'tcp' }],
-          },
-        ]),
-      },
-    },
-    aws_security_group: { [tasksSg]: securityGroup(fleet, cluster, n.tasksSecurityGroup, `Fargate job tasks of ${fleet.name}/${runner.name}: SSH from the runner manager only`) },
-    aws_vpc_security_group_ingress_rule: { [tasksSg]: sshFromManager(tasksSg, key(runner, 'manager'), `SSH from the runner manager of ${fleet.name}/${runner.name} (Fargate driver)`) },
-    aws_vpc_security_group_egress_rule: { [tasksSg]: egressAll(tasksSg, 'GitLab, the cache bucket and whatever the jobs fetch') },
+    aws_ecs_cluster: named(key(runner), { name: n.ecsCluster, setting: [{ name: 'containerInsights', value: fg.containerInsights ? 'enabled' : 'disabled' }] }),
+    // Immutable tags: a pushed tag can never be made to point at another image.
+    aws_ecr_repository: named(key(runner, 'jobs'), { name: n.ecrRepository, image_tag_mutability: 'IMMUTABLE', image_scanning_configuration: { scan_on_push: true }, encryption_configuration: { encryption_type: 'AES256' } }),
+    aws_iam_role: named(exec, {
+      name: n.executionRole,
+      path: '/runner-fleet/',
+      description: `ECS task execution role of ${fleet.name}/${runner.name}: pulls the job image (runner-fleet)`,
+      assume_role_policy: ecsTasksTrustText(fleet),
+      max_session_duration: 3600,
+    }),
+    aws_iam_role_policy_attachment: named(exec, { role: `\${aws_iam_role.${exec}.name}`, policy_arn: `arn:${fleet.aws!.partition}:iam::aws:policy/service-role/AmazonECSTaskExecutionRolePolicy` }),
+    aws_ecs_task_definition: named(key(runner, 'jobs'), {
+      family: n.taskFamily,
+      requires_compatibilities: ['FARGATE'],
+      network_mode: 'awsvpc',
+      cpu: String(fg.cpu),
+      memory: String(fg.memoryMiB),
+      task_role_arn: `\${aws_iam_role.${tfName(jobs.key)}.arn}`,
+      execution_role_arn: `\${aws_iam_role.${exec}.arn}`,
+      container_definitions: JSON.stringify([
+        {
+          name: 'ci-coordinator',
+          image: pinnedImage(fleet, runner),
+          essential: true,
+          portMappings: [{ containerPort: 22, hostPort: 22, protocol: 'tcp' }],
+        },
+      ]),
+    }),
+    aws_security_group: named(tasksSg, securityGroup(fleet, cluster, n.tasksSecurityGroup, `Fargate job tasks of ${fleet.name}/${runner.name}: SSH from the runner manager only`)),
+    aws_vpc_security_group_ingress_rule: named(tasksSg, sshFromManager(tasksSg, key(runner, 'manager'), `SSH from the runner manager of ${fleet.name}/${runner.name} (Fargate driver)`)),
+    aws_vpc_security_group_egress_rule: named(tasksSg, egressAll(tasksSg, 'GitLab, the cache bucket and whatever the jobs fetch')),
   };
 }
 
@@ -305,12 +299,6 @@ function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: Intent
   return { findings: out, rolesTried: index.rolesTried };
 }
 
-/** Adds `b`'s resources into `a` (both fresh fragments of one runner) and returns `a`: no copies. */
-function merge(a: TerraformResources, b: TerraformResources): TerraformResources {
-  mergeResources(a, b);
-  return a;
-}
-
 /** A manager on EC2 that runs each job in its own Fargate task with its own task role. */
 export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
   type: 'ecs-fargate',
@@ -386,7 +374,7 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
       files: [userData, { path: `ec2/${runner.name}/fargate.toml`, format: 'toml', content: driverDoc }],
       executorToml,
       manifests: [],
-      terraformAws: merge(managerResources(fleet, cluster, runner, userData, managerStatements(fleet, runner), 1), taskResources(fleet, cluster, runner)),
+      terraformAws: mergeFragments(managerResources(fleet, cluster, runner, userData, managerStatements(fleet, runner), 1), taskResources(fleet, cluster, runner)),
     };
   },
 

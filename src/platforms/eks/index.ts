@@ -5,7 +5,7 @@ import { CODES } from '../../spec/codes.js';
 import type { CloudIdentity, IdentitySubject, KubernetesSubject, ResolvedCluster } from '../../model/types.js';
 import { identityRef } from '../../model/types.js';
 import type { Artifact, K8sObject, TerraformResources } from '../../emit/artifacts.js';
-import { tfName } from '../../emit/artifacts.js';
+import { byName, merged, tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent } from '../../verify/intent.js';
 import type { PolicyDocument, Request } from '../../verify/iam/types.js';
@@ -309,9 +309,9 @@ export const eksPlatform: PlatformPlugin = {
       irsa ? { [ROLE_ARN_ANNOTATION]: identityRef(id), 'eks.amazonaws.com/audience': IRSA_AUDIENCE, 'eks.amazonaws.com/sts-regional-endpoints': 'true' } : {};
     const objs = runnerObjects(fleet, runner, names, { annotations: annotate(manager) }, { annotations: annotate(jobs) });
     const podLabels = { ...commonLabels(fleet, runner) };
-    const executorToml = kubernetesExecutor(runner, names, { ...podLabels, 'runner-fleet.dev/purpose': 'job' });
-    const runnerToml = chartRunnerToml({ ...executorToml, ...ctx.runnerExtras });
-    const values = helmValues(fleet, runner, names, runnerToml, { ...podLabels, 'runner-fleet.dev/purpose': 'manager' });
+    const executorToml = kubernetesExecutor(runner, names, merged(podLabels, { 'runner-fleet.dev/purpose': 'job' }));
+    const runnerToml = chartRunnerToml(merged(executorToml, ctx.runnerExtras));
+    const values = helmValues(fleet, runner, names, runnerToml, merged(podLabels, { 'runner-fleet.dev/purpose': 'manager' }));
     const files: Artifact[] = [
       { path: `kubernetes/${runner.name}/namespace.yaml`, format: 'yaml', content: [objs.namespace] },
       { path: `kubernetes/${runner.name}/service-accounts.yaml`, format: 'yaml', content: objs.serviceAccounts },
@@ -320,7 +320,7 @@ export const eksPlatform: PlatformPlugin = {
     ];
     let terraformAws: TerraformResources | undefined;
     if (!irsa) {
-      const assoc: Record<string, Record<string, unknown>> = {};
+      const assoc = byName<Record<string, unknown>>();
       for (const [id, sa] of [
         [manager, names.managerServiceAccount],
         [jobs, names.jobServiceAccount],

@@ -59,6 +59,23 @@ function storeOf(fleet: ResolvedFleet, r: ResolvedRunner): TokenStoreRef {
   return { kind: 'ssm-parameter', region, parameter: n.tokenParameter, autoScalingGroup: n.managerGroup, ...(kmsKeyArn !== undefined ? { kmsKeyArn } : {}) };
 }
 
+/** Who registers the runner and owns its token (gitlab.registration, or the platform's default). */
+export function registrationOf(r: ResolvedRunner): DesiredRunner['registration'] {
+  const g = r.spec.gitlab;
+  return g.registration ?? (r.kubernetes && !g.tokenStore?.keyVault ? 'terraform' : 'api');
+}
+
+/**
+ * The token stores of the runners registered through the API, in runner order: what
+ * `desiredRunners(fleet).filter((d) => d.registration === 'api')` gives as name and store, without
+ * building the GitLab settings (descriptions, markers, sorted tags) of every runner first.
+ */
+export function apiTokenStores(fleet: ResolvedFleet): { name: string; store: TokenStoreRef }[] {
+  const out: { name: string; store: TokenStoreRef }[] = [];
+  for (const r of fleet.runners) if (registrationOf(r) === 'api') out.push({ name: r.name, store: storeOf(fleet, r) });
+  return out;
+}
+
 /** What the spec wants GitLab to hold, per runner, computed once from the resolved fleet. */
 export function desiredRunners(fleet: ResolvedFleet): DesiredRunner[] {
   return fleet.runners.map((r) => {
@@ -67,7 +84,7 @@ export function desiredRunners(fleet: ResolvedFleet): DesiredRunner[] {
     return {
       name: r.name,
       scope,
-      registration: g.registration ?? (r.kubernetes && !g.tokenStore?.keyVault ? 'terraform' : 'api'),
+      registration: registrationOf(r),
       settings: {
         description: gitlabDescription(fleet.name, r),
         paused: g.paused,

@@ -7,6 +7,22 @@ import { cacheBackendFor } from '../caches/registry.js';
 import { checkReach } from './resolve-reach.js';
 import { checkTokenStores } from './check-token-store.js';
 
+const RUNNER_KEY_NAMES = Object.keys(RUNNER_KEYS);
+
+/** `jobs.resources` → ['jobs', 'resources'], split once per setting (the settings are a fixed list per platform). */
+const settingPaths = new Map<string, readonly string[]>();
+function settingPath(setting: string): readonly string[] {
+  let path = settingPaths.get(setting);
+  if (!path) settingPaths.set(setting, (path = setting.split('.')));
+  return path;
+}
+
+function firstByName<T extends { name: string }>(list: readonly T[]): Map<string, T> {
+  const byName = new Map<string, T>();
+  for (const e of list) if (!byName.has(e.name)) byName.set(e.name, e);
+  return byName;
+}
+
 /** Cross-field checks the schema cannot express. All findings here are spec errors (exit 2). */
 export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
   const out: Finding[] = [];
@@ -25,15 +41,19 @@ export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
 
   const clusterNames = spec.clusters.map((c) => c.name);
   const cacheNames = spec.caches.map((c) => c.name);
+  // Indexes instead of a scan per runner; the first entry of a name wins, as `find` would answer.
+  const clusterByName = firstByName(spec.clusters);
+  const cacheByName = firstByName(spec.caches);
+  const writtenRunners = valueAt(writtenSpec, ['runners']);
   spec.runners.forEach((r, i) => {
     const rp = `runners[${i}]`;
-    const cluster = spec.clusters.find((c) => c.name === r.placement.cluster);
+    const cluster = clusterByName.get(r.placement.cluster);
     if (!cluster) {
       const hint = closest(r.placement.cluster, clusterNames);
       out.push({ code: 'RF006', severity: 'error', path: `${rp}.placement.cluster`, message: 'no cluster has this name', received: showValue(r.placement.cluster), allowed: clusterNames.join(', '), fix: hint ? `did you mean "${hint}"?` : 'name an entry of clusters' });
     }
     if (r.cache) {
-      const cache = spec.caches.find((c) => c.name === r.cache!.name);
+      const cache = cacheByName.get(r.cache.name);
       if (!cache) {
         const hint = closest(r.cache.name, cacheNames);
         out.push({ code: 'RF006', severity: 'error', path: `${rp}.cache.name`, message: 'no cache has this name', received: showValue(r.cache.name), allowed: cacheNames.length > 0 ? cacheNames.join(', ') : '(the spec has no caches)', fix: hint ? `did you mean "${hint}"?` : 'name an entry of caches, or add one' });
@@ -55,15 +75,16 @@ export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
       }
       // Settings that belong to other platforms (or to Kubernetes) are refused, not ignored.
       const written = r as unknown as Record<string, unknown>;
-      for (const key of Object.keys(RUNNER_KEYS)) {
+      for (const key of RUNNER_KEY_NAMES) {
         if (written[key] !== undefined && !(key in (platform.runnerKeys ?? {}))) {
           const owners = PLATFORMS.filter((p) => p.runnerKeys && key in p.runnerKeys).map((p) => p.type);
           out.push({ code: 'RF701', severity: 'error', path: `${rp}.${key}`, message: `${key} does not apply to ${platform.title} runners`, received: showValue(written[key]), allowed: `on platforms ${owners.join(', ')}`, fix: `remove ${key}, or place the runner on a cluster of type ${owners.join(' or ')}` });
         }
       }
       // Defaults make these invisible after parsing, so the written spec is asked.
+      const writtenRunner = valueAt(writtenRunners, [i]);
       for (const setting of platform.unsupportedRunnerSettings ?? []) {
-        const value = valueAt(writtenSpec, ['runners', i, ...setting.split('.')]);
+        const value = valueAt(writtenRunner, settingPath(setting));
         if (value !== undefined) {
           out.push({ code: 'RF701', severity: 'error', path: `${rp}.${setting}`, message: `${setting} has no effect on ${platform.title} runners`, received: showValue(value), allowed: 'not set on this platform', fix: `remove ${setting}` });
         }
@@ -91,9 +112,17 @@ export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
   });
 
   spec.caches.forEach((c, i) => out.push(...cacheBackendFor(c.type).checkSpec(spec, c, `caches[${i}]`)));
+  // The runners of each cluster name, in spec order, built in one pass over the runners.
+  const runnersByCluster = new Map<string, { spec: ParsedSpec['runners'][number]; path: string }[]>();
+  spec.runners.forEach((r, j) => {
+    const list = runnersByCluster.get(r.placement.cluster);
+    const entry = { spec: r, path: `runners[${j}]` };
+    if (list) list.push(entry);
+    else runnersByCluster.set(r.placement.cluster, [entry]);
+  });
   spec.clusters.forEach((c, i) => {
     const platform = PLATFORMS.find((p) => p.type === c.type)!;
-    const runners = spec.runners.map((r, j) => ({ spec: r, path: `runners[${j}]` })).filter((r) => r.spec.placement.cluster === c.name);
+    const runners = runnersByCluster.get(c.name)?.slice() ?? [];
     out.push(...platform.checkSpec({ fleet: spec, cluster: c, clusterPath: `clusters[${i}]`, runners }));
   });
   out.push(...checkReach(spec));

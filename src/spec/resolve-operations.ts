@@ -3,7 +3,7 @@ import type { Finding } from './findings.js';
 import type { ResolvedFleet, ResolvedRotation } from '../model/types.js';
 import type { Statement } from '../verify/iam/types.js';
 import { gitlabSub, type ResolvedIdTokenRole } from '../model/reach.js';
-import { desiredRunners, type DesiredRunner } from '../ops/desired.js';
+import { apiTokenStores, type DesiredRunner } from '../ops/desired.js';
 import { iamRoleName } from './names.js';
 import { ROLE_PATH } from './resolve.js';
 import { AWS_ID_TOKEN_AUDIENCE } from './resolve-reach.js';
@@ -61,7 +61,12 @@ export function rotatorStatements(partition: string, accountId: string, stores: 
     { Sid: 'RunnerTokenParameters', Effect: 'Allow', Action: ['ssm:AddTagsToResource', 'ssm:GetParameter', 'ssm:ListTagsForResource', 'ssm:PutParameter'], Resource: params.length === 1 ? params[0]! : params },
   ];
   const byKey = new Map<string, SsmStore[]>();
-  for (const s of stores) if (s.kmsKeyArn !== undefined) byKey.set(s.kmsKeyArn, [...(byKey.get(s.kmsKeyArn) ?? []), s]);
+  for (const s of stores) {
+    if (s.kmsKeyArn === undefined) continue;
+    const list = byKey.get(s.kmsKeyArn);
+    if (list) list.push(s);
+    else byKey.set(s.kmsKeyArn, [s]);
+  }
   let i = 0;
   for (const [keyArn, list] of [...byKey].sort(([a], [b]) => a.localeCompare(b))) {
     for (const region of [...new Set(list.map((s) => s.region))].sort()) {
@@ -97,7 +102,7 @@ export function rotatorStatements(partition: string, accountId: string, stores: 
  */
 export function resolveOperations(spec: ParsedSpec, fleet: ResolvedFleet): Finding[] {
   const findings: Finding[] = [];
-  const api = desiredRunners(fleet).filter((d) => d.registration === 'api');
+  const api = apiTokenStores(fleet);
   const rot = spec.operations?.rotation;
   if (!rot) {
     if (api.length > 0) {

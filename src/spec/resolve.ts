@@ -47,8 +47,13 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
     };
   };
 
+  // checkSpec guarantees every reference resolves; the first entry of a name wins, as `find` would answer.
+  const clusterByName = new Map<string, ResolvedCluster>();
+  for (const c of clusters) if (!clusterByName.has(c.name)) clusterByName.set(c.name, c);
+  const cacheByName = new Map<string, (typeof caches)[number]>();
+  for (const c of caches) if (!cacheByName.has(c.name)) cacheByName.set(c.name, c);
   spec.runners.forEach((r, index) => {
-    const cluster = clusters.find((c) => c.name === r.placement.cluster)!;
+    const cluster = clusterByName.get(r.placement.cluster)!;
     const platform = platformFor(cluster.type);
     const kubernetes: KubernetesNames | undefined = platform.kubernetes
       ? {
@@ -62,6 +67,7 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
         }
       : undefined;
     const platformNames = platform.runnerNames?.(fleet.name, r, cluster);
+    // Optional keys assigned in place (same key order as before) rather than spread from throw-away objects.
     const runner: ResolvedRunner = {
       name: r.name,
       index,
@@ -69,11 +75,11 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
       cluster: cluster.name,
       platform: platform.type,
       spec: r,
-      ...(kubernetes ? { kubernetes } : {}),
-      ...(r.cache ? { cache: { cache: r.cache.name, path: r.cache.path ?? r.name, shared: r.cache.shared } } : {}),
-      managerIdentity: `${r.name}-manager`,
-      ...(platformNames ? { platformNames } : {}),
-    };
+    } as ResolvedRunner;
+    if (kubernetes) runner.kubernetes = kubernetes;
+    if (r.cache) runner.cache = { cache: r.cache.name, path: r.cache.path ?? r.name, shared: r.cache.shared };
+    runner.managerIdentity = `${r.name}-manager`;
+    if (platformNames) runner.platformNames = platformNames;
     // Platforms that are not AWS build their own identity kind; AWS platforms get an IAM role.
     const make = (purpose: IdentityPurpose, binding: IdentityBinding): CloudIdentity =>
       platform.identity ? platform.identity(fleet, cluster, runner, purpose, binding) : identity(r.name, purpose, binding);
@@ -84,12 +90,13 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
     const jobs = jobsBinding ? make('jobs', jobsBinding) : undefined;
     if (jobs) runner.jobIdentity = jobs.key;
     if (runner.cache && manager.cloud === 'aws') {
-      const cache = caches.find((c) => c.name === runner.cache!.cache)!;
+      const cache = cacheByName.get(runner.cache.cache)!;
       manager.statements.push(...cacheBackendFor(cache.type).managerStatements(fleet, cache, runner.cache));
     }
     if (jobs?.cloud === 'aws') jobs.statements.push(...toIamStatements(r.jobs.permissions.aws));
     fleet.runners.push(runner);
-    fleet.identities.push(manager, ...(jobs ? [jobs] : []));
+    fleet.identities.push(manager);
+    if (jobs) fleet.identities.push(jobs);
   });
   const reach = resolveReach(spec, fleet);
   if (reach.reach) fleet.reach = reach.reach;

@@ -4,7 +4,7 @@ import type { TerraformRoot } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import { externalIdExpression } from '../../emit/terraform/reach.js';
 import { terraformSymbols } from './roles.js';
-import { desiredRunners } from '../../ops/desired.js';
+import { apiTokenStores } from '../../ops/desired.js';
 import { ssmParameterArn } from '../../spec/resolve-operations.js';
 import { findBy } from '../../model/lookup.js';
 
@@ -172,7 +172,7 @@ export function idTokenIntent(fleet: ResolvedFleet): IdTokenIntent | undefined {
 
 function rotatorIntent(fleet: ResolvedFleet): RotatorIntent {
   const aws = fleet.aws!;
-  const stores = desiredRunners(fleet).flatMap((d) => (d.registration === 'api' && d.store.kind === 'ssm-parameter' ? [d.store] : []));
+  const stores = apiTokenStores(fleet).flatMap((d) => (d.store.kind === 'ssm-parameter' ? [d.store] : []));
   return {
     sub: fleet.rotation!.sub,
     parameters: stores.map((s) => ({ arn: ssmParameterArn(aws.partition, aws.accountId, s), region: s.region, ...(s.kmsKeyArn !== undefined ? { kmsKeyArn: s.kmsKeyArn } : {}) })),

@@ -215,6 +215,8 @@ interface JobImageIndex {
   literalWriters: Map<string, Writer[]>;
   /** Writers with a wildcard, NotResource or no Resource in an applicable Allow: tried on every repository. */
   openWriters: Writer[];
+  /** Each writer's position in `writers`: candidates are tried in that order. */
+  order: Map<Writer, number>;
   rolesTried: number;
   runnerByName: Map<string, IntentRunner>;
 }
@@ -245,9 +247,15 @@ function jobImageIndex(docs: FleetDocuments, fleet: FleetIntent, facts: NonNulla
   for (const w of writers) {
     const literal = literalResources(w.role.policiesCompiled, w.actions);
     if (literal === undefined) openWriters.push(w);
-    else for (const r of literal) literalWriters.set(r, [...(literalWriters.get(r) ?? []), w]);
+    else
+      for (const r of literal) {
+        // One list per resource, appended to (a copy per writer was quadratic when many roles name one repository).
+        const list = literalWriters.get(r);
+        if (list) list.push(w);
+        else literalWriters.set(r, [w]);
+      }
   }
-  const index = { repositories, writers, literalWriters, openWriters, rolesTried, runnerByName: new Map(fleet.runners.map((r) => [r.name, r])) };
+  const index = { repositories, writers, literalWriters, openWriters, order: new Map(writers.map((w, i) => [w, i])), rolesTried, runnerByName: new Map(fleet.runners.map((r) => [r.name, r])) };
   jobImageIndexes.set(docs, index);
   return index;
 }
@@ -281,7 +289,7 @@ function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: Intent
     out.push({ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate.imageTag`, message: `task definition ${n.taskFamily} runs ${unpinned.join(', ') || 'no image'}, not a versioned tag or digest of ${n.ecrRepository}`, received: unpinned.join(', '), allowed: `${x.image}:<version> or ${x.image}@sha256:<digest>`, fix: 'set fargate.imageTag to a version (or fargate.imageDigest)' });
   }
   // Only writers whose Allows could name this repository: the open ones and those that name it literally.
-  const candidates = [...index.openWriters, ...(index.literalWriters.get(x.repository.toLowerCase()) ?? [])].sort((a, b) => index.writers.indexOf(a) - index.writers.indexOf(b));
+  const candidates = [...index.openWriters, ...(index.literalWriters.get(x.repository.toLowerCase()) ?? [])].sort((a, b) => index.order.get(a)! - index.order.get(b)!);
   for (const { id, role, actions } of candidates) {
     const can = actions.filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: id.arn }, action, resource: x.repository }) === 'allow');
     if (can.length === 0) continue;

@@ -17,7 +17,7 @@ import { join } from 'node:path';
 import { doctor, type InputFile } from '../../src/doctor/index.js';
 import { seeded } from '../helpers/rng.js';
 import { corpusFiles } from '../helpers/doctor.js';
-import type { FuzzReport } from './engine.js';
+import { caseClock, crashDetail, hangDetail, type FuzzReport } from './engine.js';
 
 export const DOCTOR_CLASSES = ['crash', 'hang', 'bad-position', 'warning'] as const;
 export type DoctorFuzzClass = (typeof DOCTOR_CLASSES)[number];
@@ -173,20 +173,17 @@ export function fuzzDoctor(opts: DoctorFuzzOptions): DoctorFuzzReport {
         f.bytes = Buffer.from(text, 'utf8');
       }
       warnings.length = 0;
-      const start = performance.now();
-      const cpu0 = process.cpuUsage();
+      const clock = caseClock();
       let result: ReturnType<typeof doctor>;
       try {
         result = doctor(files);
       } catch (e) {
-        fail('crash', caseSeed, mutations, e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e));
+        fail('crash', caseSeed, mutations, crashDetail(e));
         continue;
       }
-      const wallMs = performance.now() - start;
-      const used = process.cpuUsage(cpu0);
-      const cpuMs = (used.user + used.system) / 1000;
-      if (cpuMs > slowest.cpuMs) slowest = { cpuMs, wallMs, caseSeed, mutations };
-      if (cpuMs > hangMs) fail('hang', caseSeed, mutations, `${cpuMs.toFixed(0)} ms of CPU (${wallMs.toFixed(0)} ms wall-clock)`);
+      const time = clock();
+      if (time.cpuMs > slowest.cpuMs) slowest = { ...time, caseSeed, mutations };
+      if (time.cpuMs > hangMs) fail('hang', caseSeed, mutations, hangDetail(time));
       exits[result.exitCode] = (exits[result.exitCode] ?? 0) + 1;
       const stray = result.findings.find((f) => !positionInInput(f.path, files));
       if (stray) fail('bad-position', caseSeed, mutations, `${stray.code} ${stray.path}: ${stray.message}`);

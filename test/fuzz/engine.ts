@@ -55,6 +55,22 @@ export interface FuzzReport {
   slowest: { cpuMs: number; wallMs: number; caseSeed: number; mutations: string[] };
 }
 
+/** Starts timing one case; the returned function gives its CPU and wall-clock time so far (ms). */
+export function caseClock(): () => { cpuMs: number; wallMs: number } {
+  const start = performance.now();
+  const cpu0 = process.cpuUsage();
+  return () => {
+    const used = process.cpuUsage(cpu0);
+    return { cpuMs: (used.user + used.system) / 1000, wallMs: performance.now() - start };
+  };
+}
+
+/** What a crash sample records: the message and the stack. */
+export const crashDetail = (e: unknown): string => (e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e));
+
+/** What a hang sample records. */
+export const hangDetail = (t: { cpuMs: number; wallMs: number }): string => `${t.cpuMs.toFixed(0)} ms of CPU (${t.wallMs.toFixed(0)} ms wall-clock)`;
+
 /** The seed of case `n` of a run with `seed` (so a case can be reproduced alone). */
 export const caseSeedOf = (seed: number, n: number): number => (seed * 1_000_003 + n) >>> 0;
 
@@ -330,8 +346,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
         mutations.push(m);
         text = TEXT_MUTATIONS[m]!.apply(r, text);
       }
-      const start = performance.now();
-      const cpu0 = process.cpuUsage();
+      const clock = caseClock();
       let plan: PlanResult;
       let input: unknown;
       try {
@@ -340,14 +355,12 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
         plan = read.findings.length > 0 ? { exitCode: 2, findings: read.findings, proofs: [] } : planValue(read.value);
         if (plan.exitCode === 0 && ++okCases % (opts.serializeEvery ?? 1) === 0) synthFiles(plan);
       } catch (e) {
-        fail('crash', caseSeed, mutations, e instanceof Error ? `${e.message}\n${e.stack ?? ''}` : String(e));
+        fail('crash', caseSeed, mutations, crashDetail(e));
         continue;
       }
-      const wallMs = performance.now() - start;
-      const used = process.cpuUsage(cpu0);
-      const cpuMs = (used.user + used.system) / 1000;
-      if (cpuMs > slowest.cpuMs) slowest = { cpuMs, wallMs, caseSeed, mutations };
-      if (cpuMs > hangMs) fail('hang', caseSeed, mutations, `${cpuMs.toFixed(0)} ms of CPU (${wallMs.toFixed(0)} ms wall-clock)`);
+      const time = clock();
+      if (time.cpuMs > slowest.cpuMs) slowest = { ...time, caseSeed, mutations };
+      if (time.cpuMs > hangMs) fail('hang', caseSeed, mutations, hangDetail(time));
       exits[plan.exitCode] = (exits[plan.exitCode] ?? 0) + 1;
       if (plan.exitCode === 2 && !plan.findings.some((f) => f.severity === 'error')) fail('exit2-without-finding', caseSeed, mutations, JSON.stringify(plan.findings));
       for (const f of plan.findings) {

@@ -104,7 +104,7 @@ if (only.length === 0 || only.includes('doctor')) {
   console.log(`doctor over the synth output of a ${m.runners}-runner fleet (${m.files} files, ${m.documents} documents): ${m.doctorCpuMs} ms CPU, ${m.doctorMs} ms wall (target < 1,000 ms CPU); yardstick in the same process: plan + verify of that fleet ${m.planVerifyCpuMs} ms CPU, ${m.planVerifyMs} ms wall`);
 }
 if (process.argv.includes('--no-startup')) process.exit(0);
-const bin = fileURLToPath(new URL('../bin/runner-fleet', import.meta.url));
+const bin = fileURLToPath(new URL('../bin/runner-fleet.cjs', import.meta.url));
 const example = fileURLToPath(new URL('../examples/eks-irsa.yaml', import.meta.url));
 // Paired runs: each CLI run right after a `node -e 0`, so a busy machine slows both alike.
 time(bin, ['plan', example], 2);

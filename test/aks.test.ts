@@ -285,7 +285,7 @@ describe('no AKS branches in the core', () => {
 });
 
 describe('runner-fleet synth --azure-outputs (built CLI)', () => {
-  const bin = join(ROOT, 'bin', 'runner-fleet');
+  const bin = join(ROOT, 'bin', 'runner-fleet.cjs');
   const run = (...args: string[]) => spawnSync(bin, args, { cwd: ROOT, encoding: 'utf8' });
 
   it('writes plain manifests with the ids from terraform output -json', () => {

@@ -1,11 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync, statSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { ROOT, minimalFleet } from './helpers/fleet.js';
 
-const BIN = join(ROOT, 'bin', 'runner-fleet');
+const BIN = join(ROOT, 'bin', 'runner-fleet.cjs');
 
 let extraEnv: Record<string, string> = {};
 
@@ -30,17 +30,85 @@ function tree(dir: string): Record<string, string> {
 }
 
 describe('runner-fleet CLI (built)', () => {
-  it('is built', () => expect(existsSync(join(ROOT, 'dist', 'cli-bundle', 'main.js'))).toBe(true));
+  it('is built: one script and its code cache', () => {
+    expect(existsSync(join(ROOT, 'dist', 'cli-start', 'runner-fleet.js'))).toBe(true);
+    expect(existsSync(join(ROOT, 'dist', 'cli-start', 'runner-fleet.cache'))).toBe(true);
+  });
 
-  it('starts from the snapshot and from the plain bundle alike', () => {
-    const snapshot = run('plan', 'examples/eks-pod-identity.yaml', '--json');
-    extraEnv = { RUNNER_FLEET_NO_SNAPSHOT: '1' };
-    const bundle = run('plan', 'examples/eks-pod-identity.yaml', '--json');
+  it('starts with the code cache, and without it alike', () => {
+    extraEnv = { RUNNER_FLEET_DEBUG_START: '1' };
+    const cached = run('plan', 'examples/eks-pod-identity.yaml', '--json');
+    extraEnv = { RUNNER_FLEET_DEBUG_START: '1', RUNNER_FLEET_NO_CODE_CACHE: '1' };
+    const plain = run('plan', 'examples/eks-pod-identity.yaml', '--json');
     const version = run('--version');
     extraEnv = {};
-    expect(snapshot.code).toBe(0);
-    expect(snapshot.out).toBe(bundle.out);
+    // The build made the cache with this very node, so V8 takes it.
+    expect(cached.err).toBe('runner-fleet: code cache used\n');
+    expect(plain.err).toBe('runner-fleet: code cache not used (RUNNER_FLEET_NO_CODE_CACHE is set)\n');
+    expect(cached.code).toBe(0);
+    expect(cached.out).toBe(plain.out);
     expect(version.out.trim()).toBe(run('--version').out.trim());
+    expect(version.out.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it('refuses a code cache made for another build of the script, a damaged one and one V8 refuses, and still runs', () => {
+    // A copy of the package's start files, with the cache damaged in two ways.
+    const pkg = tmp();
+    mkdirSync(join(pkg, 'bin'));
+    mkdirSync(join(pkg, 'dist', 'cli-start'), { recursive: true });
+    writeFileSync(join(pkg, 'bin', 'runner-fleet.cjs'), readFileSync(join(ROOT, 'bin', 'runner-fleet.cjs')));
+    writeFileSync(join(pkg, 'dist', 'cli-start', 'runner-fleet.js'), readFileSync(join(ROOT, 'dist', 'cli-start', 'runner-fleet.js')));
+    const cache = readFileSync(join(ROOT, 'dist', 'cli-start', 'runner-fleet.cache'));
+    const start = () => spawnSync(process.execPath, [join(pkg, 'bin', 'runner-fleet.cjs'), 'plan', join(ROOT, 'examples', 'eks-irsa.yaml'), '--json'], { encoding: 'utf8', env: { ...process.env, RUNNER_FLEET_DEBUG_START: '1' } });
+    const reference = run('plan', 'examples/eks-irsa.yaml', '--json');
+
+    const otherBuild = Buffer.from(cache);
+    otherBuild.write('0000000000000000', 0, 'latin1');
+    writeFileSync(join(pkg, 'dist', 'cli-start', 'runner-fleet.cache'), otherBuild);
+    const a = start();
+    expect(a.stderr).toBe('runner-fleet: code cache refused: it was made for another build of the script\n');
+    expect(a.status).toBe(0);
+    expect(a.stdout).toBe(reference.out);
+
+    // The right build id, but V8's data damaged: V8 would not notice (it crashes node, or runs the
+    // wrong code), the checksum in the first line does.
+    const damaged = Buffer.from(cache);
+    damaged.fill(0x5a, 96 + 100_000, 96 + 104_096);
+    writeFileSync(join(pkg, 'dist', 'cli-start', 'runner-fleet.cache'), damaged);
+    const b = start();
+    expect(b.stderr).toBe('runner-fleet: code cache refused: it is damaged (its SHA-256 does not match)\n');
+    expect(b.status).toBe(0);
+    expect(b.stdout).toBe(reference.out);
+
+    // A whole, right cache, made by a node with other V8 flags: V8 refuses it.
+    const made = spawnSync(
+      process.execPath,
+      ['--no-opt', '-e', `const { load, dir, HEAD } = require(${JSON.stringify(join(pkg, 'bin', 'runner-fleet.cjs'))});
+const { script } = load({ codeCache: false });
+const data = script.createCachedData();
+const head = (${JSON.stringify(cache.toString('latin1', 0, 16))} + ' ' + require('node:crypto').createHash('sha256').update(data).digest('hex')).padEnd(HEAD - 1) + '\\n';
+require('node:fs').writeFileSync(require('node:path').join(dir, 'runner-fleet.cache'), Buffer.concat([Buffer.from(head, 'latin1'), data]));`],
+      { encoding: 'utf8' },
+    );
+    expect(made.stderr).toBe('');
+    const v = start();
+    expect(v.stderr).toBe('runner-fleet: code cache refused by V8 (another Node version or other V8 flags)\n');
+    expect(v.stdout).toBe(reference.out);
+
+    writeFileSync(join(pkg, 'dist', 'cli-start', 'runner-fleet.cache'), cache.subarray(0, 0));
+    rmSync(join(pkg, 'dist', 'cli-start', 'runner-fleet.cache'));
+    const c = start();
+    expect(c.stderr).toBe('runner-fleet: code cache absent (ENOENT)\n');
+    expect(c.stdout).toBe(reference.out);
+  });
+
+  it('says how to build it when the script is missing (exit 70, no stack)', () => {
+    const pkg = tmp();
+    mkdirSync(join(pkg, 'bin'));
+    writeFileSync(join(pkg, 'bin', 'runner-fleet.cjs'), readFileSync(join(ROOT, 'bin', 'runner-fleet.cjs')));
+    const r = spawnSync(process.execPath, [join(pkg, 'bin', 'runner-fleet.cjs'), '--version'], { encoding: 'utf8' });
+    expect(r.status).toBe(70);
+    expect(r.stderr).toBe(`runner-fleet: cannot read ${join(pkg, 'dist', 'cli-start', 'runner-fleet.js')} (ENOENT): run \`npm run build\` in the runner-fleet package\n`);
   });
 
   it('plan of a good example exits 0 and prints proofs', () => {

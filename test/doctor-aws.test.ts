@@ -182,13 +182,13 @@ describe('doctor --aws (CLI flags)', () => {
   });
 });
 
-describe('doctor --aws through bin/runner-fleet (the built CLI)', () => {
+describe('doctor --aws through bin/runner-fleet.cjs (the built CLI)', () => {
   it('loads the AWS SDK (no start-up snapshot, which cannot import()); an unreachable endpoint is RF921, not a crash', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rf-doctor-aws-bin-'));
     writeFileSync(join(dir, 'sa.yaml'), `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitlab-runner\n  namespace: gitlab\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::${ACCOUNT}:role/gitlab-runner-manager\n`);
     // A closed local port: every call fails fast, once.
     const env = { ...process.env, AWS_ENDPOINT_URL: `http://127.0.0.1:${await freePort()}`, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_REGION: 'eu-west-1', AWS_MAX_ATTEMPTS: '1', NO_COLOR: '1' };
-    const r = spawnSync(join(ROOT, 'bin', 'runner-fleet'), ['doctor', dir, '--aws'], { encoding: 'utf8', env, timeout: 60_000 });
+    const r = spawnSync(join(ROOT, 'bin', 'runner-fleet.cjs'), ['doctor', dir, '--aws'], { encoding: 'utf8', env, timeout: 60_000 });
     rmSync(dir, { recursive: true, force: true });
     expect(r.stdout + r.stderr).not.toContain('dynamic import');
     expect(r.stdout).toContain('RF921');

@@ -5,6 +5,7 @@ import { safeText, type Finding } from '../spec/findings.js';
 import { planText, planValue, type PlanResult } from '../core.js';
 import type { AppliedOutputs } from '../model/types.js';
 import { parseAzureOutputs } from '../spec/applied.js';
+import { importModule } from '../io/dynamic-import.js';
 
 /** Reads `--azure-outputs`; a missing or malformed file is a command error (exit 2). */
 async function loadApplied(opts: LoadOptions): Promise<{ applied?: AppliedOutputs; failed?: PlanResult }> {
@@ -32,7 +33,7 @@ export async function loadAndPlan(file: string, opts: LoadOptions = {}): Promise
   if (failed) return failed;
   if (/\.(m?js)$/.test(file)) {
     try {
-      const mod = (await import(pathToFileURL(resolve(file)).href)) as { default?: unknown };
+      const mod = await importModule<{ default?: unknown }>(pathToFileURL(resolve(file)).href);
       return planValue(mod.default, applied);
     } catch (e) {
       return unreadable(file, e);

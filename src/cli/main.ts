@@ -1,8 +1,13 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
+import { z } from 'zod';
 
 /** Exit codes: 0 fine, 1 the fleet has error findings, 2 the spec or the command is wrong. */
 export async function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void } = defaultIo()): Promise<number> {
+  // A CLI process parses one spec: zod's JIT (a parser compiled with `new Function` for every object
+  // schema on its first use) costs ~9 ms of a ~250 ms start and saves nothing measurable even at
+  // 1,000 runners (BENCHMARKS.md). The library leaves zod's setting alone.
+  z.config({ jitless: true });
   let code = 0;
   const program = new Command('runner-fleet')
     .description('GitLab runner fleets on AWS and Azure with keyless identity, verified before anything is applied.')

@@ -1,0 +1,66 @@
+#!/usr/bin/env node
+'use strict';
+// runner-fleet's command line. `npm run build` bundles the CLI into one script,
+// dist/cli-start/runner-fleet.js, runs it once over the examples and saves V8's compiled code for
+// it next to it (runner-fleet.cache). Every start compiles the script with that code cache, so
+// nothing is parsed or compiled twice. V8 refuses a cache made by another Node version or with
+// other V8 flags; the script is then compiled from its source, which is only slower. A cache made
+// for another build of the script, or damaged, is refused here (its first line names the build and
+// the checksum of the rest).
+//
+// RUNNER_FLEET_NO_CODE_CACHE=1 starts without the cache; RUNNER_FLEET_DEBUG_START=1 tells on
+// stderr whether the cache was used, and why not.
+const { readFileSync } = require('node:fs');
+const { join } = require('node:path');
+const { pathToFileURL } = require('node:url');
+const vm = require('node:vm');
+
+const dir = join(__dirname, '..', 'dist', 'cli-start');
+const file = join(dir, 'runner-fleet.js');
+/** Bytes of the cache's first line: a 16-digit build id, a space, a SHA-256 in hex, spaces up to
+ *  95 and a newline. 96 keeps V8's data 8-byte aligned in the buffer, so V8 need not copy it. */
+const HEAD = 96;
+
+/** Compiles the bundled CLI (with the code cache unless told not to); returns its exports and the script. */
+function load({ codeCache = !process.env.RUNNER_FLEET_NO_CODE_CACHE } = {}) {
+  let source;
+  try {
+    source = readFileSync(file, 'latin1'); // the build checks that the bundle is ASCII
+  } catch (e) {
+    process.stderr.write(`runner-fleet: cannot read ${file} (${e.code ?? e.message}): run \`npm run build\` in the runner-fleet package\n`);
+    process.exit(70);
+  }
+  const build = /\/\/ runner-fleet build ([0-9a-f]{16})\n?$/.exec(source.slice(-64))?.[1];
+  let cachedData;
+  let state = 'not used (RUNNER_FLEET_NO_CODE_CACHE is set)';
+  if (codeCache) {
+    try {
+      const data = readFileSync(join(dir, 'runner-fleet.cache'));
+      // The cache starts with a line of its own: the build id of the script it was made for and the
+      // SHA-256 of V8's data after the line. V8 does not check its data: a damaged cache can crash
+      // node or, worse, run other code than the script's.
+      const [madeFor, sha256] = data.toString('latin1', 0, HEAD).split(/[ \n]+/);
+      const v8Data = data.subarray(HEAD);
+      if (!build || madeFor !== build) state = 'refused: it was made for another build of the script';
+      else if (sha256 !== require('node:crypto').createHash('sha256').update(v8Data).digest('hex')) state = 'refused: it is damaged (its SHA-256 does not match)';
+      else cachedData = v8Data;
+    } catch (e) {
+      state = `absent (${e.code ?? e.message})`;
+    }
+  }
+  const script = new vm.Script(`(function (require, __runnerFleetUrl, __runnerFleetImport) {${source}\n})`, { filename: file, cachedData });
+  if (cachedData) state = script.cachedDataRejected ? 'refused by V8 (another Node version or other V8 flags)' : 'used';
+  // import() as this file may call it: for a spec written as a JavaScript module (src/io/dynamic-import.ts).
+  const cli = script.runInThisContext()(require, pathToFileURL(file).href, (specifier) => import(specifier));
+  return { cli, script, state };
+}
+
+if (require.main === module) {
+  const { cli, state } = load();
+  if (process.env.RUNNER_FLEET_DEBUG_START) process.stderr.write(`runner-fleet: code cache ${state}\n`);
+  cli.main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+} else {
+  module.exports = { load, dir, HEAD };
+}

@@ -13,10 +13,12 @@ export interface CacheDoctorReader {
   /**
    * The cache a `[runners.cache]` section names, or undefined when it is not this backend's:
    * `identity` is the same for the same storage, `spec` a `caches[]` entry of this backend, `at`
-   * the path of the naming key inside the section. `invalid` when the section is this backend's
-   * but names storage the backend's schema refuses (the doctor reports it at `at` and reads no cache).
+   * the path of the naming key inside the section, `region` the cloud region the section names (the
+   * doctor takes it for the fleet when nothing else names one). `invalid` when the section is this
+   * backend's but names storage the backend's schema refuses (the doctor reports it at `at`, with
+   * `fix` if given, and reads no cache).
    */
-  fromToml(section: unknown, root: TerraformRoot, generatedByRunnerFleet: boolean): { identity: string; name: string; spec: Record<string, unknown>; at: string[]; summary: string } | { invalid: { at: string[]; message: string } } | undefined;
+  fromToml(section: unknown, root: TerraformRoot, generatedByRunnerFleet: boolean): { identity: string; name: string; spec: Record<string, unknown>; at: string[]; summary: string; region?: string } | { invalid: { at: string[]; message: string; fix?: string } } | undefined;
 }
 
 export interface CacheBackend {

@@ -1,5 +1,5 @@
 import { parse as parseToml } from 'smol-toml';
-import { quoted, type Finding } from '../spec/findings.js';
+import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { K8sObject, TerraformRoot } from '../emit/artifacts.js';
 import type { EmittedRunner, FleetDocuments } from '../emit/types.js';
@@ -263,38 +263,14 @@ export function inferDeployment(ev: Evidence): Inferred {
    */
   const cacheRead = (toml: unknown, tomlOrigin: Origin): { ref: NonNullable<IntentRunner['cache']>; summary: string } | undefined => {
     const cacheToml = get(toml, 'runners', 0, 'cache');
-    const bucket = str(get(cacheToml, 's3', 'BucketName'));
-    if (get(cacheToml, 'Type') === 's3' && bucket) {
-      let cache = caches.find((c) => c.spec.bucket === bucket);
-      if (!cache) {
-        const tfKey = Object.entries(root.resource.aws_s3_bucket ?? {}).find(([, b]) => b.bucket === bucket)?.[0];
-        const name = tfKey && ev.terraform.generatedByRunnerFleet && tfKey.startsWith('cache_') ? tfKey.slice('cache_'.length) : bucket;
-        const endpoints = vpcEndpointsOf(root, tfKey);
-        const parsed = cacheBackendFor('s3').schema.safeParse({ name: 'doctor', type: 's3', bucket, create: tfKey !== undefined, ...(endpoints.length > 0 ? { vpcEndpointIds: endpoints } : {}), ...(str(get(cacheToml, 's3', 'BucketLocation')) ? { region: str(get(cacheToml, 's3', 'BucketLocation')) } : {}) });
-        if (!parsed.success) {
-          // BucketName and BucketLocation come from the section; the endpoints from Terraform.
-          const issue = parsed.error.issues[0]!;
-          const key = issue.path[0] === 'region' ? 'BucketLocation' : issue.path[0] === 'bucket' ? 'BucketName' : undefined;
-          const at = key ? formatPosition(originAt(tomlOrigin, 'runners', 0, 'cache', 's3', key)) : formatPosition(originAt(tomlOrigin, 'runners', 0, 'cache', 's3'));
-          findings.push(finding('RF901', at, `[runners.cache.s3]${key ? ` ${key} ${quoted(String(get(cacheToml, 's3', key)), 80)}` : ''} cannot be read as an S3 cache: ${issue.message}; the doctor proves nothing about this cache`, { fix: key === 'BucketLocation' ? 'set BucketLocation to the AWS region of the bucket (for example eu-central-1)' : 'name the bucket as S3 does (3-63 lower-case letters, digits, dots and hyphens)' }));
-          return undefined;
-        }
-        const spec = parsed.data;
-        cache = { name, type: 's3', spec: { ...spec, name, type: 's3' } };
-        cacheOrigins.set(caches.length, { ...tomlOrigin, path: [...tomlOrigin.path, 'runners', 0, 'cache', 's3', 'BucketName'] });
-        caches.push(cache);
-      }
-      region ??= str(get(cacheToml, 's3', 'BucketLocation'));
-      const ref = { cache: cache.name, path: str(get(cacheToml, 'Path')) ?? '', shared: get(cacheToml, 'Shared') === true };
-      return { ref, summary: `cache s3://${bucket}/${ref.path}` };
-    }
     for (const backend of CACHE_BACKENDS) {
       const read = backend.doctor?.fromToml(cacheToml, azureAndAws, ev.terraform.generatedByRunnerFleet);
       if (!read) continue;
       if ('invalid' in read) {
-        findings.push(finding('RF901', formatPosition(originAt(tomlOrigin, 'runners', 0, 'cache', ...read.invalid.at)), `${read.invalid.message}; the doctor proves nothing about this cache`, { fix: 'name the storage as the cloud does, or regenerate the config.toml' }));
+        findings.push(finding('RF901', formatPosition(originAt(tomlOrigin, 'runners', 0, 'cache', ...read.invalid.at)), `${read.invalid.message}; the doctor proves nothing about this cache`, { fix: read.invalid.fix ?? 'name the storage as the cloud does, or regenerate the config.toml' }));
         return undefined;
       }
+      region ??= read.region;
       let cache = caches.find((c) => cacheIdentities.get(c) === read.identity);
       if (!cache) {
         cache = { name: read.name, type: backend.type, spec: read.spec as ResolvedCache['spec'] };
@@ -408,7 +384,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       findings.push(finding('RF911', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs' service account ${chain.namespace}/${jobsSaName} has no cloud identity of its own: job pods get the node's role unless the node blocks IMDS (hop limit 1), which files cannot show`, { fix: 'give jobs their own narrow role, or block IMDS for pods (metadata hop limit 1) and verify it on the nodes' }));
     }
 
-    // Cache: the bucket in [runners.cache.s3] is the cache.
+    // Cache: the storage its [runners.cache] section names (each cache backend reads its own section).
     const read = cacheRead(toml, tomlOrigin);
     const cacheRef = read?.ref;
     if (read) summary.push(read.summary);
@@ -538,30 +514,4 @@ function gitlabSettingsOf(root: TerraformRoot, tokenRef: string | undefined): Re
     runUntagged: r.untagged === true,
     tags: Array.isArray(r.tag_list) ? r.tag_list.filter((t): t is string => typeof t === 'string' && t !== '') : [],
   };
-}
-
-/**
- * The S3 VPC endpoints a bucket policy restricts access to (`StringNotEquals aws:SourceVpce` on a
- * Deny): the manager signs URLs used through them, so the cache proofs probe through the first.
- */
-function vpcEndpointsOf(root: TerraformRoot, bucketKey: string | undefined): string[] {
-  if (bucketKey === undefined) return [];
-  const refs = new Set([`\${aws_s3_bucket.${bucketKey}.id}`, `\${aws_s3_bucket.${bucketKey}.bucket}`, String(root.resource.aws_s3_bucket?.[bucketKey]?.bucket)]);
-  const out: string[] = [];
-  for (const b of Object.values(root.resource.aws_s3_bucket_policy ?? {})) {
-    if (typeof b.bucket !== 'string' || !refs.has(b.bucket)) continue;
-    let doc: unknown;
-    try {
-      doc = JSON.parse(String(b.policy));
-    } catch {
-      continue;
-    }
-    const st = (doc as { Statement?: unknown }).Statement;
-    for (const x of (Array.isArray(st) ? st : [st]) as { Effect?: string; Condition?: Record<string, Record<string, unknown>> }[]) {
-      if (x.Effect !== 'Deny') continue;
-      const v = x.Condition?.StringNotEquals?.['aws:SourceVpce'];
-      for (const e of [v ?? []].flat()) if (typeof e === 'string' && !out.includes(e)) out.push(e);
-    }
-  }
-  return out;
 }

@@ -11,6 +11,7 @@ import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.
 import { compilePolicy, evaluatePolicies, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, resolveValue, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
+import { s3DoctorReader } from './doctor.js';
 
 function specOf(cache: ResolvedCache): S3CacheSpec {
   return cache.spec as unknown as S3CacheSpec;
@@ -136,6 +137,8 @@ export const s3Cache: CacheBackend = {
     }
     return out;
   },
+
+  doctor: s3DoctorReader,
 
   toml(fleet, cache, ref) {
     const spec = specOf(cache);

@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { parseAllDocuments } from 'yaml';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
@@ -130,5 +131,40 @@ describe('doctor: cache sections and policies the models refuse', () => {
     const hit = r.findings.filter((f) => f.code === 'RF901');
     expect(hit.map((f) => f.message).join('\n')).toMatch(/trust policy of role gitlab-runner-manager is not an IAM policy document the doctor can evaluate: resource policy statement without Principal\/NotPrincipal/);
     expect(hit[0]!.path).toMatch(/^iam\/get-role-gitlab-runner-manager\.json:\d+:\d+$/);
+  });
+});
+
+describe('doctor: a kubectl List with items that are not Kubernetes objects', () => {
+  // The deployment's Kubernetes objects as `kubectl get ... -o json` prints them, one List file.
+  const asList = (extra: unknown[]): InputFile[] => {
+    const files = corpusFiles(join(CORPUS, 'corpus/irsa-guide-sound'));
+    const k8s = files.find((f) => f.path === 'k8s.yaml')!;
+    const items = parseAllDocuments(Buffer.from(k8s.bytes).toString('utf8')).map((d) => d.toJS() as unknown);
+    const list = { apiVersion: 'v1', kind: 'List', items: [...items, ...extra] };
+    return [...files.filter((f) => f !== k8s), { path: 'dump.json', bytes: Buffer.from(JSON.stringify(list, null, 1)) }];
+  };
+
+  it('reads the objects of a List as the objects themselves', () => {
+    const direct = doctor(corpusFiles(join(CORPUS, 'corpus/irsa-guide-sound')));
+    const viaList = doctor(asList([]));
+    expect(viaList.findings.filter((f) => f.code === 'RF901')).toEqual([]);
+    expect(direct.proofs.length).toBeGreaterThan(3);
+    expect(direct.proofs.every((p) => typeof p.claim === 'string')).toBe(true);
+    expect(viaList.proofs.map((p) => [p.claim, p.holds])).toEqual(direct.proofs.map((p) => [p.claim, p.holds]));
+  });
+
+  it('RF901 at each item without apiVersion and kind (or not a mapping); the objects are still read', () => {
+    const files = asList([{ kind: 'ServiceAccount', metadata: { name: 'stray', namespace: 'gitlab' } }, null, 'text', [1]]);
+    const r = doctor(files);
+    const hit = r.findings.filter((f) => f.code === 'RF901');
+    const n = JSON.parse(Buffer.from(files.find((f) => f.path === 'dump.json')!.bytes).toString('utf8')).items.length as number;
+    expect(hit.map((f) => f.message)).toEqual([
+      `item ${n - 4} of a List is a mapping without apiVersion and kind, not a Kubernetes object; the doctor leaves it out`,
+      `item ${n - 3} of a List is null, not a Kubernetes object; the doctor leaves it out`,
+      `item ${n - 2} of a List is a string, not a Kubernetes object; the doctor leaves it out`,
+      `item ${n - 1} of a List is a list, not a Kubernetes object; the doctor leaves it out`,
+    ]);
+    for (const f of hit) expect(f.path).toMatch(/^dump\.json:\d+:\d+$/);
+    expect(r.proofs.map((p) => [p.claim, p.holds])).toEqual(doctor(asList([])).proofs.map((p) => [p.claim, p.holds]));
   });
 });

@@ -210,7 +210,13 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
   // Kubernetes: single objects, List / kubectl output.
   if (typeof doc.kind === 'string' && typeof doc.apiVersion === 'string') {
     if (Array.isArray(doc.items)) {
-      doc.items.forEach((item, i) => classify(ev, source, item, { ...origin, path: [...origin.path, 'items', i] }, false));
+      doc.items.forEach((item, i) => {
+        const itemOrigin = { ...origin, path: [...origin.path, 'items', i] };
+        // kubectl prints every item of a List with its apiVersion and kind; anything else in one is not
+        // an object the cluster holds, and is not read as another kind of file either.
+        if (isObject(item) && typeof item.kind === 'string' && typeof item.apiVersion === 'string') classify(ev, source, item, itemOrigin, false);
+        else ev.findings.push(finding('RF901', formatPosition(source.locate(origin.doc, itemOrigin.path)), `item ${i} of a ${safeText(String(doc.kind), 40)} is ${isObject(item) ? 'a mapping without apiVersion and kind' : item === null ? 'null' : `a ${Array.isArray(item) ? 'list' : typeof item}`}, not a Kubernetes object; the doctor leaves it out`, { fix: 'give the objects as kubectl prints them (kubectl get ... -o json)' }));
+      });
       return;
     }
     if (!isObject(doc.metadata) || typeof doc.metadata.name !== 'string') {

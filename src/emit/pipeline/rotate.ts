@@ -1,5 +1,5 @@
 import type { ResolvedFleet } from '../../model/types.js';
-import { desiredRunners } from '../../ops/desired.js';
+import { apiTokenStores } from '../../ops/desired.js';
 
 /** The rotator's client id from `synth --azure-outputs` (workload_identity_client_ids carries it by identity name). */
 function appliedRotatorClientId(fleet: ResolvedFleet): string | undefined {
@@ -21,7 +21,7 @@ export const ROTATE_PIPELINE_PATH = 'pipelines/rotate-tokens.gitlab-ci.yml';
  */
 export function rotatePipeline(fleet: ResolvedFleet, specPath = 'fleet.yaml'): { content: Record<string, unknown>; comment: string } | undefined {
   const rotation = fleet.rotation;
-  const api = desiredRunners(fleet).filter((d) => d.registration === 'api');
+  const api = apiTokenStores(fleet);
   if (api.length === 0 || !rotation) return undefined;
   const arn = rotation.awsRoleArn;
   // Kubernetes Secret stores: the job reaches each cluster's API as the rotator role (EKS: a token
@@ -68,5 +68,5 @@ export function rotatePipeline(fleet: ResolvedFleet, specPath = 'fleet.yaml'): {
 }
 
 function arnHasSsm(fleet: ResolvedFleet): boolean {
-  return desiredRunners(fleet).some((d) => d.registration === 'api' && d.store.kind === 'ssm-parameter');
+  return apiTokenStores(fleet).some((d) => d.store.kind === 'ssm-parameter');
 }

@@ -9,7 +9,7 @@ import { platformFor } from '../../platforms/registry.js';
 import { reachReadme } from './reach.js';
 import { ROTATE_PIPELINE_PATH } from '../pipeline/rotate.js';
 import { findBy } from '../../model/lookup.js';
-import { desiredRunners } from '../../ops/desired.js';
+import { apiTokenStores } from '../../ops/desired.js';
 
 /** `POST /user/runners` for one runner, printing only the new token on stdout (pipe it into a secret store). */
 export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): string[] {
@@ -208,7 +208,7 @@ export function outputReadme(fleet: ResolvedFleet, emitted: EmittedFleet, verifi
 /** What the rotator may do, for the Runner tokens section. */
 function rotatorMay(fleet: ResolvedFleet): string {
   const parts: string[] = [];
-  if (desiredRunners(fleet).some((d) => d.registration === 'api' && d.store.kind === 'ssm-parameter')) {
+  if (apiTokenStores(fleet).some((d) => d.store.kind === 'ssm-parameter')) {
     parts.push('read, write and tag the token parameters (their KMS key only through SSM), run `AWS-RunShellScript` on the manager instances only and read command results');
   }
   const kube = fleet.rotation?.kubernetes;

@@ -40,12 +40,14 @@ export function readPlainYaml(text: string): unknown[] | undefined {
 export interface PlainLocator {
   /** The start offset of the value at `path` in document `doc` (or its nearest existing ancestor); undefined: ask the library (an empty value, or inside a flow sequence). */
   locate(doc: number, path: readonly (string | number)[]): number | undefined;
+  /** The same, and how many elements of the path lead there (fewer than all: a part is missing, or a scalar is reached). */
+  locateDeep(doc: number, path: readonly (string | number)[]): { offset: number; consumed: number } | undefined;
 }
 
 /** A locator over a text that `readPlainYaml` read (for any other text its answers mean nothing). */
 export function plainYamlLocator(text: string): PlainLocator {
   const r = new Reader(text, true);
-  return { locate: (doc, path) => r.locate(doc, path) };
+  return { locate: (doc, path) => r.locateDeep(doc, path)?.offset, locateDeep: (doc, path) => r.locateDeep(doc, path) };
 }
 
 const SPACE = 32;
@@ -291,11 +293,13 @@ class Reader {
 
   // Locating (a text `documents()` read): the same grammar, walked along one path, building no value.
 
-  locate(doc: number, path: readonly (string | number)[]): number | undefined {
+  locateDeep(doc: number, path: readonly (string | number)[]): { offset: number; consumed: number } | undefined {
     const start = doc < 0 ? -1 : this.#docStart(doc);
-    if (start < 0) return 0;
+    if (start < 0) return { offset: 0, consumed: 0 };
     let place: Place = this.#block(start, 0);
-    let offset = place.offset;
+    if (place.offset === undefined) return undefined;
+    let offset: number = place.offset;
+    let consumed = 0;
     for (const key of path) {
       let child: Place | undefined;
       if (place.kind === 'map') {
@@ -310,11 +314,12 @@ class Reader {
         return undefined;
       } else break;
       if (!child) break;
+      if (child.offset === undefined) return undefined;
       offset = child.offset;
-      if (offset === undefined) return undefined;
       place = child;
+      consumed++;
     }
-    return offset;
+    return { offset, consumed };
   }
 
   /** The first line of document `doc` (documents are separated by `---` lines: no other line of a plain text is one); -1: fewer documents. */

@@ -1,6 +1,7 @@
 import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
 import { LineIndex } from './hcl/ast.js';
 import { plainYamlLocator, type PlainLocator } from './plain-yaml.js';
+import { tomlPlace } from './toml-locate.js';
 
 /** A position in a file the user gave, printed as `file:line:column`. */
 export interface Position {
@@ -56,11 +57,15 @@ export class SourceFile {
       }
       return { file: this.path, line: 1, column: 1 };
     }
+    if (this.syntax === 'toml') {
+      const at = tomlPlace(this.text.split('\n'), path);
+      if (at) return { file: this.path, line: at.line + 1, column: at.column };
+    }
     if (this.syntax === 'toml' || this.syntax === 'hcl') return this.#locateByKey(path);
     if (this.#plain !== null && !this.#yaml) {
       this.#plain ??= plainYamlLocator(this.text);
-      const at = this.#plain.locate(doc, path);
-      if (at !== undefined) return this.offsetPosition(at);
+      const at = this.#plain.locateDeep(doc, path);
+      if (at !== undefined) return this.#inBlock(at.offset, path.slice(at.consumed)) ?? this.offsetPosition(at.offset);
     }
     try {
       if (!this.#yaml) {
@@ -73,6 +78,7 @@ export class SourceFile {
       if (!d) return this.#at(0);
       let node: unknown = d.contents;
       let offset = (node as Node | null)?.range?.[0] ?? 0;
+      let consumed = 0;
       for (const key of path) {
         if (isMap(node)) {
           const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? p.key.value : p.key) === key);
@@ -86,11 +92,35 @@ export class SourceFile {
           node = item;
           offset = item.range?.[0] ?? offset;
         } else break;
+        consumed++;
       }
-      return this.#at(offset);
+      return (isScalar(node) && node.type === 'BLOCK_LITERAL' ? this.#inBlock(offset, path.slice(consumed)) : undefined) ?? this.#at(offset);
     } catch {
       return { file: this.path, line: 1, column: 1 };
     }
+  }
+
+  /**
+   * The path's rest inside a YAML literal block (`key: |`) that starts at `offset` and holds TOML,
+   * as the gitlab-runner chart's `runners.config` does: the block's lines are the TOML's lines, so a
+   * key in it has a line and column in this file. Undefined when nothing is left of the path, the
+   * value is not a literal block, or the path names nothing in it.
+   */
+  #inBlock(offset: number, rest: readonly (string | number)[]): Position | undefined {
+    if (rest.length === 0 || this.text[offset] !== '|') return undefined;
+    this.#lines ??= new LineIndex(this.text);
+    const header = this.#lines.pos(offset).line; // 1-based: the index of the block's first line
+    const all = this.text.split('\n');
+    const indentOf = (l: string) => l.length - l.trimStart().length;
+    let first = header;
+    while (first < all.length && all[first]!.trim() === '') first++;
+    if (first >= all.length) return undefined;
+    const indent = indentOf(all[first]!);
+    if (indent === 0) return undefined;
+    let end = first;
+    while (end < all.length && (all[end]!.trim() === '' || indentOf(all[end]!) >= indent)) end++;
+    const at = tomlPlace(all.slice(header, end), rest);
+    return at ? { file: this.path, line: header + at.line + 1, column: at.column } : undefined;
   }
 
   /** HCL: records where the value at `path` starts (the first record of a path wins). */

@@ -183,7 +183,7 @@ describe('doctor --aws (CLI flags)', () => {
 });
 
 describe('doctor --aws through bin/runner-fleet.cjs (the built CLI)', () => {
-  it('loads the AWS SDK (no start-up snapshot, which cannot import()); an unreachable endpoint is RF921, not a crash', async () => {
+  it('loads the AWS SDK (with require(): code compiled from the code cache cannot import()); an unreachable endpoint is RF921, not a crash', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rf-doctor-aws-bin-'));
     writeFileSync(join(dir, 'sa.yaml'), `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitlab-runner\n  namespace: gitlab\n  annotations:\n    eks.amazonaws.com/role-arn: arn:aws:iam::${ACCOUNT}:role/gitlab-runner-manager\n`);
     // A closed local port: every call fails fast, once.

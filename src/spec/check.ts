@@ -6,6 +6,7 @@ import { PLATFORMS, RUNNER_KEYS, platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
 import { checkReach } from './resolve-reach.js';
 import { checkTokenStores } from './check-token-store.js';
+import { findBy } from '../model/lookup.js';
 
 const RUNNER_KEY_NAMES = Object.keys(RUNNER_KEYS);
 
@@ -15,12 +16,6 @@ function settingPath(setting: string): readonly string[] {
   let path = settingPaths.get(setting);
   if (!path) settingPaths.set(setting, (path = setting.split('.')));
   return path;
-}
-
-function firstByName<T extends { name: string }>(list: readonly T[]): Map<string, T> {
-  const byName = new Map<string, T>();
-  for (const e of list) if (!byName.has(e.name)) byName.set(e.name, e);
-  return byName;
 }
 
 /** Cross-field checks the schema cannot express. All findings here are spec errors (exit 2). */
@@ -41,19 +36,16 @@ export function checkSpec(spec: ParsedSpec, writtenSpec?: unknown): Finding[] {
 
   const clusterNames = spec.clusters.map((c) => c.name);
   const cacheNames = spec.caches.map((c) => c.name);
-  // Indexes instead of a scan per runner; the first entry of a name wins, as `find` would answer.
-  const clusterByName = firstByName(spec.clusters);
-  const cacheByName = firstByName(spec.caches);
   const writtenRunners = valueAt(writtenSpec, ['runners']);
   spec.runners.forEach((r, i) => {
     const rp = `runners[${i}]`;
-    const cluster = clusterByName.get(r.placement.cluster);
+    const cluster = findBy(spec.clusters, 'name', r.placement.cluster);
     if (!cluster) {
       const hint = closest(r.placement.cluster, clusterNames);
       out.push({ code: 'RF006', severity: 'error', path: `${rp}.placement.cluster`, message: 'no cluster has this name', received: showValue(r.placement.cluster), allowed: clusterNames.join(', '), fix: hint ? `did you mean "${hint}"?` : 'name an entry of clusters' });
     }
     if (r.cache) {
-      const cache = cacheByName.get(r.cache.name);
+      const cache = findBy(spec.caches, 'name', r.cache.name);
       if (!cache) {
         const hint = closest(r.cache.name, cacheNames);
         out.push({ code: 'RF006', severity: 'error', path: `${rp}.cache.name`, message: 'no cache has this name', received: showValue(r.cache.name), allowed: cacheNames.length > 0 ? cacheNames.join(', ') : '(the spec has no caches)', fix: hint ? `did you mean "${hint}"?` : 'name an entry of caches, or add one' });

@@ -47,13 +47,9 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
     };
   };
 
-  // checkSpec guarantees every reference resolves; the first entry of a name wins, as `find` would answer.
-  const clusterByName = new Map<string, ResolvedCluster>();
-  for (const c of clusters) if (!clusterByName.has(c.name)) clusterByName.set(c.name, c);
-  const cacheByName = new Map<string, (typeof caches)[number]>();
-  for (const c of caches) if (!cacheByName.has(c.name)) cacheByName.set(c.name, c);
+  // checkSpec guarantees every reference resolves.
   spec.runners.forEach((r, index) => {
-    const cluster = clusterByName.get(r.placement.cluster)!;
+    const cluster = findBy(clusters, 'name', r.placement.cluster)!;
     const platform = platformFor(cluster.type);
     const kubernetes: KubernetesNames | undefined = platform.kubernetes
       ? {
@@ -90,7 +86,7 @@ export function resolveFleet(spec: ParsedSpec): { fleet: ResolvedFleet; findings
     const jobs = jobsBinding ? make('jobs', jobsBinding) : undefined;
     if (jobs) runner.jobIdentity = jobs.key;
     if (runner.cache && manager.cloud === 'aws') {
-      const cache = cacheByName.get(runner.cache.cache)!;
+      const cache = findBy(caches, 'name', runner.cache.cache)!;
       manager.statements.push(...cacheBackendFor(cache.type).managerStatements(fleet, cache, runner.cache));
     }
     if (jobs?.cloud === 'aws') jobs.statements.push(...toIamStatements(r.jobs.permissions.aws));

@@ -5,6 +5,7 @@ import { calledModuleFolders } from '../doctor/hcl/read.js';
 import { MAX_FILE_BYTES } from '../doctor/read.js';
 import { doctor, doctorWithAws, type DoctorResult } from '../doctor/index.js';
 import { DOCTOR_FORMATS, codeQualityReport, jsonDoctorReport, sarifReport, textDoctorReport, type DoctorFormat } from '../doctor/format.js';
+import { errnoReason } from '../io/errno.js';
 
 export interface DoctorOptions {
   format?: string;
@@ -54,9 +55,7 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
     try {
       await writeFile(opts.output, text);
     } catch (e) {
-      const code = (e as NodeJS.ErrnoException).code;
-      const why = code === 'ENOENT' ? 'its folder does not exist' : code === 'EISDIR' ? 'it is a folder' : code === 'ENOTDIR' ? 'a part of the path is a file' : code === 'EACCES' ? 'permission denied' : (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
-      io.err(`runner-fleet doctor: cannot write the report to --output ${opts.output}: ${why}\n`);
+      io.err(`runner-fleet doctor: cannot write the report to --output ${opts.output}: ${errnoReason(e, { ENOENT: 'its folder does not exist' })}\n`);
       return 2;
     }
     if (format !== 'text') io.err(textDoctorReport(result));

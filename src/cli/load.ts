@@ -6,6 +6,7 @@ import { planText, planValue, type PlanResult } from '../core.js';
 import type { AppliedOutputs } from '../model/types.js';
 import { parseAzureOutputs } from '../spec/applied.js';
 import { importModule } from '../io/dynamic-import.js';
+import { errnoReason } from '../io/errno.js';
 
 /** Reads `--azure-outputs`; a missing or malformed file is a command error (exit 2). */
 async function loadApplied(opts: LoadOptions): Promise<{ applied?: AppliedOutputs; failed?: PlanResult }> {
@@ -14,7 +15,7 @@ async function loadApplied(opts: LoadOptions): Promise<{ applied?: AppliedOutput
   try {
     text = await readFile(opts.azureOutputs, 'utf8');
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message.split('\n')[0]! : String(e);
+    const reason = errnoReason(e, { ENOENT: 'no such file' });
     return { failed: { exitCode: 2, findings: [{ code: 'RF610', severity: 'error', path: '--azure-outputs', message: `cannot read ${opts.azureOutputs}: ${reason}`, fix: 'terraform -chdir=terraform/azure output -json > azure-outputs.json' }], proofs: [] } };
   }
   const read = parseAzureOutputs(text, opts.azureOutputs);
@@ -114,7 +115,7 @@ function notText(file: string, bytes: Uint8Array, offset: number): PlanResult {
 }
 
 function unreadable(file: string, e: unknown): PlanResult {
-  const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message.split('\n')[0]! : String(e);
+  const reason = errnoReason(e, { ENOENT: 'no such file' });
   const finding: Finding = { code: 'RF001', severity: 'error', path: '', message: `cannot read ${file}: ${reason}`, fix: 'pass the path of a fleet spec (.yaml, .yml, .json, .js or .mjs)' };
   return { exitCode: 2, findings: [finding], proofs: [] };
 }

@@ -1,5 +1,6 @@
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { errnoReason } from './errno.js';
 
 /** Folders never walked into. */
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform']);
@@ -20,11 +21,6 @@ export interface WalkProblem {
   reason: string;
 }
 
-const reasonOf = (e: unknown): string => {
-  const code = (e as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' ? 'no such file or folder' : code === 'ELOOP' ? 'a loop of symbolic links' : code === 'EACCES' ? 'permission denied' : (e instanceof Error ? e.message : String(e)).split('\n')[0]!;
-};
-
 /**
  * Reads the files under the given paths (files or folders, walked in name order). Files over
  * `maxBytes` are not read whole: their first bytes and real size are returned so the doctor can
@@ -43,8 +39,8 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
     try {
       info = await stat(path);
     } catch (e) {
-      if (named) problems.push({ path, reason: reasonOf(e) });
-      else if (WALKED.test(path)) files.push({ path, bytes: new Uint8Array(0), size: 0, unreadable: reasonOf(e) });
+      if (named) problems.push({ path, reason: errnoReason(e) });
+      else if (WALKED.test(path)) files.push({ path, bytes: new Uint8Array(0), size: 0, unreadable: errnoReason(e) });
       return;
     }
     if (info.isDirectory()) {
@@ -55,7 +51,7 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
         real = await realpath(path);
         entries = (await readdir(path)).sort();
       } catch (e) {
-        if (named) problems.push({ path, reason: reasonOf(e) });
+        if (named) problems.push({ path, reason: errnoReason(e) });
         return;
       }
       if (walked.has(real)) return;
@@ -73,8 +69,8 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
     try {
       bytes = await readFile(path);
     } catch (e) {
-      if (named) problems.push({ path, reason: reasonOf(e) });
-      else files.push({ path, bytes: new Uint8Array(0), size: 0, unreadable: reasonOf(e) });
+      if (named) problems.push({ path, reason: errnoReason(e) });
+      else files.push({ path, bytes: new Uint8Array(0), size: 0, unreadable: errnoReason(e) });
       return;
     }
     files.push({ path, bytes, size: bytes.byteLength });

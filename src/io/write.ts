@@ -1,6 +1,7 @@
 import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, readdirSync, rmdirSync, existsSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { OutputFile } from '../emit/serialize.js';
+import { errnoReason } from './errno.js';
 
 export const MANIFEST = '.runner-fleet-manifest.json';
 
@@ -21,28 +22,12 @@ export class OutputError extends Error {
   }
 }
 
-function errnoReason(e: unknown): string {
-  const code = (e as NodeJS.ErrnoException).code;
-  switch (code) {
-    case 'EACCES':
-    case 'EPERM':
-      return 'permission denied';
-    case 'EROFS':
-      return 'the file system is read-only';
-    case 'ENOSPC':
-      return 'no space left on the device';
-    case 'EISDIR':
-      return 'a directory is in the way';
-    case 'ENOTDIR':
-      return 'a file is in the way of a directory';
-    case 'ENOENT':
-      return 'the directory cannot be created there';
-    case undefined:
-      return e instanceof Error ? e.message.split('\n')[0]! : String(e);
-    default:
-      return code;
-  }
-}
+/** Creating folders: what is in the way. */
+const CREATING: Readonly<Record<string, string>> = {
+  EISDIR: 'a directory is in the way',
+  ENOTDIR: 'a file is in the way of a directory',
+  ENOENT: 'the directory cannot be created there',
+};
 
 /**
  * Creates a directory and its parents one level at a time. Node's own recursive mkdir never
@@ -58,7 +43,7 @@ export function ensureDir(dir: string, shown = dir): void {
       isDir = statSync(d).isDirectory();
     } catch (e) {
       const code = (e as NodeJS.ErrnoException).code;
-      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new OutputError(shown, `${d}: ${errnoReason(e)}`);
+      if (code !== 'ENOENT' && code !== 'ENOTDIR') throw new OutputError(shown, `${d}: ${errnoReason(e, CREATING)}`);
     }
     if (isDir === true) break;
     if (isDir === false) throw new OutputError(shown, `${d} is a file, not a directory`);
@@ -71,7 +56,7 @@ export function ensureDir(dir: string, shown = dir): void {
     try {
       mkdirSync(m);
     } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputError(shown, `cannot create ${m}: ${errnoReason(e)}`);
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw new OutputError(shown, `cannot create ${m}: ${errnoReason(e, CREATING)}`);
     }
     let ok: boolean;
     try {
@@ -127,7 +112,7 @@ export function writeOutput(dir: string, files: readonly OutputFile[]): WriteRep
       renameSync(tmp, full);
     } catch (e) {
       rmSync(tmp, { force: true });
-      throw new OutputError(join(dir, f.path), errnoReason(e));
+      throw new OutputError(join(dir, f.path), errnoReason(e, CREATING));
     }
     report.written.push(f.path);
   }
@@ -152,7 +137,7 @@ export function writeOutput(dir: string, files: readonly OutputFile[]): WriteRep
     try {
       writeFileSync(join(dir, MANIFEST), manifest);
     } catch (e) {
-      throw new OutputError(join(dir, MANIFEST), errnoReason(e));
+      throw new OutputError(join(dir, MANIFEST), errnoReason(e, CREATING));
     }
   }
   return report;

@@ -4,7 +4,11 @@
 import { cpus } from 'node:os';
 import { parseAllDocuments } from 'yaml';
 import { TextDecoder, TextEncoder } from 'node:util';
+import { createRequire } from 'node:module';
 import { fleet } from './fleet.js';
+
+// The CLI's V8 tiering, as `runner-fleet doctor` runs (bin/runner-fleet.cjs).
+createRequire(import.meta.url)('../bin/runner-fleet.cjs').tune();
 
 const { planValue, synthFiles } = await import('../dist/core.js');
 const { doctor } = await import('../dist/doctor/index.js');

@@ -3,6 +3,7 @@
 // fresh process so peak memory is its own; then CLI start-up against `node -e 0`.
 // Writes the table to stdout; BENCHMARKS.md records a run with the machine described.
 import { spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { cpus, totalmem } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { fleet } from './fleet.js';
@@ -11,6 +12,9 @@ import { FLEETS, replicate } from './fleets.js';
 const here = fileURLToPath(new URL('.', import.meta.url));
 
 if (process.argv[2] === '--one') {
+  // The CLI's V8 tiering (bin/runner-fleet.cjs), before anything is compiled, so the figures are
+  // what a user of the CLI gets; RUNNER_FLEET_DEFAULT_JIT=1 measures Node's defaults.
+  const tiering = createRequire(import.meta.url)('../bin/runner-fleet.cjs').tune();
   const name = process.argv[3];
   const n = Number(process.argv[4]);
   // GC pauses on the main thread, by phase (the collector's helper threads are not in them).
@@ -54,7 +58,7 @@ if (process.argv[2] === '--one') {
   const bytes = files.reduce((sum, f) => sum + f.content.length, 0);
   // CPU of the whole process: node start-up, module load, spec generation, warm-up and the measured work.
   const processCpuMs = cpu(process.cpuUsage());
-  console.log(JSON.stringify({ name, n, planMs: t1 - t0, synthMs: t2 - t1b, planCpuMs: cpu(c1), synthCpuMs: cpu(c2), totalCpuMs: cpu(c1) + cpu(c2), planGcMs, synthGcMs, loadCpuMs, warmupCpuMs, specCpuMs, processCpuMs, files: files.length, bytes, roles: plan.fleet.identities.length, maxRssMiB: process.resourceUsage().maxRSS / 1024 }));
+  console.log(JSON.stringify({ name, n, planMs: t1 - t0, synthMs: t2 - t1b, planCpuMs: cpu(c1), synthCpuMs: cpu(c2), totalCpuMs: cpu(c1) + cpu(c2), planGcMs, synthGcMs, loadCpuMs, warmupCpuMs, specCpuMs, processCpuMs, files: files.length, bytes, roles: plan.fleet.identities.length, maxRssMiB: process.resourceUsage().maxRSS / 1024, tiering }));
   process.exit(0);
 }
 
@@ -78,20 +82,29 @@ console.log(`machine: ${cpus().length} x ${cpus()[0]?.model ?? 'cpu'}, ${(totalm
 console.log('');
 const only = process.argv.slice(2).filter((a) => !a.startsWith('-'));
 const sizes = [10, 100, 1000];
+const one = (name, n, env = process.env) => {
+  const r = spawnSync(process.execPath, [`${here}run.js`, '--one', name, String(n)], { encoding: 'utf8', env });
+  if (r.status !== 0) throw new Error(r.stderr);
+  return JSON.parse(r.stdout.trim().split('\n').pop());
+};
+const tuned = { ...process.env };
+delete tuned.RUNNER_FLEET_DEFAULT_JIT;
+const nodeDefaults = { ...process.env, RUNNER_FLEET_DEFAULT_JIT: '1' };
+console.log(`Every size runs in a fresh process with the CLI's V8 tiering (${one('aks', 2, tuned).tiering}); at 1,000 runners a second process right after it runs with Node's default tiering (RUNNER_FLEET_DEFAULT_JIT=1), for comparison.`);
+console.log('');
 // CPU counts every thread of the process (V8's concurrent GC marking and sweeping, JIT compilation
 // threads), so CPU can exceed wall time on an idle machine; GC is the main thread's pauses.
-console.log('| fleet | runners | roles | plan + verify CPU (ms) | synth CPU (ms) | total CPU (ms) | wall (ms) | of which GC pauses (ms) | CPU growth vs 10x fewer runners | files | output (MB) | peak RSS (MiB) | outside the measure, CPU (ms): load / spec / warm-up / whole process |');
-console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|');
+console.log("| fleet | runners | roles | plan + verify CPU (ms) | synth CPU (ms) | total CPU (ms) | wall (ms) | of which GC pauses (ms) | CPU growth vs 10x fewer runners | files | output (MB) | peak RSS (MiB) | outside the measure, CPU (ms): load / spec / warm-up / whole process | with Node's default tiering: total CPU / wall (ms) |");
+console.log('|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|');
 for (const name of Object.keys(FLEETS)) {
   if (only.length > 0 && !only.some((o) => name.startsWith(o))) continue;
   let previous;
   for (const n of sizes) {
-    const r = spawnSync(process.execPath, [`${here}run.js`, '--one', name, String(n)], { encoding: 'utf8' });
-    if (r.status !== 0) throw new Error(r.stderr);
-    const m = JSON.parse(r.stdout.trim().split('\n').pop());
+    const m = one(name, n, tuned);
+    const d = n === 1000 ? one(name, n, nodeDefaults) : undefined;
     const growth = previous ? `${(m.totalCpuMs / previous.totalCpuMs).toFixed(1)}x` : '';
     const f = (x) => x.toFixed(0);
-    console.log(`| ${name} | ${n} | ${m.roles} | ${f(m.planCpuMs)} | ${f(m.synthCpuMs)} | ${f(m.totalCpuMs)} | ${f(m.planMs + m.synthMs)} | ${f(m.planGcMs + m.synthGcMs)} | ${growth} | ${m.files} | ${(m.bytes / 1e6).toFixed(1)} | ${m.maxRssMiB.toFixed(0)} | ${f(m.loadCpuMs)} / ${f(m.specCpuMs)} / ${f(m.warmupCpuMs)} / ${f(m.processCpuMs)} |`);
+    console.log(`| ${name} | ${n} | ${m.roles} | ${f(m.planCpuMs)} | ${f(m.synthCpuMs)} | ${f(m.totalCpuMs)} | ${f(m.planMs + m.synthMs)} | ${f(m.planGcMs + m.synthGcMs)} | ${growth} | ${m.files} | ${(m.bytes / 1e6).toFixed(1)} | ${m.maxRssMiB.toFixed(0)} | ${f(m.loadCpuMs)} / ${f(m.specCpuMs)} / ${f(m.warmupCpuMs)} / ${f(m.processCpuMs)} | ${d ? `${f(d.totalCpuMs)} / ${f(d.planMs + d.synthMs)}` : ''} |`);
     previous = m;
   }
 }

@@ -50,8 +50,8 @@ if (wide >= 0) throw new Error(`${file} is not ASCII at byte ${wide}: bin/runner
 const id = createHash('sha256').update(source).digest('hex').slice(0, 16);
 writeFileSync(file, Buffer.concat([source, Buffer.from(`// runner-fleet build ${id}\n`)]));
 
-// The code cache is made by a fresh node with default flags (V8 refuses a cache made under other
-// flags), after the CLI planned every example, so it holds the compiled code of the whole pipeline
+// The code cache is made by a fresh node with default flags and the bin's tiering, as every start
+// runs (V8 refuses a cache made under other flags), after the CLI planned every example, so it holds the compiled code of the whole pipeline
 // and not only of the functions that run at load.
 const bin = join(process.cwd(), 'bin', 'runner-fleet.cjs');
 const warm = `
@@ -72,7 +72,9 @@ const quiet = { out() {}, err() {} };
   require('node:fs').renameSync(path + '.tmp', path);
 })().catch((e) => { console.error(e); process.exit(1); });
 `;
-const r = spawnSync(process.execPath, ['-e', warm], { encoding: 'utf8' });
+const env = { ...process.env };
+delete env.RUNNER_FLEET_DEFAULT_JIT;
+const r = spawnSync(process.execPath, ['-e', warm], { encoding: 'utf8', env });
 if (r.status !== 0) {
   rmSync(`${dir}/runner-fleet.cache`, { force: true });
   rmSync(`${dir}/runner-fleet.cache.tmp`, { force: true });

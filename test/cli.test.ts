@@ -29,6 +29,11 @@ function tree(dir: string): Record<string, string> {
   return out;
 }
 
+/** The tiering line the bin writes first under RUNNER_FLEET_DEBUG_START, for this node's V8. */
+const V8_MAJOR = process.versions.v8.split('.')[0]!;
+const TIERING = ({ '11': '--interrupt-budget=540672', '12': '--invocation-count-for-maglev=3200 --invocation-count-for-turbofan=24000', '13': '--invocation-count-for-maglev=3200 --invocation-count-for-turbofan=24000' } as Record<string, string>)[V8_MAJOR];
+const TIERED = `runner-fleet: V8 tiering ${TIERING ?? `Node's defaults (none measured for V8 ${process.versions.v8})`}\n`;
+
 describe('runner-fleet CLI (built)', () => {
   it('is built: one script and its code cache', () => {
     expect(existsSync(join(ROOT, 'dist', 'cli-start', 'runner-fleet.js'))).toBe(true);
@@ -43,12 +48,34 @@ describe('runner-fleet CLI (built)', () => {
     const version = run('--version');
     extraEnv = {};
     // The build made the cache with this very node, so V8 takes it.
-    expect(cached.err).toBe('runner-fleet: code cache used\n');
-    expect(plain.err).toBe('runner-fleet: code cache not used (RUNNER_FLEET_NO_CODE_CACHE is set)\n');
+    expect(cached.err).toBe(`${TIERED}runner-fleet: code cache used\n`);
+    expect(plain.err).toBe(`${TIERED}runner-fleet: code cache not used (RUNNER_FLEET_NO_CODE_CACHE is set)\n`);
     expect(cached.code).toBe(0);
     expect(cached.out).toBe(plain.out);
     expect(version.out.trim()).toBe(run('--version').out.trim());
     expect(version.out.trim()).toBe((JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }).version);
+  });
+
+  it("raises V8's tiering thresholds before it compiles (the cache is made under them); RUNNER_FLEET_DEFAULT_JIT keeps Node's, with the same output", () => {
+    extraEnv = { RUNNER_FLEET_DEBUG_START: '1' };
+    const tuned = run('plan', 'examples/ec2-docker.yaml', '--json');
+    extraEnv = { RUNNER_FLEET_DEBUG_START: '1', RUNNER_FLEET_DEFAULT_JIT: '1' };
+    const plain = run('plan', 'examples/ec2-docker.yaml', '--json');
+    extraEnv = {};
+    expect(tuned.code).toBe(0);
+    expect(tuned.err).toBe(`${TIERED}runner-fleet: code cache used\n`);
+    expect(plain.out).toBe(tuned.out);
+    // V8 hashes its flags into a code cache: with Node's tiering the flags differ from those the
+    // cache was made under, so V8 refusing it shows that the tiering flags reached V8.
+    expect(plain.err).toBe(
+      TIERING
+        ? "runner-fleet: V8 tiering Node's defaults (RUNNER_FLEET_DEFAULT_JIT is set)\nrunner-fleet: code cache refused by V8 (another Node version or other V8 flags)\n"
+        : "runner-fleet: V8 tiering Node's defaults (RUNNER_FLEET_DEFAULT_JIT is set)\nrunner-fleet: code cache used\n",
+    );
+    // A tiering flag on node's own command line wins over the bin's.
+    const given = spawnSync(process.execPath, ['--max-lazy', ...(TIERING ? [TIERING.split(' ')[0]!.replace(/=\d+$/, '=99999')] : []), BIN, '--version'], { encoding: 'utf8', env: { ...process.env, RUNNER_FLEET_DEBUG_START: '1' } });
+    expect(given.status).toBe(0);
+    expect(given.stderr.split('\n')[0]).toBe(TIERING ? "runner-fleet: V8 tiering as given on node's command line" : TIERED.trim());
   });
 
   it('refuses a code cache made for another build of the script, a damaged one and one V8 refuses, and still runs', () => {
@@ -66,7 +93,7 @@ describe('runner-fleet CLI (built)', () => {
     otherBuild.write('0000000000000000', 0, 'latin1');
     writeFileSync(join(pkg, 'dist', 'cli-start', 'runner-fleet.cache'), otherBuild);
     const a = start();
-    expect(a.stderr).toBe('runner-fleet: code cache refused: it was made for another build of the script\n');
+    expect(a.stderr).toBe(`${TIERED}runner-fleet: code cache refused: it was made for another build of the script\n`);
     expect(a.status).toBe(0);
     expect(a.stdout).toBe(reference.out);
 
@@ -76,7 +103,7 @@ describe('runner-fleet CLI (built)', () => {
     damaged.fill(0x5a, 96 + 100_000, 96 + 104_096);
     writeFileSync(join(pkg, 'dist', 'cli-start', 'runner-fleet.cache'), damaged);
     const b = start();
-    expect(b.stderr).toBe('runner-fleet: code cache refused: it is damaged (its SHA-256 does not match)\n');
+    expect(b.stderr).toBe(`${TIERED}runner-fleet: code cache refused: it is damaged (its SHA-256 does not match)\n`);
     expect(b.status).toBe(0);
     expect(b.stdout).toBe(reference.out);
 
@@ -92,13 +119,13 @@ require('node:fs').writeFileSync(require('node:path').join(dir, 'runner-fleet.ca
     );
     expect(made.stderr).toBe('');
     const v = start();
-    expect(v.stderr).toBe('runner-fleet: code cache refused by V8 (another Node version or other V8 flags)\n');
+    expect(v.stderr).toBe(`${TIERED}runner-fleet: code cache refused by V8 (another Node version or other V8 flags)\n`);
     expect(v.stdout).toBe(reference.out);
 
     writeFileSync(join(pkg, 'dist', 'cli-start', 'runner-fleet.cache'), cache.subarray(0, 0));
     rmSync(join(pkg, 'dist', 'cli-start', 'runner-fleet.cache'));
     const c = start();
-    expect(c.stderr).toBe('runner-fleet: code cache absent (ENOENT)\n');
+    expect(c.stderr).toBe(`${TIERED}runner-fleet: code cache absent (ENOENT)\n`);
     expect(c.stdout).toBe(reference.out);
   });
 

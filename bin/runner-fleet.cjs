@@ -28,8 +28,8 @@ const HEAD = 96;
  * V8 tiering by V8 major version: 8x the work (V8 11: bytecode run; V8 12 and 13: calls) before V8
  * optimises a function with Maglev or TurboFan. A run of runner-fleet calls hundreds of functions
  * once per runner and ends in seconds: V8's background threads spent more CPU optimising them
- * than the optimised code saved. Measured on 1,000 runners (BENCHMARKS.md): 22-28 % less CPU
- * and less wall time on Node 20, 14-17 % less CPU on Node 22 and 24. Only versions measured are
+ * than the optimised code saved. Measured on 1,000 runners (BENCHMARKS.md): 21-27 % less CPU
+ * and 6-13 % less wall time on Node 20, 14-17 % less CPU on Node 22 and 24. Only versions measured are
  * listed (a flag V8 does not know is an error on stderr); others keep Node's defaults. Tiering
  * changes when code is optimised, never what it computes.
  */

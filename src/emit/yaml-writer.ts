@@ -17,6 +17,8 @@
  * key) makes `writeYaml` return undefined, and the caller falls back to the library.
  */
 
+import { flat } from './flat.js';
+
 const STEP = '  ';
 
 class Unsupported extends Error {}
@@ -26,7 +28,7 @@ const UNSUPPORTED = new Unsupported('unsupported by the direct YAML writer');
 export function writeYaml(doc: unknown, isAmbiguous: (s: string) => boolean): string | undefined {
   if (doc === null || typeof doc !== 'object') return undefined;
   try {
-    return `${new Writer(isAmbiguous).node(doc, '')}\n`;
+    return flat(`${new Writer(isAmbiguous).node(doc, '')}\n`);
   } catch (e) {
     if (e instanceof Unsupported) return undefined;
     throw e;

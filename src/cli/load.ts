@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { safeText, type Finding } from '../spec/findings.js';
@@ -9,11 +9,11 @@ import { importModule } from '../io/dynamic-import.js';
 import { errnoReason } from '../io/errno.js';
 
 /** Reads `--azure-outputs`; a missing or malformed file is a command error (exit 2). */
-async function loadApplied(opts: LoadOptions): Promise<{ applied?: AppliedOutputs; failed?: PlanResult }> {
+function loadApplied(opts: LoadOptions): { applied?: AppliedOutputs; failed?: PlanResult } {
   if (opts.azureOutputs === undefined) return {};
   let text: string;
   try {
-    text = await readFile(opts.azureOutputs, 'utf8');
+    text = readFileSync(opts.azureOutputs, 'utf8');
   } catch (e) {
     const reason = errnoReason(e, { ENOENT: 'no such file' });
     return { failed: { exitCode: 2, findings: [{ code: 'RF610', severity: 'error', path: '--azure-outputs', message: `cannot read ${opts.azureOutputs}: ${reason}`, fix: 'terraform -chdir=terraform/azure output -json > azure-outputs.json' }], proofs: [] } };
@@ -30,7 +30,7 @@ export interface LoadOptions {
 
 /** Reads and plans a spec file. Unreadable files become RF001 findings (exit 2), not exceptions. */
 export async function loadAndPlan(file: string, opts: LoadOptions = {}): Promise<PlanResult> {
-  const { applied, failed } = await loadApplied(opts);
+  const { applied, failed } = loadApplied(opts);
   if (failed) return failed;
   if (/\.(m?js)$/.test(file)) {
     try {
@@ -42,7 +42,7 @@ export async function loadAndPlan(file: string, opts: LoadOptions = {}): Promise
   }
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    bytes = readFileSync(file);
   } catch (e) {
     return unreadable(file, e);
   }

@@ -73,7 +73,7 @@ describe('runner-fleet CLI (built)', () => {
         : "runner-fleet: V8 tiering Node's defaults (RUNNER_FLEET_DEFAULT_JIT is set)\nrunner-fleet: code cache used\n",
     );
     // A tiering flag on node's own command line wins over the bin's.
-    const given = spawnSync(process.execPath, ['--max-lazy', ...(TIERING ? [TIERING.split(' ')[0]!.replace(/=\d+$/, '=99999')] : []), BIN, '--version'], { encoding: 'utf8', env: { ...process.env, RUNNER_FLEET_DEBUG_START: '1' } });
+    const given = spawnSync(process.execPath, [...(TIERING ? [TIERING.split(' ')[0]!.replace(/=\d+$/, '=99999')] : []), BIN, '--version'], { encoding: 'utf8', env: { ...process.env, RUNNER_FLEET_DEBUG_START: '1' } });
     expect(given.status).toBe(0);
     expect(given.stderr.split('\n')[0]).toBe(TIERING ? "runner-fleet: V8 tiering as given on node's command line" : TIERED.trim());
   });

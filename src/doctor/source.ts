@@ -24,6 +24,8 @@ export class SourceFile {
   /** HCL: offsets of blocks, attributes and object keys by path, recorded by the parser. */
   #marks: Map<string, number> | undefined;
   #lines: LineIndex | undefined;
+  /** The text split at line feeds, made on the first locate that reads lines (TOML keys, literal blocks, HCL). */
+  #textLines: string[] | undefined;
   /** YAML the plain reader read: its locator, made on the first locate (null: not read by the plain reader). */
   #plain: PlainLocator | null | undefined = null;
 
@@ -58,7 +60,7 @@ export class SourceFile {
       return { file: this.path, line: 1, column: 1 };
     }
     if (this.syntax === 'toml') {
-      const at = tomlPlace(this.text.split('\n'), path);
+      const at = tomlPlace(this.#split(), path);
       if (at) return { file: this.path, line: at.line + 1, column: at.column };
     }
     if (this.syntax === 'toml' || this.syntax === 'hcl') return this.#locateByKey(path);
@@ -110,7 +112,7 @@ export class SourceFile {
     if (rest.length === 0 || this.text[offset] !== '|') return undefined;
     this.#lines ??= new LineIndex(this.text);
     const header = this.#lines.pos(offset).line; // 1-based: the index of the block's first line
-    const all = this.text.split('\n');
+    const all = this.#split();
     const indentOf = (l: string) => l.length - l.trimStart().length;
     let first = header;
     while (first < all.length && all[first]!.trim() === '') first++;
@@ -140,10 +142,14 @@ export class SourceFile {
     return { file: this.path, line: p.line, column: p.col };
   }
 
+  #split(): readonly string[] {
+    return (this.#textLines ??= this.text.split('\n'));
+  }
+
   /** TOML and HCL: the line where the last key of the path is assigned (`key =` or `key {`). */
   #locateByKey(path: readonly (string | number)[]): Position {
     const keys = path.filter((k): k is string => typeof k === 'string');
-    const lines = this.text.split('\n');
+    const lines = this.#split();
     for (let i = keys.length - 1; i >= 0; i--) {
       const k = keys[i]!.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
       const re = new RegExp(`^(\\s*)"?${k}"?\\s*[={]`);

@@ -25,7 +25,7 @@ await build({
   platform: 'node',
   target: 'node20',
   logLevel: 'warning',
-  // Live clients' heavy dependencies stay in node_modules and load (import()) only when an
+  // Live clients' heavy dependencies stay in node_modules and load (require(), below) only when an
   // operations command or `doctor --aws` needs them.
   external: ['@aws-sdk/*', '@smithy/*', '@azure/*', 'undici'],
   plugins: [englishOnlyZod(), lazyChildProcessInCommander()],
@@ -51,8 +51,8 @@ const id = createHash('sha256').update(source).digest('hex').slice(0, 16);
 writeFileSync(file, Buffer.concat([source, Buffer.from(`// runner-fleet build ${id}\n`)]));
 
 // The code cache is made by a fresh node with default flags and the bin's tiering, as every start
-// runs (V8 refuses a cache made under other flags), after the CLI planned every example, so it holds the compiled code of the whole pipeline
-// and not only of the functions that run at load.
+// runs (V8 refuses a cache made under other flags), after the CLI planned every example, so it
+// holds the compiled code of the whole pipeline and not only of the functions that run at load.
 const bin = join(process.cwd(), 'bin', 'runner-fleet.cjs');
 const warm = `
 const { writeFileSync, readdirSync } = require('node:fs');

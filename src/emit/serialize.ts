@@ -3,6 +3,7 @@ import { stringify as tomlStringify } from 'smol-toml';
 import { DO_NOT_EDIT, type Artifact } from './artifacts.js';
 import { renderMermaid, renderSvg } from './diagram/graph.js';
 import { collapseChains } from './diagram/collapse.js';
+import { fitMermaidLimits } from './diagram/fit.js';
 import { writeYaml } from './yaml-writer.js';
 import { writeToml } from './toml/writer.js';
 
@@ -113,8 +114,8 @@ export function serializeArtifact(a: Artifact): OutputFile {
     case 'diagram':
       return serializeArtifact(
         a.render === 'svg'
-          ? { path: a.path, format: 'text', content: renderSvg(collapseChains(a.content)), mode: 'svg' }
-          : { path: a.path, format: 'text', content: renderMermaid(collapseChains(a.content)), mode: 'mermaid' },
+          ? { path: a.path, format: 'text', content: renderSvg(fitMermaidLimits(collapseChains(a.content))), mode: 'svg' }
+          : { path: a.path, format: 'text', content: renderMermaid(fitMermaidLimits(collapseChains(a.content))), mode: 'mermaid' },
       );
     default: {
       const never: never = a;

@@ -4,6 +4,7 @@ import type { DiagramEdge, DiagramGraph, DiagramNode, NodeKind } from './graph.j
  * Above this many runner chains a diagram draws chains that are alike only once. A band per
  * runner is readable for tens of runners; at 1,000 the SVG is ~8,000 boxes and ~200,000 px tall
  * and the Mermaid text exceeds Mermaid's default edge and text limits, so neither shows anything.
+ * Chains that still differ are many bands; fit.ts then draws as many as Mermaid's limits allow.
  */
 export const COLLAPSE_CHAINS_ABOVE = 50;
 
@@ -94,10 +95,20 @@ export function collapseChains(g: DiagramGraph, above: number = COLLAPSE_CHAINS_
   }
   const kept = new Set(nodes.map((n) => n.id));
   const edges = g.edges.filter((e) => kept.has(e.from) && kept.has(e.to));
+  // The drawn bands stay chains (under their captions), so fitMermaidLimits can count them.
+  const bands = new Map<string, string>();
+  const runners = new Map<string, number>();
+  for (const [rep, members] of standsFor) {
+    const group = caption.get(rep) ?? rep;
+    bands.set(group, chains.get(rep) ?? rep);
+    if (members.length > 1) runners.set(group, members.length);
+  }
   const out: DiagramGraph = {
     title: `${g.title} (${chains.size} runners in ${standsFor.size} band${standsFor.size === 1 ? '' : 's'}: runners whose chains differ only in names are drawn once)`,
     nodes,
     edges,
+    chains: bands,
+    chainRunners: runners,
   };
   return remember(g, above, out);
 }

@@ -35,6 +35,8 @@ export interface DiagramGraph {
   edges: DiagramEdge[];
   /** Groups that are one runner's chain each, with the runner's name (see collapse.ts). */
   chains?: ReadonlyMap<string, string>;
+  /** How many runners a chain group stands for, where more than one (a collapsed band). */
+  chainRunners?: ReadonlyMap<string, number>;
 }
 
 /** Fixed order so the classDef block never depends on the input. */

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { base64OfUtf8, launchTemplate, userDataOf } from '../src/platforms/aws-vm/common.js';
 import { byName, mergeFragments, mergeResources, merged, named, type TerraformResources } from '../src/emit/artifacts.js';
 import type { FleetDocuments } from '../src/emit/types.js';
-import { serializeArtifact } from '../src/emit/serialize.js';
+import { HASH_COMMENT, serializeArtifact } from '../src/emit/serialize.js';
+import { planValue, synthFiles } from '../src/core.js';
+import { exampleValue } from './helpers/fleet.js';
 import { seeded } from './helpers/rng.js';
 
 /**
@@ -67,6 +69,35 @@ describe('emit fast paths', () => {
     }
     expect(kept).toBeGreaterThan(100);
     expect(dropped).toBeGreaterThan(100);
+  });
+
+  it('a shell script marked after its shebang is written as it is; marking again changes nothing', () => {
+    const bare = '#!/bin/bash\necho hi\n';
+    const marked = serializeArtifact({ path: 'x.sh', format: 'text', content: bare, mode: 'shell' }).content;
+    expect(marked).toBe(`#!/bin/bash\n${HASH_COMMENT}\necho hi\n`);
+    expect(serializeArtifact({ path: 'x.sh', format: 'text', content: marked, mode: 'shell' }).content).toBe(marked);
+    // Only the whole marker, as its own lines: a prefix of it, or more on its last line, is marked again.
+    for (const near of [`#!/bin/bash\n${HASH_COMMENT.slice(0, -1)}\necho hi`, `#!/bin/bash\n${HASH_COMMENT} echo hi`]) {
+      expect(serializeArtifact({ path: 'x.sh', format: 'text', content: near, mode: 'shell' }).content).toBe(`#!/bin/bash\n${HASH_COMMENT}${near.slice(11)}`);
+    }
+  });
+
+  it('VM user data is emitted marked: the file, the launch template and the artifact hold one text', () => {
+    for (const example of ['ec2-docker', 'ecs-fargate', 'ec2-autoscaler']) {
+      const plan = planValue(exampleValue(example));
+      expect(plan.exitCode, example).toBe(0);
+      const files = new Map(synthFiles(plan).map((f) => [f.path, f.content]));
+      const userData = plan.emitted!.artifacts.filter((a) => a.path.endsWith('/user-data.sh'));
+      expect(userData.length, example).toBeGreaterThan(0);
+      const templates = Object.values((plan.emitted!.artifacts.find((a) => a.path === 'terraform/aws/main.tf.json')!.content as any).resource.aws_launch_template as Record<string, { user_data: string }>);
+      for (const a of userData) {
+        const text = a.content as string;
+        expect(text.startsWith(`#!/bin/bash\n${HASH_COMMENT}\n# Runner manager `), a.path).toBe(true);
+        // Written as emitted (synth adds nothing, so it keeps no second ~9 KB copy per runner).
+        expect(files.get(a.path), a.path).toBe(text);
+        expect(templates.some((t) => Buffer.from(t.user_data, 'base64').toString('utf8') === text), a.path).toBe(true);
+      }
+    }
   });
 
   it('the keep test (isWellFormed, else decode and compare) answers as the old regex test on 3,000 seeded texts', () => {

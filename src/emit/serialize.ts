@@ -61,7 +61,7 @@ function plainReadsAs(s: string, version: '1.1' | '1.2'): unknown {
 
 const comment = (prefix: string) => (DO_NOT_EDIT.match(/.{1,96}(\s|$)/g) ?? [DO_NOT_EDIT]).map((l) => `${prefix}${l.trim()}`).join('\n');
 /** The do-not-edit marker as `#` comment lines (the same for every file: computed once). */
-const HASH_COMMENT = comment('# ');
+export const HASH_COMMENT = comment('# ');
 
 const tomlTexts = new WeakMap<object, string>();
 
@@ -101,7 +101,11 @@ export function serializeArtifact(a: Artifact): OutputFile {
           // The marker goes after a shebang line. (No split and join: user data can be large.)
           if (!a.content.startsWith('#!')) return { path: a.path, content: `${HASH_COMMENT}\n${a.content}` };
           const eol = a.content.indexOf('\n');
-          return { path: a.path, content: eol === -1 ? `${a.content}\n${HASH_COMMENT}` : `${a.content.slice(0, eol)}\n${HASH_COMMENT}${a.content.slice(eol)}` };
+          if (eol === -1) return { path: a.path, content: `${a.content}\n${HASH_COMMENT}` };
+          // A script that already carries the marker there is written as it is: user data is
+          // emitted marked, so the launch template, the file and the proofs share one string.
+          if (a.content.startsWith(HASH_COMMENT, eol + 1) && (a.content.length === eol + 1 + HASH_COMMENT.length || a.content.charCodeAt(eol + 1 + HASH_COMMENT.length) === 10)) return { path: a.path, content: a.content };
+          return { path: a.path, content: `${a.content.slice(0, eol)}\n${HASH_COMMENT}${a.content.slice(eol)}` };
         }
         case undefined:
           return { path: a.path, content: a.content };

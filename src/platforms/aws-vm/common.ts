@@ -9,7 +9,7 @@ import type { Artifact, TerraformResources, TerraformRoot } from '../../emit/art
 import { named, tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
-import { serializeArtifact, tomlDocumentText } from '../../emit/serialize.js';
+import { HASH_COMMENT, serializeArtifact, tomlDocumentText } from '../../emit/serialize.js';
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
 import { compilePolicy, evaluatePolicies, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
@@ -598,6 +598,9 @@ export function managerUserData(i: UserDataInput): Artifact {
   const heredoc = (path: string, content: string, mode: string) => [`install -d -m 0700 "$(dirname ${q(path)})"`, `cat > ${q(path)} <<'RUNNER_FLEET_EOF'`, content.replace(/\n$/, ''), 'RUNNER_FLEET_EOF', `chmod ${mode} ${q(path)}`];
   const lines = [
     '#!/bin/bash',
+    // The do-not-edit marker where synth would put it: the file, the launch template's copy and
+    // the proofs then share this one string (a boot script is ~9 KB per runner).
+    HASH_COMMENT,
     `# Runner manager ${i.fleet.name}/${i.runner.name}: gitlab-runner ${RUNNER_VERSION} on Amazon Linux 2023.`,
     '# No SSH: operators use SSM Session Manager. The runner token is read at boot from its SSM parameter.',
     '# Fails closed: any failed step (a checksum or key fingerprint that differs, a package signature that',

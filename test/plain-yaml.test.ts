@@ -2,7 +2,7 @@ import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments, stringify as yamlStringify } from 'yaml';
-import { plainYamlLocator, readPlainYaml } from '../src/doctor/plain-yaml.js';
+import { plainYamlLocator, readPlainYaml } from '../src/spec/plain-yaml.js';
 import { plainYamlLocate, plainYamlOffsets, readPlainYaml as oracleRead } from './helpers/plain-yaml-oracle.js';
 import { seeded } from './helpers/rng.js';
 import { SourceFile } from '../src/doctor/source.js';
@@ -118,6 +118,99 @@ describe('the plain YAML reader reads what the yaml library reads, or leaves the
     } else expect(fast).toBeUndefined();
     // Never a value where the library reports an error.
     if (lib === 'error') expect(fast).toBeUndefined();
+  });
+
+  // Fleet specs' one-line flow collections, read only with `flowMappings` (the spec reader's).
+  const FLOW_CASES: [string, boolean][] = [
+    ['placement: { cluster: devops, namespace: ci-build }\ncache: { name: shared, shared: true }\n', true],
+    ['a: {b: 1}\nc: { d: "q: x", e: \'it\'\'s\', f: ~, g: 007 }\n', true],
+    ['gitlab: { group: acme/platform, tags: [k8s, "build"] }\n', true],
+    ['taints: [{ key: dedicated, value: ci, effect: NoSchedule }, { key: b, value: c }]\n', true],
+    ['runners:\n  - { name: a, tags: [x] }\n  - name: b\n', true],
+    ['a: { url: https://gitlab.com:443/x, size: 1Gi } # comment\n', true],
+    ['a: { my key: v w , b: c}\n', true],
+    ['a: {}\nb: [ ]\nc: [{}]\n', true],
+    ['a: { b: { c: 1 } }\n', false],
+    ['a: { b: [c, [d]] }\n', false],
+    ['a: { b: 1, }\n', false],
+    ['a: { b: 1, b: 2 }\n', false],
+    ['a: { b }\n', false],
+    ['a: { b: }\n', false],
+    ['a: { b: , c: 1 }\n', false],
+    ['a: { "b": 1 }\n', false],
+    ['a: { b: 1 #c }\n', false],
+    ['a: { b: 1\n  , c: 2 }\n', false],
+    ['a: { b: 1 }x\n', false],
+    ['a: { b: 1.5 }\n', false],
+    ['a: { 1: b }\n', false],
+    ['a: { true: b }\n', false],
+    ['a: { __proto__: b }\n', false],
+    ['a: { ? b : c }\n', false],
+    ['a: { b: &x c }\n', false],
+    ['a: &x 1\nb: { c: *x }\n', false],
+    ['a: { b: !!str 1 }\n', false],
+    ['a: { b:c: d }\n', false],
+    ['a: { b: c: d }\n', false],
+    ['a: { b: "c": d }\n', false],
+    ['a: [{ b: 1 }, {c: 2},]\n', false],
+    ['a: { b: -1 }\n', false],
+    ['{ a: 1 }\n', false],
+  ];
+  it.each(FLOW_CASES)('with flow mappings: %j', (text, answers) => {
+    const fast = readPlainYaml(text, { flowMappings: true });
+    const lib = library(text);
+    if (answers) {
+      expect(fast).toBeDefined();
+      expect(fast).toStrictEqual(lib);
+    } else expect(fast).toBeUndefined();
+    if (lib === 'error') expect(fast).toBeUndefined();
+    // The doctor's reader still leaves every flow mapping but {} to the library.
+    if (/\{ *[^} ]/.test(text)) expect(readPlainYaml(text)).toBeUndefined();
+  });
+
+  it.each(exampleNames())('the example spec %s: read plain with flow mappings, same value as the library', (name) => {
+    const text = readFileSync(`examples/${name}.yaml`, 'utf8');
+    const fast = readPlainYaml(text, { flowMappings: true });
+    expect(fast).toBeDefined();
+    expect(fast).toStrictEqual(library(text));
+  });
+
+  it('4,000 seeded damages of the example specs: wherever the plain reader answers, the library reads the same value without errors', () => {
+    const rnd = seeded(0xf10e);
+    const texts = exampleNames().map((name) => readFileSync(`examples/${name}.yaml`, 'utf8'));
+    const CHARS = [' ', ':', ',', '{', '}', '[', ']', '#', '"', "'", '-', '\n', 'x', '1', '.', '&', '*', '!', '|', '>', '?', '%', '@', '`', '\\', '~'];
+    const pick = <T>(a: readonly T[]): T => a[Math.floor(rnd() * a.length)]!;
+    let answered = 0;
+    let refused = 0;
+    for (let i = 0; i < 4000; i++) {
+      let t = pick(texts);
+      for (let m = 1 + Math.floor(rnd() * 3); m > 0; m--) {
+        const at = Math.floor(rnd() * t.length);
+        const op = rnd();
+        if (op < 0.3) t = t.slice(0, at) + t.slice(at + 1);
+        else if (op < 0.6) t = t.slice(0, at) + pick(CHARS) + t.slice(at);
+        else if (op < 0.8) t = t.slice(0, at) + pick(CHARS) + t.slice(at + 1);
+        else {
+          const lines = t.split('\n');
+          const a = Math.floor(rnd() * lines.length);
+          if (op < 0.9) lines.splice(a, 0, lines[Math.floor(rnd() * lines.length)]!);
+          else lines.splice(a, 1);
+          t = lines.join('\n');
+        }
+      }
+      const fast = readPlainYaml(t, { flowMappings: true });
+      if (fast === undefined) {
+        refused++;
+        continue;
+      }
+      answered++;
+      const lib = library(t);
+      expect(lib, t).not.toBe('error');
+      expect(fast, t).toStrictEqual(lib);
+    }
+    // Both paths are exercised: many damages still read (a changed name or value), many are refused.
+    expect(answered).toBeGreaterThan(800);
+    expect(refused).toBeGreaterThan(800);
   });
 
   it('deep nesting is left to the library (no stack overflow)', () => {

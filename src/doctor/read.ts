@@ -8,7 +8,7 @@ import { SourceFile, formatPosition, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
 import { readHclInto, readTfJsonInto } from './hcl/read.js';
 import { fileSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
-import { readPlainYaml } from './plain-yaml.js';
+import { readPlainYaml } from '../spec/plain-yaml.js';
 import { kubernetesShapeProblem } from './kube-shape.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });

@@ -1,6 +1,6 @@
 import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
 import { LineIndex } from './hcl/ast.js';
-import { plainYamlLocator, type PlainLocator } from './plain-yaml.js';
+import { plainYamlLocator, type PlainLocator } from '../spec/plain-yaml.js';
 import { tomlPlace } from './toml-locate.js';
 
 /** A position in a file the user gave, printed as `file:line:column`. */
@@ -45,7 +45,7 @@ export class SourceFile {
     this.#plain = undefined;
   }
 
-  /** Whether the plain YAML reader read the values (src/doctor/plain-yaml.ts). */
+  /** Whether the plain YAML reader read the values (src/spec/plain-yaml.ts). */
   get plainYaml(): boolean {
     return this.#plain !== null;
   }

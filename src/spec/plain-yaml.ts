@@ -3,14 +3,16 @@
  * values, kubectl's `-o yaml`): block mappings and sequences, plain, quoted and `|` / `|-` block
  * scalars, comments, `---` between documents. It gives the values the `yaml` library gives under
  * YAML 1.2's core schema, or `undefined` for anything else (anchors, aliases, tags, flow
- * collections other than `[]` / `{}`, multi-line plain or quoted scalars, folded scalars, tabs,
+ * collections other than one-line sequences of scalars, `{}` and, for fleet specs, one-line flow
+ * mappings; multi-line plain or quoted scalars, folded scalars, tabs,
  * duplicate keys, non-string keys, anything invalid), and the caller then uses the library, which
  * also reports positions and errors. Positions in a plain-read file come from `plainYamlLocator`
  * (the library's node ranges, found by a walk along the path), or the library where it says so.
  *
  * Why: the library builds a full syntax tree per file; over the ~750 YAML files of a 150-runner
- * fleet that was about half of the doctor's CPU. test/plain-yaml.test.ts compares both readers on
- * every example's output, the doctor corpus and a table of edge cases, and the locator with the
+ * fleet that was about half of the doctor's CPU, and reading a 1,000-runner spec took 0.3-1 s.
+ * test/plain-yaml.test.ts compares both readers on every example's output and spec, the doctor
+ * corpus, tables of edge cases and seeded damages of the example specs, and the locator with the
  * library and with the first reader's offset tables (test/helpers/plain-yaml-oracle.ts).
  */
 
@@ -21,10 +23,19 @@ const BAIL = new NotPlain('not plain YAML');
 /** Nesting beyond this is left to the library (and the reader's depth check). */
 const MAX_NESTING = 100;
 
-export function readPlainYaml(text: string): unknown[] | undefined {
+export interface PlainYamlOptions {
+  /**
+   * Also read one-line flow mappings of plain keys and scalar or flow-sequence values (`{ name:
+   * shared, tags: [a, b] }`), alone or as items of a one-line flow sequence, as hand-written
+   * fleet specs use them. Off for the doctor: its locator does not descend into them.
+   */
+  flowMappings?: boolean;
+}
+
+export function readPlainYaml(text: string, options: PlainYamlOptions = {}): unknown[] | undefined {
   if (text.includes('\t') || text.includes('\r') || text.charCodeAt(0) === 0xfeff) return undefined;
   try {
-    return new Reader(text, false).documents();
+    return new Reader(text, false, options.flowMappings === true).documents();
   } catch (e) {
     if (e === BAIL) return undefined;
     throw e;
@@ -75,9 +86,11 @@ class Reader {
   #next = 0;
   /** The column after the colon of the key `#key` just read. */
   #after = 0;
+  readonly #flowMappings: boolean;
 
-  constructor(text: string, locating: boolean) {
+  constructor(text: string, locating: boolean, flowMappings = false) {
     this.text = text;
+    this.#flowMappings = flowMappings;
     this.lines = text.split('\n');
     if (locating) {
       let at = 0;
@@ -198,6 +211,7 @@ class Reader {
       let value: unknown;
       if (k === l.length || l.charCodeAt(k) === HASH) value = this.#nestedOrNull(j, col, depth, false);
       else if (this.#seqItemAt(j, k)) throw BAIL;
+      else if (l[k] === '{') value = this.#inline(j, k, col);
       else if (this.#key(l, k) !== undefined) value = this.#mapping(j, k, depth + 1);
       else value = this.#inline(j, k, col);
       arr.push(value);
@@ -248,10 +262,19 @@ class Reader {
       if (!/^ *(?: #.*)?$/.test(l.slice(q.end))) throw BAIL;
       value = q.value;
     } else if (c === '{') {
-      if (!/^\{\} *(?: #.*)?$/.test(l.slice(k))) throw BAIL;
-      value = {};
+      if (/^\{\} *(?: #.*)?$/.test(l.slice(k))) value = {};
+      else if (!this.#flowMappings) throw BAIL;
+      else {
+        const m = flowMapping(l, k);
+        if (!/^ *(?: #.*)?$/.test(l.slice(m.end))) throw BAIL;
+        value = m.value;
+      }
     } else if (c === '[') {
-      value = flowSequence(l, k);
+      if (this.#flowMappings) {
+        const q = flowSequenceAt(l, k, true);
+        if (!/^ *(?: #.*)?$/.test(l.slice(q.end))) throw BAIL;
+        value = q.value;
+      } else value = flowSequence(l, k);
     } else {
       if (INDICATOR.has(c) && !((c === '-' || c === '?' || c === ':') && k + 1 < l.length && l[k + 1] !== ' ')) throw BAIL;
       const hash = l.indexOf(' #', k);
@@ -407,43 +430,84 @@ function plainScalar(s: string): unknown {
 
 /** `[a, "b", 'c']` on one line: a flow sequence of scalars (nothing nested, no comment inside). */
 function flowSequence(l: string, k: number): unknown[] {
+  const { value, end } = flowSequenceAt(l, k);
+  if (!/^ *(?: #.*)?$/.test(l.slice(end))) throw BAIL;
+  return value;
+}
+
+/** A flow item that is a scalar at l[i]: quoted, or plain up to a flow indicator. */
+function flowScalar(l: string, i: number): { value: unknown; end: number } {
+  const c = l[i];
+  if (c === '"' || c === "'") {
+    const q = c === '"' ? doubleQuoted(l, i) : singleQuoted(l, i);
+    return { value: q.value, end: q.end };
+  }
+  let e = i;
+  while (e < l.length && !',[]{}#'.includes(l[e]!)) e++;
+  const s = l.slice(i, e).trimEnd();
+  if (s.length === 0 || INDICATOR.has(s[0]!) || s.includes(': ') || s.endsWith(':')) throw BAIL;
+  return { value: plainScalar(s), end: e };
+}
+
+/**
+ * `{ a: b, c: "d", e: [f, g] }` on one line: plain keys (as block keys may be) with scalar or
+ * flow-sequence-of-scalars values; nothing nested deeper, no empty value, no comment inside, no
+ * trailing comma.
+ */
+function flowMapping(l: string, k: number): { value: Record<string, unknown>; end: number } {
+  const out: Record<string, unknown> = {};
+  let i = k + 1;
+  const skip = () => {
+    while (l.charCodeAt(i) === SPACE) i++;
+  };
+  skip();
+  if (l[i] === '}') return { value: out, end: i + 1 };
+  for (;;) {
+    skip();
+    let e = i;
+    while (e < l.length && !(l.charCodeAt(e) === 58 /* : */ && l.charCodeAt(e + 1) === SPACE) && !',[]{}#"\''.includes(l[e]!)) e++;
+    if (l.charCodeAt(e) !== 58) throw BAIL;
+    const key = l.slice(i, e);
+    if (key.length === 0 || key.length > 1000 || key.includes(':') || INDICATOR.has(key[0]!) || key.endsWith(' ') || /^[-+.0-9~]/.test(key) || NULLS.has(key) || TRUE.has(key) || FALSE.has(key)) throw BAIL;
+    if (key === '__proto__' || Object.hasOwn(out, key)) throw BAIL;
+    i = e + 2;
+    skip();
+    const c = l[i];
+    if (c === undefined || c === '{' || c === '}' || c === ',') throw BAIL;
+    const item = c === '[' ? flowSequenceAt(l, i) : flowScalar(l, i);
+    out[key] = item.value;
+    i = item.end;
+    skip();
+    if (l[i] === '}') return { value: out, end: i + 1 };
+    if (l[i] !== ',') throw BAIL;
+    i++;
+    skip();
+    if (l[i] === '}') throw BAIL;
+  }
+}
+
+/** A flow sequence of scalars (and with `maps`, one-line flow mappings) at l[k] closed on the same line, and where it ends. */
+function flowSequenceAt(l: string, k: number, maps = false): { value: unknown[]; end: number } {
   const out: unknown[] = [];
   let i = k + 1;
   const skip = () => {
     while (l.charCodeAt(i) === SPACE) i++;
   };
   skip();
-  if (l[i] === ']') i++;
-  else {
-    for (;;) {
-      skip();
-      const c = l[i];
-      if (c === undefined) throw BAIL;
-      if (c === '"' || c === "'") {
-        const q = c === '"' ? doubleQuoted(l, i) : singleQuoted(l, i);
-        out.push(q.value);
-        i = q.end;
-      } else {
-        let e = i;
-        while (e < l.length && !',[]{}#'.includes(l[e]!)) e++;
-        const s = l.slice(i, e).trimEnd();
-        if (s.length === 0 || INDICATOR.has(s[0]!) || s.includes(': ') || s.endsWith(':')) throw BAIL;
-        out.push(plainScalar(s));
-        i = e;
-      }
-      skip();
-      if (l[i] === ']') {
-        i++;
-        break;
-      }
-      if (l[i] !== ',') throw BAIL;
-      i++;
-      skip();
-      if (l[i] === ']') throw BAIL;
-    }
+  if (l[i] === ']') return { value: out, end: i + 1 };
+  for (;;) {
+    skip();
+    if (l[i] === undefined) throw BAIL;
+    const item = maps && l[i] === '{' ? flowMapping(l, i) : flowScalar(l, i);
+    out.push(item.value);
+    i = item.end;
+    skip();
+    if (l[i] === ']') return { value: out, end: i + 1 };
+    if (l[i] !== ',') throw BAIL;
+    i++;
+    skip();
+    if (l[i] === ']') throw BAIL;
   }
-  if (!/^ *(?: #.*)?$/.test(l.slice(i))) throw BAIL;
-  return out;
 }
 
 /** A double-quoted scalar starting at l[k] and closed on the same line. */

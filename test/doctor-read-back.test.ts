@@ -40,6 +40,22 @@ describe('doctor read-back proofs on hand-made deployments', () => {
     expect(found[0]!.holds).toBe(holds);
   });
 
+  it.each([
+    ['without a roleRef', (t: string) => t.replace(/roleRef:\n( {2}.*\n)+/, '')],
+    ['with a null roleRef', (t: string) => t.replace(/roleRef:\n( {2}.*\n)+/, 'roleRef: null\n')],
+    ['with a roleRef without a name', (t: string) => t.replace(/ {2}name: token-rotator\nsubjects:/, 'subjects:')],
+  ])("the rotator's RoleBinding %s grants nothing: rotate is refused (RF127), no internal error", (_name, damage) => {
+    // Found by the doctor fuzzer (seed 20261203, case 6392): the binding's roleRef was read unchecked.
+    const original = readFileSync(join(DOCTOR, 'corpus/rotator-kube-sound/rotator-rbac.yaml'), 'utf8');
+    const damaged = damage(original);
+    expect(damaged).not.toBe(original);
+    const files = filesOf(join(DOCTOR, 'corpus/rotator-kube-sound')).map((f) => (f.path.endsWith('rotator-rbac.yaml') ? { ...f, bytes: new TextEncoder().encode(damaged) } : f));
+    const r = doctor(files);
+    const proof = r.proofs.filter((p) => /^token rotator gitlab-token-rotator is Kubernetes user/.test(p.claim));
+    expect(proof.map((p) => p.holds)).toEqual([false]);
+    expect(r.findings.some((x) => x.code === 'RF127')).toBe(true);
+  });
+
   it('the same runner without node groups, rotator or Key Vault store in the evidence makes none of these proofs', () => {
     const r = doctor(filesOf(join(DOCTOR, 'corpus/irsa-guide-sound')));
     expect(r.proofs.filter((p) => /node group|token rotator|Key Vault/.test(p.claim))).toEqual([]);

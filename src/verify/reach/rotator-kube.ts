@@ -124,10 +124,14 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
       if (b.kind !== 'RoleBinding' && b.kind !== 'ClusterRoleBinding') continue;
       const subjects = (b.subjects as { kind: string; name: string }[] | undefined) ?? [];
       if (!subjects.some((s) => s.kind === 'User' && s.name === kube.username)) continue;
-      const ref = b.roleRef as { kind: string; name: string };
+      // A binding without a roleRef or its name (the doctor reads what users wrote) grants nothing:
+      // the API server refuses to create one.
+      const ref = b.roleRef as { kind?: string; name?: string } | null | undefined;
+      if (!ref || typeof ref.name !== 'string') continue;
+      const refName = ref.name;
       const where = b.kind === 'ClusterRoleBinding' ? 'cluster-wide' : `in ${b.metadata.namespace ?? '?'}`;
       if (b.kind === 'ClusterRoleBinding') findings.push(f('RF129', path, `ClusterRoleBinding ${b.metadata.name} binds the token rotator's user ${kube.username} to ${ref.kind} ${ref.name} in every namespace of cluster ${c.cluster}`, { received: `ClusterRoleBinding ${b.metadata.name}`, allowed: 'a RoleBinding in each runner namespace', fix: 'bind the rotator per namespace to a Role naming its Secret and Deployment; regenerate' }));
-      const role = ref.kind === 'Role' ? find('Role', ref.name, b.metadata.namespace) : find('ClusterRole', ref.name);
+      const role = ref.kind === 'Role' ? find('Role', refName, b.metadata.namespace) : find('ClusterRole', refName);
       if (!role) {
         if (ref.kind === 'ClusterRole') findings.push(f('RF129', path, `${b.kind} ${b.metadata.name} (${where}) binds the token rotator to ClusterRole ${ref.name}, whose rules are in no document here`, { received: `ClusterRole ${ref.name}`, allowed: 'a Role naming the token Secret and the manager Deployment', fix: 'regenerate' }));
         continue;

@@ -293,3 +293,65 @@ describe('mutated HCL never crashes or hangs the doctor', () => {
     expect(slowest).toBeLessThan(2000);
   });
 });
+
+describe('names from user files stay data, never prototypes', () => {
+  // Found by the doctor fuzzer (seed 20261205, case 4147): `resource "__proto__" "gitlab"` wrote
+  // `gitlab` into Object.prototype, and every later spec parse in the process failed.
+  const polluted = () => Object.keys(Object.prototype).concat(['gitlab', 'x', 'polluted', 'evil'].filter((k) => k in {}));
+
+  it('a block type, block name, attribute, for-expression key or merge key named __proto__', () => {
+    const { value } = evalLocal('merge({ a = 1 }, { for k in ["__proto__"] : k => { evil = true } })');
+    expect(Object.getPrototypeOf(value)).toBe(Object.prototype);
+    expect(Object.keys(value as object)).toEqual(['a', '__proto__']);
+    expect((value as Record<string, unknown>).evil).toBeUndefined();
+    const tf = `resource "__proto__" "gitlab" {\n  name = "x"\n}\nresource "aws_iam_role" "__proto__" {\n  name = "r"\n  __proto__ = { polluted = true }\n}\n`;
+    const before = doctor(deploymentFiles(baseDeployment()));
+    const files = [{ path: 'main.tf', bytes: new TextEncoder().encode(tf) }];
+    const ev = readEvidence(files);
+    const { root } = normalizeTerraform(ev);
+    expect(polluted()).toEqual([]);
+    expect(Object.getPrototypeOf(root.resource)).toBe(Object.prototype);
+    expect(Object.keys(root.resource)).toEqual(['__proto__', 'aws_iam_role']);
+    // As read (normalising leaves out a role without a trust policy).
+    const roles = ev.terraform.resource.aws_iam_role!;
+    expect(Object.getPrototypeOf(roles)).toBe(Object.prototype);
+    expect(Object.keys(roles)).toEqual(['__proto__']);
+    expect(roles['__proto__']!.name).toBe('r');
+    expect(Object.getPrototypeOf(roles['__proto__']!)).toBe(Object.prototype);
+    expect(Object.keys(roles['__proto__']!)).toContain('__proto__');
+    expect(() => doctor(files)).not.toThrow();
+    expect(polluted()).toEqual([]);
+    // A policy document whose condition test or principal type is __proto__.
+    const doc = `data "aws_iam_policy_document" "t" {\n  statement {\n    actions = ["sts:AssumeRole"]\n    principals {\n      type = "__proto__"\n      identifiers = ["x"]\n    }\n    condition {\n      test = "__proto__"\n      variable = "evil"\n      values = ["y"]\n    }\n  }\n}\nresource "aws_iam_role" "t" {\n  name = "t"\n  assume_role_policy = data.aws_iam_policy_document.t.json\n}\n`;
+    const docEv = readEvidence([{ path: 'main.tf', bytes: new TextEncoder().encode(doc) }]);
+    const normal = normalizeTerraform(docEv);
+    expect(polluted()).toEqual([]);
+    const trust = JSON.parse(String(normal.root.resource.aws_iam_role?.t?.assume_role_policy ?? docEv.terraform.resource.aws_iam_role?.t?.assume_role_policy)) as { Statement: Record<string, unknown>[] };
+    expect(Object.keys(trust.Statement[0]!.Condition as object)).toEqual(['__proto__']);
+    expect(Object.keys(trust.Statement[0]!.Principal as object)).toEqual(['__proto__']);
+    // The next deployment read in the same process is read as before.
+    const after = doctor(deploymentFiles(baseDeployment()));
+    expect(after).toStrictEqual(before);
+  });
+});
+
+describe('a cycle through a module argument', () => {
+  it('is RF906 at the document, not an internal error (doctor fuzzer seed 20261205, case 7977)', () => {
+    const dir = join(import.meta.dirname, 'doctor/corpus/module-irsa-namespace-drift');
+    const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
+    const files: InputFile[] = walk(dir)
+      .filter((p) => !p.endsWith('expected.json'))
+      .sort()
+      .map((p) => {
+        const path = p.slice(dir.length + 1);
+        let text = readFileSync(p, 'utf8');
+        // The policy document's condition names the document's own JSON (the module gets it as policy_json).
+        if (path === 'terraform/main.tf') text = text.replace('      test     = "StringLike"\n', '      test     = "StringLike"\n  policy_json       = data.aws_iam_policy_document.cache.json\n');
+        return { path, bytes: new TextEncoder().encode(text) };
+      });
+    expect(new TextDecoder().decode(files.find((f) => f.path === 'terraform/main.tf')!.bytes)).toContain('  policy_json       = data.aws_iam_policy_document.cache.json\n      variable');
+    const r = doctor(files);
+    expect(r.exitCode).toBe(1);
+    expect(r.findings.filter((f) => f.code === 'RF906' && /depends on itself/.test(f.message)).map((f) => f.path)).toEqual(['terraform/main.tf:11:1', 'terraform/modules/irsa/main.tf:55:1']);
+  });
+});

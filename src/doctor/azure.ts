@@ -1,7 +1,7 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
-import { tfName } from '../emit/artifacts.js';
+import { ownChild, setOwn, tfName } from '../emit/artifacts.js';
 import { UUID } from '../spec/azure.js';
 import { containerScope, storageAccountId } from '../verify/azure-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
@@ -224,7 +224,7 @@ export function normalizeAzure(ev: Evidence): AzureEvidence {
 
   const resource: TerraformRoot['resource'] = {};
   const put = (type: string, key: string, body: Record<string, unknown>, origin: Origin | undefined) => {
-    (resource[type] ??= {})[key] = body;
+    setOwn(ownChild(resource, type), key, body);
     if (origin) origins.set(`${type}.${key}`, origin);
   };
 

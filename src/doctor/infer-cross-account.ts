@@ -1,4 +1,5 @@
 import type { TerraformRoot } from '../emit/artifacts.js';
+import { ownChild, setOwn } from '../emit/artifacts.js';
 import type { CrossAccountIntent, IdTokenIntent } from '../verify/reach/intent.js';
 import type { FleetIntent } from '../verify/intent.js';
 import type { AwsRoleIdentity } from '../model/types.js';
@@ -87,10 +88,10 @@ export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: Fle
       accountRoots.set(account, r);
       return r;
     })();
-    (sub.resource.aws_iam_role ??= {})[key] = body;
+    setOwn(ownChild(sub.resource, 'aws_iam_role'), key, body);
     const refs = new Set([`\${aws_iam_role.${key}.name}`, `\${aws_iam_role.${key}.id}`, String(body.name)]);
     const policies = Object.entries(root.resource.aws_iam_role_policy ?? {}).filter(([, b]) => typeof b.role === 'string' && refs.has(b.role));
-    for (const [k, b] of policies) (sub.resource.aws_iam_role_policy ??= {})[k] = b;
+    for (const [k, b] of policies) setOwn(ownChild(sub.resource, 'aws_iam_role_policy'), k, b);
     const denies = policies.some(([, b]) => {
       try {
         return list((JSON.parse(String(b.policy)) as PolicyDocument).Statement).some((s) => s.Effect === 'Deny' && list(s.Action).some((a) => DELETE_LIKE.test(String(a))));

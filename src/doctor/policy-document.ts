@@ -1,4 +1,5 @@
 import type { PolicyDocument, Statement } from '../verify/iam/types.js';
+import { ownChild, setOwn } from '../emit/artifacts.js';
 
 /**
  * `data "aws_iam_policy_document"` as the AWS provider reads it: the attribute types its schema
@@ -75,13 +76,14 @@ function statementOf(s: Record<string, unknown>): Statement {
     const principals = blocks(s[attr]);
     if (principals.length === 0) continue;
     const p: Record<string, unknown[]> = {};
-    for (const x of principals) p[String(x.type)] = [...(p[String(x.type)] ?? []), ...strings(x.identifiers)];
+    for (const x of principals) setOwn(p, String(x.type), [...((Object.hasOwn(p, String(x.type)) ? p[String(x.type)] : undefined) ?? []), ...strings(x.identifiers)]);
     (st as unknown as Record<string, unknown>)[elem] = principals.length === 1 && principals[0]!.type === '*' ? '*' : p;
   }
   const conditions = blocks(s.condition);
   if (conditions.length > 0) {
     const c: Record<string, Record<string, string[]>> = {};
-    for (const x of conditions) (c[String(x.test)] ??= {})[String(x.variable)] = strings(x.values) as string[];
+    // Operators and keys are the user's text: a `__proto__` test must not reach Object.prototype.
+    for (const x of conditions) setOwn(ownChild(c, String(x.test)), String(x.variable), strings(x.values) as string[]);
     st.Condition = c;
   }
   return st;

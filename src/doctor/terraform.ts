@@ -1,6 +1,7 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
+import { setOwn } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { compilePolicy, PolicyGrammarError, policyKindProblem } from '../verify/iam/evaluator.js';
 import { formatPosition, originAt, type Origin } from './source.js';
@@ -75,7 +76,7 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
   const findings: Finding[] = evaluateConfigs(ev, { renderPolicy: renderPolicyDocument });
   const tf = ev.terraform;
   const resource: TerraformRoot['resource'] = {};
-  for (const [type, byName] of Object.entries(tf.resource)) resource[type] = { ...byName };
+  for (const [type, byName] of Object.entries(tf.resource)) setOwn(resource, type, { ...byName });
   const root: TerraformRoot = { terraform: {}, resource, data: tf.data };
   const where = (key: string, ...path: (string | number)[]) => {
     const o = tf.origins.get(key);
@@ -165,7 +166,7 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
       delete resource.aws_iam_role![k];
       continue;
     }
-    resource.aws_iam_role![k] = { ...body, assume_role_policy: trust };
+    setOwn(resource.aws_iam_role!, k, { ...body, assume_role_policy: trust });
   }
   // Inline policies of roles left out go with them (the role is already reported; a dangling reference would only repeat it).
   const keptNames = new Set(Object.values(resource.aws_iam_role ?? {}).map((b) => String(b.name)));
@@ -181,13 +182,13 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
   for (const [k, body] of Object.entries(resource.aws_iam_role_policy ?? {})) {
     const policy = literal(`aws_iam_role_policy.${k}`, 'policy', body.policy);
     if (policy === undefined) delete resource.aws_iam_role_policy![k];
-    else resource.aws_iam_role_policy![k] = { ...body, policy };
+    else setOwn(resource.aws_iam_role_policy!, k, { ...body, policy });
   }
   // Customer managed policies: checked like inline ones; attached to a role, their statements are that role's.
   for (const [k, body] of Object.entries(resource.aws_iam_policy ?? {})) {
     const policy = literal(`aws_iam_policy.${k}`, 'policy', body.policy);
     if (policy === undefined) delete resource.aws_iam_policy![k];
-    else resource.aws_iam_policy![k] = { ...body, policy };
+    else setOwn(resource.aws_iam_policy!, k, { ...body, policy });
   }
   for (const [k, body] of Object.entries(resource.aws_iam_role_policy_attachment ?? {})) {
     const ref = typeof body.policy_arn === 'string' ? /^\$\{aws_iam_policy\.([A-Za-z0-9_-]+(?:\[[^\]]+\])?)\.(?:arn|id)\}$/.exec(body.policy_arn) : null;

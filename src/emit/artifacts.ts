@@ -42,9 +42,20 @@ export function ownEntries<T>(entries: Iterable<readonly [string, T]>): Record<s
  * key but `__proto__` (the one accessor Object.prototype has; `constructor` and the like are data
  * properties there, which assignment shadows), and is much faster than defineProperty.
  */
-function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
+export function setOwn<T>(o: Record<string, T>, k: string, v: T): void {
   if (k === '__proto__') Object.defineProperty(o, k, { value: v, enumerable: true, writable: true, configurable: true });
   else o[k] = v;
+}
+
+/**
+ * The object under own key `k` of `o`, made (an own `{}`) when there is none. `(o[k] ??= {})[name] = v`
+ * with `k` = `__proto__` would write `name` into Object.prototype, for every object of the process.
+ */
+export function ownChild<T extends object>(o: Record<string, T>, k: string): T {
+  if (Object.hasOwn(o, k)) return o[k]!;
+  const child = {} as T;
+  setOwn(o, k, child);
+  return child;
 }
 
 /** Adds resources of one contribution into a root, refusing to overwrite (a name collision is a bug). */

@@ -2,6 +2,7 @@ import type { Expr } from './ast.js';
 import type { ConfigBlock, ConfigBody, ConfigModule, Loc } from './config.js';
 import type { Position } from '../source.js';
 import { asSet, callFunction, isSet } from './functions.js';
+import { setOwn } from '../../emit/artifacts.js';
 
 /**
  * Evaluates Terraform configuration (HCL and JSON syntax alike) the way `terraform plan` would
@@ -307,7 +308,7 @@ export class ModuleEvaluator {
         out.provider = a.expr.k === 'lit' ? a.expr.v : a.loc.text.slice(a.expr.at, a.expr.end);
         continue;
       }
-      out[a.name] = this.#attr(key, a.name, () => this.value(a.expr, { ...env, loc: a.loc }));
+      setOwn(out, a.name, this.#attr(key, a.name, () => this.value(a.expr, { ...env, loc: a.loc })));
     }
     const groups = new Map<string, Value[]>();
     for (const b of body.blocks) {
@@ -323,7 +324,7 @@ export class ModuleEvaluator {
       list.push(this.#body(b.body, { ...env, loc: b.loc }, `${key}.${b.type}[${list.length}]`));
       groups.set(b.type, list);
     }
-    for (const [t, list] of groups) out[t] = list.length === 1 && !(list[0] instanceof Unknown) ? list[0]! : list;
+    for (const [t, list] of groups) setOwn(out, t, list.length === 1 && !(list[0] instanceof Unknown) ? list[0]! : list);
     return out;
   }
 
@@ -488,9 +489,9 @@ export class ModuleEvaluator {
           const key = this.value(e.keyExpr!, inner);
           if (key instanceof Unknown) return this.carry(e, env, key);
           const ks = keyString(key);
-          if (e.group) object[ks] = [...((object[ks] as Value[] | undefined) ?? []), val];
-          else if (ks in object) return this.unknown(e, env, 'RF906', `the for expression makes the key ${ks} twice (use ... to group)`);
-          else object[ks] = val;
+          if (e.group) setOwn(object, ks, [...((Object.hasOwn(object, ks) ? object[ks] : undefined) as Value[] | undefined ?? []), val]);
+          else if (Object.hasOwn(object, ks)) return this.unknown(e, env, 'RF906', `the for expression makes the key ${ks} twice (use ... to group)`);
+          else setOwn(object, ks, val);
         }
         return e.object ? object : tuple;
       }
@@ -814,7 +815,19 @@ export class ModuleEvaluator {
       const env: Env = { loc: a.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
       const value = () => this.value(a.expr, env);
       args.set(a.name, value);
-      site.args.set(a.name, { at: a.loc.pos(a.expr.at), value });
+      // Read again outside any block's evaluation (the doctor names the arguments a finding is
+      // about): a cycle through the argument is then an unknown value, not an escaping error.
+      site.args.set(a.name, {
+        at: a.loc.pos(a.expr.at),
+        value: () => {
+          try {
+            return value();
+          } catch (e) {
+            if (!(e instanceof EvalError)) throw e;
+            return new Unknown(`\${module.${address.replace(/^.*module\./, '')}.${a.name}}`, { code: 'RF906', message: e.message, at: a.loc.pos(a.expr.at) });
+          }
+        },
+      });
     }
     for (const [v, decl] of mod.variables) {
       if (decl.default || args.has(v)) continue;

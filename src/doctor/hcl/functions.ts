@@ -1,4 +1,5 @@
 import type { Value } from './eval.js';
+import { setOwn } from '../../emit/artifacts.js';
 
 /**
  * The Terraform functions the doctor evaluates: the ones hand-written IAM and runner Terraform
@@ -111,7 +112,8 @@ const FUNCTIONS: Record<string, (a: Value[]) => Value> = {
   concat: (a) => a.flatMap((x) => list(x, 'concat')),
   merge: (a) => {
     const out: Obj = {};
-    for (const x of a) if (x !== null) Object.assign(out, obj(x, 'merge'));
+    // Key by key as own properties: Object.assign would make a `__proto__` key the prototype.
+    for (const x of a) if (x !== null) for (const [k, v] of Object.entries(obj(x, 'merge'))) setOwn(out, k, v);
     return out;
   },
   tolist: (a) => [...list(a[0], 'tolist')],

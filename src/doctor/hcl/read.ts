@@ -6,6 +6,7 @@ import { HclSyntaxError } from './ast.js';
 import { parseHcl } from './parse.js';
 import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc } from './config.js';
 import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, toModel, type EvalHooks, type Value } from './eval.js';
+import { ownChild, setOwn } from '../../emit/artifacts.js';
 
 /**
  * Terraform configuration into the evidence: `.tf` (HCL) and `.tf.json` files are read into one
@@ -245,7 +246,8 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
           tf.unknowns.set(`${key}.${attr}`, u.reason);
           if (!tf.unknowns.has(key)) tf.unknowns.set(key, u.reason);
         }
-        (tf[block.mode][block.type] ??= {})[name] = toModel(body) as Record<string, unknown>;
+        // Types and names are the user's: `resource "__proto__" "x"` must stay data.
+        setOwn(ownChild(tf[block.mode], block.type), name, toModel(body) as Record<string, unknown>);
         tf.origins.set(key, block.origin);
         if (block.type.startsWith('aws_')) awsAccountOf(ev, evaluator, block, key, body.provider);
         if (evaluator.scope.call) (tf.moduleCalls ??= new Map()).set(key, evaluator.scope.call);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { planValue, synthFiles } from '../src/core.js';
 import { collapseChains } from '../src/emit/diagram/collapse.js';
-import { fitMermaidLimits, MERMAID_MAX_EDGES, MERMAID_MAX_TEXT } from '../src/emit/diagram/fit.js';
+import { fitMermaidLimits, fittedMermaid, MERMAID_MAX_EDGES, MERMAID_MAX_TEXT } from '../src/emit/diagram/fit.js';
 import { renderMermaid, type DiagramGraph } from '../src/emit/diagram/graph.js';
-import { exampleValue } from './helpers/fleet.js';
+import { replicatedExample } from './helpers/fleet.js';
 
 /** n runner chains (runner → service account → role → permission), each with its own permission unless `alike`. */
 function graph(n: number, permission: (i: number) => string = (i) => `s3:GetObject on arn:aws:s3:::inputs-${i}/*`): DiagramGraph {
@@ -40,6 +40,8 @@ describe("fitting a diagram to Mermaid's default limits", () => {
     const g = graph(20);
     expect(renderMermaid(g).length).toBeLessThan(MERMAID_MAX_TEXT);
     expect(fitMermaidLimits(g)).toBe(g);
+    // The text measured while fitting is the text written.
+    expect(fittedMermaid(g)).toBe(renderMermaid(g));
   });
 
   it('draws the first runners that fit when the text is too long, and says so', () => {
@@ -60,8 +62,9 @@ describe("fitting a diagram to Mermaid's default limits", () => {
     expect(f.title).toBe(`runner-fleet t: identity chain (${drawn.length} of 200 runners drawn: more would exceed Mermaid's default limits of 50,000 characters and 500 edges; README.md lists every runner and its proofs)`);
     // As many as fit: with room for one more chain (~430 characters) but not two, one more is drawn.
     expect(runners(fitMermaidLimits(g, text.length + 600))).toHaveLength(drawn.length + 1);
-    // The same graph object for both renderings.
+    // The same graph object for both renderings, and the text measured is the text written.
     expect(fitMermaidLimits(g)).toBe(f);
+    expect(fittedMermaid(g)).toBe(text);
   });
 
   it('keeps to the edge limit when the text is short', () => {
@@ -108,14 +111,8 @@ describe("fitting a diagram to Mermaid's default limits", () => {
 
 describe('the identity diagram of 60 runners that each reach their own bucket', () => {
   it('stays within Mermaid\'s limits, and both renderings draw the same runners', () => {
-    const spec = exampleValue('eks-irsa');
-    const base = spec.runners[0] as Record<string, any>;
-    spec.runners = Array.from({ length: 60 }, (_, i) => {
-      const r = structuredClone(base);
-      r.name = `build-${i}`;
-      r.placement.namespace = `ci-build-${i}`;
+    const spec = replicatedExample('eks-irsa', 60, (r, i) => {
       r.jobs.permissions.aws = [{ actions: ['s3:GetObject'], resources: [`arn:aws:s3:::inputs-${i}/*`] }];
-      return r;
     });
     const plan = planValue(spec);
     expect(plan.exitCode).toBe(0);
@@ -131,6 +128,7 @@ describe('the identity diagram of 60 runners that each reach their own bucket', 
     expect(mmd).toContain(`(${drawn.length} of 60 runners drawn:`);
     expect(svg).toContain(`(${drawn.length} of 60 runners drawn:`);
     // Every runner is still proven in the README.
-    for (let i = 0; i < 60; i++) expect(files.get('README.md')).toContain(`: build-${i}: `);
+    expect(spec.runners).toHaveLength(60);
+    for (const r of spec.runners as { name: string }[]) expect(files.get('README.md')).toContain(`: ${r.name}: `);
   });
 });

@@ -1,9 +1,9 @@
 import { Document, Scalar, parse as yamlParse, visit } from 'yaml';
 import { stringify as tomlStringify } from 'smol-toml';
 import { DO_NOT_EDIT, type Artifact } from './artifacts.js';
-import { renderMermaid, renderSvg } from './diagram/graph.js';
+import { renderSvg } from './diagram/graph.js';
 import { collapseChains } from './diagram/collapse.js';
-import { fitMermaidLimits } from './diagram/fit.js';
+import { fitMermaidLimits, fittedMermaid } from './diagram/fit.js';
 import { writeYaml } from './yaml-writer.js';
 import { writeToml } from './toml/writer.js';
 
@@ -119,7 +119,7 @@ export function serializeArtifact(a: Artifact): OutputFile {
       return serializeArtifact(
         a.render === 'svg'
           ? { path: a.path, format: 'text', content: renderSvg(fitMermaidLimits(collapseChains(a.content))), mode: 'svg' }
-          : { path: a.path, format: 'text', content: renderMermaid(fitMermaidLimits(collapseChains(a.content))), mode: 'mermaid' },
+          : { path: a.path, format: 'text', content: fittedMermaid(collapseChains(a.content)), mode: 'mermaid' },
       );
     default: {
       const never: never = a;

@@ -9,6 +9,19 @@ export const MERMAID_MAX_TEXT = 50_000;
 export const MERMAID_MAX_EDGES = 500;
 
 const fitted = new WeakMap<DiagramGraph, DiagramGraph>();
+/** Mermaid texts drawn while fitting, so the Mermaid file is not drawn a second time. */
+const drawn = new WeakMap<DiagramGraph, string>();
+
+function mermaid(g: DiagramGraph): string {
+  let text = drawn.get(g);
+  if (text === undefined) drawn.set(g, (text = renderMermaid(g)));
+  return text;
+}
+
+/** The Mermaid text of the fitted graph (drawn once: fitting a graph draws it to measure it). */
+export function fittedMermaid(g: DiagramGraph): string {
+  return mermaid(fitMermaidLimits(g));
+}
 
 /**
  * The graph as Mermaid draws it with its default limits: the graph itself when its Mermaid text
@@ -31,7 +44,7 @@ function fit(g: DiagramGraph, maxText: number, maxEdges: number): DiagramGraph {
   const chains = g.chains;
   if (chains === undefined || chains.size === 0) return g;
   // Within both limits: drawn whole. (Labels are free text, so the text is measured.)
-  if (g.edges.length <= maxEdges && renderMermaid(g).length <= maxText) return g;
+  if (g.edges.length <= maxEdges && mermaid(g).length <= maxText) return g;
 
   // Bands in drawing order (the order of their first node) and, per node, its band's position.
   const bandOf = new Map<string, number>();
@@ -52,19 +65,25 @@ function fit(g: DiagramGraph, maxText: number, maxEdges: number): DiagramGraph {
   const runnersIn = (group: string) => g.chainRunners?.get(group) ?? 1;
   const totalRunners = bands.reduce((sum, b) => sum + runnersIn(b), 0);
 
+  // One graph per k, so the one returned is the one measured (and its text is kept).
+  const trims = new Map<number, DiagramGraph>();
   const trimmed = (k: number): DiagramGraph => {
+    const hit = trims.get(k);
+    if (hit !== undefined) return hit;
     const nodes: DiagramNode[] = g.nodes.filter((n) => (bandOf.get(n.id) ?? -1) < k);
     const edges = g.edges.filter((_e, i) => lastBand[i]! < k);
     const shown = bands.slice(0, k).reduce((sum, b) => sum + runnersIn(b), 0);
-    return {
+    const t: DiagramGraph = {
       title: `${g.title} (${thousands(shown)} of ${thousands(totalRunners)} runners drawn: more would exceed Mermaid's default limits of ${thousands(maxText)} characters and ${thousands(maxEdges)} edges; README.md lists every runner and its proofs)`,
       nodes,
       edges,
       chains: new Map(bands.slice(0, k).map((b) => [b, chains.get(b)!])),
       chainRunners: g.chainRunners,
     };
+    trims.set(k, t);
+    return t;
   };
-  const fits = (t: DiagramGraph) => t.edges.length <= maxEdges && renderMermaid(t).length <= maxText;
+  const fits = (t: DiagramGraph) => t.edges.length <= maxEdges && mermaid(t).length <= maxText;
 
   // The largest k that fits: text and edges grow with k, and all bands do not fit (above). The
   // edge limit bounds k without drawing: edges drawn with the first k bands, counted per band.

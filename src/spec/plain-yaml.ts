@@ -241,8 +241,7 @@ class Reader {
     }
     if (m === l.length) return undefined;
     const key = l.slice(p, m);
-    // Only keys that are plain strings under the core schema; anything else is left to the library.
-    if (key.length === 0 || key.length > 1000 || INDICATOR.has(key[0]!) || key.endsWith(' ') || /^[-+.0-9~]/.test(key) || NULLS.has(key) || TRUE.has(key) || FALSE.has(key)) throw BAIL;
+    if (!plainKey(key)) throw BAIL;
     this.#after = m + 1;
     return key;
   }
@@ -418,6 +417,11 @@ class Reader {
   }
 }
 
+/** A key that is a plain string under the core schema (anything else is left to the library); never `__proto__`. */
+function plainKey(key: string): boolean {
+  return !(key.length === 0 || key.length > 1000 || INDICATOR.has(key[0]!) || key.endsWith(' ') || /^[-+.0-9~]/.test(key) || NULLS.has(key) || TRUE.has(key) || FALSE.has(key) || key === '__proto__');
+}
+
 function plainScalar(s: string): unknown {
   if (NULLS.has(s)) return null;
   if (TRUE.has(s)) return true;
@@ -450,64 +454,62 @@ function flowScalar(l: string, i: number): { value: unknown; end: number } {
 }
 
 /**
- * `{ a: b, c: "d", e: [f, g] }` on one line: plain keys (as block keys may be) with scalar or
- * flow-sequence-of-scalars values; nothing nested deeper, no empty value, no comment inside, no
- * trailing comma.
+ * The items of a one-line flow collection opened at l[k] and closed by `close` on the same line,
+ * each read by `item` from its first character (returning where it ends); and where the
+ * collection ends. No empty item, no trailing comma, no comment inside.
  */
-function flowMapping(l: string, k: number): { value: Record<string, unknown>; end: number } {
-  const out: Record<string, unknown> = {};
+function flowItems(l: string, k: number, close: ']' | '}', item: (i: number) => number): number {
   let i = k + 1;
   const skip = () => {
     while (l.charCodeAt(i) === SPACE) i++;
   };
   skip();
-  if (l[i] === '}') return { value: out, end: i + 1 };
+  if (l[i] === close) return i + 1;
   for (;;) {
     skip();
+    if (l[i] === undefined) throw BAIL;
+    i = item(i);
+    skip();
+    if (l[i] === close) return i + 1;
+    if (l[i] !== ',') throw BAIL;
+    i++;
+    skip();
+    if (l[i] === close) throw BAIL;
+  }
+}
+
+/**
+ * `{ a: b, c: "d", e: [f, g] }` on one line: plain keys (as block keys may be) with scalar or
+ * flow-sequence-of-scalars values; nothing nested deeper, no empty value.
+ */
+function flowMapping(l: string, k: number): { value: Record<string, unknown>; end: number } {
+  const out: Record<string, unknown> = {};
+  const end = flowItems(l, k, '}', (i) => {
     let e = i;
     while (e < l.length && !(l.charCodeAt(e) === 58 /* : */ && l.charCodeAt(e + 1) === SPACE) && !',[]{}#"\''.includes(l[e]!)) e++;
     if (l.charCodeAt(e) !== 58) throw BAIL;
     const key = l.slice(i, e);
-    if (key.length === 0 || key.length > 1000 || key.includes(':') || INDICATOR.has(key[0]!) || key.endsWith(' ') || /^[-+.0-9~]/.test(key) || NULLS.has(key) || TRUE.has(key) || FALSE.has(key)) throw BAIL;
-    if (key === '__proto__' || Object.hasOwn(out, key)) throw BAIL;
-    i = e + 2;
-    skip();
-    const c = l[i];
+    if (!plainKey(key) || key.includes(':') || Object.hasOwn(out, key)) throw BAIL;
+    let v = e + 2;
+    while (l.charCodeAt(v) === SPACE) v++;
+    const c = l[v];
     if (c === undefined || c === '{' || c === '}' || c === ',') throw BAIL;
-    const item = c === '[' ? flowSequenceAt(l, i) : flowScalar(l, i);
+    const item = c === '[' ? flowSequenceAt(l, v) : flowScalar(l, v);
     out[key] = item.value;
-    i = item.end;
-    skip();
-    if (l[i] === '}') return { value: out, end: i + 1 };
-    if (l[i] !== ',') throw BAIL;
-    i++;
-    skip();
-    if (l[i] === '}') throw BAIL;
-  }
+    return item.end;
+  });
+  return { value: out, end };
 }
 
 /** A flow sequence of scalars (and with `maps`, one-line flow mappings) at l[k] closed on the same line, and where it ends. */
 function flowSequenceAt(l: string, k: number, maps = false): { value: unknown[]; end: number } {
   const out: unknown[] = [];
-  let i = k + 1;
-  const skip = () => {
-    while (l.charCodeAt(i) === SPACE) i++;
-  };
-  skip();
-  if (l[i] === ']') return { value: out, end: i + 1 };
-  for (;;) {
-    skip();
-    if (l[i] === undefined) throw BAIL;
+  const end = flowItems(l, k, ']', (i) => {
     const item = maps && l[i] === '{' ? flowMapping(l, i) : flowScalar(l, i);
     out.push(item.value);
-    i = item.end;
-    skip();
-    if (l[i] === ']') return { value: out, end: i + 1 };
-    if (l[i] !== ',') throw BAIL;
-    i++;
-    skip();
-    if (l[i] === ']') throw BAIL;
-  }
+    return item.end;
+  });
+  return { value: out, end };
 }
 
 /** A double-quoted scalar starting at l[k] and closed on the same line. */

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { planValue, synthFiles } from '../src/core.js';
 import { COLLAPSE_CHAINS_ABOVE, collapseChains } from '../src/emit/diagram/collapse.js';
 import type { DiagramEdge, DiagramGraph, DiagramNode } from '../src/emit/diagram/graph.js';
-import { exampleValue } from './helpers/fleet.js';
+import { exampleValue, replicatedExample } from './helpers/fleet.js';
 
 /** One runner's band as identityGraph draws it: runner → service account → role → permission. */
 function chain(name: string, permission = 's3:GetObject on arn:aws:s3:::inputs/*', scope = 'group acme'): { nodes: DiagramNode[]; edges: DiagramEdge[] } {
@@ -82,14 +82,8 @@ describe('collapsing alike runner chains', () => {
 
 describe('the identity diagram of a 60-runner fleet (above the threshold; planning 200 would cost seconds)', () => {
   it('draws each class of alike runners once, in both renderings', () => {
-    const spec = exampleValue('aks-workload-identity');
-    const base = spec.runners as Record<string, any>[];
-    spec.runners = Array.from({ length: 60 }, (_, i) => {
-      const r = structuredClone(base[i % base.length]!);
-      r.name = `${String(r.name)}-${i}`;
-      if (r.placement?.namespace) r.placement.namespace = `${String(r.placement.namespace)}-${i}`;
-      return r;
-    });
+    const base = exampleValue('aks-workload-identity').runners as Record<string, any>[];
+    const spec = replicatedExample('aks-workload-identity', 60);
     const plan = planValue(spec);
     expect(plan.exitCode).toBe(0);
     const files = new Map(synthFiles(plan).map((f) => [f.path, f.content]));

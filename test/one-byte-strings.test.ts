@@ -2,7 +2,7 @@ import { serialize } from 'node:v8';
 import { describe, expect, it } from 'vitest';
 import { planValue, synthFiles } from '../src/core.js';
 import { tfName } from '../src/emit/artifacts.js';
-import { exampleValue } from './helpers/fleet.js';
+import { exampleValue, replicatedExample } from './helpers/fleet.js';
 
 /**
  * V8 keeps a string one byte per character unless it has to hold a character above U+00FF. Its
@@ -42,16 +42,7 @@ describe('emitted text is one-byte where its characters allow', () => {
   });
 
   it.each(['ecs-fargate', 'eks-create-access-entries', 'aks-create', 'mixed-eks-vm'])('%s with three runners per example runner: documents and files', (example) => {
-    const spec = exampleValue(example);
-    const base = spec.runners as Record<string, any>[];
-    spec.runners = base.flatMap((r) =>
-      [0, 1, 2].map((i) => {
-        const c = structuredClone(r);
-        c.name = `${String(r.name)}-${i}`;
-        if (c.placement?.namespace) c.placement.namespace = `${String(c.placement.namespace)}-${i}`;
-        return c;
-      }),
-    );
+    const spec = replicatedExample(example, 3 * (exampleValue(example).runners as unknown[]).length);
     const plan = planValue(spec);
     expect(plan.exitCode).toBe(0);
     const wasted: string[] = [];

@@ -30,6 +30,24 @@ export function exampleValue(name: string): Record<string, any> {
   return parseYaml(exampleText(name)) as Record<string, any>;
 }
 
+/**
+ * An example spec whose runners are replicated to n: copy i is the example's runner i mod its
+ * runner count, named `<name>-<i>`, in namespace `<namespace>-<i>` where it names one; `edit`
+ * changes a copy further.
+ */
+export function replicatedExample(name: string, n: number, edit: (runner: Record<string, any>, i: number) => void = () => undefined): Record<string, any> {
+  const spec = exampleValue(name);
+  const base = spec.runners as Record<string, any>[];
+  spec.runners = Array.from({ length: n }, (_, i) => {
+    const r = structuredClone(base[i % base.length]!);
+    r.name = `${String(r.name)}-${i}`;
+    if (r.placement?.namespace) r.placement.namespace = `${String(r.placement.namespace)}-${i}`;
+    edit(r, i);
+    return r;
+  });
+  return spec;
+}
+
 /** Plans a mutated copy of an example. */
 export function planMutated(name: string, mutate: (spec: Record<string, any>) => void): PlanResult {
   const spec = exampleValue(name);

@@ -35,7 +35,7 @@ if (!isMainThread) {
   const engine = await import(engineUrl);
   const CLASSES = doctor ? engine.DOCTOR_CLASSES : engine.CLASSES;
   const caseSeedOf = doctor ? engine.doctorCaseSeedOf : engine.caseSeedOf;
-  const corpusDirs = [`${root}test/doctor/corpus`, `${root}test/doctor/azure`];
+  const corpusDirs = [`${root}test/doctor/corpus`, `${root}test/doctor/azure`, `${root}test/golden`];
   const seed = Number(values.seed);
   const cases = Number(values.cases);
   const stallMs = Number(values['stall-seconds']) * 1000;

@@ -333,6 +333,44 @@ describe('names from user files stay data, never prototypes', () => {
     const after = doctor(deploymentFiles(baseDeployment()));
     expect(after).toStrictEqual(before);
   });
+
+  it('a resource type __proto__ in `terraform show -json` (doctor fuzzer seed 20261221, case 82312)', () => {
+    // The state reader wrote `(resource[type] ??= {})[name] = values`: Object.prototype.jobs, and
+    // every later doctor run in the process failed on its runner settings.
+    const dir = join(import.meta.dirname, 'doctor/azure/state-issuer-drift');
+    const read = (name: string) => ({ path: name, bytes: new Uint8Array(readFileSync(join(dir, name))) });
+    const sound = ['state.json', 'k8s.yaml', 'values.yaml'].map(read);
+    const before = doctor(sound);
+    const state = JSON.parse(readFileSync(join(dir, 'state.json'), 'utf8')) as { values: { root_module: { resources: { type: string; name: string }[] } } };
+    const identity = state.values.root_module.resources.find((r) => r.type === 'azurerm_user_assigned_identity' && r.name === 'jobs');
+    expect(identity).toBeDefined();
+    identity!.type = '__proto__';
+    const files = [{ path: 'state.json', bytes: new TextEncoder().encode(JSON.stringify(state)) }, ...sound.slice(1)];
+    const ev = readEvidence(files);
+    expect(polluted()).toEqual([]);
+    expect('jobs' in {}).toBe(false);
+    expect(Object.keys(ev.terraform.resource)).toContain('__proto__');
+    expect(Object.keys(ev.terraform.resource['__proto__']!)).toEqual(['jobs']);
+    expect(() => doctor(files)).not.toThrow();
+    expect('jobs' in {}).toBe(false);
+    expect(doctor(sound)).toStrictEqual(before);
+  });
+});
+
+describe('files of two deployments given together', () => {
+  it('an AKS runner whose jobs have no identity of their own next to an Azure cache: no crash (found by hand: `doctor /tmp`)', () => {
+    // The Azure cache proof read the jobs identity of every runner; the doctor can infer a runner
+    // without one (here the AKS chart values and roots without the job service account, next to
+    // another fleet's AWS root), and the proof threw "internal: no identity undefined".
+    const golden = join(import.meta.dirname, 'golden');
+    const files: InputFile[] = ['aks-workload-identity/terraform/azure-k8s/ci/main.tf.json', 'aks-workload-identity/terraform/azure/main.tf.json', 'aks-workload-identity/helm/build/values.yaml', 'ec2-autoscaler/terraform/aws/main.tf.json'].map((p) => ({ path: p, bytes: new Uint8Array(readFileSync(join(golden, p))) }));
+    const r = doctor(files);
+    expect(r.findings.filter((f) => /internal/.test(f.message))).toEqual([]);
+    const build = r.proofs.filter((p) => p.runner === 'build');
+    expect(build.length).toBeGreaterThan(0);
+    // The manager's side of the cache is still proven; the jobs' side has nothing to refute.
+    expect(build.find((p) => /^the manager reads and writes/.test(p.claim))).toBeDefined();
+  });
 });
 
 describe('a cycle through a module argument', () => {

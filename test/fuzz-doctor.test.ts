@@ -1,12 +1,12 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { DOCTOR_CLASSES, fuzzDoctor, positionInInput } from './fuzz/doctor-engine.js';
+import { DOCTOR_CLASSES, fuzzDoctor, positionInInput, prototypeBaseline, takePollution } from './fuzz/doctor-engine.js';
 
 /**
  * A bounded smoke of the doctor's mutation fuzzer (test/fuzz/doctor-engine.ts) over every
  * deployment of the doctor corpus; the long run is `npm run fuzz -- --doctor --seed N --cases N`.
  */
-const CORPUS = [join(import.meta.dirname, 'doctor', 'corpus'), join(import.meta.dirname, 'doctor', 'azure')];
+const CORPUS = [join(import.meta.dirname, 'doctor', 'corpus'), join(import.meta.dirname, 'doctor', 'azure'), join(import.meta.dirname, 'golden')];
 
 describe('fuzzed doctor', () => {
   it('the position check accepts positions inside a given file and refuses others', () => {
@@ -18,7 +18,23 @@ describe('fuzzed doctor', () => {
     expect(positionInInput('runners[0]', files)).toBe(false);
   });
 
-  it('a seeded smoke of mutated deployments: no crash, hang, stray position or library warning', () => {
+  it('the pollution check reports a property left on a built-in prototype, and removes it', () => {
+    const baseline = prototypeBaseline();
+    expect(takePollution(baseline)).toEqual([]);
+    (Object.prototype as Record<string, unknown>).jobs = { name: 'x' };
+    (Array.prototype as unknown as Record<string, unknown>).evil = true;
+    try {
+      expect(takePollution(baseline)).toEqual(['Object.prototype.jobs = {"name":"x"}', 'Array.prototype.evil = true']);
+      expect('jobs' in {}).toBe(false);
+      expect('evil' in []).toBe(false);
+      expect(takePollution(baseline)).toEqual([]);
+    } finally {
+      delete (Object.prototype as Record<string, unknown>).jobs;
+      delete (Array.prototype as unknown as Record<string, unknown>).evil;
+    }
+  });
+
+  it('a seeded smoke of mutated deployments: no crash, hang, stray position, library warning or polluted prototype', () => {
     const seed = Number(process.env.RUNNER_FLEET_FUZZ_SEED ?? 7);
     const report = fuzzDoctor({ seed, cases: Number(process.env.RUNNER_FLEET_DOCTOR_FUZZ_CASES ?? 1000), corpusDirs: CORPUS, hangMs: 5000 });
     const failed = Object.fromEntries(DOCTOR_CLASSES.map((c) => [c, report.counts[c]]));

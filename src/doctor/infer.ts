@@ -512,6 +512,7 @@ function gitlabSettingsOf(root: TerraformRoot, tokenRef: string | undefined): Re
     locked: r.locked === true,
     protectedOnly: r.access_level === 'ref_protected',
     runUntagged: r.untagged === true,
-    tags: Array.isArray(r.tag_list) ? r.tag_list.filter((t): t is string => typeof t === 'string' && t !== '') : [],
+    // Tags only tell tagged from untagged here: one longer than a spec allows (255) is kept, cut.
+    tags: Array.isArray(r.tag_list) ? r.tag_list.filter((t): t is string => typeof t === 'string' && t !== '').map((t) => (t.length > 255 ? t.slice(0, 255) : t)) : [],
   };
 }

@@ -2,7 +2,7 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { safeText, type Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
-import type { K8sObject } from '../emit/artifacts.js';
+import { ownChild, setOwn, type K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { SourceFile, formatPosition, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
@@ -309,8 +309,8 @@ function addShowModule(ev: Evidence, module: unknown, origin: Origin): void {
     const block = r.mode === 'data' ? 'data' : 'resource';
     const suffix = r.index === undefined ? '' : `[${JSON.stringify(r.index)}]`;
     const name = `${typeof module.address === 'string' ? `${module.address}.` : ''}${r.name}${suffix}`;
-    const into = (ev.terraform[block][r.type] ??= {});
-    into[name] = r.values;
+    // Types and names are the state's: own properties, so a type `__proto__` is a type like any other.
+    setOwn(ownChild(ev.terraform[block], r.type), name, r.values);
     ev.terraform.origins.set(`${block === 'data' ? 'data.' : ''}${r.type}.${name}`, { ...origin, path: [...origin.path, 'resources', i, 'values'] });
   });
   const children = Array.isArray(module.child_modules) ? module.child_modules : [];

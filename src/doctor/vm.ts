@@ -2,7 +2,7 @@ import { parse as parseToml } from 'smol-toml';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { Artifact, TerraformRoot } from '../emit/artifacts.js';
-import { tfName } from '../emit/artifacts.js';
+import { setOwn, tfName } from '../emit/artifacts.js';
 import type { AwsRoleIdentity, ResolvedCluster } from '../model/types.js';
 import { parseRef } from '../verify/aws-docs.js';
 import { get } from '../verify/get.js';
@@ -167,8 +167,8 @@ export function canonicalUserData(m: VmManagerEvidence, canonicalToml: string): 
 /** Moves a resource to the key the platform's proofs look it up by (hand-written roots use their own keys). */
 export function rekey(root: TerraformRoot, ev: Evidence, type: string, from: string, to: string): void {
   const byKey = root.resource[type];
-  if (!byKey || from === to || !byKey[from] || byKey[to]) return;
-  byKey[to] = byKey[from]!;
+  if (!byKey || from === to || !Object.hasOwn(byKey, from) || Object.hasOwn(byKey, to)) return;
+  setOwn(byKey, to, byKey[from]!);
   delete byKey[from];
   const o = ev.terraform.origins.get(`${type}.${from}`);
   if (o) ev.terraform.origins.set(`${type}.${to}`, o);

@@ -1,16 +1,21 @@
 /**
  * A seeded mutation fuzzer for the doctor's front door: the deployments of the doctor corpus
  * (test/doctor/corpus, test/doctor/azure: Terraform HCL and JSON, Helm values, Kubernetes YAML,
- * config.toml, IAM JSON, eksctl configs), damaged at the text level: truncation, deleted and
- * duplicated lines and spans, junk tokens (brackets, quotes, interpolations, `null`, names of
- * Object.prototype, bidi and NUL characters, long strings), re-indented lines, values replaced by
- * wildcards or other types, and lists holding nulls.
+ * config.toml, IAM JSON, eksctl configs; test/golden: what `synth` writes for every example),
+ * damaged at the text level: truncation, deleted and duplicated lines and spans, junk tokens
+ * (brackets, quotes, interpolations, `null`, names of Object.prototype, bidi and NUL characters,
+ * long strings), re-indented lines, values replaced by wildcards or other types, and lists holding
+ * nulls; and at the file level: a file left out, or a file of another deployment given too (a
+ * folder holding two deployments, as `doctor .` in a repository does).
  *
  * Each case runs `doctor()` in-process and is sorted into classes that must stay empty:
  * - crash: an exception escaped (the CLI would exit 70);
  * - hang: one case used more than `hangMs` of CPU time;
  * - bad-position: a finding's path is neither empty nor `file:line:column` inside a given file;
- * - warning: the case made Node print a process warning (a library complaining on stderr).
+ * - warning: the case made Node print a process warning (a library complaining on stderr);
+ * - pollution: the case left a new property on a built-in prototype (Object, Array, Function,
+ *   String), which changes every later run in the process. The property is removed again, so the
+ *   case that polluted is the one reported, not every case after it.
  */
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
@@ -19,7 +24,7 @@ import { seeded } from '../helpers/rng.js';
 import { corpusFiles } from '../helpers/doctor.js';
 import { caseClock, crashDetail, hangDetail, type FuzzReport } from './engine.js';
 
-export const DOCTOR_CLASSES = ['crash', 'hang', 'bad-position', 'warning'] as const;
+export const DOCTOR_CLASSES = ['crash', 'hang', 'bad-position', 'warning', 'pollution'] as const;
 export type DoctorFuzzClass = (typeof DOCTOR_CLASSES)[number];
 
 export interface DoctorFuzzOptions {
@@ -115,6 +120,31 @@ const MUTATIONS: Record<string, (r: Rand, t: string) => string> = {
 };
 const MUTATION_NAMES = Object.keys(MUTATIONS);
 
+/** The built-in prototypes a pollution check watches, and their own property names before any case. */
+const PROTOTYPES: readonly [string, object][] = [
+  ['Object.prototype', Object.prototype],
+  ['Array.prototype', Array.prototype],
+  ['Function.prototype', Function.prototype],
+  ['String.prototype', String.prototype],
+];
+
+/** `Object.prototype.x, …` added since `baseline`; each is deleted again so later cases run clean. */
+export function takePollution(baseline: readonly ReadonlySet<string>[]): string[] {
+  const found: string[] = [];
+  PROTOTYPES.forEach(([name, proto], i) => {
+    for (const key of Reflect.ownKeys(proto)) {
+      if (typeof key !== 'string' || baseline[i]!.has(key)) continue;
+      found.push(`${name}.${key} = ${String(JSON.stringify((proto as Record<string, unknown>)[key]) ?? typeof (proto as Record<string, unknown>)[key]).slice(0, 200)}`);
+      delete (proto as Record<string, unknown>)[key];
+    }
+  });
+  return found;
+}
+
+export function prototypeBaseline(): ReadonlySet<string>[] {
+  return PROTOTYPES.map(([, proto]) => new Set(Reflect.ownKeys(proto).filter((k): k is string => typeof k === 'string')));
+}
+
 
 /** A finding's path is empty, or `file:line:column` with the file among the inputs and the line inside it. */
 export function positionInInput(path: string, files: readonly { path: string; bytes: Uint8Array }[]): boolean {
@@ -148,6 +178,7 @@ export function fuzzDoctor(opts: DoctorFuzzOptions): DoctorFuzzReport {
   let slowest: DoctorFuzzReport['slowest'] = { cpuMs: 0, wallMs: 0, caseSeed: 0, mutations: [] };
   // Process warnings are emitted on the next tick: count the calls themselves, synchronously.
   const warnings: string[] = [];
+  const baseline = prototypeBaseline();
   const emitWarning = process.emitWarning.bind(process);
   process.emitWarning = (w: string | Error) => {
     warnings.push(typeof w === 'string' ? w : w.message);
@@ -161,6 +192,19 @@ export function fuzzDoctor(opts: DoctorFuzzOptions): DoctorFuzzReport {
       const deployment = pick(r, deployments);
       files = deployment.files.map((f) => ({ ...f }));
       const mutations = [deployment.name];
+      // Sometimes the evidence is not one whole deployment: a file left out, or one of another
+      // deployment given too (under a folder of its own, so no path is given twice).
+      const shape = r();
+      if (shape < 0.1 && files.length > 1) {
+        const [gone] = files.splice(Math.floor(r() * files.length), 1);
+        mutations.push(`${gone!.path}:leftOut`);
+      } else if (shape < 0.25) {
+        const other = pick(r, deployments);
+        const extra = pick(r, other.files);
+        const path = `other/${other.name}/${extra.path}`;
+        files.push({ ...extra, path });
+        mutations.push(`${path}:addedFrom ${other.name}`);
+      }
       // Damage one file, sometimes two, with one to three mutations each.
       for (let k = r() < 0.2 ? 2 : 1; k > 0; k--) {
         const f = pick(r, files);
@@ -180,6 +224,10 @@ export function fuzzDoctor(opts: DoctorFuzzOptions): DoctorFuzzReport {
       } catch (e) {
         fail('crash', caseSeed, mutations, crashDetail(e));
         continue;
+      } finally {
+        // Checked after every case, crashed or not: a polluted prototype breaks every later case.
+        const pollution = takePollution(baseline);
+        if (pollution.length > 0) fail('pollution', caseSeed, mutations, pollution.join('\n'));
       }
       const time = clock();
       if (time.cpuMs > slowest.cpuMs) slowest = { ...time, caseSeed, mutations };

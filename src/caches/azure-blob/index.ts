@@ -251,7 +251,8 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   const out: Finding[] = [];
   const cachePath = `${runnerPath}.cache`;
   const manager = identityOf(fleet, runner.managerIdentity);
-  const jobs = identityOf(fleet, runner.jobIdentity!);
+  // The doctor may find a runner whose jobs have no identity of their own: nothing of theirs to check.
+  const jobs = runner.jobIdentity !== undefined ? identityOf(fleet, runner.jobIdentity) : undefined;
 
   const mine = assignmentsOf(facts, manager.roleName);
   const canData = mine.some((a) => azureRoleInfo(a.role)?.blobData === 'read-write' && scopeCovers(a.scope, scopes.container));
@@ -279,6 +280,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     out.push(finding('RF606', cachePath, `manager identity ${manager.roleName} reaches beyond container ${spec.storageAccount}/${spec.container}: ${leaks.map((a) => `${a.role} on ${a.scope}`).join(', ')}`, { fix: `grant ${MANAGER_DATA_ROLE} on the container only` }));
   }
 
+  if (jobs === undefined) return out;
   const reach = assignmentsOf(facts, jobs.roleName).filter((a) => {
     const info = azureRoleInfo(a.role);
     return (info === undefined || info.blobData !== 'none' || info.grants) && scopeCovers(a.scope, scopes.container);

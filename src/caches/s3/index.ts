@@ -8,7 +8,7 @@ import { tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
-import { compilePolicy, evaluatePolicies, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { compilePolicy, evaluatePolicies, PolicyGrammarError, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, resolveValue, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 import { s3DoctorReader } from './doctor.js';
@@ -181,7 +181,10 @@ export const s3Cache: CacheBackend = {
       out.push(finding('RF206', `${cachePath}.expireAfterDays`, `objects in ${spec.bucket} never expire, so old caches (and whatever leaked into them) stay forever`, { received: String(spec.expireAfterDays), allowed: '1 to 3650', fix: 'set expireAfterDays: 14 (or another number of days)' }));
     }
     // TLS-only: prove with the evaluator that a plain-HTTP request is denied by the bucket policy.
-    const policy = bucketPolicyOf(root, spec.bucket);
+    const { policy, problem } = bucketPolicyOf(root, spec.bucket);
+    if (problem !== undefined) {
+      out.push(finding('RF901', cachePath, `the bucket policy of ${spec.bucket} cannot be evaluated: ${problem.length > 300 ? `${problem.slice(0, 300)}…` : problem}`, { fix: 'give the bucket policy as a JSON IAM policy document (jsonencode(...) or aws_iam_policy_document)' }));
+    }
     const partition = fleet.aws?.partition ?? 'aws';
     const anyone = roleArn(partition, fleet.aws?.accountId ?? '000000000000', '/', 'any-principal');
     const req: Request = { principal: { type: 'AWS', id: anyone }, action: 's3:GetObject', resource: `${bucketArn(partition, spec.bucket)}/any/object`, context: { 'aws:SecureTransport': 'false' } };
@@ -277,20 +280,40 @@ function bucketResources(root: TerraformRoot, bucket: string) {
     Object.values(root.resource[type] ?? {}).filter((b) => resolveValue(root, b.bucket) === bucket);
 }
 
-const bucketPolicies = new WeakMap<TerraformRoot, Map<string, CompiledPolicy | undefined>>();
+const bucketPolicies = new WeakMap<TerraformRoot, Map<string, BucketPolicy>>();
 
-/** The compiled bucket policy, once per root and bucket (every runner's cache proof asks for it). */
-function bucketPolicyOf(root: TerraformRoot, bucket: string): CompiledPolicy | undefined {
+/** A bucket's policy as the proofs read it: compiled, absent, or present but unreadable (`problem`). */
+interface BucketPolicy {
+  policy?: CompiledPolicy;
+  problem?: string;
+}
+
+/**
+ * The compiled bucket policy, once per root and bucket (every runner's cache proof asks for it).
+ * A policy that is no JSON or no IAM policy document the evaluator reads (a file the doctor was
+ * given) is a problem to report, and proves nothing: the proofs go on as if there were none.
+ */
+function bucketPolicyOf(root: TerraformRoot, bucket: string): BucketPolicy {
   let byBucket = bucketPolicies.get(root);
   if (!byBucket) {
     byBucket = new Map();
     bucketPolicies.set(root, byBucket);
   }
-  if (byBucket.has(bucket)) return byBucket.get(bucket);
+  const hit = byBucket.get(bucket);
+  if (hit) return hit;
   const body = bucketResources(root, bucket)('aws_s3_bucket_policy')[0];
-  const policy = body ? compilePolicy(JSON.parse(String(body.policy)) as PolicyDocument) : undefined;
-  byBucket.set(bucket, policy);
-  return policy;
+  let read: BucketPolicy = {};
+  if (body) {
+    try {
+      if (typeof body.policy !== 'string') throw new PolicyGrammarError(`the policy is ${body.policy === undefined ? 'missing' : `a ${Array.isArray(body.policy) ? 'list' : typeof body.policy}, not a JSON text`}`);
+      read = { policy: compilePolicy(JSON.parse(body.policy) as PolicyDocument) };
+    } catch (e) {
+      if (!(e instanceof SyntaxError || e instanceof PolicyGrammarError)) throw e;
+      read = { problem: e instanceof SyntaxError ? `it is not JSON (${e.message.split('\n')[0]!})` : e.message };
+    }
+  }
+  byBucket.set(bucket, read);
+  return read;
 }
 
 /** Probes: object keys and list prefixes that must (or must not) be reachable. */
@@ -301,7 +324,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   const spec = specOf(cache);
   const partition = fleet.aws?.partition ?? 'aws';
   const arn = bucketArn(partition, spec.bucket);
-  const policy = spec.create ? bucketPolicyOf(facts.root, spec.bucket) : undefined;
+  const policy = spec.create ? bucketPolicyOf(facts.root, spec.bucket).policy : undefined;
   const out: Finding[] = [];
   const manager = facts.roles.get(identityOf(fleet, runner.managerIdentity).roleName);
   const jobIdentity = jobIdentityOf(fleet, runner);

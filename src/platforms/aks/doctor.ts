@@ -1,7 +1,7 @@
 import type { DoctorBinding, DoctorReader } from '../../doctor/types.js';
 import type { AzureManagedIdentity } from '../../model/types.js';
 import type { K8sObject, TerraformRoot } from '../../emit/artifacts.js';
-import { tfName } from '../../emit/artifacts.js';
+import { setOwn, tfName } from '../../emit/artifacts.js';
 import { azureFacts } from '../../verify/azure-docs.js';
 import { AZURE_CLIENT_ID_ANNOTATION, AZURE_TENANT_ID_ANNOTATION, UUID, userAssignedIdentityId } from '../../spec/azure.js';
 import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT } from '../../doctor/azure.js';
@@ -173,7 +173,7 @@ function serviceAccountMetadata(o: K8sObject, az: { clientIdRefs: Map<string, st
     const name = az.clientIdRefs.get(value) ?? az.clientIds.get(value.toLowerCase());
     if (name !== undefined) {
       const key = tfName(name);
-      data[key] = { name };
+      setOwn(data, key, { name });
       annotations[AZURE_CLIENT_ID_ANNOTATION] = `\${data.azurerm_user_assigned_identity.${key}.client_id}`;
     }
     if (annotations[AZURE_TENANT_ID_ANNOTATION] === undefined && tenant !== undefined) annotations[AZURE_TENANT_ID_ANNOTATION] = tenant;
@@ -187,7 +187,7 @@ function providerClassManifest(o: K8sObject, az: { clientIdRefs: Map<string, str
   const name = typeof value === 'string' ? (az.clientIdRefs.get(value) ?? az.clientIds.get(value.toLowerCase())) : undefined;
   if (name === undefined) return o;
   const key = tfName(name);
-  data[key] = { name };
+  setOwn(data, key, { name });
   const spec = o.spec as Record<string, unknown>;
   return { ...o, spec: { ...spec, parameters: { ...(spec.parameters as Record<string, unknown>), clientID: `\${data.azurerm_user_assigned_identity.${key}.client_id}` } } };
 }

@@ -83,12 +83,13 @@ const fargateByText = new Map<string, FargateRunnerSpec>();
 function arns(fleet: FleetIntent, runner: IntentRunner) {
   const a = fleet.aws!;
   const n = names(runner);
-  const jobs = findBy(fleet.identities, 'key', runner.jobIdentity)!;
+  // A plan always has the job identity; the doctor may find a task definition without a task role it can read.
+  const jobs = runner.jobIdentity === undefined ? undefined : findBy(fleet.identities, 'key', runner.jobIdentity);
   return {
     cluster: `arn:${a.partition}:ecs:${a.region}:${a.accountId}:cluster/${n.ecsCluster}`,
     taskDefinitions: `arn:${a.partition}:ecs:${a.region}:${a.accountId}:task-definition/${n.taskFamily}:*`,
     tasks: `arn:${a.partition}:ecs:${a.region}:${a.accountId}:task/${n.ecsCluster}/*`,
-    taskRole: identityRef(jobs),
+    taskRole: jobs ? identityRef(jobs) : undefined,
     executionRole: `arn:${a.partition}:iam::${a.accountId}:role/runner-fleet/${n.executionRole}`,
     image: `${a.accountId}.dkr.ecr.${a.region}.amazonaws.com/${n.ecrRepository}`,
     repository: `arn:${a.partition}:ecr:${a.region}:${a.accountId}:repository/${n.ecrRepository}`,
@@ -108,7 +109,7 @@ function managerStatements(fleet: FleetIntent, runner: IntentRunner): Statement[
   return [
     { Sid: 'RunJobTasks', Effect: 'Allow', Action: 'ecs:RunTask', Resource: x.taskDefinitions, Condition: { ArnEquals: { 'ecs:cluster': x.cluster } } },
     { Sid: 'ManageJobTasks', Effect: 'Allow', Action: ['ecs:StopTask', 'ecs:DescribeTasks'], Resource: x.tasks },
-    { Sid: 'PassJobRoles', Effect: 'Allow', Action: 'iam:PassRole', Resource: [x.taskRole, x.executionRole], Condition: { StringEquals: { 'iam:PassedToService': ECS_TASKS_SERVICE } } },
+    { Sid: 'PassJobRoles', Effect: 'Allow', Action: 'iam:PassRole', Resource: [x.taskRole!, x.executionRole], Condition: { StringEquals: { 'iam:PassedToService': ECS_TASKS_SERVICE } } },
     // These calls take no resource-level permissions.
     { Sid: 'Describe', Effect: 'Allow', Action: ['ecs:DescribeTaskDefinition', 'ec2:DescribeNetworkInterfaces', 'ec2:DescribeSecurityGroups', 'ec2:DescribeSubnets'], Resource: '*' },
   ];
@@ -399,17 +400,21 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
     const otherCluster = x.cluster.replace(/cluster\/.*$/, 'cluster/another-cluster');
     const otherFamily = x.taskDefinitions.replace(/task-definition\/.*$/, 'task-definition/another-family:1');
     const otherRole = `arn:${a.partition}:iam::${a.accountId}:role/admin`;
+    if (x.taskRole === undefined) {
+      findings.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the task definition ${names(runner).taskFamily} names no task role that the documents define, so what jobs may do cannot be proven`, fix: 'give the task definition a task_role_arn of a role in the evidence' });
+    }
+    const passJobRole: [string, string, Record<string, string>][] = x.taskRole === undefined ? [] : [['iam:PassRole', x.taskRole, { 'iam:PassedToService': ECS_TASKS_SERVICE }]];
     const must: [string, string, Record<string, string>][] = [
       ['ecs:RunTask', x.taskDefinitions.replace(/\*$/, '1'), { 'ecs:cluster': x.cluster }],
       ['ecs:StopTask', x.tasks.replace(/\*$/, '0123'), {}],
-      ['iam:PassRole', x.taskRole, { 'iam:PassedToService': ECS_TASKS_SERVICE }],
+      ...passJobRole,
     ];
     const mustNot: [string, string, Record<string, string>][] = [
       ['ecs:RunTask', x.taskDefinitions.replace(/\*$/, '1'), { 'ecs:cluster': otherCluster }],
       ['ecs:RunTask', otherFamily, { 'ecs:cluster': x.cluster }],
       ['ecs:StopTask', `${otherCluster.replace(':cluster/', ':task/')}/0123`, {}],
       ['iam:PassRole', otherRole, { 'iam:PassedToService': ECS_TASKS_SERVICE }],
-      ['iam:PassRole', x.taskRole, { 'iam:PassedToService': 'ec2.amazonaws.com' }],
+      ...(x.taskRole === undefined ? [] : [['iam:PassRole', x.taskRole, { 'iam:PassedToService': 'ec2.amazonaws.com' }] as [string, string, Record<string, string>]]),
     ];
     const missing = must.filter(([act, res, ctx]) => !managerMay(docs, fleet, runner, act, res, ctx)).map(([act, res]) => `${act} on ${res}`);
     const leaks = mustNot.filter(([act, res, ctx]) => managerMay(docs, fleet, runner, act, res, ctx)).map(([act, res, ctx]) => `${act} on ${res} ${JSON.stringify(ctx)}`);
@@ -422,7 +427,7 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
     return {
       findings,
       proofs: [
-        { claim: `the manager runs tasks only of family ${names(runner).taskFamily} on cluster ${names(runner).ecsCluster} and passes only the job roles`, holds: missing.length === 0 && leaks.length === 0 },
+        { claim: `the manager runs tasks only of family ${names(runner).taskFamily} on cluster ${names(runner).ecsCluster} and passes only the job roles`, holds: x.taskRole !== undefined && missing.length === 0 && leaks.length === 0 },
         { claim: 'job tasks accept SSH from the manager only', holds: ssh.length === 0 },
         { claim: `the job image is pinned in repository ${names(runner).ecrRepository} (immutable tags)`, holds: !image.findings.some((x) => x.code === 'RF719') },
         { claim: `no role of the fleet can push to or delete from ${names(runner).ecrRepository} (${image.rolesTried} roles tried)`, holds: !image.findings.some((x) => x.code === 'RF717') },

@@ -7,6 +7,7 @@ import type { OpsReport } from '../ops/report.js';
 import type { TokenStore } from '../ops/ports.js';
 import type * as KeyVaultModule from '../live/keyvault.js';
 import { GitLabClient, type FetchLike } from '../live/gitlab.js';
+import { safeText } from '../spec/findings.js';
 import { realTiming, type Timing } from '../live/retry.js';
 import { Redactor } from '../live/redact.js';
 import type { KubeApi, KubernetesSecretStore } from '../live/kubernetes.js';
@@ -239,8 +240,9 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   const redactor = new Redactor();
   const out = (s: string) => io.out(redactor.redact(s));
   const err = (s: string) => io.err(redactor.redact(s));
+  // Messages echo what was given (a path, a proxy URL, a runner name): escaped, never obeyed.
   const usage = (message: string) => {
-    err(`runner-fleet ${command}: ${message}\n`);
+    err(`runner-fleet ${command}: ${safeText(message, 2000)}\n`);
     return 2;
   };
 
@@ -297,9 +299,28 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   if (token === undefined && !rotateWithoutToken) {
     return usage('needs a GitLab access token in RUNNER_FLEET_GITLAB_TOKEN (or GITLAB_TOKEN), or on stdin with --token-stdin; never as an argument. Scopes: create_runner to create runners, manage_runner (or api) for the rest');
   }
+  // An HTTP header carries visible ASCII only: any other character fails every request as a
+  // "connection" error. Said here, with where it is and never what the token is.
+  const bad = token === undefined ? -1 : token.search(/[^\x21-\x7e]/);
+  if (bad !== -1) {
+    const from = opts.tokenStdin ? 'the token on stdin' : world.env.RUNNER_FLEET_GITLAB_TOKEN !== undefined ? 'RUNNER_FLEET_GITLAB_TOKEN' : 'GITLAB_TOKEN';
+    return usage(`${from} has a character an HTTP header cannot carry (a space, control or non-ASCII character) at position ${bad + 1} of ${token!.length}: copy the token again (value not shown)`);
+  }
 
   const progress = (line: string) => err(`… ${line}\n`);
-  const fetchFn = world.fetch ?? (await (await import('../live/http.js')).makeFetch(opts.caFile !== undefined ? { caFile: opts.caFile } : {}));
+  // The transport as asked (--ca-file, the proxy variables), checked before any request: a CA
+  // bundle that cannot be read or a proxy variable that is no URL is a wrong command (exit 2).
+  const http = await import('../live/http.js');
+  const proxy = http.proxyProblem(world.env);
+  if (proxy !== undefined) return usage(proxy);
+  let ca: string | undefined;
+  try {
+    ca = opts.caFile !== undefined ? await http.readCaBundle(opts.caFile) : undefined;
+  } catch (e) {
+    if (e instanceof http.TransportSetupError) return usage(`--ca-file: ${e.message}`);
+    throw e;
+  }
+  const fetchFn: FetchLike = world.fetch ?? (await http.makeFetch({ env: world.env, ...(ca !== undefined ? { ca } : {}) }));
   const gitlab = new GitLabClient({ baseUrl: fleet.gitlabUrl, ...(token !== undefined ? { token } : {}), fetch: fetchFn, timing: world.timing, progress, ...(world.requestTimeoutMs !== undefined ? { timeoutMs: world.requestTimeoutMs } : {}) });
   const makeStore = world.store ? (d: DesiredRunner) => world.store!(d, opts) : await liveStoreFactory(opts, world, progress, fleet.azure?.subscriptionId);
   const stores = new Map<string, TokenStore>();

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, writeFileSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -94,6 +94,36 @@ describe('runner-fleet doctor (CLI)', () => {
     expect(r.code).toBe(0);
     expect(r.out).not.toContain('RF903');
     expect(r.out).toContain('  ok   only cluster:gitlab/gitlab-runner can assume the manager role gitlab-runner-manager');
+  });
+
+  it('--kube-dump of a file without an extension (a pipe, /dev/stdin, a saved `dump`) is read by its first character', async () => {
+    // Before, such a file was skipped as "not a YAML, JSON, TOML or Terraform file" and the chain was RF903.
+    const d = baseDeployment();
+    const noObjects = baseDeployment();
+    noObjects.objects = [];
+    const root = writeDeployment('no-objects-sniffed', noObjects);
+    rmSync(join(root, 'deploy', 'k8s.yaml'));
+    const json = join(dir, 'dump');
+    writeFileSync(json, `\n  ${JSON.stringify({ apiVersion: 'v1', kind: 'List', items: d.objects })}`);
+    const yaml = join(dir, 'dump-yaml');
+    writeFileSync(yaml, d.objects.map((o) => `---\n${JSON.stringify(o)}\n`).join(''));
+    for (const dump of [json, yaml]) {
+      const r = await run([root, '--kube-dump', dump]);
+      expect(r.out).not.toContain('RF903');
+      expect(r.out).not.toContain('RF902');
+      expect(r.out).toContain('  ok   only cluster:gitlab/gitlab-runner can assume the manager role gitlab-runner-manager');
+    }
+  });
+
+  it('a device that never ends (/dev/zero) is read only up to the size limit and skipped by size', async (ctx) => {
+    if (!existsSync('/dev/zero')) {
+      console.log('SKIPPED: /dev/zero: this system has none');
+      ctx.skip();
+      return;
+    }
+    // Before, a named path that is no regular file or folder was dropped without a word.
+    const r = await run(['/dev/zero']);
+    expect(r.out).toMatch(/RF902 \/dev\/zero:1:1: \/dev\/zero is 10\.0 MiB; files over 10 MiB are skipped/);
   });
 
   it('exit 2 for a wrong format or a missing path', async () => {

@@ -1,8 +1,9 @@
-import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
+import { readAtMost } from '../src/cli/load.js';
 import { planValue, synthFiles } from '../src/core.js';
 import { exampleText, exampleValue, minimalFleet } from './helpers/fleet.js';
 
@@ -147,5 +148,48 @@ describe('the command line', () => {
     expect(r.code).toBe(2);
     expect(r.err).toMatch(/RF011 --out .*(is a file|cannot be created|permission denied|cannot create)/);
     expect(readdirSync(dir).sort()).toEqual(before);
+  });
+
+  // `plan /dev/zero` read forever (the size limit was checked after reading the whole file).
+  it('plan of a file over the limit is RF001 by size', async () => {
+    const big = join(dir, 'big.yaml');
+    writeFileSync(big, `a: "${'x'.repeat(3 * 1024 * 1024)}"\n`);
+    const r = await run(['plan', big]);
+    expect(r.code).toBe(2);
+    expect(r.out + r.err).toMatch(/RF001 .*big\.yaml is more than 1,048,576 bytes; a spec may have at most 1,048,576 bytes/);
+  });
+
+  it('plan of /dev/zero, which never ends, is RF001 by size: read no further than the limit', async (ctx) => {
+    if (!existsSync('/dev/zero')) {
+      console.log('SKIPPED: /dev/zero: this system has none');
+      ctx.skip();
+      return;
+    }
+    const r = await run(['plan', '/dev/zero']);
+    expect(r.code).toBe(2);
+    expect(r.out + r.err).toMatch(/RF001 \/dev\/zero is more than 1,048,576 bytes/);
+  });
+
+  it('synth --azure-outputs /dev/zero is RF610 by size and writes nothing', async (ctx) => {
+    if (!existsSync('/dev/zero')) {
+      console.log('SKIPPED: /dev/zero: this system has none');
+      ctx.skip();
+      return;
+    }
+    const aks = join(dir, 'aks.yaml');
+    writeFileSync(aks, exampleText('aks-workload-identity'));
+    const out = join(dir, 'aks-out');
+    const r = await run(['synth', aks, '--azure-outputs', '/dev/zero', '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.out + r.err).toMatch(/RF610 --azure-outputs: cannot read \/dev\/zero: it is more than 16,777,216 bytes/);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('readAtMost reads a pipe-like stream to its end, and stops one byte over the limit', () => {
+    const small = join(dir, 'small.txt');
+    writeFileSync(small, 'abc');
+    expect(readAtMost(small, 3)).toEqual({ bytes: Buffer.from('abc'), more: false });
+    expect(readAtMost(small, 2)).toEqual({ bytes: Buffer.from('abc'), more: true });
+    expect(readAtMost(small, 1)).toEqual({ bytes: Buffer.from('ab'), more: true });
   });
 });

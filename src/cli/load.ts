@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { safeText, type Finding } from '../spec/findings.js';
@@ -7,16 +7,45 @@ import type { AppliedOutputs } from '../model/types.js';
 import { parseAzureOutputs } from '../spec/applied.js';
 import { importModule } from '../io/dynamic-import.js';
 import { errnoReason } from '../io/errno.js';
+import { SPEC_LIMITS } from '../spec/reader.js';
+
+/** `terraform output -json` of a root is kilobytes; more than this is not one. */
+const MAX_OUTPUTS_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The bytes of a file, read up to one byte more than `max`: a larger file (or /dev/zero, or a pipe
+ * that never ends) is refused by its size without being read whole. Pipes and /dev/stdin are read
+ * like files. @throws the errno error of open or read.
+ */
+export function readAtMost(file: string, max: number): { bytes: Buffer; more: boolean } {
+  const fd = openSync(file, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    const chunk = Buffer.allocUnsafe(64 * 1024);
+    for (;;) {
+      const n = readSync(fd, chunk, 0, Math.min(chunk.length, max + 1 - total), null);
+      if (n === 0) return { bytes: Buffer.concat(chunks, total), more: false };
+      chunks.push(Buffer.from(chunk.subarray(0, n)));
+      total += n;
+      if (total > max) return { bytes: Buffer.concat(chunks, total), more: true };
+    }
+  } finally {
+    closeSync(fd);
+  }
+}
 
 /** Reads `--azure-outputs`; a missing or malformed file is a command error (exit 2). */
 function loadApplied(opts: LoadOptions): { applied?: AppliedOutputs; failed?: PlanResult } {
   if (opts.azureOutputs === undefined) return {};
   let text: string;
+  const fail = (reason: string) => ({ failed: { exitCode: 2, findings: [{ code: 'RF610', severity: 'error', path: '--azure-outputs', message: `cannot read ${opts.azureOutputs}: ${reason}`, fix: 'terraform -chdir=terraform/azure output -json > azure-outputs.json' }], proofs: [] } }) as { failed: PlanResult };
   try {
-    text = readFileSync(opts.azureOutputs, 'utf8');
+    const read = readAtMost(opts.azureOutputs, MAX_OUTPUTS_BYTES);
+    if (read.more) return fail(`it is more than ${MAX_OUTPUTS_BYTES.toLocaleString('en-US')} bytes, which no \`terraform output -json\` is`);
+    text = read.bytes.toString('utf8');
   } catch (e) {
-    const reason = errnoReason(e, { ENOENT: 'no such file' });
-    return { failed: { exitCode: 2, findings: [{ code: 'RF610', severity: 'error', path: '--azure-outputs', message: `cannot read ${opts.azureOutputs}: ${reason}`, fix: 'terraform -chdir=terraform/azure output -json > azure-outputs.json' }], proofs: [] } };
+    return fail(errnoReason(e, { ENOENT: 'no such file' }));
   }
   const read = parseAzureOutputs(text, opts.azureOutputs);
   if (read.findings.length > 0) return { failed: { exitCode: 2, findings: read.findings, proofs: [] } };
@@ -42,7 +71,12 @@ export async function loadAndPlan(file: string, opts: LoadOptions = {}): Promise
   }
   let bytes: Buffer;
   try {
-    bytes = readFileSync(file);
+    const read = readAtMost(file, SPEC_LIMITS.maxBytes);
+    if (read.more) {
+      const finding: Finding = { code: 'RF001', severity: 'error', path: '', message: `${file} is more than ${SPEC_LIMITS.maxBytes.toLocaleString('en-US')} bytes; a spec may have at most ${SPEC_LIMITS.maxBytes.toLocaleString('en-US')} bytes`, fix: 'split the fleet into several specs, or pass the spec file itself', received: `more than ${SPEC_LIMITS.maxBytes} bytes` };
+      return { exitCode: 2, findings: [finding], proofs: [] };
+    }
+    bytes = read.bytes;
   } catch (e) {
     return unreadable(file, e);
   }

@@ -33,18 +33,34 @@ export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefine
 }
 
 /**
+ * The syntax of a file whose name has no extension at all, from its first character: only such a
+ * file named on the command line reaches the reader (`--kube-dump /dev/stdin`, a dump saved as
+ * `dump`); a folder walk reads known extensions only. `{` or `[`: JSON; anything else: YAML.
+ */
+function sniffedSyntax(path: string, bytes: Uint8Array): 'json' | 'yaml' | undefined {
+  const base = path.slice(path.lastIndexOf('/') + 1);
+  if (base.includes('.') || bytes.byteLength === 0) return undefined;
+  for (const b of bytes.subarray(0, 4096)) {
+    if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
+    return b === 0x7b || b === 0x5b ? 'json' : 'yaml';
+  }
+  return undefined;
+}
+
+/**
  * Reads one file's bytes into the evidence. Never throws for anything in the file: every problem
  * becomes a finding for that file, and the doctor goes on with the others.
  */
 export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size = bytes.byteLength): void {
   ev.files++;
-  const syntax = syntaxOf(path);
-  if (!syntax) {
-    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform (.tf, .tf.json, terraform show -json)' }));
-    return;
-  }
+  // By size first: a stream named on the command line (/dev/zero) is read only up to the limit.
   if (size > MAX_FILE_BYTES) {
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is ${(size / 1024 / 1024).toFixed(1)} MiB; files over ${MAX_FILE_BYTES / 1024 / 1024} MiB are skipped`, { received: `${size} bytes`, fix: 'split the file, or give only the deployment documents' }));
+    return;
+  }
+  const syntax = syntaxOf(path) ?? sniffedSyntax(path, bytes);
+  if (!syntax) {
+    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform (.tf, .tf.json, terraform show -json)' }));
     return;
   }
   if (bytes.subarray(0, 8192).includes(0)) {

@@ -1,4 +1,4 @@
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoReason } from './errno.js';
 
@@ -59,6 +59,18 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       for (const e of entries) if (!SKIP_DIRS.has(e)) await visit(join(path, e), false);
       return;
     }
+    // A pipe or device named on the command line (`--kube-dump /dev/stdin`) is read like a file, up
+    // to one byte over the limit, so one that never ends (/dev/zero) is refused by size. Inside a
+    // folder only regular files are read.
+    if (!info.isFile() && named) {
+      try {
+        const bytes = await readAtMost(path, maxBytes);
+        files.push(bytes.byteLength > maxBytes ? { path, bytes: new Uint8Array(0), size: bytes.byteLength } : { path, bytes, size: bytes.byteLength });
+      } catch (e) {
+        problems.push({ path, reason: errnoReason(e) });
+      }
+      return;
+    }
     if (!info.isFile() || (!named && !WALKED.test(path))) return;
     if (info.size > maxBytes) {
       // Reported by size without reading: a 50 MB file is skipped, not parsed.
@@ -77,4 +89,24 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
   };
   for (const p of paths) await visit(p, true);
   return { files, problems };
+}
+
+/** The bytes of a stream-like file, at most `max + 1` of them. */
+async function readAtMost(path: string, max: number): Promise<Uint8Array> {
+  const handle = await open(path, 'r');
+  try {
+    const chunks: Buffer[] = [];
+    let total = 0;
+    for (;;) {
+      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, max + 1 - total));
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
+      if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
+      total += bytesRead;
+      if (total > max) break;
+    }
+    return new Uint8Array(Buffer.concat(chunks, total));
+  } finally {
+    await handle.close();
+  }
 }

@@ -1,4 +1,5 @@
 import { spawnSync } from 'node:child_process';
+import { quietAwsSdkNotice } from '../src/live/aws-sdk-env.js';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -191,10 +192,23 @@ describe('doctor --aws through bin/runner-fleet.cjs (the built CLI)', () => {
     const r = spawnSync(join(ROOT, 'bin', 'runner-fleet.cjs'), ['doctor', dir, '--aws'], { encoding: 'utf8', env, timeout: 60_000 });
     rmSync(dir, { recursive: true, force: true });
     expect(r.stdout + r.stderr).not.toContain('dynamic import');
+    // The SDK's notice about its releases after January 2027 (Node 20 only) is not printed.
+    expect(r.stderr).not.toContain('NodeVersionSupportWarning');
     expect(r.stdout).toContain('RF921');
     expect(r.stdout).toContain('iam:GetRole on arn:aws:iam::111122223333:role/gitlab-runner-manager failed');
     expect(r.status).toBe(0);
   }, 60_000);
+});
+
+describe('the AWS SDK notice about its future Node versions', () => {
+  it('is turned off by the SDK\'s own switch, unless the user set it', () => {
+    const env: Record<string, string | undefined> = {};
+    quietAwsSdkNotice(env);
+    expect(env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED).toBe('true');
+    const mine: Record<string, string | undefined> = { AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'false' };
+    quietAwsSdkNotice(mine);
+    expect(mine.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED).toBe('false');
+  });
 });
 
 describe('doctor --aws can only read', () => {

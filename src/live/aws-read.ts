@@ -1,3 +1,4 @@
+import { quietAwsSdkNotice } from './aws-sdk-env.js';
 import type * as IamModule from '@aws-sdk/client-iam';
 import type * as EksModule from '@aws-sdk/client-eks';
 import { AWS_READ_OPERATIONS, AwsReadError, type AwsReadOperation, type AwsReadPort } from '../doctor/aws-port.js';
@@ -56,6 +57,7 @@ export function awsReadClient(opts: AwsReadOptions = {}): AwsReadPort {
   };
   let loaded: Promise<Record<AwsReadOperation, Sender>> | undefined;
   const load = () => {
+    quietAwsSdkNotice();
     loaded ??= Promise.all([import('@aws-sdk/client-iam'), import('@aws-sdk/client-eks')]).then(([iam, eks]) => {
       const config = { maxAttempts: 6, ...(opts.region ? { region: opts.region } : {}), ...(opts.profile ? { profile: opts.profile } : {}), ...opts.clientConfig };
       // IAM is global; its SDK still wants a region to sign with.

@@ -1,3 +1,4 @@
+import { quietAwsSdkNotice } from './aws-sdk-env.js';
 import { createHash, createHmac } from 'node:crypto';
 import type { FetchLike } from './gitlab.js';
 import type { KubeApi } from './kubernetes.js';
@@ -64,6 +65,7 @@ export async function eksToken(cluster: string, region: string, credentials: Aws
 
 /** Endpoint and CA from eks:DescribeCluster, and a token provider, with the default AWS credential chain. */
 export async function eksKubeApi(name: string, region: string, makeFetch: (opts: { ca: string }) => Promise<FetchLike>): Promise<KubeApi> {
+  quietAwsSdkNotice();
   const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
   const client = new EKSClient({ region });
   const out = await client.send(new DescribeClusterCommand({ name }));

@@ -1,3 +1,4 @@
+import { quietAwsSdkNotice } from './aws-sdk-env.js';
 import type * as SsmModule from '@aws-sdk/client-ssm';
 import type { StoredToken, TokenStore } from '../ops/ports.js';
 import { TOKEN_PLACEHOLDER } from '../platforms/aws-vm/common.js';
@@ -25,6 +26,7 @@ export class SsmParameterStore implements TokenStore {
   }
 
   private load() {
+    quietAwsSdkNotice();
     this.sdk ??= import('@aws-sdk/client-ssm').then((ssm) => ({ ssm, client: new ssm.SSMClient({ region: this.ref.region, maxAttempts: 6, ...this.clientConfig }) }));
     return this.sdk;
   }

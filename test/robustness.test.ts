@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -183,6 +183,29 @@ describe('the command line', () => {
     expect(r.code).toBe(2);
     expect(r.out + r.err).toMatch(/RF610 --azure-outputs: cannot read \/dev\/zero: it is more than 16,777,216 bytes/);
     expect(existsSync(out)).toBe(false);
+  });
+
+  it('a manifest edited to list paths outside the output folder, the folder itself or a folder: left alone and said, never an internal error', async () => {
+    // Before: "internal: output path escapes the output directory" (exit 70) on every later synth into it.
+    const out = join(dir, 'manifest-out');
+    expect((await run(['synth', spec, '--out', out])).code).toBe(0);
+    const outside = join(dir, 'outside.txt');
+    writeFileSync(outside, 'keep me');
+    mkdirSync(join(out, 'notes'));
+    writeFileSync(join(out, 'notes', 'listed.txt'), 'an earlier run wrote this');
+    const manifest = join(out, '.runner-fleet-manifest.json');
+    writeFileSync(manifest, JSON.stringify({ files: ['../outside.txt', outside, '', '.', 'helm', 5, null, 'notes/listed.txt'] }));
+    const r = await run(['synth', spec, '--out', out]);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/listed 5 path\(s\) outside the output folder or not files \("\.\.\/outside\.txt", ".*outside\.txt", "", "\.", "helm"\): left alone/);
+    expect(r.out).toMatch(/1 removed/);
+    expect(existsSync(outside)).toBe(true);
+    expect(existsSync(join(out, 'helm'))).toBe(true);
+    expect(existsSync(join(out, 'notes', 'listed.txt'))).toBe(false);
+    // The new manifest lists what this run wrote, nothing else.
+    const files = (JSON.parse(readFileSync(manifest, 'utf8')) as { files: string[] }).files;
+    expect(files.some((f) => f.includes('outside') || f === 'helm' || f === '')).toBe(false);
+    expect((await run(['synth', spec, '--out', out])).out).not.toMatch(/left alone/);
   });
 
   it('readAtMost reads a pipe-like stream to its end, and stops one byte over the limit', () => {

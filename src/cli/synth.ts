@@ -27,7 +27,8 @@ export async function synthCommand(spec: string, opts: { out: string; json?: boo
   if (opts.json) io.out(jsonReport(plan, report as unknown as Record<string, unknown>));
   else {
     const warnings = plan.findings.length > 0 ? textReport(plan) : '';
-    io.out(`${warnings}${opts.out}: ${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed (${summaryLine(plan)})\n`);
+    const leftAlone = report.leftAlone.length > 0 ? `${opts.out}/.runner-fleet-manifest.json listed ${report.leftAlone.length} path(s) outside the output folder or not files (${report.leftAlone.slice(0, 5).map((p) => JSON.stringify(safeText(p, 120))).join(', ')}${report.leftAlone.length > 5 ? ', …' : ''}): left alone, and not listed again\n` : '';
+    io.out(`${warnings}${leftAlone}${opts.out}: ${report.written.length} written, ${report.unchanged.length} unchanged, ${report.removed.length} removed (${summaryLine(plan)})\n`);
   }
   return 0;
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, readdirSync, rmdirSync, existsSync } from 'node:fs';
+import { lstatSync, mkdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync, readdirSync, rmdirSync } from 'node:fs';
 import { dirname, join, relative, resolve, sep } from 'node:path';
 import type { OutputFile } from '../emit/serialize.js';
 import { errnoReason } from './errno.js';
@@ -9,6 +9,12 @@ export interface WriteReport {
   written: string[];
   unchanged: string[];
   removed: string[];
+  /**
+   * Entries of the previous manifest that were left alone: a path outside the output folder, the
+   * folder itself or the manifest, or what is now a folder rather than a file. The manifest is a
+   * file anyone can edit; only files inside the output folder are ever removed.
+   */
+  leftAlone: string[];
 }
 
 /** The output directory cannot be used (a file is in the way, no permission, a pseudo file system). Exit 2. */
@@ -77,10 +83,17 @@ function readManifest(dir: string): string[] {
   }
 }
 
-function inside(dir: string, path: string): string {
+/** The full path of `path` when it is inside `dir` (not `dir` itself), else undefined. */
+function within(dir: string, path: string): string | undefined {
   const full = resolve(dir, path);
   const rel = relative(resolve(dir), full);
-  if (rel.startsWith('..') || rel.split(sep).includes('..')) throw new Error(`internal: output path escapes the output directory: ${path}`);
+  if (rel === '' || rel.startsWith('..') || rel.split(sep).includes('..') || resolve(rel) === rel) return undefined;
+  return full;
+}
+
+function inside(dir: string, path: string): string {
+  const full = within(dir, path);
+  if (full === undefined) throw new Error(`internal: output path escapes the output directory: ${path}`);
   return full;
 }
 
@@ -90,7 +103,7 @@ function inside(dir: string, path: string): string {
  * no longer produces. Only files listed in the manifest are ever removed.
  */
 export function writeOutput(dir: string, files: readonly OutputFile[]): WriteReport {
-  const report: WriteReport = { written: [], unchanged: [], removed: [] };
+  const report: WriteReport = { written: [], unchanged: [], removed: [], leftAlone: [] };
   ensureDir(dir);
   const previous = readManifest(dir);
   for (const f of files) {
@@ -119,12 +132,29 @@ export function writeOutput(dir: string, files: readonly OutputFile[]): WriteRep
   const now = new Set(files.map((f) => f.path));
   for (const old of previous) {
     if (now.has(old)) continue;
-    const full = inside(dir, old);
-    if (existsSync(full)) {
-      rmSync(full);
-      report.removed.push(old);
-      pruneEmptyDirs(dir, dirname(full));
+    const full = old === MANIFEST ? undefined : within(dir, old);
+    if (full === undefined) {
+      report.leftAlone.push(old);
+      continue;
     }
+    let kind;
+    try {
+      kind = lstatSync(full);
+    } catch {
+      continue; // already gone
+    }
+    // Files and links only (a link is removed, never what it points to); a folder is left alone.
+    if (!kind.isFile() && !kind.isSymbolicLink()) {
+      report.leftAlone.push(old);
+      continue;
+    }
+    try {
+      rmSync(full);
+    } catch (e) {
+      throw new OutputError(full, `cannot remove a file an earlier run wrote: ${errnoReason(e)}`);
+    }
+    report.removed.push(old);
+    pruneEmptyDirs(dir, dirname(full));
   }
   const manifest = `${JSON.stringify({ generator: 'runner-fleet', files: [...now].sort() }, null, 2)}\n`;
   let currentManifest: string;

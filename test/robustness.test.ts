@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
-import { readAtMost } from '../src/cli/load.js';
+import { readAtMost } from '../src/io/read-at-most.js';
 import { planValue, synthFiles } from '../src/core.js';
 import { exampleText, exampleValue, minimalFleet } from './helpers/fleet.js';
 

@@ -1,4 +1,3 @@
-import { closeSync, openSync, readSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { safeText, type Finding } from '../spec/findings.js';
@@ -7,33 +6,12 @@ import type { AppliedOutputs } from '../model/types.js';
 import { parseAzureOutputs } from '../spec/applied.js';
 import { importModule } from '../io/dynamic-import.js';
 import { errnoReason } from '../io/errno.js';
+import { readAtMost } from '../io/read-at-most.js';
 import { SPEC_LIMITS } from '../spec/reader.js';
 
 /** `terraform output -json` of a root is kilobytes; more than this is not one. */
 const MAX_OUTPUTS_BYTES = 16 * 1024 * 1024;
 
-/**
- * The bytes of a file, read up to one byte more than `max`: a larger file (or /dev/zero, or a pipe
- * that never ends) is refused by its size without being read whole. Pipes and /dev/stdin are read
- * like files. @throws the errno error of open or read.
- */
-export function readAtMost(file: string, max: number): { bytes: Buffer; more: boolean } {
-  const fd = openSync(file, 'r');
-  try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const chunk = Buffer.allocUnsafe(64 * 1024);
-    for (;;) {
-      const n = readSync(fd, chunk, 0, Math.min(chunk.length, max + 1 - total), null);
-      if (n === 0) return { bytes: Buffer.concat(chunks, total), more: false };
-      chunks.push(Buffer.from(chunk.subarray(0, n)));
-      total += n;
-      if (total > max) return { bytes: Buffer.concat(chunks, total), more: true };
-    }
-  } finally {
-    closeSync(fd);
-  }
-}
 
 /** Reads `--azure-outputs`; a missing or malformed file is a command error (exit 2). */
 function loadApplied(opts: LoadOptions): { applied?: AppliedOutputs; failed?: PlanResult } {

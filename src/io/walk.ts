@@ -1,6 +1,7 @@
-import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoReason } from './errno.js';
+import { readAtMost } from './read-at-most.js';
 
 /** Folders never walked into. */
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform']);
@@ -64,8 +65,8 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
     // folder only regular files are read.
     if (!info.isFile() && named) {
       try {
-        const bytes = await readAtMost(path, maxBytes);
-        files.push(bytes.byteLength > maxBytes ? { path, bytes: new Uint8Array(0), size: bytes.byteLength } : { path, bytes, size: bytes.byteLength });
+        const { bytes, more } = readAtMost(path, maxBytes);
+        files.push(more ? { path, bytes: new Uint8Array(0), size: bytes.byteLength } : { path, bytes, size: bytes.byteLength });
       } catch (e) {
         problems.push({ path, reason: errnoReason(e) });
       }
@@ -91,22 +92,3 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
   return { files, problems };
 }
 
-/** The bytes of a stream-like file, at most `max + 1` of them. */
-async function readAtMost(path: string, max: number): Promise<Uint8Array> {
-  const handle = await open(path, 'r');
-  try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    for (;;) {
-      const chunk = Buffer.allocUnsafe(Math.min(64 * 1024, max + 1 - total));
-      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
-      if (bytesRead === 0) break;
-      chunks.push(chunk.subarray(0, bytesRead));
-      total += bytesRead;
-      if (total > max) break;
-    }
-    return new Uint8Array(Buffer.concat(chunks, total));
-  } finally {
-    await handle.close();
-  }
-}

@@ -100,6 +100,7 @@ describe('--ca-file, proxy variables and the token: exit 2 before any request', 
     ['a tab in RUNNER_FLEET_GITLAB_TOKEN', {}, { RUNNER_FLEET_GITLAB_TOKEN: 'glpat-abc\tdefgh' }, '', /RUNNER_FLEET_GITLAB_TOKEN has a character an HTTP header cannot carry .* at position 10 of 15/],
     ['non-ASCII in GITLAB_TOKEN', {}, { GITLAB_TOKEN: 'glpat-äbc' }, '', /GITLAB_TOKEN has a character .* at position 7 of 9/],
     ['a control character on stdin', { tokenStdin: true }, {}, 'glpat-abc\u0001def\n', /the token on stdin has a character .* at position 10 of 13/],
+    ['a newline inside RUNNER_FLEET_KEYVAULT_TOKEN', {}, { RUNNER_FLEET_GITLAB_TOKEN: TOKEN, RUNNER_FLEET_KEYVAULT_TOKEN: 'eyJabc\nxyz' }, '', /RUNNER_FLEET_KEYVAULT_TOKEN has a character .* at position 7 of 10/],
   ])('%s', async (_name, opts, env, stdin, message) => {
     const r = await run(opts, env, stdin);
     expect(r.err).toMatch(message);

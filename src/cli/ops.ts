@@ -301,11 +301,14 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   }
   // An HTTP header carries visible ASCII only: any other character fails every request as a
   // "connection" error. Said here, with where it is and never what the token is.
-  const bad = token === undefined ? -1 : token.search(/[^\x21-\x7e]/);
-  if (bad !== -1) {
-    const from = opts.tokenStdin ? 'the token on stdin' : world.env.RUNNER_FLEET_GITLAB_TOKEN !== undefined ? 'RUNNER_FLEET_GITLAB_TOKEN' : 'GITLAB_TOKEN';
-    return usage(`${from} has a character an HTTP header cannot carry (a space, control or non-ASCII character) at position ${bad + 1} of ${token!.length}: copy the token again (value not shown)`);
-  }
+  const unsendable = (from: string, value: string | undefined) => {
+    const bad = value === undefined ? -1 : value.search(/[^\x21-\x7e]/);
+    return bad === -1 ? undefined : `${from} has a character an HTTP header cannot carry (a space, control or non-ASCII character) at position ${bad + 1} of ${value!.length}: copy the token again (value not shown)`;
+  };
+  const badToken =
+    unsendable(opts.tokenStdin ? 'the token on stdin' : world.env.RUNNER_FLEET_GITLAB_TOKEN !== undefined ? 'RUNNER_FLEET_GITLAB_TOKEN' : 'GITLAB_TOKEN', token) ??
+    unsendable('RUNNER_FLEET_KEYVAULT_TOKEN', world.env.RUNNER_FLEET_KEYVAULT_TOKEN || undefined);
+  if (badToken !== undefined) return usage(badToken);
 
   const progress = (line: string) => err(`… ${line}\n`);
   // The transport as asked (--ca-file, the proxy variables), checked before any request: a CA

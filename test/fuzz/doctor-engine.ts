@@ -145,7 +145,6 @@ export function prototypeBaseline(): ReadonlySet<string>[] {
   return PROTOTYPES.map(([, proto]) => new Set(Reflect.ownKeys(proto).filter((k): k is string => typeof k === 'string')));
 }
 
-
 /** A finding's path is empty, or `file:line:column` with the file among the inputs and the line inside it. */
 export function positionInInput(path: string, files: readonly { path: string; bytes: Uint8Array }[]): boolean {
   if (path === '') return true;

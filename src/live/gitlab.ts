@@ -1,3 +1,4 @@
+import { safeText } from '../spec/findings.js';
 import { backoffMs, DEFAULT_RETRY, rateLimitWaitMs, realTiming, type RetryPolicy, type Timing } from './retry.js';
 import type { RunnerScope, RunnerSettings } from '../ops/desired.js';
 
@@ -13,7 +14,7 @@ import type { RunnerScope, RunnerSettings } from '../ops/desired.js';
  * built here contains one.
  */
 
-export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal }) => Promise<Response>;
+export type FetchLike = (url: string, init: { method: string; headers: Record<string, string>; body?: string; signal?: AbortSignal; redirect?: 'manual' }) => Promise<Response>;
 
 export interface GitLabClientOptions {
   /** https://gitlab.example.com (no /api/v4). */
@@ -94,6 +95,61 @@ export class OutcomeUnknownError extends Error {
   }
 }
 
+/**
+ * What answered at gitlab.url is not GitLab's API answer (an HTML login page, a proxy's error, a
+ * truncated or endless body, a value of another shape): said with the call, never a parse error.
+ */
+export class GitLabAnswerError extends Error {
+  constructor(readonly call: string, what: string) {
+    super(`${call}: the answer is not what GitLab's API sends (${what}); is gitlab.url the GitLab instance itself, and not a proxy or sign-in page?`);
+    this.name = 'GitLabAnswerError';
+  }
+}
+
+/** An API answer is kilobytes (a page of 100 runners ~100 KB): more is no GitLab answer. */
+const MAX_ANSWER_BYTES = 16 * 1024 * 1024;
+/** Pages of one list (100 items each): more than any real fleet's scope holds. */
+const MAX_PAGES = 1000;
+
+/** The JSON of an answer, read up to MAX_ANSWER_BYTES. */
+async function answerJson(res: Response, call: string): Promise<unknown> {
+  const body = (res as { body?: ReadableStream<Uint8Array> | null }).body;
+  let text: string | undefined;
+  if (body && typeof body.getReader === 'function') {
+    const reader = body.getReader();
+    const chunks: Uint8Array[] = [];
+    let total = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      total += value.byteLength;
+      if (total > MAX_ANSWER_BYTES) {
+        await reader.cancel().catch(() => undefined);
+        throw new GitLabAnswerError(call, `more than ${MAX_ANSWER_BYTES / 1024 / 1024} MiB`);
+      }
+      chunks.push(value);
+    }
+    text = Buffer.concat(chunks, total).toString('utf8');
+  }
+  try {
+    // A test double's answer has no body stream: its json() is the parsed value.
+    return text === undefined ? await res.json() : JSON.parse(text);
+  } catch {
+    const start = (text ?? '').trimStart().slice(0, 40);
+    throw new GitLabAnswerError(call, start === '' ? 'an empty body, not JSON' : `not JSON: it starts with ${JSON.stringify(safeText(start, 40))}`);
+  }
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** The answer is an object (with a numeric `id` when `withId`), else GitLabAnswerError. */
+function objectAnswer<T>(v: unknown, call: string, need: { id?: boolean; token?: boolean } = {}): T {
+  if (!isObject(v)) throw new GitLabAnswerError(call, `${Array.isArray(v) ? 'a list' : v === null ? 'null' : `a ${typeof v}`} where an object was expected`);
+  if (need.id && (typeof v.id !== 'number' || !Number.isInteger(v.id))) throw new GitLabAnswerError(call, 'an object without a numeric id');
+  if (need.token && (typeof v.token !== 'string' || v.token === '')) throw new GitLabAnswerError(call, 'no token in it');
+  return v as T;
+}
+
 type Attempt = { kind: 'ok'; response: Response } | { kind: 'status'; status: number; response: Response } | { kind: 'network'; reason: string };
 
 /** A human reason for a thrown fetch error, with no URL or body in it. */
@@ -142,6 +198,8 @@ export class GitLabClient {
       const res = await this.opts.fetch(`${this.opts.baseUrl}/api/v4${path}`, {
         method,
         headers,
+        // Never followed: the token would go with a redirect to another host, or to plain http.
+        redirect: 'manual',
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
         ...(this.opts.timeoutMs === 0 ? {} : { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000) }),
       });
@@ -161,6 +219,16 @@ export class GitLabClient {
     let last = '';
     for (let attempt = 0; attempt < this.retry.maxAttempts; attempt++) {
       const r = await this.once(method, path, opts.body, opts.auth ?? true);
+      if (r.kind === 'ok' && r.response.status >= 300 && r.response.status < 400) {
+        const location = r.response.headers.get('location');
+        let where = 'elsewhere';
+        try {
+          if (location) where = new URL(location, this.opts.baseUrl).origin;
+        } catch {
+          where = 'an address that is no URL';
+        }
+        throw new GitLabHttpError(r.response.status, label, `a redirect to ${safeText(where, 120)}, which runner-fleet does not follow (the token would go with it); set gitlab.url to the address GitLab answers at`);
+      }
       if (r.kind === 'ok') return r.response;
       let wait: number;
       if (r.kind === 'status' && r.status === 429) {
@@ -182,33 +250,45 @@ export class GitLabClient {
 
   private async json<T>(method: string, path: string, opts: { body?: unknown; idempotent: boolean; auth?: boolean; ok?: number[] }): Promise<T> {
     const res = await this.call(method, path, opts);
-    if (!res.ok) throw new GitLabHttpError(res.status, `${method} ${path.replace(/\?.*$/, '')}`, await errorDetail(res));
-    return (await res.json()) as T;
+    const call = `${method} ${path.replace(/\?.*$/, '')}`;
+    if (!res.ok) throw new GitLabHttpError(res.status, call, await errorDetail(res));
+    return (await answerJson(res, call)) as T;
   }
 
   /** Every page of a list endpoint (`per_page=100`, following `x-next-page`). */
   private async list<T>(path: string): Promise<T[]> {
     const out: T[] = [];
-    let page = '1';
+    let page = 1;
     const sep = path.includes('?') ? '&' : '?';
-    for (;;) {
+    const call = `GET ${path.replace(/\?.*$/, '')}`;
+    for (let pages = 1; ; pages++) {
       const res = await this.call('GET', `${path}${sep}per_page=100&page=${page}`, { idempotent: true });
-      if (!res.ok) throw new GitLabHttpError(res.status, `GET ${path.replace(/\?.*$/, '')}`, await errorDetail(res));
-      out.push(...((await res.json()) as T[]));
+      if (!res.ok) throw new GitLabHttpError(res.status, call, await errorDetail(res));
+      const items = await answerJson(res, call);
+      if (!Array.isArray(items)) throw new GitLabAnswerError(call, `${items === null ? 'null' : typeof items === 'object' ? 'an object' : `a ${typeof items}`} where a list was expected`);
+      // One by one: a spread of a huge page overflows the stack.
+      for (const item of items) {
+        if (!isObject(item) || typeof item.id !== 'number') throw new GitLabAnswerError(call, 'a list item that is not an object with a numeric id');
+        out.push(item as T);
+      }
       const next = res.headers.get('x-next-page');
       if (!next) return out;
-      page = next;
+      // Pages only go forward, and a scope has fewer than MAX_PAGES of them.
+      const n = Number(next);
+      if (!Number.isInteger(n) || n <= page) throw new GitLabAnswerError(call, `x-next-page ${JSON.stringify(safeText(next, 40))} after page ${page}`);
+      if (pages >= MAX_PAGES) throw new GitLabAnswerError(call, `more than ${MAX_PAGES} pages of 100`);
+      page = n;
     }
   }
 
   /** https://docs.gitlab.com/api/groups/#get-a-single-group — the numeric id of a group path. */
   async groupId(path: string): Promise<number> {
-    return (await this.json<{ id: number }>('GET', `/groups/${encodeURIComponent(path)}?with_projects=false`, { idempotent: true })).id;
+    return objectAnswer<{ id: number }>(await this.json('GET', `/groups/${encodeURIComponent(path)}?with_projects=false`, { idempotent: true }), 'GET /groups/:path', { id: true }).id;
   }
 
   /** https://docs.gitlab.com/api/projects/#get-a-single-project */
   async projectId(path: string): Promise<number> {
-    return (await this.json<{ id: number }>('GET', `/projects/${encodeURIComponent(path)}`, { idempotent: true })).id;
+    return objectAnswer<{ id: number }>(await this.json('GET', `/projects/${encodeURIComponent(path)}`, { idempotent: true }), 'GET /projects/:path', { id: true }).id;
   }
 
   /** The runners of one scope: https://docs.gitlab.com/api/runners/ (list group's / project's / all runners). */
@@ -232,12 +312,12 @@ export class GitLabClient {
     const res = await this.call('GET', `/runners/${id}`, { idempotent: true });
     if (res.status === 404) return undefined;
     if (!res.ok) throw new GitLabHttpError(res.status, 'GET /runners/:id', await errorDetail(res));
-    return (await res.json()) as RunnerDetails;
+    return objectAnswer<RunnerDetails>(await answerJson(res, 'GET /runners/:id'), 'GET /runners/:id', { id: true });
   }
 
   /** `PUT /runners/:id` (idempotent: the same body sets the same values). */
   async updateRunner(id: number, body: Partial<RunnerSettings>): Promise<RunnerDetails> {
-    return this.json<RunnerDetails>('PUT', `/runners/${id}`, { body, idempotent: true });
+    return objectAnswer<RunnerDetails>(await this.json('PUT', `/runners/${id}`, { body, idempotent: true }), 'PUT /runners/:id', { id: true });
   }
 
   /** `DELETE /runners/:id`; 'gone' when it did not exist (e.g. a retried delete whose first answer was lost). */
@@ -250,17 +330,18 @@ export class GitLabClient {
 
   /** `POST /user/runners` — not idempotent. */
   async createRunner(body: Record<string, unknown>): Promise<{ id: number } & NewToken> {
-    return this.json('POST', '/user/runners', { body, idempotent: false });
+    // The answer carries the only copy of the token: without an id and a token nothing can be stored.
+    return objectAnswer(await this.json('POST', '/user/runners', { body, idempotent: false }), 'POST /user/runners', { id: true, token: true });
   }
 
   /** `POST /runners/reset_authentication_token` with the current token (no access token needed). */
   async resetTokenWithCurrent(current: string): Promise<NewToken> {
-    return this.json('POST', '/runners/reset_authentication_token', { body: { token: current }, idempotent: false, auth: false });
+    return objectAnswer(await this.json('POST', '/runners/reset_authentication_token', { body: { token: current }, idempotent: false, auth: false }), 'POST /runners/reset_authentication_token', { token: true });
   }
 
   /** `POST /runners/:id/reset_authentication_token` with the access token (`manage_runner`). */
   async resetTokenById(id: number): Promise<NewToken> {
-    return this.json('POST', `/runners/${id}/reset_authentication_token`, { idempotent: false });
+    return objectAnswer(await this.json('POST', `/runners/${id}/reset_authentication_token`, { idempotent: false }), 'POST /runners/:id/reset_authentication_token', { token: true });
   }
 
   /** Running jobs: `GET /runners/:id/jobs?status=running`. */
@@ -270,6 +351,8 @@ export class GitLabClient {
 
   /** `GET /runners/:id/managers` */
   async managers(id: number): Promise<RunnerManager[]> {
-    return this.json('GET', `/runners/${id}/managers`, { idempotent: true });
+    const managers = await this.json<unknown>('GET', `/runners/${id}/managers`, { idempotent: true });
+    if (!Array.isArray(managers) || !managers.every(isObject)) throw new GitLabAnswerError('GET /runners/:id/managers', 'not a list of objects');
+    return managers as unknown as RunnerManager[];
   }
 }

@@ -1,0 +1,127 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { GitLabAnswerError, GitLabClient, GitLabHttpError } from '../src/live/gitlab.js';
+import { opsCommand, type OpsWorld } from '../src/cli/ops.js';
+import { VirtualClock } from './helpers/gitlab-double.js';
+
+/**
+ * What answers at gitlab.url may not be GitLab: a redirect, a sign-in page, a body of another
+ * shape, endless pages. Real HTTP servers on loopback stand in for it (found by a black-box run of
+ * the operations commands: the token followed redirects to other hosts and to plain http, and
+ * these answers were internal errors, endless loops, or a stored empty token).
+ */
+const TOKEN = 'glpat-answers-test-token';
+type Handler = (req: IncomingMessage, res: ServerResponse) => void;
+
+async function listen(handler: Handler): Promise<{ server: Server; base: string; seen: { url: string; token: string | undefined }[] }> {
+  const seen: { url: string; token: string | undefined }[] = [];
+  const server = createServer((req, res) => {
+    seen.push({ url: req.url ?? '', token: req.headers['private-token'] as string | undefined });
+    handler(req, res);
+  });
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { server, base: `http://127.0.0.1:${(server.address() as { port: number }).port}`, seen };
+}
+
+const send = (res: ServerResponse, status: number, body: string, headers: Record<string, string> = {}) => {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(body);
+};
+
+const client = (base: string) => new GitLabClient({ baseUrl: base, token: TOKEN, fetch: (url, init) => fetch(url, init), timing: new VirtualClock(), retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } });
+
+describe('answers that are not GitLab API answers', () => {
+  let elsewhere: Awaited<ReturnType<typeof listen>>;
+  let gitlab: Awaited<ReturnType<typeof listen>>;
+  let mode = '';
+  beforeAll(async () => {
+    elsewhere = await listen((_req, res) => send(res, 200, '[]'));
+    gitlab = await listen((req, res) => {
+      const url = new URL(req.url ?? '/', 'http://x');
+      const page = Number(url.searchParams.get('page') ?? '1');
+      switch (mode) {
+        case 'redirect':
+          res.writeHead(302, { location: `${elsewhere.base}/api/v4${url.pathname.slice('/api/v4'.length)}` });
+          return res.end();
+        case 'html':
+          res.writeHead(200, { 'content-type': 'text/html' });
+          return res.end('<html><body>Sign in</body></html>');
+        case 'object':
+          return send(res, 200, '{}');
+        case 'nulls':
+          return send(res, 200, '[null, 1]');
+        case 'pages-back':
+          return send(res, 200, JSON.stringify([{ id: page }]), { 'x-next-page': '1' });
+        case 'pages-endless':
+          return send(res, 200, JSON.stringify([{ id: page }]), { 'x-next-page': String(page + 1) });
+        case 'huge-page':
+          return send(res, 200, JSON.stringify(Array.from({ length: 200_000 }, (_, i) => ({ id: i }))));
+        case 'created-without-token':
+          return send(res, 201, JSON.stringify({ id: 5 }));
+        default:
+          return send(res, 200, '[]');
+      }
+    });
+  });
+  afterAll(() => {
+    elsewhere.server.close();
+    gitlab.server.close();
+  });
+
+  it('a redirect is not followed, so the token never reaches another address', async () => {
+    mode = 'redirect';
+    const err = await client(gitlab.base).listRunners({ type: 'instance_type' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GitLabHttpError);
+    expect(String(err)).toMatch(/GitLab answered 302 to GET \/runners\/all: a redirect to http:\/\/127\.0\.0\.1:\d+, which runner-fleet does not follow/);
+    expect(elsewhere.seen).toEqual([]);
+    expect(gitlab.seen.at(-1)?.token).toBe(TOKEN);
+  });
+
+  it.each([
+    ['an HTML sign-in page', 'html', /not JSON: it starts with "<html><body>Sign in/],
+    ['an object where a list belongs', 'object', /an object where a list was expected/],
+    ['a list of nulls', 'nulls', /a list item that is not an object with a numeric id/],
+    ['pages that go back', 'pages-back', /x-next-page "1" after page 1/],
+    ['pages without end', 'pages-endless', /more than 1000 pages of 100/],
+  ])('%s is a GitLabAnswerError naming the call', async (_name, m, message) => {
+    mode = m;
+    const err = await client(gitlab.base).listRunners({ type: 'instance_type' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GitLabAnswerError);
+    expect(String(err)).toMatch(/GET \/runners\/all: the answer is not what GitLab's API sends/);
+    expect(String(err)).toMatch(message);
+  }, 30_000);
+
+  it('a page of 200,000 runners is read (no spread of it onto the stack)', async () => {
+    mode = 'huge-page';
+    expect((await client(gitlab.base).listRunners({ type: 'instance_type' })).length).toBe(200_000);
+  });
+
+  it('a created runner without a token is an error: nothing to store', async () => {
+    mode = 'created-without-token';
+    const err = await client(gitlab.base).createRunner({ runner_type: 'instance_type' }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(GitLabAnswerError);
+    expect(String(err)).toMatch(/POST \/user\/runners: .*no token in it/);
+  });
+
+  it.each([
+    ['an HTML page', 'html', /the answer is not what GitLab's API sends \(not JSON/],
+    ['a page of 200,000 runners', 'huge-page', /./],
+  ])('the operations commands report %s (exit 1: nothing registered), never an internal error (exit 70)', async (_name, m, message) => {
+    mode = m;
+    let out = '';
+    let err = '';
+    const spec = fileURLToPath(new URL('../examples/eks-irsa.yaml', import.meta.url));
+    // The spec's https://gitlab.com is answered by the local server.
+    const world = {
+      env: { RUNNER_FLEET_GITLAB_TOKEN: TOKEN },
+      readStdin: () => Promise.resolve(''),
+      timing: new VirtualClock(),
+      fetch: (url: string, init: Parameters<typeof fetch>[1]) => fetch(url.replace(/^https:\/\/[^/]+/, gitlab.base), init),
+    } as unknown as OpsWorld;
+    const code = await opsCommand('status', spec, {}, { out: (s) => (out += s), err: (s) => (err += s) }, world);
+    expect(err).not.toContain('internal error');
+    expect(out + err).toMatch(message);
+    expect(code).toBe(1);
+  }, 60_000);
+});

@@ -93,8 +93,24 @@ function load({ codeCache = !process.env.RUNNER_FLEET_NO_CODE_CACHE } = {}) {
 if (require.main === module) {
   const { cli, state } = load();
   if (process.env.RUNNER_FLEET_DEBUG_START) process.stderr.write(`runner-fleet: V8 tiering ${tune()}\nrunner-fleet: code cache ${state}\n`);
+  // A reader that stops early (`runner-fleet schema | head -1`) closes the pipe: the command ends
+  // with its own exit code instead of an 'error' event and a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (e) => {
+      if (e.code !== 'EPIPE') throw e;
+      process.exit(typeof process.exitCode === 'number' ? process.exitCode : 0);
+    });
+  }
   cli.main(process.argv.slice(2)).then((code) => {
     process.exitCode = code;
+    // The command is done: a spec written as a module may have left a timer or a socket open, which
+    // would keep the process alive. It ends as soon as what was printed has been written.
+    let pending = 2;
+    const flushed = () => {
+      if (--pending === 0) process.exit(code);
+    };
+    process.stdout.write('', flushed);
+    process.stderr.write('', flushed);
   });
 } else {
   module.exports = { load, tune, dir, HEAD };

@@ -286,3 +286,31 @@ require('node:fs').writeFileSync(require('node:path').join(dir, 'runner-fleet.ca
     expect(r.out + r.err).not.toContain('glrt-abcdefghijklmnopqrstuv');
   });
 });
+
+/** Found by a black-box run of the built CLI. */
+describe('the built CLI ends cleanly', () => {
+  it('when the reader of its output stops early (`schema | head -1`): its exit code, no stack trace', () => {
+    // A shell pipeline into a reader that closes after one line.
+    const r = spawnSync('sh', ['-c', `"${process.execPath}" "${BIN}" schema | head -c 10 >/dev/null`], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stderr).not.toMatch(/EPIPE|Unhandled 'error' event| at /);
+  });
+
+  it('after a spec module that leaves a timer running, and with a spec exported as a promise', () => {
+    const dir = tmp();
+    const spec = JSON.stringify(minimalFleet());
+    writeFileSync(join(dir, 'interval.mjs'), `setInterval(() => {}, 1000);\nexport default ${spec};\n`);
+    writeFileSync(join(dir, 'promise.mjs'), `export default Promise.resolve(${spec});\n`);
+    writeFileSync(join(dir, 'rejects.mjs'), `export default Promise.reject(new Error('no spec here'));\n`);
+    const interval = spawnSync(process.execPath, [BIN, 'plan', join(dir, 'interval.mjs')], { encoding: 'utf8', timeout: 20_000 });
+    expect(interval.signal).toBeNull();
+    expect(interval.status).toBe(0);
+    const promise = spawnSync(process.execPath, [BIN, 'plan', join(dir, 'promise.mjs')], { encoding: 'utf8', timeout: 20_000 });
+    expect(promise.stdout).toMatch(/proofs hold/);
+    expect(promise.status).toBe(0);
+    const rejects = spawnSync(process.execPath, [BIN, 'plan', join(dir, 'rejects.mjs')], { encoding: 'utf8', timeout: 20_000 });
+    expect(rejects.status).toBe(2);
+    expect(rejects.stdout + rejects.stderr).toMatch(/RF001 cannot read .*rejects\.mjs: no spec here/);
+    expect(rejects.stderr).not.toMatch(/ at /);
+  }, 60_000);
+});

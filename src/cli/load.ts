@@ -42,7 +42,8 @@ export async function loadAndPlan(file: string, opts: LoadOptions = {}): Promise
   if (/\.(m?js)$/.test(file)) {
     try {
       const mod = await importModule<{ default?: unknown }>(pathToFileURL(resolve(file)).href);
-      return planValue(mod.default, applied);
+      // A module may export its spec as a promise (read from elsewhere): the value it resolves to.
+      return planValue(await mod.default, applied);
     } catch (e) {
       return unreadable(file, e);
     }

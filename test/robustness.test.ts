@@ -208,6 +208,50 @@ describe('the command line', () => {
     expect((await run(['synth', spec, '--out', out])).out).not.toMatch(/left alone/);
   });
 
+  // Found by a black-box run: spec values, paths and unknown keys were echoed raw, tokens included.
+  it('what any command prints carries no token shape and no raw control or bidi character', async () => {
+    const token = 'glpat-abcdefghijklmnopqrst';
+    const bad = join(dir, 'token-url.yaml');
+    writeFileSync(bad, exampleText('eks-irsa').replace(/url: https:\/\/gitlab\.com/, `url: "https://oauth2:${token}@gitlab.com"`).replace('kind: Fleet', `kind: Fleet\n${token}: 1`));
+    expect(readFileSync(bad, 'utf8')).toContain(`oauth2:${token}`);
+    const r = await run(['plan', bad]);
+    expect(r.code).toBe(2);
+    expect(r.out + r.err).not.toContain(token);
+    expect(r.out + r.err).toContain('[REDACTED]');
+    const out = join(dir, 'x\u001b[31my\u202e');
+    const s = await run(['synth', spec, '--out', out]);
+    expect(s.code).toBe(0);
+    expect(s.out).toContain('x\\u001b[31my\\u202e: 17 written');
+    const d = await run(['doctor', join(dir, 'no\u001bfile\u202e')]);
+    expect(d.code).toBe(2);
+    for (const text of [s.out, s.err, d.out, d.err]) expect(text.includes('\u001b') || text.includes('\u202e')).toBe(false);
+  });
+
+  it('a file in the way of an output folder stops synth before anything is written; an empty --out is refused', async () => {
+    // Before: 16 of 17 files were written, then RF011 for the 17th.
+    const out = join(dir, 'in-the-way');
+    mkdirSync(out);
+    writeFileSync(join(out, 'terraform'), 'a file of the user');
+    const r = await run(['synth', spec, '--out', out]);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/RF011 --out .*in-the-way\/terraform is a file, not a directory/);
+    expect(readdirSync(out)).toEqual(['terraform']);
+    const empty = await run(['synth', spec, '--out', '']);
+    expect(empty.code).toBe(2);
+    expect(empty.err).toMatch(/RF011 --out is empty/);
+  });
+
+  it('doctor --output naming one of the files read is exit 2, and the file stays', async () => {
+    const out = join(dir, 'doctor-self');
+    expect((await run(['synth', spec, '--out', out])).code).toBe(0);
+    const root = join(out, 'terraform', 'aws', 'main.tf.json');
+    const before = readFileSync(root, 'utf8');
+    const r = await run(['doctor', out, '--output', root, '--format', 'json']);
+    expect(r.code).toBe(2);
+    expect(r.err).toMatch(/--output .*main\.tf\.json is one of the files read/);
+    expect(readFileSync(root, 'utf8')).toBe(before);
+  });
+
   it('readAtMost reads a pipe-like stream to its end, and stops one byte over the limit', () => {
     const small = join(dir, 'small.txt');
     writeFileSync(small, 'abc');

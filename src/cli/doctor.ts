@@ -1,5 +1,5 @@
-import { readdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { walkFiles, type WalkedFile } from '../io/walk.js';
 import { calledModuleFolders } from '../doctor/hcl/read.js';
 import { MAX_FILE_BYTES } from '../doctor/read.js';
@@ -37,6 +37,18 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
     return 2;
   }
   files.push(...(await readCalledModules(files)));
+  // The report must not replace evidence it was made from (`doctor deploy/ --output deploy/main.tf`).
+  if (opts.output) {
+    const target = await realpath(opts.output).catch(() => resolve(opts.output!));
+    const name = basename(target);
+    for (const f of files) {
+      if (basename(f.path) !== name) continue;
+      if ((await realpath(f.path).catch(() => resolve(f.path))) === target) {
+        io.err(`runner-fleet doctor: --output ${opts.output} is one of the files read (${f.path}); writing the report there would replace it: choose another file\n`);
+        return 2;
+      }
+    }
+  }
   let result: DoctorResult;
   if (opts.aws) {
     // The AWS SDK is loaded only here.

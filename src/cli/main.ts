@@ -1,9 +1,12 @@
 import { Command, CommanderError } from 'commander';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
+import { safeOutput } from './output.js';
 
 /** Exit codes: 0 fine, 1 the fleet has error findings, 2 the spec or the command is wrong. */
-export async function main(argv: string[], io: { out: (s: string) => void; err: (s: string) => void } = defaultIo()): Promise<number> {
+export async function main(argv: string[], rawIo: { out: (s: string) => void; err: (s: string) => void } = defaultIo()): Promise<number> {
+  // Every line printed is made safe last (src/cli/output.ts): no credential, no terminal escape.
+  const io = { out: (s: string) => rawIo.out(safeOutput(s)), err: (s: string) => rawIo.err(safeOutput(s)) };
   // A CLI process parses one spec: zod's JIT (a parser compiled with `new Function` for every object
   // schema on its first use) costs ~9 ms of a ~250 ms start and saves nothing measurable even at
   // 1,000 runners (BENCHMARKS.md). The library leaves zod's setting alone.
@@ -13,8 +16,8 @@ export async function main(argv: string[], io: { out: (s: string) => void; err: 
     .description('GitLab runner fleets on AWS and Azure with keyless identity, verified before anything is applied.')
     .version(version(), '-V, --version')
     .exitOverride()
-    // Commander echoes unknown options with their values: never let a token pasted there through.
-    .configureOutput({ writeOut: io.out, writeErr: (t) => io.err(t.replace(/gl[a-z]{2,6}-[A-Za-z0-9_.-]{8,}/g, '[REDACTED]')) })
+    // Commander echoes unknown options with their values: io redacts a token pasted there.
+    .configureOutput({ writeOut: io.out, writeErr: io.err })
     .showSuggestionAfterError(true);
 
   program

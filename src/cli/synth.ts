@@ -12,17 +12,20 @@ export async function synthCommand(spec: string, opts: { out: string; json?: boo
     else io.err(`${textReport(plan)}nothing written to ${opts.out}\n`);
     return plan.exitCode;
   }
+  // The output directory is a command argument: a wrong one is exit 2 (RF011), like a wrong spec.
+  const refuse = (message: string, fix: string) => {
+    if (opts.json) io.out(jsonReport({ ...plan, exitCode: 2, findings: [...plan.findings, { code: 'RF011', severity: 'error', path: '--out', message, fix }] }, { written: [] }));
+    else io.err(`ERROR RF011 ${message}\n  fix:      ${fix}\n`);
+    return 2;
+  };
+  // An empty --out would write the fleet into the current folder.
+  if (opts.out.trim() === '') return refuse('--out is empty', 'pass the directory to write to, e.g. --out out');
   let report;
   try {
     report = writeOutput(opts.out, synthFiles(plan));
   } catch (e) {
     if (!(e instanceof OutputError)) throw e;
-    // The output directory is a command argument: a wrong one is exit 2, like a wrong spec.
-    const message = `--out ${safeText(opts.out, 200)}: ${safeText(e.target === opts.out ? e.reason : e.message, 400)}`;
-    const fix = 'pass a directory you may write to (it is created if missing), not a file or a path under one';
-    if (opts.json) io.out(jsonReport({ ...plan, exitCode: 2, findings: [...plan.findings, { code: 'RF011', severity: 'error', path: '--out', message, fix }] }, { written: [] }));
-    else io.err(`ERROR RF011 ${message}\n  fix:      ${fix}\n`);
-    return 2;
+    return refuse(`--out ${safeText(opts.out, 200)}: ${safeText(e.target === opts.out ? e.reason : e.message, 400)}`, 'pass a directory you may write to (it is created if missing), not a file or a path under one');
   }
   if (opts.json) io.out(jsonReport(plan, report as unknown as Record<string, unknown>));
   else {

@@ -105,6 +105,7 @@ function inside(dir: string, path: string): string {
 export function writeOutput(dir: string, files: readonly OutputFile[]): WriteReport {
   const report: WriteReport = { written: [], unchanged: [], removed: [], leftAlone: [] };
   ensureDir(dir);
+  checkPlaces(dir, files);
   const previous = readManifest(dir);
   for (const f of files) {
     const full = inside(dir, f.path);
@@ -171,6 +172,39 @@ export function writeOutput(dir: string, files: readonly OutputFile[]): WriteRep
     }
   }
   return report;
+}
+
+/**
+ * Before anything is written: no file of the output is in the way of a folder it needs, and no
+ * folder is where a file goes. Otherwise the run would stop half-way, with part of the fleet
+ * written (a user's `terraform` file in the output folder stopped it after 16 of 17 files).
+ */
+function checkPlaces(dir: string, files: readonly OutputFile[]): void {
+  const top = resolve(dir);
+  const known = new Map<string, boolean>(); // path -> is a directory (absent: missing)
+  const kind = (p: string): boolean | undefined => {
+    if (known.has(p)) return known.get(p);
+    let isDir: boolean | undefined;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch {
+      isDir = undefined;
+    }
+    if (isDir !== undefined) known.set(p, isDir);
+    return isDir;
+  };
+  for (const f of files) {
+    const full = inside(dir, f.path);
+    if (kind(full) === true) throw new OutputError(join(dir, f.path), 'a directory is in the way of this file');
+    const parts = relative(top, dirname(full)).split(sep).filter((x) => x !== '');
+    let p = top;
+    for (const part of parts) {
+      p = join(p, part);
+      const k = kind(p);
+      if (k === undefined) break; // missing: made when the file is written
+      if (!k) throw new OutputError(join(dir, dirname(f.path)), `${p} is a file, not a directory`);
+    }
+  }
 }
 
 function pruneEmptyDirs(root: string, from: string): void {

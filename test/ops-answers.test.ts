@@ -4,6 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GitLabAnswerError, GitLabClient, GitLabHttpError } from '../src/live/gitlab.js';
 import { opsCommand, type OpsWorld } from '../src/cli/ops.js';
 import { VirtualClock } from './helpers/gitlab-double.js';
+import { KubernetesSecretStore } from '../src/live/kubernetes.js';
 
 /**
  * What answers at gitlab.url may not be GitLab: a redirect, a sign-in page, a body of another
@@ -124,4 +125,32 @@ describe('answers that are not GitLab API answers', () => {
     expect(out + err).toMatch(message);
     expect(code).toBe(1);
   }, 60_000);
+});
+
+describe('a Kubernetes API answer that is not a Secret', () => {
+  it.each([
+    ['an empty object', '{}'],
+    ['a list', '[]'],
+    ['null', 'null'],
+    ['an HTML page', '<html>sign in</html>'],
+  ])('%s is an error, not an empty token store (register would reset a token that exists)', async (_name, body) => {
+    const server = await listen((_req, res) => send(res, 200, body));
+    try {
+      const store = new KubernetesSecretStore({ server: server.base, bearer: 'kube-bearer', fetch: (url, init) => fetch(url, init) }, { cluster: 'devops', namespace: 'ci', secret: 'runner-token', deployment: 'gitlab-runner' }, new VirtualClock());
+      await expect(store.read()).rejects.toThrow(/the Kubernetes API answered with something that is not a Secret/);
+    } finally {
+      server.server.close();
+    }
+  });
+
+  it('a Secret without the token key is an empty store, a 404 too', async () => {
+    const server = await listen((req, res) => (req.url?.includes('missing') ? send(res, 404, '{}') : send(res, 200, JSON.stringify({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'runner-token' }, data: {} }))));
+    try {
+      const store = (secret: string) => new KubernetesSecretStore({ server: server.base, bearer: 'kube-bearer', fetch: (url, init) => fetch(url, init) }, { cluster: 'devops', namespace: 'ci', secret, deployment: 'gitlab-runner' }, new VirtualClock());
+      await expect(store('runner-token').read()).resolves.toBeUndefined();
+      await expect(store('missing').read()).resolves.toBeUndefined();
+    } finally {
+      server.server.close();
+    }
+  });
 });

@@ -90,7 +90,19 @@ export class KubernetesSecretStore implements TokenStore {
     const res = await this.req('GET', this.secretPath());
     if (res.status === 404) return undefined;
     if (!res.ok) throw new Error(`cannot read ${this.label}: HTTP ${res.status}`);
-    return (await res.json()) as SecretObject;
+    // Only a Secret is a token store: anything else (an HTML page, `{}`, a list) is not an empty
+    // one, which would make `register` reset a token that exists.
+    let body: unknown;
+    try {
+      body = await res.json();
+    } catch {
+      body = undefined;
+    }
+    const secret = body as Partial<SecretObject> | undefined;
+    if (typeof body !== 'object' || body === null || secret!.kind !== 'Secret' || typeof secret!.metadata !== 'object' || secret!.metadata === null) {
+      throw new Error(`cannot read ${this.label}: the Kubernetes API answered with something that is not a Secret; is --kube-api the API server (kubectl proxy), with no path after it?`);
+    }
+    return body as SecretObject;
   }
 
   async read(): Promise<StoredToken | undefined> {

@@ -64,6 +64,14 @@ describe('doctor on malformed input: a finding for the file, never a crash', () 
     ['values with a broken runners.config', 'values.yaml', enc('gitlabUrl: https://g\nserviceAccount: {name: m}\nrunners:\n  config: "[[runners"\n'), 'RF901'],
     ['an empty file', 'e.yaml', enc(''), undefined],
   ];
+  it('3,000 levels of block YAML: the depth message at the line, not a stack overflow (found by a black-box run)', () => {
+    const text = Array.from({ length: 3000 }, (_, i) => `${'  '.repeat(i)}k${i}:\n`).join('');
+    const r = doctor([{ path: 'deep-block.yaml', bytes: enc(text) }]);
+    const f = r.findings.find((x) => x.code === 'RF901');
+    expect(f?.message).toMatch(/nests values more than 200 levels deep/);
+    expect(f?.path).toBe('deep-block.yaml:201:401');
+    expect(r.findings.some((x) => /call stack/.test(x.message))).toBe(false);
+  });
   it.each(cases)('%s', (_name, path, bytes, code) => {
     const r = doctor([{ path, bytes }]);
     if (code) expect(r.findings.map((f) => f.code)).toContain(code);

@@ -26,6 +26,8 @@ describe('--kube-api values', () => {
     ['eks: with a region that is no region', ['devops=eks:devops@frankfurt'], /eks:<cluster name>@<region>/],
     ['aks: without a resource group', ['devops=aks:ci'], /aks:<cluster name>@<resource group>/],
     ['neither a URL nor eks:/aks:', ['devops=127.0.0.1:8001'], /must be an http\(s\) URL/],
+    ['a URL with a path and a query (joined into every Secret request)', ['devops=http://127.0.0.1:8082/../x?y#z'], /must be an http\(s\) URL with nothing after host:port/],
+    ['a URL with user info', ['devops=http://user:pw@127.0.0.1:8001'], /must be an http\(s\) URL with nothing after host:port/],
   ])('%s: exit 2, nothing called', async (_name, kubeApi, message) => {
     const r = await run(kubeApi);
     expect(r.code).toBe(2);
@@ -35,6 +37,7 @@ describe('--kube-api values', () => {
 
   it.each([
     ['a kubectl proxy URL', ['devops=http://127.0.0.1:8001']],
+    ['a kubectl proxy URL with a trailing slash', ['devops=http://127.0.0.1:8001/']],
     ['eks:<name>@<region>', ['devops=eks:devops@eu-central-1']],
   ])('%s is accepted (the command goes on to need its GitLab token)', async (_name, kubeApi) => {
     const r = await run(kubeApi);

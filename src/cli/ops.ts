@@ -60,6 +60,20 @@ export interface OpsWorld {
 const MUTATING = new Set<OpsCommandName>(['register', 'rotate', 'drain', 'resume', 'prune', 'unregister']);
 const NEEDS_RUNNER = new Set<OpsCommandName>(['drain', 'resume', 'unregister']);
 
+/**
+ * An API server address as `kubectl proxy` prints it: http(s)://host[:port] with nothing after
+ * it (a path, query or fragment would be joined into every Secret request: `…/x?y` reads another URL).
+ */
+function apiServerUrl(value: string): boolean {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    return false;
+  }
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '' && url.username === '' && url.password === '' && (url.pathname === '/' || url.pathname === '') && url.search === '' && url.hash === '' && !/[?#]/.test(value);
+}
+
 /** 90s, 30m, 24h, 7d → milliseconds. */
 export function parseDuration(text: string): number | undefined {
   const m = /^(\d+)(s|m|h|d)$/.exec(text.trim());
@@ -89,7 +103,8 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
   const apis = new Map<string, string>();
   for (const entry of opts.kubeApi ?? []) {
     const i = entry.indexOf('=');
-    if (i > 0) apis.set(entry.slice(0, i), entry.slice(i + 1));
+    // `http://127.0.0.1:8001/` and `http://127.0.0.1:8001` are one server: paths are joined to it.
+    if (i > 0) apis.set(entry.slice(0, i), entry.slice(i + 1).replace(/^(https?:\/\/[^/]+)\/$/, '$1'));
   }
   const kubeFetch = await makeFetch();
   const inCluster = await inClusterApi((ca) => makeFetch({ ca })).catch(() => undefined);
@@ -270,8 +285,8 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
       const shown = JSON.stringify(entry.length > 120 ? `${entry.slice(0, 120)}…` : entry);
       if (i <= 0) return usage(`--kube-api ${shown} is not <cluster>=<api>; for example ${clusters[0] ?? 'ci'}=http://127.0.0.1:8001, ${clusters[0] ?? 'ci'}=eks:<name>@<region> or ${clusters[0] ?? 'ci'}=aks:<name>@<resourceGroup>`);
       if (!clusters.includes(cluster)) return usage(`--kube-api ${shown} names cluster "${cluster}", which ${specFile} does not declare (clusters: ${clusters.join(', ') || 'none'})`);
-      const ok = value.startsWith('eks:') ? parseEksKubeApi(value) !== undefined : value.startsWith('aks:') ? parseAksKubeApi(value) !== undefined : /^https?:\/\/[^\s/]+/.test(value);
-      if (!ok) return usage(`--kube-api ${shown}: the API of cluster ${cluster} must be an http(s) URL (kubectl proxy), eks:<cluster name>@<region> (e.g. eks:ci@eu-west-1) or aks:<cluster name>@<resource group> (e.g. aks:aks-ci@rg-ci)`);
+      const ok = value.startsWith('eks:') ? parseEksKubeApi(value) !== undefined : value.startsWith('aks:') ? parseAksKubeApi(value) !== undefined : apiServerUrl(value);
+      if (!ok) return usage(`--kube-api ${shown}: the API of cluster ${cluster} must be an http(s) URL with nothing after host:port (kubectl proxy), eks:<cluster name>@<region> (e.g. eks:ci@eu-west-1) or aks:<cluster name>@<resource group> (e.g. aks:aks-ci@rg-ci)`);
     }
   }
   let withinMs: number | undefined;

@@ -9,6 +9,7 @@ import type { Evidence, RoleEvidence } from './evidence.js';
 import { readHclInto, readTfJsonInto } from './hcl/read.js';
 import { fileSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
 import { readPlainYaml } from '../spec/plain-yaml.js';
+import { nestingBeyond } from '../spec/reader.js';
 import { kubernetesShapeProblem } from './kube-shape.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
@@ -92,6 +93,15 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, 0, [], value));
     ev.artifacts.push({ path, format: 'toml', content: value });
     if (Array.isArray(value.runners)) ev.configTomls.push({ value, origin: { source, doc: 0, path: [] } });
+    return;
+  }
+  // Deep block YAML overflows the YAML library's recursion ("Maximum call stack size exceeded"):
+  // measured on the text first, as the spec reader does.
+  const deep = syntax === 'yaml' ? nestingBeyond(text, MAX_DEPTH) : undefined;
+  if (deep !== undefined) {
+    const before = text.slice(0, deep);
+    const line = before.split('\n').length;
+    ev.findings.push(finding('RF901', `${path}:${line}:${deep - before.lastIndexOf('\n')}`, `${path} nests values more than ${MAX_DEPTH} levels deep; no deployment document does, so it is not read`, { fix: 'give the deployment documents only' }));
     return;
   }
   let docs: unknown[];

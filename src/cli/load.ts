@@ -7,7 +7,7 @@ import { parseAzureOutputs } from '../spec/applied.js';
 import { importModule } from '../io/dynamic-import.js';
 import { errnoReason } from '../io/errno.js';
 import { readAtMost } from '../io/read-at-most.js';
-import { SPEC_LIMITS } from '../spec/reader.js';
+import { SPEC_LIMITS, specTooLarge } from '../spec/reader.js';
 
 /** `terraform output -json` of a root is kilobytes; more than this is not one. */
 const MAX_OUTPUTS_BYTES = 16 * 1024 * 1024;
@@ -51,10 +51,8 @@ export async function loadAndPlan(file: string, opts: LoadOptions = {}): Promise
   let bytes: Buffer;
   try {
     const read = readAtMost(file, SPEC_LIMITS.maxBytes);
-    if (read.more) {
-      const finding: Finding = { code: 'RF001', severity: 'error', path: '', message: `${file} is more than ${SPEC_LIMITS.maxBytes.toLocaleString('en-US')} bytes; a spec may have at most ${SPEC_LIMITS.maxBytes.toLocaleString('en-US')} bytes`, fix: 'split the fleet into several specs, or pass the spec file itself', received: `more than ${SPEC_LIMITS.maxBytes} bytes` };
-      return { exitCode: 2, findings: [finding], proofs: [] };
-    }
+    // Read only up to the limit: the reader's own size finding, with the size unknown.
+    if (read.more) return { exitCode: 2, findings: [specTooLarge(safeText(file, 200), undefined)], proofs: [] };
     bytes = read.bytes;
   } catch (e) {
     return unreadable(file, e);

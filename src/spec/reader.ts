@@ -272,12 +272,19 @@ function collapse(problems: Problem[], fileName: string, text: string, fix: stri
 }
 
 /** Reads spec text (YAML or JSON). Returns the plain value or RF001 findings with line, column and snippet. */
+/**
+ * RF001 for a spec over SPEC_LIMITS.maxBytes: `bytes` as measured, or undefined when the file was
+ * read only up to the limit (a device or a pipe that never ends).
+ */
+export function specTooLarge(file: string, bytes: number | undefined): Finding {
+  const size = bytes === undefined ? `more than ${SPEC_LIMITS.maxBytes.toLocaleString('en-US')}` : bytes.toLocaleString('en-US');
+  return RF001(`${file} is ${size} bytes; a spec may have at most ${SPEC_LIMITS.maxBytes.toLocaleString('en-US')} bytes`, 'split the fleet into several specs, or remove what is not a fleet spec', `${bytes === undefined ? `more than ${SPEC_LIMITS.maxBytes}` : bytes} bytes`);
+}
+
 export function readSpecText(input: string, fileName = 'spec'): { value?: unknown; findings: Finding[] } {
   const file = safeText(fileName, 200);
   const bytes = Buffer.byteLength(input, 'utf8');
-  if (bytes > SPEC_LIMITS.maxBytes) {
-    return { findings: [RF001(`${file} is ${bytes.toLocaleString('en-US')} bytes; a spec may have at most ${SPEC_LIMITS.maxBytes.toLocaleString('en-US')} bytes`, 'split the fleet into several specs, or remove what is not a fleet spec', `${bytes} bytes`)] };
-  }
+  if (bytes > SPEC_LIMITS.maxBytes) return { findings: [specTooLarge(file, bytes)] };
   // A byte order mark is not content (editors on Windows write one).
   const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
   const deep = nestingBeyond(text, SPEC_LIMITS.maxDepth);

@@ -38,8 +38,13 @@ describe('a bucket policy the evaluator cannot read', () => {
     const files = damaged('eks-irsa', 'terraform/aws/main.tf.json', change);
     let r: ReturnType<typeof doctor> | undefined;
     expect(() => (r = doctor(files))).not.toThrow();
-    const rf901 = r!.findings.find((f) => f.code === 'RF901' && /bucket policy of acme-runner-cache cannot be evaluated/.test(f.message));
+    const rf901 = r!.findings.find((f) => f.code === 'RF901' && /bucket policy of acme-runner-cache \(aws_s3_bucket_policy\.cache_shared\) cannot be evaluated/.test(f.message));
     expect(rf901?.message).toMatch(problem);
+    // At the policy resource in the Terraform file, not at the cache section of config.toml.
+    const at = /^terraform\/aws\/main\.tf\.json:(\d+):\d+$/.exec(rf901!.path);
+    expect(at, rf901!.path).not.toBeNull();
+    const text = new TextDecoder().decode(files.find((f) => f.path === 'terraform/aws/main.tf.json')!.bytes).split('\n');
+    expect(text.slice(Number(at![1]) - 3, Number(at![1]) + 1).join('\n')).toMatch(/"aws_s3_bucket_policy"[\s\S]*"cache_shared"/);
     expect(r!.findings.map((f) => f.code)).toContain('RF205');
     expect(r!.exitCode).toBe(1);
   });

@@ -17,6 +17,8 @@ export interface InputFile {
   bytes: Uint8Array;
   /** Size on disk when `bytes` was not read (a file over the limit). */
   size?: number;
+  /** Set when `size` is only a lower bound (a stream cut at the limit: /dev/zero, a pipe). */
+  cut?: true;
   /** Why an entry found while walking a folder could not be read (a dangling link): it is skipped. */
   unreadable?: string;
 }
@@ -41,7 +43,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
       continue;
     }
     try {
-      readFileInto(ev, f.path, f.bytes, f.size ?? f.bytes.byteLength);
+      readFileInto(ev, f.path, f.bytes, f.size ?? f.bytes.byteLength, f.cut === true);
     } catch (e) {
       // A parser bug must not stop the others; say which file.
       ev.findings.push({ code: 'RF901', severity: 'error', path: `${f.path}:1:1`, message: `${f.path} could not be read: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}` });
@@ -76,11 +78,13 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // The doctor's own scan (RF940, with positions) covers the files: verify's scan of the same data would be dropped.
   const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false });
   const relocate = (f: Finding): Finding => {
-    if (f.path === '') {
-      // Rules over the documents name the Terraform resource: point at it in the file given.
+    if (f.path === '' || f.code === 'RF901') {
+      // Rules over the documents name the Terraform resource: point at it in the file given. So does
+      // a document that cannot be read (RF901), whichever spec section asked for it.
       const r = /\b((?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/.exec(f.message);
       const origin = r ? ev.terraform.origins.get(r[1]!) : undefined;
-      return origin ? { ...f, path: formatPosition(originAt(origin)) } : f;
+      if (origin) return { ...f, path: formatPosition(originAt(origin)) };
+      if (f.path === '') return f;
     }
     const m = /^(runners|caches|clusters)\[(\d+)\]/.exec(f.path);
     if (!m) return f;

@@ -13,6 +13,8 @@ export interface WalkedFile {
   /** Empty when the file is over the size limit (then only `size` is known). */
   bytes: Uint8Array;
   size: number;
+  /** Set when `size` is only a lower bound: a pipe or device read up to the limit and cut there. */
+  cut?: true;
   /** Set for an entry found inside a folder that cannot be read (a dangling link, a loop of links). */
   unreadable?: string;
 }
@@ -66,7 +68,7 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
     if (!info.isFile() && named) {
       try {
         const { bytes, more } = readAtMost(path, maxBytes);
-        files.push(more ? { path, bytes: new Uint8Array(0), size: bytes.byteLength } : { path, bytes, size: bytes.byteLength });
+        files.push(more ? { path, bytes: new Uint8Array(0), size: bytes.byteLength, cut: true } : { path, bytes, size: bytes.byteLength });
       } catch (e) {
         problems.push({ path, reason: errnoReason(e) });
       }

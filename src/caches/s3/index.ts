@@ -181,9 +181,10 @@ export const s3Cache: CacheBackend = {
       out.push(finding('RF206', `${cachePath}.expireAfterDays`, `objects in ${spec.bucket} never expire, so old caches (and whatever leaked into them) stay forever`, { received: String(spec.expireAfterDays), allowed: '1 to 3650', fix: 'set expireAfterDays: 14 (or another number of days)' }));
     }
     // TLS-only: prove with the evaluator that a plain-HTTP request is denied by the bucket policy.
-    const { policy, problem } = bucketPolicyOf(root, spec.bucket);
+    const { policy, problem, resource } = bucketPolicyOf(root, spec.bucket);
     if (problem !== undefined) {
-      out.push(finding('RF901', cachePath, `the bucket policy of ${spec.bucket} cannot be evaluated: ${problem.length > 300 ? `${problem.slice(0, 300)}…` : problem}`, { fix: 'give the bucket policy as a JSON IAM policy document (jsonencode(...) or aws_iam_policy_document)' }));
+      // The message names the resource: the doctor points the finding at it in the file given.
+      out.push(finding('RF901', cachePath, `the bucket policy of ${spec.bucket} (${resource!}) cannot be evaluated: ${problem.length > 300 ? `${problem.slice(0, 300)}…` : problem}`, { fix: 'give the bucket policy as a JSON IAM policy document (jsonencode(...) or aws_iam_policy_document)' }));
     }
     const partition = fleet.aws?.partition ?? 'aws';
     const anyone = roleArn(partition, fleet.aws?.accountId ?? '000000000000', '/', 'any-principal');
@@ -286,6 +287,8 @@ const bucketPolicies = new WeakMap<TerraformRoot, Map<string, BucketPolicy>>();
 interface BucketPolicy {
   policy?: CompiledPolicy;
   problem?: string;
+  /** With a problem: the resource that holds the policy (`aws_s3_bucket_policy.<name>`). */
+  resource?: string;
 }
 
 /**
@@ -301,7 +304,7 @@ function bucketPolicyOf(root: TerraformRoot, bucket: string): BucketPolicy {
   }
   const hit = byBucket.get(bucket);
   if (hit) return hit;
-  const body = bucketResources(root, bucket)('aws_s3_bucket_policy')[0];
+  const [name, body] = Object.entries(root.resource.aws_s3_bucket_policy ?? {}).find(([, b]) => resolveValue(root, b.bucket) === bucket) ?? [];
   let read: BucketPolicy = {};
   if (body) {
     try {
@@ -309,7 +312,7 @@ function bucketPolicyOf(root: TerraformRoot, bucket: string): BucketPolicy {
       read = { policy: compilePolicy(JSON.parse(body.policy) as PolicyDocument) };
     } catch (e) {
       if (!(e instanceof SyntaxError || e instanceof PolicyGrammarError)) throw e;
-      read = { problem: e instanceof SyntaxError ? `it is not JSON (${e.message.split('\n')[0]!})` : e.message };
+      read = { problem: e instanceof SyntaxError ? `it is not JSON (${e.message.split('\n')[0]!})` : e.message, resource: `aws_s3_bucket_policy.${name!}` };
     }
   }
   byBucket.set(bucket, read);

@@ -50,6 +50,23 @@ describe('a bucket policy the evaluator cannot read', () => {
   });
 });
 
+describe('a bucket policy without statements the VPC-endpoint reader can use', () => {
+  // Doctor fuzz seed 20261230, case 1930067852: a policy whose Statement was gone threw
+  // "Cannot read properties of undefined (reading 'Effect')" while the cache was read from config.toml.
+  it.each([
+    ['JSON null', 'null'],
+    ['no Statement', '{"Version":"2012-10-17"}'],
+    ['statements that are not objects', '{"Version":"2012-10-17","Statement":[null,3,"x",{"Effect":"Deny","Condition":null},{"Effect":"Deny","Condition":{"StringNotEquals":null}}]}'],
+  ])('%s: findings, no internal error', (_name, text) => {
+    const files = damaged('eks-irsa', 'terraform/aws/main.tf.json', (root) => {
+      root.resource.aws_s3_bucket_policy!.cache_shared!.policy = text;
+    });
+    let r: ReturnType<typeof doctor> | undefined;
+    expect(() => (r = doctor(files))).not.toThrow();
+    expect(r!.findings.map((f) => f.code)).toContain('RF205');
+  });
+});
+
 describe('a Fargate task definition whose task role is not in the documents', () => {
   it('is RF106 and the task-passing proof does not hold (it threw reading the job identity)', () => {
     const sound = doctor(damaged('ecs-fargate', 'terraform/aws/main.tf.json', () => undefined));

@@ -46,17 +46,22 @@ function vpcEndpointsOf(root: TerraformRoot, bucketKey: string | undefined): str
   const refs = new Set([`\${aws_s3_bucket.${bucketKey}.id}`, `\${aws_s3_bucket.${bucketKey}.bucket}`, String(root.resource.aws_s3_bucket?.[bucketKey]?.bucket)]);
   const out: string[] = [];
   for (const b of Object.values(root.resource.aws_s3_bucket_policy ?? {})) {
-    if (typeof b.bucket !== 'string' || !refs.has(b.bucket)) continue;
+    if (b === null || typeof b !== 'object' || typeof b.bucket !== 'string' || !refs.has(b.bucket)) continue;
     let doc: unknown;
     try {
       doc = JSON.parse(String(b.policy));
     } catch {
       continue;
     }
-    const st = (doc as { Statement?: unknown }).Statement;
-    for (const x of (Array.isArray(st) ? st : [st]) as { Effect?: string; Condition?: Record<string, Record<string, unknown>> }[]) {
-      if (x.Effect !== 'Deny') continue;
-      const v = x.Condition?.StringNotEquals?.['aws:SourceVpce'];
+    // Whatever the file holds: a policy without statements, or statements that are not objects,
+    // name no endpoint (the bucket policy's own proofs report such a policy, RF901).
+    const st = doc !== null && typeof doc === 'object' ? (doc as { Statement?: unknown }).Statement : undefined;
+    for (const x of (Array.isArray(st) ? st : [st]) as unknown[]) {
+      if (x === null || typeof x !== 'object') continue;
+      const { Effect, Condition } = x as { Effect?: unknown; Condition?: unknown };
+      if (Effect !== 'Deny' || Condition === null || typeof Condition !== 'object') continue;
+      const guard = (Condition as Record<string, unknown>).StringNotEquals;
+      const v = guard !== null && typeof guard === 'object' ? (guard as Record<string, unknown>)['aws:SourceVpce'] : undefined;
       for (const e of [v ?? []].flat()) if (typeof e === 'string' && !out.includes(e)) out.push(e);
     }
   }

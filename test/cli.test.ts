@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, readdirSync, statSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, lstatSync, mkdtempSync, readFileSync, writeFileSync, readdirSync, statSync, mkdirSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -313,4 +313,39 @@ describe('the built CLI ends cleanly', () => {
     expect(rejects.stdout + rejects.stderr).toMatch(/RF001 cannot read .*rejects\.mjs: no spec here/);
     expect(rejects.stderr).not.toMatch(/ at /);
   }, 60_000);
+});
+
+describe('synth over what is already at the output paths', () => {
+  // Before: the old content of every output path was read whole to compare. A link to /dev/zero
+  // aborted the process (std::bad_alloc, exit 134) after 14 of 17 files; a FIFO blocked forever.
+  it('a link to a device and a FIFO at output paths are replaced, not read or written through', (ctx) => {
+    const mkfifo = spawnSync('mkfifo', ['--help'], { encoding: 'utf8' });
+    if (mkfifo.error || !existsSync('/dev/zero')) {
+      console.log(`SKIPPED: ${mkfifo.error ? 'mkfifo is not on PATH' : 'this system has no /dev/zero'}`);
+      ctx.skip();
+      return;
+    }
+    const out = mkdtempSync(join(tmpdir(), 'rf-stale-'));
+    const example = join(ROOT, 'examples', 'eks-irsa.yaml');
+    expect(spawnSync(process.execPath, [BIN, 'synth', example, '--out', out], { encoding: 'utf8' }).status).toBe(0);
+    const toml = join(out, 'runners', 'deploy', 'config.toml');
+    const readme = join(out, 'README.md');
+    const manifest = join(out, '.runner-fleet-manifest.json');
+    const expected = { toml: readFileSync(toml, 'utf8'), readme: readFileSync(readme, 'utf8'), manifest: readFileSync(manifest, 'utf8') };
+    rmSync(toml);
+    symlinkSync('/dev/zero', toml);
+    rmSync(readme);
+    expect(spawnSync('mkfifo', [readme]).status).toBe(0);
+    rmSync(manifest);
+    expect(spawnSync('mkfifo', [manifest]).status).toBe(0);
+    // A hang is what failed here before: the child is stopped after 60 s rather than blocking the suite.
+    const r = spawnSync(process.execPath, [BIN, 'synth', example, '--out', out], { encoding: 'utf8', timeout: 60_000 });
+    expect(r.signal).toBeNull();
+    expect(r.status, r.stderr).toBe(0);
+    for (const [path, text] of [[toml, expected.toml], [readme, expected.readme], [manifest, expected.manifest]] as const) {
+      expect(lstatSync(path).isFile()).toBe(true);
+      expect(readFileSync(path, 'utf8')).toBe(text);
+    }
+    expect(statSync('/dev/zero').isCharacterDevice()).toBe(true);
+  });
 });

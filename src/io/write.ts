@@ -74,9 +74,39 @@ export function ensureDir(dir: string, shown = dir): void {
   }
 }
 
+/** The largest manifest read back: an earlier run's lists a few thousand paths (~100 bytes each). */
+const MAX_MANIFEST_BYTES = 16 * 1024 * 1024;
+
+/**
+ * The text of a regular file of at most `max` bytes, else undefined. What is already at an output
+ * path is only compared with what is written there, so nothing else is read: not a device or FIFO
+ * a link points at (/dev/zero read without end until the process aborted, with part of the
+ * fleet written; a FIFO blocked), nor a stale file of gigabytes.
+ */
+function regularText(full: string, max: number): string | undefined {
+  try {
+    const info = statSync(full);
+    if (!info.isFile() || info.size > max) return undefined;
+    return readFileSync(full, 'utf8');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether `full` is a regular file holding exactly `content` (read only when the sizes agree). */
+function holds(full: string, content: string): boolean {
+  const bytes = Buffer.byteLength(content, 'utf8');
+  try {
+    if (statSync(full).size !== bytes) return false;
+  } catch {
+    return false;
+  }
+  return regularText(full, bytes) === content;
+}
+
 function readManifest(dir: string): string[] {
   try {
-    const parsed = JSON.parse(readFileSync(join(dir, MANIFEST), 'utf8')) as { files?: unknown };
+    const parsed = JSON.parse(regularText(join(dir, MANIFEST), MAX_MANIFEST_BYTES) ?? '') as { files?: unknown };
     return Array.isArray(parsed.files) ? parsed.files.filter((f): f is string => typeof f === 'string') : [];
   } catch {
     return [];
@@ -109,13 +139,7 @@ export function writeOutput(dir: string, files: readonly OutputFile[]): WriteRep
   const previous = readManifest(dir);
   for (const f of files) {
     const full = inside(dir, f.path);
-    let current: string | undefined;
-    try {
-      current = readFileSync(full, 'utf8');
-    } catch {
-      current = undefined;
-    }
-    if (current === f.content) {
+    if (holds(full, f.content)) {
       report.unchanged.push(f.path);
       continue;
     }
@@ -158,16 +182,14 @@ export function writeOutput(dir: string, files: readonly OutputFile[]): WriteRep
     pruneEmptyDirs(dir, dirname(full));
   }
   const manifest = `${JSON.stringify({ generator: 'runner-fleet', files: [...now].sort() }, null, 2)}\n`;
-  let currentManifest: string;
-  try {
-    currentManifest = readFileSync(join(dir, MANIFEST), 'utf8');
-  } catch {
-    currentManifest = '';
-  }
-  if (currentManifest !== manifest) {
+  if (!holds(join(dir, MANIFEST), manifest)) {
+    // Through a temporary file too: a link or FIFO at the manifest's place is replaced, never written through.
+    const tmp = `${join(dir, MANIFEST)}.runner-fleet-tmp`;
     try {
-      writeFileSync(join(dir, MANIFEST), manifest);
+      writeFileSync(tmp, manifest);
+      renameSync(tmp, join(dir, MANIFEST));
     } catch (e) {
+      rmSync(tmp, { force: true });
       throw new OutputError(join(dir, MANIFEST), errnoReason(e, CREATING));
     }
   }

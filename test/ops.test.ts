@@ -265,6 +265,30 @@ describe('commands against the GitLab double', () => {
     expect(r.out).toMatch(/not waiting/);
   });
 
+  it('a runner token from the store is never printed, whatever its shape, even when GitLab quotes it back', async () => {
+    // Before: a token without the glrt- prefix (an instance with its own prefix) that GitLab's 400
+    // quoted was printed in "failed rotate …" and in --json "detail".
+    const h = harness(file);
+    await h.run('register', { approve: true });
+    const secret = 'zz-SECRETVALUE0123456789abcdef';
+    h.stores.get('k8s')!.value!.token = secret;
+    const inner = h.world.fetch!;
+    h.world.fetch = (url, init) => {
+      const path = new URL(String(url)).pathname;
+      if (init?.method === 'POST' && /\/runners\/(\d+\/)?reset_authentication_token$/.test(path)) {
+        return Promise.resolve(new Response(JSON.stringify({ message: { token: [`${secret} is not valid`] } }), { status: 400, headers: { 'content-type': 'application/json' } }));
+      }
+      return inner(url, init);
+    };
+    for (const json of [false, true]) {
+      const r = await h.run('rotate', { approve: true, runner: 'k8s', json });
+      expect(r.code).toBe(1);
+      expect(`${r.out}${r.err}`).toMatch(/400/);
+      expect(`${r.out}${r.err}`).toMatch(/\[REDACTED\] is not valid/);
+      expect(`${r.out}${r.err}`).not.toContain('SECRETVALUE');
+    }
+  });
+
   it('drain pauses, waits for running jobs with progress on stderr, and resume unpauses', async () => {
     const h = harness(file);
     await h.run('register', { approve: true });

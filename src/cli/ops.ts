@@ -340,7 +340,11 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   }
   const fetchFn: FetchLike = world.fetch ?? (await http.makeFetch({ env: world.env, ...(ca !== undefined ? { ca } : {}) }));
   const gitlab = new GitLabClient({ baseUrl: fleet.gitlabUrl, ...(token !== undefined ? { token } : {}), fetch: fetchFn, timing: world.timing, progress, ...(world.requestTimeoutMs !== undefined ? { timeoutMs: world.requestTimeoutMs } : {}) });
-  const makeStore = world.store ? (d: DesiredRunner) => world.store!(d, opts) : await liveStoreFactory(opts, world, progress, fleet.azure?.subscriptionId);
+  const openStore = world.store ? (d: DesiredRunner) => world.store!(d, opts) : await liveStoreFactory(opts, world, progress, fleet.azure?.subscriptionId);
+  // Every runner token read from a store or written to one is a secret the output must never
+  // show, whatever its shape: an instance with its own token prefix has no glrt- to match, and
+  // GitLab's error answers may quote the token they refuse.
+  const makeStore = (d: DesiredRunner): TokenStore => watched(openStore(d), redactor);
   const stores = new Map<string, TokenStore>();
   const store = (d: DesiredRunner) => {
     let s = stores.get(d.name);
@@ -403,4 +407,24 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   if (opts.json) out(`${JSON.stringify(report, null, 2)}\n`);
   else out(text(report));
   return report.exitCode;
+}
+
+/** A store whose tokens, read or written, the redactor learns before anything can print them. */
+function watched(store: TokenStore, redactor: Redactor): TokenStore {
+  return {
+    get label() {
+      return store.label;
+    },
+    async read() {
+      const stored = await store.read();
+      redactor.add(stored?.token);
+      return stored;
+    },
+    async write(value) {
+      redactor.add(value.token);
+      return store.write(value);
+    },
+    clear: () => store.clear(),
+    restartManager: () => store.restartManager(),
+  };
 }

@@ -6,7 +6,7 @@ import type { AppliedOutputs } from '../model/types.js';
 import { parseAzureOutputs } from '../spec/applied.js';
 import { importModule } from '../io/dynamic-import.js';
 import { errnoReason } from '../io/errno.js';
-import { readAtMost } from '../io/read-at-most.js';
+import { readAtMost, readFdAtMost } from '../io/read-at-most.js';
 import { SPEC_LIMITS, specTooLarge } from '../spec/reader.js';
 
 /** `terraform output -json` of a root is kilobytes; more than this is not one. */
@@ -50,7 +50,8 @@ export async function loadAndPlan(file: string, opts: LoadOptions = {}): Promise
   }
   let bytes: Buffer;
   try {
-    const read = readAtMost(file, SPEC_LIMITS.maxBytes);
+    // `-` is standard input, as for most command-line tools (`plan - < fleet.yaml`).
+    const read = file === '-' ? readFdAtMost(0, SPEC_LIMITS.maxBytes) : readAtMost(file, SPEC_LIMITS.maxBytes);
     // Read only up to the limit: the reader's own size finding, with the size unknown.
     if (read.more) return { exitCode: 2, findings: [specTooLarge(safeText(file, 200), undefined)], proofs: [] };
     bytes = read.bytes;

@@ -8,17 +8,35 @@ import { closeSync, openSync, readSync } from 'node:fs';
 export function readAtMost(file: string, max: number): { bytes: Buffer; more: boolean } {
   const fd = openSync(file, 'r');
   try {
-    const chunks: Buffer[] = [];
-    let total = 0;
-    const chunk = Buffer.allocUnsafe(64 * 1024);
-    for (;;) {
-      const n = readSync(fd, chunk, 0, Math.min(chunk.length, max + 1 - total), null);
-      if (n === 0) return { bytes: Buffer.concat(chunks, total), more: false };
-      chunks.push(Buffer.from(chunk.subarray(0, n)));
-      total += n;
-      if (total > max) return { bytes: Buffer.concat(chunks, total), more: true };
-    }
+    return readFdAtMost(fd, max);
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * The same from an open descriptor (0: standard input, whatever it is: a file, a pipe, or the
+ * socket a parent process such as Node's spawnSync gives, which /dev/stdin cannot open).
+ */
+export function readFdAtMost(fd: number, max: number): { bytes: Buffer; more: boolean } {
+  const chunks: Buffer[] = [];
+  let total = 0;
+  const chunk = Buffer.allocUnsafe(64 * 1024);
+  for (;;) {
+    let n: number;
+    try {
+      n = readSync(fd, chunk, 0, Math.min(chunk.length, max + 1 - total), null);
+    } catch (e) {
+      // A non-blocking descriptor with nothing yet: wait for it (a spec on stdin is read whole).
+      if ((e as NodeJS.ErrnoException).code === 'EAGAIN') {
+        Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 5);
+        continue;
+      }
+      throw e;
+    }
+    if (n === 0) return { bytes: Buffer.concat(chunks, total), more: false };
+    chunks.push(Buffer.from(chunk.subarray(0, n)));
+    total += n;
+    if (total > max) return { bytes: Buffer.concat(chunks, total), more: true };
   }
 }

@@ -260,3 +260,17 @@ describe('the command line', () => {
     expect(readAtMost(small, 1)).toEqual({ bytes: Buffer.from('ab'), more: true });
   });
 });
+
+describe('cache paths of two runners, one inside the other', () => {
+  it('RF202 says to choose paths that do not nest (before: "grant the manager only its own prefix", which a spec cannot do)', () => {
+    const spec = exampleValue('eks-irsa');
+    spec.runners[0].cache.path = 'build';
+    spec.runners[1].cache.path = 'build/deploy';
+    const r = planValue(spec);
+    const rf202 = r.findings.find((f) => f.code === 'RF202' && f.path === 'runners[0].cache');
+    expect(rf202?.fix).toMatch(/another runner's cache path \(build\/deploy\) lies inside build\/.*not inside another's/);
+    // Paths that only share a beginning do not nest (a grant on build/ does not cover build-x/): no RF202.
+    spec.runners[1].cache.path = 'build-x';
+    expect(planValue(spec).findings.map((f) => f.code)).not.toContain('RF202');
+  });
+});

@@ -363,7 +363,8 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     if (missing.length > 0) {
       out.push(finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}`, { fix: 'the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix' }));
     }
-    const others = new Set<string>([`${ref.path}-other`, `${ref.path}x`, 'other-prefix', '', ...neighbourPaths(fleet, ref)]);
+    const neighbours = neighbourPaths(fleet, ref);
+    const others = new Set<string>([`${ref.path}-other`, `${ref.path}x`, 'other-prefix', '', ...neighbours]);
     const leaks: string[] = [];
     for (const other of [...others].sort()) {
       const objectKey = other === '' ? 'probe' : `${other}/probe`;
@@ -376,7 +377,13 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       if (decide(manager, action, arn) === 'allow') leaks.push(`${action} on the bucket`);
     }
     if (leaks.length > 0) {
-      out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix: 'grant the manager only its own prefix' }));
+      // Another runner's path inside this one (build and build/deploy): every grant on build/ covers
+      // it, so the fix is in the spec's paths, not in the grant.
+      const nested = neighbours.filter((other) => other.startsWith(`${ref.path}/`));
+      const fix = nested.length > 0
+        ? `another runner's cache path (${nested.slice(0, 3).join(', ')}) lies inside ${ref.path}/, so a grant on ${ref.path}/ covers it: give each runner a cache.path that is not inside another's (build and deploy, not build and build/deploy)`
+        : 'grant the manager only its own prefix';
+      out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix }));
     }
   }
   if (jobs) {

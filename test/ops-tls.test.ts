@@ -4,7 +4,7 @@ import { createServer } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { GitLabClient, GitLabUnavailableError } from '../src/live/gitlab.js';
+import { GitLabClient, GitLabTlsError } from '../src/live/gitlab.js';
 import { makeFetch } from '../src/live/http.js';
 import { which } from './helpers/tools.js';
 import { VirtualClock } from './helpers/gitlab-double.js';
@@ -32,7 +32,10 @@ describe('GitLab client over TLS with a private CA', () => {
       const clock = new VirtualClock();
       const untrusted = new GitLabClient({ baseUrl: base, token: 'glpat-tls-test-token', fetch: await makeFetch(), timing: clock, retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxRetryAfterMs: 1 } });
       const err = await untrusted.listRunners({ type: 'instance_type' }).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(GitLabUnavailableError);
+      // Not retried: a certificate that is not trusted stays so.
+      expect(err).toBeInstanceOf(GitLabTlsError);
+      expect(String(err)).toMatch(/DEPTH_ZERO_SELF_SIGNED_CERT\): give --ca-file <pem>/);
+      expect(untrusted.totalCalls).toBe(1);
       expect(String(err)).not.toContain('glpat-tls-test-token');
     } finally {
       server.close();

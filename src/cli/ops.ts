@@ -47,8 +47,10 @@ export interface OpsWorld {
   timing: Timing;
   /** Builds a runner's token store (default: Kubernetes Secret or SSM parameter clients). */
   store?: (d: DesiredRunner, opts: OpsOptions) => TokenStore;
-  /** Per-request timeout of GitLab calls (default 30 s; 0 for a double that simulates timeouts). */
+  /** Per-request timeout of GitLab calls (default DEFAULT_REQUEST_TIMEOUT_MS, 20 s; 0 for a double that simulates timeouts). */
   requestTimeoutMs?: number;
+  /** How long one GitLab call, its retries included, may go without an answer (default DEFAULT_CALL_DEADLINE_MS, 45 s). */
+  callDeadlineMs?: number;
   /** Key Vault transport and vault URL (tests: a double over https with its own CA); default: makeFetch() and https://<vault>.vault.azure.net. */
   keyVault?: { fetch: FetchLike; url: (vaultName: string) => string };
   /** Reads and plans the spec (tests reuse one plan across many runs). */
@@ -241,7 +243,8 @@ function text(report: OpsReport): string {
   if (report.phantoms) {
     for (const p of report.phantoms) lines.push(`phantom #${p.id} (${p.scope}): "${p.description}" carries this fleet's marker but runner ${p.runner} is not in the spec there (runner-fleet prune deletes it)`);
   }
-  if (report.command !== 'status') {
+  // A read that failed made no plan: only the error is said, never "nothing to do".
+  if (report.command !== 'status' && report.plan !== undefined) {
     lines.push(...stepsText('plan', report.plan));
     if (report.results) lines.push(...stepsText('applied', report.results));
     else if (report.plan.length > 0) lines.push('', 'nothing was changed; run again with --approve to apply this plan');
@@ -339,7 +342,16 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
     throw e;
   }
   const fetchFn: FetchLike = world.fetch ?? (await http.makeFetch({ env: world.env, ...(ca !== undefined ? { ca } : {}) }));
-  const gitlab = new GitLabClient({ baseUrl: fleet.gitlabUrl, ...(token !== undefined ? { token } : {}), fetch: fetchFn, timing: world.timing, progress, ...(world.requestTimeoutMs !== undefined ? { timeoutMs: world.requestTimeoutMs } : {}) });
+  const gitlab = new GitLabClient({
+    baseUrl: fleet.gitlabUrl,
+    ...(token !== undefined ? { token } : {}),
+    fetch: fetchFn,
+    timing: world.timing,
+    progress,
+    ...(opts.caFile !== undefined ? { caFile: opts.caFile } : {}),
+    ...(world.requestTimeoutMs !== undefined ? { timeoutMs: world.requestTimeoutMs } : {}),
+    ...(world.callDeadlineMs !== undefined ? { deadlineMs: world.callDeadlineMs } : {}),
+  });
   const openStore = world.store ? (d: DesiredRunner) => world.store!(d, opts) : await liveStoreFactory(opts, world, progress, fleet.azure?.subscriptionId);
   // Every runner token read from a store or written to one is a secret the output must never
   // show, whatever its shape: an instance with its own token prefix has no glrt- to match, and
@@ -357,6 +369,8 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   const engine = new Engine({ fleet: fleet.name, gitlab, store, timing: world.timing, progress, canManage: token !== undefined });
 
   const report: OpsReport = { command, fleet: fleet.name, gitlab: fleet.gitlabUrl, approved: opts.approve === true && MUTATING.has(command), plan: [], apiCalls: 0, exitCode: 0 };
+  // Until GitLab and the token stores are read, there is no plan: a failure then is a failed read.
+  let planned = false;
   try {
     switch (command) {
       case 'status': {
@@ -365,27 +379,33 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
         report.phantoms = s.phantoms;
         const problems = s.runners.some((r) => r.drift.length > 0 || r.ids.length > 1 || (!r.registered)) || s.phantoms.length > 0;
         report.exitCode = problems ? 1 : 0;
+        planned = true;
         break;
       }
       case 'register':
         report.plan = await engine.planRegister(desired);
+        planned = true;
         if (report.approved) report.results = await engine.applyRegister(desired, report.plan);
         break;
       case 'rotate':
         report.plan = await engine.planRotate(desired, withinMs !== undefined ? { ifExpiringWithinMs: withinMs } : {});
+        planned = true;
         if (report.approved) report.results = await engine.applyRotate(desired, report.plan, { confirmTimeoutMs: token === undefined ? 0 : confirmTimeout });
         break;
       case 'drain':
       case 'resume':
         report.plan = await engine.planDrain(desired, opts.runner!, command === 'resume');
+        planned = true;
         if (report.approved) report.results = await engine.applyDrain(desired, report.plan, { timeoutMs: drainTimeout });
         break;
       case 'prune':
         report.plan = await engine.planPrune(desiredRunners(fleet));
+        planned = true;
         if (report.approved) report.results = await engine.applyPrune(report.plan);
         break;
       case 'unregister':
         report.plan = await engine.planUnregister(desired, opts.runner!);
+        planned = true;
         if (report.approved) report.results = await engine.applyUnregister(desired, report.plan);
         break;
       default: {
@@ -400,6 +420,8 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
       return 70;
     }
     report.error = e instanceof Error ? e.message : String(e);
+    report.failedAt = planned ? 'apply' : 'read';
+    if (!planned) delete report.plan;
     report.exitCode = 1;
   }
   report.apiCalls = gitlab.totalCalls;

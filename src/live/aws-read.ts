@@ -1,4 +1,4 @@
-import { quietAwsSdkNotice } from './aws-sdk-env.js';
+import { noAwsCredentialsError, quietAwsSdkNotice } from './aws-sdk-env.js';
 import type * as IamModule from '@aws-sdk/client-iam';
 import type * as EksModule from '@aws-sdk/client-eks';
 import { AWS_READ_OPERATIONS, AwsReadError, type AwsReadOperation, type AwsReadPort } from '../doctor/aws-port.js';
@@ -85,7 +85,8 @@ export function awsReadClient(opts: AwsReadOptions = {}): AwsReadPort {
         const name = (e as { name?: string }).name ?? 'Error';
         const message = e instanceof Error ? e.message : String(e);
         // No credentials or no region: no read can succeed; the command cannot run as asked.
-        if (name === 'CredentialsProviderError' || /Region is missing|Could not load credentials/i.test(message)) throw new Error(`no AWS credentials or region to read with (${message.split('\n')[0]!.slice(0, 200)}); give --profile and --region, or the AWS_* environment`, { cause: e });
+        const missing = noAwsCredentialsError(e, 'read with', 'flags');
+        if (missing) throw missing;
         const kind = DENIED.has(name) ? 'denied' : NOT_FOUND.has(name) ? 'not-found' : 'failed';
         throw new AwsReadError(op, kind, name, kind === 'failed' ? message.split('\n')[0]!.slice(0, 200) : undefined);
       }

@@ -1,4 +1,4 @@
-import { quietAwsSdkNotice } from './aws-sdk-env.js';
+import { noAwsCredentialsError, quietAwsSdkNotice } from './aws-sdk-env.js';
 import { createHash, createHmac } from 'node:crypto';
 import type { FetchLike } from './gitlab.js';
 import type { KubeApi } from './kubernetes.js';
@@ -68,14 +68,20 @@ export async function eksKubeApi(name: string, region: string, makeFetch: (opts:
   quietAwsSdkNotice();
   const { EKSClient, DescribeClusterCommand } = await import('@aws-sdk/client-eks');
   const client = new EKSClient({ region });
-  const out = await client.send(new DescribeClusterCommand({ name }));
+  const doing = `find the Kubernetes API of EKS cluster ${name} (${region}) with`;
+  const out = await client.send(new DescribeClusterCommand({ name })).catch((e: unknown) => {
+    throw noAwsCredentialsError(e, doing, 'environment') ?? e;
+  });
   const endpoint = out.cluster?.endpoint;
   const ca = out.cluster?.certificateAuthority?.data;
   if (!endpoint || !ca) throw new Error(`EKS cluster ${name} (${region}) reported no endpoint or CA`);
   const credentials = client.config.credentials;
   return {
     server: endpoint,
-    token: async () => eksToken(name, region, await credentials()),
+    token: async () =>
+      eksToken(name, region, await credentials().catch((e: unknown) => {
+        throw noAwsCredentialsError(e, `sign a token for EKS cluster ${name} with`, 'environment') ?? e;
+      })),
     fetch: await makeFetch({ ca: Buffer.from(ca, 'base64').toString('utf8') }),
   };
 }

@@ -1,4 +1,5 @@
 import { safeText } from '../spec/findings.js';
+import { tlsAdvice, tlsFailure, type TlsFailure } from './tls-failure.js';
 import { backoffMs, DEFAULT_RETRY, rateLimitWaitMs, realTiming, type RetryPolicy, type Timing } from './retry.js';
 import type { RunnerScope, RunnerSettings } from '../ops/desired.js';
 
@@ -8,7 +9,10 @@ import type { RunnerScope, RunnerSettings } from '../ops/desired.js';
  *
  * Reliability: idempotent calls (GET, PUT, DELETE) are retried on 429, 5xx, timeouts and
  * connection errors with exponential backoff and full jitter, honouring `Retry-After` and
- * `RateLimit-Reset`. Non-idempotent calls (the POSTs) are retried only on 429, which GitLab sends
+ * `RateLimit-Reset`, within a deadline per call (a GitLab that accepts connections and never
+ * answers ends the command in under a minute, not after six 30 s attempts). A TLS failure (an
+ * untrusted, expired or misnamed certificate) is never retried: it is said at once with the fix.
+ * Non-idempotent calls (the POSTs) are retried only on 429, which GitLab sends
  * before it acts; any other failure of a POST raises `OutcomeUnknownError` and the caller
  * re-reads before it tries again. Tokens travel only in headers and request bodies: no message
  * built here contains one.
@@ -24,8 +28,16 @@ export interface GitLabClientOptions {
   fetch: FetchLike;
   timing?: Timing;
   retry?: RetryPolicy;
-  /** Per attempt; default 30 s. 0: no timeout of our own (a test double that simulates timeouts). */
+  /** Per attempt; default DEFAULT_REQUEST_TIMEOUT_MS. 0: no timeout of our own (a test double that simulates timeouts). */
   timeoutMs?: number;
+  /**
+   * One call, its retries included, ends after this long without an answer (default
+   * DEFAULT_CALL_DEADLINE_MS; measured on `timing`). Waits a 429 asks for do not count: GitLab
+   * answered, and they are bounded by `retry.maxRetryAfterMs`.
+   */
+  deadlineMs?: number;
+  /** The CA bundle the transport trusts (`--ca-file`), named in TLS messages. */
+  caFile?: string;
   /** Progress lines for waits (stderr). */
   progress?: (line: string) => void;
 }
@@ -79,11 +91,24 @@ export class GitLabHttpError extends Error {
   }
 }
 
+/** A request's wait for an answer; a GitLab API call answers in well under a second. */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
+/** One call with its retries: a GitLab that does not answer ends the command after this. */
+export const DEFAULT_CALL_DEADLINE_MS = 45_000;
+
 /** GitLab could not be reached in time, after every retry. */
 export class GitLabUnavailableError extends Error {
   constructor(readonly call: string, reason: string) {
-    super(`GitLab did not answer ${call}: ${reason}`);
+    super(reason.startsWith('GitLab') ? reason : `GitLab did not answer ${call}: ${reason}`);
     this.name = 'GitLabUnavailableError';
+  }
+}
+
+/** The TLS connection to GitLab failed in a way no retry mends (the request was never sent). */
+export class GitLabTlsError extends Error {
+  constructor(readonly call: string, readonly failure: TlsFailure, advice: string) {
+    super(`cannot reach GitLab for ${call}: ${advice}`);
+    this.name = 'GitLabTlsError';
   }
 }
 
@@ -150,13 +175,30 @@ function objectAnswer<T>(v: unknown, call: string, need: { id?: boolean; token?:
   return v as T;
 }
 
-type Attempt = { kind: 'ok'; response: Response } | { kind: 'status'; status: number; response: Response } | { kind: 'network'; reason: string };
+type Attempt = { kind: 'ok'; response: Response } | { kind: 'status'; status: number; response: Response } | { kind: 'network'; reason: string } | { kind: 'tls'; failure: TlsFailure };
 
 /** A human reason for a thrown fetch error, with no URL or body in it. */
 function networkReason(e: unknown): string {
   const err = e as { name?: string; code?: string; cause?: { code?: string } };
   if (err.name === 'TimeoutError' || err.name === 'AbortError') return 'timed out';
-  return err.cause?.code ?? err.code ?? 'connection failed';
+  const code = err.cause?.code ?? err.code;
+  // undici's own limits: 10 s to connect (TCP and TLS), 300 s for headers and body.
+  if (code === 'UND_ERR_CONNECT_TIMEOUT') return 'timed out connecting';
+  if (code === 'UND_ERR_HEADERS_TIMEOUT' || code === 'UND_ERR_BODY_TIMEOUT') return 'timed out';
+  return code ?? 'connection failed';
+}
+
+/** Seconds as a person reads them: 45 s, 0.5 s. */
+const seconds = (ms: number) => `${ms >= 10_000 ? Math.round(ms / 1000) : Math.round(ms / 100) / 10} s`;
+
+/** What to check when GitLab did not answer, by the last reason. */
+function checkHint(reason: string, url: string): string {
+  if (reason === 'timed out') return `it accepts connections but does not answer: check that GitLab is up and not overloaded (its health check, the load balancer in front of it), and that gitlab.url ${url} is the GitLab instance itself`;
+  if (reason === 'timed out connecting') return `no connection was set up in time (TCP or the TLS handshake): check that gitlab.url ${url} is reachable from here (a firewall that drops packets, or HTTPS_PROXY/NO_PROXY) and that it serves HTTPS at that port`;
+  if (reason === 'ECONNREFUSED') return `nothing accepts connections there: check gitlab.url ${url} (host and port) and that GitLab is up`;
+  if (reason === 'ENOTFOUND' || reason === 'EAI_AGAIN') return `the host name does not resolve: check gitlab.url ${url} and this machine's DNS`;
+  if (/^HTTP 5\d\d$/.test(reason)) return 'GitLab answers with server errors: check its health (gitlab-ctl status, its logs) and try again';
+  return `check that GitLab is up and that gitlab.url ${url} is reachable from here (a firewall, or HTTPS_PROXY/NO_PROXY)`;
 }
 
 /** GitLab's error `message` (string or field map), shortened; never a token (callers redact too). */
@@ -188,7 +230,7 @@ export class GitLabClient {
     return n;
   }
 
-  private async once(method: string, path: string, body: unknown, auth: boolean): Promise<Attempt> {
+  private async once(method: string, path: string, body: unknown, auth: boolean, timeoutMs: number): Promise<Attempt> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (auth && this.opts.token !== undefined) headers['private-token'] = this.opts.token;
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -201,12 +243,23 @@ export class GitLabClient {
         // Never followed: the token would go with a redirect to another host, or to plain http.
         redirect: 'manual',
         ...(body !== undefined ? { body: JSON.stringify(body) } : {}),
-        ...(this.opts.timeoutMs === 0 ? {} : { signal: AbortSignal.timeout(this.opts.timeoutMs ?? 30_000) }),
+        ...(timeoutMs === 0 ? {} : { signal: AbortSignal.timeout(Math.max(1, timeoutMs)) }),
       });
       if (res.status === 429 || res.status >= 500) return { kind: 'status', status: res.status, response: res };
       return { kind: 'ok', response: res };
     } catch (e) {
+      const tls = tlsFailure(e);
+      if (tls !== undefined) return { kind: 'tls', failure: tls };
       return { kind: 'network', reason: networkReason(e) };
+    }
+  }
+
+  /** host[:port] of gitlab.url, as messages name it. */
+  private get host(): string {
+    try {
+      return new URL(this.opts.baseUrl).host;
+    } catch {
+      return safeText(this.opts.baseUrl, 120);
     }
   }
 
@@ -216,9 +269,22 @@ export class GitLabClient {
    */
   private async call(method: string, path: string, opts: { body?: unknown; idempotent: boolean; auth?: boolean }): Promise<Response> {
     const label = `${method} ${path.replace(/\?.*$/, '')}`;
+    const requestTimeout = this.opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const deadline = this.opts.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS;
+    const started = this.timing.now();
+    // Time spent waiting as a 429 asked: GitLab answered, so it does not count against the deadline.
+    let asked = 0;
+    const spent = () => this.timing.now() - started - asked;
     let last = '';
+    let attempts = 0;
+    const unavailable = () =>
+      new GitLabUnavailableError(label, `GitLab at ${this.host} did not answer ${label} in ${seconds(spent())} (${attempts} attempt${attempts === 1 ? '' : 's'}${requestTimeout > 0 ? `, each given up to ${seconds(requestTimeout)}` : ''}; the last: ${last}): ${checkHint(last, this.opts.baseUrl)}`);
     for (let attempt = 0; attempt < this.retry.maxAttempts; attempt++) {
-      const r = await this.once(method, path, opts.body, opts.auth ?? true);
+      attempts = attempt + 1;
+      // The last attempt gets what is left of the deadline, not a full timeout.
+      const timeoutMs = requestTimeout === 0 ? 0 : Math.min(requestTimeout, Math.max(1, deadline - spent()));
+      const r = await this.once(method, path, opts.body, opts.auth ?? true, timeoutMs);
+      if (r.kind === 'tls') throw new GitLabTlsError(label, r.failure, tlsAdvice(r.failure, { host: this.host, url: `gitlab.url ${this.opts.baseUrl}`, ...(this.opts.caFile !== undefined ? { caFile: this.opts.caFile } : {}) }));
       if (r.kind === 'ok' && r.response.status >= 300 && r.response.status < 400) {
         const location = r.response.headers.get('location');
         let where = 'elsewhere';
@@ -231,10 +297,12 @@ export class GitLabClient {
       }
       if (r.kind === 'ok') return r.response;
       let wait: number;
+      let rateLimited = false;
       if (r.kind === 'status' && r.status === 429) {
-        const asked = rateLimitWaitMs(r.response.headers, this.timing.now());
-        if (asked !== undefined && asked > this.retry.maxRetryAfterMs) throw new GitLabUnavailableError(label, `rate limited for ${Math.ceil(asked / 1000)} s`);
-        wait = asked ?? backoffMs(this.retry, attempt, this.timing.random);
+        const askedMs = rateLimitWaitMs(r.response.headers, this.timing.now());
+        if (askedMs !== undefined && askedMs > this.retry.maxRetryAfterMs) throw new GitLabUnavailableError(label, `GitLab at ${this.host} rate-limits ${label} for ${Math.ceil(askedMs / 1000)} s: try again later`);
+        rateLimited = askedMs !== undefined;
+        wait = askedMs ?? backoffMs(this.retry, attempt, this.timing.random);
         last = 'rate limited (429)';
       } else {
         last = r.kind === 'status' ? `HTTP ${r.status}` : r.reason;
@@ -242,10 +310,13 @@ export class GitLabClient {
         wait = backoffMs(this.retry, attempt, this.timing.random);
       }
       if (attempt + 1 >= this.retry.maxAttempts) break;
+      // No attempt starts after the deadline: a GitLab that does not answer ends the call.
+      if (deadline > 0 && spent() + (rateLimited ? 0 : wait) >= deadline) throw unavailable();
       this.opts.progress?.(`${label}: ${last}; retrying in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 2} of ${this.retry.maxAttempts})`);
       await this.timing.sleep(wait);
+      if (rateLimited) asked += wait;
     }
-    throw new GitLabUnavailableError(label, `${last} after ${this.retry.maxAttempts} attempts`);
+    throw unavailable();
   }
 
   private async json<T>(method: string, path: string, opts: { body?: unknown; idempotent: boolean; auth?: boolean; ok?: number[] }): Promise<T> {

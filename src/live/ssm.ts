@@ -1,4 +1,4 @@
-import { quietAwsSdkNotice } from './aws-sdk-env.js';
+import { noAwsCredentialsError, quietAwsSdkNotice } from './aws-sdk-env.js';
 import type * as SsmModule from '@aws-sdk/client-ssm';
 import type { StoredToken, TokenStore } from '../ops/ports.js';
 import { TOKEN_PLACEHOLDER } from '../platforms/aws-vm/common.js';
@@ -31,6 +31,11 @@ export class SsmParameterStore implements TokenStore {
     return this.sdk;
   }
 
+  /** An SDK failure as said to a person: no credentials with the fix, else the error's name (its text may quote request details). */
+  private failure(action: string, e: unknown): Error {
+    return noAwsCredentialsError(e, `${action} ${this.label}`, 'environment') ?? new Error(`cannot ${action} ${this.label}: ${(e as { name?: string }).name ?? 'error'}`, { cause: e });
+  }
+
   async read(): Promise<StoredToken | undefined> {
     const { ssm, client } = await this.load();
     let value: string | undefined;
@@ -39,10 +44,12 @@ export class SsmParameterStore implements TokenStore {
       value = out.Parameter?.Value;
     } catch (e) {
       if ((e as { name?: string }).name === 'ParameterNotFound') return undefined;
-      throw new Error(`cannot read ${this.label}: ${(e as { name?: string }).name ?? 'error'}`, { cause: e });
+      throw this.failure('read', e);
     }
     if (value === undefined || value === TOKEN_PLACEHOLDER || value === '') return undefined;
-    const tags = await client.send(new ssm.ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: this.ref.parameter }));
+    const tags = await client.send(new ssm.ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: this.ref.parameter })).catch((e: unknown) => {
+      throw this.failure('read the tags of', e);
+    });
     const tag = (k: string) => tags.TagList?.find((t) => t.Key === k)?.Value;
     const id = tag(TAGS.runnerId);
     return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), expiresAt: tag(TAGS.expiresAt) === 'none' ? null : tag(TAGS.expiresAt) ?? null, state: tag(TAGS.state) === 'pending' ? 'pending' : 'valid' };
@@ -56,7 +63,7 @@ export class SsmParameterStore implements TokenStore {
       await client.send(new ssm.PutParameterCommand({ Name: this.ref.parameter, Value: v.token === '' ? TOKEN_PLACEHOLDER : v.token, Type: 'SecureString', Overwrite: true }));
       if (v.state !== 'pending') await this.tag(v);
     } catch (e) {
-      throw new Error(`cannot write ${this.label}: ${(e as { name?: string }).name ?? 'error'}`, { cause: e });
+      throw this.failure('write', e);
     }
   }
 
@@ -81,7 +88,7 @@ export class SsmParameterStore implements TokenStore {
   async restartManager(): Promise<void> {
     const { ssm, client } = await this.load();
     const p = this.ref.parameter.replace(/'/g, '');
-    await client.send(new ssm.SendCommandCommand({
+    const send = client.send(new ssm.SendCommandCommand({
       DocumentName: 'AWS-RunShellScript',
       Targets: [{ Key: 'tag:aws:autoscaling:groupName', Values: [this.ref.autoScalingGroup] }],
       Comment: 'runner-fleet rotate: reload the runner token',
@@ -95,5 +102,8 @@ export class SsmParameterStore implements TokenStore {
         ],
       },
     }));
+    await send.catch((e: unknown) => {
+      throw this.failure(`restart the manager (SSM Run Command on ${this.ref.autoScalingGroup}) for`, e);
+    });
   }
 }

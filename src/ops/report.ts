@@ -46,10 +46,13 @@ export const opsReportSchema = z.strictObject({
   approved: z.boolean(),
   runners: z.array(runnerStatus).optional(),
   phantoms: z.array(phantom).optional(),
-  plan: z.array(step),
+  /** Absent when reading GitLab or a token store failed (`failedAt: "read"`): no plan was made. */
+  plan: z.array(step).optional(),
   results: z.array(result).optional(),
   /** A failure that stopped the command (never a token). */
   error: z.string().optional(),
+  /** With `error`: `read` — GitLab or a token store could not be read, so there is no plan (nor runners); `apply` — it stopped after the plan. */
+  failedAt: z.enum(['read', 'apply']).optional(),
   /** GitLab API calls made, retries included. */
   apiCalls: z.number().int(),
   exitCode: z.number().int(),

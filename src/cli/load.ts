@@ -7,6 +7,7 @@ import { parseAzureOutputs } from '../spec/applied.js';
 import { importModule } from '../io/dynamic-import.js';
 import { errnoReason } from '../io/errno.js';
 import { readAtMost, readFdAtMost } from '../io/read-at-most.js';
+import { utf16Of, utf16Problem } from '../io/utf16.js';
 import { SPEC_LIMITS, specTooLarge } from '../spec/reader.js';
 
 /** `terraform output -json` of a root is kilobytes; more than this is not one. */
@@ -16,15 +17,25 @@ const MAX_OUTPUTS_BYTES = 16 * 1024 * 1024;
 /** Reads `--azure-outputs`; a missing or malformed file is a command error (exit 2). */
 function loadApplied(opts: LoadOptions): { applied?: AppliedOutputs; failed?: PlanResult } {
   if (opts.azureOutputs === undefined) return {};
-  let text: string;
-  const fail = (reason: string) => ({ failed: { exitCode: 2, findings: [{ code: 'RF610', severity: 'error', path: '--azure-outputs', message: `cannot read ${opts.azureOutputs}: ${reason}`, fix: 'terraform -chdir=terraform/azure output -json > azure-outputs.json' }], proofs: [] } }) as { failed: PlanResult };
+  const file = safeText(opts.azureOutputs, 200);
+  const failWith = (finding: Omit<Finding, 'code' | 'severity' | 'path'>) => ({ failed: { exitCode: 2, findings: [{ code: 'RF610', severity: 'error', path: '--azure-outputs', ...finding }], proofs: [] } }) as { failed: PlanResult };
+  const fail = (reason: string) => failWith({ message: `cannot read ${file}: ${reason}`, fix: 'terraform -chdir=terraform/azure output -json > azure-outputs.json' });
+  let bytes: Buffer;
   try {
     const read = readAtMost(opts.azureOutputs, MAX_OUTPUTS_BYTES);
     if (read.more) return fail(`it is more than ${MAX_OUTPUTS_BYTES.toLocaleString('en-US')} bytes, which no \`terraform output -json\` is`);
-    text = read.bytes.toString('utf8');
+    bytes = read.bytes;
   } catch (e) {
     return fail(errnoReason(e, { ENOENT: 'no such file' }));
   }
+  // Windows PowerShell's `>` writes UTF-16: said as such, not as a JSON error quoting its bytes.
+  const utf16 = utf16Of(bytes);
+  if (utf16) {
+    const { message, fix } = utf16Problem(file, utf16);
+    return failWith({ message, received: `bytes ${hexAt(bytes, 0)}`, fix: `${fix}, or write it again as UTF-8 (Windows PowerShell: terraform -chdir=terraform/azure output -json | Out-File -Encoding utf8 ${file})` });
+  }
+  const text = utf8Text(bytes);
+  if (typeof text !== 'string') return fail(`it is not UTF-8 text: the byte at offset ${text.offset.toLocaleString('en-US')} is 0x${hexAt(bytes, text.offset).split(' ')[0]!}`);
   const read = parseAzureOutputs(text, opts.azureOutputs);
   if (read.findings.length > 0) return { failed: { exitCode: 2, findings: read.findings, proofs: [] } };
   return read.applied ? { applied: read.applied } : {};
@@ -57,6 +68,12 @@ export async function loadAndPlan(file: string, opts: LoadOptions = {}): Promise
     bytes = read.bytes;
   } catch (e) {
     return unreadable(file, e);
+  }
+  // UTF-16 first: without a byte order mark its NULs are valid UTF-8, and the YAML reader would say less.
+  const utf16 = utf16Of(bytes);
+  if (utf16) {
+    const { message, fix } = utf16Problem(safeText(file, 200), utf16);
+    return { exitCode: 2, findings: [{ code: 'RF001', severity: 'error', path: '', message, received: `bytes ${hexAt(bytes, 0)}`, fix }], proofs: [] };
   }
   const text = utf8Text(bytes);
   if (typeof text !== 'string') return notText(file, bytes, text.offset);
@@ -107,21 +124,22 @@ export function firstInvalidUtf8(b: Uint8Array): number {
   return b.length;
 }
 
+/** Up to four bytes from `offset`, in hex, to show what a reader found there. */
+function hexAt(bytes: Uint8Array, offset: number): string {
+  return Array.from(bytes.subarray(offset, offset + 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
+}
+
 function notText(file: string, bytes: Uint8Array, offset: number): PlanResult {
   let line = 1;
   for (let i = 0; i < offset; i++) if (bytes[i] === 0x0a) line++;
-  // A UTF-16 byte order mark: the file is text, in an encoding YAML tools here do not read.
-  const utf16 = (bytes[0] === 0xff && bytes[1] === 0xfe) || (bytes[0] === 0xfe && bytes[1] === 0xff);
-  const hex = Array.from(bytes.subarray(offset, offset + 4), (x) => x.toString(16).padStart(2, '0')).join(' ');
+  const hex = hexAt(bytes, offset);
   const finding: Finding = {
     code: 'RF001',
     severity: 'error',
     path: '',
-    message: utf16
-      ? `${safeText(file, 200)} is UTF-16 text (it starts with a UTF-16 byte order mark); a spec must be UTF-8`
-      : `${safeText(file, 200)} is not UTF-8 text: the byte at offset ${offset.toLocaleString('en-US')} (line ${line}) is 0x${hex.split(' ')[0]!}, which cannot start or continue a UTF-8 character here`,
+    message: `${safeText(file, 200)} is not UTF-8 text: the byte at offset ${offset.toLocaleString('en-US')} (line ${line}) is 0x${hex.split(' ')[0]!}, which cannot start or continue a UTF-8 character here`,
     received: `bytes ${hex}`,
-    fix: utf16 ? 'save the file as UTF-8 (for example: iconv -f utf-16 -t utf-8 spec.yaml > spec.utf8.yaml)' : 'pass a fleet spec written as YAML or JSON in UTF-8; a binary file is not a spec, and a file in another encoding must be converted (for example: iconv -f latin1 -t utf-8)',
+    fix: 'pass a fleet spec written as YAML or JSON in UTF-8; a binary file is not a spec, and a file in another encoding must be converted (for example: iconv -f latin1 -t utf-8)',
   };
   return { exitCode: 2, findings: [finding], proofs: [] };
 }

@@ -11,6 +11,7 @@ import { fileSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } f
 import { readPlainYaml } from '../spec/plain-yaml.js';
 import { nestingBeyond } from '../spec/reader.js';
 import { kubernetesShapeProblem } from './kube-shape.js';
+import { utf16Of, utf16Problem } from '../io/utf16.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -62,6 +63,13 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   const syntax = syntaxOf(path) ?? sniffedSyntax(path, bytes);
   if (!syntax) {
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform (.tf, .tf.json, terraform show -json)' }));
+    return;
+  }
+  // UTF-16 text has NULs too, but it is a document in the wrong encoding, not a binary file.
+  const utf16 = utf16Of(bytes);
+  if (utf16) {
+    const { message, fix } = utf16Problem(path, utf16);
+    ev.findings.push(finding('RF902', `${path}:1:1`, `${message}; skipped`, { fix }));
     return;
   }
   if (bytes.subarray(0, 8192).includes(0)) {

@@ -335,3 +335,32 @@ export function readSpecText(input: string, fileName = 'spec'): { value?: unknow
     return { findings: [RF001(`${file}: the YAML could not be read: ${safeText(message)}`, fix)] };
   }
 }
+
+/**
+ * Reads text that must be JSON (a tool's output, such as `terraform output -json`) as strictly as
+ * a spec: `JSON.parse` keeps the last of two equal keys without a word, so the text is also read
+ * by the spec reader's composer and refused for each duplicate key, with its line and column.
+ * Findings are RF001 with the file's name (made safe to print); the caller may give them its own code.
+ */
+export function readJsonText(input: string, fileName: string): { value?: unknown; findings: Finding[] } {
+  const file = safeText(fileName, 200);
+  // A UTF-8 byte order mark is not content (PowerShell 7 and editors on Windows write one).
+  const text = input.charCodeAt(0) === 0xfeff ? input.slice(1) : input;
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch (e) {
+    // The engine's message quotes the text around the error: escaped, as anything from the file.
+    return { findings: [RF001(`${file} is not JSON: ${safeText(e instanceof Error ? e.message : String(e), 200)}`, 'pass the file the tool wrote, unchanged')] };
+  }
+  // Valid JSON is YAML 1.2; nesting is measured first, as for a spec (the composer recurses per level).
+  const deep = nestingBeyond(text, SPEC_LIMITS.maxDepth);
+  if (deep !== undefined) {
+    const { line, col } = new Positions(text).at(deep);
+    return { findings: [RF001(`${file}:${line}:${col}: the JSON nests deeper than ${SPEC_LIMITS.maxDepth} levels`, 'pass the file the tool wrote, unchanged', snippetAt(text, deep))] };
+  }
+  const { doc } = compose(text);
+  const dupes = doc ? duplicateKeys(doc) : [];
+  if (dupes.length > 0) return { findings: collapse(dupes, file, text, 'keep one of the keys (JSON readers disagree on which one counts)') };
+  return { value, findings: [] };
+}

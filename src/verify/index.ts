@@ -150,7 +150,8 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const managerRole = platform.roleOfSubject(docs, fleet, cluster, managerSubject);
       const jobRole = platform.roleOfSubject(docs, fleet, cluster, jobSubject);
       const same = managerRole !== undefined && managerRole === jobRole;
-      if (same) findings.push(f('RF105', rp, `the manager and the jobs both get role ${managerRole}`, { fix: 'give jobs their own service account and role' }));
+      const azure = identityOf(fleet, runner.managerIdentity).cloud === 'azure';
+      if (same) findings.push(f('RF105', rp, `the manager and the jobs both get ${azure ? 'managed identity' : 'role'} ${managerRole}`, { fix: azure ? 'give jobs their own service account and managed identity, each with its own client id' : 'give jobs their own service account and role' }));
       proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined });
     }
     const podSecurity = verifyPodSecurity(docs, runner, rp);

@@ -13,7 +13,7 @@ import { aksClusterSchema } from './schema.js';
 import { AZURE_CLI_IMAGE, MECHANISM, aksIssuerOf, aksSpec, isCreatedAks, credentialName, identityDataRef, identityName, k8sRootPath, serviceAccountSubject } from './names.js';
 import { aksRunnerObjects, runnerIdentities } from './objects.js';
 import { aksClusterResources, aksNodePools, checkCreateAks, verifyCreatedAks } from './cluster.js';
-import { aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume } from './verify.js';
+import { aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume, verifyAppliedClientIds } from './verify.js';
 import { aksDoctor } from './doctor.js';
 import { verifyKeyVaultStore } from './key-vault-verify.js';
 import { aksRotatorAccess } from './rotator.js';
@@ -239,7 +239,7 @@ export const aksPlatform: PlatformPlugin = {
   },
 
   verifyDocuments(docs, fleet) {
-    return fleet.clusters.flatMap((c, i) => (c.type === 'aks' && isCreatedAks(c) ? verifyCreatedAks(docs, c, `clusters[${i}]`) : []));
+    return [...fleet.clusters.flatMap((c, i) => (c.type === 'aks' && isCreatedAks(c) ? verifyCreatedAks(docs, c, `clusters[${i}]`) : [])), ...verifyAppliedClientIds(fleet)];
   },
 
   clusterFindings() {

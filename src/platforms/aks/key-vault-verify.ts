@@ -9,6 +9,7 @@ import { get } from '../../verify/get.js';
 import { keyVaultStoreOf } from '../../spec/key-vault.js';
 import { CSI_DRIVER, KV_SECRETS_USER, SECRET_PROVIDER_CLASS_API } from './key-vault.js';
 import { k8sRootPath } from './names.js';
+import { clientIdHolders, sharedClientIdLabel } from './verify.js';
 
 /**
  * The Key Vault token store of an AKS runner, proven from the documents (plan's and the doctor's):
@@ -69,7 +70,6 @@ export function feeding(spc: K8sObject, secretName: string, key: string): string
 /** SecretProviderClasses of a namespace: in the cluster's Kubernetes root (kubernetes_manifest) and in plain manifests. */
 function candidates(docs: FleetDocuments, intent: FleetIntent, cluster: string, namespace: string): Candidate[] {
   const facts = azureFacts(docs);
-  const applied = Object.entries(intent.applied?.azureClientIds ?? {});
   const identityOf = (clientId: unknown, root?: TerraformRoot): string | undefined => {
     const ref = parseAzureRef(clientId);
     if (ref?.type === 'azurerm_user_assigned_identity' && ref.attr === 'client_id') {
@@ -79,7 +79,10 @@ function candidates(docs: FleetDocuments, intent: FleetIntent, cluster: string, 
       }
       return facts?.identityKeys.get(ref.name);
     }
-    return typeof clientId === 'string' ? applied.find(([, id]) => lower(id) === lower(clientId))?.[0] : undefined;
+    if (typeof clientId !== 'string') return undefined;
+    // A client id the outputs give several identities is all of them: never the manager's alone.
+    const holders = clientIdHolders(intent, clientId);
+    return holders.length > 1 ? sharedClientIdLabel(clientId, holders) : holders[0];
   };
   const out: Candidate[] = [];
   const add = (o: unknown, root?: TerraformRoot) => {
@@ -151,6 +154,11 @@ export function verifyKeyVaultStore(docs: FleetDocuments, intent: FleetIntent, r
   if (jobs !== undefined) {
     for (const a of reading(jobs)) findings.push(f('RF944', path, `the jobs' identity ${jobs} holds ${a.role} on ${a.scope} (azurerm_role_assignment.${a.key}): every job can read the runner's own authentication token`, { received: `${a.role} on ${a.scope}`, allowed: 'no Key Vault role on the runner token', fix: 'remove the assignment; only the manager reads its token' }));
   }
+
+  // Applied outputs that give the manager's client id to other identities too: they are the manager (RF610 says why).
+  const managerId = intent.applied?.azureClientIds?.[manager];
+  const alike = managerId === undefined ? [] : clientIdHolders(intent, managerId).filter((n) => n !== manager);
+  if (alike.length > 0) findings.push(f('RF944', path, `the Azure outputs give the client id of the manager identity ${manager} to ${alike.join(', ')} as well: whoever signs in with it reads ${what}`, { fix: 'pass the `terraform -chdir=terraform/azure output -json` of this fleet, unedited: each managed identity has its own client id' }));
 
   // The class that syncs the secret into the chart's Secret, and the manager pod that mounts it.
   const want = { vault: store.vaultName, secret: store.secretName, tokenSecret: names.tokenSecret, manager };

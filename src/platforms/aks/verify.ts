@@ -120,21 +120,71 @@ export function aksWhoCanAssume(docs: FleetDocuments, intent: FleetIntent, ident
   return [...found].sort((a, b) => list.position.get(a)! - list.position.get(b)!);
 }
 
+/**
+ * The identity a service account's pods get. Plain manifests (rendered with the applied outputs)
+ * carry a client id, and the pod gets whichever identity has it: that is what counts, not the name
+ * the id was rendered for, so two identities given one client id are one identity here. Without
+ * plain manifests (before apply) the Kubernetes root's annotation names the identity it looks up.
+ * Undefined when the two disagree or the client id is no identity's.
+ */
 export function aksRoleOfServiceAccount(docs: FleetDocuments, intent: FleetIntent, cluster: ResolvedCluster, subject: KubernetesSubject): string | undefined {
   const root = k8sRootOf(docs, cluster.name);
   const sa = root ? tfServiceAccountAt(docs, root, subject.namespace, subject.serviceAccount) : undefined;
-  if (root && sa) return identityOfAnnotation(root, sa.annotations[AZURE_CLIENT_ID_ANNOTATION]);
-  // Rendered manifests only: map the client id back through the applied outputs.
-  for (const emitted of docs.runners.values()) {
-    const o = emitted.manifests.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === subject.serviceAccount && m.metadata.namespace === subject.namespace);
-    const id = o?.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
-    if (id === undefined) continue;
-    const hit = Object.entries(intent.applied?.azureClientIds ?? {}).filter(([, v]) => v === id);
-    return hit.length === 1 ? hit[0]![0] : undefined;
+  const byName = root && sa ? identityOfAnnotation(root, sa.annotations[AZURE_CLIENT_ID_ANNOTATION]) : undefined;
+  const clientId = renderedClientId(docs, intent, subject);
+  if (clientId === undefined) return byName;
+  const holders = clientIdHolders(intent, clientId);
+  if (holders.length > 1) return sharedClientIdLabel(clientId, holders);
+  const byId = holders[0];
+  return byId !== undefined && (byName === undefined || byName === byId) ? byId : undefined;
+}
+
+/** The literal client id on a service account of the plain manifests of the subject's cluster (a `${…}` reference is not one). */
+function renderedClientId(docs: FleetDocuments, intent: FleetIntent, subject: KubernetesSubject): string | undefined {
+  for (const r of intent.runners) {
+    if (r.cluster !== subject.cluster) continue;
+    const id = findServiceAccount(docs, r.name, subject.namespace, subject.serviceAccount)?.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
+    if (id !== undefined && !id.startsWith('${')) return id;
   }
   return undefined;
 }
 
+/** Names the applied outputs give this client id (client ids compare case-insensitively). */
+export function clientIdHolders(intent: FleetIntent, clientId: string): string[] {
+  const want = clientId.toLowerCase();
+  return Object.entries(intent.applied?.azureClientIds ?? {})
+    .filter(([, v]) => v.toLowerCase() === want)
+    .map(([name]) => name)
+    .sort();
+}
+
+/** One identity under several names: the same label for each of them, so a proof comparing identities sees them as one. */
+export function sharedClientIdLabel(clientId: string, names: readonly string[]): string {
+  return `${names.join(' = ')} (one client id, ${clientId.toLowerCase()})`;
+}
+
+/**
+ * The applied outputs as a whole: each identity has its own client id (Entra ID never gives two
+ * the same), so a client id under several names means the file is not this fleet's terraform
+ * output, or was edited; the token rotator's client id must be there too. Names the fleet does not
+ * have are left alone (an identity of a runner removed since the last apply).
+ */
+export function verifyAppliedClientIds(intent: FleetIntent): Finding[] {
+  const applied = intent.applied?.azureClientIds;
+  if (applied === undefined) return [];
+  const out: Finding[] = [];
+  const byId = new Map<string, string[]>();
+  for (const [name, id] of Object.entries(applied)) byId.set(id.toLowerCase(), [...(byId.get(id.toLowerCase()) ?? []), name]);
+  for (const [id, names] of byId) {
+    if (names.length < 2) continue;
+    out.push(f('RF610', '--azure-outputs', `the Azure outputs file gives ${names.length} managed identities one client id: ${[...names].sort().join(', ')} all have ${id}`, { fix: 'pass the `terraform -chdir=terraform/azure output -json` of this fleet, unedited: each managed identity has its own client id' }));
+  }
+  for (const role of intent.idTokens?.roles ?? []) {
+    if (!role.azureRotator || Object.hasOwn(applied, role.roleName)) continue;
+    out.push(f('RF610', '', `the Azure outputs file has no client id for ${role.roleName}`, { received: '(missing)', fix: 'apply terraform/azure (it creates the identity), then pass its fresh `terraform output -json`' }));
+  }
+  return out;
+}
 
 /** The cache roles the Azure Blob backend gives a manager; anything else on a manager is a leak. */
 const MANAGER_CACHE_ROLES = new Set(['Storage Blob Data Contributor', 'Storage Blob Delegator']);

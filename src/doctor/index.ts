@@ -82,7 +82,10 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
       // Rules over the documents name the Terraform resource: point at it in the file given. So does
       // a document that cannot be read (RF901), whichever spec section asked for it.
       const r = /\b((?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/.exec(f.message);
-      const origin = r ? ev.terraform.origins.get(r[1]!) : undefined;
+      let origin = r ? ev.terraform.origins.get(r[1]!) : undefined;
+      // A resource of a module is keyed by its dotted address (aws_iam_role.module.<call>.<name>): the longest key named.
+      const dotted = !origin && r ? /^(?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_.-]+/.exec(f.message.slice(r.index))?.[0].split('.') : undefined;
+      for (let n = dotted?.length ?? 0; !origin && n > 2; n--) origin = ev.terraform.origins.get(dotted!.slice(0, n).join('.'));
       if (origin) return { ...f, path: formatPosition(originAt(origin)) };
       if (f.path === '') return f;
     }

@@ -3,7 +3,8 @@ import { ownChild, setOwn } from '../emit/artifacts.js';
 import type { CrossAccountIntent, IdTokenIntent } from '../verify/reach/intent.js';
 import type { FleetIntent } from '../verify/intent.js';
 import type { AwsRoleIdentity } from '../model/types.js';
-import type { PolicyDocument } from '../verify/iam/types.js';
+import type { PolicyDocument, Statement } from '../verify/iam/types.js';
+import { compilePolicy, evaluatePolicies } from '../verify/iam/evaluator.js';
 import { terraformSymbols } from '../verify/reach/roles.js';
 import { formatPosition, originAt } from './source.js';
 import type { Evidence } from './evidence.js';
@@ -41,6 +42,32 @@ function folderAccounts(ev: Evidence): Map<string, string> {
   return out;
 }
 
+/** Whether an Allow statement of a trust admits every principal of an account (root ARN, bare id) or anyone. */
+function admitsAccount(st: Statement, account: string): boolean {
+  if (st.Effect !== 'Allow') return false;
+  if (st.Principal === '*') return true;
+  if (!isObject(st.Principal)) return false;
+  return list((st.Principal as Record<string, string | string[]>).AWS)
+    .map(String)
+    .some((a) => a === '*' || a === account || new RegExp(`^arn:[^:]+:iam::${account}:root$`).test(a));
+}
+
+/** Whether the inline policies of a role of the CI root allow it sts:AssumeRole on a role ARN. */
+function jobMayAssume(root: TerraformRoot, roleName: string, target: string, principal: string): boolean {
+  const key = Object.entries(root.resource.aws_iam_role ?? {}).find(([, b]) => b.name === roleName)?.[0];
+  if (key === undefined) return false;
+  const refs = new Set([`\${aws_iam_role.${key}.name}`, `\${aws_iam_role.${key}.id}`, roleName]);
+  const compiled = Object.values(root.resource.aws_iam_role_policy ?? {}).flatMap((b) => {
+    if (typeof b.role !== 'string' || !refs.has(b.role)) return [];
+    try {
+      return [compilePolicy(JSON.parse(String(b.policy)) as PolicyDocument)];
+    } catch {
+      return [];
+    }
+  });
+  return evaluatePolicies({ identity: compiled }, { principal: { type: 'AWS', id: principal }, action: 'sts:AssumeRole', resource: target }) === 'allow';
+}
+
 export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: FleetIntent, idTokens: IdTokenIntent | undefined): { crossAccount?: CrossAccountIntent; accountRoots: Map<string, TerraformRoot> } {
   const accountRoots = new Map<string, TerraformRoot>();
   const aws = intent.aws;
@@ -69,9 +96,15 @@ export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: Fle
     let job: (typeof jobIds)[number] | undefined;
     let externalId: string | undefined;
     let orgId: string | undefined;
+    // A trust that admits the whole CI account (its root ARN or bare id) or anyone names no job
+    // role: the target is then the runner's whose job role may sts:AssumeRole on it (the proofs
+    // then find the account admitted, RF110), never left out of the proofs.
+    const awsOf = (st: Statement) => (isObject(st.Principal) ? list((st.Principal as Record<string, string | string[]>).AWS).map(String) : []);
+    const named = list(trust.Statement).some((st) => st.Effect === 'Allow' && awsOf(st).some((a) => jobByArn.has(a)));
+    const viaAccount = !named && list(trust.Statement).some((st) => admitsAccount(st, ci)) ? jobIds.find((i) => jobMayAssume(root, i.roleName, roleArn(account, body), i.arn)) : undefined;
     for (const st of list(trust.Statement)) {
-      if (st.Effect !== 'Allow' || !isObject(st.Principal)) continue;
-      const hit = list((st.Principal as Record<string, string | string[]>).AWS).map(String).map((a) => jobByArn.get(a)).find((x) => x !== undefined);
+      if (st.Effect !== 'Allow') continue;
+      const hit = viaAccount !== undefined ? (admitsAccount(st, ci) ? viaAccount : undefined) : awsOf(st).map((a) => jobByArn.get(a)).find((x) => x !== undefined);
       if (!hit) continue;
       job ??= hit;
       for (const block of Object.values(st.Condition ?? {})) {

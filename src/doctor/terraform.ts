@@ -195,6 +195,8 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     const policy = ref ? resource.aws_iam_policy?.[ref[1]!]?.policy : undefined;
     if (typeof policy !== 'string' || (typeof body.role === 'string' && leftOut.has(body.role))) continue;
     (resource.aws_iam_role_policy ??= {})[`doctor_attached_${k}`] = { role: body.role, policy };
+    // Read here with the policy's position; the proofs' reader must not count it twice.
+    delete resource.aws_iam_role_policy_attachment![k];
     const origin = tf.origins.get(`aws_iam_policy.${ref![1]!}.policy`) ?? tf.origins.get(`aws_iam_policy.${ref![1]!}`);
     if (origin) tf.origins.set(`aws_iam_role_policy.doctor_attached_${k}`, origin);
   }

@@ -2,6 +2,7 @@ import type { FleetDocuments } from '../emit/types.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
 import type { PolicyDocument } from './iam/types.js';
 import { compilePolicy, type CompiledPolicy } from './iam/evaluator.js';
+import { awsManagedPolicy } from './iam/aws-managed.js';
 
 /**
  * Reads the AWS Terraform root back as facts: roles, their trust and permission documents,
@@ -17,6 +18,12 @@ export interface RoleFacts {
   trustCompiled: CompiledPolicy;
   policies: PolicyDocument[];
   policiesCompiled: CompiledPolicy[];
+  /**
+   * Managed policies attached to the role whose statements are not known here (neither a policy of
+   * the same root nor an AWS managed policy of the table in iam/aws-managed.ts): what the role may
+   * do is then not proven. `via` names the attachment (resource and attribute).
+   */
+  unknownPolicies: { arn: string; via: string }[];
 }
 
 export interface AwsFacts {
@@ -90,8 +97,57 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
   for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
     const name = String(body.name);
     const trust = read(String(body.assume_role_policy));
-    roles.set(name, { key, name, path: typeof body.path === 'string' ? body.path : '/', trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [] });
+    roles.set(name, { key, name, path: typeof body.path === 'string' ? body.path : '/', trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [], unknownPolicies: [] });
     roleKeys.set(key, name);
+  }
+  // Managed policies: a policy of this root, an AWS managed policy whose documented content is
+  // known, or unknown (then nothing the role may do is proven).
+  const attach = (role: RoleFacts, arn: unknown, via: string) => {
+    const ref = parseRef(arn);
+    const own = ref?.type === 'aws_iam_policy' && (ref.attr === 'arn' || ref.attr === 'id') ? resourceBody(root, 'aws_iam_policy', ref.name)?.policy : undefined;
+    if (typeof own === 'string') {
+      let doc: ReturnType<typeof read> | undefined;
+      try {
+        doc = read(own);
+      } catch {
+        // Not a literal document (the doctor reports why where it reads the policy): unknown below.
+      }
+      if (doc) {
+        role.policies.push(doc.doc);
+        role.policiesCompiled.push(doc.compiled);
+        return;
+      }
+    }
+    const managed = typeof arn === 'string' ? awsManagedPolicy(arn) : undefined;
+    if (managed) {
+      const doc = read(JSON.stringify(managed));
+      role.policies.push(doc.doc);
+      role.policiesCompiled.push(doc.compiled);
+      return;
+    }
+    role.unknownPolicies.push({ arn: typeof arn === 'string' ? arn : JSON.stringify(arn) ?? String(arn), via });
+  };
+  const roleOf = (v: unknown) => {
+    const n = resolveValue(root, v);
+    return typeof n === 'string' ? roles.get(n) : undefined;
+  };
+  for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
+    const arns = body.managed_policy_arns;
+    for (const arn of Array.isArray(arns) ? arns : arns === undefined ? [] : [arns]) attach(roles.get(String(body.name))!, arn, `aws_iam_role.${key}.managed_policy_arns`);
+  }
+  for (const [key, body] of Object.entries(root.resource.aws_iam_role_policy_attachment ?? {})) {
+    const role = roleOf(body.role);
+    if (role) attach(role, body.policy_arn, `aws_iam_role_policy_attachment.${key}`);
+  }
+  for (const [key, body] of Object.entries(root.resource.aws_iam_policy_attachment ?? {})) {
+    for (const r of Array.isArray(body.roles) ? body.roles : []) {
+      const role = roleOf(r);
+      if (role) attach(role, body.policy_arn, `aws_iam_policy_attachment.${key}`);
+    }
+  }
+  for (const [key, body] of Object.entries(root.resource.aws_iam_role_policy_attachments_exclusive ?? {})) {
+    const role = roleOf(body.role_name);
+    for (const arn of role && Array.isArray(body.policy_arns) ? body.policy_arns : []) attach(role!, arn, `aws_iam_role_policy_attachments_exclusive.${key}`);
   }
   for (const [key, body] of Object.entries(root.resource.aws_iam_role_policy ?? {})) {
     const roleName = resolveValue(root, body.role);

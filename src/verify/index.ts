@@ -18,6 +18,7 @@ import { get } from './get.js';
 import { proveScheduling, schedulingInputs } from './scheduling.js';
 import { verifyPodSecurity } from './pod-security.js';
 import { verifyReach } from './reach/index.js';
+import { foreignLabel, foreignTrustPrincipals } from './trust-principals.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
 export interface Proof {
@@ -102,11 +103,31 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   fleet.caches.forEach((cache, i) => findings.push(...cacheBackendFor(cache.type).verifyCache(docs, fleet, cache, `caches[${i}]`)));
   fleet.clusters.forEach((cluster, i) => findings.push(...platformFor(cluster.type).clusterFindings(fleet, cluster, `clusters[${i}]`)));
 
+  // Roles of runners whose permissions are not all in the documents (a managed policy neither
+  // given nor in the table of documented AWS managed policies): said once per attachment, and every
+  // proof about what such a role may do does not hold (it is unknown, not proven).
+  const unknownOf = (key: string | undefined): { role: string; arn: string; via: string }[] => {
+    const id = key !== undefined ? identityOf(fleet, key) : undefined;
+    const role = id?.cloud === 'aws' ? facts?.roles.get(id.roleName) : undefined;
+    return role ? role.unknownPolicies.map((p) => ({ role: role.name, ...p })) : [];
+  };
+  const unknownRoles = new Set<string>();
+  const saidUnknown = new Set<string>();
+  for (const runner of fleet.runners) {
+    for (const u of [...unknownOf(runner.managerIdentity), ...unknownOf(runner.jobIdentity)]) {
+      unknownRoles.add(u.role);
+      if (saidUnknown.has(`${u.role}|${u.via}|${u.arn}`)) continue;
+      saidUnknown.add(`${u.role}|${u.via}|${u.arn}`);
+      findings.push(f('RF903', '', `${u.via} attaches ${u.arn} to role ${u.role}, a policy whose statements are not in the documents given: what the role may do is not proven`, { received: u.arn, fix: 'give the Terraform of the policy (aws_iam_policy) with the files, or write its statements inline (aws_iam_role_policy)' }));
+    }
+  }
   for (const runner of fleet.runners) {
     const rp = `runners[${runner.index}]`;
     const before = findings.length;
     const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
     const platform = platformFor(cluster.type);
+    const managerUnknown = unknownOf(runner.managerIdentity).length > 0;
+    const jobUnknown = unknownOf(runner.jobIdentity).length > 0;
     const chain = platform.verifyChain(docs, fleet, runner, rp);
     findings.push(...chain);
     proofs.push({ runner: runner.name, claim: platform.chainClaim, holds: !chain.some((x) => CHAIN_CODES.has(x.code)) });
@@ -128,11 +149,14 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const probes = subjects.length + decoys.length;
       const others = allowed.filter((s) => label(s) !== label(intended));
       const ok = allowed.some((s) => label(s) === label(intended));
+      // Principals the trust admits that are no compute subject at all (IAM roles and users, accounts, "*", other services).
+      const role = id.cloud === 'aws' ? facts?.roles.get(id.roleName) : undefined;
+      const foreign = foreignTrustPrincipals(role?.trust, intended);
       if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { fix: 'the trust policy and the service account must name each other; regenerate' }));
       if (others.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${others.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
-      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes} ${subjectNoun} tried)`, holds: ok && others.length === 0 });
+      if (foreign.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${foreign.map(foreignLabel).join(', ')}: its trust admits them besides ${label(intended)}`, { received: foreign.map((x) => x.value).join(', '), fix: `remove the statements that name them: the trust of a runner role names only the ${intended.kind === 'aws-service' ? `service ${intended.service}` : "cluster's OIDC provider (or pods.eks.amazonaws.com for Pod Identity)"}` }));
+      proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes} ${subjectNoun} tried)`, holds: ok && others.length === 0 && foreign.length === 0 });
       // Static lint on the trust document itself: wildcard subjects.
-      const role = facts?.roles.get(id.roleName);
       for (const st of asList(role?.trust.Statement)) {
         for (const [op, block] of Object.entries(st.Condition ?? {})) {
           for (const [k, v] of Object.entries(block)) {
@@ -152,7 +176,10 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const same = managerRole !== undefined && managerRole === jobRole;
       const azure = identityOf(fleet, runner.managerIdentity).cloud === 'azure';
       if (same) findings.push(f('RF105', rp, `the manager and the jobs both get ${azure ? 'managed identity' : 'role'} ${managerRole}`, { fix: azure ? 'give jobs their own service account and managed identity, each with its own client id' : 'give jobs their own service account and role' }));
-      proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined });
+      // Jobs that may assume the manager role hold the manager identity too.
+      const becomes = !same ? jobsBecomeManager(facts, identityOf(fleet, runner.managerIdentity), identityOf(fleet, runner.jobIdentity)) : undefined;
+      if (becomes) findings.push(f('RF105', rp, `the jobs' role ${becomes.jobRole} can assume the manager role ${becomes.managerRole}: ${becomes.why}`, { fix: 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' }));
+      proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && becomes === undefined });
     }
     const podSecurity = verifyPodSecurity(docs, runner, rp);
     findings.push(...podSecurity.findings);
@@ -160,7 +187,10 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     const extra = platform.verifyRunner?.(docs, fleet, runner, rp);
     if (extra) {
       findings.push(...extra.findings);
-      proofs.push(...extra.proofs.map((p) => ({ runner: runner.name, ...p })));
+      // The platform proofs about the manager's permissions ("the manager reads/scales/runs ...")
+      // and about every role of the fleet ("no role of the fleet can ...") need all of them known.
+      const unknownFor = (claim: string) => (managerUnknown && /^the manager /.test(claim)) || (unknownRoles.size > 0 && /^no role of the fleet /.test(claim));
+      proofs.push(...extra.proofs.map((p) => ({ runner: runner.name, ...p, holds: p.holds && !unknownFor(p.claim) })));
     }
 
     if (runner.cache) {
@@ -169,8 +199,8 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const cacheFindings = backend.verifyRunner(docs, fleet, cache, runner, rp);
       findings.push(...cacheFindings);
       const reach = backend.diagramLabel ? `container ${backend.diagramLabel(cache, runner.cache)}` : `${runner.cache.path}/`;
-      proofs.push({ runner: runner.name, claim: `the manager reads and writes ${reach} in cache ${cache.name} and nothing else there`, holds: !cacheFindings.some((x) => MANAGER_CACHE_CODES.has(x.code)) });
-      proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code)) });
+      proofs.push({ runner: runner.name, claim: `the manager reads and writes ${reach} in cache ${cache.name} and nothing else there`, holds: !managerUnknown && !cacheFindings.some((x) => MANAGER_CACHE_CODES.has(x.code)) });
+      proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !jobUnknown && !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code)) });
     }
 
     findings.push(...jobRules(docs, fleet, runner, rp));
@@ -205,11 +235,32 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   // Deploy targets in other accounts and GitLab ID-token roles (verify/reach/).
   const reach = verifyReach(fleet, docs);
   findings.push(...reach.findings);
-  proofs.push(...reach.proofs);
+  // What a job role may assume is read from its permissions: not proven when they are not all known.
+  const namesUnknown = (claim: string) => [...unknownRoles].some((r) => claim.includes(`job role ${r} `));
+  proofs.push(...reach.proofs.map((p) => (p.holds && namesUnknown(p.claim) ? { ...p, holds: false } : p)));
   if (scanned && options.credentialScan !== false) findings.push(...scanned.findings);
   return { findings: applyAcceptedRisks(fleet, findings), proofs };
 }
 
+
+/**
+ * Whether the jobs' AWS role may assume the manager's: the manager trust names the job role's ARN
+ * (enough within one account), or admits the job role's account or anyone and the job role's own
+ * policies allow sts:AssumeRole on the manager role.
+ */
+function jobsBecomeManager(facts: ReturnType<typeof awsFacts>, manager: ReturnType<typeof identityOf>, jobs: ReturnType<typeof identityOf>): { jobRole: string; managerRole: string; why: string } | undefined {
+  if (manager.cloud !== 'aws' || jobs.cloud !== 'aws') return undefined;
+  const managerRole = facts?.roles.get(manager.roleName);
+  const jobRole = facts?.roles.get(jobs.roleName);
+  if (!managerRole) return undefined;
+  const jobAccount = /^arn:[^:]+:iam::(\d{12}):/.exec(jobs.arn)?.[1];
+  const foreign = foreignTrustPrincipals(managerRole.trust, manager.binding.subject);
+  if (foreign.some((p) => p.type === 'AWS' && p.value === jobs.arn)) return { jobRole: jobs.roleName, managerRole: manager.roleName, why: `the manager trust names ${jobs.arn}` };
+  const wide = foreign.find((p) => p.type === '*' || (p.account !== undefined && p.account === jobAccount));
+  if (!wide || !jobRole) return undefined;
+  const allowed = evaluatePolicies({ identity: jobRole.policiesCompiled }, { principal: { type: 'AWS', id: jobs.arn }, action: 'sts:AssumeRole', resource: manager.arn }) === 'allow';
+  return allowed ? { jobRole: jobs.roleName, managerRole: manager.roleName, why: `the manager trust admits ${foreignLabel(wide)} and the jobs' role may sts:AssumeRole on it` } : undefined;
+}
 
 /** Rules on what jobs may do, read from config.toml and the job role's documents. */
 function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string): Finding[] {

@@ -1015,6 +1015,13 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const other = own.replace(/\/[^/]+\/runner-token$/, '/another-runner/runner-token');
   const out: Finding[] = [];
   if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(f('RF106', runnerPath, `the manager role cannot read its token parameter ${names(runner).tokenParameter}`, { fix: 'regenerate' }));
+  // The token must be stored encrypted: a String (or StringList) parameter keeps it in plain text,
+  // for anyone with ssm:GetParameter on it and in every listing that shows values.
+  const root = awsFacts(docs)?.root;
+  for (const [k, p] of root ? resources(root, 'aws_ssm_parameter') : []) {
+    if (p.name !== names(runner).tokenParameter || p.type === 'SecureString') continue;
+    out.push(f('RF712', '', `aws_ssm_parameter.${k} holds the runner token of ${runner.name} as type ${showValue(p.type)}, not SecureString: the token is stored unencrypted`, { received: showValue(p.type), allowed: '"SecureString"', fix: 'set type = "SecureString" (optionally key_id = a customer-managed KMS key); changing the type replaces the parameter, so register the runner again afterwards' }));
+  }
   // AmazonSSMManagedInstanceCore allows ssm:GetParameter on "*"; model that grant to see the Deny hold.
   const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
   const role = awsFacts(docs)?.roles.get(id.roleName);

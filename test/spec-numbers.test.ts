@@ -25,11 +25,11 @@ const RANGE = 'a whole number from 1 to 1000';
 
 describe('non-finite numbers', () => {
   it.each([
-    ['YAML .nan', '.nan', 'NaN', /NaN is not a number/],
-    ['YAML .inf', '.inf', 'Infinity', /Infinity is not a finite number/],
-    ['YAML -.inf', '-.inf', '-Infinity', /-Infinity is not a finite number/],
-    ['YAML 1e400', '1e400', 'Infinity', /too large to hold such as 1e400/],
-  ])('%s where a number is needed', (_name, written, received, message) => {
+    ['YAML .nan', '.nan', '.nan (read as NaN)', /NaN is not a number/],
+    ['YAML .inf', '.inf', '.inf (read as Infinity)', /Infinity is not a finite number/],
+    ['YAML -.inf', '-.inf', '-.inf (read as -Infinity)', /-Infinity is not a finite number/],
+    ['YAML 1e400', '1e400', '1e400 (read as Infinity)', /too large to hold such as 1e400/],
+  ])('%s where a number is needed: the text written and the value read', (_name, written, received, message) => {
     const f = only(concurrent(written), 'runners[0].concurrent');
     expect(f.message).toMatch(message);
     expect(f.received).toBe(received);
@@ -37,10 +37,16 @@ describe('non-finite numbers', () => {
     expect(f.fix).toBe(`write runners[0].concurrent as ${RANGE}`);
   });
 
+  it('the text written is found in a spec whose aliases make a cycle', () => {
+    const text = exampleText('eks-irsa').replace('metadata:\n  name: acme\n', 'metadata: &m\n  name: acme\n  self: *m\n').replace('    concurrent: 10\n', '    concurrent: 1e400\n');
+    const f = only(planText(text, 'fleet.yaml'), 'runners[0].concurrent');
+    expect(f.received).toBe('1e400 (read as Infinity)');
+  });
+
   it('JSON 1e400', () => {
     const json = JSON.stringify(minimalFleet()).replace('"name":"dev"', '"name":"dev","concurrent":1e400');
     const f = only(planText(json, 'fleet.json'), 'runners[0].concurrent');
-    expect(f.received).toBe('Infinity');
+    expect(f.received).toBe('1e400 (read as Infinity)');
     expect(f.allowed).toBe(RANGE);
   });
 
@@ -98,7 +104,7 @@ describe('finite numbers the schema does not take', () => {
   it('an integer beyond 2^53 - 1: one finding, the range, and that it is not read exactly', () => {
     const f = only(concurrent('9007199254740993'), 'runners[0].concurrent');
     expect(f.message).toMatch(/is more than 1000 .*beyond 9007199254740991, 2\^53 - 1, numbers are not read exactly/);
-    expect(f.received).toBe('9007199254740992');
+    expect(f.received).toBe('9007199254740993 (read as 9007199254740992)');
     expect(f.allowed).toBe(RANGE);
   });
 

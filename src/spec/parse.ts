@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { CODES } from './codes.js';
-import { type Finding, formatPath, quoted, showValue } from './findings.js';
+import { type Finding, formatPath, quoted, safeText, showValue } from './findings.js';
 import { API_VERSION, KIND, RENAMED_KEYS } from './schema.js';
 
 /** Reads spec text (YAML or JSON): see reader.ts (limits, linear duplicate-key check, RF001 findings). */
@@ -134,7 +134,12 @@ export function closest(word: string, candidates: readonly string[]): string | u
 }
 
 /** Translates schema issues into findings a person can act on. */
-export function issuesToFindings(schema: z.ZodType, input: unknown, issues: readonly z.core.$ZodIssue[]): Finding[] {
+export function issuesToFindings(schema: z.ZodType, input: unknown, issues: readonly z.core.$ZodIssue[], written?: ReadonlyMap<string, string>): Finding[] {
+  /** A number as received: with the text written when the reader could not hold it (1e400 read as Infinity). */
+  const shownNumber = (at: string, n: number) => {
+    const text = written?.get(at);
+    return text !== undefined && text !== String(n) ? `${safeText(text)} (read as ${showValue(n)})` : showValue(n);
+  };
   const out: Finding[] = [];
   for (const issue of issues) {
     const path = issue.path;
@@ -183,7 +188,7 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
           out.push({ code: 'RF004', severity: 'error', path: at, message: `required key is missing`, allowed: `a value of type ${issue.expected}`, fix: `add ${at.split('.').pop() ?? at}` });
         } else if (typeof received === 'number' && (issue.expected === 'number' || issue.expected === 'int')) {
           // NaN, ±Infinity, or a fraction where a whole number is needed: zod calls all of them "number".
-          out.push(badNumber(at, received, numberBounds(schemaAt(schema, path, input))));
+          out.push(badNumber(at, received, shownNumber(at, received), numberBounds(schemaAt(schema, path, input))));
         } else {
           out.push({ code: 'RF002', severity: 'error', path: at, message: `expected ${issue.expected}, got ${describeType(received)}`, received: showValue(received), allowed: issue.expected, fix: `give ${at} a value of type ${issue.expected}` });
         }
@@ -213,7 +218,7 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
           out.push({ code: got === undefined ? 'RF004' : 'RF002', severity: 'error', path: formatPath([...(parentPath as (string | number)[]), disc]), message: got === undefined ? `required key is missing` : `unsupported ${disc}`, received: showValue(got), allowed: values.join(', '), fix: `set ${disc} to one of: ${values.join(', ')}` });
         } else if (typeof received === 'number' && !Number.isFinite(received)) {
           // A value of several forms (an IAM condition value): say why the number is none of them.
-          out.push({ ...badNumber(at, received, { integer: false }), allowed: `one of: ${unionForms(issue).map((t) => (t === 'number' ? 'number (finite)' : t)).join(', ')}` });
+          out.push({ ...badNumber(at, received, shownNumber(at, received), { integer: false }), allowed: `one of: ${unionForms(issue).map((t) => (t === 'number' ? 'number (finite)' : t)).join(', ')}` });
         } else {
           out.push({ code: 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), fix: 'see the spec reference for the accepted forms' });
         }
@@ -226,7 +231,7 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
       case 'too_big':
       case 'too_small': {
         if (typeof received === 'number') {
-          const f = numberOutOfRange(at, received, issue, numberBounds(schemaAt(schema, path, input)));
+          const f = numberOutOfRange(at, received, shownNumber(at, received), issue, numberBounds(schemaAt(schema, path, input)));
           if (f) out.push(f);
           break;
         }
@@ -345,7 +350,7 @@ function inexact(n: number): string {
 }
 
 /** NaN, ±Infinity or a fraction where the schema wants a (whole) number. */
-function badNumber(at: string, n: number, b: NumberBounds): Finding {
+function badNumber(at: string, n: number, received: string, b: NumberBounds): Finding {
   const allowed = describeNumber(b);
   let message: string;
   let example = '';
@@ -356,18 +361,18 @@ function badNumber(at: string, n: number, b: NumberBounds): Finding {
     const near = [...new Set([Math.floor(n), Math.ceil(n)])].filter((x) => (b.min === undefined || x >= b.min) && (b.max === undefined || x <= b.max));
     if (near.length > 0) example = `, such as ${near.join(' or ')}`;
   }
-  return { code: 'RF002', severity: 'error', path: at, message, received: showValue(n), allowed, fix: `write ${at} as ${allowed}${example}` };
+  return { code: 'RF002', severity: 'error', path: at, message, received, allowed, fix: `write ${at} as ${allowed}${example}` };
 }
 
 /** A number outside the schema's range; undefined for zod's own ±2^53 - 1 bound when the schema's bound also fails. */
-function numberOutOfRange(at: string, n: number, issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, b: NumberBounds): Finding | undefined {
+function numberOutOfRange(at: string, n: number, received: string, issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, b: NumberBounds): Finding | undefined {
   const allowed = describeNumber(b);
   const big = issue.code === 'too_big';
   const limit = big ? b.max : b.min;
   // zod checks integers against ±(2^53 - 1) too; when the schema's own bound is tighter, that one is reported.
   if (issue.origin === 'int' && Math.abs(Number(big ? issue.maximum : issue.minimum)) === Number.MAX_SAFE_INTEGER && limit !== undefined) return undefined;
   const bound = limit ?? (big ? Number.MAX_SAFE_INTEGER : -Number.MAX_SAFE_INTEGER);
-  return { code: 'RF002', severity: 'error', path: at, message: `${showValue(n)} is ${big ? 'more' : 'less'} than ${bound}${inexact(n)}`, received: showValue(n), allowed, fix: `write ${at} as ${allowed}` };
+  return { code: 'RF002', severity: 'error', path: at, message: `${showValue(n)} is ${big ? 'more' : 'less'} than ${bound}${inexact(n)}`, received, allowed, fix: `write ${at} as ${allowed}` };
 }
 
 /** The types a (nested) union accepts, from the issues of its options: string, number, boolean, array. */

@@ -29,12 +29,13 @@ const hasErrors = (findings: Finding[]) => findings.some((f) => f.severity === '
 /**
  * parse → check → resolve → emit → verify, from a plain value (what YAML or a module gave).
  * `applied`: values that exist only after an apply (e.g. Azure client ids), given by the user.
+ * `written`: the text of numbers the reader could not hold as written, by path (readSpecText).
  */
-export function planValue(value: unknown, applied?: AppliedOutputs): PlanResult {
+export function planValue(value: unknown, applied?: AppliedOutputs, written?: ReadonlyMap<string, string>): PlanResult {
   const header = checkHeader(value);
   if (header.length > 0) return { exitCode: 2, findings: header, proofs: [] };
   const parsed = fleetSchema.safeParse(value);
-  if (!parsed.success) return { exitCode: 2, findings: capFindings(sortFindings(issuesToFindings(fleetSchema, value, parsed.error.issues))), proofs: [] };
+  if (!parsed.success) return { exitCode: 2, findings: capFindings(sortFindings(issuesToFindings(fleetSchema, value, parsed.error.issues, written))), proofs: [] };
   const spec = parsed.data;
   const specFindings = checkSpec(spec, value);
   if (hasErrors(specFindings)) return { exitCode: 2, findings: capFindings(sortFindings(specFindings)), proofs: [], spec };
@@ -51,7 +52,7 @@ export function planValue(value: unknown, applied?: AppliedOutputs): PlanResult 
 export function planText(text: string, fileName?: string, applied?: AppliedOutputs): PlanResult {
   const read = readSpecText(text, fileName);
   if (read.findings.length > 0) return { exitCode: 2, findings: read.findings, proofs: [] };
-  return planValue(read.value, applied);
+  return planValue(read.value, applied, read.written);
 }
 
 /** Bytes of every output file, in path order. Only for a plan without error findings. */

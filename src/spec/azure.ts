@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { specMap } from './primitives.js';
 
 /**
  * Azure pieces of the spec that do not belong to one platform: the `azure` section, the
@@ -21,7 +22,7 @@ export const azureSchema = z
     subscriptionId: uuidSchema('the subscription id').describe('Subscription where identities and cache storage are created.'),
     location: azureLocationSchema.describe('Region of the identities and, by default, of cache storage accounts.'),
     resourceGroup: resourceGroupSchema.describe('Existing resource group where managed identities and cache storage live.'),
-    tags: z.record(z.string(), z.string()).default({}).describe('Tags on every Azure resource. Default none.'),
+    tags: specMap(z.string(), z.string()).default({}).describe('Tags on every Azure resource. Default none.'),
   })
   .describe('The Azure subscription the fleet lives in.');
 

@@ -97,6 +97,8 @@ export function showValue(value: unknown): string {
 
 /** JSON of a value, without walking more of a huge or deep value than a message can show. */
 function shallowJson(value: unknown, depth = 0): string | undefined {
+  // JSON has no NaN or Infinity (it would print null): show the number as it is.
+  if (typeof value === 'number' && !Number.isFinite(value)) return String(value);
   if (value === null || typeof value !== 'object') return JSON.stringify(value);
   if (depth > 3) return Array.isArray(value) ? '[...]' : '{...}';
   const parts: string[] = [];

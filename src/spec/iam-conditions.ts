@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { CONDITION_OPERATORS, compilePolicy, conditionValueProblem, operatorFamily, PolicyGrammarError } from '../verify/iam/evaluator.js';
 import { quoted, safeText } from './findings.js';
+import { specMap } from './primitives.js';
 
 /**
  * `jobs.permissions.aws[].conditions`: IAM condition blocks (operator → key → value(s)).
@@ -25,11 +26,12 @@ function splitOperator(op: string): { prefix: string; base: string; ifExists: bo
   return { prefix, base, ifExists };
 }
 
-const value = z.union([z.string(), z.number(), z.boolean()]);
-
-export const iamConditionsSchema = z
-  .record(z.string(), z.record(z.string(), z.union([value, z.array(value)])))
-  .superRefine((conditions, ctx) => {
+/**
+ * A condition block whose values `value` accepts. Job statements take strings, numbers and
+ * booleans; deploy-target statements take strings only. Both get every check below.
+ */
+export function iamConditions<V extends z.ZodType<string | number | boolean>>(value: V) {
+  return specMap(z.string(), specMap(z.string(), z.union([value, z.array(value)]))).superRefine((conditions, ctx) => {
     let bad = false;
     const issue = (path: PropertyKey[], message: string, fix: string, allowed?: string) => {
       bad = true;
@@ -73,3 +75,6 @@ export const iamConditionsSchema = z
       ctx.addIssue({ code: 'custom', path: [], message: `the condition block cannot be evaluated: ${safeText(e.message.replace(/^Statement\[0\]\.Condition\.?/, ''))}`, params: { fix: 'simplify the condition to the operators and values listed in the spec reference' } });
     }
   });
+}
+
+export const iamConditionsSchema = iamConditions(z.union([z.string(), z.number(), z.boolean()]));

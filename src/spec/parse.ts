@@ -1,6 +1,6 @@
 import type { z } from 'zod';
 import { CODES } from './codes.js';
-import { type Finding, formatPath, quoted, showValue } from './findings.js';
+import { type Finding, formatPath, quoted, safeText, showValue } from './findings.js';
 import { API_VERSION, KIND, RENAMED_KEYS } from './schema.js';
 
 /** Reads spec text (YAML or JSON): see reader.ts (limits, linear duplicate-key check, RF001 findings). */
@@ -134,7 +134,12 @@ export function closest(word: string, candidates: readonly string[]): string | u
 }
 
 /** Translates schema issues into findings a person can act on. */
-export function issuesToFindings(schema: z.ZodType, input: unknown, issues: readonly z.core.$ZodIssue[]): Finding[] {
+export function issuesToFindings(schema: z.ZodType, input: unknown, issues: readonly z.core.$ZodIssue[], written?: ReadonlyMap<string, string>): Finding[] {
+  /** A number as received: with the text written when the reader could not hold it (1e400 read as Infinity). */
+  const shownNumber = (at: string, n: number) => {
+    const text = written?.get(at);
+    return text !== undefined && text !== String(n) ? `${safeText(text)} (read as ${showValue(n)})` : showValue(n);
+  };
   const out: Finding[] = [];
   for (const issue of issues) {
     const path = issue.path;
@@ -181,6 +186,9 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
         if (received === undefined && (isRenamedTarget(input, path) || isMisspeltTarget(schema, input, path))) break; // reported once, as the written key
         if (received === undefined) {
           out.push({ code: 'RF004', severity: 'error', path: at, message: `required key is missing`, allowed: `a value of type ${issue.expected}`, fix: `add ${at.split('.').pop() ?? at}` });
+        } else if (typeof received === 'number' && (issue.expected === 'number' || issue.expected === 'int')) {
+          // NaN, ±Infinity, or a fraction where a whole number is needed: zod calls all of them "number".
+          out.push(badNumber(at, received, shownNumber(at, received), numberBounds(schemaAt(schema, path, input))));
         } else {
           out.push({ code: 'RF002', severity: 'error', path: at, message: `expected ${issue.expected}, got ${describeType(received)}`, received: showValue(received), allowed: issue.expected, fix: `give ${at} a value of type ${issue.expected}` });
         }
@@ -208,6 +216,9 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
             break;
           }
           out.push({ code: got === undefined ? 'RF004' : 'RF002', severity: 'error', path: formatPath([...(parentPath as (string | number)[]), disc]), message: got === undefined ? `required key is missing` : `unsupported ${disc}`, received: showValue(got), allowed: values.join(', '), fix: `set ${disc} to one of: ${values.join(', ')}` });
+        } else if (typeof received === 'number' && !Number.isFinite(received)) {
+          // A value of several forms (an IAM condition value): say why the number is none of them.
+          out.push({ ...badNumber(at, received, shownNumber(at, received), { integer: false }), allowed: `one of: ${unionForms(issue).map((t) => (t === 'number' ? 'number (finite)' : t)).join(', ')}` });
         } else {
           out.push({ code: 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), fix: 'see the spec reference for the accepted forms' });
         }
@@ -219,6 +230,11 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
       }
       case 'too_big':
       case 'too_small': {
+        if (typeof received === 'number') {
+          const f = numberOutOfRange(at, received, shownNumber(at, received), issue, numberBounds(schemaAt(schema, path, input)));
+          if (f) out.push(f);
+          break;
+        }
         const isLength = typeof received === 'string';
         out.push({ code: isLength && issue.code === 'too_big' ? 'RF008' : 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), allowed: describeBound(issue), fix: `change ${at} to fit: ${describeBound(issue)}` });
         break;
@@ -229,8 +245,14 @@ export function issuesToFindings(schema: z.ZodType, input: unknown, issues: read
         out.push({ code: 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), ...(typeof params.allowed === 'string' ? { allowed: params.allowed } : {}), fix: typeof params.fix === 'string' ? params.fix : 'see the spec reference' });
         break;
       }
+      case 'invalid_key': {
+        // The key of a map is what is wrong (a label key, a variable name): show it, not its value.
+        const key = String(path[path.length - 1] ?? '');
+        const allowed = [...new Set(issue.issues.map((i) => i.message))].join('; ');
+        out.push({ code: 'RF002', severity: 'error', path: at, message: `the key ${quoted(key)} is not ${allowed}`, received: showValue(key), allowed, fix: `rename the key to ${allowed}, or remove it` });
+        break;
+      }
       case 'invalid_element':
-      case 'invalid_key':
       case 'not_multiple_of': {
         out.push({ code: 'RF002', severity: 'error', path: at, message: issue.message, received: showValue(received), fix: 'see the spec reference' });
         break;
@@ -296,4 +318,70 @@ function describeBound(issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall)
   const unit = issue.origin === 'string' ? ' characters' : issue.origin === 'array' ? ' entries' : '';
   if (issue.code === 'too_big') return `at most ${String(issue.maximum)}${unit}`;
   return `at least ${String(issue.minimum)}${unit}`;
+}
+
+/** The bounds of a number schema that matter to a person (not the ±2^53 - 1 every integer has). */
+interface NumberBounds {
+  integer: boolean;
+  min?: number;
+  max?: number;
+}
+
+function numberBounds(schema: z.ZodType | undefined): NumberBounds {
+  const n = schema as { minValue?: unknown; maxValue?: unknown; isInt?: unknown } | undefined;
+  const bound = (v: unknown) => (typeof v === 'number' && Number.isFinite(v) && Math.abs(v) < Number.MAX_SAFE_INTEGER ? v : undefined);
+  const min = bound(n?.minValue);
+  const max = bound(n?.maxValue);
+  return { integer: n?.isInt === true, ...(min !== undefined ? { min } : {}), ...(max !== undefined ? { max } : {}) };
+}
+
+/** What a number schema accepts, in words: "a whole number from 1 to 1000". */
+function describeNumber(b: NumberBounds): string {
+  const kind = b.integer ? 'a whole number' : 'a finite number';
+  if (b.min !== undefined && b.max !== undefined) return `${kind} from ${b.min} to ${b.max}`;
+  if (b.min !== undefined) return `${kind} of at least ${b.min}`;
+  if (b.max !== undefined) return `${kind} of at most ${b.max}`;
+  return kind;
+}
+
+/** Beyond 2^53 - 1 a YAML, JSON or JavaScript number is not read exactly. */
+function inexact(n: number): string {
+  return Number.isFinite(n) && Math.abs(n) > Number.MAX_SAFE_INTEGER ? ` (beyond ${Number.MAX_SAFE_INTEGER}, 2^53 - 1, numbers are not read exactly: this one reads as ${showValue(n)})` : '';
+}
+
+/** NaN, ±Infinity or a fraction where the schema wants a (whole) number. */
+function badNumber(at: string, n: number, received: string, b: NumberBounds): Finding {
+  const allowed = describeNumber(b);
+  let message: string;
+  let example = '';
+  if (Number.isNaN(n)) message = 'NaN is not a number (YAML .nan, or NaN from a JavaScript spec)';
+  else if (!Number.isFinite(n)) message = `${n} is not a finite number (YAML ${n > 0 ? '.inf' : '-.inf'}, a number too large to hold such as 1e400, or ${n} from a JavaScript spec)`;
+  else {
+    message = `${showValue(n)} is not a whole number`;
+    const near = [...new Set([Math.floor(n), Math.ceil(n)])].filter((x) => (b.min === undefined || x >= b.min) && (b.max === undefined || x <= b.max));
+    if (near.length > 0) example = `, such as ${near.join(' or ')}`;
+  }
+  return { code: 'RF002', severity: 'error', path: at, message, received, allowed, fix: `write ${at} as ${allowed}${example}` };
+}
+
+/** A number outside the schema's range; undefined for zod's own ±2^53 - 1 bound when the schema's bound also fails. */
+function numberOutOfRange(at: string, n: number, received: string, issue: z.core.$ZodIssueTooBig | z.core.$ZodIssueTooSmall, b: NumberBounds): Finding | undefined {
+  const allowed = describeNumber(b);
+  const big = issue.code === 'too_big';
+  const limit = big ? b.max : b.min;
+  // zod checks integers against ±(2^53 - 1) too; when the schema's own bound is tighter, that one is reported.
+  if (issue.origin === 'int' && Math.abs(Number(big ? issue.maximum : issue.minimum)) === Number.MAX_SAFE_INTEGER && limit !== undefined) return undefined;
+  const bound = limit ?? (big ? Number.MAX_SAFE_INTEGER : -Number.MAX_SAFE_INTEGER);
+  return { code: 'RF002', severity: 'error', path: at, message: `${showValue(n)} is ${big ? 'more' : 'less'} than ${bound}${inexact(n)}`, received, allowed, fix: `write ${at} as ${allowed}` };
+}
+
+/** The types a (nested) union accepts, from the issues of its options: string, number, boolean, array. */
+function unionForms(issue: z.core.$ZodIssueInvalidUnion): string[] {
+  const out = new Set<string>();
+  const walk = (i: z.core.$ZodIssue) => {
+    if (i.code === 'invalid_type') out.add(i.expected);
+    else if (i.code === 'invalid_union') for (const e of i.errors.flat()) walk(e);
+  };
+  walk(issue);
+  return [...out];
 }

@@ -12,3 +12,73 @@ export const nameSchema = (max: number) =>
     });
 
 export const awsAccountIdSchema = z.string().regex(/^[0-9]{12}$/, { message: 'a 12-digit AWS account id, quoted' });
+
+/**
+ * A map of the spec whose keys are the user's data (tags, node labels, environment variables,
+ * IAM condition blocks). zod's record skips a key named `__proto__` without a word: it cannot
+ * assign one to its result safely. A spec map parses that key like every other one, so its key
+ * schema decides: a valid key stays data (an own property, written out like any other key, never
+ * the prototype), an invalid one is a finding. Refinements of the map see it too.
+ */
+export function specMap<K extends z.core.$ZodRecordKey, V extends z.ZodType>(keyType: K, valueType: V): z.ZodRecord<K, V> {
+  // Typed as the record it is (its input, output and JSON Schema are a record's).
+  return new SpecMap({ type: 'record', keyType, valueType }) as unknown as z.ZodRecord<K, V>;
+}
+
+const PROTO = '__proto__';
+
+const SpecMap: z.core.$constructor<z.ZodRecord> = z.core.$constructor('RunnerFleetSpecMap', (inst: z.ZodRecord, def: z.core.$ZodRecordDef) => {
+  z.ZodRecord.init(inst, def);
+  const internals = inst._zod;
+  const parseOtherKeys = internals.parse.bind(internals);
+  internals.parse = (payload, ctx) => {
+    const input: unknown = payload.value;
+    const result = parseOtherKeys(payload, ctx);
+    if (result instanceof Promise) throw new z.core.$ZodAsyncError(); // spec schemas are synchronous
+    if (input === null || typeof input !== 'object' || Array.isArray(input)) return result;
+    const proto: unknown = Object.getPrototypeOf(input);
+    if (proto !== Object.prototype && proto !== null) result.issues.push(foreignPrototype(input));
+    return Object.prototype.propertyIsEnumerable.call(input, PROTO) ? addProtoKey(inst, def, result, input, ctx) : result;
+  };
+});
+
+/**
+ * A map from a JavaScript spec whose prototype is not Object's: `{ __proto__: { team: "a" } }`
+ * in an object literal sets the prototype; it does not add a key. Its keys would be lost.
+ */
+function foreignPrototype(input: object): z.core.$ZodRawIssue {
+  const inherited: string[] = [];
+  for (const k in input) if (!Object.hasOwn(input, k)) inherited.push(k);
+  const keys = inherited.length > 0 ? ` (it inherits ${inherited.slice(0, 5).map((k) => JSON.stringify(k)).join(', ')}${inherited.length > 5 ? ', ...' : ''}, which would be lost)` : '';
+  return {
+    code: 'custom',
+    input,
+    path: [],
+    message: `this map has a prototype other than Object.prototype${keys}: in a JavaScript object literal, __proto__: {...} sets the prototype instead of adding a key named __proto__`,
+    params: { allowed: 'a plain object whose keys are its own', fix: 'write a key named __proto__ as a computed key, ["__proto__"]: value, and other keys as plain keys of the map' },
+  };
+}
+
+function addProtoKey(inst: z.ZodRecord, def: z.core.$ZodRecordDef, payload: z.core.ParsePayload, input: object, ctx: z.core.ParseContextInternal): z.core.ParsePayload {
+  const out: unknown = payload.value;
+  // The record answered "not a mapping": nothing to add to.
+  if (out === null || typeof out !== 'object') return payload;
+  const key = def.keyType._zod.run({ value: PROTO, issues: [] }, ctx);
+  if (key instanceof Promise) throw new z.core.$ZodAsyncError();
+  if (key.issues.length > 0) {
+    payload.issues.push({ code: 'invalid_key', origin: 'record', issues: key.issues.map((i) => z.core.util.finalizeIssue(i, ctx, z.core.config())), input: PROTO, path: [PROTO], inst });
+    return payload;
+  }
+  const parsed = def.valueType._zod.run({ value: (input as Record<string, unknown>)[PROTO], issues: [] }, ctx);
+  if (parsed instanceof Promise) throw new z.core.$ZodAsyncError();
+  if (parsed.issues.length > 0) payload.issues.push(...z.core.util.prefixIssues(PROTO, parsed.issues));
+  // Keys in the order written, as for every other map (tags come out in the user's order).
+  const entries = new Map(Object.entries(out as Record<string, unknown>));
+  entries.set(PROTO, parsed.value);
+  for (const k of Object.keys(out)) delete (out as Record<string, unknown>)[k];
+  const order = [...Object.keys(input).filter((k) => entries.has(k)), ...entries.keys()];
+  for (const k of order) {
+    if (!Object.hasOwn(out, k)) Object.defineProperty(out, k, { value: entries.get(k), enumerable: true, writable: true, configurable: true });
+  }
+  return payload;
+}

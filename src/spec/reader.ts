@@ -2,7 +2,7 @@ import { Composer, isAlias, isMap, isScalar, isSeq, Parser, type Document, type 
 type Token = CST.Token;
 
 import type { Finding } from './findings.js';
-import { safeText } from './findings.js';
+import { formatPath, safeText } from './findings.js';
 import { readPlainYaml } from './plain-yaml.js';
 
 /**
@@ -281,7 +281,51 @@ export function specTooLarge(file: string, bytes: number | undefined): Finding {
   return RF001(`${file} is ${size} bytes; a spec may have at most ${SPEC_LIMITS.maxBytes.toLocaleString('en-US')} bytes`, 'split the fleet into several specs, or remove what is not a fleet spec', `${bytes === undefined ? `more than ${SPEC_LIMITS.maxBytes}` : bytes} bytes`);
 }
 
-export function readSpecText(input: string, fileName = 'spec'): { value?: unknown; findings: Finding[] } {
+/** A number no reader holds as written: NaN, ±Infinity, an integer beyond 2^53 - 1. */
+function inexactNumber(v: unknown): boolean {
+  return typeof v === 'number' && (!Number.isFinite(v) || (Number.isInteger(v) && !Number.isSafeInteger(v)));
+}
+
+function holdsInexactNumber(value: unknown): boolean {
+  const stack: unknown[] = [value];
+  // An alias can make the value a graph, even a cycle (`a: &x { b: *x }`): each node once.
+  const seen = new Set<object>();
+  while (stack.length > 0) {
+    const v = stack.pop();
+    if (inexactNumber(v)) return true;
+    if (v !== null && typeof v === 'object' && !seen.has(v)) {
+      seen.add(v);
+      for (const child of Object.values(v)) stack.push(child);
+    }
+  }
+  return false;
+}
+
+/**
+ * The text written for each number the reader could not hold as written (`1e400` read as
+ * Infinity, `.nan` as NaN, 9007199254740993 as 9007199254740992), by spec path, so a finding
+ * shows what the user wrote. Rare: the text is composed again only when the value holds one.
+ */
+function writtenNumbers(text: string, value: unknown): Map<string, string> | undefined {
+  if (!holdsInexactNumber(value)) return undefined;
+  const doc = compose(text).doc;
+  if (!doc) return undefined;
+  const out = new Map<string, string>();
+  const stack: { node: unknown; path: (string | number)[] }[] = [{ node: doc.contents, path: [] }];
+  while (stack.length > 0) {
+    const { node, path } = stack.pop()!;
+    if (isMap(node)) {
+      for (const pair of node.items) if (isScalar(pair.key)) stack.push({ node: pair.value, path: [...path, String(pair.key.value)] });
+    } else if (isSeq(node)) {
+      node.items.forEach((item, i) => stack.push({ node: item, path: [...path, i] }));
+    } else if (isScalar(node) && inexactNumber(node.value) && typeof node.source === 'string') {
+      out.set(formatPath(path), node.source);
+    }
+  }
+  return out.size > 0 ? out : undefined;
+}
+
+export function readSpecText(input: string, fileName = 'spec'): { value?: unknown; findings: Finding[]; written?: ReadonlyMap<string, string> } {
   const file = safeText(fileName, 200);
   const bytes = Buffer.byteLength(input, 'utf8');
   if (bytes > SPEC_LIMITS.maxBytes) return { findings: [specTooLarge(file, bytes)] };
@@ -298,7 +342,7 @@ export function readSpecText(input: string, fileName = 'spec'): { value?: unknow
   // answers only for text without aliases, duplicate keys, tags or anything else it does not
   // know; the library reads the rest, and reports every problem with its position.
   const plain = readPlainYaml(text, { flowMappings: true });
-  if (plain !== undefined && plain.length === 1) return { value: plain[0], findings: [] };
+  if (plain !== undefined && plain.length === 1) return withWritten(text, plain[0]);
   let composed: ReturnType<typeof compose>;
   try {
     composed = compose(text);
@@ -314,7 +358,7 @@ export function readSpecText(input: string, fileName = 'spec'): { value?: unknow
   const dangling = danglingAliases(doc);
   if (dangling.length > 0) return { findings: collapse(dangling, file, text, 'define the anchor (&name) before the alias (*name), or write the value out') };
   try {
-    return { value: doc.toJS({ maxAliasCount: SPEC_LIMITS.maxAliasCount }) as unknown, findings: [] };
+    return withWritten(text, doc.toJS({ maxAliasCount: SPEC_LIMITS.maxAliasCount }) as unknown);
   } catch (e) {
     const message = e instanceof Error ? e.message : String(e);
     if (/alias/i.test(message)) {
@@ -363,4 +407,9 @@ export function readJsonText(input: string, fileName: string): { value?: unknown
   const dupes = doc ? duplicateKeys(doc) : [];
   if (dupes.length > 0) return { findings: collapse(dupes, file, text, 'keep one of the keys (JSON readers disagree on which one counts)') };
   return { value, findings: [] };
+}
+
+function withWritten(text: string, value: unknown): { value: unknown; findings: Finding[]; written?: ReadonlyMap<string, string> } {
+  const written = writtenNumbers(text, value);
+  return written ? { value, findings: [], written } : { value, findings: [] };
 }

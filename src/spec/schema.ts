@@ -2,11 +2,11 @@ import { z } from 'zod';
 import { ACCEPTABLE_CODES } from './codes.js';
 import { azureRoleAssignmentSchema, azureSchema, resourceGroupSchema } from './azure.js';
 import { iamConditionsSchema } from './iam-conditions.js';
-import { awsAccountIdSchema, nameSchema } from './primitives.js';
+import { awsAccountIdSchema, nameSchema, specMap } from './primitives.js';
 import { deployTargetSchema, idTokensSchema } from './reach.js';
 import { operationsSchema } from './operations.js';
 
-export { awsAccountIdSchema, nameSchema } from './primitives.js';
+export { awsAccountIdSchema, nameSchema, specMap } from './primitives.js';
 
 /**
  * The written spec: what a person types. Every optional key documents its default.
@@ -37,7 +37,7 @@ export const quantitySchema = z
 export const labelKey = z
   .string()
   .regex(/^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*\/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/, {
-    message: 'a Kubernetes label key ([prefix/]name)',
+    message: 'a Kubernetes label key: [prefix/]name, the name up to 63 letters, digits, -, _ and ., starting and ending with a letter or digit',
   });
 export const labelValue = z
   .string()
@@ -90,14 +90,13 @@ export const jobsSchema = z
     resources: resourcesSchema.default({ cpu: '500m', memory: '1Gi' }).describe('Build container resources. Default 500m CPU, 1Gi memory.'),
     helperResources: resourcesSchema.default({ cpu: '100m', memory: '128Mi' }).describe('Helper container resources. Default 100m CPU, 128Mi memory.'),
     serviceResources: resourcesSchema.default({ cpu: '250m', memory: '512Mi' }).describe('Service container resources. Default 250m CPU, 512Mi memory.'),
-    nodeSelector: z.record(labelKey, labelValue).default({}).describe('Node labels job pods must match. Default none.'),
+    nodeSelector: specMap(labelKey, labelValue).default({}).describe('Node labels job pods must match. Default none.'),
     tolerations: z.array(tolerationSchema).default([]).describe('Taints job pods tolerate. Default none.'),
     serviceAccountOverwriteAllowed: z
       .string()
       .optional()
       .describe('Regex of service accounts a job may pick with KUBERNETES_SERVICE_ACCOUNT_OVERWRITE. Default: overwrite off. Setting it raises RF107.'),
-    environment: z
-      .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an environment variable name' }), z.string())
+    environment: specMap(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, { message: 'an environment variable name' }), z.string())
       .default({})
       .describe('Variables added to every job. Never put credentials here (RF304).'),
     permissions: z
@@ -183,7 +182,7 @@ export const runnerSchema = z.strictObject({
       logLevel: z.enum(['debug', 'info', 'warn', 'error']).default('info').describe('Default info.'),
       metrics: z.boolean().default(true).describe('Expose Prometheus metrics on :9252. Default true.'),
       terminationGracePeriodSeconds: z.number().int().min(30).max(86_400).default(3600).describe('Time for running jobs to finish on shutdown. Default 3600; raised to gitlab.maximumTimeoutSeconds + 60 when shorter.'),
-      nodeSelector: z.record(labelKey, labelValue).default({}).describe('Node labels the manager pod must match. Default none.'),
+      nodeSelector: specMap(labelKey, labelValue).default({}).describe('Node labels the manager pod must match. Default none.'),
       tolerations: z.array(tolerationSchema).default([]).describe('Taints the manager pod tolerates. Default none.'),
     })
     .default({ logLevel: 'info', metrics: true, terminationGracePeriodSeconds: 3600, nodeSelector: {}, tolerations: [] })
@@ -201,7 +200,7 @@ export const awsSchema = z
     accountId: awsAccountIdSchema,
     region: awsRegionSchema.describe('Default region of clusters and caches.'),
     partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).default('aws').describe('Default aws.'),
-    tags: z.record(z.string(), z.string()).default({}).describe('Tags on every AWS resource. Default none.'),
+    tags: specMap(z.string(), z.string()).default({}).describe('Tags on every AWS resource. Default none.'),
   })
   .describe('The AWS account the fleet lives in.');
 

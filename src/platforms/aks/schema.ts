@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { acceptRisksSchema, labelKey, labelValue, nameSchema } from '../../spec/schema.js';
+import { acceptRisksSchema, labelKey, labelValue, nameSchema, specMap } from '../../spec/schema.js';
 import { resourceGroupSchema, uuidSchema } from '../../spec/azure.js';
 
 const vmSizeSchema = z.string().regex(/^Standard_[A-Za-z0-9_]+$/, { message: 'an Azure VM size such as Standard_D4s_v5' });
@@ -21,7 +21,7 @@ const nodePoolSchema = z.strictObject({
   name: poolNameSchema.describe('Node pool name (also its agentpool label).'),
   vmSize: vmSizeSchema.default('Standard_D4s_v5').describe('Default Standard_D4s_v5.'),
   scaling: scalingSchema.default({ min: 1, max: 3 }).describe('Autoscaler bounds. Default min 1, max 3.'),
-  labels: z.record(labelKey, labelValue).default({}).describe('Kubernetes labels of the nodes. Default none.'),
+  labels: specMap(labelKey, labelValue).default({}).describe('Kubernetes labels of the nodes. Default none.'),
   taints: z.array(aksTaintSchema).default([]).describe('Kubernetes taints of the nodes. Default none.'),
   spot: z.boolean().default(false).describe('Spot VMs (evicted at any time; AKS taints them kubernetes.azure.com/scalesetpriority=spot:NoSchedule). Default false.'),
   osDiskSizeGiB: z.number().int().min(30).max(2048).default(128).describe('Default 128.'),

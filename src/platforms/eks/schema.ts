@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { acceptRisksSchema, awsRegionSchema, dnsLabelSchema, iamPrincipalArnSchema, labelKey, labelValue, nameSchema } from '../../spec/schema.js';
+import { acceptRisksSchema, awsRegionSchema, dnsLabelSchema, iamPrincipalArnSchema, labelKey, labelValue, nameSchema, specMap } from '../../spec/schema.js';
 import { subnetIdSchema } from '../aws-vm/schema.js';
 
 /** EKS access policies by the short names people use, and the AWS policy each means. */
@@ -61,7 +61,7 @@ const nodeGroupSchema = z.strictObject({
     })
     .default({ min: 1, max: 3 })
     .describe('Node count bounds. Default min 1, max 3.'),
-  labels: z.record(labelKey, labelValue).default({}).describe('Kubernetes labels of the nodes (what nodeSelector matches). Default none.'),
+  labels: specMap(labelKey, labelValue).default({}).describe('Kubernetes labels of the nodes (what nodeSelector matches). Default none.'),
   taints: z.array(taintSchema).default([]).describe('Kubernetes taints of the nodes (pods need a toleration). Default none.'),
   diskSizeGiB: z.number().int().min(20).max(16_384).default(50).describe('Encrypted gp3 root volume per node. Default 50.'),
   amiType: z.enum(EKS_AMI_TYPES).default('AL2023_x86_64_STANDARD').describe('Default AL2023_x86_64_STANDARD.'),

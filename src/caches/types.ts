@@ -43,4 +43,10 @@ export interface CacheBackend {
   verifyCache(docs: FleetDocuments, intent: FleetIntent, cache: ResolvedCache, cachePath: string): Finding[];
   /** Per-runner proofs: the manager reaches its prefix and nothing else; jobs do not reach the cache. */
   verifyRunner(docs: FleetDocuments, intent: FleetIntent, cache: ResolvedCache, runner: IntentRunner, runnerPath: string): Finding[];
+  /**
+   * AWS actions on the cache's own resources that change who may reach it (a bucket policy, ACL or
+   * public access block), as `[action, resource ARN]`: a job role that may do one can grant itself
+   * the cache, so the job rules count them as escalation. Constant in the fleet's size.
+   */
+  accessControlProbes?(intent: FleetIntent, cache: ResolvedCache): readonly (readonly [string, string])[];
 }

@@ -5,6 +5,7 @@ import type { IdTokenIntent, RotatorIntent } from '../verify/reach/intent.js';
 import type { FleetIntent } from '../verify/intent.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { ROTATOR_KEY } from '../spec/resolve-operations.js';
+import { ANY_PROJECT_PROBE_SUB, stringLikeMatches } from '../verify/reach/id-tokens.js';
 import { formatPosition, originAt } from './source.js';
 import type { Evidence } from './evidence.js';
 import type { AzureEvidence } from './azure.js';
@@ -36,28 +37,47 @@ const CLUSTER_ISSUER = /^oidc\.eks\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\/id\//;
 
 type Subject = IdTokenIntent['roles'][number]['subjects'][number];
 
-/** Structured subjects of sub values, grouped by project and ref type in the order written. */
-function subjectsOf(values: readonly string[]): Subject[] {
+/**
+ * Structured subjects of sub values, grouped by project and ref type in the order written. A
+ * project_path pattern with no group before its first wildcard (`acme*`, `*`), and a StringLike
+ * pattern that is not project_path-shaped but matches GitLab subs (`*`), admit projects of any
+ * group: a `prefix` subject, never dropped.
+ */
+function subjectsOf(values: readonly { value: string; like: boolean }[]): Subject[] {
   const out: Subject[] = [];
-  for (const v of values) {
+  const add = (key: { group?: string; project?: string; prefix?: string }, refType: 'branch' | 'tag', ref: string, anyRef: boolean) => {
+    const same = out.find((s) => s.group === key.group && s.project === key.project && s.prefix === key.prefix && s.refType === refType && s.anyRef === anyRef);
+    if (same) {
+      if (!anyRef && !same.refs.includes(ref)) same.refs.push(ref);
+      return;
+    }
+    out.push({ ...key, refType, refs: anyRef ? [] : [ref], anyRef });
+  };
+  for (const { value: v, like } of values) {
     const m = SUB.exec(v);
-    if (!m) continue;
+    if (!m) {
+      // `*`, `project_path*`, `*:ref_type:branch:ref:*`: every project of the instance.
+      if (!like || !/[*?]/.test(v)) continue;
+      for (const refType of ['branch', 'tag'] as const) {
+        if (stringLikeMatches(v, ANY_PROJECT_PROBE_SUB.replace(':ref_type:branch:', `:ref_type:${refType}:`))) add({ prefix: '' }, refType, '', true);
+      }
+      continue;
+    }
     // `project_path:acme/*` (no ref part): in StringLike the * spans the ref type and ref too.
     const [, path, type = '*', ref = '*'] = m as unknown as [string, string, string | undefined, string | undefined];
     const refTypes: ('branch' | 'tag')[] = type === 'branch' || type === 'tag' ? [type] : /[*?]/.test(type) ? ['branch', 'tag'] : [];
-    const group = /[*?]/.test(path) ? path.replace(/\/?[^/]*[*?].*$/, '') : undefined;
+    const wildcard = path.search(/[*?]/);
+    const literal = wildcard < 0 ? path : path.slice(0, wildcard);
+    // `acme/app*` stays under group acme; `acme*` and `*` do not (acme-evil/x, every project).
+    const key = wildcard < 0 ? { project: path } : literal.includes('/') ? { group: literal.slice(0, literal.lastIndexOf('/')) } : { prefix: literal };
     const anyRef = /^[*?]+$/.test(ref);
-    for (const refType of refTypes) {
-      const same = out.find((s) => (group !== undefined ? s.group === group : s.project === path) && s.refType === refType && s.anyRef === anyRef);
-      if (same) {
-        if (!anyRef && !same.refs.includes(ref)) same.refs.push(ref);
-        continue;
-      }
-      out.push({ ...(group !== undefined ? { group } : { project: path }), refType, refs: anyRef ? [] : [ref], anyRef });
-    }
+    for (const refType of refTypes) add(key, refType, ref, anyRef);
   }
   return out;
 }
+
+/** The sub a subject admits for a ref, as a trust would name it. */
+const subOf = (s: Subject, ref: string) => `project_path:${s.project ?? (s.group !== undefined ? `${s.group}/*` : `${s.prefix!}*`)}:ref_type:${s.refType}:ref:${ref}`;
 
 /** The ID-token roles of the AWS roles in `root` (the roles runner chains hold are not among them). */
 function awsRoles(ev: Evidence, root: TerraformRoot, runnerRoles: ReadonlySet<string>, findings: Finding[], named: (key: string, roleName: string) => string): IdTokenIntent['roles'] {
@@ -72,7 +92,7 @@ function awsRoles(ev: Evidence, root: TerraformRoot, runnerRoles: ReadonlySet<st
       continue;
     }
     let provider: string | undefined;
-    const subs: string[] = [];
+    const subs: { value: string; like: boolean }[] = [];
     let aud: string | undefined;
     let subConditioned = false;
     for (const st of list(trust.Statement)) {
@@ -82,11 +102,11 @@ function awsRoles(ev: Evidence, root: TerraformRoot, runnerRoles: ReadonlySet<st
       if (p === undefined) continue;
       const hp = String(p).replace(/^.*:oidc-provider\//, '');
       if (CLUSTER_ISSUER.test(hp)) continue;
-      for (const block of Object.values(st.Condition ?? {})) {
+      for (const [op, block] of Object.entries(st.Condition ?? {})) {
         for (const [k, v] of Object.entries(block)) {
           if (k.toLowerCase() === `${hp}:sub`.toLowerCase()) {
             subConditioned = true;
-            subs.push(...list(v as string | string[]).map(String));
+            subs.push(...list(v as string | string[]).map((x) => ({ value: String(x), like: /Like/i.test(op) })));
           }
           if (k.toLowerCase() === `${hp}:aud`.toLowerCase()) aud ??= list(v as string | string[]).map(String)[0];
         }
@@ -119,7 +139,7 @@ function azureRoles(azure: AzureEvidence, named: (key: string, roleName: string)
     const audience = list(creds[0]![1].audience as string | string[]).map(String)[0] ?? 'api://AzureADTokenExchange';
     const at = azure.origins.get(`azurerm_federated_identity_credential.${creds[0]![0]}`) ?? azure.origins.get(`azurerm_user_assigned_identity.${key}`);
     const roleName = String(body.name);
-    out.push({ path: at ? formatPosition(originAt(at)) : '', name: named(key, roleName), cloud: 'azure', roleName, issuer, audience, subjects: subjectsOf(creds.filter(([, c]) => c.issuer === issuer).map(([, c]) => String(c.subject))) });
+    out.push({ path: at ? formatPosition(originAt(at)) : '', name: named(key, roleName), cloud: 'azure', roleName, issuer, audience, subjects: subjectsOf(creds.filter(([, c]) => c.issuer === issuer).map(([, c]) => ({ value: String(c.subject), like: false }))) });
   }
   return out;
 }
@@ -186,7 +206,7 @@ function markAzureRotator(ev: Evidence, azure: AzureEvidence, roles: IdTokenInte
   const literal = job && /^[0-9a-f-]{36}$/i.test(job.clientId) ? azure.clientIds.get(job.clientId.toLowerCase()) : undefined;
   const fromOutput = typeof output === 'string' ? azure.clientIdRefs.get(output) : undefined;
   const azureRoles = roles.filter((r) => r.cloud === 'azure');
-  const subsOf = (r: IdTokenIntent['roles'][number]) => r.subjects.flatMap((s) => s.refs.map((ref) => `project_path:${s.project ?? `${s.group!}/*`}:ref_type:${s.refType}:ref:${ref}`));
+  const subsOf = (r: IdTokenIntent['roles'][number]) => r.subjects.flatMap((s) => s.refs.map((ref) => subOf(s, ref)));
   const byName = literal ?? fromOutput;
   const federated = job?.sub !== undefined ? azureRoles.filter((r) => subsOf(r).includes(job.sub!)) : [];
   const rotator = byName !== undefined ? azureRoles.find((r) => r.roleName === byName) : federated.length === 1 ? federated[0] : undefined;
@@ -231,7 +251,7 @@ export function inferIdTokens(ev: Evidence, root: TerraformRoot, azure: AzureEvi
   const outputKey = rotatorOutput(ev);
   const rotator = roles.find((r) => r.cloud === 'aws' && (pipeline !== undefined ? pipeline.roleArn.endsWith(`/${r.roleName}`) : outputKey !== undefined && String(root.resource.aws_iam_role?.[outputKey]?.name) === r.roleName));
   if (rotator && intent.aws) {
-    const subs = rotator.subjects.flatMap((s) => s.refs.map((ref) => `project_path:${s.project ?? `${s.group!}/*`}:ref_type:${s.refType}:ref:${ref}`));
+    const subs = rotator.subjects.flatMap((s) => s.refs.map((ref) => subOf(s, ref)));
     const sub = pipeline?.sub ?? (subs.length === 1 ? subs[0]! : undefined);
     if (sub !== undefined) {
       const { partition, accountId, region } = intent.aws;

@@ -32,7 +32,15 @@ export interface Verification {
   proofs: Proof[];
 }
 
-/** Actions that let an identity make itself (or anything) more powerful. */
+/**
+ * Actions that let an identity make itself (or anything) more powerful, probed on `*`. Besides the
+ * obvious ones (create or change roles, users and their keys), the well-known IAM privilege
+ * escalation methods: Rhino Security Labs, "AWS IAM Privilege Escalation – Methods and Mitigation"
+ * (S. Gietzen, 2018: new policy versions, default versions, user/group policies, group membership,
+ * login profiles, PassRole with a service, Lambda code updates, Glue dev endpoints), and the
+ * permissions-boundary actions of the IAM User Guide ("Permissions boundaries for IAM entities":
+ * whoever can remove or replace a boundary lifts it).
+ */
 export const POWER_PROBES = [
   'iam:CreateRole',
   'iam:AttachRolePolicy',
@@ -43,7 +51,37 @@ export const POWER_PROBES = [
   'iam:UpdateAssumeRolePolicy',
   'sts:AssumeRole',
   'organizations:LeaveOrganization',
+  'iam:CreatePolicyVersion',
+  'iam:SetDefaultPolicyVersion',
+  'iam:AttachUserPolicy',
+  'iam:AttachGroupPolicy',
+  'iam:PutUserPolicy',
+  'iam:PutGroupPolicy',
+  'iam:AddUserToGroup',
+  'iam:CreateLoginProfile',
+  'iam:UpdateLoginProfile',
+  'iam:DeleteRolePermissionsBoundary',
+  'iam:PutRolePermissionsBoundary',
+  'iam:DeleteUserPermissionsBoundary',
+  'iam:PutUserPermissionsBoundary',
+  'lambda:UpdateFunctionCode',
+  'glue:UpdateDevEndpoint',
 ] as const;
+
+/**
+ * Actions on one role that let a job take it over or make it more powerful, probed on the
+ * runner's own manager role and on a stand-in for any other role under the fleet's role path
+ * (a grant on `role/<path>/*` reaches every role of the fleet).
+ */
+export const ROLE_PROBES = ['iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy', 'iam:PutRolePolicy', 'iam:PassRole', 'sts:AssumeRole'] as const;
+
+/** What a runner's job role can do to make itself more powerful, read from its policies. */
+export interface JobPowers {
+  /** Escalation actions on `*`, and on the fleet's own roles and cache (`<action> on <what>`). */
+  powerful: string[];
+  /** Why the jobs can become the manager (rewrite its trust, assume it, pass it to a service it trusts); undefined if they cannot. */
+  becomesManager?: string;
+}
 
 /** Codes that refute the reference-chain proof (RF603/RF605: Azure credential and annotation ends). */
 const CHAIN_CODES = new Set(['RF106', 'RF603', 'RF605']);
@@ -168,6 +206,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       }
     }
 
+    const powers = jobPowers(docs, fleet, runner);
     if (runner.jobIdentity) {
       const managerSubject = identityOf(fleet, runner.managerIdentity).binding.subject;
       const jobSubject = identityOf(fleet, runner.jobIdentity).binding.subject;
@@ -176,10 +215,13 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const same = managerRole !== undefined && managerRole === jobRole;
       const azure = identityOf(fleet, runner.managerIdentity).cloud === 'azure';
       if (same) findings.push(f('RF105', rp, `the manager and the jobs both get ${azure ? 'managed identity' : 'role'} ${managerRole}`, { fix: azure ? 'give jobs their own service account and managed identity, each with its own client id' : 'give jobs their own service account and role' }));
-      // Jobs that may assume the manager role hold the manager identity too.
+      // Jobs that may assume the manager role hold the manager identity too: the manager trust
+      // admits them (and their permissions allow it), or their permissions let them take the role
+      // over (rewrite its trust, pass it to a service it trusts). Said once, the first way found.
       const becomes = !same ? jobsBecomeManager(facts, identityOf(fleet, runner.managerIdentity), identityOf(fleet, runner.jobIdentity)) : undefined;
       if (becomes) findings.push(f('RF105', rp, `the jobs' role ${becomes.jobRole} can assume the manager role ${becomes.managerRole}: ${becomes.why}`, { fix: 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' }));
-      proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && becomes === undefined });
+      else if (powers?.becomesManager !== undefined) findings.push(f('RF105', `${rp}.jobs.permissions.aws`, `the jobs can become the manager: ${powers.becomesManager}`, { fix: "remove the job permissions on the manager role's ARN (and on the fleet's role path)" }));
+      proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && becomes === undefined && powers?.becomesManager === undefined });
     }
     const podSecurity = verifyPodSecurity(docs, runner, rp);
     findings.push(...podSecurity.findings);
@@ -203,7 +245,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !jobUnknown && !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code)) });
     }
 
-    findings.push(...jobRules(docs, fleet, runner, rp));
+    findings.push(...jobRules(docs, fleet, runner, rp, powers));
     findings.push(...runnerRules(runner, rp));
     void before;
   }
@@ -262,8 +304,61 @@ function jobsBecomeManager(facts: ReturnType<typeof awsFacts>, manager: ReturnTy
   return allowed ? { jobRole: jobs.roleName, managerRole: manager.roleName, why: `the manager trust admits ${foreignLabel(wide)} and the jobs' role may sts:AssumeRole on it` } : undefined;
 }
 
+/**
+ * What a runner's job role can do to escalate, from its identity policies: the escalation actions
+ * on `*`, then the same powers on the fleet's own sensitive resources, a constant number of probes
+ * per runner whatever the fleet's size: its manager role (take it over: rewrite its trust, assume
+ * it, pass it to a service it trusts; or grow it), a stand-in for any other role under the
+ * manager's role path, and the access control of its cache. An action already allowed on `*` is
+ * named once.
+ */
+export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner): JobPowers | undefined {
+  const id = jobIdentityOf(fleet, runner);
+  if (id?.cloud !== 'aws') return undefined;
+  const facts = awsFacts(docs);
+  const role = facts?.roles.get(id.roleName);
+  if (!facts || !role) return undefined;
+  // One caller and policy set for every probe, each probe derived from it.
+  const caller = prepareRequest({ principal: { type: 'AWS', id: id.arn }, action: POWER_PROBES[0], resource: '*' });
+  const policies = { identity: role.policiesCompiled };
+  const allows = (action: string, resource: string) => evaluatePolicies(policies, caller.derive(action, resource)) === 'allow';
+  const onStar = POWER_PROBES.filter((action) => allows(action, '*'));
+  const named = new Set<string>(onStar);
+  const powerful: string[] = [...onStar];
+  const add = (action: string, what: string) => {
+    if (!named.has(action)) powerful.push(`${action} on ${what}`);
+  };
+  let becomesManager: string | undefined;
+  const manager = identityOf(fleet, runner.managerIdentity);
+  if (manager.cloud === 'aws' && manager.roleName !== id.roleName) {
+    const managerRole = facts.roles.get(manager.roleName);
+    const can = new Set(ROLE_PROBES.filter((action) => allows(action, manager.arn)));
+    const what = `manager role ${manager.roleName}`;
+    // Passing or assuming the role only matters where its trust lets it happen.
+    const services = asList(managerRole?.trust.Statement)
+      .filter((st) => st.Effect === 'Allow' && typeof st.Principal === 'object' && st.Principal !== null)
+      .flatMap((st) => asList((st.Principal as Record<string, string | string[]>).Service));
+    const assumable = can.has('sts:AssumeRole') && managerRole !== undefined && evaluatePolicies({ resource: [managerRole.trustCompiled] }, caller.derive('sts:AssumeRole', manager.arn)) === 'allow';
+    for (const action of can) {
+      if ((action === 'iam:PassRole' && services.length === 0) || (action === 'sts:AssumeRole' && !assumable)) continue;
+      add(action, what);
+    }
+    if (can.has('iam:UpdateAssumeRolePolicy')) becomesManager = `job role ${role.name} may rewrite the trust of ${what} (iam:UpdateAssumeRolePolicy) and then assume it`;
+    else if (assumable) becomesManager = `the trust of ${what} admits job role ${role.name}, which may sts:AssumeRole it`;
+    else if (can.has('iam:PassRole') && services.length > 0) becomesManager = `job role ${role.name} may pass ${what} (iam:PassRole) to ${services.join(', ')}, which its trust admits`;
+    // Any other role of the fleet: a stand-in under the manager's role path.
+    const base = manager.arn.slice(0, manager.arn.length - manager.roleName.length);
+    for (const action of ROLE_PROBES) if (allows(action, `${base}${fleet.name}-runner-fleet-probe`)) add(action, `the roles under ${base.replace(/^.*:role/, 'role')}`);
+  }
+  const cache = runner.cache ? fleet.caches.find((c) => c.name === runner.cache!.cache) : undefined;
+  for (const [action, resource] of cache ? (cacheBackendFor(cache.type).accessControlProbes?.(fleet, cache) ?? []) : []) {
+    if (allows(action, resource)) add(action, `cache ${cache!.name} (${resource})`);
+  }
+  return { powerful, ...(becomesManager !== undefined ? { becomesManager } : {}) };
+}
+
 /** Rules on what jobs may do, read from config.toml and the job role's documents. */
-function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string): Finding[] {
+function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string, powers: JobPowers | undefined): Finding[] {
   const out: Finding[] = [];
   const toml = docs.runners.get(runner.name)?.configToml;
   const executorSection = get(toml, 'runners', 0, String(get(toml, 'runners', 0, 'executor')));
@@ -284,10 +379,7 @@ function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner
     if (starStar) {
       out.push(f('RF302', `${rp}.jobs.permissions.aws`, `job role ${role.name} may do every action on every resource: any job of this runner administers the account`, { received: '"*" on "*"', fix: 'list the services and resources the jobs deploy' }));
     }
-    // One caller and policy set for the nine probes, each probe derived from it.
-    const caller = prepareRequest({ principal: { type: 'AWS', id: id.arn }, action: POWER_PROBES[0], resource: '*' });
-    const policies = { identity: role.policiesCompiled };
-    const powerful = POWER_PROBES.filter((action) => evaluatePolicies(policies, caller.derive(action, '*')) === 'allow');
+    const powerful = powers?.powerful ?? [];
     if (powerful.length > 0) {
       const g = runner.spec.gitlab;
       out.push(f('RF306', `${rp}.jobs.permissions.aws`, `job role ${role.name} can ${powerful.join(', ')}: whoever can run a job here can escalate in the account`, { fix: 'narrow the job permissions, or keep this runner for protected deployments only' }));

@@ -210,6 +210,11 @@ export const s3Cache: CacheBackend = {
   verifyRunner(docs, fleet, cache, runner, runnerPath) {
     return proveRunnerCache(docs, fleet, cache, runner, runnerPath);
   },
+
+  accessControlProbes(fleet, cache) {
+    const arn = bucketArn(fleet.aws?.partition ?? 'aws', specOf(cache).bucket);
+    return BUCKET_ACCESS_CONTROL_ACTIONS.map((action) => [action, arn] as const);
+  },
 };
 
 /**
@@ -319,6 +324,9 @@ function bucketPolicyOf(root: TerraformRoot, bucket: string): BucketPolicy {
   return read;
 }
 
+/** Bucket actions that change who may reach the objects: whoever may do one can grant itself the cache. */
+export const BUCKET_ACCESS_CONTROL_ACTIONS = ['s3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutBucketAcl', 's3:PutBucketPublicAccessBlock'] as const;
+
 /** Probes: object keys and list prefixes that must (or must not) be reachable. */
 function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: ResolvedCache, runner: IntentRunner, runnerPath: string): Finding[] {
   const facts = awsFacts(docs);
@@ -389,6 +397,8 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   if (jobs) {
     const reach = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].filter((a) => decide(jobs, a, `${arn}/${ref.path}/project/1/probe`) === 'allow');
     if (decide(jobs, 's3:ListBucket', arn, { 's3:prefix': ref.path }) === 'allow') reach.push('s3:ListBucket');
+    // Rewriting the bucket policy or ACL reaches the objects one step later.
+    for (const action of BUCKET_ACCESS_CONTROL_ACTIONS) if (decide(jobs, action, arn) === 'allow') reach.push(`${action} (and with it any object)`);
     if (reach.length > 0) {
       const granted = runner.spec.jobs.permissions.aws.some((s) => s.resources.some((r) => r.startsWith(arn)));
       const f = finding('RF203', `${runnerPath}.jobs.permissions.aws`, `job role ${jobs.name} can ${reach.join(', ')} in cache bucket ${spec.bucket}; jobs only need the presigned URLs the manager gives them`, { fix: `remove the grant on ${arn} from the job permissions` });

@@ -33,12 +33,28 @@ interface Token {
   aud: string;
   /** What makes this token different from the intended one (for messages). */
   variant: string;
+  /** An intended token of a subject that admits projects of any group: what that subject admits. */
+  anyGroup?: string;
 }
 
 type Subject = IdTokenIntent['roles'][number]['subjects'][number];
 
 function intended(subjects: readonly Subject[], t: { project: string; refType: string; ref: string }): boolean {
-  return subjects.some((s) => (s.project !== undefined ? s.project === t.project : t.project.startsWith(`${s.group!}/`)) && s.refType === t.refType && (s.anyRef || s.refs.includes(t.ref)));
+  return subjects.some((s) => (s.project !== undefined ? s.project === t.project : s.prefix !== undefined ? t.project.startsWith(s.prefix) : t.project.startsWith(`${s.group!}/`)) && s.refType === t.refType && (s.anyRef || s.refs.includes(t.ref)));
+}
+
+/** A project a subject admits: its own, one under its group, or (prefix) one in a group of its own. */
+function probeProject(s: Subject): string {
+  if (s.project !== undefined) return s.project;
+  if (s.prefix !== undefined) return s.prefix === '' ? 'runner-fleet-probe/project' : `${s.prefix}-runner-fleet-probe/project`;
+  return `${s.group!}/runner-fleet-probe`;
+}
+
+/** What a subject admits, in words: `acme/app`, `acme/*`, `acme* (any group)`, `every project`. */
+export function subjectWho(s: Subject): string {
+  if (s.project !== undefined) return s.project;
+  if (s.prefix !== undefined) return s.prefix === '' ? 'every project' : `${s.prefix}* (any group)`;
+  return `${s.group!}/*`;
 }
 
 /** The token each subject is meant for, and its look-alikes. */
@@ -47,11 +63,12 @@ function tokensFor(role: IdTokenIntent['roles'][number]): { good: Token[]; bad: 
   const bad: Token[] = [];
   const otherIssuer = role.issuer.replace(/^https:\/\/([^/]+)/, 'https://runner-fleet-probe.$1');
   for (const s of role.subjects) {
-    const project = s.project ?? `${s.group!}/runner-fleet-probe`;
+    const project = probeProject(s);
     const ref = s.anyRef ? 'runner-fleet-probe-ref' : s.refs[0]!;
     const base = { issuer: role.issuer, project, refType: s.refType, ref, aud: role.audience };
-    good.push({ ...base, variant: 'intended' });
-    const outside = s.project ?? s.group!;
+    const anyGroup = s.prefix === undefined ? undefined : s.prefix === '' ? 'every project of the instance' : `every project whose path starts with ${s.prefix}, in any group`;
+    good.push({ ...base, variant: 'intended', ...(anyGroup !== undefined ? { anyGroup } : {}) });
+    const outside = s.project ?? s.group ?? s.prefix!;
     bad.push(
       { ...base, project: `${outside}-other${s.project ? '' : '/project'}`, variant: 'another project' },
       { ...base, project: `runner-fleet-probe/${project}`, variant: 'another project (same name in another group)' },
@@ -66,12 +83,33 @@ function tokensFor(role: IdTokenIntent['roles'][number]): { good: Token[]; bad: 
   return { good, bad: bad.filter((t) => t.issuer !== role.issuer || t.aud !== role.audience || !intended(role.subjects, t)) };
 }
 
+/**
+ * What a project_path pattern admits, in words. A pattern is a prefix match on the path up to its
+ * first wildcard (`*` and `?` also match `/`): `acme/*` stays under group acme, `acme*` does not
+ * (it admits acme-evil/x too).
+ */
+function describeProjectPattern(project: string): string {
+  const literal = project.slice(0, project.search(/[*?]/));
+  if (!literal.includes('/')) return literal === '' ? 'every project of the instance' : `every project whose path starts with ${literal}, in any group (${literal}-other/x too, not only ${literal} and its subgroups)`;
+  const group = literal.slice(0, literal.lastIndexOf('/'));
+  return project === `${group}/*` ? `every project under ${group} (subgroups included)` : `every project under ${group} whose path matches ${project}`;
+}
+
+/** StringLike: `*` any characters (`/` too), `?` one. */
+export function stringLikeMatches(pattern: string, value: string): boolean {
+  const re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '[\\s\\S]*').replace(/\?/g, '[\\s\\S]')}$`);
+  return re.test(value);
+}
+
+/** A GitLab sub of a project and ref no trust names on purpose: a pattern that matches it admits every project. */
+export const ANY_PROJECT_PROBE_SUB = 'project_path:runner-fleet-probe/project:ref_type:branch:ref:runner-fleet-probe-ref';
+
 /** What a sub pattern admits, in words. */
 export function describeSubPattern(pattern: string): string {
   const m = /^project_path:(.*):ref_type:(.*):ref:(.*)$/.exec(pattern);
-  if (!m) return `every token whose sub matches ${pattern}`;
+  if (!m) return stringLikeMatches(pattern, ANY_PROJECT_PROBE_SUB) ? `every project of the instance, every ref (sub ${pattern})` : `every token whose sub matches ${pattern}`;
   const [, project, refType, ref] = m as unknown as [string, string, string, string];
-  const who = project.includes('*') || project.includes('?') ? `every project under ${project.replace(/\/?[*?].*$/, '') || 'the instance'} (subgroups included)` : `project ${project}`;
+  const who = /[*?]/.test(project) ? describeProjectPattern(project) : `project ${project}`;
   const type = refType.includes('*') ? 'ref (branch or tag)' : refType;
   const which = ref === '*' ? `every ${type}, protected or not` : ref.includes('*') || ref.includes('?') ? `every ${type} matching ${ref}` : `${type} ${ref}`;
   return `${who}, ${which}`;
@@ -144,7 +182,13 @@ function azureProof(docs: ReachDocuments, intentRole: IdTokenIntent['roles'][num
 function check(role: IdTokenIntent['roles'][number], accepts: (t: Token) => boolean, findings: Finding[]): boolean {
   const { good, bad } = tokensFor(role);
   let ok = true;
+  const wide = new Set<string>();
   for (const t of good) {
+    if (t.anyGroup !== undefined && !wide.has(t.anyGroup) && accepts(t)) {
+      wide.add(t.anyGroup);
+      ok = false;
+      findings.push(f('RF121', role.path, `${role.roleName} accepts ID tokens of ${t.anyGroup}, e.g. ${gitlabSub(t.project, t.refType, t.ref)}: its sub pattern is not bound to a group`, { fix: 'name the project (or group/*) and its protected branches or tags in the sub condition' }));
+    }
     if (!accepts(t)) {
       ok = false;
       findings.push(f('RF120', role.path, `${role.roleName} refuses the ID token of ${t.project} ${t.refType} ${t.ref} (aud ${t.aud}) it was made for`, { fix: 'the trust (or federated credential) must name this sub, audience and issuer; regenerate' }));
@@ -172,7 +216,7 @@ export function verifyIdTokens(docs: ReachDocuments, intent: IdTokenIntent): { f
       if (out.findings.length > 0) ok = false;
     }
     const { bad } = tokensFor(role);
-    const who = role.subjects.map((s) => `${s.project ?? `${s.group!}/*`} ${s.anyRef ? `any ${s.refType}` : `${s.refType} ${s.refs.join(', ')}`}`).join('; ');
+    const who = role.subjects.map((s) => `${subjectWho(s)} ${s.anyRef ? `any ${s.refType}` : `${s.refType} ${s.refs.join(', ')}`}`).join('; ');
     proofs.push({ runner: `id-token ${role.name}`, claim: `${role.cloud === 'aws' ? 'role' : 'managed identity'} ${role.roleName} accepts GitLab ID tokens of ${who} (aud ${role.audience}) and refuses ${bad.length} look-alikes: other projects, refs, ref types, audiences, issuers`, holds: ok });
     const rc = rotatorClaims.get(role.name);
     if (rc !== undefined) proofs.push({ runner: `id-token ${role.name}`, claim: rc, holds: ok });

@@ -53,7 +53,13 @@ export interface IdTokenIntent {
     issuer: string;
     providerArn?: string;
     audience: string;
-    subjects: { project?: string; group?: string; refType: 'branch' | 'tag'; refs: string[]; anyRef: boolean }[];
+    /**
+     * Who should get the role: a project, or every project under a group (`group/*`). `prefix`
+     * (read back by the doctor only): the trust's project_path pattern has no group part before its
+     * first wildcard, so it admits every project whose path starts with `prefix`, in any group
+     * (`acme*` admits `acme-evil/x`; `*` and '' every project of the instance).
+     */
+    subjects: { project?: string; group?: string; prefix?: string; refType: 'branch' | 'tag'; refs: string[]; anyRef: boolean }[];
     /** The token rotator (operations.rotation): one sub only, and only what rotation needs. */
     rotator?: RotatorIntent;
     /** The token rotator's managed identity (AKS runners): one sub, exactly its Azure grants, its Kubernetes user. */

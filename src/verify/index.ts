@@ -153,7 +153,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       if (same) findings.push(f('RF105', rp, `the manager and the jobs both get role ${managerRole}`, { fix: 'give jobs their own service account and role' }));
       proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined });
     }
-    const podSecurity = verifyPodSecurity(docs, runner, rp);
+    const podSecurity = verifyPodSecurity(docs, runner, rp, fleet.runners);
     findings.push(...podSecurity.findings);
     proofs.push(...podSecurity.proofs.map((p) => ({ runner: runner.name, ...p })));
     const extra = platform.verifyRunner?.(docs, fleet, runner, rp);

@@ -78,8 +78,11 @@ export const POWERFUL_AZURE_ROLES: readonly AzureRoleName[] = ['Owner', 'Contrib
 
 const U = '[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}';
 const RG = '[-\\w.()]{0,89}[-\\w()]';
-/** `/subscriptions/<uuid>`, `…/resourceGroups/<name>`, or `…/providers/<Namespace>/<type>/<name>[/<type>/<name>…]`. */
-export const AZURE_SCOPE = new RegExp(`^/subscriptions/${U}(/resourceGroups/${RG}(/providers/[A-Za-z]+(\\.[A-Za-z]+)+(/[A-Za-z]+/[^/\\s]+)+)?)?$`);
+/**
+ * `/subscriptions/<uuid>`, `…/resourceGroups/<name>`, or `…/providers/<Namespace>/<type>/<name>[/<type>/<name>…]`.
+ * No braces: Azure names have none, and a scope is written into Terraform JSON, where `${…}` would be evaluated.
+ */
+export const AZURE_SCOPE = new RegExp(`^/subscriptions/${U}(/resourceGroups/${RG}(/providers/[A-Za-z]+(\\.[A-Za-z]+)+(/[A-Za-z]+/[^/\\s{}]+)+)?)?$`);
 
 export type AzureScopeLevel = 'subscription' | 'resource-group' | 'resource';
 
@@ -110,7 +113,7 @@ export const azureRoleAssignmentSchema = z.strictObject({
   scope: z
     .string()
     .regex(AZURE_SCOPE, {
-      message: 'an Azure scope: /subscriptions/<uuid>, /subscriptions/<uuid>/resourceGroups/<name>, or a resource id /subscriptions/<uuid>/resourceGroups/<name>/providers/<Namespace>/<type>/<name>',
+      message: 'an Azure scope: /subscriptions/<uuid>, /subscriptions/<uuid>/resourceGroups/<name>, or a resource id /subscriptions/<uuid>/resourceGroups/<name>/providers/<Namespace>/<type>/<name> (no spaces or braces)',
     })
     .describe('Where the role applies: a subscription, a resource group or one resource.'),
 });

@@ -223,7 +223,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       else if (powers?.becomesManager !== undefined) findings.push(f('RF105', `${rp}.jobs.permissions.aws`, `the jobs can become the manager: ${powers.becomesManager}`, { fix: "remove the job permissions on the manager role's ARN (and on the fleet's role path)" }));
       proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && becomes === undefined && powers?.becomesManager === undefined });
     }
-    const podSecurity = verifyPodSecurity(docs, runner, rp);
+    const podSecurity = verifyPodSecurity(docs, runner, rp, fleet.runners);
     findings.push(...podSecurity.findings);
     proofs.push(...podSecurity.proofs.map((p) => ({ runner: runner.name, ...p })));
     const extra = platform.verifyRunner?.(docs, fleet, runner, rp);

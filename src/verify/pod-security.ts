@@ -52,19 +52,35 @@ export function restrictedViolations(pod: unknown, container: unknown): string[]
   return out;
 }
 
-/** The namespace labels and the manager's security context of one Kubernetes runner, from its documents. */
-export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] } {
+const namespaceOf = (docs: FleetDocuments, runner: string) => docs.runners.get(runner)?.manifests.find((o: K8sObject) => o.kind === 'Namespace');
+
+/** Whether the runner's config.toml runs job containers privileged. */
+function jobsPrivileged(docs: FleetDocuments, runner: string): boolean {
+  const toml = docs.runners.get(runner)?.configToml;
+  return get(get(toml, 'runners', 0, String(get(toml, 'runners', 0, 'executor'))), 'privileged') === true;
+}
+
+/**
+ * The namespace labels and the manager's security context of one Kubernetes runner, from its
+ * documents. `runners` are all runners of the fleet: a namespace another runner on the cluster
+ * shares enforces what the most permissive of them needs, and the finding names who forces it.
+ */
+export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp: string, runners: readonly IntentRunner[] = []): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] } {
   const emitted = docs.runners.get(runner.name);
-  const ns = emitted?.manifests.find((o: K8sObject) => o.kind === 'Namespace');
+  const ns = namespaceOf(docs, runner.name);
   if (!emitted || !ns) return { findings: [], proofs: [] };
   const out: Finding[] = [];
-  const toml = emitted.configToml;
-  const executor = get(toml, 'runners', 0, String(get(toml, 'runners', 0, 'executor')));
-  const privileged = get(executor, 'privileged') === true;
+  const privileged = jobsPrivileged(docs, runner.name);
   const labels = ns.metadata.labels ?? {};
   const enforce = labels[`${PSA}/enforce`];
   const needed: PsaLevel = privileged ? 'privileged' : 'baseline';
-  if (rank(enforce) < rank(needed) || enforce === undefined) {
+  const weaker = rank(enforce) < rank(needed) || enforce === undefined;
+  // Runners on the same cluster in the same namespace whose jobs run privileged: they need the namespace to enforce privileged.
+  const forcing = weaker && !privileged ? runners.filter((r) => r.name !== runner.name && r.cluster === runner.cluster && namespaceOf(docs, r.name)?.metadata.name === ns.metadata.name && jobsPrivileged(docs, r.name)) : [];
+  if (forcing.length > 0 && enforce === 'privileged') {
+    const who = forcing.map((r) => r.name).join(', ');
+    out.push(f('RF307', `${rp}.placement.namespace`, `namespace ${ns.metadata.name} enforces Pod Security ${showValue(enforce)} because runner ${who}, whose jobs run privileged, shares it: job pods of ${runner.name} there could run privileged too, share the host's namespaces or mount its paths`, { received: showValue(enforce), allowed: 'baseline or restricted', fix: `give runner ${who} its own namespace (${forcing.map((r) => `runners[${r.index}].placement.namespace`).join(', ')}), so ${ns.metadata.name} can enforce baseline` }));
+  } else if (weaker) {
     out.push(f('RF307', `${rp}.placement.namespace`, `namespace ${ns.metadata.name} enforces Pod Security ${showValue(enforce)}: job pods there could run privileged, share the host's namespaces or mount its paths`, { received: showValue(enforce), allowed: privileged ? 'privileged (jobs.privileged is accepted), baseline or restricted' : 'baseline or restricted', fix: `label the namespace ${PSA}/enforce=baseline; runner-fleet always does, regenerate` }));
   }
   const values = emitted.helmValues;

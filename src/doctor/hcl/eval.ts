@@ -3,6 +3,7 @@ import type { ConfigBlock, ConfigBody, ConfigModule, Loc } from './config.js';
 import type { Position } from '../source.js';
 import { asSet, callFunction, isSet } from './functions.js';
 import { setOwn } from '../../emit/artifacts.js';
+import { tfLiteral } from '../../emit/terraform/literal.js';
 
 /**
  * Evaluates Terraform configuration (HCL and JSON syntax alike) the way `terraform plan` would
@@ -388,7 +389,7 @@ export class ModuleEvaluator {
         for (const p of e.parts) {
           if (typeof p === 'string') {
             out += p;
-            partial += p.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{');
+            partial += tfLiteral(p);
             continue;
           }
           const v = this.value(p, env);
@@ -399,7 +400,7 @@ export class ModuleEvaluator {
           }
           if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
             out += String(v);
-            partial += String(v).replace(/\$\{/g, '$${');
+            partial += tfLiteral(String(v));
             continue;
           }
           const u = this.unknown(p, env, 'RF906', `${env.loc.text.slice(p.at, p.end)} is ${v === null ? 'null' : 'a collection'}, which a string template cannot hold`);

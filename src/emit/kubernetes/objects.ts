@@ -25,9 +25,49 @@ export const EXECUTOR_RULES = [
   { apiGroups: [''], resources: ['events'], verbs: ['list', 'watch'] },
 ] as const;
 
+const sharersByFleet = new WeakMap<ResolvedFleet, Map<string, ResolvedRunner[]>>();
+
+/**
+ * The runners of the fleet in the runner's namespace on its cluster, in spec order. A namespace
+ * is one object with one Pod Security level per mode: runners sharing it share one Namespace,
+ * written once, in the folder of the first of them (kubernetes/<first runner>/namespace.yaml:
+ * the folder applied first in the README's order, and no folder of its own to invent), and it
+ * enforces the most permissive level any of them needs, privileged when any runner's jobs are
+ * privileged (verify then says so for the others: RF307).
+ */
+export function namespaceSharers(fleet: ResolvedFleet, runner: ResolvedRunner): readonly ResolvedRunner[] {
+  const ns = runner.kubernetes?.namespace;
+  if (ns === undefined) return [runner];
+  // Grouped once per fleet: every runner asks.
+  let groups = sharersByFleet.get(fleet);
+  if (!groups) {
+    groups = new Map();
+    for (const r of fleet.runners) {
+      if (r.kubernetes === undefined) continue;
+      const k = `${r.cluster}\0${r.kubernetes.namespace}`;
+      const group = groups.get(k);
+      if (group) group.push(r);
+      else groups.set(k, [r]);
+    }
+    sharersByFleet.set(fleet, groups);
+  }
+  return groups.get(`${runner.cluster}\0${ns}`) ?? [runner];
+}
+
+/** Whether the runner writes its namespace's Namespace object (it is the first runner in it). */
+export function ownsNamespace(fleet: ResolvedFleet, runner: ResolvedRunner): boolean {
+  return namespaceSharers(fleet, runner)[0] === runner;
+}
+
 export interface ServiceAccountIdentity {
   annotations: Record<string, string>;
   labels?: Record<string, string>;
+}
+
+/** The one Namespace of the runner's namespace: the first sharer's labels, the most permissive Pod Security level any sharer needs. */
+function namespaceObject(fleet: ResolvedFleet, runner: ResolvedRunner, name: string): K8sObject {
+  const sharers = namespaceSharers(fleet, runner);
+  return { apiVersion: 'v1', kind: 'Namespace', metadata: { name, labels: merged(commonLabels(fleet, sharers[0]!), podSecurityLabels(sharers.some((r) => r.spec.jobs.privileged))) } };
 }
 
 export function runnerObjects(
@@ -48,7 +88,7 @@ export function runnerObjects(
     return { apiVersion: 'v1', kind: 'ServiceAccount', metadata, automountServiceAccountToken: automount };
   };
   return {
-    namespace: { apiVersion: 'v1', kind: 'Namespace', metadata: { name: names.namespace, labels: merged(labels, podSecurityLabels(runner.spec.jobs.privileged)) } },
+    namespace: namespaceObject(fleet, runner, names.namespace),
     serviceAccounts: [
       // The manager talks to the Kubernetes API, so it keeps its API token; jobs do not need one.
       sa(names.managerServiceAccount, manager, 'manager', true),

@@ -3,6 +3,7 @@ import { policyDocument } from '../../model/types.js';
 import { DO_NOT_EDIT, mergeResources, tfName, type TerraformResources, type TerraformRoot } from '../artifacts.js';
 import { platformFor } from '../../platforms/registry.js';
 import { findBy } from '../../model/lookup.js';
+import { tfLiteralMap } from './literal.js';
 
 export const AWS_PROVIDER_CONSTRAINT = '>= 5.100, < 7';
 
@@ -49,11 +50,16 @@ function trustText(texts: Map<object, string>, doc: object): string {
   return text;
 }
 
+/** default_tags of every aws provider of the fleet: ours, then the spec's aws.tags (user text, escaped). */
+export function awsTags(fleet: ResolvedFleet): Record<string, string> {
+  return { 'managed-by': 'runner-fleet', 'runner-fleet-fleet': fleet.name, ...tfLiteralMap(fleet.aws?.tags ?? {}) };
+}
+
 export function awsRoot(fleet: ResolvedFleet, contributions: TerraformResources[], regions: string[], locals: Record<string, string> = {}): TerraformRoot {
   const aws = fleet.aws!;
   const resource: TerraformResources = {};
   for (const c of contributions) mergeResources(resource, c);
-  const tags = { 'managed-by': 'runner-fleet', 'runner-fleet-fleet': fleet.name, ...aws.tags };
+  const tags = awsTags(fleet);
   const providers = [
     { region: aws.region, allowed_account_ids: [aws.accountId], default_tags: { tags } },
     ...awsRegions(fleet, regions).map((r) => ({ alias: tfName(r), region: r, allowed_account_ids: [aws.accountId], default_tags: { tags } })),

@@ -1,5 +1,6 @@
 import type { AzureManagedIdentity, ResolvedFleet } from '../../model/types.js';
 import { shortHash } from '../../spec/names.js';
+import { tfLiteralMap } from './literal.js';
 import { DO_NOT_EDIT, mergeResources, tfName, type TerraformResources, type TerraformRoot } from '../artifacts.js';
 
 /** azurerm 4.x; storage_account_id on containers needs a recent 4.x release. */
@@ -8,8 +9,9 @@ export const AZURERM_PROVIDER_CONSTRAINT = '>= 4.20, < 5';
 /** The output `synth --azure-outputs` reads back: identity name → client id. */
 export const CLIENT_IDS_OUTPUT = 'workload_identity_client_ids';
 
+/** Tags of every Azure resource: ours, then the spec's azure.tags (user text, escaped). */
 export function azureTags(fleet: ResolvedFleet): Record<string, string> {
-  return { 'managed-by': 'runner-fleet', 'runner-fleet-fleet': fleet.name, ...(fleet.azure?.tags ?? {}) };
+  return { 'managed-by': 'runner-fleet', 'runner-fleet-fleet': fleet.name, ...tfLiteralMap(fleet.azure?.tags ?? {}) };
 }
 
 export const identityRef = (id: AzureManagedIdentity, attr: 'id' | 'principal_id' | 'client_id') => `\${azurerm_user_assigned_identity.${tfName(id.key)}.${attr}}`;

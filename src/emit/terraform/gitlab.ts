@@ -3,6 +3,7 @@ import { DO_NOT_EDIT, merged, tfName, type TerraformResources, type TerraformRoo
 import { commonLabels } from '../kubernetes/objects.js';
 import { KUBERNETES_PROVIDER_CONSTRAINT } from './kubernetes.js';
 import { gitlabDescription, maintenanceNote } from '../../ops/marker.js';
+import { tfLiteral } from './literal.js';
 
 /** gitlabhq/gitlab 18.x: gitlab_user_runner (the runner creation workflow, `glrt-` tokens). */
 export const GITLAB_PROVIDER_CONSTRAINT = '>= 18.0, < 19';
@@ -44,8 +45,9 @@ export function gitlabRoot(fleet: ResolvedFleet): TerraformRoot | undefined {
       body.project_id = `\${data.gitlab_project.${k}.id}`;
     }
     Object.assign(body, {
-      description: gitlabDescription(fleet.name, r),
-      tag_list: [...g.tags],
+      // User text: escaped, or Terraform would evaluate a ${…} in it.
+      description: tfLiteral(gitlabDescription(fleet.name, r)),
+      tag_list: g.tags.map(tfLiteral),
       untagged: g.runUntagged,
       locked: g.locked,
       access_level: g.protectedOnly ? 'ref_protected' : 'not_protected',

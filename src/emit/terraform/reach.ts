@@ -5,7 +5,7 @@ import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
 import { denyDeletesStatement, grantedServices } from '../../model/deletes.js';
 import { fitName, shortHash } from '../../spec/names.js';
 import { DO_NOT_EDIT, tfName, type TerraformResources, type TerraformRoot } from '../artifacts.js';
-import { AWS_PROVIDER_CONSTRAINT } from './aws.js';
+import { AWS_PROVIDER_CONSTRAINT, awsTags } from './aws.js';
 import { azureTags } from './azure.js';
 import { ROLE_PATH } from '../../spec/resolve.js';
 import { findBy } from '../../model/lookup.js';
@@ -49,7 +49,7 @@ export function deployTargetRoots(fleet: ResolvedFleet): Map<string, TerraformRo
   const out = new Map<string, TerraformRoot>();
   const targets = fleet.reach?.targets ?? [];
   const accounts = [...new Set(targets.map((t) => t.accountId))].sort();
-  const tags = { 'managed-by': 'runner-fleet', 'runner-fleet-fleet': fleet.name, ...(fleet.aws?.tags ?? {}) };
+  const tags = awsTags(fleet);
   for (const account of accounts) {
     const mine = targets.filter((t) => t.accountId === account);
     const variable: Record<string, unknown> = {

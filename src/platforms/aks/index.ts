@@ -3,7 +3,7 @@ import type { Finding } from '../../spec/findings.js';
 import type { AzureManagedIdentity, IdentitySubject, KubernetesNames, KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import { kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
 import { DO_NOT_EDIT, byName, mergeResources, merged, named, ownEntries, tfName, type Artifact, type K8sObject, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
-import { commonLabels } from '../../emit/kubernetes/objects.js';
+import { commonLabels, ownsNamespace } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
 import { AZURERM_PROVIDER_CONSTRAINT, azurermProvider, identityRef } from '../../emit/terraform/azure.js';
@@ -195,7 +195,8 @@ export const aksPlatform: PlatformPlugin = {
       const real = new Map([[ids.manager.key, managerId], [ids.jobs.key, jobsId]]);
       const objs = aksRunnerObjects(fleet, runner, (id) => real.get(id.key)!);
       files.push(
-        { path: `kubernetes/${runner.name}/namespace.yaml`, format: 'yaml', content: [objs.namespace] },
+        // A namespace runners share is written once, by the first of them.
+        ...(ownsNamespace(fleet, runner) ? [{ path: `kubernetes/${runner.name}/namespace.yaml`, format: 'yaml' as const, content: [objs.namespace] }] : []),
         { path: `kubernetes/${runner.name}/service-accounts.yaml`, format: 'yaml', content: objs.serviceAccounts },
         { path: `kubernetes/${runner.name}/rbac.yaml`, format: 'yaml', content: objs.rbac },
       );

@@ -5,7 +5,7 @@ import { resourceGroupSchema, uuidSchema } from '../../spec/azure.js';
 const vmSizeSchema = z.string().regex(/^Standard_[A-Za-z0-9_]+$/, { message: 'an Azure VM size such as Standard_D4s_v5' });
 const subnetIdSchema = z
   .string()
-  .regex(/^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[^/]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/]+\/subnets\/[^/]+$/, { message: 'a subnet resource id (/subscriptions/…/virtualNetworks/<vnet>/subnets/<subnet>)' });
+  .regex(/^\/subscriptions\/[0-9a-fA-F-]{36}\/resourceGroups\/[^/{}]+\/providers\/Microsoft\.Network\/virtualNetworks\/[^/{}]+\/subnets\/[^/{}]+$/, { message: 'a subnet resource id (/subscriptions/…/virtualNetworks/<vnet>/subnets/<subnet>)' });
 /** AKS node pool names: lower-case letters and digits, starting with a letter, up to 12 (Linux). */
 const poolNameSchema = z.string().regex(/^[a-z][a-z0-9]{0,11}$/, { message: 'lower-case letters and digits, starting with a letter, up to 12 characters' });
 

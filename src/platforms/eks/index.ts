@@ -12,7 +12,7 @@ import type { PolicyDocument, Request } from '../../verify/iam/types.js';
 import { evaluatePolicies, prepareRequest, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { RequestIndex } from '../../verify/iam/candidates.js';
 import { awsFacts, parseRef, resolveValue, roleArn, type AwsFacts } from '../../verify/aws-docs.js';
-import { runnerObjects, commonLabels } from '../../emit/kubernetes/objects.js';
+import { runnerObjects, commonLabels, ownsNamespace } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
 import { verifyKubernetesChain, findServiceAccount, kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
@@ -313,7 +313,8 @@ export const eksPlatform: PlatformPlugin = {
     const runnerToml = chartRunnerToml(merged(executorToml, ctx.runnerExtras));
     const values = helmValues(fleet, runner, names, runnerToml, merged(podLabels, { 'runner-fleet.dev/purpose': 'manager' }));
     const files: Artifact[] = [
-      { path: `kubernetes/${runner.name}/namespace.yaml`, format: 'yaml', content: [objs.namespace] },
+      // A namespace runners share is written once, by the first of them.
+      ...(ownsNamespace(fleet, runner) ? [{ path: `kubernetes/${runner.name}/namespace.yaml`, format: 'yaml' as const, content: [objs.namespace] }] : []),
       { path: `kubernetes/${runner.name}/service-accounts.yaml`, format: 'yaml', content: objs.serviceAccounts },
       { path: `kubernetes/${runner.name}/rbac.yaml`, format: 'yaml', content: objs.rbac },
       { path: `helm/${runner.name}/values.yaml`, format: 'yaml', content: [values] },

@@ -1,3 +1,5 @@
+import { ownEntries } from '../artifacts.js';
+
 /**
  * Terraform's JSON syntax reads every string as a template: `${…}` is evaluated and `%{…}` is a
  * directive (https://developer.hashicorp.com/terraform/language/syntax/json). Text a user wrote
@@ -13,8 +15,7 @@ export function tfLiteral(text: string): string {
 
 /** A map of user text (tags) as Terraform JSON: object keys are templates too, so both are escaped. */
 export function tfLiteralMap(map: Readonly<Record<string, string>>): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(map)) out[tfLiteral(k)] = tfLiteral(v);
-  return out;
+  // Own properties in the order given: a tag key `__proto__` (AWS allows it) is data, not the prototype.
+  return ownEntries(Object.entries(map).map(([k, v]) => [tfLiteral(k), tfLiteral(v)] as const));
 }
 

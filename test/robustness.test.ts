@@ -274,3 +274,17 @@ describe('cache paths of two runners, one inside the other', () => {
     expect(planValue(spec).findings.map((f) => f.code)).not.toContain('RF202');
   });
 });
+
+describe('IAM policy variables in spec resources', () => {
+  it('a job resource with ${aws:username} (or %{…}) is RF002 at its path, not an internal error (exit 70 before)', () => {
+    for (const resource of ['arn:aws:s3:::b/${aws:username}/*', 'arn:aws:s3:::b/%{if x}y%{endif}']) {
+      const spec = exampleValue('eks-irsa');
+      spec.runners[0].jobs.permissions.aws.push({ actions: ['s3:GetObject'], resources: [resource] });
+      let r: ReturnType<typeof planValue> | undefined;
+      expect(() => (r = planValue(spec))).not.toThrow();
+      expect(r!.exitCode).toBe(2);
+      const f = r!.findings.find((x) => x.path === `runners[0].jobs.permissions.aws[${spec.runners[0].jobs.permissions.aws.length - 1}].resources[0]`);
+      expect(f?.message).toMatch(/without policy variables or Terraform expressions/);
+    }
+  });
+});

@@ -14,6 +14,16 @@ export const nameSchema = (max: number) =>
 export const awsAccountIdSchema = z.string().regex(/^[0-9]{12}$/, { message: 'a 12-digit AWS account id, quoted' });
 
 /**
+ * A resource of an IAM statement: an ARN (wildcards allowed) or `*`. Not a policy variable
+ * (`${aws:username}`) or any `${…}`/`%{…}`: runner-fleet proves each policy before apply and its
+ * evaluator cannot resolve them, and in Terraform JSON they would be read as expressions.
+ */
+export const iamResourceSchema = z
+  .string()
+  .regex(/^(\*|arn:[^\s]+)$/, { message: 'an ARN (wildcards allowed) or *' })
+  .refine((s) => !/[$%]\{/.test(s), { message: 'an ARN without policy variables or Terraform expressions (${…}, %{…}): runner-fleet proves each policy before apply and cannot evaluate them; name the resources, with * and ? wildcards where needed' });
+
+/**
  * A map of the spec whose keys are the user's data (tags, node labels, environment variables,
  * IAM condition blocks). zod's record skips a key named `__proto__` without a word: it cannot
  * assign one to its result safely. A spec map parses that key like every other one, so its key

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { awsAccountIdSchema, nameSchema } from './primitives.js';
+import { awsAccountIdSchema, iamResourceSchema, nameSchema } from './primitives.js';
 import { iamConditions } from './iam-conditions.js';
 import { azureRoleAssignmentSchema } from './azure.js';
 
@@ -16,7 +16,7 @@ const targetStatementSchema = z.strictObject({
   actions: z
     .array(z.string().regex(/^[a-z0-9-]+:[A-Za-z0-9*?]+$/, { message: 'an IAM action with its service, such as ec2:Describe* or s3:PutObject (a bare * names no service whose deletes could be denied)' }))
     .min(1),
-  resources: z.array(z.string().regex(/^(\*|arn:[^\s]+)$/, { message: 'an ARN (wildcards allowed) or *' })).min(1),
+  resources: z.array(iamResourceSchema).min(1),
   conditions: iamConditions(z.string())
     .optional()
     .describe('IAM condition block: operator → key → value(s).'),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { ACCEPTABLE_CODES } from './codes.js';
 import { azureRoleAssignmentSchema, azureSchema, resourceGroupSchema } from './azure.js';
 import { iamConditionsSchema } from './iam-conditions.js';
-import { awsAccountIdSchema, nameSchema, specMap } from './primitives.js';
+import { awsAccountIdSchema, iamResourceSchema, nameSchema, specMap } from './primitives.js';
 import { deployTargetSchema, idTokensSchema } from './reach.js';
 import { operationsSchema } from './operations.js';
 
@@ -77,7 +77,7 @@ const awsStatementSchema = z.strictObject({
   sid: z.string().regex(/^[A-Za-z0-9]+$/, { message: 'letters and digits only' }).optional(),
   effect: z.enum(['Allow', 'Deny']).default('Allow').describe('Default Allow.'),
   actions: z.array(z.string().regex(/^(\*|[a-z0-9-]+:[A-Za-z0-9*?]+)$/, { message: 'an IAM action such as s3:GetObject, ec2:Describe* or *' })).min(1),
-  resources: z.array(z.string().regex(/^(\*|arn:[^\s]+)$/, { message: 'an ARN (wildcards allowed) or *' })).min(1),
+  resources: z.array(iamResourceSchema).min(1),
   conditions: iamConditionsSchema
     .optional()
     .describe('IAM condition block: operator → key → value(s).'),

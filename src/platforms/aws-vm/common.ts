@@ -164,6 +164,23 @@ function resources(root: TerraformRoot, type: string): [string, Record<string, u
   return Object.entries(root.resource[type] ?? {});
 }
 
+const ssmParameterIndex = new WeakMap<TerraformRoot, Map<unknown, [string, Record<string, unknown>][]>>();
+
+/** The root's aws_ssm_parameter resources whose `name` is `name`, indexed once per root (every runner asks). */
+function ssmParametersNamed(root: TerraformRoot, name: string): [string, Record<string, unknown>][] {
+  let index = ssmParameterIndex.get(root);
+  if (!index) {
+    index = new Map();
+    for (const entry of resources(root, 'aws_ssm_parameter')) {
+      const list = index.get(entry[1].name);
+      if (list) list.push(entry);
+      else index.set(entry[1].name, [entry]);
+    }
+    ssmParameterIndex.set(root, index);
+  }
+  return index.get(name) ?? [];
+}
+
 /** Role name a reference (`${aws_iam_role.k.arn}` / `.name`) or a literal ARN/name points at. */
 function roleNameOf(root: TerraformRoot, roleKeys: Map<string, string>, value: unknown): string | undefined {
   const ref = parseRef(value);
@@ -1018,8 +1035,8 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   // The token must be stored encrypted: a String (or StringList) parameter keeps it in plain text,
   // for anyone with ssm:GetParameter on it and in every listing that shows values.
   const root = awsFacts(docs)?.root;
-  for (const [k, p] of root ? resources(root, 'aws_ssm_parameter') : []) {
-    if (p.name !== names(runner).tokenParameter || p.type === 'SecureString') continue;
+  for (const [k, p] of root ? ssmParametersNamed(root, names(runner).tokenParameter) : []) {
+    if (p.type === 'SecureString') continue;
     out.push(f('RF712', '', `aws_ssm_parameter.${k} holds the runner token of ${runner.name} as type ${showValue(p.type)}, not SecureString: the token is stored unencrypted`, { received: showValue(p.type), allowed: '"SecureString"', fix: 'set type = "SecureString" (optionally key_id = a customer-managed KMS key); changing the type replaces the parameter, so register the runner again afterwards' }));
   }
   // AmazonSSMManagedInstanceCore allows ssm:GetParameter on "*"; model that grant to see the Deny hold.

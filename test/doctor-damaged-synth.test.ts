@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { exampleFiles } from './helpers/fleet.js';
+import { damagedFiles, type DamagedRoot } from './helpers/fleet.js';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 
 /**
@@ -7,16 +7,8 @@ import { doctor, type InputFile } from '../src/doctor/index.js';
  * Found by the doctor fuzzer once it also mutated the golden synth outputs (seed 20261223, cases
  * 2592, 10968, 14053, 19818, 25435 and others of the same kinds); each threw before.
  */
-type Root = { resource: Record<string, Record<string, Record<string, unknown>>> };
-
-function damaged(example: string, path: string, change: (root: Root) => void): InputFile[] {
-  return exampleFiles(example).map((f) => {
-    if (f.path !== path) return { path: f.path, bytes: new TextEncoder().encode(f.content) };
-    const root = JSON.parse(f.content) as Root;
-    change(root);
-    return { path: f.path, bytes: new TextEncoder().encode(JSON.stringify(root, null, 2)) };
-  });
-}
+type Root = DamagedRoot;
+const damaged = damagedFiles;
 
 const codes = (files: InputFile[]) => doctor(files).findings.map((f) => f.code);
 

@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { exampleFiles, planExample, ROOT } from './helpers/fleet.js';
+import { planExample, ROOT, damagedFiles, type DamagedRoot } from './helpers/fleet.js';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { verifyFleet } from '../src/verify/index.js';
 import { intentOf } from '../src/verify/intent.js';
@@ -12,16 +12,8 @@ import type { EmittedFleet } from '../src/emit/types.js';
  * are not in the documents makes what its role may do unknown (not proven); a documented AWS
  * managed policy is evaluated as AWS documents it; a runner token parameter must be encrypted.
  */
-type Root = { resource: Record<string, Record<string, Record<string, unknown>>> };
-
-function damaged(example: string, path: string, change: (root: Root) => void): InputFile[] {
-  return exampleFiles(example).map((f) => {
-    if (f.path !== path) return { path: f.path, bytes: new TextEncoder().encode(f.content) };
-    const root = JSON.parse(f.content) as Root;
-    change(root);
-    return { path: f.path, bytes: new TextEncoder().encode(JSON.stringify(root, null, 2)) };
-  });
-}
+type Root = DamagedRoot;
+const damaged = damagedFiles;
 
 const AWS = 'terraform/aws/main.tf.json';
 const proof = (r: { proofs: { claim: string; holds: boolean; runner: string }[] }, runner: string, claim: RegExp) => r.proofs.find((p) => p.runner === runner && claim.test(p.claim));

@@ -185,16 +185,12 @@ describe('a GitLab that accepts connections and never answers', () => {
   it('with the default figures, the deadline counts on the clock: two attempts of 30 s (the double\'s timeouts) and no more; a 429\'s waits do not count', async () => {
     const clock = new VirtualClock();
     let calls = 0;
-    const client = new GitLabClient({
-      baseUrl: 'https://gitlab.example.com',
-      token: TOKEN,
-      timing: clock,
-      timeoutMs: 0,
-      fetch: () => {
-        calls++;
-        clock.t += 30_000;
-        return Promise.reject(Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }));
-      },
+    // A client on the virtual clock with no timeout of its own: the double's answers move the clock.
+    const onClock = (fetch: () => Promise<Response>) => new GitLabClient({ baseUrl: 'https://gitlab.example.com', token: TOKEN, timing: clock, timeoutMs: 0, fetch });
+    const client = onClock(() => {
+      calls++;
+      clock.t += 30_000;
+      return Promise.reject(Object.assign(new Error('The operation was aborted due to timeout'), { name: 'TimeoutError' }));
     });
     const err = await client.listRunners({ type: 'instance_type' }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(GitLabUnavailableError);
@@ -203,15 +199,9 @@ describe('a GitLab that accepts connections and never answers', () => {
 
     // Waits a 429 asks for do not count against the deadline: GitLab answered.
     calls = 0;
-    const limited = new GitLabClient({
-      baseUrl: 'https://gitlab.example.com',
-      token: TOKEN,
-      timing: clock,
-      timeoutMs: 0,
-      fetch: () => {
-        calls++;
-        return Promise.resolve(calls <= 3 ? new Response('{"message":"429 Too Many Requests"}', { status: 429, headers: { 'retry-after': '40' } }) : new Response('[]', { status: 200 }));
-      },
+    const limited = onClock(() => {
+      calls++;
+      return Promise.resolve(calls <= 3 ? new Response('{"message":"429 Too Many Requests"}', { status: 429, headers: { 'retry-after': '40' } }) : new Response('[]', { status: 200 }));
     });
     expect(await limited.listRunners({ type: 'instance_type' })).toEqual([]);
     expect(calls).toBe(4);

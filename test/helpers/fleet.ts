@@ -25,6 +25,19 @@ export function exampleFiles(name: string) {
   return synthFiles(planExample(name));
 }
 
+/** A Terraform JSON root as the damage helpers see it. */
+export type DamagedRoot = { resource: Record<string, Record<string, Record<string, unknown>>> };
+
+/** What synth writes for an example, as the doctor's input files, with one JSON file changed by `change`. */
+export function damagedFiles(example: string, path: string, change: (root: DamagedRoot) => void): { path: string; bytes: Uint8Array }[] {
+  return exampleFiles(example).map((f) => {
+    if (f.path !== path) return { path: f.path, bytes: new TextEncoder().encode(f.content) };
+    const root = JSON.parse(f.content) as DamagedRoot;
+    change(root);
+    return { path: f.path, bytes: new TextEncoder().encode(JSON.stringify(root, null, 2)) };
+  });
+}
+
 /** A fresh, mutable copy of an example spec as a plain value. */
 export function exampleValue(name: string): Record<string, any> {
   return parseYaml(exampleText(name)) as Record<string, any>;

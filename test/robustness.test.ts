@@ -1,7 +1,9 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
+import { shellWord } from '../src/emit/readme/readme.js';
 import { main } from '../src/cli/main.js';
 import { readAtMost } from '../src/io/read-at-most.js';
 import { planValue, synthFiles } from '../src/core.js';
@@ -286,5 +288,28 @@ describe('IAM policy variables in spec resources', () => {
       const f = r!.findings.find((x) => x.path === `runners[0].jobs.permissions.aws[${spec.runners[0].jobs.permissions.aws.length - 1}].resources[0]`);
       expect(f?.message).toMatch(/without policy variables or Terraform expressions/);
     }
+  });
+});
+
+describe('spec text in the shell commands the output README gives operators', () => {
+  it('a description or tag with $(...), backticks, $VAR, quotes or backslashes stays text in the curl command (before: double quotes, so $(...) ran when pasted)', (ctx) => {
+    const bash = spawnSync('bash', ['-c', 'exit 0']);
+    if (bash.error) {
+      console.log('SKIPPED: bash is not on PATH');
+      ctx.skip();
+      return;
+    }
+    const spec = exampleValue('ec2-docker');
+    const description = "costs $(echo RAN) `echo RAN` $HOME \"q\" it's \\ !x";
+    spec.runners[0].description = description;
+    spec.runners[0].gitlab.tags = ['a$(echo RAN)', "b'c"];
+    const readme = synthFiles(planValue(spec)).find((f) => f.path === 'README.md')!.content;
+    const words = readme.split('\n').map((l) => /--data-urlencode (.*) \\$/.exec(l.trim())?.[1]).filter((w): w is string => w !== undefined && /^["']?(description|tag_list)=/.test(w));
+    expect(words).toHaveLength(2);
+    // What the shell makes of each word, as an operator's paste would: printf its one argument.
+    const shell = spawnSync('bash', ['-c', words.map((w) => `printf '%s\\n' ${w}`).join('; ')], { encoding: 'utf8', env: { HOME: '/home/op', PATH: process.env.PATH ?? '' } });
+    expect(shell.stdout).toBe(`description=${description}\ntag_list=a$(echo RAN),b'c\n`);
+    // A spec text with nothing special keeps the double quotes of the other fields (goldens unchanged).
+    expect(shellWord('description=acme/build (runner-fleet)')).toBe('"description=acme/build (runner-fleet)"');
   });
 });

@@ -11,6 +11,16 @@ import { ROTATE_PIPELINE_PATH } from '../pipeline/rotate.js';
 import { findBy } from '../../model/lookup.js';
 import { apiTokenStores } from '../../ops/desired.js';
 
+/**
+ * One shell word for text from the spec (a runner's description, its tags), for a command an
+ * operator pastes: double-quoted as the other fields when nothing in it is special inside double
+ * quotes, else single-quoted, so `$(...)`, backticks or `$VAR` in a description stay text and never
+ * run or expand in the operator's shell.
+ */
+export function shellWord(text: string): string {
+  return /[$`"\\!]/.test(text) ? `'${text.replace(/'/g, `'\\''`)}'` : `"${text}"`;
+}
+
 /** `POST /user/runners` for one runner, printing only the new token on stdout (pipe it into a secret store). */
 export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): string[] {
   const r = findBy(fleet.runners, 'name', name)!;
@@ -25,8 +35,8 @@ export function gitlabCreateRunnerRequest(fleet: ResolvedFleet, name: string): s
     `--data-urlencode "runner_type=${type}"`,
     ...(g.group ? ['--data-urlencode "group_id=$group_id"'] : []),
     ...(g.project ? ['--data-urlencode "project_id=$project_id"'] : []),
-    `--data-urlencode "description=${r.description}"`,
-    ...(g.tags.length > 0 ? [`--data-urlencode "tag_list=${g.tags.join(',')}"`] : []),
+    `--data-urlencode ${shellWord(`description=${r.description}`)}`,
+    ...(g.tags.length > 0 ? [`--data-urlencode ${shellWord(`tag_list=${g.tags.join(',')}`)}`] : []),
     `--data-urlencode "run_untagged=${String(g.runUntagged)}"`,
     `--data-urlencode "locked=${String(g.locked)}"`,
     `--data-urlencode "access_level=${g.protectedOnly ? 'ref_protected' : 'not_protected'}"`,

@@ -1,5 +1,6 @@
 import type { IdentitySubject } from '../model/types.js';
 import type { PolicyDocument, Statement } from './iam/types.js';
+import { actionPatterns } from './iam/evaluator.js';
 
 /**
  * Principals a runner role's trust admits besides the compute it was made for. The all-pairs
@@ -22,14 +23,14 @@ const ASSUME_ACTIONS = ['sts:AssumeRole', 'sts:AssumeRoleWithWebIdentity', 'sts:
 
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 
-function glob(pattern: string): RegExp {
-  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
-}
-
-/** Whether an Allow statement covers an assume action (Action or NotAction). */
+/** Whether an Allow statement covers an assume action (Action or NotAction), matched as the evaluator matches actions. */
 function coversAssume(st: Statement): boolean {
-  if (st.Action !== undefined) return list(st.Action).some((a) => ASSUME_ACTIONS.some((x) => glob(String(a)).test(x)));
-  if (st.NotAction !== undefined) return ASSUME_ACTIONS.some((x) => !list(st.NotAction).some((a) => glob(String(a)).test(x)));
+  const covers = (patterns: unknown) => {
+    const set = actionPatterns(list(patterns).map(String));
+    return ASSUME_ACTIONS.filter((x) => set.test(x.toLowerCase()));
+  };
+  if (st.Action !== undefined) return covers(st.Action).length > 0;
+  if (st.NotAction !== undefined) return covers(st.NotAction).length < ASSUME_ACTIONS.length;
   return false;
 }
 

@@ -99,6 +99,11 @@ function trailingStarPrefix(pattern: string): string | undefined {
   return pattern.endsWith('*') && !hasWildcard(prefix) ? prefix : undefined;
 }
 
+/** IAM action patterns (`sts:AssumeRole*`, `*`) as the evaluator matches them: test lower-cased actions. */
+export function actionPatterns(patterns: readonly string[]): PatternSet {
+  return globSet(patterns, true);
+}
+
 /** Plain glob set (Action, Resource, StringLike). `lower` folds patterns for case-insensitive use. */
 function globSet(patterns: readonly string[], lower: boolean): PatternSet {
   const exact: string[] = [];

@@ -160,6 +160,14 @@ export interface PlatformPlugin {
    */
   subjects(docs: FleetDocuments, intent: FleetIntent, cluster: ResolvedCluster): IdentitySubject[];
 
+  /**
+   * AWS services a role trust of this platform may name for `subject` to hand it the role (an
+   * instance profile's `ec2.amazonaws.com`, a task's `ecs-tasks.amazonaws.com`, EKS Pod Identity's
+   * agent). Any other principal in such a trust is someone else who can obtain the role (RF103).
+   * Optional: without it, a service subject's own service and nothing for a Kubernetes subject.
+   */
+  trustServices?(subject: IdentitySubject): readonly string[];
+
   /** Look-alikes of an intended subject that must not get its role (same name in another namespace, another account). */
   decoys(subject: IdentitySubject): IdentitySubject[];
 

@@ -18,7 +18,7 @@ import { get } from './get.js';
 import { proveScheduling, schedulingInputs } from './scheduling.js';
 import { verifyPodSecurity } from './pod-security.js';
 import { verifyReach } from './reach/index.js';
-import { foreignLabel, foreignTrustPrincipals } from './trust-principals.js';
+import { foreignLabel, foreignTrustPrincipals, trustServicesOf } from './trust-principals.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
 export interface Proof {
@@ -79,8 +79,12 @@ export const ROLE_PROBES = ['iam:UpdateAssumeRolePolicy', 'iam:AttachRolePolicy'
 export interface JobPowers {
   /** Escalation actions on `*`, and on the fleet's own roles and cache (`<action> on <what>`). */
   powerful: string[];
-  /** Why the jobs can become the manager (rewrite its trust, assume it, pass it to a service it trusts); undefined if they cannot. */
-  becomesManager?: string;
+  /**
+   * How the jobs can become the manager, the first way found; undefined if they cannot. `viaTrust`:
+   * the manager trust admits the jobs (the trust is what to fix); otherwise their permissions let
+   * them take the role over (rewrite its trust, assume it, pass it to a service it trusts).
+   */
+  becomesManager?: { why: string; viaTrust: boolean };
 }
 
 /** Codes that refute the reference-chain proof (RF603/RF605: Azure credential and annotation ends). */
@@ -189,10 +193,11 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const ok = allowed.some((s) => label(s) === label(intended));
       // Principals the trust admits that are no compute subject at all (IAM roles and users, accounts, "*", other services).
       const role = id.cloud === 'aws' ? facts?.roles.get(id.roleName) : undefined;
-      const foreign = foreignTrustPrincipals(role?.trust, intended);
+      const services = trustServicesOf(intended, platform.trustServices?.(intended));
+      const foreign = foreignTrustPrincipals(role?.trust, services);
       if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { fix: 'the trust policy and the service account must name each other; regenerate' }));
       if (others.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${others.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
-      if (foreign.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${foreign.map(foreignLabel).join(', ')}: its trust admits them besides ${label(intended)}`, { received: foreign.map((x) => x.value).join(', '), fix: `remove the statements that name them: the trust of a runner role names only the ${intended.kind === 'aws-service' ? `service ${intended.service}` : "cluster's OIDC provider (or pods.eks.amazonaws.com for Pod Identity)"}` }));
+      if (foreign.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${foreign.map(foreignLabel).join(', ')}: its trust admits them besides ${label(intended)}`, { received: foreign.map((x) => x.value).join(', '), fix: `remove the statements that name them: the trust of a runner role names only ${intended.kind === 'aws-service' ? `the service ${intended.service}` : `the cluster's OIDC provider${services.length > 0 ? ` (or ${services.join(', ')})` : ''}`}` }));
       proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes} ${subjectNoun} tried)`, holds: ok && others.length === 0 && foreign.length === 0 });
       // Static lint on the trust document itself: wildcard subjects.
       for (const st of asList(role?.trust.Statement)) {
@@ -215,13 +220,10 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const same = managerRole !== undefined && managerRole === jobRole;
       const azure = identityOf(fleet, runner.managerIdentity).cloud === 'azure';
       if (same) findings.push(f('RF105', rp, `the manager and the jobs both get ${azure ? 'managed identity' : 'role'} ${managerRole}`, { fix: azure ? 'give jobs their own service account and managed identity, each with its own client id' : 'give jobs their own service account and role' }));
-      // Jobs that may assume the manager role hold the manager identity too: the manager trust
-      // admits them (and their permissions allow it), or their permissions let them take the role
-      // over (rewrite its trust, pass it to a service it trusts). Said once, the first way found.
-      const becomes = !same ? jobsBecomeManager(facts, identityOf(fleet, runner.managerIdentity), identityOf(fleet, runner.jobIdentity)) : undefined;
-      if (becomes) findings.push(f('RF105', rp, `the jobs' role ${becomes.jobRole} can assume the manager role ${becomes.managerRole}: ${becomes.why}`, { fix: 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' }));
-      else if (powers?.becomesManager !== undefined) findings.push(f('RF105', `${rp}.jobs.permissions.aws`, `the jobs can become the manager: ${powers.becomesManager}`, { fix: "remove the job permissions on the manager role's ARN (and on the fleet's role path)" }));
-      proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && becomes === undefined && powers?.becomesManager === undefined });
+      // Jobs that can obtain the manager role hold the manager identity too (jobPowers: said once, the first way found).
+      const becomes = !same ? powers?.becomesManager : undefined;
+      if (becomes) findings.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(fleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(fleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)" }));
+      proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && powers?.becomesManager === undefined });
     }
     const podSecurity = verifyPodSecurity(docs, runner, rp, fleet.runners);
     findings.push(...podSecurity.findings);
@@ -286,25 +288,6 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
 
 
 /**
- * Whether the jobs' AWS role may assume the manager's: the manager trust names the job role's ARN
- * (enough within one account), or admits the job role's account or anyone and the job role's own
- * policies allow sts:AssumeRole on the manager role.
- */
-function jobsBecomeManager(facts: ReturnType<typeof awsFacts>, manager: ReturnType<typeof identityOf>, jobs: ReturnType<typeof identityOf>): { jobRole: string; managerRole: string; why: string } | undefined {
-  if (manager.cloud !== 'aws' || jobs.cloud !== 'aws') return undefined;
-  const managerRole = facts?.roles.get(manager.roleName);
-  const jobRole = facts?.roles.get(jobs.roleName);
-  if (!managerRole) return undefined;
-  const jobAccount = /^arn:[^:]+:iam::(\d{12}):/.exec(jobs.arn)?.[1];
-  const foreign = foreignTrustPrincipals(managerRole.trust, manager.binding.subject);
-  if (foreign.some((p) => p.type === 'AWS' && p.value === jobs.arn)) return { jobRole: jobs.roleName, managerRole: manager.roleName, why: `the manager trust names ${jobs.arn}` };
-  const wide = foreign.find((p) => p.type === '*' || (p.account !== undefined && p.account === jobAccount));
-  if (!wide || !jobRole) return undefined;
-  const allowed = evaluatePolicies({ identity: jobRole.policiesCompiled }, { principal: { type: 'AWS', id: jobs.arn }, action: 'sts:AssumeRole', resource: manager.arn }) === 'allow';
-  return allowed ? { jobRole: jobs.roleName, managerRole: manager.roleName, why: `the manager trust admits ${foreignLabel(wide)} and the jobs' role may sts:AssumeRole on it` } : undefined;
-}
-
-/**
  * What a runner's job role can do to escalate, from its identity policies: the escalation actions
  * on `*`, then the same powers on the fleet's own sensitive resources, a constant number of probes
  * per runner whatever the fleet's size: its manager role (take it over: rewrite its trust, assume
@@ -328,10 +311,18 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
   const add = (action: string, what: string) => {
     if (!named.has(action)) powerful.push(`${action} on ${what}`);
   };
-  let becomesManager: string | undefined;
+  let becomesManager: JobPowers['becomesManager'];
   const manager = identityOf(fleet, runner.managerIdentity);
   if (manager.cloud === 'aws' && manager.roleName !== id.roleName) {
     const managerRole = facts.roles.get(manager.roleName);
+    // The manager trust may admit the jobs itself: naming the job role's ARN is enough within one
+    // account; admitting its whole account (or anyone) needs sts:AssumeRole in the job permissions.
+    const platform = platformFor(fleet.clusters.find((c) => c.name === runner.cluster)!.type);
+    const foreign = foreignTrustPrincipals(managerRole?.trust, trustServicesOf(manager.binding.subject, platform.trustServices?.(manager.binding.subject)));
+    const jobAccount = /^arn:[^:]+:iam::(\d{12}):/.exec(id.arn)?.[1];
+    const wide = foreign.find((p) => p.type === '*' || (p.account !== undefined && p.account === jobAccount));
+    if (foreign.some((p) => p.type === 'AWS' && p.value === id.arn)) becomesManager = { why: `the manager trust names ${id.arn}`, viaTrust: true };
+    else if (wide && allows('sts:AssumeRole', manager.arn)) becomesManager = { why: `the manager trust admits ${foreignLabel(wide)} and the jobs' role may sts:AssumeRole on it`, viaTrust: true };
     const can = new Set(ROLE_PROBES.filter((action) => allows(action, manager.arn)));
     const what = `manager role ${manager.roleName}`;
     // Passing or assuming the role only matters where its trust lets it happen.
@@ -343,9 +334,11 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
       if ((action === 'iam:PassRole' && services.length === 0) || (action === 'sts:AssumeRole' && !assumable)) continue;
       add(action, what);
     }
-    if (can.has('iam:UpdateAssumeRolePolicy')) becomesManager = `job role ${role.name} may rewrite the trust of ${what} (iam:UpdateAssumeRolePolicy) and then assume it`;
-    else if (assumable) becomesManager = `the trust of ${what} admits job role ${role.name}, which may sts:AssumeRole it`;
-    else if (can.has('iam:PassRole') && services.length > 0) becomesManager = `job role ${role.name} may pass ${what} (iam:PassRole) to ${services.join(', ')}, which its trust admits`;
+    if (becomesManager !== undefined) {
+      // found through the trust above
+    } else if (can.has('iam:UpdateAssumeRolePolicy')) becomesManager = { why: `job role ${role.name} may rewrite the trust of ${what} (iam:UpdateAssumeRolePolicy) and then assume it`, viaTrust: false };
+    else if (assumable) becomesManager = { why: `the trust of ${what} admits job role ${role.name}, which may sts:AssumeRole it`, viaTrust: false };
+    else if (can.has('iam:PassRole') && services.length > 0) becomesManager = { why: `job role ${role.name} may pass ${what} (iam:PassRole) to ${services.join(', ')}, which its trust admits`, viaTrust: false };
     // Any other role of the fleet: a stand-in under the manager's role path.
     const base = manager.arn.slice(0, manager.arn.length - manager.roleName.length);
     for (const action of ROLE_PROBES) if (allows(action, `${base}${fleet.name}-runner-fleet-probe`)) add(action, `the roles under ${base.replace(/^.*:role/, 'role')}`);

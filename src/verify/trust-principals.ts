@@ -35,13 +35,12 @@ function coversAssume(st: Statement): boolean {
 }
 
 /**
- * The services a subject's compute assumes its role through: an instance profile or a task
- * definition names its own service; a Kubernetes service account goes through the cluster's OIDC
- * provider (Federated, proven by the all-pairs proof) or EKS Pod Identity, whose associations the
- * EKS platform reads as subjects too.
+ * The services a trust may name for a subject: an instance profile or a task definition names its
+ * own service; a platform adds the services it binds through (EKS Pod Identity's agent), so no
+ * platform's service is written here.
  */
-function expectedServices(subject: IdentitySubject): string[] {
-  return subject.kind === 'aws-service' ? [subject.service] : ['pods.eks.amazonaws.com'];
+export function trustServicesOf(subject: IdentitySubject, platformServices: readonly string[] = []): string[] {
+  return [...new Set([...(subject.kind === 'aws-service' ? [subject.service] : []), ...platformServices])];
 }
 
 const ROOT = /^arn:[^:]+:iam::(\d{12}):root$/;
@@ -50,8 +49,9 @@ const ROOT = /^arn:[^:]+:iam::(\d{12}):root$/;
  * Allow statements of a trust that admit an assume action to a principal that is not the subject's
  * kind: every AWS principal and `*`, and services other than the subject's. Deny statements are
  * not subtracted (a trust that admits and then denies a principal still names it: reported).
+ * `services` are the ones the subject's platform binds through (`trustServicesOf`).
  */
-export function foreignTrustPrincipals(trust: PolicyDocument | undefined, subject: IdentitySubject): ForeignPrincipal[] {
+export function foreignTrustPrincipals(trust: PolicyDocument | undefined, services: readonly string[]): ForeignPrincipal[] {
   const out: ForeignPrincipal[] = [];
   const seen = new Set<string>();
   const add = (p: ForeignPrincipal) => {
@@ -59,7 +59,6 @@ export function foreignTrustPrincipals(trust: PolicyDocument | undefined, subjec
     if (!seen.has(k)) out.push(p);
     seen.add(k);
   };
-  const services = expectedServices(subject);
   for (const st of list(trust?.Statement)) {
     if (st.Effect !== 'Allow' || st.Principal === undefined || !coversAssume(st)) continue;
     if (st.Principal === '*') {

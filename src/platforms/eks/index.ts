@@ -430,6 +430,12 @@ export const eksPlatform: PlatformPlugin = {
     return kubernetesSubjects(docs, intent, cluster);
   },
 
+  trustServices(subject) {
+    // A service account reaches its role through the cluster's OIDC provider (a Federated
+    // principal, proven by the all-pairs proof) or through the Pod Identity agent's service.
+    return subject.kind === 'kubernetes' ? [POD_IDENTITY_PRINCIPAL] : [];
+  },
+
   decoys(subject) {
     return kubernetesDecoys(subject);
   },

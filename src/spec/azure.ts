@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { specMap } from './primitives.js';
+import { azureTagsSchema } from './tags.js';
 
 /**
  * Azure pieces of the spec that do not belong to one platform: the `azure` section, the
@@ -22,7 +22,7 @@ export const azureSchema = z
     subscriptionId: uuidSchema('the subscription id').describe('Subscription where identities and cache storage are created.'),
     location: azureLocationSchema.describe('Region of the identities and, by default, of cache storage accounts.'),
     resourceGroup: resourceGroupSchema.describe('Existing resource group where managed identities and cache storage live.'),
-    tags: specMap(z.string(), z.string()).default({}).describe('Tags on every Azure resource. Default none.'),
+    tags: azureTagsSchema.default({}).describe('Tags on every Azure resource: at most 48 (runner-fleet adds managed-by and runner-fleet-fleet, which the spec cannot set); names of 1-128 characters without < > % & \\ ? / that differ in more than case, values of up to 256. Default none.'),
   })
   .describe('The Azure subscription the fleet lives in.');
 

@@ -3,6 +3,7 @@ import { ACCEPTABLE_CODES } from './codes.js';
 import { azureRoleAssignmentSchema, azureSchema, resourceGroupSchema } from './azure.js';
 import { iamConditionsSchema } from './iam-conditions.js';
 import { awsAccountIdSchema, iamResourceSchema, nameSchema, specMap } from './primitives.js';
+import { awsTagsSchema } from './tags.js';
 import { deployTargetSchema, idTokensSchema } from './reach.js';
 import { operationsSchema } from './operations.js';
 
@@ -200,7 +201,7 @@ export const awsSchema = z
     accountId: awsAccountIdSchema,
     region: awsRegionSchema.describe('Default region of clusters and caches.'),
     partition: z.enum(['aws', 'aws-cn', 'aws-us-gov']).default('aws').describe('Default aws.'),
-    tags: specMap(z.string(), z.string()).default({}).describe('Tags on every AWS resource. Default none.'),
+    tags: awsTagsSchema.default({}).describe('Tags on every AWS resource: at most 48 (runner-fleet adds managed-by and runner-fleet-fleet, which the spec cannot set); keys of 1-128 and values of up to 256 letters, digits, spaces and _ . : / = + - @, neither starting with aws:. Default none.'),
   })
   .describe('The AWS account the fleet lives in.');
 

@@ -18,6 +18,7 @@ import { get } from './get.js';
 import { proveScheduling, schedulingInputs } from './scheduling.js';
 import { verifyPodSecurity } from './pod-security.js';
 import { verifyReach } from './reach/index.js';
+import { azureJobsOverManager } from './azure-rbac.js';
 import { foreignLabel, foreignTrustPrincipals } from './trust-principals.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
@@ -221,7 +222,10 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const becomes = !same ? jobsBecomeManager(facts, identityOf(fleet, runner.managerIdentity), identityOf(fleet, runner.jobIdentity)) : undefined;
       if (becomes) findings.push(f('RF105', rp, `the jobs' role ${becomes.jobRole} can assume the manager role ${becomes.managerRole}: ${becomes.why}`, { fix: 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' }));
       else if (powers?.becomesManager !== undefined) findings.push(f('RF105', `${rp}.jobs.permissions.aws`, `the jobs can become the manager: ${powers.becomesManager}`, { fix: "remove the job permissions on the manager role's ARN (and on the fleet's role path)" }));
-      proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && becomes === undefined && powers?.becomesManager === undefined });
+      // Azure: the job identity's role assignments at scopes that contain the manager identity.
+      const overManager = azureJobsOverManager(docs, fleet, runner, rp);
+      if (overManager) findings.push(...overManager.findings);
+      proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && becomes === undefined && powers?.becomesManager === undefined && overManager?.refuted !== true });
     }
     const podSecurity = verifyPodSecurity(docs, runner, rp, fleet.runners);
     findings.push(...podSecurity.findings);

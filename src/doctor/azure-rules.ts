@@ -91,6 +91,7 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
   return out;
 }
 
+const ASSIGNMENT_CODES = new Set(['RF105', 'RF903']);
 const AZURE_CODES = new Set(['RF104', 'RF601', 'RF602', 'RF603', 'RF604', 'RF606', 'RF607', 'RF608', 'RF615']);
 
 /**
@@ -99,7 +100,9 @@ const AZURE_CODES = new Set(['RF104', 'RF601', 'RF602', 'RF603', 'RF604', 'RF606
  * ends: the service account's annotation and the credentials the identity has.
  */
 export function azureWhere(f: Finding, inferred: Inferred): Finding {
-  if (!AZURE_CODES.has(f.code)) return f;
+  // Job role assignments over the manager identity (verify/azure-rbac.ts): moved only to the assignment they name.
+  const assignmentOnly = ASSIGNMENT_CODES.has(f.code) && /^(the jobs can become the manager: )?job identity \S+ holds /.test(f.message);
+  if (!AZURE_CODES.has(f.code) && !assignmentOnly) return f;
   const az = inferred.azure;
   const facts = azureFacts({ artifacts: [], runners: new Map(), terraformAzure: az.root });
   if (!facts) return f;
@@ -133,6 +136,7 @@ export function azureWhere(f: Finding, inferred: Inferred): Finding {
   const hit = facts.assignments.find((a) => a.identity !== undefined && f.message.includes(a.identity) && (f.message.includes(`${a.role} on ${a.scope}`) || ((f.code === 'RF601' || f.code === 'RF602') && f.message.includes(` is ${a.role} of `))));
   const path = hit ? at('azurerm_role_assignment', hit.key, 'role_definition_name') : undefined;
   if (path) return { ...f, path };
+  if (assignmentOnly) return f;
   const named = [...facts.identities.values()].find((i) => f.message.includes(`identity ${i.name} `));
   const idPath = named ? at('azurerm_user_assigned_identity', named.key) : undefined;
   return idPath ? { ...f, path: idPath } : f;

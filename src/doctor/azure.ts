@@ -54,6 +54,8 @@ const BUILTIN_ROLE_IDS: Record<string, string> = {
   '4633458b-17de-408a-b874-0445c86b69e6': 'Key Vault Secrets User',
   'b86a8fe4-44ce-4948-aee5-eccb2c155cd7': 'Key Vault Secrets Officer',
   '00482a5a-887f-4fb3-b363-3b7fe8e74483': 'Key Vault Administrator',
+  'e40ec5ca-96e0-45a2-b4ff-59039f2c2b59': 'Managed Identity Contributor',
+  'f1a07417-d97a-45cb-824c-7a7467783830': 'Managed Identity Operator',
 };
 
 /** ARM provider path of the resource types a role assignment commonly scopes to. */

@@ -31,22 +31,51 @@ export type AzureSpec = z.output<typeof azureSchema>;
 /**
  * Built-in Azure roles runner-fleet knows by name (`role_definition_name`), with what the
  * verifier needs to know about each. Names are Azure's own (Azure built-in roles reference).
- * `grants`: can assign roles (and so become anything in scope). `blobData`: reaches blob data.
+ * The powers are read from each role's documented Actions and DataActions, as listed on
+ * https://learn.microsoft.com/azure/role-based-access-control/built-in-roles (its General,
+ * Identity, Storage, Containers and Security pages):
+ * - Owner: Actions `*`. Contributor: Actions `*` except the writes and deletes of
+ *   `Microsoft.Authorization` (so every action of other providers: federated credentials,
+ *   storage account keys). Reader: reads only (listKeys is an action, not a read).
+ * - User Access Administrator, Role Based Access Control Administrator:
+ *   `Microsoft.Authorization/roleAssignments/write`, so they can grant themselves any role.
+ * - Managed Identity Contributor: `Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write`
+ *   (and identity write/delete). Managed Identity Operator: the `assign/action`
+ *   of `Microsoft.ManagedIdentity/userAssignedIdentities` (attach an identity to a resource the holder may write) and reads.
+ * - Storage Account Contributor: `Microsoft.Storage/storageAccounts/*`, which includes
+ *   `listKeys/action`, `regeneratekey/action` and the account write that turns shared keys back on.
+ * - Storage Blob Data Owner/Contributor/Reader: blob DataActions (read and write / read).
+ *   Storage Blob Delegator: `…/blobServices/generateUserDelegationKey/action` only, no data.
+ * - AcrPush/AcrPull, Key Vault, AKS and Monitoring roles: nothing on managed identities or
+ *   storage accounts.
  */
 export interface AzureRoleInfo {
+  /** Can assign roles (`Microsoft.Authorization/roleAssignments/write`), and so become anything in scope. */
   grants: boolean;
   /** Broad management of every resource in scope. */
   manages: boolean;
   blobData: 'none' | 'read' | 'read-write';
   /** Can request a user delegation key (sign SAS URLs). */
   delegates: boolean;
+  /**
+   * Can write federated credentials of user-assigned identities in scope
+   * (`Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write`):
+   * make an identity trust a token its holder has, and become that identity.
+   */
+  identityCredentials: boolean;
+  /** Can attach user-assigned identities in scope to resources it may write (`…/userAssignedIdentities/assign/action`). */
+  identityAssign: boolean;
+  /** Can list or regenerate storage account keys, or turn shared-key access back on: every blob of the account. */
+  storageKeys: boolean;
 }
 
-const role = (r: Partial<AzureRoleInfo>): AzureRoleInfo => ({ grants: false, manages: false, blobData: 'none', delegates: false, ...r });
+const role = (r: Partial<AzureRoleInfo>): AzureRoleInfo => ({ grants: false, manages: false, blobData: 'none', delegates: false, identityCredentials: false, identityAssign: false, storageKeys: false, ...r });
+const ADMIN = { manages: true, delegates: true, identityCredentials: true, identityAssign: true, storageKeys: true } as const;
 
+/** The roles a spec may grant jobs (`jobs.permissions.azure[].role`). */
 export const AZURE_BUILTIN_ROLES = {
-  Owner: role({ grants: true, manages: true, delegates: true }),
-  Contributor: role({ manages: true, delegates: true }),
+  Owner: role({ grants: true, ...ADMIN }),
+  Contributor: role(ADMIN),
   Reader: role({}),
   'User Access Administrator': role({ grants: true }),
   'Role Based Access Control Administrator': role({ grants: true }),
@@ -56,7 +85,7 @@ export const AZURE_BUILTIN_ROLES = {
   'Storage Blob Data Contributor': role({ blobData: 'read-write', delegates: true }),
   'Storage Blob Data Reader': role({ blobData: 'read', delegates: true }),
   'Storage Blob Delegator': role({ delegates: true }),
-  'Storage Account Contributor': role({ delegates: true }),
+  'Storage Account Contributor': role({ delegates: true, storageKeys: true }),
   'Key Vault Secrets User': role({}),
   'Key Vault Secrets Officer': role({}),
   'Key Vault Reader': role({}),
@@ -66,12 +95,24 @@ export const AZURE_BUILTIN_ROLES = {
   'Monitoring Reader': role({}),
 } as const satisfies Record<string, AzureRoleInfo>;
 
+/** Built-in roles the verifier knows in deployments it reads (the doctor), which a spec does not grant. */
+const READ_ONLY_KNOWN_ROLES: Record<string, AzureRoleInfo> = {
+  'Managed Identity Contributor': role({ identityCredentials: true }),
+  'Managed Identity Operator': role({ identityAssign: true }),
+  'Key Vault Administrator': role({}),
+};
+
 export type AzureRoleName = keyof typeof AZURE_BUILTIN_ROLES;
 export const AZURE_ROLE_NAMES = Object.keys(AZURE_BUILTIN_ROLES) as [AzureRoleName, ...AzureRoleName[]];
 
+/** What runner-fleet knows of a role; undefined for a custom or unknown role (what it allows is not proven). */
 export function azureRoleInfo(name: string): AzureRoleInfo | undefined {
-  return Object.hasOwn(AZURE_BUILTIN_ROLES, name) ? (AZURE_BUILTIN_ROLES as Record<string, AzureRoleInfo>)[name] : undefined;
+  if (Object.hasOwn(AZURE_BUILTIN_ROLES, name)) return (AZURE_BUILTIN_ROLES as Record<string, AzureRoleInfo>)[name];
+  return Object.hasOwn(READ_ONLY_KNOWN_ROLES, name) ? READ_ONLY_KNOWN_ROLES[name] : undefined;
 }
+
+/** `/providers/Microsoft.Management/managementGroups/<id>` (case-insensitive, as Azure resource ids are). */
+export const MANAGEMENT_GROUP_SCOPE = /^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)\/?$/i;
 
 /** Roles at subscription scope that make a job identity an administrator of the subscription. */
 export const POWERFUL_AZURE_ROLES: readonly AzureRoleName[] = ['Owner', 'Contributor', 'User Access Administrator', 'Role Based Access Control Administrator'];
@@ -101,7 +142,10 @@ export function parseAzureScope(scope: string): AzureScope | undefined {
   return { subscriptionId, resourceGroup: parts[4]!, level: 'resource' };
 }
 
-/** Azure resource ids are case-insensitive: does `outer` contain (or equal) `inner`? */
+/**
+ * Azure resource ids are case-insensitive: does `outer` contain (or equal) `inner`? A role
+ * assignment at a scope applies to every resource whose id starts with that scope and `/`.
+ */
 export function scopeCovers(outer: string, inner: string): boolean {
   const o = outer.toLowerCase().replace(/\/+$/, '');
   const i = inner.toLowerCase().replace(/\/+$/, '');

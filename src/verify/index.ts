@@ -18,6 +18,7 @@ import { get } from './get.js';
 import { proveScheduling, schedulingInputs } from './scheduling.js';
 import { verifyPodSecurity } from './pod-security.js';
 import { verifyReach } from './reach/index.js';
+import { azureJobsOverManager } from './azure-rbac.js';
 import { foreignLabel, foreignTrustPrincipals, trustServicesOf } from './trust-principals.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
@@ -223,7 +224,10 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       // Jobs that can obtain the manager role hold the manager identity too (jobPowers: said once, the first way found).
       const becomes = !same ? powers?.becomesManager : undefined;
       if (becomes) findings.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(fleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(fleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)" }));
-      proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && powers?.becomesManager === undefined });
+      // Azure: the job identity's role assignments at scopes that contain the manager identity.
+      const overManager = azureJobsOverManager(docs, fleet, runner, rp);
+      if (overManager) findings.push(...overManager.findings);
+      proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && powers?.becomesManager === undefined && overManager?.refuted !== true });
     }
     const podSecurity = verifyPodSecurity(docs, runner, rp, fleet.runners);
     findings.push(...podSecurity.findings);

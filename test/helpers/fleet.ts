@@ -81,3 +81,22 @@ export function minimalFleet(): Record<string, any> {
     runners: [{ name: 'dev', placement: { cluster: 'devops' }, gitlab: { group: 'acme', tags: ['k8s'] }, cache: { name: 'shared' } }],
   };
 }
+
+/**
+ * Proofs an example fails by design, each explained by a risk its spec accepts (a finding with
+ * `acceptedBecause` on the runner). aks-workload-identity: the terraform runner's jobs are Owner of
+ * the subscription that holds its manager identity, so they can add a federated credential to it
+ * and become it (RF602 says so, accepted for a protected landing-zone runner).
+ */
+export const FAILS_BY_DESIGN: Record<string, { runner: string; claim: string; accepted: string }[]> = {
+  'aks-workload-identity': [{ runner: 'terraform', claim: 'the job identity is not the manager identity', accepted: 'RF602' }],
+};
+
+/** The failing proofs of a plan that no accepted risk of FAILS_BY_DESIGN explains (expected: none). */
+export function unexplainedFailures(name: string, plan: PlanResult): { runner: string; claim: string }[] {
+  const runnerIndex = new Map((plan.fleet?.runners ?? []).map((r, i) => [r.name, i]));
+  const explained = (FAILS_BY_DESIGN[name] ?? []).filter((x) =>
+    plan.findings.some((f) => f.code === x.accepted && f.acceptedBecause !== undefined && f.path.startsWith(`runners[${runnerIndex.get(x.runner) ?? -1}]`)),
+  );
+  return plan.proofs.filter((p) => !p.holds && !explained.some((x) => x.runner === p.runner && x.claim === p.claim)).map((p) => ({ runner: p.runner, claim: p.claim }));
+}

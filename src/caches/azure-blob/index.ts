@@ -7,7 +7,8 @@ import { tfName, type TerraformResources } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { azureTags } from '../../emit/terraform/azure.js';
-import { azureRoleInfo, isTokenSecretRead, scopeCovers } from '../../spec/azure.js';
+import { MANAGEMENT_GROUP_SCOPE, azureRoleInfo, isTokenSecretRead, scopeCovers, type AzureRoleInfo } from '../../spec/azure.js';
+import { jobAssignmentPath } from '../../verify/azure-rbac.js';
 import { assignmentsOf, azureFacts, containerScope, parseAzureRef, storageAccountId } from '../../verify/azure-docs.js';
 import { azureBlobCacheSchema, type AzureBlobCacheSpec } from './schema.js';
 import { findBy } from '../../model/lookup.js';
@@ -281,13 +282,15 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   }
 
   if (jobs === undefined) return out;
-  const reach = assignmentsOf(facts, jobs.roleName).filter((a) => {
-    const info = azureRoleInfo(a.role);
-    return (info === undefined || info.blobData !== 'none' || info.grants) && scopeCovers(a.scope, scopes.container);
-  });
+  // Scope containment: a role at a scope reaches every resource whose id starts with it (a
+  // management group: any subscription it may hold). One pass over the job identity's assignments.
+  const reach = assignmentsOf(facts, jobs.roleName)
+    .map((a) => ({ a, how: jobCacheReach(azureRoleInfo(a.role), spec.storageAccount, spec.container) }))
+    .filter((x) => x.how !== undefined && (scopeCovers(x.a.scope, scopes.container) || MANAGEMENT_GROUP_SCOPE.test(x.a.scope)));
   if (reach.length > 0) {
-    const named = reach.every((a) => a.scope.toLowerCase() === scopes.container.toLowerCase() || a.scope.toLowerCase() === scopes.account.toLowerCase());
-    const fnd = finding('RF608', `${runnerPath}.jobs.permissions.azure`, `job identity ${jobs.roleName} reaches cache container ${spec.storageAccount}/${spec.container} through ${reach.map((a) => `${a.role} on ${a.scope}`).join(', ')}; jobs only need the SAS URLs the manager gives them`, { fix: 'narrow the job role assignments so they do not cover the cache account' });
+    const named = reach.every(({ a }) => a.scope.toLowerCase() === scopes.container.toLowerCase() || a.scope.toLowerCase() === scopes.account.toLowerCase());
+    const path = jobAssignmentPath(runner, runnerPath, reach[0]!.a);
+    const fnd = finding('RF608', path, `job identity ${jobs.roleName} reaches cache container ${spec.storageAccount}/${spec.container} through ${reach.map(({ a, how }) => `${a.role} on ${a.scope} (${how!})`).join(', ')}; jobs only need the SAS URLs the manager gives them`, { received: reach.map(({ a }) => `${a.role} on ${a.scope}`).join(', '), fix: `narrow the job role assignments so they do not cover the cache account (${scopes.account})` });
     if (named) {
       fnd.severity = 'warning';
       fnd.acceptedBecause = 'the spec grants the job identity this storage account explicitly';
@@ -295,4 +298,18 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     out.push(fnd);
   }
   return out;
+}
+
+/**
+ * What a job role at a scope containing the cache container allows there (read from the role's
+ * documented actions, spec/azure.ts); undefined if nothing. A role runner-fleet does not know may
+ * allow anything: that it does not reach the cache is not proven.
+ */
+function jobCacheReach(info: AzureRoleInfo | undefined, account: string, container: string): string | undefined {
+  if (!info) return 'a role runner-fleet does not know: that it gives no access to the cache is not proven';
+  if (info.grants) return 'it may assign itself Storage Blob Data Owner there (Microsoft.Authorization/roleAssignments/write)';
+  if (info.storageKeys) return `it may list the keys of ${account} (Microsoft.Storage/storageAccounts/listKeys/action) and turn shared-key access back on: every blob of the account`;
+  if (info.blobData === 'read-write') return `it reads and writes every blob of ${container}`;
+  if (info.blobData === 'read') return `it reads every blob of ${container}`;
+  return undefined;
 }

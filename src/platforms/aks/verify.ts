@@ -12,6 +12,8 @@ import {
   AZURE_TENANT_ID_ANNOTATION,
   AZURE_USE_LABEL,
   AZURE_WI_AUDIENCE,
+  MANAGEMENT_GROUP_SCOPE,
+  azureRoleInfo,
   POWERFUL_AZURE_ROLES,
   UUID,
   isTokenSecretRead,
@@ -260,12 +262,14 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
     const g = runner.spec.gitlab;
     for (const a of assignmentsOf(facts, ids.jobs.roleName)) {
       // A management group holds subscriptions: a powerful role there is at least as wide (deployments read by the doctor).
-      const group = MANAGEMENT_GROUP.exec(a.scope)?.[1];
+      const group = MANAGEMENT_GROUP_SCOPE.exec(a.scope)?.[1];
       const scope = parseAzureScope(a.scope);
       if ((group === undefined && scope?.level !== 'subscription') || !(POWERFUL_AZURE_ROLES as readonly string[]).includes(a.role)) continue;
       const i = runner.spec.jobs.permissions.azure.findIndex((p) => p.role === a.role && p.scope === a.scope);
       const path = i >= 0 ? `${rp}.jobs.permissions.azure[${i}]` : `${rp}.jobs.permissions.azure`;
-      const blast = `job identity ${ids.jobs.roleName} is ${a.role} of ${group !== undefined ? `every subscription of management group ${group}` : `subscription ${scope!.subscriptionId}`}: any job of this runner can change or delete anything in it${a.role === 'Contributor' ? '' : ' and grant itself or others any role'}`;
+      // Its own manager identity is in the fleet's subscription: the jobs can become it (the proof says so too).
+      const overManager = group !== undefined || scope!.subscriptionId.toLowerCase() === fleet.azure?.subscriptionId.toLowerCase();
+      const blast = `job identity ${ids.jobs.roleName} is ${a.role} of ${group !== undefined ? `every subscription of management group ${group}` : `subscription ${scope!.subscriptionId}`}: any job of this runner can change or delete anything in it${a.role === 'Contributor' ? '' : ' and grant itself or others any role'}${overManager ? `, and become manager identity ${ids.manager.roleName} (${azureRoleInfo(a.role)?.identityCredentials === true ? 'add' : 'give itself the right to add'} a federated credential to it)` : ''}`;
       if (g.locked && g.protectedOnly) {
         out.push(f('RF602', path, `${blast}; only protected refs of the runner's own project or group reach it`, { fix: 'prefer a resource group scope or narrower roles; keep the branches that reach this runner protected' }));
       } else {
@@ -282,8 +286,6 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
   return out;
 }
 
-/** `/providers/Microsoft.Management/managementGroups/<id>` (case-insensitive, as Azure resource ids are). */
-const MANAGEMENT_GROUP = /^\/providers\/Microsoft\.Management\/managementGroups\/([^/]+)\/?$/i;
 
 function showId(v: string | undefined): string {
   return v === undefined ? '(missing)' : JSON.stringify(v);

@@ -1,0 +1,172 @@
+import { describe, expect, it } from 'vitest';
+import type { PlanResult } from '../src/core.js';
+import type { EmittedFleet } from '../src/emit/types.js';
+import { verifyFleet, type Verification } from '../src/verify/index.js';
+import { intentOf } from '../src/verify/intent.js';
+import { doctor } from '../src/doctor/index.js';
+import { damagedFiles, planExample, planMutated } from './helpers/fleet.js';
+import { ACCOUNT_SCOPE, AKS, RG_SCOPE, SUB } from './helpers/azure.js';
+
+/**
+ * AKS jobs with Azure roles at scopes that hold the fleet's own resources (explorer 7t, item 4):
+ * a role assignment applies to every resource whose id starts with its scope, so Contributor on
+ * the resource group of the runner identities and the cache account lets jobs add a federated
+ * credential to the manager identity and list the cache account's keys.
+ */
+
+const JOB_NOT_MANAGER = 'the job identity is not the manager identity';
+const NO_CACHE = 'jobs cannot reach cache shared directly';
+const proof = (r: { proofs: { runner: string; claim: string; holds: boolean }[] }, runner: string, claim: string) => r.proofs.find((p) => p.runner === runner && p.claim === claim)?.holds;
+const withJobRole = (role: string, scope: string) => planMutated(AKS, (s) => s.runners[0].jobs.permissions.azure.push({ role, scope }));
+const OTHER_RG = `/subscriptions/${SUB}/resourceGroups/rg-apps`;
+const MANAGER_ID = `${RG_SCOPE}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/contoso-build-manager`;
+
+/** The plan's documents with extra role assignments for the build jobs identity, verified again. */
+function withAssignments(plan: PlanResult, extra: Record<string, { role: string; scope: string }>): Verification {
+  const docs: EmittedFleet = structuredClone(plan.emitted!);
+  for (const a of docs.artifacts) if (a.path === 'terraform/azure/main.tf.json') a.content = docs.terraformAzure;
+  const assignments = docs.terraformAzure!.resource.azurerm_role_assignment!;
+  for (const [key, { role, scope }] of Object.entries(extra)) {
+    assignments[key] = { scope, role_definition_name: role, principal_id: '${azurerm_user_assigned_identity.build-jobs.principal_id}' };
+  }
+  return verifyFleet(intentOf(plan.fleet!), docs);
+}
+
+describe('plan: job roles at scopes that contain the manager identity', () => {
+  it('Contributor on the resource group of the identities and cache: RF105 and RF608 at the assignment, both proofs fail, exit 1', () => {
+    const plan = withJobRole('Contributor', RG_SCOPE);
+    expect(plan.exitCode).toBe(1);
+    expect(proof(plan, 'build', JOB_NOT_MANAGER)).toBe(false);
+    expect(proof(plan, 'build', NO_CACHE)).toBe(false);
+    const rf105 = plan.findings.filter((f) => f.code === 'RF105');
+    expect(rf105).toHaveLength(1);
+    expect(rf105[0]).toMatchObject({ severity: 'error', path: 'runners[0].jobs.permissions.azure[1]', received: `Contributor on ${RG_SCOPE}` });
+    expect(rf105[0]!.message).toContain(`job identity contoso-build-jobs holds Contributor on ${RG_SCOPE}, which contains manager identity contoso-build-manager`);
+    expect(rf105[0]!.message).toContain('Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write');
+    expect(rf105[0]!.fix).toContain('outside the resource group of the runner identities');
+    const rf608 = plan.findings.find((f) => f.code === 'RF608')!;
+    expect(rf608).toMatchObject({ severity: 'error', path: 'runners[0].jobs.permissions.azure[1]' });
+    expect(rf608.message).toContain(`Contributor on ${RG_SCOPE} (it may list the keys of contosorunnercache (Microsoft.Storage/storageAccounts/listKeys/action)`);
+  });
+
+  it('Contributor on an unrelated resource group: both proofs hold, no RF105 or RF608 (and the same role on the identities\' group fails)', () => {
+    const plan = withJobRole('Contributor', OTHER_RG);
+    expect(plan.exitCode).toBe(0);
+    expect(proof(plan, 'build', JOB_NOT_MANAGER)).toBe(true);
+    expect(proof(plan, 'build', NO_CACHE)).toBe(true);
+    expect(plan.findings.map((f) => f.code)).not.toContain('RF105');
+    expect(plan.findings.map((f) => f.code)).not.toContain('RF608');
+    expect(proof(withJobRole('Contributor', RG_SCOPE), 'build', JOB_NOT_MANAGER)).toBe(false);
+  });
+
+  it('Storage Blob Data Reader on the cache account: the cache proof fails, RF608 names the entry and what it allows', () => {
+    const plan = withJobRole('Storage Blob Data Reader', ACCOUNT_SCOPE);
+    expect(proof(plan, 'build', NO_CACHE)).toBe(false);
+    expect(proof(plan, 'build', JOB_NOT_MANAGER)).toBe(true);
+    const rf608 = plan.findings.find((f) => f.code === 'RF608')!;
+    expect(rf608.path).toBe('runners[0].jobs.permissions.azure[1]');
+    expect(rf608.message).toContain(`Storage Blob Data Reader on ${ACCOUNT_SCOPE} (it reads every blob of runner-cache)`);
+  });
+
+  it('Storage Account Contributor on the cache account: it lists the account keys, so the cache proof fails', () => {
+    const plan = withJobRole('Storage Account Contributor', ACCOUNT_SCOPE);
+    expect(proof(plan, 'build', NO_CACHE)).toBe(false);
+    expect(plan.findings.find((f) => f.code === 'RF608')!.message).toContain('listKeys/action');
+    // It manages storage only: the manager identity next to it is out of its reach.
+    expect(proof(plan, 'build', JOB_NOT_MANAGER)).toBe(true);
+  });
+
+  it('User Access Administrator on the resource group: it may grant itself the rest, so both proofs fail', () => {
+    const plan = withJobRole('User Access Administrator', RG_SCOPE);
+    expect(proof(plan, 'build', JOB_NOT_MANAGER)).toBe(false);
+    expect(proof(plan, 'build', NO_CACHE)).toBe(false);
+    expect(plan.findings.find((f) => f.code === 'RF105')!.message).toContain('Microsoft.Authorization/roleAssignments/write');
+  });
+
+  it('Reader on the resource group: every proof of the runner holds (reads only)', () => {
+    const plan = withJobRole('Reader', RG_SCOPE);
+    expect(plan.exitCode).toBe(0);
+    expect(plan.proofs.filter((p) => p.runner === 'build' && !p.holds)).toEqual([]);
+    // The same scope with a writing role does not.
+    expect(withJobRole('Contributor', RG_SCOPE).proofs.filter((p) => p.runner === 'build' && !p.holds).length).toBeGreaterThan(0);
+  });
+
+  it('an Owner of the subscription (the example\'s terraform runner) can become its manager: the proof fails, explained by RF602, no extra RF105', () => {
+    const plan = planExample(AKS);
+    expect(plan.exitCode).toBe(0);
+    expect(proof(plan, 'terraform', JOB_NOT_MANAGER)).toBe(false);
+    expect(proof(plan, 'build', JOB_NOT_MANAGER)).toBe(true);
+    expect(plan.findings.map((f) => f.code)).not.toContain('RF105');
+    expect(plan.findings.find((f) => f.code === 'RF602')!.message).toContain('and become manager identity contoso-terraform-manager (add a federated credential to it)');
+    // Owner of a resource group that holds no fleet identity: the proof holds.
+    const narrow = planMutated(AKS, (s) => (s.runners[1].jobs.permissions.azure[0].scope = OTHER_RG));
+    expect(proof(narrow, 'terraform', JOB_NOT_MANAGER)).toBe(true);
+  });
+});
+
+describe('documents: roles the spec cannot grant, scopes compared as Azure does', () => {
+  const plan = planExample(AKS);
+
+  it('a role runner-fleet does not know on the resource group: neither proof holds, RF903 says why', () => {
+    const r = withAssignments(plan, { custom: { role: 'Contoso Deployer', scope: RG_SCOPE } });
+    expect(proof(r, 'build', JOB_NOT_MANAGER)).toBe(false);
+    expect(proof(r, 'build', NO_CACHE)).toBe(false);
+    const rf903 = r.findings.find((f) => f.code === 'RF903' && f.message.includes('Contoso Deployer'))!;
+    expect(rf903.message).toContain('runner-fleet does not know what Contoso Deployer allows, so that the jobs cannot become the manager (by adding a federated credential to it) is not proven');
+    expect(r.findings.find((f) => f.code === 'RF608')!.message).toContain('a role runner-fleet does not know');
+    // The same role on a group that holds no fleet resource proves nothing either way: both proofs hold.
+    const elsewhere = withAssignments(plan, { custom: { role: 'Contoso Deployer', scope: OTHER_RG } });
+    expect(proof(elsewhere, 'build', JOB_NOT_MANAGER)).toBe(true);
+    expect(proof(elsewhere, 'build', NO_CACHE)).toBe(true);
+  });
+
+  it('scopes compare case-insensitively, and a management group contains the subscription', () => {
+    const upper = withAssignments(plan, { up: { role: 'Contributor', scope: RG_SCOPE.toUpperCase() } });
+    expect(proof(upper, 'build', JOB_NOT_MANAGER)).toBe(false);
+    expect(proof(upper, 'build', NO_CACHE)).toBe(false);
+    const group = withAssignments(plan, { mg: { role: 'Managed Identity Contributor', scope: '/providers/Microsoft.Management/managementGroups/contoso' } });
+    expect(proof(group, 'build', JOB_NOT_MANAGER)).toBe(false);
+    // A sibling whose name only starts like the group's is no container of it.
+    const sibling = withAssignments(plan, { sib: { role: 'Contributor', scope: `${RG_SCOPE}-old` } });
+    expect(proof(sibling, 'build', JOB_NOT_MANAGER)).toBe(true);
+    expect(proof(sibling, 'build', NO_CACHE)).toBe(true);
+  });
+
+  it('Managed Identity Contributor on the manager identity itself: RF105; Managed Identity Operator only with a role that creates compute', () => {
+    const mic = withAssignments(plan, { mic: { role: 'Managed Identity Contributor', scope: MANAGER_ID } });
+    expect(proof(mic, 'build', JOB_NOT_MANAGER)).toBe(false);
+    expect(mic.findings.find((f) => f.code === 'RF105')!.path).toBe('runners[0].jobs.permissions.azure');
+    expect(proof(mic, 'build', NO_CACHE)).toBe(true);
+    const operator = withAssignments(plan, { op: { role: 'Managed Identity Operator', scope: MANAGER_ID } });
+    expect(proof(operator, 'build', JOB_NOT_MANAGER)).toBe(true);
+    const withCompute = withAssignments(plan, { op: { role: 'Managed Identity Operator', scope: MANAGER_ID }, vm: { role: 'Contributor', scope: OTHER_RG } });
+    expect(proof(withCompute, 'build', JOB_NOT_MANAGER)).toBe(false);
+    expect(withCompute.findings.find((f) => f.code === 'RF105')!.message).toContain(`to a VM or container the jobs create with Contributor on ${OTHER_RG}`);
+  });
+});
+
+describe('doctor on the AKS synth output: jobs given Contributor on the resource group of the identities and cache', () => {
+  const files = damagedFiles(AKS, 'terraform/azure/main.tf.json', (root) => {
+    const a = root.resource.azurerm_role_assignment!['build-jobs_ea5185de']!;
+    a.scope = RG_SCOPE;
+    a.role_definition_name = 'Contributor';
+  });
+
+  it('RF105 and RF608 at the role assignment in the Terraform file, both proofs fail, exit 1', () => {
+    const sound = doctor(damagedFiles(AKS, 'terraform/azure/main.tf.json', () => undefined));
+    const r = doctor(files);
+    expect(r.exitCode).toBe(1);
+    const claims = (x: typeof r) => x.proofs.filter((p) => p.claim === JOB_NOT_MANAGER || p.claim === NO_CACHE).map((p) => p.holds);
+    // As synthesized: the build runner's two claims hold (the terraform runner's Owner of the subscription fails its own).
+    expect(sound.proofs.filter((p) => p.claim === NO_CACHE).map((p) => p.holds)).toEqual([true]);
+    expect(claims(r).filter((h) => !h).length).toBe(claims(sound).filter((h) => !h).length + 2);
+    const text = new TextDecoder().decode(files.find((f) => f.path === 'terraform/azure/main.tf.json')!.bytes).split('\n');
+    for (const code of ['RF105', 'RF608']) {
+      const fnd = r.findings.find((f) => f.code === code)!;
+      expect(fnd.message).toContain(`Contributor on ${RG_SCOPE}`);
+      const at = /^terraform\/azure\/main\.tf\.json:(\d+):\d+$/.exec(fnd.path);
+      expect(at, fnd.path).not.toBeNull();
+      expect(text[Number(at![1]) - 1]).toContain('"role_definition_name": "Contributor"');
+    }
+  });
+});

@@ -154,3 +154,23 @@ describe('status says what GitLab listed', () => {
     expect(r.err).not.toMatch(/read \d+ runner entries/);
   });
 });
+
+describe('an internal error (exit 70) with --json', () => {
+  it('is one JSON report with exitCode 70 and the error, never a token', async () => {
+    const h = harness(writeSpec(opsSpec()));
+    h.world.store = (d) => ({
+      label: `broken store of ${d.name}`,
+      read: () => Promise.reject(new TypeError('store bug')),
+      write: () => Promise.reject(new TypeError('store bug')),
+      clear: () => Promise.reject(new TypeError('store bug')),
+      restartManager: () => Promise.reject(new TypeError('store bug')),
+    });
+    const r = await h.run('rotate', { json: true });
+    expect(r.code).toBe(70);
+    const report = oneJson(r.out);
+    expect(validOpsReport(report), JSON.stringify(validOpsReport.errors)).toBe(true);
+    expect(report).toMatchObject({ command: 'rotate', exitCode: 70, error: 'internal error: store bug', failedAt: 'read' });
+    expect(report.plan).toBeUndefined();
+    expect(r.err).toContain('internal error: store bug');
+  });
+});

@@ -113,7 +113,9 @@ export async function main(argv: string[], rawIo: { out: (s: string) => void; er
       commandLineFailure(argv, e, io);
       return 2;
     }
-    io.err(`runner-fleet: internal error: ${e instanceof Error ? e.message : String(e)}\nPlease report this with the spec that caused it.\n`);
+    const message = `internal error: ${e instanceof Error ? e.message : String(e)}`;
+    io.err(`runner-fleet: ${message}\nPlease report this with the spec that caused it.\n`);
+    jsonFailure(argv, 70, message, io);
     return 70;
   }
   return code;
@@ -166,13 +168,19 @@ function commandLineFailure(argv: string[], e: CommanderError, io: { out: (s: st
   const unknown = e.code === 'commander.unknownOption' ? /'([^']*)'/.exec(e.message)?.[1] : undefined;
   if (sub === 'doctor' && unknown === '--json') io.err('hint: doctor takes --format json (or sarif, codequality) for a report for machines\n');
   if (sub !== undefined && sub !== 'doctor' && (unknown === '--format' || unknown?.startsWith('--format=')) && ['plan', 'synth', ...OPS].includes(sub)) io.err(`hint: ${sub} takes --json for a report for machines (--format is the doctor's)\n`);
+  jsonFailure(argv, 2, e.message.replace(/^error:\s*/, '').trim(), io);
+}
+
+/** When JSON was asked for: one document on stdout in the shape of the command's report, with the error. */
+function jsonFailure(argv: string[], exitCode: 2 | 70, message: string, io: { out: (s: string) => void }): void {
+  const sub = argv.find((a) => !a.startsWith('-'));
   const formatJson = argv.some((a, i) => a === '--format=json' || (a === '--format' && argv[i + 1] === 'json'));
   if (!argv.includes('--json') && !formatJson) return;
-  const error = safeText(e.message.replace(/^error:\s*/, '').trim(), 2000);
+  const error = safeText(message, 2000);
   let report: Record<string, unknown> | undefined;
-  if (sub === 'plan') report = { exitCode: 2, error, findings: [], proofs: [] };
-  else if (sub === 'synth') report = { exitCode: 2, error, findings: [], proofs: [], written: [] };
-  else if (sub === 'doctor') report = { exitCode: 2, error, files: [], chains: {}, findings: [], proofs: [] };
-  else if (sub !== undefined && OPS.has(sub)) report = { command: sub, approved: false, error, failedAt: 'input', apiCalls: 0, exitCode: 2 };
+  if (sub === 'plan') report = { exitCode, error, findings: [], proofs: [] };
+  else if (sub === 'synth') report = { exitCode, error, findings: [], proofs: [], written: [] };
+  else if (sub === 'doctor') report = { exitCode, error, files: [], chains: {}, findings: [], proofs: [] };
+  else if (sub !== undefined && OPS.has(sub)) report = { command: sub, approved: false, error, ...(exitCode === 2 ? { failedAt: 'input' } : {}), apiCalls: 0, exitCode };
   if (report) io.out(`${JSON.stringify(report, null, 2)}\n`);
 }

@@ -53,6 +53,14 @@ describe.skipIf(!certs)('Key Vault token store (against a Key Vault double over 
     expect(kv.requests.every((r) => r.includes('api-version=7.4'))).toBe(true);
   });
 
+  it('keeps whose token it is (fleet/runner) as a tag and reads it back, so another fleet never overwrites it', async () => {
+    const s = await store();
+    await s.write({ token: `glrt-${CANARY}owned`, runnerId: 43, expiresAt: null, state: 'valid', owner: 'contoso/build' });
+    expect(kv.latest(SECRET)!.tags[KEY_VAULT_TAGS.owner]).toBe('contoso/build');
+    expect((await s.read())?.owner).toBe('contoso/build');
+    await s.write({ token: `glrt-${CANARY}one`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
+  });
+
   it('marks pending with Update Secret on the same version (no new version for the CSI driver), a new token with Set Secret', async () => {
     const s = await store();
     const before = kv.secrets.get(SECRET)!.versions.length;

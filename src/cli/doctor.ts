@@ -26,16 +26,19 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
     io.err(`runner-fleet doctor: --format ${opts.format ?? ''} is not one of ${DOCTOR_FORMATS.join(', ')}\n`);
     return 2;
   }
-  if (!opts.aws && (opts.region !== undefined || opts.profile !== undefined || opts.eksCluster !== undefined)) {
-    io.err('runner-fleet doctor: --region, --profile and --eks-cluster are for --aws; add --aws to read AWS live\n');
+  // A wrong command is exit 2 with the reason on stderr; with --format json, stdout gets one JSON
+  // report too (the shape of a finished one: no files, no findings, and `error`).
+  const fail = (lines: string[]) => {
+    for (const l of lines) io.err(`runner-fleet doctor${l}\n`);
+    if (format === 'json') io.out(`${JSON.stringify({ exitCode: 2, error: lines.map((l) => l.replace(/^:\s*|^\s+/, '')).join('\n'), files: [], chains: {}, findings: [], proofs: [] }, null, 2)}\n`);
     return 2;
+  };
+  if (!opts.aws && (opts.region !== undefined || opts.profile !== undefined || opts.eksCluster !== undefined)) {
+    return fail([': --region, --profile and --eks-cluster are for --aws; add --aws to read AWS live']);
   }
   const inputs = [...(paths.length > 0 ? paths : ['.']), ...(opts.kubeDump ? [opts.kubeDump] : [])];
   const { files, problems } = await walkFiles(inputs, MAX_FILE_BYTES);
-  if (problems.length > 0) {
-    for (const p of problems) io.err(`runner-fleet doctor: ${p.path}: ${p.reason}\n`);
-    return 2;
-  }
+  if (problems.length > 0) return fail(problems.map((p) => `: ${p.path}: ${p.reason}`));
   files.push(...(await readCalledModules(files)));
   // The report must not replace evidence it was made from (`doctor deploy/ --output deploy/main.tf`).
   if (opts.output) {
@@ -44,8 +47,7 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
     for (const f of files) {
       if (basename(f.path) !== name) continue;
       if ((await realpath(f.path).catch(() => resolve(f.path))) === target) {
-        io.err(`runner-fleet doctor: --output ${opts.output} is one of the files read (${f.path}); writing the report there would replace it: choose another file\n`);
-        return 2;
+        return fail([`: --output ${opts.output} is one of the files read (${f.path}); writing the report there would replace it: choose another file`]);
       }
     }
   }
@@ -58,8 +60,7 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
       result = await doctorWithAws(files, port, { ...(opts.eksCluster ? { clusters: opts.eksCluster } : {}), ...(opts.region ? { region: opts.region } : {}) });
     } catch (e) {
       // No credentials, no region: the command cannot run as asked.
-      io.err(`runner-fleet doctor --aws: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}\n`);
-      return 2;
+      return fail([` --aws: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`]);
     }
   } else result = doctor(files);
   const text = format === 'json' ? jsonDoctorReport(result) : format === 'sarif' ? sarifReport(result, version) : format === 'codequality' ? codeQualityReport(result) : textDoctorReport(result);
@@ -67,8 +68,7 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
     try {
       await writeFile(opts.output, text);
     } catch (e) {
-      io.err(`runner-fleet doctor: cannot write the report to --output ${opts.output}: ${errnoReason(e, { ENOENT: 'its folder does not exist' })}\n`);
-      return 2;
+      return fail([`: cannot write the report to --output ${opts.output}: ${errnoReason(e, { ENOENT: 'its folder does not exist' })}`]);
     }
     if (format !== 'text') io.err(textDoctorReport(result));
   } else io.out(text);

@@ -1,7 +1,8 @@
-import { Command, CommanderError } from 'commander';
+import { Command, CommanderError, type Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { safeOutput } from './output.js';
+import { safeText } from '../spec/findings.js';
 
 /** Exit codes: 0 fine, 1 the fleet has error findings, 2 the spec or the command is wrong. */
 export async function main(argv: string[], rawIo: { out: (s: string) => void; err: (s: string) => void } = defaultIo()): Promise<number> {
@@ -97,6 +98,8 @@ export async function main(argv: string[], rawIo: { out: (s: string) => void; er
       io.out(`${JSON.stringify(schemaJson(), null, 2)}\n`);
     });
 
+  refuseRepeatedOptions(program);
+
   if (argv.length === 0) {
     // No command is a wrong command line (exit 2), with the usage to say what is possible.
     io.err(program.helpInformation());
@@ -107,9 +110,12 @@ export async function main(argv: string[], rawIo: { out: (s: string) => void; er
   } catch (e) {
     if (e instanceof CommanderError) {
       if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return 0;
+      commandLineFailure(argv, e, io);
       return 2;
     }
-    io.err(`runner-fleet: internal error: ${e instanceof Error ? e.message : String(e)}\nPlease report this with the spec that caused it.\n`);
+    const message = `internal error: ${e instanceof Error ? e.message : String(e)}`;
+    io.err(`runner-fleet: ${message}\nPlease report this with the spec that caused it.\n`);
+    jsonFailure(argv, 70, message, io);
     return 70;
   }
   return code;
@@ -126,4 +132,55 @@ function version(): string {
   } catch {
     return '0.0.0';
   }
+}
+
+const OPS = new Set(['status', 'register', 'rotate', 'drain', 'resume', 'prune', 'unregister']);
+
+/**
+ * A single-valued option given twice (`synth --out a --out b`) is a wrong command line (exit 2,
+ * naming the option and both values), never the last one silently: set once here for every
+ * command's options that take one value and have no parser of their own (the repeatable ones,
+ * `--kube-api` and `--eks-cluster`, collect their values with one).
+ */
+function refuseRepeatedOptions(program: Command): void {
+  for (const cmd of [program, ...program.commands]) {
+    for (const opt of cmd.options as (Option & { parseArg?: unknown })[]) {
+      if (!(opt.required || opt.optional) || opt.variadic || opt.parseArg !== undefined) continue;
+      const key = opt.attributeName();
+      opt.argParser((value: string, previous: unknown) => {
+        if (cmd.getOptionValueSource(key) === 'cli') {
+          const shown = (v: unknown) => JSON.stringify(safeText(String(v), 120));
+          cmd.error(`error: ${opt.long ?? opt.flags} was given twice (${shown(previous)}, then ${shown(value)}); it takes one value: give it once`, { exitCode: 2, code: 'runner-fleet.optionRepeated' });
+        }
+        return value;
+      });
+    }
+  }
+}
+
+/**
+ * After a command line Commander refused (its message is already on stderr): the hint between
+ * `--json` (plan, synth, the operations) and `--format json` (doctor), and, when JSON was asked
+ * for, one JSON document on stdout in the shape of that command's report, with the error.
+ */
+function commandLineFailure(argv: string[], e: CommanderError, io: { out: (s: string) => void; err: (s: string) => void }): void {
+  const sub = argv.find((a) => !a.startsWith('-'));
+  const unknown = e.code === 'commander.unknownOption' ? /'([^']*)'/.exec(e.message)?.[1] : undefined;
+  if (sub === 'doctor' && unknown === '--json') io.err('hint: doctor takes --format json (or sarif, codequality) for a report for machines\n');
+  if (sub !== undefined && sub !== 'doctor' && (unknown === '--format' || unknown?.startsWith('--format=')) && ['plan', 'synth', ...OPS].includes(sub)) io.err(`hint: ${sub} takes --json for a report for machines (--format is the doctor's)\n`);
+  jsonFailure(argv, 2, e.message.replace(/^error:\s*/, '').trim(), io);
+}
+
+/** When JSON was asked for: one document on stdout in the shape of the command's report, with the error. */
+function jsonFailure(argv: string[], exitCode: 2 | 70, message: string, io: { out: (s: string) => void }): void {
+  const sub = argv.find((a) => !a.startsWith('-'));
+  const formatJson = argv.some((a, i) => a === '--format=json' || (a === '--format' && argv[i + 1] === 'json'));
+  if (!argv.includes('--json') && !formatJson) return;
+  const error = safeText(message, 2000);
+  let report: Record<string, unknown> | undefined;
+  if (sub === 'plan') report = { exitCode, error, findings: [], proofs: [] };
+  else if (sub === 'synth') report = { exitCode, error, findings: [], proofs: [], written: [] };
+  else if (sub === 'doctor') report = { exitCode, error, files: [], chains: {}, findings: [], proofs: [] };
+  else if (sub !== undefined && OPS.has(sub)) report = { command: sub, approved: false, error, ...(exitCode === 2 ? { failedAt: 'input' } : {}), apiCalls: 0, exitCode };
+  if (report) io.out(`${JSON.stringify(report, null, 2)}\n`);
 }

@@ -1,13 +1,13 @@
 import { loadAndPlan } from './load.js';
 import type { PlanResult } from '../core.js';
-import { textReport } from './report.js';
+import { summaryLine, textReport } from './report.js';
 import { desiredRunners, type DesiredRunner } from '../ops/desired.js';
 import { Engine, type Step, type StepResult } from '../ops/engine.js';
 import type { OpsReport } from '../ops/report.js';
 import type { TokenStore } from '../ops/ports.js';
 import type * as KeyVaultModule from '../live/keyvault.js';
 import { GitLabClient, type FetchLike } from '../live/gitlab.js';
-import { safeText } from '../spec/findings.js';
+import { safeFinding, safeText } from '../spec/findings.js';
 import { realTiming, type Timing } from '../live/retry.js';
 import { Redactor } from '../live/redact.js';
 import type { KubeApi, KubernetesSecretStore } from '../live/kubernetes.js';
@@ -247,6 +247,7 @@ function text(report: OpsReport): string {
   if (report.command !== 'status' && report.plan !== undefined) {
     lines.push(...stepsText('plan', report.plan));
     if (report.results) lines.push(...stepsText('applied', report.results));
+    else if (report.plan.some((s) => s.action === 'conflict')) lines.push('', `nothing was changed; --approve ${report.plan.every((s) => s.action === 'conflict') ? 'will not act on' : 'applies the rest, not'} a conflict: fix it first`);
     else if (report.plan.length > 0) lines.push('', 'nothing was changed; run again with --approve to apply this plan');
   }
   if (report.error) lines.push(`error: ${report.error}`);
@@ -258,18 +259,32 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   const redactor = new Redactor();
   const out = (s: string) => io.out(redactor.redact(s));
   const err = (s: string) => io.err(redactor.redact(s));
+  // With --json, every exit prints one report on stdout (a wrong command too, exit 2, with no
+  // plan and `failedAt: "input"`); stderr keeps the text for people.
+  let known: { fleet?: string; gitlab?: string } = {};
+  let printed = false;
+  const inputFailure = (error: string, findings?: PlanResult['findings']) => {
+    if (!opts.json || printed) return;
+    printed = true;
+    const r: OpsReport = { command, ...known, approved: opts.approve === true && MUTATING.has(command), error, failedAt: 'input', ...(findings ? { findings: findings.map(safeFinding) } : {}), apiCalls: 0, exitCode: 2 };
+    out(`${JSON.stringify(r, null, 2)}\n`);
+  };
   // Messages echo what was given (a path, a proxy URL, a runner name): escaped, never obeyed.
   const usage = (message: string) => {
-    err(`runner-fleet ${command}: ${safeText(message, 2000)}\n`);
+    const text = safeText(message, 2000);
+    err(`runner-fleet ${command}: ${text}\n`);
+    inputFailure(text);
     return 2;
   };
 
   const plan = await (world.loadPlan ?? loadAndPlan)(specFile);
   if (!plan.fleet || plan.exitCode === 2) {
     err(textReport(plan));
+    inputFailure(`${specFile} cannot be used: ${summaryLine(plan)} (see findings)`, plan.findings);
     return 2;
   }
   const fleet = plan.fleet;
+  known = { fleet: fleet.name, gitlab: fleet.gitlabUrl };
   let desired = desiredRunners(fleet);
   if (NEEDS_RUNNER.has(command) && opts.runner === undefined) return usage('--runner NAME is required');
   if (opts.runner !== undefined) {
@@ -413,10 +428,17 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
         throw new Error(`internal: ${String(never)}`);
       }
     }
-    if (report.results?.some((r) => r.outcome === 'failed')) report.exitCode = 1;
+    // A store that holds another fleet's token is never written: the plan says so, --approve
+    // refuses that runner's steps, and the run ends 1 (needs a person) with or without --approve.
+    if (report.results?.some((r) => r.outcome === 'failed') || report.plan?.some((s) => s.action === 'conflict')) report.exitCode = 1;
   } catch (e) {
     if (e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError || e instanceof SyntaxError) {
       err(`runner-fleet: internal error: ${e.message}\nPlease report this with the spec that caused it.\n`);
+      if (opts.json) {
+        delete report.plan;
+        delete report.results;
+        out(`${JSON.stringify({ ...report, error: redactor.redact(`internal error: ${e.message}`), failedAt: planned ? 'apply' : 'read', apiCalls: gitlab.totalCalls, exitCode: 70 }, null, 2)}\n`);
+      }
       return 70;
     }
     report.error = e instanceof Error ? e.message : String(e);

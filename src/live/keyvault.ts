@@ -35,6 +35,7 @@ export const KEY_VAULT_TAGS = {
   runnerId: 'runner-fleet-runner-id',
   expiresAt: 'runner-fleet-token-expires-at',
   state: 'runner-fleet-token-state',
+  owner: 'runner-fleet-owner',
 } as const;
 
 export interface KeyVaultApi {
@@ -147,9 +148,11 @@ export class KeyVaultSecretStore implements TokenStore {
     const t = b.tags ?? {};
     const id = t[KEY_VAULT_TAGS.runnerId];
     const exp = t[KEY_VAULT_TAGS.expiresAt];
+    const owner = t[KEY_VAULT_TAGS.owner];
     return {
       token: b.value,
       ...(id !== undefined && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}),
+      ...(owner !== undefined && owner !== '' && owner !== 'none' ? { owner } : {}),
       expiresAt: exp !== undefined && exp !== '' && exp !== 'none' ? exp : null,
       state: t[KEY_VAULT_TAGS.state] === 'pending' ? 'pending' : 'valid',
     };
@@ -160,6 +163,7 @@ export class KeyVaultSecretStore implements TokenStore {
       [KEY_VAULT_TAGS.runnerId]: v.runnerId !== undefined ? String(v.runnerId) : 'none',
       [KEY_VAULT_TAGS.expiresAt]: v.expiresAt ?? 'none',
       [KEY_VAULT_TAGS.state]: v.state ?? 'valid',
+      ...(v.owner !== undefined ? { [KEY_VAULT_TAGS.owner]: v.owner } : {}),
     };
   }
 

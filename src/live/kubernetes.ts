@@ -31,6 +31,7 @@ export const ANNOTATIONS = {
   runnerId: 'runner-fleet.dev/runner-id',
   expiresAt: 'runner-fleet.dev/token-expires-at',
   state: 'runner-fleet.dev/token-state',
+  owner: 'runner-fleet.dev/owner',
 } as const;
 
 /** In a pod: the service account token and CA the kubelet mounts. */
@@ -111,9 +112,11 @@ export class KubernetesSecretStore implements TokenStore {
     if (!s || raw === undefined) return undefined;
     const a = s.metadata.annotations ?? {};
     const id = a[ANNOTATIONS.runnerId];
+    const owner = a[ANNOTATIONS.owner];
     return {
       token: Buffer.from(raw, 'base64').toString('utf8'),
       ...(id !== undefined && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}),
+      ...(owner !== undefined && owner !== '' ? { owner } : {}),
       expiresAt: a[ANNOTATIONS.expiresAt] || null,
       state: a[ANNOTATIONS.state] === 'pending' ? 'pending' : 'valid',
     };
@@ -125,6 +128,8 @@ export class KubernetesSecretStore implements TokenStore {
       const annotations: Record<string, string> = { ...(current?.metadata.annotations ?? {}), [ANNOTATIONS.state]: value.state ?? 'valid', [ANNOTATIONS.expiresAt]: value.expiresAt ?? '' };
       if (value.runnerId !== undefined) annotations[ANNOTATIONS.runnerId] = String(value.runnerId);
       else delete annotations[ANNOTATIONS.runnerId];
+      if (value.owner !== undefined) annotations[ANNOTATIONS.owner] = value.owner;
+      else delete annotations[ANNOTATIONS.owner];
       const body: SecretObject = {
         apiVersion: 'v1',
         kind: 'Secret',

@@ -15,7 +15,7 @@ import { TOKEN_PLACEHOLDER } from '../platforms/aws-vm/common.js';
 
 type Ssm = typeof SsmModule;
 
-const TAGS = { runnerId: 'runner-fleet:runner-id', expiresAt: 'runner-fleet:token-expires-at', state: 'runner-fleet:token-state' } as const;
+const TAGS = { runnerId: 'runner-fleet:runner-id', expiresAt: 'runner-fleet:token-expires-at', state: 'runner-fleet:token-state', owner: 'runner-fleet:owner' } as const;
 
 export class SsmParameterStore implements TokenStore {
   readonly label: string;
@@ -52,7 +52,8 @@ export class SsmParameterStore implements TokenStore {
     });
     const tag = (k: string) => tags.TagList?.find((t) => t.Key === k)?.Value;
     const id = tag(TAGS.runnerId);
-    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), expiresAt: tag(TAGS.expiresAt) === 'none' ? null : tag(TAGS.expiresAt) ?? null, state: tag(TAGS.state) === 'pending' ? 'pending' : 'valid' };
+    const owner = tag(TAGS.owner);
+    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), ...(owner && owner !== 'none' ? { owner } : {}), expiresAt: tag(TAGS.expiresAt) === 'none' ? null : tag(TAGS.expiresAt) ?? null, state: tag(TAGS.state) === 'pending' ? 'pending' : 'valid' };
   }
 
   async write(v: StoredToken): Promise<void> {
@@ -76,6 +77,7 @@ export class SsmParameterStore implements TokenStore {
         { Key: TAGS.runnerId, Value: v.runnerId !== undefined ? String(v.runnerId) : 'none' },
         { Key: TAGS.expiresAt, Value: v.expiresAt ?? 'none' },
         { Key: TAGS.state, Value: v.state ?? 'valid' },
+        { Key: TAGS.owner, Value: v.owner ?? 'none' },
       ],
     }));
   }

@@ -1,9 +1,9 @@
 import type { DesiredRunner, RunnerScope } from './desired.js';
 import { scopeKey } from './desired.js';
-import { confirmsMarker, parseMarker } from './marker.js';
+import { confirmsMarker, ownerText, parseMarker } from './marker.js';
 import { correction, driftOf, type Drift } from './drift.js';
 import type { StoredToken, TokenStore } from './ports.js';
-import type { GitLabClient, ListedRunner, NewToken, RunnerManager } from '../live/gitlab.js';
+import type { GitLabClient, ListedRunner, NewToken, RunnerDetails, RunnerManager } from '../live/gitlab.js';
 import { GitLabHttpError, OutcomeUnknownError } from '../live/gitlab.js';
 import { backoffMs, DEFAULT_RETRY, type Timing } from '../live/retry.js';
 
@@ -14,7 +14,7 @@ import { backoffMs, DEFAULT_RETRY, type Timing } from '../live/retry.js';
  * in the store written before the reset.
  */
 
-export type StepAction = 'create' | 'repair-token' | 'update' | 'deduplicate' | 'rotate' | 'delete' | 'pause' | 'wait-for-jobs' | 'resume' | 'clear-token';
+export type StepAction = 'create' | 'repair-token' | 'update' | 'deduplicate' | 'rotate' | 'delete' | 'pause' | 'wait-for-jobs' | 'resume' | 'clear-token' | 'conflict';
 
 export interface Step {
   runner: string;
@@ -74,6 +74,20 @@ export interface Observation {
   /** Runners carrying a spec entry's marker and found in that entry's scope, by spec name, id ascending. */
   byRunner: Map<string, ListedRunner[]>;
   phantoms: Phantom[];
+  /** What GitLab's list endpoints returned: runners listed (a runner in two scopes counts once per scope), scopes listed, runners with this fleet's marker. */
+  listed: { runners: number; scopes: number; marked: number };
+}
+
+/** "1 runner", "2 runners"; "entry" → "entries". */
+const plural = (n: number, word: string) => `${n} ${n === 1 ? word : word.endsWith('y') ? `${word.slice(0, -1)}ies` : `${word}s`}`;
+
+/** How to give a runner a store of its own, by kind of store. */
+function conflictFix(d: DesiredRunner): string {
+  const s = d.store;
+  const stale = 'or, if that token is stale, delete it and run again';
+  if (s.kind === 'kubernetes-secret') return `Two fleets share Secret ${s.namespace}/${s.secret}: give this runner its own namespace (runners[].placement.namespace; the Secret is named <runner>-runner-token), ${stale}.`;
+  if (s.kind === 'key-vault-secret') return `Two fleets (or runners) share Key Vault secret ${s.secretName} in vault ${s.vaultName}: give this runner its own runners[].gitlab.tokenStore.keyVault.secretName (or vault), ${stale}.`;
+  return `Two fleets share SSM parameter ${s.parameter}: give this fleet its own metadata.name (the parameter is /runner-fleet/<fleet>/<runner>/runner-token), ${stale}.`;
 }
 
 const pool = async <T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> => {
@@ -102,8 +116,10 @@ export class Engine {
     for (const d of desired) scopes.set(scopeKey(d.scope), d.scope);
     const listed = new Map<string, Map<number, ListedRunner>>();
     const all = new Map<number, { runner: ListedRunner; scopes: Set<string> }>();
+    let count = 0;
     for (const [key, scope] of [...scopes].sort(([a], [b]) => (a < b ? -1 : 1))) {
       const runners = await this.gl.listRunners(scope);
+      count += runners.length;
       const mine = new Map<number, ListedRunner>();
       for (const r of runners) {
         const m = parseMarker(r.description);
@@ -124,7 +140,7 @@ export class Engine {
       if (d && inScopes.has(scopeKey(d.scope))) byRunner.get(d.name)!.push(runner);
       else phantoms.push({ id, runner: m.runner, scope: [...inScopes].sort().join(', '), description: runner.description ?? '' });
     }
-    return { byRunner, phantoms };
+    return { byRunner, phantoms, listed: { runners: count, scopes: scopes.size, marked: all.size } };
   }
 
   /** The runners with one entry's marker in its scope, freshly listed (ids ascending). */
@@ -140,7 +156,9 @@ export class Engine {
 
   async status(desired: DesiredRunner[], opts: { managers?: boolean } = {}): Promise<{ runners: RunnerStatus[]; phantoms: Phantom[] }> {
     const obs = await this.observe(desired);
-    this.deps.progress(`read ${desired.length} runner entries; reading details of ${[...obs.byRunner.values()].reduce((n, l) => n + l.length, 0)} registered runners`);
+    // What was read is what GitLab listed, not the spec's entries: an empty GitLab says 0.
+    const registered = [...obs.byRunner.values()].reduce((n, l) => n + l.length, 0);
+    this.deps.progress(`GitLab listed ${plural(obs.listed.runners, 'runner')} in ${plural(obs.listed.scopes, 'scope')}, ${obs.listed.marked} with the marker of fleet ${this.deps.fleet}, for ${plural(desired.length, 'spec entry')}; reading details of ${plural(registered, 'registered runner')}`);
     const runners = await pool(desired, 8, async (d): Promise<RunnerStatus> => {
       const found = obs.byRunner.get(d.name) ?? [];
       const base: RunnerStatus = { name: d.name, registration: d.registration, scope: scopeKey(d.scope), registered: found.length > 0, ids: found.map((r) => r.id), status: null, online: null, contactedAt: null, paused: null, tokenExpiresAt: null, runningJobs: null, managers: [], drift: [] };
@@ -174,6 +192,47 @@ export class Engine {
     return undefined;
   }
 
+  /** What a store written for this entry carries: whose token it is. */
+  private owner(d: DesiredRunner): string {
+    return ownerText(this.deps.fleet, d.name);
+  }
+
+  /**
+   * Whether the token in a store belongs to someone else: another fleet (or another runner) that
+   * shares the store's name, so writing it would take that runner's token away. A store with its
+   * owner written is judged by it; one written before owners were recorded, by the runner id
+   * beside the token (one of ours, or one whose GitLab description carries this entry's marker);
+   * a token with neither is not ours to replace. An empty store, or the token of a runner GitLab
+   * no longer has, loses nothing. `ours`: the ids carrying this entry's marker.
+   */
+  private async storeConflict(d: DesiredRunner, stored: StoredToken | undefined, ours: number[]): Promise<Step | undefined> {
+    if (!stored || stored.token === '') return undefined;
+    const mine = this.owner(d);
+    let whose: string | undefined;
+    if (stored.owner !== undefined) {
+      if (stored.owner === mine) return undefined;
+      whose = `the token of ${stored.owner}${stored.runnerId !== undefined ? ` (runner #${stored.runnerId})` : ''}`;
+    } else if (stored.runnerId !== undefined) {
+      if (ours.includes(stored.runnerId) || !this.deps.canManage) return undefined;
+      let details: RunnerDetails | undefined;
+      try {
+        details = await this.gl.getRunner(stored.runnerId);
+      } catch (e) {
+        if (!(e instanceof GitLabHttpError && (e.status === 403 || e.status === 401))) throw e;
+        whose = `the token of runner #${stored.runnerId}, which this access token may not read`;
+      }
+      if (whose === undefined) {
+        if (!details) return undefined;
+        const m = parseMarker(details.description);
+        if (m && ownerText(m.fleet, m.runner) === mine) return undefined;
+        whose = `the token of runner #${stored.runnerId}, ${m ? `runner ${m.runner} of fleet ${m.fleet}` : 'which runner-fleet does not manage (its description has no marker)'}`;
+      }
+    } else {
+      whose = 'a token runner-fleet did not write (no owner and no runner id beside it)';
+    }
+    return { runner: d.name, action: 'conflict', detail: `${this.deps.store(d).label} holds ${whose}, not ${mine}: not written. ${conflictFix(d)}` };
+  }
+
   async planRegister(desired: DesiredRunner[]): Promise<Step[]> {
     const obs = await this.observe(desired);
     const steps: Step[] = [];
@@ -182,11 +241,22 @@ export class Engine {
       const found = obs.byRunner.get(d.name) ?? [];
       const keep = found[0];
       if (!keep) {
+        const conflict = await this.storeConflict(d, await this.deps.store(d).read(), []);
+        if (conflict) {
+          steps.push(conflict);
+          continue;
+        }
         steps.push({ runner: d.name, action: 'create', detail: `POST /user/runners (${scopeKey(d.scope)}); token to ${this.deps.store(d).label}` });
         continue;
       }
       if (found.length > 1) steps.push({ runner: d.name, action: 'deduplicate', id: keep.id, detail: `keep #${keep.id}, delete ${found.slice(1).map((r) => `#${r.id}`).join(', ')}` });
-      const why = this.needsRepair(await this.deps.store(d).read(), keep.id);
+      const stored = await this.deps.store(d).read();
+      const why = this.needsRepair(stored, keep.id);
+      const conflict = why ? await this.storeConflict(d, stored, found.map((r) => r.id)) : undefined;
+      if (conflict) {
+        steps.push(conflict);
+        continue;
+      }
       if (why) steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `${why}: reset the token of #${keep.id} and store it` });
       const details = await this.gl.getRunner(keep.id);
       const drift = details ? driftOf(d.settings, details) : [];
@@ -215,9 +285,9 @@ export class Engine {
   private async repairToken(d: DesiredRunner, id: number): Promise<void> {
     const store = this.deps.store(d);
     const before = await store.read();
-    if (before && before.token !== '') await store.write({ ...before, state: 'pending' });
+    if (before && before.token !== '') await store.write({ ...before, state: 'pending', owner: this.owner(d) });
     const t = await this.resetById(id);
-    await store.write({ token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid' });
+    await store.write({ token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) });
   }
 
   private async resetById(id: number): Promise<NewToken> {
@@ -274,7 +344,7 @@ export class Engine {
     for (const id of extra) await this.confirmedDelete(id, this.deps.fleet, d.name);
     const dedup = extra.length > 0 ? `; deleted duplicates ${extra.map((i) => `#${i}`).join(', ')}` : '';
     if (created) {
-      await this.deps.store(d).write({ token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid' });
+      await this.deps.store(d).write({ token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) });
       return `created #${keep}, token stored${dedup}${await this.restartQuietly(d)}`;
     }
     await this.repairToken(d, keep);
@@ -313,6 +383,8 @@ export class Engine {
           if (drift.length > 0) await this.gl.updateRunner(s.id!, correction(d.settings, drift));
           return `set ${drift.map((x) => x.field).join(', ') || 'nothing (already current)'}`;
         }
+        case 'conflict':
+          throw new Error(s.detail);
         case 'rotate':
         case 'delete':
         case 'pause':
@@ -338,6 +410,11 @@ export class Engine {
       const stored = await this.deps.store(d).read();
       const keep = obs ? obs.byRunner.get(d.name)?.[0] : stored?.runnerId !== undefined ? { id: stored.runnerId } : undefined;
       if (!keep) continue;
+      const conflict = await this.storeConflict(d, stored, obs ? (obs.byRunner.get(d.name) ?? []).map((r) => r.id) : [keep.id]);
+      if (conflict) {
+        steps.push(conflict);
+        continue;
+      }
       const why = this.needsRepair(stored, keep.id);
       if (why) {
         steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `${why}: reset by id and store` });
@@ -358,7 +435,7 @@ export class Engine {
     if (!stored || stored.token === '') {
       await this.repairToken(d, id);
     } else {
-      await store.write({ ...stored, state: 'pending' });
+      await store.write({ ...stored, state: 'pending', owner: this.owner(d) });
       let fresh: NewToken | undefined;
       try {
         fresh = await this.gl.resetTokenWithCurrent(stored.token);
@@ -377,7 +454,7 @@ export class Engine {
           fresh = await this.resetById(id);
         }
       }
-      await store.write({ token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid' });
+      await store.write({ token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) });
     }
     const since = this.deps.timing.now();
     await store.restartManager();
@@ -402,6 +479,7 @@ export class Engine {
     const byName = new Map(desired.map((d) => [d.name, d]));
     return this.run(steps, async (s) => {
       const d = byName.get(s.runner)!;
+      if (s.action === 'conflict') throw new Error(s.detail);
       if (s.action === 'repair-token') {
         await this.repairToken(d, s.id!);
         const since = this.deps.timing.now();
@@ -467,13 +545,17 @@ export class Engine {
     const d = desired.find((x) => x.name === name)!;
     const found = (await this.observe([d])).byRunner.get(name) ?? [];
     const steps: Step[] = found.map((r) => ({ runner: name, action: 'delete' as const, id: r.id, detail: `DELETE /runners/${r.id} after re-reading its marker` }));
-    if (d.registration === 'api') steps.push({ runner: name, action: 'clear-token', detail: `empty ${this.deps.store(d).label}` });
+    if (d.registration === 'api') {
+      const conflict = await this.storeConflict(d, await this.deps.store(d).read(), found.map((r) => r.id));
+      steps.push(conflict ?? { runner: name, action: 'clear-token', detail: `empty ${this.deps.store(d).label}` });
+    }
     return steps;
   }
 
   async applyUnregister(desired: DesiredRunner[], steps: Step[]): Promise<StepResult[]> {
     const byName = new Map(desired.map((d) => [d.name, d]));
     return this.run(steps, async (s) => {
+      if (s.action === 'conflict') throw new Error(s.detail);
       if (s.action === 'clear-token') {
         await this.deps.store(byName.get(s.runner)!).clear();
         return 'token removed';

@@ -27,6 +27,11 @@ export function gitlabDescription(fleet: string, runner: { name: string; descrip
   return `${runner.description} ${markerText(fleet, runner.name)}`;
 }
 
+/** The owner runner-fleet writes beside a token in its store: `<fleet>/<runner>`. */
+export function ownerText(fleet: string, runner: string): string {
+  return `${fleet}/${runner}`;
+}
+
 export function maintenanceNote(fleet: string, runner: string): string {
   return `Managed by runner-fleet ${markerText(fleet, runner)}: keep the marker at the end of the description, or runner-fleet no longer recognises this runner.`;
 }

@@ -14,6 +14,11 @@ export interface StoredToken {
    * before storing the new token, the next run sees `pending` and repairs with a reset.
    */
   state?: 'valid' | 'pending';
+  /**
+   * `<fleet>/<runner>`: the spec entry whose token this is, written beside it by runner-fleet
+   * (the marker of the runner, on the store). Another fleet's store is never overwritten.
+   */
+  owner?: string;
 }
 
 export interface TokenStore {

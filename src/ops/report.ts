@@ -34,14 +34,15 @@ const runnerStatus = z.strictObject({
 
 const phantom = z.strictObject({ id: z.number().int(), runner: z.string(), scope: z.string(), description: z.string() });
 
-const action = z.enum(['create', 'repair-token', 'update', 'deduplicate', 'rotate', 'delete', 'pause', 'wait-for-jobs', 'resume', 'clear-token']);
+const action = z.enum(['create', 'repair-token', 'update', 'deduplicate', 'rotate', 'delete', 'pause', 'wait-for-jobs', 'resume', 'clear-token', 'conflict']);
 const step = z.strictObject({ runner: z.string(), action, id: z.number().int().optional(), detail: z.string() });
 const result = step.extend({ outcome: z.enum(['done', 'skipped', 'failed']) });
 
 export const opsReportSchema = z.strictObject({
   command: z.enum(['status', 'register', 'rotate', 'drain', 'resume', 'prune', 'unregister']),
-  fleet: z.string(),
-  gitlab: z.string(),
+  /** Absent only when the spec could not be used (`failedAt: "input"`, exit 2). */
+  fleet: z.string().optional(),
+  gitlab: z.string().optional(),
   /** Mutating commands: whether --approve was given (without it, only the plan is printed). */
   approved: z.boolean(),
   runners: z.array(runnerStatus).optional(),
@@ -51,8 +52,14 @@ export const opsReportSchema = z.strictObject({
   results: z.array(result).optional(),
   /** A failure that stopped the command (never a token). */
   error: z.string().optional(),
-  /** With `error`: `read` — GitLab or a token store could not be read, so there is no plan (nor runners); `apply` — it stopped after the plan. */
-  failedAt: z.enum(['read', 'apply']).optional(),
+  /**
+   * With `error`: `input` — the command or the spec is wrong (exit 2), nothing was called;
+   * `read` — GitLab or a token store could not be read, so there is no plan (nor runners);
+   * `apply` — it stopped after the plan.
+   */
+  failedAt: z.enum(['input', 'read', 'apply']).optional(),
+  /** With `failedAt: "input"` for a spec that cannot be used: its findings, as `plan --json` gives them. */
+  findings: z.array(z.strictObject({ code: z.string(), severity: z.enum(['error', 'warning', 'info']), path: z.string(), message: z.string(), received: z.string().optional(), allowed: z.string().optional(), fix: z.string().optional(), acceptedBecause: z.string().optional() })).optional(),
   /** GitLab API calls made, retries included. */
   apiCalls: z.number().int(),
   exitCode: z.number().int(),

@@ -37,6 +37,13 @@ describe.each(exampleNames())('doctor over the synth output of %s', (name) => {
     expect(result.exitCode).toBe(0);
   });
 
+  it('finds every document its own output refers to (no RF903), and its copies of a runner configuration agree (no RF917)', () => {
+    // Synth output is the whole deployment: what it refers to is in it. A reference read wrongly
+    // (the iterator of its own `dynamic "assume_role"` provider block, as a resource) was RF903.
+    const findings = doctor(asInputs(name)).findings.filter((f) => f.code === 'RF903' || f.code === 'RF917');
+    expect(findings.map((f) => `${f.code} ${f.path}: ${f.message}`)).toEqual([]);
+  });
+
   // Declared only where it applies, so no example shows a skipped test claiming a gap it does not have.
   if (!readable) it(`SKIPPED (full round trip): the doctor does not read everything of ${name} back yet (${[...platforms].filter((p) => !READ_BACK.has(p)).join(', ') || 'deploy targets or created clusters'}); it must not crash or invent errors`, () => {
     const result = doctor(asInputs(name));

@@ -264,3 +264,50 @@ resource "aws_iam_role_policy" "p" {
     expect(findings.some((f) => f.code === 'RF906' && /for_each of dynamic "statement" is not statically known: var\.unknown has no default/.test(f.message))).toBe(true);
   });
 });
+
+describe('dynamic blocks written in Terraform JSON (.tf.json) are the same dynamic blocks', () => {
+  // runner-fleet's own cross-account roots write `dynamic "assume_role"` into the aws provider
+  // (src/emit/terraform/reach.ts); its `assume_role.value` was read as a resource reference (RF903).
+  const statement = (forEach: string) => ({
+    dynamic: {
+      statement: {
+        for_each: forEach,
+        iterator: 'b',
+        content: { sid: 'Read${b.key}', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::${b.value}/*'] },
+      },
+    },
+    statement: { actions: ['s3:ListBucket'], resources: ['*'] },
+  });
+  const root = (forEach: string) => ({
+    locals: { buckets: { cache: 'example-runner-cache', logs: 'example-logs' } },
+    data: { aws_iam_policy_document: { d: statement(forEach) } },
+    resource: { aws_iam_role_policy: { p: { role: 'r', policy: '${data.aws_iam_policy_document.d.json}' } } },
+  });
+  const read = (doc: unknown) => normalizeTerraform(readEvidence([{ path: 'm/main.tf.json', bytes: enc(JSON.stringify(doc)) }]));
+
+  it('with an iterator, over a map: one statement per element (the static one kept), no finding', () => {
+    const { root: r, findings } = read(root('${local.buckets}'));
+    expect(findings).toEqual([]);
+    expect(JSON.parse(String(r.resource.aws_iam_role_policy?.p?.policy)).Statement.map((s: { Sid?: string; Resource?: string[] }) => [s.Sid, s.Resource?.[0]])).toEqual([
+      [undefined, '*'],
+      ['Readcache', 'arn:aws:s3:::example-runner-cache/*'],
+      ['Readlogs', 'arn:aws:s3:::example-logs/*'],
+    ]);
+  });
+
+  it('the provider\'s dynamic "assume_role" of a cross-account root: the iterator is no resource, the role it assumes names the account', () => {
+    const doc = (arn: string) => ({
+      variable: { assume_role_arn: { type: 'string', default: arn } },
+      provider: { aws: [{ region: 'eu-central-1', dynamic: { assume_role: { for_each: '${var.assume_role_arn == "" ? [] : [var.assume_role_arn]}', content: { role_arn: '${assume_role.value}', session_name: 'runner-fleet' } } } }] },
+      resource: { aws_iam_role: { r: { name: 'r', assume_role_policy: '{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"ec2.amazonaws.com"}}]}' } } },
+    });
+    const ev = readEvidence([{ path: 'm/main.tf.json', bytes: enc(JSON.stringify(doc('arn:aws:iam::444455556666:role/deployer'))) }]);
+    const { findings } = normalizeTerraform(ev);
+    expect(findings.filter((f) => /assume_role/.test(f.message))).toEqual([]);
+    expect(ev.terraform.accounts?.get('aws_iam_role.r')).toBe('444455556666');
+    // No role to assume (the default runner-fleet writes): no block, no finding, the account not stated.
+    const none = readEvidence([{ path: 'm/main.tf.json', bytes: enc(JSON.stringify(doc(''))) }]);
+    expect(normalizeTerraform(none).findings).toEqual([]);
+    expect(none.terraform.accounts?.get('aws_iam_role.r')).toBeUndefined();
+  });
+});

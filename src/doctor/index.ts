@@ -92,7 +92,10 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     const m = /^(runners|caches|clusters)\[(\d+)\]/.exec(f.path);
     if (!m) return f;
     const table = m[1] === 'runners' ? inferred.runnerOrigins : m[1] === 'caches' ? inferred.cacheOrigins : inferred.clusterOrigins;
-    const origin: Origin | undefined = table.get(Number(m[2]));
+    // A finding about a setting of the runner configuration points at its key there (inside the values' runners.config block too).
+    const toml = m[1] === 'runners' ? inferred.runnerTomls.get(Number(m[2])) : undefined;
+    const key = toml ? TOML_KEYS.find(([suffix]) => f.path.slice(m[0].length) === suffix)?.[1](toml.executor) : undefined;
+    const origin: Origin | undefined = toml && key ? { ...toml.origin, path: [...toml.origin.path, ...key] } : table.get(Number(m[2]));
     if (!origin) return f;
     const about = m[1] === 'runners' ? inferred.intent.runners[Number(m[2])]?.name : undefined;
     return { ...f, path: formatPosition(originAt(origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
@@ -100,6 +103,14 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const findings = sortFindings(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred))]))));
   return { exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs: verification.proofs, chains: inferred.chains, files: ev.files };
 }
+
+/** The runner settings whose findings point at their key in the runner configuration (by the rest of the spec path). */
+const TOML_KEYS: [string, (executor: string) => (string | number)[]][] = [
+  ['.jobs.privileged', (executor) => ['runners', 0, executor, 'privileged']],
+  ['.jobs.serviceAccountOverwriteAllowed', (executor) => ['runners', 0, executor, 'service_account_overwrite_allowed']],
+  // The cache proofs (RF201, RF202, …) test the prefix `Path` names.
+  ['.cache', () => ['runners', 0, 'cache', 'Path']],
+];
 
 /** Missing evidence is said once per place (the chain and the Azure rules may both notice it). */
 function onePerPlace(findings: Finding[]): Finding[] {

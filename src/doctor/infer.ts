@@ -1,5 +1,5 @@
 import { parse as parseToml } from 'smol-toml';
-import type { Finding } from '../spec/findings.js';
+import { safeText, showValue, type Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { K8sObject, TerraformRoot } from '../emit/artifacts.js';
 import type { EmittedRunner, FleetDocuments } from '../emit/types.js';
@@ -36,8 +36,9 @@ interface Chain {
   /** Where the manager is declared (values file, Deployment). */
   origin: Origin;
   values?: Located<Record<string, unknown>>;
-  /** The chart's embedded `runners.config`, parsed, and its text. */
+  /** The chart's embedded `runners.config`, parsed, and its text: what the chart deploys. */
   chartToml?: { value: Record<string, unknown>; text: string };
+  /** A `config.toml` file of this runner: what the proofs read when the values hold no `runners.config`. */
   configToml?: Located<Record<string, unknown>>;
   /** The chart creates the manager's service account (serviceAccount.create / older rbac.create). */
   chartCreatesSa: boolean;
@@ -53,6 +54,12 @@ export interface Inferred {
   clusterOrigins: Map<number, Origin>;
   /** Where each identity's binding is written (the service account annotation or association), by identity key. */
   bindingOrigins: Map<string, Origin>;
+  /**
+   * The runner configuration each chain's proofs read, by runner index: its origin (the values'
+   * `runners.config`, or a config.toml) and its executor, so findings about `jobs.privileged`
+   * and the like point at the key.
+   */
+  runnerTomls: Map<number, { origin: Origin; executor: string }>;
   /** Human summary of each chain (for the text report). */
   chains: Map<string, string[]>;
   findings: Finding[];
@@ -159,10 +166,13 @@ export function inferDeployment(ev: Evidence): Inferred {
     const labels = (o.value.metadata.labels ?? {});
     chains.push({ name: chainName(labels, o.origin, ns), namespace: ns, managerSa: sa, origin: o.origin, chartCreatesSa: false, podLabels: labels });
   }
-  // 2. Standalone config.toml files join the manager in their namespace.
+  // 2. Standalone config.toml files join the manager in their namespace; one whose namespace the
+  // chart's runners.config does not share joins the chart runner named as its folder
+  // (runners/<runner>/config.toml), so the difference is said (RF917), not read as a second runner.
   for (const t of ev.configTomls) {
     const ns = str(get(t.value, 'runners', 0, 'kubernetes', 'namespace'));
-    const chain = chains.find((c) => c.namespace === ns && !c.configToml);
+    const folder = t.origin.source.path.split(/[\\/]/).slice(-2, -1)[0];
+    const chain = chains.find((c) => c.namespace === ns && !c.configToml) ?? chains.find((c) => c.chartToml !== undefined && !c.configToml && c.name === folder);
     if (chain) chain.configToml = t;
     else if (get(t.value, 'runners', 0, 'executor') === 'kubernetes') {
       findings.push(finding('RF903', formatPosition(originAt(t.origin, 'runners')), `config.toml runs jobs in namespace ${ns ?? 'default'}, but no manager for it (chart values or a Deployment running gitlab-runner) is in the evidence`, { fix: 'give the Helm values or the manager Deployment too' }));
@@ -234,6 +244,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const azureAndAws: TerraformRoot = { ...root, resource: { ...root.resource, ...azure.root.resource } };
   const docsRunners = new Map<string, EmittedRunner>();
   const runnerOrigins = new Map<number, Origin>();
+  const runnerTomls = new Map<number, { origin: Origin; executor: string }>();
   const cacheOrigins = new Map<number, Origin>();
   const clusterOrigins = new Map<number, Origin>();
   const summaries = new Map<string, string[]>();
@@ -287,8 +298,19 @@ export function inferDeployment(ev: Evidence): Inferred {
 
   for (const chain of chains) {
     const at = formatPosition(originAt(chain.origin));
-    const toml = chain.configToml?.value ?? chain.chartToml?.value;
-    const tomlOrigin = chain.configToml?.origin ?? (chain.values ? { ...chain.values.origin, path: [...chain.values.origin.path, 'runners', 'config'] } : chain.origin);
+    // What the chart deploys is the values' runners.config: a config.toml next to them is read only
+    // where the values hold none, and where both exist a difference the proofs would see is said.
+    const chartOrigin: Origin | undefined = chain.values ? { ...chain.values.origin, path: [...chain.values.origin.path, 'runners', 'config'] } : undefined;
+    const toml = chain.chartToml?.value ?? chain.configToml?.value;
+    const tomlOrigin = (chain.chartToml ? chartOrigin : undefined) ?? chain.configToml?.origin ?? chartOrigin ?? chain.origin;
+    if (chain.chartToml && chain.configToml) {
+      const drift = configDifference(chain.chartToml.value, chain.configToml.value);
+      if (drift) {
+        const copy = chain.configToml.origin;
+        const key = keyPath(drift.path);
+        findings.push(finding('RF917', formatPosition(originAt(chartOrigin!, ...drift.path)), `runner ${chain.name}: ${copy.source.path} (${formatPosition(originAt(copy, ...drift.path))}) differs from runners.config in these values at ${key}: ${shownToml(drift.path, drift.deployed)} here, ${shownToml(drift.path, drift.copy)} there. The chart deploys runners.config, so the proofs read it, not ${copy.source.path}`, { received: `${key}: ${shownToml(drift.path, drift.deployed)} (values), ${shownToml(drift.path, drift.copy)} (${copy.source.path})`, fix: `make ${copy.source.path} the same as runners.config (runner-fleet synth writes both from one spec), or remove it` }));
+      }
+    }
     const executor = get(toml, 'runners', 0, 'executor');
     const jobsSaName = str(get(toml, 'runners', 0, 'kubernetes', 'service_account')) ?? 'default';
     const summary: string[] = [`manager ${chain.namespace}/${chain.managerSa} (${at})`];
@@ -412,6 +434,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (cacheRef) runner.cache = cacheRef;
     intentRunners.push(runner);
     runnerOrigins.set(index, chain.origin);
+    if (toml !== undefined) runnerTomls.set(index, { origin: tomlOrigin, executor: typeof executor === 'string' ? executor : 'kubernetes' });
 
     const manifests = [...(objectsByNamespace.get(chain.namespace) ?? [])];
     if (manager.sa.object && !manifests.includes(manager.sa.object.value)) manifests.push(manager.sa.object.value);
@@ -481,7 +504,57 @@ export function inferDeployment(ev: Evidence): Inferred {
   if (cross.accountRoots.size > 0) docs.terraformAwsAccounts = cross.accountRoots;
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
-  return { intent, docs, runnerOrigins, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure };
+  return { intent, docs, runnerOrigins, runnerTomls, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure };
+}
+
+type TomlPath = (string | number)[];
+
+/**
+ * The first place where two runner configurations differ in what the proofs read of them: the
+ * first `[[runners]]` entry's executor, its executor section and its cache. Keys in the deployed
+ * document's order, then keys only the other has; undefined when they agree.
+ */
+function configDifference(deployed: Record<string, unknown>, copy: Record<string, unknown>): { path: TomlPath; deployed: unknown; copy: unknown } | undefined {
+  const a = get(deployed, 'runners', 0);
+  const b = get(copy, 'runners', 0);
+  const executors = [get(a, 'executor'), get(b, 'executor')].filter((x): x is string => typeof x === 'string' && x !== '' && x !== 'executor' && x !== 'cache');
+  for (const key of ['executor', ...new Set(executors), 'cache']) {
+    const d = difference(get(a, key), get(b, key), ['runners', 0, key]);
+    if (d) return d;
+  }
+  return undefined;
+}
+
+function difference(a: unknown, b: unknown, path: TomlPath): { path: TomlPath; deployed: unknown; copy: unknown } | undefined {
+  if (a instanceof Date || b instanceof Date) return String(a) === String(b) && typeof a === typeof b ? undefined : { path, deployed: a, copy: b };
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      const d = difference(a[i], b[i], [...path, i]);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  if (isObject(a) && isObject(b)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const d = difference(a[k], b[k], [...path, k]);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  return Object.is(a, b) ? undefined : { path, deployed: a, copy: b };
+}
+
+/** `runners[0].kubernetes.pod_labels."app.kubernetes.io/part-of"`: a TOML path as a reader writes it. */
+function keyPath(path: TomlPath): string {
+  return safeText(path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k)}`)).join(''), 200);
+}
+
+/** A TOML value for a message; a key that may hold a credential (cache keys, tokens) is named, its value never shown. */
+function shownToml(path: TomlPath, v: unknown): string {
+  if (v === undefined) return '(missing)';
+  const name = String(path[path.length - 1]);
+  if (/key|secret|token|password|credential|sas/i.test(name) || path.some((k) => typeof k === 'string' && /secret|credential/i.test(k))) return '(a value, not shown)';
+  return showValue(v instanceof Date ? String(v) : v);
 }
 
 /** How the runner is registered, where Terraform registers it (gitlab_user_runner); unknown otherwise. */

@@ -167,9 +167,51 @@ export function jsonExpr(v: unknown, loc: Loc): Expr {
 
 /**
  * A `.tf.json` body: every key is an attribute (JSON syntax does not tell nested blocks from
- * object attributes; both evaluate to the same shape). The expressions' offsets index the JSON
- * string they came from, so each attribute gets a location of its own.
+ * object attributes; both evaluate to the same shape), except `dynamic`: Terraform's JSON syntax
+ * writes a `dynamic "<label>"` block as `"dynamic": { "<label>": { "for_each", "iterator",
+ * "content" } }`, which becomes the same `dynamic` block as in HCL, so it is expanded the same way
+ * and `<label>.value` (or `<iterator>.value`) in its content is the iterator, not a resource.
+ * Module call arguments (`dynamic: false`) take no blocks. Positions come from `locOf`, given the
+ * path inside this body; the expressions' offsets index the JSON string they came from.
  */
-export function jsonBody(body: Record<string, unknown>, locOf: (key: string) => Loc): ConfigBody {
-  return { attrs: Object.entries(body).map(([name, v]) => ({ name, expr: jsonExpr(v, locOf(name)), loc: locOf(name) })), blocks: [] };
+export function jsonBody(body: Record<string, unknown>, locOf: (path: (string | number)[]) => Loc, opts: { dynamic: boolean } = { dynamic: true }): ConfigBody {
+  const out: ConfigBody = { attrs: [], blocks: [] };
+  for (const [name, v] of Object.entries(body)) {
+    const blocks = name === 'dynamic' && opts.dynamic ? jsonDynamicBlocks(v, locOf) : undefined;
+    if (blocks) out.blocks.push(...blocks);
+    else out.attrs.push({ name, expr: jsonExpr(v, locOf([name])), loc: locOf([name]) });
+  }
+  return out;
+}
+
+const isJsonObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The `dynamic` blocks of a `.tf.json` body: an object of labels (or a list of such objects), each
+ * label one block body or a list of them. Undefined when the value has another shape: it is then
+ * read as an attribute, as before.
+ */
+function jsonDynamicBlocks(v: unknown, locOf: (path: (string | number)[]) => Loc): ConfigBody['blocks'] | undefined {
+  type Path = (string | number)[];
+  const groups: [unknown, Path][] = Array.isArray(v) ? v.map((g: unknown, i) => [g, ['dynamic', i]]) : [[v, ['dynamic']]];
+  const out: ConfigBody['blocks'] = [];
+  for (const [group, at] of groups) {
+    if (!isJsonObject(group)) return undefined;
+    for (const [label, raw] of Object.entries(group)) {
+      const bodies: [unknown, Path][] = Array.isArray(raw) ? raw.map((b: unknown, i) => [b, [...at, label, i]]) : [[raw, [...at, label]]];
+      for (const [b, path] of bodies) {
+        if (!isJsonObject(b)) return undefined;
+        const inner: ConfigBody = { attrs: [], blocks: [] };
+        for (const [name, x] of Object.entries(b)) {
+          const loc = locOf([...path, name]);
+          if (name === 'content' && isJsonObject(x)) inner.blocks.push({ type: 'content', labels: [], body: jsonBody(x, (p) => locOf([...path, 'content', ...p])), loc, at: 0 });
+          // The iterator is an identifier, written in JSON as a string holding it.
+          else if (name === 'iterator' && typeof x === 'string') inner.attrs.push({ name, expr: { k: 'var', name: x, at: 0, end: 0 }, loc });
+          else inner.attrs.push({ name, expr: jsonExpr(x, loc), loc });
+        }
+        out.push({ type: 'dynamic', labels: [label], body: inner, loc: locOf(path), at: 0 });
+      }
+    }
+  }
+  return out;
 }

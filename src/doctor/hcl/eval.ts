@@ -325,7 +325,12 @@ export class ModuleEvaluator {
       list.push(this.#body(b.body, { ...env, loc: b.loc }, `${key}.${b.type}[${list.length}]`));
       groups.set(b.type, list);
     }
-    for (const [t, list] of groups) setOwn(out, t, list.length === 1 && !(list[0] instanceof Unknown) ? list[0]! : list);
+    for (const [t, blocks] of groups) {
+      // `.tf.json` writes static nested blocks as attributes: those of a dynamic block's label are kept, before the expanded ones.
+      const before = Object.prototype.hasOwnProperty.call(out, t) ? out[t]! : undefined;
+      const list = before === undefined ? blocks : [...(Array.isArray(before) ? before : [before]), ...blocks];
+      setOwn(out, t, list.length === 1 && !(list[0] instanceof Unknown) ? list[0]! : list);
+    }
     return out;
   }
 
@@ -383,6 +388,9 @@ export class ModuleEvaluator {
       case 'directive':
         return this.unknown(e, env, 'RF906', 'template directives (%{if}, %{for}) are not evaluated by the doctor');
       case 'tpl': {
+        // A template that is one interpolation and nothing else is that value, unconverted (HCL's
+        // template rule): `.tf.json` writes every expression so, `"for_each": "${local.buckets}"`.
+        if (e.parts.length === 1 && typeof e.parts[0] !== 'string') return this.eval(e.parts[0]!, env);
         let out = '';
         let partial = '';
         let unknown: Unknown | undefined;

@@ -62,7 +62,7 @@ export function readTfJsonInto(ev: Evidence, source: SourceFile, doc: Record<str
         const body = Array.isArray(raw) && raw.length === 1 && isObject(raw[0]) ? raw[0] : raw;
         if (!isObject(body)) continue;
         const path = [mode, type, name];
-        mod.blocks.push({ mode, type, name, body: jsonBody(body, (attr) => locOf([...path, attr])), loc: locOf(path), at: 0, origin: { ...origin, path: [...origin.path, ...path] } });
+        mod.blocks.push({ mode, type, name, body: jsonBody(body, (p) => locOf([...path, ...p])), loc: locOf(path), at: 0, origin: { ...origin, path: [...origin.path, ...path] } });
       }
     }
   }
@@ -84,13 +84,13 @@ export function readTfJsonInto(ev: Evidence, source: SourceFile, doc: Record<str
       (Array.isArray(raw) ? raw : [raw]).forEach((body, i) => {
         if (!isObject(body)) return;
         const path = ['provider', name, ...(Array.isArray(raw) ? [i] : [])];
-        mod.providers.push({ name, body: jsonBody(body, (attr) => locOf([...path, attr])), loc: locOf(path), at: 0, origin: { ...origin, path: [...origin.path, ...path] } });
+        mod.providers.push({ name, body: jsonBody(body, (p) => locOf([...path, ...p])), loc: locOf(path), at: 0, origin: { ...origin, path: [...origin.path, ...path] } });
       });
     }
   }
   if (isObject(doc.module)) {
     for (const [name, v] of Object.entries(doc.module)) {
-      mod.modules.set(name, { loc: locOf(['module', name]), at: 0, ...(isObject(v) && typeof v.source === 'string' ? { source: v.source } : {}), ...(isObject(v) ? { body: jsonBody(v, (attr) => locOf(['module', name, attr])) } : {}) });
+      mod.modules.set(name, { loc: locOf(['module', name]), at: 0, ...(isObject(v) && typeof v.source === 'string' ? { source: v.source } : {}), ...(isObject(v) ? { body: jsonBody(v, (p) => locOf(['module', name, ...p]), { dynamic: false }) } : {}) });
     }
   }
   if (isObject(doc.output)) {

@@ -109,9 +109,13 @@ describe.skipIf(!certs)('Key Vault token store (against a Key Vault double over 
     expect(kv.requests.at(-1)).toMatch(/^GET /);
   });
 
-  it('without the CA bundle TLS fails: no silent insecure mode', async () => {
+  it('without the CA bundle TLS fails: no silent insecure mode, no retries, the code, the host and the fix', async () => {
     const s = await store(KV_BEARER, null);
-    await expect(s.read()).rejects.toThrow(/Key Vault did not answer GET .*connection failed/);
+    const slept = clock.slept;
+    const e = (await s.read().catch((x: unknown) => x)) as Error;
+    expect(e.message).toMatch(/^cannot reach Key Vault secret contoso-build-runner-token \(vault kv-contoso-ci\) \(GET\): the TLS certificate of 127\.0\.0\.1:\d+ is not signed by a CA this command trusts \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\): .*NODE_EXTRA_CA_CERTS/);
+    expect(e.message).not.toMatch(/connection failed|disable|insecure|NODE_TLS_REJECT_UNAUTHORIZED/i);
+    expect(clock.slept).toBe(slept);
   });
 
   it('an expired version reads as empty (Key Vault refuses its value: 403 SecretExpired), so register repairs it', async () => {

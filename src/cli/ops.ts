@@ -10,6 +10,7 @@ import { GitLabClient, type FetchLike } from '../live/gitlab.js';
 import { safeFinding, safeText } from '../spec/findings.js';
 import { realTiming, type Timing } from '../live/retry.js';
 import { Redactor } from '../live/redact.js';
+import { isAccessRefused } from '../live/access.js';
 import type { KubeApi, KubernetesSecretStore } from '../live/kubernetes.js';
 
 /**
@@ -234,7 +235,11 @@ function text(report: OpsReport): string {
   const lines: string[] = [];
   if (report.runners) {
     for (const r of report.runners) {
-      const state = !r.registered ? 'NOT REGISTERED' : `#${r.ids.join(', #')} ${r.status ?? '?'}${r.paused ? ', paused' : ''}, last contact ${r.contactedAt ?? 'never'}, ${r.runningJobs ?? '?'} job(s) running${r.tokenExpiresAt ? `, token expires ${r.tokenExpiresAt}` : ''}`;
+      const state = !r.registered
+        ? 'NOT REGISTERED'
+        : r.detailsNotFound === true
+          ? `#${r.ids.join(', #')}: details not found (deleted or not visible to this token; GET /runners/${r.ids[0]} answered 404)`
+          : `#${r.ids.join(', #')} ${r.status ?? '?'}${r.paused ? ', paused' : ''}, last contact ${r.contactedAt ?? 'never'}, ${r.runningJobs ?? '?'} job(s) running${r.tokenExpiresAt ? `, token expires ${r.tokenExpiresAt}` : ''}`;
       lines.push(`runner ${r.name} (${r.scope}, registration ${r.registration}): ${state}${r.ids.length > 1 ? ' — DUPLICATES' : ''}`);
       for (const m of r.managers) lines.push(`  manager ${m.systemId}: ${m.status ?? '?'}, ${m.version ?? '?'} ${m.platform ?? ''} ${m.ipAddress ?? ''}, last contact ${m.contactedAt ?? 'never'}`);
       for (const d of r.drift) lines.push(`  drift ${d.field}: GitLab has ${JSON.stringify(d.have)}, the spec says ${JSON.stringify(d.want)}`);
@@ -392,7 +397,7 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
         const s = await engine.status(desired, { managers: opts.managers !== false });
         report.runners = s.runners;
         report.phantoms = s.phantoms;
-        const problems = s.runners.some((r) => r.drift.length > 0 || r.ids.length > 1 || (!r.registered)) || s.phantoms.length > 0;
+        const problems = s.runners.some((r) => r.drift.length > 0 || r.ids.length > 1 || !r.registered || r.detailsNotFound === true) || s.phantoms.length > 0;
         report.exitCode = problems ? 1 : 0;
         planned = true;
         break;
@@ -430,7 +435,8 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
     }
     // A store that holds another fleet's token is never written: the plan says so, --approve
     // refuses that runner's steps, and the run ends 1 (needs a person) with or without --approve.
-    if (report.results?.some((r) => r.outcome === 'failed') || report.plan?.some((s) => s.action === 'conflict')) report.exitCode = 1;
+    // A refused credential (401/403) is a wrong input: 2.
+    if (report.results?.some((r) => r.outcome === 'failed') || report.plan?.some((s) => s.action === 'conflict')) report.exitCode = engine.accessRefused ? 2 : 1;
   } catch (e) {
     if (e instanceof TypeError || e instanceof ReferenceError || e instanceof RangeError || e instanceof SyntaxError) {
       err(`runner-fleet: internal error: ${e.message}\nPlease report this with the spec that caused it.\n`);
@@ -444,7 +450,8 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
     report.error = e instanceof Error ? e.message : String(e);
     report.failedAt = planned ? 'apply' : 'read';
     if (!planned) delete report.plan;
-    report.exitCode = 1;
+    // A refused credential (GitLab 401/403, Kubernetes RBAC, Key Vault) is a wrong input, not drift.
+    report.exitCode = isAccessRefused(e) ? 2 : 1;
   }
   report.apiCalls = gitlab.totalCalls;
   if (report.error !== undefined) report.error = redactor.redact(report.error);

@@ -1,6 +1,6 @@
 import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure, type TlsFailure } from './tls-failure.js';
-import { backoffMs, DEFAULT_RETRY, rateLimitWaitMs, realTiming, type RetryPolicy, type Timing } from './retry.js';
+import { askedWaitText, backoffMs, DEFAULT_RETRY, rateLimitWaitMs, realTiming, type RetryPolicy, type Timing } from './retry.js';
 import type { RunnerScope, RunnerSettings } from '../ops/desired.js';
 
 /**
@@ -91,6 +91,43 @@ export class GitLabHttpError extends Error {
   }
 }
 
+/**
+ * What the access token needs for one call, as GitLab's API documentation says
+ * (https://docs.gitlab.com/api/runners/, https://docs.gitlab.com/api/users/#create-a-runner-linked-to-a-user).
+ */
+function accessNeeded(call: string): string {
+  if (call.startsWith('POST /user/runners')) return 'the scope create_runner (or api), and the user must be an administrator (instance runners) or an Owner of the group or project the runner is for';
+  if (call.startsWith('GET /groups/:path') || call.startsWith('GET /projects/:path') || /^GET \/(groups|projects)\/[^/]+$/.test(call)) return 'the scope read_api (or api), and the user must be a member of that group or project';
+  if (call.startsWith('GET /runners/all')) return 'an administrator\'s token with the scope manage_runner (or read_api, api): instance runners are listed by administrators only';
+  if (/^GET \/(groups|projects)\/.+\/runners/.test(call)) return 'the scope manage_runner (or read_api, api), and the user must have at least the Maintainer role of that group or project';
+  if (call.startsWith('GET ')) return 'the scope manage_runner (or read_api, api), and a role that sees the runner (administrator for instance runners, Owner or Maintainer of its group or project)';
+  return 'the scope manage_runner (or api), and the user must be an administrator (instance runners), an Owner of the runner\'s group or a Maintainer of its project';
+}
+
+/**
+ * GitLab refused the access token (401: not accepted; 403: it lacks a scope or its user a role):
+ * the call, the status and what the token needs. A GitLabHttpError, so callers that handle a
+ * refused runner token (the reset with the current token) still see the status.
+ */
+export class GitLabAccessError extends GitLabHttpError {
+  readonly accessRefused = true;
+  constructor(status: 401 | 403, call: string, detail: string) {
+    super(
+      status,
+      call,
+      status === 401
+        ? `the access token is not accepted (invalid, expired or revoked${detail ? `; GitLab says: ${detail}` : ''}): create a new one with ${accessNeeded(call)}, and give it in RUNNER_FLEET_GITLAB_TOKEN (or GITLAB_TOKEN) or on stdin with --token-stdin`
+        : `the access token may not do this${detail ? ` (GitLab says: ${detail})` : ''}: it needs ${accessNeeded(call)}`,
+    );
+    this.name = 'GitLabAccessError';
+  }
+}
+
+/** The error of a refused call: GitLabAccessError for 401/403 with the access token, else GitLabHttpError. */
+function httpError(status: number, call: string, detail: string, auth = true): GitLabHttpError {
+  return auth && (status === 401 || status === 403) ? new GitLabAccessError(status, call, detail) : new GitLabHttpError(status, call, detail);
+}
+
 /** A request's wait for an answer; a GitLab API call answers in well under a second. */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
 /** One call with its retries: a GitLab that does not answer ends the command after this. */
@@ -154,7 +191,9 @@ async function answerJson(res: Response, call: string): Promise<unknown> {
       }
       chunks.push(value);
     }
-    text = Buffer.concat(chunks, total).toString('utf8');
+    // Decoded as the Fetch standard's json() does: a leading UTF-8 byte-order mark is dropped
+    // (RFC 8259 §8.1 lets a reader ignore it; some proxies and Windows servers send one).
+    text = new TextDecoder('utf-8').decode(Buffer.concat(chunks, total));
   }
   try {
     // A test double's answer has no body stream: its json() is the parsed value.
@@ -300,7 +339,7 @@ export class GitLabClient {
       let rateLimited = false;
       if (r.kind === 'status' && r.status === 429) {
         const askedMs = rateLimitWaitMs(r.response.headers, this.timing.now());
-        if (askedMs !== undefined && askedMs > this.retry.maxRetryAfterMs) throw new GitLabUnavailableError(label, `GitLab at ${this.host} rate-limits ${label} for ${Math.ceil(askedMs / 1000)} s: try again later`);
+        if (askedMs !== undefined && askedMs > this.retry.maxRetryAfterMs) throw new GitLabUnavailableError(label, `GitLab at ${this.host} rate-limits ${label} for ${askedWaitText(askedMs)} (Retry-After or RateLimit-Reset), longer than the ${askedWaitText(this.retry.maxRetryAfterMs)} runner-fleet waits: try again later`);
         rateLimited = askedMs !== undefined;
         wait = askedMs ?? backoffMs(this.retry, attempt, this.timing.random);
         last = 'rate limited (429)';
@@ -322,7 +361,7 @@ export class GitLabClient {
   private async json<T>(method: string, path: string, opts: { body?: unknown; idempotent: boolean; auth?: boolean; ok?: number[] }): Promise<T> {
     const res = await this.call(method, path, opts);
     const call = `${method} ${path.replace(/\?.*$/, '')}`;
-    if (!res.ok) throw new GitLabHttpError(res.status, call, await errorDetail(res));
+    if (!res.ok) throw httpError(res.status, call, await errorDetail(res), opts.auth ?? true);
     return (await answerJson(res, call)) as T;
   }
 
@@ -334,7 +373,7 @@ export class GitLabClient {
     const call = `GET ${path.replace(/\?.*$/, '')}`;
     for (let pages = 1; ; pages++) {
       const res = await this.call('GET', `${path}${sep}per_page=100&page=${page}`, { idempotent: true });
-      if (!res.ok) throw new GitLabHttpError(res.status, call, await errorDetail(res));
+      if (!res.ok) throw httpError(res.status, call, await errorDetail(res));
       const items = await answerJson(res, call);
       if (!Array.isArray(items)) throw new GitLabAnswerError(call, `${items === null ? 'null' : typeof items === 'object' ? 'an object' : `a ${typeof items}`} where a list was expected`);
       // One by one: a spread of a huge page overflows the stack.
@@ -382,7 +421,7 @@ export class GitLabClient {
   async getRunner(id: number): Promise<RunnerDetails | undefined> {
     const res = await this.call('GET', `/runners/${id}`, { idempotent: true });
     if (res.status === 404) return undefined;
-    if (!res.ok) throw new GitLabHttpError(res.status, 'GET /runners/:id', await errorDetail(res));
+    if (!res.ok) throw httpError(res.status, 'GET /runners/:id', await errorDetail(res));
     return objectAnswer<RunnerDetails>(await answerJson(res, 'GET /runners/:id'), 'GET /runners/:id', { id: true });
   }
 
@@ -395,7 +434,7 @@ export class GitLabClient {
   async deleteRunner(id: number): Promise<'deleted' | 'gone'> {
     const res = await this.call('DELETE', `/runners/${id}`, { idempotent: true });
     if (res.status === 404) return 'gone';
-    if (!res.ok) throw new GitLabHttpError(res.status, 'DELETE /runners/:id', await errorDetail(res));
+    if (!res.ok) throw httpError(res.status, 'DELETE /runners/:id', await errorDetail(res));
     return 'deleted';
   }
 

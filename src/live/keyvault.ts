@@ -1,6 +1,9 @@
 import type { FetchLike } from './gitlab.js';
 import type { StoredToken, TokenStore } from '../ops/ports.js';
-import { backoffMs, DEFAULT_RETRY, rateLimitWaitMs, realTiming, type Timing } from './retry.js';
+import { safeText } from '../spec/findings.js';
+import { tlsAdvice, tlsFailure, type TlsFailure } from './tls-failure.js';
+import { AccessRefusedError } from './access.js';
+import { askedWaitText, backoffMs, DEFAULT_RETRY, rateLimitWaitMs, realTiming, type Timing } from './retry.js';
 
 /**
  * The token store of AKS runners that keep their token in Azure Key Vault: one secret, read by
@@ -37,6 +40,9 @@ export const KEY_VAULT_TAGS = {
   state: 'runner-fleet-token-state',
   owner: 'runner-fleet-owner',
 } as const;
+
+/** Key Vault's certificates chain to public CAs: an untrusted one is a TLS-inspecting proxy's. */
+const KEY_VAULT_TRUST_FIX = 'a TLS-inspecting proxy or firewall between here and Azure presents its own certificate: give its CA certificate (PEM) in NODE_EXTRA_CA_CERTS, or exempt the vault from inspection';
 
 export interface KeyVaultApi {
   /** https://<vault>.vault.azure.net (no trailing slash). */
@@ -80,6 +86,15 @@ export class KeyVaultSecretStore implements TokenStore {
     this.label = `Key Vault secret ${ref.secretName} (vault ${ref.vaultName})`;
   }
 
+  /** host[:port] of the vault, as messages name it. */
+  private get host(): string {
+    try {
+      return new URL(this.api.vaultUrl).host;
+    } catch {
+      return safeText(this.api.vaultUrl, 120);
+    }
+  }
+
   private url(version?: string): string {
     const base = `${this.api.vaultUrl.replace(/\/+$/, '')}/secrets/${encodeURIComponent(this.ref.secretName)}`;
     return `${base}${version !== undefined ? `/${encodeURIComponent(version)}` : ''}?api-version=${KEY_VAULT_API_VERSION}`;
@@ -112,10 +127,13 @@ export class KeyVaultSecretStore implements TokenStore {
         reason = `HTTP ${res.status}${errorCode(json) ? ` ${errorCode(json)}` : ''}`;
         if (res.status === 429) {
           wait = rateLimitWaitMs(res.headers, this.timing.now());
-          if (wait !== undefined && wait > policy.maxRetryAfterMs) throw new Error(`Key Vault throttles ${method} ${this.ref.secretName} for ${Math.round(wait / 1000)} s (Retry-After); try again later`);
+          if (wait !== undefined && wait > policy.maxRetryAfterMs) throw new Error(`Key Vault throttles ${method} ${this.ref.secretName} for ${askedWaitText(wait)} (Retry-After), longer than the ${askedWaitText(policy.maxRetryAfterMs)} runner-fleet waits; try again later`);
         }
       } catch (e) {
         if (e instanceof Error && e.message.startsWith('Key Vault throttles')) throw e;
+        // A certificate no retry mends: said at once, with the code, the host and the fix.
+        const tls: TlsFailure | undefined = tlsFailure(e);
+        if (tls !== undefined) throw new Error(`cannot reach ${this.label} (${method}): ${tlsAdvice(tls, { host: this.host, url: `the vault URL ${safeText(this.api.vaultUrl, 200)}`, trustFix: KEY_VAULT_TRUST_FIX })}`, { cause: e });
         reason = (e as { name?: string }).name === 'TimeoutError' ? 'timed out' : 'connection failed';
       }
       if (attempt + 1 >= policy.maxAttempts) throw new Error(`Key Vault did not answer ${method} for ${this.label}: ${reason}`);
@@ -126,8 +144,8 @@ export class KeyVaultSecretStore implements TokenStore {
   private fail(action: string, status: number, json: unknown): Error {
     const code = errorCode(json);
     const inner = innerCode(json);
-    if (status === 401) return new Error(`cannot ${action} ${this.label}: Key Vault refused the bearer token (HTTP 401${code ? ` ${code}` : ''}); it needs a token for ${KEY_VAULT_SCOPE} of the vault's tenant`);
-    if (status === 403) return new Error(`cannot ${action} ${this.label}: HTTP 403 ${inner ?? code ?? 'Forbidden'}; the caller needs the role Key Vault Secrets Officer on the secret (or the vault), or the vault's firewall blocks it`);
+    if (status === 401) return new AccessRefusedError(`cannot ${action} ${this.label}: Key Vault refused the bearer token (HTTP 401${code ? ` ${code}` : ''}); it needs a token for ${KEY_VAULT_SCOPE} of the vault's tenant`);
+    if (status === 403) return new AccessRefusedError(`cannot ${action} ${this.label}: HTTP 403 ${inner ?? code ?? 'Forbidden'}; the caller needs the role Key Vault Secrets Officer on the secret (or the vault), or the vault's firewall blocks it`);
     if (status === 409 && inner === 'ObjectIsDeletedButRecoverable') return new Error(`cannot ${action} ${this.label}: the secret is deleted but recoverable (soft-delete); recover it (az keyvault secret recover --vault-name ${this.ref.vaultName} --name ${this.ref.secretName}) or purge it`);
     return new Error(`cannot ${action} ${this.label}: HTTP ${status}${code ? ` ${code}` : ''}`);
   }

@@ -2,6 +2,9 @@ import { readFile } from 'node:fs/promises';
 import type { FetchLike } from './gitlab.js';
 import type { StoredToken, TokenStore } from '../ops/ports.js';
 import { backoffMs, DEFAULT_RETRY, realTiming, type Timing } from './retry.js';
+import { safeText } from '../spec/findings.js';
+import { tlsAdvice, tlsFailure } from './tls-failure.js';
+import { AccessRefusedError } from './access.js';
 
 /**
  * The token store of Kubernetes runners: the Secret the gitlab-runner chart reads
@@ -43,6 +46,9 @@ export async function inClusterApi(makeFetch: (ca: string) => Promise<FetchLike>
   return { server: `https://${host}:${process.env.KUBERNETES_SERVICE_PORT ?? '443'}`, bearer: bearer.trim(), fetch: await makeFetch(ca) };
 }
 
+/** How the Kubernetes API's CA is trusted: --ca-file is GitLab's CA only. */
+const KUBE_TRUST_FIX = 'reach it through `kubectl proxy` (--kube-api <cluster>=http://127.0.0.1:8001; kubectl trusts the cluster CA of the kubeconfig), use --kube-api <cluster>=eks:<name>@<region> or aks:<name>@<resource group> (the cluster CA is read from the cloud), or give the cluster CA (PEM) in NODE_EXTRA_CA_CERTS';
+
 interface SecretObject {
   apiVersion: 'v1';
   kind: 'Secret';
@@ -62,6 +68,15 @@ export class KubernetesSecretStore implements TokenStore {
     this.label = `Secret ${ref.namespace}/${ref.secret} (cluster ${ref.cluster})`;
   }
 
+  /** host[:port] of the API server, as messages name it. */
+  private get host(): string {
+    try {
+      return new URL(this.api.server).host;
+    } catch {
+      return safeText(this.api.server, 120);
+    }
+  }
+
   private async req(method: string, path: string, body?: unknown, contentType = 'application/json'): Promise<Response> {
     const headers: Record<string, string> = { accept: 'application/json' };
     const bearer = this.api.token ? await this.api.token() : this.api.bearer;
@@ -75,12 +90,26 @@ export class KubernetesSecretStore implements TokenStore {
         if (res.status !== 429 && res.status < 500) return res;
         reason = `HTTP ${res.status}`;
       } catch (e) {
+        // A certificate no retry mends: said at once, with the code, the host and the fix.
+        const tls = tlsFailure(e);
+        if (tls !== undefined) throw new Error(`cannot reach the Kubernetes API of cluster ${this.ref.cluster} for ${method} ${path}: ${tlsAdvice(tls, { host: this.host, url: `the API server ${safeText(this.api.server, 200)}`, trustFix: KUBE_TRUST_FIX })}`, { cause: e });
         reason = (e as { name?: string }).name === 'TimeoutError' ? 'timed out' : 'connection failed';
       }
       // Every call here is idempotent (GET, PUT with resourceVersion, POST create that 409s if it exists, PATCH to a fixed value).
       if (attempt + 1 >= DEFAULT_RETRY.maxAttempts) throw new Error(`the Kubernetes API did not answer ${method} ${path}: ${reason}`);
       await this.timing.sleep(backoffMs(DEFAULT_RETRY, attempt, this.timing.random));
     }
+  }
+
+  /**
+   * The error of a refused call: 401 (the credential is not accepted) and 403 (RBAC forbids the
+   * verb) say what the identity needs; anything else is the status.
+   */
+  private failed(action: string, status: number, what = this.label): Error {
+    const ns = this.ref.namespace;
+    if (status === 401) return new AccessRefusedError(`cannot ${action} ${what}: the Kubernetes API of cluster ${this.ref.cluster} does not accept the credential (HTTP 401): with kubectl proxy, check that kubectl reaches that cluster (kubectl auth whoami) and renew its login; with eks:, the AWS credentials in effect; with aks:, the Azure sign-in; in a pod, its service account token`);
+    if (status === 403) return new AccessRefusedError(`cannot ${action} ${what}: the Kubernetes API of cluster ${this.ref.cluster} forbids it (HTTP 403, RBAC): the identity needs get, create and update on secrets in namespace ${ns} and patch on deployments there (a Role and RoleBinding; on EKS an access entry); check with kubectl auth can-i update secrets -n ${ns}`);
+    return new Error(`cannot ${action} ${what}: HTTP ${status}`);
   }
 
   private secretPath(name = true) {
@@ -90,7 +119,7 @@ export class KubernetesSecretStore implements TokenStore {
   private async get(): Promise<SecretObject | undefined> {
     const res = await this.req('GET', this.secretPath());
     if (res.status === 404) return undefined;
-    if (!res.ok) throw new Error(`cannot read ${this.label}: HTTP ${res.status}`);
+    if (!res.ok) throw this.failed('read', res.status);
     // Only a Secret is a token store: anything else (an HTML page, `{}`, a list) is not an empty
     // one, which would make `register` reset a token that exists.
     let body: unknown;
@@ -140,7 +169,7 @@ export class KubernetesSecretStore implements TokenStore {
       const res = current ? await this.req('PUT', this.secretPath(), body) : await this.req('POST', this.secretPath(false), body);
       if (res.ok) return;
       if (res.status === 409) continue; // someone wrote in between: re-read and try again
-      throw new Error(`cannot write ${this.label}: HTTP ${res.status}`);
+      throw this.failed('write', res.status);
     }
     throw new Error(`cannot write ${this.label}: it kept changing under us`);
   }
@@ -154,6 +183,6 @@ export class KubernetesSecretStore implements TokenStore {
   async restartManager(): Promise<void> {
     const patch = { spec: { template: { metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date(this.timing.now()).toISOString() } } } } };
     const res = await this.req('PATCH', `/apis/apps/v1/namespaces/${encodeURIComponent(this.ref.namespace)}/deployments/${encodeURIComponent(this.ref.deployment)}`, patch, 'application/strategic-merge-patch+json');
-    if (!res.ok) throw new Error(`cannot restart Deployment ${this.ref.namespace}/${this.ref.deployment}: HTTP ${res.status}`);
+    if (!res.ok) throw this.failed('restart', res.status, `Deployment ${this.ref.namespace}/${this.ref.deployment}`);
   }
 }

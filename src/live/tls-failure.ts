@@ -57,12 +57,15 @@ export function tlsFailure(e: unknown): TlsFailure | undefined {
 
 /**
  * What a person does about a TLS failure at `host` (host[:port]). `url` is where the address is
- * configured (e.g. `gitlab.url https://gitlab.internal`); `caFile` the bundle given, if one was.
+ * configured (e.g. `gitlab.url https://gitlab.internal`); `caFile` the bundle given, if one was;
+ * `trustFix` how a client that `--ca-file` does not feed is given a CA (the untrusted case).
  */
-export function tlsAdvice(f: TlsFailure, where: { host: string; url: string; caFile?: string }): string {
+export function tlsAdvice(f: TlsFailure, where: { host: string; url: string; caFile?: string; trustFix?: string }): string {
   const ca = where.caFile !== undefined ? `--ca-file ${JSON.stringify(safeText(where.caFile, 200))}` : undefined;
   switch (f.kind) {
     case 'untrusted':
+      // A client that --ca-file does not feed (the Kubernetes API, Key Vault) says its own way to trust the CA.
+      if (where.trustFix !== undefined) return `the TLS certificate of ${where.host} is not signed by a CA this command trusts (${f.code}): ${where.trustFix}`;
       return ca !== undefined
         ? `the TLS certificate of ${where.host} is not signed by a CA this command trusts (${f.code}), and not by a CA in ${ca}: give --ca-file the CA certificate (PEM) that signed the certificate of ${where.host}, with any intermediate CA`
         : `the TLS certificate of ${where.host} is not signed by a CA this command trusts (${f.code}): give --ca-file <pem> with the CA certificate that signed it (a private or self-signed CA; with any intermediate CA)`;

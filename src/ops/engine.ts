@@ -6,6 +6,7 @@ import type { StoredToken, TokenStore } from './ports.js';
 import type { GitLabClient, ListedRunner, NewToken, RunnerDetails, RunnerManager } from '../live/gitlab.js';
 import { GitLabHttpError, OutcomeUnknownError } from '../live/gitlab.js';
 import { backoffMs, DEFAULT_RETRY, type Timing } from '../live/retry.js';
+import { isAccessRefused } from '../live/access.js';
 
 /**
  * The operations: read GitLab and the token stores, plan, and (approved) act. Every step that may
@@ -50,6 +51,11 @@ export interface RunnerStatus {
   runningJobs: number | null;
   managers: ManagerStatus[];
   drift: Drift[];
+  /**
+   * The list showed the runner but `GET /runners/:id` answered 404: it was deleted between the
+   * two calls, or the token may list it but not read it. A problem (status exits 1).
+   */
+  detailsNotFound?: boolean;
 }
 
 export interface Phantom {
@@ -90,6 +96,9 @@ function conflictFix(d: DesiredRunner): string {
   return `Two fleets share SSM parameter ${s.parameter}: give this fleet its own metadata.name (the parameter is /runner-fleet/<fleet>/<runner>/runner-token), ${stale}.`;
 }
 
+/** Runner reads in flight at once while waiting for restarted managers. */
+const CONFIRM_CONCURRENCY = 4;
+
 const pool = async <T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): Promise<R[]> => {
   const out: R[] = new Array<R>(items.length);
   let next = 0;
@@ -104,6 +113,9 @@ const pool = async <T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): 
 };
 
 export class Engine {
+  /** A step failed because an API refused the credential given (401/403): the command exits 2. */
+  accessRefused = false;
+
   constructor(private readonly deps: EngineDeps) {}
 
   private get gl() {
@@ -165,7 +177,7 @@ export class Engine {
       const first = found[0];
       if (!first) return base;
       const details = await this.gl.getRunner(first.id);
-      if (!details) return base;
+      if (!details) return { ...base, detailsNotFound: true };
       const jobs = first.job_execution_status === 'idle' ? 0 : (await this.gl.runningJobs(first.id)).length;
       const managers: RunnerManager[] = opts.managers === false ? [] : await this.gl.managers(first.id);
       return {
@@ -429,7 +441,8 @@ export class Engine {
     return steps;
   }
 
-  private async rotateOne(d: DesiredRunner, id: number, confirmTimeoutMs: number): Promise<string> {
+  /** A new token for runner `id`, stored: reset with the current token, else by id. */
+  private async rotateToken(d: DesiredRunner, id: number): Promise<void> {
     const store = this.deps.store(d);
     const stored = await store.read();
     if (!stored || stored.token === '') {
@@ -456,37 +469,74 @@ export class Engine {
       }
       await store.write({ token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) });
     }
-    const since = this.deps.timing.now();
-    await store.restartManager();
-    return this.confirmOnline(d, id, since, confirmTimeoutMs);
   }
 
-  private async confirmOnline(d: DesiredRunner, id: number, since: number, timeoutMs: number): Promise<string> {
-    if (timeoutMs <= 0) return 'token rotated and stored; manager restarted (not waiting for it to come online)';
+  /**
+   * Waits, for every restarted manager at once, until its runner contacts GitLab after its
+   * restart: one shared deadline of `timeoutMs` from the first wait, polled every 5 s with at
+   * most CONFIRM_CONCURRENCY reads in flight. A fleet of stuck runners costs `timeoutMs` in
+   * all, never `timeoutMs` per runner. Per runner: the contact time, or why it is not confirmed.
+   */
+  private async confirmAllOnline(waits: { runner: string; id: number; since: number }[], timeoutMs: number): Promise<Map<string, { ok: boolean; detail: string }>> {
+    const out = new Map<string, { ok: boolean; detail: string }>();
     const start = this.deps.timing.now();
+    let left = waits;
     for (;;) {
-      const r = await this.gl.getRunner(id);
-      const contacted = r?.contacted_at ? Date.parse(r.contacted_at) : NaN;
-      if (!Number.isNaN(contacted) && contacted >= since) return `token rotated and stored; manager restarted and online with the new token (contact at ${r!.contacted_at})`;
+      const seen = await pool(left, CONFIRM_CONCURRENCY, async (w): Promise<string | Error | undefined> => {
+        try {
+          const r = await this.gl.getRunner(w.id);
+          const contacted = r?.contacted_at ? Date.parse(r.contacted_at) : NaN;
+          return !Number.isNaN(contacted) && contacted >= w.since ? r!.contacted_at! : undefined;
+        } catch (e) {
+          return e instanceof Error ? e : new Error(String(e));
+        }
+      });
+      left = left.filter((w, i) => {
+        const v = seen[i];
+        if (v === undefined) return true;
+        if (v instanceof Error) {
+          if (isAccessRefused(v)) this.accessRefused = true;
+          out.set(w.runner, { ok: false, detail: `token rotated and stored; manager restarted, but whether it is online is unknown: ${v.message}` });
+        } else {
+          out.set(w.runner, { ok: true, detail: `token rotated and stored; manager restarted and online with the new token (contact at ${v})` });
+        }
+        return false;
+      });
+      if (left.length === 0) return out;
       const waited = this.deps.timing.now() - start;
-      if (waited >= timeoutMs) throw new Error(`runner ${d.name} (#${id}) has not contacted GitLab since its restart (waited ${Math.round(waited / 1000)} s); its token is stored, check the manager`);
-      this.deps.progress(`waiting for ${d.name} (#${id}) to contact GitLab with its new token (${Math.round(waited / 1000)} s of ${Math.round(timeoutMs / 1000)} s)`);
+      if (waited >= timeoutMs) {
+        for (const w of left) out.set(w.runner, { ok: false, detail: `runner ${w.runner} (#${w.id}) has not contacted GitLab since its restart (waited ${Math.round(waited / 1000)} s for the ${waits.length} restarted runner${waits.length === 1 ? '' : 's'} together); its token is stored, check the manager` });
+        return out;
+      }
+      this.deps.progress(`waiting for ${left.map((w) => `${w.runner} (#${w.id})`).join(', ')} to contact GitLab with the new token (${Math.round(waited / 1000)} s of ${Math.round(timeoutMs / 1000)} s, all together)`);
       await this.deps.timing.sleep(5_000);
     }
   }
 
+  /**
+   * Rotates (or repairs) each runner's token and restarts its manager, one runner after another;
+   * then waits for the restarted managers together (confirmAllOnline), so the wait is bounded by
+   * `confirmTimeoutMs` for the whole fleet. A runner that does not come back is a failed step.
+   */
   async applyRotate(desired: DesiredRunner[], steps: Step[], opts: { confirmTimeoutMs: number }): Promise<StepResult[]> {
     const byName = new Map(desired.map((d) => [d.name, d]));
-    return this.run(steps, async (s) => {
+    const waits: { runner: string; id: number; since: number }[] = [];
+    const results = await this.run(steps, async (s) => {
       const d = byName.get(s.runner)!;
       if (s.action === 'conflict') throw new Error(s.detail);
-      if (s.action === 'repair-token') {
-        await this.repairToken(d, s.id!);
-        const since = this.deps.timing.now();
-        await this.deps.store(d).restartManager();
-        return this.confirmOnline(d, s.id!, since, opts.confirmTimeoutMs);
-      }
-      return this.rotateOne(d, s.id!, opts.confirmTimeoutMs);
+      if (s.action === 'repair-token') await this.repairToken(d, s.id!);
+      else await this.rotateToken(d, s.id!);
+      const since = this.deps.timing.now();
+      await this.deps.store(d).restartManager();
+      if (opts.confirmTimeoutMs <= 0) return 'token rotated and stored; manager restarted (not waiting for it to come online)';
+      waits.push({ runner: s.runner, id: s.id!, since });
+      return 'token rotated and stored; manager restarted';
+    });
+    if (waits.length === 0) return results;
+    const confirmed = await this.confirmAllOnline(waits, opts.confirmTimeoutMs);
+    return results.map((r) => {
+      const c = r.outcome === 'done' ? confirmed.get(r.runner) : undefined;
+      return c === undefined ? r : { ...r, outcome: c.ok ? 'done' : 'failed', detail: c.detail };
     });
   }
 
@@ -579,6 +629,7 @@ export class Engine {
       try {
         out.push({ ...s, outcome: 'done', detail: await fn(s) });
       } catch (e) {
+        if (isAccessRefused(e)) this.accessRefused = true;
         failed.add(s.runner);
         out.push({ ...s, outcome: 'failed', detail: e instanceof Error ? e.message : String(e) });
       }

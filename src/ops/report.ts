@@ -30,6 +30,8 @@ const runnerStatus = z.strictObject({
   runningJobs: z.number().int().nullable(),
   managers: z.array(manager),
   drift: z.array(drift),
+  /** Listed, but `GET /runners/:id` answered 404: deleted between the calls, or not visible to this token (a problem: exit 1). */
+  detailsNotFound: z.boolean().optional(),
 });
 
 const phantom = z.strictObject({ id: z.number().int(), runner: z.string(), scope: z.string(), description: z.string() });
@@ -50,7 +52,7 @@ export const opsReportSchema = z.strictObject({
   /** Absent when reading GitLab or a token store failed (`failedAt: "read"`): no plan was made. */
   plan: z.array(step).optional(),
   results: z.array(result).optional(),
-  /** A failure that stopped the command (never a token). */
+  /** A failure that stopped the command (never a token). With exitCode 2 when an API refused the credential given (401/403). */
   error: z.string().optional(),
   /**
    * With `error`: `input` — the command or the spec is wrong (exit 2), nothing was called;

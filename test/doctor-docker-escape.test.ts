@@ -175,6 +175,13 @@ describe('plan: the spec asks for privileged jobs', () => {
     expect(plan.proofs.find((p) => p.claim === IMDS)?.holds).toBe(false);
     expect(plan.proofs.find((p) => p.claim === CACHE)?.holds).toBe(false);
   });
+  it('ec2-docker, hop limit 2 accepted (RF713): jobs hold the instance role, so they reach the cache too', () => {
+    const text = spec('ec2-docker', false).replace('    jobs:\n      image: ubuntu:24.04', '    instance: { jobsReachInstanceCredentials: true }\n    acceptRisks: [{ code: RF713, reason: single-tenant build box for one trusted project }]\n    jobs:\n      image: ubuntu:24.04');
+    const plan = planText(text);
+    expect(plan.exitCode).toBe(0);
+    expect(plan.proofs.find((p) => p.claim === IMDS)?.holds).toBe(false);
+    expect(plan.proofs.find((p) => p.claim === CACHE)?.holds).toBe(false);
+  });
   it('ec2-autoscaler (docker-autoscaler reads [runners.docker] too): RF301 is raised', () => {
     const text = spec('ec2-autoscaler', false).replace('    cache: { name: shared }\n', '    cache: { name: shared }\n    jobs: { privileged: true }\n');
     const plan = planText(text);

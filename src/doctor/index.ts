@@ -1,6 +1,7 @@
 import { sortFindings, type Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { verifyFleet, type Proof } from '../verify/index.js';
+import { CONFIG_TOML_MARK } from '../verify/docker-escape.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
 import { readFileInto } from './read.js';
 import { inferDeployment } from './infer.js';
@@ -91,6 +92,16 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     }
     const m = /^(runners|caches|clusters)\[(\d+)\]/.exec(f.path);
     if (!m) return f;
+    // A setting of the config.toml a VM runner boots with: its line (in the user data, or the file).
+    const mark = f.path.indexOf(CONFIG_TOML_MARK);
+    const locate = m[1] === 'runners' && mark > 0 ? inferred.tomlAt.get(Number(m[2])) : undefined;
+    if (locate) {
+      const at = [...f.path.slice(mark + CONFIG_TOML_MARK.length).matchAll(/([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]/g)].map((x) => (x[2] !== undefined ? Number(x[2]) : x[1]!));
+      const place = locate(at);
+      const about = inferred.intent.runners[Number(m[2])]?.name;
+      const where = [about !== undefined ? `runner ${about}` : '', place.where].filter((x) => x !== '').join(', ');
+      return { ...f, path: place.path, message: where !== '' ? `${where}: ${f.message}` : f.message };
+    }
     const table = m[1] === 'runners' ? inferred.runnerOrigins : m[1] === 'caches' ? inferred.cacheOrigins : inferred.clusterOrigins;
     // A finding about a setting of the runner configuration points at its key there (inside the values' runners.config block too).
     const toml = m[1] === 'runners' ? inferred.runnerTomls.get(Number(m[2])) : undefined;

@@ -9,6 +9,7 @@ import { PLATFORMS } from '../platforms/registry.js';
 import { EC2_SERVICE, vmRunnerNames } from '../platforms/aws-vm/common.js';
 import { get } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
+import { tomlPlace } from './toml-locate.js';
 import type { Evidence } from './evidence.js';
 import { serializeArtifact } from '../emit/serialize.js';
 import { canonicalUserData, findVmManagers, rekey, resolveKey, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
@@ -27,6 +28,7 @@ export interface VmSink {
   clusters: ResolvedCluster[];
   clusterOrigins: Map<number, Origin>;
   runnerOrigins: Map<number, Origin>;
+  tomlAt: Map<number, (at: readonly (string | number)[]) => { path: string; where: string }>;
   bindingOrigins: Map<string, Origin>;
   docsRunners: Map<string, EmittedRunner>;
   summaries: Map<string, string[]>;
@@ -86,6 +88,8 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink):
       continue;
     }
     seen.add(m.runner);
+    const ltKey = m.launchTemplateKey;
+    const body = m.tomlBody;
     // The user data inline (a file reference resolved), its config.toml in canonical text.
     m.userData = canonicalUserData(m, serializeArtifact({ path: `runners/${m.runner}/config.toml`, format: 'toml', content: m.toml }).content);
     root.resource.aws_launch_template![m.launchTemplateKey] = { ...root.resource.aws_launch_template![m.launchTemplateKey]!, user_data: Buffer.from(m.userData, 'utf8').toString('base64') };
@@ -155,6 +159,14 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink):
     if (cache) runner.cache = cache;
     sink.runners.push(runner);
     sink.runnerOrigins.set(index, m.origin);
+    // A key of the config.toml that boots: its line in the user data (of the launch template), or in the file.
+    sink.tomlAt.set(index, (at) => {
+      if (!body) return { path: formatPosition(originAt(m.tomlOrigin, ...at)), where: '' };
+      const place = tomlPlace(body.lines, at);
+      return { path: formatPosition(originAt(m.origin, 'user_data')), where: `line ${body.from + (place?.line ?? 0) + 1} of the user data of aws_launch_template.${ltKey}` };
+    });
+    // The config.toml file of the runner, beside the user data's: reviewed, but not what boots.
+    if (m.configFile && !have.has(`runners/${m.runner}/config.toml`)) artifacts.push({ path: `runners/${m.runner}/config.toml`, format: 'toml', content: m.configFile.value });
     sink.docsRunners.set(m.runner, { manifests: [], configToml: m.toml, pipeline: {} });
     const ud = userDataArtifact(m);
     if (!have.has(ud.path)) artifacts.push(ud);

@@ -60,6 +60,8 @@ export interface Inferred {
    * and the like point at the key.
    */
   runnerTomls: Map<number, { origin: Origin; executor: string }>;
+  /** By runner index: the position of a key of the config.toml the runner boots with (VM runners). */
+  tomlAt: Map<number, (at: readonly (string | number)[]) => { path: string; where: string }>;
   /** Human summary of each chain (for the text report). */
   chains: Map<string, string[]>;
   findings: Finding[];
@@ -245,6 +247,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const docsRunners = new Map<string, EmittedRunner>();
   const runnerOrigins = new Map<number, Origin>();
   const runnerTomls = new Map<number, { origin: Origin; executor: string }>();
+  const tomlAt: Inferred['tomlAt'] = new Map();
   const cacheOrigins = new Map<number, Origin>();
   const clusterOrigins = new Map<number, Origin>();
   const summaries = new Map<string, string[]>();
@@ -454,7 +457,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   }
 
   // VM runners (EC2 Docker, docker-autoscaler, Fargate): launch templates whose user data writes a config.toml.
-  const vm = inferVmRunners(ev, root, { runners: intentRunners, identities, clusters, clusterOrigins, runnerOrigins, bindingOrigins, docsRunners, summaries, findings, cacheOf, gitlab: (r) => gitlabSettingsOf(root, r) });
+  const vm = inferVmRunners(ev, root, { runners: intentRunners, identities, clusters, clusterOrigins, runnerOrigins, tomlAt, bindingOrigins, docsRunners, summaries, findings, cacheOf, gitlab: (r) => gitlabSettingsOf(root, r) });
   // The aws provider names the account where no binding's ARN does (roles referenced by expression).
   const provider = awsOf(ev, root);
   account ??= vm.account ?? provider.account;
@@ -504,7 +507,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   if (cross.accountRoots.size > 0) docs.terraformAwsAccounts = cross.accountRoots;
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
-  return { intent, docs, runnerOrigins, runnerTomls, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure };
+  return { intent, docs, runnerOrigins, runnerTomls, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure };
 }
 
 type TomlPath = (string | number)[];

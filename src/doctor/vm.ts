@@ -26,6 +26,10 @@ export interface VmManagerEvidence {
   userData: string;
   /** Whether `toml` was read from a heredoc of the user data (rather than a config.toml file). */
   tomlInUserData: boolean;
+  /** The heredoc's lines as written and the 0-based line of the user data where they start (to point at a key). */
+  tomlBody?: { lines: string[]; from: number };
+  /** A config.toml file given for this runner while the user data writes its own: the copy that does not boot. */
+  configFile?: { value: Record<string, unknown>; origin: Origin };
   launchTemplateKey: string;
   origin: Origin;
 }
@@ -123,7 +127,8 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     if (!origin) continue;
     const userData = userDataText(body, origin.source.path, texts);
     if (userData === undefined) continue;
-    const tomlText = heredoc(userData, /(^|\/)config\.toml$/);
+    const span = heredocSpan(userData, /(^|\/)config\.toml$/);
+    const tomlText = span?.body;
     let toml: Record<string, unknown> | undefined;
     let tomlOrigin: Origin = { ...origin, path: [...origin.path, 'user_data'] };
     if (tomlText !== undefined) {
@@ -136,10 +141,10 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     }
     const tags = tagsOf(body);
     const named = tags['runner-fleet-runner'];
+    // A config.toml file with a VM executor, the only one (or the one in a folder named after the runner).
+    const candidates = ev.configTomls.filter((t) => executors.has(String(get(t.value, 'runners', 0, 'executor'))));
+    const pick = candidates.find((t) => named !== undefined && t.origin.source.path.split('/').includes(named)) ?? (candidates.length === 1 ? candidates[0] : undefined);
     if (!toml) {
-      // A config.toml file with a VM executor, the only one (or the one in a folder named after the runner).
-      const candidates = ev.configTomls.filter((t) => executors.has(String(get(t.value, 'runners', 0, 'executor'))));
-      const pick = candidates.find((t) => named !== undefined && t.origin.source.path.split('/').includes(named)) ?? (candidates.length === 1 ? candidates[0] : undefined);
       if (!pick) continue;
       toml = pick.value;
       tomlOrigin = pick.origin;
@@ -147,7 +152,10 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     const executor = str(get(toml, 'runners', 0, 'executor')) ?? '';
     if (!executors.has(executor)) continue;
     const runner = named ?? str(get(toml, 'runners', 0, 'name'))?.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() ?? str(body.name) ?? k;
-    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, tomlInUserData: tomlText !== undefined, launchTemplateKey: k, origin });
+    // The runner's config.toml file beside user data that writes its own (in a folder named after the runner).
+    const file = tomlText !== undefined ? candidates.find((t) => t.origin.source.path.split('/').includes(runner)) : undefined;
+    const configFile = file ? { value: file.value, origin: file.origin } : undefined;
+    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, tomlInUserData: tomlText !== undefined, ...(span ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin });
   }
   return { managers, findings };
 }

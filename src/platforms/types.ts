@@ -182,7 +182,7 @@ export interface PlatformPlugin {
   verifyChain(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner, runnerPath: string): Finding[];
 
   /** Further per-runner proofs of this platform (IMDSv2, closed security groups, scoped permissions, …). */
-  verifyRunner?(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] };
+  verifyRunner?(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner, runnerPath: string): RunnerVerification;
 
   /** Fleet-wide rules over the documents, run once per platform present (identical findings are merged). */
   verifyDocuments?(docs: FleetDocuments, intent: FleetIntent): Finding[];
@@ -230,4 +230,16 @@ export interface RotatorKubernetesAccess {
   azureClusterId?(fleet: ResolvedFleet, cluster: ResolvedCluster): string;
   /** The `--kube-api` value the rotation job passes for this cluster (the live edge builds the client from it). */
   kubeApiOption(fleet: ResolvedFleet, cluster: ResolvedCluster): string;
+}
+
+/** A platform's own per-runner proofs and findings. */
+export interface RunnerVerification {
+  findings: Finding[];
+  proofs: { claim: string; holds: boolean }[];
+  /**
+   * The documents let jobs obtain the manager's credentials (a container that reaches the host it
+   * shares with the manager): every proof that jobs cannot reach what the manager reaches (the
+   * cache) does not hold either.
+   */
+  jobsHoldManagerCredentials?: boolean;
 }

@@ -248,7 +248,8 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       findings.push(...cacheFindings);
       const reach = backend.diagramLabel ? `container ${backend.diagramLabel(cache, runner.cache)}` : `${runner.cache.path}/`;
       proofs.push({ runner: runner.name, claim: `the manager reads and writes ${reach} in cache ${cache.name} and nothing else there`, holds: !managerUnknown && !cacheFindings.some((x) => MANAGER_CACHE_CODES.has(x.code)) });
-      proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !jobUnknown && !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code)) });
+      // Jobs that obtain the manager's credentials (through the host they share) reach what it reaches.
+      proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !jobUnknown && extra?.jobsHoldManagerCredentials !== true && !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code)) });
     }
 
     findings.push(...jobRules(docs, fleet, runner, rp, powers));
@@ -358,7 +359,9 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
 function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string, powers: JobPowers | undefined): Finding[] {
   const out: Finding[] = [];
   const toml = docs.runners.get(runner.name)?.configToml;
-  const executorSection = get(toml, 'runners', 0, String(get(toml, 'runners', 0, 'executor')));
+  // Every Docker executor (docker, docker-autoscaler, docker+machine, docker-windows) reads [runners.docker].
+  const executor = String(get(toml, 'runners', 0, 'executor'));
+  const executorSection = get(toml, 'runners', 0, executor.startsWith('docker') ? 'docker' : executor);
   if (get(executorSection, 'privileged') === true) {
     const k8s = docs.runners.get(runner.name)?.manifests.some((o) => o.kind === 'Namespace') === true;
     out.push(f('RF301', `${rp}.jobs.privileged`, `job containers run privileged: a job can take over the node and every credential on it${k8s ? '. The namespace therefore cannot enforce Pod Security baseline (it would reject these pods): it enforces privileged, and warns and audits against baseline' : ''}`, { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)' }));

@@ -73,6 +73,9 @@ function editUserData(d: EmittedFleet, runner: string, edit: (text: string) => s
   userData(d, runner).content = text;
 }
 
+/** The `[runners.docker]` table of a runner's config.toml (the proofs read it; the user data is left as it is). */
+const dockerOf = (d: EmittedFleet, runner: string) => ((d.runners.get(runner)!.configToml.runners as Record<string, unknown>[])[0]!.docker as Record<string, unknown>);
+
 const sid = (statements: Statement[], id: string) => statements.find((s) => s.Sid === id)!;
 export const userData = (d: EmittedFleet, runner: string) => d.artifacts.find((a) => a.path === `ec2/${runner}/user-data.sh`)!;
 
@@ -98,6 +101,10 @@ export const VM_DOC_CASES: { rule: string; example: string; code: string; mutate
   { rule: 'user data that cannot be read', example: 'ec2-docker', code: 'RF106', mutate: (d) => (res(d).aws_launch_template!.docker_manager!.user_data = '${base64encode(var.script)}') },
   { rule: 'user data that writes another config.toml', example: 'ec2-autoscaler', code: 'RF106', mutate: (d) => (d.runners.get('autoscale')!.configToml = { ...d.runners.get('autoscale')!.configToml, concurrent: 99 }) },
   { rule: 'the instance profile carrying another role', example: 'ec2-docker', code: 'RF104', mutate: (d) => (res(d).aws_iam_instance_profile!.docker_manager!.role = 'some-other-role') },
+  // Issue 8b: job containers that reach the host (the IMDS hop limit no longer separates them).
+  { rule: 'job containers on the host network', example: 'ec2-docker', code: 'RF309', mutate: (d) => (dockerOf(d, 'docker').network_mode = 'host') },
+  { rule: 'the Docker socket mounted into worker jobs', example: 'ec2-autoscaler', code: 'RF309', mutate: (d) => (dockerOf(d, 'autoscale').volumes = ['/cache', '/var/run/docker.sock:/var/run/docker.sock:ro']) },
+  { rule: 'a config.toml file that differs from the one the user data writes', example: 'ec2-docker', code: 'RF106', mutate: (d) => { const a = d.artifacts.find((x) => x.path === 'runners/docker/config.toml')!; a.content = { ...(a.content as Record<string, unknown>), concurrent: 99 }; } },
   { rule: 'job containers reaching the instance credentials', example: 'ec2-docker', code: 'RF713', mutate: (d) => ((res(d).aws_launch_template!.docker_manager!.metadata_options as Record<string, unknown>).http_put_response_hop_limit = 2) },
   { rule: 'a second instance profile with the manager role', example: 'ec2-docker', code: 'RF103', mutate: (d) => (res(d).aws_iam_instance_profile!.rogue = { name: 'rogue', role: '${aws_iam_role.docker-manager.name}' }) },
   { rule: 'a task role trusting ECS tasks of any account', example: 'ecs-fargate', code: 'RF103', mutate: (d) => editTrust(d, 'fargate-jobs', (doc) => delete (Array.isArray(doc.Statement) ? doc.Statement[0]! : doc.Statement).Condition) },

@@ -1003,7 +1003,40 @@ export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner,
   if (ud.text !== undefined && (!file || artifactText(file) !== ud.text)) {
     out.push(f('RF106', runnerPath, `the user data in the launch template differs from ${userDataPath(runner)}`, { fix: 'regenerate; what is reviewed must be what boots' }));
   }
+  // The runner's config.toml file (emitted; for the doctor, the file given beside the user data)
+  // must be the one the user data writes: the user data's is what boots and what is proven.
+  const tomlPath = `runners/${runner.name}/config.toml`;
+  const written = artifactAt(docs, tomlPath);
+  if (written?.format === 'toml' && written.content !== toml) {
+    const diff = firstDifference(toml, written.content);
+    if (diff !== undefined) out.push(f('RF106', runnerPath, `${tomlPath} differs from the config.toml the manager user data writes${diff === '' ? '' : ` (first at ${diff})`}: the user data's is what boots, and what the proofs read`, { fix: 'make both copies one config (regenerate); what is reviewed must be what boots' }));
+  }
   return out;
+}
+
+/** The first TOML path where two parsed documents differ ('' for the whole document; undefined: equal). Paths only: values may be secrets. */
+function firstDifference(a: unknown, b: unknown, path: (string | number)[] = []): string | undefined {
+  const at = () => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
+  if (Object.is(a, b)) return undefined;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      if (i >= a.length || i >= b.length) return at() || '';
+      const d = firstDifference(a[i], b[i], [...path, i]);
+      if (d !== undefined) return d;
+    }
+    return undefined;
+  }
+  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isObj(a) && isObj(b)) {
+    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])]) {
+      if (!Object.hasOwn(a, k) || !Object.hasOwn(b, k)) return at() === '' ? k : `${at()}.${k}`;
+      const d = firstDifference(a[k], b[k], [...path, k]);
+      if (d !== undefined) return d;
+    }
+    return undefined;
+  }
+  if (a instanceof Date && b instanceof Date && a.getTime() === b.getTime()) return undefined;
+  return at();
 }
 
 /** Allow/deny of one request by the manager role's permission policies. */

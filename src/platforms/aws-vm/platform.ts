@@ -1,6 +1,6 @@
 import { identityOf } from '../../model/types.js';
 import type { z } from 'zod';
-import type { PlatformPlugin, RunnerEmission, SpecCheckContext } from '../types.js';
+import type { PlatformPlugin, RunnerEmission, RunnerVerification, SpecCheckContext } from '../types.js';
 import type { ComputeDoctorReader } from '../../doctor/vm.js';
 import type { CloudIdentity, IdentityBinding, IdentityPurpose, ResolvedCluster } from '../../model/types.js';
 import type { Finding } from '../../spec/findings.js';
@@ -50,7 +50,7 @@ export interface VmPlatformConfig {
     ctx: { runnerExtras: Record<string, unknown>; configToml: (executor: Record<string, unknown>, global?: Record<string, unknown>) => Record<string, unknown> },
   ): RunnerEmission;
   identityCheckJob: PlatformPlugin['identityCheckJob'];
-  verifyRunner(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] };
+  verifyRunner(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): RunnerVerification;
   /** How jobs get (or do not get) cloud credentials, for the README. */
   jobCredentials(fleet: FleetIntent, runner: IntentRunner): string[];
   extraSteps?(fleet: FleetIntent, runners: readonly IntentRunner[]): { title: string; lines: string[] }[];
@@ -155,7 +155,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
     verifyRunner(docs, fleet, runner, runnerPath) {
       const token = proveTokenAccess(docs, fleet, runner, runnerPath);
       const own = c.verifyRunner(docs, fleet, runner, runnerPath);
-      return { findings: [...token.findings, ...own.findings], proofs: [{ claim: token.claim, holds: token.holds }, ...own.proofs] };
+      return { findings: [...token.findings, ...own.findings], proofs: [{ claim: token.claim, holds: token.holds }, ...own.proofs], ...(own.jobsHoldManagerCredentials === true ? { jobsHoldManagerCredentials: true } : {}) };
     },
 
     verifyDocuments(docs) {

@@ -11,6 +11,7 @@ import { vmPlatform } from '../aws-vm/platform.js';
 import { amiIdSchema, autoscalerRunnerSchema, instanceRunnerSchema, vmClusterFields, type AutoscalerRunnerSpec } from '../aws-vm/schema.js';
 import { egressAll, key, launchTemplate, managerMay, managerResources, managerUserData, names, securityGroup, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE } from '../aws-identity-check.js';
+import { dockerHostEscapes, escapeFindings } from '../../verify/docker-escape.js';
 
 export const ec2AutoscalerClusterSchema = z.strictObject({
   ...vmClusterFields,
@@ -199,6 +200,9 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
     if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${leaks.join('; ')}`, fix: `scope the fleeting permissions to group ${group}` });
     const ssh = verifySshOnlyFromManager(docs, key(runner, 'workers'), key(runner, 'manager'), runnerPath);
     findings.push(...ssh);
+    // Workers carry no instance profile, so a job on the host gets no AWS credentials; it gets the
+    // worker itself, with the jobs it runs beside this one and after it.
+    findings.push(...escapeFindings(dockerHostEscapes(docs.runners.get(runner.name)?.configToml), runnerPath, 'from the host a job takes over the worker instance: the jobs it runs at the same time (capacity_per_instance) and the ones after it (max_use_count)'));
     return {
       findings,
       proofs: [

@@ -9,6 +9,7 @@ import { instanceRunnerSchema, vmClusterFields, type InstanceRunnerSpec } from '
 import { managerHopLimit, managerResources, managerUserData } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE, awsIdentityCheckJob } from '../aws-identity-check.js';
 import { findBy } from '../../model/lookup.js';
+import { dockerHostEscapes, escapeFindings } from '../../verify/docker-escape.js';
 
 
 export const ec2DockerClusterSchema = z.strictObject({ ...vmClusterFields, type: z.literal('ec2-docker') });
@@ -76,10 +77,18 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
     const findings: Finding[] = reach
       ? [{ code: 'RF713', severity: CODES.RF713.severity, path: `${runnerPath}.instance.jobsReachInstanceCredentials`, message: `the manager launch template has IMDS hop limit ${String(hop)}: job containers can obtain the instance role, which is the manager's (cache signing, token parameter)`, received: String(hop), allowed: '1', fix: 'remove instance.jobsReachInstanceCredentials; give jobs cloud access through GitLab CI id_tokens instead' }]
       : [];
-    return { findings, proofs: [{ claim: 'job containers cannot reach the instance credentials (IMDSv2 required, hop limit 1)', holds: !reach }] };
+    // The hop limit holds only while jobs stay inside their containers: a setting that lets them
+    // reach the host (privileged included, which is RF301) reaches its metadata service too.
+    const escapes = dockerHostEscapes(docs.runners.get(runner.name)?.configToml);
+    findings.push(...escapeFindings(escapes, runnerPath, "from the host a job obtains the instance role, which is the manager's (cache signing, token parameter)"));
+    const escaped = escapes.length > 0;
+    return { findings, proofs: [{ claim: 'job containers cannot reach the instance credentials (IMDSv2 required, hop limit 1)', holds: !reach && !escaped }], ...(reach || escaped ? { jobsHoldManagerCredentials: true } : {}) };
   },
 
   jobCredentials(_fleet, runner) {
+    if (runner.spec.jobs.privileged && hopLimit(runner) === 1) {
+      return ['Jobs run in Docker on the manager instance, **privileged** (RF301, accepted in the spec): a privileged container can take over the instance, and with it the instance role — the manager\'s, which signs cache URLs and reads the runner token. IMDSv2 hop limit 1 does not stop a job that has left its container, so the proof that jobs cannot reach the instance credentials does not hold.'];
+    }
     return hopLimit(runner) === 2
       ? ['Jobs run in Docker on the manager instance with IMDS hop limit 2, so **every job can obtain the instance role** — the manager\'s, which signs cache URLs and reads the runner token. Accepted in the spec (RF713); the smoke test expects jobs to run as that role.']
       : ['Jobs run in Docker on the manager instance. IMDSv2 is required with hop limit 1, so a container\'s token request never reaches the metadata service: **jobs get no AWS credentials**. Give them cloud access with GitLab CI `id_tokens` and a role trusting GitLab\'s OIDC issuer. The smoke test fails if a job obtains any credentials.'];

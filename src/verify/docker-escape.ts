@@ -1,0 +1,166 @@
+import { formatPath, type Finding } from '../spec/findings.js';
+import { CODES } from '../spec/codes.js';
+
+/**
+ * `[runners.docker]` settings that let a job leave its container for the host it runs on: the
+ * one classification the platform proofs (plan) and the doctor both use. A job chooses its image,
+ * its services and its script, so whatever the configuration lets a container do, every job may.
+ *
+ * Key names and meanings are gitlab-runner's (`DockerConfig` in common/config.go; the Docker
+ * section of docs/configuration/advanced-configuration.md): `privileged`, `services_privileged`,
+ * `network_mode`, `ipcmode` (gitlab-runner spells it so), `userns_mode`, `cap_add`,
+ * `security_opt`, `services_security_opt`, `devices`, `device_cgroup_rules`, `volumes`.
+ * `allowed_privileged_images` / `allowed_privileged_services` only narrow `privileged` (only the
+ * listed images run privileged), so they are not escapes of their own. gitlab-runner has no
+ * `pid_mode` key: a config.toml that writes one changes nothing.
+ */
+export interface DockerEscape {
+  /** The TOML path of the setting, `['runners', i, 'docker', key]` (and the list index for a list entry). */
+  at: (string | number)[];
+  /** The key in `[runners.docker]`. */
+  key: string;
+  /** The value as written, for people (truncated). */
+  value: string;
+  /** What it lets a job do. */
+  lets: string;
+  /** How to do without it. */
+  fix: string;
+}
+
+const ROOT_ON_HOST = 'and with it becomes root on the host';
+
+/** Added capabilities that open a way out of the container (or as good as), and what each gives. */
+const CAPABILITIES = new Map<string, string>([
+  ['ALL', `every capability, as good as privileged: a job mounts the host's disk ${ROOT_ON_HOST}`],
+  ['SYS_ADMIN', `mount, namespaces and cgroups: the capability the well-known container escapes use (a cgroup release_agent, mounting the host's disk) ${ROOT_ON_HOST}`],
+  ['SYS_MODULE', 'loads kernel modules into the host kernel'],
+  ['SYS_RAWIO', "raw access to the host's I/O ports and memory devices"],
+  ['DAC_READ_SEARCH', "open_by_handle_at: reads any file of the host's filesystem by its handle"],
+  ['BPF', 'loads eBPF programs into the host kernel, which read kernel and other processes\' memory'],
+  ['NET_ADMIN', "reconfigures the container's network (interfaces, routes, firewall rules) on the Docker bridge it shares with the host and the other jobs"],
+]);
+
+/** Host paths whose bind mount hands a job the host: the Docker socket (the API starts a privileged container) or system files. */
+const SOCKET_DIRS = new Set(['/', '/var', '/var/run', '/run', '/run/docker', '/var/run/docker']);
+const SYSTEM_DIRS = ['/proc', '/sys', '/dev', '/etc', '/root', '/boot', '/usr', '/bin', '/sbin', '/lib', '/lib64', '/var/lib/docker', '/var/lib/containerd'];
+
+const BUILDER = 'build images with a daemonless builder (BuildKit rootless, kaniko, buildah) instead';
+const FIXES: Record<string, string> = {
+  privileged: `set privileged = false (jobs.privileged: false) and ${BUILDER}`,
+  services_privileged: `remove services_privileged (or set it to false) and ${BUILDER}`,
+  network_mode: 'remove network_mode = "host": the default bridge network (or a network of your own) keeps jobs one hop from the metadata service',
+  ipcmode: 'remove ipcmode = "host"',
+  userns_mode: 'remove userns_mode = "host"',
+  cap_add: 'remove the capability from cap_add (and drop what jobs do not need with cap_drop)',
+  security_opt: 'remove the entry: the default seccomp and AppArmor profiles stay on',
+  services_security_opt: 'remove the entry: the default seccomp and AppArmor profiles stay on',
+  devices: 'remove the device; give jobs what they need through a service or a volume of their own',
+  device_cgroup_rules: 'remove the rule',
+  volumes: `remove the bind mount; for Docker builds ${BUILDER}`,
+};
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
+const show = (v: unknown): string => {
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 200 ? `${s.slice(0, 200)}…` : s;
+};
+
+/** The host side of a `volumes` entry (`/host:/container[:mode]`), normalized; undefined for a volume without a host path. */
+function hostPath(entry: string): string | undefined {
+  const parts = entry.split(':');
+  if (parts.length < 2 || !parts[0]!.startsWith('/')) return undefined;
+  const segments: string[] = [];
+  for (const seg of parts[0]!.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') segments.pop();
+    else segments.push(seg);
+  }
+  return `/${segments.join('/')}`;
+}
+
+function volumeEscape(entry: string): string | undefined {
+  const host = hostPath(entry);
+  if (host === undefined) return undefined;
+  const socket = /\/(docker|containerd|podman)\.sock$/.test(host) || SOCKET_DIRS.has(host);
+  if (socket) return `the Docker API of the host: a job starts a privileged or host-network container ${ROOT_ON_HOST} (mounted read-only too: the socket still takes API calls)`;
+  const system = SYSTEM_DIRS.find((d) => host === d || host.startsWith(`${d}/`));
+  if (system !== undefined) return `the host's ${host}: a job reads or changes the host's own system files ${ROOT_ON_HOST}`;
+  return undefined;
+}
+
+function securityOptEscape(entry: string): string | undefined {
+  const m = /^\s*([a-z-]+)\s*[=:]\s*(.*?)\s*$/i.exec(entry);
+  if (!m) return undefined;
+  const name = m[1]!.toLowerCase();
+  const value = m[2]!.toLowerCase();
+  if (name === 'seccomp' && value === 'unconfined') return 'turns off the seccomp filter that blocks the kernel calls (mount, unshare, keyctl, bpf, …) most container escapes need';
+  if (name === 'apparmor' && value === 'unconfined') return 'turns off the AppArmor profile that keeps the container from mounting, writing /proc and /sys, and tracing';
+  if (name === 'label' && value === 'disable') return "turns off SELinux separation between the container and the host's files";
+  if (name === 'systempaths' && value === 'unconfined') return "unmasks /proc and /sys paths Docker hides (kernel settings, the host's keys and memory)";
+  return undefined;
+}
+
+/** Every setting of every `[[runners]]` entry's `[runners.docker]` that lets a job reach the host. */
+export function dockerHostEscapes(toml: unknown): DockerEscape[] {
+  const out: DockerEscape[] = [];
+  const runners = isObject(toml) && Array.isArray(toml.runners) ? toml.runners : [];
+  runners.forEach((entry, i) => {
+    const docker = isObject(entry) ? entry.docker : undefined;
+    if (!isObject(docker)) return;
+    const at = (key: string, index?: number): (string | number)[] => ['runners', i, 'docker', key, ...(index !== undefined ? [index] : [])];
+    const add = (key: string, value: unknown, lets: string, index?: number) => out.push({ at: at(key, index), key, value: show(value), lets, fix: FIXES[key] ?? `remove it from [runners.docker]` });
+    if (docker.privileged === true) add('privileged', true, `runs every job container privileged (all capabilities, every host device, no seccomp or AppArmor): a job mounts the host's disk ${ROOT_ON_HOST}`);
+    if (docker.services_privileged === true) add('services_privileged', true, `runs the services a job names (any image it picks, docker:dind for one) privileged: a job mounts the host's disk from its service ${ROOT_ON_HOST}`);
+    if (typeof docker.network_mode === 'string' && docker.network_mode.trim().toLowerCase() === 'host') {
+      add('network_mode', docker.network_mode, "puts job containers in the host's network namespace: they call the instance metadata service as the host does (the IMDS hop limit no longer separates them) and reach every port the host listens on");
+    }
+    if (typeof docker.ipcmode === 'string' && docker.ipcmode.trim().toLowerCase() === 'host') add('ipcmode', docker.ipcmode, "shares the host's IPC namespace: a job reads and writes the shared memory and message queues of the host's processes");
+    if (typeof docker.userns_mode === 'string' && docker.userns_mode.trim().toLowerCase() === 'host') add('userns_mode', docker.userns_mode, "turns off the Docker daemon's user-namespace remapping for jobs: root in a job container is root on the host");
+    strings(docker.cap_add).forEach((cap, n) => {
+      const name = cap.trim().toUpperCase().replace(/^CAP_/, '');
+      const lets = CAPABILITIES.get(name);
+      if (lets !== undefined) add('cap_add', cap, `adds ${name}: ${lets}`, Array.isArray(docker.cap_add) ? n : undefined);
+    });
+    for (const key of ['security_opt', 'services_security_opt']) {
+      strings(docker[key]).forEach((opt, n) => {
+        const lets = securityOptEscape(opt);
+        if (lets !== undefined) add(key, opt, `${key === 'services_security_opt' ? "for the job's services, " : ''}${lets}`, Array.isArray(docker[key]) ? n : undefined);
+      });
+    }
+    strings(docker.devices).forEach((device, n) => add('devices', device, `gives job containers the host device ${device.split(':')[0]!}: they read and write it as the host does`, Array.isArray(docker.devices) ? n : undefined));
+    strings(docker.device_cgroup_rules).forEach((rule, n) => add('device_cgroup_rules', rule, 'lets job containers create and use host devices that match the rule (a disk, the host\'s memory)', Array.isArray(docker.device_cgroup_rules) ? n : undefined));
+    strings(docker.volumes).forEach((volume, n) => {
+      const lets = volumeEscape(volume);
+      if (lets !== undefined) add('volumes', volume, `bind-mounts ${lets}`, Array.isArray(docker.volumes) ? n : undefined);
+    });
+  });
+  return out;
+}
+
+/** `[runners.docker] key = value` as a person finds it in config.toml (`[[runners]]` entry named when there are several). */
+export function describeEscape(e: DockerEscape): string {
+  const entry = e.at[1] === 0 ? '' : ` of [[runners]] entry ${String(e.at[1])}`;
+  return e.at.length > 4 ? `[runners.docker] ${e.key} entry ${e.value}${entry}` : `[runners.docker] ${e.key} = ${e.value}${entry}`;
+}
+
+/** The TOML path of an escape as text (`runners[0].docker.volumes[1]`): the doctor finds its line by it. */
+export function escapePath(e: DockerEscape): string {
+  return formatPath(e.at);
+}
+
+/**
+ * Where a finding about an escape points: the runner, then `.configToml.` and the TOML path. The
+ * doctor turns it into the file and line of the setting (the user data's config.toml, or the file).
+ */
+export const CONFIG_TOML_MARK = '.configToml.';
+
+/**
+ * RF309 for every escape but `privileged`, which is the spec's own risk flag and RF301 (raised on
+ * every platform by the job rules). `then` says what a job does once on the host.
+ */
+export function escapeFindings(escapes: readonly DockerEscape[], runnerPath: string, then: string): Finding[] {
+  return escapes
+    .filter((e) => e.key !== 'privileged')
+    .map((e) => ({ code: 'RF309', severity: CODES.RF309.severity, path: `${runnerPath}${CONFIG_TOML_MARK}${escapePath(e)}`, message: `config.toml ${describeEscape(e)} ${e.lets}; ${then}`, received: e.value, fix: e.fix }));
+}

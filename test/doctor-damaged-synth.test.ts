@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { damagedFiles, type DamagedRoot } from './helpers/fleet.js';
+import { damagedFiles, exampleFiles, type DamagedRoot } from './helpers/fleet.js';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 
 /**
@@ -87,5 +87,103 @@ describe('GitLab settings outside what a spec allows', () => {
     expect(() => (r = doctor(files))).not.toThrow();
     expect(r!.proofs.length).toBeGreaterThan(0);
     expect(codes(files)).not.toContain('RF305');
+  });
+});
+
+/** What synth writes for an example, as the doctor's input files, with one text file edited and some files left out. */
+function editedFiles(example: string, path: string, edit: (text: string) => string, without: RegExp = /^$/): InputFile[] {
+  return exampleFiles(example)
+    .filter((f) => !without.test(f.path))
+    .map((f) => {
+      const text = f.path === path ? edit(f.content) : f.content;
+      if (f.path === path) expect(text, `${path} was not changed`).not.toBe(f.content);
+      return { path: f.path, bytes: new TextEncoder().encode(text) };
+    });
+}
+
+const proofsOf = (r: ReturnType<typeof doctor>, runner: string) => r.proofs.filter((p) => p.runner === runner);
+
+describe('EKS Pod Identity: the manager association names a service account that does not exist', () => {
+  const files = damaged('eks-pod-identity', 'terraform/aws/main.tf.json', (root) => {
+    root.resource.aws_eks_pod_identity_association!['ci-manager']!.service_account = 'ci-mgr';
+  });
+
+  it('is an error at the association naming the service accounts that exist; the runner stays in the proofs', () => {
+    const sound = doctor(damaged('eks-pod-identity', 'terraform/aws/main.tf.json', () => undefined));
+    expect(sound.exitCode).toBe(0);
+    const r = doctor(files);
+    expect(r.exitCode).toBe(1);
+    const rf904 = r.findings.find((f) => f.code === 'RF904' && f.message.includes('aws_eks_pod_identity_association.ci-manager'));
+    expect(rf904?.message).toMatch(/binds service account gitlab-runner-ci\/ci-mgr, which does not exist among the objects given \(namespace gitlab-runner-ci has ci-jobs, ci-manager\)/);
+    expect(rf904?.path).toMatch(/^terraform\/aws\/main\.tf\.json:\d+:\d+$/);
+    // Not "no identity of its own, so it runs with the node's role": it has one, broken.
+    expect(r.findings.filter((f) => f.code === 'RF911')).toEqual([]);
+    // Every proof of the runner is still listed (as many as when sound); those that need the association fail.
+    const proofs = proofsOf(r, 'ci');
+    expect(proofs.length).toBe(proofsOf(sound, 'ci').length);
+    const holds = (re: RegExp) => proofs.find((p) => re.test(p.claim))?.holds;
+    expect(holds(/^only .*gitlab-runner-ci\/ci-manager can assume the manager role/)).toBe(false);
+    expect(holds(/^every reference resolves/)).toBe(false);
+    expect(holds(/^the manager reads and writes/)).toBe(false);
+    // The jobs' own chain does not depend on it.
+    expect(holds(/^only .*gitlab-runner-ci\/ci-jobs can assume the jobs role/)).toBe(true);
+    expect(holds(/^jobs cannot reach cache/)).toBe(true);
+  });
+});
+
+describe('IRSA: the service account asks for a token audience the role trust does not admit', () => {
+  const files = editedFiles('eks-irsa', 'kubernetes/build/service-accounts.yaml', (text) => text.replace('eks.amazonaws.com/audience: sts.amazonaws.com', 'eks.amazonaws.com/audience: gitlab-runner'));
+
+  it('is an error naming both values and both files, and the manager cannot assume its role', () => {
+    const r = doctor(files);
+    expect(r.exitCode).toBe(1);
+    const rf106 = r.findings.find((f) => f.code === 'RF106' && f.message.includes('eks.amazonaws.com/audience=gitlab-runner'));
+    expect(rf106?.message).toMatch(/ci-build\/build-manager .*\(kubernetes\/build\/service-accounts\.yaml:\d+:\d+\).* aud gitlab-runner, but the trust of the manager role acme-build-manager \(terraform\/aws\/main\.tf\.json:\d+:\d+\) admits aud sts\.amazonaws\.com/);
+    expect(rf106?.path).toMatch(/^kubernetes\/build\/service-accounts\.yaml:\d+:\d+$/);
+    const holds = (re: RegExp) => proofsOf(r, 'build').find((p) => re.test(p.claim))?.holds;
+    expect(holds(/^only .*ci-build\/build-manager can assume the manager role/)).toBe(false);
+    expect(holds(/^every reference resolves/)).toBe(false);
+    // The jobs' service account keeps the default audience: its proof holds.
+    expect(holds(/^only .*ci-build\/build-jobs can assume the jobs role/)).toBe(true);
+    // The other runner is untouched.
+    expect(proofsOf(r, 'deploy').every((p) => p.holds)).toBe(true);
+  });
+});
+
+describe("the chart's token Secret", () => {
+  const values = (text: string) => text.replace('secret: deploy-runner-token', 'secret: deploy-runner-tokn');
+
+  it('named in runners.secret but created by no document given: an error, and the chain does not resolve', () => {
+    // As generated, the registration is read and nothing is said about it.
+    const sound = doctor(editedFiles('eks-irsa', 'helm/deploy/values.yaml', (t) => `${t}\n`));
+    expect(sound.findings.filter((f) => ['RF303', 'RF903', 'RF904'].includes(f.code))).toEqual([]);
+    const r = doctor(editedFiles('eks-irsa', 'helm/deploy/values.yaml', values));
+    expect(r.exitCode).toBe(1);
+    const rf904 = r.findings.find((f) => f.code === 'RF904' && /token Secret ci-deploy\/deploy-runner-tokn \(runners\.secret\) is not created by any document given/.test(f.message));
+    expect(rf904?.message).toMatch(/kubernetes_secret_v1\.deploy \(ci-deploy\/deploy-runner-token\)/);
+    expect(rf904?.path).toMatch(/^helm\/deploy\/values\.yaml:\d+:\d+$/);
+    expect(proofsOf(r, 'deploy').find((p) => /^every reference resolves/.test(p.claim))?.holds).toBe(false);
+    // The runner is registered ref_protected and locked: the missing Secret is no evidence of the opposite.
+    expect(r.findings.filter((f) => f.code === 'RF303')).toEqual([]);
+  });
+
+  it('created in another namespace: the same error, and no RF303 claim that the runner takes unprotected jobs', () => {
+    const files = damaged('eks-irsa', 'terraform/gitlab/main.tf.json', (root) => {
+      (root.resource.kubernetes_secret_v1!.deploy!.metadata as Record<string, unknown>).namespace = 'default';
+    });
+    const r = doctor(files);
+    expect(r.findings.find((f) => f.code === 'RF904' && /token Secret ci-deploy\/deploy-runner-token \(runners\.secret\) is not created by any document given/.test(f.message))?.message).toMatch(/kubernetes_secret_v1\.deploy \(default\/deploy-runner-token\)/);
+    expect(r.findings.filter((f) => f.code === 'RF303')).toEqual([]);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('when the GitLab root is not given at all: missing evidence (RF903), not RF303', () => {
+    const r = doctor(editedFiles('eks-irsa', 'helm/deploy/values.yaml', (t) => `${t}\n`, /^terraform\/gitlab\//));
+    expect(r.findings.filter((f) => f.code === 'RF303')).toEqual([]);
+    expect(r.findings.filter((f) => f.code === 'RF904')).toEqual([]);
+    const rf903 = r.findings.find((f) => f.code === 'RF903' && /powerful role .* is not shown/.test(f.message));
+    expect(rf903?.severity).toBe('info');
+    expect(rf903?.message).toMatch(/gitlab_user_runner whose token Secret ci-deploy\/deploy-runner-token the chart mounts\) is not in the evidence given/);
+    expect(r.exitCode).toBe(0);
   });
 });

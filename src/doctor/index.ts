@@ -11,6 +11,8 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, screenPolicies, type AwsReadSummary } from './aws.js';
 import type { AwsReadPort } from './aws-port.js';
+import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
+import { platformFor } from '../platforms/registry.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
 export interface InputFile {
@@ -112,7 +114,10 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     return { ...f, path: formatPosition(originAt(origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
   };
   const findings = sortFindings(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred))]))));
-  return { exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs: verification.proofs, chains: inferred.chains, files: ev.files };
+  // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
+  const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, platformFor(r.platform).chainClaim]));
+  const proofs = verification.proofs.map((p) => (p.holds && inferred.missingSecrets.has(p.runner) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p));
+  return { exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs, chains: inferred.chains, files: ev.files };
 }
 
 /** The runner settings whose findings point at their key in the runner configuration (by the rest of the spec path). */
@@ -165,6 +170,7 @@ function withoutSecretDuplicates(all: Finding[]): Finding[] {
  * and the role whose trust does not admit it (where that trust is written, and whom it admits).
  */
 function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
+  if (f.code === 'RF106' && f.message.includes(`annotated ${AUDIENCE_ANNOTATION}=`)) return audienceEnds(f, ev, inferred);
   if (f.code !== 'RF104') return f;
   const id = inferred.intent.identities.find((i) => f.message.includes(` role ${i.roleName}`) && f.message.includes(`${i.binding.subject.kind === 'kubernetes' ? `${i.binding.subject.namespace}/${i.binding.subject.serviceAccount}` : ''} cannot`));
   if (!id || id.cloud !== 'aws' || id.binding.subject.kind !== 'kubernetes') return f;
@@ -189,9 +195,33 @@ function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
     // Not JSON: the trust is reported as it is.
   }
   const s = id.binding.subject;
+  // The trust names this very service account: what refuses it is elsewhere (its token's audience,
+  // a missing association), said by its own finding; the trust is not to be renamed.
+  if (admits.some((a) => a === `system:serviceaccount:${s.namespace}:${s.serviceAccount}` || (id.binding.mechanism === 'pod-identity' && a === s.serviceAccount))) {
+    return { ...f, ...(saAt ? { path: formatPosition(originAt(saAt)) } : {}), message: `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} cannot assume ${id.purpose} role ${id.roleName}, although its trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin, ...subPath))})` : ''} names it`, fix: 'see the other findings about this service account and role' };
+  }
   const via = roleKey !== undefined ? moduleArguments(ev, `aws_iam_role.${roleKey}`, admits, s) : undefined;
   const message = `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} → ${id.purpose} role ${id.roleName}, whose trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin, ...subPath))})` : ''} ${admits.length > 0 ? `admits only ${admits.join(', ')}` : 'admits no service account of this cluster'}${via?.text ?? ''}`;
   return { ...f, ...(saAt ? { path: formatPosition(originAt(saAt)) } : {}), message, fix: via?.fix ?? (admits.length > 0 ? `make the trust policy name system:serviceaccount:${s.namespace}:${s.serviceAccount}, or run the ${id.purpose === 'manager' ? 'manager' : 'jobs'} as ${admits[0]!.split(':').slice(2).join('/')}` : (f.fix ?? '')) };
+}
+
+/**
+ * A service account whose token audience the trust of its role refuses: the annotation and the
+ * trust, each at its position in the files given.
+ */
+function audienceEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
+  const m = /^service account ([^/\s]+)\/(\S+) is annotated /.exec(f.message);
+  const role = /the (manager|jobs) role (\S+) \(/.exec(f.message);
+  if (!m || !role) return f;
+  const id = inferred.intent.identities.find((i) => i.purpose === role[1] && i.roleName === role[2] && i.binding.subject.kind === 'kubernetes' && i.binding.subject.namespace === m[1] && i.binding.subject.serviceAccount === m[2]);
+  const annotationAt = id ? inferred.bindingOrigins.get(id.key) : undefined;
+  const audienceAt = annotationAt ? { ...annotationAt, path: [...annotationAt.path.slice(0, -1), AUDIENCE_ANNOTATION] } : undefined;
+  const roleKey = Object.entries(inferred.docs.terraformAws?.resource.aws_iam_role ?? {}).find(([, b]) => b.name === role[2])?.[0];
+  const trustOrigin = roleKey ? (ev.terraform.origins.get(`aws_iam_role.${roleKey}.assume_role_policy`) ?? ev.terraform.origins.get(`aws_iam_role.${roleKey}`)) : undefined;
+  let message = f.message;
+  if (audienceAt) message = message.replace(/ \(kubernetes\/[^)]*\/service-accounts\.yaml\)/, ` (${formatPosition(originAt(audienceAt))})`);
+  if (trustOrigin) message = message.replace(' (terraform/aws/main.tf.json)', ` (${formatPosition(originAt(trustOrigin))})`);
+  return { ...f, ...(audienceAt ? { path: formatPosition(originAt(audienceAt)) } : {}), message };
 }
 
 /**

@@ -145,7 +145,7 @@ export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: Fle
       ...(externalId !== undefined ? { externalId: terraformSymbols(externalId) } : {}),
       ...(orgId !== undefined ? { principalOrgId: orgId } : {}),
       denyDeletes: denies,
-      runnerGitlab: { path: `runners[${runner.index}].gitlab`, locked: runner.spec.gitlab.locked, protectedOnly: runner.spec.gitlab.protectedOnly },
+      runnerGitlab: { path: `runners[${runner.index}].gitlab`, locked: runner.spec.gitlab.locked, protectedOnly: runner.spec.gitlab.protectedOnly, ...(runner.registrationUnknown !== undefined ? { unknown: runner.registrationUnknown } : {}) },
     });
   }
   // Without targets the rule on job roles that may assume any role (RF115) still applies, as in plan.

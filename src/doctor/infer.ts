@@ -67,6 +67,8 @@ export interface Inferred {
   findings: Finding[];
   /** The azurerm evidence, normalized (for the Azure rules). */
   azure: AzureEvidence;
+  /** Runners whose chart mounts a token Secret that no document given creates. */
+  missingSecrets: ReadonlySet<string>;
 }
 
 const RUNNER_IMAGE = /(^|\/)gitlab-runner(:|@|$)/;
@@ -267,6 +269,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     return { ...structuredClone(base), gitlab: settings.data };
   };
   const bindingOrigins = new Map<string, Origin>();
+  // Runners whose chart mounts a token Secret that no document given creates (their chain does not resolve).
+  const missingSecrets = new Set<string>();
   let account: string | undefined;
   let partition: string | undefined;
   let region: string | undefined;
@@ -326,10 +330,29 @@ export function inferDeployment(ev: Evidence): Inferred {
     }
     summary.push(`jobs ${chain.namespace}/${jobsSaName} (${formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account'))})`);
 
-    const manager = bind(saEvidence(chain, chain.managerSa, chain.chartCreatesSa));
-    const jobs = bind(saEvidence(chain, jobsSaName, false));
+    let manager = bind(saEvidence(chain, chain.managerSa, chain.chartCreatesSa));
+    let jobs = bind(saEvidence(chain, jobsSaName, false));
     // References that do not resolve, in both directions.
     const k8sGiven = namespacesSeen.has(chain.namespace);
+    // A party without a binding, where the namespace has a binding written for a service account that
+    // does not exist (an association renamed): that is the party's binding, broken. The runner stays
+    // in the proofs, and those that need the binding fail (rules.ts reports the binding itself).
+    if (k8sGiven && (!manager.binding || !jobs.binding)) {
+      const exists = (name: string) => serviceAccounts.has(saKey(chain.namespace, name)) || (name === chain.managerSa && manager.sa.object !== undefined);
+      const stray = readers.flatMap((r) => (r.doctor.bindingsIn?.(chain.namespace, ctx) ?? []).filter((x) => !exists(x.serviceAccount)).map((x) => ({ ...x, reader: r })));
+      const adopt = (p: Party, purpose: 'manager' | 'jobs'): Party => {
+        if (p.binding || !p.sa.object || stray.length === 0) return p;
+        // The one stray binding, or the one whose address or role names this party.
+        const named = stray.filter((x) => x.address.includes(p.sa.name) || x.binding.roleName.includes(p.sa.name) || x.address.endsWith(purpose) || x.binding.roleName.endsWith(purpose));
+        const pick = stray.length === 1 ? stray[0]! : named.length === 1 ? named[0]! : undefined;
+        if (!pick) return p;
+        stray.splice(stray.indexOf(pick), 1);
+        const origin = ev.terraform.origins.get(pick.address);
+        return { sa: p.sa, binding: { ...pick.binding, ...(origin ? { origin: { ...origin, path: [...origin.path, 'service_account'] } } : {}) }, reader: pick.reader };
+      };
+      manager = adopt(manager, 'manager');
+      jobs = adopt(jobs, 'jobs');
+    }
     if (!manager.sa.object) {
       const v = chain.values?.value;
       // Current charts create it with serviceAccount.create; older ones with rbac.create (name in rbac.serviceAccountName).
@@ -414,8 +437,26 @@ export function inferDeployment(ev: Evidence): Inferred {
     const cacheRef = read?.ref;
     if (read) summary.push(read.summary);
 
-    const gitlab = gitlabSettings(root, (secrets ??= secretsByNamespace(root)), chain);
+    const registration = gitlabSettings(root, (secrets ??= secretsByNamespace(root)), chain);
+    const gitlab = registration.settings;
     const spec = runnerSpec(cluster.name, gitlab);
+    const secretName = str(get(chain.values?.value, 'runners', 'secret'));
+    const creators = secretName !== undefined && chain.values ? secretCreators(ev, root) : undefined;
+    const created = creators?.some((c) => c.namespace === chain.namespace && c.name === secretName) === true;
+    let registrationUnknown: string | undefined;
+    if (registration.via === undefined) {
+      if (creators && creators.length > 0 && !created && !creators.some((c) => c.unresolved)) {
+        // Documents that create Secrets are given, and none creates the one the chart mounts: the manager cannot start.
+        const list = creators.map((c) => `${c.by} (${c.namespace}/${c.name})`).join(', ');
+        findings.push(finding('RF904', formatPosition(originAt(chain.values!.origin, 'runners', 'secret')), `runner ${chain.name}: the chart's token Secret ${chain.namespace}/${secretName} (runners.secret) is not created by any document given; Secrets are created by ${list.length > 300 ? `${list.slice(0, 300)}…` : list}: the manager has no runner token, and how the runner is registered is not shown`, { received: secretName, fix: `create Secret ${chain.namespace}/${secretName} with the runner token (kubernetes_secret_v1 of the GitLab root, or a manifest), or name an existing Secret in runners.secret` }));
+        registrationUnknown = `its token Secret ${chain.namespace}/${secretName} is not created by any document given`;
+        missingSecrets.add(chain.name);
+      } else if (created) {
+        registrationUnknown = `the Secret ${chain.namespace}/${secretName ?? ''} does not name a gitlab_user_runner of the documents given`;
+      } else {
+        registrationUnknown = `its registration (the gitlab_user_runner whose token Secret ${secretName !== undefined ? `${chain.namespace}/${secretName} ` : ''}the chart mounts) is not in the evidence given`;
+      }
+    }
     const runner: IntentRunner = {
       name: chain.name,
       index,
@@ -435,6 +476,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     };
     if (jobIdentity) runner.jobIdentity = jobIdentity;
     if (cacheRef) runner.cache = cacheRef;
+    if (registrationUnknown !== undefined) runner.registrationUnknown = registrationUnknown;
     intentRunners.push(runner);
     runnerOrigins.set(index, chain.origin);
     if (toml !== undefined) runnerTomls.set(index, { origin: tomlOrigin, executor: typeof executor === 'string' ? executor : 'kubernetes' });
@@ -507,7 +549,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   if (cross.accountRoots.size > 0) docs.terraformAwsAccounts = cross.accountRoots;
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
-  return { intent, docs, runnerOrigins, runnerTomls, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure };
+  return { intent, docs, runnerOrigins, runnerTomls, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets };
 }
 
 type TomlPath = (string | number)[];
@@ -560,11 +602,48 @@ function shownToml(path: TomlPath, v: unknown): string {
   return showValue(v instanceof Date ? String(v) : v);
 }
 
-/** How the runner is registered, where Terraform registers it (gitlab_user_runner); unknown otherwise. */
-function gitlabSettings(root: TerraformRoot, secretsByNamespace: Map<unknown, Record<string, unknown>[]>, chain: Chain): Record<string, unknown> {
+/**
+ * How the runner is registered, where Terraform registers it (gitlab_user_runner, through the
+ * Secret the chart mounts): `via` names it; undefined: the registration is unknown (not shown).
+ */
+function gitlabSettings(root: TerraformRoot, secretsByNamespace: Map<unknown, Record<string, unknown>[]>, chain: Chain): { settings: Record<string, unknown>; via?: string } {
   const secret = secretsByNamespace.get(chain.namespace)?.find((b) => chain.values === undefined || get(b, 'metadata', 'name') === get(chain.values.value, 'runners', 'secret'));
   const tokenRef = secret ? /\$\{gitlab_user_runner\.([A-Za-z0-9_-]+)\.token\}/.exec(String(get(secret, 'data', 'runner-token')))?.[1] : undefined;
-  return gitlabSettingsOf(root, tokenRef);
+  const known = tokenRef !== undefined && root.resource.gitlab_user_runner?.[tokenRef] !== undefined;
+  return { settings: gitlabSettingsOf(root, tokenRef), ...(known ? { via: `gitlab_user_runner.${tokenRef}` } : {}) };
+}
+
+/**
+ * Every Secret the evidence creates, by namespace and name: kubernetes_secret_v1 resources, Secret
+ * manifests, and objects that make a Secret (ExternalSecret, SealedSecret, a SecretProviderClass's
+ * secretObjects). `unresolved`: its name or namespace is an expression the files do not resolve.
+ */
+function secretCreators(ev: Evidence, root: TerraformRoot): { namespace: string; name: string; by: string; unresolved?: true }[] {
+  const out: { namespace: string; name: string; by: string; unresolved?: true }[] = [];
+  for (const type of ['kubernetes_secret_v1', 'kubernetes_secret']) {
+    for (const [key, b] of Object.entries(root.resource[type] ?? {})) {
+      const meta = Array.isArray(b.metadata) ? (b.metadata as unknown[])[0] : b.metadata;
+      const name = get(meta, 'name');
+      const ns = get(meta, 'namespace') ?? 'default';
+      const literal = typeof name === 'string' && typeof ns === 'string' && !name.includes('${') && !ns.includes('${');
+      out.push({ namespace: typeof ns === 'string' ? ns : '?', name: typeof name === 'string' ? name : '?', by: `${type}.${key}`, ...(literal ? {} : { unresolved: true as const }) });
+    }
+  }
+  for (const o of ev.kubernetes) {
+    const v = o.value;
+    const ns = v.metadata.namespace ?? 'default';
+    if (v.kind === 'Secret') out.push({ namespace: ns, name: v.metadata.name, by: `Secret ${o.origin.source.path}` });
+    else if (v.kind === 'ExternalSecret') out.push({ namespace: ns, name: str(get(v, 'spec', 'target', 'name')) ?? v.metadata.name, by: `ExternalSecret ${v.metadata.name}` });
+    else if (v.kind === 'SealedSecret') out.push({ namespace: ns, name: str(get(v, 'spec', 'template', 'metadata', 'name')) ?? v.metadata.name, by: `SealedSecret ${v.metadata.name}` });
+    else if (v.kind === 'SecretProviderClass') {
+      const objects = get(v, 'spec', 'secretObjects');
+      for (const so of Array.isArray(objects) ? objects : []) {
+        const name = str(get(so, 'secretName'));
+        if (name) out.push({ namespace: ns, name, by: `SecretProviderClass ${v.metadata.name}` });
+      }
+    }
+  }
+  return out;
 }
 
 /** The kubernetes_secret_v1 bodies of a root by their namespace, in the root's order. */

@@ -69,6 +69,14 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
       }
     }
   }
+  // Pod Identity associations naming a service account that does not exist in a namespace the objects cover.
+  for (const [key, body] of Object.entries(ev.terraform.resource.aws_eks_pod_identity_association ?? {})) {
+    const ns = body.namespace;
+    const sa = body.service_account;
+    if (typeof ns !== 'string' || typeof sa !== 'string' || !namespaces.has(ns) || serviceAccounts.has(`${ns}/${sa}`) || managerSas.has(`${ns}/${sa}`)) continue;
+    const present = [...new Set([...serviceAccounts, ...managerSas])].filter((k) => k.startsWith(`${ns}/`)).map((k) => k.slice(ns.length + 1)).sort();
+    out.push(finding('RF904', ev.terraform.origins.get(`aws_eks_pod_identity_association.${key}`), ['service_account'], `Pod Identity association aws_eks_pod_identity_association.${key} binds service account ${ns}/${sa}, which does not exist among the objects given (namespace ${ns} has ${present.length > 0 ? present.join(', ') : 'no service account'}): no pod gets its role through it`, { received: sa, ...(present.length > 0 ? { allowed: present.join(', ') } : {}), fix: 'name the service account the pods run as in service_account' }));
+  }
   // Trust: cross-account without ExternalId; trust subjects naming service accounts that do not exist.
   const root = inferred.docs.terraformAws;
   for (const [k, body] of Object.entries(root?.resource.aws_iam_role ?? {})) {

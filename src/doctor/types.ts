@@ -76,6 +76,12 @@ export interface DoctorReader {
    * name; AKS: the folder of the Kubernetes root the service account is written in). Optional.
    */
   clusterName?(binding: DoctorBinding, ctx: DoctorContext): string | undefined;
+  /**
+   * Bindings written for service accounts of this namespace (EKS: its Pod Identity associations),
+   * each with the service account it names and its Terraform address: a party without a binding
+   * of its own is shown the one written for a service account that does not exist. Optional.
+   */
+  bindingsIn?(namespace: string, ctx: DoctorContext): { serviceAccount: string; address: string; binding: DoctorBinding }[];
   /** Groups bindings by cluster: the key of the cluster each binding belongs to. */
   clusterKey(binding: DoctorBinding, trustOf: (roleName: string) => unknown): string;
   /** The identity of one party. Default: an IAM role (AWS platforms). */

@@ -179,6 +179,8 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     // intended subject (the same name in another namespace, the same service in another account).
     // Each cluster's platform decides for its own subjects how they would obtain the role; the
     // per-cluster lists are passed as they are (platforms cache per list), the decoys apart.
+    // Whether the manager can obtain its identity at all: what it may do through it is not shown otherwise.
+    let managerRefused = false;
     for (const key of [runner.managerIdentity, ...(runner.jobIdentity ? [runner.jobIdentity] : [])]) {
       const id = identityOf(fleet, key);
       const intended = id.binding.subject;
@@ -196,6 +198,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const role = id.cloud === 'aws' ? facts?.roles.get(id.roleName) : undefined;
       const services = trustServicesOf(intended, platform.trustServices?.(intended));
       const foreign = foreignTrustPrincipals(role?.trust, services);
+      if (!ok && key === runner.managerIdentity) managerRefused = true;
       if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { fix: 'the trust policy and the service account must name each other; regenerate' }));
       if (others.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${others.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
       if (foreign.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${foreign.map(foreignLabel).join(', ')}: its trust admits them besides ${label(intended)}`, { received: foreign.map((x) => x.value).join(', '), fix: `remove the statements that name them: the trust of a runner role names only ${intended.kind === 'aws-service' ? `the service ${intended.service}` : `the cluster's OIDC provider${services.length > 0 ? ` (or ${services.join(', ')})` : ''}`}` }));
@@ -237,7 +240,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       findings.push(...extra.findings);
       // The platform proofs about the manager's permissions ("the manager reads/scales/runs ...")
       // and about every role of the fleet ("no role of the fleet can ...") need all of them known.
-      const unknownFor = (claim: string) => (managerUnknown && /^the manager /.test(claim)) || (unknownRoles.size > 0 && /^no role of the fleet /.test(claim));
+      const unknownFor = (claim: string) => ((managerUnknown || managerRefused) && /^the manager /.test(claim)) || (unknownRoles.size > 0 && /^no role of the fleet /.test(claim));
       proofs.push(...extra.proofs.map((p) => ({ runner: runner.name, ...p, holds: p.holds && !unknownFor(p.claim) })));
     }
 
@@ -247,7 +250,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const cacheFindings = backend.verifyRunner(docs, fleet, cache, runner, rp);
       findings.push(...cacheFindings);
       const reach = backend.diagramLabel ? `container ${backend.diagramLabel(cache, runner.cache)}` : `${runner.cache.path}/`;
-      proofs.push({ runner: runner.name, claim: `the manager reads and writes ${reach} in cache ${cache.name} and nothing else there`, holds: !managerUnknown && !cacheFindings.some((x) => MANAGER_CACHE_CODES.has(x.code)) });
+      proofs.push({ runner: runner.name, claim: `the manager reads and writes ${reach} in cache ${cache.name} and nothing else there`, holds: !managerUnknown && !managerRefused && !cacheFindings.some((x) => MANAGER_CACHE_CODES.has(x.code)) });
       // Jobs that obtain the manager's credentials (through the host they share) reach what it reaches.
       proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !jobUnknown && extra?.jobsHoldManagerCredentials !== true && !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code)) });
     }
@@ -383,7 +386,10 @@ function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner
     if (powerful.length > 0) {
       const g = runner.spec.gitlab;
       out.push(f('RF306', `${rp}.jobs.permissions.aws`, `job role ${role.name} can ${powerful.join(', ')}: whoever can run a job here can escalate in the account`, { fix: 'narrow the job permissions, or keep this runner for protected deployments only' }));
-      if (!(g.locked && g.protectedOnly)) {
+      if (!(g.locked && g.protectedOnly) && runner.registrationUnknown !== undefined) {
+        // Assumed settings are no evidence that the runner takes unprotected jobs: say what is not shown.
+        out.push(f('RF903', `${rp}.gitlab`, `jobs of this runner hold a powerful role (${powerful.join(', ')}); whether the runner is locked and takes jobs from protected branches only is not shown: ${runner.registrationUnknown}`, { fix: 'give the GitLab registration too (the Terraform of gitlab_user_runner and the token Secret the chart mounts)' }));
+      } else if (!(g.locked && g.protectedOnly)) {
         out.push(f('RF303', `${rp}.gitlab`, `jobs of this runner hold a powerful role (${powerful.join(', ')}) but the runner takes jobs from ${g.protectedOnly ? 'other projects' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true' }));
       }
     }

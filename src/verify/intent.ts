@@ -59,6 +59,12 @@ export interface IntentRunner {
   jobIdentity?: string;
   /** Names of a non-Kubernetes platform's resources (security groups, parameters, …). */
   platformNames?: Record<string, string>;
+  /**
+   * The doctor only: why the runner's GitLab registration (locked, access level) is not shown by
+   * the documents. `spec.gitlab` then holds assumed values, and what depends on them is said to be
+   * unknown (RF903), never claimed.
+   */
+  registrationUnknown?: string;
 }
 
 /** The intent of a generated fleet: who the spec says should hold what. */

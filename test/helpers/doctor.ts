@@ -146,7 +146,7 @@ export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment)
   { code: 'RF203', rule: 'jobs reach the cache bucket', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject'], Resource: 'arn:aws:s3:::example-runner-cache/*' }) },
   { code: 'RF301', rule: 'privileged jobs', mutate: (d) => (k8s(d).privileged = true) },
   { code: 'RF302', rule: '* on * for jobs', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: '*', Resource: '*' }) },
-  { code: 'RF303', rule: 'a powerful job role on a runner not known to be locked', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' }) },
+  { code: 'RF903', rule: 'a powerful job role on a runner whose registration is not in the evidence: not shown (not RF303)', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' }) },
   { code: 'RF940', rule: 'static cloud keys in config.toml', mutate: (d) => Object.assign(d.runnerToml.runners[0].cache.s3, { AccessKey: 'AKIAIOSFODNN7EXAMPLE', SecretKey: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }) },
   { code: 'RF306', rule: 'a powerful job role', mutate: (d) => d.policies['gitlab-runner-jobs.policy.json'].Statement.push({ Effect: 'Allow', Action: 'iam:CreateRole', Resource: '*' }) },
   { code: 'RF901', rule: 'a file that is not YAML', mutate: (d) => (d.extra['deploy/broken.yaml'] = 'kind: ServiceAccount\nmetadata: {name: [unclosed\n') },

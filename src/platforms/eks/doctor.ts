@@ -72,6 +72,16 @@ export const eksDoctor: DoctorReader = {
     return out;
   },
 
+  bindingsIn(namespace, ctx) {
+    const out: { serviceAccount: string; address: string; binding: DoctorBinding }[] = [];
+    for (const [key, b] of Object.entries(ctx.root.resource.aws_eks_pod_identity_association ?? {})) {
+      if (b.namespace !== namespace || typeof b.service_account !== 'string') continue;
+      const binding = this.bindingOf({ namespace, name: b.service_account }, ctx);
+      if (binding) out.push({ serviceAccount: b.service_account, address: `aws_eks_pod_identity_association.${key}`, binding });
+    }
+    return out;
+  },
+
   clusterName(_binding, ctx) {
     // The one EKS cluster the documents name (several: the documents do not say which is this one).
     const names = eksClusterNames(ctx.root, ctx.objects);

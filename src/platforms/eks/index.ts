@@ -23,6 +23,7 @@ import { eksRotatorAccess } from './rotator.js';
 import { checkCreate, clusterResources, eksNodePools, verifyCreatedCluster } from './cluster.js';
 import { CLUSTER_ROLE_FOR_POLICY, EKS_ACCESS_POLICIES, eksClusterSchema, type EksAccessSpec, type EksClusterSpec } from './schema.js';
 import {
+  AUDIENCE_ANNOTATION,
   IRSA_AUDIENCE,
   POD_IDENTITY_PRINCIPAL,
   ROLE_ARN_ANNOTATION,
@@ -57,6 +58,23 @@ function usernameOf(a: EksAccessSpec): string {
   return a.username ?? a.principal.split('/').pop()!;
 }
 
+/** The audience of the web-identity token a pod of this service account gets (its annotation; default sts.amazonaws.com). */
+function tokenAudience(sa: K8sObject): string {
+  const a = sa.metadata.annotations?.[AUDIENCE_ANNOTATION];
+  return typeof a === 'string' ? a : IRSA_AUDIENCE;
+}
+
+/** The audiences a trust's `<issuer>:aud` conditions name (every statement, every operator). */
+function trustAudiences(trust: PolicyDocument, hp: string): string[] {
+  const out: string[] = [];
+  for (const st of Array.isArray(trust.Statement) ? trust.Statement : [trust.Statement]) {
+    for (const block of Object.values(st?.Condition ?? {})) {
+      for (const [k, v] of Object.entries(block ?? {})) if (k.toLowerCase() === `${hp}:aud`.toLowerCase()) out.push(...(Array.isArray(v) ? v : [v]).map(String));
+    }
+  }
+  return [...new Set(out)];
+}
+
 function irsaRequest(fleet: FleetIntent, cluster: ResolvedCluster, s: KubernetesSubject, audience = IRSA_AUDIENCE, issuer = issuerOf(cluster)): Request {
   const hp = issuerHostPath(issuer);
   return {
@@ -81,9 +99,11 @@ interface EksIndex {
   associatedTo: Map<string, { eksCluster: string; namespace: string; serviceAccount: string }[]>;
   /** `cluster|namespace|name` → the role-arn annotation of that service account (undefined: none). */
   annotations: Map<string, string | undefined>;
+  /** `cluster|namespace|name` → the audience its projected token carries, where the service account's annotation sets one. */
+  audiences: Map<string, string>;
   /** role ARN → role name, from the Terraform root. */
   roleByArn: Map<string, string>;
-  /** prepared requests per subject: IRSA web identity with the standard audience. */
+  /** prepared requests per subject: IRSA web identity with the audience of the subject's token. */
   irsa: WeakMap<KubernetesSubject, PreparedRequest>;
   keys: WeakMap<KubernetesSubject, string>;
   /** per subject list (the all-pairs proof passes one list for every role). */
@@ -131,7 +151,8 @@ export function eksWhoCanAssumeBruteForce(docs: FleetDocuments, fleet: FleetInte
       const context = { 'aws:RequestTag/eks-cluster-name': eksClusterName(c), 'aws:RequestTag/kubernetes-namespace': s.namespace, 'aws:RequestTag/kubernetes-service-account': s.serviceAccount };
       return bound && ['sts:AssumeRole', 'sts:TagSession'].every((action) => evaluatePolicies(trust, { principal: { type: 'Service', id: POD_IDENTITY_PRINCIPAL }, action, resource: '*', context }) === 'allow');
     }
-    return evaluatePolicies(trust, irsaRequest(fleet, c, s)) === 'allow';
+    const sa = fleet.runners.flatMap((r) => (r.cluster === s.cluster ? (docs.runners.get(r.name)?.manifests ?? []) : [])).find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === s.namespace && o.metadata.name === s.serviceAccount);
+    return evaluatePolicies(trust, irsaRequest(fleet, c, s, sa ? tokenAudience(sa) : IRSA_AUDIENCE)) === 'allow';
   });
 }
 
@@ -150,14 +171,19 @@ function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
     associatedTo.set(roleName, [...(associatedTo.get(roleName) ?? []), subject]);
   }
   const annotations = new Map<string, string | undefined>();
+  const audiences = new Map<string, string>();
   for (const runner of fleet.runners) {
     for (const o of docs.runners.get(runner.name)?.manifests ?? []) {
-      if (o.kind === 'ServiceAccount') annotations.set(subjectKey(runner.cluster, o.metadata.namespace ?? '', o.metadata.name), o.metadata.annotations?.[ROLE_ARN_ANNOTATION]);
+      if (o.kind !== 'ServiceAccount') continue;
+      const k = subjectKey(runner.cluster, o.metadata.namespace ?? '', o.metadata.name);
+      annotations.set(k, o.metadata.annotations?.[ROLE_ARN_ANNOTATION]);
+      const audience = tokenAudience(o);
+      if (audience !== IRSA_AUDIENCE) audiences.set(k, audience);
     }
   }
   const roleByArn = new Map<string, string>();
   if (facts && fleet.aws) for (const role of facts.roles.values()) roleByArn.set(roleArn(fleet.aws.partition, fleet.aws.accountId, role.path, role.name), role.name);
-  const index: EksIndex = { clusters: new Map(fleet.clusters.map((c) => [c.name, c])), associations, associatedTo, annotations, roleByArn, irsa: new WeakMap(), keys: new WeakMap(), lists: new WeakMap() };
+  const index: EksIndex = { clusters: new Map(fleet.clusters.map((c) => [c.name, c])), associations, associatedTo, annotations, audiences, roleByArn, irsa: new WeakMap(), keys: new WeakMap(), lists: new WeakMap() };
   indexes.set(docs, index);
   return index;
 }
@@ -196,7 +222,7 @@ function preparedIrsa(index: EksIndex, fleet: FleetIntent, s: KubernetesSubject)
   if (!req) {
     const cluster = index.clusters.get(s.cluster);
     if (!cluster || cluster.type !== 'eks') return undefined;
-    req = prepareRequest(irsaRequest(fleet, cluster, s));
+    req = prepareRequest(irsaRequest(fleet, cluster, s, index.audiences.get(subjectKey(s.cluster, s.namespace, s.serviceAccount))));
     index.irsa.set(s, req);
   }
   return req;
@@ -463,7 +489,7 @@ export const eksPlatform: PlatformPlugin = {
         if (s.kind !== 'kubernetes') continue;
         const c = index.clusters.get(s.cluster);
         if (!c || c.type !== 'eks') continue;
-        if (bound ? bound.has(subjectKey(eksClusterName(c), s.namespace, s.serviceAccount)) && podIdentityAllows(s, c) : evaluatePolicies(trust, prepareRequest(irsaRequest(intent, c, s))) === 'allow') out.push(s);
+        if (bound ? bound.has(subjectKey(eksClusterName(c), s.namespace, s.serviceAccount)) && podIdentityAllows(s, c) : evaluatePolicies(trust, prepareRequest(irsaRequest(intent, c, s, index.audiences.get(subjectKey(s.cluster, s.namespace, s.serviceAccount))))) === 'allow') out.push(s);
       }
       return out;
     }
@@ -519,6 +545,21 @@ export const eksPlatform: PlatformPlugin = {
       // IRSA: a token for the right subject but another audience must not work (aud pinned).
       if (irsa) {
         const right = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject));
+        // The token the pod really gets carries the audience its service account's annotation asks for.
+        const saObject = findServiceAccount(docs, runner.name, names.namespace, sa);
+        const audience = saObject ? tokenAudience(saObject) : IRSA_AUDIENCE;
+        if (audience !== IRSA_AUDIENCE && evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject, audience)) !== 'allow') {
+          const admitted = trustAudiences(role.trust, issuerHostPath(issuerOf(cluster)));
+          out.push({
+            code: 'RF106',
+            severity: 'error',
+            path: runnerPath,
+            message: `service account ${names.namespace}/${sa} is annotated ${AUDIENCE_ANNOTATION}=${audience} (kubernetes/${runner.name}/service-accounts.yaml), so its pods' web-identity token carries aud ${audience}, but the trust of the ${purpose} role ${role.name} (terraform/aws/main.tf.json) admits aud ${admitted.length > 0 ? admitted.join(', ') : IRSA_AUDIENCE}: the ${purpose} cannot assume its role`,
+            received: audience,
+            allowed: admitted.length > 0 ? admitted.join(', ') : IRSA_AUDIENCE,
+            fix: `remove the ${AUDIENCE_ANNOTATION} annotation (the default is ${IRSA_AUDIENCE}), or set it to ${admitted[0] ?? IRSA_AUDIENCE}`,
+          });
+        }
         const otherAud = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject, 'https://attacker.example'));
         // The trust names this cluster's issuer (for a created cluster: its symbol), and no other.
         const federated = (Array.isArray(role.trust.Statement) ? role.trust.Statement : [role.trust.Statement]).flatMap((st) => {

@@ -69,3 +69,9 @@ export function clusterRegion(fleet: FleetIntent | { aws?: { region: string } | 
 export const IRSA_AUDIENCE = 'sts.amazonaws.com';
 export const POD_IDENTITY_PRINCIPAL = 'pods.eks.amazonaws.com';
 export const ROLE_ARN_ANNOTATION = 'eks.amazonaws.com/role-arn';
+/**
+ * The audience of the projected token the EKS pod identity webhook mounts for an annotated service
+ * account; without the annotation it is IRSA_AUDIENCE (/work/shared/reference/gitlab-runner.md,
+ * "Service-account annotations": `eks.amazonaws.com/audience`, default `sts.amazonaws.com`).
+ */
+export const AUDIENCE_ANNOTATION = 'eks.amazonaws.com/audience';

@@ -148,7 +148,10 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
     const t0 = targets[0]!;
     // Reaching another account is power: only protected refs of the runner's own projects should have it.
     const g = t0.runnerGitlab;
-    if (!(g.locked && g.protectedOnly)) {
+    if (!(g.locked && g.protectedOnly) && g.unknown !== undefined) {
+      // The doctor without the registration: what it would show is unknown, not a takes-unprotected-jobs claim.
+      findings.push(f('RF903', g.path, `jobs of runner ${runner} can assume roles in other accounts (${targets.map((t) => t.accountId).join(', ')}); whether the runner is locked and takes jobs from protected branches only is not shown: ${g.unknown}`, { fix: 'give the GitLab registration too (the Terraform of gitlab_user_runner and the token Secret the chart mounts)' }));
+    } else if (!(g.locked && g.protectedOnly)) {
       findings.push(f('RF303', g.path, `jobs of runner ${runner} can assume roles in other accounts (${targets.map((t) => t.accountId).join(', ')}) but the runner takes jobs from ${g.protectedOnly ? 'other projects' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true' }));
     }
     const jobRole = ci.get(t0.jobRoleName);

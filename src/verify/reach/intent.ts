@@ -34,7 +34,7 @@ export interface CrossAccountIntent {
     principalOrgId?: string;
     denyDeletes: boolean;
     /** The runner's own settings: a runner whose jobs reach other accounts should be locked and take protected refs only. */
-    runnerGitlab: { path: string; locked: boolean; protectedOnly: boolean };
+    runnerGitlab: { path: string; locked: boolean; protectedOnly: boolean; unknown?: string };
   }[];
   /** Every AWS role of the fleet (managers, jobs, ID-token roles): each must be refused by targets it is not meant for. */
   fleetRoles: { name: string; arn: string }[];

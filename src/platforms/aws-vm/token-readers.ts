@@ -276,10 +276,16 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
   if (!t) return [];
   const keys = [...new Set(fleet.runners.filter((r) => r.platformNames?.tokenParameter !== undefined).map((r) => tokenKey(fleet, r)))];
   const out: Finding[] = [];
+  // A VM manager that reads every token parameter reads other runners' tokens: RF712 of its own
+  // runner's token proof says so (and names the Deny it lacks); the other runners' proofs fail here.
+  const managers = new Set(fleet.runners.filter((r) => r.platformNames?.tokenParameter !== undefined).flatMap((r) => {
+    const m = findBy(fleet.identities, 'key', r.managerIdentity);
+    return m?.cloud === 'aws' ? [m.roleName] : [];
+  }));
   const said = new Set<Candidate>();
   for (const keyArn of keys) {
     for (const { candidate: c, actions } of wideReaders(fleet, t, keyArn)) {
-      if (said.has(c)) continue;
+      if (said.has(c) || managers.has(c.role.name)) continue;
       said.add(c);
       out.push({
         code: 'RF721',

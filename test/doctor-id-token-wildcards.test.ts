@@ -29,9 +29,9 @@ const infraProof = (r: ReturnType<typeof doctor>) => r.proofs.filter((p) => p.ru
 
 describe('an ID-token role whose sub admits projects of any group', () => {
   it('sub "*": RF121 (every project of the instance), RF122 says so, the role stays in the proofs and fails', () => {
-    // As generated, the infra role is proven: 8 proofs hold.
+    // As generated, the infra role is proven: 9 proofs hold (the token-reader proof of runner docker among them).
     const sound = doctor(exampleFiles('id-tokens-vm').map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.content) })));
-    expect(sound.proofs.length).toBe(8);
+    expect(sound.proofs.length).toBe(9);
     expect(infraProof(sound).every((p) => p.holds)).toBe(true);
     const r = doctor(withSub('*'));
     const rf121 = r.findings.filter((f) => f.code === 'RF121');
@@ -39,7 +39,7 @@ describe('an ID-token role whose sub admits projects of any group', () => {
     expect(rf121[0]!.severity).toBe('error');
     expect(rf121[0]!.message).toMatch(/^acme-idt-infra accepts ID tokens of every project of the instance/);
     expect(r.findings.find((f) => f.code === 'RF122')?.message).toMatch(/every project of the instance, every ref/);
-    expect(r.proofs.length).toBe(8);
+    expect(r.proofs.length).toBe(9);
     expect(infraProof(r)).toHaveLength(1);
     expect(infraProof(r)[0]!.holds).toBe(false);
     expect(r.exitCode).toBe(1);

@@ -113,6 +113,7 @@ export const CODES = {
   RF718: { severity: 'error', title: 'a security group rule has no description', acceptable: false },
   RF719: { severity: 'error', title: 'the Fargate job image can change under the task definition (mutable tags or an unpinned image)', acceptable: false },
   RF720: { severity: 'error', title: 'manager user data runs a download it did not verify, or does not stop on a failed step', acceptable: false },
+  RF721: { severity: 'error', title: "a role other than the runner's manager and the token rotator can read a runner's token parameter (and decrypt it)", acceptable: false },
 
   RF901: { severity: 'error', title: 'a file cannot be parsed', acceptable: false },
   RF902: { severity: 'info', title: 'a file was skipped', acceptable: false },

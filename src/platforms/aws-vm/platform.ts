@@ -26,6 +26,7 @@ import {
   vmSpec,
   RUNNER_VERSION,
 } from './common.js';
+import { proveTokenReaders, wideTokenReaderFindings } from './token-readers.js';
 
 function tokenKeyOf(fleet: FleetIntent, runner: IntentRunner): string | undefined {
   const cluster = fleet.clusters.find((c) => c.name === runner.cluster);
@@ -154,12 +155,13 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
 
     verifyRunner(docs, fleet, runner, runnerPath) {
       const token = proveTokenAccess(docs, fleet, runner, runnerPath);
+      const readers = proveTokenReaders(docs, fleet, runner);
       const own = c.verifyRunner(docs, fleet, runner, runnerPath);
-      return { findings: [...token.findings, ...own.findings], proofs: [{ claim: token.claim, holds: token.holds }, ...own.proofs], ...(own.jobsHoldManagerCredentials === true ? { jobsHoldManagerCredentials: true } : {}) };
+      return { findings: [...token.findings, ...readers.findings, ...own.findings], proofs: [{ claim: token.claim, holds: token.holds }, { claim: readers.claim, holds: readers.holds }, ...own.proofs], ...(own.jobsHoldManagerCredentials === true ? { jobsHoldManagerCredentials: true } : {}) };
     },
 
-    verifyDocuments(docs) {
-      return verifyComputeDocuments(docs);
+    verifyDocuments(docs, fleet) {
+      return [...verifyComputeDocuments(docs), ...wideTokenReaderFindings(docs, fleet)];
     },
 
     roleOfSubject(docs, _intent, _cluster, subject) {

@@ -79,20 +79,21 @@ describe('plan: who may read a runner token parameter', () => {
 describe('doctor: the same proof on synth output', () => {
   const TASK_TOKEN = 'arn:aws:ssm:eu-central-1:123456789012:parameter/runner-fleet/acme/fargate/runner-token';
   const sound = (example: string) => doctor(exampleFiles(example).map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.content) })));
-  const grant = (policy: unknown, resource: string) => {
-    const doc = JSON.parse(String(policy)) as { Statement: unknown[] };
-    doc.Statement.push({ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: resource });
-    return JSON.stringify(doc);
+  /** The example's doctor result holds for `runner`; then the same files with role `key` granted ssm:GetParameter on `resource`. */
+  const grantedRead = (example: string, runner: string, key: string, resource: string) => {
+    const ok = sound(example);
+    expect(rf721(ok.findings)).toEqual([]);
+    expect(claimOf(ok.proofs, runner)?.holds).toBe(true);
+    return doctor(damagedFiles(example, 'terraform/aws/main.tf.json', (root) => {
+      const p = root.resource.aws_iam_role_policy![key]!;
+      const doc = JSON.parse(String(p.policy)) as { Statement: unknown[] };
+      doc.Statement.push({ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: resource });
+      p.policy = JSON.stringify(doc);
+    }));
   };
 
   it('ecs-fargate undamaged: holds; the jobs role granted ssm:GetParameter on the token parameter: RF721 names aws_iam_role.fargate-jobs', () => {
-    const ok = sound('ecs-fargate');
-    expect(rf721(ok.findings)).toEqual([]);
-    expect(claimOf(ok.proofs, 'fargate')?.holds).toBe(true);
-    const r = doctor(damagedFiles('ecs-fargate', 'terraform/aws/main.tf.json', (root) => {
-      const p = root.resource.aws_iam_role_policy!['fargate-jobs']!;
-      p.policy = grant(p.policy, TASK_TOKEN);
-    }));
+    const r = grantedRead('ecs-fargate', 'fargate', 'fargate-jobs', TASK_TOKEN);
     const found = rf721(r.findings);
     expect(found).toHaveLength(1);
     expect(found[0]!.message).toMatch(/acme-fargate-jobs \(aws_iam_role\.fargate-jobs\) can read the token of runner fargate .*: ssm:GetParameter;/);
@@ -101,13 +102,7 @@ describe('doctor: the same proof on synth output', () => {
   });
 
   it('id-tokens-vm: the ID-token role granted ssm:GetParameter on parameter/runner-fleet/*: RF721 names aws_iam_role.idt-infra', () => {
-    const ok = sound('id-tokens-vm');
-    expect(rf721(ok.findings)).toEqual([]);
-    expect(claimOf(ok.proofs, 'docker')?.holds).toBe(true);
-    const r = doctor(damagedFiles('id-tokens-vm', 'terraform/aws/main.tf.json', (root) => {
-      const p = root.resource.aws_iam_role_policy!['idt-infra']!;
-      p.policy = grant(p.policy, 'arn:aws:ssm:eu-central-1:123456789012:parameter/runner-fleet/*');
-    }));
+    const r = grantedRead('id-tokens-vm', 'docker', 'idt-infra', 'arn:aws:ssm:eu-central-1:123456789012:parameter/runner-fleet/*');
     const found = rf721(r.findings);
     expect(found).toHaveLength(1);
     expect(found[0]!.message).toMatch(/acme-idt-infra \(aws_iam_role\.idt-infra\) can read the token of every runner under \/runner-fleet\/acme\/ .*: ssm:GetParameter;/);

@@ -187,3 +187,19 @@ describe("the chart's token Secret", () => {
     expect(r.exitCode).toBe(0);
   });
 });
+
+describe('a VM runner whose jobs hold a powerful role', () => {
+  it('is registered through the API, never in the files: RF903 says the registration is not shown, no RF303 claim that it takes unprotected jobs', () => {
+    const r = doctor(damaged('ecs-fargate', 'terraform/aws/main.tf.json', (root) => {
+      const p = root.resource.aws_iam_role_policy!['fargate-jobs']!;
+      const doc = JSON.parse(String(p.policy)) as { Statement: unknown[] };
+      doc.Statement.push({ Effect: 'Allow', Action: 'iam:CreateAccessKey', Resource: '*' });
+      p.policy = JSON.stringify(doc);
+    }));
+    expect(r.findings.find((f) => f.code === 'RF306')?.message).toMatch(/iam:CreateAccessKey/);
+    expect(r.findings.filter((f) => f.code === 'RF303')).toEqual([]);
+    const rf903 = r.findings.find((f) => f.code === 'RF903' && /powerful role .* is not shown/.test(f.message));
+    expect(rf903?.severity).toBe('info');
+    expect(rf903?.message).toMatch(/registered through the GitLab API/);
+  });
+});

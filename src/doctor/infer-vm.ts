@@ -157,6 +157,9 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink):
     const runner: IntentRunner = { name: m.runner, index, cluster: cluster.name, platform: reader.type, spec: { ...parsed.data, name: m.runner }, managerIdentity: manager.key, platformNames };
     if (jobIdentity) runner.jobIdentity = jobIdentity;
     if (cache) runner.cache = cache;
+    // A VM runner is registered through the GitLab API (runner-fleet register, or by hand), never
+    // in these files: whether it is locked and protected-only is not shown, never assumed false.
+    runner.registrationUnknown = 'a VM runner is registered through the GitLab API (runner-fleet register), not in the files given';
     sink.runners.push(runner);
     sink.runnerOrigins.set(index, m.origin);
     // A key of the config.toml that boots: its line in the user data (of the launch template), or in the file.

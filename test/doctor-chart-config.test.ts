@@ -78,7 +78,7 @@ describe('the doctor proves the Helm values\' runners.config, what the chart dep
     expect(rf917).toHaveLength(1);
     // The first difference in the order of the deployed document: [runners.kubernetes] comes before [runners.cache].
     expect(rf917[0]).toMatchObject({ severity: 'warning', path: lineOf(all, VALUES, 'service_account_overwrite_allowed = ".*"') });
-    expect(rf917[0]!.message).toContain(`runners/build/config.toml (${lineOf(all, COPY, 'service_account_overwrite_allowed = ""')})`);
+    expect(rf917[0]!.message).toContain(`runner build: ${lineOf(all, COPY, 'service_account_overwrite_allowed = ""')} differs`);
     expect(rf917[0]!.message).toMatch(/runner build: .* differs from runners\.config in these values at runners\[0\]\.kubernetes\.service_account_overwrite_allowed: "\.\*" here, "" there\. The chart deploys runners\.config/);
   });
 

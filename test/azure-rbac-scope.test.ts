@@ -170,3 +170,30 @@ describe('doctor on the AKS synth output: jobs given Contributor on the resource
     }
   });
 });
+
+describe('a GitLab ID-token identity with a role over the runner identities (Azure)', () => {
+  const withIdTokenRole = (role: string, scope: string) =>
+    planMutated(AKS, (s) => {
+      s.idTokens = { roles: [{ name: 'deployer', cloud: 'azure', subjects: [{ project: 'contoso/platform/app', refs: ['main'] }], permissions: { azure: [{ role, scope }] } }] };
+    });
+  const rf105 = (r: PlanResult) => r.findings.filter((f) => f.code === 'RF105' && f.path === 'idTokens.roles[0].permissions.azure');
+
+  it('Contributor on the resource group of the manager identities: RF105, the pipelines can become a runner manager (exit 1)', () => {
+    const r = withIdTokenRole('Contributor', RG_SCOPE);
+    expect(rf105(r)).toHaveLength(1);
+    expect(rf105(r)[0]!.message).toMatch(/pipelines that get ID-token identity \S+ can become a runner manager: it holds Contributor on .*rg-gitlab-runners, which contains manager identities contoso-build-manager, contoso-terraform-manager; it may add a federated credential/);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('User Access Administrator on one manager identity: RF105 naming that one', () => {
+    const r = withIdTokenRole('User Access Administrator', MANAGER_ID);
+    expect(rf105(r)[0]?.message).toMatch(/contains manager identities contoso-build-manager; it may assign roles there/);
+  });
+
+  it('Contributor on another resource group, or Reader on the runners resource group: no finding', () => {
+    for (const r of [withIdTokenRole('Contributor', OTHER_RG), withIdTokenRole('Reader', RG_SCOPE), withIdTokenRole('AcrPush', RG_SCOPE)]) {
+      expect(rf105(r)).toEqual([]);
+      expect(r.findings.filter((f) => f.path.startsWith('idTokens') && f.severity === 'error')).toEqual([]);
+    }
+  });
+});

@@ -106,3 +106,49 @@ export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, r
   }
   return { findings, refuted };
 }
+
+/**
+ * Whether a GitLab ID-token role's managed identity may become a runner manager identity of the
+ * fleet, through its role assignments (the same roles and scopes as for job identities above): a
+ * pipeline that gets the ID-token role would then hold the manager's tokens. The role's
+ * assignments are few and independent of the fleet's size; each is tried against the fleet's
+ * Azure manager identities by scope.
+ */
+export function azureIdTokenOverManagers(docs: FleetDocuments, fleet: FleetIntent, role: { cloud: 'aws' | 'azure'; roleName: string; path: string }): Finding[] {
+  if (role.cloud !== 'azure') return [];
+  const facts = azureFacts(docs);
+  if (!facts) return [];
+  const mine = assignmentsOf(facts, role.roleName);
+  if (mine.length === 0) return [];
+  const managers = new Map<string, string | undefined>();
+  for (const r of fleet.runners) {
+    const m = identityOf(fleet, r.managerIdentity);
+    if (m.cloud === 'azure' && m.roleName !== role.roleName && !managers.has(m.roleName)) managers.set(m.roleName, managerIdentityId(docs, fleet, m.roleName));
+  }
+  if (managers.size === 0) return [];
+  const writer = mine.find((a) => azureRoleInfo(a.role)?.manages !== false);
+  const findings: Finding[] = [];
+  const path = `${role.path}.permissions.azure`;
+  for (const a of mine) {
+    const info = azureRoleInfo(a.role);
+    if (info && !info.grants && !info.identityCredentials && !info.identityAssign) continue;
+    const inside: string[] = [];
+    const unknownId: string[] = [];
+    for (const [name, id] of managers) {
+      const contains = scopeContains(a.scope, id);
+      if (contains === true) inside.push(name);
+      else if (contains === undefined) unknownId.push(name);
+    }
+    const some = (names: string[]) => `${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`;
+    if (unknownId.length > 0) findings.push(f('RF903', path, `ID-token identity ${role.roleName} holds ${a.role} on ${a.scope}, and the resource ids of manager identities ${some(unknownId)} are not in the documents (a resource group or the subscription is not a literal): that it cannot become one of them is not proven`, { received: `${a.role} on ${a.scope}`, fix: 'give the managed identities their resource group literally, or narrow the assignment to the resources the pipelines deploy' }));
+    if (inside.length === 0) continue;
+    if (!info) {
+      findings.push(f('RF903', path, `ID-token identity ${role.roleName} holds ${a.role} on ${a.scope}, which contains manager identities ${some(inside)}; runner-fleet does not know what ${a.role} allows, so that the pipelines cannot become a runner manager is not proven`, { received: a.role, fix: 'use a built-in role runner-fleet knows, or scope the assignment outside the resource group of the runner identities' }));
+      continue;
+    }
+    const how = takeover(info, `manager identity ${inside[0]!}`, writer);
+    if (how === undefined) continue;
+    findings.push(f('RF105', path, `pipelines that get ID-token identity ${role.roleName} can become a runner manager: it holds ${a.role} on ${a.scope}, which contains manager identities ${some(inside)}; ${how}, and then get the manager's tokens`, { received: `${a.role} on ${a.scope}`, fix: 'scope the ID-token role assignments to the resources the pipelines deploy, outside the resource group of the runner identities, or use a role without write access there' }));
+  }
+  return findings;
+}

@@ -5,6 +5,7 @@ import { reachDocuments } from './intent.js';
 import { verifyCrossAccount, type ReachProof } from './cross-account.js';
 import { verifyIdTokens } from './id-tokens.js';
 import { verifyRotatorKubernetes } from './rotator-kube.js';
+import { azureIdTokenOverManagers } from '../azure-rbac.js';
 
 /**
  * Proofs of jobs that reach beyond their own identity: deploy targets in other accounts and
@@ -25,6 +26,8 @@ export function verifyReach(intent: FleetIntent, docs: FleetDocuments): { findin
     proofs.push(...out.proofs);
     // The rotator's Kubernetes identity (Secret stores): access entries and RBAC, over all documents.
     for (const role of intent.idTokens.roles) {
+      // An Azure ID-token identity with a role over the runner identities' scope can become a manager.
+      findings.push(...azureIdTokenOverManagers(docs, intent, role));
       const kubeIntent = role.rotator?.kubernetes ?? role.azureRotator?.kubernetes;
       if (!kubeIntent) continue;
       const kube = verifyRotatorKubernetes(docs, intent, kubeIntent, role.roleName, role.path);

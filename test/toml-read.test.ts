@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'smol-toml';
 import { writeToml } from '../src/emit/toml/writer.js';
-import { parseTomlText, readWrittenToml } from '../src/verify/toml-read.js';
+import { parseTomlText, readWrittenToml, tomlDifference, tomlPathText } from '../src/verify/toml-read.js';
 import { planText } from '../src/core.js';
 import { seeded } from './helpers/rng.js';
 
@@ -166,5 +166,20 @@ describe('TOML reader for written documents', () => {
       }
     }
     expect(n).toBeGreaterThan(5);
+  });
+});
+
+describe('tomlDifference (one comparison for the doctor and the VM user-data check)', () => {
+  it('finds the first differing path, in the first document\'s key order, and nothing for equal documents', () => {
+    const a = parseTomlText('[[runners]]\nname = "a"\n[runners.docker]\nvolumes = ["/cache"]\nprivileged = false\n');
+    expect(tomlDifference(a, parseTomlText('[[runners]]\nname = "a"\n[runners.docker]\nvolumes = ["/cache"]\nprivileged = false\n'))).toBeUndefined();
+    const more = tomlDifference(a, parseTomlText('[[runners]]\nname = "a"\n[runners.docker]\nvolumes = ["/cache", "/var/run/docker.sock:/var/run/docker.sock"]\nprivileged = true\n'));
+    expect(more).toEqual({ path: ['runners', 0, 'docker', 'volumes', 1], a: undefined, b: '/var/run/docker.sock:/var/run/docker.sock' });
+    expect(tomlPathText(more!.path)).toBe('runners[0].docker.volumes[1]');
+    const key = tomlDifference(a, parseTomlText('[[runners]]\nname = "a"\n[runners.docker]\nvolumes = ["/cache"]\nprivileged = false\nnetwork_mode = "host"\n'));
+    expect(tomlPathText(key!.path)).toBe('runners[0].docker.network_mode');
+    expect(tomlPathText(['runners', 0, 'kubernetes', 'pod_labels', 'app.kubernetes.io/part-of'])).toBe('runners[0].kubernetes.pod_labels."app.kubernetes.io/part-of"');
+    expect(tomlDifference(parseTomlText('d = 1979-05-27'), parseTomlText('d = 1979-05-27'))).toBeUndefined();
+    expect(tomlDifference(parseTomlText('d = 1979-05-27'), parseTomlText('d = 1979-05-28'))?.path).toEqual(['d']);
   });
 });

@@ -1,5 +1,6 @@
 import { parse as parseToml } from 'smol-toml';
 import { safeText, showValue, type Finding } from '../spec/findings.js';
+import { tomlDifference, tomlPathText, type TomlPath } from '../verify/toml-read.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { K8sObject, TerraformRoot } from '../emit/artifacts.js';
 import type { EmittedRunner, FleetDocuments } from '../emit/types.js';
@@ -552,8 +553,6 @@ export function inferDeployment(ev: Evidence): Inferred {
   return { intent, docs, runnerOrigins, runnerTomls, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets };
 }
 
-type TomlPath = (string | number)[];
-
 /**
  * The first place where two runner configurations differ in what the proofs read of them: the
  * first `[[runners]]` entry's executor, its executor section and its cache. Keys in the deployed
@@ -564,34 +563,15 @@ function configDifference(deployed: Record<string, unknown>, copy: Record<string
   const b = get(copy, 'runners', 0);
   const executors = [get(a, 'executor'), get(b, 'executor')].filter((x): x is string => typeof x === 'string' && x !== '' && x !== 'executor' && x !== 'cache');
   for (const key of ['executor', ...new Set(executors), 'cache']) {
-    const d = difference(get(a, key), get(b, key), ['runners', 0, key]);
-    if (d) return d;
+    const d = tomlDifference(get(a, key), get(b, key), ['runners', 0, key]);
+    if (d) return { path: d.path, deployed: d.a, copy: d.b };
   }
   return undefined;
 }
 
-function difference(a: unknown, b: unknown, path: TomlPath): { path: TomlPath; deployed: unknown; copy: unknown } | undefined {
-  if (a instanceof Date || b instanceof Date) return String(a) === String(b) && typeof a === typeof b ? undefined : { path, deployed: a, copy: b };
-  if (Array.isArray(a) && Array.isArray(b)) {
-    for (let i = 0; i < Math.max(a.length, b.length); i++) {
-      const d = difference(a[i], b[i], [...path, i]);
-      if (d) return d;
-    }
-    return undefined;
-  }
-  if (isObject(a) && isObject(b)) {
-    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
-      const d = difference(a[k], b[k], [...path, k]);
-      if (d) return d;
-    }
-    return undefined;
-  }
-  return Object.is(a, b) ? undefined : { path, deployed: a, copy: b };
-}
-
-/** `runners[0].kubernetes.pod_labels."app.kubernetes.io/part-of"`: a TOML path as a reader writes it. */
+/** The TOML path of a difference, for a message (cut like every echoed value). */
 function keyPath(path: TomlPath): string {
-  return safeText(path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k)}`)).join(''), 200);
+  return safeText(tomlPathText(path), 200);
 }
 
 /** A TOML value for a message; a key that may hold a credential (cache keys, tokens) is named, its value never shown. */

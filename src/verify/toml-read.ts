@@ -254,3 +254,36 @@ class Reader {
     throw GIVE_UP;
   }
 }
+
+/** A path into a parsed TOML document: table keys and array indexes. */
+export type TomlPath = (string | number)[];
+
+/**
+ * The first place where two parsed TOML values differ: keys in `a`'s order, then keys only `b`
+ * has; arrays index by index; dates by their text. Undefined when they are equal. The values are
+ * returned for the caller to show or withhold (a key may hold a credential).
+ */
+export function tomlDifference(a: unknown, b: unknown, path: TomlPath = []): { path: TomlPath; a: unknown; b: unknown } | undefined {
+  if (a instanceof Date || b instanceof Date) return String(a) === String(b) && typeof a === typeof b ? undefined : { path, a, b };
+  if (Array.isArray(a) && Array.isArray(b)) {
+    for (let i = 0; i < Math.max(a.length, b.length); i++) {
+      const d = tomlDifference(a[i], b[i], [...path, i]);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  const isTable = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+  if (isTable(a) && isTable(b)) {
+    for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
+      const d = tomlDifference(Object.hasOwn(a, k) ? a[k] : undefined, Object.hasOwn(b, k) ? b[k] : undefined, [...path, k]);
+      if (d) return d;
+    }
+    return undefined;
+  }
+  return Object.is(a, b) ? undefined : { path, a, b };
+}
+
+/** `runners[0].kubernetes.pod_labels."app.kubernetes.io/part-of"`: a TOML path as a reader writes it ('' for the whole document). */
+export function tomlPathText(path: TomlPath): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : `${i === 0 ? '' : '.'}${/^[A-Za-z0-9_-]+$/.test(k) ? k : JSON.stringify(k)}`)).join('');
+}

@@ -2,7 +2,8 @@ import { identityRef } from '../../model/types.js';
 import type { AwsServiceSubject, IdentitySubject, ResolvedCluster } from '../../model/types.js';
 import { policyDocument } from '../../model/types.js';
 import type { Finding } from '../../spec/findings.js';
-import { showValue } from '../../spec/findings.js';
+import { safeText, showValue } from '../../spec/findings.js';
+import { tomlDifference, tomlPathText } from '../../verify/toml-read.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import { fitName, iamRoleName } from '../../spec/names.js';
 import type { Artifact, TerraformResources, TerraformRoot } from '../../emit/artifacts.js';
@@ -1008,35 +1009,11 @@ export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner,
   const tomlPath = `runners/${runner.name}/config.toml`;
   const written = artifactAt(docs, tomlPath);
   if (written?.format === 'toml' && written.content !== toml) {
-    const diff = firstDifference(toml, written.content);
+    const d = tomlDifference(toml, written.content);
+    const diff = d ? safeText(tomlPathText(d.path), 200) : undefined;
     if (diff !== undefined) out.push(f('RF106', runnerPath, `${tomlPath} differs from the config.toml the manager user data writes${diff === '' ? '' : ` (first at ${diff})`}: the user data's is what boots, and what the proofs read`, { fix: 'make both copies one config (regenerate); what is reviewed must be what boots' }));
   }
   return out;
-}
-
-/** The first TOML path where two parsed documents differ ('' for the whole document; undefined: equal). Paths only: values may be secrets. */
-function firstDifference(a: unknown, b: unknown, path: (string | number)[] = []): string | undefined {
-  const at = () => path.map((p, i) => (typeof p === 'number' ? `[${p}]` : i === 0 ? p : `.${p}`)).join('');
-  if (Object.is(a, b)) return undefined;
-  if (Array.isArray(a) && Array.isArray(b)) {
-    for (let i = 0; i < Math.max(a.length, b.length); i++) {
-      if (i >= a.length || i >= b.length) return at() || '';
-      const d = firstDifference(a[i], b[i], [...path, i]);
-      if (d !== undefined) return d;
-    }
-    return undefined;
-  }
-  const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-  if (isObj(a) && isObj(b)) {
-    for (const k of [...new Set([...Object.keys(a), ...Object.keys(b)])]) {
-      if (!Object.hasOwn(a, k) || !Object.hasOwn(b, k)) return at() === '' ? k : `${at()}.${k}`;
-      const d = firstDifference(a[k], b[k], [...path, k]);
-      if (d !== undefined) return d;
-    }
-    return undefined;
-  }
-  if (a instanceof Date && b instanceof Date && a.getTime() === b.getTime()) return undefined;
-  return at();
 }
 
 /** Allow/deny of one request by the manager role's permission policies. */

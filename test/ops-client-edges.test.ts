@@ -10,7 +10,7 @@ import { harness, opsSpec, writeSpec } from './helpers/ops-world.js';
 import { isAccessRefused } from '../src/live/access.js';
 import { opsReportSchema } from '../src/ops/report.js';
 
-const certs = testCertificates();
+const certs = testCertificates('TLS failures of the Kubernetes API');
 
 /**
  * Small wrong behaviours of the API clients found by a black-box run of the built CLI: a

@@ -20,7 +20,7 @@ import { exampleValue, ROOT } from './helpers/fleet.js';
 
 const KV_BEARER = `eyJ0eXAiOiJKV1QiLCJhbGciOiJSUzI1NiJ9.eyJhdWQiOiJodHRwczovL3ZhdWx0LmF6dXJlLm5ldCJ9.${CANARY}sig`;
 const SECRET = 'contoso-build-runner-token';
-const certs = testCertificates();
+const certs = testCertificates('the Key Vault store tests over https');
 
 /** The AKS example with the `build` runner keeping its token in Key Vault. */
 function kvSpec(extra: Record<string, unknown> = {}): Record<string, any> {

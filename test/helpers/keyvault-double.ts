@@ -29,8 +29,8 @@ interface Secret {
   deleted: boolean;
 }
 
-/** A CA and a server certificate for 127.0.0.1 signed by it (openssl), or undefined without openssl. */
-export function testCertificates(): { ca: string; key: string; cert: string } | undefined {
+/** A test CA and a 127.0.0.1 certificate it signed, made with openssl; without openssl undefined, and `SKIPPED: <what>` is printed. */
+export function testCertificates(what: string): { ca: string; key: string; cert: string } | undefined {
   const dir = mkdtempSync(join(tmpdir(), 'rf-kv-tls-'));
   const run = (args: string[]) => spawnSync('openssl', args, { encoding: 'utf8' });
   const p = (f: string) => join(dir, f);
@@ -42,7 +42,10 @@ export function testCertificates(): { ca: string; key: string; cert: string } | 
   ];
   for (const args of steps) {
     const r = run(args);
-    if (r.error || r.status !== 0) return undefined;
+    if (r.error || r.status !== 0) {
+      console.log(`SKIPPED: ${what}: openssl could not make test certificates (${r.error ? r.error.message : `exit ${String(r.status)}`})`);
+      return undefined;
+    }
   }
   return { ca: readFileSync(p('ca.pem'), 'utf8'), key: readFileSync(p('key.pem'), 'utf8'), cert: readFileSync(p('cert.pem'), 'utf8') };
 }

@@ -117,7 +117,7 @@ describe.skipIf(!certs)('TLS failures of the Kubernetes API: said at once, like 
     const clock = new VirtualClock();
     const store = new KubernetesSecretStore({ server: base, bearer: 'kube-bearer-not-shown', fetch: await makeFetch() }, { cluster: 'ci', namespace: 'ci-apps', secret: 'apps-runner-token', deployment: 'apps-gitlab-runner' }, clock);
     const e = (await store.read().catch((x: unknown) => x)) as Error;
-    expect(e.message).toMatch(/^cannot reach the Kubernetes API of cluster ci for GET \/api\/v1\/namespaces\/ci-apps\/secrets\/apps-runner-token: the TLS certificate of 127\.0\.0\.1:\d+ is not signed by a CA this command trusts \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\): reach it through `kubectl proxy`/);
+    expect(e.message).toMatch(/^cannot reach the Kubernetes API of cluster ci for GET \/api\/v1\/namespaces\/ci-apps\/secrets\/apps-runner-token \(trusting only Node's bundled public CAs and NODE_EXTRA_CA_CERTS\): the TLS certificate of 127\.0\.0\.1:\d+ is not signed by a CA this command trusts \(UNABLE_TO_VERIFY_LEAF_SIGNATURE\): give the cluster CA \(PEM; the certificate-authority of the cluster in your kubeconfig\) with --kube-ca-file <cluster>=<pem>, reach it through `kubectl proxy`/);
     expect(e.message).not.toMatch(/connection failed|disable|insecure|NODE_TLS_REJECT_UNAUTHORIZED|kube-bearer/i);
     expect(connections).toBe(1);
     expect(clock.slept).toBe(0);

@@ -340,3 +340,28 @@ describe.skipIf(!certs)('operations under GitLab and Key Vault faults', () => {
     expect(kvFaults).toBeGreaterThan(SCHEDULES / 2);
   }, 60_000);
 });
+
+describe('Key Vault calls have the limits of every API call (retry.ts)', () => {
+  it('429 with Retry-After: 40 again and again: the call ends at the first wait that would pass 45 s, naming the call, the limit and the wait asked', async () => {
+    const clock = new VirtualClock(() => 0.5);
+    let calls = 0;
+    const s = new KeyVaultSecretStore(
+      {
+        vaultUrl: 'https://kv-contoso-ci.vault.azure.net',
+        bearer: () => Promise.resolve(KV_BEARER),
+        fetch: () => {
+          calls++;
+          return Promise.resolve(new Response(JSON.stringify({ error: { code: 'Throttled', message: 'Too many requests' } }), { status: 429, headers: { 'retry-after': '40' } }));
+        },
+      },
+      { vaultName: 'kv-contoso-ci', secretName: SECRET },
+      () => Promise.resolve(),
+      clock,
+    );
+    const e = (await s.read().catch((x: unknown) => x)) as Error;
+    expect(e.message).toBe(`Key Vault (kv-contoso-ci.vault.azure.net) asks to wait 40 s before GET of Key Vault secret ${SECRET} (vault kv-contoso-ci) is tried again (HTTP 429 Throttled; Retry-After or RateLimit-Reset): that would pass the 45 s runner-fleet gives one call, its retries and waits included (40 s spent, 2 attempts): try again later`);
+    expect(calls).toBe(2);
+    expect(clock.slept).toBe(40_000);
+    expect(e.message).not.toContain(CANARY);
+  });
+});

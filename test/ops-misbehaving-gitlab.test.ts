@@ -182,7 +182,7 @@ describe('a GitLab that accepts connections and never answers', () => {
     expect(took).toBeLessThan(4_000);
   });
 
-  it('with the default figures, the deadline counts on the clock: two attempts of 30 s (the double\'s timeouts) and no more; a 429\'s waits do not count', async () => {
+  it('with the default figures, the deadline counts on the clock: two attempts of 30 s (the double\'s timeouts) and no more; a 429\'s waits count too', async () => {
     const clock = new VirtualClock();
     let calls = 0;
     // A client on the virtual clock with no timeout of its own: the double's answers move the clock.
@@ -197,14 +197,30 @@ describe('a GitLab that accepts connections and never answers', () => {
     expect(String(err)).toMatch(/GitLab at gitlab\.example\.com did not answer GET \/runners\/all in 6\d s \(2 attempts; the last: timed out\)/);
     expect(calls).toBe(2);
 
-    // Waits a 429 asks for do not count against the deadline: GitLab answered.
+    // Waits a 429 asks for count against the deadline too: a server that answers 429 with
+    // Retry-After: 40 again and again ends the call at the first wait that would pass 45 s.
     calls = 0;
+    const started = clock.now();
     const limited = onClock(() => {
       calls++;
-      return Promise.resolve(calls <= 3 ? new Response('{"message":"429 Too Many Requests"}', { status: 429, headers: { 'retry-after': '40' } }) : new Response('[]', { status: 200 }));
+      return Promise.resolve(calls <= 5 ? new Response('{"message":"429 Too Many Requests"}', { status: 429, headers: { 'retry-after': '40' } }) : new Response('[]', { status: 200 }));
     });
-    expect(await limited.listRunners({ type: 'instance_type' })).toEqual([]);
-    expect(calls).toBe(4);
+    const slow = await limited.listRunners({ type: 'instance_type' }).catch((e: unknown) => e);
+    expect(slow).toBeInstanceOf(GitLabUnavailableError);
+    expect(String(slow)).toMatch(/GitLab at gitlab\.example\.com asks to wait 40 s before GET \/runners\/all is tried again \(rate limited \(429\); Retry-After or RateLimit-Reset\): that would pass the 45 s runner-fleet gives one call, its retries and waits included \(40 s spent, 2 attempts\): try again later/);
+    expect(calls).toBe(2);
+    expect(clock.now() - started).toBe(40_000);
+
+    // Waits that fit in what is left of the limit are waited for: 20 s, then 20 s more.
+    calls = 0;
+    const slept = clock.slept;
+    const fits = onClock(() => {
+      calls++;
+      return Promise.resolve(calls <= 2 ? new Response('{"message":"429 Too Many Requests"}', { status: 429, headers: { 'retry-after': '20' } }) : new Response('[]', { status: 200 }));
+    });
+    expect(await fits.listRunners({ type: 'instance_type' })).toEqual([]);
+    expect(calls).toBe(3);
+    expect(clock.slept - slept).toBe(40_000);
   });
 });
 

@@ -62,7 +62,8 @@ export async function main(argv: string[], rawIo: { out: (s: string) => void; er
       .option('--json', 'print a JSON report (schema/ops-report.schema.json); progress goes to stderr')
       .option('--token-stdin', 'read the GitLab access token from stdin (else RUNNER_FLEET_GITLAB_TOKEN or GITLAB_TOKEN)')
       .option('--ca-file <pem>', 'CA bundle for a self-hosted GitLab (HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured too)')
-      .option('--kube-api <cluster=url>', 'Kubernetes API of a cluster: devops=http://127.0.0.1:8001 from `kubectl proxy`, devops=eks:<name>@<region> or ci=aks:<name>@<resourceGroup> with the cloud credentials in effect (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
+      .option('--kube-api <cluster=url>', 'Kubernetes API of a cluster: devops=http://127.0.0.1:8001 from `kubectl proxy`, devops=eks:<name>@<region> or ci=aks:<name>@<resourceGroup> with the cloud credentials in effect (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
+      .option('--kube-ca-file <cluster=pem>', "CA certificate (PEM) of the API server an https:// --kube-api names, like kubectl's --certificate-authority: devops=/path/ca.crt (repeatable, one per cluster; --ca-file is GitLab's only)", (v: string, prev: string[] = []) => [...prev, v]);
     if (op.name !== 'status') c.option('--approve', 'act on the plan (without it, only the plan is printed)');
     if (op.name === 'status') c.option('--no-managers', 'skip GET /runners/:id/managers (one call per registered runner)');
     if (['register', 'rotate', 'drain', 'resume', 'unregister', 'status'].includes(op.name)) c.option('--runner <name>', 'only this runner');

@@ -11,7 +11,7 @@ import { safeFinding, safeText } from '../spec/findings.js';
 import { realTiming, type Timing } from '../live/retry.js';
 import { Redactor } from '../live/redact.js';
 import { isAccessRefused } from '../live/access.js';
-import type { KubeApi, KubernetesSecretStore } from '../live/kubernetes.js';
+import type { KubeApi, KubeCallLimits, KubernetesSecretStore } from '../live/kubernetes.js';
 
 /**
  * The operations commands: status, register, rotate, drain, resume, prune, unregister.
@@ -29,6 +29,8 @@ export interface OpsOptions {
   tokenStdin?: boolean;
   caFile?: string;
   kubeApi?: string[];
+  /** `<cluster>=<pem>`: the CA of an https:// --kube-api of that cluster. */
+  kubeCaFile?: string[];
   ifExpiringWithin?: string;
   timeout?: string;
   wait?: string;
@@ -48,9 +50,9 @@ export interface OpsWorld {
   timing: Timing;
   /** Builds a runner's token store (default: Kubernetes Secret or SSM parameter clients). */
   store?: (d: DesiredRunner, opts: OpsOptions) => TokenStore;
-  /** Per-request timeout of GitLab calls (default DEFAULT_REQUEST_TIMEOUT_MS, 20 s; 0 for a double that simulates timeouts). */
+  /** Per-request timeout of GitLab and Kubernetes calls (default DEFAULT_REQUEST_TIMEOUT_MS, 20 s; 0 for a double that simulates timeouts). */
   requestTimeoutMs?: number;
-  /** How long one GitLab call, its retries included, may go without an answer (default DEFAULT_CALL_DEADLINE_MS, 45 s). */
+  /** How long one GitLab or Kubernetes call, its retries and waits included, may take (default DEFAULT_CALL_DEADLINE_MS, 45 s). */
   callDeadlineMs?: number;
   /** Key Vault transport and vault URL (tests: a double over https with its own CA); default: makeFetch() and https://<vault>.vault.azure.net. */
   keyVault?: { fetch: FetchLike; url: (vaultName: string) => string };
@@ -99,22 +101,37 @@ function defaultWorld(): OpsWorld {
 /** How long a Key Vault runner's restart waits for the CSI driver to sync the new token into the chart's Secret (its rotation poll is 2 min by default). */
 export const KEY_VAULT_SYNC_WAIT_MS = 150_000;
 
-async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (line: string) => void, subscriptionId?: string): Promise<(d: DesiredRunner) => TokenStore> {
+/** `<cluster>=<value>` options (--kube-api, --kube-ca-file) by cluster; entries without `=` are left out (checked before). */
+function byCluster(entries: string[] | undefined): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const entry of entries ?? []) {
+    const i = entry.indexOf('=');
+    if (i > 0) out.set(entry.slice(0, i), entry.slice(i + 1));
+  }
+  return out;
+}
+
+async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (line: string) => void, kubeCas: ReadonlyMap<string, { file: string; ca: string }>, subscriptionId?: string): Promise<(d: DesiredRunner) => TokenStore> {
   const timing = world.timing;
   const { KubernetesSecretStore, inClusterApi } = await import('../live/kubernetes.js');
   const { makeFetch } = await import('../live/http.js');
+  // The limits of GitLab's calls hold for the Kubernetes and Key Vault calls too (retry.ts).
+  const kubeLimits = { ...(world.requestTimeoutMs !== undefined ? { requestTimeoutMs: world.requestTimeoutMs } : {}), ...(world.callDeadlineMs !== undefined ? { deadlineMs: world.callDeadlineMs } : {}), progress };
   const apis = new Map<string, string>();
-  for (const entry of opts.kubeApi ?? []) {
-    const i = entry.indexOf('=');
-    // `http://127.0.0.1:8001/` and `http://127.0.0.1:8001` are one server: paths are joined to it.
-    if (i > 0) apis.set(entry.slice(0, i), entry.slice(i + 1).replace(/^(https?:\/\/[^/]+)\/$/, '$1'));
-  }
+  // `http://127.0.0.1:8001/` and `http://127.0.0.1:8001` are one server: paths are joined to it.
+  for (const [cluster, value] of byCluster(opts.kubeApi)) apis.set(cluster, value.replace(/^(https?:\/\/[^/]+)\/$/, '$1'));
   const kubeFetch = await makeFetch();
+  // An https:// API server with a private CA: that cluster's transport trusts its --kube-ca-file (only).
+  const withCa = new Map<string, KubeApi>();
+  for (const [cluster, { file, ca }] of kubeCas) {
+    const server = apis.get(cluster);
+    if (server !== undefined) withCa.set(cluster, { server, fetch: await makeFetch({ ca }), caName: `--kube-ca-file ${cluster}=${JSON.stringify(safeText(file, 200))}`, caFile: file });
+  }
   const inCluster = await inClusterApi((ca) => makeFetch({ ca })).catch(() => undefined);
   const noKube = (cluster: string) => new Error(`no Kubernetes API for cluster ${cluster}: run \`kubectl proxy\` against it and pass --kube-api ${cluster}=http://127.0.0.1:8001`);
-  const kubeApiOf = (cluster: string) => {
+  const kubeApiOf = (cluster: string): KubeApi | undefined => {
     const server = apis.get(cluster);
-    return server !== undefined ? { server, fetch: kubeFetch } : inCluster;
+    return withCa.get(cluster) ?? (server !== undefined ? { server, fetch: kubeFetch } : inCluster);
   };
   let keyVault: Promise<typeof KeyVaultModule> | undefined;
   // `eks:<name>@<region>`: the API of an EKS cluster, reached with the AWS credentials in effect (the rotator role in the pipeline).
@@ -141,7 +158,7 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
     const ref = d.store;
     if (ref.kind === 'kubernetes-secret') {
       const viaCloud = remote.get(ref.cluster);
-      if (viaCloud) return new LazyKube(viaCloud, ref, timing, KubernetesSecretStore);
+      if (viaCloud) return new LazyKube(viaCloud, ref, timing, KubernetesSecretStore, kubeLimits);
       const api = kubeApiOf(ref.cluster);
       if (!api) {
         return {
@@ -152,7 +169,7 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
           restartManager: () => Promise.reject(noKube(ref.cluster)),
         };
       }
-      return new KubernetesSecretStore(api, ref, timing);
+      return new KubernetesSecretStore(api, ref, timing, kubeLimits);
     }
     if (ref.kind === 'key-vault-secret') {
       // The manager reads Key Vault through the CSI driver's sync into the chart's Secret: the restart
@@ -161,7 +178,7 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
         const viaCloud = remote.get(ref.cluster);
         const api = viaCloud ? await viaCloud : kubeApiOf(ref.cluster);
         if (!api) throw noKube(ref.cluster);
-        const synced = new KubernetesSecretStore(api, ref, timing);
+        const synced = new KubernetesSecretStore(api, ref, timing, kubeLimits);
         if (expected !== undefined) {
           const start = timing.now();
           for (;;) {
@@ -181,7 +198,7 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
         keyVault ??= import('../live/keyvault.js');
         const m = await keyVault;
         const transport = world.keyVault ?? { fetch: await makeFetch(), url: (name: string) => (name === ref.vaultName ? ref.vaultUrl : `https://${name}.vault.azure.net`) };
-        return new m.KeyVaultSecretStore({ vaultUrl: transport.url(ref.vaultName), bearer: m.keyVaultBearer(world.env), fetch: transport.fetch }, ref, restart, timing);
+        return new m.KeyVaultSecretStore({ vaultUrl: transport.url(ref.vaultName), bearer: m.keyVaultBearer(world.env), fetch: transport.fetch }, ref, restart, timing, kubeLimits);
       });
     }
     return new LazyStore(`SSM parameter ${ref.parameter} (${ref.region})`, async () => new (await import('../live/ssm.js')).SsmParameterStore(ref));
@@ -197,13 +214,14 @@ class LazyKube implements TokenStore {
     private readonly ref: { cluster: string; namespace: string; secret: string; deployment: string },
     private readonly timing: Timing,
     private readonly Store: typeof KubernetesSecretStore,
+    private readonly limits: KubeCallLimits,
   ) {
     this.label = `Secret ${ref.namespace}/${ref.secret} (cluster ${ref.cluster})`;
     // Observed here so a failed DescribeCluster is reported by the first call, not as an unhandled rejection.
     api.catch(() => undefined);
   }
   private get store() {
-    this.inner ??= this.api.then((api) => new this.Store(api, this.ref, this.timing));
+    this.inner ??= this.api.then((api) => new this.Store(api, this.ref, this.timing, this.limits));
     return this.inner;
   }
   async read() { return (await this.store).read(); }
@@ -312,6 +330,27 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
       if (!ok) return usage(`--kube-api ${shown}: the API of cluster ${cluster} must be an http(s) URL with nothing after host:port (kubectl proxy), eks:<cluster name>@<region> (e.g. eks:ci@eu-west-1) or aks:<cluster name>@<resource group> (e.g. aks:aks-ci@rg-ci)`);
     }
   }
+  // Every --kube-ca-file names a cluster whose --kube-api is an https:// URL, once: a CA no
+  // request would use is a wrong command (exit 2), never silently ignored.
+  const kubeCaEntries: { cluster: string; file: string }[] = [];
+  {
+    const apis = byCluster(opts.kubeApi);
+    const seen = new Set<string>();
+    for (const entry of opts.kubeCaFile ?? []) {
+      const i = entry.indexOf('=');
+      const cluster = i > 0 ? entry.slice(0, i) : '';
+      const file = i > 0 ? entry.slice(i + 1) : '';
+      const shown = JSON.stringify(entry.length > 120 ? `${entry.slice(0, 120)}…` : entry);
+      if (i <= 0 || file === '') return usage(`--kube-ca-file ${shown} is not <cluster>=<pem file>; for example ${fleet.clusters[0]?.name ?? 'ci'}=/path/to/ca.crt (the certificate-authority of that cluster in your kubeconfig)`);
+      if (seen.has(cluster)) return usage(`--kube-ca-file names cluster "${cluster}" twice: give one CA file per cluster (a bundle of several CA certificates in one PEM file is fine)`);
+      seen.add(cluster);
+      const api = apis.get(cluster);
+      if (api === undefined || !api.startsWith('https://')) {
+        return usage(`--kube-ca-file ${shown}: cluster "${cluster}" has ${api === undefined ? 'no --kube-api' : `--kube-api ${JSON.stringify(safeText(api, 120))}`}, and the CA is only for an https:// API server address (--kube-api ${cluster}=https://<host>:<port>); kubectl proxy is http, and eks:/aks: read the cluster CA from the cloud`);
+      }
+      kubeCaEntries.push({ cluster, file });
+    }
+  }
   let withinMs: number | undefined;
   if (opts.ifExpiringWithin !== undefined) {
     withinMs = parseDuration(opts.ifExpiringWithin);
@@ -361,6 +400,15 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
     if (e instanceof http.TransportSetupError) return usage(`--ca-file: ${e.message}`);
     throw e;
   }
+  const kubeCas = new Map<string, { file: string; ca: string }>();
+  for (const { cluster, file } of kubeCaEntries) {
+    try {
+      kubeCas.set(cluster, { file, ca: await http.readCaBundle(file) });
+    } catch (e) {
+      if (e instanceof http.TransportSetupError) return usage(`--kube-ca-file ${cluster}=…: ${e.message}`);
+      throw e;
+    }
+  }
   const fetchFn: FetchLike = world.fetch ?? (await http.makeFetch({ env: world.env, ...(ca !== undefined ? { ca } : {}) }));
   const gitlab = new GitLabClient({
     baseUrl: fleet.gitlabUrl,
@@ -372,7 +420,7 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
     ...(world.requestTimeoutMs !== undefined ? { timeoutMs: world.requestTimeoutMs } : {}),
     ...(world.callDeadlineMs !== undefined ? { deadlineMs: world.callDeadlineMs } : {}),
   });
-  const openStore = world.store ? (d: DesiredRunner) => world.store!(d, opts) : await liveStoreFactory(opts, world, progress, fleet.azure?.subscriptionId);
+  const openStore = world.store ? (d: DesiredRunner) => world.store!(d, opts) : await liveStoreFactory(opts, world, progress, kubeCas, fleet.azure?.subscriptionId);
   // Every runner token read from a store or written to one is a secret the output must never
   // show, whatever its shape: an instance with its own token prefix has no glrt- to match, and
   // GitLab's error answers may quote the token they refuse.

@@ -73,7 +73,7 @@ export async function aksKubeApi(target: AksTarget, token: AzureTokenSource, arm
   const value = body?.kubeconfigs?.find((k) => k.name === 'clusterUser')?.value ?? body?.kubeconfigs?.[0]?.value;
   const cluster = value !== undefined ? clusterOfKubeconfig(value) : undefined;
   if (!cluster) throw new Error(`${what} returned no kubeconfig with a server and CA`);
-  return { server: cluster.server, token: () => token(AKS_SCOPE), fetch: await makeFetch({ ca: cluster.ca }) };
+  return { server: cluster.server, token: () => token(AKS_SCOPE), fetch: await makeFetch({ ca: cluster.ca }), caName: `the cluster CA listClusterUserCredential returned for ${what}` };
 }
 
 const safeCode = (c: unknown) => (typeof c === 'string' && /^[A-Za-z0-9_.-]{1,64}$/.test(c) ? c : undefined);

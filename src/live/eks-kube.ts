@@ -83,5 +83,6 @@ export async function eksKubeApi(name: string, region: string, makeFetch: (opts:
         throw noAwsCredentialsError(e, `sign a token for EKS cluster ${name} with`, 'environment') ?? e;
       })),
     fetch: await makeFetch({ ca: Buffer.from(ca, 'base64').toString('utf8') }),
+    caName: `the cluster CA eks:DescribeCluster returned for ${name} (${region})`,
   };
 }

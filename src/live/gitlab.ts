@@ -1,6 +1,6 @@
 import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure, type TlsFailure } from './tls-failure.js';
-import { askedWaitText, backoffMs, DEFAULT_RETRY, rateLimitWaitMs, realTiming, type RetryPolicy, type Timing } from './retry.js';
+import { askedStopText, askedWaitMs, askedWaitText, DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY, rateLimitWaitMs, realTiming, retrying, secondsText as seconds, type RetryPolicy, type RetryStop, type Timing } from './retry.js';
 import type { RunnerScope, RunnerSettings } from '../ops/desired.js';
 
 /**
@@ -32,8 +32,8 @@ export interface GitLabClientOptions {
   timeoutMs?: number;
   /**
    * One call, its retries included, ends after this long without an answer (default
-   * DEFAULT_CALL_DEADLINE_MS; measured on `timing`). Waits a 429 asks for do not count: GitLab
-   * answered, and they are bounded by `retry.maxRetryAfterMs`.
+   * DEFAULT_CALL_DEADLINE_MS; measured on `timing`). Waits a 429 (or 503) asks for count too: a
+   * wait that would pass it ends the call at once, naming the wait asked and the limit.
    */
   deadlineMs?: number;
   /** The CA bundle the transport trusts (`--ca-file`), named in TLS messages. */
@@ -128,10 +128,10 @@ function httpError(status: number, call: string, detail: string, auth = true): G
   return auth && (status === 401 || status === 403) ? new GitLabAccessError(status, call, detail) : new GitLabHttpError(status, call, detail);
 }
 
-/** A request's wait for an answer; a GitLab API call answers in well under a second. */
-export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
-/** One call with its retries: a GitLab that does not answer ends the command after this. */
-export const DEFAULT_CALL_DEADLINE_MS = 45_000;
+export { DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS } from './retry.js';
+
+/** The reason a 429 is retried, as progress lines and messages say it. */
+const RATE_LIMITED = 'rate limited (429)';
 
 /** GitLab could not be reached in time, after every retry. */
 export class GitLabUnavailableError extends Error {
@@ -227,8 +227,6 @@ function networkReason(e: unknown): string {
   return code ?? 'connection failed';
 }
 
-/** Seconds as a person reads them: 45 s, 0.5 s. */
-const seconds = (ms: number) => `${ms >= 10_000 ? Math.round(ms / 1000) : Math.round(ms / 100) / 10} s`;
 
 /** What to check when GitLab did not answer, by the last reason. */
 function checkHint(reason: string, url: string): string {
@@ -309,53 +307,40 @@ export class GitLabClient {
   private async call(method: string, path: string, opts: { body?: unknown; idempotent: boolean; auth?: boolean }): Promise<Response> {
     const label = `${method} ${path.replace(/\?.*$/, '')}`;
     const requestTimeout = this.opts.timeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
-    const deadline = this.opts.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS;
-    const started = this.timing.now();
-    // Time spent waiting as a 429 asked: GitLab answered, so it does not count against the deadline.
-    let asked = 0;
-    const spent = () => this.timing.now() - started - asked;
-    let last = '';
-    let attempts = 0;
-    const unavailable = () =>
-      new GitLabUnavailableError(label, `GitLab at ${this.host} did not answer ${label} in ${seconds(spent())} (${attempts} attempt${attempts === 1 ? '' : 's'}${requestTimeout > 0 ? `, each given up to ${seconds(requestTimeout)}` : ''}; the last: ${last}): ${checkHint(last, this.opts.baseUrl)}`);
-    for (let attempt = 0; attempt < this.retry.maxAttempts; attempt++) {
-      attempts = attempt + 1;
-      // The last attempt gets what is left of the deadline, not a full timeout.
-      const timeoutMs = requestTimeout === 0 ? 0 : Math.min(requestTimeout, Math.max(1, deadline - spent()));
-      const r = await this.once(method, path, opts.body, opts.auth ?? true, timeoutMs);
-      if (r.kind === 'tls') throw new GitLabTlsError(label, r.failure, tlsAdvice(r.failure, { host: this.host, url: `gitlab.url ${this.opts.baseUrl}`, ...(this.opts.caFile !== undefined ? { caFile: this.opts.caFile } : {}) }));
-      if (r.kind === 'ok' && r.response.status >= 300 && r.response.status < 400) {
-        const location = r.response.headers.get('location');
-        let where = 'elsewhere';
-        try {
-          if (location) where = new URL(location, this.opts.baseUrl).origin;
-        } catch {
-          where = 'an address that is no URL';
+    const limits = { policy: this.retry, timing: this.timing, requestTimeoutMs: requestTimeout, deadlineMs: this.opts.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS };
+    const who = `GitLab at ${this.host}`;
+    const stop = (why: RetryStop): Error => {
+      if (why.kind === 'asked-too-long' && why.last === RATE_LIMITED) return new GitLabUnavailableError(label, `${who} rate-limits ${label} for ${askedWaitText(why.askedMs)} (Retry-After or RateLimit-Reset), longer than the ${askedWaitText(why.limitMs)} runner-fleet waits: try again later`);
+      const asked = askedStopText(why, who, label);
+      if (asked !== undefined) return new GitLabUnavailableError(label, asked);
+      return new GitLabUnavailableError(label, `${who} did not answer ${label} in ${seconds(why.spentMs)} (${why.attempts} attempt${why.attempts === 1 ? '' : 's'}${requestTimeout > 0 ? `, each given up to ${seconds(requestTimeout)}` : ''}; the last: ${why.last}): ${checkHint(why.last, this.opts.baseUrl)}`);
+    };
+    return retrying<Response>(
+      limits,
+      label,
+      async (timeoutMs) => {
+        const r = await this.once(method, path, opts.body, opts.auth ?? true, timeoutMs);
+        if (r.kind === 'tls') throw new GitLabTlsError(label, r.failure, tlsAdvice(r.failure, { host: this.host, url: `gitlab.url ${this.opts.baseUrl}`, ...(this.opts.caFile !== undefined ? { caFile: this.opts.caFile } : {}) }));
+        if (r.kind === 'ok' && r.response.status >= 300 && r.response.status < 400) {
+          const location = r.response.headers.get('location');
+          let where = 'elsewhere';
+          try {
+            if (location) where = new URL(location, this.opts.baseUrl).origin;
+          } catch {
+            where = 'an address that is no URL';
+          }
+          throw new GitLabHttpError(r.response.status, label, `a redirect to ${safeText(where, 120)}, which runner-fleet does not follow (the token would go with it); set gitlab.url to the address GitLab answers at`);
         }
-        throw new GitLabHttpError(r.response.status, label, `a redirect to ${safeText(where, 120)}, which runner-fleet does not follow (the token would go with it); set gitlab.url to the address GitLab answers at`);
-      }
-      if (r.kind === 'ok') return r.response;
-      let wait: number;
-      let rateLimited = false;
-      if (r.kind === 'status' && r.status === 429) {
-        const askedMs = rateLimitWaitMs(r.response.headers, this.timing.now());
-        if (askedMs !== undefined && askedMs > this.retry.maxRetryAfterMs) throw new GitLabUnavailableError(label, `GitLab at ${this.host} rate-limits ${label} for ${askedWaitText(askedMs)} (Retry-After or RateLimit-Reset), longer than the ${askedWaitText(this.retry.maxRetryAfterMs)} runner-fleet waits: try again later`);
-        rateLimited = askedMs !== undefined;
-        wait = askedMs ?? backoffMs(this.retry, attempt, this.timing.random);
-        last = 'rate limited (429)';
-      } else {
-        last = r.kind === 'status' ? `HTTP ${r.status}` : r.reason;
+        if (r.kind === 'ok') return { ok: r.response };
+        // A 429 comes before GitLab acts: retried for every method, as long as it asks (within the deadline).
+        if (r.kind === 'status' && r.status === 429) return { failed: RATE_LIMITED, askedMs: rateLimitWaitMs(r.response.headers, this.timing.now()) };
+        const last = r.kind === 'status' ? `HTTP ${r.status}` : r.reason;
         if (!opts.idempotent) throw new OutcomeUnknownError(label, last);
-        wait = backoffMs(this.retry, attempt, this.timing.random);
-      }
-      if (attempt + 1 >= this.retry.maxAttempts) break;
-      // No attempt starts after the deadline: a GitLab that does not answer ends the call.
-      if (deadline > 0 && spent() + (rateLimited ? 0 : wait) >= deadline) throw unavailable();
-      this.opts.progress?.(`${label}: ${last}; retrying in ${(wait / 1000).toFixed(1)} s (attempt ${attempt + 2} of ${this.retry.maxAttempts})`);
-      await this.timing.sleep(wait);
-      if (rateLimited) asked += wait;
-    }
-    throw unavailable();
+        return { failed: last, askedMs: r.kind === 'status' ? askedWaitMs(r.response, this.timing.now()) : undefined };
+      },
+      stop,
+      this.opts.progress,
+    );
   }
 
   private async json<T>(method: string, path: string, opts: { body?: unknown; idempotent: boolean; auth?: boolean; ok?: number[] }): Promise<T> {

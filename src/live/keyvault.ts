@@ -3,7 +3,7 @@ import type { StoredToken, TokenStore } from '../ops/ports.js';
 import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure, type TlsFailure } from './tls-failure.js';
 import { AccessRefusedError } from './access.js';
-import { askedWaitText, backoffMs, DEFAULT_RETRY, rateLimitWaitMs, realTiming, type Timing } from './retry.js';
+import { askedStopText, askedWaitMs, askedWaitText, DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY, realTiming, retrying, secondsText, type RetryPolicy, type Timing } from './retry.js';
 
 /**
  * The token store of AKS runners that keep their token in Azure Key Vault: one secret, read by
@@ -24,8 +24,10 @@ import { askedWaitText, backoffMs, DEFAULT_RETRY, rateLimitWaitMs, realTiming, t
  * and the CSI driver would fail to mount the manager pod.
  *
  * Every call is idempotent (GET; PUT of the same value and tags only adds an identical version;
- * PATCH of one version to fixed values), so all are retried on 429 (honouring Retry-After), 5xx,
- * timeouts and connection errors. The bearer token travels only in the Authorization header.
+ * PATCH of one version to fixed values), so all are retried on 429 and 503 (honouring
+ * Retry-After), other 5xx, timeouts and connection errors, with the limits of every API call
+ * (retry.ts: 20 s per request, 45 s per call, asked waits included). The bearer token travels
+ * only in the Authorization header.
  */
 
 export const KEY_VAULT_API_VERSION = '7.4';
@@ -82,6 +84,8 @@ export class KeyVaultSecretStore implements TokenStore {
     private readonly ref: KeyVaultRef,
     private readonly restart: ManagerRestart,
     private readonly timing: Timing = realTiming,
+    /** The limits of GitLab's and the Kubernetes API's calls by default (retry.ts). */
+    private readonly limits: { policy?: RetryPolicy; requestTimeoutMs?: number; deadlineMs?: number; progress?: (line: string) => void } = {},
   ) {
     this.label = `Key Vault secret ${ref.secretName} (vault ${ref.vaultName})`;
   }
@@ -101,44 +105,46 @@ export class KeyVaultSecretStore implements TokenStore {
   }
 
   private async req(method: 'GET' | 'PUT' | 'PATCH', url: string, body?: unknown): Promise<{ status: number; json: unknown }> {
-    const policy = DEFAULT_RETRY;
-    for (let attempt = 0; ; attempt++) {
-      let reason: string;
-      let wait: number | undefined;
-      let bearer: string;
-      try {
-        bearer = await this.api.bearer();
-      } catch (e) {
-        // Not the credential library's text in the message: it may quote environment or token-cache details.
-        throw new Error(`cannot reach ${this.label}: no Azure credential (${(e as { name?: string }).name ?? 'error'}): set RUNNER_FLEET_KEYVAULT_TOKEN (az account get-access-token --resource https://vault.azure.net --query accessToken -o tsv) or sign in (az login, workload identity, managed identity)`, { cause: e });
-      }
-      try {
-        const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${bearer}` };
-        if (body !== undefined) headers['content-type'] = 'application/json';
-        const res = await this.api.fetch(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(30_000) });
-        const text = await res.text();
-        let json: unknown;
+    const requestTimeoutMs = this.limits.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const limits = { policy: this.limits.policy ?? DEFAULT_RETRY, timing: this.timing, requestTimeoutMs, deadlineMs: this.limits.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS };
+    // The same loop and limits as GitLab's and the Kubernetes API's calls (retry.ts).
+    return retrying<{ status: number; json: unknown }>(
+      limits,
+      `${method} ${this.label}`,
+      async (timeoutMs) => {
+        let bearer: string;
         try {
-          json = text === '' ? undefined : JSON.parse(text);
-        } catch {
-          json = undefined;
+          bearer = await this.api.bearer();
+        } catch (e) {
+          // Not the credential library's text in the message: it may quote environment or token-cache details.
+          throw new Error(`cannot reach ${this.label}: no Azure credential (${(e as { name?: string }).name ?? 'error'}): set RUNNER_FLEET_KEYVAULT_TOKEN (az account get-access-token --resource https://vault.azure.net --query accessToken -o tsv) or sign in (az login, workload identity, managed identity)`, { cause: e });
         }
-        if (res.status !== 429 && res.status < 500) return { status: res.status, json };
-        reason = `HTTP ${res.status}${errorCode(json) ? ` ${errorCode(json)}` : ''}`;
-        if (res.status === 429) {
-          wait = rateLimitWaitMs(res.headers, this.timing.now());
-          if (wait !== undefined && wait > policy.maxRetryAfterMs) throw new Error(`Key Vault throttles ${method} ${this.ref.secretName} for ${askedWaitText(wait)} (Retry-After), longer than the ${askedWaitText(policy.maxRetryAfterMs)} runner-fleet waits; try again later`);
+        try {
+          const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${bearer}` };
+          if (body !== undefined) headers['content-type'] = 'application/json';
+          const res = await this.api.fetch(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(timeoutMs === 0 ? {} : { signal: AbortSignal.timeout(timeoutMs) }) });
+          const text = await res.text();
+          let json: unknown;
+          try {
+            json = text === '' ? undefined : JSON.parse(text);
+          } catch {
+            json = undefined;
+          }
+          if (res.status !== 429 && res.status < 500) return { ok: { status: res.status, json } };
+          return { failed: `HTTP ${res.status}${errorCode(json) ? ` ${errorCode(json)}` : ''}`, askedMs: askedWaitMs(res, this.timing.now()) };
+        } catch (e) {
+          // A certificate no retry mends: said at once, with the code, the host and the fix.
+          const tls: TlsFailure | undefined = tlsFailure(e);
+          if (tls !== undefined) throw new Error(`cannot reach ${this.label} (${method}): ${tlsAdvice(tls, { host: this.host, url: `the vault URL ${safeText(this.api.vaultUrl, 200)}`, trustFix: KEY_VAULT_TRUST_FIX })}`, { cause: e });
+          return { failed: (e as { name?: string }).name === 'TimeoutError' ? 'timed out' : 'connection failed' };
         }
-      } catch (e) {
-        if (e instanceof Error && e.message.startsWith('Key Vault throttles')) throw e;
-        // A certificate no retry mends: said at once, with the code, the host and the fix.
-        const tls: TlsFailure | undefined = tlsFailure(e);
-        if (tls !== undefined) throw new Error(`cannot reach ${this.label} (${method}): ${tlsAdvice(tls, { host: this.host, url: `the vault URL ${safeText(this.api.vaultUrl, 200)}`, trustFix: KEY_VAULT_TRUST_FIX })}`, { cause: e });
-        reason = (e as { name?: string }).name === 'TimeoutError' ? 'timed out' : 'connection failed';
-      }
-      if (attempt + 1 >= policy.maxAttempts) throw new Error(`Key Vault did not answer ${method} for ${this.label}: ${reason}`);
-      await this.timing.sleep(wait ?? backoffMs(policy, attempt, this.timing.random));
-    }
+      },
+      (why) => {
+        if (why.kind === 'asked-too-long') return new Error(`Key Vault throttles ${method} ${this.ref.secretName} for ${askedWaitText(why.askedMs)} (Retry-After; ${why.last}), longer than the ${askedWaitText(why.limitMs)} runner-fleet waits; try again later`);
+        return new Error(askedStopText(why, `Key Vault (${this.host})`, `${method} of ${this.label}`) ?? `Key Vault did not answer ${method} for ${this.label} in ${secondsText(why.spentMs)} (${why.attempts} attempt${why.attempts === 1 ? '' : 's'}${requestTimeoutMs > 0 ? `, each given up to ${secondsText(requestTimeoutMs)}` : ''}; the last: ${why.last})`);
+      },
+      this.limits.progress,
+    );
   }
 
   private fail(action: string, status: number, json: unknown): Error {

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import type { FetchLike } from './gitlab.js';
 import type { StoredToken, TokenStore } from '../ops/ports.js';
-import { backoffMs, DEFAULT_RETRY, realTiming, type Timing } from './retry.js';
+import { askedStopText, askedWaitMs, DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY, realTiming, retrying, secondsText, type RetryPolicy, type Timing } from './retry.js';
 import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure } from './tls-failure.js';
 import { AccessRefusedError } from './access.js';
@@ -28,6 +28,21 @@ export interface KubeApi {
   /** A bearer token minted per request (EKS: src/live/eks-kube.ts); wins over `bearer`. */
   token?: () => Promise<string>;
   fetch: FetchLike;
+  /** The CA the transport trusts, as TLS messages name it (`--kube-ca-file ci="ca.pem"`, `the cluster CA eks:DescribeCluster returned`); undefined: Node's bundled CAs. */
+  caName?: string;
+  /** The file of `--kube-ca-file`, when the CA came from one (the fix of an untrusted certificate names it). */
+  caFile?: string;
+}
+
+/** Limits of the Kubernetes calls: those of GitLab's calls by default (DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_CALL_DEADLINE_MS, DEFAULT_RETRY). */
+export interface KubeCallLimits {
+  policy?: RetryPolicy;
+  /** Per attempt; 0: none of our own (a test double that simulates timeouts). */
+  requestTimeoutMs?: number;
+  /** One call, its retries and every wait included. */
+  deadlineMs?: number;
+  /** Progress lines for waits (stderr). */
+  progress?: (line: string) => void;
 }
 
 export const ANNOTATIONS = {
@@ -43,11 +58,13 @@ export async function inClusterApi(makeFetch: (ca: string) => Promise<FetchLike>
   if (!host) return undefined;
   const dir = '/var/run/secrets/kubernetes.io/serviceaccount';
   const [bearer, ca] = await Promise.all([readFile(`${dir}/token`, 'utf8'), readFile(`${dir}/ca.crt`, 'utf8')]);
-  return { server: `https://${host}:${process.env.KUBERNETES_SERVICE_PORT ?? '443'}`, bearer: bearer.trim(), fetch: await makeFetch(ca) };
+  return { server: `https://${host}:${process.env.KUBERNETES_SERVICE_PORT ?? '443'}`, bearer: bearer.trim(), fetch: await makeFetch(ca), caName: `the service account CA ${dir}/ca.crt` };
 }
 
 /** How the Kubernetes API's CA is trusted: --ca-file is GitLab's CA only. */
-const KUBE_TRUST_FIX = 'reach it through `kubectl proxy` (--kube-api <cluster>=http://127.0.0.1:8001; kubectl trusts the cluster CA of the kubeconfig), use --kube-api <cluster>=eks:<name>@<region> or aks:<name>@<resource group> (the cluster CA is read from the cloud), or give the cluster CA (PEM) in NODE_EXTRA_CA_CERTS';
+const KUBE_TRUST_FIX = 'give the cluster CA (PEM; the certificate-authority of the cluster in your kubeconfig) with --kube-ca-file <cluster>=<pem>, reach it through `kubectl proxy` (--kube-api <cluster>=http://127.0.0.1:8001; kubectl trusts the cluster CA of the kubeconfig), or use --kube-api <cluster>=eks:<name>@<region> or aks:<name>@<resource group> (the cluster CA is read from the cloud)';
+/** What a transport without a CA of its own trusts. */
+const DEFAULT_TRUST = "only Node's bundled public CAs and NODE_EXTRA_CA_CERTS";
 
 interface SecretObject {
   apiVersion: 'v1';
@@ -64,6 +81,7 @@ export class KubernetesSecretStore implements TokenStore {
     private readonly api: KubeApi,
     private readonly ref: { cluster: string; namespace: string; secret: string; deployment: string },
     private readonly timing: Timing = realTiming,
+    private readonly limits: KubeCallLimits = {},
   ) {
     this.label = `Secret ${ref.namespace}/${ref.secret} (cluster ${ref.cluster})`;
   }
@@ -82,23 +100,39 @@ export class KubernetesSecretStore implements TokenStore {
     const bearer = this.api.token ? await this.api.token() : this.api.bearer;
     if (bearer) headers.authorization = `Bearer ${bearer}`;
     if (body !== undefined) headers['content-type'] = contentType;
-    for (let attempt = 0; ; attempt++) {
-      let res: Response | undefined;
-      let reason: string;
-      try {
-        res = await this.api.fetch(`${this.api.server}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), signal: AbortSignal.timeout(30_000) });
-        if (res.status !== 429 && res.status < 500) return res;
-        reason = `HTTP ${res.status}`;
-      } catch (e) {
-        // A certificate no retry mends: said at once, with the code, the host and the fix.
-        const tls = tlsFailure(e);
-        if (tls !== undefined) throw new Error(`cannot reach the Kubernetes API of cluster ${this.ref.cluster} for ${method} ${path}: ${tlsAdvice(tls, { host: this.host, url: `the API server ${safeText(this.api.server, 200)}`, trustFix: KUBE_TRUST_FIX })}`, { cause: e });
-        reason = (e as { name?: string }).name === 'TimeoutError' ? 'timed out' : 'connection failed';
-      }
-      // Every call here is idempotent (GET, PUT with resourceVersion, POST create that 409s if it exists, PATCH to a fixed value).
-      if (attempt + 1 >= DEFAULT_RETRY.maxAttempts) throw new Error(`the Kubernetes API did not answer ${method} ${path}: ${reason}`);
-      await this.timing.sleep(backoffMs(DEFAULT_RETRY, attempt, this.timing.random));
-    }
+    const label = `${method} ${path}`;
+    const who = `the Kubernetes API of cluster ${this.ref.cluster} (${this.host})`;
+    const requestTimeoutMs = this.limits.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+    const limits = { policy: this.limits.policy ?? DEFAULT_RETRY, timing: this.timing, requestTimeoutMs, deadlineMs: this.limits.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS };
+    // The same loop and limits as GitLab's calls (retry.ts): Retry-After of a 429 (API Priority and
+    // Fairness) or a 503 is waited for, within the call's deadline. Every call here is idempotent
+    // (GET, PUT with resourceVersion, POST create that 409s if it exists, PATCH to a fixed value).
+    return retrying<Response>(
+      limits,
+      label,
+      async (timeoutMs) => {
+        let res: Response;
+        try {
+          res = await this.api.fetch(`${this.api.server}${path}`, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), ...(timeoutMs === 0 ? {} : { signal: AbortSignal.timeout(timeoutMs) }) });
+        } catch (e) {
+          // A certificate no retry mends: said at once, with the code, the host, the CA used and the fix.
+          const tls = tlsFailure(e);
+          if (tls !== undefined) {
+            const trustFix = this.api.caFile !== undefined ? `give --kube-ca-file ${this.ref.cluster}=<pem> the CA certificate (PEM) that signed the certificate of ${this.host}, with any intermediate CA (kubectl reads it from the certificate-authority or certificate-authority-data of the cluster in its kubeconfig)` : KUBE_TRUST_FIX;
+            throw new Error(`cannot reach the Kubernetes API of cluster ${this.ref.cluster} for ${label} (trusting ${this.api.caName ?? DEFAULT_TRUST}): ${tlsAdvice(tls, { host: this.host, url: `the API server ${safeText(this.api.server, 200)}`, trustFix })}`, { cause: e });
+          }
+          return { failed: (e as { name?: string }).name === 'TimeoutError' ? 'timed out' : 'connection failed' };
+        }
+        if (res.status !== 429 && res.status < 500) return { ok: res };
+        return { failed: `HTTP ${res.status}`, askedMs: askedWaitMs(res, this.timing.now()) };
+      },
+      (why) =>
+        new Error(
+          askedStopText(why, who, label) ??
+            `${who} did not answer ${label} in ${secondsText(why.spentMs)} (${why.attempts} attempt${why.attempts === 1 ? '' : 's'}${requestTimeoutMs > 0 ? `, each given up to ${secondsText(requestTimeoutMs)}` : ''}; the last: ${why.last})`,
+        ),
+      this.limits.progress,
+    );
   }
 
   /**

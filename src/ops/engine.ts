@@ -112,6 +112,70 @@ const pool = async <T, R>(items: T[], limit: number, fn: (t: T) => Promise<R>): 
   return out;
 };
 
+/**
+ * Manager restarts at most this many at once. A restart may take minutes (a Key Vault runner's
+ * waits up to 150 s for the CSI driver's sync): they go on while the next runners' steps run.
+ */
+export const RESTART_CONCURRENCY = 4;
+
+/**
+ * The manager restarts of one apply, RESTART_CONCURRENCY at once. A runner's step takes a slot
+ * before its token changes and gives it back when its manager has restarted (or failed to), so
+ * at no time do more than that many managers hold a token that is no longer valid, and a slow
+ * restart holds up the fleet `limit`-wide, never one runner after another.
+ */
+class Restarts {
+  private free: number;
+  private readonly waiting: (() => void)[] = [];
+  private readonly outcomes = new Map<string, Promise<Error | undefined>>();
+
+  constructor(limit: number) {
+    this.free = limit;
+  }
+
+  private async acquire(): Promise<void> {
+    if (this.free > 0) {
+      this.free--;
+      return;
+    }
+    await new Promise<void>((r) => this.waiting.push(r));
+  }
+
+  private release(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.free++;
+  }
+
+  /** One runner's step with a slot; `restart` starts its manager's restart, which keeps the slot until it ends. */
+  async step<T>(runner: string, body: (restart: (fn: () => Promise<void>) => void) => Promise<T>): Promise<T> {
+    await this.acquire();
+    let started = false;
+    try {
+      return await body((fn) => {
+        started = true;
+        const outcome = Promise.resolve()
+          .then(fn)
+          .then(
+            () => undefined,
+            (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
+          )
+          .finally(() => this.release());
+        this.outcomes.set(runner, outcome);
+      });
+    } finally {
+      if (!started) this.release();
+    }
+  }
+
+  /** When every restart started has ended: by runner, undefined (restarted) or why not. */
+  async settled(): Promise<Map<string, Error | undefined>> {
+    const out = new Map<string, Error | undefined>();
+    for (const [runner, outcome] of this.outcomes) out.set(runner, await outcome);
+    return out;
+  }
+}
+
 export class Engine {
   /** A step failed because an API refused the credential given (401/403): the command exits 2. */
   accessRefused = false;
@@ -322,7 +386,7 @@ export class Engine {
    * create-then-deduplicate: the lowest id carrying the marker wins, every other run deletes its
    * own runner and stores nothing.
    */
-  private async create(d: DesiredRunner): Promise<string> {
+  private async create(d: DesiredRunner, restart: (fn: () => Promise<void>) => void): Promise<string> {
     const body = await this.scopeBody(d);
     for (let attempt = 0; ; attempt++) {
       let created: ({ id: number } & NewToken) | undefined;
@@ -332,7 +396,7 @@ export class Engine {
         if (!(e instanceof OutcomeUnknownError)) throw e;
         this.deps.progress(`${e.message}; listing runners with the marker of ${d.name} before trying again`);
         const found = await this.findByMarker(d);
-        if (found.length > 0) return this.settle(d, found, undefined);
+        if (found.length > 0) return this.settle(d, found, undefined, restart);
         if (attempt + 1 >= DEFAULT_RETRY.maxAttempts) throw e;
         const wait = backoffMs(DEFAULT_RETRY, attempt, this.deps.timing.random);
         this.deps.progress(`no runner carries the marker of ${d.name}: GitLab did not create it; creating again in ${(wait / 1000).toFixed(1)} s`);
@@ -342,11 +406,11 @@ export class Engine {
       const found = await this.findByMarker(d);
       if (!found.some((r) => r.id === created.id)) found.push({ id: created.id, description: d.settings.description, paused: d.settings.paused, runner_type: d.scope.type });
       found.sort((a, b) => a.id - b.id);
-      return this.settle(d, found, created);
+      return this.settle(d, found, created, restart);
     }
   }
 
-  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined): Promise<string> {
+  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined, restart: (fn: () => Promise<void>) => void): Promise<string> {
     const keep = found[0]!.id;
     if (created && created.id !== keep) {
       await this.confirmedDelete(created.id, this.deps.fleet, d.name);
@@ -357,37 +421,38 @@ export class Engine {
     const dedup = extra.length > 0 ? `; deleted duplicates ${extra.map((i) => `#${i}`).join(', ')}` : '';
     if (created) {
       await this.deps.store(d).write({ token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) });
-      return `created #${keep}, token stored${dedup}${await this.restartQuietly(d)}`;
+      restart(() => this.deps.store(d).restartManager());
+      return `created #${keep}, token stored${dedup}`;
     }
     await this.repairToken(d, keep);
-    return `#${keep} was created by an earlier attempt whose answer was lost; token reset and stored${dedup}${await this.restartQuietly(d)}`;
+    restart(() => this.deps.store(d).restartManager());
+    return `#${keep} was created by an earlier attempt whose answer was lost; token reset and stored${dedup}`;
   }
 
-  /** After registration the manager may not be deployed yet: a failed restart is reported, not fatal. */
-  private async restartQuietly(d: DesiredRunner): Promise<string> {
-    try {
-      await this.deps.store(d).restartManager();
-      return '; manager restarted';
-    } catch (e) {
-      return `; manager not restarted (${e instanceof Error ? e.message : String(e)})`;
-    }
-  }
-
+  /**
+   * Register's steps, one runner after another; the restarts of the managers whose tokens were
+   * stored go on meanwhile, RESTART_CONCURRENCY at once (Restarts). After registration the
+   * manager may not be deployed yet: a failed restart is reported in the step, not fatal.
+   */
   async applyRegister(desired: DesiredRunner[], steps: Step[]): Promise<StepResult[]> {
     const byName = new Map(desired.map((d) => [d.name, d]));
-    return this.run(steps, async (s) => {
+    const restarts = new Restarts(RESTART_CONCURRENCY);
+    const results = await this.run(steps, async (s) => {
       const d = byName.get(s.runner)!;
       switch (s.action) {
         case 'create':
-          return this.create(d);
+          return restarts.step(s.runner, (restart) => this.create(d, restart));
         case 'deduplicate': {
           const found = await this.findByMarker(d);
           for (const r of found.slice(1)) await this.confirmedDelete(r.id, this.deps.fleet, d.name);
           return `kept #${found[0]?.id ?? s.id}, deleted ${found.length - 1}`;
         }
         case 'repair-token':
-          await this.repairToken(d, s.id!);
-          return `token of #${s.id} reset and stored in ${this.deps.store(d).label}${await this.restartQuietly(d)}`;
+          return restarts.step(s.runner, async (restart) => {
+            await this.repairToken(d, s.id!);
+            restart(() => this.deps.store(d).restartManager());
+            return `token of #${s.id} reset and stored in ${this.deps.store(d).label}`;
+          });
         case 'update': {
           const details = await this.gl.getRunner(s.id!);
           if (!details) return 'gone';
@@ -405,6 +470,12 @@ export class Engine {
         case 'clear-token':
           throw new Error(`internal: register has no step ${s.action}`);
       }
+    });
+    const restarted = await restarts.settled();
+    return results.map((r) => {
+      if (r.outcome !== 'done' || (r.action !== 'create' && r.action !== 'repair-token') || !restarted.has(r.runner)) return r;
+      const e = restarted.get(r.runner);
+      return { ...r, detail: `${r.detail}${e === undefined ? '; manager restarted' : `; manager not restarted (${e.message})`}` };
     });
   }
 
@@ -514,27 +585,47 @@ export class Engine {
   }
 
   /**
-   * Rotates (or repairs) each runner's token and restarts its manager, one runner after another;
-   * then waits for the restarted managers together (confirmAllOnline), so the wait is bounded by
-   * `confirmTimeoutMs` for the whole fleet. A runner that does not come back is a failed step.
+   * Rotates (or repairs) each runner's token, one runner after another, and restarts its manager
+   * as soon as the new token is stored; the restarts go on while the next runners' tokens are
+   * rotated, RESTART_CONCURRENCY at once (a Key Vault runner's restart waits up to 150 s for the
+   * CSI driver's sync: a fleet of 20 costs minutes, not 20 × 150 s). Then it waits for the
+   * restarted managers together (confirmAllOnline), bounded by `confirmTimeoutMs` for the whole
+   * fleet. Each runner's outcome is its own: a restart that fails, or a runner that does not come
+   * back, is a failed step of that runner only.
    */
   async applyRotate(desired: DesiredRunner[], steps: Step[], opts: { confirmTimeoutMs: number }): Promise<StepResult[]> {
     const byName = new Map(desired.map((d) => [d.name, d]));
-    const waits: { runner: string; id: number; since: number }[] = [];
+    const restarts = new Restarts(RESTART_CONCURRENCY);
+    const since = new Map<string, number>();
     const results = await this.run(steps, async (s) => {
       const d = byName.get(s.runner)!;
       if (s.action === 'conflict') throw new Error(s.detail);
-      if (s.action === 'repair-token') await this.repairToken(d, s.id!);
-      else await this.rotateToken(d, s.id!);
-      const since = this.deps.timing.now();
-      await this.deps.store(d).restartManager();
-      if (opts.confirmTimeoutMs <= 0) return 'token rotated and stored; manager restarted (not waiting for it to come online)';
-      waits.push({ runner: s.runner, id: s.id!, since });
-      return 'token rotated and stored; manager restarted';
+      return restarts.step(s.runner, async (restart) => {
+        if (s.action === 'repair-token') await this.repairToken(d, s.id!);
+        else await this.rotateToken(d, s.id!);
+        restart(async () => {
+          since.set(s.runner, this.deps.timing.now());
+          await this.deps.store(d).restartManager();
+        });
+        return 'token rotated and stored';
+      });
     });
-    if (waits.length === 0) return results;
+    const restarted = await restarts.settled();
+    const waits: { runner: string; id: number; since: number }[] = [];
+    const after = results.map((r): StepResult => {
+      if (r.outcome !== 'done' || !restarted.has(r.runner)) return r;
+      const e = restarted.get(r.runner);
+      if (e !== undefined) {
+        if (isAccessRefused(e)) this.accessRefused = true;
+        return { ...r, outcome: 'failed', detail: `token rotated and stored, but the manager was not restarted: ${e.message}` };
+      }
+      if (opts.confirmTimeoutMs <= 0) return { ...r, detail: 'token rotated and stored; manager restarted (not waiting for it to come online)' };
+      waits.push({ runner: r.runner, id: r.id!, since: since.get(r.runner)! });
+      return { ...r, detail: 'token rotated and stored; manager restarted' };
+    });
+    if (waits.length === 0) return after;
     const confirmed = await this.confirmAllOnline(waits, opts.confirmTimeoutMs);
-    return results.map((r) => {
+    return after.map((r) => {
       const c = r.outcome === 'done' ? confirmed.get(r.runner) : undefined;
       return c === undefined ? r : { ...r, outcome: c.ok ? 'done' : 'failed', detail: c.detail };
     });

@@ -3,7 +3,8 @@
  * make, behind a real HTTP server so the store's real fetch path runs. Shapes and status codes
  * follow the Kubernetes API reference; each handler names its page.
  */
-import { createServer, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 
 interface Obj {
   apiVersion: string;
@@ -22,10 +23,15 @@ export class KubeDouble {
   beforePut?: () => void;
   /** Answer the next N requests with 503. */
   unavailable = 0;
+  /** Answer the next N requests with 429 (API Priority and Fairness rejecting a request). */
+  throttled = 0;
+  /** The Retry-After header of those 429 and 503 answers (the API server sends one with both). */
+  retryAfter?: string;
   private version = 1;
   private server?: Server;
 
-  constructor(readonly bearer: string) {}
+  /** `bearer` undefined: no authentication asked (as behind kubectl proxy, or a proxy that authenticates). */
+  constructor(readonly bearer: string | undefined) {}
 
   addDeployment(namespace: string, name: string): void {
     this.deployments.set(`${namespace}/${name}`, { apiVersion: 'apps/v1', kind: 'Deployment', metadata: { name, namespace, resourceVersion: String(this.version++) }, spec: { template: { metadata: { annotations: {} } } } });
@@ -35,20 +41,26 @@ export class KubeDouble {
     o.metadata.resourceVersion = String(this.version++);
   }
 
-  async listen(): Promise<string> {
-    this.server = createServer((req, res) => {
+  /** Listens on loopback: plain http, or https with `tls` (a certificate for 127.0.0.1). */
+  async listen(tls?: { key: string; cert: string }): Promise<string> {
+    const handler = (req: IncomingMessage, res: ServerResponse) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
       req.on('end', () => {
-        const send = (code: number, obj: unknown) => {
-          res.writeHead(code, { 'content-type': 'application/json' });
+        const send = (code: number, obj: unknown, headers: Record<string, string> = {}) => {
+          res.writeHead(code, { 'content-type': 'application/json', ...headers });
           res.end(JSON.stringify(obj));
         };
         this.requests.push(`${req.method} ${req.url}`);
-        if (req.headers.authorization !== `Bearer ${this.bearer}`) return send(401, status(401, 'Unauthorized', 'Unauthorized'));
+        if (this.bearer !== undefined && req.headers.authorization !== `Bearer ${this.bearer}`) return send(401, status(401, 'Unauthorized', 'Unauthorized'));
+        const wait: Record<string, string> = this.retryAfter !== undefined ? { 'retry-after': this.retryAfter } : {};
+        if (this.throttled > 0) {
+          this.throttled--;
+          return send(429, status(429, 'TooManyRequests', 'Too many requests, please try again later.'), wait);
+        }
         if (this.unavailable > 0) {
           this.unavailable--;
-          return send(503, status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'));
+          return send(503, status(503, 'ServiceUnavailable', 'the server is currently unable to handle the request'), wait);
         }
         const url = new URL(req.url!, 'http://x');
         let m = /^\/api\/v1\/namespaces\/([^/]+)\/secrets(?:\/([^/]+))?$/.exec(url.pathname);
@@ -99,9 +111,10 @@ export class KubeDouble {
         }
         return send(404, status(404, 'NotFound', 'the server could not find the requested resource'));
       });
-    });
+    };
+    this.server = tls ? createHttpsServer({ key: tls.key, cert: tls.cert }, handler) : createServer(handler);
     await new Promise<void>((r) => this.server!.listen(0, '127.0.0.1', r));
-    return `http://127.0.0.1:${(this.server.address() as { port: number }).port}`;
+    return `${tls ? 'https' : 'http'}://127.0.0.1:${(this.server.address() as { port: number }).port}`;
   }
 
   close(): Promise<void> {

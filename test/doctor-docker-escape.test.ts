@@ -97,6 +97,8 @@ describe('ec2-docker: settings that let jobs reach the host refute the IMDS proo
     const r = doctor(edited('ec2-docker', 'docker', (t) => t.replace('privileged = false', 'privileged = true')));
     expect(r.exitCode).toBe(1);
     expect(r.findings.map((f) => f.code)).toContain('RF301');
+    // On the manager's own instance a privileged job takes the instance role: the manager's credentials.
+    expect(r.findings.find((f) => f.code === 'RF301')?.message).toContain("job containers run privileged: a job can take over the manager's instance, and with it the instance role, which is the manager's (cache signing, token parameter)");
     expect(r.findings.map((f) => f.code)).not.toContain('RF309');
     expect(proof(r, IMDS)).toBe(false);
     expect(proof(r, CACHE)).toBe(false);
@@ -180,6 +182,9 @@ describe('plan: the spec asks for privileged jobs', () => {
     const plan = planText(text);
     expect(plan.exitCode).toBe(0);
     expect(plan.findings.find((f) => f.code === 'RF301')?.severity).toBe('warning');
+    expect(plan.findings.find((f) => f.code === 'RF301')?.message).toBe(
+      "job containers run privileged: a job can take over the manager's instance, and with it the instance role, which is the manager's (cache signing, token parameter): IMDSv2 hop limit 1 does not stop a job that has left its container",
+    );
     expect(plan.proofs.find((p) => p.claim === IMDS)?.holds).toBe(false);
     expect(plan.proofs.find((p) => p.claim === CACHE)?.holds).toBe(false);
   });
@@ -194,7 +199,31 @@ describe('plan: the spec asks for privileged jobs', () => {
     const text = spec('ec2-autoscaler', false).replace('    cache: { name: shared }\n', '    cache: { name: shared }\n    jobs: { privileged: true }\n');
     const plan = planText(text);
     expect(plan.findings.map((f) => `${f.code} ${f.path}`)).toContain('RF301 runners[0].jobs.privileged');
+    // Not "the node": the worker, with the jobs beside and after it (workers carry no instance profile).
+    expect(plan.findings.find((f) => f.code === 'RF301')?.message).toBe('job containers run privileged: a job can take over the worker instance: the jobs it runs at the same time (capacity_per_instance) and the ones after it (max_use_count)');
     expect(plan.exitCode).toBe(1);
+  });
+});
+
+describe('RF301 says what a privileged job takes over, in the words of its platform', () => {
+  /** The RF301 message of an example whose runner (the first after `- name: <runner>`) asks for privileged jobs, risk accepted. */
+  const privileged = (example: string, runner: string) => {
+    const head = `\n  - name: ${runner}\n`;
+    let text = readFileSync(`examples/${example}.yaml`, 'utf8');
+    const at = text.indexOf(head);
+    if (at < 0) throw new Error(`test: no runner ${runner} in ${example}`);
+    const rest = text.slice(at + head.length);
+    const jobs = /^ {4}jobs:\n/m.exec(rest);
+    const accept = '    acceptRisks: [{ code: RF301, reason: docker-in-docker builds until BuildKit lands }]\n';
+    text = jobs && !/\n {2}- name: /.test(rest.slice(0, jobs.index))
+      ? `${text.slice(0, at + head.length)}${accept}${rest.slice(0, jobs.index + jobs[0].length)}      privileged: true\n${rest.slice(jobs.index + jobs[0].length)}`
+      : `${text.slice(0, at + head.length)}${accept}    jobs: { privileged: true }\n${rest}`;
+    return planText(text).findings.find((f) => f.code === 'RF301')?.message;
+  };
+  it('eks: the node and every credential on it; ec2-docker: the instance role, the manager\'s; ec2-autoscaler: the worker', () => {
+    expect(privileged('eks-irsa', 'build')).toMatch(/^job containers run privileged: a job can take over the node and every credential on it\. The namespace therefore cannot enforce Pod Security baseline/);
+    expect(privileged('ec2-docker', 'docker')).toMatch(/^job containers run privileged: a job can take over the manager's instance, and with it the instance role, which is the manager's/);
+    expect(privileged('ec2-autoscaler', 'autoscale')).toMatch(/^job containers run privileged: a job can take over the worker instance: the jobs it runs at the same time/);
   });
 });
 

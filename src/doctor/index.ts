@@ -79,7 +79,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   screenPolicies(ev);
   const inferred = inferDeployment(ev);
   // The doctor's own scan (RF940, with positions) covers the files: verify's scan of the same data would be dropped.
-  const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false });
+  const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false, deployment: true });
   const relocate = (f: Finding): Finding => {
     if (f.path === '' || f.code === 'RF901') {
       // Rules over the documents name the Terraform resource: point at it in the file given. So does

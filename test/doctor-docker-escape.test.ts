@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { exampleFiles } from './helpers/fleet.js';
 import { planText } from '../src/core.js';
 import { doctor, type DoctorResult, type InputFile } from '../src/doctor/index.js';
-import { dockerHostEscapes } from '../src/verify/docker-escape.js';
+import { dockerHostEscapes, ESCAPE_KEYS } from '../src/verify/docker-escape.js';
+import { KNOWN_TOML_KEYS, unknownTomlKeys } from '../src/emit/toml/known-keys.js';
 import { readFileSync } from 'node:fs';
 
 /**
@@ -57,7 +58,9 @@ describe('ec2-docker: settings that let jobs reach the host refute the IMDS proo
     ['the directory holding the Docker socket', replaceVolumes('[ "/cache", "/var/run:/host-run" ]'), 'volumes entry "/var/run:/host-run"', /Docker API of the host/],
     ['cap_add SYS_ADMIN', addToDocker('cap_add = [ "CAP_SYS_ADMIN" ]'), 'cap_add entry "CAP_SYS_ADMIN"', /adds SYS_ADMIN/],
     ['cap_add ALL', addToDocker('cap_add = [ "NET_BIND_SERVICE", "all" ]'), 'cap_add entry "all"', /every capability/],
-    ['cap_add NET_ADMIN', addToDocker('cap_add = [ "NET_ADMIN" ]'), 'cap_add entry "NET_ADMIN"', /adds NET_ADMIN/],
+    ['cap_add PERFMON', addToDocker('cap_add = [ "CAP_PERFMON" ]'), 'cap_add entry "CAP_PERFMON"', /adds PERFMON: system-wide perf events: samples the registers and stack memory of every process on the host/],
+    ['the host PID namespace (pid_mode, gitlab-runner 19.1+)', addToDocker('pid_mode = "host"'), 'pid_mode = "host"', /host's PID namespace .*as unsafe as privileged mode/],
+    ['a host device for the services of some images', addToDocker('services_devices = { "docker:*" = [ "/dev/kvm" ] }'), 'services_devices entry "/dev/kvm"', /services a job names from images matching "docker:\*" the host device \/dev\/kvm/],
     ['the host IPC namespace (ipcmode)', addToDocker('ipcmode = "host"'), 'ipcmode = "host"', /host's IPC namespace/],
     ['no user-namespace remapping', addToDocker('userns_mode = "host"'), 'userns_mode = "host"', /root in a job container is root on the host/],
     ['seccomp unconfined', addToDocker('security_opt = [ "seccomp=unconfined" ]'), 'security_opt entry "seccomp=unconfined"', /seccomp filter/],
@@ -94,6 +97,8 @@ describe('ec2-docker: settings that let jobs reach the host refute the IMDS proo
     const r = doctor(edited('ec2-docker', 'docker', (t) => t.replace('privileged = false', 'privileged = true')));
     expect(r.exitCode).toBe(1);
     expect(r.findings.map((f) => f.code)).toContain('RF301');
+    // On the manager's own instance a privileged job takes the instance role: the manager's credentials.
+    expect(r.findings.find((f) => f.code === 'RF301')?.message).toContain("job containers run privileged: a job can take over the manager's instance, and with it the instance role, which is the manager's (cache signing, token parameter)");
     expect(r.findings.map((f) => f.code)).not.toContain('RF309');
     expect(proof(r, IMDS)).toBe(false);
     expect(proof(r, CACHE)).toBe(false);
@@ -105,9 +110,14 @@ describe('ec2-docker: settings that let jobs reach the host refute the IMDS proo
     ['a network of its own', addToDocker('network_mode = "ci-jobs"')],
     ['harmless security options', addToDocker('security_opt = [ "no-new-privileges:true", "seccomp=/etc/docker/seccomp.json" ]')],
     ['a capability that opens no way out', addToDocker('cap_add = [ "NET_BIND_SERVICE" ]')],
+    // NET_ADMIN configures the job's own network namespace; the hop limit is spent in the host's.
+    ['NET_ADMIN (its own network namespace only)', addToDocker('cap_add = [ "NET_ADMIN" ]')],
+    ['BPF without PERFMON (no tracing programs, no kernel reads)', addToDocker('cap_add = [ "CAP_BPF" ]')],
+    ['SYS_PTRACE without the host PID namespace (its own processes only)', addToDocker('cap_add = [ "SYS_PTRACE" ]')],
+    ['SYS_TIME and SYS_BOOT (disturb, reach nothing)', addToDocker('cap_add = [ "SYS_TIME", "SYS_BOOT" ]')],
+    ['pid_mode of another container, not the host', addToDocker('pid_mode = "container:sidecar"')],
     ['a host directory of its own', replaceVolumes('[ "/cache", "/srv/build-cache:/build-cache" ]')],
     ['allowed_privileged_images alone (it only narrows privileged)', addToDocker('allowed_privileged_images = [ "docker:*-dind" ]')],
-    ['pid_mode, which gitlab-runner has no key for', addToDocker('pid_mode = "host"')],
   ])('%s: no RF309, the proofs hold, exit 0', (_name, edit) => {
     const r = doctor(edited('ec2-docker', 'docker', edit));
     expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
@@ -172,6 +182,9 @@ describe('plan: the spec asks for privileged jobs', () => {
     const plan = planText(text);
     expect(plan.exitCode).toBe(0);
     expect(plan.findings.find((f) => f.code === 'RF301')?.severity).toBe('warning');
+    expect(plan.findings.find((f) => f.code === 'RF301')?.message).toBe(
+      "job containers run privileged: a job can take over the manager's instance, and with it the instance role, which is the manager's (cache signing, token parameter): IMDSv2 hop limit 1 does not stop a job that has left its container",
+    );
     expect(plan.proofs.find((p) => p.claim === IMDS)?.holds).toBe(false);
     expect(plan.proofs.find((p) => p.claim === CACHE)?.holds).toBe(false);
   });
@@ -186,7 +199,31 @@ describe('plan: the spec asks for privileged jobs', () => {
     const text = spec('ec2-autoscaler', false).replace('    cache: { name: shared }\n', '    cache: { name: shared }\n    jobs: { privileged: true }\n');
     const plan = planText(text);
     expect(plan.findings.map((f) => `${f.code} ${f.path}`)).toContain('RF301 runners[0].jobs.privileged');
+    // Not "the node": the worker, with the jobs beside and after it (workers carry no instance profile).
+    expect(plan.findings.find((f) => f.code === 'RF301')?.message).toBe('job containers run privileged: a job can take over the worker instance: the jobs it runs at the same time (capacity_per_instance) and the ones after it (max_use_count)');
     expect(plan.exitCode).toBe(1);
+  });
+});
+
+describe('RF301 says what a privileged job takes over, in the words of its platform', () => {
+  /** The RF301 message of an example whose runner (the first after `- name: <runner>`) asks for privileged jobs, risk accepted. */
+  const privileged = (example: string, runner: string) => {
+    const head = `\n  - name: ${runner}\n`;
+    let text = readFileSync(`examples/${example}.yaml`, 'utf8');
+    const at = text.indexOf(head);
+    if (at < 0) throw new Error(`test: no runner ${runner} in ${example}`);
+    const rest = text.slice(at + head.length);
+    const jobs = /^ {4}jobs:\n/m.exec(rest);
+    const accept = '    acceptRisks: [{ code: RF301, reason: docker-in-docker builds until BuildKit lands }]\n';
+    text = jobs && !/\n {2}- name: /.test(rest.slice(0, jobs.index))
+      ? `${text.slice(0, at + head.length)}${accept}${rest.slice(0, jobs.index + jobs[0].length)}      privileged: true\n${rest.slice(jobs.index + jobs[0].length)}`
+      : `${text.slice(0, at + head.length)}${accept}    jobs: { privileged: true }\n${rest}`;
+    return planText(text).findings.find((f) => f.code === 'RF301')?.message;
+  };
+  it('eks: the node and every credential on it; ec2-docker: the instance role, the manager\'s; ec2-autoscaler: the worker', () => {
+    expect(privileged('eks-irsa', 'build')).toMatch(/^job containers run privileged: a job can take over the node and every credential on it\. The namespace therefore cannot enforce Pod Security baseline/);
+    expect(privileged('ec2-docker', 'docker')).toMatch(/^job containers run privileged: a job can take over the manager's instance, and with it the instance role, which is the manager's/);
+    expect(privileged('ec2-autoscaler', 'autoscale')).toMatch(/^job containers run privileged: a job can take over the worker instance: the jobs it runs at the same time/);
   });
 });
 
@@ -204,9 +241,30 @@ describe('dockerHostEscapes', () => {
     [{ security_opt: ['label=disable', 'systempaths=unconfined'] }, ['security_opt', 'security_opt']],
     [{ device_cgroup_rules: ['b 8:* rmw'] }, ['device_cgroup_rules']],
     [{ privileged: false, services_privileged: false, allowed_privileged_services: ['docker:dind'] }, []],
-    [{ ipc_mode: 'host', pid_mode: 'host' }, []],
+    [{ ipc_mode: 'host', pidmode: 'host' }, []],
+    [{ pid_mode: 'host', cap_add: ['SYS_PTRACE', 'NET_ADMIN'] }, ['pid_mode', 'cap_add']],
+    [{ cap_add: ['SYS_PTRACE', 'NET_ADMIN', 'BPF', 'SYS_TIME', 'NET_RAW'] }, []],
+    [{ cap_add: ['BPF', 'PERFMON'] }, ['cap_add']],
+    [{ services_devices: { 'docker:*': ['/dev/kvm', '/dev/fuse'], 'alpine': '/dev/sda' } }, ['services_devices', 'services_devices', 'services_devices']],
   ])('%j → %j', (d, keys) => {
     expect(dockerHostEscapes(docker(d)).map((e) => e.key)).toEqual(keys);
+  });
+  it('SYS_PTRACE beside the host PID namespace says why (it traces the host\'s root processes)', () => {
+    const ptrace = dockerHostEscapes(docker({ pid_mode: 'host', cap_add: ['CAP_SYS_PTRACE'] })).find((e) => e.key === 'cap_add');
+    expect(ptrace?.lets).toMatch(/^adds SYS_PTRACE: with pid_mode = "host", traces the host's processes/);
+    expect(ptrace?.at).toEqual(['runners', 0, 'docker', 'cap_add', 0]);
+  });
+  it('a services_devices entry is found by its image glob and index', () => {
+    expect(dockerHostEscapes(docker({ services_devices: { 'docker:*': ['/dev/kvm'] } })).map((e) => e.at)).toEqual([['runners', 0, 'docker', 'services_devices', 'docker:*', 0]]);
+  });
+  it('every key the classification reads is one gitlab-runner knows (the emitter\'s known-keys list has them)', () => {
+    const known = KNOWN_TOML_KEYS['runners.docker'];
+    expect(known).not.toBe('*');
+    expect(ESCAPE_KEYS.filter((k) => !(known as ReadonlySet<string>).has(k))).toEqual([]);
+    expect(ESCAPE_KEYS).toEqual(expect.arrayContaining(['ipcmode', 'pid_mode', 'services_security_opt', 'device_cgroup_rules', 'services_devices']));
+    const toml = { runners: [{ executor: 'docker', docker: { ipcmode: 'private', pid_mode: 'container:x', services_security_opt: ['no-new-privileges'], device_cgroup_rules: ['c 10:200 rwm'], services_devices: { 'docker:*': ['/dev/fuse'] }, services: [{ name: 'postgres:16', alias: 'db' }] } }] };
+    expect(unknownTomlKeys(toml)).toEqual([]);
+    expect(unknownTomlKeys({ runners: [{ docker: { ipc_mode: 'host', pidmode: 'host' } }] })).toEqual(['runners.docker.ipc_mode', 'runners.docker.pidmode']);
   });
   it('every [[runners]] entry is read, and the entry is named', () => {
     const e = dockerHostEscapes(docker({}, [{ executor: 'docker', docker: { network_mode: 'host' } }]));

@@ -79,7 +79,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   screenPolicies(ev);
   const inferred = inferDeployment(ev);
   // The doctor's own scan (RF940, with positions) covers the files: verify's scan of the same data would be dropped.
-  const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false });
+  const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false, deployment: true });
   const relocate = (f: Finding): Finding => {
     if (f.path === '' || f.code === 'RF901') {
       // Rules over the documents name the Terraform resource: point at it in the file given. So does
@@ -98,7 +98,8 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     const mark = f.path.indexOf(CONFIG_TOML_MARK);
     const locate = m[1] === 'runners' && mark > 0 ? inferred.tomlAt.get(Number(m[2])) : undefined;
     if (locate) {
-      const at = [...f.path.slice(mark + CONFIG_TOML_MARK.length).matchAll(/([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]/g)].map((x) => (x[2] !== undefined ? Number(x[2]) : x[1]!));
+      // formatPath's parts: bare keys, [index], and ["quoted key"] (a services_devices image glob).
+      const at = [...f.path.slice(mark + CONFIG_TOML_MARK.length).matchAll(/\[("(?:[^"\\]|\\.)*")\]|([A-Za-z_][A-Za-z0-9_-]*)|\[(\d+)\]/g)].map((x) => (x[1] !== undefined ? (JSON.parse(x[1]) as string) : x[3] !== undefined ? Number(x[3]) : x[2]!));
       const place = locate(at);
       const about = inferred.intent.runners[Number(m[2])]?.name;
       const where = [about !== undefined ? `runner ${about}` : '', place.where].filter((x) => x !== '').join(', ');

@@ -286,7 +286,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       const read = backend.doctor?.fromToml(cacheToml, azureAndAws, ev.terraform.generatedByRunnerFleet);
       if (!read) continue;
       if ('invalid' in read) {
-        findings.push(finding('RF901', formatPosition(originAt(tomlOrigin, 'runners', 0, 'cache', ...read.invalid.at)), `${read.invalid.message}; the doctor proves nothing about this cache`, { fix: read.invalid.fix ?? 'name the storage as the cloud does, or regenerate the config.toml' }));
+        findings.push(finding('RF901', formatPosition(originAt(tomlOrigin, 'runners', 0, 'cache', ...read.invalid.at)), `${read.invalid.message}; the doctor proves nothing about this cache`, { fix: read.invalid.fix ?? 'name the storage as the cloud does' }));
         return undefined;
       }
       region ??= read.region;
@@ -316,7 +316,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       if (drift) {
         const copy = chain.configToml.origin;
         const key = keyPath(drift.path);
-        findings.push(finding('RF917', formatPosition(originAt(chartOrigin!, ...drift.path)), `runner ${chain.name}: ${formatPosition(originAt(copy, ...drift.path))} differs from runners.config in these values at ${key}: ${shownToml(drift.path, drift.deployed)} here, ${shownToml(drift.path, drift.copy)} there. The chart deploys runners.config, so the proofs read it, not ${copy.source.path}`, { received: `${key}: ${shownToml(drift.path, drift.deployed)} (values), ${shownToml(drift.path, drift.copy)} (${copy.source.path})`, fix: `make ${copy.source.path} the same as runners.config (runner-fleet synth writes both from one spec), or remove it` }));
+        findings.push(finding('RF917', formatPosition(originAt(chartOrigin!, ...drift.path)), `runner ${chain.name}: ${formatPosition(originAt(copy, ...drift.path))} differs from runners.config in these values at ${key}: ${shownToml(drift.path, drift.deployed)} here, ${shownToml(drift.path, drift.copy)} there. The chart deploys runners.config, so the proofs read it, not ${copy.source.path}`, { received: `${key}: ${shownToml(drift.path, drift.deployed)} (values), ${shownToml(drift.path, drift.copy)} (${copy.source.path})`, fix: `make ${copy.source.path} the same as runners.config, or remove it: the chart runs runners.config` }));
       }
     }
     const executor = get(toml, 'runners', 0, 'executor');

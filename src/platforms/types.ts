@@ -181,6 +181,13 @@ export interface PlatformPlugin {
   /** Proof: every reference of this runner's chain resolves in the documents. */
   verifyChain(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner, runnerPath: string): Finding[];
 
+  /**
+   * What a job that leaves its container takes over on this platform, for the privileged-jobs
+   * finding (RF301): "a job can take over <this>". Optional: without it, the node and every
+   * credential on it (a Kubernetes node).
+   */
+  privilegedJobsTakeOver?(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner): string;
+
   /** Further per-runner proofs of this platform (IMDSv2, closed security groups, scoped permissions, …). */
   verifyRunner?(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner, runnerPath: string): RunnerVerification;
 

@@ -15,8 +15,21 @@ export interface Finding {
   received?: string;
   allowed?: string;
   fix?: string;
+  /**
+   * The fix for a deployment runner-fleet did not write, where `fix` speaks of runner-fleet's own
+   * output (regenerate, synth again): the doctor shows this one instead. Never printed by plan.
+   */
+  deploymentFix?: string;
   /** Set when the spec accepted this risk (see `acceptRisks`); the reason it gave. */
   acceptedBecause?: string;
+}
+
+/**
+ * A fix whose last clause is about runner-fleet's own output (`tail`: "regenerate", "runner-fleet
+ * always does, regenerate"): plan shows both, the doctor the advice alone.
+ */
+export function adviceThenRegenerate(advice: string, tail = 'regenerate'): { fix: string; deploymentFix: string } {
+  return { fix: `${advice}; ${tail}`, deploymentFix: advice };
 }
 
 /** Raised for a spec that cannot be read at all (exit 2). Carries every finding at once. */

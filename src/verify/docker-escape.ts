@@ -8,11 +8,11 @@ import { CODES } from '../spec/codes.js';
  *
  * Key names and meanings are gitlab-runner's (`DockerConfig` in common/config.go; the Docker
  * section of docs/configuration/advanced-configuration.md): `privileged`, `services_privileged`,
- * `network_mode`, `ipcmode` (gitlab-runner spells it so), `userns_mode`, `cap_add`,
- * `security_opt`, `services_security_opt`, `devices`, `device_cgroup_rules`, `volumes`.
- * `allowed_privileged_images` / `allowed_privileged_services` only narrow `privileged` (only the
- * listed images run privileged), so they are not escapes of their own. gitlab-runner has no
- * `pid_mode` key: a config.toml that writes one changes nothing.
+ * `network_mode`, `pid_mode` (gitlab-runner 19.1 and later), `ipcmode` (gitlab-runner spells it
+ * so), `userns_mode`, `cap_add`, `security_opt`, `services_security_opt`, `devices`,
+ * `services_devices`, `device_cgroup_rules`, `volumes`. `allowed_privileged_images` /
+ * `allowed_privileged_services` only narrow `privileged` (only the listed images run privileged),
+ * so they are not escapes of their own.
  */
 export interface DockerEscape {
   /** The TOML path of the setting, `['runners', i, 'docker', key]` (and the list index for a list entry). */
@@ -29,16 +29,43 @@ export interface DockerEscape {
 
 const ROOT_ON_HOST = 'and with it becomes root on the host';
 
-/** Added capabilities that open a way out of the container (or as good as), and what each gives. */
+/**
+ * Added capabilities that open a way out of the container, and what each gives. The line is drawn
+ * by what the capability does *by design* with Docker's default confinement still on: its own
+ * PID, network, mount and IPC namespaces, the default seccomp profile (moby profiles/seccomp/
+ * default.json lets a capability's system calls through only with it: init_module with SYS_MODULE,
+ * open_by_handle_at with DAC_READ_SEARCH, iopl/ioperm with SYS_RAWIO, perf_event_open with
+ * PERFMON, mount/unshare/setns with SYS_ADMIN) and the docker-default AppArmor profile where the
+ * host has AppArmor. A capability whose only way out is a kernel bug is not flagged here: every
+ * capability widens the kernel code a job reaches, and no document proves the kernel sound.
+ *
+ * Not flagged, with the reason:
+ * - NET_ADMIN configures the network namespace the job is in (capabilities(7); network_namespaces(7)):
+ *   Docker gives each job its own, and reaching the host's (setns) takes SYS_ADMIN. The IMDSv2
+ *   hop limit is the TTL of the metadata service's reply, spent when the host forwards it onto
+ *   the Docker bridge (EC2 user guide, instance metadata options): that happens in the host's
+ *   namespace, which no route, interface or firewall rule inside the job's changes. What it adds
+ *   on the bridge (taking another address) NET_RAW, in Docker's default set, mostly does already.
+ *   `network_mode = "host"` is what moves jobs into the host's namespace, and it is flagged.
+ * - BPF alone loads programs that neither trace nor attach to networks: tracing programs and reads
+ *   of kernel memory need PERFMON too, networking programs NET_ADMIN, and those attach in the
+ *   job's own namespaces (include/uapi/linux/capability.h). With PERFMON it is flagged, by PERFMON.
+ * - SYS_PTRACE traces only what the job's PID namespace shows (its own processes; AppArmor allows
+ *   only docker-default peers): flagged only together with `pid_mode = "host"`, below.
+ * - SYS_TIME, SYS_BOOT (reboot in a child PID namespace ends only that namespace), SYS_NICE,
+ *   SYS_RESOURCE, IPC_LOCK, SYSLOG and the like disturb or inform but reach no file, process or
+ *   credential of the host.
+ */
 const CAPABILITIES = new Map<string, string>([
   ['ALL', `every capability, as good as privileged: a job mounts the host's disk ${ROOT_ON_HOST}`],
   ['SYS_ADMIN', `mount, namespaces and cgroups: the capability the well-known container escapes use (a cgroup release_agent, mounting the host's disk) ${ROOT_ON_HOST}`],
   ['SYS_MODULE', 'loads kernel modules into the host kernel'],
   ['SYS_RAWIO', "raw access to the host's I/O ports and memory devices"],
   ['DAC_READ_SEARCH', "open_by_handle_at: reads any file of the host's filesystem by its handle"],
-  ['BPF', 'loads eBPF programs into the host kernel, which read kernel and other processes\' memory'],
-  ['NET_ADMIN', "reconfigures the container's network (interfaces, routes, firewall rules) on the Docker bridge it shares with the host and the other jobs"],
+  ['PERFMON', "system-wide perf events: samples the registers and stack memory of every process on the host (the kernel's perf-security guide), and with BPF loads tracing programs that read kernel memory"],
 ]);
+/** SYS_PTRACE once the job shares the host's PID namespace. */
+const PTRACE_WITH_HOST_PID = "with pid_mode = \"host\", traces the host's processes: a job reads and writes the memory of a root process of the host (the runner manager, dockerd) and with it becomes root on the host";
 
 /** Host paths whose bind mount hands a job the host: the Docker socket (the API starts a privileged container) or system files. */
 const SOCKET_DIRS = new Set(['/', '/var', '/var/run', '/run', '/run/docker', '/var/run/docker']);
@@ -49,15 +76,20 @@ const FIXES: Record<string, string> = {
   privileged: `set privileged = false (jobs.privileged: false) and ${BUILDER}`,
   services_privileged: `remove services_privileged (or set it to false) and ${BUILDER}`,
   network_mode: 'remove network_mode = "host": the default bridge network (or a network of your own) keeps jobs one hop from the metadata service',
+  pid_mode: 'remove pid_mode = "host"',
   ipcmode: 'remove ipcmode = "host"',
   userns_mode: 'remove userns_mode = "host"',
   cap_add: 'remove the capability from cap_add (and drop what jobs do not need with cap_drop)',
   security_opt: 'remove the entry: the default seccomp and AppArmor profiles stay on',
   services_security_opt: 'remove the entry: the default seccomp and AppArmor profiles stay on',
   devices: 'remove the device; give jobs what they need through a service or a volume of their own',
+  services_devices: 'remove the device from services_devices',
   device_cgroup_rules: 'remove the rule',
   volumes: `remove the bind mount; for Docker builds ${BUILDER}`,
 };
+
+/** Every `[runners.docker]` key this classification reads (each one gitlab-runner knows). */
+export const ESCAPE_KEYS: readonly string[] = Object.keys(FIXES);
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
@@ -115,11 +147,15 @@ export function dockerHostEscapes(toml: unknown): DockerEscape[] {
     if (typeof docker.network_mode === 'string' && docker.network_mode.trim().toLowerCase() === 'host') {
       add('network_mode', docker.network_mode, "puts job containers in the host's network namespace: they call the instance metadata service as the host does (the IMDS hop limit no longer separates them) and reach every port the host listens on");
     }
+    const hostPid = typeof docker.pid_mode === 'string' && docker.pid_mode.trim().toLowerCase() === 'host';
+    if (hostPid) {
+      add('pid_mode', docker.pid_mode, "shares the host's PID namespace (gitlab-runner 19.1 and later): a job sees every process of the host, the manager's included, and where no AppArmor profile stops it signals them as root; gitlab-runner's security docs call it as unsafe as privileged mode");
+    }
     if (typeof docker.ipcmode === 'string' && docker.ipcmode.trim().toLowerCase() === 'host') add('ipcmode', docker.ipcmode, "shares the host's IPC namespace: a job reads and writes the shared memory and message queues of the host's processes");
     if (typeof docker.userns_mode === 'string' && docker.userns_mode.trim().toLowerCase() === 'host') add('userns_mode', docker.userns_mode, "turns off the Docker daemon's user-namespace remapping for jobs: root in a job container is root on the host");
     strings(docker.cap_add).forEach((cap, n) => {
       const name = cap.trim().toUpperCase().replace(/^CAP_/, '');
-      const lets = CAPABILITIES.get(name);
+      const lets = CAPABILITIES.get(name) ?? (name === 'SYS_PTRACE' && hostPid ? PTRACE_WITH_HOST_PID : undefined);
       if (lets !== undefined) add('cap_add', cap, `adds ${name}: ${lets}`, Array.isArray(docker.cap_add) ? n : undefined);
     });
     for (const key of ['security_opt', 'services_security_opt']) {
@@ -129,6 +165,12 @@ export function dockerHostEscapes(toml: unknown): DockerEscape[] {
       });
     }
     strings(docker.devices).forEach((device, n) => add('devices', device, `gives job containers the host device ${device.split(':')[0]!}: they read and write it as the host does`, Array.isArray(docker.devices) ? n : undefined));
+    // services_devices: image glob → devices, for the services whose image matches (any a job names).
+    if (isObject(docker.services_devices)) {
+      for (const [glob, list] of Object.entries(docker.services_devices)) {
+        strings(list).forEach((device, n) => out.push({ at: [...at('services_devices'), glob, ...(Array.isArray(list) ? [n] : [])], key: 'services_devices', value: show(device), lets: `gives the services a job names from images matching ${show(glob)} the host device ${device.split(':')[0]!}: they read and write it as the host does`, fix: FIXES.services_devices! }));
+      }
+    }
     strings(docker.device_cgroup_rules).forEach((rule, n) => add('device_cgroup_rules', rule, 'lets job containers create and use host devices that match the rule (a disk, the host\'s memory)', Array.isArray(docker.device_cgroup_rules) ? n : undefined));
     strings(docker.volumes).forEach((volume, n) => {
       const lets = volumeEscape(volume);

@@ -20,6 +20,7 @@ import { verifyPodSecurity } from './pod-security.js';
 import { verifyReach } from './reach/index.js';
 import { azureJobsOverManager } from './azure-rbac.js';
 import { foreignLabel, foreignTrustPrincipals, trustServicesOf } from './trust-principals.js';
+import { adviceThenRegenerate } from '../spec/findings.js';
 
 /** One claim about one runner, proven (or refuted) from the emitted documents. */
 export interface Proof {
@@ -118,6 +119,11 @@ export interface VerifyOptions {
    * doctor, which scans the files it reads itself (RF940, with file positions).
    */
   credentialScan?: boolean;
+  /**
+   * The documents are a deployment runner-fleet did not write (the doctor): a finding's
+   * `deploymentFix` replaces its `fix`. Either way the field is not returned.
+   */
+  deployment?: boolean;
 }
 
 const label = subjectLabel;
@@ -199,7 +205,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const services = trustServicesOf(intended, platform.trustServices?.(intended));
       const foreign = foreignTrustPrincipals(role?.trust, services);
       if (!ok && key === runner.managerIdentity) managerRefused = true;
-      if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { fix: 'the trust policy and the service account must name each other; regenerate' }));
+      if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { ...adviceThenRegenerate('the trust policy and the service account must name each other'), deploymentFix: `make the trust policy of ${id.roleName} admit ${label(intended)}, and bind ${label(intended)} to ${id.roleName}` }));
       if (others.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${others.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
       if (foreign.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${foreign.map(foreignLabel).join(', ')}: its trust admits them besides ${label(intended)}`, { received: foreign.map((x) => x.value).join(', '), fix: `remove the statements that name them: the trust of a runner role names only ${intended.kind === 'aws-service' ? `the service ${intended.service}` : `the cluster's OIDC provider${services.length > 0 ? ` (or ${services.join(', ')})` : ''}`}` }));
       proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes} ${subjectNoun} tried)`, holds: ok && others.length === 0 && foreign.length === 0 });
@@ -255,7 +261,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !jobUnknown && extra?.jobsHoldManagerCredentials !== true && !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code)) });
     }
 
-    findings.push(...jobRules(docs, fleet, runner, rp, powers));
+    findings.push(...jobRules(docs, fleet, runner, rp, powers, platform.privilegedJobsTakeOver?.(docs, fleet, runner)));
     findings.push(...runnerRules(runner, rp));
     void before;
   }
@@ -291,7 +297,8 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   const namesUnknown = (claim: string) => [...unknownRoles].some((r) => claim.includes(`job role ${r} `));
   proofs.push(...reach.proofs.map((p) => (p.holds && namesUnknown(p.claim) ? { ...p, holds: false } : p)));
   if (scanned && options.credentialScan !== false) findings.push(...scanned.findings);
-  return { findings: applyAcceptedRisks(fleet, findings), proofs };
+  const fixed = findings.map(({ deploymentFix, ...x }) => (options.deployment === true && deploymentFix !== undefined ? { ...x, fix: deploymentFix } : x));
+  return { findings: applyAcceptedRisks(fleet, fixed), proofs };
 }
 
 
@@ -359,7 +366,7 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
 }
 
 /** Rules on what jobs may do, read from config.toml and the job role's documents. */
-function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string, powers: JobPowers | undefined): Finding[] {
+function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string, powers: JobPowers | undefined, takeOver = 'the node and every credential on it'): Finding[] {
   const out: Finding[] = [];
   const toml = docs.runners.get(runner.name)?.configToml;
   // Every Docker executor (docker, docker-autoscaler, docker+machine, docker-windows) reads [runners.docker].
@@ -367,7 +374,7 @@ function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner
   const executorSection = get(toml, 'runners', 0, executor.startsWith('docker') ? 'docker' : executor);
   if (get(executorSection, 'privileged') === true) {
     const k8s = docs.runners.get(runner.name)?.manifests.some((o) => o.kind === 'Namespace') === true;
-    out.push(f('RF301', `${rp}.jobs.privileged`, `job containers run privileged: a job can take over the node and every credential on it${k8s ? '. The namespace therefore cannot enforce Pod Security baseline (it would reject these pods): it enforces privileged, and warns and audits against baseline' : ''}`, { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)' }));
+    out.push(f('RF301', `${rp}.jobs.privileged`, `job containers run privileged: a job can take over ${takeOver}${k8s ? '. The namespace therefore cannot enforce Pod Security baseline (it would reject these pods): it enforces privileged, and warns and audits against baseline' : ''}`, { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)' }));
   }
   const overwrite = get(executorSection, 'service_account_overwrite_allowed');
   if (typeof overwrite === 'string' && overwrite !== '') {

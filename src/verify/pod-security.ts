@@ -2,7 +2,7 @@ import type { K8sObject } from '../emit/artifacts.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { IntentRunner } from './intent.js';
 import { CODES, type Code } from '../spec/codes.js';
-import { showValue, type Finding } from '../spec/findings.js';
+import { showValue, type Finding, adviceThenRegenerate } from '../spec/findings.js';
 import { get } from './get.js';
 
 /**
@@ -86,7 +86,7 @@ export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp
   const values = emitted.helmValues;
   const violations = values ? restrictedViolations(values.podSecurityContext, values.securityContext) : [];
   if (values && violations.length > 0) {
-    out.push(f('RF308', `${rp}.manager`, `the manager pod of ${runner.name} does not meet Pod Security restricted: ${violations.join('; ')}`, { fix: 'set runAsNonRoot, allowPrivilegeEscalation: false, capabilities.drop [ALL] and seccompProfile RuntimeDefault in the chart values; runner-fleet always does, regenerate' }));
+    out.push(f('RF308', `${rp}.manager`, `the manager pod of ${runner.name} does not meet Pod Security restricted: ${violations.join('; ')}`, { ...adviceThenRegenerate('set runAsNonRoot, allowPrivilegeEscalation: false, capabilities.drop [ALL] and seccompProfile RuntimeDefault in the chart values', 'runner-fleet always does, regenerate') }));
   }
   const proofs = [
     { claim: `namespace ${ns.metadata.name} enforces Pod Security ${String(enforce ?? 'nothing')}${privileged ? ' (privileged jobs accepted)' : ''}`, holds: !out.some((x) => x.code === 'RF307') },

@@ -195,7 +195,7 @@ export const azureBlobCache: CacheBackend = {
     if (!root) return [];
     const out: Finding[] = [];
     const k = Object.entries(root.resource.azurerm_storage_account ?? {}).find(([, b]) => b.name === spec.storageAccount);
-    if (!k) return [finding('RF106', cachePath, `storage account ${spec.storageAccount} is not in terraform/azure/main.tf.json`, { fix: 'regenerate' })];
+    if (!k) return [finding('RF106', cachePath, `storage account ${spec.storageAccount} is not in terraform/azure/main.tf.json`, { fix: 'regenerate', deploymentFix: `give the Terraform of storage account ${spec.storageAccount}` })];
     const [acctKey, acct] = k;
     const want: [string, unknown, string][] = [
       ['allow_nested_items_to_be_public', false, 'anonymous reads of public blobs'],
@@ -205,7 +205,7 @@ export const azureBlobCache: CacheBackend = {
     ];
     const bad = want.filter(([attr, v]) => acct[attr] !== v);
     if (bad.length > 0) {
-      out.push(finding('RF611', cachePath, `storage account ${spec.storageAccount} allows ${bad.map(([, , why]) => why).join(', ')}`, { received: JSON.stringify(Object.fromEntries(bad.map(([a]) => [a, acct[a]]))), allowed: JSON.stringify(Object.fromEntries(bad.map(([a, v]) => [a, v]))), fix: 'regenerate; runner-fleet sets these for every account it creates' }));
+      out.push(finding('RF611', cachePath, `storage account ${spec.storageAccount} allows ${bad.map(([, , why]) => why).join(', ')}`, { received: JSON.stringify(Object.fromEntries(bad.map(([a]) => [a, acct[a]]))), allowed: JSON.stringify(Object.fromEntries(bad.map(([a, v]) => [a, v]))), fix: 'regenerate; runner-fleet sets these for every account it creates', deploymentFix: `set ${bad.map(([a, v]) => `${a} = ${JSON.stringify(v)}`).join(', ')} on storage account ${spec.storageAccount}` }));
     }
     const onAccount = (type: string) =>
       Object.values(root.resource[type] ?? {}).filter((b) => {
@@ -214,7 +214,7 @@ export const azureBlobCache: CacheBackend = {
       });
     const container = onAccount('azurerm_storage_container').find((b) => b.name === spec.container);
     if (!container || (container.container_access_type !== undefined && container.container_access_type !== 'private')) {
-      out.push(finding('RF611', cachePath, `container ${spec.container} is ${container ? `public (${String(container.container_access_type)})` : 'missing'}`, { allowed: 'private', fix: 'regenerate' }));
+      out.push(finding('RF611', cachePath, `container ${spec.container} is ${container ? `public (${String(container.container_access_type)})` : 'missing'}`, { allowed: 'private', fix: 'regenerate', deploymentFix: container ? `set container_access_type = "private" on container ${spec.container}` : `give the Terraform of container ${spec.container} (azurerm_storage_container, private)` }));
     }
     const expires = onAccount('azurerm_storage_management_policy').some((p) =>
       (Array.isArray(p.rule) ? (p.rule as unknown[]) : [p.rule]).some((x) => {

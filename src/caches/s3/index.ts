@@ -12,6 +12,7 @@ import { compilePolicy, evaluatePolicies, PolicyGrammarError, prepareRequest, ty
 import { awsFacts, resolveValue, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 import { s3DoctorReader } from './doctor.js';
+import { adviceThenRegenerate } from '../../spec/findings.js';
 
 function specOf(cache: ResolvedCache): S3CacheSpec {
   return cache.spec as unknown as S3CacheSpec;
@@ -168,7 +169,7 @@ export const s3Cache: CacheBackend = {
     const pab = buckets('aws_s3_bucket_public_access_block');
     const flags = ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'];
     if (pab.length === 0 || !flags.every((f) => pab.some((b) => b[f] === true))) {
-      out.push(finding('RF207', cachePath, CODES.RF207.title, { fix: 'runner-fleet emits a public access block for every bucket it creates; regenerate' }));
+      out.push(finding('RF207', cachePath, CODES.RF207.title, { fix: 'runner-fleet emits a public access block for every bucket it creates; regenerate', deploymentFix: `add an aws_s3_bucket_public_access_block for bucket ${spec.bucket} with block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets all true` }));
     }
     const sse = buckets('aws_s3_bucket_server_side_encryption_configuration');
     const algos = sse.map((b) => (b.rule as { apply_server_side_encryption_by_default?: { sse_algorithm?: string } } | undefined)?.apply_server_side_encryption_by_default?.sse_algorithm);
@@ -198,7 +199,7 @@ export const s3Cache: CacheBackend = {
         );
       });
       if (outside.length > 0) {
-        out.push(finding('RF209', `${cachePath}.vpcEndpointIds`, `bucket ${spec.bucket} does not deny ${outside.join(', ')} from outside ${spec.vpcEndpointIds.join(', ')}`, { received: outside.join(', '), fix: 'deny object access with StringNotEquals aws:SourceVpce in the bucket policy; runner-fleet does when vpcEndpointIds is set, regenerate' }));
+        out.push(finding('RF209', `${cachePath}.vpcEndpointIds`, `bucket ${spec.bucket} does not deny ${outside.join(', ')} from outside ${spec.vpcEndpointIds.join(', ')}`, { received: outside.join(', '), ...adviceThenRegenerate('deny object access with StringNotEquals aws:SourceVpce in the bucket policy', 'runner-fleet does when vpcEndpointIds is set, regenerate') }));
       }
     }
     if (!policy || evaluatePolicies({ resource: [policy] }, req) !== 'explicit-deny') {
@@ -360,7 +361,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   };
 
   if (!manager) {
-    out.push(finding('RF201', cachePath, `the manager role of runner ${runner.name} is missing from terraform/aws/main.tf.json`, { fix: 'regenerate; this is a bug if it persists' }));
+    out.push(finding('RF201', cachePath, `the manager role of runner ${runner.name} is missing from terraform/aws/main.tf.json`, { fix: 'regenerate; this is a bug if it persists', deploymentFix: `give the Terraform of the manager role of runner ${runner.name}` }));
   } else {
     const must: [string, string, Record<string, string>?][] = [
       ['s3:GetObject', `${arn}/${ref.path}/project/1/probe`],

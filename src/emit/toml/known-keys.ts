@@ -35,13 +35,22 @@ const KUBERNETES = [
   'print_pod_warning_events', 'pod_disruption_budget', 'suspend_pvc_size', 'suspend_pvc_storage_class', 'autoscaler',
 ];
 
-// Docker executor (reference 2.4), custom executor (4) and docker-autoscaler (5), for the VM platforms.
+// Docker executor, for the VM platforms: every TOML tag of gitlab-runner's `DockerConfig` (and the
+// `host` / `tls_*` of its embedded docker.Credentials) at the version the reference reads
+// (common/config.go at d79f3e7b8, after v19.3.0). `pid_mode` is 19.1 and later; `ipcmode` is
+// gitlab-runner's spelling (not ipc_mode).
 const DOCKER = [
-  'image', 'privileged', 'volumes', 'pull_policy', 'allowed_images', 'allowed_services', 'allowed_pull_policies', 'allowed_privileged_images',
-  'allowed_privileged_services', 'services_privileged', 'host', 'tls_verify', 'tls_cert_path', 'memory', 'memory_swap', 'memory_reservation',
-  'cpus', 'cpuset_cpus', 'cpu_shares', 'shm_size', 'cap_add', 'cap_drop', 'security_opt', 'devices', 'gpus', 'dns', 'dns_search',
-  'extra_hosts', 'network_mode', 'network_mtu', 'enable_ipv6', 'disable_cache', 'volume_keep', 'wait_for_services_timeout', 'services_limit',
-  'helper_image', 'helper_image_flavor', 'container_labels', 'log_options', 'ulimit', 'sysctls', 'user', 'userns_mode', 'runtime', 'isolation',
+  'host', 'tls_cert_path', 'tls_verify', 'hostname', 'image', 'runtime', 'memory', 'memory_swap', 'memory_reservation', 'cgroup_parent',
+  'cpuset_cpus', 'cpuset_mems', 'cpus', 'cpu_shares', 'dns', 'dns_search', 'privileged', 'services_privileged',
+  'disable_entrypoint_overwrite', 'user', 'allowed_users', 'group_add', 'userns_mode', 'cap_add', 'cap_drop', 'oom_kill_disable',
+  'oom_score_adjust', 'security_opt', 'services_security_opt', 'devices', 'device_cgroup_rules', 'gpus', 'services_devices',
+  'disable_cache', 'volumes', 'volume_keep', 'volume_driver', 'volume_driver_ops', 'cache_dir', 'extra_hosts', 'volumes_from',
+  'network_mode', 'pid_mode', 'ipcmode', 'mac_address', 'links', 'services', 'services_limit', 'service_memory', 'service_memory_swap',
+  'service_memory_reservation', 'service_cgroup_parent', 'service_slot_cgroup_template', 'service_cpuset_cpus', 'service_cpus',
+  'service_cpu_shares', 'service_gpus', 'wait_for_services_timeout', 'allowed_images', 'allowed_privileged_images',
+  'allowed_privileged_services', 'allowed_pull_policies', 'allowed_services', 'pull_policy', 'isolation', 'shm_size', 'tmpfs',
+  'services_tmpfs', 'sysctls', 'helper_image', 'helper_image_flavor', 'container_labels', 'enable_ipv6', 'ulimit', 'network_mtu',
+  'log_options',
 ];
 const CUSTOM = [
   'config_exec', 'config_args', 'config_exec_timeout', 'prepare_exec', 'prepare_args', 'prepare_exec_timeout', 'run_exec', 'run_args',
@@ -75,6 +84,9 @@ export const KNOWN_TOML_KEYS: Record<string, ReadonlySet<string> | '*'> = {
   'runners.kubernetes.pod_labels': '*',
   'runners.kubernetes.pod_annotations': '*',
   'runners.docker': new Set(DOCKER),
+  'runners.docker.services': new Set(['name', 'alias', 'command', 'entrypoint', 'environment', 'suspend_data_path']),
+  // Tables of names gitlab-runner passes on (image globs, sysctls, paths, labels, limits, options).
+  ...Object.fromEntries(['services_devices', 'sysctls', 'tmpfs', 'services_tmpfs', 'container_labels', 'ulimit', 'log_options', 'volume_driver_ops'].map((k) => [`runners.docker.${k}`, '*' as const])),
   'runners.custom': new Set(CUSTOM),
   'runners.autoscaler': new Set(AUTOSCALER),
   'runners.autoscaler.plugin_config': '*',

@@ -210,28 +210,28 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
   ] as const) {
     const intended: KubernetesSubject = { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
     if (!facts?.identities.has(id.roleName)) {
-      out.push(f('RF106', rp, `the ${purpose} managed identity ${id.roleName} is not in terraform/azure/main.tf.json`, { fix: 'regenerate; report a bug if it persists' }));
+      out.push(f('RF106', rp, `the ${purpose} managed identity ${id.roleName} is not in terraform/azure/main.tf.json`, { fix: 'regenerate; report a bug if it persists', deploymentFix: `give the Terraform of managed identity ${id.roleName}` }));
       continue;
     }
     const creds = index.credentialsOf.get(id.roleName) ?? [];
-    if (creds.length === 0) out.push(f('RF603', rp, `managed identity ${id.roleName} has no federated credential, so ${label(intended)} cannot become it`, { fix: 'regenerate; one credential per service account is emitted with the runner' }));
+    if (creds.length === 0) out.push(f('RF603', rp, `managed identity ${id.roleName} has no federated credential, so ${label(intended)} cannot become it`, { fix: 'regenerate; one credential per service account is emitted with the runner', deploymentFix: `add a federated credential to ${id.roleName} with the cluster's issuer, subject system:serviceaccount:${names.namespace}:${sa} and audience ${AZURE_WI_AUDIENCE}` }));
     for (const cred of creds) {
       if (cred.audience.length !== 1 || cred.audience[0] !== AZURE_WI_AUDIENCE) {
         out.push(f('RF604', rp, `federated credential ${cred.name} of ${id.roleName} accepts audiences ${JSON.stringify(cred.audience)}`, { received: JSON.stringify(cred.audience), allowed: JSON.stringify([AZURE_WI_AUDIENCE]), fix: `set audience to exactly ["${AZURE_WI_AUDIENCE}"]` }));
       }
       const matches = subjectIndex.byKey.get(`${cred.issuer}|${cred.subject}`) ?? [];
       if (matches.length !== 1 || label(matches[0]!) !== label(intended)) {
-        out.push(f('RF603', rp, `federated credential ${cred.name} of ${id.roleName} (issuer ${cred.issuer}, subject ${cred.subject}) matches ${matches.length === 0 ? 'no service account' : matches.map(label).join(', ')} of the fleet; it must match exactly ${label(intended)}`, { fix: 'issuer and subject come from the resolved cluster, namespace and service account; regenerate' }));
+        out.push(f('RF603', rp, `federated credential ${cred.name} of ${id.roleName} (issuer ${cred.issuer}, subject ${cred.subject}) matches ${matches.length === 0 ? 'no service account' : matches.map(label).join(', ')} of the fleet; it must match exactly ${label(intended)}`, { fix: 'issuer and subject come from the resolved cluster, namespace and service account; regenerate', deploymentFix: `set the issuer of credential ${cred.name} to the cluster's OIDC issuer and its subject to system:serviceaccount:${names.namespace}:${sa}` }));
       }
     }
     // Terraform root: the annotation reads the client id of the identity with the same name.
     const tfSa = root ? tfServiceAccountAt(docs, root, names.namespace, sa) : undefined;
     const via = root && tfSa ? identityOfAnnotation(root, tfSa.annotations[AZURE_CLIENT_ID_ANNOTATION]) : undefined;
     if (via !== id.roleName) {
-      out.push(f('RF605', rp, `in ${k8sRootPath(cluster.name)} service account ${names.namespace}/${sa} ${tfSa ? `takes its client id from ${via === undefined ? String(tfSa.annotations[AZURE_CLIENT_ID_ANNOTATION]) : `identity ${via}`}` : 'is missing'}, but its ${purpose} identity is ${id.roleName}`, { fix: 'regenerate; the annotation must look the identity up by its resolved name' }));
+      out.push(f('RF605', rp, `in ${k8sRootPath(cluster.name)} service account ${names.namespace}/${sa} ${tfSa ? `takes its client id from ${via === undefined ? String(tfSa.annotations[AZURE_CLIENT_ID_ANNOTATION]) : `identity ${via}`}` : 'is missing'}, but its ${purpose} identity is ${id.roleName}`, { fix: 'regenerate; the annotation must look the identity up by its resolved name', deploymentFix: `annotate service account ${names.namespace}/${sa} with ${AZURE_CLIENT_ID_ANNOTATION} = the client id of ${id.roleName}` }));
     }
     if (tfSa && tfSa.annotations[AZURE_TENANT_ID_ANNOTATION] !== fleet.azure?.tenantId) {
-      out.push(f('RF605', rp, `service account ${names.namespace}/${sa} is annotated with tenant ${String(tfSa.annotations[AZURE_TENANT_ID_ANNOTATION])}, the identities live in ${fleet.azure?.tenantId ?? '?'}`, { fix: 'regenerate' }));
+      out.push(f('RF605', rp, `service account ${names.namespace}/${sa} is annotated with tenant ${String(tfSa.annotations[AZURE_TENANT_ID_ANNOTATION])}, the identities live in ${fleet.azure?.tenantId ?? '?'}`, { fix: 'regenerate', deploymentFix: `annotate service account ${names.namespace}/${sa} with ${AZURE_TENANT_ID_ANNOTATION} = ${fleet.azure?.tenantId ?? 'the tenant of the identities'}` }));
     }
     // Rendered manifests: the literal client id must be the one the outputs file gave for this identity.
     const manifest = findServiceAccount(docs, runner.name, names.namespace, sa)?.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
@@ -252,10 +252,10 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
   // Both pods carry the workload identity label: the manager signs cache SAS URLs, jobs log in.
   const emitted = docs.runners.get(runner.name);
   if (get(emitted?.configToml, 'runners', 0, 'kubernetes', 'pod_labels', AZURE_USE_LABEL) !== 'true') {
-    out.push(f('RF106', rp, `runners/${runner.name}/config.toml does not label job pods ${AZURE_USE_LABEL}: "true", so jobs get no Azure token`, { fix: 'regenerate' }));
+    out.push(f('RF106', rp, `runners/${runner.name}/config.toml does not label job pods ${AZURE_USE_LABEL}: "true", so jobs get no Azure token`, { fix: 'regenerate', deploymentFix: `set pod_labels = { "${AZURE_USE_LABEL}" = "true" } in [runners.kubernetes] of the runner's config.toml` }));
   }
   if (emitted?.helmValues && get(emitted.helmValues, 'podLabels', AZURE_USE_LABEL) !== 'true') {
-    out.push(f('RF106', rp, `helm/${runner.name}/values.yaml does not label the manager pod ${AZURE_USE_LABEL}: "true", so the manager cannot sign cache URLs`, { fix: 'regenerate' }));
+    out.push(f('RF106', rp, `helm/${runner.name}/values.yaml does not label the manager pod ${AZURE_USE_LABEL}: "true", so the manager cannot sign cache URLs`, { fix: 'regenerate', deploymentFix: `set podLabels: { ${AZURE_USE_LABEL}: "true" } in the chart values` }));
   }
 
   if (facts) {

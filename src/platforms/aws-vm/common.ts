@@ -2,7 +2,7 @@ import { identityRef } from '../../model/types.js';
 import type { AwsServiceSubject, IdentitySubject, ResolvedCluster } from '../../model/types.js';
 import { policyDocument } from '../../model/types.js';
 import type { Finding } from '../../spec/findings.js';
-import { safeText, showValue } from '../../spec/findings.js';
+import { safeText, showValue, adviceThenRegenerate } from '../../spec/findings.js';
 import { tomlDifference, tomlPathText } from '../../verify/toml-read.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import { fitName, iamRoleName } from '../../spec/names.js';
@@ -832,7 +832,7 @@ export function verifyComputeDocuments(docs: FleetDocuments): Finding[] {
     for (const [k, body] of resources(root, type)) {
       const mo = (list(body.metadata_options)[0] ?? {}) as Record<string, unknown>;
       if (mo.http_tokens !== 'required' || mo.http_endpoint === 'disabled') {
-        out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2 (http_tokens is ${showValue(mo.http_tokens)})`, { received: showValue(mo.http_tokens), allowed: '"required"', fix: 'set metadata_options.http_tokens = "required"; runner-fleet always does, regenerate' }));
+        out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2 (http_tokens is ${showValue(mo.http_tokens)})`, { received: showValue(mo.http_tokens), allowed: '"required"', ...adviceThenRegenerate('set metadata_options.http_tokens = "required"', 'runner-fleet always does, regenerate') }));
       }
       const devices = type === 'aws_launch_template' ? (list(body.block_device_mappings) as Record<string, unknown>[]).map((d) => (list(d.ebs)[0] ?? {}) as Record<string, unknown>) : (list(body.root_block_device) as Record<string, unknown>[]);
       if (devices.length === 0 || devices.some((d) => String(d.encrypted) !== 'true')) {
@@ -842,9 +842,9 @@ export function verifyComputeDocuments(docs: FleetDocuments): Finding[] {
         out.push(f('RF716', '', `${label} ${type}.${k} installs key pair ${showValue(body.key_name)}`, { fix: 'remove key_name: managers are reached through SSM Session Manager, workers through EC2 Instance Connect' }));
       }
       const ud = userDataOf(docs, body);
-      if (ud.problem) out.push(f('RF106', '', `${type}.${k}: ${ud.problem}`, { fix: 'regenerate; user data must be a generated file' }));
+      if (ud.problem) out.push(f('RF106', '', `${type}.${k}: ${ud.problem}`, { fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor' }));
       if (ud.text !== undefined && ud.text.startsWith('#!')) {
-        for (const problem of unverifiedDownloads(ud.text)) out.push(f('RF720', '', `the user data of ${type}.${k} ${problem}`, { fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint), under set -euo pipefail; runner-fleet always does, regenerate' }));
+        for (const problem of unverifiedDownloads(ud.text)) out.push(f('RF720', '', `the user data of ${type}.${k} ${problem}`, { ...adviceThenRegenerate('download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint), under set -euo pipefail', 'runner-fleet always does, regenerate') }));
       }
       if (ud.text !== undefined && hasSecretShape(ud.text)) {
         out.push(f('RF712', '', `the user data of ${type}.${k} contains a token or key`, { fix: 'the instance reads its runner token from the SSM parameter at boot; never put it in user data' }));
@@ -994,15 +994,15 @@ export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner,
   const root = awsFacts(docs)?.root;
   const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
   const toml = docs.runners.get(runner.name)?.configToml;
-  if (!body || !toml) return [f('RF106', runnerPath, `the manager launch template or config.toml of ${runner.name} is missing`, { fix: 'regenerate' })];
+  if (!body || !toml) return [f('RF106', runnerPath, `the manager launch template or config.toml of ${runner.name} is missing`, { fix: 'regenerate', deploymentFix: 'give the manager launch template, whose user data writes config.toml' })];
   const ud = userDataOf(docs, body);
   const out: Finding[] = [];
   if (ud.text === undefined || !ud.text.includes(configTomlText(runner, toml).replace(/\n$/, ''))) {
-    out.push(f('RF106', runnerPath, `the manager user data does not write runners/${runner.name}/config.toml`, { fix: 'regenerate; both come from one config' }));
+    out.push(f('RF106', runnerPath, `the manager user data does not write runners/${runner.name}/config.toml`, { fix: 'regenerate; both come from one config', deploymentFix: `make the manager user data write runners/${runner.name}/config.toml (the config.toml it boots with), or leave that file out` }));
   }
   const file = artifactAt(docs, userDataPath(runner));
   if (ud.text !== undefined && (!file || artifactText(file) !== ud.text)) {
-    out.push(f('RF106', runnerPath, `the user data in the launch template differs from ${userDataPath(runner)}`, { fix: 'regenerate; what is reviewed must be what boots' }));
+    out.push(f('RF106', runnerPath, `the user data in the launch template differs from ${userDataPath(runner)}`, { fix: 'regenerate; what is reviewed must be what boots', deploymentFix: `make ${userDataPath(runner)} the user data the launch template boots, or leave it out: what is reviewed must be what boots` }));
   }
   // The runner's config.toml file (emitted; for the doctor, the file given beside the user data)
   // must be the one the user data writes: the user data's is what boots and what is proven.
@@ -1011,7 +1011,7 @@ export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner,
   if (written?.format === 'toml' && written.content !== toml) {
     const d = tomlDifference(toml, written.content);
     const diff = d ? safeText(tomlPathText(d.path), 200) : undefined;
-    if (diff !== undefined) out.push(f('RF106', runnerPath, `${tomlPath} differs from the config.toml the manager user data writes${diff === '' ? '' : ` (first at ${diff})`}: the user data's is what boots, and what the proofs read`, { fix: 'make both copies one config (regenerate); what is reviewed must be what boots' }));
+    if (diff !== undefined) out.push(f('RF106', runnerPath, `${tomlPath} differs from the config.toml the manager user data writes${diff === '' ? '' : ` (first at ${diff})`}: the user data's is what boots, and what the proofs read`, { fix: 'make both copies one config (regenerate); what is reviewed must be what boots', deploymentFix: `make ${tomlPath} the config.toml the user data writes, or leave it out: what is reviewed must be what boots` }));
   }
   return out;
 }
@@ -1041,7 +1041,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const own = tokenParameterArn(fleet, runner);
   const other = own.replace(/\/[^/]+\/runner-token$/, '/another-runner/runner-token');
   const out: Finding[] = [];
-  if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(f('RF106', runnerPath, `the manager role cannot read its token parameter ${names(runner).tokenParameter}`, { fix: 'regenerate' }));
+  if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(f('RF106', runnerPath, `the manager role cannot read its token parameter ${names(runner).tokenParameter}`, { fix: 'regenerate', deploymentFix: `allow the manager role ssm:GetParameter on ${own}` }));
   // The token must be stored encrypted: a String (or StringList) parameter keeps it in plain text,
   // for anyone with ssm:GetParameter on it and in every listing that shows values.
   const root = awsFacts(docs)?.root;
@@ -1063,7 +1063,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   if (keyArn !== undefined) {
     const via = `ssm.${aws(fleet).region}.amazonaws.com`;
     const ctx = (param: string, service = via) => ({ 'kms:ViaService': service, 'kms:EncryptionContext:PARAMETER_ARN': param });
-    if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(f('RF106', runnerPath, `the manager role cannot decrypt its token parameter with ${keyArn} through SSM`, { fix: 'regenerate' }));
+    if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(f('RF106', runnerPath, `the manager role cannot decrypt its token parameter with ${keyArn} through SSM`, { fix: 'regenerate', deploymentFix: `allow the manager role kms:Decrypt on ${keyArn} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${own}` }));
     const otherKey = keyArn.replace(/key\/.*$/, 'key/00000000-0000-0000-0000-000000000000');
     const kmsLeaks = [
       ['another runner\'s parameter', keyArn, ctx(other)],

@@ -52,6 +52,8 @@ export interface VmPlatformConfig {
   ): RunnerEmission;
   identityCheckJob: PlatformPlugin['identityCheckJob'];
   verifyRunner(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): RunnerVerification;
+  /** What a job that leaves its container takes over (PlatformPlugin.privilegedJobsTakeOver). */
+  privilegedJobsTakeOver?(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner): string;
   /** How jobs get (or do not get) cloud credentials, for the README. */
   jobCredentials(fleet: FleetIntent, runner: IntentRunner): string[];
   extraSteps?(fleet: FleetIntent, runners: readonly IntentRunner[]): { title: string; lines: string[] }[];
@@ -91,6 +93,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
     subjectNoun: 'instance profiles and task definitions',
     chainClaim: 'every reference resolves: instance profile ↔ manager role ↔ launch template ↔ user data ↔ config.toml',
     ...(c.computeDoctor ? { computeDoctor: c.computeDoctor } : {}),
+    ...(c.privilegedJobsTakeOver ? { privilegedJobsTakeOver: (docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner) => c.privilegedJobsTakeOver!(docs, fleet, runner) } : {}),
 
     checkSpec(ctx) {
       return [...needsAws(ctx, c.type), ...c.checkSpec(ctx)];
@@ -142,12 +145,12 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
       const facts = awsFacts(docs);
       const manager = identityOf(fleet, runner.managerIdentity);
       if (!facts?.roles.get(manager.roleName)) {
-        out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the manager role ${manager.roleName} is not in terraform/aws/main.tf.json`, fix: 'regenerate; report a bug if it persists' });
+        out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the manager role ${manager.roleName} is not in terraform/aws/main.tf.json`, fix: 'regenerate; report a bug if it persists', deploymentFix: `give the Terraform of the manager role ${manager.roleName}` });
       }
       const cluster = fleet.clusters.find((x) => x.name === runner.cluster)!;
       const got = vmRoleOfSubject(docs, instanceProfileSubject(fleet, cluster, runner));
       if (got !== manager.roleName) {
-        out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `instance profile ${names(runner).instanceProfile} carries ${got ?? 'no role'}, not the manager role ${manager.roleName}`, fix: 'regenerate; the names must come from one resolved value' });
+        out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `instance profile ${names(runner).instanceProfile} carries ${got ?? 'no role'}, not the manager role ${manager.roleName}`, fix: 'regenerate; the names must come from one resolved value', deploymentFix: `make instance profile ${names(runner).instanceProfile} carry the manager role ${manager.roleName}` });
       }
       out.push(...verifyUserDataConfig(docs, runner, runnerPath));
       return out;

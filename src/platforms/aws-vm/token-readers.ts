@@ -7,6 +7,7 @@ import { actionPatterns, evaluatePolicies, prepareRequest, type PolicySet, type 
 import { awsFacts, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
 import { findBy } from '../../model/lookup.js';
 import { names, vmSpec } from './common.js';
+import { adviceThenRegenerate } from '../../spec/findings.js';
 
 /**
  * Who else can read a runner's token: the VM runners keep their `glrt-` token in a SecureString
@@ -42,6 +43,7 @@ interface Candidate {
   label: string;
   path: string;
   fix: string;
+  deploymentFix?: string;
   caller: PreparedRequest;
   policies: PolicySet;
   /**
@@ -153,10 +155,10 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
   const rotators = new Set((fleet.idTokens?.roles ?? []).filter((r) => r.cloud === 'aws' && r.rotator !== undefined).map((r) => r.roleName));
 
   // Who each role is: the runners' managers and jobs, the ID-token roles; anything else by its resource.
-  const who = new Map<string, { label: string; path: string; fix: string }>();
+  const who = new Map<string, { label: string; path: string; fix: string; deploymentFix?: string }>();
   for (const r of fleet.runners) {
     const m = findBy(fleet.identities, 'key', r.managerIdentity);
-    if (m?.cloud === 'aws') who.set(m.roleName, { label: `the manager role of runner ${r.name}`, path: `runners[${r.index}]`, fix: "deny the manager ssm:GetParameter* outside its own token parameter; regenerate" });
+    if (m?.cloud === 'aws') who.set(m.roleName, { label: `the manager role of runner ${r.name}`, path: `runners[${r.index}]`, ...adviceThenRegenerate('deny the manager ssm:GetParameter* outside its own token parameter') });
     const j = r.jobIdentity !== undefined ? findBy(fleet.identities, 'key', r.jobIdentity) : undefined;
     if (j?.cloud === 'aws') who.set(j.roleName, { label: `the job role of runner ${r.name}`, path: `runners[${r.index}].jobs.permissions.aws`, fix: `narrow the job permissions of runner ${r.name} (jobs.permissions.aws; in Terraform, the job role's policies): no ssm:GetParameter* (or GetParametersByPath) on * or on the runner token parameters under ${prefix}` });
   }
@@ -197,6 +199,7 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
       label: `${w?.label ?? 'role'} ${role.name} (aws_iam_role.${role.key})`,
       path: w?.path ?? '',
       fix: w?.fix ?? `grant role ${role.name} no ssm:GetParameter* (or GetParametersByPath) on * or on the runner token parameters under ${prefix}`,
+      ...(w?.deploymentFix !== undefined ? { deploymentFix: w.deploymentFix } : {}),
       caller: prepareRequest({ principal: { type: 'AWS', id: arn }, action: READ_ACTIONS[0], resource: standInArn }),
       policies: { identity: role.policiesCompiled },
       actions: allowed,
@@ -295,6 +298,7 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
         received: actions.join(', '),
         allowed: 'the runner token parameters are read by their own manager and the token rotator only',
         fix: c.fix,
+        ...(c.deploymentFix !== undefined ? { deploymentFix: c.deploymentFix } : {}),
       });
     }
   }
@@ -333,6 +337,7 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
       received: actions.join(', '),
       allowed: `runner ${runner.name}'s manager and the token rotator only`,
       fix: c.fix,
+      ...(c.deploymentFix !== undefined ? { deploymentFix: c.deploymentFix } : {}),
     });
   }
   const tried = t.tried.size - (managerRole !== undefined && t.tried.has(managerRole) ? 1 : 0);

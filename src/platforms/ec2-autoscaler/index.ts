@@ -12,6 +12,21 @@ import { amiIdSchema, autoscalerRunnerSchema, instanceRunnerSchema, vmClusterFie
 import { egressAll, key, launchTemplate, managerMay, managerResources, managerUserData, names, securityGroup, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE } from '../aws-identity-check.js';
 import { dockerHostEscapes, escapeFindings } from '../../verify/docker-escape.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import { awsFacts, resourceBody } from '../../verify/aws-docs.js';
+
+/**
+ * What a job that leaves its container takes over: its worker, with the jobs beside and after it.
+ * Workers are made without an instance profile; one the documents give them is named, since its
+ * role is then what such a job holds.
+ */
+function workerTakeOver(docs: FleetDocuments, runner: IntentRunner): string {
+  const root = awsFacts(docs)?.root;
+  const lt = root ? resourceBody(root, 'aws_launch_template', key(runner, 'workers')) : undefined;
+  const profile = lt?.iam_instance_profile;
+  const shown = profile === undefined ? undefined : (JSON.stringify(profile) ?? 'a value').slice(0, 160);
+  return `the worker instance: the jobs it runs at the same time (capacity_per_instance) and the ones after it (max_use_count)${shown !== undefined ? `, and the role of the worker instance profile ${shown}` : ''}`;
+}
 
 export const ec2AutoscalerClusterSchema = z.strictObject({
   ...vmClusterFields,
@@ -196,13 +211,13 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
     ];
     const missing = must.filter(([a, r, c]) => !managerMay(docs, fleet, runner, a, r, c)).map(([a, r]) => `${a} on ${r}`);
     const leaks = mustNot.filter(([a, r, c]) => managerMay(docs, fleet, runner, a, r, c)).map(([a, r, c]) => `${a} on ${r} ${JSON.stringify(c)}`);
-    if (missing.length > 0) findings.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the manager role cannot ${missing.join(', ')}`, fix: 'regenerate' });
+    if (missing.length > 0) findings.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the manager role cannot ${missing.join(', ')}`, fix: 'regenerate', deploymentFix: `allow the manager role ${missing.join(', ')}` });
     if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${leaks.join('; ')}`, fix: `scope the fleeting permissions to group ${group}` });
     const ssh = verifySshOnlyFromManager(docs, key(runner, 'workers'), key(runner, 'manager'), runnerPath);
     findings.push(...ssh);
     // Workers carry no instance profile, so a job on the host gets no AWS credentials; it gets the
     // worker itself, with the jobs it runs beside this one and after it.
-    findings.push(...escapeFindings(dockerHostEscapes(docs.runners.get(runner.name)?.configToml), runnerPath, 'from the host a job takes over the worker instance: the jobs it runs at the same time (capacity_per_instance) and the ones after it (max_use_count)'));
+    findings.push(...escapeFindings(dockerHostEscapes(docs.runners.get(runner.name)?.configToml), runnerPath, `from the host a job takes over ${workerTakeOver(docs, runner)}`));
     return {
       findings,
       proofs: [
@@ -210,6 +225,10 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
         { claim: 'workers accept SSH from the manager only', holds: ssh.length === 0 },
       ],
     };
+  },
+
+  privilegedJobsTakeOver(docs, _fleet, runner) {
+    return workerTakeOver(docs, runner);
   },
 
   jobCredentials(_fleet, runner) {

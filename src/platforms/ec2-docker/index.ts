@@ -23,6 +23,9 @@ function hopLimit(runner: IntentRunner): 1 | 2 {
   return instanceOf(runner).jobsReachInstanceCredentials === true ? 2 : 1;
 }
 
+/** What a job that reaches the host gets there: the manager's own instance and its role. */
+const ON_THE_HOST = "the instance role, which is the manager's (cache signing, token parameter)";
+
 /** Jobs run in Docker containers on the manager's own instance. */
 export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
   type: 'ec2-docker',
@@ -80,9 +83,14 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
     // The hop limit holds only while jobs stay inside their containers: a setting that lets them
     // reach the host (privileged included, which is RF301) reaches its metadata service too.
     const escapes = dockerHostEscapes(docs.runners.get(runner.name)?.configToml);
-    findings.push(...escapeFindings(escapes, runnerPath, "from the host a job obtains the instance role, which is the manager's (cache signing, token parameter)"));
+    findings.push(...escapeFindings(escapes, runnerPath, `from the host a job obtains ${ON_THE_HOST}`));
     const escaped = escapes.length > 0;
     return { findings, proofs: [{ claim: 'job containers cannot reach the instance credentials (IMDSv2 required, hop limit 1)', holds: !reach && !escaped }], ...(reach || escaped ? { jobsHoldManagerCredentials: true } : {}) };
+  },
+
+  privilegedJobsTakeOver() {
+    // A privileged container is root on the host; the IMDS hop limit only separates containers.
+    return `the manager's instance, and with it ${ON_THE_HOST}: IMDSv2 hop limit 1 does not stop a job that has left its container`;
   },
 
   jobCredentials(_fleet, runner) {

@@ -3,7 +3,7 @@ import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { identityRef } from '../../model/types.js';
 import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
-import { showValue, type Finding } from '../../spec/findings.js';
+import { showValue, type Finding, adviceThenRegenerate } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import { mergeFragments, named, tfName, type TerraformResources } from '../../emit/artifacts.js';
 import type { ResolvedCluster } from '../../model/types.js';
@@ -271,7 +271,7 @@ function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: Intent
   const repo = index.repositories.get(n.ecrRepository);
   const mutability = showValue(repo?.image_tag_mutability);
   if (!repo || repo.image_tag_mutability !== 'IMMUTABLE') {
-    out.push({ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate`, message: `ECR repository ${n.ecrRepository} ${repo ? `has image_tag_mutability ${mutability} (absent means MUTABLE)` : 'is not in terraform/aws/main.tf.json'}: whoever can push re-points a tag every job runs`, received: mutability, allowed: '"IMMUTABLE"', fix: 'set image_tag_mutability = "IMMUTABLE"; runner-fleet always does, regenerate' });
+    out.push({ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate`, message: `ECR repository ${n.ecrRepository} ${repo ? `has image_tag_mutability ${mutability} (absent means MUTABLE)` : 'is not in terraform/aws/main.tf.json'}: whoever can push re-points a tag every job runs`, received: mutability, allowed: '"IMMUTABLE"', ...adviceThenRegenerate('set image_tag_mutability = "IMMUTABLE"', 'runner-fleet always does, regenerate') });
   }
   const task = facts.root.resource.aws_ecs_task_definition?.[key(runner, 'jobs')];
   const defs = task?.container_definitions;
@@ -418,7 +418,7 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
     ];
     const missing = must.filter(([act, res, ctx]) => !managerMay(docs, fleet, runner, act, res, ctx)).map(([act, res]) => `${act} on ${res}`);
     const leaks = mustNot.filter(([act, res, ctx]) => managerMay(docs, fleet, runner, act, res, ctx)).map(([act, res, ctx]) => `${act} on ${res} ${JSON.stringify(ctx)}`);
-    if (missing.length > 0) findings.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the manager role cannot ${missing.join(', ')}`, fix: 'regenerate' });
+    if (missing.length > 0) findings.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the manager role cannot ${missing.join(', ')}`, fix: 'regenerate', deploymentFix: `allow the manager role ${missing.join(', ')}` });
     if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${leaks.join('; ')}`, fix: 'scope ecs:RunTask to the cluster and family, ecs:StopTask to the cluster\'s tasks, iam:PassRole to the job roles for ecs-tasks.amazonaws.com' });
     const ssh = verifySshOnlyFromManager(docs, key(runner, 'tasks'), key(runner, 'manager'), runnerPath);
     findings.push(...ssh);

@@ -533,14 +533,35 @@ export const eksPlatform: PlatformPlugin = {
       const identity = identityOf(fleet, key);
       const role = facts?.roles.get(identity.roleName);
       if (!role) {
-        out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the ${purpose} role ${identity.roleName} is not in terraform/aws/main.tf.json`, fix: 'regenerate; report a bug if it persists' });
+        out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the ${purpose} role ${identity.roleName} is not in terraform/aws/main.tf.json`, fix: 'regenerate; report a bug if it persists', deploymentFix: `give the Terraform of role ${identity.roleName} (or its aws iam get-role output)` });
         continue;
       }
       const arn = roleArn(fleet.aws!.partition, fleet.aws!.accountId, role.path, role.name);
       const subject: KubernetesSubject = { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
       const got = this.roleOfSubject(docs, fleet, cluster, subject);
       if (got !== role.name) {
-        out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: irsa ? `service account ${names.namespace}/${sa} is annotated ${ROLE_ARN_ANNOTATION}=${String(findServiceAccount(docs, runner.name, names.namespace, sa)?.metadata.annotations?.[ROLE_ARN_ANNOTATION])}, but its ${purpose} role is ${arn}` : `no pod identity association binds ${names.namespace}/${sa} to ${arn}`, fix: 'regenerate; the names must come from one resolved value' });
+        const fix = 'regenerate; the names must come from one resolved value';
+        if (irsa) {
+          out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `service account ${names.namespace}/${sa} is annotated ${ROLE_ARN_ANNOTATION}=${String(findServiceAccount(docs, runner.name, names.namespace, sa)?.metadata.annotations?.[ROLE_ARN_ANNOTATION])}, but its ${purpose} role is ${arn}`, fix, deploymentFix: `annotate service account ${names.namespace}/${sa} with ${ROLE_ARN_ANNOTATION}: ${arn}${purpose === 'manager' ? ' (serviceAccount.annotations in the chart values)' : ''}` });
+        } else {
+          // What the documents bind the service account to instead: nothing, another role, or several.
+          const eks = eksClusterName(cluster);
+          const bound = indexOf(docs, fleet).associations.get(subjectKey(eks, names.namespace, sa)) ?? [];
+          const message =
+            bound.length === 0
+              ? `no pod identity association binds ${names.namespace}/${sa} on EKS cluster ${eks} to ${arn}`
+              : bound.length === 1
+                ? `the pod identity association of ${names.namespace}/${sa} on EKS cluster ${eks} binds role ${bound[0]!}, not its ${purpose} role ${arn}`
+                : `${bound.length} pod identity associations bind ${names.namespace}/${sa} on EKS cluster ${eks} (roles ${bound.join(', ')}): which one its pods get is not shown`;
+          const association = `cluster_name = "${eks}", namespace = "${names.namespace}", service_account = "${sa}" and role_arn = "${arn}"`;
+          const deploymentFix =
+            bound.length === 0
+              ? `add an aws_eks_pod_identity_association with ${association} (or: aws eks create-pod-identity-association --cluster-name ${eks} --namespace ${names.namespace} --service-account ${sa} --role-arn ${arn})`
+              : bound.length === 1
+                ? `set role_arn = "${arn}" in the aws_eks_pod_identity_association of ${names.namespace}/${sa}`
+                : `keep one aws_eks_pod_identity_association for ${names.namespace}/${sa}, the one with ${association}, and remove the others`;
+          out.push({ code: 'RF106', severity: 'error', path: runnerPath, message, received: bound.length === 0 ? 'no association' : bound.join(', '), allowed: role.name, fix, deploymentFix });
+        }
       }
       // IRSA: a token for the right subject but another audience must not work (aud pinned).
       if (irsa) {

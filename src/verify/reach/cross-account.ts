@@ -5,6 +5,7 @@ import { compilePolicy, evaluatePolicies } from '../iam/evaluator.js';
 import { DELETE_EXTRA_ACTIONS, DELETE_VERB_PREFIXES, grantedServices } from '../../model/deletes.js';
 import type { CrossAccountIntent, ReachDocuments } from './intent.js';
 import { asList, rootRoles, type RootRole } from './roles.js';
+import { adviceThenRegenerate } from '../../spec/findings.js';
 
 /**
  * Proofs for deploy targets in other accounts, from the target roots' trust and permission
@@ -85,7 +86,7 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
     const identityAllows = jobRole !== undefined && evaluatePolicies({ identity: jobRole.policiesCompiled }, { principal: { type: 'AWS', id: t.jobRoleArn }, action: 'sts:AssumeRole', resource: t.roleArn }) === 'allow';
     const trustOk = trustAllows(t.jobRoleArn, t.externalId);
     if (!trustOk || !identityAllows) {
-      findings.push(f('RF111', t.path, `job role ${t.jobRoleName} cannot assume ${where}: ${!trustOk ? 'the target trust refuses it' : 'its own policy does not allow sts:AssumeRole on the target ARN'}`, { fix: 'the target trust must name the job role ARN and the job role must be granted sts:AssumeRole on the target ARN; regenerate' }));
+      findings.push(f('RF111', t.path, `job role ${t.jobRoleName} cannot assume ${where}: ${!trustOk ? 'the target trust refuses it' : 'its own policy does not allow sts:AssumeRole on the target ARN'}`, { ...adviceThenRegenerate('the target trust must name the job role ARN and the job role must be granted sts:AssumeRole on the target ARN') }));
     }
 
     // 2. The External ID is a second factor: without it, or with another, the trust refuses.

@@ -9,6 +9,7 @@ import { resolveValue } from '../aws-docs.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import { verifyRotator } from './rotator.js';
 import { verifyAzureRotator } from './rotator-azure.js';
+import { adviceThenRegenerate } from '../../spec/findings.js';
 
 /**
  * Proofs for roles that GitLab ID tokens unlock, from the emitted trust documents (AWS) and
@@ -191,7 +192,7 @@ function check(role: IdTokenIntent['roles'][number], accepts: (t: Token) => bool
     }
     if (!accepts(t)) {
       ok = false;
-      findings.push(f('RF120', role.path, `${role.roleName} refuses the ID token of ${t.project} ${t.refType} ${t.ref} (aud ${t.aud}) it was made for`, { fix: 'the trust (or federated credential) must name this sub, audience and issuer; regenerate' }));
+      findings.push(f('RF120', role.path, `${role.roleName} refuses the ID token of ${t.project} ${t.refType} ${t.ref} (aud ${t.aud}) it was made for`, { ...adviceThenRegenerate('the trust (or federated credential) must name this sub, audience and issuer') }));
     }
   }
   for (const t of bad) {

@@ -5,6 +5,7 @@ import { resolveValue } from '../aws-docs.js';
 import { AKS_CLUSTER_USER_ROLE, KEY_VAULT_SECRETS_OFFICER } from '../../spec/resolve-operations.js';
 import type { RotatorAzureIntent } from './intent.js';
 import { asList } from './roles.js';
+import { adviceThenRegenerate } from '../../spec/findings.js';
 
 /**
  * The token rotator's managed identity (operations.rotation on AKS), proven from terraform/azure:
@@ -37,7 +38,7 @@ export function verifyAzureRotator(root: TerraformRoot | undefined, path: string
         f('RF125', path, `federated credential ${k} of the token rotator ${identityName} admits ${subject !== intent.sub ? `sub ${subject}` : `audiences ${audiences.join(', ')}`}`, {
           received: JSON.stringify({ subject, audience: audiences }),
           allowed: JSON.stringify({ subject: intent.sub, audience: [audience] }),
-          fix: 'the rotator trusts only the project and branch of operations.rotation, with one audience; regenerate',
+          ...adviceThenRegenerate('the rotator trusts only the project and branch of operations.rotation, with one audience'),
         }),
       );
     }
@@ -48,7 +49,7 @@ export function verifyAzureRotator(root: TerraformRoot | undefined, path: string
     .map(([k, a]) => ({ key: k, role: typeof a.role_definition_name === 'string' ? a.role_definition_name : typeof a.role_definition_id === 'string' ? a.role_definition_id : '?', scope: String(resolveValue(root, a.scope) ?? a.scope) }));
   const same = (a: { role: string; scope: string }, b: { role: string; scope: string }) => a.role === b.role && norm(a.scope) === norm(b.scope);
   for (const r of required) {
-    if (!held.some((h) => same(h, r))) findings.push(f('RF127', path, `the token rotator ${identityName} lacks ${r.role} on ${r.scope}`, { fix: 'regenerate terraform/azure' }));
+    if (!held.some((h) => same(h, r))) findings.push(f('RF127', path, `the token rotator ${identityName} lacks ${r.role} on ${r.scope}`, { fix: 'regenerate terraform/azure', deploymentFix: `assign ${r.role} on ${r.scope} to ${identityName}` }));
   }
   const allowed = required.map((r) => `${r.role} on ${r.scope}`).join('; ');
   for (const h of held) {
@@ -60,7 +61,7 @@ export function verifyAzureRotator(root: TerraformRoot | undefined, path: string
       f('RF132', path, `role assignment ${h.key} gives the token rotator ${identityName} ${h.role} on ${what}`, {
         received: `${h.role} on ${h.scope}`,
         allowed,
-        fix: 'grant the rotator Key Vault Secrets Officer on exactly its token secrets and Azure Kubernetes Service Cluster User Role on exactly its clusters; regenerate',
+        ...adviceThenRegenerate('grant the rotator Key Vault Secrets Officer on exactly its token secrets and Azure Kubernetes Service Cluster User Role on exactly its clusters'),
       }),
     );
   }

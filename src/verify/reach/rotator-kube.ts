@@ -5,6 +5,7 @@ import { CODES, type Code } from '../../spec/codes.js';
 import type { FleetIntent } from '../intent.js';
 import { awsFacts, parseRef, resolveValue } from '../aws-docs.js';
 import type { RotatorKubeIntent } from './intent.js';
+import { adviceThenRegenerate } from '../../spec/findings.js';
 
 /**
  * The token rotator's Kubernetes identity, proven from the documents: the access entry that maps
@@ -91,7 +92,7 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
   const entries = root && !aks ? Object.entries(root.resource.aws_eks_access_entry ?? {}).filter(([, b]) => isRotatorEntry(b.principal_arn)) : [];
   for (const c of aks ? [] : kube.clusters) {
     if (!entries.some(([, b]) => root && resolveValue(root, b.cluster_name) === c.apiName)) {
-      findings.push(f('RF127', path, `the token rotator ${roleName} has no access entry on EKS cluster ${c.apiName}, so it cannot reach the Secrets and Deployments there`, { fix: 'regenerate terraform/aws' }));
+      findings.push(f('RF127', path, `the token rotator ${roleName} has no access entry on EKS cluster ${c.apiName}, so it cannot reach the Secrets and Deployments there`, { fix: 'regenerate terraform/aws', deploymentFix: `add an aws_eks_access_entry for the token rotator ${roleName} on cluster ${c.apiName}, with the user name its RoleBindings name` }));
     }
   }
   for (const [key, b] of entries) {
@@ -103,7 +104,7 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
         f('RF134', path, `access entry ${key} of the token rotator ${roleName} ${type !== 'STANDARD' ? `has type ${type}` : groups.length > 0 ? `puts it in Kubernetes groups ${groups.join(', ')}` : `maps it to user ${String(user)}`}`, {
           received: JSON.stringify({ type, kubernetes_groups: groups, user_name: user ?? null }),
           allowed: `type STANDARD, no kubernetes_groups, user_name ${kube.username}`,
-          fix: 'the rotator gets its rights from the RoleBindings in its runners\' namespaces only; regenerate',
+          ...adviceThenRegenerate('the rotator gets its rights from the RoleBindings in its runners\' namespaces only'),
         }),
       );
     }
@@ -130,7 +131,7 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
       if (!ref || typeof ref.name !== 'string') continue;
       const refName = ref.name;
       const where = b.kind === 'ClusterRoleBinding' ? 'cluster-wide' : `in ${b.metadata.namespace ?? '?'}`;
-      if (b.kind === 'ClusterRoleBinding') findings.push(f('RF129', path, `ClusterRoleBinding ${b.metadata.name} binds the token rotator's user ${kube.username} to ${ref.kind} ${ref.name} in every namespace of cluster ${c.cluster}`, { received: `ClusterRoleBinding ${b.metadata.name}`, allowed: 'a RoleBinding in each runner namespace', fix: 'bind the rotator per namespace to a Role naming its Secret and Deployment; regenerate' }));
+      if (b.kind === 'ClusterRoleBinding') findings.push(f('RF129', path, `ClusterRoleBinding ${b.metadata.name} binds the token rotator's user ${kube.username} to ${ref.kind} ${ref.name} in every namespace of cluster ${c.cluster}`, { received: `ClusterRoleBinding ${b.metadata.name}`, allowed: 'a RoleBinding in each runner namespace', ...adviceThenRegenerate('bind the rotator per namespace to a Role naming its Secret and Deployment') }));
       const role = ref.kind === 'Role' ? find('Role', refName, b.metadata.namespace) : find('ClusterRole', refName);
       if (!role) {
         if (ref.kind === 'ClusterRole') findings.push(f('RF129', path, `${b.kind} ${b.metadata.name} (${where}) binds the token rotator to ClusterRole ${ref.name}, whose rules are in no document here`, { received: `ClusterRole ${ref.name}`, allowed: 'a Role naming the token Secret and the manager Deployment', fix: 'regenerate' }));
@@ -159,7 +160,7 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
         ...secretVerbs.map((verb) => ({ namespace: t.namespace, group: '', resource: 'secrets', verb, name: t.secret })),
         { namespace: t.namespace, group: 'apps', resource: 'deployments', verb: 'patch', name: t.deployment },
       ];
-      for (const a of need) if (!allows(grants, a)) findings.push(f('RF127', path, `the token rotator's user ${kube.username} cannot ${describe(a)} (runner ${t.runner})`, { fix: 'regenerate kubernetes/<runner>/token-rotator.yaml and apply it' }));
+      for (const a of need) if (!allows(grants, a)) findings.push(f('RF127', path, `the token rotator's user ${kube.username} cannot ${describe(a)} (runner ${t.runner})`, { fix: 'regenerate kubernetes/<runner>/token-rotator.yaml and apply it', deploymentFix: `grant the token rotator's user ${kube.username} ${describe(a)} with a Role and RoleBinding in the runner's namespace` }));
       const lookalikes: Access[] = [
         { namespace: t.namespace, group: '', resource: 'secrets', verb: 'get', name: `${PROBE}-other-secret` },
         { namespace: t.namespace, group: '', resource: 'secrets', verb: 'update', name: `${PROBE}-other-secret` },
@@ -182,7 +183,7 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
       ];
       probes += lookalikes.length;
       for (const a of lookalikes) {
-        if (allows(grants, a)) findings.push(f('RF129', path, `the token rotator's user ${kube.username} may ${describe(a)} (runner ${t.runner})`, { received: describe(a), allowed: `${secretVerbs.join(', ')} secrets/${t.secret} and patch apps/deployments/${t.deployment} in ${t.namespace}`, fix: 'grant the rotator a Role with resourceNames and exactly those verbs; regenerate' }));
+        if (allows(grants, a)) findings.push(f('RF129', path, `the token rotator's user ${kube.username} may ${describe(a)} (runner ${t.runner})`, { received: describe(a), allowed: `${secretVerbs.join(', ')} secrets/${t.secret} and patch apps/deployments/${t.deployment} in ${t.namespace}`, ...adviceThenRegenerate('grant the rotator a Role with resourceNames and exactly those verbs') }));
       }
     }
     // RoleBindings of the rotator in namespaces it rotates nothing in.
@@ -190,7 +191,7 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
     for (const b of objects) {
       if (b.kind !== 'RoleBinding' || namespaces.has(b.metadata.namespace ?? '')) continue;
       const subjects = (b.subjects as { kind: string; name: string }[] | undefined) ?? [];
-      if (subjects.some((s) => s.kind === 'User' && s.name === kube.username)) findings.push(f('RF129', path, `RoleBinding ${b.metadata.name} binds the token rotator's user in namespace ${b.metadata.namespace ?? '?'}, where it rotates no runner`, { received: `${b.metadata.namespace ?? '?'}/${b.metadata.name}`, fix: 'remove the binding; regenerate' }));
+      if (subjects.some((s) => s.kind === 'User' && s.name === kube.username)) findings.push(f('RF129', path, `RoleBinding ${b.metadata.name} binds the token rotator's user in namespace ${b.metadata.namespace ?? '?'}, where it rotates no runner`, { received: `${b.metadata.namespace ?? '?'}/${b.metadata.name}`, ...adviceThenRegenerate('remove the binding') }));
     }
   }
   const entriesText = kube.clusters.map((c) => c.apiName).join(', ');

@@ -4,6 +4,7 @@ import { evaluatePolicies } from '../iam/evaluator.js';
 import type { Request } from '../iam/types.js';
 import type { RotatorIntent } from './intent.js';
 import { asList, type RootRole } from './roles.js';
+import { adviceThenRegenerate } from '../../spec/findings.js';
 
 /**
  * The token rotator (operations.rotation) is an ID-token role with two more promises, proven from
@@ -36,7 +37,7 @@ export function verifyRotator(path: string, role: RootRole, issuerHostPath: stri
         f('RF125', path, `the token rotator ${role.name} (statement ${st.Sid ?? '?'}) admits ${exact.length === 0 && wider.length === 0 ? 'ID tokens of any project and ref' : `more than ${intent.sub}`}`, {
           received: [...wider, ...extra].join(', ') || 'no sub condition',
           allowed: `StringEquals ${issuerHostPath}:sub ${intent.sub}`,
-          fix: 'the rotator trusts only the project and branch of operations.rotation; regenerate',
+          ...adviceThenRegenerate('the rotator trusts only the project and branch of operations.rotation'),
         }),
       );
     }
@@ -67,7 +68,7 @@ export function verifyRotator(path: string, role: RootRole, issuerHostPath: stri
   if (intent.parameters.length > 0 && !may({ action: 'ssm:GetCommandInvocation', resource: '*' })) missing.push('ssm:GetCommandInvocation');
   // Kubernetes Secret stores: the client needs each cluster's endpoint and CA.
   for (const c of intent.kubernetes?.clusters ?? []) if (!may({ action: 'eks:DescribeCluster', resource: c.arn })) missing.push(`eks:DescribeCluster on ${c.arn}`);
-  for (const m of missing) findings.push(f('RF127', path, `the token rotator ${role.name} cannot ${m}`, { fix: 'regenerate' }));
+  for (const m of missing) findings.push(f('RF127', path, `the token rotator ${role.name} cannot ${m}`, { fix: 'regenerate', deploymentFix: `allow the token rotator ${role.name} ${m}` }));
   // RF126: look-alikes of each step are refused.
   const region = regions[0] ?? 'us-east-1';
   const own = new Set(intent.parameters.map((p) => p.arn));
@@ -97,7 +98,7 @@ export function verifyRotator(path: string, role: RootRole, issuerHostPath: stri
   }
   for (const [what, req] of probes) {
     if (!own.has(req.resource) || req.action === 'ssm:DeleteParameter') {
-      if (may(req)) findings.push(f('RF126', path, `the token rotator ${role.name} may ${what}: ${req.action} on ${req.resource}`, { fix: 'grant the rotator only what rotation needs; regenerate' }));
+      if (may(req)) findings.push(f('RF126', path, `the token rotator ${role.name} may ${what}: ${req.action} on ${req.resource}`, { ...adviceThenRegenerate('grant the rotator only what rotation needs') }));
     }
   }
   return {

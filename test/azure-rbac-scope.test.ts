@@ -322,3 +322,59 @@ describe('doctor on the AKS synth output: a GitLab ID-token identity given Contr
     expect(r.proofs.find((p) => p.claim === NO_CACHE)?.holds).toBe(false);
   });
 });
+
+describe('AKS: job roles that may create pods in the manager\'s namespace through Azure RBAC for Kubernetes authorization', () => {
+  const CREATE = 'aks-create';
+  const CREATE_SUB = '8f5a3c2e-1b4d-4e6f-9a7b-0c1d2e3f4a5b';
+  const CREATED_CLUSTER = `/subscriptions/${CREATE_SUB}/resourceGroups/rg-ci/providers/Microsoft.ContainerService/managedClusters/ci`;
+  const onCreated = (role: string, scope: string) => planMutated(CREATE, (s) => (s.runners[0].jobs.permissions = { azure: [{ role, scope }] }));
+  const kube105 = (r: { findings: { code: string; message: string }[] }) => r.findings.filter((f) => f.code === 'RF105' && f.message.startsWith('the jobs can become the manager through Kubernetes'));
+
+  it('RBAC Writer on the manager\'s namespace of a cluster created here (Azure RBAC on): RF105 at the entry, the proof fails, exit 1', () => {
+    const r = onCreated('Azure Kubernetes Service RBAC Writer', `${CREATED_CLUSTER}/namespaces/ci-build`);
+    expect(r.exitCode).toBe(1);
+    expect(proof(r, 'build', JOB_NOT_MANAGER)).toBe(false);
+    const found = kube105(r);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity: 'error', path: 'runners[0].jobs.permissions.azure[0]', received: `Azure Kubernetes Service RBAC Writer on ${CREATED_CLUSTER}/namespaces/ci-build` });
+    expect(found[0]!.message).toContain('which contains namespace ci-build of cluster ci, where the manager runs; it may create pods in namespace ci-build of cluster ci that run as the manager\'s service account');
+    // The whole cluster contains the namespace too.
+    expect(kube105(onCreated('Azure Kubernetes Service RBAC Writer', CREATED_CLUSTER))).toHaveLength(1);
+  });
+
+  it('another namespace, or a role that only reads: no finding and the proof holds', () => {
+    for (const [role, scope] of [['Azure Kubernetes Service RBAC Writer', `${CREATED_CLUSTER}/namespaces/apps`], ['Azure Kubernetes Service RBAC Reader', CREATED_CLUSTER], ['Azure Kubernetes Service Cluster User Role', CREATED_CLUSTER]] as const) {
+      const r = onCreated(role, scope);
+      expect(kube105(r), `${role} on ${scope}`).toEqual([]);
+      expect(proof(r, 'build', JOB_NOT_MANAGER), `${role} on ${scope}`).toBe(true);
+    }
+    // The same Writer on the manager's namespace does not hold.
+    expect(proof(onCreated('Azure Kubernetes Service RBAC Writer', `${CREATED_CLUSTER}/namespaces/ci-build`), 'build', JOB_NOT_MANAGER)).toBe(false);
+  });
+
+  it('documents: Azure RBAC turned off in the cluster resource, the Azure role grants nothing inside it; User Access Administrator on the cluster\'s group is RF105', () => {
+    const plan = onCreated('Azure Kubernetes Service RBAC Writer', `${CREATED_CLUSTER}/namespaces/ci-build`);
+    const docs: EmittedFleet = structuredClone(plan.emitted!);
+    for (const a of docs.artifacts) if (a.path === 'terraform/azure/main.tf.json') a.content = docs.terraformAzure;
+    (docs.terraformAzure!.resource.azurerm_kubernetes_cluster!.ci!.azure_active_directory_role_based_access_control as Record<string, unknown>).azure_rbac_enabled = false;
+    const off = verifyFleet(intentOf(plan.fleet!), docs);
+    expect(kube105(off)).toEqual([]);
+    expect(proof(off, 'build', JOB_NOT_MANAGER)).toBe(true);
+    // A role that assigns roles on a scope holding the cluster (but not the identities, in a group of their own here).
+    const uaa = planMutated(CREATE, (s) => {
+      s.clusters[0].resourceGroup = 'rg-aks';
+      s.runners[0].jobs.permissions = { azure: [{ role: 'User Access Administrator', scope: `/subscriptions/${CREATE_SUB}/resourceGroups/rg-aks` }] };
+    });
+    expect(kube105(uaa)[0]!.message).toContain('it may assign itself Azure Kubernetes Service RBAC Writer there (Microsoft.Authorization/roleAssignments/write) and then create pods in namespace ci-build');
+    expect(proof(uaa, 'build', JOB_NOT_MANAGER)).toBe(false);
+  });
+
+  it('an existing cluster (its authorization is not in the documents): RBAC Writer on the manager\'s namespace is RF903 and the proof does not hold', () => {
+    const ns = `/subscriptions/${SUB}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-ci-weu/namespaces/ci-build`;
+    const r = withJobRole('Azure Kubernetes Service RBAC Writer', ns);
+    expect(proof(r, 'build', JOB_NOT_MANAGER)).toBe(false);
+    const rf903 = r.findings.find((f) => f.code === 'RF903' && f.message.includes('Azure Kubernetes Service RBAC Writer'))!;
+    expect(rf903.path).toBe('runners[0].jobs.permissions.azure[1]');
+    expect(rf903.message).toContain('whether cluster aks-ci-weu authorizes Kubernetes calls with Azure RBAC (azure_rbac_enabled) is not in the documents');
+  });
+});

@@ -93,7 +93,7 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
 
 const ASSIGNMENT_CODES = new Set(['RF105', 'RF903']);
 /** The messages of verify/azure-rbac.ts about one role assignment (a runner's jobs, or an ID-token identity). */
-const ASSIGNMENT_MESSAGE = /^(?:runner \S+: )?(?:(?:the jobs can become (?:the|another runner's) manager: )?job identity \S+ holds |pipelines that get ID-token identity \S+ can become a runner manager: it holds |ID-token identity \S+ holds )/;
+const ASSIGNMENT_MESSAGE = /^(?:runner \S+: )?(?:(?:the jobs can become (?:the|another runner's) manager(?: through Kubernetes)?: )?job identity \S+ holds |pipelines that get ID-token identity \S+ can become a runner manager: it holds |ID-token identity \S+ holds )/;
 const AZURE_CODES = new Set(['RF104', 'RF601', 'RF602', 'RF603', 'RF604', 'RF606', 'RF607', 'RF608', 'RF615']);
 
 /**

@@ -3,6 +3,7 @@ import { CODES, type Code } from '../spec/codes.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
 import type { IdTokenRoleIntent } from './reach/intent.js';
+import type { ManagerPods } from '../platforms/types.js';
 import { identityOf } from '../model/types.js';
 import { MANAGEMENT_GROUP_SCOPE, POWERFUL_AZURE_ROLES, azureRoleInfo, parseAzureScope, scopeCovers, userAssignedIdentityId } from '../spec/azure.js';
 import { assignmentsOf, azureFacts, type AzureFacts, type RoleAssignmentFacts } from './azure-docs.js';
@@ -55,7 +56,8 @@ function managerIdentityId(docs: FleetDocuments, fleet: FleetIntent, name: strin
  * identity. `writer`: an assignment of the same holder that lets it create compute, which is what
  * Managed Identity Operator needs to attach an identity to something it runs.
  */
-export type IdentityVerdict = 'harmless' | 'unknown' | { how: (identity: string) => string };
+export type Verdict<T> = 'harmless' | 'unknown' | { how: (target: T) => string };
+export type IdentityVerdict = Verdict<string>;
 
 export function roleOverIdentity(role: string, writer: RoleAssignmentFacts | undefined): IdentityVerdict {
   const info = azureRoleInfo(role);
@@ -63,6 +65,21 @@ export function roleOverIdentity(role: string, writer: RoleAssignmentFacts | und
   if (info.grants) return { how: (identity) => `it may assign roles there (Microsoft.Authorization/roleAssignments/write), so it may give itself Managed Identity Contributor and add a federated credential to ${identity}` };
   if (info.identityCredentials) return { how: (identity) => `it may add a federated credential to ${identity} (Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write) that trusts a token the jobs hold` };
   if (info.identityAssign && writer) return { how: (identity) => `it may attach ${identity} (Microsoft.ManagedIdentity/userAssignedIdentities/assign/action) to a VM or container the jobs create with ${writer.role} on ${writer.scope}` };
+  return 'harmless';
+}
+
+/**
+ * What one role assignment may do in the namespace of a runner manager, on a cluster that
+ * authorizes Kubernetes calls with Azure RBAC: create pods there that run as the manager's service
+ * account (the workload identity webhook then gives them the manager identity's tokens), directly
+ * or by assigning itself a role that may; `unknown` for a role runner-fleet does not know.
+ */
+export function roleOverPods(role: string): Verdict<ManagerPods> {
+  const info = azureRoleInfo(role);
+  if (!info) return 'unknown';
+  const run = (p: ManagerPods) => `create pods in namespace ${p.namespace} of cluster ${p.cluster} that run as the manager's service account ${p.serviceAccount} (Microsoft.ContainerService/managedClusters/pods/write under Azure RBAC for Kubernetes authorization), which the workload identity webhook gives the manager identity's tokens`;
+  if (info.kubernetesPods) return { how: (p) => `it may ${run(p)}` };
+  if (info.grants) return { how: (p) => `it may assign itself Azure Kubernetes Service RBAC Writer there (Microsoft.Authorization/roleAssignments/write) and then ${run(p)}` };
   return 'harmless';
 }
 
@@ -172,7 +189,7 @@ export interface AzureJobsOverManager {
  * jobs get that manager's tokens and what it may do). Undefined when the runner's identities are
  * not Azure managed identities.
  */
-export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string): AzureJobsOverManager | undefined {
+export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string, pods?: ManagerPods): AzureJobsOverManager | undefined {
   if (runner.jobIdentity === undefined) return undefined;
   const manager = identityOf(fleet, runner.managerIdentity);
   const jobs = identityOf(fleet, runner.jobIdentity);
@@ -187,6 +204,14 @@ export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, r
   let refuted = false;
   for (const a of mine) {
     const verdict = roleOverIdentity(a.role, writer);
+    // The Kubernetes route: pods in the manager's namespace, where the identity itself is out of scope.
+    if (pods && scopeContains(a.scope, managerId) === false && !administersSubscription(a) && scopeContains(a.scope, pods.scope) === true) {
+      const viaPods = podsFinding(a, pods, jobs.roleName, jobAssignmentPath(runner, rp, a));
+      if (viaPods) {
+        refuted = true;
+        findings.push(viaPods);
+      }
+    }
     if (verdict === 'harmless') continue;
     const contains = scopeContains(a.scope, managerId);
     const path = jobAssignmentPath(runner, rp, a);
@@ -224,6 +249,18 @@ export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, r
     findings.push(f('RF105', path, `the jobs can become another runner's manager: job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains manager identit${others.count > 1 ? 'ies' : 'y'} ${inside}; ${verdict.how(`manager identity ${first.name}`)}, and then get that manager's tokens and do what runner ${first.runners[0]!}'s manager may do`, { received: `${a.role} on ${a.scope}`, fix: `scope the job role assignments to the resources the jobs deploy, outside the resource group of the runner identities (${first.id!.split('/providers/')[0]}) and the identities themselves, or use a role without write access there` }));
   }
   return { findings, refuted };
+}
+
+/** RF105 or RF903 for a job role assignment over the manager's namespace (roleOverPods); undefined when it can do nothing there. */
+function podsFinding(a: RoleAssignmentFacts, pods: ManagerPods, jobs: string, path: string): Finding | undefined {
+  const verdict = roleOverPods(a.role);
+  // Without Azure RBAC for Kubernetes authorization, Azure roles grant nothing inside the cluster.
+  if (verdict === 'harmless' || pods.cloudRbac === false) return undefined;
+  const where = `job identity ${jobs} holds ${a.role} on ${a.scope}, which contains namespace ${pods.namespace} of cluster ${pods.cluster}, where the manager runs`;
+  const outside = `scope the assignment outside the manager's namespace (${pods.scope}): give the jobs Kubernetes permissions in a namespace of their own, or through Kubernetes RBAC`;
+  if (verdict === 'unknown') return f('RF903', path, `${where}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot create pods there as the manager's service account ${pods.serviceAccount} (and get its tokens) is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or ${outside}` });
+  if (pods.cloudRbac === undefined) return f('RF903', path, `${where}; whether cluster ${pods.cluster} authorizes Kubernetes calls with Azure RBAC (azure_rbac_enabled) is not in the documents, and if it does, ${verdict.how(pods)}: that the jobs cannot become the manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: `${outside}; a cluster runner-fleet creates shows its authorization in the documents` });
+  return f('RF105', path, `the jobs can become the manager through Kubernetes: ${where}; ${verdict.how(pods)}`, { received: `${a.role} on ${a.scope}`, fix: outside });
 }
 
 /** The spec path of an ID-token role's assignment: its index in permissions.azure when the spec lists it (plan), else where the role is declared. */

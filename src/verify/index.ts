@@ -234,7 +234,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const becomes = !same ? powers?.becomesManager : undefined;
       if (becomes) findings.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(fleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(fleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)" }));
       // Azure: the job identity's role assignments at scopes that contain the manager identity.
-      const overManager = azureJobsOverManager(docs, fleet, runner, rp);
+      const overManager = azureJobsOverManager(docs, fleet, runner, rp, platform.managerPods?.(docs, fleet, runner));
       if (overManager) findings.push(...overManager.findings);
       proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && powers?.becomesManager === undefined && overManager?.refuted !== true });
     }

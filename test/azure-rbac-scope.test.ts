@@ -4,8 +4,9 @@ import type { EmittedFleet } from '../src/emit/types.js';
 import { verifyFleet, type Verification } from '../src/verify/index.js';
 import { intentOf } from '../src/verify/intent.js';
 import { doctor } from '../src/doctor/index.js';
-import { damagedFiles, planExample, planMutated } from './helpers/fleet.js';
-import { ACCOUNT_SCOPE, AKS, RG_SCOPE, SUB } from './helpers/azure.js';
+import { synthFiles } from '../src/core.js';
+import { damagedFiles, planExample, planMutated, type DamagedRoot } from './helpers/fleet.js';
+import { ACCOUNT_SCOPE, AKS, CONTAINER_SCOPE, RG_SCOPE, SUB } from './helpers/azure.js';
 
 /**
  * AKS jobs with Azure roles at scopes that hold the fleet's own resources (explorer 7t, item 4):
@@ -176,7 +177,7 @@ describe('a GitLab ID-token identity with a role over the runner identities (Azu
     planMutated(AKS, (s) => {
       s.idTokens = { roles: [{ name: 'deployer', cloud: 'azure', subjects: [{ project: 'contoso/platform/app', refs: ['main'] }], permissions: { azure: [{ role, scope }] } }] };
     });
-  const rf105 = (r: PlanResult) => r.findings.filter((f) => f.code === 'RF105' && f.path === 'idTokens.roles[0].permissions.azure');
+  const rf105 = (r: PlanResult) => r.findings.filter((f) => f.code === 'RF105' && f.path === 'idTokens.roles[0].permissions.azure[0]');
 
   it('Contributor on the resource group of the manager identities: RF105, the pipelines can become a runner manager (exit 1)', () => {
     const r = withIdTokenRole('Contributor', RG_SCOPE);
@@ -195,5 +196,185 @@ describe('a GitLab ID-token identity with a role over the runner identities (Azu
       expect(rf105(r)).toEqual([]);
       expect(r.findings.filter((f) => f.path.startsWith('idTokens') && f.severity === 'error')).toEqual([]);
     }
+  });
+});
+
+const TERRAFORM_MANAGER_ID = `${RG_SCOPE}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/contoso-terraform-manager`;
+const withIdToken = (...azure: { role: string; scope: string }[]) => (s: Record<string, any>) => {
+  s.idTokens = { roles: [{ name: 'deployer', cloud: 'azure', subjects: [{ project: 'contoso/platform/app', refs: ['main'] }], permissions: { azure } }] };
+};
+
+describe('a GitLab ID-token identity with a role over the cache storage account (Azure)', () => {
+  const rf608 = (r: PlanResult) => r.findings.filter((f) => f.code === 'RF608' && f.path.startsWith('idTokens'));
+
+  it('Storage Blob Data Reader on the cache account: RF608 at the entry, an error, and the runners\' "jobs cannot reach cache" proof fails', () => {
+    const r = planMutated(AKS, withIdToken({ role: 'AcrPush', scope: `/subscriptions/${SUB}/resourceGroups/rg-registry` }, { role: 'Storage Blob Data Reader', scope: ACCOUNT_SCOPE }));
+    expect(r.exitCode).toBe(1);
+    expect(rf608(r)).toHaveLength(1);
+    expect(rf608(r)[0]).toMatchObject({ severity: 'error', path: 'idTokens.roles[0].permissions.azure[1]', received: `Storage Blob Data Reader on ${ACCOUNT_SCOPE}` });
+    expect(rf608(r)[0]!.message).toContain(`pipelines that get ID-token identity contoso-idt-deployer reach cache container contosorunnercache/runner-cache through Storage Blob Data Reader on ${ACCOUNT_SCOPE} (it reads every blob of runner-cache): any of them can read the cache of every runner that uses it`);
+    expect(rf608(r)[0]!.fix).toContain(`outside storage account contosorunnercache (${ACCOUNT_SCOPE})`);
+    expect(proof(r, 'build', NO_CACHE)).toBe(false);
+    // Reading blobs takes no identity over.
+    expect(r.findings.filter((f) => f.code === 'RF105')).toEqual([]);
+  });
+
+  it('Storage Account Contributor on the account lists its keys; Contributor on the resource group is RF105 and RF608 at the same entry', () => {
+    const keys = planMutated(AKS, withIdToken({ role: 'Storage Account Contributor', scope: ACCOUNT_SCOPE }));
+    expect(rf608(keys)[0]!.message).toContain('Microsoft.Storage/storageAccounts/listKeys/action');
+    expect(rf608(keys)[0]!.message).toContain('can read and overwrite the cache');
+    const rg = planMutated(AKS, withIdToken({ role: 'Contributor', scope: RG_SCOPE }));
+    expect(rg.findings.filter((f) => f.path === 'idTokens.roles[0].permissions.azure[0]').map((f) => f.code).sort()).toEqual(['RF105', 'RF608']);
+    // Roles that do not reach the cache, or scopes outside its account: no RF608, and the proof holds.
+    for (const a of [{ role: 'Reader', scope: ACCOUNT_SCOPE }, { role: 'Storage Blob Delegator', scope: ACCOUNT_SCOPE }, { role: 'Storage Blob Data Contributor', scope: `/subscriptions/${SUB}/resourceGroups/rg-apps` }]) {
+      const r = planMutated(AKS, withIdToken(a));
+      expect(rf608(r), `${a.role} on ${a.scope}`).toEqual([]);
+      expect(proof(r, 'build', NO_CACHE)).toBe(true);
+    }
+  });
+
+  it('never accepted: an acceptRisks entry for RF608 on the cache or a runner leaves it an error', () => {
+    const r = planMutated(AKS, (s) => {
+      withIdToken({ role: 'Storage Blob Data Contributor', scope: CONTAINER_SCOPE })(s);
+      s.caches[0].acceptRisks = [{ code: 'RF608', reason: 'the deploy pipeline seeds the cache' }];
+      s.runners[0].acceptRisks = [...(s.runners[0].acceptRisks ?? []), { code: 'RF608', reason: 'the deploy pipeline seeds the cache' }];
+    });
+    expect(rf608(r)).toHaveLength(1);
+    expect(rf608(r)[0]).toMatchObject({ severity: 'error', path: 'idTokens.roles[0].permissions.azure[0]' });
+    expect(rf608(r)[0]!.acceptedBecause).toBeUndefined();
+  });
+});
+
+describe("a runner's jobs over another runner's manager identity (Azure)", () => {
+  it("Contributor on the terraform runner's manager identity itself, given to the build jobs: RF105 on build naming terraform's manager", () => {
+    const r = withJobRole('Contributor', TERRAFORM_MANAGER_ID);
+    expect(r.exitCode).toBe(1);
+    const rf105 = r.findings.filter((f) => f.code === 'RF105');
+    expect(rf105).toHaveLength(1);
+    expect(rf105[0]).toMatchObject({ severity: 'error', path: 'runners[0].jobs.permissions.azure[1]', received: `Contributor on ${TERRAFORM_MANAGER_ID}` });
+    expect(rf105[0]!.message).toContain(`the jobs can become another runner's manager: job identity contoso-build-jobs holds Contributor on ${TERRAFORM_MANAGER_ID}, which contains manager identity contoso-terraform-manager (runner terraform); it may add a federated credential to manager identity contoso-terraform-manager`);
+    expect(rf105[0]!.fix).toContain(`outside the resource group of the runner identities (${RG_SCOPE})`);
+    // Its own manager is out of reach: its own claim holds.
+    expect(proof(r, 'build', JOB_NOT_MANAGER)).toBe(true);
+    // Reading the identity takes nothing over.
+    expect(withJobRole('Reader', TERRAFORM_MANAGER_ID).findings.filter((f) => f.code === 'RF105')).toEqual([]);
+  });
+
+  it('a resource group that holds only the other runner\'s manager (documents): RF105 naming it; an unknown role there is RF903', () => {
+    const plan = planExample(AKS);
+    const moved = (extra: Record<string, { role: string; scope: string }>) => {
+      const docs: EmittedFleet = structuredClone(plan.emitted!);
+      for (const a of docs.artifacts) if (a.path === 'terraform/azure/main.tf.json') a.content = docs.terraformAzure;
+      docs.terraformAzure!.resource.azurerm_user_assigned_identity!['terraform-manager']!.resource_group_name = 'rg-terraform';
+      for (const [key, { role, scope }] of Object.entries(extra)) {
+        docs.terraformAzure!.resource.azurerm_role_assignment![key] = { scope, role_definition_name: role, principal_id: '${azurerm_user_assigned_identity.build-jobs.principal_id}' };
+      }
+      return verifyFleet(intentOf(plan.fleet!), docs);
+    };
+    const group = `/subscriptions/${SUB}/resourceGroups/rg-terraform`;
+    const r = moved({ uaa: { role: 'User Access Administrator', scope: group } });
+    const rf105 = r.findings.filter((f) => f.code === 'RF105' && f.message.includes('contoso-build-jobs'));
+    expect(rf105).toHaveLength(1);
+    expect(rf105[0]!.path).toBe('runners[0].jobs.permissions.azure');
+    expect(rf105[0]!.message).toContain(`holds User Access Administrator on ${group}, which contains manager identity contoso-terraform-manager (runner terraform); it may assign roles there`);
+    expect(proof(r, 'build', JOB_NOT_MANAGER)).toBe(true);
+    const custom = moved({ custom: { role: 'Contoso Deployer', scope: group } });
+    expect(custom.findings.find((f) => f.code === 'RF903' && f.message.includes('Contoso Deployer'))!.message).toContain("which contains manager identity contoso-terraform-manager (runner terraform); runner-fleet does not know what Contoso Deployer allows, so that the jobs cannot become another runner's manager is not proven");
+    // The group of the build runner's own identities no longer holds terraform's manager: only the own-manager RF105.
+    const own = moved({ c: { role: 'Contributor', scope: RG_SCOPE } });
+    expect(own.findings.filter((f) => f.code === 'RF105').map((f) => f.message)).toEqual([expect.stringMatching(/^the jobs can become the manager: job identity contoso-build-jobs /)]);
+  });
+});
+
+describe('doctor on the AKS synth output: a GitLab ID-token identity given Contributor on the resource group of the runner identities', () => {
+  const plan = planMutated(AKS, withIdToken({ role: 'Contributor', scope: `/subscriptions/${SUB}/resourceGroups/rg-apps` }));
+  const damaged = (change: (root: DamagedRoot) => void) =>
+    synthFiles(plan).map((f) => {
+      if (f.path !== 'terraform/azure/main.tf.json') return { path: f.path, bytes: new TextEncoder().encode(f.content) };
+      const root = JSON.parse(f.content) as DamagedRoot;
+      change(root);
+      return { path: f.path, bytes: new TextEncoder().encode(JSON.stringify(root, null, 2)) };
+    });
+  const files = damaged((root) => {
+    const [, a] = Object.entries(root.resource.azurerm_role_assignment!).find(([k]) => k.startsWith('idt-deployer'))!;
+    a.scope = RG_SCOPE;
+  });
+
+  it('RF105 and RF608 at the role assignment in the Terraform file, exit 1 (as synthesized: neither)', () => {
+    expect(plan.exitCode).toBe(0);
+    const sound = doctor(damaged(() => undefined));
+    expect(sound.findings.filter((f) => f.code === 'RF105' || f.code === 'RF608')).toEqual([]);
+    const r = doctor(files);
+    expect(r.exitCode).toBe(1);
+    const text = new TextDecoder().decode(files.find((f) => f.path === 'terraform/azure/main.tf.json')!.bytes).split('\n');
+    for (const code of ['RF105', 'RF608']) {
+      const fnd = r.findings.find((f) => f.code === code && f.message.includes('ID-token identity contoso-idt-deployer'))!;
+      expect(fnd, code).toBeDefined();
+      expect(fnd.severity).toBe('error');
+      expect(fnd.message).toContain(`Contributor on ${RG_SCOPE}`);
+      const at = /^terraform\/azure\/main\.tf\.json:(\d+):\d+$/.exec(fnd.path);
+      expect(at, fnd.path).not.toBeNull();
+      expect(text[Number(at![1]) - 1]).toContain('"role_definition_name": "Contributor"');
+      // The damaged assignment's own block (its scope is written just above).
+      expect(text.slice(Number(at![1]) - 4, Number(at![1])).join('\n')).toContain(`"scope": "${RG_SCOPE}"`);
+    }
+    expect(r.findings.find((f) => f.code === 'RF105' && f.message.includes('contoso-idt-deployer'))!.message).toContain('can become a runner manager: it holds Contributor');
+    expect(r.proofs.find((p) => p.claim === NO_CACHE)?.holds).toBe(false);
+  });
+});
+
+describe('AKS: job roles that may create pods in the manager\'s namespace through Azure RBAC for Kubernetes authorization', () => {
+  const CREATE = 'aks-create';
+  const CREATE_SUB = '8f5a3c2e-1b4d-4e6f-9a7b-0c1d2e3f4a5b';
+  const CREATED_CLUSTER = `/subscriptions/${CREATE_SUB}/resourceGroups/rg-ci/providers/Microsoft.ContainerService/managedClusters/ci`;
+  const onCreated = (role: string, scope: string) => planMutated(CREATE, (s) => (s.runners[0].jobs.permissions = { azure: [{ role, scope }] }));
+  const kube105 = (r: { findings: { code: string; message: string }[] }) => r.findings.filter((f) => f.code === 'RF105' && f.message.startsWith('the jobs can become the manager through Kubernetes'));
+
+  it('RBAC Writer on the manager\'s namespace of a cluster created here (Azure RBAC on): RF105 at the entry, the proof fails, exit 1', () => {
+    const r = onCreated('Azure Kubernetes Service RBAC Writer', `${CREATED_CLUSTER}/namespaces/ci-build`);
+    expect(r.exitCode).toBe(1);
+    expect(proof(r, 'build', JOB_NOT_MANAGER)).toBe(false);
+    const found = kube105(r);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity: 'error', path: 'runners[0].jobs.permissions.azure[0]', received: `Azure Kubernetes Service RBAC Writer on ${CREATED_CLUSTER}/namespaces/ci-build` });
+    expect(found[0]!.message).toContain('which contains namespace ci-build of cluster ci, where the manager runs; it may create pods in namespace ci-build of cluster ci that run as the manager\'s service account');
+    // The whole cluster contains the namespace too.
+    expect(kube105(onCreated('Azure Kubernetes Service RBAC Writer', CREATED_CLUSTER))).toHaveLength(1);
+  });
+
+  it('another namespace, or a role that only reads: no finding and the proof holds', () => {
+    for (const [role, scope] of [['Azure Kubernetes Service RBAC Writer', `${CREATED_CLUSTER}/namespaces/apps`], ['Azure Kubernetes Service RBAC Reader', CREATED_CLUSTER], ['Azure Kubernetes Service Cluster User Role', CREATED_CLUSTER]] as const) {
+      const r = onCreated(role, scope);
+      expect(kube105(r), `${role} on ${scope}`).toEqual([]);
+      expect(proof(r, 'build', JOB_NOT_MANAGER), `${role} on ${scope}`).toBe(true);
+    }
+    // The same Writer on the manager's namespace does not hold.
+    expect(proof(onCreated('Azure Kubernetes Service RBAC Writer', `${CREATED_CLUSTER}/namespaces/ci-build`), 'build', JOB_NOT_MANAGER)).toBe(false);
+  });
+
+  it('documents: Azure RBAC turned off in the cluster resource, the Azure role grants nothing inside it; User Access Administrator on the cluster\'s group is RF105', () => {
+    const plan = onCreated('Azure Kubernetes Service RBAC Writer', `${CREATED_CLUSTER}/namespaces/ci-build`);
+    const docs: EmittedFleet = structuredClone(plan.emitted!);
+    for (const a of docs.artifacts) if (a.path === 'terraform/azure/main.tf.json') a.content = docs.terraformAzure;
+    (docs.terraformAzure!.resource.azurerm_kubernetes_cluster!.ci!.azure_active_directory_role_based_access_control as Record<string, unknown>).azure_rbac_enabled = false;
+    const off = verifyFleet(intentOf(plan.fleet!), docs);
+    expect(kube105(off)).toEqual([]);
+    expect(proof(off, 'build', JOB_NOT_MANAGER)).toBe(true);
+    // A role that assigns roles on a scope holding the cluster (but not the identities, in a group of their own here).
+    const uaa = planMutated(CREATE, (s) => {
+      s.clusters[0].resourceGroup = 'rg-aks';
+      s.runners[0].jobs.permissions = { azure: [{ role: 'User Access Administrator', scope: `/subscriptions/${CREATE_SUB}/resourceGroups/rg-aks` }] };
+    });
+    expect(kube105(uaa)[0]!.message).toContain('it may assign itself Azure Kubernetes Service RBAC Writer there (Microsoft.Authorization/roleAssignments/write) and then create pods in namespace ci-build');
+    expect(proof(uaa, 'build', JOB_NOT_MANAGER)).toBe(false);
+  });
+
+  it('an existing cluster (its authorization is not in the documents): RBAC Writer on the manager\'s namespace is RF903 and the proof does not hold', () => {
+    const ns = `/subscriptions/${SUB}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-ci-weu/namespaces/ci-build`;
+    const r = withJobRole('Azure Kubernetes Service RBAC Writer', ns);
+    expect(proof(r, 'build', JOB_NOT_MANAGER)).toBe(false);
+    const rf903 = r.findings.find((f) => f.code === 'RF903' && f.message.includes('Azure Kubernetes Service RBAC Writer'))!;
+    expect(rf903.path).toBe('runners[0].jobs.permissions.azure[1]');
+    expect(rf903.message).toContain('whether cluster aks-ci-weu authorizes Kubernetes calls with Azure RBAC (azure_rbac_enabled) is not in the documents');
   });
 });

@@ -92,6 +92,8 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
 }
 
 const ASSIGNMENT_CODES = new Set(['RF105', 'RF903']);
+/** The messages of verify/azure-rbac.ts about one role assignment (a runner's jobs, or an ID-token identity). */
+const ASSIGNMENT_MESSAGE = /^(?:runner \S+: )?(?:(?:the jobs can become (?:the|another runner's) manager(?: through Kubernetes)?: )?job identity \S+ holds |pipelines that get ID-token identity \S+ can become a runner manager: it holds |ID-token identity \S+ holds )/;
 const AZURE_CODES = new Set(['RF104', 'RF601', 'RF602', 'RF603', 'RF604', 'RF606', 'RF607', 'RF608', 'RF615']);
 
 /**
@@ -100,8 +102,8 @@ const AZURE_CODES = new Set(['RF104', 'RF601', 'RF602', 'RF603', 'RF604', 'RF606
  * ends: the service account's annotation and the credentials the identity has.
  */
 export function azureWhere(f: Finding, inferred: Inferred): Finding {
-  // Job role assignments over the manager identity (verify/azure-rbac.ts): moved only to the assignment they name.
-  const assignmentOnly = ASSIGNMENT_CODES.has(f.code) && /^(the jobs can become the manager: )?job identity \S+ holds /.test(f.message);
+  // Job and ID-token role assignments over manager identities (verify/azure-rbac.ts): moved only to the assignment they name.
+  const assignmentOnly = ASSIGNMENT_CODES.has(f.code) && ASSIGNMENT_MESSAGE.test(f.message);
   if (!AZURE_CODES.has(f.code) && !assignmentOnly) return f;
   const az = inferred.azure;
   const facts = azureFacts({ artifacts: [], runners: new Map(), terraformAzure: az.root });

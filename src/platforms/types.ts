@@ -191,6 +191,13 @@ export interface PlatformPlugin {
   /** Further per-runner proofs of this platform (IMDSv2, closed security groups, scoped permissions, …). */
   verifyRunner?(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner, runnerPath: string): RunnerVerification;
 
+  /**
+   * Where a runner's manager pods run, as the cloud's RBAC names that place, for job roles that may
+   * create pods there through the cloud's RBAC (AKS: Azure RBAC for Kubernetes authorization).
+   * Optional: platforms without such a route leave it out.
+   */
+  managerPods?(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner): ManagerPods | undefined;
+
   /** Fleet-wide rules over the documents, run once per platform present (identical findings are merged). */
   verifyDocuments?(docs: FleetDocuments, intent: FleetIntent): Finding[];
 
@@ -237,6 +244,17 @@ export interface RotatorKubernetesAccess {
   azureClusterId?(fleet: ResolvedFleet, cluster: ResolvedCluster): string;
   /** The `--kube-api` value the rotation job passes for this cluster (the live edge builds the client from it). */
   kubeApiOption(fleet: ResolvedFleet, cluster: ResolvedCluster): string;
+}
+
+/** The namespace a runner manager runs in, as a cloud RBAC scope (see PlatformPlugin.managerPods). */
+export interface ManagerPods {
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  /** The namespace's scope in the cloud's RBAC (AKS: `<cluster resource id>/namespaces/<namespace>`). */
+  scope: string;
+  /** Whether the cluster authorizes Kubernetes calls with the cloud's RBAC; undefined: the documents do not show it (a cluster not created here). */
+  cloudRbac: boolean | undefined;
 }
 
 /** A platform's own per-runner proofs and findings. */

@@ -48,6 +48,11 @@ export type AzureSpec = z.output<typeof azureSchema>;
  *   Storage Blob Delegator: `…/blobServices/generateUserDelegationKey/action` only, no data.
  * - AcrPush/AcrPull, Key Vault, AKS and Monitoring roles: nothing on managed identities or
  *   storage accounts.
+ * - Azure Kubernetes Service RBAC Writer, RBAC Admin and RBAC Cluster Admin (AKS clusters that
+ *   authorize Kubernetes calls with Azure RBAC): DataActions `Microsoft.ContainerService/managedClusters/*`
+ *   writes of pods, deployments, jobs and more in the namespaces within scope; the documented
+ *   consequence is that the holder may run pods as any service account of such a namespace and so
+ *   get its access. RBAC Reader reads only (no secrets); Cluster User Role lists a kubeconfig only.
  */
 export interface AzureRoleInfo {
   /** Can assign roles (`Microsoft.Authorization/roleAssignments/write`), and so become anything in scope. */
@@ -67,9 +72,11 @@ export interface AzureRoleInfo {
   identityAssign: boolean;
   /** Can list or regenerate storage account keys, or turn shared-key access back on: every blob of the account. */
   storageKeys: boolean;
+  /** With Azure RBAC for Kubernetes authorization: can create pods in the namespaces within scope, as any of their service accounts. */
+  kubernetesPods: boolean;
 }
 
-const role = (r: Partial<AzureRoleInfo>): AzureRoleInfo => ({ grants: false, manages: false, blobData: 'none', delegates: false, identityCredentials: false, identityAssign: false, storageKeys: false, ...r });
+const role = (r: Partial<AzureRoleInfo>): AzureRoleInfo => ({ grants: false, manages: false, blobData: 'none', delegates: false, identityCredentials: false, identityAssign: false, storageKeys: false, kubernetesPods: false, ...r });
 const ADMIN = { manages: true, delegates: true, identityCredentials: true, identityAssign: true, storageKeys: true } as const;
 
 /** The roles a spec may grant jobs (`jobs.permissions.azure[].role`). */
@@ -90,7 +97,7 @@ export const AZURE_BUILTIN_ROLES = {
   'Key Vault Secrets Officer': role({}),
   'Key Vault Reader': role({}),
   'Azure Kubernetes Service Cluster User Role': role({}),
-  'Azure Kubernetes Service RBAC Writer': role({}),
+  'Azure Kubernetes Service RBAC Writer': role({ kubernetesPods: true }),
   'Azure Kubernetes Service RBAC Reader': role({}),
   'Monitoring Reader': role({}),
 } as const satisfies Record<string, AzureRoleInfo>;
@@ -100,6 +107,8 @@ const READ_ONLY_KNOWN_ROLES: Record<string, AzureRoleInfo> = {
   'Managed Identity Contributor': role({ identityCredentials: true }),
   'Managed Identity Operator': role({ identityAssign: true }),
   'Key Vault Administrator': role({}),
+  'Azure Kubernetes Service RBAC Admin': role({ kubernetesPods: true }),
+  'Azure Kubernetes Service RBAC Cluster Admin': role({ kubernetesPods: true }),
 };
 
 export type AzureRoleName = keyof typeof AZURE_BUILTIN_ROLES;

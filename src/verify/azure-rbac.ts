@@ -2,9 +2,11 @@ import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
+import type { IdTokenRoleIntent } from './reach/intent.js';
+import type { ManagerPods } from '../platforms/types.js';
 import { identityOf } from '../model/types.js';
-import { MANAGEMENT_GROUP_SCOPE, POWERFUL_AZURE_ROLES, azureRoleInfo, parseAzureScope, scopeCovers, userAssignedIdentityId, type AzureRoleInfo } from '../spec/azure.js';
-import { assignmentsOf, azureFacts, type RoleAssignmentFacts } from './azure-docs.js';
+import { MANAGEMENT_GROUP_SCOPE, POWERFUL_AZURE_ROLES, azureRoleInfo, parseAzureScope, scopeCovers, userAssignedIdentityId } from '../spec/azure.js';
+import { assignmentsOf, azureFacts, type AzureFacts, type RoleAssignmentFacts } from './azure-docs.js';
 
 /**
  * Azure RBAC over the fleet's own resources: what a runner's job identity may do, through its
@@ -47,12 +49,128 @@ function managerIdentityId(docs: FleetDocuments, fleet: FleetIntent, name: strin
   return userAssignedIdentityId(sub, rg, name);
 }
 
-/** How a role takes an identity over; undefined if it cannot. `writer`: an assignment that lets the holder create compute. */
-function takeover(info: AzureRoleInfo, identity: string, writer: RoleAssignmentFacts | undefined): string | undefined {
-  if (info.grants) return `it may assign roles there (Microsoft.Authorization/roleAssignments/write), so it may give itself Managed Identity Contributor and add a federated credential to ${identity}`;
-  if (info.identityCredentials) return `it may add a federated credential to ${identity} (Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write) that trusts a token the jobs hold`;
-  if (info.identityAssign && writer) return `it may attach ${identity} (Microsoft.ManagedIdentity/userAssignedIdentities/assign/action) to a VM or container the jobs create with ${writer.role} on ${writer.scope}`;
-  return undefined;
+/**
+ * What one role assignment may do to a managed identity inside its scope, the one reading both
+ * job and ID-token identities get: nothing that takes an identity over (`harmless`), not known
+ * (`unknown`: a role runner-fleet does not know may allow anything), or how it becomes the
+ * identity. `writer`: an assignment of the same holder that lets it create compute, which is what
+ * Managed Identity Operator needs to attach an identity to something it runs.
+ */
+export type Verdict<T> = 'harmless' | 'unknown' | { how: (target: T) => string };
+export type IdentityVerdict = Verdict<string>;
+
+export function roleOverIdentity(role: string, writer: RoleAssignmentFacts | undefined): IdentityVerdict {
+  const info = azureRoleInfo(role);
+  if (!info) return 'unknown';
+  if (info.grants) return { how: (identity) => `it may assign roles there (Microsoft.Authorization/roleAssignments/write), so it may give itself Managed Identity Contributor and add a federated credential to ${identity}` };
+  if (info.identityCredentials) return { how: (identity) => `it may add a federated credential to ${identity} (Microsoft.ManagedIdentity/userAssignedIdentities/federatedIdentityCredentials/write) that trusts a token the jobs hold` };
+  if (info.identityAssign && writer) return { how: (identity) => `it may attach ${identity} (Microsoft.ManagedIdentity/userAssignedIdentities/assign/action) to a VM or container the jobs create with ${writer.role} on ${writer.scope}` };
+  return 'harmless';
+}
+
+/**
+ * What one role assignment may do in the namespace of a runner manager, on a cluster that
+ * authorizes Kubernetes calls with Azure RBAC: create pods there that run as the manager's service
+ * account (the workload identity webhook then gives them the manager identity's tokens), directly
+ * or by assigning itself a role that may; `unknown` for a role runner-fleet does not know.
+ */
+export function roleOverPods(role: string): Verdict<ManagerPods> {
+  const info = azureRoleInfo(role);
+  if (!info) return 'unknown';
+  const run = (p: ManagerPods) => `create pods in namespace ${p.namespace} of cluster ${p.cluster} that run as the manager's service account ${p.serviceAccount} (Microsoft.ContainerService/managedClusters/pods/write under Azure RBAC for Kubernetes authorization), which the workload identity webhook gives the manager identity's tokens`;
+  if (info.kubernetesPods) return { how: (p) => `it may ${run(p)}` };
+  if (info.grants) return { how: (p) => `it may assign itself Azure Kubernetes Service RBAC Writer there (Microsoft.Authorization/roleAssignments/write) and then ${run(p)}` };
+  return 'harmless';
+}
+
+/** The holder's first assignment that may create compute (or is not known), for Managed Identity Operator. */
+function computeWriter(mine: readonly RoleAssignmentFacts[]): RoleAssignmentFacts | undefined {
+  return mine.find((a) => azureRoleInfo(a.role)?.manages !== false);
+}
+
+/** A runner manager identity of the fleet, with the runners it serves (fleet order). */
+interface ManagerEntry {
+  name: string;
+  /** Its resource id; undefined when the documents do not show it (resource group or subscription not a literal). */
+  id: string | undefined;
+  runners: string[];
+}
+
+/**
+ * The fleet's Azure manager identities by scope: every prefix of each identity's resource id that
+ * ends before a `/` (the subscription, the resource group, ...) and the id itself, in lower case,
+ * maps to the managers under it, in fleet order. Built once per fleet and document set; a role
+ * assignment's scope is then one lookup, whatever the fleet's size.
+ */
+interface ManagerIndex {
+  all: ManagerEntry[];
+  byName: Map<string, ManagerEntry>;
+  byScope: Map<string, ManagerEntry[]>;
+  /** Managers whose resource id is not known: no scope below a management group is shown to contain them or not. */
+  unknownId: ManagerEntry[];
+}
+
+const managerIndexes = new WeakMap<AzureFacts, { fleet: FleetIntent; index: ManagerIndex }>();
+
+function managerIndex(docs: FleetDocuments, fleet: FleetIntent, facts: AzureFacts): ManagerIndex {
+  const hit = managerIndexes.get(facts);
+  if (hit?.fleet === fleet) return hit.index;
+  const index: ManagerIndex = { all: [], byName: new Map(), byScope: new Map(), unknownId: [] };
+  for (const r of fleet.runners) {
+    const m = identityOf(fleet, r.managerIdentity);
+    if (m.cloud !== 'azure') continue;
+    const known = index.byName.get(m.roleName);
+    if (known) {
+      known.runners.push(r.name);
+      continue;
+    }
+    const entry: ManagerEntry = { name: m.roleName, id: managerIdentityId(docs, fleet, m.roleName), runners: [r.name] };
+    index.all.push(entry);
+    index.byName.set(entry.name, entry);
+    if (entry.id === undefined) {
+      index.unknownId.push(entry);
+      continue;
+    }
+    const id = entry.id.toLowerCase().replace(/\/+$/, '');
+    for (let i = 1; i <= id.length; i++) {
+      if (i < id.length && id[i] !== '/') continue;
+      const key = id.slice(0, i);
+      const list = index.byScope.get(key);
+      if (list) list.push(entry);
+      else index.byScope.set(key, [entry]);
+    }
+  }
+  managerIndexes.set(facts, { fleet, index });
+  return index;
+}
+
+/** The managers a scope contains, but those named in `except`: how many, and the first few (constant work per scope). */
+function managersWithin(index: ManagerIndex, scope: string, except: readonly string[]): { count: number; first: ManagerEntry[]; unknownId: { count: number; first: ManagerEntry[] } } {
+  const group = MANAGEMENT_GROUP_SCOPE.test(scope);
+  const list = group ? index.all : (index.byScope.get(scope.toLowerCase().replace(/\/+$/, '')) ?? []);
+  const excluded = except.filter((n, i) => except.indexOf(n) === i && index.byName.has(n) && (group || scopeContains(scope, index.byName.get(n)!.id) === true));
+  const pick = (from: readonly ManagerEntry[]) => {
+    const out: ManagerEntry[] = [];
+    for (const e of from) {
+      if (out.length === 4) break;
+      if (!except.includes(e.name)) out.push(e);
+    }
+    return out;
+  };
+  // Under a management group every manager is contained, those with unknown ids too.
+  const unknown = group ? [] : index.unknownId;
+  const unknownExcluded = group ? 0 : except.filter((n, i) => except.indexOf(n) === i && index.byName.has(n) && index.byName.get(n)!.id === undefined).length;
+  return { count: list.length - excluded.length, first: pick(list), unknownId: { count: unknown.length - unknownExcluded, first: pick(unknown) } };
+}
+
+/** "a, b, c and 2 more" of the first few of `count` names. */
+function some(names: readonly string[], count: number): string {
+  return `${names.slice(0, 3).join(', ')}${count > 3 ? ` and ${count - 3} more` : ''}`;
+}
+
+/** "x (runner a), y (runners b, c)": managers with the runners they serve. */
+function managersOfRunners(entries: readonly ManagerEntry[], count: number): string {
+  return some(entries.map((e) => `${e.name} (runner${e.runners.length > 1 ? 's' : ''} ${some(e.runners, e.runners.length)})`), count);
 }
 
 export interface AzureJobsOverManager {
@@ -62,29 +180,40 @@ export interface AzureJobsOverManager {
 }
 
 /**
- * Whether a runner's Azure job identity may become its manager identity through its role
- * assignments: a role that writes federated credentials (or assigns roles, or attaches identities
- * to compute the jobs may create) at a scope that contains the manager identity. One pass over the
- * job identity's own assignments (indexed once per document set): constant work per assignment.
- * Undefined when the runner's identities are not Azure managed identities.
+ * Whether a runner's Azure job identity may become its manager identity, or another runner's,
+ * through its role assignments: a role that writes federated credentials (or assigns roles, or
+ * attaches identities to compute the jobs may create) at a scope that contains the manager
+ * identity. One pass over the job identity's own assignments (indexed once per document set), each
+ * looked up in the fleet's manager identities indexed by scope (once per fleet): constant work per
+ * assignment. `refuted` is about the runner's own manager; another runner's is RF105 as well (the
+ * jobs get that manager's tokens and what it may do). Undefined when the runner's identities are
+ * not Azure managed identities.
  */
-export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string): AzureJobsOverManager | undefined {
+export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string, pods?: ManagerPods): AzureJobsOverManager | undefined {
   if (runner.jobIdentity === undefined) return undefined;
   const manager = identityOf(fleet, runner.managerIdentity);
   const jobs = identityOf(fleet, runner.jobIdentity);
   const facts = azureFacts(docs);
   if (manager.cloud !== 'azure' || jobs.cloud !== 'azure' || !facts) return undefined;
-  const managerId = managerIdentityId(docs, fleet, manager.roleName);
+  const index = managerIndex(docs, fleet, facts);
+  const managerId = index.byName.get(manager.roleName)?.id ?? managerIdentityId(docs, fleet, manager.roleName);
   const mine = assignmentsOf(facts, jobs.roleName);
   // Managed Identity Operator takes an identity over only with a role that creates compute (or one not known).
-  const writer = mine.find((a) => azureRoleInfo(a.role)?.manages !== false);
+  const writer = computeWriter(mine);
   const findings: Finding[] = [];
   let refuted = false;
   for (const a of mine) {
-    const info = azureRoleInfo(a.role);
-    if (info && !info.grants && !info.identityCredentials && !info.identityAssign) continue;
+    const verdict = roleOverIdentity(a.role, writer);
+    // The Kubernetes route: pods in the manager's namespace, where the identity itself is out of scope.
+    if (pods && scopeContains(a.scope, managerId) === false && !administersSubscription(a) && scopeContains(a.scope, pods.scope) === true) {
+      const viaPods = podsFinding(a, pods, jobs.roleName, jobAssignmentPath(runner, rp, a));
+      if (viaPods) {
+        refuted = true;
+        findings.push(viaPods);
+      }
+    }
+    if (verdict === 'harmless') continue;
     const contains = scopeContains(a.scope, managerId);
-    if (contains === false) continue;
     const path = jobAssignmentPath(runner, rp, a);
     const what = `manager identity ${manager.roleName}`;
     if (contains === undefined) {
@@ -92,63 +221,86 @@ export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, r
       findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, and the resource id of ${what} is not in the documents (its resource group or the subscription is not a literal): that the jobs cannot become the manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: 'give the managed identity its resource group literally, or narrow the job role assignment to resources outside the runner identities' }));
       continue;
     }
-    if (!info) {
+    if (contains) {
+      if (verdict === 'unknown') {
+        refuted = true;
+        findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains ${what}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot become the manager (by adding a federated credential to it) is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or scope the assignment outside the resource group of the runner identities (${managerId ?? 'the manager identity'})` }));
+        continue;
+      }
       refuted = true;
-      findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains ${what}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot become the manager (by adding a federated credential to it) is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or scope the assignment outside the resource group of the runner identities (${managerId ?? 'the manager identity'})` }));
+      // A role administering a whole subscription is RF601/RF602 already, which says what it allows.
+      if (administersSubscription(a)) continue;
+      findings.push(f('RF105', path, `the jobs can become the manager: job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains ${what}; ${verdict.how('it')}, and then get the manager's tokens`, { received: `${a.role} on ${a.scope}`, fix: `scope the job role assignments to the resources the jobs deploy, outside ${managerId ? `the resource group of the runner identities (${managerId.split('/providers/')[0]})` : 'the resource group of the runner identities'}, or use a role without write access there` }));
       continue;
     }
-    const how = takeover(info, 'it', writer);
-    if (how === undefined) continue;
-    refuted = true;
-    // A role administering a whole subscription is RF601/RF602 already, which says what it allows.
+    // Not its own manager's scope: one that holds other runners' managers (their identity, their resource group).
     if (administersSubscription(a)) continue;
-    findings.push(f('RF105', path, `the jobs can become the manager: job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains ${what}; ${how}, and then get the manager's tokens`, { received: `${a.role} on ${a.scope}`, fix: `scope the job role assignments to the resources the jobs deploy, outside ${managerId ? `the resource group of the runner identities (${managerId.split('/providers/')[0]})` : 'the resource group of the runner identities'}, or use a role without write access there` }));
+    const others = managersWithin(index, a.scope, [manager.roleName, jobs.roleName]);
+    if (others.unknownId.count > 0) {
+      findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, and the resource ids of manager identities ${managersOfRunners(others.unknownId.first, others.unknownId.count)} are not in the documents (a resource group or the subscription is not a literal): that the jobs cannot become another runner's manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: 'give the managed identities their resource group literally, or narrow the job role assignment to the resources the jobs deploy' }));
+    }
+    if (others.count === 0) continue;
+    const inside = managersOfRunners(others.first, others.count);
+    const first = others.first[0]!;
+    if (verdict === 'unknown') {
+      findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains manager identit${others.count > 1 ? 'ies' : 'y'} ${inside}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot become another runner's manager is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or scope the assignment outside the resource group of the runner identities (${first.id!.split('/providers/')[0]})` }));
+      continue;
+    }
+    findings.push(f('RF105', path, `the jobs can become another runner's manager: job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains manager identit${others.count > 1 ? 'ies' : 'y'} ${inside}; ${verdict.how(`manager identity ${first.name}`)}, and then get that manager's tokens and do what runner ${first.runners[0]!}'s manager may do`, { received: `${a.role} on ${a.scope}`, fix: `scope the job role assignments to the resources the jobs deploy, outside the resource group of the runner identities (${first.id!.split('/providers/')[0]}) and the identities themselves, or use a role without write access there` }));
   }
   return { findings, refuted };
 }
 
+/** RF105 or RF903 for a job role assignment over the manager's namespace (roleOverPods); undefined when it can do nothing there. */
+function podsFinding(a: RoleAssignmentFacts, pods: ManagerPods, jobs: string, path: string): Finding | undefined {
+  const verdict = roleOverPods(a.role);
+  // Without Azure RBAC for Kubernetes authorization, Azure roles grant nothing inside the cluster.
+  if (verdict === 'harmless' || pods.cloudRbac === false) return undefined;
+  const where = `job identity ${jobs} holds ${a.role} on ${a.scope}, which contains namespace ${pods.namespace} of cluster ${pods.cluster}, where the manager runs`;
+  const outside = `scope the assignment outside the manager's namespace (${pods.scope}): give the jobs Kubernetes permissions in a namespace of their own, or through Kubernetes RBAC`;
+  if (verdict === 'unknown') return f('RF903', path, `${where}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot create pods there as the manager's service account ${pods.serviceAccount} (and get its tokens) is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or ${outside}` });
+  if (pods.cloudRbac === undefined) return f('RF903', path, `${where}; whether cluster ${pods.cluster} authorizes Kubernetes calls with Azure RBAC (azure_rbac_enabled) is not in the documents, and if it does, ${verdict.how(pods)}: that the jobs cannot become the manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: `${outside}; a cluster runner-fleet creates shows its authorization in the documents` });
+  return f('RF105', path, `the jobs can become the manager through Kubernetes: ${where}; ${verdict.how(pods)}`, { received: `${a.role} on ${a.scope}`, fix: outside });
+}
+
+/** The spec path of an ID-token role's assignment: its index in permissions.azure when the spec lists it (plan), else where the role is declared. */
+export function idTokenAssignmentPath(role: IdTokenRoleIntent, a: RoleAssignmentFacts): string {
+  const list = role.azurePermissions;
+  if (!list) return role.path;
+  const i = list.findIndex((p) => p.role === a.role && p.scope.toLowerCase() === a.scope.toLowerCase());
+  return i >= 0 ? `${role.path}.permissions.azure[${i}]` : `${role.path}.permissions.azure`;
+}
+
 /**
  * Whether a GitLab ID-token role's managed identity may become a runner manager identity of the
- * fleet, through its role assignments (the same roles and scopes as for job identities above): a
- * pipeline that gets the ID-token role would then hold the manager's tokens. The role's
- * assignments are few and independent of the fleet's size; each is tried against the fleet's
- * Azure manager identities by scope.
+ * fleet, through its role assignments (the same reading as for job identities above): a pipeline
+ * that gets the ID-token role would then hold the manager's tokens. The role's assignments are
+ * few and independent of the fleet's size; each is looked up in the fleet's manager identities
+ * indexed by scope.
  */
-export function azureIdTokenOverManagers(docs: FleetDocuments, fleet: FleetIntent, role: { cloud: 'aws' | 'azure'; roleName: string; path: string }): Finding[] {
+export function azureIdTokenOverManagers(docs: FleetDocuments, fleet: FleetIntent, role: IdTokenRoleIntent): Finding[] {
   if (role.cloud !== 'azure') return [];
   const facts = azureFacts(docs);
   if (!facts) return [];
   const mine = assignmentsOf(facts, role.roleName);
   if (mine.length === 0) return [];
-  const managers = new Map<string, string | undefined>();
-  for (const r of fleet.runners) {
-    const m = identityOf(fleet, r.managerIdentity);
-    if (m.cloud === 'azure' && m.roleName !== role.roleName && !managers.has(m.roleName)) managers.set(m.roleName, managerIdentityId(docs, fleet, m.roleName));
-  }
-  if (managers.size === 0) return [];
-  const writer = mine.find((a) => azureRoleInfo(a.role)?.manages !== false);
+  const index = managerIndex(docs, fleet, facts);
+  if (index.all.every((m) => m.name === role.roleName)) return [];
+  const writer = computeWriter(mine);
   const findings: Finding[] = [];
-  const path = `${role.path}.permissions.azure`;
   for (const a of mine) {
-    const info = azureRoleInfo(a.role);
-    if (info && !info.grants && !info.identityCredentials && !info.identityAssign) continue;
-    const inside: string[] = [];
-    const unknownId: string[] = [];
-    for (const [name, id] of managers) {
-      const contains = scopeContains(a.scope, id);
-      if (contains === true) inside.push(name);
-      else if (contains === undefined) unknownId.push(name);
-    }
-    const some = (names: string[]) => `${names.slice(0, 3).join(', ')}${names.length > 3 ? ` and ${names.length - 3} more` : ''}`;
-    if (unknownId.length > 0) findings.push(f('RF903', path, `ID-token identity ${role.roleName} holds ${a.role} on ${a.scope}, and the resource ids of manager identities ${some(unknownId)} are not in the documents (a resource group or the subscription is not a literal): that it cannot become one of them is not proven`, { received: `${a.role} on ${a.scope}`, fix: 'give the managed identities their resource group literally, or narrow the assignment to the resources the pipelines deploy' }));
-    if (inside.length === 0) continue;
-    if (!info) {
-      findings.push(f('RF903', path, `ID-token identity ${role.roleName} holds ${a.role} on ${a.scope}, which contains manager identities ${some(inside)}; runner-fleet does not know what ${a.role} allows, so that the pipelines cannot become a runner manager is not proven`, { received: a.role, fix: 'use a built-in role runner-fleet knows, or scope the assignment outside the resource group of the runner identities' }));
+    const verdict = roleOverIdentity(a.role, writer);
+    if (verdict === 'harmless') continue;
+    const path = idTokenAssignmentPath(role, a);
+    const within = managersWithin(index, a.scope, [role.roleName]);
+    if (within.unknownId.count > 0) findings.push(f('RF903', path, `ID-token identity ${role.roleName} holds ${a.role} on ${a.scope}, and the resource ids of manager identities ${some(within.unknownId.first.map((m) => m.name), within.unknownId.count)} are not in the documents (a resource group or the subscription is not a literal): that it cannot become one of them is not proven`, { received: `${a.role} on ${a.scope}`, fix: 'give the managed identities their resource group literally, or narrow the assignment to the resources the pipelines deploy' }));
+    if (within.count === 0) continue;
+    const inside = some(within.first.map((m) => m.name), within.count);
+    if (verdict === 'unknown') {
+      findings.push(f('RF903', path, `ID-token identity ${role.roleName} holds ${a.role} on ${a.scope}, which contains manager identities ${inside}; runner-fleet does not know what ${a.role} allows, so that the pipelines cannot become a runner manager is not proven`, { received: a.role, fix: 'use a built-in role runner-fleet knows, or scope the assignment outside the resource group of the runner identities' }));
       continue;
     }
-    const how = takeover(info, `manager identity ${inside[0]!}`, writer);
-    if (how === undefined) continue;
-    findings.push(f('RF105', path, `pipelines that get ID-token identity ${role.roleName} can become a runner manager: it holds ${a.role} on ${a.scope}, which contains manager identities ${some(inside)}; ${how}, and then get the manager's tokens`, { received: `${a.role} on ${a.scope}`, fix: 'scope the ID-token role assignments to the resources the pipelines deploy, outside the resource group of the runner identities, or use a role without write access there' }));
+    findings.push(f('RF105', path, `pipelines that get ID-token identity ${role.roleName} can become a runner manager: it holds ${a.role} on ${a.scope}, which contains manager identities ${inside}; ${verdict.how(`manager identity ${within.first[0]!.name}`)}, and then get the manager's tokens`, { received: `${a.role} on ${a.scope}`, fix: 'scope the ID-token role assignments to the resources the pipelines deploy, outside the resource group of the runner identities, or use a role without write access there' }));
   }
   return findings;
 }

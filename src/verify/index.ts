@@ -149,7 +149,13 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   // What the all-pairs proof calls its candidates: one noun when every platform present agrees.
   const nouns = new Set(fleet.clusters.map((c) => platformFor(c.type).subjectNoun));
   const subjectNoun = nouns.size === 1 ? [...nouns][0]! : 'subjects';
-  fleet.caches.forEach((cache, i) => findings.push(...cacheBackendFor(cache.type).verifyCache(docs, fleet, cache, `caches[${i}]`)));
+  // A cache that identities other than the runners' reach (GitLab ID-token roles): any job may request such a token.
+  const reachedOutsideRunners = new Set<string>();
+  fleet.caches.forEach((cache, i) => {
+    const out = cacheBackendFor(cache.type).verifyCache(docs, fleet, cache, `caches[${i}]`);
+    if (out.some((x) => JOB_CACHE_CODES.has(x.code))) reachedOutsideRunners.add(cache.name);
+    findings.push(...out);
+  });
   fleet.clusters.forEach((cluster, i) => findings.push(...platformFor(cluster.type).clusterFindings(fleet, cluster, `clusters[${i}]`)));
 
   // Roles of runners whose permissions are not all in the documents (a managed policy neither
@@ -234,7 +240,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const becomes = !same ? powers?.becomesManager : undefined;
       if (becomes) findings.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(fleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(fleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)" }));
       // Azure: the job identity's role assignments at scopes that contain the manager identity.
-      const overManager = azureJobsOverManager(docs, fleet, runner, rp);
+      const overManager = azureJobsOverManager(docs, fleet, runner, rp, platform.managerPods?.(docs, fleet, runner));
       if (overManager) findings.push(...overManager.findings);
       proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && powers?.becomesManager === undefined && overManager?.refuted !== true });
     }
@@ -258,7 +264,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const reach = backend.diagramLabel ? `container ${backend.diagramLabel(cache, runner.cache)}` : `${runner.cache.path}/`;
       proofs.push({ runner: runner.name, claim: `the manager reads and writes ${reach} in cache ${cache.name} and nothing else there`, holds: !managerUnknown && !managerRefused && !cacheFindings.some((x) => MANAGER_CACHE_CODES.has(x.code)) });
       // Jobs that obtain the manager's credentials (through the host they share) reach what it reaches.
-      proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !jobUnknown && extra?.jobsHoldManagerCredentials !== true && !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code)) });
+      proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !jobUnknown && extra?.jobsHoldManagerCredentials !== true && !reachedOutsideRunners.has(cache.name) && !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code)) });
     }
 
     findings.push(...jobRules(docs, fleet, runner, rp, powers, platform.privilegedJobsTakeOver?.(docs, fleet, runner)));

@@ -8,7 +8,7 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { azureTags } from '../../emit/terraform/azure.js';
 import { MANAGEMENT_GROUP_SCOPE, azureRoleInfo, isTokenSecretRead, scopeCovers, type AzureRoleInfo } from '../../spec/azure.js';
-import { jobAssignmentPath } from '../../verify/azure-rbac.js';
+import { idTokenAssignmentPath, jobAssignmentPath } from '../../verify/azure-rbac.js';
 import { assignmentsOf, azureFacts, containerScope, parseAzureRef, storageAccountId } from '../../verify/azure-docs.js';
 import { azureBlobCacheSchema, type AzureBlobCacheSpec } from './schema.js';
 import { findBy } from '../../model/lookup.js';
@@ -188,14 +188,16 @@ export const azureBlobCache: CacheBackend = {
 
   verifyCache(docs, fleet, cache, cachePath) {
     const spec = specOf(cache);
+    // Pipelines reach the account whoever created it: GitLab ID-token identities with roles over it.
+    const byIdTokens = idTokensOverCache(docs, fleet, cache);
     if (!spec.create) {
-      return [finding('RF208', cachePath, `storage account ${spec.storageAccount} is not created by this fleet; public access, TLS, shared keys and expiry are yours to keep`, { fix: 'set create: true to let runner-fleet own and verify the account' })];
+      return [...byIdTokens, finding('RF208', cachePath, `storage account ${spec.storageAccount} is not created by this fleet; public access, TLS, shared keys and expiry are yours to keep`, { fix: 'set create: true to let runner-fleet own and verify the account' })];
     }
     const root = docs.terraformAzure;
-    if (!root) return [];
-    const out: Finding[] = [];
+    if (!root) return byIdTokens;
+    const out: Finding[] = [...byIdTokens];
     const k = Object.entries(root.resource.azurerm_storage_account ?? {}).find(([, b]) => b.name === spec.storageAccount);
-    if (!k) return [finding('RF106', cachePath, `storage account ${spec.storageAccount} is not in terraform/azure/main.tf.json`, { fix: 'regenerate', deploymentFix: `give the Terraform of storage account ${spec.storageAccount}` })];
+    if (!k) return [...out, finding('RF106', cachePath, `storage account ${spec.storageAccount} is not in terraform/azure/main.tf.json`, { fix: 'regenerate', deploymentFix: `give the Terraform of storage account ${spec.storageAccount}` })];
     const [acctKey, acct] = k;
     const want: [string, unknown, string][] = [
       ['allow_nested_items_to_be_public', false, 'anonymous reads of public blobs'],
@@ -296,6 +298,33 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       fnd.acceptedBecause = 'the spec grants the job identity this storage account explicitly';
     }
     out.push(fnd);
+  }
+  return out;
+}
+
+/**
+ * GitLab ID-token identities (cloud azure) with a role at a scope that contains the cache
+ * container: any pipeline that gets the ID token reads (and with most such roles overwrites) the
+ * cache of every runner that uses it, from any runner or none. Never needed: pipelines use the
+ * cache through their runner, whose manager signs SAS URLs, and a pipeline that stores blobs gets
+ * an account of its own. So an error at the assignment, which no acceptRisks entry covers. The
+ * roles and their assignments are few, independent of the fleet's size.
+ */
+function idTokensOverCache(docs: FleetDocuments, fleet: FleetIntent, cache: ResolvedCache): Finding[] {
+  const facts = azureFacts(docs);
+  if (!facts || !fleet.azure || !fleet.idTokens) return [];
+  const spec = specOf(cache);
+  const scopes = cacheScopes(fleet, cache);
+  const out: Finding[] = [];
+  for (const role of fleet.idTokens.roles) {
+    if (role.cloud !== 'azure') continue;
+    for (const a of assignmentsOf(facts, role.roleName)) {
+      const info = azureRoleInfo(a.role);
+      const how = jobCacheReach(info, spec.storageAccount, spec.container);
+      if (how === undefined || !(scopeCovers(a.scope, scopes.container) || MANAGEMENT_GROUP_SCOPE.test(a.scope))) continue;
+      const readsOnly = info !== undefined && info.blobData === 'read' && !info.grants && !info.storageKeys;
+      out.push(finding('RF608', idTokenAssignmentPath(role, a), `pipelines that get ID-token identity ${role.roleName} reach cache container ${spec.storageAccount}/${spec.container} through ${a.role} on ${a.scope} (${how}): any of them can read${readsOnly ? '' : ' and overwrite'} the cache of every runner that uses it; runner managers give jobs SAS URLs for the cache, so no pipeline needs a role on it`, { received: `${a.role} on ${a.scope}`, fix: `remove the assignment, or scope it to resources outside storage account ${spec.storageAccount} (${scopes.account}); pipelines use the cache through their runner (cache: in .gitlab-ci.yml), and a pipeline that stores blobs of its own needs an account of its own` }));
+    }
   }
   return out;
 }

@@ -13,7 +13,7 @@ import { aksClusterSchema } from './schema.js';
 import { AZURE_CLI_IMAGE, MECHANISM, aksIssuerOf, aksSpec, isCreatedAks, credentialName, identityDataRef, identityName, k8sRootPath, serviceAccountSubject } from './names.js';
 import { aksRunnerObjects, runnerIdentities } from './objects.js';
 import { aksClusterResources, aksNodePools, checkCreateAks, verifyCreatedAks } from './cluster.js';
-import { aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume, verifyAppliedClientIds } from './verify.js';
+import { aksManagerPods, aksRoleOfServiceAccount, aksVerifyChain, aksWhoCanAssume, verifyAppliedClientIds } from './verify.js';
 import { aksDoctor } from './doctor.js';
 import { verifyKeyVaultStore } from './key-vault-verify.js';
 import { aksRotatorAccess } from './rotator.js';
@@ -284,6 +284,10 @@ export const aksPlatform: PlatformPlugin = {
 
   verifyChain(docs, intent, runner, runnerPath) {
     return aksVerifyChain(docs, intent, runner, runnerPath);
+  },
+
+  managerPods(docs, intent, runner) {
+    return aksManagerPods(docs, intent, runner);
   },
 
   verifyRunner(docs, intent, runner, runnerPath) {

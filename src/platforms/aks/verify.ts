@@ -19,7 +19,8 @@ import {
   isTokenSecretRead,
   parseAzureScope,
 } from '../../spec/azure.js';
-import { aksIssuerOf, k8sRootPath, serviceAccountSubject } from './names.js';
+import { aksIssuerOf, aksSpec, k8sRootPath, serviceAccountSubject } from './names.js';
+import type { ManagerPods } from '../types.js';
 import { runnerIdentities } from './objects.js';
 import { get } from '../../verify/get.js';
 
@@ -289,4 +290,30 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
 
 function showId(v: string | undefined): string {
   return v === undefined ? '(missing)' : JSON.stringify(v);
+}
+
+/**
+ * The namespace of a runner's manager as an Azure RBAC scope: `<cluster id>/namespaces/<namespace>`.
+ * The cluster's id from its resource in the documents (a cluster created here) or from the spec
+ * (an existing one); whether it authorizes Kubernetes calls with Azure RBAC only from its resource
+ * (`azure_active_directory_role_based_access_control.azure_rbac_enabled`), undefined otherwise.
+ */
+export function aksManagerPods(docs: FleetDocuments, intent: FleetIntent, runner: IntentRunner): ManagerPods | undefined {
+  const names = runner.kubernetes;
+  const cluster = intent.clusters.find((c) => c.name === runner.cluster);
+  if (!names || !cluster || !intent.azure) return undefined;
+  const spec = aksSpec(cluster);
+  const apiName = spec.clusterName ?? cluster.name;
+  const body = Object.values(docs.terraformAzure?.resource.azurerm_kubernetes_cluster ?? {}).find((b) => b.name === apiName);
+  const rg = body ? body.resource_group_name : (spec.resourceGroup ?? intent.azure.resourceGroup);
+  if (typeof rg !== 'string' || rg === '' || rg.includes('${')) return undefined;
+  const aad = body?.azure_active_directory_role_based_access_control;
+  const block = (Array.isArray(aad) ? aad[0] : aad) as { azure_rbac_enabled?: unknown } | undefined;
+  return {
+    cluster: apiName,
+    namespace: names.namespace,
+    serviceAccount: names.managerServiceAccount,
+    scope: `/subscriptions/${intent.azure.subscriptionId}/resourceGroups/${rg}/providers/Microsoft.ContainerService/managedClusters/${apiName}/namespaces/${names.namespace}`,
+    cloudRbac: body ? block?.azure_rbac_enabled === true : undefined,
+  };
 }

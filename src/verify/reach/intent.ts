@@ -64,8 +64,15 @@ export interface IdTokenIntent {
     rotator?: RotatorIntent;
     /** The token rotator's managed identity (AKS runners): one sub, exactly its Azure grants, its Kubernetes user. */
     azureRotator?: RotatorAzureIntent;
+    /**
+     * The role assignments the spec lists for it (`permissions.azure`, a generated fleet only): findings about
+     * an assignment point at its entry. Undefined when read back from documents, or for the rotator.
+     */
+    azurePermissions?: readonly { role: string; scope: string }[];
   }[];
 }
+
+export type IdTokenRoleIntent = IdTokenIntent['roles'][number];
 
 export interface RotatorAzureIntent {
   sub: string;
@@ -172,6 +179,7 @@ export function idTokenIntent(fleet: ResolvedFleet): IdTokenIntent | undefined {
       subjects: r.subjects.map((s) => ({ ...(s.project ? { project: s.project } : {}), ...(s.group ? { group: s.group } : {}), refType: s.refType, refs: s.refs, anyRef: s.anyRef })),
       ...(r.purpose === 'rotator' && r.cloud === 'aws' && fleet.rotation && fleet.aws ? { rotator: rotatorIntent(fleet) } : {}),
       ...(r.purpose === 'rotator' && r.cloud === 'azure' && fleet.rotation?.azure ? { azureRotator: rotatorAzureIntent(fleet.rotation.sub, fleet.rotation.azure) } : {}),
+      ...(r.purpose !== 'rotator' && r.cloud === 'azure' ? { azurePermissions: r.roleAssignments.map((a) => ({ role: a.role, scope: a.scope })) } : {}),
     })),
   };
 }

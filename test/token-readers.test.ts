@@ -20,6 +20,12 @@ describe('plan: who may read a runner token parameter', () => {
     expect(r.exitCode).toBe(0);
   });
 
+  it('the claim says in words what was checked: the other IAM roles of the documents, counted', () => {
+    expect(claimOf(planExample('id-tokens-vm').proofs, 'docker')!.claim).toBe(`only the manager and the token rotator can read the token parameter ${TOKEN} (checked the one other IAM role in the documents)`);
+    const three = planValue(replicatedExample('ecs-fargate', 3));
+    expect(claimOf(three.proofs, 'fargate-1')!.claim).toMatch(/^only the manager and the token rotator can read the token parameter \/runner-fleet\/acme\/fargate-1\/runner-token \(checked each of the [2-9]\d* other IAM roles in the documents\)$/);
+  });
+
   it.each([
     ['ssm:GetParameter* on *', ['ssm:GetParameter*'], ['*'], /ssm:GetParameter, ssm:GetParameters, ssm:GetParameterHistory, ssm:GetParametersByPath on \//],
     ['GetParameter and GetParametersByPath on parameter/runner-fleet/*', ['ssm:GetParameter', 'ssm:GetParametersByPath'], ['arn:aws:ssm:eu-central-1:123456789012:parameter/runner-fleet/*'], /ssm:GetParameter, ssm:GetParametersByPath on \/runner-fleet\/acme\b/],

@@ -640,9 +640,12 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   const t = readersOf(docs, fleet);
   const manager = findBy(fleet.identities, 'key', runner.managerIdentity);
   const managerRole = manager?.cloud === 'aws' ? manager.roleName : undefined;
-  const claimOf = (tried: number, rotator: boolean) => `only the manager${rotator ? ' and the token rotator' : ''} can read the token parameter ${name} (${tried} other roles tried)`;
+  // What was checked, in words: every other IAM role of the documents (or why none was).
+  const checked = (tried: number | undefined) =>
+    tried === undefined ? 'not checked: the documents hold no AWS roles for it' : tried === 0 ? 'the documents hold no other IAM role' : tried === 1 ? 'checked the one other IAM role in the documents' : `checked each of the ${tried} other IAM roles in the documents`;
+  const claimOf = (tried: number | undefined, rotator: boolean) => `only the manager${rotator ? ' and the token rotator' : ''} can read the token parameter ${name} (${checked(tried)})`;
   const facts = t?.runners.get(runner.name);
-  if (!t || !facts) return { findings: [], claim: claimOf(0, false), holds: false };
+  if (!t || !facts) return { findings: [], claim: claimOf(undefined, false), holds: false };
   const key = evaluatedKey(facts.key, fleet);
   const wide = wideReaders(fleet, t, key).filter((w) => w.candidate.role.name !== managerRole);
   const wideRoles = new Set(wide.map((w) => w.candidate));

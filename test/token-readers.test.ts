@@ -20,6 +20,12 @@ describe('plan: who may read a runner token parameter', () => {
     expect(r.exitCode).toBe(0);
   });
 
+  it('the claim says in words what was checked: the other IAM roles of the documents, counted', () => {
+    expect(claimOf(planExample('id-tokens-vm').proofs, 'docker')!.claim).toBe(`only the manager and the token rotator can read the token parameter ${TOKEN} (checked the one other IAM role in the documents)`);
+    const three = planValue(replicatedExample('ecs-fargate', 3));
+    expect(claimOf(three.proofs, 'fargate-1')!.claim).toMatch(/^only the manager and the token rotator can read the token parameter \/runner-fleet\/acme\/fargate-1\/runner-token \(checked each of the [2-9]\d* other IAM roles in the documents\)$/);
+  });
+
   it.each([
     ['ssm:GetParameter* on *', ['ssm:GetParameter*'], ['*'], /ssm:GetParameter, ssm:GetParameters, ssm:GetParameterHistory, ssm:GetParametersByPath on \//],
     ['GetParameter and GetParametersByPath on parameter/runner-fleet/*', ['ssm:GetParameter', 'ssm:GetParametersByPath'], ['arn:aws:ssm:eu-central-1:123456789012:parameter/runner-fleet/*'], /ssm:GetParameter, ssm:GetParametersByPath on \/runner-fleet\/acme\b/],
@@ -106,6 +112,157 @@ describe('doctor: the same proof on synth output', () => {
     const found = rf721(r.findings);
     expect(found).toHaveLength(1);
     expect(found[0]!.message).toMatch(/acme-idt-infra \(aws_iam_role\.idt-infra\) can read the token of every runner under \/runner-fleet\/acme\/ .*: ssm:GetParameter;/);
+    expect(claimOf(r.proofs, 'docker')?.holds).toBe(false);
+  });
+});
+
+describe('precision: which runners a pattern names, with the tags and key their parameters carry', () => {
+  const ARN = 'arn:aws:ssm:eu-central-1:123456789012:parameter';
+
+  it('a pattern /runner-fleet/acme/r* names the runners whose names start with r, not every runner', () => {
+    const spec = replicatedExample('ecs-fargate', 4, (runner, i) => {
+      runner.name = i < 2 ? `review-${i}` : `fargate-${i}`;
+      if (i === 3) runner.jobs.permissions.aws.push({ actions: ['ssm:GetParameter'], resources: [`${ARN}/runner-fleet/acme/r*`] });
+    });
+    const r = planValue(spec);
+    const found = rf721(r.findings);
+    expect(found.map((f) => /can read the token of (runner [a-z0-9-]+|every runner)/.exec(f.message)?.[1]).sort()).toEqual(['runner review-0', 'runner review-1']);
+    expect(found.every((f) => f.path === 'runners[3].jobs.permissions.aws')).toBe(true);
+    expect(claimOf(r.proofs, 'review-0')?.holds).toBe(false);
+    expect(claimOf(r.proofs, 'review-1')?.holds).toBe(false);
+    expect(claimOf(r.proofs, 'fargate-2')?.holds).toBe(true);
+    expect(claimOf(r.proofs, 'fargate-3')?.holds).toBe(true);
+  });
+
+  /** Runners review-0, review-1, fargate-2, fargate-3; the job role of fargate-3 granted `statements`; the runners whose token RF721 says it reads. */
+  const readBy = (statements: Record<string, unknown>[]) => {
+    const spec = replicatedExample('ecs-fargate', 4, (runner, i) => {
+      runner.name = i < 2 ? `review-${i}` : `fargate-${i}`;
+      if (i === 3) runner.jobs.permissions.aws.push(...statements);
+    });
+    return rf721(planValue(spec).findings).map((f) => /can read the token of (runner [a-z0-9-]+|every runner)/.exec(f.message)?.[1]).sort();
+  };
+
+  it('a ? matches one character: /runner-fleet/acme/r?????-* names review-0 and review-1; /runner-fleet/acme/* is every runner', () => {
+    expect(readBy([{ actions: ['ssm:GetParameter'], resources: [`${ARN}/runner-fleet/acme/r?????-*`] }])).toEqual(['runner review-0', 'runner review-1']);
+    expect(readBy([{ actions: ['ssm:GetParameter'], resources: [`${ARN}/runner-fleet/acme/*`] }])).toEqual(['every runner']);
+  });
+
+  it('a grant on * with a Deny of /runner-fleet/acme/review-*: the other runners, each named, not every runner', () => {
+    expect(readBy([{ actions: ['ssm:GetParameter'], resources: ['*'] }, { effect: 'Deny', actions: ['ssm:GetParameter'], resources: [`${ARN}/runner-fleet/acme/review-*`] }])).toEqual(['runner fargate-2', 'runner fargate-3']);
+  });
+
+  it('a grant conditioned on the owner tag register writes (ssm:resourceTag/runner-fleet:owner) reads that runner: RF721', () => {
+    const r = planMutated('id-tokens-vm', (s) => {
+      s.idTokens.roles[0].permissions.aws = [{ actions: ['ssm:GetParameter'], resources: ['*'], conditions: { StringEquals: { 'ssm:resourceTag/runner-fleet:owner': 'acme/docker' } } }];
+    });
+    const found = rf721(r.findings);
+    expect(found.map((f) => f.message)).toEqual([expect.stringMatching(/^the ID-token role infra acme-idt-infra .* can read the token of runner docker .*: ssm:GetParameter;/)]);
+    expect(claimOf(r.proofs, 'docker')?.holds).toBe(false);
+  });
+
+  it("a grant conditioned on the provider's default_tags (aws:ResourceTag/runner-fleet-fleet) reads every runner: RF721 once", () => {
+    const r = planMutated('id-tokens-vm', (s) => {
+      s.idTokens.roles[0].permissions.aws = [{ actions: ['ssm:GetParameter'], resources: ['*'], conditions: { StringEquals: { 'aws:ResourceTag/runner-fleet-fleet': 'acme' } } }];
+    });
+    expect(rf721(r.findings).map((f) => /can read the token of every runner under \/runner-fleet\/acme\//.test(f.message))).toEqual([true]);
+    expect(claimOf(r.proofs, 'docker')?.holds).toBe(false);
+    // Another fleet's tag value: not these parameters.
+    const other = planMutated('id-tokens-vm', (s) => {
+      s.idTokens.roles[0].permissions.aws = [{ actions: ['ssm:GetParameter'], resources: ['*'], conditions: { StringEquals: { 'aws:ResourceTag/runner-fleet-fleet': 'other' } } }];
+    });
+    expect(rf721(other.findings)).toEqual([]);
+  });
+});
+
+describe('doctor: the token key a parameter names, and its key policy', () => {
+  const TASK_TOKEN = 'arn:aws:ssm:eu-central-1:123456789012:parameter/runner-fleet/acme/fargate/runner-token';
+  type Root = Parameters<Parameters<typeof damagedFiles>[2]>[0];
+  /** ecs-fargate with the jobs role granted `statements`, and the token parameter's key_id (and key resources) set by `keys`. */
+  const withKey = (statements: unknown[], keys: (root: Root) => void) =>
+    doctor(damagedFiles('ecs-fargate', 'terraform/aws/main.tf.json', (root) => {
+      const p = root.resource.aws_iam_role_policy!['fargate-jobs']!;
+      const doc = JSON.parse(String(p.policy)) as { Statement: unknown[] };
+      doc.Statement.push(...statements);
+      p.policy = JSON.stringify(doc);
+      keys(root);
+    }));
+  const read = { Effect: 'Allow', Action: 'ssm:GetParameter', Resource: TASK_TOKEN };
+  const decrypt = { Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*' };
+  const keyed = (keyId: string, extra: Record<string, Record<string, unknown>> = {}, policy?: unknown) => (root: Root) => {
+    const res = root.resource;
+    res.aws_kms_key = { token: { description: 'runner tokens', ...(policy !== undefined ? { policy: JSON.stringify(policy) } : {}) } };
+    for (const [type, bodies] of Object.entries(extra)) res[type] = bodies as Record<string, Record<string, unknown>>;
+    for (const b of Object.values(res.aws_ssm_parameter!)) b.key_id = keyId;
+  };
+  const ROOT = { Sid: 'Account', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:root' }, Action: 'kms:*', Resource: '*' };
+  const fargateClaim = (r: ReturnType<typeof doctor>) => claimOf(r.proofs, 'fargate');
+
+  it.each([
+    ['${aws_kms_key.token.arn}', {}],
+    ['${aws_kms_key.token.key_id}', {}],
+    ['${aws_kms_alias.token.name}', { aws_kms_alias: { token: { name: 'alias/runner-tokens', target_key_id: '${aws_kms_key.token.key_id}' } } }],
+    ['alias/runner-tokens', { aws_kms_alias: { token: { name: 'alias/runner-tokens', target_key_id: '${aws_kms_key.token.arn}' } } }],
+  ])('key_id %s is the customer key aws_kms_key.token: reading alone is not enough, reading and kms:Decrypt is RF721', (keyId, extra) => {
+    const readOnly = withKey([read], keyed(keyId, extra));
+    expect(rf721(readOnly.findings)).toEqual([]);
+    expect(fargateClaim(readOnly)?.holds).toBe(true);
+    const both = withKey([read, decrypt], keyed(keyId, extra));
+    expect(rf721(both.findings).map((f) => f.message)).toEqual([expect.stringMatching(/acme-fargate-jobs \(aws_iam_role\.fargate-jobs\) can read the token of runner fargate .*: ssm:GetParameter, kms:Decrypt with aws_kms_key\.token; it may decrypt with the token key aws_kms_key\.token through SSM/)]);
+    expect(fargateClaim(both)?.holds).toBe(false);
+  });
+
+  it.each([
+    ['${aws_kms_key.missing.arn}', /aws_kms_key\.missing is not in the documents given/],
+    ['${aws_kms_alias.missing.arn}', /aws_kms_alias\.missing is not in the documents given/],
+    ['alias/elsewhere', /the alias alias\/elsewhere is not in the documents given/],
+    ['${data.aws_kms_key.token.arn}', /an expression the documents do not resolve to a key/],
+  ])('key_id %s does not resolve: RF903 (not assumed to be aws/ssm), and the proof does not hold', (keyId, why) => {
+    const r = withKey([], keyed(keyId));
+    const rf903 = r.findings.filter((f) => f.code === 'RF903' && f.message.includes('key_id'));
+    expect(rf903.map((f) => f.message)).toEqual([expect.stringMatching(why)]);
+    expect(rf903[0]!.message).toContain('not assumed to be aws/ssm');
+    expect(rf903[0]!.path).toMatch(/main\.tf\.json:\d+:\d+$/);
+    expect(fargateClaim(r)?.holds).toBe(false);
+  });
+
+  it('a key policy that grants the account root delegates to IAM: as without a policy', () => {
+    const r = withKey([read, decrypt], keyed('${aws_kms_key.token.arn}', {}, { Version: '2012-10-17', Statement: [ROOT] }));
+    expect(rf721(r.findings).map((f) => f.message)).toEqual([expect.stringContaining('kms:Decrypt with aws_kms_key.token;')]);
+  });
+
+  it('a key policy that grants the jobs role kms:Decrypt itself: RF721 without any IAM decrypt grant, naming the key policy', () => {
+    const policy = { Version: '2012-10-17', Statement: [ROOT, { Sid: 'Jobs', Effect: 'Allow', Principal: { AWS: '${aws_iam_role.fargate-jobs.arn}' }, Action: 'kms:Decrypt', Resource: '*' }] };
+    const r = withKey([read], keyed('${aws_kms_key.token.arn}', {}, policy));
+    expect(rf721(r.findings).map((f) => f.message)).toEqual([expect.stringContaining('kms:Decrypt with aws_kms_key.token (its key policy grants the role itself)')]);
+    expect(fargateClaim(r)?.holds).toBe(false);
+  });
+
+  it('a key policy that neither grants the account nor the role: IAM grants of kms:Decrypt do not count', () => {
+    const policy = { Version: '2012-10-17', Statement: [{ Sid: 'Admins', Effect: 'Allow', Principal: { AWS: 'arn:aws:iam::123456789012:role/key-admin' }, Action: 'kms:*', Resource: '*' }] };
+    const r = withKey([read, decrypt], keyed('${aws_kms_key.token.arn}', {}, policy));
+    expect(rf721(r.findings)).toEqual([]);
+  });
+
+  it('an aws_kms_key_policy replaces the key policy attribute; one the documents do not show is RF903, and the proof does not hold', () => {
+    const direct = { Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { AWS: '${aws_iam_role.fargate-jobs.arn}' }, Action: 'kms:Decrypt', Resource: '*' }] };
+    const attached = withKey([read], keyed('${aws_kms_key.token.arn}', { aws_kms_key_policy: { token: { key_id: '${aws_kms_key.token.id}', policy: JSON.stringify(direct) } } }, { Version: '2012-10-17', Statement: [ROOT] }));
+    expect(rf721(attached.findings).map((f) => f.message)).toEqual([expect.stringContaining('(its key policy grants the role itself)')]);
+    const hidden = withKey([], keyed('${aws_kms_key.token.arn}', { aws_kms_key_policy: { token: { key_id: '${aws_kms_key.token.id}', policy: '${var.key_policy}' } } }));
+    expect(hidden.findings.filter((f) => f.code === 'RF903' && /key policy of the token key aws_kms_key\.token is not shown/.test(f.message))).toHaveLength(1);
+    expect(fargateClaim(hidden)?.holds).toBe(false);
+  });
+});
+
+describe('doctor: the tags a token parameter carries', () => {
+  it("a grant conditioned on the provider's default_tags in the Terraform given reads every runner: RF721 once", () => {
+    const r = doctor(damagedFiles('id-tokens-vm', 'terraform/aws/main.tf.json', (root) => {
+      const p = root.resource.aws_iam_role_policy!['idt-infra']!;
+      const doc = JSON.parse(String(p.policy)) as { Statement: unknown[] };
+      doc.Statement.push({ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: '*', Condition: { StringEquals: { 'aws:ResourceTag/runner-fleet-fleet': 'acme' } } });
+      p.policy = JSON.stringify(doc);
+    }));
+    expect(rf721(r.findings).map((f) => f.message)).toEqual([expect.stringMatching(/acme-idt-infra \(aws_iam_role\.idt-infra\) can read the token of every runner under \/runner-fleet\/acme\/ .*: ssm:GetParameter;/)]);
     expect(claimOf(r.proofs, 'docker')?.holds).toBe(false);
   });
 });

@@ -77,7 +77,8 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
   const tf = ev.terraform;
   const resource: TerraformRoot['resource'] = {};
   for (const [type, byName] of Object.entries(tf.resource)) setOwn(resource, type, { ...byName });
-  const root: TerraformRoot = { terraform: {}, resource, data: tf.data };
+  // The aws provider blocks too: their default_tags are tags of every resource (IAM conditions read them).
+  const root: TerraformRoot = { terraform: {}, resource, data: tf.data, ...(tf.awsProviders !== undefined ? { provider: { aws: tf.awsProviders } } : {}) };
   const where = (key: string, ...path: (string | number)[]) => {
     const o = tf.origins.get(key);
     return o ? formatPosition(originAt(o, ...path)) : '';

@@ -1,10 +1,11 @@
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import type { FleetDocuments } from '../../emit/types.js';
+import type { TerraformRoot } from '../../emit/artifacts.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
-import type { Statement } from '../../verify/iam/types.js';
-import { actionPatterns, evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
+import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
+import { actionPatterns, compilePolicy, evaluate, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { awsFacts, parseRef, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
 import { findBy } from '../../model/lookup.js';
 import { names, vmSpec } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
@@ -18,23 +19,44 @@ import { adviceThenRegenerate } from '../../spec/findings.js';
  * on one of its ancestor paths: with Recursive, access to a path reaches every level below it,
  * whatever is denied on the parameter itself) and, with a customer-managed key, kms:Decrypt with
  * it through SSM for that parameter. With the AWS managed key aws/ssm, SSM decrypts for any caller
- * of the account that may read the parameter, so reading is enough.
+ * of the account that may read the parameter, so reading is enough. A customer key's policy
+ * decides whether IAM grants count at all: when the documents hold it, it is read (a grant to the
+ * account root delegates to IAM; a grant to a role gives that role the decrypt by itself; neither
+ * leaves IAM grants without effect); a key policy the documents name but do not show is RF903.
+ *
+ * Requests carry what AWS evaluates them with: the parameter's tags (the provider's default_tags,
+ * the resource's own, and the owner tag `runner-fleet:owner` = `<fleet>/<runner>` that register
+ * and rotate write) as ssm:resourceTag/… and aws:ResourceTag/…, so a tag-conditioned grant is found.
  *
  * Deploy targets are not tried: they live in other accounts (resolve refuses the fleet's own), and
  * a parameter has no resource policy, so another account reads it only if it is shared through AWS
  * RAM, which runner-fleet never does.
  *
  * Linear in fleet size: each role is probed once against a stand-in parameter under the prefix
- * all token parameters share (a grant on `*` or on the prefix reaches every runner: RF721 once,
- * for the role); grants that name one runner's parameter (or a pattern under the prefix that
- * misses the stand-in, or a Deny that leaves one parameter out) are indexed by the literal text
- * before their first wildcard, so each runner evaluates only the roles whose statements could
- * name its parameter, and its own job role.
+ * all token parameters share, whose runner name is one character no IAM policy can hold. A
+ * pattern then covers the stand-in only through its wildcards, which would cover any runner's name
+ * alike, so a role that reads the stand-in reads every runner (RF721 once, for the role). Texts
+ * that name part of the fleet — resource patterns with a literal runner name (`…/acme/r*`), the
+ * owner tag's or PARAMETER_ARN's values in conditions, the holes a Deny's NotResource leaves — are
+ * indexed by the literal text before their first wildcard, so each runner evaluates only the
+ * roles whose statements could name its parameter, and its own job role. A role whose grant could
+ * be cut per runner (a Deny naming part of the fleet, a `?` that counts characters) is evaluated
+ * per runner instead of being called a reader of every runner.
  */
 
 const READ_ACTIONS = ['ssm:GetParameter', 'ssm:GetParameters', 'ssm:GetParameterHistory'] as const;
 const BY_PATH = 'ssm:GetParametersByPath';
-const PROBE_RUNNER = 'runner-fleet-probe';
+/** The stand-in runner name: outside what IAM takes in a policy (\t, \n, \r and \u0020–\u00FF). */
+const STAND_IN = '\u2400';
+const OWNER_TAG = 'runner-fleet:owner';
+/** Condition keys on a parameter's tags; AWS reads both for Parameter Store. */
+const TAG_KEY = /^(?:ssm:resourcetag|aws:resourcetag)\/(.+)$/;
+const PARAMETER_ARN_KEY = 'kms:encryptioncontext:parameter_arn';
+
+/** A text for messages: the stand-in's runner name shown as a placeholder. */
+function shown(s: string): string {
+  return s.split(STAND_IN).join('<runner>');
+}
 
 interface Candidate {
   role: RoleFacts;
@@ -53,9 +75,48 @@ interface Candidate {
   actions: ReadonlySet<string>;
 }
 
+/** A customer-managed key a token parameter is encrypted with. */
+interface TokenKey {
+  /** What IAM is asked about: the key's ARN; for a key these documents create, one in the fleet's account and region no policy can name literally. */
+  arn: string;
+  /** How messages name it. */
+  label: string;
+  /** The key policy, when the documents hold it (without it, the default key policy delegates to IAM). */
+  policy?: KeyPolicy;
+  /** Why the key policy is not shown (RF903); IAM grants are then evaluated as if it delegated. */
+  policyUnknown?: string;
+}
+
+interface KeyPolicy {
+  full: CompiledPolicy;
+  /** Its Allow statements to principals other than the account: a grant to the role itself. */
+  direct?: CompiledPolicy;
+  /** Its Allow statements to the account (root ARN or account id): they let IAM policies grant. */
+  account?: CompiledPolicy;
+}
+
+/** The key of one token parameter: none (aws/ssm), a customer key, or not shown (RF903). */
+interface KeyOf {
+  key?: TokenKey;
+  unknown?: { at: string; value: string; why: string };
+}
+
+interface RunnerFacts {
+  name: string;
+  arn: string;
+  owner: string;
+  /** The parameter's tags as condition keys. */
+  tags: Record<string, string>;
+  /** The parameter carries tags of its own (beyond default_tags and the owner tag). */
+  ownTags: boolean;
+  key: KeyOf;
+}
+
 interface TokenReaders {
   /** The parameter path every token parameter is under (`/runner-fleet/<fleet>/`). */
   prefix: string;
+  standIn: string;
+  standInTags: Record<string, string>;
   /** Every role of the root but the rotator's: the roles tried. */
   tried: Set<string>;
   /** Those of them some Allow statement grants a read action: the only ones that can read. */
@@ -65,15 +126,20 @@ interface TokenReaders {
   rotators: Set<string>;
   /** Roles whose permissions are not all in the documents. */
   unknown: string[];
-  /** Wide readers by token key ('' is aws/ssm): roles that read the stand-in parameter. */
+  /** Wide readers by token key ARN ('' is aws/ssm): roles that read the stand-in parameter. */
   wide: Map<string, { candidate: Candidate; actions: string[] }[]>;
-  /** Literal resource text → roles that name it (exact ARNs, and the literal start of a wildcard). */
+  /** Literal text (an ARN, an owner tag value) → roles that name it (exact, and the literal start of a wildcard). */
   exact: Map<string, Set<Candidate>>;
   prefixes: Map<string, Set<Candidate>>;
   /** The lengths of the keys of `prefixes`: each runner looks up its ARN cut at those only. */
   prefixLengths: number[];
   /** Roles with a statement no index holds (an Allow with NotResource): tried for every runner. */
   everywhere: Set<Candidate>;
+  /** Roles whose reach may differ between runners: never wide, tried for every runner. */
+  perRunner: Set<Candidate>;
+  /** Roles with a grant conditioned on a tag other than the owner's: tried where a parameter has tags of its own. */
+  tagged: Set<Candidate>;
+  runners: Map<string, RunnerFacts>;
 }
 
 const cache = new WeakMap<FleetDocuments, WeakMap<FleetIntent, TokenReaders | null>>();
@@ -86,7 +152,10 @@ function hasWildcard(s: string): boolean {
   return s.includes('*') || s.includes('?');
 }
 
-/** A plain glob test (`*` and `?` match anything): wide enough to pick candidates, never to decide. */
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const first = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
+
+/** A plain glob test (`*` and `?` match anything), as the evaluator matches Resource and StringLike. */
 function globMatches(pattern: string, s: string): boolean {
   const source = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
   return new RegExp(`^${source}$`, 's').test(s);
@@ -122,26 +191,183 @@ function ancestorArns(fleet: FleetIntent, name: string): string[] {
   return out;
 }
 
+/** Condition keys for a parameter's tags, as AWS evaluates them. */
+function tagContext(tags: Record<string, string>): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(tags)) {
+    out[`ssm:resourceTag/${k}`] = v;
+    out[`aws:ResourceTag/${k}`] = v;
+  }
+  return out;
+}
+
+/** The literal string values of a tags map (a value known only at apply is left out: no condition can be proven on it). */
+function literalTags(v: unknown): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, x] of Object.entries(isObject(v) ? v : {})) if (typeof x === 'string' && !x.includes('${')) out[k] = x;
+  return out;
+}
+
+/** default_tags of the root's aws provider without an alias (the one an unaliased resource uses). */
+function defaultTags(root: TerraformRoot): Record<string, string> {
+  const providers = asList(root.provider?.aws as unknown[] | undefined).filter(isObject);
+  const main = providers.find((p) => p.alias === undefined) ?? providers[0];
+  const given = first(main?.default_tags);
+  return literalTags(isObject(given) ? first(given.tags) : undefined);
+}
+
 const WANTED = [...READ_ACTIONS, BY_PATH];
 /** Statements are shared between roles (documents are parsed once per text): each is read once. */
 const statementActionsCache = new WeakMap<object, readonly string[]>();
 
-/** The read actions (of READ_ACTIONS and GetParametersByPath) a statement's Action or NotAction covers. */
+/** The read actions (of READ_ACTIONS and GetParametersByPath) and kms:Decrypt a statement's Action or NotAction covers. */
 function statementActions(st: Statement): readonly string[] {
   const hit = statementActionsCache.get(st);
   if (hit !== undefined) return hit;
   const strings = (v: unknown) => asList(v as string | string[] | undefined).filter((a): a is string => typeof a === 'string');
+  const wanted = [...WANTED, 'kms:Decrypt'];
   let out: string[] = [];
   if (st.Action !== undefined) {
-    // Most statements name other services: only a pattern for ssm (or a wildcard before its ':') can cover a read.
-    const named = strings(st.Action).filter((a) => /^ssm:/i.test(a) || /^[^:]*[*?]/.test(a));
+    // Most statements name other services: only a pattern for ssm or kms (or a wildcard before its ':') can cover one.
+    const named = strings(st.Action).filter((a) => /^(?:ssm|kms):/i.test(a) || /^[^:]*[*?]/.test(a));
     const set = actionPatterns(named);
-    out = WANTED.filter((a) => set.test(a.toLowerCase()));
+    out = wanted.filter((a) => set.test(a.toLowerCase()));
   } else if (st.NotAction !== undefined) {
     const set = actionPatterns(strings(st.NotAction));
-    out = WANTED.filter((a) => !set.test(a.toLowerCase()));
+    out = wanted.filter((a) => !set.test(a.toLowerCase()));
   }
   statementActionsCache.set(st, out);
+  return out;
+}
+
+const readsIn = (actions: readonly string[]) => actions.some((a) => a !== 'kms:Decrypt');
+
+/** The literal text of a pattern before its first wildcard (all of it without one). */
+function literalStart(p: string): string {
+  const i = p.search(/[*?]/);
+  return i < 0 ? p : p.slice(0, i);
+}
+
+/** A key policy's text as JSON, with the references the documents answer (role ARNs, the account) put in. */
+function keyPolicyText(fleet: FleetIntent, roleArnOf: (key: string) => string | undefined, value: unknown): { text?: string; why?: string } {
+  if (isObject(value)) value = JSON.stringify(value);
+  if (typeof value !== 'string') return { why: 'it is not a policy document' };
+  const a = fleet.aws!;
+  const text = value.replace(/\$\{([^}]*)\}/g, (whole, inner: string) => {
+    const ref = parseRef(whole);
+    if (ref?.type === 'aws_iam_role' && ref.attr === 'arn') return roleArnOf(ref.name) ?? whole;
+    if (/^data\.aws_caller_identity\.[A-Za-z0-9_-]+\.account_id$/.test(inner)) return a.accountId;
+    if (/^data\.aws_partition\.[A-Za-z0-9_-]+\.partition$/.test(inner)) return a.partition;
+    return whole;
+  });
+  const left = /\$\{[^}]*\}/.exec(text);
+  if (left) return { why: `it holds ${left[0]}, which the documents do not resolve` };
+  return { text };
+}
+
+const ACCOUNT_PRINCIPAL = /^(?:\d{12}|arn:[^:]+:iam::\d{12}:root)$/;
+
+/** A key policy split the way KMS reads it: grants to the account let IAM decide; grants to a principal are that principal's. */
+function keyPolicy(text: string): { policy?: KeyPolicy; why?: string } {
+  let doc: PolicyDocument;
+  try {
+    doc = JSON.parse(text) as PolicyDocument;
+  } catch {
+    return { why: 'it is not JSON' };
+  }
+  let full: CompiledPolicy;
+  try {
+    full = compilePolicy(doc);
+  } catch (e) {
+    if (e instanceof PolicyGrammarError) return { why: e.message };
+    throw e;
+  }
+  const kind = policyKindProblem(full, 'resource');
+  if (kind !== undefined) return { why: kind };
+  const direct: Statement[] = [];
+  const account: Statement[] = [];
+  for (const st of asList(doc.Statement)) {
+    if (st.Effect !== 'Allow') continue;
+    const p = st.Principal;
+    if (p === undefined || p === '*' || st.NotPrincipal !== undefined) {
+      direct.push(st);
+      continue;
+    }
+    const aws = asList(p.AWS);
+    const toAccount = aws.filter((x) => ACCOUNT_PRINCIPAL.test(x));
+    const others = aws.filter((x) => !ACCOUNT_PRINCIPAL.test(x));
+    if (toAccount.length > 0) account.push({ ...st, Principal: { AWS: toAccount } });
+    const rest = { ...p, ...(others.length > 0 ? { AWS: others } : {}) };
+    if (others.length === 0) delete rest.AWS;
+    if (Object.keys(rest).length > 0) direct.push({ ...st, Principal: rest });
+  }
+  const policy: KeyPolicy = { full };
+  if (direct.length > 0) policy.direct = compilePolicy({ Version: '2012-10-17', Statement: direct });
+  if (account.length > 0) policy.account = compilePolicy({ Version: '2012-10-17', Statement: account });
+  return { policy };
+}
+
+/**
+ * The key a token parameter's key_id names, resolved in the documents: an ARN or key id as
+ * written, `aws_kms_key` and `aws_kms_alias` references (and alias names) followed to the key.
+ * What the documents do not show is not assumed to be aws/ssm.
+ */
+function resolveKey(root: TerraformRoot, fleet: FleetIntent, roleArnOf: (key: string) => string | undefined, at: string, raw: unknown, keys: Map<string, KeyOf>): KeyOf {
+  const memo = typeof raw === 'string' ? keys.get(raw) : undefined;
+  if (memo) return memo;
+  const a = fleet.aws!;
+  const res = root.resource;
+  const showValue = (v: unknown) => (JSON.stringify(v) ?? String(v)).slice(0, 120);
+  const unknown = (why: string): KeyOf => ({ unknown: { at, value: showValue(raw), why } });
+  const policyOf = (policyValue: unknown, where: string): Pick<TokenKey, 'policy' | 'policyUnknown'> => {
+    if (policyValue === undefined || policyValue === null) return {};
+    const t = keyPolicyText(fleet, roleArnOf, policyValue);
+    if (t.text === undefined) return { policyUnknown: `${where}: ${t.why!}` };
+    const p = keyPolicy(t.text);
+    return p.policy ? { policy: p.policy } : { policyUnknown: `${where}: ${p.why!}` };
+  };
+  /** aws_kms_key_policy resources, which replace the key's own policy attribute. */
+  const attachedPolicy = (matches: (keyId: unknown) => boolean): Pick<TokenKey, 'policy' | 'policyUnknown'> | undefined => {
+    for (const [k, b] of Object.entries(res.aws_kms_key_policy ?? {})) if (matches(b.key_id)) return policyOf(b.policy, `aws_kms_key_policy.${k}.policy`);
+    return undefined;
+  };
+  const fromResource = (k: string): KeyOf => {
+    const body = res.aws_kms_key?.[k];
+    if (!body) return unknown(`aws_kms_key.${k} is not in the documents given`);
+    const own = attachedPolicy((v) => {
+      const r = parseRef(v);
+      return r?.type === 'aws_kms_key' && r.name === k;
+    });
+    return { key: { arn: `arn:${a.partition}:kms:${a.region}:${a.accountId}:key/${STAND_IN}${k}`, label: `aws_kms_key.${k}`, ...(own ?? policyOf(body.policy, `aws_kms_key.${k}.policy`)) } };
+  };
+  const fromLiteralKey = (arn: string): KeyOf => {
+    const id = arn.slice(arn.lastIndexOf('/') + 1);
+    const own = attachedPolicy((v) => v === arn || v === id);
+    return { key: { arn, label: arn, ...(own ?? {}) } };
+  };
+  const follow = (v: unknown, depth: number): KeyOf => {
+    if (depth > 4) return unknown('the aliases name each other in a loop');
+    if (v === undefined || v === null) return {};
+    if (typeof v !== 'string') return unknown('it is not a key id, ARN or alias');
+    const ref = parseRef(v);
+    if (ref?.type === 'aws_kms_key' && ['arn', 'key_id', 'id'].includes(ref.attr)) return fromResource(ref.name);
+    if (ref?.type === 'aws_kms_alias' && ['arn', 'name', 'id'].includes(ref.attr)) {
+      const alias = res.aws_kms_alias?.[ref.name];
+      return alias ? follow(alias.target_key_id, depth + 1) : unknown(`aws_kms_alias.${ref.name} is not in the documents given`);
+    }
+    if (v.includes('${')) return unknown('it is an expression the documents do not resolve to a key');
+    const alias = /^(?:arn:[^:]+:kms:[^:]*:\d{12}:)?(alias\/.+)$/.exec(v);
+    if (alias) {
+      if (alias[1] === 'alias/aws/ssm') return {};
+      const found = Object.values(res.aws_kms_alias ?? {}).find((b) => b.name === alias[1]);
+      return found ? follow(found.target_key_id, depth + 1) : unknown(`the alias ${alias[1]!} is not in the documents given, so the key it names is not shown`);
+    }
+    if (/^arn:[^:]+:kms:[^:]*:\d{12}:key\/.+$/.test(v)) return fromLiteralKey(v);
+    if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v) || /^mrk-[0-9a-f]{32}$/.test(v)) return fromLiteralKey(`arn:${a.partition}:kms:${a.region}:${a.accountId}:key/${v}`);
+    return unknown('it is not a key id, ARN or alias');
+  };
+  const out = follow(raw, 0);
+  if (typeof raw === 'string') keys.set(raw, out);
   return out;
 }
 
@@ -150,9 +376,12 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
   const runners = fleet.runners.filter((r) => r.platformNames?.tokenParameter !== undefined);
   if (!facts || !fleet.aws || runners.length === 0) return null;
   const prefix = commonDirectory(runners.map(fleetDirectory));
-  const standIn = `${prefix}${PROBE_RUNNER}/runner-token`;
+  const standIn = `${prefix}${STAND_IN}/runner-token`;
   const standInArn = parameterArn(fleet, standIn);
+  const dirArn = parameterArn(fleet, prefix);
   const rotators = new Set((fleet.idTokens?.roles ?? []).filter((r) => r.cloud === 'aws' && r.rotator !== undefined).map((r) => r.roleName));
+  const root = facts.root;
+  const a = fleet.aws;
 
   // Who each role is: the runners' managers and jobs, the ID-token roles; anything else by its resource.
   const who = new Map<string, { label: string; path: string; fix: string; deploymentFix?: string }>();
@@ -171,7 +400,29 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     });
   }
 
-  const a = fleet.aws;
+  // Each runner's parameter as AWS sees it: its ARN, its tags, its key.
+  const params = new Map<string, [string, Record<string, unknown>]>();
+  for (const [k, b] of Object.entries(root.resource.aws_ssm_parameter ?? {})) if (typeof b.name === 'string') params.set(b.name, [k, b]);
+  const defaults = defaultTags(root);
+  const roleArnOf = (key: string) => {
+    const name = facts.roleKeys.get(key);
+    const role = name !== undefined ? facts.roles.get(name) : undefined;
+    return role ? roleArn(a.partition, a.accountId, role.path, role.name) : undefined;
+  };
+  const keys = new Map<string, KeyOf>();
+  const runnerFacts = new Map<string, RunnerFacts>();
+  for (const r of runners) {
+    const name = names(r).tokenParameter;
+    const param = params.get(name);
+    const own = literalTags(param?.[1].tags);
+    const owner = `${fleet.name}/${r.name}`;
+    const spec = tokenKey(fleet, r);
+    const key = param && param[1].key_id !== undefined ? resolveKey(root, fleet, roleArnOf, `aws_ssm_parameter.${param[0]}.key_id`, param[1].key_id, keys) : spec !== undefined ? resolveKey(root, fleet, roleArnOf, '', spec, keys) : {};
+    runnerFacts.set(r.name, { name, arn: parameterArn(fleet, name), owner, tags: tagContext({ ...defaults, ...own, [OWNER_TAG]: owner }), ownTags: Object.keys(own).length > 0, key });
+  }
+  const standInTags = tagContext({ ...defaults, [OWNER_TAG]: `${fleet.name}/${STAND_IN}` });
+  const standInOwner = `${fleet.name}/${STAND_IN}`;
+
   const roles: Candidate[] = [];
   const tried = new Set<string>();
   const byName = new Map<string, Candidate>();
@@ -179,17 +430,32 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
   const exact = new Map<string, Set<Candidate>>();
   const prefixes = new Map<string, Set<Candidate>>();
   const everywhere = new Set<Candidate>();
+  const perRunner = new Set<Candidate>();
+  const tagged = new Set<Candidate>();
   const add = (map: Map<string, Set<Candidate>>, k: string, c: Candidate) => {
     const s = map.get(k);
     if (s) s.add(c);
     else map.set(k, new Set([c]));
+  };
+  /** Whether a pattern could name a token parameter of the fleet (its literal start and the fleet's directory agree). */
+  const overlaps = (p: string) => {
+    const l = literalStart(p);
+    return l.startsWith(dirArn) || dirArn.startsWith(l);
+  };
+  /** Index a text that may name one runner's parameter (or owner); one that covers the stand-in is decided by the stand-in probe. */
+  const index = (c: Candidate, p: unknown, standInText: string) => {
+    if (typeof p !== 'string' || p === '*') return;
+    if (!hasWildcard(p)) add(exact, p, c);
+    else if (!globMatches(p, standInText)) add(prefixes, literalStart(p), c);
+    // A `?` covers the stand-in's one character, not every runner name: the role is tried runner by runner.
+    else if (p.includes('?')) perRunner.add(c);
   };
   for (const role of facts.roles.values()) {
     if (rotators.has(role.name)) continue;
     tried.add(role.name);
     if (role.unknownPolicies.length > 0) unknown.push(role.name);
     const statements = role.policies.flatMap((doc) => asList(doc?.Statement)).filter((st): st is Statement => st !== null && typeof st === 'object');
-    const allowed = new Set(statements.flatMap((st) => (st.Effect === 'Allow' ? statementActions(st) : [])));
+    const allowed = new Set(statements.flatMap((st) => (st.Effect === 'Allow' ? statementActions(st).filter((x) => x !== 'kms:Decrypt') : [])));
     if (allowed.size === 0) continue;
     const arn = roleArn(a.partition, a.accountId, role.path, role.name);
     const w = who.get(role.name);
@@ -206,20 +472,37 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     };
     roles.push(c);
     byName.set(role.name, c);
-    // Index what could name one runner's parameter: Allow resources, and the holes a Deny leaves.
+    // Index what could name one runner's parameter: Allow resources, the holes a Deny leaves, conditions on the parameter's identity.
     for (const st of statements) {
-      if (statementActions(st).length === 0) continue;
-      const patterns = st.Effect === 'Allow' ? st.Resource : st.Effect === 'Deny' ? st.NotResource : undefined;
-      if (st.Effect === 'Allow' && st.NotResource !== undefined) everywhere.add(c);
-      for (const p of asList(patterns)) {
-        if (typeof p !== 'string' || p === '*') continue;
-        if (!hasWildcard(p)) add(exact, p, c);
-        // A pattern that covers the stand-in is decided by the stand-in probe; the others name a part of the fleet.
-        else if (!globMatches(p, standInArn)) add(prefixes, p.slice(0, p.search(/[*?]/)), c);
+      const actions = statementActions(st);
+      if (actions.length === 0) continue;
+      const allow = st.Effect === 'Allow';
+      if (readsIn(actions)) {
+        if (allow && st.NotResource !== undefined) {
+          if (asList(st.NotResource).some((p) => typeof p === 'string' && overlaps(p))) perRunner.add(c);
+          else everywhere.add(c);
+        }
+        if (!allow && asList(st.Resource).some((p) => typeof p === 'string' && p !== '*' && overlaps(p))) perRunner.add(c);
+        for (const p of asList(allow ? st.Resource : st.NotResource)) index(c, p, standInArn);
+      }
+      for (const [operator, block] of Object.entries(isObject(st.Condition) ? st.Condition : {})) {
+        for (const [k, v] of Object.entries(isObject(block) ? block : {})) {
+          const key = k.toLowerCase();
+          const tag = TAG_KEY.exec(key)?.[1];
+          const values = asList(v as unknown);
+          if (key === PARAMETER_ARN_KEY || tag === OWNER_TAG) {
+            // A negated operator in an Allow reaches every runner but the ones it names: tried runner by runner.
+            if (allow && !/Not/.test(operator)) for (const x of values) index(c, x, key === PARAMETER_ARN_KEY ? standInArn : standInOwner);
+            else perRunner.add(c);
+          } else if (tag !== undefined) {
+            tagged.add(c);
+            if (!allow) perRunner.add(c);
+          }
+        }
       }
     }
   }
-  return { prefix, tried, roles, byName, rotators, unknown, wide: new Map(), exact, prefixes, prefixLengths: [...new Set([...prefixes.keys()].map((k) => k.length))], everywhere };
+  return { prefix, standIn, standInTags, tried, roles, byName, rotators, unknown, wide: new Map(), exact, prefixes, prefixLengths: [...new Set([...prefixes.keys()].map((k) => k.length))], everywhere, perRunner, tagged, runners: runnerFacts };
 }
 
 function readersOf(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null {
@@ -241,24 +524,55 @@ function tokenKey(fleet: FleetIntent, runner: IntentRunner): string | undefined 
   return cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;
 }
 
-/** The read actions a role is allowed on one parameter (empty when it cannot decrypt it with the customer key). */
-function reads(fleet: FleetIntent, c: Candidate, name: string, keyArn: string | undefined): string[] {
-  const arn = parameterArn(fleet, name);
-  const allow = (action: string, resource: string, context: Record<string, string> = {}) => evaluatePolicies(c.policies, c.caller.derive(action, resource, context)) === 'allow';
-  const actions: string[] = READ_ACTIONS.filter((action) => c.actions.has(action) && allow(action, arn));
-  const paths = c.actions.has(BY_PATH) ? ancestorArns(fleet, name).filter((p) => allow(BY_PATH, p)) : [];
-  if (paths.length > 0) actions.push(`${BY_PATH} on ${paths[0]!.replace(/^.*:parameter/, '') || '/'}`);
-  if (actions.length === 0 || keyArn === undefined) return actions;
-  return allow('kms:Decrypt', keyArn, { 'kms:ViaService': `ssm.${fleet.aws!.region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': arn }) ? [...actions, `kms:Decrypt with ${keyArn}`] : [];
+/** The key a parameter is evaluated with: an unresolved one as a customer key whose grants IAM decides (RF903 says it is not shown). */
+function evaluatedKey(k: KeyOf, fleet: FleetIntent): TokenKey | undefined {
+  if (k.key) return k.key;
+  if (!k.unknown) return undefined;
+  const a = fleet.aws!;
+  return { arn: `arn:${a.partition}:kms:${a.region}:${a.accountId}:key/${STAND_IN}`, label: `the key ${k.unknown.at} names (not shown)` };
 }
 
-function wideReaders(fleet: FleetIntent, t: TokenReaders, keyArn: string | undefined) {
-  const k = keyArn ?? '';
+/**
+ * Whether a role may decrypt a parameter with a customer key through SSM, and by what: its IAM
+ * policies where the key policy lets IAM decide (a grant to the account; without a key policy in
+ * the documents, the default one does), or the key policy's own grant to the role.
+ */
+function mayDecrypt(fleet: FleetIntent, c: Candidate, key: TokenKey, context: Record<string, string>): 'iam' | 'key policy' | undefined {
+  const req = c.caller.derive('kms:Decrypt', key.arn, context);
+  const identity = evaluatePolicies(c.policies, req);
+  if (identity === 'explicit-deny') return undefined;
+  const kp = key.policy;
+  if (!kp) return identity === 'allow' ? 'iam' : undefined;
+  if (evaluate(kp.full, req, 'resource') === 'explicit-deny') return undefined;
+  if (kp.direct && evaluate(kp.direct, req, 'resource') === 'allow') return 'key policy';
+  if (identity !== 'allow' || !kp.account) return undefined;
+  const a = fleet.aws!;
+  const account = prepareRequest({ principal: { type: 'AWS', id: `arn:${a.partition}:iam::${a.accountId}:root` }, action: 'kms:Decrypt', resource: key.arn, context });
+  return evaluate(kp.account, account, 'resource') === 'allow' ? 'iam' : undefined;
+}
+
+/** The read actions a role is allowed on one parameter (empty when it cannot decrypt it with the customer key). */
+function reads(fleet: FleetIntent, c: Candidate, name: string, key: TokenKey | undefined, tags: Record<string, string>): string[] {
+  const arn = parameterArn(fleet, name);
+  const allow = (action: string, resource: string, context: Record<string, string>) => evaluatePolicies(c.policies, c.caller.derive(action, resource, context)) === 'allow';
+  const actions: string[] = READ_ACTIONS.filter((action) => c.actions.has(action) && allow(action, arn, tags));
+  // GetParametersByPath is asked on a path, which carries no tags.
+  const paths = c.actions.has(BY_PATH) ? ancestorArns(fleet, name).filter((p) => allow(BY_PATH, p, {})) : [];
+  if (paths.length > 0) actions.push(`${BY_PATH} on ${shown(paths[0]!.replace(/^.*:parameter/, '')) || '/'}`);
+  if (actions.length === 0 || key === undefined) return actions;
+  const a = fleet.aws!;
+  const context = { 'kms:ViaService': `ssm.${a.region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': arn, 'kms:CallerAccount': a.accountId };
+  const by = mayDecrypt(fleet, c, key, context);
+  return by === undefined ? [] : [...actions, `kms:Decrypt with ${key.label}${by === 'key policy' ? ' (its key policy grants the role itself)' : ''}`];
+}
+
+function wideReaders(fleet: FleetIntent, t: TokenReaders, key: TokenKey | undefined) {
+  const k = key?.arn ?? '';
   let list = t.wide.get(k);
   if (!list) {
-    const standIn = `${t.prefix}${PROBE_RUNNER}/runner-token`;
     list = t.roles.flatMap((candidate) => {
-      const actions = reads(fleet, candidate, standIn, keyArn);
+      if (t.perRunner.has(candidate)) return [];
+      const actions = reads(fleet, candidate, t.standIn, key, t.standInTags);
       return actions.length > 0 ? [{ candidate, actions }] : [];
     });
     t.wide.set(k, list);
@@ -266,18 +580,28 @@ function wideReaders(fleet: FleetIntent, t: TokenReaders, keyArn: string | undef
   return list;
 }
 
-function keyWords(keyArn: string | undefined): string {
-  return keyArn === undefined ? 'the AWS managed key aws/ssm decrypts it for any caller of the account allowed to read it' : `it may decrypt with the token key ${keyArn} through SSM`;
+function keyWords(key: TokenKey | undefined): string {
+  return key === undefined ? 'the AWS managed key aws/ssm decrypts it for any caller of the account allowed to read it' : `it may decrypt with the token key ${key.label} through SSM`;
+}
+
+/** The token keys of the fleet's VM runners, each once. */
+function fleetKeys(fleet: FleetIntent, t: TokenReaders): (TokenKey | undefined)[] {
+  const out = new Map<string, TokenKey | undefined>();
+  for (const r of t.runners.values()) {
+    const k = evaluatedKey(r.key, fleet);
+    if (!out.has(k?.arn ?? '')) out.set(k?.arn ?? '', k);
+  }
+  return [...out.values()];
 }
 
 /**
  * RF721 once per role that reads every token parameter (any stand-in under the shared prefix):
- * fleet-wide, so the findings do not grow with runners × roles.
+ * fleet-wide, so the findings do not grow with runners × roles. RF903 once per token key whose
+ * key policy the documents name but do not show.
  */
 export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent): Finding[] {
   const t = readersOf(docs, fleet);
   if (!t) return [];
-  const keys = [...new Set(fleet.runners.filter((r) => r.platformNames?.tokenParameter !== undefined).map((r) => tokenKey(fleet, r)))];
   const out: Finding[] = [];
   // A VM manager that reads every token parameter reads other runners' tokens: RF712 of its own
   // runner's token proof says so (and names the Deny it lacks); the other runners' proofs fail here.
@@ -286,15 +610,24 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
     return m?.cloud === 'aws' ? [m.roleName] : [];
   }));
   const said = new Set<Candidate>();
-  for (const keyArn of keys) {
-    for (const { candidate: c, actions } of wideReaders(fleet, t, keyArn)) {
+  for (const key of fleetKeys(fleet, t)) {
+    if (key?.policyUnknown !== undefined) {
+      out.push({
+        code: 'RF903',
+        severity: CODES.RF903.severity,
+        path: '',
+        message: `the key policy of the token key ${key.label} is not shown (${key.policyUnknown}): whether it lets IAM grant kms:Decrypt, or grants it to a role itself, is not proven, so no runner token encrypted with it is proven readable by its manager and the rotator only`,
+        fix: 'give the key policy as a literal JSON document (aws_kms_key.policy or aws_kms_key_policy), or `terraform show -json` of a plan',
+      });
+    }
+    for (const { candidate: c, actions } of wideReaders(fleet, t, key)) {
       if (said.has(c) || managers.has(c.role.name)) continue;
       said.add(c);
       out.push({
         code: 'RF721',
         severity: CODES.RF721.severity,
         path: c.path,
-        message: `${c.label} can read the token of every runner under ${t.prefix} (tried on a stand-in, ${t.prefix}${PROBE_RUNNER}/runner-token): ${actions.join(', ')}; ${keyWords(keyArn)}`,
+        message: `${c.label} can read the token of every runner under ${t.prefix} (its grant covers any runner name there): ${actions.join(', ')}; ${keyWords(key)}`,
         received: actions.join(', '),
         allowed: 'the runner token parameters are read by their own manager and the token rotator only',
         fix: c.fix,
@@ -311,29 +644,47 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   const t = readersOf(docs, fleet);
   const manager = findBy(fleet.identities, 'key', runner.managerIdentity);
   const managerRole = manager?.cloud === 'aws' ? manager.roleName : undefined;
-  const claimOf = (tried: number, rotator: boolean) => `only the manager${rotator ? ' and the token rotator' : ''} can read the token parameter ${name} (${tried} other roles tried)`;
-  if (!t) return { findings: [], claim: claimOf(0, false), holds: false };
-  const keyArn = tokenKey(fleet, runner);
-  const wide = wideReaders(fleet, t, keyArn).filter((w) => w.candidate.role.name !== managerRole);
+  // What was checked, in words: every other IAM role of the documents (or why none was).
+  const checked = (tried: number | undefined) =>
+    tried === undefined ? 'not checked: the documents hold no AWS roles for it' : tried === 0 ? 'the documents hold no other IAM role' : tried === 1 ? 'checked the one other IAM role in the documents' : `checked each of the ${tried} other IAM roles in the documents`;
+  const claimOf = (tried: number | undefined, rotator: boolean) => `only the manager${rotator ? ' and the token rotator' : ''} can read the token parameter ${name} (${checked(tried)})`;
+  const facts = t?.runners.get(runner.name);
+  if (!t || !facts) return { findings: [], claim: claimOf(undefined, false), holds: false };
+  const key = evaluatedKey(facts.key, fleet);
+  const wide = wideReaders(fleet, t, key).filter((w) => w.candidate.role.name !== managerRole);
   const wideRoles = new Set(wide.map((w) => w.candidate));
   // Candidates that could name this parameter: its own job role, and the indexed grants.
-  const arn = parameterArn(fleet, name);
-  const candidates = new Set<Candidate>(t.everywhere);
+  const arn = facts.arn;
+  const candidates = new Set<Candidate>([...t.everywhere, ...t.perRunner, ...(facts.ownTags ? t.tagged : [])]);
   const job = runner.jobIdentity !== undefined ? findBy(fleet.identities, 'key', runner.jobIdentity) : undefined;
   const jobCandidate = job?.cloud === 'aws' ? t.byName.get(job.roleName) : undefined;
   if (jobCandidate) candidates.add(jobCandidate);
-  for (const text of [arn, ...ancestorArns(fleet, name)]) for (const c of t.exact.get(text) ?? []) candidates.add(c);
-  for (const n of t.prefixLengths) if (n <= arn.length) for (const c of t.prefixes.get(arn.slice(0, n)) ?? []) candidates.add(c);
+  for (const text of [arn, facts.owner, ...ancestorArns(fleet, name)]) for (const c of t.exact.get(text) ?? []) candidates.add(c);
+  for (const n of t.prefixLengths) {
+    if (n <= arn.length) for (const c of t.prefixes.get(arn.slice(0, n)) ?? []) candidates.add(c);
+    if (n <= facts.owner.length) for (const c of t.prefixes.get(facts.owner.slice(0, n)) ?? []) candidates.add(c);
+  }
   const findings: Finding[] = [];
+  if (facts.key.unknown) {
+    const u = facts.key.unknown;
+    findings.push({
+      code: 'RF903',
+      severity: CODES.RF903.severity,
+      path: '',
+      message: `${u.at ? `${u.at} of` : 'the key of'} runner ${runner.name}'s token parameter ${name} is ${u.value}: ${u.why}; which key encrypts the token, and so who may decrypt it, is not shown (not assumed to be aws/ssm)`,
+      received: u.value,
+      fix: 'give the Terraform of the key (aws_kms_key, and aws_kms_alias where an alias names it), or write key_id as the key ARN',
+    });
+  }
   for (const c of candidates) {
     if (c.role.name === managerRole || wideRoles.has(c)) continue;
-    const actions = reads(fleet, c, name, keyArn);
+    const actions = reads(fleet, c, name, key, facts.tags);
     if (actions.length === 0) continue;
     findings.push({
       code: 'RF721',
       severity: CODES.RF721.severity,
       path: c.path,
-      message: `${c.label} can read the token of runner ${runner.name} (its token parameter ${name}): ${actions.join(', ')}; ${keyWords(keyArn)}`,
+      message: `${c.label} can read the token of runner ${runner.name} (its token parameter ${name}): ${actions.join(', ')}; ${keyWords(key)}`,
       received: actions.join(', '),
       allowed: `runner ${runner.name}'s manager and the token rotator only`,
       fix: c.fix,
@@ -341,6 +692,6 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
     });
   }
   const tried = t.tried.size - (managerRole !== undefined && t.tried.has(managerRole) ? 1 : 0);
-  const unknown = t.unknown.some((r) => r !== managerRole);
-  return { findings, claim: claimOf(tried, t.rotators.size > 0), holds: findings.length === 0 && wide.length === 0 && !unknown };
+  const unknown = t.unknown.some((r) => r !== managerRole) || facts.key.unknown !== undefined || key?.policyUnknown !== undefined;
+  return { findings, claim: claimOf(tried, t.rotators.size > 0), holds: findings.every((f) => f.code !== 'RF721') && wide.length === 0 && !unknown };
 }

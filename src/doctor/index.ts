@@ -2,6 +2,7 @@ import { sortFindings, type Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { verifyFleet, type Proof } from '../verify/index.js';
 import { CONFIG_TOML_MARK } from '../verify/docker-escape.js';
+import { CHAIN_KEYS } from '../verify/kubernetes-chain.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
 import { readFileInto } from './read.js';
 import { inferDeployment } from './infer.js';
@@ -105,6 +106,13 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
       const where = [about !== undefined ? `runner ${about}` : '', place.where].filter((x) => x !== '').join(', ');
       return { ...f, path: place.path, message: where !== '' ? `${where}: ${f.message}` : f.message };
     }
+    // A reference of the chain proof: the key of the user's file it is about.
+    const chainKey = m[1] === 'runners' ? (Object.keys(CHAIN_KEYS) as (keyof typeof CHAIN_KEYS)[]).find((k) => f.path.slice(m[0].length) === CHAIN_KEYS[k]) : undefined;
+    const keyOrigin = chainKey !== undefined ? inferred.chainKeys.get(Number(m[2]))?.[chainKey] : undefined;
+    if (keyOrigin) {
+      const about = inferred.intent.runners[Number(m[2])]?.name;
+      return { ...f, path: formatPosition(originAt(keyOrigin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
+    }
     const table = m[1] === 'runners' ? inferred.runnerOrigins : m[1] === 'caches' ? inferred.cacheOrigins : inferred.clusterOrigins;
     // A finding about a setting of the runner configuration points at its key there (inside the values' runners.config block too).
     const toml = m[1] === 'runners' ? inferred.runnerTomls.get(Number(m[2])) : undefined;
@@ -114,7 +122,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     const about = m[1] === 'runners' ? inferred.intent.runners[Number(m[2])]?.name : undefined;
     return { ...f, path: formatPosition(originAt(origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
   };
-  const findings = sortFindings(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred))]))));
+  const findings = sortFindings(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))]))));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, platformFor(r.platform).chainClaim]));
   const proofs = verification.proofs.map((p) => (p.holds && inferred.missingSecrets.has(p.runner) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p));
@@ -154,6 +162,16 @@ function forDeployments(f: Finding): boolean {
     delete f.acceptedBecause;
   }
   return true;
+}
+
+/**
+ * plan's fixes end with what runner-fleet does when it writes its files again ("…; regenerate",
+ * "…; runner-fleet always does, regenerate"): for files it did not write, the rest is the fix.
+ */
+function withoutRegenerate(f: Finding): Finding {
+  if (f.fix === undefined) return f;
+  const rest = f.fix.replace(/[;,]\s*(?:runner-fleet [^;]*?,\s*)?regenerate\b[^;]*$/, '').trim();
+  return rest !== f.fix && rest !== '' ? { ...f, fix: rest } : f;
 }
 
 /**

@@ -3,7 +3,8 @@ import { safeText, showValue, type Finding } from '../spec/findings.js';
 import { tomlDifference, tomlPathText, type TomlPath } from '../verify/toml-read.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { K8sObject, TerraformRoot } from '../emit/artifacts.js';
-import type { EmittedRunner, FleetDocuments } from '../emit/types.js';
+import type { EmittedRunner, FleetDocuments, RunnerReadFrom } from '../emit/types.js';
+import type { CHAIN_KEYS } from '../verify/kubernetes-chain.js';
 import type { CloudIdentity, ResolvedCache, ResolvedCluster } from '../model/types.js';
 import type { FleetIntent, IntentRunner } from '../verify/intent.js';
 import { runnerSchema } from '../spec/schema.js';
@@ -61,6 +62,8 @@ export interface Inferred {
    * and the like point at the key.
    */
   runnerTomls: Map<number, { origin: Origin; executor: string }>;
+  /** By runner index: where each reference the chain proof checks is written (its findings carry a CHAIN_KEYS suffix). */
+  chainKeys: Map<number, ChainKeyOrigins>;
   /** By runner index: the position of a key of the config.toml the runner boots with (VM runners). */
   tomlAt: Map<number, (at: readonly (string | number)[]) => { path: string; where: string }>;
   /** Human summary of each chain (for the text report). */
@@ -70,6 +73,34 @@ export interface Inferred {
   azure: AzureEvidence;
   /** Runners whose chart mounts a token Secret that no document given creates. */
   missingSecrets: ReadonlySet<string>;
+}
+
+/** Where each reference the chain proof checks is written in the user's files. */
+export type ChainKeyOrigins = Partial<Record<keyof typeof CHAIN_KEYS, Origin>>;
+
+/**
+ * The RBAC objects the gitlab-runner chart creates from its values (templates/role.yaml and
+ * role-binding.yaml of the chart): with `rbac.create: true`, a Role (a ClusterRole with
+ * `rbac.clusterWideAccess`) named after the release, whose rules are `rbac.rules` (each rule's
+ * apiGroups default to the core group, resources and verbs to "*"), or, with no rules, every verb on
+ * every resource of the core group; and a binding of it to the manager's service account.
+ */
+export function chartRbac(values: Record<string, unknown>, namespace: string, serviceAccount: string, release: string): K8sObject[] {
+  if (get(values, 'rbac', 'create') !== true) return [];
+  const clusterWide = get(values, 'rbac', 'clusterWideAccess') === true;
+  const name = str(get(values, 'fullnameOverride')) ?? release;
+  const listOr = (v: unknown, fallback: string[]): string[] => (Array.isArray(v) && v.length > 0 ? v.map(String) : fallback);
+  const written = get(values, 'rbac', 'rules');
+  const rules = Array.isArray(written) && written.length > 0
+    ? written.map((r) => ({ apiGroups: listOr(get(r, 'apiGroups'), ['']), resources: listOr(get(r, 'resources'), ['*']), verbs: listOr(get(r, 'verbs'), ['*']) }))
+    : [{ apiGroups: [''], resources: ['*'], verbs: ['*'] }];
+  const roleNamespace = str(get(values, 'runners', 'jobNamespace')) ?? str(get(values, 'namespace')) ?? namespace;
+  const meta = clusterWide ? { name } : { name, namespace: roleNamespace };
+  const rbac = 'rbac.authorization.k8s.io';
+  return [
+    { apiVersion: `${rbac}/v1`, kind: clusterWide ? 'ClusterRole' : 'Role', metadata: meta, rules },
+    { apiVersion: `${rbac}/v1`, kind: clusterWide ? 'ClusterRoleBinding' : 'RoleBinding', metadata: meta, roleRef: { apiGroup: rbac, kind: clusterWide ? 'ClusterRole' : 'Role', name }, subjects: [{ kind: 'ServiceAccount', name: serviceAccount, namespace: str(get(values, 'namespace')) ?? namespace }] },
+  ];
 }
 
 const RUNNER_IMAGE = /(^|\/)gitlab-runner(:|@|$)/;
@@ -250,6 +281,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   const docsRunners = new Map<string, EmittedRunner>();
   const runnerOrigins = new Map<number, Origin>();
   const runnerTomls = new Map<number, { origin: Origin; executor: string }>();
+  const chainKeys = new Map<number, ChainKeyOrigins>();
+  const clusterRbac = ev.kubernetes.filter((o) => o.value.kind === 'ClusterRole' || o.value.kind === 'ClusterRoleBinding').map((o) => o.value);
   const tomlAt: Inferred['tomlAt'] = new Map();
   const cacheOrigins = new Map<number, Origin>();
   const clusterOrigins = new Map<number, Origin>();
@@ -482,9 +515,26 @@ export function inferDeployment(ev: Evidence): Inferred {
     runnerOrigins.set(index, chain.origin);
     if (toml !== undefined) runnerTomls.set(index, { origin: tomlOrigin, executor: typeof executor === 'string' ? executor : 'kubernetes' });
 
-    const manifests = [...(objectsByNamespace.get(chain.namespace) ?? [])];
+    const own = objectsByNamespace.get(chain.namespace) ?? [];
+    // Cluster-wide RBAC of the files (a ClusterRoleBinding can give the manager its role), and what the chart creates.
+    const manifests = [...own, ...clusterRbac, ...(chain.values ? chartRbac(chain.values.value, chain.namespace, chain.managerSa, chain.name) : [])];
     if (manager.sa.object && !manifests.includes(manager.sa.object.value)) manifests.push(manager.sa.object.value);
-    const emitted: EmittedRunner = { manifests, configToml: (toml ?? {}), pipeline: {} };
+    const objectFiles = [...new Set(ev.kubernetes.filter((o) => own.includes(o.value)).map((o) => o.origin.source.path))];
+    const readFrom: RunnerReadFrom = { objects: objectFiles.length > 0 ? objectFiles.join(', ') : `the files given (no Kubernetes object of namespace ${chain.namespace})` };
+    if (chain.values) readFrom.helmValues = chain.values.origin.source.path;
+    if (toml !== undefined) readFrom.configToml = tomlOrigin.source.path;
+    const emitted: EmittedRunner = { manifests, configToml: (toml ?? {}), pipeline: {}, readFrom };
+    // Where each reference of the chain is written, for the chain's findings (CHAIN_KEYS).
+    const valuesAt = (...path: (string | number)[]): Origin | undefined => (chain.values ? { ...chain.values.origin, path: [...chain.values.origin.path, ...path] } : undefined);
+    const inToml = (key: string): Origin => ({ ...tomlOrigin, path: [...tomlOrigin.path, 'runners', 0, 'kubernetes', key] });
+    const keys: ChainKeyOrigins = { jobServiceAccount: inToml('service_account'), namespace: inToml('namespace') };
+    const saKeyAt = valuesAt(...(get(chain.values?.value, 'serviceAccount', 'name') === undefined && get(chain.values?.value, 'rbac', 'serviceAccountName') !== undefined ? ['rbac', 'serviceAccountName'] : ['serviceAccount', 'name']));
+    if (saKeyAt) keys.managerServiceAccount = saKeyAt;
+    const rbacAt = valuesAt('rbac', 'create');
+    if (rbacAt) keys.roleBinding = rbacAt;
+    const secretAt = valuesAt('runners', 'secret');
+    if (secretAt) keys.tokenSecret = secretAt;
+    chainKeys.set(index, keys);
     if (chain.values) emitted.helmValues = chain.values.value;
     if (chain.chartToml) {
       emitted.helmRunnerToml = chain.chartToml.text;
@@ -550,7 +600,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   if (cross.accountRoots.size > 0) docs.terraformAwsAccounts = cross.accountRoots;
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
-  return { intent, docs, runnerOrigins, runnerTomls, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets };
+  return { intent, docs, runnerOrigins, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets };
 }
 
 /**

@@ -58,6 +58,11 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
     const rules = list(get(v.value, 'rbac', 'rules')) as { verbs?: unknown; resources?: unknown }[];
     const i = rules.findIndex((r) => list(r.verbs).includes('*') && list(r.resources).includes('*'));
     if (i >= 0 && get(v.value, 'rbac', 'create') === true) out.push(finding('RF907', v.origin, ['rbac', 'rules', i], 'rbac.rules gives the manager every verb on every resource', { fix: 'list the executor verbs and resources only' }));
+    // No rules at all: the chart's default rule is every verb on every resource of the core API group (templates/role.yaml).
+    if (rules.length === 0 && get(v.value, 'rbac', 'create') === true) {
+      const wide = get(v.value, 'rbac', 'clusterWideAccess') === true;
+      out.push(finding('RF907', v.origin, ['rbac', 'create'], `rbac.create: true without rbac.rules: the chart's ${wide ? 'ClusterRole' : 'Role'} then gives the manager every verb on every resource of the core API group (Secrets included) ${wide ? 'in every namespace' : 'in its namespace'}`, { fix: 'list the executor resources and verbs in rbac.rules (pods, pods/exec, pods/attach, pods/log, secrets, configmaps, services; see the gitlab-runner Kubernetes executor docs)' }));
+    }
   }
   // aws-auth: system:masters.
   for (const o of objects.filter((x) => x.value.kind === 'ConfigMap' && x.value.metadata.name === 'aws-auth')) {

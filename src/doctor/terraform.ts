@@ -182,8 +182,13 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
   }
   for (const [k, body] of Object.entries(resource.aws_iam_role_policy ?? {})) {
     const policy = literal(`aws_iam_role_policy.${k}`, 'policy', body.policy);
-    if (policy === undefined) delete resource.aws_iam_role_policy![k];
-    else setOwn(resource.aws_iam_role_policy!, k, { ...body, policy });
+    if (policy !== undefined) {
+      setOwn(resource.aws_iam_role_policy!, k, { ...body, policy });
+      continue;
+    }
+    // Reported above; what its role may do is not proven (the proofs say "not shown", never "cannot").
+    delete resource.aws_iam_role_policy![k];
+    (root.unreadPolicies ??= []).push({ role: body.role, via: `aws_iam_role_policy.${k}` });
   }
   // Customer managed policies: checked like inline ones; attached to a role, their statements are that role's.
   for (const [k, body] of Object.entries(resource.aws_iam_policy ?? {})) {

@@ -22,6 +22,12 @@ export interface TerraformRoot {
   data?: Record<string, Record<string, Record<string, unknown>>>;
   resource: Record<string, Record<string, Record<string, unknown>>>;
   output?: Record<string, unknown>;
+  /**
+   * Only in a root the doctor read: inline policies (`aws_iam_role_policy`) whose document it could
+   * not read (not statically known, not a valid policy), left out of `resource` and reported where
+   * written. What their role may do is then not proven (never taken for "cannot"). Never serialized.
+   */
+  unreadPolicies?: { role: unknown; via: string }[];
 }
 
 export type TerraformResources = Record<string, Record<string, Record<string, unknown>>>;

@@ -35,4 +35,20 @@ export interface EmittedRunner {
   /** `helmRunnerToml` parsed, where the producer parsed it already (the doctor read it): verify then does not parse it again. */
   helmRunnerTomlValue?: Record<string, unknown>;
   pipeline: Record<string, unknown>;
+  /**
+   * Set by the doctor: the documents were read from the user's files, named here, and the chart
+   * creates what its values say. The chain's findings then name these files and the keys to change
+   * (and carry a path suffix the doctor points at the key); absent, they speak of runner-fleet's own layout.
+   */
+  readFrom?: RunnerReadFrom;
+}
+
+/** Where the doctor read a runner's documents: file names for messages. */
+export interface RunnerReadFrom {
+  /** The Kubernetes objects of the runner's namespace (files, or "the objects given"). */
+  objects: string;
+  /** The Helm values file. */
+  helmValues?: string;
+  /** The file holding the config.toml the proofs read (the values' runners.config, or a config.toml). */
+  configToml?: string;
 }

@@ -23,7 +23,7 @@ export interface RoleFacts {
    * the same root nor an AWS managed policy of the table in iam/aws-managed.ts): what the role may
    * do is then not proven. `via` names the attachment (resource and attribute).
    */
-  unknownPolicies: { arn: string; via: string }[];
+  unknownPolicies: { arn: string; via: string; unread?: true }[];
 }
 
 export interface AwsFacts {
@@ -159,6 +159,11 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
     const doc = read(String(body.policy));
     role.policies.push(doc.doc);
     role.policiesCompiled.push(doc.compiled);
+  }
+  // Inline policies the doctor could not read (reported where written): unknown, so nothing the role may do is proven.
+  for (const u of root.unreadPolicies ?? []) {
+    const role = roleOf(u.role);
+    if (role) role.unknownPolicies.push({ arn: `the inline policy ${u.via}`, via: u.via, unread: true });
   }
   const facts = { root, roles, roleKeys, unresolved };
   cache.set(root, facts);

@@ -161,7 +161,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   // Roles of runners whose permissions are not all in the documents (a managed policy neither
   // given nor in the table of documented AWS managed policies): said once per attachment, and every
   // proof about what such a role may do does not hold (it is unknown, not proven).
-  const unknownOf = (key: string | undefined): { role: string; arn: string; via: string }[] => {
+  const unknownOf = (key: string | undefined): { role: string; arn: string; via: string; unread?: true }[] => {
     const id = key !== undefined ? identityOf(fleet, key) : undefined;
     const role = id?.cloud === 'aws' ? facts?.roles.get(id.roleName) : undefined;
     return role ? role.unknownPolicies.map((p) => ({ role: role.name, ...p })) : [];
@@ -171,6 +171,8 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   for (const runner of fleet.runners) {
     for (const u of [...unknownOf(runner.managerIdentity), ...unknownOf(runner.jobIdentity)]) {
       unknownRoles.add(u.role);
+      // An inline policy the doctor could not read is reported where it is written (RF906, RF901).
+      if (u.unread) continue;
       if (saidUnknown.has(`${u.role}|${u.via}|${u.arn}`)) continue;
       saidUnknown.add(`${u.role}|${u.via}|${u.arn}`);
       findings.push(f('RF903', '', `${u.via} attaches ${u.arn} to role ${u.role}, a policy whose statements are not in the documents given: what the role may do is not proven`, { received: u.arn, fix: 'give the Terraform of the policy (aws_iam_policy) with the files, or write its statements inline (aws_iam_role_policy)' }));

@@ -10,53 +10,111 @@ export function findServiceAccount(docs: FleetDocuments, runner: string, namespa
   return docs.runners.get(runner)?.manifests.find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === namespace && o.metadata.name === name);
 }
 
+const BUILTIN_CLUSTER_ROLES = new Set(['cluster-admin', 'admin', 'edit', 'view']);
+
+/**
+ * Path suffixes (after `runners[i]`) of the chain's findings about documents the doctor read
+ * (`readFrom` set): the doctor points each at the key it is about.
+ */
+export const CHAIN_KEYS = {
+  managerServiceAccount: '.kubernetes.managerServiceAccount',
+  jobServiceAccount: '.kubernetes.jobServiceAccount',
+  namespace: '.kubernetes.namespace',
+  roleBinding: '.kubernetes.roleBinding',
+  tokenSecret: '.kubernetes.tokenSecret',
+} as const;
+
 /**
  * The Kubernetes half of the chain, read from the emitted documents: service accounts exist,
  * the RoleBinding names the manager, Helm values and both TOML documents name the same
- * namespace and service accounts.
+ * namespace and service accounts. For documents the doctor read (`readFrom`), messages name the
+ * user's files and fixes the keys to change in them.
  */
 export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent, runner: IntentRunner, runnerPath: string): Finding[] {
   const names = runner.kubernetes!;
   const emitted = docs.runners.get(runner.name);
   const out: Finding[] = [];
-  // `deploymentFix`: what to change in documents runner-fleet did not write (the doctor's).
-  const broken = (message: string, deploymentFix: string) => out.push({ code: 'RF106', severity: 'error', path: runnerPath, message, fix: 'regenerate; the names must come from one resolved value', deploymentFix });
+  const from = emitted?.readFrom;
+  // `deploymentFix`: what to change in documents runner-fleet did not write, where no key of theirs is named.
+  const broken = (message: string, theirs?: { key: keyof typeof CHAIN_KEYS; fix: string }, deploymentFix?: string) =>
+    out.push({ code: 'RF106', severity: 'error', path: from && theirs ? `${runnerPath}${CHAIN_KEYS[theirs.key]}` : runnerPath, message, fix: from && theirs ? theirs.fix : 'regenerate; the names must come from one resolved value', ...(deploymentFix !== undefined ? { deploymentFix } : {}) });
   if (!emitted) {
-    broken(`nothing was emitted for runner ${runner.name}`, `give the chart values, config.toml and Kubernetes objects of runner ${runner.name}`);
+    broken(`nothing was emitted for runner ${runner.name}`, undefined, `give the chart values, config.toml and Kubernetes objects of runner ${runner.name}`);
     return out;
   }
-  for (const sa of [names.managerServiceAccount, names.jobServiceAccount]) {
-    if (!findServiceAccount(docs, runner.name, names.namespace, sa)) broken(`service account ${names.namespace}/${sa} is not in kubernetes/${runner.name}/service-accounts.yaml`, `create service account ${names.namespace}/${sa} (a ServiceAccount manifest, or serviceAccount.create in the chart values for the manager) and give it with the other files`);
+  const valuesFile = from?.helmValues ?? 'the Helm values';
+  for (const [sa, key] of [[names.managerServiceAccount, 'managerServiceAccount'], [names.jobServiceAccount, 'jobServiceAccount']] as const) {
+    // Kubernetes creates `default` in every namespace: pods that name no service account run as it.
+    if (sa === 'default' || findServiceAccount(docs, runner.name, names.namespace, sa)) continue;
+    broken(`service account ${names.namespace}/${sa} is not in ${from ? from.objects : `kubernetes/${runner.name}/service-accounts.yaml`}`, {
+      key,
+      fix: key === 'managerServiceAccount' ? `create ServiceAccount ${names.namespace}/${sa}, or set serviceAccount.create: true in ${valuesFile}` : `create ServiceAccount ${names.namespace}/${sa}, or name an existing one in [runners.kubernetes] service_account`,
+    });
   }
-  // The manager's RoleBinding: the one whose subject is the manager and whose Role is in the documents.
+  // The manager's RoleBinding: the one whose subject is the manager and whose Role is in the
+  // documents (a ClusterRole too, bound by a RoleBinding or a ClusterRoleBinding).
   const bindsManager = (o: K8sObject) =>
-    o.kind === 'RoleBinding' &&
+    (o.kind === 'RoleBinding' || o.kind === 'ClusterRoleBinding') &&
     ((get(o, 'subjects') as { kind?: string; name?: string; namespace?: string }[] | undefined) ?? []).some((s) => s.kind === 'ServiceAccount' && s.name === names.managerServiceAccount && (s.namespace ?? o.metadata.namespace) === names.namespace);
-  const binding = emitted.manifests.find((o) => bindsManager(o) && emitted.manifests.some((r) => r.kind === 'Role' && r.metadata.name === get(o, 'roleRef', 'name') && r.metadata.namespace === o.metadata.namespace));
+  const roleOf = (o: K8sObject) => {
+    const kind = get(o, 'roleRef', 'kind');
+    const name = get(o, 'roleRef', 'name');
+    if (kind !== 'ClusterRole' && (kind !== 'Role' || o.kind !== 'RoleBinding')) return undefined;
+    // The user-facing ClusterRoles Kubernetes creates in every cluster (a binding to cluster-admin is RF907's business).
+    if (kind === 'ClusterRole' && typeof name === 'string' && BUILTIN_CLUSTER_ROLES.has(name)) return o;
+    return emitted.manifests.find((r) => r.kind === kind && r.metadata.name === name && (kind === 'ClusterRole' || r.metadata.namespace === o.metadata.namespace));
+  };
+  const binding = emitted.manifests.find((o) => bindsManager(o) && roleOf(o) !== undefined);
   if (!binding) {
-    broken(`no RoleBinding binds ${names.role ? `Role ${names.role}` : 'a Role of the documents'} to ${names.namespace}/${names.managerServiceAccount}`, `add a RoleBinding in namespace ${names.namespace} that binds the Role the Kubernetes executor needs (pods, pods/exec, pods/attach, secrets, …; rbac.create in the chart values writes one) to service account ${names.namespace}/${names.managerServiceAccount}, and give both with the other files`);
+    if (!from) broken(`no RoleBinding binds ${names.role ? `Role ${names.role}` : 'a Role of the documents'} to ${names.namespace}/${names.managerServiceAccount}`);
+    else {
+      const chart = from.helmValues !== undefined ? `, and the chart creates none (rbac.create is not true in ${from.helmValues})` : '';
+      broken(`no RoleBinding in ${from.objects} gives the manager's service account ${names.namespace}/${names.managerServiceAccount} a Role${chart}: the manager cannot create job pods`, {
+        key: 'roleBinding',
+        fix: from.helmValues !== undefined ? `set rbac.create: true in ${from.helmValues} with rbac.rules listing the executor's resources and verbs, or create a Role and a RoleBinding to ${names.namespace}/${names.managerServiceAccount}` : `create a Role with the executor's resources and verbs and a RoleBinding to ${names.namespace}/${names.managerServiceAccount}`,
+      });
+    }
   }
   const values = emitted.helmValues;
   if (values) {
-    if (get(values, 'serviceAccount', 'name') !== names.managerServiceAccount) broken(`helm values serviceAccount.name is ${String(get(values, 'serviceAccount', 'name'))}, expected ${names.managerServiceAccount}`, `set serviceAccount.name: ${names.managerServiceAccount} in the chart values`);
-    if (get(values, 'runners', 'secret') !== names.tokenSecret) broken(`helm values runners.secret is ${String(get(values, 'runners', 'secret'))}, expected ${names.tokenSecret}`, `set runners.secret: ${names.tokenSecret} in the chart values`);
+    // Older charts (before serviceAccount.*) name it rbac.serviceAccountName.
+    const valuesSa = get(values, 'serviceAccount', 'name') ?? get(values, 'rbac', 'serviceAccountName');
+    if (valuesSa !== names.managerServiceAccount) broken(from ? `${valuesFile}: serviceAccount.name is ${String(valuesSa)}, but the manager runs as ${names.managerServiceAccount}` : `helm values serviceAccount.name is ${String(valuesSa)}, expected ${names.managerServiceAccount}`, { key: 'managerServiceAccount', fix: `set serviceAccount.name: ${names.managerServiceAccount} in ${valuesFile}` });
+    // The doctor reads a runner whose values name no Secret (runnerToken: the chart makes its own) as such.
+    if (get(values, 'runners', 'secret') !== names.tokenSecret && !(from && names.tokenSecret === '')) broken(from ? `${valuesFile}: runners.secret is ${String(get(values, 'runners', 'secret'))}, not ${names.tokenSecret}` : `helm values runners.secret is ${String(get(values, 'runners', 'secret'))}, expected ${names.tokenSecret}`, { key: 'tokenSecret', fix: `set runners.secret: ${names.tokenSecret} in ${valuesFile}` });
     const chartToml = get(values, 'runners', 'config');
-    if (typeof chartToml !== 'string') broken('helm values runners.config is missing', "put the runner's config.toml into runners.config of the chart values");
-    else {
+    // The doctor reads a config.toml given beside values without runners.config (or says it is missing, RF903).
+    if (typeof chartToml !== 'string') {
+      if (!from) broken('helm values runners.config is missing');
+    } else {
       const parsed = emitted.helmRunnerToml === chartToml && emitted.helmRunnerTomlValue !== undefined ? emitted.helmRunnerTomlValue : tomlOrUndefined(chartToml);
       // Documents runner-fleet did not write may hold broken TOML (the doctor reports the parse
       // error on the file itself): the chain is broken there, never an internal error.
-      if (parsed === undefined) broken('helm values runners.config is not valid TOML', 'fix the TOML in runners.config of the chart values');
-      else {
-        if (get(parsed, 'runners', '0', 'kubernetes', 'service_account') !== names.jobServiceAccount) broken(`helm runners.config service_account is not ${names.jobServiceAccount}`, `set service_account = "${names.jobServiceAccount}" in [runners.kubernetes] of runners.config in the chart values`);
-        if (get(parsed, 'runners', '0', 'kubernetes', 'namespace') !== names.namespace) broken(`helm runners.config namespace is not ${names.namespace}`, `set namespace = "${names.namespace}" in [runners.kubernetes] of runners.config in the chart values`);
-      }
+      if (parsed === undefined) broken('helm values runners.config is not valid TOML', undefined, 'fix the TOML in runners.config of the chart values');
+      else out.push(...tomlNames(parsed, from ? `${valuesFile}: runners.config` : 'helm runners.config', from ? `runners.config in ${valuesFile}` : undefined));
     }
   }
+  // The doctor's config.toml is the values' runners.config where they hold one: checked above.
   const toml = emitted.configToml;
-  if (get(toml, 'runners', '0', 'kubernetes', 'service_account') !== names.jobServiceAccount) broken(`runners/${runner.name}/config.toml service_account is not ${names.jobServiceAccount}`, `set service_account = "${names.jobServiceAccount}" in [runners.kubernetes] of the runner's config.toml`);
-  if (get(toml, 'runners', '0', 'kubernetes', 'namespace') !== names.namespace) broken(`runners/${runner.name}/config.toml namespace is not ${names.namespace}`, `set namespace = "${names.namespace}" in [runners.kubernetes] of the runner's config.toml`);
+  if (!from || toml !== emitted.helmRunnerTomlValue) out.push(...tomlNames(toml, from ? `${from.configToml ?? 'config.toml'}:` : `runners/${runner.name}/config.toml`, from ? (from.configToml ?? 'config.toml') : undefined));
   return out;
+
+  /**
+   * The jobs' service account and namespace a config.toml names. Without `service_account` job
+   * pods run as the namespace's `default`; without `namespace` (documents the doctor read) the
+   * chart runs them in its release namespace, which the doctor takes for the runner's.
+   */
+  function tomlNames(toml: unknown, label: string, file: string | undefined): Finding[] {
+    const found: Finding[] = [];
+    const flag = (message: string, key: 'jobServiceAccount' | 'namespace', fix: string) =>
+      found.push({ code: 'RF106', severity: 'error', path: file !== undefined ? `${runnerPath}${CHAIN_KEYS[key]}` : runnerPath, message, fix: file !== undefined ? fix : 'regenerate; the names must come from one resolved value' });
+    const written = get(toml, 'runners', '0', 'kubernetes', 'service_account') ?? 'default';
+    const sa = typeof written === 'string' ? written : JSON.stringify(written);
+    if (sa !== names.jobServiceAccount) flag(file !== undefined ? `${label} [runners.kubernetes] service_account is ${String(sa)}, but the jobs run as ${names.jobServiceAccount}` : `${label} service_account is not ${names.jobServiceAccount}`, 'jobServiceAccount', `set service_account = "${names.jobServiceAccount}" in [runners.kubernetes] of ${file ?? ''}`);
+    const ns = get(toml, 'runners', '0', 'kubernetes', 'namespace');
+    if (ns !== names.namespace && !(file !== undefined && ns === undefined)) flag(file !== undefined ? `${label} [runners.kubernetes] namespace is ${String(ns)}, not ${names.namespace}` : `${label} namespace is not ${names.namespace}`, 'namespace', `set namespace = "${names.namespace}" in [runners.kubernetes] of ${file ?? ''}`);
+    return found;
+  }
 }
 
 /** Candidates of the all-pairs proof on a Kubernetes cluster: every service account the documents create, plus each namespace's `default`. */

@@ -33,7 +33,9 @@ export const s3DoctorReader: CacheDoctorReader = {
         },
       };
     }
-    return { identity: bucket, name, spec: { ...parsed.data, name }, at: ['s3', 'BucketName'], summary: `s3://${bucket}`, ...(location ? { region: location } : {}) };
+    // A bucket of the user's Terraform (not runner-fleet's): the cache findings name its resources and fix them there.
+    const readBack = tfKey !== undefined && !generated ? { readBackResource: `aws_s3_bucket.${tfKey}` } : {};
+    return { identity: bucket, name, spec: { ...parsed.data, name, ...readBack }, at: ['s3', 'BucketName'], summary: `s3://${bucket}`, ...(location ? { region: location } : {}) };
   },
 };
 

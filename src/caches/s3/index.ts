@@ -166,19 +166,33 @@ export const s3Cache: CacheBackend = {
     const root = facts.root;
     const out: Finding[] = [];
     const buckets = bucketResources(root, spec.bucket);
-    const pab = buckets('aws_s3_bucket_public_access_block');
+    // A bucket the doctor read from the user's Terraform: findings name its resources and fix them there.
+    const theirs = readBackResource(cache);
+    const pabs = bucketEntries(root, spec.bucket, 'aws_s3_bucket_public_access_block');
+    const pab = pabs.map(([, b]) => b);
     const flags = ['block_public_acls', 'block_public_policy', 'ignore_public_acls', 'restrict_public_buckets'];
-    if (pab.length === 0 || !flags.every((f) => pab.some((b) => b[f] === true))) {
-      out.push(finding('RF207', cachePath, CODES.RF207.title, { fix: 'runner-fleet emits a public access block for every bucket it creates; regenerate', deploymentFix: `add an aws_s3_bucket_public_access_block for bucket ${spec.bucket} with block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets all true` }));
+    const off = flags.filter((f) => !pab.some((b) => b[f] === true));
+    if (theirs !== undefined && pabs.length === 0) {
+      // Since April 2023 S3 creates buckets with Block Public Access on and ACLs off; an older bucket may have neither.
+      out.push({ ...finding('RF207', '', `bucket ${spec.bucket} (${theirs}) has no aws_s3_bucket_public_access_block in the files given: buckets created since April 2023 block public access and disable ACLs by default, an older bucket may not, and the files cannot show which this one is`, { fix: `add an aws_s3_bucket_public_access_block for ${theirs} with ${flags.join(', ')} = true, so the files show it` }), severity: 'warning' });
+    } else if (theirs !== undefined && off.length > 0) {
+      out.push(finding('RF207', '', `bucket ${spec.bucket}: ${pabs.map(([k]) => `aws_s3_bucket_public_access_block.${k}`).join(', ')} leaves ${off.join(', ')} off, so the bucket can be made public`, { received: off.map((f) => `${f} = ${JSON.stringify(pab.find((b) => f in b)?.[f] ?? 'unset')}`).join(', '), fix: `set ${off.join(', ')} = true in aws_s3_bucket_public_access_block.${pabs[0]![0]}` }));
+    } else if (pab.length === 0 || off.length > 0) {
+      out.push(finding('RF207', cachePath, CODES.RF207.title, { fix: 'runner-fleet emits a public access block for every bucket it creates; regenerate' }));
     }
     const sse = buckets('aws_s3_bucket_server_side_encryption_configuration');
     const algos = sse.map((b) => (b.rule as { apply_server_side_encryption_by_default?: { sse_algorithm?: string } } | undefined)?.apply_server_side_encryption_by_default?.sse_algorithm);
     if (!algos.some((a) => a === 'AES256' || a === 'aws:kms' || a === 'aws:kms:dsse')) {
-      out.push(finding('RF204', `${cachePath}.encryption`, `bucket ${spec.bucket} has no default server-side encryption`, { received: spec.encryption.type, allowed: 's3, kms', fix: 'set encryption: { type: s3 } (or kms with a key ARN)' }));
+      // Since 5 January 2023 S3 encrypts every new object with SSE-S3 where the bucket sets nothing else:
+      // a bucket of the user's files without a configuration is encrypted; one that names another algorithm is said.
+      if (theirs === undefined) out.push(finding('RF204', `${cachePath}.encryption`, `bucket ${spec.bucket} has no default server-side encryption`, { received: spec.encryption.type, allowed: 's3, kms', fix: 'set encryption: { type: s3 } (or kms with a key ARN)' }));
+      else if (sse.length > 0) out.push(finding('RF204', '', `bucket ${spec.bucket} (${theirs}): its aws_s3_bucket_server_side_encryption_configuration names no algorithm S3 encrypts with by default`, { received: algos.map((a) => String(a)).join(', '), allowed: 'AES256, aws:kms, aws:kms:dsse', fix: 'set rule.apply_server_side_encryption_by_default.sse_algorithm = "AES256" (or "aws:kms" with kms_master_key_id)' }));
     }
     const lifecycle = buckets('aws_s3_bucket_lifecycle_configuration');
     const expires = lifecycle.some((b) => asList(b.rule).some((r) => r.status === 'Enabled' && typeof (r.expiration as { days?: unknown } | undefined)?.days === 'number'));
-    if (!expires) {
+    if (!expires && theirs !== undefined) {
+      out.push(finding('RF206', '', `objects in ${spec.bucket} (${theirs}) never expire: ${lifecycle.length === 0 ? 'no aws_s3_bucket_lifecycle_configuration of the files given is for this bucket' : 'its aws_s3_bucket_lifecycle_configuration has no enabled rule with expiration days'}, so old caches (and whatever leaked into them) stay forever`, { received: lifecycle.length === 0 ? 'no lifecycle configuration' : 'no enabled expiration', fix: `add an aws_s3_bucket_lifecycle_configuration for ${theirs} with a rule { status = "Enabled", filter {}, expiration { days = 14 } } (or another number of days)` }));
+    } else if (!expires) {
       out.push(finding('RF206', `${cachePath}.expireAfterDays`, `objects in ${spec.bucket} never expire, so old caches (and whatever leaked into them) stay forever`, { received: String(spec.expireAfterDays), allowed: '1 to 3650', fix: 'set expireAfterDays: 14 (or another number of days)' }));
     }
     // TLS-only: prove with the evaluator that a plain-HTTP request is denied by the bucket policy.
@@ -202,7 +216,11 @@ export const s3Cache: CacheBackend = {
         out.push(finding('RF209', `${cachePath}.vpcEndpointIds`, `bucket ${spec.bucket} does not deny ${outside.join(', ')} from outside ${spec.vpcEndpointIds.join(', ')}`, { received: outside.join(', '), ...adviceThenRegenerate('deny object access with StringNotEquals aws:SourceVpce in the bucket policy', 'runner-fleet does when vpcEndpointIds is set, regenerate') }));
       }
     }
-    if (!policy || evaluatePolicies({ resource: [policy] }, req) !== 'explicit-deny') {
+    if ((!policy || evaluatePolicies({ resource: [policy] }, req) !== 'explicit-deny') && theirs !== undefined) {
+      const arn = bucketArn(partition, spec.bucket);
+      const statement = `{ Sid = "DenyInsecureTransport", Effect = "Deny", Principal = "*", Action = "s3:*", Resource = ["${arn}", "${arn}/*"], Condition = { Bool = { "aws:SecureTransport" = "false" } } }`;
+      out.push(finding('RF205', '', `bucket ${spec.bucket} (${theirs}) accepts requests over plain HTTP: ${resource !== undefined || policy ? 'its bucket policy does not deny' : 'no aws_s3_bucket_policy of the files given denies'} aws:SecureTransport = false`, { received: policy ? 'a bucket policy without that Deny' : 'no bucket policy', fix: `${policy ? 'add to the aws_s3_bucket_policy of' : 'add an aws_s3_bucket_policy for'} ${theirs} ${policy ? '' : 'holding '}the statement ${statement}` }));
+    } else if (!policy || evaluatePolicies({ resource: [policy] }, req) !== 'explicit-deny') {
       out.push(finding('RF205', `${cachePath}.tlsOnly`, `bucket ${spec.bucket} accepts requests over plain HTTP: nothing denies aws:SecureTransport = false`, { received: String(spec.tlsOnly), allowed: 'true', fix: 'set tlsOnly: true' }));
     }
     return out;
@@ -280,6 +298,16 @@ function lowerBound(xs: readonly string[], x: string): number {
 function asList(v: unknown): Record<string, unknown>[] {
   if (Array.isArray(v)) return v as Record<string, unknown>[];
   return v && typeof v === 'object' ? [v as Record<string, unknown>] : [];
+}
+
+/** The bucket resource (`aws_s3_bucket.<name>`) of a cache the doctor read from the user's Terraform; undefined for a generated fleet. */
+function readBackResource(cache: ResolvedCache): string | undefined {
+  const r = (cache.spec as { readBackResource?: unknown }).readBackResource;
+  return typeof r === 'string' ? r : undefined;
+}
+
+function bucketEntries(root: TerraformRoot, bucket: string, type: string): [string, Record<string, unknown>][] {
+  return Object.entries(root.resource[type] ?? {}).filter(([, b]) => resolveValue(root, b.bucket) === bucket);
 }
 
 function bucketResources(root: TerraformRoot, bucket: string) {
@@ -369,7 +397,11 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       ['s3:ListBucket', arn, { 's3:prefix': `${ref.path}/project/1/probe` }],
     ];
     const missing = must.filter(([a, r, c]) => decide(manager, a, r, c) !== 'allow').map(([a, r]) => `${a} on ${r}`);
-    if (missing.length > 0) {
+    if (missing.length > 0 && manager.unknownPolicies.length > 0) {
+      // A policy of the role is not in the documents: what it may do is not shown, which is not "cannot".
+      const unknown = manager.unknownPolicies.map((p) => p.arn);
+      out.push(finding('RF903', cachePath, `whether role ${manager.name} can ${missing.join(', ')} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' }));
+    } else if (missing.length > 0) {
       out.push(finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}`, { fix: 'the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix' }));
     }
     const neighbours = neighbourPaths(fleet, ref);
@@ -391,7 +423,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       const nested = neighbours.filter((other) => other.startsWith(`${ref.path}/`));
       const fix = nested.length > 0
         ? `another runner's cache path (${nested.slice(0, 3).join(', ')}) lies inside ${ref.path}/, so a grant on ${ref.path}/ covers it: give each runner a cache.path that is not inside another's (build and deploy, not build and build/deploy)`
-        : 'grant the manager only its own prefix';
+        : `grant the manager only its own prefix${leaks.some((l) => l.startsWith('s3:ListBucket')) ? `: s3:ListBucket only with the condition StringLike s3:prefix = ["${ref.path}/*", "${ref.path}"]` : ''}`;
       out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix }));
     }
   }

@@ -694,6 +694,13 @@ export class ModuleEvaluator {
       this.rendered.set(json, block);
       return json;
     }
+    // A bucket's ARN is its name in its partition (arn:<partition>:s3:::<bucket>): known once both are.
+    if (block.mode === 'resource' && block.type === 'aws_s3_bucket' && attr === 'arn') {
+      const body = this.body(block, inst);
+      const bucket = body.bucket;
+      const partition = typeof bucket === 'string' ? this.#partitionOf(body.provider) : undefined;
+      if (typeof bucket === 'string' && partition !== undefined) return `arn:${partition}:s3:::${bucket}`;
+    }
     // Inside a module, too: the module's addresses are not the root's, so what is written is what resolves.
     const indexed = inst.name !== block.name || this.scope.address !== '';
     if (indexed) {
@@ -704,6 +711,30 @@ export class ModuleEvaluator {
     }
     return this.unknown(e, env, 'RF906', `${this.scope.address !== '' ? `${this.scope.address}.` : ''}${address}.${attr} is known only ${block.mode === 'data' ? 'when Terraform reads the data source' : 'after apply'}`);
   }
+
+  /**
+   * The AWS partition of a resource whose `provider` is `written`: its provider configuration's
+   * region says it (cn-… aws-cn, us-gov-… aws-us-gov, any other plain region aws); without a
+   * region, the one partition every ARN written in this module's files names (aws when they name
+   * none). Undefined where that is not one partition (ARNs of two, an isolated region).
+   */
+  #partitionOf(written: Value | undefined): string | undefined {
+    const name = typeof written === 'string' ? written : written instanceof Unknown ? written.render.replace(/^\$\{(.*)\}$/, '$1') : 'aws';
+    const region = this.providers().get(name)?.body?.region;
+    if (typeof region === 'string') {
+      if (/^cn-/.test(region)) return 'aws-cn';
+      if (/^us-gov-/.test(region)) return 'aws-us-gov';
+      return /^[a-z]{2}-[a-z]+-\d+$/.test(region) && !/-iso/.test(region) ? 'aws' : undefined;
+    }
+    if (this.#arnPartition === undefined) {
+      const named = new Set<string>();
+      for (const text of new Set(this.mod.blocks.map((b) => b.loc.text))) for (const m of text.matchAll(/\barn:(aws[a-z-]*):/g)) named.add(m[1]!);
+      this.#arnPartition = named.size === 0 ? 'aws' : named.size === 1 ? [...named][0]! : null;
+    }
+    return this.#arnPartition ?? undefined;
+  }
+
+  #arnPartition?: string | null;
 
   /**
    * The provider configurations this module instance uses, by local name: a root's own `provider`

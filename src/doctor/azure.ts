@@ -151,10 +151,21 @@ export function normalizeAzure(ev: Evidence): AzureEvidence {
 
   // Resource ids of what role assignments scope to, from the blocks' literal names.
   const bodyOf = (data: boolean, type: string, key: string) => (data ? tf.data : tf.resource)[type]?.[key];
+  /**
+   * A block's attribute as a literal: written literally, or a reference to another block's literal
+   * attribute (`resource_group_name = azurerm_resource_group.runners.name`), followed a few steps.
+   */
+  const plain = (v: unknown, depth = 0): string | undefined => {
+    const s = str(v);
+    if (s === undefined || !s.includes('${')) return s;
+    const ref = depth < 5 ? /^\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$/.exec(s) : null;
+    return ref ? plain(bodyOf(ref[1] !== undefined, ref[2]!, ref[3]!)?.[ref[4]!], depth + 1) : undefined;
+  };
   const accountIdOf = (data: boolean, key: string): string | undefined => {
     const b = bodyOf(data, 'azurerm_storage_account', key);
-    const name = str(b?.name);
-    return b && name && !name.includes('${') ? storageAccountId(sub, str(b.resource_group_name) ?? '', name) : undefined;
+    const name = plain(b?.name);
+    const group = b?.resource_group_name === undefined ? '' : plain(b.resource_group_name);
+    return b && name && group !== undefined ? storageAccountId(sub, group, name) : undefined;
   };
   const accountOfContainer = (b: Record<string, unknown>): string | undefined => {
     const ref = /^\$\{(data\.)?azurerm_storage_account\.([A-Za-z0-9_-]+)\.id\}$/.exec(str(b.storage_account_id) ?? '');
@@ -178,8 +189,8 @@ export function normalizeAzure(ev: Evidence): AzureEvidence {
     }
     const b = bodyOf(data, type, key);
     if (!b) return undefined;
-    const name = str(b.name);
-    if (!name || name.includes('${')) return undefined;
+    const name = plain(b.name);
+    if (!name) return undefined;
     if (type === 'azurerm_resource_group' && attr === 'id') return `/subscriptions/${sub}/resourceGroups/${name}`;
     if (type === 'azurerm_storage_container' && (attr === 'resource_manager_id' || attr === 'id')) {
       const acct = accountOfContainer(b);
@@ -187,7 +198,10 @@ export function normalizeAzure(ev: Evidence): AzureEvidence {
     }
     if (type === 'azurerm_storage_account' && attr === 'id') return accountIdOf(data, key);
     const arm = ARM_TYPES[type];
-    if (arm && attr === 'id') return `/subscriptions/${sub}/resourceGroups/${str(b.resource_group_name) ?? ''}/providers/${arm}/${name}`;
+    if (arm && attr === 'id') {
+      const group = b.resource_group_name === undefined ? '' : plain(b.resource_group_name);
+      return group !== undefined ? `/subscriptions/${sub}/resourceGroups/${group}/providers/${arm}/${name}` : undefined;
+    }
     if (attr === 'name') return name;
     return undefined;
   };

@@ -39,6 +39,11 @@ export interface TerraformEvidence {
   accounts?: Map<string, string | undefined>;
   /** `provider "aws"` blocks (region, allowed_account_ids, default_tags) of the roots given. */
   awsProviders?: Record<string, unknown>[];
+  /**
+   * Resources moved to the key a platform's proofs look them up by (`type.key` as proven → as
+   * written), so messages name the resource as the user wrote it.
+   */
+  renamed?: Map<string, string>;
 }
 
 /** Everything the doctor read, sorted by kind. */

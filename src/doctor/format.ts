@@ -8,7 +8,8 @@ export type DoctorFormat = (typeof DOCTOR_FORMATS)[number];
 
 function summary(r: DoctorResult): string {
   const n = (s: string) => r.findings.filter((f) => f.severity === s).length;
-  const proofs = r.proofs.length > 0 ? `, ${r.proofs.filter((p) => p.holds).length}/${r.proofs.length} proofs hold` : '';
+  // Chains read but nothing proven (the evidence stops short): said, so exit 0 is not taken for a pass.
+  const proofs = r.proofs.length > 0 ? `, ${r.proofs.filter((p) => p.holds).length}/${r.proofs.length} proofs hold` : r.chains.size > 0 ? ', no proof made' : '';
   return `${r.files} file(s), ${r.chains.size} runner chain(s): ${n('error')} error(s), ${n('warning')} warning(s), ${n('info')} info${proofs}`;
 }
 
@@ -18,7 +19,9 @@ export function textDoctorReport(r: DoctorResult): string {
   for (const [name, facts] of r.chains) {
     lines.push(`runner ${name}:`);
     for (const f of facts) lines.push(`  ${f}`);
-    for (const p of r.proofs.filter((x) => x.runner === name)) lines.push(`  ${p.holds ? 'ok  ' : 'FAIL'} ${p.claim}`);
+    const mine = r.proofs.filter((x) => x.runner === name);
+    for (const p of mine) lines.push(`  ${p.holds ? 'ok  ' : 'FAIL'} ${p.claim}`);
+    if (mine.length === 0) lines.push('  no proof made: the files given do not show enough of this chain (the findings below say what is missing)');
     lines.push('');
   }
   for (const f of r.findings) lines.push(formatFinding(f));

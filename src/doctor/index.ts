@@ -122,10 +122,14 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     const about = m[1] === 'runners' ? inferred.intent.runners[Number(m[2])]?.name : undefined;
     return { ...f, path: formatPosition(originAt(origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
   };
-  const findings = sortFindings(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))]))));
+  // A resource the proofs looked up under runner-fleet's key is named as the user wrote it.
+  const renamed = ev.terraform.renamed;
+  const asWritten = (text: string): string => (renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k) : text);
+  const named = (f: Finding): Finding => (renamed ? { ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: asWritten(f.fix) } : {}) } : f);
+  const findings = sortFindings(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))]))).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, platformFor(r.platform).chainClaim]));
-  const proofs = verification.proofs.map((p) => (p.holds && inferred.missingSecrets.has(p.runner) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p));
+  const proofs = verification.proofs.map((p) => (p.holds && inferred.missingSecrets.has(p.runner) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p)).map((p) => (renamed ? { ...p, claim: asWritten(p.claim) } : p));
   return { exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs, chains: inferred.chains, files: ev.files };
 }
 

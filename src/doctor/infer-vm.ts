@@ -66,13 +66,13 @@ export function awsOf(ev: Evidence, root: TerraformRoot): { account?: string; pa
  * the cache is the bucket of `[runners.cache.s3]`. The platform plugins' verify hooks then prove
  * these documents exactly as they prove generated ones.
  */
-export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink): { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[] } {
+export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink): { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[] } {
   const readers = new Map<string, { type: string; doctor: ComputeDoctorReader }>();
   for (const p of PLATFORMS) if (p.computeDoctor) for (const e of p.computeDoctor.executors) readers.set(e, { type: p.type, doctor: p.computeDoctor });
-  const { managers, findings } = findVmManagers(ev, root, new Set(readers.keys()));
+  const { managers, findings, unreadable } = findVmManagers(ev, root, new Set(readers.keys()));
   sink.findings.push(...findings);
   const artifacts: Artifact[] = [];
-  if (managers.length === 0) return { found: 0, artifacts };
+  if (managers.length === 0) return { found: 0, artifacts, unreadable };
   const aws = awsOf(ev, root);
   const account = aws.account ?? '000000000000';
   const partition = aws.partition ?? 'aws';
@@ -156,6 +156,17 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink):
     if (!parsed.success) throw new Error('internal: doctor VM runner settings');
     const runner: IntentRunner = { name: m.runner, index, cluster: cluster.name, platform: reader.type, spec: { ...parsed.data, name: m.runner }, managerIdentity: manager.key, platformNames };
     if (jobIdentity) runner.jobIdentity = jobIdentity;
+    if (!param) {
+      // No SSM parameter given that the user data reads: the token proofs have nothing to stand on.
+      const token = get(m.toml, 'runners', 0, 'token');
+      const where = `aws_launch_template.${ltKey}`;
+      if (typeof token === 'string' && m.unknownInUserData.some((u) => token.includes(u))) {
+        sink.findings.push(finding('RF712', formatPosition(originAt(m.origin, 'user_data')), `runner ${m.runner}: the config.toml in the user data of ${where} sets token = ${JSON.stringify(token)}, so Terraform writes the runner token into the user data, where anyone allowed ec2:DescribeLaunchTemplateVersions, and every process on the instance that reaches the instance metadata service, can read it (and it stays in the Terraform state)`, { fix: 'keep the token in an SSM SecureString parameter that only the manager role may read, and have the user data fetch it at boot (aws ssm get-parameter --with-decryption) into config.toml' }));
+        runner.tokenStoreUnknown = `Terraform writes it into the user data of ${where}`;
+      } else if (typeof token === 'string' && token !== '') runner.tokenStoreUnknown = `the config.toml in the user data of ${where} holds the token itself`;
+      else runner.tokenStoreUnknown = `no aws_ssm_parameter among the files given is read by the user data of ${where}`;
+      delete (runner.platformNames as Record<string, string | undefined>).tokenParameter;
+    }
     if (cache) runner.cache = cache;
     // A VM runner is registered through the GitLab API (runner-fleet register, or by hand), never
     // in these files: whether it is locked and protected-only is not shown, never assumed false.
@@ -174,7 +185,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink):
     const ud = userDataArtifact(m);
     if (!have.has(ud.path)) artifacts.push(ud);
   }
-  const out: { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[] } = { found: managers.length, account, partition, artifacts };
+  const out: { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[] } = { found: managers.length, account, partition, artifacts, unreadable };
   if (aws.region) out.region = aws.region;
   return out;
 }

@@ -557,7 +557,9 @@ export function inferDeployment(ev: Evidence): Inferred {
   partition ??= vm.partition;
   region ??= vm.region ?? provider.region;
   if (chains.length === 0 && vm.found === 0) {
-    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no workload running the gitlab-runner image, no launch template whose user data writes a config.toml`, { fix: 'give the Helm values, the manager Deployment, a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
+    // Launch templates whose user data could not be read may be the managers: say which and why.
+    const unread = vm.unreadable.length > 0 ? `; the user data of ${vm.unreadable.length} launch template(s) could not be read: ${vm.unreadable.slice(0, 3).join('; ')}${vm.unreadable.length > 3 ? ` and ${vm.unreadable.length - 3} more` : ''}` : '';
+    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no workload running the gitlab-runner image, no launch template whose user data writes a config.toml${unread}`, { fix: unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : 'give the Helm values, the manager Deployment, a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
   }
   const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
 

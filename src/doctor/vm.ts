@@ -24,6 +24,8 @@ export interface VmManagerEvidence {
   tomlOrigin: Origin;
   /** Decoded user data (never printed: it may hold secrets; the secret scan reports those). */
   userData: string;
+  /** The `${…}` parts of the user data known only at apply (a variable without default), as written. */
+  unknownInUserData: string[];
   /** Whether `toml` was read from a heredoc of the user data (rather than a config.toml file). */
   tomlInUserData: boolean;
   /** The heredoc's lines as written and the 0-based line of the user data where they start (to point at a key). */
@@ -82,10 +84,16 @@ export function resolveKey(root: TerraformRoot, type: string, value: unknown, at
   return Object.entries(root.resource[type] ?? {}).find(([, b]) => b[attr] === literal || b[attr] === last)?.[0];
 }
 
-/** The user data of a launch template: base64 inline, or a `filebase64(...)` file among the inputs. */
-function userDataText(body: Record<string, unknown>, tfPath: string, files: ReadonlyMap<string, string>): string | undefined {
+/**
+ * The user data of a launch template: base64 inline, a `filebase64(...)` file among the inputs,
+ * or `base64encode()` of a script (a heredoc in HCL). A script only partly known (it interpolates a
+ * variable without default) is read with the unknown parts as `${…}` (`unknown` lists them); what
+ * cannot be read at all is `{ problem }`, and no `user_data` is undefined.
+ */
+export function userDataText(body: Record<string, unknown>, tfPath: string, files: ReadonlyMap<string, string>): { text: string; unknown: string[] } | { problem: string } | undefined {
   const v = body.user_data;
-  if (typeof v !== 'string') return undefined;
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') return { problem: 'user_data is not a string' };
   const file = /^\$\{(?:filebase64\("|base64encode\(file\(")\$\{path\.module\}\/([^"]+)"\)\)?\}$/.exec(v);
   if (file) {
     const parts = tfPath.split('/').slice(0, -1);
@@ -93,14 +101,41 @@ function userDataText(body: Record<string, unknown>, tfPath: string, files: Read
       if (seg === '..') parts.pop();
       else if (seg !== '.') parts.push(seg);
     }
-    return files.get(parts.join('/'));
+    const text = files.get(parts.join('/'));
+    return text === undefined ? { problem: `its user data is the file ${file[1]!}, which is not among the files given` } : { text, unknown: [] };
   }
-  if (v.includes('${')) return undefined;
-  try {
-    return Buffer.from(v, 'base64').toString('utf8');
-  } catch {
-    return undefined;
+  // base64encode("…") of a template with unknown parts (hcl/eval.ts writes it so): literal text is
+  // escaped as Terraform JSON escapes it ($${, %%{); what stays `${…}` is known only at apply.
+  const partial = /^\$\{base64encode\(("(?:[^"\\]|\\.)*")\)\}$/s.exec(v);
+  if (partial) {
+    let escaped: unknown;
+    try {
+      escaped = JSON.parse(partial[1]!);
+    } catch {
+      escaped = undefined;
+    }
+    if (typeof escaped === 'string') {
+      const unknown = [...escaped.matchAll(/(?<![$%])\$\{[^}\n]*\}/g)].map((m) => m[0]);
+      return { text: escaped.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{'), unknown };
+    }
   }
+  if (v.includes('${')) return { problem: `its user_data is an expression the doctor cannot read: ${v.length > 80 ? `${v.slice(0, 80)}…` : v}` };
+  if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v.replace(/\s+/g, ''))) return { problem: 'its user_data is not base64 (a launch template takes base64: wrap the script in base64encode())' };
+  return { text: Buffer.from(v, 'base64').toString('utf8'), unknown: [] };
+}
+
+/**
+ * Keys of a config.toml that may be known only at apply without weakening a proof: where the runner
+ * connects and how it names itself. A token interpolated into user data is a finding of its own.
+ */
+const KEYS_THAT_MAY_BE_UNKNOWN: ReadonlySet<string> = new Set(['url', 'clone_url', 'name', 'token']);
+
+/** Keys of a parsed config.toml (dotted paths, `[i]` for array items) whose string values hold one of the `${…}` texts of `unknown`. */
+function unknownKeys(toml: unknown, unknown: readonly string[], path = ''): { key: string; last: string; value: string }[] {
+  if (typeof toml === 'string') return unknown.some((u) => toml.includes(u)) ? [{ key: path, last: path.replace(/(\[\d+\])+$/, '').split('.').pop()!, value: toml }] : [];
+  if (Array.isArray(toml)) return toml.flatMap((x, i) => unknownKeys(x, unknown, `${path}[${i}]`));
+  if (isObject(toml)) return Object.entries(toml).flatMap(([k, x]) => unknownKeys(x, unknown, path === '' ? k : `${path}.${k}`));
+  return [];
 }
 
 function tagsOf(body: Record<string, unknown>): Record<string, string> {
@@ -117,18 +152,26 @@ function tagsOf(body: Record<string, unknown>): Record<string, string> {
  * with a VM executor (docker, docker-autoscaler, custom). A config.toml given as a file stands in
  * when the user data does not carry one.
  */
-export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: ReadonlySet<string>): { managers: VmManagerEvidence[]; findings: Finding[] } {
+export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: ReadonlySet<string>): { managers: VmManagerEvidence[]; findings: Finding[]; unreadable: string[] } {
   const findings: Finding[] = [];
   const managers: VmManagerEvidence[] = [];
+  const unreadable: string[] = [];
   const texts = new Map<string, string>();
   for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
   for (const [k, body] of Object.entries(root.resource.aws_launch_template ?? {})) {
     const origin = ev.terraform.origins.get(`aws_launch_template.${k}`);
     if (!origin) continue;
-    const userData = userDataText(body, origin.source.path, texts);
-    if (userData === undefined) continue;
+    const read = userDataText(body, origin.source.path, texts);
+    if (read === undefined) continue;
+    if ('problem' in read) {
+      unreadable.push(`aws_launch_template.${k} (${formatPosition(originAt(origin, 'user_data'))}): ${read.problem}`);
+      continue;
+    }
+    const userData = read.text;
     const span = heredocSpan(userData, /(^|\/)config\.toml$/);
     const tomlText = span?.body;
+    // A config.toml may hide in the part only apply knows (a templatefile() not evaluated here).
+    if (span === undefined && read.unknown.length > 0) unreadable.push(`aws_launch_template.${k} (${formatPosition(originAt(origin, 'user_data'))}): its user data is known only when Terraform runs (${read.unknown[0]!.length > 80 ? `${read.unknown[0]!.slice(0, 80)}…` : read.unknown[0]!})`);
     let toml: Record<string, unknown> | undefined;
     let tomlOrigin: Origin = { ...origin, path: [...origin.path, 'user_data'] };
     if (tomlText !== undefined) {
@@ -136,6 +179,14 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
         toml = parseToml(tomlText);
       } catch (e) {
         findings.push(finding('RF901', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of aws_launch_template.${k} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: 'fix the config.toml the user data writes' }));
+        continue;
+      }
+      // Settings only apply knows are not proven: the runner is left out, with the keys and values named.
+      const blind = unknownKeys(toml, read.unknown).filter((u) => !KEYS_THAT_MAY_BE_UNKNOWN.has(u.last));
+      if (blind.length > 0) {
+        const shown = blind.slice(0, 3).map((u) => `${u.key} = ${JSON.stringify(u.value.length > 60 ? `${u.value.slice(0, 60)}…` : u.value)}`);
+        findings.push(finding('RF906', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of aws_launch_template.${k} sets ${shown.join(', ')}${blind.length > 3 ? ` and ${blind.length - 3} more` : ''}, known only when Terraform runs: this runner manager is not proven`, { fix: 'write these settings literally in the user data, or give `terraform show -json` of a plan, which carries the rendered user data' }));
+        unreadable.push(`aws_launch_template.${k} (${formatPosition(originAt(origin, 'user_data'))}): its config.toml sets values known only when Terraform runs`);
         continue;
       }
     }
@@ -155,9 +206,9 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     // The runner's config.toml file beside user data that writes its own (in a folder named after the runner).
     const file = tomlText !== undefined ? candidates.find((t) => t.origin.source.path.split('/').includes(runner)) : undefined;
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;
-    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, tomlInUserData: tomlText !== undefined, ...(span ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin });
+    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined, ...(span ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin });
   }
-  return { managers, findings };
+  return { managers, findings, unreadable };
 }
 
 /**
@@ -180,6 +231,7 @@ export function rekey(root: TerraformRoot, ev: Evidence, type: string, from: str
   delete byKey[from];
   const o = ev.terraform.origins.get(`${type}.${from}`);
   if (o) ev.terraform.origins.set(`${type}.${to}`, o);
+  (ev.terraform.renamed ??= new Map()).set(`${type}.${to}`, ev.terraform.renamed?.get(`${type}.${from}`) ?? `${type}.${from}`);
 }
 
 /** The user data as the file `ec2/<runner>/user-data.sh` that the chain proof compares it with, when no such file was given. */

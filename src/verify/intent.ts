@@ -65,6 +65,12 @@ export interface IntentRunner {
    * unknown (RF903), never claimed.
    */
   registrationUnknown?: string;
+  /**
+   * The doctor only, VM runners: why the documents do not show where the runner token is kept (no
+   * SSM parameter that the user data reads). The token proofs are then not made (RF903), never
+   * made against a parameter runner-fleet would have named.
+   */
+  tokenStoreUnknown?: string;
 }
 
 /** The intent of a generated fleet: who the spec says should hold what. */

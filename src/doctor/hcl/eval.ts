@@ -313,6 +313,16 @@ export class ModuleEvaluator {
     }
     const groups = new Map<string, Value[]>();
     for (const b of body.blocks) {
+      if (b.type === 'lifecycle') {
+        // `ignore_changes = [value, tags]` names attributes (or the keyword `all`), not values: kept as
+        // written, as `.tf.json` writes them (`"ignore_changes": ["value"]`).
+        const ic = b.body.attrs.find((a) => a.name === 'ignore_changes');
+        if (ic) {
+          const names = ic.expr.k === 'tuple' ? ic.expr.items.map((x) => (x.k === 'lit' ? String(x.v) : ic.loc.text.slice(x.at, x.end))) : [ic.expr.k === 'lit' ? String(ic.expr.v) : ic.loc.text.slice(ic.expr.at, ic.expr.end)];
+          setOwn(out, 'lifecycle', { ignore_changes: names.length === 1 && names[0] === 'all' ? 'all' : names });
+        }
+        continue;
+      }
       if (META_BLOCKS.has(b.type)) continue;
       if (b.type === 'dynamic') {
         const label = b.labels[0] ?? 'dynamic';
@@ -450,6 +460,12 @@ export class ModuleEvaluator {
           if (last instanceof Unknown) return this.carry(e, env, last);
           if (!Array.isArray(last)) return this.unknown(e, env, 'RF906', `... expands a list, not ${JSON.stringify(last)}`);
           args.push(...last);
+        }
+        // base64encode over a template only partly known (user data naming a variable without
+        // default): the text it encodes, with the unknown parts as `\${…}`, as `.tf.json` would
+        // write the call, so the VM reader can still read the config.toml the script writes.
+        if (e.name === 'base64encode' && args.length === 1 && args[0] instanceof Unknown) {
+          return new Unknown(`\${base64encode(${JSON.stringify(args[0].render)})}`, args[0].reason);
         }
         if (e.name !== 'try' && e.name !== 'can') {
           const u = args.map(firstUnknown).find((x) => x !== undefined);

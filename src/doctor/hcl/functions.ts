@@ -170,6 +170,13 @@ const FUNCTIONS: Record<string, (a: Value[]) => Value> = {
     k.forEach((x, i) => (out[str(x, 'zipmap')] = v[i] ?? null));
     return out;
   },
+  // User data of launch templates and instances: base64 of the text's UTF-8 bytes, as Terraform does.
+  base64encode: (a) => Buffer.from(str(a[0], 'base64encode'), 'utf8').toString('base64'),
+  base64decode: (a) => {
+    const text = str(a[0], 'base64decode');
+    if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw new Error('base64decode needs base64 text');
+    return new TextDecoder('utf-8', { fatal: true }).decode(Buffer.from(text, 'base64'));
+  },
   min: (a) => Math.min(...a.map(Number)),
   max: (a) => Math.max(...a.map(Number)),
   abs: (a) => Math.abs(Number(a[0])),

@@ -7,13 +7,13 @@ import { tomlDifference, tomlPathText } from '../../verify/toml-read.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import { fitName, iamRoleName } from '../../spec/names.js';
 import type { Artifact, TerraformResources, TerraformRoot } from '../../emit/artifacts.js';
-import { named, tfName } from '../../emit/artifacts.js';
+import { DO_NOT_EDIT, named, tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { HASH_COMMENT, serializeArtifact, tomlDocumentText } from '../../emit/serialize.js';
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
-import { compilePolicy, evaluatePolicies, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, parseRef } from '../../verify/aws-docs.js';
 import type { VmClusterSpec } from './schema.js';
 import { findBy } from '../../model/lookup.js';
@@ -789,7 +789,7 @@ function isOpen(cidr: unknown): boolean {
 }
 
 /** Fleet-wide rules on the AWS compute documents. */
-export function verifyComputeDocuments(docs: FleetDocuments): Finding[] {
+export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: ReadonlySet<string>): Finding[] {
   const facts = awsFacts(docs);
   if (!facts) return [];
   const root = facts.root;
@@ -851,11 +851,27 @@ export function verifyComputeDocuments(docs: FleetDocuments): Finding[] {
       }
     }
   }
+  // A runner's token parameter (the parameters of the runners proven; other parameters of a root
+  // the doctor reads are not tokens): Terraform creates it with a stand-in value and never writes it
+  // again, so the registered token neither passes through Terraform nor lands in its state.
+  // In runner-fleet's own root the stand-in is exactly its own (a literal could be a legacy token
+  // without a recognisable shape); a hand-written root may use any literal stand-in.
+  const generated = root['//'] === DO_NOT_EDIT;
   for (const [k, p] of resources(root, 'aws_ssm_parameter')) {
-    const ignores = list((p.lifecycle as { ignore_changes?: unknown } | undefined)?.ignore_changes).includes('value');
-    if (p.value !== TOKEN_PLACEHOLDER || !ignores) {
-      out.push(f('RF712', '', `aws_ssm_parameter.${k} ${p.value !== TOKEN_PLACEHOLDER ? 'carries a value other than the placeholder' : 'lets Terraform overwrite the registered token'}`, { fix: `keep value = "${TOKEN_PLACEHOLDER}" with lifecycle.ignore_changes = ["value"]; registration writes the token` }));
-    }
+    if (typeof p.name !== 'string' || !tokenParameters.has(p.name)) continue;
+    const ignored = (list(p.lifecycle)[0] as { ignore_changes?: unknown } | undefined)?.ignore_changes;
+    const ignores = ignored === 'all' || list(ignored).includes('value');
+    const value = typeof p.value === 'string' ? p.value : typeof p.insecure_value === 'string' ? p.insecure_value : '';
+    const problem = value.includes('${')
+      ? `takes its value from Terraform (${value.length > 60 ? `${value.slice(0, 60)}…` : value}), so the runner token passes through Terraform and stays in its state`
+      : hasSecretShape(value)
+        ? 'holds a token in its Terraform value'
+        : generated && value !== TOKEN_PLACEHOLDER
+          ? `carries a value other than the stand-in ${JSON.stringify(TOKEN_PLACEHOLDER)} runner-fleet writes`
+          : !ignores
+          ? 'lets Terraform overwrite the registered token (lifecycle.ignore_changes does not list value)'
+          : undefined;
+    if (problem !== undefined) out.push(f('RF712', '', `aws_ssm_parameter.${k} ${problem}`, { fix: `give it a stand-in value such as "${TOKEN_PLACEHOLDER}" with lifecycle { ignore_changes = [value] }; registration writes the token` }));
   }
   for (const [k, o] of Object.entries(root.output ?? {})) {
     const v = JSON.stringify(o);
@@ -1029,17 +1045,25 @@ export function managerMay(docs: FleetDocuments, fleet: FleetIntent, runner: Int
 }
 let lastManager: { role: object; arn: string; caller: PreparedRequest; policies: PolicySet } | undefined;
 
-let ssmManagedCore: CompiledPolicy | undefined;
-/** The part of AmazonSSMManagedInstanceCore that reads parameters, compiled once. */
-function ssmParameterReadPolicy(): CompiledPolicy {
-  ssmManagedCore ??= compilePolicy({ Version: '2012-10-17', Statement: [{ Effect: 'Allow' as const, Action: ['ssm:GetParameter', 'ssm:GetParameters'], Resource: '*' }] });
-  return ssmManagedCore;
+/**
+ * A parameter of another runner beside `own` (an ARN): the runner's segment of the name replaced,
+ * `/runner-fleet/<fleet>/<runner>/runner-token` → `/runner-fleet/<fleet>/another-runner/runner-token`,
+ * `/gitlab/token` → `/another-runner/token`; a one-segment name gets a sibling name. Never `own`.
+ */
+export function otherRunnersParameterArn(own: string): string {
+  const at = own.indexOf(':parameter') + ':parameter'.length;
+  const name = own.slice(at);
+  const segments = name.split('/');
+  // ['', 'a', 'b', 'c'] for /a/b/c: the segment before the last is the runner's.
+  if (segments.length >= 3) segments[segments.length - 2] = segments[segments.length - 2] === 'another-runner' ? 'yet-another-runner' : 'another-runner';
+  else segments[segments.length - 1] = `another-runner-${segments[segments.length - 1]!}`;
+  return own.slice(0, at) + segments.join('/');
 }
 
 /** The token proof: the manager reads its own parameter and no other runner's. */
 export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; claim: string; holds: boolean } {
   const own = tokenParameterArn(fleet, runner);
-  const other = own.replace(/\/[^/]+\/runner-token$/, '/another-runner/runner-token');
+  const other = otherRunnersParameterArn(own);
   const out: Finding[] = [];
   if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(f('RF106', runnerPath, `the manager role cannot read its token parameter ${names(runner).tokenParameter}`, { fix: 'regenerate', deploymentFix: `allow the manager role ssm:GetParameter on ${own}` }));
   // The token must be stored encrypted: a String (or StringList) parameter keeps it in plain text,
@@ -1049,13 +1073,15 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
     if (p.type === 'SecureString') continue;
     out.push(f('RF712', '', `aws_ssm_parameter.${k} holds the runner token of ${runner.name} as type ${showValue(p.type)}, not SecureString: the token is stored unencrypted`, { received: showValue(p.type), allowed: '"SecureString"', fix: 'set type = "SecureString" (optionally key_id = a customer-managed KMS key); changing the type replaces the parameter, so register the runner again afterwards' }));
   }
-  // AmazonSSMManagedInstanceCore allows ssm:GetParameter on "*"; model that grant to see the Deny hold.
+  // The role's own policies, AWS managed ones as documented: AmazonSSMManagedInstanceCore (which
+  // the manager needs for Session Manager) allows ssm:GetParameter(s) on "*", so a Deny must hold.
   const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
   const role = awsFacts(docs)?.roles.get(id.roleName);
   const leaks = role
-    ? ['ssm:GetParameter', 'ssm:GetParameters'].filter((action) => evaluatePolicies({ identity: [...role.policiesCompiled, ssmParameterReadPolicy()] }, { principal: { type: 'AWS', id: identityRef(id) }, action, resource: other }) === 'allow')
+    ? ['ssm:GetParameter', 'ssm:GetParameters'].filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: identityRef(id) }, action, resource: other }) === 'allow')
     : [];
-  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on another runner's token parameter`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter' }));
+  const otherName = other.slice(other.indexOf(':parameter') + ':parameter'.length);
+  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)' }));
   // A customer-managed key: decrypt through SSM, for this parameter, with this key — nothing else.
   const cluster = fleet.clusters.find((c) => c.name === runner.cluster);
   const keyArn = cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;

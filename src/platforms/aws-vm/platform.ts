@@ -157,14 +157,21 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
     },
 
     verifyRunner(docs, fleet, runner, runnerPath) {
+      const own = c.verifyRunner(docs, fleet, runner, runnerPath);
+      const extra = own.jobsHoldManagerCredentials === true ? { jobsHoldManagerCredentials: true } : {};
+      // A deployment read by the doctor that does not show the token's store: nothing to prove it against.
+      if (runner.tokenStoreUnknown !== undefined) {
+        const unknown: Finding = { code: 'RF903', severity: 'info', path: runnerPath, message: `where runner ${runner.name} keeps its runner token is not shown: ${runner.tokenStoreUnknown}; who can read the token is not proven`, fix: 'keep the token in an SSM SecureString parameter that the user data reads at boot (aws ssm get-parameter --with-decryption), and give its aws_ssm_parameter' };
+        return { findings: [unknown, ...own.findings], proofs: [{ claim: 'only the manager and the token rotator can read the runner token', holds: false }, ...own.proofs], ...extra };
+      }
       const token = proveTokenAccess(docs, fleet, runner, runnerPath);
       const readers = proveTokenReaders(docs, fleet, runner);
-      const own = c.verifyRunner(docs, fleet, runner, runnerPath);
-      return { findings: [...token.findings, ...readers.findings, ...own.findings], proofs: [{ claim: token.claim, holds: token.holds }, { claim: readers.claim, holds: readers.holds }, ...own.proofs], ...(own.jobsHoldManagerCredentials === true ? { jobsHoldManagerCredentials: true } : {}) };
+      return { findings: [...token.findings, ...readers.findings, ...own.findings], proofs: [{ claim: token.claim, holds: token.holds }, { claim: readers.claim, holds: readers.holds }, ...own.proofs], ...extra };
     },
 
     verifyDocuments(docs, fleet) {
-      return [...verifyComputeDocuments(docs), ...wideTokenReaderFindings(docs, fleet)];
+      const tokenParameters = new Set(fleet.runners.flatMap((r) => (r.platformNames?.tokenParameter !== undefined ? [r.platformNames.tokenParameter] : [])));
+      return [...verifyComputeDocuments(docs, tokenParameters), ...wideTokenReaderFindings(docs, fleet)];
     },
 
     roleOfSubject(docs, _intent, _cluster, subject) {

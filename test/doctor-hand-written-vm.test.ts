@@ -1,0 +1,269 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { textDoctorReport } from '../src/doctor/format.js';
+import { callFunction } from '../src/doctor/hcl/functions.js';
+import { otherRunnersParameterArn } from '../src/platforms/aws-vm/common.js';
+
+/**
+ * A Docker runner on EC2 as a platform engineer writes it by hand: HCL, the user data a heredoc
+ * inside base64encode(), a config.toml heredoc in it, names of their own. The doctor must find the
+ * manager, prove what the files show, say what they do not, and name resources as written.
+ */
+
+const CONFIG = `concurrent = 4
+[[runners]]
+  name = "docker"
+  url = URL
+  executor = "docker"
+  TOKEN
+  [runners.docker]
+    image = "alpine:3.20"
+    privileged = false
+  [runners.cache]
+    Type = "s3"
+    Path = "runner"
+    Shared = true
+    [runners.cache.s3]
+      BucketName = BUCKET
+      BucketLocation = "eu-west-1"
+      AuthenticationType = "iam"`;
+
+interface Variant {
+  url?: string;
+  bucket?: string;
+  token?: string;
+  /** Terraform added at the end (variables, a token parameter, policies). */
+  extra?: string;
+  /** The user_data expression; USERDATA stands for the heredoc. */
+  userData?: string;
+  /** The role's policy attachments: SSM core by default. */
+  ssmCore?: boolean;
+}
+
+function deployment(v: Variant = {}): string {
+  const config = CONFIG.replace('URL', v.url ?? '"https://gitlab.example.com"')
+    .replace('BUCKET', v.bucket ?? '"acme-docker-runner-cache"')
+    .replace('TOKEN', v.token !== undefined ? `token = ${v.token}` : '');
+  const script = ['#!/bin/bash', 'set -euo pipefail', "cat > /etc/gitlab-runner/config.toml <<'TOML'", ...config.split('\n'), 'TOML', 'systemctl restart gitlab-runner']
+    .map((l) => `    ${l}`)
+    .join('\n');
+  const heredoc = `<<-EOT\n${script}\n  EOT\n`;
+  const userData = (v.userData ?? 'base64encode(USERDATA)').replace('USERDATA', heredoc);
+  return `provider "aws" {
+  region              = "eu-west-1"
+  allowed_account_ids = ["111122223333"]
+}
+
+resource "aws_iam_role" "runner" {
+  name = "gitlab-runner-docker"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }]
+  })
+}
+
+resource "aws_iam_instance_profile" "runner" {
+  name = "gitlab-runner-docker"
+  role = aws_iam_role.runner.name
+}
+${
+  v.ssmCore === false
+    ? ''
+    : `
+resource "aws_iam_role_policy_attachment" "ssm" {
+  role       = aws_iam_role.runner.name
+  policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"
+}
+`
+}
+resource "aws_iam_role_policy" "cache" {
+  name = "cache"
+  role = aws_iam_role.runner.id
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject"], Resource = "arn:aws:s3:::acme-docker-runner-cache/runner/*" },
+      { Effect = "Allow", Action = ["s3:ListBucket"], Resource = "arn:aws:s3:::acme-docker-runner-cache", Condition = { StringLike = { "s3:prefix" = ["runner/*"] } } }
+    ]
+  })
+}
+
+resource "aws_launch_template" "runner" {
+  name          = "gitlab-runner"
+  image_id      = "ami-0123456789abcdef0"
+  instance_type = "t3.large"
+  iam_instance_profile {
+    name = aws_iam_instance_profile.runner.name
+  }
+  metadata_options {
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+  user_data = ${userData}
+}
+${v.extra ?? ''}
+`;
+}
+
+const run = (tf: string): DoctorResult => doctor([{ path: 'runner/main.tf', bytes: new TextEncoder().encode(tf) }]);
+const codes = (r: DoctorResult) => r.findings.map((f) => f.code);
+const TOKEN_READERS = 'only the manager and the token rotator can read the runner token';
+
+describe('doctor: a hand-written EC2 Docker runner (user data in base64encode over a heredoc)', () => {
+  it('finds the manager and proves what the files show (before: RF910 "no runner manager")', () => {
+    const r = run(deployment());
+    expect(codes(r)).not.toContain('RF910');
+    expect([...r.chains.keys()]).toEqual(['docker']);
+    expect(r.proofs.find((p) => p.claim === 'job containers cannot reach the instance credentials (IMDSv2 required, hop limit 1)')?.holds).toBe(true);
+  });
+
+  it('names resources as the user wrote them, not by runner-fleet keys', () => {
+    const r = run(deployment());
+    const text = JSON.stringify(r.findings) + JSON.stringify(r.proofs);
+    expect(text).not.toMatch(/docker_manager/);
+    // RF715 (no block device mappings) is about the user's launch template.
+    expect(r.findings.find((f) => f.code === 'RF715')?.message).toContain('aws_launch_template.runner ');
+  });
+
+  it('a token store the files do not show: RF903 and the token proof not made (never one against a parameter runner-fleet would name)', () => {
+    const r = run(deployment());
+    const unknown = r.findings.find((f) => f.code === 'RF903' && f.message.includes('keeps its runner token'));
+    expect(unknown?.message).toContain('no aws_ssm_parameter among the files given is read by the user data of aws_launch_template.runner');
+    expect(r.proofs.find((p) => p.claim === TOKEN_READERS)?.holds).toBe(false);
+    expect(JSON.stringify(r)).not.toContain('/runner-fleet/');
+  });
+
+  it('url and token from variables without default: still proven; the token written into the user data is RF712', () => {
+    const r = run(deployment({ url: '"${var.gitlab_url}"', token: '"${var.runner_token}"', extra: 'variable "gitlab_url" {}\nvariable "runner_token" {\n  sensitive = true\n}\n' }));
+    expect([...r.chains.keys()]).toEqual(['docker']);
+    const f = r.findings.find((x) => x.code === 'RF712');
+    expect(f?.message).toContain('token = "${var.runner_token}"');
+    expect(f?.message).toContain('Terraform writes the runner token into the user data');
+    expect(f?.path).toMatch(/^runner\/main\.tf:\d+:\d+$/);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('a setting the proofs read known only at apply: RF906 names the key, no proof is made from a guess, RF910 says which launch template', () => {
+    const r = run(deployment({ bucket: '"${var.bucket}"', extra: 'variable "bucket" {}\n' }));
+    const f = r.findings.find((x) => x.code === 'RF906' && x.message.includes('config.toml in the user data'));
+    expect(f?.message).toContain('runners[0].cache.s3.BucketName = "${var.bucket}"');
+    expect(r.proofs).toEqual([]);
+    expect(r.findings.find((x) => x.code === 'RF910')?.message).toContain('aws_launch_template.runner');
+  });
+
+  it('user data the doctor cannot evaluate: RF910 names the launch template and why, not a bare "no launch template"', () => {
+    const r = run(deployment({ userData: 'base64encode(templatefile("${path.module}/user-data.sh.tftpl", { url = "x" }))' }));
+    const f = r.findings.find((x) => x.code === 'RF910');
+    expect(f?.message).toMatch(/the user data of 1 launch template\(s\) could not be read: aws_launch_template\.runner \(runner\/main\.tf:\d+:\d+\)/);
+  });
+
+  it('text summary: a chain with no proof says so instead of a bare count line', () => {
+    const r = run(deployment({ bucket: '"${var.bucket}"', extra: 'variable "bucket" {}\n' }));
+    expect(textDoctorReport(r)).not.toContain('no proof made'); // no chain at all here
+    const aks = doctor([
+      {
+        path: 'values.yaml',
+        bytes: new TextEncoder().encode(
+          'serviceAccount:\n  create: true\n  name: gitlab-runner\n  annotations:\n    azure.workload.identity/client-id: 22222222-2222-2222-2222-222222222222\nrunners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = "gitlab-runner"\n',
+        ),
+      },
+    ]);
+    expect(aks.proofs).toEqual([]);
+    const text = textDoctorReport(aks);
+    expect(text).toContain('no proof made: the files given do not show enough of this chain');
+    expect(text.trim().split('\n').pop()).toMatch(/, no proof made$/);
+  });
+});
+
+describe('doctor: the runner token parameter of a hand-written VM runner', () => {
+  const param = (body: string) => `
+resource "aws_ssm_parameter" "token" {
+  name  = "/gitlab/token"
+  type  = "SecureString"
+${body}
+}
+resource "aws_iam_role_policy" "token" {
+  name = "token"
+  role = aws_iam_role.runner.id
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["ssm:GetParameter"], Resource = "arn:aws:ssm:eu-west-1:111122223333:parameter/gitlab/token" }]
+  })
+}
+`;
+  const readsToken = (v: Variant) => deployment({ ...v, userData: 'base64encode(replace(USERDATA, "systemctl restart gitlab-runner", "aws ssm get-parameter --with-decryption --name /gitlab/token\\nsystemctl restart gitlab-runner"))' });
+
+  it('a stand-in value with lifecycle { ignore_changes = [value] } written in HCL: no RF712 (before: the lifecycle block was dropped)', () => {
+    const r = run(readsToken({ ssmCore: false, extra: param('  value = "placeholder"\n  lifecycle {\n    ignore_changes = [value]\n  }') }));
+    expect([...r.chains.keys()]).toEqual(['docker']);
+    expect(r.findings.filter((f) => f.code === 'RF712')).toEqual([]);
+  });
+
+  it('without ignore_changes: RF712, Terraform overwrites the registered token', () => {
+    const r = run(readsToken({ ssmCore: false, extra: param('  value = "placeholder"') }));
+    expect(r.findings.find((f) => f.code === 'RF712')?.message).toContain('aws_ssm_parameter.token lets Terraform overwrite the registered token');
+  });
+
+  it('a value from a variable: RF712, the token passes through Terraform', () => {
+    const r = run(readsToken({ ssmCore: false, extra: `${param('  value = var.token\n  lifecycle {\n    ignore_changes = [value]\n  }')}\nvariable "token" {}\n` }));
+    expect(r.findings.find((f) => f.code === 'RF712')?.message).toContain('takes its value from Terraform');
+  });
+
+  it('a role that may read only its own parameter: the token proof holds (before: SSM core was assumed attached to every manager)', () => {
+    const r = run(readsToken({ ssmCore: false, extra: param('  value = "placeholder"\n  lifecycle {\n    ignore_changes = [value]\n  }') }));
+    expect(r.proofs.find((p) => p.claim.startsWith('the manager reads its token parameter /gitlab/token'))?.holds).toBe(true);
+  });
+
+  it('with AmazonSSMManagedInstanceCore attached: RF712, the manager reads every parameter', () => {
+    const r = run(readsToken({ extra: param('  value = "placeholder"\n  lifecycle {\n    ignore_changes = [value]\n  }') }));
+    expect(r.findings.find((f) => f.code === 'RF712')?.message).toMatch(/can ssm:GetParameter, ssm:GetParameters on parameters other than its own token parameter \(another runner's, such as \/another-runner\/token\)/);
+  });
+
+  it("another runner's parameter is never the runner's own", () => {
+    const arn = (name: string) => `arn:aws:ssm:eu-west-1:111122223333:parameter${name}`;
+    expect(otherRunnersParameterArn(arn('/runner-fleet/acme/docker/runner-token'))).toBe(arn('/runner-fleet/acme/another-runner/runner-token'));
+    expect(otherRunnersParameterArn(arn('/gitlab/token'))).toBe(arn('/another-runner/token'));
+    expect(otherRunnersParameterArn(arn('/a/another-runner/token'))).toBe(arn('/a/yet-another-runner/token'));
+    expect(otherRunnersParameterArn('arn:aws:ssm:eu-west-1:111122223333:parametertoken')).toBe('arn:aws:ssm:eu-west-1:111122223333:parameteranother-runner-token');
+  });
+});
+
+describe('doctor HCL functions: base64encode and base64decode', () => {
+  it('encode the UTF-8 bytes and decode them back, as Terraform does', () => {
+    expect(callFunction('base64encode', ['grüße'])).toBe(Buffer.from('grüße', 'utf8').toString('base64'));
+    expect(callFunction('base64decode', [Buffer.from('grüße', 'utf8').toString('base64')])).toBe('grüße');
+  });
+  it('base64decode refuses text that is not base64 or not UTF-8', () => {
+    expect(() => callFunction('base64decode', ['not base64!'])).toThrow(/base64/);
+    expect(() => callFunction('base64decode', [Buffer.from([0xff, 0xfe]).toString('base64')])).toThrow();
+  });
+});
+
+describe('doctor (AKS): a role assignment scoped to a storage account whose resource group is a reference', () => {
+  it('resolves azurerm_storage_account.<x>.id through resource_group_name = azurerm_resource_group.<y>.name (before: RF906)', () => {
+    const tf = `resource "azurerm_resource_group" "runners" {
+  name     = "rg-gitlab-runners"
+  location = "westeurope"
+}
+resource "azurerm_user_assigned_identity" "runner" {
+  name                = "id-gitlab-runner"
+  resource_group_name = azurerm_resource_group.runners.name
+  location            = azurerm_resource_group.runners.location
+}
+resource "azurerm_storage_account" "cache" {
+  name                     = "acmerunnercache"
+  resource_group_name      = azurerm_resource_group.runners.name
+  location                 = azurerm_resource_group.runners.location
+  account_tier             = "Standard"
+  account_replication_type = "LRS"
+}
+resource "azurerm_role_assignment" "cache" {
+  scope                = azurerm_storage_account.cache.id
+  role_definition_name = "Storage Blob Data Contributor"
+  principal_id         = azurerm_user_assigned_identity.runner.principal_id
+}
+`;
+    const r = doctor([{ path: 'tf/main.tf', bytes: new TextEncoder().encode(tf) }]);
+    expect(r.findings.filter((f) => f.code === 'RF906')).toEqual([]);
+  });
+});

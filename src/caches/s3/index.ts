@@ -178,7 +178,7 @@ export const s3Cache: CacheBackend = {
     } else if (theirs !== undefined && off.length > 0) {
       out.push(finding('RF207', '', `bucket ${spec.bucket}: ${pabs.map(([k]) => `aws_s3_bucket_public_access_block.${k}`).join(', ')} leaves ${off.join(', ')} off, so the bucket can be made public`, { received: off.map((f) => `${f} = ${JSON.stringify(pab.find((b) => f in b)?.[f] ?? 'unset')}`).join(', '), fix: `set ${off.join(', ')} = true in aws_s3_bucket_public_access_block.${pabs[0]![0]}` }));
     } else if (pab.length === 0 || off.length > 0) {
-      out.push(finding('RF207', cachePath, CODES.RF207.title, { fix: 'runner-fleet emits a public access block for every bucket it creates; regenerate' }));
+      out.push(finding('RF207', cachePath, CODES.RF207.title, { fix: 'runner-fleet emits a public access block for every bucket it creates; regenerate', deploymentFix: `add an aws_s3_bucket_public_access_block for bucket ${spec.bucket} with block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets all true` }));
     }
     const sse = buckets('aws_s3_bucket_server_side_encryption_configuration');
     const algos = sse.map((b) => (b.rule as { apply_server_side_encryption_by_default?: { sse_algorithm?: string } } | undefined)?.apply_server_side_encryption_by_default?.sse_algorithm);

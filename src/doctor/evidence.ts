@@ -49,7 +49,8 @@ export interface TerraformEvidence {
 /** Everything the doctor read, sorted by kind. */
 export interface Evidence {
   kubernetes: Located<K8sObject>[];
-  helmValues: Located<Record<string, unknown>>[];
+  /** Values of the gitlab-runner chart; from a `helm_release`, also its release name and namespace. */
+  helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string })[];
   configTomls: Located<Record<string, unknown>>[];
   roles: Map<string, RoleEvidence>;
   terraform: TerraformEvidence;
@@ -58,6 +59,8 @@ export interface Evidence {
   /** Problems with the files themselves: unreadable, unparsable, skipped. */
   findings: Finding[];
   files: number;
+  /** The text of every file read, by its path as given (`file()` and `templatefile()` read these). */
+  texts?: Map<string, string>;
   /** What live reads (`doctor --aws`) found absent: names the evidence gives that do not exist. */
   absent?: AbsentFacts;
 }

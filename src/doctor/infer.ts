@@ -168,7 +168,8 @@ export function inferDeployment(ev: Evidence): Inferred {
         findings.push(finding('RF901', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: 'fix the embedded config.toml' }));
       }
     }
-    const namespace = str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace')) ?? str(get(values, 'runners', 'namespace'));
+    // A helm_release states the namespace the manager runs in.
+    const namespace = v.namespace ?? str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace')) ?? str(get(values, 'runners', 'namespace'));
     const createsSa = get(values, 'serviceAccount', 'create') === true || (get(values, 'serviceAccount', 'create') === undefined && get(values, 'rbac', 'create') === true);
     const regToken = str(get(values, 'runnerRegistrationToken'));
     if (regToken) findings.push(finding('RF912', formatPosition(originAt(v.origin, 'runnerRegistrationToken')), 'runnerRegistrationToken is set: registration tokens are deprecated by GitLab and removed in GitLab 18, and this one is written in a file', { received: '(a token, not shown)', fix: 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret' }));
@@ -187,7 +188,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       continue;
     }
     const podLabels = (isObject(values.podLabels) ? values.podLabels : {}) as Record<string, string>;
-    const chain: Chain = { name: chainName(podLabels, v.origin, ns), namespace: ns, managerSa: sa, origin: v.origin, values: v, chartCreatesSa: createsSa, podLabels };
+    const chain: Chain = { name: chainName(v.release !== undefined ? { release: v.release, ...podLabels } : podLabels, v.origin, ns), namespace: ns, managerSa: sa, origin: v.origin, values: v, chartCreatesSa: createsSa, podLabels };
     if (chartToml) chain.chartToml = chartToml;
     chains.push(chain);
   }

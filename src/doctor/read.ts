@@ -30,7 +30,8 @@ export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefine
   if (/\.ya?ml$/i.test(path)) return 'yaml';
   if (/\.toml$/i.test(path)) return 'toml';
   if (/\.tf$/i.test(path)) return 'hcl';
-  if (/\.sh$/i.test(path)) return 'text';
+  // Shell scripts, and Terraform templates (templatefile()).
+  if (/\.(sh|tftpl)$/i.test(path)) return 'text';
   return undefined;
 }
 
@@ -77,6 +78,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     return;
   }
   const text = UTF8.decode(bytes);
+  (ev.texts ??= new Map()).set(path, text);
   if (syntax === 'text') {
     // Shell scripts (a launch template's user data file): kept as text for the chain proof and the secret scan.
     ev.findings.push(...textSecretFindings(path, text));

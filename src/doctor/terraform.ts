@@ -7,6 +7,7 @@ import { compilePolicy, PolicyGrammarError, policyKindProblem } from '../verify/
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { evaluateConfigs } from './hcl/read.js';
+import { evidenceFile } from './helm-release.js';
 import { dataPathOf, grammarPath, pathIn, policyDocumentProblem, renderPolicyDocument } from './policy-document.js';
 
 export { renderPolicyDocument } from './policy-document.js';
@@ -73,7 +74,7 @@ const DATA_DOC = /^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$/
  * that is not statically known is a finding; the role it belongs to is left out, never guessed.
  */
 export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; findings: Finding[] } {
-  const findings: Finding[] = evaluateConfigs(ev, { renderPolicy: renderPolicyDocument });
+  const findings: Finding[] = evaluateConfigs(ev, { renderPolicy: renderPolicyDocument, file: (path) => evidenceFile(ev, path) });
   const tf = ev.terraform;
   const resource: TerraformRoot['resource'] = {};
   for (const [type, byName] of Object.entries(tf.resource)) setOwn(resource, type, { ...byName });

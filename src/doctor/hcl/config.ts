@@ -131,9 +131,9 @@ export function addHclBody(mod: ConfigModule, body: Body, loc: Loc, originOf: (p
   return problems;
 }
 
-/** Positions of object keys and tuple items inside an attribute (jsonencode({...}) included). */
+/** Positions of object keys and tuple items inside an attribute (jsonencode({...}) and yamlencode({...}) included). */
 function markExpr(e: Expr, path: (string | number)[], mark: (path: (string | number)[], offset: number) => void): void {
-  if (e.k === 'call' && e.name === 'jsonencode' && e.args.length === 1) markExpr(e.args[0]!, path, mark);
+  if (e.k === 'call' && (e.name === 'jsonencode' || e.name === 'yamlencode') && e.args.length === 1) markExpr(e.args[0]!, path, mark);
   else if (e.k === 'paren') markExpr(e.x, path, mark);
   else if (e.k === 'tuple') e.items.forEach((x, i) => (mark([...path, i], x.at), markExpr(x, [...path, i], mark)));
   else if (e.k === 'object') {

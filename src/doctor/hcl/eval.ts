@@ -1,4 +1,5 @@
-import type { Expr } from './ast.js';
+import { LineIndex, type Expr } from './ast.js';
+import { parseJsonTemplate } from './parse.js';
 import type { ConfigBlock, ConfigBody, ConfigModule, Loc } from './config.js';
 import type { Position } from '../source.js';
 import { asSet, callFunction, isSet } from './functions.js';
@@ -75,7 +76,7 @@ export interface Instance {
   index?: number;
 }
 
-interface Env {
+export interface Env {
   loc: Loc;
   vars: Map<string, Value>;
   each?: { key: string; value: Value };
@@ -161,11 +162,28 @@ function reworded(r: Reason, message: string): Reason {
   return lazyReason(r.code, message, () => r.at, r.fix);
 }
 
+/** A file path in one spelling: `/` separators, no `.` segments, `x/..` folded. */
+export function normalPath(p: string): string {
+  const out: string[] = [];
+  for (const seg of p.split(/[\\/]+/)) {
+    if (seg === '.' || (seg === '' && out.length > 0)) continue;
+    if (seg === '..' && out.length > 0 && out[out.length - 1] !== '..' && out[out.length - 1] !== '') out.pop();
+    else out.push(seg);
+  }
+  return out.join('/');
+}
+
 export interface EvalHooks {
   /** `aws_iam_policy_document` rendered to JSON; undefined when not static. */
   renderPolicy(body: Record<string, unknown>): unknown;
   /** The configuration of a local module (`source = "./…"`) called from `dir`, or why it is not read. */
   module?(dir: string, source: string): ConfigModule | { code: 'RF903' | 'RF915'; why: string; fix: string } | undefined;
+  /**
+   * The text of a file given, for `file()` and `templatefile()`, by the path the evaluator resolved
+   * (relative paths from the module's folder); undefined: not in the evidence given. Without this
+   * hook the two functions are not evaluated.
+   */
+  file?(path: string): string | undefined;
 }
 
 /** Where a module instance sits in the tree of calls, and what its caller gave it. */
@@ -454,6 +472,7 @@ export class ModuleEvaluator {
         });
       }
       case 'call': {
+        if ((e.name === 'file' || e.name === 'templatefile') && this.hooks.file) return this.fileCall(e, env);
         const args = e.args.map((a) => this.value(a, env));
         if (e.expand) {
           const last = args.pop();
@@ -569,6 +588,57 @@ export class ModuleEvaluator {
         return new Ref({ ref: 'opaque', name: e.name });
     }
     return new Ref({ ref: 'type', mode: 'resource', type: e.name });
+  }
+
+  /**
+   * The path a `file()` or `templatefile()` call reads, resolved from this module's folder
+   * (`path.module`, `path.root` and `path.cwd` are folders of the files given); an Unknown when the
+   * path is not static.
+   */
+  filePath(arg: Expr | undefined, env: Env): string | Unknown | undefined {
+    if (!arg) return undefined;
+    const dir = (name: string) => (name === 'module' ? this.mod.dir : (this.scope.chain[0] ?? this.mod.dir));
+    let text = '';
+    let anchored = false;
+    const parts = arg.k === 'tpl' ? arg.parts : [arg];
+    for (const p of parts) {
+      if (typeof p === 'string') text += p;
+      else if (p.k === 'attr' && p.obj.k === 'var' && p.obj.name === 'path' && !env.vars.has('path') && (p.name === 'module' || p.name === 'root' || p.name === 'cwd')) {
+        anchored ||= text === '';
+        text += dir(p.name);
+      }
+      else {
+        const v = this.value(p, env);
+        if (v instanceof Unknown) return v;
+        if (typeof v !== 'string') return undefined;
+        text += v;
+      }
+    }
+    if (text === '') return undefined;
+    if (anchored || /^([A-Za-z]:)?[\\/]/.test(text)) return normalPath(text);
+    return normalPath(this.mod.dir === '.' ? text : `${this.mod.dir}/${text}`);
+  }
+
+  /** `file(path)` and `templatefile(path, vars)` over the files given; a file not given is missing evidence (RF903). */
+  fileCall(e: Expr & { k: 'call' }, env: Env): Value {
+    const path = this.filePath(e.args[0], env);
+    if (path instanceof Unknown) return this.carry(e, env, path);
+    if (path === undefined) return this.unknown(e, env, 'RF906', `${e.name}() is given no static path`);
+    const text = this.hooks.file!(path);
+    if (text === undefined) return this.unknown(e, env, 'RF903', `not in the evidence given: ${path}, which ${e.name}() reads`, `give ${path} with the Terraform files`);
+    if (e.name === 'file') return text;
+    const vars = e.args[1] ? this.value(e.args[1], env) : {};
+    if (vars instanceof Unknown) return this.carry(e, env, vars);
+    if (!isObj(vars)) return this.unknown(e, env, 'RF906', 'templatefile() takes an object of template variables');
+    let x: Expr;
+    try {
+      x = parseJsonTemplate(text);
+    } catch (err) {
+      return this.unknown(e, env, 'RF906', `${path} is not a valid template: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    // The template sees its variables only; its positions are the template file's.
+    const lines = new LineIndex(text);
+    return this.value(x, { loc: { file: path, text, pos: (o) => ({ file: path, ...lines.pos(o) }) }, vars: new Map(Object.entries(vars)) });
   }
 
   traverse(e: Expr, env: Env, o: V, key: Value): V {

@@ -7,6 +7,7 @@ import { parseHcl } from './parse.js';
 import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc } from './config.js';
 import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, toModel, type EvalHooks, type Value } from './eval.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
+import { readHelmRelease } from '../helm-release.js';
 
 /**
  * Terraform configuration into the evidence: `.tf` (HCL) and `.tf.json` files are read into one
@@ -258,6 +259,8 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
           else if (block.origin.source.syntax === 'hcl') tf.origins.set(`${key}.${attr}`, { ...block.origin, path: [...block.origin.path, attr] });
         }
         if (block.mode === 'data' && block.type === 'aws_iam_policy_document' && block.origin.source.syntax === 'hcl') markPolicyDocument(block, body);
+        // The gitlab-runner chart installed by the helm provider: its values, as a values file's.
+        if (block.mode === 'resource' && block.type === 'helm_release') readHelmRelease(ev, evaluator, block, inst, key, body, findings);
       }
     } catch (e) {
       if (!(e instanceof EvalError)) throw e;

@@ -63,10 +63,31 @@ export const eksDoctor: DoctorReader = {
     const arn = sa.object?.value.metadata.annotations?.[ROLE_ARN_ANNOTATION];
     if (typeof arn !== 'string') return undefined;
     const m = ROLE_ARN.exec(arn);
-    const out: DoctorBinding = { platform: 'eks', mechanism: 'irsa', roleName: m?.[4] ?? arn, rolePath: m?.[3] ?? '/', ref: arn };
+    // A reference to a role of the Terraform given (a helm_release's `set` of aws_iam_role.x.arn): that role.
+    const ref = m ? undefined : parseRef(arn);
+    const roleBody = ref?.type === 'aws_iam_role' ? ctx.root.resource.aws_iam_role?.[ref.name] : undefined;
+    const named = typeof roleBody?.name === 'string' && !roleBody.name.includes('${') ? roleBody.name : undefined;
+    const out: DoctorBinding = { platform: 'eks', mechanism: 'irsa', roleName: m?.[4] ?? named ?? arn, rolePath: m?.[3] ?? (named !== undefined && typeof roleBody?.path === 'string' ? roleBody.path : '/'), ref: arn };
     if (m) {
       out.partition = m[1]!;
       out.account = m[2]!;
+    } else if (named !== undefined) {
+      // The role's account is the account of the OIDC provider its trust federates (IAM takes only a provider of the role's own account).
+      let trust: unknown;
+      try {
+        trust = typeof roleBody?.assume_role_policy === 'string' ? JSON.parse(roleBody.assume_role_policy) : roleBody?.assume_role_policy;
+      } catch {
+        trust = undefined;
+      }
+      for (const st of statements(trust)) {
+        const fed = (st.Principal as { Federated?: unknown } | undefined)?.Federated;
+        const p = [fed].flat().map((f) => (typeof f === 'string' ? /^arn:(aws[a-z-]*):iam::(\d{12}):oidc-provider\//.exec(f) : null)).find((x) => x !== null);
+        if (p) {
+          out.partition = p[1]!;
+          out.account = p[2]!;
+          break;
+        }
+      }
     }
     if (sa.object) out.origin = { ...sa.object.origin, path: [...sa.object.origin.path, 'metadata', 'annotations', ROLE_ARN_ANNOTATION] };
     return out;

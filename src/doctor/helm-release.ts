@@ -1,0 +1,329 @@
+import { parse as parseYaml } from 'yaml';
+import type { Finding } from '../spec/findings.js';
+import { CODES } from '../spec/codes.js';
+import { setOwn } from '../emit/artifacts.js';
+import type { Expr } from './hcl/ast.js';
+import type { ConfigBlock } from './hcl/config.js';
+import { Unknown, firstUnknown, normalPath, toModel, type Env, type Instance, type ModuleEvaluator, type Value } from './hcl/eval.js';
+import { SourceFile, formatPosition, type Position } from './source.js';
+import { tomlPlace } from './toml-locate.js';
+import type { Evidence } from './evidence.js';
+
+/**
+ * The gitlab-runner chart deployed by Terraform's helm provider (`helm_release`): the release's
+ * values read as a values file is read. `values` (YAML documents, merged in order: maps deep,
+ * everything else replaced, as Helm merges them), then `set`, `set_list` and `set_sensitive`
+ * (v2 blocks, or v3 attributes holding lists of objects). References inside the values stay the
+ * `${…}` symbols the evaluator renders, so an annotation naming an identity's client id or a
+ * role's ARN is that identity, as in a kubernetes provider service account. Every value keeps the
+ * place it was written: a key of `yamlencode({…})`, a line of a values file read by `file()`, a
+ * `set` block, a key of the config.toml heredoc in `runners.config`.
+ */
+
+type Path = (string | number)[];
+type Locate = (path: Path) => Position;
+
+const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Whether a release installs the gitlab-runner chart: by name, repository/name, or an OCI or archive URL ending in it. */
+export function isRunnerChart(chart: unknown, repository: unknown): boolean {
+  if (typeof chart !== 'string' || chart.includes('${')) return false;
+  const c = chart.replace(/\/+$/, '');
+  if (c === 'gitlab-runner' && (repository === undefined || repository === null || typeof repository === 'string')) return true;
+  return /(^|\/)gitlab-runner(-\d+\.\d+\.\d+[^/]*\.tgz)?$/.test(c);
+}
+
+/**
+ * A `set` name as Helm reads it: dots separate keys, `\.` is a dot inside a key
+ * (`serviceAccount.annotations.eks\.amazonaws\.com/role-arn`), `[n]` is a list index.
+ */
+export function helmSetPath(name: string): Path | undefined {
+  const out: Path = [];
+  let cur = '';
+  let started = false;
+  for (let i = 0; i < name.length; i++) {
+    const ch = name[i]!;
+    if (ch === '\\' && i + 1 < name.length) {
+      cur += name[++i]!;
+      started = true;
+    } else if (ch === '.') {
+      if (started) out.push(cur);
+      else if (out.length === 0 || typeof out[out.length - 1] !== 'number') return undefined;
+      cur = '';
+      started = false;
+    } else if (ch === '[') {
+      const end = name.indexOf(']', i);
+      const n = end > i ? name.slice(i + 1, end) : '';
+      if (!/^\d{1,4}$/.test(n)) return undefined;
+      if (started) out.push(cur);
+      out.push(Number(n));
+      cur = '';
+      started = false;
+      i = end;
+    } else {
+      cur += ch;
+      started = true;
+    }
+  }
+  if (started) out.push(cur);
+  else if (out.length === 0 || typeof out[out.length - 1] !== 'number') return undefined;
+  return out;
+}
+
+/** A `set` value of type auto as Helm types it: true/false, null, whole numbers; anything else a string. */
+function autoTyped(v: string): unknown {
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  if (v === 'null') return null;
+  if (/^-?(0|[1-9]\d{0,14})$/.test(v)) return Number(v);
+  return v;
+}
+
+/** Chart values merged layer by layer, each key remembering the layer that wrote it last. */
+class MergedValues {
+  readonly value: Record<string, unknown> = {};
+  readonly #by = new Map<string, Locate>();
+
+  #mark(path: Path, locate: Locate, replace: boolean): void {
+    const k = path.join('\u0001');
+    if (replace) for (const x of [...this.#by.keys()]) if (x.startsWith(`${k}\u0001`)) this.#by.delete(x);
+    if (replace || !this.#by.has(k)) this.#by.set(k, locate);
+  }
+
+  /** A values document over what is there: maps merge, anything else replaces. */
+  merge(doc: Record<string, unknown>, locate: Locate): void {
+    const walk = (target: Record<string, unknown>, src: Record<string, unknown>, path: Path): void => {
+      for (const [k, v] of Object.entries(src)) {
+        const at = [...path, k];
+        const there = Object.hasOwn(target, k) ? target[k] : undefined;
+        if (isObject(v) && isObject(there)) {
+          this.#mark(at, locate, false);
+          walk(there, v, at);
+        } else {
+          setOwn(target, k, structuredClone(v));
+          this.#mark(at, locate, true);
+        }
+      }
+    };
+    walk(this.value, doc, []);
+  }
+
+  /** One `set`: the path made as needed (maps, or lists for indexes). */
+  set(path: Path, v: unknown, locate: Locate): void {
+    let cur: Record<string, unknown> | unknown[] = this.value;
+    for (let i = 0; i < path.length - 1; i++) {
+      const k = path[i]!;
+      const nextIsIndex = typeof path[i + 1] === 'number';
+      if (Array.isArray(cur)) {
+        if (typeof k !== 'number') return;
+        const there: unknown = cur[k];
+        if (!(nextIsIndex ? Array.isArray(there) : isObject(there))) cur[k] = nextIsIndex ? [] : {};
+        cur = cur[k] as Record<string, unknown> | unknown[];
+      } else {
+        if (typeof k === 'number') return;
+        const there = Object.hasOwn(cur, k) ? cur[k] : undefined;
+        if (!(nextIsIndex ? Array.isArray(there) : isObject(there))) setOwn(cur, k, nextIsIndex ? [] : {});
+        cur = cur[k] as Record<string, unknown> | unknown[];
+      }
+    }
+    const last = path[path.length - 1]!;
+    if (Array.isArray(cur)) {
+      if (typeof last !== 'number') return;
+      while (cur.length < last) cur.push(null);
+      cur[last] = v;
+    } else if (typeof last === 'string') setOwn(cur, last, v);
+    else return;
+    this.#mark(path, locate, true);
+  }
+
+  locate(path: Path, fallback: Locate): Position {
+    for (let n = path.length; n > 0; n--) {
+      const l = this.#by.get(path.slice(0, n).join('\u0001'));
+      if (l) return l(path);
+    }
+    return fallback(path);
+  }
+}
+
+/** The release's values as a file the doctor reads: the Terraform file, positions through the values' layers. */
+class ReleaseSource extends SourceFile {
+  readonly #merged: MergedValues;
+  readonly #fallback: Locate;
+  constructor(of: SourceFile, merged: MergedValues, fallback: Locate) {
+    super(of.path, of.text, of.syntax);
+    this.#merged = merged;
+    this.#fallback = fallback;
+  }
+  override locate(_doc: number, path: readonly (string | number)[]): Position {
+    return this.#merged.locate([...path], this.#fallback);
+  }
+}
+
+/** The expression inside `.tf.json` strings and single interpolations, with the text its offsets index. */
+function unwrap(e: Expr, env: Env): { e: Expr; env: Env } {
+  for (;;) {
+    if (e.k === 'json') {
+      env = { ...env, loc: { ...env.loc, text: e.text } };
+      e = e.x;
+    } else if (e.k === 'paren') e = e.x;
+    else if (e.k === 'tpl' && e.parts.length === 1 && typeof e.parts[0] !== 'string') e = e.parts[0]!;
+    else return { e, env };
+  }
+}
+
+const normal = normalPath;
+
+/** The text of a file given, by a path `file()` resolved (spelled as given or not). */
+export function evidenceFile(ev: Evidence, path: string): string | undefined {
+  const want = normal(path);
+  for (const [p, text] of ev.texts ?? []) if (normal(p) === want) return text;
+  return undefined;
+}
+
+const TOKEN_KEYS = ['runnerToken', 'runnerRegistrationToken'];
+const WHOLE_REFERENCE = /^\$\{[^{}]*\}$/;
+
+/**
+ * Reads one `helm_release` instance of the gitlab-runner chart into `ev.helmValues`. Problems are
+ * findings at their place; values only apply knows are left out with RF906, never guessed.
+ */
+export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block: ConfigBlock, inst: Instance, key: string, body: Record<string, Value>, findings: Finding[]): void {
+  const model = toModel(body) as Record<string, unknown>;
+  if (!isRunnerChart(model.chart, model.repository)) return;
+  const origin = block.origin;
+  const at = (...rest: Path): Position => origin.source.locate(origin.doc, [...origin.path, ...rest]);
+  const hcl = origin.source.syntax === 'hcl';
+  const base: Env = { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
+  const merged = new MergedValues();
+  const say = (code: 'RF901' | 'RF906', where: Position, message: string, fix: string, received?: string) => findings.push({ code, severity: CODES[code].severity, path: formatPosition(where), message: `${key}: ${message}`, fix, ...(received !== undefined ? { received: received.slice(0, 120) } : {}) });
+
+  // 1. values: YAML documents in order.
+  const valuesAttr = block.body.attrs.find((a) => a.name === 'values');
+  if (valuesAttr) {
+    const whole = unwrap(valuesAttr.expr, { ...base, loc: valuesAttr.loc });
+    const items: { e: Expr; env: Env; pre?: Value }[] = whole.e.k === 'tuple' ? whole.e.items.map((x) => unwrap(x, whole.env)) : [];
+    if (whole.e.k !== 'tuple') {
+      const v = evaluator.value(whole.e, whole.env);
+      if (!Array.isArray(v)) {
+        const u = v instanceof Unknown ? v : undefined;
+        if (!u || u.reason.code === 'RF906') say('RF906', at('values'), `values is not a static list${u ? `: ${u.reason.message}` : ''}, so the chart values it sets are not read`, 'write values = [yamlencode({ … })] or [file("…")] over blocks and files given');
+      } else for (const x of v) items.push({ e: whole.e, env: whole.env, pre: x });
+    }
+    items.forEach(({ e, env, pre }, i) => {
+      const itemAt = (): Position => at('values', i);
+      let doc: unknown;
+      let locate: Locate = () => itemAt();
+      if (pre === undefined && e.k === 'call' && (e.name === 'yamlencode' || e.name === 'jsonencode') && e.args.length === 1) {
+        // The data itself: references stay symbols (yamlencode of a value only apply knows is unknown as a whole).
+        const v = evaluator.value(e.args[0]!, env);
+        if (v instanceof Unknown) {
+          if (v.reason.code === 'RF906') say('RF906', itemAt(), `values[${i}] is not statically known: ${v.reason.message}; the chart values it sets are not read`, 'write the values with yamlencode({ … }) over blocks, locals and files given');
+          return;
+        }
+        doc = toModel(v);
+        if (hcl) locate = (p) => hclValueAt(origin.source, at, ['values', i], p);
+      } else {
+        const v = pre !== undefined ? pre : evaluator.value(e, env);
+        const u = v instanceof Unknown ? v : firstUnknown(v);
+        let text: string | undefined = typeof v === 'string' ? v : undefined;
+        if (u) {
+          // A template whose only unknowns are references: its text with them as symbols.
+          const directive = /template directives/.test(u.reason.message);
+          if (v instanceof Unknown && u.reason.code === 'RF906' && !directive && e.k === 'call' && e.name === 'templatefile') text = v.render;
+          else {
+            if (u.reason.code === 'RF906') say('RF906', directive ? u.reason.at : itemAt(), `values[${i}] is not statically known: ${u.reason.message}; the chart values it sets are not read`, 'write the values with yamlencode({ … }) over blocks, locals and files given');
+            return;
+          }
+        }
+        if (text === undefined) {
+          say('RF901', itemAt(), `values[${i}] is not a YAML document (a string); the helm provider refuses it too`, 'write values = [yamlencode({ … })]');
+          return;
+        }
+        if (pre === undefined && e.k === 'call' && (e.name === 'file' || e.name === 'templatefile')) {
+          const path = evaluator.filePath(e.args[0], env);
+          const fileText = typeof path === 'string' ? evidenceFile(ev, path) : undefined;
+          if (typeof path === 'string' && fileText !== undefined) {
+            // The file is part of this release: not a second set of chart values.
+            const want = normal(path);
+            for (let j = ev.helmValues.length - 1; j >= 0; j--) if (normal(ev.helmValues[j]!.origin.source.path) === want && ev.helmValues[j]!.release === undefined) ev.helmValues.splice(j, 1);
+            const file = new SourceFile(path, fileText, 'yaml');
+            locate = (p) => file.locate(0, p);
+          }
+        }
+        try {
+          doc = parseYaml(text, { version: '1.2', maxAliasCount: 100 });
+        } catch (err) {
+          say('RF901', itemAt(), `values[${i}] is not valid YAML: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]!}`, 'fix the YAML of the values');
+          return;
+        }
+      }
+      if (doc === null || doc === undefined) return;
+      if (!isObject(doc)) {
+        say('RF901', itemAt(), `values[${i}] is not a map of chart values`, 'write the chart values as a map (yamlencode({ … }))');
+        return;
+      }
+      merged.merge(doc, locate);
+    });
+  }
+
+  // 2. set, set_list, set_sensitive: v2 nested blocks or v3 attributes (lists of objects), in that order.
+  for (const kind of ['set', 'set_list', 'set_sensitive'] as const) {
+    const raw = body[kind];
+    const list = Array.isArray(raw) ? raw : isObject(raw) ? [raw] : [];
+    list.forEach((item, n) => {
+      const m = toModel(item);
+      if (!isObject(m)) return;
+      const where = (): Position => at(kind, n, 'value');
+      const name = m.name;
+      if (typeof name !== 'string' || name.includes('${')) {
+        say('RF906', at(kind, n, 'name'), `a ${kind} name is not statically known, so the value it sets is not read`, 'write the name literally');
+        return;
+      }
+      const path = helmSetPath(name);
+      if (!path) {
+        say('RF901', at(kind, n, 'name'), `${kind} name ${JSON.stringify(name.slice(0, 80))} is not a Helm value path`, 'write keys separated by dots, `\\.` for a dot inside a key, [n] for a list index');
+        return;
+      }
+      let value: unknown;
+      if (kind === 'set_list') value = Array.isArray(m.value) ? m.value.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : [];
+      else if (kind === 'set_sensitive') {
+        // Never kept: a token given when Terraform runs is not written in a file; one written here is (RF304, value not shown).
+        if (typeof m.value !== 'string' || WHOLE_REFERENCE.test(m.value) || m.value === '') return;
+        value = '(sensitive, not shown)';
+      } else {
+        const s = m.value === null || m.value === undefined ? '' : typeof m.value === 'string' ? m.value : JSON.stringify(m.value);
+        value = m.type === 'string' || s.includes('${') ? s : autoTyped(s);
+      }
+      merged.set(path, value, () => where());
+    });
+  }
+
+  // A token passed in from a variable or secret store is not written in these files.
+  for (const k of TOKEN_KEYS) if (typeof merged.value[k] === 'string' && WHOLE_REFERENCE.test(merged.value[k])) delete merged.value[k];
+  const namespace = typeof model.namespace === 'string' && model.namespace !== '' && !model.namespace.includes('${') ? model.namespace : 'default';
+  const release = typeof model.name === 'string' && model.name !== '' && !model.name.includes('${') ? model.name : undefined;
+  const source = new ReleaseSource(origin.source, merged, () => at());
+  ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, namespace, ...(release !== undefined ? { release } : {}) });
+}
+
+/**
+ * A value inside `yamlencode({…})` of an HCL file: the key's position the parser recorded; inside
+ * a heredoc under `runners.config`, the key of the config.toml it holds.
+ */
+function hclValueAt(source: SourceFile, at: (...rest: Path) => Position, prefix: Path, path: Path): Position {
+  const c = path.indexOf('config');
+  if (path[0] === 'runners' && c === 1 && path.length > 2) {
+    const start = at(...prefix, 'runners', 'config');
+    const lines = source.text.split('\n');
+    const head = lines[start.line - 1]?.slice(start.column - 1) ?? '';
+    const m = /^<<-?\s*([A-Za-z_][A-Za-z0-9_-]*)\s*$/.exec(head);
+    if (m) {
+      let end = start.line;
+      while (end < lines.length && lines[end]!.trim() !== m[1]) end++;
+      const place = tomlPlace(lines.slice(start.line, end), path.slice(2));
+      if (place) return { file: source.path, line: start.line + place.line + 1, column: place.column };
+    }
+    return start;
+  }
+  return at(...prefix, ...path);
+}

@@ -1,0 +1,148 @@
+import { join } from 'node:path';
+import { parse as parseYaml } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { doctor, type InputFile } from '../src/doctor/index.js';
+import { callFunction } from '../src/doctor/hcl/functions.js';
+import { helmSetPath, isRunnerChart } from '../src/doctor/helm-release.js';
+import { corpusFiles } from './helpers/doctor.js';
+
+/**
+ * The gitlab-runner chart deployed by Terraform's helm provider (`helm_release`): its values are
+ * read as a values file is, references inside them name the identities the chain is proven for,
+ * and findings point at the Terraform (or the values file it reads).
+ */
+const FIXTURES = join(import.meta.dirname, 'fixtures', 'doctor-helm-release');
+const enc = (s: string) => new TextEncoder().encode(s);
+const file = (path: string, text: string): InputFile => ({ path, bytes: enc(text) });
+const eks = () => corpusFiles(join(FIXTURES, 'eks'));
+const aks = () => corpusFiles(join(FIXTURES, 'aks'));
+const replaceIn = (files: InputFile[], path: string, from: string | RegExp, to: string): InputFile[] =>
+  files.map((f) => {
+    if (f.path !== path) return f;
+    const text = new TextDecoder().decode(f.bytes);
+    const next = text.replace(from, to);
+    expect(next).not.toBe(text);
+    return file(f.path, next);
+  });
+const holds = (r: ReturnType<typeof doctor>, claim: RegExp) => r.proofs.filter((p) => claim.test(p.claim)).map((p) => p.holds);
+const text = (f: InputFile) => new TextDecoder().decode(f.bytes);
+
+describe('helm_release of the gitlab-runner chart', () => {
+  it('AKS: yamlencode values whose annotation is azurerm_user_assigned_identity.runner.client_id prove the chain to that identity', () => {
+    const r = doctor(aks());
+    expect(r.findings.map((f) => f.code)).not.toContain('RF910');
+    expect(r.chains.get('gitlab-runner')).toEqual([
+      'manager gitlab-runner/gitlab-runner (main.tf:44:1) → managed identity id-gitlab-runner',
+      // The jobs' service account is a key of the config.toml heredoc inside the values.
+      'jobs gitlab-runner/gitlab-runner-jobs (main.tf:67:13) → managed identity id-gitlab-runner-jobs',
+      'cache azure://acmerunnercache/runner-cache/runner',
+    ]);
+    expect(holds(r, /^only cluster:gitlab-runner\/gitlab-runner can assume the manager identity id-gitlab-runner /)).toEqual([true]);
+    expect(holds(r, /^only cluster:gitlab-runner\/gitlab-runner-jobs can assume the jobs identity/)).toEqual([true]);
+  });
+
+  it('AKS: a federated credential for another subject breaks the manager chain, said at the Terraform', () => {
+    const r = doctor(replaceIn(aks(), 'main.tf', 'system:serviceaccount:gitlab-runner:gitlab-runner"', 'system:serviceaccount:gitlab-runner:other"'));
+    expect(holds(r, /^only cluster:gitlab-runner\/gitlab-runner can assume the manager identity/)).toEqual([false]);
+    expect(r.findings.filter((f) => f.severity === 'error').every((f) => f.path.startsWith('main.tf:'))).toBe(true);
+  });
+
+  it('EKS: values from file(), the role ARN from a `set` with escaped dots (aws_iam_role.runner.arn): the manager role is proven', () => {
+    const r = doctor(eks());
+    // One chain: values.yaml is the release's, not a second set of chart values.
+    expect([...r.chains.keys()]).toEqual(['gitlab-runner']);
+    expect(r.chains.get('gitlab-runner')![0]).toBe('manager gitlab-runner/gitlab-runner (runner.tf:1:1) → role gitlab-runner-manager');
+    expect(holds(r, /^only cluster:gitlab-runner\/gitlab-runner can assume the manager role gitlab-runner-manager/)).toEqual([true]);
+    // set_sensitive of a variable: the token is not written in these files.
+    expect(r.findings.map((f) => f.code)).not.toContain('RF304');
+    expect(r.findings.map((f) => f.code)).not.toContain('RF903');
+  });
+
+  it('EKS: the same deployment written with helm provider v3 attributes (set = [{ … }]) reads the same', () => {
+    const v3 = replaceIn(eks(), 'runner.tf', / {2}set \{\n {4}name {2}= ("[^"]+")\n {4}value = (aws_iam_role\.runner\.arn)\n {2}\}/, '  set = [{ name = $1, value = $2 }]');
+    const r = doctor(v3);
+    expect(r.chains.get('gitlab-runner')![0]).toBe('manager gitlab-runner/gitlab-runner (runner.tf:1:1) → role gitlab-runner-manager');
+    expect(holds(r, /^only cluster:gitlab-runner\/gitlab-runner can assume the manager role gitlab-runner-manager/)).toEqual([true]);
+  });
+
+  it('the corpus deployment helm-release-irsa-sound (the IRSA guide through helm_release) proves every claim', () => {
+    const r = doctor(corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'helm-release-irsa-sound')));
+    expect(r.proofs.length).toBeGreaterThanOrEqual(8);
+    expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([]);
+    expect(r.chains.get('gitlab-runner')?.[1]).toBe('jobs gitlab/gitlab-runner-jobs (main.tf:101:13) → role gitlab-runner-jobs');
+  });
+
+  it('a values file the release reads but that was not given is missing evidence (RF903 at the file() call), never a crash', () => {
+    const r = doctor(eks().filter((f) => f.path !== 'values.yaml'));
+    const f = r.findings.find((x) => x.code === 'RF903' && x.message.includes('values.yaml'));
+    expect(f?.path).toBe('runner.tf:6:17');
+    expect(f?.message).toMatch(/not in the evidence given: values\.yaml, which file\(\) reads/);
+  });
+
+  it('a set_sensitive token written literally is RF304 at the Terraform, and its value is shown nowhere', () => {
+    const files = [...replaceIn(eks(), 'runner.tf', 'value = var.runner_token', 'value = "glrt-SECRETSECRETSECRET1234"')];
+    const r = doctor(files);
+    const f = r.findings.find((x) => x.code === 'RF304');
+    expect(f?.path).toBe('runner.tf:15:13');
+    expect(JSON.stringify({ findings: r.findings, proofs: r.proofs, chains: [...r.chains] })).not.toContain('SECRETSECRET');
+  });
+
+  it('templatefile(): interpolation of a role ARN resolves; a %{} directive is RF906 at the template', () => {
+    const tpl = text(eks().find((f) => f.path === 'values.yaml')!).replace('serviceAccount:\n  create: true\n  name: gitlab-runner\n', 'serviceAccount:\n  create: true\n  name: gitlab-runner\n  annotations:\n    eks.amazonaws.com/role-arn: ${role_arn}\n');
+    const base = replaceIn(eks(), 'runner.tf', /values {5}= \[file\("\$\{path\.module\}\/values\.yaml"\)\]\n\n {2}set \{[^}]*\}\n/, 'values     = [templatefile("${path.module}/values.yaml.tftpl", { role_arn = aws_iam_role.runner.arn })]\n').filter((f) => f.path !== 'values.yaml');
+    const r = doctor([...base, file('values.yaml.tftpl', tpl)]);
+    expect(r.chains.get('gitlab-runner')![0]).toBe('manager gitlab-runner/gitlab-runner (runner.tf:1:1) → role gitlab-runner-manager');
+    expect(holds(r, /^only cluster:gitlab-runner\/gitlab-runner can assume the manager role gitlab-runner-manager/)).toEqual([true]);
+
+    const directive = doctor([...base, file('values.yaml.tftpl', tpl.replace('gitlabUrl:', '%{ if true }gitlabUrl:%{ endif }\nx:'))]);
+    const f = directive.findings.find((x) => x.code === 'RF906' && /directives/.test(x.message));
+    expect(f?.path).toBe('values.yaml.tftpl:1:1');
+  });
+
+  it('values documents merge in order (maps deep, lists replaced), then set', () => {
+    const tf = `resource "helm_release" "r" {
+  name      = "ci"
+  chart     = "oci://registry.gitlab.com/gitlab-org/charts/gitlab-runner"
+  namespace = "ci"
+  values = [
+    yamlencode({ gitlabUrl = "https://a.example/", serviceAccount = { create = true, name = "first" }, runners = { secret = "s", tags = ["a", "b"] } }),
+    <<-EOT
+      serviceAccount:
+        name: second
+      runners:
+        tags: [c]
+    EOT
+  ]
+  set {
+    name  = "concurrent"
+    value = "4"
+  }
+}
+`;
+    const r = doctor([file('main.tf', tf)]);
+    // Release name, namespace from the release; the service account of the second document.
+    expect(r.chains.get('ci')?.[0]).toBe('manager ci/second (main.tf:1:1)');
+  });
+
+  it('a chart that is not gitlab-runner is not read', () => {
+    const r = doctor([file('main.tf', 'resource "helm_release" "x" {\n  name = "x"\n  chart = "ingress-nginx"\n  values = [yamlencode({ serviceAccount = { name = "a" }, runners = { secret = "s" } })]\n}\n')]);
+    expect(r.findings.map((f) => f.code)).toContain('RF910');
+  });
+
+  it('yamlencode writes YAML that reads back as the same data', () => {
+    const data = { b: ['yes', 'on', 'no', '0x1f', '1e3', 'null', '~', '', ' lead', 'a: b', '#c', 'multi\nline'], a: { n: 1.5, t: true, z: null, k: { 'x.y/z': 'v' } } };
+    const out = callFunction('yamlencode', [data]) as string;
+    expect(parseYaml(out, { version: '1.2' })).toEqual(data);
+    expect(parseYaml(out, { version: '1.1' })).toEqual(data);
+    expect(out.indexOf('a:')).toBeLessThan(out.indexOf('b:'));
+  });
+
+  it('reads set names as Helm does', () => {
+    expect(helmSetPath('serviceAccount.annotations.eks\\.amazonaws\\.com/role-arn')).toEqual(['serviceAccount', 'annotations', 'eks.amazonaws.com/role-arn']);
+    expect(helmSetPath('runners.tags[1].name')).toEqual(['runners', 'tags', 1, 'name']);
+    expect(helmSetPath('a..b')).toBeUndefined();
+    expect(isRunnerChart('gitlab/gitlab-runner', undefined)).toBe(true);
+    expect(isRunnerChart('https://charts.gitlab.io/gitlab-runner-0.71.0.tgz', undefined)).toBe(true);
+    expect(isRunnerChart('gitlab-runner-operator', undefined)).toBe(false);
+  });
+});

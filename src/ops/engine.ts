@@ -96,6 +96,12 @@ function conflictFix(d: DesiredRunner): string {
   return `Two fleets share SSM parameter ${s.parameter}: give this fleet its own metadata.name (the parameter is /runner-fleet/<fleet>/<runner>/runner-token), ${stale}.`;
 }
 
+/**
+ * A store found holding someone else's token when it was re-read right before a write: the step
+ * is reported as a `conflict` that failed, and nothing of that runner is written.
+ */
+export class StoreConflictError extends Error {}
+
 /** Runner reads in flight at once while waiting for restarted managers. */
 const CONFIRM_CONCURRENCY = 4;
 
@@ -210,39 +216,54 @@ export class Engine {
   }
 
   /**
-   * Whether the token in a store belongs to someone else: another fleet (or another runner) that
+   * Whose token a store holds when it is someone else's: another fleet (or another runner) that
    * shares the store's name, so writing it would take that runner's token away. A store with its
    * owner written is judged by it; one written before owners were recorded, by the runner id
    * beside the token (one of ours, or one whose GitLab description carries this entry's marker);
    * a token with neither is not ours to replace. An empty store, or the token of a runner GitLab
-   * no longer has, loses nothing. `ours`: the ids carrying this entry's marker.
+   * no longer has, loses nothing (undefined). `ours`: the ids carrying this entry's marker.
    */
-  private async storeConflict(d: DesiredRunner, stored: StoredToken | undefined, ours: number[]): Promise<Step | undefined> {
+  private async heldByOther(d: DesiredRunner, stored: StoredToken | undefined, ours: number[]): Promise<string | undefined> {
     if (!stored || stored.token === '') return undefined;
     const mine = this.owner(d);
-    let whose: string | undefined;
     if (stored.owner !== undefined) {
       if (stored.owner === mine) return undefined;
-      whose = `the token of ${stored.owner}${stored.runnerId !== undefined ? ` (runner #${stored.runnerId})` : ''}`;
-    } else if (stored.runnerId !== undefined) {
-      if (ours.includes(stored.runnerId) || !this.deps.canManage) return undefined;
-      let details: RunnerDetails | undefined;
-      try {
-        details = await this.gl.getRunner(stored.runnerId);
-      } catch (e) {
-        if (!(e instanceof GitLabHttpError && (e.status === 403 || e.status === 401))) throw e;
-        whose = `the token of runner #${stored.runnerId}, which this access token may not read`;
-      }
-      if (whose === undefined) {
-        if (!details) return undefined;
-        const m = parseMarker(details.description);
-        if (m && ownerText(m.fleet, m.runner) === mine) return undefined;
-        whose = `the token of runner #${stored.runnerId}, ${m ? `runner ${m.runner} of fleet ${m.fleet}` : 'which runner-fleet does not manage (its description has no marker)'}`;
-      }
-    } else {
-      whose = 'a token runner-fleet did not write (no owner and no runner id beside it)';
+      return `the token of ${stored.owner}${stored.runnerId !== undefined ? ` (runner #${stored.runnerId})` : ''}`;
     }
-    return { runner: d.name, action: 'conflict', detail: `${this.deps.store(d).label} holds ${whose}, not ${mine}: not written. ${conflictFix(d)}` };
+    if (stored.runnerId === undefined) return 'a token runner-fleet did not write (no owner and no runner id beside it)';
+    if (ours.includes(stored.runnerId) || !this.deps.canManage) return undefined;
+    let details: RunnerDetails | undefined;
+    try {
+      details = await this.gl.getRunner(stored.runnerId);
+    } catch (e) {
+      if (!(e instanceof GitLabHttpError && (e.status === 403 || e.status === 401))) throw e;
+      return `the token of runner #${stored.runnerId}, which this access token may not read`;
+    }
+    if (!details) return undefined;
+    const m = parseMarker(details.description);
+    if (m && ownerText(m.fleet, m.runner) === mine) return undefined;
+    return `the token of runner #${stored.runnerId}, ${m ? `runner ${m.runner} of fleet ${m.fleet}` : 'which runner-fleet does not manage (its description has no marker)'}`;
+  }
+
+  /** The plan's `conflict` step for a store that holds someone else's token. */
+  private async storeConflict(d: DesiredRunner, stored: StoredToken | undefined, ours: number[]): Promise<Step | undefined> {
+    const whose = await this.heldByOther(d, stored, ours);
+    if (whose === undefined) return undefined;
+    return { runner: d.name, action: 'conflict', detail: `${this.deps.store(d).label} holds ${whose}, not ${this.owner(d)}: not written. ${conflictFix(d)}` };
+  }
+
+  /**
+   * Re-reads the store right before runner-fleet writes it (or acts in GitLab for it) and judges
+   * it again as the plan did: another fleet, a person or another runner may have taken it since
+   * the plan was read (the plan is printed and then applied; `--approve` over a big fleet takes
+   * minutes). Someone else's token now: StoreConflictError, and nothing is written. `before`
+   * says what the write would follow (for the message). Returns what the store holds now.
+   */
+  private async guard(d: DesiredRunner, ours: number[], before = ''): Promise<StoredToken | undefined> {
+    const now = await this.deps.store(d).read();
+    const whose = await this.heldByOther(d, now, ours);
+    if (whose === undefined) return now;
+    throw new StoreConflictError(`${this.deps.store(d).label} now holds ${whose}, not ${this.owner(d)} (it changed after the plan was read): not written${before}. ${conflictFix(d)}`);
   }
 
   async planRegister(desired: DesiredRunner[]): Promise<Step[]> {
@@ -296,9 +317,10 @@ export class Engine {
   /** Writes `pending`, resets by id (retrying a reset whose answer was lost supersedes the lost token), stores the new token. */
   private async repairToken(d: DesiredRunner, id: number): Promise<void> {
     const store = this.deps.store(d);
-    const before = await store.read();
+    const before = await this.guard(d, [id]);
     if (before && before.token !== '') await store.write({ ...before, state: 'pending', owner: this.owner(d) });
     const t = await this.resetById(id);
+    await this.guard(d, [id], `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`);
     await store.write({ token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) });
   }
 
@@ -323,6 +345,7 @@ export class Engine {
    * own runner and stores nothing.
    */
   private async create(d: DesiredRunner): Promise<string> {
+    await this.guard(d, []);
     const body = await this.scopeBody(d);
     for (let attempt = 0; ; attempt++) {
       let created: ({ id: number } & NewToken) | undefined;
@@ -356,6 +379,14 @@ export class Engine {
     for (const id of extra) await this.confirmedDelete(id, this.deps.fleet, d.name);
     const dedup = extra.length > 0 ? `; deleted duplicates ${extra.map((i) => `#${i}`).join(', ')}` : '';
     if (created) {
+      try {
+        await this.guard(d, [keep]);
+      } catch (e) {
+        if (!(e instanceof StoreConflictError)) throw e;
+        // Nothing of this runner stays: the runner just created would only hold a token nobody has.
+        const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
+        throw new StoreConflictError(`${e.message} Runner #${created.id}, created for it, was ${gone === 'refused' ? 'not deleted (its marker changed)' : 'deleted again'}.`);
+      }
       await this.deps.store(d).write({ token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) });
       return `created #${keep}, token stored${dedup}${await this.restartQuietly(d)}`;
     }
@@ -444,7 +475,7 @@ export class Engine {
   /** A new token for runner `id`, stored: reset with the current token, else by id. */
   private async rotateToken(d: DesiredRunner, id: number): Promise<void> {
     const store = this.deps.store(d);
-    const stored = await store.read();
+    const stored = await this.guard(d, [id]);
     if (!stored || stored.token === '') {
       await this.repairToken(d, id);
     } else {
@@ -467,6 +498,7 @@ export class Engine {
           fresh = await this.resetById(id);
         }
       }
+      await this.guard(d, [id], `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`);
       await store.write({ token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) });
     }
   }
@@ -607,7 +639,9 @@ export class Engine {
     return this.run(steps, async (s) => {
       if (s.action === 'conflict') throw new Error(s.detail);
       if (s.action === 'clear-token') {
-        await this.deps.store(byName.get(s.runner)!).clear();
+        const d = byName.get(s.runner)!;
+        await this.guard(d, []);
+        await this.deps.store(d).clear();
         return 'token removed';
       }
       const r = await this.confirmedDelete(s.id!, this.deps.fleet, s.runner);
@@ -631,7 +665,9 @@ export class Engine {
       } catch (e) {
         if (isAccessRefused(e)) this.accessRefused = true;
         failed.add(s.runner);
-        out.push({ ...s, outcome: 'failed', detail: e instanceof Error ? e.message : String(e) });
+        // A store taken by someone else since the plan: the step became a conflict.
+        if (e instanceof StoreConflictError) out.push({ ...s, action: 'conflict', outcome: 'failed', detail: `${s.action} refused: ${e.message}` });
+        else out.push({ ...s, outcome: 'failed', detail: e instanceof Error ? e.message : String(e) });
       }
     }
     return out;

@@ -65,7 +65,7 @@ export async function main(argv: string[], rawIo: { out: (s: string) => void; er
       .option('--ca-file <pem>', 'CA bundle for a self-hosted GitLab (HTTPS_PROXY, HTTP_PROXY and NO_PROXY are honoured too)')
       .option('--kube-api <cluster=url>', 'Kubernetes API of a cluster: devops=http://127.0.0.1:8001 from `kubectl proxy`, devops=eks:<name>@<region> or ci=aks:<name>@<resourceGroup> with the cloud credentials in effect (repeatable)', (v: string, prev: string[] = []) => [...prev, v]);
     if (op.name !== 'status') c.option('--approve', 'act on the plan (without it, only the plan is printed)');
-    if (op.name === 'status') c.option('--no-managers', 'skip GET /runners/:id/managers (one call per registered runner)');
+    if (op.name === 'status') c.option('--no-managers', 'skip GET /runners/:id/managers (one call per registered runner)').option('--no-stores', 'do not read the token stores of API-registered runners (Secret, SSM parameter, Key Vault secret)');
     if (['register', 'rotate', 'drain', 'resume', 'unregister', 'status'].includes(op.name)) c.option('--runner <name>', 'only this runner');
     if (op.name === 'rotate') c.option('--if-expiring-within <duration>', 'only tokens that expire within this time, e.g. 7d').option('--wait <duration>', 'how long to wait for the restarted managers, all together, to come back online (default 5m; 0s: do not wait)');
     if (op.name === 'drain') c.option('--timeout <duration>', "how long to wait for running jobs (default: the runner's maximum timeout, else 1h)");

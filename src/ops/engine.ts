@@ -56,6 +56,23 @@ export interface RunnerStatus {
    * two calls, or the token may list it but not read it. A problem (status exits 1).
    */
   detailsNotFound?: boolean;
+  /** What the token store of a registered API runner holds (never the token); absent for Terraform runners and with --no-stores. */
+  store?: StoreStatus;
+}
+
+/**
+ * The token store of a runner as `status` reads it: `ok` when it holds a token written for this
+ * entry and the runner GitLab has; anything else is a problem (status exits 1).
+ */
+export interface StoreStatus {
+  /** Where the token lives, for people (the store's label: never the token). */
+  label: string;
+  state: 'ok' | 'missing' | 'pending' | 'other-owner' | 'other-runner' | 'unreadable';
+  /** The owner written beside the token (`<fleet>/<runner>`), null when none is. */
+  owner: string | null;
+  /** The runner id written beside the token, null when none is. */
+  runnerId: number | null;
+  detail: string;
 }
 
 export interface Phantom {
@@ -172,7 +189,34 @@ export class Engine {
 
   // ---------------------------------------------------------------- status
 
-  async status(desired: DesiredRunner[], opts: { managers?: boolean } = {}): Promise<{ runners: RunnerStatus[]; phantoms: Phantom[] }> {
+  /**
+   * Reads (only reads) the token store of a registered API runner and says whether the manager
+   * would find this runner's token there: a missing token, an interrupted reset, another owner's
+   * token or another runner's token is a problem, named with the store, never with the token.
+   */
+  private async storeStatus(d: DesiredRunner, id: number): Promise<StoreStatus> {
+    const store = this.deps.store(d);
+    const label = store.label;
+    let stored: StoredToken | undefined;
+    try {
+      stored = await store.read();
+    } catch (e) {
+      if (isAccessRefused(e)) this.accessRefused = true;
+      return { label, state: 'unreadable', owner: null, runnerId: null, detail: `cannot be read, so the token of #${id} cannot be checked: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    const mine = this.owner(d);
+    const owner = stored?.owner ?? null;
+    const runnerId = stored?.runnerId ?? null;
+    const at = { label, owner, runnerId };
+    if (!stored || stored.token === '') return { ...at, state: 'missing', detail: `holds no token: the manager of #${id} has none to start with (runner-fleet register stores one)` };
+    if (owner !== null && owner !== mine) return { ...at, state: 'other-owner', detail: `holds the token of ${owner}${runnerId !== null ? ` (runner #${runnerId})` : ''}, not ${mine}: the manager reads another runner's token. ${conflictFix(d)}` };
+    if (owner === null && runnerId === null) return { ...at, state: 'other-owner', detail: `holds a token runner-fleet did not write (no owner and no runner id beside it), not the token of ${mine} (#${id})` };
+    if (runnerId !== null && runnerId !== id) return { ...at, state: 'other-runner', detail: `holds the token of runner #${runnerId}, but ${mine} is #${id} in GitLab: runner-fleet register resets the token of #${id} and stores it` };
+    if (stored.state === 'pending') return { ...at, state: 'pending', detail: `a token reset of #${id} was interrupted before its token was stored: runner-fleet register repairs it` };
+    return { ...at, state: 'ok', detail: `holds the token of #${id}${owner !== null ? ` (${owner})` : ' (written before owners were recorded)'}` };
+  }
+
+  async status(desired: DesiredRunner[], opts: { managers?: boolean; stores?: boolean } = {}): Promise<{ runners: RunnerStatus[]; phantoms: Phantom[] }> {
     const obs = await this.observe(desired);
     // What was read is what GitLab listed, not the spec's entries: an empty GitLab says 0.
     const registered = [...obs.byRunner.values()].reduce((n, l) => n + l.length, 0);
@@ -186,6 +230,8 @@ export class Engine {
       if (!details) return { ...base, detailsNotFound: true };
       const jobs = first.job_execution_status === 'idle' ? 0 : (await this.gl.runningJobs(first.id)).length;
       const managers: RunnerManager[] = opts.managers === false ? [] : await this.gl.managers(first.id);
+      // Only the stores runner-fleet writes (API registration): a Terraform runner's token is Terraform's.
+      const store = d.registration === 'api' && opts.stores !== false ? await this.storeStatus(d, first.id) : undefined;
       return {
         ...base,
         status: details.status ?? null,
@@ -196,6 +242,7 @@ export class Engine {
         runningJobs: jobs,
         managers: managers.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null })),
         drift: driftOf(d.settings, details),
+        ...(store ? { store } : {}),
       };
     });
     return { runners, phantoms: obs.phantoms };

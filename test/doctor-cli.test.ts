@@ -180,3 +180,88 @@ describe('runner-fleet doctor follows local modules the files given call (the CL
     expect(onFolder.err).toContain('it is a folder');
   });
 });
+
+describe('doctor --format sarif|codequality when the doctor cannot run (exit 2)', () => {
+  interface Sarif {
+    version: string;
+    runs: { tool: { driver: { name: string } }; invocations: { executionSuccessful: boolean; exitCode: number; toolExecutionNotifications: { level: string; message: { text: string } }[] }[]; results: unknown[] }[];
+  }
+  interface Issue {
+    description: string;
+    check_name: string;
+    fingerprint: string;
+    severity: string;
+    location: { path: string; lines: { begin: number } };
+  }
+  const missing = join(dir, 'not-there');
+  const sarifSays = (text: string, reason: string) => {
+    const s = JSON.parse(text) as Sarif;
+    expect(s.version).toBe('2.1.0');
+    expect(s.runs).toHaveLength(1);
+    expect(s.runs[0]!.tool.driver.name).toBe('runner-fleet doctor');
+    expect(s.runs[0]!.results).toEqual([]);
+    const inv = s.runs[0]!.invocations;
+    expect(inv).toHaveLength(1);
+    expect(inv[0]!.executionSuccessful).toBe(false);
+    expect(inv[0]!.exitCode).toBe(2);
+    expect(inv[0]!.toolExecutionNotifications.map((n) => n.level)).toEqual(['error']);
+    expect(inv[0]!.toolExecutionNotifications[0]!.message.text).toContain(reason);
+  };
+  const codeQualitySays = (text: string, reason: string) => {
+    const issues = JSON.parse(text) as Issue[];
+    expect(Array.isArray(issues)).toBe(true);
+    expect(issues).toHaveLength(1);
+    const i = issues[0]!;
+    expect(i.check_name).toBe('runner-fleet-doctor-input');
+    expect(i.description).toContain('exited 2');
+    expect(i.description).toContain(reason);
+    expect(i.fingerprint).toMatch(/^[0-9a-f]{64}$/);
+    expect(['info', 'minor', 'major', 'critical', 'blocker']).toContain(i.severity);
+    expect(i.location.path).toBe('.');
+    expect(i.location.lines.begin).toBe(1);
+  };
+
+  it('a path that does not exist: SARIF on stdout with a failed invocation and the reason', async () => {
+    const r = await run([missing, '--format', 'sarif']);
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('no such file or folder');
+    sarifSays(r.out, 'no such file or folder');
+  });
+
+  it('a path that does not exist: a Code Quality array with the problem as one issue', async () => {
+    const r = await run([missing, '--format', 'codequality']);
+    expect(r.code).toBe(2);
+    codeQualitySays(r.out, 'no such file or folder');
+  });
+
+  it('with --output the report is in that file (where the CI job uploads it from)', async () => {
+    const file = join(dir, 'gl-code-quality-failed.json');
+    const r = await run([missing, '--format', 'codequality', '--output', file]);
+    expect(r.code).toBe(2);
+    expect(r.out).toBe('');
+    codeQualitySays(readFileSync(file, 'utf8'), 'no such file or folder');
+    const sarifFile = join(dir, 'failed.sarif');
+    const s = await run(['--region', 'eu-west-1', '--format', 'sarif', '--output', sarifFile]);
+    expect(s.code).toBe(2);
+    sarifSays(readFileSync(sarifFile, 'utf8'), '--region, --profile and --eks-cluster are for --aws');
+  });
+
+  it('an --output that is one of the files read is never written: the report goes to stdout', async () => {
+    const root = writeDeployment('output-is-input', baseDeployment());
+    const victim = join(root, 'deploy', 'values.yaml');
+    const original = readFileSync(victim, 'utf8');
+    const r = await run([root, '--format', 'codequality', '--output', victim]);
+    expect(r.code).toBe(2);
+    expect(readFileSync(victim, 'utf8')).toBe(original);
+    codeQualitySays(r.out, 'is one of the files read');
+  });
+
+  it('a command line that cannot be parsed: the report on stdout, exit 2', async () => {
+    const r = await run([missing, '--format', 'sarif', '--no-such-option']);
+    expect(r.code).toBe(2);
+    sarifSays(r.out, 'no-such-option');
+    const q = await run([missing, '--format=codequality', '--no-such-option']);
+    expect(q.code).toBe(2);
+    codeQualitySays(q.out, 'no-such-option');
+  });
+});

@@ -4,6 +4,7 @@ import { walkFiles, type WalkedFile } from '../io/walk.js';
 import { calledModuleFolders } from '../doctor/hcl/read.js';
 import { MAX_FILE_BYTES } from '../doctor/read.js';
 import { doctor, doctorWithAws, type DoctorResult } from '../doctor/index.js';
+import { failureReport } from '../doctor/failure-report.js';
 import { DOCTOR_FORMATS, codeQualityReport, jsonDoctorReport, sarifReport, textDoctorReport, type DoctorFormat } from '../doctor/format.js';
 import { errnoReason } from '../io/errno.js';
 
@@ -27,18 +28,26 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
     return 2;
   }
   // A wrong command is exit 2 with the reason on stderr; with --format json, stdout gets one JSON
-  // report too (the shape of a finished one: no files, no findings, and `error`).
-  const fail = (lines: string[]) => {
+  // report too (the shape of a finished one: no files, no findings, and `error`). SARIF and Code
+  // Quality get a valid report that says the doctor could not run, where the report would have
+  // gone (--output, unless --output itself is the problem), so a CI upload never meets an empty file.
+  const fail = async (lines: string[], outputUsable = true) => {
     for (const l of lines) io.err(`runner-fleet doctor${l}\n`);
-    if (format === 'json') io.out(`${JSON.stringify({ exitCode: 2, error: lines.map((l) => l.replace(/^:\s*|^\s+/, '')).join('\n'), files: [], chains: {}, findings: [], proofs: [] }, null, 2)}\n`);
+    const error = lines.map((l) => l.replace(/^:\s*|^\s+/, '')).join('\n');
+    if (format === 'json') io.out(`${JSON.stringify({ exitCode: 2, error, files: [], chains: {}, findings: [], proofs: [] }, null, 2)}\n`);
+    if (format === 'sarif' || format === 'codequality') {
+      const report = failureReport(format, error, 2, version);
+      const written = opts.output !== undefined && outputUsable ? await writeFile(opts.output, report).then(() => true, () => false) : false;
+      if (!written) io.out(report);
+    }
     return 2;
   };
   if (!opts.aws && (opts.region !== undefined || opts.profile !== undefined || opts.eksCluster !== undefined)) {
-    return fail([': --region, --profile and --eks-cluster are for --aws; add --aws to read AWS live']);
+    return await fail([': --region, --profile and --eks-cluster are for --aws; add --aws to read AWS live']);
   }
   const inputs = [...(paths.length > 0 ? paths : ['.']), ...(opts.kubeDump ? [opts.kubeDump] : [])];
   const { files, problems } = await walkFiles(inputs, MAX_FILE_BYTES);
-  if (problems.length > 0) return fail(problems.map((p) => `: ${p.path}: ${p.reason}`));
+  if (problems.length > 0) return await fail(problems.map((p) => `: ${p.path}: ${p.reason}`));
   files.push(...(await readCalledModules(files)));
   // The report must not replace evidence it was made from (`doctor deploy/ --output deploy/main.tf`).
   if (opts.output) {
@@ -47,7 +56,7 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
     for (const f of files) {
       if (basename(f.path) !== name) continue;
       if ((await realpath(f.path).catch(() => resolve(f.path))) === target) {
-        return fail([`: --output ${opts.output} is one of the files read (${f.path}); writing the report there would replace it: choose another file`]);
+        return await fail([`: --output ${opts.output} is one of the files read (${f.path}); writing the report there would replace it: choose another file`], false);
       }
     }
   }
@@ -60,7 +69,7 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
       result = await doctorWithAws(files, port, { ...(opts.eksCluster ? { clusters: opts.eksCluster } : {}), ...(opts.region ? { region: opts.region } : {}) });
     } catch (e) {
       // No credentials, no region: the command cannot run as asked.
-      return fail([` --aws: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`]);
+      return await fail([` --aws: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`]);
     }
   } else result = doctor(files);
   const text = format === 'json' ? jsonDoctorReport(result) : format === 'sarif' ? sarifReport(result, version) : format === 'codequality' ? codeQualityReport(result) : textDoctorReport(result);
@@ -68,7 +77,7 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
     try {
       await writeFile(opts.output, text);
     } catch (e) {
-      return fail([`: cannot write the report to --output ${opts.output}: ${errnoReason(e, { ENOENT: 'its folder does not exist' })}`]);
+      return await fail([`: cannot write the report to --output ${opts.output}: ${errnoReason(e, { ENOENT: 'its folder does not exist' })}`], false);
     }
     if (format !== 'text') io.err(textDoctorReport(result));
   } else io.out(text);

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { safeOutput } from './output.js';
 import { safeText } from '../spec/findings.js';
+import { failureReport } from '../doctor/failure-report.js';
 
 /** Exit codes: 0 fine, 1 the fleet has error findings, 2 the spec or the command is wrong. */
 export async function main(argv: string[], rawIo: { out: (s: string) => void; err: (s: string) => void } = defaultIo()): Promise<number> {
@@ -65,7 +66,7 @@ export async function main(argv: string[], rawIo: { out: (s: string) => void; er
       .option('--kube-api <cluster=url>', 'Kubernetes API of a cluster: devops=http://127.0.0.1:8001 from `kubectl proxy`, devops=eks:<name>@<region> or ci=aks:<name>@<resourceGroup> with the cloud credentials in effect (repeatable)', (v: string, prev: string[] = []) => [...prev, v])
       .option('--kube-ca-file <cluster=pem>', "CA certificate (PEM) of the API server an https:// --kube-api names, like kubectl's --certificate-authority: devops=/path/ca.crt (repeatable, one per cluster; --ca-file is GitLab's only)", (v: string, prev: string[] = []) => [...prev, v]);
     if (op.name !== 'status') c.option('--approve', 'act on the plan (without it, only the plan is printed)');
-    if (op.name === 'status') c.option('--no-managers', 'skip GET /runners/:id/managers (one call per registered runner)');
+    if (op.name === 'status') c.option('--no-managers', 'skip GET /runners/:id/managers (one call per registered runner)').option('--no-stores', 'do not read the token stores of API-registered runners (Secret, SSM parameter, Key Vault secret)');
     if (['register', 'rotate', 'drain', 'resume', 'unregister', 'status'].includes(op.name)) c.option('--runner <name>', 'only this runner');
     if (op.name === 'rotate') c.option('--if-expiring-within <duration>', 'only tokens that expire within this time, e.g. 7d').option('--wait <duration>', 'how long to wait for the restarted managers, all together, to come back online (default 5m; 0s: do not wait)');
     if (op.name === 'drain') c.option('--timeout <duration>', "how long to wait for running jobs (default: the runner's maximum timeout, else 1h)");
@@ -175,9 +176,17 @@ function commandLineFailure(argv: string[], e: CommanderError, io: { out: (s: st
 /** When JSON was asked for: one document on stdout in the shape of the command's report, with the error. */
 function jsonFailure(argv: string[], exitCode: 2 | 70, message: string, io: { out: (s: string) => void }): void {
   const sub = argv.find((a) => !a.startsWith('-'));
-  const formatJson = argv.some((a, i) => a === '--format=json' || (a === '--format' && argv[i + 1] === 'json'));
-  if (!argv.includes('--json') && !formatJson) return;
+  const formats = argv.flatMap((a, i) => (a.startsWith('--format=') ? [a.slice('--format='.length)] : a === '--format' && argv[i + 1] !== undefined ? [argv[i + 1]!] : []));
+  const formatJson = formats.includes('json');
   const error = safeText(message, 2000);
+  // doctor --format sarif|codequality: a valid report saying the doctor did not run, on stdout (never
+  // to --output: this command line was not understood, so neither is which file may be written).
+  const machine = sub === 'doctor' && !formatJson && formats.length > 0 && formats.every((f) => f === formats[0]) ? formats[0] : undefined;
+  if (machine === 'sarif' || machine === 'codequality') {
+    io.out(failureReport(machine, error, exitCode, version()));
+    return;
+  }
+  if (!argv.includes('--json') && !formatJson) return;
   let report: Record<string, unknown> | undefined;
   if (sub === 'plan') report = { exitCode, error, findings: [], proofs: [] };
   else if (sub === 'synth') report = { exitCode, error, findings: [], proofs: [], written: [] };

@@ -35,6 +35,8 @@ export interface OpsOptions {
   timeout?: string;
   wait?: string;
   managers?: boolean;
+  /** status: false with --no-stores (the token stores are not read). */
+  stores?: boolean;
 }
 
 export interface OpsIo {
@@ -261,6 +263,7 @@ function text(report: OpsReport): string {
       lines.push(`runner ${r.name} (${r.scope}, registration ${r.registration}): ${state}${r.ids.length > 1 ? ' — DUPLICATES' : ''}`);
       for (const m of r.managers) lines.push(`  manager ${m.systemId}: ${m.status ?? '?'}, ${m.version ?? '?'} ${m.platform ?? ''} ${m.ipAddress ?? ''}, last contact ${m.contactedAt ?? 'never'}`);
       for (const d of r.drift) lines.push(`  drift ${d.field}: GitLab has ${JSON.stringify(d.have)}, the spec says ${JSON.stringify(d.want)}`);
+      if (r.store) lines.push(`  ${r.store.state === 'ok' ? 'token store' : `drift token store (${r.store.state})`} ${r.store.label}: ${r.store.detail}`);
     }
   }
   if (report.phantoms) {
@@ -442,11 +445,12 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   try {
     switch (command) {
       case 'status': {
-        const s = await engine.status(desired, { managers: opts.managers !== false });
+        const s = await engine.status(desired, { managers: opts.managers !== false, stores: opts.stores !== false });
         report.runners = s.runners;
         report.phantoms = s.phantoms;
-        const problems = s.runners.some((r) => r.drift.length > 0 || r.ids.length > 1 || !r.registered || r.detailsNotFound === true) || s.phantoms.length > 0;
-        report.exitCode = problems ? 1 : 0;
+        const problems = s.runners.some((r) => r.drift.length > 0 || r.ids.length > 1 || !r.registered || r.detailsNotFound === true || (r.store !== undefined && r.store.state !== 'ok')) || s.phantoms.length > 0;
+        // A store that refused the credential (401/403) is a wrong input, as in the other commands.
+        report.exitCode = engine.accessRefused ? 2 : problems ? 1 : 0;
         planned = true;
         break;
       }

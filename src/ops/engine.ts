@@ -56,6 +56,23 @@ export interface RunnerStatus {
    * two calls, or the token may list it but not read it. A problem (status exits 1).
    */
   detailsNotFound?: boolean;
+  /** What the token store of a registered API runner holds (never the token); absent for Terraform runners and with --no-stores. */
+  store?: StoreStatus;
+}
+
+/**
+ * The token store of a runner as `status` reads it: `ok` when it holds a token written for this
+ * entry and the runner GitLab has; anything else is a problem (status exits 1).
+ */
+export interface StoreStatus {
+  /** Where the token lives, for people (the store's label: never the token). */
+  label: string;
+  state: 'ok' | 'missing' | 'pending' | 'other-owner' | 'other-runner' | 'unreadable';
+  /** The owner written beside the token (`<fleet>/<runner>`), null when none is. */
+  owner: string | null;
+  /** The runner id written beside the token, null when none is. */
+  runnerId: number | null;
+  detail: string;
 }
 
 export interface Phantom {
@@ -95,6 +112,12 @@ function conflictFix(d: DesiredRunner): string {
   if (s.kind === 'key-vault-secret') return `Two fleets (or runners) share Key Vault secret ${s.secretName} in vault ${s.vaultName}: give this runner its own runners[].gitlab.tokenStore.keyVault.secretName (or vault), ${stale}.`;
   return `Two fleets share SSM parameter ${s.parameter}: give this fleet its own metadata.name (the parameter is /runner-fleet/<fleet>/<runner>/runner-token), ${stale}.`;
 }
+
+/**
+ * A store found holding someone else's token when it was re-read right before a write: the step
+ * is reported as a `conflict` that failed, and nothing of that runner is written.
+ */
+export class StoreConflictError extends Error {}
 
 /** Runner reads in flight at once while waiting for restarted managers. */
 const CONFIRM_CONCURRENCY = 4;
@@ -230,7 +253,34 @@ export class Engine {
 
   // ---------------------------------------------------------------- status
 
-  async status(desired: DesiredRunner[], opts: { managers?: boolean } = {}): Promise<{ runners: RunnerStatus[]; phantoms: Phantom[] }> {
+  /**
+   * Reads (only reads) the token store of a registered API runner and says whether the manager
+   * would find this runner's token there: a missing token, an interrupted reset, another owner's
+   * token or another runner's token is a problem, named with the store, never with the token.
+   */
+  private async storeStatus(d: DesiredRunner, id: number): Promise<StoreStatus> {
+    const store = this.deps.store(d);
+    const label = store.label;
+    let stored: StoredToken | undefined;
+    try {
+      stored = await store.read();
+    } catch (e) {
+      if (isAccessRefused(e)) this.accessRefused = true;
+      return { label, state: 'unreadable', owner: null, runnerId: null, detail: `cannot be read, so the token of #${id} cannot be checked: ${e instanceof Error ? e.message : String(e)}` };
+    }
+    const mine = this.owner(d);
+    const owner = stored?.owner ?? null;
+    const runnerId = stored?.runnerId ?? null;
+    const at = { label, owner, runnerId };
+    if (!stored || stored.token === '') return { ...at, state: 'missing', detail: `holds no token: the manager of #${id} has none to start with (runner-fleet register stores one)` };
+    if (owner !== null && owner !== mine) return { ...at, state: 'other-owner', detail: `holds the token of ${owner}${runnerId !== null ? ` (runner #${runnerId})` : ''}, not ${mine}: the manager reads another runner's token. ${conflictFix(d)}` };
+    if (owner === null && runnerId === null) return { ...at, state: 'other-owner', detail: `holds a token runner-fleet did not write (no owner and no runner id beside it), not the token of ${mine} (#${id})` };
+    if (runnerId !== null && runnerId !== id) return { ...at, state: 'other-runner', detail: `holds the token of runner #${runnerId}, but ${mine} is #${id} in GitLab: runner-fleet register resets the token of #${id} and stores it` };
+    if (stored.state === 'pending') return { ...at, state: 'pending', detail: `a token reset of #${id} was interrupted before its token was stored: runner-fleet register repairs it` };
+    return { ...at, state: 'ok', detail: `holds the token of #${id}${owner !== null ? ` (${owner})` : ' (written before owners were recorded)'}` };
+  }
+
+  async status(desired: DesiredRunner[], opts: { managers?: boolean; stores?: boolean } = {}): Promise<{ runners: RunnerStatus[]; phantoms: Phantom[] }> {
     const obs = await this.observe(desired);
     // What was read is what GitLab listed, not the spec's entries: an empty GitLab says 0.
     const registered = [...obs.byRunner.values()].reduce((n, l) => n + l.length, 0);
@@ -244,6 +294,8 @@ export class Engine {
       if (!details) return { ...base, detailsNotFound: true };
       const jobs = first.job_execution_status === 'idle' ? 0 : (await this.gl.runningJobs(first.id)).length;
       const managers: RunnerManager[] = opts.managers === false ? [] : await this.gl.managers(first.id);
+      // Only the stores runner-fleet writes (API registration): a Terraform runner's token is Terraform's.
+      const store = d.registration === 'api' && opts.stores !== false ? await this.storeStatus(d, first.id) : undefined;
       return {
         ...base,
         status: details.status ?? null,
@@ -254,6 +306,7 @@ export class Engine {
         runningJobs: jobs,
         managers: managers.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null })),
         drift: driftOf(d.settings, details),
+        ...(store ? { store } : {}),
       };
     });
     return { runners, phantoms: obs.phantoms };
@@ -274,39 +327,54 @@ export class Engine {
   }
 
   /**
-   * Whether the token in a store belongs to someone else: another fleet (or another runner) that
+   * Whose token a store holds when it is someone else's: another fleet (or another runner) that
    * shares the store's name, so writing it would take that runner's token away. A store with its
    * owner written is judged by it; one written before owners were recorded, by the runner id
    * beside the token (one of ours, or one whose GitLab description carries this entry's marker);
    * a token with neither is not ours to replace. An empty store, or the token of a runner GitLab
-   * no longer has, loses nothing. `ours`: the ids carrying this entry's marker.
+   * no longer has, loses nothing (undefined). `ours`: the ids carrying this entry's marker.
    */
-  private async storeConflict(d: DesiredRunner, stored: StoredToken | undefined, ours: number[]): Promise<Step | undefined> {
+  private async heldByOther(d: DesiredRunner, stored: StoredToken | undefined, ours: number[]): Promise<string | undefined> {
     if (!stored || stored.token === '') return undefined;
     const mine = this.owner(d);
-    let whose: string | undefined;
     if (stored.owner !== undefined) {
       if (stored.owner === mine) return undefined;
-      whose = `the token of ${stored.owner}${stored.runnerId !== undefined ? ` (runner #${stored.runnerId})` : ''}`;
-    } else if (stored.runnerId !== undefined) {
-      if (ours.includes(stored.runnerId) || !this.deps.canManage) return undefined;
-      let details: RunnerDetails | undefined;
-      try {
-        details = await this.gl.getRunner(stored.runnerId);
-      } catch (e) {
-        if (!(e instanceof GitLabHttpError && (e.status === 403 || e.status === 401))) throw e;
-        whose = `the token of runner #${stored.runnerId}, which this access token may not read`;
-      }
-      if (whose === undefined) {
-        if (!details) return undefined;
-        const m = parseMarker(details.description);
-        if (m && ownerText(m.fleet, m.runner) === mine) return undefined;
-        whose = `the token of runner #${stored.runnerId}, ${m ? `runner ${m.runner} of fleet ${m.fleet}` : 'which runner-fleet does not manage (its description has no marker)'}`;
-      }
-    } else {
-      whose = 'a token runner-fleet did not write (no owner and no runner id beside it)';
+      return `the token of ${stored.owner}${stored.runnerId !== undefined ? ` (runner #${stored.runnerId})` : ''}`;
     }
-    return { runner: d.name, action: 'conflict', detail: `${this.deps.store(d).label} holds ${whose}, not ${mine}: not written. ${conflictFix(d)}` };
+    if (stored.runnerId === undefined) return 'a token runner-fleet did not write (no owner and no runner id beside it)';
+    if (ours.includes(stored.runnerId) || !this.deps.canManage) return undefined;
+    let details: RunnerDetails | undefined;
+    try {
+      details = await this.gl.getRunner(stored.runnerId);
+    } catch (e) {
+      if (!(e instanceof GitLabHttpError && (e.status === 403 || e.status === 401))) throw e;
+      return `the token of runner #${stored.runnerId}, which this access token may not read`;
+    }
+    if (!details) return undefined;
+    const m = parseMarker(details.description);
+    if (m && ownerText(m.fleet, m.runner) === mine) return undefined;
+    return `the token of runner #${stored.runnerId}, ${m ? `runner ${m.runner} of fleet ${m.fleet}` : 'which runner-fleet does not manage (its description has no marker)'}`;
+  }
+
+  /** The plan's `conflict` step for a store that holds someone else's token. */
+  private async storeConflict(d: DesiredRunner, stored: StoredToken | undefined, ours: number[]): Promise<Step | undefined> {
+    const whose = await this.heldByOther(d, stored, ours);
+    if (whose === undefined) return undefined;
+    return { runner: d.name, action: 'conflict', detail: `${this.deps.store(d).label} holds ${whose}, not ${this.owner(d)}: not written. ${conflictFix(d)}` };
+  }
+
+  /**
+   * Re-reads the store right before runner-fleet writes it (or acts in GitLab for it) and judges
+   * it again as the plan did: another fleet, a person or another runner may have taken it since
+   * the plan was read (the plan is printed and then applied; `--approve` over a big fleet takes
+   * minutes). Someone else's token now: StoreConflictError, and nothing is written. `before`
+   * says what the write would follow (for the message). Returns what the store holds now.
+   */
+  private async guard(d: DesiredRunner, ours: number[], before = ''): Promise<StoredToken | undefined> {
+    const now = await this.deps.store(d).read();
+    const whose = await this.heldByOther(d, now, ours);
+    if (whose === undefined) return now;
+    throw new StoreConflictError(`${this.deps.store(d).label} now holds ${whose}, not ${this.owner(d)} (it changed after the plan was read): not written${before}. ${conflictFix(d)}`);
   }
 
   async planRegister(desired: DesiredRunner[]): Promise<Step[]> {
@@ -360,9 +428,10 @@ export class Engine {
   /** Writes `pending`, resets by id (retrying a reset whose answer was lost supersedes the lost token), stores the new token. */
   private async repairToken(d: DesiredRunner, id: number): Promise<void> {
     const store = this.deps.store(d);
-    const before = await store.read();
+    const before = await this.guard(d, [id]);
     if (before && before.token !== '') await store.write({ ...before, state: 'pending', owner: this.owner(d) });
     const t = await this.resetById(id);
+    await this.guard(d, [id], `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`);
     await store.write({ token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) });
   }
 
@@ -387,6 +456,7 @@ export class Engine {
    * own runner and stores nothing.
    */
   private async create(d: DesiredRunner, restart: (fn: () => Promise<void>) => void): Promise<string> {
+    await this.guard(d, []);
     const body = await this.scopeBody(d);
     for (let attempt = 0; ; attempt++) {
       let created: ({ id: number } & NewToken) | undefined;
@@ -420,6 +490,14 @@ export class Engine {
     for (const id of extra) await this.confirmedDelete(id, this.deps.fleet, d.name);
     const dedup = extra.length > 0 ? `; deleted duplicates ${extra.map((i) => `#${i}`).join(', ')}` : '';
     if (created) {
+      try {
+        await this.guard(d, [keep]);
+      } catch (e) {
+        if (!(e instanceof StoreConflictError)) throw e;
+        // Nothing of this runner stays: the runner just created would only hold a token nobody has.
+        const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
+        throw new StoreConflictError(`${e.message} Runner #${created.id}, created for it, was ${gone === 'refused' ? 'not deleted (its marker changed)' : 'deleted again'}.`);
+      }
       await this.deps.store(d).write({ token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) });
       restart(() => this.deps.store(d).restartManager());
       return `created #${keep}, token stored${dedup}`;
@@ -515,7 +593,7 @@ export class Engine {
   /** A new token for runner `id`, stored: reset with the current token, else by id. */
   private async rotateToken(d: DesiredRunner, id: number): Promise<void> {
     const store = this.deps.store(d);
-    const stored = await store.read();
+    const stored = await this.guard(d, [id]);
     if (!stored || stored.token === '') {
       await this.repairToken(d, id);
     } else {
@@ -538,6 +616,7 @@ export class Engine {
           fresh = await this.resetById(id);
         }
       }
+      await this.guard(d, [id], `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`);
       await store.write({ token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) });
     }
   }
@@ -698,7 +777,9 @@ export class Engine {
     return this.run(steps, async (s) => {
       if (s.action === 'conflict') throw new Error(s.detail);
       if (s.action === 'clear-token') {
-        await this.deps.store(byName.get(s.runner)!).clear();
+        const d = byName.get(s.runner)!;
+        await this.guard(d, []);
+        await this.deps.store(d).clear();
         return 'token removed';
       }
       const r = await this.confirmedDelete(s.id!, this.deps.fleet, s.runner);
@@ -722,7 +803,9 @@ export class Engine {
       } catch (e) {
         if (isAccessRefused(e)) this.accessRefused = true;
         failed.add(s.runner);
-        out.push({ ...s, outcome: 'failed', detail: e instanceof Error ? e.message : String(e) });
+        // A store taken by someone else since the plan: the step became a conflict.
+        if (e instanceof StoreConflictError) out.push({ ...s, action: 'conflict', outcome: 'failed', detail: `${s.action} refused: ${e.message}` });
+        else out.push({ ...s, outcome: 'failed', detail: e instanceof Error ? e.message : String(e) });
       }
     }
     return out;

@@ -32,6 +32,19 @@ const runnerStatus = z.strictObject({
   drift: z.array(drift),
   /** Listed, but `GET /runners/:id` answered 404: deleted between the calls, or not visible to this token (a problem: exit 1). */
   detailsNotFound: z.boolean().optional(),
+  /**
+   * The token store of a registered API runner, as status read it (never the token): `ok`, or a
+   * problem (exit 1) — `missing` (no token), `pending` (a reset was interrupted), `other-owner`
+   * (another fleet's or runner's token, or one runner-fleet did not write), `other-runner` (the
+   * token of another runner id), `unreadable`. Absent for Terraform runners and with --no-stores.
+   */
+  store: z.strictObject({
+    label: z.string(),
+    state: z.enum(['ok', 'missing', 'pending', 'other-owner', 'other-runner', 'unreadable']),
+    owner: z.string().nullable(),
+    runnerId: z.number().int().nullable(),
+    detail: z.string(),
+  }).optional(),
 });
 
 const phantom = z.strictObject({ id: z.number().int(), runner: z.string(), scope: z.string(), description: z.string() });

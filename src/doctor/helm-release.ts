@@ -1,4 +1,4 @@
-import { parse as parseYaml } from 'yaml';
+import { yamlData } from './yaml-data.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { setOwn } from '../emit/artifacts.js';
@@ -251,7 +251,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
           }
         }
         try {
-          doc = parseYaml(text, { version: '1.2', maxAliasCount: 100 });
+          doc = yamlData(text, '1.2', 100);
         } catch (err) {
           say('RF901', itemAt(), `values[${i}] is not valid YAML: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]!}`, 'fix the YAML of the values');
           return;

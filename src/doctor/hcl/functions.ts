@@ -1,5 +1,6 @@
 import type { Value } from './eval.js';
-import { stringify as yamlStringify, parse as yamlParse } from 'yaml';
+import { stringify as yamlStringify } from 'yaml';
+import { yamlData } from '../yaml-data.js';
 import { setOwn } from '../../emit/artifacts.js';
 
 /**
@@ -78,7 +79,7 @@ const FUNCTIONS: Record<string, (a: Value[]) => Value> = {
   // Block YAML with sorted keys, as Terraform writes it; strings a YAML 1.1 reader would take for
   // another type (yes, on, 0x1f) are quoted, so the text reads back as the same data either way.
   yamlencode: (a) => yamlStringify(sortKeys(a[0]!), { version: '1.1', lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false }),
-  yamldecode: (a) => yamlParse(str(a[0], 'yamldecode'), { version: '1.2' }) as Value,
+  yamldecode: (a) => yamlData(str(a[0], 'yamldecode'), '1.2') as Value,
   jsondecode: (a) => JSON.parse(str(a[0], 'jsondecode')) as Value,
   replace: (a) => {
     const [s, sub, rep] = [str(a[0], 'replace'), str(a[1], 'replace'), str(a[2], 'replace')];

@@ -1,0 +1,27 @@
+import { isCollection, parseDocument, visit } from 'yaml';
+
+/**
+ * One YAML document as plain data, as `yaml.parse` gives it, for text the doctor finds inside
+ * Terraform (`yamldecode`, a `helm_release`'s values). A mapping key that is itself a list or a map
+ * is an error here: the library would turn it into a string and print a process warning on stderr.
+ * parseDocument prints nothing itself (only parse() prints a document's warnings); the key check
+ * runs before toJS, which is where the library would warn.
+ * @throws Error naming the first problem.
+ */
+export function yamlData(text: string, version: '1.1' | '1.2', maxAliasCount = 100): unknown {
+  // The default log level: with 'silent' the parser also leaves out the error for a second document.
+  const doc = parseDocument(text, { version });
+  if (doc.errors.length > 0) throw new Error(doc.errors[0]!.message.split('\n')[0]);
+  let complex: string | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      if (isCollection(pair.key)) {
+        complex = String(pair.key);
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  if (complex !== undefined) throw new Error(`a mapping key is a list or a map (${complex.length > 40 ? `${complex.slice(0, 40)}…` : complex}), which plain data cannot hold`);
+  return doc.toJS({ maxAliasCount });
+}

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
@@ -14,7 +15,10 @@ import { corpusFiles } from './helpers/doctor.js';
 const FIXTURES = join(import.meta.dirname, 'fixtures', 'doctor-helm-release');
 const enc = (s: string) => new TextEncoder().encode(s);
 const file = (path: string, text: string): InputFile => ({ path, bytes: enc(text) });
-const eks = () => corpusFiles(join(FIXTURES, 'eks'));
+// The IAM half is the hand-written IRSA role of the doctor corpus (hand-eks-irsa-chart-rbac), in the
+// release's folder so both are one module; only the release and its values file are this test's own.
+const IRSA_IAM = join(import.meta.dirname, 'doctor', 'corpus', 'hand-eks-irsa-chart-rbac', 'iam', 'main.tf');
+const eks = () => [...corpusFiles(join(FIXTURES, 'eks')), { path: 'iam.tf', bytes: readFileSync(IRSA_IAM) }].sort((a, b) => a.path.localeCompare(b.path));
 const aks = () => corpusFiles(join(FIXTURES, 'aks'));
 const replaceIn = (files: InputFile[], path: string, from: string | RegExp, to: string): InputFile[] =>
   files.map((f) => {

@@ -47,3 +47,19 @@ describe('Key Vault token store proof', () => {
     expect(got.filter((c) => ['RF942', 'RF943', 'RF944'].includes(c) && c !== code)).toEqual([]);
   });
 });
+
+describe('the SecretProviderClass objects parameter', () => {
+  it('a list or a map as a mapping key in objects (user text, in the doctor) prints no process warning', async () => {
+    const { spcObjects } = await import('../src/platforms/aks/key-vault-verify.js');
+    const warned: unknown[] = [];
+    const emitWarning = process.emitWarning.bind(process);
+    process.emitWarning = (w: string | Error) => void warned.push(w);
+    try {
+      expect(spcObjects('array:\n  - |\n    objectName: runner-token\n    ? [x]\n    : 1\n')).toEqual([{ objectName: 'runner-token' }]);
+      expect(spcObjects('? {q: 1}\n: 1\narray: []\n')).toEqual([]);
+    } finally {
+      process.emitWarning = emitWarning;
+    }
+    expect(warned).toEqual([]);
+  });
+});

@@ -24,6 +24,8 @@ const CASES: [name: string, text: string, message: RegExp][] = [
   ['tab indentation', 'a:\n\tb: 1\n', /f\.yaml:2:\d+: .*[Tt]ab/],
   ['a megabyte and more', `a: "${'x'.repeat(SPEC_LIMITS.maxBytes)}"`, /bytes; a spec may have at most 1,048,576 bytes/],
   ['two documents', 'a: 1\n---\nb: 2\n', /more than one YAML document/],
+  ['a list as a mapping key', `${EXAMPLE}? [a, b]\n: 1\n`, /f\.yaml:67:3: a mapping key is a list, not a name: \["a","b"\]/],
+  ['a map as a mapping key', 'apiVersion: a\nmetadata:\n  ? {x: 1}\n  : 2\n', /f\.yaml:3:5: a mapping key is a map, not a name/],
 ];
 
 describe('the spec reader turns every YAML problem into RF001', () => {
@@ -38,6 +40,22 @@ describe('the spec reader turns every YAML problem into RF001', () => {
     expect(read.findings[0]!.fix).toBeDefined();
     // The plan of the same text is exit 2 with the same findings, never an exception.
     expect(planText(text, 'f.yaml').exitCode).toBe(2);
+  });
+
+  it('a list or a map as a mapping key prints no process warning (the library would, on stderr)', () => {
+    const warned: unknown[] = [];
+    const emitWarning = process.emitWarning.bind(process);
+    process.emitWarning = (w: string | Error) => void warned.push(w);
+    try {
+      for (const text of [`${EXAMPLE}? [a, b]\n: 1\n`, 'a:\n  ? {x: 1}\n  : 2\n', '? - a\n: 1\n']) {
+        const read = readSpecText(text, 'f.yaml');
+        expect(read.findings[0]?.message).toMatch(/a mapping key is a (list|map)/);
+        expect(read.findings[0]?.fix).toMatch(/plain name/);
+      }
+    } finally {
+      process.emitWarning = emitWarning;
+    }
+    expect(warned).toEqual([]);
   });
 
   it('the fix names the offending snippet', () => {

@@ -41,7 +41,8 @@ interface KubeconfigDoc {
 export function clusterOfKubeconfig(base64: string): { server: string; ca: string } | undefined {
   let doc: KubeconfigDoc;
   try {
-    doc = parseYaml(Buffer.from(base64, 'base64').toString('utf8')) as KubeconfigDoc;
+    // logLevel 'error': nothing printed on stderr for text the Azure API sent.
+    doc = parseYaml(Buffer.from(base64, 'base64').toString('utf8'), { logLevel: 'error' }) as KubeconfigDoc;
   } catch {
     return undefined;
   }

@@ -1,4 +1,4 @@
-import { Composer, isAlias, isMap, isScalar, isSeq, Parser, type Document, type Node, type YAMLError, type CST } from 'yaml';
+import { Composer, isAlias, isCollection, isMap, isScalar, isSeq, Parser, type Document, type Node, type YAMLError, type CST } from 'yaml';
 type Token = CST.Token;
 
 import type { Finding } from './findings.js';
@@ -187,7 +187,16 @@ function compose(text: string): { doc?: Document.Parsed; errors: Problem[]; stop
 
 /** Duplicate keys of every mapping, in linear time (the library's own check is quadratic). */
 function duplicateKeys(doc: Document.Parsed): Problem[] {
-  const out: Problem[] = [];
+  return keyProblems(doc).filter((p) => p.kind === 'duplicate');
+}
+
+/**
+ * Mapping keys plain data cannot hold as written: a key that appears twice in one mapping, and a
+ * key that is itself a list or a map (`? [a, b]: 1`, valid YAML). The library would turn the
+ * latter into its text and print a process warning on stderr; here it is a finding at the key.
+ */
+function keyProblems(doc: Document.Parsed): (Problem & { kind: 'duplicate' | 'collection' })[] {
+  const out: (Problem & { kind: 'duplicate' | 'collection' })[] = [];
   const stack: unknown[] = [doc.contents];
   while (stack.length > 0) {
     const node = stack.pop();
@@ -199,8 +208,10 @@ function duplicateKeys(doc: Document.Parsed): Problem[] {
           const k = String(key.value);
           const at = key.range?.[0] ?? 0;
           const first = seen.get(k);
-          if (first !== undefined) out.push({ offset: at, message: `the key "${safeText(k, 60)}" appears twice in one mapping` });
+          if (first !== undefined) out.push({ kind: 'duplicate', offset: at, message: `the key "${safeText(k, 60)}" appears twice in one mapping` });
           else seen.set(k, at);
+        } else if (isCollection(key)) {
+          out.push({ kind: 'collection', offset: key.range?.[0] ?? 0, message: `a mapping key is a ${isSeq(key) ? 'list' : 'map'}, not a name: ${safeText(String(key), 60)}` });
         }
         stack.push(pair.value);
       }
@@ -353,8 +364,10 @@ export function readSpecText(input: string, fileName = 'spec'): { value?: unknow
   const fix = 'correct the YAML syntax';
   if (composed.errors.length > 0 || !composed.doc) return { findings: collapse(composed.errors, file, text, fix, composed.stopped) };
   const doc = composed.doc;
-  const dupes = duplicateKeys(doc);
+  const keys = keyProblems(doc);
+  const dupes = keys.filter((p) => p.kind === 'duplicate');
   if (dupes.length > 0) return { findings: collapse(dupes, file, text, 'keep one of the keys (each key may appear once per mapping)') };
+  if (keys.length > 0) return { findings: collapse(keys, file, text, 'write the key as a plain name (a spec key is a string; remove the `?` or the brackets)') };
   const dangling = danglingAliases(doc);
   if (dangling.length > 0) return { findings: collapse(dangling, file, text, 'define the anchor (&name) before the alias (*name), or write the value out') };
   try {

@@ -12,7 +12,9 @@
  *   counts a case which never returns, see scripts/fuzz.js);
  * - exit2-without-finding: exit 2 with no error finding to say why;
  * - bad-path: a finding names a path whose parent is not in the input;
- * - synth-wrote: `synth` wrote something for a spec with errors.
+ * - synth-wrote: `synth` wrote something for a spec with errors;
+ * - warning: the case made Node print a process warning (a library complaining on stderr, e.g. the
+ *   YAML library about a list or a map as a mapping key).
  */
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -23,7 +25,7 @@ import { main } from '../../src/cli/main.js';
 import { readSpecText } from '../../src/spec/parse.js';
 import { seeded } from '../helpers/rng.js';
 
-export const CLASSES = ['crash', 'hang', 'exit2-without-finding', 'bad-path', 'synth-wrote'] as const;
+export const CLASSES = ['crash', 'hang', 'exit2-without-finding', 'bad-path', 'synth-wrote', 'warning'] as const;
 export type FuzzClass = (typeof CLASSES)[number];
 
 export interface FuzzOptions {
@@ -243,6 +245,18 @@ const TEXT_MUTATIONS: Record<string, { slow?: boolean; apply: TextMutation }> = 
   },
   tabs: { apply: (r, t) => t.replace(/^( {2})+/gm, (m) => (r() < 0.3 ? '\t'.repeat(m.length / 2) : m)) },
   bom: { apply: (_r, t) => `\uFEFF${t}` },
+  // A list or a map as a mapping key (`? [name]` / `? {name: 1}` on its own line, `:` below): valid YAML, no spec key.
+  complexKey: {
+    apply: (r, t) => {
+      const lines = t.split('\n');
+      const at = lines.map((l, i) => (/^( *)([A-Za-z]\w*):(.*)$/.test(l) ? i : -1)).filter((i) => i >= 0);
+      if (at.length === 0) return `${t}\n? [a, b]\n: 1\n`;
+      const i = pick(r, at);
+      const [, ind, key, rest] = /^( *)([A-Za-z]\w*):(.*)$/.exec(lines[i]!)!;
+      lines[i] = `${ind!}? ${r() < 0.5 ? `[${key!}]` : `{${key!}: 1}`}\n${ind!}:${rest!}`;
+      return lines.join('\n');
+    },
+  },
   undefinedAlias: { apply: (r, t) => t.replace(/: [^\n{[]+$/m, r() < 0.5 ? ': *nope' : ': &a x') },
   aliasBomb: {
     apply: (_r, t) => `${t}\nbomb0: &b0 [x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 6 }, (_, i) => `bomb${i + 1}: &b${i + 1} [${Array(9).fill(`*b${i}`).join(', ')}]`).join('\n')}\n`,
@@ -317,6 +331,12 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
     if (samples.filter((s) => s.cls === cls).length < 5) samples.push({ cls, caseSeed, mutations, detail: detail.slice(0, 500) });
   };
   const dir = mkdtempSync(join(tmpdir(), 'rf-fuzz-'));
+  // Process warnings are emitted on the next tick: count the calls themselves, synchronously.
+  const warnings: string[] = [];
+  const emitWarning = process.emitWarning.bind(process);
+  process.emitWarning = (w: string | Error) => {
+    warnings.push(typeof w === 'string' ? w : w.message);
+  };
   const t0 = performance.now();
   let errorCases = 0;
   let okCases = 0;
@@ -346,6 +366,7 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
         mutations.push(m);
         text = TEXT_MUTATIONS[m]!.apply(r, text);
       }
+      warnings.length = 0;
       const clock = caseClock();
       let plan: PlanResult;
       let input: unknown;
@@ -377,8 +398,10 @@ export async function fuzz(opts: FuzzOptions): Promise<FuzzReport> {
         if (code === 0 || code === 70 || existsSync(out)) fail('synth-wrote', caseSeed, mutations, `synth exit ${code}, out ${existsSync(out) ? 'exists' : 'absent'}`);
         rmSync(out, { recursive: true, force: true });
       }
+      if (warnings.length > 0) fail('warning', caseSeed, mutations, warnings.join('\n'));
     }
   } finally {
+    process.emitWarning = emitWarning;
     rmSync(dir, { recursive: true, force: true });
   }
   return { cases: opts.cases - (opts.first ?? 0), exits, counts, samples, ms: performance.now() - t0, slowest };

@@ -44,10 +44,12 @@ interface Candidate {
 export function spcObjects(objects: unknown): { objectName: string; objectType?: string; objectAlias?: string }[] {
   if (typeof objects !== 'string') return [];
   try {
-    const outer = parseYaml(objects) as unknown;
+    // logLevel 'error': a list or a map as a mapping key (text from the user's manifest, in the
+    // doctor) becomes its text as a key instead of the library printing a process warning.
+    const outer = parseYaml(objects, { logLevel: 'error' }) as unknown;
     const items = get(outer, 'array');
     return (Array.isArray(items) ? items : []).flatMap((x: unknown) => {
-      const o = typeof x === 'string' ? (parseYaml(x) as unknown) : x;
+      const o = typeof x === 'string' ? (parseYaml(x, { logLevel: 'error' }) as unknown) : x;
       if (!isObject(o) || typeof o.objectName !== 'string') return [];
       return [{ objectName: o.objectName, ...(typeof o.objectType === 'string' ? { objectType: o.objectType } : {}), ...(typeof o.objectAlias === 'string' ? { objectAlias: o.objectAlias } : {}) }];
     });

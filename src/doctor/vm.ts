@@ -251,7 +251,7 @@ function rewriteReferences(root: TerraformRoot, type: string, from: string, to: 
       let out: unknown[] | undefined;
       v.forEach((x, i) => {
         const y = fix(x);
-        if (y !== x) (out ??= [...v])[i] = y;
+        if (y !== x) (out ??= [...(v as unknown[])])[i] = y;
       });
       return out ?? v;
     }

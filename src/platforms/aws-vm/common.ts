@@ -1017,6 +1017,14 @@ export function managerHopLimit(docs: FleetDocuments, runner: IntentRunner): num
   return typeof mo.http_put_response_hop_limit === 'number' ? mo.http_put_response_hop_limit : undefined;
 }
 
+/** The manager's launch template `http_tokens`, read from the documents. */
+export function managerHttpTokens(docs: FleetDocuments, runner: IntentRunner): string | undefined {
+  const root = awsFacts(docs)?.root;
+  const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
+  const mo = (list(body?.metadata_options)[0] ?? {}) as Record<string, unknown>;
+  return typeof mo.http_tokens === 'string' ? mo.http_tokens : undefined;
+}
+
 /** config.toml inside the user data must be the emitted runners/<runner>/config.toml. */
 export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner, runnerPath: string): Finding[] {
   const root = awsFacts(docs)?.root;

@@ -110,6 +110,21 @@ const codes = (r: DoctorResult) => r.findings.map((f) => f.code);
 const TOKEN_READERS = 'only the manager and the token rotator can read the runner token';
 
 describe('doctor: a hand-written EC2 Docker runner (user data in base64encode over a heredoc)', () => {
+  const IMDS = 'job containers cannot reach the instance credentials (IMDSv2 required, hop limit 1)';
+  it.each([
+    ['IMDSv1 allowed (http_tokens = "optional") with hop limit 1 (before: the proof held)', (tf: string) => tf.replace('http_tokens                 = "required"', 'http_tokens                 = "optional"'), /does not require IMDSv2 \(http_tokens = "optional"\): job containers can read the instance role's credentials over IMDSv1; that role is the manager's/],
+    ['no metadata_options at all (before: "hop limit undefined")', (tf: string) => tf.replace(/ {2}metadata_options \{[^}]*\}\n/, ''), /does not require IMDSv2 \(http_tokens not set\)/],
+    ['IMDSv2 required, no hop limit: the AMI decides (2 for ImdsSupport v2.0)', (tf: string) => tf.replace(/ {4}http_put_response_hop_limit = 1\n/, ''), /sets no IMDS hop limit, so the AMI \(2 for AMIs with ImdsSupport v2\.0\)/],
+  ])('%s: RF713 and the proof does not hold', (_name, edit, message) => {
+    const tf = edit(deployment());
+    expect(tf).not.toBe(deployment());
+    const r = run(tf);
+    expect(r.proofs.find((p) => p.claim === IMDS)?.holds).toBe(false);
+    const f = r.findings.find((x) => x.code === 'RF713');
+    expect(f?.message).toMatch(message);
+    expect(f?.fix).toContain('http_tokens = "required", http_put_response_hop_limit = 1');
+  });
+
   it('finds the manager and proves what the files show (before: RF910 "no runner manager")', () => {
     const r = run(deployment());
     expect(codes(r)).not.toContain('RF910');

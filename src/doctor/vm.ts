@@ -232,6 +232,51 @@ export function rekey(root: TerraformRoot, ev: Evidence, type: string, from: str
   const o = ev.terraform.origins.get(`${type}.${from}`);
   if (o) ev.terraform.origins.set(`${type}.${to}`, o);
   (ev.terraform.renamed ??= new Map()).set(`${type}.${to}`, ev.terraform.renamed?.get(`${type}.${from}`) ?? `${type}.${from}`);
+  rewriteReferences(root, type, from, to);
+}
+
+/**
+ * References to a renamed resource (`${aws_security_group.workers.id}` in a rule, a launch
+ * template, an Auto Scaling group) are renamed with it, everywhere in the root's resources: the
+ * platform proofs compare references with runner-fleet's keys, and one left under the user's key
+ * would match nothing, so a rule on that resource would go unchecked.
+ */
+function rewriteReferences(root: TerraformRoot, type: string, from: string, to: string): void {
+  const written = `${type}.${from}`;
+  const re = new RegExp(`(?<![A-Za-z0-9_.-])${escapeRe(type)}\\.${escapeRe(from)}(?![A-Za-z0-9_-])`, 'g');
+  // Copy on write: a body (or a part of it) changes only where it holds such a reference.
+  const fix = (v: unknown): unknown => {
+    if (typeof v === 'string') return v.includes('${') && v.includes(written) ? v.replace(re, `${type}.${to}`) : v;
+    if (Array.isArray(v)) {
+      let out: unknown[] | undefined;
+      v.forEach((x, i) => {
+        const y = fix(x);
+        if (y !== x) (out ??= [...(v as unknown[])])[i] = y;
+      });
+      return out ?? v;
+    }
+    if (v !== null && typeof v === 'object') {
+      let out: Record<string, unknown> | undefined;
+      for (const k of Object.keys(v)) {
+        const x = (v as Record<string, unknown>)[k];
+        const y = fix(x);
+        if (y !== x) setOwn((out ??= { ...(v as Record<string, unknown>) }), k, y);
+      }
+      return out ?? v;
+    }
+    return v;
+  };
+  for (const byName of Object.values(root.resource)) {
+    for (const name of Object.keys(byName)) {
+      const body = byName[name]!;
+      const y = fix(body);
+      if (y !== body) setOwn(byName, name, y as Record<string, unknown>);
+    }
+  }
+}
+
+function escapeRe(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 /** The user data as the file `ec2/<runner>/user-data.sh` that the chain proof compares it with, when no such file was given. */

@@ -989,7 +989,19 @@ export function verifySshOnlyFromManager(docs: FleetDocuments, sgKey: string, ma
     if (rule.type === 'ingress') out.push(f('RF716', runnerPath, `aws_security_group_rule.${k} adds ingress to the ${sgKey} group`, { fix: 'only the manager security group may reach TCP 22' }));
   }
   const sg = resourceBody(root, 'aws_security_group', sgKey);
-  if (sg && list(sg.ingress).length > 0) out.push(f('RF716', runnerPath, `aws_security_group.${sgKey} has inline ingress rules`, { fix: 'only the manager security group may reach TCP 22' }));
+  if (!sg) {
+    // Rules are found by the group they belong to: without the group nothing says who reaches port 22.
+    out.push(f('RF903', runnerPath, `the security group of the ${sgKey.replace(/^.*_/, '')} is not in the documents, so which sources reach their TCP 22 is not shown`, { fix: 'regenerate', deploymentFix: "give the Terraform of the security group the instances or tasks use (a launch template without vpc_security_group_ids gets the VPC's default group, which admits all traffic from every member of that group)" }));
+    return out;
+  }
+  // Inline rules (hand-written roots use them) are fine when each admits only TCP 22 from the manager's group.
+  for (const rule of list(sg.ingress)) {
+    const r = (rule ?? {}) as Record<string, unknown>;
+    const groups = list(r.security_groups);
+    const wide = [r.cidr_blocks, r.ipv6_cidr_blocks, r.prefix_list_ids].some((x) => list(x).length > 0) || r.self === true || r.self === 'true';
+    const ok = String(r.protocol) === 'tcp' && Number(r.from_port) === 22 && Number(r.to_port) === 22 && groups.length > 0 && groups.every((g) => g === manager) && !wide;
+    if (!ok) out.push(f('RF716', runnerPath, `aws_security_group.${sgKey} has an inline ingress rule for ${String(r.protocol)} ${String(r.from_port)}-${String(r.to_port)} from ${[...groups, ...list(r.cidr_blocks), ...list(r.ipv6_cidr_blocks), ...list(r.prefix_list_ids), ...(r.self === true || r.self === 'true' ? ['itself'] : [])].map(String).join(', ') || 'nothing named'}`, { fix: 'only the manager security group may reach TCP 22' }));
+  }
   return out;
 }
 
@@ -1003,6 +1015,14 @@ export function managerHopLimit(docs: FleetDocuments, runner: IntentRunner): num
   const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
   const mo = (list(body?.metadata_options)[0] ?? {}) as Record<string, unknown>;
   return typeof mo.http_put_response_hop_limit === 'number' ? mo.http_put_response_hop_limit : undefined;
+}
+
+/** The manager's launch template `http_tokens`, read from the documents. */
+export function managerHttpTokens(docs: FleetDocuments, runner: IntentRunner): string | undefined {
+  const root = awsFacts(docs)?.root;
+  const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
+  const mo = (list(body?.metadata_options)[0] ?? {}) as Record<string, unknown>;
+  return typeof mo.http_tokens === 'string' ? mo.http_tokens : undefined;
 }
 
 /** config.toml inside the user data must be the emitted runners/<runner>/config.toml. */

@@ -28,6 +28,45 @@ function workerTakeOver(docs: FleetDocuments, runner: IntentRunner): string {
   return `the worker instance: the jobs it runs at the same time (capacity_per_instance) and the ones after it (max_use_count)${shown !== undefined ? `, and the role of the worker instance profile ${shown}` : ''}`;
 }
 
+/** The instance profile a launch template names (`name` or `arn`, a reference or a literal), as written. */
+function profileOf(lt: Record<string, unknown> | undefined): string | undefined {
+  const p = [lt?.iam_instance_profile].flat()[0] as Record<string, unknown> | undefined;
+  const v = p?.name ?? p?.arn;
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+/**
+ * Workers are made without an instance profile, so a job, even one that leaves its container,
+ * finds no AWS credentials on its worker. Read from the documents: a worker launch template with
+ * a profile gives the worker host that role; the manager's own profile there is RF713 (whatever
+ * reaches the worker host holds the manager's role: the runner token, cache signing, scaling and
+ * SSH to every other worker), another profile is a role the jobs were never declared to have.
+ */
+function verifyWorkerProfile(docs: FleetDocuments, runner: IntentRunner, runnerPath: string): Finding[] {
+  const root = awsFacts(docs)?.root;
+  if (!root) return [];
+  const workers = resourceBody(root, 'aws_launch_template', key(runner, 'workers'));
+  if (!workers) return [{ code: 'RF903', severity: CODES.RF903.severity, path: runnerPath, message: `the launch template of the workers of group ${names(runner).workerGroup} is not in the documents, so whether the workers carry an instance profile is not shown`, fix: 'regenerate', deploymentFix: `give the Terraform of the launch template of Auto Scaling group ${names(runner).workerGroup}` }];
+  const profile = profileOf(workers);
+  if (profile === undefined) return [];
+  const managerProfile = profileOf(resourceBody(root, 'aws_launch_template', key(runner, 'manager')));
+  const ref = (v: string) => /^\$\{aws_iam_instance_profile\.([^.}]+)\.(?:name|arn)\}$/.exec(v)?.[1];
+  const profileBody = (v: string) => {
+    const k = ref(v);
+    return k === undefined ? undefined : resourceBody(root, 'aws_iam_instance_profile', k);
+  };
+  const sameProfile = managerProfile !== undefined && (managerProfile === profile || (ref(profile) !== undefined && ref(profile) === ref(managerProfile)));
+  const managerRole = managerProfile === undefined ? undefined : profileBody(managerProfile)?.role;
+  const workerRole = profileBody(profile)?.role;
+  const sameRole = workerRole !== undefined && managerRole !== undefined && JSON.stringify(workerRole) === JSON.stringify(managerRole);
+  const shownName = profileBody(profile)?.name;
+  const shown = typeof shownName === 'string' ? shownName : profile;
+  if (sameProfile || sameRole) {
+    return [{ code: 'RF713', severity: CODES.RF713.severity, path: runnerPath, message: `the workers of group ${names(runner).workerGroup} carry the manager's ${sameProfile ? 'instance profile' : 'role'} (instance profile ${shown}): whatever reaches a worker host (a job that leaves its container, or one with host networking) holds the manager's role, with the runner token, the cache signing, scaling and SSH to every other worker`, fix: 'regenerate; workers have no instance profile', deploymentFix: 'remove iam_instance_profile from the workers\' launch template: jobs that need cloud access get it from GitLab CI id_tokens, never from the worker' }];
+  }
+  return [{ code: 'RF713', severity: 'warning', path: runnerPath, message: `the workers of group ${names(runner).workerGroup} carry the instance profile ${shown}: its role is what a job that reaches its worker host (by leaving its container, host networking, or an IMDS hop limit above 1) holds, and the runner does not declare it as the jobs' identity`, fix: 'regenerate; workers have no instance profile', deploymentFix: 'remove iam_instance_profile from the workers\' launch template and give jobs cloud access through GitLab CI id_tokens, or keep the role only as wide as every job on these workers may be' }];
+}
+
 export const ec2AutoscalerClusterSchema = z.strictObject({
   ...vmClusterFields,
   type: z.literal('ec2-autoscaler'),
@@ -218,11 +257,14 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
     // Workers carry no instance profile, so a job on the host gets no AWS credentials; it gets the
     // worker itself, with the jobs it runs beside this one and after it.
     findings.push(...escapeFindings(dockerHostEscapes(docs.runners.get(runner.name)?.configToml), runnerPath, `from the host a job takes over ${workerTakeOver(docs, runner)}`));
+    const profile = verifyWorkerProfile(docs, runner, runnerPath);
+    findings.push(...profile);
     return {
       findings,
       proofs: [
         { claim: `the manager scales and connects to workers of group ${group} only`, holds: missing.length === 0 && leaks.length === 0 },
         { claim: 'workers accept SSH from the manager only', holds: ssh.length === 0 },
+        { claim: 'workers carry no instance profile: a job finds no AWS credentials on its worker', holds: profile.length === 0 },
       ],
     };
   },

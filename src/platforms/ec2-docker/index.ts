@@ -6,7 +6,7 @@ import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { instanceRunnerSchema, vmClusterFields, type InstanceRunnerSpec } from '../aws-vm/schema.js';
-import { managerHopLimit, managerResources, managerUserData } from '../aws-vm/common.js';
+import { managerHopLimit, managerHttpTokens, managerResources, managerUserData } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE, awsIdentityCheckJob } from '../aws-identity-check.js';
 import { findBy } from '../../model/lookup.js';
 import { dockerHostEscapes, escapeFindings } from '../../verify/docker-escape.js';
@@ -76,9 +76,19 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
 
   verifyRunner(docs, _fleet, runner, runnerPath) {
     const hop = managerHopLimit(docs, runner);
-    const reach = hop === undefined || hop > 1;
+    const tokens = managerHttpTokens(docs, runner);
+    // IMDSv1 answers a container's plain GET whatever the hop limit (the limit applies to IMDSv2's
+    // token response only); an unset limit is the AMI's (2 for AMIs with ImdsSupport v2.0, EC2
+    // API reference, Image.ImdsSupport) or the account's metadata defaults, so it is not shown.
+    const v1 = tokens !== 'required';
+    const reach = v1 || hop === undefined || hop > 1;
+    const why = v1
+      ? `does not require IMDSv2 (http_tokens ${tokens === undefined ? 'not set' : `= ${JSON.stringify(tokens)}`}): job containers can read the instance role's credentials over IMDSv1`
+      : hop === undefined
+        ? "sets no IMDS hop limit, so the AMI (2 for AMIs with ImdsSupport v2.0) or the account's metadata defaults decide it: job containers may obtain the instance role"
+        : `has IMDS hop limit ${String(hop)}: job containers can obtain the instance role`;
     const findings: Finding[] = reach
-      ? [{ code: 'RF713', severity: CODES.RF713.severity, path: `${runnerPath}.instance.jobsReachInstanceCredentials`, message: `the manager launch template has IMDS hop limit ${String(hop)}: job containers can obtain the instance role, which is the manager's (cache signing, token parameter)`, received: String(hop), allowed: '1', fix: 'remove instance.jobsReachInstanceCredentials; give jobs cloud access through GitLab CI id_tokens instead' }]
+      ? [{ code: 'RF713', severity: CODES.RF713.severity, path: `${runnerPath}.instance.jobsReachInstanceCredentials`, message: `the manager launch template ${why}; that role is the manager's (cache signing, token parameter)`, received: v1 ? `http_tokens ${tokens === undefined ? 'not set' : JSON.stringify(tokens)}` : String(hop), allowed: v1 ? 'http_tokens = "required"' : '1', fix: 'remove instance.jobsReachInstanceCredentials; give jobs cloud access through GitLab CI id_tokens instead', deploymentFix: 'set metadata_options { http_tokens = "required", http_put_response_hop_limit = 1 } on the manager launch template; give jobs cloud access through GitLab CI id_tokens' }]
       : [];
     // The hop limit holds only while jobs stay inside their containers: a setting that lets them
     // reach the host (privileged included, which is RF301) reaches its metadata service too.

@@ -62,8 +62,10 @@ export const ecsFargateDoctor: ComputeDoctorReader = {
     const k = taskKey(m, root);
     const out = k ? [{ type: 'aws_ecs_task_definition', from: k, to: vmKey(m.runner, 'jobs') }] : [];
     const task = k ? root.resource.aws_ecs_task_definition?.[k] : undefined;
-    // The tasks' security group: fargate.toml names it (a placeholder the user data fills), else the one tasks get SSH on.
-    const sg = Object.entries(root.resource.aws_security_group ?? {}).find(([key]) => key === vmKey(m.runner, 'tasks'))?.[0];
+    // The tasks' security group: the one fargate.toml names (`${aws_security_group.x.id}` in a hand-written
+    // template), else runner-fleet's own key (its fargate.toml holds a placeholder the user data fills).
+    const named = str(get(fargateToml(m), 'Fargate', 'SecurityGroup'));
+    const sg = (named === undefined ? undefined : resolveKey(root, 'aws_security_group', named)) ?? Object.entries(root.resource.aws_security_group ?? {}).find(([key]) => key === vmKey(m.runner, 'tasks'))?.[0];
     void task;
     if (sg) out.push({ type: 'aws_security_group', from: sg, to: vmKey(m.runner, 'tasks') });
     return out;

@@ -1,4 +1,5 @@
 import type { Finding } from '../spec/findings.js';
+import { instancesAsLaunchTemplates } from './aws-instance.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { Artifact, TerraformRoot } from '../emit/artifacts.js';
 import type { EmittedRunner } from '../emit/types.js';
@@ -69,6 +70,8 @@ export function awsOf(ev: Evidence, root: TerraformRoot): { account?: string; pa
 export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink): { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[] } {
   const readers = new Map<string, { type: string; doctor: ComputeDoctorReader }>();
   for (const p of PLATFORMS) if (p.computeDoctor) for (const e of p.computeDoctor.executors) readers.set(e, { type: p.type, doctor: p.computeDoctor });
+  // A manager on one EC2 instance is read as the launch template the proofs look up.
+  instancesAsLaunchTemplates(ev, root);
   const { managers, findings, unreadable } = findVmManagers(ev, root, new Set(readers.keys()));
   sink.findings.push(...findings);
   const artifacts: Artifact[] = [];

@@ -152,6 +152,11 @@ function tagsOf(body: Record<string, unknown>): Record<string, string> {
  * with a VM executor (docker, docker-autoscaler, custom). A config.toml given as a file stands in
  * when the user data does not carry one.
  */
+/** A launch template as the user wrote it: `aws_launch_template.x`, or the `aws_instance.x` read as one. */
+function written(ev: Evidence, k: string): string {
+  return ev.terraform.renamed?.get(`aws_launch_template.${k}`) ?? `aws_launch_template.${k}`;
+}
+
 export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: ReadonlySet<string>): { managers: VmManagerEvidence[]; findings: Finding[]; unreadable: string[] } {
   const findings: Finding[] = [];
   const managers: VmManagerEvidence[] = [];
@@ -164,29 +169,29 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     const read = userDataText(body, origin.source.path, texts);
     if (read === undefined) continue;
     if ('problem' in read) {
-      unreadable.push(`aws_launch_template.${k} (${formatPosition(originAt(origin, 'user_data'))}): ${read.problem}`);
+      unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): ${read.problem}`);
       continue;
     }
     const userData = read.text;
     const span = heredocSpan(userData, /(^|\/)config\.toml$/);
     const tomlText = span?.body;
     // A config.toml may hide in the part only apply knows (a templatefile() not evaluated here).
-    if (span === undefined && read.unknown.length > 0) unreadable.push(`aws_launch_template.${k} (${formatPosition(originAt(origin, 'user_data'))}): its user data is known only when Terraform runs (${read.unknown[0]!.length > 80 ? `${read.unknown[0]!.slice(0, 80)}…` : read.unknown[0]!})`);
+    if (span === undefined && read.unknown.length > 0) unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): its user data is known only when Terraform runs (${read.unknown[0]!.length > 80 ? `${read.unknown[0]!.slice(0, 80)}…` : read.unknown[0]!})`);
     let toml: Record<string, unknown> | undefined;
     let tomlOrigin: Origin = { ...origin, path: [...origin.path, 'user_data'] };
     if (tomlText !== undefined) {
       try {
         toml = parseToml(tomlText);
       } catch (e) {
-        findings.push(finding('RF901', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of aws_launch_template.${k} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: 'fix the config.toml the user data writes' }));
+        findings.push(finding('RF901', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of ${written(ev, k)} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: 'fix the config.toml the user data writes' }));
         continue;
       }
       // Settings only apply knows are not proven: the runner is left out, with the keys and values named.
       const blind = unknownKeys(toml, read.unknown).filter((u) => !KEYS_THAT_MAY_BE_UNKNOWN.has(u.last));
       if (blind.length > 0) {
         const shown = blind.slice(0, 3).map((u) => `${u.key} = ${JSON.stringify(u.value.length > 60 ? `${u.value.slice(0, 60)}…` : u.value)}`);
-        findings.push(finding('RF906', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of aws_launch_template.${k} sets ${shown.join(', ')}${blind.length > 3 ? ` and ${blind.length - 3} more` : ''}, known only when Terraform runs: this runner manager is not proven`, { fix: 'write these settings literally in the user data, or give `terraform show -json` of a plan, which carries the rendered user data' }));
-        unreadable.push(`aws_launch_template.${k} (${formatPosition(originAt(origin, 'user_data'))}): its config.toml sets values known only when Terraform runs`);
+        findings.push(finding('RF906', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of ${written(ev, k)} sets ${shown.join(', ')}${blind.length > 3 ? ` and ${blind.length - 3} more` : ''}, known only when Terraform runs: this runner manager is not proven`, { fix: 'write these settings literally in the user data, or give `terraform show -json` of a plan, which carries the rendered user data' }));
+        unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): its config.toml sets values known only when Terraform runs`);
         continue;
       }
     }

@@ -17,7 +17,7 @@ import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence
 import { normalizeTerraform } from './terraform.js';
 import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidence } from './azure.js';
 import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
-import { awsOf, inferVmRunners } from './infer-vm.js';
+import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
@@ -565,8 +565,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
 
   const intent: FleetIntent = { name: 'doctor', clusters, caches, runners: intentRunners, identities };
-  if (account !== undefined || roles.size > 0) {
-    intent.aws = { accountId: account ?? '000000000000', region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {} };
+  if (account !== undefined || roles.size > 0 || vm.found > 0) {
+    intent.aws = { accountId: account ?? ACCOUNT_NOT_SHOWN, region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {}, ...(account === undefined ? { accountShown: false as const } : {}) };
   }
   const docs: FleetDocuments = { artifacts: docsArtifacts, runners: docsRunners, terraformAws: root };
   // Platforms that build further documents from the evidence (AKS: the Azure root and the cluster's Kubernetes root).

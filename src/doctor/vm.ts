@@ -240,7 +240,7 @@ export function userDataArtifact(m: VmManagerEvidence): Artifact {
 }
 
 /** An AWS role identity of a VM runner, bound to the compute that carries it. */
-export function vmIdentity(root: TerraformRoot, cluster: ResolvedCluster, runner: string, purpose: 'manager' | 'jobs', roleKey: string, aws: { accountId: string; partition: string }, subject: { attachment: 'instance-profile' | 'task-definition'; service: string; name: string; mechanism: string }): AwsRoleIdentity {
+export function vmIdentity(root: TerraformRoot, cluster: ResolvedCluster, runner: string, purpose: 'manager' | 'jobs', roleKey: string, aws: { accountId: string; partition: string; accountShown?: false }, subject: { attachment: 'instance-profile' | 'task-definition'; service: string; name: string; mechanism: string }): AwsRoleIdentity {
   const body = root.resource.aws_iam_role![roleKey]!;
   const path = typeof body.path === 'string' ? body.path : '/';
   const name = String(body.name);
@@ -252,7 +252,7 @@ export function vmIdentity(root: TerraformRoot, cluster: ResolvedCluster, runner
     roleName: name,
     rolePath: path,
     arn: `arn:${aws.partition}:iam::${aws.accountId}:role${path}${name}`,
-    binding: { mechanism: subject.mechanism, subject: { kind: 'aws-service', cluster: cluster.name, service: subject.service, attachment: subject.attachment, name: subject.name, account: aws.accountId } },
+    binding: { mechanism: subject.mechanism, subject: { kind: 'aws-service', cluster: cluster.name, service: subject.service, attachment: subject.attachment, name: subject.name, account: aws.accountId, ...(aws.accountShown === false ? { accountNotShown: true as const } : {}) } },
     statements: [],
   };
 }

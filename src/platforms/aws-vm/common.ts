@@ -43,6 +43,19 @@ function aws(fleet: FleetIntent) {
   return fleet.aws!;
 }
 
+/** An ARN as a message shows it: an account the documents do not show is `<account id>`, never the stand-in. */
+function shownArn(fleet: FleetIntent, arn: string): string {
+  if (aws(fleet).accountShown !== false) return arn;
+  const parts = arn.split(':');
+  if (parts[4] === aws(fleet).accountId) parts[4] = '<account id>';
+  return parts.join(':');
+}
+
+/** The account of this fleet's compute, as a subject carries it (a stand-in the documents do not show is marked so). */
+function subjectAccount(fleet: FleetIntent): Pick<AwsServiceSubject, 'account' | 'accountNotShown'> {
+  return { account: aws(fleet).accountId, ...(aws(fleet).accountShown === false ? { accountNotShown: true as const } : {}) };
+}
+
 /** Names of one VM runner's resources, derived once in resolve. */
 export function vmRunnerNames(fleetName: string, runner: { name: string }) {
   const base = fitName(`${fleetName}-${runner.name}`, 48);
@@ -146,11 +159,11 @@ function ecsTasksTrustOf(a: NonNullable<FleetIntent['aws']>): PolicyDocument {
 }
 
 export function instanceProfileSubject(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): AwsServiceSubject {
-  return { kind: 'aws-service', cluster: cluster.name, service: EC2_SERVICE, attachment: 'instance-profile', name: names(runner).instanceProfile, account: aws(fleet).accountId };
+  return { kind: 'aws-service', cluster: cluster.name, service: EC2_SERVICE, attachment: 'instance-profile', name: names(runner).instanceProfile, ...subjectAccount(fleet) };
 }
 
 export function taskSubject(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): AwsServiceSubject {
-  return { kind: 'aws-service', cluster: cluster.name, service: ECS_TASKS_SERVICE, attachment: 'task-definition', name: names(runner).taskFamily, account: aws(fleet).accountId };
+  return { kind: 'aws-service', cluster: cluster.name, service: ECS_TASKS_SERVICE, attachment: 'task-definition', name: names(runner).taskFamily, ...subjectAccount(fleet) };
 }
 
 function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
@@ -267,12 +280,16 @@ export function vmSubjects(docs: FleetDocuments, fleet: FleetIntent, cluster: Re
   const first = fleet.clusters.find((c) => (VM_PLATFORM_TYPES as readonly string[]).includes(c.type))?.name === cluster.name;
   return attachments(docs)
     .filter((a) => own.has(a.subject.name) || (first && !allOwned.has(a.subject.name)))
-    .map((a) => ({ ...a.subject, cluster: cluster.name, account: aws(fleet).accountId }));
+    .map((a) => ({ ...a.subject, cluster: cluster.name, ...subjectAccount(fleet) }));
 }
 
 /** Look-alikes: the same task family in another account (confused deputy). EC2 profiles cannot cross accounts. */
 export function vmDecoys(subject: IdentitySubject): IdentitySubject[] {
-  if (subject.kind === 'aws-service' && subject.attachment === 'task-definition') return [{ ...subject, account: FOREIGN_ACCOUNT }];
+  if (subject.kind === 'aws-service' && subject.attachment === 'task-definition') {
+    const decoy: AwsServiceSubject = { ...subject, account: FOREIGN_ACCOUNT };
+    delete decoy.accountNotShown;
+    return [decoy];
+  }
   return [];
 }
 
@@ -1065,7 +1082,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const own = tokenParameterArn(fleet, runner);
   const other = otherRunnersParameterArn(own);
   const out: Finding[] = [];
-  if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(f('RF106', runnerPath, `the manager role cannot read its token parameter ${names(runner).tokenParameter}`, { fix: 'regenerate', deploymentFix: `allow the manager role ssm:GetParameter on ${own}` }));
+  if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(f('RF106', runnerPath, `the manager role cannot read its token parameter ${names(runner).tokenParameter}`, { fix: 'regenerate', deploymentFix: `allow the manager role ssm:GetParameter on ${shownArn(fleet, own)}` }));
   // The token must be stored encrypted: a String (or StringList) parameter keeps it in plain text,
   // for anyone with ssm:GetParameter on it and in every listing that shows values.
   const root = awsFacts(docs)?.root;
@@ -1089,7 +1106,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   if (keyArn !== undefined) {
     const via = `ssm.${aws(fleet).region}.amazonaws.com`;
     const ctx = (param: string, service = via) => ({ 'kms:ViaService': service, 'kms:EncryptionContext:PARAMETER_ARN': param });
-    if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(f('RF106', runnerPath, `the manager role cannot decrypt its token parameter with ${keyArn} through SSM`, { fix: 'regenerate', deploymentFix: `allow the manager role kms:Decrypt on ${keyArn} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${own}` }));
+    if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(f('RF106', runnerPath, `the manager role cannot decrypt its token parameter with ${keyArn} through SSM`, { fix: 'regenerate', deploymentFix: `allow the manager role kms:Decrypt on ${keyArn} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${shownArn(fleet, own)}` }));
     const otherKey = keyArn.replace(/key\/.*$/, 'key/00000000-0000-0000-0000-000000000000');
     const kmsLeaks = [
       ['another runner\'s parameter', keyArn, ctx(other)],

@@ -17,6 +17,7 @@ import { evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest 
 import { awsFacts, parseRef } from '../../verify/aws-docs.js';
 import type { VmClusterSpec } from './schema.js';
 import { findBy } from '../../model/lookup.js';
+import { userDataFilePath } from './user-data.js';
 
 /**
  * What the three AWS VM platforms share: a runner manager on one EC2 instance (a one-instance
@@ -780,15 +781,19 @@ function artifactText(artifact: Artifact): string {
   return text;
 }
 
+/** The folder of the AWS root among the emitted documents (emit/index.ts writes terraform/aws/main.tf.json). */
+const AWS_ROOT_DIR = 'terraform/aws';
+
 /** The user data a launch template boots with, read from the documents (file reference or inline base64). */
 export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>): { text?: string; problem?: string } {
   const v = body.user_data;
   if (v === undefined) return {};
   if (typeof v !== 'string') return { problem: `user_data is ${showValue(v)}` };
-  const file = /^\$\{filebase64\("\$\{path\.module\}\/\.\.\/\.\.\/([^"]+)"\)\}$/.exec(v) ?? /^\$\{base64encode\(file\("\$\{path\.module\}\/\.\.\/\.\.\/([^"]+)"\)\)\}$/.exec(v);
+  // Paths of the documents are relative to the output folder; the AWS root is two folders down (terraform/aws).
+  const file = userDataFilePath(v, AWS_ROOT_DIR);
   if (file) {
-    const artifact = artifactAt(docs, file[1]!);
-    return artifact ? { text: artifactText(artifact) } : { problem: `user_data names ${file[1]!}, which is not generated` };
+    const artifact = artifactAt(docs, file.path);
+    return artifact ? { text: artifactText(artifact) } : { problem: `user_data names ${file.path}, which is not generated` };
   }
   const embedded = embeddedUserData.get(body);
   if (embedded !== undefined && embedded.encoded === v) return { text: embedded.text };

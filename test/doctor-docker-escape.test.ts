@@ -68,6 +68,10 @@ describe('ec2-docker: settings that let jobs reach the host refute the IMDS proo
     ['apparmor unconfined for services', addToDocker('services_security_opt = [ "apparmor=unconfined" ]'), 'services_security_opt entry "apparmor=unconfined"', /AppArmor/],
     ['a host device', addToDocker('devices = [ "/dev/nvme0n1" ]'), 'devices entry "/dev/nvme0n1"', /host device \/dev\/nvme0n1/],
     ['privileged services', addToDocker('services_privileged = true'), 'services_privileged = true', /services a job names/],
+    // Before: not classified (volumes_from) or taken for harmless (pid_mode of another container).
+    ['the volumes of another container', addToDocker('volumes_from = [ "gitlab-runner" ]'), 'volumes_from entry "gitlab-runner"', /mounts every volume of container "gitlab-runner" read-write .*bind mounts of host paths.*outlive the job.*config\.toml with every runner token/],
+    ['the volumes of another container, read-only', addToDocker('volumes_from = [ "tools:ro" ]'), 'volumes_from entry "tools:ro"', /mounts every volume of container "tools" read-only/],
+    ['the PID namespace of another container', addToDocker('pid_mode = "container:gitlab-runner"'), 'pid_mode = "container:gitlab-runner"', /joins the PID namespace of container "gitlab-runner" .*\/proc\/<pid>\/environ and \/proc\/<pid>\/root.*Docker socket mounted there is the host/],
   ])('%s: RF309 at its line in the user data, the IMDS and cache proofs fail, exit 1', (_name, edit, shown, lets) => {
     const files = edited('ec2-docker', 'docker', edit);
     const r = doctor(files);
@@ -115,7 +119,6 @@ describe('ec2-docker: settings that let jobs reach the host refute the IMDS proo
     ['BPF without PERFMON (no tracing programs, no kernel reads)', addToDocker('cap_add = [ "CAP_BPF" ]')],
     ['SYS_PTRACE without the host PID namespace (its own processes only)', addToDocker('cap_add = [ "SYS_PTRACE" ]')],
     ['SYS_TIME and SYS_BOOT (disturb, reach nothing)', addToDocker('cap_add = [ "SYS_TIME", "SYS_BOOT" ]')],
-    ['pid_mode of another container, not the host', addToDocker('pid_mode = "container:sidecar"')],
     ['a host directory of its own', replaceVolumes('[ "/cache", "/srv/build-cache:/build-cache" ]')],
     ['allowed_privileged_images alone (it only narrows privileged)', addToDocker('allowed_privileged_images = [ "docker:*-dind" ]')],
   ])('%s: no RF309, the proofs hold, exit 0', (_name, edit) => {
@@ -261,7 +264,7 @@ describe('dockerHostEscapes', () => {
     const known = KNOWN_TOML_KEYS['runners.docker'];
     expect(known).not.toBe('*');
     expect(ESCAPE_KEYS.filter((k) => !(known as ReadonlySet<string>).has(k))).toEqual([]);
-    expect(ESCAPE_KEYS).toEqual(expect.arrayContaining(['ipcmode', 'pid_mode', 'services_security_opt', 'device_cgroup_rules', 'services_devices']));
+    expect(ESCAPE_KEYS).toEqual(expect.arrayContaining(['ipcmode', 'pid_mode', 'volumes_from', 'services_security_opt', 'device_cgroup_rules', 'services_devices']));
     const toml = { runners: [{ executor: 'docker', docker: { ipcmode: 'private', pid_mode: 'container:x', services_security_opt: ['no-new-privileges'], device_cgroup_rules: ['c 10:200 rwm'], services_devices: { 'docker:*': ['/dev/fuse'] }, services: [{ name: 'postgres:16', alias: 'db' }] } }] };
     expect(unknownTomlKeys(toml)).toEqual([]);
     expect(unknownTomlKeys({ runners: [{ docker: { ipc_mode: 'host', pidmode: 'host' } }] })).toEqual(['runners.docker.ipc_mode', 'runners.docker.pidmode']);

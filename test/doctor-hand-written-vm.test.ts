@@ -38,6 +38,8 @@ interface Variant {
   userData?: string;
   /** The role's policy attachments: SSM core by default. */
   ssmCore?: boolean;
+  /** The provider block's body: a region and allowed_account_ids 111122223333 by default. */
+  provider?: string;
 }
 
 function deployment(v: Variant = {}): string {
@@ -50,8 +52,7 @@ function deployment(v: Variant = {}): string {
   const heredoc = `<<-EOT\n${script}\n  EOT\n`;
   const userData = (v.userData ?? 'base64encode(USERDATA)').replace('USERDATA', heredoc);
   return `provider "aws" {
-  region              = "eu-west-1"
-  allowed_account_ids = ["111122223333"]
+${v.provider ?? '  region              = "eu-west-1"\n  allowed_account_ids = ["111122223333"]'}
 }
 
 resource "aws_iam_role" "runner" {
@@ -130,6 +131,17 @@ describe('doctor: a hand-written EC2 Docker runner (user data in base64encode ov
     expect(codes(r)).not.toContain('RF910');
     expect([...r.chains.keys()]).toEqual(['docker']);
     expect(r.proofs.find((p) => p.claim === 'job containers cannot reach the instance credentials (IMDSv2 required, hop limit 1)')?.holds).toBe(true);
+  });
+
+  it('an account no document states: the trust claim says so and shows no made-up id (before: "account 000000000000")', () => {
+    const r = run(deployment({ provider: '  region = "eu-west-1"' }));
+    const trust = r.proofs.find((p) => p.claim.includes('can assume the manager role gitlab-runner-docker'));
+    expect(trust?.claim).toContain('(ec2.amazonaws.com, an account the documents do not show)');
+    // The stand-in is equal only to itself: the instance profile of the same (unknown) account still obtains the role.
+    expect(trust?.holds).toBe(true);
+    expect(JSON.stringify(r)).not.toContain('000000000000');
+    // With the account stated, the claim names it.
+    expect(run(deployment()).proofs.find((p) => p.claim.includes('can assume the manager role'))?.claim).toContain('account 111122223333');
   });
 
   it('names resources as the user wrote them, not by runner-fleet keys', () => {
@@ -232,6 +244,14 @@ resource "aws_iam_role_policy" "token" {
   it('with AmazonSSMManagedInstanceCore attached: RF712, the manager reads every parameter', () => {
     const r = run(readsToken({ extra: param('  value = "placeholder"\n  lifecycle {\n    ignore_changes = [value]\n  }') }));
     expect(r.findings.find((f) => f.code === 'RF712')?.message).toMatch(/can ssm:GetParameter, ssm:GetParameters on parameters other than its own token parameter \(another runner's, such as \/another-runner\/token\)/);
+  });
+
+  it('a role that may not read its parameter, in an account no document states: the fix names <account id>, never a made-up id', () => {
+    const standIn = 'resource "aws_ssm_parameter" "token" {\n  name  = "/gitlab/token"\n  type  = "SecureString"\n  value = "placeholder"\n  lifecycle {\n    ignore_changes = [value]\n  }\n}\n';
+    const r = run(readsToken({ ssmCore: false, provider: '  region = "eu-west-1"', extra: standIn }));
+    const f = r.findings.find((x) => x.code === 'RF106' && x.message.includes('cannot read its token parameter /gitlab/token'));
+    expect(f?.fix).toBe('allow the manager role ssm:GetParameter on arn:aws:ssm:eu-west-1:<account id>:parameter/gitlab/token');
+    expect(JSON.stringify(r)).not.toContain('000000000000');
   });
 
   it("another runner's parameter is never the runner's own", () => {

@@ -298,8 +298,12 @@ export function normalizeAzure(ev: Evidence): AzureEvidence {
   if (subscriptionId) out.subscriptionId = subscriptionId;
   if (tenantId) out.tenantId = tenantId;
   if (firstIdentity) {
-    if (str(firstIdentity.location)) out.location = String(firstIdentity.location);
-    if (str(firstIdentity.resource_group_name)) out.resourceGroup = String(firstIdentity.resource_group_name);
+    // Followed to the literal where written as a reference (azurerm_resource_group.runners.name): the
+    // cache's scopes are built from it and must be those its role assignments resolve to.
+    const location = plain(firstIdentity.location);
+    const group = plain(firstIdentity.resource_group_name);
+    if (location) out.location = location;
+    if (group) out.resourceGroup = group;
   }
   return out;
 }

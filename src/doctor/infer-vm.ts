@@ -61,6 +61,13 @@ export function awsOf(ev: Evidence, root: TerraformRoot): { account?: string; pa
 }
 
 /**
+ * The account ARNs are built with where no document states it: a stand-in equal only to itself
+ * (two unknown accounts compare equal, a literal account in a policy never matches it), marked
+ * `accountShown: false` in the intent so that no text shows it as an id.
+ */
+export const ACCOUNT_NOT_SHOWN = '000000000000';
+
+/**
  * VM runners (ec2-docker, ec2-autoscaler, ecs-fargate) read back: the manager is the instance of a
  * launch template whose user data writes a config.toml; its identity is the instance profile's
  * role; the jobs' identity is what the platform says (a Fargate task role, none on Docker hosts);
@@ -77,7 +84,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink):
   const artifacts: Artifact[] = [];
   if (managers.length === 0) return { found: 0, artifacts, unreadable };
   const aws = awsOf(ev, root);
-  const account = aws.account ?? '000000000000';
+  const account = aws.account ?? ACCOUNT_NOT_SHOWN;
   const partition = aws.partition ?? 'aws';
   const providerTags = (ev.terraform.awsProviders ?? []).map((p) => get(first(p.default_tags), 'tags', 'runner-fleet-fleet')).find((t): t is string => typeof t === 'string');
   const have = new Set(ev.artifacts.map((a) => a.path));
@@ -138,7 +145,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink):
     if (keyArn?.startsWith('arn:') && cluster.spec.tokenKmsKeyArn === undefined) cluster.spec.tokenKmsKeyArn = keyArn;
 
     const index = sink.runners.length;
-    const ids = { accountId: account, partition };
+    const ids = { accountId: account, partition, ...(aws.account === undefined ? { accountShown: false as const } : {}) };
     const manager = vmIdentity(root, cluster, m.runner, 'manager', roleKey, ids, { attachment: 'instance-profile', service: EC2_SERVICE, name: String(profile.name), mechanism: 'instance-profile' });
     sink.identities.push(manager);
     sink.bindingOrigins.set(manager.key, ev.terraform.origins.get(`aws_iam_instance_profile.${vmKey(m.runner, 'manager')}`) ?? m.origin);
@@ -188,7 +195,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink):
     const ud = userDataArtifact(m);
     if (!have.has(ud.path)) artifacts.push(ud);
   }
-  const out: { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[] } = { found: managers.length, account, partition, artifacts, unreadable };
+  const out: { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[] } = { found: managers.length, ...(aws.account !== undefined ? { account: aws.account } : {}), partition, artifacts, unreadable };
   if (aws.region) out.region = aws.region;
   return out;
 }

@@ -17,7 +17,7 @@ import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence
 import { normalizeTerraform } from './terraform.js';
 import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidence } from './azure.js';
 import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
-import { awsOf, inferVmRunners } from './infer-vm.js';
+import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
@@ -405,6 +405,17 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (toml !== undefined && jobsSaName === chain.managerSa) {
       findings.push(finding('RF905', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs run as the manager's own service account ${chain.namespace}/${jobsSaName}: every job gets the manager's identity, its cache signing rights and its RBAC`, { received: jobsSaName, fix: 'give jobs their own service account (and role) in [runners.kubernetes] service_account' }));
     }
+    const meant = manager.binding ? undefined : readers.map((r) => r.doctor.unboundIdentity?.({ namespace: chain.namespace, name: chain.managerSa }, ctx, trustOf)).find((x) => x !== undefined);
+    if (meant) {
+      // Its role says how the manager was meant to get credentials: without the binding it silently gets the node's.
+      const roleAt = ev.terraform.origins.get(meant.address);
+      const where = roleAt ? formatPosition(originAt(roleAt)) : at;
+      const about = `the manager of runner ${chain.name} (${at}): ${meant.identity}, but ${meant.missing}`;
+      const effect = `${meant.without}${get(toml, 'runners', 0, 'cache') !== undefined ? ', so the cache it signs for fails with only a warning in the job log' : ''}, and its chain is not proven`;
+      if (meant.shown) findings.push(finding('RF904', where, `${about}: ${effect}`, { received: meant.roleName, fix: meant.fix }));
+      else findings.push(finding('RF903', where, `${about}; it may be written in a file not given. Without it ${effect}`, { received: meant.roleName, fix: `give the Terraform that writes the cluster's Pod Identity associations, or ${meant.fix}` }));
+      continue;
+    }
     if (!manager.binding) {
       findings.push(finding('RF911', at, `the manager ${chain.namespace}/${chain.managerSa} has no cloud identity of its own (no role annotation or association in the evidence), so it runs with the node's role`, { fix: 'bind the manager to its own role (IRSA annotation or Pod Identity association)' }));
       continue;
@@ -414,13 +425,6 @@ export function inferDeployment(ev: Evidence): Inferred {
       continue;
     }
     const reader = manager.reader!;
-    if (reader.doctor.requiresJobIdentity && !(jobs.binding && known(jobs.binding))) {
-      // This platform proves a runner only with both identities: say what is missing, prove nothing half.
-      const where = formatPosition(jobs.binding?.origin ? originAt(jobs.binding.origin) : originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account'));
-      if (jobs.binding) findings.push(finding('RF903', where, `runner ${chain.name}: the jobs' ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName} is not in the evidence given, so the runner's chain is not proven`, { received: jobs.binding.ref, fix: missingFix(jobs.binding) }));
-      else findings.push(finding('RF911', where, `runner ${chain.name}: the jobs' service account ${chain.namespace}/${jobsSaName} has no cloud identity of its own, so job pods get whatever the node holds; the runner's chain is not proven`, { fix: 'give jobs their own narrow identity (a service account annotated with its own managed identity)' }));
-      continue;
-    }
     const key = reader.doctor.clusterKey(manager.binding, trustOf);
     let cluster = clusterKeys.get(key);
     if (!cluster) {
@@ -464,7 +468,13 @@ export function inferDeployment(ev: Evidence): Inferred {
     } else if (jobs.binding) {
       findings.push(finding('RF903', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: missingFix(jobs.binding) }));
     } else if (toml !== undefined) {
-      findings.push(finding('RF911', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs' service account ${chain.namespace}/${jobsSaName} has no cloud identity of its own: job pods get the node's role unless the node blocks IMDS (hop limit 1), which files cannot show`, { fix: 'give jobs their own narrow role, or block IMDS for pods (metadata hop limit 1) and verify it on the nodes' }));
+      // The namespace's `default` service account (no service_account set): any pod there naming none shares it.
+      const unset = get(toml, 'runners', 0, 'kubernetes', 'service_account') === undefined;
+      const who = jobsSaName === 'default'
+        ? `${unset ? 'config.toml names no [runners.kubernetes] service_account, so ' : ''}job pods run as the namespace's default service account ${chain.namespace}/default, which Kubernetes creates in every namespace and every pod there that names no service account shares; it has no cloud identity of its own`
+        : `the jobs' service account ${chain.namespace}/${jobsSaName} has no cloud identity of its own`;
+      const pods = reader.doctor.podsWithoutIdentity ?? { get: "get the node's role unless the node blocks IMDS (hop limit 1), which files cannot show", fix: 'give jobs their own narrow role, or block IMDS for pods (metadata hop limit 1) and verify it on the nodes' };
+      findings.push(finding('RF911', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `${who}: job pods ${pods.get}; the manager's proofs are made without them`, { fix: pods.fix }));
     }
 
     // Cache: the storage its [runners.cache] section names (each cache backend reads its own section).
@@ -565,8 +575,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
 
   const intent: FleetIntent = { name: 'doctor', clusters, caches, runners: intentRunners, identities };
-  if (account !== undefined || roles.size > 0) {
-    intent.aws = { accountId: account ?? '000000000000', region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {} };
+  if (account !== undefined || roles.size > 0 || vm.found > 0) {
+    intent.aws = { accountId: account ?? ACCOUNT_NOT_SHOWN, region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {}, ...(account === undefined ? { accountShown: false as const } : {}) };
   }
   const docs: FleetDocuments = { artifacts: docsArtifacts, runners: docsRunners, terraformAws: root };
   // Platforms that build further documents from the evidence (AKS: the Azure root and the cluster's Kubernetes root).

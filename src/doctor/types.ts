@@ -82,12 +82,25 @@ export interface DoctorReader {
    * of its own is shown the one written for a service account that does not exist. Optional.
    */
   bindingsIn?(namespace: string, ctx: DoctorContext): { serviceAccount: string; address: string; binding: DoctorBinding }[];
+  /**
+   * For a party with no binding: the identity the documents show was meant for it all the same
+   * (EKS: a role that trusts Pod Identity, is named for the service account, and that no association
+   * binds), with `shown` true where the documents show the binding missing (the files given hold
+   * the bindings of that cluster: other associations, the cluster or its Pod Identity add-on) and
+   * false where it may be written in a file not given. `identity` names it and why it is meant for
+   * the service account, `missing` what is missing, `without` what the pod gets instead, `fix` what
+   * to write. Optional.
+   */
+  unboundIdentity?(sa: { namespace: string; name: string }, ctx: DoctorContext, trustOf: (roleName: string) => unknown): { roleName: string; address: string; shown: boolean; identity: string; missing: string; without: string; fix: string } | undefined;
   /** Groups bindings by cluster: the key of the cluster each binding belongs to. */
   clusterKey(binding: DoctorBinding, trustOf: (roleName: string) => unknown): string;
   /** The identity of one party. Default: an IAM role (AWS platforms). */
   identity?(party: DoctorParty, binding: DoctorBinding, ctx: DoctorContext): CloudIdentity;
-  /** The platform's proofs need a job identity on every runner: a runner without one is not inferred (and says why). */
-  readonly requiresJobIdentity?: boolean;
+  /**
+   * What a pod whose service account has no identity of its own gets instead, and the fix (EKS
+   * default: the node's role unless IMDS is closed to pods). Optional.
+   */
+  readonly podsWithoutIdentity?: { get: string; fix: string };
   /** Intent settings of this platform's cloud (Azure: tenant, subscription), from the evidence. */
   intent?(ctx: DoctorContext, clusters: readonly ResolvedCluster[]): Partial<FleetIntent>;
   /**

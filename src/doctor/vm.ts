@@ -8,6 +8,7 @@ import { parseRef } from '../verify/aws-docs.js';
 import { get } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
+import { userDataFilePath } from '../platforms/aws-vm/user-data.js';
 
 /**
  * What the doctor reads of one VM runner manager (EC2 instance from a launch template): the
@@ -94,15 +95,10 @@ export function userDataText(body: Record<string, unknown>, tfPath: string, file
   const v = body.user_data;
   if (v === undefined || v === null) return undefined;
   if (typeof v !== 'string') return { problem: 'user_data is not a string' };
-  const file = /^\$\{(?:filebase64\("|base64encode\(file\(")\$\{path\.module\}\/([^"]+)"\)\)?\}$/.exec(v);
+  const file = userDataFilePath(v, tfPath.split('/').slice(0, -1).join('/'));
   if (file) {
-    const parts = tfPath.split('/').slice(0, -1);
-    for (const seg of file[1]!.split('/')) {
-      if (seg === '..') parts.pop();
-      else if (seg !== '.') parts.push(seg);
-    }
-    const text = files.get(parts.join('/'));
-    return text === undefined ? { problem: `its user data is the file ${file[1]!}, which is not among the files given` } : { text, unknown: [] };
+    const text = files.get(file.path);
+    return text === undefined ? { problem: `its user data is the file ${file.written}, which is not among the files given` } : { text, unknown: [] };
   }
   // base64encode("…") of a template with unknown parts (hcl/eval.ts writes it so): literal text is
   // escaped as Terraform JSON escapes it ($${, %%{); what stays `${…}` is known only at apply.
@@ -290,7 +286,7 @@ export function userDataArtifact(m: VmManagerEvidence): Artifact {
 }
 
 /** An AWS role identity of a VM runner, bound to the compute that carries it. */
-export function vmIdentity(root: TerraformRoot, cluster: ResolvedCluster, runner: string, purpose: 'manager' | 'jobs', roleKey: string, aws: { accountId: string; partition: string }, subject: { attachment: 'instance-profile' | 'task-definition'; service: string; name: string; mechanism: string }): AwsRoleIdentity {
+export function vmIdentity(root: TerraformRoot, cluster: ResolvedCluster, runner: string, purpose: 'manager' | 'jobs', roleKey: string, aws: { accountId: string; partition: string; accountShown?: false }, subject: { attachment: 'instance-profile' | 'task-definition'; service: string; name: string; mechanism: string }): AwsRoleIdentity {
   const body = root.resource.aws_iam_role![roleKey]!;
   const path = typeof body.path === 'string' ? body.path : '/';
   const name = String(body.name);
@@ -302,7 +298,7 @@ export function vmIdentity(root: TerraformRoot, cluster: ResolvedCluster, runner
     roleName: name,
     rolePath: path,
     arn: `arn:${aws.partition}:iam::${aws.accountId}:role${path}${name}`,
-    binding: { mechanism: subject.mechanism, subject: { kind: 'aws-service', cluster: cluster.name, service: subject.service, attachment: subject.attachment, name: subject.name, account: aws.accountId } },
+    binding: { mechanism: subject.mechanism, subject: { kind: 'aws-service', cluster: cluster.name, service: subject.service, attachment: subject.attachment, name: subject.name, account: aws.accountId, ...(aws.accountShown === false ? { accountNotShown: true as const } : {}) } },
     statements: [],
   };
 }

@@ -105,6 +105,11 @@ export interface AwsServiceSubject {
   name: string;
   /** Account the compute runs in; a foreign account is a probe, never a real subject. */
   account: string;
+  /**
+   * No document states the account (the doctor over roles without account ids and no provider
+   * naming it): `account` is then a stand-in equal only to itself, never shown as an id.
+   */
+  accountNotShown?: true;
 }
 
 /** Whoever can obtain an identity's credentials. Platforms enumerate them from the documents. */
@@ -115,7 +120,7 @@ export function subjectLabel(s: IdentitySubject): string {
     case 'kubernetes':
       return `${s.cluster}:${s.namespace}/${s.serviceAccount}`;
     case 'aws-service':
-      return `${s.cluster}:${s.attachment} ${s.name} (${s.service}, account ${s.account})`;
+      return `${s.cluster}:${s.attachment} ${s.name} (${s.service}, ${s.accountNotShown ? 'an account the documents do not show' : `account ${s.account}`})`;
     default: {
       const never: never = s;
       throw new Error(`internal: unknown subject ${JSON.stringify(never)}`);

@@ -10,7 +10,7 @@ import { CODES } from '../spec/codes.js';
  * section of docs/configuration/advanced-configuration.md): `privileged`, `services_privileged`,
  * `network_mode`, `pid_mode` (gitlab-runner 19.1 and later), `ipcmode` (gitlab-runner spells it
  * so), `userns_mode`, `cap_add`, `security_opt`, `services_security_opt`, `devices`,
- * `services_devices`, `device_cgroup_rules`, `volumes`. `allowed_privileged_images` /
+ * `services_devices`, `device_cgroup_rules`, `volumes`, `volumes_from`. `allowed_privileged_images` /
  * `allowed_privileged_services` only narrow `privileged` (only the listed images run privileged),
  * so they are not escapes of their own.
  */
@@ -64,6 +64,33 @@ const CAPABILITIES = new Map<string, string>([
   ['DAC_READ_SEARCH', "open_by_handle_at: reads any file of the host's filesystem by its handle"],
   ['PERFMON', "system-wide perf events: samples the registers and stack memory of every process on the host (the kernel's perf-security guide), and with BPF loads tracing programs that read kernel memory"],
 ]);
+/**
+ * Settings that put a job inside another container the documents do not describe. Their meaning is
+ * the Docker Engine API's (HostConfig, which gitlab-runner fills from `[runners.docker]`):
+ * `VolumesFrom` is "a list of volumes to inherit from another container, `<container name>[:<ro|rw>]`"
+ * (read-write unless `:ro`); `PidMode = "container:<name|id>"` "joins another container's PID
+ * namespace". What the job then reaches is what that container holds, which no runner document
+ * shows: the runner manager's own container (config.toml with every runner token, and the Docker
+ * socket where it runs the jobs), or one that bind-mounts the socket or host paths. So neither is
+ * proven to keep the job inside its container: both are flagged, saying what they reach.
+ * - volumes_from: every volume of that container, its bind mounts of host paths included (the
+ *   Docker socket stays callable read-only too, as for `volumes`); they outlive the job, so one
+ *   job's writes are the next jobs' inputs.
+ * - pid_mode = "container:…": its processes are the job's to see and signal, and those running
+ *   with no more capabilities than the job under the same docker-default AppArmor profile (which
+ *   lets docker-default peers read each other) pass the ptrace read check that guards
+ *   /proc/<pid>/environ and /proc/<pid>/root (proc(5), ptrace(2)): their environment and their
+ *   whole filesystem, mounts included. A privileged (unconfined) container's processes do not.
+ */
+const OTHER_CONTAINER = "what that container holds, which the documents do not show: in the runner manager's own container config.toml with every runner token, and a Docker socket mounted there is the host";
+/** The container a `container:<name|id>` mode names, else undefined. */
+const containerMode = (v: unknown): string | undefined => (typeof v === 'string' ? /^\s*container:(.+?)\s*$/i.exec(v)?.[1] : undefined);
+/** `<container name>[:<ro|rw>]` of a volumes_from entry. */
+function volumesFromEntry(entry: string): { container: string; readOnly: boolean } {
+  const m = /^(.*?):(ro|rw)$/i.exec(entry.trim());
+  return m ? { container: m[1]!, readOnly: m[2]!.toLowerCase() === 'ro' } : { container: entry.trim(), readOnly: false };
+}
+
 /** SYS_PTRACE once the job shares the host's PID namespace. */
 const PTRACE_WITH_HOST_PID = "with pid_mode = \"host\", traces the host's processes: a job reads and writes the memory of a root process of the host (the runner manager, dockerd) and with it becomes root on the host";
 
@@ -86,6 +113,7 @@ const FIXES: Record<string, string> = {
   services_devices: 'remove the device from services_devices',
   device_cgroup_rules: 'remove the rule',
   volumes: `remove the bind mount; for Docker builds ${BUILDER}`,
+  volumes_from: 'remove the entry; give jobs what they need through a volume of their own (volumes = ["/name"]) or an image, never the volumes of another container',
 };
 
 /** Every `[runners.docker]` key this classification reads (each one gitlab-runner knows). */
@@ -151,6 +179,11 @@ export function dockerHostEscapes(toml: unknown): DockerEscape[] {
     if (hostPid) {
       add('pid_mode', docker.pid_mode, "shares the host's PID namespace (gitlab-runner 19.1 and later): a job sees every process of the host, the manager's included, and where no AppArmor profile stops it signals them as root; gitlab-runner's security docs call it as unsafe as privileged mode");
     }
+    const pidContainer = containerMode(docker.pid_mode);
+    if (pidContainer !== undefined) {
+      const lets = `joins the PID namespace of container ${show(pidContainer)} (gitlab-runner 19.1 and later): a job sees and signals its processes and, where they run with no more capabilities than the job, reads their environment and files through /proc/<pid>/environ and /proc/<pid>/root: ${OTHER_CONTAINER}`;
+      out.push({ at: at('pid_mode'), key: 'pid_mode', value: show(docker.pid_mode), lets, fix: 'remove pid_mode: by default each job has a PID namespace of its own' });
+    }
     if (typeof docker.ipcmode === 'string' && docker.ipcmode.trim().toLowerCase() === 'host') add('ipcmode', docker.ipcmode, "shares the host's IPC namespace: a job reads and writes the shared memory and message queues of the host's processes");
     if (typeof docker.userns_mode === 'string' && docker.userns_mode.trim().toLowerCase() === 'host') add('userns_mode', docker.userns_mode, "turns off the Docker daemon's user-namespace remapping for jobs: root in a job container is root on the host");
     strings(docker.cap_add).forEach((cap, n) => {
@@ -175,6 +208,10 @@ export function dockerHostEscapes(toml: unknown): DockerEscape[] {
     strings(docker.volumes).forEach((volume, n) => {
       const lets = volumeEscape(volume);
       if (lets !== undefined) add('volumes', volume, `bind-mounts ${lets}`, Array.isArray(docker.volumes) ? n : undefined);
+    });
+    strings(docker.volumes_from).forEach((entry, n) => {
+      const { container, readOnly } = volumesFromEntry(entry);
+      add('volumes_from', entry, `mounts every volume of container ${show(container)} ${readOnly ? 'read-only' : 'read-write'} in job containers, its bind mounts of host paths included, and they outlive the job (one job's writes are the next jobs' inputs): ${OTHER_CONTAINER}`, Array.isArray(docker.volumes_from) ? n : undefined);
     });
   });
   return out;

@@ -25,8 +25,11 @@ import { crossAccountIntent, idTokenIntent, type CrossAccountIntent, type IdToke
 export interface FleetIntent {
   /** Name prefix of the fleet (generated) or a label of the deployment (doctor). */
   name: string;
-  /** Account, region and partition the identities live in. */
-  aws?: AwsSpec;
+  /**
+   * Account, region and partition the identities live in. `accountShown: false` (doctor): no
+   * document states the account, `accountId` is a stand-in equal only to itself and never shown.
+   */
+  aws?: AwsSpec & { accountShown?: false };
   azure?: AzureSpec;
   /** Values known only after an apply (Azure client ids), given by the user. */
   applied?: AppliedOutputs;

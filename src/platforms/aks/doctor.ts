@@ -24,7 +24,11 @@ const CREATED_ISSUER = /^\$\{azurerm_kubernetes_cluster\.([A-Za-z0-9_-]+)\.oidc_
  * Kubernetes root), so the AKS proofs run unchanged.
  */
 export const aksDoctor: DoctorReader = {
-  requiresJobIdentity: true,
+  // Pods reach the node's instance metadata endpoint on AKS unless something keeps them from it.
+  podsWithoutIdentity: {
+    get: "get no Workload Identity token of their own, and through the node's instance metadata endpoint (169.254.169.254) the managed identities of its VM scale set (the kubelet identity) unless a network policy keeps pods from it, which files cannot show",
+    fix: `give jobs a service account of their own annotated with a narrow managed identity (${AZURE_CLIENT_ID_ANNOTATION}) and name it in [runners.kubernetes] service_account, or keep pods from the instance metadata endpoint and verify it on the nodes`,
+  },
 
   bindingOf(sa, ctx) {
     const value = sa.object?.value.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];

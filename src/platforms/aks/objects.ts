@@ -10,13 +10,23 @@ export interface RunnerIdentities {
 }
 
 export function runnerIdentities(fleet: { identities: readonly CloudIdentity[] }, runner: { name: string; managerIdentity: string; jobIdentity?: string | undefined }): RunnerIdentities {
+  const ids = runnerIdentitiesRead(fleet, runner);
+  if (ids.jobs === undefined) throw new Error(`internal: AKS runner ${runner.name} has no job identity`);
+  return { manager: ids.manager, jobs: ids.jobs };
+}
+
+/**
+ * The identities of a runner as the proofs read them: a deployment the doctor reads may give its
+ * jobs none (they run as a service account without a client id, such as the namespace's `default`);
+ * `plan` always emits both.
+ */
+export function runnerIdentitiesRead(fleet: { identities: readonly CloudIdentity[] }, runner: { name: string; managerIdentity: string; jobIdentity?: string | undefined }): { manager: AzureManagedIdentity; jobs?: AzureManagedIdentity } {
   const find = (key: string) => {
     const id = findBy(fleet.identities, 'key', key);
     if (!id || id.cloud !== 'azure') throw new Error(`internal: runner ${runner.name} has no Azure identity ${key}`);
     return id;
   };
-  if (runner.jobIdentity === undefined) throw new Error(`internal: AKS runner ${runner.name} has no job identity`);
-  return { manager: find(runner.managerIdentity), jobs: find(runner.jobIdentity) };
+  return { manager: find(runner.managerIdentity), ...(runner.jobIdentity !== undefined ? { jobs: find(runner.jobIdentity) } : {}) };
 }
 
 /**

@@ -21,7 +21,7 @@ import {
 } from '../../spec/azure.js';
 import { aksIssuerOf, aksSpec, k8sRootPath, serviceAccountSubject } from './names.js';
 import type { ManagerPods } from '../types.js';
-import { runnerIdentities } from './objects.js';
+import { runnerIdentitiesRead } from './objects.js';
 import { get } from '../../verify/get.js';
 
 function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
@@ -198,17 +198,16 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
   const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
   const facts = azureFacts(docs);
   const root = k8sRootOf(docs, cluster.name);
-  const ids = runnerIdentities(fleet, runner);
+  const ids = runnerIdentitiesRead(fleet, runner);
   const index = aksIndex(docs);
   index.kubernetesSubjects ??= fleetSubjects(docs, fleet).filter((s): s is KubernetesSubject => s.kind === 'kubernetes');
   const subjects = index.kubernetesSubjects;
   const subjectIndex = subjectListIndex(fleet, subjects);
   const applied = fleet.applied?.azureClientIds;
 
-  for (const [purpose, id, sa] of [
-    ['manager', ids.manager, names.managerServiceAccount],
-    ['jobs', ids.jobs, names.jobServiceAccount],
-  ] as const) {
+  // Jobs without an identity of their own (a deployment the doctor reads) have no chain to check here.
+  const parties = [['manager', ids.manager, names.managerServiceAccount] as const, ...(ids.jobs ? [['jobs', ids.jobs, names.jobServiceAccount] as const] : [])];
+  for (const [purpose, id, sa] of parties) {
     const intended: KubernetesSubject = { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
     if (!facts?.identities.has(id.roleName)) {
       out.push(f('RF106', rp, `the ${purpose} managed identity ${id.roleName} is not in terraform/azure/main.tf.json`, { fix: 'regenerate; report a bug if it persists', deploymentFix: `give the Terraform of managed identity ${id.roleName}` }));
@@ -252,7 +251,7 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
 
   // Both pods carry the workload identity label: the manager signs cache SAS URLs, jobs log in.
   const emitted = docs.runners.get(runner.name);
-  if (get(emitted?.configToml, 'runners', 0, 'kubernetes', 'pod_labels', AZURE_USE_LABEL) !== 'true') {
+  if (ids.jobs && get(emitted?.configToml, 'runners', 0, 'kubernetes', 'pod_labels', AZURE_USE_LABEL) !== 'true') {
     out.push(f('RF106', rp, `runners/${runner.name}/config.toml does not label job pods ${AZURE_USE_LABEL}: "true", so jobs get no Azure token`, { fix: 'regenerate', deploymentFix: `set pod_labels = { "${AZURE_USE_LABEL}" = "true" } in [runners.kubernetes] of the runner's config.toml` }));
   }
   if (emitted?.helmValues && get(emitted.helmValues, 'podLabels', AZURE_USE_LABEL) !== 'true') {
@@ -261,7 +260,7 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
 
   if (facts) {
     const g = runner.spec.gitlab;
-    for (const a of assignmentsOf(facts, ids.jobs.roleName)) {
+    for (const a of ids.jobs ? assignmentsOf(facts, ids.jobs.roleName) : []) {
       // A management group holds subscriptions: a powerful role there is at least as wide (deployments read by the doctor).
       const group = MANAGEMENT_GROUP_SCOPE.exec(a.scope)?.[1];
       const scope = parseAzureScope(a.scope);
@@ -270,7 +269,7 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
       const path = i >= 0 ? `${rp}.jobs.permissions.azure[${i}]` : `${rp}.jobs.permissions.azure`;
       // Its own manager identity is in the fleet's subscription: the jobs can become it (the proof says so too).
       const overManager = group !== undefined || scope!.subscriptionId.toLowerCase() === fleet.azure?.subscriptionId.toLowerCase();
-      const blast = `job identity ${ids.jobs.roleName} is ${a.role} of ${group !== undefined ? `every subscription of management group ${group}` : `subscription ${scope!.subscriptionId}`}: any job of this runner can change or delete anything in it${a.role === 'Contributor' ? '' : ' and grant itself or others any role'}${overManager ? `, and become manager identity ${ids.manager.roleName} (${azureRoleInfo(a.role)?.identityCredentials === true ? 'add' : 'give itself the right to add'} a federated credential to it)` : ''}`;
+      const blast = `job identity ${ids.jobs!.roleName} is ${a.role} of ${group !== undefined ? `every subscription of management group ${group}` : `subscription ${scope!.subscriptionId}`}: any job of this runner can change or delete anything in it${a.role === 'Contributor' ? '' : ' and grant itself or others any role'}${overManager ? `, and become manager identity ${ids.manager.roleName} (${azureRoleInfo(a.role)?.identityCredentials === true ? 'add' : 'give itself the right to add'} a federated credential to it)` : ''}`;
       if (g.locked && g.protectedOnly) {
         out.push(f('RF602', path, `${blast}; only protected refs of the runner's own project or group reach it`, { fix: 'prefer a resource group scope or narrower roles; keep the branches that reach this runner protected' }));
       } else {

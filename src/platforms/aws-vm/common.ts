@@ -17,6 +17,7 @@ import { evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest 
 import { awsFacts, parseRef } from '../../verify/aws-docs.js';
 import type { VmClusterSpec } from './schema.js';
 import { findBy } from '../../model/lookup.js';
+import { userDataFilePath } from './user-data.js';
 
 /**
  * What the three AWS VM platforms share: a runner manager on one EC2 instance (a one-instance
@@ -41,6 +42,19 @@ export function vmSpec(cluster: ResolvedCluster): VmClusterSpec {
 
 function aws(fleet: FleetIntent) {
   return fleet.aws!;
+}
+
+/** An ARN as a message shows it: an account the documents do not show is `<account id>`, never the stand-in. */
+function shownArn(fleet: FleetIntent, arn: string): string {
+  if (aws(fleet).accountShown !== false) return arn;
+  const parts = arn.split(':');
+  if (parts[4] === aws(fleet).accountId) parts[4] = '<account id>';
+  return parts.join(':');
+}
+
+/** The account of this fleet's compute, as a subject carries it (a stand-in the documents do not show is marked so). */
+function subjectAccount(fleet: FleetIntent): Pick<AwsServiceSubject, 'account' | 'accountNotShown'> {
+  return { account: aws(fleet).accountId, ...(aws(fleet).accountShown === false ? { accountNotShown: true as const } : {}) };
 }
 
 /** Names of one VM runner's resources, derived once in resolve. */
@@ -146,11 +160,11 @@ function ecsTasksTrustOf(a: NonNullable<FleetIntent['aws']>): PolicyDocument {
 }
 
 export function instanceProfileSubject(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): AwsServiceSubject {
-  return { kind: 'aws-service', cluster: cluster.name, service: EC2_SERVICE, attachment: 'instance-profile', name: names(runner).instanceProfile, account: aws(fleet).accountId };
+  return { kind: 'aws-service', cluster: cluster.name, service: EC2_SERVICE, attachment: 'instance-profile', name: names(runner).instanceProfile, ...subjectAccount(fleet) };
 }
 
 export function taskSubject(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): AwsServiceSubject {
-  return { kind: 'aws-service', cluster: cluster.name, service: ECS_TASKS_SERVICE, attachment: 'task-definition', name: names(runner).taskFamily, account: aws(fleet).accountId };
+  return { kind: 'aws-service', cluster: cluster.name, service: ECS_TASKS_SERVICE, attachment: 'task-definition', name: names(runner).taskFamily, ...subjectAccount(fleet) };
 }
 
 function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
@@ -267,12 +281,16 @@ export function vmSubjects(docs: FleetDocuments, fleet: FleetIntent, cluster: Re
   const first = fleet.clusters.find((c) => (VM_PLATFORM_TYPES as readonly string[]).includes(c.type))?.name === cluster.name;
   return attachments(docs)
     .filter((a) => own.has(a.subject.name) || (first && !allOwned.has(a.subject.name)))
-    .map((a) => ({ ...a.subject, cluster: cluster.name, account: aws(fleet).accountId }));
+    .map((a) => ({ ...a.subject, cluster: cluster.name, ...subjectAccount(fleet) }));
 }
 
 /** Look-alikes: the same task family in another account (confused deputy). EC2 profiles cannot cross accounts. */
 export function vmDecoys(subject: IdentitySubject): IdentitySubject[] {
-  if (subject.kind === 'aws-service' && subject.attachment === 'task-definition') return [{ ...subject, account: FOREIGN_ACCOUNT }];
+  if (subject.kind === 'aws-service' && subject.attachment === 'task-definition') {
+    const decoy: AwsServiceSubject = { ...subject, account: FOREIGN_ACCOUNT };
+    delete decoy.accountNotShown;
+    return [decoy];
+  }
   return [];
 }
 
@@ -763,15 +781,19 @@ function artifactText(artifact: Artifact): string {
   return text;
 }
 
+/** The folder of the AWS root among the emitted documents (emit/index.ts writes terraform/aws/main.tf.json). */
+const AWS_ROOT_DIR = 'terraform/aws';
+
 /** The user data a launch template boots with, read from the documents (file reference or inline base64). */
 export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>): { text?: string; problem?: string } {
   const v = body.user_data;
   if (v === undefined) return {};
   if (typeof v !== 'string') return { problem: `user_data is ${showValue(v)}` };
-  const file = /^\$\{filebase64\("\$\{path\.module\}\/\.\.\/\.\.\/([^"]+)"\)\}$/.exec(v) ?? /^\$\{base64encode\(file\("\$\{path\.module\}\/\.\.\/\.\.\/([^"]+)"\)\)\}$/.exec(v);
+  // Paths of the documents are relative to the output folder; the AWS root is two folders down (terraform/aws).
+  const file = userDataFilePath(v, AWS_ROOT_DIR);
   if (file) {
-    const artifact = artifactAt(docs, file[1]!);
-    return artifact ? { text: artifactText(artifact) } : { problem: `user_data names ${file[1]!}, which is not generated` };
+    const artifact = artifactAt(docs, file.path);
+    return artifact ? { text: artifactText(artifact) } : { problem: `user_data names ${file.path}, which is not generated` };
   }
   const embedded = embeddedUserData.get(body);
   if (embedded !== undefined && embedded.encoded === v) return { text: embedded.text };
@@ -1085,7 +1107,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const own = tokenParameterArn(fleet, runner);
   const other = otherRunnersParameterArn(own);
   const out: Finding[] = [];
-  if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(f('RF106', runnerPath, `the manager role cannot read its token parameter ${names(runner).tokenParameter}`, { fix: 'regenerate', deploymentFix: `allow the manager role ssm:GetParameter on ${own}` }));
+  if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(f('RF106', runnerPath, `the manager role cannot read its token parameter ${names(runner).tokenParameter}`, { fix: 'regenerate', deploymentFix: `allow the manager role ssm:GetParameter on ${shownArn(fleet, own)}` }));
   // The token must be stored encrypted: a String (or StringList) parameter keeps it in plain text,
   // for anyone with ssm:GetParameter on it and in every listing that shows values.
   const root = awsFacts(docs)?.root;
@@ -1109,7 +1131,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   if (keyArn !== undefined) {
     const via = `ssm.${aws(fleet).region}.amazonaws.com`;
     const ctx = (param: string, service = via) => ({ 'kms:ViaService': service, 'kms:EncryptionContext:PARAMETER_ARN': param });
-    if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(f('RF106', runnerPath, `the manager role cannot decrypt its token parameter with ${keyArn} through SSM`, { fix: 'regenerate', deploymentFix: `allow the manager role kms:Decrypt on ${keyArn} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${own}` }));
+    if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(f('RF106', runnerPath, `the manager role cannot decrypt its token parameter with ${keyArn} through SSM`, { fix: 'regenerate', deploymentFix: `allow the manager role kms:Decrypt on ${keyArn} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${shownArn(fleet, own)}` }));
     const otherKey = keyArn.replace(/key\/.*$/, 'key/00000000-0000-0000-0000-000000000000');
     const kmsLeaks = [
       ['another runner\'s parameter', keyArn, ctx(other)],

@@ -1,6 +1,6 @@
 import type { DoctorReader, DoctorBinding, DoctorContext } from '../../doctor/types.js';
 import { parseRef, resolveValue } from '../../verify/aws-docs.js';
-import { ROLE_ARN_ANNOTATION } from './names.js';
+import { POD_IDENTITY_PRINCIPAL, ROLE_ARN_ANNOTATION } from './names.js';
 import { eksClusterNames, eksRotatorKubernetes } from './doctor-cluster.js';
 
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role(\/(?:[^/]+\/)*)([^/]+)$/;
@@ -39,6 +39,19 @@ function associationsOf(ctx: DoctorContext, namespace: string, serviceAccount: s
     associationIndex.set(ctx, index);
   }
   return index.get(namespace)?.get(serviceAccount) ?? [];
+}
+
+/** Whether a trust policy lets EKS Pod Identity (the service principal) assume the role. */
+function trustsPodIdentity(trust: unknown): boolean {
+  return statements(trust).some((st) => st.Effect === 'Allow' && [(st.Principal as { Service?: unknown } | undefined)?.Service].flat().includes(POD_IDENTITY_PRINCIPAL));
+}
+
+/** The role name an association's role_arn names (a reference to a role of the root, or a literal ARN). */
+function associatedRoleName(ctx: DoctorContext, b: Record<string, unknown>): string | undefined {
+  const ref = parseRef(b.role_arn);
+  const body = ref?.type === 'aws_iam_role' ? ctx.root.resource.aws_iam_role?.[ref.name] : undefined;
+  if (body) return String(body.name);
+  return typeof b.role_arn === 'string' ? ROLE_ARN.exec(b.role_arn)?.[4] : undefined;
 }
 
 /** EKS reads IRSA annotations and Pod Identity associations back for the doctor. */
@@ -91,6 +104,37 @@ export const eksDoctor: DoctorReader = {
     }
     if (sa.object) out.origin = { ...sa.object.origin, path: [...sa.object.origin.path, 'metadata', 'annotations', ROLE_ARN_ANNOTATION] };
     return out;
+  },
+
+  unboundIdentity(sa, ctx, trustOf) {
+    if (sa.name === 'default') return undefined;
+    const associations = Object.entries(ctx.root.resource.aws_eks_pod_identity_association ?? {});
+    const bound = new Set(associations.map(([, b]) => associatedRoleName(ctx, b)));
+    // Roles Pod Identity may assume that no association uses, named for this service account.
+    const meant = Object.entries(ctx.root.resource.aws_iam_role ?? {}).filter(([, b]) => typeof b.name === 'string' && !b.name.includes('${') && !bound.has(b.name) && b.name.includes(sa.name) && trustsPodIdentity(trustOf(b.name)));
+    if (meant.length !== 1) return undefined;
+    const [key, role] = meant[0]!;
+    const roleName = String(role.name);
+    const clusters = eksClusterNames(ctx.root, ctx.objects);
+    const cluster = clusters.length === 1 ? JSON.stringify(clusters[0]!) : '<the cluster>';
+    const fix = `add resource "aws_eks_pod_identity_association" with cluster_name = ${cluster}, namespace = "${sa.namespace}", service_account = "${sa.name}" and role_arn = aws_iam_role.${key}.arn`;
+    // The files hold this cluster's bindings where they hold any association, the cluster itself, or its Pod Identity add-on.
+    const created = Object.keys(ctx.root.resource.aws_eks_cluster ?? {}).map((k) => `aws_eks_cluster.${k}`);
+    const agent = Object.entries(ctx.root.resource.aws_eks_addon ?? {}).filter(([, b]) => b.addon_name === 'eks-pod-identity-agent').map(([k]) => `aws_eks_addon.${k}`);
+    const others = associations.map(([k, b]) => `aws_eks_pod_identity_association.${k} (${String(b.namespace)}/${String(b.service_account)})`);
+    const evidence = others.length > 0 ? `the files bind ${others.slice(0, 3).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}` : [...created, ...agent].length > 0 ? `the files create ${[...created, ...agent].join(', ')}` : undefined;
+    const missing = evidence !== undefined
+      ? `no aws_eks_pod_identity_association binds ${sa.namespace}/${sa.name} to it (${evidence})`
+      : `no aws_eks_pod_identity_association among the files given binds ${sa.namespace}/${sa.name} to it, and none of the cluster's is given`;
+    return {
+      roleName,
+      address: `aws_iam_role.${key}`,
+      shown: evidence !== undefined,
+      identity: `role ${roleName} (aws_iam_role.${key}) trusts EKS Pod Identity (${POD_IDENTITY_PRINCIPAL}) and is named for ${sa.namespace}/${sa.name}`,
+      missing,
+      without: "the pod gets no credentials of that role and runs with the node's role",
+      fix,
+    };
   },
 
   bindingsIn(namespace, ctx) {

@@ -1,0 +1,24 @@
+/**
+ * The file a launch template's `user_data` reads, as the evaluated Terraform value keeps it:
+ * `filebase64("${path.module}/<file>")` or `base64encode(file("${path.module}/<file>"))`. One
+ * reader for the platform (its synth layout names `../../ec2/<runner>/user-data.sh` from
+ * `terraform/aws`) and the doctor (a hand-written module names a file beside it).
+ */
+const USER_DATA_FILE = /^\$\{(?:filebase64\("\$\{path\.module\}\/([^"]+)"\)|base64encode\(file\("\$\{path\.module\}\/([^"]+)"\)\))\}$/;
+
+/**
+ * The path of the file `user_data` reads, among documents whose paths are relative to one folder:
+ * `<file>` resolved against `moduleDir` (the folder of the Terraform file, in the same terms), `..`
+ * and `.` followed. Undefined when `user_data` is no such file reference.
+ */
+export function userDataFilePath(userData: string, moduleDir: string): { path: string; written: string } | undefined {
+  const m = USER_DATA_FILE.exec(userData);
+  const written = m?.[1] ?? m?.[2];
+  if (written === undefined) return undefined;
+  const parts = moduleDir.split('/').filter((p) => p !== '' && p !== '.');
+  for (const seg of written.split('/')) {
+    if (seg === '..') parts.pop();
+    else if (seg !== '.' && seg !== '') parts.push(seg);
+  }
+  return { path: parts.join('/'), written };
+}

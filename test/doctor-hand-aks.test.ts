@@ -1,0 +1,124 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, type DoctorResult } from '../src/doctor/index.js';
+
+/**
+ * Issue 10b, item 2: a hand-written AKS runner (HCL: identity, federated credential, storage, a
+ * helm_release of the chart with yamlencode values) whose jobs name no service account, so they
+ * run as the namespace's `default` one. Before, the whole runner was one RF911 "the chain is not
+ * proven" and no proof at all, although the manager's chain (service account → federated
+ * credential → managed identity → cache role) is all in the files. Now the manager is proven and
+ * RF911 says exactly what the jobs get.
+ */
+
+const tf = (cacheScope: string) => `resource "azurerm_resource_group" "runners" {
+  name     = "rg-gitlab-runners"
+  location = "westeurope"
+}
+
+resource "azurerm_user_assigned_identity" "runner" {
+  name                = "id-gitlab-runner"
+  resource_group_name = azurerm_resource_group.runners.name
+  location            = azurerm_resource_group.runners.location
+}
+
+resource "azurerm_federated_identity_credential" "runner" {
+  name                = "gitlab-runner"
+  resource_group_name = azurerm_resource_group.runners.name
+  parent_id           = azurerm_user_assigned_identity.runner.id
+  audience            = ["api://AzureADTokenExchange"]
+  issuer              = "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/11111111-1111-1111-1111-111111111111/"
+  subject             = "system:serviceaccount:gitlab-runner:gitlab-runner"
+}
+
+resource "azurerm_storage_account" "cache" {
+  name                            = "acmerunnercache"
+  resource_group_name             = azurerm_resource_group.runners.name
+  location                        = azurerm_resource_group.runners.location
+  account_tier                    = "Standard"
+  account_replication_type        = "LRS"
+  min_tls_version                 = "TLS1_2"
+  https_traffic_only_enabled      = true
+  allow_nested_items_to_be_public = false
+  shared_access_key_enabled       = false
+}
+
+resource "azurerm_storage_container" "cache" {
+  name                  = "runner-cache"
+  storage_account_id    = azurerm_storage_account.cache.id
+  container_access_type = "private"
+}
+
+resource "azurerm_role_assignment" "cache" {
+  scope                = ${cacheScope}
+  role_definition_name = "Storage Blob Data Contributor"
+  principal_id         = azurerm_user_assigned_identity.runner.principal_id
+}
+
+resource "azurerm_role_assignment" "sign" {
+  scope                = azurerm_storage_account.cache.id
+  role_definition_name = "Storage Blob Delegator"
+  principal_id         = azurerm_user_assigned_identity.runner.principal_id
+}
+
+resource "helm_release" "runner" {
+  name       = "gitlab-runner"
+  repository = "https://charts.gitlab.io"
+  chart      = "gitlab-runner"
+  namespace  = "gitlab-runner"
+  values = [yamlencode({
+    gitlabUrl      = "https://gitlab.example.com/"
+    rbac           = { create = true, rules = [{ apiGroups = [""], resources = ["pods", "pods/exec", "pods/attach", "pods/log", "secrets", "configmaps"], verbs = ["get", "list", "watch", "create", "patch", "delete"] }] }
+    serviceAccount = {
+      create      = true
+      name        = "gitlab-runner"
+      annotations = { "azure.workload.identity/client-id" = azurerm_user_assigned_identity.runner.client_id }
+    }
+    podLabels = { "azure.workload.identity/use" = "true" }
+    runners = {
+      secret = "gitlab-runner-token"
+      config = <<-TOML
+        [[runners]]
+          [runners.kubernetes]
+            namespace = "gitlab-runner"
+            image = "alpine:3.20"
+          [runners.cache]
+            Type = "azure"
+            Path = "runner"
+            Shared = true
+            [runners.cache.azure]
+              AccountName = "acmerunnercache"
+              ContainerName = "runner-cache"
+      TOML
+    }
+  })]
+}
+`;
+
+const CONTAINER = 'azurerm_storage_container.cache.id';
+const run = (scope = CONTAINER): DoctorResult => doctor([{ path: 'aks/main.tf', bytes: new TextEncoder().encode(tf(scope)) }]);
+const holds = (r: DoctorResult, start: string) => r.proofs.find((p) => p.claim.startsWith(start))?.holds;
+
+describe('doctor: a hand-written AKS runner whose jobs run as the namespace default service account', () => {
+  it("the manager's chain is proven; RF911 at the config says what jobs on `default` get, not a blanket \"not proven\"", () => {
+    const r = run();
+    expect(holds(r, 'every reference resolves')).toBe(true);
+    expect(holds(r, 'only cluster:gitlab-runner/gitlab-runner can assume the manager identity id-gitlab-runner')).toBe(true);
+    const rf911 = r.findings.filter((f) => f.code === 'RF911');
+    expect(rf911).toHaveLength(1);
+    expect(rf911[0]!.message).toContain("config.toml names no [runners.kubernetes] service_account, so job pods run as the namespace's default service account gitlab-runner/default");
+    expect(rf911[0]!.message).toContain('the managed identities of its VM scale set (the kubelet identity)');
+    expect(rf911[0]!.message).not.toContain('not proven');
+    expect(rf911[0]!.fix).toContain('[runners.kubernetes] service_account');
+    expect(rf911[0]!.path).toMatch(/^aks\/main\.tf:\d+:\d+$/);
+  });
+
+  it('the cache proof reads the resource group through azurerm_resource_group.<x>.name: Data Contributor on the container holds, on the account it is RF606', () => {
+    const r = run();
+    expect(holds(r, 'the manager reads and writes container acmerunnercache/runner-cache')).toBe(true);
+    expect(r.findings.filter((f) => f.code === 'RF607' || f.code === 'RF606')).toEqual([]);
+    const wide = run('azurerm_storage_account.cache.id');
+    expect(wide.findings.map((f) => f.code)).toContain('RF606');
+    // Before: the identity's resource group stayed the unresolved reference, so no assignment covered the cache and RF607 said the manager cannot sign.
+    expect(wide.findings.map((f) => f.code)).not.toContain('RF607');
+  });
+});

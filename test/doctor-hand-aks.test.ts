@@ -122,3 +122,12 @@ describe('doctor: a hand-written AKS runner whose jobs run as the namespace defa
     expect(wide.findings.map((f) => f.code)).not.toContain('RF607');
   });
 });
+
+describe('doctor: the fix of a storage account reachable from every network speaks Terraform, not the spec', () => {
+  it('RF614 names network_rules and public_network_access_enabled, never caches[0].network', () => {
+    const f = run().findings.find((x) => x.code === 'RF614');
+    expect(f?.fix).toContain('network_rules block with default_action = "Deny"');
+    expect(f?.fix).toContain('public_network_access_enabled = false');
+    expect(f?.fix).not.toMatch(/caches\[|publicNetworkAccess:/);
+  });
+});

@@ -30,6 +30,12 @@ variable "with_default" {
 }
 variable "nodefault" {}
 data "aws_caller_identity" "current" {}
+provider "aws" {
+  alias = "other"
+}
+data "aws_caller_identity" "other" {
+  provider = aws.other
+}
 resource "aws_iam_role" "x" {
   name = "role-x"
 }
@@ -51,6 +57,8 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['[for s in ["a", "bb", "c"] : s if length(s) == 1]', ['a', 'c']],
     ['{ for p in [{ k = "a", v = 1 }, { k = "a", v = 2 }] : p.k => p.v... }', { a: [1, 2] }],
     ['local.n > 2 ? "big" : "small"', 'big'],
+    // The default provider's account, stated nowhere: the deployment's own (one account, named as the doctor names it).
+    ['"arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"', 'arn:aws:iam::000000000000:root'],
     ['1 + 2 * 3 - 4 / 2', 5],
     ['!(1 < 2) || 3 >= 3 && local.n != 4', true],
     ['-local.n', -3],
@@ -91,7 +99,7 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
 
   // What only apply knows stays a symbol, rendered as the .tf.json reference.
   const unknown: [string, string, RegExp][] = [
-    ['data.aws_caller_identity.current.account_id', '${data.aws_caller_identity.current.account_id}', /known only when Terraform reads the data source/],
+    ['data.aws_caller_identity.other.account_id', '${data.aws_caller_identity.other.account_id}', /known only when Terraform reads the data source/],
     ['aws_iam_role.x.arn', '${aws_iam_role.x.arn}', /known only after apply/],
     ['"arn:${aws_iam_role.x.arn}:${local.n}"', 'arn:${aws_iam_role.x.arn}:3', /after apply/],
     ['upper(aws_iam_role.x.arn)', '${upper(aws_iam_role.x.arn)}', /after apply/],
@@ -199,13 +207,12 @@ describe('doctor over hand-written HCL (test/doctor/hcl)', () => {
     expect(r.exitCode).toBe(1);
   });
 
-  it('caller-identity: a trust built from data.aws_caller_identity is not statically known → RF906 at the expression', () => {
+  it('caller-identity: a trust built from data.aws_caller_identity names the deployment\'s own account, the one its roles are in', () => {
     const r = doctor(withHcl('caller-identity'));
-    const f = r.findings.filter((x) => x.code === 'RF906');
-    expect(f).toHaveLength(1);
-    expect(f[0]!.path).toBe('deploy/iam/iam.tf:16:49');
-    expect(f[0]!.message).toMatch(/aws_iam_role\.manager\.assume_role_policy is not statically known: data\.aws_caller_identity\.current\.account_id is known only when Terraform reads the data source/);
-    expect(r.findings.filter((x) => x.code === 'RF913')).toEqual([]);
+    expect(r.findings.filter((x) => x.code === 'RF906' || x.code === 'RF913')).toEqual([]);
+    // The role of iam.tf has no permission policy: the cache proof now reaches it, and says so (true).
+    expect(r.findings.filter((x) => x.severity === 'error').map((x) => x.code)).toEqual(['RF201']);
+    expect(r.proofs.filter((p) => /can assume the manager role gitlab-runner-manager/.test(p.claim)).map((p) => p.holds)).toEqual([true]);
   });
 
   it('module: registry modules are not followed → RF903 info, never an invented error', () => {

@@ -37,6 +37,8 @@ export interface TerraformEvidence {
   moduleCalls?: Map<string, ModuleCallSite>;
   /** The account of each aws resource (`type.name`), from its own provider configuration; undefined: not stated. */
   accounts?: Map<string, string | undefined>;
+  /** A value of the deployment's own account was read where the default aws provider states none (hcl/eval.ts OWN_ACCOUNT). */
+  ownAccountRead?: boolean;
   /** `provider "aws"` blocks (region, allowed_account_ids, default_tags) of the roots given. */
   awsProviders?: Record<string, unknown>[];
   /**

@@ -11,6 +11,7 @@ import { EC2_SERVICE, vmRunnerNames } from '../platforms/aws-vm/common.js';
 import { get } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { tomlPlace } from './toml-locate.js';
+import { OWN_ACCOUNT, providerAccount } from './hcl/eval.js';
 import type { Evidence } from './evidence.js';
 import { serializeArtifact } from '../emit/serialize.js';
 import { canonicalUserData, findVmManagers, rekey, resolveKey, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
@@ -47,9 +48,11 @@ export function awsOf(ev: Evidence, root: TerraformRoot): { account?: string; pa
   const providers = ev.terraform.awsProviders ?? [];
   for (const p of [...providers.filter((x) => x.alias === undefined), ...providers.filter((x) => x.alias !== undefined)]) {
     out.region ??= str(p.region);
-    const ids = p.alias === undefined ? p.allowed_account_ids : undefined;
-    out.account ??= Array.isArray(ids) && typeof ids[0] === 'string' && /^\d{12}$/.test(ids[0]) ? ids[0] : undefined;
+    out.account ??= p.alias === undefined ? providerAccount(p) : undefined;
   }
+  // The deployment's own account was read (data.aws_caller_identity, an ECS cluster's ARN) where the
+  // default provider states none: the roles are in that one account, whatever other accounts ARNs name.
+  if (ev.terraform.ownAccountRead === true) out.account ??= OWN_ACCOUNT;
   for (const body of Object.values(root.resource.aws_iam_role_policy ?? {})) {
     const m = ARN.exec(String(body.policy));
     if (!m) continue;
@@ -63,9 +66,33 @@ export function awsOf(ev: Evidence, root: TerraformRoot): { account?: string; pa
 /**
  * The account ARNs are built with where no document states it: a stand-in equal only to itself
  * (two unknown accounts compare equal, a literal account in a policy never matches it), marked
- * `accountShown: false` in the intent so that no text shows it as an id.
+ * `accountShown: false` in the intent so that no text shows it as an id. The evaluator's
+ * OWN_ACCOUNT (data.aws_caller_identity read where no provider states the account) is the same
+ * value on purpose: both are this deployment's one account that the documents do not name.
  */
-export const ACCOUNT_NOT_SHOWN = '000000000000';
+export const ACCOUNT_NOT_SHOWN = OWN_ACCOUNT;
+
+/**
+ * The deployment's own account, once the doctor knows it from elsewhere (a binding's role ARN):
+ * where Terraform reads it (data.aws_caller_identity of the default provider, an ECS cluster's ARN)
+ * the evaluator wrote OWN_ACCOUNT, which is this same account. Rewritten in place in every ARN and
+ * bare account value of the root, so the proofs compare one account with itself.
+ */
+export function settleOwnAccount(root: TerraformRoot, account: string): void {
+  if (account === OWN_ACCOUNT || !/^\d{12}$/.test(account)) return;
+  const arn = new RegExp(`(arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:)${OWN_ACCOUNT}(?=:)`, 'g');
+  const fix = (v: unknown): unknown => {
+    if (typeof v === 'string') return v === OWN_ACCOUNT ? account : v.includes(OWN_ACCOUNT) ? v.replace(arn, `$1${account}`).replace(new RegExp(`(^|[^0-9])${OWN_ACCOUNT}(?=\\.dkr\\.ecr\\.)`, 'g'), `$1${account}`) : v;
+    if (Array.isArray(v)) {
+      v.forEach((x, i) => (v[i] = fix(x)));
+      return v;
+    }
+    if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) (v as Record<string, unknown>)[k] = fix(x);
+    return v;
+  };
+  fix(root.resource);
+  if (root.data) fix(root.data);
+}
 
 /**
  * VM runners (ec2-docker, ec2-autoscaler, ecs-fargate) read back: the manager is the instance of a

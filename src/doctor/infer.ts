@@ -17,7 +17,7 @@ import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence
 import { normalizeTerraform } from './terraform.js';
 import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidence } from './azure.js';
 import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
-import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners } from './infer-vm.js';
+import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
@@ -574,6 +574,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   }
   const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
 
+  // Where Terraform reads the deployment's own account, it is the account the roles are given.
+  if (ev.terraform.ownAccountRead === true && account !== undefined) settleOwnAccount(root, account);
   const intent: FleetIntent = { name: 'doctor', clusters, caches, runners: intentRunners, identities };
   if (account !== undefined || roles.size > 0 || vm.found > 0) {
     intent.aws = { accountId: account ?? ACCOUNT_NOT_SHOWN, region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {}, ...(account === undefined ? { accountShown: false as const } : {}) };

@@ -114,6 +114,7 @@ export const CODES = {
   RF719: { severity: 'error', title: 'the Fargate job image can change under the task definition (mutable tags or an unpinned image)', acceptable: false },
   RF720: { severity: 'error', title: 'manager user data runs a download it did not verify, or does not stop on a failed step', acceptable: false },
   RF721: { severity: 'error', title: "a role other than the runner's manager and the token rotator can read a runner's token parameter (and decrypt it)", acceptable: false },
+  RF722: { severity: 'warning', title: 'a service role trusts its AWS service for any account (no aws:SourceAccount or aws:SourceArn condition)', acceptable: false },
 
   RF901: { severity: 'error', title: 'a file cannot be parsed', acceptable: false },
   RF902: { severity: 'info', title: 'a file was skipped', acceptable: false },

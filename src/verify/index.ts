@@ -129,6 +129,28 @@ export interface VerifyOptions {
 const label = subjectLabel;
 
 /**
+ * A role whose trust lets its AWS service assume it for any account (RF722). AWS guards against a
+ * service of another account using the role only through iam:PassRole, which passes roles of the
+ * caller's own account; the trust itself should name the account, as AWS recommends for service
+ * roles against the cross-service confused deputy: "Cross-service confused deputy prevention" in the
+ * Amazon ECS Developer Guide (task IAM role trust with aws:SourceAccount, aws:SourceArn
+ * arn:aws:ecs:<region>:<account>:*) and "The confused deputy problem" in the IAM User Guide. A
+ * warning, not RF103: no other account can assume the role while PassRole holds.
+ */
+function serviceTrustForAnyAccount(rp: string, purpose: string, roleName: string, intended: Extract<IdentitySubject, { kind: 'aws-service' }>, partition: string, region: string): Finding {
+  const ecs = intended.service === 'ecs-tasks.amazonaws.com';
+  // The account as Terraform knows it: the doctor may not (a deployment that states none).
+  const account = '${data.aws_caller_identity.current.account_id}';
+  const condition = ecs
+    ? `Condition = { StringEquals = { "aws:SourceAccount" = "${account}" }, ArnLike = { "aws:SourceArn" = "arn:${partition}:ecs:${region}:${account}:*" } }`
+    : `Condition = { StringEquals = { "aws:SourceAccount" = "${account}" } }`;
+  return f('RF722', rp, `${purpose} role ${roleName} trusts ${intended.service} with no aws:SourceAccount or aws:SourceArn condition, so it admits ${ecs ? 'ECS tasks' : 'the service acting'} for any account: only iam:PassRole, which passes roles of the caller's own account, keeps another account's ${ecs ? 'task definitions' : 'resources'} from getting it (AWS recommends both conditions against the cross-service confused deputy)`, {
+    fix: "regenerate: runner-fleet's trust of a service role pins aws:SourceAccount (and for ECS tasks aws:SourceArn) to the fleet's account",
+    deploymentFix: `add to the trust statement that names ${intended.service}: ${condition} (with data "aws_caller_identity" "current" {})`,
+  });
+}
+
+/**
  * Every proof and rule, over documents and an intent: the one place proofs are invoked, for a
  * generated fleet (`intentOf(resolved)`, documents from `emit`) and for the doctor (both imported).
  */
@@ -214,7 +236,11 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const foreign = foreignTrustPrincipals(role?.trust, services);
       if (!ok && key === runner.managerIdentity) managerRefused = true;
       if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { ...adviceThenRegenerate('the trust policy and the service account must name each other'), deploymentFix: `make the trust policy of ${id.roleName} admit ${label(intended)}, and bind ${label(intended)} to ${id.roleName}` }));
-      if (others.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${others.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
+      // The intended compute's service in another account (a decoy): the trust names the service for every account.
+      const twins = others.filter((s) => s.kind === 'aws-service' && intended.kind === 'aws-service' && s.service === intended.service && s.account !== intended.account);
+      const rest = others.filter((s) => !twins.includes(s));
+      if (rest.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${rest.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
+      if (twins.length > 0 && intended.kind === 'aws-service') findings.push(serviceTrustForAnyAccount(rp, id.purpose, id.roleName, intended, fleet.aws?.partition ?? 'aws', fleet.aws?.region ?? '<region>'));
       if (foreign.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${foreign.map(foreignLabel).join(', ')}: its trust admits them besides ${label(intended)}`, { received: foreign.map((x) => x.value).join(', '), fix: `remove the statements that name them: the trust of a runner role names only ${intended.kind === 'aws-service' ? `the service ${intended.service}` : `the cluster's OIDC provider${services.length > 0 ? ` (or ${services.join(', ')})` : ''}`}` }));
       proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes} ${subjectNoun} tried)`, holds: ok && others.length === 0 && foreign.length === 0 });
       // Static lint on the trust document itself: wildcard subjects.

@@ -169,8 +169,8 @@ export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment)
   },
   {
     code: 'RF906',
-    rule: 'an HCL trust policy that depends on the account id read at apply time',
-    mutate: (d) => (d.extra['deploy/iam.tf'] = 'data "aws_caller_identity" "current" {}\nresource "aws_iam_role" "other" {\n  name = "other"\n  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.current.account_id}:root" } }] })\n}\n'),
+    rule: 'an HCL trust policy that depends on the account id of another provider configuration, read at apply time',
+    mutate: (d) => (d.extra['deploy/iam.tf'] = 'provider "aws" {\n  alias = "target"\n}\ndata "aws_caller_identity" "target" {\n  provider = aws.target\n}\nresource "aws_iam_role" "other" {\n  name = "other"\n  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.target.account_id}:root" } }] })\n}\n'),
   },
   {
     code: 'RF913',

@@ -204,6 +204,28 @@ export interface ModuleScope {
   providers?: Map<string, ProviderRef>;
   broken: Map<string, Reason>;
   rendered: Map<string, ConfigBlock>;
+  /** Set once a value of the deployment's own, unstated account was read (OWN_ACCOUNT): the intent's account must then be it. */
+  ownAccount?: { read: boolean };
+}
+
+/**
+ * The account of a deployment whose default aws provider states none: not known, but one account,
+ * the one its roles live in. The doctor names it with the account it gives roles whose account is
+ * not known (doctor/infer.ts), so the proofs compare the two as one account.
+ */
+export const OWN_ACCOUNT = '000000000000';
+
+const ACCOUNT_IN_ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):/;
+
+/** The account a provider configuration works in: its allowed_account_ids, else the account of the role it assumes. */
+export function providerAccount(body: Record<string, unknown> | undefined): string | undefined {
+  const ids = body?.allowed_account_ids;
+  const id: unknown = Array.isArray(ids) ? (ids as unknown[])[0] : undefined;
+  if (typeof id === 'string' && /^\d{12}$/.test(id)) return id;
+  const assume: unknown = Array.isArray(body?.assume_role) ? (body.assume_role as unknown[])[0] : body?.assume_role;
+  const roleArn: unknown = assume !== null && typeof assume === 'object' ? (assume as Record<string, unknown>).role_arn : undefined;
+  const arn = typeof roleArn === 'string' ? ACCOUNT_IN_ROLE_ARN.exec(roleArn) : null;
+  return arn ? arn[1] : undefined;
 }
 
 /** A provider configuration as the root module declares it. */
@@ -249,7 +271,7 @@ export class ModuleEvaluator {
   constructor(mod: ConfigModule, hooks: EvalHooks, scope?: ModuleScope) {
     this.mod = mod;
     this.hooks = hooks;
-    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map() };
+    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false } };
     this.broken = this.scope.broken;
     this.rendered = this.scope.rendered;
     for (const b of mod.blocks) this.#blocks.set(`${b.mode === 'data' ? 'data.' : ''}${b.type}.${b.name}`, b);
@@ -787,6 +809,21 @@ export class ModuleEvaluator {
       const partition = typeof bucket === 'string' ? this.#partitionOf(body.provider) : undefined;
       if (typeof bucket === 'string' && partition !== undefined) return `arn:${partition}:s3:::${bucket}`;
     }
+    // The account Terraform runs in (data.aws_caller_identity): the one its provider configuration states, else
+    // for the default configuration the deployment's own account; an aliased one that states none is not known.
+    if (block.mode === 'data' && block.type === 'aws_caller_identity' && (attr === 'account_id' || attr === 'id')) {
+      const account = this.#accountOf(this.body(block, inst).provider);
+      if (account !== undefined) return account;
+    }
+    // An ECS cluster's ARN is arn:<partition>:ecs:<region>:<account>:cluster/<name> (AWS documents it so): known once all four are.
+    if (block.mode === 'resource' && block.type === 'aws_ecs_cluster' && attr === 'arn') {
+      const body = this.body(block, inst);
+      const name = body.name;
+      const region = this.providers().get(this.#providerName(body.provider))?.body?.region;
+      const partition = typeof name === 'string' && name !== '' && typeof region === 'string' ? this.#partitionOf(body.provider) : undefined;
+      const account = partition !== undefined ? this.#accountOf(body.provider) : undefined;
+      if (account !== undefined) return `arn:${partition!}:ecs:${region as string}:${account}:cluster/${name as string}`;
+    }
     // Inside a module, too: the module's addresses are not the root's, so what is written is what resolves.
     const indexed = inst.name !== block.name || this.scope.address !== '';
     if (indexed) {
@@ -805,7 +842,7 @@ export class ModuleEvaluator {
    * none). Undefined where that is not one partition (ARNs of two, an isolated region).
    */
   #partitionOf(written: Value | undefined): string | undefined {
-    const name = typeof written === 'string' ? written : written instanceof Unknown ? written.render.replace(/^\$\{(.*)\}$/, '$1') : 'aws';
+    const name = this.#providerName(written);
     const region = this.providers().get(name)?.body?.region;
     if (typeof region === 'string') {
       if (/^cn-/.test(region)) return 'aws-cn';
@@ -821,6 +858,27 @@ export class ModuleEvaluator {
   }
 
   #arnPartition?: string | null;
+  #readingProviders = false;
+
+  /** The local name of the provider configuration a block's `provider` (as written) names; `aws` when it names none. */
+  #providerName(written: Value | undefined): string {
+    return typeof written === 'string' ? written : written instanceof Unknown ? written.render.replace(/^\$\{(.*)\}$/, '$1') : 'aws';
+  }
+
+  /**
+   * The account of a block whose `provider` is `written`: the one its configuration states; for the
+   * root's default configuration stating none, the deployment's own account (OWN_ACCOUNT, and noted
+   * so the intent takes it as the roles' account); undefined for an aliased configuration stating none.
+   */
+  #accountOf(written: Value | undefined): string | undefined {
+    const name = this.#providerName(written);
+    const ref = this.providers().get(name);
+    const stated = providerAccount(ref?.body);
+    if (stated !== undefined) return stated;
+    if ((ref?.name ?? name) !== 'aws' || !this.scope.ownAccount) return undefined;
+    this.scope.ownAccount.read = true;
+    return OWN_ACCOUNT;
+  }
 
   /**
    * The provider configurations this module instance uses, by local name: a root's own `provider`
@@ -830,6 +888,9 @@ export class ModuleEvaluator {
   providers(): Map<string, ProviderRef> {
     if (this.#providers) return this.#providers;
     const out = new Map(this.scope.providers ?? []);
+    // A provider setting that reads back through a provider (an ARN of a resource, the caller's account) sees none stated.
+    if (this.#readingProviders) return out;
+    this.#readingProviders = true;
     this.mod.providers.forEach((p, i) => {
       const block: ConfigBlock = { mode: 'resource', type: 'provider', name: `${p.name}[${i}]`, body: p.body, loc: p.loc, at: p.at, origin: p.origin };
       try {
@@ -842,6 +903,7 @@ export class ModuleEvaluator {
         if (!(e instanceof EvalError)) throw e;
       }
     });
+    this.#readingProviders = false;
     this.#providers = out;
     return out;
   }
@@ -961,7 +1023,7 @@ export class ModuleEvaluator {
       this.report(reason);
       missing.set(v, reason);
     }
-    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
+    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, ownAccount: this.scope.ownAccount, providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
   }
 }
 

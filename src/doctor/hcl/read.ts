@@ -5,7 +5,7 @@ import type { Evidence } from '../evidence.js';
 import { HclSyntaxError } from './ast.js';
 import { parseHcl } from './parse.js';
 import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc } from './config.js';
-import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, toModel, type EvalHooks, type Value } from './eval.js';
+import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, toModel, type EvalHooks, type Value } from './eval.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
 
@@ -170,20 +170,9 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
     trees.push(root);
     evaluate(root);
   }
+  if (trees.some((t) => t.scope.ownAccount?.read === true)) ev.terraform.ownAccountRead = true;
   for (const t of trees) for (const r of t.broken.values()) findings.push({ code: r.code, severity: CODES[r.code].severity, path: formatPosition(r.at), message: r.message, ...(r.fix !== undefined ? { fix: r.fix } : {}) });
   return findings;
-}
-
-const ACCOUNT_IN_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):/;
-
-/** The account a provider configuration works in: its allowed_account_ids, else the account of the role it assumes. */
-function providerAccount(body: Record<string, unknown> | undefined): string | undefined {
-  const ids = body?.allowed_account_ids;
-  const id: unknown = Array.isArray(ids) ? (ids as unknown[])[0] : undefined;
-  if (typeof id === 'string' && /^\d{12}$/.test(id)) return id;
-  const assume = Array.isArray(body?.assume_role) ? (body.assume_role as unknown[])[0] : body?.assume_role;
-  const arn = isObject(assume) && typeof assume.role_arn === 'string' ? ACCOUNT_IN_ARN.exec(assume.role_arn) : null;
-  return arn ? arn[1] : undefined;
 }
 
 /**

@@ -866,7 +866,7 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
       const ud = userDataOf(docs, body);
       if (ud.problem) out.push(f('RF106', '', `${type}.${k}: ${ud.problem}`, { fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor' }));
       if (ud.text !== undefined && ud.text.startsWith('#!')) {
-        for (const problem of unverifiedDownloads(ud.text)) out.push(f('RF720', '', `the user data of ${type}.${k} ${problem}`, { ...adviceThenRegenerate('download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint), under set -euo pipefail', 'runner-fleet always does, regenerate') }));
+        for (const problem of unverifiedDownloads(ud.text)) out.push(f('RF720', '', `the user data of ${type}.${k} ${problem}`, { fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint), under set -euo pipefail; runner-fleet always does, regenerate', deploymentFix: VERIFIED_DOWNLOAD_ADVICE }));
       }
       if (ud.text !== undefined && hasSecretShape(ud.text)) {
         out.push(f('RF712', '', `the user data of ${type}.${k} contains a token or key`, { fix: 'the instance reads its runner token from the SSM parameter at boot; never put it in user data' }));
@@ -907,6 +907,9 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
  * into a shell, fetch only through the verified-download functions (exactly as generated), and
  * pass every fetch a pinned SHA-256.
  */
+/** RF720's fix for a script written by hand: what to do, in the script's own terms. */
+const VERIFIED_DOWNLOAD_ADVICE = 'start the script with set -euo pipefail, and check every download against a SHA-256 pinned in the script before installing or running it (curl -fsSL -o FILE URL, then echo "<sha256>  FILE" | sha256sum -c -; a signing key by its pinned fingerprint); never pipe a download into a shell';
+
 export function unverifiedDownloads(script: string): string[] {
   const lines = script.split('\n');
   const out: string[] = [];
@@ -927,7 +930,7 @@ export function unverifiedDownloads(script: string): string[] {
     if (i >= begin && i <= end && block.length > 0) return;
     const code = line.includes('#') ? line.replace(/#.*$/, '') : line;
     if (code.includes('|') && /\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
-    if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyInstanceMetadata(code)) out.push(`downloads outside fetch_verified (line ${i + 1}: ${line.trim().slice(0, 80)})`);
+    if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyInstanceMetadata(code)) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
     if (!code.includes('_verified')) return;
     const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
     if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);
@@ -1088,6 +1091,22 @@ export function managerMay(docs: FleetDocuments, fleet: FleetIntent, runner: Int
 let lastManager: { role: object; arn: string; caller: PreparedRequest; policies: PolicySet } | undefined;
 
 /**
+ * What the manager role cannot do (`missing`, "action on resource" texts): RF106 when every policy
+ * of the role is in the documents; when one is not readable (an inline policy only apply knows, a
+ * managed policy not given) the permission is not shown, which is not "cannot" (RF903), as the
+ * cache proof says for the same role.
+ */
+export function managerCannot(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string, missing: string, deploymentFix: string): Finding {
+  const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
+  const role = id.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;
+  const unknown = role?.unknownPolicies.map((p) => p.arn) ?? [];
+  if (unknown.length > 0) {
+    return f('RF903', runnerPath, `whether the manager role ${role!.name} can ${missing} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' });
+  }
+  return f('RF106', runnerPath, `the manager role cannot ${missing}`, { fix: 'regenerate', deploymentFix });
+}
+
+/**
  * A parameter of another runner beside `own` (an ARN): the runner's segment of the name replaced,
  * `/runner-fleet/<fleet>/<runner>/runner-token` → `/runner-fleet/<fleet>/another-runner/runner-token`,
  * `/gitlab/token` → `/another-runner/token`; a one-segment name gets a sibling name. Never `own`.
@@ -1107,7 +1126,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const own = tokenParameterArn(fleet, runner);
   const other = otherRunnersParameterArn(own);
   const out: Finding[] = [];
-  if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(f('RF106', runnerPath, `the manager role cannot read its token parameter ${names(runner).tokenParameter}`, { fix: 'regenerate', deploymentFix: `allow the manager role ssm:GetParameter on ${shownArn(fleet, own)}` }));
+  if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(managerCannot(docs, fleet, runner, runnerPath, `read its token parameter ${names(runner).tokenParameter}`, `allow the manager role ssm:GetParameter on ${shownArn(fleet, own)}`));
   // The token must be stored encrypted: a String (or StringList) parameter keeps it in plain text,
   // for anyone with ssm:GetParameter on it and in every listing that shows values.
   const root = awsFacts(docs)?.root;
@@ -1131,7 +1150,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   if (keyArn !== undefined) {
     const via = `ssm.${aws(fleet).region}.amazonaws.com`;
     const ctx = (param: string, service = via) => ({ 'kms:ViaService': service, 'kms:EncryptionContext:PARAMETER_ARN': param });
-    if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(f('RF106', runnerPath, `the manager role cannot decrypt its token parameter with ${keyArn} through SSM`, { fix: 'regenerate', deploymentFix: `allow the manager role kms:Decrypt on ${keyArn} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${shownArn(fleet, own)}` }));
+    if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(managerCannot(docs, fleet, runner, runnerPath, `decrypt its token parameter with ${keyArn} through SSM`, `allow the manager role kms:Decrypt on ${keyArn} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${shownArn(fleet, own)}`));
     const otherKey = keyArn.replace(/key\/.*$/, 'key/00000000-0000-0000-0000-000000000000');
     const kmsLeaks = [
       ['another runner\'s parameter', keyArn, ctx(other)],

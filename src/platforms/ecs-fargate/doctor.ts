@@ -47,6 +47,8 @@ export const ecsFargateDoctor: ComputeDoctorReader = {
     const image = containerImages(task)[0];
     const repo = image ? /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\/([^:@]+)/.exec(image)?.[1] : undefined;
     if (repo) out.ecrRepository = repo;
+    // The image as the task definition names it: the job-image proofs check that one, never a repository it does not name.
+    if (image !== undefined) out.jobImage = image;
     const exec = task ? resolveKey(root, 'aws_iam_role', task.execution_role_arn) : undefined;
     if (exec) out.executionRole = String(root.resource.aws_iam_role![exec]!.name);
     return out;

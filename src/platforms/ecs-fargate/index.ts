@@ -15,6 +15,7 @@ import {
   ecsTasksTrustText,
   egressAll,
   key,
+  managerCannot,
   managerMay,
   managerResources,
   managerUserData,
@@ -261,6 +262,24 @@ function jobImageIndex(docs: FleetDocuments, fleet: FleetIntent, facts: NonNulla
   return index;
 }
 
+/** An image of an ECR repository: `<account>.dkr.ecr.<region>.amazonaws.com[.cn]/<repository>…`. */
+const ECR_IMAGE = /^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(?:\.cn)?\//;
+
+/**
+ * The job image of a deployment read back (doctor) from another registry than ECR: no repository
+ * of the documents holds it, so who can push there is not shown; only a digest keeps a push from
+ * changing what every job runs.
+ */
+function verifyForeignJobImage(runner: IntentRunner, runnerPath: string, image: string): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] } {
+  const n = names(runner);
+  const pinned = /@sha256:[a-f0-9]{64}$/.test(image);
+  const repository = image.replace(/@.*$/, '').replace(/:[^/:]*$/, '');
+  const findings: Finding[] = pinned
+    ? []
+    : [{ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate.imageTag`, message: `task definition ${n.taskFamily} runs ${image}, a tag of a registry the documents do not show: whoever can push to ${repository} changes what every job of ${runner.name} runs, including the SSH coordinator that runs as root`, received: image, allowed: `${repository}@sha256:<digest>`, fix: `pin the image by digest in the task definition: ${repository}@sha256:<digest of the image you reviewed> (or push it to an ECR repository with image_tag_mutability = "IMMUTABLE")` }];
+  return { findings, proofs: [{ claim: `the job image ${image} is pinned by digest (its registry is not in the documents)`, holds: pinned }] };
+}
+
 function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; rolesTried: number } {
   const facts = awsFacts(docs);
   if (!facts) return { findings: [], rolesTried: 0 };
@@ -270,8 +289,10 @@ function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: Intent
   const index = jobImageIndex(docs, fleet, facts);
   const repo = index.repositories.get(n.ecrRepository);
   const mutability = showValue(repo?.image_tag_mutability);
+  // A deployment read back names its own files; plan's is terraform/aws/main.tf.json.
+  const readBack = (runner.platformNames as Record<string, string | undefined> | undefined)?.jobImage !== undefined;
   if (!repo || repo.image_tag_mutability !== 'IMMUTABLE') {
-    out.push({ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate`, message: `ECR repository ${n.ecrRepository} ${repo ? `has image_tag_mutability ${mutability} (absent means MUTABLE)` : 'is not in terraform/aws/main.tf.json'}: whoever can push re-points a tag every job runs`, received: mutability, allowed: '"IMMUTABLE"', ...adviceThenRegenerate('set image_tag_mutability = "IMMUTABLE"', 'runner-fleet always does, regenerate') });
+    out.push({ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate`, message: `ECR repository ${n.ecrRepository} ${repo ? `has image_tag_mutability ${mutability} (absent means MUTABLE)` : readBack ? 'is not in the files given' : 'is not in terraform/aws/main.tf.json'}: whoever can push re-points a tag every job runs`, received: mutability, allowed: '"IMMUTABLE"', ...adviceThenRegenerate(repo ? 'set image_tag_mutability = "IMMUTABLE"' : `give the aws_ecr_repository of ${n.ecrRepository}, with image_tag_mutability = "IMMUTABLE"`, 'runner-fleet always does, regenerate') });
   }
   const task = facts.root.resource.aws_ecs_task_definition?.[key(runner, 'jobs')];
   const defs = task?.container_definitions;
@@ -287,7 +308,7 @@ function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: Intent
     return !(/^@sha256:[a-f0-9]{64}$/.test(ref) || (/^:[A-Za-z0-9_][A-Za-z0-9_.-]*$/.test(ref) && ref !== ':latest'));
   });
   if (!task || images.length === 0 || unpinned.length > 0) {
-    out.push({ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate.imageTag`, message: `task definition ${n.taskFamily} runs ${unpinned.join(', ') || 'no image'}, not a versioned tag or digest of ${n.ecrRepository}`, received: unpinned.join(', '), allowed: `${x.image}:<version> or ${x.image}@sha256:<digest>`, fix: 'set fargate.imageTag to a version (or fargate.imageDigest)' });
+    out.push({ code: 'RF719', severity: CODES.RF719.severity, path: `${runnerPath}.fargate.imageTag`, message: `task definition ${n.taskFamily} runs ${unpinned.join(', ') || 'no image'}, not a versioned tag or digest of ${n.ecrRepository}`, received: unpinned.join(', '), allowed: `${x.image}:<version> or ${x.image}@sha256:<digest>`, fix: 'set fargate.imageTag to a version (or fargate.imageDigest)', deploymentFix: `make the image of task definition ${n.taskFamily} ${x.image}:<version> (not latest) or ${x.image}@sha256:<digest>` });
   }
   // Only writers whose Allows could name this repository: the open ones and those that name it literally.
   const candidates = [...index.openWriters, ...(index.literalWriters.get(x.repository.toLowerCase()) ?? [])].sort((a, b) => index.order.get(a)! - index.order.get(b)!);
@@ -404,31 +425,44 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
       findings.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the task definition ${names(runner).taskFamily} names no task role that the documents define, so what jobs may do cannot be proven`, fix: 'give the task definition a task_role_arn of a role in the evidence' });
     }
     const passJobRole: [string, string, Record<string, string>][] = x.taskRole === undefined ? [] : [['iam:PassRole', x.taskRole, { 'iam:PassedToService': ECS_TASKS_SERVICE }]];
+    // ecs:StopTask carries the cluster as ecs:cluster, as ecs:RunTask does (AWS Service Authorization Reference,
+    // "Actions, resources, and condition keys for Amazon Elastic Container Service", StopTask: task*, ecs:cluster):
+    // a policy may scope it by that key instead of by the task ARN.
     const must: [string, string, Record<string, string>][] = [
       ['ecs:RunTask', x.taskDefinitions.replace(/\*$/, '1'), { 'ecs:cluster': x.cluster }],
-      ['ecs:StopTask', x.tasks.replace(/\*$/, '0123'), {}],
+      ['ecs:StopTask', x.tasks.replace(/\*$/, '0123'), { 'ecs:cluster': x.cluster }],
       ...passJobRole,
     ];
     const mustNot: [string, string, Record<string, string>][] = [
       ['ecs:RunTask', x.taskDefinitions.replace(/\*$/, '1'), { 'ecs:cluster': otherCluster }],
       ['ecs:RunTask', otherFamily, { 'ecs:cluster': x.cluster }],
-      ['ecs:StopTask', `${otherCluster.replace(':cluster/', ':task/')}/0123`, {}],
+      ['ecs:StopTask', `${otherCluster.replace(':cluster/', ':task/')}/0123`, { 'ecs:cluster': otherCluster }],
       ['iam:PassRole', otherRole, { 'iam:PassedToService': ECS_TASKS_SERVICE }],
       ...(x.taskRole === undefined ? [] : [['iam:PassRole', x.taskRole, { 'iam:PassedToService': 'ec2.amazonaws.com' }] as [string, string, Record<string, string>]]),
     ];
     const missing = must.filter(([act, res, ctx]) => !managerMay(docs, fleet, runner, act, res, ctx)).map(([act, res]) => `${act} on ${res}`);
     const leaks = mustNot.filter(([act, res, ctx]) => managerMay(docs, fleet, runner, act, res, ctx)).map(([act, res, ctx]) => `${act} on ${res} ${JSON.stringify(ctx)}`);
-    if (missing.length > 0) findings.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the manager role cannot ${missing.join(', ')}`, fix: 'regenerate', deploymentFix: `allow the manager role ${missing.join(', ')}` });
+    if (missing.length > 0) findings.push(managerCannot(docs, fleet, runner, runnerPath, missing.join(', '), `allow the manager role ${missing.join(', ')}`));
     if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${leaks.join('; ')}`, fix: 'scope ecs:RunTask to the cluster and family, ecs:StopTask to the cluster\'s tasks, iam:PassRole to the job roles for ecs-tasks.amazonaws.com' });
     const ssh = verifySshOnlyFromManager(docs, key(runner, 'tasks'), key(runner, 'manager'), runnerPath);
     findings.push(...ssh);
+    const ownProofs = [
+      { claim: `the manager runs tasks only of family ${names(runner).taskFamily} on cluster ${names(runner).ecsCluster} and passes only the job roles`, holds: x.taskRole !== undefined && missing.length === 0 && leaks.length === 0 },
+      { claim: 'job tasks accept SSH from the manager only', holds: ssh.length === 0 },
+    ];
+    // Read back (doctor): an image of another registry than ECR is checked as what it is.
+    const readBack = (runner.platformNames as Record<string, string | undefined> | undefined)?.jobImage;
+    if (readBack !== undefined && !ECR_IMAGE.test(readBack)) {
+      const foreign = verifyForeignJobImage(runner, runnerPath, readBack);
+      findings.push(...foreign.findings);
+      return { findings, proofs: [...ownProofs, ...foreign.proofs] };
+    }
     const image = verifyJobImage(docs, fleet, runner, runnerPath);
     findings.push(...image.findings);
     return {
       findings,
       proofs: [
-        { claim: `the manager runs tasks only of family ${names(runner).taskFamily} on cluster ${names(runner).ecsCluster} and passes only the job roles`, holds: x.taskRole !== undefined && missing.length === 0 && leaks.length === 0 },
-        { claim: 'job tasks accept SSH from the manager only', holds: ssh.length === 0 },
+        ...ownProofs,
         { claim: `the job image is pinned in repository ${names(runner).ecrRepository} (immutable tags)`, holds: !image.findings.some((x) => x.code === 'RF719') },
         { claim: `no role of the fleet can push to or delete from ${names(runner).ecrRepository} (${image.rolesTried} roles tried)`, holds: !image.findings.some((x) => x.code === 'RF717') },
       ],

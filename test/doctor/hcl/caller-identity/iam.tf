@@ -1,5 +1,5 @@
-# The account id read from the credentials at apply time (data.aws_caller_identity): the trust
-# of the manager role cannot be known from the files, so its proofs are not made (RF906).
+# The account id read from the credentials at apply time (data.aws_caller_identity) of the default
+# aws provider: the deployment's own account, the one its roles are in, so the trust is proven.
 
 data "aws_caller_identity" "current" {}
 

@@ -30,6 +30,13 @@ const literalPassRole = (t: string) =>
   );
 
 describe('doctor on a hand-written ECS Fargate runner', () => {
+  it('an account no document names is never shown as the stand-in 000000000000, in claims, messages or fixes', () => {
+    for (const r of [run(), run(literalPassRole)]) {
+      expect(allText(r)).not.toContain('000000000000');
+      expect(allText(r)).toMatch(/an account the documents do not show|<account id>/);
+    }
+  });
+
   it('a manager policy the doctor cannot read: whether it grants RunTask, StopTask, PassRole or the token is not shown (RF903), never "cannot" (RF106)', () => {
     const r = run();
     expect(r.findings.filter((f) => f.code === 'RF106').map((f) => f.message)).toEqual([]);
@@ -53,12 +60,12 @@ describe('doctor on a hand-written ECS Fargate runner', () => {
     expect(literal.findings.filter((f) => f.code === 'RF906' || f.code === 'RF903' || f.code === 'RF106').map((f) => f.message)).toEqual([]);
     expect(proof(literal, 'the manager reads and writes fargate/')).toBe(true);
     // What is left is true: any task family in the cluster (jobs may set FARGATE_TASK_DEFINITION), PassRole to any service.
-    expect(literal.findings.find((f) => f.code === 'RF714')?.message).toMatch(/ecs:RunTask on arn:aws:ecs:eu-west-1:000000000000:task-definition\/another-family:1 .*iam:PassRole on arn:aws:iam::000000000000:role\/gitlab-ci-job-task \{"iam:PassedToService":"ec2\.amazonaws\.com"\}/);
+    expect(literal.findings.find((f) => f.code === 'RF714')?.message).toMatch(/ecs:RunTask on arn:aws:ecs:eu-west-1:<account id>:task-definition\/another-family:1 .*iam:PassRole on arn:aws:iam::<account id>:role\/gitlab-ci-job-task \{"iam:PassedToService":"ec2\.amazonaws\.com"\}/);
     // An explicit other account named first in a policy does not become this deployment's account.
     const other = run((t) => literalPassRole(t).replace('Statement = [\n      { Effect = "Allow", Action = ["ecr:GetAuthorizationToken"]', 'Statement = [\n      { Effect = "Allow", Action = ["ecr:BatchGetImage"], Resource = "arn:aws:ecr:eu-west-1:111111111111:repository/shared/base" },\n      { Effect = "Allow", Action = ["ecr:GetAuthorizationToken"]'));
     expect(other.findings.filter((f) => f.code === 'RF906' || f.code === 'RF903' || f.code === 'RF106').map((f) => f.message)).toEqual([]);
     expect(other.proofs.some((p) => /account 111111111111/.test(p.claim))).toBe(false);
-    expect(proof(other, 'only vm:instance-profile gitlab-runner-fargate-manager (ec2.amazonaws.com, account 000000000000)')).toBe(true);
+    expect(proof(other, 'only vm:instance-profile gitlab-runner-fargate-manager (ec2.amazonaws.com, an account the documents do not show)')).toBe(true);
   });
 
   it('a task role trusting ecs-tasks.amazonaws.com of any account: RF722 (a warning) in ECS terms, not RF103 with a namespace fix', () => {

@@ -172,7 +172,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink):
     if (keyArn?.startsWith('arn:') && cluster.spec.tokenKmsKeyArn === undefined) cluster.spec.tokenKmsKeyArn = keyArn;
 
     const index = sink.runners.length;
-    const ids = { accountId: account, partition, ...(aws.account === undefined ? { accountShown: false as const } : {}) };
+    const ids = { accountId: account, partition, ...(aws.account === undefined || aws.account === ACCOUNT_NOT_SHOWN ? { accountShown: false as const } : {}) };
     const manager = vmIdentity(root, cluster, m.runner, 'manager', roleKey, ids, { attachment: 'instance-profile', service: EC2_SERVICE, name: String(profile.name), mechanism: 'instance-profile' });
     sink.identities.push(manager);
     sink.bindingOrigins.set(manager.key, ev.terraform.origins.get(`aws_iam_instance_profile.${vmKey(m.runner, 'manager')}`) ?? m.origin);

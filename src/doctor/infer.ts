@@ -578,7 +578,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   if (ev.terraform.ownAccountRead === true && account !== undefined) settleOwnAccount(root, account);
   const intent: FleetIntent = { name: 'doctor', clusters, caches, runners: intentRunners, identities };
   if (account !== undefined || roles.size > 0 || vm.found > 0) {
-    intent.aws = { accountId: account ?? ACCOUNT_NOT_SHOWN, region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {}, ...(account === undefined ? { accountShown: false as const } : {}) };
+    intent.aws = { accountId: account ?? ACCOUNT_NOT_SHOWN, region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {}, ...(account === undefined || account === ACCOUNT_NOT_SHOWN ? { accountShown: false as const } : {}) };
   }
   const docs: FleetDocuments = { artifacts: docsArtifacts, runners: docsRunners, terraformAws: root };
   // Platforms that build further documents from the evidence (AKS: the Azure root and the cluster's Kubernetes root).

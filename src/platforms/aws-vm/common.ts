@@ -52,6 +52,12 @@ function shownArn(fleet: FleetIntent, arn: string): string {
   return parts.join(':');
 }
 
+/** Text naming ARNs (a list of missing grants, a fix) as a message shows it: see shownArn. */
+export function shownArns(fleet: FleetIntent, text: string): string {
+  if (aws(fleet).accountShown !== false) return text;
+  return text.replace(/\barn:(aws[a-z-]*):([a-z0-9-]*):([a-z0-9-]*):(\d{12}):/g, (m, p: string, svc: string, region: string, account: string) => (account === aws(fleet).accountId ? `arn:${p}:${svc}:${region}:<account id>:` : m));
+}
+
 /** The account of this fleet's compute, as a subject carries it (a stand-in the documents do not show is marked so). */
 function subjectAccount(fleet: FleetIntent): Pick<AwsServiceSubject, 'account' | 'accountNotShown'> {
   return { account: aws(fleet).accountId, ...(aws(fleet).accountShown === false ? { accountNotShown: true as const } : {}) };
@@ -1096,7 +1102,9 @@ let lastManager: { role: object; arn: string; caller: PreparedRequest; policies:
  * managed policy not given) the permission is not shown, which is not "cannot" (RF903), as the
  * cache proof says for the same role.
  */
-export function managerCannot(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string, missing: string, deploymentFix: string): Finding {
+export function managerCannot(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string, grants: string, fix: string): Finding {
+  const missing = shownArns(fleet, grants);
+  const deploymentFix = shownArns(fleet, fix);
   const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
   const role = id.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;
   const unknown = role?.unknownPolicies.map((p) => p.arn) ?? [];

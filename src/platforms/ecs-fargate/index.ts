@@ -16,6 +16,7 @@ import {
   egressAll,
   key,
   managerCannot,
+  shownArns,
   managerMay,
   managerResources,
   managerUserData,
@@ -443,7 +444,7 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
     const missing = must.filter(([act, res, ctx]) => !managerMay(docs, fleet, runner, act, res, ctx)).map(([act, res]) => `${act} on ${res}`);
     const leaks = mustNot.filter(([act, res, ctx]) => managerMay(docs, fleet, runner, act, res, ctx)).map(([act, res, ctx]) => `${act} on ${res} ${JSON.stringify(ctx)}`);
     if (missing.length > 0) findings.push(managerCannot(docs, fleet, runner, runnerPath, missing.join(', '), `allow the manager role ${missing.join(', ')}`));
-    if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${leaks.join('; ')}`, fix: 'scope ecs:RunTask to the cluster and family, ecs:StopTask to the cluster\'s tasks, iam:PassRole to the job roles for ecs-tasks.amazonaws.com' });
+    if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${shownArns(fleet, leaks.join('; '))}`, fix: 'scope ecs:RunTask to the cluster and family, ecs:StopTask to the cluster\'s tasks, iam:PassRole to the job roles for ecs-tasks.amazonaws.com' });
     const ssh = verifySshOnlyFromManager(docs, key(runner, 'tasks'), key(runner, 'manager'), runnerPath);
     findings.push(...ssh);
     const ownProofs = [

@@ -62,6 +62,30 @@ describe('doctor on a hand-written EKS IRSA deployment', () => {
     expect(chainHolds(r)).toBe(true);
   });
 
+  it('a Role and RoleBinding of the user\'s own naming the service account the chart creates: no RF904, the chain holds', () => {
+    const rbac = [
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: runner\n  namespace: gitlab-runner\nrules:\n  - apiGroups: [""]\n    resources: [pods, pods/exec, pods/attach, pods/log, secrets, configmaps]\n    verbs: [get, list, watch, create, patch, delete]',
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: runner\n  namespace: gitlab-runner\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: runner\nsubjects:\n  - kind: ServiceAccount\n    name: gitlab-runner\n    namespace: gitlab-runner',
+    ].join('\n---\n');
+    const noChartRbac = { [VALUES]: (t: string) => t.replace('rbac:\n  create: true', 'rbac:\n  create: false') };
+    const r = doctor(files(noChartRbac, [{ path: 'k8s/rbac.yaml', bytes: new TextEncoder().encode(rbac) }]));
+    expect(r.findings.filter((f) => f.code === 'RF904' || f.code === 'RF106')).toEqual([]);
+    expect(chainHolds(r)).toBe(true);
+    // The same binding written as kubernetes_role_binding_v1 in the Terraform.
+    const tf = [
+      'resource "kubernetes_role_binding_v1" "runner" {',
+      '  metadata {\n    name      = "runner"\n    namespace = "gitlab-runner"\n  }',
+      '  role_ref {\n    api_group = "rbac.authorization.k8s.io"\n    kind      = "ClusterRole"\n    name      = "edit"\n  }',
+      '  subject {\n    kind      = "ServiceAccount"\n    name      = "gitlab-runner"\n    namespace = "gitlab-runner"\n  }',
+      '}',
+    ].join('\n');
+    const t = doctor(files(noChartRbac, [{ path: 'iam/rbac.tf', bytes: new TextEncoder().encode(tf) }]));
+    expect(t.findings.filter((f) => f.code === 'RF904')).toEqual([]);
+    // A binding naming a service account that neither the chart nor the files create is still RF904.
+    const other = doctor(files(noChartRbac, [{ path: 'k8s/rbac.yaml', bytes: new TextEncoder().encode(rbac.replace(/name: gitlab-runner\n {4}namespace/, 'name: gitlab-runner-old\n    namespace')) }]));
+    expect(other.findings.find((f) => f.code === 'RF904')?.message).toMatch(/binds service account gitlab-runner\/gitlab-runner-old, which does not exist/);
+  });
+
   it('the chart\'s default rules (none written) are every verb on the core group: RF907 at rbac.create; narrow rules are not', () => {
     const r = doctor(files());
     const f = r.findings.find((x) => x.code === 'RF907');

@@ -76,6 +76,26 @@ describe('helm_release of the gitlab-runner chart', () => {
     expect(r.chains.get('gitlab-runner')?.[1]).toBe('jobs gitlab/gitlab-runner-jobs (main.tf:101:13) → role gitlab-runner-jobs');
   });
 
+  it('a service account the chart creates without serviceAccount.name is named after the release (the chart\'s fullname)', () => {
+    const unnamed = replaceIn(eks(), 'values.yaml', '  create: true\n  name: gitlab-runner\n', '  create: true\n');
+    // Release gitlab-runner contains the chart name: the fullname is the release name.
+    const r = doctor(unnamed);
+    expect(r.chains.get('gitlab-runner')![0]).toBe('manager gitlab-runner/gitlab-runner (runner.tf:1:1) → role gitlab-runner-manager');
+    expect(holds(r, /^only cluster:gitlab-runner\/gitlab-runner can assume the manager role gitlab-runner-manager/)).toEqual([true]);
+    expect(r.findings.filter((f) => f.code === 'RF903' || f.code === 'RF904')).toEqual([]);
+    // Release ci does not: <release>-gitlab-runner, and a RoleBinding of the user's naming it finds it.
+    const binding = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: ci\n  namespace: gitlab-runner\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: edit\nsubjects:\n  - kind: ServiceAccount\n    name: ci-gitlab-runner\n';
+    const ci = doctor([...replaceIn(unnamed, 'runner.tf', 'name       = "gitlab-runner"', 'name       = "ci"'), file('k8s.yaml', binding)]);
+    expect([...ci.chains.keys()]).toEqual(['ci']);
+    expect(ci.chains.get('ci')![0]).toMatch(/^manager gitlab-runner\/ci-gitlab-runner /);
+    expect(ci.findings.filter((f) => f.code === 'RF904' && /RoleBinding/.test(f.message))).toEqual([]);
+    // The role's trust still names gitlab-runner: that drift is true, and said.
+    expect(ci.findings.find((f) => f.code === 'RF904')?.message).toMatch(/trusts system:serviceaccount:gitlab-runner:gitlab-runner, but namespace gitlab-runner has no service account gitlab-runner/);
+    // fullnameOverride wins.
+    const over = doctor(replaceIn(unnamed, 'values.yaml', 'rbac:\n', 'fullnameOverride: runner-x\nrbac:\n'));
+    expect(over.chains.get('gitlab-runner')![0]).toMatch(/^manager gitlab-runner\/runner-x /);
+  });
+
   it('a values file the release reads but that was not given is missing evidence (RF903 at the file() call), never a crash', () => {
     const r = doctor(eks().filter((f) => f.path !== 'values.yaml'));
     const f = r.findings.find((x) => x.code === 'RF903' && x.message.includes('values.yaml'));

@@ -11,6 +11,7 @@ import { azureRules, azureWhere } from './azure-rules.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, screenPolicies, type AwsReadSummary } from './aws.js';
+import { evaluateTerraform } from './terraform.js';
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
@@ -71,6 +72,9 @@ export function doctor(files: readonly InputFile[]): DoctorResult {
  */
 export async function doctorWithAws(files: readonly InputFile[], port: AwsReadPort, opts: { clusters?: readonly string[]; region?: string } = {}): Promise<DoctorResult & AwsReadSummary> {
   const ev = readEvidence(files);
+  // The Terraform first: the roles, clusters and chart values only it states (helm_release values,
+  // HCL resources) are names the live reads look up, and roles it documents are not read again.
+  evaluateTerraform(ev);
   const summary = await readAwsInto(ev, port, opts);
   return { ...doctorEvidence(ev), ...summary };
 }

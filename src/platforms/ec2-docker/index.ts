@@ -78,7 +78,7 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
     const hop = managerHopLimit(docs, runner);
     const reach = hop === undefined || hop > 1;
     const findings: Finding[] = reach
-      ? [{ code: 'RF713', severity: CODES.RF713.severity, path: `${runnerPath}.instance.jobsReachInstanceCredentials`, message: `the manager launch template has IMDS hop limit ${String(hop)}: job containers can obtain the instance role, which is the manager's (cache signing, token parameter)`, received: String(hop), allowed: '1', fix: 'remove instance.jobsReachInstanceCredentials; give jobs cloud access through GitLab CI id_tokens instead' }]
+      ? [{ code: 'RF713', severity: CODES.RF713.severity, path: `${runnerPath}.instance.jobsReachInstanceCredentials`, message: `the manager launch template has IMDS hop limit ${String(hop)}: job containers can obtain the instance role, which is the manager's (cache signing, token parameter)`, received: String(hop), allowed: '1', fix: 'remove instance.jobsReachInstanceCredentials; give jobs cloud access through GitLab CI id_tokens instead', deploymentFix: 'set http_put_response_hop_limit = 1 (and http_tokens = "required") in metadata_options of the manager launch template; give jobs cloud access through GitLab CI id_tokens instead' }]
       : [];
     // The hop limit holds only while jobs stay inside their containers: a setting that lets them
     // reach the host (privileged included, which is RF301) reaches its metadata service too.

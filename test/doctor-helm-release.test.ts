@@ -123,6 +123,18 @@ describe('helm_release of the gitlab-runner chart', () => {
     expect(f?.path).toBe('values.yaml.tftpl:1:1');
   });
 
+  it('templatefile(): positions are the template\'s, even where an interpolation adds lines the template alone does not parse as', () => {
+    const tpl = text(eks().find((f) => f.path === 'values.yaml')!).replace('gitlabUrl: https://gitlab.example.com/\n', 'gitlabUrl: ${url}\n${extra}\n');
+    const base = replaceIn(eks(), 'runner.tf', /values {5}= \[file\("\$\{path\.module\}\/values\.yaml"\)\]/, 'values     = [templatefile("${path.module}/values.yaml.tftpl", { url = "https://gitlab.example.com/", extra = "concurrent: 4\\ncheckInterval: 3" })]').filter((f) => f.path !== 'values.yaml');
+    const r = doctor([...base, file('values.yaml.tftpl', tpl)]);
+    const lines = tpl.split('\n');
+    // rbac.create: true is on the template's 4th line, its value at column 11.
+    expect(lines[3]).toBe('  create: true');
+    expect(r.findings.find((f) => f.code === 'RF907')?.path).toBe('values.yaml.tftpl:4:11');
+    // Inside runners.config too: the cache Path key.
+    expect(r.findings.find((f) => f.code === 'RF202')?.path).toBe(`values.yaml.tftpl:${lines.findIndex((l) => l.includes('Path = "runner"')) + 1}:9`);
+  });
+
   it('values documents merge in order (maps deep, lists replaced), then set', () => {
     const tf = `resource "helm_release" "r" {
   name      = "ci"

@@ -43,6 +43,42 @@ describe('doctor --aws over a faithful fake of the IAM and EKS read APIs', () =>
     expect(proofs(live)).toEqual(proofs(files));
   });
 
+  it('helm_release values take part as a values file does: the role its set names is read live, the proofs and codes are the same', async () => {
+    // The chart creates the manager's service account, annotated with the role in the chart values.
+    const d = baseDeployment();
+    d.objects = d.objects.filter((o) => !(o.kind === 'ServiceAccount' && o.metadata.name === 'gitlab-runner'));
+    d.values.serviceAccount = { create: true, name: 'gitlab-runner', annotations: { 'eks.amazonaws.com/role-arn': `arn:aws:iam::${ACCOUNT}:role/gitlab-runner-manager` } };
+    const asValuesFile = await doctorWithAws(withoutIam(d), accountOf(d));
+    // The same values given by a helm_release: its values YAML as a heredoc, the annotation as a set.
+    const values = new TextDecoder().decode(withoutIam(d).find((f) => f.path === 'deploy/values.yaml')!.bytes).replace(/ {2}annotations:\n {4}eks\.amazonaws\.com\/role-arn: \S+\n/, '');
+    const release = [
+      'resource "helm_release" "gitlab_runner" {',
+      '  name       = "gitlab-runner"',
+      '  repository = "https://charts.gitlab.io"',
+      '  chart      = "gitlab-runner"',
+      '  namespace  = "gitlab"',
+      `  values     = [<<-EOT\n${values.replace(/^/gm, '    ')}\n  EOT\n  ]`,
+      '  set {',
+      '    name  = "serviceAccount.annotations.eks\\\\.amazonaws\\\\.com/role-arn"',
+      `    value = "arn:aws:iam::${ACCOUNT}:role/gitlab-runner-manager"`,
+      '  }',
+      '}',
+    ].join('\n');
+    const port = accountOf(d);
+    const files = [...withoutIam(d).filter((f) => f.path !== 'deploy/values.yaml'), { path: 'deploy/runner.tf', bytes: new TextEncoder().encode(release) }];
+    const asRelease = await doctorWithAws(files, port);
+    expect(port.calls.filter((c) => c === 'GetRole').length).toBe(2);
+    expect(asRelease.chains.get('gitlab-runner')?.[0]).toMatch(/^manager gitlab\/gitlab-runner \(deploy\/runner\.tf:1:1\) → role gitlab-runner-manager$/);
+    expect(proofs(asRelease)).toEqual(proofs(asValuesFile));
+    expect(codes(asRelease)).toEqual(codes(asValuesFile));
+    expect(asRelease.proofs.filter((p) => !p.holds)).toEqual([]);
+    // A role the Terraform documents itself is not read again.
+    const tfRole = `resource "aws_iam_role" "jobs" {\n  name               = "gitlab-runner-jobs"\n  assume_role_policy = ${JSON.stringify(JSON.stringify(d.policies['gitlab-runner-jobs.trust.json']))}\n}\n`;
+    const again = accountOf(d);
+    await doctorWithAws([...files, { path: 'deploy/iam.tf', bytes: new TextEncoder().encode(tfRole) }], again);
+    expect(again.calls.filter((c) => c === 'GetRole').length).toBe(1);
+  });
+
   it('a role the account does not have: RF904 at the annotation (RF903 without --aws)', async () => {
     const d = baseDeployment();
     const port = accountOf(d);

@@ -133,6 +133,24 @@ describe('runner-fleet doctor (CLI)', () => {
   });
 });
 
+describe('runner-fleet doctor reads the templates templatefile() renders from the folders given', () => {
+  // The hand-written IRSA role of the corpus and a helm_release whose values come from a template.
+  const iam = readFileSync(join(import.meta.dirname, 'doctor', 'corpus', 'hand-eks-irsa-chart-rbac', 'iam', 'main.tf'));
+  const values = readFileSync(join(import.meta.dirname, 'fixtures', 'doctor-helm-release', 'eks', 'values.yaml'), 'utf8').replace('  name: gitlab-runner\n', '  name: gitlab-runner\n  annotations:\n    eks.amazonaws.com/role-arn: ${role_arn}\n');
+  const release = (template: string) => `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab-runner"\n  values     = [templatefile("\${path.module}/${template}", { role_arn = aws_iam_role.runner.arn })]\n}\n`;
+  it.each(['values.yaml.tpl', 'values.yaml.tftpl'])('a folder holding %s: the release\'s values are read and the manager role proven', async (template) => {
+    const root = join(dir, `template-${template}`);
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'iam.tf'), iam);
+    writeFileSync(join(root, 'runner.tf'), release(template));
+    writeFileSync(join(root, template), values);
+    const r = await run([root, '--format', 'json']);
+    const report = JSON.parse(r.out) as { findings: { code: string; message: string }[]; proofs: { claim: string; holds: boolean }[] };
+    expect(report.findings.filter((f) => f.code === 'RF902' || f.code === 'RF903' || f.code === 'RF910')).toEqual([]);
+    expect(report.proofs.find((p) => p.claim.startsWith('only cluster:gitlab-runner/gitlab-runner can assume the manager role gitlab-runner-manager'))?.holds).toBe(true);
+  });
+});
+
 describe('runner-fleet doctor follows local modules the files given call (the CLI reads their folders)', () => {
   const corpus = join(import.meta.dirname, 'doctor', 'corpus', 'module-irsa-namespace-drift');
   it('only the caller named: the module folder is read too, and the drift through it is found', async () => {

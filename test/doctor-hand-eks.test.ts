@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
@@ -60,6 +60,30 @@ describe('doctor on a hand-written EKS IRSA deployment', () => {
     const r = doctor(files({ [VALUES]: (t) => t.replace('rbac:\n  create: true', 'rbac:\n  create: false') }, [{ path: 'k8s/rbac.yaml', bytes: new TextEncoder().encode(rbac) }]));
     expect(r.findings.filter((f) => f.code === 'RF106')).toEqual([]);
     expect(chainHolds(r)).toBe(true);
+  });
+
+  it('a Role and RoleBinding of the user\'s own naming the service account the chart creates: no RF904, the chain holds', () => {
+    const rbac = [
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: runner\n  namespace: gitlab-runner\nrules:\n  - apiGroups: [""]\n    resources: [pods, pods/exec, pods/attach, pods/log, secrets, configmaps]\n    verbs: [get, list, watch, create, patch, delete]',
+      'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: runner\n  namespace: gitlab-runner\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: runner\nsubjects:\n  - kind: ServiceAccount\n    name: gitlab-runner\n    namespace: gitlab-runner',
+    ].join('\n---\n');
+    const noChartRbac = { [VALUES]: (t: string) => t.replace('rbac:\n  create: true', 'rbac:\n  create: false') };
+    const r = doctor(files(noChartRbac, [{ path: 'k8s/rbac.yaml', bytes: new TextEncoder().encode(rbac) }]));
+    expect(r.findings.filter((f) => f.code === 'RF904' || f.code === 'RF106')).toEqual([]);
+    expect(chainHolds(r)).toBe(true);
+    // The same binding written as kubernetes_role_binding_v1 in the Terraform.
+    const tf = [
+      'resource "kubernetes_role_binding_v1" "runner" {',
+      '  metadata {\n    name      = "runner"\n    namespace = "gitlab-runner"\n  }',
+      '  role_ref {\n    api_group = "rbac.authorization.k8s.io"\n    kind      = "ClusterRole"\n    name      = "edit"\n  }',
+      '  subject {\n    kind      = "ServiceAccount"\n    name      = "gitlab-runner"\n    namespace = "gitlab-runner"\n  }',
+      '}',
+    ].join('\n');
+    const t = doctor(files(noChartRbac, [{ path: 'iam/rbac.tf', bytes: new TextEncoder().encode(tf) }]));
+    expect(t.findings.filter((f) => f.code === 'RF904')).toEqual([]);
+    // A binding naming a service account that neither the chart nor the files create is still RF904.
+    const other = doctor(files(noChartRbac, [{ path: 'k8s/rbac.yaml', bytes: new TextEncoder().encode(rbac.replace(/name: gitlab-runner\n {4}namespace/, 'name: gitlab-runner-old\n    namespace')) }]));
+    expect(other.findings.find((f) => f.code === 'RF904')?.message).toMatch(/binds service account gitlab-runner\/gitlab-runner-old, which does not exist/);
   });
 
   it('the chart\'s default rules (none written) are every verb on the core group: RF907 at rbac.create; narrow rules are not', () => {
@@ -132,6 +156,22 @@ describe('doctor on a hand-written EKS IRSA deployment', () => {
     const r = doctor(files());
     for (const f of r.findings) expect(`${f.code}: ${f.fix ?? ''}`).not.toMatch(/regenerate|encryption:|tlsOnly|expireAfterDays|vpcEndpointIds/);
     expect(r.findings.map((f) => f.code).sort()).toEqual(['RF202', 'RF205', 'RF206', 'RF207', 'RF907', 'RF911']);
+  });
+
+  it('a job service account nobody created is said once, by RF904 at the key; the chain proof still fails', () => {
+    const r = doctor(files({ [VALUES]: (t) => t.replace('        privileged = false\n', '        privileged = false\n        service_account = "gitlab-runner-jobs"\n') }, [{ path: 'k8s/namespace.yaml', bytes: new TextEncoder().encode('apiVersion: v1\nkind: Namespace\nmetadata:\n  name: gitlab-runner\n') }]));
+    const at = `${VALUES}:${lineOf(VALUES, '        privileged = false') + 1}:9`;
+    expect(r.findings.filter((f) => f.path === at && (f.code === 'RF904' || f.code === 'RF106')).map((f) => f.code)).toEqual(['RF904']);
+    expect(r.findings.filter((f) => f.code === 'RF106')).toEqual([]);
+    expect(r.findings.find((f) => f.code === 'RF904')?.message).toContain('gitlab-runner/gitlab-runner-jobs');
+    expect(chainHolds(r)).toBe(false);
+  });
+
+  // Every corpus deployment runner-fleet did not write: no fix speaks of regenerating or of keys of the fleet spec.
+  const corpora = ['corpus', 'azure'].flatMap((d) => readdirSync(join(import.meta.dirname, 'doctor', d)).sort().map((n) => join(import.meta.dirname, 'doctor', d, n)));
+  const SPEC_WORDS = /regenerate|operations\.rotation|runners\[\d+\]|jobs\.permissions|gitlab\.(locked|protectedOnly)|denyDeletes|externalId \(|principalOrgId|subjects\[\]|set create: true|instance\.jobsReachInstanceCredentials|oidcIssuer\b/;
+  it.each(corpora.map((p) => [p.split(/[\\/]/).slice(-2).join('/'), p]))('fixes in the user\'s terms, not plan\'s (%s)', (_name, dir) => {
+    for (const f of doctor(corpusFiles(dir)).findings) expect(`${f.code}: ${f.fix ?? ''}`).not.toMatch(SPEC_WORDS);
   });
 
   it.each(['rotator-kube-widened', 'rotator-widened'])('plan\'s "; regenerate" is not in the fixes of a deployment runner-fleet did not write (corpus %s)', (name) => {

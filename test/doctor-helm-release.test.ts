@@ -76,6 +76,26 @@ describe('helm_release of the gitlab-runner chart', () => {
     expect(r.chains.get('gitlab-runner')?.[1]).toBe('jobs gitlab/gitlab-runner-jobs (main.tf:101:13) → role gitlab-runner-jobs');
   });
 
+  it('a service account the chart creates without serviceAccount.name is named after the release (the chart\'s fullname)', () => {
+    const unnamed = replaceIn(eks(), 'values.yaml', '  create: true\n  name: gitlab-runner\n', '  create: true\n');
+    // Release gitlab-runner contains the chart name: the fullname is the release name.
+    const r = doctor(unnamed);
+    expect(r.chains.get('gitlab-runner')![0]).toBe('manager gitlab-runner/gitlab-runner (runner.tf:1:1) → role gitlab-runner-manager');
+    expect(holds(r, /^only cluster:gitlab-runner\/gitlab-runner can assume the manager role gitlab-runner-manager/)).toEqual([true]);
+    expect(r.findings.filter((f) => f.code === 'RF903' || f.code === 'RF904')).toEqual([]);
+    // Release ci does not: <release>-gitlab-runner, and a RoleBinding of the user's naming it finds it.
+    const binding = 'apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: ci\n  namespace: gitlab-runner\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n  name: edit\nsubjects:\n  - kind: ServiceAccount\n    name: ci-gitlab-runner\n';
+    const ci = doctor([...replaceIn(unnamed, 'runner.tf', 'name       = "gitlab-runner"', 'name       = "ci"'), file('k8s.yaml', binding)]);
+    expect([...ci.chains.keys()]).toEqual(['ci']);
+    expect(ci.chains.get('ci')![0]).toMatch(/^manager gitlab-runner\/ci-gitlab-runner /);
+    expect(ci.findings.filter((f) => f.code === 'RF904' && /RoleBinding/.test(f.message))).toEqual([]);
+    // The role's trust still names gitlab-runner: that drift is true, and said.
+    expect(ci.findings.find((f) => f.code === 'RF904')?.message).toMatch(/trusts system:serviceaccount:gitlab-runner:gitlab-runner, but namespace gitlab-runner has no service account gitlab-runner/);
+    // fullnameOverride wins.
+    const over = doctor(replaceIn(unnamed, 'values.yaml', 'rbac:\n', 'fullnameOverride: runner-x\nrbac:\n'));
+    expect(over.chains.get('gitlab-runner')![0]).toMatch(/^manager gitlab-runner\/runner-x /);
+  });
+
   it('a values file the release reads but that was not given is missing evidence (RF903 at the file() call), never a crash', () => {
     const r = doctor(eks().filter((f) => f.path !== 'values.yaml'));
     const f = r.findings.find((x) => x.code === 'RF903' && x.message.includes('values.yaml'));
@@ -101,6 +121,18 @@ describe('helm_release of the gitlab-runner chart', () => {
     const directive = doctor([...base, file('values.yaml.tftpl', tpl.replace('gitlabUrl:', '%{ if true }gitlabUrl:%{ endif }\nx:'))]);
     const f = directive.findings.find((x) => x.code === 'RF906' && /directives/.test(x.message));
     expect(f?.path).toBe('values.yaml.tftpl:1:1');
+  });
+
+  it('templatefile(): positions are the template\'s, even where an interpolation adds lines the template alone does not parse as', () => {
+    const tpl = text(eks().find((f) => f.path === 'values.yaml')!).replace('gitlabUrl: https://gitlab.example.com/\n', 'gitlabUrl: ${url}\n${extra}\n');
+    const base = replaceIn(eks(), 'runner.tf', /values {5}= \[file\("\$\{path\.module\}\/values\.yaml"\)\]/, 'values     = [templatefile("${path.module}/values.yaml.tftpl", { url = "https://gitlab.example.com/", extra = "concurrent: 4\\ncheckInterval: 3" })]').filter((f) => f.path !== 'values.yaml');
+    const r = doctor([...base, file('values.yaml.tftpl', tpl)]);
+    const lines = tpl.split('\n');
+    // rbac.create: true is on the template's 4th line, its value at column 11.
+    expect(lines[3]).toBe('  create: true');
+    expect(r.findings.find((f) => f.code === 'RF907')?.path).toBe('values.yaml.tftpl:4:11');
+    // Inside runners.config too: the cache Path key.
+    expect(r.findings.find((f) => f.code === 'RF202')?.path).toBe(`values.yaml.tftpl:${lines.findIndex((l) => l.includes('Path = "runner"')) + 1}:9`);
   });
 
   it('values documents merge in order (maps deep, lists replaced), then set', () => {

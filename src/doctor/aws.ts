@@ -1,3 +1,4 @@
+import { parse as parseToml } from 'smol-toml';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
@@ -87,6 +88,16 @@ export function awsNamesOf(ev: Evidence, clusters: readonly string[] = []): AwsN
   return { roles, clusters: names };
 }
 
+/** The chart's `runners.config`, parsed; undefined when it is no valid TOML (the inference says so). */
+function tomlOf(text: unknown): Record<string, unknown> | undefined {
+  if (typeof text !== 'string') return undefined;
+  try {
+    return parseToml(text);
+  } catch {
+    return undefined;
+  }
+}
+
 /** A pretty-printed document read from AWS, as a source findings can point into. */
 function liveOrigin(name: string, value: unknown): Origin {
   return { source: new SourceFile(name, `${JSON.stringify(value, null, 2)}\n`, 'json'), doc: 0, path: [] };
@@ -160,8 +171,8 @@ export async function readAwsInto(ev: Evidence, port: AwsReadPort, opts: { clust
   // 1. EKS: pod identity associations of the namespaces the evidence covers, and access entries of the roles it names.
   const namespaces = new Set(ev.kubernetes.map((o) => o.value.metadata.namespace ?? 'default'));
   for (const v of ev.helmValues) {
-    const ns = str(get(v.value, 'runners', 'namespace'));
-    if (ns) namespaces.add(ns);
+    // A helm_release states the namespace the manager runs in; the chart's runners.config, where the jobs do.
+    for (const ns of [str(get(v.value, 'runners', 'namespace')), str(v.namespace), str(get(tomlOf(get(v.value, 'runners', 'config')), 'runners', 0, 'kubernetes', 'namespace'))]) if (ns) namespaces.add(ns);
   }
   const tf = ev.terraform.resource;
   for (const cluster of [...names.clusters].sort()) {

@@ -46,6 +46,12 @@ export interface TerraformEvidence {
    * written), so messages name the resource as the user wrote it.
    */
   renamed?: Map<string, string>;
+  /**
+   * Set once `configs` were evaluated into `resource`/`data` (and the chart values of `helm_release`
+   * into `helmValues`): the findings of that evaluation. `doctor --aws` evaluates before its live
+   * reads, so the names they look up include those only the Terraform states; it is never done twice.
+   */
+  evaluated?: readonly Finding[];
 }
 
 /** Everything the doctor read, sorted by kind. */

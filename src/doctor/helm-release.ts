@@ -7,6 +7,7 @@ import type { ConfigBlock } from './hcl/config.js';
 import { Unknown, firstUnknown, normalPath, toModel, type Env, type Instance, type ModuleEvaluator, type Value } from './hcl/eval.js';
 import { SourceFile, formatPosition, type Position } from './source.js';
 import { tomlPlace } from './toml-locate.js';
+import { templatePositions } from './template-map.js';
 import type { Evidence } from './evidence.js';
 
 /**
@@ -248,6 +249,12 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
             for (let j = ev.helmValues.length - 1; j >= 0; j--) if (normal(ev.helmValues[j]!.origin.source.path) === want && ev.helmValues[j]!.release === undefined) ev.helmValues.splice(j, 1);
             const file = new SourceFile(path, fileText, 'yaml');
             locate = (p) => file.locate(0, p);
+            // A template is located in the text it rendered (what was parsed), mapped back to the template.
+            const back = e.name === 'templatefile' ? templatePositions(path, fileText, text) : undefined;
+            if (back) {
+              const out = new SourceFile(path, text, 'yaml');
+              locate = (p) => back(out.locate(0, p));
+            }
           }
         }
         try {

@@ -11,6 +11,7 @@ import { azureRules, azureWhere } from './azure-rules.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, screenPolicies, type AwsReadSummary } from './aws.js';
+import { evaluateTerraform } from './terraform.js';
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
@@ -71,6 +72,9 @@ export function doctor(files: readonly InputFile[]): DoctorResult {
  */
 export async function doctorWithAws(files: readonly InputFile[], port: AwsReadPort, opts: { clusters?: readonly string[]; region?: string } = {}): Promise<DoctorResult & AwsReadSummary> {
   const ev = readEvidence(files);
+  // The Terraform first: the roles, clusters and chart values only it states (helm_release values,
+  // HCL resources) are names the live reads look up, and roles it documents are not read again.
+  evaluateTerraform(ev);
   const summary = await readAwsInto(ev, port, opts);
   return { ...doctorEvidence(ev), ...summary };
 }
@@ -126,7 +130,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const renamed = ev.terraform.renamed;
   const asWritten = (text: string): string => (renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k) : text);
   const named = (f: Finding): Finding => (renamed ? { ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: asWritten(f.fix) } : {}) } : f);
-  const findings = sortFindings(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))]))).map(named));
+  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, platformFor(r.platform).chainClaim]));
   const proofs = verification.proofs.map((p) => (p.holds && inferred.missingSecrets.has(p.runner) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p)).map((p) => (renamed ? { ...p, claim: asWritten(p.claim) } : p));
@@ -186,6 +190,21 @@ function withoutRegenerate(f: Finding): Finding {
 function withoutSecretDuplicates(all: Finding[]): Finding[] {
   const specific = new Set(all.filter((f) => (f.code === 'RF912' || f.code === 'RF304') && f.path !== '').map((f) => f.path));
   return all.filter((f) => !(f.code === 'RF304' && f.path === '') && !(f.code === 'RF940' && specific.has(f.path)));
+}
+
+/**
+ * A service account that does not exist is said once: the doctor's own finding (RF904, or RF903
+ * where the namespace's objects were not given) names it at the key with the value received, so
+ * the chain proof's RF106 about the same account at the same key is not repeated (the proof that
+ * needs the account still fails).
+ */
+function oneMissingServiceAccount(all: Finding[]): Finding[] {
+  const said = new Map<string, string[]>();
+  for (const f of all) if ((f.code === 'RF904' || f.code === 'RF903') && f.path !== '') said.set(f.path, [...(said.get(f.path) ?? []), f.message]);
+  return all.filter((f) => {
+    const sa = f.code === 'RF106' ? /^service account (\S+) is not in /.exec(f.message)?.[1] : undefined;
+    return sa === undefined || !(said.get(f.path) ?? []).some((m) => m.includes(` ${sa},`) || m.includes(` ${sa} `));
+  });
 }
 
 /**

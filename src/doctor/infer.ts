@@ -73,10 +73,26 @@ export interface Inferred {
   azure: AzureEvidence;
   /** Runners whose chart mounts a token Secret that no document given creates. */
   missingSecrets: ReadonlySet<string>;
+  /** `namespace/name` of every service account the gitlab-runner chart creates (serviceAccount.create): they exist for bindings too. */
+  chartServiceAccounts: ReadonlySet<string>;
 }
 
 /** Where each reference the chain proof checks is written in the user's files. */
 export type ChainKeyOrigins = Partial<Record<keyof typeof CHAIN_KEYS, Origin>>;
+
+/**
+ * The name Helm charts give what they create (the `fullname` helper of `helm create`, which the
+ * gitlab-runner chart uses): `fullnameOverride`; else the release name when it contains the chart
+ * name (`nameOverride`, default `gitlab-runner`), else `<release>-<chart name>`; at most 63
+ * characters, without a trailing `-`.
+ */
+export function chartFullname(values: Record<string, unknown>, release: string): string {
+  const dns = (s: string) => s.slice(0, 63).replace(/-$/, '');
+  const override = str(get(values, 'fullnameOverride'));
+  if (override) return dns(override);
+  const name = str(get(values, 'nameOverride')) ?? 'gitlab-runner';
+  return dns(release.includes(name) ? release : `${release}-${name}`);
+}
 
 /**
  * The RBAC objects the gitlab-runner chart creates from its values (templates/role.yaml and
@@ -158,7 +174,10 @@ export function inferDeployment(ev: Evidence): Inferred {
   const chains: Chain[] = [];
   for (const v of ev.helmValues) {
     const values = v.value;
-    const sa = str(get(values, 'serviceAccount', 'name')) ?? str(get(values, 'rbac', 'serviceAccountName'));
+    const createsSa = get(values, 'serviceAccount', 'create') === true || (get(values, 'serviceAccount', 'create') === undefined && get(values, 'rbac', 'create') === true);
+    // A service account the chart creates without a name is named after the release (the chart's
+    // fullname), which a helm_release states; a values file alone does not.
+    const sa = str(get(values, 'serviceAccount', 'name')) ?? str(get(values, 'rbac', 'serviceAccountName')) ?? (createsSa && v.release !== undefined ? chartFullname(values, v.release) : undefined);
     const configText = get(values, 'runners', 'config');
     let chartToml: Chain['chartToml'];
     if (typeof configText === 'string') {
@@ -170,7 +189,6 @@ export function inferDeployment(ev: Evidence): Inferred {
     }
     // A helm_release states the namespace the manager runs in.
     const namespace = v.namespace ?? str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace')) ?? str(get(values, 'runners', 'namespace'));
-    const createsSa = get(values, 'serviceAccount', 'create') === true || (get(values, 'serviceAccount', 'create') === undefined && get(values, 'rbac', 'create') === true);
     const regToken = str(get(values, 'runnerRegistrationToken'));
     if (regToken) findings.push(finding('RF912', formatPosition(originAt(v.origin, 'runnerRegistrationToken')), 'runnerRegistrationToken is set: registration tokens are deprecated by GitLab and removed in GitLab 18, and this one is written in a file', { received: '(a token, not shown)', fix: 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret' }));
     if (str(get(values, 'runnerToken'))) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: 'put the token into a Secret and name it in runners.secret' }));
@@ -615,7 +633,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   if (cross.accountRoots.size > 0) docs.terraformAwsAccounts = cross.accountRoots;
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
-  return { intent, docs, runnerOrigins, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets };
+  const chartServiceAccounts = new Set(chains.filter((c) => c.chartCreatesSa).map((c) => saKey(c.namespace, c.managerSa)));
+  return { intent, docs, runnerOrigins, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, chartServiceAccounts };
 }
 
 /**

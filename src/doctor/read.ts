@@ -30,8 +30,9 @@ export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefine
   if (/\.ya?ml$/i.test(path)) return 'yaml';
   if (/\.toml$/i.test(path)) return 'toml';
   if (/\.tf$/i.test(path)) return 'hcl';
-  // Shell scripts, and Terraform templates (templatefile()).
-  if (/\.(sh|tftpl)$/i.test(path)) return 'text';
+  // Shell scripts, and Terraform templates (templatefile()): `.tftpl` as Terraform names them, and
+  // the `.tpl` many modules still use (`values.yaml.tpl`).
+  if (/\.(sh|tftpl|tpl)$/i.test(path)) return 'text';
   return undefined;
 }
 

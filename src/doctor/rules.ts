@@ -38,7 +38,9 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
       const subj = s as { kind?: string; name?: string; namespace?: string };
       if (subj.kind !== 'ServiceAccount' || !subj.name) return;
       const sns = subj.namespace ?? ns ?? 'default';
-      if (namespaces.has(sns) && !serviceAccounts.has(`${sns}/${subj.name}`)) {
+      // The chart's own service account exists once the release is installed, as does every namespace's `default`.
+      const exists = serviceAccounts.has(`${sns}/${subj.name}`) || inferred.chartServiceAccounts.has(`${sns}/${subj.name}`) || subj.name === 'default';
+      if (namespaces.has(sns) && !exists) {
         out.push(finding('RF904', b.origin, ['subjects', i, 'name'], `${b.value.kind} ${b.value.metadata.name} binds service account ${sns}/${subj.name}, which does not exist among the objects given`, { received: subj.name, fix: 'bind the service account the manager runs as' }));
       }
       // RBAC * on * for a manager.

@@ -69,12 +69,20 @@ function externalIdSymbolsOnly(value: string): boolean {
 const DATA_DOC = /^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$/;
 
 /**
+ * Evaluates the Terraform configuration given into the evidence (resources, data sources, the chart
+ * values of `helm_release`), once: later calls return the findings of the first.
+ */
+export function evaluateTerraform(ev: Evidence): readonly Finding[] {
+  return (ev.terraform.evaluated ??= evaluateConfigs(ev, { renderPolicy: renderPolicyDocument, file: (path) => evidenceFile(ev, path) }));
+}
+
+/**
  * One Terraform root in the shapes the proofs read: every role's trust and inline policies as
  * literal JSON strings, roles given as IAM JSON or `aws iam` output added as resources. A value
  * that is not statically known is a finding; the role it belongs to is left out, never guessed.
  */
 export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; findings: Finding[] } {
-  const findings: Finding[] = evaluateConfigs(ev, { renderPolicy: renderPolicyDocument, file: (path) => evidenceFile(ev, path) });
+  const findings: Finding[] = [...evaluateTerraform(ev)];
   const tf = ev.terraform;
   const resource: TerraformRoot['resource'] = {};
   for (const [type, byName] of Object.entries(tf.resource)) setOwn(resource, type, { ...byName });

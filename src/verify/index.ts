@@ -431,7 +431,7 @@ function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner
         // Assumed settings are no evidence that the runner takes unprotected jobs: say what is not shown.
         out.push(f('RF903', `${rp}.gitlab`, `jobs of this runner hold a powerful role (${powerful.join(', ')}); whether the runner is locked and takes jobs from protected branches only is not shown: ${runner.registrationUnknown}`, { fix: 'give the GitLab registration too (the Terraform of gitlab_user_runner and the token Secret the chart mounts)' }));
       } else if (!(g.locked && g.protectedOnly)) {
-        out.push(f('RF303', `${rp}.gitlab`, `jobs of this runner hold a powerful role (${powerful.join(', ')}) but the runner takes jobs from ${g.protectedOnly ? 'other projects' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true' }));
+        out.push(f('RF303', `${rp}.gitlab`, `jobs of this runner hold a powerful role (${powerful.join(', ')}) but the runner takes jobs from ${g.protectedOnly ? 'other projects' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true', deploymentFix: `register the runner locked to its project and for protected refs only (gitlab_user_runner: locked = true, access_level = "ref_protected"; or the runner's settings in GitLab)` }));
       }
     }
   }

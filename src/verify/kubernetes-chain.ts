@@ -36,8 +36,11 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
   const out: Finding[] = [];
   const from = emitted?.readFrom;
   // `deploymentFix`: what to change in documents runner-fleet did not write, where no key of theirs is named.
-  const broken = (message: string, theirs?: { key: keyof typeof CHAIN_KEYS; fix: string }, deploymentFix?: string) =>
-    out.push({ code: 'RF106', severity: 'error', path: from && theirs ? `${runnerPath}${CHAIN_KEYS[theirs.key]}` : runnerPath, message, fix: from && theirs ? theirs.fix : 'regenerate; the names must come from one resolved value', ...(deploymentFix !== undefined ? { deploymentFix } : {}) });
+  // The doctor's wording of a fix is its `deploymentFix` (verify shows it for deployments): the key of theirs to change, else the advice given.
+  const broken = (message: string, theirs?: { key: keyof typeof CHAIN_KEYS; fix: string }, deploymentFix?: string) => {
+    const forThem = theirs?.fix ?? deploymentFix;
+    out.push({ code: 'RF106', severity: 'error', path: from && theirs ? `${runnerPath}${CHAIN_KEYS[theirs.key]}` : runnerPath, message, fix: 'regenerate; the names must come from one resolved value', ...(forThem !== undefined ? { deploymentFix: forThem } : {}) });
+  };
   if (!emitted) {
     broken(`nothing was emitted for runner ${runner.name}`, undefined, `give the chart values, config.toml and Kubernetes objects of runner ${runner.name}`);
     return out;
@@ -107,7 +110,7 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
   function tomlNames(toml: unknown, label: string, file: string | undefined): Finding[] {
     const found: Finding[] = [];
     const flag = (message: string, key: 'jobServiceAccount' | 'namespace', fix: string) =>
-      found.push({ code: 'RF106', severity: 'error', path: file !== undefined ? `${runnerPath}${CHAIN_KEYS[key]}` : runnerPath, message, fix: file !== undefined ? fix : 'regenerate; the names must come from one resolved value' });
+      found.push({ code: 'RF106', severity: 'error', path: file !== undefined ? `${runnerPath}${CHAIN_KEYS[key]}` : runnerPath, message, fix: 'regenerate; the names must come from one resolved value', deploymentFix: fix });
     const written = get(toml, 'runners', '0', 'kubernetes', 'service_account') ?? 'default';
     const sa = typeof written === 'string' ? written : JSON.stringify(written);
     if (sa !== names.jobServiceAccount) flag(file !== undefined ? `${label} [runners.kubernetes] service_account is ${String(sa)}, but the jobs run as ${names.jobServiceAccount}` : `${label} service_account is not ${names.jobServiceAccount}`, 'jobServiceAccount', `set service_account = "${names.jobServiceAccount}" in [runners.kubernetes] of ${file ?? ''}`);

@@ -96,6 +96,10 @@ export function proveScheduling(inputs: readonly SchedulingInput[]): { findings:
           received: JSON.stringify({ nodeSelector: pod.nodeSelector, tolerations: pod.tolerations }),
           allowed: input.pools.map((p) => `${p.name} {${Object.entries(p.labels).map(([k, v]) => `${k}=${v}`).join(', ')}}${p.taints.length ? ` taints ${p.taints.map(taintText).join(', ')}` : ''}`).join('; '),
           fix: `give a node group in ${input.poolsPath} the labels of ${pod.runnerPath}.${setting}.nodeSelector, or tolerate its taints in ${pod.runnerPath}.${setting}.tolerations`,
+          // A deployment states them where the chart and the executor read them.
+          deploymentFix: pod.purpose === 'manager'
+            ? `give a node group in ${input.poolsPath} the labels of nodeSelector in the chart values, or tolerate its taints in tolerations there`
+            : `give a node group in ${input.poolsPath} the labels of [runners.kubernetes.node_selector] of the runner's config.toml, or tolerate its taints in [runners.kubernetes.node_tolerations]`,
         });
       } else if (pod.purpose === 'manager' && fits.every((p) => p.spot)) {
         findings.push({
@@ -104,6 +108,7 @@ export function proveScheduling(inputs: readonly SchedulingInput[]): { findings:
           path: `${pod.runnerPath}.manager.nodeSelector`,
           message: `the manager of runner ${pod.runner} fits only spot node groups (${fits.map((p) => p.name).join(', ')}): a reclaimed node stops the manager and every job it was running`,
           fix: `add an on-demand node group the manager fits in ${input.poolsPath}, or select one with ${pod.runnerPath}.manager.nodeSelector`,
+          deploymentFix: `add an on-demand node group the manager fits in ${input.poolsPath}, or select one with nodeSelector in the chart values`,
         });
       }
     }

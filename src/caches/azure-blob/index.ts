@@ -191,7 +191,7 @@ export const azureBlobCache: CacheBackend = {
     // Pipelines reach the account whoever created it: GitLab ID-token identities with roles over it.
     const byIdTokens = idTokensOverCache(docs, fleet, cache);
     if (!spec.create) {
-      return [...byIdTokens, finding('RF208', cachePath, `storage account ${spec.storageAccount} is not created by this fleet; public access, TLS, shared keys and expiry are yours to keep`, { fix: 'set create: true to let runner-fleet own and verify the account' })];
+      return [...byIdTokens, finding('RF208', cachePath, `storage account ${spec.storageAccount} is not created by this fleet; public access, TLS, shared keys and expiry are yours to keep`, { fix: 'set create: true to let runner-fleet own and verify the account', deploymentFix: `give the Terraform of storage account ${spec.storageAccount} (azurerm_storage_account, its container and management policy) so they are checked too` })];
     }
     const root = docs.terraformAzure;
     if (!root) return byIdTokens;

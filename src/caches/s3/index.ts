@@ -160,7 +160,7 @@ export const s3Cache: CacheBackend = {
     const spec = specOf(cache);
     const facts = awsFacts(docs);
     if (!spec.create) {
-      return [finding('RF208', cachePath, `bucket ${spec.bucket} is not created by this fleet; encryption, TLS-only access, public access and expiry are yours to keep`, { fix: 'set create: true to let runner-fleet own and verify the bucket' })];
+      return [finding('RF208', cachePath, `bucket ${spec.bucket} is not created by this fleet; encryption, TLS-only access, public access and expiry are yours to keep`, { fix: 'set create: true to let runner-fleet own and verify the bucket', deploymentFix: `give the Terraform of bucket ${spec.bucket} (aws_s3_bucket with its bucket policy, lifecycle configuration and public access block) so they are checked too` })];
     }
     if (!facts) return [];
     const root = facts.root;

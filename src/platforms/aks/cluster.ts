@@ -151,8 +151,8 @@ export function aksNodePools(root: TerraformRoot | undefined, cluster: ResolvedC
 export function verifyCreatedAks(docs: FleetDocuments, cluster: ResolvedCluster, clusterPath: string): Finding[] {
   const k = tfName(cluster.name);
   const body = docs.terraformAzure?.resource.azurerm_kubernetes_cluster?.[k];
-  const f = (code: 'RF106' | 'RF806', message: string, fix: string): Finding => ({ code, severity: CODES[code].severity, path: clusterPath, message, fix });
-  if (!body) return [f('RF106', `azurerm_kubernetes_cluster.${k} is not in terraform/azure/main.tf.json`, 'regenerate; report a bug if it persists')];
+  const f = (code: 'RF106' | 'RF806', message: string, fix: string, deploymentFix?: string): Finding => ({ code, severity: CODES[code].severity, path: clusterPath, message, fix, ...(deploymentFix !== undefined ? { deploymentFix } : {}) });
+  if (!body) return [f('RF106', `azurerm_kubernetes_cluster.${k} is not in terraform/azure/main.tf.json`, 'regenerate; report a bug if it persists', `give the Terraform of azurerm_kubernetes_cluster.${k}`)];
   const out: Finding[] = [];
   if (body.oidc_issuer_enabled !== true || body.workload_identity_enabled !== true) out.push(f('RF106', `azurerm_kubernetes_cluster.${k} does not enable the OIDC issuer and workload identity, so no federated credential can match`, 'set oidc_issuer_enabled and workload_identity_enabled to true'));
   if (body.local_account_disabled !== true) out.push(f('RF806', `azurerm_kubernetes_cluster.${k} keeps local accounts: a static admin kubeconfig exists beside Entra ID`, 'set local_account_disabled = true'));

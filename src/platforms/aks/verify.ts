@@ -273,13 +273,13 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
       if (g.locked && g.protectedOnly) {
         out.push(f('RF602', path, `${blast}; only protected refs of the runner's own project or group reach it`, { fix: 'prefer a resource group scope or narrower roles; keep the branches that reach this runner protected' }));
       } else {
-        out.push(f('RF601', `${rp}.gitlab`, `${blast}, and the runner takes jobs from ${g.protectedOnly ? 'other projects (not locked)' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true, or narrow the role' }));
+        out.push(f('RF601', `${rp}.gitlab`, `${blast}, and the runner takes jobs from ${g.protectedOnly ? 'other projects (not locked)' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true, or narrow the role', deploymentFix: `register the runner locked to its project and for protected refs only (gitlab_user_runner: locked = true, access_level = "ref_protected"; or the runner's settings in GitLab), or narrow the role assignment of job identity ${ids.jobs!.roleName} (${a.role} on ${a.scope})` }));
       }
     }
     for (const a of assignmentsOf(facts, ids.manager.roleName)) {
       // With a cache, its backend judges blob data roles on the manager (RF606, RF615).
       if (!MANAGER_CACHE_ROLES.has(a.role) && !(runner.cache && a.role === 'Storage Blob Data Owner') && !isTokenSecretRead(a)) {
-        out.push(f('RF606', rp, `manager identity ${ids.manager.roleName} holds ${a.role} on ${a.scope}; it only needs its cache container`, { fix: 'grant permissions to the job identity (jobs.permissions.azure), never to the manager' }));
+        out.push(f('RF606', rp, `manager identity ${ids.manager.roleName} holds ${a.role} on ${a.scope}; it only needs its cache container`, { fix: 'grant permissions to the job identity (jobs.permissions.azure), never to the manager', deploymentFix: `remove the role assignment of ${a.role} on ${a.scope} from manager identity ${ids.manager.roleName}; grant what jobs need to the jobs' own identity` }));
       }
     }
   }

@@ -295,11 +295,11 @@ export function verifyCreatedCluster(docs: FleetDocuments, fleet: FleetIntent, c
   const k = clusterKey(cluster);
   const f = (code: keyof typeof CODES, path: string, message: string, extra: Partial<Finding> = {}): Finding => ({ code, severity: CODES[code].severity, path, message, ...extra });
   const body = root?.resource.aws_eks_cluster?.[k];
-  if (!root || !body) return [f('RF106', clusterPath, `aws_eks_cluster.${k} is not in terraform/aws/main.tf.json`, { fix: 'regenerate; report a bug if it persists' })];
+  if (!root || !body) return [f('RF106', clusterPath, `aws_eks_cluster.${k} is not in terraform/aws/main.tf.json`, { fix: 'regenerate; report a bug if it persists', deploymentFix: `give the Terraform of aws_eks_cluster.${k}` })];
   // The issuer symbol: provider url = the cluster's issuer, local = the provider ARN minus its fixed prefix.
   const provider = root.resource.aws_iam_openid_connect_provider?.[k];
   if (provider?.url !== ISSUER_ATTRIBUTE(cluster) || root.locals?.[issuerLocal(cluster)] !== issuerLocalDefinition(fleet, cluster)) {
-    out.push(f('RF108', clusterPath, `the issuer symbol local.${issuerLocal(cluster)} does not come from aws_eks_cluster.${k} through its IAM OIDC provider`, { received: JSON.stringify({ url: provider?.url, local: root.locals?.[issuerLocal(cluster)] }), allowed: JSON.stringify({ url: ISSUER_ATTRIBUTE(cluster), local: issuerLocalDefinition(fleet, cluster) }), fix: 'regenerate; the issuer must never be copied' }));
+    out.push(f('RF108', clusterPath, `the issuer symbol local.${issuerLocal(cluster)} does not come from aws_eks_cluster.${k} through its IAM OIDC provider`, { received: JSON.stringify({ url: provider?.url, local: root.locals?.[issuerLocal(cluster)] }), allowed: JSON.stringify({ url: ISSUER_ATTRIBUTE(cluster), local: issuerLocalDefinition(fleet, cluster) }), fix: 'regenerate; the issuer must never be copied', deploymentFix: `give aws_iam_openid_connect_provider.${k} url = ${ISSUER_ATTRIBUTE(cluster)}, and take the issuer in trusts from that provider, never from a copy` }));
   }
   const access = list(body.access_config)[0] as Record<string, unknown> | undefined;
   if (access?.bootstrap_cluster_creator_admin_permissions !== false) {
@@ -311,14 +311,14 @@ export function verifyCreatedCluster(docs: FleetDocuments, fleet: FleetIntent, c
   }
   const vpc = list(body.vpc_config)[0] as Record<string, unknown> | undefined;
   if (vpc?.endpoint_public_access === true && list(vpc.public_access_cidrs).some((c) => c === '0.0.0.0/0')) {
-    out.push(f('RF805', `${clusterPath}.create.endpoint`, `the API server of ${eksClusterName(cluster)} answers the whole internet (IAM still authenticates every call)`, { received: 'publicCidrs 0.0.0.0/0', fix: `set ${clusterPath}.create.endpoint.publicCidrs to your operators' networks, or publicAccess: false` }));
+    out.push(f('RF805', `${clusterPath}.create.endpoint`, `the API server of ${eksClusterName(cluster)} answers the whole internet (IAM still authenticates every call)`, { received: 'publicCidrs 0.0.0.0/0', fix: `set ${clusterPath}.create.endpoint.publicCidrs to your operators' networks, or publicAccess: false`, deploymentFix: `set public_access_cidrs in vpc_config of aws_eks_cluster.${k} to your operators' networks, or endpoint_public_access = false` }));
   }
   for (const [gk, g] of Object.entries(root.resource.aws_eks_node_group ?? {})) {
     if (g.cluster_name !== `\${aws_eks_cluster.${k}.name}`) continue;
     const lt = /^\$\{aws_launch_template\.([A-Za-z0-9_-]+)\.id\}$/.exec(String((list(g.launch_template)[0] as Record<string, unknown> | undefined)?.id))?.[1];
     const mo = list(lt !== undefined ? root.resource.aws_launch_template?.[lt]?.metadata_options : undefined)[0] as Record<string, unknown> | undefined;
     if (mo?.http_tokens !== 'required' || mo.http_put_response_hop_limit !== 1) {
-      out.push(f('RF804', clusterPath, `node group ${String(g.node_group_name)} (aws_eks_node_group.${gk}) ${lt === undefined ? 'has no launch template' : `uses launch template ${lt} with http_tokens ${String(mo?.http_tokens)} and hop limit ${String(mo?.http_put_response_hop_limit)}`}: pods could take the node role's credentials instead of their own`, { allowed: 'http_tokens "required", http_put_response_hop_limit 1', fix: 'regenerate; runner-fleet always sets both' }));
+      out.push(f('RF804', clusterPath, `node group ${String(g.node_group_name)} (aws_eks_node_group.${gk}) ${lt === undefined ? 'has no launch template' : `uses launch template ${lt} with http_tokens ${String(mo?.http_tokens)} and hop limit ${String(mo?.http_put_response_hop_limit)}`}: pods could take the node role's credentials instead of their own`, { allowed: 'http_tokens "required", http_put_response_hop_limit 1', fix: 'regenerate; runner-fleet always sets both', deploymentFix: lt === undefined ? `give node group ${String(g.node_group_name)} a launch template whose metadata_options set http_tokens = "required" and http_put_response_hop_limit = 1` : `set http_tokens = "required" and http_put_response_hop_limit = 1 in metadata_options of aws_launch_template.${lt}` }));
     }
   }
   return out;

@@ -591,7 +591,7 @@ export const eksPlatform: PlatformPlugin = {
         });
         const foreign = federated.filter((x) => x !== oidcProviderArn(fleet, cluster));
         if (foreign.length > 0) {
-          out.push({ code: 'RF108', severity: 'error', path: runnerPath, message: `role ${role.name} trusts ${foreign.join(', ')}, not the issuer of cluster ${cluster.name} (${oidcProviderArn(fleet, cluster)})`, fix: isCreated(cluster) ? 'regenerate; the issuer of a created cluster comes from its resource, never a copy' : `set ${cluster.name}'s oidcIssuer to the cluster's issuer and regenerate` });
+          out.push({ code: 'RF108', severity: 'error', path: runnerPath, message: `role ${role.name} trusts ${foreign.join(', ')}, not the issuer of cluster ${cluster.name} (${oidcProviderArn(fleet, cluster)})`, fix: isCreated(cluster) ? 'regenerate; the issuer of a created cluster comes from its resource, never a copy' : `set ${cluster.name}'s oidcIssuer to the cluster's issuer and regenerate`, deploymentFix: `make the Federated principal of the trust of ${role.name} ${oidcProviderArn(fleet, cluster)}, the IAM OIDC provider of cluster ${cluster.name}'s issuer, and its condition keys that issuer` });
         }
         // A token of the right subject and audience from another issuer (another cluster) must not work.
         const otherIssuer = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject, IRSA_AUDIENCE, `https://oidc.eks.${clusterRegion(fleet, cluster)}.amazonaws.com/id/0THERC1USTER0000000000000000000`));

@@ -97,7 +97,7 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
       externalOk = !without && !wrong;
       if (!externalOk) findings.push(f('RF112', t.path, `${where} can be assumed ${without ? 'without an External ID' : 'with another External ID'}`, { fix: 'require sts:ExternalId with StringEquals in the target trust' }));
     } else if (!pins(role.trust)) {
-      findings.push(f('RF116', t.path, `the trust of ${where} names a role of another account but demands no External ID and pins no organization or account`, { fix: 'set externalId (a Terraform variable or SSM parameter) or principalOrgId' }));
+      findings.push(f('RF116', t.path, `the trust of ${where} names a role of another account but demands no External ID and pins no organization or account`, { fix: 'set externalId (a Terraform variable or SSM parameter) or principalOrgId', deploymentFix: `add a condition to the trust of ${where}: StringEquals sts:ExternalId (a Terraform variable or SSM parameter), or aws:PrincipalOrgID of your organization` }));
     }
 
     // 3. Nobody else: every other role of the fleet, both accounts' roots, the same role name elsewhere.
@@ -138,7 +138,7 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
         }
       }
       if (leaks.length > 0) {
-        findings.push(f('RF113', t.path, `${where}: delete-like actions are not explicitly denied: ${leaks.slice(0, 5).join(', ')}${leaks.length > 5 ? ` and ${leaks.length - 5} more` : ''}`, { fix: 'keep denyDeletes: true; do not add statements that override it' }));
+        findings.push(f('RF113', t.path, `${where}: delete-like actions are not explicitly denied: ${leaks.slice(0, 5).join(', ')}${leaks.length > 5 ? ` and ${leaks.length - 5} more` : ''}`, { fix: 'keep denyDeletes: true; do not add statements that override it', deploymentFix: `deny every delete-like action of the granted services in a Deny statement of ${where}'s policies (${leaks.slice(0, 3).join(', ')}${leaks.length > 3 ? ', …' : ''})` }));
       }
       proofs.push({ runner: t.runner, claim: `deploy target ${t.name} (${where}) is explicitly denied every delete-like action of ${services.join(', ')} (${probes} probes, ${overridden} of them allowed by a grant and overridden by the Deny)`, holds: leaks.length === 0 });
     }
@@ -153,7 +153,7 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
       // The doctor without the registration: what it would show is unknown, not a takes-unprotected-jobs claim.
       findings.push(f('RF903', g.path, `jobs of runner ${runner} can assume roles in other accounts (${targets.map((t) => t.accountId).join(', ')}); whether the runner is locked and takes jobs from protected branches only is not shown: ${g.unknown}`, { fix: 'give the GitLab registration too (the Terraform of gitlab_user_runner and the token Secret the chart mounts)' }));
     } else if (!(g.locked && g.protectedOnly)) {
-      findings.push(f('RF303', g.path, `jobs of runner ${runner} can assume roles in other accounts (${targets.map((t) => t.accountId).join(', ')}) but the runner takes jobs from ${g.protectedOnly ? 'other projects' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true' }));
+      findings.push(f('RF303', g.path, `jobs of runner ${runner} can assume roles in other accounts (${targets.map((t) => t.accountId).join(', ')}) but the runner takes jobs from ${g.protectedOnly ? 'other projects' : 'unprotected branches'}`, { received: JSON.stringify({ locked: g.locked, protectedOnly: g.protectedOnly }), allowed: '{"locked":true,"protectedOnly":true}', fix: 'set gitlab.locked: true and gitlab.protectedOnly: true', deploymentFix: `register the runner locked to its project and for protected refs only (gitlab_user_runner: locked = true, access_level = "ref_protected"; or the runner's settings in GitLab)` }));
     }
     const jobRole = ci.get(t0.jobRoleName);
     const mine = new Set(targets.map((t) => t.roleArn));

@@ -154,7 +154,7 @@ function awsProof(docs: ReachDocuments, intentRole: IdTokenIntent['roles'][numbe
         }
         if (claim === 'sub' && /Like/i.test(op)) {
           for (const pattern of asList(v).map(String).filter((x) => /[*?]/.test(x))) {
-            findings.push(f('RF122', intentRole.path, `role ${role.name} admits ID tokens of ${describeSubPattern(pattern)}`, { received: pattern, fix: 'name the project and its protected branches or tags (subjects[].project and refs)' }));
+            findings.push(f('RF122', intentRole.path, `role ${role.name} admits ID tokens of ${describeSubPattern(pattern)}`, { received: pattern, fix: 'name the project and its protected branches or tags (subjects[].project and refs)', deploymentFix: 'pin the sub with StringEquals to project_path:<group>/<project>:ref_type:branch:ref:<branch> (one value per project and protected branch or tag) instead of a pattern' }));
           }
         }
       }

@@ -39,6 +39,7 @@ export function verifyAzureRotator(root: TerraformRoot | undefined, path: string
           received: JSON.stringify({ subject, audience: audiences }),
           allowed: JSON.stringify({ subject: intent.sub, audience: [audience] }),
           ...adviceThenRegenerate('the rotator trusts only the project and branch of operations.rotation, with one audience'),
+          deploymentFix: `set subject = "${intent.sub}" (the project and branch of the rotation pipeline) and audience = ["${audience}"] on federated credential ${k}`,
         }),
       );
     }

@@ -38,6 +38,7 @@ export function verifyRotator(path: string, role: RootRole, issuerHostPath: stri
           received: [...wider, ...extra].join(', ') || 'no sub condition',
           allowed: `StringEquals ${issuerHostPath}:sub ${intent.sub}`,
           ...adviceThenRegenerate('the rotator trusts only the project and branch of operations.rotation'),
+          deploymentFix: `make the trust of ${role.name} pin the sub with StringEquals ${issuerHostPath}:sub = ${intent.sub} only (the project and branch of the rotation pipeline), with no wider condition`,
         }),
       );
     }

@@ -145,12 +145,17 @@ const TOML_KEYS: [string, (executor: string) => (string | number)[]][] = [
   ['.cache', () => ['runners', 0, 'cache', 'Path']],
 ];
 
-/** Missing evidence is said once per place (the chain and the Azure rules may both notice it). */
+/**
+ * Missing evidence is said once per place and thing (the chain and the Azure rules may both notice
+ * a client id that names no identity, in other words): RF903s at one place with the same `received`
+ * (or none) are one. A finding about something else not shown at that place says so by its
+ * `received` (the security group of a VM runner's workers beside its unreadable policies).
+ */
 function onePerPlace(findings: Finding[]): Finding[] {
   const seen = new Set<string>();
   return findings.filter((f) => {
     if (f.code !== 'RF903' || f.path === '') return true;
-    const k = `${f.code}|${f.path}`;
+    const k = `${f.code}|${f.path}|${f.received ?? ''}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;

@@ -1022,7 +1022,7 @@ export function verifySshOnlyFromManager(docs: FleetDocuments, sgKey: string, ma
   const sg = resourceBody(root, 'aws_security_group', sgKey);
   if (!sg) {
     // Rules are found by the group they belong to: without the group nothing says who reaches port 22.
-    out.push(f('RF903', runnerPath, `the security group of the ${sgKey.replace(/^.*_/, '')} is not in the documents, so which sources reach their TCP 22 is not shown`, { fix: 'regenerate', deploymentFix: "give the Terraform of the security group the instances or tasks use (a launch template without vpc_security_group_ids gets the VPC's default group, which admits all traffic from every member of that group)" }));
+    out.push(f('RF903', runnerPath, `the security group of the ${sgKey.replace(/^.*_/, '')} is not in the documents, so which sources reach their TCP 22 is not shown`, { received: `no security group of the ${sgKey.replace(/^.*_/, '')}`, fix: 'regenerate', deploymentFix: "give the Terraform of the security group the instances or tasks use (a launch template without vpc_security_group_ids gets the VPC's default group, which admits all traffic from every member of that group)" }));
     return out;
   }
   // Inline rules (hand-written roots use them) are fine when each admits only TCP 22 from the manager's group.

@@ -369,6 +369,13 @@ describe('AKS: job roles that may create pods in the manager\'s namespace throug
     expect(proof(uaa, 'build', JOB_NOT_MANAGER)).toBe(false);
   });
 
+  it('RBAC Writer on the resource group that holds both the manager identity and the cluster: RF105 through Kubernetes (Writer takes over no identity), the proof fails', () => {
+    const r = onCreated('Azure Kubernetes Service RBAC Writer', `/subscriptions/${CREATE_SUB}/resourceGroups/rg-ci`);
+    expect(kube105(r).map((f) => (f as { path?: string }).path)).toEqual(['runners[0].jobs.permissions.azure[0]']);
+    expect(proof(r, 'build', JOB_NOT_MANAGER)).toBe(false);
+    expect(r.exitCode).toBe(1);
+  });
+
   it('an existing cluster (its authorization is not in the documents): RBAC Writer on the manager\'s namespace is RF903 and the proof does not hold', () => {
     const ns = `/subscriptions/${SUB}/resourceGroups/rg-aks/providers/Microsoft.ContainerService/managedClusters/aks-ci-weu/namespaces/ci-build`;
     const r = withJobRole('Azure Kubernetes Service RBAC Writer', ns);
@@ -376,5 +383,108 @@ describe('AKS: job roles that may create pods in the manager\'s namespace throug
     const rf903 = r.findings.find((f) => f.code === 'RF903' && f.message.includes('Azure Kubernetes Service RBAC Writer'))!;
     expect(rf903.path).toBe('runners[0].jobs.permissions.azure[1]');
     expect(rf903.message).toContain('whether cluster aks-ci-weu authorizes Kubernetes calls with Azure RBAC (azure_rbac_enabled) is not in the documents');
+  });
+});
+
+describe("AKS: job roles over another runner's manager namespace (two runners in two namespaces of one cluster)", () => {
+  const CREATE_SUB = '8f5a3c2e-1b4d-4e6f-9a7b-0c1d2e3f4a5b';
+  const CLUSTER = `/subscriptions/${CREATE_SUB}/resourceGroups/rg-ci/providers/Microsoft.ContainerService/managedClusters/ci`;
+  /** aks-create with a second runner, deploy, in namespace ci-deploy of the same cluster, its jobs given `role` on `scope`. */
+  const twoRunners = (role: string, scope: string, edit: (s: Record<string, any>) => void = () => undefined) =>
+    planMutated('aks-create', (s) => {
+      const deploy = structuredClone(s.runners[0]);
+      deploy.name = 'deploy';
+      deploy.placement = { cluster: 'ci', namespace: 'ci-deploy' };
+      deploy.gitlab.tags = ['aks-deploy'];
+      deploy.jobs.permissions = { azure: [{ role, scope }] };
+      s.runners.push(deploy);
+      edit(s);
+    });
+  const other105 = (r: { findings: { code: string; message: string }[] }) => r.findings.filter((f) => f.code === 'RF105' && f.message.startsWith("the jobs can become another runner's manager through Kubernetes")) as { code: string; path: string; message: string; severity: string; received?: string }[];
+  const own105 = (r: { findings: { code: string; message: string }[] }) => r.findings.filter((f) => f.code === 'RF105' && f.message.startsWith('the jobs can become the manager through Kubernetes')) as { code: string; path: string; message: string }[];
+
+  it("RBAC Writer on build's namespace given to deploy's jobs: RF105 at deploy's entry naming namespace, service account, manager identity and runner", () => {
+    const r = twoRunners('Azure Kubernetes Service RBAC Writer', `${CLUSTER}/namespaces/ci-build`);
+    const found = other105(r);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ severity: 'error', path: 'runners[1].jobs.permissions.azure[0]', received: `Azure Kubernetes Service RBAC Writer on ${CLUSTER}/namespaces/ci-build` });
+    expect(found[0]!.message).toContain('job identity contoso-deploy-jobs holds Azure Kubernetes Service RBAC Writer');
+    expect(found[0]!.message).toContain('which contains namespace ci-build of cluster ci (manager service account build-manager, manager identity contoso-build-manager, runner build); it may create pods in namespace ci-build of cluster ci that run as the manager\'s service account build-manager');
+    expect(found[0]!.message).toContain("and then do what runner build's manager may do");
+    expect(own105(r)).toEqual([]);
+    expect(r.exitCode).toBe(1);
+    // Its own manager is out of reach: its own proof holds, as for another runner's identity.
+    expect(proof(r, 'deploy', JOB_NOT_MANAGER)).toBe(true);
+  });
+
+  it('RBAC Writer on the whole cluster: the own manager (RF105 through Kubernetes) and the other one, each said once', () => {
+    const r = twoRunners('Azure Kubernetes Service RBAC Writer', CLUSTER);
+    expect(own105(r).map((f) => f.path)).toEqual(['runners[1].jobs.permissions.azure[0]']);
+    expect(other105(r).map((f) => f.path)).toEqual(['runners[1].jobs.permissions.azure[0]']);
+    expect(other105(r)[0]!.message).toContain('namespace ci-build of cluster ci');
+    expect(other105(r)[0]!.message).not.toContain('ci-deploy');
+    expect(proof(r, 'deploy', JOB_NOT_MANAGER)).toBe(false);
+  });
+
+  it('its own namespace, a namespace without a manager, a read-only role, or Azure RBAC off in the cluster: no RF105 about another runner', () => {
+    for (const [role, scope] of [
+      ['Azure Kubernetes Service RBAC Writer', `${CLUSTER}/namespaces/ci-deploy`],
+      ['Azure Kubernetes Service RBAC Writer', `${CLUSTER}/namespaces/apps`],
+      ['Azure Kubernetes Service RBAC Reader', CLUSTER],
+      ['Azure Kubernetes Service Cluster User Role', CLUSTER],
+    ] as const) {
+      expect(other105(twoRunners(role, scope)), `${role} on ${scope}`).toEqual([]);
+    }
+    const plan = twoRunners('Azure Kubernetes Service RBAC Writer', `${CLUSTER}/namespaces/ci-build`);
+    const docs: EmittedFleet = structuredClone(plan.emitted!);
+    for (const a of docs.artifacts) if (a.path === 'terraform/azure/main.tf.json') a.content = docs.terraformAzure;
+    (docs.terraformAzure!.resource.azurerm_kubernetes_cluster!.ci!.azure_active_directory_role_based_access_control as Record<string, unknown>).azure_rbac_enabled = false;
+    expect(other105(verifyFleet(intentOf(plan.fleet!), docs))).toEqual([]);
+  });
+
+  it('a role that may assign roles (User Access Administrator) on the cluster\'s own group: it may give itself RBAC Writer there, RF105 for the other runner too', () => {
+    const r = twoRunners('User Access Administrator', `/subscriptions/${CREATE_SUB}/resourceGroups/rg-aks`, (s) => {
+      s.clusters[0].resourceGroup = 'rg-aks';
+    });
+    expect(other105(r).map((f) => f.path)).toEqual(['runners[1].jobs.permissions.azure[0]']);
+    expect(other105(r)[0]!.message).toContain('it may assign itself Azure Kubernetes Service RBAC Writer there (Microsoft.Authorization/roleAssignments/write) and then create pods in namespace ci-build');
+  });
+
+  it('the doctor over the synthesized files: the same RF105, at the role assignment in terraform/azure/main.tf.json', () => {
+    // Synthesized with the Writer on a namespace without a manager (clean), then moved to build's namespace in the file.
+    const plan = twoRunners('Azure Kubernetes Service RBAC Writer', `${CLUSTER}/namespaces/apps`);
+    const files = synthFiles(plan).map((f) => {
+      if (f.path !== 'terraform/azure/main.tf.json') return { path: f.path, bytes: new TextEncoder().encode(f.content) };
+      const root = JSON.parse(f.content) as DamagedRoot;
+      const moved = Object.values(root.resource.azurerm_role_assignment!).filter((a) => a.scope === `${CLUSTER}/namespaces/apps`);
+      expect(moved).toHaveLength(1);
+      moved[0]!.scope = `${CLUSTER}/namespaces/ci-build`;
+      return { path: f.path, bytes: new TextEncoder().encode(JSON.stringify(root, null, 2)) };
+    });
+    expect(other105(doctor(synthFiles(plan).map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.content) }))))).toEqual([]);
+    const r = doctor(files);
+    const found = other105(r);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.path).toMatch(/^terraform\/azure\/main\.tf\.json:\d+:\d+$/);
+    expect(found[0]!.message).toContain('namespace ci-build of cluster ci');
+  });
+
+  it('linear: 200 runners, one namespace each on one cluster, every job role RBAC Writer on the next runner\'s namespace: one RF105 per runner, each naming the next', () => {
+    const plan = planMutated('aks-create', (s) => {
+      const base = s.runners[0];
+      s.runners = Array.from({ length: 200 }, (_, i) => {
+        const r = structuredClone(base);
+        r.name = `r${i}`;
+        r.placement = { cluster: 'ci', namespace: `ns-${i}` };
+        r.gitlab.tags = [`t${i}`];
+        r.jobs.permissions = { azure: [{ role: 'Azure Kubernetes Service RBAC Writer', scope: `${CLUSTER}/namespaces/ns-${(i + 1) % 200}` }] };
+        return r;
+      });
+    });
+    const found = other105(plan);
+    expect(found).toHaveLength(200);
+    const at = (i: number) => found.find((f) => f.path === `runners[${i}].jobs.permissions.azure[0]`)!.message;
+    expect(at(0)).toContain('which contains namespace ns-1 of cluster ci');
+    expect(at(199)).toContain('which contains namespace ns-0 of cluster ci');
   });
 });

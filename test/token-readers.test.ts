@@ -226,6 +226,32 @@ describe('doctor: the token key a parameter names, and its key policy', () => {
     expect(fargateClaim(r)?.holds).toBe(false);
   });
 
+  it.each([
+    ['${aws_kms_key.token.arn}', true],
+    ['${aws_kms_key.other.arn}', false],
+  ])('an IAM grant of kms:Decrypt on %s is read with the key it names (no RF906): the token key is decrypted: %s', (resource, decrypts) => {
+    const r = withKey([read, { Effect: 'Allow', Action: 'kms:Decrypt', Resource: resource }], (root) => {
+      keyed('${aws_kms_key.token.arn}')(root);
+      root.resource.aws_kms_key!.other = { description: 'another key' };
+    });
+    expect(r.findings.filter((f) => f.code === 'RF906' || f.code === 'RF903')).toEqual([]);
+    expect(rf721(r.findings).map((f) => f.message)).toEqual(decrypts ? [expect.stringContaining('ssm:GetParameter, kms:Decrypt with aws_kms_key.token;')] : []);
+    expect(fargateClaim(r)?.holds).toBe(!decrypts);
+  });
+
+  it('the key id in a condition (kms:... = ${aws_kms_key.token.key_id}) resolves too', () => {
+    const grant = { Effect: 'Allow', Action: 'kms:Decrypt', Resource: '*', Condition: { StringLike: { 'kms:EncryptionContext:PARAMETER_ARN': '*' } } };
+    const r = withKey([read, grant, { Effect: 'Deny', Action: 'kms:Decrypt', NotResource: 'arn:aws:kms:eu-central-1:123456789012:key/${aws_kms_key.token.key_id}' }], keyed('${aws_kms_key.token.arn}'));
+    expect(r.findings.filter((f) => f.code === 'RF906')).toEqual([]);
+    expect(rf721(r.findings).map((f) => f.message)).toEqual([expect.stringContaining('kms:Decrypt with aws_kms_key.token;')]);
+  });
+
+  it('a grant on a key the files do not hold (${aws_kms_key.missing.arn}) is not statically known, as before: RF906, and the proof does not hold', () => {
+    const r = withKey([read, { Effect: 'Allow', Action: 'kms:Decrypt', Resource: '${aws_kms_key.missing.arn}' }], keyed('${aws_kms_key.token.arn}'));
+    expect(r.findings.filter((f) => f.code === 'RF906' || f.code === 'RF903').map((f) => f.code)).not.toEqual([]);
+    expect(fargateClaim(r)?.holds).toBe(false);
+  });
+
   it('a key policy that grants the account root delegates to IAM: as without a policy', () => {
     const r = withKey([read, decrypt], keyed('${aws_kms_key.token.arn}', {}, { Version: '2012-10-17', Statement: [ROOT] }));
     expect(rf721(r.findings).map((f) => f.message)).toEqual([expect.stringContaining('kms:Decrypt with aws_kms_key.token;')]);
@@ -264,5 +290,152 @@ describe('doctor: the tags a token parameter carries', () => {
     }));
     expect(rf721(r.findings).map((f) => f.message)).toEqual([expect.stringMatching(/acme-idt-infra \(aws_iam_role\.idt-infra\) can read the token of every runner under \/runner-fleet\/acme\/ .*: ssm:GetParameter;/)]);
     expect(claimOf(r.proofs, 'docker')?.holds).toBe(false);
+  });
+});
+
+/**
+ * A hand-written EC2 Docker runner in HCL (.tf): its token parameter, encrypted with a key of the
+ * files, tagged by the user; `extra` adds a GitLab ID-token role and its policy.
+ */
+function handWrittenVm(parameter: string, policy: string): { path: string; bytes: Uint8Array }[] {
+  const text = (s: string) => new TextEncoder().encode(s);
+  const userData = `#!/bin/bash
+cat > /etc/gitlab-runner/config.toml <<'EOF2'
+concurrent = 2
+
+[[runners]]
+  name = "docker-ci"
+  url = "https://gitlab.example.com"
+  executor = "docker"
+  [runners.docker]
+    image = "alpine:3.22"
+EOF2
+token="$(aws ssm get-parameter --name /ci/docker-ci/token --with-decryption --query Parameter.Value --output text)"
+`;
+  const main = `provider "aws" {
+  region              = "eu-west-1"
+  allowed_account_ids = ["111122223333"]
+}
+
+resource "aws_kms_key" "token" {
+  description = "runner tokens"
+}
+
+resource "aws_kms_key" "other" {
+  description = "something else"
+}
+
+resource "aws_ssm_parameter" "token" {
+  name  = "/ci/docker-ci/token"
+  type  = "SecureString"
+  value = "placeholder"
+${parameter}
+  lifecycle { ignore_changes = [value] }
+}
+
+resource "aws_iam_role" "ci" {
+  name = "ci-docker-runner"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+}
+
+resource "aws_iam_role_policy" "ci" {
+  name = "runner"
+  role = aws_iam_role.ci.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Effect = "Allow", Action = "ssm:GetParameter", Resource = "arn:aws:ssm:eu-west-1:111122223333:parameter/ci/docker-ci/token" },
+      { Effect = "Allow", Action = "kms:Decrypt", Resource = aws_kms_key.token.arn },
+    ]
+  })
+}
+
+resource "aws_iam_instance_profile" "ci" {
+  name = "ci-docker-runner"
+  role = aws_iam_role.ci.name
+}
+
+resource "aws_launch_template" "ci" {
+  name          = "ci-docker-runner"
+  image_id      = "ami-0123456789abcdef0"
+  instance_type = "t3.large"
+  iam_instance_profile { name = aws_iam_instance_profile.ci.name }
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+  user_data = filebase64("\${path.module}/user-data.sh")
+}
+
+resource "aws_iam_role" "deploy" {
+  name = "gitlab-deploy"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = "arn:aws:iam::111122223333:oidc-provider/gitlab.example.com" }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringEquals = {
+          "gitlab.example.com:aud" = "https://gitlab.example.com"
+          "gitlab.example.com:sub" = "project_path:acme/app:ref_type:branch:ref:main"
+        }
+      }
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "deploy" {
+  name   = "deploy"
+  role   = aws_iam_role.deploy.name
+  policy = ${policy}
+}
+`;
+  return [
+    { path: 'vm/main.tf', bytes: text(main) },
+    { path: 'vm/user-data.sh', bytes: text(userData) },
+  ];
+}
+
+describe('doctor (HCL): policies that name the token key by reference, and the tags a hand-written parameter carries', () => {
+  const CLAIM = /^only the manager .*can read the token parameter \/ci\/docker-ci\/token/;
+  const claim = (r: ReturnType<typeof doctor>) => r.proofs.find((p) => CLAIM.test(p.claim));
+  const read = '{ Effect = "Allow", Action = "ssm:GetParameter", Resource = "arn:aws:ssm:eu-west-1:111122223333:parameter/ci/*" }';
+  const withKey = '  key_id = aws_kms_key.token.arn';
+
+  it('the manager\'s kms:Decrypt on aws_kms_key.token.arn (the key_id of its parameter) is read, not RF906: the manager proofs hold', () => {
+    const r = doctor(handWrittenVm(withKey, 'jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "ecs:UpdateService", Resource = "*" }] })'));
+    expect(r.findings.filter((f) => f.code === 'RF906' || f.code === 'RF903' || f.code === 'RF901')).toEqual([]);
+    expect(claim(r)?.holds).toBe(true);
+  });
+
+  it.each([
+    ['aws_kms_key.token.arn', true],
+    ['"arn:aws:kms:eu-west-1:111122223333:key/${aws_kms_key.token.key_id}"', true],
+    ['aws_kms_key.other.arn', false],
+  ])('an ID-token role that reads the parameter and may kms:Decrypt %s: RF721 %s', (resource, reads) => {
+    const r = doctor(handWrittenVm(withKey, `jsonencode({ Version = "2012-10-17", Statement = [${read}, { Effect = "Allow", Action = "kms:Decrypt", Resource = ${resource} }] })`));
+    expect(r.findings.filter((f) => f.code === 'RF906' || f.code === 'RF903' || f.code === 'RF901')).toEqual([]);
+    expect(rf721(r.findings).map((f) => f.message)).toEqual(reads ? [expect.stringMatching(/gitlab-deploy \(aws_iam_role\.deploy\) can read the token of .*: ssm:GetParameter, kms:Decrypt with aws_kms_key\.token;/)] : []);
+    expect(claim(r)?.holds).toBe(!reads);
+  });
+
+  it('a policy naming a key the files do not hold (aws_kms_key.missing.arn) stays unknown: RF903, and the proof does not hold', () => {
+    const r = doctor(handWrittenVm(withKey, `jsonencode({ Version = "2012-10-17", Statement = [${read}, { Effect = "Allow", Action = "kms:Decrypt", Resource = aws_kms_key.missing.arn }] })`));
+    expect(r.findings.filter((f) => f.code === 'RF903' && f.message.includes('aws_kms_key.missing'))).not.toEqual([]);
+    expect(claim(r)?.holds).toBe(false);
+  });
+
+  it.each([
+    ['platform', true],
+    ['other', false],
+  ])('a grant on * conditioned on ssm:resourceTag/team = platform, the parameter tagged team = %s by the user: RF721 %s', (team, reads) => {
+    const r = doctor(handWrittenVm(`  tags = { team = "${team}" }`, 'jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "ssm:GetParameter", Resource = "*", Condition = { StringEquals = { "ssm:resourceTag/team" = "platform" } } }] })'));
+    expect(rf721(r.findings).map((f) => f.message)).toEqual(reads ? [expect.stringMatching(/gitlab-deploy \(aws_iam_role\.deploy\) can read the token of runner docker-ci .*: ssm:GetParameter;/)] : []);
+    expect(claim(r)?.holds).toBe(!reads);
   });
 });

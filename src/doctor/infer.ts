@@ -14,7 +14,7 @@ import { get } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
-import { normalizeTerraform } from './terraform.js';
+import { normalizeTerraform, resolveKmsKeyReferences } from './terraform.js';
 import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidence } from './azure.js';
 import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
@@ -598,6 +598,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   if (account !== undefined || roles.size > 0 || vm.found > 0) {
     intent.aws = { accountId: account ?? ACCOUNT_NOT_SHOWN, region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {}, ...(account === undefined || account === ACCOUNT_NOT_SHOWN ? { accountShown: false as const } : {}) };
   }
+  // Policies naming a KMS key of the files: the key's stand-in ARN in this account (the same the token key proofs use).
+  resolveKmsKeyReferences(root, intent.aws ?? { accountId: '000000000000', region: 'us-east-1', partition: 'aws' });
   const docs: FleetDocuments = { artifacts: docsArtifacts, runners: docsRunners, terraformAws: root };
   // Platforms that build further documents from the evidence (AKS: the Azure root and the cluster's Kubernetes root).
   const platformArtifacts: FleetDocuments['artifacts'] = [];

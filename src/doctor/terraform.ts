@@ -4,6 +4,7 @@ import type { TerraformRoot } from '../emit/artifacts.js';
 import { setOwn } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { compilePolicy, PolicyGrammarError, policyKindProblem } from '../verify/iam/evaluator.js';
+import { onlyKmsKeyRefs, withKmsKeyStandIns } from '../verify/aws-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { evaluateConfigs } from './hcl/read.js';
@@ -68,6 +69,34 @@ function externalIdSymbolsOnly(value: string): boolean {
 
 const DATA_DOC = /^\$\{data\.aws_iam_policy_document\.([A-Za-z0-9_-]+)\.json\}$/;
 
+/** Any account: the grammar check only needs the references to KMS keys to read as ARNs. */
+const GRAMMAR_ACCOUNT = { partition: 'aws', region: 'us-east-1', accountId: '000000000000' };
+
+function jsonText(value: string): boolean {
+  try {
+    JSON.parse(value);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The permission policies of `root` with every reference to the ARN or id of one of its KMS keys
+ * (kept by normalizeTerraform) replaced by the key's stand-in in the deployment's account and
+ * region (kmsKeyStandIn): what apply would write, up to the key id only apply knows. Run once the
+ * account is inferred, before any proof reads the root.
+ */
+export function resolveKmsKeyReferences(root: TerraformRoot, aws: { partition: string; region: string; accountId: string }): void {
+  const keys = root.resource.aws_kms_key;
+  if (keys === undefined) return;
+  for (const type of ['aws_iam_role_policy', 'aws_iam_policy']) {
+    for (const body of Object.values(root.resource[type] ?? {})) {
+      if (typeof body.policy === 'string') body.policy = withKmsKeyStandIns(body.policy, keys, aws);
+    }
+  }
+}
+
 /**
  * Evaluates the Terraform configuration given into the evidence (resources, data sources, the chart
  * values of `helm_release`), once: later calls return the findings of the first.
@@ -107,7 +136,8 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
   const literal = (key: string, attr: string, value: unknown): string | undefined => {
     const json = document(key, attr, value);
     if (json === undefined) return undefined;
-    const bad = grammarError(JSON.parse(terraformSymbols(json)), attr === 'assume_role_policy' ? 'resource' : 'identity');
+    // References to KMS keys of the files stay until the account is known (resolveKmsKeyReferences); checked with stand-ins here.
+    const bad = grammarError(JSON.parse(terraformSymbols(withKmsKeyStandIns(json, tf.resource.aws_kms_key, GRAMMAR_ACCOUNT))), attr === 'assume_role_policy' ? 'resource' : 'identity');
     if (bad === undefined) return json;
     const from = tf.origins.get(`${key}.${attr}`);
     if (from && badData.has(from)) return undefined; // reported at the data source's value
@@ -127,6 +157,9 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     if (typeof value !== 'string') return undefined;
     // An External ID given at apply time (a variable without default) is one symbol both ends carry, as plan treats it.
     if (externalIdSymbolsOnly(value)) return terraformSymbols(value);
+    // A KMS key of the files named by its ARN or id (`Resource = aws_kms_key.x.arn`): known up to the
+    // key's own stand-in, which the token key the proofs follow from a parameter's key_id is as well.
+    if (attr !== 'assume_role_policy' && onlyKmsKeyRefs(value, tf.resource.aws_kms_key) && jsonText(value)) return value;
     // Evaluated configuration says why a value is not known (.tf and .tf.json alike).
     const why = value.includes('${') ? tf.unknowns.get(`${key}.${attr}`) : undefined;
     if (why && why.code !== 'RF906') return undefined; // reported once, where the reference (or the module call) is written

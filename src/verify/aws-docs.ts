@@ -170,6 +170,47 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
   return facts;
 }
 
+/**
+ * A KMS key these documents create (`aws_kms_key.<name>`) has an ARN and key id only apply knows.
+ * The proofs give it one in the fleet's account and region whose key id is a character no IAM
+ * policy can hold (IAM takes nothing above U+00FF) and the resource's name: only wildcards cover
+ * it, and every reference to the key (a parameter's `key_id`, a policy's Resource) is the same text.
+ */
+export const KMS_KEY_STAND_IN = '\u2400';
+
+export function kmsKeyStandIn(aws: { partition: string; region: string; accountId: string }, name: string): { arn: string; keyId: string } {
+  const keyId = `${KMS_KEY_STAND_IN}${name}`;
+  return { arn: `arn:${aws.partition}:kms:${aws.region}:${aws.accountId}:key/${keyId}`, keyId };
+}
+
+/** `${aws_kms_key.<name>.arn}`, `.key_id`, `.id` (the key id) in a text. */
+const KMS_KEY_REF = /\$\{aws_kms_key\.([A-Za-z0-9_-]+)\.(arn|key_id|id)\}/g;
+
+/**
+ * Whether every Terraform expression in `text` is a reference to the ARN or id of a KMS key the
+ * root holds (so the text is known up to those keys' stand-ins); false for a text without any.
+ */
+export function onlyKmsKeyRefs(text: string, keys: Readonly<Record<string, unknown>> | undefined): boolean {
+  if (!text.includes('${') || keys === undefined) return false;
+  let any = false;
+  const rest = text.replace(KMS_KEY_REF, (whole, name: string) => {
+    if (!Object.hasOwn(keys, name)) return whole;
+    any = true;
+    return '';
+  });
+  return any && !rest.includes('${') && !rest.includes('%{');
+}
+
+/** `text` with each reference to a KMS key of the root replaced by the key's stand-in ARN or id (kmsKeyStandIn). */
+export function withKmsKeyStandIns(text: string, keys: Readonly<Record<string, unknown>> | undefined, aws: { partition: string; region: string; accountId: string }): string {
+  if (keys === undefined || !text.includes('${aws_kms_key.')) return text;
+  return text.replace(KMS_KEY_REF, (whole, name: string, attr: string) => {
+    if (!Object.hasOwn(keys, name)) return whole;
+    const k = kmsKeyStandIn(aws, name);
+    return attr === 'arn' ? k.arn : k.keyId;
+  });
+}
+
 export function roleArn(partition: string, accountId: string, path: string, name: string): string {
   return `arn:${partition}:iam::${accountId}:role${path}${name}`;
 }

@@ -144,6 +144,60 @@ function managerIndex(docs: FleetDocuments, fleet: FleetIntent, facts: AzureFact
   return index;
 }
 
+/** A runner manager's namespace on an AKS cluster, with the runners whose manager runs there as that service account. */
+interface PodsEntry {
+  pods: ManagerPods;
+  /** The manager identity those pods get. */
+  manager: string;
+  runners: string[];
+}
+
+/**
+ * The fleet's manager namespaces by Azure RBAC scope, as ManagerIndex does for identities: every
+ * prefix of `<cluster id>/namespaces/<ns>` that ends before a `/` (the cluster, its resource
+ * group, ...) maps to the manager service accounts under it, in fleet order. Built once per fleet
+ * and document set, so each job role assignment is one lookup, whatever the fleet's size.
+ */
+interface PodsIndex {
+  byScope: Map<string, PodsEntry[]>;
+  /** A runner's own entry. */
+  byRunner: Map<string, PodsEntry>;
+}
+
+const podsIndexes = new WeakMap<AzureFacts, { fleet: FleetIntent; index: PodsIndex }>();
+
+function podsIndex(fleet: FleetIntent, facts: AzureFacts, podsOf: (runner: IntentRunner) => ManagerPods | undefined): PodsIndex {
+  const hit = podsIndexes.get(facts);
+  if (hit?.fleet === fleet) return hit.index;
+  const index: PodsIndex = { byScope: new Map(), byRunner: new Map() };
+  const seen = new Map<string, PodsEntry>();
+  for (const r of fleet.runners) {
+    const pods = podsOf(r);
+    const m = identityOf(fleet, r.managerIdentity);
+    if (!pods || m.cloud !== 'azure') continue;
+    const scope = pods.scope.toLowerCase().replace(/\/+$/, '');
+    const key = `${scope}|${pods.serviceAccount}`;
+    const known = seen.get(key);
+    if (known) {
+      known.runners.push(r.name);
+      index.byRunner.set(r.name, known);
+      continue;
+    }
+    const entry: PodsEntry = { pods, manager: m.roleName, runners: [r.name] };
+    seen.set(key, entry);
+    index.byRunner.set(r.name, entry);
+    for (let i = 1; i <= scope.length; i++) {
+      if (i < scope.length && scope[i] !== '/') continue;
+      const k = scope.slice(0, i);
+      const list = index.byScope.get(k);
+      if (list) list.push(entry);
+      else index.byScope.set(k, [entry]);
+    }
+  }
+  podsIndexes.set(facts, { fleet, index });
+  return index;
+}
+
 /** The managers a scope contains, but those named in `except`: how many, and the first few (constant work per scope). */
 function managersWithin(index: ManagerIndex, scope: string, except: readonly string[]): { count: number; first: ManagerEntry[]; unknownId: { count: number; first: ManagerEntry[] } } {
   const group = MANAGEMENT_GROUP_SCOPE.test(scope);
@@ -189,7 +243,7 @@ export interface AzureJobsOverManager {
  * jobs get that manager's tokens and what it may do). Undefined when the runner's identities are
  * not Azure managed identities.
  */
-export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string, pods?: ManagerPods): AzureJobsOverManager | undefined {
+export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, rp: string, pods?: ManagerPods, podsOf?: (runner: IntentRunner) => ManagerPods | undefined): AzureJobsOverManager | undefined {
   if (runner.jobIdentity === undefined) return undefined;
   const manager = identityOf(fleet, runner.managerIdentity);
   const jobs = identityOf(fleet, runner.jobIdentity);
@@ -205,14 +259,22 @@ export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, r
   for (const a of mine) {
     const verdict = roleOverIdentity(a.role, writer);
     // The Kubernetes route: pods in the manager's namespace, where the identity itself is out of scope.
-    if (pods && scopeContains(a.scope, managerId) === false && !administersSubscription(a) && scopeContains(a.scope, pods.scope) === true) {
+    // (A role that takes over identities at a scope holding the manager identity is said below, once.)
+    if (pods && (verdict === 'harmless' || scopeContains(a.scope, managerId) === false) && !administersSubscription(a) && scopeContains(a.scope, pods.scope) === true) {
       const viaPods = podsFinding(a, pods, jobs.roleName, jobAssignmentPath(runner, rp, a));
       if (viaPods) {
         refuted = true;
         findings.push(viaPods);
       }
     }
-    if (verdict === 'harmless') continue;
+    if (verdict === 'harmless') {
+      // A role without power over identities may still run pods in another runner's manager namespace.
+      if (podsOf && !administersSubscription(a)) {
+        const viaPods = otherPodsFinding(a, podsIndex(fleet, facts, podsOf), runner.name, manager.roleName, jobs.roleName, jobAssignmentPath(runner, rp, a));
+        if (viaPods) findings.push(viaPods);
+      }
+      continue;
+    }
     const contains = scopeContains(a.scope, managerId);
     const path = jobAssignmentPath(runner, rp, a);
     const what = `manager identity ${manager.roleName}`;
@@ -236,6 +298,11 @@ export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, r
     // Not its own manager's scope: one that holds other runners' managers (their identity, their resource group).
     if (administersSubscription(a)) continue;
     const others = managersWithin(index, a.scope, [manager.roleName, jobs.roleName]);
+    // The Kubernetes route to other runners' managers: their namespaces, where their identities are out of scope.
+    if (podsOf && others.count === 0) {
+      const viaPods = otherPodsFinding(a, podsIndex(fleet, facts, podsOf), runner.name, manager.roleName, jobs.roleName, jobAssignmentPath(runner, rp, a));
+      if (viaPods) findings.push(viaPods);
+    }
     if (others.unknownId.count > 0) {
       findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, and the resource ids of manager identities ${managersOfRunners(others.unknownId.first, others.unknownId.count)} are not in the documents (a resource group or the subscription is not a literal): that the jobs cannot become another runner's manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: 'give the managed identities their resource group literally, or narrow the job role assignment to the resources the jobs deploy' }));
     }
@@ -261,6 +328,51 @@ function podsFinding(a: RoleAssignmentFacts, pods: ManagerPods, jobs: string, pa
   if (verdict === 'unknown') return f('RF903', path, `${where}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot create pods there as the manager's service account ${pods.serviceAccount} (and get its tokens) is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or ${outside}` });
   if (pods.cloudRbac === undefined) return f('RF903', path, `${where}; whether cluster ${pods.cluster} authorizes Kubernetes calls with Azure RBAC (azure_rbac_enabled) is not in the documents, and if it does, ${verdict.how(pods)}: that the jobs cannot become the manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: `${outside}; a cluster runner-fleet creates shows its authorization in the documents` });
   return f('RF105', path, `the jobs can become the manager through Kubernetes: ${where}; ${verdict.how(pods)}`, { received: `${a.role} on ${a.scope}`, fix: outside });
+}
+
+/**
+ * RF105 or RF903 for a job role assignment over the namespace of another runner's manager
+ * (roleOverPods), on a cluster that authorizes Kubernetes calls with Azure RBAC: the jobs may run a
+ * pod there as that manager's service account and get its identity's tokens. One lookup in the
+ * fleet's manager namespaces by scope; the first few are named. Undefined when none is in scope.
+ */
+function otherPodsFinding(a: RoleAssignmentFacts, index: PodsIndex, runner: string, manager: string, jobs: string, path: string): Finding | undefined {
+  const verdict = roleOverPods(a.role);
+  if (verdict === 'harmless') return undefined;
+  const list = index.byScope.get(a.scope.toLowerCase().replace(/\/+$/, '')) ?? [];
+  const own = index.byRunner.get(runner);
+  // Without Azure RBAC for Kubernetes authorization the role grants nothing inside a cluster; the
+  // runner's own namespace is podsFinding's, and a namespace whose pods get the job identity itself is no escalation.
+  const hits: PodsEntry[] = [];
+  const unsure: PodsEntry[] = [];
+  let count = 0;
+  let unsureCount = 0;
+  for (const e of list) {
+    if (e === own || e.manager === manager || e.manager === jobs || e.pods.cloudRbac === false) continue;
+    if (e.pods.cloudRbac === undefined) {
+      if (unsure.length < 4) unsure.push(e);
+      unsureCount++;
+    } else {
+      if (hits.length < 4) hits.push(e);
+      count++;
+    }
+  }
+  const where = (es: PodsEntry[], n: number) => some(es.map((e) => `namespace ${e.pods.namespace} of cluster ${e.pods.cluster} (manager service account ${e.pods.serviceAccount}, manager identity ${e.manager}, runner${e.runners.length > 1 ? 's' : ''} ${some(e.runners, e.runners.length)})`), n);
+  const fix = `scope the assignment to the jobs' own namespace (or outside the cluster), not one where another runner's manager runs: give the jobs Kubernetes permissions in a namespace of their own, or through Kubernetes RBAC`;
+  if (verdict === 'unknown') {
+    const all = [...hits, ...unsure].slice(0, 4);
+    if (all.length === 0) return undefined;
+    return f('RF903', path, `job identity ${jobs} holds ${a.role} on ${a.scope}, which contains ${where(all, count + unsureCount)}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot create pods there as another runner's manager (and get its tokens) is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or ${fix}` });
+  }
+  if (count > 0) {
+    const first = hits[0]!;
+    return f('RF105', path, `the jobs can become another runner's manager through Kubernetes: job identity ${jobs} holds ${a.role} on ${a.scope}, which contains ${where(hits, count)}; ${verdict.how(first.pods)}, and then do what runner ${first.runners[0]!}'s manager may do`, { received: `${a.role} on ${a.scope}`, fix });
+  }
+  if (unsureCount > 0) {
+    const first = unsure[0]!;
+    return f('RF903', path, `job identity ${jobs} holds ${a.role} on ${a.scope}, which contains ${where(unsure, unsureCount)}; whether cluster ${first.pods.cluster} authorizes Kubernetes calls with Azure RBAC (azure_rbac_enabled) is not in the documents, and if it does, ${verdict.how(first.pods)}: that the jobs cannot become another runner's manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: `${fix}; a cluster runner-fleet creates shows its authorization in the documents` });
+  }
+  return undefined;
 }
 
 /** The spec path of an ID-token role's assignment: its index in permissions.azure when the spec lists it (plan), else where the role is declared. */

@@ -172,10 +172,11 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   const nouns = new Set(fleet.clusters.map((c) => platformFor(c.type).subjectNoun));
   const subjectNoun = nouns.size === 1 ? [...nouns][0]! : 'subjects';
   // A cache that identities other than the runners' reach (GitLab ID-token roles): any job may request such a token.
+  // Reached, or not shown to be unreached (RF903: a role whose policies are not all in the documents).
   const reachedOutsideRunners = new Set<string>();
   fleet.caches.forEach((cache, i) => {
     const out = cacheBackendFor(cache.type).verifyCache(docs, fleet, cache, `caches[${i}]`);
-    if (out.some((x) => JOB_CACHE_CODES.has(x.code))) reachedOutsideRunners.add(cache.name);
+    if (out.some((x) => JOB_CACHE_CODES.has(x.code) || x.code === 'RF903')) reachedOutsideRunners.add(cache.name);
     findings.push(...out);
   });
   fleet.clusters.forEach((cluster, i) => findings.push(...platformFor(cluster.type).clusterFindings(fleet, cluster, `clusters[${i}]`)));
@@ -200,6 +201,8 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       findings.push(f('RF903', '', `${u.via} attaches ${u.arn} to role ${u.role}, a policy whose statements are not in the documents given: what the role may do is not proven`, { received: u.arn, fix: 'give the Terraform of the policy (aws_iam_policy) with the files, or write its statements inline (aws_iam_role_policy)' }));
     }
   }
+  // Where each runner's manager runs, as a cloud RBAC scope (AKS): other runners' job roles over it are checked too.
+  const podsOf = (r: IntentRunner) => platformFor(fleet.clusters.find((c) => c.name === r.cluster)!.type).managerPods?.(docs, fleet, r);
   for (const runner of fleet.runners) {
     const rp = `runners[${runner.index}]`;
     const before = findings.length;
@@ -268,7 +271,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const becomes = !same ? powers?.becomesManager : undefined;
       if (becomes) findings.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(fleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(fleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)" }));
       // Azure: the job identity's role assignments at scopes that contain the manager identity.
-      const overManager = azureJobsOverManager(docs, fleet, runner, rp, platform.managerPods?.(docs, fleet, runner));
+      const overManager = azureJobsOverManager(docs, fleet, runner, rp, platform.managerPods?.(docs, fleet, runner), podsOf);
       if (overManager) findings.push(...overManager.findings);
       proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && powers?.becomesManager === undefined && overManager?.refuted !== true });
     }

@@ -159,12 +159,14 @@ export const s3Cache: CacheBackend = {
   verifyCache(docs, fleet, cache, cachePath) {
     const spec = specOf(cache);
     const facts = awsFacts(docs);
+    // Pipelines reach the bucket whoever created it: GitLab ID-token roles with grants on it.
+    const byIdTokens = idTokensOverCache(docs, fleet, cache);
     if (!spec.create) {
-      return [finding('RF208', cachePath, `bucket ${spec.bucket} is not created by this fleet; encryption, TLS-only access, public access and expiry are yours to keep`, { fix: 'set create: true to let runner-fleet own and verify the bucket', deploymentFix: `give the Terraform of bucket ${spec.bucket} (aws_s3_bucket with its bucket policy, lifecycle configuration and public access block) so they are checked too` })];
+      return [...byIdTokens, finding('RF208', cachePath, `bucket ${spec.bucket} is not created by this fleet; encryption, TLS-only access, public access and expiry are yours to keep`, { fix: 'set create: true to let runner-fleet own and verify the bucket', deploymentFix: `give the Terraform of bucket ${spec.bucket} (aws_s3_bucket with its bucket policy, lifecycle configuration and public access block) so they are checked too` })];
     }
-    if (!facts) return [];
+    if (!facts) return byIdTokens;
     const root = facts.root;
-    const out: Finding[] = [];
+    const out: Finding[] = [...byIdTokens];
     const buckets = bucketResources(root, spec.bucket);
     // A bucket the doctor read from the user's Terraform: findings name its resources and fix them there.
     const theirs = readBackResource(cache);
@@ -355,6 +357,115 @@ function bucketPolicyOf(root: TerraformRoot, bucket: string): BucketPolicy {
 
 /** Bucket actions that change who may reach the objects: whoever may do one can grant itself the cache. */
 export const BUCKET_ACCESS_CONTROL_ACTIONS = ['s3:PutBucketPolicy', 's3:DeleteBucketPolicy', 's3:PutBucketAcl', 's3:PutBucketPublicAccessBlock'] as const;
+
+/** Object actions that read, overwrite or remove a runner's cache. */
+const CACHE_OBJECT_ACTIONS = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'] as const;
+/** A key of the bucket no policy names literally (IAM takes no character above U+00FF): only a wildcard grant reaches it. */
+const ANY_KEY = '\u2400';
+
+/** The literal text of a pattern before its first wildcard (all of it without one). */
+function literalStart(p: string): string {
+  const i = p.search(/[*?]/);
+  return i < 0 ? p : p.slice(0, i);
+}
+
+/** A plain glob test, as the evaluator matches Resource: `*` any characters, `?` one. */
+function globMatches(pattern: string, s: string): boolean {
+  return new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 's').test(s);
+}
+
+/**
+ * The object keys to ask about for one role: a key no policy names (any wildcard grant on the
+ * bucket's objects reaches it), and for each Allow Resource of the role that names part of the
+ * bucket (`<bucket>/build/*`, `<bucket-prefix>*\/build/*`) one key it covers. As many as the role's
+ * statements, whatever the fleet's size; the evaluator then decides each with every statement.
+ */
+function probeKeys(role: RoleFacts, arn: string): string[] {
+  const keys = new Set<string>([ANY_KEY]);
+  for (const doc of role.policies) {
+    for (const st of asStatements(doc)) {
+      if (st.Effect !== 'Allow') continue;
+      for (const p of typeof st.Resource === 'string' ? [st.Resource] : Array.isArray(st.Resource) ? st.Resource : []) {
+        if (typeof p !== 'string') continue;
+        const literal = literalStart(p);
+        let key: string | undefined;
+        if (literal.startsWith(`${arn}/`)) key = p.slice(arn.length + 1);
+        else if (`${arn}/`.startsWith(literal) && literal.length < p.length) {
+          // A wildcard within the bucket's name: what follows its first `/` is the key part.
+          const rest = p.slice(literal.length);
+          const slash = rest.indexOf('/');
+          key = slash < 0 ? undefined : rest.slice(slash + 1);
+        }
+        if (key === undefined) continue;
+        const concrete = key.replace(/[*?]/g, 'x');
+        if (globMatches(p, `${arn}/${concrete}`)) keys.add(concrete);
+      }
+    }
+  }
+  return [...keys];
+}
+
+function asStatements(doc: PolicyDocument | undefined): Statement[] {
+  const st = doc?.Statement;
+  return (st === undefined ? [] : Array.isArray(st) ? st : [st]).filter((x): x is Statement => x !== null && typeof x === 'object');
+}
+
+/** How messages show a probe key. */
+const shownKey = (k: string) => (k === ANY_KEY ? 'any key' : k);
+
+/**
+ * GitLab ID-token roles (cloud aws) whose policies reach the cache bucket: any pipeline that can
+ * get the ID token reads (and with most such grants overwrites) the cache of every runner that
+ * uses the bucket, from any runner or none — and a poisoned cache runs in the next job of every
+ * project that restores it. Never needed: pipelines use the cache through their runner, whose
+ * manager signs presigned URLs, and a pipeline that stores objects of its own needs a bucket of its
+ * own. So RF203 at the role (the S3 twin of the Azure RF608), which no acceptRisks entry covers.
+ * Each role is asked a constant number of questions (its own probe keys, the bucket, the
+ * access-control actions), whatever the fleet's size; a role whose policies are not all shown and
+ * is not found reaching is RF903.
+ */
+function idTokensOverCache(docs: FleetDocuments, fleet: FleetIntent, cache: ResolvedCache): Finding[] {
+  const roles = (fleet.idTokens?.roles ?? []).filter((r) => r.cloud === 'aws');
+  const facts = roles.length > 0 ? awsFacts(docs) : undefined;
+  if (!facts || !fleet.aws) return [];
+  const spec = specOf(cache);
+  const partition = fleet.aws.partition;
+  const arn = bucketArn(partition, spec.bucket);
+  const policy = spec.create ? bucketPolicyOf(facts.root, spec.bucket).policy : undefined;
+  // Through the VPC endpoint, as a pipeline on one of the fleet's own runners comes.
+  const context: Record<string, string> = { 'aws:SecureTransport': 'true', ...(spec.vpcEndpointIds ? { 'aws:SourceVpce': spec.vpcEndpointIds[0]! } : {}) };
+  const out: Finding[] = [];
+  for (const r of roles) {
+    const role = facts.roles.get(r.roleName);
+    if (!role) continue; // RF120 says the role is missing.
+    const caller = prepareRequest({ principal: { type: 'AWS', id: roleArn(partition, fleet.aws.accountId, role.path, role.name) }, action: 's3:GetObject', resource: arn, context });
+    const policies: PolicySet = { identity: role.policiesCompiled, resource: policy ? [policy] : [] };
+    const allows = (action: string, resource: string, extra?: Record<string, string>) => evaluatePolicies(policies, caller.derive(action, resource, extra)) === 'allow';
+    const keys = probeKeys(role, arn);
+    const reach: string[] = [];
+    for (const action of CACHE_OBJECT_ACTIONS) {
+      const k = keys.find((key) => allows(action, `${arn}/${key}`));
+      if (k !== undefined) reach.push(`${action} on ${shownKey(k)}`);
+    }
+    const listed = [undefined, ...keys].find((key) => allows('s3:ListBucket', arn, key === undefined ? undefined : { 's3:prefix': key }));
+    if (listed !== undefined || allows('s3:ListBucket', arn)) reach.push(`s3:ListBucket${listed === undefined ? '' : ` of prefix ${shownKey(listed)}`}`);
+    for (const action of BUCKET_ACCESS_CONTROL_ACTIONS) if (allows(action, arn)) reach.push(`${action} (and with it any object)`);
+    const path = /^idTokens\.roles\[\d+\]$/.test(r.path) ? `${r.path}.permissions.aws` : r.path;
+    const who = `ID-token role ${role.name} (aws_iam_role.${role.key})`;
+    if (reach.length > 0) {
+      const readsOnly = reach.every((x) => x.startsWith('s3:GetObject') || x.startsWith('s3:ListBucket'));
+      out.push(finding('RF203', path, `pipelines that get ${who} can ${reach.join(', ')} in cache bucket ${spec.bucket}: any of them can read${readsOnly ? '' : ' and overwrite'} the cache of every runner that uses it, whichever runner runs them; runner managers give jobs presigned URLs for the cache, so no pipeline needs a grant on it`, {
+        received: reach.join(', '),
+        allowed: 'no grant on the cache bucket; its runners\' managers only',
+        fix: `narrow the Resource of the S3 grants of ${who} so it covers neither ${arn} nor ${arn}/*; pipelines use the cache through their runner (cache: in .gitlab-ci.yml), and a pipeline that stores objects of its own needs a bucket of its own`,
+      }));
+    } else if (role.unknownPolicies.length > 0) {
+      const unknown = role.unknownPolicies.map((p) => p.arn);
+      out.push(finding('RF903', path, `whether pipelines that get ${who} can reach cache bucket ${spec.bucket} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' }));
+    }
+  }
+  return out;
+}
 
 /** Probes: object keys and list prefixes that must (or must not) be reachable. */
 function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: ResolvedCache, runner: IntentRunner, runnerPath: string): Finding[] {

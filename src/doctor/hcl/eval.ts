@@ -90,6 +90,40 @@ const isRef = (v: V): v is Ref => v instanceof Ref;
 const isObj = (v: Value): v is { [k: string]: Value } => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Unknown);
 
 /** Whether a value holds an Unknown anywhere; returns the first. */
+/** The ARN or id of a KMS key of the root module, only apply knows (`${aws_kms_key.x.arn}`), maybe inside a template. */
+const KEY_REFERENCE = /\$\{aws_kms_key\.[A-Za-z0-9_-]+\.(?:arn|key_id|id)\}/g;
+
+/**
+ * A value whose only unknowns are texts known up to references to KMS keys (an ARN, a key id in
+ * a template): the same value with those texts in place; undefined when another unknown is in it.
+ */
+function inlineKeyReferences(v: Value): Exclude<Value, Unknown> | undefined {
+  if (v instanceof Unknown) {
+    if (v.reason.code !== 'RF906') return undefined;
+    const rest = v.render.replace(KEY_REFERENCE, '');
+    return rest !== v.render && !rest.includes('${') && !rest.includes('%{') ? v.render : undefined;
+  }
+  if (Array.isArray(v)) {
+    const out: Exclude<Value, Unknown>[] = [];
+    for (const x of v) {
+      const y = inlineKeyReferences(x);
+      if (y === undefined) return undefined;
+      out.push(y);
+    }
+    return out;
+  }
+  if (isObj(v)) {
+    const out: Record<string, Value> = {};
+    for (const [k, x] of Object.entries(v)) {
+      const y = inlineKeyReferences(x);
+      if (y === undefined) return undefined;
+      setOwn(out, k, y);
+    }
+    return out;
+  }
+  return v;
+}
+
 export function firstUnknown(v: Value): Unknown | undefined {
   if (v instanceof Unknown) return v;
   if (Array.isArray(v)) {
@@ -510,6 +544,13 @@ export class ModuleEvaluator {
         }
         if (e.name !== 'try' && e.name !== 'can') {
           const u = args.map(firstUnknown).find((x) => x !== undefined);
+          // A policy document naming KMS keys of this root (`Resource = aws_kms_key.x.arn`): its JSON with
+          // those references as written, as `.tf.json` would carry it (the doctor puts each key's stand-in in).
+          if (u && e.name === 'jsonencode' && this.scope.address === '' && args.length === 1) {
+            const inlined = inlineKeyReferences(args[0]!);
+            const text = inlined !== undefined ? callFunction('jsonencode', [inlined]) : undefined;
+            if (typeof text === 'string') return new Unknown(text, u.reason);
+          }
           if (u) return this.carry(e, env, u);
         }
         try {

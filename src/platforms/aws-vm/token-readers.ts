@@ -5,7 +5,7 @@ import type { TerraformRoot } from '../../emit/artifacts.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
 import { actionPatterns, compilePolicy, evaluate, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, parseRef, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
+import { awsFacts, kmsKeyStandIn, parseRef, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
 import { findBy } from '../../model/lookup.js';
 import { names, vmSpec } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
@@ -338,7 +338,8 @@ function resolveKey(root: TerraformRoot, fleet: FleetIntent, roleArnOf: (key: st
       const r = parseRef(v);
       return r?.type === 'aws_kms_key' && r.name === k;
     });
-    return { key: { arn: `arn:${a.partition}:kms:${a.region}:${a.accountId}:key/${STAND_IN}${k}`, label: `aws_kms_key.${k}`, ...(own ?? policyOf(body.policy, `aws_kms_key.${k}.policy`)) } };
+    // The same ARN a policy's `${aws_kms_key.<k>.arn}` stands for (the doctor puts it in).
+    return { key: { arn: kmsKeyStandIn(a, k).arn, label: `aws_kms_key.${k}`, ...(own ?? policyOf(body.policy, `aws_kms_key.${k}.policy`)) } };
   };
   const fromLiteralKey = (arn: string): KeyOf => {
     const id = arn.slice(arn.lastIndexOf('/') + 1);

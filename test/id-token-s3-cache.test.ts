@@ -1,0 +1,204 @@
+import { describe, expect, it } from 'vitest';
+import { doctor } from '../src/doctor/index.js';
+import { planMutated } from './helpers/fleet.js';
+
+/**
+ * A GitLab ID-token role (cloud aws) with a grant on the fleet's S3 cache bucket lets every
+ * pipeline that can get the token read and overwrite every runner's cache: RF203 at the role,
+ * an error no acceptRisks entry turns into a warning, and "jobs cannot reach cache … directly"
+ * fails for every runner of the bucket. The S3 twin of the Azure RF608 for ID-token identities.
+ */
+const BUCKET = 'acme-vm-runner-cache';
+const ARN = `arn:aws:s3:::${BUCKET}`;
+
+/** id-tokens-vm with an S3 cache for its runner, and the ID-token role infra given `grants` on top of its own. */
+function planWith(grants: { actions: string[]; resources: string[] }[], edit: (spec: Record<string, any>) => void = () => undefined) {
+  return planMutated('id-tokens-vm', (spec) => {
+    spec.caches = [{ name: 'shared', type: 's3', bucket: BUCKET }];
+    spec.runners[0].cache = { name: 'shared' };
+    spec.idTokens.roles[0].permissions.aws.push(...grants);
+    edit(spec);
+  });
+}
+
+const rf203 = (findings: readonly { code: string }[]) => findings.filter((f) => f.code === 'RF203') as { code: string; path: string; severity: string; message: string; fix?: string }[];
+const cacheProof = (proofs: readonly { runner: string; claim: string; holds: boolean }[]) => proofs.find((p) => p.runner === 'docker' && p.claim === 'jobs cannot reach cache shared directly');
+
+describe('plan: GitLab ID-token roles over the S3 cache', () => {
+  it('without a grant on the bucket: clean, the proof holds', () => {
+    const r = planWith([]);
+    expect(rf203(r.findings)).toEqual([]);
+    expect(cacheProof(r.proofs)?.holds).toBe(true);
+  });
+
+  it.each([
+    ['objects of the bucket', [{ actions: ['s3:GetObject', 's3:PutObject'], resources: [`${ARN}/*`] }], /can s3:GetObject on any key, s3:PutObject on any key in cache bucket acme-vm-runner-cache: any of them can read and overwrite/],
+    ['s3:* on a pattern matching the bucket', [{ actions: ['s3:*'], resources: ['arn:aws:s3:::acme-*'] }], /can s3:GetObject on any key, s3:PutObject on any key, s3:DeleteObject on any key, s3:ListBucket, s3:PutBucketPolicy \(and with it any object\), .* in cache bucket acme-vm-runner-cache/],
+    ['s3:* on *', [{ actions: ['s3:*'], resources: ['*'] }], /can s3:GetObject on any key, s3:PutObject on any key, s3:DeleteObject on any key, s3:ListBucket, s3:PutBucketPolicy/],
+    ['s3:Get* on arn:aws:s3:::*', [{ actions: ['s3:Get*'], resources: ['arn:aws:s3:::*'] }], /can s3:GetObject on any key in cache bucket .*: any of them can read the cache/],
+    ["one runner's prefix only", [{ actions: ['s3:GetObject'], resources: [`${ARN}/docker/*`] }], /can s3:GetObject on docker\/x in cache bucket acme-vm-runner-cache: any of them can read the cache/],
+    ['a wildcard inside the bucket name, then a prefix', [{ actions: ['s3:PutObject'], resources: ['arn:aws:s3:::acme-vm-*/docker/*'] }], /can s3:PutObject on docker\/x in cache bucket/],
+    ['listing it under a prefix condition', [{ actions: ['s3:ListBucket'], resources: [ARN] }], /can s3:ListBucket in cache bucket .*: any of them can read the cache/],
+  ])('%s: RF203 at the role, an error, naming role, actions, bucket and fix; the cache proof fails', (_, grants, message) => {
+    const r = planWith(grants);
+    const found = rf203(r.findings);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.path).toBe('idTokens.roles[0].permissions.aws');
+    expect(found[0]!.severity).toBe('error');
+    expect(found[0]!.message).toMatch(/^pipelines that get ID-token role acme-idt-infra \(aws_iam_role\.idt-infra\) can /);
+    expect(found[0]!.message).toMatch(message);
+    expect(found[0]!.fix).toContain(`narrow the Resource of the S3 grants of ID-token role acme-idt-infra (aws_iam_role.idt-infra) so it covers neither ${ARN} nor ${ARN}/*`);
+    expect(cacheProof(r.proofs)?.holds).toBe(false);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('a role that reaches other buckets only (acme-artifacts, acme-vm-runner-cache-old/*) stays clean', () => {
+    const r = planWith([{ actions: ['s3:*'], resources: ['arn:aws:s3:::acme-artifacts', 'arn:aws:s3:::acme-artifacts/*', `${ARN}-old/*`] }]);
+    expect(rf203(r.findings)).toEqual([]);
+    expect(cacheProof(r.proofs)?.holds).toBe(true);
+  });
+
+  it('acceptRisks RF203 on the cache or the runner does not turn it into a warning', () => {
+    const r = planWith([{ actions: ['s3:GetObject'], resources: [`${ARN}/*`] }], (spec) => {
+      spec.caches[0].acceptRisks = [{ code: 'RF203', reason: 'the jobs of this runner need the bucket' }];
+      spec.runners[0].acceptRisks = [{ code: 'RF203', reason: 'the jobs of this runner need the bucket' }];
+    });
+    expect(rf203(r.findings).map((f) => f.severity)).toEqual(['error']);
+  });
+
+  it('a bucket this fleet does not create (create: false) is checked too', () => {
+    const r = planWith([{ actions: ['s3:GetObject'], resources: [`${ARN}/*`] }], (spec) => {
+      spec.caches[0].create = false;
+    });
+    expect(rf203(r.findings).map((f) => f.path)).toEqual(['idTokens.roles[0].permissions.aws']);
+  });
+});
+
+/** A hand-written EC2 Docker runner with an S3 cache, and a GitLab ID-token role as GitLab's guide writes it. */
+function handWritten(resource: string, extra = ''): { path: string; bytes: Uint8Array }[] {
+  const text = (s: string) => new TextEncoder().encode(s);
+  const userData = `#!/bin/bash
+cat > /etc/gitlab-runner/config.toml <<'EOF2'
+concurrent = 2
+
+[[runners]]
+  name = "docker-ci"
+  url = "https://gitlab.example.com"
+  executor = "docker"
+  [runners.docker]
+    image = "alpine:3.22"
+  [runners.cache]
+    Type = "s3"
+    Path = "docker"
+    [runners.cache.s3]
+      BucketName = "example-ci-cache"
+      BucketLocation = "eu-west-1"
+      AuthenticationType = "iam"
+EOF2
+`;
+  const main = `provider "aws" {
+  region = "eu-west-1"
+}
+
+resource "aws_iam_role" "ci" {
+  name = "ci-docker-runner"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+}
+
+resource "aws_iam_role_policy" "ci" {
+  name = "runner"
+  role = aws_iam_role.ci.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject"], Resource = "arn:aws:s3:::example-ci-cache/docker/*" },
+      { Effect = "Allow", Action = "s3:ListBucket", Resource = "arn:aws:s3:::example-ci-cache", Condition = { StringLike = { "s3:prefix" = ["docker/*", "docker"] } } },
+    ]
+  })
+}
+
+resource "aws_iam_instance_profile" "ci" {
+  name = "ci-docker-runner"
+  role = aws_iam_role.ci.name
+}
+
+resource "aws_launch_template" "ci" {
+  name                 = "ci-docker-runner"
+  image_id             = "ami-0123456789abcdef0"
+  instance_type        = "t3.large"
+  iam_instance_profile { name = aws_iam_instance_profile.ci.name }
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+  user_data = filebase64("\${path.module}/user-data.sh")
+}
+
+resource "aws_iam_role" "deploy" {
+  name = "gitlab-deploy"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = "arn:aws:iam::111122223333:oidc-provider/gitlab.example.com" }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringEquals = {
+          "gitlab.example.com:aud" = "https://gitlab.example.com"
+          "gitlab.example.com:sub" = "project_path:acme/app:ref_type:branch:ref:main"
+        }
+      }
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "deploy" {
+  name = "deploy"
+  role = aws_iam_role.deploy.name
+  policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource = "${resource}" }]
+  })
+}
+${extra}`;
+  return [
+    { path: 'deploy/main.tf', bytes: text(main) },
+    { path: 'deploy/user-data.sh', bytes: text(userData) },
+  ];
+}
+
+describe('doctor: a hand-written ID-token role over the S3 cache', () => {
+  it('a role that reaches another bucket only: no RF203, the cache proof holds', () => {
+    const r = doctor(handWritten('arn:aws:s3:::example-artifacts/*'));
+    expect(rf203(r.findings)).toEqual([]);
+    expect(r.proofs.find((p) => p.claim === 'jobs cannot reach cache example-ci-cache directly')?.holds).toBe(true);
+  });
+
+  it('a role whose grant covers the cache bucket (example-ci-*/*): RF203 at the role in the file, the cache proof fails', () => {
+    const r = doctor(handWritten('arn:aws:s3:::example-ci-*/*'));
+    const found = rf203(r.findings);
+    expect(found.map((f) => f.path)).toEqual([expect.stringMatching(/deploy\/main\.tf:\d+:\d+$/)]);
+    expect(found[0]!.message).toMatch(/^pipelines that get ID-token role gitlab-deploy \(aws_iam_role\.deploy\) can s3:GetObject on any key, s3:PutObject on any key, s3:DeleteObject on any key in cache bucket example-ci-cache/);
+    expect(found[0]!.severity).toBe('error');
+    expect(r.proofs.find((p) => p.claim === 'jobs cannot reach cache example-ci-cache directly')?.holds).toBe(false);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('a role with a managed policy the files do not show, and no grant found: RF903 (not shown), and the cache proof does not hold', () => {
+    const attached = `
+resource "aws_iam_role_policy_attachment" "deploy" {
+  role       = aws_iam_role.deploy.name
+  policy_arn = "arn:aws:iam::111122223333:policy/deploy-extra"
+}
+`;
+    const r = doctor(handWritten('arn:aws:s3:::example-artifacts/*', attached));
+    expect(rf203(r.findings)).toEqual([]);
+    const rf903 = r.findings.filter((f) => f.code === 'RF903' && f.message.includes('cache bucket example-ci-cache'));
+    expect(rf903.map((f) => f.message)).toEqual([expect.stringMatching(/^whether pipelines that get ID-token role gitlab-deploy \(aws_iam_role\.deploy\) can reach cache bucket example-ci-cache is not shown: arn:aws:iam::111122223333:policy\/deploy-extra is not in the documents/)]);
+    expect(r.proofs.find((p) => p.claim === 'jobs cannot reach cache example-ci-cache directly')?.holds).toBe(false);
+  });
+});

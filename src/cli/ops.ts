@@ -151,7 +151,7 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
     if (!target || subscriptionId === undefined) continue;
     const api = (async () => {
       const a = world.aks ?? { token: m.azureTokenSource(world.env), armUrl: m.ARM_URL, fetch: kubeFetch };
-      return m.aksKubeApi({ ...target, subscriptionId }, a.token, a.fetch, a.makeFetch ?? makeFetch, a.armUrl);
+      return m.aksKubeApi({ ...target, subscriptionId }, a.token, a.fetch, a.makeFetch ?? makeFetch, a.armUrl, { timing, ...kubeLimits });
     })();
     api.catch(() => undefined);
     remote.set(cluster, api);

@@ -141,7 +141,7 @@ export class KubernetesSecretStore implements TokenStore {
    */
   private failed(action: string, status: number, what = this.label): Error {
     const ns = this.ref.namespace;
-    if (status === 401) return new AccessRefusedError(`cannot ${action} ${what}: the Kubernetes API of cluster ${this.ref.cluster} does not accept the credential (HTTP 401): with kubectl proxy, check that kubectl reaches that cluster (kubectl auth whoami) and renew its login; with eks:, the AWS credentials in effect; with aks:, the Azure sign-in; in a pod, its service account token`);
+    if (status === 401) return new AccessRefusedError(`cannot ${action} ${what}: the Kubernetes API of cluster ${this.ref.cluster} does not accept the credential (HTTP 401): with kubectl proxy, check that kubectl reaches that cluster (kubectl auth whoami) and renew its login; with eks:, the AWS credentials in effect; with aks:, the Azure sign-in; with --kube-token-file, the token in that file (expired, or of another cluster); in a pod, its service account token`);
     if (status === 403) return new AccessRefusedError(`cannot ${action} ${what}: the Kubernetes API of cluster ${this.ref.cluster} forbids it (HTTP 403, RBAC): the identity needs get, create and update on secrets in namespace ${ns} and patch on deployments there (a Role and RoleBinding; on EKS an access entry); check with kubectl auth can-i update secrets -n ${ns}`);
     return new Error(`cannot ${action} ${what}: HTTP ${status}`);
   }

@@ -70,7 +70,6 @@ export async function main(argv: string[], rawIo: { out: (s: string) => void; er
     if (op.name === 'status') c.option('--no-managers', 'skip GET /runners/:id/managers (one call per registered runner)').option('--no-stores', 'do not read the token stores of API-registered runners (Secret, SSM parameter, Key Vault secret)');
     if (['register', 'rotate', 'drain', 'resume', 'unregister', 'status'].includes(op.name)) c.option('--runner <name>', 'only this runner');
     if (op.name === 'rotate') c.option('--if-expiring-within <duration>', 'only tokens that expire within this time, e.g. 7d').option('--wait <duration>', 'how long to wait for the restarted managers, all together, to come back online (default 5m; 0s: do not wait)');
-    if (op.name === 'register' || op.name === 'rotate') c.option('--restart-deadline <duration>', "one deadline for all manager restarts of the command, a Key Vault runner's wait for the CSI sync included (default 15m): a runner not restarted by then is reported failed, and one whose turn comes later is not started");
     if (op.name === 'drain') c.option('--timeout <duration>', "how long to wait for running jobs (default: the runner's maximum timeout, else 1h)");
     c.action(async (spec: string, opts: Record<string, unknown>) => {
       const { opsCommand } = await import('./ops.js');

@@ -1,12 +1,10 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import { loadAndPlan } from './load.js';
 import type { PlanResult } from '../core.js';
 import { summaryLine, textReport } from './report.js';
 import { desiredRunners, type DesiredRunner } from '../ops/desired.js';
 import { Engine, type Step, type StepResult } from '../ops/engine.js';
 import type { OpsReport } from '../ops/report.js';
-import type { RestartLimit, TokenStore } from '../ops/ports.js';
-import { waitForCsiSync } from '../ops/csi-sync.js';
+import type { TokenStore } from '../ops/ports.js';
 import type * as KeyVaultModule from '../live/keyvault.js';
 import { GitLabClient, type FetchLike } from '../live/gitlab.js';
 import { safeFinding, safeText } from '../spec/findings.js';
@@ -39,8 +37,6 @@ export interface OpsOptions {
   ifExpiringWithin?: string;
   timeout?: string;
   wait?: string;
-  /** register, rotate: one deadline for all manager restarts of the command (a Key Vault runner's wait for the CSI sync included); default 15m. */
-  restartDeadline?: string;
   managers?: boolean;
   /** status: false with --no-stores (the token stores are not read). */
   stores?: boolean;
@@ -70,9 +66,6 @@ export interface OpsWorld {
   /** `--kube-api <cluster>=aks:…`: Azure tokens and the ARM endpoint (tests: a double); default @azure/identity and management.azure.com. */
   aks?: { token: (scope: string) => Promise<string>; armUrl: string; fetch: FetchLike; makeFetch?: (opts: { ca: string }) => Promise<FetchLike> };
 }
-
-/** The deadline of one command's manager restarts unless --restart-deadline says otherwise: twenty Key Vault runners whose CSI driver never syncs take five rounds of 150 s, 12.5 min. */
-export const DEFAULT_RESTART_DEADLINE = '15m';
 
 const MUTATING = new Set<OpsCommandName>(['register', 'rotate', 'drain', 'resume', 'prune', 'unregister']);
 const NEEDS_RUNNER = new Set<OpsCommandName>(['drain', 'resume', 'unregister']);
@@ -116,6 +109,8 @@ async function readTokenFile(file: string): Promise<string> {
   return (await readFile(file, 'utf8')).trim();
 }
 
+/** How long a Key Vault runner's restart waits for the CSI driver to sync the new token into the chart's Secret (its rotation poll is 2 min by default). */
+export const KEY_VAULT_SYNC_WAIT_MS = 150_000;
 
 /** `<cluster>=<value>` options (--kube-api, --kube-ca-file) by cluster; entries without `=` are left out (checked before). */
 function byCluster(entries: string[] | undefined): Map<string, string> {
@@ -192,12 +187,24 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
     if (ref.kind === 'key-vault-secret') {
       // The manager reads Key Vault through the CSI driver's sync into the chart's Secret: the restart
       // waits for that Secret to hold the new token (read through the Kubernetes API), then restarts.
-      const restart = async (expected: string | undefined, limit?: RestartLimit) => {
+      const restart = async (expected: string | undefined) => {
         const viaCloud = remote.get(ref.cluster);
         const api = viaCloud ? await viaCloud : kubeApiOf(ref.cluster);
         if (!api) throw noKube(ref.cluster);
         const synced = new KubernetesSecretStore(api, ref, timing, kubeLimits);
-        if (expected !== undefined) await waitForCsiSync(async () => (await synced.read())?.token, expected, ref, timing, progress, limit);
+        if (expected !== undefined) {
+          const start = timing.now();
+          for (;;) {
+            if ((await synced.read())?.token === expected) break;
+            const waited = timing.now() - start;
+            if (waited >= KEY_VAULT_SYNC_WAIT_MS) {
+              progress(`Secret ${ref.namespace}/${ref.secret} does not hold the new token after ${Math.round(waited / 1000)} s (is secret rotation of the CSI driver enabled?); restarting anyway: the new pod mounts the Key Vault secret afresh`);
+              break;
+            }
+            progress(`waiting for the Secrets Store CSI driver to sync ${ref.secretName} into Secret ${ref.namespace}/${ref.secret} (${Math.round(waited / 1000)} s of ${KEY_VAULT_SYNC_WAIT_MS / 1000} s)`);
+            await timing.sleep(10_000);
+          }
+        }
         await synced.restartManager();
       };
       return new LazyStore(`Key Vault secret ${ref.secretName} (vault ${ref.vaultName})`, async () => {
@@ -233,7 +240,7 @@ class LazyKube implements TokenStore {
   async read() { return (await this.store).read(); }
   async write(v: Parameters<TokenStore['write']>[0]) { return (await this.store).write(v); }
   async clear() { return (await this.store).clear(); }
-  async restartManager(limit?: RestartLimit) { return (await this.store).restartManager(limit); }
+  async restartManager() { return (await this.store).restartManager(); }
 }
 
 /** Loads a store's client (the AWS SDK, the Key Vault client) only when the store is first used. */
@@ -247,7 +254,7 @@ class LazyStore implements TokenStore {
   async read() { return (await this.store).read(); }
   async write(v: Parameters<TokenStore['write']>[0]) { return (await this.store).write(v); }
   async clear() { return (await this.store).clear(); }
-  async restartManager(limit?: RestartLimit) { return (await this.store).restartManager(limit); }
+  async restartManager() { return (await this.store).restartManager(); }
 }
 
 function stepsText(title: string, steps: (Step | StepResult)[]): string[] {
@@ -402,10 +409,6 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   const drainTimeout = durationOpt('--timeout', opts.timeout, (drainTarget?.settings.maximum_timeout ?? 3600) * 1000);
   const confirmTimeout = durationOpt('--wait', opts.wait, 300_000);
   if (drainTimeout === undefined || confirmTimeout === undefined) return 2;
-  const restartDeadlineText = opts.restartDeadline ?? DEFAULT_RESTART_DEADLINE;
-  const restartDeadlineMs = durationOpt('--restart-deadline', restartDeadlineText, 0);
-  if (restartDeadlineMs === undefined) return 2;
-  if (restartDeadlineMs <= 0) return usage(`--restart-deadline "${restartDeadlineText}" leaves no time for a restart: give a duration such as 15m or 30m`);
 
   let token = world.env.RUNNER_FLEET_GITLAB_TOKEN ?? world.env.GITLAB_TOKEN;
   if (opts.tokenStdin) token = (await world.readStdin()).split(/\r?\n/)[0]?.trim();
@@ -427,15 +430,7 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
     unsendable('RUNNER_FLEET_KEYVAULT_TOKEN', world.env.RUNNER_FLEET_KEYVAULT_TOKEN || undefined);
   if (badToken !== undefined) return usage(badToken);
 
-  // Restarts, their waits and the confirmations overlap: each progress line is one write of one
-  // line (a text with line breaks is joined), and names the runner whose work printed it.
-  const runnerOf = new AsyncLocalStorage<string>();
-  const progress = (line: string) => {
-    const who = runnerOf.getStore();
-    const text = line.replace(/\s*[\r\n]+\s*/g, ' ').trim();
-    const named = who === undefined || text.startsWith(`${who}:`) || text.startsWith(`${who} `) ? text : `${who}: ${text}`;
-    err(`… ${named}\n`);
-  };
+  const progress = (line: string) => err(`… ${line}\n`);
   // The transport as asked (--ca-file, the proxy variables), checked before any request: a CA
   // bundle that cannot be read or a proxy variable that is no URL is a wrong command (exit 2).
   const http = await import('../live/http.js');
@@ -507,16 +502,7 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
     }
     return s;
   };
-  const engine = new Engine({
-    fleet: fleet.name,
-    gitlab,
-    store,
-    timing: world.timing,
-    progress,
-    canManage: token !== undefined,
-    within: (runner, fn) => runnerOf.run(runner, fn),
-    restartDeadline: { ms: restartDeadlineMs, name: `--restart-deadline ${restartDeadlineText}` },
-  });
+  const engine = new Engine({ fleet: fleet.name, gitlab, store, timing: world.timing, progress, canManage: token !== undefined });
 
   const report: OpsReport = { command, fleet: fleet.name, gitlab: fleet.gitlabUrl, approved: opts.approve === true && MUTATING.has(command), plan: [], apiCalls: 0, exitCode: 0 };
   // Until GitLab and the token stores are read, there is no plan: a failure then is a failed read.
@@ -607,6 +593,6 @@ function watched(store: TokenStore, redactor: Redactor): TokenStore {
       return store.write(value);
     },
     clear: () => store.clear(),
-    restartManager: (limit) => store.restartManager(limit),
+    restartManager: () => store.restartManager(),
   };
 }

@@ -1,5 +1,5 @@
 import type { FetchLike } from './gitlab.js';
-import type { RestartLimit, StoredToken, TokenStore } from '../ops/ports.js';
+import type { StoredToken, TokenStore } from '../ops/ports.js';
 import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure, type TlsFailure } from './tls-failure.js';
 import { AccessRefusedError } from './access.js';
@@ -60,7 +60,7 @@ export interface KeyVaultRef {
 }
 
 /** Makes the manager read the secret again; gets the token just written, to wait for the CSI driver's sync. */
-export type ManagerRestart = (expectedToken: string | undefined, limit?: RestartLimit) => Promise<void>;
+export type ManagerRestart = (expectedToken: string | undefined) => Promise<void>;
 
 interface SecretBundle {
   value?: string;
@@ -218,8 +218,8 @@ export class KeyVaultSecretStore implements TokenStore {
     await this.write({ token: '', expiresAt: null, state: 'valid' });
   }
 
-  async restartManager(limit?: RestartLimit): Promise<void> {
-    await this.restart(this.written, limit);
+  async restartManager(): Promise<void> {
+    await this.restart(this.written);
   }
 }
 

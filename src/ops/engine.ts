@@ -2,7 +2,7 @@ import type { DesiredRunner, RunnerScope } from './desired.js';
 import { scopeKey } from './desired.js';
 import { confirmsMarker, ownerText, parseMarker } from './marker.js';
 import { correction, driftOf, type Drift } from './drift.js';
-import { RestartDeadlineError, StoreConflictError, type RestartLimit, type StoredToken, type TokenStore } from './ports.js';
+import { StoreConflictError, type StoredToken, type TokenStore } from './ports.js';
 import type { GitLabClient, ListedRunner, NewToken, RunnerDetails, RunnerManager } from '../live/gitlab.js';
 import { GitLabHttpError, OutcomeUnknownError } from '../live/gitlab.js';
 import { backoffMs, DEFAULT_RETRY, type Timing } from '../live/retry.js';
@@ -91,14 +91,6 @@ export interface EngineDeps {
   progress: (line: string) => void;
   /** Whether an access token with manage_runner is available (needed to repair by runner id). */
   canManage: boolean;
-  /**
-   * Runs `fn` as the work of one runner, so that the progress lines printed meanwhile (retries,
-   * waits) name it: restarts and confirmations overlap, and a line must say whose it is. The CLI
-   * keeps the name in an AsyncLocalStorage; default: `fn` as it is.
-   */
-  within?: <T>(runner: string, fn: () => Promise<T>) => Promise<T>;
-  /** One deadline for the manager restarts of an apply (a Key Vault runner's waits for the CSI sync included), from its start; `name` as messages say it. Default: none. */
-  restartDeadline?: { ms: number; name: string };
 }
 
 export interface Observation {
@@ -155,16 +147,9 @@ class Restarts {
   private free: number;
   private readonly waiting: (() => void)[] = [];
   private readonly outcomes = new Map<string, Promise<Error | undefined>>();
-  private readonly limit?: RestartLimit;
 
-  constructor(
-    limit: number,
-    private readonly timing: Timing,
-    deadline: { ms: number; name: string } | undefined,
-    private readonly within: <T>(runner: string, fn: () => Promise<T>) => Promise<T>,
-  ) {
+  constructor(limit: number) {
     this.free = limit;
-    if (deadline !== undefined) this.limit = { until: timing.now() + deadline.ms, name: deadline.name };
   }
 
   private async acquire(): Promise<void> {
@@ -181,22 +166,15 @@ class Restarts {
     else this.free++;
   }
 
-  /**
-   * One runner's step with a slot; `restart` starts its manager's restart, which keeps the slot
-   * until it ends. A step whose turn comes after the restart deadline is not begun (nothing of its
-   * runner changes): RestartDeadlineError.
-   */
-  async step<T>(runner: string, body: (restart: (fn: (limit?: RestartLimit) => Promise<void>) => void) => Promise<T>): Promise<T> {
+  /** One runner's step with a slot; `restart` starts its manager's restart, which keeps the slot until it ends. */
+  async step<T>(runner: string, body: (restart: (fn: () => Promise<void>) => void) => Promise<T>): Promise<T> {
     await this.acquire();
-    if (this.limit !== undefined && this.timing.now() >= this.limit.until) {
-      this.release();
-      throw new RestartDeadlineError(`not started: the deadline of this command's manager restarts (${this.limit.name}) passed before the turn of ${runner}; nothing of it was changed: run the command again`);
-    }
     let started = false;
     try {
       return await body((fn) => {
         started = true;
-        const outcome = this.within(runner, async () => fn(this.limit))
+        const outcome = Promise.resolve()
+          .then(fn)
           .then(
             () => undefined,
             (e: unknown) => (e instanceof Error ? e : new Error(String(e))),
@@ -217,41 +195,11 @@ class Restarts {
   }
 }
 
-/** `store` whose every call runs through `within`. */
-function storeWithin(store: TokenStore, within: <T>(fn: () => Promise<T>) => Promise<T>): TokenStore {
-  return {
-    get label() {
-      return store.label;
-    },
-    read: () => within(() => store.read()),
-    write: (value) => within(() => store.write(value)),
-    clear: () => within(() => store.clear()),
-    restartManager: (limit) => within(() => store.restartManager(limit)),
-  };
-}
-
 export class Engine {
   /** A step failed because an API refused the credential given (401/403): the command exits 2. */
   accessRefused = false;
 
-  private readonly deps: EngineDeps;
-
-  constructor(deps: EngineDeps) {
-    // Every call to a runner's store is that runner's work (EngineDeps.within): its retries name it,
-    // in the plan's reads as in the overlapping restarts.
-    const within = deps.within;
-    this.deps = within === undefined ? deps : { ...deps, store: (d) => storeWithin(deps.store(d), (fn) => within(d.name, fn)) };
-  }
-
-  /** `fn` as the work of `runner` (EngineDeps.within). */
-  private within<T>(runner: string, fn: () => Promise<T>): Promise<T> {
-    return this.deps.within ? this.deps.within(runner, fn) : fn();
-  }
-
-  /** The restarts of one apply, RESTART_CONCURRENCY at once, under the command's restart deadline. */
-  private restarts(): Restarts {
-    return new Restarts(RESTART_CONCURRENCY, this.deps.timing, this.deps.restartDeadline, (runner, fn) => this.within(runner, fn));
-  }
+  constructor(private readonly deps: EngineDeps) {}
 
   private get gl() {
     return this.deps.gitlab;
@@ -517,7 +465,7 @@ export class Engine {
    * create-then-deduplicate: the lowest id carrying the marker wins, every other run deletes its
    * own runner and stores nothing.
    */
-  private async create(d: DesiredRunner, restart: (fn: (limit?: RestartLimit) => Promise<void>) => void): Promise<string> {
+  private async create(d: DesiredRunner, restart: (fn: () => Promise<void>) => void): Promise<string> {
     await this.guard(d, []);
     const body = await this.scopeBody(d);
     for (let attempt = 0; ; attempt++) {
@@ -542,7 +490,7 @@ export class Engine {
     }
   }
 
-  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined, restart: (fn: (limit?: RestartLimit) => Promise<void>) => void): Promise<string> {
+  private async settle(d: DesiredRunner, found: ListedRunner[], created: ({ id: number } & NewToken) | undefined, restart: (fn: () => Promise<void>) => void): Promise<string> {
     const keep = found[0]!.id;
     if (created && created.id !== keep) {
       await this.confirmedDelete(created.id, this.deps.fleet, d.name);
@@ -561,11 +509,11 @@ export class Engine {
         const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
         throw new StoreConflictError(`${e.message} Runner #${created.id}, created for it, was ${gone === 'refused' ? 'not deleted (its marker changed)' : 'deleted again'}.`);
       }
-      restart((limit) => this.deps.store(d).restartManager(limit));
+      restart(() => this.deps.store(d).restartManager());
       return `created #${keep}, token stored${dedup}`;
     }
     await this.repairToken(d, keep);
-    restart((limit) => this.deps.store(d).restartManager(limit));
+    restart(() => this.deps.store(d).restartManager());
     return `#${keep} was created by an earlier attempt whose answer was lost; token reset and stored${dedup}`;
   }
 
@@ -576,7 +524,7 @@ export class Engine {
    */
   async applyRegister(desired: DesiredRunner[], steps: Step[]): Promise<StepResult[]> {
     const byName = new Map(desired.map((d) => [d.name, d]));
-    const restarts = this.restarts();
+    const restarts = new Restarts(RESTART_CONCURRENCY);
     const results = await this.run(steps, async (s) => {
       const d = byName.get(s.runner)!;
       switch (s.action) {
@@ -590,7 +538,7 @@ export class Engine {
         case 'repair-token':
           return restarts.step(s.runner, async (restart) => {
             await this.repairToken(d, s.id!);
-            restart((limit) => this.deps.store(d).restartManager(limit));
+            restart(() => this.deps.store(d).restartManager());
             return `token of #${s.id} reset and stored in ${this.deps.store(d).label}`;
           });
         case 'update': {
@@ -615,8 +563,6 @@ export class Engine {
     return results.map((r) => {
       if (r.outcome !== 'done' || (r.action !== 'create' && r.action !== 'repair-token') || !restarted.has(r.runner)) return r;
       const e = restarted.get(r.runner);
-      // A restart that ran out of the command's deadline did not finish in time: that runner failed.
-      if (e instanceof RestartDeadlineError) return { ...r, outcome: 'failed', detail: `${r.detail}; manager not restarted: ${e.message}` };
       return { ...r, detail: `${r.detail}${e === undefined ? '; manager restarted' : `; manager not restarted (${e.message})`}` };
     });
   }
@@ -696,7 +642,7 @@ export class Engine {
     const start = this.deps.timing.now();
     let left = waits;
     for (;;) {
-      const seen = await pool(left, CONFIRM_CONCURRENCY, (w) => this.within(w.runner, async (): Promise<string | Error | undefined> => {
+      const seen = await pool(left, CONFIRM_CONCURRENCY, async (w): Promise<string | Error | undefined> => {
         try {
           const r = await this.gl.getRunner(w.id);
           const contacted = r?.contacted_at ? Date.parse(r.contacted_at) : NaN;
@@ -704,7 +650,7 @@ export class Engine {
         } catch (e) {
           return e instanceof Error ? e : new Error(String(e));
         }
-      }));
+      });
       left = left.filter((w, i) => {
         const v = seen[i];
         if (v === undefined) return true;
@@ -738,7 +684,7 @@ export class Engine {
    */
   async applyRotate(desired: DesiredRunner[], steps: Step[], opts: { confirmTimeoutMs: number }): Promise<StepResult[]> {
     const byName = new Map(desired.map((d) => [d.name, d]));
-    const restarts = this.restarts();
+    const restarts = new Restarts(RESTART_CONCURRENCY);
     const since = new Map<string, number>();
     const results = await this.run(steps, async (s) => {
       const d = byName.get(s.runner)!;
@@ -746,9 +692,9 @@ export class Engine {
       return restarts.step(s.runner, async (restart) => {
         if (s.action === 'repair-token') await this.repairToken(d, s.id!);
         else await this.rotateToken(d, s.id!);
-        restart(async (limit) => {
+        restart(async () => {
           since.set(s.runner, this.deps.timing.now());
-          await this.deps.store(d).restartManager(limit);
+          await this.deps.store(d).restartManager();
         });
         return 'token rotated and stored';
       });
@@ -868,7 +814,7 @@ export class Engine {
       }
       this.deps.progress(`${s.action} ${s.runner}${s.id !== undefined ? ` (#${s.id})` : ''}`);
       try {
-        out.push({ ...s, outcome: 'done', detail: await this.within(s.runner, () => fn(s)) });
+        out.push({ ...s, outcome: 'done', detail: await fn(s) });
       } catch (e) {
         if (isAccessRefused(e)) this.accessRefused = true;
         failed.add(s.runner);

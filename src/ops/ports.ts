@@ -28,27 +28,9 @@ export interface TokenStore {
   write(value: StoredToken): Promise<void>;
   /** Removes the token (unregister). */
   clear(): Promise<void>;
-  /**
-   * Makes the manager read the store again (rollout restart, service restart). A restart that
-   * waits (a Key Vault runner's, for the CSI driver's sync) waits no longer than `limit` allows.
-   */
-  restartManager(limit?: RestartLimit): Promise<void>;
+  /** Makes the manager read the store again (rollout restart, service restart). */
+  restartManager(): Promise<void>;
 }
-
-/** The deadline of one command's manager restarts, shared by all of them. */
-export interface RestartLimit {
-  /** The time (the command's clock, ms since the epoch) after which no restart waits any more. */
-  until: number;
-  /** How messages name it: `--restart-deadline 15m`. */
-  name: string;
-}
-
-/**
- * A manager restart (or a runner's turn to change its token and restart) that did not finish
- * before the command's restart deadline: the runner's step is reported as failed, with what was
- * and was not done.
- */
-export class RestartDeadlineError extends Error {}
 
 /**
  * A store found holding someone else's token when it was re-read right before a write (the

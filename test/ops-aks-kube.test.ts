@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { stringify } from 'yaml';
 import { AKS_API_VERSION, AKS_SCOPE, ARM_SCOPE, aksKubeApi, clusterOfKubeconfig, parseAksKubeApi } from '../src/live/aks-kube.js';
 import { KubernetesSecretStore } from '../src/live/kubernetes.js';
+import { VirtualClock } from './helpers/gitlab-double.js';
 
 /**
  * `--kube-api <cluster>=aks:<name>@<resourceGroup>` (src/live/aks-kube.ts) against local doubles:
@@ -19,6 +20,10 @@ const tokens = new Map([[ARM_SCOPE, 'arm-bearer-canary'], [AKS_SCOPE, 'aks-beare
 const token = (scope: string) => Promise.resolve(tokens.get(scope) ?? 'wrong-scope');
 const seen: { method: string; url: string; auth: string }[] = [];
 let armStatus = 200;
+/** The next N ARM answers: this status (429 throttling, 503) with `armRetryAfter` as Retry-After. */
+let armFailing = 0;
+let armFailStatus = 429;
+let armRetryAfter: string | undefined;
 let server: Server;
 let base = '';
 
@@ -31,6 +36,11 @@ function handler(req: IncomingMessage, res: ServerResponse) {
   };
   if (url.startsWith('/subscriptions/')) {
     if (req.headers.authorization !== 'Bearer arm-bearer-canary') return json(401, { error: { code: 'InvalidAuthenticationToken' } });
+    if (armFailing > 0) {
+      armFailing--;
+      res.writeHead(armFailStatus, { 'content-type': 'application/json', ...(armRetryAfter !== undefined ? { 'retry-after': armRetryAfter } : {}) });
+      return res.end(JSON.stringify({ error: { code: armFailStatus === 429 ? 'TooManyRequests' : 'ServiceUnavailable' } }));
+    }
     if (armStatus !== 200) return json(armStatus, { error: { code: 'AuthorizationFailed', message: 'The client … does not have authorization' } });
     if (req.method !== 'POST' || url !== `/subscriptions/${SUB}/resourceGroups/rg-gitlab-runners/providers/Microsoft.ContainerService/managedClusters/aks-ci-weu/listClusterUserCredential?api-version=${AKS_API_VERSION}`) return json(404, { error: { code: 'ResourceNotFound' } });
     const kubeconfig = stringify({ apiVersion: 'v1', kind: 'Config', clusters: [{ name: 'aks-ci-weu', cluster: { server: `${base}/`, 'certificate-authority-data': Buffer.from(CA).toString('base64') } }], users: [{ name: 'clusterUser', user: { exec: { command: 'kubelogin' } } }] });
@@ -93,6 +103,46 @@ describe('AKS API access from the rotation job', () => {
     const e = await aksKubeApi(target, failing, plainFetch, () => Promise.resolve(plainFetch), base).catch((x: Error) => x);
     expect((e as Error).message).toContain('CredentialUnavailableError');
     expect((e as Error).message).not.toContain('s3cr3t');
+  });
+
+  const armPosts = () => seen.filter((s) => s.method === 'POST' && s.url.includes('/listClusterUserCredential')).length;
+
+  it.each([
+    ['429 with Retry-After: 3', 429, '3', 2, 6_000],
+    ['503 with Retry-After: 2', 503, '2', 1, 2_000],
+  ])('listClusterUserCredential answered %s is retried through retrying(): waits as asked, then reads the endpoint', async (_name, status, after, times, slept) => {
+    seen.length = 0;
+    armFailing = times;
+    armFailStatus = status;
+    armRetryAfter = after;
+    const clock = new VirtualClock();
+    const lines: string[] = [];
+    try {
+      const api = await aksKubeApi(target, token, plainFetch, () => Promise.resolve(plainFetch), base, { timing: clock, progress: (l) => lines.push(l) });
+      expect(api.server).toBe(base);
+    } finally {
+      armFailing = 0;
+      armRetryAfter = undefined;
+    }
+    expect(armPosts()).toBe(times + 1);
+    expect(clock.slept).toBe(slept);
+    expect(lines[0]).toMatch(new RegExp(`^POST listClusterUserCredential of AKS cluster aks-ci-weu \\(resource group rg-gitlab-runners\\): HTTP ${status}; retrying in \\d+\\.\\d s \\(attempt 2 of 6\\)$`));
+    expect(lines.join('\n')).not.toMatch(/canary/);
+  });
+
+  it('429 with Retry-After: 40 again and again: the call ends at the first wait that would pass 45 s, naming the call and the wait; no bearer in it', async () => {
+    seen.length = 0;
+    armFailing = 100;
+    armFailStatus = 429;
+    armRetryAfter = '40';
+    const clock = new VirtualClock();
+    const e = await aksKubeApi(target, token, plainFetch, () => Promise.resolve(plainFetch), base, { timing: clock }).catch((x: Error) => x);
+    armFailing = 0;
+    armRetryAfter = undefined;
+    expect(armPosts()).toBe(2);
+    expect(clock.slept).toBe(40_000);
+    expect((e as Error).message).toMatch(/^Azure Resource Manager \(127\.0\.0\.1:\d+\) asks to wait 40 s before POST listClusterUserCredential of AKS cluster aks-ci-weu \(resource group rg-gitlab-runners\) is tried again \(HTTP 429; Retry-After or RateLimit-Reset\): that would pass the 45 s runner-fleet gives one call/);
+    expect((e as Error).message).not.toMatch(/canary/);
   });
 
   it.each([

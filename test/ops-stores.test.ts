@@ -3,6 +3,7 @@ import { opsCommand } from '../src/cli/ops.js';
 import { KubernetesSecretStore, ANNOTATIONS } from '../src/live/kubernetes.js';
 import { makeFetch } from '../src/live/http.js';
 import { SsmParameterStore } from '../src/live/ssm.js';
+import { StoreConflictError } from '../src/ops/ports.js';
 import { TOKEN_PLACEHOLDER } from '../src/platforms/aws-vm/common.js';
 import { KubeDouble } from './helpers/kube-double.js';
 import { ACCESS_TOKEN, CANARY, harness, opsSpec, writeSpec } from './helpers/ops-world.js';
@@ -49,6 +50,75 @@ describe('Kubernetes Secret store (against a Kubernetes API double over HTTP)', 
     expect(obj.metadata.annotations!['someone/else']).toBe('wrote');
     expect((await s.read())!.state).toBe('pending');
     expect(kube.requests.filter((r) => r.startsWith('PUT')).length).toBeGreaterThanOrEqual(2);
+  });
+
+  /** The Secret as another writer leaves it: `token` of `owner` (no annotation when undefined) and runner `runnerId`, with a new resourceVersion. */
+  const takeSecret = (token: string, owner: string | undefined, runnerId: string) => {
+    const cur = kube.secrets.get('ci-k8s/k8s-runner-token')!;
+    const annotations: Record<string, string> = { ...cur.metadata.annotations, [ANNOTATIONS.runnerId]: runnerId };
+    if (owner !== undefined) annotations[ANNOTATIONS.owner] = owner;
+    else delete annotations[ANNOTATIONS.owner];
+    cur.metadata.annotations = annotations;
+    cur.data = { ...(cur.data as Record<string, string>), 'runner-token': Buffer.from(token).toString('base64') };
+    kube.bump(cur);
+  };
+
+  it.each([
+    ['another fleet writes its token (owner annotation other/k8s)', { token: 'acme', owner: 'acme/k8s' }, { owner: 'other/k8s', runnerId: '4242' }, /now holds the token of other\/k8s \(runner #4242\), not acme\/k8s \(it changed while runner-fleet wrote it: HTTP 409 Conflict, re-read\): not written$/],
+    ['a store written before owners: its runner id changes (no owner)', { token: 'legacy', owner: undefined }, { owner: undefined, runnerId: '99' }, /now holds a token with no owner \(runner #99\), not acme\/k8s .*: not written$/],
+  ])('a 409 re-read re-checks the owner: %s between the read and the PUT is a conflict, nothing written', async (_name, mine, other, message) => {
+    const s = await store();
+    kube.secrets.delete('ci-k8s/k8s-runner-token');
+    await s.write({ token: `glrt-${CANARY}${mine.token}`, runnerId: 42, expiresAt: null, state: 'valid', ...(mine.owner !== undefined ? { owner: mine.owner } : {}) });
+    const puts = kube.requests.filter((r) => r.startsWith('PUT')).length;
+    kube.beforePut = () => {
+      kube.beforePut = undefined;
+      takeSecret(`glrt-${CANARY}otherfleet`, other.owner, other.runnerId);
+    };
+    const e = await s.write({ token: `glrt-${CANARY}${mine.token}`, runnerId: 42, expiresAt: null, state: 'pending', owner: 'acme/k8s' }).then(() => undefined, (x: unknown) => x);
+    kube.beforePut = undefined;
+    expect(e).toBeInstanceOf(StoreConflictError);
+    expect((e as Error).message).toMatch(/^Secret ci-k8s\/k8s-runner-token \(cluster devops\) /);
+    expect((e as Error).message).toMatch(message);
+    expect((e as Error).message).not.toContain(CANARY);
+    // One PUT (refused with 409), none after the re-read: the other writer's token stays.
+    expect(kube.requests.filter((r) => r.startsWith('PUT')).length).toBe(puts + 1);
+    const now = await s.read();
+    expect(now!.token).toBe(`glrt-${CANARY}otherfleet`);
+    expect(now!.state).toBe('valid');
+  });
+
+  it('rotate --approve through the CLI: the Secret taken by another fleet during the pending write (409) is a failed conflict, exit 1, the token not reset', async () => {
+    kube.secrets.clear();
+    const file = writeSpec(opsSpec());
+    const h = harness(file);
+    const world = { ...h.world, store: undefined };
+    const origFetch = globalThis.fetch;
+    globalThis.fetch = ((u: string, init: RequestInit) => origFetch(u, { ...init, headers: { ...(init.headers as Record<string, string>), authorization: `Bearer ${BEARER}` } })) as typeof fetch;
+    let out = '';
+    let code: number;
+    try {
+      const io = { out: (x: string) => (out += x), err: (x: string) => (out += x) };
+      expect(await opsCommand('register', file, { approve: true, runner: 'k8s', kubeApi: [`devops=${server}`] }, io, world), out).toBe(0);
+      const registered = [...h.double.runners.values()][0]!.token;
+      kube.beforePut = () => {
+        kube.beforePut = undefined;
+        takeSecret(`glrt-${CANARY}otherfleet`, 'other/k8s', '4242');
+      };
+      out = '';
+      code = await opsCommand('rotate', file, { approve: true, runner: 'k8s', json: true, wait: '0s', kubeApi: [`devops=${server}`] }, { out: (x) => (out += x), err: () => undefined }, world);
+      kube.beforePut = undefined;
+      expect([...h.double.runners.values()][0]!.token).toBe(registered);
+    } finally {
+      globalThis.fetch = origFetch;
+      kube.beforePut = undefined;
+    }
+    expect(code, out).toBe(1);
+    const report = JSON.parse(out) as { results: { action: string; outcome: string; detail: string }[] };
+    expect(report.results).toEqual([expect.objectContaining({ action: 'conflict', outcome: 'failed' })]);
+    expect(report.results[0]!.detail).toMatch(/^rotate refused: Secret ci-k8s\/k8s-runner-token \(cluster devops\) now holds the token of other\/k8s \(runner #4242\), not acme\/k8s \(it changed while runner-fleet wrote it: HTTP 409 Conflict, re-read\): not written\. Two fleets share Secret ci-k8s\/k8s-runner-token/);
+    expect(Buffer.from((kube.secrets.get('ci-k8s/k8s-runner-token')!.data as Record<string, string>)['runner-token']!, 'base64').toString()).toBe(`glrt-${CANARY}otherfleet`);
+    expect(out).not.toContain(CANARY);
   });
 
   it('retries a 503 and clears the token on unregister', async () => {

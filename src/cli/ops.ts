@@ -8,6 +8,7 @@ import type { TokenStore } from '../ops/ports.js';
 import type * as KeyVaultModule from '../live/keyvault.js';
 import { GitLabClient, type FetchLike } from '../live/gitlab.js';
 import { safeFinding, safeText } from '../spec/findings.js';
+import { errnoReason } from '../io/errno.js';
 import { realTiming, type Timing } from '../live/retry.js';
 import { Redactor } from '../live/redact.js';
 import { isAccessRefused } from '../live/access.js';
@@ -31,6 +32,8 @@ export interface OpsOptions {
   kubeApi?: string[];
   /** `<cluster>=<pem>`: the CA of an https:// --kube-api of that cluster. */
   kubeCaFile?: string[];
+  /** `<cluster>=<file>`: the file holding the bearer token for an https:// --kube-api of that cluster (never the token itself). */
+  kubeTokenFile?: string[];
   ifExpiringWithin?: string;
   timeout?: string;
   wait?: string;
@@ -100,6 +103,12 @@ function defaultWorld(): OpsWorld {
   };
 }
 
+/** A bearer token file's token: its text without the line end and surrounding blanks (`kubectl create token … > file`). */
+async function readTokenFile(file: string): Promise<string> {
+  const { readFile } = await import('node:fs/promises');
+  return (await readFile(file, 'utf8')).trim();
+}
+
 /** How long a Key Vault runner's restart waits for the CSI driver to sync the new token into the chart's Secret (its rotation poll is 2 min by default). */
 export const KEY_VAULT_SYNC_WAIT_MS = 150_000;
 
@@ -113,7 +122,7 @@ function byCluster(entries: string[] | undefined): Map<string, string> {
   return out;
 }
 
-async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (line: string) => void, kubeCas: ReadonlyMap<string, { file: string; ca: string }>, subscriptionId?: string): Promise<(d: DesiredRunner) => TokenStore> {
+async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (line: string) => void, kubeCas: ReadonlyMap<string, { file: string; ca: string }>, kubeTokens: ReadonlyMap<string, () => Promise<string>>, subscriptionId?: string): Promise<(d: DesiredRunner) => TokenStore> {
   const timing = world.timing;
   const { KubernetesSecretStore, inClusterApi } = await import('../live/kubernetes.js');
   const { makeFetch } = await import('../live/http.js');
@@ -127,13 +136,15 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
   const withCa = new Map<string, KubeApi>();
   for (const [cluster, { file, ca }] of kubeCas) {
     const server = apis.get(cluster);
-    if (server !== undefined) withCa.set(cluster, { server, fetch: await makeFetch({ ca }), caName: `--kube-ca-file ${cluster}=${JSON.stringify(safeText(file, 200))}`, caFile: file });
+    const token = kubeTokens.get(cluster);
+    if (server !== undefined) withCa.set(cluster, { server, fetch: await makeFetch({ ca }), caName: `--kube-ca-file ${cluster}=${JSON.stringify(safeText(file, 200))}`, caFile: file, ...(token ? { token } : {}) });
   }
   const inCluster = await inClusterApi((ca) => makeFetch({ ca })).catch(() => undefined);
   const noKube = (cluster: string) => new Error(`no Kubernetes API for cluster ${cluster}: run \`kubectl proxy\` against it and pass --kube-api ${cluster}=http://127.0.0.1:8001`);
   const kubeApiOf = (cluster: string): KubeApi | undefined => {
     const server = apis.get(cluster);
-    return withCa.get(cluster) ?? (server !== undefined ? { server, fetch: kubeFetch } : inCluster);
+    const token = kubeTokens.get(cluster);
+    return withCa.get(cluster) ?? (server !== undefined ? { server, fetch: kubeFetch, ...(token ? { token } : {}) } : inCluster);
   };
   let keyVault: Promise<typeof KeyVaultModule> | undefined;
   // `eks:<name>@<region>`: the API of an EKS cluster, reached with the AWS credentials in effect (the rotator role in the pipeline).
@@ -151,7 +162,7 @@ async function liveStoreFactory(opts: OpsOptions, world: OpsWorld, progress: (li
     if (!target || subscriptionId === undefined) continue;
     const api = (async () => {
       const a = world.aks ?? { token: m.azureTokenSource(world.env), armUrl: m.ARM_URL, fetch: kubeFetch };
-      return m.aksKubeApi({ ...target, subscriptionId }, a.token, a.fetch, a.makeFetch ?? makeFetch, a.armUrl);
+      return m.aksKubeApi({ ...target, subscriptionId }, a.token, a.fetch, a.makeFetch ?? makeFetch, a.armUrl, { timing, ...kubeLimits });
     })();
     api.catch(() => undefined);
     remote.set(cluster, api);
@@ -354,6 +365,35 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
       kubeCaEntries.push({ cluster, file });
     }
   }
+  // The credential of an https:// API server: a bearer token read from a file (--kube-token-file),
+  // never a value on the command line. Each names a cluster whose --kube-api is https://, once;
+  // an https:// API server without one is a wrong command (exit 2), never requests it refuses.
+  const kubeTokenEntries: { cluster: string; file: string }[] = [];
+  {
+    const apis = byCluster(opts.kubeApi);
+    const seen = new Set<string>();
+    const example = fleet.clusters[0]?.name ?? 'ci';
+    for (const entry of opts.kubeTokenFile ?? []) {
+      const i = entry.indexOf('=');
+      const cluster = i > 0 ? entry.slice(0, i) : '';
+      const file = i > 0 ? entry.slice(i + 1) : '';
+      const shown = JSON.stringify(entry.length > 120 ? `${entry.slice(0, 120)}…` : entry);
+      if (i <= 0 || file === '') return usage(`--kube-token-file ${shown} is not <cluster>=<file>; for example ${example}=/path/to/token (a file holding the bearer token, never the token itself)`);
+      if (seen.has(cluster)) return usage(`--kube-token-file names cluster "${cluster}" twice: give one token file per cluster`);
+      seen.add(cluster);
+      const api = apis.get(cluster);
+      if (api === undefined || !api.startsWith('https://')) {
+        return usage(`--kube-token-file ${shown}: cluster "${cluster}" has ${api === undefined ? 'no --kube-api' : `--kube-api ${JSON.stringify(safeText(api, 120))}`}, and a bearer token is sent only to an https:// API server address (--kube-api ${cluster}=https://<host>:<port>); kubectl proxy (http) adds the kubeconfig's credential itself, and eks:/aks: mint their own tokens`);
+      }
+      kubeTokenEntries.push({ cluster, file });
+    }
+    for (const [cluster, api] of apis) {
+      if (!api.startsWith('https://') || seen.has(cluster)) continue;
+      return usage(
+        `--kube-api ${cluster}=${safeText(api, 120)} names an https:// API server but no credential for it (nothing would authenticate the requests): give --kube-token-file ${cluster}=<file>, a file holding a bearer token — \`kubectl create token <service account> -n <namespace> > token\`, the token of the user in your kubeconfig, or in a pod /var/run/secrets/kubernetes.io/serviceaccount/token — or reach it through \`kubectl proxy\` (--kube-api ${cluster}=http://127.0.0.1:8001), or use ${cluster}=eks:<name>@<region> or ${cluster}=aks:<name>@<resource group>`,
+      );
+    }
+  }
   let withinMs: number | undefined;
   if (opts.ifExpiringWithin !== undefined) {
     withinMs = parseDuration(opts.ifExpiringWithin);
@@ -412,6 +452,31 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
       throw e;
     }
   }
+  const kubeTokens = new Map<string, () => Promise<string>>();
+  for (const { cluster, file } of kubeTokenEntries) {
+    const where = `--kube-token-file ${cluster}=${JSON.stringify(safeText(file, 200))}`;
+    let first: string;
+    try {
+      first = await readTokenFile(file);
+    } catch (e) {
+      return usage(`${where}: cannot read the token file: ${errnoReason(e)}`);
+    }
+    redactor.add(first);
+    if (first === '') return usage(`${where} holds no token (the file is empty): write the bearer token into it, e.g. \`kubectl create token <service account> -n <namespace> > token\``);
+    const bad = unsendable(where, first);
+    if (bad !== undefined) return usage(bad);
+    // Read again for every request, as kubectl and client-go do: a projected service account token
+    // is replaced by the kubelet before it expires. A read that fails then keeps the last good token.
+    let last = first;
+    kubeTokens.set(cluster, async () => {
+      const now = await readTokenFile(file).catch(() => '');
+      if (now !== '' && unsendable(where, now) === undefined) {
+        redactor.add(now);
+        last = now;
+      }
+      return last;
+    });
+  }
   const fetchFn: FetchLike = world.fetch ?? (await http.makeFetch({ env: world.env, ...(ca !== undefined ? { ca } : {}) }));
   const gitlab = new GitLabClient({
     baseUrl: fleet.gitlabUrl,
@@ -423,7 +488,7 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
     ...(world.requestTimeoutMs !== undefined ? { timeoutMs: world.requestTimeoutMs } : {}),
     ...(world.callDeadlineMs !== undefined ? { deadlineMs: world.callDeadlineMs } : {}),
   });
-  const openStore = world.store ? (d: DesiredRunner) => world.store!(d, opts) : await liveStoreFactory(opts, world, progress, kubeCas, fleet.azure?.subscriptionId);
+  const openStore = world.store ? (d: DesiredRunner) => world.store!(d, opts) : await liveStoreFactory(opts, world, progress, kubeCas, kubeTokens, fleet.azure?.subscriptionId);
   // Every runner token read from a store or written to one is a secret the output must never
   // show, whatever its shape: an instance with its own token prefix has no glrt- to match, and
   // GitLab's error answers may quote the token they refuse.

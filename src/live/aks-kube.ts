@@ -1,6 +1,7 @@
 import { parse as parseYaml } from 'yaml';
 import type { FetchLike } from './gitlab.js';
 import type { KubeApi } from './kubernetes.js';
+import { askedStopText, askedWaitMs, DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY, realTiming, retrying, secondsText, type RetryPolicy, type Timing } from './retry.js';
 import { AKS_SERVER_APP_ID } from '../platforms/aks/rotator.js';
 
 /**
@@ -57,7 +58,19 @@ export interface AksTarget {
   name: string;
 }
 
-export async function aksKubeApi(target: AksTarget, token: AzureTokenSource, armFetch: FetchLike, makeFetch: (opts: { ca: string }) => Promise<FetchLike>, armUrl = ARM_URL): Promise<KubeApi> {
+/** Limits of the ARM call: those of every API call by default (retry.ts: 20 s per request, 45 s per call, Retry-After honoured). */
+export interface AksCallLimits {
+  timing?: Timing;
+  policy?: RetryPolicy;
+  /** Per attempt; 0: none of our own (a test double that simulates timeouts). */
+  requestTimeoutMs?: number;
+  /** The call, its retries and every wait included. */
+  deadlineMs?: number;
+  /** Progress lines for waits (stderr). */
+  progress?: (line: string) => void;
+}
+
+export async function aksKubeApi(target: AksTarget, token: AzureTokenSource, armFetch: FetchLike, makeFetch: (opts: { ca: string }) => Promise<FetchLike>, armUrl = ARM_URL, limits: AksCallLimits = {}): Promise<KubeApi> {
   const what = `AKS cluster ${target.name} (resource group ${target.resourceGroup})`;
   let bearer: string;
   try {
@@ -67,7 +80,40 @@ export async function aksKubeApi(target: AksTarget, token: AzureTokenSource, arm
     throw new Error(`cannot reach ${what}: no Azure credential (${(e as { name?: string }).name ?? 'error'}); in the rotation pipeline set RUNNER_FLEET_ROTATOR_CLIENT_ID (terraform output rotator_client_id)`, { cause: e });
   }
   const path = `/subscriptions/${encodeURIComponent(target.subscriptionId)}/resourceGroups/${encodeURIComponent(target.resourceGroup)}/providers/Microsoft.ContainerService/managedClusters/${encodeURIComponent(target.name)}/listClusterUserCredential?api-version=${AKS_API_VERSION}`;
-  const res = await armFetch(`${armUrl.replace(/\/+$/, '')}${path}`, { method: 'POST', headers: { accept: 'application/json', authorization: `Bearer ${bearer}` }, signal: AbortSignal.timeout(30_000) });
+  const timing = limits.timing ?? realTiming;
+  const requestTimeoutMs = limits.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
+  const label = 'POST listClusterUserCredential';
+  let host = 'management.azure.com';
+  try {
+    host = new URL(armUrl).host;
+  } catch {
+    // the default name stays
+  }
+  const who = `Azure Resource Manager (${host})`;
+  // The loop and limits of every API call (retry.ts): a 429 (ARM throttling) or 503 with
+  // Retry-After is waited for within the call's deadline; 5xx, timeouts and resets are retried.
+  // The POST only reads credentials: repeating it changes nothing.
+  const res = await retrying<Response>(
+    { policy: limits.policy ?? DEFAULT_RETRY, timing, requestTimeoutMs, deadlineMs: limits.deadlineMs ?? DEFAULT_CALL_DEADLINE_MS },
+    `${label} of ${what}`,
+    async (timeoutMs) => {
+      let r: Response;
+      try {
+        r = await armFetch(`${armUrl.replace(/\/+$/, '')}${path}`, { method: 'POST', headers: { accept: 'application/json', authorization: `Bearer ${bearer}` }, ...(timeoutMs === 0 ? {} : { signal: AbortSignal.timeout(timeoutMs) }) });
+      } catch (e) {
+        return { failed: (e as { name?: string }).name === 'TimeoutError' ? 'timed out' : 'connection failed' };
+      }
+      if (r.status !== 429 && r.status < 500) return { ok: r };
+      await r.body?.cancel().catch(() => undefined);
+      return { failed: `HTTP ${r.status}`, askedMs: askedWaitMs(r, timing.now()) };
+    },
+    (why) =>
+      new Error(
+        askedStopText(why, who, `${label} of ${what}`) ??
+          `cannot read the endpoint of ${what}: ${who} did not answer ${label} in ${secondsText(why.spentMs)} (${why.attempts} attempt${why.attempts === 1 ? '' : 's'}${requestTimeoutMs > 0 ? `, each given up to ${secondsText(requestTimeoutMs)}` : ''}; the last: ${why.last})`,
+      ),
+    limits.progress,
+  );
   const body = (await res.json().catch(() => undefined)) as { kubeconfigs?: { name?: string; value?: string }[]; error?: { code?: string } } | undefined;
   if (res.status === 403 || res.status === 401) throw new Error(`cannot read the endpoint of ${what}: HTTP ${res.status} ${safeCode(body?.error?.code) ?? ''}; the identity needs Azure Kubernetes Service Cluster User Role on the cluster`.replace(/ ;/, ';'));
   if (!res.ok) throw new Error(`cannot read the endpoint of ${what}: HTTP ${res.status}${safeCode(body?.error?.code) ? ` ${safeCode(body?.error?.code)}` : ''}`);

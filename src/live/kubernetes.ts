@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { FetchLike } from './gitlab.js';
-import type { StoredToken, TokenStore } from '../ops/ports.js';
+import { StoreConflictError, type StoredToken, type TokenStore } from '../ops/ports.js';
 import { askedStopText, askedWaitMs, DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY, realTiming, retrying, secondsText, type RetryPolicy, type Timing } from './retry.js';
 import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure } from './tls-failure.js';
@@ -141,7 +141,7 @@ export class KubernetesSecretStore implements TokenStore {
    */
   private failed(action: string, status: number, what = this.label): Error {
     const ns = this.ref.namespace;
-    if (status === 401) return new AccessRefusedError(`cannot ${action} ${what}: the Kubernetes API of cluster ${this.ref.cluster} does not accept the credential (HTTP 401): with kubectl proxy, check that kubectl reaches that cluster (kubectl auth whoami) and renew its login; with eks:, the AWS credentials in effect; with aks:, the Azure sign-in; in a pod, its service account token`);
+    if (status === 401) return new AccessRefusedError(`cannot ${action} ${what}: the Kubernetes API of cluster ${this.ref.cluster} does not accept the credential (HTTP 401): with kubectl proxy, check that kubectl reaches that cluster (kubectl auth whoami) and renew its login; with eks:, the AWS credentials in effect; with aks:, the Azure sign-in; with --kube-token-file, the token in that file (expired, or of another cluster); in a pod, its service account token`);
     if (status === 403) return new AccessRefusedError(`cannot ${action} ${what}: the Kubernetes API of cluster ${this.ref.cluster} forbids it (HTTP 403, RBAC): the identity needs get, create and update on secrets in namespace ${ns} and patch on deployments there (a Role and RoleBinding; on EKS an access entry); check with kubectl auth can-i update secrets -n ${ns}`);
     return new Error(`cannot ${action} ${what}: HTTP ${status}`);
   }
@@ -185,9 +185,19 @@ export class KubernetesSecretStore implements TokenStore {
     };
   }
 
+  /**
+   * Writes the Secret with its resourceVersion; a 409 Conflict (someone wrote in between) re-reads
+   * it and tries again — after judging the owner again, as the engine does right before every
+   * write: a Secret that now holds a token of another owner (another fleet's, or a token whose
+   * owner or runner id changed since the first read) is a StoreConflictError, nothing written.
+   */
   async write(value: StoredToken): Promise<void> {
+    let first: SecretObject | undefined;
     for (let attempt = 0; attempt < 5; attempt++) {
       const current = await this.get();
+      if (attempt === 0) first = current;
+      const whose = this.takenBy(current, attempt === 0 ? current : first, value);
+      if (whose !== undefined) throw new StoreConflictError(`${this.label} now holds ${whose}, not ${value.owner ?? 'the token runner-fleet read'} (it changed while runner-fleet wrote it: HTTP 409 Conflict, re-read): not written`);
       const annotations: Record<string, string> = { ...(current?.metadata.annotations ?? {}), [ANNOTATIONS.state]: value.state ?? 'valid', [ANNOTATIONS.expiresAt]: value.expiresAt ?? '' };
       if (value.runnerId !== undefined) annotations[ANNOTATIONS.runnerId] = String(value.runnerId);
       else delete annotations[ANNOTATIONS.runnerId];
@@ -206,6 +216,21 @@ export class KubernetesSecretStore implements TokenStore {
       throw this.failed('write', res.status);
     }
     throw new Error(`cannot write ${this.label}: it kept changing under us`);
+  }
+
+  /** Whose token `current` holds when it is not the writer's: a token of another owner, or (after a re-read) one whose owner or runner id changed since `first`. */
+  private takenBy(current: SecretObject | undefined, first: SecretObject | undefined, value: StoredToken): string | undefined {
+    const holder = (s: SecretObject | undefined) => {
+      const a = s?.metadata.annotations ?? {};
+      return s?.data?.['runner-token'] === undefined || s.data['runner-token'] === '' ? undefined : { owner: a[ANNOTATIONS.owner] || undefined, runnerId: a[ANNOTATIONS.runnerId] || undefined };
+    };
+    const now = holder(current);
+    if (now === undefined) return undefined;
+    if (value.owner !== undefined && now.owner === value.owner) return undefined;
+    const whose = `${now.owner !== undefined ? `the token of ${safeText(now.owner, 120)}` : 'a token with no owner'}${now.runnerId !== undefined ? ` (runner #${safeText(now.runnerId, 20)})` : ''}`;
+    if (value.owner !== undefined && now.owner !== undefined) return whose;
+    const before = holder(first);
+    return before === undefined || before.owner !== now.owner || before.runnerId !== now.runnerId ? whose : undefined;
   }
 
   async clear(): Promise<void> {

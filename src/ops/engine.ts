@@ -2,7 +2,7 @@ import type { DesiredRunner, RunnerScope } from './desired.js';
 import { scopeKey } from './desired.js';
 import { confirmsMarker, ownerText, parseMarker } from './marker.js';
 import { correction, driftOf, type Drift } from './drift.js';
-import type { StoredToken, TokenStore } from './ports.js';
+import { StoreConflictError, type StoredToken, type TokenStore } from './ports.js';
 import type { GitLabClient, ListedRunner, NewToken, RunnerDetails, RunnerManager } from '../live/gitlab.js';
 import { GitLabHttpError, OutcomeUnknownError } from '../live/gitlab.js';
 import { backoffMs, DEFAULT_RETRY, type Timing } from '../live/retry.js';
@@ -113,11 +113,7 @@ function conflictFix(d: DesiredRunner): string {
   return `Two fleets share SSM parameter ${s.parameter}: give this fleet its own metadata.name (the parameter is /runner-fleet/<fleet>/<runner>/runner-token), ${stale}.`;
 }
 
-/**
- * A store found holding someone else's token when it was re-read right before a write: the step
- * is reported as a `conflict` that failed, and nothing of that runner is written.
- */
-export class StoreConflictError extends Error {}
+export { StoreConflictError };
 
 /** Runner reads in flight at once while waiting for restarted managers. */
 const CONFIRM_CONCURRENCY = 4;
@@ -376,6 +372,20 @@ export class Engine {
     if (whose === undefined) return now;
     throw new StoreConflictError(`${this.deps.store(d).label} now holds ${whose}, not ${this.owner(d)} (it changed after the plan was read): not written${before}. ${conflictFix(d)}`);
   }
+  /**
+   * Writes the store; a store that another owner took while it was written (the Secret store
+   * re-reads it after a 409 Conflict) is a conflict, said with what the write followed (`before`)
+   * and the fix, as the guard says it.
+   */
+  private async storeWrite(d: DesiredRunner, value: StoredToken, before = ''): Promise<void> {
+    try {
+      await this.deps.store(d).write(value);
+    } catch (e) {
+      if (e instanceof StoreConflictError) throw new StoreConflictError(`${e.message}${before}. ${conflictFix(d)}`);
+      throw e;
+    }
+  }
+
 
   async planRegister(desired: DesiredRunner[]): Promise<Step[]> {
     const obs = await this.observe(desired);
@@ -427,12 +437,12 @@ export class Engine {
 
   /** Writes `pending`, resets by id (retrying a reset whose answer was lost supersedes the lost token), stores the new token. */
   private async repairToken(d: DesiredRunner, id: number): Promise<void> {
-    const store = this.deps.store(d);
     const before = await this.guard(d, [id]);
-    if (before && before.token !== '') await store.write({ ...before, state: 'pending', owner: this.owner(d) });
+    if (before && before.token !== '') await this.storeWrite(d, { ...before, state: 'pending', owner: this.owner(d) });
     const t = await this.resetById(id);
-    await this.guard(d, [id], `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`);
-    await store.write({ token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) });
+    const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
+    await this.guard(d, [id], lost);
+    await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) }, lost);
   }
 
   private async resetById(id: number): Promise<NewToken> {
@@ -492,13 +502,13 @@ export class Engine {
     if (created) {
       try {
         await this.guard(d, [keep]);
+        await this.storeWrite(d, { token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) });
       } catch (e) {
         if (!(e instanceof StoreConflictError)) throw e;
         // Nothing of this runner stays: the runner just created would only hold a token nobody has.
         const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
         throw new StoreConflictError(`${e.message} Runner #${created.id}, created for it, was ${gone === 'refused' ? 'not deleted (its marker changed)' : 'deleted again'}.`);
       }
-      await this.deps.store(d).write({ token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) });
       restart(() => this.deps.store(d).restartManager());
       return `created #${keep}, token stored${dedup}`;
     }
@@ -592,12 +602,11 @@ export class Engine {
 
   /** A new token for runner `id`, stored: reset with the current token, else by id. */
   private async rotateToken(d: DesiredRunner, id: number): Promise<void> {
-    const store = this.deps.store(d);
     const stored = await this.guard(d, [id]);
     if (!stored || stored.token === '') {
       await this.repairToken(d, id);
     } else {
-      await store.write({ ...stored, state: 'pending', owner: this.owner(d) });
+      await this.storeWrite(d, { ...stored, state: 'pending', owner: this.owner(d) });
       let fresh: NewToken | undefined;
       try {
         fresh = await this.gl.resetTokenWithCurrent(stored.token);
@@ -616,8 +625,9 @@ export class Engine {
           fresh = await this.resetById(id);
         }
       }
-      await this.guard(d, [id], `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`);
-      await store.write({ token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) });
+      const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
+      await this.guard(d, [id], lost);
+      await this.storeWrite(d, { token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) }, lost);
     }
   }
 
@@ -779,7 +789,12 @@ export class Engine {
       if (s.action === 'clear-token') {
         const d = byName.get(s.runner)!;
         await this.guard(d, []);
-        await this.deps.store(d).clear();
+        try {
+          await this.deps.store(d).clear();
+        } catch (e) {
+          if (e instanceof StoreConflictError) throw new StoreConflictError(`${e.message}. ${conflictFix(d)}`);
+          throw e;
+        }
         return 'token removed';
       }
       const r = await this.confirmedDelete(s.id!, this.deps.fleet, s.runner);

@@ -31,3 +31,10 @@ export interface TokenStore {
   /** Makes the manager read the store again (rollout restart, service restart). */
   restartManager(): Promise<void>;
 }
+
+/**
+ * A store found holding someone else's token when it was re-read right before a write (the
+ * engine's guard) or while it was written (a Kubernetes Secret re-read after 409 Conflict): the
+ * step is reported as a `conflict` that failed, and nothing of that runner is written.
+ */
+export class StoreConflictError extends Error {}

@@ -11,7 +11,8 @@ import { doctor, type DoctorResult } from '../src/doctor/index.js';
  */
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/hand-vm/${name}`, import.meta.url), 'utf8');
 const AUTOSCALER = fixture('autoscaler.tf');
-const FARGATE = fixture('fargate.tf');
+// The hand-written Fargate runner of the doctor corpus (helper 10e wrote it from the same deployment).
+const FARGATE = readFileSync(new URL('./doctor/corpus/ecs-fargate-hand-written/main.tf', import.meta.url), 'utf8');
 const run = (tf: string): DoctorResult => doctor([{ path: 'runner/main.tf', bytes: new TextEncoder().encode(tf) }]);
 const WORKERS = 'workers accept SSH from the manager only';
 const TASKS = 'job tasks accept SSH from the manager only';

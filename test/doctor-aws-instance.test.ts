@@ -28,6 +28,8 @@ describe('doctor: a runner manager on an aws_instance', () => {
     expect(text).toContain('aws_instance.runner');
     expect(text).not.toMatch(/aws_launch_template\.|docker_manager/);
     expect(r.findings.filter((f) => f.code === 'RF715')).toHaveLength(1);
+    expect(r.findings.find((f) => f.code === 'RF715')?.message).toContain('instance aws_instance.runner has a root volume');
+    expect(text).not.toContain('launch template aws_instance');
     // Encrypted root volume: no RF715.
     const encrypted = swap(INSTANCE, '  metadata_options {', '  root_block_device {\n    encrypted = true\n  }\n  metadata_options {');
     expect(run(encrypted).findings.filter((f) => f.code === 'RF715')).toEqual([]);

@@ -128,7 +128,10 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   };
   // A resource the proofs looked up under runner-fleet's key is named as the user wrote it.
   const renamed = ev.terraform.renamed;
-  const asWritten = (text: string): string => (renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k) : text);
+  // A resource read as another type (an aws_instance as the launch template the proofs look up) is
+  // named as written, and so is its kind: "launch template aws_instance.x" reads "instance aws_instance.x".
+  const asWritten = (text: string): string =>
+    renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1') : text;
   const named = (f: Finding): Finding => (renamed ? { ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: asWritten(f.fix) } : {}) } : f);
   const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.

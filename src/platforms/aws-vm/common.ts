@@ -46,10 +46,7 @@ function aws(fleet: FleetIntent) {
 
 /** An ARN as a message shows it: an account the documents do not show is `<account id>`, never the stand-in. */
 function shownArn(fleet: FleetIntent, arn: string): string {
-  if (aws(fleet).accountShown !== false) return arn;
-  const parts = arn.split(':');
-  if (parts[4] === aws(fleet).accountId) parts[4] = '<account id>';
-  return parts.join(':');
+  return shownArns(fleet, arn);
 }
 
 /** Text naming ARNs (a list of missing grants, a fix) as a message shows it: see shownArn. */
@@ -1040,20 +1037,12 @@ function resourceBody(root: TerraformRoot, type: string, name: string): Record<s
   return root.resource[type]?.[name];
 }
 
-/** The manager's launch template hop limit, read from the documents. */
-export function managerHopLimit(docs: FleetDocuments, runner: IntentRunner): number | undefined {
+/** The manager's launch template IMDS settings (`http_put_response_hop_limit`, `http_tokens`), read from the documents. */
+export function managerMetadataOptions(docs: FleetDocuments, runner: IntentRunner): { hopLimit?: number; httpTokens?: string } {
   const root = awsFacts(docs)?.root;
   const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
   const mo = (list(body?.metadata_options)[0] ?? {}) as Record<string, unknown>;
-  return typeof mo.http_put_response_hop_limit === 'number' ? mo.http_put_response_hop_limit : undefined;
-}
-
-/** The manager's launch template `http_tokens`, read from the documents. */
-export function managerHttpTokens(docs: FleetDocuments, runner: IntentRunner): string | undefined {
-  const root = awsFacts(docs)?.root;
-  const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
-  const mo = (list(body?.metadata_options)[0] ?? {}) as Record<string, unknown>;
-  return typeof mo.http_tokens === 'string' ? mo.http_tokens : undefined;
+  return { ...(typeof mo.http_put_response_hop_limit === 'number' ? { hopLimit: mo.http_put_response_hop_limit } : {}), ...(typeof mo.http_tokens === 'string' ? { httpTokens: mo.http_tokens } : {}) };
 }
 
 /** config.toml inside the user data must be the emitted runners/<runner>/config.toml. */

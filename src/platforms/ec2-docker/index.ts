@@ -6,7 +6,7 @@ import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { instanceRunnerSchema, vmClusterFields, type InstanceRunnerSpec } from '../aws-vm/schema.js';
-import { managerHopLimit, managerHttpTokens, managerResources, managerUserData } from '../aws-vm/common.js';
+import { managerMetadataOptions, managerResources, managerUserData } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE, awsIdentityCheckJob } from '../aws-identity-check.js';
 import { findBy } from '../../model/lookup.js';
 import { dockerHostEscapes, escapeFindings } from '../../verify/docker-escape.js';
@@ -75,8 +75,7 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
   },
 
   verifyRunner(docs, _fleet, runner, runnerPath) {
-    const hop = managerHopLimit(docs, runner);
-    const tokens = managerHttpTokens(docs, runner);
+    const { hopLimit: hop, httpTokens: tokens } = managerMetadataOptions(docs, runner);
     // IMDSv1 answers a container's plain GET whatever the hop limit (the limit applies to IMDSv2's
     // token response only); an unset limit is the AMI's (2 for AMIs with ImdsSupport v2.0, EC2
     // API reference, Image.ImdsSupport) or the account's metadata defaults, so it is not shown.

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planValue } from '../src/core.js';
 import type { EmittedFleet } from '../src/emit/types.js';
-import { fleetSubjects } from '../src/verify/index.js';
+import { fleetSubjects, verifyFleet } from '../src/verify/index.js';
+import { intentOf } from '../src/verify/intent.js';
 import { platformFor } from '../src/platforms/registry.js';
 import { vmWhoCanAssume, vmWhoCanAssumeBruteForce } from '../src/platforms/aws-vm/common.js';
 import { subjectLabel } from '../src/model/types.js';
@@ -82,4 +83,27 @@ describe('indexed VM trust proof = brute force', () => {
       }
     });
   }
+});
+
+describe('AKS proofs read each runner\'s manifests a linear number of times', () => {
+  // The all-pairs proof asks, for every subject, which identity its pods get; the client id on the
+  // plain manifests was looked for in every runner's manifests per subject (runners x subjects reads).
+  const reads = (copies: number) => {
+    const plan = fleetOf('aks-workload-identity', copies);
+    let gets = 0;
+    class Counting<K, V> extends Map<K, V> {
+      override get(k: K) {
+        gets++;
+        return super.get(k);
+      }
+    }
+    const docs = { ...plan.emitted!, runners: new Counting(plan.emitted!.runners) };
+    verifyFleet(intentOf(plan.fleet!), docs);
+    return gets;
+  };
+  it('4x the runners, at most ~4x the reads', () => {
+    const small = reads(20);
+    const big = reads(80);
+    expect(big / small, `${small} reads for 20 runners, ${big} for 80`).toBeLessThan(5);
+  });
 });

@@ -142,14 +142,38 @@ export function aksRoleOfServiceAccount(docs: FleetDocuments, intent: FleetInten
   return byId !== undefined && (byName === undefined || byName === byId) ? byId : undefined;
 }
 
-/** The literal client id on a service account of the plain manifests of the subject's cluster (a `${…}` reference is not one). */
+/**
+ * The literal client id on a service account of the plain manifests of the subject's cluster (a `${…}`
+ * reference is not one): of the runners of that cluster in spec order, the first whose first service
+ * account of that namespace and name carries one. Indexed once per documents and intent, so the
+ * all-pairs proof does not scan every runner's manifests per subject.
+ */
 function renderedClientId(docs: FleetDocuments, intent: FleetIntent, subject: KubernetesSubject): string | undefined {
+  return renderedClientIds(docs, intent).get(`${subject.cluster}|${subject.namespace}|${subject.serviceAccount}`);
+}
+
+const renderedClientIdIndexes = new WeakMap<FleetDocuments, WeakMap<FleetIntent, Map<string, string>>>();
+function renderedClientIds(docs: FleetDocuments, intent: FleetIntent): Map<string, string> {
+  let byIntent = renderedClientIdIndexes.get(docs);
+  if (!byIntent) renderedClientIdIndexes.set(docs, (byIntent = new WeakMap()));
+  let index = byIntent.get(intent);
+  if (index) return index;
+  index = new Map();
   for (const r of intent.runners) {
-    if (r.cluster !== subject.cluster) continue;
-    const id = findServiceAccount(docs, r.name, subject.namespace, subject.serviceAccount)?.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
-    if (id !== undefined && !id.startsWith('${')) return id;
+    const seen = new Set<string>();
+    for (const o of docs.runners.get(r.name)?.manifests ?? []) {
+      if (o.kind !== 'ServiceAccount') continue;
+      if (typeof o.metadata.namespace !== 'string' || typeof o.metadata.name !== 'string') continue;
+      const key = `${r.cluster}|${o.metadata.namespace}|${o.metadata.name}`;
+      // findServiceAccount's rule: only a runner's first service account of a namespace and name counts.
+      if (seen.has(key)) continue;
+      seen.add(key);
+      const id = o.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
+      if (id !== undefined && !id.startsWith('${') && !index.has(key)) index.set(key, id);
+    }
   }
-  return undefined;
+  byIntent.set(intent, index);
+  return index;
 }
 
 /** Names the applied outputs give this client id (client ids compare case-insensitively). */

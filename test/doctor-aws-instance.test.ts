@@ -60,4 +60,52 @@ describe('doctor: a runner manager on an aws_instance', () => {
     const f = r.findings.find((x) => x.code === 'RF911');
     expect(f?.message).toContain('has no instance profile');
   });
+
+  describe("the instance's security groups: vpc_security_group_ids, security_groups (names or ids), or its network interfaces' groups", () => {
+    // The hand-written Fargate runner with its manager on an aws_instance: the tasks admit SSH from aws_security_group.manager.
+    const FARGATE = readFileSync(new URL('./doctor/corpus/ecs-fargate-hand-written/main.tf', import.meta.url), 'utf8');
+    const onInstance = (groups: string, extra = '') => {
+      let t = swap(FARGATE, 'resource "aws_launch_template" "manager" {\n  name_prefix            = "gitlab-runner-fargate-"\n  image_id               = "ami-0123456789abcdef0"', 'resource "aws_instance" "manager" {\n  ami                    = "ami-0123456789abcdef0"\n  subnet_id              = var.subnet_id');
+      t = swap(t, '  vpc_security_group_ids = [aws_security_group.manager.id]\n', groups);
+      t = swap(t, '  iam_instance_profile {\n    name = aws_iam_instance_profile.manager.name\n  }\n', '  iam_instance_profile   = aws_iam_instance_profile.manager.name\n');
+      t = swap(t, 'user_data = base64encode(<<-EOT', 'user_data = (<<-EOT');
+      return `${t.slice(0, t.indexOf('resource "aws_autoscaling_group"'))}${extra}`;
+    };
+    const ssh = (r: DoctorResult) => r.proofs.find((p) => p.claim === 'job tasks accept SSH from the manager only')?.holds;
+    const rf716 = (r: DoctorResult) => r.findings.filter((f) => f.code === 'RF716').map((f) => f.message);
+    const eni = (groups: string) => `resource "aws_network_interface" "manager" {\n  subnet_id       = var.subnet_id\n  security_groups = ${groups}\n}\n`;
+    const other = 'resource "aws_security_group" "other" {\n  name   = "other"\n  vpc_id = "vpc-0123456789abcdef0"\n}\n';
+    const nic = '  network_interface {\n    network_interface_id = aws_network_interface.manager.id\n    device_index         = 0\n  }\n';
+
+    it.each([
+      ['vpc_security_group_ids (guard: read before too)', '  vpc_security_group_ids = [aws_security_group.manager.id]\n', ''],
+      ['security_groups naming the group by reference to its name', '  security_groups        = [aws_security_group.manager.name]\n', ''],
+      ['security_groups naming the group by its literal name', '  security_groups        = ["gitlab-runner-fargate-manager"]\n', ''],
+      ['security_groups naming the group by its id', '  security_groups        = [aws_security_group.manager.id]\n', ''],
+      ['a network interface whose security_groups are the manager group', nic, eni('[aws_security_group.manager.id]')],
+    ])('%s: the manager is the group the tasks admit (before: RF716, a false finding)', (_what, groups, extra) => {
+      const r = run(onInstance(groups, extra));
+      expect([...r.chains.keys()]).toEqual(['fargate']);
+      expect(rf716(r)).toEqual([]);
+      expect(ssh(r)).toBe(true);
+    });
+
+    it.each([
+      ['security_groups naming another group', '  security_groups        = [aws_security_group.other.id]\n', other],
+      ['security_groups naming another group by its literal name', '  security_groups        = ["other"]\n', other],
+      ['a network interface in another group', nic, `${other}${eni('[aws_security_group.other.id]')}`],
+    ])('%s: the tasks admit a group the manager is not in (RF716)', (_what, groups, extra) => {
+      const r = run(onInstance(groups, extra));
+      expect(rf716(r)).toEqual(['aws_security_group.tasks has an inline ingress rule for tcp 22-22 from ${aws_security_group.manager.id}']);
+      expect(ssh(r)).toBe(false);
+    });
+
+    it('a network interface not in the documents: the same findings as a launch template naming a group the documents do not have', () => {
+      const r = run(onInstance('  network_interface {\n    network_interface_id = "eni-0123456789abcdef0"\n    device_index         = 0\n  }\n'));
+      const lt = run(swap(FARGATE, 'vpc_security_group_ids = [aws_security_group.manager.id]', 'vpc_security_group_ids = ["sg-0123456789abcdef0"]'));
+      expect(ssh(r)).toBe(false);
+      expect(r.findings.map((f) => f.code).filter((c) => c === 'RF716' || c === 'RF903')).toEqual(lt.findings.map((f) => f.code).filter((c) => c === 'RF716' || c === 'RF903'));
+    });
+  });
 });
+

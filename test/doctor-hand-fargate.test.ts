@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { doctor } from '../src/doctor/index.js';
+import { doctor, readEvidence } from '../src/doctor/index.js';
+import { normalizeTerraform } from '../src/doctor/terraform.js';
+import { OWN_ACCOUNT } from '../src/doctor/hcl/eval.js';
 
 /**
  * The doctor on a hand-written ECS Fargate runner (test/doctor/corpus/ecs-fargate-hand-written,
@@ -37,17 +39,48 @@ describe('doctor on a hand-written ECS Fargate runner', () => {
     }
   });
 
-  it('a manager policy the doctor cannot read: whether it grants RunTask, StopTask, PassRole or the token is not shown (RF903), never "cannot" (RF106)', () => {
+  it('ARNs derived from literal names (the job roles, the token parameter) are read: the manager policy is proven, no RF906/RF903 for it', () => {
     const r = run();
-    expect(r.findings.filter((f) => f.code === 'RF106').map((f) => f.message)).toEqual([]);
-    const notShown = r.findings.find((f) => f.code === 'RF903' && /ecs:RunTask/.test(f.message));
-    expect(notShown?.message).toMatch(/whether the manager role gitlab-runner-fargate-manager can ecs:RunTask .* is not shown: the inline policy aws_iam_role_policy\.manager_ecs is not in the documents as a readable policy/);
+    expect(r.findings.filter((f) => f.code === 'RF906' || f.code === 'RF903' || f.code === 'RF106').map((f) => f.message)).toEqual([]);
+    // Before: the policy was unread, so the cache grant was "not shown" and this proof did not hold.
+    expect(proof(r, 'the manager reads and writes fargate/')).toBe(true);
+    // What the policy really allows beyond the runner's needs is now said (RF714), where it is granted.
+    const leak = r.findings.find((f) => f.code === 'RF714');
+    expect(leak?.path).toBe('main.tf:126:1');
+    expect(leak?.message).toMatch(/ecs:RunTask on arn:aws:ecs:eu-west-1:<account id>:task-definition\/another-family:1 .*\(granted by aws_iam_role_policy\.manager_ecs\)$/);
     expect(proof(r, 'the manager runs tasks only of family')).toBe(false);
+    // The same documents with the ARNs written literally give the same findings and proofs.
+    const literal = run(literalPassRole);
+    expect(literal.findings.map((f) => `${f.code} ${f.path}`)).toEqual(r.findings.map((f) => `${f.code} ${f.path}`));
+    expect(literal.proofs.map((p) => p.holds)).toEqual(r.proofs.map((p) => p.holds));
+  });
+
+  it('a role named by name_prefix, or not named: its ARN is known only after apply (RF906), the policy naming it is not shown (RF903), never "cannot" (RF106)', () => {
+    // The execution role the manager also passes: AWS (name_prefix) or Terraform (no name) picks its name at apply.
+    for (const edit of [replace('name               = "gitlab-ci-task-execution"', 'name_prefix        = "gitlab-ci-task-execution-"'), replace('  name               = "gitlab-ci-task-execution"\n', '')]) {
+      const r = run(edit);
+      expect(r.findings.filter((f) => f.code === 'RF106').map((f) => f.message)).toEqual([]);
+      expect(r.findings.some((f) => f.code === 'RF906' && /aws_iam_role\.task_execution\.arn is known only after apply/.test(f.message))).toBe(true);
+      expect(r.findings.find((f) => f.code === 'RF903' && /ecs:RunTask/.test(f.message))?.message).toMatch(/is not shown: the inline policy aws_iam_role_policy\.manager_ecs is not in the documents as a readable policy/);
+      expect(proof(r, 'the manager runs tasks only of family')).toBe(false);
+      expect(proof(r, 'the manager reads and writes fargate/')).toBe(false);
+    }
     // Without AmazonSSMManagedInstanceCore the token grant is only in that policy: not shown either.
-    const noSsm = run(replace('resource "aws_iam_role_policy_attachment" "manager_ssm" {\n  role       = aws_iam_role.manager.name\n  policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"\n}\n', ''));
+    const noSsm = run((t) => replace('resource "aws_iam_role_policy_attachment" "manager_ssm" {\n  role       = aws_iam_role.manager.name\n  policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"\n}\n', '')(replace('name               = "gitlab-ci-task-execution"', 'name_prefix        = "gitlab-ci-task-execution-"')(t)));
     expect(noSsm.findings.filter((f) => f.code === 'RF106').map((f) => f.message)).toEqual([]);
     expect(noSsm.findings.some((f) => f.code === 'RF903' && /can read its token parameter \/gitlab-runner\/fargate\/token is not shown/.test(f.message))).toBe(true);
     expect(proof(noSsm, 'the manager reads its token parameter')).toBe(false);
+  });
+
+  it('the token proof fails rightly: AmazonSSMManagedInstanceCore allows ssm:GetParameter(s) on every parameter (RF712 at its attachment); a Deny outside the own parameter makes it hold', () => {
+    const r = run();
+    const f = r.findings.find((x) => x.code === 'RF712');
+    expect(f?.path).toBe('main.tf:121:1');
+    expect(f?.message).toMatch(/can ssm:GetParameter, ssm:GetParameters on parameters other than its own token parameter .*\(granted by aws_iam_role_policy_attachment\.manager_ssm\)$/);
+    expect(proof(r, 'the manager reads its token parameter /gitlab-runner/fargate/token and no other runner')).toBe(false);
+    const denied = run(replace('      { Effect = "Allow", Action = ["ssm:GetParameter"], Resource = aws_ssm_parameter.token.arn }', '      { Effect = "Allow", Action = ["ssm:GetParameter"], Resource = aws_ssm_parameter.token.arn },\n      { Effect = "Deny", Action = ["ssm:GetParameter*"], NotResource = aws_ssm_parameter.token.arn }'));
+    expect(denied.findings.filter((x) => x.code === 'RF712' || x.code === 'RF106' || x.code === 'RF903')).toEqual([]);
+    expect(proof(denied, 'the manager reads its token parameter /gitlab-runner/fargate/token and no other runner')).toBe(true);
   });
 
   it("data.aws_caller_identity and an ECS cluster's ARN are this deployment's own account; a policy naming another account keeps it another", () => {
@@ -103,5 +136,79 @@ describe('doctor on a hand-written ECS Fargate runner', () => {
     expect(f?.fix).not.toMatch(/fetch_verified|import_key_verified|regenerate/);
     expect(f?.fix).toMatch(/set -euo pipefail/);
     expect(f?.fix).toMatch(/sha256sum -c/);
+  });
+
+  it("RF722 is reported at the role's trust, where the condition is written (the data document it renders), not at the manager's launch template", () => {
+    const f = run().findings.find((x) => x.code === 'RF722');
+    expect(f?.path).toBe('main.tf:28:1');
+    // A trust written in the role itself: the role's assume_role_policy.
+    const inline = run(replace('  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_trust.json\n}\n\nresource "aws_iam_role_policy" "job_task"', '  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ecs-tasks.amazonaws.com" } }] })\n}\n\nresource "aws_iam_role_policy" "job_task"'));
+    expect(inline.findings.find((x) => x.code === 'RF722')?.path).toBe('main.tf:40:24');
+  });
+
+  it("an account a binding names is the one the VM runners' identities and the derived ARNs are settled to, before the VM runners are read", () => {
+    // The Fargate runner beside an EKS runner whose service accounts name their roles by ARN in account 111122223333.
+    const eks = readFileSync(join(import.meta.dirname, 'doctor', 'corpus', 'helm-release-irsa-sound', 'main.tf'), 'utf8')
+      .replace('"aws_iam_role" "manager"', '"aws_iam_role" "k8s_manager"')
+      .replace('role = aws_iam_role.manager.id', 'role = aws_iam_role.k8s_manager.id')
+      .replace('"aws_iam_role_policy" "manager_cache"', '"aws_iam_role_policy" "k8s_manager_cache"')
+      .replace('= aws_iam_role.manager.arn', '= "arn:aws:iam::111122223333:role/gitlab-runner-manager"')
+      .replace('= aws_iam_role.jobs.arn', '= "arn:aws:iam::111122223333:role/gitlab-runner-jobs"');
+    const r = doctor([{ path: 'main.tf', bytes: new TextEncoder().encode(MAIN) }, { path: 'eks.tf', bytes: new TextEncoder().encode(eks) }]);
+    // Before: the VM identities kept the stand-in while the policies named 111122223333: false RF104s and a false "cannot iam:PassRole".
+    expect(r.findings.filter((f) => f.code === 'RF104' || (f.code === 'RF106' && /PassRole/.test(f.message))).map((f) => f.message)).toEqual([]);
+    expect(proof(r, 'only vm:instance-profile gitlab-runner-fargate-manager (ec2.amazonaws.com, account 111122223333)')).toBe(true);
+    expect(proof(r, 'the manager reads and writes fargate/')).toBe(true);
+    expect(allText(r)).not.toContain('000000000000');
+  });
+});
+
+describe('derived ARNs in the Terraform evaluation', () => {
+  const policyOf = (hcl: string) => {
+    const ev = readEvidence([{ path: 'main.tf', bytes: new TextEncoder().encode(hcl) }]);
+    const { root, findings } = normalizeTerraform(ev);
+    const text = root.resource.aws_iam_role_policy?.p?.policy;
+    return { doc: typeof text === 'string' ? (JSON.parse(text) as { Statement: { Resource: unknown }[] }) : undefined, findings, ownAccountRead: ev.terraform.ownAccountRead === true };
+  };
+  const tf = (resources: string, resource: string, provider = 'provider "aws" {\n  region = "eu-west-1"\n  allowed_account_ids = ["123456789012"]\n}\n') =>
+    `${provider}resource "aws_iam_role" "r" {\n  name = "r"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })\n}\n${resources}\nresource "aws_iam_role_policy" "p" {\n  role = aws_iam_role.r.id\n  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "*", Resource = ${resource} }] })\n}\n`;
+
+  it.each([
+    ['a role (path "/")', 'resource "aws_iam_role" "x" {\n  name = "jobs"\n  assume_role_policy = "{}"\n}', 'aws_iam_role.x.arn', 'arn:aws:iam::123456789012:role/jobs'],
+    ['a role with a path', 'resource "aws_iam_role" "x" {\n  name = "jobs"\n  path = "/ci/"\n  assume_role_policy = "{}"\n}', 'aws_iam_role.x.arn', 'arn:aws:iam::123456789012:role/ci/jobs'],
+    ['a customer managed policy', 'resource "aws_iam_policy" "x" {\n  name = "boundary"\n  policy = "{}"\n}', 'aws_iam_policy.x.arn', 'arn:aws:iam::123456789012:policy/boundary'],
+    ['a hierarchical parameter (its leading slash is not repeated)', 'resource "aws_ssm_parameter" "x" {\n  name = "/ci/runner/token"\n  type = "SecureString"\n  value = "x"\n}', 'aws_ssm_parameter.x.arn', 'arn:aws:ssm:eu-west-1:123456789012:parameter/ci/runner/token'],
+    ['a parameter without hierarchy', 'resource "aws_ssm_parameter" "x" {\n  name = "token"\n  type = "SecureString"\n  value = "x"\n}', 'aws_ssm_parameter.x.arn', 'arn:aws:ssm:eu-west-1:123456789012:parameter/token'],
+    ['a task definition family (arn_without_revision)', 'resource "aws_ecs_task_definition" "x" {\n  family = "ci"\n  container_definitions = "[]"\n}', 'aws_ecs_task_definition.x.arn_without_revision', 'arn:aws:ecs:eu-west-1:123456789012:task-definition/ci'],
+    ['a bucket (no account in its ARN)', 'resource "aws_s3_bucket" "x" {\n  bucket = "cache"\n}', '"${aws_s3_bucket.x.arn}/*"', 'arn:aws:s3:::cache/*'],
+  ])('%s: its ARN is derived from the literal name inside a policy', (_what, resources, ref, arn) => {
+    const r = policyOf(tf(resources, ref));
+    expect(r.findings.filter((f) => f.code === 'RF906')).toEqual([]);
+    expect(r.doc?.Statement[0]?.Resource).toBe(arn);
+  });
+
+  it.each([
+    ['a role by name_prefix', 'resource "aws_iam_role" "x" {\n  name_prefix = "jobs-"\n  assume_role_policy = "{}"\n}', 'aws_iam_role.x.arn'],
+    ['a role without a name', 'resource "aws_iam_role" "x" {\n  assume_role_policy = "{}"\n}', 'aws_iam_role.x.arn'],
+    ['a policy by name_prefix', 'resource "aws_iam_policy" "x" {\n  name_prefix = "b-"\n  policy = "{}"\n}', 'aws_iam_policy.x.arn'],
+    ['a parameter whose name has a slash but does not begin with one (invalid)', 'resource "aws_ssm_parameter" "x" {\n  name = "ci/token"\n  type = "SecureString"\n  value = "x"\n}', 'aws_ssm_parameter.x.arn'],
+    ['a task definition revision (arn)', 'resource "aws_ecs_task_definition" "x" {\n  family = "ci"\n  container_definitions = "[]"\n}', 'aws_ecs_task_definition.x.arn'],
+    ['a role whose name only apply knows', 'resource "random_id" "s" {\n  byte_length = 4\n}\nresource "aws_iam_role" "x" {\n  name = "jobs-${random_id.s.hex}"\n  assume_role_policy = "{}"\n}', 'aws_iam_role.x.arn'],
+  ])('%s: known only after apply (RF906), the policy is not read', (_what, resources, ref) => {
+    const r = policyOf(tf(resources, ref));
+    expect(r.doc).toBeUndefined();
+    expect(r.findings.some((f) => f.code === 'RF906' && /known only after apply/.test(f.message))).toBe(true);
+  });
+
+  it("without an account stated, the deployment's own account stand-in (the one settleOwnAccount settles), noted as read", () => {
+    const r = policyOf(tf('resource "aws_iam_role" "x" {\n  name = "jobs"\n  assume_role_policy = "{}"\n}', 'aws_iam_role.x.arn', 'provider "aws" {\n  region = "eu-west-1"\n}\n'));
+    expect(r.doc?.Statement[0]?.Resource).toBe(`arn:aws:iam::${OWN_ACCOUNT}:role/jobs`);
+    expect(r.ownAccountRead).toBe(true);
+  });
+
+  it('guard: outside a policy document a role ARN stays the reference the readers follow (a task definition\'s task_role_arn)', () => {
+    const ev = readEvidence([{ path: 'main.tf', bytes: new TextEncoder().encode(MAIN) }]);
+    const { root } = normalizeTerraform(ev);
+    expect(root.resource.aws_ecs_task_definition?.ci?.task_role_arn).toBe('${aws_iam_role.job_task.arn}');
   });
 });

@@ -25,9 +25,11 @@ export function instancesAsLaunchTemplates(ev: Evidence, root: TerraformRoot): v
     let key = k;
     for (let i = 2; Object.hasOwn(templates, key); i++) key = `${k}_instance${i === 2 ? '' : i}`;
     const lt: Record<string, unknown> = { user_data: userData };
-    for (const name of ['image_id', 'instance_type', 'metadata_options', 'vpc_security_group_ids', 'key_name', 'tags'] as const) {
+    for (const name of ['image_id', 'instance_type', 'metadata_options', 'key_name', 'tags'] as const) {
       if (body[name] !== undefined) setOwn(lt, name, body[name]);
     }
+    const groups = instanceSecurityGroups(root, body);
+    if (groups !== undefined) lt.vpc_security_group_ids = groups;
     // `ami` on an instance, `image_id` on a launch template.
     if (body.ami !== undefined && lt.image_id === undefined) lt.image_id = body.ami;
     if (typeof body.iam_instance_profile === 'string') lt.iam_instance_profile = [{ name: body.iam_instance_profile }];
@@ -40,6 +42,39 @@ export function instancesAsLaunchTemplates(ev: Evidence, root: TerraformRoot): v
     // Read once, as the launch template: the checks of every instance would say each thing twice.
     delete instances[k];
   }
+}
+
+/**
+ * The security groups of an instance, as a launch template's `vpc_security_group_ids` holds them
+ * (group ids, or references to a group's id). An instance names them in one of three ways
+ * (Terraform AWS provider, aws_instance): `vpc_security_group_ids`; `security_groups`, names or
+ * ids (names for EC2-Classic and the default VPC; the docs say to use vpc_security_group_ids in a
+ * VPC, but ids are accepted there); or none, when its `network_interface` blocks attach network
+ * interfaces, whose own `security_groups` (an aws_network_interface) then are the instance's: the
+ * primary one, device_index 0. A group or interface not in the documents stays as written, so the
+ * proofs find no group for it, as for a launch template naming one.
+ */
+function instanceSecurityGroups(root: TerraformRoot, body: Record<string, unknown>): unknown[] | undefined {
+  if (body.vpc_security_group_ids !== undefined) return [body.vpc_security_group_ids].flat();
+  if (body.security_groups !== undefined) return [body.security_groups].flat().map((g) => groupId(root, g));
+  const interfaces = [body.network_interface].flat().filter((x): x is Record<string, unknown> => x !== null && typeof x === 'object');
+  const primary = interfaces.find((n) => Number(n.device_index) === 0) ?? interfaces[0];
+  if (!primary) return undefined;
+  const ref = typeof primary.network_interface_id === 'string' ? /^\$\{aws_network_interface\.([A-Za-z0-9_-]+)\.id\}$/.exec(primary.network_interface_id) : null;
+  const eni = ref && Object.hasOwn(root.resource.aws_network_interface ?? {}, ref[1]!) ? root.resource.aws_network_interface![ref[1]!]! : undefined;
+  // An interface not in the documents: its groups are not shown (the proofs find no group).
+  if (!eni) return [String(primary.network_interface_id)];
+  return [eni.security_groups ?? []].flat().map((g) => groupId(root, g));
+}
+
+/** A security group as an id or a reference to its id: a group of the documents named by its name (or a reference to it) becomes that. */
+function groupId(root: TerraformRoot, g: unknown): unknown {
+  if (typeof g !== 'string') return g;
+  const ref = /^\$\{aws_security_group\.([A-Za-z0-9_-]+)\.(?:name|id)\}$/.exec(g);
+  if (ref) return `\${aws_security_group.${ref[1]!}.id}`;
+  if (/^sg-[0-9a-f]+$/.test(g)) return g;
+  const byName = Object.entries(root.resource.aws_security_group ?? {}).find(([, b]) => b.name === g)?.[0];
+  return byName !== undefined ? `\${aws_security_group.${byName}.id}` : g;
 }
 
 /** The instance's user data as a launch template holds it (base64, or the form the evaluator writes for a partly known script). */

@@ -15,6 +15,7 @@ import { evaluateTerraform } from './terraform.js';
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
+import { atEditSite } from './edit-site.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
 export interface InputFile {
@@ -133,7 +134,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const asWritten = (text: string): string =>
     renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1') : text;
   const named = (f: Finding): Finding => (renamed ? { ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: asWritten(f.fix) } : {}) } : f);
-  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(named));
+  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, platformFor(r.platform).chainClaim]));
   const proofs = verification.proofs.map((p) => (p.holds && inferred.missingSecrets.has(p.runner) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p)).map((p) => (renamed ? { ...p, claim: asWritten(p.claim) } : p));

@@ -101,7 +101,7 @@ export function settleOwnAccount(root: TerraformRoot, account: string): void {
  * the cache is the bucket of `[runners.cache.s3]`. The platform plugins' verify hooks then prove
  * these documents exactly as they prove generated ones.
  */
-export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink): { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[] } {
+export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string | undefined, sink: VmSink): { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[] } {
   const readers = new Map<string, { type: string; doctor: ComputeDoctorReader }>();
   for (const p of PLATFORMS) if (p.computeDoctor) for (const e of p.computeDoctor.executors) readers.set(e, { type: p.type, doctor: p.computeDoctor });
   // A manager on one EC2 instance is read as the launch template the proofs look up.
@@ -110,7 +110,9 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink):
   sink.findings.push(...findings);
   const artifacts: Artifact[] = [];
   if (managers.length === 0) return { found: 0, artifacts, unreadable };
+  // The account a binding already named (settled into the root by the caller) is the roles' account.
   const aws = awsOf(ev, root);
+  if (known !== undefined) aws.account = known;
   const account = aws.account ?? ACCOUNT_NOT_SHOWN;
   const partition = aws.partition ?? 'aws';
   const providerTags = (ev.terraform.awsProviders ?? []).map((p) => get(first(p.default_tags), 'tags', 'runner-fleet-fleet')).find((t): t is string => typeof t === 'string');

@@ -579,7 +579,11 @@ export function inferDeployment(ev: Evidence): Inferred {
   }
 
   // VM runners (EC2 Docker, docker-autoscaler, Fargate): launch templates whose user data writes a config.toml.
-  const vm = inferVmRunners(ev, root, { runners: intentRunners, identities, clusters, clusterOrigins, runnerOrigins, tomlAt, bindingOrigins, docsRunners, summaries, findings, cacheOf, gitlab: (r) => gitlabSettingsOf(root, r) });
+  // Where Terraform reads the deployment's own account (OWN_ACCOUNT in the ARNs the evaluator
+  // derived) and a binding names it, settle it before the VM runners are read, so their identities
+  // and the root's ARNs name one account.
+  if (ev.terraform.ownAccountRead === true && account !== undefined) settleOwnAccount(root, account);
+  const vm = inferVmRunners(ev, root, account, { runners: intentRunners, identities, clusters, clusterOrigins, runnerOrigins, tomlAt, bindingOrigins, docsRunners, summaries, findings, cacheOf, gitlab: (r) => gitlabSettingsOf(root, r) });
   // The aws provider names the account where no binding's ARN does (roles referenced by expression).
   const provider = awsOf(ev, root);
   account ??= vm.account ?? provider.account;
@@ -592,8 +596,6 @@ export function inferDeployment(ev: Evidence): Inferred {
   }
   const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
 
-  // Where Terraform reads the deployment's own account, it is the account the roles are given.
-  if (ev.terraform.ownAccountRead === true && account !== undefined) settleOwnAccount(root, account);
   const intent: FleetIntent = { name: 'doctor', clusters, caches, runners: intentRunners, identities };
   if (account !== undefined || roles.size > 0 || vm.found > 0) {
     intent.aws = { accountId: account ?? ACCOUNT_NOT_SHOWN, region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {}, ...(account === undefined || account === ACCOUNT_NOT_SHOWN ? { accountShown: false as const } : {}) };

@@ -18,6 +18,8 @@ export interface RoleFacts {
   trustCompiled: CompiledPolicy;
   policies: PolicyDocument[];
   policiesCompiled: CompiledPolicy[];
+  /** Where each of `policiesCompiled` comes from: the resource that attaches or holds it (`aws_iam_role_policy.x`). */
+  policiesVia: string[];
   /**
    * Managed policies attached to the role whose statements are not known here (neither a policy of
    * the same root nor an AWS managed policy of the table in iam/aws-managed.ts): what the role may
@@ -97,7 +99,7 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
   for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
     const name = String(body.name);
     const trust = read(String(body.assume_role_policy));
-    roles.set(name, { key, name, path: typeof body.path === 'string' ? body.path : '/', trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [], unknownPolicies: [] });
+    roles.set(name, { key, name, path: typeof body.path === 'string' ? body.path : '/', trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [], policiesVia: [], unknownPolicies: [] });
     roleKeys.set(key, name);
   }
   // Managed policies: a policy of this root, an AWS managed policy whose documented content is
@@ -115,6 +117,7 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
       if (doc) {
         role.policies.push(doc.doc);
         role.policiesCompiled.push(doc.compiled);
+        role.policiesVia.push(via);
         return;
       }
     }
@@ -123,6 +126,7 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
       const doc = read(JSON.stringify(managed));
       role.policies.push(doc.doc);
       role.policiesCompiled.push(doc.compiled);
+      role.policiesVia.push(via);
       return;
     }
     role.unknownPolicies.push({ arn: typeof arn === 'string' ? arn : JSON.stringify(arn) ?? String(arn), via });
@@ -159,6 +163,7 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
     const doc = read(String(body.policy));
     role.policies.push(doc.doc);
     role.policiesCompiled.push(doc.compiled);
+    role.policiesVia.push(`aws_iam_role_policy.${key}`);
   }
   // Inline policies the doctor could not read (reported where written): unknown, so nothing the role may do is proven.
   for (const u of root.unreadPolicies ?? []) {

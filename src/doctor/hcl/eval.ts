@@ -283,6 +283,35 @@ export const MAX_MODULE_INSTANCES = 2_000;
 /** Arguments of a module block that are not input variables. */
 const MODULE_META = new Set(['source', 'version', 'count', 'for_each', 'providers', 'depends_on']);
 
+/** An IAM path as written (`path`, default "/"): it begins and ends with a slash (IAM API, CreateRole `Path`). */
+function iamPath(body: Record<string, Value>): string | undefined {
+  const path = body.path ?? '/';
+  return typeof path === 'string' && /^\/(?:[\x21-\x7e]*\/)?$/.test(path) ? path : undefined;
+}
+
+/**
+ * Resources whose ARN is fully determined by literal arguments (IAM User Guide, "IAM identifiers",
+ * ARNs; the service authorization reference's resource types for ECS and Systems Manager):
+ * `attr` of the resource is `arn:<partition>:<service>:<region, or none>:<account>:<resource>`.
+ * An S3 bucket's ARN names no account and is read above; a task definition's `arn` carries a
+ * revision only apply knows, so only `arn_without_revision` is derived.
+ *
+ * Only a cluster's ARN is derived wherever it is named (`everywhere`); the others only inside a
+ * policy document (jsonencode(), data "aws_iam_policy_document"), where a reference only apply
+ * knows would leave the whole policy unread. Elsewhere the readers follow the reference itself
+ * (a service account's role-arn annotation, a task definition's task_role_arn, a policy
+ * attachment's policy_arn), which names the resource and no account.
+ */
+const DERIVED_ARNS: Record<string, { attr: string; name: string; service: string; regional: boolean; everywhere?: true; resource: (name: string, body: Record<string, Value>) => string | undefined }> = {
+  aws_ecs_cluster: { attr: 'arn', name: 'name', service: 'ecs', regional: true, everywhere: true, resource: (n) => `cluster/${n}` },
+  aws_ecs_task_definition: { attr: 'arn_without_revision', name: 'family', service: 'ecs', regional: true, resource: (n) => `task-definition/${n}` },
+  aws_iam_role: { attr: 'arn', name: 'name', service: 'iam', regional: false, resource: (n, b) => (iamPath(b) !== undefined ? `role${iamPath(b)!}${n}` : undefined) },
+  aws_iam_policy: { attr: 'arn', name: 'name', service: 'iam', regional: false, resource: (n, b) => (iamPath(b) !== undefined ? `policy${iamPath(b)!}${n}` : undefined) },
+  // A parameter's ARN is `parameter/` and its name without the leading slash a hierarchical name has.
+  // A name with a slash is a hierarchy and must begin with one (Systems Manager, "Parameter naming").
+  aws_ssm_parameter: { attr: 'arn', name: 'name', service: 'ssm', regional: true, resource: (n) => (n.includes('/') && !n.startsWith('/') ? undefined : `parameter/${n.replace(/^\//, '')}`) },
+};
+
 export class ModuleEvaluator {
   readonly mod: ConfigModule;
   readonly hooks: EvalHooks;
@@ -296,6 +325,7 @@ export class ModuleEvaluator {
   readonly #outputs = new Map<string, Value | typeof BUSY>();
   #providers?: Map<string, ProviderRef>;
   readonly #locals = new Map<string, Value | typeof BUSY>();
+  readonly #policyLocals = new Map<string, Value | typeof BUSY>();
   readonly #instances = new Map<ConfigBlock, Instance[] | Unknown | typeof BUSY>();
   readonly #attrs = new Map<string, Value | typeof BUSY>();
   readonly #blocks = new Map<string, ConfigBlock>();
@@ -366,8 +396,21 @@ export class ModuleEvaluator {
 
   /** One instance's body in the `.tf.json` shape (nested blocks: an object, or a list when repeated). */
   body(block: ConfigBlock, inst: Instance): Record<string, Value> {
-    return this.#body(block.body, { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) }, `${block.mode}.${block.type}.${inst.name}`);
+    // A block's values are the same wherever it is read from: inside a policy document only when it is one.
+    const outer = this.#inPolicy;
+    this.#inPolicy = block.mode === 'data' && block.type === 'aws_iam_policy_document';
+    try {
+      return this.#body(block.body, { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) }, `${block.mode}.${block.type}.${inst.name}`);
+    } finally {
+      this.#inPolicy = outer;
+    }
   }
+
+  /**
+   * Whether what is evaluated now is inside a policy document (the arguments of jsonencode(), the
+   * body of data "aws_iam_policy_document"): there ARNs AWS derives from names are known (DERIVED_ARNS).
+   */
+  #inPolicy = false;
 
   #body(body: ConfigBody, env: Env, key: string): Record<string, Value> {
     const out: Record<string, Value> = {};
@@ -529,7 +572,14 @@ export class ModuleEvaluator {
       }
       case 'call': {
         if ((e.name === 'file' || e.name === 'templatefile') && this.hooks.file) return this.fileCall(e, env);
-        const args = e.args.map((a) => this.value(a, env));
+        const outer = this.#inPolicy;
+        if (e.name === 'jsonencode') this.#inPolicy = true;
+        let args: Value[];
+        try {
+          args = e.args.map((a) => this.value(a, env));
+        } finally {
+          this.#inPolicy = outer;
+        }
         if (e.expand) {
           const last = args.pop();
           if (last instanceof Unknown) return this.carry(e, env, last);
@@ -816,15 +866,17 @@ export class ModuleEvaluator {
       const at = near !== undefined ? this.mod.locals.get(near)! : undefined;
       return this.unknown(e, env, 'RF913', `local.${name} names no local value of this module${near !== undefined ? `; did you mean local.${near} (${fmt(at!.loc.pos(at!.at))})?` : ''}`, near !== undefined ? `write local.${near}, or define local.${name}` : `define local.${name} in a locals block`);
     }
-    const hit = this.#locals.get(name);
+    // A local read inside a policy document may hold an ARN known only there (#inPolicy): its own memo.
+    const memo = this.#inPolicy ? this.#policyLocals : this.#locals;
+    const hit = memo.get(name);
     if (hit === BUSY) return this.unknown(e, env, 'RF913', `local.${name} depends on itself`);
     if (hit !== undefined) return hit;
     if (this.#depth >= MAX_REFERENCE_DEPTH) return this.unknown(e, env, 'RF906', `local.${name} is reached through more than ${MAX_REFERENCE_DEPTH} references in a row; the doctor stops there`);
-    this.#locals.set(name, BUSY);
+    memo.set(name, BUSY);
     this.#depth++;
     try {
       const v = this.value(l.expr, { loc: l.loc, vars: new Map() });
-      this.#locals.set(name, v);
+      memo.set(name, v);
       return v;
     } finally {
       this.#depth--;
@@ -856,14 +908,10 @@ export class ModuleEvaluator {
       const account = this.#accountOf(this.body(block, inst).provider);
       if (account !== undefined) return account;
     }
-    // An ECS cluster's ARN is arn:<partition>:ecs:<region>:<account>:cluster/<name> (AWS documents it so): known once all four are.
-    if (block.mode === 'resource' && block.type === 'aws_ecs_cluster' && attr === 'arn') {
-      const body = this.body(block, inst);
-      const name = body.name;
-      const region = this.providers().get(this.#providerName(body.provider))?.body?.region;
-      const partition = typeof name === 'string' && name !== '' && typeof region === 'string' ? this.#partitionOf(body.provider) : undefined;
-      const account = partition !== undefined ? this.#accountOf(body.provider) : undefined;
-      if (account !== undefined) return `arn:${partition!}:ecs:${region as string}:${account}:cluster/${name as string}`;
+    // ARNs AWS builds from the name alone (an ECS cluster, an IAM role, a parameter …): known once the name is.
+    if (block.mode === 'resource' && Object.hasOwn(DERIVED_ARNS, block.type) && (DERIVED_ARNS[block.type]!.everywhere === true || this.#inPolicy)) {
+      const arn = this.#derivedArn(block.type, attr, this.body(block, inst));
+      if (arn !== undefined) return arn;
     }
     // Inside a module, too: the module's addresses are not the root's, so what is written is what resolves.
     const indexed = inst.name !== block.name || this.scope.address !== '';
@@ -874,6 +922,31 @@ export class ModuleEvaluator {
       if (v !== undefined && !firstUnknown(v)) return v;
     }
     return this.unknown(e, env, 'RF906', `${this.scope.address !== '' ? `${this.scope.address}.` : ''}${address}.${attr} is known only ${block.mode === 'data' ? 'when Terraform reads the data source' : 'after apply'}`);
+  }
+
+  /**
+   * The ARN of a resource whose ARN AWS derives from what is written (DERIVED_ARNS): its partition,
+   * region and account as its provider configuration gives them (the deployment's own account,
+   * OWN_ACCOUNT, where the default configuration states none; settled later as every other value
+   * of that account is: doctor/infer-vm.ts settleOwnAccount). Undefined where a part is not known
+   * (a `name_prefix` or no name: AWS or Terraform picks it; a path or family only apply knows).
+   */
+  #derivedArn(type: string, attr: string, body: Record<string, Value>): string | undefined {
+    const rule = DERIVED_ARNS[type]!;
+    if (rule.attr !== attr) return undefined;
+    // A parameter may state its ARN (aws_ssm_parameter's optional `arn`): what is written is what it is.
+    if (type === 'aws_ssm_parameter' && typeof body.arn === 'string') return body.arn;
+    const name = body[rule.name];
+    if (typeof name !== 'string' || name === '') return undefined;
+    const resource = rule.resource(name, body);
+    if (resource === undefined) return undefined;
+    // A resource's own `region` (provider v6) is where it lives; else its provider configuration's.
+    const region = rule.regional ? (typeof body.region === 'string' ? body.region : this.providers().get(this.#providerName(body.provider))?.body?.region) : '';
+    if (typeof region !== 'string') return undefined;
+    const partition = this.#partitionOf(body.provider);
+    const account = partition !== undefined ? this.#accountOf(body.provider) : undefined;
+    if (account === undefined) return undefined;
+    return `arn:${partition!}:${rule.service}:${region}:${account}:${resource}`;
   }
 
   /**

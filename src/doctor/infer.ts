@@ -462,7 +462,9 @@ export function inferDeployment(ev: Evidence): Inferred {
       cluster = { name, type: reader.type, cloud: reader.cloud, spec: { name, type: reader.type } };
       clusterKeys.set(key, cluster);
       clusterBindings.set(cluster, []);
-      clusterOrigins.set(clusters.length, manager.binding.origin ?? chain.origin);
+      // Findings about a cluster created in the files given (azurerm_kubernetes_cluster) point at its block.
+      const created = manager.binding.clusterName !== undefined ? azure.origins.get(`azurerm_kubernetes_cluster.${manager.binding.clusterName}`) : undefined;
+      clusterOrigins.set(clusters.length, created ?? manager.binding.origin ?? chain.origin);
       clusters.push(cluster);
     }
     clusterBindings.get(cluster)!.push(manager.binding);

@@ -199,15 +199,23 @@ export const azureBlobCache: CacheBackend = {
     const k = Object.entries(root.resource.azurerm_storage_account ?? {}).find(([, b]) => b.name === spec.storageAccount);
     if (!k) return [...out, finding('RF106', cachePath, `storage account ${spec.storageAccount} is not in terraform/azure/main.tf.json`, { fix: 'regenerate', deploymentFix: `give the Terraform of storage account ${spec.storageAccount}` })];
     const [acctKey, acct] = k;
-    const want: [string, unknown, string][] = [
+    // [attribute, wanted value, what another value allows, its spelling in azurerm 3.x, whether unset is the wanted value].
+    // HTTPS only is the provider's default when unset: azurerm 4.x `https_traffic_only_enabled`, 3.x
+    // `enable_https_traffic_only`, both "Defaults to `true`" (registry.terraform.io/providers/hashicorp/azurerm/
+    // latest/docs/resources/storage_account; ARM's supportsHttpsTrafficOnly defaults to true since API 2019-04-01).
+    const want: [string, unknown, string, string?, boolean?][] = [
       ['allow_nested_items_to_be_public', false, 'anonymous reads of public blobs'],
-      ['https_traffic_only_enabled', true, 'plain HTTP'],
+      ['https_traffic_only_enabled', true, 'plain HTTP', 'enable_https_traffic_only', true],
       ['min_tls_version', 'TLS1_2', 'TLS older than 1.2'],
       ['shared_access_key_enabled', false, 'account keys (static credentials that bypass Entra ID)'],
     ];
-    const bad = want.filter(([attr, v]) => acct[attr] !== v);
+    const written = (attr: string, legacy?: string): [string, unknown] => (acct[attr] === undefined && legacy !== undefined && acct[legacy] !== undefined ? [legacy, acct[legacy]] : [attr, acct[attr]]);
+    const bad = want.filter(([attr, v, , legacy, byDefault]) => {
+      const [, x] = written(attr, legacy);
+      return x !== v && !(x === undefined && byDefault === true);
+    });
     if (bad.length > 0) {
-      out.push(finding('RF611', cachePath, `storage account ${spec.storageAccount} allows ${bad.map(([, , why]) => why).join(', ')}`, { received: JSON.stringify(Object.fromEntries(bad.map(([a]) => [a, acct[a]]))), allowed: JSON.stringify(Object.fromEntries(bad.map(([a, v]) => [a, v]))), fix: 'regenerate; runner-fleet sets these for every account it creates', deploymentFix: `set ${bad.map(([a, v]) => `${a} = ${JSON.stringify(v)}`).join(', ')} on storage account ${spec.storageAccount}` }));
+      out.push(finding('RF611', cachePath, `storage account ${spec.storageAccount} allows ${bad.map(([, , why]) => why).join(', ')}`, { received: JSON.stringify(Object.fromEntries(bad.map(([a, , , legacy]) => written(a, legacy)))), allowed: JSON.stringify(Object.fromEntries(bad.map(([a, v, , legacy]) => [written(a, legacy)[0], v]))), fix: 'regenerate; runner-fleet sets these for every account it creates', deploymentFix: `set ${bad.map(([a, v, , legacy]) => `${written(a, legacy)[0]} = ${JSON.stringify(v)}`).join(', ')} on storage account ${spec.storageAccount}` }));
     }
     const onAccount = (type: string) =>
       Object.values(root.resource[type] ?? {}).filter((b) => {

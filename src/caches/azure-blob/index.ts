@@ -243,7 +243,16 @@ export const azureBlobCache: CacheBackend = {
       out.push(finding('RF614', `${cachePath}.network`, `storage account ${spec.storageAccount} accepts connections from every network (public_network_access_enabled ${JSON.stringify(acct.public_network_access_enabled ?? true)}, ${rules ? `network_rules.default_action ${JSON.stringify(rules.default_action)}` : 'no network_rules'}); Entra ID still guards the data, but a leaked SAS URL works from anywhere`, { received: JSON.stringify({ public_network_access_enabled: acct.public_network_access_enabled ?? true, network_rules: rules ?? null }), allowed: 'network_rules.default_action "Deny", or public_network_access_enabled false', fix: `set ${cachePath}.network: { subnetIds: [<AKS node subnet id>] } (enable the Microsoft.Storage service endpoint on that subnet), or publicNetworkAccess: false with a private endpoint you create`, deploymentFix: `give the storage account ${spec.storageAccount} a network_rules block with default_action = "Deny" and virtual_network_subnet_ids = [<AKS node subnet id>] (enable the Microsoft.Storage service endpoint on that subnet), or set public_network_access_enabled = false and reach it through a private endpoint` }));
     }
     if (!expires) {
-      out.push(finding('RF612', `${cachePath}.expireAfterDays`, `blobs in ${spec.storageAccount}/${spec.container} never expire, so old caches (and whatever leaked into them) stay forever`, { received: String(spec.expireAfterDays), allowed: '1 to 3650', fix: 'set expireAfterDays: 14 (or another number of days)' }));
+      // For a deployment: the management policy the account lacks (azurerm_storage_management_policy: rule
+      // { filters { prefix_match, blob_types }, actions { base_blob { delete_after_days_since_modification_greater_than } } }).
+      out.push(finding('RF612', `${cachePath}.expireAfterDays`, `blobs in ${spec.storageAccount}/${spec.container} never expire, so old caches (and whatever leaked into them) stay forever`, {
+        received: String(spec.expireAfterDays),
+        allowed: '1 to 3650',
+        fix: 'set expireAfterDays: 14 (or another number of days)',
+        deploymentReceived: `no enabled azurerm_storage_management_policy rule of storage account ${spec.storageAccount} deletes blobs under ${spec.container}/`,
+        deploymentAllowed: 'delete_after_days_since_modification_greater_than of 1 to 3650 days',
+        deploymentFix: `add an azurerm_storage_management_policy for storage account ${spec.storageAccount} (storage_account_id = its id) with a rule: enabled = true, filters { prefix_match = ["${spec.container}/"], blob_types = ["blockBlob"] }, actions { base_blob { delete_after_days_since_modification_greater_than = 14 } }`,
+      }));
     }
     return out;
   },

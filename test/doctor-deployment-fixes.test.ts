@@ -1,8 +1,11 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { damagedFiles, exampleFiles, type DamagedRoot } from './helpers/fleet.js';
 import { doctor, readEvidence, type InputFile } from '../src/doctor/index.js';
 import { inferDeployment } from '../src/doctor/infer.js';
 import { verifyFleet } from '../src/verify/index.js';
+import { AZURE_CORPUS } from './helpers/doctor-azure.js';
 
 /**
  * Issue 9c, item 4: the doctor reads deployments runner-fleet did not write, so a fix that says
@@ -53,8 +56,16 @@ describe('EKS Pod Identity in the doctor: RF106 names the association to write',
   });
 });
 
-describe('no fix the doctor gives tells to regenerate or to run synth', () => {
+/** The hand-written AKS runner of the Azure corpus (issue 11d): its cache blobs never expire (RF612). */
+const handAks = (): InputFile[] => {
+  const dir = join(AZURE_CORPUS, 'aks-hand-written-hcl');
+  return [{ path: 'main.tf', bytes: new Uint8Array(readFileSync(join(dir, 'main.tf'))) }];
+};
+
+describe('no fix the doctor gives tells to regenerate or to run synth, or names a runner-fleet spec key', () => {
   const planSpeak = /regenerat|runner-fleet synth|synth(?:esize)? again/i;
+  /** Keys of the runner-fleet spec (caches[0].expireAfterDays, placement.namespace, …), never the user's Terraform or Helm. */
+  const specKey = /\b(?:expireAfterDays|publicNetworkAccess|acceptRisks|caches\[\d+\]|runners\[\d+\]|placement\.|jobs\.privileged)\b|\bset [a-z][A-Za-z]+: /;
   it.each<[string, () => InputFile[], string]>([
     ['EKS: two Pod Identity associations for one service account', twoAssociations, 'RF106'],
     ['EKS: the manager RoleBinding removed', () => editedText('eks-irsa', 'kubernetes/build/rbac.yaml', (t) => t.split('\n---\n').filter((d) => !/kind: RoleBinding/.test(d)).join('\n---\n')), 'RF106'],
@@ -62,11 +73,13 @@ describe('no fix the doctor gives tells to regenerate or to run synth', () => {
     ['the token rotator without eks:DescribeCluster', () => damagedFiles('eks-api-rotation', T, (root) => policyOf(root, 'token-rotator', (p) => ({ ...p, Statement: p.Statement.slice(1) }))), 'RF127'],
     ['the token rotator without its SSM permissions', () => damagedFiles('ec2-docker', T, (root) => { for (const k of Object.keys(root.resource.aws_iam_role_policy!)) policyOf(root, k, (p) => ({ ...p, Statement: p.Statement.filter((s) => !JSON.stringify(s).includes('ssm:GetParameter')) })); }), 'RF127'],
     ['the user data file differs from the launch template', () => editedText('ec2-docker', 'ec2/docker/user-data.sh', (t) => `${t}# edited\n`), 'RF106'],
+    ['AKS hand-written: cache blobs never expire', handAks, 'RF612'],
   ])('%s', (_name, files, code) => {
     const r = doctor(files());
     const found = r.findings.filter((f) => f.code === code);
     expect(found.length, JSON.stringify(r.findings.map((f) => `${f.code} ${f.message}`))).toBeGreaterThan(0);
     expect(r.findings.filter((f) => planSpeak.test(f.fix ?? '')).map((f) => `${f.code}: ${f.fix ?? ''}`)).toEqual([]);
+    expect(r.findings.filter((f) => specKey.test(`${f.fix ?? ''} ${f.received ?? ''}`)).map((f) => `${f.code}: ${f.fix ?? ''} (received ${f.received ?? ''})`)).toEqual([]);
     for (const f of found) expect(f.fix, f.message).toBeTruthy();
   });
 });

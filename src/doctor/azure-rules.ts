@@ -40,7 +40,8 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
   // Federated credential → service account.
   for (const c of facts.credentials) {
     const m = SUBJECT.exec(c.subject);
-    if (!m || !namespaces.has(m[1]!) || accounts.has(`${m[1]!}/${m[2]!}`)) continue;
+    // A chart whose release namespace is not statically known (RF906) may create it in any namespace.
+    if (!m || !namespaces.has(m[1]!) || accounts.has(`${m[1]!}/${m[2]!}`) || inferred.unplacedServiceAccounts.has(m[2]!)) continue;
     const lookalikes = [...accounts.values()].map((o) => o.value.metadata).filter((x) => (x.namespace ?? 'default') === m[1] && x.name.startsWith(`${m[2]!}-`)).map((x) => x.name);
     const drift = lookalikes.length > 0 ? `; namespace ${m[1]!} has ${lookalikes.join(', ')}: the real name carries a suffix (the chart or an operator appended one), so no token ever matches` : '';
     out.push(finding('RF904', credentialOrigin(c.key), ['subject'], `federated credential ${c.name} of ${c.identity ?? 'an identity'} trusts ${c.subject}, but namespace ${m[1]!} has no service account ${m[2]!} among the objects given${drift}`, { received: c.subject, fix: lookalikes.length > 0 ? `set subject to system:serviceaccount:${m[1]!}:${lookalikes[0]!}, or pin the service account name (serviceAccount.name in the chart values)` : 'name the service account the pods really run as' }));

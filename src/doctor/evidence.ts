@@ -58,7 +58,7 @@ export interface TerraformEvidence {
 export interface Evidence {
   kubernetes: Located<K8sObject>[];
   /** Values of the gitlab-runner chart; from a `helm_release`, also its release name and namespace. */
-  helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string })[];
+  helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string; /** A helm_release whose namespace is not statically known (said as RF906): its manager's namespace is not known. */ namespaceUnknown?: true })[];
   configTomls: Located<Record<string, unknown>>[];
   roles: Map<string, RoleEvidence>;
   terraform: TerraformEvidence;

@@ -307,10 +307,18 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
 
   // A token passed in from a variable or secret store is not written in these files.
   for (const k of TOKEN_KEYS) if (typeof merged.value[k] === 'string' && WHOLE_REFERENCE.test(merged.value[k])) delete merged.value[k];
-  const namespace = typeof model.namespace === 'string' && model.namespace !== '' && !model.namespace.includes('${') ? model.namespace : 'default';
+  // The helm provider installs a release without `namespace` into "default"; one it is given but
+  // that is not statically known is never taken to be "default" (RF906; a reference to a block not
+  // given is RF903, said by the evaluator): the manager's namespace is then not known.
+  const written = body.namespace;
+  const known = written === undefined || written === null || written === '' ? 'default' : typeof written === 'string' && !written.includes('${') ? written : undefined;
+  if (known === undefined) {
+    const u = written instanceof Unknown ? written : firstUnknown(written ?? null);
+    if (!u || u.reason.code === 'RF906') say('RF906', at('namespace'), `namespace ${typeof model.namespace === 'string' ? model.namespace : JSON.stringify(model.namespace)} is not statically known${u ? ` (${u.reason.message})` : ''}, so the namespace the manager runs in is not known and its identity chain is not proven`, 'write the namespace literally, or reference the literal name of a namespace resource of these files (kubernetes_namespace_v1.<name>.metadata[0].name)', typeof model.namespace === 'string' ? model.namespace : undefined);
+  }
   const release = typeof model.name === 'string' && model.name !== '' && !model.name.includes('${') ? model.name : undefined;
   const source = new ReleaseSource(origin.source, merged, () => at());
-  ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, namespace, ...(release !== undefined ? { release } : {}) });
+  ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, ...(known !== undefined ? { namespace: known } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}) });
 }
 
 /**

@@ -75,6 +75,8 @@ export interface Inferred {
   missingSecrets: ReadonlySet<string>;
   /** `namespace/name` of every service account the gitlab-runner chart creates (serviceAccount.create): they exist for bindings too. */
   chartServiceAccounts: ReadonlySet<string>;
+  /** Names of service accounts a chart creates in a namespace not statically known (its helm_release's): they may exist in any namespace. */
+  unplacedServiceAccounts: ReadonlySet<string>;
 }
 
 /** Where each reference the chain proof checks is written in the user's files. */
@@ -141,7 +143,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   const { root, findings: tfFindings } = normalizeTerraform(ev);
   findings.push(...tfFindings);
   // Kubernetes objects written as kubernetes provider resources, and the azurerm evidence in the proofs' shapes.
-  addTerraformKubernetesObjects(ev);
+  const k8sTerraform = addTerraformKubernetesObjects(ev);
+  findings.push(...k8sTerraform.findings);
   const azure = normalizeAzure(ev);
   findings.push(...azure.findings);
 
@@ -172,6 +175,7 @@ export function inferDeployment(ev: Evidence): Inferred {
 
   // 1. Managers: values of the chart, and workloads running the gitlab-runner image.
   const chains: Chain[] = [];
+  const unplacedServiceAccounts = new Set<string>(k8sTerraform.unplacedServiceAccounts);
   for (const v of ev.helmValues) {
     const values = v.value;
     const createsSa = get(values, 'serviceAccount', 'create') === true || (get(values, 'serviceAccount', 'create') === undefined && get(values, 'rbac', 'create') === true);
@@ -194,6 +198,11 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (str(get(values, 'runnerToken'))) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: 'put the token into a Secret and name it in runners.secret' }));
     if (!sa) {
       findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give', { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
+      continue;
+    }
+    // A helm_release whose namespace is not statically known (RF906 at it): no namespace is guessed.
+    if (v.namespaceUnknown) {
+      if (createsSa) unplacedServiceAccounts.add(sa);
       continue;
     }
     let ns = namespace;
@@ -453,7 +462,9 @@ export function inferDeployment(ev: Evidence): Inferred {
       cluster = { name, type: reader.type, cloud: reader.cloud, spec: { name, type: reader.type } };
       clusterKeys.set(key, cluster);
       clusterBindings.set(cluster, []);
-      clusterOrigins.set(clusters.length, manager.binding.origin ?? chain.origin);
+      // Findings about a cluster created in the files given (azurerm_kubernetes_cluster) point at its block.
+      const created = manager.binding.clusterName !== undefined ? azure.origins.get(`azurerm_kubernetes_cluster.${manager.binding.clusterName}`) : undefined;
+      clusterOrigins.set(clusters.length, created ?? manager.binding.origin ?? chain.origin);
       clusters.push(cluster);
     }
     clusterBindings.get(cluster)!.push(manager.binding);
@@ -589,7 +600,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   account ??= vm.account ?? provider.account;
   partition ??= vm.partition;
   region ??= vm.region ?? provider.region;
-  if (chains.length === 0 && vm.found === 0) {
+  // A chart whose release namespace is not statically known was found and said (RF906): not "no manager".
+  if (chains.length === 0 && vm.found === 0 && !ev.helmValues.some((v) => v.namespaceUnknown)) {
     // Launch templates whose user data could not be read may be the managers: say which and why.
     const unread = vm.unreadable.length > 0 ? `; the user data of ${vm.unreadable.length} launch template(s) could not be read: ${vm.unreadable.slice(0, 3).join('; ')}${vm.unreadable.length > 3 ? ` and ${vm.unreadable.length - 3} more` : ''}` : '';
     findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no workload running the gitlab-runner image, no launch template whose user data writes a config.toml${unread}`, { fix: unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : 'give the Helm values, the manager Deployment, a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
@@ -638,7 +650,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
   const chartServiceAccounts = new Set(chains.filter((c) => c.chartCreatesSa).map((c) => saKey(c.namespace, c.managerSa)));
-  return { intent, docs, runnerOrigins, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, chartServiceAccounts };
+  return { intent, docs, runnerOrigins, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, chartServiceAccounts, unplacedServiceAccounts };
 }
 
 /**

@@ -1,5 +1,8 @@
 import type { K8sObject } from '../emit/artifacts.js';
+import type { Finding } from '../spec/findings.js';
+import { CODES } from '../spec/codes.js';
 import type { Evidence } from './evidence.js';
+import { formatPosition, originAt } from './source.js';
 
 /**
  * Kubernetes objects written as hashicorp/kubernetes provider resources (`.tf.json`, HCL through
@@ -40,7 +43,11 @@ export function terraformToK8sObject(type: string, body: Record<string, unknown>
   const m = block(body.metadata);
   if (!info || !m || typeof m.name !== 'string' || m.name === '' || m.name.includes('${')) return undefined;
   const metadata: K8sObject['metadata'] = { name: m.name };
-  if (info.namespaced) metadata.namespace = typeof m.namespace === 'string' && m.namespace !== '' ? m.namespace : 'default';
+  if (info.namespaced) {
+    // Without namespace the provider uses "default"; one not statically known is never taken to be it.
+    if (typeof m.namespace === 'string' && m.namespace.includes('${')) return undefined;
+    metadata.namespace = typeof m.namespace === 'string' && m.namespace !== '' ? m.namespace : 'default';
+  }
   const labels = stringMap(m.labels);
   const annotations = stringMap(m.annotations);
   if (labels) metadata.labels = labels;
@@ -70,16 +77,31 @@ function manifestObject(body: Record<string, unknown>): K8sObject | undefined {
   return { ...m, metadata: { ...meta, name: meta.name } } as K8sObject;
 }
 
-/** Adds the Kubernetes objects of every kubernetes provider resource in the Terraform evidence, once. */
-export function addTerraformKubernetesObjects(ev: Evidence): void {
+/**
+ * Adds the Kubernetes objects of every kubernetes provider resource in the Terraform evidence, once.
+ * A namespaced object whose namespace is not statically known is left out: RF906, and the name of
+ * a service account so left out (it may exist in any namespace).
+ */
+export function addTerraformKubernetesObjects(ev: Evidence): { findings: Finding[]; unplacedServiceAccounts: string[] } {
+  const findings: Finding[] = [];
+  const unplacedServiceAccounts: string[] = [];
   for (const [type, byName] of Object.entries(ev.terraform.resource)) {
     if (!Object.hasOwn(KINDS, type) && type !== 'kubernetes_manifest') continue;
     for (const [name, body] of Object.entries(byName)) {
       const origin = ev.terraform.origins.get(`${type}.${name}`);
+      const ns = type !== 'kubernetes_manifest' && KINDS[type]!.namespaced ? block(body.metadata)?.namespace : undefined;
+      if (typeof ns === 'string' && ns.includes('${') && origin) {
+        const saName = block(body.metadata)?.name;
+        if (KINDS[type]!.kind === 'ServiceAccount' && typeof saName === 'string') unplacedServiceAccounts.push(saName);
+        // HCL and `terraform show -json` hold the block as a list of one, `.tf.json` often as an object.
+        const syntax = origin.source.syntax;
+        findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(syntax === 'hcl' || Array.isArray(body.metadata) ? originAt(origin, 'metadata', 0, 'namespace') : originAt(origin, 'metadata', 'namespace')), message: `${type}.${name}: namespace ${ns} is not statically known, so the ${KINDS[type]!.kind} is not read and what depends on it is not proven`, received: ns.slice(0, 120), fix: 'write the namespace literally, or reference the literal name of a namespace resource of these files (kubernetes_namespace_v1.<name>.metadata[0].name)' });
+      }
       const object = type === 'kubernetes_manifest' ? manifestObject(body) : terraformToK8sObject(type, body);
       if (!object || !origin) continue;
       // Positions inside the object follow the provider's block names (metadata.annotations.<key>).
       ev.kubernetes.push({ value: object, origin: { ...origin, path: [...origin.path] } });
     }
   }
+  return { findings, unplacedServiceAccounts };
 }

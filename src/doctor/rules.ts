@@ -39,7 +39,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
       if (subj.kind !== 'ServiceAccount' || !subj.name) return;
       const sns = subj.namespace ?? ns ?? 'default';
       // The chart's own service account exists once the release is installed, as does every namespace's `default`.
-      const exists = serviceAccounts.has(`${sns}/${subj.name}`) || inferred.chartServiceAccounts.has(`${sns}/${subj.name}`) || subj.name === 'default';
+      const exists = serviceAccounts.has(`${sns}/${subj.name}`) || inferred.chartServiceAccounts.has(`${sns}/${subj.name}`) || inferred.unplacedServiceAccounts.has(subj.name) || subj.name === 'default';
       if (namespaces.has(sns) && !exists) {
         out.push(finding('RF904', b.origin, ['subjects', i, 'name'], `${b.value.kind} ${b.value.metadata.name} binds service account ${sns}/${subj.name}, which does not exist among the objects given`, { received: subj.name, fix: 'bind the service account the manager runs as' }));
       }

@@ -20,6 +20,10 @@ export interface Finding {
    * output (regenerate, synth again): the doctor shows this one instead. Never printed by plan.
    */
   deploymentFix?: string;
+  /** What a deployment the doctor reads has instead, where `received` speaks of a spec value; shown by the doctor in its place. */
+  deploymentReceived?: string;
+  /** What a deployment may have instead, where `allowed` speaks of a spec value; shown by the doctor in its place. */
+  deploymentAllowed?: string;
   /** Set when the spec accepted this risk (see `acceptRisks`); the reason it gave. */
   acceptedBecause?: string;
 }

@@ -121,7 +121,7 @@ export interface VerifyOptions {
   credentialScan?: boolean;
   /**
    * The documents are a deployment runner-fleet did not write (the doctor): a finding's
-   * `deploymentFix` replaces its `fix`. Either way the field is not returned.
+   * `deploymentFix` replaces its `fix` (`deploymentReceived`, `deploymentAllowed` its `received`, `allowed`). Either way those fields are not returned.
    */
   deployment?: boolean;
 }
@@ -334,7 +334,11 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   const namesUnknown = (claim: string) => [...unknownRoles].some((r) => claim.includes(`job role ${r} `));
   proofs.push(...reach.proofs.map((p) => (p.holds && namesUnknown(p.claim) ? { ...p, holds: false } : p)));
   if (scanned && options.credentialScan !== false) findings.push(...scanned.findings);
-  const fixed = findings.map(({ deploymentFix, ...x }) => (options.deployment === true && deploymentFix !== undefined ? { ...x, fix: deploymentFix } : x));
+  const fixed = findings.map(({ deploymentFix, deploymentReceived, deploymentAllowed, ...x }) =>
+    options.deployment === true
+      ? { ...x, ...(deploymentFix !== undefined ? { fix: deploymentFix } : {}), ...(deploymentReceived !== undefined ? { received: deploymentReceived } : {}), ...(deploymentAllowed !== undefined ? { allowed: deploymentAllowed } : {}) }
+      : x,
+  );
   return { findings: applyAcceptedRisks(fleet, fixed), proofs };
 }
 

@@ -199,15 +199,23 @@ export const azureBlobCache: CacheBackend = {
     const k = Object.entries(root.resource.azurerm_storage_account ?? {}).find(([, b]) => b.name === spec.storageAccount);
     if (!k) return [...out, finding('RF106', cachePath, `storage account ${spec.storageAccount} is not in terraform/azure/main.tf.json`, { fix: 'regenerate', deploymentFix: `give the Terraform of storage account ${spec.storageAccount}` })];
     const [acctKey, acct] = k;
-    const want: [string, unknown, string][] = [
+    // [attribute, wanted value, what another value allows, its spelling in azurerm 3.x, whether unset is the wanted value].
+    // HTTPS only is the provider's default when unset: azurerm 4.x `https_traffic_only_enabled`, 3.x
+    // `enable_https_traffic_only`, both "Defaults to `true`" (registry.terraform.io/providers/hashicorp/azurerm/
+    // latest/docs/resources/storage_account; ARM's supportsHttpsTrafficOnly defaults to true since API 2019-04-01).
+    const want: [string, unknown, string, string?, boolean?][] = [
       ['allow_nested_items_to_be_public', false, 'anonymous reads of public blobs'],
-      ['https_traffic_only_enabled', true, 'plain HTTP'],
+      ['https_traffic_only_enabled', true, 'plain HTTP', 'enable_https_traffic_only', true],
       ['min_tls_version', 'TLS1_2', 'TLS older than 1.2'],
       ['shared_access_key_enabled', false, 'account keys (static credentials that bypass Entra ID)'],
     ];
-    const bad = want.filter(([attr, v]) => acct[attr] !== v);
+    const written = (attr: string, legacy?: string): [string, unknown] => (acct[attr] === undefined && legacy !== undefined && acct[legacy] !== undefined ? [legacy, acct[legacy]] : [attr, acct[attr]]);
+    const bad = want.filter(([attr, v, , legacy, byDefault]) => {
+      const [, x] = written(attr, legacy);
+      return x !== v && !(x === undefined && byDefault === true);
+    });
     if (bad.length > 0) {
-      out.push(finding('RF611', cachePath, `storage account ${spec.storageAccount} allows ${bad.map(([, , why]) => why).join(', ')}`, { received: JSON.stringify(Object.fromEntries(bad.map(([a]) => [a, acct[a]]))), allowed: JSON.stringify(Object.fromEntries(bad.map(([a, v]) => [a, v]))), fix: 'regenerate; runner-fleet sets these for every account it creates', deploymentFix: `set ${bad.map(([a, v]) => `${a} = ${JSON.stringify(v)}`).join(', ')} on storage account ${spec.storageAccount}` }));
+      out.push(finding('RF611', cachePath, `storage account ${spec.storageAccount} allows ${bad.map(([, , why]) => why).join(', ')}`, { received: JSON.stringify(Object.fromEntries(bad.map(([a, , , legacy]) => written(a, legacy)))), allowed: JSON.stringify(Object.fromEntries(bad.map(([a, v, , legacy]) => [written(a, legacy)[0], v]))), fix: 'regenerate; runner-fleet sets these for every account it creates', deploymentFix: `set ${bad.map(([a, v, , legacy]) => `${written(a, legacy)[0]} = ${JSON.stringify(v)}`).join(', ')} on storage account ${spec.storageAccount}` }));
     }
     const onAccount = (type: string) =>
       Object.values(root.resource[type] ?? {}).filter((b) => {
@@ -235,7 +243,16 @@ export const azureBlobCache: CacheBackend = {
       out.push(finding('RF614', `${cachePath}.network`, `storage account ${spec.storageAccount} accepts connections from every network (public_network_access_enabled ${JSON.stringify(acct.public_network_access_enabled ?? true)}, ${rules ? `network_rules.default_action ${JSON.stringify(rules.default_action)}` : 'no network_rules'}); Entra ID still guards the data, but a leaked SAS URL works from anywhere`, { received: JSON.stringify({ public_network_access_enabled: acct.public_network_access_enabled ?? true, network_rules: rules ?? null }), allowed: 'network_rules.default_action "Deny", or public_network_access_enabled false', fix: `set ${cachePath}.network: { subnetIds: [<AKS node subnet id>] } (enable the Microsoft.Storage service endpoint on that subnet), or publicNetworkAccess: false with a private endpoint you create`, deploymentFix: `give the storage account ${spec.storageAccount} a network_rules block with default_action = "Deny" and virtual_network_subnet_ids = [<AKS node subnet id>] (enable the Microsoft.Storage service endpoint on that subnet), or set public_network_access_enabled = false and reach it through a private endpoint` }));
     }
     if (!expires) {
-      out.push(finding('RF612', `${cachePath}.expireAfterDays`, `blobs in ${spec.storageAccount}/${spec.container} never expire, so old caches (and whatever leaked into them) stay forever`, { received: String(spec.expireAfterDays), allowed: '1 to 3650', fix: 'set expireAfterDays: 14 (or another number of days)' }));
+      // For a deployment: the management policy the account lacks (azurerm_storage_management_policy: rule
+      // { filters { prefix_match, blob_types }, actions { base_blob { delete_after_days_since_modification_greater_than } } }).
+      out.push(finding('RF612', `${cachePath}.expireAfterDays`, `blobs in ${spec.storageAccount}/${spec.container} never expire, so old caches (and whatever leaked into them) stay forever`, {
+        received: String(spec.expireAfterDays),
+        allowed: '1 to 3650',
+        fix: 'set expireAfterDays: 14 (or another number of days)',
+        deploymentReceived: `no enabled azurerm_storage_management_policy rule of storage account ${spec.storageAccount} deletes blobs under ${spec.container}/`,
+        deploymentAllowed: 'delete_after_days_since_modification_greater_than of 1 to 3650 days',
+        deploymentFix: `add an azurerm_storage_management_policy for storage account ${spec.storageAccount} (storage_account_id = its id) with a rule: enabled = true, filters { prefix_match = ["${spec.container}/"], blob_types = ["blockBlob"] }, actions { base_blob { delete_after_days_since_modification_greater_than = 14 } }`,
+      }));
     }
     return out;
   },

@@ -59,7 +59,9 @@ type RefData =
   | { ref: 'call'; ev: ModuleEvaluator }
   | { ref: 'type'; mode: 'resource' | 'data'; type: string }
   | { ref: 'res'; block: ConfigBlock }
-  | { ref: 'inst'; block: ConfigBlock; inst: Instance };
+  | { ref: 'inst'; block: ConfigBlock; inst: Instance }
+  /** A nested block (or an object attribute) of a resource as written, read step by step (`metadata[0].name`). */
+  | { ref: 'nested'; address: string; value: Value };
 /** A reference that is not a value yet (`local`, `aws_iam_role`, `aws_iam_role.x`). */
 class Ref {
   readonly r: RefData;
@@ -501,6 +503,8 @@ export class ModuleEvaluator {
 
   value(e: Expr, env: Env): Value {
     const v = this.eval(e, env);
+    // A nested block or object attribute as written is a value like any other.
+    if (isRef(v) && v.r.ref === 'nested') return v.r.value;
     return isRef(v) ? this.unknown(e, env, 'RF906', `${env.loc.text.slice(e.at, e.end)} is a whole block, not a value the doctor can use`) : v;
   }
 
@@ -842,8 +846,13 @@ export class ModuleEvaluator {
           if (!hit) return this.unknown(e, env, 'RF913', `${ref.block.type}.${ref.block.name} has no instance ${JSON.stringify(key)} (instances: ${inst.map((i) => (i.each ? JSON.stringify(i.each.key) : String(i.index))).join(', ') || 'none'})`, 'fix the key');
           return new Ref({ ref: 'inst', block: ref.block, inst: hit });
         }
-        case 'inst':
+        case 'inst': {
+          const nested = this.#nested(ref.block, ref.inst, name);
+          if (nested !== undefined) return new Ref({ ref: 'nested', address: `${ref.block.mode === 'data' ? 'data.' : ''}${ref.block.type}.${ref.inst.name}.${name}`, value: nested });
           return this.instanceAttr(e, env, ref.block, ref.inst, name);
+        }
+        case 'nested':
+          return this.#nestedStep(e, env, ref.address, ref.value, key);
       }
     }
     if (Array.isArray(o)) {
@@ -857,6 +866,47 @@ export class ModuleEvaluator {
       return this.unknown(e, env, 'RF913', `${env.loc.text.slice(e.at, e.end)}: the object has no attribute ${name}${near !== undefined ? `; did you mean ${near}?` : ` (it has ${Object.keys(o).join(', ') || 'none'})`}`, 'fix the attribute name');
     }
     return this.unknown(e, env, 'RF913', `${env.loc.text.slice(e.at, e.end)}: ${JSON.stringify(o)} has no attribute ${name}`);
+  }
+
+  /**
+   * What a resource's nested block (or object attribute) `name` holds as written: a list of block
+   * bodies, or the object; undefined when it is not written so (a scalar attribute keeps its
+   * symbol; what apply computes, such as `identity[0].oidc[0].issuer` of an EKS cluster, is not
+   * written at all). Only that block is evaluated, so reading `metadata[0].name` never depends on
+   * the resource's other attributes. Blocks written with `dynamic` are not followed.
+   */
+  #nested(block: ConfigBlock, inst: Instance, name: string): Value | undefined {
+    if (META.has(name) || name === 'depends_on' || name === 'provider' || META_BLOCKS.has(name) || name === 'dynamic') return undefined;
+    const key = `${block.mode}.${block.type}.${inst.name}`;
+    const env: Env = { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
+    if (block.body.blocks.some((b) => b.type === 'dynamic' && b.labels[0] === name)) return undefined;
+    const written = block.body.blocks.filter((b) => b.type === name);
+    if (written.length > 0) return written.map((b, i) => this.#body(b.body, { ...env, loc: b.loc }, `${key}.${b.type}[${i}]`));
+    const a = block.body.attrs.find((x) => x.name === name);
+    if (!a) return undefined;
+    const v = this.#attr(key, a.name, () => this.value(a.expr, { ...env, loc: a.loc }));
+    // `.tf.json` writes nested blocks as attributes: an object, or a list of objects.
+    return isObj(v) || (Array.isArray(v) && v.length > 0 && v.every(isObj)) ? v : undefined;
+  }
+
+  /**
+   * One step into a nested block as written: `[0]` (or `.0`) picks a block (a single block is a
+   * list of one, as Terraform reads it), a name reads an attribute. What is not written there is
+   * known only after apply (RF906), never a broken reference.
+   */
+  #nestedStep(e: Expr, env: Env, address: string, v: Value, key: Value): V {
+    const later = () => this.unknown(e, env, 'RF906', `${address} is known only after apply`);
+    if (v instanceof Unknown) return this.carry(e, env, v);
+    const i = typeof key === 'number' ? key : typeof key === 'string' && /^\d+$/.test(key) ? Number(key) : undefined;
+    const step = (x: Value, k: string): V => (isObj(x) || Array.isArray(x) ? new Ref({ ref: 'nested', address: `${address}${k}`, value: x }) : x instanceof Unknown ? this.carry(e, env, x) : x);
+    if (Array.isArray(v)) {
+      if (i === undefined || i >= v.length) return later();
+      return step(v[i]!, `[${i}]`);
+    }
+    if (!isObj(v)) return later();
+    const name = keyString(key);
+    if (i === 0 && !Object.hasOwn(v, name)) return step(v, '[0]');
+    return Object.hasOwn(v, name) ? step(v[name]!, `.${name}`) : later();
   }
 
   local(e: Expr, env: Env, name: string): Value {

@@ -13,6 +13,7 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import { tomlPlace } from './toml-locate.js';
 import { OWN_ACCOUNT, providerAccount } from './hcl/eval.js';
 import type { Evidence } from './evidence.js';
+import { mapRootStrings } from './root-strings.js';
 import { serializeArtifact } from '../emit/serialize.js';
 import { canonicalUserData, findVmManagers, rekey, resolveKey, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
 
@@ -81,17 +82,9 @@ export const ACCOUNT_NOT_SHOWN = OWN_ACCOUNT;
 export function settleOwnAccount(root: TerraformRoot, account: string): void {
   if (account === OWN_ACCOUNT || !/^\d{12}$/.test(account)) return;
   const arn = new RegExp(`(arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:)${OWN_ACCOUNT}(?=:)`, 'g');
-  const fix = (v: unknown): unknown => {
-    if (typeof v === 'string') return v === OWN_ACCOUNT ? account : v.includes(OWN_ACCOUNT) ? v.replace(arn, `$1${account}`).replace(new RegExp(`(^|[^0-9])${OWN_ACCOUNT}(?=\\.dkr\\.ecr\\.)`, 'g'), `$1${account}`) : v;
-    if (Array.isArray(v)) {
-      v.forEach((x, i) => (v[i] = fix(x)));
-      return v;
-    }
-    if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) (v as Record<string, unknown>)[k] = fix(x);
-    return v;
-  };
-  fix(root.resource);
-  if (root.data) fix(root.data);
+  const ecr = new RegExp(`(^|[^0-9])${OWN_ACCOUNT}(?=\\.dkr\\.ecr\\.)`, 'g');
+  // In place: the root's own bodies, as the proofs then read them.
+  mapRootStrings(root, (v) => (v === OWN_ACCOUNT ? account : v.includes(OWN_ACCOUNT) ? v.replace(arn, `$1${account}`).replace(ecr, `$1${account}`) : v), { copyOnWrite: false, data: true });
 }
 
 /**

@@ -126,6 +126,18 @@ describe('doctor: a hand-written EC2 Docker runner (user data in base64encode ov
     expect(f?.fix).toContain('http_tokens = "required", http_put_response_hop_limit = 1');
   });
 
+  // One reader of a launch template's iam_instance_profile (instanceProfileOf): an empty name is no
+  // profile, as the worker check reads it (the AWS provider sends neither an empty name nor an empty arn).
+  it('an empty instance profile name is no profile: RF911 at iam_instance_profile (before: RF903 "the instance profile \\"\\" is not in the evidence")', () => {
+    const tf = deployment().replace('    name = aws_iam_instance_profile.runner.name\n', '    name = ""\n');
+    expect(tf).not.toBe(deployment());
+    const r = run(tf);
+    expect(codes(r)).not.toContain('RF903');
+    const f = r.findings.find((x) => x.code === 'RF911');
+    expect(f?.message).toContain('has no instance profile');
+    expect(f?.path).toMatch(/^runner\/main\.tf:\d+:\d+$/);
+  });
+
   it('finds the manager and proves what the files show (before: RF910 "no runner manager")', () => {
     const r = run(deployment());
     expect(codes(r)).not.toContain('RF910');

@@ -7,7 +7,7 @@ import type { CloudIdentity, ResolvedCluster } from '../model/types.js';
 import type { IntentRunner } from '../verify/intent.js';
 import { runnerSchema } from '../spec/schema.js';
 import { PLATFORMS } from '../platforms/registry.js';
-import { EC2_SERVICE, vmRunnerNames } from '../platforms/aws-vm/common.js';
+import { EC2_SERVICE, instanceProfileOf, vmRunnerNames } from '../platforms/aws-vm/common.js';
 import { get } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { tomlPlace } from './toml-locate.js';
@@ -125,7 +125,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, sink: VmSink):
     root.resource.aws_launch_template![m.launchTemplateKey] = { ...root.resource.aws_launch_template![m.launchTemplateKey]!, user_data: Buffer.from(m.userData, 'utf8').toString('base64') };
     const lt = root.resource.aws_launch_template![m.launchTemplateKey]!;
     const ltName = str(lt.name) ?? m.launchTemplateKey;
-    const profileRef = get(first(lt.iam_instance_profile), 'name') ?? get(first(lt.iam_instance_profile), 'arn');
+    const profileRef = instanceProfileOf(lt);
     const profileKey = resolveKey(root, 'aws_iam_instance_profile', profileRef);
     if (!profileKey) {
       sink.findings.push(finding(profileRef === undefined ? 'RF911' : 'RF903', formatPosition(originAt(m.origin, 'iam_instance_profile')), profileRef === undefined ? `the manager of runner ${m.runner} (launch template ${ltName}) has no instance profile: it cannot sign cache URLs or read its token, and nothing about its identity can be proven` : `the instance profile ${JSON.stringify(profileRef)} of runner ${m.runner}'s manager is not in the evidence given`, { fix: 'give the manager its own instance profile and role, and give their Terraform' }));

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 import { textDoctorReport } from '../src/doctor/format.js';
@@ -288,28 +289,11 @@ describe('doctor HCL functions: base64encode and base64decode', () => {
 
 describe('doctor (AKS): a role assignment scoped to a storage account whose resource group is a reference', () => {
   it('resolves azurerm_storage_account.<x>.id through resource_group_name = azurerm_resource_group.<y>.name (before: RF906)', () => {
-    const tf = `resource "azurerm_resource_group" "runners" {
-  name     = "rg-gitlab-runners"
-  location = "westeurope"
-}
-resource "azurerm_user_assigned_identity" "runner" {
-  name                = "id-gitlab-runner"
-  resource_group_name = azurerm_resource_group.runners.name
-  location            = azurerm_resource_group.runners.location
-}
-resource "azurerm_storage_account" "cache" {
-  name                     = "acmerunnercache"
-  resource_group_name      = azurerm_resource_group.runners.name
-  location                 = azurerm_resource_group.runners.location
-  account_tier             = "Standard"
-  account_replication_type = "LRS"
-}
-resource "azurerm_role_assignment" "cache" {
-  scope                = azurerm_storage_account.cache.id
-  role_definition_name = "Storage Blob Data Contributor"
-  principal_id         = azurerm_user_assigned_identity.runner.principal_id
-}
-`;
+    // The hand-written AKS deployment of the helm_release tests: its cache role is scoped to the
+    // storage account, whose resource group is azurerm_resource_group.runners.name.
+    const tf = readFileSync(new URL('./fixtures/doctor-helm-release/aks/main.tf', import.meta.url), 'utf8');
+    expect(tf).toMatch(/resource "azurerm_storage_account" "cache" \{\n {2}name += "acmerunnercache"\n {2}resource_group_name += azurerm_resource_group\.runners\.name\n/);
+    expect(tf).toMatch(/resource "azurerm_role_assignment" "cache" \{\n {2}scope += azurerm_storage_account\.cache\.id\n/);
     const r = doctor([{ path: 'tf/main.tf', bytes: new TextEncoder().encode(tf) }]);
     expect(r.findings.filter((f) => f.code === 'RF906')).toEqual([]);
   });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 
@@ -10,89 +11,28 @@ import { doctor, type DoctorResult } from '../src/doctor/index.js';
  * RF911 says exactly what the jobs get.
  */
 
-const tf = (cacheScope: string) => `resource "azurerm_resource_group" "runners" {
-  name     = "rg-gitlab-runners"
-  location = "westeurope"
-}
-
-resource "azurerm_user_assigned_identity" "runner" {
-  name                = "id-gitlab-runner"
-  resource_group_name = azurerm_resource_group.runners.name
-  location            = azurerm_resource_group.runners.location
-}
-
-resource "azurerm_federated_identity_credential" "runner" {
-  name                = "gitlab-runner"
-  resource_group_name = azurerm_resource_group.runners.name
-  parent_id           = azurerm_user_assigned_identity.runner.id
-  audience            = ["api://AzureADTokenExchange"]
-  issuer              = "https://westeurope.oic.prod-aks.azure.com/00000000-0000-0000-0000-000000000000/11111111-1111-1111-1111-111111111111/"
-  subject             = "system:serviceaccount:gitlab-runner:gitlab-runner"
-}
-
-resource "azurerm_storage_account" "cache" {
-  name                            = "acmerunnercache"
-  resource_group_name             = azurerm_resource_group.runners.name
-  location                        = azurerm_resource_group.runners.location
-  account_tier                    = "Standard"
-  account_replication_type        = "LRS"
-  min_tls_version                 = "TLS1_2"
-  https_traffic_only_enabled      = true
-  allow_nested_items_to_be_public = false
-  shared_access_key_enabled       = false
-}
-
-resource "azurerm_storage_container" "cache" {
-  name                  = "runner-cache"
-  storage_account_id    = azurerm_storage_account.cache.id
-  container_access_type = "private"
-}
-
-resource "azurerm_role_assignment" "cache" {
-  scope                = ${cacheScope}
-  role_definition_name = "Storage Blob Data Contributor"
-  principal_id         = azurerm_user_assigned_identity.runner.principal_id
-}
-
-resource "azurerm_role_assignment" "sign" {
+// The hand-written AKS deployment of test/fixtures/doctor-helm-release/aks (one copy of it), with
+// what this issue is about: the jobs name no service account (the jobs' identity, federated
+// credential and service account are left out), the cache role at the scope each test gives, the
+// manager allowed to sign (Storage Blob Delegator), https only, and the chart's RBAC rules written out.
+const FIXTURE = readFileSync(new URL('./fixtures/doctor-helm-release/aks/main.tf', import.meta.url), 'utf8');
+const swap = (text: string, from: string, to: string) => {
+  expect(text).toContain(from);
+  return text.replace(from, to);
+};
+const tf = (cacheScope: string) => {
+  let t = FIXTURE.slice(0, FIXTURE.indexOf('resource "azurerm_user_assigned_identity" "jobs"'));
+  t = swap(t, '            service_account = "gitlab-runner-jobs"\n', '');
+  t = swap(t, '  min_tls_version          = "TLS1_2"\n', '  min_tls_version          = "TLS1_2"\n  https_traffic_only_enabled = true\n');
+  t = swap(t, '  scope                = azurerm_storage_account.cache.id\n  role_definition_name = "Storage Blob Data Contributor"\n', `  scope                = ${cacheScope}\n  role_definition_name = "Storage Blob Data Contributor"\n`);
+  t = swap(t, '    rbac      = { create = true }\n', '    rbac      = { create = true, rules = [{ apiGroups = [""], resources = ["pods", "pods/exec", "pods/attach", "pods/log", "secrets", "configmaps"], verbs = ["get", "list", "watch", "create", "patch", "delete"] }] }\n');
+  return `${t}resource "azurerm_role_assignment" "sign" {
   scope                = azurerm_storage_account.cache.id
   role_definition_name = "Storage Blob Delegator"
   principal_id         = azurerm_user_assigned_identity.runner.principal_id
 }
-
-resource "helm_release" "runner" {
-  name       = "gitlab-runner"
-  repository = "https://charts.gitlab.io"
-  chart      = "gitlab-runner"
-  namespace  = "gitlab-runner"
-  values = [yamlencode({
-    gitlabUrl      = "https://gitlab.example.com/"
-    rbac           = { create = true, rules = [{ apiGroups = [""], resources = ["pods", "pods/exec", "pods/attach", "pods/log", "secrets", "configmaps"], verbs = ["get", "list", "watch", "create", "patch", "delete"] }] }
-    serviceAccount = {
-      create      = true
-      name        = "gitlab-runner"
-      annotations = { "azure.workload.identity/client-id" = azurerm_user_assigned_identity.runner.client_id }
-    }
-    podLabels = { "azure.workload.identity/use" = "true" }
-    runners = {
-      secret = "gitlab-runner-token"
-      config = <<-TOML
-        [[runners]]
-          [runners.kubernetes]
-            namespace = "gitlab-runner"
-            image = "alpine:3.20"
-          [runners.cache]
-            Type = "azure"
-            Path = "runner"
-            Shared = true
-            [runners.cache.azure]
-              AccountName = "acmerunnercache"
-              ContainerName = "runner-cache"
-      TOML
-    }
-  })]
-}
 `;
+};
 
 const CONTAINER = 'azurerm_storage_container.cache.id';
 const run = (scope = CONTAINER): DoctorResult => doctor([{ path: 'aks/main.tf', bytes: new TextEncoder().encode(tf(scope)) }]);

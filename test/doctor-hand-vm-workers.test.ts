@@ -70,6 +70,23 @@ describe('doctor: the instance profile of docker-autoscaler workers, hand-writte
     expect(f?.severity).toBe('warning');
     expect(f?.message).toContain('carry the instance profile gitlab-ci-worker');
   });
+
+  // The take-over text of a privileged job reads the workers' profile as RF713 does (one reader):
+  // named as RF713 names it, and an empty block is no profile in both.
+  const privileged = (tf: string) => swap(tf, '        image = "alpine:3.20"\n', '        image = "alpine:3.20"\n        privileged = true\n');
+  const takeOver = (r: DoctorResult) => r.findings.find((x) => x.code === 'RF301')?.message;
+
+  it("a privileged job takes over the workers' profile, named as RF713 names it (the profile's name, not its Terraform block)", () => {
+    const r = run(privileged(withProfile('aws_iam_instance_profile.manager.name')));
+    expect(takeOver(r)).toMatch(/, and the role of the worker instance profile gitlab-runner-autoscaler-manager$/);
+    expect(r.findings.find((x) => x.code === 'RF713')?.message).toContain('(instance profile gitlab-runner-autoscaler-manager)');
+  });
+
+  it('an empty profile name on the workers is no profile: the proof holds and the take-over names none', () => {
+    const r = run(privileged(withProfile('""')));
+    expect(proof(r, PROFILE)?.holds).toBe(true);
+    expect(takeOver(r)).toBe('runner autoscaler: job containers run privileged: a job can take over the worker instance: the jobs it runs at the same time (capacity_per_instance) and the ones after it (max_use_count)');
+  });
 });
 
 describe('doctor: SSH to Fargate job tasks, hand-written', () => {

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 import { textDoctorReport } from '../src/doctor/format.js';
@@ -124,6 +125,18 @@ describe('doctor: a hand-written EC2 Docker runner (user data in base64encode ov
     const f = r.findings.find((x) => x.code === 'RF713');
     expect(f?.message).toMatch(message);
     expect(f?.fix).toContain('http_tokens = "required", http_put_response_hop_limit = 1');
+  });
+
+  // One reader of a launch template's iam_instance_profile (instanceProfileOf): an empty name is no
+  // profile, as the worker check reads it (the AWS provider sends neither an empty name nor an empty arn).
+  it('an empty instance profile name is no profile: RF911 at iam_instance_profile (before: RF903 "the instance profile \\"\\" is not in the evidence")', () => {
+    const tf = deployment().replace('    name = aws_iam_instance_profile.runner.name\n', '    name = ""\n');
+    expect(tf).not.toBe(deployment());
+    const r = run(tf);
+    expect(codes(r)).not.toContain('RF903');
+    const f = r.findings.find((x) => x.code === 'RF911');
+    expect(f?.message).toContain('has no instance profile');
+    expect(f?.path).toMatch(/^runner\/main\.tf:\d+:\d+$/);
   });
 
   it('finds the manager and proves what the files show (before: RF910 "no runner manager")', () => {
@@ -276,28 +289,11 @@ describe('doctor HCL functions: base64encode and base64decode', () => {
 
 describe('doctor (AKS): a role assignment scoped to a storage account whose resource group is a reference', () => {
   it('resolves azurerm_storage_account.<x>.id through resource_group_name = azurerm_resource_group.<y>.name (before: RF906)', () => {
-    const tf = `resource "azurerm_resource_group" "runners" {
-  name     = "rg-gitlab-runners"
-  location = "westeurope"
-}
-resource "azurerm_user_assigned_identity" "runner" {
-  name                = "id-gitlab-runner"
-  resource_group_name = azurerm_resource_group.runners.name
-  location            = azurerm_resource_group.runners.location
-}
-resource "azurerm_storage_account" "cache" {
-  name                     = "acmerunnercache"
-  resource_group_name      = azurerm_resource_group.runners.name
-  location                 = azurerm_resource_group.runners.location
-  account_tier             = "Standard"
-  account_replication_type = "LRS"
-}
-resource "azurerm_role_assignment" "cache" {
-  scope                = azurerm_storage_account.cache.id
-  role_definition_name = "Storage Blob Data Contributor"
-  principal_id         = azurerm_user_assigned_identity.runner.principal_id
-}
-`;
+    // The hand-written AKS deployment of the helm_release tests: its cache role is scoped to the
+    // storage account, whose resource group is azurerm_resource_group.runners.name.
+    const tf = readFileSync(new URL('./fixtures/doctor-helm-release/aks/main.tf', import.meta.url), 'utf8');
+    expect(tf).toMatch(/resource "azurerm_storage_account" "cache" \{\n {2}name += "acmerunnercache"\n {2}resource_group_name += azurerm_resource_group\.runners\.name\n/);
+    expect(tf).toMatch(/resource "azurerm_role_assignment" "cache" \{\n {2}scope += azurerm_storage_account\.cache\.id\n/);
     const r = doctor([{ path: 'tf/main.tf', bytes: new TextEncoder().encode(tf) }]);
     expect(r.findings.filter((f) => f.code === 'RF906')).toEqual([]);
   });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { doctor } from '../src/doctor/index.js';
+import { doctor, type InputFile } from '../src/doctor/index.js';
 import { planMutated } from './helpers/fleet.js';
+import { handWrittenDockerVm } from './helpers/doctor.js';
 
 /**
  * A GitLab ID-token role (cloud aws) with a grant on the fleet's S3 cache bucket lets every
@@ -74,101 +75,28 @@ describe('plan: GitLab ID-token roles over the S3 cache', () => {
   });
 });
 
-/** A hand-written EC2 Docker runner with an S3 cache, and a GitLab ID-token role as GitLab's guide writes it. */
-function handWritten(resource: string, extra = ''): { path: string; bytes: Uint8Array }[] {
-  const text = (s: string) => new TextEncoder().encode(s);
-  const userData = `#!/bin/bash
-cat > /etc/gitlab-runner/config.toml <<'EOF2'
-concurrent = 2
-
-[[runners]]
-  name = "docker-ci"
-  url = "https://gitlab.example.com"
-  executor = "docker"
-  [runners.docker]
-    image = "alpine:3.22"
-  [runners.cache]
+/** The hand-written EC2 Docker runner of the doctor helpers with an S3 cache, and its GitLab ID-token role granted `resource`. */
+function handWritten(resource: string, extra = ''): InputFile[] {
+  return handWrittenDockerVm({
+    folder: 'deploy',
+    config: `  [runners.cache]
     Type = "s3"
     Path = "docker"
     [runners.cache.s3]
       BucketName = "example-ci-cache"
       BucketLocation = "eu-west-1"
       AuthenticationType = "iam"
-EOF2
-`;
-  const main = `provider "aws" {
-  region = "eu-west-1"
-}
-
-resource "aws_iam_role" "ci" {
-  name = "ci-docker-runner"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }]
-  })
-}
-
-resource "aws_iam_role_policy" "ci" {
-  name = "runner"
-  role = aws_iam_role.ci.name
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      { Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject"], Resource = "arn:aws:s3:::example-ci-cache/docker/*" },
-      { Effect = "Allow", Action = "s3:ListBucket", Resource = "arn:aws:s3:::example-ci-cache", Condition = { StringLike = { "s3:prefix" = ["docker/*", "docker"] } } },
-    ]
-  })
-}
-
-resource "aws_iam_instance_profile" "ci" {
-  name = "ci-docker-runner"
-  role = aws_iam_role.ci.name
-}
-
-resource "aws_launch_template" "ci" {
-  name                 = "ci-docker-runner"
-  image_id             = "ami-0123456789abcdef0"
-  instance_type        = "t3.large"
-  iam_instance_profile { name = aws_iam_instance_profile.ci.name }
-  metadata_options {
-    http_endpoint               = "enabled"
-    http_tokens                 = "required"
-    http_put_response_hop_limit = 1
-  }
-  user_data = filebase64("\${path.module}/user-data.sh")
-}
-
-resource "aws_iam_role" "deploy" {
-  name = "gitlab-deploy"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Federated = "arn:aws:iam::111122223333:oidc-provider/gitlab.example.com" }
-      Action    = "sts:AssumeRoleWithWebIdentity"
-      Condition = {
-        StringEquals = {
-          "gitlab.example.com:aud" = "https://gitlab.example.com"
-          "gitlab.example.com:sub" = "project_path:acme/app:ref_type:branch:ref:main"
-        }
-      }
-    }]
-  })
-}
-
-resource "aws_iam_role_policy" "deploy" {
-  name = "deploy"
-  role = aws_iam_role.deploy.name
-  policy = jsonencode({
+`,
+    ciStatements: [
+      '{ Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject"], Resource = "arn:aws:s3:::example-ci-cache/docker/*" }',
+      '{ Effect = "Allow", Action = "s3:ListBucket", Resource = "arn:aws:s3:::example-ci-cache", Condition = { StringLike = { "s3:prefix" = ["docker/*", "docker"] } } }',
+    ],
+    deployPolicy: `jsonencode({
     Version   = "2012-10-17"
     Statement = [{ Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"], Resource = "${resource}" }]
-  })
-}
-${extra}`;
-  return [
-    { path: 'deploy/main.tf', bytes: text(main) },
-    { path: 'deploy/user-data.sh', bytes: text(userData) },
-  ];
+  })`,
+    extra,
+  });
 }
 
 describe('doctor: a hand-written ID-token role over the S3 cache', () => {

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { planValue } from '../src/core.js';
-import { doctor } from '../src/doctor/index.js';
+import { doctor, type InputFile } from '../src/doctor/index.js';
 import { damagedFiles, exampleFiles, planExample, planMutated, replicatedExample } from './helpers/fleet.js';
+import { handWrittenDockerVm } from './helpers/doctor.js';
 
 /**
  * Only a VM runner's manager and the token rotator may read its token parameter (RF721): an
@@ -294,29 +295,16 @@ describe('doctor: the tags a token parameter carries', () => {
 });
 
 /**
- * A hand-written EC2 Docker runner in HCL (.tf): its token parameter, encrypted with a key of the
- * files, tagged by the user; `extra` adds a GitLab ID-token role and its policy.
+ * The hand-written EC2 Docker runner of the doctor helpers, reading its token parameter, encrypted
+ * with a key of the files and tagged by the user (`parameter` adds to it); `policy` is the inline
+ * policy of its GitLab ID-token role.
  */
-function handWrittenVm(parameter: string, policy: string): { path: string; bytes: Uint8Array }[] {
-  const text = (s: string) => new TextEncoder().encode(s);
-  const userData = `#!/bin/bash
-cat > /etc/gitlab-runner/config.toml <<'EOF2'
-concurrent = 2
-
-[[runners]]
-  name = "docker-ci"
-  url = "https://gitlab.example.com"
-  executor = "docker"
-  [runners.docker]
-    image = "alpine:3.22"
-EOF2
-token="$(aws ssm get-parameter --name /ci/docker-ci/token --with-decryption --query Parameter.Value --output text)"
-`;
-  const main = `provider "aws" {
-  region              = "eu-west-1"
-  allowed_account_ids = ["111122223333"]
-}
-
+function handWrittenVm(parameter: string, policy: string): InputFile[] {
+  return handWrittenDockerVm({
+    folder: 'vm',
+    userDataTail: 'token="$(aws ssm get-parameter --name /ci/docker-ci/token --with-decryption --query Parameter.Value --output text)"\n',
+    provider: '  allowed_account_ids = ["111122223333"]\n',
+    resources: `
 resource "aws_kms_key" "token" {
   description = "runner tokens"
 }
@@ -332,73 +320,13 @@ resource "aws_ssm_parameter" "token" {
 ${parameter}
   lifecycle { ignore_changes = [value] }
 }
-
-resource "aws_iam_role" "ci" {
-  name = "ci-docker-runner"
-  assume_role_policy = jsonencode({
-    Version   = "2012-10-17"
-    Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }]
-  })
-}
-
-resource "aws_iam_role_policy" "ci" {
-  name = "runner"
-  role = aws_iam_role.ci.name
-  policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [
-      { Effect = "Allow", Action = "ssm:GetParameter", Resource = "arn:aws:ssm:eu-west-1:111122223333:parameter/ci/docker-ci/token" },
-      { Effect = "Allow", Action = "kms:Decrypt", Resource = aws_kms_key.token.arn },
-    ]
-  })
-}
-
-resource "aws_iam_instance_profile" "ci" {
-  name = "ci-docker-runner"
-  role = aws_iam_role.ci.name
-}
-
-resource "aws_launch_template" "ci" {
-  name          = "ci-docker-runner"
-  image_id      = "ami-0123456789abcdef0"
-  instance_type = "t3.large"
-  iam_instance_profile { name = aws_iam_instance_profile.ci.name }
-  metadata_options {
-    http_endpoint               = "enabled"
-    http_tokens                 = "required"
-    http_put_response_hop_limit = 1
-  }
-  user_data = filebase64("\${path.module}/user-data.sh")
-}
-
-resource "aws_iam_role" "deploy" {
-  name = "gitlab-deploy"
-  assume_role_policy = jsonencode({
-    Version = "2012-10-17"
-    Statement = [{
-      Effect    = "Allow"
-      Principal = { Federated = "arn:aws:iam::111122223333:oidc-provider/gitlab.example.com" }
-      Action    = "sts:AssumeRoleWithWebIdentity"
-      Condition = {
-        StringEquals = {
-          "gitlab.example.com:aud" = "https://gitlab.example.com"
-          "gitlab.example.com:sub" = "project_path:acme/app:ref_type:branch:ref:main"
-        }
-      }
-    }]
-  })
-}
-
-resource "aws_iam_role_policy" "deploy" {
-  name   = "deploy"
-  role   = aws_iam_role.deploy.name
-  policy = ${policy}
-}
-`;
-  return [
-    { path: 'vm/main.tf', bytes: text(main) },
-    { path: 'vm/user-data.sh', bytes: text(userData) },
-  ];
+`,
+    ciStatements: [
+      '{ Effect = "Allow", Action = "ssm:GetParameter", Resource = "arn:aws:ssm:eu-west-1:111122223333:parameter/ci/docker-ci/token" }',
+      '{ Effect = "Allow", Action = "kms:Decrypt", Resource = aws_kms_key.token.arn }',
+    ],
+    deployPolicy: policy,
+  });
 }
 
 describe('doctor (HCL): policies that name the token key by reference, and the tags a hand-written parameter carries', () => {

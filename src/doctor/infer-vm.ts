@@ -7,12 +7,13 @@ import type { CloudIdentity, ResolvedCluster } from '../model/types.js';
 import type { IntentRunner } from '../verify/intent.js';
 import { runnerSchema } from '../spec/schema.js';
 import { PLATFORMS } from '../platforms/registry.js';
-import { EC2_SERVICE, vmRunnerNames } from '../platforms/aws-vm/common.js';
+import { EC2_SERVICE, instanceProfileOf, vmRunnerNames } from '../platforms/aws-vm/common.js';
 import { get } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { tomlPlace } from './toml-locate.js';
 import { OWN_ACCOUNT, providerAccount } from './hcl/eval.js';
 import type { Evidence } from './evidence.js';
+import { mapRootStrings } from './root-strings.js';
 import { serializeArtifact } from '../emit/serialize.js';
 import { canonicalUserData, findVmManagers, rekey, resolveKey, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
 
@@ -81,17 +82,9 @@ export const ACCOUNT_NOT_SHOWN = OWN_ACCOUNT;
 export function settleOwnAccount(root: TerraformRoot, account: string): void {
   if (account === OWN_ACCOUNT || !/^\d{12}$/.test(account)) return;
   const arn = new RegExp(`(arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:)${OWN_ACCOUNT}(?=:)`, 'g');
-  const fix = (v: unknown): unknown => {
-    if (typeof v === 'string') return v === OWN_ACCOUNT ? account : v.includes(OWN_ACCOUNT) ? v.replace(arn, `$1${account}`).replace(new RegExp(`(^|[^0-9])${OWN_ACCOUNT}(?=\\.dkr\\.ecr\\.)`, 'g'), `$1${account}`) : v;
-    if (Array.isArray(v)) {
-      v.forEach((x, i) => (v[i] = fix(x)));
-      return v;
-    }
-    if (v !== null && typeof v === 'object') for (const [k, x] of Object.entries(v)) (v as Record<string, unknown>)[k] = fix(x);
-    return v;
-  };
-  fix(root.resource);
-  if (root.data) fix(root.data);
+  const ecr = new RegExp(`(^|[^0-9])${OWN_ACCOUNT}(?=\\.dkr\\.ecr\\.)`, 'g');
+  // In place: the root's own bodies, as the proofs then read them.
+  mapRootStrings(root, (v) => (v === OWN_ACCOUNT ? account : v.includes(OWN_ACCOUNT) ? v.replace(arn, `$1${account}`).replace(ecr, `$1${account}`) : v), { copyOnWrite: false, data: true });
 }
 
 /**
@@ -134,7 +127,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     root.resource.aws_launch_template![m.launchTemplateKey] = { ...root.resource.aws_launch_template![m.launchTemplateKey]!, user_data: Buffer.from(m.userData, 'utf8').toString('base64') };
     const lt = root.resource.aws_launch_template![m.launchTemplateKey]!;
     const ltName = str(lt.name) ?? m.launchTemplateKey;
-    const profileRef = get(first(lt.iam_instance_profile), 'name') ?? get(first(lt.iam_instance_profile), 'arn');
+    const profileRef = instanceProfileOf(lt);
     const profileKey = resolveKey(root, 'aws_iam_instance_profile', profileRef);
     if (!profileKey) {
       sink.findings.push(finding(profileRef === undefined ? 'RF911' : 'RF903', formatPosition(originAt(m.origin, 'iam_instance_profile')), profileRef === undefined ? `the manager of runner ${m.runner} (launch template ${ltName}) has no instance profile: it cannot sign cache URLs or read its token, and nothing about its identity can be proven` : `the instance profile ${JSON.stringify(profileRef)} of runner ${m.runner}'s manager is not in the evidence given`, { fix: 'give the manager its own instance profile and role, and give their Terraform' }));

@@ -8,6 +8,7 @@ import { parseRef } from '../verify/aws-docs.js';
 import { get } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
+import { mapRootStrings } from './root-strings.js';
 import { userDataFilePath } from '../platforms/aws-vm/user-data.js';
 
 /**
@@ -245,35 +246,9 @@ export function rekey(root: TerraformRoot, ev: Evidence, type: string, from: str
 function rewriteReferences(root: TerraformRoot, type: string, from: string, to: string): void {
   const written = `${type}.${from}`;
   const re = new RegExp(`(?<![A-Za-z0-9_.-])${escapeRe(type)}\\.${escapeRe(from)}(?![A-Za-z0-9_-])`, 'g');
-  // Copy on write: a body (or a part of it) changes only where it holds such a reference.
-  const fix = (v: unknown): unknown => {
-    if (typeof v === 'string') return v.includes('${') && v.includes(written) ? v.replace(re, `${type}.${to}`) : v;
-    if (Array.isArray(v)) {
-      let out: unknown[] | undefined;
-      v.forEach((x, i) => {
-        const y = fix(x);
-        if (y !== x) (out ??= [...(v as unknown[])])[i] = y;
-      });
-      return out ?? v;
-    }
-    if (v !== null && typeof v === 'object') {
-      let out: Record<string, unknown> | undefined;
-      for (const k of Object.keys(v)) {
-        const x = (v as Record<string, unknown>)[k];
-        const y = fix(x);
-        if (y !== x) setOwn((out ??= { ...(v as Record<string, unknown>) }), k, y);
-      }
-      return out ?? v;
-    }
-    return v;
-  };
-  for (const byName of Object.values(root.resource)) {
-    for (const name of Object.keys(byName)) {
-      const body = byName[name]!;
-      const y = fix(body);
-      if (y !== body) setOwn(byName, name, y as Record<string, unknown>);
-    }
-  }
+  // Copy on write: the root's bodies are the evidence's (normalizeTerraform copies only the maps by
+  // type); a body (or a part of it) changes only where it holds such a reference.
+  mapRootStrings(root, (v) => (v.includes('${') && v.includes(written) ? v.replace(re, `${type}.${to}`) : v), { copyOnWrite: true });
 }
 
 function escapeRe(s: string): string {

@@ -1,4 +1,5 @@
-import { isCollection, parseDocument, visit } from 'yaml';
+import { parseDocument } from 'yaml';
+import { mappingKeyProblems } from '../spec/yaml-keys.js';
 
 /**
  * One YAML document as plain data, as `yaml.parse` gives it, for text the doctor finds inside
@@ -12,16 +13,7 @@ export function yamlData(text: string, version: '1.1' | '1.2', maxAliasCount = 1
   // The default log level: with 'silent' the parser also leaves out the error for a second document.
   const doc = parseDocument(text, { version });
   if (doc.errors.length > 0) throw new Error(doc.errors[0]!.message.split('\n')[0]);
-  let complex: string | undefined;
-  visit(doc, {
-    Pair(_, pair) {
-      if (isCollection(pair.key)) {
-        complex = String(pair.key);
-        return visit.BREAK;
-      }
-      return undefined;
-    },
-  });
+  const complex = mappingKeyProblems(doc).find((p) => p.kind === 'collection')?.key;
   if (complex !== undefined) throw new Error(`a mapping key is a list or a map (${complex.length > 40 ? `${complex.slice(0, 40)}…` : complex}), which plain data cannot hold`);
   return doc.toJS({ maxAliasCount });
 }

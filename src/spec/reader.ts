@@ -1,9 +1,10 @@
-import { Composer, isAlias, isCollection, isMap, isScalar, isSeq, Parser, type Document, type Node, type YAMLError, type CST } from 'yaml';
+import { Composer, isAlias, isMap, isScalar, isSeq, Parser, type Document, type Node, type YAMLError, type CST } from 'yaml';
 type Token = CST.Token;
 
 import type { Finding } from './findings.js';
 import { formatPath, safeText } from './findings.js';
 import { readPlainYaml } from './plain-yaml.js';
+import { mappingKeyProblems } from './yaml-keys.js';
 
 /**
  * The one reader of spec text (YAML or JSON). Every problem with the text becomes an RF001
@@ -190,36 +191,13 @@ function duplicateKeys(doc: Document.Parsed): Problem[] {
   return keyProblems(doc).filter((p) => p.kind === 'duplicate');
 }
 
-/**
- * Mapping keys plain data cannot hold as written: a key that appears twice in one mapping, and a
- * key that is itself a list or a map (`? [a, b]: 1`, valid YAML). The library would turn the
- * latter into its text and print a process warning on stderr; here it is a finding at the key.
- */
+/** The mapping key problems of the document, worded for a spec (the fix is the caller's). */
 function keyProblems(doc: Document.Parsed): (Problem & { kind: 'duplicate' | 'collection' })[] {
-  const out: (Problem & { kind: 'duplicate' | 'collection' })[] = [];
-  const stack: unknown[] = [doc.contents];
-  while (stack.length > 0) {
-    const node = stack.pop();
-    if (isMap(node)) {
-      const seen = new Map<string, number>();
-      for (const pair of node.items) {
-        const key = pair.key as Node | null;
-        if (isScalar(key)) {
-          const k = String(key.value);
-          const at = key.range?.[0] ?? 0;
-          const first = seen.get(k);
-          if (first !== undefined) out.push({ kind: 'duplicate', offset: at, message: `the key "${safeText(k, 60)}" appears twice in one mapping` });
-          else seen.set(k, at);
-        } else if (isCollection(key)) {
-          out.push({ kind: 'collection', offset: key.range?.[0] ?? 0, message: `a mapping key is a ${isSeq(key) ? 'list' : 'map'}, not a name: ${safeText(String(key), 60)}` });
-        }
-        stack.push(pair.value);
-      }
-    } else if (isSeq(node)) {
-      for (const item of node.items) stack.push(item);
-    }
-  }
-  return out.sort((a, b) => a.offset - b.offset);
+  return mappingKeyProblems(doc).map((p) =>
+    p.kind === 'duplicate'
+      ? { kind: p.kind, offset: p.offset, message: `the key "${safeText(p.key, 60)}" appears twice in one mapping` }
+      : { kind: p.kind, offset: p.offset, message: `a mapping key is a ${p.shape}, not a name: ${safeText(p.key, 60)}` },
+  );
 }
 
 /** Aliases whose anchor is not defined before them. */

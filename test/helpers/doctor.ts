@@ -202,3 +202,97 @@ export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment)
   { code: 'RF912', rule: 'a registration token in the values', mutate: (d) => (d.values.runnerRegistrationToken = 'GR1348941example-token-value') },
   { code: 'RF917', rule: 'a config.toml next to the values differs from their runners.config', mutate: (d) => (d.extra['deploy/config.toml'] = toToml({ runners: [{ ...d.runnerToml.runners[0], kubernetes: { ...k8s(d), privileged: true } }] })) },
 ];
+
+/**
+ * A hand-written EC2 Docker runner in HCL (`<folder>/main.tf` and the `user-data.sh` its launch
+ * template reads with filebase64): runner docker-ci, its role `ci` with `ciStatements`, instance
+ * profile and launch template (IMDSv2, hop limit 1), and a GitLab ID-token role `deploy` as GitLab's
+ * guide writes it (project acme/app, branch main) whose inline policy is `deployPolicy` (an HCL
+ * expression). `config` follows [runners.docker] in the config.toml, `userDataTail` the heredoc,
+ * `provider` the region in the aws provider, `resources` comes before the roles and `extra` after.
+ * The one copy of this deployment: the ID-token tests over the S3 cache and the token-reader tests
+ * each add what they are about.
+ */
+export function handWrittenDockerVm(o: { folder: string; ciStatements: string[]; deployPolicy: string; config?: string; userDataTail?: string; provider?: string; resources?: string; extra?: string }): InputFile[] {
+  const text = (s: string) => new TextEncoder().encode(s);
+  const userData = `#!/bin/bash
+cat > /etc/gitlab-runner/config.toml <<'EOF2'
+concurrent = 2
+
+[[runners]]
+  name = "docker-ci"
+  url = "https://gitlab.example.com"
+  executor = "docker"
+  [runners.docker]
+    image = "alpine:3.22"
+${o.config ?? ''}EOF2
+${o.userDataTail ?? ''}`;
+  const main = `provider "aws" {
+  region = "eu-west-1"
+${o.provider ?? ''}}
+${o.resources ?? ''}
+resource "aws_iam_role" "ci" {
+  name = "ci-docker-runner"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+}
+
+resource "aws_iam_role_policy" "ci" {
+  name = "runner"
+  role = aws_iam_role.ci.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+${o.ciStatements.map((s) => `      ${s},\n`).join('')}    ]
+  })
+}
+
+resource "aws_iam_instance_profile" "ci" {
+  name = "ci-docker-runner"
+  role = aws_iam_role.ci.name
+}
+
+resource "aws_launch_template" "ci" {
+  name                 = "ci-docker-runner"
+  image_id             = "ami-0123456789abcdef0"
+  instance_type        = "t3.large"
+  iam_instance_profile { name = aws_iam_instance_profile.ci.name }
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+  user_data = filebase64("\${path.module}/user-data.sh")
+}
+
+resource "aws_iam_role" "deploy" {
+  name = "gitlab-deploy"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = "arn:aws:iam::111122223333:oidc-provider/gitlab.example.com" }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringEquals = {
+          "gitlab.example.com:aud" = "https://gitlab.example.com"
+          "gitlab.example.com:sub" = "project_path:acme/app:ref_type:branch:ref:main"
+        }
+      }
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "deploy" {
+  name   = "deploy"
+  role   = aws_iam_role.deploy.name
+  policy = ${o.deployPolicy}
+}
+${o.extra ?? ''}`;
+  return [
+    { path: `${o.folder}/main.tf`, bytes: text(main) },
+    { path: `${o.folder}/user-data.sh`, bytes: text(userData) },
+  ];
+}

@@ -377,6 +377,17 @@ export interface LaunchTemplateInput {
   tags: Record<string, string>;
 }
 
+/**
+ * The instance profile a launch template names, as written (a reference or a literal): the one
+ * reader of its `iam_instance_profile` block, which `launchTemplate` writes and the doctor's
+ * instances translate to. `name`, else `arn`; an empty or non-text value is no profile.
+ */
+export function instanceProfileOf(lt: Record<string, unknown> | undefined): string | undefined {
+  const p = [lt?.iam_instance_profile].flat()[0] as Record<string, unknown> | undefined;
+  const v = p?.name ?? p?.arn;
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
 /** IMDSv2 required, encrypted root volume, no key pair. */
 export function launchTemplate(i: LaunchTemplateInput): Record<string, unknown> {
   const body: Record<string, unknown> = {

@@ -4,16 +4,33 @@ import { z } from 'zod';
 import type { PlatformPlugin } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
-import { mergeFragments, named, type TerraformResources } from '../../emit/artifacts.js';
+import { mergeFragments, named, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
 import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { amiIdSchema, autoscalerRunnerSchema, instanceRunnerSchema, vmClusterFields, type AutoscalerRunnerSpec } from '../aws-vm/schema.js';
-import { egressAll, key, launchTemplate, managerCannot, managerMay, managerResources, managerUserData, names, securityGroup, shownArns, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
+import { egressAll, instanceProfileOf, key, launchTemplate, managerCannot, managerMay, managerResources, managerUserData, names, securityGroup, shownArns, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE } from '../aws-identity-check.js';
 import { dockerHostEscapes, escapeFindings } from '../../verify/docker-escape.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import { awsFacts, resourceBody } from '../../verify/aws-docs.js';
+
+/** The key of the `aws_iam_instance_profile` a profile reference names (`${aws_iam_instance_profile.<key>.name}` or `.arn`). */
+const profileKey = (v: string) => /^\$\{aws_iam_instance_profile\.([^.}]+)\.(?:name|arn)\}$/.exec(v)?.[1];
+
+/** The `aws_iam_instance_profile` resource a profile reference names, when the root holds it. */
+function profileBody(root: TerraformRoot, profile: string): Record<string, unknown> | undefined {
+  const k = profileKey(profile);
+  return k === undefined ? undefined : resourceBody(root, 'aws_iam_instance_profile', k);
+}
+
+/** The instance profile of the workers' launch template, as messages name it: the profile's name, else as written. */
+function workerProfile(root: TerraformRoot, runner: IntentRunner): { profile: string; shown: string } | undefined {
+  const profile = instanceProfileOf(resourceBody(root, 'aws_launch_template', key(runner, 'workers')));
+  if (profile === undefined) return undefined;
+  const name = profileBody(root, profile)?.name;
+  return { profile, shown: typeof name === 'string' ? name : profile };
+}
 
 /**
  * What a job that leaves its container takes over: its worker, with the jobs beside and after it.
@@ -22,17 +39,8 @@ import { awsFacts, resourceBody } from '../../verify/aws-docs.js';
  */
 function workerTakeOver(docs: FleetDocuments, runner: IntentRunner): string {
   const root = awsFacts(docs)?.root;
-  const lt = root ? resourceBody(root, 'aws_launch_template', key(runner, 'workers')) : undefined;
-  const profile = lt?.iam_instance_profile;
-  const shown = profile === undefined ? undefined : (JSON.stringify(profile) ?? 'a value').slice(0, 160);
+  const shown = root ? workerProfile(root, runner)?.shown : undefined;
   return `the worker instance: the jobs it runs at the same time (capacity_per_instance) and the ones after it (max_use_count)${shown !== undefined ? `, and the role of the worker instance profile ${shown}` : ''}`;
-}
-
-/** The instance profile a launch template names (`name` or `arn`, a reference or a literal), as written. */
-function profileOf(lt: Record<string, unknown> | undefined): string | undefined {
-  const p = [lt?.iam_instance_profile].flat()[0] as Record<string, unknown> | undefined;
-  const v = p?.name ?? p?.arn;
-  return typeof v === 'string' && v !== '' ? v : undefined;
 }
 
 /**
@@ -47,20 +55,14 @@ function verifyWorkerProfile(docs: FleetDocuments, runner: IntentRunner, runnerP
   if (!root) return [];
   const workers = resourceBody(root, 'aws_launch_template', key(runner, 'workers'));
   if (!workers) return [{ code: 'RF903', severity: CODES.RF903.severity, path: runnerPath, message: `the launch template of the workers of group ${names(runner).workerGroup} is not in the documents, so whether the workers carry an instance profile is not shown`, fix: 'regenerate', deploymentFix: `give the Terraform of the launch template of Auto Scaling group ${names(runner).workerGroup}` }];
-  const profile = profileOf(workers);
-  if (profile === undefined) return [];
-  const managerProfile = profileOf(resourceBody(root, 'aws_launch_template', key(runner, 'manager')));
-  const ref = (v: string) => /^\$\{aws_iam_instance_profile\.([^.}]+)\.(?:name|arn)\}$/.exec(v)?.[1];
-  const profileBody = (v: string) => {
-    const k = ref(v);
-    return k === undefined ? undefined : resourceBody(root, 'aws_iam_instance_profile', k);
-  };
-  const sameProfile = managerProfile !== undefined && (managerProfile === profile || (ref(profile) !== undefined && ref(profile) === ref(managerProfile)));
-  const managerRole = managerProfile === undefined ? undefined : profileBody(managerProfile)?.role;
-  const workerRole = profileBody(profile)?.role;
+  const worker = workerProfile(root, runner);
+  if (worker === undefined) return [];
+  const { profile, shown } = worker;
+  const managerProfile = instanceProfileOf(resourceBody(root, 'aws_launch_template', key(runner, 'manager')));
+  const sameProfile = managerProfile !== undefined && (managerProfile === profile || (profileKey(profile) !== undefined && profileKey(profile) === profileKey(managerProfile)));
+  const managerRole = managerProfile === undefined ? undefined : profileBody(root, managerProfile)?.role;
+  const workerRole = profileBody(root, profile)?.role;
   const sameRole = workerRole !== undefined && managerRole !== undefined && JSON.stringify(workerRole) === JSON.stringify(managerRole);
-  const shownName = profileBody(profile)?.name;
-  const shown = typeof shownName === 'string' ? shownName : profile;
   if (sameProfile || sameRole) {
     return [{ code: 'RF713', severity: CODES.RF713.severity, path: runnerPath, message: `the workers of group ${names(runner).workerGroup} carry the manager's ${sameProfile ? 'instance profile' : 'role'} (instance profile ${shown}): whatever reaches a worker host (a job that leaves its container, or one with host networking) holds the manager's role, with the runner token, the cache signing, scaling and SSH to every other worker`, fix: 'regenerate; workers have no instance profile', deploymentFix: 'remove iam_instance_profile from the workers\' launch template: jobs that need cloud access get it from GitLab CI id_tokens, never from the worker' }];
   }

@@ -163,6 +163,13 @@ describe('doctor: RF611 plain HTTP follows the azurerm default (HTTPS only unles
     expect(f?.fix).toBe('set enable_https_traffic_only = true on storage account acmegitlabcicache');
     expect(rf611(run(edited([ACCOUNT_TLS, `${ACCOUNT_TLS}\n  enable_https_traffic_only       = true`])))).toEqual([]);
   });
+  it('min_tls_version unset: passes (the azurerm default is TLS1_2); "TLS1_0" fails with the attribute to set', () => {
+    expect(rf611(run(edited([`${ACCOUNT_TLS}\n`, ''])))).toEqual([]);
+    const [f] = rf611(run(edited([ACCOUNT_TLS, '  min_tls_version                 = "TLS1_0"'])));
+    expect(f?.message).toBe('storage account acmegitlabcicache allows TLS older than 1.2');
+    expect(f?.received).toBe('{"min_tls_version":"TLS1_0"}');
+    expect(f?.fix).toBe('set min_tls_version = "TLS1_2" on storage account acmegitlabcicache');
+  });
 });
 
 describe('doctor: RF612 (cache blobs never expire) speaks Terraform', () => {

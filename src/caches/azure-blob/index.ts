@@ -203,10 +203,12 @@ export const azureBlobCache: CacheBackend = {
     // HTTPS only is the provider's default when unset: azurerm 4.x `https_traffic_only_enabled`, 3.x
     // `enable_https_traffic_only`, both "Defaults to `true`" (registry.terraform.io/providers/hashicorp/azurerm/
     // latest/docs/resources/storage_account; ARM's supportsHttpsTrafficOnly defaults to true since API 2019-04-01).
+    // `min_tls_version`: "Defaults to `TLS1_2` for new storage accounts" (the same page, azurerm 3.x and 4.x; ARM's
+    // own default, for an account made without the provider, is TLS 1.0).
     const want: [string, unknown, string, string?, boolean?][] = [
       ['allow_nested_items_to_be_public', false, 'anonymous reads of public blobs'],
       ['https_traffic_only_enabled', true, 'plain HTTP', 'enable_https_traffic_only', true],
-      ['min_tls_version', 'TLS1_2', 'TLS older than 1.2'],
+      ['min_tls_version', 'TLS1_2', 'TLS older than 1.2', undefined, true],
       ['shared_access_key_enabled', false, 'account keys (static credentials that bypass Entra ID)'],
     ];
     const written = (attr: string, legacy?: string): [string, unknown] => (acct[attr] === undefined && legacy !== undefined && acct[legacy] !== undefined ? [legacy, acct[legacy]] : [attr, acct[attr]]);

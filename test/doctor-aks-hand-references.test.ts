@@ -213,3 +213,24 @@ describe('doctor over the hand-written AKS runner: what remains is true', () => 
     expect(r.proofs).toHaveLength(10);
   });
 });
+
+describe('doctor: RF308 judges the manager pod the chart renders (values over the chart\'s own securityContext)', () => {
+  const LABELS = '    podLabels = { "azure.workload.identity/use" = "true" }';
+  const rf308 = (r: DoctorResult) => r.findings.filter((f) => f.code === 'RF308');
+  it('no securityContext in the values: only the seccomp profile is missing (the chart sets the rest), and the fix names that key', () => {
+    const [f] = rf308(run());
+    expect(f?.message).toBe('the manager pod of gitlab-runner does not meet Pod Security restricted: seccompProfile.type is (missing), not RuntimeDefault or Localhost');
+    expect(f?.fix).toBe("set securityContext.seccompProfile.type: RuntimeDefault in the chart values (the chart's own securityContext sets the rest)");
+  });
+  it('only the seccomp profile given: the pod meets restricted, the proof holds', () => {
+    const r = run(edited([LABELS, `${LABELS}\n    securityContext = { seccompProfile = { type = "RuntimeDefault" } }`]));
+    expect(rf308(r)).toEqual([]);
+    expect(holds(r, 'the manager pod meets Pod Security restricted')).toBe(true);
+  });
+  it('a chart default removed with null or overridden: that violation is back', () => {
+    const r = run(edited([LABELS, `${LABELS}\n    securityContext = { runAsNonRoot = null, allowPrivilegeEscalation = true, seccompProfile = { type = "RuntimeDefault" } }`]));
+    const [f] = rf308(r);
+    expect(f?.message).toBe('the manager pod of gitlab-runner does not meet Pod Security restricted: runAsNonRoot is not true; allowPrivilegeEscalation is not false');
+    expect(holds(r, 'the manager pod meets Pod Security restricted')).toBe(false);
+  });
+});

@@ -52,6 +52,43 @@ export function restrictedViolations(pod: unknown, container: unknown): string[]
   return out;
 }
 
+/**
+ * The gitlab-runner chart's own `securityContext` and `podSecurityContext` (its values.yaml: the
+ * manager container does not escalate, runs as non-root and drops every capability; the pod runs as
+ * user 100, group 65533; no seccomp profile). Helm merges the values given over these, key by key,
+ * and a key given as null removes the chart's; so values that leave a key out keep the chart's.
+ */
+const CHART_SECURITY_CONTEXT: Readonly<Record<string, unknown>> = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: false, runAsNonRoot: true, privileged: false, capabilities: { drop: ['ALL'] } };
+const CHART_POD_SECURITY_CONTEXT: Readonly<Record<string, unknown>> = { runAsUser: 100, fsGroup: 65533 };
+
+const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Helm's merge of given values over a chart's defaults: maps merge, anything else given replaces, null removes. */
+export function overChartDefaults(defaults: Readonly<Record<string, unknown>>, given: unknown): unknown {
+  if (given === undefined) return defaults;
+  if (!isMap(given)) return given;
+  const out: Record<string, unknown> = {};
+  for (const k of new Set([...Object.keys(defaults), ...Object.keys(given)])) {
+    const g = given[k];
+    const d = defaults[k];
+    if (g === null) continue;
+    const v = g === undefined ? d : isMap(d) && isMap(g) ? overChartDefaults(d, g) : g;
+    if (v !== undefined) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
+
+/** The chart value that clears each violation of restrictedViolations, by the violation's start. */
+const CLEARS: [string, string][] = [
+  ['runAsNonRoot', 'securityContext.runAsNonRoot: true'],
+  ['runAsUser', 'a runAsUser other than 0'],
+  ['allowPrivilegeEscalation', 'securityContext.allowPrivilegeEscalation: false'],
+  ['privileged', 'securityContext.privileged: false'],
+  ['capabilities.drop', 'securityContext.capabilities.drop: [ALL]'],
+  ['capabilities.add', 'no securityContext.capabilities.add but NET_BIND_SERVICE'],
+  ['seccompProfile', 'securityContext.seccompProfile.type: RuntimeDefault'],
+];
+
 const namespaceOf = (docs: FleetDocuments, runner: string) => docs.runners.get(runner)?.manifests.find((o: K8sObject) => o.kind === 'Namespace');
 
 /** Whether the runner's config.toml runs job containers privileged. */
@@ -84,9 +121,14 @@ export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp
     out.push(f('RF307', `${rp}.placement.namespace`, `namespace ${ns.metadata.name} enforces Pod Security ${showValue(enforce)}: job pods there could run privileged, share the host's namespaces or mount its paths`, { received: showValue(enforce), allowed: privileged ? 'privileged (jobs.privileged is accepted), baseline or restricted' : 'baseline or restricted', fix: `label the namespace ${PSA}/enforce=baseline; runner-fleet always does, regenerate` }));
   }
   const values = emitted.helmValues;
-  const violations = values ? restrictedViolations(values.podSecurityContext, values.securityContext) : [];
+  // What the pod gets: the values given over the chart's own defaults.
+  const violations = values ? restrictedViolations(overChartDefaults(CHART_POD_SECURITY_CONTEXT, values.podSecurityContext), overChartDefaults(CHART_SECURITY_CONTEXT, values.securityContext)) : [];
   if (values && violations.length > 0) {
-    out.push(f('RF308', `${rp}.manager`, `the manager pod of ${runner.name} does not meet Pod Security restricted: ${violations.join('; ')}`, { ...adviceThenRegenerate('set runAsNonRoot, allowPrivilegeEscalation: false, capabilities.drop [ALL] and seccompProfile RuntimeDefault in the chart values', 'runner-fleet always does, regenerate') }));
+    const clears = violations.map((v) => CLEARS.find(([start]) => v.startsWith(start))?.[1]).filter((x): x is string => x !== undefined);
+    out.push(f('RF308', `${rp}.manager`, `the manager pod of ${runner.name} does not meet Pod Security restricted: ${violations.join('; ')}`, {
+      ...adviceThenRegenerate('set runAsNonRoot, allowPrivilegeEscalation: false, capabilities.drop [ALL] and seccompProfile RuntimeDefault in the chart values', 'runner-fleet always does, regenerate'),
+      deploymentFix: `set ${clears.join(', ')} in the chart values (the chart's own securityContext sets the rest)`,
+    }));
   }
   const proofs = [
     { claim: `namespace ${ns.metadata.name} enforces Pod Security ${String(enforce ?? 'nothing')}${privileged ? ' (privileged jobs accepted)' : ''}`, holds: !out.some((x) => x.code === 'RF307') },

@@ -6,6 +6,7 @@ import { doctor, readEvidence, type InputFile } from '../src/doctor/index.js';
 import { inferDeployment } from '../src/doctor/infer.js';
 import { verifyFleet } from '../src/verify/index.js';
 import { AZURE_CORPUS } from './helpers/doctor-azure.js';
+import { corpusFiles } from './helpers/doctor.js';
 
 /**
  * Issue 9c, item 4: the doctor reads deployments runner-fleet did not write, so a fix that says
@@ -74,6 +75,7 @@ describe('no fix the doctor gives tells to regenerate or to run synth, or names 
     ['the token rotator without its SSM permissions', () => damagedFiles('ec2-docker', T, (root) => { for (const k of Object.keys(root.resource.aws_iam_role_policy!)) policyOf(root, k, (p) => ({ ...p, Statement: p.Statement.filter((s) => !JSON.stringify(s).includes('ssm:GetParameter')) })); }), 'RF127'],
     ['the user data file differs from the launch template', () => editedText('ec2-docker', 'ec2/docker/user-data.sh', (t) => `${t}# edited\n`), 'RF106'],
     ['AKS hand-written: cache blobs never expire', handAks, 'RF612'],
+    ['EC2 Docker hand-written: jobs run privileged', () => corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-templatefile')), 'RF301'],
   ])('%s', (_name, files, code) => {
     const r = doctor(files());
     const found = r.findings.filter((f) => f.code === code);

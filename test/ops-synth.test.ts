@@ -80,4 +80,23 @@ describe('synth for operations', () => {
   ])('RF720 lets only instance-metadata reads through: %s', (line, findings) => {
     expect(unverifiedDownloads(['#!/bin/bash', 'set -euo pipefail', line].join('\n'))).toHaveLength(findings);
   });
+
+  // The check RF720's fix gives (a hand-written user data, read by the doctor): the downloaded file
+  // checked against a SHA-256 written in the script on the next line that names it.
+  const SHA = 'ab'.repeat(32);
+  it.each([
+    ['curl -o FILE, then echo "<sha256>  FILE" | sha256sum -c -', ['curl -fsSL -o /tmp/r.rpm "https://x.example/r.rpm"', `echo "${SHA}  /tmp/r.rpm" | sha256sum -c -`, 'dnf install -y /tmp/r.rpm'], 0],
+    ['curl -fsSLo FILE, sha256sum --check <<<', ['curl -fsSLo /opt/bin/tool https://x.example/tool', `sha256sum --check <<< "${SHA} */opt/bin/tool"`], 0],
+    ['wget -O FILE, printf … | sha256sum -c', ['wget -q -O /tmp/t.tgz https://x.example/t.tgz', `printf '%s  %s\\n' ${SHA} /tmp/t.tgz | sha256sum -c`], 0],
+    ['wget --output-document=FILE, echo … | sha256sum -c', ['wget --output-document=/tmp/t.tgz https://x.example/t.tgz', `echo "${SHA}  /tmp/t.tgz" | sha256sum -c`], 0],
+    ['no check', ['curl -fsSL -o /tmp/r.rpm https://x.example/r.rpm', 'dnf install -y /tmp/r.rpm'], 1],
+    ['the file used before its check', ['curl -fsSL -o /tmp/tool https://x.example/tool', 'chmod +x /tmp/tool', `echo "${SHA}  /tmp/tool" | sha256sum -c -`], 1],
+    ['a checksum from a variable, not the script', ['curl -fsSL -o /tmp/tool https://x.example/tool', 'echo "$TOOL_SHA  /tmp/tool" | sha256sum -c -'], 1],
+    ['another file checked', ['curl -fsSL -o /tmp/tool https://x.example/tool', `echo "${SHA}  /tmp/other" | sha256sum -c -`, '/tmp/tool --version'], 1],
+    ['a SHA-1 length digest', ['curl -fsSL -o /tmp/tool https://x.example/tool', `echo "${'ab'.repeat(20)}  /tmp/tool" | sha1sum -c -`], 1],
+    ['a download piped into a shell, whatever follows', ['curl -fsSL -o /tmp/i.sh https://x.example/i.sh | sh', `echo "${SHA}  /tmp/i.sh" | sha256sum -c -`], 2],
+    ['curl to stdout', ['curl -fsSL https://x.example/tool > /tmp/tool', `echo "${SHA}  /tmp/tool" | sha256sum -c -`], 1],
+  ] as const)('RF720 accepts a download checked against a pinned SHA-256 before use: %s', (_name, lines, findings) => {
+    expect(unverifiedDownloads(['#!/bin/bash', 'set -euo pipefail', ...lines].join('\n'))).toHaveLength(findings);
+  });
 });

@@ -292,7 +292,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const backend = cacheBackendFor(cache.type);
       const cacheFindings = backend.verifyRunner(docs, fleet, cache, runner, rp);
       findings.push(...cacheFindings);
-      const reach = backend.diagramLabel ? `container ${backend.diagramLabel(cache, runner.cache)}` : `${runner.cache.path}/`;
+      const reach = backend.diagramLabel ? `container ${backend.diagramLabel(cache, runner.cache)}` : runner.cache.path === '' ? 'every key (its cache has no Path)' : `${runner.cache.path}/`;
       proofs.push({ runner: runner.name, claim: `the manager reads and writes ${reach} in cache ${cache.name} and nothing else there`, holds: !managerUnknown && !managerRefused && !cacheFindings.some((x) => MANAGER_CACHE_CODES.has(x.code)) });
       // Jobs that obtain the manager's credentials (through the host they share) reach what it reaches.
       proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !jobUnknown && extra?.jobsHoldManagerCredentials !== true && !reachedOutsideRunners.has(cache.name) && !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code)) });
@@ -415,7 +415,7 @@ function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner
   const executorSection = get(toml, 'runners', 0, executor.startsWith('docker') ? 'docker' : executor);
   if (get(executorSection, 'privileged') === true) {
     const k8s = docs.runners.get(runner.name)?.manifests.some((o) => o.kind === 'Namespace') === true;
-    out.push(f('RF301', `${rp}.jobs.privileged`, `job containers run privileged: a job can take over ${takeOver}${k8s ? '. The namespace therefore cannot enforce Pod Security baseline (it would reject these pods): it enforces privileged, and warns and audits against baseline' : ''}`, { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)' }));
+    out.push(f('RF301', `${rp}.jobs.privileged`, `job containers run privileged: a job can take over ${takeOver}${k8s ? '. The namespace therefore cannot enforce Pod Security baseline (it would reject these pods): it enforces privileged, and warns and audits against baseline' : ''}`, { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)', deploymentFix: `set privileged = false in [runners.${executor.startsWith('docker') ? 'docker' : executor}] of the runner's config.toml and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)` }));
   }
   const overwrite = get(executorSection, 'service_account_overwrite_allowed');
   if (typeof overwrite === 'string' && overwrite !== '') {

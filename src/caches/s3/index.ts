@@ -481,6 +481,8 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   const jobIdentity = jobIdentityOf(fleet, runner);
   const jobs = jobIdentity ? facts.roles.get(jobIdentity.roleName) : undefined;
   const cachePath = `${runnerPath}.cache`;
+  // An object key of the runner's cache (GitLab Runner joins Path and the key; no Path, no prefix).
+  const under = (rest: string) => (ref.path === '' ? rest : `${ref.path}/${rest}`);
 
   // With VPC endpoints in the bucket policy, requests come through the first of them (as in the VPC).
   const viaEndpoint: Record<string, string> = spec.vpcEndpointIds ? { 'aws:SourceVpce': spec.vpcEndpointIds[0]! } : {};
@@ -503,9 +505,9 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     out.push(finding('RF201', cachePath, `the manager role of runner ${runner.name} is missing from terraform/aws/main.tf.json`, { fix: 'regenerate; this is a bug if it persists', deploymentFix: `give the Terraform of the manager role of runner ${runner.name}` }));
   } else {
     const must: [string, string, Record<string, string>?][] = [
-      ['s3:GetObject', `${arn}/${ref.path}/project/1/probe`],
-      ['s3:PutObject', `${arn}/${ref.path}/project/1/probe`],
-      ['s3:ListBucket', arn, { 's3:prefix': `${ref.path}/project/1/probe` }],
+      ['s3:GetObject', `${arn}/${under('project/1/probe')}`],
+      ['s3:PutObject', `${arn}/${under('project/1/probe')}`],
+      ['s3:ListBucket', arn, { 's3:prefix': under('project/1/probe') }],
     ];
     const missing = must.filter(([a, r, c]) => decide(manager, a, r, c) !== 'allow').map(([a, r]) => `${a} on ${r}`);
     if (missing.length > 0 && manager.unknownPolicies.length > 0) {
@@ -516,7 +518,9 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       out.push(finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}`, { fix: 'the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix' }));
     }
     const neighbours = neighbourPaths(fleet, ref);
-    const others = new Set<string>([`${ref.path}-other`, `${ref.path}x`, 'other-prefix', '', ...neighbours]);
+    // A runner whose cache has no Path (a config.toml the doctor read) owns the bucket's keys: only
+    // other runners' paths in it are outside.
+    const others = new Set<string>(ref.path === '' ? neighbours : [`${ref.path}-other`, `${ref.path}x`, 'other-prefix', '', ...neighbours]);
     const leaks: string[] = [];
     for (const other of [...others].sort()) {
       const objectKey = other === '' ? 'probe' : `${other}/probe`;
@@ -535,11 +539,13 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       const fix = nested.length > 0
         ? `another runner's cache path (${nested.slice(0, 3).join(', ')}) lies inside ${ref.path}/, so a grant on ${ref.path}/ covers it: give each runner a cache.path that is not inside another's (build and deploy, not build and build/deploy)`
         : `grant the manager only its own prefix${leaks.some((l) => l.startsWith('s3:ListBucket')) ? `: s3:ListBucket only with the condition StringLike s3:prefix = ["${ref.path}/*", "${ref.path}"]` : ''}`;
-      out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix }));
+      if (ref.path === '') {
+        out.push(finding('RF202', cachePath, `role ${manager.name} reaches other runners' cache paths in bucket ${spec.bucket} (${neighbours.slice(0, 3).join(', ')}): ${leaks.join(', ')}; its own cache has no Path, so its keys are anywhere in the bucket`, { fix: 'give every runner of the bucket its own [runners.cache] Path, and grant each manager only its own prefix' }));
+      } else out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix }));
     }
   }
   if (jobs) {
-    const reach = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].filter((a) => decide(jobs, a, `${arn}/${ref.path}/project/1/probe`) === 'allow');
+    const reach = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].filter((a) => decide(jobs, a, `${arn}/${under('project/1/probe')}`) === 'allow');
     if (decide(jobs, 's3:ListBucket', arn, { 's3:prefix': ref.path }) === 'allow') reach.push('s3:ListBucket');
     // Rewriting the bucket policy or ACL reaches the objects one step later.
     for (const action of BUCKET_ACCESS_CONTROL_ACTIONS) if (decide(jobs, action, arn) === 'allow') reach.push(`${action} (and with it any object)`);

@@ -531,7 +531,9 @@ export class ModuleEvaluator {
             partial += tfLiteral(p);
             continue;
           }
-          const v = this.value(p, env);
+          const got = this.value(p, env);
+          // Text around a reference: the resource's argument as written is what Terraform renders there.
+          const v = got instanceof Unknown ? (this.writtenArgument(got) ?? got) : got;
           if (v instanceof Unknown) {
             unknown ??= v;
             partial += v.render;
@@ -744,9 +746,12 @@ export class ModuleEvaluator {
     const text = this.hooks.file!(path);
     if (text === undefined) return this.unknown(e, env, 'RF903', `not in the evidence given: ${path}, which ${e.name}() reads`, `give ${path} with the Terraform files`);
     if (e.name === 'file') return text;
-    const vars = e.args[1] ? this.value(e.args[1], env) : {};
-    if (vars instanceof Unknown) return this.carry(e, env, vars);
-    if (!isObj(vars)) return this.unknown(e, env, 'RF906', 'templatefile() takes an object of template variables');
+    const given = e.args[1] ? this.value(e.args[1], env) : {};
+    if (given instanceof Unknown) return this.carry(e, env, given);
+    if (!isObj(given)) return this.unknown(e, env, 'RF906', 'templatefile() takes an object of template variables');
+    // A variable that is a resource's argument as written (`bucket = aws_s3_bucket.cache.bucket`) renders as written.
+    const vars: Record<string, Value> = {};
+    for (const [k, v] of Object.entries(given)) setOwn(vars, k, v instanceof Unknown ? (this.writtenArgument(v) ?? v) : v);
     let x: Expr;
     try {
       x = parseJsonTemplate(text);
@@ -756,6 +761,25 @@ export class ModuleEvaluator {
     // The template sees its variables only; its positions are the template file's.
     const lines = new LineIndex(text);
     return this.value(x, { loc: { file: path, text, pos: (o) => ({ file: path, ...lines.pos(o) }) }, vars: new Map(Object.entries(vars)) });
+  }
+
+  /**
+   * The value a reference that stays a symbol (`${aws_s3_bucket.cache.bucket}`: references between
+   * resources keep their symbols, which the readers follow) renders to where it is interpolated into
+   * text: the argument as written on that resource of this module (one instance, no count or
+   * for_each), when it is a literal. Undefined for anything else (what apply computes, a data source,
+   * a module's output).
+   */
+  writtenArgument(u: Unknown): string | number | boolean | undefined {
+    if (u.reason.code !== 'RF906' || this.scope.address !== '') return undefined;
+    const m = /^\$\{([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_-]*)\.([a-z_]+)\}$/.exec(u.render);
+    if (!m || m[1] === 'local' || m[1] === 'var' || m[1] === 'data' || m[1] === 'module') return undefined;
+    const block = this.#blocks.get(`${m[1]!}.${m[2]!}`);
+    if (!block || block.mode !== 'resource') return undefined;
+    const insts = this.instances(block);
+    if (insts instanceof Unknown || insts.length !== 1 || insts[0]!.name !== block.name) return undefined;
+    const v = this.body(block, insts[0]!)[m[3]!];
+    return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : undefined;
   }
 
   traverse(e: Expr, env: Env, o: V, key: Value): V {

@@ -944,13 +944,34 @@ export function unverifiedDownloads(script: string): string[] {
     if (i >= begin && i <= end && block.length > 0) return;
     const code = line.includes('#') ? line.replace(/#.*$/, '') : line;
     if (code.includes('|') && /\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
-    if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyInstanceMetadata(code)) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
+    if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyInstanceMetadata(code) && !checkedBeforeUse(lines, i, code)) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
     if (!code.includes('_verified')) return;
     const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
     if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);
     if (/^\s*fetch_verified\b/.test(code) && !(fetch && /^'?[a-f0-9]{64}'?$/.test(fetch[2]!))) out.push(`fetches without a pinned SHA-256 (line ${i + 1})`);
   });
   return out;
+}
+
+/**
+ * Whether the download on line `at` writes a file (`curl -o FILE`, `--output FILE`, `wget -O FILE`)
+ * that the next line naming it checks against a SHA-256 written in the script, the check the RF720
+ * fix gives: `echo "<64 hex digits>  FILE" | sha256sum -c -` (`--check`; `printf`; `sha256sum -c <<<`).
+ * A failed check stops a script run with `set -e` (checked apart) before the file is used.
+ */
+function checkedBeforeUse(lines: readonly string[], at: number, code: string): boolean {
+  if (/\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) return false;
+  const out = /\bcurl\b.*?(?:\s-[A-Za-z]*o\s*|\s--output[=\s]\s*)(["']?)([^\s"']+)\1/.exec(code) ?? /\bwget\b.*?(?:\s-[A-Za-z]*O\s*|\s--output-document[=\s]\s*)(["']?)([^\s"']+)\1/.exec(code);
+  const file = out?.[2];
+  if (file === undefined || file === '-' || file.includes('$')) return false;
+  for (let j = at + 1; j < lines.length; j++) {
+    const next = lines[j]!.replace(/#.*$/, '');
+    if (!next.includes(file)) continue;
+    const escaped = file.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+    const pinned = new RegExp(`["']?[a-fA-F0-9]{64}[ \\t]+\\*?${escaped}["']?`);
+    return pinned.test(next) && /\b(sha256sum|shasum\s+-a\s*256)\s+(-c|--check)\b/.test(next) && (/\b(echo|printf)\b[^|]*\|\s*(sha256sum|shasum)/.test(next) || /<<<\s*["']?[a-fA-F0-9]{64}/.test(next));
+  }
+  return false;
 }
 
 const DOWNLOAD_NEEDLES = ['|', 'curl', 'wget', '_verified'] as const;

@@ -46,6 +46,8 @@ const BUSY = Symbol('busy');
 /** A bare reference (`${type.name.attr}`, `${local.x}`): the form the IAM evaluator accepts as a symbol. */
 const BARE_SYMBOL = /^\$\{(local\.[A-Za-z_][A-Za-z0-9_-]*|[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*\.[a-z_]+)\}$/;
 const MAX_REFERENCE_DEPTH = 100;
+/** kubernetes provider resources (without their `_v1` suffix) whose objects have no namespace. */
+const CLUSTER_SCOPED_KUBERNETES = new Set(['kubernetes_namespace', 'kubernetes_cluster_role', 'kubernetes_cluster_role_binding', 'kubernetes_storage_class', 'kubernetes_persistent_volume', 'kubernetes_priority_class', 'kubernetes_mutating_webhook_configuration', 'kubernetes_validating_webhook_configuration', 'kubernetes_csi_driver', 'kubernetes_runtime_class', 'kubernetes_api_service', 'kubernetes_certificate_signing_request']);
 
 /** A value used as a key or a name: strings as they are, anything else as JSON. */
 function keyString(v: Value): string {
@@ -864,6 +866,24 @@ export class ModuleEvaluator {
       const partition = typeof name === 'string' && name !== '' && typeof region === 'string' ? this.#partitionOf(body.provider) : undefined;
       const account = partition !== undefined ? this.#accountOf(body.provider) : undefined;
       if (account !== undefined) return `arn:${partition!}:ecs:${region as string}:${account}:cluster/${name as string}`;
+    }
+    // A kubernetes provider object's metadata name and namespace are arguments: where written, plan knows them
+    // (`namespace = kubernetes_namespace_v1.runner.metadata[0].name`), and a namespaced object that names none is in
+    // "default" (the provider's default); uid, resource_version and generation are only known after apply.
+    if (block.mode === 'resource' && block.type.startsWith('kubernetes_') && attr === 'metadata') {
+      const m = this.body(block, inst).metadata ?? null;
+      if (isObj(m)) {
+        const out: Record<string, Value> = {};
+        for (const k of ['name', 'namespace', 'labels', 'annotations', 'generate_name']) {
+          const v = m[k];
+          if (v !== undefined) setOwn(out, k, v);
+        }
+        if (!Object.hasOwn(out, 'namespace') && !CLUSTER_SCOPED_KUBERNETES.has(block.type.replace(/_v\d+$/, ''))) out.namespace = 'default';
+        for (const k of ['name', 'uid', 'resource_version', 'generation']) {
+          if (!Object.hasOwn(out, k)) out[k] = this.unknown(e, env, 'RF906', `${address}.metadata.${k} is known only after apply`);
+        }
+        return [out];
+      }
     }
     // Inside a module, too: the module's addresses are not the root's, so what is written is what resolves.
     const indexed = inst.name !== block.name || this.scope.address !== '';

@@ -384,7 +384,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     summary.push(`jobs ${chain.namespace}/${jobsSaName} (${formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account'))})`);
 
     let manager = bind(saEvidence(chain, chain.managerSa, chain.chartCreatesSa));
-    let jobs = bind(saEvidence(chain, jobsSaName, false));
+    // Jobs named as the manager's own service account run as the one the chart creates (with its annotations), when it does.
+    let jobs = bind(saEvidence(chain, jobsSaName, jobsSaName === chain.managerSa && chain.chartCreatesSa));
     // References that do not resolve, in both directions.
     const k8sGiven = namespacesSeen.has(chain.namespace);
     // A party without a binding, where the namespace has a binding written for a service account that

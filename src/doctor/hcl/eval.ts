@@ -360,6 +360,19 @@ export class ModuleEvaluator {
     return new Unknown(`\${local.${name}}`, url.reason);
   }
 
+  /**
+   * Whether a policy text names an issuer host path (hostPath) beside another bare reference: a Federated
+   * principal `aws_iam_openid_connect_provider.x.arn` with condition keys over a local computed from it
+   * some other way. The two may be one issuer or not; the files cannot show which, so the text is not proven.
+   */
+  mixesIssuers(text: string): boolean {
+    const names = new Set(this.scope.hostPaths?.values() ?? []);
+    if (names.size === 0) return false;
+    const found = [...text.replace(KEY_REFERENCE, '').matchAll(BARE_SYMBOLS)].map((m) => m[0]);
+    const own = found.filter((x) => names.has(x.slice('${local.'.length, -1)));
+    return own.length > 0 && own.length < found.length;
+  }
+
   /** Propagates an unknown operand: the result renders as this expression's text. */
   carry(e: Expr, env: Env, u: Unknown): Unknown {
     return new Unknown(this.sym(env.loc.text.slice(e.at, e.end)), u.reason);
@@ -580,7 +593,7 @@ export class ModuleEvaluator {
           if (u && e.name === 'jsonencode' && this.scope.address === '' && args.length === 1) {
             const inlined = inlineKeyReferences(args[0]!, true);
             const text = inlined !== undefined ? callFunction('jsonencode', [inlined]) : undefined;
-            if (typeof text === 'string') return new Unknown(text, u.reason);
+            if (typeof text === 'string' && !this.mixesIssuers(text)) return new Unknown(text, u.reason);
           }
           if (u) return this.carry(e, env, u);
         }
@@ -872,8 +885,8 @@ export class ModuleEvaluator {
         // as `.tf.json` of the data source would carry it; the trust's grammar decides where they may stand.
         const inlined = this.scope.address === '' ? inlineKeyReferences(body, true) : undefined;
         const doc = inlined !== undefined ? this.hooks.renderPolicy(toModel(inlined) as Record<string, unknown>, true) : undefined;
-        if (doc === undefined) return this.carry(e, env, u);
-        const json = JSON.stringify(doc);
+        const json = doc !== undefined ? JSON.stringify(doc) : undefined;
+        if (json === undefined || this.mixesIssuers(json)) return this.carry(e, env, u);
         this.rendered.set(json, block);
         return new Unknown(json, u.reason);
       }

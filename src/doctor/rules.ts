@@ -58,7 +58,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
   // Helm values: rbac.rules with * on * (the chart creates that Role for the manager).
   for (const v of ev.helmValues) {
     const rules = list(get(v.value, 'rbac', 'rules')) as { verbs?: unknown; resources?: unknown }[];
-    const i = rules.findIndex((r) => list(r.verbs).includes('*') && list(r.resources).includes('*'));
+    const i = rules.findIndex((r) => r !== null && typeof r === 'object' && list(r.verbs).includes('*') && list(r.resources).includes('*'));
     if (i >= 0 && get(v.value, 'rbac', 'create') === true) out.push(finding('RF907', v.origin, ['rbac', 'rules', i], 'rbac.rules gives the manager every verb on every resource', { fix: 'list the executor verbs and resources only' }));
     // No rules at all: the chart's default rule is every verb on every resource of the core API group (templates/role.yaml).
     if (rules.length === 0 && get(v.value, 'rbac', 'create') === true) {

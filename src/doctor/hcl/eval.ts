@@ -361,7 +361,7 @@ export class ModuleEvaluator {
   }
 
   /**
-   * Whether a policy text names an issuer host path (hostPath) beside another bare reference: a Federated
+   * Whether a policy text names an issuer host path (hostPath) beside another bare reference or another host path: a Federated
    * principal `aws_iam_openid_connect_provider.x.arn` with condition keys over a local computed from it
    * some other way. The two may be one issuer or not; the files cannot show which, so the text is not proven.
    */
@@ -370,7 +370,8 @@ export class ModuleEvaluator {
     if (names.size === 0) return false;
     const found = [...text.replace(KEY_REFERENCE, '').matchAll(BARE_SYMBOLS)].map((m) => m[0]);
     const own = found.filter((x) => names.has(x.slice('${local.'.length, -1)));
-    return own.length > 0 && own.length < found.length;
+    // Two host paths (one cluster's URL written two ways, or two clusters) are as unprovable as one beside another reference.
+    return own.length > 0 && (own.length < found.length || new Set(own).size > 1);
   }
 
   /** Propagates an unknown operand: the result renders as this expression's text. */

@@ -393,7 +393,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     summary.push(`jobs ${chain.namespace}/${jobsSaName} (${formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account'))})`);
 
     let manager = bind(saEvidence(chain, chain.managerSa, chain.chartCreatesSa));
-    let jobs = bind(saEvidence(chain, jobsSaName, false));
+    // Jobs named as the manager's own service account run as the one the chart creates (with its annotations), when it does.
+    let jobs = bind(saEvidence(chain, jobsSaName, jobsSaName === chain.managerSa && chain.chartCreatesSa));
     // References that do not resolve, in both directions.
     const k8sGiven = namespacesSeen.has(chain.namespace);
     // A party without a binding, where the namespace has a binding written for a service account that
@@ -432,7 +433,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (toml !== undefined && jobsSaName === chain.managerSa) {
       findings.push(finding('RF905', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs run as the manager's own service account ${chain.namespace}/${jobsSaName}: every job gets the manager's identity, its cache signing rights and its RBAC`, { received: jobsSaName, fix: 'give jobs their own service account (and role) in [runners.kubernetes] service_account' }));
     }
-    const meant = manager.binding ? undefined : readers.map((r) => r.doctor.unboundIdentity?.({ namespace: chain.namespace, name: chain.managerSa }, ctx, trustOf)).find((x) => x !== undefined);
+    const meant = manager.binding ? undefined : readers.map((r) => r.doctor.unboundIdentity?.({ namespace: chain.namespace, name: chain.managerSa, given: manager.sa.object !== undefined }, ctx, trustOf)).find((x) => x !== undefined);
     if (meant) {
       // Its role says how the manager was meant to get credentials: without the binding it silently gets the node's.
       const roleAt = ev.terraform.origins.get(meant.address);

@@ -109,8 +109,11 @@ function statementsOfJson(text: unknown): Statement[] | undefined {
   }
 }
 
-/** `aws_iam_policy_document` rendered to the JSON AWS receives; undefined when a value is not static. */
-export function renderPolicyDocument(body: Record<string, unknown>): PolicyDocument | undefined {
+/**
+ * `aws_iam_policy_document` rendered to the JSON AWS receives; undefined when a value is not static. With
+ * `symbols`, values known up to bare references (`${local.x}`) are rendered with them as written.
+ */
+export function renderPolicyDocument(body: Record<string, unknown>, symbols = false): PolicyDocument | undefined {
   if (typeof body.json === 'string') {
     // `terraform show -json` carries the rendered document.
     try {
@@ -119,7 +122,7 @@ export function renderPolicyDocument(body: Record<string, unknown>): PolicyDocum
       return undefined;
     }
   }
-  if (JSON.stringify(body).includes('${')) return undefined;
+  if (!symbols && JSON.stringify(body).includes('${')) return undefined;
   // The provider: source documents first, then this document's statements, then the overrides, each replacing by Sid.
   const statements: Statement[] = [];
   for (const text of list(body.source_policy_documents)) {

@@ -58,7 +58,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
   // Helm values: rbac.rules with * on * (the chart creates that Role for the manager).
   for (const v of ev.helmValues) {
     const rules = list(get(v.value, 'rbac', 'rules')) as { verbs?: unknown; resources?: unknown }[];
-    const i = rules.findIndex((r) => list(r.verbs).includes('*') && list(r.resources).includes('*'));
+    const i = rules.findIndex((r) => r !== null && typeof r === 'object' && list(r.verbs).includes('*') && list(r.resources).includes('*'));
     if (i >= 0 && get(v.value, 'rbac', 'create') === true) out.push(finding('RF907', v.origin, ['rbac', 'rules', i], 'rbac.rules gives the manager every verb on every resource', { fix: 'list the executor verbs and resources only' }));
     // No rules at all: the chart's default rule is every verb on every resource of the core API group (templates/role.yaml).
     if (rules.length === 0 && get(v.value, 'rbac', 'create') === true) {
@@ -80,7 +80,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
   for (const [key, body] of Object.entries(ev.terraform.resource.aws_eks_pod_identity_association ?? {})) {
     const ns = body.namespace;
     const sa = body.service_account;
-    if (typeof ns !== 'string' || typeof sa !== 'string' || !namespaces.has(ns) || serviceAccounts.has(`${ns}/${sa}`) || managerSas.has(`${ns}/${sa}`)) continue;
+    if (typeof ns !== 'string' || typeof sa !== 'string' || !namespaces.has(ns) || serviceAccounts.has(`${ns}/${sa}`) || managerSas.has(`${ns}/${sa}`) || inferred.chartServiceAccounts.has(`${ns}/${sa}`)) continue;
     const present = [...new Set([...serviceAccounts, ...managerSas])].filter((k) => k.startsWith(`${ns}/`)).map((k) => k.slice(ns.length + 1)).sort();
     out.push(finding('RF904', ev.terraform.origins.get(`aws_eks_pod_identity_association.${key}`), ['service_account'], `Pod Identity association aws_eks_pod_identity_association.${key} binds service account ${ns}/${sa}, which does not exist among the objects given (namespace ${ns} has ${present.length > 0 ? present.join(', ') : 'no service account'}): no pod gets its role through it`, { received: sa, ...(present.length > 0 ? { allowed: present.join(', ') } : {}), fix: 'name the service account the pods run as in service_account' }));
   }
@@ -113,7 +113,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
           if (!/:sub$/.test(key)) continue;
           for (const sub of list(v).map(String)) {
             const m = /^system:serviceaccount:([^:*?]+):([^:*?]+)$/.exec(sub);
-            if (m && namespaces.has(m[1]!) && !serviceAccounts.has(`${m[1]!}/${m[2]!}`) && !managerSas.has(`${m[1]!}/${m[2]!}`)) {
+            if (m && namespaces.has(m[1]!) && !serviceAccounts.has(`${m[1]!}/${m[2]!}`) && !managerSas.has(`${m[1]!}/${m[2]!}`) && !inferred.chartServiceAccounts.has(`${m[1]!}/${m[2]!}`)) {
               out.push(finding('RF904', origin, trustAt ? [...(Array.isArray(trust.Statement) ? ['Statement', i] : ['Statement']), 'Condition', op, key] : [], `role ${String(body.name)} trusts ${sub}, but namespace ${m[1]!} has no service account ${m[2]!} among the objects given`, { received: sub, fix: 'name the service account the pods really run as (check for suffixes the chart adds)' }));
             }
           }

@@ -85,13 +85,14 @@ export interface DoctorReader {
   /**
    * For a party with no binding: the identity the documents show was meant for it all the same
    * (EKS: a role that trusts Pod Identity, is named for the service account, and that no association
-   * binds), with `shown` true where the documents show the binding missing (the files given hold
+   * binds; a role whose trust admits exactly this service account's web-identity tokens, which no
+   * annotation binds), with `shown` true where the documents show the binding missing (the files given hold
    * the bindings of that cluster: other associations, the cluster or its Pod Identity add-on) and
    * false where it may be written in a file not given. `identity` names it and why it is meant for
    * the service account, `missing` what is missing, `without` what the pod gets instead, `fix` what
    * to write. Optional.
    */
-  unboundIdentity?(sa: { namespace: string; name: string }, ctx: DoctorContext, trustOf: (roleName: string) => unknown): { roleName: string; address: string; shown: boolean; identity: string; missing: string; without: string; fix: string } | undefined;
+  unboundIdentity?(sa: { namespace: string; name: string; /** The service account itself is in the evidence (a manifest, or the chart creates it from the values given). */ given?: boolean }, ctx: DoctorContext, trustOf: (roleName: string) => unknown): { roleName: string; address: string; shown: boolean; identity: string; missing: string; without: string; fix: string } | undefined;
   /** Groups bindings by cluster: the key of the cluster each binding belongs to. */
   clusterKey(binding: DoctorBinding, trustOf: (roleName: string) => unknown): string;
   /** The identity of one party. Default: an IAM role (AWS platforms). */

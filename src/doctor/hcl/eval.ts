@@ -46,6 +46,10 @@ const BUSY = Symbol('busy');
 /** A bare reference (`${type.name.attr}`, `${local.x}`): the form the IAM evaluator accepts as a symbol. */
 const BARE_SYMBOL = /^\$\{(local\.[A-Za-z_][A-Za-z0-9_-]*|[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*\.[a-z_]+)\}$/;
 const MAX_REFERENCE_DEPTH = 100;
+/** Every bare reference in a text. */
+const BARE_SYMBOLS = /\$\{(?:local\.[A-Za-z_][A-Za-z0-9_-]*|[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*\.[a-z_]+)\}/g;
+/** kubernetes provider resources (without their `_v1` suffix) whose objects have no namespace. */
+const CLUSTER_SCOPED_KUBERNETES = new Set(['kubernetes_namespace', 'kubernetes_cluster_role', 'kubernetes_cluster_role_binding', 'kubernetes_storage_class', 'kubernetes_persistent_volume', 'kubernetes_priority_class', 'kubernetes_mutating_webhook_configuration', 'kubernetes_validating_webhook_configuration', 'kubernetes_csi_driver', 'kubernetes_runtime_class', 'kubernetes_api_service', 'kubernetes_certificate_signing_request']);
 
 /** A value used as a key or a name: strings as they are, anything else as JSON. */
 function keyString(v: Value): string {
@@ -99,16 +103,19 @@ const KEY_REFERENCE = /\$\{aws_kms_key\.[A-Za-z0-9_-]+\.(?:arn|key_id|id)\}/g;
  * A value whose only unknowns are texts known up to references to KMS keys (an ARN, a key id in
  * a template): the same value with those texts in place; undefined when another unknown is in it.
  */
-function inlineKeyReferences(v: Value): Exclude<Value, Unknown> | undefined {
+function inlineKeyReferences(v: Value, symbols = false): Exclude<Value, Unknown> | undefined {
   if (v instanceof Unknown) {
     if (v.reason.code !== 'RF906') return undefined;
-    const rest = v.render.replace(KEY_REFERENCE, '');
+    let rest = v.render.replace(KEY_REFERENCE, '');
+    // With `symbols`, bare references too (an OIDC provider's host path, `${local.x}`): the IAM grammar then
+    // admits them only where an issuer goes (Federated principals, condition keys) and refuses the rest.
+    if (symbols) rest = rest.replace(BARE_SYMBOLS, '');
     return rest !== v.render && !rest.includes('${') && !rest.includes('%{') ? v.render : undefined;
   }
   if (Array.isArray(v)) {
     const out: Exclude<Value, Unknown>[] = [];
     for (const x of v) {
-      const y = inlineKeyReferences(x);
+      const y = inlineKeyReferences(x, symbols);
       if (y === undefined) return undefined;
       out.push(y);
     }
@@ -117,7 +124,7 @@ function inlineKeyReferences(v: Value): Exclude<Value, Unknown> | undefined {
   if (isObj(v)) {
     const out: Record<string, Value> = {};
     for (const [k, x] of Object.entries(v)) {
-      const y = inlineKeyReferences(x);
+      const y = inlineKeyReferences(x, symbols);
       if (y === undefined) return undefined;
       setOwn(out, k, y);
     }
@@ -211,7 +218,7 @@ export function normalPath(p: string): string {
 
 export interface EvalHooks {
   /** `aws_iam_policy_document` rendered to JSON; undefined when not static. */
-  renderPolicy(body: Record<string, unknown>): unknown;
+  renderPolicy(body: Record<string, unknown>, symbols?: boolean): unknown;
   /** The configuration of a local module (`source = "./…"`) called from `dir`, or why it is not read. */
   module?(dir: string, source: string): ConfigModule | { code: 'RF903' | 'RF915'; why: string; fix: string } | undefined;
   /**
@@ -240,6 +247,8 @@ export interface ModuleScope {
   providers?: Map<string, ProviderRef>;
   broken: Map<string, Reason>;
   rendered: Map<string, ConfigBlock>;
+  /** The bare symbol standing for an OIDC issuer URL only apply knows, without its https:// (by the URL's rendering): one per URL in the tree. */
+  hostPaths?: Map<string, string>;
   /** Set once a value of the deployment's own, unstated account was read (OWN_ACCOUNT): the intent's account must then be it. */
   ownAccount?: { read: boolean };
 }
@@ -337,7 +346,7 @@ export class ModuleEvaluator {
   constructor(mod: ConfigModule, hooks: EvalHooks, scope?: ModuleScope) {
     this.mod = mod;
     this.hooks = hooks;
-    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false } };
+    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false }, hostPaths: new Map() };
     this.broken = this.scope.broken;
     this.rendered = this.scope.rendered;
     for (const b of mod.blocks) this.#blocks.set(`${b.mode === 'data' ? 'data.' : ''}${b.type}.${b.name}`, b);
@@ -365,6 +374,36 @@ export class ModuleEvaluator {
    */
   sym(text: string): string {
     return this.scope.address === '' ? `\${${text}}` : `\${${this.scope.address}.${text}}`;
+  }
+
+  /**
+   * The host path of an issuer URL (the URL without https://): the text itself where known, else one bare symbol per
+   * URL (`${local.oidc_issuer_host_path}`), the same wherever that URL is stripped or an OIDC provider of it is named.
+   */
+  hostPath(url: Value): Value {
+    if (typeof url === 'string') return url.replace(/^https:\/\//, '');
+    if (!(url instanceof Unknown) || !this.scope.hostPaths) return url;
+    let name = this.scope.hostPaths.get(url.render);
+    if (name === undefined) {
+      const taken = new Set(this.scope.hostPaths.values());
+      for (let i = 1; name === undefined || taken.has(name) || this.mod.locals.has(name); i++) name = i === 1 ? 'oidc_issuer_host_path' : `oidc_issuer_host_path_${i}`;
+      this.scope.hostPaths.set(url.render, name);
+    }
+    return new Unknown(`\${local.${name}}`, url.reason);
+  }
+
+  /**
+   * Whether a policy text names an issuer host path (hostPath) beside another bare reference or another host path: a Federated
+   * principal `aws_iam_openid_connect_provider.x.arn` with condition keys over a local computed from it
+   * some other way. The two may be one issuer or not; the files cannot show which, so the text is not proven.
+   */
+  mixesIssuers(text: string): boolean {
+    const names = new Set(this.scope.hostPaths?.values() ?? []);
+    if (names.size === 0) return false;
+    const found = [...text.replace(KEY_REFERENCE, '').matchAll(BARE_SYMBOLS)].map((m) => m[0]);
+    const own = found.filter((x) => names.has(x.slice('${local.'.length, -1)));
+    // Two host paths (one cluster's URL written two ways, or two clusters) are as unprovable as one beside another reference.
+    return own.length > 0 && (own.length < found.length || new Set(own).size > 1);
   }
 
   /** Propagates an unknown operand: the result renders as this expression's text. */
@@ -598,14 +637,20 @@ export class ModuleEvaluator {
         if (e.name === 'base64encode' && args.length === 1 && args[0] instanceof Unknown) {
           return new Unknown(`\${base64encode(${JSON.stringify(args[0].render)})}`, args[0].reason);
         }
+        // An OIDC issuer URL only apply knows without its scheme (replace(aws_iam_openid_connect_provider.x.url,
+        // "https://", ""), trimprefix(…, "https://")): one bare symbol per URL, the host path the provider's ARN ends in.
+        const [u0, a1, a2] = args;
+        if (u0 instanceof Unknown && u0.reason.code === 'RF906' && a1 === 'https://' && ((e.name === 'replace' && args.length === 3 && a2 === '') || (e.name === 'trimprefix' && args.length === 2))) {
+          return this.hostPath(u0);
+        }
         if (e.name !== 'try' && e.name !== 'can') {
           const u = args.map(firstUnknown).find((x) => x !== undefined);
           // A policy document naming KMS keys of this root (`Resource = aws_kms_key.x.arn`): its JSON with
           // those references as written, as `.tf.json` would carry it (the doctor puts each key's stand-in in).
           if (u && e.name === 'jsonencode' && this.scope.address === '' && args.length === 1) {
-            const inlined = inlineKeyReferences(args[0]!);
+            const inlined = inlineKeyReferences(args[0]!, true);
             const text = inlined !== undefined ? callFunction('jsonencode', [inlined]) : undefined;
-            if (typeof text === 'string') return new Unknown(text, u.reason);
+            if (typeof text === 'string' && !this.mixesIssuers(text)) return new Unknown(text, u.reason);
           }
           if (u) return this.carry(e, env, u);
         }
@@ -962,7 +1007,16 @@ export class ModuleEvaluator {
     if (block.mode === 'data' && block.type === 'aws_iam_policy_document' && (attr === 'json' || attr === 'minified_json')) {
       const body = this.body(block, inst);
       const u = firstUnknown(body);
-      if (u) return this.carry(e, env, u);
+      if (u) {
+        // Known up to bare references (an OIDC provider's ARN, an issuer's host path): its JSON with them as written,
+        // as `.tf.json` of the data source would carry it; the trust's grammar decides where they may stand.
+        const inlined = this.scope.address === '' ? inlineKeyReferences(body, true) : undefined;
+        const doc = inlined !== undefined ? this.hooks.renderPolicy(toModel(inlined) as Record<string, unknown>, true) : undefined;
+        const json = doc !== undefined ? JSON.stringify(doc) : undefined;
+        if (json === undefined || this.mixesIssuers(json)) return this.carry(e, env, u);
+        this.rendered.set(json, block);
+        return new Unknown(json, u.reason);
+      }
       const doc = this.hooks.renderPolicy(toModel(body) as Record<string, unknown>);
       if (doc === undefined) return this.unknown(e, env, 'RF906', `${address} cannot be rendered statically`);
       const json = JSON.stringify(doc);
@@ -986,6 +1040,36 @@ export class ModuleEvaluator {
     if (block.mode === 'resource' && Object.hasOwn(DERIVED_ARNS, block.type) && (DERIVED_ARNS[block.type]!.everywhere === true || this.#inPolicy)) {
       const arn = this.#derivedArn(block.type, attr, this.body(block, inst));
       if (arn !== undefined) return arn;
+    }
+    // An IAM OIDC provider's ARN is arn:<partition>:iam::<account>:oidc-provider/<its URL without https://> (IAM
+    // User Guide, "Create an OpenID Connect identity provider"); its url is the one written (Terraform plans it so).
+    if (block.mode === 'resource' && block.type === 'aws_iam_openid_connect_provider' && (attr === 'arn' || attr === 'url') && this.scope.address === '') {
+      const body = this.body(block, inst);
+      const url = body.url ?? null;
+      if (attr === 'url' && (typeof url === 'string' || (url instanceof Unknown && url.reason.code === 'RF906'))) return url;
+      const partition = attr === 'arn' ? this.#partitionOf(body.provider) : undefined;
+      const account = partition !== undefined ? this.#accountOf(body.provider) : undefined;
+      const host = account !== undefined ? this.hostPath(url) : undefined;
+      if (typeof host === 'string' && host !== '') return `arn:${partition!}:iam::${account!}:oidc-provider/${host}`;
+      if (host instanceof Unknown) return new Unknown(`arn:${partition!}:iam::${account!}:oidc-provider/${host.render}`, host.reason);
+    }
+    // A kubernetes provider object's metadata name and namespace are arguments: where written, plan knows them
+    // (`namespace = kubernetes_namespace_v1.runner.metadata[0].name`), and a namespaced object that names none is in
+    // "default" (the provider's default); uid, resource_version and generation are only known after apply.
+    if (block.mode === 'resource' && block.type.startsWith('kubernetes_') && attr === 'metadata') {
+      const m = this.body(block, inst).metadata ?? null;
+      if (isObj(m)) {
+        const out: Record<string, Value> = {};
+        for (const k of ['name', 'namespace', 'labels', 'annotations', 'generate_name']) {
+          const v = m[k];
+          if (v !== undefined) setOwn(out, k, v);
+        }
+        if (!Object.hasOwn(out, 'namespace') && !CLUSTER_SCOPED_KUBERNETES.has(block.type.replace(/_v\d+$/, ''))) out.namespace = 'default';
+        for (const k of ['name', 'uid', 'resource_version', 'generation']) {
+          if (!Object.hasOwn(out, k)) out[k] = this.unknown(e, env, 'RF906', `${address}.metadata.${k} is known only after apply`);
+        }
+        return [out];
+      }
     }
     // Inside a module, too: the module's addresses are not the root's, so what is written is what resolves.
     const indexed = inst.name !== block.name || this.scope.address !== '';
@@ -1211,7 +1295,7 @@ export class ModuleEvaluator {
       this.report(reason);
       missing.set(v, reason);
     }
-    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, ownAccount: this.scope.ownAccount, providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
+    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, ownAccount: this.scope.ownAccount, ...(this.scope.hostPaths ? { hostPaths: this.scope.hostPaths } : {}), providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
   }
 }
 

@@ -243,7 +243,7 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
         if (evaluator.scope.call) (tf.moduleCalls ??= new Map()).set(key, evaluator.scope.call);
         for (const [attr, v] of Object.entries(body)) {
           // A policy attribute set from a rendered data document points at that document.
-          const from = typeof v === 'string' ? evaluator.rendered.get(v) : undefined;
+          const from = typeof v === 'string' ? evaluator.rendered.get(v) : v instanceof Unknown ? evaluator.rendered.get(v.render) : undefined;
           if (from) tf.origins.set(`${key}.${attr}`, from.origin);
           else if (block.origin.source.syntax === 'hcl') tf.origins.set(`${key}.${attr}`, { ...block.origin, path: [...block.origin.path, attr] });
         }

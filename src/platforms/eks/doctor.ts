@@ -54,6 +54,42 @@ function associatedRoleName(ctx: DoctorContext, b: Record<string, unknown>): str
   return typeof b.role_arn === 'string' ? ROLE_ARN.exec(b.role_arn)?.[4] : undefined;
 }
 
+/** Whether a trust admits web-identity tokens of exactly `subject` (StringEquals on an OIDC provider's `:sub`). */
+function trustsSubject(trust: unknown, subject: string): boolean {
+  return statements(trust).some((st) => {
+    if (st.Effect !== 'Allow') return false;
+    const fed = [(st.Principal as { Federated?: unknown } | undefined)?.Federated].flat();
+    if (!fed.some((f) => typeof f === 'string' && f.includes(':oidc-provider/'))) return false;
+    const equals = (st.Condition as Record<string, Record<string, unknown>> | undefined)?.StringEquals ?? {};
+    return Object.entries(equals).some(([k, v]) => k.endsWith(':sub') && [v].flat().includes(subject));
+  });
+}
+
+/**
+ * IRSA meant for a service account that carries no role annotation: the one role of the files whose
+ * trust admits exactly its web-identity tokens. Shown where the service account itself is in the
+ * evidence (its annotations are then all there); where another service account carries the
+ * annotation naming that role, the message says which.
+ */
+function meantForIrsa(sa: { namespace: string; name: string; given?: boolean }, ctx: DoctorContext, trustOf: (roleName: string) => unknown): ReturnType<NonNullable<DoctorReader['unboundIdentity']>> {
+  const subject = `system:serviceaccount:${sa.namespace}:${sa.name}`;
+  const meant = Object.entries(ctx.root.resource.aws_iam_role ?? {}).filter(([, b]) => typeof b.name === 'string' && !b.name.includes('${') && trustsSubject(trustOf(b.name), subject));
+  if (meant.length !== 1) return undefined;
+  const [key, role] = meant[0]!;
+  const roleName = String(role.name);
+  const namesRole = (v: unknown) => typeof v === 'string' && (ROLE_ARN.exec(v)?.[4] === roleName || parseRef(v)?.name === key);
+  const elsewhere = ctx.objects.filter((o) => o.value.kind === 'ServiceAccount' && namesRole(o.value.metadata.annotations?.[ROLE_ARN_ANNOTATION])).map((o) => `${o.value.metadata.namespace ?? 'default'}/${o.value.metadata.name}`).filter((x) => x !== `${sa.namespace}/${sa.name}`);
+  return {
+    roleName,
+    address: `aws_iam_role.${key}`,
+    shown: sa.given === true,
+    identity: `role ${roleName} (aws_iam_role.${key}) trusts the web-identity tokens of ${sa.namespace}/${sa.name} (${subject})`,
+    missing: `service account ${sa.namespace}/${sa.name} carries no ${ROLE_ARN_ANNOTATION} annotation${elsewhere.length > 0 ? ` (the annotation naming ${roleName} is on ${elsewhere.join(', ')}, whose tokens its trust refuses)` : ''}`,
+    without: "the pod gets no credentials of that role and runs with the node's role",
+    fix: `annotate service account ${sa.namespace}/${sa.name} with ${ROLE_ARN_ANNOTATION} = the ARN of aws_iam_role.${key} (chart values: serviceAccount.annotations; a helm_release: set { name = "serviceAccount.annotations.eks\\\\.amazonaws\\\\.com/role-arn", value = aws_iam_role.${key}.arn })${elsewhere.length > 0 ? `, and remove it from ${elsewhere.join(', ')}` : ''}`,
+  };
+}
+
 /** EKS reads IRSA annotations and Pod Identity associations back for the doctor. */
 export const eksDoctor: DoctorReader = {
   bindingOf(sa, ctx) {
@@ -112,7 +148,7 @@ export const eksDoctor: DoctorReader = {
     const bound = new Set(associations.map(([, b]) => associatedRoleName(ctx, b)));
     // Roles Pod Identity may assume that no association uses, named for this service account.
     const meant = Object.entries(ctx.root.resource.aws_iam_role ?? {}).filter(([, b]) => typeof b.name === 'string' && !b.name.includes('${') && !bound.has(b.name) && b.name.includes(sa.name) && trustsPodIdentity(trustOf(b.name)));
-    if (meant.length !== 1) return undefined;
+    if (meant.length !== 1) return meantForIrsa(sa, ctx, trustOf);
     const [key, role] = meant[0]!;
     const roleName = String(role.name);
     const clusters = eksClusterNames(ctx.root, ctx.objects);

@@ -145,6 +145,15 @@ describe("doctor: a federated credential whose issuer is azurerm_kubernetes_clus
   });
 });
 
+describe('doctor: a kubernetes provider object that names no namespace is in default', () => {
+  it('metadata[0].namespace of such an object is "default" (the provider\'s default), known at plan', () => {
+    const r = run(edited([SA_NS + '\n', ''], [HELM_NS, '  namespace  = kubernetes_service_account_v1.jobs.metadata[0].namespace']));
+    expect(r.chains.get('gitlab-runner')?.[0]).toMatch(/^manager default\/gitlab-runner /);
+    expect(r.chains.get('gitlab-runner')?.[1]).toMatch(/^jobs default\/ci-jobs /);
+    expect(r.findings.filter((f) => f.code === 'RF906')).toEqual([]);
+  });
+});
+
 describe('doctor: RF611 plain HTTP follows the azurerm default (HTTPS only unless set false)', () => {
   const ACCOUNT_TLS = '  min_tls_version                 = "TLS1_2"';
   const rf611 = (r: DoctorResult) => r.findings.filter((f) => f.code === 'RF611');

@@ -950,12 +950,21 @@ export class ModuleEvaluator {
     const env: Env = { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
     if (block.body.blocks.some((b) => b.type === 'dynamic' && b.labels[0] === name)) return undefined;
     const written = block.body.blocks.filter((b) => b.type === name);
-    if (written.length > 0) return written.map((b, i) => this.#body(b.body, { ...env, loc: b.loc }, `${key}.${b.type}[${i}]`));
+    if (written.length > 0) return this.#providerDefaults(block, name, written.map((b, i) => this.#body(b.body, { ...env, loc: b.loc }, `${key}.${b.type}[${i}]`)));
     const a = block.body.attrs.find((x) => x.name === name);
     if (!a) return undefined;
     const v = this.#attr(key, a.name, () => this.value(a.expr, { ...env, loc: a.loc }));
     // `.tf.json` writes nested blocks as attributes: an object, or a list of objects.
-    return isObj(v) || (Array.isArray(v) && v.length > 0 && v.every(isObj)) ? v : undefined;
+    return isObj(v) ? this.#providerDefaults(block, name, [v])[0] : Array.isArray(v) && v.length > 0 && v.every(isObj) ? this.#providerDefaults(block, name, v) : undefined;
+  }
+
+  /**
+   * A nested block as plan knows it: a namespaced kubernetes provider object whose `metadata` names no
+   * namespace is in "default" (the provider's default), so `metadata[0].namespace` is known.
+   */
+  #providerDefaults(block: ConfigBlock, name: string, bodies: Value[]): Value[] {
+    if (block.mode !== 'resource' || !block.type.startsWith('kubernetes_') || name !== 'metadata' || CLUSTER_SCOPED_KUBERNETES.has(block.type.replace(/_v\d+$/, ''))) return bodies;
+    return bodies.map((b) => (isObj(b) && !Object.hasOwn(b, 'namespace') ? { ...b, namespace: 'default' } : b));
   }
 
   /**
@@ -1052,24 +1061,6 @@ export class ModuleEvaluator {
       const host = account !== undefined ? this.hostPath(url) : undefined;
       if (typeof host === 'string' && host !== '') return `arn:${partition!}:iam::${account!}:oidc-provider/${host}`;
       if (host instanceof Unknown) return new Unknown(`arn:${partition!}:iam::${account!}:oidc-provider/${host.render}`, host.reason);
-    }
-    // A kubernetes provider object's metadata name and namespace are arguments: where written, plan knows them
-    // (`namespace = kubernetes_namespace_v1.runner.metadata[0].name`), and a namespaced object that names none is in
-    // "default" (the provider's default); uid, resource_version and generation are only known after apply.
-    if (block.mode === 'resource' && block.type.startsWith('kubernetes_') && attr === 'metadata') {
-      const m = this.body(block, inst).metadata ?? null;
-      if (isObj(m)) {
-        const out: Record<string, Value> = {};
-        for (const k of ['name', 'namespace', 'labels', 'annotations', 'generate_name']) {
-          const v = m[k];
-          if (v !== undefined) setOwn(out, k, v);
-        }
-        if (!Object.hasOwn(out, 'namespace') && !CLUSTER_SCOPED_KUBERNETES.has(block.type.replace(/_v\d+$/, ''))) out.namespace = 'default';
-        for (const k of ['name', 'uid', 'resource_version', 'generation']) {
-          if (!Object.hasOwn(out, k)) out[k] = this.unknown(e, env, 'RF906', `${address}.metadata.${k} is known only after apply`);
-        }
-        return [out];
-      }
     }
     // Inside a module, too: the module's addresses are not the root's, so what is written is what resolves.
     const indexed = inst.name !== block.name || this.scope.address !== '';

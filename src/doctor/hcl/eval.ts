@@ -51,6 +51,16 @@ const BARE_SYMBOLS = /\$\{(?:local\.[A-Za-z_][A-Za-z0-9_-]*|[a-z][a-z0-9_]*\.[A-
 /** kubernetes provider resources (without their `_v1` suffix) whose objects have no namespace. */
 const CLUSTER_SCOPED_KUBERNETES = new Set(['kubernetes_namespace', 'kubernetes_cluster_role', 'kubernetes_cluster_role_binding', 'kubernetes_storage_class', 'kubernetes_persistent_volume', 'kubernetes_priority_class', 'kubernetes_mutating_webhook_configuration', 'kubernetes_validating_webhook_configuration', 'kubernetes_csi_driver', 'kubernetes_runtime_class', 'kubernetes_api_service', 'kubernetes_certificate_signing_request']);
 
+/**
+ * The argument an attribute of a resource is, where the provider documents its `id` as one of its
+ * arguments (terraform-provider-aws: an IAM role's, instance profile's and SSM parameter's `id` is its
+ * name, an S3 bucket's its bucket name); else the attribute itself.
+ */
+const ID_IS: Readonly<Record<string, string>> = { aws_iam_role: 'name', aws_iam_instance_profile: 'name', aws_ssm_parameter: 'name', aws_s3_bucket: 'bucket' };
+function writtenAs(type: string, attr: string): string {
+  return attr === 'id' && Object.hasOwn(ID_IS, type) ? ID_IS[type]! : attr;
+}
+
 /** A value used as a key or a name: strings as they are, anything else as JSON. */
 function keyString(v: Value): string {
   return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : JSON.stringify(v instanceof Unknown ? v.render : v);
@@ -823,7 +833,7 @@ export class ModuleEvaluator {
     if (!block || block.mode !== 'resource') return undefined;
     const insts = this.instances(block);
     if (insts instanceof Unknown || insts.length !== 1 || insts[0]!.name !== block.name) return undefined;
-    const v = this.body(block, insts[0]!)[m[3]!];
+    const v = this.body(block, insts[0]!)[writtenAs(block.type, m[3]!)];
     return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? v : undefined;
   }
 
@@ -1066,8 +1076,7 @@ export class ModuleEvaluator {
     const indexed = inst.name !== block.name || this.scope.address !== '';
     if (indexed) {
       // The doctor's model names instances `x["key"]`; references to them resolve to what is written.
-      const a = attr === 'id' && block.type === 'aws_iam_role' ? 'name' : attr === 'id' && block.type === 'aws_s3_bucket' ? 'bucket' : attr;
-      const v = this.body(block, inst)[a];
+      const v = this.body(block, inst)[writtenAs(block.type, attr)];
       if (v !== undefined && !firstUnknown(v)) return v;
     }
     return this.unknown(e, env, 'RF906', `${this.scope.address !== '' ? `${this.scope.address}.` : ''}${address}.${attr} is known only ${block.mode === 'data' ? 'when Terraform reads the data source' : 'after apply'}`);

@@ -36,8 +36,7 @@ describe('doctor: templatefile() user data over resources of the files', () => {
     expect([...r.chains.keys()]).toEqual(['docker-ci']);
     expect(codes(r)).toEqual(['RF205', 'RF206', 'RF301', 'RF309']);
   });
-  it('on an aws_instance with user_data = templatefile(...): the same runner and findings', () => {
-    const instance = MAIN.replace(/resource "aws_launch_template" "runner" \{[\s\S]*?\n\}\n\nresource "aws_autoscaling_group" "runner" \{[\s\S]*?\n\}\n/, `resource "aws_instance" "runner" {
+  const onInstance = (main: string) => main.replace(/resource "aws_launch_template" "runner" \{[\s\S]*?\n\}\n\nresource "aws_autoscaling_group" "runner" \{[\s\S]*?\n\}\n/, `resource "aws_instance" "runner" {
   ami                    = "ami-0123456789abcdef0"
   instance_type          = "m6i.large"
   subnet_id              = "subnet-0123456789abcdef0"
@@ -58,6 +57,8 @@ describe('doctor: templatefile() user data over resources of the files', () => {
   })
 }
 `);
+  it('on an aws_instance with user_data = templatefile(...): the same runner and findings', () => {
+    const instance = onInstance(MAIN);
     expect(instance).toContain('resource "aws_instance" "runner"');
     expect(instance).not.toContain('aws_launch_template');
     const r = run(instance);
@@ -68,6 +69,8 @@ describe('doctor: templatefile() user data over resources of the files', () => {
     const r = run(edited('    region      = "eu-central-1"', '    region      = aws_s3_bucket.cache.region'));
     expect(r.chains.size).toBe(0);
     expect(r.findings.find((f) => f.code === 'RF906')?.message).toContain('${aws_s3_bucket.cache.region}');
-    expect(codes(r)).toContain('RF910');
+    expect(r.findings.find((f) => f.code === 'RF910')?.message).toContain('; the user data of 1 launch template(s) could not be read: aws_launch_template.runner (ec2/main.tf:');
+    const onOne = run(onInstance(MAIN).replace('    region      = "eu-central-1"', '    region      = aws_s3_bucket.cache.region'));
+    expect(onOne.findings.find((f) => f.code === 'RF910')?.message).toContain('no launch template or instance whose user data writes a config.toml; the user data of 1 instance(s) could not be read: aws_instance.runner (ec2/main.tf:');
   });
 });

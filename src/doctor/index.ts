@@ -16,6 +16,7 @@ import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
 import { atEditSite } from './edit-site.js';
+import { get } from '../verify/get.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
 export interface InputFile {
@@ -117,6 +118,16 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     if (keyOrigin) {
       const about = inferred.intent.runners[Number(m[2])]?.name;
       return { ...f, path: formatPosition(originAt(keyOrigin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
+    }
+    // A job setting of a VM runner's config.toml (privileged): its line in the user data, as for the settings above.
+    const vmTomlKey = m[1] === 'runners' && !inferred.runnerTomls.has(Number(m[2])) && f.path.slice(m[0].length).startsWith('.jobs.') ? TOML_KEYS.find(([suffix]) => f.path.slice(m[0].length) === suffix) : undefined;
+    const vmLocate = vmTomlKey ? inferred.tomlAt.get(Number(m[2])) : undefined;
+    if (vmTomlKey && vmLocate) {
+      const about = inferred.intent.runners[Number(m[2])]?.name;
+      const executor = String(get(inferred.docs.runners.get(about ?? '')?.configToml, 'runners', 0, 'executor'));
+      const place = vmLocate(vmTomlKey[1](executor.startsWith('docker') ? 'docker' : executor));
+      const where = [about !== undefined && !f.message.includes(about) ? `runner ${about}` : '', place.where].filter((x) => x !== '').join(', ');
+      return { ...f, path: place.path, message: where !== '' ? `${where}: ${f.message}` : f.message };
     }
     const table = m[1] === 'runners' ? inferred.runnerOrigins : m[1] === 'caches' ? inferred.cacheOrigins : inferred.clusterOrigins;
     // A finding about a setting of the runner configuration points at its key there (inside the values' runners.config block too).

@@ -28,7 +28,11 @@ describe('doctor: a kubernetes_deployment_v1 running gitlab-runner is the manage
   it('reads the Deployment, its service account and the config.toml of the ConfigMap it mounts, and proves the chain', () => {
     const r = doctor(files());
     expect(codes(r)).not.toContain('RF910');
-    expect(codes(r)).not.toContain('RF308');
+    // The manager container writes no security_context: its pod does not meet restricted, said at the container block.
+    const rf308 = r.findings.find((f) => f.code === 'RF308');
+    expect(rf308?.path).toBe('k8s.tf:116:9');
+    expect(rf308?.message).toBe('kubernetes_deployment_v1.manager: the manager pod does not meet Pod Security restricted: runAsNonRoot is not true; allowPrivilegeEscalation is not false; capabilities.drop does not include ALL; seccompProfile.type is (missing), not RuntimeDefault or Localhost');
+    expect(rf308?.fix).toContain('in the container block gitlab-runner of kubernetes_deployment_v1.manager, set security_context { run_as_non_root = true, allow_privilege_escalation = false, capabilities { drop = ["ALL"] }, seccomp_profile { type = "RuntimeDefault" } }');
     expect([...r.chains.values()]).toEqual([[
       'manager gitlab-runner/gitlab-runner-manager (k8s.tf:100:1) → role gitlab-runner-manager',
       // The jobs' service account, at its line in the ConfigMap's heredoc.
@@ -39,6 +43,53 @@ describe('doctor: a kubernetes_deployment_v1 running gitlab-runner is the manage
     expect(proofs[TRUST]).toBe(true);
     expect(proofs['the manager reads and writes cache/ in cache platform-runner-cache and nothing else there']).toBe(true);
     expect(proofs['jobs cannot reach cache platform-runner-cache directly']).toBe(true);
+  });
+
+  it('no RF308 when the pod and container security_context blocks meet restricted (read in the API\'s camelCase)', () => {
+    const r = doctor(edited('k8s.tf', '        service_account_name = kubernetes_service_account_v1.manager.metadata[0].name\n', [
+      '        service_account_name = kubernetes_service_account_v1.manager.metadata[0].name',
+      '        security_context {',
+      '          run_as_non_root = true',
+      '          run_as_user     = 100',
+      '          seccomp_profile {',
+      '            type = "RuntimeDefault"',
+      '          }',
+      '        }',
+      '',
+    ].join('\n')).map((f) => (f.path === 'k8s.tf' ? { path: f.path, bytes: Buffer.from(text(f).replace('          args  = ["run", "--config", "/etc/gitlab-runner/config.toml"]\n', [
+      '          args  = ["run", "--config", "/etc/gitlab-runner/config.toml"]',
+      '          security_context {',
+      '            allow_privilege_escalation = false',
+      '            capabilities {',
+      '              drop = ["ALL"]',
+      '            }',
+      '          }',
+      '',
+    ].join('\n'))) } : f)));
+    expect(codes(r)).not.toContain('RF308');
+    expect(codes(r).sort()).toEqual(['RF208', 'RF307', 'RF911']);
+  });
+
+  it('RF308 names what the container writes wrong: privileged = true in its security_context', () => {
+    const r = doctor(edited('k8s.tf', '          args  = ["run", "--config", "/etc/gitlab-runner/config.toml"]\n', [
+      '          args  = ["run", "--config", "/etc/gitlab-runner/config.toml"]',
+      '          security_context {',
+      '            run_as_non_root            = true',
+      '            allow_privilege_escalation = false',
+      '            privileged                 = true',
+      '            capabilities {',
+      '              drop = ["ALL"]',
+      '            }',
+      '            seccomp_profile {',
+      '              type = "RuntimeDefault"',
+      '            }',
+      '          }',
+      '',
+    ].join('\n')));
+    const rf308 = r.findings.find((f) => f.code === 'RF308');
+    expect(rf308?.message).toBe('kubernetes_deployment_v1.manager: the manager pod does not meet Pod Security restricted: privileged is true');
+    expect(rf308?.path).toBe('k8s.tf:120:11');
+    expect(rf308?.fix).toContain('set security_context { privileged = false }');
   });
 
   it('RF104 when the Deployment runs as a service account the role\'s trust does not admit', () => {
@@ -188,6 +239,11 @@ describe('doctor: the same runner as YAML manifests reads the config.toml of the
     '      containers:',
     '        - name: gitlab-runner',
     '          image: gitlab/gitlab-runner:v17.5.0',
+    '          securityContext:',
+    '            runAsNonRoot: true',
+    '            allowPrivilegeEscalation: false',
+    '            capabilities: { drop: [ALL] }',
+    '            seccompProfile: { type: RuntimeDefault }',
     '          volumeMounts:',
     '            - name: config',
     '              mountPath: /etc/gitlab-runner',

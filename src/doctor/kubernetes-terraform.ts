@@ -163,7 +163,7 @@ export function addTerraformKubernetesObjects(ev: Evidence): { findings: Finding
       const object = type === 'kubernetes_manifest' ? manifestObject(body) : terraformToK8sObject(type, body);
       if (!object || !origin) continue;
       // Positions inside the object follow the provider's block names (metadata.annotations.<key>).
-      ev.kubernetes.push({ value: object, origin: { ...origin, path: [...origin.path] } });
+      ev.kubernetes.push({ value: object, origin: { ...origin, path: [...origin.path] }, address: `${type}.${name}` });
     }
   }
   return { findings, unplacedServiceAccounts };

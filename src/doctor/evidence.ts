@@ -56,7 +56,8 @@ export interface TerraformEvidence {
 
 /** Everything the doctor read, sorted by kind. */
 export interface Evidence {
-  kubernetes: Located<K8sObject>[];
+  /** Kubernetes objects; one a kubernetes provider resource creates carries its address (`kubernetes_deployment_v1.manager`). */
+  kubernetes: (Located<K8sObject> & { address?: string })[];
   /** Values of the gitlab-runner chart; from a `helm_release`, also its release name and namespace. */
   helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string; /** A helm_release whose namespace is not statically known (said as RF906): its manager's namespace is not known. */ namespaceUnknown?: true })[];
   configTomls: Located<Record<string, unknown>>[];

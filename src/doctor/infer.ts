@@ -11,6 +11,7 @@ import { runnerSchema } from '../spec/schema.js';
 import { PLATFORMS } from '../platforms/registry.js';
 import { CACHE_BACKENDS, cacheBackendFor } from '../caches/registry.js';
 import { get } from '../verify/get.js';
+import { restrictedViolations } from '../verify/pod-security.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
@@ -128,6 +129,61 @@ function podSpecOf(o: K8sObject): Record<string, unknown> | undefined {
   return isObject(direct) ? direct : undefined;
 }
 
+/** What clears each violation of restrictedViolations, in the Kubernetes API's keys and the kubernetes provider's. */
+const RESTRICTED_KEYS: [string, string, string][] = [
+  ['runAsNonRoot', 'runAsNonRoot: true', 'run_as_non_root = true'],
+  ['runAsUser', 'a runAsUser other than 0', 'a run_as_user other than 0'],
+  ['allowPrivilegeEscalation', 'allowPrivilegeEscalation: false', 'allow_privilege_escalation = false'],
+  ['privileged', 'privileged: false', 'privileged = false'],
+  ['capabilities.drop', 'capabilities.drop: [ALL]', 'capabilities { drop = ["ALL"] }'],
+  ['capabilities.add', 'no capabilities.add but NET_BIND_SERVICE', 'no capabilities add but NET_BIND_SERVICE'],
+  ['seccompProfile', 'seccompProfile.type: RuntimeDefault', 'seccomp_profile { type = "RuntimeDefault" }'],
+];
+
+/**
+ * RF308 for a manager written as a workload (no chart, so no chart defaults): its pod and the
+ * gitlab-runner container's security contexts as written, judged against Pod Security restricted
+ * (kubernetes.io/docs/concepts/security/pod-security-standards, "Restricted") as the chart's are.
+ * The finding points at the container's security context (or the container), in the file's terms.
+ */
+function managerPodSecurity(o: Located<K8sObject> & { address?: string }, pod: Record<string, unknown>, container: Record<string, unknown>, index: number): Finding | undefined {
+  const violations = restrictedViolations(pod.securityContext, container.securityContext);
+  if (violations.length === 0) return undefined;
+  const tf = o.address !== undefined;
+  const podPath = o.value.kind === 'Pod' ? ['spec'] : o.value.kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template', 'spec'] : ['spec', 'template', 'spec'];
+  // The provider's blocks are lists of one (HCL, terraform show -json): their positions carry index 0.
+  const at = tf ? [...podPath.flatMap((k) => [k, 0]), 'container', index, 'security_context'] : [...podPath, 'containers', index, 'securityContext'];
+  const clears = violations.map((v) => RESTRICTED_KEYS.find(([start]) => v.startsWith(start))).filter((x): x is [string, string, string] => x !== undefined);
+  const containerName = typeof container.name === 'string' ? container.name : String(index);
+  const what = o.address ?? `${o.value.kind} ${o.value.metadata.namespace ?? 'default'}/${o.value.metadata.name}`;
+  const fix = tf
+    ? `in the container block ${containerName} of ${what}, set security_context { ${clears.map((c) => c[2]).join(', ')} } (or the pod's security_context for run_as_non_root and seccomp_profile)`
+    : `set securityContext ${clears.map((c) => c[1]).join(', ')} on container ${containerName} of ${what} (or the pod's securityContext for runAsNonRoot and seccompProfile)`;
+  return finding('RF308', formatPosition(originAt(o.origin, ...at)), `${what}: the manager pod does not meet Pod Security restricted: ${violations.join('; ')}`, { fix });
+}
+
+/**
+ * The config.toml a manager workload runs with, from a ConfigMap the runner container mounts (a
+ * `configMap` volume named in its `volumeMounts`): the ConfigMap's key `config.toml`, or the key an
+ * `items` entry writes as `config.toml`. Its origin is that key of the ConfigMap's data, so findings
+ * about a setting point at its line there (a YAML literal block, an HCL heredoc).
+ */
+function mountedConfigToml(pod: Record<string, unknown>, container: Record<string, unknown>, namespace: string, configMaps: ReadonlyMap<string, Located<K8sObject>>): { text: string; origin: Origin; key: string; name: string } | undefined {
+  const mounts = new Set((Array.isArray(container.volumeMounts) ? container.volumeMounts : []).map((m) => get(m, 'name')).filter((n): n is string => typeof n === 'string'));
+  for (const v of Array.isArray(pod.volumes) ? pod.volumes : []) {
+    const cmName = str(get(v, 'configMap', 'name'));
+    if (!cmName || !mounts.has(String(get(v, 'name')))) continue;
+    const cm = configMaps.get(saKey(namespace, cmName));
+    if (!cm) continue;
+    const items = get(v, 'configMap', 'items');
+    const key = Array.isArray(items) && items.length > 0 ? str(get(items.find((i) => get(i, 'path') === 'config.toml'), 'key')) : 'config.toml';
+    const text = key !== undefined ? get(cm.value, 'data', key) : undefined;
+    if (typeof text !== 'string') continue;
+    return { text, origin: { ...cm.origin, path: [...cm.origin.path, 'data', key!] }, key: key!, name: `ConfigMap ${namespace}/${cmName}` };
+  }
+  return undefined;
+}
+
 /** The name of a runner chain, from the most specific evidence: runner-fleet's label, the chart release, the folder, the namespace. */
 function chainName(labels: Record<string, string>, origin: Origin, namespace: string): string {
   const explicit = labels['runner-fleet.dev/runner'] ?? labels.release ?? labels['app.kubernetes.io/instance'];
@@ -219,16 +275,31 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (chartToml) chain.chartToml = chartToml;
     chains.push(chain);
   }
+  // ConfigMaps by namespace/name, once: a manager workload's config.toml may be one of their keys.
+  const configMaps = new Map<string, Located<K8sObject>>();
+  for (const o of ev.kubernetes) if (o.value.kind === 'ConfigMap') configMaps.set(saKey(o.value.metadata.namespace ?? 'default', o.value.metadata.name), o);
   for (const o of ev.kubernetes) {
     const pod = podSpecOf(o.value);
     if (!pod) continue;
     const containers = Array.isArray(pod.containers) ? (pod.containers as Record<string, unknown>[]) : [];
-    if (!containers.some((c) => typeof c.image === 'string' && RUNNER_IMAGE.test(c.image))) continue;
+    const runnerContainer = containers.find((c) => typeof c.image === 'string' && RUNNER_IMAGE.test(c.image));
+    if (!runnerContainer) continue;
     const ns = o.value.metadata.namespace ?? 'default';
     const sa = str(pod.serviceAccountName) ?? str(pod.serviceAccount) ?? 'default';
     if (chains.some((c) => c.namespace === ns && c.managerSa === sa)) continue;
     const labels = (o.value.metadata.labels ?? {});
-    chains.push({ name: chainName(labels, o.origin, ns), namespace: ns, managerSa: sa, origin: o.origin, chartCreatesSa: false, podLabels: labels });
+    const chain: Chain = { name: chainName(labels, o.origin, ns), namespace: ns, managerSa: sa, origin: o.origin, chartCreatesSa: false, podLabels: labels };
+    const podSecurity = managerPodSecurity(o, pod, runnerContainer, containers.indexOf(runnerContainer));
+    if (podSecurity) findings.push(podSecurity);
+    const mounted = mountedConfigToml(pod, runnerContainer, ns, configMaps);
+    if (mounted) {
+      try {
+        chain.configToml = { value: parseToml(mounted.text), origin: mounted.origin };
+      } catch (e) {
+        findings.push(finding('RF901', formatPosition(originAt(mounted.origin)), `${mounted.name}: ${mounted.key} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: `fix the config.toml in ${mounted.name}` }));
+      }
+    }
+    chains.push(chain);
   }
   // 2. Standalone config.toml files join the manager in their namespace; one whose namespace the
   // chart's runners.config does not share joins the chart runner named as its folder

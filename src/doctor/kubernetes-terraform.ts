@@ -23,7 +23,62 @@ const KINDS: Record<string, { apiVersion: string; kind: string; namespaced: bool
   kubernetes_cluster_role: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRole', namespaced: false },
   kubernetes_cluster_role_binding_v1: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', namespaced: false },
   kubernetes_cluster_role_binding: { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', namespaced: false },
+  kubernetes_config_map_v1: { apiVersion: 'v1', kind: 'ConfigMap', namespaced: true },
+  kubernetes_config_map: { apiVersion: 'v1', kind: 'ConfigMap', namespaced: true },
+  kubernetes_deployment_v1: { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
+  kubernetes_deployment: { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
 };
+
+/**
+ * The provider's blocks that Kubernetes holds as lists (the provider's singular block name → the
+ * API's plural field); every other nested block is a list of one in the provider and an object in
+ * the API. Source: the kubernetes provider's pod spec schema (registry.terraform.io/providers/
+ * hashicorp/kubernetes/latest/docs/resources/deployment_v1: container, init_container, volume,
+ * volume_mount, env, env_from, port, toleration, image_pull_secrets, items, host_aliases).
+ */
+const LIST_BLOCKS: Record<string, string> = {
+  container: 'containers',
+  init_container: 'initContainers',
+  volume: 'volumes',
+  volume_mount: 'volumeMounts',
+  env: 'env',
+  env_from: 'envFrom',
+  port: 'ports',
+  toleration: 'tolerations',
+  image_pull_secrets: 'imagePullSecrets',
+  items: 'items',
+  host_aliases: 'hostAliases',
+  topology_spread_constraint: 'topologySpreadConstraints',
+  match_expressions: 'matchExpressions',
+};
+/** Attributes whose value is a map of the user's own keys (kept as written, not camelCased). */
+const MAPS = new Set(['labels', 'annotations', 'match_labels', 'node_selector', 'limits', 'requests']);
+/** Names the API spells differently from the camelCase of the provider's (a secret volume's `secretName`). */
+const RENAMED: Record<string, string> = { secret_name: 'secretName' };
+const camel = (k: string): string => RENAMED[k] ?? k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+
+/**
+ * A block of the provider in the API's shape: keys in camelCase, blocks of one as objects, list
+ * blocks as lists (a pod's `container` blocks are its `containers`). Values (strings, numbers,
+ * lists of strings) are kept as written, so what the rules judge is what the file says.
+ */
+function apiShape(body: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(body)) {
+    if (v === null || v === undefined) continue;
+    let value: unknown;
+    if (Object.hasOwn(LIST_BLOCKS, k)) value = blocks(v).map(apiShape);
+    else if (MAPS.has(k)) value = stringMap(block(v) ?? v) ?? v;
+    else if (isObject(v) || (Array.isArray(v) && v.length > 0 && v.every(isObject))) {
+      const b = block(v);
+      if (!b) continue;
+      value = apiShape(b);
+    } else if (Array.isArray(v) && v.length === 0) continue;
+    else value = v;
+    Object.defineProperty(out, Object.hasOwn(LIST_BLOCKS, k) ? LIST_BLOCKS[k]! : camel(k), { value, enumerable: true, writable: true, configurable: true });
+  }
+  return out;
+}
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 /** A nested block: an object in `.tf.json`, a one-element list in `terraform show -json`. */
@@ -60,6 +115,14 @@ export function terraformToK8sObject(type: string, body: Record<string, unknown>
     const ref = block(body.role_ref);
     if (ref) out.roleRef = { apiGroup: ref.api_group, kind: ref.kind, name: ref.name };
     out.subjects = blocks(body.subject).map((s) => ({ kind: s.kind, name: s.name, ...(typeof s.namespace === 'string' && s.namespace !== '' ? { namespace: s.namespace } : {}) }));
+  }
+  if (info.kind === 'ConfigMap') {
+    const data = stringMap(body.data);
+    if (data) out.data = data;
+  }
+  if (info.kind === 'Deployment') {
+    const spec = block(body.spec);
+    if (spec) out.spec = apiShape(spec);
   }
   if (info.kind === 'ServiceAccount' && typeof body.automount_service_account_token === 'boolean') out.automountServiceAccountToken = body.automount_service_account_token;
   return out;
@@ -100,7 +163,7 @@ export function addTerraformKubernetesObjects(ev: Evidence): { findings: Finding
       const object = type === 'kubernetes_manifest' ? manifestObject(body) : terraformToK8sObject(type, body);
       if (!object || !origin) continue;
       // Positions inside the object follow the provider's block names (metadata.annotations.<key>).
-      ev.kubernetes.push({ value: object, origin: { ...origin, path: [...origin.path] } });
+      ev.kubernetes.push({ value: object, origin: { ...origin, path: [...origin.path] }, address: `${type}.${name}` });
     }
   }
   return { findings, unplacedServiceAccounts };

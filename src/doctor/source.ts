@@ -55,7 +55,7 @@ export class SourceFile {
     if (this.syntax === 'hcl' && this.#marks) {
       for (let n = path.length; n > 0; n--) {
         const at = this.#marks.get(path.slice(0, n).join('\u0001'));
-        if (at !== undefined) return this.offsetPosition(at);
+        if (at !== undefined) return (n < path.length ? this.#inHeredoc(at, path.slice(n)) : undefined) ?? this.offsetPosition(at);
       }
       return { file: this.path, line: 1, column: 1 };
     }
@@ -121,6 +121,24 @@ export class SourceFile {
     if (indent === 0) return undefined;
     let end = first;
     while (end < all.length && (all[end]!.trim() === '' || indentOf(all[end]!) >= indent)) end++;
+    const at = tomlPlace(all.slice(header, end), rest);
+    return at ? { file: this.path, line: header + at.line + 1, column: at.column } : undefined;
+  }
+
+  /**
+   * HCL: the path's rest inside a heredoc (`<<-TOML` … `TOML`) that starts at `offset` and holds
+   * TOML, as a ConfigMap's `data = { "config.toml" = <<-TOML … }` does: the heredoc's lines are the
+   * TOML's lines (interpolations stay on their line), so a key in it has a line and column here.
+   * Undefined when the value is not a heredoc or the path names nothing in it.
+   */
+  #inHeredoc(offset: number, rest: readonly (string | number)[]): Position | undefined {
+    const m = /^<<-?([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?$/m.exec(this.text.slice(offset, this.text.indexOf('\n', offset) >>> 0));
+    if (!m || m.index !== 0) return undefined;
+    this.#lines ??= new LineIndex(this.text);
+    const header = this.#lines.pos(offset).line; // 1-based: the index of the heredoc's first line
+    const all = this.#split();
+    let end = header;
+    while (end < all.length && all[end]!.trim() !== m[1]) end++;
     const at = tomlPlace(all.slice(header, end), rest);
     return at ? { file: this.path, line: header + at.line + 1, column: at.column } : undefined;
   }

@@ -135,6 +135,12 @@ describe('doctor: a kubernetes_deployment_v1 running gitlab-runner is the manage
 });
 
 describe('terraformToK8sObject: a kubernetes_deployment_v1 as the Deployment it creates', () => {
+  it('a key named like an Object.prototype member is a key like any other (kept as written)', () => {
+    const o = terraformToK8sObject('kubernetes_deployment_v1', { metadata: [{ name: 'm', namespace: 'ci' }], spec: [{ constructor: 'x', to_string: 'y', __proto__: 'z' }] });
+    const spec = (o as unknown as { spec: Record<string, unknown> }).spec;
+    expect(Object.keys(spec).sort()).toEqual(['constructor', 'toString']);
+    expect(spec.constructor).toBe('x');
+  });
   it('takes the provider\'s lists of one block (terraform show -json) to the API\'s objects, list blocks to lists, keys to camelCase', () => {
     const body = {
       metadata: [{ name: 'gitlab-runner', namespace: 'ci', labels: { 'app.kubernetes.io/name': 'gitlab-runner' } }],

@@ -55,7 +55,7 @@ const LIST_BLOCKS: Record<string, string> = {
 const MAPS = new Set(['labels', 'annotations', 'match_labels', 'node_selector', 'limits', 'requests']);
 /** Names the API spells differently from the camelCase of the provider's (a secret volume's `secretName`). */
 const RENAMED: Record<string, string> = { secret_name: 'secretName' };
-const camel = (k: string): string => RENAMED[k] ?? k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase());
+const camel = (k: string): string => (Object.hasOwn(RENAMED, k) ? RENAMED[k]! : k.replace(/_([a-z0-9])/g, (_m, c: string) => c.toUpperCase()));
 
 /**
  * A block of the provider in the API's shape: keys in camelCase, blocks of one as objects, list

@@ -76,12 +76,13 @@ describe('no fix the doctor gives tells to regenerate or to run synth, or names 
     ['the user data file differs from the launch template', () => editedText('ec2-docker', 'ec2/docker/user-data.sh', (t) => `${t}# edited\n`), 'RF106'],
     ['AKS hand-written: cache blobs never expire', handAks, 'RF612'],
     ['EC2 Docker hand-written: jobs run privileged', () => corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-templatefile')), 'RF301'],
+    ['EKS without the chart: privileged jobs in a namespace without Pod Security labels', () => corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'eks-kubernetes-provider-deployment')).map((f) => (f.path === 'k8s.tf' ? { path: f.path, bytes: Buffer.from(Buffer.from(f.bytes).toString('utf8').replace('privileged = false', 'privileged = true')) } : f)), 'RF307'],
   ])('%s', (_name, files, code) => {
     const r = doctor(files());
     const found = r.findings.filter((f) => f.code === code);
     expect(found.length, JSON.stringify(r.findings.map((f) => `${f.code} ${f.message}`))).toBeGreaterThan(0);
     expect(r.findings.filter((f) => planSpeak.test(f.fix ?? '')).map((f) => `${f.code}: ${f.fix ?? ''}`)).toEqual([]);
-    expect(r.findings.filter((f) => specKey.test(`${f.fix ?? ''} ${f.received ?? ''}`)).map((f) => `${f.code}: ${f.fix ?? ''} (received ${f.received ?? ''})`)).toEqual([]);
+    expect(r.findings.filter((f) => specKey.test(`${f.fix ?? ''} ${f.received ?? ''} ${f.allowed ?? ''}`)).map((f) => `${f.code}: ${f.fix ?? ''} (received ${f.received ?? ''}, allowed ${f.allowed ?? ''})`)).toEqual([]);
     for (const f of found) expect(f.fix, f.message).toBeTruthy();
   });
 });

@@ -119,6 +119,13 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
       const about = inferred.intent.runners[Number(m[2])]?.name;
       return { ...f, path: formatPosition(originAt(keyOrigin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
     }
+    // The runner's namespace (its Pod Security labels, RF307): the Namespace object of the files, where one is given.
+    if (m[1] === 'runners' && f.path.slice(m[0].length) === '.placement.namespace') {
+      const about = inferred.intent.runners[Number(m[2])]?.name;
+      const ns = inferred.docs.runners.get(about ?? '')?.manifests.find((o) => o.kind === 'Namespace')?.metadata.name;
+      const given = ns !== undefined ? ev.kubernetes.find((k) => k.value.kind === 'Namespace' && k.value.metadata.name === ns) : undefined;
+      if (given) return { ...f, path: formatPosition(originAt(given.origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
+    }
     // A job setting of a VM runner's config.toml (privileged): its line in the user data, as for the settings above.
     const vmTomlKey = m[1] === 'runners' && !inferred.runnerTomls.has(Number(m[2])) && f.path.slice(m[0].length).startsWith('.jobs.') ? TOML_KEYS.find(([suffix]) => f.path.slice(m[0].length) === suffix) : undefined;
     const vmLocate = vmTomlKey ? inferred.tomlAt.get(Number(m[2])) : undefined;

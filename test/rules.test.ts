@@ -10,7 +10,7 @@ import type { EmittedFleet } from '../src/emit/types.js';
 import type { PolicyDocument, Statement } from '../src/verify/iam/types.js';
 import { planExample, planMutated } from './helpers/fleet.js';
 import { CODES } from '../src/spec/codes.js';
-import { restrictedViolations } from '../src/verify/pod-security.js';
+import { overChartDefaults, restrictedClears, restrictedViolations } from '../src/verify/pod-security.js';
 import { showValue } from '../src/spec/findings.js';
 import { AZURE_OTHER_TESTED, azureDocCases, azureSpecCases } from './helpers/azure.js';
 import { VM_DOC_CASES, VM_SPEC_CASES } from './helpers/vm.js';
@@ -220,6 +220,20 @@ describe('Pod Security', () => {
     const p = { ...(base.podSecurityContext as object), ...pod };
     const c = { ...(base.securityContext as object), ...container };
     expect(restrictedViolations(p, c)).toEqual(want);
+  });
+});
+
+describe('the chart\'s security context defaults (Helm merge) and what clears a violation', () => {
+  it('maps merge, null removes, what is given replaces; only the defaults\' own keys are defaults', () => {
+    expect(overChartDefaults({ a: 1, m: { x: 1, y: 2 } }, { m: { y: null, z: 3 }, b: 2 })).toEqual({ a: 1, m: { x: 1, z: 3 }, b: 2 });
+    expect(overChartDefaults({ a: 1 }, { a: null })).toEqual({});
+    expect(Object.keys(overChartDefaults({ a: 1 }, { constructor: undefined, toString: undefined }) as object)).toEqual(['a']);
+  });
+  it('one table spells the clearing settings for chart values, manifests and the kubernetes provider', () => {
+    const v = restrictedViolations({}, { capabilities: { drop: [] } });
+    expect(restrictedClears(v, 'chart')).toEqual(['securityContext.runAsNonRoot: true', 'securityContext.allowPrivilegeEscalation: false', 'securityContext.capabilities.drop: [ALL]', 'securityContext.seccompProfile.type: RuntimeDefault']);
+    expect(restrictedClears(v, 'api')).toEqual(['runAsNonRoot: true', 'allowPrivilegeEscalation: false', 'capabilities.drop: [ALL]', 'seccompProfile.type: RuntimeDefault']);
+    expect(restrictedClears(v, 'provider')).toEqual(['run_as_non_root = true', 'allow_privilege_escalation = false', 'capabilities { drop = ["ALL"] }', 'seccomp_profile { type = "RuntimeDefault" }']);
   });
 });
 

@@ -11,7 +11,7 @@ import { runnerSchema } from '../spec/schema.js';
 import { PLATFORMS } from '../platforms/registry.js';
 import { CACHE_BACKENDS, cacheBackendFor } from '../caches/registry.js';
 import { get } from '../verify/get.js';
-import { restrictedViolations } from '../verify/pod-security.js';
+import { restrictedClears, restrictedViolations } from '../verify/pod-security.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
@@ -129,17 +129,6 @@ function podSpecOf(o: K8sObject): Record<string, unknown> | undefined {
   return isObject(direct) ? direct : undefined;
 }
 
-/** What clears each violation of restrictedViolations, in the Kubernetes API's keys and the kubernetes provider's. */
-const RESTRICTED_KEYS: [string, string, string][] = [
-  ['runAsNonRoot', 'runAsNonRoot: true', 'run_as_non_root = true'],
-  ['runAsUser', 'a runAsUser other than 0', 'a run_as_user other than 0'],
-  ['allowPrivilegeEscalation', 'allowPrivilegeEscalation: false', 'allow_privilege_escalation = false'],
-  ['privileged', 'privileged: false', 'privileged = false'],
-  ['capabilities.drop', 'capabilities.drop: [ALL]', 'capabilities { drop = ["ALL"] }'],
-  ['capabilities.add', 'no capabilities.add but NET_BIND_SERVICE', 'no capabilities add but NET_BIND_SERVICE'],
-  ['seccompProfile', 'seccompProfile.type: RuntimeDefault', 'seccomp_profile { type = "RuntimeDefault" }'],
-];
-
 /**
  * RF308 for a manager written as a workload (no chart, so no chart defaults): its pod and the
  * gitlab-runner container's security contexts as written, judged against Pod Security restricted
@@ -153,12 +142,11 @@ function managerPodSecurity(o: Located<K8sObject> & { address?: string }, pod: R
   const podPath = o.value.kind === 'Pod' ? ['spec'] : o.value.kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template', 'spec'] : ['spec', 'template', 'spec'];
   // The provider's blocks are lists of one (HCL, terraform show -json): their positions carry index 0.
   const at = tf ? [...podPath.flatMap((k) => [k, 0]), 'container', index, 'security_context'] : [...podPath, 'containers', index, 'securityContext'];
-  const clears = violations.map((v) => RESTRICTED_KEYS.find(([start]) => v.startsWith(start))).filter((x): x is [string, string, string] => x !== undefined);
   const containerName = typeof container.name === 'string' ? container.name : String(index);
   const what = o.address ?? `${o.value.kind} ${o.value.metadata.namespace ?? 'default'}/${o.value.metadata.name}`;
   const fix = tf
-    ? `in the container block ${containerName} of ${what}, set security_context { ${clears.map((c) => c[2]).join(', ')} } (or the pod's security_context for run_as_non_root and seccomp_profile)`
-    : `set securityContext ${clears.map((c) => c[1]).join(', ')} on container ${containerName} of ${what} (or the pod's securityContext for runAsNonRoot and seccompProfile)`;
+    ? `in the container block ${containerName} of ${what}, set security_context { ${restrictedClears(violations, 'provider').join(', ')} } (or the pod's security_context for run_as_non_root and seccomp_profile)`
+    : `set securityContext ${restrictedClears(violations, 'api').join(', ')} on container ${containerName} of ${what} (or the pod's securityContext for runAsNonRoot and seccompProfile)`;
   return finding('RF308', formatPosition(originAt(o.origin, ...at)), `${what}: the manager pod does not meet Pod Security restricted: ${violations.join('; ')}`, { fix });
 }
 

@@ -70,7 +70,7 @@ export function overChartDefaults(defaults: Readonly<Record<string, unknown>>, g
   const out: Record<string, unknown> = {};
   for (const k of new Set([...Object.keys(defaults), ...Object.keys(given)])) {
     const g = given[k];
-    const d = defaults[k];
+    const d = Object.hasOwn(defaults, k) ? defaults[k] : undefined;
     if (g === null) continue;
     const v = g === undefined ? d : isMap(d) && isMap(g) ? overChartDefaults(d, g) : g;
     if (v !== undefined) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
@@ -78,16 +78,25 @@ export function overChartDefaults(defaults: Readonly<Record<string, unknown>>, g
   return out;
 }
 
-/** The chart value that clears each violation of restrictedViolations, by the violation's start. */
-const CLEARS: [string, string][] = [
-  ['runAsNonRoot', 'securityContext.runAsNonRoot: true'],
-  ['runAsUser', 'a runAsUser other than 0'],
-  ['allowPrivilegeEscalation', 'securityContext.allowPrivilegeEscalation: false'],
-  ['privileged', 'securityContext.privileged: false'],
-  ['capabilities.drop', 'securityContext.capabilities.drop: [ALL]'],
-  ['capabilities.add', 'no securityContext.capabilities.add but NET_BIND_SERVICE'],
-  ['seccompProfile', 'securityContext.seccompProfile.type: RuntimeDefault'],
+/**
+ * What clears each violation of restrictedViolations (matched by the violation's start), in each
+ * place a manager's security context is written: the chart's values (`securityContext.…`), a
+ * Kubernetes manifest (the API's keys) and the kubernetes provider's blocks.
+ */
+const CLEARS: { start: string; chart: string; api: string; provider: string }[] = [
+  { start: 'runAsNonRoot', chart: 'securityContext.runAsNonRoot: true', api: 'runAsNonRoot: true', provider: 'run_as_non_root = true' },
+  { start: 'runAsUser', chart: 'a runAsUser other than 0', api: 'a runAsUser other than 0', provider: 'a run_as_user other than 0' },
+  { start: 'allowPrivilegeEscalation', chart: 'securityContext.allowPrivilegeEscalation: false', api: 'allowPrivilegeEscalation: false', provider: 'allow_privilege_escalation = false' },
+  { start: 'privileged', chart: 'securityContext.privileged: false', api: 'privileged: false', provider: 'privileged = false' },
+  { start: 'capabilities.drop', chart: 'securityContext.capabilities.drop: [ALL]', api: 'capabilities.drop: [ALL]', provider: 'capabilities { drop = ["ALL"] }' },
+  { start: 'capabilities.add', chart: 'no securityContext.capabilities.add but NET_BIND_SERVICE', api: 'no capabilities.add but NET_BIND_SERVICE', provider: 'no capabilities add but NET_BIND_SERVICE' },
+  { start: 'seccompProfile', chart: 'securityContext.seccompProfile.type: RuntimeDefault', api: 'seccompProfile.type: RuntimeDefault', provider: 'seccomp_profile { type = "RuntimeDefault" }' },
 ];
+
+/** The settings that clear `violations` (restrictedViolations), spelt for where they are written. */
+export function restrictedClears(violations: readonly string[], spelling: 'chart' | 'api' | 'provider'): string[] {
+  return violations.map((v) => CLEARS.find((c) => v.startsWith(c.start))?.[spelling]).filter((x): x is string => x !== undefined);
+}
 
 const namespaceOf = (docs: FleetDocuments, runner: string) => docs.runners.get(runner)?.manifests.find((o: K8sObject) => o.kind === 'Namespace');
 
@@ -124,7 +133,7 @@ export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp
   // What the pod gets: the values given over the chart's own defaults.
   const violations = values ? restrictedViolations(overChartDefaults(CHART_POD_SECURITY_CONTEXT, values.podSecurityContext), overChartDefaults(CHART_SECURITY_CONTEXT, values.securityContext)) : [];
   if (values && violations.length > 0) {
-    const clears = violations.map((v) => CLEARS.find(([start]) => v.startsWith(start))?.[1]).filter((x): x is string => x !== undefined);
+    const clears = restrictedClears(violations, 'chart');
     out.push(f('RF308', `${rp}.manager`, `the manager pod of ${runner.name} does not meet Pod Security restricted: ${violations.join('; ')}`, {
       ...adviceThenRegenerate('set runAsNonRoot, allowPrivilegeEscalation: false, capabilities.drop [ALL] and seccompProfile RuntimeDefault in the chart values', 'runner-fleet always does, regenerate'),
       deploymentFix: `set ${clears.join(', ')} in the chart values (the chart's own securityContext sets the rest)`,

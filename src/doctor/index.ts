@@ -16,6 +16,7 @@ import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
 import { atEditSite } from './edit-site.js';
+import { podIdentityGuardRefusal } from './pod-identity-guard.js';
 import { get } from '../verify/get.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
@@ -248,8 +249,10 @@ function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
   const trustOrigin = roleKey ? (ev.terraform.origins.get(`aws_iam_role.${roleKey}.assume_role_policy`) ?? ev.terraform.origins.get(`aws_iam_role.${roleKey}`)) : undefined;
   const admits: string[] = [];
   let subPath: (string | number)[] = [];
+  let trustDocument: unknown;
   try {
     const trust = JSON.parse(String(inferred.docs.terraformAws?.resource.aws_iam_role?.[roleKey ?? '']?.assume_role_policy)) as { Statement?: unknown };
+    trustDocument = trust;
     const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
     list(trust.Statement).forEach((st, i) => {
       for (const [op, block] of Object.entries((st as { Condition?: Record<string, Record<string, unknown>> }).Condition ?? {})) {
@@ -267,7 +270,9 @@ function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
   // The trust names this very service account: what refuses it is elsewhere (its token's audience,
   // a missing association), said by its own finding; the trust is not to be renamed.
   if (admits.some((a) => a === `system:serviceaccount:${s.namespace}:${s.serviceAccount}` || (id.binding.mechanism === 'pod-identity' && a === s.serviceAccount))) {
-    return { ...f, ...(saAt ? { path: formatPosition(originAt(saAt)) } : {}), message: `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} cannot assume ${id.purpose} role ${id.roleName}, although its trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin, ...subPath))})` : ''} names it`, fix: 'see the other findings about this service account and role' };
+    // A Pod Identity guard (aws:SourceAccount, aws:SourceArn, a session tag) that refuses is said here: no other finding does.
+    const guard = podIdentityGuardRefusal(trustDocument, inferred.intent, id);
+    return { ...f, ...(saAt ? { path: formatPosition(originAt(saAt)) } : {}), message: `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} cannot assume ${id.purpose} role ${id.roleName}, although its trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin, ...subPath))})` : ''} names it${guard?.text ?? ''}`, fix: guard?.fix ?? 'see the other findings about this service account and role' };
   }
   const via = roleKey !== undefined ? moduleArguments(ev, `aws_iam_role.${roleKey}`, admits, s) : undefined;
   const message = `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} → ${id.purpose} role ${id.roleName}, whose trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin, ...subPath))})` : ''} ${admits.length > 0 ? `admits only ${admits.join(', ')}` : 'admits no service account of this cluster'}${via?.text ?? ''}`;

@@ -19,7 +19,7 @@ import { verifyKubernetesChain, findServiceAccount, kubernetesDecoys, kubernetes
 import { awsIdentityCheckJob } from '../aws-identity-check.js';
 import { eksDoctor } from './doctor.js';
 import { documentedNodePools } from './doctor-cluster.js';
-import { eksRotatorAccess } from './rotator.js';
+import { eksClusterArn, eksRotatorAccess } from './rotator.js';
 import { checkCreate, clusterResources, eksNodePools, verifyCreatedCluster } from './cluster.js';
 import { CLUSTER_ROLE_FOR_POLICY, EKS_ACCESS_POLICIES, eksClusterSchema, type EksAccessSpec, type EksClusterSpec } from './schema.js';
 import {
@@ -148,12 +148,39 @@ export function eksWhoCanAssumeBruteForce(docs: FleetDocuments, fleet: FleetInte
     if (!c || c.type !== 'eks') return false;
     if (eksSpec(cluster).identity === 'pod-identity') {
       const bound = associations.some((b) => associationRole(facts, b) === roleName && String(resolveValue(facts.root, b.cluster_name)) === eksClusterName(c) && String(b.namespace) === s.namespace && String(b.service_account) === s.serviceAccount);
-      const context = { 'aws:RequestTag/eks-cluster-name': eksClusterName(c), 'aws:RequestTag/kubernetes-namespace': s.namespace, 'aws:RequestTag/kubernetes-service-account': s.serviceAccount };
+      const context = podIdentityContext(fleet, c, s);
       return bound && ['sts:AssumeRole', 'sts:TagSession'].every((action) => evaluatePolicies(trust, { principal: { type: 'Service', id: POD_IDENTITY_PRINCIPAL }, action, resource: '*', context }) === 'allow');
     }
     const sa = fleet.runners.flatMap((r) => (r.cluster === s.cluster ? (docs.runners.get(r.name)?.manifests ?? []) : [])).find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === s.namespace && o.metadata.name === s.serviceAccount);
     return evaluatePolicies(trust, irsaRequest(fleet, c, s, sa ? tokenAudience(sa) : IRSA_AUDIENCE)) === 'allow';
   });
+}
+
+/**
+ * What EKS Pod Identity's AssumeRole and TagSession carry for a pod of `s` on cluster `c`, as far as
+ * the documents know it: the session tags it adds (eks-cluster-arn, eks-cluster-name,
+ * kubernetes-namespace, kubernetes-service-account; the pod's name and uid vary per pod and are
+ * left out, so a trust that conditions on them is not shown to admit anyone), and, as for every
+ * service principal acting for a resource, aws:SourceAccount and aws:SourceArn of the cluster
+ * (EKS User Guide, "Create IAM role with trust policy required by EKS Pod Identity" and "List of
+ * session tags added by EKS Pod Identity"; IAM User Guide, aws:SourceAccount / aws:SourceArn).
+ * Trusts written with a confused-deputy guard (`aws:SourceAccount` = the account) are then read
+ * as AWS evaluates them.
+ */
+export function podIdentityContext(fleet: FleetIntent, c: ResolvedCluster, s: KubernetesSubject): Record<string, string> {
+  const name = eksClusterName(c);
+  const context: Record<string, string> = {
+    'aws:RequestTag/eks-cluster-name': name,
+    'aws:RequestTag/kubernetes-namespace': s.namespace,
+    'aws:RequestTag/kubernetes-service-account': s.serviceAccount,
+  };
+  if (fleet.aws) {
+    const arn = eksClusterArn(fleet.aws.partition, fleet.aws.accountId, clusterRegion(fleet, c), name);
+    context['aws:RequestTag/eks-cluster-arn'] = arn;
+    context['aws:SourceAccount'] = fleet.aws.accountId;
+    context['aws:SourceArn'] = arn;
+  }
+  return context;
 }
 
 function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
@@ -477,7 +504,7 @@ export const eksPlatform: PlatformPlugin = {
     // Pod Identity: a pod gets the role only through an association; the trust must then accept
     // the agent's AssumeRole and TagSession with that pod's session tags.
     const podIdentityAllows = (s: KubernetesSubject, c: ResolvedCluster) => {
-      const context = { 'aws:RequestTag/eks-cluster-name': eksClusterName(c), 'aws:RequestTag/kubernetes-namespace': s.namespace, 'aws:RequestTag/kubernetes-service-account': s.serviceAccount };
+      const context = podIdentityContext(intent, c, s);
       const principal = { type: 'Service' as const, id: POD_IDENTITY_PRINCIPAL };
       return ['sts:AssumeRole', 'sts:TagSession'].every((action) => evaluatePolicies(trust, prepareRequest({ principal, action, resource: '*', context })) === 'allow');
     };

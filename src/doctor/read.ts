@@ -11,6 +11,7 @@ import { fileSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } f
 import { readPlainYaml } from '../spec/plain-yaml.js';
 import { nestingBeyond } from '../spec/reader.js';
 import { kubernetesShapeProblem } from './kube-shape.js';
+import { readEksctlIdentities } from './eksctl.js';
 import { utf16Of, utf16Problem } from '../io/utf16.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
@@ -267,6 +268,8 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
       return;
     }
     ev.kubernetes.push({ value: doc as unknown as K8sObject, origin });
+    // An eksctl ClusterConfig also stands for the roles, service accounts and associations it creates.
+    if (doc.kind === 'ClusterConfig' && /^eksctl\.io\//.test(doc.apiVersion)) readEksctlIdentities(ev, doc, origin);
     return;
   }
   // terraform show -json (plan or state).

@@ -28,6 +28,9 @@ function finding(code: Code, path: string, message: string, extra: Partial<Findi
 }
 
 const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** `{{ .Release.Namespace }}` as a Helm template writes it (with or without spaces and trim markers). */
+const RELEASE_NAMESPACE = /\{\{-?\s*\.Release\.Namespace\s*-?\}\}/;
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const saKey = (ns: string, name: string) => `${ns}/${name}`;
 
@@ -220,13 +223,32 @@ export function inferDeployment(ev: Evidence): Inferred {
   // 1. Managers: values of the chart, and workloads running the gitlab-runner image.
   const chains: Chain[] = [];
   const unplacedServiceAccounts = new Set<string>(k8sTerraform.unplacedServiceAccounts);
+  // Chart values found whose manager's namespace the files do not give (said as RF903): not "no manager".
+  let chartsNotPlaced = false;
   for (const v of ev.helmValues) {
     const values = v.value;
     const createsSa = get(values, 'serviceAccount', 'create') === true || (get(values, 'serviceAccount', 'create') === undefined && get(values, 'rbac', 'create') === true);
     // A service account the chart creates without a name is named after the release (the chart's
     // fullname), which a helm_release states; a values file alone does not.
     const sa = str(get(values, 'serviceAccount', 'name')) ?? str(get(values, 'rbac', 'serviceAccountName')) ?? (createsSa && v.release !== undefined ? chartFullname(values, v.release) : undefined);
-    const configText = get(values, 'runners', 'config');
+    let configText = get(values, 'runners', 'config');
+    let rendered: typeof v | undefined;
+    // The chart renders runners.config with tpl: {{ .Release.Namespace }} (its own default config
+    // writes the namespace so) is the namespace the release is installed in. A helm_release states it;
+    // a values file alone does not, and then the manager's ServiceAccount, if given, does.
+    const releaseNamespaceWritten = typeof configText === 'string' && RELEASE_NAMESPACE.test(configText);
+    if (releaseNamespaceWritten && sa !== undefined && !v.namespaceUnknown) {
+      const candidates = [...serviceAccounts.values()].filter((o) => o.value.metadata.name === sa);
+      const releaseNs = v.namespace ?? (candidates.length === 1 ? (candidates[0]!.value.metadata.namespace ?? 'default') : undefined);
+      if (releaseNs === undefined) {
+        chartsNotPlaced = true;
+        findings.push(finding('RF903', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config names the namespace as {{ .Release.Namespace }}, the namespace the release is installed in (helm install --namespace), which the values do not give`, { fix: `give the ServiceAccount manifest of ${sa} (kubectl get serviceaccount -o yaml) or the helm_release, or write the namespace in [runners.kubernetes] namespace` }));
+        continue;
+      }
+      configText = (configText as string).replace(new RegExp(RELEASE_NAMESPACE.source, 'g'), releaseNs);
+      // What the chart renders is what runs: the proofs read the rendered config.
+      rendered = { ...v, value: { ...values, runners: { ...(values.runners as Record<string, unknown>), config: configText } } };
+    }
     let chartToml: Chain['chartToml'];
     if (typeof configText === 'string') {
       try {
@@ -255,11 +277,12 @@ export function inferDeployment(ev: Evidence): Inferred {
       ns = candidates.length === 1 ? (candidates[0]!.value.metadata.namespace ?? 'default') : undefined;
     }
     if (!ns) {
+      chartsNotPlaced = true;
       findings.push(finding('RF903', formatPosition(v.origin.source.locate(v.origin.doc, [])), `the values do not say which namespace the manager ${sa} runs in`, { fix: 'set runners.config [runners.kubernetes] namespace, or give the ServiceAccount manifest' }));
       continue;
     }
     const podLabels = (isObject(values.podLabels) ? values.podLabels : {}) as Record<string, string>;
-    const chain: Chain = { name: chainName(v.release !== undefined ? { release: v.release, ...podLabels } : podLabels, v.origin, ns), namespace: ns, managerSa: sa, origin: v.origin, values: v, chartCreatesSa: createsSa, podLabels };
+    const chain: Chain = { name: chainName(v.release !== undefined ? { release: v.release, ...podLabels } : podLabels, v.origin, ns), namespace: ns, managerSa: sa, origin: v.origin, values: rendered ?? v, chartCreatesSa: createsSa, podLabels };
     if (chartToml) chain.chartToml = chartToml;
     chains.push(chain);
   }
@@ -661,7 +684,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   partition ??= vm.partition;
   region ??= vm.region ?? provider.region;
   // A chart whose release namespace is not statically known was found and said (RF906): not "no manager".
-  if (chains.length === 0 && vm.found === 0 && !ev.helmValues.some((v) => v.namespaceUnknown)) {
+  if (chains.length === 0 && vm.found === 0 && !chartsNotPlaced && !ev.helmValues.some((v) => v.namespaceUnknown)) {
     // Launch templates whose user data could not be read may be the managers: say which and why.
     const unread = vm.unreadable.length > 0 ? `; the user data of ${vm.unreadable.length} ${vm.unreadable.every((u) => u.startsWith('aws_instance.')) ? 'instance(s)' : vm.unreadable.some((u) => u.startsWith('aws_instance.')) ? 'launch template(s) and instance(s)' : 'launch template(s)'} could not be read: ${vm.unreadable.slice(0, 3).join('; ')}${vm.unreadable.length > 3 ? ` and ${vm.unreadable.length - 3} more` : ''}` : '';
     findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no workload running the gitlab-runner image, no launch template or instance whose user data writes a config.toml${unread}`, { fix: unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : 'give the Helm values, the manager Deployment, a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));

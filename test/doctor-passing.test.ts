@@ -14,6 +14,7 @@ const PASSING: [string, string, (d: Deployment) => void][] = [
     { apiVersion: 'rbac.authorization.k8s.io/v1', kind: 'ClusterRoleBinding', metadata: { name: 'ops' }, roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: 'ops' }, subjects: [{ kind: 'Group', name: 'ops', apiGroup: 'rbac.authorization.k8s.io' }] },
   )],
   ['RF202', 's3 actions scoped to the runner prefix', (d) => d.policies['gitlab-runner-manager.policy.json'].Statement.push({ Effect: 'Allow', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::example-runner-cache/runner/*' })],
+  ['RF918', 'the chart runs one manager pod (replicas: 1)', (d) => (d.values.replicas = 1)],
   ['RF941', 'a Secret holding only the runner token', (d) => d.objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gitlab-runner-token', namespace: 'gitlab' }, data: { 'runner-token': Buffer.from('glrt-EXAMPLEexampleEXAMPLE12').toString('base64') } })],
 ];
 

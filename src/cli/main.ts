@@ -83,7 +83,7 @@ export async function main(argv: string[], rawIo: { out: (s: string) => void; er
     .argument('[paths...]', 'files or folders: Kubernetes YAML/JSON, gitlab-runner Helm values, config.toml, IAM policy JSON or `aws iam` output, Terraform .tf / .tf.json or `terraform show -json`')
     .option('--format <format>', 'text, json, sarif or codequality', 'text')
     .option('--output <file>', 'write the report to this file (text still goes to stderr for other formats)')
-    .option('--kube-dump <file>', 'output of `kubectl get serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,deployments,configmaps -A -o json`')
+    .option('--kube-dump <file>', 'output of `kubectl get serviceaccounts,roles,rolebindings,clusterroles,clusterrolebindings,deployments,statefulsets,daemonsets,configmaps -A -o json`')
     .option('--aws', 'also read, read-only, the IAM roles, OIDC providers, pod identity associations and access entries the files name')
     .option('--region <region>', 'with --aws: the region of the EKS clusters (default: the AWS SDK default chain)')
     .option('--profile <profile>', 'with --aws: the AWS profile to read with (default: the AWS SDK default chain)')

@@ -1,6 +1,6 @@
 import { sortFindings, type Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
-import { verifyFleet, type Proof } from '../verify/index.js';
+import { chainClaimOf, verifyFleet, type Proof } from '../verify/index.js';
 import { CONFIG_TOML_MARK } from '../verify/docker-escape.js';
 import { CHAIN_KEYS } from '../verify/kubernetes-chain.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
@@ -155,8 +155,9 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const named = (f: Finding): Finding => (renamed ? { ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: asWritten(f.fix) } : {}) } : f);
   const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
-  const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, platformFor(r.platform).chainClaim]));
-  const proofs = verification.proofs.map((p) => (p.holds && inferred.missingSecrets.has(p.runner) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p)).map((p) => (renamed ? { ...p, claim: asWritten(p.claim) } : p));
+  // So does a chain whose config.toml is not shown: its references end there.
+  const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));
+  const proofs = verification.proofs.map((p) => (p.holds && (inferred.missingSecrets.has(p.runner) || inferred.configNotShown.has(p.runner)) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p)).map((p) => (renamed ? { ...p, claim: asWritten(p.claim) } : p));
   return { exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs, chains: inferred.chains, files: ev.files };
 }
 

@@ -49,6 +49,8 @@ interface Chain {
   /** The chart creates the manager's service account (serviceAccount.create / older rbac.create). */
   chartCreatesSa: boolean;
   podLabels: Record<string, string>;
+  /** A manager deployed without the chart: the workload running gitlab-runner, and the ConfigMap its config.toml is a key of. */
+  workload?: { object: Located<K8sObject> & { address?: string }; configMap?: string };
 }
 
 export interface Inferred {
@@ -77,6 +79,8 @@ export interface Inferred {
   azure: AzureEvidence;
   /** Runners whose chart mounts a token Secret that no document given creates. */
   missingSecrets: ReadonlySet<string>;
+  /** Runners whose config.toml is not in the evidence: the chain's references end there, so its proof does not hold. */
+  configNotShown: ReadonlySet<string>;
   /** `namespace/name` of every service account the gitlab-runner chart creates (serviceAccount.create): they exist for bindings too. */
   chartServiceAccounts: ReadonlySet<string>;
   /** Names of service accounts a chart creates in a namespace not statically known (its helm_release's): they may exist in any namespace. */
@@ -159,7 +163,7 @@ function managerPodSecurity(o: Located<K8sObject> & { address?: string }, pod: R
  * `items` entry writes as `config.toml`. Its origin is that key of the ConfigMap's data, so findings
  * about a setting point at its line there (a YAML literal block, an HCL heredoc).
  */
-function mountedConfigToml(pod: Record<string, unknown>, container: Record<string, unknown>, namespace: string, configMaps: ReadonlyMap<string, Located<K8sObject>>): { text: string; origin: Origin; key: string; name: string } | undefined {
+function mountedConfigToml(pod: Record<string, unknown>, container: Record<string, unknown>, namespace: string, configMaps: ReadonlyMap<string, Located<K8sObject> & { address?: string }>): { text: string; origin: Origin; key: string; name: string; written: string } | undefined {
   const mounts = new Set((Array.isArray(container.volumeMounts) ? container.volumeMounts : []).map((m) => get(m, 'name')).filter((n): n is string => typeof n === 'string'));
   for (const v of Array.isArray(pod.volumes) ? pod.volumes : []) {
     const cmName = str(get(v, 'configMap', 'name'));
@@ -170,9 +174,63 @@ function mountedConfigToml(pod: Record<string, unknown>, container: Record<strin
     const key = Array.isArray(items) && items.length > 0 ? str(get(items.find((i) => get(i, 'path') === 'config.toml'), 'key')) : 'config.toml';
     const text = key !== undefined ? get(cm.value, 'data', key) : undefined;
     if (typeof text !== 'string') continue;
-    return { text, origin: { ...cm.origin, path: [...cm.origin.path, 'data', key!] }, key: key!, name: `ConfigMap ${namespace}/${cmName}` };
+    return { text, origin: { ...cm.origin, path: [...cm.origin.path, 'data', key!] }, key: key!, name: `ConfigMap ${namespace}/${cmName}`, written: cm.address ?? `ConfigMap ${cmName}` };
   }
   return undefined;
+}
+
+/** A replica count as written: the kubernetes provider holds it as a string ("2"); a value only apply knows is undefined (not judged). */
+function replicaCount(written: unknown): number | undefined {
+  return typeof written === 'number' ? written : typeof written === 'string' && /^\d+$/.test(written) ? Number(written) : undefined;
+}
+
+/**
+ * RF918 for chart values: `replicas` above 1 runs that many manager pods with the one config.toml
+ * the chart renders (its global `concurrent` from the values, 10 by default) and the one token Secret.
+ */
+function chartReplicas(v: Located<Record<string, unknown>>): Finding | undefined {
+  const replicas = replicaCount(get(v.value, 'replicas'));
+  if (replicas === undefined || replicas <= 1) return undefined;
+  const written = get(v.value, 'concurrent');
+  const concurrent = typeof written === 'number' ? written : written === undefined ? 10 : undefined;
+  const each = concurrent !== undefined ? `up to ${concurrent} jobs at once (concurrent = ${concurrent}${written === undefined ? ', the chart\'s default' : ''}), ${replicas * concurrent} in all` : 'up to concurrent jobs at once';
+  return finding('RF918', formatPosition(originAt(v.origin, 'replicas')), `replicas is ${replicas}, so the chart runs ${replicas} gitlab-runner manager pods with one config.toml and runner token: GitLab lists each as another manager of the same runner, and each runs ${each}`, {
+    received: String(replicas),
+    allowed: '1',
+    fix: `set replicas: 1 in ${v.origin.source.path}; to run more jobs at once, raise concurrent there instead`,
+  });
+}
+
+/**
+ * RF918: several manager pods run one runner's config.toml and token. A DaemonSet runs one on every
+ * node it schedules to; a Deployment or StatefulSet runs `replicas` of them (1 when unset). One
+ * runner authentication token may be used by many hosts, and GitLab lists each as a manager of that
+ * runner (gitlab-runner docs/commands: the system ID in .runner_system_id; DELETE /runners/managers),
+ * while `concurrent` limits the jobs of one gitlab-runner process: N pods run up to N × concurrent.
+ */
+function sharedRegistration(workload: NonNullable<Chain['workload']>, toml: unknown): Finding | undefined {
+  const o = workload.object;
+  const tf = o.address !== undefined;
+  const what = o.address ?? `${o.value.kind} ${o.value.metadata.namespace ?? 'default'}/${o.value.metadata.name}`;
+  const concurrent = get(toml, 'concurrent');
+  const limit = typeof concurrent === 'number' ? `up to ${concurrent} jobs at once (concurrent = ${concurrent})` : 'up to concurrent jobs at once';
+  const more = `to run more jobs at once, raise concurrent in its config.toml${workload.configMap !== undefined ? ` (${workload.configMap})` : ''} instead`;
+  if (o.value.kind === 'DaemonSet') {
+    return finding('RF918', formatPosition(tf ? originAt(o.origin) : originAt(o.origin, 'kind')), `${what}: a DaemonSet runs a gitlab-runner manager pod on every node it schedules to, all with one config.toml and runner token: GitLab lists each pod as another manager of the same runner, each runs ${limit}, and their number follows the nodes (nodes added for jobs add managers), not the config`, {
+      received: 'DaemonSet',
+      allowed: 'one manager pod: a Deployment or a StatefulSet with replicas 1',
+      fix: tf ? `replace ${what} by a kubernetes_deployment_v1 (or a kubernetes_stateful_set_v1 with replicas = 1) with the same template; ${more}` : `run the manager as a Deployment (or a StatefulSet with replicas: 1) with the same pod template instead of ${what}; ${more}`,
+    });
+  }
+  if (o.value.kind !== 'Deployment' && o.value.kind !== 'StatefulSet') return undefined;
+  const replicas = replicaCount(get(o.value, 'spec', 'replicas'));
+  if (replicas === undefined || replicas <= 1) return undefined;
+  const total = typeof concurrent === 'number' ? `, ${replicas * concurrent} in all` : '';
+  return finding('RF918', formatPosition(originAt(o.origin, ...(tf ? ['spec', 0, 'replicas'] : ['spec', 'replicas']))), `${what}: replicas is ${replicas}, so ${replicas} gitlab-runner manager pods run with one config.toml and runner token: GitLab lists each as another manager of the same runner, and each runs ${limit}${total}`, {
+    received: String(replicas),
+    allowed: '1',
+    fix: tf ? `set replicas = 1 in the spec block of ${what}; ${more}` : `set spec.replicas: 1 on ${what}; ${more}`,
+  });
 }
 
 /** The name of a runner chain, from the most specific evidence: runner-fleet's label, the chart release, the folder, the namespace. */
@@ -261,6 +319,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     const namespace = v.namespace ?? str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace')) ?? str(get(values, 'runners', 'namespace'));
     const regToken = str(get(values, 'runnerRegistrationToken'));
     if (regToken) findings.push(finding('RF912', formatPosition(originAt(v.origin, 'runnerRegistrationToken')), 'runnerRegistrationToken is set: registration tokens are deprecated by GitLab and removed in GitLab 18, and this one is written in a file', { received: '(a token, not shown)', fix: 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret' }));
+    const replicas = chartReplicas(v);
+    if (replicas) findings.push(replicas);
     if (str(get(values, 'runnerToken'))) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: 'put the token into a Secret and name it in runners.secret' }));
     if (!sa) {
       findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give', { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
@@ -287,7 +347,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     chains.push(chain);
   }
   // ConfigMaps by namespace/name, once: a manager workload's config.toml may be one of their keys.
-  const configMaps = new Map<string, Located<K8sObject>>();
+  const configMaps = new Map<string, Located<K8sObject> & { address?: string }>();
   for (const o of ev.kubernetes) if (o.value.kind === 'ConfigMap') configMaps.set(saKey(o.value.metadata.namespace ?? 'default', o.value.metadata.name), o);
   for (const o of ev.kubernetes) {
     const pod = podSpecOf(o.value);
@@ -299,13 +359,14 @@ export function inferDeployment(ev: Evidence): Inferred {
     const sa = str(pod.serviceAccountName) ?? str(pod.serviceAccount) ?? 'default';
     if (chains.some((c) => c.namespace === ns && c.managerSa === sa)) continue;
     const labels = (o.value.metadata.labels ?? {});
-    const chain: Chain = { name: chainName(labels, o.origin, ns), namespace: ns, managerSa: sa, origin: o.origin, chartCreatesSa: false, podLabels: labels };
+    const chain: Chain = { name: chainName(labels, o.origin, ns), namespace: ns, managerSa: sa, origin: o.origin, chartCreatesSa: false, podLabels: labels, workload: { object: o } };
     const podSecurity = managerPodSecurity(o, pod, runnerContainer, containers.indexOf(runnerContainer));
     if (podSecurity) findings.push(podSecurity);
     const mounted = mountedConfigToml(pod, runnerContainer, ns, configMaps);
     if (mounted) {
       try {
         chain.configToml = { value: parseToml(mounted.text), origin: mounted.origin };
+        chain.workload!.configMap = mounted.written;
       } catch (e) {
         findings.push(finding('RF901', formatPosition(originAt(mounted.origin)), `${mounted.name}: ${mounted.key} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: `fix the config.toml in ${mounted.name}` }));
       }
@@ -321,7 +382,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const chain = chains.find((c) => c.namespace === ns && !c.configToml) ?? chains.find((c) => c.chartToml !== undefined && !c.configToml && c.name === folder);
     if (chain) chain.configToml = t;
     else if (get(t.value, 'runners', 0, 'executor') === 'kubernetes') {
-      findings.push(finding('RF903', formatPosition(originAt(t.origin, 'runners')), `config.toml runs jobs in namespace ${ns ?? 'default'}, but no manager for it (chart values or a Deployment running gitlab-runner) is in the evidence`, { fix: 'give the Helm values or the manager Deployment too' }));
+      findings.push(finding('RF903', formatPosition(originAt(t.origin, 'runners')), `config.toml runs jobs in namespace ${ns ?? 'default'}, but no manager for it (chart values, or a Deployment, StatefulSet or DaemonSet running gitlab-runner) is in the evidence`, { fix: 'give the Helm values or the manager workload (Deployment, StatefulSet) too' }));
     }
   }
   // Unique names.
@@ -415,6 +476,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const bindingOrigins = new Map<string, Origin>();
   // Runners whose chart mounts a token Secret that no document given creates (their chain does not resolve).
   const missingSecrets = new Set<string>();
+  const configNotShown = new Set<string>();
   let account: string | undefined;
   let partition: string | undefined;
   let region: string | undefined;
@@ -466,6 +528,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     const jobsSaName = str(get(toml, 'runners', 0, 'kubernetes', 'service_account')) ?? 'default';
     const summary: string[] = [`manager ${chain.namespace}/${chain.managerSa} (${at})`];
     summaries.set(chain.name, summary);
+    const shared = chain.workload ? sharedRegistration(chain.workload, toml) : undefined;
+    if (shared) findings.push(shared);
+    // The chain's references end in a config.toml: where none is shown, the chain is not proven.
+    if (toml === undefined) configNotShown.add(chain.name);
     if (toml === undefined) {
       findings.push(finding('RF903', at, `runner ${chain.name}: its config.toml (jobs' service account, cache) is not in the evidence given`, { fix: 'give the values with runners.config, or the config.toml' }));
     } else if (executor !== undefined && executor !== 'kubernetes') {
@@ -646,6 +712,12 @@ export function inferDeployment(ev: Evidence): Inferred {
     const readFrom: RunnerReadFrom = { objects: objectFiles.length > 0 ? objectFiles.join(', ') : `the files given (no Kubernetes object of namespace ${chain.namespace})` };
     if (chain.values) readFrom.helmValues = chain.values.origin.source.path;
     if (toml !== undefined) readFrom.configToml = tomlOrigin.source.path;
+    if (chain.workload) {
+      // The chain proof names the manager as written, not Helm values: "the Deployment ns/name's config.toml (ConfigMap c)".
+      const w = chain.workload;
+      const what = w.object.address ?? `the ${w.object.value.kind} ${chain.namespace}/${w.object.value.metadata.name}`;
+      readFrom.managerConfig = w.configMap !== undefined ? `${what}'s config.toml (${w.configMap})` : `${what} ↔ ${chain.configToml ? chain.configToml.origin.source.path : 'config.toml (not given)'}`;
+    }
     const emitted: EmittedRunner = { manifests, configToml: (toml ?? {}), pipeline: {}, readFrom };
     // Where each reference of the chain is written, for the chain's findings (CHAIN_KEYS).
     const valuesAt = (...path: (string | number)[]): Origin | undefined => (chain.values ? { ...chain.values.origin, path: [...chain.values.origin.path, ...path] } : undefined);
@@ -687,7 +759,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   if (chains.length === 0 && vm.found === 0 && !chartsNotPlaced && !ev.helmValues.some((v) => v.namespaceUnknown)) {
     // Launch templates whose user data could not be read may be the managers: say which and why.
     const unread = vm.unreadable.length > 0 ? `; the user data of ${vm.unreadable.length} ${vm.unreadable.every((u) => u.startsWith('aws_instance.')) ? 'instance(s)' : vm.unreadable.some((u) => u.startsWith('aws_instance.')) ? 'launch template(s) and instance(s)' : 'launch template(s)'} could not be read: ${vm.unreadable.slice(0, 3).join('; ')}${vm.unreadable.length > 3 ? ` and ${vm.unreadable.length - 3} more` : ''}` : '';
-    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no workload running the gitlab-runner image, no launch template or instance whose user data writes a config.toml${unread}`, { fix: unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : 'give the Helm values, the manager Deployment, a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
+    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no workload running the gitlab-runner image, no launch template or instance whose user data writes a config.toml${unread}`, { fix: unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : 'give the Helm values, the manager workload (Deployment, StatefulSet), a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
   }
   const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
 
@@ -733,7 +805,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
   const chartServiceAccounts = new Set(chains.filter((c) => c.chartCreatesSa).map((c) => saKey(c.namespace, c.managerSa)));
-  return { intent, docs, runnerOrigins, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, chartServiceAccounts, unplacedServiceAccounts };
+  return { intent, docs, runnerOrigins, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts };
 }
 
 /**

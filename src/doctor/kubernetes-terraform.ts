@@ -27,14 +27,24 @@ const KINDS: Record<string, { apiVersion: string; kind: string; namespaced: bool
   kubernetes_config_map: { apiVersion: 'v1', kind: 'ConfigMap', namespaced: true },
   kubernetes_deployment_v1: { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
   kubernetes_deployment: { apiVersion: 'apps/v1', kind: 'Deployment', namespaced: true },
+  // A manager run as a StatefulSet (its spec also needs service_name) or, wrongly, a DaemonSet (RF918):
+  // registry.terraform.io/providers/hashicorp/kubernetes/latest/docs/resources/stateful_set_v1 and
+  // daemon_set_v1 (the older names are kubernetes_stateful_set and kubernetes_daemonset).
+  kubernetes_stateful_set_v1: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespaced: true },
+  kubernetes_stateful_set: { apiVersion: 'apps/v1', kind: 'StatefulSet', namespaced: true },
+  kubernetes_daemon_set_v1: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespaced: true },
+  kubernetes_daemonset: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespaced: true },
 };
+/** The kinds whose `spec` (a pod template and its controller's settings) is read in the API's shape. */
+const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 
 /**
  * The provider's blocks that Kubernetes holds as lists (the provider's singular block name → the
  * API's plural field); every other nested block is a list of one in the provider and an object in
  * the API. Source: the kubernetes provider's pod spec schema (registry.terraform.io/providers/
  * hashicorp/kubernetes/latest/docs/resources/deployment_v1: container, init_container, volume,
- * volume_mount, env, env_from, port, toleration, image_pull_secrets, items, host_aliases).
+ * volume_mount, env, env_from, port, toleration, image_pull_secrets, items, host_aliases; and
+ * stateful_set_v1's volume_claim_template).
  */
 const LIST_BLOCKS: Record<string, string> = {
   container: 'containers',
@@ -50,6 +60,7 @@ const LIST_BLOCKS: Record<string, string> = {
   host_aliases: 'hostAliases',
   topology_spread_constraint: 'topologySpreadConstraints',
   match_expressions: 'matchExpressions',
+  volume_claim_template: 'volumeClaimTemplates',
 };
 /** Attributes whose value is a map of the user's own keys (kept as written, not camelCased). */
 const MAPS = new Set(['labels', 'annotations', 'match_labels', 'node_selector', 'limits', 'requests']);
@@ -120,7 +131,7 @@ export function terraformToK8sObject(type: string, body: Record<string, unknown>
     const data = stringMap(body.data);
     if (data) out.data = data;
   }
-  if (info.kind === 'Deployment') {
+  if (WORKLOADS.has(info.kind)) {
     const spec = block(body.spec);
     if (spec) out.spec = apiShape(spec);
   }

@@ -51,4 +51,9 @@ export interface RunnerReadFrom {
   helmValues?: string;
   /** The file holding the config.toml the proofs read (the values' runners.config, or a config.toml). */
   configToml?: string;
+  /**
+   * A manager deployed without the chart, as the chain proof names it in place of "Helm values ↔
+   * config.toml": `the Deployment ns/name's config.toml (ConfigMap c)`, or the resource addresses.
+   */
+  managerConfig?: string;
 }

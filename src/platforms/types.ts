@@ -92,6 +92,11 @@ export interface PlatformPlugin {
   readonly subjectNoun: string;
   /** The claim of the chain proof, e.g. `service account ↔ role ↔ …`. */
   readonly chainClaim: string;
+  /**
+   * The chain proof's claim where the manager's configuration is not chart values (a workload and
+   * its ConfigMap the doctor read): `managerConfig` stands where `chainClaim` says "Helm values ↔ config.toml".
+   */
+  readonly chainClaimFor?: (managerConfig: string) => string;
 
   /** Spec checks that need more than the schema (exit 2 on error). */
   checkSpec(ctx: SpecCheckContext): Finding[];

@@ -103,6 +103,15 @@ function asList<T>(v: T | T[] | undefined): T[] {
   return v === undefined ? [] : Array.isArray(v) ? v : [v];
 }
 
+/**
+ * The claim of a runner's chain proof: the platform's, or, for a manager the doctor read as a
+ * workload (no chart), the same chain ending in that workload and its ConfigMap as written.
+ */
+export function chainClaimOf(platform: Pick<ReturnType<typeof platformFor>, 'chainClaim' | 'chainClaimFor'>, docs: FleetDocuments, runner: string): string {
+  const managerConfig = docs.runners.get(runner)?.readFrom?.managerConfig;
+  return managerConfig !== undefined && platform.chainClaimFor ? platform.chainClaimFor(managerConfig) : platform.chainClaim;
+}
+
 /** Every subject the platforms find in the documents: the candidates of the all-pairs proof. */
 export function fleetSubjects(docs: FleetDocuments, intent: FleetIntent): IdentitySubject[] {
   return intent.clusters.flatMap((c) => platformFor(c.type).subjects(docs, intent, c));
@@ -212,7 +221,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     const jobUnknown = unknownOf(runner.jobIdentity).length > 0;
     const chain = platform.verifyChain(docs, fleet, runner, rp);
     findings.push(...chain);
-    proofs.push({ runner: runner.name, claim: platform.chainClaim, holds: !chain.some((x) => CHAIN_CODES.has(x.code)) });
+    proofs.push({ runner: runner.name, claim: chainClaimOf(platform, docs, runner.name), holds: !chain.some((x) => CHAIN_CODES.has(x.code)) });
 
     // All pairs: every subject of the fleet against this runner's roles, plus decoys of the
     // intended subject (the same name in another namespace, the same service in another account).

@@ -200,6 +200,7 @@ export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment)
   { code: 'RF911', rule: 'the jobs have no role of their own', mutate: (d) => delete obj(d, 'ServiceAccount', 'gitlab-runner-jobs').metadata.annotations },
   { code: 'RF941', rule: 'a Secret holds static AWS keys', mutate: (d) => d.objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'aws-keys', namespace: 'gitlab' }, data: { AWS_ACCESS_KEY_ID: Buffer.from('AKIAIOSFODNN7EXAMPLE').toString('base64') } }) },
   { code: 'RF912', rule: 'a registration token in the values', mutate: (d) => (d.values.runnerRegistrationToken = 'GR1348941example-token-value') },
+  { code: 'RF918', rule: 'the chart runs three manager pods on one runner token (replicas: 3)', mutate: (d) => (d.values.replicas = 3) },
   { code: 'RF917', rule: 'a config.toml next to the values differs from their runners.config', mutate: (d) => (d.extra['deploy/config.toml'] = toToml({ runners: [{ ...d.runnerToml.runners[0], kubernetes: { ...k8s(d), privileged: true } }] })) },
 ];
 

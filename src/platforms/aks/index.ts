@@ -113,6 +113,7 @@ export const aksPlatform: PlatformPlugin = {
   kubernetes: true,
   subjectNoun: 'service accounts',
   chainClaim: 'every reference resolves: federated credential ↔ managed identity ↔ service account ↔ Helm values ↔ config.toml',
+  chainClaimFor: (managerConfig) => `every reference resolves: federated credential ↔ managed identity ↔ service account ↔ ${managerConfig}`,
   identityMechanisms: { [MECHANISM]: 'Azure Workload Identity' },
   cacheTypes: ['azure-blob'],
   clusterSchema: aksClusterSchema,

@@ -267,6 +267,7 @@ export const eksPlatform: PlatformPlugin = {
   clusterSchema: eksClusterSchema,
   subjectNoun: 'service accounts',
   chainClaim: 'every reference resolves: service account ↔ role ↔ trust subject ↔ Helm values ↔ config.toml',
+  chainClaimFor: (managerConfig) => `every reference resolves: service account ↔ role ↔ trust subject ↔ ${managerConfig}`,
   doctor: eksDoctor,
   rotatorAccess: eksRotatorAccess,
 

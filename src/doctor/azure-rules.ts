@@ -1,3 +1,4 @@
+import { azCliLabel } from './az-cli.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { K8sObject } from '../emit/artifacts.js';
@@ -88,6 +89,20 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
     if (creds.some((c) => c.subject === subject)) continue;
     const identityOrigin = az.origins.get(`azurerm_user_assigned_identity.${facts.identities.get(name)?.key ?? ''}`);
     out.push(finding('RF931', at, [], `ServiceAccount ${key} (${formatPosition(originAt(at))}) → managed identity ${name}${identityOrigin ? ` (${formatPosition(originAt(identityOrigin))})` : ''}, whose federated credentials ${creds.length === 0 ? 'do not exist' : `trust only ${creds.map((c) => c.subject).join(', ')}`}: pods of this service account get no token for it`, { received: value, fix: creds.length === 0 ? `add an azurerm_federated_identity_credential for ${subject} to ${name}` : `add a federated credential for ${subject}, or annotate the service account with the identity made for it` }));
+  }
+  // A cluster read from `az aks show` (Terraform clusters are judged by the created-cluster proof,
+  // platforms/aks/cluster.ts): without the OIDC issuer and workload identity, the webhook injects no
+  // token, so no federated credential is ever used.
+  if (facts.credentials.length > 0) {
+    for (const [k, b] of Object.entries(ev.terraform.resource.azurerm_kubernetes_cluster ?? {})) {
+      const what = azCliLabel(b);
+      if (what === undefined) continue;
+      const off = [b.oidc_issuer_enabled !== true ? 'the OIDC issuer' : undefined, b.workload_identity_enabled !== true ? 'workload identity' : undefined].filter((x) => x !== undefined);
+      if (off.length === 0) continue;
+      out.push(finding('RF106', ev.terraform.origins.get(`azurerm_kubernetes_cluster.${k}`), [], `${what} does not enable ${off.join(' and ')}: the workload identity webhook injects no token into its pods, so no federated credential of the files is used and the runners' cache and cloud access fail`, {
+        fix: `az aks update --name ${String(b.name)} --resource-group ${typeof b.resource_group_name === 'string' ? b.resource_group_name : '<group>'} --enable-oidc-issuer --enable-workload-identity`,
+      }));
+    }
   }
   return out;
 }

@@ -12,6 +12,7 @@ import { readPlainYaml } from '../spec/plain-yaml.js';
 import { nestingBeyond } from '../spec/reader.js';
 import { kubernetesShapeProblem } from './kube-shape.js';
 import { readEksctlIdentities } from './eksctl.js';
+import { readAzCliInto } from './az-cli.js';
 import { utf16Of, utf16Problem } from '../io/utf16.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
@@ -242,6 +243,8 @@ function roleFromFileName(path: string): string | undefined {
 }
 
 function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin, tfJson: boolean): void {
+  // Azure CLI output (az identity, az role assignment, az aks show): one object or a list of them.
+  if (!tfJson && readAzCliInto(ev, doc, origin)) return;
   if (!isObject(doc)) return;
   // Positions are computed only for a finding: locating re-reads the file with a line counter.
   const at = () => formatPosition(source.locate(origin.doc, origin.path));

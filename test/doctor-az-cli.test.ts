@@ -31,6 +31,7 @@ describe('doctor: Azure CLI output', () => {
     });
     const r = doctor(files);
     expect(r.findings.filter((f) => f.severity === 'error').map((f) => `${f.code} ${f.message}`)).toEqual([]);
+    expect(r.proofs.length).toBe(4);
     expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([]);
   });
 

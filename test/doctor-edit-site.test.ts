@@ -75,4 +75,13 @@ describe('doctor: edit sites from structured data', () => {
     expect(f?.path).toBe('main.tf:55:1');
     expect(f?.message).toMatch(/^job role gitlab-runner-jobs can .* in cache bucket example-runner-cache; jobs only need the presigned URLs the manager gives them \(granted by aws_iam_role_policy\.jobs_cache\)$/);
   });
+
+  it('RF104 of a kubernetes_service_account_v1 points at its eks.amazonaws.com/role-arn annotation, not at metadata', () => {
+    const files = edited(corpus('helm-release-irsa-sound'), 'main.tf', '"${local.oidc}:sub" = "system:serviceaccount:gitlab:gitlab-runner-jobs"', '"${local.oidc}:sub" = "system:serviceaccount:gitlab:gitlab-runner-job"');
+    const r = doctor(files);
+    const f = r.findings.find((x) => x.code === 'RF104');
+    expect(f?.message).toContain('ServiceAccount gitlab/gitlab-runner-jobs');
+    // Before: main.tf:72:3, the line of `metadata {`.
+    expect(f?.path).toBe('main.tf:76:38');
+  });
 });

@@ -109,6 +109,8 @@ describe('doctor: a kubernetes_deployment_v1 running gitlab-runner is the manage
     const rf104 = r.findings.find((f) => f.code === 'RF104');
     expect(rf104?.message).toContain('ServiceAccount gitlab-runner/gitlab-runner');
     expect(rf104?.message).toContain('admits only system:serviceaccount:gitlab-runner:gitlab-runner-manager');
+    // At the role annotation of the service account (before: k8s.tf:23:3, its `metadata {`).
+    expect(rf104?.path).toBe('k8s.tf:27:38');
     expect([...r.chains.values()][0]![0]).toBe('manager gitlab-runner/gitlab-runner (k8s.tf:110:1) → role gitlab-runner-manager');
     expect(r.proofs.find((p) => p.claim.startsWith('only cluster:gitlab-runner/gitlab-runner can assume'))?.holds).toBe(false);
     expect(r.exitCode).toBe(1);

@@ -269,6 +269,8 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     if (role.trustOrigin) tf.origins.set(`aws_iam_role.${key}`, role.trustOrigin);
     role.policies.forEach((p, i) => {
       (resource.aws_iam_role_policy ??= {})[`${key}_${i}`] = { role: role.name, policy: JSON.stringify(p.document) };
+      // Where the policy is written: the edit site of a grant the role must not have (edit-site.ts).
+      if (p.origin) tf.origins.set(`aws_iam_role_policy.${key}_${i}`, p.origin);
     });
   }
   return { root, findings };

@@ -26,6 +26,33 @@ export interface Finding {
   deploymentAllowed?: string;
   /** Set when the spec accepted this risk (see `acceptRisks`); the reason it gave. */
   acceptedBecause?: string;
+  /**
+   * What the finding is about, as data: the doctor reads it to point at the place the user edits
+   * (src/doctor/edit-site.ts) instead of reading the message. Never printed or serialised: verify
+   * drops it for plan, the doctor once it has placed the finding.
+   */
+  subject?: FindingSubject;
+}
+
+/**
+ * The IAM role a finding is about and, for a permission it must not have, the requests its policies
+ * must not allow. With `requests` the edit is the policy of the role that allows one of them; without,
+ * it is the role's trust policy (who may assume it).
+ */
+export interface FindingSubject {
+  /** The role's name (`name` of its aws_iam_role). */
+  role: string;
+  /** Requests the role's permission policies must not allow, as the proof asked them (real account ids). */
+  requests?: FindingRequest[];
+  /** Where in the trust policy (its JSON form: Statement, index, Condition, operator, key) the fault is written, where one place is. */
+  at?: (string | number)[];
+}
+
+/** One request a proof asked of a role's policies. */
+export interface FindingRequest {
+  action: string;
+  resource: string;
+  context?: Record<string, string>;
 }
 
 /**

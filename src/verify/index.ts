@@ -137,6 +137,11 @@ export interface VerifyOptions {
 
 const label = subjectLabel;
 
+/** A finding about the trust of an AWS role: the role, for the doctor to find that trust in the user's files. */
+function trustOf(id: { cloud: string; roleName: string }): Pick<Finding, 'subject'> {
+  return id.cloud === 'aws' ? { subject: { role: id.roleName } } : {};
+}
+
 /**
  * A role whose trust lets its AWS service assume it for any account (RF722). AWS guards against a
  * service of another account using the role only through iam:PassRole, which passes roles of the
@@ -156,6 +161,7 @@ function serviceTrustForAnyAccount(rp: string, purpose: string, roleName: string
   return f('RF722', rp, `${purpose} role ${roleName} trusts ${intended.service} with no aws:SourceAccount or aws:SourceArn condition, so it admits ${ecs ? 'ECS tasks' : 'the service acting'} for any account: only iam:PassRole, which passes roles of the caller's own account, keeps another account's ${ecs ? 'task definitions' : 'resources'} from getting it (AWS recommends both conditions against the cross-service confused deputy)`, {
     fix: "regenerate: runner-fleet's trust of a service role pins aws:SourceAccount (and for ECS tasks aws:SourceArn) to the fleet's account",
     deploymentFix: `add to the trust statement that names ${intended.service}: ${condition} (with data "aws_caller_identity" "current" {})`,
+    subject: { role: roleName },
   });
 }
 
@@ -251,20 +257,22 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       // The intended compute's service in another account (a decoy): the trust names the service for every account.
       const twins = others.filter((s) => s.kind === 'aws-service' && intended.kind === 'aws-service' && s.service === intended.service && s.account !== intended.account);
       const rest = others.filter((s) => !twins.includes(s));
-      if (rest.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${rest.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account' }));
+      if (rest.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${rest.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account', ...trustOf(id) }));
       if (twins.length > 0 && intended.kind === 'aws-service') findings.push(serviceTrustForAnyAccount(rp, id.purpose, id.roleName, intended, fleet.aws?.partition ?? 'aws', fleet.aws?.region ?? '<region>'));
-      if (foreign.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${foreign.map(foreignLabel).join(', ')}: its trust admits them besides ${label(intended)}`, { received: foreign.map((x) => x.value).join(', '), fix: `remove the statements that name them: the trust of a runner role names only ${intended.kind === 'aws-service' ? `the service ${intended.service}` : `the cluster's OIDC provider${services.length > 0 ? ` (or ${services.join(', ')})` : ''}`}` }));
+      if (foreign.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${foreign.map(foreignLabel).join(', ')}: its trust admits them besides ${label(intended)}`, { received: foreign.map((x) => x.value).join(', '), fix: `remove the statements that name them: the trust of a runner role names only ${intended.kind === 'aws-service' ? `the service ${intended.service}` : `the cluster's OIDC provider${services.length > 0 ? ` (or ${services.join(', ')})` : ''}`}`, ...trustOf(id) }));
       proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes} ${subjectNoun} tried)`, holds: ok && others.length === 0 && foreign.length === 0 });
       // Static lint on the trust document itself: wildcard subjects.
-      for (const st of asList(role?.trust.Statement)) {
+      asList(role?.trust.Statement).forEach((st, i) => {
         for (const [op, block] of Object.entries(st.Condition ?? {})) {
           for (const [k, v] of Object.entries(block)) {
             if (/:sub$|kubernetes-service-account$|kubernetes-namespace$/i.test(k) && (/Like/i.test(op) || asList(v).some((x) => /[*?]/.test(String(x))))) {
-              findings.push(f('RF102', rp, `role ${id.roleName} matches ${k} with ${op} ${JSON.stringify(v)}`, { fix: 'name the one service account with StringEquals' }));
+              // The condition's place in the trust document, for the doctor to point at it.
+              const at = [...(Array.isArray(role?.trust.Statement) ? ['Statement', i] : ['Statement']), 'Condition', op, k];
+              findings.push(f('RF102', rp, `role ${id.roleName} matches ${k} with ${op} ${JSON.stringify(v)}`, { fix: 'name the one service account with StringEquals', subject: { role: id.roleName, at } }));
             }
           }
         }
-      }
+      });
     }
 
     const powers = jobPowers(docs, fleet, runner);
@@ -278,7 +286,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       if (same) findings.push(f('RF105', rp, `the manager and the jobs both get ${azure ? 'managed identity' : 'role'} ${managerRole}`, { fix: azure ? 'give jobs their own service account and managed identity, each with its own client id' : 'give jobs their own service account and role' }));
       // Jobs that can obtain the manager role hold the manager identity too (jobPowers: said once, the first way found).
       const becomes = !same ? powers?.becomesManager : undefined;
-      if (becomes) findings.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(fleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(fleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)" }));
+      if (becomes) findings.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(fleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(fleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)", ...(becomes.viaTrust ? trustOf(identityOf(fleet, runner.managerIdentity)) : {}) }));
       // Azure: the job identity's role assignments at scopes that contain the manager identity.
       const overManager = azureJobsOverManager(docs, fleet, runner, rp, platform.managerPods?.(docs, fleet, runner), podsOf);
       if (overManager) findings.push(...overManager.findings);
@@ -343,9 +351,10 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   const namesUnknown = (claim: string) => [...unknownRoles].some((r) => claim.includes(`job role ${r} `));
   proofs.push(...reach.proofs.map((p) => (p.holds && namesUnknown(p.claim) ? { ...p, holds: false } : p)));
   if (scanned && options.credentialScan !== false) findings.push(...scanned.findings);
-  const fixed = findings.map(({ deploymentFix, deploymentReceived, deploymentAllowed, ...x }) =>
+  // `subject` is for the doctor alone (it finds the user's edit site with it): plan's findings stay as they were.
+  const fixed = findings.map(({ deploymentFix, deploymentReceived, deploymentAllowed, subject, ...x }) =>
     options.deployment === true
-      ? { ...x, ...(deploymentFix !== undefined ? { fix: deploymentFix } : {}), ...(deploymentReceived !== undefined ? { received: deploymentReceived } : {}), ...(deploymentAllowed !== undefined ? { allowed: deploymentAllowed } : {}) }
+      ? { ...x, ...(deploymentFix !== undefined ? { fix: deploymentFix } : {}), ...(deploymentReceived !== undefined ? { received: deploymentReceived } : {}), ...(deploymentAllowed !== undefined ? { allowed: deploymentAllowed } : {}), ...(subject !== undefined ? { subject } : {}) }
       : x,
   );
   return { findings: applyAcceptedRisks(fleet, fixed), proofs };

@@ -1,6 +1,6 @@
 import { identityOf, jobIdentityOf } from '../../model/types.js';
 import type { CacheBackend } from '../types.js';
-import type { Finding } from '../../spec/findings.js';
+import type { Finding, FindingRequest } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import type { ResolvedCache, RunnerCacheRef } from '../../model/types.js';
 import type { TerraformResources, TerraformRoot } from '../../emit/artifacts.js';
@@ -545,13 +545,23 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     }
   }
   if (jobs) {
-    const reach = ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].filter((a) => decide(jobs, a, `${arn}/${under('project/1/probe')}`) === 'allow');
-    if (decide(jobs, 's3:ListBucket', arn, { 's3:prefix': ref.path }) === 'allow') reach.push('s3:ListBucket');
+    const reach: string[] = [];
+    // The requests allowed, as asked: the doctor finds the policy that grants them (the finding's subject).
+    const allowed: FindingRequest[] = [];
+    const ask = (shown: string, action: string, resource: string, context?: Record<string, string>) => {
+      if (decide(jobs, action, resource, context) !== 'allow') return;
+      reach.push(shown);
+      allowed.push({ action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...context } });
+    };
+    for (const a of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) ask(a, a, `${arn}/${under('project/1/probe')}`);
+    ask('s3:ListBucket', 's3:ListBucket', arn, { 's3:prefix': ref.path });
     // Rewriting the bucket policy or ACL reaches the objects one step later.
-    for (const action of BUCKET_ACCESS_CONTROL_ACTIONS) if (decide(jobs, action, arn) === 'allow') reach.push(`${action} (and with it any object)`);
+    for (const action of BUCKET_ACCESS_CONTROL_ACTIONS) ask(`${action} (and with it any object)`, action, arn);
     if (reach.length > 0) {
       const granted = runner.spec.jobs.permissions.aws.some((s) => s.resources.some((r) => r.startsWith(arn)));
-      const f = finding('RF203', `${runnerPath}.jobs.permissions.aws`, `job role ${jobs.name} can ${reach.join(', ')} in cache bucket ${spec.bucket}; jobs only need the presigned URLs the manager gives them`, { fix: `remove the grant on ${arn} from the job permissions` });
+      // Jobs that hold the manager's own role: the edit is the jobs' identity (RF105), not the manager's grant.
+      const subject = jobs !== manager ? { subject: { role: jobs.name, requests: allowed } } : {};
+      const f = finding('RF203', `${runnerPath}.jobs.permissions.aws`, `job role ${jobs.name} can ${reach.join(', ')} in cache bucket ${spec.bucket}; jobs only need the presigned URLs the manager gives them`, { fix: `remove the grant on ${arn} from the job permissions`, ...subject });
       if (granted) {
         f.severity = 'warning';
         f.acceptedBecause = 'the spec grants the job role this bucket explicitly';

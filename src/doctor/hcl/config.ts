@@ -79,12 +79,19 @@ export function hclLoc(file: string, text: string): Loc {
 /** Adds an HCL file's top-level blocks to its module. Positions go to `mark` (path → offset). */
 export function addHclBody(mod: ConfigModule, body: Body, loc: Loc, originOf: (path: string[]) => Origin, mark: (path: (string | number)[], offset: number) => void): string[] {
   const problems: string[] = [];
-  const toBody = (b: Body, path: (string | number)[]): ConfigBody => {
+  // A block is a list (metadata[0].annotations); a reader that holds the first one as an object
+  // (the kubernetes provider's metadata.annotations, a .tf.json block written as an object) asks for
+  // the path without the index: `alias` is that path, kept while every block on the way is the first.
+  const toBody = (b: Body, path: (string | number)[], alias: (string | number)[] | undefined): ConfigBody => {
     const out: ConfigBody = { attrs: [], blocks: [] };
     for (const a of b.attrs) {
       out.attrs.push({ name: a.name, expr: a.expr, loc });
       mark([...path, a.name], a.expr.at);
       markExpr(a.expr, [...path, a.name], mark);
+      if (alias !== undefined && alias.length !== path.length) {
+        mark([...alias, a.name], a.expr.at);
+        markExpr(a.expr, [...alias, a.name], mark);
+      }
     }
     const seen = new Map<string, number>();
     for (const x of b.blocks) {
@@ -92,7 +99,8 @@ export function addHclBody(mod: ConfigModule, body: Body, loc: Loc, originOf: (p
       seen.set(x.type, n + 1);
       if (n === 0) mark([...path, x.type], x.at);
       mark([...path, x.type, n], x.at);
-      out.blocks.push({ type: x.type, labels: x.labels, body: toBody(x.body, [...path, x.type, n]), loc, at: x.at });
+      if (n === 0 && alias !== undefined) mark([...alias, x.type], x.at);
+      out.blocks.push({ type: x.type, labels: x.labels, body: toBody(x.body, [...path, x.type, n], n === 0 && alias !== undefined ? [...alias, x.type] : undefined), loc, at: x.at });
     }
     return out;
   };
@@ -101,7 +109,7 @@ export function addHclBody(mod: ConfigModule, body: Body, loc: Loc, originOf: (p
       const [type, name] = b.labels as [string, string];
       const path = [b.type, type, name];
       mark(path, b.at);
-      mod.blocks.push({ mode: b.type, type, name, body: toBody(b.body, path), loc, at: b.at, origin: originOf(path) });
+      mod.blocks.push({ mode: b.type, type, name, body: toBody(b.body, path, path), loc, at: b.at, origin: originOf(path) });
     } else if (b.type === 'locals') {
       for (const a of b.body.attrs) {
         mod.locals.set(a.name, { expr: a.expr, loc, at: a.at });
@@ -116,14 +124,14 @@ export function addHclBody(mod: ConfigModule, body: Body, loc: Loc, originOf: (p
       const source = s?.expr.k === 'tpl' && s.expr.parts.every((p) => typeof p === 'string') ? s.expr.parts.join('') : undefined;
       const path = ['module', b.labels[0]!];
       mark(path, b.at);
-      mod.modules.set(b.labels[0]!, { loc, at: b.at, ...(source !== undefined ? { source } : {}), body: toBody(b.body, path) });
+      mod.modules.set(b.labels[0]!, { loc, at: b.at, ...(source !== undefined ? { source } : {}), body: toBody(b.body, path, undefined) });
     } else if (b.type === 'output' && b.labels.length === 1) {
       const v = b.body.attrs.find((a) => a.name === 'value');
       if (v) mod.outputs.set(b.labels[0]!, { expr: v.expr, loc, at: v.expr.at });
     } else if (b.type === 'provider' && b.labels.length === 1) {
       const path = ['provider', b.labels[0]!, String(mod.providers.filter((p) => p.name === b.labels[0]).length)];
       mark(path, b.at);
-      mod.providers.push({ name: b.labels[0]!, body: toBody(b.body, path), loc, at: b.at, origin: originOf(path) });
+      mod.providers.push({ name: b.labels[0]!, body: toBody(b.body, path, undefined), loc, at: b.at, origin: originOf(path) });
     } else if (b.type === 'resource' || b.type === 'data' || b.type === 'variable' || b.type === 'module' || b.type === 'provider') {
       problems.push(`${b.type} block with ${b.labels.length} label(s)`);
     }

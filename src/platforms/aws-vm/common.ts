@@ -1,7 +1,7 @@
 import { identityRef } from '../../model/types.js';
 import type { AwsServiceSubject, IdentitySubject, ResolvedCluster } from '../../model/types.js';
 import { policyDocument } from '../../model/types.js';
-import type { Finding } from '../../spec/findings.js';
+import type { Finding, FindingSubject } from '../../spec/findings.js';
 import { safeText, showValue, adviceThenRegenerate } from '../../spec/findings.js';
 import { tomlDifference, tomlPathText } from '../../verify/toml-read.js';
 import { CODES, type Code } from '../../spec/codes.js';
@@ -1117,6 +1117,12 @@ export function managerMay(docs: FleetDocuments, fleet: FleetIntent, runner: Int
 }
 let lastManager: { role: object; arn: string; caller: PreparedRequest; policies: PolicySet } | undefined;
 
+/** The manager role and the requests (action, resource, context) it must not be allowed: a finding's subject, for the doctor's edit site. */
+export function managerRequests(fleet: FleetIntent, runner: IntentRunner, requests: readonly (readonly [string, string, Record<string, string>])[]): FindingSubject {
+  const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
+  return { role: id.roleName, requests: requests.map(([action, resource, context]) => ({ action, resource, context })) };
+}
+
 /**
  * What the manager role cannot do (`missing`, "action on resource" texts): RF106 when every policy
  * of the role is in the documents; when one is not readable (an inline policy only apply knows, a
@@ -1171,7 +1177,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
     ? ['ssm:GetParameter', 'ssm:GetParameters'].filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: identityRef(id) }, action, resource: other }) === 'allow')
     : [];
   const otherName = other.slice(other.indexOf(':parameter') + ':parameter'.length);
-  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)' }));
+  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { role: id.roleName, requests: leaks.map((action) => ({ action, resource: other })) } }));
   // A customer-managed key: decrypt through SSM, for this parameter, with this key — nothing else.
   const cluster = fleet.clusters.find((c) => c.name === runner.cluster);
   const keyArn = cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;

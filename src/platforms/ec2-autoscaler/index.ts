@@ -9,7 +9,7 @@ import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { amiIdSchema, autoscalerRunnerSchema, instanceRunnerSchema, vmClusterFields, type AutoscalerRunnerSpec } from '../aws-vm/schema.js';
-import { egressAll, instanceProfileOf, key, launchTemplate, managerCannot, managerMay, managerResources, managerUserData, names, securityGroup, shownArns, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
+import { egressAll, instanceProfileOf, key, launchTemplate, managerCannot, managerMay, managerRequests, managerResources, managerUserData, names, securityGroup, shownArns, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE } from '../aws-identity-check.js';
 import { dockerHostEscapes, escapeFindings } from '../../verify/docker-escape.js';
 import type { FleetDocuments } from '../../emit/types.js';
@@ -251,9 +251,10 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
       ['ec2-instance-connect:SendSSHPublicKey', instance, {}],
     ];
     const missing = must.filter(([a, r, c]) => !managerMay(docs, fleet, runner, a, r, c)).map(([a, r]) => `${a} on ${r}`);
-    const leaks = mustNot.filter(([a, r, c]) => managerMay(docs, fleet, runner, a, r, c)).map(([a, r, c]) => `${a} on ${r} ${JSON.stringify(c)}`);
+    const leaking = mustNot.filter(([a, r, c]) => managerMay(docs, fleet, runner, a, r, c));
+    const leaks = leaking.map(([a, r, c]) => `${a} on ${r} ${JSON.stringify(c)}`);
     if (missing.length > 0) findings.push(managerCannot(docs, fleet, runner, runnerPath, missing.join(', '), `allow the manager role ${missing.join(', ')}`));
-    if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${shownArns(fleet, leaks.join('; '))}`, fix: `scope the fleeting permissions to group ${group}` });
+    if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${shownArns(fleet, leaks.join('; '))}`, fix: `scope the fleeting permissions to group ${group}`, subject: managerRequests(fleet, runner, leaking) });
     const ssh = verifySshOnlyFromManager(docs, key(runner, 'workers'), key(runner, 'manager'), runnerPath);
     findings.push(...ssh);
     // Workers carry no instance profile, so a job on the host gets no AWS credentials; it gets the

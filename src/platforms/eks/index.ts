@@ -627,7 +627,7 @@ export const eksPlatform: PlatformPlugin = {
           out.push({ code: 'RF108', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of ${names.namespace}/${sa} from another cluster's issuer`, fix: 'name the cluster issuer in the Federated principal and the condition keys' });
         }
         if (right === 'allow' && otherAud === 'allow') {
-          out.push({ code: 'RF101', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of any audience for ${names.namespace}/${sa}`, fix: `pin ${issuerHostPath(issuerOf(cluster))}:aud = ${IRSA_AUDIENCE} with StringEquals` });
+          out.push({ code: 'RF101', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of any audience for ${names.namespace}/${sa}`, fix: `pin ${issuerHostPath(issuerOf(cluster))}:aud = ${IRSA_AUDIENCE} with StringEquals`, subject: { role: role.name } });
         }
       }
     }

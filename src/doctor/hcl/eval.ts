@@ -2,7 +2,7 @@ import { LineIndex, type Expr } from './ast.js';
 import { parseJsonTemplate } from './parse.js';
 import type { ConfigBlock, ConfigBody, ConfigModule, Loc } from './config.js';
 import type { Position } from '../source.js';
-import { asSet, callFunction, isSet } from './functions.js';
+import { asSet, callFunction, isSet, replaceText } from './functions.js';
 import { setOwn } from '../../emit/artifacts.js';
 import { tfLiteral } from '../../emit/terraform/literal.js';
 
@@ -259,6 +259,11 @@ export interface ModuleScope {
   rendered: Map<string, ConfigBlock>;
   /** The bare symbol standing for an OIDC issuer URL only apply knows, without its https:// (by the URL's rendering): one per URL in the tree. */
   hostPaths?: Map<string, string>;
+  /**
+   * How findings show each of those symbols (`${local.oidc_issuer_host_path}`, a name the user never wrote): the
+   * expression the user wrote that strips the URL (`written`), else the URL's own expression without its https://.
+   */
+  hostPathsShown?: Map<string, { text: string; written: boolean }>;
   /** Set once a value of the deployment's own, unstated account was read (OWN_ACCOUNT): the intent's account must then be it. */
   ownAccount?: { read: boolean };
 }
@@ -356,7 +361,7 @@ export class ModuleEvaluator {
   constructor(mod: ConfigModule, hooks: EvalHooks, scope?: ModuleScope) {
     this.mod = mod;
     this.hooks = hooks;
-    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false }, hostPaths: new Map() };
+    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false }, hostPaths: new Map(), hostPathsShown: new Map() };
     this.broken = this.scope.broken;
     this.rendered = this.scope.rendered;
     for (const b of mod.blocks) this.#blocks.set(`${b.mode === 'data' ? 'data.' : ''}${b.type}.${b.name}`, b);
@@ -398,8 +403,47 @@ export class ModuleEvaluator {
       const taken = new Set(this.scope.hostPaths.values());
       for (let i = 1; name === undefined || taken.has(name) || this.mod.locals.has(name); i++) name = i === 1 ? 'oidc_issuer_host_path' : `oidc_issuer_host_path_${i}`;
       this.scope.hostPaths.set(url.render, name);
+      const written = /^\$\{(.*)\}$/s.exec(url.render)?.[1] ?? JSON.stringify(url.render);
+      this.scope.hostPathsShown?.set(`\${local.${name}}`, { text: `\${replace(${written}, "https://", "")}`, written: false });
     }
     return new Unknown(`\${local.${name}}`, url.reason);
+  }
+
+  /** A host path symbol is shown as the expression `e` the user wrote for it, the first one met. */
+  #shownAs(symbol: Unknown, e: Expr, env: Env): Unknown {
+    const shown = this.scope.hostPathsShown;
+    const had = shown?.get(symbol.render);
+    if (shown && BARE_SYMBOL.test(symbol.render) && !had?.written) shown.set(symbol.render, { text: this.sym(env.loc.text.slice(e.at, e.end)), written: true });
+    return symbol;
+  }
+
+  /**
+   * replace() over a text known up to bare references (an OIDC provider's ARN only apply knows,
+   * `arn:aws:iam::<account>:oidc-provider/${local.host}`): terraform-aws-modules strips it to the
+   * host path with replace(arn, "/^(.*provider/)/", ""). Where the result does not depend on what
+   * the references stand for, it is the same text with them in place. That is checked by replacing
+   * over two stand-ins for each (a character no text holds, and an EKS issuer's host path): both
+   * must give one result. Undefined where they do not, or the text holds another unknown.
+   */
+  #replaceAroundSymbols(u: Unknown, sub: string, rep: string): Value | undefined {
+    if (u.reason.code !== 'RF906' || /[\uE000-\uF8FF]/.test(u.render)) return undefined;
+    const symbols = [...new Set([...u.render.matchAll(BARE_SYMBOLS)].map((m) => m[0]))];
+    if (symbols.length === 0 || symbols.length > 16 || /[$%]\{/.test(u.render.replace(BARE_SYMBOLS, ''))) return undefined;
+    const mark = (i: number) => String.fromCharCode(0xe000 + i);
+    const sample = (i: number) => `oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDE${i.toString(16).toUpperCase()}`;
+    const put = (text: string, as: (i: number) => string) => text.replace(BARE_SYMBOLS, (m) => as(symbols.indexOf(m)));
+    let marked: string;
+    let sampled: string;
+    try {
+      marked = replaceText(put(u.render, mark), sub, rep);
+      sampled = replaceText(put(u.render, sample), sub, rep);
+    } catch {
+      return undefined;
+    }
+    const back = (text: string, as: (i: number) => string) => text.replace(/[\uE000-\uE00F]/g, (c) => as(c.charCodeAt(0) - 0xe000));
+    if (back(marked, sample) !== sampled) return undefined;
+    const out = back(marked, (i) => symbols[i]!);
+    return out === marked ? out : new Unknown(out, u.reason);
   }
 
   /**
@@ -651,7 +695,13 @@ export class ModuleEvaluator {
         // "https://", ""), trimprefix(…, "https://")): one bare symbol per URL, the host path the provider's ARN ends in.
         const [u0, a1, a2] = args;
         if (u0 instanceof Unknown && u0.reason.code === 'RF906' && a1 === 'https://' && ((e.name === 'replace' && args.length === 3 && a2 === '') || (e.name === 'trimprefix' && args.length === 2))) {
-          return this.hostPath(u0);
+          const host = this.hostPath(u0);
+          return host instanceof Unknown ? this.#shownAs(host, e, env) : host;
+        }
+        // replace() over a text known up to bare references (the OIDC provider's ARN stripped to its host path by a regular expression).
+        if (e.name === 'replace' && args.length === 3 && u0 instanceof Unknown && typeof a1 === 'string' && typeof a2 === 'string') {
+          const r = this.#replaceAroundSymbols(u0, a1, a2);
+          if (r !== undefined) return r instanceof Unknown ? this.#shownAs(r, e, env) : r;
         }
         if (e.name !== 'try' && e.name !== 'can') {
           const u = args.map(firstUnknown).find((x) => x !== undefined);
@@ -1295,7 +1345,7 @@ export class ModuleEvaluator {
       this.report(reason);
       missing.set(v, reason);
     }
-    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, ownAccount: this.scope.ownAccount, ...(this.scope.hostPaths ? { hostPaths: this.scope.hostPaths } : {}), providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
+    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, ownAccount: this.scope.ownAccount, ...(this.scope.hostPaths ? { hostPaths: this.scope.hostPaths } : {}), ...(this.scope.hostPathsShown ? { hostPathsShown: this.scope.hostPathsShown } : {}), providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
   }
 }
 

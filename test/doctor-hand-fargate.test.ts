@@ -72,6 +72,33 @@ describe('doctor on a hand-written ECS Fargate runner', () => {
     expect(proof(noSsm, 'the manager reads its token parameter')).toBe(false);
   });
 
+  it('the task role named by name_prefix (or not named): RF903 at the role (its name only apply knows), never RF106; what it may do is still proven', () => {
+    const prefixed = replace('name               = "gitlab-ci-job-task"', 'name_prefix        = "gitlab-ci-job-task-"');
+    for (const [edit, why] of [
+      [prefixed, /the name of aws_iam_role\.job_task is not shown: it comes from name_prefix "gitlab-ci-job-task-" and Terraform appends a unique suffix only at apply/],
+      [replace('  name               = "gitlab-ci-job-task"\n', ''), /the name of aws_iam_role\.job_task is not shown: the role has no name, so Terraform picks one \(terraform-…\) only at apply/],
+    ] as const) {
+      const r = run(edit);
+      // Before: RF106 "names no task role that the documents define" (a false claim), and RF906 "no literal name".
+      expect(r.findings.filter((f) => f.code === 'RF106').map((f) => f.message)).toEqual([]);
+      const f = r.findings.find((x) => x.code === 'RF903' && x.path === 'main.tf:38:1');
+      expect(f?.message).toMatch(why);
+      expect(f?.fix).toMatch(/^set name = "<role name>" on aws_iam_role\.job_task.*, or give `terraform show -json` of the applied state/);
+      expect(f?.deploymentFix).toBe(f?.fix);
+      expect(r.findings.some((x) => x.code === 'RF906' && /aws_iam_role\.job_task has no literal name/.test(x.message))).toBe(false);
+      // The manager's iam:PassRole names the role's ARN, which only apply knows: not shown, and the proof does not hold.
+      expect(r.findings.some((x) => x.code === 'RF906' && /aws_iam_role\.job_task\.arn is known only after apply/.test(x.message))).toBe(true);
+      expect(proof(r, 'the manager runs tasks only of family')).toBe(false);
+      expect(allText(r)).not.toMatch(/regenerate|000000000000/);
+    }
+    // Negative twin: the prefixed task role may read every token parameter. Before, the role was left out, and
+    // "only the manager can read the token parameter" held; now its policy is read (RF721) and the proof fails.
+    const wide = (t: string) => replace('{ Effect = "Allow", Action = ["ecr:GetAuthorizationToken"], Resource = "*" },', '{ Effect = "Allow", Action = ["ecr:GetAuthorizationToken", "ssm:GetParameter"], Resource = "*" },')(prefixed(t));
+    const r = run(wide);
+    expect(r.findings.find((f) => f.code === 'RF721')?.message).toMatch(/the job role of runner fargate gitlab-ci-job-task-<suffix-picked-at-apply:aws_iam_role\.job_task> \(aws_iam_role\.job_task\) can read the token of every runner/);
+    expect(proof(r, 'only the manager can read the token parameter')).toBe(false);
+  });
+
   it('the token proof fails rightly: AmazonSSMManagedInstanceCore allows ssm:GetParameter(s) on every parameter (RF712 at its attachment); a Deny outside the own parameter makes it hold', () => {
     const r = run();
     const f = r.findings.find((x) => x.code === 'RF712');

@@ -72,6 +72,33 @@ describe('doctor on a hand-written ECS Fargate runner', () => {
     expect(proof(noSsm, 'the manager reads its token parameter')).toBe(false);
   });
 
+  it('the task role named by name_prefix (or not named): RF903 at the role (its name only apply knows), never RF106; what it may do is still proven', () => {
+    const prefixed = replace('name               = "gitlab-ci-job-task"', 'name_prefix        = "gitlab-ci-job-task-"');
+    for (const [edit, why] of [
+      [prefixed, /the name of aws_iam_role\.job_task is not shown: it comes from name_prefix "gitlab-ci-job-task-" and Terraform appends a unique suffix only at apply/],
+      [replace('  name               = "gitlab-ci-job-task"\n', ''), /the name of aws_iam_role\.job_task is not shown: the role has no name, so Terraform picks one \(terraform-…\) only at apply/],
+    ] as const) {
+      const r = run(edit);
+      // Before: RF106 "names no task role that the documents define" (a false claim), and RF906 "no literal name".
+      expect(r.findings.filter((f) => f.code === 'RF106').map((f) => f.message)).toEqual([]);
+      const f = r.findings.find((x) => x.code === 'RF903' && x.path === 'main.tf:38:1');
+      expect(f?.message).toMatch(why);
+      expect(f?.fix).toMatch(/^set name = "<role name>" on aws_iam_role\.job_task.*, or give `terraform show -json` of the applied state/);
+      expect(f?.deploymentFix).toBe(f?.fix);
+      expect(r.findings.some((x) => x.code === 'RF906' && /aws_iam_role\.job_task has no literal name/.test(x.message))).toBe(false);
+      // The manager's iam:PassRole names the role's ARN, which only apply knows: not shown, and the proof does not hold.
+      expect(r.findings.some((x) => x.code === 'RF906' && /aws_iam_role\.job_task\.arn is known only after apply/.test(x.message))).toBe(true);
+      expect(proof(r, 'the manager runs tasks only of family')).toBe(false);
+      expect(allText(r)).not.toMatch(/regenerate|000000000000/);
+    }
+    // Negative twin: the prefixed task role may read every token parameter. Before, the role was left out, and
+    // "only the manager can read the token parameter" held; now its policy is read (RF721) and the proof fails.
+    const wide = (t: string) => replace('{ Effect = "Allow", Action = ["ecr:GetAuthorizationToken"], Resource = "*" },', '{ Effect = "Allow", Action = ["ecr:GetAuthorizationToken", "ssm:GetParameter"], Resource = "*" },')(prefixed(t));
+    const r = run(wide);
+    expect(r.findings.find((f) => f.code === 'RF721')?.message).toMatch(/the job role of runner fargate gitlab-ci-job-task-<suffix-picked-at-apply:aws_iam_role\.job_task> \(aws_iam_role\.job_task\) can read the token of every runner/);
+    expect(proof(r, 'only the manager can read the token parameter')).toBe(false);
+  });
+
   it('the token proof fails rightly: AmazonSSMManagedInstanceCore allows ssm:GetParameter(s) on every parameter (RF712 at its attachment); a Deny outside the own parameter makes it hold', () => {
     const r = run();
     const f = r.findings.find((x) => x.code === 'RF712');
@@ -130,6 +157,55 @@ describe('doctor on a hand-written ECS Fargate runner', () => {
     expect(proof(pinned, 'the job image registry.gitlab.com/acme/ci-images/fargate-coordinator@sha256:')).toBe(true);
   });
 
+  /** The manager policy as a heredoc, its ARNs interpolated: the job roles, the cluster, the token parameter built from its name. */
+  const heredocPolicy = (t: string) => {
+    const from = t.indexOf('  policy = jsonencode({\n    Version = "2012-10-17"\n    Statement = [\n      {\n        Effect   = "Allow"\n        Action   = ["ecs:RunTask"');
+    const to = t.indexOf('resource "aws_s3_bucket" "cache"');
+    expect(from).toBeGreaterThan(0);
+    const policy = `  policy = <<EOF
+{
+  "Version": "2012-10-17",
+  "Statement": [
+    { "Effect": "Allow", "Action": ["ecs:RunTask", "ecs:StopTask", "ecs:DescribeTasks"], "Resource": "*", "Condition": { "ArnEquals": { "ecs:cluster": "\${aws_ecs_cluster.ci.arn}" } } },
+    { "Effect": "Allow", "Action": ["ecs:DescribeTaskDefinition", "ec2:DescribeNetworkInterfaces"], "Resource": "*" },
+    { "Effect": "Allow", "Action": "iam:PassRole", "Resource": ["\${aws_iam_role.job_task.arn}", "\${aws_iam_role.task_execution.arn}"] },
+    { "Effect": "Allow", "Action": ["s3:GetObject", "s3:PutObject"], "Resource": "arn:aws:s3:::\${local.cache}/fargate/*" },
+    { "Effect": "Allow", "Action": ["s3:ListBucket"], "Resource": "arn:aws:s3:::\${local.cache}", "Condition": { "StringLike": { "s3:prefix": ["fargate/*"] } } },
+    { "Effect": "Allow", "Action": ["ssm:GetParameter"], "Resource": "arn:aws:ssm:eu-west-1:\${local.account_id}:parameter\${aws_ssm_parameter.token.name}" }
+  ]
+}
+EOF
+}
+
+`;
+    return t.slice(0, from) + policy + t.slice(to);
+  };
+  const summary = (r: ReturnType<typeof doctor>) => ({ findings: r.findings.map((f) => f.code).sort(), proofs: r.proofs.map((p) => `${p.holds} ${p.claim}`) });
+
+  it('a heredoc policy interpolating ARNs (${aws_iam_role.x.arn}, ${aws_ssm_parameter.x.name}) is read as its jsonencode() twin: no RF906/RF903, the same findings and proofs', () => {
+    const r = run(heredocPolicy);
+    expect(r.findings.filter((f) => f.code === 'RF906' || f.code === 'RF903' || f.code === 'RF106').map((f) => f.message)).toEqual([]);
+    expect(summary(r)).toEqual(summary(run()));
+    expect(r.findings.find((f) => f.code === 'RF714')?.message).toMatch(/iam:PassRole on arn:aws:iam::<account id>:role\/gitlab-ci-job-task \{"iam:PassedToService":"ec2\.amazonaws\.com"\}/);
+    // Negative twin: the job role named by name_prefix; its ARN only apply knows, the heredoc is not read (not shown, never proven).
+    const prefixed = run((t) => heredocPolicy(replace('name               = "gitlab-ci-job-task"', 'name_prefix        = "gitlab-ci-job-task-"')(t)));
+    expect(prefixed.findings.some((f) => f.code === 'RF906' && /aws_iam_role\.job_task\.arn is known only after apply/.test(f.message))).toBe(true);
+    expect(proof(prefixed, 'the manager runs tasks only of family')).toBe(false);
+  });
+
+  it("the job role made by a local module, its ARN read through the module's output (module.x.arn): the same findings and proofs as the role written in the root", () => {
+    const MODULE_TF = 'variable "name" {\n  type = string\n}\nvariable "trust" {\n  type = string\n}\nresource "aws_iam_role" "this" {\n  name               = var.name\n  assume_role_policy = var.trust\n}\noutput "arn" {\n  value = aws_iam_role.this.arn\n}\noutput "name" {\n  value = aws_iam_role.this.name\n}\n';
+    const viaModule = (t: string) =>
+      replace('resource "aws_iam_role" "job_task" {\n  name               = "gitlab-ci-job-task"\n  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_trust.json\n}\n', 'module "job_task" {\n  source = "./modules/role"\n  name   = "gitlab-ci-job-task"\n  trust  = data.aws_iam_policy_document.ecs_tasks_trust.json\n}\n')(t)
+        .replace('role = aws_iam_role.job_task.id', 'role = module.job_task.name')
+        .replaceAll('aws_iam_role.job_task.arn', 'module.job_task.arn');
+    const text = viaModule(MAIN);
+    expect(text).toContain('task_role_arn            = module.job_task.arn');
+    const r = doctor([{ path: 'main.tf', bytes: new TextEncoder().encode(text) }, { path: 'modules/role/main.tf', bytes: new TextEncoder().encode(MODULE_TF) }]);
+    expect(r.findings.filter((f) => f.code === 'RF906' || f.code === 'RF903' || f.code === 'RF106' || f.code === 'RF104').map((f) => f.message)).toEqual([]);
+    expect(summary(r)).toEqual(summary(run()));
+  });
+
   it("an unverified download in a hand-written script: RF720's fix says what to do, not which of runner-fleet's functions to call", () => {
     const f = run().findings.find((x) => x.code === 'RF720');
     expect(f?.message).toMatch(/downloads without checking a pinned SHA-256 \(line 4: curl -fsSL/);
@@ -164,14 +240,50 @@ describe('doctor on a hand-written ECS Fargate runner', () => {
 });
 
 describe('derived ARNs in the Terraform evaluation', () => {
-  const policyOf = (hcl: string) => {
-    const ev = readEvidence([{ path: 'main.tf', bytes: new TextEncoder().encode(hcl) }]);
+  /** A local module making one role, named by `name`, or by name_prefix when `prefix` is set. */
+  const MODULE = 'variable "name" {\n  type = string\n}\nvariable "prefix" {\n  type    = bool\n  default = false\n}\nresource "aws_iam_role" "this" {\n  name        = var.prefix ? null : var.name\n  name_prefix = var.prefix ? var.name : null\n  assume_role_policy = "{}"\n}\noutput "arn" {\n  value = aws_iam_role.this.arn\n}\n';
+  const policyOf = (hcl: string, module?: string) => {
+    const ev = readEvidence([{ path: 'main.tf', bytes: new TextEncoder().encode(hcl) }, ...(module !== undefined ? [{ path: 'modules/role/main.tf', bytes: new TextEncoder().encode(module) }] : [])]);
     const { root, findings } = normalizeTerraform(ev);
     const text = root.resource.aws_iam_role_policy?.p?.policy;
     return { doc: typeof text === 'string' ? (JSON.parse(text) as { Statement: { Resource: unknown }[] }) : undefined, findings, ownAccountRead: ev.terraform.ownAccountRead === true };
   };
-  const tf = (resources: string, resource: string, provider = 'provider "aws" {\n  region = "eu-west-1"\n  allowed_account_ids = ["123456789012"]\n}\n') =>
-    `${provider}resource "aws_iam_role" "r" {\n  name = "r"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })\n}\n${resources}\nresource "aws_iam_role_policy" "p" {\n  role = aws_iam_role.r.id\n  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "*", Resource = ${resource} }] })\n}\n`;
+  const ACCOUNT = 'provider "aws" {\n  region = "eu-west-1"\n  allowed_account_ids = ["123456789012"]\n}\n';
+  /** A role `r` with the inline policy `p` written as `policy` (any expression). */
+  const withPolicy = (resources: string, policy: string, provider = ACCOUNT) =>
+    `${provider}resource "aws_iam_role" "r" {\n  name = "r"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })\n}\n${resources}\nresource "aws_iam_role_policy" "p" {\n  role = aws_iam_role.r.id\n  policy = ${policy}\n}\n`;
+  const tf = (resources: string, resource: string, provider = ACCOUNT) => withPolicy(resources, `jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "*", Resource = ${resource} }] })`, provider);
+  const heredoc = (resource: string) => `<<EOF\n{\n  "Version": "2012-10-17",\n  "Statement": [{ "Effect": "Allow", "Action": "*", "Resource": "${resource}" }]\n}\nEOF`;
+  const ROLE = 'resource "aws_iam_role" "x" {\n  name = "jobs"\n  assume_role_policy = "{}"\n}';
+  const PARAMETER = 'resource "aws_ssm_parameter" "x" {\n  name = "/ci/runner/token"\n  type = "SecureString"\n  value = "x"\n}';
+
+  it.each([
+    ['a heredoc naming a role ARN', ROLE, heredoc('${aws_iam_role.x.arn}'), 'arn:aws:iam::123456789012:role/jobs'],
+    ['a heredoc naming a parameter ARN', PARAMETER, heredoc('${aws_ssm_parameter.x.arn}'), 'arn:aws:ssm:eu-west-1:123456789012:parameter/ci/runner/token'],
+    ['a heredoc building the parameter ARN from its name', PARAMETER, heredoc('arn:aws:ssm:eu-west-1:123456789012:parameter${aws_ssm_parameter.x.name}'), 'arn:aws:ssm:eu-west-1:123456789012:parameter/ci/runner/token'],
+    ['a quoted JSON string', ROLE, '"{\\"Version\\": \\"2012-10-17\\", \\"Statement\\": [{\\"Effect\\": \\"Allow\\", \\"Action\\": \\"*\\", \\"Resource\\": \\"${aws_iam_role.x.arn}\\"}]}"', 'arn:aws:iam::123456789012:role/jobs'],
+    ['a local holding the heredoc', `${ROLE}\nlocals {\n  p = ${heredoc('${aws_iam_role.x.arn}')}\n}`, 'local.p', 'arn:aws:iam::123456789012:role/jobs'],
+    [
+      "a local module's output (aws_iam_role.this.arn of a role the module names)",
+      'module "jobs" {\n  source = "./modules/role"\n  name   = "jobs"\n}',
+      'jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "*", Resource = module.jobs.arn }] })',
+      'arn:aws:iam::123456789012:role/jobs',
+    ],
+    ["a local module's output in a heredoc", 'module "jobs" {\n  source = "./modules/role"\n  name   = "jobs"\n}', heredoc('${module.jobs.arn}'), 'arn:aws:iam::123456789012:role/jobs'],
+  ])('%s: the ARN is derived inside the policy as inside jsonencode()', (_what, resources, policy, arn) => {
+    const r = policyOf(withPolicy(resources, policy), resources.includes('module "') ? MODULE : undefined);
+    expect(r.findings.filter((f) => f.code === 'RF906')).toEqual([]);
+    expect(r.doc?.Statement[0]?.Resource).toBe(arn);
+  });
+
+  it.each([
+    ['a heredoc naming a role by name_prefix', 'resource "aws_iam_role" "x" {\n  name_prefix = "jobs-"\n  assume_role_policy = "{}"\n}', heredoc('${aws_iam_role.x.arn}')],
+    ["a local module's role by name_prefix", 'module "jobs" {\n  source = "./modules/role"\n  name   = "jobs"\n  prefix = true\n}', heredoc('${module.jobs.arn}')],
+  ])('%s: known only after apply (RF906), the policy is not read', (_what, resources, policy) => {
+    const r = policyOf(withPolicy(resources, policy), resources.includes('module "') ? MODULE : undefined);
+    expect(r.doc).toBeUndefined();
+    expect(r.findings.some((f) => f.code === 'RF906' && /known only after apply/.test(f.message))).toBe(true);
+  });
 
   it.each([
     ['a role (path "/")', 'resource "aws_iam_role" "x" {\n  name = "jobs"\n  assume_role_policy = "{}"\n}', 'aws_iam_role.x.arn', 'arn:aws:iam::123456789012:role/jobs'],

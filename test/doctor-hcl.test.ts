@@ -64,6 +64,13 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['-local.n', -3],
     ['replace("a.b.c", ".", "-")', 'a-b-c'],
     ['replace("abc123", "/[0-9]+/", "")', 'abc'],
+    // A search in slashes is an RE2 regular expression; the replacement expands as Go's Regexp.Expand does.
+    ['replace("arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/AB12", "/^(.*provider/)/", "")', 'oidc.eks.eu-west-1.amazonaws.com/id/AB12'],
+    ['replace("a-b", "/(\\\\w)-(\\\\w)/", "$2-$${1}")', 'b-a'],
+    ['replace("ab", "/(?<x>a)/", "[$x]")', '[a]b'],
+    // `$1x` names a group "1x" (Go takes the longest name), which does not exist: empty, not group 1 then "x".
+    ['replace("ab", "/(a)/", "$1x")', 'b'],
+    ['replace("a$b", "/[$]/", "$$")', 'a$b'],
     ['format("%s/%d:%q", "r", 7, "x")', 'r/7:"x"'],
     ['lower("ABC")', 'abc'],
     ['concat(["a"], ["b", "c"])', ['a', 'b', 'c']],
@@ -108,6 +115,11 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['var.nodefault', '${var.nodefault}', /has no default/],
     ['base64gzip("x")', '${base64gzip("x")}', /does not evaluate the function base64gzip/],
     ['"%{if true}x%{endif}"', '${%{if true}}x${%{endif}}', /directives/],
+    // RE2 syntax JavaScript reads otherwise, or matches that RE2 and JavaScript replace differently: not evaluated.
+    ['replace("ab", "/(?P<x>a)/", "")', '${replace("ab", "/(?P<x>a)/", "")}', /does not read the way RE2 does/],
+    ['replace("AB", "/(?i)a/", "")', '${replace("AB", "/(?i)a/", "")}', /does not read the way RE2 does/],
+    ['replace("a b", "/\\\\s/", "")', '${replace("a b", "/\\\\s/", "")}', /does not read the way RE2 does/],
+    ['replace("baaac", "/a*/", "-")', '${replace("baaac", "/a*/", "-")}', /matches empty text right after a match/],
   ];
   it.each(unknown)('%s is unknown', (expr, render, why) => {
     const { value, broken } = evalLocal(expr, FIXTURES);

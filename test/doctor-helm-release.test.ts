@@ -76,6 +76,21 @@ describe('helm_release of the gitlab-runner chart', () => {
     expect(r.chains.get('gitlab-runner')?.[1]).toBe('jobs gitlab/gitlab-runner-jobs (main.tf:101:13) → role gitlab-runner-jobs');
   });
 
+  it('the manager role named by name_prefix: RF903 at the role; annotated by reference it is still the role, annotated by a literal ARN it is not shown to be, never a mismatch', () => {
+    const CASE = join(import.meta.dirname, 'doctor', 'corpus', 'helm-release-irsa-sound');
+    const prefixed = replaceIn(corpusFiles(CASE), 'main.tf', '  name = "gitlab-runner-manager"\n', '  name_prefix = "gitlab-runner-manager-"\n');
+    const r = doctor(prefixed);
+    expect(r.findings.find((f) => f.code === 'RF903' && f.path === 'main.tf:7:1')?.message).toMatch(/^the name of aws_iam_role\.manager is not shown: it comes from name_prefix "gitlab-runner-manager-"/);
+    expect(r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.message}`)).toEqual([]);
+    // The annotation is aws_iam_role.manager.arn: the resource itself, whatever its name; the trust is shown.
+    expect(holds(r, /^only cluster:gitlab\/gitlab-runner can assume the manager role gitlab-runner-manager-<suffix-picked-at-apply:aws_iam_role\.manager>/)).toEqual([true]);
+    // The annotation a literal ARN (a name copied from the account): not shown to be the prefixed role; no proof of it holds, no RF104.
+    const literal = doctor(replaceIn(prefixed, 'main.tf', '"eks.amazonaws.com/role-arn" = aws_iam_role.manager.arn', '"eks.amazonaws.com/role-arn" = "arn:aws:iam::123456789012:role/gitlab-runner-manager-20240101000000000000000001"'));
+    expect(literal.findings.map((f) => f.code)).not.toContain('RF104');
+    expect(literal.findings.some((f) => f.code === 'RF903' && /role gitlab-runner-manager-20240101000000000000000001 is not in the evidence given/.test(f.message))).toBe(true);
+    expect(literal.proofs.filter((p) => p.holds && /manager role/.test(p.claim))).toEqual([]);
+  });
+
   it('a service account the chart creates without serviceAccount.name is named after the release (the chart\'s fullname)', () => {
     const unnamed = replaceIn(eks(), 'values.yaml', '  create: true\n  name: gitlab-runner\n', '  create: true\n');
     // Release gitlab-runner contains the chart name: the fullname is the release name.

@@ -47,6 +47,11 @@ export interface TerraformEvidence {
    */
   renamed?: Map<string, string>;
   /**
+   * Symbols the evaluator made up (an OIDC issuer's host path only apply knows, `${local.oidc_issuer_host_path}`)
+   * → the expression the user wrote for it: what messages and claims show instead.
+   */
+  shownAs?: Map<string, string>;
+  /**
    * Set once `configs` were evaluated into `resource`/`data` (and the chart values of `helm_release`
    * into `helmValues`): the findings of that evaluation. `doctor --aws` evaluates before its live
    * reads, so the names they look up include those only the Terraform states; it is never done twice.

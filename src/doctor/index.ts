@@ -11,7 +11,7 @@ import { azureRules, azureWhere } from './azure-rules.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, screenPolicies, type AwsReadSummary } from './aws.js';
-import { evaluateTerraform } from './terraform.js';
+import { evaluateTerraform, NAME_PICKED_AT_APPLY } from './terraform.js';
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
@@ -150,15 +150,33 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const renamed = ev.terraform.renamed;
   // A resource read as another type (an aws_instance as the launch template the proofs look up) is
   // named as written, and so is its kind: "launch template aws_instance.x" reads "instance aws_instance.x".
+  // A symbol the evaluator made up for an issuer's host path is shown as the expression the user wrote.
+  const shownAs = ev.terraform.shownAs;
+  const symbolsShown = (text: string): string => (shownAs ? text.replace(/\$\{local\.oidc_issuer_host_path(?:_\d+)?\}/g, (k) => shownAs.get(k) ?? k) : text);
   const asWritten = (text: string): string =>
-    renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1') : text;
-  const named = (f: Finding): Finding => (renamed ? { ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: asWritten(f.fix) } : {}) } : f);
-  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(named));
+    symbolsShown(renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1') : text);
+  const named = (f: Finding): Finding => (renamed || shownAs ? { ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: asWritten(f.fix) } : {}), ...(f.received !== undefined ? { received: symbolsShown(f.received) } : {}), ...(f.allowed !== undefined ? { allowed: symbolsShown(f.allowed) } : {}) } : f);
+  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f))).map(notShownByName)])))).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));
-  const proofs = verification.proofs.map((p) => (p.holds && (inferred.missingSecrets.has(p.runner) || inferred.configNotShown.has(p.runner)) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p)).map((p) => (renamed ? { ...p, claim: asWritten(p.claim) } : p));
+  const proofs = verification.proofs.map((p) => (p.holds && (inferred.missingSecrets.has(p.runner) || inferred.configNotShown.has(p.runner)) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p)).map((p) => (renamed || shownAs ? { ...p, claim: asWritten(p.claim) } : p));
   return { exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs, chains: inferred.chains, files: ev.files };
+}
+
+/**
+ * A role Terraform names at apply (name_prefix, or no name) is proven under a stand-in name no
+ * document can write (doctor/terraform.ts). A "cannot" about it (RF106: the manager cannot
+ * iam:PassRole on its ARN) compares that stand-in with a name or ARN written out in a policy, which
+ * may well be the name the role gets: not shown (RF903), never a mismatch. The proof stays failed.
+ */
+function notShownByName(f: Finding): Finding {
+  const m = f.code === 'RF106' ? NAME_PICKED_AT_APPLY.exec(f.message) : null;
+  if (!m) return f;
+  const cannot = /^(.*?)\bcannot\b(.*)$/s.exec(f.message);
+  const what = cannot ? `whether ${cannot[1]!}can${cannot[2]!}` : f.message;
+  const fix = `set name = "<role name>" on ${m[1]!}, or give \`terraform show -json\` of the applied state, which carries the name it was given`;
+  return { ...f, code: 'RF903', severity: CODES.RF903.severity, message: `${what} is not shown: the name of ${m[1]!} is picked only at apply, so a name or ARN written out in a policy may or may not be it`, fix, deploymentFix: fix };
 }
 
 /** The runner settings whose findings point at their key in the runner configuration (by the rest of the spec path). */

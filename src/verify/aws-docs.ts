@@ -38,12 +38,16 @@ export interface AwsFacts {
   unresolved: string[];
 }
 
-const REF = /^\$\{([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$/;
+/**
+ * `${type.name.attr}`; a resource of a local module as the doctor's evaluator writes a reference to it
+ * through the module's output (`${module.x.type.name.attr}`) names the key it is stored under (`module.x.name`).
+ */
+const REF = /^\$\{((?:module\.[A-Za-z0-9_-]+(?:\["[^"\]]*"\]|\[\d+\])?\.)*)([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}$/;
 
 export function parseRef(value: unknown): { type: string; name: string; attr: string } | undefined {
   if (typeof value !== 'string') return undefined;
   const m = REF.exec(value);
-  return m ? { type: m[1]!, name: m[2]!, attr: m[3]! } : undefined;
+  return m ? { type: m[2]!, name: `${m[1]!}${m[3]!}`, attr: m[4]! } : undefined;
 }
 
 export function resourceBody(root: TerraformRoot, type: string, name: string): Record<string, unknown> | undefined {

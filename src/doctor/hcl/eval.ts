@@ -2,7 +2,7 @@ import { LineIndex, type Expr } from './ast.js';
 import { parseJsonTemplate } from './parse.js';
 import type { ConfigBlock, ConfigBody, ConfigModule, Loc } from './config.js';
 import type { Position } from '../source.js';
-import { asSet, callFunction, isSet } from './functions.js';
+import { asSet, callFunction, isSet, replaceText } from './functions.js';
 import { setOwn } from '../../emit/artifacts.js';
 import { tfLiteral } from '../../emit/terraform/literal.js';
 
@@ -259,6 +259,11 @@ export interface ModuleScope {
   rendered: Map<string, ConfigBlock>;
   /** The bare symbol standing for an OIDC issuer URL only apply knows, without its https:// (by the URL's rendering): one per URL in the tree. */
   hostPaths?: Map<string, string>;
+  /**
+   * How findings show each of those symbols (`${local.oidc_issuer_host_path}`, a name the user never wrote): the
+   * expression the user wrote that strips the URL (`written`), else the URL's own expression without its https://.
+   */
+  hostPathsShown?: Map<string, { text: string; written: boolean }>;
   /** Set once a value of the deployment's own, unstated account was read (OWN_ACCOUNT): the intent's account must then be it. */
   ownAccount?: { read: boolean };
 }
@@ -333,6 +338,28 @@ const DERIVED_ARNS: Record<string, { attr: string; name: string; service: string
   aws_ssm_parameter: { attr: 'arn', name: 'name', service: 'ssm', regional: true, resource: (n) => (n.includes('/') && !n.startsWith('/') ? undefined : `parameter/${n.replace(/^\//, '')}`) },
 };
 
+/**
+ * Arguments that are IAM policy documents (JSON text), by resource type and nested block
+ * (terraform-provider-aws: `policy`, `assume_role_policy`, an inline_policy block's `policy`). A
+ * heredoc or quoted string there is a policy as much as jsonencode() is: ARNs AWS derives from
+ * names (DERIVED_ARNS) are known inside it.
+ */
+const POLICY_ARGUMENTS: Readonly<Record<string, readonly string[]>> = {
+  aws_iam_role: ['assume_role_policy'],
+  'aws_iam_role.inline_policy': ['policy'],
+  aws_iam_role_policy: ['policy'],
+  aws_iam_policy: ['policy'],
+  aws_iam_user_policy: ['policy'],
+  aws_iam_group_policy: ['policy'],
+  aws_s3_bucket_policy: ['policy'],
+  aws_kms_key: ['policy'],
+  aws_kms_key_policy: ['policy'],
+  aws_ecr_repository_policy: ['policy'],
+  aws_ssm_resource_policy: ['policy'],
+  aws_secretsmanager_secret_policy: ['policy'],
+};
+const isPolicyArgument = (within: string | undefined, attr: string): boolean => within !== undefined && Object.hasOwn(POLICY_ARGUMENTS, within) && POLICY_ARGUMENTS[within]!.includes(attr);
+
 export class ModuleEvaluator {
   readonly mod: ConfigModule;
   readonly hooks: EvalHooks;
@@ -344,6 +371,7 @@ export class ModuleEvaluator {
   readonly #calls = new Map<string, Map<string, ModuleEvaluator> | Unknown>();
   readonly #args = new Map<string, Value>();
   readonly #outputs = new Map<string, Value | typeof BUSY>();
+  readonly #policyOutputs = new Map<string, Value | typeof BUSY>();
   #providers?: Map<string, ProviderRef>;
   readonly #locals = new Map<string, Value | typeof BUSY>();
   readonly #policyLocals = new Map<string, Value | typeof BUSY>();
@@ -356,7 +384,7 @@ export class ModuleEvaluator {
   constructor(mod: ConfigModule, hooks: EvalHooks, scope?: ModuleScope) {
     this.mod = mod;
     this.hooks = hooks;
-    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false }, hostPaths: new Map() };
+    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false }, hostPaths: new Map(), hostPathsShown: new Map() };
     this.broken = this.scope.broken;
     this.rendered = this.scope.rendered;
     for (const b of mod.blocks) this.#blocks.set(`${b.mode === 'data' ? 'data.' : ''}${b.type}.${b.name}`, b);
@@ -398,8 +426,47 @@ export class ModuleEvaluator {
       const taken = new Set(this.scope.hostPaths.values());
       for (let i = 1; name === undefined || taken.has(name) || this.mod.locals.has(name); i++) name = i === 1 ? 'oidc_issuer_host_path' : `oidc_issuer_host_path_${i}`;
       this.scope.hostPaths.set(url.render, name);
+      const written = /^\$\{(.*)\}$/s.exec(url.render)?.[1] ?? JSON.stringify(url.render);
+      this.scope.hostPathsShown?.set(`\${local.${name}}`, { text: `\${replace(${written}, "https://", "")}`, written: false });
     }
     return new Unknown(`\${local.${name}}`, url.reason);
+  }
+
+  /** A host path symbol is shown as the expression `e` the user wrote for it, the first one met. */
+  #shownAs(symbol: Unknown, e: Expr, env: Env): Unknown {
+    const shown = this.scope.hostPathsShown;
+    const had = shown?.get(symbol.render);
+    if (shown && BARE_SYMBOL.test(symbol.render) && !had?.written) shown.set(symbol.render, { text: this.sym(env.loc.text.slice(e.at, e.end)), written: true });
+    return symbol;
+  }
+
+  /**
+   * replace() over a text known up to bare references (an OIDC provider's ARN only apply knows,
+   * `arn:aws:iam::<account>:oidc-provider/${local.host}`): terraform-aws-modules strips it to the
+   * host path with replace(arn, "/^(.*provider/)/", ""). Where the result does not depend on what
+   * the references stand for, it is the same text with them in place. That is checked by replacing
+   * over two stand-ins for each (a character no text holds, and an EKS issuer's host path): both
+   * must give one result. Undefined where they do not, or the text holds another unknown.
+   */
+  #replaceAroundSymbols(u: Unknown, sub: string, rep: string): Value | undefined {
+    if (u.reason.code !== 'RF906' || /[\uE000-\uF8FF]/.test(u.render)) return undefined;
+    const symbols = [...new Set([...u.render.matchAll(BARE_SYMBOLS)].map((m) => m[0]))];
+    if (symbols.length === 0 || symbols.length > 16 || /[$%]\{/.test(u.render.replace(BARE_SYMBOLS, ''))) return undefined;
+    const mark = (i: number) => String.fromCharCode(0xe000 + i);
+    const sample = (i: number) => `oidc.eks.eu-west-1.amazonaws.com/id/0123456789ABCDEF0123456789ABCDE${i.toString(16).toUpperCase()}`;
+    const put = (text: string, as: (i: number) => string) => text.replace(BARE_SYMBOLS, (m) => as(symbols.indexOf(m)));
+    let marked: string;
+    let sampled: string;
+    try {
+      marked = replaceText(put(u.render, mark), sub, rep);
+      sampled = replaceText(put(u.render, sample), sub, rep);
+    } catch {
+      return undefined;
+    }
+    const back = (text: string, as: (i: number) => string) => text.replace(/[\uE000-\uE00F]/g, (c) => as(c.charCodeAt(0) - 0xe000));
+    if (back(marked, sample) !== sampled) return undefined;
+    const out = back(marked, (i) => symbols[i]!);
+    return out === marked ? out : new Unknown(out, u.reason);
   }
 
   /**
@@ -451,7 +518,7 @@ export class ModuleEvaluator {
     const outer = this.#inPolicy;
     this.#inPolicy = block.mode === 'data' && block.type === 'aws_iam_policy_document';
     try {
-      return this.#body(block.body, { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) }, `${block.mode}.${block.type}.${inst.name}`);
+      return this.#body(block.body, { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) }, `${block.mode}.${block.type}.${inst.name}`, block.mode === 'resource' ? block.type : undefined);
     } finally {
       this.#inPolicy = outer;
     }
@@ -463,7 +530,8 @@ export class ModuleEvaluator {
    */
   #inPolicy = false;
 
-  #body(body: ConfigBody, env: Env, key: string): Record<string, Value> {
+  /** `within`: the resource type (and nested block types, dotted) whose arguments these are, for POLICY_ARGUMENTS. */
+  #body(body: ConfigBody, env: Env, key: string, within?: string): Record<string, Value> {
     const out: Record<string, Value> = {};
     for (const a of body.attrs) {
       if (META.has(a.name)) continue;
@@ -477,7 +545,7 @@ export class ModuleEvaluator {
         out.provider = a.expr.k === 'lit' ? a.expr.v : a.loc.text.slice(a.expr.at, a.expr.end);
         continue;
       }
-      setOwn(out, a.name, this.#attr(key, a.name, () => this.value(a.expr, { ...env, loc: a.loc })));
+      setOwn(out, a.name, this.#attr(key, a.name, () => this.#argument(within, a.name, a.expr, { ...env, loc: a.loc })));
     }
     const groups = new Map<string, Value[]>();
     for (const b of body.blocks) {
@@ -495,12 +563,12 @@ export class ModuleEvaluator {
       if (b.type === 'dynamic') {
         const label = b.labels[0] ?? 'dynamic';
         const list = groups.get(label) ?? [];
-        groups.set(label, [...list, ...this.#dynamic(b, env, key, label, list.length)]);
+        groups.set(label, [...list, ...this.#dynamic(b, env, key, label, list.length, within !== undefined ? `${within}.${label}` : undefined)]);
         continue;
       }
       const list = groups.get(b.type) ?? [];
       // Each nested block has its own memo key: two `condition` blocks are two bodies.
-      list.push(this.#body(b.body, { ...env, loc: b.loc }, `${key}.${b.type}[${list.length}]`));
+      list.push(this.#body(b.body, { ...env, loc: b.loc }, `${key}.${b.type}[${list.length}]`, within !== undefined ? `${within}.${b.type}` : undefined));
       groups.set(b.type, list);
     }
     for (const [t, blocks] of groups) {
@@ -517,7 +585,7 @@ export class ModuleEvaluator {
    * `<iterator>.key` (the index of a list, the key of a map, the element itself of a set) and `<iterator>.value`, as Terraform
    * expands it before plan. A collection only apply knows is not expanded (RF906).
    */
-  #dynamic(b: ConfigBody['blocks'][number], env: Env, key: string, label: string, offset: number): Value[] {
+  #dynamic(b: ConfigBody['blocks'][number], env: Env, key: string, label: string, offset: number, within?: string): Value[] {
     const notExpanded = (message: string, reason?: Reason): Value[] => [new Unknown(`\${dynamic ${JSON.stringify(label)}}`, reason ? { ...reason, message: `${message}: ${reason.message}` } : { code: 'RF906', message, at: b.loc.pos(b.at), fix: 'write the blocks out, or give `terraform show -json` of a plan' })];
     const fe = b.body.attrs.find((a) => a.name === 'for_each');
     const content = b.body.blocks.filter((x) => x.type === 'content');
@@ -530,7 +598,19 @@ export class ModuleEvaluator {
     const iterator = it?.expr.k === 'var' ? it.expr.name : label;
     const pairs = iterationPairs(coll);
     const c = content[0]!;
-    return pairs.map(([k, v], i) => this.#body(c.body, { ...env, loc: c.loc, vars: new Map(env.vars).set(iterator, { key: k, value: v }) }, `${key}.${label}[${offset + i}]`));
+    return pairs.map(([k, v], i) => this.#body(c.body, { ...env, loc: c.loc, vars: new Map(env.vars).set(iterator, { key: k, value: v }) }, `${key}.${label}[${offset + i}]`, within));
+  }
+
+  /** An argument's value; a policy document argument (POLICY_ARGUMENTS) is evaluated as inside a policy. */
+  #argument(within: string | undefined, name: string, e: Expr, env: Env): Value {
+    if (!isPolicyArgument(within, name)) return this.value(e, env);
+    const outer = this.#inPolicy;
+    this.#inPolicy = true;
+    try {
+      return this.value(e, env);
+    } finally {
+      this.#inPolicy = outer;
+    }
   }
 
   #attr(key: string, name: string, compute: () => Value): Value {
@@ -651,7 +731,13 @@ export class ModuleEvaluator {
         // "https://", ""), trimprefix(…, "https://")): one bare symbol per URL, the host path the provider's ARN ends in.
         const [u0, a1, a2] = args;
         if (u0 instanceof Unknown && u0.reason.code === 'RF906' && a1 === 'https://' && ((e.name === 'replace' && args.length === 3 && a2 === '') || (e.name === 'trimprefix' && args.length === 2))) {
-          return this.hostPath(u0);
+          const host = this.hostPath(u0);
+          return host instanceof Unknown ? this.#shownAs(host, e, env) : host;
+        }
+        // replace() over a text known up to bare references (the OIDC provider's ARN stripped to its host path by a regular expression).
+        if (e.name === 'replace' && args.length === 3 && u0 instanceof Unknown && typeof a1 === 'string' && typeof a2 === 'string') {
+          const r = this.#replaceAroundSymbols(u0, a1, a2);
+          if (r !== undefined) return r instanceof Unknown ? this.#shownAs(r, e, env) : r;
         }
         if (e.name !== 'try' && e.name !== 'can') {
           const u = args.map(firstUnknown).find((x) => x !== undefined);
@@ -886,7 +972,7 @@ export class ModuleEvaluator {
           return new Ref({ ref: 'call', ev: hit });
         }
         case 'call': {
-          const out = ref.ev.output(name);
+          const out = ref.ev.output(name, this.#inPolicy);
           if (out !== undefined) return out;
           const near = nearest(name, ref.ev.mod.outputs.keys());
           return this.unknown(e, env, 'RF913', `${ref.ev.scope.address} has no output ${name} (module ${ref.ev.mod.dir})${near !== undefined ? `; did you mean ${near}?` : ` (outputs: ${[...ref.ev.mod.outputs.keys()].join(', ') || 'none'})`}`, `declare output "${name}" in ${ref.ev.mod.dir}, or fix the reference`);
@@ -960,10 +1046,10 @@ export class ModuleEvaluator {
     const env: Env = { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
     if (block.body.blocks.some((b) => b.type === 'dynamic' && b.labels[0] === name)) return undefined;
     const written = block.body.blocks.filter((b) => b.type === name);
-    if (written.length > 0) return this.#providerDefaults(block, name, written.map((b, i) => this.#body(b.body, { ...env, loc: b.loc }, `${key}.${b.type}[${i}]`)));
+    if (written.length > 0) return this.#providerDefaults(block, name, written.map((b, i) => this.#body(b.body, { ...env, loc: b.loc }, `${key}.${b.type}[${i}]`, block.mode === 'resource' ? `${block.type}.${b.type}` : undefined)));
     const a = block.body.attrs.find((x) => x.name === name);
     if (!a) return undefined;
-    const v = this.#attr(key, a.name, () => this.value(a.expr, { ...env, loc: a.loc }));
+    const v = this.#attr(key, a.name, () => this.#argument(block.mode === 'resource' ? block.type : undefined, a.name, a.expr, { ...env, loc: a.loc }));
     // `.tf.json` writes nested blocks as attributes: an object, or a list of objects.
     return isObj(v) ? this.#providerDefaults(block, name, [v])[0] : Array.isArray(v) && v.length > 0 && v.every(isObj) ? this.#providerDefaults(block, name, v) : undefined;
   }
@@ -1201,21 +1287,29 @@ export class ModuleEvaluator {
     return out;
   }
 
-  /** An output of this module instance; undefined when the module declares none of that name. */
-  output(name: string): Value | undefined {
+  /**
+   * An output of this module instance; undefined when the module declares none of that name. Read
+   * inside a caller's policy document (`inPolicy`), it is evaluated as inside one: the ARN of a role
+   * the module names literally (`output "arn" { value = aws_iam_role.this.arn }`) is then known.
+   */
+  output(name: string, inPolicy = false): Value | undefined {
     const o = this.mod.outputs.get(name);
     if (!o) return undefined;
-    const hit = this.#outputs.get(name);
+    const memo = inPolicy ? this.#policyOutputs : this.#outputs;
+    const hit = memo.get(name);
     if (hit === BUSY) return new Unknown(this.sym(`output.${name}`), { code: 'RF913', message: `output ${name} of ${this.scope.address} depends on itself`, at: o.loc.pos(o.at) });
     if (hit !== undefined) return hit;
     if (this.#depth >= MAX_REFERENCE_DEPTH) return new Unknown(this.sym(`output.${name}`), { code: 'RF906', message: `output ${name} of ${this.scope.address} is reached through more than ${MAX_REFERENCE_DEPTH} references in a row; the doctor stops there`, at: o.loc.pos(o.at) });
-    this.#outputs.set(name, BUSY);
+    memo.set(name, BUSY);
     this.#depth++;
+    const outer = this.#inPolicy;
+    this.#inPolicy = inPolicy;
     try {
       const v = this.value(o.expr, { loc: o.loc, vars: new Map() });
-      this.#outputs.set(name, v);
+      memo.set(name, v);
       return v;
     } finally {
+      this.#inPolicy = outer;
       this.#depth--;
     }
   }
@@ -1295,7 +1389,7 @@ export class ModuleEvaluator {
       this.report(reason);
       missing.set(v, reason);
     }
-    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, ownAccount: this.scope.ownAccount, ...(this.scope.hostPaths ? { hostPaths: this.scope.hostPaths } : {}), providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
+    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, ownAccount: this.scope.ownAccount, ...(this.scope.hostPaths ? { hostPaths: this.scope.hostPaths } : {}), ...(this.scope.hostPathsShown ? { hostPathsShown: this.scope.hostPathsShown } : {}), providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
   }
 }
 

@@ -74,6 +74,67 @@ function uniq(values: Value[]): Value[] {
   });
 }
 
+/**
+ * RE2 syntax JavaScript reads otherwise or not at all: Python-style named groups `(?P<`, inline flags
+ * `(?i)`, look-around and back-references (RE2 has none, so Terraform refuses them), `\A \z \Q \E \C`,
+ * POSIX classes `[[:alpha:]]`, `\s` (RE2: ASCII space only). A pattern holding any of these is left
+ * unevaluated rather than read differently (the check is on the text, so an escaped backslash before
+ * one of them is refused too: never a wrong value, at worst an unknown one).
+ */
+const NOT_LIKE_RE2 = /\(\?(?:P|[=!]|<[=!]|[A-Za-z-])|\\[AzQECs1-9pP]|\[\[:/;
+
+/**
+ * Terraform's regular expression (a `replace` search string wrapped in slashes; RE2 syntax) as a
+ * JavaScript RegExp, or why it is not read. The `u` flag makes `.` and classes step by code point as
+ * RE2 steps by UTF-8 character, and refuses escapes JavaScript would read as a literal letter.
+ */
+export function re2(pattern: string): RegExp | string {
+  if (NOT_LIKE_RE2.test(pattern)) return `the regular expression /${pattern}/ uses syntax the doctor does not read the way RE2 does`;
+  try {
+    return new RegExp(pattern, 'gu');
+  } catch (e) {
+    return `the regular expression /${pattern}/ is not read: ${e instanceof Error ? e.message : String(e)}`;
+  }
+}
+
+/**
+ * Go's Regexp.Expand, which Terraform's replace uses for the replacement of a regular expression:
+ * `$1`, `${1}`, `$name`, `${name}` (a name is the longest run of letters, digits and `_`), `$$` a
+ * dollar; a group that does not exist or did not take part is empty; a malformed `$` stays as it is.
+ */
+function expand(template: string, groups: (string | undefined)[], named: Record<string, string | undefined> | undefined): string {
+  return template.replace(/\$(?:\$|\{([A-Za-z0-9_]+)\}|([A-Za-z0-9_]+))?/g, (m, braced: string | undefined, bare: string | undefined) => {
+    if (m === '$$') return '$';
+    const name = braced ?? bare;
+    if (name === undefined) return '$';
+    if (/^\d+$/.test(name)) return groups[Number(name)] ?? '';
+    return named !== undefined && Object.hasOwn(named, name) ? (named[name] ?? '') : '';
+  });
+}
+
+/**
+ * Terraform's replace(string, search, replacement): a search wrapped in slashes is a regular
+ * expression (https://developer.hashicorp.com/terraform/language/functions/replace), else every
+ * occurrence of the text.
+ */
+export function replaceText(s: string, sub: string, rep: string): string {
+  const m = /^\/(.*)\/$/s.exec(sub);
+  if (!m) return s.split(sub).join(rep);
+  const re = re2(m[1]!);
+  if (typeof re === 'string') throw new Error(re);
+  let after = -1;
+  return s.replace(re, (...args: unknown[]) => {
+    const named = typeof args[args.length - 1] === 'object' ? (args[args.length - 1] as Record<string, string | undefined>) : undefined;
+    const end = named !== undefined ? args.length - 3 : args.length - 2;
+    const match = args[0] as string;
+    const offset = args[end] as number;
+    // Go skips an empty match right after a match; JavaScript replaces it: not read the same, so not read.
+    if (match === '' && offset === after) throw new Error(`the regular expression ${sub} matches empty text right after a match, which RE2 and JavaScript replace differently`);
+    if (match !== '') after = offset + match.length;
+    return expand(rep, args.slice(0, end) as (string | undefined)[], named);
+  });
+}
+
 const FUNCTIONS: Record<string, (a: Value[]) => Value> = {
   jsonencode: (a) => JSON.stringify(sortKeys(a[0]!)),
   // Block YAML with sorted keys, as Terraform writes it; strings a YAML 1.1 reader would take for
@@ -81,11 +142,7 @@ const FUNCTIONS: Record<string, (a: Value[]) => Value> = {
   yamlencode: (a) => yamlStringify(sortKeys(a[0]!), { version: '1.1', lineWidth: 0, minContentWidth: 0, aliasDuplicateObjects: false }),
   yamldecode: (a) => yamlData(str(a[0], 'yamldecode'), '1.2') as Value,
   jsondecode: (a) => JSON.parse(str(a[0], 'jsondecode')) as Value,
-  replace: (a) => {
-    const [s, sub, rep] = [str(a[0], 'replace'), str(a[1], 'replace'), str(a[2], 'replace')];
-    const re = /^\/(.*)\/$/s.exec(sub);
-    return re ? s.replace(new RegExp(re[1]!, 'g'), rep.replace(/\$\{(\w+)\}/g, '$<$1>')) : s.split(sub).join(rep);
-  },
+  replace: (a) => replaceText(str(a[0], 'replace'), str(a[1], 'replace'), str(a[2], 'replace')),
   format: (a) => format(str(a[0], 'format'), a.slice(1)),
   formatlist: (a) => {
     const lists = a.slice(1);

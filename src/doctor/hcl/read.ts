@@ -171,6 +171,7 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
     evaluate(root);
   }
   if (trees.some((t) => t.scope.ownAccount?.read === true)) ev.terraform.ownAccountRead = true;
+  for (const t of trees) for (const [symbol, shown] of t.scope.hostPathsShown ?? []) (ev.terraform.shownAs ??= new Map()).set(symbol, shown.text);
   for (const t of trees) for (const r of t.broken.values()) findings.push({ code: r.code, severity: CODES[r.code].severity, path: formatPosition(r.at), message: r.message, ...(r.fix !== undefined ? { fix: r.fix } : {}) });
   return findings;
 }

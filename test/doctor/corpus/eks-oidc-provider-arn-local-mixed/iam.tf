@@ -1,5 +1,5 @@
 # The trust names the provider by aws_iam_openid_connect_provider.eks.arn, its condition keys by a local
-# computed from that ARN with a regex replace: the files cannot show the two are one issuer.
+# computed from that ARN with a regex replace, which cuts the ARN down to the issuer's host path: one issuer.
 data "aws_eks_cluster" "this" {
   name = "platform"
 }

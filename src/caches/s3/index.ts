@@ -8,7 +8,7 @@ import { tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
-import { compilePolicy, evaluatePolicies, PolicyGrammarError, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { compilePolicy, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, resolveValue, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 import { s3DoctorReader } from './doctor.js';
@@ -345,7 +345,11 @@ function bucketPolicyOf(root: TerraformRoot, bucket: string): BucketPolicy {
   if (body) {
     try {
       if (typeof body.policy !== 'string') throw new PolicyGrammarError(`the policy is ${body.policy === undefined ? 'missing' : `a ${Array.isArray(body.policy) ? 'list' : typeof body.policy}, not a JSON text`}`);
-      read = { policy: compilePolicy(JSON.parse(body.policy) as PolicyDocument) };
+      const compiled = compilePolicy(JSON.parse(body.policy) as PolicyDocument);
+      // A bucket policy is a resource policy: every statement names a principal (S3 refuses one that does not).
+      const kind = policyKindProblem(compiled, 'resource');
+      if (kind !== undefined) throw new PolicyGrammarError(kind);
+      read = { policy: compiled };
     } catch (e) {
       if (!(e instanceof SyntaxError || e instanceof PolicyGrammarError)) throw e;
       read = { problem: e instanceof SyntaxError ? `it is not JSON (${e.message.split('\n')[0]!})` : e.message, resource: `aws_s3_bucket_policy.${name!}` };

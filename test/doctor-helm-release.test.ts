@@ -146,8 +146,10 @@ describe('helm_release of the gitlab-runner chart', () => {
     // rbac.create: true is on the template's 4th line, its value at column 11.
     expect(lines[3]).toBe('  create: true');
     expect(r.findings.find((f) => f.code === 'RF907')?.path).toBe('values.yaml.tftpl:4:11');
-    // Inside runners.config too: the cache Path key.
-    expect(r.findings.find((f) => f.code === 'RF202')?.path).toBe(`values.yaml.tftpl:${lines.findIndex((l) => l.includes('Path = "runner"')) + 1}:9`);
+    // Inside runners.config too: the [runners.kubernetes] table that names no jobs' service account.
+    expect(r.findings.find((f) => f.code === 'RF911')?.path).toBe(`values.yaml.tftpl:${lines.findIndex((l) => l.includes('[runners.kubernetes]')) + 1}:7`);
+    // The manager's reach beyond its prefix is fixed in the policy that grants it, not in the values.
+    expect(r.findings.find((f) => f.code === 'RF202')?.path).toBe('iam.tf:42:1');
   });
 
   it('values documents merge in order (maps deep, lists replaced), then set', () => {

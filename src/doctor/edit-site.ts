@@ -14,8 +14,8 @@ import { formatPosition, originAt } from './source.js';
  *   assume it, RF105 the jobs' role admitted by the manager's trust, RF722 a service trust without
  *   source conditions): the role's trust policy, where assume_role_policy is written (or the data
  *   document that renders it).
- * - About a permission (RF712 other runners' parameters, RF714 other task families or roles, RF203
- *   the cache bucket for jobs): the first policy of the role that alone allows one of the requests,
+ * - About a permission (RF202 the manager beyond its cache prefix, RF712 other runners' parameters,
+ *   RF714 other task families or roles, RF203 the cache bucket for jobs): the first policy of the role that alone allows one of the requests,
  *   which the message then names.
  *
  * The `subject` is dropped here: it is not part of what the doctor reports.

@@ -526,16 +526,19 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     // other runners' paths in it are outside.
     const others = new Set<string>(ref.path === '' ? neighbours : [`${ref.path}-other`, `${ref.path}x`, 'other-prefix', '', ...neighbours]);
     const leaks: string[] = [];
+    // The requests allowed, as asked: the doctor finds the policy that grants them (the finding's subject).
+    const leaked: FindingRequest[] = [];
+    const leak = (shown: string, action: string, resource: string, context?: Record<string, string>) => {
+      if (decide(manager, action, resource, context) !== 'allow') return;
+      leaks.push(shown);
+      leaked.push({ action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...context } });
+    };
     for (const other of [...others].sort()) {
       const objectKey = other === '' ? 'probe' : `${other}/probe`;
-      for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) {
-        if (decide(manager, action, `${arn}/${objectKey}`) === 'allow') leaks.push(`${action} on ${objectKey}`);
-      }
-      if (decide(manager, 's3:ListBucket', arn, { 's3:prefix': other }) === 'allow') leaks.push(`s3:ListBucket of prefix "${other}"`);
+      for (const action of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) leak(`${action} on ${objectKey}`, action, `${arn}/${objectKey}`);
+      leak(`s3:ListBucket of prefix "${other}"`, 's3:ListBucket', arn, { 's3:prefix': other });
     }
-    for (const action of ['s3:DeleteBucket', 's3:PutBucketPolicy', 's3:PutLifecycleConfiguration']) {
-      if (decide(manager, action, arn) === 'allow') leaks.push(`${action} on the bucket`);
-    }
+    for (const action of ['s3:DeleteBucket', 's3:PutBucketPolicy', 's3:PutLifecycleConfiguration']) leak(`${action} on the bucket`, action, arn);
     if (leaks.length > 0) {
       // Another runner's path inside this one (build and build/deploy): every grant on build/ covers
       // it, so the fix is in the spec's paths, not in the grant.
@@ -544,8 +547,8 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
         ? `another runner's cache path (${nested.slice(0, 3).join(', ')}) lies inside ${ref.path}/, so a grant on ${ref.path}/ covers it: give each runner a cache.path that is not inside another's (build and deploy, not build and build/deploy)`
         : `grant the manager only its own prefix${leaks.some((l) => l.startsWith('s3:ListBucket')) ? `: s3:ListBucket only with the condition StringLike s3:prefix = ["${ref.path}/*", "${ref.path}"]` : ''}`;
       if (ref.path === '') {
-        out.push(finding('RF202', cachePath, `role ${manager.name} reaches other runners' cache paths in bucket ${spec.bucket} (${neighbours.slice(0, 3).join(', ')}): ${leaks.join(', ')}; its own cache has no Path, so its keys are anywhere in the bucket`, { fix: 'give every runner of the bucket its own [runners.cache] Path, and grant each manager only its own prefix' }));
-      } else out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix }));
+        out.push(finding('RF202', cachePath, `role ${manager.name} reaches other runners' cache paths in bucket ${spec.bucket} (${neighbours.slice(0, 3).join(', ')}): ${leaks.join(', ')}; its own cache has no Path, so its keys are anywhere in the bucket`, { fix: 'give every runner of the bucket its own [runners.cache] Path, and grant each manager only its own prefix', subject: { role: manager.name, requests: leaked } }));
+      } else out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix, ...(nested.length > 0 ? {} : { subject: { role: manager.name, requests: leaked } }) }));
     }
   }
   if (jobs) {

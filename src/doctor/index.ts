@@ -16,7 +16,6 @@ import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
 import { atEditSite } from './edit-site.js';
-import { podIdentityGuardRefusal } from './pod-identity-guard.js';
 import { get } from '../verify/get.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
@@ -289,8 +288,9 @@ function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
   // The trust names this very service account: what refuses it is elsewhere (its token's audience,
   // a missing association), said by its own finding; the trust is not to be renamed.
   if (admits.some((a) => a === `system:serviceaccount:${s.namespace}:${s.serviceAccount}` || (id.binding.mechanism === 'pod-identity' && a === s.serviceAccount))) {
-    // A Pod Identity guard (aws:SourceAccount, aws:SourceArn, a session tag) that refuses is said here: no other finding does.
-    const guard = podIdentityGuardRefusal(trustDocument, inferred.intent, id);
+    // A condition of the trust that refuses (the platform says which): no other finding says it.
+    const clusterType = inferred.intent.clusters.find((c) => c.name === s.cluster)?.type;
+    const guard = clusterType !== undefined ? platformFor(clusterType).doctor?.trustRefusal?.(trustDocument, inferred.intent, id) : undefined;
     return { ...f, ...(saAt ? { path: formatPosition(originAt(saAt)) } : {}), message: `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} cannot assume ${id.purpose} role ${id.roleName}, although its trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin, ...subPath))})` : ''} names it${guard?.text ?? ''}`, fix: guard?.fix ?? 'see the other findings about this service account and role' };
   }
   const via = roleKey !== undefined ? moduleArguments(ev, `aws_iam_role.${roleKey}`, admits, s) : undefined;

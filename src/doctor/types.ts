@@ -93,6 +93,12 @@ export interface DoctorReader {
    * to write. Optional.
    */
   unboundIdentity?(sa: { namespace: string; name: string; /** The service account itself is in the evidence (a manifest, or the chart creates it from the values given). */ given?: boolean }, ctx: DoctorContext, trustOf: (roleName: string) => unknown): { roleName: string; address: string; shown: boolean; identity: string; missing: string; without: string; fix: string } | undefined;
+  /**
+   * Why the trust of `identity` refuses its service account although it names it (EKS: a Pod
+   * Identity condition on the account, cluster or pod that the request does not match), with the
+   * fix; undefined where no condition of the trust is the cause. Optional.
+   */
+  trustRefusal?(trust: unknown, intent: FleetIntent, identity: CloudIdentity): { text: string; fix: string } | undefined;
   /** Groups bindings by cluster: the key of the cluster each binding belongs to. */
   clusterKey(binding: DoctorBinding, trustOf: (roleName: string) => unknown): string;
   /** The identity of one party. Default: an IAM role (AWS platforms). */

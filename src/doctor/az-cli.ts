@@ -50,8 +50,9 @@ function add(ev: Evidence, x: Record<string, unknown>, origin: Origin): void {
   const put = (type: string, body: Record<string, unknown>) => {
     if (kind === 'cluster') fromCli.set(body, `AKS cluster ${String(x.name)} (az aks show)`);
     const bodies = (ev.terraform.resource[type] ??= {});
-    let key = `az_${Object.keys(bodies).length}`;
-    for (let n = Object.keys(bodies).length; Object.hasOwn(bodies, key); n++) key = `az_${n}`;
+    let n = Object.keys(bodies).length;
+    while (Object.hasOwn(bodies, `az_${n}`)) n++;
+    const key = `az_${n}`;
     bodies[key] = body;
     ev.terraform.origins.set(`${type}.${key}`, origin);
   };

@@ -283,6 +283,11 @@ export function inferDeployment(ev: Evidence): Inferred {
   const unplacedServiceAccounts = new Set<string>(k8sTerraform.unplacedServiceAccounts);
   // Chart values found whose manager's namespace the files do not give (said as RF903): not "no manager".
   let chartsNotPlaced = false;
+  // The namespace of the one ServiceAccount of this name the files give (none, or several: not known).
+  const soleNamespaceOf = (name: string): string | undefined => {
+    const candidates = [...serviceAccounts.values()].filter((o) => o.value.metadata.name === name);
+    return candidates.length === 1 ? (candidates[0]!.value.metadata.namespace ?? 'default') : undefined;
+  };
   for (const v of ev.helmValues) {
     const values = v.value;
     const createsSa = get(values, 'serviceAccount', 'create') === true || (get(values, 'serviceAccount', 'create') === undefined && get(values, 'rbac', 'create') === true);
@@ -296,8 +301,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     // a values file alone does not, and then the manager's ServiceAccount, if given, does.
     const releaseNamespaceWritten = typeof configText === 'string' && RELEASE_NAMESPACE.test(configText);
     if (releaseNamespaceWritten && sa !== undefined && !v.namespaceUnknown) {
-      const candidates = [...serviceAccounts.values()].filter((o) => o.value.metadata.name === sa);
-      const releaseNs = v.namespace ?? (candidates.length === 1 ? (candidates[0]!.value.metadata.namespace ?? 'default') : undefined);
+      const releaseNs = v.namespace ?? soleNamespaceOf(sa);
       if (releaseNs === undefined) {
         chartsNotPlaced = true;
         findings.push(finding('RF903', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config names the namespace as {{ .Release.Namespace }}, the namespace the release is installed in (helm install --namespace), which the values do not give`, { fix: `give the ServiceAccount manifest of ${sa} (kubectl get serviceaccount -o yaml) or the helm_release, or write the namespace in [runners.kubernetes] namespace` }));
@@ -331,11 +335,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       if (createsSa) unplacedServiceAccounts.add(sa);
       continue;
     }
-    let ns = namespace;
-    if (!ns) {
-      const candidates = [...serviceAccounts.values()].filter((o) => o.value.metadata.name === sa);
-      ns = candidates.length === 1 ? (candidates[0]!.value.metadata.namespace ?? 'default') : undefined;
-    }
+    const ns = namespace ?? soleNamespaceOf(sa);
     if (!ns) {
       chartsNotPlaced = true;
       findings.push(finding('RF903', formatPosition(v.origin.source.locate(v.origin.doc, [])), `the values do not say which namespace the manager ${sa} runs in`, { fix: 'set runners.config [runners.kubernetes] namespace, or give the ServiceAccount manifest' }));

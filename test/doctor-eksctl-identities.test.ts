@@ -73,4 +73,12 @@ describe('doctor: identities an eksctl ClusterConfig creates', () => {
     const r = doctor(files({ withOIDC: true, serviceAccounts: [irsa('gitlab-runner', { roleName: 'ci-manager', attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3FullAccess'] })] }));
     expect(r.findings.find((f) => f.code === 'RF202')?.message).toContain('role ci-manager reaches outside runner/');
   });
+  it('the eksctl docs example alone (associations for workloads not given): no RF904, a ClusterConfig covers no namespace; an association for a service account missing from a namespace the objects cover is RF904, named as written in the ClusterConfig', () => {
+    const config = { apiVersion: 'eksctl.io/v1alpha5', kind: 'ClusterConfig', metadata: { name: 'cluster-39', region: 'us-west-2' }, iam: { podIdentityAssociations: [{ namespace: 'default', serviceAccountName: 's3-reader', roleARN: 'arn:aws:iam::111122223333:role/role-1' }, { namespace: 'dev', serviceAccountName: 'app-cache-access', roleName: 'pod-identity-role-app-cache' }] } };
+    const alone = doctor([{ path: 'cluster.yaml', bytes: Buffer.from(stringify(config)) }]);
+    expect(alone.findings.filter((f) => f.code === 'RF904')).toEqual([]);
+    const sa = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name: 'other', namespace: 'dev' } };
+    const r = doctor([{ path: 'cluster.yaml', bytes: Buffer.from(stringify(config)) }, { path: 'sa.yaml', bytes: Buffer.from(stringify(sa)) }]);
+    expect(r.findings.filter((f) => f.code === 'RF904').map((f) => f.message)).toEqual(['Pod Identity association iam.podIdentityAssociations[1] of eksctl cluster cluster-39 binds service account dev/app-cache-access, which does not exist among the objects given (namespace dev has other): no pod gets its role through it']);
+  });
 });

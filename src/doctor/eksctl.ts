@@ -87,6 +87,7 @@ export function readEksctlIdentities(ev: Evidence, config: Record<string, unknow
     const key = `eksctl_${cluster}_${i}`;
     (ev.terraform.resource.aws_eks_pod_identity_association ??= {})[key] = { cluster_name: cluster, namespace, service_account: name, role_arn: roleArn };
     ev.terraform.origins.set(`aws_eks_pod_identity_association.${key}`, where);
+    (ev.terraform.renamed ??= new Map()).set(`aws_eks_pod_identity_association.${key}`, `iam.podIdentityAssociations[${i}] of eksctl cluster ${cluster}`);
     if (entry.createServiceAccount === true) ev.kubernetes.push({ value: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } }, origin: where });
   });
 }
@@ -104,6 +105,7 @@ function attachAll(ev: Evidence, roleName: string, arns: unknown, origin: Origin
     const key = `${prefix}_${j}`;
     (ev.terraform.resource.aws_iam_role_policy_attachment ??= {})[key] = { role: roleName, policy_arn: arn };
     ev.terraform.origins.set(`aws_iam_role_policy_attachment.${key}`, { ...origin, path: [...origin.path, j] });
+    (ev.terraform.renamed ??= new Map()).set(`aws_iam_role_policy_attachment.${key}`, `${arn} attached by eksctl`);
   });
 }
 

@@ -20,7 +20,8 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
   const out: Finding[] = [];
   const objects = ev.kubernetes;
   const serviceAccounts = new Set(objects.filter((o) => o.value.kind === 'ServiceAccount').map((o) => `${o.value.metadata.namespace ?? 'default'}/${o.value.metadata.name}`));
-  const namespaces = new Set(objects.map((o) => o.value.metadata.namespace ?? 'default'));
+  // The namespaces the objects cover; an eksctl ClusterConfig is a file of eksctl's, not an object of any namespace.
+  const namespaces = new Set(objects.filter((o) => !o.value.apiVersion.startsWith('eksctl.io/')).map((o) => o.value.metadata.namespace ?? 'default'));
   const managerSas = new Set(inferred.intent.runners.map((r) => `${r.kubernetes?.namespace ?? ''}/${r.kubernetes?.managerServiceAccount ?? ''}`));
   const roleKey = (kind: string, ns: string | undefined, name: string) => `${kind}|${kind === 'ClusterRole' ? '' : (ns ?? 'default')}|${name}`;
   const roles = new Map(objects.filter((o) => o.value.kind === 'Role' || o.value.kind === 'ClusterRole').map((o) => [roleKey(o.value.kind, o.value.metadata.namespace, o.value.metadata.name), o]));

@@ -218,6 +218,36 @@ describe('commands against the GitLab double', () => {
     expect(count(h, await loadAndPlan(file)).lostTokens).toBe(0);
   });
 
+  it('a store that cannot be written after GitLab created the runner says so: the runner exists, its token is stored nowhere, register repairs it', async () => {
+    const h = harness(file);
+    (h.world.store!({ name: 'docker' } as never, {}) as unknown as { failWrites: number }).failWrites = 1;
+    const first = await h.run('register', { approve: true, runner: 'docker' });
+    expect(first.code).toBe(1);
+    const id = [...h.double.runners.values()].find((r) => parseMarker(r.description)?.runner === 'docker')!.id;
+    expect(first.out).toContain(`failed  create docker: memory store of docker: write failed (injected); runner #${id} was created in GitLab and its token is stored nowhere: once memory store of docker can be written, runner-fleet register resets its token and stores it (no second runner is created)`);
+    const again = await h.run('register', { approve: true, runner: 'docker' });
+    expect(again.out).toMatch(new RegExp(`done +repair-token docker #${id}`));
+  });
+
+  it('a store that cannot be written after rotate reset the token says that the new token is stored nowhere, and register repairs it', async () => {
+    const h = harness(file);
+    expect((await h.run('register', { approve: true })).code).toBe(0);
+    const store = h.stores.get('k8s')!;
+    const write = store.write.bind(store);
+    let writes = 0;
+    // The first write marks the store `pending`; the second, the new token, fails.
+    store.write = (v) => (++writes === 2 ? Promise.reject(new Error('memory store of k8s: write failed (injected)')) : write(v));
+    const r = await h.run('rotate', { approve: true, runner: 'k8s' });
+    expect(r.code).toBe(1);
+    const id = store.value!.runnerId!;
+    expect(r.out).toContain(`failed  rotate k8s #${id}: memory store of k8s: write failed (injected); the token of #${id} was reset in GitLab and is stored nowhere`);
+    expect(store.value!.state).toBe('pending');
+    store.write = write;
+    const again = await h.run('register', { approve: true, runner: 'k8s' });
+    expect(again.out).toMatch(new RegExp(`done +repair-token k8s #${id}`));
+    expect(count(h, await loadAndPlan(file)).lostTokens).toBe(0);
+  });
+
   it('prune deletes only runners with this fleet\'s marker, and re-reads each before deleting', async () => {
     const h = harness(file);
     const gid = h.double.groups.get('acme/platform')!;

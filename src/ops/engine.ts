@@ -367,7 +367,7 @@ export class Engine {
    * says what the write would follow (for the message). Returns what the store holds now.
    */
   private async guard(d: DesiredRunner, ours: number[], before = ''): Promise<StoredToken | undefined> {
-    const now = await this.deps.store(d).read();
+    const now = await saying(before, () => this.deps.store(d).read());
     const whose = await this.heldByOther(d, now, ours);
     if (whose === undefined) return now;
     throw new StoreConflictError(`${this.deps.store(d).label} now holds ${whose}, not ${this.owner(d)} (it changed after the plan was read): not written${before}. ${conflictFix(d)}`);
@@ -382,7 +382,7 @@ export class Engine {
       await this.deps.store(d).write(value);
     } catch (e) {
       if (e instanceof StoreConflictError) throw new StoreConflictError(`${e.message}${before}. ${conflictFix(d)}`);
-      throw e;
+      throw withSuffix(e, before);
     }
   }
 
@@ -504,7 +504,8 @@ export class Engine {
         await this.guard(d, [keep]);
         await this.storeWrite(d, { token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) });
       } catch (e) {
-        if (!(e instanceof StoreConflictError)) throw e;
+        // The runner exists in GitLab now: a store that cannot be written leaves it without its token until register repairs it.
+        if (!(e instanceof StoreConflictError)) throw withSuffix(e, `; runner #${keep} was created in GitLab and its token is stored nowhere: once ${this.deps.store(d).label} can be written, runner-fleet register resets its token and stores it (no second runner is created)`);
         // Nothing of this runner stays: the runner just created would only hold a token nobody has.
         const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
         throw new StoreConflictError(`${e.message} Runner #${created.id}, created for it, was ${gone === 'refused' ? 'not deleted (its marker changed)' : 'deleted again'}.`);
@@ -824,5 +825,24 @@ export class Engine {
       }
     }
     return out;
+  }
+}
+
+/**
+ * `e` with `suffix` added to its message (what GitLab had already done when it happened), a
+ * refused credential still marked as one (exit 2). An empty suffix leaves `e` as it is.
+ */
+function withSuffix(e: unknown, suffix: string): unknown {
+  if (suffix === '' || e instanceof StoreConflictError) return e;
+  const out = new Error(`${e instanceof Error ? e.message : String(e)}${suffix}`, { cause: e });
+  return isAccessRefused(e) ? Object.assign(out, { accessRefused: true }) : out;
+}
+
+/** Runs `fn`; an error it throws says `suffix` too (withSuffix). */
+async function saying<T>(suffix: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw withSuffix(e, suffix);
   }
 }

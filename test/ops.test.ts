@@ -248,6 +248,27 @@ describe('commands against the GitLab double', () => {
     expect(count(h, await loadAndPlan(file)).lostTokens).toBe(0);
   });
 
+  it.each([
+    ['the spec lists the parent group too', false],
+    ['register --runner lists only the subgroup', true],
+  ])('a runner of the parent group that a subgroup\'s listing returns too is not the subgroup\'s: a runner moved from acme to acme/platform is created there (%s)', async (_, only) => {
+    const h = harness(file);
+    // docker (acme/platform in the spec) as it was when the spec put it in acme.
+    const old = h.double.seedRunner({ runner_type: 'group_type', groupId: h.double.groups.get('acme')!, description: `acme/docker (runner-fleet) ${markerText('acme', 'docker')}`, maintenance_note: markerText('acme', 'docker') });
+    const s = await h.run('status');
+    expect(s.out).toContain('runner docker (group:acme/platform, registration api): NOT REGISTERED');
+    expect(s.out).toContain(`phantom #${old.id} (group:acme): `);
+    const r = await h.run('register', { approve: true, ...(only ? { runner: 'docker' } : {}) });
+    expect(r.code).toBe(0);
+    const docker = [...h.double.runners.values()].filter((x) => parseMarker(x.description)?.runner === 'docker');
+    expect(docker.map((x) => [x.id, x.groupId])).toEqual([[old.id, h.double.groups.get('acme')], [expect.any(Number), h.double.groups.get('acme/platform')]]);
+    expect((await h.run('status')).out).toMatch(new RegExp(`runner docker \\(group:acme/platform, registration api\\): #${docker[1]!.id} `));
+    const p = await h.run('prune', { approve: true });
+    expect(p.out).toMatch(new RegExp(`done +delete docker #${old.id}`));
+    expect(h.double.runners.has(old.id)).toBe(false);
+    expect(h.double.runners.has(docker[1]!.id)).toBe(true);
+  });
+
   it('prune deletes only runners with this fleet\'s marker, and re-reads each before deleting', async () => {
     const h = harness(file);
     const gid = h.double.groups.get('acme/platform')!;

@@ -157,6 +157,22 @@ describe('a refused credential is exit 2 with the call, the status and what the 
     expect(JSON.parse(j.out)).toMatchObject({ exitCode: 2, failedAt: 'read' });
   });
 
+  it.each([
+    ['group', 1, 'acme/platfrom', 'GitLab answered 404 to GET /groups/acme%2Fplatfrom/runners: there is no group acme/platfrom that the access token\'s user can see (GitLab says: 404 Group Not Found): check runners[].gitlab.group in the spec (the full path as in the group\'s URL, e.g. acme/platform) and that the user is a member of the group'],
+    ['project', 2, 'acme/platform/apii', 'GitLab answered 404 to GET /projects/acme%2Fplatform%2Fapii/runners: there is no project acme/platform/apii that the access token\'s user can see (GitLab says: 404 Project Not Found): check runners[].gitlab.project in the spec (the full path as in the project\'s URL, e.g. acme/platform/api) and that the user is a member of the project'],
+  ])('a %s GitLab answers 404 for (mistyped, or hidden from the token\'s user) is a wrong input: exit 2 with the spec key and the fix', async (kind, index, path, message) => {
+    const spec = opsSpec();
+    spec.runners[index].gitlab[kind] = path;
+    const h = harness(writeSpec(spec));
+    for (const command of ['status', 'register'] as const) {
+      const r = await h.run(command, { approve: command === 'register' });
+      expect(r.code).toBe(2);
+      expect(r.out).toContain(`error: ${message}`);
+    }
+    const j = await h.run('status', { json: true });
+    expect(JSON.parse(j.out)).toMatchObject({ exitCode: 2, failedAt: 'read' });
+  });
+
   it('GitLab 403 on POST /user/runners: register --approve exits 2 and names create_runner and the role', async () => {
     const h = harness(writeSpec(opsSpec()));
     const real = h.world.fetch!;

@@ -134,7 +134,36 @@ describe('Kubernetes Secret store (against a Kubernetes API double over HTTP)', 
     const d = kube.deployments.get('ci-k8s/k8s-gitlab-runner')!;
     expect((d.spec as { template: { metadata: { annotations: Record<string, string> } } }).template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).toMatch(/^\d{4}-/);
     const other = new KubernetesSecretStore({ server, bearer: BEARER, fetch: await makeFetch() }, { ...ref, deployment: 'missing' }, new VirtualClock());
-    await expect(other.restartManager()).rejects.toThrow(/cannot restart Deployment ci-k8s\/missing: HTTP 404/);
+    await expect(other.restartManager()).rejects.toThrow('cannot restart the manager: cluster devops has no Deployment ci-k8s/missing (HTTP 404): runner-fleet restarts the Deployment the gitlab-runner chart makes for the Helm release of the runner (the helm upgrade --install of the README synth writes, in namespace ci-k8s); install the chart under that release, or restart a manager installed otherwise yourself (kubectl rollout restart deployment/<its name> -n ci-k8s)');
+  });
+
+  it('a Secret to create in a namespace that does not exist is an error naming the namespace and the fix, not a bare HTTP 404', async () => {
+    const s = new KubernetesSecretStore({ server, bearer: BEARER, fetch: await makeFetch() }, { ...ref, namespace: 'ci-absent' }, new VirtualClock());
+    kube.namespaces = new Set(['ci-k8s']);
+    try {
+      await expect(s.write({ token: `glrt-${CANARY}ns`, runnerId: 7, expiresAt: null, state: 'valid' })).rejects.toThrow('cannot create Secret ci-absent/k8s-runner-token (cluster devops): cluster devops has no namespace ci-absent (HTTP 404): apply the Kubernetes objects of the runner first (kubectl apply -f kubernetes/<runner>/ of the synth output creates the namespace), then run again');
+    } finally {
+      kube.namespaces = undefined;
+    }
+    expect(kube.secrets.has('ci-absent/k8s-runner-token')).toBe(false);
+  });
+
+  it('a Secret deleted between its read and its update (404 on PUT) is read again and created, not an error', async () => {
+    const s = await store();
+    await s.write({ token: `glrt-${CANARY}before`, runnerId: 42, expiresAt: null, state: 'valid' });
+    let once = true;
+    kube.beforePut = () => {
+      if (once) {
+        once = false;
+        kube.secrets.delete('ci-k8s/k8s-runner-token');
+      }
+    };
+    try {
+      await s.write({ token: `glrt-${CANARY}after`, runnerId: 42, expiresAt: null, state: 'valid' });
+    } finally {
+      kube.beforePut = undefined;
+    }
+    expect((await s.read())!.token).toBe(`glrt-${CANARY}after`);
   });
 
   it('register through the CLI with --kube-api stores the token in the Secret and restarts the Deployment', async () => {

@@ -218,6 +218,57 @@ describe('commands against the GitLab double', () => {
     expect(count(h, await loadAndPlan(file)).lostTokens).toBe(0);
   });
 
+  it('a store that cannot be written after GitLab created the runner says so: the runner exists, its token is stored nowhere, register repairs it', async () => {
+    const h = harness(file);
+    (h.world.store!({ name: 'docker' } as never, {}) as unknown as { failWrites: number }).failWrites = 1;
+    const first = await h.run('register', { approve: true, runner: 'docker' });
+    expect(first.code).toBe(1);
+    const id = [...h.double.runners.values()].find((r) => parseMarker(r.description)?.runner === 'docker')!.id;
+    expect(first.out).toContain(`failed  create docker: memory store of docker: write failed (injected); runner #${id} was created in GitLab and its token is stored nowhere: once memory store of docker can be written, runner-fleet register resets its token and stores it (no second runner is created)`);
+    const again = await h.run('register', { approve: true, runner: 'docker' });
+    expect(again.out).toMatch(new RegExp(`done +repair-token docker #${id}`));
+  });
+
+  it('a store that cannot be written after rotate reset the token says that the new token is stored nowhere, and register repairs it', async () => {
+    const h = harness(file);
+    expect((await h.run('register', { approve: true })).code).toBe(0);
+    const store = h.stores.get('k8s')!;
+    const write = store.write.bind(store);
+    let writes = 0;
+    // The first write marks the store `pending`; the second, the new token, fails.
+    store.write = (v) => (++writes === 2 ? Promise.reject(new Error('memory store of k8s: write failed (injected)')) : write(v));
+    const r = await h.run('rotate', { approve: true, runner: 'k8s' });
+    expect(r.code).toBe(1);
+    const id = store.value!.runnerId!;
+    expect(r.out).toContain(`failed  rotate k8s #${id}: memory store of k8s: write failed (injected); the token of #${id} was reset in GitLab and is stored nowhere`);
+    expect(store.value!.state).toBe('pending');
+    store.write = write;
+    const again = await h.run('register', { approve: true, runner: 'k8s' });
+    expect(again.out).toMatch(new RegExp(`done +repair-token k8s #${id}`));
+    expect(count(h, await loadAndPlan(file)).lostTokens).toBe(0);
+  });
+
+  it.each([
+    ['the spec lists the parent group too', false],
+    ['register --runner lists only the subgroup', true],
+  ])('a runner of the parent group that a subgroup\'s listing returns too is not the subgroup\'s: a runner moved from acme to acme/platform is created there (%s)', async (_, only) => {
+    const h = harness(file);
+    // docker (acme/platform in the spec) as it was when the spec put it in acme.
+    const old = h.double.seedRunner({ runner_type: 'group_type', groupId: h.double.groups.get('acme')!, description: `acme/docker (runner-fleet) ${markerText('acme', 'docker')}`, maintenance_note: markerText('acme', 'docker') });
+    const s = await h.run('status');
+    expect(s.out).toContain('runner docker (group:acme/platform, registration api): NOT REGISTERED');
+    expect(s.out).toContain(`phantom #${old.id} (group:acme): `);
+    const r = await h.run('register', { approve: true, ...(only ? { runner: 'docker' } : {}) });
+    expect(r.code).toBe(0);
+    const docker = [...h.double.runners.values()].filter((x) => parseMarker(x.description)?.runner === 'docker');
+    expect(docker.map((x) => [x.id, x.groupId])).toEqual([[old.id, h.double.groups.get('acme')], [expect.any(Number), h.double.groups.get('acme/platform')]]);
+    expect((await h.run('status')).out).toMatch(new RegExp(`runner docker \\(group:acme/platform, registration api\\): #${docker[1]!.id} `));
+    const p = await h.run('prune', { approve: true });
+    expect(p.out).toMatch(new RegExp(`done +delete docker #${old.id}`));
+    expect(h.double.runners.has(old.id)).toBe(false);
+    expect(h.double.runners.has(docker[1]!.id)).toBe(true);
+  });
+
   it('prune deletes only runners with this fleet\'s marker, and re-reads each before deleting', async () => {
     const h = harness(file);
     const gid = h.double.groups.get('acme/platform')!;

@@ -85,7 +85,7 @@ export interface NewToken {
 }
 
 export class GitLabHttpError extends Error {
-  constructor(readonly status: number, readonly call: string, detail: string) {
+  constructor(readonly status: number, readonly call: string, readonly detail: string) {
     super(`GitLab answered ${status} to ${call}${detail ? `: ${detail}` : ''}`);
     this.name = 'GitLabHttpError';
   }
@@ -120,6 +120,29 @@ export class GitLabAccessError extends GitLabHttpError {
         : `the access token may not do this${detail ? ` (GitLab says: ${detail})` : ''}: it needs ${accessNeeded(call)}`,
     );
     this.name = 'GitLabAccessError';
+  }
+}
+
+/**
+ * GitLab has no group or project at the path the spec names that the access token's user can see
+ * (404 for both: GitLab does not tell a missing group from a hidden one). A wrong input like a
+ * refused token (exit 2): the spec's path is mistyped, or the user is not a member.
+ */
+export class GitLabScopeNotFoundError extends GitLabHttpError {
+  readonly accessRefused = true;
+  constructor(call: string, kind: 'group' | 'project', path: string, detail: string) {
+    super(404, call, `there is no ${kind} ${safeText(path, 200)} that the access token's user can see${detail ? ` (GitLab says: ${detail})` : ''}: check runners[].gitlab.${kind} in the spec (the full path as in the ${kind}'s URL, e.g. acme/platform${kind === 'project' ? '/api' : ''}) and that the user is a member of the ${kind}`);
+    this.name = 'GitLabScopeNotFoundError';
+  }
+}
+
+/** A GitLabHttpError 404 of a call about the group or project at `path`, said as GitLabScopeNotFoundError. */
+async function inScope<T>(kind: 'group' | 'project', path: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof GitLabHttpError && e.status === 404 && !(e instanceof GitLabScopeNotFoundError)) throw new GitLabScopeNotFoundError(e.call, kind, path, e.detail);
+    throw e;
   }
 }
 
@@ -378,21 +401,21 @@ export class GitLabClient {
 
   /** https://docs.gitlab.com/api/groups/#get-a-single-group — the numeric id of a group path. */
   async groupId(path: string): Promise<number> {
-    return objectAnswer<{ id: number }>(await this.json('GET', `/groups/${encodeURIComponent(path)}?with_projects=false`, { idempotent: true }), 'GET /groups/:path', { id: true }).id;
+    return objectAnswer<{ id: number }>(await inScope('group', path, () => this.json('GET', `/groups/${encodeURIComponent(path)}?with_projects=false`, { idempotent: true })), 'GET /groups/:path', { id: true }).id;
   }
 
   /** https://docs.gitlab.com/api/projects/#get-a-single-project */
   async projectId(path: string): Promise<number> {
-    return objectAnswer<{ id: number }>(await this.json('GET', `/projects/${encodeURIComponent(path)}`, { idempotent: true }), 'GET /projects/:path', { id: true }).id;
+    return objectAnswer<{ id: number }>(await inScope('project', path, () => this.json('GET', `/projects/${encodeURIComponent(path)}`, { idempotent: true })), 'GET /projects/:path', { id: true }).id;
   }
 
   /** The runners of one scope: https://docs.gitlab.com/api/runners/ (list group's / project's / all runners). */
   async listRunners(scope: RunnerScope): Promise<ListedRunner[]> {
     switch (scope.type) {
       case 'group_type':
-        return this.list<ListedRunner>(`/groups/${encodeURIComponent(scope.path)}/runners?type=group_type`);
+        return inScope('group', scope.path, () => this.list<ListedRunner>(`/groups/${encodeURIComponent(scope.path)}/runners?type=group_type`));
       case 'project_type':
-        return this.list<ListedRunner>(`/projects/${encodeURIComponent(scope.path)}/runners?type=project_type`);
+        return inScope('project', scope.path, () => this.list<ListedRunner>(`/projects/${encodeURIComponent(scope.path)}/runners?type=project_type`));
       case 'instance_type':
         return this.list<ListedRunner>('/runners/all?type=instance_type');
       default: {

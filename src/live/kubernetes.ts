@@ -143,6 +143,10 @@ export class KubernetesSecretStore implements TokenStore {
     const ns = this.ref.namespace;
     if (status === 401) return new AccessRefusedError(`cannot ${action} ${what}: the Kubernetes API of cluster ${this.ref.cluster} does not accept the credential (HTTP 401): with kubectl proxy, check that kubectl reaches that cluster (kubectl auth whoami) and renew its login; with eks:, the AWS credentials in effect; with aks:, the Azure sign-in; with --kube-token-file, the token in that file (expired, or of another cluster); in a pod, its service account token`);
     if (status === 403) return new AccessRefusedError(`cannot ${action} ${what}: the Kubernetes API of cluster ${this.ref.cluster} forbids it (HTTP 403, RBAC): the identity needs get, create and update on secrets in namespace ${ns} and patch on deployments there (a Role and RoleBinding; on EKS an access entry); check with kubectl auth can-i update secrets -n ${ns}`);
+    // The two 404s a person can mend: the manager's Deployment (the chart names it after its Helm
+    // release) and, when a Secret is created, its namespace.
+    if (status === 404 && action === 'restart') return new Error(`cannot restart the manager: cluster ${this.ref.cluster} has no Deployment ${ns}/${this.ref.deployment} (HTTP 404): runner-fleet restarts the Deployment the gitlab-runner chart makes for the Helm release of the runner (the helm upgrade --install of the README synth writes, in namespace ${ns}); install the chart under that release, or restart a manager installed otherwise yourself (kubectl rollout restart deployment/<its name> -n ${ns})`);
+    if (status === 404 && action === 'create') return new Error(`cannot create ${what}: cluster ${this.ref.cluster} has no namespace ${ns} (HTTP 404): apply the Kubernetes objects of the runner first (kubectl apply -f kubernetes/<runner>/ of the synth output creates the namespace), then run again`);
     return new Error(`cannot ${action} ${what}: HTTP ${status}`);
   }
 
@@ -212,8 +216,9 @@ export class KubernetesSecretStore implements TokenStore {
       };
       const res = current ? await this.req('PUT', this.secretPath(), body) : await this.req('POST', this.secretPath(false), body);
       if (res.ok) return;
-      if (res.status === 409) continue; // someone wrote in between: re-read and try again
-      throw this.failed('write', res.status);
+      // Someone wrote in between (409), or deleted the Secret since it was read (404 on PUT): re-read and try again.
+      if (res.status === 409 || (res.status === 404 && current)) continue;
+      throw this.failed(current ? 'write' : 'create', res.status);
     }
     throw new Error(`cannot write ${this.label}: it kept changing under us`);
   }

@@ -226,25 +226,54 @@ export class Engine {
       }
       listed.set(key, mine);
     }
+    // A subgroup's listing returns its ancestors' runners too: those its parent's listing returns
+    // (the spec's own listing of the parent when it has one) are not the subgroup's.
+    const above = new Map<string, { parent: string; ids: Set<number> }>();
+    for (const [key, scope] of scopes) {
+      const parent = parentGroup(scope);
+      if (parent === undefined) continue;
+      const own = listed.get(`group:${parent}`);
+      above.set(key, { parent, ids: own ? new Set(own.keys()) : await this.markedAbove(parent) });
+    }
     const byName = new Map(desired.map((d) => [d.name, d]));
     const byRunner = new Map<string, ListedRunner[]>(desired.map((d) => [d.name, []]));
     const phantoms: Phantom[] = [];
-    for (const [id, { runner, scopes: inScopes }] of [...all].sort(([a], [b]) => a - b)) {
+    for (const [id, { runner, scopes: listedIn }] of [...all].sort(([a], [b]) => a - b)) {
+      const inScopes = new Set([...listedIn].filter((k) => !above.get(k)?.ids.has(id)));
+      // Listed only by subgroups, as a runner of their parent group or one above it.
+      const where = inScopes.size > 0 ? [...inScopes] : [...new Set([...listedIn].map((k) => `group:${above.get(k)!.parent} or above`))];
       const m = parseMarker(runner.description)!;
       const d = byName.get(m.runner);
       if (d && inScopes.has(scopeKey(d.scope))) byRunner.get(d.name)!.push(runner);
-      else phantoms.push({ id, runner: m.runner, scope: [...inScopes].sort().join(', '), description: runner.description ?? '' });
+      else phantoms.push({ id, runner: m.runner, scope: where.sort().join(', '), description: runner.description ?? '' });
     }
     return { byRunner, phantoms, listed: { runners: count, scopes: scopes.size, marked: all.size } };
   }
 
-  /** The runners with one entry's marker in its scope, freshly listed (ids ascending). */
+  /** The runners with one entry's marker in its scope, freshly listed (ids ascending); not those of a group above it. */
   private async findByMarker(d: DesiredRunner): Promise<ListedRunner[]> {
     const runners = await this.gl.listRunners(d.scope);
+    const parent = parentGroup(d.scope);
+    const above = parent === undefined ? new Set<number>() : await this.markedAbove(parent);
     return runners.filter((r) => {
       const m = parseMarker(r.description);
-      return m?.fleet === this.deps.fleet && m.runner === d.name;
+      return m?.fleet === this.deps.fleet && m.runner === d.name && !above.has(r.id);
     }).sort((a, b) => a.id - b.id);
+  }
+
+  /**
+   * The ids of this fleet's runners that group `path` lists: its own and its ancestors'. None when
+   * the token may not list that group (403, or 404: its user is a member of the subgroup only);
+   * then a runner of a group above a subgroup cannot be told from the subgroup's own.
+   */
+  private async markedAbove(path: string): Promise<Set<number>> {
+    try {
+      const runners = await this.gl.listRunners({ type: 'group_type', path });
+      return new Set(runners.filter((r) => parseMarker(r.description)?.fleet === this.deps.fleet).map((r) => r.id));
+    } catch (e) {
+      if (e instanceof GitLabHttpError && (e.status === 403 || e.status === 404)) return new Set();
+      throw e;
+    }
   }
 
   // ---------------------------------------------------------------- status
@@ -367,7 +396,7 @@ export class Engine {
    * says what the write would follow (for the message). Returns what the store holds now.
    */
   private async guard(d: DesiredRunner, ours: number[], before = ''): Promise<StoredToken | undefined> {
-    const now = await this.deps.store(d).read();
+    const now = await saying(before, () => this.deps.store(d).read());
     const whose = await this.heldByOther(d, now, ours);
     if (whose === undefined) return now;
     throw new StoreConflictError(`${this.deps.store(d).label} now holds ${whose}, not ${this.owner(d)} (it changed after the plan was read): not written${before}. ${conflictFix(d)}`);
@@ -382,7 +411,7 @@ export class Engine {
       await this.deps.store(d).write(value);
     } catch (e) {
       if (e instanceof StoreConflictError) throw new StoreConflictError(`${e.message}${before}. ${conflictFix(d)}`);
-      throw e;
+      throw withSuffix(e, before);
     }
   }
 
@@ -504,7 +533,8 @@ export class Engine {
         await this.guard(d, [keep]);
         await this.storeWrite(d, { token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) });
       } catch (e) {
-        if (!(e instanceof StoreConflictError)) throw e;
+        // The runner exists in GitLab now: a store that cannot be written leaves it without its token until register repairs it.
+        if (!(e instanceof StoreConflictError)) throw withSuffix(e, `; runner #${keep} was created in GitLab and its token is stored nowhere: once ${this.deps.store(d).label} can be written, runner-fleet register resets its token and stores it (no second runner is created)`);
         // Nothing of this runner stays: the runner just created would only hold a token nobody has.
         const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
         throw new StoreConflictError(`${e.message} Runner #${created.id}, created for it, was ${gone === 'refused' ? 'not deleted (its marker changed)' : 'deleted again'}.`);
@@ -825,4 +855,30 @@ export class Engine {
     }
     return out;
   }
+}
+
+/**
+ * `e` with `suffix` added to its message (what GitLab had already done when it happened), a
+ * refused credential still marked as one (exit 2). An empty suffix leaves `e` as it is.
+ */
+function withSuffix(e: unknown, suffix: string): unknown {
+  if (suffix === '' || e instanceof StoreConflictError) return e;
+  const out = new Error(`${e instanceof Error ? e.message : String(e)}${suffix}`, { cause: e });
+  return isAccessRefused(e) ? Object.assign(out, { accessRefused: true }) : out;
+}
+
+/** Runs `fn`; an error it throws says `suffix` too (withSuffix). */
+async function saying<T>(suffix: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    throw withSuffix(e, suffix);
+  }
+}
+
+/** The parent group of a subgroup scope (`acme` of `acme/platform`); undefined for a top-level group, a project or the instance. */
+function parentGroup(scope: RunnerScope): string | undefined {
+  if (scope.type !== 'group_type') return undefined;
+  const cut = scope.path.lastIndexOf('/');
+  return cut > 0 ? scope.path.slice(0, cut) : undefined;
 }

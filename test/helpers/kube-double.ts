@@ -27,6 +27,8 @@ export class KubeDouble {
   throttled = 0;
   /** The Retry-After header of those 429 and 503 answers (the API server sends one with both). */
   retryAfter?: string;
+  /** The namespaces that exist; undefined: any (a create into a namespace not listed is 404, as the API server answers). */
+  namespaces?: Set<string>;
   private version = 1;
   private server?: Server;
 
@@ -74,6 +76,8 @@ export class KubeDouble {
           }
           // .../secret-v1/#create-create-a-secret — 201; 409 AlreadyExists
           if (req.method === 'POST' && !name) {
+            // The NamespaceLifecycle admission plugin: no objects in a namespace that does not exist.
+            if (this.namespaces !== undefined && !this.namespaces.has(ns!)) return send(404, { ...status(404, 'NotFound', `namespaces "${ns}" not found`), details: { name: ns, kind: 'namespaces' } });
             const o = JSON.parse(body) as Obj;
             const k = `${ns}/${o.metadata.name}`;
             if (this.secrets.has(k)) return send(409, status(409, 'AlreadyExists', `secrets "${o.metadata.name}" already exists`));

@@ -63,7 +63,8 @@ export interface DoubleOptions {
 /**
  * The answer the double gives: the parts of a fetch `Response` the clients read (status, ok,
  * headers.get, json). Building real `Response` objects costs ~0.5 ms each, which 1,000 schedules
- * cannot afford; `serveOverHttp` below puts the same handlers behind a real HTTP server.
+ * cannot afford. The HTTP transport itself (TLS, redirects, real sockets) is tested against real
+ * servers in test/ops-tls.test.ts, test/ops-proxy.test.ts and test/ops-misbehaving-gitlab.test.ts.
  */
 export interface Answer {
   status: number;

@@ -365,6 +365,10 @@ describe('commands against the GitLab double', () => {
     expect(r.code).toBe(0);
     expect(h.double.runners.size).toBe(3);
     expect(h.stores.get('docker')!.value).toBeUndefined();
+    // Run again: nothing is left to delete or empty, and it does not claim to remove the token again.
+    const again = await h.run('unregister', { approve: true, runner: 'docker' });
+    expect(again.code).toBe(0);
+    expect(again.out).not.toMatch(/clear-token|token removed/);
   });
 
   it.each([

@@ -806,8 +806,11 @@ export class Engine {
     const found = (await this.observe([d])).byRunner.get(name) ?? [];
     const steps: Step[] = found.map((r) => ({ runner: name, action: 'delete' as const, id: r.id, detail: `DELETE /runners/${r.id} after re-reading its marker` }));
     if (d.registration === 'api') {
-      const conflict = await this.storeConflict(d, await this.deps.store(d).read(), found.map((r) => r.id));
-      steps.push(conflict ?? { runner: name, action: 'clear-token', detail: `empty ${this.deps.store(d).label}` });
+      const stored = await this.deps.store(d).read();
+      const conflict = await this.storeConflict(d, stored, found.map((r) => r.id));
+      // A store already empty (a second unregister) has nothing to remove.
+      if (conflict) steps.push(conflict);
+      else if (stored !== undefined && stored.token !== '') steps.push({ runner: name, action: 'clear-token', detail: `empty ${this.deps.store(d).label}` });
     }
     return steps;
   }

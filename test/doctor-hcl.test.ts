@@ -228,9 +228,19 @@ describe('doctor over hand-written HCL (test/doctor/hcl)', () => {
   });
 
   it('module: registry modules are not followed → RF903 info, never an invented error', () => {
-    const r = doctor(withHcl('module'));
-    expect(r.findings.filter((x) => x.code === 'RF903').map((x) => x.path)).toContain('deploy/iam/iam.tf:4:1');
+    // A registry module the doctor has no reading of (the fixture's call, pointed at another module).
+    const files = withHcl('module').map((f) => (f.path === 'deploy/iam/iam.tf' ? { ...f, bytes: Buffer.from(Buffer.from(f.bytes).toString('utf8').replace('terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks', 'example-corp/eks-irsa-role/aws')) } : f));
+    const r = doctor(files);
+    expect(r.findings.filter((x) => x.code === 'RF903').map((x) => x.path)).toContain('deploy/iam/iam.tf:5:1');
     expect(r.findings.filter((x) => x.code === 'RF913' || x.code === 'RF901')).toEqual([]);
+  });
+
+  it('module: terraform-aws-modules iam-role-for-service-accounts-eks is read as the role it documents (registry-modules.ts)', () => {
+    const r = doctor(withHcl('module'));
+    expect(r.findings.filter((x) => x.code === 'RF903').map((x) => x.path)).not.toContain('deploy/iam/iam.tf:5:1');
+    expect(r.proofs.find((p) => p.claim.startsWith('only cluster:gitlab/gitlab-runner can assume the manager role gitlab-runner-manager'))?.holds).toBe(true);
+    // The call attaches no policy (no role_policy_arns): the manager really cannot reach its cache.
+    expect(r.findings.filter((x) => x.severity === 'error').map((x) => x.code)).toEqual(['RF201']);
   });
 
   it('broken-refs: every reference that names nothing is RF913 at its position, the rest is still read', () => {
@@ -412,3 +422,4 @@ describe('a cycle through a module argument', () => {
     expect(r.findings.filter((f) => f.code === 'RF906' && /depends on itself/.test(f.message)).map((f) => f.path)).toEqual(['terraform/main.tf:11:1', 'terraform/modules/irsa/main.tf:55:1']);
   });
 });
+

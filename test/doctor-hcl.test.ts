@@ -423,3 +423,66 @@ describe('a cycle through a module argument', () => {
   });
 });
 
+describe('values the provider configuration or the names settle before apply', () => {
+  const REGIONAL = `
+provider "aws" {
+  region = "eu-west-1"
+}
+provider "aws" {
+  alias = "elsewhere"
+}
+data "aws_region" "current" {}
+data "aws_region" "asked" {
+  name = "us-east-1"
+}
+data "aws_region" "elsewhere" {
+  provider = aws.elsewhere
+}
+resource "aws_autoscaling_group" "workers" {
+  name     = "ci-workers"
+  max_size = 2
+  min_size = 0
+}
+resource "aws_iam_role" "r" {
+  name = "r"
+}
+resource "aws_iam_role_policy_attachment" "each" {
+  for_each   = { cache = aws_iam_role.r.arn, ecr = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly" }
+  role       = "r"
+  policy_arn = each.value
+}
+`;
+  it.each<[string, Value]>([
+    // data.aws_region is the region its provider configuration states, or the one it is asked for.
+    ['data.aws_region.current.name', 'eu-west-1'],
+    ['data.aws_region.current.id', 'eu-west-1'],
+    ['data.aws_region.asked.name', 'us-east-1'],
+    // In a policy, an Auto Scaling group's ARN names the group by its name (the UUID only apply knows as *).
+    ['jsonencode({ Resource = aws_autoscaling_group.workers.arn })', '{"Resource":"arn:aws:autoscaling:eu-west-1:000000000000:autoScalingGroup:*:autoScalingGroupName/ci-workers"}'],
+  ])('%s', (expr, expected) => {
+    const { value, broken } = evalLocal(expr, REGIONAL);
+    expect(broken).toEqual([]);
+    expect(value).toEqual(expected);
+  });
+
+  it.each([
+    ['data.aws_region.elsewhere.name', /known only when Terraform reads the data source/],
+    // Outside a policy the ARN is what apply gives (the UUID matters there).
+    ['aws_autoscaling_group.workers.arn', /known only after apply/],
+  ])('%s stays unknown', (expr, why) => {
+    const { value } = evalLocal(expr, REGIONAL);
+    expect(value).toBeInstanceOf(Unknown);
+    expect((value as Unknown).reason.message).toMatch(why);
+  });
+
+  it('for_each over a map whose keys are known and values are not makes one instance per key (Terraform needs the keys only)', () => {
+    const mod = emptyModule('.');
+    addHclBody(mod, parseHcl(REGIONAL), hclLoc('t.tf', REGIONAL), (path) => ({ source: undefined as never, doc: 0, path }), () => undefined);
+    const ev = new ModuleEvaluator(mod, { renderPolicy: renderPolicyDocument });
+    const block = mod.blocks.find((b) => b.name === 'each')!;
+    const insts = ev.instances(block);
+    expect(insts).not.toBeInstanceOf(Unknown);
+    expect((insts as { name: string }[]).map((i) => i.name)).toEqual(['each["cache"]', 'each["ecr"]']);
+    expect(ev.body(block, (insts as Parameters<typeof ev.body>[1][])[1]!).policy_arn).toBe('arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly');
+  });
+});

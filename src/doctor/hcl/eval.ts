@@ -349,6 +349,10 @@ const DERIVED_ARNS: Record<string, { attr: string; name: string; service: string
   // A parameter's ARN is `parameter/` and its name without the leading slash a hierarchical name has.
   // A name with a slash is a hierarchy and must begin with one (Systems Manager, "Parameter naming").
   aws_ssm_parameter: { attr: 'arn', name: 'name', service: 'ssm', regional: true, resource: (n) => (n.includes('/') && !n.startsWith('/') ? undefined : `parameter/${n.replace(/^\//, '')}`) },
+  // An Auto Scaling group's ARN carries a UUID only apply knows (autoScalingGroup:<uuid>:autoScalingGroupName/<name>);
+  // a group's name is unique in its account and region, so in a policy the ARN with `*` for the UUID names that one
+  // group, as the fleeting plugin's docs and runner-fleet's own policies write it.
+  aws_autoscaling_group: { attr: 'arn', name: 'name', service: 'autoscaling', regional: true, resource: (n) => `autoScalingGroup:*:autoScalingGroupName/${n}` },
 };
 
 /**
@@ -1156,6 +1160,13 @@ export class ModuleEvaluator {
     if (block.mode === 'data' && block.type === 'aws_caller_identity' && (attr === 'account_id' || attr === 'id')) {
       const account = this.#accountOf(this.body(block, inst).provider);
       if (account !== undefined) return account;
+    }
+    // The region Terraform runs in (data.aws_region): the one it is asked for (`name`, v6 `region`), else its provider configuration's.
+    if (block.mode === 'data' && block.type === 'aws_region' && (attr === 'name' || attr === 'region' || attr === 'id')) {
+      const body = this.body(block, inst);
+      const asked = typeof body.region === 'string' ? body.region : body.name;
+      const region = asked !== undefined ? asked : this.providers().get(this.#providerName(body.provider))?.body?.region;
+      if (typeof region === 'string' && region !== '') return region;
     }
     // ARNs AWS builds from the name alone (an ECS cluster, an IAM role, a parameter …): known once the name is.
     if (block.mode === 'resource' && Object.hasOwn(DERIVED_ARNS, block.type) && (DERIVED_ARNS[block.type]!.everywhere === true || this.#inPolicy)) {

@@ -228,9 +228,19 @@ describe('doctor over hand-written HCL (test/doctor/hcl)', () => {
   });
 
   it('module: registry modules are not followed → RF903 info, never an invented error', () => {
-    const r = doctor(withHcl('module'));
-    expect(r.findings.filter((x) => x.code === 'RF903').map((x) => x.path)).toContain('deploy/iam/iam.tf:4:1');
+    // A registry module the doctor has no reading of (the fixture's call, pointed at another module).
+    const files = withHcl('module').map((f) => (f.path === 'deploy/iam/iam.tf' ? { ...f, bytes: Buffer.from(Buffer.from(f.bytes).toString('utf8').replace('terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks', 'example-corp/eks-irsa-role/aws')) } : f));
+    const r = doctor(files);
+    expect(r.findings.filter((x) => x.code === 'RF903').map((x) => x.path)).toContain('deploy/iam/iam.tf:5:1');
     expect(r.findings.filter((x) => x.code === 'RF913' || x.code === 'RF901')).toEqual([]);
+  });
+
+  it('module: terraform-aws-modules iam-role-for-service-accounts-eks is read as the role it documents (registry-modules.ts)', () => {
+    const r = doctor(withHcl('module'));
+    expect(r.findings.filter((x) => x.code === 'RF903').map((x) => x.path)).not.toContain('deploy/iam/iam.tf:5:1');
+    expect(r.proofs.find((p) => p.claim.startsWith('only cluster:gitlab/gitlab-runner can assume the manager role gitlab-runner-manager'))?.holds).toBe(true);
+    // The call attaches no policy (no role_policy_arns): the manager really cannot reach its cache.
+    expect(r.findings.filter((x) => x.severity === 'error').map((x) => x.code)).toEqual(['RF201']);
   });
 
   it('broken-refs: every reference that names nothing is RF913 at its position, the rest is still read', () => {
@@ -410,5 +420,69 @@ describe('a cycle through a module argument', () => {
     const r = doctor(files);
     expect(r.exitCode).toBe(1);
     expect(r.findings.filter((f) => f.code === 'RF906' && /depends on itself/.test(f.message)).map((f) => f.path)).toEqual(['terraform/main.tf:11:1', 'terraform/modules/irsa/main.tf:55:1']);
+  });
+});
+
+describe('values the provider configuration or the names settle before apply', () => {
+  const REGIONAL = `
+provider "aws" {
+  region = "eu-west-1"
+}
+provider "aws" {
+  alias = "elsewhere"
+}
+data "aws_region" "current" {}
+data "aws_region" "asked" {
+  name = "us-east-1"
+}
+data "aws_region" "elsewhere" {
+  provider = aws.elsewhere
+}
+resource "aws_autoscaling_group" "workers" {
+  name     = "ci-workers"
+  max_size = 2
+  min_size = 0
+}
+resource "aws_iam_role" "r" {
+  name = "r"
+}
+resource "aws_iam_role_policy_attachment" "each" {
+  for_each   = { cache = aws_iam_role.r.arn, ecr = "arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly" }
+  role       = "r"
+  policy_arn = each.value
+}
+`;
+  it.each<[string, Value]>([
+    // data.aws_region is the region its provider configuration states, or the one it is asked for.
+    ['data.aws_region.current.name', 'eu-west-1'],
+    ['data.aws_region.current.id', 'eu-west-1'],
+    ['data.aws_region.asked.name', 'us-east-1'],
+    // In a policy, an Auto Scaling group's ARN names the group by its name (the UUID only apply knows as *).
+    ['jsonencode({ Resource = aws_autoscaling_group.workers.arn })', '{"Resource":"arn:aws:autoscaling:eu-west-1:000000000000:autoScalingGroup:*:autoScalingGroupName/ci-workers"}'],
+  ])('%s', (expr, expected) => {
+    const { value, broken } = evalLocal(expr, REGIONAL);
+    expect(broken).toEqual([]);
+    expect(value).toEqual(expected);
+  });
+
+  it.each([
+    ['data.aws_region.elsewhere.name', /known only when Terraform reads the data source/],
+    // Outside a policy the ARN is what apply gives (the UUID matters there).
+    ['aws_autoscaling_group.workers.arn', /known only after apply/],
+  ])('%s stays unknown', (expr, why) => {
+    const { value } = evalLocal(expr, REGIONAL);
+    expect(value).toBeInstanceOf(Unknown);
+    expect((value as Unknown).reason.message).toMatch(why);
+  });
+
+  it('for_each over a map whose keys are known and values are not makes one instance per key (Terraform needs the keys only)', () => {
+    const mod = emptyModule('.');
+    addHclBody(mod, parseHcl(REGIONAL), hclLoc('t.tf', REGIONAL), (path) => ({ source: undefined as never, doc: 0, path }), () => undefined);
+    const ev = new ModuleEvaluator(mod, { renderPolicy: renderPolicyDocument });
+    const block = mod.blocks.find((b) => b.name === 'each')!;
+    const insts = ev.instances(block);
+    expect(insts).not.toBeInstanceOf(Unknown);
+    expect((insts as { name: string }[]).map((i) => i.name)).toEqual(['each["cache"]', 'each["ecr"]']);
+    expect(ev.body(block, (insts as Parameters<typeof ev.body>[1][])[1]!).policy_arn).toBe('arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly');
   });
 });

@@ -53,6 +53,8 @@ function grantSite(f: Finding, roleName: string, requests: readonly FindingReque
   if (/^aws_iam_role_policy\.doctor_\d+_\d+$/.test(via)) return { ...f, path };
   // A managed policy the doctor attached as an inline one is named by its attachment in the user's files.
   const named = /^aws_iam_role_policy\.doctor_attached_(.+)$/.exec(via);
-  const shown = named ? `aws_iam_role_policy_attachment.${named[1]!}` : via;
+  // A role's own inline_policy block, read as an inline policy, is named by that block.
+  const block = /^aws_iam_role_policy\.doctor_inline_(.+)_\d+$/.exec(via);
+  const shown = named ? `aws_iam_role_policy_attachment.${named[1]!}` : block ? `aws_iam_role.${block[1]!}.inline_policy` : via;
   return { ...f, path, message: `${f.message} (granted by ${shown})` };
 }

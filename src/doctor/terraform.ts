@@ -220,6 +220,24 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     }
     setOwn(resource.aws_iam_role!, k, { ...body, assume_role_policy: trust });
   }
+  // A role's own `inline_policy` blocks (name, policy) are its inline policies, as aws_iam_role_policy resources are;
+  // an empty block (Terraform's way to remove them all) has no policy and adds none.
+  for (const [k, body] of Object.entries(resource.aws_iam_role ?? {})) {
+    if (k.startsWith('doctor_') || body.inline_policy === undefined || body.inline_policy === null) continue;
+    const blocks = Array.isArray(body.inline_policy) ? (body.inline_policy as unknown[]) : [body.inline_policy];
+    blocks.forEach((b, i) => {
+      if (!isObject(b) || b.policy === undefined || b.policy === null || b.policy === '') return;
+      const policy = literal(`aws_iam_role.${k}`, 'inline_policy', b.policy);
+      const key = `doctor_inline_${k}_${i}`;
+      if (policy === undefined) {
+        (root.unreadPolicies ??= []).push({ role: body.name, via: `aws_iam_role.${k}.inline_policy` });
+        return;
+      }
+      (resource.aws_iam_role_policy ??= {})[key] = { role: body.name, policy };
+      const origin = tf.origins.get(`aws_iam_role.${k}.inline_policy`) ?? tf.origins.get(`aws_iam_role.${k}`);
+      if (origin) tf.origins.set(`aws_iam_role_policy.${key}`, origin);
+    });
+  }
   // Inline policies of roles left out go with them (the role is already reported; a dangling reference would only repeat it).
   const keptNames = new Set(Object.values(resource.aws_iam_role ?? {}).map((b) => String(b.name)));
   const leftOut = new Set<string>();

@@ -50,6 +50,8 @@ export interface ConfigModule {
   outputs: Map<string, { expr: Expr; loc: Loc; at: number }>;
   /** `provider` blocks (the aws provider's region, allowed_account_ids, default_tags are read). */
   providers: ConfigProvider[];
+  /** A public registry module's stand-in (registry-modules.ts): its text is the doctor's, never shown as the user's. */
+  standIn?: true;
 }
 
 export interface ConfigModuleCall {
@@ -57,6 +59,8 @@ export interface ConfigModuleCall {
   at: number;
   source?: string;
   body?: ConfigBody;
+  /** Where the module block is (what a registry module's stand-in creates is located there). */
+  origin?: Origin;
 }
 
 export interface ConfigProvider {
@@ -124,7 +128,7 @@ export function addHclBody(mod: ConfigModule, body: Body, loc: Loc, originOf: (p
       const source = s?.expr.k === 'tpl' && s.expr.parts.every((p) => typeof p === 'string') ? s.expr.parts.join('') : undefined;
       const path = ['module', b.labels[0]!];
       mark(path, b.at);
-      mod.modules.set(b.labels[0]!, { loc, at: b.at, ...(source !== undefined ? { source } : {}), body: toBody(b.body, path, undefined) });
+      mod.modules.set(b.labels[0]!, { loc, at: b.at, ...(source !== undefined ? { source } : {}), body: toBody(b.body, path, undefined), origin: originOf(path) });
     } else if (b.type === 'output' && b.labels.length === 1) {
       const v = b.body.attrs.find((a) => a.name === 'value');
       if (v) mod.outputs.set(b.labels[0]!, { expr: v.expr, loc, at: v.expr.at });

@@ -1,6 +1,6 @@
 import { LineIndex, type Expr } from './ast.js';
 import { parseJsonTemplate } from './parse.js';
-import type { ConfigBlock, ConfigBody, ConfigModule, Loc } from './config.js';
+import type { ConfigBlock, ConfigBody, ConfigModule, ConfigModuleCall, Loc } from './config.js';
 import type { Position } from '../source.js';
 import { asSet, callFunction, isSet, replaceText } from './functions.js';
 import { setOwn } from '../../emit/artifacts.js';
@@ -143,6 +143,17 @@ function inlineKeyReferences(v: Value, symbols = false): Exclude<Value, Unknown>
   return v;
 }
 
+/**
+ * What keeps a for_each collection from being expanded: Terraform needs its keys, not its values. A
+ * map's keys are its own (values only apply knows stay unknown in `each.value`); a set's keys are its
+ * elements; a list iterated by a dynamic block (`byIndex`) is keyed by index, else by its elements.
+ */
+function unknownKey(v: Value, byIndex: boolean): Unknown | undefined {
+  if (v instanceof Unknown) return v;
+  if (Array.isArray(v) && (isSet(v) || !byIndex)) return firstUnknown(v);
+  return undefined;
+}
+
 export function firstUnknown(v: Value): Unknown | undefined {
   if (v instanceof Unknown) return v;
   if (Array.isArray(v)) {
@@ -231,6 +242,8 @@ export interface EvalHooks {
   renderPolicy(body: Record<string, unknown>, symbols?: boolean): unknown;
   /** The configuration of a local module (`source = "./…"`) called from `dir`, or why it is not read. */
   module?(dir: string, source: string): ConfigModule | { code: 'RF903' | 'RF915'; why: string; fix: string } | undefined;
+  /** A stand-in for a public registry module the doctor knows (`src/doctor/hcl/registry-modules.ts`), built for one call; `{ why }` when the call is outside what it models. */
+  registryModule?(source: string, call: ConfigModuleCall, dir: string): ConfigModule | { why: string } | undefined;
   /**
    * The text of a file given, for `file()` and `templatefile()`, by the path the evaluator resolved
    * (relative paths from the module's folder); undefined: not in the evidence given. Without this
@@ -336,6 +349,10 @@ const DERIVED_ARNS: Record<string, { attr: string; name: string; service: string
   // A parameter's ARN is `parameter/` and its name without the leading slash a hierarchical name has.
   // A name with a slash is a hierarchy and must begin with one (Systems Manager, "Parameter naming").
   aws_ssm_parameter: { attr: 'arn', name: 'name', service: 'ssm', regional: true, resource: (n) => (n.includes('/') && !n.startsWith('/') ? undefined : `parameter/${n.replace(/^\//, '')}`) },
+  // An Auto Scaling group's ARN carries a UUID only apply knows (autoScalingGroup:<uuid>:autoScalingGroupName/<name>);
+  // a group's name is unique in its account and region, so in a policy the ARN with `*` for the UUID names that one
+  // group, as the fleeting plugin's docs and runner-fleet's own policies write it.
+  aws_autoscaling_group: { attr: 'arn', name: 'name', service: 'autoscaling', regional: true, resource: (n) => `autoScalingGroup:*:autoScalingGroupName/${n}` },
 };
 
 /**
@@ -434,6 +451,8 @@ export class ModuleEvaluator {
 
   /** A host path symbol is shown as the expression `e` the user wrote for it, the first one met. */
   #shownAs(symbol: Unknown, e: Expr, env: Env): Unknown {
+    // A stand-in's expressions are not the user's: the symbol keeps the URL it was made from.
+    if (this.mod.standIn) return symbol;
     const shown = this.scope.hostPathsShown;
     const had = shown?.get(symbol.render);
     if (shown && BARE_SYMBOL.test(symbol.render) && !had?.written) shown.set(symbol.render, { text: this.sym(env.loc.text.slice(e.at, e.end)), written: true });
@@ -498,7 +517,7 @@ export class ModuleEvaluator {
     const count = block.body.attrs.find((a) => a.name === 'count');
     if (fe) {
       const v = this.value(fe.expr, { loc: fe.loc, vars: new Map() });
-      const u = firstUnknown(v);
+      const u = unknownKey(v, false);
       if (u) out = new Unknown(this.sym(`${block.type}.${block.name}`), reworded(u.reason, `for_each of ${block.type}.${block.name} is not statically known: ${u.reason.message}`));
       else if (Array.isArray(v)) out = [...new Set(v.map(keyString))].sort().map((k) => ({ name: `${block.name}[${JSON.stringify(k)}]`, each: { key: k, value: k } }));
       else if (isObj(v)) out = Object.keys(v).sort().map((k) => ({ name: `${block.name}[${JSON.stringify(k)}]`, each: { key: k, value: v[k]! } }));
@@ -591,7 +610,7 @@ export class ModuleEvaluator {
     const content = b.body.blocks.filter((x) => x.type === 'content');
     if (!fe || content.length !== 1) return notExpanded(`dynamic "${label}" needs for_each and one content block`);
     const coll = this.value(fe.expr, { ...env, loc: fe.loc });
-    const u = firstUnknown(coll);
+    const u = unknownKey(coll, true);
     if (u) return notExpanded(`for_each of dynamic "${label}" is not statically known`, u.reason);
     if (!Array.isArray(coll) && !isObj(coll)) return notExpanded(`for_each of dynamic "${label}" is not a collection`);
     const it = b.body.attrs.find((a) => a.name === 'iterator');
@@ -1114,8 +1133,9 @@ export class ModuleEvaluator {
       const u = firstUnknown(body);
       if (u) {
         // Known up to bare references (an OIDC provider's ARN, an issuer's host path): its JSON with them as written,
-        // as `.tf.json` of the data source would carry it; the trust's grammar decides where they may stand.
-        const inlined = this.scope.address === '' ? inlineKeyReferences(body, true) : undefined;
+        // as `.tf.json` of the data source would carry it; the trust's grammar decides where they may stand. In a
+        // module too: its own unknowns carry its address and are never bare, so a bare one is the caller's value.
+        const inlined = inlineKeyReferences(body, true);
         const doc = inlined !== undefined ? this.hooks.renderPolicy(toModel(inlined) as Record<string, unknown>, true) : undefined;
         const json = doc !== undefined ? JSON.stringify(doc) : undefined;
         if (json === undefined || this.mixesIssuers(json)) return this.carry(e, env, u);
@@ -1141,6 +1161,13 @@ export class ModuleEvaluator {
       const account = this.#accountOf(this.body(block, inst).provider);
       if (account !== undefined) return account;
     }
+    // The region Terraform runs in (data.aws_region): the one it is asked for (`name`, v6 `region`), else its provider configuration's.
+    if (block.mode === 'data' && block.type === 'aws_region' && (attr === 'name' || attr === 'region' || attr === 'id')) {
+      const body = this.body(block, inst);
+      const asked = typeof body.region === 'string' ? body.region : body.name;
+      const region = asked !== undefined ? asked : this.providers().get(this.#providerName(body.provider))?.body?.region;
+      if (typeof region === 'string' && region !== '') return region;
+    }
     // ARNs AWS builds from the name alone (an ECS cluster, an IAM role, a parameter …): known once the name is.
     if (block.mode === 'resource' && Object.hasOwn(DERIVED_ARNS, block.type) && (DERIVED_ARNS[block.type]!.everywhere === true || this.#inPolicy)) {
       const arn = this.#derivedArn(block.type, attr, this.body(block, inst));
@@ -1148,7 +1175,8 @@ export class ModuleEvaluator {
     }
     // An IAM OIDC provider's ARN is arn:<partition>:iam::<account>:oidc-provider/<its URL without https://> (IAM
     // User Guide, "Create an OpenID Connect identity provider"); its url is the one written (Terraform plans it so).
-    if (block.mode === 'resource' && block.type === 'aws_iam_openid_connect_provider' && (attr === 'arn' || attr === 'url') && this.scope.address === '') {
+    // The data source looked up by `url` (no `arn`) is the provider of that URL in its provider configuration's account.
+    if (block.type === 'aws_iam_openid_connect_provider' && (attr === 'arn' || attr === 'url') && this.scope.address === '' && (block.mode === 'resource' || this.body(block, inst).arn === undefined)) {
       const body = this.body(block, inst);
       const url = body.url ?? null;
       if (attr === 'url' && (typeof url === 'string' || (url instanceof Unknown && url.reason.code === 'RF906'))) return url;
@@ -1334,9 +1362,12 @@ export class ModuleEvaluator {
     const source = call.source;
     let out: Map<string, ModuleEvaluator> | Unknown;
     const local = source !== undefined && /^\.\.?[\\/]/.test(source);
-    const found = local && this.hooks.module ? this.hooks.module(this.mod.dir, source) : undefined;
+    // A public registry module the doctor knows is read as its stand-in, one per call (its own folder).
+    const known = !local && source !== undefined && this.hooks.registryModule ? this.hooks.registryModule(source, call, `${this.mod.dir}/.module.${name}`) : undefined;
+    const found = local && this.hooks.module ? this.hooks.module(this.mod.dir, source) : known !== undefined && 'blocks' in known ? known : undefined;
     if (source === undefined) out = notRead('RF913', `module "${name}" has no literal source`, 'give the module block a source');
-    else if (!local) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read (the doctor follows local modules only), so what it creates is not proven`, 'give `terraform show -json` of a plan or state, which lists the resources of every module');
+    else if (!local && known !== undefined && !('blocks' in known)) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read: ${known.why}, so what it creates is not proven`, 'give `terraform show -json` of a plan or state, which lists the resources of every module');
+    else if (!local && !found) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read (the doctor follows local modules and a few public ones only), so what it creates is not proven`, 'give `terraform show -json` of a plan or state, which lists the resources of every module');
     else if (!found) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read`, 'give the module\'s folder too');
     else if (!('blocks' in found)) out = notRead(found.code, `module "${name}" from ${source} is not read: ${found.why}`, found.fix);
     else if (this.scope.chain.includes(found.dir)) out = notRead('RF915', `module "${name}" from ${source} calls a module that is already being called (${[...this.scope.chain, found.dir].join(' → ')}): Terraform refuses a cycle of module calls, and the doctor does not follow it`, 'break the cycle of module calls');

@@ -8,6 +8,7 @@ import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, 
 import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, toModel, type EvalHooks, type Value } from './eval.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
+import { registryModule } from './registry-modules.js';
 
 /**
  * Terraform configuration into the evidence: `.tf` (HCL) and `.tf.json` files are read into one
@@ -91,7 +92,7 @@ export function readTfJsonInto(ev: Evidence, source: SourceFile, doc: Record<str
   }
   if (isObject(doc.module)) {
     for (const [name, v] of Object.entries(doc.module)) {
-      mod.modules.set(name, { loc: locOf(['module', name]), at: 0, ...(isObject(v) && typeof v.source === 'string' ? { source: v.source } : {}), ...(isObject(v) ? { body: jsonBody(v, (p) => locOf(['module', name, ...p]), { dynamic: false }) } : {}) });
+      mod.modules.set(name, { loc: locOf(['module', name]), at: 0, origin: { ...origin, path: [...origin.path, 'module', name] }, ...(isObject(v) && typeof v.source === 'string' ? { source: v.source } : {}), ...(isObject(v) ? { body: jsonBody(v, (p) => locOf(['module', name, ...p]), { dynamic: false }) } : {}) });
     }
   }
   if (isObject(doc.output)) {
@@ -139,7 +140,7 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   const called = new Set<ConfigModule>();
   for (const mod of tf.configs.values()) for (const t of callees(mod)) called.add(t);
   // A folder not given: undefined (the evaluator says "not in the evidence given").
-  const withModules: EvalHooks = { ...hooks, module: (dir, source) => byDir.get(moduleDir(normalDir(dir), source)) };
+  const withModules: EvalHooks = { ...hooks, module: (dir, source) => byDir.get(moduleDir(normalDir(dir), source)), registryModule };
   const roots = [...tf.configs.values()].filter((m) => !called.has(m));
   // Folders some root calls, directly or not: read through their calls only (even where a call makes no instance).
   const reached = new Set<ConfigModule>(roots);

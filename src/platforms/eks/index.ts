@@ -210,8 +210,12 @@ function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
   }
   const roleByArn = new Map<string, string>();
   if (facts && fleet.aws) for (const role of facts.roles.values()) roleByArn.set(roleArn(fleet.aws.partition, fleet.aws.accountId, role.path, role.name), role.name);
-  // An annotation written as a reference to a role of the root (`${aws_iam_role.<key>.arn}`, as the doctor reads a helm_release's values) names that role.
-  for (const [key, body] of Object.entries(docs.terraformAws?.resource.aws_iam_role ?? {})) if (typeof body.name === 'string' && !body.name.includes('${')) roleByArn.set(`\${aws_iam_role.${key}.arn}`, body.name);
+  // An annotation written as a reference to a role of the root (`${aws_iam_role.<key>.arn}`, as the doctor reads a helm_release's values) names that role;
+  // one made by a module (key `module.<call>.<name>`) is referenced through the module's address (`${module.<call>.aws_iam_role.<name>.arn}`).
+  for (const [key, body] of Object.entries(docs.terraformAws?.resource.aws_iam_role ?? {})) {
+    if (typeof body.name !== 'string' || body.name.includes('${')) continue;
+    roleByArn.set(key.startsWith('module.') ? `\${${key.replace(/\.([^.]+)$/, '.aws_iam_role.$1')}.arn}` : `\${aws_iam_role.${key}.arn}`, body.name);
+  }
   const index: EksIndex = { clusters: new Map(fleet.clusters.map((c) => [c.name, c])), associations, associatedTo, annotations, audiences, roleByArn, irsa: new WeakMap(), keys: new WeakMap(), lists: new WeakMap() };
   indexes.set(docs, index);
   return index;

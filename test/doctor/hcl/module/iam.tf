@@ -1,5 +1,6 @@
-# Roles made by a registry module (terraform-aws-modules' IRSA submodule style): the doctor does
-# not download or follow modules, so it says the roles are not in the evidence (RF903).
+# A role made by a registry module (terraform-aws-modules' IRSA submodule): the doctor reads this
+# one module as what it documents it creates; pointed at a module it has no reading of, the role
+# is not in the evidence (RF903).
 
 module "runner_manager_irsa" {
   source  = "terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks"

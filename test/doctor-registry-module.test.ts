@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctor } from '../src/doctor/index.js';
+import { corpusFiles } from './helpers/doctor.js';
+
+/**
+ * A public registry module the doctor knows (terraform-aws-modules/iam iam-role-for-service-accounts-eks)
+ * is read as the role it documents: the chain through it is proven, not left as "module not read".
+ */
+const SOUND = join(import.meta.dirname, 'doctor', 'corpus', 'eks-irsa-registry-module-sound');
+
+function withMain(edit: (main: string) => string) {
+  return corpusFiles(SOUND).map((f) => (f.path === 'main.tf' ? { ...f, bytes: Buffer.from(edit(readFileSync(join(SOUND, 'main.tf'), 'utf8'))) } : f));
+}
+
+describe('doctor: terraform-aws-modules iam-role-for-service-accounts-eks', () => {
+  it('proves the chain through both calls (the roles, their trust, the policies of role_policy_arns)', () => {
+    const r = doctor(corpusFiles(SOUND));
+    expect(r.findings.map((f) => `${f.code} ${f.path} ${f.message}`)).toEqual([]);
+    expect(r.proofs.length).toBe(6);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(r.proofs.map((p) => p.claim)).toContain('the manager reads and writes runner/ in cache acme-gitlab-runner-cache and nothing else there');
+  });
+
+  it('proves it with provider_arn from an aws_iam_openid_connect_provider resource over the cluster issuer, and from a literal ARN', () => {
+    const resource = withMain((m) =>
+      m
+        .replace('data "aws_iam_openid_connect_provider" "this" {', 'resource "aws_iam_openid_connect_provider" "this" {\n  client_id_list  = ["sts.amazonaws.com"]')
+        .replaceAll('data.aws_iam_openid_connect_provider.this.arn', 'aws_iam_openid_connect_provider.this.arn'),
+    );
+    const literal = withMain((m) => m.replaceAll('data.aws_iam_openid_connect_provider.this.arn', '"arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-central-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E"'));
+    for (const files of [resource, literal]) {
+      const r = doctor(files);
+      expect(r.findings.map((f) => `${f.code} ${f.path} ${f.message}`)).toEqual([]);
+      expect(r.proofs.length).toBe(6);
+      expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    }
+  });
+
+  it('a wildcard subject through assume_role_condition_test = "StringLike" is RF102 at the call, in the words of the user\'s issuer', () => {
+    const r = doctor(withMain((m) => m.replace('  role_name = "gitlab-runner-manager"', '  role_name = "gitlab-runner-manager"\n  assume_role_condition_test = "StringLike"').replace('["gitlab-runner:gitlab-runner"]', '["gitlab-runner:*"]')));
+    const wildcard = r.findings.filter((f) => f.code === 'RF102');
+    expect(wildcard.map((f) => f.path)).toEqual(['main.tf:65:1']);
+    expect(wildcard[0]!.message).toContain('${replace(data.aws_eks_cluster.this.identity[0].oidc[0].issuer, "https://", "")}:sub with StringLike ["system:serviceaccount:gitlab-runner:*"]');
+    expect(r.findings.filter((f) => f.code === 'RF103').map((f) => f.path)).toEqual(['main.tf:65:1']);
+  });
+
+  it('reads the module from its git source too', () => {
+    const r = doctor(withMain((m) => m.replaceAll('"terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks"', '"git::https://github.com/terraform-aws-modules/terraform-aws-iam.git//modules/iam-role-for-service-accounts-eks?ref=v5.48.0"')));
+    expect(r.findings).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  it('a call setting an argument the stand-in does not model is not read (RF903 at the call), never half-read', () => {
+    const r = doctor(withMain((m) => m.replace('  role_name = "gitlab-ci-jobs"', '  role_name = "gitlab-ci-jobs"\n  attach_external_secrets_policy = true')));
+    const notRead = r.findings.filter((f) => f.code === 'RF903' && f.message.includes('module "jobs_irsa"'));
+    expect(notRead.map((f) => f.path)).toEqual(['main.tf:90:1']);
+    expect(notRead[0]!.message).toContain('it sets attach_external_secrets_policy');
+    expect(r.findings.filter((f) => f.code === 'RF914')).toEqual([]);
+  });
+});

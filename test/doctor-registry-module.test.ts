@@ -52,6 +52,33 @@ describe('doctor: terraform-aws-modules iam-role-for-service-accounts-eks', () =
     expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
   });
 
+  // The stand-in is true for releases 4.21.1 up to 6.0.0: earlier ones pin no audience in the trust,
+  // 6.0.0 has no such sub-module. A version or ref that may give another release is not read.
+  it.each([
+    ['version "~> 4.0" (releases without the :aud condition)', (m: string) => m.replaceAll('version = "~> 5.48"', 'version = "~> 4.0"'), /version constraint "~> 4.0" admits releases outside 4\.21\.1 up to before 6\.0\.0/],
+    ['an exact version before the :aud condition', (m: string) => m.replaceAll('version = "~> 5.48"', 'version = "4.20.0"'), /"4.20.0" admits releases outside/],
+    ['an open-ended version', (m: string) => m.replaceAll('version = "~> 5.48"', 'version = ">= 5.0"'), /">= 5.0" admits releases outside/],
+    ['no version (the newest release, which has no such sub-module)', (m: string) => m.replaceAll('  version = "~> 5.48"\n', ''), /pins no literal version/, 'main.tf:89:1'],
+    ['a git source on a branch', (m: string) => m.replaceAll('"terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks"', '"git::https://github.com/terraform-aws-modules/terraform-aws-iam.git//modules/iam-role-for-service-accounts-eks?ref=master"'), /ref "master" is not a release tag/],
+    ['a git source without a ref', (m: string) => m.replaceAll('"terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks"', '"git::https://github.com/terraform-aws-modules/terraform-aws-iam.git//modules/iam-role-for-service-accounts-eks"'), /ref \(none: the default branch\) is not a release tag/],
+  ] as [string, (m: string) => string, RegExp, string?][])('a call that may get a release the doctor does not read is RF903 at the call: %s', (_, edit, why, at = 'main.tf:90:1') => {
+    const r = doctor(withMain(edit));
+    const notRead = r.findings.filter((f) => f.code === 'RF903' && f.message.includes('module "jobs_irsa"'));
+    // (without its version line above, the call starts a line earlier)
+    expect(notRead.map((f) => f.path)).toEqual([at]);
+    expect(notRead[0]!.message).toMatch(why);
+  });
+
+  it.each([
+    ['an exact release with the :aud condition', 'version = "4.21.1"'],
+    ['a bounded range', 'version = ">= 5.0, < 6.0"'],
+    ['a patch-level pessimistic constraint', 'version = "~> 5.48.0"'],
+  ])('a version that admits only releases the doctor reads is read: %s', (_, version) => {
+    const r = doctor(withMain((m) => m.replaceAll('version = "~> 5.48"', version)));
+    expect(r.findings.filter((f) => f.code === 'RF903')).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
   it('a call setting an argument the stand-in does not model is not read (RF903 at the call), never half-read', () => {
     const r = doctor(withMain((m) => m.replace('  role_name = "gitlab-ci-jobs"', '  role_name = "gitlab-ci-jobs"\n  attach_external_secrets_policy = true')));
     const notRead = r.findings.filter((f) => f.code === 'RF903' && f.message.includes('module "jobs_irsa"'));

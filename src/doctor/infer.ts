@@ -22,12 +22,11 @@ import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './in
 import { inferIdTokens } from './infer-reach.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
+import { isObject } from '../model/is-object.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** `{{ .Release.Namespace }}` as a Helm template writes it (with or without spaces and trim markers). */
 const RELEASE_NAMESPACE = /\{\{-?\s*\.Release\.Namespace\s*-?\}\}/;

@@ -13,8 +13,7 @@ import { dataPathOf, grammarPath, pathIn, policyDocumentProblem, renderPolicyDoc
 
 export { renderPolicyDocument } from './policy-document.js';
 import { terraformSymbols } from '../verify/reach/roles.js';
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isObject } from '../model/is-object.js';
 
 /**
  * Why a policy document is not one the IAM evaluator (and AWS) accepts; undefined when it is.

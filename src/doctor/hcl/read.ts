@@ -8,14 +8,13 @@ import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, 
 import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, toModel, type EvalHooks, type Value } from './eval.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
+import { isObject } from '../../model/is-object.js';
 
 /**
  * Terraform configuration into the evidence: `.tf` (HCL) and `.tf.json` files are read into one
  * configuration model per folder (Terraform's module), then evaluated by one evaluator into the
  * resource bodies the proofs read.
  */
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const dirOf = (path: string) => path.replace(/[\\/][^\\/]*$/, '') || '.';
 

@@ -30,7 +30,7 @@ describe('doctor: edit sites from structured data', () => {
     const found = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false, deployment: true }).findings.filter((f) => ['RF712', 'RF714', 'RF722'].includes(f.code));
     expect(found.map((f) => f.code).sort()).toEqual(['RF712', 'RF714', 'RF722']);
     const placed = found.map((f) => atEditSite({ ...f, message: `reworded ${f.code}` }, ev, inferred));
-    expect(Object.fromEntries(placed.map((f) => [f.code, f.path]))).toEqual({ RF712: 'main.tf:121:1', RF714: 'main.tf:126:1', RF722: 'main.tf:28:1' });
+    expect(Object.fromEntries(placed.map((f) => [f.code, f.path]))).toEqual({ RF712: 'main.tf:121:1', RF714: 'main.tf:126:1', RF722: 'main.tf:29:3' });
     expect(placed.find((f) => f.code === 'RF712')?.message).toBe('reworded RF712 (granted by aws_iam_role_policy_attachment.manager_ssm)');
     expect(placed.find((f) => f.code === 'RF714')?.message).toBe('reworded RF714 (granted by aws_iam_role_policy.manager_ecs)');
     // The data is not part of the report.

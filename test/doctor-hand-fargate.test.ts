@@ -216,10 +216,11 @@ EOF
 
   it("RF722 is reported at the role's trust, where the condition is written (the data document it renders), not at the manager's launch template", () => {
     const f = run().findings.find((x) => x.code === 'RF722');
-    expect(f?.path).toBe('main.tf:28:1');
-    // A trust written in the role itself: the role's assume_role_policy.
+    // The statement that names ecs-tasks.amazonaws.com, where the conditions go (before: main.tf:28:1, the data block).
+    expect(f?.path).toBe('main.tf:29:3');
+    // A trust written in the role itself: that statement in the role's assume_role_policy (before: main.tf:40:24, jsonencode).
     const inline = run(replace('  assume_role_policy = data.aws_iam_policy_document.ecs_tasks_trust.json\n}\n\nresource "aws_iam_role_policy" "job_task"', '  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ecs-tasks.amazonaws.com" } }] })\n}\n\nresource "aws_iam_role_policy" "job_task"'));
-    expect(inline.findings.find((x) => x.code === 'RF722')?.path).toBe('main.tf:40:24');
+    expect(inline.findings.find((x) => x.code === 'RF722')?.path).toBe('main.tf:40:74');
   });
 
   it("an account a binding names is the one the VM runners' identities and the derived ARNs are settled to, before the VM runners are read", () => {

@@ -2,7 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { terraformToK8sObject } from '../src/doctor/kubernetes-terraform.js';
-import { corpusFiles } from './helpers/doctor.js';
+import { corpusFiles, PROVIDER_CASE_MANIFESTS_HEAD } from './helpers/doctor.js';
 
 /**
  * A runner manager deployed without the gitlab-runner chart: a Deployment running the
@@ -192,30 +192,7 @@ describe('terraformToK8sObject: a kubernetes_deployment_v1 as the Deployment it 
 
 describe('doctor: the same runner as YAML manifests reads the config.toml of the ConfigMap the Deployment mounts', () => {
   const manifests = (cmKey: string) => [
-    'apiVersion: v1',
-    'kind: Namespace',
-    'metadata:',
-    '  name: gitlab-runner',
-    '  labels:',
-    '    pod-security.kubernetes.io/enforce: baseline',
-    '---',
-    'apiVersion: v1',
-    'kind: ServiceAccount',
-    'metadata:',
-    '  name: gitlab-runner-manager',
-    '  namespace: gitlab-runner',
-    '  annotations:',
-    '    eks.amazonaws.com/role-arn: arn:aws:iam::210987654321:role/gitlab-runner-manager',
-    '---',
-    'apiVersion: v1',
-    'kind: ServiceAccount',
-    'metadata:',
-    '  name: gitlab-runner-jobs',
-    '  namespace: gitlab-runner',
-    '---',
-    'apiVersion: v1',
-    'kind: ConfigMap',
-    'metadata:',
+    ...PROVIDER_CASE_MANIFESTS_HEAD,
     '  name: gitlab-runner-config',
     '  namespace: gitlab-runner',
     'data:',

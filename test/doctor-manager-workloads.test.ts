@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
-import { baseDeployment, corpusFiles, deploymentFiles } from './helpers/doctor.js';
+import { baseDeployment, corpusFiles, deploymentFiles, PROVIDER_CASE_MANIFESTS_HEAD } from './helpers/doctor.js';
 
 /**
  * A runner manager deployed without the chart as a StatefulSet (stable identity) or, wrongly, a
@@ -125,30 +125,7 @@ describe('doctor: a manager written as kubernetes_daemon_set_v1', () => {
 describe('doctor: the same managers as YAML manifests', () => {
   const iam = corpusFiles(CASE).find((f) => f.path === 'iam.tf')!;
   const manifests = (workload: string[]) => [
-    'apiVersion: v1',
-    'kind: Namespace',
-    'metadata:',
-    '  name: gitlab-runner',
-    '  labels:',
-    '    pod-security.kubernetes.io/enforce: baseline',
-    '---',
-    'apiVersion: v1',
-    'kind: ServiceAccount',
-    'metadata:',
-    '  name: gitlab-runner-manager',
-    '  namespace: gitlab-runner',
-    '  annotations:',
-    '    eks.amazonaws.com/role-arn: arn:aws:iam::210987654321:role/gitlab-runner-manager',
-    '---',
-    'apiVersion: v1',
-    'kind: ServiceAccount',
-    'metadata:',
-    '  name: gitlab-runner-jobs',
-    '  namespace: gitlab-runner',
-    '---',
-    'apiVersion: v1',
-    'kind: ConfigMap',
-    'metadata:',
+    ...PROVIDER_CASE_MANIFESTS_HEAD,
     '  name: runner-config',
     '  namespace: gitlab-runner',
     'data:',

@@ -10,6 +10,7 @@ import type { Evidence, RoleEvidence } from './evidence.js';
 import type { Inferred } from './infer.js';
 import { AWS_READ_ACTIONS, AwsReadError, type AwsReadOperation, type AwsReadPort } from './aws-port.js';
 import { grammarPath, pathIn } from './policy-document.js';
+import { isObject } from '../model/is-object.js';
 
 /**
  * `doctor --aws`: the AWS names the evidence mentions, read live through a read-only port and
@@ -20,7 +21,6 @@ import { grammarPath, pathIn } from './policy-document.js';
  * into it with line and column of the document as AWS returned it, pretty-printed.
  */
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' && !v.includes('${') ? v : undefined);
 const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 

@@ -1,5 +1,6 @@
 import type { Evidence } from './evidence.js';
 import type { Origin } from './source.js';
+import { isObject } from '../model/is-object.js';
 
 /**
  * Azure CLI output read as the azurerm resources it describes, so a deployment made with `az`
@@ -100,4 +101,3 @@ function add(ev: Evidence, x: Record<string, unknown>, origin: Origin): void {
   }
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);

@@ -129,7 +129,9 @@ export function azureWhere(f: Finding, inferred: Inferred): Finding {
     return o ? formatPosition(originAt(o, ...path)) : undefined;
   };
   if (f.code === 'RF104') {
-    const id = inferred.intent.identities.find((i) => i.cloud === 'azure' && f.message.endsWith(` ${i.purpose} role ${i.roleName}`));
+    // The identity the proof names as data (its message may be worded otherwise).
+    const about = f.subject?.kind === 'assume' ? f.subject.identity : undefined;
+    const id = inferred.intent.identities.find((i) => i.cloud === 'azure' && i.key === about);
     if (!id || id.binding.subject.kind !== 'kubernetes') return f;
     const s = id.binding.subject;
     const saAt = inferred.bindingOrigins.get(id.key);

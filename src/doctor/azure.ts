@@ -6,6 +6,7 @@ import { UUID } from '../spec/azure.js';
 import { containerScope, storageAccountId } from '../verify/azure-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
+import { isObject } from '../model/is-object.js';
 
 /**
  * The Azure half of the Terraform evidence (azurerm resources and data sources from `.tf.json`,
@@ -67,7 +68,6 @@ const ARM_TYPES: Record<string, string> = {
   azurerm_user_assigned_identity: 'Microsoft.ManagedIdentity/userAssignedIdentities',
 };
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const TOKEN = /\$\{(data\.)?([a-z0-9_]+)\.([A-Za-z0-9_-]+)\.([a-z_]+)\}/g;
 const IDENTITY_ID = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.ManagedIdentity\/userAssignedIdentities\/([^/]+)$/i;

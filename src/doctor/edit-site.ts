@@ -10,21 +10,23 @@ import { formatPosition, originAt } from './source.js';
  * helm_release) whose fix is an edit somewhere else: there, from the finding's `subject` (the role
  * and, for a permission it must not have, the requests), never from its message.
  *
- * - About a role's trust (RF101 audience not pinned, RF102 wildcard subject, RF103 others may
- *   assume it, RF105 the jobs' role admitted by the manager's trust, RF722 a service trust without
- *   source conditions): the role's trust policy, where assume_role_policy is written (or the data
- *   document that renders it).
- * - About a permission (RF202 the manager beyond its cache prefix, RF712 other runners' parameters,
- *   RF714 other task families or roles, RF203 the cache bucket for jobs): the first policy of the role that alone allows one of the requests,
- *   which the message then names.
+ * - About a role's trust (`trust`: RF101 audience not pinned, RF102 wildcard subject, RF103 others
+ *   may assume it, RF105 the jobs' role admitted by the manager's trust, RF722 a service trust
+ *   without source conditions, at the statement that names the service): the role's trust policy,
+ *   where assume_role_policy is written (or the data document that renders it).
+ * - About a permission (`grant`: RF202 the manager beyond its cache prefix, RF712 other runners'
+ *   parameters, RF714 other task families or roles, RF203 the cache bucket for jobs, RF105 job
+ *   permissions that take the manager role over): the first policy of the role that alone allows
+ *   one of the requests, which the message then names.
  *
- * The `subject` is dropped here: it is not part of what the doctor reports.
+ * The `subject` of a finding placed here is dropped: it is not part of what the doctor reports.
+ * Other subjects are left for the doctor's later steps, which drop them in turn.
  */
 export function atEditSite(f: Finding, ev: Evidence, inferred: Inferred): Finding {
   const { subject, ...out } = f;
-  if (!subject) return out;
-  if (subject.requests !== undefined) return grantSite(out, subject.role, subject.requests, ev, inferred);
-  return trustSite(out, subject.role, subject.at ?? [], ev, inferred);
+  if (subject?.kind === 'grant') return grantSite(out, subject.role, subject.requests, ev, inferred);
+  if (subject?.kind === 'trust') return trustSite(out, subject.role, subject.at ?? [], ev, inferred);
+  return f;
 }
 
 function roleKeyOf(inferred: Inferred, name: string): string | undefined {

@@ -4,6 +4,7 @@ import { IRSA_AUDIENCE, POD_IDENTITY_PRINCIPAL, ROLE_ARN_ANNOTATION } from '../p
 import { OWN_ACCOUNT } from './hcl/eval.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
 import type { Origin } from './source.js';
+import { isObject } from '../model/is-object.js';
 
 /**
  * What an eksctl ClusterConfig creates for workload identity, read as the documents it amounts to
@@ -116,6 +117,5 @@ function strings(v: unknown): Record<string, string> {
   return out;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
 const isPolicy = (v: unknown): v is PolicyDocument => isObject(v) && (Array.isArray(v.Statement) || isObject(v.Statement));

@@ -51,6 +51,8 @@ export interface TerraformEvidence {
    * → the expression the user wrote for it: what messages and claims show instead.
    */
   shownAs?: Map<string, string>;
+  /** Roles Terraform names only at apply: the stand-in name they are proven under → the resource (`aws_iam_role.x`). */
+  namedAtApply?: Map<string, string>;
   /**
    * Set once `configs` were evaluated into `resource`/`data` (and the chart values of `helm_release`
    * into `helmValues`): the findings of that evaluation. `doctor --aws` evaluates before its live

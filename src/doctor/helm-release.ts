@@ -9,6 +9,7 @@ import { SourceFile, formatPosition, type Position } from './source.js';
 import { tomlPlace } from './toml-locate.js';
 import { templatePositions } from './template-map.js';
 import type { Evidence } from './evidence.js';
+import { isObject } from '../model/is-object.js';
 
 /**
  * The gitlab-runner chart deployed by Terraform's helm provider (`helm_release`): the release's
@@ -23,8 +24,6 @@ import type { Evidence } from './evidence.js';
 
 type Path = (string | number)[];
 type Locate = (path: Path) => Position;
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** Whether a release installs the gitlab-runner chart: by name, repository/name, or an OCI or archive URL ending in it. */
 export function isRunnerChart(chart: unknown, repository: unknown): boolean {

@@ -11,7 +11,7 @@ import { azureRules, azureWhere } from './azure-rules.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, screenPolicies, type AwsReadSummary } from './aws.js';
-import { evaluateTerraform, NAME_PICKED_AT_APPLY } from './terraform.js';
+import { evaluateTerraform } from './terraform.js';
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
@@ -155,7 +155,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const asWritten = (text: string): string =>
     symbolsShown(renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1') : text);
   const named = (f: Finding): Finding => (renamed || shownAs ? { ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: asWritten(f.fix) } : {}), ...(f.received !== undefined ? { received: symbolsShown(f.received) } : {}), ...(f.allowed !== undefined ? { allowed: symbolsShown(f.allowed) } : {}) } : f);
-  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f))).map(notShownByName)])))).map(named));
+  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));
@@ -168,14 +168,25 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
  * document can write (doctor/terraform.ts). A "cannot" about it (RF106: the manager cannot
  * iam:PassRole on its ARN) compares that stand-in with a name or ARN written out in a policy, which
  * may well be the name the role gets: not shown (RF903), never a mismatch. The proof stays failed.
+ * Which requests the role lacks, and what that is in words, come from the finding's subject.
  */
-function notShownByName(f: Finding): Finding {
-  const m = f.code === 'RF106' ? NAME_PICKED_AT_APPLY.exec(f.message) : null;
-  if (!m) return f;
-  const cannot = /^(.*?)\bcannot\b(.*)$/s.exec(f.message);
-  const what = cannot ? `whether ${cannot[1]!}can${cannot[2]!}` : f.message;
-  const fix = `set name = "<role name>" on ${m[1]!}, or give \`terraform show -json\` of the applied state, which carries the name it was given`;
-  return { ...f, code: 'RF903', severity: CODES.RF903.severity, message: `${what} is not shown: the name of ${m[1]!} is picked only at apply, so a name or ARN written out in a policy may or may not be it`, fix, deploymentFix: fix };
+function notShownByName(f: Finding, ev: Evidence): Finding {
+  const s = f.code === 'RF106' && f.subject?.kind === 'lacks' ? f.subject : undefined;
+  const named = ev.terraform.namedAtApply;
+  if (!s || !named) return f;
+  // A request on the ARN of such a role: the stand-in is the last segment of the ARN's role path.
+  const key = s.requests.map((r) => named.get(r.resource.slice(r.resource.lastIndexOf('/') + 1))).find((k) => k !== undefined);
+  if (key === undefined) return f;
+  const fix = `set name = "<role name>" on ${key}, or give \`terraform show -json\` of the applied state, which carries the name it was given`;
+  return { ...f, code: 'RF903', severity: CODES.RF903.severity, message: `whether the manager role can ${s.can} is not shown: the name of ${key} is picked only at apply, so a name or ARN written out in a policy may or may not be it`, fix, deploymentFix: fix };
+}
+
+/** What the proofs said about a finding as data (its `subject`) is not part of the report. */
+function withoutSubject(f: Finding): Finding {
+  if (f.subject === undefined) return f;
+  const out = { ...f };
+  delete out.subject;
+  return out;
 }
 
 /** The runner settings whose findings point at their key in the runner configuration (by the rest of the spec path). */
@@ -242,14 +253,14 @@ function withoutSecretDuplicates(all: Finding[]): Finding[] {
  * A service account that does not exist is said once: the doctor's own finding (RF904, or RF903
  * where the namespace's objects were not given) names it at the key with the value received, so
  * the chain proof's RF106 about the same account at the same key is not repeated (the proof that
- * needs the account still fails).
+ * needs the account still fails). Which account each is about is their subject.
  */
 function oneMissingServiceAccount(all: Finding[]): Finding[] {
-  const said = new Map<string, string[]>();
-  for (const f of all) if ((f.code === 'RF904' || f.code === 'RF903') && f.path !== '') said.set(f.path, [...(said.get(f.path) ?? []), f.message]);
+  const missing = (f: Finding): string | undefined => (f.subject?.kind === 'service-account' && f.path !== '' ? `${f.path}|${f.subject.namespace}/${f.subject.name}` : undefined);
+  const said = new Set(all.filter((f) => f.code === 'RF904' || f.code === 'RF903').map(missing).filter((k) => k !== undefined));
   return all.filter((f) => {
-    const sa = f.code === 'RF106' ? /^service account (\S+) is not in /.exec(f.message)?.[1] : undefined;
-    return sa === undefined || !(said.get(f.path) ?? []).some((m) => m.includes(` ${sa},`) || m.includes(` ${sa} `));
+    const k = f.code === 'RF106' ? missing(f) : undefined;
+    return k === undefined || !said.has(k);
   });
 }
 
@@ -258,9 +269,11 @@ function oneMissingServiceAccount(all: Finding[]): Finding[] {
  * and the role whose trust does not admit it (where that trust is written, and whom it admits).
  */
 function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
-  if (f.code === 'RF106' && f.message.includes(`annotated ${AUDIENCE_ANNOTATION}=`)) return audienceEnds(f, ev, inferred);
-  if (f.code !== 'RF104') return f;
-  const id = inferred.intent.identities.find((i) => f.message.includes(` role ${i.roleName}`) && f.message.includes(`${i.binding.subject.kind === 'kubernetes' ? `${i.binding.subject.namespace}/${i.binding.subject.serviceAccount}` : ''} cannot`));
+  // Which identity the proof could not obtain is its subject.
+  if (f.code === 'RF106' && f.subject?.kind === 'audience') return audienceEnds(f, ev, inferred, f.subject.identity);
+  if (f.code !== 'RF104' || f.subject?.kind !== 'assume') return f;
+  const key = f.subject.identity;
+  const id = inferred.intent.identities.find((i) => i.key === key);
   if (!id || id.cloud !== 'aws' || id.binding.subject.kind !== 'kubernetes') return f;
   const saAt = inferred.bindingOrigins.get(id.key);
   const roleKey = Object.entries(inferred.docs.terraformAws?.resource.aws_iam_role ?? {}).find(([, b]) => b.name === id.roleName)?.[0];
@@ -302,14 +315,12 @@ function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
  * A service account whose token audience the trust of its role refuses: the annotation and the
  * trust, each at its position in the files given.
  */
-function audienceEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
-  const m = /^service account ([^/\s]+)\/(\S+) is annotated /.exec(f.message);
-  const role = /the (manager|jobs) role (\S+) \(/.exec(f.message);
-  if (!m || !role) return f;
-  const id = inferred.intent.identities.find((i) => i.purpose === role[1] && i.roleName === role[2] && i.binding.subject.kind === 'kubernetes' && i.binding.subject.namespace === m[1] && i.binding.subject.serviceAccount === m[2]);
-  const annotationAt = id ? inferred.bindingOrigins.get(id.key) : undefined;
+function audienceEnds(f: Finding, ev: Evidence, inferred: Inferred, key: string): Finding {
+  const id = inferred.intent.identities.find((i) => i.key === key);
+  if (!id) return f;
+  const annotationAt = inferred.bindingOrigins.get(id.key);
   const audienceAt = annotationAt ? { ...annotationAt, path: [...annotationAt.path.slice(0, -1), AUDIENCE_ANNOTATION] } : undefined;
-  const roleKey = Object.entries(inferred.docs.terraformAws?.resource.aws_iam_role ?? {}).find(([, b]) => b.name === role[2])?.[0];
+  const roleKey = Object.entries(inferred.docs.terraformAws?.resource.aws_iam_role ?? {}).find(([, b]) => b.name === id.roleName)?.[0];
   const trustOrigin = roleKey ? (ev.terraform.origins.get(`aws_iam_role.${roleKey}.assume_role_policy`) ?? ev.terraform.origins.get(`aws_iam_role.${roleKey}`)) : undefined;
   let message = f.message;
   if (audienceAt) message = message.replace(/ \(kubernetes\/[^)]*\/service-accounts\.yaml\)/, ` (${formatPosition(originAt(audienceAt))})`);

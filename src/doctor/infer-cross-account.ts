@@ -8,6 +8,7 @@ import { compilePolicy, evaluatePolicies } from '../verify/iam/evaluator.js';
 import { terraformSymbols } from '../verify/reach/roles.js';
 import { formatPosition, originAt } from './source.js';
 import type { Evidence } from './evidence.js';
+import { isObject } from '../model/is-object.js';
 
 /**
  * Deploy targets in other accounts, read back from documents (never a spec). Every Terraform
@@ -21,7 +22,6 @@ import type { Evidence } from './evidence.js';
  * other principals admitted (RF110), job roles that may assume other roles (RF114, RF115).
  */
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const dirOf = (path: string) => path.split(/[\\/]/).slice(0, -1).join('/');
 const DELETE_LIKE = /:(Delete|BatchDelete|Terminate|Remove|Detach|Deregister)/i;

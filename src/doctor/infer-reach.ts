@@ -9,6 +9,7 @@ import { ANY_PROJECT_PROBE_SUB, stringLikeMatches } from '../verify/reach/id-tok
 import { formatPosition, originAt } from './source.js';
 import type { Evidence } from './evidence.js';
 import type { AzureEvidence } from './azure.js';
+import { isObject } from '../model/is-object.js';
 
 /**
  * GitLab ID-token roles read back from documents (never a spec):
@@ -29,7 +30,6 @@ import type { AzureEvidence } from './azure.js';
  *   clusters, RBAC) is added by inferRotatorKubernetes from the clusters the pipeline names.
  */
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 const SUB = /^project_path:(.+?)(?::ref_type:([^:]+):ref:(.*))?$/;
 /** Issuers of Kubernetes clusters (their roles are runner identities, not ID-token roles). */

@@ -22,12 +22,11 @@ import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './in
 import { inferIdTokens } from './infer-reach.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
+import { isObject } from '../model/is-object.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** `{{ .Release.Namespace }}` as a Helm template writes it (with or without spaces and trim markers). */
 const RELEASE_NAMESPACE = /\{\{-?\s*\.Release\.Namespace\s*-?\}\}/;
@@ -570,13 +569,13 @@ export function inferDeployment(ev: Evidence): Inferred {
       const chartWillNotCreate = v !== undefined && (get(v, 'serviceAccount', 'create') === false || (get(v, 'serviceAccount', 'create') === undefined && get(v, 'rbac', 'create') === false));
       if (chain.values && chartWillNotCreate && k8sGiven) {
         const key = get(v, 'serviceAccount', 'name') !== undefined ? ['serviceAccount', 'name'] : ['rbac', 'serviceAccountName'];
-        findings.push(finding('RF904', formatPosition(originAt(chain.values.origin, ...key)), `the values name service account ${chain.namespace}/${chain.managerSa}, which the chart will not create (${key[0] === 'rbac' ? 'rbac.create' : 'serviceAccount.create'}: false) and which is not among the objects given`, { received: chain.managerSa, fix: `create ServiceAccount ${chain.namespace}/${chain.managerSa}, or set serviceAccount.create: true` }));
+        findings.push(finding('RF904', formatPosition(originAt(chain.values.origin, ...key)), `the values name service account ${chain.namespace}/${chain.managerSa}, which the chart will not create (${key[0] === 'rbac' ? 'rbac.create' : 'serviceAccount.create'}: false) and which is not among the objects given`, { received: chain.managerSa, fix: `create ServiceAccount ${chain.namespace}/${chain.managerSa}, or set serviceAccount.create: true` , subject: { kind: 'service-account', namespace: chain.namespace, name: chain.managerSa } }));
       } else if (chain.managerSa !== 'default') {
-        findings.push(finding(k8sGiven ? 'RF904' : 'RF903', at, `service account ${chain.namespace}/${chain.managerSa} of the manager ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { fix: `give or create ServiceAccount ${chain.namespace}/${chain.managerSa}` }));
+        findings.push(finding(k8sGiven ? 'RF904' : 'RF903', at, `service account ${chain.namespace}/${chain.managerSa} of the manager ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { fix: `give or create ServiceAccount ${chain.namespace}/${chain.managerSa}` , subject: { kind: 'service-account', namespace: chain.namespace, name: chain.managerSa } }));
       }
     }
     if (toml !== undefined && !jobs.sa.object && jobsSaName !== 'default') {
-      findings.push(finding(k8sGiven ? 'RF904' : 'RF903', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `config.toml runs jobs as ${chain.namespace}/${jobsSaName}, which ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { received: jobsSaName, fix: `create ServiceAccount ${chain.namespace}/${jobsSaName}, or name an existing one in [runners.kubernetes] service_account` }));
+      findings.push(finding(k8sGiven ? 'RF904' : 'RF903', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `config.toml runs jobs as ${chain.namespace}/${jobsSaName}, which ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { received: jobsSaName, fix: `create ServiceAccount ${chain.namespace}/${jobsSaName}, or name an existing one in [runners.kubernetes] service_account` , subject: { kind: 'service-account', namespace: chain.namespace, name: jobsSaName } }));
     }
     if (toml !== undefined && jobsSaName === chain.managerSa) {
       findings.push(finding('RF905', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs run as the manager's own service account ${chain.namespace}/${jobsSaName}: every job gets the manager's identity, its cache signing rights and its RBAC`, { received: jobsSaName, fix: 'give jobs their own service account (and role) in [runners.kubernetes] service_account' }));

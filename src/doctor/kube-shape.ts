@@ -7,13 +7,14 @@
  * Only fields the proofs and rules read are checked; everything else is left to the API server.
  */
 
+import { isObject } from '../model/is-object.js';
+
 type Path = (string | number)[];
 export interface ShapeProblem {
   path: Path;
   message: string;
 }
 
-const isMapping = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const kindOf = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : typeof v === 'string' ? 'a string' : `a ${typeof v}`);
 
 /** A field that must be a string when present. */
@@ -26,7 +27,7 @@ function optionalString(o: Record<string, unknown>, key: string, at: Path): Shap
 function stringMap(o: Record<string, unknown>, key: string, at: Path): ShapeProblem | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  if (!isMapping(v)) return { path: [...at, key], message: `${key} is ${kindOf(v)}, not a mapping` };
+  if (!isObject(v)) return { path: [...at, key], message: `${key} is ${kindOf(v)}, not a mapping` };
   for (const [k, x] of Object.entries(v)) if (typeof x !== 'string') return { path: [...at, key, k], message: `${key}.${k} is ${kindOf(x)}, not a string` };
   return undefined;
 }
@@ -38,7 +39,7 @@ function listOfMappings(o: Record<string, unknown>, key: string, at: Path, each?
   if (!Array.isArray(v)) return { path: [...at, key], message: `${key} is ${kindOf(v)}, not a list` };
   for (let i = 0; i < v.length; i++) {
     const item: unknown = v[i];
-    if (!isMapping(item)) return { path: [...at, key, i], message: `${key}[${i}] is ${kindOf(item)}, not a mapping` };
+    if (!isObject(item)) return { path: [...at, key, i], message: `${key}[${i}] is ${kindOf(item)}, not a mapping` };
     const p = each?.(item, [...at, key, i]);
     if (p) return p;
   }
@@ -74,7 +75,7 @@ function container(c: Record<string, unknown>, at: Path): ShapeProblem | undefin
 
 function podSpec(spec: unknown, at: Path): ShapeProblem | undefined {
   if (spec === undefined || spec === null) return undefined;
-  if (!isMapping(spec)) return { path: at, message: `the pod spec is ${kindOf(spec)}, not a mapping` };
+  if (!isObject(spec)) return { path: at, message: `the pod spec is ${kindOf(spec)}, not a mapping` };
   return first(
     () => optionalString(spec, 'serviceAccountName', at),
     () => optionalString(spec, 'serviceAccount', at),
@@ -88,7 +89,7 @@ function podSpec(spec: unknown, at: Path): ShapeProblem | undefined {
 function mappingAt(o: Record<string, unknown>, key: string, at: Path): { value?: Record<string, unknown>; problem?: ShapeProblem } {
   const v = o[key];
   if (v === undefined || v === null) return {};
-  return isMapping(v) ? { value: v } : { problem: { path: [...at, key], message: `${key} is ${kindOf(v)}, not a mapping` } };
+  return isObject(v) ? { value: v } : { problem: { path: [...at, key], message: `${key} is ${kindOf(v)}, not a mapping` } };
 }
 
 /** The first field of `doc` (a Kubernetes object with a string kind and metadata.name) the proofs cannot read. */

@@ -3,6 +3,7 @@ import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import type { Evidence } from './evidence.js';
 import { formatPosition, originAt } from './source.js';
+import { isObject } from '../model/is-object.js';
 
 /**
  * Kubernetes objects written as hashicorp/kubernetes provider resources (`.tf.json`, HCL through
@@ -91,7 +92,6 @@ function apiShape(body: Record<string, unknown>): Record<string, unknown> {
   return out;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 /** A nested block: an object in `.tf.json`, a one-element list in `terraform show -json`. */
 const block = (v: unknown): Record<string, unknown> | undefined => (Array.isArray(v) ? v.find(isObject) : isObject(v) ? v : undefined);
 const blocks = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter(isObject) : isObject(v) ? [v] : []);

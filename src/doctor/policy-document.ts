@@ -1,5 +1,6 @@
 import type { PolicyDocument, Statement } from '../verify/iam/types.js';
 import { ownChild, setOwn } from '../emit/artifacts.js';
+import { isObject } from '../model/is-object.js';
 
 /**
  * `data "aws_iam_policy_document"` as the AWS provider reads it: the attribute types its schema
@@ -9,7 +10,6 @@ import { ownChild, setOwn } from '../emit/artifacts.js';
  * `override_policy_documents` merged by `sid` as the provider merges them.
  */
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const blocks = (v: unknown): Record<string, unknown>[] => (Array.isArray(v) ? v.filter(isObject) : isObject(v) ? [v] : []);
 const list = (v: unknown): unknown[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
 /** Terraform converts numbers and bools to strings for a `set(string)`; anything else stays as written so the grammar check refuses it. */

@@ -14,6 +14,7 @@ import { kubernetesShapeProblem } from './kube-shape.js';
 import { readEksctlIdentities } from './eksctl.js';
 import { readAzCliInto } from './az-cli.js';
 import { utf16Of, utf16Problem } from '../io/utf16.js';
+import { isObject } from '../model/is-object.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -23,8 +24,6 @@ export const MAX_FILE_BYTES = 10 * 1024 * 1024;
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 /** What a file name says about its syntax; undefined: not a file the doctor reads. */
 export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefined {

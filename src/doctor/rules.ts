@@ -42,7 +42,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
       // The chart's own service account exists once the release is installed, as does every namespace's `default`.
       const exists = serviceAccounts.has(`${sns}/${subj.name}`) || inferred.chartServiceAccounts.has(`${sns}/${subj.name}`) || inferred.unplacedServiceAccounts.has(subj.name) || subj.name === 'default';
       if (namespaces.has(sns) && !exists) {
-        out.push(finding('RF904', b.origin, ['subjects', i, 'name'], `${b.value.kind} ${b.value.metadata.name} binds service account ${sns}/${subj.name}, which does not exist among the objects given`, { received: subj.name, fix: 'bind the service account the manager runs as' }));
+        out.push(finding('RF904', b.origin, ['subjects', i, 'name'], `${b.value.kind} ${b.value.metadata.name} binds service account ${sns}/${subj.name}, which does not exist among the objects given`, { received: subj.name, fix: 'bind the service account the manager runs as', subject: { kind: 'service-account', namespace: sns, name: subj.name } }));
       }
       // RBAC * on * for a manager.
       if (managerSas.has(`${sns}/${subj.name}`) && target) {
@@ -83,7 +83,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
     const sa = body.service_account;
     if (typeof ns !== 'string' || typeof sa !== 'string' || !namespaces.has(ns) || serviceAccounts.has(`${ns}/${sa}`) || managerSas.has(`${ns}/${sa}`) || inferred.chartServiceAccounts.has(`${ns}/${sa}`)) continue;
     const present = [...new Set([...serviceAccounts, ...managerSas])].filter((k) => k.startsWith(`${ns}/`)).map((k) => k.slice(ns.length + 1)).sort();
-    out.push(finding('RF904', ev.terraform.origins.get(`aws_eks_pod_identity_association.${key}`), ['service_account'], `Pod Identity association aws_eks_pod_identity_association.${key} binds service account ${ns}/${sa}, which does not exist among the objects given (namespace ${ns} has ${present.length > 0 ? present.join(', ') : 'no service account'}): no pod gets its role through it`, { received: sa, ...(present.length > 0 ? { allowed: present.join(', ') } : {}), fix: 'name the service account the pods run as in service_account' }));
+    out.push(finding('RF904', ev.terraform.origins.get(`aws_eks_pod_identity_association.${key}`), ['service_account'], `Pod Identity association aws_eks_pod_identity_association.${key} binds service account ${ns}/${sa}, which does not exist among the objects given (namespace ${ns} has ${present.length > 0 ? present.join(', ') : 'no service account'}): no pod gets its role through it`, { received: sa, ...(present.length > 0 ? { allowed: present.join(', ') } : {}), fix: 'name the service account the pods run as in service_account', subject: { kind: 'service-account', namespace: ns, name: sa } }));
   }
   // Trust: cross-account without ExternalId; trust subjects naming service accounts that do not exist.
   const root = inferred.docs.terraformAws;

@@ -13,8 +13,7 @@ import { dataPathOf, grammarPath, pathIn, policyDocumentProblem, renderPolicyDoc
 
 export { renderPolicyDocument } from './policy-document.js';
 import { terraformSymbols } from '../verify/reach/roles.js';
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+import { isObject } from '../model/is-object.js';
 
 /**
  * Why a policy document is not one the IAM evaluator (and AWS) accepts; undefined when it is.
@@ -208,6 +207,7 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     if (picked) {
       findings.push({ code: 'RF903', severity: CODES.RF903.severity, path: where(key), message: picked.message, fix: picked.fix, deploymentFix: picked.fix });
       setOwn(resource.aws_iam_role!, k, { ...body, name: picked.standIn, assume_role_policy: trust });
+      (tf.namedAtApply ??= new Map()).set(picked.standIn, key);
       continue;
     }
     if (typeof body.name !== 'string' || body.name.includes('${') || trust === undefined) {
@@ -309,14 +309,11 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
  * terraform-provider-aws, aws_iam_role `name` / `name_prefix`). Undefined when the prefix itself
  * is not known (a value only apply knows keeps its RF906).
  */
-/** The stand-in name of a role named at apply, in a message: its group is the resource (`aws_iam_role.x`). */
-export const NAME_PICKED_AT_APPLY = /<suffix-picked-at-apply:([^>]+)>/;
-
 function namePickedAtApply(key: string, prefix: unknown): { standIn: string; message: string; fix: string } | undefined {
   if (prefix !== undefined && prefix !== null && (typeof prefix !== 'string' || prefix.includes('${'))) return undefined;
   const given = typeof prefix === 'string';
   return {
-    standIn: `${given ? prefix : 'terraform-'}<suffix-picked-at-apply:${key}>`, // NAME_PICKED_AT_APPLY
+    standIn: `${given ? prefix : 'terraform-'}<suffix-picked-at-apply:${key}>`, // TerraformEvidence.namedAtApply
     message: `the name of ${key} is not shown: ${given ? `it comes from name_prefix ${JSON.stringify(prefix)} and Terraform appends a unique suffix` : 'the role has no name, so Terraform picks one (terraform-…)'} only at apply. Its trust and policies, and references to the resource itself (${key}.arn as a task role or a role-arn annotation), are proven as written; a name or ARN written out elsewhere (a trust, an iam:PassRole grant, an annotation) cannot be shown to be this role, and a policy document naming its ARN is not read`,
     fix: `set name = "<role name>" on ${key}${given ? ' instead of name_prefix' : ''}, or give \`terraform show -json\` of the applied state, which carries the name it was given`,
   };

@@ -10,6 +10,7 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { mapRootStrings } from './root-strings.js';
 import { userDataFilePath } from '../platforms/aws-vm/user-data.js';
+import { isObject } from '../model/is-object.js';
 
 /**
  * What the doctor reads of one VM runner manager (EC2 instance from a launch template): the
@@ -50,7 +51,6 @@ export interface ComputeDoctorReader {
   keys?(m: VmManagerEvidence, root: TerraformRoot): { type: string; from: string; to: string }[];
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const list = (v: unknown): unknown[] => (v === undefined || v === null ? [] : Array.isArray(v) ? v : [v]);
 

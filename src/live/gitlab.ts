@@ -2,6 +2,7 @@ import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure, type TlsFailure } from './tls-failure.js';
 import { askedStopText, askedWaitMs, askedWaitText, DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY, rateLimitWaitMs, realTiming, retrying, secondsText as seconds, type RetryPolicy, type RetryStop, type Timing } from './retry.js';
 import type { RunnerScope, RunnerSettings } from '../ops/desired.js';
+import { isObject } from '../model/is-object.js';
 
 /**
  * A thin client for the GitLab REST endpoints runner-fleet calls (https://docs.gitlab.com/api/runners/,
@@ -226,8 +227,6 @@ async function answerJson(res: Response, call: string): Promise<unknown> {
     throw new GitLabAnswerError(call, start === '' ? 'an empty body, not JSON' : `not JSON: it starts with ${JSON.stringify(safeText(start, 40))}`);
   }
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** The answer is an object (with a numeric `id` when `withId`), else GitLabAnswerError. */
 function objectAnswer<T>(v: unknown, call: string, need: { id?: boolean; token?: boolean } = {}): T {

@@ -35,18 +35,38 @@ export interface Finding {
 }
 
 /**
- * The IAM role a finding is about and, for a permission it must not have, the requests its policies
- * must not allow. With `requests` the edit is the policy of the role that allows one of them; without,
- * it is the role's trust policy (who may assume it).
+ * What a finding is about, as data the doctor reads instead of the message (whose wording may change):
+ * - `trust`: the role's trust policy (who may assume it) is the edit, at `at` where one place is;
+ * - `grant`: a permission the role must not have: the edit is the policy of the role that allows one of `requests`;
+ * - `lacks`: the role's permission policies do not allow `requests`, which it needs (`can`: those in words);
+ * - `assume`: the intended subject of identity `identity` (the intent's key) cannot assume it;
+ * - `audience`: the service account of identity `identity` asks for a token audience its trust refuses;
+ * - `service-account`: service account `namespace`/`name` does not exist among the documents.
  */
-export interface FindingSubject {
-  /** The role's name (`name` of its aws_iam_role). */
-  role: string;
-  /** Requests the role's permission policies must not allow, as the proof asked them (real account ids). */
-  requests?: FindingRequest[];
-  /** Where in the trust policy (its JSON form: Statement, index, Condition, operator, key) the fault is written, where one place is. */
-  at?: (string | number)[];
-}
+export type FindingSubject =
+  | {
+      kind: 'trust';
+      /** The role's name (`name` of its aws_iam_role). */
+      role: string;
+      /** Where in the trust policy (its JSON form: Statement, index, Condition, operator, key) the fault is written, where one place is. */
+      at?: (string | number)[];
+    }
+  | {
+      kind: 'grant';
+      role: string;
+      /** Requests the role's permission policies must not allow, as the proof asked them (real account ids). */
+      requests: FindingRequest[];
+    }
+  | {
+      kind: 'lacks';
+      role: string;
+      /** Requests the role's permission policies do not allow, as the proof asked them. */
+      requests: FindingRequest[];
+      /** What the role cannot do, in words (as the message says it). */
+      can: string;
+    }
+  | { kind: 'assume' | 'audience'; identity: string }
+  | { kind: 'service-account'; namespace: string; name: string };
 
 /** One request a proof asked of a role's policies. */
 export interface FindingRequest {

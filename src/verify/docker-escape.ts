@@ -1,5 +1,6 @@
 import { formatPath, type Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
+import { isObject } from '../model/is-object.js';
 
 /**
  * `[runners.docker]` settings that let a job leave its container for the host it runs on: the
@@ -119,7 +120,6 @@ const FIXES: Record<string, string> = {
 /** Every `[runners.docker]` key this classification reads (each one gitlab-runner knows). */
 export const ESCAPE_KEYS: readonly string[] = Object.keys(FIXES);
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const strings = (v: unknown): string[] => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : typeof v === 'string' ? [v] : []);
 const show = (v: unknown): string => {
   const s = JSON.stringify(v) ?? String(v);

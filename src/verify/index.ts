@@ -1,11 +1,11 @@
 import { identityOf, jobIdentityOf } from '../model/types.js';
-import type { Finding } from '../spec/findings.js';
+import type { Finding, FindingRequest } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { IdentitySubject } from '../model/types.js';
 import { subjectLabel } from '../model/types.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
-import type { Statement } from './iam/types.js';
+import type { PolicyDocument, Statement } from './iam/types.js';
 import { evaluatePolicies, prepareRequest } from './iam/evaluator.js';
 import { awsFacts } from './aws-docs.js';
 import { azureFacts } from './azure-docs.js';
@@ -86,7 +86,7 @@ export interface JobPowers {
    * the manager trust admits the jobs (the trust is what to fix); otherwise their permissions let
    * them take the role over (rewrite its trust, assume it, pass it to a service it trusts).
    */
-  becomesManager?: { why: string; viaTrust: boolean };
+  becomesManager?: { why: string; viaTrust: boolean; /** Not via the trust: the job role's request its policies allow (on the manager role). */ request?: FindingRequest };
 }
 
 /** Codes that refute the reference-chain proof (RF603/RF605: Azure credential and annotation ends). */
@@ -139,7 +139,12 @@ const label = subjectLabel;
 
 /** A finding about the trust of an AWS role: the role, for the doctor to find that trust in the user's files. */
 function trustOf(id: { cloud: string; roleName: string }): Pick<Finding, 'subject'> {
-  return id.cloud === 'aws' ? { subject: { role: id.roleName } } : {};
+  return id.cloud === 'aws' ? { subject: { kind: 'trust', role: id.roleName } } : {};
+}
+
+/** A finding about a permission of an AWS role: the role and the request its policies allow, for the doctor to find the policy that grants it. */
+function grantOf(id: { cloud: string; roleName: string }, request: FindingRequest | undefined): Pick<Finding, 'subject'> {
+  return id.cloud === 'aws' && request ? { subject: { kind: 'grant', role: id.roleName, requests: [request] } } : {};
 }
 
 /**
@@ -151,7 +156,7 @@ function trustOf(id: { cloud: string; roleName: string }): Pick<Finding, 'subjec
  * arn:aws:ecs:<region>:<account>:*) and "The confused deputy problem" in the IAM User Guide. A
  * warning, not RF103: no other account can assume the role while PassRole holds.
  */
-function serviceTrustForAnyAccount(rp: string, purpose: string, roleName: string, intended: Extract<IdentitySubject, { kind: 'aws-service' }>, partition: string, region: string): Finding {
+function serviceTrustForAnyAccount(rp: string, purpose: string, roleName: string, intended: Extract<IdentitySubject, { kind: 'aws-service' }>, partition: string, region: string, trust: PolicyDocument | undefined): Finding {
   const ecs = intended.service === 'ecs-tasks.amazonaws.com';
   // The account as Terraform knows it: the doctor may not (a deployment that states none).
   const account = '${data.aws_caller_identity.current.account_id}';
@@ -161,8 +166,20 @@ function serviceTrustForAnyAccount(rp: string, purpose: string, roleName: string
   return f('RF722', rp, `${purpose} role ${roleName} trusts ${intended.service} with no aws:SourceAccount or aws:SourceArn condition, so it admits ${ecs ? 'ECS tasks' : 'the service acting'} for any account: only iam:PassRole, which passes roles of the caller's own account, keeps another account's ${ecs ? 'task definitions' : 'resources'} from getting it (AWS recommends both conditions against the cross-service confused deputy)`, {
     fix: "regenerate: runner-fleet's trust of a service role pins aws:SourceAccount (and for ECS tasks aws:SourceArn) to the fleet's account",
     deploymentFix: `add to the trust statement that names ${intended.service}: ${condition} (with data "aws_caller_identity" "current" {})`,
-    subject: { role: roleName },
+    subject: { kind: 'trust', role: roleName, ...serviceStatementAt(trust, intended.service) },
   });
+}
+
+/** The place in a trust (its JSON form) of the first statement that admits `service` with no source condition: the one to edit. */
+function serviceStatementAt(trust: PolicyDocument | undefined, service: string): { at?: (string | number)[] } {
+  const statements = asList(trust?.Statement);
+  const i = statements.findIndex((st) => {
+    const p = typeof st === 'object' && st !== null ? st.Principal : undefined;
+    if (st.Effect !== 'Allow' || typeof p !== 'object' || p === null || !asList(p.Service).includes(service)) return false;
+    return !Object.values(st.Condition ?? {}).some((block) => Object.keys(block ?? {}).some((k) => /^aws:Source(Account|Arn)$/i.test(k)));
+  });
+  if (i < 0) return {};
+  return { at: Array.isArray(trust?.Statement) ? ['Statement', i] : ['Statement'] };
 }
 
 /**
@@ -253,12 +270,12 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const services = trustServicesOf(intended, platform.trustServices?.(intended));
       const foreign = foreignTrustPrincipals(role?.trust, services);
       if (!ok && key === runner.managerIdentity) managerRefused = true;
-      if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { ...adviceThenRegenerate('the trust policy and the service account must name each other'), deploymentFix: `make the trust policy of ${id.roleName} admit ${label(intended)}, and bind ${label(intended)} to ${id.roleName}` }));
+      if (!ok) findings.push(f('RF104', rp, `${label(intended)} cannot assume ${id.purpose} role ${id.roleName}`, { ...adviceThenRegenerate('the trust policy and the service account must name each other'), deploymentFix: `make the trust policy of ${id.roleName} admit ${label(intended)}, and bind ${label(intended)} to ${id.roleName}`, subject: { kind: 'assume', identity: key } }));
       // The intended compute's service in another account (a decoy): the trust names the service for every account.
       const twins = others.filter((s) => s.kind === 'aws-service' && intended.kind === 'aws-service' && s.service === intended.service && s.account !== intended.account);
       const rest = others.filter((s) => !twins.includes(s));
       if (rest.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${rest.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account', ...trustOf(id) }));
-      if (twins.length > 0 && intended.kind === 'aws-service') findings.push(serviceTrustForAnyAccount(rp, id.purpose, id.roleName, intended, fleet.aws?.partition ?? 'aws', fleet.aws?.region ?? '<region>'));
+      if (twins.length > 0 && intended.kind === 'aws-service') findings.push(serviceTrustForAnyAccount(rp, id.purpose, id.roleName, intended, fleet.aws?.partition ?? 'aws', fleet.aws?.region ?? '<region>', role?.trust));
       if (foreign.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${foreign.map(foreignLabel).join(', ')}: its trust admits them besides ${label(intended)}`, { received: foreign.map((x) => x.value).join(', '), fix: `remove the statements that name them: the trust of a runner role names only ${intended.kind === 'aws-service' ? `the service ${intended.service}` : `the cluster's OIDC provider${services.length > 0 ? ` (or ${services.join(', ')})` : ''}`}`, ...trustOf(id) }));
       proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes} ${subjectNoun} tried)`, holds: ok && others.length === 0 && foreign.length === 0 });
       // Static lint on the trust document itself: wildcard subjects.
@@ -268,7 +285,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
             if (/:sub$|kubernetes-service-account$|kubernetes-namespace$/i.test(k) && (/Like/i.test(op) || asList(v).some((x) => /[*?]/.test(String(x))))) {
               // The condition's place in the trust document, for the doctor to point at it.
               const at = [...(Array.isArray(role?.trust.Statement) ? ['Statement', i] : ['Statement']), 'Condition', op, k];
-              findings.push(f('RF102', rp, `role ${id.roleName} matches ${k} with ${op} ${JSON.stringify(v)}`, { fix: 'name the one service account with StringEquals', subject: { role: id.roleName, at } }));
+              findings.push(f('RF102', rp, `role ${id.roleName} matches ${k} with ${op} ${JSON.stringify(v)}`, { fix: 'name the one service account with StringEquals', subject: { kind: 'trust', role: id.roleName, at } }));
             }
           }
         }
@@ -286,7 +303,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       if (same) findings.push(f('RF105', rp, `the manager and the jobs both get ${azure ? 'managed identity' : 'role'} ${managerRole}`, { fix: azure ? 'give jobs their own service account and managed identity, each with its own client id' : 'give jobs their own service account and role' }));
       // Jobs that can obtain the manager role hold the manager identity too (jobPowers: said once, the first way found).
       const becomes = !same ? powers?.becomesManager : undefined;
-      if (becomes) findings.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(fleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(fleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)", ...(becomes.viaTrust ? trustOf(identityOf(fleet, runner.managerIdentity)) : {}) }));
+      if (becomes) findings.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(fleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(fleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)", ...(becomes.viaTrust ? trustOf(identityOf(fleet, runner.managerIdentity)) : grantOf(identityOf(fleet, runner.jobIdentity), becomes.request)) }));
       // Azure: the job identity's role assignments at scopes that contain the manager identity.
       const overManager = azureJobsOverManager(docs, fleet, runner, rp, platform.managerPods?.(docs, fleet, runner), podsOf);
       if (overManager) findings.push(...overManager.findings);
@@ -410,9 +427,9 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
     }
     if (becomesManager !== undefined) {
       // found through the trust above
-    } else if (can.has('iam:UpdateAssumeRolePolicy')) becomesManager = { why: `job role ${role.name} may rewrite the trust of ${what} (iam:UpdateAssumeRolePolicy) and then assume it`, viaTrust: false };
-    else if (assumable) becomesManager = { why: `the trust of ${what} admits job role ${role.name}, which may sts:AssumeRole it`, viaTrust: false };
-    else if (can.has('iam:PassRole') && services.length > 0) becomesManager = { why: `job role ${role.name} may pass ${what} (iam:PassRole) to ${services.join(', ')}, which its trust admits`, viaTrust: false };
+    } else if (can.has('iam:UpdateAssumeRolePolicy')) becomesManager = { why: `job role ${role.name} may rewrite the trust of ${what} (iam:UpdateAssumeRolePolicy) and then assume it`, viaTrust: false, request: { action: 'iam:UpdateAssumeRolePolicy', resource: manager.arn } };
+    else if (assumable) becomesManager = { why: `the trust of ${what} admits job role ${role.name}, which may sts:AssumeRole it`, viaTrust: false, request: { action: 'sts:AssumeRole', resource: manager.arn } };
+    else if (can.has('iam:PassRole') && services.length > 0) becomesManager = { why: `job role ${role.name} may pass ${what} (iam:PassRole) to ${services.join(', ')}, which its trust admits`, viaTrust: false, request: { action: 'iam:PassRole', resource: manager.arn } };
     // Any other role of the fleet: a stand-in under the manager's role path.
     const base = manager.arn.slice(0, manager.arn.length - manager.roleName.length);
     for (const action of ROLE_PROBES) if (allows(action, `${base}${fleet.name}-runner-fleet-probe`)) add(action, `the roles under ${base.replace(/^.*:role/, 'role')}`);

@@ -1,4 +1,4 @@
-import type { Finding } from '../spec/findings.js';
+import type { Finding, FindingSubject } from '../spec/findings.js';
 import type { IdentitySubject, KubernetesSubject, ResolvedCluster } from '../model/types.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { FleetDocuments } from '../emit/types.js';
@@ -37,9 +37,9 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
   const from = emitted?.readFrom;
   // `deploymentFix`: what to change in documents runner-fleet did not write, where no key of theirs is named.
   // The doctor's wording of a fix is its `deploymentFix` (verify shows it for deployments): the key of theirs to change, else the advice given.
-  const broken = (message: string, theirs?: { key: keyof typeof CHAIN_KEYS; fix: string }, deploymentFix?: string) => {
+  const broken = (message: string, theirs?: { key: keyof typeof CHAIN_KEYS; fix: string }, deploymentFix?: string, subject?: FindingSubject) => {
     const forThem = theirs?.fix ?? deploymentFix;
-    out.push({ code: 'RF106', severity: 'error', path: from && theirs ? `${runnerPath}${CHAIN_KEYS[theirs.key]}` : runnerPath, message, fix: 'regenerate; the names must come from one resolved value', ...(forThem !== undefined ? { deploymentFix: forThem } : {}) });
+    out.push({ code: 'RF106', severity: 'error', path: from && theirs ? `${runnerPath}${CHAIN_KEYS[theirs.key]}` : runnerPath, message, fix: 'regenerate; the names must come from one resolved value', ...(forThem !== undefined ? { deploymentFix: forThem } : {}), ...(subject ? { subject } : {}) });
   };
   if (!emitted) {
     broken(`nothing was emitted for runner ${runner.name}`, undefined, `give the chart values, config.toml and Kubernetes objects of runner ${runner.name}`);
@@ -52,7 +52,7 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
     broken(`service account ${names.namespace}/${sa} is not in ${from ? from.objects : `kubernetes/${runner.name}/service-accounts.yaml`}`, {
       key,
       fix: key === 'managerServiceAccount' ? `create ServiceAccount ${names.namespace}/${sa}, or set serviceAccount.create: true in ${valuesFile}` : `create ServiceAccount ${names.namespace}/${sa}, or name an existing one in [runners.kubernetes] service_account`,
-    });
+    }, undefined, { kind: 'service-account', namespace: names.namespace, name: sa });
   }
   // The manager's RoleBinding: the one whose subject is the manager and whose Role is in the
   // documents (a ClusterRole too, bound by a RoleBinding or a ClusterRoleBinding).

@@ -4,6 +4,7 @@ import type { IntentRunner } from './intent.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { showValue, type Finding, adviceThenRegenerate } from '../spec/findings.js';
 import { get } from './get.js';
+import { isObject } from '../model/is-object.js';
 
 /**
  * Pod Security Admission (the `pod-security.kubernetes.io/<mode>` namespace labels) for the one
@@ -61,18 +62,16 @@ export function restrictedViolations(pod: unknown, container: unknown): string[]
 const CHART_SECURITY_CONTEXT: Readonly<Record<string, unknown>> = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: false, runAsNonRoot: true, privileged: false, capabilities: { drop: ['ALL'] } };
 const CHART_POD_SECURITY_CONTEXT: Readonly<Record<string, unknown>> = { runAsUser: 100, fsGroup: 65533 };
 
-const isMap = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-
 /** Helm's merge of given values over a chart's defaults: maps merge, anything else given replaces, null removes. */
 export function overChartDefaults(defaults: Readonly<Record<string, unknown>>, given: unknown): unknown {
   if (given === undefined) return defaults;
-  if (!isMap(given)) return given;
+  if (!isObject(given)) return given;
   const out: Record<string, unknown> = {};
   for (const k of new Set([...Object.keys(defaults), ...Object.keys(given)])) {
     const g = given[k];
     const d = Object.hasOwn(defaults, k) ? defaults[k] : undefined;
     if (g === null) continue;
-    const v = g === undefined ? d : isMap(d) && isMap(g) ? overChartDefaults(d, g) : g;
+    const v = g === undefined ? d : isObject(d) && isObject(g) ? overChartDefaults(d, g) : g;
     if (v !== undefined) Object.defineProperty(out, k, { value: v, enumerable: true, writable: true, configurable: true });
   }
   return out;

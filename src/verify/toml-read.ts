@@ -1,4 +1,5 @@
 import { parse as parseToml } from 'smol-toml';
+import { isObject } from '../model/is-object.js';
 
 /**
  * TOML read back by the chain proofs: the text is really parsed, never taken on trust from the
@@ -272,8 +273,7 @@ export function tomlDifference(a: unknown, b: unknown, path: TomlPath = []): { p
     }
     return undefined;
   }
-  const isTable = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-  if (isTable(a) && isTable(b)) {
+  if (isObject(a) && isObject(b)) {
     for (const k of new Set([...Object.keys(a), ...Object.keys(b)])) {
       const d = tomlDifference(Object.hasOwn(a, k) ? a[k] : undefined, Object.hasOwn(b, k) ? b[k] : undefined, [...path, k]);
       if (d) return d;

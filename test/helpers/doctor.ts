@@ -297,3 +297,35 @@ ${o.extra ?? ''}`;
     { path: `${o.folder}/user-data.sh`, bytes: text(userData) },
   ];
 }
+
+/**
+ * The first lines of the YAML manifests that stand for the corpus case eks-kubernetes-provider-deployment
+ * (test/doctor-kubernetes-provider-deployment.test.ts, test/doctor-manager-workloads.test.ts): its
+ * Namespace and service accounts, then the head of the ConfigMap each test names and fills.
+ */
+export const PROVIDER_CASE_MANIFESTS_HEAD: readonly string[] = [
+  'apiVersion: v1',
+  'kind: Namespace',
+  'metadata:',
+  '  name: gitlab-runner',
+  '  labels:',
+  '    pod-security.kubernetes.io/enforce: baseline',
+  '---',
+  'apiVersion: v1',
+  'kind: ServiceAccount',
+  'metadata:',
+  '  name: gitlab-runner-manager',
+  '  namespace: gitlab-runner',
+  '  annotations:',
+  '    eks.amazonaws.com/role-arn: arn:aws:iam::210987654321:role/gitlab-runner-manager',
+  '---',
+  'apiVersion: v1',
+  'kind: ServiceAccount',
+  'metadata:',
+  '  name: gitlab-runner-jobs',
+  '  namespace: gitlab-runner',
+  '---',
+  'apiVersion: v1',
+  'kind: ConfigMap',
+  'metadata:',
+];

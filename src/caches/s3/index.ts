@@ -547,8 +547,8 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
         ? `another runner's cache path (${nested.slice(0, 3).join(', ')}) lies inside ${ref.path}/, so a grant on ${ref.path}/ covers it: give each runner a cache.path that is not inside another's (build and deploy, not build and build/deploy)`
         : `grant the manager only its own prefix${leaks.some((l) => l.startsWith('s3:ListBucket')) ? `: s3:ListBucket only with the condition StringLike s3:prefix = ["${ref.path}/*", "${ref.path}"]` : ''}`;
       if (ref.path === '') {
-        out.push(finding('RF202', cachePath, `role ${manager.name} reaches other runners' cache paths in bucket ${spec.bucket} (${neighbours.slice(0, 3).join(', ')}): ${leaks.join(', ')}; its own cache has no Path, so its keys are anywhere in the bucket`, { fix: 'give every runner of the bucket its own [runners.cache] Path, and grant each manager only its own prefix', subject: { role: manager.name, requests: leaked } }));
-      } else out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix, ...(nested.length > 0 ? {} : { subject: { role: manager.name, requests: leaked } }) }));
+        out.push(finding('RF202', cachePath, `role ${manager.name} reaches other runners' cache paths in bucket ${spec.bucket} (${neighbours.slice(0, 3).join(', ')}): ${leaks.join(', ')}; its own cache has no Path, so its keys are anywhere in the bucket`, { fix: 'give every runner of the bucket its own [runners.cache] Path, and grant each manager only its own prefix', subject: { kind: 'grant', role: manager.name, requests: leaked } }));
+      } else out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix, ...(nested.length > 0 ? {} : { subject: { kind: 'grant', role: manager.name, requests: leaked } }) }));
     }
   }
   if (jobs) {
@@ -567,7 +567,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     if (reach.length > 0) {
       const granted = runner.spec.jobs.permissions.aws.some((s) => s.resources.some((r) => r.startsWith(arn)));
       // Jobs that hold the manager's own role: the edit is the jobs' identity (RF105), not the manager's grant.
-      const subject = jobs !== manager ? { subject: { role: jobs.name, requests: allowed } } : {};
+      const subject = jobs !== manager ? { subject: { kind: 'grant' as const, role: jobs.name, requests: allowed } } : {};
       const f = finding('RF203', `${runnerPath}.jobs.permissions.aws`, `job role ${jobs.name} can ${reach.join(', ')} in cache bucket ${spec.bucket}; jobs only need the presigned URLs the manager gives them`, { fix: `remove the grant on ${arn} from the job permissions`, ...subject });
       if (granted) {
         f.severity = 'warning';

@@ -2,6 +2,7 @@ import type { Body, Expr } from './ast.js';
 import { LineIndex } from './ast.js';
 import { parseJsonTemplate } from './parse.js';
 import type { Origin, Position } from '../source.js';
+import { isObject } from '../../model/is-object.js';
 
 /**
  * Terraform configuration as written — HCL (`.tf`) and JSON (`.tf.json`) mapped to one model —
@@ -196,8 +197,6 @@ export function jsonBody(body: Record<string, unknown>, locOf: (path: (string | 
   return out;
 }
 
-const isJsonObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
-
 /**
  * The `dynamic` blocks of a `.tf.json` body: an object of labels (or a list of such objects), each
  * label one block body or a list of them. Undefined when the value has another shape: it is then
@@ -208,15 +207,15 @@ function jsonDynamicBlocks(v: unknown, locOf: (path: (string | number)[]) => Loc
   const groups: [unknown, Path][] = Array.isArray(v) ? v.map((g: unknown, i) => [g, ['dynamic', i]]) : [[v, ['dynamic']]];
   const out: ConfigBody['blocks'] = [];
   for (const [group, at] of groups) {
-    if (!isJsonObject(group)) return undefined;
+    if (!isObject(group)) return undefined;
     for (const [label, raw] of Object.entries(group)) {
       const bodies: [unknown, Path][] = Array.isArray(raw) ? raw.map((b: unknown, i) => [b, [...at, label, i]]) : [[raw, [...at, label]]];
       for (const [b, path] of bodies) {
-        if (!isJsonObject(b)) return undefined;
+        if (!isObject(b)) return undefined;
         const inner: ConfigBody = { attrs: [], blocks: [] };
         for (const [name, x] of Object.entries(b)) {
           const loc = locOf([...path, name]);
-          if (name === 'content' && isJsonObject(x)) inner.blocks.push({ type: 'content', labels: [], body: jsonBody(x, (p) => locOf([...path, 'content', ...p])), loc, at: 0 });
+          if (name === 'content' && isObject(x)) inner.blocks.push({ type: 'content', labels: [], body: jsonBody(x, (p) => locOf([...path, 'content', ...p])), loc, at: 0 });
           // The iterator is an identifier, written in JSON as a string holding it.
           else if (name === 'iterator' && typeof x === 'string') inner.attrs.push({ name, expr: { k: 'var', name: x, at: 0, end: 0 }, loc });
           else inner.attrs.push({ name, expr: jsonExpr(x, loc), loc });

@@ -9,14 +9,13 @@ import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAcc
 import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
 import { registryModule } from './registry-modules.js';
+import { isObject } from '../../model/is-object.js';
 
 /**
  * Terraform configuration into the evidence: `.tf` (HCL) and `.tf.json` files are read into one
  * configuration model per folder (Terraform's module), then evaluated by one evaluator into the
  * resource bodies the proofs read.
  */
-
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 const dirOf = (path: string) => path.replace(/[\\/][^\\/]*$/, '') || '.';
 

@@ -10,6 +10,7 @@ import { keyVaultStoreOf } from '../../spec/key-vault.js';
 import { CSI_DRIVER, KV_SECRETS_USER, SECRET_PROVIDER_CLASS_API } from './key-vault.js';
 import { k8sRootPath } from './names.js';
 import { clientIdHolders, sharedClientIdLabel } from './verify.js';
+import { isObject } from '../../model/is-object.js';
 
 /**
  * The Key Vault token store of an AKS runner, proven from the documents (plan's and the doctor's):
@@ -24,7 +25,6 @@ import { clientIdHolders, sharedClientIdLabel } from './verify.js';
 /** Built-in roles whose data actions read secret values (Key Vault RBAC model). */
 const READS_SECRETS = new Set([KV_SECRETS_USER, 'Key Vault Secrets Officer', 'Key Vault Administrator']);
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const lower = (s: string) => s.toLowerCase();
 /** An Azure RBAC scope covers a resource at or below it (resource ids compare case-insensitively). */
 const covers = (scope: string, target: string) => lower(target) === lower(scope) || lower(target).startsWith(`${lower(scope).replace(/\/+$/, '')}/`);

@@ -1118,18 +1118,18 @@ export function managerMay(docs: FleetDocuments, fleet: FleetIntent, runner: Int
 let lastManager: { role: object; arn: string; caller: PreparedRequest; policies: PolicySet } | undefined;
 
 /** The manager role and the requests (action, resource, context) it must not be allowed: a finding's subject, for the doctor's edit site. */
-export function managerRequests(fleet: FleetIntent, runner: IntentRunner, requests: readonly (readonly [string, string, Record<string, string>])[]): FindingSubject {
+export function managerRequests(fleet: FleetIntent, runner: IntentRunner, requests: readonly (readonly [string, string, Record<string, string>])[]): Extract<FindingSubject, { kind: 'grant' }> {
   const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
-  return { role: id.roleName, requests: requests.map(([action, resource, context]) => ({ action, resource, context })) };
+  return { kind: 'grant', role: id.roleName, requests: requests.map(([action, resource, context]) => ({ action, resource, context })) };
 }
 
 /**
- * What the manager role cannot do (`missing`, "action on resource" texts): RF106 when every policy
- * of the role is in the documents; when one is not readable (an inline policy only apply knows, a
- * managed policy not given) the permission is not shown, which is not "cannot" (RF903), as the
- * cache proof says for the same role.
+ * What the manager role cannot do (`missing`, "action on resource" texts; `requests`, the same as
+ * asked, for the doctor): RF106 when every policy of the role is in the documents; when one is not
+ * readable (an inline policy only apply knows, a managed policy not given) the permission is not
+ * shown, which is not "cannot" (RF903), as the cache proof says for the same role.
  */
-export function managerCannot(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string, grants: string, fix: string): Finding {
+export function managerCannot(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string, grants: string, fix: string, requests: readonly (readonly [string, string, Record<string, string>])[]): Finding {
   const missing = shownArns(fleet, grants);
   const deploymentFix = shownArns(fleet, fix);
   const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
@@ -1138,7 +1138,7 @@ export function managerCannot(docs: FleetDocuments, fleet: FleetIntent, runner: 
   if (unknown.length > 0) {
     return f('RF903', runnerPath, `whether the manager role ${role!.name} can ${missing} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' });
   }
-  return f('RF106', runnerPath, `the manager role cannot ${missing}`, { fix: 'regenerate', deploymentFix });
+  return f('RF106', runnerPath, `the manager role cannot ${missing}`, { fix: 'regenerate', deploymentFix, subject: { ...managerRequests(fleet, runner, requests), kind: 'lacks', can: missing } });
 }
 
 /**
@@ -1161,7 +1161,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const own = tokenParameterArn(fleet, runner);
   const other = otherRunnersParameterArn(own);
   const out: Finding[] = [];
-  if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(managerCannot(docs, fleet, runner, runnerPath, `read its token parameter ${names(runner).tokenParameter}`, `allow the manager role ssm:GetParameter on ${shownArn(fleet, own)}`));
+  if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(managerCannot(docs, fleet, runner, runnerPath, `read its token parameter ${names(runner).tokenParameter}`, `allow the manager role ssm:GetParameter on ${shownArn(fleet, own)}`, [['ssm:GetParameter', own, {}]]));
   // The token must be stored encrypted: a String (or StringList) parameter keeps it in plain text,
   // for anyone with ssm:GetParameter on it and in every listing that shows values.
   const root = awsFacts(docs)?.root;
@@ -1177,7 +1177,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
     ? ['ssm:GetParameter', 'ssm:GetParameters'].filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: identityRef(id) }, action, resource: other }) === 'allow')
     : [];
   const otherName = other.slice(other.indexOf(':parameter') + ':parameter'.length);
-  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { role: id.roleName, requests: leaks.map((action) => ({ action, resource: other })) } }));
+  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { kind: 'grant', role: id.roleName, requests: leaks.map((action) => ({ action, resource: other })) } }));
   // A customer-managed key: decrypt through SSM, for this parameter, with this key — nothing else.
   const cluster = fleet.clusters.find((c) => c.name === runner.cluster);
   const keyArn = cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;
@@ -1185,7 +1185,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   if (keyArn !== undefined) {
     const via = `ssm.${aws(fleet).region}.amazonaws.com`;
     const ctx = (param: string, service = via) => ({ 'kms:ViaService': service, 'kms:EncryptionContext:PARAMETER_ARN': param });
-    if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(managerCannot(docs, fleet, runner, runnerPath, `decrypt its token parameter with ${keyArn} through SSM`, `allow the manager role kms:Decrypt on ${keyArn} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${shownArn(fleet, own)}`));
+    if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(managerCannot(docs, fleet, runner, runnerPath, `decrypt its token parameter with ${keyArn} through SSM`, `allow the manager role kms:Decrypt on ${keyArn} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${shownArn(fleet, own)}`, [['kms:Decrypt', keyArn, ctx(own)]]));
     const otherKey = keyArn.replace(/key\/.*$/, 'key/00000000-0000-0000-0000-000000000000');
     const kmsLeaks = [
       ['another runner\'s parameter', keyArn, ctx(other)],

@@ -9,6 +9,7 @@ import { awsFacts, kmsKeyStandIn, parseRef, roleArn, type RoleFacts } from '../.
 import { findBy } from '../../model/lookup.js';
 import { names, vmSpec } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
+import { isObject } from '../../model/is-object.js';
 
 /**
  * Who else can read a runner's token: the VM runners keep their `glrt-` token in a SecureString
@@ -152,7 +153,6 @@ function hasWildcard(s: string): boolean {
   return s.includes('*') || s.includes('?');
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 const first = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
 
 /** A plain glob test (`*` and `?` match anything), as the evaluator matches Resource and StringLike. */

@@ -250,10 +250,11 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
       ['ec2-instance-connect:SendSSHPublicKey', instance, { 'ec2:ResourceTag/aws:autoscaling:groupName': 'another-group' }],
       ['ec2-instance-connect:SendSSHPublicKey', instance, {}],
     ];
-    const missing = must.filter(([a, r, c]) => !managerMay(docs, fleet, runner, a, r, c)).map(([a, r]) => `${a} on ${r}`);
+    const lacking = must.filter(([a, r, c]) => !managerMay(docs, fleet, runner, a, r, c));
+    const missing = lacking.map(([a, r]) => `${a} on ${r}`);
     const leaking = mustNot.filter(([a, r, c]) => managerMay(docs, fleet, runner, a, r, c));
     const leaks = leaking.map(([a, r, c]) => `${a} on ${r} ${JSON.stringify(c)}`);
-    if (missing.length > 0) findings.push(managerCannot(docs, fleet, runner, runnerPath, missing.join(', '), `allow the manager role ${missing.join(', ')}`));
+    if (missing.length > 0) findings.push(managerCannot(docs, fleet, runner, runnerPath, missing.join(', '), `allow the manager role ${missing.join(', ')}`, lacking));
     if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${shownArns(fleet, leaks.join('; '))}`, fix: `scope the fleeting permissions to group ${group}`, subject: managerRequests(fleet, runner, leaking) });
     const ssh = verifySshOnlyFromManager(docs, key(runner, 'workers'), key(runner, 'manager'), runnerPath);
     findings.push(...ssh);

@@ -442,10 +442,11 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
       ['iam:PassRole', otherRole, { 'iam:PassedToService': ECS_TASKS_SERVICE }],
       ...(x.taskRole === undefined ? [] : [['iam:PassRole', x.taskRole, { 'iam:PassedToService': 'ec2.amazonaws.com' }] as [string, string, Record<string, string>]]),
     ];
-    const missing = must.filter(([act, res, ctx]) => !managerMay(docs, fleet, runner, act, res, ctx)).map(([act, res]) => `${act} on ${res}`);
+    const lacking = must.filter(([act, res, ctx]) => !managerMay(docs, fleet, runner, act, res, ctx));
+    const missing = lacking.map(([act, res]) => `${act} on ${res}`);
     const leaking = mustNot.filter(([act, res, ctx]) => managerMay(docs, fleet, runner, act, res, ctx));
     const leaks = leaking.map(([act, res, ctx]) => `${act} on ${res} ${JSON.stringify(ctx)}`);
-    if (missing.length > 0) findings.push(managerCannot(docs, fleet, runner, runnerPath, missing.join(', '), `allow the manager role ${missing.join(', ')}`));
+    if (missing.length > 0) findings.push(managerCannot(docs, fleet, runner, runnerPath, missing.join(', '), `allow the manager role ${missing.join(', ')}`, lacking));
     if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${shownArns(fleet, leaks.join('; '))}`, fix: 'scope ecs:RunTask to the cluster and family, ecs:StopTask to the cluster\'s tasks, iam:PassRole to the job roles for ecs-tasks.amazonaws.com', subject: managerRequests(fleet, runner, leaking) });
     const ssh = verifySshOnlyFromManager(docs, key(runner, 'tasks'), key(runner, 'manager'), runnerPath);
     findings.push(...ssh);

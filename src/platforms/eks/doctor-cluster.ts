@@ -4,6 +4,7 @@ import type { NodePool, Taint, TaintEffect } from '../../verify/scheduling.js';
 import { parseRef, resolveValue } from '../../verify/aws-docs.js';
 import { eksClusterArn } from './rotator.js';
 import { nodeGroupPool } from './cluster.js';
+import { isObject } from '../../model/is-object.js';
 
 /**
  * What EKS documents say about a cluster the doctor reads back (not one runner-fleet creates in
@@ -23,7 +24,6 @@ const EKSCTL_API = /^eksctl\.io\//;
 const EFFECTS = new Set<string>(['NoSchedule', 'PreferNoSchedule', 'NoExecute']);
 
 const literal = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' && !v.includes('${') ? v : undefined);
-const isObject = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
 
 export const isEksctlConfig = (o: { apiVersion?: unknown; kind?: unknown }): boolean => o.kind === 'ClusterConfig' && typeof o.apiVersion === 'string' && EKSCTL_API.test(o.apiVersion);
 

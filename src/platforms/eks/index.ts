@@ -613,6 +613,7 @@ export const eksPlatform: PlatformPlugin = {
             received: audience,
             allowed: admitted.length > 0 ? admitted.join(', ') : IRSA_AUDIENCE,
             fix: `remove the ${AUDIENCE_ANNOTATION} annotation (the default is ${IRSA_AUDIENCE}), or set it to ${admitted[0] ?? IRSA_AUDIENCE}`,
+            subject: { kind: 'audience', identity: key },
           });
         }
         const otherAud = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject, 'https://attacker.example'));
@@ -631,7 +632,7 @@ export const eksPlatform: PlatformPlugin = {
           out.push({ code: 'RF108', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of ${names.namespace}/${sa} from another cluster's issuer`, fix: 'name the cluster issuer in the Federated principal and the condition keys' });
         }
         if (right === 'allow' && otherAud === 'allow') {
-          out.push({ code: 'RF101', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of any audience for ${names.namespace}/${sa}`, fix: `pin ${issuerHostPath(issuerOf(cluster))}:aud = ${IRSA_AUDIENCE} with StringEquals`, subject: { role: role.name } });
+          out.push({ code: 'RF101', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of any audience for ${names.namespace}/${sa}`, fix: `pin ${issuerHostPath(issuerOf(cluster))}:aud = ${IRSA_AUDIENCE} with StringEquals`, subject: { kind: 'trust', role: role.name } });
         }
       }
     }

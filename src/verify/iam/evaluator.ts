@@ -32,6 +32,7 @@
  * action are memoised per compiled policy.
  */
 import type { Decision, PolicyDocument, Request, RequestPrincipal } from './types.js';
+import { isObject } from '../../model/is-object.js';
 
 // ---------------------------------------------------------------------------
 // Errors
@@ -346,7 +347,7 @@ const ROOT_ARN = /^arn:([^:]+):iam::(\d{12}):root$/;
 function compilePrincipal(block: unknown, where: string): PrincipalMatcher {
   const empty = new Set<string>();
   if (block === '*') return new PrincipalMatcher(true, empty, empty, empty, empty, empty);
-  if (!isPlainObject(block)) throw new PolicyGrammarError(`${where}: must be "*" or an object with AWS/Federated/Service`);
+  if (!isObject(block)) throw new PolicyGrammarError(`${where}: must be "*" or an object with AWS/Federated/Service`);
   const keys = Object.keys(block);
   if (keys.length === 0) throw new PolicyGrammarError(`${where}: empty principal block`);
   let any = false;
@@ -651,7 +652,7 @@ function compileCondition(operator: string, block: unknown, where: string): Comp
   if (spec.family === 'null' && (ifExists || setMode !== 'none')) {
     throw new PolicyGrammarError(`${where}: condition operator "${operator}" is not valid (Null takes no IfExists suffix or set prefix)`);
   }
-  if (!isPlainObject(block) || Object.keys(block).length === 0) {
+  if (!isObject(block) || Object.keys(block).length === 0) {
     throw new PolicyGrammarError(`${where}: condition operator "${operator}" needs a non-empty object of key → value(s)`);
   }
 
@@ -783,10 +784,6 @@ export class CompiledPolicy {
 const STATEMENT_KEYS = new Set(['Sid', 'Effect', 'Principal', 'NotPrincipal', 'Action', 'NotAction', 'Resource', 'NotResource', 'Condition']);
 const ACTION_SYNTAX = /^[A-Za-z0-9-]+:[A-Za-z0-9*?]+$/;
 
-function isPlainObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
-}
-
 /**
  * A value known only after apply (a created cluster's issuer) appears in a policy as a Terraform
  * symbol: a bare reference such as `${local.eks_oidc_devops}`, never a function call or directive.
@@ -829,7 +826,7 @@ function stringList(x: unknown, where: string): string[] {
 
 function compileStatement(st: unknown, index: number): CompiledStatement {
   let where = `Statement[${index}]`;
-  if (!isPlainObject(st)) throw new PolicyGrammarError(`${where}: must be an object`);
+  if (!isObject(st)) throw new PolicyGrammarError(`${where}: must be an object`);
   const sid = st.Sid;
   if (sid !== undefined && typeof sid !== 'string') throw new PolicyGrammarError(`${where}: Sid must be a string`);
   if (sid !== undefined) where += ` (Sid "${sid}")`;
@@ -872,7 +869,7 @@ function compileStatement(st: unknown, index: number): CompiledStatement {
 
   const conditions: CompiledCondition[] = [];
   if (st.Condition !== undefined) {
-    if (!isPlainObject(st.Condition)) throw new PolicyGrammarError(`${where}.Condition: must be an object`);
+    if (!isObject(st.Condition)) throw new PolicyGrammarError(`${where}.Condition: must be an object`);
     for (const [op, block] of Object.entries(st.Condition)) {
       for (const c of compileCondition(op, block, `${where}.Condition`)) conditions.push(c);
     }
@@ -898,7 +895,7 @@ function compileStatement(st: unknown, index: number): CompiledStatement {
  */
 export function compilePolicy(doc: PolicyDocument): CompiledPolicy {
   const d: unknown = doc;
-  if (!isPlainObject(d)) throw new PolicyGrammarError('policy document must be an object');
+  if (!isObject(d)) throw new PolicyGrammarError('policy document must be an object');
   for (const k of Object.keys(d)) {
     if (k !== 'Version' && k !== 'Statement' && k !== 'Id') throw new PolicyGrammarError(`policy document: unknown element "${k}"`);
   }

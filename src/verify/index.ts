@@ -7,7 +7,7 @@ import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
 import type { PolicyDocument, Statement } from './iam/types.js';
 import { evaluatePolicies, prepareRequest } from './iam/evaluator.js';
-import { awsFacts } from './aws-docs.js';
+import { awsFacts, parseRef, roleArn, type RoleFacts } from './aws-docs.js';
 import { azureFacts } from './azure-docs.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
@@ -392,8 +392,12 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
   const facts = awsFacts(docs);
   const role = facts?.roles.get(id.roleName);
   if (!facts || !role) return undefined;
+  // A role the documents name by reference (the doctor reads `aws_iam_role.x.arn` in an annotation
+  // as written) is probed at the ARN the role gets, as policies naming it are read.
+  const arnOf = (r: RoleFacts | undefined, given: string): string => (r !== undefined && fleet.aws !== undefined && parseRef(given) !== undefined ? roleArn(fleet.aws.partition, fleet.aws.accountId, r.path, r.name) : given);
+  const jobArn = arnOf(role, id.arn);
   // One caller and policy set for every probe, each probe derived from it.
-  const caller = prepareRequest({ principal: { type: 'AWS', id: id.arn }, action: POWER_PROBES[0], resource: '*' });
+  const caller = prepareRequest({ principal: { type: 'AWS', id: jobArn }, action: POWER_PROBES[0], resource: '*' });
   const policies = { identity: role.policiesCompiled };
   const allows = (action: string, resource: string) => evaluatePolicies(policies, caller.derive(action, resource)) === 'allow';
   const onStar = POWER_PROBES.filter((action) => allows(action, '*'));
@@ -406,32 +410,33 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
   const manager = identityOf(fleet, runner.managerIdentity);
   if (manager.cloud === 'aws' && manager.roleName !== id.roleName) {
     const managerRole = facts.roles.get(manager.roleName);
+    const managerArn = arnOf(managerRole, manager.arn);
     // The manager trust may admit the jobs itself: naming the job role's ARN is enough within one
     // account; admitting its whole account (or anyone) needs sts:AssumeRole in the job permissions.
     const platform = platformFor(fleet.clusters.find((c) => c.name === runner.cluster)!.type);
     const foreign = foreignTrustPrincipals(managerRole?.trust, trustServicesOf(manager.binding.subject, platform.trustServices?.(manager.binding.subject)));
-    const jobAccount = /^arn:[^:]+:iam::(\d{12}):/.exec(id.arn)?.[1];
+    const jobAccount = /^arn:[^:]+:iam::(\d{12}):/.exec(jobArn)?.[1];
     const wide = foreign.find((p) => p.type === '*' || (p.account !== undefined && p.account === jobAccount));
-    if (foreign.some((p) => p.type === 'AWS' && p.value === id.arn)) becomesManager = { why: `the manager trust names ${id.arn}`, viaTrust: true };
-    else if (wide && allows('sts:AssumeRole', manager.arn)) becomesManager = { why: `the manager trust admits ${foreignLabel(wide)} and the jobs' role may sts:AssumeRole on it`, viaTrust: true };
-    const can = new Set(ROLE_PROBES.filter((action) => allows(action, manager.arn)));
+    if (foreign.some((p) => p.type === 'AWS' && p.value === jobArn)) becomesManager = { why: `the manager trust names ${jobArn}`, viaTrust: true };
+    else if (wide && allows('sts:AssumeRole', managerArn)) becomesManager = { why: `the manager trust admits ${foreignLabel(wide)} and the jobs' role may sts:AssumeRole on it`, viaTrust: true };
+    const can = new Set(ROLE_PROBES.filter((action) => allows(action, managerArn)));
     const what = `manager role ${manager.roleName}`;
     // Passing or assuming the role only matters where its trust lets it happen.
     const services = asList(managerRole?.trust.Statement)
       .filter((st) => st.Effect === 'Allow' && typeof st.Principal === 'object' && st.Principal !== null)
       .flatMap((st) => asList((st.Principal as Record<string, string | string[]>).Service));
-    const assumable = can.has('sts:AssumeRole') && managerRole !== undefined && evaluatePolicies({ resource: [managerRole.trustCompiled] }, caller.derive('sts:AssumeRole', manager.arn)) === 'allow';
+    const assumable = can.has('sts:AssumeRole') && managerRole !== undefined && evaluatePolicies({ resource: [managerRole.trustCompiled] }, caller.derive('sts:AssumeRole', managerArn)) === 'allow';
     for (const action of can) {
       if ((action === 'iam:PassRole' && services.length === 0) || (action === 'sts:AssumeRole' && !assumable)) continue;
       add(action, what);
     }
     if (becomesManager !== undefined) {
       // found through the trust above
-    } else if (can.has('iam:UpdateAssumeRolePolicy')) becomesManager = { why: `job role ${role.name} may rewrite the trust of ${what} (iam:UpdateAssumeRolePolicy) and then assume it`, viaTrust: false, request: { action: 'iam:UpdateAssumeRolePolicy', resource: manager.arn } };
-    else if (assumable) becomesManager = { why: `the trust of ${what} admits job role ${role.name}, which may sts:AssumeRole it`, viaTrust: false, request: { action: 'sts:AssumeRole', resource: manager.arn } };
-    else if (can.has('iam:PassRole') && services.length > 0) becomesManager = { why: `job role ${role.name} may pass ${what} (iam:PassRole) to ${services.join(', ')}, which its trust admits`, viaTrust: false, request: { action: 'iam:PassRole', resource: manager.arn } };
+    } else if (can.has('iam:UpdateAssumeRolePolicy')) becomesManager = { why: `job role ${role.name} may rewrite the trust of ${what} (iam:UpdateAssumeRolePolicy) and then assume it`, viaTrust: false, request: { action: 'iam:UpdateAssumeRolePolicy', resource: managerArn } };
+    else if (assumable) becomesManager = { why: `the trust of ${what} admits job role ${role.name}, which may sts:AssumeRole it`, viaTrust: false, request: { action: 'sts:AssumeRole', resource: managerArn } };
+    else if (can.has('iam:PassRole') && services.length > 0) becomesManager = { why: `job role ${role.name} may pass ${what} (iam:PassRole) to ${services.join(', ')}, which its trust admits`, viaTrust: false, request: { action: 'iam:PassRole', resource: managerArn } };
     // Any other role of the fleet: a stand-in under the manager's role path.
-    const base = manager.arn.slice(0, manager.arn.length - manager.roleName.length);
+    const base = managerArn.slice(0, managerArn.length - manager.roleName.length);
     for (const action of ROLE_PROBES) if (allows(action, `${base}${fleet.name}-runner-fleet-probe`)) add(action, `the roles under ${base.replace(/^.*:role/, 'role')}`);
   }
   const cache = runner.cache ? fleet.caches.find((c) => c.name === runner.cache!.cache) : undefined;

@@ -79,6 +79,17 @@ describe('doctor: terraform-aws-modules iam-role-for-service-accounts-eks', () =
     expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
   });
 
+  it('a call without oidc_providers is RF901 at the call (IAM refuses a trust with no statement), naming what the module creates by its Terraform address', () => {
+    const r = doctor(withMain((m) => {
+      const at = m.indexOf('  oidc_providers = {', m.indexOf('module "runner_irsa"'));
+      return m.slice(0, at) + m.slice(m.indexOf('\n  }\n}\n', at) + 4);
+    }));
+    const invalid = r.findings.filter((f) => f.code === 'RF901');
+    expect(invalid.map((f) => f.path)).toEqual(['main.tf:65:1']);
+    expect(invalid[0]!.message).toContain('module.runner_irsa.aws_iam_role.this.assume_role_policy (rendered from module.runner_irsa.data.aws_iam_policy_document.this) is not a valid IAM policy document');
+    expect(r.findings.map((f) => f.message).join('\n')).not.toMatch(/\b(?:data\.)?aws_[a-z_]+\.module\./);
+  });
+
   it('a call setting an argument the stand-in does not model is not read (RF903 at the call), never half-read', () => {
     const r = doctor(withMain((m) => m.replace('  role_name = "gitlab-ci-jobs"', '  role_name = "gitlab-ci-jobs"\n  attach_external_secrets_policy = true')));
     const notRead = r.findings.filter((f) => f.code === 'RF903' && f.message.includes('module "jobs_irsa"'));

@@ -153,8 +153,8 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const shownAs = ev.terraform.shownAs;
   const symbolsShown = (text: string): string => (shownAs ? text.replace(/\$\{local\.oidc_issuer_host_path(?:_\d+)?\}/g, (k) => shownAs.get(k) ?? k) : text);
   const asWritten = (text: string): string =>
-    symbolsShown(renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1') : text);
-  const named = (f: Finding): Finding => (renamed || shownAs ? { ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: asWritten(f.fix) } : {}), ...(f.received !== undefined ? { received: symbolsShown(f.received) } : {}), ...(f.allowed !== undefined ? { allowed: symbolsShown(f.allowed) } : {}) } : f);
+    moduleAddresses(symbolsShown(renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1') : text));
+  const named = (f: Finding): Finding => ({ ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: asWritten(f.fix) } : {}), ...(f.received !== undefined ? { received: symbolsShown(f.received) } : {}), ...(f.allowed !== undefined ? { allowed: symbolsShown(f.allowed) } : {}) });
   const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
@@ -179,6 +179,16 @@ function notShownByName(f: Finding, ev: Evidence): Finding {
   if (key === undefined) return f;
   const fix = `set name = "<role name>" on ${key}, or give \`terraform show -json\` of the applied state, which carries the name it was given`;
   return { ...f, code: 'RF903', severity: CODES.RF903.severity, message: `whether the manager role can ${s.can} is not shown: the name of ${key} is picked only at apply, so a name or ARN written out in a policy may or may not be it`, fix, deploymentFix: fix };
+}
+
+/**
+ * A resource of a module call, which the evaluator keeps under its type with the call in its key
+ * (`aws_iam_role.module.irsa.this`), named by its Terraform address (`module.irsa.aws_iam_role.this`,
+ * `module.irsa.data.aws_iam_policy_document.this`), as `terraform state list` and plan output show it.
+ */
+const MODULE_RESOURCE = /\b(data\.)?([a-z][a-z0-9]*_[a-z0-9_]+)\.((?:module\.[A-Za-z0-9_-]+(?:\["[^"\]]*"\]|\[\d+\])?\.)+)([A-Za-z0-9_-]+)/g;
+function moduleAddresses(text: string): string {
+  return text.includes('.module.') ? text.replace(MODULE_RESOURCE, (_, data: string | undefined, type: string, calls: string, name: string) => `${calls}${data ?? ''}${type}.${name}`) : text;
 }
 
 /** What the proofs said about a finding as data (its `subject`) is not part of the report. */

@@ -606,7 +606,11 @@ export function inferDeployment(ev: Evidence): Inferred {
       // The platform's own documents name the cluster where no Secret's provider alias does (each name once).
       const stated = reader.doctor.clusterName?.(manager.binding, ctx);
       const own = stated !== undefined && !clusters.some((c) => c.name === stated) ? stated : undefined;
-      const name = namespaceCluster.get(chain.namespace) ?? manager.binding.clusterName ?? own ?? (clusterKeys.size === 0 ? 'cluster' : `cluster-${clusterKeys.size + 1}`);
+      const wanted = namespaceCluster.get(chain.namespace) ?? manager.binding.clusterName ?? own ?? (clusterKeys.size === 0 ? 'cluster' : `cluster-${clusterKeys.size + 1}`);
+      // Two clusters may share a name (an AKS and an EKS cluster both called "ci"): the intent names
+      // each once, the later one with its type added; the platform keeps the name it has in its cloud.
+      let name = wanted;
+      for (let n = 1; clusters.some((c) => c.name === name); n++) name = n === 1 ? `${wanted}-${reader.type}` : `${wanted}-${reader.type}-${n}`;
       cluster = { name, type: reader.type, cloud: reader.cloud, spec: { name, type: reader.type } };
       clusterKeys.set(key, cluster);
       clusterBindings.set(cluster, []);

@@ -69,6 +69,13 @@ describe('doctor: terraform-aws-modules iam-role-for-service-accounts-eks', () =
     expect(notRead[0]!.message).toMatch(why);
   });
 
+  it('reads the version of a call written in .tf.json too', () => {
+    const call = (version: string) => [{ path: 'main.tf.json', bytes: Buffer.from(JSON.stringify({ module: { irsa: { source: 'terraform-aws-modules/iam/aws//modules/iam-role-for-service-accounts-eks', version, role_name: 'x', oidc_providers: { main: { provider_arn: 'arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABC', namespace_service_accounts: ['a:b'] } } } } })) }];
+    const notRead = (version: string) => doctor(call(version)).findings.filter((f) => f.code === 'RF903' && f.message.includes('module "irsa"')).map((f) => f.message);
+    expect(notRead('~> 4.0')).toEqual([expect.stringContaining('its version constraint "~> 4.0" admits releases outside')]);
+    expect(notRead('~> 5.48')).toEqual([]);
+  });
+
   it.each([
     ['an exact release with the :aud condition', 'version = "4.21.1"'],
     ['a bounded range', 'version = ">= 5.0, < 6.0"'],

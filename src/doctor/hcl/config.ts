@@ -59,6 +59,8 @@ export interface ConfigModuleCall {
   loc: Loc;
   at: number;
   source?: string;
+  /** The `version` constraint, when written as a plain string. */
+  version?: string;
   body?: ConfigBody;
   /** Where the module block is (what a registry module's stand-in creates is located there). */
   origin?: Origin;
@@ -70,6 +72,14 @@ export interface ConfigProvider {
   loc: Loc;
   at: number;
   origin: Origin;
+}
+
+/** Arguments of a module block that are Terraform's own, not variables of the module. */
+export const MODULE_META: ReadonlySet<string> = new Set(['source', 'version', 'count', 'for_each', 'providers', 'depends_on']);
+
+/** The text of a quoted string without interpolation; undefined for anything else. */
+export function literalString(e: Expr | undefined): string | undefined {
+  return e?.k === 'tpl' && e.parts.every((p) => typeof p === 'string') ? e.parts.join('') : undefined;
 }
 
 export function emptyModule(dir: string): ConfigModule {
@@ -125,11 +135,11 @@ export function addHclBody(mod: ConfigModule, body: Body, loc: Loc, originOf: (p
       const t = b.body.attrs.find((a) => a.name === 'type')?.expr;
       mod.variables.set(b.labels[0]!, { ...(d ? { default: d.expr } : {}), ...(t?.k === 'call' && t.name === 'set' ? { set: true } : {}), loc, at: b.at });
     } else if (b.type === 'module' && b.labels.length === 1) {
-      const s = b.body.attrs.find((a) => a.name === 'source');
-      const source = s?.expr.k === 'tpl' && s.expr.parts.every((p) => typeof p === 'string') ? s.expr.parts.join('') : undefined;
+      const source = literalString(b.body.attrs.find((a) => a.name === 'source')?.expr);
+      const version = literalString(b.body.attrs.find((a) => a.name === 'version')?.expr);
       const path = ['module', b.labels[0]!];
       mark(path, b.at);
-      mod.modules.set(b.labels[0]!, { loc, at: b.at, ...(source !== undefined ? { source } : {}), body: toBody(b.body, path, undefined), origin: originOf(path) });
+      mod.modules.set(b.labels[0]!, { loc, at: b.at, ...(source !== undefined ? { source } : {}), ...(version !== undefined ? { version } : {}), body: toBody(b.body, path, undefined), origin: originOf(path) });
     } else if (b.type === 'output' && b.labels.length === 1) {
       const v = b.body.attrs.find((a) => a.name === 'value');
       if (v) mod.outputs.set(b.labels[0]!, { expr: v.expr, loc, at: v.expr.at });

@@ -1,6 +1,6 @@
 import { LineIndex, type Expr } from './ast.js';
 import { parseJsonTemplate } from './parse.js';
-import type { ConfigBlock, ConfigBody, ConfigModule, ConfigModuleCall, Loc } from './config.js';
+import { MODULE_META, type ConfigBlock, type ConfigBody, type ConfigModule, type ConfigModuleCall, type Loc } from './config.js';
 import type { Position } from '../source.js';
 import { asSet, callFunction, isSet, replaceText } from './functions.js';
 import { setOwn } from '../../emit/artifacts.js';
@@ -320,7 +320,6 @@ export interface ModuleCallSite {
 export const MAX_MODULE_DEPTH = 16;
 export const MAX_MODULE_INSTANCES = 2_000;
 /** Arguments of a module block that are not input variables. */
-const MODULE_META = new Set(['source', 'version', 'count', 'for_each', 'providers', 'depends_on']);
 
 /** An IAM path as written (`path`, default "/"): it begins and ends with a slash (IAM API, CreateRole `Path`). */
 function iamPath(body: Record<string, Value>): string | undefined {

@@ -91,7 +91,7 @@ export function readTfJsonInto(ev: Evidence, source: SourceFile, doc: Record<str
   }
   if (isObject(doc.module)) {
     for (const [name, v] of Object.entries(doc.module)) {
-      mod.modules.set(name, { loc: locOf(['module', name]), at: 0, origin: { ...origin, path: [...origin.path, 'module', name] }, ...(isObject(v) && typeof v.source === 'string' ? { source: v.source } : {}), ...(isObject(v) ? { body: jsonBody(v, (p) => locOf(['module', name, ...p]), { dynamic: false }) } : {}) });
+      mod.modules.set(name, { loc: locOf(['module', name]), at: 0, origin: { ...origin, path: [...origin.path, 'module', name] }, ...(isObject(v) && typeof v.source === 'string' ? { source: v.source } : {}), ...(isObject(v) && typeof v.version === 'string' ? { version: v.version } : {}), ...(isObject(v) ? { body: jsonBody(v, (p) => locOf(['module', name, ...p]), { dynamic: false }) } : {}) });
     }
   }
   if (isObject(doc.output)) {

@@ -1,4 +1,4 @@
-import { addHclBody, emptyModule, type ConfigModule, type ConfigModuleCall, type Loc } from './config.js';
+import { addHclBody, emptyModule, MODULE_META, type ConfigModule, type ConfigModuleCall, type Loc } from './config.js';
 import { parseHcl } from './parse.js';
 
 /**
@@ -120,8 +120,7 @@ const parsed = new Map<StandIn, ReturnType<typeof parseHcl>>();
 export function registryModule(source: string, call: ConfigModuleCall, dir: string): ConfigModule | { why: string } | undefined {
   const standIn = STAND_INS.find((s) => s.source.test(source));
   if (!standIn || !call.origin) return undefined;
-  const meta = new Set(['source', 'version', 'count', 'for_each', 'providers', 'depends_on']);
-  const other = (call.body?.attrs ?? []).map((a) => a.name).filter((n) => !meta.has(n) && !standIn.reads.has(n));
+  const other = (call.body?.attrs ?? []).map((a) => a.name).filter((n) => !MODULE_META.has(n) && !standIn.reads.has(n));
   if (other.length > 0) return { why: `it sets ${other.join(', ')}, which the doctor's reading of this module does not cover (it reads ${[...standIn.reads].join(', ')})` };
   const outside = outsideReleases(standIn, source, call);
   if (outside !== undefined) return { why: outside };
@@ -151,8 +150,7 @@ function outsideReleases(standIn: StandIn, source: string, call: ConfigModuleCal
     const v: Version = [Number(tag[1]), Number(tag[2]), Number(tag[3])];
     return compare(v, standIn.releases.from) >= 0 && compare(v, standIn.releases.before) < 0 ? undefined : `its ref ${ref} is outside releases ${range}, the ones the doctor reads`;
   }
-  const attr = call.body?.attrs.find((a) => a.name === 'version');
-  const text = attr?.expr.k === 'tpl' && attr.expr.parts.every((p) => typeof p === 'string') ? attr.expr.parts.join('') : undefined;
+  const text = call.version;
   if (text === undefined) return `it pins no literal version, and the doctor reads only releases ${range} of this module (the newest release has no such sub-module)`;
   const admitted = admittedRange(text);
   if (admitted === undefined) return `its version constraint ${JSON.stringify(text)} is not one the doctor reads`;

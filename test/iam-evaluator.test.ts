@@ -624,3 +624,45 @@ describe('Date, IpAddress and BinaryEquals operators', () => {
     expect(evaluatePolicies({ identity: [withCondition(condition)] }, ctxGet(context))).toBe(expected);
   });
 });
+
+// ---------------------------------------------------------------------------
+// Keys AWS puts into every signed request: aws:PrincipalArn, aws:PrincipalAccount
+// ---------------------------------------------------------------------------
+
+describe('aws:PrincipalArn and aws:PrincipalAccount from the principal', () => {
+  // A bucket policy that denies every principal but one role, as teams lock a bucket down.
+  const onlyRole = (arn: string) =>
+    compilePolicy(doc(
+      { Effect: 'Allow', Principal: { AWS: ACCOUNT }, Action: 's3:GetObject', Resource: `${BUCKET}/*` },
+      { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `${BUCKET}/*`, Condition: { StringNotEquals: { 'aws:PrincipalArn': arn } } },
+    ));
+  const get = (principal: string, context?: Request['context']): Request => ({ principal: aws(principal), action: 's3:GetObject', resource: `${BUCKET}/k`, ...(context ? { context } : {}) });
+
+  it('a role passes a Deny that spares its ARN, another role does not', () => {
+    expect(evaluatePolicies({ resource: [onlyRole(ROLE_ARN)] }, get(ROLE_ARN))).toBe('allow');
+    expect(evaluatePolicies({ resource: [onlyRole(ROLE_ARN)] }, get(`arn:aws:iam::${ACCOUNT}:role/other`))).toBe('explicit-deny');
+  });
+
+  it('the role ARN keeps its path', () => {
+    const withPath = `arn:aws:iam::${ACCOUNT}:role/ci/runner-cache`;
+    expect(evaluatePolicies({ resource: [onlyRole(withPath)] }, get(withPath))).toBe('allow');
+    expect(evaluatePolicies({ resource: [onlyRole(ROLE_ARN)] }, get(withPath))).toBe('explicit-deny');
+  });
+
+  it('a principal that is not an IAM ARN (a bare account id, a session) gets no aws:PrincipalArn', () => {
+    const hasArn = compilePolicy(doc({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*', Condition: { Null: { 'aws:PrincipalArn': 'false' } } }));
+    expect(evaluatePolicies({ resource: [hasArn] }, get(ACCOUNT))).toBe('implicit-deny');
+    expect(evaluatePolicies({ resource: [hasArn] }, get(`arn:aws:sts::${ACCOUNT}:assumed-role/ci/s1`))).toBe('implicit-deny');
+    expect(evaluatePolicies({ resource: [hasArn] }, get(`arn:aws:iam::${ACCOUNT}:root`))).toBe('allow');
+  });
+
+  it('aws:PrincipalAccount is the principal account; a key the caller gives wins', () => {
+    const fromAccount = (a: string) => compilePolicy(doc({ Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalAccount': a } } }));
+    expect(evaluatePolicies({ resource: [fromAccount(ACCOUNT)] }, get(ROLE_ARN))).toBe('allow');
+    expect(evaluatePolicies({ resource: [fromAccount(OTHER_ACCOUNT)] }, get(ROLE_ARN))).toBe('implicit-deny');
+    expect(evaluatePolicies({ resource: [fromAccount(OTHER_ACCOUNT)] }, get(ROLE_ARN, { 'aws:PrincipalAccount': OTHER_ACCOUNT }))).toBe('allow');
+    // Through prepareRequest().derive as the proofs ask: the keys stay.
+    const caller = prepareRequest(get(ROLE_ARN));
+    expect(evaluatePolicies({ resource: [onlyRole(ROLE_ARN)] }, caller.derive('s3:GetObject', `${BUCKET}/other`))).toBe('allow');
+  });
+});

@@ -26,6 +26,10 @@ export function atEditSite(f: Finding, ev: Evidence, inferred: Inferred): Findin
   const { subject, ...out } = f;
   if (subject?.kind === 'grant') return grantSite(out, subject.role, subject.requests, ev, inferred);
   if (subject?.kind === 'trust') return trustSite(out, subject.role, subject.at ?? [], ev, inferred);
+  if (subject?.kind === 'document') {
+    const origin = ev.terraform.origins.get(`${subject.resource}.policy`) ?? ev.terraform.origins.get(subject.resource);
+    return origin ? { ...out, path: formatPosition(originAt(origin)) } : out;
+  }
   return f;
 }
 

@@ -23,6 +23,7 @@ import { inferIdTokens } from './infer-reach.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
 import { isObject } from '../model/is-object.js';
+import { parseRef, resourceBody, roleArn } from '../verify/aws-docs.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -770,6 +771,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   if (account !== undefined || roles.size > 0 || vm.found > 0) {
     intent.aws = { accountId: account ?? ACCOUNT_NOT_SHOWN, region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {}, ...(account === undefined || account === ACCOUNT_NOT_SHOWN ? { accountShown: false as const } : {}) };
   }
+  if (intent.aws) concreteRoleArns(identities, root, intent.aws);
   // Policies naming a KMS key of the files: the key's stand-in ARN in this account (the same the token key proofs use).
   resolveKmsKeyReferences(root, intent.aws ?? { accountId: '000000000000', region: 'us-east-1', partition: 'aws' });
   const docs: FleetDocuments = { artifacts: docsArtifacts, runners: docsRunners, terraformAws: root };
@@ -809,6 +811,24 @@ export function inferDeployment(ev: Evidence): Inferred {
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
   const chartServiceAccounts = new Set(chains.filter((c) => c.chartCreatesSa).map((c) => saKey(c.namespace, c.managerSa)));
   return { intent, docs, runnerOrigins, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts };
+}
+
+/**
+ * An identity whose binding names its role by reference, as a helm_release's value or a
+ * Terraform-made service account annotation is read (`${aws_iam_role.x.arn}`), gets the ARN that
+ * role has once the account is known: every proof asks as that principal, and a bucket policy or a
+ * trust that names the role's ARN, or a condition on aws:PrincipalArn, must see the real one (the
+ * reference text matched none of them). A role whose name is picked at apply keeps the reference.
+ */
+function concreteRoleArns(identities: CloudIdentity[], root: TerraformRoot, aws: { partition: string; accountId: string }): void {
+  for (const [i, id] of identities.entries()) {
+    if (id.cloud !== 'aws') continue;
+    const ref = parseRef(id.arn);
+    if (ref?.type !== 'aws_iam_role' || ref.attr !== 'arn') continue;
+    const body = resourceBody(root, 'aws_iam_role', ref.name);
+    if (body?.name !== id.roleName) continue;
+    identities[i] = { ...id, arn: roleArn(aws.partition, aws.accountId, typeof body.path === 'string' ? body.path : '/', id.roleName) };
+  }
 }
 
 /**

@@ -41,7 +41,8 @@ export interface Finding {
  * - `lacks`: the role's permission policies do not allow `requests`, which it needs (`can`: those in words);
  * - `assume`: the intended subject of identity `identity` (the intent's key) cannot assume it;
  * - `audience`: the service account of identity `identity` asks for a token audience its trust refuses;
- * - `service-account`: service account `namespace`/`name` does not exist among the documents.
+ * - `service-account`: service account `namespace`/`name` does not exist among the documents;
+ * - `document`: the fault is in the policy document of one resource (a bucket policy's Deny).
  */
 export type FindingSubject =
   | {
@@ -66,7 +67,9 @@ export type FindingSubject =
       can: string;
     }
   | { kind: 'assume' | 'audience'; identity: string }
-  | { kind: 'service-account'; namespace: string; name: string };
+  | { kind: 'service-account'; namespace: string; name: string }
+  /** The fault is written in the document of Terraform resource `resource` (`aws_s3_bucket_policy.<name>`). */
+  | { kind: 'document'; resource: string };
 
 /** One request a proof asked of a role's policies. */
 export interface FindingRequest {

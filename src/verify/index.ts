@@ -7,7 +7,7 @@ import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
 import type { PolicyDocument, Statement } from './iam/types.js';
 import { evaluatePolicies, prepareRequest } from './iam/evaluator.js';
-import { awsFacts, parseRef, roleArn, type RoleFacts } from './aws-docs.js';
+import { awsFacts } from './aws-docs.js';
 import { azureFacts } from './azure-docs.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
@@ -392,10 +392,7 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
   const facts = awsFacts(docs);
   const role = facts?.roles.get(id.roleName);
   if (!facts || !role) return undefined;
-  // A role the documents name by reference (the doctor reads `aws_iam_role.x.arn` in an annotation
-  // as written) is probed at the ARN the role gets, as policies naming it are read.
-  const arnOf = (r: RoleFacts | undefined, given: string): string => (r !== undefined && fleet.aws !== undefined && parseRef(given) !== undefined ? roleArn(fleet.aws.partition, fleet.aws.accountId, r.path, r.name) : given);
-  const jobArn = arnOf(role, id.arn);
+  const jobArn = id.arn;
   // One caller and policy set for every probe, each probe derived from it.
   const caller = prepareRequest({ principal: { type: 'AWS', id: jobArn }, action: POWER_PROBES[0], resource: '*' });
   const policies = { identity: role.policiesCompiled };
@@ -410,7 +407,7 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
   const manager = identityOf(fleet, runner.managerIdentity);
   if (manager.cloud === 'aws' && manager.roleName !== id.roleName) {
     const managerRole = facts.roles.get(manager.roleName);
-    const managerArn = arnOf(managerRole, manager.arn);
+    const managerArn = manager.arn;
     // The manager trust may admit the jobs itself: naming the job role's ARN is enough within one
     // account; admitting its whole account (or anyone) needs sts:AssumeRole in the job permissions.
     const platform = platformFor(fleet.clusters.find((c) => c.name === runner.cluster)!.type);

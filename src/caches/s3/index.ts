@@ -323,7 +323,7 @@ const bucketPolicies = new WeakMap<TerraformRoot, Map<string, BucketPolicy>>();
 interface BucketPolicy {
   policy?: CompiledPolicy;
   problem?: string;
-  /** With a problem: the resource that holds the policy (`aws_s3_bucket_policy.<name>`). */
+  /** The resource that holds the policy (`aws_s3_bucket_policy.<name>`). */
   resource?: string;
 }
 
@@ -349,7 +349,7 @@ function bucketPolicyOf(root: TerraformRoot, bucket: string): BucketPolicy {
       // A bucket policy is a resource policy: every statement names a principal (S3 refuses one that does not).
       const kind = policyKindProblem(compiled, 'resource');
       if (kind !== undefined) throw new PolicyGrammarError(kind);
-      read = { policy: compiled };
+      read = { policy: compiled, resource: `aws_s3_bucket_policy.${name!}` };
     } catch (e) {
       if (!(e instanceof SyntaxError || e instanceof PolicyGrammarError)) throw e;
       read = { problem: e instanceof SyntaxError ? `it is not JSON (${e.message.split('\n')[0]!})` : e.message, resource: `aws_s3_bucket_policy.${name!}` };
@@ -479,7 +479,8 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   const spec = specOf(cache);
   const partition = fleet.aws?.partition ?? 'aws';
   const arn = bucketArn(partition, spec.bucket);
-  const policy = spec.create ? bucketPolicyOf(facts.root, spec.bucket).policy : undefined;
+  const bucketPolicy = spec.create ? bucketPolicyOf(facts.root, spec.bucket) : undefined;
+  const policy = bucketPolicy?.policy;
   const out: Finding[] = [];
   const manager = facts.roles.get(identityOf(fleet, runner.managerIdentity).roleName);
   const jobIdentity = jobIdentityOf(fleet, runner);
@@ -519,7 +520,13 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       const unknown = manager.unknownPolicies.map((p) => p.arn);
       out.push(finding('RF903', cachePath, `whether role ${manager.name} can ${missing.join(', ')} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' }));
     } else if (missing.length > 0) {
-      out.push(finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}`, { fix: 'the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix' }));
+      // Allowed by the role's own policies and refused only by a Deny of the bucket policy: the bucket policy is what to fix.
+      const deniedBy = policy !== undefined && must.every(([a, r, c]) => decide(manager, a, r, c) !== 'implicit-deny' && evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(a, r, c)) === 'allow') ? bucketPolicy?.resource : undefined;
+      out.push(
+        deniedBy !== undefined
+          ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (for example name its ARN in the aws:PrincipalArn condition); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'document', resource: deniedBy } })
+          : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}`, { fix: 'the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix' }),
+      );
     }
     const neighbours = neighbourPaths(fleet, ref);
     // A runner whose cache has no Path (a config.toml the doctor read) owns the bucket's keys: only

@@ -176,6 +176,8 @@ function arnSet(patterns: readonly string[], where: string): PatternSet {
 const ACCOUNT_ID = /^\d{12}$/;
 /** arn:partition:service:region:account:... — captures partition and account. */
 const ARN_ACCOUNT = /^arn:([^:]+):[^:]*:[^:]*:(\d{12}):/;
+/** The ARN of an IAM role, user or account root: what aws:PrincipalArn holds for a request it signs. */
+const IAM_PRINCIPAL_ARN = /^arn:[^:]+:iam::\d{12}:(?:role\/|user\/|root$)/;
 
 /**
  * A request normalised once for repeated evaluation: context keys lower-cased (IAM
@@ -236,6 +238,13 @@ export class PreparedRequest {
         else throw new TypeError(`request.context["${key}"] must be a string or a list of strings`);
         if (list.length > 0) ctx.set(lk, list);
       }
+    }
+    // AWS adds these to the context of every signed request (IAM, "AWS global condition context
+    // keys"): aws:PrincipalArn is the ARN of the role (not of the role session), of the user, or
+    // the account's root ARN; aws:PrincipalAccount the principal's account. A key the caller gives wins.
+    if (this.principal?.type === 'AWS') {
+      if (!ctx.has('aws:principalarn') && IAM_PRINCIPAL_ARN.test(this.principal.id)) ctx.set('aws:principalarn', [this.principal.id]);
+      if (!ctx.has('aws:principalaccount') && account !== undefined) ctx.set('aws:principalaccount', [account]);
     }
     this.context = ctx;
   }

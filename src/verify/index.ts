@@ -204,11 +204,12 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   const nouns = new Set(fleet.clusters.map((c) => platformFor(c.type).subjectNoun));
   const subjectNoun = nouns.size === 1 ? [...nouns][0]! : 'subjects';
   // A cache that identities other than the runners' reach (GitLab ID-token roles): any job may request such a token.
-  // Reached, or not shown to be unreached (RF903: a role whose policies are not all in the documents).
+  // Reached, or not shown to be unreached (RF903 at such a role: its policies are not all in the
+  // documents; an RF903 at the cache itself is about the bucket, not about who reaches it).
   const reachedOutsideRunners = new Set<string>();
   fleet.caches.forEach((cache, i) => {
     const out = cacheBackendFor(cache.type).verifyCache(docs, fleet, cache, `caches[${i}]`);
-    if (out.some((x) => JOB_CACHE_CODES.has(x.code) || x.code === 'RF903')) reachedOutsideRunners.add(cache.name);
+    if (out.some((x) => JOB_CACHE_CODES.has(x.code) || (x.code === 'RF903' && x.path !== `caches[${i}]`))) reachedOutsideRunners.add(cache.name);
     findings.push(...out);
   });
   fleet.clusters.forEach((cluster, i) => findings.push(...platformFor(cluster.type).clusterFindings(fleet, cluster, `clusters[${i}]`)));

@@ -9,7 +9,7 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
 import { compilePolicy, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, resolveValue, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
+import { awsFacts, KMS_KEY_STAND_IN, kmsKeyStandIn, parseRef, resolveValue, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 import { s3DoctorReader } from './doctor.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
@@ -198,7 +198,10 @@ export const s3Cache: CacheBackend = {
       out.push(finding('RF206', `${cachePath}.expireAfterDays`, `objects in ${spec.bucket} never expire, so old caches (and whatever leaked into them) stay forever`, { received: String(spec.expireAfterDays), allowed: '1 to 3650', fix: 'set expireAfterDays: 14 (or another number of days)' }));
     }
     // TLS-only: prove with the evaluator that a plain-HTTP request is denied by the bucket policy.
-    const { policy, problem, resource } = bucketPolicyOf(root, spec.bucket);
+    const { policy, problem, resource, org } = bucketPolicyOf(root, spec.bucket);
+    if (org !== undefined && resource !== undefined) {
+      out.push(finding('RF903', cachePath, `bucket ${spec.bucket}: ${resource} has conditions on aws:PrincipalOrgID (organization ${org['aws:PrincipalOrgID']!}); the proofs take the runners' account to be in that organization, which the files do not show`, { fix: `check that the account of the runner roles is a member of ${org['aws:PrincipalOrgID']!} (aws organizations describe-account), or the cache is denied to every runner`, subject: { kind: 'document', resource } }));
+    }
     if (problem !== undefined) {
       // The message names the resource: the doctor points the finding at it in the file given.
       out.push(finding('RF901', cachePath, `the bucket policy of ${spec.bucket} (${resource!}) cannot be evaluated: ${problem.length > 300 ? `${problem.slice(0, 300)}…` : problem}`, { fix: 'give the bucket policy as a JSON IAM policy document (jsonencode(...) or aws_iam_policy_document)' }));
@@ -312,6 +315,31 @@ function bucketEntries(root: TerraformRoot, bucket: string, type: string): [stri
   return Object.entries(root.resource[type] ?? {}).filter(([, b]) => resolveValue(root, b.bucket) === bucket);
 }
 
+/**
+ * The customer-managed KMS key S3 encrypts new objects of the bucket with (SSE-KMS by default), as
+ * the requests name it: the spec's kmsKeyArn, else the key of the bucket's
+ * aws_s3_bucket_server_side_encryption_configuration (a key of the root at its stand-in ARN, the
+ * same text its policies' references become). `unknown`: a key the documents do not resolve (an
+ * alias, an expression). Undefined with SSE-S3, or SSE-KMS with the AWS managed key aws/s3.
+ */
+function cacheKeyOf(root: TerraformRoot, spec: S3CacheSpec, aws: { partition: string; region: string; accountId: string }): { arn: string } | { unknown: string } | undefined {
+  if (spec.encryption.type === 'kms' && spec.encryption.kmsKeyArn !== undefined) return { arn: spec.encryption.kmsKeyArn };
+  if (!spec.create) return undefined;
+  for (const [name, b] of bucketEntries(root, spec.bucket, 'aws_s3_bucket_server_side_encryption_configuration')) {
+    for (const rule of asList(b.rule)) {
+      const byDefault = asList(rule.apply_server_side_encryption_by_default)[0];
+      if (byDefault?.sse_algorithm !== 'aws:kms' && byDefault?.sse_algorithm !== 'aws:kms:dsse') continue;
+      const key = byDefault.kms_master_key_id;
+      if (key === undefined || key === null || key === '') return undefined; // aws/s3: IAM alone decides
+      const ref = parseRef(key);
+      if (ref?.type === 'aws_kms_key' && ref.attr === 'arn' && root.resource.aws_kms_key?.[ref.name] !== undefined) return { arn: kmsKeyStandIn(aws, ref.name).arn };
+      if (typeof key === 'string' && /^arn:[^:]+:kms:[^:]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(key)) return { arn: key };
+      return { unknown: `aws_s3_bucket_server_side_encryption_configuration.${name} names ${JSON.stringify(key).slice(0, 120)}` };
+    }
+  }
+  return undefined;
+}
+
 function bucketResources(root: TerraformRoot, bucket: string) {
   return (type: string): Record<string, unknown>[] =>
     Object.values(root.resource[type] ?? {}).filter((b) => resolveValue(root, b.bucket) === bucket);
@@ -325,6 +353,25 @@ interface BucketPolicy {
   problem?: string;
   /** The resource that holds the policy (`aws_s3_bucket_policy.<name>`). */
   resource?: string;
+  /**
+   * The organization its conditions name (aws:PrincipalOrgID), as context for the fleet's own
+   * requests: the proofs take the runners' account to be in it (the files cannot show that), and
+   * say so (RF903, info).
+   */
+  org?: Record<string, string>;
+}
+
+/** The first organization id a policy's conditions name under aws:PrincipalOrgID (any operator), as a request context. */
+function orgContext(doc: PolicyDocument): Record<string, string> | undefined {
+  for (const st of asList(doc.Statement)) {
+    for (const block of Object.values((st.Condition ?? {}) as Record<string, Record<string, unknown>>)) {
+      for (const [key, value] of Object.entries(block ?? {})) {
+        const first: unknown = Array.isArray(value) ? value[0] : value;
+        if (key.toLowerCase() === 'aws:principalorgid' && typeof first === 'string' && /^o-[a-z0-9]{10,32}$/.test(first)) return { 'aws:PrincipalOrgID': first };
+      }
+    }
+  }
+  return undefined;
 }
 
 /**
@@ -349,7 +396,8 @@ function bucketPolicyOf(root: TerraformRoot, bucket: string): BucketPolicy {
       // A bucket policy is a resource policy: every statement names a principal (S3 refuses one that does not).
       const kind = policyKindProblem(compiled, 'resource');
       if (kind !== undefined) throw new PolicyGrammarError(kind);
-      read = { policy: compiled, resource: `aws_s3_bucket_policy.${name!}` };
+      const org = orgContext(compiled.source);
+      read = { policy: compiled, resource: `aws_s3_bucket_policy.${name!}`, ...(org ? { org } : {}) };
     } catch (e) {
       if (!(e instanceof SyntaxError || e instanceof PolicyGrammarError)) throw e;
       read = { problem: e instanceof SyntaxError ? `it is not JSON (${e.message.split('\n')[0]!})` : e.message, resource: `aws_s3_bucket_policy.${name!}` };
@@ -435,9 +483,10 @@ function idTokensOverCache(docs: FleetDocuments, fleet: FleetIntent, cache: Reso
   const spec = specOf(cache);
   const partition = fleet.aws.partition;
   const arn = bucketArn(partition, spec.bucket);
-  const policy = spec.create ? bucketPolicyOf(facts.root, spec.bucket).policy : undefined;
+  const bucketPolicy = spec.create ? bucketPolicyOf(facts.root, spec.bucket) : undefined;
+  const policy = bucketPolicy?.policy;
   // Through the VPC endpoint, as a pipeline on one of the fleet's own runners comes.
-  const context: Record<string, string> = { 'aws:SecureTransport': 'true', ...(spec.vpcEndpointIds ? { 'aws:SourceVpce': spec.vpcEndpointIds[0]! } : {}) };
+  const context: Record<string, string> = { 'aws:SecureTransport': 'true', ...(spec.vpcEndpointIds ? { 'aws:SourceVpce': spec.vpcEndpointIds[0]! } : {}), ...bucketPolicy?.org };
   const out: Finding[] = [];
   for (const r of roles) {
     const role = facts.roles.get(r.roleName);
@@ -498,13 +547,17 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     let hit = callers.get(role);
     if (!hit) {
       hit = {
-        caller: prepareRequest({ principal: { type: 'AWS', id: roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name) }, action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint } }),
+        caller: prepareRequest({ principal: { type: 'AWS', id: roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name) }, action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...bucketPolicy?.org } }),
         policies: { identity: role.policiesCompiled, resource: policy ? [policy] : [] },
       };
       callers.set(role, hit);
     }
     return evaluatePolicies(hit.policies, hit.caller.derive(action, resource, context));
   };
+  // The bucket policy, where it alone grants `role` the requests (the role's own policies allow none
+  // of them: an Allow to Principal "*" or to the organization): the edit is there, not at the role.
+  const grantedByBucket = (role: RoleFacts, requests: readonly FindingRequest[]): string | undefined =>
+    bucketPolicy?.resource !== undefined && requests.length > 0 && requests.every((r) => evaluatePolicies({ identity: role.policiesCompiled }, callers.get(role)!.caller.derive(r.action, r.resource, r.context)) !== 'allow') ? bucketPolicy.resource : undefined;
 
   if (!manager) {
     out.push(finding('RF201', cachePath, `the manager role of runner ${runner.name} is missing from terraform/aws/main.tf.json`, { fix: 'regenerate; this is a bug if it persists', deploymentFix: `give the Terraform of the manager role of runner ${runner.name}` }));
@@ -514,18 +567,31 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       ['s3:PutObject', `${arn}/${under('project/1/probe')}`],
       ['s3:ListBucket', arn, { 's3:prefix': under('project/1/probe') }],
     ];
-    const missing = must.filter(([a, r, c]) => decide(manager, a, r, c) !== 'allow').map(([a, r]) => `${a} on ${r}`);
+    const s3Missing = must.filter(([a, r, c]) => decide(manager, a, r, c) !== 'allow').map(([a, r]) => `${a} on ${r}`);
+    const kmsMissing: string[] = [];
+    // SSE-KMS with a customer-managed key: S3 asks KMS for a data key on every upload and to
+    // decrypt on every download, with the caller's permissions (through S3: kms:ViaService).
+    const key = fleet.aws ? cacheKeyOf(facts.root, spec, { partition, region: spec.region ?? fleet.aws.region, accountId: fleet.aws.accountId }) : undefined;
+    if (key !== undefined && 'arn' in key) {
+      const via = { 'kms:ViaService': `s3.${spec.region ?? fleet.aws!.region}.amazonaws.com` };
+      for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
+        if (evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(action, key.arn, via)) !== 'allow') kmsMissing.push(`${action} on the key that encrypts the bucket (${key.arn.includes(KMS_KEY_STAND_IN) ? `aws_kms_key.${key.arn.slice(key.arn.indexOf(KMS_KEY_STAND_IN) + 1)}` : key.arn})`);
+      }
+    } else if (key !== undefined) {
+      out.push(finding('RF903', cachePath, `whether role ${manager.name} may use the KMS key that encrypts bucket ${spec.bucket} is not shown: ${key.unknown}, which the documents do not resolve to a key`, { fix: 'name the key by its ARN or as aws_kms_key.<name>.arn of the files given' }));
+    }
+    const missing = [...s3Missing, ...kmsMissing];
     if (missing.length > 0 && manager.unknownPolicies.length > 0) {
       // A policy of the role is not in the documents: what it may do is not shown, which is not "cannot".
       const unknown = manager.unknownPolicies.map((p) => p.arn);
       out.push(finding('RF903', cachePath, `whether role ${manager.name} can ${missing.join(', ')} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' }));
     } else if (missing.length > 0) {
       // Allowed by the role's own policies and refused only by a Deny of the bucket policy: the bucket policy is what to fix.
-      const deniedBy = policy !== undefined && must.every(([a, r, c]) => decide(manager, a, r, c) !== 'implicit-deny' && evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(a, r, c)) === 'allow') ? bucketPolicy?.resource : undefined;
+      const deniedBy = policy !== undefined && s3Missing.length > 0 && kmsMissing.length === 0 && must.every(([a, r, c]) => decide(manager, a, r, c) !== 'implicit-deny' && evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(a, r, c)) === 'allow') ? bucketPolicy?.resource : undefined;
       out.push(
         deniedBy !== undefined
           ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (for example name its ARN in the aws:PrincipalArn condition); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'document', resource: deniedBy } })
-          : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}`, { fix: 'the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix' }),
+          : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}${kmsMissing.length > 0 ? ': the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download' : ''}`, { fix: `the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix${kmsMissing.length > 0 ? ', and kms:GenerateDataKey and kms:Decrypt on the key that encrypts the bucket' : ''}` }),
       );
     }
     const neighbours = neighbourPaths(fleet, ref);
@@ -555,6 +621,9 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
         : `grant the manager only its own prefix${leaks.some((l) => l.startsWith('s3:ListBucket')) ? `: s3:ListBucket only with the condition StringLike s3:prefix = ["${ref.path}/*", "${ref.path}"]` : ''}`;
       if (ref.path === '') {
         out.push(finding('RF202', cachePath, `role ${manager.name} reaches other runners' cache paths in bucket ${spec.bucket} (${neighbours.slice(0, 3).join(', ')}): ${leaks.join(', ')}; its own cache has no Path, so its keys are anywhere in the bucket`, { fix: 'give every runner of the bucket its own [runners.cache] Path, and grant each manager only its own prefix', subject: { kind: 'grant', role: manager.name, requests: leaked } }));
+      } else if (nested.length === 0 && grantedByBucket(manager, leaked) !== undefined) {
+        const doc = grantedByBucket(manager, leaked)!;
+        out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}; the bucket policy (${doc}) grants it, not the role's own policies`, { fix: `narrow the Allow statements of ${doc} so they grant no principal beyond what the role's own policies allow (the manager needs only ${ref.path}/)`, subject: { kind: 'document', resource: doc } }));
       } else out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix, ...(nested.length > 0 ? {} : { subject: { kind: 'grant', role: manager.name, requests: leaked } }) }));
     }
   }
@@ -574,8 +643,11 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     if (reach.length > 0) {
       const granted = runner.spec.jobs.permissions.aws.some((s) => s.resources.some((r) => r.startsWith(arn)));
       // Jobs that hold the manager's own role: the edit is the jobs' identity (RF105), not the manager's grant.
-      const subject = jobs !== manager ? { subject: { kind: 'grant' as const, role: jobs.name, requests: allowed } } : {};
-      const f = finding('RF203', `${runnerPath}.jobs.permissions.aws`, `job role ${jobs.name} can ${reach.join(', ')} in cache bucket ${spec.bucket}; jobs only need the presigned URLs the manager gives them`, { fix: `remove the grant on ${arn} from the job permissions`, ...subject });
+      const doc = jobs !== manager ? grantedByBucket(jobs, allowed) : undefined;
+      const subject = doc !== undefined ? { subject: { kind: 'document' as const, resource: doc } } : jobs !== manager ? { subject: { kind: 'grant' as const, role: jobs.name, requests: allowed } } : {};
+      const f = doc !== undefined
+        ? finding('RF203', `${runnerPath}.jobs.permissions.aws`, `job role ${jobs.name} can ${reach.join(', ')} in cache bucket ${spec.bucket}: the bucket policy (${doc}) grants it, not the role's own policies; jobs only need the presigned URLs the manager gives them`, { fix: `narrow the Allow statements of ${doc} to the runner managers' roles (name their ARNs) so they grant jobs nothing`, ...subject })
+        : finding('RF203', `${runnerPath}.jobs.permissions.aws`, `job role ${jobs.name} can ${reach.join(', ')} in cache bucket ${spec.bucket}; jobs only need the presigned URLs the manager gives them`, { fix: `remove the grant on ${arn} from the job permissions`, ...subject });
       if (granted) {
         f.severity = 'warning';
         f.acceptedBecause = 'the spec grants the job role this bucket explicitly';

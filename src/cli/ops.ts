@@ -274,6 +274,7 @@ function text(report: OpsReport): string {
       lines.push(`runner ${r.name} (${r.scope}, registration ${r.registration}): ${state}${r.ids.length > 1 ? ' — DUPLICATES' : ''}`);
       for (const m of r.managers) lines.push(`  manager ${m.systemId}: ${m.status ?? '?'}, ${m.version ?? '?'} ${m.platform ?? ''} ${m.ipAddress ?? ''}, last contact ${m.contactedAt ?? 'never'}`);
       for (const d of r.drift) lines.push(`  drift ${d.field}: GitLab has ${JSON.stringify(d.have)}, the spec says ${JSON.stringify(d.want)}`);
+      if (r.assignedTo) lines.push(`  assigned to ${r.assignedTo.length} projects: ${r.assignedTo.join(', ')} (it runs their jobs too; unregister does not delete it until it is unassigned from the others)`);
       if (r.store) lines.push(`  ${r.store.state === 'ok' ? 'token store' : `drift token store (${r.store.state})`} ${r.store.label}: ${r.store.detail}`);
     }
   }

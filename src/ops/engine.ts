@@ -58,6 +58,12 @@ export interface RunnerStatus {
   detailsNotFound?: boolean;
   /** What the token store of a registered API runner holds (never the token); absent for Terraform runners and with --no-stores. */
   store?: StoreStatus;
+  /**
+   * A project runner assigned to more than one project (POST /projects/:id/runners): the projects
+   * GET /runners/:id names. It runs their jobs too, and unregister does not delete it until it is
+   * unassigned from the others. Absent when it has one project.
+   */
+  assignedTo?: string[];
 }
 
 /**
@@ -317,6 +323,7 @@ export class Engine {
       if (!first) return base;
       const details = await this.gl.getRunner(first.id);
       if (!details) return { ...base, detailsNotFound: true };
+      const assignedTo = assignedProjects(details);
       const jobs = first.job_execution_status === 'idle' ? 0 : (await this.gl.runningJobs(first.id)).length;
       const managers: RunnerManager[] = opts.managers === false ? [] : await this.gl.managers(first.id);
       // Only the stores runner-fleet writes (API registration): a Terraform runner's token is Terraform's.
@@ -332,6 +339,7 @@ export class Engine {
         managers: managers.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null })),
         drift: driftOf(d.settings, details),
         ...(store ? { store } : {}),
+        ...(assignedTo.length > 1 ? { assignedTo } : {}),
       };
     });
     return { runners, phantoms: obs.phantoms };
@@ -456,12 +464,29 @@ export class Engine {
     return { ...body, ...d.settings };
   }
 
-  /** Deletes a runner only after re-reading it and confirming its marker. */
-  private async confirmedDelete(id: number, fleet: string, runner: string): Promise<'deleted' | 'gone' | 'refused'> {
+  /**
+   * Deletes a runner only after re-reading it and confirming its marker. A project runner
+   * assigned to more than one project (POST /projects/:id/runners) is not deleted: that would
+   * take it from every one of them, and GitLab lets only an administrator do it. `shared` names them.
+   */
+  private async confirmedDelete(id: number, fleet: string, runner: string): Promise<'deleted' | 'gone' | 'refused' | { shared: string[] }> {
     const now = await this.gl.getRunner(id);
     if (!now) return 'gone';
     if (!confirmsMarker(now, { fleet, runner })) return 'refused';
+    const projects = assignedProjects(now);
+    if (projects.length > 1) return { shared: projects };
     return this.gl.deleteRunner(id);
+  }
+
+  /** The outcome of a delete the command asked for (prune, unregister), said; a refusal throws. */
+  private deleted(r: Awaited<ReturnType<Engine['confirmedDelete']>>, s: Step, own?: RunnerScope): string {
+    if (r === 'refused') throw new Error(`runner #${s.id} no longer carries the marker of ${this.deps.fleet}/${s.runner}; not deleted`);
+    if (typeof r === 'object') {
+      const others = own?.type === 'project_type' ? r.shared.filter((p) => p !== own.path) : [];
+      const from = others.length > 0 ? `from ${others.join(', ')}` : 'from every project but the one that owns it (GitLab refuses to unassign the owner)';
+      throw new Error(`runner #${s.id} is assigned to ${r.shared.length} projects (${r.shared.join(', ')}): deleting it would take it from all of them, and GitLab lets only an administrator delete a runner assigned to more than one project. Not deleted: unassign it ${from} (DELETE /projects/:id/runners/${s.id}, or Settings > CI/CD > Runners there), then run again`);
+    }
+    return r === 'gone' ? 'already gone' : 'deleted';
   }
 
   /** Writes `pending`, resets by id (retrying a reset whose answer was lost supersedes the lost token), stores the new token. */
@@ -526,8 +551,10 @@ export class Engine {
       return `another run created #${keep} first; deleted #${created.id}`;
     }
     const extra = found.slice(1).map((r) => r.id);
-    for (const id of extra) await this.confirmedDelete(id, this.deps.fleet, d.name);
-    const dedup = extra.length > 0 ? `; deleted duplicates ${extra.map((i) => `#${i}`).join(', ')}` : '';
+    const kept: number[] = [];
+    for (const id of extra) if (typeof (await this.confirmedDelete(id, this.deps.fleet, d.name)) === 'object') kept.push(id);
+    const gone = extra.filter((id) => !kept.includes(id));
+    const dedup = `${gone.length > 0 ? `; deleted duplicates ${gone.map((i) => `#${i}`).join(', ')}` : ''}${kept.length > 0 ? `; duplicates ${kept.map((i) => `#${i}`).join(', ')} not deleted (assigned to other projects too)` : ''}`;
     if (created) {
       try {
         await this.guard(d, [keep]);
@@ -537,7 +564,7 @@ export class Engine {
         if (!(e instanceof StoreConflictError)) throw withSuffix(e, `; runner #${keep} was created in GitLab and its token is stored nowhere: once ${this.deps.store(d).label} can be written, runner-fleet register resets its token and stores it (no second runner is created)`);
         // Nothing of this runner stays: the runner just created would only hold a token nobody has.
         const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
-        throw new StoreConflictError(`${e.message} Runner #${created.id}, created for it, was ${gone === 'refused' ? 'not deleted (its marker changed)' : 'deleted again'}.`);
+        throw new StoreConflictError(`${e.message} Runner #${created.id}, created for it, was ${gone === 'refused' ? 'not deleted (its marker changed)' : typeof gone === 'object' ? `not deleted (assigned to ${gone.shared.join(', ')} since)` : 'deleted again'}.`);
       }
       restart(() => this.deps.store(d).restartManager());
       return `created #${keep}, token stored${dedup}`;
@@ -562,8 +589,12 @@ export class Engine {
           return restarts.step(s.runner, (restart) => this.create(d, restart));
         case 'deduplicate': {
           const found = await this.findByMarker(d);
-          for (const r of found.slice(1)) await this.confirmedDelete(r.id, this.deps.fleet, d.name);
-          return `kept #${found[0]?.id ?? s.id}, deleted ${found.length - 1}`;
+          const kept: string[] = [];
+          for (const r of found.slice(1)) {
+            const out = await this.confirmedDelete(r.id, this.deps.fleet, d.name);
+            if (typeof out === 'object') kept.push(`#${r.id} (assigned to ${out.shared.join(', ')}: unassign it from the other projects to delete it)`);
+          }
+          return `kept #${found[0]?.id ?? s.id}, deleted ${found.length - 1 - kept.length}${kept.length > 0 ? `; not deleted: ${kept.join(', ')}` : ''}`;
         }
         case 'repair-token':
           return restarts.step(s.runner, async (restart) => {
@@ -794,11 +825,7 @@ export class Engine {
   }
 
   async applyPrune(steps: Step[]): Promise<StepResult[]> {
-    return this.run(steps, async (s) => {
-      const r = await this.confirmedDelete(s.id!, this.deps.fleet, s.runner);
-      if (r === 'refused') throw new Error(`runner #${s.id} no longer carries the marker of ${this.deps.fleet}/${s.runner}; not deleted`);
-      return r === 'gone' ? 'already gone' : 'deleted';
-    });
+    return this.run(steps, async (s) => this.deleted(await this.confirmedDelete(s.id!, this.deps.fleet, s.runner), s));
   }
 
   async planUnregister(desired: DesiredRunner[], name: string): Promise<Step[]> {
@@ -830,9 +857,7 @@ export class Engine {
         }
         return 'token removed';
       }
-      const r = await this.confirmedDelete(s.id!, this.deps.fleet, s.runner);
-      if (r === 'refused') throw new Error(`runner #${s.id} no longer carries the marker of ${this.deps.fleet}/${s.runner}; not deleted`);
-      return r === 'gone' ? 'already gone' : 'deleted';
+      return this.deleted(await this.confirmedDelete(s.id!, this.deps.fleet, s.runner), s, byName.get(s.runner)?.scope);
     });
   }
 
@@ -877,6 +902,12 @@ async function saying<T>(suffix: string, fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     throw withSuffix(e, suffix);
   }
+}
+
+/** The paths (else ids) of the projects GitLab says a project runner is assigned to; none for group and instance runners. */
+function assignedProjects(r: RunnerDetails): string[] {
+  if (r.runner_type !== 'project_type' || !Array.isArray(r.projects)) return [];
+  return r.projects.map((p) => (typeof p.path_with_namespace === 'string' ? p.path_with_namespace : `#${p.id}`));
 }
 
 /** The parent group of a subgroup scope (`acme` of `acme/platform`); undefined for a top-level group, a project or the instance. */

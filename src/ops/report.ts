@@ -45,6 +45,11 @@ const runnerStatus = z.strictObject({
     runnerId: z.number().int().nullable(),
     detail: z.string(),
   }).optional(),
+  /**
+   * A project runner assigned to more than one project: the projects GitLab names (it runs their
+   * jobs too; unregister and prune do not delete it until it is unassigned from the others).
+   */
+  assignedTo: z.array(z.string()).optional(),
 });
 
 const phantom = z.strictObject({ id: z.number().int(), runner: z.string(), scope: z.string(), description: z.string() });

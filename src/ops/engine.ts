@@ -47,7 +47,16 @@ export interface RunnerStatus {
   online: boolean | null;
   contactedAt: string | null;
   paused: boolean | null;
+  /** When the runner's token expires, when known (tokenExpiry `expires`); null otherwise. */
   tokenExpiresAt: string | null;
+  /**
+   * `expires` (at tokenExpiresAt), `never` (GitLab says token_expires_at null), or `unknown`: the
+   * GitLab's `GET /runners/:id` carries no token_expires_at (GitLab's documented RunnerDetails has
+   * none; newer GitLabs add it) and the token store records no expiry. Null when not registered.
+   */
+  tokenExpiry: 'expires' | 'never' | 'unknown' | null;
+  /** Where tokenExpiry comes from: GitLab's runner details, or the store (GitLab's answer when it issued the token). */
+  tokenExpirySource: 'gitlab' | 'store' | null;
   runningJobs: number | null;
   managers: ManagerStatus[];
   drift: Drift[];
@@ -289,7 +298,7 @@ export class Engine {
    * would find this runner's token there: a missing token, an interrupted reset, another owner's
    * token or another runner's token is a problem, named with the store, never with the token.
    */
-  private async storeStatus(d: DesiredRunner, id: number): Promise<StoreStatus> {
+  private async storeStatus(d: DesiredRunner, id: number): Promise<{ status: StoreStatus; expiresAt?: string }> {
     const store = this.deps.store(d);
     const label = store.label;
     let stored: StoredToken | undefined;
@@ -297,8 +306,14 @@ export class Engine {
       stored = await store.read();
     } catch (e) {
       if (isAccessRefused(e)) this.accessRefused = true;
-      return { label, state: 'unreadable', owner: null, runnerId: null, detail: `cannot be read, so the token of #${id} cannot be checked: ${e instanceof Error ? e.message : String(e)}` };
+      return { status: { label, state: 'unreadable', owner: null, runnerId: null, detail: `cannot be read, so the token of #${id} cannot be checked: ${e instanceof Error ? e.message : String(e)}` } };
     }
+    const status = this.judgeStored(d, id, label, stored);
+    // The expiry GitLab gave with the token, as the store recorded it, when the token is this runner's.
+    return status.state === 'ok' && typeof stored?.expiresAt === 'string' && stored.expiresAt !== '' ? { status, expiresAt: stored.expiresAt } : { status };
+  }
+
+  private judgeStored(d: DesiredRunner, id: number, label: string, stored: StoredToken | undefined): StoreStatus {
     const mine = this.owner(d);
     const owner = stored?.owner ?? null;
     const runnerId = stored?.runnerId ?? null;
@@ -318,23 +333,35 @@ export class Engine {
     this.deps.progress(`GitLab listed ${plural(obs.listed.runners, 'runner')} in ${plural(obs.listed.scopes, 'scope')}, ${obs.listed.marked} with the marker of fleet ${this.deps.fleet}, for ${plural(desired.length, 'spec entry')}; reading details of ${plural(registered, 'registered runner')}`);
     const runners = await pool(desired, 8, async (d): Promise<RunnerStatus> => {
       const found = obs.byRunner.get(d.name) ?? [];
-      const base: RunnerStatus = { name: d.name, registration: d.registration, scope: scopeKey(d.scope), registered: found.length > 0, ids: found.map((r) => r.id), status: null, online: null, contactedAt: null, paused: null, tokenExpiresAt: null, runningJobs: null, managers: [], drift: [] };
+      const base: RunnerStatus = { name: d.name, registration: d.registration, scope: scopeKey(d.scope), registered: found.length > 0, ids: found.map((r) => r.id), status: null, online: null, contactedAt: null, paused: null, tokenExpiresAt: null, tokenExpiry: null, tokenExpirySource: null, runningJobs: null, managers: [], drift: [] };
       const first = found[0];
       if (!first) return base;
       const details = await this.gl.getRunner(first.id);
-      if (!details) return { ...base, detailsNotFound: true };
+      if (!details) return { ...base, tokenExpiry: 'unknown', detailsNotFound: true };
       const assignedTo = assignedProjects(details);
       const jobs = first.job_execution_status === 'idle' ? 0 : (await this.gl.runningJobs(first.id)).length;
       const managers: RunnerManager[] = opts.managers === false ? [] : await this.gl.managers(first.id);
       // Only the stores runner-fleet writes (API registration): a Terraform runner's token is Terraform's.
-      const store = d.registration === 'api' && opts.stores !== false ? await this.storeStatus(d, first.id) : undefined;
+      const read = d.registration === 'api' && opts.stores !== false ? await this.storeStatus(d, first.id) : undefined;
+      const store = read?.status;
+      // A GitLab that returns token_expires_at says null for a token that never expires; one that
+      // does not return it says nothing, and null must not read as "never".
+      const fromGitLab = Object.prototype.hasOwnProperty.call(details, 'token_expires_at') ? details.token_expires_at : undefined;
+      const expiry: Pick<RunnerStatus, 'tokenExpiresAt' | 'tokenExpiry' | 'tokenExpirySource'> =
+        typeof fromGitLab === 'string' && fromGitLab !== ''
+          ? { tokenExpiresAt: fromGitLab, tokenExpiry: 'expires', tokenExpirySource: 'gitlab' }
+          : fromGitLab === null
+            ? { tokenExpiresAt: null, tokenExpiry: 'never', tokenExpirySource: 'gitlab' }
+            : read?.expiresAt !== undefined
+              ? { tokenExpiresAt: read.expiresAt, tokenExpiry: 'expires', tokenExpirySource: 'store' }
+              : { tokenExpiresAt: null, tokenExpiry: 'unknown', tokenExpirySource: null };
       return {
         ...base,
         status: details.status ?? null,
         online: details.online ?? null,
         contactedAt: details.contacted_at ?? null,
         paused: details.paused,
-        tokenExpiresAt: details.token_expires_at ?? null,
+        ...expiry,
         runningJobs: jobs,
         managers: managers.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null })),
         drift: driftOf(d.settings, details),

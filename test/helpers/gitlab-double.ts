@@ -61,6 +61,11 @@ export interface DoubleOptions {
   canary?: string;
   /** Lifetime of issued runner tokens; null: no expiry. */
   tokenLifetimeMs?: number | null;
+  /**
+   * GET /runners/:id returns token_expires_at, as newer GitLabs do (gitlab-org/gitlab#627823);
+   * GitLab's documented RunnerDetails entity has no such field, and by default neither has the double.
+   */
+  detailsTokenExpiry?: boolean;
   /** The access token's user is an administrator (GitLab skips the role checks, e.g. deleting a runner assigned to several projects). */
   admin?: boolean;
 }
@@ -223,6 +228,7 @@ export class GitLabDouble {
         const path = [...this.projects].find(([, v]) => v === id)![0];
         return { id, name: path.split('/').pop(), name_with_namespace: path.split('/').join(' / '), path: path.split('/').pop(), path_with_namespace: path };
       }),
+      ...(this.opts.detailsTokenExpiry === true ? { token_expires_at: r.token_expires_at } : {}),
       groups: r.runner_type === 'group_type' && r.groupId !== undefined ? [{ id: r.groupId, web_url: '', name: '' }] : [],
     };
   }

@@ -439,15 +439,56 @@ export class Engine {
   /**
    * Writes the store; a store that another owner took while it was written (the Secret store
    * re-reads it after a 409 Conflict) is a conflict, said with what the write followed (`before`)
-   * and the fix, as the guard says it.
+   * and the fix, as the guard says it. A new token (`fresh`: what GitLab already did) whose write
+   * failed is looked for by reading the store back: a write that timed out may have taken effect.
    */
-  private async storeWrite(d: DesiredRunner, value: StoredToken, before = ''): Promise<void> {
+  private async storeWrite(d: DesiredRunner, value: StoredToken, before = '', fresh?: Fresh): Promise<void> {
+    const store = this.deps.store(d);
     try {
-      await this.deps.store(d).write(value);
+      await store.write(value);
     } catch (e) {
       if (e instanceof StoreConflictError) throw new StoreConflictError(`${e.message}${before}. ${conflictFix(d)}`);
-      throw withSuffix(e, before);
+      if (fresh === undefined) throw withSuffix(e, before);
+      let failed: unknown = e;
+      let now = await this.readBack(store, value);
+      // The token is there but not all beside it (a store written in two calls, the second lost):
+      // the store answers again, so the same write is tried once more.
+      if (now === 'partial') {
+        try {
+          await store.write(value);
+          now = 'stored';
+        } catch (again) {
+          if (again instanceof StoreConflictError) throw new StoreConflictError(`${again.message}${before}. ${conflictFix(d)}`);
+          failed = again;
+          now = await this.readBack(store, value);
+        }
+      }
+      const why = failed instanceof Error ? failed.message : String(failed);
+      if (now === 'stored') {
+        this.deps.progress(`${store.label}: the write of the new token of #${fresh.id} failed (${why}), but reading it back shows it stored`);
+        return;
+      }
+      if (now === 'absent') throw withSuffix(failed, fresh.nowhere);
+      if (now === 'partial') throw withSuffix(failed, `; ${fresh.what}; ${store.label} holds its new token but not the runner id, owner and state runner-fleet writes beside it: once ${store.label} can be written, run runner-fleet register (it resets the token of #${fresh.id} and stores it again, or names what the store holds)`);
+      throw withSuffix(failed, `; ${fresh.what}, and whether ${store.label} holds its new token is unknown: the write failed (one that timed out may still have taken effect) and reading the store back failed too (${now.unknown}). Once ${store.label} can be read, runner-fleet register reads it again: it keeps the token of #${fresh.id} if it is there, else resets it and stores a new one (no second runner is created)`);
     }
+  }
+
+  /**
+   * What a store holds after a write of `value` failed: `stored` (all of it), `partial` (the token
+   * without all beside it), `absent` (not the new token: "stored nowhere" is then known), or
+   * `unknown` with why the store could not be read.
+   */
+  private async readBack(store: TokenStore, value: StoredToken): Promise<'stored' | 'partial' | 'absent' | { unknown: string }> {
+    let now: StoredToken | undefined;
+    try {
+      now = await store.read();
+    } catch (e) {
+      if (isAccessRefused(e)) this.accessRefused = true;
+      return { unknown: e instanceof Error ? e.message : String(e) };
+    }
+    if (now === undefined || now.token !== value.token) return 'absent';
+    return now.runnerId === value.runnerId && now.owner === value.owner && now.state !== 'pending' ? 'stored' : 'partial';
   }
 
 
@@ -523,7 +564,7 @@ export class Engine {
     const t = await this.resetById(id);
     const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
     await this.guard(d, [id], lost);
-    await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) }, lost);
+    await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
   }
 
   private async resetById(id: number): Promise<NewToken> {
@@ -583,12 +624,13 @@ export class Engine {
     const gone = extra.filter((id) => !kept.includes(id));
     const dedup = `${gone.length > 0 ? `; deleted duplicates ${gone.map((i) => `#${i}`).join(', ')}` : ''}${kept.length > 0 ? `; duplicates ${kept.map((i) => `#${i}`).join(', ')} not deleted (assigned to other projects too)` : ''}`;
     if (created) {
+      // The runner exists in GitLab now: a store that cannot be written leaves it without its token until register repairs it.
+      const lost = `; runner #${keep} was created in GitLab and its token is stored nowhere: once ${this.deps.store(d).label} can be written, runner-fleet register resets its token and stores it (no second runner is created)`;
       try {
-        await this.guard(d, [keep]);
-        await this.storeWrite(d, { token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) });
+        await saying(lost, () => this.guard(d, [keep]));
+        await this.storeWrite(d, { token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) }, '', { id: keep, what: `runner #${keep} was created in GitLab`, nowhere: lost });
       } catch (e) {
-        // The runner exists in GitLab now: a store that cannot be written leaves it without its token until register repairs it.
-        if (!(e instanceof StoreConflictError)) throw withSuffix(e, `; runner #${keep} was created in GitLab and its token is stored nowhere: once ${this.deps.store(d).label} can be written, runner-fleet register resets its token and stores it (no second runner is created)`);
+        if (!(e instanceof StoreConflictError)) throw e;
         // Nothing of this runner stays: the runner just created would only hold a token nobody has.
         const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
         throw new StoreConflictError(`${e.message} Runner #${created.id}, created for it, was ${gone === 'refused' ? 'not deleted (its marker changed)' : typeof gone === 'object' ? `not deleted (assigned to ${gone.shared.join(', ')} since)` : 'deleted again'}.`);
@@ -715,7 +757,7 @@ export class Engine {
       }
       const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
       await this.guard(d, [id], lost);
-      await this.storeWrite(d, { token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) }, lost);
+      await this.storeWrite(d, { token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
     }
   }
 
@@ -910,6 +952,16 @@ export class Engine {
     }
     return out;
   }
+}
+
+/**
+ * A new token GitLab has issued for runner `id` that a store write is to hold: `what` GitLab did,
+ * and what a failed write says when reading back shows the token is not there (`nowhere`).
+ */
+interface Fresh {
+  id: number;
+  what: string;
+  nowhere: string;
 }
 
 /**

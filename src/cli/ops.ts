@@ -262,6 +262,13 @@ function stepsText(title: string, steps: (Step | StepResult)[]): string[] {
   return [`${title}:`, ...steps.map((s) => `  ${'outcome' in s ? `${s.outcome.padEnd(7)} ` : ''}${s.action} ${s.runner}${s.id !== undefined ? ` #${s.id}` : ''}: ${s.detail}`)];
 }
 
+/** A registered runner's token expiry as status says it: unknown is said, never left out (it would read as "never"). */
+function expiryText(r: NonNullable<OpsReport['runners']>[number]): string {
+  if (r.tokenExpiry === 'expires') return `token expires ${r.tokenExpiresAt ?? '?'}${r.tokenExpirySource === 'store' ? ' (as the token store recorded it when GitLab issued the token)' : ''}`;
+  if (r.tokenExpiry === 'never') return 'token never expires';
+  return `token expiry unknown (this GitLab's GET /runners/:id has no token_expires_at${r.store?.state === 'ok' ? ', and the token store records none' : ''})`;
+}
+
 function text(report: OpsReport): string {
   const lines: string[] = [];
   if (report.runners) {
@@ -270,10 +277,11 @@ function text(report: OpsReport): string {
         ? 'NOT REGISTERED'
         : r.detailsNotFound === true
           ? `#${r.ids.join(', #')}: details not found (deleted or not visible to this token; GET /runners/${r.ids[0]} answered 404)`
-          : `#${r.ids.join(', #')} ${r.status ?? '?'}${r.paused ? ', paused' : ''}, last contact ${r.contactedAt ?? 'never'}, ${r.runningJobs ?? '?'} job(s) running${r.tokenExpiresAt ? `, token expires ${r.tokenExpiresAt}` : ''}`;
+          : `#${r.ids.join(', #')} ${r.status ?? '?'}${r.paused ? ', paused' : ''}, last contact ${r.contactedAt ?? 'never'}, ${r.runningJobs ?? '?'} job(s) running, ${expiryText(r)}`;
       lines.push(`runner ${r.name} (${r.scope}, registration ${r.registration}): ${state}${r.ids.length > 1 ? ' — DUPLICATES' : ''}`);
       for (const m of r.managers) lines.push(`  manager ${m.systemId}: ${m.status ?? '?'}, ${m.version ?? '?'} ${m.platform ?? ''} ${m.ipAddress ?? ''}, last contact ${m.contactedAt ?? 'never'}`);
       for (const d of r.drift) lines.push(`  drift ${d.field}: GitLab has ${JSON.stringify(d.have)}, the spec says ${JSON.stringify(d.want)}`);
+      if (r.assignedTo) lines.push(`  assigned to ${r.assignedTo.length} projects: ${r.assignedTo.join(', ')} (it runs their jobs too; unregister does not delete it until it is unassigned from the others)`);
       if (r.store) lines.push(`  ${r.store.state === 'ok' ? 'token store' : `drift token store (${r.store.state})`} ${r.store.label}: ${r.store.detail}`);
     }
   }

@@ -66,7 +66,17 @@ export interface RunnerDetails extends ListedRunner {
   version?: string | null;
   platform?: string | null;
   architecture?: string | null;
+  /**
+   * Only GitLabs that expose it on `GET /runners/:id` send it (null: the token never expires);
+   * absent, the expiry is not known from GitLab.
+   */
   token_expires_at?: string | null;
+  /**
+   * The projects a project runner is assigned to (those the token's user may see): the project
+   * that owns it and those it was assigned to since (POST /projects/:id/runners). GitLab does not
+   * say which one owns it.
+   */
+  projects?: { id: number; path_with_namespace?: string }[] | null;
 }
 
 export interface RunnerManager {

@@ -47,7 +47,16 @@ export interface RunnerStatus {
   online: boolean | null;
   contactedAt: string | null;
   paused: boolean | null;
+  /** When the runner's token expires, when known (tokenExpiry `expires`); null otherwise. */
   tokenExpiresAt: string | null;
+  /**
+   * `expires` (at tokenExpiresAt), `never` (GitLab says token_expires_at null), or `unknown`: the
+   * GitLab's `GET /runners/:id` carries no token_expires_at (GitLab's documented RunnerDetails has
+   * none; newer GitLabs add it) and the token store records no expiry. Null when not registered.
+   */
+  tokenExpiry: 'expires' | 'never' | 'unknown' | null;
+  /** Where tokenExpiry comes from: GitLab's runner details, or the store (GitLab's answer when it issued the token). */
+  tokenExpirySource: 'gitlab' | 'store' | null;
   runningJobs: number | null;
   managers: ManagerStatus[];
   drift: Drift[];
@@ -58,6 +67,12 @@ export interface RunnerStatus {
   detailsNotFound?: boolean;
   /** What the token store of a registered API runner holds (never the token); absent for Terraform runners and with --no-stores. */
   store?: StoreStatus;
+  /**
+   * A project runner assigned to more than one project (POST /projects/:id/runners): the projects
+   * GET /runners/:id names. It runs their jobs too, and unregister does not delete it until it is
+   * unassigned from the others. Absent when it has one project.
+   */
+  assignedTo?: string[];
 }
 
 /**
@@ -283,7 +298,7 @@ export class Engine {
    * would find this runner's token there: a missing token, an interrupted reset, another owner's
    * token or another runner's token is a problem, named with the store, never with the token.
    */
-  private async storeStatus(d: DesiredRunner, id: number): Promise<StoreStatus> {
+  private async storeStatus(d: DesiredRunner, id: number): Promise<{ status: StoreStatus; expiresAt?: string }> {
     const store = this.deps.store(d);
     const label = store.label;
     let stored: StoredToken | undefined;
@@ -291,8 +306,14 @@ export class Engine {
       stored = await store.read();
     } catch (e) {
       if (isAccessRefused(e)) this.accessRefused = true;
-      return { label, state: 'unreadable', owner: null, runnerId: null, detail: `cannot be read, so the token of #${id} cannot be checked: ${e instanceof Error ? e.message : String(e)}` };
+      return { status: { label, state: 'unreadable', owner: null, runnerId: null, detail: `cannot be read, so the token of #${id} cannot be checked: ${e instanceof Error ? e.message : String(e)}` } };
     }
+    const status = this.judgeStored(d, id, label, stored);
+    // The expiry GitLab gave with the token, as the store recorded it, when the token is this runner's.
+    return status.state === 'ok' && typeof stored?.expiresAt === 'string' && stored.expiresAt !== '' ? { status, expiresAt: stored.expiresAt } : { status };
+  }
+
+  private judgeStored(d: DesiredRunner, id: number, label: string, stored: StoredToken | undefined): StoreStatus {
     const mine = this.owner(d);
     const owner = stored?.owner ?? null;
     const runnerId = stored?.runnerId ?? null;
@@ -312,26 +333,40 @@ export class Engine {
     this.deps.progress(`GitLab listed ${plural(obs.listed.runners, 'runner')} in ${plural(obs.listed.scopes, 'scope')}, ${obs.listed.marked} with the marker of fleet ${this.deps.fleet}, for ${plural(desired.length, 'spec entry')}; reading details of ${plural(registered, 'registered runner')}`);
     const runners = await pool(desired, 8, async (d): Promise<RunnerStatus> => {
       const found = obs.byRunner.get(d.name) ?? [];
-      const base: RunnerStatus = { name: d.name, registration: d.registration, scope: scopeKey(d.scope), registered: found.length > 0, ids: found.map((r) => r.id), status: null, online: null, contactedAt: null, paused: null, tokenExpiresAt: null, runningJobs: null, managers: [], drift: [] };
+      const base: RunnerStatus = { name: d.name, registration: d.registration, scope: scopeKey(d.scope), registered: found.length > 0, ids: found.map((r) => r.id), status: null, online: null, contactedAt: null, paused: null, tokenExpiresAt: null, tokenExpiry: null, tokenExpirySource: null, runningJobs: null, managers: [], drift: [] };
       const first = found[0];
       if (!first) return base;
       const details = await this.gl.getRunner(first.id);
-      if (!details) return { ...base, detailsNotFound: true };
+      if (!details) return { ...base, tokenExpiry: 'unknown', detailsNotFound: true };
+      const assignedTo = assignedProjects(details);
       const jobs = first.job_execution_status === 'idle' ? 0 : (await this.gl.runningJobs(first.id)).length;
       const managers: RunnerManager[] = opts.managers === false ? [] : await this.gl.managers(first.id);
       // Only the stores runner-fleet writes (API registration): a Terraform runner's token is Terraform's.
-      const store = d.registration === 'api' && opts.stores !== false ? await this.storeStatus(d, first.id) : undefined;
+      const read = d.registration === 'api' && opts.stores !== false ? await this.storeStatus(d, first.id) : undefined;
+      const store = read?.status;
+      // A GitLab that returns token_expires_at says null for a token that never expires; one that
+      // does not return it says nothing, and null must not read as "never".
+      const fromGitLab = Object.prototype.hasOwnProperty.call(details, 'token_expires_at') ? details.token_expires_at : undefined;
+      const expiry: Pick<RunnerStatus, 'tokenExpiresAt' | 'tokenExpiry' | 'tokenExpirySource'> =
+        typeof fromGitLab === 'string' && fromGitLab !== ''
+          ? { tokenExpiresAt: fromGitLab, tokenExpiry: 'expires', tokenExpirySource: 'gitlab' }
+          : fromGitLab === null
+            ? { tokenExpiresAt: null, tokenExpiry: 'never', tokenExpirySource: 'gitlab' }
+            : read?.expiresAt !== undefined
+              ? { tokenExpiresAt: read.expiresAt, tokenExpiry: 'expires', tokenExpirySource: 'store' }
+              : { tokenExpiresAt: null, tokenExpiry: 'unknown', tokenExpirySource: null };
       return {
         ...base,
         status: details.status ?? null,
         online: details.online ?? null,
         contactedAt: details.contacted_at ?? null,
         paused: details.paused,
-        tokenExpiresAt: details.token_expires_at ?? null,
+        ...expiry,
         runningJobs: jobs,
         managers: managers.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null })),
         drift: driftOf(d.settings, details),
         ...(store ? { store } : {}),
+        ...(assignedTo.length > 1 ? { assignedTo } : {}),
       };
     });
     return { runners, phantoms: obs.phantoms };
@@ -404,15 +439,56 @@ export class Engine {
   /**
    * Writes the store; a store that another owner took while it was written (the Secret store
    * re-reads it after a 409 Conflict) is a conflict, said with what the write followed (`before`)
-   * and the fix, as the guard says it.
+   * and the fix, as the guard says it. A new token (`fresh`: what GitLab already did) whose write
+   * failed is looked for by reading the store back: a write that timed out may have taken effect.
    */
-  private async storeWrite(d: DesiredRunner, value: StoredToken, before = ''): Promise<void> {
+  private async storeWrite(d: DesiredRunner, value: StoredToken, before = '', fresh?: Fresh): Promise<void> {
+    const store = this.deps.store(d);
     try {
-      await this.deps.store(d).write(value);
+      await store.write(value);
     } catch (e) {
       if (e instanceof StoreConflictError) throw new StoreConflictError(`${e.message}${before}. ${conflictFix(d)}`);
-      throw withSuffix(e, before);
+      if (fresh === undefined) throw withSuffix(e, before);
+      let failed: unknown = e;
+      let now = await this.readBack(store, value);
+      // The token is there but not all beside it (a store written in two calls, the second lost):
+      // the store answers again, so the same write is tried once more.
+      if (now === 'partial') {
+        try {
+          await store.write(value);
+          now = 'stored';
+        } catch (again) {
+          if (again instanceof StoreConflictError) throw new StoreConflictError(`${again.message}${before}. ${conflictFix(d)}`);
+          failed = again;
+          now = await this.readBack(store, value);
+        }
+      }
+      const why = failed instanceof Error ? failed.message : String(failed);
+      if (now === 'stored') {
+        this.deps.progress(`${store.label}: the write of the new token of #${fresh.id} failed (${why}), but reading it back shows it stored`);
+        return;
+      }
+      if (now === 'absent') throw withSuffix(failed, fresh.nowhere);
+      if (now === 'partial') throw withSuffix(failed, `; ${fresh.what}; ${store.label} holds its new token but not the runner id, owner and state runner-fleet writes beside it: once ${store.label} can be written, run runner-fleet register (it resets the token of #${fresh.id} and stores it again, or names what the store holds)`);
+      throw withSuffix(failed, `; ${fresh.what}, and whether ${store.label} holds its new token is unknown: the write failed (one that timed out may still have taken effect) and reading the store back failed too (${now.unknown}). Once ${store.label} can be read, runner-fleet register reads it again: it keeps the token of #${fresh.id} if it is there, else resets it and stores a new one (no second runner is created)`);
     }
+  }
+
+  /**
+   * What a store holds after a write of `value` failed: `stored` (all of it), `partial` (the token
+   * without all beside it), `absent` (not the new token: "stored nowhere" is then known), or
+   * `unknown` with why the store could not be read.
+   */
+  private async readBack(store: TokenStore, value: StoredToken): Promise<'stored' | 'partial' | 'absent' | { unknown: string }> {
+    let now: StoredToken | undefined;
+    try {
+      now = await store.read();
+    } catch (e) {
+      if (isAccessRefused(e)) this.accessRefused = true;
+      return { unknown: e instanceof Error ? e.message : String(e) };
+    }
+    if (now === undefined || now.token !== value.token) return 'absent';
+    return now.runnerId === value.runnerId && now.owner === value.owner && now.state !== 'pending' ? 'stored' : 'partial';
   }
 
 
@@ -456,12 +532,29 @@ export class Engine {
     return { ...body, ...d.settings };
   }
 
-  /** Deletes a runner only after re-reading it and confirming its marker. */
-  private async confirmedDelete(id: number, fleet: string, runner: string): Promise<'deleted' | 'gone' | 'refused'> {
+  /**
+   * Deletes a runner only after re-reading it and confirming its marker. A project runner
+   * assigned to more than one project (POST /projects/:id/runners) is not deleted: that would
+   * take it from every one of them, and GitLab lets only an administrator do it. `shared` names them.
+   */
+  private async confirmedDelete(id: number, fleet: string, runner: string): Promise<'deleted' | 'gone' | 'refused' | { shared: string[] }> {
     const now = await this.gl.getRunner(id);
     if (!now) return 'gone';
     if (!confirmsMarker(now, { fleet, runner })) return 'refused';
+    const projects = assignedProjects(now);
+    if (projects.length > 1) return { shared: projects };
     return this.gl.deleteRunner(id);
+  }
+
+  /** The outcome of a delete the command asked for (prune, unregister), said; a refusal throws. */
+  private deleted(r: Awaited<ReturnType<Engine['confirmedDelete']>>, s: Step, own?: RunnerScope): string {
+    if (r === 'refused') throw new Error(`runner #${s.id} no longer carries the marker of ${this.deps.fleet}/${s.runner}; not deleted`);
+    if (typeof r === 'object') {
+      const others = own?.type === 'project_type' ? r.shared.filter((p) => p !== own.path) : [];
+      const from = others.length > 0 ? `from ${others.join(', ')}` : 'from every project but the one that owns it (GitLab refuses to unassign the owner)';
+      throw new Error(`runner #${s.id} is assigned to ${r.shared.length} projects (${r.shared.join(', ')}): deleting it would take it from all of them, and GitLab lets only an administrator delete a runner assigned to more than one project. Not deleted: unassign it ${from} (DELETE /projects/:id/runners/${s.id}, or Settings > CI/CD > Runners there), then run again`);
+    }
+    return r === 'gone' ? 'already gone' : 'deleted';
   }
 
   /** Writes `pending`, resets by id (retrying a reset whose answer was lost supersedes the lost token), stores the new token. */
@@ -471,7 +564,7 @@ export class Engine {
     const t = await this.resetById(id);
     const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
     await this.guard(d, [id], lost);
-    await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) }, lost);
+    await this.storeWrite(d, { token: t.token, runnerId: id, expiresAt: t.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
   }
 
   private async resetById(id: number): Promise<NewToken> {
@@ -526,18 +619,21 @@ export class Engine {
       return `another run created #${keep} first; deleted #${created.id}`;
     }
     const extra = found.slice(1).map((r) => r.id);
-    for (const id of extra) await this.confirmedDelete(id, this.deps.fleet, d.name);
-    const dedup = extra.length > 0 ? `; deleted duplicates ${extra.map((i) => `#${i}`).join(', ')}` : '';
+    const kept: number[] = [];
+    for (const id of extra) if (typeof (await this.confirmedDelete(id, this.deps.fleet, d.name)) === 'object') kept.push(id);
+    const gone = extra.filter((id) => !kept.includes(id));
+    const dedup = `${gone.length > 0 ? `; deleted duplicates ${gone.map((i) => `#${i}`).join(', ')}` : ''}${kept.length > 0 ? `; duplicates ${kept.map((i) => `#${i}`).join(', ')} not deleted (assigned to other projects too)` : ''}`;
     if (created) {
+      // The runner exists in GitLab now: a store that cannot be written leaves it without its token until register repairs it.
+      const lost = `; runner #${keep} was created in GitLab and its token is stored nowhere: once ${this.deps.store(d).label} can be written, runner-fleet register resets its token and stores it (no second runner is created)`;
       try {
-        await this.guard(d, [keep]);
-        await this.storeWrite(d, { token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) });
+        await saying(lost, () => this.guard(d, [keep]));
+        await this.storeWrite(d, { token: created.token, runnerId: keep, expiresAt: created.token_expires_at, state: 'valid', owner: this.owner(d) }, '', { id: keep, what: `runner #${keep} was created in GitLab`, nowhere: lost });
       } catch (e) {
-        // The runner exists in GitLab now: a store that cannot be written leaves it without its token until register repairs it.
-        if (!(e instanceof StoreConflictError)) throw withSuffix(e, `; runner #${keep} was created in GitLab and its token is stored nowhere: once ${this.deps.store(d).label} can be written, runner-fleet register resets its token and stores it (no second runner is created)`);
+        if (!(e instanceof StoreConflictError)) throw e;
         // Nothing of this runner stays: the runner just created would only hold a token nobody has.
         const gone = await this.confirmedDelete(created.id, this.deps.fleet, d.name);
-        throw new StoreConflictError(`${e.message} Runner #${created.id}, created for it, was ${gone === 'refused' ? 'not deleted (its marker changed)' : 'deleted again'}.`);
+        throw new StoreConflictError(`${e.message} Runner #${created.id}, created for it, was ${gone === 'refused' ? 'not deleted (its marker changed)' : typeof gone === 'object' ? `not deleted (assigned to ${gone.shared.join(', ')} since)` : 'deleted again'}.`);
       }
       restart(() => this.deps.store(d).restartManager());
       return `created #${keep}, token stored${dedup}`;
@@ -562,8 +658,12 @@ export class Engine {
           return restarts.step(s.runner, (restart) => this.create(d, restart));
         case 'deduplicate': {
           const found = await this.findByMarker(d);
-          for (const r of found.slice(1)) await this.confirmedDelete(r.id, this.deps.fleet, d.name);
-          return `kept #${found[0]?.id ?? s.id}, deleted ${found.length - 1}`;
+          const kept: string[] = [];
+          for (const r of found.slice(1)) {
+            const out = await this.confirmedDelete(r.id, this.deps.fleet, d.name);
+            if (typeof out === 'object') kept.push(`#${r.id} (assigned to ${out.shared.join(', ')}: unassign it from the other projects to delete it)`);
+          }
+          return `kept #${found[0]?.id ?? s.id}, deleted ${found.length - 1 - kept.length}${kept.length > 0 ? `; not deleted: ${kept.join(', ')}` : ''}`;
         }
         case 'repair-token':
           return restarts.step(s.runner, async (restart) => {
@@ -657,7 +757,7 @@ export class Engine {
       }
       const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
       await this.guard(d, [id], lost);
-      await this.storeWrite(d, { token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) }, lost);
+      await this.storeWrite(d, { token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
     }
   }
 
@@ -794,11 +894,7 @@ export class Engine {
   }
 
   async applyPrune(steps: Step[]): Promise<StepResult[]> {
-    return this.run(steps, async (s) => {
-      const r = await this.confirmedDelete(s.id!, this.deps.fleet, s.runner);
-      if (r === 'refused') throw new Error(`runner #${s.id} no longer carries the marker of ${this.deps.fleet}/${s.runner}; not deleted`);
-      return r === 'gone' ? 'already gone' : 'deleted';
-    });
+    return this.run(steps, async (s) => this.deleted(await this.confirmedDelete(s.id!, this.deps.fleet, s.runner), s));
   }
 
   async planUnregister(desired: DesiredRunner[], name: string): Promise<Step[]> {
@@ -830,9 +926,7 @@ export class Engine {
         }
         return 'token removed';
       }
-      const r = await this.confirmedDelete(s.id!, this.deps.fleet, s.runner);
-      if (r === 'refused') throw new Error(`runner #${s.id} no longer carries the marker of ${this.deps.fleet}/${s.runner}; not deleted`);
-      return r === 'gone' ? 'already gone' : 'deleted';
+      return this.deleted(await this.confirmedDelete(s.id!, this.deps.fleet, s.runner), s, byName.get(s.runner)?.scope);
     });
   }
 
@@ -861,6 +955,16 @@ export class Engine {
 }
 
 /**
+ * A new token GitLab has issued for runner `id` that a store write is to hold: `what` GitLab did,
+ * and what a failed write says when reading back shows the token is not there (`nowhere`).
+ */
+interface Fresh {
+  id: number;
+  what: string;
+  nowhere: string;
+}
+
+/**
  * `e` with `suffix` added to its message (what GitLab had already done when it happened), a
  * refused credential still marked as one (exit 2). An empty suffix leaves `e` as it is.
  */
@@ -877,6 +981,12 @@ async function saying<T>(suffix: string, fn: () => Promise<T>): Promise<T> {
   } catch (e) {
     throw withSuffix(e, suffix);
   }
+}
+
+/** The paths (else ids) of the projects GitLab says a project runner is assigned to; none for group and instance runners. */
+function assignedProjects(r: RunnerDetails): string[] {
+  if (r.runner_type !== 'project_type' || !Array.isArray(r.projects)) return [];
+  return r.projects.map((p) => (typeof p.path_with_namespace === 'string' ? p.path_with_namespace : `#${p.id}`));
 }
 
 /** The parent group of a subgroup scope (`acme` of `acme/platform`); undefined for a top-level group, a project or the instance. */

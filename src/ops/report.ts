@@ -26,7 +26,16 @@ const runnerStatus = z.strictObject({
   online: z.boolean().nullable(),
   contactedAt: z.string().nullable(),
   paused: z.boolean().nullable(),
+  /** When the token expires, when known (tokenExpiry `expires`); null otherwise — never "never expires" by itself. */
   tokenExpiresAt: z.string().nullable(),
+  /**
+   * `expires` (at tokenExpiresAt), `never` (GitLab's runner details say token_expires_at null),
+   * `unknown` (GitLab's GET /runners/:id carries no token_expires_at and the store records no
+   * expiry); null when the runner is not registered.
+   */
+  tokenExpiry: z.enum(['expires', 'never', 'unknown']).nullable(),
+  /** Where tokenExpiry comes from: GitLab's runner details, or the token store (what GitLab answered when it issued the token). */
+  tokenExpirySource: z.enum(['gitlab', 'store']).nullable(),
   runningJobs: z.number().int().nullable(),
   managers: z.array(manager),
   drift: z.array(drift),
@@ -45,6 +54,11 @@ const runnerStatus = z.strictObject({
     runnerId: z.number().int().nullable(),
     detail: z.string(),
   }).optional(),
+  /**
+   * A project runner assigned to more than one project: the projects GitLab names (it runs their
+   * jobs too; unregister and prune do not delete it until it is unassigned from the others).
+   */
+  assignedTo: z.array(z.string()).optional(),
 });
 
 const phantom = z.strictObject({ id: z.number().int(), runner: z.string(), scope: z.string(), description: z.string() });

@@ -31,7 +31,10 @@ export interface DoubleRunner {
   paused: boolean;
   runner_type: 'instance_type' | 'group_type' | 'project_type';
   groupId?: number;
+  /** A project runner's owner: the project it was created for. */
   projectId?: number;
+  /** Other projects a project runner is assigned to (POST /projects/:id/runners), besides its owner. */
+  assigned?: number[];
   tag_list: string[];
   run_untagged: boolean;
   locked: boolean;
@@ -58,6 +61,13 @@ export interface DoubleOptions {
   canary?: string;
   /** Lifetime of issued runner tokens; null: no expiry. */
   tokenLifetimeMs?: number | null;
+  /**
+   * GET /runners/:id returns token_expires_at, as newer GitLabs do (gitlab-org/gitlab#627823);
+   * GitLab's documented RunnerDetails entity has no such field, and by default neither has the double.
+   */
+  detailsTokenExpiry?: boolean;
+  /** The access token's user is an administrator (GitLab skips the role checks, e.g. deleting a runner assigned to several projects). */
+  admin?: boolean;
 }
 
 /**
@@ -212,9 +222,20 @@ export class GitLabDouble {
       version: r.contacted_at ? '18.9.0' : null,
       platform: r.contacted_at ? 'linux' : null,
       architecture: r.contacted_at ? 'amd64' : null,
-      projects: [],
-      groups: [],
+      // The projects the runner is assigned to, in the projects' order (GitLab reads them with
+      // WHERE id IN (...)), not in the order they were assigned: the owner is not told apart.
+      projects: [...this.projectsOf(r)].sort((a, b) => a - b).map((id) => {
+        const path = [...this.projects].find(([, v]) => v === id)![0];
+        return { id, name: path.split('/').pop(), name_with_namespace: path.split('/').join(' / '), path: path.split('/').pop(), path_with_namespace: path };
+      }),
+      ...(this.opts.detailsTokenExpiry === true ? { token_expires_at: r.token_expires_at } : {}),
+      groups: r.runner_type === 'group_type' && r.groupId !== undefined ? [{ id: r.groupId, web_url: '', name: '' }] : [],
     };
+  }
+
+  /** The projects a project runner is assigned to: its owner first, then the others. */
+  projectsOf(r: DoubleRunner): number[] {
+    return r.runner_type === 'project_type' && r.projectId !== undefined ? [r.projectId, ...(r.assigned ?? [])] : [];
   }
 
   private listed(r: DoubleRunner) {
@@ -284,11 +305,27 @@ export class GitLabDouble {
       const ancestors = new Set([...this.groups].filter(([p]) => parts[1] === p || parts[1]!.startsWith(`${p}/`)).map(([, v]) => v));
       return this.page(url, this.byType(url, [...this.runners.values()].filter((r) => r.runner_type === 'group_type' && ancestors.has(r.groupId!))).map((r) => this.listed(r)));
     }
-    // https://docs.gitlab.com/api/runners/#list-projects-runners — GET /projects/:id/runners
-    if (method === 'GET' && parts[0] === 'projects' && parts[2] === 'runners') {
+    // https://docs.gitlab.com/api/runners/#list-projects-runners — GET /projects/:id/runners: every
+    // project runner assigned to the project — its own and those of other projects assigned to it
+    // (POST /projects/:id/runners) — with ancestor groups' and instance runners.
+    if (method === 'GET' && parts[0] === 'projects' && parts[2] === 'runners' && parts.length === 3) {
       const pid = this.projects.get(parts[1]!);
       if (pid === undefined) return json(404, { message: '404 Project Not Found' });
-      return this.page(url, this.byType(url, [...this.runners.values()].filter((r) => r.runner_type === 'project_type' && r.projectId === pid)).map((r) => this.listed(r)));
+      return this.page(url, this.byType(url, [...this.runners.values()].filter((r) => r.runner_type === 'project_type' && this.projectsOf(r).includes(pid))).map((r) => this.listed(r)));
+    }
+    // https://docs.gitlab.com/api/runners/#assign-a-runner-to-project — POST /projects/:id/runners
+    // (runner_id): a project runner of another project assigned to this one too; 403 for a group
+    // or instance runner, and for a locked one (administrators excepted).
+    if (method === 'POST' && parts[0] === 'projects' && parts[2] === 'runners' && parts.length === 3) {
+      const pid = this.projects.get(parts[1]!);
+      if (pid === undefined) return json(404, { message: '404 Project Not Found' });
+      const r = this.runners.get(Number(body?.runner_id));
+      if (!r) return json(404, { message: '404 Runner Not Found' });
+      if (r.runner_type !== 'project_type') return json(403, { message: '403 Forbidden - Runner is not a project runner' });
+      if (r.locked && this.opts.admin !== true) return json(403, { message: '403 Forbidden - Runner is locked' });
+      if (this.projectsOf(r).includes(pid)) return json(400, { message: { runner_projects: ['has already been taken'] } });
+      r.assigned = [...(r.assigned ?? []), pid];
+      return json(201, this.listed(r));
     }
     // https://docs.gitlab.com/api/runners/#list-all-runners — GET /runners/all (administrators)
     if (method === 'GET' && path === '/runners/all') {
@@ -328,8 +365,10 @@ export class GitLabDouble {
         }
         return json(200, this.details(r));
       }
-      // https://docs.gitlab.com/api/runners/#delete-a-runner-by-id — DELETE /runners/:id, 204
+      // https://docs.gitlab.com/api/runners/#delete-a-runner-by-id — DELETE /runners/:id, 204; a
+      // runner assigned to more than one project only by an administrator (authenticate_delete_runner!).
       if (method === 'DELETE' && parts.length === 2) {
+        if (this.projectsOf(r).length > 1 && this.opts.admin !== true) return json(403, { message: '403 Forbidden - Runner associated with more than one project' });
         this.runners.delete(r.id);
         return json(204, null);
       }

@@ -77,7 +77,7 @@ const planCache = new Map<string, Promise<PlanResult>>();
 
 export function harness(file: string, opts: { seed?: number; faultRate?: number; tokenLifetimeMs?: number | null } = {}): Harness {
   const clock = new VirtualClock();
-  const double = new GitLabDouble({ accessToken: ACCESS_TOKEN, clock, canary: CANARY, seed: opts.seed ?? 1, faultRate: opts.faultRate ?? 0, tokenLifetimeMs: opts.tokenLifetimeMs ?? 30 * 86_400_000 });
+  const double = new GitLabDouble({ accessToken: ACCESS_TOKEN, clock, canary: CANARY, seed: opts.seed ?? 1, faultRate: opts.faultRate ?? 0, tokenLifetimeMs: opts.tokenLifetimeMs === undefined ? 30 * 86_400_000 : opts.tokenLifetimeMs });
   double.addGroup('acme');
   double.addGroup('acme/platform');
   double.addProject('acme/platform/api');

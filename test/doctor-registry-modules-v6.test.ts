@@ -86,6 +86,14 @@ describe('doctor: terraform-aws-modules/iam v6 iam-role-for-service-accounts', (
     expect(f.map((x) => x.path)).toEqual(['main.tf:65:1']);
     expect(f[0]!.message).toContain(`it sets ${name}, which the doctor's reading of this module does not cover`);
   });
+
+  it('a drifted subject in namespace_service_accounts: RF104 names the call\'s oidc_providers and the subject to write (v5 and v6 alike)', () => {
+    const v6 = doctor(corpusFiles(join(CORPUS, 'eks-irsa-registry-module-v6-service-account-drift'))).findings.find((f) => f.code === 'RF104')!;
+    expect(v6.message).toContain('made by module.runner_irsa (main.tf:65:1) with oidc_providers naming "gitlab-runner:gitlab-runner-manager" (main.tf:71:20)');
+    expect(v6.fix).toBe('write "gitlab-runner:gitlab-runner" for "gitlab-runner:gitlab-runner-manager" in oidc_providers of module.runner_irsa (main.tf:71:20), or run the runner where the trust says');
+    const v5 = doctor(corpusFiles(join(CORPUS, 'eks-irsa-registry-module-namespace-drift'))).findings.find((f) => f.code === 'RF104')!;
+    expect(v5.fix).toBe('write "gitlab-runner:gitlab-runner" for "gitlab:gitlab-runner" in oidc_providers of module.runner_irsa (main.tf:74:20), or run the runner where the trust says');
+  });
 });
 
 describe('doctor: terraform-aws-modules/eks-pod-identity v2', () => {

@@ -17,6 +17,7 @@ import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
 import { atEditSite } from './edit-site.js';
 import { get } from '../verify/get.js';
+import { isObject } from '../model/is-object.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
 export interface InputFile {
@@ -338,6 +339,11 @@ function audienceEnds(f: Finding, ev: Evidence, inferred: Inferred, key: string)
   return { ...f, ...(audienceAt ? { path: formatPosition(originAt(audienceAt)) } : {}), message };
 }
 
+/** Whether `text` is one of the strings inside a list or object value (not the value itself). */
+function holdsText(v: unknown, text: string): boolean {
+  return Array.isArray(v) ? v.some((x) => x === text || holdsText(x, text)) : isObject(v) ? Object.values(v).some((x) => x === text || holdsText(x, text)) : false;
+}
+
 /**
  * A role made by a local module: the call that made it, and the call's arguments whose values the
  * admitted subjects carry (the caller's end of the drift), each at its position.
@@ -346,6 +352,13 @@ function moduleArguments(ev: Evidence, key: string, admits: string[], s: { names
   const call = ev.terraform.moduleCalls?.get(key);
   if (!call) return undefined;
   const parts = admits.map((a) => a.split(':')).filter((p) => p.length === 4 && p[0] === 'system' && p[1] === 'serviceaccount');
+  // The registry IRSA modules take the subject as "<namespace>:<service account>" inside a structure (namespace_service_accounts).
+  const pair = parts[0] ? `${parts[0][2]!}:${parts[0][3]!}` : undefined;
+  const nested = pair !== undefined ? [...call.args].find(([, arg]) => holdsText(arg.value(), pair)) : undefined;
+  if (nested) {
+    const at = `${nested[1].at.file}:${nested[1].at.line}:${nested[1].at.column}`;
+    return { text: `, made by ${call.address} (${call.at.file}:${call.at.line}:${call.at.column}) with ${nested[0]} naming ${JSON.stringify(pair)} (${at})`, fix: `write ${JSON.stringify(`${s.namespace}:${s.serviceAccount}`)} for ${JSON.stringify(pair)} in ${nested[0]} of ${call.address} (${at}), or run the runner where the trust says` };
+  }
   const used: { name: string; value: string; at: string }[] = [];
   for (const [name, arg] of call.args) {
     const v = arg.value();

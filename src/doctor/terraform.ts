@@ -8,6 +8,7 @@ import { onlyKmsKeyRefs, withKmsKeyStandIns } from '../verify/aws-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { evaluateConfigs } from './hcl/read.js';
+import { namedBeforeApply } from './hcl/registry-modules.js';
 import { evidenceFile } from './helm-release.js';
 import { dataPathOf, grammarPath, pathIn, policyDocumentProblem, renderPolicyDocument } from './policy-document.js';
 
@@ -203,7 +204,8 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     // A role Terraform names at apply (name_prefix, or no name): its trust and policies are shown, its name is not.
     // It stays in the documents under a name no IAM role can have (IAM names take no `<`, `>` or `:`), so what
     // it may do and who may assume it are proven, while nothing that names it literally can match it.
-    const picked = trust !== undefined && (body.name === undefined || body.name === null) ? namePickedAtApply(key, body.name_prefix) : undefined;
+    const call = tf.moduleCalls?.get(key);
+    const picked = trust !== undefined && (body.name === undefined || body.name === null) ? namePickedAtApply(key, body.name_prefix, call && namedBeforeApply(call)) : undefined;
     if (picked) {
       findings.push({ code: 'RF903', severity: CODES.RF903.severity, path: where(key), message: picked.message, fix: picked.fix, deploymentFix: picked.fix });
       setOwn(resource.aws_iam_role!, k, { ...body, name: picked.standIn, assume_role_policy: trust });
@@ -266,7 +268,9 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
     else setOwn(resource.aws_iam_policy!, k, { ...body, policy });
   }
   for (const [k, body] of Object.entries(resource.aws_iam_role_policy_attachment ?? {})) {
-    const ref = typeof body.policy_arn === 'string' ? /^\$\{aws_iam_policy\.([A-Za-z0-9_-]+(?:\[[^\]]+\])?)\.(?:arn|id)\}$/.exec(body.policy_arn) : null;
+    // `${aws_iam_policy.x.arn}`, or in a module `${module.m.aws_iam_policy.x[0].arn}`, kept under `module.m.x[0]`.
+    const m = typeof body.policy_arn === 'string' ? /^\$\{((?:module\.[A-Za-z0-9_-]+(?:\["[^"\]]*"\]|\[\d+\])?\.)*)aws_iam_policy\.([A-Za-z0-9_-]+(?:\[[^\]]+\])?)\.(?:arn|id)\}$/.exec(body.policy_arn) : null;
+    const ref = m ? [m[0], `${m[1]!}${m[2]!}`] : null;
     const policy = ref ? resource.aws_iam_policy?.[ref[1]!]?.policy : undefined;
     if (typeof policy !== 'string' || (typeof body.role === 'string' && leftOut.has(body.role))) continue;
     (resource.aws_iam_role_policy ??= {})[`doctor_attached_${k}`] = { role: body.role, policy };
@@ -309,12 +313,12 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
  * terraform-provider-aws, aws_iam_role `name` / `name_prefix`). Undefined when the prefix itself
  * is not known (a value only apply knows keeps its RF906).
  */
-function namePickedAtApply(key: string, prefix: unknown): { standIn: string; message: string; fix: string } | undefined {
+function namePickedAtApply(key: string, prefix: unknown, moduleFix?: { call: string; words: string }): { standIn: string; message: string; fix: string } | undefined {
   if (prefix !== undefined && prefix !== null && (typeof prefix !== 'string' || prefix.includes('${'))) return undefined;
   const given = typeof prefix === 'string';
   return {
     standIn: `${given ? prefix : 'terraform-'}<suffix-picked-at-apply:${key}>`, // TerraformEvidence.namedAtApply
     message: `the name of ${key} is not shown: ${given ? `it comes from name_prefix ${JSON.stringify(prefix)} and Terraform appends a unique suffix` : 'the role has no name, so Terraform picks one (terraform-…)'} only at apply. Its trust and policies, and references to the resource itself (${key}.arn as a task role or a role-arn annotation), are proven as written; a name or ARN written out elsewhere (a trust, an iam:PassRole grant, an annotation) cannot be shown to be this role, and a policy document naming its ARN is not read`,
-    fix: `set name = "<role name>" on ${key}${given ? ' instead of name_prefix' : ''}, or give \`terraform show -json\` of the applied state, which carries the name it was given`,
+    fix: `${moduleFix ? `${moduleFix.words} in ${moduleFix.call}` : `set name = "<role name>" on ${key}${given ? ' instead of name_prefix' : ''}`}, or give \`terraform show -json\` of the applied state, which carries the name it was given`,
   };
 }

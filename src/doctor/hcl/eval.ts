@@ -1189,8 +1189,9 @@ export class ModuleEvaluator {
     const indexed = inst.name !== block.name || this.scope.address !== '';
     if (indexed) {
       // The doctor's model names instances `x["key"]`; references to them resolve to what is written.
+      // An argument set to null is not set: Terraform computes it as if it were not written (a role's name beside name_prefix).
       const v = this.body(block, inst)[writtenAs(block.type, attr)];
-      if (v !== undefined && !firstUnknown(v)) return v;
+      if (v !== undefined && v !== null && !firstUnknown(v)) return v;
     }
     return this.unknown(e, env, 'RF906', `${this.scope.address !== '' ? `${this.scope.address}.` : ''}${address}.${attr} is known only ${block.mode === 'data' ? 'when Terraform reads the data source' : 'after apply'}`);
   }

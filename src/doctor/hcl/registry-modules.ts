@@ -20,9 +20,23 @@ interface StandIn {
    * `version`, git: `?ref=v<version>`) that admits no release outside them, else it is not read.
    */
   releases: { from: Version; before: Version };
+  /** Why a call that pins no version may get a release outside `releases`. */
+  unpinned: string;
+  /** How a call gives the role a name known before apply, where by default the module names it by a prefix. */
+  named?: string;
 }
 
 type Version = [number, number, number];
+
+/**
+ * The sources naming a module of terraform-aws-modules: its registry address (`registry`, e.g.
+ * `terraform-aws-modules/iam/aws`) or its GitHub repository (`repo`), then the sub-module path
+ * (`//modules/<name>`, empty for the root module) and, for git, an optional `?ref=`.
+ */
+function sourceOf(registry: string, repo: string, sub: string): RegExp {
+  const esc = (t: string) => t.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
+  return new RegExp(`^(?:(?:registry\\.terraform\\.io/)?${esc(registry)}|(?:git::)?(?:https://|ssh://git@|git@)github\\.com[/:]terraform-aws-modules/${esc(repo)}(?:\\.git)?)${esc(sub)}(?:\\?ref=[^/]*)?/?$`);
+}
 
 /**
  * terraform-aws-modules/iam `iam-role-for-service-accounts-eks` (v5): one IAM role named `role_name`
@@ -33,11 +47,12 @@ type Version = [number, number, number];
  * attached; outputs `iam_role_arn` and `iam_role_name`.
  */
 const IRSA_EKS_V5: StandIn = {
-  source: /^(?:(?:registry\.terraform\.io\/)?terraform-aws-modules\/iam\/aws|(?:git::)?(?:https:\/\/|ssh:\/\/git@|git@)github\.com[/:]terraform-aws-modules\/terraform-aws-iam(?:\.git)?)\/\/modules\/iam-role-for-service-accounts-eks(?:\?ref=[^/]*)?\/?$/,
+  source: sourceOf('terraform-aws-modules/iam/aws', 'terraform-aws-iam', '//modules/iam-role-for-service-accounts-eks'),
   reads: new Set(['role_name', 'oidc_providers', 'role_policy_arns', 'assume_role_condition_test', 'role_description', 'tags', 'force_detach_policies', 'max_session_duration']),
   // The `:aud` condition came in 4.21.1 (earlier releases pin only `:sub`); 6.0.0 renamed the
   // sub-module (iam-role-for-service-accounts), so no later release has this path.
   releases: { from: [4, 21, 1], before: [6, 0, 0] },
+  unpinned: 'the newest release has no such sub-module',
   hcl: `
 variable "role_name" {
   default = null
@@ -108,7 +123,425 @@ output "iam_role_name" {
 `,
 };
 
-const STAND_INS: readonly StandIn[] = [IRSA_EKS_V5];
+/**
+ * Policy statements given as objects of the `iam_policy_document` statement shape (sid, effect,
+ * actions, not_actions, resources, not_resources, principals, not_principals, condition), each
+ * attribute optional. The modules type them with optional attributes, which Terraform fills with
+ * null; the doctor's evaluator does not fill them, so `local.<name>` does, attribute by attribute,
+ * without touching values only apply knows (try() and lookup() would).
+ */
+const STATEMENT_ATTRIBUTES = '["sid", "effect", "actions", "not_actions", "resources", "not_resources", "principals", "not_principals", "condition"]';
+const statementsLocal = (name: string, from: string): string => `
+locals {
+  ${name} = { for k, s in ${from} : k => { for a in ${STATEMENT_ATTRIBUTES} : a => contains([for x, y in s : x], a) ? s[a] : null } }
+}
+`;
+/** One `statement` per element of `local.<name>`; `sid` falls back to `fallbackSid` (an HCL expression over `statement`). */
+const statementsDynamic = (name: string, fallbackSid: string): string => `
+  dynamic "statement" {
+    for_each = local.${name}
+    content {
+      sid           = statement.value.sid != null ? statement.value.sid : ${fallbackSid}
+      effect        = statement.value.effect != null ? statement.value.effect : "Allow"
+      actions       = statement.value.actions
+      not_actions   = statement.value.not_actions
+      resources     = statement.value.resources
+      not_resources = statement.value.not_resources
+      dynamic "principals" {
+        for_each = statement.value.principals != null ? statement.value.principals : []
+        content {
+          type        = principals.value.type
+          identifiers = principals.value.identifiers
+        }
+      }
+      dynamic "not_principals" {
+        for_each = statement.value.not_principals != null ? statement.value.not_principals : []
+        content {
+          type        = not_principals.value.type
+          identifiers = not_principals.value.identifiers
+        }
+      }
+      dynamic "condition" {
+        for_each = statement.value.condition != null ? statement.value.condition : []
+        content {
+          test     = condition.value.test
+          variable = condition.value.variable
+          values   = condition.value.values
+        }
+      }
+    }
+  }
+`;
+
+/**
+ * terraform-aws-modules/iam `iam-role-for-service-accounts` (v6; read at tags v6.0.0 … v6.5.0,
+ * commit 981121b): the v5 `iam-role-for-service-accounts-eks` renamed, with new argument names.
+ * One IAM role (`name`, or with `use_name_prefix`, true by default, a name Terraform picks at apply
+ * from the prefix `<name>-`) that each `oidc_providers` entry ({ provider_arn,
+ * namespace_service_accounts = ["ns:sa"] }) may assume through sts:AssumeRoleWithWebIdentity, its
+ * `<issuer host path>:sub` over `system:serviceaccount:<ns>:<sa>` and `:aud` = `sts.amazonaws.com`,
+ * both under `trust_condition_test` (default StringEquals); the managed policies of `policies`
+ * attached; a customer managed policy from `permissions` (statements keyed by their default sid,
+ * effect Allow by default) and `source_policy_documents` / `override_policy_documents`, created
+ * and attached when any of them is given and `create_policy` (default true) holds; an inline
+ * policy from `inline_policy_permissions` and the inline documents when `create_inline_policy`.
+ * Outputs `arn`, `name`, `path`, `unique_id`, `iam_policy_arn`, `iam_policy`.
+ */
+const IRSA_V6: StandIn = {
+  source: sourceOf('terraform-aws-modules/iam/aws', 'terraform-aws-iam', '//modules/iam-role-for-service-accounts'),
+  reads: new Set(['name', 'use_name_prefix', 'path', 'description', 'max_session_duration', 'tags', 'trust_condition_test', 'oidc_providers', 'policies', 'create_policy', 'policy_name', 'policy_description', 'permissions', 'source_policy_documents', 'override_policy_documents', 'create_inline_policy', 'inline_policy_permissions', 'source_inline_policy_documents', 'override_inline_policy_documents']),
+  // 6.0.0 introduced this sub-module; up to 6.5.0 the trust, the role and the policies built from
+  // these arguments are unchanged (6.0.1 stopped creating an empty policy when no statement is
+  // given: an empty policy grants nothing, so both read the same). A later major may change them.
+  releases: { from: [6, 0, 0], before: [7, 0, 0] },
+  unpinned: 'Terraform takes the newest release, which may be a later major',
+  named: 'set use_name_prefix = false (the role is then named `name`)',
+  hcl: `
+variable "name" {
+  default = ""
+}
+variable "use_name_prefix" {
+  default = true
+}
+variable "path" {
+  default = "/"
+}
+variable "description" {
+  default = null
+}
+variable "max_session_duration" {
+  default = null
+}
+variable "tags" {
+  default = {}
+}
+variable "trust_condition_test" {
+  default = "StringEquals"
+}
+variable "oidc_providers" {
+  default = {}
+}
+variable "policies" {
+  default = {}
+}
+variable "create_policy" {
+  default = true
+}
+variable "policy_name" {
+  default = null
+}
+variable "policy_description" {
+  default = null
+}
+variable "permissions" {
+  default = null
+}
+variable "source_policy_documents" {
+  default = []
+}
+variable "override_policy_documents" {
+  default = []
+}
+variable "create_inline_policy" {
+  default = false
+}
+variable "inline_policy_permissions" {
+  default = null
+}
+variable "source_inline_policy_documents" {
+  default = []
+}
+variable "override_inline_policy_documents" {
+  default = []
+}
+
+data "aws_iam_policy_document" "assume" {
+  dynamic "statement" {
+    for_each = var.oidc_providers
+    content {
+      effect  = "Allow"
+      actions = ["sts:AssumeRoleWithWebIdentity"]
+      principals {
+        type        = "Federated"
+        identifiers = [statement.value.provider_arn]
+      }
+      condition {
+        test     = var.trust_condition_test
+        variable = "\${replace(statement.value.provider_arn, "/^(.*provider/)/", "")}:sub"
+        values   = [for sa in statement.value.namespace_service_accounts : "system:serviceaccount:\${sa}"]
+      }
+      condition {
+        test     = var.trust_condition_test
+        variable = "\${replace(statement.value.provider_arn, "/^(.*provider/)/", "")}:aud"
+        values   = ["sts.amazonaws.com"]
+      }
+    }
+  }
+}
+
+resource "aws_iam_role" "this" {
+  name                  = var.use_name_prefix ? null : var.name
+  name_prefix           = var.use_name_prefix ? "\${var.name}-" : null
+  path                  = var.path
+  description           = var.description
+  assume_role_policy    = data.aws_iam_policy_document.assume.json
+  max_session_duration  = var.max_session_duration
+  force_detach_policies = true
+  tags                  = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "additional" {
+  for_each   = var.policies
+  role       = aws_iam_role.this.name
+  policy_arn = each.value
+}
+${statementsLocal('permissions', '(var.permissions != null ? var.permissions : {})')}
+locals {
+  # 6.0.1 on: a policy only when there is something to put in it.
+  create_policy = var.create_policy && (var.source_policy_documents != [] || var.override_policy_documents != [] || var.permissions != null)
+}
+
+data "aws_iam_policy_document" "this" {
+  count                     = local.create_policy ? 1 : 0
+  source_policy_documents   = var.source_policy_documents
+  override_policy_documents = var.override_policy_documents
+${statementsDynamic('permissions', 'statement.key')}}
+
+resource "aws_iam_policy" "this" {
+  count       = local.create_policy ? 1 : 0
+  name        = var.use_name_prefix ? null : coalesce(var.policy_name, var.name, "default")
+  name_prefix = var.use_name_prefix ? "\${coalesce(var.policy_name, var.name, "default")}-" : null
+  description = var.policy_description
+  policy      = data.aws_iam_policy_document.this[0].json
+  tags        = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "this" {
+  count      = local.create_policy ? 1 : 0
+  role       = aws_iam_role.this.name
+  policy_arn = aws_iam_policy.this[0].arn
+}
+${statementsLocal('inline_permissions', '(var.inline_policy_permissions != null ? var.inline_policy_permissions : {})')}
+data "aws_iam_policy_document" "inline" {
+  count                     = var.create_inline_policy ? 1 : 0
+  source_policy_documents   = var.source_inline_policy_documents
+  override_policy_documents = var.override_inline_policy_documents
+${statementsDynamic('inline_permissions', 'statement.key')}}
+
+resource "aws_iam_role_policy" "inline" {
+  count       = var.create_inline_policy ? 1 : 0
+  role        = aws_iam_role.this.name
+  name        = var.use_name_prefix ? null : var.name
+  name_prefix = var.use_name_prefix ? "\${var.name}-" : null
+  policy      = data.aws_iam_policy_document.inline[0].json
+}
+
+output "arn" {
+  value = aws_iam_role.this.arn
+}
+output "name" {
+  value = aws_iam_role.this.name
+}
+output "iam_policy_arn" {
+  value = local.create_policy ? aws_iam_policy.this[0].arn : null
+}
+output "iam_policy" {
+  value = local.create_policy ? aws_iam_policy.this[0].policy : null
+}
+output "path" {
+  value = var.path
+}
+output "unique_id" {
+  value = aws_iam_role.this.unique_id
+}
+`,
+};
+
+/**
+ * terraform-aws-modules/eks-pod-identity (v2; read at tags v2.0.0 … v2.8.1, commit 2cbd87e): one
+ * IAM role (`name`, or with `use_name_prefix`, true by default, a name picked at apply from
+ * `<name>-`) that EKS Pod Identity may assume: one statement allowing the service principal
+ * `pods.eks.amazonaws.com` sts:AssumeRole and sts:TagSession under the conditions of
+ * `trust_policy_conditions` ({ test, variable, values }; none by default), then the statements of
+ * `trust_policy_statements`. The managed policies of `additional_policy_arns` attached; with
+ * `attach_custom_policy` (default false) a customer managed policy from `policy_statements` (a list
+ * of statements), `source_policy_documents` and `override_policy_documents`, attached. One
+ * aws_eks_pod_identity_association per `associations` entry ({ cluster_name, namespace,
+ * service_account, … }) binding that service account of that cluster to the role. Outputs
+ * `iam_role_arn`, `iam_role_name`, `iam_role_path`, `iam_role_unique_id`, `iam_policy_arn`,
+ * `iam_policy_name`, `iam_policy_id`, `associations`.
+ */
+const POD_IDENTITY_V2: StandIn = {
+  source: sourceOf('terraform-aws-modules/eks-pod-identity/aws', 'terraform-aws-eks-pod-identity', ''),
+  // Not read: association_defaults (each entry's own values only), permissions_boundary_arn,
+  // region, the attach_*_policy presets for cluster add-ons.
+  reads: new Set(['name', 'use_name_prefix', 'path', 'description', 'max_session_duration', 'tags', 'trust_policy_conditions', 'trust_policy_statements', 'additional_policy_arns', 'associations', 'attach_custom_policy', 'custom_policy_description', 'policy_statements', 'source_policy_documents', 'override_policy_documents', 'policy_name_prefix']),
+  // 2.0.0 typed the inputs (statement conditions under `condition`, 1.x read `conditions`) and
+  // added per-association target_role_arn and disable_session_tags; up to 2.8.1 the trust, the role,
+  // the custom policy and the associations are unchanged. A later major may change them.
+  releases: { from: [2, 0, 0], before: [3, 0, 0] },
+  unpinned: 'Terraform takes the newest release, which may be a later major',
+  named: 'set use_name_prefix = false (the role is then named `name`)',
+  hcl: `
+variable "name" {
+  default = ""
+}
+variable "use_name_prefix" {
+  default = true
+}
+variable "path" {
+  default = "/"
+}
+variable "description" {
+  default = null
+}
+variable "max_session_duration" {
+  default = null
+}
+variable "tags" {
+  default = {}
+}
+variable "trust_policy_conditions" {
+  default = []
+}
+variable "trust_policy_statements" {
+  default = null
+}
+variable "additional_policy_arns" {
+  default = {}
+}
+variable "associations" {
+  default = {}
+}
+variable "attach_custom_policy" {
+  default = false
+}
+variable "custom_policy_description" {
+  default = "Custom IAM Policy"
+}
+variable "policy_statements" {
+  default = null
+}
+variable "source_policy_documents" {
+  default = []
+}
+variable "override_policy_documents" {
+  default = []
+}
+# Names only the add-on presets' policies, which are not read.
+variable "policy_name_prefix" {
+  default = "AmazonEKS_"
+}
+${statementsLocal('trust_statements', '(var.trust_policy_statements != null ? var.trust_policy_statements : [])')}
+data "aws_iam_policy_document" "assume" {
+  statement {
+    effect  = "Allow"
+    actions = ["sts:AssumeRole", "sts:TagSession"]
+    principals {
+      type        = "Service"
+      identifiers = ["pods.eks.amazonaws.com"]
+    }
+    dynamic "condition" {
+      for_each = var.trust_policy_conditions
+      content {
+        test     = condition.value.test
+        variable = condition.value.variable
+        values   = condition.value.values
+      }
+    }
+  }
+${statementsDynamic('trust_statements', 'null')}}
+
+resource "aws_iam_role" "this" {
+  name                  = var.use_name_prefix ? null : var.name
+  name_prefix           = var.use_name_prefix ? "\${var.name}-" : null
+  path                  = var.path
+  description           = var.description
+  assume_role_policy    = data.aws_iam_policy_document.assume.json
+  max_session_duration  = var.max_session_duration
+  force_detach_policies = true
+  tags                  = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "this" {
+  for_each   = var.additional_policy_arns
+  role       = aws_iam_role.this.name
+  policy_arn = each.value
+}
+${statementsLocal('policy_statements', '(var.policy_statements != null ? var.policy_statements : [])')}
+data "aws_iam_policy_document" "base" {
+  count                     = var.attach_custom_policy ? 1 : 0
+  source_policy_documents   = var.source_policy_documents
+  override_policy_documents = var.override_policy_documents
+${statementsDynamic('policy_statements', 'null')}}
+
+resource "aws_iam_policy" "custom" {
+  count       = var.attach_custom_policy ? 1 : 0
+  name        = var.use_name_prefix ? null : var.name
+  name_prefix = var.use_name_prefix ? "\${var.name}-" : null
+  description = var.custom_policy_description
+  policy      = data.aws_iam_policy_document.base[0].json
+  tags        = var.tags
+}
+
+resource "aws_iam_role_policy_attachment" "custom" {
+  count      = var.attach_custom_policy ? 1 : 0
+  role       = aws_iam_role.this.name
+  policy_arn = aws_iam_policy.custom[0].arn
+}
+
+locals {
+  associations = { for k, a in var.associations : k => { for n in ["cluster_name", "namespace", "service_account", "disable_session_tags", "target_role_arn"] : n => contains([for x, y in a : x], n) ? a[n] : null } }
+}
+
+resource "aws_eks_pod_identity_association" "this" {
+  for_each             = local.associations
+  cluster_name         = each.value.cluster_name
+  namespace            = each.value.namespace
+  service_account      = each.value.service_account
+  role_arn             = aws_iam_role.this.arn
+  disable_session_tags = each.value.disable_session_tags
+  target_role_arn      = each.value.target_role_arn
+  tags                 = var.tags
+}
+
+output "iam_role_arn" {
+  value = aws_iam_role.this.arn
+}
+output "iam_role_name" {
+  value = aws_iam_role.this.name
+}
+output "iam_policy_arn" {
+  value = var.attach_custom_policy ? aws_iam_policy.custom[0].arn : null
+}
+output "iam_policy_name" {
+  value = var.attach_custom_policy ? aws_iam_policy.custom[0].name : null
+}
+output "iam_policy_id" {
+  value = var.attach_custom_policy ? aws_iam_policy.custom[0].policy_id : null
+}
+output "iam_role_path" {
+  value = var.path
+}
+output "iam_role_unique_id" {
+  value = aws_iam_role.this.unique_id
+}
+output "associations" {
+  value = aws_eks_pod_identity_association.this
+}
+`,
+};
+
+const STAND_INS: readonly StandIn[] = [IRSA_EKS_V5, IRSA_V6, POD_IDENTITY_V2];
+
+/**
+ * For a resource a stand-in made (`site`: the module call), how the call names its role before
+ * apply, in the module's own arguments; undefined for any other module.
+ */
+export function namedBeforeApply(site: { address: string; source: string }): { call: string; words: string } | undefined {
+  const words = STAND_INS.find((s) => s.source.test(site.source))?.named;
+  return words !== undefined ? { call: site.address, words } : undefined;
+}
 
 const parsed = new Map<StandIn, ReturnType<typeof parseHcl>>();
 
@@ -151,7 +584,7 @@ function outsideReleases(standIn: StandIn, source: string, call: ConfigModuleCal
     return compare(v, standIn.releases.from) >= 0 && compare(v, standIn.releases.before) < 0 ? undefined : `its ref ${ref} is outside releases ${range}, the ones the doctor reads`;
   }
   const text = call.version;
-  if (text === undefined) return `it pins no literal version, and the doctor reads only releases ${range} of this module (the newest release has no such sub-module)`;
+  if (text === undefined) return `it pins no literal version, and the doctor reads only releases ${range} of this module (${standIn.unpinned})`;
   const admitted = admittedRange(text);
   if (admitted === undefined) return `its version constraint ${JSON.stringify(text)} is not one the doctor reads`;
   const { low, high } = admitted;

@@ -147,13 +147,22 @@ export function eksWhoCanAssumeBruteForce(docs: FleetDocuments, fleet: FleetInte
     const c = fleet.clusters.find((x) => x.name === s.cluster);
     if (!c || c.type !== 'eks') return false;
     if (eksSpec(cluster).identity === 'pod-identity') {
-      const bound = associations.some((b) => associationRole(facts, b) === roleName && String(resolveValue(facts.root, b.cluster_name)) === eksClusterName(c) && String(b.namespace) === s.namespace && String(b.service_account) === s.serviceAccount);
+      const bound = associations.some((b) => associationRole(facts, b) === roleName && associationCluster(facts.root, b.cluster_name) === eksClusterName(c) && String(b.namespace) === s.namespace && String(b.service_account) === s.serviceAccount);
       const context = podIdentityContext(fleet, c, s);
       return bound && ['sts:AssumeRole', 'sts:TagSession'].every((action) => evaluatePolicies(trust, { principal: { type: 'Service', id: POD_IDENTITY_PRINCIPAL }, action, resource: '*', context }) === 'allow');
     }
     const sa = fleet.runners.flatMap((r) => (r.cluster === s.cluster ? (docs.runners.get(r.name)?.manifests ?? []) : [])).find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === s.namespace && o.metadata.name === s.serviceAccount);
     return evaluatePolicies(trust, irsaRequest(fleet, c, s, sa ? tokenAudience(sa) : IRSA_AUDIENCE)) === 'allow';
   });
+}
+
+/**
+ * The cluster an association names: a cluster of the same root by reference is its written name; a
+ * value only apply knows (module.eks.cluster_name) stays its reference, as the doctor's binding reads it.
+ */
+function associationCluster(root: AwsFacts['root'], v: unknown): string {
+  const name = resolveValue(root, v);
+  return typeof name === 'string' ? name : String(v);
 }
 
 /**
@@ -192,7 +201,7 @@ function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
   for (const b of Object.values(facts?.root.resource.aws_eks_pod_identity_association ?? {})) {
     const roleName = associationRole(facts!, b);
     if (roleName === undefined) continue;
-    const subject = { eksCluster: String(resolveValue(facts!.root, b.cluster_name)), namespace: String(b.namespace), serviceAccount: String(b.service_account) };
+    const subject = { eksCluster: associationCluster(facts!.root, b.cluster_name), namespace: String(b.namespace), serviceAccount: String(b.service_account) };
     const k = subjectKey(subject.eksCluster, subject.namespace, subject.serviceAccount);
     associations.set(k, [...(associations.get(k) ?? []), roleName]);
     associatedTo.set(roleName, [...(associatedTo.get(roleName) ?? []), subject]);

@@ -23,6 +23,7 @@ import { inferIdTokens } from './infer-reach.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
 import { isObject } from '../model/is-object.js';
+import { parseRef } from '../verify/aws-docs.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -244,7 +245,7 @@ function chainName(labels: Record<string, string>, origin: Origin, namespace: st
 
 export function inferDeployment(ev: Evidence): Inferred {
   const findings: Finding[] = [];
-  const { root, findings: tfFindings } = normalizeTerraform(ev);
+  const { root, findings: tfFindings, leftOutRoles } = normalizeTerraform(ev);
   findings.push(...tfFindings);
   // Kubernetes objects written as kubernetes provider resources, and the azurerm evidence in the proofs' shapes.
   const k8sTerraform = addTerraformKubernetesObjects(ev);
@@ -430,6 +431,17 @@ export function inferDeployment(ev: Evidence): Inferred {
   }
   /** Whether a binding's identity has its documents in the evidence (default: an IAM role of that name). */
   const known = (b: DoctorBinding): boolean => b.inEvidence ?? roles.has(b.roleName);
+  /**
+   * A role of the Terraform given that the doctor left out because its trust or name cannot be read
+   * (RF901, RF906 where that is written): in the evidence, so not "not in the evidence given"; its chain is not proven.
+   */
+  const leftOut = (b: DoctorBinding, whose: string, fallback: Origin): Finding | undefined => {
+    const ref = parseRef(b.ref);
+    const role = leftOutRoles.get(ref?.type === 'aws_iam_role' ? `aws_iam_role.${ref.name}` : b.roleName);
+    if (!role) return undefined;
+    const roleAt = ev.terraform.origins.get(role.address);
+    return finding('RF903', formatPosition(originAt(b.origin ?? fallback)), `${whose} ${b.noun ?? 'role'} ${role.name !== undefined ? `${role.name} (${role.address})` : role.address}${roleAt ? ` at ${formatPosition(originAt(roleAt))}` : ''} is in the files given, but ${role.unread} is not read (${role.code} at ${role.path}), so its trust and permissions are not proven`, { received: b.ref, fix: `fix what ${role.code} at ${role.path} says` });
+  };
   const missingFix = (b: DoctorBinding): string => b.evidenceFix ?? `give its documents: aws iam get-role --role-name ${b.roleName}, its inline policies, or its Terraform`;
   const bind = (sa: ServiceAccountEvidence): Party => {
     for (const r of readers) {
@@ -600,6 +612,11 @@ export function inferDeployment(ev: Evidence): Inferred {
       continue;
     }
     if (!known(manager.binding)) {
+      const unread = leftOut(manager.binding, "the manager's", chain.origin);
+      if (unread) {
+        findings.push(unread);
+        continue;
+      }
       findings.push(finding('RF903', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's ${manager.binding.noun ?? 'role'} ${manager.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: manager.binding.ref, fix: missingFix(manager.binding) }));
       continue;
     }
@@ -652,7 +669,9 @@ export function inferDeployment(ev: Evidence): Inferred {
       clusterBindings.get(cluster)!.push(jobs.binding);
       summary[1] += ` → ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName}`;
     } else if (jobs.binding) {
-      findings.push(finding('RF903', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: missingFix(jobs.binding) }));
+      const unread = leftOut(jobs.binding, "the jobs'", chain.origin);
+      if (unread) findings.push(unread);
+      else findings.push(finding('RF903', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: missingFix(jobs.binding) }));
     } else if (toml !== undefined) {
       // The namespace's `default` service account (no service_account set): any pod there naming none shares it.
       const unset = get(toml, 'runners', 0, 'kubernetes', 'service_account') === undefined;

@@ -116,6 +116,15 @@ describe('doctor: terraform-aws-modules iam-role-for-service-accounts-eks', () =
     expect(r.proofs).toEqual([]);
   });
 
+  it('a namespace drift through namespace_service_accounts is RF104 at that element, naming it, and the fix writes it', () => {
+    const r = doctor(corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'eks-irsa-registry-module-namespace-drift')));
+    const f = r.findings.filter((x) => x.code === 'RF104');
+    expect(f.map((x) => x.path)).toEqual(['main.tf:77:37']);
+    expect(f[0]!.message).toContain('ServiceAccount gitlab-runner/gitlab-runner (values.yaml.tftpl:10:3)');
+    expect(f[0]!.message).toContain('made by module.runner_irsa (main.tf:65:1) with oidc_providers.main.namespace_service_accounts[0] = "gitlab:gitlab-runner" (main.tf:77:37)');
+    expect(f[0]!.fix).toBe('set oidc_providers.main.namespace_service_accounts[0] = "gitlab-runner:gitlab-runner" in module.runner_irsa (main.tf:77:37), or run the runner where the trust says');
+  });
+
   it('a call setting an argument the stand-in does not model is not read (RF903 at the call), never half-read', () => {
     const r = doctor(withMain((m) => m.replace('  role_name = "gitlab-ci-jobs"', '  role_name = "gitlab-ci-jobs"\n  attach_external_secrets_policy = true')));
     const notRead = r.findings.filter((f) => f.code === 'RF903' && f.message.includes('module "jobs_irsa"'));

@@ -318,7 +318,8 @@ function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
   }
   const via = roleKey !== undefined ? moduleArguments(ev, `aws_iam_role.${roleKey}`, admits, s) : undefined;
   const message = `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} → ${id.purpose} role ${id.roleName}, whose trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin, ...subPath))})` : ''} ${admits.length > 0 ? `admits only ${admits.join(', ')}` : 'admits no service account of this cluster'}${via?.text ?? ''}`;
-  return { ...f, ...(saAt ? { path: formatPosition(originAt(saAt)) } : {}), message, fix: via?.fix ?? (admits.length > 0 ? `make the trust policy name system:serviceaccount:${s.namespace}:${s.serviceAccount}, or run the ${id.purpose === 'manager' ? 'manager' : 'jobs'} as ${admits[0]!.split(':').slice(2).join('/')}` : (f.fix ?? '')) };
+  // A registry module's trust has no line of its own: the finding points at the call's argument that writes the subject.
+  return { ...f, ...(via?.at !== undefined ? { path: via.at } : saAt ? { path: formatPosition(originAt(saAt)) } : {}), message, fix: via?.fix ?? (admits.length > 0 ? `make the trust policy name system:serviceaccount:${s.namespace}:${s.serviceAccount}, or run the ${id.purpose === 'manager' ? 'manager' : 'jobs'} as ${admits[0]!.split(':').slice(2).join('/')}` : (f.fix ?? '')) };
 }
 
 /**
@@ -339,23 +340,43 @@ function audienceEnds(f: Finding, ev: Evidence, inferred: Inferred, key: string)
 }
 
 /**
- * A role made by a local module: the call that made it, and the call's arguments whose values the
- * admitted subjects carry (the caller's end of the drift), each at its position.
+ * A role made by a module: the call that made it, and the call's arguments whose values the
+ * admitted subjects carry (the caller's end of the drift), each at its position: a string argument
+ * (`namespace = "gitlab"`), or a string inside one (`oidc_providers.main.namespace_service_accounts[0]
+ * = "gitlab:gitlab-runner"`). `at`: where the argument to change is written, when one is.
  */
-function moduleArguments(ev: Evidence, key: string, admits: string[], s: { namespace: string; serviceAccount: string }): { text: string; fix?: string } | undefined {
+function moduleArguments(ev: Evidence, key: string, admits: string[], s: { namespace: string; serviceAccount: string }): { text: string; fix?: string; at?: string } | undefined {
   const call = ev.terraform.moduleCalls?.get(key);
   if (!call) return undefined;
   const parts = admits.map((a) => a.split(':')).filter((p) => p.length === 4 && p[0] === 'system' && p[1] === 'serviceaccount');
   const used: { name: string; value: string; at: string }[] = [];
+  const leaves = (v: unknown, path: (string | number)[], out: { path: (string | number)[]; value: string }[]): void => {
+    if (typeof v === 'string') out.push({ path, value: v });
+    else if (Array.isArray(v)) v.forEach((x, i) => leaves(x, [...path, i], out));
+    else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) for (const [k, x] of Object.entries(v)) leaves(x, [...path, k], out);
+  };
   for (const [name, arg] of call.args) {
-    const v = arg.value();
-    if (typeof v === 'string' && parts.some((p) => p[2] === v || p[3] === v)) used.push({ name, value: v, at: `${arg.at.file}:${arg.at.line}:${arg.at.column}` });
+    const found: { path: (string | number)[]; value: string }[] = [];
+    leaves(arg.value(), [], found);
+    for (const leaf of found) {
+      // A segment of the subject (namespace, service account), or both as `<namespace>:<service account>`.
+      if (!parts.some((p) => p[2] === leaf.value || p[3] === leaf.value || `${p[2]}:${p[3]}` === leaf.value)) continue;
+      const shown = `${name}${leaf.path.map((k) => (typeof k === 'number' ? `[${k}]` : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`)).join('')}`;
+      const at = leaf.path.length > 0 ? arg.partAt(leaf.path) : arg.at;
+      used.push({ name: shown, value: leaf.value, at: `${at.file}:${at.line}:${at.column}` });
+    }
   }
   const text = `, made by ${call.address} (${call.at.file}:${call.at.line}:${call.at.column})${used.length > 0 ? ` with ${used.map((u) => `${u.name} = ${JSON.stringify(u.value)} (${u.at})`).join(', ')}` : ''}`;
   // The argument that carries the segment that differs: namespace first (a name can equal a namespace by chance).
   const p = parts[0];
   const wrong = p ? (p[2] !== s.namespace ? { seg: p[2]!, want: s.namespace, hint: /namespace/i } : p[3] !== s.serviceAccount ? { seg: p[3]!, want: s.serviceAccount, hint: /service.?account|sa$/i } : undefined) : undefined;
+  // Both segments in one value: that value, written with the service account's.
+  const pair = p && wrong ? used.filter((u) => u.value === `${p[2]}:${p[3]}`) : [];
+  if (pair.length === 1) {
+    const want = `${s.namespace}:${s.serviceAccount}`;
+    return { text, fix: `set ${pair[0]!.name} = ${JSON.stringify(want)} in ${call.address} (${pair[0]!.at}), or run the runner where the trust says`, ...(call.standIn ? { at: pair[0]!.at } : {}) };
+  }
   const candidates = wrong ? used.filter((u) => u.value === wrong.seg) : [];
   const culprit = candidates.find((u) => wrong!.hint.test(u.name)) ?? (candidates.length === 1 ? candidates[0] : undefined);
-  return { text, ...(culprit && wrong ? { fix: `set ${culprit.name} = ${JSON.stringify(wrong.want)} in ${call.address} (${culprit.at}), or run the runner where the trust says` } : {}) };
+  return { text, ...(culprit && wrong ? { fix: `set ${culprit.name} = ${JSON.stringify(wrong.want)} in ${call.address} (${culprit.at}), or run the runner where the trust says`, ...(call.standIn ? { at: culprit.at } : {}) } : {}) };
 }

@@ -147,8 +147,9 @@ export function azureWhere(f: Finding, inferred: Inferred): Finding {
     };
   }
   if (f.code === 'RF603' || f.code === 'RF604') {
-    const m = /federated credential (\S+) of (\S+)/.exec(f.message);
-    const c = m ? facts.credentials.find((x) => x.name === m[1] && x.identity === m[2]) : undefined;
+    // The credential the proof names as data (RF603 of an identity with none has no credential to point at).
+    const about = f.subject?.kind === 'credential' ? f.subject : undefined;
+    const c = about ? facts.credentials.find((x) => x.name === about.credential && x.identity === about.identity) : undefined;
     const path = at('azurerm_federated_identity_credential', c?.key, f.code === 'RF604' ? 'audience' : 'subject');
     return path ? { ...f, path } : f;
   }

@@ -88,17 +88,15 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // The doctor's own scan (RF940, with positions) covers the files: verify's scan of the same data would be dropped.
   const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false, deployment: true });
   const relocate = (f: Finding): Finding => {
-    if (f.path === '' || f.code === 'RF901') {
-      // Rules over the documents name the Terraform resource: point at it in the file given. So does
-      // a document that cannot be read (RF901), whichever spec section asked for it.
-      const r = /\b((?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/.exec(f.message);
-      let origin = r ? ev.terraform.origins.get(r[1]!) : undefined;
-      // A resource of a module is keyed by its dotted address (aws_iam_role.module.<call>.<name>): the longest key named.
-      const dotted = !origin && r ? /^(?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_.-]+/.exec(f.message.slice(r.index))?.[0].split('.') : undefined;
-      for (let n = dotted?.length ?? 0; !origin && n > 2; n--) origin = ev.terraform.origins.get(dotted!.slice(0, n).join('.'));
+    if (f.subject?.kind === 'resource') {
+      // Rules over the documents say which Terraform resource they are about (their subject): point at it in the file given.
+      // A resource of a module is keyed by its dotted address (aws_iam_role.module.<call>.<name>): the longest key known.
+      const parts = f.subject.address.split('.');
+      let origin: Origin | undefined;
+      for (let n = parts.length; !origin && n >= 2; n--) origin = ev.terraform.origins.get(parts.slice(0, n).join('.'));
       if (origin) return { ...f, path: formatPosition(originAt(origin)) };
-      if (f.path === '') return f;
     }
+    if (f.path === '') return f;
     const m = /^(runners|caches|clusters)\[(\d+)\]/.exec(f.path);
     if (!m) return f;
     // A setting of the config.toml a VM runner boots with: its line (in the user data, or the file).

@@ -41,7 +41,10 @@ export interface Finding {
  * - `lacks`: the role's permission policies do not allow `requests`, which it needs (`can`: those in words);
  * - `assume`: the intended subject of identity `identity` (the intent's key) cannot assume it;
  * - `audience`: the service account of identity `identity` asks for a token audience its trust refuses;
- * - `service-account`: service account `namespace`/`name` does not exist among the documents.
+ * - `service-account`: service account `namespace`/`name` does not exist among the documents;
+ * - `credential`: federated credential `credential` of managed identity `identity` (its name) is the edit;
+ * - `resource`: the Terraform resource or data source `address` (as the root keys it: `aws_s3_bucket.cache`,
+ *   `data.aws_iam_policy_document.x`) is the edit.
  */
 export type FindingSubject =
   | {
@@ -66,7 +69,9 @@ export type FindingSubject =
       can: string;
     }
   | { kind: 'assume' | 'audience'; identity: string }
-  | { kind: 'service-account'; namespace: string; name: string };
+  | { kind: 'service-account'; namespace: string; name: string }
+  | { kind: 'credential'; identity: string; credential: string }
+  | { kind: 'resource'; address: string };
 
 /** One request a proof asked of a role's policies. */
 export interface FindingRequest {

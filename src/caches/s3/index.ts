@@ -176,9 +176,9 @@ export const s3Cache: CacheBackend = {
     const off = flags.filter((f) => !pab.some((b) => b[f] === true));
     if (theirs !== undefined && pabs.length === 0) {
       // Since April 2023 S3 creates buckets with Block Public Access on and ACLs off; an older bucket may have neither.
-      out.push({ ...finding('RF207', '', `bucket ${spec.bucket} (${theirs}) has no aws_s3_bucket_public_access_block in the files given: buckets created since April 2023 block public access and disable ACLs by default, an older bucket may not, and the files cannot show which this one is`, { fix: `add an aws_s3_bucket_public_access_block for ${theirs} with ${flags.join(', ')} = true, so the files show it` }), severity: 'warning' });
+      out.push({ ...finding('RF207', '', `bucket ${spec.bucket} (${theirs}) has no aws_s3_bucket_public_access_block in the files given: buckets created since April 2023 block public access and disable ACLs by default, an older bucket may not, and the files cannot show which this one is`, { subject: { kind: 'resource', address: theirs }, fix: `add an aws_s3_bucket_public_access_block for ${theirs} with ${flags.join(', ')} = true, so the files show it` }), severity: 'warning' });
     } else if (theirs !== undefined && off.length > 0) {
-      out.push(finding('RF207', '', `bucket ${spec.bucket}: ${pabs.map(([k]) => `aws_s3_bucket_public_access_block.${k}`).join(', ')} leaves ${off.join(', ')} off, so the bucket can be made public`, { received: off.map((f) => `${f} = ${JSON.stringify(pab.find((b) => f in b)?.[f] ?? 'unset')}`).join(', '), fix: `set ${off.join(', ')} = true in aws_s3_bucket_public_access_block.${pabs[0]![0]}` }));
+      out.push(finding('RF207', '', `bucket ${spec.bucket}: ${pabs.map(([k]) => `aws_s3_bucket_public_access_block.${k}`).join(', ')} leaves ${off.join(', ')} off, so the bucket can be made public`, { subject: { kind: 'resource', address: `aws_s3_bucket_public_access_block.${pabs[0]![0]}` }, received: off.map((f) => `${f} = ${JSON.stringify(pab.find((b) => f in b)?.[f] ?? 'unset')}`).join(', '), fix: `set ${off.join(', ')} = true in aws_s3_bucket_public_access_block.${pabs[0]![0]}` }));
     } else if (pab.length === 0 || off.length > 0) {
       out.push(finding('RF207', cachePath, CODES.RF207.title, { fix: 'runner-fleet emits a public access block for every bucket it creates; regenerate', deploymentFix: `add an aws_s3_bucket_public_access_block for bucket ${spec.bucket} with block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets all true` }));
     }
@@ -188,12 +188,12 @@ export const s3Cache: CacheBackend = {
       // Since 5 January 2023 S3 encrypts every new object with SSE-S3 where the bucket sets nothing else:
       // a bucket of the user's files without a configuration is encrypted; one that names another algorithm is said.
       if (theirs === undefined) out.push(finding('RF204', `${cachePath}.encryption`, `bucket ${spec.bucket} has no default server-side encryption`, { received: spec.encryption.type, allowed: 's3, kms', fix: 'set encryption: { type: s3 } (or kms with a key ARN)' }));
-      else if (sse.length > 0) out.push(finding('RF204', '', `bucket ${spec.bucket} (${theirs}): its aws_s3_bucket_server_side_encryption_configuration names no algorithm S3 encrypts with by default`, { received: algos.map((a) => String(a)).join(', '), allowed: 'AES256, aws:kms, aws:kms:dsse', fix: 'set rule.apply_server_side_encryption_by_default.sse_algorithm = "AES256" (or "aws:kms" with kms_master_key_id)' }));
+      else if (sse.length > 0) out.push(finding('RF204', '', `bucket ${spec.bucket} (${theirs}): its aws_s3_bucket_server_side_encryption_configuration names no algorithm S3 encrypts with by default`, { subject: { kind: 'resource', address: theirs }, received: algos.map((a) => String(a)).join(', '), allowed: 'AES256, aws:kms, aws:kms:dsse', fix: 'set rule.apply_server_side_encryption_by_default.sse_algorithm = "AES256" (or "aws:kms" with kms_master_key_id)' }));
     }
     const lifecycle = buckets('aws_s3_bucket_lifecycle_configuration');
     const expires = lifecycle.some((b) => asList(b.rule).some((r) => r.status === 'Enabled' && typeof (r.expiration as { days?: unknown } | undefined)?.days === 'number'));
     if (!expires && theirs !== undefined) {
-      out.push(finding('RF206', '', `objects in ${spec.bucket} (${theirs}) never expire: ${lifecycle.length === 0 ? 'no aws_s3_bucket_lifecycle_configuration of the files given is for this bucket' : 'its aws_s3_bucket_lifecycle_configuration has no enabled rule with expiration days'}, so old caches (and whatever leaked into them) stay forever`, { received: lifecycle.length === 0 ? 'no lifecycle configuration' : 'no enabled expiration', fix: `add an aws_s3_bucket_lifecycle_configuration for ${theirs} with a rule { status = "Enabled", filter {}, expiration { days = 14 } } (or another number of days)` }));
+      out.push(finding('RF206', '', `objects in ${spec.bucket} (${theirs}) never expire: ${lifecycle.length === 0 ? 'no aws_s3_bucket_lifecycle_configuration of the files given is for this bucket' : 'its aws_s3_bucket_lifecycle_configuration has no enabled rule with expiration days'}, so old caches (and whatever leaked into them) stay forever`, { subject: { kind: 'resource', address: theirs }, received: lifecycle.length === 0 ? 'no lifecycle configuration' : 'no enabled expiration', fix: `add an aws_s3_bucket_lifecycle_configuration for ${theirs} with a rule { status = "Enabled", filter {}, expiration { days = 14 } } (or another number of days)` }));
     } else if (!expires) {
       out.push(finding('RF206', `${cachePath}.expireAfterDays`, `objects in ${spec.bucket} never expire, so old caches (and whatever leaked into them) stay forever`, { received: String(spec.expireAfterDays), allowed: '1 to 3650', fix: 'set expireAfterDays: 14 (or another number of days)' }));
     }
@@ -201,7 +201,7 @@ export const s3Cache: CacheBackend = {
     const { policy, problem, resource } = bucketPolicyOf(root, spec.bucket);
     if (problem !== undefined) {
       // The message names the resource: the doctor points the finding at it in the file given.
-      out.push(finding('RF901', cachePath, `the bucket policy of ${spec.bucket} (${resource!}) cannot be evaluated: ${problem.length > 300 ? `${problem.slice(0, 300)}…` : problem}`, { fix: 'give the bucket policy as a JSON IAM policy document (jsonencode(...) or aws_iam_policy_document)' }));
+      out.push(finding('RF901', cachePath, `the bucket policy of ${spec.bucket} (${resource!}) cannot be evaluated: ${problem.length > 300 ? `${problem.slice(0, 300)}…` : problem}`, { subject: { kind: 'resource', address: resource! }, fix: 'give the bucket policy as a JSON IAM policy document (jsonencode(...) or aws_iam_policy_document)' }));
     }
     const partition = fleet.aws?.partition ?? 'aws';
     const anyone = roleArn(partition, fleet.aws?.accountId ?? '000000000000', '/', 'any-principal');
@@ -221,7 +221,7 @@ export const s3Cache: CacheBackend = {
     if ((!policy || evaluatePolicies({ resource: [policy] }, req) !== 'explicit-deny') && theirs !== undefined) {
       const arn = bucketArn(partition, spec.bucket);
       const statement = `{ Sid = "DenyInsecureTransport", Effect = "Deny", Principal = "*", Action = "s3:*", Resource = ["${arn}", "${arn}/*"], Condition = { Bool = { "aws:SecureTransport" = "false" } } }`;
-      out.push(finding('RF205', '', `bucket ${spec.bucket} (${theirs}) accepts requests over plain HTTP: ${resource !== undefined || policy ? 'its bucket policy does not deny' : 'no aws_s3_bucket_policy of the files given denies'} aws:SecureTransport = false`, { received: policy ? 'a bucket policy without that Deny' : 'no bucket policy', fix: `${policy ? 'add to the aws_s3_bucket_policy of' : 'add an aws_s3_bucket_policy for'} ${theirs} ${policy ? '' : 'holding '}the statement ${statement}` }));
+      out.push(finding('RF205', '', `bucket ${spec.bucket} (${theirs}) accepts requests over plain HTTP: ${resource !== undefined || policy ? 'its bucket policy does not deny' : 'no aws_s3_bucket_policy of the files given denies'} aws:SecureTransport = false`, { subject: { kind: 'resource', address: theirs }, received: policy ? 'a bucket policy without that Deny' : 'no bucket policy', fix: `${policy ? 'add to the aws_s3_bucket_policy of' : 'add an aws_s3_bucket_policy for'} ${theirs} ${policy ? '' : 'holding '}the statement ${statement}` }));
     } else if (!policy || evaluatePolicies({ resource: [policy] }, req) !== 'explicit-deny') {
       out.push(finding('RF205', `${cachePath}.tlsOnly`, `bucket ${spec.bucket} accepts requests over plain HTTP: nothing denies aws:SecureTransport = false`, { received: String(spec.tlsOnly), allowed: 'true', fix: 'set tlsOnly: true' }));
     }

@@ -241,11 +241,11 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
     if (creds.length === 0) out.push(f('RF603', rp, `managed identity ${id.roleName} has no federated credential, so ${label(intended)} cannot become it`, { fix: 'regenerate; one credential per service account is emitted with the runner', deploymentFix: `add a federated credential to ${id.roleName} with the cluster's issuer, subject system:serviceaccount:${names.namespace}:${sa} and audience ${AZURE_WI_AUDIENCE}` }));
     for (const cred of creds) {
       if (cred.audience.length !== 1 || cred.audience[0] !== AZURE_WI_AUDIENCE) {
-        out.push(f('RF604', rp, `federated credential ${cred.name} of ${id.roleName} accepts audiences ${JSON.stringify(cred.audience)}`, { received: JSON.stringify(cred.audience), allowed: JSON.stringify([AZURE_WI_AUDIENCE]), fix: `set audience to exactly ["${AZURE_WI_AUDIENCE}"]` }));
+        out.push(f('RF604', rp, `federated credential ${cred.name} of ${id.roleName} accepts audiences ${JSON.stringify(cred.audience)}`, { received: JSON.stringify(cred.audience), allowed: JSON.stringify([AZURE_WI_AUDIENCE]), fix: `set audience to exactly ["${AZURE_WI_AUDIENCE}"]`, subject: { kind: 'credential', identity: id.roleName, credential: cred.name } }));
       }
       const matches = subjectIndex.byKey.get(`${cred.issuer}|${cred.subject}`) ?? [];
       if (matches.length !== 1 || label(matches[0]!) !== label(intended)) {
-        out.push(f('RF603', rp, `federated credential ${cred.name} of ${id.roleName} (issuer ${cred.issuer}, subject ${cred.subject}) matches ${matches.length === 0 ? 'no service account' : matches.map(label).join(', ')} of the fleet; it must match exactly ${label(intended)}`, { fix: 'issuer and subject come from the resolved cluster, namespace and service account; regenerate', deploymentFix: `set the issuer of credential ${cred.name} to the cluster's OIDC issuer and its subject to system:serviceaccount:${names.namespace}:${sa}` }));
+        out.push(f('RF603', rp, `federated credential ${cred.name} of ${id.roleName} (issuer ${cred.issuer}, subject ${cred.subject}) matches ${matches.length === 0 ? 'no service account' : matches.map(label).join(', ')} of the fleet; it must match exactly ${label(intended)}`, { fix: 'issuer and subject come from the resolved cluster, namespace and service account; regenerate', deploymentFix: `set the issuer of credential ${cred.name} to the cluster's OIDC issuer and its subject to system:serviceaccount:${names.namespace}:${sa}`, subject: { kind: 'credential', identity: id.roleName, credential: cred.name } }));
       }
     }
     // Terraform root: the annotation reads the client id of the identity with the same name.

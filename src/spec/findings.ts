@@ -43,6 +43,8 @@ export interface Finding {
  * - `audience`: the service account of identity `identity` asks for a token audience its trust refuses;
  * - `service-account`: service account `namespace`/`name` does not exist among the documents;
  * - `credential`: federated credential `credential` of managed identity `identity` (its name) is the edit;
+ * - `assignments`: the role assignments (`role` on `scope`) of managed identity `identity` (its name) are the edit;
+ * - `identity`: managed identity `name` is what the finding is about;
  * - `resource`: the Terraform resource or data source `address` (as the root keys it: `aws_s3_bucket.cache`,
  *   `data.aws_iam_policy_document.x`) is the edit.
  */
@@ -71,6 +73,8 @@ export type FindingSubject =
   | { kind: 'assume' | 'audience'; identity: string }
   | { kind: 'service-account'; namespace: string; name: string }
   | { kind: 'credential'; identity: string; credential: string }
+  | { kind: 'assignments'; identity: string; assignments: { role: string; scope: string }[] }
+  | { kind: 'identity'; name: string }
   | { kind: 'resource'; address: string };
 
 /** One request a proof asked of a role's policies. */

@@ -281,7 +281,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   const canSign = mine.some((a) => azureRoleInfo(a.role)?.delegates === true && scopeCovers(a.scope, scopes.account));
   const missing = [...(canData ? [] : [`read and write blobs in ${spec.container}`]), ...(canSign ? [] : [`get a user delegation key on ${spec.storageAccount}`])];
   if (missing.length > 0) {
-    out.push(finding('RF607', cachePath, `manager identity ${manager.roleName} cannot ${missing.join(' or ')}`, { fix: `the manager signs cache SAS URLs: it needs ${MANAGER_DATA_ROLE} on the container and ${MANAGER_DELEGATION_ROLE} on the account` }));
+    out.push(finding('RF607', cachePath, `manager identity ${manager.roleName} cannot ${missing.join(' or ')}`, { fix: `the manager signs cache SAS URLs: it needs ${MANAGER_DATA_ROLE} on the container and ${MANAGER_DELEGATION_ROLE} on the account`, subject: { kind: 'identity', name: manager.roleName } }));
   }
   const leaks = mine.filter((a) => {
     // The manager's read of its own Key Vault token secret is not cache reach.
@@ -296,10 +296,10 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   // More than the data role needs on the container itself: Data Owner (POSIX ACLs and ownership) or a custom role with *.
   const broad = mine.filter((a) => !leaks.includes(a) && (a.role === 'Storage Blob Data Owner') && scopeCovers(a.scope, scopes.container));
   if (broad.length > 0) {
-    out.push(finding('RF615', cachePath, `manager identity ${manager.roleName} holds ${broad.map((a) => `${a.role} on ${a.scope}`).join(', ')}; ${MANAGER_DATA_ROLE} on the container is all the cache needs`, { received: broad.map((a) => a.role).join(', '), allowed: MANAGER_DATA_ROLE, fix: `assign ${MANAGER_DATA_ROLE} on the container instead` }));
+    out.push(finding('RF615', cachePath, `manager identity ${manager.roleName} holds ${broad.map((a) => `${a.role} on ${a.scope}`).join(', ')}; ${MANAGER_DATA_ROLE} on the container is all the cache needs`, { received: broad.map((a) => a.role).join(', '), allowed: MANAGER_DATA_ROLE, fix: `assign ${MANAGER_DATA_ROLE} on the container instead`, subject: { kind: 'assignments', identity: manager.roleName, assignments: broad.map((a) => ({ role: a.role, scope: a.scope })) } }));
   }
   if (leaks.length > 0) {
-    out.push(finding('RF606', cachePath, `manager identity ${manager.roleName} reaches beyond container ${spec.storageAccount}/${spec.container}: ${leaks.map((a) => `${a.role} on ${a.scope}`).join(', ')}`, { fix: `grant ${MANAGER_DATA_ROLE} on the container only` }));
+    out.push(finding('RF606', cachePath, `manager identity ${manager.roleName} reaches beyond container ${spec.storageAccount}/${spec.container}: ${leaks.map((a) => `${a.role} on ${a.scope}`).join(', ')}`, { fix: `grant ${MANAGER_DATA_ROLE} on the container only`, subject: { kind: 'assignments', identity: manager.roleName, assignments: leaks.map((a) => ({ role: a.role, scope: a.scope })) } }));
   }
 
   if (jobs === undefined) return out;
@@ -311,7 +311,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   if (reach.length > 0) {
     const named = reach.every(({ a }) => a.scope.toLowerCase() === scopes.container.toLowerCase() || a.scope.toLowerCase() === scopes.account.toLowerCase());
     const path = jobAssignmentPath(runner, runnerPath, reach[0]!.a);
-    const fnd = finding('RF608', path, `job identity ${jobs.roleName} reaches cache container ${spec.storageAccount}/${spec.container} through ${reach.map(({ a, how }) => `${a.role} on ${a.scope} (${how!})`).join(', ')}; jobs only need the SAS URLs the manager gives them`, { received: reach.map(({ a }) => `${a.role} on ${a.scope}`).join(', '), fix: `narrow the job role assignments so they do not cover the cache account (${scopes.account})` });
+    const fnd = finding('RF608', path, `job identity ${jobs.roleName} reaches cache container ${spec.storageAccount}/${spec.container} through ${reach.map(({ a, how }) => `${a.role} on ${a.scope} (${how!})`).join(', ')}; jobs only need the SAS URLs the manager gives them`, { received: reach.map(({ a }) => `${a.role} on ${a.scope}`).join(', '), fix: `narrow the job role assignments so they do not cover the cache account (${scopes.account})`, subject: { kind: 'assignments', identity: jobs.roleName, assignments: reach.map(({ a }) => ({ role: a.role, scope: a.scope })) } });
     if (named) {
       fnd.severity = 'warning';
       fnd.acceptedBecause = 'the spec grants the job identity this storage account explicitly';
@@ -342,7 +342,7 @@ function idTokensOverCache(docs: FleetDocuments, fleet: FleetIntent, cache: Reso
       const how = jobCacheReach(info, spec.storageAccount, spec.container);
       if (how === undefined || !(scopeCovers(a.scope, scopes.container) || MANAGEMENT_GROUP_SCOPE.test(a.scope))) continue;
       const readsOnly = info !== undefined && info.blobData === 'read' && !info.grants && !info.storageKeys;
-      out.push(finding('RF608', idTokenAssignmentPath(role, a), `pipelines that get ID-token identity ${role.roleName} reach cache container ${spec.storageAccount}/${spec.container} through ${a.role} on ${a.scope} (${how}): any of them can read${readsOnly ? '' : ' and overwrite'} the cache of every runner that uses it; runner managers give jobs SAS URLs for the cache, so no pipeline needs a role on it`, { received: `${a.role} on ${a.scope}`, fix: `remove the assignment, or scope it to resources outside storage account ${spec.storageAccount} (${scopes.account}); pipelines use the cache through their runner (cache: in .gitlab-ci.yml), and a pipeline that stores blobs of its own needs an account of its own` }));
+      out.push(finding('RF608', idTokenAssignmentPath(role, a), `pipelines that get ID-token identity ${role.roleName} reach cache container ${spec.storageAccount}/${spec.container} through ${a.role} on ${a.scope} (${how}): any of them can read${readsOnly ? '' : ' and overwrite'} the cache of every runner that uses it; runner managers give jobs SAS URLs for the cache, so no pipeline needs a role on it`, { received: `${a.role} on ${a.scope}`, fix: `remove the assignment, or scope it to resources outside storage account ${spec.storageAccount} (${scopes.account}); pipelines use the cache through their runner (cache: in .gitlab-ci.yml), and a pipeline that stores blobs of its own needs an account of its own`, subject: { kind: 'assignments', identity: role.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
     }
   }
   return out;

@@ -125,6 +125,19 @@ describe('doctor: terraform-aws-modules iam-role-for-service-accounts-eks', () =
     expect(f[0]!.fix).toBe('set oidc_providers.main.namespace_service_accounts[0] = "gitlab-runner:gitlab-runner" in module.runner_irsa (main.tf:77:37), or run the runner where the trust says');
   });
 
+  it('RF203 through role_policy_arns points at the element that attaches the policy (a managed policy), or at the policy of the root', () => {
+    const jobsCall = (m: string, line: string) => {
+      const at = m.indexOf('    ecr = aws_iam_policy.jobs_ecr.arn', m.indexOf('module "jobs_irsa"'));
+      return `${m.slice(0, at)}    ecr = aws_iam_policy.jobs_ecr.arn\n${line}\n${m.slice(at + '    ecr = aws_iam_policy.jobs_ecr.arn\n'.length)}`;
+    };
+    const managed = doctor(withMain((m) => jobsCall(m, '    s3 = "arn:aws:iam::aws:policy/AmazonS3FullAccess"'))).findings.filter((f) => f.code === 'RF203');
+    // The attachment the module makes has no line of its own (it was the module block, main.tf:90:1).
+    expect(managed.map((f) => f.path)).toEqual(['main.tf:97:10']);
+    expect(managed[0]!.message).toContain('(granted by module.jobs_irsa.aws_iam_role_policy_attachment.this["s3"], role_policy_arns.s3 = "arn:aws:iam::aws:policy/AmazonS3FullAccess" at main.tf:97:10)');
+    const own = doctor(withMain((m) => jobsCall(m, '    cache = aws_iam_policy.runner_cache.arn'))).findings.filter((f) => f.code === 'RF203');
+    expect(own.map((f) => f.path)).toEqual(['main.tf:56:12']);
+  });
+
   it('a call setting an argument the stand-in does not model is not read (RF903 at the call), never half-read', () => {
     const r = doctor(withMain((m) => m.replace('  role_name = "gitlab-ci-jobs"', '  role_name = "gitlab-ci-jobs"\n  attach_external_secrets_policy = true')));
     const notRead = r.findings.filter((f) => f.code === 'RF903' && f.message.includes('module "jobs_irsa"'));

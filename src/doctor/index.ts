@@ -93,7 +93,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
       // A resource of a module is keyed by its dotted address (aws_iam_role.module.<call>.<name>): the longest key known.
       const parts = f.subject.address.split('.');
       let origin: Origin | undefined;
-      for (let n = parts.length; !origin && n >= 2; n--) origin = ev.terraform.origins.get(parts.slice(0, n).join('.'));
+      for (let n = parts.length; !origin && n >= 2; n--) origin = ev.terraform.origins.get(parts.slice(0, n).join('.')) ?? inferred.azure.origins.get(parts.slice(0, n).join('.'));
       if (origin) return { ...f, path: formatPosition(originAt(origin)) };
     }
     if (f.path === '') return f;

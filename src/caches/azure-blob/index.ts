@@ -217,16 +217,18 @@ export const azureBlobCache: CacheBackend = {
       return x !== v && !(x === undefined && byDefault === true);
     });
     if (bad.length > 0) {
-      out.push(finding('RF611', cachePath, `storage account ${spec.storageAccount} allows ${bad.map(([, , why]) => why).join(', ')}`, { received: JSON.stringify(Object.fromEntries(bad.map(([a, , , legacy]) => written(a, legacy)))), allowed: JSON.stringify(Object.fromEntries(bad.map(([a, v, , legacy]) => [written(a, legacy)[0], v]))), fix: 'regenerate; runner-fleet sets these for every account it creates', deploymentFix: `set ${bad.map(([a, v, , legacy]) => `${written(a, legacy)[0]} = ${JSON.stringify(v)}`).join(', ')} on storage account ${spec.storageAccount}` }));
+      out.push(finding('RF611', cachePath, `storage account ${spec.storageAccount} allows ${bad.map(([, , why]) => why).join(', ')}`, { subject: { kind: 'resource', address: `azurerm_storage_account.${acctKey}` }, received: JSON.stringify(Object.fromEntries(bad.map(([a, , , legacy]) => written(a, legacy)))), allowed: JSON.stringify(Object.fromEntries(bad.map(([a, v, , legacy]) => [written(a, legacy)[0], v]))), fix: 'regenerate; runner-fleet sets these for every account it creates', deploymentFix: `set ${bad.map(([a, v, , legacy]) => `${written(a, legacy)[0]} = ${JSON.stringify(v)}`).join(', ')} on storage account ${spec.storageAccount}` }));
     }
-    const onAccount = (type: string) =>
-      Object.values(root.resource[type] ?? {}).filter((b) => {
+    const onAccountKeyed = (type: string) =>
+      Object.entries(root.resource[type] ?? {}).filter(([, b]) => {
         const ref = parseAzureRef(b.storage_account_id);
         return ref?.type === 'azurerm_storage_account' && ref.name === acctKey;
       });
-    const container = onAccount('azurerm_storage_container').find((b) => b.name === spec.container);
+    const onAccount = (type: string) => onAccountKeyed(type).map(([, b]) => b);
+    const containerKey = onAccountKeyed('azurerm_storage_container').find(([, b]) => b.name === spec.container)?.[0];
+    const container = containerKey !== undefined ? root.resource.azurerm_storage_container![containerKey] : undefined;
     if (!container || (container.container_access_type !== undefined && container.container_access_type !== 'private')) {
-      out.push(finding('RF611', cachePath, `container ${spec.container} is ${container ? `public (${String(container.container_access_type)})` : 'missing'}`, { allowed: 'private', fix: 'regenerate', deploymentFix: container ? `set container_access_type = "private" on container ${spec.container}` : `give the Terraform of container ${spec.container} (azurerm_storage_container, private)` }));
+      out.push(finding('RF611', cachePath, `container ${spec.container} is ${container ? `public (${String(container.container_access_type)})` : 'missing'}`, { subject: { kind: 'resource', address: containerKey !== undefined ? `azurerm_storage_container.${containerKey}` : `azurerm_storage_account.${acctKey}` }, allowed: 'private', fix: 'regenerate', deploymentFix: container ? `set container_access_type = "private" on container ${spec.container}` : `give the Terraform of container ${spec.container} (azurerm_storage_container, private)` }));
     }
     const expires = onAccount('azurerm_storage_management_policy').some((p) =>
       (Array.isArray(p.rule) ? (p.rule as unknown[]) : [p.rule]).some((x) => {
@@ -242,7 +244,7 @@ export const azureBlobCache: CacheBackend = {
     const rules = (Array.isArray(acct.network_rules) ? acct.network_rules[0] : acct.network_rules) as { default_action?: unknown; virtual_network_subnet_ids?: unknown } | undefined;
     const closed = acct.public_network_access_enabled === false || rules?.default_action === 'Deny';
     if (!closed) {
-      out.push(finding('RF614', `${cachePath}.network`, `storage account ${spec.storageAccount} accepts connections from every network (public_network_access_enabled ${JSON.stringify(acct.public_network_access_enabled ?? true)}, ${rules ? `network_rules.default_action ${JSON.stringify(rules.default_action)}` : 'no network_rules'}); Entra ID still guards the data, but a leaked SAS URL works from anywhere`, { received: JSON.stringify({ public_network_access_enabled: acct.public_network_access_enabled ?? true, network_rules: rules ?? null }), allowed: 'network_rules.default_action "Deny", or public_network_access_enabled false', fix: `set ${cachePath}.network: { subnetIds: [<AKS node subnet id>] } (enable the Microsoft.Storage service endpoint on that subnet), or publicNetworkAccess: false with a private endpoint you create`, deploymentFix: `give the storage account ${spec.storageAccount} a network_rules block with default_action = "Deny" and virtual_network_subnet_ids = [<AKS node subnet id>] (enable the Microsoft.Storage service endpoint on that subnet), or set public_network_access_enabled = false and reach it through a private endpoint` }));
+      out.push(finding('RF614', `${cachePath}.network`, `storage account ${spec.storageAccount} accepts connections from every network (public_network_access_enabled ${JSON.stringify(acct.public_network_access_enabled ?? true)}, ${rules ? `network_rules.default_action ${JSON.stringify(rules.default_action)}` : 'no network_rules'}); Entra ID still guards the data, but a leaked SAS URL works from anywhere`, { subject: { kind: 'resource', address: `azurerm_storage_account.${acctKey}` }, received: JSON.stringify({ public_network_access_enabled: acct.public_network_access_enabled ?? true, network_rules: rules ?? null }), allowed: 'network_rules.default_action "Deny", or public_network_access_enabled false', fix: `set ${cachePath}.network: { subnetIds: [<AKS node subnet id>] } (enable the Microsoft.Storage service endpoint on that subnet), or publicNetworkAccess: false with a private endpoint you create`, deploymentFix: `give the storage account ${spec.storageAccount} a network_rules block with default_action = "Deny" and virtual_network_subnet_ids = [<AKS node subnet id>] (enable the Microsoft.Storage service endpoint on that subnet), or set public_network_access_enabled = false and reach it through a private endpoint` }));
     }
     if (!expires) {
       // For a deployment: the management policy the account lacks (azurerm_storage_management_policy: rule

@@ -95,6 +95,47 @@ describe('doctor: terraform-aws-modules iam-role-for-service-accounts-eks', () =
     expect(invalid.map((f) => f.path)).toEqual(['main.tf:65:1']);
     expect(invalid[0]!.message).toContain('module.runner_irsa.aws_iam_role.this.assume_role_policy (rendered from module.runner_irsa.data.aws_iam_policy_document.this) is not a valid IAM policy document');
     expect(r.findings.map((f) => f.message).join('\n')).not.toMatch(/\b(?:data\.)?aws_[a-z_]+\.module\./);
+    // The role is in the files given: its chain is not proven because of that trust, and the RF903
+    // at the role-arn `set` says so (it said "role ${module…arn} is not in the evidence given").
+    expect(r.findings.map((f) => `${f.code} ${f.path}`)).toEqual(['RF901 main.tf:65:1', 'RF903 values.yaml.tftpl:10:3']);
+    expect(r.findings[1]!.message).toBe("the manager's role gitlab-runner-manager (module.runner_irsa.aws_iam_role.this) at main.tf:65:1 is in the files given, but its trust policy is not read (RF901 at main.tf:65:1), so its trust and permissions are not proven");
+    expect(r.findings[1]!.fix).toBe('fix what RF901 at main.tf:65:1 says');
+  });
+
+  it('a role of the root whose trust is no valid policy is RF901, and the chain is not proven for that reason, never "not in the evidence given"', () => {
+    const HELM = join(import.meta.dirname, 'doctor', 'corpus', 'helm-release-irsa-sound');
+    const files = corpusFiles(HELM).map((f) => {
+      if (f.path !== 'main.tf') return f;
+      const m = readFileSync(join(HELM, 'main.tf'), 'utf8');
+      const at = m.indexOf('    Statement = [{', m.indexOf('resource "aws_iam_role" "manager"'));
+      return { ...f, bytes: Buffer.from(`${m.slice(0, at)}    Statement = []\n${m.slice(m.indexOf('    }]\n', at) + 7)}`) };
+    });
+    const r = doctor(files);
+    expect(r.findings.map((f) => `${f.code} ${f.path}`)).toEqual(['RF901 main.tf:9:24', 'RF903 main.tf:56:38']);
+    expect(r.findings[1]!.message).toBe("the manager's role gitlab-runner-manager (aws_iam_role.manager) at main.tf:7:1 is in the files given, but its trust policy is not read (RF901 at main.tf:9:24), so its trust and permissions are not proven");
+    expect(r.proofs).toEqual([]);
+  });
+
+  it('a namespace drift through namespace_service_accounts is RF104 at that element, naming it, and the fix writes it', () => {
+    const r = doctor(corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'eks-irsa-registry-module-namespace-drift')));
+    const f = r.findings.filter((x) => x.code === 'RF104');
+    expect(f.map((x) => x.path)).toEqual(['main.tf:77:37']);
+    expect(f[0]!.message).toContain('ServiceAccount gitlab-runner/gitlab-runner (values.yaml.tftpl:10:3)');
+    expect(f[0]!.message).toContain('made by module.runner_irsa (main.tf:65:1) with oidc_providers.main.namespace_service_accounts[0] = "gitlab:gitlab-runner" (main.tf:77:37)');
+    expect(f[0]!.fix).toBe('set oidc_providers.main.namespace_service_accounts[0] = "gitlab-runner:gitlab-runner" in module.runner_irsa (main.tf:77:37), or run the runner where the trust says');
+  });
+
+  it('RF203 through role_policy_arns points at the element that attaches the policy (a managed policy), or at the policy of the root', () => {
+    const jobsCall = (m: string, line: string) => {
+      const at = m.indexOf('    ecr = aws_iam_policy.jobs_ecr.arn', m.indexOf('module "jobs_irsa"'));
+      return `${m.slice(0, at)}    ecr = aws_iam_policy.jobs_ecr.arn\n${line}\n${m.slice(at + '    ecr = aws_iam_policy.jobs_ecr.arn\n'.length)}`;
+    };
+    const managed = doctor(withMain((m) => jobsCall(m, '    s3 = "arn:aws:iam::aws:policy/AmazonS3FullAccess"'))).findings.filter((f) => f.code === 'RF203');
+    // The attachment the module makes has no line of its own (it was the module block, main.tf:90:1).
+    expect(managed.map((f) => f.path)).toEqual(['main.tf:97:10']);
+    expect(managed[0]!.message).toContain('(granted by module.jobs_irsa.aws_iam_role_policy_attachment.this["s3"], role_policy_arns.s3 = "arn:aws:iam::aws:policy/AmazonS3FullAccess" at main.tf:97:10)');
+    const own = doctor(withMain((m) => jobsCall(m, '    cache = aws_iam_policy.runner_cache.arn'))).findings.filter((f) => f.code === 'RF203');
+    expect(own.map((f) => f.path)).toEqual(['main.tf:56:12']);
   });
 
   it('a call setting an argument the stand-in does not model is not read (RF903 at the call), never half-read', () => {

@@ -89,10 +89,11 @@ describe('doctor: terraform-aws-modules/iam v6 iam-role-for-service-accounts', (
 
   it('a drifted subject in namespace_service_accounts: RF104 names the call\'s oidc_providers and the subject to write (v5 and v6 alike)', () => {
     const v6 = doctor(corpusFiles(join(CORPUS, 'eks-irsa-registry-module-v6-service-account-drift'))).findings.find((f) => f.code === 'RF104')!;
-    expect(v6.message).toContain('made by module.runner_irsa (main.tf:65:1) with oidc_providers naming "gitlab-runner:gitlab-runner-manager" (main.tf:71:20)');
-    expect(v6.fix).toBe('write "gitlab-runner:gitlab-runner" for "gitlab-runner:gitlab-runner-manager" in oidc_providers of module.runner_irsa (main.tf:71:20), or run the runner where the trust says');
+    expect(v6.message).toContain('oidc_providers.main.namespace_service_accounts[0] = "gitlab-runner:gitlab-runner-manager" (main.tf:74:37)');
+    expect(v6.path).toBe('main.tf:74:37');
+    expect(v6.fix).toBe('set oidc_providers.main.namespace_service_accounts[0] = "gitlab-runner:gitlab-runner" in module.runner_irsa (main.tf:74:37), or run the runner where the trust says');
     const v5 = doctor(corpusFiles(join(CORPUS, 'eks-irsa-registry-module-namespace-drift'))).findings.find((f) => f.code === 'RF104')!;
-    expect(v5.fix).toBe('write "gitlab-runner:gitlab-runner" for "gitlab:gitlab-runner" in oidc_providers of module.runner_irsa (main.tf:74:20), or run the runner where the trust says');
+    expect(v5.fix).toBe('set oidc_providers.main.namespace_service_accounts[0] = "gitlab-runner:gitlab-runner" in module.runner_irsa (main.tf:77:37), or run the runner where the trust says');
   });
 });
 

@@ -108,8 +108,6 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
 }
 
 const ASSIGNMENT_CODES = new Set(['RF105', 'RF903']);
-/** The messages of verify/azure-rbac.ts about one role assignment (a runner's jobs, or an ID-token identity). */
-const ASSIGNMENT_MESSAGE = /^(?:runner \S+: )?(?:(?:the jobs can become (?:the|another runner's) manager(?: through Kubernetes)?: )?job identity \S+ holds |pipelines that get ID-token identity \S+ can become a runner manager: it holds |ID-token identity \S+ holds )/;
 const AZURE_CODES = new Set(['RF104', 'RF601', 'RF602', 'RF603', 'RF604', 'RF606', 'RF607', 'RF608', 'RF615']);
 
 /**
@@ -118,8 +116,9 @@ const AZURE_CODES = new Set(['RF104', 'RF601', 'RF602', 'RF603', 'RF604', 'RF606
  * ends: the service account's annotation and the credentials the identity has.
  */
 export function azureWhere(f: Finding, inferred: Inferred): Finding {
-  // Job and ID-token role assignments over manager identities (verify/azure-rbac.ts): moved only to the assignment they name.
-  const assignmentOnly = ASSIGNMENT_CODES.has(f.code) && ASSIGNMENT_MESSAGE.test(f.message);
+  // Job and ID-token role assignments over manager identities (verify/azure-rbac.ts): moved only to the assignment they are about.
+  const s = f.subject;
+  const assignmentOnly = ASSIGNMENT_CODES.has(f.code) && s?.kind === 'assignments';
   if (!AZURE_CODES.has(f.code) && !assignmentOnly) return f;
   const az = inferred.azure;
   const facts = azureFacts({ artifacts: [], runners: new Map(), terraformAzure: az.root });
@@ -147,17 +146,19 @@ export function azureWhere(f: Finding, inferred: Inferred): Finding {
     };
   }
   if (f.code === 'RF603' || f.code === 'RF604') {
-    const m = /federated credential (\S+) of (\S+)/.exec(f.message);
-    const c = m ? facts.credentials.find((x) => x.name === m[1] && x.identity === m[2]) : undefined;
+    // The credential the proof names as data (RF603 of an identity with none has no credential to point at).
+    const about = f.subject?.kind === 'credential' ? f.subject : undefined;
+    const c = about ? facts.credentials.find((x) => x.name === about.credential && x.identity === about.identity) : undefined;
     const path = at('azurerm_federated_identity_credential', c?.key, f.code === 'RF604' ? 'audience' : 'subject');
     return path ? { ...f, path } : f;
   }
-  // Role assignments: the first one the message names (role on scope), else the identity itself.
-  const hit = facts.assignments.find((a) => a.identity !== undefined && f.message.includes(a.identity) && (f.message.includes(`${a.role} on ${a.scope}`) || ((f.code === 'RF601' || f.code === 'RF602') && f.message.includes(` is ${a.role} of `))));
+  // Role assignments: the first of the identity's that the finding is about (role on scope), else the identity itself.
+  const hit = s?.kind === 'assignments' ? facts.assignments.find((a) => a.identity === s.identity && s.assignments.some((x) => x.role === a.role && x.scope === a.scope)) : undefined;
   const path = hit ? at('azurerm_role_assignment', hit.key, 'role_definition_name') : undefined;
   if (path) return { ...f, path };
   if (assignmentOnly) return f;
-  const named = [...facts.identities.values()].find((i) => f.message.includes(`identity ${i.name} `));
+  const identity = s?.kind === 'assignments' ? s.identity : s?.kind === 'identity' ? s.name : undefined;
+  const named = identity !== undefined ? [...facts.identities.values()].find((i) => i.name === identity) : undefined;
   const idPath = named ? at('azurerm_user_assigned_identity', named.key) : undefined;
   return idPath ? { ...f, path: idPath } : f;
 }

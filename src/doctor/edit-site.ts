@@ -26,10 +26,6 @@ export function atEditSite(f: Finding, ev: Evidence, inferred: Inferred): Findin
   const { subject, ...out } = f;
   if (subject?.kind === 'grant') return grantSite(out, subject.role, subject.requests, ev, inferred);
   if (subject?.kind === 'trust') return trustSite(out, subject.role, subject.at ?? [], ev, inferred);
-  if (subject?.kind === 'document') {
-    const origin = ev.terraform.origins.get(`${subject.resource}.policy`) ?? ev.terraform.origins.get(subject.resource);
-    return origin ? { ...out, path: formatPosition(originAt(origin)) } : out;
-  }
   return f;
 }
 
@@ -54,6 +50,8 @@ function grantSite(f: Finding, roleName: string, requests: readonly FindingReque
   const via = i >= 0 ? role.policiesVia[i] : undefined;
   const origin = via !== undefined ? (ev.terraform.origins.get(via) ?? ev.terraform.origins.get(via.split('.').slice(0, 2).join('.'))) : undefined;
   if (!origin || via === undefined) return f;
+  const argument = standInArgument(via, ev, inferred);
+  if (argument) return { ...f, path: argument.at, message: `${f.message} (granted by ${via}, ${argument.name} = ${JSON.stringify(argument.value)} at ${argument.at})` };
   const path = formatPosition(originAt(origin));
   // A policy document given as a file (aws iam output, saved JSON) has no address: its file is the position.
   if (/^aws_iam_role_policy\.doctor_\d+_\d+$/.test(via)) return { ...f, path };
@@ -63,4 +61,25 @@ function grantSite(f: Finding, roleName: string, requests: readonly FindingReque
   const block = /^aws_iam_role_policy\.doctor_inline_(.+)_\d+$/.exec(via);
   const shown = named ? `aws_iam_role_policy_attachment.${named[1]!}` : block ? `aws_iam_role.${block[1]!}.inline_policy` : via;
   return { ...f, path, message: `${f.message} (granted by ${shown})` };
+}
+
+/**
+ * An attachment a registry module's stand-in makes (registry-modules.ts) has no line of its own, only
+ * the module block: the argument of the call that carries its policy ARN (`role_policy_arns.s3`) is
+ * where the grant is written.
+ */
+function standInArgument(via: string, ev: Evidence, inferred: Inferred): { name: string; value: string; at: string } | undefined {
+  const call = ev.terraform.moduleCalls?.get(via);
+  if (!call?.standIn || !via.startsWith('aws_iam_role_policy_attachment.')) return undefined;
+  const arn = inferred.docs.terraformAws?.resource.aws_iam_role_policy_attachment?.[via.slice('aws_iam_role_policy_attachment.'.length)]?.policy_arn;
+  if (typeof arn !== 'string') return undefined;
+  for (const [name, arg] of call.args) {
+    const v = arg.value();
+    const entries: [(string | number)[], unknown][] = v !== null && typeof v === 'object' && !Array.isArray(v) ? Object.entries(v).map(([k, x]) => [[k], x]) : [[[], v]];
+    const hit = entries.find(([, x]) => x === arn);
+    if (!hit) continue;
+    const at = hit[0].length > 0 ? arg.partAt(hit[0]) : arg.at;
+    return { name: `${name}${hit[0].map((k) => `.${String(k)}`).join('')}`, value: arn, at: `${at.file}:${at.line}:${at.column}` };
+  }
+  return undefined;
 }

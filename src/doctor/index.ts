@@ -17,7 +17,6 @@ import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
 import { atEditSite } from './edit-site.js';
 import { get } from '../verify/get.js';
-import { isObject } from '../model/is-object.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
 export interface InputFile {
@@ -89,17 +88,15 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // The doctor's own scan (RF940, with positions) covers the files: verify's scan of the same data would be dropped.
   const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false, deployment: true });
   const relocate = (f: Finding): Finding => {
-    if (f.path === '' || f.code === 'RF901') {
-      // Rules over the documents name the Terraform resource: point at it in the file given. So does
-      // a document that cannot be read (RF901), whichever spec section asked for it.
-      const r = /\b((?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/.exec(f.message);
-      let origin = r ? ev.terraform.origins.get(r[1]!) : undefined;
-      // A resource of a module is keyed by its dotted address (aws_iam_role.module.<call>.<name>): the longest key named.
-      const dotted = !origin && r ? /^(?:data\.)?aws_[a-z0-9_]+\.[A-Za-z0-9_.-]+/.exec(f.message.slice(r.index))?.[0].split('.') : undefined;
-      for (let n = dotted?.length ?? 0; !origin && n > 2; n--) origin = ev.terraform.origins.get(dotted!.slice(0, n).join('.'));
+    if (f.subject?.kind === 'resource') {
+      // Rules over the documents say which Terraform resource they are about (their subject): point at it in the file given.
+      // A resource of a module is keyed by its dotted address (aws_iam_role.module.<call>.<name>): the longest key known.
+      const parts = f.subject.address.split('.');
+      let origin: Origin | undefined;
+      for (let n = parts.length; !origin && n >= 2; n--) origin = ev.terraform.origins.get(parts.slice(0, n).join('.')) ?? inferred.azure.origins.get(parts.slice(0, n).join('.'));
       if (origin) return { ...f, path: formatPosition(originAt(origin)) };
-      if (f.path === '') return f;
     }
+    if (f.path === '') return f;
     const m = /^(runners|caches|clusters)\[(\d+)\]/.exec(f.path);
     if (!m) return f;
     // A setting of the config.toml a VM runner boots with: its line (in the user data, or the file).
@@ -319,7 +316,8 @@ function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
   }
   const via = roleKey !== undefined ? moduleArguments(ev, `aws_iam_role.${roleKey}`, admits, s) : undefined;
   const message = `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} → ${id.purpose} role ${id.roleName}, whose trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin, ...subPath))})` : ''} ${admits.length > 0 ? `admits only ${admits.join(', ')}` : 'admits no service account of this cluster'}${via?.text ?? ''}`;
-  return { ...f, ...(saAt ? { path: formatPosition(originAt(saAt)) } : {}), message, fix: via?.fix ?? (admits.length > 0 ? `make the trust policy name system:serviceaccount:${s.namespace}:${s.serviceAccount}, or run the ${id.purpose === 'manager' ? 'manager' : 'jobs'} as ${admits[0]!.split(':').slice(2).join('/')}` : (f.fix ?? '')) };
+  // A registry module's trust has no line of its own: the finding points at the call's argument that writes the subject.
+  return { ...f, ...(via?.at !== undefined ? { path: via.at } : saAt ? { path: formatPosition(originAt(saAt)) } : {}), message, fix: via?.fix ?? (admits.length > 0 ? `make the trust policy name system:serviceaccount:${s.namespace}:${s.serviceAccount}, or run the ${id.purpose === 'manager' ? 'manager' : 'jobs'} as ${admits[0]!.split(':').slice(2).join('/')}` : (f.fix ?? '')) };
 }
 
 /**
@@ -339,36 +337,44 @@ function audienceEnds(f: Finding, ev: Evidence, inferred: Inferred, key: string)
   return { ...f, ...(audienceAt ? { path: formatPosition(originAt(audienceAt)) } : {}), message };
 }
 
-/** Whether `text` is one of the strings inside a list or object value (not the value itself). */
-function holdsText(v: unknown, text: string): boolean {
-  return Array.isArray(v) ? v.some((x) => x === text || holdsText(x, text)) : isObject(v) ? Object.values(v).some((x) => x === text || holdsText(x, text)) : false;
-}
-
 /**
- * A role made by a local module: the call that made it, and the call's arguments whose values the
- * admitted subjects carry (the caller's end of the drift), each at its position.
+ * A role made by a module: the call that made it, and the call's arguments whose values the
+ * admitted subjects carry (the caller's end of the drift), each at its position: a string argument
+ * (`namespace = "gitlab"`), or a string inside one (`oidc_providers.main.namespace_service_accounts[0]
+ * = "gitlab:gitlab-runner"`). `at`: where the argument to change is written, when one is.
  */
-function moduleArguments(ev: Evidence, key: string, admits: string[], s: { namespace: string; serviceAccount: string }): { text: string; fix?: string } | undefined {
+function moduleArguments(ev: Evidence, key: string, admits: string[], s: { namespace: string; serviceAccount: string }): { text: string; fix?: string; at?: string } | undefined {
   const call = ev.terraform.moduleCalls?.get(key);
   if (!call) return undefined;
   const parts = admits.map((a) => a.split(':')).filter((p) => p.length === 4 && p[0] === 'system' && p[1] === 'serviceaccount');
-  // The registry IRSA modules take the subject as "<namespace>:<service account>" inside a structure (namespace_service_accounts).
-  const pair = parts[0] ? `${parts[0][2]!}:${parts[0][3]!}` : undefined;
-  const nested = pair !== undefined ? [...call.args].find(([, arg]) => holdsText(arg.value(), pair)) : undefined;
-  if (nested) {
-    const at = `${nested[1].at.file}:${nested[1].at.line}:${nested[1].at.column}`;
-    return { text: `, made by ${call.address} (${call.at.file}:${call.at.line}:${call.at.column}) with ${nested[0]} naming ${JSON.stringify(pair)} (${at})`, fix: `write ${JSON.stringify(`${s.namespace}:${s.serviceAccount}`)} for ${JSON.stringify(pair)} in ${nested[0]} of ${call.address} (${at}), or run the runner where the trust says` };
-  }
   const used: { name: string; value: string; at: string }[] = [];
+  const leaves = (v: unknown, path: (string | number)[], out: { path: (string | number)[]; value: string }[]): void => {
+    if (typeof v === 'string') out.push({ path, value: v });
+    else if (Array.isArray(v)) v.forEach((x, i) => leaves(x, [...path, i], out));
+    else if (v !== null && typeof v === 'object' && Object.getPrototypeOf(v) === Object.prototype) for (const [k, x] of Object.entries(v)) leaves(x, [...path, k], out);
+  };
   for (const [name, arg] of call.args) {
-    const v = arg.value();
-    if (typeof v === 'string' && parts.some((p) => p[2] === v || p[3] === v)) used.push({ name, value: v, at: `${arg.at.file}:${arg.at.line}:${arg.at.column}` });
+    const found: { path: (string | number)[]; value: string }[] = [];
+    leaves(arg.value(), [], found);
+    for (const leaf of found) {
+      // A segment of the subject (namespace, service account), or both as `<namespace>:<service account>`.
+      if (!parts.some((p) => p[2] === leaf.value || p[3] === leaf.value || `${p[2]}:${p[3]}` === leaf.value)) continue;
+      const shown = `${name}${leaf.path.map((k) => (typeof k === 'number' ? `[${k}]` : /^[A-Za-z_][A-Za-z0-9_-]*$/.test(k) ? `.${k}` : `[${JSON.stringify(k)}]`)).join('')}`;
+      const at = leaf.path.length > 0 ? arg.partAt(leaf.path) : arg.at;
+      used.push({ name: shown, value: leaf.value, at: `${at.file}:${at.line}:${at.column}` });
+    }
   }
   const text = `, made by ${call.address} (${call.at.file}:${call.at.line}:${call.at.column})${used.length > 0 ? ` with ${used.map((u) => `${u.name} = ${JSON.stringify(u.value)} (${u.at})`).join(', ')}` : ''}`;
   // The argument that carries the segment that differs: namespace first (a name can equal a namespace by chance).
   const p = parts[0];
   const wrong = p ? (p[2] !== s.namespace ? { seg: p[2]!, want: s.namespace, hint: /namespace/i } : p[3] !== s.serviceAccount ? { seg: p[3]!, want: s.serviceAccount, hint: /service.?account|sa$/i } : undefined) : undefined;
+  // Both segments in one value: that value, written with the service account's.
+  const pair = p && wrong ? used.filter((u) => u.value === `${p[2]}:${p[3]}`) : [];
+  if (pair.length === 1) {
+    const want = `${s.namespace}:${s.serviceAccount}`;
+    return { text, fix: `set ${pair[0]!.name} = ${JSON.stringify(want)} in ${call.address} (${pair[0]!.at}), or run the runner where the trust says`, ...(call.standIn ? { at: pair[0]!.at } : {}) };
+  }
   const candidates = wrong ? used.filter((u) => u.value === wrong.seg) : [];
   const culprit = candidates.find((u) => wrong!.hint.test(u.name)) ?? (candidates.length === 1 ? candidates[0] : undefined);
-  return { text, ...(culprit && wrong ? { fix: `set ${culprit.name} = ${JSON.stringify(wrong.want)} in ${call.address} (${culprit.at}), or run the runner where the trust says` } : {}) };
+  return { text, ...(culprit && wrong ? { fix: `set ${culprit.name} = ${JSON.stringify(wrong.want)} in ${call.address} (${culprit.at}), or run the runner where the trust says`, ...(call.standIn ? { at: culprit.at } : {}) } : {}) };
 }

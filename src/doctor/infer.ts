@@ -245,7 +245,7 @@ function chainName(labels: Record<string, string>, origin: Origin, namespace: st
 
 export function inferDeployment(ev: Evidence): Inferred {
   const findings: Finding[] = [];
-  const { root, findings: tfFindings } = normalizeTerraform(ev);
+  const { root, findings: tfFindings, leftOutRoles } = normalizeTerraform(ev);
   findings.push(...tfFindings);
   // Kubernetes objects written as kubernetes provider resources, and the azurerm evidence in the proofs' shapes.
   const k8sTerraform = addTerraformKubernetesObjects(ev);
@@ -431,6 +431,17 @@ export function inferDeployment(ev: Evidence): Inferred {
   }
   /** Whether a binding's identity has its documents in the evidence (default: an IAM role of that name). */
   const known = (b: DoctorBinding): boolean => b.inEvidence ?? roles.has(b.roleName);
+  /**
+   * A role of the Terraform given that the doctor left out because its trust or name cannot be read
+   * (RF901, RF906 where that is written): in the evidence, so not "not in the evidence given"; its chain is not proven.
+   */
+  const leftOut = (b: DoctorBinding, whose: string, fallback: Origin): Finding | undefined => {
+    const ref = parseRef(b.ref);
+    const role = leftOutRoles.get(ref?.type === 'aws_iam_role' ? `aws_iam_role.${ref.name}` : b.roleName);
+    if (!role) return undefined;
+    const roleAt = ev.terraform.origins.get(role.address);
+    return finding('RF903', formatPosition(originAt(b.origin ?? fallback)), `${whose} ${b.noun ?? 'role'} ${role.name !== undefined ? `${role.name} (${role.address})` : role.address}${roleAt ? ` at ${formatPosition(originAt(roleAt))}` : ''} is in the files given, but ${role.unread} is not read (${role.code} at ${role.path}), so its trust and permissions are not proven`, { received: b.ref, fix: `fix what ${role.code} at ${role.path} says` });
+  };
   const missingFix = (b: DoctorBinding): string => b.evidenceFix ?? `give its documents: aws iam get-role --role-name ${b.roleName}, its inline policies, or its Terraform`;
   const bind = (sa: ServiceAccountEvidence): Party => {
     for (const r of readers) {
@@ -476,6 +487,10 @@ export function inferDeployment(ev: Evidence): Inferred {
   const bindingOrigins = new Map<string, Origin>();
   // Runners whose chart mounts a token Secret that no document given creates (their chain does not resolve).
   const missingSecrets = new Set<string>();
+  // Chains whose token Secret no document of their namespace creates, with the cluster each runs in.
+  const secretToCheck: { chain: Chain; cluster: ResolvedCluster; secretName: string; runnerAt: number }[] = [];
+  const chainClusters = new Map<Chain, ResolvedCluster>();
+  let allCreators: ReturnType<typeof secretCreators> | undefined;
   const configNotShown = new Set<string>();
   let account: string | undefined;
   let partition: string | undefined;
@@ -597,6 +612,11 @@ export function inferDeployment(ev: Evidence): Inferred {
       continue;
     }
     if (!known(manager.binding)) {
+      const unread = leftOut(manager.binding, "the manager's", chain.origin);
+      if (unread) {
+        findings.push(unread);
+        continue;
+      }
       findings.push(finding('RF903', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's ${manager.binding.noun ?? 'role'} ${manager.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: manager.binding.ref, fix: missingFix(manager.binding) }));
       continue;
     }
@@ -621,6 +641,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       clusters.push(cluster);
     }
     clusterBindings.get(cluster)!.push(manager.binding);
+    chainClusters.set(chain, cluster);
     account ??= manager.binding.account;
     partition ??= manager.binding.partition;
 
@@ -648,7 +669,9 @@ export function inferDeployment(ev: Evidence): Inferred {
       clusterBindings.get(cluster)!.push(jobs.binding);
       summary[1] += ` → ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName}`;
     } else if (jobs.binding) {
-      findings.push(finding('RF903', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: missingFix(jobs.binding) }));
+      const unread = leftOut(jobs.binding, "the jobs'", chain.origin);
+      if (unread) findings.push(unread);
+      else findings.push(finding('RF903', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: missingFix(jobs.binding) }));
     } else if (toml !== undefined) {
       // The namespace's `default` service account (no service_account set): any pod there naming none shares it.
       const unset = get(toml, 'runners', 0, 'kubernetes', 'service_account') === undefined;
@@ -668,20 +691,16 @@ export function inferDeployment(ev: Evidence): Inferred {
     const gitlab = registration.settings;
     const spec = runnerSpec(cluster.name, gitlab);
     const secretName = str(get(chain.values?.value, 'runners', 'secret'));
-    const creators = secretName !== undefined && chain.values ? secretCreators(ev, root) : undefined;
+    const creators = secretName !== undefined && chain.values ? (allCreators ??= secretCreators(ev, root)) : undefined;
     const created = creators?.some((c) => c.namespace === chain.namespace && c.name === secretName) === true;
     let registrationUnknown: string | undefined;
     if (registration.via === undefined) {
-      if (creators && creators.length > 0 && !created && !creators.some((c) => c.unresolved)) {
-        // Documents that create Secrets are given, and none creates the one the chart mounts: the manager cannot start.
-        const list = creators.map((c) => `${c.by} (${c.namespace}/${c.name})`).join(', ');
-        findings.push(finding('RF904', formatPosition(originAt(chain.values!.origin, 'runners', 'secret')), `runner ${chain.name}: the chart's token Secret ${chain.namespace}/${secretName} (runners.secret) is not created by any document given; Secrets are created by ${list.length > 300 ? `${list.slice(0, 300)}…` : list}: the manager has no runner token, and how the runner is registered is not shown`, { received: secretName, fix: `create Secret ${chain.namespace}/${secretName} with the runner token (kubernetes_secret_v1 of the GitLab root, or a manifest), or name an existing Secret in runners.secret` }));
-        registrationUnknown = `its token Secret ${chain.namespace}/${secretName} is not created by any document given`;
-        missingSecrets.add(chain.name);
-      } else if (created) {
+      if (created) {
         registrationUnknown = `the Secret ${chain.namespace}/${secretName ?? ''} does not name a gitlab_user_runner of the documents given`;
       } else {
         registrationUnknown = `its registration (the gitlab_user_runner whose token Secret ${secretName !== undefined ? `${chain.namespace}/${secretName} ` : ''}the chart mounts) is not in the evidence given`;
+        // Whether the Secret is missing is decided once every chain has its cluster (below).
+        if (creators && creators.length > 0 && secretName !== undefined) secretToCheck.push({ chain, cluster, secretName, runnerAt: intentRunners.length });
       }
     }
     const runner: IntentRunner = {
@@ -740,6 +759,22 @@ export function inferDeployment(ev: Evidence): Inferred {
       emitted.helmRunnerTomlValue = chain.chartToml.value;
     }
     docsRunners.set(chain.name, emitted);
+  }
+
+  // A chart's token Secret that no document creates, where documents of its cluster do create Secrets: the
+  // manager cannot start. Documents are of the chain's cluster unless every runner of their namespace
+  // runs in another cluster (another deployment given in the same call: an AKS one beside an EKS one).
+  for (const { chain, cluster, secretName, runnerAt } of secretToCheck) {
+    const elsewhere = (ns: string): boolean => {
+      const there = chains.filter((c) => c.namespace === ns);
+      return there.length > 0 && there.every((c) => chainClusters.has(c) && chainClusters.get(c) !== cluster);
+    };
+    const mine = (allCreators ?? []).filter((c) => c.unresolved || !elsewhere(c.namespace));
+    if (mine.length === 0 || mine.some((c) => c.unresolved)) continue;
+    const list = mine.map((c) => `${c.by} (${c.namespace}/${c.name})`).join(', ');
+    findings.push(finding('RF904', formatPosition(originAt(chain.values!.origin, 'runners', 'secret')), `runner ${chain.name}: the chart's token Secret ${chain.namespace}/${secretName} (runners.secret) is not created by any document given; Secrets are created by ${list.length > 300 ? `${list.slice(0, 300)}…` : list}: the manager has no runner token, and how the runner is registered is not shown`, { received: secretName, fix: `create Secret ${chain.namespace}/${secretName} with the runner token (kubernetes_secret_v1 of the GitLab root, or a manifest), or name an existing Secret in runners.secret` }));
+    intentRunners[runnerAt]!.registrationUnknown = `its token Secret ${chain.namespace}/${secretName} is not created by any document given`;
+    missingSecrets.add(chain.name);
   }
 
   for (const cluster of clusters) {

@@ -105,12 +105,23 @@ export function evaluateTerraform(ev: Evidence): readonly Finding[] {
   return (ev.terraform.evaluated ??= evaluateConfigs(ev, { renderPolicy: renderPolicyDocument, file: (path) => evidenceFile(ev, path) }));
 }
 
+/** A role of the Terraform given that is not in the proofs' documents, and the finding that says why. */
+export interface LeftOutRole {
+  address: string;
+  /** Its literal name, where it has one. */
+  name?: string;
+  /** What of it is not read: "its trust policy", "its name". */
+  unread: string;
+  code: string;
+  path: string;
+}
+
 /**
  * One Terraform root in the shapes the proofs read: every role's trust and inline policies as
  * literal JSON strings, roles given as IAM JSON or `aws iam` output added as resources. A value
  * that is not statically known is a finding; the role it belongs to is left out, never guessed.
  */
-export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; findings: Finding[] } {
+export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; findings: Finding[]; leftOutRoles: ReadonlyMap<string, LeftOutRole> } {
   const findings: Finding[] = [...evaluateTerraform(ev)];
   const tf = ev.terraform;
   const resource: TerraformRoot['resource'] = {};
@@ -198,8 +209,11 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
       return undefined;
     }
   };
+  // Roles left out because a value of theirs is not read (said where it is written): by key (aws_iam_role.<k>) and literal name.
+  const leftOutRoles = new Map<string, LeftOutRole>();
   for (const [k, body] of Object.entries(resource.aws_iam_role ?? {})) {
     const key = `aws_iam_role.${k}`;
+    const said = findings.length;
     const trust = literal(key, 'assume_role_policy', body.assume_role_policy);
     // A role Terraform names at apply (name_prefix, or no name): its trust and policies are shown, its name is not.
     // It stays in the documents under a name no IAM role can have (IAM names take no `<`, `>` or `:`), so what
@@ -218,6 +232,17 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
         // Reported where the reference is written.
       } else if (typeof body.name !== 'string' || body.name.includes('${')) findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: why ? formatPosition(why.at) : where(key), message: `${key} has no literal name, so nothing can be matched against it${why ? `: ${why.message}` : ''}`, fix: 'give the role a literal name, or give `terraform show -json`' });
       delete resource.aws_iam_role![k];
+      // Said by a finding of its own (here, or where the reference is written): not "missing evidence" elsewhere.
+      const nameRead = typeof body.name === 'string' && !body.name.includes('${');
+      const which = trust === undefined ? 'assume_role_policy' : 'name';
+      const reason = tf.unknowns.get(`${key}.${which}`);
+      const own = findings.slice(said).find((f) => f.path !== '');
+      const at = own ? { code: own.code, path: own.path } : reason && reason.code !== 'RF906' ? { code: reason.code, path: formatPosition(reason.at) } : undefined;
+      if (at) {
+        const left: LeftOutRole = { address: key, ...(nameRead ? { name: body.name as string } : {}), unread: trust === undefined ? 'its trust policy' : 'its name', ...at };
+        leftOutRoles.set(key, left);
+        if (nameRead) leftOutRoles.set(body.name as string, left);
+      }
       continue;
     }
     setOwn(resource.aws_iam_role!, k, { ...body, assume_role_policy: trust });
@@ -304,7 +329,7 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
       if (p.origin) tf.origins.set(`aws_iam_role_policy.${key}_${i}`, p.origin);
     });
   }
-  return { root, findings };
+  return { root, findings, leftOutRoles };
 }
 
 /**

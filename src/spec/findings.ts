@@ -42,7 +42,11 @@ export interface Finding {
  * - `assume`: the intended subject of identity `identity` (the intent's key) cannot assume it;
  * - `audience`: the service account of identity `identity` asks for a token audience its trust refuses;
  * - `service-account`: service account `namespace`/`name` does not exist among the documents;
- * - `document`: the fault is in the policy document of one resource (a bucket policy's Deny).
+ * - `credential`: federated credential `credential` of managed identity `identity` (its name) is the edit;
+ * - `assignments`: the role assignments (`role` on `scope`) of managed identity `identity` (its name) are the edit;
+ * - `identity`: managed identity `name` is what the finding is about;
+ * - `resource`: the Terraform resource or data source `address` (as the root keys it: `aws_s3_bucket.cache`,
+ *   `data.aws_iam_policy_document.x`) is the edit.
  */
 export type FindingSubject =
   | {
@@ -68,8 +72,10 @@ export type FindingSubject =
     }
   | { kind: 'assume' | 'audience'; identity: string }
   | { kind: 'service-account'; namespace: string; name: string }
-  /** The fault is written in the document of Terraform resource `resource` (`aws_s3_bucket_policy.<name>`). */
-  | { kind: 'document'; resource: string };
+  | { kind: 'credential'; identity: string; credential: string }
+  | { kind: 'assignments'; identity: string; assignments: { role: string; scope: string }[] }
+  | { kind: 'identity'; name: string }
+  | { kind: 'resource'; address: string };
 
 /** One request a proof asked of a role's policies. */
 export interface FindingRequest {

@@ -25,7 +25,7 @@ export interface RoleFacts {
    * the same root nor an AWS managed policy of the table in iam/aws-managed.ts): what the role may
    * do is then not proven. `via` names the attachment (resource and attribute).
    */
-  unknownPolicies: { arn: string; via: string; unread?: true }[];
+  unknownPolicies: { arn: string; via: string; unread?: true; /** The resource that attaches it (its key in the root). */ address: string }[];
 }
 
 export interface AwsFacts {
@@ -34,8 +34,8 @@ export interface AwsFacts {
   roles: Map<string, RoleFacts>;
   /** Role resource key → role name. */
   roleKeys: Map<string, string>;
-  /** References that did not resolve, as `resource.attr: value`. */
-  unresolved: string[];
+  /** References that did not resolve, as `resource.attr: value`, and the resource (its key in the root). */
+  unresolved: { text: string; address: string }[];
 }
 
 /**
@@ -98,7 +98,7 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
   if (hit) return hit;
   const roles = new Map<string, RoleFacts>();
   const roleKeys = new Map<string, string>();
-  const unresolved: string[] = [];
+  const unresolved: AwsFacts['unresolved'] = [];
   const read = (text: string) => policyOfText(root, text);
   for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
     const name = String(body.name);
@@ -133,7 +133,7 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
       role.policiesVia.push(via);
       return;
     }
-    role.unknownPolicies.push({ arn: typeof arn === 'string' ? arn : JSON.stringify(arn) ?? String(arn), via });
+    role.unknownPolicies.push({ arn: typeof arn === 'string' ? arn : JSON.stringify(arn) ?? String(arn), via, address: via.replace(/\.managed_policy_arns$/, '') });
   };
   const roleOf = (v: unknown) => {
     const n = resolveValue(root, v);
@@ -161,7 +161,7 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
     const roleName = resolveValue(root, body.role);
     const role = typeof roleName === 'string' ? roles.get(roleName) : undefined;
     if (!role) {
-      unresolved.push(`aws_iam_role_policy.${key}.role: ${String(body.role)}`);
+      unresolved.push({ text: `aws_iam_role_policy.${key}.role: ${String(body.role)}`, address: `aws_iam_role_policy.${key}` });
       continue;
     }
     const doc = read(String(body.policy));
@@ -172,7 +172,7 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
   // Inline policies the doctor could not read (reported where written): unknown, so nothing the role may do is proven.
   for (const u of root.unreadPolicies ?? []) {
     const role = roleOf(u.role);
-    if (role) role.unknownPolicies.push({ arn: `the inline policy ${u.via}`, via: u.via, unread: true });
+    if (role) role.unknownPolicies.push({ arn: `the inline policy ${u.via}`, via: u.via, unread: true, address: u.via.replace(/\.inline_policy$/, '') });
   }
   const facts = { root, roles, roleKeys, unresolved };
   cache.set(root, facts);

@@ -280,19 +280,19 @@ export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, r
     const what = `manager identity ${manager.roleName}`;
     if (contains === undefined) {
       refuted = true;
-      findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, and the resource id of ${what} is not in the documents (its resource group or the subscription is not a literal): that the jobs cannot become the manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: 'give the managed identity its resource group literally, or narrow the job role assignment to resources outside the runner identities' }));
+      findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, and the resource id of ${what} is not in the documents (its resource group or the subscription is not a literal): that the jobs cannot become the manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: 'give the managed identity its resource group literally, or narrow the job role assignment to resources outside the runner identities', subject: { kind: 'assignments', identity: jobs.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
       continue;
     }
     if (contains) {
       if (verdict === 'unknown') {
         refuted = true;
-        findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains ${what}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot become the manager (by adding a federated credential to it) is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or scope the assignment outside the resource group of the runner identities (${managerId ?? 'the manager identity'})` }));
+        findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains ${what}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot become the manager (by adding a federated credential to it) is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or scope the assignment outside the resource group of the runner identities (${managerId ?? 'the manager identity'})`, subject: { kind: 'assignments', identity: jobs.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
         continue;
       }
       refuted = true;
       // A role administering a whole subscription is RF601/RF602 already, which says what it allows.
       if (administersSubscription(a)) continue;
-      findings.push(f('RF105', path, `the jobs can become the manager: job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains ${what}; ${verdict.how('it')}, and then get the manager's tokens`, { received: `${a.role} on ${a.scope}`, fix: `scope the job role assignments to the resources the jobs deploy, outside ${managerId ? `the resource group of the runner identities (${managerId.split('/providers/')[0]})` : 'the resource group of the runner identities'}, or use a role without write access there` }));
+      findings.push(f('RF105', path, `the jobs can become the manager: job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains ${what}; ${verdict.how('it')}, and then get the manager's tokens`, { received: `${a.role} on ${a.scope}`, fix: `scope the job role assignments to the resources the jobs deploy, outside ${managerId ? `the resource group of the runner identities (${managerId.split('/providers/')[0]})` : 'the resource group of the runner identities'}, or use a role without write access there`, subject: { kind: 'assignments', identity: jobs.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
       continue;
     }
     // Not its own manager's scope: one that holds other runners' managers (their identity, their resource group).
@@ -304,16 +304,16 @@ export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, r
       if (viaPods) findings.push(viaPods);
     }
     if (others.unknownId.count > 0) {
-      findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, and the resource ids of manager identities ${managersOfRunners(others.unknownId.first, others.unknownId.count)} are not in the documents (a resource group or the subscription is not a literal): that the jobs cannot become another runner's manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: 'give the managed identities their resource group literally, or narrow the job role assignment to the resources the jobs deploy' }));
+      findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, and the resource ids of manager identities ${managersOfRunners(others.unknownId.first, others.unknownId.count)} are not in the documents (a resource group or the subscription is not a literal): that the jobs cannot become another runner's manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: 'give the managed identities their resource group literally, or narrow the job role assignment to the resources the jobs deploy', subject: { kind: 'assignments', identity: jobs.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
     }
     if (others.count === 0) continue;
     const inside = managersOfRunners(others.first, others.count);
     const first = others.first[0]!;
     if (verdict === 'unknown') {
-      findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains manager identit${others.count > 1 ? 'ies' : 'y'} ${inside}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot become another runner's manager is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or scope the assignment outside the resource group of the runner identities (${first.id!.split('/providers/')[0]})` }));
+      findings.push(f('RF903', path, `job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains manager identit${others.count > 1 ? 'ies' : 'y'} ${inside}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot become another runner's manager is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or scope the assignment outside the resource group of the runner identities (${first.id!.split('/providers/')[0]})`, subject: { kind: 'assignments', identity: jobs.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
       continue;
     }
-    findings.push(f('RF105', path, `the jobs can become another runner's manager: job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains manager identit${others.count > 1 ? 'ies' : 'y'} ${inside}; ${verdict.how(`manager identity ${first.name}`)}, and then get that manager's tokens and do what runner ${first.runners[0]!}'s manager may do`, { received: `${a.role} on ${a.scope}`, fix: `scope the job role assignments to the resources the jobs deploy, outside the resource group of the runner identities (${first.id!.split('/providers/')[0]}) and the identities themselves, or use a role without write access there` }));
+    findings.push(f('RF105', path, `the jobs can become another runner's manager: job identity ${jobs.roleName} holds ${a.role} on ${a.scope}, which contains manager identit${others.count > 1 ? 'ies' : 'y'} ${inside}; ${verdict.how(`manager identity ${first.name}`)}, and then get that manager's tokens and do what runner ${first.runners[0]!}'s manager may do`, { received: `${a.role} on ${a.scope}`, fix: `scope the job role assignments to the resources the jobs deploy, outside the resource group of the runner identities (${first.id!.split('/providers/')[0]}) and the identities themselves, or use a role without write access there`, subject: { kind: 'assignments', identity: jobs.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
   }
   return { findings, refuted };
 }
@@ -325,9 +325,9 @@ function podsFinding(a: RoleAssignmentFacts, pods: ManagerPods, jobs: string, pa
   if (verdict === 'harmless' || pods.cloudRbac === false) return undefined;
   const where = `job identity ${jobs} holds ${a.role} on ${a.scope}, which contains namespace ${pods.namespace} of cluster ${pods.cluster}, where the manager runs`;
   const outside = `scope the assignment outside the manager's namespace (${pods.scope}): give the jobs Kubernetes permissions in a namespace of their own, or through Kubernetes RBAC`;
-  if (verdict === 'unknown') return f('RF903', path, `${where}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot create pods there as the manager's service account ${pods.serviceAccount} (and get its tokens) is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or ${outside}` });
-  if (pods.cloudRbac === undefined) return f('RF903', path, `${where}; whether cluster ${pods.cluster} authorizes Kubernetes calls with Azure RBAC (azure_rbac_enabled) is not in the documents, and if it does, ${verdict.how(pods)}: that the jobs cannot become the manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: `${outside}; a cluster runner-fleet creates shows its authorization in the documents` });
-  return f('RF105', path, `the jobs can become the manager through Kubernetes: ${where}; ${verdict.how(pods)}`, { received: `${a.role} on ${a.scope}`, fix: outside });
+  if (verdict === 'unknown') return f('RF903', path, `${where}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot create pods there as the manager's service account ${pods.serviceAccount} (and get its tokens) is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or ${outside}`, subject: { kind: 'assignments', identity: jobs, assignments: [{ role: a.role, scope: a.scope }] } });
+  if (pods.cloudRbac === undefined) return f('RF903', path, `${where}; whether cluster ${pods.cluster} authorizes Kubernetes calls with Azure RBAC (azure_rbac_enabled) is not in the documents, and if it does, ${verdict.how(pods)}: that the jobs cannot become the manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: `${outside}; a cluster runner-fleet creates shows its authorization in the documents`, subject: { kind: 'assignments', identity: jobs, assignments: [{ role: a.role, scope: a.scope }] } });
+  return f('RF105', path, `the jobs can become the manager through Kubernetes: ${where}; ${verdict.how(pods)}`, { received: `${a.role} on ${a.scope}`, fix: outside, subject: { kind: 'assignments', identity: jobs, assignments: [{ role: a.role, scope: a.scope }] } });
 }
 
 /**
@@ -362,15 +362,15 @@ function otherPodsFinding(a: RoleAssignmentFacts, index: PodsIndex, runner: stri
   if (verdict === 'unknown') {
     const all = [...hits, ...unsure].slice(0, 4);
     if (all.length === 0) return undefined;
-    return f('RF903', path, `job identity ${jobs} holds ${a.role} on ${a.scope}, which contains ${where(all, count + unsureCount)}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot create pods there as another runner's manager (and get its tokens) is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or ${fix}` });
+    return f('RF903', path, `job identity ${jobs} holds ${a.role} on ${a.scope}, which contains ${where(all, count + unsureCount)}; runner-fleet does not know what ${a.role} allows, so that the jobs cannot create pods there as another runner's manager (and get its tokens) is not proven`, { received: a.role, fix: `use a built-in role runner-fleet knows, or ${fix}`, subject: { kind: 'assignments', identity: jobs, assignments: [{ role: a.role, scope: a.scope }] } });
   }
   if (count > 0) {
     const first = hits[0]!;
-    return f('RF105', path, `the jobs can become another runner's manager through Kubernetes: job identity ${jobs} holds ${a.role} on ${a.scope}, which contains ${where(hits, count)}; ${verdict.how(first.pods)}, and then do what runner ${first.runners[0]!}'s manager may do`, { received: `${a.role} on ${a.scope}`, fix });
+    return f('RF105', path, `the jobs can become another runner's manager through Kubernetes: job identity ${jobs} holds ${a.role} on ${a.scope}, which contains ${where(hits, count)}; ${verdict.how(first.pods)}, and then do what runner ${first.runners[0]!}'s manager may do`, { received: `${a.role} on ${a.scope}`, fix, subject: { kind: 'assignments', identity: jobs, assignments: [{ role: a.role, scope: a.scope }] } });
   }
   if (unsureCount > 0) {
     const first = unsure[0]!;
-    return f('RF903', path, `job identity ${jobs} holds ${a.role} on ${a.scope}, which contains ${where(unsure, unsureCount)}; whether cluster ${first.pods.cluster} authorizes Kubernetes calls with Azure RBAC (azure_rbac_enabled) is not in the documents, and if it does, ${verdict.how(first.pods)}: that the jobs cannot become another runner's manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: `${fix}; a cluster runner-fleet creates shows its authorization in the documents` });
+    return f('RF903', path, `job identity ${jobs} holds ${a.role} on ${a.scope}, which contains ${where(unsure, unsureCount)}; whether cluster ${first.pods.cluster} authorizes Kubernetes calls with Azure RBAC (azure_rbac_enabled) is not in the documents, and if it does, ${verdict.how(first.pods)}: that the jobs cannot become another runner's manager is not proven`, { received: `${a.role} on ${a.scope}`, fix: `${fix}; a cluster runner-fleet creates shows its authorization in the documents`, subject: { kind: 'assignments', identity: jobs, assignments: [{ role: a.role, scope: a.scope }] } });
   }
   return undefined;
 }
@@ -405,14 +405,14 @@ export function azureIdTokenOverManagers(docs: FleetDocuments, fleet: FleetInten
     if (verdict === 'harmless') continue;
     const path = idTokenAssignmentPath(role, a);
     const within = managersWithin(index, a.scope, [role.roleName]);
-    if (within.unknownId.count > 0) findings.push(f('RF903', path, `ID-token identity ${role.roleName} holds ${a.role} on ${a.scope}, and the resource ids of manager identities ${some(within.unknownId.first.map((m) => m.name), within.unknownId.count)} are not in the documents (a resource group or the subscription is not a literal): that it cannot become one of them is not proven`, { received: `${a.role} on ${a.scope}`, fix: 'give the managed identities their resource group literally, or narrow the assignment to the resources the pipelines deploy' }));
+    if (within.unknownId.count > 0) findings.push(f('RF903', path, `ID-token identity ${role.roleName} holds ${a.role} on ${a.scope}, and the resource ids of manager identities ${some(within.unknownId.first.map((m) => m.name), within.unknownId.count)} are not in the documents (a resource group or the subscription is not a literal): that it cannot become one of them is not proven`, { received: `${a.role} on ${a.scope}`, fix: 'give the managed identities their resource group literally, or narrow the assignment to the resources the pipelines deploy', subject: { kind: 'assignments', identity: role.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
     if (within.count === 0) continue;
     const inside = some(within.first.map((m) => m.name), within.count);
     if (verdict === 'unknown') {
-      findings.push(f('RF903', path, `ID-token identity ${role.roleName} holds ${a.role} on ${a.scope}, which contains manager identities ${inside}; runner-fleet does not know what ${a.role} allows, so that the pipelines cannot become a runner manager is not proven`, { received: a.role, fix: 'use a built-in role runner-fleet knows, or scope the assignment outside the resource group of the runner identities' }));
+      findings.push(f('RF903', path, `ID-token identity ${role.roleName} holds ${a.role} on ${a.scope}, which contains manager identities ${inside}; runner-fleet does not know what ${a.role} allows, so that the pipelines cannot become a runner manager is not proven`, { received: a.role, fix: 'use a built-in role runner-fleet knows, or scope the assignment outside the resource group of the runner identities', subject: { kind: 'assignments', identity: role.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
       continue;
     }
-    findings.push(f('RF105', path, `pipelines that get ID-token identity ${role.roleName} can become a runner manager: it holds ${a.role} on ${a.scope}, which contains manager identities ${inside}; ${verdict.how(`manager identity ${within.first[0]!.name}`)}, and then get the manager's tokens`, { received: `${a.role} on ${a.scope}`, fix: 'scope the ID-token role assignments to the resources the pipelines deploy, outside the resource group of the runner identities, or use a role without write access there' }));
+    findings.push(f('RF105', path, `pipelines that get ID-token identity ${role.roleName} can become a runner manager: it holds ${a.role} on ${a.scope}, which contains manager identities ${inside}; ${verdict.how(`manager identity ${within.first[0]!.name}`)}, and then get the manager's tokens`, { received: `${a.role} on ${a.scope}`, fix: 'scope the ID-token role assignments to the resources the pipelines deploy, outside the resource group of the runner identities, or use a role without write access there', subject: { kind: 'assignments', identity: role.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
   }
   return findings;
 }

@@ -190,7 +190,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   const findings: Finding[] = [];
   const proofs: Proof[] = [];
   const facts = awsFacts(docs);
-  for (const u of facts?.unresolved ?? []) findings.push(f('RF106', '', `unresolved reference in terraform/aws/main.tf.json: ${u}`));
+  for (const u of facts?.unresolved ?? []) findings.push(f('RF106', '', `unresolved reference in terraform/aws/main.tf.json: ${u.text}`, { subject: { kind: 'resource', address: u.address } }));
   for (const u of azureFacts(docs)?.unresolved ?? []) findings.push(f('RF106', '', `unresolved reference in terraform/azure/main.tf.json: ${u}`));
 
   const subjects = fleetSubjects(docs, fleet);
@@ -217,7 +217,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   // Roles of runners whose permissions are not all in the documents (a managed policy neither
   // given nor in the table of documented AWS managed policies): said once per attachment, and every
   // proof about what such a role may do does not hold (it is unknown, not proven).
-  const unknownOf = (key: string | undefined): { role: string; arn: string; via: string; unread?: true }[] => {
+  const unknownOf = (key: string | undefined): { role: string; arn: string; via: string; unread?: true; address: string }[] => {
     const id = key !== undefined ? identityOf(fleet, key) : undefined;
     const role = id?.cloud === 'aws' ? facts?.roles.get(id.roleName) : undefined;
     return role ? role.unknownPolicies.map((p) => ({ role: role.name, ...p })) : [];
@@ -231,7 +231,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       if (u.unread) continue;
       if (saidUnknown.has(`${u.role}|${u.via}|${u.arn}`)) continue;
       saidUnknown.add(`${u.role}|${u.via}|${u.arn}`);
-      findings.push(f('RF903', '', `${u.via} attaches ${u.arn} to role ${u.role}, a policy whose statements are not in the documents given: what the role may do is not proven`, { received: u.arn, fix: 'give the Terraform of the policy (aws_iam_policy) with the files, or write its statements inline (aws_iam_role_policy)' }));
+      findings.push(f('RF903', '', `${u.via} attaches ${u.arn} to role ${u.role}, a policy whose statements are not in the documents given: what the role may do is not proven`, { received: u.arn, fix: 'give the Terraform of the policy (aws_iam_policy) with the files, or write its statements inline (aws_iam_role_policy)' , subject: { kind: 'resource', address: u.address }}));
     }
   }
   // Where each runner's manager runs, as a cloud RBAC scope (AKS): other runners' job roles over it are checked too.

@@ -217,16 +217,18 @@ export const azureBlobCache: CacheBackend = {
       return x !== v && !(x === undefined && byDefault === true);
     });
     if (bad.length > 0) {
-      out.push(finding('RF611', cachePath, `storage account ${spec.storageAccount} allows ${bad.map(([, , why]) => why).join(', ')}`, { received: JSON.stringify(Object.fromEntries(bad.map(([a, , , legacy]) => written(a, legacy)))), allowed: JSON.stringify(Object.fromEntries(bad.map(([a, v, , legacy]) => [written(a, legacy)[0], v]))), fix: 'regenerate; runner-fleet sets these for every account it creates', deploymentFix: `set ${bad.map(([a, v, , legacy]) => `${written(a, legacy)[0]} = ${JSON.stringify(v)}`).join(', ')} on storage account ${spec.storageAccount}` }));
+      out.push(finding('RF611', cachePath, `storage account ${spec.storageAccount} allows ${bad.map(([, , why]) => why).join(', ')}`, { subject: { kind: 'resource', address: `azurerm_storage_account.${acctKey}` }, received: JSON.stringify(Object.fromEntries(bad.map(([a, , , legacy]) => written(a, legacy)))), allowed: JSON.stringify(Object.fromEntries(bad.map(([a, v, , legacy]) => [written(a, legacy)[0], v]))), fix: 'regenerate; runner-fleet sets these for every account it creates', deploymentFix: `set ${bad.map(([a, v, , legacy]) => `${written(a, legacy)[0]} = ${JSON.stringify(v)}`).join(', ')} on storage account ${spec.storageAccount}` }));
     }
-    const onAccount = (type: string) =>
-      Object.values(root.resource[type] ?? {}).filter((b) => {
+    const onAccountKeyed = (type: string) =>
+      Object.entries(root.resource[type] ?? {}).filter(([, b]) => {
         const ref = parseAzureRef(b.storage_account_id);
         return ref?.type === 'azurerm_storage_account' && ref.name === acctKey;
       });
-    const container = onAccount('azurerm_storage_container').find((b) => b.name === spec.container);
+    const onAccount = (type: string) => onAccountKeyed(type).map(([, b]) => b);
+    const containerKey = onAccountKeyed('azurerm_storage_container').find(([, b]) => b.name === spec.container)?.[0];
+    const container = containerKey !== undefined ? root.resource.azurerm_storage_container![containerKey] : undefined;
     if (!container || (container.container_access_type !== undefined && container.container_access_type !== 'private')) {
-      out.push(finding('RF611', cachePath, `container ${spec.container} is ${container ? `public (${String(container.container_access_type)})` : 'missing'}`, { allowed: 'private', fix: 'regenerate', deploymentFix: container ? `set container_access_type = "private" on container ${spec.container}` : `give the Terraform of container ${spec.container} (azurerm_storage_container, private)` }));
+      out.push(finding('RF611', cachePath, `container ${spec.container} is ${container ? `public (${String(container.container_access_type)})` : 'missing'}`, { subject: { kind: 'resource', address: containerKey !== undefined ? `azurerm_storage_container.${containerKey}` : `azurerm_storage_account.${acctKey}` }, allowed: 'private', fix: 'regenerate', deploymentFix: container ? `set container_access_type = "private" on container ${spec.container}` : `give the Terraform of container ${spec.container} (azurerm_storage_container, private)` }));
     }
     const expires = onAccount('azurerm_storage_management_policy').some((p) =>
       (Array.isArray(p.rule) ? (p.rule as unknown[]) : [p.rule]).some((x) => {
@@ -242,7 +244,7 @@ export const azureBlobCache: CacheBackend = {
     const rules = (Array.isArray(acct.network_rules) ? acct.network_rules[0] : acct.network_rules) as { default_action?: unknown; virtual_network_subnet_ids?: unknown } | undefined;
     const closed = acct.public_network_access_enabled === false || rules?.default_action === 'Deny';
     if (!closed) {
-      out.push(finding('RF614', `${cachePath}.network`, `storage account ${spec.storageAccount} accepts connections from every network (public_network_access_enabled ${JSON.stringify(acct.public_network_access_enabled ?? true)}, ${rules ? `network_rules.default_action ${JSON.stringify(rules.default_action)}` : 'no network_rules'}); Entra ID still guards the data, but a leaked SAS URL works from anywhere`, { received: JSON.stringify({ public_network_access_enabled: acct.public_network_access_enabled ?? true, network_rules: rules ?? null }), allowed: 'network_rules.default_action "Deny", or public_network_access_enabled false', fix: `set ${cachePath}.network: { subnetIds: [<AKS node subnet id>] } (enable the Microsoft.Storage service endpoint on that subnet), or publicNetworkAccess: false with a private endpoint you create`, deploymentFix: `give the storage account ${spec.storageAccount} a network_rules block with default_action = "Deny" and virtual_network_subnet_ids = [<AKS node subnet id>] (enable the Microsoft.Storage service endpoint on that subnet), or set public_network_access_enabled = false and reach it through a private endpoint` }));
+      out.push(finding('RF614', `${cachePath}.network`, `storage account ${spec.storageAccount} accepts connections from every network (public_network_access_enabled ${JSON.stringify(acct.public_network_access_enabled ?? true)}, ${rules ? `network_rules.default_action ${JSON.stringify(rules.default_action)}` : 'no network_rules'}); Entra ID still guards the data, but a leaked SAS URL works from anywhere`, { subject: { kind: 'resource', address: `azurerm_storage_account.${acctKey}` }, received: JSON.stringify({ public_network_access_enabled: acct.public_network_access_enabled ?? true, network_rules: rules ?? null }), allowed: 'network_rules.default_action "Deny", or public_network_access_enabled false', fix: `set ${cachePath}.network: { subnetIds: [<AKS node subnet id>] } (enable the Microsoft.Storage service endpoint on that subnet), or publicNetworkAccess: false with a private endpoint you create`, deploymentFix: `give the storage account ${spec.storageAccount} a network_rules block with default_action = "Deny" and virtual_network_subnet_ids = [<AKS node subnet id>] (enable the Microsoft.Storage service endpoint on that subnet), or set public_network_access_enabled = false and reach it through a private endpoint` }));
     }
     if (!expires) {
       // For a deployment: the management policy the account lacks (azurerm_storage_management_policy: rule
@@ -281,7 +283,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   const canSign = mine.some((a) => azureRoleInfo(a.role)?.delegates === true && scopeCovers(a.scope, scopes.account));
   const missing = [...(canData ? [] : [`read and write blobs in ${spec.container}`]), ...(canSign ? [] : [`get a user delegation key on ${spec.storageAccount}`])];
   if (missing.length > 0) {
-    out.push(finding('RF607', cachePath, `manager identity ${manager.roleName} cannot ${missing.join(' or ')}`, { fix: `the manager signs cache SAS URLs: it needs ${MANAGER_DATA_ROLE} on the container and ${MANAGER_DELEGATION_ROLE} on the account` }));
+    out.push(finding('RF607', cachePath, `manager identity ${manager.roleName} cannot ${missing.join(' or ')}`, { fix: `the manager signs cache SAS URLs: it needs ${MANAGER_DATA_ROLE} on the container and ${MANAGER_DELEGATION_ROLE} on the account`, subject: { kind: 'identity', name: manager.roleName } }));
   }
   const leaks = mine.filter((a) => {
     // The manager's read of its own Key Vault token secret is not cache reach.
@@ -296,10 +298,10 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   // More than the data role needs on the container itself: Data Owner (POSIX ACLs and ownership) or a custom role with *.
   const broad = mine.filter((a) => !leaks.includes(a) && (a.role === 'Storage Blob Data Owner') && scopeCovers(a.scope, scopes.container));
   if (broad.length > 0) {
-    out.push(finding('RF615', cachePath, `manager identity ${manager.roleName} holds ${broad.map((a) => `${a.role} on ${a.scope}`).join(', ')}; ${MANAGER_DATA_ROLE} on the container is all the cache needs`, { received: broad.map((a) => a.role).join(', '), allowed: MANAGER_DATA_ROLE, fix: `assign ${MANAGER_DATA_ROLE} on the container instead` }));
+    out.push(finding('RF615', cachePath, `manager identity ${manager.roleName} holds ${broad.map((a) => `${a.role} on ${a.scope}`).join(', ')}; ${MANAGER_DATA_ROLE} on the container is all the cache needs`, { received: broad.map((a) => a.role).join(', '), allowed: MANAGER_DATA_ROLE, fix: `assign ${MANAGER_DATA_ROLE} on the container instead`, subject: { kind: 'assignments', identity: manager.roleName, assignments: broad.map((a) => ({ role: a.role, scope: a.scope })) } }));
   }
   if (leaks.length > 0) {
-    out.push(finding('RF606', cachePath, `manager identity ${manager.roleName} reaches beyond container ${spec.storageAccount}/${spec.container}: ${leaks.map((a) => `${a.role} on ${a.scope}`).join(', ')}`, { fix: `grant ${MANAGER_DATA_ROLE} on the container only` }));
+    out.push(finding('RF606', cachePath, `manager identity ${manager.roleName} reaches beyond container ${spec.storageAccount}/${spec.container}: ${leaks.map((a) => `${a.role} on ${a.scope}`).join(', ')}`, { fix: `grant ${MANAGER_DATA_ROLE} on the container only`, subject: { kind: 'assignments', identity: manager.roleName, assignments: leaks.map((a) => ({ role: a.role, scope: a.scope })) } }));
   }
 
   if (jobs === undefined) return out;
@@ -311,7 +313,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   if (reach.length > 0) {
     const named = reach.every(({ a }) => a.scope.toLowerCase() === scopes.container.toLowerCase() || a.scope.toLowerCase() === scopes.account.toLowerCase());
     const path = jobAssignmentPath(runner, runnerPath, reach[0]!.a);
-    const fnd = finding('RF608', path, `job identity ${jobs.roleName} reaches cache container ${spec.storageAccount}/${spec.container} through ${reach.map(({ a, how }) => `${a.role} on ${a.scope} (${how!})`).join(', ')}; jobs only need the SAS URLs the manager gives them`, { received: reach.map(({ a }) => `${a.role} on ${a.scope}`).join(', '), fix: `narrow the job role assignments so they do not cover the cache account (${scopes.account})` });
+    const fnd = finding('RF608', path, `job identity ${jobs.roleName} reaches cache container ${spec.storageAccount}/${spec.container} through ${reach.map(({ a, how }) => `${a.role} on ${a.scope} (${how!})`).join(', ')}; jobs only need the SAS URLs the manager gives them`, { received: reach.map(({ a }) => `${a.role} on ${a.scope}`).join(', '), fix: `narrow the job role assignments so they do not cover the cache account (${scopes.account})`, subject: { kind: 'assignments', identity: jobs.roleName, assignments: reach.map(({ a }) => ({ role: a.role, scope: a.scope })) } });
     if (named) {
       fnd.severity = 'warning';
       fnd.acceptedBecause = 'the spec grants the job identity this storage account explicitly';
@@ -342,7 +344,7 @@ function idTokensOverCache(docs: FleetDocuments, fleet: FleetIntent, cache: Reso
       const how = jobCacheReach(info, spec.storageAccount, spec.container);
       if (how === undefined || !(scopeCovers(a.scope, scopes.container) || MANAGEMENT_GROUP_SCOPE.test(a.scope))) continue;
       const readsOnly = info !== undefined && info.blobData === 'read' && !info.grants && !info.storageKeys;
-      out.push(finding('RF608', idTokenAssignmentPath(role, a), `pipelines that get ID-token identity ${role.roleName} reach cache container ${spec.storageAccount}/${spec.container} through ${a.role} on ${a.scope} (${how}): any of them can read${readsOnly ? '' : ' and overwrite'} the cache of every runner that uses it; runner managers give jobs SAS URLs for the cache, so no pipeline needs a role on it`, { received: `${a.role} on ${a.scope}`, fix: `remove the assignment, or scope it to resources outside storage account ${spec.storageAccount} (${scopes.account}); pipelines use the cache through their runner (cache: in .gitlab-ci.yml), and a pipeline that stores blobs of its own needs an account of its own` }));
+      out.push(finding('RF608', idTokenAssignmentPath(role, a), `pipelines that get ID-token identity ${role.roleName} reach cache container ${spec.storageAccount}/${spec.container} through ${a.role} on ${a.scope} (${how}): any of them can read${readsOnly ? '' : ' and overwrite'} the cache of every runner that uses it; runner managers give jobs SAS URLs for the cache, so no pipeline needs a role on it`, { received: `${a.role} on ${a.scope}`, fix: `remove the assignment, or scope it to resources outside storage account ${spec.storageAccount} (${scopes.account}); pipelines use the cache through their runner (cache: in .gitlab-ci.yml), and a pipeline that stores blobs of its own needs an account of its own`, subject: { kind: 'assignments', identity: role.roleName, assignments: [{ role: a.role, scope: a.scope }] } }));
     }
   }
   return out;

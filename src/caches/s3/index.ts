@@ -176,9 +176,9 @@ export const s3Cache: CacheBackend = {
     const off = flags.filter((f) => !pab.some((b) => b[f] === true));
     if (theirs !== undefined && pabs.length === 0) {
       // Since April 2023 S3 creates buckets with Block Public Access on and ACLs off; an older bucket may have neither.
-      out.push({ ...finding('RF207', '', `bucket ${spec.bucket} (${theirs}) has no aws_s3_bucket_public_access_block in the files given: buckets created since April 2023 block public access and disable ACLs by default, an older bucket may not, and the files cannot show which this one is`, { fix: `add an aws_s3_bucket_public_access_block for ${theirs} with ${flags.join(', ')} = true, so the files show it` }), severity: 'warning' });
+      out.push({ ...finding('RF207', '', `bucket ${spec.bucket} (${theirs}) has no aws_s3_bucket_public_access_block in the files given: buckets created since April 2023 block public access and disable ACLs by default, an older bucket may not, and the files cannot show which this one is`, { subject: { kind: 'resource', address: theirs }, fix: `add an aws_s3_bucket_public_access_block for ${theirs} with ${flags.join(', ')} = true, so the files show it` }), severity: 'warning' });
     } else if (theirs !== undefined && off.length > 0) {
-      out.push(finding('RF207', '', `bucket ${spec.bucket}: ${pabs.map(([k]) => `aws_s3_bucket_public_access_block.${k}`).join(', ')} leaves ${off.join(', ')} off, so the bucket can be made public`, { received: off.map((f) => `${f} = ${JSON.stringify(pab.find((b) => f in b)?.[f] ?? 'unset')}`).join(', '), fix: `set ${off.join(', ')} = true in aws_s3_bucket_public_access_block.${pabs[0]![0]}` }));
+      out.push(finding('RF207', '', `bucket ${spec.bucket}: ${pabs.map(([k]) => `aws_s3_bucket_public_access_block.${k}`).join(', ')} leaves ${off.join(', ')} off, so the bucket can be made public`, { subject: { kind: 'resource', address: `aws_s3_bucket_public_access_block.${pabs[0]![0]}` }, received: off.map((f) => `${f} = ${JSON.stringify(pab.find((b) => f in b)?.[f] ?? 'unset')}`).join(', '), fix: `set ${off.join(', ')} = true in aws_s3_bucket_public_access_block.${pabs[0]![0]}` }));
     } else if (pab.length === 0 || off.length > 0) {
       out.push(finding('RF207', cachePath, CODES.RF207.title, { fix: 'runner-fleet emits a public access block for every bucket it creates; regenerate', deploymentFix: `add an aws_s3_bucket_public_access_block for bucket ${spec.bucket} with block_public_acls, block_public_policy, ignore_public_acls and restrict_public_buckets all true` }));
     }
@@ -188,23 +188,23 @@ export const s3Cache: CacheBackend = {
       // Since 5 January 2023 S3 encrypts every new object with SSE-S3 where the bucket sets nothing else:
       // a bucket of the user's files without a configuration is encrypted; one that names another algorithm is said.
       if (theirs === undefined) out.push(finding('RF204', `${cachePath}.encryption`, `bucket ${spec.bucket} has no default server-side encryption`, { received: spec.encryption.type, allowed: 's3, kms', fix: 'set encryption: { type: s3 } (or kms with a key ARN)' }));
-      else if (sse.length > 0) out.push(finding('RF204', '', `bucket ${spec.bucket} (${theirs}): its aws_s3_bucket_server_side_encryption_configuration names no algorithm S3 encrypts with by default`, { received: algos.map((a) => String(a)).join(', '), allowed: 'AES256, aws:kms, aws:kms:dsse', fix: 'set rule.apply_server_side_encryption_by_default.sse_algorithm = "AES256" (or "aws:kms" with kms_master_key_id)' }));
+      else if (sse.length > 0) out.push(finding('RF204', '', `bucket ${spec.bucket} (${theirs}): its aws_s3_bucket_server_side_encryption_configuration names no algorithm S3 encrypts with by default`, { subject: { kind: 'resource', address: theirs }, received: algos.map((a) => String(a)).join(', '), allowed: 'AES256, aws:kms, aws:kms:dsse', fix: 'set rule.apply_server_side_encryption_by_default.sse_algorithm = "AES256" (or "aws:kms" with kms_master_key_id)' }));
     }
     const lifecycle = buckets('aws_s3_bucket_lifecycle_configuration');
     const expires = lifecycle.some((b) => asList(b.rule).some((r) => r.status === 'Enabled' && typeof (r.expiration as { days?: unknown } | undefined)?.days === 'number'));
     if (!expires && theirs !== undefined) {
-      out.push(finding('RF206', '', `objects in ${spec.bucket} (${theirs}) never expire: ${lifecycle.length === 0 ? 'no aws_s3_bucket_lifecycle_configuration of the files given is for this bucket' : 'its aws_s3_bucket_lifecycle_configuration has no enabled rule with expiration days'}, so old caches (and whatever leaked into them) stay forever`, { received: lifecycle.length === 0 ? 'no lifecycle configuration' : 'no enabled expiration', fix: `add an aws_s3_bucket_lifecycle_configuration for ${theirs} with a rule { status = "Enabled", filter {}, expiration { days = 14 } } (or another number of days)` }));
+      out.push(finding('RF206', '', `objects in ${spec.bucket} (${theirs}) never expire: ${lifecycle.length === 0 ? 'no aws_s3_bucket_lifecycle_configuration of the files given is for this bucket' : 'its aws_s3_bucket_lifecycle_configuration has no enabled rule with expiration days'}, so old caches (and whatever leaked into them) stay forever`, { subject: { kind: 'resource', address: theirs }, received: lifecycle.length === 0 ? 'no lifecycle configuration' : 'no enabled expiration', fix: `add an aws_s3_bucket_lifecycle_configuration for ${theirs} with a rule { status = "Enabled", filter {}, expiration { days = 14 } } (or another number of days)` }));
     } else if (!expires) {
       out.push(finding('RF206', `${cachePath}.expireAfterDays`, `objects in ${spec.bucket} never expire, so old caches (and whatever leaked into them) stay forever`, { received: String(spec.expireAfterDays), allowed: '1 to 3650', fix: 'set expireAfterDays: 14 (or another number of days)' }));
     }
     // TLS-only: prove with the evaluator that a plain-HTTP request is denied by the bucket policy.
     const { policy, problem, resource, org } = bucketPolicyOf(root, spec.bucket);
     if (org !== undefined && resource !== undefined) {
-      out.push(finding('RF903', cachePath, `bucket ${spec.bucket}: ${resource} has conditions on aws:PrincipalOrgID (organization ${org['aws:PrincipalOrgID']!}); the proofs take the runners' account to be in that organization, which the files do not show`, { fix: `check that the account of the runner roles is a member of ${org['aws:PrincipalOrgID']!} (aws organizations describe-account), or the cache is denied to every runner`, subject: { kind: 'document', resource } }));
+      out.push(finding('RF903', cachePath, `bucket ${spec.bucket}: ${resource} has conditions on aws:PrincipalOrgID (organization ${org['aws:PrincipalOrgID']!}); the proofs take the runners' account to be in that organization, which the files do not show`, { fix: `check that the account of the runner roles is a member of ${org['aws:PrincipalOrgID']!} (aws organizations describe-account), or the cache is denied to every runner`, subject: { kind: 'resource', address: `${resource}.policy` } }));
     }
     if (problem !== undefined) {
       // The message names the resource: the doctor points the finding at it in the file given.
-      out.push(finding('RF901', cachePath, `the bucket policy of ${spec.bucket} (${resource!}) cannot be evaluated: ${problem.length > 300 ? `${problem.slice(0, 300)}…` : problem}`, { fix: 'give the bucket policy as a JSON IAM policy document (jsonencode(...) or aws_iam_policy_document)' }));
+      out.push(finding('RF901', cachePath, `the bucket policy of ${spec.bucket} (${resource!}) cannot be evaluated: ${problem.length > 300 ? `${problem.slice(0, 300)}…` : problem}`, { subject: { kind: 'resource', address: resource! }, fix: 'give the bucket policy as a JSON IAM policy document (jsonencode(...) or aws_iam_policy_document)' }));
     }
     const partition = fleet.aws?.partition ?? 'aws';
     const anyone = roleArn(partition, fleet.aws?.accountId ?? '000000000000', '/', 'any-principal');
@@ -224,7 +224,7 @@ export const s3Cache: CacheBackend = {
     if ((!policy || evaluatePolicies({ resource: [policy] }, req) !== 'explicit-deny') && theirs !== undefined) {
       const arn = bucketArn(partition, spec.bucket);
       const statement = `{ Sid = "DenyInsecureTransport", Effect = "Deny", Principal = "*", Action = "s3:*", Resource = ["${arn}", "${arn}/*"], Condition = { Bool = { "aws:SecureTransport" = "false" } } }`;
-      out.push(finding('RF205', '', `bucket ${spec.bucket} (${theirs}) accepts requests over plain HTTP: ${resource !== undefined || policy ? 'its bucket policy does not deny' : 'no aws_s3_bucket_policy of the files given denies'} aws:SecureTransport = false`, { received: policy ? 'a bucket policy without that Deny' : 'no bucket policy', fix: `${policy ? 'add to the aws_s3_bucket_policy of' : 'add an aws_s3_bucket_policy for'} ${theirs} ${policy ? '' : 'holding '}the statement ${statement}` }));
+      out.push(finding('RF205', '', `bucket ${spec.bucket} (${theirs}) accepts requests over plain HTTP: ${resource !== undefined || policy ? 'its bucket policy does not deny' : 'no aws_s3_bucket_policy of the files given denies'} aws:SecureTransport = false`, { subject: { kind: 'resource', address: theirs }, received: policy ? 'a bucket policy without that Deny' : 'no bucket policy', fix: `${policy ? 'add to the aws_s3_bucket_policy of' : 'add an aws_s3_bucket_policy for'} ${theirs} ${policy ? '' : 'holding '}the statement ${statement}` }));
     } else if (!policy || evaluatePolicies({ resource: [policy] }, req) !== 'explicit-deny') {
       out.push(finding('RF205', `${cachePath}.tlsOnly`, `bucket ${spec.bucket} accepts requests over plain HTTP: nothing denies aws:SecureTransport = false`, { received: String(spec.tlsOnly), allowed: 'true', fix: 'set tlsOnly: true' }));
     }
@@ -590,7 +590,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       const deniedBy = policy !== undefined && s3Missing.length > 0 && kmsMissing.length === 0 && must.every(([a, r, c]) => decide(manager, a, r, c) !== 'implicit-deny' && evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(a, r, c)) === 'allow') ? bucketPolicy?.resource : undefined;
       out.push(
         deniedBy !== undefined
-          ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (for example name its ARN in the aws:PrincipalArn condition); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'document', resource: deniedBy } })
+          ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (for example name its ARN in the aws:PrincipalArn condition); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'resource', address: `${deniedBy}.policy` } })
           : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}${kmsMissing.length > 0 ? ': the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download' : ''}`, { fix: `the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix${kmsMissing.length > 0 ? ', and kms:GenerateDataKey and kms:Decrypt on the key that encrypts the bucket' : ''}` }),
       );
     }
@@ -623,7 +623,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
         out.push(finding('RF202', cachePath, `role ${manager.name} reaches other runners' cache paths in bucket ${spec.bucket} (${neighbours.slice(0, 3).join(', ')}): ${leaks.join(', ')}; its own cache has no Path, so its keys are anywhere in the bucket`, { fix: 'give every runner of the bucket its own [runners.cache] Path, and grant each manager only its own prefix', subject: { kind: 'grant', role: manager.name, requests: leaked } }));
       } else if (nested.length === 0 && grantedByBucket(manager, leaked) !== undefined) {
         const doc = grantedByBucket(manager, leaked)!;
-        out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}; the bucket policy (${doc}) grants it, not the role's own policies`, { fix: `narrow the Allow statements of ${doc} so they grant no principal beyond what the role's own policies allow (the manager needs only ${ref.path}/)`, subject: { kind: 'document', resource: doc } }));
+        out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}; the bucket policy (${doc}) grants it, not the role's own policies`, { fix: `narrow the Allow statements of ${doc} so they grant no principal beyond what the role's own policies allow (the manager needs only ${ref.path}/)`, subject: { kind: 'resource', address: `${doc}.policy` } }));
       } else out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix, ...(nested.length > 0 ? {} : { subject: { kind: 'grant', role: manager.name, requests: leaked } }) }));
     }
   }
@@ -644,7 +644,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       const granted = runner.spec.jobs.permissions.aws.some((s) => s.resources.some((r) => r.startsWith(arn)));
       // Jobs that hold the manager's own role: the edit is the jobs' identity (RF105), not the manager's grant.
       const doc = jobs !== manager ? grantedByBucket(jobs, allowed) : undefined;
-      const subject = doc !== undefined ? { subject: { kind: 'document' as const, resource: doc } } : jobs !== manager ? { subject: { kind: 'grant' as const, role: jobs.name, requests: allowed } } : {};
+      const subject = doc !== undefined ? { subject: { kind: 'resource' as const, address: `${doc}.policy` } } : jobs !== manager ? { subject: { kind: 'grant' as const, role: jobs.name, requests: allowed } } : {};
       const f = doc !== undefined
         ? finding('RF203', `${runnerPath}.jobs.permissions.aws`, `job role ${jobs.name} can ${reach.join(', ')} in cache bucket ${spec.bucket}: the bucket policy (${doc}) grants it, not the role's own policies; jobs only need the presigned URLs the manager gives them`, { fix: `narrow the Allow statements of ${doc} to the runner managers' roles (name their ARNs) so they grant jobs nothing`, ...subject })
         : finding('RF203', `${runnerPath}.jobs.permissions.aws`, `job role ${jobs.name} can ${reach.join(', ')} in cache bucket ${spec.bucket}; jobs only need the presigned URLs the manager gives them`, { fix: `remove the grant on ${arn} from the job permissions`, ...subject });

@@ -1,6 +1,6 @@
 import { LineIndex, type Expr } from './ast.js';
 import { parseJsonTemplate } from './parse.js';
-import { MODULE_META, type ConfigBlock, type ConfigBody, type ConfigModule, type ConfigModuleCall, type Loc } from './config.js';
+import { MODULE_META, literalString, type ConfigBlock, type ConfigBody, type ConfigModule, type ConfigModuleCall, type Loc } from './config.js';
 import type { Position } from '../source.js';
 import { asSet, callFunction, isSet, replaceText } from './functions.js';
 import { setOwn } from '../../emit/artifacts.js';
@@ -313,7 +313,22 @@ export interface ModuleCallSite {
   address: string;
   source: string;
   at: Position;
-  args: Map<string, { at: Position; value: () => Value }>;
+  /** Each argument: where its value is written, the value, and where a part of it is (object keys, list indexes; as far as the syntax shows it). */
+  args: Map<string, { at: Position; value: () => Value; partAt: (path: readonly (string | number)[]) => Position }>;
+  /** A registry module read as its documentation says (registry-modules.ts): what it creates has no line of its own, only the call's. */
+  standIn?: true;
+}
+
+/** The part of a written value at `path` (object keys, tuple indexes), as far as the syntax shows it. */
+function exprPart(expr: Expr, path: readonly (string | number)[]): Expr {
+  let e = expr;
+  for (const k of path) {
+    while (e.k === 'paren') e = e.x;
+    const item = e.k === 'tuple' && typeof k === 'number' ? e.items[k] : e.k === 'object' ? e.items.find((i) => (i.key.k === 'var' ? i.key.name : literalString(i.key)) === String(k))?.value : undefined;
+    if (!item) break;
+    e = item;
+  }
+  return e;
 }
 
 /** Module calls nest at most this deep, and a tree of calls makes at most this many instances. */
@@ -1388,7 +1403,7 @@ export class ModuleEvaluator {
 
   #child(mod: ConfigModule, call: NonNullable<ReturnType<ConfigModule['modules']['get']>>, source: string, inst: Instance, address: string): ModuleEvaluator {
     const args = new Map<string, () => Value>();
-    const site: ModuleCallSite = { address, source, at: call.loc.pos(call.at), args: new Map() };
+    const site: ModuleCallSite = { address, source, at: call.loc.pos(call.at), args: new Map(), ...(mod.standIn ? { standIn: true as const } : {}) };
     const missing = new Map<string, Reason>();
     for (const a of call.body?.attrs ?? []) {
       if (MODULE_META.has(a.name)) continue;
@@ -1404,6 +1419,7 @@ export class ModuleEvaluator {
       // about): a cycle through the argument is then an unknown value, not an escaping error.
       site.args.set(a.name, {
         at: a.loc.pos(a.expr.at),
+        partAt: (path) => a.loc.pos(exprPart(a.expr, path).at),
         value: () => {
           try {
             return value();

@@ -834,31 +834,31 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
   for (const [k, sg] of resources(root, 'aws_security_group')) {
     for (const rule of list(sg.ingress) as Record<string, unknown>[]) {
       const open = [...list(rule.cidr_blocks), ...list(rule.ipv6_cidr_blocks)].filter(isOpen);
-      if (open.length > 0) out.push(f('RF710', '', `aws_security_group.${k} admits ${open.join(', ')} on ports ${String(rule.from_port)}-${String(rule.to_port)}`, { fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
+      if (open.length > 0) out.push(f('RF710', '', `aws_security_group.${k} admits ${open.join(', ')} on ports ${String(rule.from_port)}-${String(rule.to_port)}`, { subject: { kind: 'resource', address: `aws_security_group.${k}` }, fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
     }
   }
   for (const [k, rule] of resources(root, 'aws_vpc_security_group_ingress_rule')) {
     const open = [rule.cidr_ipv4, rule.cidr_ipv6].filter(isOpen);
-    if (open.length > 0) out.push(f('RF710', '', `aws_vpc_security_group_ingress_rule.${k} admits ${open.join(', ')}`, { fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
+    if (open.length > 0) out.push(f('RF710', '', `aws_vpc_security_group_ingress_rule.${k} admits ${open.join(', ')}`, { subject: { kind: 'resource', address: `aws_vpc_security_group_ingress_rule.${k}` }, fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
   }
   // RF718: every rule says why it exists.
   const described = (v: unknown) => typeof v === 'string' && v.trim() !== '';
   for (const [k, sg] of resources(root, 'aws_security_group')) {
     for (const dir of ['ingress', 'egress'] as const) {
       (list(sg[dir]) as Record<string, unknown>[]).forEach((rule, i) => {
-        if (!described(rule.description)) out.push(f('RF718', '', `aws_security_group.${k} ${dir}[${i}] has no description`, { fix: 'give every security group rule a description that says what it admits and why' }));
+        if (!described(rule.description)) out.push(f('RF718', '', `aws_security_group.${k} ${dir}[${i}] has no description`, { subject: { kind: 'resource', address: `aws_security_group.${k}` }, fix: 'give every security group rule a description that says what it admits and why' }));
       });
     }
   }
   for (const type of ['aws_vpc_security_group_ingress_rule', 'aws_vpc_security_group_egress_rule', 'aws_security_group_rule']) {
     for (const [k, rule] of resources(root, type)) {
-      if (!described(rule.description)) out.push(f('RF718', '', `${type}.${k} has no description`, { fix: 'give every security group rule a description that says what it admits and why' }));
+      if (!described(rule.description)) out.push(f('RF718', '', `${type}.${k} has no description`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'give every security group rule a description that says what it admits and why' }));
     }
   }
   for (const [k, rule] of resources(root, 'aws_security_group_rule')) {
     if (rule.type !== 'ingress') continue;
     const open = [...list(rule.cidr_blocks), ...list(rule.ipv6_cidr_blocks)].filter(isOpen);
-    if (open.length > 0) out.push(f('RF710', '', `aws_security_group_rule.${k} admits ${open.join(', ')}`, { fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
+    if (open.length > 0) out.push(f('RF710', '', `aws_security_group_rule.${k} admits ${open.join(', ')}`, { subject: { kind: 'resource', address: `aws_security_group_rule.${k}` }, fix: 'VM runners need no inbound access; operators use SSM Session Manager' }));
   }
   // RF711 / RF715 / RF716 / RF712 on every launch template (and any aws_instance).
   for (const [type, label] of [
@@ -868,22 +868,22 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
     for (const [k, body] of resources(root, type)) {
       const mo = (list(body.metadata_options)[0] ?? {}) as Record<string, unknown>;
       if (mo.http_tokens !== 'required' || mo.http_endpoint === 'disabled') {
-        out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2 (http_tokens is ${showValue(mo.http_tokens)})`, { received: showValue(mo.http_tokens), allowed: '"required"', ...adviceThenRegenerate('set metadata_options.http_tokens = "required"', 'runner-fleet always does, regenerate') }));
+        out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2 (http_tokens is ${showValue(mo.http_tokens)})`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: showValue(mo.http_tokens), allowed: '"required"', ...adviceThenRegenerate('set metadata_options.http_tokens = "required"', 'runner-fleet always does, regenerate') }));
       }
       const devices = type === 'aws_launch_template' ? (list(body.block_device_mappings) as Record<string, unknown>[]).map((d) => (list(d.ebs)[0] ?? {}) as Record<string, unknown>) : (list(body.root_block_device) as Record<string, unknown>[]);
       if (devices.length === 0 || devices.some((d) => String(d.encrypted) !== 'true')) {
-        out.push(f('RF715', '', `${label} ${type}.${k} has a root volume that is not encrypted`, { fix: 'set encrypted = "true" on the root volume' }));
+        out.push(f('RF715', '', `${label} ${type}.${k} has a root volume that is not encrypted`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'set encrypted = "true" on the root volume' }));
       }
       if (body.key_name !== undefined) {
-        out.push(f('RF716', '', `${label} ${type}.${k} installs key pair ${showValue(body.key_name)}`, { fix: 'remove key_name: managers are reached through SSM Session Manager, workers through EC2 Instance Connect' }));
+        out.push(f('RF716', '', `${label} ${type}.${k} installs key pair ${showValue(body.key_name)}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'remove key_name: managers are reached through SSM Session Manager, workers through EC2 Instance Connect' }));
       }
       const ud = userDataOf(docs, body);
-      if (ud.problem) out.push(f('RF106', '', `${type}.${k}: ${ud.problem}`, { fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor' }));
+      if (ud.problem) out.push(f('RF106', '', `${type}.${k}: ${ud.problem}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor' }));
       if (ud.text !== undefined && ud.text.startsWith('#!')) {
-        for (const problem of unverifiedDownloads(ud.text)) out.push(f('RF720', '', `the user data of ${type}.${k} ${problem}`, { fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint), under set -euo pipefail; runner-fleet always does, regenerate', deploymentFix: VERIFIED_DOWNLOAD_ADVICE }));
+        for (const problem of unverifiedDownloads(ud.text)) out.push(f('RF720', '', `the user data of ${type}.${k} ${problem}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint), under set -euo pipefail; runner-fleet always does, regenerate', deploymentFix: VERIFIED_DOWNLOAD_ADVICE }));
       }
       if (ud.text !== undefined && hasSecretShape(ud.text)) {
-        out.push(f('RF712', '', `the user data of ${type}.${k} contains a token or key`, { fix: 'the instance reads its runner token from the SSM parameter at boot; never put it in user data' }));
+        out.push(f('RF712', '', `the user data of ${type}.${k} contains a token or key`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'the instance reads its runner token from the SSM parameter at boot; never put it in user data' }));
       }
     }
   }
@@ -907,7 +907,7 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
           : !ignores
           ? 'lets Terraform overwrite the registered token (lifecycle.ignore_changes does not list value)'
           : undefined;
-    if (problem !== undefined) out.push(f('RF712', '', `aws_ssm_parameter.${k} ${problem}`, { fix: `give it a stand-in value such as "${TOKEN_PLACEHOLDER}" with lifecycle { ignore_changes = [value] }; registration writes the token` }));
+    if (problem !== undefined) out.push(f('RF712', '', `aws_ssm_parameter.${k} ${problem}`, { subject: { kind: 'resource', address: `aws_ssm_parameter.${k}` }, fix: `give it a stand-in value such as "${TOKEN_PLACEHOLDER}" with lifecycle { ignore_changes = [value] }; registration writes the token` }));
   }
   for (const [k, o] of Object.entries(root.output ?? {})) {
     const v = JSON.stringify(o);
@@ -1167,7 +1167,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const root = awsFacts(docs)?.root;
   for (const [k, p] of root ? ssmParametersNamed(root, names(runner).tokenParameter) : []) {
     if (p.type === 'SecureString') continue;
-    out.push(f('RF712', '', `aws_ssm_parameter.${k} holds the runner token of ${runner.name} as type ${showValue(p.type)}, not SecureString: the token is stored unencrypted`, { received: showValue(p.type), allowed: '"SecureString"', fix: 'set type = "SecureString" (optionally key_id = a customer-managed KMS key); changing the type replaces the parameter, so register the runner again afterwards' }));
+    out.push(f('RF712', '', `aws_ssm_parameter.${k} holds the runner token of ${runner.name} as type ${showValue(p.type)}, not SecureString: the token is stored unencrypted`, { subject: { kind: 'resource', address: `aws_ssm_parameter.${k}` }, received: showValue(p.type), allowed: '"SecureString"', fix: 'set type = "SecureString" (optionally key_id = a customer-managed KMS key); changing the type replaces the parameter, so register the runner again afterwards' }));
   }
   // The role's own policies, AWS managed ones as documented: AmazonSSMManagedInstanceCore (which
   // the manager needs for Session Manager) allows ssm:GetParameter(s) on "*", so a Deny must hold.

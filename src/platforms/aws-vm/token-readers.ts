@@ -86,6 +86,8 @@ interface TokenKey {
   policy?: KeyPolicy;
   /** Why the key policy is not shown (RF903); IAM grants are then evaluated as if it delegated. */
   policyUnknown?: string;
+  /** The resource whose policy is not shown (its key in the root: aws_kms_key.<k>, aws_kms_key_policy.<k>). */
+  policyAddress?: string;
 }
 
 interface KeyPolicy {
@@ -319,15 +321,16 @@ function resolveKey(root: TerraformRoot, fleet: FleetIntent, roleArnOf: (key: st
   const res = root.resource;
   const showValue = (v: unknown) => (JSON.stringify(v) ?? String(v)).slice(0, 120);
   const unknown = (why: string): KeyOf => ({ unknown: { at, value: showValue(raw), why } });
-  const policyOf = (policyValue: unknown, where: string): Pick<TokenKey, 'policy' | 'policyUnknown'> => {
+  const policyOf = (policyValue: unknown, where: string): Pick<TokenKey, 'policy' | 'policyUnknown' | 'policyAddress'> => {
     if (policyValue === undefined || policyValue === null) return {};
+    const policyAddress = where.replace(/\.policy$/, '');
     const t = keyPolicyText(fleet, roleArnOf, policyValue);
-    if (t.text === undefined) return { policyUnknown: `${where}: ${t.why!}` };
+    if (t.text === undefined) return { policyUnknown: `${where}: ${t.why!}`, policyAddress };
     const p = keyPolicy(t.text);
-    return p.policy ? { policy: p.policy } : { policyUnknown: `${where}: ${p.why!}` };
+    return p.policy ? { policy: p.policy } : { policyUnknown: `${where}: ${p.why!}`, policyAddress };
   };
   /** aws_kms_key_policy resources, which replace the key's own policy attribute. */
-  const attachedPolicy = (matches: (keyId: unknown) => boolean): Pick<TokenKey, 'policy' | 'policyUnknown'> | undefined => {
+  const attachedPolicy = (matches: (keyId: unknown) => boolean): Pick<TokenKey, 'policy' | 'policyUnknown' | 'policyAddress'> | undefined => {
     for (const [k, b] of Object.entries(res.aws_kms_key_policy ?? {})) if (matches(b.key_id)) return policyOf(b.policy, `aws_kms_key_policy.${k}.policy`);
     return undefined;
   };
@@ -619,6 +622,7 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
         path: '',
         message: `the key policy of the token key ${key.label} is not shown (${key.policyUnknown}): whether it lets IAM grant kms:Decrypt, or grants it to a role itself, is not proven, so no runner token encrypted with it is proven readable by its manager and the rotator only`,
         fix: 'give the key policy as a literal JSON document (aws_kms_key.policy or aws_kms_key_policy), or `terraform show -json` of a plan',
+        ...(key.label.startsWith('aws_kms_key.') || key.policyAddress !== undefined ? { subject: { kind: 'resource' as const, address: key.label.startsWith('aws_kms_key.') ? key.label : key.policyAddress! } } : {}),
       });
     }
     for (const { candidate: c, actions } of wideReaders(fleet, t, key)) {
@@ -675,6 +679,8 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
       message: `${u.at ? `${u.at} of` : 'the key of'} runner ${runner.name}'s token parameter ${name} is ${u.value}: ${u.why}; which key encrypts the token, and so who may decrypt it, is not shown (not assumed to be aws/ssm)`,
       received: u.value,
       fix: 'give the Terraform of the key (aws_kms_key, and aws_kms_alias where an alias names it), or write key_id as the key ARN',
+      // The parameter whose key_id it is (`aws_ssm_parameter.<k>.key_id`).
+      ...(u.at ? { subject: { kind: 'resource' as const, address: u.at.replace(/\.key_id$/, '') } } : {}),
     });
   }
   for (const c of candidates) {

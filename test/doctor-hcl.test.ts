@@ -86,6 +86,9 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['/* c */ 1 # x', 1],
     ['length("héllo")', 5],
     ['join(",", split("-", "a-b"))', 'a,b'],
+    // try(): the first argument that evaluates; one that fails (a function on arguments it refuses) is passed over.
+    ['try(base64decode("not base64!"), "fallback")', 'fallback'],
+    ['try({ a = local.n }, "fallback")', { a: 3 }],
     ['lookup({ a = 1 }, "b", 2)', 2],
     ['element(["a", "b"], 3)', 'b'],
     ['coalesce("", "x")', 'x'],
@@ -120,6 +123,9 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['replace("AB", "/(?i)a/", "")', '${replace("AB", "/(?i)a/", "")}', /does not read the way RE2 does/],
     ['replace("a b", "/\\\\s/", "")', '${replace("a b", "/\\\\s/", "")}', /does not read the way RE2 does/],
     ['replace("baaac", "/a*/", "-")', '${replace("baaac", "/a*/", "-")}', /matches empty text right after a match/],
+    // try() over a value only apply knows is unknown until then, as Terraform's (it cannot tell yet whether it fails): never the fallback.
+    ['try(aws_iam_role.x.arn, "fallback")', '${try(aws_iam_role.x.arn, "fallback")}', /aws_iam_role\.x\.arn is known only after apply/],
+    ['try(base64decode("not base64!"), { a = aws_iam_role.x.arn }, "fallback")', '${try(base64decode("not base64!"), { a = aws_iam_role.x.arn }, "fallback")}', /after apply/],
   ];
   it.each(unknown)('%s is unknown', (expr, render, why) => {
     const { value, broken } = evalLocal(expr, FIXTURES);

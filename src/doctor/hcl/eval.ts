@@ -26,6 +26,8 @@ export interface Reason {
   message: string;
   at: Position;
   fix?: string;
+  /** The value is an evaluation error (a function failing on known arguments), which try() passes over. */
+  failed?: true;
 }
 
 /** A value known only after apply, or not at all (a broken reference). */
@@ -517,6 +519,23 @@ export class ModuleEvaluator {
   }
 
   /** Propagates an unknown operand: the result renders as this expression's text. */
+  /**
+   * try(): the first argument that evaluates without an error, as Terraform's. An argument that
+   * depends on a value only apply knows makes the result unknown until then (Terraform cannot tell
+   * yet whether it will fail), so a later fallback is not taken for it: only an argument that is an
+   * error (RF913: a key, index or attribute that names nothing; a function failing on known
+   * arguments) is passed over.
+   */
+  private tryCall(e: Expr, env: Env, args: Value[]): Value {
+    for (const a of args) {
+      const u = firstUnknown(a);
+      if (u === undefined) return a;
+      if (a instanceof Unknown && (a.reason.code === 'RF913' || a.reason.failed === true)) continue;
+      return this.carry(e, env, u);
+    }
+    return this.unknown(e, env, 'RF906', 'try() fails on these arguments: no argument could be evaluated');
+  }
+
   carry(e: Expr, env: Env, u: Unknown): Unknown {
     return new Unknown(this.sym(env.loc.text.slice(e.at, e.end)), u.reason);
   }
@@ -772,7 +791,8 @@ export class ModuleEvaluator {
           const r = this.#replaceAroundSymbols(u0, a1, a2);
           if (r !== undefined) return r instanceof Unknown ? this.#shownAs(r, e, env) : r;
         }
-        if (e.name !== 'try' && e.name !== 'can') {
+        if (e.name === 'try') return this.tryCall(e, env, args);
+        if (e.name !== 'can') {
           const u = args.map(firstUnknown).find((x) => x !== undefined);
           // A policy document naming KMS keys of this root (`Resource = aws_kms_key.x.arn`): its JSON with
           // those references as written, as `.tf.json` would carry it (the doctor puts each key's stand-in in).
@@ -788,7 +808,9 @@ export class ModuleEvaluator {
           if (r === undefined) return this.unknown(e, env, 'RF906', `the doctor does not evaluate the function ${e.name}()`, 'give `terraform show -json` of a plan, which carries the evaluated values');
           return r;
         } catch (err) {
-          return this.unknown(e, env, 'RF906', `${e.name}() fails on these arguments: ${err instanceof Error ? err.message : String(err)}`);
+          const failed = this.unknown(e, env, 'RF906', `${e.name}() fails on these arguments: ${err instanceof Error ? err.message : String(err)}`);
+          failed.reason.failed = true;
+          return failed;
         }
       }
       case 'tuple':

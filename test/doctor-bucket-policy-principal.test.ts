@@ -82,3 +82,14 @@ describe('the key that encrypts the cache bucket (SSE-KMS with a customer-manage
     }
   });
 });
+
+describe('a cache key the documents do not resolve', () => {
+  it('an alias: RF903 (info) at the encryption configuration, and the manager proof is not made', () => {
+    const r = run('s3-cache-kms-key-alias');
+    const f = r.findings.find((x) => x.code === 'RF903' && x.message.includes('KMS key'));
+    expect(f?.path).toBe('main.tf:175:1');
+    expect(f?.message).toContain('"alias/runner-cache"');
+    expect(r.proofs.find((p) => p.claim.startsWith('the manager reads and writes'))?.holds).toBe(false);
+    expect(r.findings.filter((x) => x.severity !== 'info')).toEqual([]);
+  });
+});

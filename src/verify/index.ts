@@ -328,7 +328,8 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const cacheFindings = backend.verifyRunner(docs, fleet, cache, runner, rp);
       findings.push(...cacheFindings);
       const reach = backend.diagramLabel ? `container ${backend.diagramLabel(cache, runner.cache)}` : runner.cache.path === '' ? 'every key (its cache has no Path)' : `${runner.cache.path}/`;
-      proofs.push({ runner: runner.name, claim: `the manager reads and writes ${reach} in cache ${cache.name} and nothing else there`, holds: !managerUnknown && !managerRefused && !cacheFindings.some((x) => MANAGER_CACHE_CODES.has(x.code)) });
+      // An RF903 of the runner's cache proof says what the manager may do there is not shown (a policy, the bucket's KMS key).
+      proofs.push({ runner: runner.name, claim: `the manager reads and writes ${reach} in cache ${cache.name} and nothing else there`, holds: !managerUnknown && !managerRefused && !cacheFindings.some((x) => MANAGER_CACHE_CODES.has(x.code) || x.code === 'RF903') });
       // Jobs that obtain the manager's credentials (through the host they share) reach what it reaches.
       proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !jobUnknown && extra?.jobsHoldManagerCredentials !== true && !reachedOutsideRunners.has(cache.name) && !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code)) });
     }

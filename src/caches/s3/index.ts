@@ -322,7 +322,7 @@ function bucketEntries(root: TerraformRoot, bucket: string, type: string): [stri
  * same text its policies' references become). `unknown`: a key the documents do not resolve (an
  * alias, an expression). Undefined with SSE-S3, or SSE-KMS with the AWS managed key aws/s3.
  */
-function cacheKeyOf(root: TerraformRoot, spec: S3CacheSpec, aws: { partition: string; region: string; accountId: string }): { arn: string } | { unknown: string } | undefined {
+function cacheKeyOf(root: TerraformRoot, spec: S3CacheSpec, aws: { partition: string; region: string; accountId: string }): { arn: string } | { unknown: string; address: string } | undefined {
   if (spec.encryption.type === 'kms' && spec.encryption.kmsKeyArn !== undefined) return { arn: spec.encryption.kmsKeyArn };
   if (!spec.create) return undefined;
   for (const [name, b] of bucketEntries(root, spec.bucket, 'aws_s3_bucket_server_side_encryption_configuration')) {
@@ -334,7 +334,7 @@ function cacheKeyOf(root: TerraformRoot, spec: S3CacheSpec, aws: { partition: st
       const ref = parseRef(key);
       if (ref?.type === 'aws_kms_key' && ref.attr === 'arn' && root.resource.aws_kms_key?.[ref.name] !== undefined) return { arn: kmsKeyStandIn(aws, ref.name).arn };
       if (typeof key === 'string' && /^arn:[^:]+:kms:[^:]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(key)) return { arn: key };
-      return { unknown: `aws_s3_bucket_server_side_encryption_configuration.${name} names ${JSON.stringify(key).slice(0, 120)}` };
+      return { unknown: `aws_s3_bucket_server_side_encryption_configuration.${name} names ${JSON.stringify(key).slice(0, 120)}`, address: `aws_s3_bucket_server_side_encryption_configuration.${name}` };
     }
   }
   return undefined;
@@ -578,7 +578,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
         if (evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(action, key.arn, via)) !== 'allow') kmsMissing.push(`${action} on the key that encrypts the bucket (${key.arn.includes(KMS_KEY_STAND_IN) ? `aws_kms_key.${key.arn.slice(key.arn.indexOf(KMS_KEY_STAND_IN) + 1)}` : key.arn})`);
       }
     } else if (key !== undefined) {
-      out.push(finding('RF903', cachePath, `whether role ${manager.name} may use the KMS key that encrypts bucket ${spec.bucket} is not shown: ${key.unknown}, which the documents do not resolve to a key`, { fix: 'name the key by its ARN or as aws_kms_key.<name>.arn of the files given' }));
+      out.push(finding('RF903', cachePath, `whether role ${manager.name} may use the KMS key that encrypts bucket ${spec.bucket} is not shown: ${key.unknown}, which the documents do not resolve to a key`, { fix: 'name the key by its ARN or as aws_kms_key.<name>.arn of the files given', subject: { kind: 'resource', address: key.address } }));
     }
     const missing = [...s3Missing, ...kmsMissing];
     if (missing.length > 0 && manager.unknownPolicies.length > 0) {

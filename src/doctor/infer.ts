@@ -233,6 +233,83 @@ function sharedRegistration(workload: NonNullable<Chain['workload']>, toml: unkn
   });
 }
 
+/** The namespace of a namespaced object as written, a Namespace's own name; undefined for other cluster-wide objects and a namespaced one that names none. */
+function namespaceOf(o: K8sObject): string | undefined {
+  return o.metadata.namespace ?? (o.kind === 'Namespace' ? o.metadata.name : undefined);
+}
+
+const CLUSTER_WIDE = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding']);
+
+/** Which runner chains the Kubernetes objects of the files belong to (see kubernetesOwners). */
+interface KubernetesOwners {
+  /** Whether the object belongs to the chain. */
+  has(chain: Chain, o: Located<K8sObject>): boolean;
+  /** An object `a` has a copy of and `b` another (so the two are of two deployments), preferring a's manager's ServiceAccount. */
+  ownCopy(a: Chain, b: Chain): Located<K8sObject> | undefined;
+}
+
+/**
+ * Two deployments given together (a prod and a staging cluster, each in its own folder) often reuse
+ * names: namespace gitlab-runner, service account gitlab-runner, Role gitlab-runner. An object whose
+ * kind, namespace and name another object of the files repeats belongs to the chains nearest to it:
+ * those whose file shares the longest folder path with its file (of its namespace for a namespaced
+ * object, any chain for a cluster-wide one). Two chains such copies (other than of a Namespace) tell
+ * apart are of two deployments, and every other object they could both read belongs to the nearer
+ * too (so a RoleBinding only one of them gives is not the other's). Objects of chains no copy tells
+ * apart belong to every chain, as one deployment's do.
+ */
+function kubernetesOwners(objects: readonly Located<K8sObject>[], chains: readonly Chain[]): KubernetesOwners {
+  const key = (o: K8sObject): string => `${o.kind}\u0000${CLUSTER_WIDE.has(o.kind) ? '' : (o.metadata.namespace ?? 'default')}\u0000${o.metadata.name}`;
+  const count = new Map<string, number>();
+  for (const o of objects) count.set(key(o.value), (count.get(key(o.value)) ?? 0) + 1);
+  const folders = (path: string): string[] => path.split(/[\\/]/).slice(0, -1);
+  const shared = (a: readonly string[], b: readonly string[]): number => {
+    let i = 0;
+    while (i < a.length && i < b.length && a[i] === b[i]) i++;
+    return i;
+  };
+  const candidatesOf = (o: Located<K8sObject>): readonly Chain[] => {
+    const ns = CLUSTER_WIDE.has(o.value.kind) ? namespaceOf(o.value) : (o.value.metadata.namespace ?? 'default');
+    return ns === undefined ? chains : chains.filter((c) => c.namespace === ns);
+  };
+  const nearest = (o: Located<K8sObject>, candidates: readonly Chain[]): Set<Chain> => {
+    const at = folders(o.origin.source.path);
+    const depth = candidates.map((c) => shared(at, folders(c.origin.source.path)));
+    const best = Math.max(...depth);
+    return new Set(candidates.filter((_, i) => depth[i] === best));
+  };
+  const copies = new Map<Located<K8sObject>, { candidates: readonly Chain[]; owners: Set<Chain> }>();
+  for (const o of objects) {
+    if (count.get(key(o.value))! < 2) continue;
+    const candidates = candidatesOf(o);
+    copies.set(o, { candidates, owners: nearest(o, candidates) });
+  }
+  // A Namespace declared in two folders may be one cluster's (each runner's folder declaring the
+  // namespace both run in); two copies of a ServiceAccount or a Role of one name are not.
+  const telling = [...copies].filter(([o]) => o.value.kind !== 'Namespace');
+  const apartPairs = new Set<string>();
+  for (const [, c] of telling) {
+    for (const [i, a] of chains.entries()) for (const [j, b] of chains.entries()) if (c.candidates.includes(a) && c.candidates.includes(b) && c.owners.has(a) !== c.owners.has(b)) apartPairs.add(`${i} ${j}`);
+  }
+  const apart = (a: Chain, b: Chain): boolean => apartPairs.has(`${chains.indexOf(a)} ${chains.indexOf(b)}`);
+  const owners = new Map<Located<K8sObject>, Set<Chain>>();
+  for (const [o, c] of copies) owners.set(o, c.owners);
+  if (copies.size > 0) {
+    for (const o of objects) {
+      if (owners.has(o)) continue;
+      const candidates = candidatesOf(o);
+      if (candidates.some((a, i) => candidates.slice(i + 1).some((b) => apart(a, b)))) owners.set(o, nearest(o, candidates));
+    }
+  }
+  return {
+    has: (chain, o) => owners.get(o)?.has(chain) ?? true,
+    ownCopy: (a, b) => {
+      const own = telling.filter(([, c]) => c.candidates.includes(b) && c.owners.has(a) && !c.owners.has(b)).map(([o]) => o);
+      return own.find((o) => o.value.kind === 'ServiceAccount' && o.value.metadata.name === a.managerSa) ?? own[0];
+    },
+  };
+}
+
 /** The name of a runner chain, from the most specific evidence: runner-fleet's label, the chart release, the folder, the namespace. */
 function chainName(labels: Record<string, string>, origin: Origin, namespace: string): string {
   const explicit = labels['runner-fleet.dev/runner'] ?? labels.release ?? labels['app.kubernetes.io/instance'];
@@ -253,23 +330,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   const azure = normalizeAzure(ev);
   findings.push(...azure.findings);
 
-  // Service accounts in the evidence, and namespaces the evidence covers.
-  const serviceAccounts = new Map<string, Located<K8sObject>>();
-  const namespacesSeen = new Set<string>();
-  for (const o of ev.kubernetes) {
-    const ns = o.value.metadata.namespace ?? (o.value.kind === 'Namespace' ? o.value.metadata.name : 'default');
-    namespacesSeen.add(ns);
-    if (o.value.kind === 'ServiceAccount') serviceAccounts.set(saKey(ns, o.value.metadata.name), o);
-  }
-  // The objects of each namespace, in evidence order (each chain's manifests).
-  const objectsByNamespace = new Map<string, K8sObject[]>();
-  for (const o of ev.kubernetes) {
-    const ns = o.value.metadata.namespace ?? (o.value.kind === 'Namespace' ? o.value.metadata.name : undefined);
-    if (ns === undefined) continue;
-    let list = objectsByNamespace.get(ns);
-    if (!list) objectsByNamespace.set(ns, (list = []));
-    list.push(o.value);
-  }
+  // Service accounts in the evidence.
+  const serviceAccounts = ev.kubernetes.filter((o) => o.value.kind === 'ServiceAccount');
   const namespaceCluster = new Map<string, string>();
   for (const b of Object.values(root.resource.kubernetes_secret_v1 ?? {})) {
     const ns = str(get(b, 'metadata', 'namespace'));
@@ -285,8 +347,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   let chartsNotPlaced = false;
   // The namespace of the one ServiceAccount of this name the files give (none, or several: not known).
   const soleNamespaceOf = (name: string): string | undefined => {
-    const candidates = [...serviceAccounts.values()].filter((o) => o.value.metadata.name === name);
-    return candidates.length === 1 ? (candidates[0]!.value.metadata.namespace ?? 'default') : undefined;
+    const namespaces = new Set(serviceAccounts.filter((o) => o.value.metadata.name === name).map((o) => o.value.metadata.namespace ?? 'default'));
+    return namespaces.size === 1 ? [...namespaces][0] : undefined;
   };
   for (const v of ev.helmValues) {
     const values = v.value;
@@ -393,11 +455,22 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (n > 0) c.name = `${c.name}-${n + 1}`;
   }
 
+  // Two deployments given together may reuse names: each object belongs to the chains of its own (kubernetesOwners).
+  const owners = kubernetesOwners(ev.kubernetes, chains);
+  const ofChain = (chain: Chain, o: Located<K8sObject>): boolean => owners.has(chain, o);
+  const ownCopy = (a: Chain, b: Chain): Located<K8sObject> | undefined => owners.ownCopy(a, b);
+  /** The chain's objects of its namespace (its Namespace object included). */
+  const chainObjects = (chain: Chain): Located<K8sObject>[] => ev.kubernetes.filter((o) => namespaceOf(o.value) === chain.namespace && ofChain(chain, o));
+  /** The chain's ServiceAccounts of this name in its namespace: one, none, or several equally near (not known which). */
+  const serviceAccountsOf = (chain: Chain, name: string): Located<K8sObject>[] =>
+    serviceAccounts.filter((o) => (o.value.metadata.namespace ?? 'default') === chain.namespace && o.value.metadata.name === name && ofChain(chain, o));
+
   // 3. Identities, clusters, caches, runners.
   const readers = PLATFORMS.filter((p): p is typeof p & { doctor: DoctorReader } => p.doctor !== undefined);
   const saEvidence = (chain: Chain, name: string, chartMade: boolean): ServiceAccountEvidence => {
-    const object = serviceAccounts.get(saKey(chain.namespace, name));
-    if (object) return { namespace: chain.namespace, name, object };
+    const [object, ...others] = serviceAccountsOf(chain, name);
+    // Several equally near: the chain stops before its proofs (RF903 below), so none is picked.
+    if (object && others.length === 0) return { namespace: chain.namespace, name, object };
     if (chartMade && chain.values) {
       // The chart creates it from serviceAccount.annotations (older charts: rbac.serviceAccountAnnotations).
       const annotations = get(chain.values.value, 'serviceAccount', 'annotations') ?? get(chain.values.value, 'rbac', 'serviceAccountAnnotations') ?? {};
@@ -450,6 +523,16 @@ export function inferDeployment(ev: Evidence): Inferred {
     }
     return { sa };
   };
+  // The cluster a chain's manager role names (its platform's cluster key), asked only of chains of
+  // two deployments given together, before or after their turn.
+  const managerKeys = new Map<Chain, string | undefined>();
+  const managerKeyOf = (c: Chain): string | undefined => {
+    if (!managerKeys.has(c)) {
+      const p = bind(saEvidence(c, c.managerSa, c.chartCreatesSa));
+      managerKeys.set(c, p.binding && p.reader && known(p.binding) ? p.reader.doctor.clusterKey(p.binding, trustOf) : undefined);
+    }
+    return managerKeys.get(c);
+  };
 
   const intentRunners: IntentRunner[] = [];
   const identities: CloudIdentity[] = [];
@@ -464,7 +547,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const runnerOrigins = new Map<number, Origin>();
   const runnerTomls = new Map<number, { origin: Origin; executor: string }>();
   const chainKeys = new Map<number, ChainKeyOrigins>();
-  const clusterRbac = ev.kubernetes.filter((o) => o.value.kind === 'ClusterRole' || o.value.kind === 'ClusterRoleBinding').map((o) => o.value);
+  const clusterRbac = ev.kubernetes.filter((o) => o.value.kind === 'ClusterRole' || o.value.kind === 'ClusterRoleBinding');
   const tomlAt: Inferred['tomlAt'] = new Map();
   const cacheOrigins = new Map<number, Origin>();
   const clusterOrigins = new Map<number, Origin>();
@@ -555,16 +638,24 @@ export function inferDeployment(ev: Evidence): Inferred {
     }
     summary.push(`jobs ${chain.namespace}/${jobsSaName} (${formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account'))})`);
 
+    // A ServiceAccount given more than once, each copy as near to this chain's files as the others
+    // (two clusters' manifests side by side in one folder): which one its pods run as is not shown.
+    const repeated = [...new Set([chain.managerSa, ...(toml !== undefined ? [jobsSaName] : [])])].map((name) => ({ name, copies: serviceAccountsOf(chain, name) })).filter((x) => x.copies.length > 1);
+    if (repeated.length > 0) {
+      const given = repeated.map(({ name, copies }) => `ServiceAccount ${chain.namespace}/${name} is given ${copies.length} times (${copies.map((o) => formatPosition(originAt(o.origin))).join(', ')})`).join('; ');
+      findings.push(finding('RF903', at, `runner ${chain.name}: ${given}, no copy nearer to the runner's files than the others (two deployments' manifests side by side), so which one its pods run as, and so the chain, is not shown`, { fix: "give each cluster's deployment in a folder of its own (a runner reads the copies in its own folder), or run the doctor on one deployment at a time" }));
+      continue;
+    }
     let manager = bind(saEvidence(chain, chain.managerSa, chain.chartCreatesSa));
     // Jobs named as the manager's own service account run as the one the chart creates (with its annotations), when it does.
     let jobs = bind(saEvidence(chain, jobsSaName, jobsSaName === chain.managerSa && chain.chartCreatesSa));
     // References that do not resolve, in both directions.
-    const k8sGiven = namespacesSeen.has(chain.namespace);
+    const k8sGiven = ev.kubernetes.some((o) => (o.value.metadata.namespace ?? (o.value.kind === 'Namespace' ? o.value.metadata.name : 'default')) === chain.namespace && ofChain(chain, o));
     // A party without a binding, where the namespace has a binding written for a service account that
     // does not exist (an association renamed): that is the party's binding, broken. The runner stays
     // in the proofs, and those that need the binding fail (rules.ts reports the binding itself).
     if (k8sGiven && (!manager.binding || !jobs.binding)) {
-      const exists = (name: string) => serviceAccounts.has(saKey(chain.namespace, name)) || (name === chain.managerSa && manager.sa.object !== undefined);
+      const exists = (name: string) => serviceAccountsOf(chain, name).length > 0 || (name === chain.managerSa && manager.sa.object !== undefined);
       const stray = readers.flatMap((r) => (r.doctor.bindingsIn?.(chain.namespace, ctx) ?? []).filter((x) => !exists(x.serviceAccount)).map((x) => ({ ...x, reader: r })));
       const adopt = (p: Party, purpose: 'manager' | 'jobs'): Party => {
         if (p.binding || !p.sa.object || stray.length === 0) return p;
@@ -623,6 +714,18 @@ export function inferDeployment(ev: Evidence): Inferred {
     const reader = manager.reader!;
     const key = reader.doctor.clusterKey(manager.binding, trustOf);
     let cluster = clusterKeys.get(key);
+    // Another deployment's chain (each has its own copy of an object both name alike) whose manager's
+    // role names the same cluster, while this chain's jobs' role names another: this manager is bound
+    // to the other deployment's role (a copied annotation). RF104 at its binding; no proofs.
+    const jobsKey = jobs.binding && jobs.reader && known(jobs.binding) ? jobs.reader.doctor.clusterKey(jobs.binding, trustOf) : undefined;
+    const rival = jobsKey !== undefined && jobsKey !== key ? chains.find((other) => other !== chain && ownCopy(chain, other) !== undefined && managerKeyOf(other) === key) : undefined;
+    if (rival) {
+      const copy = ownCopy(chain, rival)!;
+      const named = namespaceOf(copy.value) === undefined ? copy.value.metadata.name : `${namespaceOf(copy.value)!}/${copy.value.metadata.name}`;
+      const apart = `runner ${rival.name} (${formatPosition(originAt(rival.origin))}) is another deployment given in the same call (each has its own ${copy.value.kind} ${named}, ${formatPosition(originAt(copy.origin))} for this one)`;
+      findings.push(finding('RF104', formatPosition(originAt(manager.binding.origin ?? manager.sa.object?.origin ?? chain.origin)), `runner ${chain.name}: the manager ${chain.namespace}/${chain.managerSa} is bound to ${manager.binding.noun ?? 'role'} ${manager.binding.roleName}, whose trust names the cluster of runner ${rival.name}, while its jobs' ${jobs.binding!.noun ?? 'role'} ${jobs.binding!.roleName} names another cluster: ${apart}. In its own cluster the manager cannot assume ${manager.binding.roleName}, so it runs with the node's role, and its chain is not proven`, { received: manager.binding.ref, fix: `bind ${chain.namespace}/${chain.managerSa} to the manager role of this deployment's own cluster (the cluster ${jobs.binding!.roleName} trusts), not to ${manager.binding.roleName}` }));
+      continue;
+    }
     if (!cluster) {
       // The platform's own documents name the cluster where no Secret's provider alias does (each name once).
       const stated = reader.doctor.clusterName?.(manager.binding, ctx);
@@ -727,9 +830,9 @@ export function inferDeployment(ev: Evidence): Inferred {
     runnerOrigins.set(index, chain.origin);
     if (toml !== undefined) runnerTomls.set(index, { origin: tomlOrigin, executor: typeof executor === 'string' ? executor : 'kubernetes' });
 
-    const own = objectsByNamespace.get(chain.namespace) ?? [];
+    const own = chainObjects(chain).map((o) => o.value);
     // Cluster-wide RBAC of the files (a ClusterRoleBinding can give the manager its role), and what the chart creates.
-    const manifests = [...own, ...clusterRbac, ...(chain.values ? chartRbac(chain.values.value, chain.namespace, chain.managerSa, chain.name) : [])];
+    const manifests = [...own, ...clusterRbac.filter((o) => ofChain(chain, o)).map((o) => o.value), ...(chain.values ? chartRbac(chain.values.value, chain.namespace, chain.managerSa, chain.name) : [])];
     if (manager.sa.object && !manifests.includes(manager.sa.object.value)) manifests.push(manager.sa.object.value);
     const objectFiles = [...new Set(ev.kubernetes.filter((o) => own.includes(o.value)).map((o) => o.origin.source.path))];
     const readFrom: RunnerReadFrom = { objects: objectFiles.length > 0 ? objectFiles.join(', ') : `the files given (no Kubernetes object of namespace ${chain.namespace})` };

@@ -666,3 +666,60 @@ describe('aws:PrincipalArn and aws:PrincipalAccount from the principal', () => {
     expect(evaluatePolicies({ resource: [onlyRole(ROLE_ARN)] }, caller.derive('s3:GetObject', `${BUCKET}/other`))).toBe('allow');
   });
 });
+
+// ---------------------------------------------------------------------------
+// aws:PrincipalTag/<key> from the tags of the calling role (attribute-based access control)
+// ---------------------------------------------------------------------------
+
+describe('aws:PrincipalTag/<key> from principalTags', () => {
+  const ROLE = `arn:aws:iam::${ACCOUNT}:role/ci`;
+  // The manager role's own cache policy, allowing only a role tagged team = ci.
+  const abac = (key = 'aws:PrincipalTag/team', op = 'StringEquals') =>
+    compilePolicy(doc({ Effect: 'Allow', Action: 's3:GetObject', Resource: `${BUCKET}/*`, Condition: { [op]: { [key]: 'ci' } } }));
+  const get = (principalTags?: Record<string, string>, context?: Request['context']): Request => ({
+    principal: aws(ROLE),
+    action: 's3:GetObject',
+    resource: `${BUCKET}/k`,
+    ...(principalTags ? { principalTags } : {}),
+    ...(context ? { context } : {}),
+  });
+
+  it('a tag of the caller with the value the condition names: allow', () => {
+    expect(evaluatePolicies({ identity: [abac()] }, get({ team: 'ci', Name: 'runner' }))).toBe('allow');
+  });
+
+  it('no such tag: implicit deny; a negated operator holds, so a Deny keyed on it applies', () => {
+    expect(evaluatePolicies({ identity: [abac()] }, get())).toBe('implicit-deny');
+    expect(evaluatePolicies({ identity: [abac()] }, get({ owner: 'ci' }))).toBe('implicit-deny');
+    const denyOthers = compilePolicy(doc(
+      { Effect: 'Allow', Principal: { AWS: ACCOUNT }, Action: 's3:GetObject', Resource: `${BUCKET}/*` },
+      { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `${BUCKET}/*`, Condition: { StringNotEquals: { 'aws:PrincipalTag/team': 'ci' } } },
+    ));
+    expect(evaluatePolicies({ resource: [denyOthers] }, get())).toBe('explicit-deny');
+    expect(evaluatePolicies({ resource: [denyOthers] }, get({ team: 'ci' }))).toBe('allow');
+    expect(evaluatePolicies({ resource: [denyOthers] }, get({ team: 'platform' }))).toBe('explicit-deny');
+  });
+
+  it('a tag with another value: implicit deny (values compare case-sensitively, StringEqualsIgnoreCase aside)', () => {
+    expect(evaluatePolicies({ identity: [abac()] }, get({ team: 'platform' }))).toBe('implicit-deny');
+    expect(evaluatePolicies({ identity: [abac()] }, get({ team: 'CI' }))).toBe('implicit-deny');
+    expect(evaluatePolicies({ identity: [abac('aws:PrincipalTag/team', 'StringEqualsIgnoreCase')] }, get({ team: 'CI' }))).toBe('allow');
+  });
+
+  it('the tag key matches whatever its case, in the tag and in the condition key', () => {
+    expect(evaluatePolicies({ identity: [abac('aws:PrincipalTag/Team')] }, get({ team: 'ci' }))).toBe('allow');
+    expect(evaluatePolicies({ identity: [abac('AWS:principaltag/team')] }, get({ TEAM: 'ci' }))).toBe('allow');
+    expect(() => prepareRequest(get({ Team: 'ci', team: 'platform' }))).toThrow(/twice/);
+  });
+
+  it('a key the context gives wins (a session tag overrides the role tag of that key)', () => {
+    expect(evaluatePolicies({ identity: [abac()] }, get({ team: 'platform' }, { 'aws:PrincipalTag/Team': 'ci' }))).toBe('allow');
+    expect(evaluatePolicies({ identity: [abac()] }, get({ team: 'ci' }, { 'aws:PrincipalTag/team': 'platform' }))).toBe('implicit-deny');
+  });
+
+  it('the tags stay in every request derived from a prepared caller; only AWS principals carry them', () => {
+    const caller = prepareRequest(get({ team: 'ci' }));
+    expect(evaluatePolicies({ identity: [abac()] }, caller.derive('s3:GetObject', `${BUCKET}/other`, { 's3:prefix': 'x' }))).toBe('allow');
+    expect(() => prepareRequest({ principal: { type: 'Federated', id: PROVIDER }, action: 'sts:AssumeRoleWithWebIdentity', resource: '*', principalTags: { team: 'ci' } })).toThrow(/AWS principal/);
+  });
+});

@@ -1,5 +1,5 @@
 import type { Finding, FindingRequest } from '../spec/findings.js';
-import { awsFacts } from '../verify/aws-docs.js';
+import { awsFacts, roleRequest } from '../verify/aws-docs.js';
 import { evaluatePolicies } from '../verify/iam/evaluator.js';
 import type { Evidence } from './evidence.js';
 import type { Inferred } from './infer.js';
@@ -44,9 +44,9 @@ function grantSite(f: Finding, roleName: string, requests: readonly FindingReque
   const aws = inferred.intent.aws;
   const role = aws ? awsFacts(inferred.docs)?.roles.get(roleName) : undefined;
   if (!role || !aws || requests.length === 0) return f;
-  const principal = { type: 'AWS' as const, id: `arn:${aws.partition}:iam::${aws.accountId}:role${role.path}${role.name}` };
+  const arn = `arn:${aws.partition}:iam::${aws.accountId}:role${role.path}${role.name}`;
   // The first policy of the role that alone allows one of them is where the grant is written.
-  const i = role.policiesCompiled.findIndex((p) => requests.some((r) => evaluatePolicies({ identity: [p] }, { principal, ...r }) === 'allow'));
+  const i = role.policiesCompiled.findIndex((p) => requests.some((r) => evaluatePolicies({ identity: [p] }, roleRequest(role, arn, r.action, r.resource, r.context)) === 'allow'));
   const via = i >= 0 ? role.policiesVia[i] : undefined;
   const origin = via !== undefined ? (ev.terraform.origins.get(via) ?? ev.terraform.origins.get(via.split('.').slice(0, 2).join('.'))) : undefined;
   if (!origin || via === undefined) return f;

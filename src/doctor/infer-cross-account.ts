@@ -6,6 +6,7 @@ import type { AwsRoleIdentity } from '../model/types.js';
 import type { PolicyDocument, Statement } from '../verify/iam/types.js';
 import { compilePolicy, evaluatePolicies } from '../verify/iam/evaluator.js';
 import { terraformSymbols } from '../verify/reach/roles.js';
+import { roleRequest, roleTags } from '../verify/aws-docs.js';
 import { formatPosition, originAt } from './source.js';
 import type { Evidence } from './evidence.js';
 import { isObject } from '../model/is-object.js';
@@ -54,8 +55,8 @@ function admitsAccount(st: Statement, account: string): boolean {
 
 /** Whether the inline policies of a role of the CI root allow it sts:AssumeRole on a role ARN. */
 function jobMayAssume(root: TerraformRoot, roleName: string, target: string, principal: string): boolean {
-  const key = Object.entries(root.resource.aws_iam_role ?? {}).find(([, b]) => b.name === roleName)?.[0];
-  if (key === undefined) return false;
+  const [key, body] = Object.entries(root.resource.aws_iam_role ?? {}).find(([, b]) => b.name === roleName) ?? [];
+  if (key === undefined || body === undefined) return false;
   const refs = new Set([`\${aws_iam_role.${key}.name}`, `\${aws_iam_role.${key}.id}`, roleName]);
   const compiled = Object.values(root.resource.aws_iam_role_policy ?? {}).flatMap((b) => {
     if (typeof b.role !== 'string' || !refs.has(b.role)) return [];
@@ -65,7 +66,7 @@ function jobMayAssume(root: TerraformRoot, roleName: string, target: string, pri
       return [];
     }
   });
-  return evaluatePolicies({ identity: compiled }, { principal: { type: 'AWS', id: principal }, action: 'sts:AssumeRole', resource: target }) === 'allow';
+  return evaluatePolicies({ identity: compiled }, roleRequest(roleTags(root, body), principal, 'sts:AssumeRole', target)) === 'allow';
 }
 
 export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: FleetIntent, idTokens: IdTokenIntent | undefined): { crossAccount?: CrossAccountIntent; accountRoots: Map<string, TerraformRoot> } {

@@ -108,7 +108,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   if (known !== undefined) aws.account = known;
   const account = aws.account ?? ACCOUNT_NOT_SHOWN;
   const partition = aws.partition ?? 'aws';
-  const providerTags = (ev.terraform.awsProviders ?? []).map((p) => get(first(p.default_tags), 'tags', 'runner-fleet-fleet')).find((t): t is string => typeof t === 'string');
+  const providerTags = (ev.terraform.awsProviders ?? []).map((p) => get(first(p.default_tags), 'tags', 'runner-fleet-fleet')).find((t): t is string => typeof t === 'string' && !t.includes('${'));
   const have = new Set(ev.artifacts.map((a) => a.path));
   const seen = new Set(sink.runners.map((r) => r.name));
 

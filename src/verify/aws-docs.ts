@@ -1,6 +1,6 @@
 import type { FleetDocuments } from '../emit/types.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
-import type { PolicyDocument } from './iam/types.js';
+import type { PolicyDocument, Request } from './iam/types.js';
 import { compilePolicy, type CompiledPolicy } from './iam/evaluator.js';
 import { awsManagedPolicy } from './iam/aws-managed.js';
 
@@ -10,7 +10,19 @@ import { awsManagedPolicy } from './iam/aws-managed.js';
  * are understood; anything else is reported as unresolvable, never guessed.
  */
 
-export interface RoleFacts {
+/** A role's tags as the proofs' requests carry them (aws:PrincipalTag/<key>). */
+export interface RoleTags {
+  /** The tags AWS attaches to the role whose values the documents show: the provider's default_tags under the role's own `tags`. */
+  tags: Readonly<Record<string, string>>;
+  /**
+   * Lower-cased keys of tags the role has but whose value the documents do not show (a variable, a
+   * value only apply knows); `*` when which tags it has is not shown (its `tags` or the provider's
+   * default_tags are not a literal map). Left out of `tags`: a condition on them is never guessed.
+   */
+  unknownTags: ReadonlySet<string>;
+}
+
+export interface RoleFacts extends RoleTags {
   key: string;
   name: string;
   path: string;
@@ -103,7 +115,7 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
   for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
     const name = String(body.name);
     const trust = read(String(body.assume_role_policy));
-    roles.set(name, { key, name, path: typeof body.path === 'string' ? body.path : '/', trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [], policiesVia: [], unknownPolicies: [] });
+    roles.set(name, { key, name, path: typeof body.path === 'string' ? body.path : '/', trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [], policiesVia: [], unknownPolicies: [], ...roleTags(root, body) });
     roleKeys.set(key, name);
   }
   // Managed policies: a policy of this root, an AWS managed policy whose documented content is
@@ -218,6 +230,72 @@ export function withKmsKeyStandIns(text: string, keys: Readonly<Record<string, u
     const k = kmsKeyStandIn(aws, name);
     return attr === 'arn' ? k.arn : k.keyId;
   });
+}
+
+const asMap = (v: unknown): Record<string, unknown> | undefined => (v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined);
+const firstOf = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
+
+/** A text with no Terraform expression left (`$${` and `%%{` are escapes for literal `${` and `%{`), unescaped; else undefined. */
+function literalText(s: string): string | undefined {
+  if (!s.includes('${') && !s.includes('%{')) return s;
+  const rest = s.replace(/\$\$\{|%%\{/g, '');
+  return rest.includes('${') || rest.includes('%{') ? undefined : s.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{');
+}
+
+/** One tag value as AWS stores it (a string; Terraform converts numbers and bools), or undefined when the documents do not show it. */
+function tagValue(root: TerraformRoot, v: unknown): string | undefined {
+  const r = typeof v === 'string' && v.includes('${') ? resolveValue(root, v) : v;
+  if (typeof r === 'string') return literalText(r);
+  return typeof r === 'number' || typeof r === 'boolean' ? String(r) : undefined;
+}
+
+/**
+ * The tags of an aws_iam_role as AWS attaches them: the default_tags of the aws provider the
+ * resource uses (its `provider` argument, else the one without an alias) under its own `tags`.
+ * IAM keeps one tag per key whatever its case, so keys are compared lower-cased; two keys that
+ * differ only in case (which IAM refuses in one request) leave that key unknown.
+ */
+export function roleTags(root: TerraformRoot, body: Record<string, unknown>): RoleTags {
+  const providers = (Array.isArray(root.provider?.aws) ? root.provider.aws : root.provider?.aws !== undefined ? [root.provider.aws] : []).map(asMap).filter((p) => p !== undefined);
+  const alias = typeof body.provider === 'string' && body.provider.startsWith('aws.') ? body.provider.slice(4) : undefined;
+  const provider = providers.find((p) => (alias === undefined ? p.alias === undefined : p.alias === alias));
+  const defaultTags = provider?.default_tags === undefined ? {} : asMap(firstOf(provider.default_tags));
+  const defaults = defaultTags === undefined ? undefined : defaultTags.tags === undefined ? {} : asMap(firstOf(defaultTags.tags));
+  const own = body.tags === undefined || body.tags === null ? {} : asMap(body.tags);
+  const tags: Record<string, string> = {};
+  const unknownTags = new Set<string>();
+  if (defaults === undefined || own === undefined) unknownTags.add('*');
+  // The provider merges default_tags and the resource's tags by exact key (the resource's win); IAM
+  // then holds one tag per key whatever its case, so two keys that differ only in case are not shown.
+  const merged = new Map<string, unknown>(Object.entries(defaults ?? {}));
+  for (const [k, v] of Object.entries(own ?? {})) merged.set(k, v);
+  const byLower = new Map<string, string[]>();
+  for (const k of merged.keys()) byLower.set(k.toLowerCase(), [...(byLower.get(k.toLowerCase()) ?? []), k]);
+  for (const [lk, keys] of byLower) {
+    const value = keys.length === 1 ? tagValue(root, merged.get(keys[0]!)) : undefined;
+    if (value === undefined) unknownTags.add(lk);
+    else tags[keys[0]!] = value;
+  }
+  return { tags, unknownTags };
+}
+
+/**
+ * A request the role itself makes: its ARN as the principal and its tags (aws:PrincipalTag/<key>).
+ * Every proof about what a role may do starts from one (prepareRequest it once, derive each probe).
+ */
+export function roleRequest(role: RoleTags, arn: string, action: string, resource: string, context?: Request['context']): Request {
+  return { principal: { type: 'AWS', id: arn }, action, resource, ...(context !== undefined ? { context } : {}), ...(Object.keys(role.tags).length > 0 ? { principalTags: role.tags } : {}) };
+}
+
+/**
+ * The tag keys the policies test (aws:PrincipalTag/<key>) that the role has but whose value the
+ * documents do not show: where a decision rests on them, it is not shown (RF903), not "cannot".
+ */
+export function unshownPrincipalTags(role: RoleTags, policies: Iterable<CompiledPolicy>): string[] {
+  if (role.unknownTags.size === 0) return [];
+  const out = new Set<string>();
+  for (const p of policies) for (const k of p.principalTagKeys) if (role.unknownTags.has(k) || role.unknownTags.has('*')) out.add(k);
+  return [...out].sort();
 }
 
 export function roleArn(partition: string, accountId: string, path: string, name: string): string {

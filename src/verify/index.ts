@@ -7,7 +7,7 @@ import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
 import type { PolicyDocument, Statement } from './iam/types.js';
 import { evaluatePolicies, prepareRequest } from './iam/evaluator.js';
-import { awsFacts } from './aws-docs.js';
+import { awsFacts, roleRequest } from './aws-docs.js';
 import { azureFacts } from './azure-docs.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
@@ -328,10 +328,12 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const cacheFindings = backend.verifyRunner(docs, fleet, cache, runner, rp);
       findings.push(...cacheFindings);
       const reach = backend.diagramLabel ? `container ${backend.diagramLabel(cache, runner.cache)}` : runner.cache.path === '' ? 'every key (its cache has no Path)' : `${runner.cache.path}/`;
-      // An RF903 of the runner's cache proof says what the manager may do there is not shown (a policy, the bucket's KMS key).
-      proofs.push({ runner: runner.name, claim: `the manager reads and writes ${reach} in cache ${cache.name} and nothing else there`, holds: !managerUnknown && !managerRefused && !cacheFindings.some((x) => MANAGER_CACHE_CODES.has(x.code) || x.code === 'RF903') });
+      // An RF903 of the runner's cache proof says what the manager may do there is not shown (a policy, the bucket's KMS key);
+      // one at the job permissions, what the jobs may (a tag of the job role the policies test).
+      const jobsNotShown = (x: Finding) => x.code === 'RF903' && x.path === `${rp}.jobs.permissions.aws`;
+      proofs.push({ runner: runner.name, claim: `the manager reads and writes ${reach} in cache ${cache.name} and nothing else there`, holds: !managerUnknown && !managerRefused && !cacheFindings.some((x) => MANAGER_CACHE_CODES.has(x.code) || (x.code === 'RF903' && !jobsNotShown(x))) });
       // Jobs that obtain the manager's credentials (through the host they share) reach what it reaches.
-      proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !jobUnknown && extra?.jobsHoldManagerCredentials !== true && !reachedOutsideRunners.has(cache.name) && !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code)) });
+      proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !jobUnknown && extra?.jobsHoldManagerCredentials !== true && !reachedOutsideRunners.has(cache.name) && !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code) || jobsNotShown(x)) });
     }
 
     findings.push(...jobRules(docs, fleet, runner, rp, powers, platform.privilegedJobsTakeOver?.(docs, fleet, runner)));
@@ -396,7 +398,7 @@ export function jobPowers(docs: FleetDocuments, fleet: FleetIntent, runner: Inte
   if (!facts || !role) return undefined;
   const jobArn = id.arn;
   // One caller and policy set for every probe, each probe derived from it.
-  const caller = prepareRequest({ principal: { type: 'AWS', id: jobArn }, action: POWER_PROBES[0], resource: '*' });
+  const caller = prepareRequest(roleRequest(role, jobArn, POWER_PROBES[0], '*'));
   const policies = { identity: role.policiesCompiled };
   const allows = (action: string, resource: string) => evaluatePolicies(policies, caller.derive(action, resource)) === 'allow';
   const onStar = POWER_PROBES.filter((action) => allows(action, '*'));

@@ -9,7 +9,7 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
 import { compilePolicy, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, KMS_KEY_STAND_IN, kmsKeyStandIn, parseRef, resolveValue, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
+import { awsFacts, KMS_KEY_STAND_IN, kmsKeyStandIn, parseRef, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 import { s3DoctorReader } from './doctor.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
@@ -491,7 +491,7 @@ function idTokensOverCache(docs: FleetDocuments, fleet: FleetIntent, cache: Reso
   for (const r of roles) {
     const role = facts.roles.get(r.roleName);
     if (!role) continue; // RF120 says the role is missing.
-    const caller = prepareRequest({ principal: { type: 'AWS', id: roleArn(partition, fleet.aws.accountId, role.path, role.name) }, action: 's3:GetObject', resource: arn, context });
+    const caller = prepareRequest(roleRequest(role, roleArn(partition, fleet.aws.accountId, role.path, role.name), 's3:GetObject', arn, context));
     const policies: PolicySet = { identity: role.policiesCompiled, resource: policy ? [policy] : [] };
     const allows = (action: string, resource: string, extra?: Record<string, string>) => evaluatePolicies(policies, caller.derive(action, resource, extra)) === 'allow';
     const keys = probeKeys(role, arn);
@@ -547,7 +547,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     let hit = callers.get(role);
     if (!hit) {
       hit = {
-        caller: prepareRequest({ principal: { type: 'AWS', id: roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name) }, action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...bucketPolicy?.org } }),
+        caller: prepareRequest(roleRequest(role, roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name), action, resource, { 'aws:SecureTransport': 'true', ...viaEndpoint, ...bucketPolicy?.org })),
         policies: { identity: role.policiesCompiled, resource: policy ? [policy] : [] },
       };
       callers.set(role, hit);
@@ -581,10 +581,15 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       out.push(finding('RF903', cachePath, `whether role ${manager.name} may use the KMS key that encrypts bucket ${spec.bucket} is not shown: ${key.unknown}, which the documents do not resolve to a key`, { fix: 'name the key by its ARN or as aws_kms_key.<name>.arn of the files given', subject: { kind: 'resource', address: key.address } }));
     }
     const missing = [...s3Missing, ...kmsMissing];
+    // Tags of the role the policies test (aws:PrincipalTag/<key>) whose value is not shown: the requests were asked
+    // without them, so neither "cannot" nor "can" is shown (a negated operator holds for an absent key).
+    const unshownTags = unshownPrincipalTags(manager, policy ? [...manager.policiesCompiled, policy] : manager.policiesCompiled);
     if (missing.length > 0 && manager.unknownPolicies.length > 0) {
       // A policy of the role is not in the documents: what it may do is not shown, which is not "cannot".
       const unknown = manager.unknownPolicies.map((p) => p.arn);
       out.push(finding('RF903', cachePath, `whether role ${manager.name} can ${missing.join(', ')} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' }));
+    } else if (unshownTags.length > 0) {
+      out.push(unshownTagsFinding(cachePath, manager, missing.length > 0 ? `can ${missing.join(', ')}` : `can read and write its cache in bucket ${spec.bucket}`, unshownTags));
     } else if (missing.length > 0) {
       // Allowed by the role's own policies and refused only by a Deny of the bucket policy: the bucket policy is what to fix.
       const deniedBy = policy !== undefined && s3Missing.length > 0 && kmsMissing.length === 0 && must.every(([a, r, c]) => decide(manager, a, r, c) !== 'implicit-deny' && evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(a, r, c)) === 'allow') ? bucketPolicy?.resource : undefined;
@@ -653,9 +658,21 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
         f.acceptedBecause = 'the spec grants the job role this bucket explicitly';
       }
       out.push(f);
+    } else {
+      const unshownTags = unshownPrincipalTags(jobs, policy ? [...jobs.policiesCompiled, policy] : jobs.policiesCompiled);
+      if (unshownTags.length > 0) out.push(unshownTagsFinding(`${runnerPath}.jobs.permissions.aws`, jobs, `can reach cache bucket ${spec.bucket}`, unshownTags));
     }
   }
   return out;
+}
+
+/** RF903 for a decision that rests on tags of the role whose value the documents do not show (never guessed either way). */
+function unshownTagsFinding(path: string, role: RoleFacts, what: string, keys: readonly string[]): Finding {
+  const all = role.unknownTags.has('*');
+  return finding('RF903', path, `whether role ${role.name} ${what} is not shown: the policies test aws:PrincipalTag/${keys.join(', aws:PrincipalTag/')}, and ${all ? 'the tags of the role (its tags, or the aws provider\'s default_tags)' : `the value of its tag ${keys.join(', ')}`} ${all || keys.length === 1 ? 'is' : 'are'} not in the documents`, {
+    fix: `make the role's tags statically known (literal values, or variables with a default, in tags of aws_iam_role.${role.key} or the aws provider's default_tags), or give \`terraform show -json\` of a plan`,
+    subject: { kind: 'resource', address: `aws_iam_role.${role.key}.tags` },
+  });
 }
 
 export type { RunnerCacheRef };

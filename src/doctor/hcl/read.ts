@@ -258,13 +258,14 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
     }
   }
   if (evaluator.scope.address !== '') return;
-  // The aws provider's settings, evaluated like any body (region = var.region …); a value only apply knows is left out.
+  // The aws provider's settings, evaluated like any body (region = var.region …); a value only apply knows is left out,
+  // but for default_tags, whose unknown values stay as their `${…}` text: a role's tag that is not shown is not an absent one.
   mod.providers.forEach((p, i) => {
     if (p.name !== 'aws') return;
     const block: ConfigBlock = { mode: 'resource', type: 'provider', name: `aws[${i}]`, body: p.body, loc: p.loc, at: p.at, origin: p.origin };
     try {
       const body = evaluator.body(block, { name: block.name });
-      (tf.awsProviders ??= []).push(Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => !firstUnknown(body[k]!))));
+      (tf.awsProviders ??= []).push(Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => k === 'default_tags' || !firstUnknown(body[k]!))));
     } catch (e) {
       if (!(e instanceof EvalError)) throw e;
     }

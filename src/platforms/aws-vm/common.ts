@@ -14,7 +14,7 @@ import { HASH_COMMENT, serializeArtifact, tomlDocumentText } from '../../emit/se
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
 import { evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, parseRef } from '../../verify/aws-docs.js';
+import { awsFacts, parseRef, roleRequest } from '../../verify/aws-docs.js';
 import type { VmClusterSpec } from './schema.js';
 import { findBy } from '../../model/lookup.js';
 import { userDataFilePath } from './user-data.js';
@@ -1111,7 +1111,7 @@ export function managerMay(docs: FleetDocuments, fleet: FleetIntent, runner: Int
   if (!role || id.cloud !== 'aws') return false;
   // Each proof asks several questions of one manager in a row: its caller and policy set once.
   if (lastManager?.role !== role || lastManager.arn !== id.arn) {
-    lastManager = { role, arn: id.arn, caller: prepareRequest({ principal: { type: 'AWS', id: id.arn }, action, resource }), policies: { identity: role.policiesCompiled } };
+    lastManager = { role, arn: id.arn, caller: prepareRequest(roleRequest(role, id.arn, action, resource)), policies: { identity: role.policiesCompiled } };
   }
   return evaluatePolicies(lastManager.policies, lastManager.caller.derive(action, resource, context)) === 'allow';
 }
@@ -1174,7 +1174,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
   const role = awsFacts(docs)?.roles.get(id.roleName);
   const leaks = role
-    ? ['ssm:GetParameter', 'ssm:GetParameters'].filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: identityRef(id) }, action, resource: other }) === 'allow')
+    ? ['ssm:GetParameter', 'ssm:GetParameters'].filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, roleRequest(role, identityRef(id), action, other)) === 'allow')
     : [];
   const otherName = other.slice(other.indexOf(':parameter') + ':parameter'.length);
   if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { kind: 'grant', role: id.roleName, requests: leaks.map((action) => ({ action, resource: other })) } }));

@@ -5,7 +5,7 @@ import type { TerraformRoot } from '../../emit/artifacts.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
 import { actionPatterns, compilePolicy, evaluate, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, kmsKeyStandIn, parseRef, roleArn, type RoleFacts } from '../../verify/aws-docs.js';
+import { awsFacts, kmsKeyStandIn, parseRef, roleArn, roleRequest, type RoleFacts } from '../../verify/aws-docs.js';
 import { findBy } from '../../model/lookup.js';
 import { names, vmSpec } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
@@ -470,7 +470,7 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
       path: w?.path ?? '',
       fix: w?.fix ?? `grant role ${role.name} no ssm:GetParameter* (or GetParametersByPath) on * or on the runner token parameters under ${prefix}`,
       ...(w?.deploymentFix !== undefined ? { deploymentFix: w.deploymentFix } : {}),
-      caller: prepareRequest({ principal: { type: 'AWS', id: arn }, action: READ_ACTIONS[0], resource: standInArn }),
+      caller: prepareRequest(roleRequest(role, arn, READ_ACTIONS[0], standInArn)),
       policies: { identity: role.policiesCompiled },
       actions: allowed,
     };

@@ -32,7 +32,7 @@ import {
 } from '../aws-vm/common.js';
 import { awsIdentityCheckJob } from '../aws-identity-check.js';
 import type { FleetDocuments } from '../../emit/types.js';
-import { awsFacts } from '../../verify/aws-docs.js';
+import { awsFacts, roleRequest, type RoleTags } from '../../verify/aws-docs.js';
 import { evaluatePolicies, type CompiledPolicy } from '../../verify/iam/evaluator.js';
 import { findBy } from '../../model/lookup.js';
 
@@ -187,7 +187,7 @@ function taskResources(fleet: FleetIntent, cluster: ResolvedCluster, runner: Int
  */
 interface Writer {
   id: Extract<FleetIntent['identities'][number], { cloud: 'aws' }>;
-  role: { policiesCompiled: CompiledPolicy[] };
+  role: RoleTags & { policiesCompiled: CompiledPolicy[] };
   actions: string[];
 }
 
@@ -315,7 +315,7 @@ function verifyJobImage(docs: FleetDocuments, fleet: FleetIntent, runner: Intent
   // Only writers whose Allows could name this repository: the open ones and those that name it literally.
   const candidates = [...index.openWriters, ...(index.literalWriters.get(x.repository.toLowerCase()) ?? [])].sort((a, b) => index.order.get(a)! - index.order.get(b)!);
   for (const { id, role, actions } of candidates) {
-    const can = actions.filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: id.arn }, action, resource: x.repository }) === 'allow');
+    const can = actions.filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, roleRequest(role, id.arn, action, x.repository)) === 'allow');
     if (can.length === 0) continue;
     const owner = id.runner === undefined ? undefined : index.runnerByName.get(id.runner);
     const path = owner ? (id.purpose === 'jobs' ? `runners[${owner.index}].jobs.permissions.aws` : `runners[${owner.index}]`) : runnerPath;

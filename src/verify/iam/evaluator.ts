@@ -178,6 +178,8 @@ const ACCOUNT_ID = /^\d{12}$/;
 const ARN_ACCOUNT = /^arn:([^:]+):[^:]*:[^:]*:(\d{12}):/;
 /** The ARN of an IAM role, user or account root: what aws:PrincipalArn holds for a request it signs. */
 const IAM_PRINCIPAL_ARN = /^arn:[^:]+:iam::\d{12}:(?:role\/|user\/|root$)/;
+/** The lower-cased prefix of the condition keys on the caller's tags (aws:PrincipalTag/<tag-key>). */
+const PRINCIPAL_TAG = 'aws:principaltag/';
 
 /**
  * A request normalised once for repeated evaluation: context keys lower-cased (IAM
@@ -245,6 +247,23 @@ export class PreparedRequest {
     if (this.principal?.type === 'AWS') {
       if (!ctx.has('aws:principalarn') && IAM_PRINCIPAL_ARN.test(this.principal.id)) ctx.set('aws:principalarn', [this.principal.id]);
       if (!ctx.has('aws:principalaccount') && account !== undefined) ctx.set('aws:principalaccount', [account]);
+    }
+    // aws:PrincipalTag/<tag-key> (IAM, "AWS global condition context keys"): one key per tag attached
+    // to the calling user or role; for a role session the role's tags, a session tag of the same key
+    // overriding the role's ("Pass session tags in AWS STS"). Role and user tag keys are not case
+    // sensitive ("Tags for AWS Identity and Access Management resources": Department and department
+    // are one key), nor are condition keys, so the key is lower-cased like every context key; values
+    // are compared as written. Expanded here once per caller: derive() keeps them for every probe.
+    if (req.principalTags !== undefined) {
+      if (this.principal?.type !== 'AWS') throw new TypeError('request.principalTags need an AWS principal (the tags of an IAM role or user)');
+      const seen = new Set<string>();
+      for (const [key, value] of Object.entries(req.principalTags)) {
+        if (typeof value !== 'string') throw new TypeError(`request.principalTags["${key}"] must be a string`);
+        const lk = intern(`${PRINCIPAL_TAG}${key.toLowerCase()}`);
+        if (seen.has(lk)) throw new TypeError(`request.principalTags has key "${key}" twice (IAM tag keys of roles and users are case-insensitive)`);
+        seen.add(lk);
+        if (!ctx.has(lk)) ctx.set(lk, [intern(value)]);
+      }
     }
     this.context = ctx;
   }
@@ -767,6 +786,21 @@ export class CompiledPolicy {
   ) {
     this.hasPrincipalStatements = statements.some((s) => s.principals !== undefined);
     this.hasPrincipallessStatements = statements.some((s) => s.principals === undefined);
+  }
+
+  #principalTagKeys: ReadonlySet<string> | undefined;
+
+  /**
+   * The tag keys (lower-cased) of the `aws:PrincipalTag/<key>` condition keys its statements test:
+   * a proof asks it only where a caller's tags are not all shown. Computed on first use.
+   */
+  get principalTagKeys(): ReadonlySet<string> {
+    if (this.#principalTagKeys === undefined) {
+      const keys = new Set<string>();
+      for (const s of this.statements) for (const c of s.conditions) if (c.key.startsWith(PRINCIPAL_TAG)) keys.add(c.key.slice(PRINCIPAL_TAG.length));
+      this.#principalTagKeys = keys;
+    }
+    return this.#principalTagKeys;
   }
 
   /** Statements whose Action/NotAction covers `action` (memoised by the exact action string). */

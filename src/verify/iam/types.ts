@@ -38,6 +38,13 @@ export interface Request {
   action: string;
   resource: string;
   context?: Readonly<Record<string, string | readonly string[]>>;
+  /**
+   * Tags of the calling IAM role or user (an AWS principal only), by tag key: each becomes the
+   * condition key `aws:PrincipalTag/<key>`. Keys differing only in case are refused (IAM keeps one
+   * key per role or user whatever its case); a `context` key of the same name wins (a session tag
+   * overrides the role's tag of the same key).
+   */
+  principalTags?: Readonly<Record<string, string>>;
 }
 
 export type Decision = 'allow' | 'explicit-deny' | 'implicit-deny';

@@ -1,6 +1,7 @@
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
-import type { Request, Statement } from '../iam/types.js';
+import type { Statement } from '../iam/types.js';
+import { roleRequest, type RoleTags } from '../aws-docs.js';
 import { compilePolicy, evaluatePolicies } from '../iam/evaluator.js';
 import { DELETE_EXTRA_ACTIONS, DELETE_VERB_PREFIXES, grantedServices } from '../../model/deletes.js';
 import type { CrossAccountIntent, ReachDocuments } from './intent.js';
@@ -56,7 +57,7 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
   for (const j of intent.jobRoles) {
     const role = ci.get(j.name);
     if (!role) continue;
-    if (evaluatePolicies({ identity: role.policiesCompiled }, { principal: { type: 'AWS', id: j.arn }, action: 'sts:AssumeRole', resource: anyRole }) === 'allow') {
+    if (evaluatePolicies({ identity: role.policiesCompiled }, roleRequest(role, j.arn, 'sts:AssumeRole', anyRole)) === 'allow') {
       findings.push(f('RF115', j.path, `job role ${j.name} may assume any role in any account (sts:AssumeRole on *), so every job of runner ${j.runner} can become any role that trusts this account`, { received: `sts:AssumeRole allowed on ${anyRole}`, allowed: 'sts:AssumeRole on the ARNs of named roles', fix: 'list the roles jobs assume as jobs.deployTargets; they get sts:AssumeRole on exactly those' }));
     }
   }
@@ -78,13 +79,16 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
       ...(t.principalOrgId ? { 'aws:PrincipalOrgID': t.principalOrgId } : {}),
       ...(withExternalId !== undefined ? { 'sts:ExternalId': withExternalId } : {}),
     });
-    const trustAllows = (principal: string, externalId: string | undefined, account = intent.ciAccount): boolean =>
-      evaluatePolicies({ resource: [role.trustCompiled] }, { principal: { type: 'AWS', id: principal }, action: 'sts:AssumeRole', resource: t.roleArn, context: { ...ctx(externalId), 'aws:PrincipalAccount': account } }) === 'allow';
+    // A role of the CI root asks with its tags (aws:PrincipalTag/<key>); the roots and foreign probes carry none.
+    const NO_TAGS: RoleTags = { tags: {}, unknownTags: new Set() };
+    const trustAllows = (principal: string, externalId: string | undefined, account = intent.ciAccount, tags: RoleTags = NO_TAGS): boolean =>
+      evaluatePolicies({ resource: [role.trustCompiled] }, roleRequest(tags, principal, 'sts:AssumeRole', t.roleArn, { ...ctx(externalId), 'aws:PrincipalAccount': account })) === 'allow';
 
     // 1. The intended caller: the trust admits it and its own policy lets it ask.
     const jobRole = ci.get(t.jobRoleName);
-    const identityAllows = jobRole !== undefined && evaluatePolicies({ identity: jobRole.policiesCompiled }, { principal: { type: 'AWS', id: t.jobRoleArn }, action: 'sts:AssumeRole', resource: t.roleArn }) === 'allow';
-    const trustOk = trustAllows(t.jobRoleArn, t.externalId);
+    const jobTags = jobRole ?? NO_TAGS;
+    const identityAllows = jobRole !== undefined && evaluatePolicies({ identity: jobRole.policiesCompiled }, roleRequest(jobRole, t.jobRoleArn, 'sts:AssumeRole', t.roleArn)) === 'allow';
+    const trustOk = trustAllows(t.jobRoleArn, t.externalId, intent.ciAccount, jobTags);
     if (!trustOk || !identityAllows) {
       findings.push(f('RF111', t.path, `job role ${t.jobRoleName} cannot assume ${where}: ${!trustOk ? 'the target trust refuses it' : 'its own policy does not allow sts:AssumeRole on the target ARN'}`, { ...adviceThenRegenerate('the target trust must name the job role ARN and the job role must be granted sts:AssumeRole on the target ARN') }));
     }
@@ -92,8 +96,8 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
     // 2. The External ID is a second factor: without it, or with another, the trust refuses.
     let externalOk = true;
     if (t.externalId !== undefined) {
-      const without = trustAllows(t.jobRoleArn, undefined);
-      const wrong = trustAllows(t.jobRoleArn, 'runner-fleet-wrong-external-id');
+      const without = trustAllows(t.jobRoleArn, undefined, intent.ciAccount, jobTags);
+      const wrong = trustAllows(t.jobRoleArn, 'runner-fleet-wrong-external-id', intent.ciAccount, jobTags);
       externalOk = !without && !wrong;
       if (!externalOk) findings.push(f('RF112', t.path, `${where} can be assumed ${without ? 'without an External ID' : 'with another External ID'}`, { fix: 'require sts:ExternalId with StringEquals in the target trust' }));
     } else if (!pins(role.trust)) {
@@ -102,12 +106,12 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
 
     // 3. Nobody else: every other role of the fleet, both accounts' roots, the same role name elsewhere.
     const others = [
-      ...intent.fleetRoles.filter((r) => r.arn !== t.jobRoleArn).map((r) => ({ arn: r.arn, account: intent.ciAccount })),
+      ...intent.fleetRoles.filter((r) => r.arn !== t.jobRoleArn).map((r) => ({ arn: r.arn, account: intent.ciAccount, tags: ci.get(r.name) })),
       { arn: `arn:${p}:iam::${intent.ciAccount}:root`, account: intent.ciAccount },
       { arn: `arn:${p}:iam::${t.accountId}:root`, account: t.accountId },
       { arn: t.jobRoleArn.replace(`:${intent.ciAccount}:`, `:${FOREIGN_ACCOUNT}:`), account: FOREIGN_ACCOUNT },
     ];
-    const admitted = others.filter((o) => trustAllows(o.arn, t.externalId, o.account)).map((o) => o.arn);
+    const admitted = others.filter((o) => trustAllows(o.arn, t.externalId, o.account, 'tags' in o ? o.tags : undefined)).map((o) => o.arn);
     if (admitted.length > 0) findings.push(f('RF110', t.path, `${where} can also be assumed by ${admitted.join(', ')}`, { fix: 'trust exactly the runner\'s job role ARN' }));
     proofs.push({
       runner: t.runner,
@@ -130,7 +134,7 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
         for (const action of actions) {
           for (const resource of resources.length > 0 ? resources : ['*']) {
             probes++;
-            const req: Request = { principal: { type: 'AWS', id: t.roleArn }, action, resource };
+            const req = roleRequest(role, t.roleArn, action, resource);
             const decision = evaluatePolicies({ identity: role.policiesCompiled }, req);
             if (decision !== 'explicit-deny') leaks.push(`${action} on ${resource} (${decision})`);
             else if (evaluatePolicies({ identity: [allowOnly] }, req) === 'allow') overridden++;
@@ -164,7 +168,7 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
       ...intent.fleetRoles.map((r) => r.arn),
       `arn:${p}:iam::${intent.ciAccount}:role/runner-fleet-other-role-probe`,
     ];
-    const allowed = jobRole ? probes.filter((arn) => evaluatePolicies({ identity: jobRole.policiesCompiled }, { principal: { type: 'AWS', id: t0.jobRoleArn }, action: 'sts:AssumeRole', resource: arn }) === 'allow') : [];
+    const allowed = jobRole ? probes.filter((arn) => evaluatePolicies({ identity: jobRole.policiesCompiled }, roleRequest(jobRole, t0.jobRoleArn, 'sts:AssumeRole', arn)) === 'allow') : [];
     if (allowed.length > 0) {
       findings.push(f('RF114', t0.path.replace(/\.deployTargets\[\d+\]$/, '.deployTargets'), `job role ${t0.jobRoleName} may also assume ${allowed.join(', ')}`, { fix: 'grant sts:AssumeRole on the deploy target ARNs only' }));
     }

@@ -1,10 +1,10 @@
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import type { PolicyDocument } from '../iam/types.js';
 import type { CompiledPolicy } from '../iam/evaluator.js';
-import { policyOfText, resolveValue } from '../aws-docs.js';
+import { policyOfText, resolveValue, roleTags, type RoleTags } from '../aws-docs.js';
 
 /** One IAM role of a Terraform root, read back from its literal documents. */
-export interface RootRole {
+export interface RootRole extends RoleTags {
   key: string;
   name: string;
   trust: PolicyDocument;
@@ -33,7 +33,7 @@ export function rootRoles(root: TerraformRoot): { roles: Map<string, RootRole>; 
   const unresolved: string[] = [];
   for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
     const trust = policyOfText(root, terraformSymbols(String(body.assume_role_policy)));
-    roles.set(String(body.name), { key, name: String(body.name), trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [] });
+    roles.set(String(body.name), { key, name: String(body.name), trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [], ...roleTags(root, body) });
   }
   for (const [key, body] of Object.entries(root.resource.aws_iam_role_policy ?? {})) {
     const name = resolveValue(root, body.role);

@@ -54,6 +54,11 @@ function intern(s: string): string {
 
 const REGEX_SPECIALS = /[.+^${}()|[\]\\/]/g;
 
+/** Own enumerable key, for for-in loops that stand for Object.keys (no key list allocated). */
+function hasOwn(o: object, key: string): boolean {
+  return Object.prototype.hasOwnProperty.call(o, key);
+}
+
 function hasWildcard(s: string): boolean {
   return s.includes('*') || s.includes('?');
 }
@@ -89,7 +94,10 @@ export class PatternSet {
 
   test(s: string): boolean {
     if (this.matchesEverything || this.exact.has(s)) return true;
-    for (const p of this.prefixes) if (s.startsWith(p)) return true;
+    // Index loops in the evaluator's hot paths: much of it runs before V8 optimises it (the CLI's
+    // raised tiering thresholds), where each for-of step allocates an iterator result.
+    const prefixes = this.prefixes;
+    for (let i = 0; i < prefixes.length; i++) if (s.startsWith(prefixes[i]!)) return true;
     return this.regex !== undefined && this.regex.test(s);
   }
 }
@@ -111,7 +119,8 @@ function globSet(patterns: readonly string[], lower: boolean): PatternSet {
   const wild: string[] = [];
   const prefixes: string[] = [];
   let everything = false;
-  for (const raw of patterns) {
+  for (let i = 0; i < patterns.length; i++) {
+    const raw = patterns[i]!;
     const p = lower ? raw.toLowerCase() : raw;
     if (p === '*') everything = true;
     else if (hasWildcard(p)) {
@@ -230,8 +239,11 @@ export class PreparedRequest {
     this.principalRootKey = rootKey;
 
     const ctx = new Map<string, readonly string[]>();
-    if (req.context !== undefined) {
-      for (const [key, value] of Object.entries(req.context)) {
+    const reqContext = req.context;
+    if (reqContext !== undefined) {
+      for (const key in reqContext) {
+        if (!hasOwn(reqContext, key)) continue;
+        const value = reqContext[key];
         const lk = intern(key.toLowerCase());
         if (ctx.has(lk)) throw new TypeError(`request.context has key "${key}" twice (condition keys are case-insensitive)`);
         let list: readonly string[];
@@ -278,8 +290,12 @@ export class PreparedRequest {
     if (typeof resource !== 'string') throw new TypeError('request.resource must be a string');
     let ctx = this.context;
     if (context !== undefined) {
-      const added = new Map(ctx);
-      for (const key of Object.keys(context)) {
+      // Copied with forEach and for-in: `new Map(map)` and Object.keys allocate an iterator
+      // result per entry and a key list before V8 optimises this (see PatternSet.test).
+      const added = new Map<string, readonly string[]>();
+      ctx.forEach((v, k) => added.set(k, v));
+      for (const key in context) {
+        if (!hasOwn(context, key)) continue;
         const value = context[key];
         if (typeof value !== 'string') throw new TypeError(`request.context["${key}"] must be a string or a list of strings`);
         added.set(key.toLowerCase(), [value]);
@@ -816,7 +832,11 @@ export class CompiledPolicy {
   private lookup(action: string): readonly CompiledStatement[] {
     const lower = action.toLowerCase(); // IAM action names are case-insensitive
     const found: CompiledStatement[] = [];
-    for (const s of this.statements) if (s.actions.test(lower) !== s.actionNegated) found.push(s);
+    const statements = this.statements;
+    for (let i = 0; i < statements.length; i++) {
+      const s = statements[i]!;
+      if (s.actions.test(lower) !== s.actionNegated) found.push(s);
+    }
     const hit = found.length === 0 ? NO_STATEMENTS : found;
     if (this.byAction.size >= ACTION_CACHE_LIMIT) this.byAction.clear();
     this.byAction.set(action, hit);
@@ -861,7 +881,8 @@ function checkNoVariable(s: string, where: string, symbolsAllowed = false): void
 function stringList(x: unknown, where: string): string[] {
   const list: unknown[] = Array.isArray(x) ? (x as unknown[]) : [x];
   if (list.length === 0) throw new PolicyGrammarError(`${where}: empty list`);
-  for (const v of list) {
+  for (let i = 0; i < list.length; i++) {
+    const v = list[i];
     if (typeof v !== 'string' || v.length === 0) throw new PolicyGrammarError(`${where}: expected non-empty strings, got ${JSON.stringify(v)}`);
   }
   return list as string[];
@@ -873,8 +894,8 @@ function compileStatement(st: unknown, index: number): CompiledStatement {
   const sid = st.Sid;
   if (sid !== undefined && typeof sid !== 'string') throw new PolicyGrammarError(`${where}: Sid must be a string`);
   if (sid !== undefined) where += ` (Sid "${sid}")`;
-  for (const k of Object.keys(st)) {
-    if (!STATEMENT_KEYS.has(k)) throw new PolicyGrammarError(`${where}: unknown element "${k}"`);
+  for (const k in st) {
+    if (hasOwn(st, k) && !STATEMENT_KEYS.has(k)) throw new PolicyGrammarError(`${where}: unknown element "${k}"`);
   }
 
   if (st.Effect === undefined) throw new PolicyGrammarError(`${where}: missing Effect`);
@@ -884,10 +905,12 @@ function compileStatement(st: unknown, index: number): CompiledStatement {
   if (st.Action === undefined && st.NotAction === undefined) throw new PolicyGrammarError(`${where}: missing Action or NotAction`);
   const actionNegated = st.Action === undefined;
   const actionElem = actionNegated ? 'NotAction' : 'Action';
-  const actions = stringList(actionNegated ? st.NotAction : st.Action, `${where}.${actionElem}`);
-  for (const a of actions) {
-    checkNoVariable(a, `${where}.${actionElem}`);
-    if (a !== '*' && !ACTION_SYNTAX.test(a)) throw new PolicyGrammarError(`${where}.${actionElem}: "${a}" is not of the form service:action`);
+  const actionWhere = `${where}.${actionElem}`;
+  const actions = stringList(actionNegated ? st.NotAction : st.Action, actionWhere);
+  for (let i = 0; i < actions.length; i++) {
+    const a = actions[i]!;
+    checkNoVariable(a, actionWhere);
+    if (a !== '*' && !ACTION_SYNTAX.test(a)) throw new PolicyGrammarError(`${actionWhere}: "${a}" is not of the form service:action`);
   }
 
   if (st.Resource !== undefined && st.NotResource !== undefined) throw new PolicyGrammarError(`${where}: Resource and NotResource are both set`);
@@ -897,7 +920,8 @@ function compileStatement(st: unknown, index: number): CompiledStatement {
   if (resourceRaw !== undefined) {
     const elem = `${where}.${resourceNegated ? 'NotResource' : 'Resource'}`;
     const list = stringList(resourceRaw, elem);
-    for (const r of list) {
+    for (let i = 0; i < list.length; i++) {
+      const r = list[i]!;
       checkNoVariable(r, elem);
       if (r !== '*' && !r.startsWith('arn:')) throw new PolicyGrammarError(`${elem}: "${r}" is neither "*" nor an ARN`);
     }
@@ -913,8 +937,11 @@ function compileStatement(st: unknown, index: number): CompiledStatement {
   const conditions: CompiledCondition[] = [];
   if (st.Condition !== undefined) {
     if (!isObject(st.Condition)) throw new PolicyGrammarError(`${where}.Condition: must be an object`);
-    for (const [op, block] of Object.entries(st.Condition)) {
-      for (const c of compileCondition(op, block, `${where}.Condition`)) conditions.push(c);
+    const condition = st.Condition;
+    for (const op in condition) {
+      if (!hasOwn(condition, op)) continue;
+      const compiled = compileCondition(op, condition[op], `${where}.Condition`);
+      for (let i = 0; i < compiled.length; i++) conditions.push(compiled[i]!);
     }
   }
 
@@ -963,14 +990,17 @@ function statementMatches(s: CompiledStatement, r: PreparedRequest): boolean {
   const res = s.resources;
   if (res !== undefined && res.test(r.resource) === s.resourceNegated) return false;
   const ctx = r.context;
-  for (const c of s.conditions) if (!conditionHolds(c, ctx)) return false;
+  const conditions = s.conditions;
+  for (let i = 0; i < conditions.length; i++) if (!conditionHolds(conditions[i]!, ctx)) return false;
   return true;
 }
 
 /** Deny short-circuits; Allow checks are skipped once something already allowed. */
 function scan(policy: CompiledPolicy, r: PreparedRequest, needAllow: boolean): Outcome {
   let out: Outcome = 'none';
-  for (const s of policy.statementsFor(r.action)) {
+  const statements = policy.statementsFor(r.action);
+  for (let i = 0; i < statements.length; i++) {
+    const s = statements[i]!;
     if (s.deny) {
       if (statementMatches(s, r)) return 'deny';
     } else if (needAllow && statementMatches(s, r)) {
@@ -1013,7 +1043,8 @@ export function evaluatePolicies(policies: PolicySet, req: Request | PreparedReq
   let allowed = false;
   const identity = policies.identity;
   if (identity !== undefined) {
-    for (const p of identity) {
+    for (let i = 0; i < identity.length; i++) {
+      const p = identity[i]!;
       checkKind(p, 'identity');
       const o = scan(p, r, !allowed);
       if (o === 'deny') return 'explicit-deny';
@@ -1022,7 +1053,8 @@ export function evaluatePolicies(policies: PolicySet, req: Request | PreparedReq
   }
   const resource = policies.resource;
   if (resource !== undefined) {
-    for (const p of resource) {
+    for (let i = 0; i < resource.length; i++) {
+      const p = resource[i]!;
       checkKind(p, 'resource');
       const o = scan(p, r, !allowed);
       if (o === 'deny') return 'explicit-deny';

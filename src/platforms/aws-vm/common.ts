@@ -933,7 +933,7 @@ export function unverifiedDownloads(script: string): string[] {
   const begin = lines.indexOf(VERIFIED_DOWNLOADS_BEGIN);
   const end = lines.indexOf(VERIFIED_DOWNLOADS_END);
   const block = begin >= 0 && end > begin ? lines.slice(begin, end + 1) : [];
-  if (block.length > 0 && block.join('\n') !== VERIFIED_DOWNLOAD_FUNCTIONS.join('\n')) out.push('has verified-download functions that differ from the generated ones');
+  if (block.length > 0 && block.join('\n') !== VERIFIED_DOWNLOAD_BLOCK) out.push('has verified-download functions that differ from the generated ones');
   // Each pattern only runs on lines holding the text it needs (the same answers: a boot script
   // has hundreds of lines and a fleet a thousand scripts). Those lines are found by searching the
   // whole script for each needle, not each line for every needle: a line without `|`, `curl`,

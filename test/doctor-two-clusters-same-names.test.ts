@@ -86,3 +86,24 @@ resource "gitlab_user_runner" "staging" {
     expect(at(together.findings, 'prod')).toEqual(at(doctor(only(files, 'prod')).findings, 'prod'));
   });
 });
+
+describe('doctor: two AKS deployments whose ServiceAccounts reuse names', () => {
+  it("prod's ServiceAccount annotated with an identity that does not trust it: RF931 at prod's copy, though staging's copy (read last) has no annotation", () => {
+    const aks = corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'aks-az-cli'));
+    const deployer = (annotated: boolean): string => `
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata:
+  name: deployer
+  namespace: gitlab-runner
+${annotated ? '  annotations:\n    azure.workload.identity/client-id: 3f2b1c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d\n' : ''}`;
+    const files = [
+      ...edit(aks, 'sa.yaml', (s) => s + deployer(true)).map((f) => ({ ...f, path: `prod/${f.path}` })),
+      ...edit(aks, 'sa.yaml', (s) => s + deployer(false)).map((f) => ({ ...f, path: `staging/${f.path}` })),
+    ];
+    const rf931 = doctor(files).findings.filter((f) => f.code === 'RF931');
+    expect(rf931.map((f) => f.path)).toEqual(['prod/sa.yaml:22:40']);
+    expect(rf931[0]!.message).toContain('ServiceAccount gitlab-runner/deployer (prod/sa.yaml:22:40) → managed identity gitlab-runner-manager');
+  });
+});

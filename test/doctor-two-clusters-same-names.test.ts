@@ -106,4 +106,36 @@ ${annotated ? '  annotations:\n    azure.workload.identity/client-id: 3f2b1c4d-5
     expect(rf931.map((f) => f.path)).toEqual(['prod/sa.yaml:22:40']);
     expect(rf931[0]!.message).toContain('ServiceAccount gitlab-runner/deployer (prod/sa.yaml:22:40) → managed identity gitlab-runner-manager');
   });
+
+  it("a manager Deployment without the workload identity label is judged by its own deployment's ServiceAccount (RF106), whichever one names an identity", () => {
+    const aks = corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'aks-az-cli'));
+    const manager = `
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: gitlab-runner
+  namespace: gitlab-runner
+spec:
+  selector:
+    matchLabels:
+      app: gitlab-runner
+  template:
+    metadata:
+      labels:
+        app: gitlab-runner
+    spec:
+      serviceAccountName: gitlab-runner
+      containers:
+        - name: gitlab-runner
+          image: registry.gitlab.com/gitlab-org/gitlab-runner:v17.5.0
+`;
+    const unannotated = (s: string): string => s.replace(/ {2}annotations:\n {4}azure\.workload\.identity\/client-id: [0-9a-f-]+\n/, '');
+    const deployment = (folder: string, annotated: boolean) => edit(aks, 'sa.yaml', (s) => (annotated ? s : unannotated(s)) + manager).map((f) => ({ ...f, path: `${folder}/${f.path}` }));
+    const rf106 = (files: InputFile[]) => doctor(files).findings.filter((f) => f.code === 'RF106').map((f) => f.path);
+    // Only staging's ServiceAccount names an identity: prod's Deployment needs no label (no false RF106 at prod).
+    expect(rf106([...deployment('prod', false), ...deployment('staging', true)])).toEqual(['staging/sa.yaml:27:7']);
+    // Only prod's does: its missing label is said though staging's copy, read last, names none.
+    expect(rf106([...deployment('prod', true), ...deployment('staging', false)])).toEqual(['prod/sa.yaml:27:7']);
+  });
 });

@@ -79,7 +79,9 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
     const ns = o.value.metadata.namespace ?? 'default';
     const named = get(template, 'spec', 'serviceAccountName');
     const saName = typeof named === 'string' && named !== '' ? named : 'default';
-    if (typeof accounts.get(`${ns}/${saName}`)?.value.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION] !== 'string') continue;
+    // The ServiceAccount of its own deployment (two given together may both have gitlab-runner/gitlab-runner).
+    const own = every.filter(([k, sa]) => k === `${ns}/${saName}` && inferred.together(o, sa)).at(-1)?.[1];
+    if (typeof own?.value.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION] !== 'string') continue;
     if (get(template, 'metadata', 'labels', AZURE_USE_LABEL) === 'true') continue;
     out.push(finding('RF106', o.origin, ['spec', 'template', 'metadata'], `${o.value.kind} ${ns}/${o.value.metadata.name} runs gitlab-runner as ${saName}, which names a managed identity, but its pod template is not labelled ${AZURE_USE_LABEL}: "true": the webhook injects no token, so the manager cannot sign cache URLs`, { fix: `add the label ${AZURE_USE_LABEL}: "true" to spec.template.metadata.labels` }));
   }

@@ -85,6 +85,8 @@ export interface Inferred {
   chartServiceAccounts: ReadonlySet<string>;
   /** Names of service accounts a chart creates in a namespace not statically known (its helm_release's): they may exist in any namespace. */
   unplacedServiceAccounts: ReadonlySet<string>;
+  /** Whether two Kubernetes objects of the files are of one deployment (two given together may reuse names: kubernetesOwners). */
+  together(a: Located<K8sObject>, b: Located<K8sObject>): boolean;
 }
 
 /** Where each reference the chain proof checks is written in the user's files. */
@@ -248,6 +250,8 @@ interface KubernetesOwners {
   ownCopy(a: Chain, b: Chain): Located<K8sObject> | undefined;
   /** Whether copies of an object tell the two chains apart (two deployments). */
   apart(a: Chain, b: Chain): boolean;
+  /** Whether two objects are of one deployment: a chain they both belong to (with no chain, yes). */
+  together(a: Located<K8sObject>, b: Located<K8sObject>): boolean;
 }
 
 /**
@@ -306,6 +310,7 @@ function kubernetesOwners(objects: readonly Located<K8sObject>[], chains: readon
   return {
     has: (chain, o) => owners.get(o)?.has(chain) ?? true,
     apart,
+    together: (a, b) => chains.length === 0 || chains.some((c) => (owners.get(a)?.has(c) ?? true) && (owners.get(b)?.has(c) ?? true)),
     ownCopy: (a, b) => {
       const own = telling.filter(([, c]) => c.candidates.includes(b) && c.owners.has(a) && !c.owners.has(b)).map(([o]) => o);
       return own.find((o) => o.value.kind === 'ServiceAccount' && o.value.metadata.name === a.managerSa) ?? own[0];
@@ -968,7 +973,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
   const chartServiceAccounts = new Set(chains.filter((c) => c.chartCreatesSa).map((c) => saKey(c.namespace, c.managerSa)));
-  return { intent, docs, runnerOrigins, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts };
+  return { intent, docs, runnerOrigins, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts, together: (a, b) => owners.together(a, b) };
 }
 
 /**

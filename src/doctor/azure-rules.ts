@@ -26,14 +26,26 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
   const az = inferred.azure;
   const facts = azureFacts({ artifacts: [], runners: new Map(), terraformAzure: az.root });
   if (!facts) return out;
-  // Service accounts: the objects given, and those the chart creates from its values.
+  // Service accounts: the objects given, and those the chart creates from its values. `every`
+  // keeps each copy (two deployments given together may both have gitlab-runner/deployer): each
+  // copy's annotation is checked below, not only the one read last.
   const accounts = new Map<string, Located<K8sObject>>();
-  for (const o of ev.kubernetes) if (o.value.kind === 'ServiceAccount') accounts.set(`${o.value.metadata.namespace ?? 'default'}/${o.value.metadata.name}`, o);
+  const every: [string, Located<K8sObject>][] = [];
+  for (const o of ev.kubernetes) {
+    if (o.value.kind !== 'ServiceAccount') continue;
+    const k = `${o.value.metadata.namespace ?? 'default'}/${o.value.metadata.name}`;
+    accounts.set(k, o);
+    every.push([k, o]);
+  }
   for (const r of inferred.intent.runners) {
     const sa = inferred.docs.runners.get(r.name)?.manifests.find((m) => m.kind === 'ServiceAccount' && m.metadata.name === r.kubernetes?.managerServiceAccount && m.metadata.namespace === r.kubernetes.namespace);
     const origin = inferred.runnerOrigins.get(r.index);
     const k = `${r.kubernetes?.namespace ?? ''}/${r.kubernetes?.managerServiceAccount ?? ''}`;
-    if (sa && origin && !accounts.has(k)) accounts.set(k, { value: sa, origin: { ...origin, path: [...origin.path, 'serviceAccount'] } });
+    if (sa && origin && !accounts.has(k)) {
+      const made = { value: sa, origin: { ...origin, path: [...origin.path, 'serviceAccount'] } };
+      accounts.set(k, made);
+      every.push([k, made]);
+    }
   }
   const namespaces = new Set(ev.kubernetes.map((o) => o.value.metadata.namespace ?? (o.value.kind === 'Namespace' ? o.value.metadata.name : 'default')));
   const credentialOrigin = (key: string) => az.origins.get(`azurerm_federated_identity_credential.${key}`);
@@ -67,13 +79,15 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
     const ns = o.value.metadata.namespace ?? 'default';
     const named = get(template, 'spec', 'serviceAccountName');
     const saName = typeof named === 'string' && named !== '' ? named : 'default';
-    if (typeof accounts.get(`${ns}/${saName}`)?.value.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION] !== 'string') continue;
+    // The ServiceAccount of its own deployment (two given together may both have gitlab-runner/gitlab-runner).
+    const own = every.filter(([k, sa]) => k === `${ns}/${saName}` && inferred.together(o, sa)).at(-1)?.[1];
+    if (typeof own?.value.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION] !== 'string') continue;
     if (get(template, 'metadata', 'labels', AZURE_USE_LABEL) === 'true') continue;
     out.push(finding('RF106', o.origin, ['spec', 'template', 'metadata'], `${o.value.kind} ${ns}/${o.value.metadata.name} runs gitlab-runner as ${saName}, which names a managed identity, but its pod template is not labelled ${AZURE_USE_LABEL}: "true": the webhook injects no token, so the manager cannot sign cache URLs`, { fix: `add the label ${AZURE_USE_LABEL}: "true" to spec.template.metadata.labels` }));
   }
 
   // Service account → managed identity → a credential for that service account.
-  for (const [key, o] of accounts) {
+  for (const [key, o] of every) {
     const value = o.value.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
     if (typeof value !== 'string' || value === '') continue;
     const at = { ...o.origin, path: [...o.origin.path, 'metadata', 'annotations', AZURE_CLIENT_ID_ANNOTATION] };

@@ -85,6 +85,8 @@ export interface Inferred {
   chartServiceAccounts: ReadonlySet<string>;
   /** Names of service accounts a chart creates in a namespace not statically known (its helm_release's): they may exist in any namespace. */
   unplacedServiceAccounts: ReadonlySet<string>;
+  /** Whether two Kubernetes objects of the files are of one deployment (two given together may reuse names: kubernetesOwners). */
+  together(a: Located<K8sObject>, b: Located<K8sObject>): boolean;
 }
 
 /** Where each reference the chain proof checks is written in the user's files. */
@@ -163,12 +165,12 @@ function managerPodSecurity(o: Located<K8sObject> & { address?: string }, pod: R
  * `items` entry writes as `config.toml`. Its origin is that key of the ConfigMap's data, so findings
  * about a setting point at its line there (a YAML literal block, an HCL heredoc).
  */
-function mountedConfigToml(pod: Record<string, unknown>, container: Record<string, unknown>, namespace: string, configMaps: ReadonlyMap<string, Located<K8sObject> & { address?: string }>): { text: string; origin: Origin; key: string; name: string; written: string } | undefined {
+function mountedConfigToml(pod: Record<string, unknown>, container: Record<string, unknown>, namespace: string, configMapOf: (name: string) => (Located<K8sObject> & { address?: string }) | undefined): { text: string; origin: Origin; key: string; name: string; written: string } | undefined {
   const mounts = new Set((Array.isArray(container.volumeMounts) ? container.volumeMounts : []).map((m) => get(m, 'name')).filter((n): n is string => typeof n === 'string'));
   for (const v of Array.isArray(pod.volumes) ? pod.volumes : []) {
     const cmName = str(get(v, 'configMap', 'name'));
     if (!cmName || !mounts.has(String(get(v, 'name')))) continue;
-    const cm = configMaps.get(saKey(namespace, cmName));
+    const cm = configMapOf(cmName);
     if (!cm) continue;
     const items = get(v, 'configMap', 'items');
     const key = Array.isArray(items) && items.length > 0 ? str(get(items.find((i) => get(i, 'path') === 'config.toml'), 'key')) : 'config.toml';
@@ -246,6 +248,10 @@ interface KubernetesOwners {
   has(chain: Chain, o: Located<K8sObject>): boolean;
   /** An object `a` has a copy of and `b` another (so the two are of two deployments), preferring a's manager's ServiceAccount. */
   ownCopy(a: Chain, b: Chain): Located<K8sObject> | undefined;
+  /** Whether copies of an object tell the two chains apart (two deployments). */
+  apart(a: Chain, b: Chain): boolean;
+  /** Whether two objects are of one deployment: a chain they both belong to (with no chain, yes). */
+  together(a: Located<K8sObject>, b: Located<K8sObject>): boolean;
 }
 
 /**
@@ -303,6 +309,8 @@ function kubernetesOwners(objects: readonly Located<K8sObject>[], chains: readon
   }
   return {
     has: (chain, o) => owners.get(o)?.has(chain) ?? true,
+    apart,
+    together: (a, b) => chains.length === 0 || chains.some((c) => (owners.get(a)?.has(c) ?? true) && (owners.get(b)?.has(c) ?? true)),
     ownCopy: (a, b) => {
       const own = telling.filter(([, c]) => c.candidates.includes(b) && c.owners.has(a) && !c.owners.has(b)).map(([o]) => o);
       return own.find((o) => o.value.kind === 'ServiceAccount' && o.value.metadata.name === a.managerSa) ?? own[0];
@@ -408,9 +416,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (chartToml) chain.chartToml = chartToml;
     chains.push(chain);
   }
-  // ConfigMaps by namespace/name, once: a manager workload's config.toml may be one of their keys.
-  const configMaps = new Map<string, Located<K8sObject> & { address?: string }>();
-  for (const o of ev.kubernetes) if (o.value.kind === 'ConfigMap') configMaps.set(saKey(o.value.metadata.namespace ?? 'default', o.value.metadata.name), o);
+  // Manager workloads (no chart). One whose namespace and service account are a chain's already is
+  // that chain (a chart's values and its rendered Deployment), unless the objects the files repeat
+  // tell the two apart (kubernetesOwners: each in its own deployment's folder).
+  const workloads: { chain: Chain; pod: Record<string, unknown>; container: Record<string, unknown>; index: number }[] = [];
   for (const o of ev.kubernetes) {
     const pod = podSpecOf(o.value);
     if (!pod) continue;
@@ -419,12 +428,30 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (!runnerContainer) continue;
     const ns = o.value.metadata.namespace ?? 'default';
     const sa = str(pod.serviceAccountName) ?? str(pod.serviceAccount) ?? 'default';
-    if (chains.some((c) => c.namespace === ns && c.managerSa === sa)) continue;
     const labels = (o.value.metadata.labels ?? {});
     const chain: Chain = { name: chainName(labels, o.origin, ns), namespace: ns, managerSa: sa, origin: o.origin, chartCreatesSa: false, podLabels: labels, workload: { object: o } };
-    const podSecurity = managerPodSecurity(o, pod, runnerContainer, containers.indexOf(runnerContainer));
+    workloads.push({ chain, pod, container: runnerContainer, index: containers.indexOf(runnerContainer) });
+  }
+  // Token Secrets Terraform creates, as objects of their file, so they belong to a deployment as manifests do.
+  const tfSecrets = terraformSecrets(ev, root);
+  const k8sAndSecrets = [...ev.kubernetes, ...tfSecrets.values()];
+  const tentative = workloads.length > 0 ? kubernetesOwners(k8sAndSecrets, [...chains, ...workloads.map((w) => w.chain)]) : undefined;
+  const managerWorkloads: typeof workloads = [];
+  for (const w of workloads) {
+    const { chain } = w;
+    if (chains.some((c) => c.namespace === chain.namespace && c.managerSa === chain.managerSa && !tentative!.apart(c, chain))) continue;
+    const podSecurity = managerPodSecurity(chain.workload!.object, w.pod, w.container, w.index);
     if (podSecurity) findings.push(podSecurity);
-    const mounted = mountedConfigToml(pod, runnerContainer, ns, configMaps);
+    chains.push(chain);
+    managerWorkloads.push(w);
+  }
+  // Two deployments given together may reuse names: each object belongs to the chains of its own (kubernetesOwners).
+  const owners = kubernetesOwners(k8sAndSecrets, chains);
+  const ofChain = (chain: Chain, o: Located<K8sObject>): boolean => owners.has(chain, o);
+  // A manager workload's config.toml is a key of a ConfigMap of its namespace: its own deployment's.
+  for (const { chain, pod, container } of managerWorkloads) {
+    const configMapOf = (name: string) => ev.kubernetes.filter((o) => o.value.kind === 'ConfigMap' && (o.value.metadata.namespace ?? 'default') === chain.namespace && o.value.metadata.name === name && ofChain(chain, o)).at(-1);
+    const mounted = mountedConfigToml(pod, container, chain.namespace, configMapOf);
     if (mounted) {
       try {
         chain.configToml = { value: parseToml(mounted.text), origin: mounted.origin };
@@ -433,7 +460,6 @@ export function inferDeployment(ev: Evidence): Inferred {
         findings.push(finding('RF901', formatPosition(originAt(mounted.origin)), `${mounted.name}: ${mounted.key} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: `fix the config.toml in ${mounted.name}` }));
       }
     }
-    chains.push(chain);
   }
   // 2. Standalone config.toml files join the manager in their namespace; one whose namespace the
   // chart's runners.config does not share joins the chart runner named as its folder
@@ -455,9 +481,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (n > 0) c.name = `${c.name}-${n + 1}`;
   }
 
-  // Two deployments given together may reuse names: each object belongs to the chains of its own (kubernetesOwners).
-  const owners = kubernetesOwners(ev.kubernetes, chains);
-  const ofChain = (chain: Chain, o: Located<K8sObject>): boolean => owners.has(chain, o);
+  /** A document creating a Secret belongs to the chains of its deployment (one not read as an object: every chain's). */
+  const ofCreator = (chain: Chain, c: SecretCreator): boolean => c.object === undefined || ofChain(chain, c.object);
   const ownCopy = (a: Chain, b: Chain): Located<K8sObject> | undefined => owners.ownCopy(a, b);
   /** The chain's objects of its namespace (its Namespace object included). */
   const chainObjects = (chain: Chain): Located<K8sObject>[] => ev.kubernetes.filter((o) => namespaceOf(o.value) === chain.namespace && ofChain(chain, o));
@@ -552,7 +577,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const cacheOrigins = new Map<number, Origin>();
   const clusterOrigins = new Map<number, Origin>();
   const summaries = new Map<string, string[]>();
-  let secrets: Map<unknown, Record<string, unknown>[]> | undefined;
+  let secrets: ReturnType<typeof secretsByNamespace> | undefined;
   // Inferred runners differ in their cluster and GitLab settings only: the rest of the spec (its
   // defaults) is parsed once per cluster, the GitLab settings per runner (the schema checks no field against another).
   const specOfCluster = new Map<string, IntentRunner['spec']>();
@@ -790,12 +815,12 @@ export function inferDeployment(ev: Evidence): Inferred {
     const cacheRef = read?.ref;
     if (read) summary.push(read.summary);
 
-    const registration = gitlabSettings(root, (secrets ??= secretsByNamespace(root)), chain);
+    const registration = gitlabSettings(root, (secrets ??= secretsByNamespace(root, tfSecrets)), chain, (o) => ofChain(chain, o));
     const gitlab = registration.settings;
     const spec = runnerSpec(cluster.name, gitlab);
     const secretName = str(get(chain.values?.value, 'runners', 'secret'));
-    const creators = secretName !== undefined && chain.values ? (allCreators ??= secretCreators(ev, root)) : undefined;
-    const created = creators?.some((c) => c.namespace === chain.namespace && c.name === secretName) === true;
+    const creators = secretName !== undefined && chain.values ? (allCreators ??= secretCreators(ev, root, tfSecrets)) : undefined;
+    const created = creators?.some((c) => c.namespace === chain.namespace && c.name === secretName && ofCreator(chain, c)) === true;
     let registrationUnknown: string | undefined;
     if (registration.via === undefined) {
       if (created) {
@@ -872,7 +897,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       const there = chains.filter((c) => c.namespace === ns);
       return there.length > 0 && there.every((c) => chainClusters.has(c) && chainClusters.get(c) !== cluster);
     };
-    const mine = (allCreators ?? []).filter((c) => c.unresolved || !elsewhere(c.namespace));
+    const mine = (allCreators ?? []).filter((c) => (c.unresolved || !elsewhere(c.namespace)) && ofCreator(chain, c));
     if (mine.length === 0 || mine.some((c) => c.unresolved)) continue;
     const list = mine.map((c) => `${c.by} (${c.namespace}/${c.name})`).join(', ');
     findings.push(finding('RF904', formatPosition(originAt(chain.values!.origin, 'runners', 'secret')), `runner ${chain.name}: the chart's token Secret ${chain.namespace}/${secretName} (runners.secret) is not created by any document given; Secrets are created by ${list.length > 300 ? `${list.slice(0, 300)}…` : list}: the manager has no runner token, and how the runner is registered is not shown`, { received: secretName, fix: `create Secret ${chain.namespace}/${secretName} with the runner token (kubernetes_secret_v1 of the GitLab root, or a manifest), or name an existing Secret in runners.secret` }));
@@ -948,7 +973,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
   const chartServiceAccounts = new Set(chains.filter((c) => c.chartCreatesSa).map((c) => saKey(c.namespace, c.managerSa)));
-  return { intent, docs, runnerOrigins, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts };
+  return { intent, docs, runnerOrigins, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts, together: (a, b) => owners.together(a, b) };
 }
 
 /**
@@ -1002,8 +1027,8 @@ function shownToml(path: TomlPath, v: unknown): string {
  * How the runner is registered, where Terraform registers it (gitlab_user_runner, through the
  * Secret the chart mounts): `via` names it; undefined: the registration is unknown (not shown).
  */
-function gitlabSettings(root: TerraformRoot, secretsByNamespace: Map<unknown, Record<string, unknown>[]>, chain: Chain): { settings: Record<string, unknown>; via?: string } {
-  const secret = secretsByNamespace.get(chain.namespace)?.find((b) => chain.values === undefined || get(b, 'metadata', 'name') === get(chain.values.value, 'runners', 'secret'));
+function gitlabSettings(root: TerraformRoot, secrets: ReturnType<typeof secretsByNamespace>, chain: Chain, ofChain: (o: Located<K8sObject>) => boolean): { settings: Record<string, unknown>; via?: string } {
+  const secret = secrets.get(chain.namespace)?.find((x) => (x.object === undefined || ofChain(x.object)) && (chain.values === undefined || get(x.body, 'metadata', 'name') === get(chain.values.value, 'runners', 'secret')))?.body;
   const tokenRef = secret ? /\$\{gitlab_user_runner\.([A-Za-z0-9_-]+)\.token\}/.exec(String(get(secret, 'data', 'runner-token')))?.[1] : undefined;
   const known = tokenRef !== undefined && root.resource.gitlab_user_runner?.[tokenRef] !== undefined;
   return { settings: gitlabSettingsOf(root, tokenRef), ...(known ? { via: `gitlab_user_runner.${tokenRef}` } : {}) };
@@ -1014,42 +1039,73 @@ function gitlabSettings(root: TerraformRoot, secretsByNamespace: Map<unknown, Re
  * manifests, and objects that make a Secret (ExternalSecret, SealedSecret, a SecretProviderClass's
  * secretObjects). `unresolved`: its name or namespace is an expression the files do not resolve.
  */
-function secretCreators(ev: Evidence, root: TerraformRoot): { namespace: string; name: string; by: string; unresolved?: true }[] {
-  const out: { namespace: string; name: string; by: string; unresolved?: true }[] = [];
+function secretCreators(ev: Evidence, root: TerraformRoot, tfSecrets: ReadonlyMap<string, Located<K8sObject>>): SecretCreator[] {
+  const out: SecretCreator[] = [];
   for (const type of ['kubernetes_secret_v1', 'kubernetes_secret']) {
     for (const [key, b] of Object.entries(root.resource[type] ?? {})) {
       const meta = Array.isArray(b.metadata) ? (b.metadata as unknown[])[0] : b.metadata;
       const name = get(meta, 'name');
       const ns = get(meta, 'namespace') ?? 'default';
       const literal = typeof name === 'string' && typeof ns === 'string' && !name.includes('${') && !ns.includes('${');
-      out.push({ namespace: typeof ns === 'string' ? ns : '?', name: typeof name === 'string' ? name : '?', by: `${type}.${key}`, ...(literal ? {} : { unresolved: true as const }) });
+      const object = tfSecrets.get(`${type}.${key}`);
+      out.push({ namespace: typeof ns === 'string' ? ns : '?', name: typeof name === 'string' ? name : '?', by: `${type}.${key}`, ...(literal ? {} : { unresolved: true as const }), ...(object ? { object } : {}) });
     }
   }
   for (const o of ev.kubernetes) {
     const v = o.value;
     const ns = v.metadata.namespace ?? 'default';
-    if (v.kind === 'Secret') out.push({ namespace: ns, name: v.metadata.name, by: `Secret ${o.origin.source.path}` });
-    else if (v.kind === 'ExternalSecret') out.push({ namespace: ns, name: str(get(v, 'spec', 'target', 'name')) ?? v.metadata.name, by: `ExternalSecret ${v.metadata.name}` });
-    else if (v.kind === 'SealedSecret') out.push({ namespace: ns, name: str(get(v, 'spec', 'template', 'metadata', 'name')) ?? v.metadata.name, by: `SealedSecret ${v.metadata.name}` });
+    if (v.kind === 'Secret') out.push({ namespace: ns, name: v.metadata.name, by: `Secret ${o.origin.source.path}`, object: o });
+    else if (v.kind === 'ExternalSecret') out.push({ namespace: ns, name: str(get(v, 'spec', 'target', 'name')) ?? v.metadata.name, by: `ExternalSecret ${v.metadata.name}`, object: o });
+    else if (v.kind === 'SealedSecret') out.push({ namespace: ns, name: str(get(v, 'spec', 'template', 'metadata', 'name')) ?? v.metadata.name, by: `SealedSecret ${v.metadata.name}`, object: o });
     else if (v.kind === 'SecretProviderClass') {
       const objects = get(v, 'spec', 'secretObjects');
       for (const so of Array.isArray(objects) ? objects : []) {
         const name = str(get(so, 'secretName'));
-        if (name) out.push({ namespace: ns, name, by: `SecretProviderClass ${v.metadata.name}` });
+        if (name) out.push({ namespace: ns, name, by: `SecretProviderClass ${v.metadata.name}`, object: o });
       }
     }
   }
   return out;
 }
 
-/** The kubernetes_secret_v1 bodies of a root by their namespace, in the root's order. */
-function secretsByNamespace(root: TerraformRoot): Map<unknown, Record<string, unknown>[]> {
-  const out = new Map<unknown, Record<string, unknown>[]>();
-  for (const b of Object.values(root.resource.kubernetes_secret_v1 ?? {})) {
+/** A document that creates a Secret; `object`: the Kubernetes object (or the Terraform Secret as one) it is, which deployment it belongs to. */
+interface SecretCreator {
+  namespace: string;
+  name: string;
+  by: string;
+  unresolved?: true;
+  object?: Located<K8sObject>;
+}
+
+/**
+ * The Secrets Terraform creates (kubernetes_secret_v1, kubernetes_secret) whose namespace and name
+ * are literal, as Kubernetes objects at their resource's block, by address: so that two deployments
+ * given together, each creating its own token Secret of one name, are told apart as their manifests are.
+ */
+function terraformSecrets(ev: Evidence, root: TerraformRoot): Map<string, Located<K8sObject>> {
+  const out = new Map<string, Located<K8sObject>>();
+  for (const type of ['kubernetes_secret_v1', 'kubernetes_secret']) {
+    for (const [key, b] of Object.entries(root.resource[type] ?? {})) {
+      const meta = Array.isArray(b.metadata) ? (b.metadata as unknown[])[0] : b.metadata;
+      const name = get(meta, 'name');
+      const ns = get(meta, 'namespace') ?? 'default';
+      const origin = ev.terraform.origins.get(`${type}.${key}`);
+      if (typeof name !== 'string' || typeof ns !== 'string' || name.includes('${') || ns.includes('${') || !origin) continue;
+      out.set(`${type}.${key}`, { value: { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace: ns } }, origin });
+    }
+  }
+  return out;
+}
+
+/** The kubernetes_secret_v1 bodies of a root by their namespace, in the root's order, each with its object (terraformSecrets) where it has one. */
+function secretsByNamespace(root: TerraformRoot, tfSecrets: ReadonlyMap<string, Located<K8sObject>>): Map<unknown, { body: Record<string, unknown>; object?: Located<K8sObject> }[]> {
+  const out = new Map<unknown, { body: Record<string, unknown>; object?: Located<K8sObject> }[]>();
+  for (const [key, b] of Object.entries(root.resource.kubernetes_secret_v1 ?? {})) {
     const ns = get(b, 'metadata', 'namespace');
     let list = out.get(ns);
     if (!list) out.set(ns, (list = []));
-    list.push(b);
+    const object = tfSecrets.get(`kubernetes_secret_v1.${key}`);
+    list.push({ body: b, ...(object ? { object } : {}) });
   }
   return out;
 }

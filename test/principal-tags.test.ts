@@ -72,6 +72,8 @@ describe('doctor: attribute-based access control on the cache (aws:PrincipalTag)
     const r = run('s3-abac-principal-tag-mismatch');
     expect(r.findings.map((f) => `${f.code} ${f.path}`)).toEqual(['RF201 main.tf:181:12']);
     expect(r.findings[0]!.message).toContain('its own policies allow it, and a Deny of the bucket policy (aws_s3_bucket_policy.cache) refuses it');
+    // The fix names what the Deny asks of the role (its tag), not only the ARN exception.
+    expect(r.findings[0]!.fix).toContain('its condition tests aws:PrincipalTag/team: give the role that tag with the value the condition expects');
   });
 
   it('the tag the bucket policy tests set from a variable the files do not give: RF903 (not shown) at the role\'s tags, not RF201', () => {

@@ -520,13 +520,6 @@ function idTokensOverCache(docs: FleetDocuments, fleet: FleetIntent, cache: Reso
   return out;
 }
 
-/** The tag keys (lower-cased) of the aws:PrincipalTag/<key> conditions of a policy's Deny statements: what an ABAC Deny asks of its callers. */
-function denyTagKeys(policy: CompiledPolicy | undefined): string[] {
-  const keys = new Set<string>();
-  for (const s of policy?.statements ?? []) if (s.deny) for (const c of s.conditions) if (c.key.startsWith('aws:principaltag/')) keys.add(c.key.slice('aws:principaltag/'.length));
-  return [...keys].sort();
-}
-
 /** Probes: object keys and list prefixes that must (or must not) be reachable. */
 function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: ResolvedCache, runner: IntentRunner, runnerPath: string): Finding[] {
   const facts = awsFacts(docs);
@@ -602,7 +595,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       const deniedBy = policy !== undefined && s3Missing.length > 0 && kmsMissing.length === 0 && must.every(([a, r, c]) => decide(manager, a, r, c) !== 'implicit-deny' && evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(a, r, c)) === 'allow') ? bucketPolicy?.resource : undefined;
       out.push(
         deniedBy !== undefined
-          ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (${denyTagKeys(policy).length > 0 ? `its condition tests ${denyTagKeys(policy).map((k) => `aws:PrincipalTag/${k}`).join(', ')}: give the role that tag with the value the condition expects, or name its ARN in an aws:PrincipalArn condition` : 'for example name its ARN in the aws:PrincipalArn condition'}); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'resource', address: `${deniedBy}.policy` } })
+          ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (${(policy?.denyPrincipalTagKeys() ?? []).length > 0 ? `its condition tests ${policy!.denyPrincipalTagKeys().map((k) => `aws:PrincipalTag/${k}`).join(', ')}: give the role that tag with the value the condition expects, or name its ARN in an aws:PrincipalArn condition` : 'for example name its ARN in the aws:PrincipalArn condition'}); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'resource', address: `${deniedBy}.policy` } })
           : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}${kmsMissing.length > 0 ? ': the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download' : ''}`, { fix: `the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix${kmsMissing.length > 0 ? ', and kms:GenerateDataKey and kms:Decrypt on the key that encrypts the bucket' : ''}` }),
       );
     }

@@ -819,6 +819,13 @@ export class CompiledPolicy {
     return this.#principalTagKeys;
   }
 
+  /** The tag keys (lower-cased, sorted) of the `aws:PrincipalTag/<key>` conditions of its Deny statements: what an ABAC Deny asks of its callers. */
+  denyPrincipalTagKeys(): string[] {
+    const keys = new Set<string>();
+    for (const s of this.statements) if (s.deny) for (const c of s.conditions) if (c.key.startsWith(PRINCIPAL_TAG)) keys.add(c.key.slice(PRINCIPAL_TAG.length));
+    return [...keys].sort();
+  }
+
   /** Statements whose Action/NotAction covers `action` (memoised by the exact action string). */
   statementsFor(action: string): readonly CompiledStatement[] {
     if (action === this.lastAction) return this.lastStatements;

@@ -250,17 +250,36 @@ function tagValue(root: TerraformRoot, v: unknown): string | undefined {
 }
 
 /**
+ * The aws provider configuration a resource of the root uses: the one its `provider` argument names
+ * (`aws.<alias>`), else the one without an alias. Undefined when the root declares no such
+ * configuration (Terraform then uses an empty one: no default_tags, no region).
+ */
+export function awsProviderOf(root: TerraformRoot, body: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
+  const aws = root.provider?.aws;
+  const providers = (Array.isArray(aws) ? aws : aws !== undefined ? [aws] : []).map(asMap).filter((p) => p !== undefined);
+  const alias = typeof body.provider === 'string' && body.provider.startsWith('aws.') ? body.provider.slice(4) : undefined;
+  return providers.find((p) => (alias === undefined ? p.alias === undefined : p.alias === alias));
+}
+
+/**
+ * The tags a resource of the root gets from its provider's default_tags (awsProviderOf), by key as
+ * written, values as written ({} without any); undefined when they are not a literal map (which
+ * tags it gets is then not shown).
+ */
+export function providerDefaultTags(root: TerraformRoot, body: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
+  const provider = awsProviderOf(root, body);
+  const defaultTags = provider?.default_tags === undefined ? {} : asMap(firstOf(provider.default_tags));
+  return defaultTags === undefined ? undefined : defaultTags.tags === undefined ? {} : asMap(firstOf(defaultTags.tags));
+}
+
+/**
  * The tags of an aws_iam_role as AWS attaches them: the default_tags of the aws provider the
- * resource uses (its `provider` argument, else the one without an alias) under its own `tags`.
+ * resource uses (providerDefaultTags) under its own `tags`.
  * IAM keeps one tag per key whatever its case, so keys are compared lower-cased; two keys that
  * differ only in case (which IAM refuses in one request) leave that key unknown.
  */
 export function roleTags(root: TerraformRoot, body: Record<string, unknown>): RoleTags {
-  const providers = (Array.isArray(root.provider?.aws) ? root.provider.aws : root.provider?.aws !== undefined ? [root.provider.aws] : []).map(asMap).filter((p) => p !== undefined);
-  const alias = typeof body.provider === 'string' && body.provider.startsWith('aws.') ? body.provider.slice(4) : undefined;
-  const provider = providers.find((p) => (alias === undefined ? p.alias === undefined : p.alias === alias));
-  const defaultTags = provider?.default_tags === undefined ? {} : asMap(firstOf(provider.default_tags));
-  const defaults = defaultTags === undefined ? undefined : defaultTags.tags === undefined ? {} : asMap(firstOf(defaultTags.tags));
+  const defaults = providerDefaultTags(root, body);
   const own = body.tags === undefined || body.tags === null ? {} : asMap(body.tags);
   const tags: Record<string, string> = {};
   const unknownTags = new Set<string>();

@@ -247,6 +247,30 @@ describe('plan: a grant keyed on the caller\'s tags counts for the roles that ca
   });
 });
 
+describe('doctor: a role made in a module gets the default_tags of the provider its call maps', () => {
+  /** s3-abac-principal-tag-sound with the manager role made by a local module called with providers = { aws = aws.<alias> }. */
+  const inModule = (alias: string) =>
+    doctor(corpusFiles(join(CORPUS, 's3-abac-principal-tag-sound')).flatMap((f) => {
+      if (f.path !== 'main.tf') return [f];
+      const text = f.bytes.toString();
+      const start = text.indexOf('resource "aws_iam_role" "manager" {');
+      const end = text.indexOf('resource "aws_iam_role_policy" "manager_cache"');
+      const role = text.slice(start, end).replace('  tags = {\n    team = "ci"\n  }\n', '').replaceAll('${local.oidc}', 'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E').replace('"manager"', '"this"');
+      expect(role).not.toContain('team');
+      const main = text.slice(0, start).replace('provider "aws" {', 'provider "aws" {\n  alias  = "ci"\n  region = "eu-west-1"\n  default_tags {\n    tags = {\n      environment = "prod"\n      team        = "ci"\n    }\n  }\n}\n\nprovider "aws" {')
+        + `module "manager" {\n  source    = "./manager-role"\n  providers = {\n    aws = ${alias}\n  }\n}\n\n` + text.slice(end).replaceAll('aws_iam_role.manager.id', 'module.manager.name').replaceAll('aws_iam_role.manager.arn', 'module.manager.arn');
+      const module = `${role}output "name" {\n  value = aws_iam_role.this.name\n}\n\noutput "arn" {\n  value = aws_iam_role.this.arn\n}\n`;
+      return [{ ...f, bytes: Buffer.from(main) }, { path: 'manager-role/main.tf', bytes: Buffer.from(module) }];
+    }));
+
+  it('providers = { aws = aws.ci } (team = ci): the bucket policy spares the manager; mapped to the default provider (no team): RF201', () => {
+    const mapped = inModule('aws.ci');
+    expect(mapped.findings.map((f) => `${f.code} ${f.path}`)).toEqual([]);
+    expect(mapped.proofs.every((p) => p.holds)).toBe(true);
+    expect(inModule('aws').findings.map((f) => f.code)).toEqual(['RF201']);
+  });
+});
+
 describe('doctor: default_tags of the aws provider with a value only apply knows', () => {
   it('the tag stays unknown (not absent): RF903 at the role, not RF201', () => {
     const files = corpusFiles(join(CORPUS, 's3-abac-principal-tag-sound')).map((f) => {

@@ -182,6 +182,19 @@ describe('doctor --aws: EKS pod identity associations and access entries (fake; 
     expect(doctor(files).findings.some((f) => f.code === 'RF911')).toBe(true);
   });
 
+  it('the manager\'s policy keyed on the session tag EKS Pod Identity adds: granted; an association read live with disableSessionTags: RF201', async () => {
+    const keyed = (disableSessionTags: boolean) => {
+      const { port, files } = podIdentity();
+      const role = port.roles.get('runner-manager-pi')!;
+      const doc = role.inline.cache as { Statement: Record<string, unknown>[] };
+      role.inline.cache = { ...doc, Statement: doc.Statement.map((st) => ({ ...st, Condition: { ...(st.Condition as object | undefined), StringEquals: { 'aws:PrincipalTag/kubernetes-namespace': 'gitlab' } } })) };
+      port.clusters.get('devops')!.associations[1]!.disableSessionTags = disableSessionTags;
+      return doctorWithAws(files, port, { clusters: ['devops'] });
+    };
+    expect((await keyed(false)).findings.filter((f) => f.code === 'RF201')).toEqual([]);
+    expect((await keyed(true)).findings.filter((f) => f.code === 'RF201').map((f) => f.message)).toEqual([expect.stringContaining('role runner-manager-pi cannot s3:GetObject')]);
+  });
+
   it.each<[string, AccessPolicy | undefined, boolean]>([
     ['AmazonEKSClusterAdminPolicy, cluster scope', { policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy', accessScope: { type: 'cluster' } }, true],
     ['AmazonEKSAdminPolicy, cluster scope', { policyArn: 'arn:aws:eks::aws:cluster-access-policy/AmazonEKSAdminPolicy', accessScope: { type: 'cluster' } }, true],

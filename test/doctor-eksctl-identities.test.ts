@@ -69,6 +69,16 @@ describe('doctor: identities an eksctl ClusterConfig creates', () => {
     expect(other.findings.find((f) => f.code === 'RF911')?.message).toContain('the manager gitlab-runner/gitlab-runner has no cloud identity of its own');
   });
 
+  it('a permission policy keyed on the session tag EKS Pod Identity adds (aws:PrincipalTag/kubernetes-namespace): granted; with disableSessionTags the pods\' sessions carry none, RF201', () => {
+    const keyed = { ...CACHE_POLICY, Statement: CACHE_POLICY.Statement.map((st) => ({ ...st, Condition: { ...st.Condition, StringEquals: { 'aws:PrincipalTag/kubernetes-namespace': 'gitlab-runner' } } })) };
+    const pia = (extra: Record<string, unknown>) => ({ namespace: 'gitlab-runner', serviceAccountName: 'gitlab-runner', roleName: 'ci-manager', createServiceAccount: true, permissionPolicy: keyed, ...extra });
+    const tagged = doctor(files({ podIdentityAssociations: [pia({})] }));
+    expect(tagged.findings.filter((f) => f.code === 'RF201')).toEqual([]);
+    expect(tagged.proofs.find((p) => p.claim.startsWith('the manager reads and writes'))?.holds).toBe(true);
+    const untagged = doctor(files({ podIdentityAssociations: [pia({ disableSessionTags: true })] }));
+    expect(untagged.findings.filter((f) => f.code === 'RF201').map((f) => f.message)).toEqual([expect.stringContaining('role ci-manager cannot s3:GetObject')]);
+  });
+
   it('a policy ARN attached (AmazonS3FullAccess): the manager reaches every prefix (RF202)', () => {
     const r = doctor(files({ withOIDC: true, serviceAccounts: [irsa('gitlab-runner', { roleName: 'ci-manager', attachPolicyARNs: ['arn:aws:iam::aws:policy/AmazonS3FullAccess'] })] }));
     expect(r.findings.find((f) => f.code === 'RF202')?.message).toContain('role ci-manager reaches outside runner/');

@@ -6,10 +6,11 @@ import { doctor } from '../src/doctor/index.js';
 import { resolveFleet } from '../src/spec/resolve.js';
 import { emitFleet } from '../src/emit/index.js';
 import { fleetSchema } from '../src/spec/fleet.js';
-import { awsFacts, roleTags } from '../src/verify/aws-docs.js';
+import { awsFacts, roleTags, unshownPrincipalTags } from '../src/verify/aws-docs.js';
+import { compilePolicy } from '../src/verify/iam/evaluator.js';
 import type { TerraformRoot } from '../src/emit/artifacts.js';
 import { corpusFiles } from './helpers/doctor.js';
-import { planMutated } from './helpers/fleet.js';
+import { planExample, planMutated } from './helpers/fleet.js';
 
 /**
  * Tags of a role as AWS attaches them (the aws provider's default_tags under the role's own tags),
@@ -25,9 +26,17 @@ const root = (role: Record<string, unknown>, providers?: Record<string, unknown>
 });
 const tagsOf = (role: Record<string, unknown>, providers?: Record<string, unknown>[]) => {
   const t = root(role, providers);
-  const r = roleTags(t, t.resource.aws_iam_role!.r!);
+  const r = roleTags(t, t.resource.aws_iam_role!.r!, 'r');
   return { tags: r.tags, unknown: [...r.unknownTags].sort() };
 };
+/** roleTags of role `r` with these aws_eks_pod_identity_associations in the root. */
+const sessionTagsOf = (role: Record<string, unknown>, associations: Record<string, Record<string, unknown>>, providers?: Record<string, unknown>[]) => {
+  const t = root(role, providers);
+  t.resource.aws_eks_pod_identity_association = associations;
+  return roleTags(t, t.resource.aws_iam_role!.r!, 'r');
+};
+const association = (extra: Record<string, unknown> = {}) => ({ cluster_name: 'ci', namespace: 'gitlab', service_account: 'gitlab-runner', role_arn: '${aws_iam_role.r.arn}', ...extra });
+const PER_ASSOCIATION = ['eks-cluster-arn', 'kubernetes-pod-name', 'kubernetes-pod-uid'];
 
 describe('roleTags: what AWS attaches to a role', () => {
   it('the role\'s own tags under the default_tags of the provider without an alias (block or object form)', () => {
@@ -56,6 +65,55 @@ describe('roleTags: what AWS attaches to a role', () => {
   it('two keys that differ only in case (IAM keeps one tag per key whatever its case): that key is unknown', () => {
     expect(tagsOf({ tags: { Team: 'ci', team: 'platform', env: 'prod' } })).toEqual({ tags: { env: 'prod' }, unknown: ['team'] });
     expect(tagsOf({ tags: { team: 'ci' } }, [{ default_tags: { tags: { Team: 'all' } } }])).toEqual({ tags: {}, unknown: ['team'] });
+  });
+});
+
+describe('roleTags: the session tags EKS Pod Identity adds (a role an aws_eks_pod_identity_association binds)', () => {
+  it('cluster name, namespace and service account of the association; the cluster ARN and the pod\'s name and uid not shown', () => {
+    const r = sessionTagsOf({ tags: { team: 'ci' } }, { m: association() });
+    expect(r.tags).toEqual({ team: 'ci', 'eks-cluster-name': 'ci', 'kubernetes-namespace': 'gitlab', 'kubernetes-service-account': 'gitlab-runner' });
+    expect([...r.unknownTags].sort()).toEqual(PER_ASSOCIATION);
+    expect(r.sessionVia).toEqual(['aws_eks_pod_identity_association.m']);
+    // A literal role ARN names the role by its name.
+    expect(sessionTagsOf({}, { m: association({ role_arn: 'arn:aws:iam::111122223333:role/r' }) }).tags).toMatchObject({ 'kubernetes-namespace': 'gitlab' });
+    // A role no association binds (IRSA, another role's association): no session tags.
+    expect(sessionTagsOf({ tags: { team: 'ci' } }, { m: association({ role_arn: '${aws_iam_role.other.arn}' }) })).toEqual({ tags: { team: 'ci' }, unknownTags: new Set() });
+  });
+
+  it('a session tag overrides the role\'s tag of the same key, whatever its case', () => {
+    const r = sessionTagsOf({ tags: { 'Kubernetes-Namespace': 'legacy', 'kubernetes-pod-name': 'x' } }, { m: association() });
+    expect(r.tags).toEqual({ 'eks-cluster-name': 'ci', 'kubernetes-namespace': 'gitlab', 'kubernetes-service-account': 'gitlab-runner' });
+    expect([...r.unknownTags].sort()).toEqual(PER_ASSOCIATION);
+  });
+
+  it('the role\'s tags not shown (*) do not reach the session tags', () => {
+    const r = sessionTagsOf({ tags: '${var.tags}' }, { m: association() });
+    expect([...r.unknownTags].sort()).toEqual(['*', ...PER_ASSOCIATION]);
+    const policy = compilePolicy({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 's3:GetObject', Resource: '*', Condition: { StringEquals: { 'aws:PrincipalTag/kubernetes-namespace': 'gitlab', 'aws:PrincipalTag/team': 'ci', 'aws:PrincipalTag/kubernetes-pod-name': 'p' } } }] });
+    expect(unshownPrincipalTags(r, [policy])).toEqual(['kubernetes-pod-name', 'team']);
+  });
+
+  it('two associations of the role: a tag is shown only where both give it the same value', () => {
+    const r = sessionTagsOf({}, { a: association(), b: association({ namespace: 'other' }) });
+    expect(r.tags).toEqual({ 'eks-cluster-name': 'ci', 'kubernetes-service-account': 'gitlab-runner' });
+    expect([...r.unknownTags].sort()).toEqual([...PER_ASSOCIATION, 'kubernetes-namespace'].sort());
+  });
+
+  it('disable_session_tags: none when every association disables them; not shown when some do, or when the files do not show whether', () => {
+    expect(sessionTagsOf({ tags: { team: 'ci' } }, { m: association({ disable_session_tags: true }) })).toEqual({ tags: { team: 'ci' }, unknownTags: new Set() });
+    const mixed = sessionTagsOf({ tags: { 'kubernetes-namespace': 'gitlab' } }, { a: association(), b: association({ disable_session_tags: 'true' }) });
+    expect(mixed.tags).toEqual({});
+    expect(mixed.unknownTags).toEqual(new Set(['eks-cluster-arn', 'eks-cluster-name', 'kubernetes-namespace', 'kubernetes-service-account', 'kubernetes-pod-name', 'kubernetes-pod-uid']));
+    const unknown = sessionTagsOf({}, { m: association({ disable_session_tags: '${var.no_tags}' }) });
+    expect(unknown.tags).toEqual({});
+    expect(unknown.unknownTags.size).toBe(6);
+    expect(sessionTagsOf({}, { m: association({ disable_session_tags: false }) }).tags).toMatchObject({ 'kubernetes-namespace': 'gitlab' });
+  });
+
+  it('a value the association does not show (a variable) is not shown; a reference to a cluster of the root is its name', () => {
+    const r = sessionTagsOf({}, { m: association({ namespace: '${var.namespace}', cluster_name: '${aws_eks_cluster.main.name}' }) });
+    expect(r.tags).toEqual({ 'kubernetes-service-account': 'gitlab-runner' });
+    expect(r.unknownTags.has('kubernetes-namespace')).toBe(true);
   });
 });
 
@@ -98,6 +156,73 @@ describe('doctor: attribute-based access control on the cache (aws:PrincipalTag)
   });
 });
 
+describe('doctor: EKS Pod Identity session tags (aws:PrincipalTag/kubernetes-namespace …)', () => {
+  const run = (name: string) => doctor(corpusFiles(join(CORPUS, name)));
+
+  it('a bucket policy that spares only the runner\'s namespace and cluster: the manager reaches its cache, every proof holds; with the manager association\'s session tags disabled, RF201', () => {
+    const r = run('s3-abac-pod-identity-namespace-sound');
+    expect(r.findings).toEqual([]);
+    expect(r.proofs.every((p) => p.holds)).toBe(true);
+    // disable_session_tags = true: EKS Pod Identity adds none, so the namespace Deny refuses the manager.
+    const files = corpusFiles(join(CORPUS, 's3-abac-pod-identity-namespace-sound')).map((f) => {
+      if (f.path !== 'main.tf') return f;
+      const text = f.bytes.toString().replace('  service_account = "gitlab-runner"\n', '  service_account = "gitlab-runner"\n  disable_session_tags = true\n');
+      expect(text).toContain('disable_session_tags');
+      return { ...f, bytes: Buffer.from(text) };
+    });
+    expect(doctor(files).findings.map((f) => f.code)).toEqual(['RF201']);
+  });
+
+  it('the namespace the bucket policy spares is not the association\'s: RF201 at the bucket policy, the fix names the session tag values', () => {
+    const r = run('s3-abac-pod-identity-namespace-mismatch');
+    expect(r.findings.map((f) => `${f.code} ${f.path}`)).toEqual(['RF201 main.tf:171:12']);
+    expect(r.findings[0]!.fix).toContain('which EKS Pod Identity sets in the role\'s sessions from aws_eks_pod_identity_association.manager (eks-cluster-name = ci, kubernetes-namespace = gitlab), over any tag of the role of the same key: make the condition expect those values');
+  });
+
+  it('a bucket policy keyed on the pod\'s name: RF903 (not shown) at the bucket policy, the cache proofs not made', () => {
+    const r = run('s3-abac-pod-identity-namespace-pod-name');
+    expect(r.findings.map((f) => `${f.code} ${f.severity} ${f.path}`)).toEqual(['RF903 info main.tf:170:12']);
+    expect(r.findings[0]!.message).toContain('kubernetes-pod-name is a session tag EKS Pod Identity sets for each pod (aws_eks_pod_identity_association.manager), so no document shows its value');
+    expect(r.findings[0]!.fix).toContain('aws:PrincipalTag/kubernetes-namespace');
+    expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([expect.stringMatching(/^the manager reads and writes/), expect.stringMatching(/^jobs cannot reach/)]);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('roles and associations of the terraform-aws-modules/eks-pod-identity module: the session tags of its associations', () => {
+    const keyed = (namespace: string, associationExtra = '') =>
+      doctor(corpusFiles(join(CORPUS, 'eks-pod-identity-registry-module-sound')).map((f) => {
+        if (f.path !== 'main.tf') return f;
+        const text = f.bytes.toString()
+          .replace('      Condition = { Bool = { "aws:SecureTransport" = "false" } }\n    }]', `      Condition = { Bool = { "aws:SecureTransport" = "false" } }\n    }, {\n      Sid = "OnlyTheRunnerNamespace"\n      Effect = "Deny"\n      Principal = "*"\n      Action = "s3:*"\n      Resource = [aws_s3_bucket.cache.arn, "\${aws_s3_bucket.cache.arn}/*"]\n      Condition = { StringNotEquals = { "aws:PrincipalTag/kubernetes-namespace" = "${namespace}" } }\n    }]`)
+          .replace('      service_account = "gitlab-runner"\n', `      service_account = "gitlab-runner"\n${associationExtra}`);
+        expect(text).toContain('OnlyTheRunnerNamespace');
+        return { ...f, bytes: Buffer.from(text) };
+      }));
+    const expected = JSON.parse(readFileSync(join(CORPUS, 'eks-pod-identity-registry-module-sound', 'expected.json'), 'utf8')) as { findings: { code: string }[] };
+    const sound = keyed('gitlab-runner');
+    expect(sound.findings.filter((f) => f.severity !== 'info').map((f) => f.code)).toEqual(expected.findings.map((f) => f.code));
+    expect(sound.proofs.find((p) => p.claim.startsWith('the manager reads and writes'))?.holds).toBe(true);
+    expect(keyed('gitlab').findings.filter((f) => f.code === 'RF201')).toHaveLength(1);
+    // The module passes disable_session_tags of an association through.
+    expect(keyed('gitlab-runner', '      disable_session_tags = true\n').findings.filter((f) => f.code === 'RF201')).toHaveLength(1);
+  });
+});
+
+describe('generated Pod Identity fleets: the roles carry the session tags of their association', () => {
+  it('examples/eks-pod-identity: each runner role has the namespace, service account and cluster of its association', () => {
+    const r = planExample('eks-pod-identity');
+    expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    const spec = fleetSchema.parse(parse(readFileSync(join(import.meta.dirname, '..', 'examples', 'eks-pod-identity.yaml'), 'utf8')));
+    const { fleet } = resolveFleet(spec);
+    const facts = awsFacts(emitFleet(fleet))!;
+    const bound = [...facts.roles.values()].filter((role) => role.sessionTagKeys !== undefined);
+    expect(bound.length).toBeGreaterThan(0);
+    for (const role of bound) {
+      expect(role.tags).toMatchObject({ 'eks-cluster-name': 'apps-prod', 'kubernetes-namespace': expect.any(String) as unknown, 'kubernetes-service-account': expect.any(String) as unknown, 'managed-by': 'runner-fleet' });
+    }
+  });
+});
+
 describe('generated fleets: their roles carry the provider default_tags', () => {
   it('every AWS role of a synth output has the managed-by and fleet tags as principal tags', () => {
     const spec = fleetSchema.parse(parse(readFileSync(join(import.meta.dirname, '..', 'examples', 'ec2-docker.yaml'), 'utf8')));
@@ -119,6 +244,30 @@ describe('plan: a grant keyed on the caller\'s tags counts for the roles that ca
     expect(tagged.exitCode).toBe(1);
     // Another value: the condition does not hold for the role, which reads nothing.
     expect(grant('someone-else').findings.filter((f) => f.code === 'RF721')).toEqual([]);
+  });
+});
+
+describe('doctor: a role made in a module gets the default_tags of the provider its call maps', () => {
+  /** s3-abac-principal-tag-sound with the manager role made by a local module called with providers = { aws = aws.<alias> }. */
+  const inModule = (alias: string) =>
+    doctor(corpusFiles(join(CORPUS, 's3-abac-principal-tag-sound')).flatMap((f) => {
+      if (f.path !== 'main.tf') return [f];
+      const text = f.bytes.toString();
+      const start = text.indexOf('resource "aws_iam_role" "manager" {');
+      const end = text.indexOf('resource "aws_iam_role_policy" "manager_cache"');
+      const role = text.slice(start, end).replace('  tags = {\n    team = "ci"\n  }\n', '').replaceAll('${local.oidc}', 'oidc.eks.eu-west-1.amazonaws.com/id/EXAMPLED539D4633E53DE1B716D3041E').replace('"manager"', '"this"');
+      expect(role).not.toContain('team');
+      const main = text.slice(0, start).replace('provider "aws" {', 'provider "aws" {\n  alias  = "ci"\n  region = "eu-west-1"\n  default_tags {\n    tags = {\n      environment = "prod"\n      team        = "ci"\n    }\n  }\n}\n\nprovider "aws" {')
+        + `module "manager" {\n  source    = "./manager-role"\n  providers = {\n    aws = ${alias}\n  }\n}\n\n` + text.slice(end).replaceAll('aws_iam_role.manager.id', 'module.manager.name').replaceAll('aws_iam_role.manager.arn', 'module.manager.arn');
+      const module = `${role}output "name" {\n  value = aws_iam_role.this.name\n}\n\noutput "arn" {\n  value = aws_iam_role.this.arn\n}\n`;
+      return [{ ...f, bytes: Buffer.from(main) }, { path: 'manager-role/main.tf', bytes: Buffer.from(module) }];
+    }));
+
+  it('providers = { aws = aws.ci } (team = ci): the bucket policy spares the manager; mapped to the default provider (no team): RF201', () => {
+    const mapped = inModule('aws.ci');
+    expect(mapped.findings.map((f) => `${f.code} ${f.path}`)).toEqual([]);
+    expect(mapped.proofs.every((p) => p.holds)).toBe(true);
+    expect(inModule('aws').findings.map((f) => f.code)).toEqual(['RF201']);
   });
 });
 

@@ -292,6 +292,26 @@ describe('doctor: the tags a token parameter carries', () => {
     expect(rf721(r.findings).map((f) => f.message)).toEqual([expect.stringMatching(/acme-idt-infra \(aws_iam_role\.idt-infra\) can read the token of every runner under \/runner-fleet\/acme\/ .*: ssm:GetParameter;/)]);
     expect(claimOf(r.proofs, 'docker')?.holds).toBe(false);
   });
+
+  it("a parameter made with an aliased aws provider carries that provider's default_tags, not those of the provider without an alias", () => {
+    // Two providers: the fleet's (no alias; runner-fleet-fleet = acme) and one the token parameters are made with (team = tokens).
+    const grantOn = (tag: string, value: string) =>
+      doctor(damagedFiles('id-tokens-vm', 'terraform/aws/main.tf.json', (root) => {
+        (root.provider!.aws as Record<string, unknown>[]).push({ alias: 'tokens', region: 'eu-central-1', default_tags: { tags: { team: 'tokens' } } });
+        for (const b of Object.values(root.resource.aws_ssm_parameter ?? {})) b.provider = 'aws.tokens';
+        const p = root.resource.aws_iam_role_policy!['idt-infra']!;
+        const doc = JSON.parse(String(p.policy)) as { Statement: unknown[] };
+        doc.Statement.push({ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: '*', Condition: { StringEquals: { [`aws:ResourceTag/${tag}`]: value } } });
+        p.policy = JSON.stringify(doc);
+      }));
+    const tokens = grantOn('team', 'tokens');
+    expect(rf721(tokens.findings).map((f) => f.message)).toEqual([expect.stringMatching(/acme-idt-infra \(aws_iam_role\.idt-infra\) can read the token of runner docker \(its token parameter \/runner-fleet\/acme\/docker\/runner-token\): ssm:GetParameter;/)]);
+    expect(claimOf(tokens.proofs, 'docker')?.holds).toBe(false);
+    // The default provider's tag is not on these parameters: that grant reads none of them.
+    const fleet = grantOn('runner-fleet-fleet', 'acme');
+    expect(rf721(fleet.findings)).toEqual([]);
+    expect(claimOf(fleet.proofs, 'docker')?.holds).toBe(true);
+  });
 });
 
 /**

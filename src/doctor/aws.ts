@@ -188,7 +188,7 @@ export async function readAwsInto(ev: Evidence, port: AwsReadPort, opts: { clust
       const body = isObject(d) && isObject(d.association) ? d.association : undefined;
       if (!body) continue;
       const key = `aws_${cluster}_${String(a.associationId)}`.replace(/[^A-Za-z0-9_-]/g, '_');
-      const value = { cluster_name: cluster, namespace: body.namespace, service_account: body.serviceAccount, role_arn: body.roleArn, association_arn: body.associationArn };
+      const value = { cluster_name: cluster, namespace: body.namespace, service_account: body.serviceAccount, role_arn: body.roleArn, association_arn: body.associationArn, ...(typeof body.disableSessionTags === 'boolean' ? { disable_session_tags: body.disableSessionTags } : {}) };
       (tf.aws_eks_pod_identity_association ??= {})[key] = value;
       const origin = liveOrigin(`aws:eks:${cluster}/podidentityassociation/${String(a.associationId)}`, value);
       ev.terraform.origins.set(`aws_eks_pod_identity_association.${key}`, origin);

@@ -86,7 +86,8 @@ export function readEksctlIdentities(ev: Evidence, config: Record<string, unknow
       attachAll(ev, roleName, entry.permissionPolicyARNs, at('iam', 'podIdentityAssociations', i, 'permissionPolicyARNs'), `eksctl_${cluster}_pia_${i}`);
     }
     const key = `eksctl_${cluster}_${i}`;
-    (ev.terraform.resource.aws_eks_pod_identity_association ??= {})[key] = { cluster_name: cluster, namespace, service_account: name, role_arn: roleArn };
+    // disableSessionTags: EKS Pod Identity then adds no session tags to the role's sessions.
+    (ev.terraform.resource.aws_eks_pod_identity_association ??= {})[key] = { cluster_name: cluster, namespace, service_account: name, role_arn: roleArn, ...(typeof entry.disableSessionTags === 'boolean' ? { disable_session_tags: entry.disableSessionTags } : {}) };
     ev.terraform.origins.set(`aws_eks_pod_identity_association.${key}`, where);
     (ev.terraform.renamed ??= new Map()).set(`aws_eks_pod_identity_association.${key}`, `iam.podIdentityAssociations[${i}] of eksctl cluster ${cluster}`);
     if (entry.createServiceAccount === true) ev.kubernetes.push({ value: { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace } }, origin: where });

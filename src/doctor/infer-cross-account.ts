@@ -66,7 +66,7 @@ function jobMayAssume(root: TerraformRoot, roleName: string, target: string, pri
       return [];
     }
   });
-  return evaluatePolicies({ identity: compiled }, roleRequest(roleTags(root, body), principal, 'sts:AssumeRole', target)) === 'allow';
+  return evaluatePolicies({ identity: compiled }, roleRequest(roleTags(root, body, key), principal, 'sts:AssumeRole', target)) === 'allow';
 }
 
 export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: FleetIntent, idTokens: IdTokenIntent | undefined): { crossAccount?: CrossAccountIntent; accountRoots: Map<string, TerraformRoot> } {

@@ -20,6 +20,14 @@ export interface RoleTags {
    * default_tags are not a literal map). Left out of `tags`: a condition on them is never guessed.
    */
   unknownTags: ReadonlySet<string>;
+  /**
+   * Lower-cased keys of the session tags the role's sessions carry (EKS Pod Identity, for a role an
+   * aws_eks_pod_identity_association binds): they override the role's tags of the same key, so the
+   * role's `*` does not reach them; those whose value is not shown are in `unknownTags`.
+   */
+  sessionTagKeys?: ReadonlySet<string>;
+  /** The associations whose session tags these are (`aws_eks_pod_identity_association.<key>`). */
+  sessionVia?: readonly string[];
 }
 
 export interface RoleFacts extends RoleTags {
@@ -115,7 +123,7 @@ export function awsFacts(docs: FleetDocuments): AwsFacts | undefined {
   for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
     const name = String(body.name);
     const trust = read(String(body.assume_role_policy));
-    roles.set(name, { key, name, path: typeof body.path === 'string' ? body.path : '/', trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [], policiesVia: [], unknownPolicies: [], ...roleTags(root, body) });
+    roles.set(name, { key, name, path: typeof body.path === 'string' ? body.path : '/', trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [], policiesVia: [], unknownPolicies: [], ...roleTags(root, body, key) });
     roleKeys.set(key, name);
   }
   // Managed policies: a policy of this root, an AWS managed policy whose documented content is
@@ -250,17 +258,81 @@ function tagValue(root: TerraformRoot, v: unknown): string | undefined {
 }
 
 /**
- * The tags of an aws_iam_role as AWS attaches them: the default_tags of the aws provider the
- * resource uses (its `provider` argument, else the one without an alias) under its own `tags`.
- * IAM keeps one tag per key whatever its case, so keys are compared lower-cased; two keys that
- * differ only in case (which IAM refuses in one request) leave that key unknown.
+ * The aws provider configuration a resource of the root uses: the one its `provider` argument names
+ * (`aws.<alias>`), else the one without an alias. Undefined when the root declares no such
+ * configuration (Terraform then uses an empty one: no default_tags, no region).
  */
-export function roleTags(root: TerraformRoot, body: Record<string, unknown>): RoleTags {
-  const providers = (Array.isArray(root.provider?.aws) ? root.provider.aws : root.provider?.aws !== undefined ? [root.provider.aws] : []).map(asMap).filter((p) => p !== undefined);
+export function awsProviderOf(root: TerraformRoot, body: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
+  const aws = root.provider?.aws;
+  const providers = (Array.isArray(aws) ? aws : aws !== undefined ? [aws] : []).map(asMap).filter((p) => p !== undefined);
   const alias = typeof body.provider === 'string' && body.provider.startsWith('aws.') ? body.provider.slice(4) : undefined;
-  const provider = providers.find((p) => (alias === undefined ? p.alias === undefined : p.alias === alias));
+  return providers.find((p) => (alias === undefined ? p.alias === undefined : p.alias === alias));
+}
+
+/**
+ * The tags a resource of the root gets from its provider's default_tags (awsProviderOf), by key as
+ * written, values as written ({} without any); undefined when they are not a literal map (which
+ * tags it gets is then not shown).
+ */
+export function providerDefaultTags(root: TerraformRoot, body: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
+  const provider = awsProviderOf(root, body);
   const defaultTags = provider?.default_tags === undefined ? {} : asMap(firstOf(provider.default_tags));
-  const defaults = defaultTags === undefined ? undefined : defaultTags.tags === undefined ? {} : asMap(firstOf(defaultTags.tags));
+  return defaultTags === undefined ? undefined : defaultTags.tags === undefined ? {} : asMap(firstOf(defaultTags.tags));
+}
+
+/**
+ * The session tags EKS Pod Identity adds when it assumes a role for a pod (EKS User Guide, "List of
+ * session tags added by EKS Pod Identity"), unless the association disables them
+ * (`disable_session_tags`, hashicorp/aws 6.2.0 on). The pod's name and uid differ from pod to pod.
+ */
+export const POD_IDENTITY_SESSION_TAGS = ['eks-cluster-arn', 'eks-cluster-name', 'kubernetes-namespace', 'kubernetes-service-account', 'kubernetes-pod-name', 'kubernetes-pod-uid'] as const;
+/** Of POD_IDENTITY_SESSION_TAGS, those that differ from pod to pod: no document shows their value. */
+export const PER_POD_SESSION_TAGS: ReadonlySet<string> = new Set(['kubernetes-pod-name', 'kubernetes-pod-uid']);
+
+/** One association's sessions: the values of its session tags (undefined: not shown), `disabled`, or `unknown` (whether it adds them is not shown). */
+type Session = { via: string; tags: Readonly<Record<string, string | undefined>> } | { via: string; tags: 'disabled' | 'unknown' };
+
+const sessionIndexes = new WeakMap<TerraformRoot, Map<string, Session[]>>();
+
+/**
+ * The Pod Identity sessions of the root's roles, by `key:<role resource key>` (role_arn a reference
+ * to the role) or `name:<role name>` (a literal ARN), read once per root. The cluster's ARN is left
+ * not shown: the documents rarely show its account and region as AWS fills them.
+ */
+function podIdentitySessions(root: TerraformRoot): Map<string, Session[]> {
+  let index = sessionIndexes.get(root);
+  if (index) return index;
+  index = new Map();
+  for (const [key, b] of Object.entries(root.resource.aws_eks_pod_identity_association ?? {})) {
+    const ref = parseRef(b.role_arn);
+    const id = ref?.type === 'aws_iam_role' ? `key:${ref.name}` : typeof b.role_arn === 'string' && !b.role_arn.includes('${') ? `name:${b.role_arn.split('/').pop()!}` : undefined;
+    if (id === undefined) continue;
+    const via = `aws_eks_pod_identity_association.${key}`;
+    const off = b.disable_session_tags;
+    const session: Session =
+      off === true || off === 'true'
+        ? { via, tags: 'disabled' }
+        : off !== undefined && off !== null && off !== false && off !== 'false'
+          ? { via, tags: 'unknown' }
+          : { via, tags: { 'eks-cluster-name': tagValue(root, b.cluster_name), 'kubernetes-namespace': tagValue(root, b.namespace), 'kubernetes-service-account': tagValue(root, b.service_account) } };
+    index.set(id, [...(index.get(id) ?? []), session]);
+  }
+  sessionIndexes.set(root, index);
+  return index;
+}
+
+/**
+ * The tags of an aws_iam_role as AWS attaches them: the default_tags of the aws provider the
+ * resource uses (providerDefaultTags) under its own `tags`. IAM keeps one tag per key whatever its
+ * case, so keys are compared lower-cased; two keys that differ only in case (which IAM refuses in
+ * one request) leave that key unknown. A role that aws_eks_pod_identity_associations of the root bind
+ * (`key` is the role's resource key) has, in each session, the session tags EKS Pod Identity adds,
+ * which override its own tags of the same key ("Pass session tags in AWS STS"): a tag whose value
+ * is the same in every session is shown; one that differs between the associations, or that some
+ * association does not add, or per pod, is not.
+ */
+export function roleTags(root: TerraformRoot, body: Record<string, unknown>, key: string): RoleTags {
+  const defaults = providerDefaultTags(root, body);
   const own = body.tags === undefined || body.tags === null ? {} : asMap(body.tags);
   const tags: Record<string, string> = {};
   const unknownTags = new Set<string>();
@@ -276,7 +348,24 @@ export function roleTags(root: TerraformRoot, body: Record<string, unknown>): Ro
     if (value === undefined) unknownTags.add(lk);
     else tags[keys[0]!] = value;
   }
-  return { tags, unknownTags };
+  const all = sessionsOf(podIdentitySessions(root), key, body);
+  const sessions = all.filter((s) => s.tags !== 'disabled');
+  if (sessions.length === 0) return { tags, unknownTags };
+  for (const lk of POD_IDENTITY_SESSION_TAGS) {
+    for (const k of Object.keys(tags)) if (k.toLowerCase() === lk) delete tags[k];
+    unknownTags.delete(lk);
+    // Shown only when every session carries the one value (a session whose association disables its tags has the role's own).
+    const values = new Set(all.map((s) => (typeof s.tags === 'object' ? s.tags[lk] : undefined)));
+    const [value] = values;
+    if (values.size === 1 && value !== undefined) tags[lk] = value;
+    else unknownTags.add(lk);
+  }
+  return { tags, unknownTags, sessionTagKeys: new Set(POD_IDENTITY_SESSION_TAGS), sessionVia: sessions.map((s) => s.via) };
+}
+
+/** Every Pod Identity session of a role (by its resource key and, for a literal role_arn, its name), those whose tags are disabled too. */
+function sessionsOf(index: Map<string, Session[]>, key: string, body: Record<string, unknown>): Session[] {
+  return [...(index.get(`key:${key}`) ?? []), ...(typeof body.name === 'string' ? (index.get(`name:${body.name}`) ?? []) : [])];
 }
 
 /**
@@ -294,7 +383,7 @@ export function roleRequest(role: RoleTags, arn: string, action: string, resourc
 export function unshownPrincipalTags(role: RoleTags, policies: Iterable<CompiledPolicy>): string[] {
   if (role.unknownTags.size === 0) return [];
   const out = new Set<string>();
-  for (const p of policies) for (const k of p.principalTagKeys) if (role.unknownTags.has(k) || role.unknownTags.has('*')) out.add(k);
+  for (const p of policies) for (const k of p.principalTagKeys) if (role.unknownTags.has(k) || (role.unknownTags.has('*') && role.sessionTagKeys?.has(k) !== true)) out.add(k);
   return [...out].sort();
 }
 

@@ -22,7 +22,7 @@ export interface FakeAws {
   roles: Map<string, { trust: unknown; inline: Record<string, unknown>; attached: string[] }>;
   policies: Map<string, unknown>;
   oidcProviders: Map<string, { url: string; clientIds: string[] }>;
-  clusters: Map<string, { associations: { namespace: string; serviceAccount: string; roleArn: string }[]; accessEntries: Map<string, { policyArn: string; accessScope: { type: string; namespaces?: string[] } }[]> }>;
+  clusters: Map<string, { associations: { namespace: string; serviceAccount: string; roleArn: string; disableSessionTags?: boolean }[]; accessEntries: Map<string, { policyArn: string; accessScope: { type: string; namespaces?: string[] } }[]> }>;
   /** Operations that answer AccessDenied (as IAM and EKS do) or fail otherwise. */
   denied: Set<AwsReadOperation>;
   failing: Set<AwsReadOperation>;
@@ -88,7 +88,7 @@ export function fakeAws(account: string): FakeAws & AwsReadPort {
         const i = Number(String(input.associationId).slice(2));
         const a = c.associations[i];
         if (!a) throw new AwsReadError(op, 'not-found', 'ResourceNotFoundException');
-        return { association: { clusterName: input.clusterName, namespace: a.namespace, serviceAccount: a.serviceAccount, roleArn: a.roleArn, associationArn: `arn:aws:eks:eu-west-1:${account}:podidentityassociation/${String(input.clusterName)}/a-${i}`, associationId: input.associationId, tags: {}, createdAt: new Date(0), modifiedAt: new Date(0), disableSessionTags: false } };
+        return { association: { clusterName: input.clusterName, namespace: a.namespace, serviceAccount: a.serviceAccount, roleArn: a.roleArn, associationArn: `arn:aws:eks:eu-west-1:${account}:podidentityassociation/${String(input.clusterName)}/a-${i}`, associationId: input.associationId, tags: {}, createdAt: new Date(0), modifiedAt: new Date(0), disableSessionTags: a.disableSessionTags ?? false } };
       }
       case 'ListAccessEntries':
         return eksPage('accessEntries', [...cluster(op, input).accessEntries.keys()], input);

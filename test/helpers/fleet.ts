@@ -26,7 +26,7 @@ export function exampleFiles(name: string) {
 }
 
 /** A Terraform JSON root as the damage helpers see it. */
-export type DamagedRoot = { resource: Record<string, Record<string, Record<string, unknown>>> };
+export type DamagedRoot = { resource: Record<string, Record<string, Record<string, unknown>>>; provider?: Record<string, unknown> };
 
 /** What synth writes for an example, as the doctor's input files, with one JSON file changed by `change`. */
 export function damagedFiles(example: string, path: string, change: (root: DamagedRoot) => void): { path: string; bytes: Uint8Array }[] {

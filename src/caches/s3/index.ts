@@ -9,7 +9,7 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
 import { compilePolicy, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, KMS_KEY_STAND_IN, kmsKeyStandIn, parseRef, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
+import { awsFacts, KMS_KEY_STAND_IN, kmsKeyStandIn, parseRef, PER_POD_SESSION_TAGS, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 import { s3DoctorReader } from './doctor.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
@@ -559,6 +559,10 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   const grantedByBucket = (role: RoleFacts, requests: readonly FindingRequest[]): string | undefined =>
     bucketPolicy?.resource !== undefined && requests.length > 0 && requests.every((r) => evaluatePolicies({ identity: role.policiesCompiled }, callers.get(role)!.caller.derive(r.action, r.resource, r.context)) !== 'allow') ? bucketPolicy.resource : undefined;
 
+  // The document whose conditions test one of the caller's tag keys: the bucket policy first, else the first of the role's.
+  const testedBy = (role: RoleFacts, keys: readonly string[]): string | undefined =>
+    policy !== undefined && bucketPolicy?.resource !== undefined && keys.some((k) => policy.principalTagKeys.has(k)) ? `${bucketPolicy.resource}.policy` : role.policiesVia[role.policiesCompiled.findIndex((p) => keys.some((k) => p.principalTagKeys.has(k)))];
+
   if (!manager) {
     out.push(finding('RF201', cachePath, `the manager role of runner ${runner.name} is missing from terraform/aws/main.tf.json`, { fix: 'regenerate; this is a bug if it persists', deploymentFix: `give the Terraform of the manager role of runner ${runner.name}` }));
   } else {
@@ -589,13 +593,13 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       const unknown = manager.unknownPolicies.map((p) => p.arn);
       out.push(finding('RF903', cachePath, `whether role ${manager.name} can ${missing.join(', ')} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' }));
     } else if (unshownTags.length > 0) {
-      out.push(unshownTagsFinding(cachePath, manager, missing.length > 0 ? `can ${missing.join(', ')}` : `can read and write its cache in bucket ${spec.bucket}`, unshownTags));
+      out.push(unshownTagsFinding(cachePath, manager, missing.length > 0 ? `can ${missing.join(', ')}` : `can read and write its cache in bucket ${spec.bucket}`, unshownTags, testedBy(manager, unshownTags)));
     } else if (missing.length > 0) {
       // Allowed by the role's own policies and refused only by a Deny of the bucket policy: the bucket policy is what to fix.
       const deniedBy = policy !== undefined && s3Missing.length > 0 && kmsMissing.length === 0 && must.every(([a, r, c]) => decide(manager, a, r, c) !== 'implicit-deny' && evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(a, r, c)) === 'allow') ? bucketPolicy?.resource : undefined;
       out.push(
         deniedBy !== undefined
-          ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (${(policy?.denyPrincipalTagKeys() ?? []).length > 0 ? `its condition tests ${policy!.denyPrincipalTagKeys().map((k) => `aws:PrincipalTag/${k}`).join(', ')}: give the role that tag with the value the condition expects, or name its ARN in an aws:PrincipalArn condition` : 'for example name its ARN in the aws:PrincipalArn condition'}); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'resource', address: `${deniedBy}.policy` } })
+          ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (${denyTagAdvice(manager, policy?.denyPrincipalTagKeys() ?? [])}); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'resource', address: `${deniedBy}.policy` } })
           : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}${kmsMissing.length > 0 ? ': the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download' : ''}`, { fix: `the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix${kmsMissing.length > 0 ? ', and kms:GenerateDataKey and kms:Decrypt on the key that encrypts the bucket' : ''}` }),
       );
     }
@@ -660,18 +664,51 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       out.push(f);
     } else {
       const unshownTags = unshownPrincipalTags(jobs, policy ? [...jobs.policiesCompiled, policy] : jobs.policiesCompiled);
-      if (unshownTags.length > 0) out.push(unshownTagsFinding(`${runnerPath}.jobs.permissions.aws`, jobs, `can reach cache bucket ${spec.bucket}`, unshownTags));
+      if (unshownTags.length > 0) out.push(unshownTagsFinding(`${runnerPath}.jobs.permissions.aws`, jobs, `can reach cache bucket ${spec.bucket}`, unshownTags, testedBy(jobs, unshownTags)));
     }
   }
   return out;
 }
 
-/** RF903 for a decision that rests on tags of the role whose value the documents do not show (never guessed either way). */
-function unshownTagsFinding(path: string, role: RoleFacts, what: string, keys: readonly string[]): Finding {
+/**
+ * What to change so a Deny keyed on the caller's tags (`keys`, lower-cased) spares `role`: a tag of the
+ * role, or, for a session tag EKS Pod Identity sets (which overrides the role's own), the condition.
+ */
+function denyTagAdvice(role: RoleFacts, keys: readonly string[]): string {
+  if (keys.length === 0) return 'for example name its ARN in the aws:PrincipalArn condition';
+  const session = keys.filter((k) => role.sessionTagKeys?.has(k) === true);
+  const own = keys.filter((k) => role.sessionTagKeys?.has(k) !== true);
+  const shown = (k: string) => Object.entries(role.tags).find(([t]) => t.toLowerCase() === k);
+  const parts: string[] = [];
+  if (own.length > 0) parts.push(`its condition tests ${own.map((k) => `aws:PrincipalTag/${k}`).join(', ')}: give the role that tag with the value the condition expects`);
+  if (session.length > 0) {
+    const values = session.map((k) => shown(k)).filter((t) => t !== undefined).map(([k, v]) => `${k} = ${v}`);
+    parts.push(`its condition tests ${session.map((k) => `aws:PrincipalTag/${k}`).join(', ')}, which EKS Pod Identity sets in the role's sessions from ${(role.sessionVia ?? []).join(', ')}${values.length > 0 ? ` (${values.join(', ')})` : ''}, over any tag of the role of the same key: make the condition expect ${values.length === 1 ? 'that value' : 'those values'}`);
+  }
+  return `${parts.join('; ')}, or name its ARN in an aws:PrincipalArn condition`;
+}
+
+/**
+ * RF903 for a decision that rests on tags of the role whose value the documents do not show (never
+ * guessed either way). `testedBy`: the document whose condition tests them, where a tag no document
+ * can show (a session tag EKS Pod Identity sets per pod) is to be replaced.
+ */
+function unshownTagsFinding(path: string, role: RoleFacts, what: string, keys: readonly string[], testedBy: string | undefined): Finding {
   const all = role.unknownTags.has('*');
-  return finding('RF903', path, `whether role ${role.name} ${what} is not shown: the policies test aws:PrincipalTag/${keys.join(', aws:PrincipalTag/')}, and ${all ? 'the tags of the role (its tags, or the aws provider\'s default_tags)' : `the value of its tag ${keys.join(', ')}`} ${all || keys.length === 1 ? 'is' : 'are'} not in the documents`, {
-    fix: `make the role's tags statically known (literal values, or variables with a default, in tags of aws_iam_role.${role.key} or the aws provider's default_tags), or give \`terraform show -json\` of a plan`,
-    subject: { kind: 'resource', address: `aws_iam_role.${role.key}.tags` },
+  const session = keys.filter((k) => role.sessionTagKeys?.has(k) === true);
+  const own = keys.filter((k) => role.sessionTagKeys?.has(k) !== true);
+  const perPod = session.filter((k) => PER_POD_SESSION_TAGS.has(k));
+  const why: string[] = [];
+  if (own.length > 0) why.push(`${all ? 'the tags of the role (its tags, or the aws provider\'s default_tags)' : `the value of its tag ${own.join(', ')}`} ${all || own.length === 1 ? 'is' : 'are'} not in the documents`);
+  if (perPod.length > 0) why.push(`${perPod.join(', ')} ${perPod.length === 1 ? 'is a session tag' : 'are session tags'} EKS Pod Identity sets for each pod (${(role.sessionVia ?? []).join(', ')}), so no document shows ${perPod.length === 1 ? 'its' : 'their'} value`);
+  const other = session.filter((k) => !PER_POD_SESSION_TAGS.has(k));
+  if (other.length > 0) why.push(`the value of the session tag${other.length === 1 ? '' : 's'} ${other.join(', ')} that EKS Pod Identity sets (${(role.sessionVia ?? []).join(', ')}) is not shown as one value for every session of the role`);
+  const fix = own.length > 0
+    ? `make the role's tags statically known (literal values, or variables with a default, in tags of aws_iam_role.${role.key} or the aws provider's default_tags), or give \`terraform show -json\` of a plan`
+    : `condition on what each association fixes for its pods (aws:PrincipalTag/kubernetes-namespace, aws:PrincipalTag/kubernetes-service-account, aws:PrincipalTag/eks-cluster-name) or on the role's ARN (aws:PrincipalArn)${testedBy !== undefined ? ` in ${testedBy.replace(/\.policy$/, '')}` : ''}`;
+  return finding('RF903', path, `whether role ${role.name} ${what} is not shown: the policies test aws:PrincipalTag/${keys.join(', aws:PrincipalTag/')}, and ${why.join('; ')}`, {
+    fix,
+    subject: { kind: 'resource', address: own.length > 0 || testedBy === undefined ? `aws_iam_role.${role.key}.tags` : testedBy },
   });
 }
 

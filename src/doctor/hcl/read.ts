@@ -182,6 +182,20 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
  * provider block declares is RF916; in a root whose aws provider blocks were not given at all, it is
  * missing evidence (RF903).
  */
+/**
+ * A resource of a called module uses the root's provider configuration its calls map
+ * (`providers = { aws = aws.ci }`), not the one of its own `provider` argument's name: its stored
+ * `provider` becomes that configuration's name in the root (none for the unaliased one), which is
+ * what the readers of the root's providers (default_tags: providerDefaultTags) look up. A
+ * configuration declared inside a module (a legacy form) is left as written.
+ */
+function rootProviderOf(evaluator: ModuleEvaluator, model: Record<string, unknown>, written: Value | undefined): void {
+  const name = typeof written === 'string' ? written.replace(/^\$\{(.*)\}$/, '$1') : 'aws';
+  const ref = name === 'aws' || name.startsWith('aws.') ? evaluator.providers().get(name) : undefined;
+  if (ref?.name === 'aws') delete model.provider;
+  else if (ref?.name.startsWith('aws.') === true) model.provider = ref.name;
+}
+
 function awsAccountOf(ev: Evidence, evaluator: ModuleEvaluator, block: ConfigBlock, key: string, written: Value | undefined): void {
   const name = typeof written === 'string' ? written.replace(/^\$\{(.*)\}$/, '$1') : 'aws';
   if (name !== 'aws' && !name.startsWith('aws.')) return;
@@ -238,7 +252,9 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
           if (!tf.unknowns.has(key)) tf.unknowns.set(key, u.reason);
         }
         // Types and names are the user's: `resource "__proto__" "x"` must stay data.
-        setOwn(ownChild(tf[block.mode], block.type), name, toModel(body) as Record<string, unknown>);
+        const model = toModel(body) as Record<string, unknown>;
+        if (evaluator.scope.address !== '' && block.type.startsWith('aws_')) rootProviderOf(evaluator, model, body.provider);
+        setOwn(ownChild(tf[block.mode], block.type), name, model);
         tf.origins.set(key, block.origin);
         if (block.type.startsWith('aws_')) awsAccountOf(ev, evaluator, block, key, body.provider);
         if (evaluator.scope.call) (tf.moduleCalls ??= new Map()).set(key, evaluator.scope.call);

@@ -5,7 +5,7 @@ import type { TerraformRoot } from '../../emit/artifacts.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
 import { actionPatterns, compilePolicy, evaluate, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, kmsKeyStandIn, parseRef, roleArn, roleRequest, type RoleFacts } from '../../verify/aws-docs.js';
+import { awsFacts, kmsKeyStandIn, parseRef, providerDefaultTags, roleArn, roleRequest, type RoleFacts } from '../../verify/aws-docs.js';
 import { findBy } from '../../model/lookup.js';
 import { names, vmSpec } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
@@ -110,7 +110,7 @@ interface RunnerFacts {
   owner: string;
   /** The parameter's tags as condition keys. */
   tags: Record<string, string>;
-  /** The parameter carries tags of its own (beyond default_tags and the owner tag). */
+  /** The parameter carries tags the stand-in does not: its own (beyond default_tags and the owner tag), or another provider's default_tags. */
   ownTags: boolean;
   key: KeyOf;
 }
@@ -154,8 +154,6 @@ function asList<T>(v: T | T[] | undefined): T[] {
 function hasWildcard(s: string): boolean {
   return s.includes('*') || s.includes('?');
 }
-
-const first = (v: unknown): unknown => (Array.isArray(v) ? v[0] : v);
 
 /** A plain glob test (`*` and `?` match anything), as the evaluator matches Resource and StringLike. */
 function globMatches(pattern: string, s: string): boolean {
@@ -208,14 +206,6 @@ function literalTags(v: unknown): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [k, x] of Object.entries(isObject(v) ? v : {})) if (typeof x === 'string' && !x.includes('${')) out[k] = x;
   return out;
-}
-
-/** default_tags of the root's aws provider without an alias (the one an unaliased resource uses). */
-function defaultTags(root: TerraformRoot): Record<string, string> {
-  const providers = asList(root.provider?.aws as unknown[] | undefined).filter(isObject);
-  const main = providers.find((p) => p.alias === undefined) ?? providers[0];
-  const given = first(main?.default_tags);
-  return literalTags(isObject(given) ? first(given.tags) : undefined);
 }
 
 const WANTED = [...READ_ACTIONS, BY_PATH];
@@ -407,7 +397,10 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
   // Each runner's parameter as AWS sees it: its ARN, its tags, its key.
   const params = new Map<string, [string, Record<string, unknown>]>();
   for (const [k, b] of Object.entries(root.resource.aws_ssm_parameter ?? {})) if (typeof b.name === 'string') params.set(b.name, [k, b]);
-  const defaults = defaultTags(root);
+  // A parameter's tags: the default_tags of the provider it is made with (its own `provider`, else the one without an alias) under its own.
+  const defaultsOf = (body: Record<string, unknown>) => literalTags(providerDefaultTags(root, body));
+  // The stand-in (a parameter of no runner) as one made with the provider without an alias.
+  const standInDefaults = defaultsOf({});
   const roleArnOf = (key: string) => {
     const name = facts.roleKeys.get(key);
     const role = name !== undefined ? facts.roles.get(name) : undefined;
@@ -422,9 +415,11 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     const owner = `${fleet.name}/${r.name}`;
     const spec = tokenKey(fleet, r);
     const key = param && param[1].key_id !== undefined ? resolveKey(root, fleet, roleArnOf, `aws_ssm_parameter.${param[0]}.key_id`, param[1].key_id, keys) : spec !== undefined ? resolveKey(root, fleet, roleArnOf, '', spec, keys) : {};
-    runnerFacts.set(r.name, { name, arn: parameterArn(fleet, name), owner, tags: tagContext({ ...defaults, ...own, [OWNER_TAG]: owner }), ownTags: Object.keys(own).length > 0, key });
+    const defaults = defaultsOf(param?.[1] ?? {});
+    const otherDefaults = Object.keys(defaults).length !== Object.keys(standInDefaults).length || Object.entries(defaults).some(([k, v]) => standInDefaults[k] !== v);
+    runnerFacts.set(r.name, { name, arn: parameterArn(fleet, name), owner, tags: tagContext({ ...defaults, ...own, [OWNER_TAG]: owner }), ownTags: Object.keys(own).length > 0 || otherDefaults, key });
   }
-  const standInTags = tagContext({ ...defaults, [OWNER_TAG]: `${fleet.name}/${STAND_IN}` });
+  const standInTags = tagContext({ ...standInDefaults, [OWNER_TAG]: `${fleet.name}/${STAND_IN}` });
   const standInOwner = `${fleet.name}/${STAND_IN}`;
 
   const roles: Candidate[] = [];
@@ -614,6 +609,8 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
     return m?.cloud === 'aws' ? [m.roleName] : [];
   }));
   const said = new Set<Candidate>();
+  // Parameters whose tags are the stand-in's: a reader keyed on tags reads "every runner" only if there is one (else each runner's proof tries it).
+  const plain = [...t.runners.values()].some((r) => !r.ownTags);
   for (const key of fleetKeys(fleet, t)) {
     if (key?.policyUnknown !== undefined) {
       out.push({
@@ -626,7 +623,7 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
       });
     }
     for (const { candidate: c, actions } of wideReaders(fleet, t, key)) {
-      if (said.has(c) || managers.has(c.role.name)) continue;
+      if (said.has(c) || managers.has(c.role.name) || (!plain && t.tagged.has(c))) continue;
       said.add(c);
       out.push({
         code: 'RF721',
@@ -656,7 +653,8 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   const facts = t?.runners.get(runner.name);
   if (!t || !facts) return { findings: [], claim: claimOf(undefined, false), holds: false };
   const key = evaluatedKey(facts.key, fleet);
-  const wide = wideReaders(fleet, t, key).filter((w) => w.candidate.role.name !== managerRole);
+  // A wide reader that keys on tags reads this parameter only if its tags agree: where they differ from the stand-in's, it is tried below.
+  const wide = wideReaders(fleet, t, key).filter((w) => w.candidate.role.name !== managerRole && !(facts.ownTags && t.tagged.has(w.candidate)));
   const wideRoles = new Set(wide.map((w) => w.candidate));
   // Candidates that could name this parameter: its own job role, and the indexed grants.
   const arn = facts.arn;

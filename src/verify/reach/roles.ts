@@ -33,7 +33,7 @@ export function rootRoles(root: TerraformRoot): { roles: Map<string, RootRole>; 
   const unresolved: string[] = [];
   for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
     const trust = policyOfText(root, terraformSymbols(String(body.assume_role_policy)));
-    roles.set(String(body.name), { key, name: String(body.name), trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [], ...roleTags(root, body) });
+    roles.set(String(body.name), { key, name: String(body.name), trust: trust.doc, trustCompiled: trust.compiled, policies: [], policiesCompiled: [], ...roleTags(root, body, key) });
   }
   for (const [key, body] of Object.entries(root.resource.aws_iam_role_policy ?? {})) {
     const name = resolveValue(root, body.role);

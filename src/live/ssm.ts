@@ -1,6 +1,6 @@
 import { noAwsCredentialsError, quietAwsSdkNotice } from './aws-sdk-env.js';
 import type * as SsmModule from '@aws-sdk/client-ssm';
-import type { StoredToken, TokenStore } from '../ops/ports.js';
+import { expiryText, parseExpiry, type StoredToken, type TokenStore } from '../ops/ports.js';
 import { TOKEN_PLACEHOLDER } from '../platforms/aws-vm/common.js';
 
 /**
@@ -54,7 +54,7 @@ export class SsmParameterStore implements TokenStore {
     const tag = (k: string) => tags.TagList?.find((t) => t.Key === k)?.Value;
     const id = tag(TAGS.runnerId);
     const owner = tag(TAGS.owner);
-    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), ...(owner && owner !== 'none' ? { owner } : {}), expiresAt: tag(TAGS.expiresAt) === 'none' ? null : tag(TAGS.expiresAt) ?? null, state: tag(TAGS.state) === 'pending' ? 'pending' : 'valid' };
+    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), ...(owner && owner !== 'none' ? { owner } : {}), ...parseExpiry(tag(TAGS.expiresAt)), state: tag(TAGS.state) === 'pending' ? 'pending' : 'valid' };
   }
 
   /**
@@ -108,7 +108,7 @@ export class SsmParameterStore implements TokenStore {
   private tags(v: StoredToken, only?: (keyof typeof TAGS)[]): { Key: string; Value: string }[] {
     const all: Record<keyof typeof TAGS, string> = {
       runnerId: v.runnerId !== undefined ? String(v.runnerId) : 'none',
-      expiresAt: v.expiresAt ?? 'none',
+      expiresAt: expiryText(v.expiresAt, 'none'),
       state: v.state ?? 'valid',
       owner: v.owner ?? 'none',
     };
@@ -121,7 +121,7 @@ export class SsmParameterStore implements TokenStore {
   }
 
   async clear(): Promise<void> {
-    await this.write({ token: '', expiresAt: null, state: 'valid' });
+    await this.write({ token: '', state: 'valid' });
   }
 
   /** Re-reads the parameter on every manager instance and restarts gitlab-runner (SSM Run Command). */

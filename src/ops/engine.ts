@@ -50,7 +50,8 @@ export interface RunnerStatus {
   /** When the runner's token expires, when known (tokenExpiry `expires`); null otherwise. */
   tokenExpiresAt: string | null;
   /**
-   * `expires` (at tokenExpiresAt), `never` (GitLab says token_expires_at null), or `unknown`: the
+   * `expires` (at tokenExpiresAt), `never` (GitLab says token_expires_at null, in the runner's
+   * details or, as the store recorded it, when it issued the token), or `unknown`: the
    * GitLab's `GET /runners/:id` carries no token_expires_at (GitLab's documented RunnerDetails has
    * none; newer GitLabs add it) and the token store records no expiry. Null when not registered.
    */
@@ -298,7 +299,7 @@ export class Engine {
    * would find this runner's token there: a missing token, an interrupted reset, another owner's
    * token or another runner's token is a problem, named with the store, never with the token.
    */
-  private async storeStatus(d: DesiredRunner, id: number): Promise<{ status: StoreStatus; expiresAt?: string }> {
+  private async storeStatus(d: DesiredRunner, id: number): Promise<{ status: StoreStatus; expiresAt?: string | null }> {
     const store = this.deps.store(d);
     const label = store.label;
     let stored: StoredToken | undefined;
@@ -309,8 +310,8 @@ export class Engine {
       return { status: { label, state: 'unreadable', owner: null, runnerId: null, detail: `cannot be read, so the token of #${id} cannot be checked: ${e instanceof Error ? e.message : String(e)}` } };
     }
     const status = this.judgeStored(d, id, label, stored);
-    // The expiry GitLab gave with the token, as the store recorded it, when the token is this runner's.
-    return status.state === 'ok' && typeof stored?.expiresAt === 'string' && stored.expiresAt !== '' ? { status, expiresAt: stored.expiresAt } : { status };
+    // The expiry GitLab gave with the token (null: never), as the store recorded it, when the token is this runner's.
+    return status.state === 'ok' && (stored?.expiresAt === null || (typeof stored?.expiresAt === 'string' && stored.expiresAt !== '')) ? { status, expiresAt: stored.expiresAt } : { status };
   }
 
   private judgeStored(d: DesiredRunner, id: number, label: string, stored: StoredToken | undefined): StoreStatus {
@@ -352,9 +353,11 @@ export class Engine {
           ? { tokenExpiresAt: fromGitLab, tokenExpiry: 'expires', tokenExpirySource: 'gitlab' }
           : fromGitLab === null
             ? { tokenExpiresAt: null, tokenExpiry: 'never', tokenExpirySource: 'gitlab' }
-            : read?.expiresAt !== undefined
+            : typeof read?.expiresAt === 'string'
               ? { tokenExpiresAt: read.expiresAt, tokenExpiry: 'expires', tokenExpirySource: 'store' }
-              : { tokenExpiresAt: null, tokenExpiry: 'unknown', tokenExpirySource: null };
+              : read?.expiresAt === null
+                ? { tokenExpiresAt: null, tokenExpiry: 'never', tokenExpirySource: 'store' }
+                : { tokenExpiresAt: null, tokenExpiry: 'unknown', tokenExpirySource: null };
       return {
         ...base,
         status: details.status ?? null,

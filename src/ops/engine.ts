@@ -42,6 +42,7 @@ export interface RunnerStatus {
   registration: 'terraform' | 'api';
   scope: string;
   registered: boolean;
+  /** The runners carrying this entry's marker in its scope: the one kept (keeperOf; its details are shown) first, then any duplicates, ids ascending. */
   ids: number[];
   status: string | null;
   online: boolean | null;
@@ -292,6 +293,38 @@ export class Engine {
     }
   }
 
+  /**
+   * Which of an entry's runners is the one to keep when its marker is on more than one
+   * (duplicates: two runs at once, or a create whose answer was lost). First a runner assigned to
+   * several projects: deduplication does not delete one (it would take it from all of them, and
+   * only an administrator may), so keeping another would leave two for ever. Then the runner
+   * whose token the store holds for this entry: its manager runs with it, and keeping it needs no
+   * reset or restart. Then the lowest id. `stored`: what the store holds, when it was read.
+   * `details`: GET /runners/:id of the runners read here (project runners only), for reuse.
+   */
+  private async keeperOf(d: DesiredRunner, found: ListedRunner[], stored: StoredToken | undefined): Promise<{ keep: ListedRunner | undefined; details: Map<number, RunnerDetails | undefined> }> {
+    const details = new Map<number, RunnerDetails | undefined>();
+    if (found.length <= 1) return { keep: found[0], details };
+    let pool = found;
+    if (d.scope.type === 'project_type') {
+      for (const r of found) details.set(r.id, await this.gl.getRunner(r.id));
+      const shared = found.filter((r) => assignedProjects(details.get(r.id) ?? ({} as RunnerDetails)).length > 1);
+      if (shared.length > 0) pool = shared;
+    }
+    const held = stored && stored.token !== '' && stored.state !== 'pending' && (stored.owner === undefined || stored.owner === this.owner(d)) ? stored.runnerId : undefined;
+    return { keep: pool.find((r) => r.id === held) ?? pool[0], details };
+  }
+
+  /**
+   * `keeperOf` with the store read for it when `readStore` (only for duplicates of an API runner;
+   * a store that cannot be read tells nothing here: the other rules decide, and status says why).
+   */
+  private async keeperReading(d: DesiredRunner, found: ListedRunner[], readStore: boolean): Promise<{ keep: ListedRunner | undefined; details: Map<number, RunnerDetails | undefined> }> {
+    if (found.length <= 1) return this.keeperOf(d, found, undefined);
+    const stored = readStore && d.registration === 'api' ? await this.deps.store(d).read().catch(() => undefined) : undefined;
+    return this.keeperOf(d, found, stored);
+  }
+
   // ---------------------------------------------------------------- status
 
   /**
@@ -334,10 +367,12 @@ export class Engine {
     this.deps.progress(`GitLab listed ${plural(obs.listed.runners, 'runner')} in ${plural(obs.listed.scopes, 'scope')}, ${obs.listed.marked} with the marker of fleet ${this.deps.fleet}, for ${plural(desired.length, 'spec entry')}; reading details of ${plural(registered, 'registered runner')}`);
     const runners = await pool(desired, 8, async (d): Promise<RunnerStatus> => {
       const found = obs.byRunner.get(d.name) ?? [];
-      const base: RunnerStatus = { name: d.name, registration: d.registration, scope: scopeKey(d.scope), registered: found.length > 0, ids: found.map((r) => r.id), status: null, online: null, contactedAt: null, paused: null, tokenExpiresAt: null, tokenExpiry: null, tokenExpirySource: null, runningJobs: null, managers: [], drift: [] };
-      const first = found[0];
+      // Duplicates: the runner register keeps is the one read and shown first.
+      const { keep: first, details: read0 } = await this.keeperReading(d, found, opts.stores !== false);
+      const ids = first ? [first.id, ...found.filter((r) => r.id !== first.id).map((r) => r.id)] : [];
+      const base: RunnerStatus = { name: d.name, registration: d.registration, scope: scopeKey(d.scope), registered: found.length > 0, ids, status: null, online: null, contactedAt: null, paused: null, tokenExpiresAt: null, tokenExpiry: null, tokenExpirySource: null, runningJobs: null, managers: [], drift: [] };
       if (!first) return base;
-      const details = await this.gl.getRunner(first.id);
+      const details = read0.has(first.id) ? read0.get(first.id) : await this.gl.getRunner(first.id);
       if (!details) return { ...base, tokenExpiry: 'unknown', detailsNotFound: true };
       const assignedTo = assignedProjects(details);
       const jobs = first.job_execution_status === 'idle' ? 0 : (await this.gl.runningJobs(first.id)).length;
@@ -501,9 +536,10 @@ export class Engine {
     for (const d of desired) {
       if (d.registration !== 'api') continue;
       const found = obs.byRunner.get(d.name) ?? [];
-      const keep = found[0];
+      const stored = await this.deps.store(d).read();
+      const { keep, details: read0 } = await this.keeperOf(d, found, stored);
       if (!keep) {
-        const conflict = await this.storeConflict(d, await this.deps.store(d).read(), []);
+        const conflict = await this.storeConflict(d, stored, []);
         if (conflict) {
           steps.push(conflict);
           continue;
@@ -511,8 +547,7 @@ export class Engine {
         steps.push({ runner: d.name, action: 'create', detail: `POST /user/runners (${scopeKey(d.scope)}); token to ${this.deps.store(d).label}` });
         continue;
       }
-      if (found.length > 1) steps.push({ runner: d.name, action: 'deduplicate', id: keep.id, detail: `keep #${keep.id}, delete ${found.slice(1).map((r) => `#${r.id}`).join(', ')}` });
-      const stored = await this.deps.store(d).read();
+      if (found.length > 1) steps.push({ runner: d.name, action: 'deduplicate', id: keep.id, detail: `keep #${keep.id}${keepWhy(read0, keep.id, stored)}, delete ${found.filter((r) => r.id !== keep.id).map((r) => `#${r.id}`).join(', ')}` });
       const why = this.needsRepair(stored, keep.id);
       const conflict = why ? await this.storeConflict(d, stored, found.map((r) => r.id)) : undefined;
       if (conflict) {
@@ -520,7 +555,7 @@ export class Engine {
         continue;
       }
       if (why) steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `${why}: reset the token of #${keep.id} and store it` });
-      const details = await this.gl.getRunner(keep.id);
+      const details = read0.has(keep.id) ? read0.get(keep.id) : await this.gl.getRunner(keep.id);
       const drift = details ? driftOf(d.settings, details) : [];
       if (drift.length > 0) steps.push({ runner: d.name, action: 'update', id: keep.id, detail: `PUT /runners/${keep.id}: ${drift.map((x) => x.field).join(', ')}` });
     }
@@ -660,13 +695,16 @@ export class Engine {
         case 'create':
           return restarts.step(s.runner, (restart) => this.create(d, restart));
         case 'deduplicate': {
+          // Listed again: the plan's choice stands while that runner is there, else it is made again.
           const found = await this.findByMarker(d);
+          const keep = found.find((r) => r.id === s.id) ?? (await this.keeperOf(d, found, await this.deps.store(d).read())).keep;
           const kept: string[] = [];
-          for (const r of found.slice(1)) {
+          const others = found.filter((r) => r.id !== keep?.id);
+          for (const r of others) {
             const out = await this.confirmedDelete(r.id, this.deps.fleet, d.name);
             if (typeof out === 'object') kept.push(`#${r.id} (assigned to ${out.shared.join(', ')}: unassign it from the other projects to delete it)`);
           }
-          return `kept #${found[0]?.id ?? s.id}, deleted ${found.length - 1 - kept.length}${kept.length > 0 ? `; not deleted: ${kept.join(', ')}` : ''}`;
+          return `kept #${keep?.id ?? s.id}, deleted ${others.length - kept.length}${kept.length > 0 ? `; not deleted: ${kept.join(', ')}` : ''}`;
         }
         case 'repair-token':
           return restarts.step(s.runner, async (restart) => {
@@ -712,7 +750,7 @@ export class Engine {
     for (const d of desired) {
       if (d.registration !== 'api') continue;
       const stored = await this.deps.store(d).read();
-      const keep = obs ? obs.byRunner.get(d.name)?.[0] : stored?.runnerId !== undefined ? { id: stored.runnerId } : undefined;
+      const keep = obs ? (await this.keeperOf(d, obs.byRunner.get(d.name) ?? [], stored)).keep : stored?.runnerId !== undefined ? { id: stored.runnerId } : undefined;
       if (!keep) continue;
       const conflict = await this.storeConflict(d, stored, obs ? (obs.byRunner.get(d.name) ?? []).map((r) => r.id) : [keep.id]);
       if (conflict) {
@@ -997,4 +1035,11 @@ function parentGroup(scope: RunnerScope): string | undefined {
   if (scope.type !== 'group_type') return undefined;
   const cut = scope.path.lastIndexOf('/');
   return cut > 0 ? scope.path.slice(0, cut) : undefined;
+}
+
+/** Why deduplication keeps runner `id` when it is not simply the lowest id (keeperOf), for the plan. */
+function keepWhy(details: Map<number, RunnerDetails | undefined>, id: number, stored: StoredToken | undefined): string {
+  const projects = assignedProjects(details.get(id) ?? ({} as RunnerDetails));
+  if (projects.length > 1) return ` (assigned to ${projects.join(', ')}: not deleted by deduplication)`;
+  return stored?.runnerId === id ? ' (the token store holds its token)' : '';
 }

@@ -117,4 +117,29 @@ describe('a project runner assigned to several projects', () => {
     const st = JSON.parse((await h.run('status', { json: true })).out) as { runners: { name: string; ids: number[]; store?: { state: string } }[] };
     expect(st.runners.find((x) => x.name === 'fargate')).toMatchObject({ ids: [high.id], store: { state: 'ok' } });
   });
+  it('an entry moved in the spec to another project its runner is assigned to: found there, and unregister does not claim which project owns it', async () => {
+    const first = await registered();
+    const [fargate] = idsOf(first, 'fargate');
+    first.double.runners.get(fargate!)!.assigned = [first.double.projects.get('acme/platform/web')!];
+    // The spec moves fargate from acme/platform/api to acme/platform/web; GitLab's owner stays api.
+    const movedSpec = opsSpec();
+    movedSpec.runners[2].gitlab = { project: 'acme/platform/web', tags: ['fargate'] };
+    movedSpec.runners[3].gitlab = { project: 'acme/platform/web', tags: ['autoscale'] };
+    const h = harness(writeSpec(movedSpec));
+    Object.assign(h.double, { runners: first.double.runners, projects: first.double.projects, groups: first.double.groups });
+    for (const [name, store] of first.stores) h.stores.set(name, store);
+    const st = await h.run('status', { json: true });
+    const row = (JSON.parse(st.out) as { runners: { name: string; scope: string; ids: number[]; assignedTo?: string[] }[]; phantoms: unknown[] });
+    expect(row.runners.find((x) => x.name === 'fargate')).toMatchObject({ scope: 'project:acme/platform/web', ids: [fargate], assignedTo: ['acme/platform/api', 'acme/platform/web'] });
+    expect(row.phantoms).toEqual([]);
+    expect((await h.run('prune', {})).out).toContain('plan: nothing to do');
+    const u = await h.run('unregister', { runner: 'fargate', approve: true });
+    expect(u.code).toBe(1);
+    expect(u.out).toContain(`Not deleted: unassign it from acme/platform/api (DELETE /projects/:id/runners/${fargate}, or Settings > CI/CD > Runners there), then run again. GitLab refuses to unassign a runner from the project that owns it (the one it was created in) and its API does not say which one that is: if acme/platform/api owns it (the spec moved this runner to acme/platform/web while it was assigned there too), unassign it from acme/platform/web instead, delete it in the project that owns it, and run again to empty its token store`);
+    // Doing so: unassigned from web, deleted in api by hand; unregister then empties the store.
+    h.double.runners.delete(fargate!);
+    const again = await h.run('unregister', { runner: 'fargate', approve: true });
+    expect(again.code).toBe(0);
+    expect(h.stores.get('fargate')!.value).toBeUndefined();
+  });
 });

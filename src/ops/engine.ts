@@ -590,7 +590,14 @@ export class Engine {
     if (typeof r === 'object') {
       const others = own?.type === 'project_type' ? r.shared.filter((p) => p !== own.path) : [];
       const from = others.length > 0 ? `from ${others.join(', ')}` : 'from every project but the one that owns it (GitLab refuses to unassign the owner)';
-      throw new Error(`runner #${s.id} is assigned to ${r.shared.length} projects (${r.shared.join(', ')}): deleting it would take it from all of them, and GitLab lets only an administrator delete a runner assigned to more than one project. Not deleted: unassign it ${from} (DELETE /projects/:id/runners/${s.id}, or Settings > CI/CD > Runners there), then run again`);
+      // The entry's project is taken for the owner, but GitLab's API does not say which project
+      // owns the runner: an entry moved in the spec to a project its runner was also assigned to
+      // is found there while the project it was created in still owns it, and GitLab refuses to
+      // unassign a runner from its owner.
+      const moved = others.length > 0 && own?.type === 'project_type'
+        ? `. GitLab refuses to unassign a runner from the project that owns it (the one it was created in) and its API does not say which one that is: if ${others.length === 1 ? others[0] : `one of ${others.join(', ')}`} owns it (the spec moved this runner to ${own.path} while it was assigned there too), unassign it from ${own.path} instead, delete it in the project that owns it, and run again to empty its token store`
+        : '';
+      throw new Error(`runner #${s.id} is assigned to ${r.shared.length} projects (${r.shared.join(', ')}): deleting it would take it from all of them, and GitLab lets only an administrator delete a runner assigned to more than one project. Not deleted: unassign it ${from} (DELETE /projects/:id/runners/${s.id}, or Settings > CI/CD > Runners there), then run again${moved}`);
     }
     return r === 'gone' ? 'already gone' : 'deleted';
   }

@@ -253,6 +253,13 @@ describe('SSM SecureString store (real SSM calls against moto_server)', () => {
     await s.restartManager();
     await s.clear();
     expect(await s.read()).toBeUndefined();
+    // A parameter not created yet: one PutParameter with its tags and the cluster's tokenKmsKeyArn.
+    const kmsKeyArn = 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const fresh = new SsmParameterStore({ region: 'eu-central-1', parameter: '/runner-fleet/acme/fresh/runner-token', autoScalingGroup: 'acme-fresh-manager', kmsKeyArn }, { endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    await fresh.write({ token: `glrt-${CANARY}fresh`, runnerId: 8, expiresAt: null, state: 'valid', owner: 'acme/fresh' });
+    expect(await fresh.read()).toEqual({ token: `glrt-${CANARY}fresh`, runnerId: 8, expiresAt: null, state: 'valid', owner: 'acme/fresh' });
+    const described = await client.send(new ssm.DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: ['/runner-fleet/acme/fresh/runner-token'] }] }));
+    expect(described.Parameters?.[0]).toMatchObject({ Type: 'SecureString', KeyId: kmsKeyArn });
     report('ran: SSM store against moto_server (PutParameter SecureString, GetParameter, tags, SendCommand)');
   }, 60_000);
 });

@@ -22,7 +22,7 @@ export class SsmParameterStore implements TokenStore {
   readonly label: string;
   private sdk?: Promise<{ ssm: Ssm; client: InstanceType<Ssm['SSMClient']> }>;
 
-  constructor(private readonly ref: { region: string; parameter: string; autoScalingGroup: string }, private readonly clientConfig: Record<string, unknown> = {}) {
+  constructor(private readonly ref: { region: string; parameter: string; autoScalingGroup: string; kmsKeyArn?: string }, private readonly clientConfig: Record<string, unknown> = {}) {
     this.label = `SSM parameter ${ref.parameter} (${ref.region})`;
   }
 
@@ -93,11 +93,15 @@ export class SsmParameterStore implements TokenStore {
     }
   }
 
-  /** Creates the parameter with its tags in one call; false when it exists (created meanwhile). */
+  /**
+   * Creates the parameter with its tags in one call, with the cluster's tokenKmsKeyArn when it has
+   * one (the manager may decrypt with that key only); false when it exists (created meanwhile). An
+   * overwrite keeps the key the parameter has.
+   */
   private async create(value: string, v: StoredToken): Promise<boolean> {
     const { ssm, client } = await this.load();
     try {
-      await client.send(new ssm.PutParameterCommand({ Name: this.ref.parameter, Value: value, Type: 'SecureString', Tags: this.tags(v) }));
+      await client.send(new ssm.PutParameterCommand({ Name: this.ref.parameter, Value: value, Type: 'SecureString', Tags: this.tags(v), ...(this.ref.kmsKeyArn !== undefined ? { KeyId: this.ref.kmsKeyArn } : {}) }));
       return true;
     } catch (e) {
       if ((e as { name?: string }).name === 'ParameterAlreadyExists') return false;

@@ -212,7 +212,7 @@ describe('the owner tag of SSM token stores (real SSM calls against moto_server)
       const first = await h.run('register', { runner: 'docker', approve: true, json: true });
       expect(proxy.failed()).toBe(2);
       expect(first.code).toBe(1);
-      expect((JSON.parse(first.out) as Report).results![0]!.detail).toContain('holds its new token but not the runner id, owner and state');
+      expect((JSON.parse(first.out) as Report).results![0]!.detail).toContain('holds its new token without all runner-fleet writes beside it (its runner id, its owner, the state valid)');
       // What the parameter holds now: the new token, its owner and runner id beside it, marked pending.
       const t = await tags(parameter);
       expect(t['runner-fleet:owner']).toBe('acme/docker');

@@ -507,7 +507,7 @@ export class Engine {
         return;
       }
       if (now === 'absent') throw withSuffix(failed, fresh.nowhere);
-      if (now === 'partial') throw withSuffix(failed, `; ${fresh.what}; ${store.label} holds its new token but not the runner id, owner and state runner-fleet writes beside it: once ${store.label} can be written, run runner-fleet register (it resets the token of #${fresh.id} and stores it again, or names what the store holds)`);
+      if (now === 'partial') throw withSuffix(failed, `; ${fresh.what}; ${store.label} holds its new token without all runner-fleet writes beside it (its runner id, its owner, the state valid): once ${store.label} can be written, run runner-fleet register (it resets the token of #${fresh.id} and stores it again, or names what the store holds)`);
       throw withSuffix(failed, `; ${fresh.what}, and whether ${store.label} holds its new token is unknown: the write failed (one that timed out may still have taken effect) and reading the store back failed too (${now.unknown}). Once ${store.label} can be read, runner-fleet register reads it again: it keeps the token of #${fresh.id} if it is there, else resets it and stores a new one (no second runner is created)`);
     }
   }

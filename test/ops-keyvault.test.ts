@@ -76,6 +76,18 @@ describe.skipIf(!certs)('Key Vault token store (against a Key Vault double over 
     expect(restarts.at(-1)).toBe(`glrt-${CANARY}two`);
   });
 
+  it('records "never expires" (GitLab answered token_expires_at null) apart from "not known"; an old version\'s "none" reads as not known', async () => {
+    const s = await store();
+    await s.write({ token: `glrt-${CANARY}never`, runnerId: 42, expiresAt: null, state: 'valid' });
+    expect(kv.latest(SECRET)!.tags[KEY_VAULT_TAGS.expiresAt]).toBe('never');
+    expect((await s.read())!.expiresAt).toBeNull();
+    await s.write({ token: `glrt-${CANARY}unknown`, runnerId: 42, state: 'valid' });
+    expect(kv.latest(SECRET)!.tags[KEY_VAULT_TAGS.expiresAt]).toBe('none');
+    // "none" is also what runner-fleet wrote before for a token that never expires: it reads as not known.
+    expect(await s.read()).not.toHaveProperty('expiresAt');
+    await s.write({ token: `glrt-${CANARY}two`, runnerId: 42, expiresAt: null, state: 'valid' });
+  });
+
   it.each([
     ['429 with Retry-After', ['429'] as const, 2000],
     ['500 then 503', ['500', '503'] as const, 0],

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { parseMarker } from '../src/ops/marker.js';
+import type { DoubleRunner } from './helpers/gitlab-double.js';
 import { harness, opsSpec, writeSpec } from './helpers/ops-world.js';
 
 /**
@@ -69,5 +70,76 @@ describe('a project runner assigned to several projects', () => {
     expect(p.out).toContain(`failed  delete retired #${old.id}: runner #${old.id} is assigned to 2 projects (acme/platform/api, acme/platform/web)`);
     expect(p.out).toContain('unassign it from every project but the one that owns it (GitLab refuses to unassign the owner)');
     expect(h.double.runners.has(old.id)).toBe(true);
+  });
+  /** A second runner with the marker of fargate in its project (what a create whose answer was lost leaves), with the same settings and its own token. */
+  const duplicateOf = (h: Awaited<ReturnType<typeof registered>>, id: number) => {
+    const settings: Partial<DoubleRunner> = { ...h.double.runners.get(id)! };
+    delete settings.id;
+    delete settings.token;
+    delete settings.token_expires_at;
+    return h.double.seedRunner({ ...settings, description: settings.description!, runner_type: settings.runner_type! });
+  };
+
+  it('deduplication keeps the duplicate assigned to several projects (it may not delete it) and deletes the others: one runner remains, its token stored', async () => {
+    const h = await registered();
+    const [low] = idsOf(h, 'fargate');
+    const high = duplicateOf(h, low!);
+    high.assigned = [h.double.projects.get('acme/platform/web')!];
+    const st = JSON.parse((await h.run('status', { json: true })).out) as { runners: { name: string; ids: number[]; assignedTo?: string[] }[] };
+    expect(st.runners.find((x) => x.name === 'fargate')).toMatchObject({ ids: [high.id, low], assignedTo: ['acme/platform/api', 'acme/platform/web'] });
+    const r = await h.run('register', { runner: 'fargate', approve: true, json: true });
+    expect(r.code, r.out + r.err).toBe(0);
+    const rep = JSON.parse(r.out) as { plan: { action: string; id?: number; detail: string }[] };
+    expect(rep.plan.map((x) => [x.action, x.id])).toEqual([['deduplicate', high.id], ['repair-token', high.id]]);
+    expect(rep.plan[0]!.detail).toBe(`keep #${high.id} (assigned to acme/platform/api, acme/platform/web: not deleted by deduplication), delete #${low}`);
+    expect(idsOf(h, 'fargate')).toEqual([high.id]);
+    expect(h.stores.get('fargate')!.value).toMatchObject({ runnerId: high.id, token: h.double.runners.get(high.id)!.token, state: 'valid' });
+    // Settled: nothing more to do, and status has no duplicates left.
+    expect((await h.run('register', { runner: 'fargate' })).out).toContain('plan: nothing to do');
+    const after = JSON.parse((await h.run('status', { json: true })).out) as { runners: { name: string; ids: number[]; store?: { state: string } }[] };
+    expect(after.runners.find((x) => x.name === 'fargate')).toMatchObject({ ids: [high.id], store: { state: 'ok' } });
+  });
+
+  it('deduplication keeps the runner whose token the store holds: its manager keeps running, no reset and no restart', async () => {
+    const h = await registered();
+    const [low] = idsOf(h, 'fargate');
+    const high = duplicateOf(h, low!);
+    const store = h.stores.get('fargate')!;
+    store.value = { ...store.value!, token: high.token, runnerId: high.id, expiresAt: high.token_expires_at };
+    const restarts = store.restarts;
+    const r = await h.run('register', { runner: 'fargate', approve: true, json: true });
+    expect(r.code, r.out + r.err).toBe(0);
+    const rep = JSON.parse(r.out) as { plan: { action: string; id?: number; detail: string }[] };
+    expect(rep.plan).toEqual([expect.objectContaining({ action: 'deduplicate', id: high.id, detail: `keep #${high.id} (the token store holds its token), delete #${low}` })]);
+    expect(idsOf(h, 'fargate')).toEqual([high.id]);
+    expect(store.value).toMatchObject({ token: high.token, runnerId: high.id });
+    expect(store.restarts).toBe(restarts);
+    const st = JSON.parse((await h.run('status', { json: true })).out) as { runners: { name: string; ids: number[]; store?: { state: string } }[] };
+    expect(st.runners.find((x) => x.name === 'fargate')).toMatchObject({ ids: [high.id], store: { state: 'ok' } });
+  });
+  it('an entry moved in the spec to another project its runner is assigned to: found there, and unregister does not claim which project owns it', async () => {
+    const first = await registered();
+    const [fargate] = idsOf(first, 'fargate');
+    first.double.runners.get(fargate!)!.assigned = [first.double.projects.get('acme/platform/web')!];
+    // The spec moves fargate from acme/platform/api to acme/platform/web; GitLab's owner stays api.
+    const movedSpec = opsSpec();
+    movedSpec.runners[2].gitlab = { project: 'acme/platform/web', tags: ['fargate'] };
+    movedSpec.runners[3].gitlab = { project: 'acme/platform/web', tags: ['autoscale'] };
+    const h = harness(writeSpec(movedSpec));
+    Object.assign(h.double, { runners: first.double.runners, projects: first.double.projects, groups: first.double.groups });
+    for (const [name, store] of first.stores) h.stores.set(name, store);
+    const st = await h.run('status', { json: true });
+    const row = (JSON.parse(st.out) as { runners: { name: string; scope: string; ids: number[]; assignedTo?: string[] }[]; phantoms: unknown[] });
+    expect(row.runners.find((x) => x.name === 'fargate')).toMatchObject({ scope: 'project:acme/platform/web', ids: [fargate], assignedTo: ['acme/platform/api', 'acme/platform/web'] });
+    expect(row.phantoms).toEqual([]);
+    expect((await h.run('prune', {})).out).toContain('plan: nothing to do');
+    const u = await h.run('unregister', { runner: 'fargate', approve: true });
+    expect(u.code).toBe(1);
+    expect(u.out).toContain(`Not deleted: unassign it from acme/platform/api (DELETE /projects/:id/runners/${fargate}, or Settings > CI/CD > Runners there), then run again. GitLab refuses to unassign a runner from the project that owns it (the one it was created in) and its API does not say which one that is: if acme/platform/api owns it (the spec moved this runner to acme/platform/web while it was assigned there too), unassign it from acme/platform/web instead, delete it in the project that owns it, and run again to empty its token store`);
+    // Doing so: unassigned from web, deleted in api by hand; unregister then empties the store.
+    h.double.runners.delete(fargate!);
+    const again = await h.run('unregister', { runner: 'fargate', approve: true });
+    expect(again.code).toBe(0);
+    expect(h.stores.get('fargate')!.value).toBeUndefined();
   });
 });

@@ -1,3 +1,5 @@
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SsmParameterStore } from '../src/live/ssm.js';
 import type { DesiredRunner } from '../src/ops/desired.js';
@@ -52,9 +54,12 @@ describe('the owner tag of SSM token stores (real SSM calls against moto_server)
     return (await client.send(new ssm.GetParameterCommand({ Name: name, WithDecryption: true }))).Parameter!.Value;
   };
 
-  /** The fleet with its VM runner `docker` on a real SSM parameter in moto (created by "Terraform" with the placeholder); `onRead` runs before each read of it. */
-  /** The fleet with its VM runner `docker` on a real SSM parameter in moto (created by "Terraform" with the placeholder); `onRead` runs before each read of it. */
-  async function fleet(onRead: (reads: number) => Promise<void> = () => Promise.resolve()): Promise<{ h: Harness; parameter: string }> {
+  /**
+   * The fleet with its VM runner `docker` on a real SSM parameter in moto (created by "Terraform"
+   * with the placeholder unless `absent`); `onRead` runs before each read of it. `via`: the SSM
+   * endpoint the store calls (a faulty proxy in front of moto), with `maxAttempts` SDK attempts.
+   */
+  async function fleet(onRead: (reads: number) => Promise<void> = () => Promise.resolve(), opts: { via?: string; maxAttempts?: number; absent?: boolean } = {}): Promise<{ h: Harness; parameter: string }> {
     await fetch(`${endpoint}/moto-api/reset`, { method: 'POST' });
     const h = harness(writeSpec(opsSpec()));
     let reads = 0;
@@ -63,7 +68,7 @@ describe('the owner tag of SSM token stores (real SSM calls against moto_server)
     h.world.store = (d: DesiredRunner, o) => {
       if (d.name !== 'docker' || d.store.kind !== 'ssm-parameter') return memory(d, o);
       if (!docker) {
-        const real = new SsmParameterStore(d.store, { endpoint, credentials });
+        const real = new SsmParameterStore(d.store, { endpoint: opts.via ?? endpoint, credentials, ...(opts.maxAttempts !== undefined ? { maxAttempts: opts.maxAttempts } : {}) });
         docker = {
           label: real.label,
           read: async () => {
@@ -79,9 +84,45 @@ describe('the owner tag of SSM token stores (real SSM calls against moto_server)
     };
     // The parameter the spec resolves for runner docker of fleet acme, as Terraform creates it.
     const parameter = '/runner-fleet/acme/docker/runner-token';
+    if (opts.absent) return { h, parameter };
     const { ssm, client } = await sdk();
     await client.send(new ssm.PutParameterCommand({ Name: parameter, Value: TOKEN_PLACEHOLDER, Type: 'SecureString' }));
     return { h, parameter };
+  }
+
+  /**
+   * A proxy in front of moto that answers the next `tagFailures` AddTagsToResource calls made
+   * after a PutParameter of a token (not the placeholder) with ThrottlingException: the tag call
+   * that follows the value fails once its retries are spent (or the run is stopped there).
+   */
+  async function tagsFailAfterPut(tagFailures: number): Promise<{ url: string; failed: () => number; close: () => void }> {
+    let armed = false;
+    let failed = 0;
+    const server: Server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        const body = Buffer.concat(chunks);
+        const op = String(req.headers['x-amz-target'] ?? '').replace(/^AmazonSSM\./, '');
+        if (op === 'PutParameter' && (JSON.parse(body.toString()) as { Value?: string }).Value !== TOKEN_PLACEHOLDER) armed = true;
+        if (op === 'AddTagsToResource' && armed && failed < tagFailures) {
+          failed++;
+          res.writeHead(400, { 'content-type': 'application/x-amz-json-1.1' });
+          res.end(JSON.stringify({ __type: 'ThrottlingException', message: 'Rate exceeded' }));
+          return;
+        }
+        const headers: Record<string, string> = {};
+        for (const [k, v] of Object.entries(req.headers)) if (typeof v === 'string' && k !== 'host' && k !== 'connection' && k !== 'content-length') headers[k] = v;
+        fetch(`${endpoint}${req.url ?? '/'}`, { method: req.method ?? 'POST', headers, body })
+          .then(async (r) => {
+            res.writeHead(r.status, { 'content-type': r.headers.get('content-type') ?? 'application/x-amz-json-1.1' });
+            res.end(Buffer.from(await r.arrayBuffer()));
+          })
+          .catch(() => res.destroy());
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, failed: () => failed, close: () => server.close() };
   }
 
   /** What another fleet (or a person) does to the parameter: its own token, its own owner tag. */
@@ -163,5 +204,56 @@ describe('the owner tag of SSM token stores (real SSM calls against moto_server)
     expect(docker.store).toMatchObject({ state: 'other-owner', owner: 'other/docker' });
     expect(docker.store!.detail).toContain(`SSM parameter ${parameter}`);
     expect(r.out + r.err).not.toContain(CANARY);
+  });
+  guarded('a tag call that fails after PutParameter leaves the token marked as this runner\'s, pending: the next register repairs it, never a conflict', async () => {
+    const proxy = await tagsFailAfterPut(2);
+    try {
+      const { h, parameter } = await fleet(undefined, { via: proxy.url, maxAttempts: 1 });
+      const first = await h.run('register', { runner: 'docker', approve: true, json: true });
+      expect(proxy.failed()).toBe(2);
+      expect(first.code).toBe(1);
+      expect((JSON.parse(first.out) as Report).results![0]!.detail).toContain('holds its new token without all runner-fleet writes beside it (its runner id, its owner, the state valid)');
+      // What the parameter holds now: the new token, its owner and runner id beside it, marked pending.
+      const t = await tags(parameter);
+      expect(t['runner-fleet:owner']).toBe('acme/docker');
+      expect(t['runner-fleet:token-state']).toBe('pending');
+      const st = JSON.parse((await h.run('status', { json: true })).out) as Report;
+      expect(st.runners!.find((x) => x.name === 'docker')!.store!.state).toBe('pending');
+      const rotate = JSON.parse((await h.run('rotate', { runner: 'docker', json: true })).out) as Report;
+      expect(rotate.plan!.map((s) => s.action)).toEqual(['repair-token']);
+      const again = await h.run('register', { runner: 'docker', approve: true, json: true });
+      expect(again.code, again.out + again.err).toBe(0);
+      expect((JSON.parse(again.out) as Report).plan!.map((s) => s.action)).toEqual(['repair-token']);
+      const mine = [...h.double.runners.values()].filter((x) => parseMarker(x.description)?.runner === 'docker');
+      expect(mine).toHaveLength(1);
+      expect(await value(parameter)).toBe(mine[0]!.token);
+      expect(await tags(parameter)).toMatchObject({ 'runner-fleet:owner': 'acme/docker', 'runner-fleet:runner-id': String(mine[0]!.id), 'runner-fleet:token-state': 'valid' });
+      const ok = await h.run('status', { json: true });
+      expect((JSON.parse(ok.out) as Report).runners!.find((x) => x.name === 'docker')!.store!.state).toBe('ok');
+      expect(first.out + first.err + again.out + again.err + ok.out).not.toContain(CANARY);
+    } finally {
+      proxy.close();
+    }
+  });
+
+  guarded('a parameter not created yet is created with its tags in one PutParameter: no tag call can fail after the value', async () => {
+    const proxy = await tagsFailAfterPut(2);
+    try {
+      const { h, parameter } = await fleet(undefined, { via: proxy.url, maxAttempts: 1, absent: true });
+      const r = await h.run('register', { runner: 'docker', approve: true });
+      expect(r.code, r.out + r.err).toBe(0);
+      expect(proxy.failed()).toBe(0);
+      const mine = [...h.double.runners.values()].find((x) => parseMarker(x.description)?.runner === 'docker')!;
+      expect(await value(parameter)).toBe(mine.token);
+      expect(await tags(parameter)).toMatchObject({ 'runner-fleet:owner': 'acme/docker', 'runner-fleet:runner-id': String(mine.id), 'runner-fleet:token-state': 'valid' });
+      const { ssm, client } = await sdk();
+      const described = await client.send(new ssm.GetParameterCommand({ Name: parameter }));
+      expect(described.Parameter!.Type).toBe('SecureString');
+      const st = JSON.parse((await h.run('status', { json: true })).out) as Report;
+      expect(st.runners!.find((x) => x.name === 'docker')!.store!.state).toBe('ok');
+      expect(r.out + r.err).not.toContain(CANARY);
+    } finally {
+      proxy.close();
+    }
   });
 });

@@ -33,6 +33,22 @@ describe('Kubernetes Secret store (against a Kubernetes API double over HTTP)', 
     expect(await s.read()).toEqual({ token: `glrt-${CANARY}one`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
   });
 
+  it('records "never expires" (GitLab answered token_expires_at null) apart from "not known"; an old Secret\'s empty expiry reads as not known', async () => {
+    const s = await store();
+    await s.write({ token: `glrt-${CANARY}never`, runnerId: 42, expiresAt: null, state: 'valid' });
+    expect(kube.secrets.get('ci-k8s/k8s-runner-token')!.metadata.annotations![ANNOTATIONS.expiresAt]).toBe('never');
+    expect((await s.read())!.expiresAt).toBeNull();
+    await s.write({ token: `glrt-${CANARY}unknown`, runnerId: 42, state: 'valid' });
+    expect(kube.secrets.get('ci-k8s/k8s-runner-token')!.metadata.annotations![ANNOTATIONS.expiresAt]).toBe('');
+    expect(await s.read()).not.toHaveProperty('expiresAt');
+    // What runner-fleet wrote before: '' for both.
+    const cur = kube.secrets.get('ci-k8s/k8s-runner-token')!;
+    cur.metadata.annotations = { ...cur.metadata.annotations, [ANNOTATIONS.expiresAt]: '' };
+    kube.bump(cur);
+    expect(await s.read()).not.toHaveProperty('expiresAt');
+    await s.write({ token: `glrt-${CANARY}one`, runnerId: 42, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
+  });
+
   it('a concurrent writer (409 Conflict on a stale resourceVersion) makes the store re-read, not overwrite blindly', async () => {
     const s = await store();
     let once = true;
@@ -226,9 +242,24 @@ describe('SSM SecureString store (real SSM calls against moto_server)', () => {
     expect(await s.read()).toEqual({ token: `glrt-${CANARY}ssm`, runnerId: 7, expiresAt: '2026-07-01T00:00:00.000Z', state: 'valid' });
     await s.write({ token: `glrt-${CANARY}ssm`, runnerId: 7, expiresAt: null, state: 'pending' });
     expect((await s.read())!.state).toBe('pending');
+    // "Never expires" (GitLab answered token_expires_at null) is the tag "never"; "none", what
+    // runner-fleet wrote before for both that and "not known", reads as not known.
+    await s.write({ token: `glrt-${CANARY}ssm`, runnerId: 7, expiresAt: null, state: 'valid' });
+    const expiryTag = async () => (await client.send(new ssm.ListTagsForResourceCommand({ ResourceType: 'Parameter', ResourceId: '/runner-fleet/acme/docker/runner-token' }))).TagList?.find((t) => t.Key === 'runner-fleet:token-expires-at')?.Value;
+    expect(await expiryTag()).toBe('never');
+    expect((await s.read())!.expiresAt).toBeNull();
+    await client.send(new ssm.AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: '/runner-fleet/acme/docker/runner-token', Tags: [{ Key: 'runner-fleet:token-expires-at', Value: 'none' }] }));
+    expect(await s.read()).not.toHaveProperty('expiresAt');
     await s.restartManager();
     await s.clear();
     expect(await s.read()).toBeUndefined();
+    // A parameter not created yet: one PutParameter with its tags and the cluster's tokenKmsKeyArn.
+    const kmsKeyArn = 'arn:aws:kms:eu-central-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab';
+    const fresh = new SsmParameterStore({ region: 'eu-central-1', parameter: '/runner-fleet/acme/fresh/runner-token', autoScalingGroup: 'acme-fresh-manager', kmsKeyArn }, { endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    await fresh.write({ token: `glrt-${CANARY}fresh`, runnerId: 8, expiresAt: null, state: 'valid', owner: 'acme/fresh' });
+    expect(await fresh.read()).toEqual({ token: `glrt-${CANARY}fresh`, runnerId: 8, expiresAt: null, state: 'valid', owner: 'acme/fresh' });
+    const described = await client.send(new ssm.DescribeParametersCommand({ ParameterFilters: [{ Key: 'Name', Values: ['/runner-fleet/acme/fresh/runner-token'] }] }));
+    expect(described.Parameters?.[0]).toMatchObject({ Type: 'SecureString', KeyId: kmsKeyArn });
     report('ran: SSM store against moto_server (PutParameter SecureString, GetParameter, tags, SendCommand)');
   }, 60_000);
 });

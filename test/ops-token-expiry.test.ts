@@ -10,10 +10,12 @@ const file = writeSpec(opsSpec());
 
 interface Row { name: string; tokenExpiresAt: string | null; tokenExpiry: string | null; tokenExpirySource: string | null }
 
-async function status(opts: { lifetimeMs: number | null; detailsTokenExpiry: boolean; stores?: boolean }) {
+async function status(opts: { lifetimeMs: number | null; detailsTokenExpiry: boolean; stores?: boolean; storedExpiry?: 'forgotten' }) {
   const h = harness(file, { tokenLifetimeMs: opts.lifetimeMs });
   Object.assign(h.double.opts, { detailsTokenExpiry: opts.detailsTokenExpiry });
   expect((await h.run('register', { approve: true })).code).toBe(0);
+  // A store that records no expiry: written from an answer without token_expires_at, or before "never" was recorded apart.
+  if (opts.storedExpiry === 'forgotten') for (const s of h.stores.values()) if (s.value) delete s.value.expiresAt;
   const json = await h.run('status', { json: true, ...(opts.stores === false ? { stores: false } : {}) });
   const text = await h.run('status', opts.stores === false ? { stores: false } : {});
   const k8s = (JSON.parse(json.out) as { runners: Row[] }).runners.find((r) => r.name === 'k8s')!;
@@ -31,8 +33,16 @@ describe('status: the token expiry', () => {
     expect(line).toContain(`token expires ${stored} (as the token store recorded it when GitLab issued the token)`);
   });
 
+  it('a GitLab whose runner details have no token_expires_at, that answered null when it issued the token: the store recorded "never"', async () => {
+    const { h, k8s, line, code } = await status({ lifetimeMs: null, detailsTokenExpiry: false });
+    expect(code).toBe(0);
+    expect(h.stores.get('k8s')!.value!.expiresAt).toBeNull();
+    expect(k8s).toMatchObject({ tokenExpiresAt: null, tokenExpiry: 'never', tokenExpirySource: 'store' });
+    expect(line).toMatch(/, token never expires \(as the token store recorded GitLab's answer when it issued the token\)$/);
+  });
+
   it('neither GitLab nor the store knows: "unknown", never left out as if the token never expired', async () => {
-    const { k8s, line } = await status({ lifetimeMs: null, detailsTokenExpiry: false });
+    const { k8s, line } = await status({ lifetimeMs: 30 * 86_400_000, detailsTokenExpiry: false, storedExpiry: 'forgotten' });
     expect(k8s).toMatchObject({ tokenExpiresAt: null, tokenExpiry: 'unknown', tokenExpirySource: null });
     expect(line).toMatch(/, token expiry unknown \(this GitLab's GET \/runners\/:id has no token_expires_at, and the token store records none\)$/);
   });

@@ -265,7 +265,7 @@ function stepsText(title: string, steps: (Step | StepResult)[]): string[] {
 /** A registered runner's token expiry as status says it: unknown is said, never left out (it would read as "never"). */
 function expiryText(r: NonNullable<OpsReport['runners']>[number]): string {
   if (r.tokenExpiry === 'expires') return `token expires ${r.tokenExpiresAt ?? '?'}${r.tokenExpirySource === 'store' ? ' (as the token store recorded it when GitLab issued the token)' : ''}`;
-  if (r.tokenExpiry === 'never') return 'token never expires';
+  if (r.tokenExpiry === 'never') return `token never expires${r.tokenExpirySource === 'store' ? ' (as the token store recorded GitLab\'s answer when it issued the token)' : ''}`;
   return `token expiry unknown (this GitLab's GET /runners/:id has no token_expires_at${r.store?.state === 'ok' ? ', and the token store records none' : ''})`;
 }
 

@@ -92,7 +92,8 @@ export interface RunnerManager {
 
 export interface NewToken {
   token: string;
-  token_expires_at: string | null;
+  /** GitLab's answer: the time, or null when the token never expires; absent from an answer without the field (then not known). */
+  token_expires_at?: string | null;
 }
 
 export class GitLabHttpError extends Error {

@@ -1,5 +1,5 @@
 import type { FetchLike } from './gitlab.js';
-import type { StoredToken, TokenStore } from '../ops/ports.js';
+import { expiryText, parseExpiry, type StoredToken, type TokenStore } from '../ops/ports.js';
 import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure, type TlsFailure } from './tls-failure.js';
 import { AccessRefusedError } from './access.js';
@@ -177,7 +177,7 @@ export class KeyVaultSecretStore implements TokenStore {
       token: b.value,
       ...(id !== undefined && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}),
       ...(owner !== undefined && owner !== '' && owner !== 'none' ? { owner } : {}),
-      expiresAt: exp !== undefined && exp !== '' && exp !== 'none' ? exp : null,
+      ...parseExpiry(exp),
       state: t[KEY_VAULT_TAGS.state] === 'pending' ? 'pending' : 'valid',
     };
   }
@@ -185,7 +185,7 @@ export class KeyVaultSecretStore implements TokenStore {
   private static tags(v: StoredToken): Record<string, string> {
     return {
       [KEY_VAULT_TAGS.runnerId]: v.runnerId !== undefined ? String(v.runnerId) : 'none',
-      [KEY_VAULT_TAGS.expiresAt]: v.expiresAt ?? 'none',
+      [KEY_VAULT_TAGS.expiresAt]: expiryText(v.expiresAt, 'none'),
       [KEY_VAULT_TAGS.state]: v.state ?? 'valid',
       ...(v.owner !== undefined ? { [KEY_VAULT_TAGS.owner]: v.owner } : {}),
     };
@@ -215,7 +215,7 @@ export class KeyVaultSecretStore implements TokenStore {
 
   async clear(): Promise<void> {
     if (!(await this.latest())) return;
-    await this.write({ token: '', expiresAt: null, state: 'valid' });
+    await this.write({ token: '', state: 'valid' });
   }
 
   async restartManager(): Promise<void> {

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { FetchLike } from './gitlab.js';
-import { StoreConflictError, type StoredToken, type TokenStore } from '../ops/ports.js';
+import { expiryText, parseExpiry, StoreConflictError, type StoredToken, type TokenStore } from '../ops/ports.js';
 import { askedStopText, askedWaitMs, DEFAULT_CALL_DEADLINE_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRY, realTiming, retrying, secondsText, type RetryPolicy, type Timing } from './retry.js';
 import { safeText } from '../spec/findings.js';
 import { tlsAdvice, tlsFailure } from './tls-failure.js';
@@ -184,7 +184,7 @@ export class KubernetesSecretStore implements TokenStore {
       token: Buffer.from(raw, 'base64').toString('utf8'),
       ...(id !== undefined && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}),
       ...(owner !== undefined && owner !== '' ? { owner } : {}),
-      expiresAt: a[ANNOTATIONS.expiresAt] || null,
+      ...parseExpiry(a[ANNOTATIONS.expiresAt]),
       state: a[ANNOTATIONS.state] === 'pending' ? 'pending' : 'valid',
     };
   }
@@ -202,7 +202,7 @@ export class KubernetesSecretStore implements TokenStore {
       if (attempt === 0) first = current;
       const whose = this.takenBy(current, attempt === 0 ? current : first, value);
       if (whose !== undefined) throw new StoreConflictError(`${this.label} now holds ${whose}, not ${value.owner ?? 'the token runner-fleet read'} (it changed while runner-fleet wrote it: HTTP 409 Conflict, re-read): not written`);
-      const annotations: Record<string, string> = { ...(current?.metadata.annotations ?? {}), [ANNOTATIONS.state]: value.state ?? 'valid', [ANNOTATIONS.expiresAt]: value.expiresAt ?? '' };
+      const annotations: Record<string, string> = { ...(current?.metadata.annotations ?? {}), [ANNOTATIONS.state]: value.state ?? 'valid', [ANNOTATIONS.expiresAt]: expiryText(value.expiresAt, '') };
       if (value.runnerId !== undefined) annotations[ANNOTATIONS.runnerId] = String(value.runnerId);
       else delete annotations[ANNOTATIONS.runnerId];
       if (value.owner !== undefined) annotations[ANNOTATIONS.owner] = value.owner;
@@ -241,7 +241,7 @@ export class KubernetesSecretStore implements TokenStore {
   async clear(): Promise<void> {
     const current = await this.get();
     if (!current) return;
-    await this.write({ token: '', expiresAt: null, state: 'valid' });
+    await this.write({ token: '', state: 'valid' });
   }
 
   async restartManager(): Promise<void> {

@@ -1,15 +1,16 @@
 import { noAwsCredentialsError, quietAwsSdkNotice } from './aws-sdk-env.js';
 import type * as SsmModule from '@aws-sdk/client-ssm';
-import type { StoredToken, TokenStore } from '../ops/ports.js';
+import { expiryText, parseExpiry, type StoredToken, type TokenStore } from '../ops/ports.js';
 import { TOKEN_PLACEHOLDER } from '../platforms/aws-vm/common.js';
 
 /**
  * The token store of VM runners: the SecureString parameter the manager's boot script reads
  * (`/runner-fleet/<fleet>/<runner>/runner-token`), through the AWS SDK (loaded lazily; credentials
  * from the default chain, so a keyless identity works: instance profile, IRSA, or GitLab OIDC
- * through AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE). The runner id, expiry and state are tags
- * of the parameter. The manager is restarted with SSM Run Command on the instances of its Auto
- * Scaling group: it reads the parameter again into its root-only environment file and restarts
+ * through AWS_ROLE_ARN + AWS_WEB_IDENTITY_TOKEN_FILE). The runner id, expiry, state and owner are
+ * tags of the parameter, written around the value in an order a stopped run is repaired from
+ * (write). The manager is restarted with SSM Run Command on the instances of its Auto Scaling
+ * group: it reads the parameter again into its root-only environment file and restarts
  * gitlab-runner. The command text holds the parameter name, never the token.
  */
 
@@ -21,7 +22,7 @@ export class SsmParameterStore implements TokenStore {
   readonly label: string;
   private sdk?: Promise<{ ssm: Ssm; client: InstanceType<Ssm['SSMClient']> }>;
 
-  constructor(private readonly ref: { region: string; parameter: string; autoScalingGroup: string }, private readonly clientConfig: Record<string, unknown> = {}) {
+  constructor(private readonly ref: { region: string; parameter: string; autoScalingGroup: string; kmsKeyArn?: string }, private readonly clientConfig: Record<string, unknown> = {}) {
     this.label = `SSM parameter ${ref.parameter} (${ref.region})`;
   }
 
@@ -53,37 +54,78 @@ export class SsmParameterStore implements TokenStore {
     const tag = (k: string) => tags.TagList?.find((t) => t.Key === k)?.Value;
     const id = tag(TAGS.runnerId);
     const owner = tag(TAGS.owner);
-    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), ...(owner && owner !== 'none' ? { owner } : {}), expiresAt: tag(TAGS.expiresAt) === 'none' ? null : tag(TAGS.expiresAt) ?? null, state: tag(TAGS.state) === 'pending' ? 'pending' : 'valid' };
+    return { token: value, ...(id && /^\d+$/.test(id) ? { runnerId: Number(id) } : {}), ...(owner && owner !== 'none' ? { owner } : {}), ...parseExpiry(tag(TAGS.expiresAt)), state: tag(TAGS.state) === 'pending' ? 'pending' : 'valid' };
   }
 
+  /**
+   * The token and its tags take two calls (PutParameter, AddTagsToResource): a run stopped between
+   * them must leave a parameter the next run recognises as its own and repairs, never a token
+   * without its owner (read as someone else's: a conflict). So the tags go first, marked `pending`
+   * (a pending write: the old token stays, marked; a new token: its runner id, owner and expiry
+   * beside the old value), then the value, then the state `valid` alone. A stop after the value
+   * leaves this runner's new token marked pending, which `register` repairs with a reset. A
+   * parameter that does not exist yet (AddTagsToResource answers InvalidResourceId) is created by
+   * one PutParameter with all its tags (Tags is accepted only without Overwrite). Emptying
+   * (the placeholder) writes the value first: a stop then leaves an empty store, whatever its tags.
+   */
   async write(v: StoredToken): Promise<void> {
     const { ssm, client } = await this.load();
+    const value = v.token === '' ? TOKEN_PLACEHOLDER : v.token;
+    const put = () => client.send(new ssm.PutParameterCommand({ Name: this.ref.parameter, Value: value, Type: 'SecureString', Overwrite: true }));
     try {
-      // The state tag goes first when pending (so a crash leaves "pending"), last when valid.
-      if (v.state === 'pending') await this.tag(v);
-      await client.send(new ssm.PutParameterCommand({ Name: this.ref.parameter, Value: v.token === '' ? TOKEN_PLACEHOLDER : v.token, Type: 'SecureString', Overwrite: true }));
-      if (v.state !== 'pending') await this.tag(v);
+      if (v.token === '') {
+        await put();
+        await this.tag(v);
+        return;
+      }
+      try {
+        await this.tag({ ...v, state: 'pending' });
+      } catch (e) {
+        if ((e as { name?: string }).name !== 'InvalidResourceId') throw e;
+        if (await this.create(value, v)) return;
+        // Created by someone else meanwhile: marked like any existing parameter.
+        await this.tag({ ...v, state: 'pending' });
+      }
+      await put();
+      if (v.state !== 'pending') await this.tag(v, ['state']);
     } catch (e) {
       throw this.failure('write', e);
     }
   }
 
-  private async tag(v: StoredToken): Promise<void> {
+  /**
+   * Creates the parameter with its tags in one call, with the cluster's tokenKmsKeyArn when it has
+   * one (the manager may decrypt with that key only); false when it exists (created meanwhile). An
+   * overwrite keeps the key the parameter has.
+   */
+  private async create(value: string, v: StoredToken): Promise<boolean> {
     const { ssm, client } = await this.load();
-    await client.send(new ssm.AddTagsToResourceCommand({
-      ResourceType: 'Parameter',
-      ResourceId: this.ref.parameter,
-      Tags: [
-        { Key: TAGS.runnerId, Value: v.runnerId !== undefined ? String(v.runnerId) : 'none' },
-        { Key: TAGS.expiresAt, Value: v.expiresAt ?? 'none' },
-        { Key: TAGS.state, Value: v.state ?? 'valid' },
-        { Key: TAGS.owner, Value: v.owner ?? 'none' },
-      ],
-    }));
+    try {
+      await client.send(new ssm.PutParameterCommand({ Name: this.ref.parameter, Value: value, Type: 'SecureString', Tags: this.tags(v), ...(this.ref.kmsKeyArn !== undefined ? { KeyId: this.ref.kmsKeyArn } : {}) }));
+      return true;
+    } catch (e) {
+      if ((e as { name?: string }).name === 'ParameterAlreadyExists') return false;
+      throw e;
+    }
+  }
+
+  private tags(v: StoredToken, only?: (keyof typeof TAGS)[]): { Key: string; Value: string }[] {
+    const all: Record<keyof typeof TAGS, string> = {
+      runnerId: v.runnerId !== undefined ? String(v.runnerId) : 'none',
+      expiresAt: expiryText(v.expiresAt, 'none'),
+      state: v.state ?? 'valid',
+      owner: v.owner ?? 'none',
+    };
+    return (only ?? (Object.keys(TAGS) as (keyof typeof TAGS)[])).map((k) => ({ Key: TAGS[k], Value: all[k] }));
+  }
+
+  private async tag(v: StoredToken, only?: (keyof typeof TAGS)[]): Promise<void> {
+    const { ssm, client } = await this.load();
+    await client.send(new ssm.AddTagsToResourceCommand({ ResourceType: 'Parameter', ResourceId: this.ref.parameter, Tags: this.tags(v, only) }));
   }
 
   async clear(): Promise<void> {
-    await this.write({ token: '', expiresAt: null, state: 'valid' });
+    await this.write({ token: '', state: 'valid' });
   }
 
   /** Re-reads the parameter on every manager instance and restarts gitlab-runner (SSM Run Command). */

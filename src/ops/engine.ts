@@ -42,6 +42,7 @@ export interface RunnerStatus {
   registration: 'terraform' | 'api';
   scope: string;
   registered: boolean;
+  /** The runners carrying this entry's marker in its scope: the one kept (keeperOf; its details are shown) first, then any duplicates, ids ascending. */
   ids: number[];
   status: string | null;
   online: boolean | null;
@@ -50,7 +51,8 @@ export interface RunnerStatus {
   /** When the runner's token expires, when known (tokenExpiry `expires`); null otherwise. */
   tokenExpiresAt: string | null;
   /**
-   * `expires` (at tokenExpiresAt), `never` (GitLab says token_expires_at null), or `unknown`: the
+   * `expires` (at tokenExpiresAt), `never` (GitLab says token_expires_at null, in the runner's
+   * details or, as the store recorded it, when it issued the token), or `unknown`: the
    * GitLab's `GET /runners/:id` carries no token_expires_at (GitLab's documented RunnerDetails has
    * none; newer GitLabs add it) and the token store records no expiry. Null when not registered.
    */
@@ -291,6 +293,38 @@ export class Engine {
     }
   }
 
+  /**
+   * Which of an entry's runners is the one to keep when its marker is on more than one
+   * (duplicates: two runs at once, or a create whose answer was lost). First a runner assigned to
+   * several projects: deduplication does not delete one (it would take it from all of them, and
+   * only an administrator may), so keeping another would leave two for ever. Then the runner
+   * whose token the store holds for this entry: its manager runs with it, and keeping it needs no
+   * reset or restart. Then the lowest id. `stored`: what the store holds, when it was read.
+   * `details`: GET /runners/:id of the runners read here (project runners only), for reuse.
+   */
+  private async keeperOf(d: DesiredRunner, found: ListedRunner[], stored: StoredToken | undefined): Promise<{ keep: ListedRunner | undefined; details: Map<number, RunnerDetails | undefined> }> {
+    const details = new Map<number, RunnerDetails | undefined>();
+    if (found.length <= 1) return { keep: found[0], details };
+    let pool = found;
+    if (d.scope.type === 'project_type') {
+      for (const r of found) details.set(r.id, await this.gl.getRunner(r.id));
+      const shared = found.filter((r) => assignedProjects(details.get(r.id) ?? ({} as RunnerDetails)).length > 1);
+      if (shared.length > 0) pool = shared;
+    }
+    const held = stored && stored.token !== '' && stored.state !== 'pending' && (stored.owner === undefined || stored.owner === this.owner(d)) ? stored.runnerId : undefined;
+    return { keep: pool.find((r) => r.id === held) ?? pool[0], details };
+  }
+
+  /**
+   * `keeperOf` with the store read for it when `readStore` (only for duplicates of an API runner;
+   * a store that cannot be read tells nothing here: the other rules decide, and status says why).
+   */
+  private async keeperReading(d: DesiredRunner, found: ListedRunner[], readStore: boolean): Promise<{ keep: ListedRunner | undefined; details: Map<number, RunnerDetails | undefined> }> {
+    if (found.length <= 1) return this.keeperOf(d, found, undefined);
+    const stored = readStore && d.registration === 'api' ? await this.deps.store(d).read().catch(() => undefined) : undefined;
+    return this.keeperOf(d, found, stored);
+  }
+
   // ---------------------------------------------------------------- status
 
   /**
@@ -298,7 +332,7 @@ export class Engine {
    * would find this runner's token there: a missing token, an interrupted reset, another owner's
    * token or another runner's token is a problem, named with the store, never with the token.
    */
-  private async storeStatus(d: DesiredRunner, id: number): Promise<{ status: StoreStatus; expiresAt?: string }> {
+  private async storeStatus(d: DesiredRunner, id: number): Promise<{ status: StoreStatus; expiresAt?: string | null }> {
     const store = this.deps.store(d);
     const label = store.label;
     let stored: StoredToken | undefined;
@@ -309,8 +343,8 @@ export class Engine {
       return { status: { label, state: 'unreadable', owner: null, runnerId: null, detail: `cannot be read, so the token of #${id} cannot be checked: ${e instanceof Error ? e.message : String(e)}` } };
     }
     const status = this.judgeStored(d, id, label, stored);
-    // The expiry GitLab gave with the token, as the store recorded it, when the token is this runner's.
-    return status.state === 'ok' && typeof stored?.expiresAt === 'string' && stored.expiresAt !== '' ? { status, expiresAt: stored.expiresAt } : { status };
+    // The expiry GitLab gave with the token (null: never), as the store recorded it, when the token is this runner's.
+    return status.state === 'ok' && (stored?.expiresAt === null || (typeof stored?.expiresAt === 'string' && stored.expiresAt !== '')) ? { status, expiresAt: stored.expiresAt } : { status };
   }
 
   private judgeStored(d: DesiredRunner, id: number, label: string, stored: StoredToken | undefined): StoreStatus {
@@ -333,10 +367,12 @@ export class Engine {
     this.deps.progress(`GitLab listed ${plural(obs.listed.runners, 'runner')} in ${plural(obs.listed.scopes, 'scope')}, ${obs.listed.marked} with the marker of fleet ${this.deps.fleet}, for ${plural(desired.length, 'spec entry')}; reading details of ${plural(registered, 'registered runner')}`);
     const runners = await pool(desired, 8, async (d): Promise<RunnerStatus> => {
       const found = obs.byRunner.get(d.name) ?? [];
-      const base: RunnerStatus = { name: d.name, registration: d.registration, scope: scopeKey(d.scope), registered: found.length > 0, ids: found.map((r) => r.id), status: null, online: null, contactedAt: null, paused: null, tokenExpiresAt: null, tokenExpiry: null, tokenExpirySource: null, runningJobs: null, managers: [], drift: [] };
-      const first = found[0];
+      // Duplicates: the runner register keeps is the one read and shown first.
+      const { keep: first, details: read0 } = await this.keeperReading(d, found, opts.stores !== false);
+      const ids = first ? [first.id, ...found.filter((r) => r.id !== first.id).map((r) => r.id)] : [];
+      const base: RunnerStatus = { name: d.name, registration: d.registration, scope: scopeKey(d.scope), registered: found.length > 0, ids, status: null, online: null, contactedAt: null, paused: null, tokenExpiresAt: null, tokenExpiry: null, tokenExpirySource: null, runningJobs: null, managers: [], drift: [] };
       if (!first) return base;
-      const details = await this.gl.getRunner(first.id);
+      const details = read0.has(first.id) ? read0.get(first.id) : await this.gl.getRunner(first.id);
       if (!details) return { ...base, tokenExpiry: 'unknown', detailsNotFound: true };
       const assignedTo = assignedProjects(details);
       const jobs = first.job_execution_status === 'idle' ? 0 : (await this.gl.runningJobs(first.id)).length;
@@ -352,9 +388,11 @@ export class Engine {
           ? { tokenExpiresAt: fromGitLab, tokenExpiry: 'expires', tokenExpirySource: 'gitlab' }
           : fromGitLab === null
             ? { tokenExpiresAt: null, tokenExpiry: 'never', tokenExpirySource: 'gitlab' }
-            : read?.expiresAt !== undefined
+            : typeof read?.expiresAt === 'string'
               ? { tokenExpiresAt: read.expiresAt, tokenExpiry: 'expires', tokenExpirySource: 'store' }
-              : { tokenExpiresAt: null, tokenExpiry: 'unknown', tokenExpirySource: null };
+              : read?.expiresAt === null
+                ? { tokenExpiresAt: null, tokenExpiry: 'never', tokenExpirySource: 'store' }
+                : { tokenExpiresAt: null, tokenExpiry: 'unknown', tokenExpirySource: null };
       return {
         ...base,
         status: details.status ?? null,
@@ -469,7 +507,7 @@ export class Engine {
         return;
       }
       if (now === 'absent') throw withSuffix(failed, fresh.nowhere);
-      if (now === 'partial') throw withSuffix(failed, `; ${fresh.what}; ${store.label} holds its new token but not the runner id, owner and state runner-fleet writes beside it: once ${store.label} can be written, run runner-fleet register (it resets the token of #${fresh.id} and stores it again, or names what the store holds)`);
+      if (now === 'partial') throw withSuffix(failed, `; ${fresh.what}; ${store.label} holds its new token without all runner-fleet writes beside it (its runner id, its owner, the state valid): once ${store.label} can be written, run runner-fleet register (it resets the token of #${fresh.id} and stores it again, or names what the store holds)`);
       throw withSuffix(failed, `; ${fresh.what}, and whether ${store.label} holds its new token is unknown: the write failed (one that timed out may still have taken effect) and reading the store back failed too (${now.unknown}). Once ${store.label} can be read, runner-fleet register reads it again: it keeps the token of #${fresh.id} if it is there, else resets it and stores a new one (no second runner is created)`);
     }
   }
@@ -498,9 +536,10 @@ export class Engine {
     for (const d of desired) {
       if (d.registration !== 'api') continue;
       const found = obs.byRunner.get(d.name) ?? [];
-      const keep = found[0];
+      const stored = await this.deps.store(d).read();
+      const { keep, details: read0 } = await this.keeperOf(d, found, stored);
       if (!keep) {
-        const conflict = await this.storeConflict(d, await this.deps.store(d).read(), []);
+        const conflict = await this.storeConflict(d, stored, []);
         if (conflict) {
           steps.push(conflict);
           continue;
@@ -508,8 +547,7 @@ export class Engine {
         steps.push({ runner: d.name, action: 'create', detail: `POST /user/runners (${scopeKey(d.scope)}); token to ${this.deps.store(d).label}` });
         continue;
       }
-      if (found.length > 1) steps.push({ runner: d.name, action: 'deduplicate', id: keep.id, detail: `keep #${keep.id}, delete ${found.slice(1).map((r) => `#${r.id}`).join(', ')}` });
-      const stored = await this.deps.store(d).read();
+      if (found.length > 1) steps.push({ runner: d.name, action: 'deduplicate', id: keep.id, detail: `keep #${keep.id}${keepWhy(read0, keep.id, stored)}, delete ${found.filter((r) => r.id !== keep.id).map((r) => `#${r.id}`).join(', ')}` });
       const why = this.needsRepair(stored, keep.id);
       const conflict = why ? await this.storeConflict(d, stored, found.map((r) => r.id)) : undefined;
       if (conflict) {
@@ -517,7 +555,7 @@ export class Engine {
         continue;
       }
       if (why) steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `${why}: reset the token of #${keep.id} and store it` });
-      const details = await this.gl.getRunner(keep.id);
+      const details = read0.has(keep.id) ? read0.get(keep.id) : await this.gl.getRunner(keep.id);
       const drift = details ? driftOf(d.settings, details) : [];
       if (drift.length > 0) steps.push({ runner: d.name, action: 'update', id: keep.id, detail: `PUT /runners/${keep.id}: ${drift.map((x) => x.field).join(', ')}` });
     }
@@ -552,7 +590,14 @@ export class Engine {
     if (typeof r === 'object') {
       const others = own?.type === 'project_type' ? r.shared.filter((p) => p !== own.path) : [];
       const from = others.length > 0 ? `from ${others.join(', ')}` : 'from every project but the one that owns it (GitLab refuses to unassign the owner)';
-      throw new Error(`runner #${s.id} is assigned to ${r.shared.length} projects (${r.shared.join(', ')}): deleting it would take it from all of them, and GitLab lets only an administrator delete a runner assigned to more than one project. Not deleted: unassign it ${from} (DELETE /projects/:id/runners/${s.id}, or Settings > CI/CD > Runners there), then run again`);
+      // The entry's project is taken for the owner, but GitLab's API does not say which project
+      // owns the runner: an entry moved in the spec to a project its runner was also assigned to
+      // is found there while the project it was created in still owns it, and GitLab refuses to
+      // unassign a runner from its owner.
+      const moved = others.length > 0 && own?.type === 'project_type'
+        ? `. GitLab refuses to unassign a runner from the project that owns it (the one it was created in) and its API does not say which one that is: if ${others.length === 1 ? others[0] : `one of ${others.join(', ')}`} owns it (the spec moved this runner to ${own.path} while it was assigned there too), unassign it from ${own.path} instead, delete it in the project that owns it, and run again to empty its token store`
+        : '';
+      throw new Error(`runner #${s.id} is assigned to ${r.shared.length} projects (${r.shared.join(', ')}): deleting it would take it from all of them, and GitLab lets only an administrator delete a runner assigned to more than one project. Not deleted: unassign it ${from} (DELETE /projects/:id/runners/${s.id}, or Settings > CI/CD > Runners there), then run again${moved}`);
     }
     return r === 'gone' ? 'already gone' : 'deleted';
   }
@@ -657,13 +702,16 @@ export class Engine {
         case 'create':
           return restarts.step(s.runner, (restart) => this.create(d, restart));
         case 'deduplicate': {
+          // Listed again: the plan's choice stands while that runner is there, else it is made again.
           const found = await this.findByMarker(d);
+          const keep = found.find((r) => r.id === s.id) ?? (await this.keeperOf(d, found, await this.deps.store(d).read())).keep;
           const kept: string[] = [];
-          for (const r of found.slice(1)) {
+          const others = found.filter((r) => r.id !== keep?.id);
+          for (const r of others) {
             const out = await this.confirmedDelete(r.id, this.deps.fleet, d.name);
             if (typeof out === 'object') kept.push(`#${r.id} (assigned to ${out.shared.join(', ')}: unassign it from the other projects to delete it)`);
           }
-          return `kept #${found[0]?.id ?? s.id}, deleted ${found.length - 1 - kept.length}${kept.length > 0 ? `; not deleted: ${kept.join(', ')}` : ''}`;
+          return `kept #${keep?.id ?? s.id}, deleted ${others.length - kept.length}${kept.length > 0 ? `; not deleted: ${kept.join(', ')}` : ''}`;
         }
         case 'repair-token':
           return restarts.step(s.runner, async (restart) => {
@@ -709,7 +757,7 @@ export class Engine {
     for (const d of desired) {
       if (d.registration !== 'api') continue;
       const stored = await this.deps.store(d).read();
-      const keep = obs ? obs.byRunner.get(d.name)?.[0] : stored?.runnerId !== undefined ? { id: stored.runnerId } : undefined;
+      const keep = obs ? (await this.keeperOf(d, obs.byRunner.get(d.name) ?? [], stored)).keep : stored?.runnerId !== undefined ? { id: stored.runnerId } : undefined;
       if (!keep) continue;
       const conflict = await this.storeConflict(d, stored, obs ? (obs.byRunner.get(d.name) ?? []).map((r) => r.id) : [keep.id]);
       if (conflict) {
@@ -994,4 +1042,11 @@ function parentGroup(scope: RunnerScope): string | undefined {
   if (scope.type !== 'group_type') return undefined;
   const cut = scope.path.lastIndexOf('/');
   return cut > 0 ? scope.path.slice(0, cut) : undefined;
+}
+
+/** Why deduplication keeps runner `id` when it is not simply the lowest id (keeperOf), for the plan. */
+function keepWhy(details: Map<number, RunnerDetails | undefined>, id: number, stored: StoredToken | undefined): string {
+  const projects = assignedProjects(details.get(id) ?? ({} as RunnerDetails));
+  if (projects.length > 1) return ` (assigned to ${projects.join(', ')}: not deleted by deduplication)`;
+  return stored?.runnerId === id ? ' (the token store holds its token)' : '';
 }

@@ -8,6 +8,11 @@ export interface StoredToken {
   token: string;
   /** The GitLab runner id the token belongs to. */
   runnerId?: number;
+  /**
+   * When the token expires, as GitLab answered when it issued it (`token_expires_at`): the time;
+   * null when GitLab answered null (the token never expires); absent when not known (an answer
+   * without the field, or a store written before `never` was recorded apart: expiryText).
+   */
   expiresAt?: string | null;
   /**
    * `pending`: a token reset was about to happen when this was written. If the run stopped
@@ -19,6 +24,24 @@ export interface StoredToken {
    * (the marker of the runner, on the store). Another fleet's store is never overwritten.
    */
   owner?: string;
+}
+
+/** How a store writes "never expires"; "not known" has each store's own empty form (`none`, ''). */
+export const EXPIRY_NEVER = 'never';
+
+/** The stored form of `expiresAt`: the time, `never`, or the store's form for "not known" (`unknown`). */
+export function expiryText(expiresAt: string | null | undefined, unknown: string): string {
+  return expiresAt === null ? EXPIRY_NEVER : expiresAt === undefined || expiresAt === '' ? unknown : expiresAt;
+}
+
+/**
+ * `expiresAt` read back from its stored form. Stores written before `never` was recorded apart
+ * wrote `none` (SSM, Key Vault) or '' (Kubernetes) both for "never expires" and for "not known":
+ * those read as not known, never as "never expires".
+ */
+export function parseExpiry(text: string | undefined): Pick<StoredToken, 'expiresAt'> {
+  if (text === EXPIRY_NEVER) return { expiresAt: null };
+  return text === undefined || text === '' || text === 'none' ? {} : { expiresAt: text };
 }
 
 export interface TokenStore {

@@ -29,7 +29,8 @@ const runnerStatus = z.strictObject({
   /** When the token expires, when known (tokenExpiry `expires`); null otherwise — never "never expires" by itself. */
   tokenExpiresAt: z.string().nullable(),
   /**
-   * `expires` (at tokenExpiresAt), `never` (GitLab's runner details say token_expires_at null),
+   * `expires` (at tokenExpiresAt), `never` (token_expires_at null: in GitLab's runner details, or
+   * in GitLab's answer when it issued the token, as the store recorded it),
    * `unknown` (GitLab's GET /runners/:id carries no token_expires_at and the store records no
    * expiry); null when the runner is not registered.
    */

@@ -46,6 +46,16 @@ describe('doctor: two Terraform roots with the same resource addresses', () => {
     expect(r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`)).toEqual(['RF201 prod/main.tf:84:13']);
   });
 
+  it("a role meant for the manager is chosen among the roles of the runner's own folder", () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-same-addresses-annotation-missing')));
+    const errors = r.findings.filter((f) => f.severity !== 'info');
+    expect(errors.map((f) => `${f.code} ${f.path}`)).toEqual(['RF904 prod/main.tf:6:1']);
+    // Named with its folder, since staging/ declares aws_iam_role.manager too.
+    expect(errors[0]!.message).toContain('role gitlab-runner-manager-prod (prod/aws_iam_role.manager)');
+    expect(errors[0]!.fix).toContain('the ARN of prod/aws_iam_role.manager');
+    expect(text(r)).not.toContain('__rfroot');
+  });
+
   it('names a resource of a root that shares its address with its folder, and a single root as before', () => {
     const files = corpusFiles(SOUND);
     const broken = (f: InputFile): InputFile => (f.path === 'staging/main.tf' ? { ...f, bytes: Buffer.from(`${f.bytes.toString().replace('name = "gitlab-runner-manager-staging"', 'name = "gitlab-runner-manager-${random_id.suffix.hex}"')}\nresource "random_id" "suffix" {\n  byte_length = 4\n}\n`) } : f);

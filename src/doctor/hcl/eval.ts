@@ -285,7 +285,7 @@ export interface ModuleScope {
    * A root that declares an address another root given in the same call declares too (`prod/` and
    * `staging/` both with `aws_iam_role.manager`): the mark its resource, data source and module call
    * names carry in the evidence's keys and symbols (`aws_iam_role.manager<mark>`), so each root's
-   * references resolve to its own resources. Findings show it as the root's folder (ROOT_MARK).
+   * references resolve to its own resources. Findings show it as the root's folder (MARKED_ADDRESS).
    */
   rootMark?: string;
 }

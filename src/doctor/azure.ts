@@ -274,7 +274,10 @@ export function normalizeAzure(ev: Evidence): AzureEvidence {
   const accountKeyById = new Map<string, string>();
   for (const [k, b] of res('azurerm_storage_account')) {
     const key = tfName(k);
-    put('azurerm_storage_account', key, b, tf.origins.get(`azurerm_storage_account.${k}`));
+    // Its resource group as a literal where written as a reference (azurerm_resource_group.runners.name): the
+    // cache's scopes are built from it, and two deployments given together may each have their own.
+    const group = typeof b.resource_group_name === 'string' && b.resource_group_name.includes('${') ? plain(b.resource_group_name) : undefined;
+    put('azurerm_storage_account', key, group !== undefined ? { ...b, resource_group_name: group } : b, tf.origins.get(`azurerm_storage_account.${k}`));
     const id = accountIdOf(false, k);
     if (id) accountKeyById.set(id.toLowerCase(), key);
   }

@@ -51,6 +51,8 @@ export interface TerraformEvidence {
    * → the expression the user wrote for it: what messages and claims show instead.
    */
   shownAs?: Map<string, string>;
+  /** Marks of roots given together that declare the same addresses (hcl/eval.ts ModuleScope.rootMark) → the root's folder. */
+  rootMarks?: Map<string, string>;
   /** Roles Terraform names only at apply: the stand-in name they are proven under → the resource (`aws_iam_role.x`). */
   namedAtApply?: Map<string, string>;
   /**

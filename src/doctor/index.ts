@@ -12,6 +12,7 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, screenPolicies, type AwsReadSummary } from './aws.js';
 import { evaluateTerraform } from './terraform.js';
+import { MARKED_ADDRESS, rootMark } from './hcl/eval.js';
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
@@ -149,16 +150,23 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // named as written, and so is its kind: "launch template aws_instance.x" reads "instance aws_instance.x".
   // A symbol the evaluator made up for an issuer's host path is shown as the expression the user wrote.
   const shownAs = ev.terraform.shownAs;
-  const symbolsShown = (text: string): string => (shownAs ? text.replace(/\$\{local\.oidc_issuer_host_path(?:_\d+)?\}/g, (k) => shownAs.get(k) ?? k) : text);
+  const symbolsShown = (text: string): string => (shownAs ? text.replace(/\$\{local\.oidc_issuer_host_path(?:_\d+)?(?:__rfroot\d+)?\}/g, (k) => shownAs.get(k) ?? k) : text);
+  // A resource of a root given beside another that declares the same address is named with its root's folder.
+  const marks = ev.terraform.rootMarks;
+  const rootsShown = (text: string): string => (marks ? text.replace(MARKED_ADDRESS, (_, head: string | undefined, name: string, i: string) => `${marks.get(rootMark(Number(i))) ?? '.'}/${head ?? ''}${name}`) : text);
   const asWritten = (text: string): string =>
-    moduleAddresses(symbolsShown(renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1') : text));
-  const named = (f: Finding): Finding => ({ ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: asWritten(f.fix) } : {}), ...(f.received !== undefined ? { received: symbolsShown(f.received) } : {}), ...(f.allowed !== undefined ? { allowed: symbolsShown(f.allowed) } : {}) });
+    rootsShown(moduleAddresses(symbolsShown(renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1') : text)));
+  // What the doctor shows of a finding that named the marked roots' resources (a module call's fix, as written, in deploymentFix …).
+  const marked = (f: Finding): Partial<Finding> => Object.fromEntries((['deploymentFix', 'deploymentReceived', 'deploymentAllowed', 'acceptedBecause'] as const).filter((k) => f[k] !== undefined).map((k) => [k, rootsShown(f[k]!)]));
+  const named = (f: Finding): Finding => ({ ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: asWritten(f.fix) } : {}), ...(f.received !== undefined ? { received: rootsShown(symbolsShown(f.received)) } : {}), ...(f.allowed !== undefined ? { allowed: rootsShown(symbolsShown(f.allowed)) } : {}), ...(marks ? marked(f) : {}) });
   const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));
-  const proofs = verification.proofs.map((p) => (p.holds && (inferred.missingSecrets.has(p.runner) || inferred.configNotShown.has(p.runner)) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p)).map((p) => (renamed || shownAs ? { ...p, claim: asWritten(p.claim) } : p));
-  return { exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs, chains: inferred.chains, files: ev.files };
+  const proofs = verification.proofs.map((p) => (p.holds && (inferred.missingSecrets.has(p.runner) || inferred.configNotShown.has(p.runner)) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p)).map((p) => (renamed || shownAs || marks ? { ...p, ...(marks ? { runner: rootsShown(p.runner) } : {}), claim: asWritten(p.claim) } : p));
+  // A runner or role named after a resource of a marked root (an ECS service's key) is shown with its folder too.
+  const chains = marks ? new Map([...inferred.chains].map(([name, lines]) => [rootsShown(name), lines.map(asWritten)])) : inferred.chains;
+  return { exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs, chains, files: ev.files };
 }
 
 /**

@@ -254,6 +254,15 @@ interface KubernetesOwners {
   together(a: Located<K8sObject>, b: Located<K8sObject>): boolean;
 }
 
+/** How many folders the paths of two files share from the start (the nearer two files are, the more). */
+function sharedFolders(a: string, b: string): number {
+  const fa = a.split(/[\\/]/).slice(0, -1);
+  const fb = b.split(/[\\/]/).slice(0, -1);
+  let i = 0;
+  while (i < fa.length && i < fb.length && fa[i] === fb[i]) i++;
+  return i;
+}
+
 /**
  * Two deployments given together (a prod and a staging cluster, each in its own folder) often reuse
  * names: namespace gitlab-runner, service account gitlab-runner, Role gitlab-runner. An object whose
@@ -268,19 +277,12 @@ function kubernetesOwners(objects: readonly Located<K8sObject>[], chains: readon
   const key = (o: K8sObject): string => `${o.kind}\u0000${CLUSTER_WIDE.has(o.kind) ? '' : (o.metadata.namespace ?? 'default')}\u0000${o.metadata.name}`;
   const count = new Map<string, number>();
   for (const o of objects) count.set(key(o.value), (count.get(key(o.value)) ?? 0) + 1);
-  const folders = (path: string): string[] => path.split(/[\\/]/).slice(0, -1);
-  const shared = (a: readonly string[], b: readonly string[]): number => {
-    let i = 0;
-    while (i < a.length && i < b.length && a[i] === b[i]) i++;
-    return i;
-  };
   const candidatesOf = (o: Located<K8sObject>): readonly Chain[] => {
     const ns = CLUSTER_WIDE.has(o.value.kind) ? namespaceOf(o.value) : (o.value.metadata.namespace ?? 'default');
     return ns === undefined ? chains : chains.filter((c) => c.namespace === ns);
   };
   const nearest = (o: Located<K8sObject>, candidates: readonly Chain[]): Set<Chain> => {
-    const at = folders(o.origin.source.path);
-    const depth = candidates.map((c) => shared(at, folders(c.origin.source.path)));
+    const depth = candidates.map((c) => sharedFolders(o.origin.source.path, c.origin.source.path));
     const best = Math.max(...depth);
     return new Set(candidates.filter((_, i) => depth[i] === best));
   };
@@ -712,7 +714,11 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (toml !== undefined && jobsSaName === chain.managerSa) {
       findings.push(finding('RF905', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs run as the manager's own service account ${chain.namespace}/${jobsSaName}: every job gets the manager's identity, its cache signing rights and its RBAC`, { received: jobsSaName, fix: 'give jobs their own service account (and role) in [runners.kubernetes] service_account' }));
     }
-    const meant = manager.binding ? undefined : readers.map((r) => r.doctor.unboundIdentity?.({ namespace: chain.namespace, name: chain.managerSa, given: manager.sa.object !== undefined }, ctx, trustOf)).find((x) => x !== undefined);
+    const near = (address: string): number | undefined => {
+      const o = ev.terraform.origins.get(address);
+      return o ? sharedFolders(o.source.path, chain.origin.source.path) : undefined;
+    };
+    const meant = manager.binding ? undefined : readers.map((r) => r.doctor.unboundIdentity?.({ namespace: chain.namespace, name: chain.managerSa, given: manager.sa.object !== undefined, near }, ctx, trustOf)).find((x) => x !== undefined);
     if (meant) {
       // Its role says how the manager was meant to get credentials: without the binding it silently gets the node's.
       const roleAt = ev.terraform.origins.get(meant.address);

@@ -92,7 +92,7 @@ export interface DoctorReader {
    * the service account, `missing` what is missing, `without` what the pod gets instead, `fix` what
    * to write. Optional.
    */
-  unboundIdentity?(sa: { namespace: string; name: string; /** The service account itself is in the evidence (a manifest, or the chart creates it from the values given). */ given?: boolean }, ctx: DoctorContext, trustOf: (roleName: string) => unknown): { roleName: string; address: string; shown: boolean; identity: string; missing: string; without: string; fix: string } | undefined;
+  unboundIdentity?(sa: { namespace: string; name: string; /** The service account itself is in the evidence (a manifest, or the chart creates it from the values given). */ given?: boolean; /** How near a Terraform resource (by address) is to the runner's own deployment: the folders its file shares with the runner's; undefined where not known. Several deployments given together may each have a role meant for a service account of one name. */ near?: (address: string) => number | undefined }, ctx: DoctorContext, trustOf: (roleName: string) => unknown): { roleName: string; address: string; shown: boolean; identity: string; missing: string; without: string; fix: string } | undefined;
   /**
    * Why the trust of `identity` refuses its service account although it names it (EKS: a Pod
    * Identity condition on the account, cluster or pod that the request does not match), with the

@@ -281,7 +281,19 @@ export interface ModuleScope {
   hostPathsShown?: Map<string, { text: string; written: boolean }>;
   /** Set once a value of the deployment's own, unstated account was read (OWN_ACCOUNT): the intent's account must then be it. */
   ownAccount?: { read: boolean };
+  /**
+   * A root that declares an address another root given in the same call declares too (`prod/` and
+   * `staging/` both with `aws_iam_role.manager`): the mark its resource, data source and module call
+   * names carry in the evidence's keys and symbols (`aws_iam_role.manager<mark>`), so each root's
+   * references resolve to its own resources. Findings show it as the root's folder (MARKED_ADDRESS).
+   */
+  rootMark?: string;
 }
+
+/** The mark of the i-th root of a call whose roots share addresses: `__rfroot<i>`, a name part no message shows (doctor/index.ts). */
+export const rootMark = (i: number): string => `__rfroot${i}`;
+/** A name of a marked root with what precedes it (`aws_iam_role.manager__rfroot1`, `module.irsa__rfroot1`): the head, the name, the root's index. */
+export const MARKED_ADDRESS = /\b((?:data\.)?[a-z][a-z0-9_]*\.)?([A-Za-z_][A-Za-z0-9_-]*?)__rfroot(\d+)\b/g;
 
 /**
  * The account of a deployment whose default aws provider states none: not known, but one account,
@@ -414,10 +426,10 @@ export class ModuleEvaluator {
   /** References being followed right now (local → local → resource …), bounded so hostile input cannot exhaust the stack. */
   #depth = 0;
 
-  constructor(mod: ConfigModule, hooks: EvalHooks, scope?: ModuleScope) {
+  constructor(mod: ConfigModule, hooks: EvalHooks, scope?: ModuleScope, mark?: string) {
     this.mod = mod;
     this.hooks = hooks;
-    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false }, hostPaths: new Map(), hostPathsShown: new Map() };
+    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false }, hostPaths: new Map(), hostPathsShown: new Map(), ...(mark !== undefined ? { rootMark: mark } : {}) };
     this.broken = this.scope.broken;
     this.rendered = this.scope.rendered;
     for (const b of mod.blocks) this.#blocks.set(`${b.mode === 'data' ? 'data.' : ''}${b.type}.${b.name}`, b);
@@ -444,7 +456,21 @@ export class ModuleEvaluator {
    * stay two symbols and never resolve to a resource of the root.
    */
   sym(text: string): string {
-    return this.scope.address === '' ? `\${${text}}` : `\${${this.scope.address}.${text}}`;
+    if (this.scope.address !== '') return `\${${this.scope.address}.${text}}`;
+    const mark = this.scope.rootMark;
+    return `\${${mark !== undefined ? this.#marked(text, mark) : text}}`;
+  }
+
+  /** The name of a resource, data source or module call of this (marked) root as its evidence key carries it. */
+  markedName(name: string): string {
+    return this.scope.address === '' && this.scope.rootMark !== undefined ? `${name}${this.scope.rootMark}` : name;
+  }
+
+  /** Written text with the references to this root's own blocks and module calls marked (ModuleScope.rootMark). */
+  #marked(text: string, mark: string): string {
+    return text.replace(/(?<![\w.$-])(data\.)?([a-z][a-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_-]*)/g, (m, data: string | undefined, type: string, name: string) =>
+      (type === 'module' ? data === undefined && this.mod.modules.has(name) : this.#blocks.has(`${data ?? ''}${type}.${name}`)) ? `${m}${mark}` : m,
+    );
   }
 
   /**
@@ -457,7 +483,9 @@ export class ModuleEvaluator {
     let name = this.scope.hostPaths.get(url.render);
     if (name === undefined) {
       const taken = new Set(this.scope.hostPaths.values());
-      for (let i = 1; name === undefined || taken.has(name) || this.mod.locals.has(name); i++) name = i === 1 ? 'oidc_issuer_host_path' : `oidc_issuer_host_path_${i}`;
+      // A marked root's symbols carry its mark: two roots' issuers only apply knows are two issuers.
+      const mark = this.scope.rootMark ?? '';
+      for (let i = 1; name === undefined || taken.has(name) || this.mod.locals.has(name); i++) name = i === 1 ? `oidc_issuer_host_path${mark}` : `oidc_issuer_host_path_${i}${mark}`;
       this.scope.hostPaths.set(url.render, name);
       const written = /^\$\{(.*)\}$/s.exec(url.render)?.[1] ?? JSON.stringify(url.render);
       this.scope.hostPathsShown?.set(`\${local.${name}}`, { text: `\${replace(${written}, "https://", "")}`, written: false });
@@ -1389,7 +1417,7 @@ export class ModuleEvaluator {
     const memo = this.#calls.get(name);
     if (memo) return memo;
     const call = this.mod.modules.get(name)!;
-    const address = `${this.scope.address !== '' ? `${this.scope.address}.` : ''}module.${name}`;
+    const address = `${this.scope.address !== '' ? `${this.scope.address}.` : ''}module.${this.markedName(name)}`;
     const at = () => call.loc.pos(call.at);
     const notRead = (code: Reason['code'], message: string, fix: string): Unknown => {
       const reason = lazyReason(code, message, at, fix);
@@ -1416,7 +1444,7 @@ export class ModuleEvaluator {
       else if (this.scope.budget.instances + insts.length > MAX_MODULE_INSTANCES) out = notRead('RF915', `module "${name}" would make more than ${MAX_MODULE_INSTANCES} module instances in this configuration; the doctor stops there`, 'give `terraform show -json` of a plan, which lists the resources of every module');
       else {
         this.scope.budget.instances += insts.length;
-        out = new Map(insts.map((inst) => [inst.name, this.#child(found, call, source, inst, address.slice(0, -name.length) + inst.name)]));
+        out = new Map(insts.map((inst) => [inst.name, this.#child(found, call, source, inst, address + inst.name.slice(name.length))]));
       }
     }
     this.#calls.set(name, out);

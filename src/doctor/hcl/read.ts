@@ -5,7 +5,7 @@ import type { Evidence } from '../evidence.js';
 import { HclSyntaxError } from './ast.js';
 import { parseHcl } from './parse.js';
 import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc } from './config.js';
-import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, toModel, type EvalHooks, type Value } from './eval.js';
+import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, rootMark, toModel, type EvalHooks, type Value } from './eval.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
 import { registryModule } from './registry-modules.js';
@@ -155,9 +155,14 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
       for (const child of children.values()) evaluate(child);
     }
   };
+  // Roots given together that declare one address (prod/ and staging/ copied from each other) are
+  // deployments of their own: each one's names are marked in the evidence, so neither overwrites the other.
+  const marks = rootMarks(roots);
   const trees: ModuleEvaluator[] = [];
   for (const mod of roots) {
-    const root = new ModuleEvaluator(mod, withModules);
+    const mark = marks.get(mod);
+    if (mark !== undefined) (tf.rootMarks ??= new Map()).set(mark, normalDir(mod.dir));
+    const root = new ModuleEvaluator(mod, withModules, undefined, mark);
     trees.push(root);
     evaluate(root);
   }
@@ -174,6 +179,30 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   for (const t of trees) for (const [symbol, shown] of t.scope.hostPathsShown ?? []) (ev.terraform.shownAs ??= new Map()).set(symbol, shown.text);
   for (const t of trees) for (const r of t.broken.values()) findings.push({ code: r.code, severity: CODES[r.code].severity, path: formatPosition(r.at), message: r.message, ...(r.fix !== undefined ? { fix: r.fix } : {}) });
   return findings;
+}
+
+/**
+ * The roots that declare a resource, data source or module call another root declares too, each
+ * with its mark (ModuleScope.rootMark). A root no other root collides with is not marked, so a
+ * single root (or roots split by concern: iam/, cluster/) reads as it always did.
+ */
+function rootMarks(roots: readonly ConfigModule[]): Map<ConfigModule, string> {
+  const out = new Map<ConfigModule, string>();
+  if (roots.length < 2) return out;
+  const owners = new Map<string, ConfigModule[]>();
+  for (const mod of roots) {
+    const addresses = new Set([...mod.blocks.map((b) => `${b.mode}.${b.type}.${b.name}`), ...[...mod.modules.keys()].map((n) => `module.${n}`)]);
+    for (const a of addresses) {
+      const o = owners.get(a);
+      if (o) o.push(mod);
+      else owners.set(a, [mod]);
+    }
+  }
+  const colliding = new Set([...owners.values()].filter((o) => o.length > 1).flat());
+  roots.forEach((mod, i) => {
+    if (colliding.has(mod)) out.set(mod, rootMark(i));
+  });
+  return out;
 }
 
 /**
@@ -233,7 +262,7 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
   const mod = evaluator.mod;
   const prefix = evaluator.scope.address !== '' ? `${evaluator.scope.address}.` : '';
   for (const block of mod.blocks) {
-    const address = `${block.mode === 'data' ? 'data.' : ''}${block.type}.${prefix}${block.name}`;
+    const address = `${block.mode === 'data' ? 'data.' : ''}${block.type}.${prefix}${evaluator.markedName(block.name)}`;
     try {
       const instances = evaluator.instances(block);
       if (!Array.isArray(instances)) {
@@ -242,7 +271,7 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
         continue;
       }
       for (const inst of instances) {
-        const name = `${prefix}${inst.name}`;
+        const name = `${prefix}${evaluator.markedName(block.name)}${inst.name.slice(block.name.length)}`;
         const key = `${block.mode === 'data' ? 'data.' : ''}${block.type}.${name}`;
         const body = evaluator.body(block, inst);
         for (const [attr, v] of Object.entries(body)) {

@@ -72,9 +72,15 @@ function trustsSubject(trust: unknown, subject: string): boolean {
  * evidence (its annotations are then all there); where another service account carries the
  * annotation naming that role, the message says which.
  */
-function meantForIrsa(sa: { namespace: string; name: string; given?: boolean }, ctx: DoctorContext, trustOf: (roleName: string) => unknown): ReturnType<NonNullable<DoctorReader['unboundIdentity']>> {
+function meantForIrsa(sa: Parameters<NonNullable<DoctorReader['unboundIdentity']>>[0], ctx: DoctorContext, trustOf: (roleName: string) => unknown): ReturnType<NonNullable<DoctorReader['unboundIdentity']>> {
   const subject = `system:serviceaccount:${sa.namespace}:${sa.name}`;
-  const meant = Object.entries(ctx.root.resource.aws_iam_role ?? {}).filter(([, b]) => typeof b.name === 'string' && !b.name.includes('${') && trustsSubject(trustOf(b.name), subject));
+  let meant = Object.entries(ctx.root.resource.aws_iam_role ?? {}).filter(([, b]) => typeof b.name === 'string' && !b.name.includes('${') && trustsSubject(trustOf(b.name), subject));
+  // Deployments given together (prod/ and staging/) may each have one: the runner's is the one of its own folder.
+  if (meant.length > 1 && sa.near) {
+    const depth = meant.map(([key]) => sa.near!(`aws_iam_role.${key}`) ?? -1);
+    const best = Math.max(...depth);
+    meant = meant.filter((_, i) => depth[i] === best);
+  }
   if (meant.length !== 1) return undefined;
   const [key, role] = meant[0]!;
   const roleName = String(role.name);

@@ -1,0 +1,72 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctor, type InputFile } from '../src/doctor/index.js';
+import { corpusFiles } from './helpers/doctor.js';
+
+/**
+ * Two Terraform roots given in one call that declare the same addresses (prod/ and staging/, one
+ * copied from the other): each root's resources are its own deployment's, never merged by address.
+ */
+const CORPUS = join(import.meta.dirname, 'doctor', 'corpus');
+const SOUND = join(CORPUS, 'two-roots-same-addresses');
+
+const text = (r: ReturnType<typeof doctor>) => JSON.stringify(r);
+
+describe('doctor: two Terraform roots with the same resource addresses', () => {
+  it('proves each runner with the roles and cache of its own folder', () => {
+    const r = doctor(corpusFiles(SOUND));
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.findings.map((f) => `${f.code} ${f.path}`).sort()).toEqual(['RF208 prod/main.tf:87:15', 'RF208 staging/main.tf:87:15']);
+    expect(r.proofs).toHaveLength(16);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    const claims = r.proofs.map((p) => p.claim).join('\n');
+    for (const name of ['gitlab-runner-manager-prod', 'gitlab-runner-jobs-prod', 'example-prod-runner-cache', 'gitlab-runner-manager-staging', 'gitlab-runner-jobs-staging', 'example-staging-runner-cache']) expect(claims).toContain(name);
+    expect(text(r)).not.toContain('__rfroot');
+  });
+
+  it('gives each root what it gets alone', () => {
+    const alone = (dir: string) =>
+      doctor(corpusFiles(join(SOUND, dir)))
+        .proofs.map((p) => `${p.holds} ${p.claim.replace(/ \(\d+ service accounts tried\)/, '').replace(/cluster(-2)?:/, '')}`)
+        .sort();
+    const both = doctor(corpusFiles(SOUND)).proofs.map((p) => `${p.holds} ${p.claim.replace(/ \(\d+ service accounts tried\)/, '').replace(/cluster(-2)?:/, '')}`).sort();
+    expect(both).toEqual([...alone('prod'), ...alone('staging')].sort());
+  });
+
+  it("staging's drift is found in staging only; prod stays proven", () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-same-addresses-cache-drift')));
+    expect(r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`)).toEqual(['RF201 staging/main.tf:84:13']);
+    const failed = r.proofs.filter((p) => !p.holds).map((p) => p.claim);
+    expect(failed).toEqual([expect.stringContaining('example-staging-runner-cache')]);
+    expect(r.proofs.filter((p) => p.holds && p.claim.includes('gitlab-runner-manager-prod'))).not.toEqual([]);
+  });
+
+  it("prod's drift is not hidden by staging's resources of the same address", () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-same-addresses-prod-cache-drift')));
+    expect(r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`)).toEqual(['RF201 prod/main.tf:84:13']);
+  });
+
+  it("a role meant for the manager is chosen among the roles of the runner's own folder", () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-same-addresses-annotation-missing')));
+    const errors = r.findings.filter((f) => f.severity !== 'info');
+    expect(errors.map((f) => `${f.code} ${f.path}`)).toEqual(['RF904 prod/main.tf:6:1']);
+    // Named with its folder, since staging/ declares aws_iam_role.manager too.
+    expect(errors[0]!.message).toContain('role gitlab-runner-manager-prod (prod/aws_iam_role.manager)');
+    expect(errors[0]!.fix).toContain('the ARN of prod/aws_iam_role.manager');
+    expect(text(r)).not.toContain('__rfroot');
+  });
+
+  it('names a resource of a root that shares its address with its folder, and a single root as before', () => {
+    const files = corpusFiles(SOUND);
+    const broken = (f: InputFile): InputFile => (f.path === 'staging/main.tf' ? { ...f, bytes: Buffer.from(`${f.bytes.toString().replace('name = "gitlab-runner-manager-staging"', 'name = "gitlab-runner-manager-${random_id.suffix.hex}"')}\nresource "random_id" "suffix" {\n  byte_length = 4\n}\n`) } : f);
+    const r = doctor(files.map(broken));
+    const f = r.findings.find((x) => x.code === 'RF906' && x.path.startsWith('staging/main.tf'));
+    expect(f?.message).toContain('staging/aws_iam_role.manager');
+    expect(text(r)).not.toContain('__rfroot');
+    // Alone, the same root's address is as written.
+    const alone = doctor(files.filter((x) => x.path.startsWith('staging/')).map(broken));
+    const g = alone.findings.find((x) => x.code === 'RF906' && x.path.startsWith('staging/main.tf'));
+    expect(g?.message).toMatch(/^aws_iam_role\.manager has no literal name/);
+    expect(g?.message).not.toContain('staging/aws_iam_role');
+  });
+});

@@ -757,7 +757,8 @@ export class Engine {
     for (const d of desired) {
       if (d.registration !== 'api') continue;
       const stored = await this.deps.store(d).read();
-      const keep = obs ? (await this.keeperOf(d, obs.byRunner.get(d.name) ?? [], stored)).keep : stored?.runnerId !== undefined ? { id: stored.runnerId } : undefined;
+      const kept = obs ? await this.keeperOf(d, obs.byRunner.get(d.name) ?? [], stored) : undefined;
+      const keep = obs ? kept!.keep : stored?.runnerId !== undefined ? { id: stored.runnerId } : undefined;
       if (!keep) continue;
       const conflict = await this.storeConflict(d, stored, obs ? (obs.byRunner.get(d.name) ?? []).map((r) => r.id) : [keep.id]);
       if (conflict) {
@@ -769,13 +770,40 @@ export class Engine {
         steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `${why}: reset by id and store` });
         continue;
       }
+      let expiring = '';
       if (opts.ifExpiringWithinMs !== undefined) {
-        const exp = stored?.expiresAt ? Date.parse(stored.expiresAt) : NaN;
-        if (Number.isNaN(exp) || exp - this.deps.timing.now() > opts.ifExpiringWithinMs) continue;
+        const expiry = await this.expiryForRotate(stored, keep.id, kept?.details);
+        if (expiry.at === null) continue;
+        if (expiry.at !== undefined) {
+          const exp = Date.parse(expiry.at);
+          if (Number.isNaN(exp) || exp - this.deps.timing.now() > opts.ifExpiringWithinMs) continue;
+          expiring = `token expires ${expiry.at} (${expiry.from}); `;
+        } else {
+          expiring = `token expiry unknown (${expiry.from}): rotated now so it cannot expire unseen, and the new token's expiry is stored; `;
+        }
       }
-      steps.push({ runner: d.name, action: 'rotate', id: keep.id, detail: `POST /runners/reset_authentication_token; new token to ${this.deps.store(d).label}; restart the manager` });
+      steps.push({ runner: d.name, action: 'rotate', id: keep.id, detail: `${expiring}POST /runners/reset_authentication_token; new token to ${this.deps.store(d).label}; restart the manager` });
     }
     return steps;
+  }
+
+  /**
+   * The expiry `rotate --if-expiring-within` judges a token by: the one the store recorded when
+   * GitLab issued the token (a time, or null: never expires); when the store records none, the
+   * one in GitLab's runner details (`GET /runners/:id`, with an access token, from a GitLab that
+   * returns token_expires_at). `at` undefined: known nowhere (`from` says where it was asked).
+   */
+  private async expiryForRotate(stored: StoredToken | undefined, id: number, read: Map<number, RunnerDetails | undefined> | undefined): Promise<{ at: string | null | undefined; from: string }> {
+    const recorded = 'as the token store recorded it when GitLab issued the token';
+    if (stored?.expiresAt === null || (typeof stored?.expiresAt === 'string' && stored.expiresAt !== '')) return { at: stored.expiresAt, from: recorded };
+    if (!this.deps.canManage) return { at: undefined, from: 'the token store records none, and without an access token GitLab\'s runner details are not read' };
+    const details = read?.has(id) ? read.get(id) : await this.gl.getRunner(id);
+    if (details && Object.prototype.hasOwnProperty.call(details, 'token_expires_at')) {
+      const v = details.token_expires_at;
+      if (v === null) return { at: null, from: 'GitLab' };
+      if (typeof v === 'string' && v !== '') return { at: v, from: 'GitLab\'s runner details' };
+    }
+    return { at: undefined, from: `the token store records none, and ${details ? 'this GitLab\'s GET /runners/:id has no token_expires_at' : `GET /runners/${id} found no runner`}` };
   }
 
   /** A new token for runner `id`, stored: reset with the current token, else by id. */

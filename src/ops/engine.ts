@@ -212,6 +212,24 @@ class Restarts {
   }
 }
 
+/**
+ * From where a runner assigned to several projects (`shared`) is to be unassigned before
+ * unregister or prune may delete it: unregister's refusal and status's note say the same.
+ * `ownProject`: the project of the spec entry (undefined for group and instance runners). The
+ * entry's project is taken for the owner, but GitLab's API does not say which project owns the
+ * runner: an entry moved in the spec to a project its runner was also assigned to is found there
+ * while the project it was created in still owns it, and GitLab refuses to unassign a runner from
+ * its owner. `moved` says what to do then ('' when there is no such case).
+ */
+export function unassignAdvice(shared: string[], ownProject: string | undefined): { from: string; moved: string } {
+  const others = ownProject !== undefined ? shared.filter((p) => p !== ownProject) : [];
+  if (others.length === 0) return { from: 'from every project but the one that owns it (GitLab refuses to unassign the owner)', moved: '' };
+  return {
+    from: `from ${others.join(', ')}`,
+    moved: `GitLab refuses to unassign a runner from the project that owns it (the one it was created in) and its API does not say which one that is: if ${others.length === 1 ? others[0] : `one of ${others.join(', ')}`} owns it (the spec moved this runner to ${ownProject} while it was assigned there too), unassign it from ${ownProject} instead, delete it in the project that owns it`,
+  };
+}
+
 export class Engine {
   /** A step failed because an API refused the credential given (401/403): the command exits 2. */
   accessRefused = false;
@@ -588,16 +606,8 @@ export class Engine {
   private deleted(r: Awaited<ReturnType<Engine['confirmedDelete']>>, s: Step, own?: RunnerScope): string {
     if (r === 'refused') throw new Error(`runner #${s.id} no longer carries the marker of ${this.deps.fleet}/${s.runner}; not deleted`);
     if (typeof r === 'object') {
-      const others = own?.type === 'project_type' ? r.shared.filter((p) => p !== own.path) : [];
-      const from = others.length > 0 ? `from ${others.join(', ')}` : 'from every project but the one that owns it (GitLab refuses to unassign the owner)';
-      // The entry's project is taken for the owner, but GitLab's API does not say which project
-      // owns the runner: an entry moved in the spec to a project its runner was also assigned to
-      // is found there while the project it was created in still owns it, and GitLab refuses to
-      // unassign a runner from its owner.
-      const moved = others.length > 0 && own?.type === 'project_type'
-        ? `. GitLab refuses to unassign a runner from the project that owns it (the one it was created in) and its API does not say which one that is: if ${others.length === 1 ? others[0] : `one of ${others.join(', ')}`} owns it (the spec moved this runner to ${own.path} while it was assigned there too), unassign it from ${own.path} instead, delete it in the project that owns it, and run again to empty its token store`
-        : '';
-      throw new Error(`runner #${s.id} is assigned to ${r.shared.length} projects (${r.shared.join(', ')}): deleting it would take it from all of them, and GitLab lets only an administrator delete a runner assigned to more than one project. Not deleted: unassign it ${from} (DELETE /projects/:id/runners/${s.id}, or Settings > CI/CD > Runners there), then run again${moved}`);
+      const { from, moved } = unassignAdvice(r.shared, own?.type === 'project_type' ? own.path : undefined);
+      throw new Error(`runner #${s.id} is assigned to ${r.shared.length} projects (${r.shared.join(', ')}): deleting it would take it from all of them, and GitLab lets only an administrator delete a runner assigned to more than one project. Not deleted: unassign it ${from} (DELETE /projects/:id/runners/${s.id}, or Settings > CI/CD > Runners there), then run again${moved ? `. ${moved}, and run again to empty its token store` : ''}`);
     }
     return r === 'gone' ? 'already gone' : 'deleted';
   }

@@ -122,12 +122,29 @@ export interface Observation {
 const plural = (n: number, word: string) => `${n} ${n === 1 ? word : word.endsWith('y') ? `${word.slice(0, -1)}ies` : `${word}s`}`;
 
 /** How to give a runner a store of its own, by kind of store. */
-function conflictFix(d: DesiredRunner): string {
+/** Whose store this runner shares with another fleet (or runner), and how to give it its own. */
+function shareFix(d: DesiredRunner): string {
   const s = d.store;
-  const stale = 'or, if that token is stale, delete it and run again';
-  if (s.kind === 'kubernetes-secret') return `Two fleets share Secret ${s.namespace}/${s.secret}: give this runner its own namespace (runners[].placement.namespace; the Secret is named <runner>-runner-token), ${stale}.`;
-  if (s.kind === 'key-vault-secret') return `Two fleets (or runners) share Key Vault secret ${s.secretName} in vault ${s.vaultName}: give this runner its own runners[].gitlab.tokenStore.keyVault.secretName (or vault), ${stale}.`;
-  return `Two fleets share SSM parameter ${s.parameter}: give this fleet its own metadata.name (the parameter is /runner-fleet/<fleet>/<runner>/runner-token), ${stale}.`;
+  if (s.kind === 'kubernetes-secret') return `Two fleets share Secret ${s.namespace}/${s.secret}: give this runner its own namespace (runners[].placement.namespace; the Secret is named <runner>-runner-token)`;
+  if (s.kind === 'key-vault-secret') return `Two fleets (or runners) share Key Vault secret ${s.secretName} in vault ${s.vaultName}: give this runner its own runners[].gitlab.tokenStore.keyVault.secretName (or vault)`;
+  return `Two fleets share SSM parameter ${s.parameter}: give this fleet its own metadata.name (the parameter is /runner-fleet/<fleet>/<runner>/runner-token)`;
+}
+
+function conflictFix(d: DesiredRunner): string {
+  return `${shareFix(d)}, or, if that token is stale, delete it and run again.`;
+}
+
+/** A token with neither an owner nor a runner id beside it: nothing says whose it is. */
+const unclaimed = (s: StoredToken | undefined): boolean => s !== undefined && s.token !== '' && s.owner === undefined && s.runnerId === undefined;
+
+/**
+ * How to settle a store holding an unclaimed token. It may be this runner's own (an older
+ * runner-fleet wrote an SSM parameter's value before its tags, and a run that stopped between
+ * the two left it so) or someone else's: without evidence it is never replaced, by register,
+ * rotate or status's advice alike. `id`: the runner GitLab has for the entry, when it has one.
+ */
+function unclaimedFix(d: DesiredRunner, id: number | undefined): string {
+  return `It may be a token of ${d.name} stored by a register or rotate that stopped before writing its owner and runner id beside it (an older runner-fleet wrote an SSM parameter's value before its tags), or another fleet's or a person's, and runner-fleet does not replace a token without knowing whose it is. If nothing else uses it: delete it and run runner-fleet register, which ${id !== undefined ? `resets the token of #${id}` : 'registers the runner'} and stores the new token with its owner and runner id. If something else does: ${shareFix(d)}.`;
 }
 
 export { StoreConflictError };
@@ -372,7 +389,7 @@ export class Engine {
     const at = { label, owner, runnerId };
     if (!stored || stored.token === '') return { ...at, state: 'missing', detail: `holds no token: the manager of #${id} has none to start with (runner-fleet register stores one)` };
     if (owner !== null && owner !== mine) return { ...at, state: 'other-owner', detail: `holds the token of ${owner}${runnerId !== null ? ` (runner #${runnerId})` : ''}, not ${mine}: the manager reads another runner's token. ${conflictFix(d)}` };
-    if (owner === null && runnerId === null) return { ...at, state: 'other-owner', detail: `holds a token runner-fleet did not write (no owner and no runner id beside it), not the token of ${mine} (#${id})` };
+    if (owner === null && runnerId === null) return { ...at, state: 'other-owner', detail: `holds a token runner-fleet did not write (no owner and no runner id beside it), not known to be the token of ${mine} (#${id}): register and rotate do not replace it. ${unclaimedFix(d, id)}` };
     if (runnerId !== null && runnerId !== id) return { ...at, state: 'other-runner', detail: `holds the token of runner #${runnerId}, but ${mine} is #${id} in GitLab: runner-fleet register resets the token of #${id} and stores it` };
     if (stored.state === 'pending') return { ...at, state: 'pending', detail: `a token reset of #${id} was interrupted before its token was stored: runner-fleet register repairs it` };
     return { ...at, state: 'ok', detail: `holds the token of #${id}${owner !== null ? ` (${owner})` : ' (written before owners were recorded)'}` };
@@ -473,10 +490,10 @@ export class Engine {
   }
 
   /** The plan's `conflict` step for a store that holds someone else's token. */
-  private async storeConflict(d: DesiredRunner, stored: StoredToken | undefined, ours: number[]): Promise<Step | undefined> {
+  private async storeConflict(d: DesiredRunner, stored: StoredToken | undefined, ours: number[], id?: number): Promise<Step | undefined> {
     const whose = await this.heldByOther(d, stored, ours);
     if (whose === undefined) return undefined;
-    return { runner: d.name, action: 'conflict', detail: `${this.deps.store(d).label} holds ${whose}, not ${this.owner(d)}: not written. ${conflictFix(d)}` };
+    return { runner: d.name, action: 'conflict', detail: `${this.deps.store(d).label} holds ${whose}, not ${this.owner(d)}: not written. ${unclaimed(stored) ? unclaimedFix(d, id) : conflictFix(d)}` };
   }
 
   /**
@@ -490,7 +507,7 @@ export class Engine {
     const now = await saying(before, () => this.deps.store(d).read());
     const whose = await this.heldByOther(d, now, ours);
     if (whose === undefined) return now;
-    throw new StoreConflictError(`${this.deps.store(d).label} now holds ${whose}, not ${this.owner(d)} (it changed after the plan was read): not written${before}. ${conflictFix(d)}`);
+    throw new StoreConflictError(`${this.deps.store(d).label} now holds ${whose}, not ${this.owner(d)} (it changed after the plan was read): not written${before}. ${unclaimed(now) ? unclaimedFix(d, ours.length === 1 ? ours[0] : undefined) : conflictFix(d)}`);
   }
   /**
    * Writes the store; a store that another owner took while it was written (the Secret store
@@ -567,7 +584,8 @@ export class Engine {
       }
       if (found.length > 1) steps.push({ runner: d.name, action: 'deduplicate', id: keep.id, detail: `keep #${keep.id}${keepWhy(read0, keep.id, stored)}, delete ${found.filter((r) => r.id !== keep.id).map((r) => `#${r.id}`).join(', ')}` });
       const why = this.needsRepair(stored, keep.id);
-      const conflict = why ? await this.storeConflict(d, stored, found.map((r) => r.id)) : undefined;
+      // A token nothing says is this runner's (unclaimed) is not "nothing to do": status and rotate call it a conflict too.
+      const conflict = why || unclaimed(stored) ? await this.storeConflict(d, stored, found.map((r) => r.id), keep.id) : undefined;
       if (conflict) {
         steps.push(conflict);
         continue;
@@ -769,8 +787,14 @@ export class Engine {
       const stored = await this.deps.store(d).read();
       const kept = obs ? await this.keeperOf(d, obs.byRunner.get(d.name) ?? [], stored) : undefined;
       const keep = obs ? kept!.keep : stored?.runnerId !== undefined ? { id: stored.runnerId } : undefined;
-      if (!keep) continue;
-      const conflict = await this.storeConflict(d, stored, obs ? (obs.byRunner.get(d.name) ?? []).map((r) => r.id) : [keep.id]);
+      if (!keep) {
+        // Without an access token the runner id comes from the store: an unclaimed token there is
+        // said (a conflict, as register and status say), not passed over as if nothing were stored.
+        const conflict = !obs && unclaimed(stored) ? await this.storeConflict(d, stored, []) : undefined;
+        if (conflict) steps.push(conflict);
+        continue;
+      }
+      const conflict = await this.storeConflict(d, stored, obs ? (obs.byRunner.get(d.name) ?? []).map((r) => r.id) : [keep.id], keep.id);
       if (conflict) {
         steps.push(conflict);
         continue;

@@ -38,7 +38,25 @@ describe('a project runner assigned to several projects', () => {
     expect(report.runners.find((x) => x.name === 'autoscale')!.assignedTo).toBeUndefined();
     expect(report.runners.find((x) => x.name === 'fargate')).toMatchObject({ ids: [fargate], assignedTo: ['acme/platform/api', 'acme/platform/web'] });
     const text = await h.run('status');
-    expect(text.out).toContain('  assigned to 2 projects: acme/platform/api, acme/platform/web (it runs their jobs too; unregister does not delete it until it is unassigned from the others)');
+    // It names the project unregister names, and what to do when that one owns it (the note said "from the others" before).
+    expect(text.out).toContain('  assigned to 2 projects: acme/platform/api, acme/platform/web (it runs their jobs too; unregister does not delete it until it is unassigned from acme/platform/web. GitLab refuses to unassign a runner from the project that owns it (the one it was created in) and its API does not say which one that is: if acme/platform/web owns it (the spec moved this runner to acme/platform/api while it was assigned there too), unassign it from acme/platform/api instead, delete it in the project that owns it; then unregister empties its token store)');
+  });
+
+  it('status says what unregister will say when another project owns the runner of an entry (the spec moved it): not "from the others"', async () => {
+    const h = await registered();
+    const [fargate] = idsOf(h, 'fargate');
+    // Created in web and assigned to api, where the spec's entry now is.
+    const r = h.double.runners.get(fargate!)!;
+    r.projectId = h.double.projects.get('acme/platform/web')!;
+    r.assigned = [h.double.projects.get('acme/platform/api')!];
+    const advice = 'if acme/platform/web owns it (the spec moved this runner to acme/platform/api while it was assigned there too), unassign it from acme/platform/api instead, delete it in the project that owns it';
+    const status = await h.run('status');
+    const note = status.out.split('\n').find((l) => l.startsWith('  assigned to 2 projects: '))!;
+    expect(note).toContain(`unregister does not delete it until it is unassigned from acme/platform/web. GitLab refuses to unassign a runner from the project that owns it (the one it was created in) and its API does not say which one that is: ${advice}; then unregister empties its token store)`);
+    expect(note).not.toContain('from the others');
+    const u = await h.run('unregister', { runner: 'fargate', approve: true });
+    expect(u.code).toBe(1);
+    expect(u.out).toContain(`Not deleted: unassign it from acme/platform/web (DELETE /projects/:id/runners/${fargate}, or Settings > CI/CD > Runners there), then run again. GitLab refuses to unassign a runner from the project that owns it (the one it was created in) and its API does not say which one that is: ${advice}, and run again to empty its token store`);
   });
 
   it.each([

@@ -110,3 +110,62 @@ describe('the Kubernetes Secret store keeps the owner as an annotation', () => {
     expect(kube.secrets.get('ci/k8s-runner-token')!.metadata.annotations![ANNOTATIONS.owner]).toBeUndefined();
   });
 });
+
+/**
+ * A store holding a token with neither an owner nor a runner id beside it, while GitLab has the
+ * entry's runner: left by an older runner-fleet that wrote an SSM parameter's value before its
+ * tags and stopped between the two, or someone else's token. Nothing says whose it is, so it is
+ * never replaced; register, rotate and status all say so (a conflict, exit 1) and how to settle it.
+ */
+describe('a registered runner whose store holds a token with no owner and no runner id', () => {
+  async function unclaimedStore() {
+    const h = harness(writeSpec(opsSpec()));
+    expect((await h.run('register', { approve: true, runner: 'fargate' })).code).toBe(0);
+    const store = h.stores.get('fargate')!;
+    const id = store.value!.runnerId!;
+    delete store.value!.owner;
+    delete store.value!.runnerId;
+    return { h, store, id, token: store.value!.token };
+  }
+  const advice = (id: number) => `If nothing else uses it: delete it and run runner-fleet register, which resets the token of #${id} and stores the new token with its owner and runner id. If something else does: Two fleets share SSM parameter /runner-fleet/acme/fargate/runner-token`;
+
+  it('register plans a conflict (not "nothing to do") and --approve leaves the token', async () => {
+    const { h, store, id, token } = await unclaimedStore();
+    const plan = await h.run('register', { runner: 'fargate', approve: true });
+    expect(plan.code).toBe(1);
+    expect(plan.out).toContain('conflict fargate: memory store of fargate holds a token runner-fleet did not write (no owner and no runner id beside it), not acme/fargate: not written.');
+    expect(plan.out).toContain(advice(id));
+    expect(plan.out).not.toContain(token);
+    expect(store.value!.token).toBe(token);
+    expect(store.value!.owner).toBeUndefined();
+  });
+
+  it('rotate, with an access token and without one (the scheduled pipeline), plans the same conflict and leaves the token', async () => {
+    const { h, store, id, token } = await unclaimedStore();
+    const withToken = await h.run('rotate', { runner: 'fargate', approve: true });
+    expect(withToken.code).toBe(1);
+    expect(withToken.out).toContain(advice(id));
+    h.world.env = {};
+    const pipeline = await h.run('rotate', { runner: 'fargate', approve: true, ifExpiringWithin: '14d' });
+    expect(pipeline.code).toBe(1);
+    expect(pipeline.out).toContain('conflict fargate: memory store of fargate holds a token runner-fleet did not write');
+    expect(pipeline.out).not.toContain(token);
+    expect(store.value!.token).toBe(token);
+  });
+
+  it('status says what register and rotate will not do, and the same fix; following it settles the store without a second runner', async () => {
+    const { h, store, id } = await unclaimedStore();
+    const status = await h.run('status');
+    expect(status.code).toBe(1);
+    const line = status.out.split('\n').find((l) => l.includes('drift token store (other-owner) memory store of fargate'))!;
+    expect(line).toContain(`not known to be the token of acme/fargate (#${id}): register and rotate do not replace it.`);
+    expect(line).toContain(advice(id));
+    // The fix: the store deleted, register resets the token of the runner GitLab has and stores it with its owner.
+    store.value = undefined;
+    expect((await h.run('register', { runner: 'fargate', approve: true })).code).toBe(0);
+    expect(store.value).toMatchObject({ runnerId: id, owner: 'acme/fargate', state: 'valid' });
+    const after = await h.run('status');
+    expect(after.out).toContain(`  token store memory store of fargate: holds the token of #${id} (acme/fargate)`);
+    expect([...h.double.runners.values()].filter((r) => parseMarker(r.description)?.runner === 'fargate').map((r) => r.id)).toEqual([id]);
+  });
+});

@@ -62,3 +62,74 @@ describe('status: the token expiry', () => {
     expect(expires.line).toMatch(/, token expires 2026-06-02T00:00:00.000Z$/);
   });
 });
+
+/**
+ * rotate --if-expiring-within (the scheduled rotation): a token whose expiry is not known is
+ * rotated, not skipped like one that never expires; GitLab's runner details are asked first.
+ */
+describe('rotate --if-expiring-within: the token expiry', () => {
+  async function rotate(opts: { lifetimeMs: number | null; detailsTokenExpiry: boolean; storedExpiry?: 'forgotten'; noAccessToken?: boolean }) {
+    const h = harness(file, { tokenLifetimeMs: opts.lifetimeMs });
+    Object.assign(h.double.opts, { detailsTokenExpiry: opts.detailsTokenExpiry });
+    expect((await h.run('register', { approve: true })).code).toBe(0);
+    if (opts.storedExpiry === 'forgotten') for (const s of h.stores.values()) if (s.value) delete s.value.expiresAt;
+    if (opts.noAccessToken) h.world.env = {};
+    const before = h.stores.get('k8s')!.value!.token;
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    const line = r.out.split('\n').find((l) => l.startsWith('  rotate k8s '));
+    return { h, r, line, rotated: h.stores.get('k8s')!.value!.token !== before };
+  }
+
+  it('expires soon (as the store recorded it): rotated, and the step says when it expires', async () => {
+    const { h, r, line, rotated } = await rotate({ lifetimeMs: 3 * 86_400_000, detailsTokenExpiry: false });
+    expect(r.code).toBe(0);
+    expect(rotated).toBe(true);
+    expect(line).toContain('token expires 2026-06-04T00:00:00.000Z (as the token store recorded it when GitLab issued the token); POST /runners/reset_authentication_token');
+    expect(h.stores.get('k8s')!.value!.expiresAt).toBe('2026-06-04T00:00:00.000Z');
+  });
+
+  it('expires later than the window: not rotated', async () => {
+    const { r, rotated } = await rotate({ lifetimeMs: 30 * 86_400_000, detailsTokenExpiry: false });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/plan: nothing to do/);
+    expect(rotated).toBe(false);
+  });
+
+  it('never expires (the store recorded null, or GitLab says null): not rotated', async () => {
+    for (const detailsTokenExpiry of [false, true]) {
+      const { r, rotated } = await rotate({ lifetimeMs: null, detailsTokenExpiry });
+      expect(r.out).toMatch(/plan: nothing to do/);
+      expect(rotated).toBe(false);
+    }
+    const fromGitLab = await rotate({ lifetimeMs: null, detailsTokenExpiry: true, storedExpiry: 'forgotten' });
+    expect(fromGitLab.r.out).toMatch(/plan: nothing to do/);
+    expect(fromGitLab.rotated).toBe(false);
+  });
+
+  it('the store records no expiry but GitLab\'s runner details do: GitLab decides', async () => {
+    const later = await rotate({ lifetimeMs: 30 * 86_400_000, detailsTokenExpiry: true, storedExpiry: 'forgotten' });
+    expect(later.r.out).toMatch(/plan: nothing to do/);
+    expect(later.rotated).toBe(false);
+    const soon = await rotate({ lifetimeMs: 3 * 86_400_000, detailsTokenExpiry: true, storedExpiry: 'forgotten' });
+    expect(soon.r.code).toBe(0);
+    expect(soon.rotated).toBe(true);
+    expect(soon.line).toContain('token expires 2026-06-04T00:00:00.000Z (GitLab\'s runner details); POST /runners/reset_authentication_token');
+  });
+
+  it('known nowhere: rotated (an unseen expiry is an outage), the step says why, and the next run knows the new expiry', async () => {
+    const { h, r, line, rotated } = await rotate({ lifetimeMs: 30 * 86_400_000, detailsTokenExpiry: false, storedExpiry: 'forgotten' });
+    expect(r.code).toBe(0);
+    expect(rotated).toBe(true);
+    expect(line).toContain('token expiry unknown (the token store records none, and this GitLab\'s GET /runners/:id has no token_expires_at): rotated now so it cannot expire unseen');
+    expect(h.stores.get('k8s')!.value!.expiresAt).toBe('2026-07-01T00:00:00.000Z');
+    const again = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(again.out).toMatch(/plan: nothing to do/);
+  });
+
+  it('known nowhere, without an access token (the scheduled pipeline): rotated, and the step says GitLab was not asked', async () => {
+    const { r, line, rotated } = await rotate({ lifetimeMs: 30 * 86_400_000, detailsTokenExpiry: true, storedExpiry: 'forgotten', noAccessToken: true });
+    expect(r.code).toBe(0);
+    expect(rotated).toBe(true);
+    expect(line).toContain('token expiry unknown (the token store records none, and without an access token GitLab\'s runner details are not read): rotated now');
+  });
+});

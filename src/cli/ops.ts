@@ -2,7 +2,7 @@ import { loadAndPlan } from './load.js';
 import type { PlanResult } from '../core.js';
 import { summaryLine, textReport } from './report.js';
 import { desiredRunners, type DesiredRunner } from '../ops/desired.js';
-import { Engine, type Step, type StepResult } from '../ops/engine.js';
+import { Engine, unassignAdvice, type Step, type StepResult } from '../ops/engine.js';
 import type { OpsReport } from '../ops/report.js';
 import type { TokenStore } from '../ops/ports.js';
 import type * as KeyVaultModule from '../live/keyvault.js';
@@ -281,7 +281,11 @@ function text(report: OpsReport): string {
       lines.push(`runner ${r.name} (${r.scope}, registration ${r.registration}): ${state}${r.ids.length > 1 ? ' — DUPLICATES' : ''}`);
       for (const m of r.managers) lines.push(`  manager ${m.systemId}: ${m.status ?? '?'}, ${m.version ?? '?'} ${m.platform ?? ''} ${m.ipAddress ?? ''}, last contact ${m.contactedAt ?? 'never'}`);
       for (const d of r.drift) lines.push(`  drift ${d.field}: GitLab has ${JSON.stringify(d.have)}, the spec says ${JSON.stringify(d.want)}`);
-      if (r.assignedTo) lines.push(`  assigned to ${r.assignedTo.length} projects: ${r.assignedTo.join(', ')} (it runs their jobs too; unregister does not delete it until it is unassigned from the others)`);
+      if (r.assignedTo) {
+        // What unregister will say when it refuses: the same advice, from the same rule.
+        const { from, moved } = unassignAdvice(r.assignedTo, r.scope.startsWith('project:') ? r.scope.slice('project:'.length) : undefined);
+        lines.push(`  assigned to ${r.assignedTo.length} projects: ${r.assignedTo.join(', ')} (it runs their jobs too; unregister does not delete it until it is unassigned ${from}${moved ? `. ${moved}; then unregister empties its token store` : ''})`);
+      }
       if (r.store) lines.push(`  ${r.store.state === 'ok' ? 'token store' : `drift token store (${r.store.state})`} ${r.store.label}: ${r.store.detail}`);
     }
   }

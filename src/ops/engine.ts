@@ -122,12 +122,29 @@ export interface Observation {
 const plural = (n: number, word: string) => `${n} ${n === 1 ? word : word.endsWith('y') ? `${word.slice(0, -1)}ies` : `${word}s`}`;
 
 /** How to give a runner a store of its own, by kind of store. */
-function conflictFix(d: DesiredRunner): string {
+/** Whose store this runner shares with another fleet (or runner), and how to give it its own. */
+function shareFix(d: DesiredRunner): string {
   const s = d.store;
-  const stale = 'or, if that token is stale, delete it and run again';
-  if (s.kind === 'kubernetes-secret') return `Two fleets share Secret ${s.namespace}/${s.secret}: give this runner its own namespace (runners[].placement.namespace; the Secret is named <runner>-runner-token), ${stale}.`;
-  if (s.kind === 'key-vault-secret') return `Two fleets (or runners) share Key Vault secret ${s.secretName} in vault ${s.vaultName}: give this runner its own runners[].gitlab.tokenStore.keyVault.secretName (or vault), ${stale}.`;
-  return `Two fleets share SSM parameter ${s.parameter}: give this fleet its own metadata.name (the parameter is /runner-fleet/<fleet>/<runner>/runner-token), ${stale}.`;
+  if (s.kind === 'kubernetes-secret') return `Two fleets share Secret ${s.namespace}/${s.secret}: give this runner its own namespace (runners[].placement.namespace; the Secret is named <runner>-runner-token)`;
+  if (s.kind === 'key-vault-secret') return `Two fleets (or runners) share Key Vault secret ${s.secretName} in vault ${s.vaultName}: give this runner its own runners[].gitlab.tokenStore.keyVault.secretName (or vault)`;
+  return `Two fleets share SSM parameter ${s.parameter}: give this fleet its own metadata.name (the parameter is /runner-fleet/<fleet>/<runner>/runner-token)`;
+}
+
+function conflictFix(d: DesiredRunner): string {
+  return `${shareFix(d)}, or, if that token is stale, delete it and run again.`;
+}
+
+/** A token with neither an owner nor a runner id beside it: nothing says whose it is. */
+const unclaimed = (s: StoredToken | undefined): boolean => s !== undefined && s.token !== '' && s.owner === undefined && s.runnerId === undefined;
+
+/**
+ * How to settle a store holding an unclaimed token. It may be this runner's own (an older
+ * runner-fleet wrote an SSM parameter's value before its tags, and a run that stopped between
+ * the two left it so) or someone else's: without evidence it is never replaced, by register,
+ * rotate or status's advice alike. `id`: the runner GitLab has for the entry, when it has one.
+ */
+function unclaimedFix(d: DesiredRunner, id: number | undefined): string {
+  return `It may be a token of ${d.name} stored by a register or rotate that stopped before writing its owner and runner id beside it (an older runner-fleet wrote an SSM parameter's value before its tags), or another fleet's or a person's, and runner-fleet does not replace a token without knowing whose it is. If nothing else uses it: delete it and run runner-fleet register, which ${id !== undefined ? `resets the token of #${id}` : 'registers the runner'} and stores the new token with its owner and runner id. If something else does: ${shareFix(d)}.`;
 }
 
 export { StoreConflictError };
@@ -210,6 +227,24 @@ class Restarts {
     for (const [runner, outcome] of this.outcomes) out.set(runner, await outcome);
     return out;
   }
+}
+
+/**
+ * From where a runner assigned to several projects (`shared`) is to be unassigned before
+ * unregister or prune may delete it: unregister's refusal and status's note say the same.
+ * `ownProject`: the project of the spec entry (undefined for group and instance runners). The
+ * entry's project is taken for the owner, but GitLab's API does not say which project owns the
+ * runner: an entry moved in the spec to a project its runner was also assigned to is found there
+ * while the project it was created in still owns it, and GitLab refuses to unassign a runner from
+ * its owner. `moved` says what to do then ('' when there is no such case).
+ */
+export function unassignAdvice(shared: string[], ownProject: string | undefined): { from: string; moved: string } {
+  const others = ownProject !== undefined ? shared.filter((p) => p !== ownProject) : [];
+  if (others.length === 0) return { from: 'from every project but the one that owns it (GitLab refuses to unassign the owner)', moved: '' };
+  return {
+    from: `from ${others.join(', ')}`,
+    moved: `GitLab refuses to unassign a runner from the project that owns it (the one it was created in) and its API does not say which one that is: if ${others.length === 1 ? others[0] : `one of ${others.join(', ')}`} owns it (the spec moved this runner to ${ownProject} while it was assigned there too), unassign it from ${ownProject} instead, delete it in the project that owns it`,
+  };
 }
 
 export class Engine {
@@ -354,7 +389,7 @@ export class Engine {
     const at = { label, owner, runnerId };
     if (!stored || stored.token === '') return { ...at, state: 'missing', detail: `holds no token: the manager of #${id} has none to start with (runner-fleet register stores one)` };
     if (owner !== null && owner !== mine) return { ...at, state: 'other-owner', detail: `holds the token of ${owner}${runnerId !== null ? ` (runner #${runnerId})` : ''}, not ${mine}: the manager reads another runner's token. ${conflictFix(d)}` };
-    if (owner === null && runnerId === null) return { ...at, state: 'other-owner', detail: `holds a token runner-fleet did not write (no owner and no runner id beside it), not the token of ${mine} (#${id})` };
+    if (owner === null && runnerId === null) return { ...at, state: 'other-owner', detail: `holds a token runner-fleet did not write (no owner and no runner id beside it), not known to be the token of ${mine} (#${id}): register and rotate do not replace it. ${unclaimedFix(d, id)}` };
     if (runnerId !== null && runnerId !== id) return { ...at, state: 'other-runner', detail: `holds the token of runner #${runnerId}, but ${mine} is #${id} in GitLab: runner-fleet register resets the token of #${id} and stores it` };
     if (stored.state === 'pending') return { ...at, state: 'pending', detail: `a token reset of #${id} was interrupted before its token was stored: runner-fleet register repairs it` };
     return { ...at, state: 'ok', detail: `holds the token of #${id}${owner !== null ? ` (${owner})` : ' (written before owners were recorded)'}` };
@@ -455,10 +490,10 @@ export class Engine {
   }
 
   /** The plan's `conflict` step for a store that holds someone else's token. */
-  private async storeConflict(d: DesiredRunner, stored: StoredToken | undefined, ours: number[]): Promise<Step | undefined> {
+  private async storeConflict(d: DesiredRunner, stored: StoredToken | undefined, ours: number[], id?: number): Promise<Step | undefined> {
     const whose = await this.heldByOther(d, stored, ours);
     if (whose === undefined) return undefined;
-    return { runner: d.name, action: 'conflict', detail: `${this.deps.store(d).label} holds ${whose}, not ${this.owner(d)}: not written. ${conflictFix(d)}` };
+    return { runner: d.name, action: 'conflict', detail: `${this.deps.store(d).label} holds ${whose}, not ${this.owner(d)}: not written. ${unclaimed(stored) ? unclaimedFix(d, id) : conflictFix(d)}` };
   }
 
   /**
@@ -472,7 +507,7 @@ export class Engine {
     const now = await saying(before, () => this.deps.store(d).read());
     const whose = await this.heldByOther(d, now, ours);
     if (whose === undefined) return now;
-    throw new StoreConflictError(`${this.deps.store(d).label} now holds ${whose}, not ${this.owner(d)} (it changed after the plan was read): not written${before}. ${conflictFix(d)}`);
+    throw new StoreConflictError(`${this.deps.store(d).label} now holds ${whose}, not ${this.owner(d)} (it changed after the plan was read): not written${before}. ${unclaimed(now) ? unclaimedFix(d, ours.length === 1 ? ours[0] : undefined) : conflictFix(d)}`);
   }
   /**
    * Writes the store; a store that another owner took while it was written (the Secret store
@@ -549,7 +584,8 @@ export class Engine {
       }
       if (found.length > 1) steps.push({ runner: d.name, action: 'deduplicate', id: keep.id, detail: `keep #${keep.id}${keepWhy(read0, keep.id, stored)}, delete ${found.filter((r) => r.id !== keep.id).map((r) => `#${r.id}`).join(', ')}` });
       const why = this.needsRepair(stored, keep.id);
-      const conflict = why ? await this.storeConflict(d, stored, found.map((r) => r.id)) : undefined;
+      // A token nothing says is this runner's (unclaimed) is not "nothing to do": status and rotate call it a conflict too.
+      const conflict = why || unclaimed(stored) ? await this.storeConflict(d, stored, found.map((r) => r.id), keep.id) : undefined;
       if (conflict) {
         steps.push(conflict);
         continue;
@@ -588,16 +624,8 @@ export class Engine {
   private deleted(r: Awaited<ReturnType<Engine['confirmedDelete']>>, s: Step, own?: RunnerScope): string {
     if (r === 'refused') throw new Error(`runner #${s.id} no longer carries the marker of ${this.deps.fleet}/${s.runner}; not deleted`);
     if (typeof r === 'object') {
-      const others = own?.type === 'project_type' ? r.shared.filter((p) => p !== own.path) : [];
-      const from = others.length > 0 ? `from ${others.join(', ')}` : 'from every project but the one that owns it (GitLab refuses to unassign the owner)';
-      // The entry's project is taken for the owner, but GitLab's API does not say which project
-      // owns the runner: an entry moved in the spec to a project its runner was also assigned to
-      // is found there while the project it was created in still owns it, and GitLab refuses to
-      // unassign a runner from its owner.
-      const moved = others.length > 0 && own?.type === 'project_type'
-        ? `. GitLab refuses to unassign a runner from the project that owns it (the one it was created in) and its API does not say which one that is: if ${others.length === 1 ? others[0] : `one of ${others.join(', ')}`} owns it (the spec moved this runner to ${own.path} while it was assigned there too), unassign it from ${own.path} instead, delete it in the project that owns it, and run again to empty its token store`
-        : '';
-      throw new Error(`runner #${s.id} is assigned to ${r.shared.length} projects (${r.shared.join(', ')}): deleting it would take it from all of them, and GitLab lets only an administrator delete a runner assigned to more than one project. Not deleted: unassign it ${from} (DELETE /projects/:id/runners/${s.id}, or Settings > CI/CD > Runners there), then run again${moved}`);
+      const { from, moved } = unassignAdvice(r.shared, own?.type === 'project_type' ? own.path : undefined);
+      throw new Error(`runner #${s.id} is assigned to ${r.shared.length} projects (${r.shared.join(', ')}): deleting it would take it from all of them, and GitLab lets only an administrator delete a runner assigned to more than one project. Not deleted: unassign it ${from} (DELETE /projects/:id/runners/${s.id}, or Settings > CI/CD > Runners there), then run again${moved ? `. ${moved}, and run again to empty its token store` : ''}`);
     }
     return r === 'gone' ? 'already gone' : 'deleted';
   }
@@ -757,9 +785,16 @@ export class Engine {
     for (const d of desired) {
       if (d.registration !== 'api') continue;
       const stored = await this.deps.store(d).read();
-      const keep = obs ? (await this.keeperOf(d, obs.byRunner.get(d.name) ?? [], stored)).keep : stored?.runnerId !== undefined ? { id: stored.runnerId } : undefined;
-      if (!keep) continue;
-      const conflict = await this.storeConflict(d, stored, obs ? (obs.byRunner.get(d.name) ?? []).map((r) => r.id) : [keep.id]);
+      const kept = obs ? await this.keeperOf(d, obs.byRunner.get(d.name) ?? [], stored) : undefined;
+      const keep = obs ? kept!.keep : stored?.runnerId !== undefined ? { id: stored.runnerId } : undefined;
+      if (!keep) {
+        // Without an access token the runner id comes from the store: an unclaimed token there is
+        // said (a conflict, as register and status say), not passed over as if nothing were stored.
+        const conflict = !obs && unclaimed(stored) ? await this.storeConflict(d, stored, []) : undefined;
+        if (conflict) steps.push(conflict);
+        continue;
+      }
+      const conflict = await this.storeConflict(d, stored, obs ? (obs.byRunner.get(d.name) ?? []).map((r) => r.id) : [keep.id], keep.id);
       if (conflict) {
         steps.push(conflict);
         continue;
@@ -769,13 +804,40 @@ export class Engine {
         steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `${why}: reset by id and store` });
         continue;
       }
+      let expiring = '';
       if (opts.ifExpiringWithinMs !== undefined) {
-        const exp = stored?.expiresAt ? Date.parse(stored.expiresAt) : NaN;
-        if (Number.isNaN(exp) || exp - this.deps.timing.now() > opts.ifExpiringWithinMs) continue;
+        const expiry = await this.expiryForRotate(stored, keep.id, kept?.details);
+        if (expiry.at === null) continue;
+        if (expiry.at !== undefined) {
+          const exp = Date.parse(expiry.at);
+          if (Number.isNaN(exp) || exp - this.deps.timing.now() > opts.ifExpiringWithinMs) continue;
+          expiring = `token expires ${expiry.at} (${expiry.from}); `;
+        } else {
+          expiring = `token expiry unknown (${expiry.from}): rotated now so it cannot expire unseen, and the new token's expiry is stored; `;
+        }
       }
-      steps.push({ runner: d.name, action: 'rotate', id: keep.id, detail: `POST /runners/reset_authentication_token; new token to ${this.deps.store(d).label}; restart the manager` });
+      steps.push({ runner: d.name, action: 'rotate', id: keep.id, detail: `${expiring}POST /runners/reset_authentication_token; new token to ${this.deps.store(d).label}; restart the manager` });
     }
     return steps;
+  }
+
+  /**
+   * The expiry `rotate --if-expiring-within` judges a token by: the one the store recorded when
+   * GitLab issued the token (a time, or null: never expires); when the store records none, the
+   * one in GitLab's runner details (`GET /runners/:id`, with an access token, from a GitLab that
+   * returns token_expires_at). `at` undefined: known nowhere (`from` says where it was asked).
+   */
+  private async expiryForRotate(stored: StoredToken | undefined, id: number, read: Map<number, RunnerDetails | undefined> | undefined): Promise<{ at: string | null | undefined; from: string }> {
+    const recorded = 'as the token store recorded it when GitLab issued the token';
+    if (stored?.expiresAt === null || (typeof stored?.expiresAt === 'string' && stored.expiresAt !== '')) return { at: stored.expiresAt, from: recorded };
+    if (!this.deps.canManage) return { at: undefined, from: 'the token store records none, and without an access token GitLab\'s runner details are not read' };
+    const details = read?.has(id) ? read.get(id) : await this.gl.getRunner(id);
+    if (details && Object.prototype.hasOwnProperty.call(details, 'token_expires_at')) {
+      const v = details.token_expires_at;
+      if (v === null) return { at: null, from: 'GitLab' };
+      if (typeof v === 'string' && v !== '') return { at: v, from: 'GitLab\'s runner details' };
+    }
+    return { at: undefined, from: `the token store records none, and ${details ? 'this GitLab\'s GET /runners/:id has no token_expires_at' : `GET /runners/${id} found no runner`}` };
   }
 
   /** A new token for runner `id`, stored: reset with the current token, else by id. */

@@ -97,6 +97,14 @@ const MUTATIONS: [string, Mutation][] = [
     if (assocs.length === 0) return;
     pickOf(r, assocs)[1].role_arn = `\${aws_iam_role.${pickOf(r, resources(d, 'aws_iam_role'))[0]}.arn}`;
   }],
+  ['an association without session tags, or not shown whether with them', (d, r) => {
+    const assocs = resources(d, 'aws_eks_pod_identity_association');
+    if (assocs.length === 0) return;
+    pickOf(r, assocs)[1].disable_session_tags = pickOf(r, [true, false, '${var.no_tags}']);
+  }],
+  ['a trust without sts:TagSession', (d, r) => editTrust(d, r, (st) => {
+    if ([st.Action].flat().includes('sts:TagSession')) st.Action = 'sts:AssumeRole';
+  })],
   ['an extra association', (d, r) => {
     const assocs = resources(d, 'aws_eks_pod_identity_association');
     if (assocs.length === 0) return;

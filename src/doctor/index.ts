@@ -292,6 +292,13 @@ function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
   const id = inferred.intent.identities.find((i) => i.key === key);
   if (!id || id.cloud !== 'aws' || id.binding.subject.kind !== 'kubernetes') return f;
   const saAt = inferred.bindingOrigins.get(id.key);
+  // Whether the subject gets its role rests on a value the files do not show: not shown, not "cannot".
+  const clusterOf = inferred.intent.clusters.find((c) => c.name === id.binding.subject.cluster)?.type;
+  const unshown = clusterOf !== undefined ? platformFor(clusterOf).doctor?.trustNotShown?.(inferred.docs, inferred.intent, id) : undefined;
+  if (unshown) {
+    const at = ev.terraform.origins.get(unshown.address);
+    return { ...f, code: 'RF903', severity: CODES.RF903.severity, path: at ? formatPosition(originAt(at, 'disable_session_tags')) : saAt ? formatPosition(originAt(saAt)) : f.path, message: unshown.message, fix: unshown.fix, deploymentFix: unshown.fix };
+  }
   const roleKey = Object.entries(inferred.docs.terraformAws?.resource.aws_iam_role ?? {}).find(([, b]) => b.name === id.roleName)?.[0];
   const trustOrigin = roleKey ? (ev.terraform.origins.get(`aws_iam_role.${roleKey}.assume_role_policy`) ?? ev.terraform.origins.get(`aws_iam_role.${roleKey}`)) : undefined;
   const admits: string[] = [];

@@ -99,6 +99,12 @@ export interface DoctorReader {
    * fix; undefined where no condition of the trust is the cause. Optional.
    */
   trustRefusal?(trust: unknown, intent: FleetIntent, identity: CloudIdentity): { text: string; fix: string } | undefined;
+  /**
+   * Where whether the identity's subject can assume its role rests on a value the files do not show
+   * (EKS: an association's disable_session_tags): the resource that holds it (its address), the
+   * message and the fix; the proof's refusal is then said as not shown (RF903). Optional.
+   */
+  trustNotShown?(docs: FleetDocuments, intent: FleetIntent, identity: CloudIdentity): { address: string; message: string; fix: string } | undefined;
   /** Groups bindings by cluster: the key of the cluster each binding belongs to. */
   clusterKey(binding: DoctorBinding, trustOf: (roleName: string) => unknown): string;
   /** The identity of one party. Default: an IAM role (AWS platforms). */

@@ -289,6 +289,57 @@ export const POD_IDENTITY_SESSION_TAGS = ['eks-cluster-arn', 'eks-cluster-name',
 /** Of POD_IDENTITY_SESSION_TAGS, those that differ from pod to pod: no document shows their value. */
 export const PER_POD_SESSION_TAGS: ReadonlySet<string> = new Set(['kubernetes-pod-name', 'kubernetes-pod-uid']);
 
+/** Whether EKS Pod Identity adds its session tags when it assumes the role for an association: `unknown` when `disable_session_tags` is not shown. */
+export type PodIdentitySessionTags = 'added' | 'disabled' | 'unknown';
+
+/**
+ * One aws_eks_pod_identity_association of a root, as every proof reads it. The role is named by
+ * `roleKey` (role_arn a reference to an aws_iam_role of the root) or `roleArnName` (role_arn some
+ * other text: its last path segment; `roleArnLiteral` when it holds no Terraform expression).
+ */
+export interface PodIdentityAssociation {
+  /** `aws_eks_pod_identity_association.<key>` */
+  address: string;
+  body: Readonly<Record<string, unknown>>;
+  roleKey?: string;
+  roleArnName?: string;
+  roleArnLiteral: boolean;
+  /** The cluster it names: a same-root reference resolved to its literal, else the text as written (a value only apply knows stays its reference). */
+  cluster: string;
+  namespace: string;
+  serviceAccount: string;
+  sessionTags: PodIdentitySessionTags;
+}
+
+const associationLists = new WeakMap<TerraformRoot, readonly PodIdentityAssociation[]>();
+
+/** The root's Pod Identity associations, in the root's order, read once per root. */
+export function podIdentityAssociations(root: TerraformRoot): readonly PodIdentityAssociation[] {
+  let list = associationLists.get(root);
+  if (list) return list;
+  list = Object.entries(root.resource.aws_eks_pod_identity_association ?? {}).map(([key, b]) => {
+    const ref = parseRef(b.role_arn);
+    const arn = b.role_arn;
+    const own = ref?.type === 'aws_iam_role';
+    const cluster = resolveValue(root, b.cluster_name);
+    const off = b.disable_session_tags;
+    // hashicorp/aws ≥ 6.2.0; absent (or false) keeps EKS's default: tags added.
+    const sessionTags: PodIdentitySessionTags = off === true || off === 'true' ? 'disabled' : off === undefined || off === null || off === false || off === 'false' ? 'added' : 'unknown';
+    return {
+      address: `aws_eks_pod_identity_association.${key}`,
+      body: b,
+      ...(own ? { roleKey: ref.name } : typeof arn === 'string' ? { roleArnName: arn.split('/').pop()! } : {}),
+      roleArnLiteral: !own && typeof arn === 'string' && !arn.includes('${'),
+      cluster: typeof cluster === 'string' ? cluster : String(b.cluster_name),
+      namespace: String(b.namespace),
+      serviceAccount: String(b.service_account),
+      sessionTags,
+    };
+  });
+  associationLists.set(root, list);
+  return list;
+}
+
 /** One association's sessions: the values of its session tags (undefined: not shown), `disabled`, or `unknown` (whether it adds them is not shown). */
 type Session = { via: string; tags: Readonly<Record<string, string | undefined>> } | { via: string; tags: 'disabled' | 'unknown' };
 
@@ -303,18 +354,11 @@ function podIdentitySessions(root: TerraformRoot): Map<string, Session[]> {
   let index = sessionIndexes.get(root);
   if (index) return index;
   index = new Map();
-  for (const [key, b] of Object.entries(root.resource.aws_eks_pod_identity_association ?? {})) {
-    const ref = parseRef(b.role_arn);
-    const id = ref?.type === 'aws_iam_role' ? `key:${ref.name}` : typeof b.role_arn === 'string' && !b.role_arn.includes('${') ? `name:${b.role_arn.split('/').pop()!}` : undefined;
+  for (const a of podIdentityAssociations(root)) {
+    const id = a.roleKey !== undefined ? `key:${a.roleKey}` : a.roleArnLiteral ? `name:${a.roleArnName!}` : undefined;
     if (id === undefined) continue;
-    const via = `aws_eks_pod_identity_association.${key}`;
-    const off = b.disable_session_tags;
-    const session: Session =
-      off === true || off === 'true'
-        ? { via, tags: 'disabled' }
-        : off !== undefined && off !== null && off !== false && off !== 'false'
-          ? { via, tags: 'unknown' }
-          : { via, tags: { 'eks-cluster-name': tagValue(root, b.cluster_name), 'kubernetes-namespace': tagValue(root, b.namespace), 'kubernetes-service-account': tagValue(root, b.service_account) } };
+    const b = a.body;
+    const session: Session = a.sessionTags !== 'added' ? { via: a.address, tags: a.sessionTags } : { via: a.address, tags: { 'eks-cluster-name': tagValue(root, b.cluster_name), 'kubernetes-namespace': tagValue(root, b.namespace), 'kubernetes-service-account': tagValue(root, b.service_account) } };
     index.set(id, [...(index.get(id) ?? []), session]);
   }
   sessionIndexes.set(root, index);

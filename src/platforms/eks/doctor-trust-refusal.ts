@@ -2,8 +2,10 @@ import type { CloudIdentity } from '../../model/types.js';
 import type { FleetIntent } from '../../verify/intent.js';
 import type { PolicyDocument } from '../../verify/iam/types.js';
 import { compilePolicy, evaluatePolicies, PolicyGrammarError } from '../../verify/iam/evaluator.js';
-import { POD_IDENTITY_PRINCIPAL } from './names.js';
-import { podIdentityContext } from './index.js';
+import type { FleetDocuments } from '../../emit/types.js';
+import { awsFacts, podIdentityAssociations } from '../../verify/aws-docs.js';
+import { POD_IDENTITY_PRINCIPAL, eksClusterName } from './names.js';
+import { associationRole, podIdentityAdmits, podIdentityContext } from './index.js';
 
 const PER_POD = /^aws:RequestTag\/kubernetes-pod-(name|uid)$/i;
 
@@ -59,3 +61,31 @@ function admits(op: string, key: string, written: unknown, context: Record<strin
 }
 
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : v === undefined ? [] : [v]);
+
+/**
+ * Where the trust of a Pod Identity role admits its service account's pods with session tags but
+ * not without them (or the other way round), and the association that binds them sets
+ * `disable_session_tags` to a value the files do not show: whether the pods get the role is not
+ * shown, so the proof's "cannot" is no finding of its own. The association and what to write.
+ */
+export function podIdentitySessionTagsNotShown(docs: FleetDocuments, intent: FleetIntent, id: CloudIdentity): { address: string; message: string; fix: string } | undefined {
+  const s = id.binding.subject;
+  if (id.binding.mechanism !== 'pod-identity' || s.kind !== 'kubernetes') return undefined;
+  const cluster = intent.clusters.find((c) => c.name === s.cluster);
+  const facts = awsFacts(docs);
+  const role = facts?.roles.get(id.roleName);
+  if (!cluster || !facts || !role) return undefined;
+  const bound = podIdentityAssociations(facts.root).filter((a) => associationRole(facts, a) === id.roleName && a.cluster === eksClusterName(cluster) && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
+  const unknown = bound.find((a) => a.sessionTags === 'unknown');
+  if (!unknown || bound.some((a) => a.sessionTags !== 'unknown')) return undefined;
+  const allows = (r: Parameters<typeof evaluatePolicies>[1]) => evaluatePolicies({ resource: [role.trustCompiled] }, r) === 'allow';
+  const withTags = podIdentityAdmits(allows, intent, cluster, s, 'added');
+  if (withTags === podIdentityAdmits(allows, intent, cluster, s, 'disabled')) return undefined;
+  const written = unknown.body.disable_session_tags;
+  const value = typeof written === 'string' ? written.replace(/^\$\{(.*)\}$/s, '$1') : JSON.stringify(written);
+  return {
+    address: unknown.address,
+    message: `whether ${s.namespace}/${s.serviceAccount} can assume ${id.purpose} role ${id.roleName} is not shown: ${unknown.address} sets disable_session_tags = ${value}, which the files do not show, and the role's trust admits its pods only ${withTags ? 'with session tags (sts:AssumeRole and sts:TagSession)' : 'without session tags'}`,
+    fix: withTags ? `set disable_session_tags = false in ${unknown.address} (or leave it out), or allow pods.eks.amazonaws.com sts:AssumeRole without session tags in the trust of ${id.roleName}` : `set disable_session_tags = true in ${unknown.address}, or allow pods.eks.amazonaws.com sts:TagSession with its session tags in the trust of ${id.roleName}`,
+  };
+}

@@ -2,7 +2,7 @@ import type { DoctorReader, DoctorBinding, DoctorContext } from '../../doctor/ty
 import { parseRef, resolveValue } from '../../verify/aws-docs.js';
 import { POD_IDENTITY_PRINCIPAL, ROLE_ARN_ANNOTATION } from './names.js';
 import { eksClusterNames, eksRotatorKubernetes } from './doctor-cluster.js';
-import { podIdentityTrustRefusal } from './doctor-trust-refusal.js';
+import { podIdentitySessionTagsNotShown, podIdentityTrustRefusal } from './doctor-trust-refusal.js';
 
 const ROLE_ARN = /^arn:(aws[a-z-]*):iam::(\d{12}):role(\/(?:[^/]+\/)*)([^/]+)$/;
 
@@ -100,6 +100,7 @@ function meantForIrsa(sa: Parameters<NonNullable<DoctorReader['unboundIdentity']
 /** EKS reads IRSA annotations and Pod Identity associations back for the doctor. */
 export const eksDoctor: DoctorReader = {
   trustRefusal: podIdentityTrustRefusal,
+  trustNotShown: podIdentitySessionTagsNotShown,
   bindingOf(sa, ctx) {
     // Pod Identity: an association in the Terraform evidence names the namespace and service account.
     for (const b of associationsOf(ctx, sa.namespace, sa.name)) {

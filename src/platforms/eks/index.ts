@@ -11,7 +11,7 @@ import type { FleetIntent } from '../../verify/intent.js';
 import type { PolicyDocument, Request } from '../../verify/iam/types.js';
 import { evaluatePolicies, prepareRequest, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { RequestIndex } from '../../verify/iam/candidates.js';
-import { awsFacts, parseRef, resolveValue, roleArn, type AwsFacts } from '../../verify/aws-docs.js';
+import { awsFacts, podIdentityAssociations, roleArn, type AwsFacts, type PodIdentityAssociation, type PodIdentitySessionTags } from '../../verify/aws-docs.js';
 import { runnerObjects, commonLabels, ownsNamespace } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
@@ -95,8 +95,8 @@ interface EksIndex {
   clusters: Map<string, ResolvedCluster>;
   /** `eksClusterName|namespace|serviceAccount` → role names bound by a Pod Identity association. */
   associations: Map<string, string[]>;
-  /** role name → subjects (by EKS cluster name) associated with it. */
-  associatedTo: Map<string, { eksCluster: string; namespace: string; serviceAccount: string }[]>;
+  /** role name → subjects (by EKS cluster name) associated with it, and whether the association adds session tags. */
+  associatedTo: Map<string, { eksCluster: string; namespace: string; serviceAccount: string; sessionTags: PodIdentitySessionTags }[]>;
   /** `cluster|namespace|name` → the role-arn annotation of that service account (undefined: none). */
   annotations: Map<string, string | undefined>;
   /** `cluster|namespace|name` → the audience its projected token carries, where the service account's annotation sets one. */
@@ -126,10 +126,27 @@ interface SubjectListIndex {
 
 const indexes = new WeakMap<FleetDocuments, EksIndex>();
 
-/** The role name a Pod Identity association binds (a reference to a role of the root, or a literal ARN). */
-function associationRole(facts: AwsFacts, b: Record<string, unknown>): string | undefined {
-  const ref = parseRef(b.role_arn);
-  return ref?.type === 'aws_iam_role' ? facts.roleKeys.get(ref.name) : typeof b.role_arn === 'string' ? b.role_arn.split('/').pop() : undefined;
+/** The role name a Pod Identity association binds (a role of the root by reference, or the name a written ARN ends in). */
+export function associationRole(facts: AwsFacts, a: PodIdentityAssociation): string | undefined {
+  return a.roleKey !== undefined ? facts.roleKeys.get(a.roleKey) : a.roleArnName;
+}
+
+const POD_IDENTITY_SERVICE = { type: 'Service' as const, id: POD_IDENTITY_PRINCIPAL };
+
+/**
+ * Whether a trust lets EKS Pod Identity assume the role for pod `s` of cluster `c` through an
+ * association: with session tags, AssumeRole and TagSession carrying them; with them disabled, a
+ * plain AssumeRole (EKS User Guide, "Create IAM role with trust policy required by EKS Pod
+ * Identity": TagSession is only for the session tags). Where it is not shown whether the
+ * association disables them, only a trust that admits the pod either way admits it.
+ */
+export function podIdentityAdmits(evaluate: (request: Request) => boolean, fleet: FleetIntent, c: ResolvedCluster, s: KubernetesSubject, sessionTags: PodIdentitySessionTags): boolean {
+  const withTags = () => {
+    const context = podIdentityContext(fleet, c, s);
+    return evaluate({ principal: POD_IDENTITY_SERVICE, action: 'sts:AssumeRole', resource: '*', context }) && evaluate({ principal: POD_IDENTITY_SERVICE, action: 'sts:TagSession', resource: '*', context });
+  };
+  const withoutTags = () => evaluate({ principal: POD_IDENTITY_SERVICE, action: 'sts:AssumeRole', resource: '*', context: podIdentityContext(fleet, c, s, 'disabled') });
+  return sessionTags === 'added' ? withTags() : sessionTags === 'disabled' ? withoutTags() : withTags() && withoutTags();
 }
 
 /**
@@ -141,28 +158,18 @@ export function eksWhoCanAssumeBruteForce(docs: FleetDocuments, fleet: FleetInte
   const role = facts?.roles.get(roleName);
   if (!facts || !role) return [];
   const trust = { resource: [role.trustCompiled] };
-  const associations = Object.values(facts.root.resource.aws_eks_pod_identity_association ?? {});
+  const associations = podIdentityAssociations(facts.root);
   return subjects.filter((s): s is KubernetesSubject => {
     if (s.kind !== 'kubernetes') return false;
     const c = fleet.clusters.find((x) => x.name === s.cluster);
     if (!c || c.type !== 'eks') return false;
     if (eksSpec(cluster).identity === 'pod-identity') {
-      const bound = associations.some((b) => associationRole(facts, b) === roleName && associationCluster(facts.root, b.cluster_name) === eksClusterName(c) && String(b.namespace) === s.namespace && String(b.service_account) === s.serviceAccount);
-      const context = podIdentityContext(fleet, c, s);
-      return bound && ['sts:AssumeRole', 'sts:TagSession'].every((action) => evaluatePolicies(trust, { principal: { type: 'Service', id: POD_IDENTITY_PRINCIPAL }, action, resource: '*', context }) === 'allow');
+      const bound = associations.filter((a) => associationRole(facts, a) === roleName && a.cluster === eksClusterName(c) && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
+      return bound.some((a) => podIdentityAdmits((r) => evaluatePolicies(trust, r) === 'allow', fleet, c, s, a.sessionTags));
     }
     const sa = fleet.runners.flatMap((r) => (r.cluster === s.cluster ? (docs.runners.get(r.name)?.manifests ?? []) : [])).find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === s.namespace && o.metadata.name === s.serviceAccount);
     return evaluatePolicies(trust, irsaRequest(fleet, c, s, sa ? tokenAudience(sa) : IRSA_AUDIENCE)) === 'allow';
   });
-}
-
-/**
- * The cluster an association names: a cluster of the same root by reference is its written name; a
- * value only apply knows (module.eks.cluster_name) stays its reference, as the doctor's binding reads it.
- */
-function associationCluster(root: AwsFacts['root'], v: unknown): string {
-  const name = resolveValue(root, v);
-  return typeof name === 'string' ? name : String(v);
 }
 
 /**
@@ -176,16 +183,19 @@ function associationCluster(root: AwsFacts['root'], v: unknown): string {
  * Trusts written with a confused-deputy guard (`aws:SourceAccount` = the account) are then read
  * as AWS evaluates them.
  */
-export function podIdentityContext(fleet: FleetIntent, c: ResolvedCluster, s: KubernetesSubject): Record<string, string> {
+export function podIdentityContext(fleet: FleetIntent, c: ResolvedCluster, s: KubernetesSubject, sessionTags: 'added' | 'disabled' = 'added'): Record<string, string> {
   const name = eksClusterName(c);
-  const context: Record<string, string> = {
-    'aws:RequestTag/eks-cluster-name': name,
-    'aws:RequestTag/kubernetes-namespace': s.namespace,
-    'aws:RequestTag/kubernetes-service-account': s.serviceAccount,
-  };
+  const tags = sessionTags === 'added';
+  const context: Record<string, string> = tags
+    ? {
+        'aws:RequestTag/eks-cluster-name': name,
+        'aws:RequestTag/kubernetes-namespace': s.namespace,
+        'aws:RequestTag/kubernetes-service-account': s.serviceAccount,
+      }
+    : {};
   if (fleet.aws) {
     const arn = eksClusterArn(fleet.aws.partition, fleet.aws.accountId, clusterRegion(fleet, c), name);
-    context['aws:RequestTag/eks-cluster-arn'] = arn;
+    if (tags) context['aws:RequestTag/eks-cluster-arn'] = arn;
     context['aws:SourceAccount'] = fleet.aws.accountId;
     context['aws:SourceArn'] = arn;
   }
@@ -197,11 +207,11 @@ function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
   if (hit) return hit;
   const facts = awsFacts(docs);
   const associations = new Map<string, string[]>();
-  const associatedTo = new Map<string, { eksCluster: string; namespace: string; serviceAccount: string }[]>();
-  for (const b of Object.values(facts?.root.resource.aws_eks_pod_identity_association ?? {})) {
-    const roleName = associationRole(facts!, b);
+  const associatedTo = new Map<string, { eksCluster: string; namespace: string; serviceAccount: string; sessionTags: PodIdentitySessionTags }[]>();
+  for (const a of facts ? podIdentityAssociations(facts.root) : []) {
+    const roleName = associationRole(facts!, a);
     if (roleName === undefined) continue;
-    const subject = { eksCluster: associationCluster(facts!.root, b.cluster_name), namespace: String(b.namespace), serviceAccount: String(b.service_account) };
+    const subject = { eksCluster: a.cluster, namespace: a.namespace, serviceAccount: a.serviceAccount, sessionTags: a.sessionTags };
     const k = subjectKey(subject.eksCluster, subject.namespace, subject.serviceAccount);
     associations.set(k, [...(associations.get(k) ?? []), roleName]);
     associatedTo.set(roleName, [...(associatedTo.get(roleName) ?? []), subject]);
@@ -516,23 +526,30 @@ export const eksPlatform: PlatformPlugin = {
     const trust = { resource: [role.trustCompiled] };
     const podIdentity = eksSpec(cluster).identity === 'pod-identity';
     // Pod Identity: a pod gets the role only through an association; the trust must then accept
-    // the agent's AssumeRole and TagSession with that pod's session tags.
-    const podIdentityAllows = (s: KubernetesSubject, c: ResolvedCluster) => {
-      const context = podIdentityContext(intent, c, s);
-      const principal = { type: 'Service' as const, id: POD_IDENTITY_PRINCIPAL };
-      return ['sts:AssumeRole', 'sts:TagSession'].every((action) => evaluatePolicies(trust, prepareRequest({ principal, action, resource: '*', context })) === 'allow');
+    // the agent's AssumeRole (and TagSession with that pod's session tags, unless the association disables them).
+    const allows = (r: Request) => evaluatePolicies(trust, prepareRequest(r)) === 'allow';
+    const podIdentityAllows = (s: KubernetesSubject, c: ResolvedCluster, states: readonly PodIdentitySessionTags[]) => states.some((st) => podIdentityAdmits(allows, intent, c, s, st));
+    /** association key → how each association of this role with that key treats session tags. */
+    const boundStates = () => {
+      const out = new Map<string, PodIdentitySessionTags[]>();
+      for (const a of index.associatedTo.get(roleName) ?? []) {
+        const k = subjectKey(a.eksCluster, a.namespace, a.serviceAccount);
+        out.set(k, [...(out.get(k) ?? []), a.sessionTags]);
+      }
+      return out;
     };
     // IRSA: anyone holding a service-account token of the right audience can call
     // AssumeRoleWithWebIdentity, so only the trust policy decides.
     const out: KubernetesSubject[] = [];
     if (all.length <= SMALL_LIST) {
       // Decoy lists are made afresh for every role: decide each subject, there is nothing to reuse.
-      const bound = podIdentity ? new Set((index.associatedTo.get(roleName) ?? []).map((a) => subjectKey(a.eksCluster, a.namespace, a.serviceAccount))) : undefined;
+      const bound = podIdentity ? boundStates() : undefined;
       for (const s of all) {
         if (s.kind !== 'kubernetes') continue;
         const c = index.clusters.get(s.cluster);
         if (!c || c.type !== 'eks') continue;
-        if (bound ? bound.has(subjectKey(eksClusterName(c), s.namespace, s.serviceAccount)) && podIdentityAllows(s, c) : evaluatePolicies(trust, prepareRequest(irsaRequest(intent, c, s, index.audiences.get(subjectKey(s.cluster, s.namespace, s.serviceAccount))))) === 'allow') out.push(s);
+        const states = bound?.get(subjectKey(eksClusterName(c), s.namespace, s.serviceAccount));
+        if (bound ? states !== undefined && podIdentityAllows(s, c, states) : evaluatePolicies(trust, prepareRequest(irsaRequest(intent, c, s, index.audiences.get(subjectKey(s.cluster, s.namespace, s.serviceAccount))))) === 'allow') out.push(s);
       }
       return out;
     }
@@ -542,11 +559,11 @@ export const eksPlatform: PlatformPlugin = {
     const subjects = list.subjects;
     if (podIdentity) {
       // Only the subjects an association binds to this role are candidates, found by association key.
-      const positions = new Set<number>();
-      for (const a of index.associatedTo.get(roleName) ?? []) for (const i of list.byAssociation.get(subjectKey(a.eksCluster, a.namespace, a.serviceAccount)) ?? []) positions.add(i);
-      for (const i of [...positions].sort((x, y) => x - y)) {
+      const positions = new Map<number, PodIdentitySessionTags[]>();
+      for (const [k, states] of boundStates()) for (const i of list.byAssociation.get(k) ?? []) positions.set(i, states);
+      for (const [i, states] of [...positions].sort(([x], [y]) => x - y)) {
         const s = subjects[i]!;
-        if (podIdentityAllows(s, index.clusters.get(s.cluster)!)) out.push(s);
+        if (podIdentityAllows(s, index.clusters.get(s.cluster)!, states)) out.push(s);
       }
       return out;
     }

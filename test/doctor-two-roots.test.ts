@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { doctor, type InputFile } from '../src/doctor/index.js';
+import { doctor, referencesOfRoots, type InputFile } from '../src/doctor/index.js';
 import { corpusFiles } from './helpers/doctor.js';
 
 /**
@@ -68,5 +68,49 @@ describe('doctor: two Terraform roots with the same resource addresses', () => {
     const g = alone.findings.find((x) => x.code === 'RF906' && x.path.startsWith('staging/main.tf'));
     expect(g?.message).toMatch(/^aws_iam_role\.manager has no literal name/);
     expect(g?.message).not.toContain('staging/aws_iam_role');
+  });
+});
+
+describe('doctor: fixes for a root that shares its addresses are pasteable', () => {
+  /** A Terraform reference shown with a folder (`prod/aws_iam_role.manager.arn`) is not valid HCL. */
+  const FOLDER_REFERENCE = /[\w.-]+\/(?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*\.[a-z_]+/;
+
+  it('an annotation fix writes the reference as the root writes it and names the folder in words', () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-same-addresses-annotation-missing')));
+    const f = r.findings.find((x) => x.code === 'RF904')!;
+    expect(f.fix).toMatch(/^in prod\/: annotate service account gitlab-runner\/gitlab-runner /);
+    expect(f.fix).toContain('value = aws_iam_role.manager.arn })');
+    expect(f.fix).not.toMatch(FOLDER_REFERENCE);
+    // The message and the fix's prose keep the folder.
+    expect(f.message).toContain('(prod/aws_iam_role.manager)');
+    expect(f.fix).toContain('the ARN of prod/aws_iam_role.manager');
+  });
+
+  it('no fix of a broken root (RF104, RF201, RF904) shows a folder inside a Terraform reference', () => {
+    const broken: [string, string][] = [
+      ['system:serviceaccount:gitlab-runner:gitlab-runner"', 'system:serviceaccount:gitlab-runner:gitlab-runnr"'],
+      ['"arn:aws:s3:::example-prod-runner-cache/runner/*"', '"arn:aws:s3:::example-prod-runner-cache/other/*"'],
+      ['service_account = "gitlab-runner-jobs"', 'service_account = "gitlab-runner-job"'],
+    ];
+    const codes = new Set<string>();
+    const runs = [...broken.map(([from, to]) => corpusFiles(SOUND).map((f) => (f.path === 'prod/main.tf' ? { ...f, bytes: Buffer.from(f.bytes.toString().replace(from, to)) } : f))), corpusFiles(join(CORPUS, 'two-roots-same-addresses-annotation-missing'))];
+    for (const files of runs) {
+      const r = doctor(files);
+      for (const f of r.findings) {
+        codes.add(f.code);
+        for (const t of [f.fix, f.deploymentFix]) if (t !== undefined) expect(t).not.toMatch(FOLDER_REFERENCE);
+      }
+    }
+    expect([...codes]).toEqual(expect.arrayContaining(['RF104', 'RF201', 'RF904']));
+  });
+});
+
+describe('referencesOfRoots', () => {
+  const marks = new Map([['__rfroot0', 'prod'], ['__rfroot1', 'envs/staging']]);
+  const shown = (t: string) => t.replace(/(\w+)\.(\w+)__rfroot(\d)/g, (_, a: string, b: string, i: string) => `${i === '0' ? 'prod' : 'envs/staging'}/${a}.${b}`);
+  it('writes references (attribute, `${…}`) as written and names their folders; prose keeps the folder', () => {
+    expect(referencesOfRoots('grant aws_iam_role.manager__rfroot0 with role = aws_iam_role.manager__rfroot0.name.', marks, shown)).toBe('in prod/: grant prod/aws_iam_role.manager with role = aws_iam_role.manager.name.');
+    expect(referencesOfRoots('set role = "${aws_iam_role.jobs__rfroot1}" and aws_iam_role.x__rfroot0.arn', marks, shown)).toBe('in envs/staging/ (aws_iam_role.jobs), prod/ (aws_iam_role.x): set role = "${aws_iam_role.jobs}" and aws_iam_role.x.arn');
+    expect(referencesOfRoots('the ARN of aws_iam_role.manager__rfroot0', marks, shown)).toBe('the ARN of prod/aws_iam_role.manager');
   });
 });

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, referencesOfRoots, type InputFile } from '../src/doctor/index.js';
@@ -84,6 +85,23 @@ describe('doctor: fixes for a root that shares its addresses are pasteable', () 
     // The message and the fix's prose keep the folder.
     expect(f.message).toContain('(prod/aws_iam_role.manager)');
     expect(f.fix).toContain('the ARN of prod/aws_iam_role.manager');
+  });
+
+  it('a Pod Identity association fix reads role_arn = aws_iam_role.<name>.arn, in its folder', () => {
+    const main = readFileSync(join(CORPUS, 'eks-pod-identity-hand-written', 'main.tf'), 'utf8');
+    const unbound = main.replace(/resource "aws_eks_pod_identity_association" "manager" \{[^}]*\}\n/, '');
+    expect(unbound).not.toBe(main);
+    const r = doctor([
+      { path: 'prod/main.tf', bytes: Buffer.from(unbound) },
+      { path: 'staging/main.tf', bytes: Buffer.from(unbound.replace(/acme-ci-runner-cache|gitlab-runner-manager/g, (m) => `${m}-staging`)) },
+    ]);
+    const fixes = r.findings.filter((x) => x.fix?.includes('aws_eks_pod_identity_association')).map((x) => `${x.path.split('/')[0]!} ${x.fix!}`);
+    expect(fixes).toHaveLength(2);
+    for (const [i, dir] of ['prod', 'staging'].entries()) {
+      expect(fixes[i]).toMatch(new RegExp(`^${dir} in ${dir}/: give the Terraform that writes the cluster's Pod Identity associations, or add resource "aws_eks_pod_identity_association" with `));
+      expect(fixes[i]).toMatch(/role_arn = aws_iam_role\.runner_manager\.arn$/);
+    }
+    expect(text(r)).not.toContain('__rfroot');
   });
 
   it('no fix of a broken root (RF104, RF201, RF904) shows a folder inside a Terraform reference', () => {

@@ -132,3 +132,39 @@ describe('referencesOfRoots', () => {
     expect(referencesOfRoots('the ARN of aws_iam_role.manager__rfroot0', marks, shown)).toBe('the ARN of prod/aws_iam_role.manager');
   });
 });
+
+describe('doctor: two `terraform show -json` plans with the same addresses', () => {
+  const PLANS = join(CORPUS, 'two-plans-same-addresses');
+  const claims = (r: ReturnType<typeof doctor>) => r.proofs.map((p) => `${p.holds} ${p.claim.replace(/ \(\d+ service accounts tried\)/, '').replace(/cluster(-2)?:/, '')}`).sort();
+
+  it("proves each runner with its own plan's roles, as each folder alone", () => {
+    const r = doctor(corpusFiles(PLANS));
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs).toHaveLength(16);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(claims(r)).toEqual([...claims(doctor(corpusFiles(join(PLANS, 'prod')))), ...claims(doctor(corpusFiles(join(PLANS, 'staging'))))].sort());
+    expect(text(r)).not.toContain('__rfroot');
+  });
+
+  it("one plan's drift is found in its folder only; the other stays proven", () => {
+    for (const [dir, other] of [['staging', 'prod'], ['prod', 'staging']] as const) {
+      const r = doctor(corpusFiles(join(CORPUS, dir === 'staging' ? 'two-plans-same-addresses-cache-drift' : 'two-plans-same-addresses-prod-cache-drift')));
+      expect(r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`)).toEqual([`RF201 ${dir}/values.yaml:21:9`]);
+      expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([expect.stringContaining(`example-${dir}-runner-cache`)]);
+      expect(r.proofs.filter((p) => p.holds && p.claim.includes(`gitlab-runner-manager-${other}`))).toHaveLength(1);
+    }
+  });
+
+  it('a plan and the configuration of one folder stay one deployment, and a plan given alone reads as before', () => {
+    // prod as HCL (marked against staging's HCL), staging's plan beside its HCL: every proof holds, none twice.
+    const hcl = corpusFiles(SOUND);
+    const plan = corpusFiles(PLANS).filter((f) => f.path === 'staging/plan.json');
+    const r = doctor([...hcl, ...plan]);
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs).toHaveLength(16);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(text(r)).not.toContain('__rfroot');
+    const alone = doctor(corpusFiles(join(PLANS, 'prod')));
+    expect(alone.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+});

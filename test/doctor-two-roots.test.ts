@@ -168,3 +168,17 @@ describe('doctor: two `terraform show -json` plans with the same addresses', () 
     expect(alone.proofs.filter((p) => !p.holds)).toEqual([]);
   });
 });
+
+describe('doctor: two Terraform roots with no address in common, issuers known only at apply', () => {
+  it("each root's issuer is a symbol of its own: no false RF106, each runner proven", () => {
+    const dir = join(CORPUS, 'two-roots-distinct-addresses-issuer-at-apply');
+    const r = doctor(corpusFiles(dir));
+    expect(r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`)).toEqual(['RF911 prod/values.yaml:26:9', 'RF911 staging/values.yaml:26:9']);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(r.proofs.filter((p) => p.claim.includes('can assume the manager role')).map((p) => p.claim.replace(/ \(\d+ service accounts tried\)/, '').replace(/cluster(-2)?:/, '')).sort()).toEqual([
+      'only gitlab-runner/gitlab-runner can assume the manager role gitlab-runner',
+      'only gitlab-runner/gitlab-runner can assume the manager role gitlab-runner-staging',
+    ]);
+    expect(text(r)).not.toContain('oidc_issuer_host_path');
+  });
+});

@@ -170,10 +170,13 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
     addShowModule(ev, s.module, s.origin, mark?.mark);
   });
   const trees: ModuleEvaluator[] = [];
+  // One symbol per issuer URL only apply knows, across the roots: roots that write it each their own way
+  // (data.aws_eks_cluster.prod…, data.aws_eks_cluster.staging…) name two issuers, not one.
+  const hostPaths = { hostPaths: new Map<string, string>(), hostPathsShown: new Map<string, { text: string; written: boolean }>() };
   for (const mod of roots) {
     const mark = marks.get(mod);
     if (mark !== undefined) (tf.rootMarks ??= new Map()).set(mark, normalDir(mod.dir));
-    const root = new ModuleEvaluator(mod, withModules, undefined, mark);
+    const root = new ModuleEvaluator(mod, withModules, undefined, { ...hostPaths, ...(mark !== undefined ? { mark } : {}) });
     trees.push(root);
     evaluate(root);
   }

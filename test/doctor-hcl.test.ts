@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseHcl } from '../src/doctor/hcl/parse.js';
 import { addHclBody, emptyModule, hclLoc } from '../src/doctor/hcl/config.js';
 import { ModuleEvaluator, Unknown, type Value } from '../src/doctor/hcl/eval.js';
-import { normalizeTerraform, renderPolicyDocument } from '../src/doctor/terraform.js';
+import { evaluateTerraform, normalizeTerraform, renderPolicyDocument } from '../src/doctor/terraform.js';
 import { doctor, readEvidence, type InputFile } from '../src/doctor/index.js';
 import { baseDeployment, deploymentFiles, type Deployment } from './helpers/doctor.js';
 import { exampleFiles, planExample } from './helpers/fleet.js';
@@ -382,6 +382,8 @@ describe('names from user files stay data, never prototypes', () => {
     identity!.type = '__proto__';
     const files = [{ path: 'state.json', bytes: new TextEncoder().encode(JSON.stringify(state)) }, ...sound.slice(1)];
     const ev = readEvidence(files);
+    // The documents are added to the resources with the configurations (two deployments' may share addresses).
+    evaluateTerraform(ev);
     expect(polluted()).toEqual([]);
     expect('jobs' in {}).toBe(false);
     expect(Object.keys(ev.terraform.resource)).toContain('__proto__');

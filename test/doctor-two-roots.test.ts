@@ -1,6 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { doctor, type InputFile } from '../src/doctor/index.js';
+import { doctor, referencesOfRoots, type InputFile } from '../src/doctor/index.js';
 import { corpusFiles } from './helpers/doctor.js';
 
 /**
@@ -68,5 +69,116 @@ describe('doctor: two Terraform roots with the same resource addresses', () => {
     const g = alone.findings.find((x) => x.code === 'RF906' && x.path.startsWith('staging/main.tf'));
     expect(g?.message).toMatch(/^aws_iam_role\.manager has no literal name/);
     expect(g?.message).not.toContain('staging/aws_iam_role');
+  });
+});
+
+describe('doctor: fixes for a root that shares its addresses are pasteable', () => {
+  /** A Terraform reference shown with a folder (`prod/aws_iam_role.manager.arn`) is not valid HCL. */
+  const FOLDER_REFERENCE = /[\w.-]+\/(?:data\.)?[a-z][a-z0-9_]*\.[A-Za-z_][\w-]*\.[a-z_]+/;
+
+  it('an annotation fix writes the reference as the root writes it and names the folder in words', () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-same-addresses-annotation-missing')));
+    const f = r.findings.find((x) => x.code === 'RF904')!;
+    expect(f.fix).toMatch(/^in prod\/: annotate service account gitlab-runner\/gitlab-runner /);
+    expect(f.fix).toContain('value = aws_iam_role.manager.arn })');
+    expect(f.fix).not.toMatch(FOLDER_REFERENCE);
+    // The message and the fix's prose keep the folder.
+    expect(f.message).toContain('(prod/aws_iam_role.manager)');
+    expect(f.fix).toContain('the ARN of prod/aws_iam_role.manager');
+  });
+
+  it('a Pod Identity association fix reads role_arn = aws_iam_role.<name>.arn, in its folder', () => {
+    const main = readFileSync(join(CORPUS, 'eks-pod-identity-hand-written', 'main.tf'), 'utf8');
+    const unbound = main.replace(/resource "aws_eks_pod_identity_association" "manager" \{[^}]*\}\n/, '');
+    expect(unbound).not.toBe(main);
+    const r = doctor([
+      { path: 'prod/main.tf', bytes: Buffer.from(unbound) },
+      { path: 'staging/main.tf', bytes: Buffer.from(unbound.replace(/acme-ci-runner-cache|gitlab-runner-manager/g, (m) => `${m}-staging`)) },
+    ]);
+    const fixes = r.findings.filter((x) => x.fix?.includes('aws_eks_pod_identity_association')).map((x) => `${x.path.split('/')[0]!} ${x.fix!}`);
+    expect(fixes).toHaveLength(2);
+    for (const [i, dir] of ['prod', 'staging'].entries()) {
+      expect(fixes[i]).toMatch(new RegExp(`^${dir} in ${dir}/: give the Terraform that writes the cluster's Pod Identity associations, or add resource "aws_eks_pod_identity_association" with `));
+      expect(fixes[i]).toMatch(/role_arn = aws_iam_role\.runner_manager\.arn$/);
+    }
+    expect(text(r)).not.toContain('__rfroot');
+  });
+
+  it('no fix of a broken root (RF104, RF201, RF904) shows a folder inside a Terraform reference', () => {
+    const broken: [string, string][] = [
+      ['system:serviceaccount:gitlab-runner:gitlab-runner"', 'system:serviceaccount:gitlab-runner:gitlab-runnr"'],
+      ['"arn:aws:s3:::example-prod-runner-cache/runner/*"', '"arn:aws:s3:::example-prod-runner-cache/other/*"'],
+      ['service_account = "gitlab-runner-jobs"', 'service_account = "gitlab-runner-job"'],
+    ];
+    const codes = new Set<string>();
+    const runs = [...broken.map(([from, to]) => corpusFiles(SOUND).map((f) => (f.path === 'prod/main.tf' ? { ...f, bytes: Buffer.from(f.bytes.toString().replace(from, to)) } : f))), corpusFiles(join(CORPUS, 'two-roots-same-addresses-annotation-missing'))];
+    for (const files of runs) {
+      const r = doctor(files);
+      for (const f of r.findings) {
+        codes.add(f.code);
+        for (const t of [f.fix, f.deploymentFix]) if (t !== undefined) expect(t).not.toMatch(FOLDER_REFERENCE);
+      }
+    }
+    expect([...codes]).toEqual(expect.arrayContaining(['RF104', 'RF201', 'RF904']));
+  });
+});
+
+describe('referencesOfRoots', () => {
+  const marks = new Map([['__rfroot0', 'prod'], ['__rfroot1', 'envs/staging']]);
+  const shown = (t: string) => t.replace(/(\w+)\.(\w+)__rfroot(\d)/g, (_, a: string, b: string, i: string) => `${i === '0' ? 'prod' : 'envs/staging'}/${a}.${b}`);
+  it('writes references (attribute, `${…}`) as written and names their folders; prose keeps the folder', () => {
+    expect(referencesOfRoots('grant aws_iam_role.manager__rfroot0 with role = aws_iam_role.manager__rfroot0.name.', marks, shown)).toBe('in prod/: grant prod/aws_iam_role.manager with role = aws_iam_role.manager.name.');
+    expect(referencesOfRoots('set role = "${aws_iam_role.jobs__rfroot1}" and aws_iam_role.x__rfroot0.arn', marks, shown)).toBe('in envs/staging/ (aws_iam_role.jobs), prod/ (aws_iam_role.x): set role = "${aws_iam_role.jobs}" and aws_iam_role.x.arn');
+    expect(referencesOfRoots('the ARN of aws_iam_role.manager__rfroot0', marks, shown)).toBe('the ARN of prod/aws_iam_role.manager');
+  });
+});
+
+describe('doctor: two `terraform show -json` plans with the same addresses', () => {
+  const PLANS = join(CORPUS, 'two-plans-same-addresses');
+  const claims = (r: ReturnType<typeof doctor>) => r.proofs.map((p) => `${p.holds} ${p.claim.replace(/ \(\d+ service accounts tried\)/, '').replace(/cluster(-2)?:/, '')}`).sort();
+
+  it("proves each runner with its own plan's roles, as each folder alone", () => {
+    const r = doctor(corpusFiles(PLANS));
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs).toHaveLength(16);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(claims(r)).toEqual([...claims(doctor(corpusFiles(join(PLANS, 'prod')))), ...claims(doctor(corpusFiles(join(PLANS, 'staging'))))].sort());
+    expect(text(r)).not.toContain('__rfroot');
+  });
+
+  it("one plan's drift is found in its folder only; the other stays proven", () => {
+    for (const [dir, other] of [['staging', 'prod'], ['prod', 'staging']] as const) {
+      const r = doctor(corpusFiles(join(CORPUS, dir === 'staging' ? 'two-plans-same-addresses-cache-drift' : 'two-plans-same-addresses-prod-cache-drift')));
+      expect(r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`)).toEqual([`RF201 ${dir}/values.yaml:21:9`]);
+      expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([expect.stringContaining(`example-${dir}-runner-cache`)]);
+      expect(r.proofs.filter((p) => p.holds && p.claim.includes(`gitlab-runner-manager-${other}`))).toHaveLength(1);
+    }
+  });
+
+  it('a plan and the configuration of one folder stay one deployment, and a plan given alone reads as before', () => {
+    // prod as HCL (marked against staging's HCL), staging's plan beside its HCL: every proof holds, none twice.
+    const hcl = corpusFiles(SOUND);
+    const plan = corpusFiles(PLANS).filter((f) => f.path === 'staging/plan.json');
+    const r = doctor([...hcl, ...plan]);
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs).toHaveLength(16);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(text(r)).not.toContain('__rfroot');
+    const alone = doctor(corpusFiles(join(PLANS, 'prod')));
+    expect(alone.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+});
+
+describe('doctor: two Terraform roots with no address in common, issuers known only at apply', () => {
+  it("each root's issuer is a symbol of its own: no false RF106, each runner proven", () => {
+    const dir = join(CORPUS, 'two-roots-distinct-addresses-issuer-at-apply');
+    const r = doctor(corpusFiles(dir));
+    expect(r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`)).toEqual(['RF911 prod/values.yaml:26:9', 'RF911 staging/values.yaml:26:9']);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(r.proofs.filter((p) => p.claim.includes('can assume the manager role')).map((p) => p.claim.replace(/ \(\d+ service accounts tried\)/, '').replace(/cluster(-2)?:/, '')).sort()).toEqual([
+      'only gitlab-runner/gitlab-runner can assume the manager role gitlab-runner',
+      'only gitlab-runner/gitlab-runner can assume the manager role gitlab-runner-staging',
+    ]);
+    expect(text(r)).not.toContain('oidc_issuer_host_path');
   });
 });

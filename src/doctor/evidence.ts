@@ -51,6 +51,11 @@ export interface TerraformEvidence {
    * → the expression the user wrote for it: what messages and claims show instead.
    */
   shownAs?: Map<string, string>;
+  /**
+   * `terraform show -json` documents (plan or state) as read: their root modules, added to
+   * `resource`/`data` by `evaluateConfigs`, each with its deployment's mark where two share addresses.
+   */
+  shows?: { module: unknown; origin: Origin }[];
   /** Marks of roots given together that declare the same addresses (hcl/eval.ts ModuleScope.rootMark) → the root's folder. */
   rootMarks?: Map<string, string>;
   /** Roles Terraform names only at apply: the stand-in name they are proven under → the resource (`aws_iam_role.x`). */

@@ -154,11 +154,14 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // A resource of a root given beside another that declares the same address is named with its root's folder.
   const marks = ev.terraform.rootMarks;
   const rootsShown = (text: string): string => (marks ? text.replace(MARKED_ADDRESS, (_, head: string | undefined, name: string, i: string) => `${marks.get(rootMark(Number(i))) ?? '.'}/${head ?? ''}${name}`) : text);
-  const asWritten = (text: string): string =>
-    rootsShown(moduleAddresses(symbolsShown(renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1') : text)));
+  // A fix is pasted: a reference in its Terraform (`value = aws_iam_role.manager.arn`) is written as
+  // the root's own files write it, and the fix says in words which folder it is for.
+  const fixShown = (text: string): string => (marks ? referencesOfRoots(text, marks, rootsShown) : text);
+  const written = (text: string): string => moduleAddresses(symbolsShown(renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1') : text));
+  const asWritten = (text: string): string => rootsShown(written(text));
   // What the doctor shows of a finding that named the marked roots' resources (a module call's fix, as written, in deploymentFix …).
-  const marked = (f: Finding): Partial<Finding> => Object.fromEntries((['deploymentFix', 'deploymentReceived', 'deploymentAllowed', 'acceptedBecause'] as const).filter((k) => f[k] !== undefined).map((k) => [k, rootsShown(f[k]!)]));
-  const named = (f: Finding): Finding => ({ ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: asWritten(f.fix) } : {}), ...(f.received !== undefined ? { received: rootsShown(symbolsShown(f.received)) } : {}), ...(f.allowed !== undefined ? { allowed: rootsShown(symbolsShown(f.allowed)) } : {}), ...(marks ? marked(f) : {}) });
+  const marked = (f: Finding): Partial<Finding> => Object.fromEntries((['deploymentFix', 'deploymentReceived', 'deploymentAllowed', 'acceptedBecause'] as const).filter((k) => f[k] !== undefined).map((k) => [k, k === 'deploymentFix' ? fixShown(f[k]!) : rootsShown(f[k]!)]));
+  const named = (f: Finding): Finding => ({ ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: fixShown(written(f.fix)) } : {}), ...(f.received !== undefined ? { received: rootsShown(symbolsShown(f.received)) } : {}), ...(f.allowed !== undefined ? { allowed: rootsShown(symbolsShown(f.allowed)) } : {}), ...(marks ? marked(f) : {}) });
   const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
@@ -193,6 +196,29 @@ function notShownByName(f: Finding, ev: Evidence): Finding {
  * `module.irsa.data.aws_iam_policy_document.this`), as `terraform state list` and plan output show it.
  */
 const MODULE_RESOURCE = /\b(data\.)?([a-z][a-z0-9]*_[a-z0-9_]+)\.((?:module\.[A-Za-z0-9_-]+(?:\["[^"\]]*"\]|\[\d+\])?\.)+)([A-Za-z0-9_-]+)/g;
+/**
+ * A fix's text with the names of marked roots (ModuleScope.rootMark) shown: a name used as a
+ * Terraform reference (followed by an attribute, `aws_iam_role.manager.arn`, or inside `${…}`) is
+ * written as the root's files write it, and the fix starts with the folder it is for ("in prod/: …");
+ * a name in the prose keeps its folder (`prod/aws_iam_role.manager`), as in messages.
+ */
+export function referencesOfRoots(text: string, marks: ReadonlyMap<string, string>, rootsShown: (text: string) => string): string {
+  const folders = new Map<string, Set<string>>();
+  const plain = text.replace(MARKED_ADDRESS, (m: string, head: string | undefined, name: string, i: string, at: number) => {
+    const rest = text.slice(at + m.length);
+    const inside = /\$\{[^}]*$/.test(text.slice(0, at));
+    if (!inside && !/^\.[A-Za-z_][A-Za-z0-9_-]*(?![\w[-]|\.\w)/.test(rest)) return m;
+    const folder = marks.get(rootMark(Number(i))) ?? '.';
+    const ref = `${head ?? ''}${name}`;
+    const refs = folders.get(folder) ?? new Set<string>();
+    folders.set(folder, refs.add(ref));
+    return ref;
+  });
+  if (folders.size === 0) return rootsShown(text);
+  const where = folders.size === 1 ? `${[...folders.keys()][0]!}/` : [...folders].map(([folder, refs]) => `${folder}/ (${[...refs].join(', ')})`).join(', ');
+  return `in ${where}: ${rootsShown(plain)}`;
+}
+
 function moduleAddresses(text: string): string {
   return text.includes('.module.') ? text.replace(MODULE_RESOURCE, (_, data: string | undefined, type: string, calls: string, name: string) => `${calls}${data ?? ''}${type}.${name}`) : text;
 }

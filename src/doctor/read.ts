@@ -2,7 +2,7 @@ import { LineCounter, parseAllDocuments } from 'yaml';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { safeText, type Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
-import { ownChild, setOwn, type K8sObject } from '../emit/artifacts.js';
+import type { K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { SourceFile, formatPosition, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
@@ -278,7 +278,8 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
   if (typeof doc.format_version === 'string' && (isObject(doc.values) || isObject(doc.planned_values))) {
     const values = (isObject(doc.planned_values) ? doc.planned_values : doc.values) as Record<string, unknown>;
     const base = isObject(doc.planned_values) ? 'planned_values' : 'values';
-    addShowModule(ev, values.root_module, { ...origin, path: [base, 'root_module'] });
+    // Added to the evidence with the configurations (hcl/read.ts evaluateConfigs): two deployments' documents may share addresses.
+    (ev.terraform.shows ??= []).push({ module: values.root_module, origin: { ...origin, path: [base, 'root_module'] } });
     return;
   }
   // Terraform JSON syntax.
@@ -341,20 +342,4 @@ const HELM_KEYS = ['gitlabUrl', 'runnerToken', 'runnerRegistrationToken', 'runne
 function isHelmValues(doc: Record<string, unknown>): boolean {
   const keys = HELM_KEYS.filter((k) => k in doc);
   return keys.length >= 2 || (isObject(doc.runners) && ('config' in doc.runners || 'secret' in doc.runners));
-}
-
-function addShowModule(ev: Evidence, module: unknown, origin: Origin): void {
-  if (!isObject(module)) return;
-  const resources = Array.isArray(module.resources) ? module.resources : [];
-  resources.forEach((r, i) => {
-    if (!isObject(r) || typeof r.type !== 'string' || typeof r.name !== 'string' || !isObject(r.values)) return;
-    const block = r.mode === 'data' ? 'data' : 'resource';
-    const suffix = r.index === undefined ? '' : `[${JSON.stringify(r.index)}]`;
-    const name = `${typeof module.address === 'string' ? `${module.address}.` : ''}${r.name}${suffix}`;
-    // Types and names are the state's: own properties, so a type `__proto__` is a type like any other.
-    setOwn(ownChild(ev.terraform[block], r.type), name, r.values);
-    ev.terraform.origins.set(`${block === 'data' ? 'data.' : ''}${r.type}.${name}`, { ...origin, path: [...origin.path, 'resources', i, 'values'] });
-  });
-  const children = Array.isArray(module.child_modules) ? module.child_modules : [];
-  children.forEach((c, i) => addShowModule(ev, c, { ...origin, path: [...origin.path, 'child_modules', i] }));
 }

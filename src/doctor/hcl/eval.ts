@@ -426,10 +426,15 @@ export class ModuleEvaluator {
   /** References being followed right now (local → local → resource …), bounded so hostile input cannot exhaust the stack. */
   #depth = 0;
 
-  constructor(mod: ConfigModule, hooks: EvalHooks, scope?: ModuleScope, mark?: string) {
+  /**
+   * A root's evaluator: `scope` undefined. `call` holds what the roots of one call share: their mark
+   * (ModuleScope.rootMark) and the issuer host-path symbols, so two roots' issuers only apply knows
+   * (each written its own way) are two symbols.
+   */
+  constructor(mod: ConfigModule, hooks: EvalHooks, scope?: ModuleScope, call?: { mark?: string; hostPaths?: Map<string, string>; hostPathsShown?: Map<string, { text: string; written: boolean }> }) {
     this.mod = mod;
     this.hooks = hooks;
-    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false }, hostPaths: new Map(), hostPathsShown: new Map(), ...(mark !== undefined ? { rootMark: mark } : {}) };
+    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false }, hostPaths: call?.hostPaths ?? new Map(), hostPathsShown: call?.hostPathsShown ?? new Map(), ...(call?.mark !== undefined ? { rootMark: call.mark } : {}) };
     this.broken = this.scope.broken;
     this.rendered = this.scope.rendered;
     for (const b of mod.blocks) this.#blocks.set(`${b.mode === 'data' ? 'data.' : ''}${b.type}.${b.name}`, b);

@@ -8,6 +8,7 @@ import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, 
 import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, rootMark, toModel, type EvalHooks, type Value } from './eval.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
+import { addShowModule, showAddresses } from '../show-json.js';
 import { registryModule } from './registry-modules.js';
 import { isObject } from '../../model/is-object.js';
 
@@ -158,11 +159,24 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   // Roots given together that declare one address (prod/ and staging/ copied from each other) are
   // deployments of their own: each one's names are marked in the evidence, so neither overwrites the other.
   const marks = rootMarks(roots);
+  // So are `terraform show -json` documents of two folders that hold one address (prod/plan.json,
+  // staging/plan.json); a document shares the mark of the root in its own folder, its deployment.
+  // They are added first, as read: a configuration's evaluated resources come after.
+  const shows = tf.shows ?? [];
+  const showMarks = showDeploymentMarks(shows, roots, marks);
+  shows.forEach((s, i) => {
+    const mark = showMarks[i];
+    if (mark !== undefined) (tf.rootMarks ??= new Map()).set(mark.mark, mark.folder);
+    addShowModule(ev, s.module, s.origin, mark?.mark);
+  });
   const trees: ModuleEvaluator[] = [];
+  // One symbol per issuer URL only apply knows, across the roots: roots that write it each their own way
+  // (data.aws_eks_cluster.prod…, data.aws_eks_cluster.staging…) name two issuers, not one.
+  const hostPaths = { hostPaths: new Map<string, string>(), hostPathsShown: new Map<string, { text: string; written: boolean }>() };
   for (const mod of roots) {
     const mark = marks.get(mod);
     if (mark !== undefined) (tf.rootMarks ??= new Map()).set(mark, normalDir(mod.dir));
-    const root = new ModuleEvaluator(mod, withModules, undefined, mark);
+    const root = new ModuleEvaluator(mod, withModules, undefined, { ...hostPaths, ...(mark !== undefined ? { mark } : {}) });
     trees.push(root);
     evaluate(root);
   }
@@ -203,6 +217,41 @@ function rootMarks(roots: readonly ConfigModule[]): Map<ConfigModule, string> {
     if (colliding.has(mod)) out.set(mod, rootMark(i));
   });
   return out;
+}
+
+/**
+ * The mark of each `terraform show -json` document (by its index) whose folder holds an address the
+ * document of another folder holds too, or whose folder's Terraform root is marked (ModuleScope.rootMark).
+ * Documents of one folder are one deployment (a plan and its state); a root in the folder of a marked
+ * document is marked with it. Marks new to the call are numbered after the roots'.
+ */
+function showDeploymentMarks(shows: readonly { module: unknown; origin: Origin }[], roots: readonly ConfigModule[], marks: Map<ConfigModule, string>): ({ mark: string; folder: string } | undefined)[] {
+  const folderOf = (path: string): string => normalDir(path.includes('/') || path.includes('\\') ? dirOf(path) : '.');
+  const folders = new Map<string, Set<string>>();
+  for (const s of shows) {
+    const folder = folderOf(s.origin.source.path);
+    const addresses = folders.get(folder) ?? new Set<string>();
+    for (const a of showAddresses(s.module)) addresses.add(a);
+    folders.set(folder, addresses);
+  }
+  const owners = new Map<string, number>();
+  for (const addresses of folders.values()) for (const a of addresses) owners.set(a, (owners.get(a) ?? 0) + 1);
+  const byFolder = new Map<string, string | undefined>();
+  let next = roots.length;
+  for (const [folder, addresses] of folders) {
+    const root = roots.find((r) => normalDir(r.dir) === folder);
+    let mark = root ? marks.get(root) : undefined;
+    if (mark === undefined && [...addresses].some((a) => owners.get(a)! > 1)) {
+      mark = rootMark(next++);
+      if (root) marks.set(root, mark);
+    }
+    byFolder.set(folder, mark);
+  }
+  return shows.map((s) => {
+    const folder = folderOf(s.origin.source.path);
+    const mark = byFolder.get(folder);
+    return mark !== undefined ? { mark, folder } : undefined;
+  });
 }
 
 /**

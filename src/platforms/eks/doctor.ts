@@ -66,6 +66,14 @@ function trustsSubject(trust: unknown, subject: string): boolean {
   });
 }
 
+/** Deployments given together (prod/ and staging/) may each have a role meant for the service account: the runner's are those of its own folder. */
+function nearest<T>(roles: [string, T][], near: ((address: string) => number | undefined) | undefined): [string, T][] {
+  if (roles.length < 2 || !near) return roles;
+  const depth = roles.map(([key]) => near(`aws_iam_role.${key}`) ?? -1);
+  const best = Math.max(...depth);
+  return roles.filter((_, i) => depth[i] === best);
+}
+
 /**
  * IRSA meant for a service account that carries no role annotation: the one role of the files whose
  * trust admits exactly its web-identity tokens. Shown where the service account itself is in the
@@ -74,13 +82,7 @@ function trustsSubject(trust: unknown, subject: string): boolean {
  */
 function meantForIrsa(sa: Parameters<NonNullable<DoctorReader['unboundIdentity']>>[0], ctx: DoctorContext, trustOf: (roleName: string) => unknown): ReturnType<NonNullable<DoctorReader['unboundIdentity']>> {
   const subject = `system:serviceaccount:${sa.namespace}:${sa.name}`;
-  let meant = Object.entries(ctx.root.resource.aws_iam_role ?? {}).filter(([, b]) => typeof b.name === 'string' && !b.name.includes('${') && trustsSubject(trustOf(b.name), subject));
-  // Deployments given together (prod/ and staging/) may each have one: the runner's is the one of its own folder.
-  if (meant.length > 1 && sa.near) {
-    const depth = meant.map(([key]) => sa.near!(`aws_iam_role.${key}`) ?? -1);
-    const best = Math.max(...depth);
-    meant = meant.filter((_, i) => depth[i] === best);
-  }
+  const meant = nearest(Object.entries(ctx.root.resource.aws_iam_role ?? {}).filter(([, b]) => typeof b.name === 'string' && !b.name.includes('${') && trustsSubject(trustOf(b.name), subject)), sa.near);
   if (meant.length !== 1) return undefined;
   const [key, role] = meant[0]!;
   const roleName = String(role.name);
@@ -156,7 +158,7 @@ export const eksDoctor: DoctorReader = {
     const associations = Object.entries(ctx.root.resource.aws_eks_pod_identity_association ?? {});
     const bound = new Set(associations.map(([, b]) => associatedRoleName(ctx, b)));
     // Roles Pod Identity may assume that no association uses, named for this service account.
-    const meant = Object.entries(ctx.root.resource.aws_iam_role ?? {}).filter(([, b]) => typeof b.name === 'string' && !b.name.includes('${') && !bound.has(b.name) && b.name.includes(sa.name) && trustsPodIdentity(trustOf(b.name)));
+    const meant = nearest(Object.entries(ctx.root.resource.aws_iam_role ?? {}).filter(([, b]) => typeof b.name === 'string' && !b.name.includes('${') && !bound.has(b.name) && b.name.includes(sa.name) && trustsPodIdentity(trustOf(b.name))), sa.near);
     if (meant.length !== 1) return meantForIrsa(sa, ctx, trustOf);
     const [key, role] = meant[0]!;
     const roleName = String(role.name);

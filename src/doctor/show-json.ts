@@ -1,0 +1,42 @@
+import { ownChild, setOwn } from '../emit/artifacts.js';
+import { isObject } from '../model/is-object.js';
+import type { Evidence } from './evidence.js';
+import type { Origin } from './source.js';
+
+/**
+ * `terraform show -json` of a plan or state: its resources and data sources (literal values) into
+ * the evidence, keyed by their addresses. A document of a deployment given beside another that holds
+ * the same addresses carries its mark (hcl/eval.ts ModuleScope.rootMark) on the names its root
+ * module declares and on its module calls, as a Terraform root's are: each deployment keeps its own.
+ */
+export function addShowModule(ev: Evidence, module: unknown, origin: Origin, mark = ''): void {
+  if (!isObject(module)) return;
+  const resources = Array.isArray(module.resources) ? module.resources : [];
+  const moduleAddress = typeof module.address === 'string' ? markedModule(module.address, mark) : undefined;
+  resources.forEach((r, i) => {
+    if (!isObject(r) || typeof r.type !== 'string' || typeof r.name !== 'string' || !isObject(r.values)) return;
+    const block = r.mode === 'data' ? 'data' : 'resource';
+    const suffix = r.index === undefined ? '' : `[${JSON.stringify(r.index)}]`;
+    const name = moduleAddress !== undefined ? `${moduleAddress}.${r.name}${suffix}` : `${r.name}${mark}${suffix}`;
+    // Types and names are the state's: own properties, so a type `__proto__` is a type like any other.
+    setOwn(ownChild(ev.terraform[block], r.type), name, r.values);
+    ev.terraform.origins.set(`${block === 'data' ? 'data.' : ''}${r.type}.${name}`, { ...origin, path: [...origin.path, 'resources', i, 'values'] });
+  });
+  const children = Array.isArray(module.child_modules) ? module.child_modules : [];
+  children.forEach((c, i) => addShowModule(ev, c, { ...origin, path: [...origin.path, 'child_modules', i] }, mark));
+}
+
+/** A module instance's address with the mark on its root's call: `module.irsa["a"].module.x` → `module.irsa<mark>["a"].module.x`. */
+const markedModule = (address: string, mark: string): string => (mark === '' ? address : address.replace(/^module\.([A-Za-z_][A-Za-z0-9_-]*)/, `module.$1${mark}`));
+
+/** The addresses a document's root module declares (`resource.aws_iam_role.manager`, `data.…`, `module.irsa`): what two deployments' documents may share. */
+export function showAddresses(module: unknown): Set<string> {
+  const out = new Set<string>();
+  if (!isObject(module)) return out;
+  for (const r of Array.isArray(module.resources) ? module.resources : []) if (isObject(r) && typeof r.type === 'string' && typeof r.name === 'string') out.add(`${r.mode === 'data' ? 'data' : 'resource'}.${r.type}.${r.name}`);
+  for (const c of Array.isArray(module.child_modules) ? module.child_modules : []) {
+    const call = isObject(c) && typeof c.address === 'string' ? /^module\.([A-Za-z_][A-Za-z0-9_-]*)/.exec(c.address)?.[1] : undefined;
+    if (call !== undefined) out.add(`module.${call}`);
+  }
+  return out;
+}

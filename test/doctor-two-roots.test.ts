@@ -182,3 +182,32 @@ describe('doctor: two Terraform roots with no address in common, issuers known o
     expect(text(r)).not.toContain('oidc_issuer_host_path');
   });
 });
+
+describe('doctor: Pod Identity associations of two deployments given together', () => {
+  // The hand-written Pod Identity deployment as prod/, and a copy as staging/ for cluster ci-staging
+  // with its own role and bucket names: the same addresses, the same namespace and service account.
+  const main = readFileSync(join(CORPUS, 'eks-pod-identity-hand-written', 'main.tf'), 'utf8');
+  const unbound = main.replace(/resource "aws_eks_pod_identity_association" "manager" \{[^}]*\}\n/, '');
+  const staging = (t: string) => t.replace(/acme-ci-runner-cache|gitlab-runner-manager/g, (m) => `${m}-staging`).replace('default = "ci"', 'default = "ci-staging"');
+  const run = (files: [string, string][]) => doctor(files.map(([path, t]) => ({ path, bytes: Buffer.from(t) })));
+  const seen = (r: ReturnType<typeof doctor>, dir: string) => r.findings.filter((f) => f.path.startsWith(`${dir}/`)).map((f) => `${f.code} ${f.path}`).sort();
+
+  it("each runner is bound by its own folder's association (before: staging's runner proven with prod's role, a false RF201)", () => {
+    expect(staging(main)).not.toBe(main);
+    const alone = run([['prod/main.tf', main]]);
+    const r = run([['prod/main.tf', main], ['staging/main.tf', staging(main)]]);
+    expect(r.findings.filter((f) => f.code === 'RF201')).toEqual([]);
+    expect(seen(r, 'prod')).toEqual(seen(alone, 'prod'));
+    expect(seen(r, 'staging')).toEqual(seen(alone, 'prod').map((x) => x.replace('prod/', 'staging/')));
+    expect(r.proofs.filter((p) => p.holds).length).toBe(2 * alone.proofs.filter((p) => p.holds).length);
+  });
+
+  it("a runner without an association does not borrow the other deployment's (before: bound to gitlab-runner-manager-staging)", () => {
+    const alone = run([['prod/main.tf', unbound]]);
+    const r = run([['prod/main.tf', unbound], ['staging/main.tf', staging(main)]]);
+    const mine = r.findings.filter((f) => f.path.startsWith('prod/') && f.code === 'RF903' && f.message.includes('trusts EKS Pod Identity'));
+    expect(mine.map((f) => `${f.code} ${f.severity} ${f.path}`)).toEqual(alone.findings.filter((f) => f.message.includes('trusts EKS Pod Identity')).map((f) => `${f.code} ${f.severity} ${f.path}`));
+    expect(mine[0]!.message).not.toContain('gitlab-runner-manager-staging');
+    expect(r.findings.filter((f) => f.path.startsWith('prod/') && f.severity === 'error')).toEqual([]);
+  });
+});

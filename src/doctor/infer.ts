@@ -494,17 +494,27 @@ export function inferDeployment(ev: Evidence): Inferred {
 
   // 3. Identities, clusters, caches, runners.
   const readers = PLATFORMS.filter((p): p is typeof p & { doctor: DoctorReader } => p.doctor !== undefined);
+  // A binding written in Terraform (a Pod Identity association) is the deployment's nearest to it:
+  // of the runners of its namespace, those whose file shares the longest folder path with its file.
+  const owns = (chain: Chain) => (address: string): boolean => {
+    const at = ev.terraform.origins.get(address)?.source.path;
+    if (at === undefined) return true;
+    const candidates = chains.filter((c) => c.namespace === chain.namespace);
+    const depth = sharedFolders(at, chain.origin.source.path);
+    return candidates.every((c) => sharedFolders(at, c.origin.source.path) <= depth);
+  };
   const saEvidence = (chain: Chain, name: string, chartMade: boolean): ServiceAccountEvidence => {
     const [object, ...others] = serviceAccountsOf(chain, name);
+    const mine = chains.length > 1 ? { owns: owns(chain) } : {};
     // Several equally near: the chain stops before its proofs (RF903 below), so none is picked.
-    if (object && others.length === 0) return { namespace: chain.namespace, name, object };
+    if (object && others.length === 0) return { namespace: chain.namespace, name, object, ...mine };
     if (chartMade && chain.values) {
       // The chart creates it from serviceAccount.annotations (older charts: rbac.serviceAccountAnnotations).
       const annotations = get(chain.values.value, 'serviceAccount', 'annotations') ?? get(chain.values.value, 'rbac', 'serviceAccountAnnotations') ?? {};
       const value: K8sObject = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: chain.namespace, annotations: annotations as Record<string, string> } };
-      return { namespace: chain.namespace, name, object: { value, origin: { ...chain.values.origin, path: [...chain.values.origin.path, 'serviceAccount'] } } };
+      return { namespace: chain.namespace, name, object: { value, origin: { ...chain.values.origin, path: [...chain.values.origin.path, 'serviceAccount'] } }, ...mine };
     }
-    return { namespace: chain.namespace, name };
+    return { namespace: chain.namespace, name, ...mine };
   };
   const roles = new Set(Object.values(root.resource.aws_iam_role ?? {}).map((b) => String(b.name)));
   // Every binding asks for its role's trust (cluster keys, cluster settings): each is looked up and parsed once.
@@ -718,7 +728,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       const o = ev.terraform.origins.get(address);
       return o ? sharedFolders(o.source.path, chain.origin.source.path) : undefined;
     };
-    const meant = manager.binding ? undefined : readers.map((r) => r.doctor.unboundIdentity?.({ namespace: chain.namespace, name: chain.managerSa, given: manager.sa.object !== undefined, near }, ctx, trustOf)).find((x) => x !== undefined);
+    const meant = manager.binding ? undefined : readers.map((r) => r.doctor.unboundIdentity?.({ namespace: chain.namespace, name: chain.managerSa, given: manager.sa.object !== undefined, near, ...(chains.length > 1 ? { owns: owns(chain) } : {}) }, ctx, trustOf)).find((x) => x !== undefined);
     if (meant) {
       // Its role says how the manager was meant to get credentials: without the binding it silently gets the node's.
       const roleAt = ev.terraform.origins.get(meant.address);

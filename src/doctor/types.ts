@@ -13,6 +13,12 @@ export interface ServiceAccountEvidence {
   namespace: string;
   name: string;
   object?: Located<K8sObject>;
+  /**
+   * Whether a Terraform resource (by address) that binds a service account of this namespace is of
+   * this runner's deployment: none of the runners of the namespace lies nearer to its file (several
+   * deployments given together, each binding gitlab-runner/gitlab-runner). Undefined: every one is.
+   */
+  owns?: (address: string) => boolean;
 }
 
 /** How the documents bind a service account to a cloud identity. */
@@ -92,7 +98,7 @@ export interface DoctorReader {
    * the service account, `missing` what is missing, `without` what the pod gets instead, `fix` what
    * to write. Optional.
    */
-  unboundIdentity?(sa: { namespace: string; name: string; /** The service account itself is in the evidence (a manifest, or the chart creates it from the values given). */ given?: boolean; /** How near a Terraform resource (by address) is to the runner's own deployment: the folders its file shares with the runner's; undefined where not known. Several deployments given together may each have a role meant for a service account of one name. */ near?: (address: string) => number | undefined }, ctx: DoctorContext, trustOf: (roleName: string) => unknown): { roleName: string; address: string; shown: boolean; identity: string; missing: string; without: string; fix: string } | undefined;
+  unboundIdentity?(sa: { namespace: string; name: string; /** The service account itself is in the evidence (a manifest, or the chart creates it from the values given). */ given?: boolean; /** How near a Terraform resource (by address) is to the runner's own deployment: the folders its file shares with the runner's; undefined where not known. Several deployments given together may each have a role meant for a service account of one name. */ near?: (address: string) => number | undefined; /** As ServiceAccountEvidence.owns. */ owns?: (address: string) => boolean }, ctx: DoctorContext, trustOf: (roleName: string) => unknown): { roleName: string; address: string; shown: boolean; identity: string; missing: string; without: string; fix: string } | undefined;
   /**
    * Why the trust of `identity` refuses its service account although it names it (EKS: a Pod
    * Identity condition on the account, cluster or pod that the request does not match), with the

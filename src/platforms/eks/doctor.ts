@@ -24,18 +24,18 @@ export function trustedIssuer(trust: unknown): string | undefined {
 }
 
 /** Pod Identity associations by namespace and service account, in the root's order (built once per doctor run: every service account asks). */
-const associationIndex = new WeakMap<DoctorContext, Map<string, Map<string, Record<string, unknown>[]>>>();
-function associationsOf(ctx: DoctorContext, namespace: string, serviceAccount: string): readonly Record<string, unknown>[] {
+const associationIndex = new WeakMap<DoctorContext, Map<string, Map<string, [string, Record<string, unknown>][]>>>();
+function associationsOf(ctx: DoctorContext, namespace: string, serviceAccount: string): readonly [string, Record<string, unknown>][] {
   let index = associationIndex.get(ctx);
   if (!index) {
     index = new Map();
-    for (const b of Object.values(ctx.root.resource.aws_eks_pod_identity_association ?? {})) {
+    for (const [key, b] of Object.entries(ctx.root.resource.aws_eks_pod_identity_association ?? {})) {
       if (typeof b.namespace !== 'string' || typeof b.service_account !== 'string') continue;
       let byName = index.get(b.namespace);
-      if (!byName) index.set(b.namespace, (byName = new Map<string, Record<string, unknown>[]>()));
+      if (!byName) index.set(b.namespace, (byName = new Map<string, [string, Record<string, unknown>][]>()));
       let list = byName.get(b.service_account);
       if (!list) byName.set(b.service_account, (list = []));
-      list.push(b);
+      list.push([key, b]);
     }
     associationIndex.set(ctx, index);
   }
@@ -105,7 +105,9 @@ export const eksDoctor: DoctorReader = {
   trustNotShown: podIdentitySessionTagsNotShown,
   bindingOf(sa, ctx) {
     // Pod Identity: an association in the Terraform evidence names the namespace and service account.
-    for (const b of associationsOf(ctx, sa.namespace, sa.name)) {
+    // Of several deployments given together, only the associations of this runner's own.
+    for (const [key, b] of associationsOf(ctx, sa.namespace, sa.name)) {
+      if (sa.owns && !sa.owns(`aws_eks_pod_identity_association.${key}`)) continue;
       const ref = parseRef(b.role_arn);
       const roleBody = ref?.type === 'aws_iam_role' ? ctx.root.resource.aws_iam_role?.[ref.name] : undefined;
       const literal = typeof b.role_arn === 'string' ? ROLE_ARN.exec(b.role_arn) : null;
@@ -155,8 +157,11 @@ export const eksDoctor: DoctorReader = {
 
   unboundIdentity(sa, ctx, trustOf) {
     if (sa.name === 'default') return undefined;
-    const associations = Object.entries(ctx.root.resource.aws_eks_pod_identity_association ?? {});
-    const bound = new Set(associations.map(([, b]) => associatedRoleName(ctx, b)));
+    // Of several deployments given together, what this runner's own deployment writes.
+    const mine = (address: string) => sa.owns?.(address) ?? true;
+    const everyAssociation = Object.entries(ctx.root.resource.aws_eks_pod_identity_association ?? {});
+    const bound = new Set(everyAssociation.map(([, b]) => associatedRoleName(ctx, b)));
+    const associations = everyAssociation.filter(([k]) => mine(`aws_eks_pod_identity_association.${k}`));
     // Roles Pod Identity may assume that no association uses, named for this service account.
     const meant = nearest(Object.entries(ctx.root.resource.aws_iam_role ?? {}).filter(([, b]) => typeof b.name === 'string' && !b.name.includes('${') && !bound.has(b.name) && b.name.includes(sa.name) && trustsPodIdentity(trustOf(b.name))), sa.near);
     if (meant.length !== 1) return meantForIrsa(sa, ctx, trustOf);
@@ -166,8 +171,8 @@ export const eksDoctor: DoctorReader = {
     const cluster = clusters.length === 1 ? JSON.stringify(clusters[0]!) : '<the cluster>';
     const fix = `add resource "aws_eks_pod_identity_association" with cluster_name = ${cluster}, namespace = "${sa.namespace}", service_account = "${sa.name}" and role_arn = aws_iam_role.${key}.arn`;
     // The files hold this cluster's bindings where they hold any association, the cluster itself, or its Pod Identity add-on.
-    const created = Object.keys(ctx.root.resource.aws_eks_cluster ?? {}).map((k) => `aws_eks_cluster.${k}`);
-    const agent = Object.entries(ctx.root.resource.aws_eks_addon ?? {}).filter(([, b]) => b.addon_name === 'eks-pod-identity-agent').map(([k]) => `aws_eks_addon.${k}`);
+    const created = Object.keys(ctx.root.resource.aws_eks_cluster ?? {}).map((k) => `aws_eks_cluster.${k}`).filter(mine);
+    const agent = Object.entries(ctx.root.resource.aws_eks_addon ?? {}).filter(([, b]) => b.addon_name === 'eks-pod-identity-agent').map(([k]) => `aws_eks_addon.${k}`).filter(mine);
     const others = associations.map(([k, b]) => `aws_eks_pod_identity_association.${k} (${String(b.namespace)}/${String(b.service_account)})`);
     const evidence = others.length > 0 ? `the files bind ${others.slice(0, 3).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}` : [...created, ...agent].length > 0 ? `the files create ${[...created, ...agent].join(', ')}` : undefined;
     const missing = evidence !== undefined

@@ -1,5 +1,5 @@
 import type { DoctorReader, DoctorBinding, DoctorContext } from '../../doctor/types.js';
-import { parseRef, resolveValue } from '../../verify/aws-docs.js';
+import { parseRef, podIdentityAssociations, type PodIdentityAssociation } from '../../verify/aws-docs.js';
 import { POD_IDENTITY_PRINCIPAL, ROLE_ARN_ANNOTATION } from './names.js';
 import { eksClusterNames, eksRotatorKubernetes } from './doctor-cluster.js';
 import { podIdentitySessionTagsNotShown, podIdentityTrustRefusal } from './doctor-trust-refusal.js';
@@ -24,18 +24,18 @@ export function trustedIssuer(trust: unknown): string | undefined {
 }
 
 /** Pod Identity associations by namespace and service account, in the root's order (built once per doctor run: every service account asks). */
-const associationIndex = new WeakMap<DoctorContext, Map<string, Map<string, [string, Record<string, unknown>][]>>>();
-function associationsOf(ctx: DoctorContext, namespace: string, serviceAccount: string): readonly [string, Record<string, unknown>][] {
+const associationIndex = new WeakMap<DoctorContext, Map<string, Map<string, PodIdentityAssociation[]>>>();
+function associationsOf(ctx: DoctorContext, namespace: string, serviceAccount: string): readonly PodIdentityAssociation[] {
   let index = associationIndex.get(ctx);
   if (!index) {
     index = new Map();
-    for (const [key, b] of Object.entries(ctx.root.resource.aws_eks_pod_identity_association ?? {})) {
-      if (typeof b.namespace !== 'string' || typeof b.service_account !== 'string') continue;
-      let byName = index.get(b.namespace);
-      if (!byName) index.set(b.namespace, (byName = new Map<string, [string, Record<string, unknown>][]>()));
-      let list = byName.get(b.service_account);
-      if (!list) byName.set(b.service_account, (list = []));
-      list.push([key, b]);
+    for (const a of podIdentityAssociations(ctx.root)) {
+      if (typeof a.body.namespace !== 'string' || typeof a.body.service_account !== 'string') continue;
+      let byName = index.get(a.namespace);
+      if (!byName) index.set(a.namespace, (byName = new Map<string, PodIdentityAssociation[]>()));
+      let list = byName.get(a.serviceAccount);
+      if (!list) byName.set(a.serviceAccount, (list = []));
+      list.push(a);
     }
     associationIndex.set(ctx, index);
   }
@@ -106,16 +106,16 @@ export const eksDoctor: DoctorReader = {
   bindingOf(sa, ctx) {
     // Pod Identity: an association in the Terraform evidence names the namespace and service account.
     // Of several deployments given together, only the associations of this runner's own.
-    for (const [key, b] of associationsOf(ctx, sa.namespace, sa.name)) {
-      if (sa.owns && !sa.owns(`aws_eks_pod_identity_association.${key}`)) continue;
+    for (const a of associationsOf(ctx, sa.namespace, sa.name)) {
+      if (sa.owns && !sa.owns(a.address)) continue;
+      const b = a.body;
       const ref = parseRef(b.role_arn);
       const roleBody = ref?.type === 'aws_iam_role' ? ctx.root.resource.aws_iam_role?.[ref.name] : undefined;
       const literal = typeof b.role_arn === 'string' ? ROLE_ARN.exec(b.role_arn) : null;
       const roleName = roleBody ? String(roleBody.name) : literal?.[4];
       if (roleName === undefined) continue;
       // A cluster created in the same root is named by reference (aws_eks_cluster.<x>.name): its written name is the name.
-      const clusterName = resolveValue(ctx.root, b.cluster_name);
-      const out: DoctorBinding = { platform: 'eks', mechanism: 'pod-identity', roleName, rolePath: literal?.[3] ?? (typeof roleBody?.path === 'string' ? roleBody.path : '/'), ref: String(b.role_arn), clusterName: typeof clusterName === 'string' ? clusterName : String(b.cluster_name) };
+      const out: DoctorBinding = { platform: 'eks', mechanism: 'pod-identity', roleName, rolePath: literal?.[3] ?? (typeof roleBody?.path === 'string' ? roleBody.path : '/'), ref: String(b.role_arn), clusterName: a.cluster };
       if (literal) {
         out.partition = literal[1]!;
         out.account = literal[2]!;

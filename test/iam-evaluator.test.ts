@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   compilePolicy,
+  decisionOverTags,
   evaluate,
   evaluatePolicies,
   PolicyGrammarError,
@@ -721,5 +722,43 @@ describe('aws:PrincipalTag/<key> from principalTags', () => {
     const caller = prepareRequest(get({ team: 'ci' }));
     expect(evaluatePolicies({ identity: [abac()] }, caller.derive('s3:GetObject', `${BUCKET}/other`, { 's3:prefix': 'x' }))).toBe('allow');
     expect(() => prepareRequest({ principal: { type: 'Federated', id: PROVIDER }, action: 'sts:AssumeRoleWithWebIdentity', resource: '*', principalTags: { team: 'ci' } })).toThrow(/AWS principal/);
+  });
+});
+
+describe('decisionOverTags: a decision over every value of tags the documents do not show', () => {
+  const keys = new Set(['team']);
+  const get = roleReq('s3:GetObject', `${BUCKET}/k`);
+  const allowGet: Statement = { Effect: 'Allow', Action: 's3:GetObject', Resource: `${BUCKET}/*` };
+  const onTeam = (s: Statement, op = 'StringEquals'): Statement => ({ ...s, Condition: { [op]: { 'aws:PrincipalTag/team': 'ci' } } });
+  const denyAll: Statement = { Effect: 'Deny', Principal: '*', Action: 's3:*', Resource: `${BUCKET}/*` };
+  const set = (identity: Statement[], resource: Statement[] = []) => ({ identity: identity.length > 0 ? [compilePolicy(doc(...identity))] : [], resource: resource.length > 0 ? [compilePolicy(doc(...resource))] : [] });
+
+  it('allowed whatever the tags: an Allow that tests none of them, no Deny that tests them', () => {
+    expect(decisionOverTags(set([allowGet]), get, keys)).toBe('allow');
+    // A tag-keyed statement for another action changes nothing.
+    expect(decisionOverTags(set([allowGet, onTeam({ Effect: 'Deny', Action: 's3:PutObject', Resource: '*' })]), get, keys)).toBe('allow');
+  });
+
+  it('refused whatever the tags: no Allow could hold, or a Deny holds that tests none of them', () => {
+    expect(decisionOverTags(set([]), get, keys)).toBe('deny');
+    expect(decisionOverTags(set([{ Effect: 'Allow', Action: 's3:PutObject', Resource: '*' }], [onTeam(denyAll, 'StringNotEquals')]), get, keys)).toBe('deny');
+    expect(decisionOverTags(set([onTeam(allowGet)], [denyAll]), get, keys)).toBe('deny');
+    // An Allow whose other condition fails cannot be rescued by the tag.
+    expect(decisionOverTags(set([{ ...allowGet, Condition: { StringEquals: { 'aws:PrincipalTag/team': 'ci', 'aws:SourceVpce': 'vpce-1' } } }]), get, keys)).toBe('deny');
+  });
+
+  it('turns on the tags: an Allow that tests them, or a Deny that tests them beside a sure Allow', () => {
+    expect(decisionOverTags(set([onTeam(allowGet)]), get, keys)).toBe('either');
+    expect(decisionOverTags(set([allowGet], [onTeam(denyAll, 'StringNotEquals')]), get, keys)).toBe('either');
+    // The plain evaluation (the tag absent from the request) says refused or allowed; neither is shown.
+    expect(evaluatePolicies(set([onTeam(allowGet)]), get)).toBe('implicit-deny');
+    expect(evaluatePolicies(set([allowGet], [onTeam(denyAll, 'StringEquals')]), get)).toBe('allow');
+    expect(decisionOverTags(set([allowGet], [onTeam(denyAll, 'StringEquals')]), get, keys)).toBe('either');
+  });
+
+  it('a tag whose value is shown is evaluated, not taken as open', () => {
+    const tagged: Request = { ...get, principalTags: { team: 'ops' } };
+    expect(decisionOverTags(set([onTeam(allowGet)]), tagged, new Set(['other']))).toBe('deny');
+    expect(decisionOverTags(set([onTeam(allowGet)]), { ...get, principalTags: { team: 'ci' } }, new Set(['other']))).toBe('allow');
   });
 });

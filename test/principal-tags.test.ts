@@ -142,17 +142,42 @@ describe('doctor: attribute-based access control on the cache (aws:PrincipalTag)
     expect(r.exitCode).toBe(0);
   });
 
-  it('a job role whose tag the bucket policy tests is not shown: "jobs cannot reach the cache" is RF903, not proven', () => {
-    const files = corpusFiles(join(CORPUS, 's3-abac-principal-tag-sound')).map((f) => {
-      if (f.path !== 'main.tf') return f;
-      const text = f.bytes.toString().replace('resource "aws_iam_role" "jobs" {\n  name = "gitlab-runner-jobs"\n', 'resource "aws_iam_role" "jobs" {\n  name = "gitlab-runner-jobs"\n  tags = { team = var.jobs_team }\n');
-      expect(text).toContain('var.jobs_team');
-      return { ...f, bytes: Buffer.from(`variable "jobs_team" {\n  type = string\n}\n${text}`) };
-    });
-    const r = doctor(files);
+  // The jobs' role from the sound case, its team tag from a variable the files do not give; `grant`: a policy of its own.
+  const jobsTagUnshown = (grant?: string) => corpusFiles(join(CORPUS, 's3-abac-principal-tag-sound')).map((f) => {
+    if (f.path !== 'main.tf') return f;
+    let text = f.bytes.toString().replace('resource "aws_iam_role" "jobs" {\n  name = "gitlab-runner-jobs"\n', 'resource "aws_iam_role" "jobs" {\n  name = "gitlab-runner-jobs"\n  tags = { team = var.jobs_team }\n');
+    expect(text).toContain('var.jobs_team');
+    if (grant !== undefined) text += `\nresource "aws_iam_role_policy" "jobs_cache" {\n  name   = "cache"\n  role   = aws_iam_role.jobs.id\n  policy = jsonencode(${grant})\n}\n`;
+    return { ...f, bytes: Buffer.from(`variable "jobs_team" {\n  type = string\n}\n${text}`) };
+  });
+
+  it('a job role whose tag the bucket policy tests is not shown, with no grant on the bucket anywhere: no value of the tag lets the jobs in, so "jobs cannot reach the cache" holds', () => {
+    const r = doctor(jobsTagUnshown());
+    expect(r.findings.filter((x) => x.code === 'RF903')).toEqual([]);
+    expect(r.proofs.find((p) => p.claim.startsWith('jobs cannot reach'))?.holds).toBe(true);
+  });
+
+  it('the same job role granted GetObject on the bucket by its own policy: whether the Deny keyed on its tag refuses it is not shown, so RF903, not proven', () => {
+    const r = doctor(jobsTagUnshown('{ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "arn:aws:s3:::example-runner-cache/*" }] }'));
     const f = r.findings.filter((x) => x.code === 'RF903');
     expect(f.map((x) => x.message)).toEqual([expect.stringContaining('whether role gitlab-runner-jobs can reach cache bucket example-runner-cache is not shown')]);
     expect(r.proofs.find((p) => p.claim.startsWith('jobs cannot reach'))?.holds).toBe(false);
+  });
+
+  it('a manager tag not shown that only a statement for another service tests: the cache proof holds whatever its value', () => {
+    const files = corpusFiles(join(CORPUS, 's3-abac-principal-tag-unresolved')).map((f) => {
+      if (f.path !== 'main.tf') return f;
+      // The bucket policy no longer tests the team tag; an SSM grant of the manager's own policy does.
+      const text = f.bytes.toString()
+        .replace('Condition = { StringNotEquals = { "aws:PrincipalTag/team" = "ci" } }', 'Condition = { StringNotEquals = { "aws:PrincipalTag/environment" = "prod" } }')
+        .replace('  ]\n  })\n}\n\nresource "aws_iam_role" "jobs"', '      {\n        Effect    = "Allow"\n        Action    = "ssm:GetParameter"\n        Resource  = "arn:aws:ssm:eu-west-1:111122223333:parameter/ci/*"\n        Condition = { StringEquals = { "aws:PrincipalTag/team" = "ci" } }\n      },\n    ]\n  })\n}\n\nresource "aws_iam_role" "jobs"');
+      expect(text).toContain('ssm:GetParameter');
+      expect(text).toContain('"aws:PrincipalTag/environment" = "prod" } }\n    }]');
+      return { ...f, bytes: Buffer.from(text) };
+    });
+    const r = doctor(files);
+    expect(r.findings.map((f) => `${f.code} ${f.path}`)).toEqual([]);
+    expect(r.proofs.every((p) => p.holds)).toBe(true);
   });
 });
 
@@ -184,7 +209,9 @@ describe('doctor: EKS Pod Identity session tags (aws:PrincipalTag/kubernetes-nam
     expect(r.findings.map((f) => `${f.code} ${f.severity} ${f.path}`)).toEqual(['RF903 info main.tf:170:12']);
     expect(r.findings[0]!.message).toContain('kubernetes-pod-name is a session tag EKS Pod Identity sets for each pod (aws_eks_pod_identity_association.manager), so no document shows its value');
     expect(r.findings[0]!.fix).toContain('aws:PrincipalTag/kubernetes-namespace');
-    expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([expect.stringMatching(/^the manager reads and writes/), expect.stringMatching(/^jobs cannot reach/)]);
+    // The jobs' role has no grant on the bucket in any policy: whatever the pod's name, they cannot reach it.
+    expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([expect.stringMatching(/^the manager reads and writes/)]);
+    expect(r.proofs.find((p) => p.claim.startsWith('jobs cannot reach'))?.holds).toBe(true);
     expect(r.exitCode).toBe(0);
   });
 

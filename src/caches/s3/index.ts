@@ -8,7 +8,7 @@ import { tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
-import { compilePolicy, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { compilePolicy, decisionOverTags, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, KMS_KEY_STAND_IN, kmsKeyStandIn, parseRef, PER_POD_SESSION_TAGS, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 import { s3DoctorReader } from './doctor.js';
@@ -563,6 +563,13 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   const testedBy = (role: RoleFacts, keys: readonly string[]): string | undefined =>
     policy !== undefined && bucketPolicy?.resource !== undefined && keys.some((k) => policy.principalTagKeys.has(k)) ? `${bucketPolicy.resource}.policy` : role.policiesVia[role.policiesCompiled.findIndex((p) => keys.some((k) => p.principalTagKeys.has(k)))];
 
+  // What the requests (asked of `role` as `decide` asks them) come to over every value of its tags
+  // `keys` that the documents do not show: only where that turns on them is the answer "not shown".
+  const overTags = (role: RoleFacts, keys: readonly string[], policies: PolicySet, requests: readonly (readonly [string, string, Record<string, string>?])[]) => {
+    const set = new Set(keys);
+    return requests.map(([a, r, c]) => decisionOverTags(policies, callers.get(role)!.caller.derive(a, r, c), set));
+  };
+
   if (!manager) {
     out.push(finding('RF201', cachePath, `the manager role of runner ${runner.name} is missing from terraform/aws/main.tf.json`, { fix: 'regenerate; this is a bug if it persists', deploymentFix: `give the Terraform of the manager role of runner ${runner.name}` }));
   } else {
@@ -571,15 +578,21 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       ['s3:PutObject', `${arn}/${under('project/1/probe')}`],
       ['s3:ListBucket', arn, { 's3:prefix': under('project/1/probe') }],
     ];
-    const s3Missing = must.filter(([a, r, c]) => decide(manager, a, r, c) !== 'allow').map(([a, r]) => `${a} on ${r}`);
+    const s3Refused = must.filter(([a, r, c]) => decide(manager, a, r, c) !== 'allow');
+    const s3Missing = s3Refused.map(([a, r]) => `${a} on ${r}`);
     const kmsMissing: string[] = [];
+    const kmsAsked: [string, string, Record<string, string>][] = [];
+    const kmsRefused: [string, string, Record<string, string>][] = [];
     // SSE-KMS with a customer-managed key: S3 asks KMS for a data key on every upload and to
     // decrypt on every download, with the caller's permissions (through S3: kms:ViaService).
     const key = fleet.aws ? cacheKeyOf(facts.root, spec, { partition, region: spec.region ?? fleet.aws.region, accountId: fleet.aws.accountId }) : undefined;
     if (key !== undefined && 'arn' in key) {
       const via = { 'kms:ViaService': `s3.${spec.region ?? fleet.aws!.region}.amazonaws.com` };
       for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
-        if (evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(action, key.arn, via)) !== 'allow') kmsMissing.push(`${action} on the key that encrypts the bucket (${key.arn.includes(KMS_KEY_STAND_IN) ? `aws_kms_key.${key.arn.slice(key.arn.indexOf(KMS_KEY_STAND_IN) + 1)}` : key.arn})`);
+        kmsAsked.push([action, key.arn, via]);
+        if (evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(action, key.arn, via)) === 'allow') continue;
+        kmsRefused.push([action, key.arn, via]);
+        kmsMissing.push(`${action} on the key that encrypts the bucket (${key.arn.includes(KMS_KEY_STAND_IN) ? `aws_kms_key.${key.arn.slice(key.arn.indexOf(KMS_KEY_STAND_IN) + 1)}` : key.arn})`);
       }
     } else if (key !== undefined) {
       out.push(finding('RF903', cachePath, `whether role ${manager.name} may use the KMS key that encrypts bucket ${spec.bucket} is not shown: ${key.unknown}, which the documents do not resolve to a key`, { fix: 'name the key by its ARN or as aws_kms_key.<name>.arn of the files given', subject: { kind: 'resource', address: key.address } }));
@@ -588,11 +601,18 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     // Tags of the role the policies test (aws:PrincipalTag/<key>) whose value is not shown: the requests were asked
     // without them, so neither "cannot" nor "can" is shown (a negated operator holds for an absent key).
     const unshownTags = unshownPrincipalTags(manager, policy ? [...manager.policiesCompiled, policy] : manager.policiesCompiled);
+    // Whether the tags not shown decide it: a refused request some value of them could allow, or an
+    // allowed one some value could refuse (where none could, the answer stands whatever they are).
+    const bucketSet: PolicySet = { identity: manager.policiesCompiled, resource: policy ? [policy] : [] };
+    const keySet: PolicySet = { identity: manager.policiesCompiled };
+    const tagsDecide = unshownTags.length > 0 && (missing.length > 0
+      ? [...overTags(manager, unshownTags, bucketSet, s3Refused), ...overTags(manager, unshownTags, keySet, kmsRefused)].some((d) => d !== 'deny')
+      : [...overTags(manager, unshownTags, bucketSet, must), ...overTags(manager, unshownTags, keySet, kmsAsked)].some((d) => d !== 'allow'));
     if (missing.length > 0 && manager.unknownPolicies.length > 0) {
       // A policy of the role is not in the documents: what it may do is not shown, which is not "cannot".
       const unknown = manager.unknownPolicies.map((p) => p.arn);
       out.push(finding('RF903', cachePath, `whether role ${manager.name} can ${missing.join(', ')} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' }));
-    } else if (unshownTags.length > 0) {
+    } else if (tagsDecide) {
       out.push(unshownTagsFinding(cachePath, manager, missing.length > 0 ? `can ${missing.join(', ')}` : `can read and write its cache in bucket ${spec.bucket}`, unshownTags, testedBy(manager, unshownTags)));
     } else if (missing.length > 0) {
       // Allowed by the role's own policies and refused only by a Deny of the bucket policy: the bucket policy is what to fix.
@@ -645,10 +665,13 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       reach.push(shown);
       allowed.push({ action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...context } });
     };
-    for (const a of ['s3:GetObject', 's3:PutObject', 's3:DeleteObject']) ask(a, a, `${arn}/${under('project/1/probe')}`);
-    ask('s3:ListBucket', 's3:ListBucket', arn, { 's3:prefix': ref.path });
-    // Rewriting the bucket policy or ACL reaches the objects one step later.
-    for (const action of BUCKET_ACCESS_CONTROL_ACTIONS) ask(`${action} (and with it any object)`, action, arn);
+    const probes: [string, string, string, Record<string, string>?][] = [
+      ...['s3:GetObject', 's3:PutObject', 's3:DeleteObject'].map((a): [string, string, string] => [a, a, `${arn}/${under('project/1/probe')}`]),
+      ['s3:ListBucket', 's3:ListBucket', arn, { 's3:prefix': ref.path }],
+      // Rewriting the bucket policy or ACL reaches the objects one step later.
+      ...BUCKET_ACCESS_CONTROL_ACTIONS.map((action): [string, string, string] => [`${action} (and with it any object)`, action, arn]),
+    ];
+    for (const [shown, action, resource, context] of probes) ask(shown, action, resource, context);
     if (reach.length > 0) {
       const granted = runner.spec.jobs.permissions.aws.some((s) => s.resources.some((r) => r.startsWith(arn)));
       // Jobs that hold the manager's own role: the edit is the jobs' identity (RF105), not the manager's grant.
@@ -664,7 +687,9 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       out.push(f);
     } else {
       const unshownTags = unshownPrincipalTags(jobs, policy ? [...jobs.policiesCompiled, policy] : jobs.policiesCompiled);
-      if (unshownTags.length > 0) out.push(unshownTagsFinding(`${runnerPath}.jobs.permissions.aws`, jobs, `can reach cache bucket ${spec.bucket}`, unshownTags, testedBy(jobs, unshownTags)));
+      // Not shown only where some value of those tags could let the jobs in: a Deny only takes away.
+      const couldReach = unshownTags.length > 0 && overTags(jobs, unshownTags, { identity: jobs.policiesCompiled, resource: policy ? [policy] : [] }, probes.map(([, a, r, c]) => [a, r, c] as const)).some((d) => d !== 'deny');
+      if (couldReach) out.push(unshownTagsFinding(`${runnerPath}.jobs.permissions.aws`, jobs, `can reach cache bucket ${spec.bucket}`, unshownTags, testedBy(jobs, unshownTags)));
     }
   }
   return out;

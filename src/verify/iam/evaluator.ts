@@ -1071,6 +1071,49 @@ export function evaluatePolicies(policies: PolicySet, req: Request | PreparedReq
   return allowed ? 'allow' : 'implicit-deny';
 }
 
+/**
+ * The decision over every value of the caller's tags `keys` (lower-cased `aws:PrincipalTag/<key>`
+ * keys whose values the documents do not show; the request carries none of them):
+ * - 'allow': allowed whatever those tags are (an Allow holds that tests none of them, and no Deny tests them);
+ * - 'deny': refused whatever they are (a Deny holds that tests none of them, or no Allow could hold);
+ * - 'either': it turns on their values.
+ * A statement that tests one of the keys is taken as possibly holding: the answer never claims
+ * more than the documents show.
+ */
+export function decisionOverTags(policies: PolicySet, req: Request | PreparedRequest, keys: ReadonlySet<string>): 'allow' | 'deny' | 'either' {
+  const r = prepared(req);
+  let allowSure = false;
+  let allowMaybe = false;
+  let denyMaybe = false;
+  for (const p of [...(policies.identity ?? []), ...(policies.resource ?? [])]) {
+    for (const s of p.statementsFor(r.action)) {
+      const m = matchOverTags(s, r, keys);
+      if (m === 'no') continue;
+      if (s.deny) {
+        if (m === 'sure') return 'deny';
+        denyMaybe = true;
+      } else if (m === 'sure') allowSure = true;
+      else allowMaybe = true;
+    }
+  }
+  if (allowSure && !denyMaybe) return 'allow';
+  return allowSure || allowMaybe ? 'either' : 'deny';
+}
+
+/** Whether a statement matches: surely, only for some values of the tags `keys`, or not at all. */
+function matchOverTags(s: CompiledStatement, r: PreparedRequest, keys: ReadonlySet<string>): 'sure' | 'maybe' | 'no' {
+  const p = s.principals;
+  if (p !== undefined && p.matches(r) === s.principalNegated) return 'no';
+  const res = s.resources;
+  if (res !== undefined && res.test(r.resource) === s.resourceNegated) return 'no';
+  let out: 'sure' | 'maybe' = 'sure';
+  for (const c of s.conditions) {
+    if (c.key.startsWith(PRINCIPAL_TAG) && keys.has(c.key.slice(PRINCIPAL_TAG.length))) out = 'maybe';
+    else if (!conditionHolds(c, r.context)) return 'no';
+  }
+  return out;
+}
+
 const compiledCache = new WeakMap<PolicyDocument, CompiledPolicy>();
 
 /**

@@ -134,6 +134,19 @@ describe('doctor: attribute-based access control on the cache (aws:PrincipalTag)
     expect(r.findings[0]!.fix).toContain('its condition tests aws:PrincipalTag/team: give the role that tag with the value the condition expects');
   });
 
+  it('a second Deny keyed on another tag, for deletes only: the fix names only the tag of the Deny that refuses the manager', () => {
+    const files = corpusFiles(join(CORPUS, 's3-abac-principal-tag-mismatch')).map((f) => {
+      if (f.path !== 'main.tf') return f;
+      const text = f.bytes.toString().replace('      Condition = { StringNotEquals = { "aws:PrincipalTag/team" = "ci" } }\n    }]', '      Condition = { StringNotEquals = { "aws:PrincipalTag/team" = "ci" } }\n    }, {\n      Sid       = "DeletesOnlyFromCleanup"\n      Effect    = "Deny"\n      Principal = "*"\n      Action    = "s3:DeleteObject"\n      Resource  = "arn:aws:s3:::example-runner-cache/*"\n      Condition = { StringNotEquals = { "aws:PrincipalTag/job" = "cache-cleanup" } }\n    }]');
+      expect(text).toContain('DeletesOnlyFromCleanup');
+      return { ...f, bytes: Buffer.from(text) };
+    });
+    const r = doctor(files);
+    expect(r.findings.map((f) => `${f.code} ${f.path}`)).toEqual(['RF201 main.tf:181:12']);
+    expect(r.findings[0]!.fix).toContain('its condition tests aws:PrincipalTag/team: give the role that tag');
+    expect(r.findings[0]!.fix).not.toContain('aws:PrincipalTag/job');
+  });
+
   it('the tag the bucket policy tests set from a variable the files do not give: RF903 (not shown) at the role\'s tags, not RF201', () => {
     const r = run('s3-abac-principal-tag-unresolved');
     expect(r.findings.map((f) => `${f.code} ${f.severity} ${f.path}`)).toEqual(['RF903 info main.tf:22:10']);
@@ -201,7 +214,9 @@ describe('doctor: EKS Pod Identity session tags (aws:PrincipalTag/kubernetes-nam
   it('the namespace the bucket policy spares is not the association\'s: RF201 at the bucket policy, the fix names the session tag values', () => {
     const r = run('s3-abac-pod-identity-namespace-mismatch');
     expect(r.findings.map((f) => `${f.code} ${f.path}`)).toEqual(['RF201 main.tf:171:12']);
-    expect(r.findings[0]!.fix).toContain('which EKS Pod Identity sets in the role\'s sessions from aws_eks_pod_identity_association.manager (eks-cluster-name = ci, kubernetes-namespace = gitlab), over any tag of the role of the same key: make the condition expect those values');
+    // Only the Deny keyed on the namespace refuses the manager: the one keyed on eks-cluster-name = ci spares it, so the fix leaves it out.
+    expect(r.findings[0]!.fix).toContain('its condition tests aws:PrincipalTag/kubernetes-namespace, which EKS Pod Identity sets in the role\'s sessions from aws_eks_pod_identity_association.manager (kubernetes-namespace = gitlab), over any tag of the role of the same key: make the condition expect that value');
+    expect(r.findings[0]!.fix).not.toContain('eks-cluster-name');
   });
 
   it('a bucket policy keyed on the pod\'s name: RF903 (not shown) at the bucket policy, the cache proofs not made', () => {

@@ -819,11 +819,19 @@ export class CompiledPolicy {
     return this.#principalTagKeys;
   }
 
-  /** The tag keys (lower-cased, sorted) of the `aws:PrincipalTag/<key>` conditions of its Deny statements: what an ABAC Deny asks of its callers. */
-  denyPrincipalTagKeys(): string[] {
+  /**
+   * The tag keys (lower-cased) of the `aws:PrincipalTag/<key>` conditions of its Deny statements that
+   * refuse `req`: what an ABAC Deny asks of that caller (a Deny for other actions or resources, or
+   * one that does not hold, asks nothing of it).
+   */
+  refusingPrincipalTagKeys(req: Request | PreparedRequest): Set<string> {
+    const r = prepared(req);
     const keys = new Set<string>();
-    for (const s of this.statements) if (s.deny) for (const c of s.conditions) if (c.key.startsWith(PRINCIPAL_TAG)) keys.add(c.key.slice(PRINCIPAL_TAG.length));
-    return [...keys].sort();
+    for (const s of this.statementsFor(r.action)) {
+      if (!s.deny || !statementMatches(s, r)) continue;
+      for (const c of s.conditions) if (c.key.startsWith(PRINCIPAL_TAG)) keys.add(c.key.slice(PRINCIPAL_TAG.length));
+    }
+    return keys;
   }
 
   /** Statements whose Action/NotAction covers `action` (memoised by the exact action string). */

@@ -177,6 +177,20 @@ describe('doctor: attribute-based access control on the cache (aws:PrincipalTag)
     expect(r.proofs.find((p) => p.claim.startsWith('jobs cannot reach'))?.holds).toBe(false);
   });
 
+  it('the manager\'s policy forgets PutObject and the bucket policy\'s Deny of every S3 action turns on a tag not shown: RF201 for the upload (refused whatever the tag), RF903 for the reads only', () => {
+    const files = corpusFiles(join(CORPUS, 's3-abac-principal-tag-unresolved-put-missing')).map((f) => {
+      if (f.path !== 'main.tf') return f;
+      const text = f.bytes.toString().replace('Action    = ["s3:PutObject", "s3:DeleteObject"]\n        Resource  = "arn:aws:s3:::example-runner-cache/*"', 'Action    = "s3:*"\n        Resource  = ["arn:aws:s3:::example-runner-cache", "arn:aws:s3:::example-runner-cache/*"]');
+      expect(text).toContain('Action    = "s3:*"\n        Resource  = ["arn:aws:s3:::example-runner-cache", "arn:aws:s3:::example-runner-cache/*"]\n        Condition = { StringNotEquals = { "aws:PrincipalTag/team"');
+      return { ...f, bytes: Buffer.from(text) };
+    });
+    const r = doctor(files);
+    expect(r.findings.map((f) => `${f.code} ${f.severity} ${f.path}`)).toEqual(['RF201 error main.tf:136:13', 'RF903 info main.tf:24:10']);
+    expect(r.findings[0]!.message).toBe('role gitlab-runner-manager cannot s3:PutObject on arn:aws:s3:::example-runner-cache/runner/project/1/probe');
+    expect(r.findings[1]!.message).toContain('whether role gitlab-runner-manager can s3:GetObject on arn:aws:s3:::example-runner-cache/runner/project/1/probe, s3:ListBucket on arn:aws:s3:::example-runner-cache is not shown');
+    expect(r.exitCode).toBe(1);
+  });
+
   it('a manager tag not shown that only a statement for another service tests: the cache proof holds whatever its value', () => {
     const files = corpusFiles(join(CORPUS, 's3-abac-principal-tag-unresolved')).map((f) => {
       if (f.path !== 'main.tf') return f;

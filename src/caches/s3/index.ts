@@ -578,50 +578,52 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       ['s3:PutObject', `${arn}/${under('project/1/probe')}`],
       ['s3:ListBucket', arn, { 's3:prefix': under('project/1/probe') }],
     ];
-    const s3Refused = must.filter(([a, r, c]) => decide(manager, a, r, c) !== 'allow');
-    const s3Missing = s3Refused.map(([a, r]) => `${a} on ${r}`);
-    const kmsMissing: string[] = [];
+    const s3Allowed = must.map(([a, r, c]) => decide(manager, a, r, c) === 'allow');
     const kmsAsked: [string, string, Record<string, string>][] = [];
-    const kmsRefused: [string, string, Record<string, string>][] = [];
+    const kmsAllowed: boolean[] = [];
+    let kmsShown = (arn: string) => arn;
     // SSE-KMS with a customer-managed key: S3 asks KMS for a data key on every upload and to
     // decrypt on every download, with the caller's permissions (through S3: kms:ViaService).
     const key = fleet.aws ? cacheKeyOf(facts.root, spec, { partition, region: spec.region ?? fleet.aws.region, accountId: fleet.aws.accountId }) : undefined;
     if (key !== undefined && 'arn' in key) {
       const via = { 'kms:ViaService': `s3.${spec.region ?? fleet.aws!.region}.amazonaws.com` };
+      kmsShown = (k) => `the key that encrypts the bucket (${k.includes(KMS_KEY_STAND_IN) ? `aws_kms_key.${k.slice(k.indexOf(KMS_KEY_STAND_IN) + 1)}` : k})`;
       for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
         kmsAsked.push([action, key.arn, via]);
-        if (evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(action, key.arn, via)) === 'allow') continue;
-        kmsRefused.push([action, key.arn, via]);
-        kmsMissing.push(`${action} on the key that encrypts the bucket (${key.arn.includes(KMS_KEY_STAND_IN) ? `aws_kms_key.${key.arn.slice(key.arn.indexOf(KMS_KEY_STAND_IN) + 1)}` : key.arn})`);
+        kmsAllowed.push(evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(action, key.arn, via)) === 'allow');
       }
     } else if (key !== undefined) {
       out.push(finding('RF903', cachePath, `whether role ${manager.name} may use the KMS key that encrypts bucket ${spec.bucket} is not shown: ${key.unknown}, which the documents do not resolve to a key`, { fix: 'name the key by its ARN or as aws_kms_key.<name>.arn of the files given', subject: { kind: 'resource', address: key.address } }));
     }
-    const missing = [...s3Missing, ...kmsMissing];
     // Tags of the role the policies test (aws:PrincipalTag/<key>) whose value is not shown: the requests were asked
-    // without them, so neither "cannot" nor "can" is shown (a negated operator holds for an absent key).
+    // without them. Each request's answer over every value of those tags (decisionOverTags): one that
+    // turns on them is neither "can" nor "cannot" (a negated operator holds for an absent key); one
+    // refused whatever they are is refused.
     const unshownTags = unshownPrincipalTags(manager, policy ? [...manager.policiesCompiled, policy] : manager.policiesCompiled);
-    // Whether the tags not shown decide it: a refused request some value of them could allow, or an
-    // allowed one some value could refuse (where none could, the answer stands whatever they are).
-    const bucketSet: PolicySet = { identity: manager.policiesCompiled, resource: policy ? [policy] : [] };
-    const keySet: PolicySet = { identity: manager.policiesCompiled };
-    const tagsDecide = unshownTags.length > 0 && (missing.length > 0
-      ? [...overTags(manager, unshownTags, bucketSet, s3Refused), ...overTags(manager, unshownTags, keySet, kmsRefused)].some((d) => d !== 'deny')
-      : [...overTags(manager, unshownTags, bucketSet, must), ...overTags(manager, unshownTags, keySet, kmsAsked)].some((d) => d !== 'allow'));
-    if (missing.length > 0 && manager.unknownPolicies.length > 0) {
+    const s3Over = unshownTags.length > 0 ? overTags(manager, unshownTags, { identity: manager.policiesCompiled, resource: policy ? [policy] : [] }, must) : undefined;
+    const kmsOver = unshownTags.length > 0 ? overTags(manager, unshownTags, { identity: manager.policiesCompiled }, kmsAsked) : undefined;
+    const s3Refused = must.filter((_, i) => !s3Allowed[i] && s3Over?.[i] !== 'either');
+    const kmsRefused = kmsAsked.filter((_, i) => !kmsAllowed[i] && kmsOver?.[i] !== 'either');
+    const s3Missing = s3Refused.map(([a, r]) => `${a} on ${r}`);
+    const kmsMissing = kmsRefused.map(([a, r]) => `${a} on ${kmsShown(r)}`);
+    const missing = [...s3Missing, ...kmsMissing];
+    const turning = [...must.filter((_, i) => !s3Allowed[i] && s3Over?.[i] === 'either').map(([a, r]) => `${a} on ${r}`), ...kmsAsked.filter((_, i) => !kmsAllowed[i] && kmsOver?.[i] === 'either').map(([a, r]) => `${a} on ${kmsShown(r)}`)];
+    const allowedTurns = [...(s3Over ?? []).filter((d, i) => s3Allowed[i] && d === 'either'), ...(kmsOver ?? []).filter((d, i) => kmsAllowed[i] && d === 'either')].length > 0;
+    if ((missing.length > 0 || turning.length > 0) && manager.unknownPolicies.length > 0) {
       // A policy of the role is not in the documents: what it may do is not shown, which is not "cannot".
       const unknown = manager.unknownPolicies.map((p) => p.arn);
-      out.push(finding('RF903', cachePath, `whether role ${manager.name} can ${missing.join(', ')} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' }));
-    } else if (tagsDecide) {
-      out.push(unshownTagsFinding(cachePath, manager, missing.length > 0 ? `can ${missing.join(', ')}` : `can read and write its cache in bucket ${spec.bucket}`, unshownTags, testedBy(manager, unshownTags)));
-    } else if (missing.length > 0) {
-      // Allowed by the role's own policies and refused only by a Deny of the bucket policy: the bucket policy is what to fix.
-      const deniedBy = policy !== undefined && s3Missing.length > 0 && kmsMissing.length === 0 && must.every(([a, r, c]) => decide(manager, a, r, c) !== 'implicit-deny' && evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(a, r, c)) === 'allow') ? bucketPolicy?.resource : undefined;
-      out.push(
-        deniedBy !== undefined
-          ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (${denyTagAdvice(manager, [...new Set(s3Refused.flatMap(([a, r, c]) => [...(policy?.refusingPrincipalTagKeys(callers.get(manager)!.caller.derive(a, r, c)) ?? [])]))].sort())}); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'resource', address: `${deniedBy}.policy` } })
-          : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}${kmsMissing.length > 0 ? ': the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download' : ''}`, { fix: `the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix${kmsMissing.length > 0 ? ', and kms:GenerateDataKey and kms:Decrypt on the key that encrypts the bucket' : ''}` }),
-      );
+      out.push(finding('RF903', cachePath, `whether role ${manager.name} can ${[...missing, ...turning].join(', ')} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' }));
+    } else {
+      if (turning.length > 0 || allowedTurns) out.push(unshownTagsFinding(cachePath, manager, turning.length > 0 ? `can ${turning.join(', ')}` : `can read and write its cache in bucket ${spec.bucket}`, unshownTags, testedBy(manager, unshownTags)));
+      if (missing.length > 0) {
+        // Allowed by the role's own policies and refused only by a Deny of the bucket policy: the bucket policy is what to fix.
+        const deniedBy = policy !== undefined && s3Missing.length > 0 && kmsMissing.length === 0 && s3Refused.every(([a, r, c]) => decide(manager, a, r, c) !== 'implicit-deny' && evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(a, r, c)) === 'allow') ? bucketPolicy?.resource : undefined;
+        out.push(
+          deniedBy !== undefined
+            ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (${denyTagAdvice(manager, [...new Set(s3Refused.flatMap(([a, r, c]) => [...(policy?.refusingPrincipalTagKeys(callers.get(manager)!.caller.derive(a, r, c)) ?? [])]))].sort())}); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'resource', address: `${deniedBy}.policy` } })
+            : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}${kmsMissing.length > 0 ? ': the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download' : ''}`, { fix: `the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix${kmsMissing.length > 0 ? ', and kms:GenerateDataKey and kms:Decrypt on the key that encrypts the bucket' : ''}` }),
+        );
+      }
     }
     const neighbours = neighbourPaths(fleet, ref);
     // A runner whose cache has no Path (a config.toml the doctor read) owns the bucket's keys: only

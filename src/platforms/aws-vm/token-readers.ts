@@ -1,15 +1,15 @@
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import type { FleetDocuments } from '../../emit/types.js';
-import type { TerraformRoot } from '../../emit/artifacts.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
-import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
-import { actionPatterns, compilePolicy, evaluate, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, kmsKeyStandIn, parseRef, providerDefaultTags, roleArn, roleRequest, type RoleFacts } from '../../verify/aws-docs.js';
+import type { Statement } from '../../verify/iam/types.js';
+import { actionPatterns, evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { awsFacts, providerDefaultTags, roleArn, roleRequest, type RoleFacts } from '../../verify/aws-docs.js';
 import { findBy } from '../../model/lookup.js';
 import { names, vmSpec } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
 import { isObject } from '../../model/is-object.js';
+import { mayUseKey, resolveKmsKey, type KeyOf, type KmsKey } from '../../verify/kms.js';
 
 /**
  * Who else can read a runner's token: the VM runners keep their `glrt-` token in a SecureString
@@ -74,34 +74,6 @@ interface Candidate {
    * those are evaluated (a role without any is never a reader, and costs no evaluation).
    */
   actions: ReadonlySet<string>;
-}
-
-/** A customer-managed key a token parameter is encrypted with. */
-interface TokenKey {
-  /** What IAM is asked about: the key's ARN; for a key these documents create, one in the fleet's account and region no policy can name literally. */
-  arn: string;
-  /** How messages name it. */
-  label: string;
-  /** The key policy, when the documents hold it (without it, the default key policy delegates to IAM). */
-  policy?: KeyPolicy;
-  /** Why the key policy is not shown (RF903); IAM grants are then evaluated as if it delegated. */
-  policyUnknown?: string;
-  /** The resource whose policy is not shown (its key in the root: aws_kms_key.<k>, aws_kms_key_policy.<k>). */
-  policyAddress?: string;
-}
-
-interface KeyPolicy {
-  full: CompiledPolicy;
-  /** Its Allow statements to principals other than the account: a grant to the role itself. */
-  direct?: CompiledPolicy;
-  /** Its Allow statements to the account (root ARN or account id): they let IAM policies grant. */
-  account?: CompiledPolicy;
-}
-
-/** The key of one token parameter: none (aws/ssm), a customer key, or not shown (RF903). */
-interface KeyOf {
-  key?: TokenKey;
-  unknown?: { at: string; value: string; why: string };
 }
 
 interface RunnerFacts {
@@ -240,131 +212,6 @@ function literalStart(p: string): string {
   return i < 0 ? p : p.slice(0, i);
 }
 
-/** A key policy's text as JSON, with the references the documents answer (role ARNs, the account) put in. */
-function keyPolicyText(fleet: FleetIntent, roleArnOf: (key: string) => string | undefined, value: unknown): { text?: string; why?: string } {
-  if (isObject(value)) value = JSON.stringify(value);
-  if (typeof value !== 'string') return { why: 'it is not a policy document' };
-  const a = fleet.aws!;
-  const text = value.replace(/\$\{([^}]*)\}/g, (whole, inner: string) => {
-    const ref = parseRef(whole);
-    if (ref?.type === 'aws_iam_role' && ref.attr === 'arn') return roleArnOf(ref.name) ?? whole;
-    if (/^data\.aws_caller_identity\.[A-Za-z0-9_-]+\.account_id$/.test(inner)) return a.accountId;
-    if (/^data\.aws_partition\.[A-Za-z0-9_-]+\.partition$/.test(inner)) return a.partition;
-    return whole;
-  });
-  const left = /\$\{[^}]*\}/.exec(text);
-  if (left) return { why: `it holds ${left[0]}, which the documents do not resolve` };
-  return { text };
-}
-
-const ACCOUNT_PRINCIPAL = /^(?:\d{12}|arn:[^:]+:iam::\d{12}:root)$/;
-
-/** A key policy split the way KMS reads it: grants to the account let IAM decide; grants to a principal are that principal's. */
-function keyPolicy(text: string): { policy?: KeyPolicy; why?: string } {
-  let doc: PolicyDocument;
-  try {
-    doc = JSON.parse(text) as PolicyDocument;
-  } catch {
-    return { why: 'it is not JSON' };
-  }
-  let full: CompiledPolicy;
-  try {
-    full = compilePolicy(doc);
-  } catch (e) {
-    if (e instanceof PolicyGrammarError) return { why: e.message };
-    throw e;
-  }
-  const kind = policyKindProblem(full, 'resource');
-  if (kind !== undefined) return { why: kind };
-  const direct: Statement[] = [];
-  const account: Statement[] = [];
-  for (const st of asList(doc.Statement)) {
-    if (st.Effect !== 'Allow') continue;
-    const p = st.Principal;
-    if (p === undefined || p === '*' || st.NotPrincipal !== undefined) {
-      direct.push(st);
-      continue;
-    }
-    const aws = asList(p.AWS);
-    const toAccount = aws.filter((x) => ACCOUNT_PRINCIPAL.test(x));
-    const others = aws.filter((x) => !ACCOUNT_PRINCIPAL.test(x));
-    if (toAccount.length > 0) account.push({ ...st, Principal: { AWS: toAccount } });
-    const rest = { ...p, ...(others.length > 0 ? { AWS: others } : {}) };
-    if (others.length === 0) delete rest.AWS;
-    if (Object.keys(rest).length > 0) direct.push({ ...st, Principal: rest });
-  }
-  const policy: KeyPolicy = { full };
-  if (direct.length > 0) policy.direct = compilePolicy({ Version: '2012-10-17', Statement: direct });
-  if (account.length > 0) policy.account = compilePolicy({ Version: '2012-10-17', Statement: account });
-  return { policy };
-}
-
-/**
- * The key a token parameter's key_id names, resolved in the documents: an ARN or key id as
- * written, `aws_kms_key` and `aws_kms_alias` references (and alias names) followed to the key.
- * What the documents do not show is not assumed to be aws/ssm.
- */
-function resolveKey(root: TerraformRoot, fleet: FleetIntent, roleArnOf: (key: string) => string | undefined, at: string, raw: unknown, keys: Map<string, KeyOf>): KeyOf {
-  const memo = typeof raw === 'string' ? keys.get(raw) : undefined;
-  if (memo) return memo;
-  const a = fleet.aws!;
-  const res = root.resource;
-  const showValue = (v: unknown) => (JSON.stringify(v) ?? String(v)).slice(0, 120);
-  const unknown = (why: string): KeyOf => ({ unknown: { at, value: showValue(raw), why } });
-  const policyOf = (policyValue: unknown, where: string): Pick<TokenKey, 'policy' | 'policyUnknown' | 'policyAddress'> => {
-    if (policyValue === undefined || policyValue === null) return {};
-    const policyAddress = where.replace(/\.policy$/, '');
-    const t = keyPolicyText(fleet, roleArnOf, policyValue);
-    if (t.text === undefined) return { policyUnknown: `${where}: ${t.why!}`, policyAddress };
-    const p = keyPolicy(t.text);
-    return p.policy ? { policy: p.policy } : { policyUnknown: `${where}: ${p.why!}`, policyAddress };
-  };
-  /** aws_kms_key_policy resources, which replace the key's own policy attribute. */
-  const attachedPolicy = (matches: (keyId: unknown) => boolean): Pick<TokenKey, 'policy' | 'policyUnknown' | 'policyAddress'> | undefined => {
-    for (const [k, b] of Object.entries(res.aws_kms_key_policy ?? {})) if (matches(b.key_id)) return policyOf(b.policy, `aws_kms_key_policy.${k}.policy`);
-    return undefined;
-  };
-  const fromResource = (k: string): KeyOf => {
-    const body = res.aws_kms_key?.[k];
-    if (!body) return unknown(`aws_kms_key.${k} is not in the documents given`);
-    const own = attachedPolicy((v) => {
-      const r = parseRef(v);
-      return r?.type === 'aws_kms_key' && r.name === k;
-    });
-    // The same ARN a policy's `${aws_kms_key.<k>.arn}` stands for (the doctor puts it in).
-    return { key: { arn: kmsKeyStandIn(a, k).arn, label: `aws_kms_key.${k}`, ...(own ?? policyOf(body.policy, `aws_kms_key.${k}.policy`)) } };
-  };
-  const fromLiteralKey = (arn: string): KeyOf => {
-    const id = arn.slice(arn.lastIndexOf('/') + 1);
-    const own = attachedPolicy((v) => v === arn || v === id);
-    return { key: { arn, label: arn, ...(own ?? {}) } };
-  };
-  const follow = (v: unknown, depth: number): KeyOf => {
-    if (depth > 4) return unknown('the aliases name each other in a loop');
-    if (v === undefined || v === null) return {};
-    if (typeof v !== 'string') return unknown('it is not a key id, ARN or alias');
-    const ref = parseRef(v);
-    if (ref?.type === 'aws_kms_key' && ['arn', 'key_id', 'id'].includes(ref.attr)) return fromResource(ref.name);
-    if (ref?.type === 'aws_kms_alias' && ['arn', 'name', 'id'].includes(ref.attr)) {
-      const alias = res.aws_kms_alias?.[ref.name];
-      return alias ? follow(alias.target_key_id, depth + 1) : unknown(`aws_kms_alias.${ref.name} is not in the documents given`);
-    }
-    if (v.includes('${')) return unknown('it is an expression the documents do not resolve to a key');
-    const alias = /^(?:arn:[^:]+:kms:[^:]*:\d{12}:)?(alias\/.+)$/.exec(v);
-    if (alias) {
-      if (alias[1] === 'alias/aws/ssm') return {};
-      const found = Object.values(res.aws_kms_alias ?? {}).find((b) => b.name === alias[1]);
-      return found ? follow(found.target_key_id, depth + 1) : unknown(`the alias ${alias[1]!} is not in the documents given, so the key it names is not shown`);
-    }
-    if (/^arn:[^:]+:kms:[^:]*:\d{12}:key\/.+$/.test(v)) return fromLiteralKey(v);
-    if (/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(v) || /^mrk-[0-9a-f]{32}$/.test(v)) return fromLiteralKey(`arn:${a.partition}:kms:${a.region}:${a.accountId}:key/${v}`);
-    return unknown('it is not a key id, ARN or alias');
-  };
-  const out = follow(raw, 0);
-  if (typeof raw === 'string') keys.set(raw, out);
-  return out;
-}
-
 function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null {
   const facts = awsFacts(docs);
   const runners = fleet.runners.filter((r) => r.platformNames?.tokenParameter !== undefined);
@@ -414,7 +261,7 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     const own = literalTags(param?.[1].tags);
     const owner = `${fleet.name}/${r.name}`;
     const spec = tokenKey(fleet, r);
-    const key = param && param[1].key_id !== undefined ? resolveKey(root, fleet, roleArnOf, `aws_ssm_parameter.${param[0]}.key_id`, param[1].key_id, keys) : spec !== undefined ? resolveKey(root, fleet, roleArnOf, '', spec, keys) : {};
+    const key = param && param[1].key_id !== undefined ? resolveKmsKey(root, a, roleArnOf, `aws_ssm_parameter.${param[0]}.key_id`, param[1].key_id, keys, 'alias/aws/ssm') : spec !== undefined ? resolveKmsKey(root, a, roleArnOf, '', spec, keys, 'alias/aws/ssm') : {};
     const defaults = defaultsOf(param?.[1] ?? {});
     const otherDefaults = Object.keys(defaults).length !== Object.keys(standInDefaults).length || Object.entries(defaults).some(([k, v]) => standInDefaults[k] !== v);
     runnerFacts.set(r.name, { name, arn: parameterArn(fleet, name), owner, tags: tagContext({ ...defaults, ...own, [OWNER_TAG]: owner }), ownTags: Object.keys(own).length > 0 || otherDefaults, key });
@@ -524,34 +371,15 @@ function tokenKey(fleet: FleetIntent, runner: IntentRunner): string | undefined 
 }
 
 /** The key a parameter is evaluated with: an unresolved one as a customer key whose grants IAM decides (RF903 says it is not shown). */
-function evaluatedKey(k: KeyOf, fleet: FleetIntent): TokenKey | undefined {
+function evaluatedKey(k: KeyOf, fleet: FleetIntent): KmsKey | undefined {
   if (k.key) return k.key;
   if (!k.unknown) return undefined;
   const a = fleet.aws!;
   return { arn: `arn:${a.partition}:kms:${a.region}:${a.accountId}:key/${STAND_IN}`, label: `the key ${k.unknown.at} names (not shown)` };
 }
 
-/**
- * Whether a role may decrypt a parameter with a customer key through SSM, and by what: its IAM
- * policies where the key policy lets IAM decide (a grant to the account; without a key policy in
- * the documents, the default one does), or the key policy's own grant to the role.
- */
-function mayDecrypt(fleet: FleetIntent, c: Candidate, key: TokenKey, context: Record<string, string>): 'iam' | 'key policy' | undefined {
-  const req = c.caller.derive('kms:Decrypt', key.arn, context);
-  const identity = evaluatePolicies(c.policies, req);
-  if (identity === 'explicit-deny') return undefined;
-  const kp = key.policy;
-  if (!kp) return identity === 'allow' ? 'iam' : undefined;
-  if (evaluate(kp.full, req, 'resource') === 'explicit-deny') return undefined;
-  if (kp.direct && evaluate(kp.direct, req, 'resource') === 'allow') return 'key policy';
-  if (identity !== 'allow' || !kp.account) return undefined;
-  const a = fleet.aws!;
-  const account = prepareRequest({ principal: { type: 'AWS', id: `arn:${a.partition}:iam::${a.accountId}:root` }, action: 'kms:Decrypt', resource: key.arn, context });
-  return evaluate(kp.account, account, 'resource') === 'allow' ? 'iam' : undefined;
-}
-
 /** The read actions a role is allowed on one parameter (empty when it cannot decrypt it with the customer key). */
-function reads(fleet: FleetIntent, c: Candidate, name: string, key: TokenKey | undefined, tags: Record<string, string>): string[] {
+function reads(fleet: FleetIntent, c: Candidate, name: string, key: KmsKey | undefined, tags: Record<string, string>): string[] {
   const arn = parameterArn(fleet, name);
   const allow = (action: string, resource: string, context: Record<string, string>) => evaluatePolicies(c.policies, c.caller.derive(action, resource, context)) === 'allow';
   const actions: string[] = READ_ACTIONS.filter((action) => c.actions.has(action) && allow(action, arn, tags));
@@ -561,11 +389,11 @@ function reads(fleet: FleetIntent, c: Candidate, name: string, key: TokenKey | u
   if (actions.length === 0 || key === undefined) return actions;
   const a = fleet.aws!;
   const context = { 'kms:ViaService': `ssm.${a.region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': arn, 'kms:CallerAccount': a.accountId };
-  const by = mayDecrypt(fleet, c, key, context);
+  const by = mayUseKey(fleet.aws!, c.caller, c.policies, key, 'kms:Decrypt', context);
   return by === undefined ? [] : [...actions, `kms:Decrypt with ${key.label}${by === 'key policy' ? ' (its key policy grants the role itself)' : ''}`];
 }
 
-function wideReaders(fleet: FleetIntent, t: TokenReaders, key: TokenKey | undefined) {
+function wideReaders(fleet: FleetIntent, t: TokenReaders, key: KmsKey | undefined) {
   const k = key?.arn ?? '';
   let list = t.wide.get(k);
   if (!list) {
@@ -579,13 +407,13 @@ function wideReaders(fleet: FleetIntent, t: TokenReaders, key: TokenKey | undefi
   return list;
 }
 
-function keyWords(key: TokenKey | undefined): string {
+function keyWords(key: KmsKey | undefined): string {
   return key === undefined ? 'the AWS managed key aws/ssm decrypts it for any caller of the account allowed to read it' : `it may decrypt with the token key ${key.label} through SSM`;
 }
 
 /** The token keys of the fleet's VM runners, each once. */
-function fleetKeys(fleet: FleetIntent, t: TokenReaders): (TokenKey | undefined)[] {
-  const out = new Map<string, TokenKey | undefined>();
+function fleetKeys(fleet: FleetIntent, t: TokenReaders): (KmsKey | undefined)[] {
+  const out = new Map<string, KmsKey | undefined>();
   for (const r of t.runners.values()) {
     const k = evaluatedKey(r.key, fleet);
     if (!out.has(k?.arn ?? '')) out.set(k?.arn ?? '', k);

@@ -211,3 +211,29 @@ describe('doctor: Pod Identity associations of two deployments given together', 
     expect(r.findings.filter((f) => f.path.startsWith('prod/') && f.severity === 'error')).toEqual([]);
   });
 });
+
+describe("doctor: each Terraform root's own aws provider blocks", () => {
+  // prod/ tags every resource environment = prod, staging/ environment = staging (default_tags); each
+  // root's manager may reach its cache only with aws:PrincipalTag/environment of its own environment.
+  const errors = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`);
+
+  it.each(['two-roots-same-addresses-provider-default-tags', 'two-roots-distinct-addresses-provider-default-tags'])("%s: staging's roles carry staging's default_tags, not prod's (before: a false RF201 in staging)", (name) => {
+    const r = doctor(corpusFiles(join(CORPUS, name)));
+    expect(errors(r)).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(r.proofs.some((p) => p.holds && p.claim.includes('example-staging-runner-cache'))).toBe(true);
+    expect(text(r)).not.toContain('__rfroot');
+  });
+
+  it("a staging policy keyed on prod's tag is refused (before: missed, staging's role read with prod's default_tags)", () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-distinct-addresses-provider-default-tags-mismatch')));
+    expect(errors(r)).toEqual(['RF201 staging/main.tf:131:13']);
+    expect(r.findings.find((f) => f.code === 'RF201')!.message).toContain('role gitlab-runner-manager-staging cannot s3:GetObject');
+  });
+
+  it('each root alone reads as with the other root given', () => {
+    const dir = join(CORPUS, 'two-roots-distinct-addresses-provider-default-tags-mismatch');
+    const alone = (d: string) => errors(doctor(corpusFiles(join(dir, d)))).map((x) => x.replace(' ', ` ${d}/`));
+    expect(errors(doctor(corpusFiles(dir)))).toEqual([...alone('prod'), ...alone('staging')]);
+  });
+});

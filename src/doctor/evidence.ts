@@ -42,6 +42,11 @@ export interface TerraformEvidence {
   /** `provider "aws"` blocks (region, allowed_account_ids, default_tags) of the roots given. */
   awsProviders?: Record<string, unknown>[];
   /**
+   * With several Terraform roots given: each aws resource and data source (`type.name`, the evidence's key) →
+   * the `provider "aws"` blocks of its own root (of the root whose tree makes it, for a module's).
+   */
+  awsProvidersOf?: Map<string, Record<string, unknown>[]>;
+  /**
    * Resources moved to the key a platform's proofs look them up by (`type.key` as proven → as
    * written), so messages name the resource as the user wrote it.
    */

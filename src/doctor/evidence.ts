@@ -61,6 +61,8 @@ export interface TerraformEvidence {
    * `resource`/`data` by `evaluateConfigs`, each with its deployment's mark where two share addresses.
    */
   shows?: { module: unknown; origin: Origin }[];
+  /** Set when several Terraform roots were given: their `var.*` / `local.*` symbols carry each root's scope (hcl/eval.ts ModuleScope.rootScope). */
+  rootsScoped?: boolean;
   /** Marks of roots given together that declare the same addresses (hcl/eval.ts ModuleScope.rootMark) → the root's folder. */
   rootMarks?: Map<string, string>;
   /** Roles Terraform names only at apply: the stand-in name they are proven under → the resource (`aws_iam_role.x`). */

@@ -5,7 +5,7 @@ import type { Evidence } from '../evidence.js';
 import { HclSyntaxError } from './ast.js';
 import { parseHcl } from './parse.js';
 import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc } from './config.js';
-import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, rootMark, toModel, type EvalHooks, type Value } from './eval.js';
+import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, rootMark, rootScope, toModel, type EvalHooks, type Value } from './eval.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
 import { addShowModule, showAddresses } from '../show-json.js';
@@ -175,10 +175,13 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   // One symbol per issuer URL only apply knows, across the roots: roots that write it each their own way
   // (data.aws_eks_cluster.prod…, data.aws_eks_cluster.staging…) name two issuers, not one.
   const hostPaths = { hostPaths: new Map<string, string>(), hostPathsShown: new Map<string, { text: string; written: boolean }>() };
+  // Several roots: each one's variables and locals are its own (its own tfvars), so their symbols are scoped to it.
+  const several = roots.length + [...tf.configs.values()].filter((m) => !reached.has(m)).length > 1;
+  if (several) tf.rootsScoped = true;
   for (const mod of roots) {
     const mark = marks.get(mod);
     if (mark !== undefined) (tf.rootMarks ??= new Map()).set(mark, normalDir(mod.dir));
-    const root = new ModuleEvaluator(mod, withModules, undefined, { ...hostPaths, ...(mark !== undefined ? { mark } : {}) });
+    const root = new ModuleEvaluator(mod, withModules, undefined, { ...hostPaths, ...(mark !== undefined ? { mark } : {}), ...(several ? { rootScope: rootScope(trees.length) } : {}) });
     trees.push(root);
     perRoot.push({ providers: [], keys: [] });
     evaluate(root, perRoot[perRoot.length - 1]!);
@@ -188,7 +191,7 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
     if (reached.has(mod)) continue;
     reached.add(mod);
     for (let todo = [mod]; todo.length > 0; ) for (const t of callees(todo.pop()!)) if (!reached.has(t) && reached.add(t)) todo.push(t);
-    const root = new ModuleEvaluator(mod, withModules);
+    const root = new ModuleEvaluator(mod, withModules, undefined, several ? { rootScope: rootScope(trees.length) } : undefined);
     trees.push(root);
     perRoot.push({ providers: [], keys: [] });
     evaluate(root, perRoot[perRoot.length - 1]!);

@@ -211,3 +211,50 @@ describe('doctor: Pod Identity associations of two deployments given together', 
     expect(r.findings.filter((f) => f.path.startsWith('prod/') && f.severity === 'error')).toEqual([]);
   });
 });
+
+describe("doctor: each Terraform root's own aws provider blocks", () => {
+  // prod/ tags every resource environment = prod, staging/ environment = staging (default_tags); each
+  // root's manager may reach its cache only with aws:PrincipalTag/environment of its own environment.
+  const errors = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`);
+
+  it.each(['two-roots-same-addresses-provider-default-tags', 'two-roots-distinct-addresses-provider-default-tags'])("%s: staging's roles carry staging's default_tags, not prod's (before: a false RF201 in staging)", (name) => {
+    const r = doctor(corpusFiles(join(CORPUS, name)));
+    expect(errors(r)).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(r.proofs.some((p) => p.holds && p.claim.includes('example-staging-runner-cache'))).toBe(true);
+    expect(text(r)).not.toContain('__rfroot');
+  });
+
+  it("a staging policy keyed on prod's tag is refused (before: missed, staging's role read with prod's default_tags)", () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-distinct-addresses-provider-default-tags-mismatch')));
+    expect(errors(r)).toEqual(['RF201 staging/main.tf:131:13']);
+    expect(r.findings.find((f) => f.code === 'RF201')!.message).toContain('role gitlab-runner-manager-staging cannot s3:GetObject');
+  });
+
+  it('each root alone reads as with the other root given', () => {
+    const dir = join(CORPUS, 'two-roots-distinct-addresses-provider-default-tags-mismatch');
+    const alone = (d: string) => errors(doctor(corpusFiles(join(dir, d)))).map((x) => x.replace(' ', ` ${d}/`));
+    expect(errors(doctor(corpusFiles(dir)))).toEqual([...alone('prod'), ...alone('staging')]);
+  });
+});
+
+describe('doctor: each Terraform root of several has its own variables', () => {
+  const SPLIT = join(CORPUS, 'two-roots-distinct-addresses-variable-names');
+  const errors = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`);
+
+  it("var.x of two roots are two values (before: gitlab/'s registration read as runner/'s, a false RF305); in one root, one", () => {
+    const files = corpusFiles(SPLIT);
+    const split = doctor(files);
+    expect(errors(split)).toEqual([]);
+    expect(text(split)).not.toMatch(/__rf(in|root)/);
+    // The same files as one root (one folder, one variable): the Secret is the chart's, its registration takes no job.
+    const gitlab = files.find((f) => f.path === 'gitlab/main.tf')!.bytes.toString().replace(/variable "token_secret_name" \{[^}]*\}\n/, '');
+    const one = doctor([...files.filter((f) => f.path.startsWith('runner/')).map((f) => ({ ...f, path: f.path.slice('runner/'.length) })), { path: 'gitlab.tf', bytes: Buffer.from(gitlab) }]);
+    expect(errors(one)).toEqual(['RF305 main.tf:67:1']);
+    // A variable of one of several roots is named as written in messages.
+    const ns = files.map((f) => (f.path === 'runner/main.tf' ? { ...f, bytes: Buffer.from(`${f.bytes.toString().replace('namespace  = "gitlab-runner"', 'namespace  = var.runner_namespace')}\nvariable "runner_namespace" {\n  type = string\n}\n`) } : f));
+    const r = doctor(ns);
+    expect(r.findings.find((f) => f.code === 'RF906' && f.path.startsWith('runner/main.tf'))?.message).toContain('namespace ${var.runner_namespace} is not statically known');
+    expect(text(r)).not.toMatch(/__rf(in|root)/);
+  });
+});

@@ -42,6 +42,11 @@ export interface TerraformEvidence {
   /** `provider "aws"` blocks (region, allowed_account_ids, default_tags) of the roots given. */
   awsProviders?: Record<string, unknown>[];
   /**
+   * With several Terraform roots given: each aws resource and data source (`type.name`, the evidence's key) →
+   * the `provider "aws"` blocks of its own root (of the root whose tree makes it, for a module's).
+   */
+  awsProvidersOf?: Map<string, Record<string, unknown>[]>;
+  /**
    * Resources moved to the key a platform's proofs look them up by (`type.key` as proven → as
    * written), so messages name the resource as the user wrote it.
    */
@@ -56,6 +61,8 @@ export interface TerraformEvidence {
    * `resource`/`data` by `evaluateConfigs`, each with its deployment's mark where two share addresses.
    */
   shows?: { module: unknown; origin: Origin }[];
+  /** Set when several Terraform roots were given: their `var.*` / `local.*` symbols carry each root's scope (hcl/eval.ts ModuleScope.rootScope). */
+  rootsScoped?: boolean;
   /** Marks of roots given together that declare the same addresses (hcl/eval.ts ModuleScope.rootMark) → the root's folder. */
   rootMarks?: Map<string, string>;
   /** Roles Terraform names only at apply: the stand-in name they are proven under → the resource (`aws_iam_role.x`). */

@@ -12,7 +12,7 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, screenPolicies, type AwsReadSummary } from './aws.js';
 import { evaluateTerraform } from './terraform.js';
-import { MARKED_ADDRESS, rootMark } from './hcl/eval.js';
+import { MARKED_ADDRESS, SCOPED_SYMBOL, rootMark } from './hcl/eval.js';
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
@@ -153,22 +153,27 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const symbolsShown = (text: string): string => (shownAs ? text.replace(/\$\{local\.oidc_issuer_host_path(?:_\d+)?(?:__rfroot\d+)?\}/g, (k) => shownAs.get(k) ?? k) : text);
   // A resource of a root given beside another that declares the same address is named with its root's folder.
   const marks = ev.terraform.rootMarks;
-  const rootsShown = (text: string): string => (marks ? text.replace(MARKED_ADDRESS, (_, head: string | undefined, name: string, i: string) => `${marks.get(rootMark(Number(i))) ?? '.'}/${head ?? ''}${name}`) : text);
+  // A variable or local of one of several roots is shown as written (`var.namespace`), without its root's scope.
+  const scoped = ev.terraform.rootsScoped === true;
+  const rootsShown = (text: string): string => {
+    const own = scoped ? text.replace(SCOPED_SYMBOL, '$1') : text;
+    return marks ? own.replace(MARKED_ADDRESS, (_, head: string | undefined, name: string, i: string) => `${marks.get(rootMark(Number(i))) ?? '.'}/${head ?? ''}${name}`) : own;
+  };
   // A fix is pasted: a reference in its Terraform (`value = aws_iam_role.manager.arn`) is written as
   // the root's own files write it, and the fix says in words which folder it is for.
-  const fixShown = (text: string): string => (marks ? referencesOfRoots(text, marks, rootsShown) : text);
+  const fixShown = (text: string): string => (marks ? referencesOfRoots(text, marks, rootsShown) : rootsShown(text));
   const written = (text: string): string => moduleAddresses(symbolsShown(renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1') : text));
   const asWritten = (text: string): string => rootsShown(written(text));
   // What the doctor shows of a finding that named the marked roots' resources (a module call's fix, as written, in deploymentFix …).
   const marked = (f: Finding): Partial<Finding> => Object.fromEntries((['deploymentFix', 'deploymentReceived', 'deploymentAllowed', 'acceptedBecause'] as const).filter((k) => f[k] !== undefined).map((k) => [k, k === 'deploymentFix' ? fixShown(f[k]!) : rootsShown(f[k]!)]));
-  const named = (f: Finding): Finding => ({ ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: fixShown(written(f.fix)) } : {}), ...(f.received !== undefined ? { received: rootsShown(symbolsShown(f.received)) } : {}), ...(f.allowed !== undefined ? { allowed: rootsShown(symbolsShown(f.allowed)) } : {}), ...(marks ? marked(f) : {}) });
+  const named = (f: Finding): Finding => ({ ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: fixShown(written(f.fix)) } : {}), ...(f.received !== undefined ? { received: rootsShown(symbolsShown(f.received)) } : {}), ...(f.allowed !== undefined ? { allowed: rootsShown(symbolsShown(f.allowed)) } : {}), ...(marks || scoped ? marked(f) : {}) });
   const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));
-  const proofs = verification.proofs.map((p) => (p.holds && (inferred.missingSecrets.has(p.runner) || inferred.configNotShown.has(p.runner)) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p)).map((p) => (renamed || shownAs || marks ? { ...p, ...(marks ? { runner: rootsShown(p.runner) } : {}), claim: asWritten(p.claim) } : p));
+  const proofs = verification.proofs.map((p) => (p.holds && (inferred.missingSecrets.has(p.runner) || inferred.configNotShown.has(p.runner)) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p)).map((p) => (renamed || shownAs || marks || scoped ? { ...p, ...(marks || scoped ? { runner: rootsShown(p.runner) } : {}), claim: asWritten(p.claim) } : p));
   // A runner or role named after a resource of a marked root (an ECS service's key) is shown with its folder too.
-  const chains = marks ? new Map([...inferred.chains].map(([name, lines]) => [rootsShown(name), lines.map(asWritten)])) : inferred.chains;
+  const chains = marks || scoped ? new Map([...inferred.chains].map(([name, lines]) => [rootsShown(name), lines.map(asWritten)])) : inferred.chains;
   return { exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs, chains, files: ev.files };
 }
 

@@ -127,7 +127,8 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
   const resource: TerraformRoot['resource'] = {};
   for (const [type, byName] of Object.entries(tf.resource)) setOwn(resource, type, { ...byName });
   // The aws provider blocks too: their default_tags are tags of every resource (IAM conditions read them).
-  const root: TerraformRoot = { terraform: {}, resource, data: tf.data, ...(tf.awsProviders !== undefined ? { provider: { aws: tf.awsProviders } } : {}) };
+  // With several roots, each resource takes those of its own root (awsProviderOf).
+  const root: TerraformRoot = { terraform: {}, resource, data: tf.data, ...(tf.awsProviders !== undefined ? { provider: { aws: tf.awsProviders } } : {}), ...(tf.awsProvidersOf !== undefined ? { awsProvidersOf: tf.awsProvidersOf } : {}) };
   const where = (key: string, ...path: (string | number)[]) => {
     const o = tf.origins.get(key);
     return o ? formatPosition(originAt(o, ...path)) : '';

@@ -234,6 +234,8 @@ export function rekey(root: TerraformRoot, ev: Evidence, type: string, from: str
   const o = ev.terraform.origins.get(`${type}.${from}`);
   if (o) ev.terraform.origins.set(`${type}.${to}`, o);
   (ev.terraform.renamed ??= new Map()).set(`${type}.${to}`, ev.terraform.renamed?.get(`${type}.${from}`) ?? `${type}.${from}`);
+  const providers = root.awsProvidersOf?.get(`${type}.${from}`);
+  if (providers) root.awsProvidersOf!.set(`${type}.${to}`, providers);
   rewriteReferences(root, type, from, to);
 }
 

@@ -28,6 +28,13 @@ export interface TerraformRoot {
    * written. What their role may do is then not proven (never taken for "cannot"). Never serialized.
    */
   unreadPolicies?: { role: unknown; via: string }[];
+  /**
+   * Only in a root the doctor read from several Terraform roots given together: the `provider "aws"`
+   * configurations of each resource's own root (`type.name` → that root's aws provider blocks), so a
+   * resource never takes another root's default_tags. Absent for one root (`provider.aws` is its own).
+   * Never serialized.
+   */
+  awsProvidersOf?: Map<string, readonly Record<string, unknown>[]>;
 }
 
 export type TerraformResources = Record<string, Record<string, Record<string, unknown>>>;

@@ -259,11 +259,14 @@ function tagValue(root: TerraformRoot, v: unknown): string | undefined {
 
 /**
  * The aws provider configuration a resource of the root uses: the one its `provider` argument names
- * (`aws.<alias>`), else the one without an alias. Undefined when the root declares no such
- * configuration (Terraform then uses an empty one: no default_tags, no region).
+ * (`aws.<alias>`), else the one without an alias, among the configurations of the resource's own
+ * Terraform root (`key`, `type.name`: TerraformRoot.awsProvidersOf, where several roots were read
+ * together). Undefined when that root declares no such configuration (Terraform then uses an empty
+ * one: no default_tags, no region).
  */
-export function awsProviderOf(root: TerraformRoot, body: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
-  const aws = root.provider?.aws;
+export function awsProviderOf(root: TerraformRoot, body: Readonly<Record<string, unknown>>, key?: string): Record<string, unknown> | undefined {
+  const own = key !== undefined ? root.awsProvidersOf?.get(key) : undefined;
+  const aws = own ?? root.provider?.aws;
   const providers = (Array.isArray(aws) ? aws : aws !== undefined ? [aws] : []).map(asMap).filter((p) => p !== undefined);
   const alias = typeof body.provider === 'string' && body.provider.startsWith('aws.') ? body.provider.slice(4) : undefined;
   return providers.find((p) => (alias === undefined ? p.alias === undefined : p.alias === alias));
@@ -274,8 +277,8 @@ export function awsProviderOf(root: TerraformRoot, body: Readonly<Record<string,
  * written, values as written ({} without any); undefined when they are not a literal map (which
  * tags it gets is then not shown).
  */
-export function providerDefaultTags(root: TerraformRoot, body: Readonly<Record<string, unknown>>): Record<string, unknown> | undefined {
-  const provider = awsProviderOf(root, body);
+export function providerDefaultTags(root: TerraformRoot, body: Readonly<Record<string, unknown>>, key?: string): Record<string, unknown> | undefined {
+  const provider = awsProviderOf(root, body, key);
   const defaultTags = provider?.default_tags === undefined ? {} : asMap(firstOf(provider.default_tags));
   return defaultTags === undefined ? undefined : defaultTags.tags === undefined ? {} : asMap(firstOf(defaultTags.tags));
 }
@@ -376,7 +379,7 @@ function podIdentitySessions(root: TerraformRoot): Map<string, Session[]> {
  * association does not add, or per pod, is not.
  */
 export function roleTags(root: TerraformRoot, body: Record<string, unknown>, key: string): RoleTags {
-  const defaults = providerDefaultTags(root, body);
+  const defaults = providerDefaultTags(root, body, `aws_iam_role.${key}`);
   const own = body.tags === undefined || body.tags === null ? {} : asMap(body.tags);
   const tags: Record<string, string> = {};
   const unknownTags = new Set<string>();

@@ -288,7 +288,21 @@ export interface ModuleScope {
    * references resolve to its own resources. Findings show it as the root's folder (MARKED_ADDRESS).
    */
   rootMark?: string;
+  /**
+   * One of several Terraform roots given in one call, marked or not: the scope its `var.*` and
+   * `local.*` symbols (values only apply knows) carry (`${var.x__rfin<i>}`), since each root has
+   * its own variables (its own tfvars): `var.x` of prod/ and of staging/, or of iam/ and runner/,
+   * are two values, never assumed equal. Findings show the name as written (SCOPED_SYMBOL).
+   */
+  rootScope?: string;
 }
+
+/** The scope of the i-th root of a call of several roots: `__rfin<i>`, a name part no message shows (doctor/index.ts). */
+export const rootScope = (i: number): string => `__rfin${i}`;
+/** A `var.*` or `local.*` name of a root of several, scoped (ModuleScope.rootScope): the name as written is the first group. */
+export const SCOPED_SYMBOL = /\b((?:var|local)\.[A-Za-z_][A-Za-z0-9_-]*?)__rfin\d+\b/g;
+/** References to a root's own variables and locals in written text. */
+const ROOT_VALUE_REFERENCE = /(?<![\w.$-])(?:var|local)\.[A-Za-z_][A-Za-z0-9_-]*/g;
 
 /** The mark of the i-th root of a call whose roots share addresses: `__rfroot<i>`, a name part no message shows (doctor/index.ts). */
 export const rootMark = (i: number): string => `__rfroot${i}`;
@@ -431,10 +445,10 @@ export class ModuleEvaluator {
    * (ModuleScope.rootMark) and the issuer host-path symbols, so two roots' issuers only apply knows
    * (each written its own way) are two symbols.
    */
-  constructor(mod: ConfigModule, hooks: EvalHooks, scope?: ModuleScope, call?: { mark?: string; hostPaths?: Map<string, string>; hostPathsShown?: Map<string, { text: string; written: boolean }> }) {
+  constructor(mod: ConfigModule, hooks: EvalHooks, scope?: ModuleScope, call?: { mark?: string; rootScope?: string; hostPaths?: Map<string, string>; hostPathsShown?: Map<string, { text: string; written: boolean }> }) {
     this.mod = mod;
     this.hooks = hooks;
-    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false }, hostPaths: call?.hostPaths ?? new Map(), hostPathsShown: call?.hostPathsShown ?? new Map(), ...(call?.mark !== undefined ? { rootMark: call.mark } : {}) };
+    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false }, hostPaths: call?.hostPaths ?? new Map(), hostPathsShown: call?.hostPathsShown ?? new Map(), ...(call?.mark !== undefined ? { rootMark: call.mark } : {}), ...(call?.rootScope !== undefined ? { rootScope: call.rootScope } : {}) };
     this.broken = this.scope.broken;
     this.rendered = this.scope.rendered;
     for (const b of mod.blocks) this.#blocks.set(`${b.mode === 'data' ? 'data.' : ''}${b.type}.${b.name}`, b);
@@ -463,7 +477,9 @@ export class ModuleEvaluator {
   sym(text: string): string {
     if (this.scope.address !== '') return `\${${this.scope.address}.${text}}`;
     const mark = this.scope.rootMark;
-    return `\${${mark !== undefined ? this.#marked(text, mark) : text}}`;
+    const marked = mark !== undefined ? this.#marked(text, mark) : text;
+    const own = this.scope.rootScope;
+    return `\${${own !== undefined ? marked.replace(ROOT_VALUE_REFERENCE, (m) => `${m}${own}`) : marked}}`;
   }
 
   /** The name of a resource, data source or module call of this (marked) root as its evidence key carries it. */

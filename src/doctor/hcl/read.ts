@@ -5,7 +5,7 @@ import type { Evidence } from '../evidence.js';
 import { HclSyntaxError } from './ast.js';
 import { parseHcl } from './parse.js';
 import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc } from './config.js';
-import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, rootMark, toModel, type EvalHooks, type Value } from './eval.js';
+import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, rootMark, rootScope, toModel, type EvalHooks, type Value } from './eval.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
 import { addShowModule, showAddresses } from '../show-json.js';
@@ -145,15 +145,17 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   // Folders some root calls, directly or not: read through their calls only (even where a call makes no instance).
   const reached = new Set<ConfigModule>(roots);
   for (let todo = [...roots]; todo.length > 0; ) for (const t of callees(todo.pop()!)) if (!reached.has(t) && reached.add(t)) todo.push(t);
-  const evaluate = (evaluator: ModuleEvaluator): void => {
-    evaluateModule(ev, evaluator, findings);
+  // Each root's own aws provider blocks and the aws resources it makes (in its modules too): a resource takes its own root's.
+  const perRoot: RootProviders[] = [];
+  const evaluate = (evaluator: ModuleEvaluator, own: RootProviders): void => {
+    evaluateModule(ev, evaluator, findings, own);
     for (const name of evaluator.mod.modules.keys()) {
       const children = evaluator.moduleInstances(name);
       if (children instanceof Unknown) {
         if (children.reason.code === 'RF906') findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(children.reason.at), message: children.reason.message, fix: children.reason.fix ?? 'give `terraform show -json` of a plan, which lists every module instance' });
         continue;
       }
-      for (const child of children.values()) evaluate(child);
+      for (const child of children.values()) evaluate(child, own);
     }
   };
   // Roots given together that declare one address (prod/ and staging/ copied from each other) are
@@ -173,21 +175,30 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   // One symbol per issuer URL only apply knows, across the roots: roots that write it each their own way
   // (data.aws_eks_cluster.prod…, data.aws_eks_cluster.staging…) name two issuers, not one.
   const hostPaths = { hostPaths: new Map<string, string>(), hostPathsShown: new Map<string, { text: string; written: boolean }>() };
+  // Several roots: each one's variables and locals are its own (its own tfvars), so their symbols are scoped to it.
+  const several = roots.length + [...tf.configs.values()].filter((m) => !reached.has(m)).length > 1;
+  if (several) tf.rootsScoped = true;
   for (const mod of roots) {
     const mark = marks.get(mod);
     if (mark !== undefined) (tf.rootMarks ??= new Map()).set(mark, normalDir(mod.dir));
-    const root = new ModuleEvaluator(mod, withModules, undefined, { ...hostPaths, ...(mark !== undefined ? { mark } : {}) });
+    const root = new ModuleEvaluator(mod, withModules, undefined, { ...hostPaths, ...(mark !== undefined ? { mark } : {}), ...(several ? { rootScope: rootScope(trees.length) } : {}) });
     trees.push(root);
-    evaluate(root);
+    perRoot.push({ providers: [], keys: [] });
+    evaluate(root, perRoot[perRoot.length - 1]!);
   }
   // Folders only reached through a cycle of calls: read as roots, so nothing given is ignored.
   for (const mod of tf.configs.values()) {
     if (reached.has(mod)) continue;
     reached.add(mod);
     for (let todo = [mod]; todo.length > 0; ) for (const t of callees(todo.pop()!)) if (!reached.has(t) && reached.add(t)) todo.push(t);
-    const root = new ModuleEvaluator(mod, withModules);
+    const root = new ModuleEvaluator(mod, withModules, undefined, several ? { rootScope: rootScope(trees.length) } : undefined);
     trees.push(root);
-    evaluate(root);
+    perRoot.push({ providers: [], keys: [] });
+    evaluate(root, perRoot[perRoot.length - 1]!);
+  }
+  if (perRoot.length > 1) {
+    const of = (tf.awsProvidersOf ??= new Map());
+    for (const r of perRoot) for (const key of r.keys) of.set(key, r.providers);
   }
   if (trees.some((t) => t.scope.ownAccount?.read === true)) ev.terraform.ownAccountRead = true;
   for (const t of trees) for (const [symbol, shown] of t.scope.hostPathsShown ?? []) (ev.terraform.shownAs ??= new Map()).set(symbol, shown.text);
@@ -305,8 +316,14 @@ function awsAccountOf(ev: Evidence, evaluator: ModuleEvaluator, block: ConfigBlo
   });
 }
 
-/** One module instance's resources and data sources into the evidence, under its address. */
-function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Finding[]): void {
+/** The aws provider configurations of one Terraform root as read (Evidence.terraform.awsProviders), and the keys of the aws resources of its tree. */
+interface RootProviders {
+  providers: Record<string, unknown>[];
+  keys: string[];
+}
+
+/** One module instance's resources and data sources into the evidence, under its address; `own`: what its root's tree collects. */
+function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Finding[], own: RootProviders): void {
   const tf = ev.terraform;
   const mod = evaluator.mod;
   const prefix = evaluator.scope.address !== '' ? `${evaluator.scope.address}.` : '';
@@ -334,7 +351,10 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
         if (evaluator.scope.address !== '' && block.type.startsWith('aws_')) rootProviderOf(evaluator, model, body.provider);
         setOwn(ownChild(tf[block.mode], block.type), name, model);
         tf.origins.set(key, block.origin);
-        if (block.type.startsWith('aws_')) awsAccountOf(ev, evaluator, block, key, body.provider);
+        if (block.type.startsWith('aws_')) {
+          awsAccountOf(ev, evaluator, block, key, body.provider);
+          own.keys.push(key);
+        }
         if (evaluator.scope.call) (tf.moduleCalls ??= new Map()).set(key, evaluator.scope.call);
         for (const [attr, v] of Object.entries(body)) {
           // A policy attribute set from a rendered data document points at that document.
@@ -359,7 +379,9 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
     const block: ConfigBlock = { mode: 'resource', type: 'provider', name: `aws[${i}]`, body: p.body, loc: p.loc, at: p.at, origin: p.origin };
     try {
       const body = evaluator.body(block, { name: block.name });
-      (tf.awsProviders ??= []).push(Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => k === 'default_tags' || !firstUnknown(body[k]!))));
+      const provider = Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => k === 'default_tags' || !firstUnknown(body[k]!)));
+      (tf.awsProviders ??= []).push(provider);
+      own.providers.push(provider);
     } catch (e) {
       if (!(e instanceof EvalError)) throw e;
     }

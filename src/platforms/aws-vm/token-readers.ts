@@ -245,7 +245,7 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
   const params = new Map<string, [string, Record<string, unknown>]>();
   for (const [k, b] of Object.entries(root.resource.aws_ssm_parameter ?? {})) if (typeof b.name === 'string') params.set(b.name, [k, b]);
   // A parameter's tags: the default_tags of the provider it is made with (its own `provider`, else the one without an alias) under its own.
-  const defaultsOf = (body: Record<string, unknown>) => literalTags(providerDefaultTags(root, body));
+  const defaultsOf = (body: Record<string, unknown>, key?: string) => literalTags(providerDefaultTags(root, body, key !== undefined ? `aws_ssm_parameter.${key}` : undefined));
   // The stand-in (a parameter of no runner) as one made with the provider without an alias.
   const standInDefaults = defaultsOf({});
   const roleArnOf = (key: string) => {
@@ -262,7 +262,7 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     const owner = `${fleet.name}/${r.name}`;
     const spec = tokenKey(fleet, r);
     const key = param && param[1].key_id !== undefined ? resolveKmsKey(root, a, roleArnOf, `aws_ssm_parameter.${param[0]}.key_id`, param[1].key_id, keys, 'alias/aws/ssm') : spec !== undefined ? resolveKmsKey(root, a, roleArnOf, '', spec, keys, 'alias/aws/ssm') : {};
-    const defaults = defaultsOf(param?.[1] ?? {});
+    const defaults = defaultsOf(param?.[1] ?? {}, param?.[0]);
     const otherDefaults = Object.keys(defaults).length !== Object.keys(standInDefaults).length || Object.entries(defaults).some(([k, v]) => standInDefaults[k] !== v);
     runnerFacts.set(r.name, { name, arn: parameterArn(fleet, name), owner, tags: tagContext({ ...defaults, ...own, [OWNER_TAG]: owner }), ownTags: Object.keys(own).length > 0 || otherDefaults, key });
   }

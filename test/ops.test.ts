@@ -401,7 +401,7 @@ describe('--json of every command', () => {
     h.double.seedRunner({ runner_type: 'instance_type', description: `x ${markerText('acme', 'old')}` });
     const outputs: string[] = [];
     for (const [command, opts] of [
-      ['status', {}], ['register', {}], ['register', { approve: true }], ['status', {}], ['rotate', { approve: true }],
+      ['status', {}], ['register', {}], ['register', { approve: true }], ['status', {}], ['status', { verifyTokens: true }], ['rotate', { approve: true }],
       ['drain', { runner: 'k8s', approve: true }], ['resume', { runner: 'k8s', approve: true }], ['prune', {}], ['prune', { approve: true }],
       ['unregister', { runner: 'fargate', approve: true }], ['register', { approve: true, tokenStdin: true }],
     ] as const) {

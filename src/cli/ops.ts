@@ -40,6 +40,8 @@ export interface OpsOptions {
   managers?: boolean;
   /** status: false with --no-stores (the token stores are not read). */
   stores?: boolean;
+  /** status --verify-tokens: ask GitLab (POST /runners/verify) whose each stored token is and whether it works. */
+  verifyTokens?: boolean;
 }
 
 export interface OpsIo {
@@ -286,6 +288,7 @@ function text(report: OpsReport): string {
         const { from, moved } = unassignAdvice(r.assignedTo, r.scope.startsWith('project:') ? r.scope.slice('project:'.length) : undefined);
         lines.push(`  assigned to ${r.assignedTo.length} projects: ${r.assignedTo.join(', ')} (it runs their jobs too; unregister does not delete it until it is unassigned ${from}${moved ? `. ${moved}; then unregister empties its token store` : ''})`);
       }
+      if (r.tokenExpiryMismatch !== undefined) lines.push(`  token expiry: ${r.tokenExpiryMismatch}`);
       if (r.store) lines.push(`  ${r.store.state === 'ok' ? 'token store' : `drift token store (${r.store.state})`} ${r.store.label}: ${r.store.detail}`);
     }
   }
@@ -522,7 +525,7 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   try {
     switch (command) {
       case 'status': {
-        const s = await engine.status(desired, { managers: opts.managers !== false, stores: opts.stores !== false });
+        const s = await engine.status(desired, { managers: opts.managers !== false, stores: opts.stores !== false, verifyTokens: opts.verifyTokens === true });
         report.runners = s.runners;
         report.phantoms = s.phantoms;
         const problems = s.runners.some((r) => r.drift.length > 0 || r.ids.length > 1 || !r.registered || r.detailsNotFound === true || (r.store !== undefined && r.store.state !== 'ok')) || s.phantoms.length > 0;

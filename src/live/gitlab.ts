@@ -96,6 +96,20 @@ export interface NewToken {
   token_expires_at?: string | null;
 }
 
+/** GitLab's answer to `POST /runners/verify`, without the token it echoes. */
+export interface VerifiedToken {
+  /** The runner the token belongs to; absent from a GitLab that answers without it. */
+  id?: number;
+  /** The time, or null when the token never expires; absent from an answer without the field (then not known). */
+  token_expires_at?: string | null;
+}
+
+/**
+ * The `system_id` runner-fleet sends to `POST /runners/verify`: GitLab keeps a runner manager by
+ * this name (one per runner, refreshed by each verify), so the one it leaves says where it came from.
+ */
+export const VERIFY_SYSTEM_ID = 'runner-fleet-verify';
+
 export class GitLabHttpError extends Error {
   constructor(readonly status: number, readonly call: string, readonly detail: string) {
     super(`GitLab answered ${status} to ${call}${detail ? `: ${detail}` : ''}`);
@@ -465,6 +479,31 @@ export class GitLabClient {
   /** `POST /runners/reset_authentication_token` with the current token (no access token needed). */
   async resetTokenWithCurrent(current: string): Promise<NewToken> {
     return objectAnswer(await this.json('POST', '/runners/reset_authentication_token', { body: { token: current }, idempotent: false, auth: false }), 'POST /runners/reset_authentication_token', { token: true });
+  }
+
+  /**
+   * `POST /runners/verify` with the runner's own token in the request body (no access token):
+   * whose token it is and when it expires, from GitLab, on GitLabs whose `GET /runners/:id` has no
+   * token_expires_at and with no access token at all. https://docs.gitlab.com/api/runners/#verify-authentication-for-a-registered-runner
+   * (200 with `id`, `token`, `token_expires_at`, null for a token that never expires; 403 for a
+   * token GitLab does not accept: unknown, reset or revoked). `refused` for 403. The token GitLab
+   * echoes is dropped here. Not a pure read: GitLab counts it as a contact of the runner
+   * (contacted_at) and keeps a manager with the `system_id` sent (VERIFY_SYSTEM_ID), so callers ask
+   * it only where the answer is needed. Repeating it changes nothing more: retried like a GET.
+   */
+  async verifyRunnerToken(token: string): Promise<VerifiedToken | 'refused'> {
+    const call = 'POST /runners/verify';
+    const res = await this.call('POST', '/runners/verify', { body: { token, system_id: VERIFY_SYSTEM_ID }, idempotent: true, auth: false });
+    if (res.status === 403) return 'refused';
+    if (!res.ok) throw httpError(res.status, call, await errorDetail(res), false);
+    // GitLabs before gitlab-org/gitlab!112168 (around 15.10) answer 200 without the runner's details:
+    // the token is accepted, and nothing more is known.
+    const v = await answerJson(res, call).catch(() => undefined);
+    if (!isObject(v)) return {};
+    const at = v.token_expires_at;
+    if (at !== undefined && at !== null && typeof at !== 'string') throw new GitLabAnswerError(call, 'a token_expires_at that is neither a time nor null');
+    const id = typeof v.id === 'number' && Number.isInteger(v.id) ? { id: v.id } : {};
+    return { ...id, ...(at === undefined || at === '' ? {} : { token_expires_at: at }) };
   }
 
   /** `POST /runners/:id/reset_authentication_token` with the access token (`manage_runner`). */

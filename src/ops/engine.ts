@@ -3,7 +3,7 @@ import { scopeKey } from './desired.js';
 import { confirmsMarker, ownerText, parseMarker } from './marker.js';
 import { correction, driftOf, type Drift } from './drift.js';
 import { StoreConflictError, type StoredToken, type TokenStore } from './ports.js';
-import type { GitLabClient, ListedRunner, NewToken, RunnerDetails, RunnerManager } from '../live/gitlab.js';
+import type { GitLabClient, ListedRunner, NewToken, RunnerDetails, RunnerManager, VerifiedToken } from '../live/gitlab.js';
 import { GitLabHttpError, OutcomeUnknownError } from '../live/gitlab.js';
 import { backoffMs, DEFAULT_RETRY, type Timing } from '../live/retry.js';
 import { isAccessRefused } from '../live/access.js';
@@ -57,8 +57,13 @@ export interface RunnerStatus {
    * none; newer GitLabs add it) and the token store records no expiry. Null when not registered.
    */
   tokenExpiry: 'expires' | 'never' | 'unknown' | null;
-  /** Where tokenExpiry comes from: GitLab's runner details, or the store (GitLab's answer when it issued the token). */
+  /** Where tokenExpiry comes from: GitLab (POST /runners/verify, or the runner's details), or the store (GitLab's answer when it issued the token). */
   tokenExpirySource: 'gitlab' | 'store' | null;
+  /**
+   * The token store records another expiry than GitLab says (GitLab's is the one used): the
+   * store's record is stale, and the operator may repair it. Absent when they agree or one is unknown.
+   */
+  tokenExpiryMismatch?: string;
   runningJobs: number | null;
   managers: ManagerStatus[];
   drift: Drift[];
@@ -84,7 +89,7 @@ export interface RunnerStatus {
 export interface StoreStatus {
   /** Where the token lives, for people (the store's label: never the token). */
   label: string;
-  state: 'ok' | 'missing' | 'pending' | 'other-owner' | 'other-runner' | 'unreadable';
+  state: 'ok' | 'missing' | 'pending' | 'other-owner' | 'other-runner' | 'invalid' | 'unreadable';
   /** The owner written beside the token (`<fleet>/<runner>`), null when none is. */
   owner: string | null;
   /** The runner id written beside the token, null when none is. */
@@ -132,6 +137,42 @@ function shareFix(d: DesiredRunner): string {
 
 function conflictFix(d: DesiredRunner): string {
   return `${shareFix(d)}, or, if that token is stale, delete it and run again.`;
+}
+
+/**
+ * The one rule for a token's expiry, in status and rotate alike: GitLab's answer is the truth
+ * (POST /runners/verify, or token_expires_at in GET /runners/:id); the store's record is a cache
+ * written when GitLab issued the token, used only when GitLab says nothing. Each: a time, null
+ * (never expires), or undefined (not known there).
+ */
+interface ExpiryReading {
+  at: string | null | undefined;
+  source: 'gitlab' | 'store' | null;
+  /** Both known and different: what each says, for the operator to repair the store's record. */
+  mismatch?: string;
+}
+
+/** What GitLab says of a token's expiry: verify's answer first, then the runner's details; undefined when neither carries the field. */
+function gitlabExpiry(details: RunnerDetails | undefined, verified: VerifiedToken | undefined): string | null | undefined {
+  for (const v of [verified, details]) {
+    if (v === undefined || !Object.prototype.hasOwnProperty.call(v, 'token_expires_at')) continue;
+    const at = v.token_expires_at;
+    if (at === null || (typeof at === 'string' && at !== '')) return at;
+  }
+  return undefined;
+}
+
+/** The store's record of the expiry: a time, null (never), undefined (none recorded). */
+function storedExpiry(stored: StoredToken | undefined): string | null | undefined {
+  return stored?.expiresAt === null || (typeof stored?.expiresAt === 'string' && stored.expiresAt !== '') ? stored.expiresAt : undefined;
+}
+
+const expirySaid = (at: string | null): string => (at === null ? 'never expires' : `expires ${at}`);
+
+function expiryRule(gitlab: string | null | undefined, store: string | null | undefined): ExpiryReading {
+  if (gitlab === undefined) return store === undefined ? { at: undefined, source: null } : { at: store, source: 'store' };
+  const same = store === undefined || (store === null ? gitlab === null : gitlab !== null && Date.parse(store) === Date.parse(gitlab));
+  return same ? { at: gitlab, source: 'gitlab' } : { at: gitlab, source: 'gitlab', mismatch: `the token store records that the token ${expirySaid(store)}, GitLab says it ${expirySaid(gitlab)}: GitLab's is used. The store's record is stale (written when the token was issued); runner-fleet rotate --approve writes a new token with GitLab's expiry` };
 }
 
 /** A token with neither an owner nor a runner id beside it: nothing says whose it is. */
@@ -367,7 +408,7 @@ export class Engine {
    * would find this runner's token there: a missing token, an interrupted reset, another owner's
    * token or another runner's token is a problem, named with the store, never with the token.
    */
-  private async storeStatus(d: DesiredRunner, id: number): Promise<{ status: StoreStatus; expiresAt?: string | null }> {
+  private async storeStatus(d: DesiredRunner, id: number, verify: boolean): Promise<{ status: StoreStatus; expiresAt?: string | null; verified?: VerifiedToken }> {
     const store = this.deps.store(d);
     const label = store.label;
     let stored: StoredToken | undefined;
@@ -378,8 +419,16 @@ export class Engine {
       return { status: { label, state: 'unreadable', owner: null, runnerId: null, detail: `cannot be read, so the token of #${id} cannot be checked: ${e instanceof Error ? e.message : String(e)}` } };
     }
     const status = this.judgeStored(d, id, label, stored);
+    if (status.state !== 'ok') return { status };
     // The expiry GitLab gave with the token (null: never), as the store recorded it, when the token is this runner's.
-    return status.state === 'ok' && (stored?.expiresAt === null || (typeof stored?.expiresAt === 'string' && stored.expiresAt !== '')) ? { status, expiresAt: stored.expiresAt } : { status };
+    const recorded = storedExpiry(stored);
+    const kept = recorded !== undefined ? { expiresAt: recorded } : {};
+    if (!verify) return { status, ...kept };
+    // GitLab itself says whose token this is and whether it still works (the token goes in the body only).
+    const v = await this.gl.verifyRunnerToken(stored!.token);
+    if (v === 'refused') return { status: { ...status, state: 'invalid', detail: `holds a token GitLab refuses (POST /runners/verify answered 403: reset, revoked or expired), so the manager of #${id} cannot take jobs with it: runner-fleet rotate --approve resets the token of #${id} by id and stores the new one (or runner-fleet register after emptying the store)` }, ...kept };
+    if (v.id !== undefined && v.id !== id) return { status: { ...status, state: 'other-runner', detail: `holds the token of runner #${v.id} (GitLab says so: POST /runners/verify), but the store records it as the token of #${id}, the runner ${this.owner(d)} is in GitLab: the manager runs as #${v.id}. Empty this store and run runner-fleet register (it resets the token of #${id} by id and stores it); if #${v.id} is a runner of yours, its own store needs that token` }, ...kept };
+    return { status, ...kept, verified: v };
   }
 
   private judgeStored(d: DesiredRunner, id: number, label: string, stored: StoredToken | undefined): StoreStatus {
@@ -395,7 +444,7 @@ export class Engine {
     return { ...at, state: 'ok', detail: `holds the token of #${id}${owner !== null ? ` (${owner})` : ' (written before owners were recorded)'}` };
   }
 
-  async status(desired: DesiredRunner[], opts: { managers?: boolean; stores?: boolean } = {}): Promise<{ runners: RunnerStatus[]; phantoms: Phantom[] }> {
+  async status(desired: DesiredRunner[], opts: { managers?: boolean; stores?: boolean; verifyTokens?: boolean } = {}): Promise<{ runners: RunnerStatus[]; phantoms: Phantom[] }> {
     const obs = await this.observe(desired);
     // What was read is what GitLab listed, not the spec's entries: an empty GitLab says 0.
     const registered = [...obs.byRunner.values()].reduce((n, l) => n + l.length, 0);
@@ -413,21 +462,18 @@ export class Engine {
       const jobs = first.job_execution_status === 'idle' ? 0 : (await this.gl.runningJobs(first.id)).length;
       const managers: RunnerManager[] = opts.managers === false ? [] : await this.gl.managers(first.id);
       // Only the stores runner-fleet writes (API registration): a Terraform runner's token is Terraform's.
-      const read = d.registration === 'api' && opts.stores !== false ? await this.storeStatus(d, first.id) : undefined;
+      const read = d.registration === 'api' && opts.stores !== false ? await this.storeStatus(d, first.id, opts.verifyTokens === true) : undefined;
       const store = read?.status;
-      // A GitLab that returns token_expires_at says null for a token that never expires; one that
-      // does not return it says nothing, and null must not read as "never".
-      const fromGitLab = Object.prototype.hasOwnProperty.call(details, 'token_expires_at') ? details.token_expires_at : undefined;
-      const expiry: Pick<RunnerStatus, 'tokenExpiresAt' | 'tokenExpiry' | 'tokenExpirySource'> =
-        typeof fromGitLab === 'string' && fromGitLab !== ''
-          ? { tokenExpiresAt: fromGitLab, tokenExpiry: 'expires', tokenExpirySource: 'gitlab' }
-          : fromGitLab === null
-            ? { tokenExpiresAt: null, tokenExpiry: 'never', tokenExpirySource: 'gitlab' }
-            : typeof read?.expiresAt === 'string'
-              ? { tokenExpiresAt: read.expiresAt, tokenExpiry: 'expires', tokenExpirySource: 'store' }
-              : read?.expiresAt === null
-                ? { tokenExpiresAt: null, tokenExpiry: 'never', tokenExpirySource: 'store' }
-                : { tokenExpiresAt: null, tokenExpiry: 'unknown', tokenExpirySource: null };
+      // One rule (expiryRule): what GitLab says, else the store's record. A GitLab that returns
+      // token_expires_at says null for a token that never expires; one that does not return it
+      // says nothing, and null must not read as "never".
+      const rule = expiryRule(gitlabExpiry(details, read?.verified), read?.expiresAt);
+      const expiry: Pick<RunnerStatus, 'tokenExpiresAt' | 'tokenExpiry' | 'tokenExpirySource' | 'tokenExpiryMismatch'> = {
+        tokenExpiresAt: typeof rule.at === 'string' ? rule.at : null,
+        tokenExpiry: rule.at === undefined ? 'unknown' : rule.at === null ? 'never' : 'expires',
+        tokenExpirySource: rule.source,
+        ...(rule.mismatch !== undefined ? { tokenExpiryMismatch: rule.mismatch } : {}),
+      };
       return {
         ...base,
         status: details.status ?? null,
@@ -806,7 +852,17 @@ export class Engine {
       }
       let expiring = '';
       if (opts.ifExpiringWithinMs !== undefined) {
-        const expiry = await this.expiryForRotate(stored, keep.id, kept?.details);
+        const expiry = await this.expiryForRotate(stored!, keep.id, kept?.details);
+        if (expiry.refused) {
+          // The stored token no longer works: a reset with it would be refused too; reset by id.
+          steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `GitLab refuses the stored token (POST /runners/verify answered 403: reset, revoked or expired): reset by id and store${this.deps.canManage ? '' : ' (needs an access token with manage_runner)'}` });
+          continue;
+        }
+        if (expiry.otherRunner !== undefined) {
+          // Resetting with this token would reset runner #otherRunner's token, not this one's.
+          steps.push({ runner: d.name, action: 'conflict', id: keep.id, detail: `${this.deps.store(d).label} holds the token of runner #${expiry.otherRunner} (GitLab says so: POST /runners/verify), but records it as the token of #${keep.id}: not rotated (a reset with it would reset #${expiry.otherRunner}). Empty this store and run runner-fleet register (it resets the token of #${keep.id} by id and stores it); if #${expiry.otherRunner} is a runner of yours, its own store needs that token.` });
+          continue;
+        }
         if (expiry.at === null) continue;
         if (expiry.at !== undefined) {
           const exp = Date.parse(expiry.at);
@@ -822,22 +878,30 @@ export class Engine {
   }
 
   /**
-   * The expiry `rotate --if-expiring-within` judges a token by: the one the store recorded when
-   * GitLab issued the token (a time, or null: never expires); when the store records none, the
-   * one in GitLab's runner details (`GET /runners/:id`, with an access token, from a GitLab that
-   * returns token_expires_at). `at` undefined: known nowhere (`from` says where it was asked).
+   * The expiry `rotate --if-expiring-within` judges a token by, with status's rule (expiryRule):
+   * GitLab's first — token_expires_at in GET /runners/:id (with an access token, from a GitLab
+   * that returns it) — then the store's record (GitLab's answer when it issued the token); when
+   * neither knows, GitLab's POST /runners/verify with the stored token (no access token needed),
+   * which also says whose token it is (`otherRunner`) and whether GitLab still accepts it
+   * (`refused`). `at` undefined: known nowhere (`from` says where it was asked).
    */
-  private async expiryForRotate(stored: StoredToken | undefined, id: number, read: Map<number, RunnerDetails | undefined> | undefined): Promise<{ at: string | null | undefined; from: string }> {
+  private async expiryForRotate(stored: StoredToken, id: number, read: Map<number, RunnerDetails | undefined> | undefined): Promise<{ at: string | null | undefined; from: string; refused?: boolean; otherRunner?: number }> {
     const recorded = 'as the token store recorded it when GitLab issued the token';
-    if (stored?.expiresAt === null || (typeof stored?.expiresAt === 'string' && stored.expiresAt !== '')) return { at: stored.expiresAt, from: recorded };
-    if (!this.deps.canManage) return { at: undefined, from: 'the token store records none, and without an access token GitLab\'s runner details are not read' };
-    const details = read?.has(id) ? read.get(id) : await this.gl.getRunner(id);
-    if (details && Object.prototype.hasOwnProperty.call(details, 'token_expires_at')) {
-      const v = details.token_expires_at;
-      if (v === null) return { at: null, from: 'GitLab' };
-      if (typeof v === 'string' && v !== '') return { at: v, from: 'GitLab\'s runner details' };
+    const details = this.deps.canManage ? (read?.has(id) ? read.get(id) : await this.gl.getRunner(id)) : undefined;
+    const rule = expiryRule(gitlabExpiry(details, undefined), storedExpiry(stored));
+    if (rule.at !== undefined) {
+      const from = rule.source === 'store' ? recorded : rule.at === null ? 'GitLab' : 'GitLab\'s runner details';
+      if (rule.mismatch !== undefined) this.deps.progress(`runner #${id}: ${rule.mismatch}`);
+      return { at: rule.at, from };
     }
-    return { at: undefined, from: `the token store records none, and ${details ? 'this GitLab\'s GET /runners/:id has no token_expires_at' : `GET /runners/${id} found no runner`}` };
+    const v = await this.gl.verifyRunnerToken(stored.token);
+    if (v === 'refused') return { at: undefined, from: 'POST /runners/verify', refused: true };
+    if (v.id !== undefined && v.id !== id) return { at: undefined, from: 'POST /runners/verify', otherRunner: v.id };
+    const at = gitlabExpiry(undefined, v);
+    if (at === null) return { at: null, from: 'GitLab' };
+    if (at !== undefined) return { at, from: 'GitLab\'s POST /runners/verify' };
+    const details404 = this.deps.canManage && !details;
+    return { at: undefined, from: `the token store records none, ${!this.deps.canManage ? 'GitLab\'s runner details are not read without an access token' : details404 ? `GET /runners/${id} found no runner` : 'this GitLab\'s GET /runners/:id has no token_expires_at'}, and GitLab's answer to POST /runners/verify has none either` };
   }
 
   /** A new token for runner `id`, stored: reset with the current token, else by id. */

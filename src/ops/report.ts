@@ -35,8 +35,14 @@ const runnerStatus = z.strictObject({
    * expiry); null when the runner is not registered.
    */
   tokenExpiry: z.enum(['expires', 'never', 'unknown']).nullable(),
-  /** Where tokenExpiry comes from: GitLab's runner details, or the token store (what GitLab answered when it issued the token). */
+  /**
+   * Where tokenExpiry comes from. One rule for status and rotate: GitLab (POST /runners/verify
+   * with --verify-tokens, or GET /runners/:id) when it says; else the token store's record (what
+   * GitLab answered when it issued the token).
+   */
   tokenExpirySource: z.enum(['gitlab', 'store']).nullable(),
+  /** The store records another expiry than GitLab says (GitLab's is used): what each says, and how to repair the store's record. */
+  tokenExpiryMismatch: z.string().optional(),
   runningJobs: z.number().int().nullable(),
   managers: z.array(manager),
   drift: z.array(drift),
@@ -46,11 +52,13 @@ const runnerStatus = z.strictObject({
    * The token store of a registered API runner, as status read it (never the token): `ok`, or a
    * problem (exit 1) — `missing` (no token), `pending` (a reset was interrupted), `other-owner`
    * (another fleet's or runner's token, or one runner-fleet did not write), `other-runner` (the
-   * token of another runner id), `unreadable`. Absent for Terraform runners and with --no-stores.
+   * token of another runner id, from the id beside it or, with --verify-tokens, from GitLab's
+   * POST /runners/verify), `invalid` (with --verify-tokens: GitLab refuses the stored token),
+   * `unreadable`. Absent for Terraform runners and with --no-stores.
    */
   store: z.strictObject({
     label: z.string(),
-    state: z.enum(['ok', 'missing', 'pending', 'other-owner', 'other-runner', 'unreadable']),
+    state: z.enum(['ok', 'missing', 'pending', 'other-owner', 'other-runner', 'invalid', 'unreadable']),
     owner: z.string().nullable(),
     runnerId: z.number().int().nullable(),
     detail: z.string(),

@@ -47,6 +47,10 @@ export interface DoubleRunner {
   runningJobs: number;
   /** Virtual time at which the running jobs finish; undefined: they never finish by themselves. */
   jobsEndAt?: number;
+  /** Managers GitLab keeps for the system_ids sent to POST /runners/verify (system_id → last contact). */
+  verifyManagers?: Record<string, string>;
+  /** The last contact of the runner's own manager when a verify has moved contacted_at since; undefined: contacted_at. */
+  managerContactedAt?: string | null;
 }
 
 export interface DoubleOptions {
@@ -66,6 +70,8 @@ export interface DoubleOptions {
    * GitLab's documented RunnerDetails entity has no such field, and by default neither has the double.
    */
   detailsTokenExpiry?: boolean;
+  /** POST /runners/verify answers 200 without the runner's details, as GitLabs before gitlab-org/gitlab!112168 (around 15.10) do. */
+  verifyBare?: boolean;
   /** The access token's user is an administrator (GitLab skips the role checks, e.g. deleting a runner assigned to several projects). */
   admin?: boolean;
 }
@@ -104,6 +110,10 @@ export class GitLabDouble {
   readonly runners = new Map<number, DoubleRunner>();
   readonly faultLog: Fault[] = [];
   requests = 0;
+  /** POST /runners/verify calls answered (any status). */
+  verifyCalls = 0;
+  /** Every URL asked, in order (to show that no token travels in one). */
+  readonly urls: string[] = [];
   private nextId = 100;
   private tokenCount = 0;
   private readonly rng: () => number;
@@ -144,6 +154,7 @@ export class GitLabDouble {
     for (const r of this.runners.values()) {
       if (r.token === token) {
         r.contacted_at = new Date(this.opts.clock.now()).toISOString();
+        if (r.managerContactedAt !== undefined) r.managerContactedAt = r.contacted_at;
         return true;
       }
     }
@@ -166,6 +177,7 @@ export class GitLabDouble {
 
   private answer(url: string, init: Parameters<FetchLike>[1]): Response {
     this.requests++;
+    this.urls.push(url);
     const fault = this.pickFault();
     if (fault) this.faultLog.push(fault);
     const clock = this.opts.clock;
@@ -282,6 +294,22 @@ export class GitLabDouble {
       Object.assign(r, this.issueToken());
       return json(201, { token: r.token, token_expires_at: r.token_expires_at });
     }
+    // https://docs.gitlab.com/api/runners/#verify-authentication-for-a-registered-runner
+    // POST /runners/verify, body token (+ optional system_id); 200 {id, token, token_expires_at};
+    // 403 for a token GitLab does not know (never issued, reset or revoked). GitLab treats it as a
+    // contact of the runner: contacted_at is set, and a manager is kept for the system_id
+    // ('<legacy>' without one), as GitLab's authenticate_runner! does.
+    if (method === 'POST' && path === '/runners/verify') {
+      this.verifyCalls++;
+      if (typeof body?.token !== 'string' || body.token === '') return json(400, { error: 'token is missing' });
+      const r = [...this.runners.values()].find((x) => x.token === body.token);
+      if (!r) return json(403, { message: '403 Forbidden' });
+      const now = new Date(this.opts.clock.now()).toISOString();
+      if (r.managerContactedAt === undefined) r.managerContactedAt = r.contacted_at;
+      r.contacted_at = now;
+      r.verifyManagers = { ...r.verifyManagers, [typeof body.system_id === 'string' ? body.system_id : '<legacy>']: now };
+      return this.opts.verifyBare === true ? json(200, null) : json(200, { id: r.id, token: r.token, token_expires_at: r.token_expires_at });
+    }
     if (!authed) return unauthorized;
 
     // https://docs.gitlab.com/api/groups/#get-a-single-group — GET /groups/:id (id or URL-encoded path)
@@ -385,7 +413,10 @@ export class GitLabDouble {
       }
       // https://docs.gitlab.com/api/runners/#list-runners-managers — GET /runners/:id/managers
       if (method === 'GET' && parts[2] === 'managers') {
-        return json(200, r.contacted_at ? [{ id: r.id, system_id: `s_${r.id.toString(16).padStart(12, '0')}`, version: '18.9.0', revision: 'abc', platform: 'linux', architecture: 'amd64', created_at: r.contacted_at, contacted_at: r.contacted_at, ip_address: '10.0.0.1', status: 'online' }] : []);
+        const verified = Object.entries(r.verifyManagers ?? {}).map(([systemId, at], i) => ({ id: r.id * 100 + i + 1, system_id: systemId, version: null, revision: null, platform: null, architecture: null, created_at: at, contacted_at: at, ip_address: '10.0.0.9', status: this.opts.clock.now() - Date.parse(at) < 2 * 3600_000 ? 'online' : 'offline' }));
+        const at = r.managerContactedAt === undefined ? r.contacted_at : r.managerContactedAt;
+        const own = at ? [{ id: r.id, system_id: `s_${r.id.toString(16).padStart(12, '0')}`, version: '18.9.0', revision: 'abc', platform: 'linux', architecture: 'amd64', created_at: at, contacted_at: at, ip_address: '10.0.0.1', status: 'online' }] : [];
+        return json(200, [...own, ...verified]);
       }
     }
     return json(404, { message: '404 Not Found' });

@@ -1,0 +1,184 @@
+import { describe, expect, it } from 'vitest';
+import { CANARY, harness, opsSpec, writeSpec, type Harness } from './helpers/ops-world.js';
+
+/**
+ * GitLab's POST /runners/verify (the runner's own token in the body): whose token a store holds
+ * and when it expires, from GitLab itself. `rotate --if-expiring-within` asks it when neither the
+ * store nor GET /runners/:id knows the expiry; `status --verify-tokens` asks it for every stored
+ * token. And one rule for which expiry wins, in status and rotate: GitLab's, over the store's record.
+ */
+const file = writeSpec(opsSpec());
+
+interface Row { name: string; tokenExpiresAt: string | null; tokenExpiry: string | null; tokenExpirySource: string | null; tokenExpiryMismatch?: string; store?: { state: string; detail: string; runnerId: number | null } }
+
+async function registered(opts: { lifetimeMs?: number | null; detailsTokenExpiry?: boolean; forget?: boolean } = {}): Promise<Harness> {
+  const h = harness(file, { tokenLifetimeMs: opts.lifetimeMs === undefined ? 30 * 86_400_000 : opts.lifetimeMs });
+  Object.assign(h.double.opts, { detailsTokenExpiry: opts.detailsTokenExpiry === true });
+  expect((await h.run('register', { approve: true })).code).toBe(0);
+  if (opts.forget) for (const s of h.stores.values()) if (s.value) delete s.value.expiresAt;
+  h.double.verifyCalls = 0;
+  return h;
+}
+
+const k8sOf = (out: string) => (JSON.parse(out) as { runners: Row[] }).runners.find((r) => r.name === 'k8s')!;
+const runnerOf = (h: Harness, name: string) => [...h.double.runners.values()].find((r) => r.token === h.stores.get(name)!.value!.token)!;
+
+function noTokenAnywhere(h: Harness) {
+  expect(h.output.join('\n')).not.toContain(CANARY);
+  expect(h.double.urls.join('\n')).not.toContain(CANARY);
+}
+
+describe('rotate --if-expiring-within: POST /runners/verify when the store and GET /runners/:id do not know the expiry', () => {
+  it('verify says the token expires after the window: not rotated (it was rotated "because unknown" before)', async () => {
+    const h = await registered({ forget: true });
+    const before = h.stores.get('k8s')!.value!.token;
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/plan: nothing to do/);
+    expect(h.stores.get('k8s')!.value!.token).toBe(before);
+    expect(h.double.verifyCalls).toBe(1);
+    noTokenAnywhere(h);
+  });
+
+  it('verify says it expires within the window: rotated, and the step names verify as the source', async () => {
+    const h = await registered({ lifetimeMs: 3 * 86_400_000, forget: true });
+    const before = h.stores.get('k8s')!.value!.token;
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('rotate k8s');
+    expect(r.out).toContain('token expires 2026-06-04T00:00:00.000Z (GitLab\'s POST /runners/verify); POST /runners/reset_authentication_token');
+    expect(h.stores.get('k8s')!.value!.token).not.toBe(before);
+    noTokenAnywhere(h);
+  });
+
+  it('without an access token (the scheduled pipeline): verify needs none, and settles it', async () => {
+    const h = await registered({ forget: true });
+    h.world.env = {};
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/plan: nothing to do/);
+    expect(h.double.verifyCalls).toBe(1);
+  });
+
+  it('verify says the token never expires: not rotated', async () => {
+    const h = await registered({ lifetimeMs: null, forget: true });
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(r.out).toMatch(/plan: nothing to do/);
+  });
+
+  it('GitLab refuses the stored token (reset elsewhere): the plan says so and repairs by id; the new token works', async () => {
+    const h = await registered({ forget: true });
+    const runner = runnerOf(h, 'k8s');
+    Object.assign(runner, h.double.issueToken());
+    const plan = await h.run('rotate', { ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(plan.out).toContain(`repair-token k8s #${runner.id}: GitLab refuses the stored token (POST /runners/verify answered 403: reset, revoked or expired): reset by id and store`);
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(r.code).toBe(0);
+    expect(h.stores.get('k8s')!.value!.token).toBe(runner.token);
+    noTokenAnywhere(h);
+  });
+
+  it('the store holds the token of another runner but records this one: a conflict, and neither token is reset', async () => {
+    const h = await registered({ forget: true });
+    const mine = runnerOf(h, 'k8s');
+    const other = h.double.seedRunner({ runner_type: 'instance_type', description: 'someone else' });
+    const otherToken = other.token;
+    const value = h.stores.get('k8s')!.value!;
+    h.stores.get('k8s')!.value = { ...value, token: otherToken };
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`holds the token of runner #${other.id} (GitLab says so: POST /runners/verify), but records it as the token of #${mine.id}: not rotated`);
+    expect(other.token).toBe(otherToken);
+    expect(h.stores.get('k8s')!.value!.token).toBe(otherToken);
+    noTokenAnywhere(h);
+  });
+});
+
+describe('status --verify-tokens', () => {
+  it('a token GitLab accepts: ok, and its expiry is GitLab\'s answer; without the flag no verify is made (GitLab counts it as a contact)', async () => {
+    const h = await registered({ forget: true });
+    expect((await h.run('status', {})).code).toBe(0);
+    expect(h.double.verifyCalls).toBe(0);
+    const r = await h.run('status', { json: true, verifyTokens: true });
+    expect(r.code).toBe(0);
+    expect(k8sOf(r.out)).toMatchObject({ tokenExpiresAt: '2026-07-01T00:00:00.000Z', tokenExpiry: 'expires', tokenExpirySource: 'gitlab', store: { state: 'ok' } });
+    // One verify per API runner whose store holds its token.
+    expect(h.double.verifyCalls).toBe(4);
+    noTokenAnywhere(h);
+  });
+
+  it('a token GitLab refuses: "invalid", with the fix, exit 1', async () => {
+    const h = await registered();
+    const runner = runnerOf(h, 'k8s');
+    Object.assign(runner, h.double.issueToken());
+    const json = await h.run('status', { json: true, verifyTokens: true });
+    expect(json.code).toBe(1);
+    expect(k8sOf(json.out).store).toMatchObject({ state: 'invalid' });
+    const text = await h.run('status', { verifyTokens: true });
+    expect(text.out).toContain(`drift token store (invalid) memory store of k8s: holds a token GitLab refuses (POST /runners/verify answered 403: reset, revoked or expired), so the manager of #${runner.id} cannot take jobs with it: runner-fleet rotate --approve resets the token of #${runner.id} by id and stores the new one`);
+    noTokenAnywhere(h);
+  });
+
+  it('a token of another runner recorded as this one\'s: "other-runner", said plainly, exit 1', async () => {
+    const h = await registered();
+    const mine = runnerOf(h, 'k8s');
+    const other = h.double.seedRunner({ runner_type: 'instance_type', description: 'someone else' });
+    h.stores.get('k8s')!.value = { ...h.stores.get('k8s')!.value!, token: other.token };
+    const plain = await h.run('status', { json: true });
+    expect(k8sOf(plain.out).store).toMatchObject({ state: 'ok' });
+    const r = await h.run('status', { verifyTokens: true });
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`drift token store (other-runner) memory store of k8s: holds the token of runner #${other.id} (GitLab says so: POST /runners/verify), but the store records it as the token of #${mine.id}`);
+    noTokenAnywhere(h);
+  });
+});
+
+describe('which expiry wins: GitLab\'s, in status and rotate alike', () => {
+  it('the store records an expiry within the window, GitLab says later: status shows GitLab\'s and says both; rotate does not rotate', async () => {
+    const h = await registered({ detailsTokenExpiry: true });
+    h.stores.get('k8s')!.value!.expiresAt = '2026-06-03T00:00:00.000Z';
+    const json = await h.run('status', { json: true });
+    expect(json.code).toBe(0);
+    const k8s = k8sOf(json.out);
+    expect(k8s).toMatchObject({ tokenExpiresAt: '2026-07-01T00:00:00.000Z', tokenExpiry: 'expires', tokenExpirySource: 'gitlab' });
+    expect(k8s.tokenExpiryMismatch).toContain('the token store records that the token expires 2026-06-03T00:00:00.000Z, GitLab says it expires 2026-07-01T00:00:00.000Z: GitLab\'s is used');
+    const text = await h.run('status', {});
+    expect(text.out).toContain('  token expiry: the token store records that the token expires 2026-06-03T00:00:00.000Z, GitLab says it expires 2026-07-01T00:00:00.000Z');
+    const before = h.stores.get('k8s')!.value!.token;
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(r.out).toMatch(/plan: nothing to do/);
+    expect(r.err).toContain('GitLab says it expires 2026-07-01T00:00:00.000Z');
+    expect(h.stores.get('k8s')!.value!.token).toBe(before);
+    // The same instant written differently is no disagreement.
+    h.stores.get('k8s')!.value!.expiresAt = '2026-07-01T00:00:00Z';
+    expect(k8sOf((await h.run('status', { json: true })).out).tokenExpiryMismatch).toBeUndefined();
+  });
+
+  it('the store says never, GitLab says soon: both commands go by GitLab (rotated)', async () => {
+    const h = await registered({ lifetimeMs: 3 * 86_400_000, detailsTokenExpiry: true });
+    h.stores.get('k8s')!.value!.expiresAt = null;
+    const k8s = k8sOf((await h.run('status', { json: true })).out);
+    expect(k8s).toMatchObject({ tokenExpiry: 'expires', tokenExpiresAt: '2026-06-04T00:00:00.000Z', tokenExpirySource: 'gitlab' });
+    expect(k8s.tokenExpiryMismatch).toContain('the token store records that the token never expires, GitLab says it expires 2026-06-04T00:00:00.000Z');
+    const before = h.stores.get('k8s')!.value!.token;
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(r.code).toBe(0);
+    expect(h.stores.get('k8s')!.value!.token).not.toBe(before);
+  });
+});
+
+describe('POST /runners/verify under faults: the token stays in request bodies', () => {
+  it('5xx, 429, timeouts and resets: verify is retried like a read, and no token reaches an output or a URL', async () => {
+    const h = harness(file, { seed: 5, faultRate: 0.25 });
+    expect((await h.run('register', { approve: true })).code).toBe(0);
+    for (const s of h.stores.values()) if (s.value) delete s.value.expiresAt;
+    const status = await h.run('status', { json: true, verifyTokens: true });
+    expect(status.code).toBe(0);
+    const rotate = await h.run('rotate', { approve: true, ifExpiringWithin: '7d' });
+    expect(rotate.code).toBe(0);
+    expect(rotate.out).toMatch(/plan: nothing to do/);
+    expect(h.double.faultLog.length).toBeGreaterThan(0);
+    expect(h.double.verifyCalls).toBeGreaterThanOrEqual(8);
+    noTokenAnywhere(h);
+  });
+});

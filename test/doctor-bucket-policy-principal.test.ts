@@ -93,3 +93,41 @@ describe('a cache key the documents do not resolve', () => {
     expect(r.findings.filter((x) => x.severity !== 'info')).toEqual([]);
   });
 });
+
+describe('the key policy of the key that encrypts the cache bucket', () => {
+  it('a key policy for the key administrators only: the role\'s own KMS grant does not count, RF201 at the key policy with both ways out', () => {
+    const r = run('s3-cache-kms-key-policy-admins-only');
+    expect(r.findings.map((f) => `${f.code} ${f.path}`)).toEqual(['RF201 main.tf:173:12']);
+    expect(r.findings[0]!.message).toContain('the key policy of aws_kms_key.cache neither grants the role nor lets IAM grant it');
+    expect(r.findings[0]!.fix).toContain('or allow the account (arn:aws:iam::111122223333:root)');
+    expect(r.proofs.find((p) => p.claim.startsWith('the manager reads and writes'))?.holds).toBe(false);
+  });
+
+  it('a key policy that grants the manager role itself, the role\'s policies granting no KMS action: every proof holds', () => {
+    const r = run('s3-cache-kms-key-policy-grants-role');
+    expect(r.findings).toEqual([]);
+    expect(r.proofs.every((p) => p.holds)).toBe(true);
+  });
+
+  it('a key policy for the account root (the default one): the role\'s own grant counts', () => {
+    const r = run('s3-cache-kms-key-policy-account');
+    expect(r.findings).toEqual([]);
+    expect(r.proofs.every((p) => p.holds)).toBe(true);
+  });
+
+  it('a key policy the files do not show (a variable without a default): RF903 at the key, not a guess either way', () => {
+    const files = corpusFiles(join(CORPUS, 's3-cache-kms-key-policy-admins-only')).map((f) => {
+      if (f.path !== 'main.tf') return f;
+      const text = f.bytes.toString();
+      const at = text.indexOf('  policy = jsonencode({\n    Version = "2012-10-17"\n    Statement = [{\n      Sid       = "KeyAdministrators"');
+      expect(at).toBeGreaterThan(0);
+      const end = text.indexOf('  })\n}', at) + '  })\n'.length;
+      return { ...f, bytes: Buffer.from(`variable "key_policy" {\n  type = string\n}\n${text.slice(0, at)}  policy = var.key_policy\n${text.slice(end)}`) };
+    });
+    const r = doctor(files);
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    const f = r.findings.find((x) => x.code === 'RF903');
+    expect(f?.message).toContain('whether role gitlab-runner-manager may use the KMS key that encrypts bucket example-runner-cache (aws_kms_key.cache) is not shown: its key policy is not');
+    expect(r.proofs.find((p) => p.claim.startsWith('the manager reads and writes'))?.holds).toBe(false);
+  });
+});

@@ -30,7 +30,7 @@ export interface KmsKey {
   policy?: KeyPolicy;
   /** Why the key policy is not shown (RF903); IAM grants are then evaluated as if it delegated. */
   policyUnknown?: string;
-  /** The resource whose policy is not shown (its key in the root: aws_kms_key.<k>, aws_kms_key_policy.<k>). */
+  /** The resource that holds the key policy, read or not (its key in the root: aws_kms_key.<k>, aws_kms_key_policy.<k>). */
   policyAddress?: string;
 }
 
@@ -125,7 +125,7 @@ export function resolveKmsKey(root: TerraformRoot, a: KmsAccount, roleArnOf: (ke
     const t = keyPolicyText(a, roleArnOf, policyValue);
     if (t.text === undefined) return { policyUnknown: `${where}: ${t.why!}`, policyAddress };
     const p = keyPolicy(t.text);
-    return p.policy ? { policy: p.policy } : { policyUnknown: `${where}: ${p.why!}`, policyAddress };
+    return p.policy ? { policy: p.policy, policyAddress } : { policyUnknown: `${where}: ${p.why!}`, policyAddress };
   };
   /** aws_kms_key_policy resources, which replace the key's own policy attribute. */
   const attachedPolicy = (matches: (keyId: unknown) => boolean): Pick<KmsKey, 'policy' | 'policyUnknown' | 'policyAddress'> | undefined => {

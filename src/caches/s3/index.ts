@@ -9,8 +9,9 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
 import { compilePolicy, decisionOverTags, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, KMS_KEY_STAND_IN, kmsKeyStandIn, parseRef, PER_POD_SESSION_TAGS, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
+import { awsFacts, PER_POD_SESSION_TAGS, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
+import { mayUseKey, resolveKmsKey, type KmsAccount, type KmsKey } from '../../verify/kms.js';
 import { s3DoctorReader } from './doctor.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
 
@@ -316,25 +317,33 @@ function bucketEntries(root: TerraformRoot, bucket: string, type: string): [stri
 }
 
 /**
- * The customer-managed KMS key S3 encrypts new objects of the bucket with (SSE-KMS by default), as
- * the requests name it: the spec's kmsKeyArn, else the key of the bucket's
- * aws_s3_bucket_server_side_encryption_configuration (a key of the root at its stand-in ARN, the
- * same text its policies' references become). `unknown`: a key the documents do not resolve (an
- * alias, an expression). Undefined with SSE-S3, or SSE-KMS with the AWS managed key aws/s3.
+ * The customer-managed KMS key that encrypts new objects of the cache bucket (SSE-KMS), with its key
+ * policy where the documents hold it: the spec's key (plan: a key made elsewhere, whose policy is
+ * not ours to read), else the bucket's encryption configuration, followed to the key (resolveKmsKey:
+ * an ARN or key id, `aws_kms_key` and `aws_kms_alias` references, alias names). Undefined for
+ * SSE-S3 and the AWS managed key aws/s3 (IAM alone decides); `unknown` where the documents do not
+ * show which key.
  */
-function cacheKeyOf(root: TerraformRoot, spec: S3CacheSpec, aws: { partition: string; region: string; accountId: string }): { arn: string } | { unknown: string; address: string } | undefined {
-  if (spec.encryption.type === 'kms' && spec.encryption.kmsKeyArn !== undefined) return { arn: spec.encryption.kmsKeyArn };
+function cacheKeyOf(facts: { root: TerraformRoot; roles: ReadonlyMap<string, RoleFacts>; roleKeys: ReadonlyMap<string, string> }, spec: S3CacheSpec, aws: KmsAccount): { key: KmsKey } | { unknown: string; address: string } | undefined {
+  if (spec.encryption.type === 'kms' && spec.encryption.kmsKeyArn !== undefined) return { key: { arn: spec.encryption.kmsKeyArn, label: spec.encryption.kmsKeyArn } };
   if (!spec.create) return undefined;
+  const root = facts.root;
+  const roleArnOf = (key: string) => {
+    const name = facts.roleKeys.get(key);
+    const role = name !== undefined ? facts.roles.get(name) : undefined;
+    return role ? roleArn(aws.partition, aws.accountId, role.path, role.name) : undefined;
+  };
   for (const [name, b] of bucketEntries(root, spec.bucket, 'aws_s3_bucket_server_side_encryption_configuration')) {
     for (const rule of asList(b.rule)) {
       const byDefault = asList(rule.apply_server_side_encryption_by_default)[0];
       if (byDefault?.sse_algorithm !== 'aws:kms' && byDefault?.sse_algorithm !== 'aws:kms:dsse') continue;
-      const key = byDefault.kms_master_key_id;
-      if (key === undefined || key === null || key === '') return undefined; // aws/s3: IAM alone decides
-      const ref = parseRef(key);
-      if (ref?.type === 'aws_kms_key' && ref.attr === 'arn' && root.resource.aws_kms_key?.[ref.name] !== undefined) return { arn: kmsKeyStandIn(aws, ref.name).arn };
-      if (typeof key === 'string' && /^arn:[^:]+:kms:[^:]+:\d{12}:key\/[A-Za-z0-9-]+$/.test(key)) return { arn: key };
-      return { unknown: `aws_s3_bucket_server_side_encryption_configuration.${name} names ${JSON.stringify(key).slice(0, 120)}`, address: `aws_s3_bucket_server_side_encryption_configuration.${name}` };
+      const raw = byDefault.kms_master_key_id;
+      if (raw === undefined || raw === null || raw === '') return undefined; // aws/s3: IAM alone decides
+      const address = `aws_s3_bucket_server_side_encryption_configuration.${name}`;
+      const k = resolveKmsKey(root, aws, roleArnOf, `${address}.kms_master_key_id`, raw, new Map(), 'alias/aws/s3');
+      if (k.key) return { key: k.key };
+      if (k.unknown) return { unknown: `${address} names ${k.unknown.value} (${k.unknown.why})`, address };
+      return undefined;
     }
   }
   return undefined;
@@ -582,18 +591,29 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     const kmsAsked: [string, string, Record<string, string>][] = [];
     const kmsAllowed: boolean[] = [];
     let kmsShown = (arn: string) => arn;
+    // Where the key policy neither lets IAM decide nor grants the role: what to change is the key policy.
+    let keyPolicyRefuses: string | undefined;
     // SSE-KMS with a customer-managed key: S3 asks KMS for a data key on every upload and to
-    // decrypt on every download, with the caller's permissions (through S3: kms:ViaService).
-    const key = fleet.aws ? cacheKeyOf(facts.root, spec, { partition, region: spec.region ?? fleet.aws.region, accountId: fleet.aws.accountId }) : undefined;
-    if (key !== undefined && 'arn' in key) {
-      const via = { 'kms:ViaService': `s3.${spec.region ?? fleet.aws!.region}.amazonaws.com` };
-      kmsShown = (k) => `the key that encrypts the bucket (${k.includes(KMS_KEY_STAND_IN) ? `aws_kms_key.${k.slice(k.indexOf(KMS_KEY_STAND_IN) + 1)}` : k})`;
-      for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
-        kmsAsked.push([action, key.arn, via]);
-        kmsAllowed.push(evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(action, key.arn, via)) === 'allow');
+    // decrypt on every download, with the caller's permissions (through S3: kms:ViaService), which
+    // the key policy must let IAM grant, or grant itself (mayUseKey).
+    const account: KmsAccount | undefined = fleet.aws ? { partition, region: spec.region ?? fleet.aws.region, accountId: fleet.aws.accountId } : undefined;
+    const key = account ? cacheKeyOf(facts, spec, account) : undefined;
+    if (key !== undefined && 'key' in key) {
+      const k = key.key;
+      const via = { 'kms:ViaService': `s3.${account!.region}.amazonaws.com` };
+      kmsShown = () => `the key that encrypts the bucket (${k.label})`;
+      if (k.policyUnknown !== undefined) {
+        out.push(finding('RF903', cachePath, `whether role ${manager.name} may use the KMS key that encrypts bucket ${spec.bucket} (${k.label}) is not shown: its key policy is not (${k.policyUnknown}), and KMS counts IAM grants only where the key policy lets it`, { fix: 'give the key policy as a literal JSON document (aws_kms_key.policy or aws_kms_key_policy), or `terraform show -json` of a plan', ...(k.policyAddress !== undefined ? { subject: { kind: 'resource' as const, address: k.policyAddress } } : {}) }));
+      } else {
+        for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
+          kmsAsked.push([action, k.arn, via]);
+          const by = mayUseKey(account!, callers.get(manager)!.caller, { identity: manager.policiesCompiled }, k, action, via);
+          kmsAllowed.push(by !== undefined);
+          if (by === undefined && k.policy !== undefined && evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(action, k.arn, via)) === 'allow') keyPolicyRefuses = k.policyAddress ?? k.label;
+        }
       }
     } else if (key !== undefined) {
-      out.push(finding('RF903', cachePath, `whether role ${manager.name} may use the KMS key that encrypts bucket ${spec.bucket} is not shown: ${key.unknown}, which the documents do not resolve to a key`, { fix: 'name the key by its ARN or as aws_kms_key.<name>.arn of the files given', subject: { kind: 'resource', address: key.address } }));
+      out.push(finding('RF903', cachePath, `whether role ${manager.name} may use the KMS key that encrypts bucket ${spec.bucket} is not shown: ${key.unknown}`, { fix: 'name the key by its ARN or as aws_kms_key.<name>.arn of the files given', subject: { kind: 'resource', address: key.address } }));
     }
     // Tags of the role the policies test (aws:PrincipalTag/<key>) whose value is not shown: the requests were asked
     // without them. Each request's answer over every value of those tags (decisionOverTags): one that
@@ -621,7 +641,9 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
         out.push(
           deniedBy !== undefined
             ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (${denyTagAdvice(manager, [...new Set(s3Refused.flatMap(([a, r, c]) => [...(policy?.refusingPrincipalTagKeys(callers.get(manager)!.caller.derive(a, r, c)) ?? [])]))].sort())}); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'resource', address: `${deniedBy}.policy` } })
-            : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}${kmsMissing.length > 0 ? ': the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download' : ''}`, { fix: `the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix${kmsMissing.length > 0 ? ', and kms:GenerateDataKey and kms:Decrypt on the key that encrypts the bucket' : ''}` }),
+            : keyPolicyRefuses !== undefined && s3Missing.length === 0
+              ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, but the key policy of ${keyPolicyRefuses} neither grants the role nor lets IAM grant it (no statement allows the account), and the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download`, { fix: `let the key policy of ${keyPolicyRefuses} allow the manager role ${manager.name} kms:GenerateDataKey and kms:Decrypt, or allow the account (arn:${partition}:iam::${fleet.aws?.accountId ?? '<account>'}:root) so the role's own grant counts`, ...(keyPolicyRefuses.startsWith('aws_kms_key') ? { subject: { kind: 'resource' as const, address: `${keyPolicyRefuses}.policy` } } : {}) })
+              : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}${kmsMissing.length > 0 ? ': the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download' : ''}`, { fix: `the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix${kmsMissing.length > 0 ? `, and kms:GenerateDataKey and kms:Decrypt on the key that encrypts the bucket${keyPolicyRefuses !== undefined ? ` (whose key policy, ${keyPolicyRefuses}, must also grant the role or allow the account)` : ''}` : ''}` }),
         );
       }
     }

@@ -11,7 +11,7 @@ import type { FleetIntent } from '../../verify/intent.js';
 import type { PolicyDocument, Request } from '../../verify/iam/types.js';
 import { evaluatePolicies, prepareRequest, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { RequestIndex } from '../../verify/iam/candidates.js';
-import { awsFacts, podIdentityAssociations, roleArn, type AwsFacts, type PodIdentityAssociation, type PodIdentitySessionTags } from '../../verify/aws-docs.js';
+import { associationRole, awsFacts, podIdentityAssociations, roleArn, type PodIdentitySessionTags } from '../../verify/aws-docs.js';
 import { runnerObjects, commonLabels, ownsNamespace } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
@@ -126,11 +126,6 @@ interface SubjectListIndex {
 
 const indexes = new WeakMap<FleetDocuments, EksIndex>();
 
-/** The role name a Pod Identity association binds (a role of the root by reference, or the name a written ARN ends in). */
-export function associationRole(facts: AwsFacts, a: PodIdentityAssociation): string | undefined {
-  return a.roleKey !== undefined ? facts.roleKeys.get(a.roleKey) : a.roleArnName;
-}
-
 const POD_IDENTITY_SERVICE = { type: 'Service' as const, id: POD_IDENTITY_PRINCIPAL };
 
 /**
@@ -164,7 +159,7 @@ export function eksWhoCanAssumeBruteForce(docs: FleetDocuments, fleet: FleetInte
     const c = fleet.clusters.find((x) => x.name === s.cluster);
     if (!c || c.type !== 'eks') return false;
     if (eksSpec(cluster).identity === 'pod-identity') {
-      const bound = associations.filter((a) => associationRole(facts, a) === roleName && a.cluster === eksClusterName(c) && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
+      const bound = associations.filter((a) => associationRole(facts.root, a) === roleName && a.cluster === eksClusterName(c) && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
       return bound.some((a) => podIdentityAdmits((r) => evaluatePolicies(trust, r) === 'allow', fleet, c, s, a.sessionTags));
     }
     const sa = fleet.runners.flatMap((r) => (r.cluster === s.cluster ? (docs.runners.get(r.name)?.manifests ?? []) : [])).find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === s.namespace && o.metadata.name === s.serviceAccount);
@@ -209,7 +204,7 @@ function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
   const associations = new Map<string, string[]>();
   const associatedTo = new Map<string, { eksCluster: string; namespace: string; serviceAccount: string; sessionTags: PodIdentitySessionTags }[]>();
   for (const a of facts ? podIdentityAssociations(facts.root) : []) {
-    const roleName = associationRole(facts!, a);
+    const roleName = associationRole(facts!.root, a);
     if (roleName === undefined) continue;
     const subject = { eksCluster: a.cluster, namespace: a.namespace, serviceAccount: a.serviceAccount, sessionTags: a.sessionTags };
     const k = subjectKey(subject.eksCluster, subject.namespace, subject.serviceAccount);

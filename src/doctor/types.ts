@@ -37,6 +37,8 @@ export interface DoctorBinding {
   origin?: Origin;
   /** Platform settings the binding implies (EKS cluster name of a Pod Identity association). */
   clusterName?: string;
+  /** The Terraform resource that writes the binding (a Pod Identity association), by address. */
+  address?: string;
   /** Whether the identity's own documents are in the evidence. Default: an IAM role of that name is. */
   inEvidence?: boolean;
   /** What the identity is called in messages. Default `role`. */

@@ -4,8 +4,8 @@ import type { PolicyDocument } from '../../verify/iam/types.js';
 import { compilePolicy, evaluatePolicies, PolicyGrammarError } from '../../verify/iam/evaluator.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import { associationRole, awsFacts, podIdentityAssociations } from '../../verify/aws-docs.js';
-import { POD_IDENTITY_PRINCIPAL, eksClusterName } from './names.js';
-import { podIdentityAdmits, podIdentityContext } from './index.js';
+import { POD_IDENTITY_PRINCIPAL } from './names.js';
+import { associationOn, podIdentityAdmits, podIdentityContext } from './index.js';
 
 const PER_POD = /^aws:RequestTag\/kubernetes-pod-(name|uid)$/i;
 
@@ -75,7 +75,7 @@ export function podIdentitySessionTagsNotShown(docs: FleetDocuments, intent: Fle
   const facts = awsFacts(docs);
   const role = facts?.roles.get(id.roleName);
   if (!cluster || !facts || !role) return undefined;
-  const bound = podIdentityAssociations(facts.root).filter((a) => associationRole(facts.root, a) === id.roleName && a.cluster === eksClusterName(cluster) && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
+  const bound = podIdentityAssociations(facts.root).filter((a) => associationRole(facts.root, a) === id.roleName && associationOn(docs, a, cluster) && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
   const unknown = bound.find((a) => a.sessionTags === 'unknown');
   if (!unknown || bound.some((a) => a.sessionTags !== 'unknown')) return undefined;
   const allows = (r: Parameters<typeof evaluatePolicies>[1]) => evaluatePolicies({ resource: [role.trustCompiled] }, r) === 'allow';

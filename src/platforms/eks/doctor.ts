@@ -107,7 +107,7 @@ export const eksDoctor: DoctorReader = {
       const roleName = roleBody ? String(roleBody.name) : literal?.[4];
       if (roleName === undefined) continue;
       // A cluster created in the same root is named by reference (aws_eks_cluster.<x>.name): its written name is the name.
-      const out: DoctorBinding = { platform: 'eks', mechanism: 'pod-identity', roleName, rolePath: literal?.[3] ?? (typeof roleBody?.path === 'string' ? roleBody.path : '/'), ref: String(b.role_arn), clusterName: a.cluster };
+      const out: DoctorBinding = { platform: 'eks', mechanism: 'pod-identity', roleName, rolePath: literal?.[3] ?? (typeof roleBody?.path === 'string' ? roleBody.path : '/'), ref: String(b.role_arn), clusterName: a.cluster, address: a.address };
       if (literal) {
         out.partition = literal[1]!;
         out.account = literal[2]!;

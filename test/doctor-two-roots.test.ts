@@ -210,6 +210,29 @@ describe('doctor: Pod Identity associations of two deployments given together', 
     expect(mine[0]!.message).not.toContain('gitlab-runner-manager-staging');
     expect(r.findings.filter((f) => f.path.startsWith('prod/') && f.severity === 'error')).toEqual([]);
   });
+
+  // staging/ as a copy for a cluster also called ci (its own account or region): each folder binds gitlab-runner/gitlab-runner once.
+  const sameName = (t: string) => t.replace(/acme-ci-runner-cache|gitlab-runner-manager/g, (m) => `${m}-staging`);
+
+  it('two deployments whose clusters are both called ci, each binding gitlab-runner/gitlab-runner once: no RF106 (before: "2 pod identity associations bind … which one its pods get is not shown")', () => {
+    const alone = run([['prod/main.tf', main]]);
+    const r = run([['prod/main.tf', main], ['staging/main.tf', sameName(main)]]);
+    expect(r.findings.filter((f) => f.code === 'RF106')).toEqual([]);
+    expect(seen(r, 'prod')).toEqual(seen(alone, 'prod'));
+    expect(seen(r, 'staging')).toEqual(seen(alone, 'prod').map((x) => x.replace('prod/', 'staging/')));
+    expect(r.proofs.filter((p) => p.holds).length).toBe(2 * alone.proofs.filter((p) => p.holds).length);
+    expect(r.proofs.filter((p) => !p.holds).length).toBe(2 * alone.proofs.filter((p) => !p.holds).length);
+  });
+
+  it('two associations for gitlab-runner/gitlab-runner in one of them: the true RF106 in that folder only', () => {
+    const twice = main.replace(/(resource "aws_eks_pod_identity_association" )"manager"( \{[^}]*\}\n)/, (m, head: string, body: string) => `${m}\n${head}"manager_again"${body.replace('aws_iam_role.runner_manager.arn', '"arn:aws:iam::111122223333:role/gitlab-runner-other"')}`);
+    expect(twice).not.toBe(main);
+    const r = run([['prod/main.tf', twice], ['staging/main.tf', sameName(main)]]);
+    const rf106 = r.findings.filter((f) => f.code === 'RF106');
+    expect(rf106.map((f) => f.path.split('/')[0])).toEqual(['prod']);
+    expect(rf106[0]!.message).toContain('2 pod identity associations bind gitlab-runner/gitlab-runner on EKS cluster ci (roles gitlab-runner-manager, gitlab-runner-other)');
+    expect(rf106[0]!.message).not.toContain('staging');
+  });
 });
 
 describe("doctor: each Terraform root's own aws provider blocks", () => {

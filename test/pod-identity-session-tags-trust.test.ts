@@ -32,6 +32,26 @@ describe('EKS Pod Identity trust proof and disable_session_tags', () => {
     expect(unshown[0]!.fix).toContain('set disable_session_tags = true in aws_eks_pod_identity_association.manager');
     expect(assumeProof(r)?.holds).toBe(false);
   });
+
+  it('tags disabled, the trust conditions on a session tag: RF104 says the association disables session tags, where, and both fixes', () => {
+    const r = run('eks-pod-identity-session-tags-disabled-tag-condition');
+    const rf104 = r.findings.filter((f) => f.code === 'RF104');
+    expect(rf104.map((f) => f.path)).toEqual([expect.stringMatching(/main\.tf:135:22$/)]);
+    expect(rf104[0]!.message).toContain('its condition StringEquals aws:RequestTag/kubernetes-service-account = gitlab-runner refuses it: the association disables session tags (aws_eks_pod_identity_association.manager (main.tf:97:26) sets disable_session_tags = true)');
+    expect(rf104[0]!.message).not.toMatch(/carries aws:RequestTag/);
+    expect(rf104[0]!.fix).toContain('remove the aws:RequestTag/kubernetes-service-account condition, or enable session tags: remove disable_session_tags = true from aws_eks_pod_identity_association.manager (main.tf:97:26)');
+    expect(assumeProof(r)?.holds).toBe(false);
+  });
+
+  it('tags added, no sts:TagSession in the trust: RF104 names the missing action, not "admits no service account"', () => {
+    const r = run('eks-pod-identity-session-tags-enabled-assume-only');
+    const rf104 = r.findings.filter((f) => f.code === 'RF104');
+    expect(rf104[0]!.message).not.toContain('admits no service account');
+    expect(rf104[0]!.message).toContain('EKS Pod Identity calls sts:AssumeRole and sts:TagSession (to add its session tags) unless the association disables session tags');
+    expect(rf104[0]!.message).toContain('the trust allows pods.eks.amazonaws.com sts:AssumeRole but not sts:TagSession');
+    expect(rf104[0]!.fix).toContain('add sts:TagSession to the actions of the statement for pods.eks.amazonaws.com in the trust policy of gitlab-runner-manager (main.tf:40:1)');
+    expect(rf104[0]!.fix).toContain('set disable_session_tags = true in aws_eks_pod_identity_association.manager');
+  });
 });
 
 describe('podIdentityAssociations: the one reader of aws_eks_pod_identity_association', () => {

@@ -352,14 +352,24 @@ function bothEnds(f: Finding, ev: Evidence, inferred: Inferred): Finding {
     // Not JSON: the trust is reported as it is.
   }
   const s = id.binding.subject;
+  // Why the trust refuses, where its platform can say (a condition, an action it leaves out).
+  const writtenAt = (address: string, attribute?: string): string | undefined => {
+    const exact = attribute !== undefined ? ev.terraform.origins.get(`${address}.${attribute}`) : undefined;
+    const o = exact ?? ev.terraform.origins.get(address);
+    return o ? formatPosition(exact || attribute === undefined ? originAt(o) : originAt(o, attribute)) : undefined;
+  };
+  const clusterType = inferred.intent.clusters.find((c) => c.name === s.cluster)?.type;
+  const refusal = () => (clusterType !== undefined ? platformFor(clusterType).doctor?.trustRefusal?.(trustDocument, inferred.docs, inferred.intent, id, writtenAt) : undefined);
   // The trust names this very service account: what refuses it is elsewhere (its token's audience,
   // a missing association), said by its own finding; the trust is not to be renamed.
   if (admits.some((a) => a === `system:serviceaccount:${s.namespace}:${s.serviceAccount}` || (id.binding.mechanism === 'pod-identity' && a === s.serviceAccount))) {
     // A condition of the trust that refuses (the platform says which): no other finding says it.
-    const clusterType = inferred.intent.clusters.find((c) => c.name === s.cluster)?.type;
-    const guard = clusterType !== undefined ? platformFor(clusterType).doctor?.trustRefusal?.(trustDocument, inferred.intent, id) : undefined;
+    const guard = refusal();
     return { ...f, ...(saAt ? { path: formatPosition(originAt(saAt)) } : {}), message: `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} cannot assume ${id.purpose} role ${id.roleName}, although its trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin, ...subPath))})` : ''} names it${guard?.text ?? ''}`, fix: guard?.fix ?? 'see the other findings about this service account and role' };
   }
+  // A trust that names no service account may refuse for a reason of its platform's (EKS Pod Identity: no sts:TagSession).
+  const guard = admits.length === 0 ? refusal() : undefined;
+  if (guard) return { ...f, ...(saAt ? { path: formatPosition(originAt(saAt)) } : {}), message: `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} cannot assume ${id.purpose} role ${id.roleName}, whose trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin))})` : ''} refuses it${guard.text}`, fix: guard.fix };
   const via = roleKey !== undefined ? moduleArguments(ev, `aws_iam_role.${roleKey}`, admits, s) : undefined;
   const message = `ServiceAccount ${s.namespace}/${s.serviceAccount}${saAt ? ` (${formatPosition(originAt(saAt))})` : ''} → ${id.purpose} role ${id.roleName}, whose trust${trustOrigin ? ` (${formatPosition(originAt(trustOrigin, ...subPath))})` : ''} ${admits.length > 0 ? `admits only ${admits.join(', ')}` : 'admits no service account of this cluster'}${via?.text ?? ''}`;
   // A registry module's trust has no line of its own: the finding points at the call's argument that writes the subject.

@@ -560,13 +560,21 @@ export function inferDeployment(ev: Evidence): Inferred {
     }
     return { sa };
   };
+  // A binding written in Terraform (by address) of deployments given together is its folder's: two
+  // folders that each bind the service account on a cluster of one name (prod/ and staging/, both
+  // `ci`) are two clusters, whatever their names.
+  const clusterKeyOf = (reader: DoctorReader, b: DoctorBinding): string => {
+    const at = chains.length > 1 && b.address !== undefined ? ev.terraform.origins.get(b.address)?.source.path : undefined;
+    const key = reader.clusterKey(b, trustOf);
+    return at === undefined ? key : `${key}|${at.split(/[\\/]/).slice(0, -1).join('/')}`;
+  };
   // The cluster a chain's manager role names (its platform's cluster key), asked only of chains of
   // two deployments given together, before or after their turn.
   const managerKeys = new Map<Chain, string | undefined>();
   const managerKeyOf = (c: Chain): string | undefined => {
     if (!managerKeys.has(c)) {
       const p = bind(saEvidence(c, c.managerSa, c.chartCreatesSa));
-      managerKeys.set(c, p.binding && p.reader && known(p.binding) ? p.reader.doctor.clusterKey(p.binding, trustOf) : undefined);
+      managerKeys.set(c, p.binding && p.reader && known(p.binding) ? clusterKeyOf(p.reader.doctor, p.binding) : undefined);
     }
     return managerKeys.get(c);
   };
@@ -753,12 +761,12 @@ export function inferDeployment(ev: Evidence): Inferred {
       continue;
     }
     const reader = manager.reader!;
-    const key = reader.doctor.clusterKey(manager.binding, trustOf);
+    const key = clusterKeyOf(reader.doctor, manager.binding);
     let cluster = clusterKeys.get(key);
     // Another deployment's chain (each has its own copy of an object both name alike) whose manager's
     // role names the same cluster, while this chain's jobs' role names another: this manager is bound
     // to the other deployment's role (a copied annotation). RF104 at its binding; no proofs.
-    const jobsKey = jobs.binding && jobs.reader && known(jobs.binding) ? jobs.reader.doctor.clusterKey(jobs.binding, trustOf) : undefined;
+    const jobsKey = jobs.binding && jobs.reader && known(jobs.binding) ? clusterKeyOf(jobs.reader.doctor, jobs.binding) : undefined;
     const rival = jobsKey !== undefined && jobsKey !== key ? chains.find((other) => other !== chain && ownCopy(chain, other) !== undefined && managerKeyOf(other) === key) : undefined;
     if (rival) {
       const copy = ownCopy(chain, rival)!;
@@ -954,6 +962,18 @@ export function inferDeployment(ev: Evidence): Inferred {
   // Policies naming a KMS key of the files: the key's stand-in ARN in this account (the same the token key proofs use).
   resolveKmsKeyReferences(root, intent.aws ?? { accountId: '000000000000', region: 'us-east-1', partition: 'aws' });
   const docs: FleetDocuments = { artifacts: docsArtifacts, runners: docsRunners, terraformAws: root };
+  // Deployments given together: a binding written in Terraform belongs to the cluster of the runners
+  // of its namespace that own it (nearest to its file), where they are of one cluster.
+  if (chains.length > 1) {
+    const owners = new Map<string, Set<string>>();
+    for (const [chain, cluster] of chainClusters) {
+      for (const r of readers) {
+        for (const x of r.doctor.bindingsIn?.(chain.namespace, ctx) ?? []) if (owns(chain)(x.address)) owners.set(x.address, (owners.get(x.address) ?? new Set()).add(cluster.name));
+      }
+    }
+    const bindingClusters = new Map([...owners].filter(([, c]) => c.size === 1).map(([address, c]) => [address, [...c][0]!]));
+    if (bindingClusters.size > 0) docs.bindingClusters = bindingClusters;
+  }
   // Platforms that build further documents from the evidence (AKS: the Azure root and the cluster's Kubernetes root).
   const platformArtifacts: FleetDocuments['artifacts'] = [];
   for (const reader of readers) {

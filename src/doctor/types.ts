@@ -37,6 +37,8 @@ export interface DoctorBinding {
   origin?: Origin;
   /** Platform settings the binding implies (EKS cluster name of a Pod Identity association). */
   clusterName?: string;
+  /** The Terraform resource that writes the binding (a Pod Identity association), by address. */
+  address?: string;
   /** Whether the identity's own documents are in the evidence. Default: an IAM role of that name is. */
   inEvidence?: boolean;
   /** What the identity is called in messages. Default `role`. */
@@ -100,11 +102,13 @@ export interface DoctorReader {
    */
   unboundIdentity?(sa: { namespace: string; name: string; /** The service account itself is in the evidence (a manifest, or the chart creates it from the values given). */ given?: boolean; /** How near a Terraform resource (by address) is to the runner's own deployment: the folders its file shares with the runner's; undefined where not known. Several deployments given together may each have a role meant for a service account of one name. */ near?: (address: string) => number | undefined; /** As ServiceAccountEvidence.owns. */ owns?: (address: string) => boolean }, ctx: DoctorContext, trustOf: (roleName: string) => unknown): { roleName: string; address: string; shown: boolean; identity: string; missing: string; without: string; fix: string } | undefined;
   /**
-   * Why the trust of `identity` refuses its service account although it names it (EKS: a Pod
-   * Identity condition on the account, cluster or pod that the request does not match), with the
-   * fix; undefined where no condition of the trust is the cause. Optional.
+   * Why the trust of `identity` refuses its service account (EKS: a Pod Identity condition on the
+   * account, cluster, pod or a session tag the association disables that the request does not
+   * match; sts:TagSession missing where the association adds session tags), with the fix; `at`
+   * says where a resource or its attribute is written. Undefined where the trust's wording is not
+   * the cause. Optional.
    */
-  trustRefusal?(trust: unknown, intent: FleetIntent, identity: CloudIdentity): { text: string; fix: string } | undefined;
+  trustRefusal?(trust: unknown, docs: FleetDocuments, intent: FleetIntent, identity: CloudIdentity, at: (address: string, attribute?: string) => string | undefined): { text: string; fix: string } | undefined;
   /**
    * Where whether the identity's subject can assume its role rests on a value the files do not show
    * (EKS: an association's disable_session_tags): the resource that holds it (its address), the

@@ -17,6 +17,13 @@ export interface FleetDocuments {
   terraformAwsAccounts?: Map<string, TerraformRoot>;
   /** Per runner chain: its Kubernetes objects, Helm values and `config.toml`. */
   runners: Map<string, EmittedRunner>;
+  /**
+   * The doctor's, where deployments given together each have a cluster of one name (prod/ and
+   * staging/, both `ci`): the fleet cluster that a binding written in Terraform (by address, e.g. an
+   * aws_eks_pod_identity_association) belongs to. A binding not in it belongs to every cluster of
+   * the name it names. Absent: bindings are matched by the cluster name they name alone.
+   */
+  bindingClusters?: ReadonlyMap<string, string>;
 }
 
 /** Everything `emit` produced, kept as data so verification can read it before anything is written. */

@@ -343,6 +343,13 @@ export function podIdentityAssociations(root: TerraformRoot): readonly PodIdenti
   return list;
 }
 
+/** The role name a Pod Identity association binds: a role of the root by reference (its written name), or the name a written ARN ends in. */
+export function associationRole(root: TerraformRoot, a: PodIdentityAssociation): string | undefined {
+  if (a.roleKey === undefined) return a.roleArnName;
+  const body = root.resource.aws_iam_role?.[a.roleKey];
+  return body ? String(body.name) : undefined;
+}
+
 /** One association's sessions: the values of its session tags (undefined: not shown), `disabled`, or `unknown` (whether it adds them is not shown). */
 type Session = { via: string; tags: Readonly<Record<string, string | undefined>> } | { via: string; tags: 'disabled' | 'unknown' };
 

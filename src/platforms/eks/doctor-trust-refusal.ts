@@ -3,26 +3,57 @@ import type { FleetIntent } from '../../verify/intent.js';
 import type { PolicyDocument } from '../../verify/iam/types.js';
 import { compilePolicy, evaluatePolicies, PolicyGrammarError } from '../../verify/iam/evaluator.js';
 import type { FleetDocuments } from '../../emit/types.js';
-import { awsFacts, podIdentityAssociations } from '../../verify/aws-docs.js';
-import { POD_IDENTITY_PRINCIPAL, eksClusterName } from './names.js';
-import { associationRole, podIdentityAdmits, podIdentityContext } from './index.js';
+import { associationRole, awsFacts, podIdentityAssociations } from '../../verify/aws-docs.js';
+import { POD_IDENTITY_PRINCIPAL } from './names.js';
+import { associationOn, podIdentityAdmits, podIdentityContext } from './index.js';
 
 const PER_POD = /^aws:RequestTag\/kubernetes-pod-(name|uid)$/i;
+/** A condition key whose value comes from the session tags EKS Pod Identity adds (none where an association disables them). */
+const SESSION_TAG = /^aws:(RequestTag|PrincipalTag)\/(eks-cluster-arn|eks-cluster-name|kubernetes-namespace|kubernetes-service-account|kubernetes-pod-name|kubernetes-pod-uid)$/i;
+
+/** Where a resource (by address), or one of its attributes, is written in the files given: `file:line:column`. */
+export type WrittenAt = (address: string, attribute?: string) => string | undefined;
 
 /**
- * Why a Pod Identity trust that names a service account still refuses its pods: each condition of
- * an Allow statement is evaluated alone, by the IAM evaluator, against what EKS Pod Identity's
- * request for that pod carries (podIdentityContext); those that refuse are said with the value the
- * request has. A condition on the pod's name or uid (session tags that change with every pod) is
- * said as not shown to hold. Undefined when no condition refuses (the refusal has another cause,
- * said by its own finding).
+ * Why a Pod Identity trust refuses its service account's pods. Where the associations that bind
+ * them add session tags and the trust lets pods.eks.amazonaws.com call sts:AssumeRole but not
+ * sts:TagSession: the missing TagSession (EKS Pod Identity calls both unless the association
+ * disables session tags). Else each condition of an Allow statement is evaluated alone, by the IAM
+ * evaluator, against what EKS Pod Identity's request for that pod carries (podIdentityContext, with
+ * no session tags where every association binding them disables them); those that refuse are said
+ * with the value the request has, or, for a session tag the association disables, with the
+ * association's disable_session_tags. A condition on the pod's name or uid (session tags that
+ * change with every pod) is said as not shown to hold. Undefined when neither is the cause (the
+ * refusal has another cause, said by its own finding).
  */
-export function podIdentityTrustRefusal(trust: unknown, intent: FleetIntent, id: CloudIdentity): { text: string; fix: string } | undefined {
+export function podIdentityTrustRefusal(trust: unknown, docs: FleetDocuments, intent: FleetIntent, id: CloudIdentity, at: WrittenAt): { text: string; fix: string } | undefined {
   const s = id.binding.subject;
   if (id.binding.mechanism !== 'pod-identity' || s.kind !== 'kubernetes') return undefined;
   const cluster = intent.clusters.find((c) => c.name === s.cluster);
   if (!cluster) return undefined;
-  const context = podIdentityContext(intent, cluster, s);
+  const facts = awsFacts(docs);
+  const bound = facts ? podIdentityAssociations(facts.root).filter((a) => associationRole(facts.root, a) === id.roleName && associationOn(docs, a, cluster) && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount) : [];
+  const named = (address: string, attribute?: string) => {
+    const where = at(address, attribute);
+    return where ? `${address} (${where})` : address;
+  };
+  const trustAt = facts?.roles.get(id.roleName) ? at(`aws_iam_role.${facts.roles.get(id.roleName)!.key}`, 'assume_role_policy') : undefined;
+  const ofTrust = `the trust policy of ${id.roleName}${trustAt ? ` (${trustAt})` : ''}`;
+  // Session tags added: AssumeRole and TagSession; a trust that allows only the first refuses.
+  if (bound.length > 0 && bound.every((a) => a.sessionTags === 'added')) {
+    const context = podIdentityContext(intent, cluster, s);
+    const compiled = facts?.roles.get(id.roleName)?.trustCompiled;
+    const allows = (action: string) => compiled !== undefined && evaluatePolicies({ resource: [compiled] }, { principal: { type: 'Service', id: POD_IDENTITY_PRINCIPAL }, action, resource: '*', context }) === 'allow';
+    if (allows('sts:AssumeRole') && !allows('sts:TagSession')) {
+      const where = bound.map((a) => named(a.address)).join(', ');
+      return {
+        text: `: EKS Pod Identity calls sts:AssumeRole and sts:TagSession (to add its session tags) unless the association disables session tags, and ${where} does not (it sets no disable_session_tags = true), while the trust allows ${POD_IDENTITY_PRINCIPAL} sts:AssumeRole but not sts:TagSession`,
+        fix: `add sts:TagSession to the actions of the statement for ${POD_IDENTITY_PRINCIPAL} in ${ofTrust}${bound.length === 1 ? `, or set disable_session_tags = true in ${bound[0]!.address} if nothing conditions on the session tags` : ''}`,
+      };
+    }
+  }
+  const disabled = bound.length > 0 && bound.every((a) => a.sessionTags === 'disabled') ? bound : undefined;
+  const context = podIdentityContext(intent, cluster, s, disabled ? 'disabled' : 'added');
   const refusing: string[] = [];
   const fixes: string[] = [];
   for (const st of list((trust as { Statement?: unknown } | null)?.Statement)) {
@@ -32,6 +63,12 @@ export function podIdentityTrustRefusal(trust: unknown, intent: FleetIntent, id:
       if (block === null || typeof block !== 'object') continue;
       for (const [key, written] of Object.entries(block as Record<string, unknown>)) {
         const values = list(written).map(String).join(', ');
+        if (disabled && SESSION_TAG.test(key) && !admits(op, key, written, context)) {
+          const off = disabled.map((a) => named(a.address, 'disable_session_tags')).join(', ');
+          refusing.push(`its condition ${op} ${key} = ${values} refuses it: the association disables session tags (${off} sets disable_session_tags = true), so EKS Pod Identity's request carries no ${key}`);
+          fixes.push(`remove the ${key} condition, or enable session tags: remove disable_session_tags = true from ${off} (the trust must then allow sts:TagSession too)`);
+          continue;
+        }
         if (PER_POD.test(key)) {
           refusing.push(`its condition ${op} ${key} = ${values} is not shown to admit it (the pod's ${/uid$/i.test(key) ? 'uid' : 'name'} changes with every pod)`);
           fixes.push(`remove the ${key} condition`);
@@ -75,7 +112,7 @@ export function podIdentitySessionTagsNotShown(docs: FleetDocuments, intent: Fle
   const facts = awsFacts(docs);
   const role = facts?.roles.get(id.roleName);
   if (!cluster || !facts || !role) return undefined;
-  const bound = podIdentityAssociations(facts.root).filter((a) => associationRole(facts, a) === id.roleName && a.cluster === eksClusterName(cluster) && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
+  const bound = podIdentityAssociations(facts.root).filter((a) => associationRole(facts.root, a) === id.roleName && associationOn(docs, a, cluster) && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
   const unknown = bound.find((a) => a.sessionTags === 'unknown');
   if (!unknown || bound.some((a) => a.sessionTags !== 'unknown')) return undefined;
   const allows = (r: Parameters<typeof evaluatePolicies>[1]) => evaluatePolicies({ resource: [role.trustCompiled] }, r) === 'allow';

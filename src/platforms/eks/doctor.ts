@@ -1,5 +1,5 @@
 import type { DoctorReader, DoctorBinding, DoctorContext } from '../../doctor/types.js';
-import { parseRef, podIdentityAssociations, type PodIdentityAssociation } from '../../verify/aws-docs.js';
+import { associationRole, parseRef, podIdentityAssociations, type PodIdentityAssociation } from '../../verify/aws-docs.js';
 import { POD_IDENTITY_PRINCIPAL, ROLE_ARN_ANNOTATION } from './names.js';
 import { eksClusterNames, eksRotatorKubernetes } from './doctor-cluster.js';
 import { podIdentitySessionTagsNotShown, podIdentityTrustRefusal } from './doctor-trust-refusal.js';
@@ -45,14 +45,6 @@ function associationsOf(ctx: DoctorContext, namespace: string, serviceAccount: s
 /** Whether a trust policy lets EKS Pod Identity (the service principal) assume the role. */
 function trustsPodIdentity(trust: unknown): boolean {
   return statements(trust).some((st) => st.Effect === 'Allow' && [(st.Principal as { Service?: unknown } | undefined)?.Service].flat().includes(POD_IDENTITY_PRINCIPAL));
-}
-
-/** The role name an association's role_arn names (a reference to a role of the root, or a literal ARN). */
-function associatedRoleName(ctx: DoctorContext, b: Record<string, unknown>): string | undefined {
-  const ref = parseRef(b.role_arn);
-  const body = ref?.type === 'aws_iam_role' ? ctx.root.resource.aws_iam_role?.[ref.name] : undefined;
-  if (body) return String(body.name);
-  return typeof b.role_arn === 'string' ? ROLE_ARN.exec(b.role_arn)?.[4] : undefined;
 }
 
 /** Whether a trust admits web-identity tokens of exactly `subject` (StringEquals on an OIDC provider's `:sub`). */
@@ -115,7 +107,7 @@ export const eksDoctor: DoctorReader = {
       const roleName = roleBody ? String(roleBody.name) : literal?.[4];
       if (roleName === undefined) continue;
       // A cluster created in the same root is named by reference (aws_eks_cluster.<x>.name): its written name is the name.
-      const out: DoctorBinding = { platform: 'eks', mechanism: 'pod-identity', roleName, rolePath: literal?.[3] ?? (typeof roleBody?.path === 'string' ? roleBody.path : '/'), ref: String(b.role_arn), clusterName: a.cluster };
+      const out: DoctorBinding = { platform: 'eks', mechanism: 'pod-identity', roleName, rolePath: literal?.[3] ?? (typeof roleBody?.path === 'string' ? roleBody.path : '/'), ref: String(b.role_arn), clusterName: a.cluster, address: a.address };
       if (literal) {
         out.partition = literal[1]!;
         out.account = literal[2]!;
@@ -159,9 +151,9 @@ export const eksDoctor: DoctorReader = {
     if (sa.name === 'default') return undefined;
     // Of several deployments given together, what this runner's own deployment writes.
     const mine = (address: string) => sa.owns?.(address) ?? true;
-    const everyAssociation = Object.entries(ctx.root.resource.aws_eks_pod_identity_association ?? {});
-    const bound = new Set(everyAssociation.map(([, b]) => associatedRoleName(ctx, b)));
-    const associations = everyAssociation.filter(([k]) => mine(`aws_eks_pod_identity_association.${k}`));
+    const everyAssociation = podIdentityAssociations(ctx.root);
+    const bound = new Set(everyAssociation.map((a) => associationRole(ctx.root, a)));
+    const associations = everyAssociation.filter((a) => mine(a.address));
     // Roles Pod Identity may assume that no association uses, named for this service account.
     const meant = nearest(Object.entries(ctx.root.resource.aws_iam_role ?? {}).filter(([, b]) => typeof b.name === 'string' && !b.name.includes('${') && !bound.has(b.name) && b.name.includes(sa.name) && trustsPodIdentity(trustOf(b.name))), sa.near);
     if (meant.length !== 1) return meantForIrsa(sa, ctx, trustOf);
@@ -173,7 +165,7 @@ export const eksDoctor: DoctorReader = {
     // The files hold this cluster's bindings where they hold any association, the cluster itself, or its Pod Identity add-on.
     const created = Object.keys(ctx.root.resource.aws_eks_cluster ?? {}).map((k) => `aws_eks_cluster.${k}`).filter(mine);
     const agent = Object.entries(ctx.root.resource.aws_eks_addon ?? {}).filter(([, b]) => b.addon_name === 'eks-pod-identity-agent').map(([k]) => `aws_eks_addon.${k}`).filter(mine);
-    const others = associations.map(([k, b]) => `aws_eks_pod_identity_association.${k} (${String(b.namespace)}/${String(b.service_account)})`);
+    const others = associations.map((a) => `${a.address} (${a.namespace}/${a.serviceAccount})`);
     const evidence = others.length > 0 ? `the files bind ${others.slice(0, 3).join(', ')}${others.length > 3 ? ` and ${others.length - 3} more` : ''}` : [...created, ...agent].length > 0 ? `the files create ${[...created, ...agent].join(', ')}` : undefined;
     const missing = evidence !== undefined
       ? `no aws_eks_pod_identity_association binds ${sa.namespace}/${sa.name} to it (${evidence})`
@@ -191,10 +183,10 @@ export const eksDoctor: DoctorReader = {
 
   bindingsIn(namespace, ctx) {
     const out: { serviceAccount: string; address: string; binding: DoctorBinding }[] = [];
-    for (const [key, b] of Object.entries(ctx.root.resource.aws_eks_pod_identity_association ?? {})) {
-      if (b.namespace !== namespace || typeof b.service_account !== 'string') continue;
-      const binding = this.bindingOf({ namespace, name: b.service_account }, ctx);
-      if (binding) out.push({ serviceAccount: b.service_account, address: `aws_eks_pod_identity_association.${key}`, binding });
+    for (const a of podIdentityAssociations(ctx.root)) {
+      if (a.body.namespace !== namespace || typeof a.body.service_account !== 'string') continue;
+      const binding = this.bindingOf({ namespace, name: a.serviceAccount }, ctx);
+      if (binding) out.push({ serviceAccount: a.serviceAccount, address: a.address, binding });
     }
     return out;
   },

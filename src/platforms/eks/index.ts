@@ -11,7 +11,7 @@ import type { FleetIntent } from '../../verify/intent.js';
 import type { PolicyDocument, Request } from '../../verify/iam/types.js';
 import { evaluatePolicies, prepareRequest, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { RequestIndex } from '../../verify/iam/candidates.js';
-import { awsFacts, podIdentityAssociations, roleArn, type AwsFacts, type PodIdentityAssociation, type PodIdentitySessionTags } from '../../verify/aws-docs.js';
+import { associationRole, awsFacts, podIdentityAssociations, roleArn, type PodIdentityAssociation, type PodIdentitySessionTags } from '../../verify/aws-docs.js';
 import { runnerObjects, commonLabels, ownsNamespace } from '../../emit/kubernetes/objects.js';
 import { kubernetesExecutor } from '../../emit/toml/kubernetes-executor.js';
 import { chartRunnerToml, helmValues } from '../../emit/helm/values.js';
@@ -93,8 +93,10 @@ const subjectKey = (cluster: string, namespace: string, serviceAccount: string) 
  */
 interface EksIndex {
   clusters: Map<string, ResolvedCluster>;
-  /** `eksClusterName|namespace|serviceAccount` → role names bound by a Pod Identity association. */
+  /** `eksClusterName|namespace|serviceAccount` → role names bound by a Pod Identity association (eksClusterName: as `associationName` says). */
   associations: Map<string, string[]>;
+  /** Fleet clusters that the doctor's `bindingClusters` names: their associations are those it gives them. */
+  scoped: Set<string>;
   /** role name → subjects (by EKS cluster name) associated with it, and whether the association adds session tags. */
   associatedTo: Map<string, { eksCluster: string; namespace: string; serviceAccount: string; sessionTags: PodIdentitySessionTags }[]>;
   /** `cluster|namespace|name` → the role-arn annotation of that service account (undefined: none). */
@@ -125,11 +127,6 @@ interface SubjectListIndex {
 }
 
 const indexes = new WeakMap<FleetDocuments, EksIndex>();
-
-/** The role name a Pod Identity association binds (a role of the root by reference, or the name a written ARN ends in). */
-export function associationRole(facts: AwsFacts, a: PodIdentityAssociation): string | undefined {
-  return a.roleKey !== undefined ? facts.roleKeys.get(a.roleKey) : a.roleArnName;
-}
 
 const POD_IDENTITY_SERVICE = { type: 'Service' as const, id: POD_IDENTITY_PRINCIPAL };
 
@@ -164,7 +161,7 @@ export function eksWhoCanAssumeBruteForce(docs: FleetDocuments, fleet: FleetInte
     const c = fleet.clusters.find((x) => x.name === s.cluster);
     if (!c || c.type !== 'eks') return false;
     if (eksSpec(cluster).identity === 'pod-identity') {
-      const bound = associations.filter((a) => associationRole(facts, a) === roleName && a.cluster === eksClusterName(c) && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
+      const bound = associations.filter((a) => associationRole(facts.root, a) === roleName && associationOn(docs, a, c) && a.namespace === s.namespace && a.serviceAccount === s.serviceAccount);
       return bound.some((a) => podIdentityAdmits((r) => evaluatePolicies(trust, r) === 'allow', fleet, c, s, a.sessionTags));
     }
     const sa = fleet.runners.flatMap((r) => (r.cluster === s.cluster ? (docs.runners.get(r.name)?.manifests ?? []) : [])).find((o) => o.kind === 'ServiceAccount' && o.metadata.namespace === s.namespace && o.metadata.name === s.serviceAccount);
@@ -208,13 +205,19 @@ function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
   const facts = awsFacts(docs);
   const associations = new Map<string, string[]>();
   const associatedTo = new Map<string, { eksCluster: string; namespace: string; serviceAccount: string; sessionTags: PodIdentitySessionTags }[]>();
+  const scoped = new Set(docs.bindingClusters?.values() ?? []);
   for (const a of facts ? podIdentityAssociations(facts.root) : []) {
-    const roleName = associationRole(facts!, a);
+    const roleName = associationRole(facts!.root, a);
     if (roleName === undefined) continue;
-    const subject = { eksCluster: a.cluster, namespace: a.namespace, serviceAccount: a.serviceAccount, sessionTags: a.sessionTags };
-    const k = subjectKey(subject.eksCluster, subject.namespace, subject.serviceAccount);
-    associations.set(k, [...(associations.get(k) ?? []), roleName]);
-    associatedTo.set(roleName, [...(associatedTo.get(roleName) ?? []), subject]);
+    // Its own deployment's cluster where the doctor says which; else every cluster of the name it names.
+    const scope = docs.bindingClusters?.get(a.address);
+    const names = scope !== undefined ? [scopedName(a.cluster, scope)] : [a.cluster, ...fleet.clusters.filter((c) => scoped.has(c.name) && c.type === 'eks' && eksClusterName(c) === a.cluster).map((c) => scopedName(a.cluster, c.name))];
+    for (const eksCluster of names) {
+      const subject = { eksCluster, namespace: a.namespace, serviceAccount: a.serviceAccount, sessionTags: a.sessionTags };
+      const k = subjectKey(subject.eksCluster, subject.namespace, subject.serviceAccount);
+      associations.set(k, [...(associations.get(k) ?? []), roleName]);
+      associatedTo.set(roleName, [...(associatedTo.get(roleName) ?? []), subject]);
+    }
   }
   const annotations = new Map<string, string | undefined>();
   const audiences = new Map<string, string>();
@@ -235,16 +238,30 @@ function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
     if (typeof body.name !== 'string' || body.name.includes('${')) continue;
     roleByArn.set(key.startsWith('module.') ? `\${${key.replace(/\.([^.]+)$/, '.aws_iam_role.$1')}.arn}` : `\${aws_iam_role.${key}.arn}`, body.name);
   }
-  const index: EksIndex = { clusters: new Map(fleet.clusters.map((c) => [c.name, c])), associations, associatedTo, annotations, audiences, roleByArn, irsa: new WeakMap(), keys: new WeakMap(), lists: new WeakMap() };
+  const index: EksIndex = { clusters: new Map(fleet.clusters.map((c) => [c.name, c])), associations, scoped, associatedTo, annotations, audiences, roleByArn, irsa: new WeakMap(), keys: new WeakMap(), lists: new WeakMap() };
   indexes.set(docs, index);
   return index;
+}
+
+/** The cluster part of association keys for an association of a fleet cluster the doctor names (deployments given together). */
+const scopedName = (eksCluster: string, fleetCluster: string) => `${eksCluster}\u0000${fleetCluster}`;
+
+/** The cluster part of the association keys of fleet cluster `c`: its EKS name, and its fleet name where the doctor gives it associations of its own. */
+function associationName(index: EksIndex, c: ResolvedCluster): string {
+  return index.scoped.has(c.name) ? scopedName(eksClusterName(c), c.name) : eksClusterName(c);
+}
+
+/** Whether association `a` binds on fleet cluster `c` (see FleetDocuments.bindingClusters). */
+export function associationOn(docs: FleetDocuments, a: PodIdentityAssociation, c: ResolvedCluster): boolean {
+  const scope = docs.bindingClusters?.get(a.address);
+  return a.cluster === eksClusterName(c) && (scope === undefined || scope === c.name);
 }
 
 /** The association key of a subject (EKS cluster name, namespace, service account), cached per subject. */
 function eksSubjectKey(index: EksIndex, cluster: ResolvedCluster, s: KubernetesSubject): string {
   let k = index.keys.get(s);
   if (k === undefined) {
-    k = subjectKey(eksClusterName(cluster), s.namespace, s.serviceAccount);
+    k = subjectKey(associationName(index, cluster), s.namespace, s.serviceAccount);
     index.keys.set(s, k);
   }
   return k;
@@ -548,7 +565,7 @@ export const eksPlatform: PlatformPlugin = {
         if (s.kind !== 'kubernetes') continue;
         const c = index.clusters.get(s.cluster);
         if (!c || c.type !== 'eks') continue;
-        const states = bound?.get(subjectKey(eksClusterName(c), s.namespace, s.serviceAccount));
+        const states = bound?.get(subjectKey(associationName(index, c), s.namespace, s.serviceAccount));
         if (bound ? states !== undefined && podIdentityAllows(s, c, states) : evaluatePolicies(trust, prepareRequest(irsaRequest(intent, c, s, index.audiences.get(subjectKey(s.cluster, s.namespace, s.serviceAccount))))) === 'allow') out.push(s);
       }
       return out;
@@ -606,7 +623,8 @@ export const eksPlatform: PlatformPlugin = {
         } else {
           // What the documents bind the service account to instead: nothing, another role, or several.
           const eks = eksClusterName(cluster);
-          const bound = indexOf(docs, fleet).associations.get(subjectKey(eks, names.namespace, sa)) ?? [];
+          const index = indexOf(docs, fleet);
+          const bound = index.associations.get(subjectKey(associationName(index, cluster), names.namespace, sa)) ?? [];
           const message =
             bound.length === 0
               ? `no pod identity association binds ${names.namespace}/${sa} on EKS cluster ${eks} to ${arn}`
@@ -699,7 +717,7 @@ export const eksPlatform: PlatformPlugin = {
     if (subject.kind !== 'kubernetes') return undefined;
     const index = indexOf(docs, intent);
     if (eksSpec(cluster).identity === 'pod-identity') {
-      const hits = index.associations.get(subjectKey(eksClusterName(cluster), subject.namespace, subject.serviceAccount)) ?? [];
+      const hits = index.associations.get(subjectKey(associationName(index, cluster), subject.namespace, subject.serviceAccount)) ?? [];
       return hits.length === 1 ? hits[0] : undefined;
     }
     const arn = index.annotations.get(subjectKey(subject.cluster, subject.namespace, subject.serviceAccount));

@@ -266,6 +266,16 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
     const r = doctor(files);
     expect(r.findings.some((x) => x.code === 'RF903' && x.message.includes('namespace is known only after apply'))).toBe(true);
     expect([...r.chains.values()].flat().some((l) => l.startsWith('manager default/'))).toBe(false);
+    // With a values item only apply knows too: one finding at the release says both.
+    const both = doctor(
+      editRelease((v, c) => {
+        delete v.namespace;
+        v.values = [null];
+        c.after_unknown = { namespace: true, values: [true] };
+      }),
+    );
+    expect(both.findings.filter((x) => x.code === 'RF903' && x.message.startsWith('helm_release.gitlab_runner:')).map((x) => x.message.split(': ')[1]!.split(',')[0])).toEqual(['values[0]']);
+    expect(both.findings.some((x) => x.message.includes('values[0], namespace are known only after apply'))).toBe(true);
   });
 
   it('a set_sensitive runner token is never shown, nor said to be written in a file; another sensitive key stands as not shown', () => {

@@ -418,7 +418,9 @@ export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown
   const at = (...rest: Path): Position => origin.source.locate(origin.doc, [...origin.path, ...rest]);
   const resourceAt = (): Position => origin.source.locate(origin.doc, origin.path.slice(0, -1));
   const say: Say = (code, where, message, fix, received) => findings.push({ code, severity: CODES[code].severity, path: formatPosition(where), message: `${key}: ${message}`, fix, ...(received !== undefined ? { received: received.slice(0, 120) } : {}) });
-  const notShown = (what: string): void => say('RF903', resourceAt(), `${what} is known only after apply, so the plan does not show it and the chart values it sets are not read`, 'give `terraform show -json` of the state after apply, or the Helm values as a file');
+  // What only apply knows, said once at the release (one finding per place).
+  const later: string[] = [];
+  const notShown = (what: string): void => void later.push(what);
   const merged = new MergedValues();
 
   // 1. values: YAML documents in order.
@@ -482,6 +484,11 @@ export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown
   const ns = values.namespace;
   const known = typeof ns === 'string' && ns !== '' ? ns : ns === undefined || ns === null ? (unknownAt(afterUnknown, 'namespace') ? undefined : 'default') : undefined;
   if (known === undefined) notShown('namespace');
+  if (later.length > 0) {
+    const values = later.filter((w) => w !== 'namespace');
+    const so = [...(values.length > 0 ? ['the chart values set there are not read'] : []), ...(known === undefined ? ['the namespace the manager runs in is not known, so its identity chain is not proven'] : [])];
+    say('RF903', resourceAt(), `${later.join(', ')} ${later.length > 1 ? 'are' : 'is'} known only after apply, so the plan does not show ${later.length > 1 ? 'them' : 'it'}: ${so.join('; ')}`, 'give `terraform show -json` of the state after apply, or the Helm values as a file');
+  }
   const release = typeof values.name === 'string' && values.name !== '' ? values.name : undefined;
   const source = new ReleaseSource(origin.source, merged, () => resourceAt());
   ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, address: key, ...(known !== undefined ? { namespace: known } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}) });

@@ -199,3 +199,105 @@ describe('helm_release of the gitlab-runner chart', () => {
     expect(isRunnerChart('gitlab-runner-operator', undefined)).toBe(false);
   });
 });
+
+describe('helm_release of the gitlab-runner chart in `terraform show -json`', () => {
+  const corpus = (name: string) => corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', name));
+  const plan = () => corpus('show-json-helm-release-sound');
+  /** The plan with its helm_release's planned values and change edited. */
+  const editRelease = (edit: (values: Record<string, unknown>, change: Record<string, unknown>) => void): InputFile[] =>
+    plan().map((f) => {
+      if (f.path !== 'plan.json') return f;
+      const doc = JSON.parse(text(f)) as { planned_values: { root_module: { resources: { type: string; values: Record<string, unknown> }[] } }; resource_changes: { type: string; change: Record<string, unknown> }[] };
+      edit(doc.planned_values.root_module.resources.find((r) => r.type === 'helm_release')!.values, doc.resource_changes.find((c) => c.type === 'helm_release')!.change);
+      return file('plan.json', JSON.stringify(doc, null, 2));
+    });
+  const releaseLine = (files: InputFile[]) => text(files.find((f) => f.path === 'plan.json')!).split('\n').findIndex((l) => l.includes('"address": "helm_release.gitlab_runner"')) + 1;
+
+  it('the plan of helm-release-irsa-sound proves what its HCL proves: the values are read as chart values', () => {
+    const r = doctor(plan());
+    const hcl = doctor(corpus('helm-release-irsa-sound'));
+    expect(r.findings.map((f) => f.code)).not.toContain('RF910');
+    expect(r.proofs.map((p) => `${p.claim} ${String(p.holds)}`)).toEqual(hcl.proofs.map((p) => `${p.claim} ${String(p.holds)}`));
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    // The jobs' service account is a key of runners.config, inside the JSON string: its line and column there.
+    expect(r.chains.get('gitlab-runner')?.[1]).toBe('jobs gitlab/gitlab-runner-jobs (plan.json:220:450) → role gitlab-runner-jobs');
+  });
+
+  it('set items are read as the HCL set blocks are (a literal name and value)', () => {
+    const files = editRelease((v) => {
+      v.values = [(v.values as string[])[0]!.replace('"name": "gitlab-runner"', '"name": "other"')];
+      v.set = [{ name: 'serviceAccount.name', type: '', value: 'gitlab-runner' }];
+    });
+    const r = doctor(files);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(r.chains.get('gitlab-runner')?.[0]).toMatch(/^manager gitlab\/gitlab-runner \(plan\.json:\d+:\d+\) → role gitlab-runner-manager$/);
+  });
+
+  it('values only apply knows (after_unknown) are RF903 at the release, never guessed', () => {
+    const files = editRelease((v, c) => {
+      v.values = [null];
+      c.after_unknown = { values: [true], metadata: true };
+    });
+    const r = doctor(files);
+    const f = r.findings.filter((x) => x.code === 'RF903' && x.message.startsWith('helm_release.gitlab_runner:'));
+    expect(f.map((x) => x.path)).toEqual([`plan.json:${releaseLine(files) - 1}:9`]);
+    expect(f[0]!.message).toContain('values[0] is known only after apply');
+    // No service account name is guessed: the chart's values hold none.
+    expect(r.proofs.filter((p) => p.holds && /can assume the manager role/.test(p.claim))).toEqual([]);
+  });
+
+  it('a set item whose value only apply knows is RF903 at the release and sets nothing', () => {
+    const files = editRelease((v, c) => {
+      v.set = [{ name: 'serviceAccount.name', type: '' }];
+      c.after_unknown = { set: [{ value: true }] };
+    });
+    const r = doctor(files);
+    expect(r.findings.filter((x) => x.code === 'RF903' && x.message.includes('set[0] is known only after apply')).map((x) => x.path)).toEqual([`plan.json:${releaseLine(files) - 1}:9`]);
+    // The values' own serviceAccount.name stands: nothing replaced it.
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(r.proofs.length).toBeGreaterThanOrEqual(8);
+  });
+
+  it('a namespace only apply knows is RF903, never "default"', () => {
+    const files = editRelease((v, c) => {
+      delete v.namespace;
+      c.after_unknown = { namespace: true };
+    });
+    const r = doctor(files);
+    expect(r.findings.some((x) => x.code === 'RF903' && x.message.includes('namespace is known only after apply'))).toBe(true);
+    expect([...r.chains.values()].flat().some((l) => l.startsWith('manager default/'))).toBe(false);
+    // With a values item only apply knows too: one finding at the release says both.
+    const both = doctor(
+      editRelease((v, c) => {
+        delete v.namespace;
+        v.values = [null];
+        c.after_unknown = { namespace: true, values: [true] };
+      }),
+    );
+    expect(both.findings.filter((x) => x.code === 'RF903' && x.message.startsWith('helm_release.gitlab_runner:')).map((x) => x.message.split(': ')[1]!.split(',')[0])).toEqual(['values[0]']);
+    expect(both.findings.some((x) => x.message.includes('values[0], namespace are known only after apply'))).toBe(true);
+  });
+
+  it('a set_sensitive runner token is never shown, nor said to be written in a file; another sensitive key stands as not shown', () => {
+    const files = editRelease((v) => {
+      v.set_sensitive = [
+        { name: 'runnerToken', type: '', value: 'glrt-SECRETSECRETSECRET1234' },
+        { name: 'gitlabUrl', type: '', value: 'https://gitlab.internal.example/' },
+      ];
+    });
+    const r = doctor(files);
+    expect(r.findings.filter((x) => x.code === 'RF304' && x.message.includes('runnerToken is written in the values file'))).toEqual([]);
+    const shown = JSON.stringify({ findings: r.findings, proofs: r.proofs, chains: [...r.chains] });
+    expect(shown).not.toContain('SECRETSECRET');
+    expect(shown).not.toContain('gitlab.internal.example');
+    expect(r.proofs.length).toBeGreaterThanOrEqual(8);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  it('the plan given with the HCL it was made from: one runner, read from the configuration', () => {
+    const files = [...corpus('helm-release-irsa-sound'), ...plan().filter((f) => f.path === 'plan.json')];
+    const r = doctor(files);
+    expect([...r.chains.keys()]).toEqual(['gitlab-runner']);
+    expect(r.chains.get('gitlab-runner')?.[1]).toBe('jobs gitlab/gitlab-runner-jobs (main.tf:101:13) → role gitlab-runner-jobs');
+  });
+});

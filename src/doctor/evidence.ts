@@ -58,9 +58,10 @@ export interface TerraformEvidence {
   shownAs?: Map<string, string>;
   /**
    * `terraform show -json` documents (plan or state) as read: their root modules, added to
-   * `resource`/`data` by `evaluateConfigs`, each with its deployment's mark where two share addresses.
+   * `resource`/`data` by `evaluateConfigs`, each with its deployment's mark where two share addresses;
+   * a plan's `resource_changes` too (what only apply knows).
    */
-  shows?: { module: unknown; origin: Origin }[];
+  shows?: { module: unknown; origin: Origin; changes?: unknown }[];
   /** Set when several Terraform roots were given: their `var.*` / `local.*` symbols carry each root's scope (hcl/eval.ts ModuleScope.rootScope). */
   rootsScoped?: boolean;
   /** Marks of roots given together that declare the same addresses (hcl/eval.ts ModuleScope.rootMark) → the root's folder. */
@@ -80,7 +81,7 @@ export interface Evidence {
   /** Kubernetes objects; one a kubernetes provider resource creates carries its address (`kubernetes_deployment_v1.manager`). */
   kubernetes: (Located<K8sObject> & { address?: string })[];
   /** Values of the gitlab-runner chart; from a `helm_release`, also its release name and namespace. */
-  helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string; /** A helm_release whose namespace is not statically known (said as RF906): its manager's namespace is not known. */ namespaceUnknown?: true })[];
+  helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string; /** A helm_release read from `terraform show -json`: its address, so the configuration's own reading of it replaces it. */ address?: string; /** A helm_release whose namespace is not statically known (said as RF906): its manager's namespace is not known. */ namespaceUnknown?: true })[];
   configTomls: Located<Record<string, unknown>>[];
   roles: Map<string, RoleEvidence>;
   terraform: TerraformEvidence;

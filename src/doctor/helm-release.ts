@@ -5,7 +5,7 @@ import { setOwn } from '../emit/artifacts.js';
 import type { Expr } from './hcl/ast.js';
 import type { ConfigBlock } from './hcl/config.js';
 import { Unknown, firstUnknown, normalPath, toModel, type Env, type Instance, type ModuleEvaluator, type Value } from './hcl/eval.js';
-import { SourceFile, formatPosition, type Position } from './source.js';
+import { SourceFile, formatPosition, type Origin, type Position } from './source.js';
 import { tomlPlace } from './toml-locate.js';
 import { templatePositions } from './template-map.js';
 import type { Evidence } from './evidence.js';
@@ -183,6 +183,33 @@ export function evidenceFile(ev: Evidence, path: string): string | undefined {
 const TOKEN_KEYS = ['runnerToken', 'runnerRegistrationToken'];
 const WHOLE_REFERENCE = /^\$\{[^{}]*\}$/;
 
+const SET_KINDS = ['set', 'set_list', 'set_sensitive'] as const;
+type SetKind = (typeof SET_KINDS)[number];
+const SENSITIVE = '(sensitive, not shown)';
+type Say = (code: 'RF901' | 'RF903' | 'RF906', where: Position, message: string, fix: string, received?: string) => void;
+
+/** One `set`, `set_list` or `set_sensitive` item (`{ name, value, type }`) over the merged values; `sensitive` is what a set_sensitive stands for. */
+function applySet(merged: MergedValues, kind: SetKind, m: Record<string, unknown>, n: number, at: (...rest: Path) => Position, say: Say, sensitive?: unknown): void {
+  const name = m.name;
+  if (typeof name !== 'string' || name.includes('${')) {
+    say('RF906', at(kind, n, 'name'), `a ${kind} name is not statically known, so the value it sets is not read`, 'write the name literally');
+    return;
+  }
+  const path = helmSetPath(name);
+  if (!path) {
+    say('RF901', at(kind, n, 'name'), `${kind} name ${JSON.stringify(name.slice(0, 80))} is not a Helm value path`, 'write keys separated by dots, `\\.` for a dot inside a key, [n] for a list index');
+    return;
+  }
+  let value: unknown;
+  if (kind === 'set_list') value = Array.isArray(m.value) ? m.value.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : [];
+  else if (kind === 'set_sensitive') value = sensitive;
+  else {
+    const s = m.value === null || m.value === undefined ? '' : typeof m.value === 'string' ? m.value : JSON.stringify(m.value);
+    value = m.type === 'string' || s.includes('${') ? s : autoTyped(s);
+  }
+  merged.set(path, value, () => at(kind, n, 'value'));
+}
+
 /**
  * Reads one `helm_release` instance of the gitlab-runner chart into `ev.helmValues`. Problems are
  * findings at their place; values only apply knows are left out with RF906, never guessed.
@@ -195,7 +222,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
   const hcl = origin.source.syntax === 'hcl';
   const base: Env = { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
   const merged = new MergedValues();
-  const say = (code: 'RF901' | 'RF906', where: Position, message: string, fix: string, received?: string) => findings.push({ code, severity: CODES[code].severity, path: formatPosition(where), message: `${key}: ${message}`, fix, ...(received !== undefined ? { received: received.slice(0, 120) } : {}) });
+  const say: Say = (code, where, message, fix, received) => findings.push({ code, severity: CODES[code].severity, path: formatPosition(where), message: `${key}: ${message}`, fix, ...(received !== undefined ? { received: received.slice(0, 120) } : {}) });
 
   // 1. values: YAML documents in order.
   const valuesAttr = block.body.attrs.find((a) => a.name === 'values');
@@ -273,34 +300,19 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
   }
 
   // 2. set, set_list, set_sensitive: v2 nested blocks or v3 attributes (lists of objects), in that order.
-  for (const kind of ['set', 'set_list', 'set_sensitive'] as const) {
+  for (const kind of SET_KINDS) {
     const raw = body[kind];
     const list = Array.isArray(raw) ? raw : isObject(raw) ? [raw] : [];
     list.forEach((item, n) => {
       const m = toModel(item);
       if (!isObject(m)) return;
-      const where = (): Position => at(kind, n, 'value');
-      const name = m.name;
-      if (typeof name !== 'string' || name.includes('${')) {
-        say('RF906', at(kind, n, 'name'), `a ${kind} name is not statically known, so the value it sets is not read`, 'write the name literally');
-        return;
-      }
-      const path = helmSetPath(name);
-      if (!path) {
-        say('RF901', at(kind, n, 'name'), `${kind} name ${JSON.stringify(name.slice(0, 80))} is not a Helm value path`, 'write keys separated by dots, `\\.` for a dot inside a key, [n] for a list index');
-        return;
-      }
       let value: unknown;
-      if (kind === 'set_list') value = Array.isArray(m.value) ? m.value.map((x) => (typeof x === 'string' ? x : JSON.stringify(x))) : [];
-      else if (kind === 'set_sensitive') {
+      if (kind === 'set_sensitive') {
         // Never kept: a token given when Terraform runs is not written in a file; one written here is (RF304, value not shown).
         if (typeof m.value !== 'string' || WHOLE_REFERENCE.test(m.value) || m.value === '') return;
-        value = '(sensitive, not shown)';
-      } else {
-        const s = m.value === null || m.value === undefined ? '' : typeof m.value === 'string' ? m.value : JSON.stringify(m.value);
-        value = m.type === 'string' || s.includes('${') ? s : autoTyped(s);
+        value = SENSITIVE;
       }
-      merged.set(path, value, () => where());
+      applySet(merged, kind, m, n, at, say, value);
     });
   }
 
@@ -317,6 +329,8 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
   }
   const release = typeof model.name === 'string' && model.name !== '' && !model.name.includes('${') ? model.name : undefined;
   const source = new ReleaseSource(origin.source, merged, () => at());
+  // The same release read from `terraform show -json` (added first): the configuration's reading stands.
+  for (let j = ev.helmValues.length - 1; j >= 0; j--) if (ev.helmValues[j]!.address === key) ev.helmValues.splice(j, 1);
   ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, ...(known !== undefined ? { namespace: known } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}) });
 }
 
@@ -340,4 +354,142 @@ function hclValueAt(source: SourceFile, at: (...rest: Path) => Position, prefix:
     return start;
   }
   return at(...prefix, ...path);
+}
+
+/**
+ * A YAML document written in a JSON string (a `values` item of `terraform show -json`): its places
+ * in the JSON file, on the string's line. Undefined when the string is not where `at` says.
+ */
+function yamlInJsonString(file: SourceFile, at: Position, yaml: string): Locate | undefined {
+  const raw = file.text;
+  let start = 0;
+  for (let line = 1; line < at.line; line++) {
+    start = raw.indexOf('\n', start) + 1;
+    if (start === 0) return undefined;
+  }
+  const open = start + at.column - 1;
+  if (raw[open] !== '"') return undefined;
+  // Offset in the decoded text → offset in the JSON text.
+  const rawAt: number[] = [];
+  let decoded = '';
+  const ESC: Record<string, string> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '"': '"', '\\': '\\', '/': '/' };
+  for (let i = open + 1; i < raw.length && raw[i] !== '"'; i++) {
+    rawAt.push(i);
+    if (raw[i] !== '\\') decoded += raw[i];
+    else if (raw[i + 1] === 'u') {
+      decoded += String.fromCharCode(parseInt(raw.slice(i + 2, i + 6), 16));
+      i += 5;
+    } else decoded += ESC[raw[++i]!] ?? '';
+  }
+  if (decoded !== yaml) return undefined;
+  const doc = new SourceFile(file.path, yaml, 'yaml');
+  const lineStarts = [0];
+  for (let i = 0; i < yaml.length; i++) if (yaml[i] === '\n') lineStarts.push(i + 1);
+  return (p) => {
+    const q = doc.locate(0, p);
+    const off = (lineStarts[q.line - 1] ?? 0) + q.column - 1;
+    return { file: file.path, line: at.line, column: at.column + ((rawAt[Math.min(off, rawAt.length - 1)] ?? open) - open) };
+  };
+}
+
+/** Whether `after_unknown` of a plan marks the value at `path` (or a value holding it) as known only after apply. */
+function unknownAt(afterUnknown: unknown, ...path: (string | number)[]): boolean {
+  let cur = afterUnknown;
+  for (const k of path) {
+    if (cur === true) return true;
+    if (Array.isArray(cur) && typeof k === 'number') cur = cur[k];
+    else if (isObject(cur) && typeof k === 'string' && Object.hasOwn(cur, k)) cur = cur[k];
+    else return false;
+  }
+  return cur === true;
+}
+
+/**
+ * One `helm_release` of the gitlab-runner chart in `terraform show -json` (plan or state): its
+ * values as `readHelmRelease` reads the configuration's, from what the document shows. `values`
+ * items are YAML Terraform already rendered, located in the JSON file; `set`/`set_list` items are
+ * literal. What only apply knows (`after_unknown` of the resource's change: planned values leave
+ * it out, or null in a list) is RF903 at the resource, never guessed. A `set_sensitive` value is
+ * never kept: the plan shows whatever it was given, so where a token came from is not shown (a
+ * runner token is dropped, any other key stands as a value that is not shown).
+ */
+export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown>, origin: Origin, key: string, afterUnknown: unknown, findings: Finding[]): void {
+  if (!isRunnerChart(values.chart, values.repository)) return;
+  const at = (...rest: Path): Position => origin.source.locate(origin.doc, [...origin.path, ...rest]);
+  const resourceAt = (): Position => origin.source.locate(origin.doc, origin.path.slice(0, -1));
+  const say: Say = (code, where, message, fix, received) => findings.push({ code, severity: CODES[code].severity, path: formatPosition(where), message: `${key}: ${message}`, fix, ...(received !== undefined ? { received: received.slice(0, 120) } : {}) });
+  // What only apply knows, said once at the release (one finding per place).
+  const later: string[] = [];
+  const notShown = (what: string): void => void later.push(what);
+  const merged = new MergedValues();
+
+  // 1. values: YAML documents in order.
+  const list = values.values;
+  if (list === undefined || list === null) {
+    if (unknownAt(afterUnknown, 'values')) notShown('values');
+  } else if (!Array.isArray(list)) say('RF901', at('values'), 'values is not a list of YAML documents', 'give the document as `terraform show -json` prints it');
+  else {
+    list.forEach((item, i) => {
+      if (item === null || item === undefined) {
+        if (unknownAt(afterUnknown, 'values', i)) notShown(`values[${i}]`);
+        return;
+      }
+      if (typeof item !== 'string') {
+        say('RF901', at('values', i), `values[${i}] is not a YAML document (a string); the helm provider refuses it too`, 'give the document as `terraform show -json` prints it');
+        return;
+      }
+      let doc: unknown;
+      try {
+        doc = yamlData(item, '1.2', 100);
+      } catch (err) {
+        say('RF901', at('values', i), `values[${i}] is not valid YAML: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]!}`, 'fix the YAML of the values');
+        return;
+      }
+      if (doc === null || doc === undefined) return;
+      if (!isObject(doc)) {
+        say('RF901', at('values', i), `values[${i}] is not a map of chart values`, 'write the chart values as a map (yamlencode({ … }))');
+        return;
+      }
+      // Located on demand only: finding the string's place parses the whole document again.
+      let locate: Locate | undefined;
+      merged.merge(doc, (p) => {
+        if (!locate) {
+          const itemAt = at('values', i);
+          locate = yamlInJsonString(origin.source, itemAt, item) ?? (() => itemAt);
+        }
+        return locate(p);
+      });
+    });
+  }
+
+  // 2. set, set_list, set_sensitive: lists of objects.
+  for (const kind of SET_KINDS) {
+    const raw = values[kind];
+    if ((raw === undefined || raw === null) && unknownAt(afterUnknown, kind)) notShown(kind);
+    if (!Array.isArray(raw)) continue;
+    raw.forEach((m, n) => {
+      if (!isObject(m)) return;
+      if (unknownAt(afterUnknown, kind, n, 'name') || unknownAt(afterUnknown, kind, n, 'value') || typeof m.name !== 'string') {
+        if (unknownAt(afterUnknown, kind, n) || unknownAt(afterUnknown, kind, n, 'name') || unknownAt(afterUnknown, kind, n, 'value')) notShown(`${kind}[${n}]`);
+        return;
+      }
+      if (kind === 'set_sensitive' && TOKEN_KEYS.includes(m.name)) return;
+      applySet(merged, kind, m, n, at, say, SENSITIVE);
+    });
+  }
+
+  // The plan shows a token whatever it was given from: never a token written in a file.
+  for (const k of TOKEN_KEYS) delete merged.value[k];
+  // The provider's default namespace ("default") is in the planned values; one only apply knows is not guessed.
+  const ns = values.namespace;
+  const known = typeof ns === 'string' && ns !== '' ? ns : ns === undefined || ns === null ? (unknownAt(afterUnknown, 'namespace') ? undefined : 'default') : undefined;
+  if (known === undefined) notShown('namespace');
+  if (later.length > 0) {
+    const values = later.filter((w) => w !== 'namespace');
+    const so = [...(values.length > 0 ? ['the chart values set there are not read'] : []), ...(known === undefined ? ['the namespace the manager runs in is not known, so its identity chain is not proven'] : [])];
+    say('RF903', resourceAt(), `${later.join(', ')} ${later.length > 1 ? 'are' : 'is'} known only after apply, so the plan does not show ${later.length > 1 ? 'them' : 'it'}: ${so.join('; ')}`, 'give `terraform show -json` of the state after apply, or the Helm values as a file');
+  }
+  const release = typeof values.name === 'string' && values.name !== '' ? values.name : undefined;
+  const source = new ReleaseSource(origin.source, merged, () => resourceAt());
+  ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, address: key, ...(known !== undefined ? { namespace: known } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}) });
 }

@@ -1,6 +1,8 @@
 import { ownChild, setOwn } from '../emit/artifacts.js';
 import { isObject } from '../model/is-object.js';
 import type { Evidence } from './evidence.js';
+import type { Finding } from '../spec/findings.js';
+import { readShowHelmRelease } from './helm-release.js';
 import type { Origin } from './source.js';
 
 /**
@@ -8,8 +10,10 @@ import type { Origin } from './source.js';
  * the evidence, keyed by their addresses. A document of a deployment given beside another that holds
  * the same addresses carries its mark (hcl/eval.ts ModuleScope.rootMark) on the names its root
  * module declares and on its module calls, as a Terraform root's are: each deployment keeps its own.
+ * A `helm_release` of the gitlab-runner chart is also read as chart values (helm-release.ts), with
+ * what a plan's `resource_changes` say only apply knows (`afterUnknown`, by resource address).
  */
-export function addShowModule(ev: Evidence, module: unknown, origin: Origin, mark = ''): void {
+export function addShowModule(ev: Evidence, module: unknown, origin: Origin, mark = '', findings: Finding[] = [], afterUnknown: ReadonlyMap<string, unknown> = new Map()): void {
   if (!isObject(module)) return;
   const resources = Array.isArray(module.resources) ? module.resources : [];
   const moduleAddress = typeof module.address === 'string' ? markedModule(module.address, mark) : undefined;
@@ -20,10 +24,12 @@ export function addShowModule(ev: Evidence, module: unknown, origin: Origin, mar
     const name = moduleAddress !== undefined ? `${moduleAddress}.${r.name}${suffix}` : `${r.name}${mark}${suffix}`;
     // Types and names are the state's: own properties, so a type `__proto__` is a type like any other.
     setOwn(ownChild(ev.terraform[block], r.type), name, r.values);
-    ev.terraform.origins.set(`${block === 'data' ? 'data.' : ''}${r.type}.${name}`, { ...origin, path: [...origin.path, 'resources', i, 'values'] });
+    const at = { ...origin, path: [...origin.path, 'resources', i, 'values'] };
+    ev.terraform.origins.set(`${block === 'data' ? 'data.' : ''}${r.type}.${name}`, at);
+    if (block === 'resource' && r.type === 'helm_release') readShowHelmRelease(ev, r.values, at, `${r.type}.${name}`, typeof r.address === 'string' ? afterUnknown.get(r.address) : undefined, findings);
   });
   const children = Array.isArray(module.child_modules) ? module.child_modules : [];
-  children.forEach((c, i) => addShowModule(ev, c, { ...origin, path: [...origin.path, 'child_modules', i] }, mark));
+  children.forEach((c, i) => addShowModule(ev, c, { ...origin, path: [...origin.path, 'child_modules', i] }, mark, findings, afterUnknown));
 }
 
 /** A module instance's address with the mark on its root's call: `module.irsa["a"].module.x` → `module.irsa<mark>["a"].module.x`. */
@@ -38,5 +44,12 @@ export function showAddresses(module: unknown): Set<string> {
     const call = isObject(c) && typeof c.address === 'string' ? /^module\.([A-Za-z_][A-Za-z0-9_-]*)/.exec(c.address)?.[1] : undefined;
     if (call !== undefined) out.add(`module.${call}`);
   }
+  return out;
+}
+
+/** A plan's `resource_changes`: each resource address → its change's `after_unknown` (what only apply knows). */
+export function afterUnknownOf(changes: unknown): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const c of Array.isArray(changes) ? changes : []) if (isObject(c) && typeof c.address === 'string' && isObject(c.change) && c.change.after_unknown !== undefined) out.set(c.address, c.change.after_unknown);
   return out;
 }

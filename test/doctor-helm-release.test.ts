@@ -278,7 +278,7 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
     expect(both.findings.some((x) => x.message.includes('values[0], namespace are known only after apply'))).toBe(true);
   });
 
-  it('a set_sensitive runner token is never shown, nor said to be written in a file; another sensitive key stands as not shown', () => {
+  it('a set_sensitive runner token is never shown, nor said to be written in the values file; another sensitive key stands as not shown', () => {
     const files = editRelease((v) => {
       v.set_sensitive = [
         { name: 'runnerToken', type: '', value: 'glrt-SECRETSECRETSECRET1234' },
@@ -286,12 +286,127 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
       ];
     });
     const r = doctor(files);
+    // The plan holds the token in clear: the leak RF304 is for, at its place (not 'written in the values file').
+    expect(r.findings.filter((x) => x.code === 'RF304').map((x) => x.received)).toEqual(['(a token, not shown)']);
     expect(r.findings.filter((x) => x.code === 'RF304' && x.message.includes('runnerToken is written in the values file'))).toEqual([]);
     const shown = JSON.stringify({ findings: r.findings, proofs: r.proofs, chains: [...r.chains] });
     expect(shown).not.toContain('SECRETSECRET');
     expect(shown).not.toContain('gitlab.internal.example');
     expect(r.proofs.length).toBeGreaterThanOrEqual(8);
     expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  /** The plan as `terraform show -json` of the state after apply (`values`, no `resource_changes`), its release edited. */
+  const stateOf = (edit: (values: Record<string, unknown>) => void): InputFile[] =>
+    plan().map((f) => {
+      if (f.path !== 'plan.json') return f;
+      const doc = JSON.parse(text(f)) as { terraform_version: string; planned_values: { root_module: { resources: { type: string; values: Record<string, unknown> }[] } } };
+      edit(doc.planned_values.root_module.resources.find((r) => r.type === 'helm_release')!.values);
+      return file('state.json', JSON.stringify({ format_version: '1.0', terraform_version: doc.terraform_version, values: doc.planned_values }, null, 2));
+    });
+  /** The release's values moved into the provider's metadata (JSON, as the provider writes it), the values list left empty. */
+  const inMetadata = (edit: (chart: Record<string, unknown>) => void = () => undefined) => (v: Record<string, unknown>) => {
+    const chart = parseYaml((v.values as string[])[0]!) as Record<string, unknown>;
+    edit(chart);
+    (v.metadata as Record<string, unknown>[])[0]!.values = JSON.stringify(chart);
+    v.values = [];
+  };
+  const shownOf = (r: ReturnType<typeof doctor>) => JSON.stringify({ findings: r.findings, proofs: r.proofs, chains: [...r.chains] });
+
+  it('a values item marked sensitive (sensitive_values) is read, so its drift is the true finding, but no value of it is shown', () => {
+    const drift = () => corpus('show-json-helm-release-sa-not-trusted');
+    const marked = drift().map((f) => {
+      if (f.path !== 'plan.json') return f;
+      const doc = JSON.parse(text(f)) as { planned_values: { root_module: { resources: { type: string; sensitive_values: Record<string, unknown> }[] } } };
+      doc.planned_values.root_module.resources.find((r) => r.type === 'helm_release')!.sensitive_values.values = [true];
+      return file('plan.json', JSON.stringify(doc, null, 2));
+    });
+    const plain = doctor(drift());
+    const r = doctor(marked);
+    // The same findings at the same places (the line numbers of a file written again are the same).
+    expect(r.findings.map((f) => `${f.code} ${f.path}`)).toEqual(plain.findings.map((f) => `${f.code} ${f.path}`));
+    expect(r.findings.map((f) => f.code)).toContain('RF104');
+    expect(plain.findings.find((f) => f.code === 'RF104')!.message).toContain('ServiceAccount gitlab/gitlab-runner (');
+    const shown = shownOf(r);
+    for (const secret of ['ServiceAccount gitlab/gitlab-runner', 'https://gitlab.example.com/', 'arn:aws:iam::111122223333:role/gitlab-runner-manager', 'example-runner-cache', 'gitlab-runner-jobs']) expect(shown).not.toContain(secret);
+    expect(r.findings.find((f) => f.code === 'RF104')!.message).toContain('(sensitive, not shown)');
+    // A proof's runner is its chain's: both hidden alike, so each proof stays with its chain.
+    expect(new Set(r.proofs.map((p) => p.runner))).toEqual(new Set(r.chains.keys()));
+  });
+
+  it('a set item marked sensitive (after_sensitive) sets its value, which is never shown', () => {
+    const files = editRelease((v, c) => {
+      v.values = [(v.values as string[])[0]!.replace('"name": "gitlab-runner"', '"name": "other"')];
+      v.set = [{ name: 'serviceAccount.name', type: '', value: 'gitlab-runner-x' }];
+      c.after_sensitive = { set: [{ value: true }] };
+    });
+    const r = doctor(files);
+    // The account the values name now (gitlab-runner-x) is none given: the drift, at the set item's value.
+    const lines = text(files.find((f) => f.path === 'plan.json')!).split('\n');
+    const valueLine = lines.findIndex((l) => l.includes('"value": "gitlab-runner-x"')) + 1;
+    expect(r.findings.filter((f) => f.code === 'RF904').map((f) => f.path)).toEqual([`plan.json:${valueLine}:${lines[valueLine - 1]!.indexOf('"gitlab-runner-x"') + 1}`]);
+    expect(shownOf(r)).not.toContain('gitlab-runner-x');
+    expect(r.findings.find((f) => f.code === 'RF904')!.message).toContain('gitlab/(sensitive, not shown)');
+  });
+
+  it('a runner token the plan shows in clear is RF304 at its place, from set_sensitive or a values string; a registration token RF912; the token shown nowhere', () => {
+    const bySet = editRelease((v) => {
+      v.set_sensitive = [{ name: 'runnerToken', type: '', value: 'glrt-SECRETSECRETSECRET1234' }];
+    });
+    const lines = text(bySet.find((f) => f.path === 'plan.json')!).split('\n');
+    const tokenLine = lines.findIndex((l) => l.includes('glrt-SECRETSECRETSECRET1234')) + 1;
+    const r = doctor(bySet);
+    const f = r.findings.filter((x) => x.code === 'RF304');
+    expect(f.map((x) => x.path)).toEqual([`plan.json:${tokenLine}:${lines[tokenLine - 1]!.indexOf('"glrt-') + 1}`]);
+    expect(f[0]!.received).toBe('(a token, not shown)');
+    expect(f[0]!.message).toContain('terraform show -json document holds it in clear');
+    expect(shownOf(r)).not.toContain('SECRETSECRET');
+    const byValues = doctor(editRelease((v) => {
+      v.values = [`${(v.values as string[])[0]!}"runnerRegistrationToken": "GR1348941SECRETSECRETSECRET"\n`];
+    }));
+    const reg = byValues.findings.filter((x) => x.code === 'RF912');
+    expect(reg.length).toBe(1);
+    expect(reg[0]!.path).toMatch(/^plan\.json:\d+:\d+$/);
+    expect(Number(reg[0]!.path.split(':')[2])).toBeGreaterThan(100);
+    expect(shownOf(byValues)).not.toContain('SECRETSECRET');
+    // A token only apply knows, or one the plan does not hold, is no finding.
+    const unknown = doctor(editRelease((v, c) => {
+      v.set_sensitive = [{ name: 'runnerToken', type: '' }];
+      c.after_unknown = { set_sensitive: [{ value: true }] };
+    }));
+    expect(unknown.findings.filter((x) => x.code === 'RF304' || x.code === 'RF912')).toEqual([]);
+  });
+
+  it('a state whose release shows no values is read from the provider metadata: proven as the plan is, positions inside the metadata string', () => {
+    const r = doctor(stateOf(inMetadata()));
+    const fromPlan = doctor(plan());
+    expect(r.findings.map((f) => f.code)).not.toContain('RF910');
+    expect(r.proofs.map((p) => `${p.claim} ${String(p.holds)}`)).toEqual(fromPlan.proofs.map((p) => `${p.claim} ${String(p.holds)}`));
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    const files = stateOf(inMetadata());
+    const lines = text(files.find((f) => f.path === 'state.json')!).split('\n');
+    const mdLine = lines.findIndex((l) => l.includes('"values": "{')) + 1;
+    expect(r.chains.get('gitlab-runner')?.[1]).toMatch(new RegExp(`^jobs gitlab/gitlab-runner-jobs \\(state\\.json:${mdLine}:\\d+\\) → role gitlab-runner-jobs$`));
+    // Helm provider v3 keeps metadata as an object, not a list of one.
+    const v3 = doctor(stateOf((v) => {
+      inMetadata()(v);
+      v.metadata = (v.metadata as unknown[])[0];
+    }));
+    expect(v3.proofs.map((p) => `${p.claim} ${String(p.holds)}`)).toEqual(fromPlan.proofs.map((p) => `${p.claim} ${String(p.holds)}`));
+  });
+
+  it('in metadata values: a drift is the true finding there; a runner token in clear is RF304 not shown, one the provider cloaked is none', () => {
+    const driftFiles = stateOf(inMetadata((c) => ((c.serviceAccount as Record<string, unknown>).name = 'gitlab-runner-x')));
+    const lines = text(driftFiles.find((f) => f.path === 'state.json')!).split('\n');
+    const mdLine = lines.findIndex((l) => l.includes('"values": "{')) + 1;
+    const drift = doctor(driftFiles);
+    // At the name inside the metadata JSON string (escaped quotes: \"name\":\"gitlab-runner-x\"), as a values string's.
+    expect(drift.findings.filter((f) => f.code === 'RF904').map((f) => f.path)).toEqual([`state.json:${mdLine}:${lines[mdLine - 1]!.indexOf('\\"gitlab-runner-x') + 1}`]);
+    const leak = doctor(stateOf(inMetadata((c) => (c.runnerToken = 'glrt-SECRETSECRETSECRET1234'))));
+    expect(leak.findings.filter((f) => f.code === 'RF304').map((f) => f.received)).toEqual(['(a token, not shown)']);
+    expect(shownOf(leak)).not.toContain('SECRETSECRET');
+    const cloaked = doctor(stateOf(inMetadata((c) => (c.runnerToken = '(sensitive value)'))));
+    expect(cloaked.findings.filter((f) => f.code === 'RF304')).toEqual([]);
   });
 
   it('the plan given with the HCL it was made from: one runner, read from the configuration', () => {

@@ -1,3 +1,4 @@
+import type { SensitiveMarks } from './sensitive.js';
 import type { Finding } from '../spec/findings.js';
 import type { Artifact, K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
@@ -94,6 +95,8 @@ export interface Evidence {
   texts?: Map<string, string>;
   /** What live reads (`doctor --aws`) found absent: names the evidence gives that do not exist. */
   absent?: AbsentFacts;
+  /** Values `terraform show -json` marks sensitive: read, never shown (sensitive.ts). */
+  sensitive?: SensitiveMarks;
 }
 
 export interface AbsentFacts {

@@ -10,6 +10,7 @@ import { tomlPlace } from './toml-locate.js';
 import { templatePositions } from './template-map.js';
 import type { Evidence } from './evidence.js';
 import { isObject } from '../model/is-object.js';
+import { SENSITIVE_SHOWN, addSensitivePlace, addSensitiveValue, anyMarkedUnder } from './sensitive.js';
 
 /**
  * The gitlab-runner chart deployed by Terraform's helm provider (`helm_release`): the release's
@@ -404,24 +405,66 @@ function unknownAt(afterUnknown: unknown, ...path: (string | number)[]): boolean
   return cur === true;
 }
 
+/** What a document shows of a runner token: one in clear, never kept (a stand-in instead), or none (empty, cloaked by the provider, a reference). */
+const TOKEN_SHOWN = '(a token, not shown)';
+const CLOAKED = '(sensitive value)';
+const inClear = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '' && v !== CLOAKED && v !== SENSITIVE && !WHOLE_REFERENCE.test(v);
+
 /**
  * One `helm_release` of the gitlab-runner chart in `terraform show -json` (plan or state): its
  * values as `readHelmRelease` reads the configuration's, from what the document shows. `values`
  * items are YAML Terraform already rendered, located in the JSON file; `set`/`set_list` items are
  * literal. What only apply knows (`after_unknown` of the resource's change: planned values leave
- * it out, or null in a list) is RF903 at the resource, never guessed. A `set_sensitive` value is
- * never kept: the plan shows whatever it was given, so where a token came from is not shown (a
- * runner token is dropped, any other key stands as a value that is not shown).
+ * it out, or null in a list) is RF903 at the resource, never guessed. A state whose release shows
+ * no `values` is read from the provider's `metadata` (`values`: the merged chart values as JSON,
+ * `set_sensitive` ones cloaked). What `sensitive` marks (`sensitive_values`, a plan's
+ * `after_sensitive`) is read but never shown (sensitive.ts). The document shows a runner token in
+ * clear whatever it was given from: such a token is a stand-in, so the chart values give RF304
+ * (RF912 for a registration token) at its place, and the token itself is kept nowhere. A
+ * `set_sensitive` value of another key stands as a value that is not shown.
  */
-export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown>, origin: Origin, key: string, afterUnknown: unknown, findings: Finding[]): void {
+export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown>, origin: Origin, key: string, afterUnknown: unknown, findings: Finding[], sensitive: readonly unknown[] = []): void {
   if (!isRunnerChart(values.chart, values.repository)) return;
   const at = (...rest: Path): Position => origin.source.locate(origin.doc, [...origin.path, ...rest]);
   const resourceAt = (): Position => origin.source.locate(origin.doc, origin.path.slice(0, -1));
   const say: Say = (code, where, message, fix, received) => findings.push({ code, severity: CODES[code].severity, path: formatPosition(where), message: `${key}: ${message}`, fix, ...(received !== undefined ? { received: received.slice(0, 120) } : {}) });
+  const isSensitive = (...path: Path): boolean => sensitive.some((m) => anyMarkedUnder(m, ...path));
+  // A sensitive value: its strings and its place are remembered, so nothing the doctor says shows them.
+  const hide = (value: unknown, ...path: Path): void => {
+    const marks = (ev.sensitive ??= { texts: new Set(), places: [] });
+    addSensitiveValue(marks, value, TOKEN_KEYS);
+    addSensitivePlace(marks, origin.source.text, at(...path));
+  };
   // What only apply knows, said once at the release (one finding per place).
   const later: string[] = [];
   const notShown = (what: string): void => void later.push(what);
   const merged = new MergedValues();
+
+  /** One YAML (or JSON) document in a string at `path`, merged over the values. */
+  const readDocument = (item: string, label: string, path: Path): void => {
+    let doc: unknown;
+    try {
+      doc = yamlData(item, '1.2', 100);
+    } catch (err) {
+      say('RF901', at(...path), `${label} is not valid YAML: ${isSensitive(...path) ? SENSITIVE_SHOWN : (err instanceof Error ? err.message : String(err)).split('\n')[0]!}`, 'fix the YAML of the values');
+      return;
+    }
+    if (doc === null || doc === undefined) return;
+    if (!isObject(doc)) {
+      say('RF901', at(...path), `${label} is not a map of chart values`, 'write the chart values as a map (yamlencode({ … }))');
+      return;
+    }
+    if (isSensitive(...path)) hide(doc, ...path);
+    // Located on demand only: finding the string's place parses the whole document again.
+    let locate: Locate | undefined;
+    merged.merge(doc, (p) => {
+      if (!locate) {
+        const itemAt = at(...path);
+        locate = yamlInJsonString(origin.source, itemAt, item) ?? (() => itemAt);
+      }
+      return locate(p);
+    });
+  };
 
   // 1. values: YAML documents in order.
   const list = values.values;
@@ -438,28 +481,17 @@ export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown
         say('RF901', at('values', i), `values[${i}] is not a YAML document (a string); the helm provider refuses it too`, 'give the document as `terraform show -json` prints it');
         return;
       }
-      let doc: unknown;
-      try {
-        doc = yamlData(item, '1.2', 100);
-      } catch (err) {
-        say('RF901', at('values', i), `values[${i}] is not valid YAML: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]!}`, 'fix the YAML of the values');
-        return;
-      }
-      if (doc === null || doc === undefined) return;
-      if (!isObject(doc)) {
-        say('RF901', at('values', i), `values[${i}] is not a map of chart values`, 'write the chart values as a map (yamlencode({ … }))');
-        return;
-      }
-      // Located on demand only: finding the string's place parses the whole document again.
-      let locate: Locate | undefined;
-      merged.merge(doc, (p) => {
-        if (!locate) {
-          const itemAt = at('values', i);
-          locate = yamlInJsonString(origin.source, itemAt, item) ?? (() => itemAt);
-        }
-        return locate(p);
-      });
+      readDocument(item, `values[${i}]`, ['values', i]);
     });
+  }
+  // A state whose release shows no values (imported, or values the state does not keep): the
+  // provider's metadata holds the chart values it installed, as JSON (v2: a list of one object; v3: an object).
+  const state = origin.path[0] === 'values';
+  if (state && (!Array.isArray(list) || list.every((x) => x === null || x === undefined))) {
+    const md = values.metadata;
+    const meta: unknown = Array.isArray(md) ? (md as unknown[])[0] : md;
+    const mdPath: Path = Array.isArray(md) ? ['metadata', 0] : ['metadata'];
+    if (isObject(meta) && typeof meta.values === 'string' && meta.values.trim() !== '') readDocument(meta.values, 'metadata values', [...mdPath, 'values']);
   }
 
   // 2. set, set_list, set_sensitive: lists of objects.
@@ -473,17 +505,26 @@ export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown
         if (unknownAt(afterUnknown, kind, n) || unknownAt(afterUnknown, kind, n, 'name') || unknownAt(afterUnknown, kind, n, 'value')) notShown(`${kind}[${n}]`);
         return;
       }
-      if (kind === 'set_sensitive' && TOKEN_KEYS.includes(m.name)) return;
+      if (TOKEN_KEYS.includes(m.name)) {
+        // A token the document shows in clear, whichever block set it: a stand-in at its place.
+        if (inClear(m.value)) applySet(merged, kind, { ...m, value: TOKEN_SHOWN, type: 'string' }, n, at, say, TOKEN_SHOWN);
+        return;
+      }
+      if (kind !== 'set_sensitive' && isSensitive(kind, n)) hide(m.value, kind, n, 'value');
       applySet(merged, kind, m, n, at, say, SENSITIVE);
     });
   }
 
-  // The plan shows a token whatever it was given from: never a token written in a file.
-  for (const k of TOKEN_KEYS) delete merged.value[k];
+  // A token the values show in clear is a stand-in (its place kept); any other is no token in a file.
+  for (const k of TOKEN_KEYS) {
+    if (inClear(merged.value[k])) merged.value[k] = TOKEN_SHOWN;
+    else if (merged.value[k] !== TOKEN_SHOWN) delete merged.value[k];
+  }
   // The provider's default namespace ("default") is in the planned values; one only apply knows is not guessed.
   const ns = values.namespace;
   const known = typeof ns === 'string' && ns !== '' ? ns : ns === undefined || ns === null ? (unknownAt(afterUnknown, 'namespace') ? undefined : 'default') : undefined;
   if (known === undefined) notShown('namespace');
+  for (const k of ['namespace', 'name']) if (typeof values[k] === 'string' && isSensitive(k)) hide(values[k], k);
   if (later.length > 0) {
     const values = later.filter((w) => w !== 'namespace');
     const so = [...(values.length > 0 ? ['the chart values set there are not read'] : []), ...(known === undefined ? ['the namespace the manager runs in is not known, so its identity chain is not proven'] : [])];

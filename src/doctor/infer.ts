@@ -394,10 +394,12 @@ export function inferDeployment(ev: Evidence): Inferred {
     // A helm_release states the namespace the manager runs in.
     const namespace = v.namespace ?? str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace')) ?? str(get(values, 'runners', 'namespace'));
     const regToken = str(get(values, 'runnerRegistrationToken'));
-    if (regToken) findings.push(finding('RF912', formatPosition(originAt(v.origin, 'runnerRegistrationToken')), 'runnerRegistrationToken is set: registration tokens are deprecated by GitLab and removed in GitLab 18, and this one is written in a file', { received: '(a token, not shown)', fix: 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret' }));
+    // A release read from `terraform show -json` (its address): the document holds the token in clear, whatever it was given from.
+    const inDocument = v.address !== undefined ? ', and the terraform show -json document holds it in clear (it prints sensitive values too)' : ', and this one is written in a file';
+    if (regToken) findings.push(finding('RF912', formatPosition(originAt(v.origin, 'runnerRegistrationToken')), `runnerRegistrationToken is set: registration tokens are deprecated by GitLab and removed in GitLab 18${inDocument}`, { received: '(a token, not shown)', fix: 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret' }));
     const replicas = chartReplicas(v);
     if (replicas) findings.push(replicas);
-    if (str(get(values, 'runnerToken'))) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: 'put the token into a Secret and name it in runners.secret' }));
+    if (str(get(values, 'runnerToken'))) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), v.address !== undefined ? 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret' : 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: v.address !== undefined ? 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' : 'put the token into a Secret and name it in runners.secret' }));
     if (!sa) {
       findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give', { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
       continue;

@@ -13,7 +13,7 @@ import type { Origin } from './source.js';
  * A `helm_release` of the gitlab-runner chart is also read as chart values (helm-release.ts), with
  * what a plan's `resource_changes` say only apply knows (`afterUnknown`, by resource address).
  */
-export function addShowModule(ev: Evidence, module: unknown, origin: Origin, mark = '', findings: Finding[] = [], afterUnknown: ReadonlyMap<string, unknown> = new Map()): void {
+export function addShowModule(ev: Evidence, module: unknown, origin: Origin, mark = '', findings: Finding[] = [], afterUnknown: ReadonlyMap<string, unknown> = new Map(), afterSensitive: ReadonlyMap<string, unknown> = new Map()): void {
   if (!isObject(module)) return;
   const resources = Array.isArray(module.resources) ? module.resources : [];
   const moduleAddress = typeof module.address === 'string' ? markedModule(module.address, mark) : undefined;
@@ -26,10 +26,15 @@ export function addShowModule(ev: Evidence, module: unknown, origin: Origin, mar
     setOwn(ownChild(ev.terraform[block], r.type), name, r.values);
     const at = { ...origin, path: [...origin.path, 'resources', i, 'values'] };
     ev.terraform.origins.set(`${block === 'data' ? 'data.' : ''}${r.type}.${name}`, at);
-    if (block === 'resource' && r.type === 'helm_release') readShowHelmRelease(ev, r.values, at, `${r.type}.${name}`, typeof r.address === 'string' ? afterUnknown.get(r.address) : undefined, findings);
+    if (block === 'resource' && r.type === 'helm_release') {
+      const address = typeof r.address === 'string' ? r.address : undefined;
+      // What is sensitive: the resource's `sensitive_values`, and a plan's `after_sensitive` of its change.
+      const sensitive = [r.sensitive_values, address !== undefined ? afterSensitive.get(address) : undefined];
+      readShowHelmRelease(ev, r.values, at, `${r.type}.${name}`, address !== undefined ? afterUnknown.get(address) : undefined, findings, sensitive);
+    }
   });
   const children = Array.isArray(module.child_modules) ? module.child_modules : [];
-  children.forEach((c, i) => addShowModule(ev, c, { ...origin, path: [...origin.path, 'child_modules', i] }, mark, findings, afterUnknown));
+  children.forEach((c, i) => addShowModule(ev, c, { ...origin, path: [...origin.path, 'child_modules', i] }, mark, findings, afterUnknown, afterSensitive));
 }
 
 /** A module instance's address with the mark on its root's call: `module.irsa["a"].module.x` → `module.irsa<mark>["a"].module.x`. */
@@ -51,5 +56,12 @@ export function showAddresses(module: unknown): Set<string> {
 export function afterUnknownOf(changes: unknown): Map<string, unknown> {
   const out = new Map<string, unknown>();
   for (const c of Array.isArray(changes) ? changes : []) if (isObject(c) && typeof c.address === 'string' && isObject(c.change) && c.change.after_unknown !== undefined) out.set(c.address, c.change.after_unknown);
+  return out;
+}
+
+/** A plan's `resource_changes`: each resource address → its change's `after_sensitive` (what the plan marks sensitive). */
+export function afterSensitiveOf(changes: unknown): Map<string, unknown> {
+  const out = new Map<string, unknown>();
+  for (const c of Array.isArray(changes) ? changes : []) if (isObject(c) && typeof c.address === 'string' && isObject(c.change) && c.change.after_sensitive !== undefined) out.set(c.address, c.change.after_sensitive);
   return out;
 }

@@ -281,3 +281,37 @@ describe('doctor: each Terraform root of several has its own variables', () => {
     expect(text(r)).not.toMatch(/__rf(in|root)/);
   });
 });
+
+describe('doctor: two Terraform roots of VM runners in different regions', () => {
+  const REGIONS = join(CORPUS, 'two-roots-same-addresses-ec2-docker-regions');
+  // Together, each proof tries the roles of both folders: the counts differ, the claims do not.
+  const claims = (r: ReturnType<typeof doctor>) => r.proofs.map((p) => `${p.holds} ${p.claim.replace(/ \((checked [^)]*|\d+ instance profiles and task definitions tried)\)$/, '')}`).sort();
+
+  it("each runner's token parameter is in its own root's region: every proof holds, as each folder alone", () => {
+    const r = doctor(corpusFiles(REGIONS));
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(claims(r)).toEqual([...claims(doctor(corpusFiles(join(REGIONS, 'prod')))), ...claims(doctor(corpusFiles(join(REGIONS, 'staging'))))].sort());
+  });
+
+  it('Fargate: each runner runs, stops and trusts tasks of its own region, and reads its own token parameter', () => {
+    const FARGATE = join(CORPUS, 'two-roots-same-addresses-fargate-regions');
+    const r = doctor(corpusFiles(FARGATE));
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs).toHaveLength(22);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(claims(r)).toEqual([...claims(doctor(corpusFiles(join(FARGATE, 'prod')))), ...claims(doctor(corpusFiles(join(FARGATE, 'staging'))))].sort());
+  });
+
+  it("a role of staging/ that reads staging's token in us-east-1 is RF721; the same grant in eu-west-1 reads nothing of staging", () => {
+    const grant = (region: string) =>
+      doctor(
+        corpusFiles(REGIONS).map((f) =>
+          f.path === 'staging/main.tf' ? { ...f, bytes: Buffer.from(f.bytes.toString().replace('Action = "ecs:UpdateService", Resource = "*"', `Action = "ssm:GetParameter", Resource = "arn:aws:ssm:${region}:111122223333:parameter/ci/docker-stg/token"`)) } : f,
+        ),
+      );
+    const rf721 = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => f.code === 'RF721').map((f) => f.message);
+    expect(rf721(grant('us-east-1'))).toEqual([expect.stringMatching(/^the ID-token role gitlab-deploy-staging .*\(staging\/aws_iam_role\.deploy\) can read the token of runner docker-stg /)]);
+    expect(rf721(grant('eu-west-1'))).toEqual([]);
+  });
+});

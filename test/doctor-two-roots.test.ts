@@ -315,3 +315,40 @@ describe('doctor: two Terraform roots of VM runners in different regions', () =>
     expect(rf721(grant('eu-west-1'))).toEqual([]);
   });
 });
+
+describe('doctor: the tags of resources of several `terraform show -json` plans', () => {
+  const TAGGED = join(CORPUS, 'two-plans-same-addresses-tags-all');
+  type Plan = { planned_values: { root_module: { resources: { type: string; name: string; values: Record<string, unknown> }[] } }; configuration?: unknown };
+  /** The case's files, staging's plan changed by `edit`. */
+  const withStaging = (edit: (plan: Plan) => void, extra: InputFile[] = []): InputFile[] => [
+    ...corpusFiles(TAGGED).map((f) => {
+      if (f.path !== 'staging/plan.json') return f;
+      const plan = JSON.parse(Buffer.from(f.bytes).toString()) as Plan;
+      edit(plan);
+      return { ...f, bytes: Buffer.from(JSON.stringify(plan)) };
+    }),
+    ...extra,
+  ];
+  const role = (plan: Plan) => plan.planned_values.root_module.resources.find((r) => r.type === 'aws_iam_role' && r.name === 'manager')!.values;
+  const errors = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`);
+
+  it("each manager role has its own plan's tags_all: no RF201 (before: a false RF201 at each manager)", () => {
+    const r = doctor(corpusFiles(TAGGED));
+    expect(errors(r)).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  it("without tags_all, a role has its own plan's provider default_tags; a provider block of another root given does not count", () => {
+    const prodRoot: InputFile = { path: 'iam/main.tf', bytes: Buffer.from('provider "aws" {\n  region = "eu-west-1"\n  default_tags {\n    tags = { environment = "prod" }\n  }\n}\n') };
+    const noTagsAll = (plan: Plan) => delete role(plan).tags_all;
+    expect(errors(doctor(withStaging(noTagsAll, [prodRoot])))).toEqual([]);
+    // The plan's provider tags another environment: staging's role is not tagged staging, its cache policy refuses it.
+    const other = (plan: Plan) => {
+      noTagsAll(plan);
+      plan.configuration = JSON.parse(JSON.stringify(plan.configuration).replace('"environment":"staging"', '"environment":"qa"')) as unknown;
+    };
+    expect(errors(doctor(withStaging(other, [prodRoot])))).toEqual(['RF201 staging/values.yaml:21:9']);
+    // tags_all, where shown, is what AWS holds: it wins over the provider configuration.
+    expect(errors(doctor(withStaging((plan) => (plan.configuration = JSON.parse(JSON.stringify(plan.configuration).replace('"environment":"staging"', '"environment":"qa"')) as unknown))))).toEqual([]);
+  });
+});

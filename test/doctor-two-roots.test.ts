@@ -316,6 +316,28 @@ describe('doctor: two Terraform roots of VM runners in different regions', () =>
   });
 });
 
+describe('doctor: the stand-in token parameter (of no runner) with several Terraform roots', () => {
+  const rf721 = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => f.code === 'RF721').map((f) => `${f.path} ${f.message}`);
+
+  it("runners' parameters of two roots tagged apart: a grant keyed on prod's tag reads prod's runner token only, not every runner's", () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-same-addresses-ec2-docker-tag-reader')));
+    expect(rf721(r)).toEqual([expect.stringMatching(/^prod\/main\.tf:61:24 the ID-token role gitlab-deploy-prod .* can read the token of runner docker-ci \(its token parameter \/ci\/docker-ci\/token\): ssm:GetParameter;/)]);
+    expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([expect.stringMatching(/^only the manager can read the token parameter \/ci\/docker-ci\/token /)]);
+  });
+
+  it("the parameters all in one root: the stand-in has that root's default_tags, not those of another root given first (as that root alone)", () => {
+    const runner = corpusFiles(join(CORPUS, 'two-roots-same-addresses-ec2-docker-tag-reader', 'staging')).map((f) => ({
+      ...f,
+      path: f.path.replace(/^/, 'runner/'),
+      bytes: Buffer.from(Buffer.from(f.bytes).toString().replace('Action = "ecs:UpdateService", Resource = "*"', 'Action = "ssm:GetParameter", Resource = "arn:aws:ssm:*:111122223333:parameter/ci/*", Condition = { StringEquals = { "aws:ResourceTag/environment" = "staging" } }')),
+    }));
+    const base: InputFile = { path: 'base/main.tf', bytes: Buffer.from('provider "aws" {\n  region = "eu-west-1"\n  default_tags {\n    tags = { environment = "prod" }\n  }\n}\n\nresource "aws_iam_role" "other" {\n  name = "other"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })\n}\n') };
+    const alone = rf721(doctor(runner));
+    expect(alone).toEqual([expect.stringMatching(/can read the token of every runner under \/ci\/docker-stg\/ /)]);
+    expect(rf721(doctor([base, ...runner]))).toEqual(alone);
+  });
+});
+
 describe('doctor: the tags of resources of several `terraform show -json` plans', () => {
   const TAGGED = join(CORPUS, 'two-plans-same-addresses-tags-all');
   type Plan = { planned_values: { root_module: { resources: { type: string; name: string; values: Record<string, unknown> }[] } }; configuration?: unknown };

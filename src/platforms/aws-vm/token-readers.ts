@@ -249,8 +249,16 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
   for (const [k, b] of Object.entries(root.resource.aws_ssm_parameter ?? {})) if (typeof b.name === 'string') params.set(b.name, [k, b]);
   // A parameter's tags: the default_tags of the provider it is made with (its own `provider`, else the one without an alias) under its own.
   const defaultsOf = (body: Record<string, unknown>, key?: string) => literalTags(providerDefaultTags(root, body, key !== undefined ? `aws_ssm_parameter.${key}` : undefined));
-  // The stand-in (a parameter of no runner) as one made with the provider without an alias.
-  const standInDefaults = defaultsOf({});
+  // The stand-in (a parameter of no runner) as one made with the provider without an alias: of the
+  // one root (or plan) the runners' parameters are in, where several were given (awsProvidersOf).
+  // Parameters of different roots: no one root's default_tags are every runner's, so the stand-in
+  // has none, and a grant keyed on a tag is tried on each parameter with the tags it has (ownTags).
+  const standInDefaults = ((): Record<string, string> => {
+    const paramKeys = runners.map((r) => params.get(names(r).tokenParameter)?.[0]);
+    const of = paramKeys.map((k) => (k !== undefined ? root.awsProvidersOf?.get(`aws_ssm_parameter.${k}`) : undefined));
+    if (of.every((p) => p === undefined)) return defaultsOf({});
+    return of.every((p) => p !== undefined && p === of[0]) ? defaultsOf({}, paramKeys[0]) : {};
+  })();
   const roleArnOf = (key: string) => {
     const name = facts.roleKeys.get(key);
     const role = name !== undefined ? facts.roles.get(name) : undefined;

@@ -281,3 +281,96 @@ describe('doctor: each Terraform root of several has its own variables', () => {
     expect(text(r)).not.toMatch(/__rf(in|root)/);
   });
 });
+
+describe('doctor: two Terraform roots of VM runners in different regions', () => {
+  const REGIONS = join(CORPUS, 'two-roots-same-addresses-ec2-docker-regions');
+  // Together, each proof tries the roles of both folders: the counts differ, the claims do not.
+  const claims = (r: ReturnType<typeof doctor>) => r.proofs.map((p) => `${p.holds} ${p.claim.replace(/ \((checked [^)]*|\d+ instance profiles and task definitions tried)\)$/, '')}`).sort();
+
+  it("each runner's token parameter is in its own root's region: every proof holds, as each folder alone", () => {
+    const r = doctor(corpusFiles(REGIONS));
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(claims(r)).toEqual([...claims(doctor(corpusFiles(join(REGIONS, 'prod')))), ...claims(doctor(corpusFiles(join(REGIONS, 'staging'))))].sort());
+  });
+
+  it('Fargate: each runner runs, stops and trusts tasks of its own region, and reads its own token parameter', () => {
+    const FARGATE = join(CORPUS, 'two-roots-same-addresses-fargate-regions');
+    const r = doctor(corpusFiles(FARGATE));
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs).toHaveLength(22);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(claims(r)).toEqual([...claims(doctor(corpusFiles(join(FARGATE, 'prod')))), ...claims(doctor(corpusFiles(join(FARGATE, 'staging'))))].sort());
+  });
+
+  it("a role of staging/ that reads staging's token in us-east-1 is RF721; the same grant in eu-west-1 reads nothing of staging", () => {
+    const grant = (region: string) =>
+      doctor(
+        corpusFiles(REGIONS).map((f) =>
+          f.path === 'staging/main.tf' ? { ...f, bytes: Buffer.from(f.bytes.toString().replace('Action = "ecs:UpdateService", Resource = "*"', `Action = "ssm:GetParameter", Resource = "arn:aws:ssm:${region}:111122223333:parameter/ci/docker-stg/token"`)) } : f,
+        ),
+      );
+    const rf721 = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => f.code === 'RF721').map((f) => f.message);
+    expect(rf721(grant('us-east-1'))).toEqual([expect.stringMatching(/^the ID-token role gitlab-deploy-staging .*\(staging\/aws_iam_role\.deploy\) can read the token of runner docker-stg /)]);
+    expect(rf721(grant('eu-west-1'))).toEqual([]);
+  });
+});
+
+describe('doctor: the stand-in token parameter (of no runner) with several Terraform roots', () => {
+  const rf721 = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => f.code === 'RF721').map((f) => `${f.path} ${f.message}`);
+
+  it("runners' parameters of two roots tagged apart: a grant keyed on prod's tag reads prod's runner token only, not every runner's", () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-same-addresses-ec2-docker-tag-reader')));
+    expect(rf721(r)).toEqual([expect.stringMatching(/^prod\/main\.tf:61:24 the ID-token role gitlab-deploy-prod .* can read the token of runner docker-ci \(its token parameter \/ci\/docker-ci\/token\): ssm:GetParameter;/)]);
+    expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([expect.stringMatching(/^only the manager can read the token parameter \/ci\/docker-ci\/token /)]);
+  });
+
+  it("the parameters all in one root: the stand-in has that root's default_tags, not those of another root given first (as that root alone)", () => {
+    const runner = corpusFiles(join(CORPUS, 'two-roots-same-addresses-ec2-docker-tag-reader', 'staging')).map((f) => ({
+      ...f,
+      path: f.path.replace(/^/, 'runner/'),
+      bytes: Buffer.from(Buffer.from(f.bytes).toString().replace('Action = "ecs:UpdateService", Resource = "*"', 'Action = "ssm:GetParameter", Resource = "arn:aws:ssm:*:111122223333:parameter/ci/*", Condition = { StringEquals = { "aws:ResourceTag/environment" = "staging" } }')),
+    }));
+    const base: InputFile = { path: 'base/main.tf', bytes: Buffer.from('provider "aws" {\n  region = "eu-west-1"\n  default_tags {\n    tags = { environment = "prod" }\n  }\n}\n\nresource "aws_iam_role" "other" {\n  name = "other"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })\n}\n') };
+    const alone = rf721(doctor(runner));
+    expect(alone).toEqual([expect.stringMatching(/can read the token of every runner under \/ci\/docker-stg\/ /)]);
+    expect(rf721(doctor([base, ...runner]))).toEqual(alone);
+  });
+});
+
+describe('doctor: the tags of resources of several `terraform show -json` plans', () => {
+  const TAGGED = join(CORPUS, 'two-plans-same-addresses-tags-all');
+  type Plan = { planned_values: { root_module: { resources: { type: string; name: string; values: Record<string, unknown> }[] } }; configuration?: unknown };
+  /** The case's files, staging's plan changed by `edit`. */
+  const withStaging = (edit: (plan: Plan) => void, extra: InputFile[] = []): InputFile[] => [
+    ...corpusFiles(TAGGED).map((f) => {
+      if (f.path !== 'staging/plan.json') return f;
+      const plan = JSON.parse(Buffer.from(f.bytes).toString()) as Plan;
+      edit(plan);
+      return { ...f, bytes: Buffer.from(JSON.stringify(plan)) };
+    }),
+    ...extra,
+  ];
+  const role = (plan: Plan) => plan.planned_values.root_module.resources.find((r) => r.type === 'aws_iam_role' && r.name === 'manager')!.values;
+  const errors = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`);
+
+  it("each manager role has its own plan's tags_all: no RF201 (before: a false RF201 at each manager)", () => {
+    const r = doctor(corpusFiles(TAGGED));
+    expect(errors(r)).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  it("without tags_all, a role has its own plan's provider default_tags; a provider block of another root given does not count", () => {
+    const prodRoot: InputFile = { path: 'iam/main.tf', bytes: Buffer.from('provider "aws" {\n  region = "eu-west-1"\n  default_tags {\n    tags = { environment = "prod" }\n  }\n}\n') };
+    const noTagsAll = (plan: Plan) => delete role(plan).tags_all;
+    expect(errors(doctor(withStaging(noTagsAll, [prodRoot])))).toEqual([]);
+    // The plan's provider tags another environment: staging's role is not tagged staging, its cache policy refuses it.
+    const other = (plan: Plan) => {
+      noTagsAll(plan);
+      plan.configuration = JSON.parse(JSON.stringify(plan.configuration).replace('"environment":"staging"', '"environment":"qa"')) as unknown;
+    };
+    expect(errors(doctor(withStaging(other, [prodRoot])))).toEqual(['RF201 staging/values.yaml:21:9']);
+    // tags_all, where shown, is what AWS holds: it wins over the provider configuration.
+    expect(errors(doctor(withStaging((plan) => (plan.configuration = JSON.parse(JSON.stringify(plan.configuration).replace('"environment":"staging"', '"environment":"qa"')) as unknown))))).toEqual([]);
+  });
+});

@@ -62,7 +62,7 @@ export interface TerraformEvidence {
    * `resource`/`data` by `evaluateConfigs`, each with its deployment's mark where two share addresses;
    * a plan's `resource_changes` too (what only apply knows).
    */
-  shows?: { module: unknown; origin: Origin; changes?: unknown }[];
+  shows?: { module: unknown; origin: Origin; changes?: unknown; configuration?: unknown }[];
   /** Set when several Terraform roots were given: their `var.*` / `local.*` symbols carry each root's scope (hcl/eval.ts ModuleScope.rootScope). */
   rootsScoped?: boolean;
   /** Marks of roots given together that declare the same addresses (hcl/eval.ts ModuleScope.rootMark) → the root's folder. */

@@ -9,6 +9,7 @@ import { runnerSchema } from '../spec/schema.js';
 import { PLATFORMS } from '../platforms/registry.js';
 import { EC2_SERVICE, instanceProfileOf, vmRunnerNames } from '../platforms/aws-vm/common.js';
 import { get } from '../verify/get.js';
+import { awsProviderOf } from '../verify/aws-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { tomlPlace } from './toml-locate.js';
 import { OWN_ACCOUNT, providerAccount } from './hcl/eval.js';
@@ -108,7 +109,8 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   if (known !== undefined) aws.account = known;
   const account = aws.account ?? ACCOUNT_NOT_SHOWN;
   const partition = aws.partition ?? 'aws';
-  const providerTags = (ev.terraform.awsProviders ?? []).map((p) => get(first(p.default_tags), 'tags', 'runner-fleet-fleet')).find((t): t is string => typeof t === 'string' && !t.includes('${'));
+  // runner-fleet's fleet tag, among the default_tags of the provider blocks of the roots given (of the runner's own root, where several were).
+  const fleetTag = (providers: readonly Record<string, unknown>[]) => providers.map((p) => get(first(p.default_tags), 'tags', 'runner-fleet-fleet')).find((t): t is string => typeof t === 'string' && !t.includes('${'));
   const have = new Set(ev.artifacts.map((a) => a.path));
   const seen = new Set(sink.runners.map((r) => r.name));
 
@@ -127,6 +129,8 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     root.resource.aws_launch_template![m.launchTemplateKey] = { ...root.resource.aws_launch_template![m.launchTemplateKey]!, user_data: Buffer.from(m.userData, 'utf8').toString('base64') };
     const lt = root.resource.aws_launch_template![m.launchTemplateKey]!;
     const ltName = str(lt.name) ?? m.launchTemplateKey;
+    // With several roots, the provider blocks of the manager's own root (its launch template's, else its role's).
+    const own = root.awsProvidersOf?.get(`aws_launch_template.${m.launchTemplateKey}`);
     const profileRef = instanceProfileOf(lt);
     const profileKey = resolveKey(root, 'aws_iam_instance_profile', profileRef);
     if (!profileKey) {
@@ -140,7 +144,9 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       continue;
     }
     const param = Object.entries(root.resource.aws_ssm_parameter ?? {}).find(([, b]) => typeof b.name === 'string' && m.userData.includes(b.name));
-    const fleetName = providerTags ?? (param ? /^\/runner-fleet\/([^/]+)\//.exec(String(param[1].name))?.[1] : undefined) ?? 'doctor';
+    const ownProviders = own ?? root.awsProvidersOf?.get(`aws_iam_role.${roleKey}`);
+    const region = ownProviders !== undefined ? str(awsProviderOf(root, lt, own !== undefined ? `aws_launch_template.${m.launchTemplateKey}` : `aws_iam_role.${roleKey}`)?.region) : undefined;
+    const fleetName = fleetTag(ownProviders ?? ev.terraform.awsProviders ?? []) ?? (param ? /^\/runner-fleet\/([^/]+)\//.exec(String(param[1].name))?.[1] : undefined) ?? 'doctor';
     const asg = Object.entries(root.resource.aws_autoscaling_group ?? {}).find(([, b]) => resolveKey(root, 'aws_launch_template', get(first(b.launch_template), 'id') ?? get(first(b.launch_template), 'name')) === m.launchTemplateKey);
     const platformNames: Record<string, string> = {
       ...vmRunnerNames(fleetName, { name: m.runner }),
@@ -188,6 +194,8 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     if (!parsed.success) throw new Error('internal: doctor VM runner settings');
     const runner: IntentRunner = { name: m.runner, index, cluster: cluster.name, platform: reader.type, spec: { ...parsed.data, name: m.runner }, managerIdentity: manager.key, platformNames };
     if (jobIdentity) runner.jobIdentity = jobIdentity;
+    // Its ARNs are in the region of its own root's provider, which another root given need not share.
+    if (region !== undefined) runner.region = region;
     if (!param) {
       // No SSM parameter given that the user data reads: the token proofs have nothing to stand on.
       const token = get(m.toml, 'runners', 0, 'token');

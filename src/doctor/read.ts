@@ -279,7 +279,7 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     const values = (isObject(doc.planned_values) ? doc.planned_values : doc.values) as Record<string, unknown>;
     const base = isObject(doc.planned_values) ? 'planned_values' : 'values';
     // Added to the evidence with the configurations (hcl/read.ts evaluateConfigs): two deployments' documents may share addresses.
-    (ev.terraform.shows ??= []).push({ module: values.root_module, origin: { ...origin, path: [base, 'root_module'] }, ...(doc.resource_changes !== undefined ? { changes: doc.resource_changes } : {}) });
+    (ev.terraform.shows ??= []).push({ module: values.root_module, origin: { ...origin, path: [base, 'root_module'] }, ...(doc.resource_changes !== undefined ? { changes: doc.resource_changes } : {}), ...(isObject(doc.configuration) ? { configuration: doc.configuration } : {}) });
     return;
   }
   // Terraform JSON syntax.

@@ -13,7 +13,7 @@ import type { Origin } from './source.js';
  * A `helm_release` of the gitlab-runner chart is also read as chart values (helm-release.ts), with
  * what a plan's `resource_changes` say only apply knows (`afterUnknown`, by resource address).
  */
-export function addShowModule(ev: Evidence, module: unknown, origin: Origin, mark = '', findings: Finding[] = [], afterUnknown: ReadonlyMap<string, unknown> = new Map(), afterSensitive: ReadonlyMap<string, unknown> = new Map()): void {
+export function addShowModule(ev: Evidence, module: unknown, origin: Origin, mark = '', findings: Finding[] = [], afterUnknown: ReadonlyMap<string, unknown> = new Map(), afterSensitive: ReadonlyMap<string, unknown> = new Map(), providers?: Record<string, unknown>[]): void {
   if (!isObject(module)) return;
   const resources = Array.isArray(module.resources) ? module.resources : [];
   const moduleAddress = typeof module.address === 'string' ? markedModule(module.address, mark) : undefined;
@@ -26,6 +26,13 @@ export function addShowModule(ev: Evidence, module: unknown, origin: Origin, mar
     setOwn(ownChild(ev.terraform[block], r.type), name, r.values);
     const at = { ...origin, path: [...origin.path, 'resources', i, 'values'] };
     ev.terraform.origins.set(`${block === 'data' ? 'data.' : ''}${r.type}.${name}`, at);
+    // The tags AWS holds for it: its tags_all where the document shows them (default_tags and its own
+    // tags merged), else the default_tags of the document's own provider configuration; never another
+    // document's or root's provider (Evidence.terraform.awsProvidersOf, read by awsProviderOf).
+    if (block === 'resource' && r.type.startsWith('aws_')) {
+      const own = isObject(r.values.tags_all) ? [{ default_tags: { tags: r.values.tags_all } }] : providers;
+      if (own !== undefined) (ev.terraform.awsProvidersOf ??= new Map()).set(`${r.type}.${name}`, own);
+    }
     if (block === 'resource' && r.type === 'helm_release') {
       const address = typeof r.address === 'string' ? r.address : undefined;
       // What is sensitive: the resource's `sensitive_values`, and a plan's `after_sensitive` of its change.
@@ -34,7 +41,32 @@ export function addShowModule(ev: Evidence, module: unknown, origin: Origin, mar
     }
   });
   const children = Array.isArray(module.child_modules) ? module.child_modules : [];
-  children.forEach((c, i) => addShowModule(ev, c, { ...origin, path: [...origin.path, 'child_modules', i] }, mark, findings, afterUnknown, afterSensitive));
+  children.forEach((c, i) => addShowModule(ev, c, { ...origin, path: [...origin.path, 'child_modules', i] }, mark, findings, afterUnknown, afterSensitive, providers));
+}
+
+/**
+ * The aws provider configurations of a plan's root module (`configuration.provider_config`), as the
+ * evaluator records a `provider "aws"` block: alias, region and default_tags where their expression
+ * is a constant; default_tags whose tags are not (`references`) stay, as text that is no map, so a
+ * resource's tags are then not shown rather than taken as none. Undefined without a configuration
+ * (a state): its resources keep what they had.
+ */
+export function showAwsProviders(configuration: unknown): Record<string, unknown>[] | undefined {
+  if (!isObject(configuration) || !isObject(configuration.provider_config)) return undefined;
+  const out: Record<string, unknown>[] = [];
+  for (const p of Object.values(configuration.provider_config)) {
+    if (!isObject(p) || p.name !== 'aws' || (typeof p.module_address === 'string' && p.module_address !== '')) continue;
+    const x = isObject(p.expressions) ? p.expressions : {};
+    const constant = (e: unknown): unknown => (isObject(e) && 'constant_value' in e ? e.constant_value : undefined);
+    const provider: Record<string, unknown> = {};
+    if (typeof p.alias === 'string' && p.alias !== '') provider.alias = p.alias;
+    const region = constant(x.region);
+    if (typeof region === 'string') provider.region = region;
+    const block: unknown = Array.isArray(x.default_tags) ? (x.default_tags as unknown[])[0] : x.default_tags;
+    if (isObject(block) && block.tags !== undefined) provider.default_tags = { tags: constant(block.tags) ?? '${default_tags.tags}' };
+    out.push(provider);
+  }
+  return out;
 }
 
 /** A module instance's address with the mark on its root's call: `module.irsa["a"].module.x` → `module.irsa<mark>["a"].module.x`. */

@@ -74,6 +74,12 @@ export interface IntentRunner {
    * made against a parameter runner-fleet would have named.
    */
   tokenStoreUnknown?: string;
+  /**
+   * The doctor only, VM runners of several Terraform roots: the region of the aws provider of the
+   * runner's own root, where it states one (the runner's ARNs are built in it; `aws.region` is one
+   * root's). Undefined: `aws.region`.
+   */
+  region?: string;
 }
 
 /** The intent of a generated fleet: who the spec says should hold what. */

@@ -8,7 +8,7 @@ import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, 
 import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, rootMark, rootScope, toModel, type EvalHooks, type Value } from './eval.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
-import { addShowModule, afterSensitiveOf, afterUnknownOf, showAddresses } from '../show-json.js';
+import { addShowModule, afterSensitiveOf, afterUnknownOf, showAddresses, showAwsProviders } from '../show-json.js';
 import { registryModule } from './registry-modules.js';
 import { isObject } from '../../model/is-object.js';
 
@@ -169,7 +169,7 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   shows.forEach((s, i) => {
     const mark = showMarks[i];
     if (mark !== undefined) (tf.rootMarks ??= new Map()).set(mark.mark, mark.folder);
-    addShowModule(ev, s.module, s.origin, mark?.mark, findings, afterUnknownOf(s.changes), afterSensitiveOf(s.changes));
+    addShowModule(ev, s.module, s.origin, mark?.mark, findings, afterUnknownOf(s.changes), afterSensitiveOf(s.changes), showAwsProviders(s.configuration));
   });
   const trees: ModuleEvaluator[] = [];
   // One symbol per issuer URL only apply knows, across the roots: roots that write it each their own way

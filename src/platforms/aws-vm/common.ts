@@ -44,6 +44,17 @@ function aws(fleet: FleetIntent) {
   return fleet.aws!;
 }
 
+/** The region a subject's tasks run in: that of the runner whose task family it is (IntentRunner.region), else the fleet's. */
+function taskRegion(fleet: FleetIntent, subject: AwsServiceSubject): string {
+  return fleet.runners.find((r) => r.region !== undefined && r.platformNames?.taskFamily === subject.name)?.region ?? aws(fleet).region;
+}
+
+/** The fleet's AWS settings as one runner's resources see them: in the runner's own region (IntentRunner.region, the doctor's), else the fleet's. */
+export function runnerAws(fleet: FleetIntent, runner: Pick<IntentRunner, 'region'>): NonNullable<FleetIntent['aws']> {
+  const a = aws(fleet);
+  return runner.region === undefined || runner.region === a.region ? a : { ...a, region: runner.region };
+}
+
 /** An ARN as a message shows it: an account the documents do not show is `<account id>`, never the stand-in. */
 function shownArn(fleet: FleetIntent, arn: string): string {
   return shownArns(fleet, arn);
@@ -92,7 +103,7 @@ export function names(runner: IntentRunner): VmNames {
 export const key = (runner: IntentRunner, ...parts: string[]) => tfName(runner.name, ...parts);
 
 export function tokenParameterArn(fleet: FleetIntent, runner: IntentRunner): string {
-  const a = aws(fleet);
+  const a = runnerAws(fleet, runner);
   return `arn:${a.partition}:ssm:${a.region}:${a.accountId}:parameter${names(runner).tokenParameter}`;
 }
 
@@ -110,7 +121,7 @@ export function tokenKeyStatements(fleet: FleetIntent, cluster: ResolvedCluster,
       Effect: 'Allow',
       Action: 'kms:Decrypt',
       Resource: keyArn,
-      Condition: { StringEquals: { 'kms:ViaService': `ssm.${aws(fleet).region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': tokenParameterArn(fleet, runner) } },
+      Condition: { StringEquals: { 'kms:ViaService': `ssm.${runnerAws(fleet, runner).region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': tokenParameterArn(fleet, runner) } },
     },
   ];
 }
@@ -319,7 +330,7 @@ export function vmWhoCanAssume(docs: FleetDocuments, fleet: FleetIntent, cluster
   return candidates.filter((s) => {
     if (s.cluster !== cluster.name) return false;
     const context: Record<string, string> = { 'aws:SourceAccount': s.account };
-    if (s.attachment === 'task-definition') context['aws:SourceArn'] = `arn:${a.partition}:ecs:${a.region}:${s.account}:task/${cluster.name}/0123456789abcdef`;
+    if (s.attachment === 'task-definition') context['aws:SourceArn'] = `arn:${a.partition}:ecs:${taskRegion(fleet, s)}:${s.account}:task/${cluster.name}/0123456789abcdef`;
     return evaluatePolicies({ resource: [role.trustCompiled] }, { principal: { type: 'Service', id: s.service }, action: 'sts:AssumeRole', resource: '*', context }) === 'allow';
   });
 }
@@ -337,7 +348,7 @@ export function vmWhoCanAssumeBruteForce(docs: FleetDocuments, fleet: FleetInten
     const carries = foreign || carried.some((c) => c.subject.attachment === s.attachment && c.subject.name === s.name && c.roleName === roleName);
     if (!carries) return false;
     const context: Record<string, string> = { 'aws:SourceAccount': s.account };
-    if (s.attachment === 'task-definition') context['aws:SourceArn'] = `arn:${a.partition}:ecs:${a.region}:${s.account}:task/${cluster.name}/0123456789abcdef`;
+    if (s.attachment === 'task-definition') context['aws:SourceArn'] = `arn:${a.partition}:ecs:${taskRegion(fleet, s)}:${s.account}:task/${cluster.name}/0123456789abcdef`;
     return evaluatePolicies({ resource: [role.trustCompiled] }, { principal: { type: 'Service', id: s.service }, action: 'sts:AssumeRole', resource: '*', context }) === 'allow';
   });
 }
@@ -1183,7 +1194,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const keyArn = cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;
   let keyClaim = '';
   if (keyArn !== undefined) {
-    const via = `ssm.${aws(fleet).region}.amazonaws.com`;
+    const via = `ssm.${runnerAws(fleet, runner).region}.amazonaws.com`;
     const ctx = (param: string, service = via) => ({ 'kms:ViaService': service, 'kms:EncryptionContext:PARAMETER_ARN': param });
     if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(managerCannot(docs, fleet, runner, runnerPath, `decrypt its token parameter with ${keyArn} through SSM`, `allow the manager role kms:Decrypt on ${keyArn} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${shownArn(fleet, own)}`, [['kms:Decrypt', keyArn, ctx(own)]]));
     const otherKey = keyArn.replace(/key\/.*$/, 'key/00000000-0000-0000-0000-000000000000');

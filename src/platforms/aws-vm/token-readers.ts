@@ -85,6 +85,8 @@ interface RunnerFacts {
   /** The parameter carries tags the stand-in does not: its own (beyond default_tags and the owner tag), or another provider's default_tags. */
   ownTags: boolean;
   key: KeyOf;
+  /** The runner's own region (IntentRunner.region) where it is not the fleet's. */
+  region?: string;
 }
 
 interface TokenReaders {
@@ -150,16 +152,17 @@ function commonDirectory(dirs: string[]): string {
   return common.slice(0, common.lastIndexOf('/') + 1) || '/';
 }
 
-function parameterArn(fleet: FleetIntent, name: string): string {
+/** A parameter's ARN, in `region` (a runner's own, IntentRunner.region), else the fleet's. */
+function parameterArn(fleet: FleetIntent, name: string, region = fleet.aws!.region): string {
   const a = fleet.aws!;
-  return `arn:${a.partition}:ssm:${a.region}:${a.accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
+  return `arn:${a.partition}:ssm:${region}:${a.accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
 }
 
 /** The ARNs GetParametersByPath is asked on to reach `name`: `/`, then each directory above it. */
-function ancestorArns(fleet: FleetIntent, name: string): string[] {
+function ancestorArns(fleet: FleetIntent, name: string, region?: string): string[] {
   const parts = name.split('/').filter((x) => x !== '');
-  const out = [parameterArn(fleet, '/')];
-  for (let i = 1; i < parts.length; i++) out.push(parameterArn(fleet, `/${parts.slice(0, i).join('/')}`));
+  const out = [parameterArn(fleet, '/', region)];
+  for (let i = 1; i < parts.length; i++) out.push(parameterArn(fleet, `/${parts.slice(0, i).join('/')}`, region));
   return out;
 }
 
@@ -246,8 +249,16 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
   for (const [k, b] of Object.entries(root.resource.aws_ssm_parameter ?? {})) if (typeof b.name === 'string') params.set(b.name, [k, b]);
   // A parameter's tags: the default_tags of the provider it is made with (its own `provider`, else the one without an alias) under its own.
   const defaultsOf = (body: Record<string, unknown>, key?: string) => literalTags(providerDefaultTags(root, body, key !== undefined ? `aws_ssm_parameter.${key}` : undefined));
-  // The stand-in (a parameter of no runner) as one made with the provider without an alias.
-  const standInDefaults = defaultsOf({});
+  // The stand-in (a parameter of no runner) as one made with the provider without an alias: of the
+  // one root (or plan) the runners' parameters are in, where several were given (awsProvidersOf).
+  // Parameters of different roots: no one root's default_tags are every runner's, so the stand-in
+  // has none, and a grant keyed on a tag is tried on each parameter with the tags it has (ownTags).
+  const standInDefaults = ((): Record<string, string> => {
+    const paramKeys = runners.map((r) => params.get(names(r).tokenParameter)?.[0]);
+    const of = paramKeys.map((k) => (k !== undefined ? root.awsProvidersOf?.get(`aws_ssm_parameter.${k}`) : undefined));
+    if (of.every((p) => p === undefined)) return defaultsOf({});
+    return of.every((p) => p !== undefined && p === of[0]) ? defaultsOf({}, paramKeys[0]) : {};
+  })();
   const roleArnOf = (key: string) => {
     const name = facts.roleKeys.get(key);
     const role = name !== undefined ? facts.roles.get(name) : undefined;
@@ -264,7 +275,7 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     const key = param && param[1].key_id !== undefined ? resolveKmsKey(root, a, roleArnOf, `aws_ssm_parameter.${param[0]}.key_id`, param[1].key_id, keys, 'alias/aws/ssm') : spec !== undefined ? resolveKmsKey(root, a, roleArnOf, '', spec, keys, 'alias/aws/ssm') : {};
     const defaults = defaultsOf(param?.[1] ?? {}, param?.[0]);
     const otherDefaults = Object.keys(defaults).length !== Object.keys(standInDefaults).length || Object.entries(defaults).some(([k, v]) => standInDefaults[k] !== v);
-    runnerFacts.set(r.name, { name, arn: parameterArn(fleet, name), owner, tags: tagContext({ ...defaults, ...own, [OWNER_TAG]: owner }), ownTags: Object.keys(own).length > 0 || otherDefaults, key });
+    runnerFacts.set(r.name, { name, arn: parameterArn(fleet, name, r.region), owner, tags: tagContext({ ...defaults, ...own, [OWNER_TAG]: owner }), ownTags: Object.keys(own).length > 0 || otherDefaults, key, ...(r.region !== undefined ? { region: r.region } : {}) });
   }
   const standInTags = tagContext({ ...standInDefaults, [OWNER_TAG]: `${fleet.name}/${STAND_IN}` });
   const standInOwner = `${fleet.name}/${STAND_IN}`;
@@ -379,16 +390,16 @@ function evaluatedKey(k: KeyOf, fleet: FleetIntent): KmsKey | undefined {
 }
 
 /** The read actions a role is allowed on one parameter (empty when it cannot decrypt it with the customer key). */
-function reads(fleet: FleetIntent, c: Candidate, name: string, key: KmsKey | undefined, tags: Record<string, string>): string[] {
-  const arn = parameterArn(fleet, name);
+function reads(fleet: FleetIntent, c: Candidate, name: string, key: KmsKey | undefined, tags: Record<string, string>, region = fleet.aws!.region): string[] {
+  const arn = parameterArn(fleet, name, region);
   const allow = (action: string, resource: string, context: Record<string, string>) => evaluatePolicies(c.policies, c.caller.derive(action, resource, context)) === 'allow';
   const actions: string[] = READ_ACTIONS.filter((action) => c.actions.has(action) && allow(action, arn, tags));
   // GetParametersByPath is asked on a path, which carries no tags.
-  const paths = c.actions.has(BY_PATH) ? ancestorArns(fleet, name).filter((p) => allow(BY_PATH, p, {})) : [];
+  const paths = c.actions.has(BY_PATH) ? ancestorArns(fleet, name, region).filter((p) => allow(BY_PATH, p, {})) : [];
   if (paths.length > 0) actions.push(`${BY_PATH} on ${shown(paths[0]!.replace(/^.*:parameter/, '')) || '/'}`);
   if (actions.length === 0 || key === undefined) return actions;
   const a = fleet.aws!;
-  const context = { 'kms:ViaService': `ssm.${a.region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': arn, 'kms:CallerAccount': a.accountId };
+  const context = { 'kms:ViaService': `ssm.${region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': arn, 'kms:CallerAccount': a.accountId };
   const by = mayUseKey(fleet.aws!, c.caller, c.policies, key, 'kms:Decrypt', context);
   return by === undefined ? [] : [...actions, `kms:Decrypt with ${key.label}${by === 'key policy' ? ' (its key policy grants the role itself)' : ''}`];
 }
@@ -490,7 +501,7 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   const job = runner.jobIdentity !== undefined ? findBy(fleet.identities, 'key', runner.jobIdentity) : undefined;
   const jobCandidate = job?.cloud === 'aws' ? t.byName.get(job.roleName) : undefined;
   if (jobCandidate) candidates.add(jobCandidate);
-  for (const text of [arn, facts.owner, ...ancestorArns(fleet, name)]) for (const c of t.exact.get(text) ?? []) candidates.add(c);
+  for (const text of [arn, facts.owner, ...ancestorArns(fleet, name, facts.region)]) for (const c of t.exact.get(text) ?? []) candidates.add(c);
   for (const n of t.prefixLengths) {
     if (n <= arn.length) for (const c of t.prefixes.get(arn.slice(0, n)) ?? []) candidates.add(c);
     if (n <= facts.owner.length) for (const c of t.prefixes.get(facts.owner.slice(0, n)) ?? []) candidates.add(c);
@@ -511,7 +522,7 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   }
   for (const c of candidates) {
     if (c.role.name === managerRole || wideRoles.has(c)) continue;
-    const actions = reads(fleet, c, name, key, facts.tags);
+    const actions = reads(fleet, c, name, key, facts.tags, facts.region);
     if (actions.length === 0) continue;
     findings.push({
       code: 'RF721',

@@ -9,7 +9,7 @@ import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { amiIdSchema, autoscalerRunnerSchema, instanceRunnerSchema, vmClusterFields, type AutoscalerRunnerSpec } from '../aws-vm/schema.js';
-import { egressAll, instanceProfileOf, key, launchTemplate, managerCannot, managerMay, managerRequests, managerResources, managerUserData, names, securityGroup, shownArns, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
+import { egressAll, instanceProfileOf, key, launchTemplate, managerCannot, managerMay, managerRequests, managerResources, managerUserData, names, runnerAws, securityGroup, shownArns, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE } from '../aws-identity-check.js';
 import { dockerHostEscapes, escapeFindings } from '../../verify/docker-escape.js';
 import type { FleetDocuments } from '../../emit/types.js';
@@ -96,12 +96,12 @@ export function autoscalerOf(runner: { spec: unknown }): AutoscalerRunnerSpec {
 const autoscalerParsed = new WeakMap<object, AutoscalerRunnerSpec>();
 
 function groupArn(fleet: FleetIntent, runner: IntentRunner, group = names(runner).workerGroup): string {
-  const a = fleet.aws!;
+  const a = runnerAws(fleet, runner);
   return `arn:${a.partition}:autoscaling:${a.region}:${a.accountId}:autoScalingGroup:*:autoScalingGroupName/${group}`;
 }
 
-function instancesArn(fleet: FleetIntent): string {
-  const a = fleet.aws!;
+function instancesArn(fleet: FleetIntent, runner: IntentRunner): string {
+  const a = runnerAws(fleet, runner);
   return `arn:${a.partition}:ec2:${a.region}:${a.accountId}:instance/*`;
 }
 
@@ -111,7 +111,7 @@ function managerStatements(fleet: FleetIntent, runner: IntentRunner): Statement[
   return [
     { Sid: 'ScaleOwnWorkers', Effect: 'Allow', Action: ['autoscaling:SetDesiredCapacity', 'autoscaling:TerminateInstanceInAutoScalingGroup'], Resource: groupArn(fleet, runner) },
     { Sid: 'DescribeWorkers', Effect: 'Allow', Action: ['autoscaling:DescribeAutoScalingGroups', 'ec2:DescribeInstances'], Resource: '*' },
-    { Sid: 'ConnectToOwnWorkers', Effect: 'Allow', Action: 'ec2-instance-connect:SendSSHPublicKey', Resource: instancesArn(fleet), Condition: { StringEquals: { 'ec2:ResourceTag/aws:autoscaling:groupName': group } } },
+    { Sid: 'ConnectToOwnWorkers', Effect: 'Allow', Action: 'ec2-instance-connect:SendSSHPublicKey', Resource: instancesArn(fleet, runner), Condition: { StringEquals: { 'ec2:ResourceTag/aws:autoscaling:groupName': group } } },
   ];
 }
 
@@ -236,7 +236,7 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
   verifyRunner(docs, fleet, runner, runnerPath) {
     const group = names(runner).workerGroup;
     const findings: Finding[] = [];
-    const instance = instancesArn(fleet).replace(/\*$/, 'i-0123456789abcdef0');
+    const instance = instancesArn(fleet, runner).replace(/\*$/, 'i-0123456789abcdef0');
     const must: [string, string, Record<string, string>][] = [
       ['autoscaling:SetDesiredCapacity', groupArn(fleet, runner).replace(':*:', ':0123:'), {}],
       ['autoscaling:TerminateInstanceInAutoScalingGroup', groupArn(fleet, runner).replace(':*:', ':0123:'), {}],

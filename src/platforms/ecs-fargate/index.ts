@@ -29,6 +29,7 @@ import {
   tomlText,
   verifySshOnlyFromManager,
   vmSpec,
+  runnerAws,
 } from '../aws-vm/common.js';
 import { awsIdentityCheckJob } from '../aws-identity-check.js';
 import type { FleetDocuments } from '../../emit/types.js';
@@ -84,7 +85,7 @@ const fargateParsed = new WeakMap<object, FargateRunnerSpec>();
 const fargateByText = new Map<string, FargateRunnerSpec>();
 
 function arns(fleet: FleetIntent, runner: IntentRunner) {
-  const a = fleet.aws!;
+  const a = runnerAws(fleet, runner);
   const n = names(runner);
   // A plan always has the job identity; the doctor may find a task definition without a task role it can read.
   const jobs = runner.jobIdentity === undefined ? undefined : findBy(fleet.identities, 'key', runner.jobIdentity);
@@ -126,7 +127,7 @@ function fargateToml(fleet: FleetIntent, cluster: ResolvedCluster, runner: Inten
     LogFormat: 'text',
     Fargate: {
       Cluster: n.ecsCluster,
-      Region: fleet.aws!.region,
+      Region: runnerAws(fleet, runner).region,
       Subnet: vmSpec(cluster).subnetIds[0],
       SecurityGroup: SG_PLACEHOLDER,
       TaskDefinition: n.taskFamily,

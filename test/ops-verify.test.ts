@@ -182,3 +182,52 @@ describe('POST /runners/verify under faults: the token stays in request bodies',
     noTokenAnywhere(h);
   });
 });
+
+describe('plain rotate: whose token the store holds is asked before a reset with it', () => {
+  // POST /runners/reset_authentication_token with a token resets the token's own runner: with
+  // another runner's token in the store, it would break that runner and leave this one as it was.
+  for (const access of [true, false]) {
+    it(`the store holds another runner's token but records this one (${access ? 'with' : 'without'} an access token): a conflict, nothing reset or written, exit 1`, async () => {
+      const h = await registered();
+      const mine = runnerOf(h, 'k8s');
+      const mineToken = mine.token;
+      const other = h.double.seedRunner({ runner_type: 'instance_type', description: 'someone else' });
+      const otherToken = other.token;
+      h.stores.get('k8s')!.value = { ...h.stores.get('k8s')!.value!, token: otherToken };
+      const held = structuredClone(h.stores.get('k8s')!.value);
+      if (!access) h.world.env = {};
+      const r = await h.run('rotate', { approve: true, runner: 'k8s' });
+      expect(r.code).toBe(1);
+      expect(r.out).toContain(`failed  conflict k8s #${mine.id}: rotate refused: memory store of k8s holds the token of runner #${other.id} (GitLab says so: POST /runners/verify), but records it as the token of #${mine.id}: not rotated (a reset with it would reset #${other.id}). Empty this store and run runner-fleet register`);
+      expect(other.token).toBe(otherToken);
+      expect(mine.token).toBe(mineToken);
+      expect(h.stores.get('k8s')!.value).toEqual(held);
+      noTokenAnywhere(h);
+    });
+  }
+
+  it('a GitLab whose verify names no runner (before 15.10): with an access token the reset is by id; without one, with the stored token, said on stderr', async () => {
+    for (const access of [true, false]) {
+      const h = await registered();
+      Object.assign(h.double.opts, { verifyBare: true });
+      if (!access) h.world.env = {};
+      const mine = runnerOf(h, 'k8s');
+      const r = await h.run('rotate', { approve: true, runner: 'k8s' });
+      expect(r.code).toBe(0);
+      expect(h.stores.get('k8s')!.value!.token).toBe(mine.token);
+      expect(r.err).toContain(access ? `GitLab's POST /runners/verify does not say whose the stored token of k8s is (GitLab before 15.10); resetting #${mine.id} by runner id` : `and without an access token #${mine.id} cannot be reset by id: resetting with the stored token, recorded as #${mine.id}'s`);
+      expect(h.double.urls.some((u) => u.endsWith(`/runners/${mine.id}/reset_authentication_token`))).toBe(access);
+      noTokenAnywhere(h);
+    }
+  });
+
+  it('the store holds this runner\'s token: verified, then reset with it; the new token works', async () => {
+    const h = await registered();
+    const mine = runnerOf(h, 'k8s');
+    const r = await h.run('rotate', { approve: true, runner: 'k8s' });
+    expect(r.code).toBe(0);
+    expect(h.double.verifyCalls).toBe(1);
+    expect(h.stores.get('k8s')!.value!.token).toBe(mine.token);
+    noTokenAnywhere(h);
+  });
+});

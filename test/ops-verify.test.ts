@@ -231,3 +231,16 @@ describe('plain rotate: whose token the store holds is asked before a reset with
     noTokenAnywhere(h);
   });
 });
+
+describe('status after a token check: the manager verify leaves is labelled', () => {
+  it('the runner-fleet-verify manager is said to be runner-fleet\'s token check, not a manager that runs jobs', async () => {
+    const h = await registered();
+    expect((await h.run('status', { verifyTokens: true })).code).toBe(0);
+    const json = await h.run('status', { json: true });
+    const managers = (JSON.parse(json.out) as { runners: { name: string; managers: { systemId: string; tokenCheck?: boolean }[] }[] }).runners.find((r) => r.name === 'k8s')!.managers;
+    expect(managers.map((m) => [m.systemId, m.tokenCheck === true])).toEqual([[expect.stringMatching(/^s_/), false], ['runner-fleet-verify', true]]);
+    const text = await h.run('status', {});
+    expect(text.out).toMatch(/\n {2}manager runner-fleet-verify: not a runner manager, left by runner-fleet's token check \(POST \/runners\/verify, last at 2026-06-01T00:00:00.000Z\); GitLab keeps it, one per runner\n/);
+    expect(text.out).toMatch(/\n {2}manager s_\w+: online, 18\.9\.0/);
+  });
+});

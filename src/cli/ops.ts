@@ -281,7 +281,11 @@ function text(report: OpsReport): string {
           ? `#${r.ids.join(', #')}: details not found (deleted or not visible to this token; GET /runners/${r.ids[0]} answered 404)`
           : `#${r.ids.join(', #')} ${r.status ?? '?'}${r.paused ? ', paused' : ''}, last contact ${r.contactedAt ?? 'never'}, ${r.runningJobs ?? '?'} job(s) running, ${expiryText(r)}`;
       lines.push(`runner ${r.name} (${r.scope}, registration ${r.registration}): ${state}${r.ids.length > 1 ? ' — DUPLICATES' : ''}`);
-      for (const m of r.managers) lines.push(`  manager ${m.systemId}: ${m.status ?? '?'}, ${m.version ?? '?'} ${m.platform ?? ''} ${m.ipAddress ?? ''}, last contact ${m.contactedAt ?? 'never'}`);
+      for (const m of r.managers) {
+        // GitLab keeps a manager for each system_id a verify sends: runner-fleet's own check is none of the runner's.
+        if (m.tokenCheck === true) lines.push(`  manager ${m.systemId}: not a runner manager, left by runner-fleet's token check (POST /runners/verify, last at ${m.contactedAt ?? '?'}); GitLab keeps it, one per runner`);
+        else lines.push(`  manager ${m.systemId}: ${m.status ?? '?'}, ${m.version ?? '?'} ${m.platform ?? ''} ${m.ipAddress ?? ''}, last contact ${m.contactedAt ?? 'never'}`);
+      }
       for (const d of r.drift) lines.push(`  drift ${d.field}: GitLab has ${JSON.stringify(d.have)}, the spec says ${JSON.stringify(d.want)}`);
       if (r.assignedTo) {
         // What unregister will say when it refuses: the same advice, from the same rule.

@@ -35,6 +35,12 @@ export interface ManagerStatus {
   ipAddress: string | null;
   contactedAt: string | null;
   status: string | null;
+  /**
+   * The manager GitLab keeps for runner-fleet's own POST /runners/verify (system_id
+   * VERIFY_SYSTEM_ID, left by status --verify-tokens and rotate): no process runs as it. Absent
+   * for the runner's real managers.
+   */
+  tokenCheck?: true;
 }
 
 export interface RunnerStatus {
@@ -484,7 +490,7 @@ export class Engine {
         paused: details.paused,
         ...expiry,
         runningJobs: jobs,
-        managers: managers.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null })),
+        managers: managers.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null, ...(m.system_id === VERIFY_SYSTEM_ID ? { tokenCheck: true as const } : {}) })),
         drift: driftOf(d.settings, details),
         ...(store ? { store } : {}),
         ...(assignedTo.length > 1 ? { assignedTo } : {}),

@@ -244,3 +244,18 @@ describe('status after a token check: the manager verify leaves is labelled', ()
     expect(text.out).toMatch(/\n {2}manager s_\w+: online, 18\.9\.0/);
   });
 });
+
+describe('status --verify-tokens --no-stores', () => {
+  it('is a wrong command (exit 2, said plainly), not a silent no-op; nothing is asked of GitLab', async () => {
+    const h = await registered();
+    const calls = h.double.urls.length;
+    const r = await h.run('status', { verifyTokens: true, stores: false });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('runner-fleet status: --verify-tokens checks the tokens the token stores hold, and --no-stores does not read the stores: drop one of them');
+    expect(h.double.urls.length).toBe(calls);
+    expect(h.double.verifyCalls).toBe(0);
+    const json = await h.run('status', { json: true, verifyTokens: true, stores: false });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.out)).toMatchObject({ failedAt: 'input', exitCode: 2 });
+  });
+});

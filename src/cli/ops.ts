@@ -343,6 +343,8 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   known = { fleet: fleet.name, gitlab: fleet.gitlabUrl };
   let desired = desiredRunners(fleet);
   if (NEEDS_RUNNER.has(command) && opts.runner === undefined) return usage('--runner NAME is required');
+  // Two flags that cancel each other are a wrong command, never one silently ignored.
+  if (opts.verifyTokens === true && opts.stores === false) return usage('--verify-tokens checks the tokens the token stores hold, and --no-stores does not read the stores: drop one of them (--no-stores for GitLab only, --verify-tokens to ask GitLab about each stored token)');
   if (opts.runner !== undefined) {
     const names = desired.map((d) => d.name);
     if (!names.includes(opts.runner)) return usage(`no runner named "${opts.runner}" in ${specFile} (runners: ${names.join(', ')})`);

@@ -232,6 +232,19 @@ describe('plain rotate: whose token the store holds is asked before a reset with
   });
 });
 
+describe('rotate waits for the restarted manager, not for verify\'s contact', () => {
+  it('a GitLab without GET /runners/:id/managers (404): the runner\'s contact is read, as before the verify', async () => {
+    const h = await registered();
+    const inner = h.double.fetch;
+    h.world.fetch = (url, init) => (/\/runners\/\d+\/managers/.test(url) ? Promise.resolve(new Response(JSON.stringify({ message: '404 Not Found' }), { status: 404, headers: { 'content-type': 'application/json' } })) : inner(url, init));
+    h.clock.t += 60_000;
+    const r = await h.run('rotate', { approve: true, runner: 'k8s', json: true });
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { results: { detail: string }[] }).results[0]!.detail).toMatch(/manager restarted and online with the new token/);
+    noTokenAnywhere(h);
+  });
+});
+
 describe('status after a token check: the manager verify leaves is labelled', () => {
   it('the runner-fleet-verify manager is said to be runner-fleet\'s token check, not a manager that runs jobs', async () => {
     const h = await registered();

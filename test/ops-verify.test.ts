@@ -182,3 +182,93 @@ describe('POST /runners/verify under faults: the token stays in request bodies',
     noTokenAnywhere(h);
   });
 });
+
+describe('plain rotate: whose token the store holds is asked before a reset with it', () => {
+  // POST /runners/reset_authentication_token with a token resets the token's own runner: with
+  // another runner's token in the store, it would break that runner and leave this one as it was.
+  for (const access of [true, false]) {
+    it(`the store holds another runner's token but records this one (${access ? 'with' : 'without'} an access token): a conflict, nothing reset or written, exit 1`, async () => {
+      const h = await registered();
+      const mine = runnerOf(h, 'k8s');
+      const mineToken = mine.token;
+      const other = h.double.seedRunner({ runner_type: 'instance_type', description: 'someone else' });
+      const otherToken = other.token;
+      h.stores.get('k8s')!.value = { ...h.stores.get('k8s')!.value!, token: otherToken };
+      const held = structuredClone(h.stores.get('k8s')!.value);
+      if (!access) h.world.env = {};
+      const r = await h.run('rotate', { approve: true, runner: 'k8s' });
+      expect(r.code).toBe(1);
+      expect(r.out).toContain(`failed  conflict k8s #${mine.id}: rotate refused: memory store of k8s holds the token of runner #${other.id} (GitLab says so: POST /runners/verify), but records it as the token of #${mine.id}: not rotated (a reset with it would reset #${other.id}). Empty this store and run runner-fleet register`);
+      expect(other.token).toBe(otherToken);
+      expect(mine.token).toBe(mineToken);
+      expect(h.stores.get('k8s')!.value).toEqual(held);
+      noTokenAnywhere(h);
+    });
+  }
+
+  it('a GitLab whose verify names no runner (before 15.10): with an access token the reset is by id; without one, with the stored token, said on stderr', async () => {
+    for (const access of [true, false]) {
+      const h = await registered();
+      Object.assign(h.double.opts, { verifyBare: true });
+      if (!access) h.world.env = {};
+      const mine = runnerOf(h, 'k8s');
+      const r = await h.run('rotate', { approve: true, runner: 'k8s' });
+      expect(r.code).toBe(0);
+      expect(h.stores.get('k8s')!.value!.token).toBe(mine.token);
+      expect(r.err).toContain(access ? `GitLab's POST /runners/verify does not say whose the stored token of k8s is (GitLab before 15.10); resetting #${mine.id} by runner id` : `and without an access token #${mine.id} cannot be reset by id: resetting with the stored token, recorded as #${mine.id}'s`);
+      expect(h.double.urls.some((u) => u.endsWith(`/runners/${mine.id}/reset_authentication_token`))).toBe(access);
+      noTokenAnywhere(h);
+    }
+  });
+
+  it('the store holds this runner\'s token: verified, then reset with it; the new token works', async () => {
+    const h = await registered();
+    const mine = runnerOf(h, 'k8s');
+    const r = await h.run('rotate', { approve: true, runner: 'k8s' });
+    expect(r.code).toBe(0);
+    expect(h.double.verifyCalls).toBe(1);
+    expect(h.stores.get('k8s')!.value!.token).toBe(mine.token);
+    noTokenAnywhere(h);
+  });
+});
+
+describe('rotate waits for the restarted manager, not for verify\'s contact', () => {
+  it('a GitLab without GET /runners/:id/managers (404): the runner\'s contact is read, as before the verify', async () => {
+    const h = await registered();
+    const inner = h.double.fetch;
+    h.world.fetch = (url, init) => (/\/runners\/\d+\/managers/.test(url) ? Promise.resolve(new Response(JSON.stringify({ message: '404 Not Found' }), { status: 404, headers: { 'content-type': 'application/json' } })) : inner(url, init));
+    h.clock.t += 60_000;
+    const r = await h.run('rotate', { approve: true, runner: 'k8s', json: true });
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.out) as { results: { detail: string }[] }).results[0]!.detail).toMatch(/manager restarted and online with the new token/);
+    noTokenAnywhere(h);
+  });
+});
+
+describe('status after a token check: the manager verify leaves is labelled', () => {
+  it('the runner-fleet-verify manager is said to be runner-fleet\'s token check, not a manager that runs jobs', async () => {
+    const h = await registered();
+    expect((await h.run('status', { verifyTokens: true })).code).toBe(0);
+    const json = await h.run('status', { json: true });
+    const managers = (JSON.parse(json.out) as { runners: { name: string; managers: { systemId: string; tokenCheck?: boolean }[] }[] }).runners.find((r) => r.name === 'k8s')!.managers;
+    expect(managers.map((m) => [m.systemId, m.tokenCheck === true])).toEqual([[expect.stringMatching(/^s_/), false], ['runner-fleet-verify', true]]);
+    const text = await h.run('status', {});
+    expect(text.out).toMatch(/\n {2}manager runner-fleet-verify: not a runner manager, left by runner-fleet's token check \(POST \/runners\/verify, last at 2026-06-01T00:00:00.000Z\); GitLab keeps it, one per runner\n/);
+    expect(text.out).toMatch(/\n {2}manager s_\w+: online, 18\.9\.0/);
+  });
+});
+
+describe('status --verify-tokens --no-stores', () => {
+  it('is a wrong command (exit 2, said plainly), not a silent no-op; nothing is asked of GitLab', async () => {
+    const h = await registered();
+    const calls = h.double.urls.length;
+    const r = await h.run('status', { verifyTokens: true, stores: false });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain('runner-fleet status: --verify-tokens checks the tokens the token stores hold, and --no-stores does not read the stores: drop one of them');
+    expect(h.double.urls.length).toBe(calls);
+    expect(h.double.verifyCalls).toBe(0);
+    const json = await h.run('status', { json: true, verifyTokens: true, stores: false });
+    expect(json.code).toBe(2);
+    expect(JSON.parse(json.out)).toMatchObject({ failedAt: 'input', exitCode: 2 });
+  });
+});

@@ -281,7 +281,11 @@ function text(report: OpsReport): string {
           ? `#${r.ids.join(', #')}: details not found (deleted or not visible to this token; GET /runners/${r.ids[0]} answered 404)`
           : `#${r.ids.join(', #')} ${r.status ?? '?'}${r.paused ? ', paused' : ''}, last contact ${r.contactedAt ?? 'never'}, ${r.runningJobs ?? '?'} job(s) running, ${expiryText(r)}`;
       lines.push(`runner ${r.name} (${r.scope}, registration ${r.registration}): ${state}${r.ids.length > 1 ? ' — DUPLICATES' : ''}`);
-      for (const m of r.managers) lines.push(`  manager ${m.systemId}: ${m.status ?? '?'}, ${m.version ?? '?'} ${m.platform ?? ''} ${m.ipAddress ?? ''}, last contact ${m.contactedAt ?? 'never'}`);
+      for (const m of r.managers) {
+        // GitLab keeps a manager for each system_id a verify sends: runner-fleet's own check is none of the runner's.
+        if (m.tokenCheck === true) lines.push(`  manager ${m.systemId}: not a runner manager, left by runner-fleet's token check (POST /runners/verify, last at ${m.contactedAt ?? '?'}); GitLab keeps it, one per runner`);
+        else lines.push(`  manager ${m.systemId}: ${m.status ?? '?'}, ${m.version ?? '?'} ${m.platform ?? ''} ${m.ipAddress ?? ''}, last contact ${m.contactedAt ?? 'never'}`);
+      }
       for (const d of r.drift) lines.push(`  drift ${d.field}: GitLab has ${JSON.stringify(d.have)}, the spec says ${JSON.stringify(d.want)}`);
       if (r.assignedTo) {
         // What unregister will say when it refuses: the same advice, from the same rule.
@@ -339,6 +343,8 @@ export async function opsCommand(command: OpsCommandName, specFile: string, opts
   known = { fleet: fleet.name, gitlab: fleet.gitlabUrl };
   let desired = desiredRunners(fleet);
   if (NEEDS_RUNNER.has(command) && opts.runner === undefined) return usage('--runner NAME is required');
+  // Two flags that cancel each other are a wrong command, never one silently ignored.
+  if (opts.verifyTokens === true && opts.stores === false) return usage('--verify-tokens checks the tokens the token stores hold, and --no-stores does not read the stores: drop one of them (--no-stores for GitLab only, --verify-tokens to ask GitLab about each stored token)');
   if (opts.runner !== undefined) {
     const names = desired.map((d) => d.name);
     if (!names.includes(opts.runner)) return usage(`no runner named "${opts.runner}" in ${specFile} (runners: ${names.join(', ')})`);

@@ -4,7 +4,7 @@ import { confirmsMarker, ownerText, parseMarker } from './marker.js';
 import { correction, driftOf, type Drift } from './drift.js';
 import { StoreConflictError, type StoredToken, type TokenStore } from './ports.js';
 import type { GitLabClient, ListedRunner, NewToken, RunnerDetails, RunnerManager, VerifiedToken } from '../live/gitlab.js';
-import { GitLabHttpError, OutcomeUnknownError } from '../live/gitlab.js';
+import { GitLabHttpError, OutcomeUnknownError, VERIFY_SYSTEM_ID } from '../live/gitlab.js';
 import { backoffMs, DEFAULT_RETRY, type Timing } from '../live/retry.js';
 import { isAccessRefused } from '../live/access.js';
 
@@ -35,6 +35,12 @@ export interface ManagerStatus {
   ipAddress: string | null;
   contactedAt: string | null;
   status: string | null;
+  /**
+   * The manager GitLab keeps for runner-fleet's own POST /runners/verify (system_id
+   * VERIFY_SYSTEM_ID, left by status --verify-tokens and rotate): no process runs as it. Absent
+   * for the runner's real managers.
+   */
+  tokenCheck?: true;
 }
 
 export interface RunnerStatus {
@@ -291,6 +297,8 @@ export function unassignAdvice(shared: string[], ownProject: string | undefined)
 export class Engine {
   /** A step failed because an API refused the credential given (401/403): the command exits 2. */
   accessRefused = false;
+  /** Runners whose stored token this run gave to POST /runners/verify (a contact in GitLab's eyes). */
+  private readonly verifiedThisRun = new Set<number>();
 
   constructor(private readonly deps: EngineDeps) {}
 
@@ -482,7 +490,7 @@ export class Engine {
         paused: details.paused,
         ...expiry,
         runningJobs: jobs,
-        managers: managers.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null })),
+        managers: managers.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null, ...(m.system_id === VERIFY_SYSTEM_ID ? { tokenCheck: true as const } : {}) })),
         drift: driftOf(d.settings, details),
         ...(store ? { store } : {}),
         ...(assignedTo.length > 1 ? { assignedTo } : {}),
@@ -859,8 +867,7 @@ export class Engine {
           continue;
         }
         if (expiry.otherRunner !== undefined) {
-          // Resetting with this token would reset runner #otherRunner's token, not this one's.
-          steps.push({ runner: d.name, action: 'conflict', id: keep.id, detail: `${this.deps.store(d).label} holds the token of runner #${expiry.otherRunner} (GitLab says so: POST /runners/verify), but records it as the token of #${keep.id}: not rotated (a reset with it would reset #${expiry.otherRunner}). Empty this store and run runner-fleet register (it resets the token of #${keep.id} by id and stores it); if #${expiry.otherRunner} is a runner of yours, its own store needs that token.` });
+          steps.push({ runner: d.name, action: 'conflict', id: keep.id, detail: this.otherRunnersToken(d, expiry.otherRunner, keep.id) });
           continue;
         }
         if (expiry.at === null) continue;
@@ -872,7 +879,7 @@ export class Engine {
           expiring = `token expiry unknown (${expiry.from}): rotated now so it cannot expire unseen, and the new token's expiry is stored; `;
         }
       }
-      steps.push({ runner: d.name, action: 'rotate', id: keep.id, detail: `${expiring}POST /runners/reset_authentication_token; new token to ${this.deps.store(d).label}; restart the manager` });
+      steps.push({ runner: d.name, action: 'rotate', id: keep.id, detail: `${expiring}POST /runners/reset_authentication_token once POST /runners/verify says the stored token is #${keep.id}'s; new token to ${this.deps.store(d).label}; restart the manager` });
     }
     return steps;
   }
@@ -904,35 +911,87 @@ export class Engine {
     return { at: undefined, from: `the token store records none, ${!this.deps.canManage ? 'GitLab\'s runner details are not read without an access token' : details404 ? `GET /runners/${id} found no runner` : 'this GitLab\'s GET /runners/:id has no token_expires_at'}, and GitLab's answer to POST /runners/verify has none either` };
   }
 
-  /** A new token for runner `id`, stored: reset with the current token, else by id. */
+  /**
+   * Why a store's token is not reset with it: GitLab says (POST /runners/verify) it is runner
+   * #other's while the store records it as #id's. A reset with the current token resets the
+   * token's own runner, so it would reset #other's token and leave #id's as it was.
+   */
+  private otherRunnersToken(d: DesiredRunner, other: number, id: number): string {
+    return `${this.deps.store(d).label} holds the token of runner #${other} (GitLab says so: POST /runners/verify), but records it as the token of #${id}: not rotated (a reset with it would reset #${other}). Empty this store and run runner-fleet register (it resets the token of #${id} by id and stores it); if #${other} is a runner of yours, its own store needs that token.`;
+  }
+
+  /**
+   * A new token for runner `id`, stored. With the stored token (POST
+   * /runners/reset_authentication_token), which needs no access token (the scheduled pipeline)
+   * and no more than the role that lists the runner, once GitLab has said the token is #id's:
+   * that reset resets the token's own runner, whichever the store records. POST /runners/verify
+   * says whose it is: another runner's is a conflict (StoreConflictError; nothing is reset or
+   * written); a token GitLab refuses is reset by id; a GitLab whose verify names no runner
+   * (before 15.10) leaves it unknown, and the reset is by id when an access token allows it.
+   */
   private async rotateToken(d: DesiredRunner, id: number): Promise<void> {
     const stored = await this.guard(d, [id]);
     if (!stored || stored.token === '') {
       await this.repairToken(d, id);
-    } else {
-      await this.storeWrite(d, { ...stored, state: 'pending', owner: this.owner(d) });
-      let fresh: NewToken | undefined;
-      try {
-        fresh = await this.gl.resetTokenWithCurrent(stored.token);
-      } catch (e) {
-        if (!(e instanceof OutcomeUnknownError) && !(e instanceof GitLabHttpError && (e.status === 403 || e.status === 401))) throw e;
-        if (e instanceof OutcomeUnknownError) {
-          this.deps.progress(`${e.message}; trying the stored token again to learn whether GitLab reset it`);
-          try {
-            fresh = await this.gl.resetTokenWithCurrent(stored.token);
-          } catch (again) {
-            if (!(again instanceof OutcomeUnknownError) && !(again instanceof GitLabHttpError && (again.status === 403 || again.status === 401))) throw again;
-          }
-        }
-        if (!fresh) {
-          this.deps.progress(`the stored token of ${d.name} is no longer valid; resetting by runner id`);
-          fresh = await this.resetById(id);
+      return;
+    }
+    const v = await this.gl.verifyRunnerToken(stored.token);
+    this.verifiedThisRun.add(id);
+    if (v === 'refused') {
+      this.deps.progress(`GitLab refuses the stored token of ${d.name} (POST /runners/verify answered 403: reset, revoked or expired); resetting #${id} by runner id`);
+      await this.repairToken(d, id);
+      return;
+    }
+    if (v.id !== undefined && v.id !== id) throw new StoreConflictError(this.otherRunnersToken(d, v.id, id));
+    if (v.id === undefined) {
+      if (this.deps.canManage) {
+        this.deps.progress(`GitLab's POST /runners/verify does not say whose the stored token of ${d.name} is (GitLab before 15.10); resetting #${id} by runner id, which resets no other runner`);
+        await this.repairToken(d, id);
+        return;
+      }
+      this.deps.progress(`GitLab's POST /runners/verify does not say whose the stored token of ${d.name} is (GitLab before 15.10), and without an access token #${id} cannot be reset by id: resetting with the stored token, recorded as #${id}'s`);
+    }
+    await this.storeWrite(d, { ...stored, state: 'pending', owner: this.owner(d) });
+    let fresh: NewToken | undefined;
+    try {
+      fresh = await this.gl.resetTokenWithCurrent(stored.token);
+    } catch (e) {
+      if (!(e instanceof OutcomeUnknownError) && !(e instanceof GitLabHttpError && (e.status === 403 || e.status === 401))) throw e;
+      if (e instanceof OutcomeUnknownError) {
+        this.deps.progress(`${e.message}; trying the stored token again to learn whether GitLab reset it`);
+        try {
+          fresh = await this.gl.resetTokenWithCurrent(stored.token);
+        } catch (again) {
+          if (!(again instanceof OutcomeUnknownError) && !(again instanceof GitLabHttpError && (again.status === 403 || again.status === 401))) throw again;
         }
       }
-      const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
-      await this.guard(d, [id], lost);
-      await this.storeWrite(d, { token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
+      if (!fresh) {
+        this.deps.progress(`the stored token of ${d.name} is no longer valid; resetting by runner id`);
+        fresh = await this.resetById(id);
+      }
     }
+    const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
+    await this.guard(d, [id], lost);
+    await this.storeWrite(d, { token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
+  }
+
+  /**
+   * The last contact of runner `id`'s own managers: those GET /runners/:id/managers lists but the
+   * one runner-fleet's POST /runners/verify leaves (VERIFY_SYSTEM_ID). The verify made before a
+   * reset counts as a contact of the runner (contacted_at), so after it the runner's contact no
+   * longer says that its manager came back. A GitLab without the managers endpoint (404): the
+   * runner's contact, as before.
+   */
+  private async managersContact(id: number): Promise<string | null | undefined> {
+    let managers: RunnerManager[];
+    try {
+      managers = await this.gl.managers(id);
+    } catch (e) {
+      if (e instanceof GitLabHttpError && e.status === 404 && !isAccessRefused(e)) return (await this.gl.getRunner(id))?.contacted_at;
+      throw e;
+    }
+    const times = managers.filter((m) => m.system_id !== VERIFY_SYSTEM_ID && typeof m.contacted_at === 'string' && !Number.isNaN(Date.parse(m.contacted_at))).map((m) => m.contacted_at!);
+    return times.sort((a, b) => Date.parse(b) - Date.parse(a))[0];
   }
 
   /**
@@ -948,9 +1007,9 @@ export class Engine {
     for (;;) {
       const seen = await pool(left, CONFIRM_CONCURRENCY, async (w): Promise<string | Error | undefined> => {
         try {
-          const r = await this.gl.getRunner(w.id);
-          const contacted = r?.contacted_at ? Date.parse(r.contacted_at) : NaN;
-          return !Number.isNaN(contacted) && contacted >= w.since ? r!.contacted_at! : undefined;
+          const at = this.verifiedThisRun.has(w.id) ? await this.managersContact(w.id) : (await this.gl.getRunner(w.id))?.contacted_at;
+          const contacted = at ? Date.parse(at) : NaN;
+          return !Number.isNaN(contacted) && contacted >= w.since ? at! : undefined;
         } catch (e) {
           return e instanceof Error ? e : new Error(String(e));
         }

@@ -14,6 +14,12 @@ const manager = z.strictObject({
   ipAddress: z.string().nullable(),
   contactedAt: z.string().nullable(),
   status: z.string().nullable(),
+  /**
+   * True for the manager GitLab keeps for runner-fleet's own POST /runners/verify (system_id
+   * runner-fleet-verify, left by status --verify-tokens and rotate): no process runs as it, so it
+   * is not one of the runner's managers. Absent for the others.
+   */
+  tokenCheck: z.literal(true).optional(),
 });
 
 const runnerStatus = z.strictObject({

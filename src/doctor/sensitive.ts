@@ -18,27 +18,26 @@ export interface SensitiveMarks {
 
 export const SENSITIVE_SHOWN = '(sensitive, not shown)';
 
-/** Whether a `sensitive_values`/`after_sensitive` tree marks the value at `path`, or one holding it. */
-export function markedAt(marks: unknown, ...path: (string | number)[]): boolean {
+/** The part of a `sensitive_values`/`after_sensitive` tree at `path`: `true` where it or a value holding it is marked; undefined where nothing is. */
+function marksAt(marks: unknown, path: readonly (string | number)[]): unknown {
   let cur = marks;
   for (const k of path) {
     if (cur === true) return true;
     if (Array.isArray(cur) && typeof k === 'number') cur = cur[k];
     else if (cur !== null && typeof cur === 'object' && !Array.isArray(cur) && typeof k === 'string' && Object.hasOwn(cur, k)) cur = (cur as Record<string, unknown>)[k];
-    else return false;
+    else return undefined;
   }
-  return cur === true;
+  return cur;
+}
+
+/** Whether a `sensitive_values`/`after_sensitive` tree marks the value at `path`, or one holding it. */
+export function markedAt(marks: unknown, ...path: (string | number)[]): boolean {
+  return marksAt(marks, path) === true;
 }
 
 /** Whether anything under `path` is marked (a values item whose own string is sensitive, or a part of it). */
 export function anyMarkedUnder(marks: unknown, ...path: (string | number)[]): boolean {
-  let cur = marks;
-  for (const k of path) {
-    if (cur === true) return true;
-    if (Array.isArray(cur) && typeof k === 'number') cur = cur[k];
-    else if (cur !== null && typeof cur === 'object' && !Array.isArray(cur) && typeof k === 'string' && Object.hasOwn(cur, k)) cur = (cur as Record<string, unknown>)[k];
-    else return false;
-  }
+  const cur = marksAt(marks, path);
   const stack = [cur];
   while (stack.length > 0) {
     const v = stack.pop();

@@ -401,6 +401,27 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
     expect(reg[0]!.path).toMatch(/^plan\.json:\d+:\d+$/);
     expect(Number(reg[0]!.path.split(':')[2])).toBeGreaterThan(100);
     expect(shownOf(byValues)).not.toContain('SECRETSECRET');
+    // One leak, one finding: a plan holds the token twice (planned values, the change's after); the
+    // RF304 names the other copy, which the scan's RF940 does not repeat.
+    const token = [{ name: 'runnerToken', type: '', value: 'glrt-SECRETSECRETSECRET1234' }];
+    const twice = editRelease((v, c) => {
+      v.set_sensitive = token;
+      (c.after as Record<string, unknown>).set_sensitive = token;
+    });
+    const copies = text(twice.find((f) => f.path === 'plan.json')!).split('\n').flatMap((l, i) => (l.includes('glrt-SECRETSECRETSECRET1234') ? [`plan.json:${i + 1}:${l.indexOf('"glrt-') + 1}`] : []));
+    expect(copies.length).toBe(2);
+    const one = doctor(twice);
+    expect(one.findings.filter((x) => x.code === 'RF940' || x.code === 'RF304').map((x) => `${x.code} ${x.path}`)).toEqual([`RF304 ${copies[0]!}`]);
+    expect(one.findings.find((x) => x.code === 'RF304')!.message).toMatch(new RegExp(`; the same value is also written at ${copies[1]!}$`));
+    // Inside a values string (both copies): the RF304 at its key; the scan's RF940 at the start of each string is not repeated.
+    const inValues = doctor(editRelease((v, c) => {
+      v.values = [`${(v.values as string[])[0]!}"runnerToken": "glrt-SECRETSECRETSECRET1234"\n`];
+      (c.after as Record<string, unknown>).values = v.values;
+    }));
+    const leak = inValues.findings.filter((x) => x.code === 'RF940' || x.code === 'RF304');
+    expect(leak.map((x) => x.code)).toEqual(['RF304']);
+    expect(leak[0]!.message).toMatch(/; the same value is also written at plan\.json:\d+:\d+$/);
+    expect(shownOf(inValues)).not.toContain('SECRETSECRET');
     // A token only apply knows, or one the plan does not hold, is no finding.
     const unknown = doctor(editRelease((v, c) => {
       v.set_sensitive = [{ name: 'runnerToken', type: '' }];

@@ -2,7 +2,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { doctor, type InputFile } from '../src/doctor/index.js';
+import { doctor, readEvidence, type InputFile } from '../src/doctor/index.js';
+import { evaluateTerraform } from '../src/doctor/terraform.js';
 import { callFunction } from '../src/doctor/hcl/functions.js';
 import { helmSetPath, isRunnerChart } from '../src/doctor/helm-release.js';
 import { corpusFiles } from './helpers/doctor.js';
@@ -124,6 +125,37 @@ describe('helm_release of the gitlab-runner chart', () => {
     const f = r.findings.find((x) => x.code === 'RF304');
     expect(f?.path).toBe('runner.tf:15:13');
     expect(JSON.stringify({ findings: r.findings, proofs: r.proofs, chains: [...r.chains] })).not.toContain('SECRETSECRET');
+  });
+
+  it('a runner token written literally in the Terraform (set_sensitive, set, yamlencode values, a values file) is a stand-in in the chart values read: RF304/RF912 at its place, the token kept nowhere', () => {
+    const chartValues = (files: InputFile[]) => {
+      const ev = readEvidence(files);
+      evaluateTerraform(ev);
+      return JSON.stringify(ev.helmValues.map((v) => v.value));
+    };
+    const runner = text(eks().find((f) => f.path === 'runner.tf')!);
+    const tokenAt = (tf: string, needle: string) => {
+      const lines = tf.split('\n');
+      const i = lines.findIndex((l) => l.includes(needle));
+      return `runner.tf:${i + 1}:${lines[i]!.indexOf(needle) + 1}`;
+    };
+    const cases: { files: InputFile[]; code: 'RF304' | 'RF912'; at: string }[] = [];
+    const bySensitive = runner.replace('value = var.runner_token', 'value = "glrt-SECRETSECRETSECRET1234"');
+    cases.push({ files: replaceIn(eks(), 'runner.tf', runner, bySensitive), code: 'RF304', at: tokenAt(bySensitive, '"glrt-') });
+    const bySet = runner.replace('set_sensitive {', 'set {').replace('value = var.runner_token', 'value = "glrt-SECRETSECRETSECRET1234"');
+    cases.push({ files: replaceIn(eks(), 'runner.tf', runner, bySet), code: 'RF304', at: tokenAt(bySet, '"glrt-') });
+    const byYaml = runner.replace('values     = [file("${path.module}/values.yaml")]', 'values     = [file("${path.module}/values.yaml"), yamlencode({ runnerRegistrationToken = "GR1348941SECRETSECRETSECRET" })]');
+    cases.push({ files: replaceIn(eks(), 'runner.tf', runner, byYaml), code: 'RF912', at: tokenAt(byYaml, '"GR1348941') });
+    const byFile = replaceIn(eks(), 'values.yaml', 'gitlabUrl: https://gitlab.example.com/\n', 'gitlabUrl: https://gitlab.example.com/\nrunnerToken: glrt-SECRETSECRETSECRET1234\n');
+    cases.push({ files: byFile, code: 'RF304', at: 'values.yaml:2:14' });
+    for (const c of cases) {
+      const held = chartValues(c.files);
+      expect(held).toContain('(a token, not shown)');
+      expect(held).not.toContain('SECRETSECRET');
+      const r = doctor(c.files);
+      expect(r.findings.filter((f) => f.code === c.code).map((f) => f.path)).toEqual([c.at]);
+      expect(JSON.stringify({ findings: r.findings, proofs: r.proofs, chains: [...r.chains] })).not.toContain('SECRETSECRET');
+    }
   });
 
   it('templatefile(): interpolation of a role ARN resolves; a %{} directive is RF906 at the template', () => {
@@ -369,6 +401,27 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
     expect(reg[0]!.path).toMatch(/^plan\.json:\d+:\d+$/);
     expect(Number(reg[0]!.path.split(':')[2])).toBeGreaterThan(100);
     expect(shownOf(byValues)).not.toContain('SECRETSECRET');
+    // One leak, one finding: a plan holds the token twice (planned values, the change's after); the
+    // RF304 names the other copy, which the scan's RF940 does not repeat.
+    const token = [{ name: 'runnerToken', type: '', value: 'glrt-SECRETSECRETSECRET1234' }];
+    const twice = editRelease((v, c) => {
+      v.set_sensitive = token;
+      (c.after as Record<string, unknown>).set_sensitive = token;
+    });
+    const copies = text(twice.find((f) => f.path === 'plan.json')!).split('\n').flatMap((l, i) => (l.includes('glrt-SECRETSECRETSECRET1234') ? [`plan.json:${i + 1}:${l.indexOf('"glrt-') + 1}`] : []));
+    expect(copies.length).toBe(2);
+    const one = doctor(twice);
+    expect(one.findings.filter((x) => x.code === 'RF940' || x.code === 'RF304').map((x) => `${x.code} ${x.path}`)).toEqual([`RF304 ${copies[0]!}`]);
+    expect(one.findings.find((x) => x.code === 'RF304')!.message).toMatch(new RegExp(`; the same value is also written at ${copies[1]!}$`));
+    // Inside a values string (both copies): the RF304 at its key; the scan's RF940 at the start of each string is not repeated.
+    const inValues = doctor(editRelease((v, c) => {
+      v.values = [`${(v.values as string[])[0]!}"runnerToken": "glrt-SECRETSECRETSECRET1234"\n`];
+      (c.after as Record<string, unknown>).values = v.values;
+    }));
+    const leak = inValues.findings.filter((x) => x.code === 'RF940' || x.code === 'RF304');
+    expect(leak.map((x) => x.code)).toEqual(['RF304']);
+    expect(leak[0]!.message).toMatch(/; the same value is also written at plan\.json:\d+:\d+$/);
+    expect(shownOf(inValues)).not.toContain('SECRETSECRET');
     // A token only apply knows, or one the plan does not hold, is no finding.
     const unknown = doctor(editRelease((v, c) => {
       v.set_sensitive = [{ name: 'runnerToken', type: '' }];

@@ -60,6 +60,19 @@ describe('credentials in the evidence: position and key name only, never the val
     for (const s of secrets) expect(outputs.includes(s), `output contains ${s.slice(0, 6)}…`).toBe(false);
   });
 
+  it('one RF940 per credential per file: copies of the same value (across documents too) name each other, another value is its own finding', () => {
+    const ci = `variables:\n  AWS_ACCESS_KEY_ID: ${AWS_ID}\njob:\n  variables:\n    AWS_ACCESS_KEY_ID: ${AWS_ID}\n    AWS_SECRET_ACCESS_KEY: ${AWS_SECRET}\n---\nother:\n  variables:\n    KEY: "${AWS_ID}"\n`;
+    const r = run({ '.gitlab-ci.yml': ci });
+    const f = r.findings.filter((x) => x.code === 'RF940');
+    expect(f.map((x) => x.path)).toEqual(['.gitlab-ci.yml:2:22', '.gitlab-ci.yml:6:28']);
+    expect(f[0]!.message).toMatch(/; the same value is also written at \.gitlab-ci\.yml:5:24, \.gitlab-ci\.yml:10:10$/);
+    expect(f[1]!.message).not.toContain('also written');
+    const outputs = [textDoctorReport(r), jsonDoctorReport(r), sarifReport(r, '0.0.0'), codeQualityReport(r)].join('\n');
+    for (const s of [AWS_ID, AWS_SECRET]) expect(outputs).not.toContain(s);
+    // The places are the finding's own data, never printed.
+    expect(jsonDoctorReport(r)).not.toContain('endColumn');
+  });
+
   it('Secret values are not kept after reading (metadata only)', () => {
     const ev = readEvidence([{ path: 'k8s/secret.yaml', bytes: new TextEncoder().encode(secret({ AWS_ACCESS_KEY_ID: AWS_ID, 'runner-token': RUNNER_TOKEN })) }]);
     const held = JSON.stringify({ k: ev.kubernetes.map((o) => o.value), a: ev.artifacts, f: ev.findings });

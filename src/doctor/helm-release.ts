@@ -184,6 +184,26 @@ export function evidenceFile(ev: Evidence, path: string): string | undefined {
 const TOKEN_KEYS = ['runnerToken', 'runnerRegistrationToken'];
 const WHOLE_REFERENCE = /^\$\{[^{}]*\}$/;
 
+/** What a file shows of a runner token: one in clear, never kept (a stand-in instead), or none (empty, cloaked by the provider, a reference). */
+const TOKEN_SHOWN = '(a token, not shown)';
+const CLOAKED = '(sensitive value)';
+const inClear = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '' && v !== CLOAKED && v !== SENSITIVE && v !== TOKEN_SHOWN && !WHOLE_REFERENCE.test(v);
+
+/**
+ * A runner token written in clear is replaced by a stand-in as soon as it is read, in a values
+ * document (before it is merged) or a `set` item, so the chart values never hold it: the stand-in
+ * keeps its place, so RF304 (RF912 for a registration token) is said there, and nothing later can
+ * show the token. Both readers (the Terraform configuration, `terraform show -json`) use this.
+ */
+function withTokenStandIns(doc: Record<string, unknown>): void {
+  for (const k of TOKEN_KEYS) if (Object.hasOwn(doc, k) && inClear(doc[k])) doc[k] = TOKEN_SHOWN;
+}
+
+/** A `set`-like item (`{ name, value }`) whose name is a runner token key: the same item with the stand-in, where its value is in clear. */
+function setWithTokenStandIn(m: Record<string, unknown>): Record<string, unknown> {
+  return typeof m.name === 'string' && TOKEN_KEYS.includes(m.name) && inClear(m.value) ? { ...m, value: TOKEN_SHOWN, type: 'string' } : m;
+}
+
 const SET_KINDS = ['set', 'set_list', 'set_sensitive'] as const;
 type SetKind = (typeof SET_KINDS)[number];
 const SENSITIVE = '(sensitive, not shown)';
@@ -296,6 +316,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
         say('RF901', itemAt(), `values[${i}] is not a map of chart values`, 'write the chart values as a map (yamlencode({ … }))');
         return;
       }
+      withTokenStandIns(doc);
       merged.merge(doc, locate);
     });
   }
@@ -308,12 +329,13 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
       const m = toModel(item);
       if (!isObject(m)) return;
       let value: unknown;
+      const given = setWithTokenStandIn(m);
       if (kind === 'set_sensitive') {
         // Never kept: a token given when Terraform runs is not written in a file; one written here is (RF304, value not shown).
         if (typeof m.value !== 'string' || WHOLE_REFERENCE.test(m.value) || m.value === '') return;
-        value = SENSITIVE;
+        value = given !== m ? TOKEN_SHOWN : SENSITIVE;
       }
-      applySet(merged, kind, m, n, at, say, value);
+      applySet(merged, kind, given, n, at, say, value);
     });
   }
 
@@ -405,10 +427,6 @@ function unknownAt(afterUnknown: unknown, ...path: (string | number)[]): boolean
   return cur === true;
 }
 
-/** What a document shows of a runner token: one in clear, never kept (a stand-in instead), or none (empty, cloaked by the provider, a reference). */
-const TOKEN_SHOWN = '(a token, not shown)';
-const CLOAKED = '(sensitive value)';
-const inClear = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '' && v !== CLOAKED && v !== SENSITIVE && !WHOLE_REFERENCE.test(v);
 
 /**
  * One `helm_release` of the gitlab-runner chart in `terraform show -json` (plan or state): its
@@ -454,6 +472,7 @@ export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown
       say('RF901', at(...path), `${label} is not a map of chart values`, 'write the chart values as a map (yamlencode({ … }))');
       return;
     }
+    withTokenStandIns(doc);
     if (isSensitive(...path)) hide(doc, ...path);
     // Located on demand only: finding the string's place parses the whole document again.
     let locate: Locate | undefined;
@@ -507,7 +526,7 @@ export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown
       }
       if (TOKEN_KEYS.includes(m.name)) {
         // A token the document shows in clear, whichever block set it: a stand-in at its place.
-        if (inClear(m.value)) applySet(merged, kind, { ...m, value: TOKEN_SHOWN, type: 'string' }, n, at, say, TOKEN_SHOWN);
+        if (inClear(m.value)) applySet(merged, kind, setWithTokenStandIn(m), n, at, say, TOKEN_SHOWN);
         return;
       }
       if (kind !== 'set_sensitive' && isSensitive(kind, n)) hide(m.value, kind, n, 'value');

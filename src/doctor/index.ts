@@ -1,4 +1,5 @@
-import { sortFindings, type Finding } from '../spec/findings.js';
+import { sortFindings, type Finding, type SecretPlace } from '../spec/findings.js';
+import { alsoAt } from './secrets.js';
 import { CODES } from '../spec/codes.js';
 import { chainClaimOf, verifyFleet, type Proof } from '../verify/index.js';
 import { CONFIG_TOML_MARK } from '../verify/docker-escape.js';
@@ -290,12 +291,38 @@ function withoutRegenerate(f: Finding): Finding {
 
 /**
  * The doctor's own credential scan (RF940, with file positions) replaces the generated-output scan
- * (RF304 without a position, which verify runs without here); where a more specific finding (RF912 registration token, RF304 of a
- * values file) points at the same value, RF940 is not repeated.
+ * (RF304 without a position, which verify runs without here). One finding per leaked credential per
+ * file: where a more specific finding (RF912 registration token, RF304 of chart values) points into
+ * any copy of the value an RF940 is about (at its place, or at a key inside a values string that
+ * holds it), RF940 is not repeated, and the specific finding names the other copies' places (each
+ * copy has to go). An RF940 without its places (a text file's line) is matched by its position.
  */
 function withoutSecretDuplicates(all: Finding[]): Finding[] {
-  const specific = new Set(all.filter((f) => (f.code === 'RF912' || f.code === 'RF304') && f.path !== '').map((f) => f.path));
-  return all.filter((f) => !(f.code === 'RF304' && f.path === '') && !(f.code === 'RF940' && specific.has(f.path)));
+  const specific = all.filter((f) => (f.code === 'RF912' || f.code === 'RF304') && f.path !== '');
+  const at = new Map(specific.map((f) => [f, /^(.*):(\d+):(\d+)$/.exec(f.path)]));
+  const inside = (f: Finding, p: SecretPlace): boolean => {
+    const m = at.get(f);
+    if (!m || m[1] !== p.file) return false;
+    const line = Number(m[2]);
+    const column = Number(m[3]);
+    return (line > p.line || (line === p.line && column >= p.column)) && (line < p.endLine || (line === p.endLine && column <= p.endColumn));
+  };
+  const others = new Map<Finding, SecretPlace[]>();
+  const said = new Set<Finding>();
+  for (const f of all) {
+    if (f.code !== 'RF940') continue;
+    const places = f.subject?.kind === 'secret' ? f.subject.places : undefined;
+    const by = places ? specific.find((g) => places.some((p) => inside(g, p))) : specific.find((g) => g.path === f.path);
+    if (!by) continue;
+    said.add(f);
+    if (places) others.set(by, [...(others.get(by) ?? []), ...places.filter((p) => !inside(by, p))]);
+  }
+  return all
+    .filter((f) => !(f.code === 'RF304' && f.path === '') && !said.has(f))
+    .map((f) => {
+      const more = others.get(f);
+      return more && more.length > 0 ? { ...f, message: `${f.message}${alsoAt(more)}` } : f;
+    });
 }
 
 /**

@@ -102,7 +102,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
       ev.findings.push(finding('RF901', `${path}:${line}:${column}`, `${path} is not valid TOML: ${firstLine(e)}`, { fix: 'fix the TOML syntax at that position' }));
       return;
     }
-    if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, 0, [], value));
+    if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, [value]));
     ev.artifacts.push({ path, format: 'toml', content: value });
     if (Array.isArray(value.runners)) ev.configTomls.push({ value, origin: { source, doc: 0, path: [] } });
     return;
@@ -131,7 +131,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   }
   // Secrets first: their values are checked for static cloud keys and dropped before anything else holds them.
   docs.forEach((doc, i) => scrubSecrets(ev, source, doc, i, []));
-  if (mayHoldSecrets(text)) docs.forEach((doc, i) => ev.findings.push(...fileSecretFindings(source, i, [], doc)));
+  if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, docs));
   ev.artifacts.push({ path, format: 'yaml', content: docs });
   docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, /\.tf\.json$/i.test(path)));
 }

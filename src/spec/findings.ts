@@ -46,7 +46,9 @@ export interface Finding {
  * - `assignments`: the role assignments (`role` on `scope`) of managed identity `identity` (its name) are the edit;
  * - `identity`: managed identity `name` is what the finding is about;
  * - `resource`: the Terraform resource or data source `address` (as the root keys it: `aws_s3_bucket.cache`,
- *   `data.aws_iam_policy_document.x`) is the edit.
+ *   `data.aws_iam_policy_document.x`) is the edit;
+ * - `secret`: one credential written in a file (the doctor's RF940), at each of `places` (every copy of
+ *   the same value in that file: where its value starts and ends). Never the value itself.
  */
 export type FindingSubject =
   | {
@@ -75,7 +77,17 @@ export type FindingSubject =
   | { kind: 'credential'; identity: string; credential: string }
   | { kind: 'assignments'; identity: string; assignments: { role: string; scope: string }[] }
   | { kind: 'identity'; name: string }
-  | { kind: 'resource'; address: string };
+  | { kind: 'resource'; address: string }
+  | { kind: 'secret'; places: SecretPlace[] };
+
+/** Where a value is written in a file: from its first character (line, column) to its last (endLine, endColumn). */
+export interface SecretPlace {
+  file: string;
+  line: number;
+  column: number;
+  endLine: number;
+  endColumn: number;
+}
 
 /** One request a proof asked of a role's policies. */
 export interface FindingRequest {

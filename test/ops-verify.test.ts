@@ -272,3 +272,20 @@ describe('status --verify-tokens --no-stores', () => {
     expect(JSON.parse(json.out)).toMatchObject({ failedAt: 'input', exitCode: 2 });
   });
 });
+
+describe('status on a GitLab without GET /runners/:id/managers (404)', () => {
+  it('says the managers are not listed by this GitLab; the rest of status is read and the exit code is unchanged', async () => {
+    const h = await registered();
+    Object.assign(h.double.opts, { noManagersEndpoint: true });
+    const text = await h.run('status', {});
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/runner k8s \(.*\): #\d+ online, last contact/);
+    expect(text.out).toContain('  managers: not listed (this GitLab answered 404 to GET /runners/:id/managers: it has no runner managers API)');
+    const json = await h.run('status', { json: true });
+    expect(json.code).toBe(0);
+    const k8s = (JSON.parse(json.out) as { runners: { name: string; managers: unknown[]; managersListed?: boolean }[] }).runners.find((r) => r.name === 'k8s')!;
+    expect(k8s.managers).toEqual([]);
+    expect(k8s.managersListed).toBe(false);
+    noTokenAnywhere(h);
+  });
+});

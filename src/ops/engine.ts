@@ -72,6 +72,11 @@ export interface RunnerStatus {
   tokenExpiryMismatch?: string;
   runningJobs: number | null;
   managers: ManagerStatus[];
+  /**
+   * false: this GitLab answered 404 to GET /runners/:id/managers (it has no runner managers API),
+   * so `managers` is empty without meaning "none". Absent when the list was read or not asked for.
+   */
+  managersListed?: false;
   drift: Drift[];
   /**
    * The list showed the runner but `GET /runners/:id` answered 404: it was deleted between the
@@ -468,7 +473,8 @@ export class Engine {
       if (!details) return { ...base, tokenExpiry: 'unknown', detailsNotFound: true };
       const assignedTo = assignedProjects(details);
       const jobs = first.job_execution_status === 'idle' ? 0 : (await this.gl.runningJobs(first.id)).length;
-      const managers: RunnerManager[] = opts.managers === false ? [] : await this.gl.managers(first.id);
+      const managers: RunnerManager[] | 'no-endpoint' = opts.managers === false ? [] : await this.managersOrNone(first.id);
+      const listed: RunnerManager[] = managers === 'no-endpoint' ? [] : managers;
       // Only the stores runner-fleet writes (API registration): a Terraform runner's token is Terraform's.
       const read = d.registration === 'api' && opts.stores !== false ? await this.storeStatus(d, first.id, opts.verifyTokens === true) : undefined;
       const store = read?.status;
@@ -490,7 +496,8 @@ export class Engine {
         paused: details.paused,
         ...expiry,
         runningJobs: jobs,
-        managers: managers.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null, ...(m.system_id === VERIFY_SYSTEM_ID ? { tokenCheck: true as const } : {}) })),
+        managers: listed.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null, ...(m.system_id === VERIFY_SYSTEM_ID ? { tokenCheck: true as const } : {}) })),
+        ...(managers === 'no-endpoint' ? { managersListed: false as const } : {}),
         drift: driftOf(d.settings, details),
         ...(store ? { store } : {}),
         ...(assignedTo.length > 1 ? { assignedTo } : {}),
@@ -976,6 +983,19 @@ export class Engine {
   }
 
   /**
+   * GET /runners/:id/managers, or `no-endpoint` when this GitLab answers 404 to it (a GitLab
+   * without the runner managers API): status and rotate's wait then go without the list.
+   */
+  private async managersOrNone(id: number): Promise<RunnerManager[] | 'no-endpoint'> {
+    try {
+      return await this.gl.managers(id);
+    } catch (e) {
+      if (e instanceof GitLabHttpError && e.status === 404 && !isAccessRefused(e)) return 'no-endpoint';
+      throw e;
+    }
+  }
+
+  /**
    * The last contact of runner `id`'s own managers: those GET /runners/:id/managers lists but the
    * one runner-fleet's POST /runners/verify leaves (VERIFY_SYSTEM_ID). The verify made before a
    * reset counts as a contact of the runner (contacted_at), so after it the runner's contact no
@@ -983,13 +1003,8 @@ export class Engine {
    * runner's contact, as before.
    */
   private async managersContact(id: number): Promise<string | null | undefined> {
-    let managers: RunnerManager[];
-    try {
-      managers = await this.gl.managers(id);
-    } catch (e) {
-      if (e instanceof GitLabHttpError && e.status === 404 && !isAccessRefused(e)) return (await this.gl.getRunner(id))?.contacted_at;
-      throw e;
-    }
+    const managers = await this.managersOrNone(id);
+    if (managers === 'no-endpoint') return (await this.gl.getRunner(id))?.contacted_at;
     const times = managers.filter((m) => m.system_id !== VERIFY_SYSTEM_ID && typeof m.contacted_at === 'string' && !Number.isNaN(Date.parse(m.contacted_at))).map((m) => m.contacted_at!);
     return times.sort((a, b) => Date.parse(b) - Date.parse(a))[0];
   }

@@ -51,6 +51,11 @@ const runnerStatus = z.strictObject({
   tokenExpiryMismatch: z.string().optional(),
   runningJobs: z.number().int().nullable(),
   managers: z.array(manager),
+  /**
+   * false: this GitLab answered 404 to GET /runners/:id/managers (no runner managers API), so
+   * `managers` is empty without meaning "none" (not a problem by itself). Absent otherwise.
+   */
+  managersListed: z.literal(false).optional(),
   drift: z.array(drift),
   /** Listed, but `GET /runners/:id` answered 404: deleted between the calls, or not visible to this token (a problem: exit 1). */
   detailsNotFound: z.boolean().optional(),

@@ -289,3 +289,31 @@ describe('status on a GitLab without GET /runners/:id/managers (404)', () => {
     noTokenAnywhere(h);
   });
 });
+
+describe('rotate --if-expiring-within: one verify per runner per run', () => {
+  it('the expiry is unknown: the plan\'s verify establishes whose token it is, and the reset uses that answer (one contact, not two)', async () => {
+    const h = await registered({ lifetimeMs: 3 * 86_400_000, forget: true });
+    const mine = runnerOf(h, 'k8s');
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('rotate k8s');
+    expect(h.double.verifyCalls).toBe(1);
+    expect(h.stores.get('k8s')!.value!.token).toBe(mine.token);
+    noTokenAnywhere(h);
+  });
+
+  it('the plan\'s verify says the token is another runner\'s: a conflict, nothing reset (the safety of the verify before a reset is kept)', async () => {
+    const h = await registered({ lifetimeMs: 3 * 86_400_000, forget: true });
+    const mine = runnerOf(h, 'k8s');
+    const other = [...h.double.runners.values()].find((x) => x.id !== mine.id)!;
+    const before = { mine: mine.token, other: other.token };
+    h.stores.get('k8s')!.value!.token = other.token;
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain(`holds the token of runner #${other.id} (GitLab says so: POST /runners/verify)`);
+    expect(mine.token).toBe(before.mine);
+    expect(other.token).toBe(before.other);
+    expect(h.double.verifyCalls).toBe(1);
+    noTokenAnywhere(h);
+  });
+});

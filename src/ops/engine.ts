@@ -304,6 +304,13 @@ export class Engine {
   accessRefused = false;
   /** Runners whose stored token this run gave to POST /runners/verify (a contact in GitLab's eyes). */
   private readonly verifiedThisRun = new Set<number>();
+  /**
+   * GitLab's answer to the POST /runners/verify planRotate made (--if-expiring-within, expiry
+   * unknown), by runner id, with the token it was asked about: the apply of the same run takes it
+   * instead of verifying again (each verify is a contact of the runner in GitLab's eyes), when the
+   * store still holds that token. Kept in memory for this run only, never written or printed.
+   */
+  private readonly planVerified = new Map<number, { token: string; answer: VerifiedToken }>();
 
   constructor(private readonly deps: EngineDeps) {}
 
@@ -909,7 +916,9 @@ export class Engine {
       return { at: rule.at, from };
     }
     const v = await this.gl.verifyRunnerToken(stored.token);
+    this.verifiedThisRun.add(id);
     if (v === 'refused') return { at: undefined, from: 'POST /runners/verify', refused: true };
+    this.planVerified.set(id, { token: stored.token, answer: v });
     if (v.id !== undefined && v.id !== id) return { at: undefined, from: 'POST /runners/verify', otherRunner: v.id };
     const at = gitlabExpiry(undefined, v);
     if (at === null) return { at: null, from: 'GitLab' };
@@ -942,7 +951,11 @@ export class Engine {
       await this.repairToken(d, id);
       return;
     }
-    const v = await this.gl.verifyRunnerToken(stored.token);
+    // Whose token it is, from GitLab: the plan's answer when it asked about this same token in
+    // this run (one verify, one contact, per runner per run), else a verify now.
+    const planned = this.planVerified.get(id);
+    this.planVerified.delete(id);
+    const v = planned !== undefined && planned.token === stored.token ? planned.answer : await this.gl.verifyRunnerToken(stored.token);
     this.verifiedThisRun.add(id);
     if (v === 'refused') {
       this.deps.progress(`GitLab refuses the stored token of ${d.name} (POST /runners/verify answered 403: reset, revoked or expired); resetting #${id} by runner id`);

@@ -317,3 +317,31 @@ describe('rotate --if-expiring-within: one verify per runner per run', () => {
     noTokenAnywhere(h);
   });
 });
+
+describe('status after a token check: the runner\'s last contact is said to be the check\'s', () => {
+  it('the runner-fleet-verify manager has the runner\'s contact time: the runner line says so instead of presenting the runner as online', async () => {
+    const h = await registered();
+    const mine = runnerOf(h, 'k8s');
+    h.clock.t += 3 * 3600_000;
+    expect((await h.run('status', { verifyTokens: true })).code).toBe(0);
+    const text = await h.run('status', {});
+    const line = text.out.split('\n').find((l) => l.startsWith('runner k8s '))!;
+    expect(line).toContain(`#${mine.id} last contact ${mine.contacted_at} was runner-fleet's token check (POST /runners/verify), not a manager of the runner: GitLab's "online" reflects it for about 2 h; the runner's own managers last contacted GitLab at 2026-06-01T00:00:00.000Z`);
+    const json = await h.run('status', { json: true });
+    const k8s = (JSON.parse(json.out) as { runners: { name: string; contactIsTokenCheck?: boolean }[] }).runners.find((r) => r.name === 'k8s')!;
+    expect(k8s.contactIsTokenCheck).toBe(true);
+    noTokenAnywhere(h);
+  });
+
+  it('the manager contacted GitLab after the check: the runner line is as before', async () => {
+    const h = await registered();
+    expect((await h.run('status', { verifyTokens: true })).code).toBe(0);
+    const mine = runnerOf(h, 'k8s');
+    h.clock.t += 60_000;
+    mine.contacted_at = new Date(h.clock.t).toISOString();
+    mine.managerContactedAt = mine.contacted_at;
+    const text = await h.run('status', {});
+    expect(text.out).toMatch(new RegExp(`runner k8s \\(.*\\): #${mine.id} online, last contact ${mine.contacted_at.replace(/\./g, '\\.')}, `));
+    expect(text.out).not.toContain('was runner-fleet\'s token check');
+  });
+});

@@ -77,6 +77,15 @@ export interface RunnerStatus {
    * so `managers` is empty without meaning "none". Absent when the list was read or not asked for.
    */
   managersListed?: false;
+  /**
+   * The runner's last contact (contactedAt, and so GitLab's online/status for about 2 h) is
+   * runner-fleet's own token check: the runner-fleet-verify manager has that same contact time and
+   * none of the runner's own managers contacted GitLab since. Absent otherwise (or when the
+   * managers were not listed).
+   */
+  contactIsTokenCheck?: true;
+  /** With contactIsTokenCheck: the last contact of the runner's own managers (null: none listed). */
+  managersContactedAt?: string | null;
   drift: Drift[];
   /**
    * The list showed the runner but `GET /runners/:id` answered 404: it was deleted between the
@@ -299,6 +308,22 @@ export function unassignAdvice(shared: string[], ownProject: string | undefined)
   };
 }
 
+/**
+ * Whether a runner's last contact is runner-fleet's own POST /runners/verify: GitLab counts the
+ * verify as a contact, so the runner reads online for about 2 h with no manager running. Said when
+ * the runner-fleet-verify manager has the runner's contact time and no manager of its own has
+ * contacted GitLab at or after it.
+ */
+function tokenCheckContact(contactedAt: string | null | undefined, managers: RunnerManager[]): { contactIsTokenCheck?: true; managersContactedAt?: string | null } {
+  const at = typeof contactedAt === 'string' ? Date.parse(contactedAt) : NaN;
+  if (Number.isNaN(at)) return {};
+  const time = (m: RunnerManager) => (typeof m.contacted_at === 'string' ? Date.parse(m.contacted_at) : NaN);
+  if (!managers.some((m) => m.system_id === VERIFY_SYSTEM_ID && time(m) === at)) return {};
+  const own = managers.filter((m) => m.system_id !== VERIFY_SYSTEM_ID && !Number.isNaN(time(m))).sort((a, b) => time(b) - time(a));
+  if (own.length > 0 && time(own[0]!) >= at) return {};
+  return { contactIsTokenCheck: true, managersContactedAt: own[0]?.contacted_at ?? null };
+}
+
 export class Engine {
   /** A step failed because an API refused the credential given (401/403): the command exits 2. */
   accessRefused = false;
@@ -505,6 +530,7 @@ export class Engine {
         runningJobs: jobs,
         managers: listed.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null, ...(m.system_id === VERIFY_SYSTEM_ID ? { tokenCheck: true as const } : {}) })),
         ...(managers === 'no-endpoint' ? { managersListed: false as const } : {}),
+        ...tokenCheckContact(details.contacted_at, listed),
         drift: driftOf(d.settings, details),
         ...(store ? { store } : {}),
         ...(assignedTo.length > 1 ? { assignedTo } : {}),

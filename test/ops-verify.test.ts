@@ -272,3 +272,76 @@ describe('status --verify-tokens --no-stores', () => {
     expect(JSON.parse(json.out)).toMatchObject({ failedAt: 'input', exitCode: 2 });
   });
 });
+
+describe('status on a GitLab without GET /runners/:id/managers (404)', () => {
+  it('says the managers are not listed by this GitLab; the rest of status is read and the exit code is unchanged', async () => {
+    const h = await registered();
+    Object.assign(h.double.opts, { noManagersEndpoint: true });
+    const text = await h.run('status', {});
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/runner k8s \(.*\): #\d+ online, last contact/);
+    expect(text.out).toContain('  managers: not listed (this GitLab answered 404 to GET /runners/:id/managers: it has no runner managers API)');
+    const json = await h.run('status', { json: true });
+    expect(json.code).toBe(0);
+    const k8s = (JSON.parse(json.out) as { runners: { name: string; managers: unknown[]; managersListed?: boolean }[] }).runners.find((r) => r.name === 'k8s')!;
+    expect(k8s.managers).toEqual([]);
+    expect(k8s.managersListed).toBe(false);
+    noTokenAnywhere(h);
+  });
+});
+
+describe('rotate --if-expiring-within: one verify per runner per run', () => {
+  it('the expiry is unknown: the plan\'s verify establishes whose token it is, and the reset uses that answer (one contact, not two)', async () => {
+    const h = await registered({ lifetimeMs: 3 * 86_400_000, forget: true });
+    const mine = runnerOf(h, 'k8s');
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(r.code).toBe(0);
+    expect(r.out).toContain('rotate k8s');
+    expect(h.double.verifyCalls).toBe(1);
+    expect(h.stores.get('k8s')!.value!.token).toBe(mine.token);
+    noTokenAnywhere(h);
+  });
+
+  it('the plan\'s verify says the token is another runner\'s: a conflict, nothing reset (the safety of the verify before a reset is kept)', async () => {
+    const h = await registered({ lifetimeMs: 3 * 86_400_000, forget: true });
+    const mine = runnerOf(h, 'k8s');
+    const other = [...h.double.runners.values()].find((x) => x.id !== mine.id)!;
+    const before = { mine: mine.token, other: other.token };
+    h.stores.get('k8s')!.value!.token = other.token;
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(r.code).not.toBe(0);
+    expect(r.out).toContain(`holds the token of runner #${other.id} (GitLab says so: POST /runners/verify)`);
+    expect(mine.token).toBe(before.mine);
+    expect(other.token).toBe(before.other);
+    expect(h.double.verifyCalls).toBe(1);
+    noTokenAnywhere(h);
+  });
+});
+
+describe('status after a token check: the runner\'s last contact is said to be the check\'s', () => {
+  it('the runner-fleet-verify manager has the runner\'s contact time: the runner line says so instead of presenting the runner as online', async () => {
+    const h = await registered();
+    const mine = runnerOf(h, 'k8s');
+    h.clock.t += 3 * 3600_000;
+    expect((await h.run('status', { verifyTokens: true })).code).toBe(0);
+    const text = await h.run('status', {});
+    const line = text.out.split('\n').find((l) => l.startsWith('runner k8s '))!;
+    expect(line).toContain(`#${mine.id} last contact ${mine.contacted_at} was runner-fleet's token check (POST /runners/verify), not a manager of the runner: GitLab's "online" reflects it for about 2 h; the runner's own managers last contacted GitLab at 2026-06-01T00:00:00.000Z`);
+    const json = await h.run('status', { json: true });
+    const k8s = (JSON.parse(json.out) as { runners: { name: string; contactIsTokenCheck?: boolean }[] }).runners.find((r) => r.name === 'k8s')!;
+    expect(k8s.contactIsTokenCheck).toBe(true);
+    noTokenAnywhere(h);
+  });
+
+  it('the manager contacted GitLab after the check: the runner line is as before', async () => {
+    const h = await registered();
+    expect((await h.run('status', { verifyTokens: true })).code).toBe(0);
+    const mine = runnerOf(h, 'k8s');
+    h.clock.t += 60_000;
+    mine.contacted_at = new Date(h.clock.t).toISOString();
+    mine.managerContactedAt = mine.contacted_at;
+    const text = await h.run('status', {});
+    expect(text.out).toMatch(new RegExp(`runner k8s \\(.*\\): #${mine.id} online, last contact ${mine.contacted_at.replace(/\./g, '\\.')}, `));
+    expect(text.out).not.toContain('was runner-fleet\'s token check');
+  });
+});

@@ -279,8 +279,12 @@ function text(report: OpsReport): string {
         ? 'NOT REGISTERED'
         : r.detailsNotFound === true
           ? `#${r.ids.join(', #')}: details not found (deleted or not visible to this token; GET /runners/${r.ids[0]} answered 404)`
-          : `#${r.ids.join(', #')} ${r.status ?? '?'}${r.paused ? ', paused' : ''}, last contact ${r.contactedAt ?? 'never'}, ${r.runningJobs ?? '?'} job(s) running, ${expiryText(r)}`;
+          : r.contactIsTokenCheck === true
+            // GitLab counts runner-fleet's verify as a contact: not presented as the runner being online.
+            ? `#${r.ids.join(', #')} last contact ${r.contactedAt ?? '?'} was runner-fleet's token check (POST /runners/verify), not a manager of the runner: ${r.status === 'online' ? 'GitLab\'s "online" reflects it for about 2 h' : `GitLab says ${r.status ?? '?'}`}; the runner's own managers last contacted GitLab at ${r.managersContactedAt ?? 'no time listed'}${r.paused ? ', paused' : ''}, ${r.runningJobs ?? '?'} job(s) running, ${expiryText(r)}`
+            : `#${r.ids.join(', #')} ${r.status ?? '?'}${r.paused ? ', paused' : ''}, last contact ${r.contactedAt ?? 'never'}, ${r.runningJobs ?? '?'} job(s) running, ${expiryText(r)}`;
       lines.push(`runner ${r.name} (${r.scope}, registration ${r.registration}): ${state}${r.ids.length > 1 ? ' — DUPLICATES' : ''}`);
+      if (r.managersListed === false) lines.push('  managers: not listed (this GitLab answered 404 to GET /runners/:id/managers: it has no runner managers API)');
       for (const m of r.managers) {
         // GitLab keeps a manager for each system_id a verify sends: runner-fleet's own check is none of the runner's.
         if (m.tokenCheck === true) lines.push(`  manager ${m.systemId}: not a runner manager, left by runner-fleet's token check (POST /runners/verify, last at ${m.contactedAt ?? '?'}); GitLab keeps it, one per runner`);

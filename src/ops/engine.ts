@@ -72,6 +72,20 @@ export interface RunnerStatus {
   tokenExpiryMismatch?: string;
   runningJobs: number | null;
   managers: ManagerStatus[];
+  /**
+   * false: this GitLab answered 404 to GET /runners/:id/managers (it has no runner managers API),
+   * so `managers` is empty without meaning "none". Absent when the list was read or not asked for.
+   */
+  managersListed?: false;
+  /**
+   * The runner's last contact (contactedAt, and so GitLab's online/status for about 2 h) is
+   * runner-fleet's own token check: the runner-fleet-verify manager has that same contact time and
+   * none of the runner's own managers contacted GitLab since. Absent otherwise (or when the
+   * managers were not listed).
+   */
+  contactIsTokenCheck?: true;
+  /** With contactIsTokenCheck: the last contact of the runner's own managers (null: none listed). */
+  managersContactedAt?: string | null;
   drift: Drift[];
   /**
    * The list showed the runner but `GET /runners/:id` answered 404: it was deleted between the
@@ -294,11 +308,34 @@ export function unassignAdvice(shared: string[], ownProject: string | undefined)
   };
 }
 
+/**
+ * Whether a runner's last contact is runner-fleet's own POST /runners/verify: GitLab counts the
+ * verify as a contact, so the runner reads online for about 2 h with no manager running. Said when
+ * the runner-fleet-verify manager has the runner's contact time and no manager of its own has
+ * contacted GitLab at or after it.
+ */
+function tokenCheckContact(contactedAt: string | null | undefined, managers: RunnerManager[]): { contactIsTokenCheck?: true; managersContactedAt?: string | null } {
+  const at = typeof contactedAt === 'string' ? Date.parse(contactedAt) : NaN;
+  if (Number.isNaN(at)) return {};
+  const time = (m: RunnerManager) => (typeof m.contacted_at === 'string' ? Date.parse(m.contacted_at) : NaN);
+  if (!managers.some((m) => m.system_id === VERIFY_SYSTEM_ID && time(m) === at)) return {};
+  const own = managers.filter((m) => m.system_id !== VERIFY_SYSTEM_ID && !Number.isNaN(time(m))).sort((a, b) => time(b) - time(a));
+  if (own.length > 0 && time(own[0]!) >= at) return {};
+  return { contactIsTokenCheck: true, managersContactedAt: own[0]?.contacted_at ?? null };
+}
+
 export class Engine {
   /** A step failed because an API refused the credential given (401/403): the command exits 2. */
   accessRefused = false;
   /** Runners whose stored token this run gave to POST /runners/verify (a contact in GitLab's eyes). */
   private readonly verifiedThisRun = new Set<number>();
+  /**
+   * GitLab's answer to the POST /runners/verify planRotate made (--if-expiring-within, expiry
+   * unknown), by runner id, with the token it was asked about: the apply of the same run takes it
+   * instead of verifying again (each verify is a contact of the runner in GitLab's eyes), when the
+   * store still holds that token. Kept in memory for this run only, never written or printed.
+   */
+  private readonly planVerified = new Map<number, { token: string; answer: VerifiedToken }>();
 
   constructor(private readonly deps: EngineDeps) {}
 
@@ -468,7 +505,8 @@ export class Engine {
       if (!details) return { ...base, tokenExpiry: 'unknown', detailsNotFound: true };
       const assignedTo = assignedProjects(details);
       const jobs = first.job_execution_status === 'idle' ? 0 : (await this.gl.runningJobs(first.id)).length;
-      const managers: RunnerManager[] = opts.managers === false ? [] : await this.gl.managers(first.id);
+      const managers: RunnerManager[] | 'no-endpoint' = opts.managers === false ? [] : await this.managersOrNone(first.id);
+      const listed: RunnerManager[] = managers === 'no-endpoint' ? [] : managers;
       // Only the stores runner-fleet writes (API registration): a Terraform runner's token is Terraform's.
       const read = d.registration === 'api' && opts.stores !== false ? await this.storeStatus(d, first.id, opts.verifyTokens === true) : undefined;
       const store = read?.status;
@@ -490,7 +528,9 @@ export class Engine {
         paused: details.paused,
         ...expiry,
         runningJobs: jobs,
-        managers: managers.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null, ...(m.system_id === VERIFY_SYSTEM_ID ? { tokenCheck: true as const } : {}) })),
+        managers: listed.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null, ...(m.system_id === VERIFY_SYSTEM_ID ? { tokenCheck: true as const } : {}) })),
+        ...(managers === 'no-endpoint' ? { managersListed: false as const } : {}),
+        ...tokenCheckContact(details.contacted_at, listed),
         drift: driftOf(d.settings, details),
         ...(store ? { store } : {}),
         ...(assignedTo.length > 1 ? { assignedTo } : {}),
@@ -902,7 +942,9 @@ export class Engine {
       return { at: rule.at, from };
     }
     const v = await this.gl.verifyRunnerToken(stored.token);
+    this.verifiedThisRun.add(id);
     if (v === 'refused') return { at: undefined, from: 'POST /runners/verify', refused: true };
+    this.planVerified.set(id, { token: stored.token, answer: v });
     if (v.id !== undefined && v.id !== id) return { at: undefined, from: 'POST /runners/verify', otherRunner: v.id };
     const at = gitlabExpiry(undefined, v);
     if (at === null) return { at: null, from: 'GitLab' };
@@ -935,7 +977,11 @@ export class Engine {
       await this.repairToken(d, id);
       return;
     }
-    const v = await this.gl.verifyRunnerToken(stored.token);
+    // Whose token it is, from GitLab: the plan's answer when it asked about this same token in
+    // this run (one verify, one contact, per runner per run), else a verify now.
+    const planned = this.planVerified.get(id);
+    this.planVerified.delete(id);
+    const v = planned !== undefined && planned.token === stored.token ? planned.answer : await this.gl.verifyRunnerToken(stored.token);
     this.verifiedThisRun.add(id);
     if (v === 'refused') {
       this.deps.progress(`GitLab refuses the stored token of ${d.name} (POST /runners/verify answered 403: reset, revoked or expired); resetting #${id} by runner id`);
@@ -976,6 +1022,19 @@ export class Engine {
   }
 
   /**
+   * GET /runners/:id/managers, or `no-endpoint` when this GitLab answers 404 to it (a GitLab
+   * without the runner managers API): status and rotate's wait then go without the list.
+   */
+  private async managersOrNone(id: number): Promise<RunnerManager[] | 'no-endpoint'> {
+    try {
+      return await this.gl.managers(id);
+    } catch (e) {
+      if (e instanceof GitLabHttpError && e.status === 404 && !isAccessRefused(e)) return 'no-endpoint';
+      throw e;
+    }
+  }
+
+  /**
    * The last contact of runner `id`'s own managers: those GET /runners/:id/managers lists but the
    * one runner-fleet's POST /runners/verify leaves (VERIFY_SYSTEM_ID). The verify made before a
    * reset counts as a contact of the runner (contacted_at), so after it the runner's contact no
@@ -983,13 +1042,8 @@ export class Engine {
    * runner's contact, as before.
    */
   private async managersContact(id: number): Promise<string | null | undefined> {
-    let managers: RunnerManager[];
-    try {
-      managers = await this.gl.managers(id);
-    } catch (e) {
-      if (e instanceof GitLabHttpError && e.status === 404 && !isAccessRefused(e)) return (await this.gl.getRunner(id))?.contacted_at;
-      throw e;
-    }
+    const managers = await this.managersOrNone(id);
+    if (managers === 'no-endpoint') return (await this.gl.getRunner(id))?.contacted_at;
     const times = managers.filter((m) => m.system_id !== VERIFY_SYSTEM_ID && typeof m.contacted_at === 'string' && !Number.isNaN(Date.parse(m.contacted_at))).map((m) => m.contacted_at!);
     return times.sort((a, b) => Date.parse(b) - Date.parse(a))[0];
   }

@@ -51,6 +51,20 @@ const runnerStatus = z.strictObject({
   tokenExpiryMismatch: z.string().optional(),
   runningJobs: z.number().int().nullable(),
   managers: z.array(manager),
+  /**
+   * false: this GitLab answered 404 to GET /runners/:id/managers (no runner managers API), so
+   * `managers` is empty without meaning "none" (not a problem by itself). Absent otherwise.
+   */
+  managersListed: z.literal(false).optional(),
+  /**
+   * True when the runner's last contact (contactedAt, and GitLab's online/status for about 2 h
+   * after it) is runner-fleet's own token check (POST /runners/verify): the runner-fleet-verify
+   * manager has that contact time and none of the runner's own managers contacted GitLab since.
+   * Absent otherwise.
+   */
+  contactIsTokenCheck: z.literal(true).optional(),
+  /** With contactIsTokenCheck: the last contact of the runner's own managers (null: none listed). */
+  managersContactedAt: z.string().nullable().optional(),
   drift: z.array(drift),
   /** Listed, but `GET /runners/:id` answered 404: deleted between the calls, or not visible to this token (a problem: exit 1). */
   detailsNotFound: z.boolean().optional(),

@@ -72,6 +72,8 @@ export interface DoubleOptions {
   detailsTokenExpiry?: boolean;
   /** POST /runners/verify answers 200 without the runner's details, as GitLabs before gitlab-org/gitlab!112168 (around 15.10) do. */
   verifyBare?: boolean;
+  /** GET /runners/:id/managers answers 404, as a GitLab without the runner managers API does. */
+  noManagersEndpoint?: boolean;
   /** The access token's user is an administrator (GitLab skips the role checks, e.g. deleting a runner assigned to several projects). */
   admin?: boolean;
 }
@@ -412,7 +414,7 @@ export class GitLabDouble {
         return this.page(url, jobs);
       }
       // https://docs.gitlab.com/api/runners/#list-runners-managers — GET /runners/:id/managers
-      if (method === 'GET' && parts[2] === 'managers') {
+      if (method === 'GET' && parts[2] === 'managers' && this.opts.noManagersEndpoint !== true) {
         const verified = Object.entries(r.verifyManagers ?? {}).map(([systemId, at], i) => ({ id: r.id * 100 + i + 1, system_id: systemId, version: null, revision: null, platform: null, architecture: null, created_at: at, contacted_at: at, ip_address: '10.0.0.9', status: this.opts.clock.now() - Date.parse(at) < 2 * 3600_000 ? 'online' : 'offline' }));
         const at = r.managerContactedAt === undefined ? r.contacted_at : r.managerContactedAt;
         const own = at ? [{ id: r.id, system_id: `s_${r.id.toString(16).padStart(12, '0')}`, version: '18.9.0', revision: 'abc', platform: 'linux', architecture: 'amd64', created_at: at, contacted_at: at, ip_address: '10.0.0.1', status: 'online' }] : [];

@@ -238,7 +238,8 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
   for (const r of fleet.idTokens?.roles ?? []) {
     if (r.cloud !== 'aws' || rotators.has(r.roleName)) continue;
     who.set(r.roleName, {
-      label: `the ID-token role ${r.name}`,
+      // The role's name follows the label (Candidate.label): an ID-token role inferred from the documents is named by it.
+      label: r.name === r.roleName ? 'the ID-token role' : `the ID-token role ${r.name}`,
       path: /^idTokens\.roles\[\d+\]$/.test(r.path) ? `${r.path}.permissions.aws` : r.path,
       fix: `scope the SSM grant of ID-token role ${r.name} to the parameters it needs: no ssm:GetParameter* (or GetParametersByPath) on * or on the runner token parameters under ${prefix}`,
     });

@@ -325,6 +325,16 @@ describe('doctor: the stand-in token parameter (of no runner) with several Terra
     expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([expect.stringMatching(/^only the manager can read the token parameter \/ci\/docker-ci\/token /)]);
   });
 
+  it("two roots' parameters of the same name in two regions: each runner's is its own root's (before: both took staging's tags, prod's RF721 missed)", () => {
+    const SAME = join(CORPUS, 'two-roots-same-addresses-ec2-docker-same-parameter-name');
+    const r = doctor(corpusFiles(SAME));
+    expect(rf721(r)).toEqual([expect.stringMatching(/^prod\/main\.tf:61:24 the ID-token role gitlab-deploy-prod \(prod\/aws_iam_role\.deploy\) can read the token of runner docker-ci \(its token parameter \/ci\/docker-ci\/token\): ssm:GetParameter;/)]);
+    expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([expect.stringMatching(/^only the manager can read the token parameter \/ci\/docker-ci\/token /)]);
+    // The same grant keyed on staging's tag reads staging's runner token only.
+    const staging = doctor(corpusFiles(SAME).map((f) => (f.path === 'prod/main.tf' ? { ...f, bytes: Buffer.from(f.bytes.toString().replace('"aws:ResourceTag/environment" = "prod"', '"aws:ResourceTag/environment" = "staging"')) } : f)));
+    expect(rf721(staging)).toEqual([expect.stringMatching(/^prod\/main\.tf:61:24 the ID-token role gitlab-deploy-prod \(prod\/aws_iam_role\.deploy\) can read the token of runner docker-stg /)]);
+  });
+
   it("the parameters all in one root: the stand-in has that root's default_tags, not those of another root given first (as that root alone)", () => {
     const runner = corpusFiles(join(CORPUS, 'two-roots-same-addresses-ec2-docker-tag-reader', 'staging')).map((f) => ({
       ...f,

@@ -335,6 +335,18 @@ describe('doctor: the stand-in token parameter (of no runner) with several Terra
     expect(rf721(staging)).toEqual([expect.stringMatching(/^prod\/main\.tf:61:24 the ID-token role gitlab-deploy-prod \(prod\/aws_iam_role\.deploy\) can read the token of runner docker-stg /)]);
   });
 
+  it("two roots' runners of the same name: each is proven as <folder>/<name> (before: RF903 'a second manager', staging not proven)", () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-same-addresses-ec2-docker-same-runner-name')));
+    expect(r.findings.filter((f) => f.code === 'RF903' || f.code === 'RF106')).toEqual([]);
+    expect(rf721(r)).toEqual([expect.stringMatching(/^prod\/main\.tf:61:24 the ID-token role gitlab-deploy-prod \(prod\/aws_iam_role\.deploy\) can read the token of runner prod\/docker-ci \(its token parameter \/ci\/docker-ci\/token\): ssm:GetParameter;/)]);
+    expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([expect.stringMatching(/^only the manager can read the token parameter \/ci\/docker-ci\/token /)]);
+    expect([...new Set(r.proofs.map((p) => p.runner))]).toEqual(['prod/docker-ci', 'staging/docker-ci', 'id-token gitlab-deploy-prod', 'id-token gitlab-deploy-staging']);
+    expect(r.proofs.filter((p) => p.runner === 'staging/docker-ci' && p.claim.includes('ci-docker-runner-staging'))).not.toEqual([]);
+    // One root alone keeps the runner's own name.
+    const alone = doctor(corpusFiles(join(CORPUS, 'two-roots-same-addresses-ec2-docker-same-runner-name', 'staging')));
+    expect([...new Set(alone.proofs.map((p) => p.runner))]).toEqual(['docker-ci', 'id-token gitlab-deploy-staging']);
+  });
+
   it("the parameters all in one root: the stand-in has that root's default_tags, not those of another root given first (as that root alone)", () => {
     const runner = corpusFiles(join(CORPUS, 'two-roots-same-addresses-ec2-docker-tag-reader', 'staging')).map((f) => ({
       ...f,

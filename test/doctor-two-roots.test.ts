@@ -311,7 +311,7 @@ describe('doctor: two Terraform roots of VM runners in different regions', () =>
         ),
       );
     const rf721 = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => f.code === 'RF721').map((f) => f.message);
-    expect(rf721(grant('us-east-1'))).toEqual([expect.stringMatching(/^the ID-token role gitlab-deploy-staging .*\(staging\/aws_iam_role\.deploy\) can read the token of runner docker-stg /)]);
+    expect(rf721(grant('us-east-1'))).toEqual([expect.stringMatching(/^the ID-token role gitlab-deploy-staging \(staging\/aws_iam_role\.deploy\) can read the token of runner docker-stg /)]);
     expect(rf721(grant('eu-west-1'))).toEqual([]);
   });
 });
@@ -321,8 +321,30 @@ describe('doctor: the stand-in token parameter (of no runner) with several Terra
 
   it("runners' parameters of two roots tagged apart: a grant keyed on prod's tag reads prod's runner token only, not every runner's", () => {
     const r = doctor(corpusFiles(join(CORPUS, 'two-roots-same-addresses-ec2-docker-tag-reader')));
-    expect(rf721(r)).toEqual([expect.stringMatching(/^prod\/main\.tf:61:24 the ID-token role gitlab-deploy-prod .* can read the token of runner docker-ci \(its token parameter \/ci\/docker-ci\/token\): ssm:GetParameter;/)]);
+    expect(rf721(r)).toEqual([expect.stringMatching(/^prod\/main\.tf:61:24 the ID-token role gitlab-deploy-prod \(prod\/aws_iam_role\.deploy\) can read the token of runner docker-ci \(its token parameter \/ci\/docker-ci\/token\): ssm:GetParameter;/)]);
     expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([expect.stringMatching(/^only the manager can read the token parameter \/ci\/docker-ci\/token /)]);
+  });
+
+  it("two roots' parameters of the same name in two regions: each runner's is its own root's (before: both took staging's tags, prod's RF721 missed)", () => {
+    const SAME = join(CORPUS, 'two-roots-same-addresses-ec2-docker-same-parameter-name');
+    const r = doctor(corpusFiles(SAME));
+    expect(rf721(r)).toEqual([expect.stringMatching(/^prod\/main\.tf:61:24 the ID-token role gitlab-deploy-prod \(prod\/aws_iam_role\.deploy\) can read the token of runner docker-ci \(its token parameter \/ci\/docker-ci\/token\): ssm:GetParameter;/)]);
+    expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([expect.stringMatching(/^only the manager can read the token parameter \/ci\/docker-ci\/token /)]);
+    // The same grant keyed on staging's tag reads staging's runner token only.
+    const staging = doctor(corpusFiles(SAME).map((f) => (f.path === 'prod/main.tf' ? { ...f, bytes: Buffer.from(f.bytes.toString().replace('"aws:ResourceTag/environment" = "prod"', '"aws:ResourceTag/environment" = "staging"')) } : f)));
+    expect(rf721(staging)).toEqual([expect.stringMatching(/^prod\/main\.tf:61:24 the ID-token role gitlab-deploy-prod \(prod\/aws_iam_role\.deploy\) can read the token of runner docker-stg /)]);
+  });
+
+  it("two roots' runners of the same name: each is proven as <folder>/<name> (before: RF903 'a second manager', staging not proven)", () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-same-addresses-ec2-docker-same-runner-name')));
+    expect(r.findings.filter((f) => f.code === 'RF903' || f.code === 'RF106')).toEqual([]);
+    expect(rf721(r)).toEqual([expect.stringMatching(/^prod\/main\.tf:61:24 the ID-token role gitlab-deploy-prod \(prod\/aws_iam_role\.deploy\) can read the token of runner prod\/docker-ci \(its token parameter \/ci\/docker-ci\/token\): ssm:GetParameter;/)]);
+    expect(r.proofs.filter((p) => !p.holds).map((p) => p.claim)).toEqual([expect.stringMatching(/^only the manager can read the token parameter \/ci\/docker-ci\/token /)]);
+    expect([...new Set(r.proofs.map((p) => p.runner))]).toEqual(['prod/docker-ci', 'staging/docker-ci', 'id-token gitlab-deploy-prod', 'id-token gitlab-deploy-staging']);
+    expect(r.proofs.filter((p) => p.runner === 'staging/docker-ci' && p.claim.includes('ci-docker-runner-staging'))).not.toEqual([]);
+    // One root alone keeps the runner's own name.
+    const alone = doctor(corpusFiles(join(CORPUS, 'two-roots-same-addresses-ec2-docker-same-runner-name', 'staging')));
+    expect([...new Set(alone.proofs.map((p) => p.runner))]).toEqual(['docker-ci', 'id-token gitlab-deploy-staging']);
   });
 
   it("the parameters all in one root: the stand-in has that root's default_tags, not those of another root given first (as that root alone)", () => {

@@ -113,6 +113,15 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   const fleetTag = (providers: readonly Record<string, unknown>[]) => providers.map((p) => get(first(p.default_tags), 'tags', 'runner-fleet-fleet')).find((t): t is string => typeof t === 'string' && !t.includes('${'));
   const have = new Set(ev.artifacts.map((a) => a.path));
   const seen = new Set(sink.runners.map((r) => r.name));
+  // Two roots given together (prod/, staging/ copied from it) whose managers keep one runner name:
+  // each is a runner of its own, named `<folder>/<name>`, so both are proven.
+  const folderOf = (m: (typeof managers)[number]) => {
+    const path = m.origin.source.path;
+    return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
+  };
+  const foldersOf = new Map<string, Set<string>>();
+  for (const m of managers) foldersOf.set(m.runner, (foldersOf.get(m.runner) ?? new Set()).add(folderOf(m)));
+  if (ev.terraform.rootMarks !== undefined) for (const m of managers) if (foldersOf.get(m.runner)!.size > 1) m.runner = `${folderOf(m)}/${m.runner}`;
 
   for (const m of managers) {
     const reader = readers.get(m.executor)!;

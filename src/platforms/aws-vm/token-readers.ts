@@ -4,7 +4,7 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { actionPatterns, evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, providerDefaultTags, roleArn, roleRequest, type RoleFacts } from '../../verify/aws-docs.js';
+import { awsFacts, awsProviderOf, providerDefaultTags, roleArn, roleRequest, type RoleFacts } from '../../verify/aws-docs.js';
 import { findBy } from '../../model/lookup.js';
 import { names, vmSpec } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
@@ -238,15 +238,32 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
   for (const r of fleet.idTokens?.roles ?? []) {
     if (r.cloud !== 'aws' || rotators.has(r.roleName)) continue;
     who.set(r.roleName, {
-      label: `the ID-token role ${r.name}`,
+      // The role's name follows the label (Candidate.label): an ID-token role inferred from the documents is named by it.
+      label: r.name === r.roleName ? 'the ID-token role' : `the ID-token role ${r.name}`,
       path: /^idTokens\.roles\[\d+\]$/.test(r.path) ? `${r.path}.permissions.aws` : r.path,
       fix: `scope the SSM grant of ID-token role ${r.name} to the parameters it needs: no ssm:GetParameter* (or GetParametersByPath) on * or on the runner token parameters under ${prefix}`,
     });
   }
 
   // Each runner's parameter as AWS sees it: its ARN, its tags, its key.
+  // Keyed by ARN: two roots (prod/ in eu-west-1, staging/ in us-east-1) may each declare a parameter
+  // of the same name, and each runner's is the one in its own region (IntentRunner.region). A
+  // parameter's region is its own root's provider's, as a runner's is (set only where several roots
+  // were given, so one root reads as before); a name only one parameter has is found by name too.
   const params = new Map<string, [string, Record<string, unknown>]>();
-  for (const [k, b] of Object.entries(root.resource.aws_ssm_parameter ?? {})) if (typeof b.name === 'string') params.set(b.name, [k, b]);
+  const byParamName = new Map<string, [string, Record<string, unknown>][]>();
+  for (const [k, b] of Object.entries(root.resource.aws_ssm_parameter ?? {})) {
+    if (typeof b.name !== 'string') continue;
+    const address = `aws_ssm_parameter.${k}`;
+    const region = root.awsProvidersOf?.get(address) !== undefined ? awsProviderOf(root, b, address)?.region : undefined;
+    params.set(parameterArn(fleet, b.name, typeof region === 'string' && !region.includes('${') ? region : undefined), [k, b]);
+    byParamName.set(b.name, [...(byParamName.get(b.name) ?? []), [k, b]]);
+  }
+  const paramOf = (r: IntentRunner): [string, Record<string, unknown>] | undefined => {
+    const name = names(r).tokenParameter;
+    const same = byParamName.get(name);
+    return params.get(parameterArn(fleet, name, r.region)) ?? (same?.length === 1 ? same[0] : undefined);
+  };
   // A parameter's tags: the default_tags of the provider it is made with (its own `provider`, else the one without an alias) under its own.
   const defaultsOf = (body: Record<string, unknown>, key?: string) => literalTags(providerDefaultTags(root, body, key !== undefined ? `aws_ssm_parameter.${key}` : undefined));
   // The stand-in (a parameter of no runner) as one made with the provider without an alias: of the
@@ -254,7 +271,7 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
   // Parameters of different roots: no one root's default_tags are every runner's, so the stand-in
   // has none, and a grant keyed on a tag is tried on each parameter with the tags it has (ownTags).
   const standInDefaults = ((): Record<string, string> => {
-    const paramKeys = runners.map((r) => params.get(names(r).tokenParameter)?.[0]);
+    const paramKeys = runners.map((r) => paramOf(r)?.[0]);
     const of = paramKeys.map((k) => (k !== undefined ? root.awsProvidersOf?.get(`aws_ssm_parameter.${k}`) : undefined));
     if (of.every((p) => p === undefined)) return defaultsOf({});
     return of.every((p) => p !== undefined && p === of[0]) ? defaultsOf({}, paramKeys[0]) : {};
@@ -268,7 +285,7 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
   const runnerFacts = new Map<string, RunnerFacts>();
   for (const r of runners) {
     const name = names(r).tokenParameter;
-    const param = params.get(name);
+    const param = paramOf(r);
     const own = literalTags(param?.[1].tags);
     const owner = `${fleet.name}/${r.name}`;
     const spec = tokenKey(fleet, r);

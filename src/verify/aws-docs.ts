@@ -441,6 +441,15 @@ export function unshownPrincipalTags(role: RoleTags, policies: Iterable<Compiled
   return [...out].sort();
 }
 
+/** The ARN of the role a resource key of the root names (`aws_iam_role.<key>`), in the given account; undefined for a key of no role. */
+export function roleArnOfKey(facts: { roles: ReadonlyMap<string, RoleFacts>; roleKeys: ReadonlyMap<string, string> }, a: { partition: string; accountId: string }): (key: string) => string | undefined {
+  return (key) => {
+    const name = facts.roleKeys.get(key);
+    const role = name !== undefined ? facts.roles.get(name) : undefined;
+    return role ? roleArn(a.partition, a.accountId, role.path, role.name) : undefined;
+  };
+}
+
 export function roleArn(partition: string, accountId: string, path: string, name: string): string {
   return `arn:${partition}:iam::${accountId}:role${path}${name}`;
 }

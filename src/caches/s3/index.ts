@@ -9,7 +9,7 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
 import { compilePolicy, decisionOverTags, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, PER_POD_SESSION_TAGS, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
+import { awsFacts, roleArnOfKey, PER_POD_SESSION_TAGS, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 import { mayUseKey, resolveKmsKey, type KmsAccount, type KmsKey } from '../../verify/kms.js';
 import { s3DoctorReader } from './doctor.js';
@@ -328,11 +328,7 @@ function cacheKeyOf(facts: { root: TerraformRoot; roles: ReadonlyMap<string, Rol
   if (spec.encryption.type === 'kms' && spec.encryption.kmsKeyArn !== undefined) return { key: { arn: spec.encryption.kmsKeyArn, label: spec.encryption.kmsKeyArn } };
   if (!spec.create) return undefined;
   const root = facts.root;
-  const roleArnOf = (key: string) => {
-    const name = facts.roleKeys.get(key);
-    const role = name !== undefined ? facts.roles.get(name) : undefined;
-    return role ? roleArn(aws.partition, aws.accountId, role.path, role.name) : undefined;
-  };
+  const roleArnOf = roleArnOfKey(facts, aws);
   for (const [name, b] of bucketEntries(root, spec.bucket, 'aws_s3_bucket_server_side_encryption_configuration')) {
     for (const rule of asList(b.rule)) {
       const byDefault = asList(rule.apply_server_side_encryption_by_default)[0];

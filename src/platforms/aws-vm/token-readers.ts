@@ -4,7 +4,7 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { actionPatterns, evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, awsProviderOf, providerDefaultTags, roleArn, roleRequest, type RoleFacts } from '../../verify/aws-docs.js';
+import { awsFacts, roleArnOfKey, awsProviderOf, providerDefaultTags, roleArn, roleRequest, type RoleFacts } from '../../verify/aws-docs.js';
 import { findBy } from '../../model/lookup.js';
 import { names, vmSpec } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
@@ -276,11 +276,7 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     if (of.every((p) => p === undefined)) return defaultsOf({});
     return of.every((p) => p !== undefined && p === of[0]) ? defaultsOf({}, paramKeys[0]) : {};
   })();
-  const roleArnOf = (key: string) => {
-    const name = facts.roleKeys.get(key);
-    const role = name !== undefined ? facts.roles.get(name) : undefined;
-    return role ? roleArn(a.partition, a.accountId, role.path, role.name) : undefined;
-  };
+  const roleArnOf = roleArnOfKey(facts, a);
   const keys = new Map<string, KeyOf>();
   const runnerFacts = new Map<string, RunnerFacts>();
   for (const r of runners) {

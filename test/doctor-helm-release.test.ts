@@ -345,25 +345,47 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
   };
   const shownOf = (r: ReturnType<typeof doctor>) => JSON.stringify({ findings: r.findings, proofs: r.proofs, chains: [...r.chains] });
 
-  it('a values item marked sensitive (sensitive_values) is read, so its drift is the true finding, but no value of it is shown', () => {
-    const drift = () => corpus('show-json-helm-release-sa-not-trusted');
-    const marked = drift().map((f) => {
+  it('a values item marked sensitive (sensitive_values) is read, so its drift is the true finding; what only it holds is never shown', () => {
+    // templatefile() with a sensitive variable marks the whole values item: the names in it are marked too.
+    const markValues = (edit: (values: string) => string, mark = true) => corpus('show-json-helm-release-sa-not-trusted').map((f) => {
+      if (f.path !== 'plan.json') return f;
+      const doc = JSON.parse(text(f)) as { planned_values: { root_module: { resources: { type: string; values: { values: string[] }; sensitive_values: Record<string, unknown> }[] } } };
+      const release = doc.planned_values.root_module.resources.find((r) => r.type === 'helm_release')!;
+      if (mark) release.sensitive_values.values = [true];
+      release.values.values = [edit(release.values.values[0]!)];
+      return file('plan.json', JSON.stringify(doc, null, 2));
+    });
+    // The manager's service account is named only inside the sensitive values.
+    const named = (v: string) => v.replace('"name": "gitlab-runner"', '"name": "ci-manager-7"');
+    const plain = doctor(markValues(named, false));
+    const r = doctor(markValues(named));
+    // The same findings at the same places (the line numbers of a file written again are the same).
+    expect(r.findings.map((f) => `${f.code} ${f.path}`)).toEqual(plain.findings.map((f) => `${f.code} ${f.path}`));
+    expect(r.findings.map((f) => f.code)).toContain('RF104');
+    expect(plain.findings.find((f) => f.code === 'RF104')!.message).toContain('ServiceAccount gitlab/ci-manager-7 (');
+    const shown = shownOf(r);
+    for (const secret of ['ci-manager-7', 'https://gitlab.example.com/']) expect(shown).not.toContain(secret);
+    // The namespace is written in clear too (the Namespace manifest, the role's trust): it is shown.
+    expect(r.findings.find((f) => f.code === 'RF104')!.message).toContain('ServiceAccount gitlab/(sensitive, not shown) (');
+    // A proof's runner is its chain's: both hidden alike, so each proof stays with its chain.
+    expect(new Set(r.proofs.map((p) => p.runner))).toEqual(new Set(r.chains.keys()));
+  });
+
+  it('a sensitive values item whose names the files also show in clear hides nothing: the findings read as without the mark', () => {
+    const files = corpus('show-json-helm-release-sa-not-trusted').map((f) => {
       if (f.path !== 'plan.json') return f;
       const doc = JSON.parse(text(f)) as { planned_values: { root_module: { resources: { type: string; sensitive_values: Record<string, unknown> }[] } } };
       doc.planned_values.root_module.resources.find((r) => r.type === 'helm_release')!.sensitive_values.values = [true];
       return file('plan.json', JSON.stringify(doc, null, 2));
     });
-    const plain = doctor(drift());
-    const r = doctor(marked);
-    // The same findings at the same places (the line numbers of a file written again are the same).
-    expect(r.findings.map((f) => `${f.code} ${f.path}`)).toEqual(plain.findings.map((f) => `${f.code} ${f.path}`));
-    expect(r.findings.map((f) => f.code)).toContain('RF104');
-    expect(plain.findings.find((f) => f.code === 'RF104')!.message).toContain('ServiceAccount gitlab/gitlab-runner (');
-    const shown = shownOf(r);
-    for (const secret of ['ServiceAccount gitlab/gitlab-runner', 'https://gitlab.example.com/', 'arn:aws:iam::111122223333:role/gitlab-runner-manager', 'example-runner-cache', 'gitlab-runner-jobs']) expect(shown).not.toContain(secret);
-    expect(r.findings.find((f) => f.code === 'RF104')!.message).toContain('(sensitive, not shown)');
-    // A proof's runner is its chain's: both hidden alike, so each proof stays with its chain.
-    expect(new Set(r.proofs.map((p) => p.runner))).toEqual(new Set(r.chains.keys()));
+    const plain = doctor(corpus('show-json-helm-release-sa-not-trusted'));
+    const r = doctor(files);
+    // Every name the messages quote is also in clear: the roles' names and policies in the plan, the Kubernetes manifests.
+    expect(shownOf(r)).not.toContain('(sensitive, not shown)');
+    expect(r.findings).toEqual(plain.findings);
+    expect(r.findings.find((f) => f.code === 'RF104')!.fix).toContain('system:serviceaccount:gitlab:gitlab-runner');
+    // What only the sensitive values hold stays hidden even so.
+    expect(shownOf(r)).not.toContain('https://gitlab.example.com/');
   });
 
   it('a set item marked sensitive (after_sensitive) sets its value, which is never shown', () => {

@@ -20,6 +20,7 @@ import { platformFor } from '../platforms/registry.js';
 import { atEditSite } from './edit-site.js';
 import { get } from '../verify/get.js';
 import { withoutSensitive } from './sensitive.js';
+import { clearStringsOf } from './clear-strings.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
 export interface InputFile {
@@ -176,8 +177,9 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const proofs = verification.proofs.map((p) => (p.holds && (inferred.missingSecrets.has(p.runner) || inferred.configNotShown.has(p.runner)) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p)).map((p) => (renamed || shownAs || marks || scoped ? { ...p, ...(marks || scoped ? { runner: rootsShown(p.runner) } : {}), claim: asWritten(p.claim) } : p));
   // A runner or role named after a resource of a marked root (an ECS service's key) is shown with its folder too.
   const chains = marks || scoped ? new Map([...inferred.chains].map(([name, lines]) => [rootsShown(name), lines.map(asWritten)])) : inferred.chains;
-  // Values a `terraform show -json` document marks sensitive are read, never shown.
-  return withoutSensitive({ exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs, chains, files: ev.files }, ev.sensitive);
+  // Values a `terraform show -json` document marks sensitive are read, never shown (unless the files show them in clear too).
+  const sensitive = ev.sensitive !== undefined && ev.sensitive.texts.size > 0 ? ev.sensitive : undefined;
+  return withoutSensitive({ exitCode: findings.some((f) => f.severity === 'error') ? 1 : 0, findings, proofs, chains, files: ev.files }, ev.sensitive, sensitive && clearStringsOf(ev));
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Finding } from '../spec/findings.js';
 import type { Proof } from '../verify/index.js';
 import type { Position } from './source.js';
+import { mayHoldSecrets } from './secrets.js';
 
 /**
  * Values `terraform show -json` marks sensitive (`sensitive_values`, a plan's `after_sensitive`):
@@ -108,10 +109,11 @@ function scrub(text: string, needles: readonly string[]): string {
   return out;
 }
 
-/** The needles to look for: longest first, each also as JSON writes it inside a string. */
-function needlesOf(marks: SensitiveMarks): string[] {
+/** The needles to look for: longest first, each also as JSON writes it inside a string; none the files show in clear (`clear`), unless it holds a credential's shape. */
+function needlesOf(marks: SensitiveMarks, clear: { has(s: string): boolean } | undefined): string[] {
   const out = new Set<string>();
   for (const t of marks.texts) {
+    if (clear?.has(t) === true && !mayHoldSecrets(t)) continue;
     out.add(t);
     const json = JSON.stringify(t).slice(1, -1);
     if (json !== t) out.add(json);
@@ -128,10 +130,14 @@ function inPlace(marks: SensitiveMarks, path: string): boolean {
   return marks.places.some((p) => p.file === m[1] && p.line === line && column >= p.from && column <= p.to);
 }
 
-/** What the doctor says, cleaned of sensitive values: findings, proofs, chain lines. */
-export function withoutSensitive<T extends { findings: Finding[]; proofs: Proof[]; chains: Map<string, string[]> }>(result: T, marks: SensitiveMarks | undefined): T {
+/**
+ * What the doctor says, cleaned of sensitive values: findings, proofs, chain lines. A string the
+ * files also show in clear (`clear`, clear-strings.ts) hides nothing and is shown; a finding at a
+ * sensitive value's place never shows what it received.
+ */
+export function withoutSensitive<T extends { findings: Finding[]; proofs: Proof[]; chains: Map<string, string[]> }>(result: T, marks: SensitiveMarks | undefined, clear?: { has(s: string): boolean }): T {
   if (!marks || (marks.texts.size === 0 && marks.places.length === 0)) return result;
-  const needles = needlesOf(marks);
+  const needles = needlesOf(marks, clear);
   const clean = (s: string): string => scrub(s, needles);
   // A received value cut short (120 characters) is the start of a sensitive string, not all of it.
   const cleanReceived = (f: Finding, s: string): string => (inPlace(marks, f.path) || needles.some((n) => s.length >= 3 && n.length > s.length && n.startsWith(s)) ? SENSITIVE_SHOWN : clean(s));

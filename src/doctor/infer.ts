@@ -254,10 +254,34 @@ interface KubernetesOwners {
   together(a: Located<K8sObject>, b: Located<K8sObject>): boolean;
 }
 
+/** Items by key, each group in the items' order. */
+function groupBy<T>(items: readonly T[], key: (item: T) => string): Map<string, T[]> {
+  const out = new Map<string, T[]>();
+  for (const item of items) {
+    const k = key(item);
+    const group = out.get(k);
+    if (group) group.push(item);
+    else out.set(k, [item]);
+  }
+  return out;
+}
+
+/** A file's folders, split once per path. */
+const foldersOf = new Map<string, readonly string[]>();
+
 /** How many folders the paths of two files share from the start (the nearer two files are, the more). */
 function sharedFolders(a: string, b: string): number {
-  const fa = a.split(/[\\/]/).slice(0, -1);
-  const fb = b.split(/[\\/]/).slice(0, -1);
+  const split = (p: string): readonly string[] => {
+    let f = foldersOf.get(p);
+    if (f === undefined) {
+      if (foldersOf.size > 100_000) foldersOf.clear();
+      f = p.split(/[\\/]/).slice(0, -1);
+      foldersOf.set(p, f);
+    }
+    return f;
+  };
+  const fa = split(a);
+  const fb = split(b);
   let i = 0;
   while (i < fa.length && i < fb.length && fa[i] === fb[i]) i++;
   return i;
@@ -295,18 +319,41 @@ function kubernetesOwners(objects: readonly Located<K8sObject>[], chains: readon
   // A Namespace declared in two folders may be one cluster's (each runner's folder declaring the
   // namespace both run in); two copies of a ServiceAccount or a Role of one name are not.
   const telling = [...copies].filter(([o]) => o.value.kind !== 'Namespace');
-  const apartPairs = new Set<string>();
+  // Each chain's index, and the chains it is apart from. Copies that split their candidates alike
+  // add the same pairs, so each split is counted once: the work is at most the pairs themselves
+  // (a pair loop per copy, with a list search per pair, took 13 s over 200 folders repeating one name).
+  const index = new Map(chains.map((c, i) => [c, i]));
+  const partners = chains.map(() => new Set<number>());
+  const splits = new Set<string>();
   for (const [, c] of telling) {
-    for (const [i, a] of chains.entries()) for (const [j, b] of chains.entries()) if (c.candidates.includes(a) && c.candidates.includes(b) && c.owners.has(a) !== c.owners.has(b)) apartPairs.add(`${i} ${j}`);
+    const inside = c.candidates.filter((x) => c.owners.has(x)).map((x) => index.get(x)!);
+    const outside = c.candidates.filter((x) => !c.owners.has(x)).map((x) => index.get(x)!);
+    if (inside.length === 0 || outside.length === 0) continue;
+    const split = `${inside.join(',')}|${outside.join(',')}`;
+    if (splits.has(split)) continue;
+    splits.add(split);
+    for (const i of inside) for (const j of outside) {
+      partners[i]!.add(j);
+      partners[j]!.add(i);
+    }
   }
-  const apart = (a: Chain, b: Chain): boolean => apartPairs.has(`${chains.indexOf(a)} ${chains.indexOf(b)}`);
+  const apart = (a: Chain, b: Chain): boolean => partners[index.get(a)!]!.has(index.get(b)!);
   const owners = new Map<Located<K8sObject>, Set<Chain>>();
   for (const [o, c] of copies) owners.set(o, c.owners);
-  if (copies.size > 0) {
+  if (copies.size > 0 && partners.some((p) => p.size > 0)) {
+    // Whether two chains of the candidates are apart, once per candidate set (a namespace's chains, or all of them).
+    const anyApart = new Map<string, boolean>();
     for (const o of objects) {
       if (owners.has(o)) continue;
-      const candidates = candidatesOf(o);
-      if (candidates.some((a, i) => candidates.slice(i + 1).some((b) => apart(a, b)))) owners.set(o, nearest(o, candidates));
+      const ns = CLUSTER_WIDE.has(o.value.kind) ? namespaceOf(o.value) : (o.value.metadata.namespace ?? 'default');
+      const key = ns === undefined ? '' : `=${ns}`;
+      let split = anyApart.get(key);
+      if (split === undefined) {
+        const candidates = new Set(candidatesOf(o).map((x) => index.get(x)!));
+        split = [...candidates].some((i) => [...partners[i]!].some((j) => candidates.has(j)));
+        anyApart.set(key, split);
+      }
+      if (split) owners.set(o, nearest(o, candidatesOf(o)));
     }
   }
   return {
@@ -488,11 +535,14 @@ export function inferDeployment(ev: Evidence): Inferred {
   /** A document creating a Secret belongs to the chains of its deployment (one not read as an object: every chain's). */
   const ofCreator = (chain: Chain, c: SecretCreator): boolean => c.object === undefined || ofChain(chain, c.object);
   const ownCopy = (a: Chain, b: Chain): Located<K8sObject> | undefined => owners.ownCopy(a, b);
+  // The objects by namespace and the service accounts by namespace and name, in the files' order:
+  // a chain reads its own, not every object of the files (many deployments given together).
+  const byNamespace = groupBy(ev.kubernetes, (o) => namespaceOf(o.value) ?? '\u0000cluster');
+  const accountsByName = groupBy(serviceAccounts, (o) => `${o.value.metadata.namespace ?? 'default'}\u0000${o.value.metadata.name}`);
   /** The chain's objects of its namespace (its Namespace object included). */
-  const chainObjects = (chain: Chain): Located<K8sObject>[] => ev.kubernetes.filter((o) => namespaceOf(o.value) === chain.namespace && ofChain(chain, o));
+  const chainObjects = (chain: Chain): Located<K8sObject>[] => (byNamespace.get(chain.namespace) ?? []).filter((o) => ofChain(chain, o));
   /** The chain's ServiceAccounts of this name in its namespace: one, none, or several equally near (not known which). */
-  const serviceAccountsOf = (chain: Chain, name: string): Located<K8sObject>[] =>
-    serviceAccounts.filter((o) => (o.value.metadata.namespace ?? 'default') === chain.namespace && o.value.metadata.name === name && ofChain(chain, o));
+  const serviceAccountsOf = (chain: Chain, name: string): Located<K8sObject>[] => (accountsByName.get(`${chain.namespace}\u0000${name}`) ?? []).filter((o) => ofChain(chain, o));
 
   // 3. Identities, clusters, caches, runners.
   const readers = PLATFORMS.filter((p): p is typeof p & { doctor: DoctorReader } => p.doctor !== undefined);

@@ -356,3 +356,46 @@ describe('doctor: a Deny on a tag whose value is not shown does not hold for the
     expect(r.proofs.find((p) => p.claim.startsWith('the manager reads and writes'))?.holds).toBe(false);
   });
 });
+
+describe('doctor: a grant outside the manager\'s prefix keyed on a tag whose value is not shown', () => {
+  const CASE = 's3-abac-principal-tag-unresolved-reaches-outside';
+  /** The case with its main.tf edited (each replacement must apply). */
+  const edited = (...edits: [string, string][]) =>
+    doctor(corpusFiles(join(CORPUS, CASE)).map((f) => {
+      if (f.path !== 'main.tf') return f;
+      let text = f.bytes.toString();
+      for (const [from, to] of edits) {
+        expect(text).toContain(from);
+        text = text.replace(from, to);
+      }
+      return { ...f, bytes: Buffer.from(text) };
+    }));
+
+  it('an Allow of s3:GetObject on the whole bucket for team = platform, the manager\'s team from a variable: RF903 (not shown), the "nothing else there" proof not made', () => {
+    const r = doctor(corpusFiles(join(CORPUS, CASE)));
+    expect(r.findings.map((f) => `${f.code} ${f.severity} ${f.path}`)).toEqual(['RF903 info main.tf:25:10']);
+    expect(r.findings[0]!.message).toBe('whether role gitlab-runner-manager reaches outside runner/ (s3:GetObject on probe, s3:GetObject on other-prefix/probe, s3:GetObject on runner-other/probe, s3:GetObject on runnerx/probe, which aws_iam_role_policy.manager_cache decides by aws:PrincipalTag/team) is not shown: the policies test aws:PrincipalTag/team, and the value of its tag team is not in the documents');
+    expect(r.findings[0]!.fix).toContain('make the role\'s tags statically known');
+    expect(r.proofs.find((p) => p.claim.startsWith('the manager reads and writes'))?.holds).toBe(false);
+    expect(r.exitCode).toBe(0);
+    // The tag made known: team = platform is the RF202 the answer over tags foresaw; team = ci reaches only runner/.
+    const platform = edited(['team = var.team', 'team = "platform"']);
+    expect(platform.findings.map((f) => `${f.code} ${f.severity}`)).toEqual(['RF202 error']);
+    expect(platform.findings[0]!.message).toContain('role gitlab-runner-manager reaches outside runner/: s3:GetObject on probe, s3:GetObject on other-prefix/probe');
+    const ci = edited(['team = var.team', 'team = "ci"']);
+    expect(ci.findings).toEqual([]);
+    expect(ci.proofs.every((p) => p.holds)).toBe(true);
+  });
+
+  it('the same tag-keyed Allow only on the manager\'s own prefix: sound whatever the tag, no RF903 about outside', () => {
+    const r = edited(['Resource  = "arn:aws:s3:::example-runner-cache/*"\n        Condition = { StringEquals = { "aws:PrincipalTag/team" = "platform" } }', 'Resource  = "arn:aws:s3:::example-runner-cache/runner/*"\n        Condition = { StringEquals = { "aws:PrincipalTag/team" = "platform" } }']);
+    expect(r.findings).toEqual([]);
+    expect(r.proofs.every((p) => p.holds)).toBe(true);
+  });
+
+  it('an Allow on the whole bucket for every team but one (StringNotEquals, which holds for an absent tag): RF903, not the RF202 asked with the tag left out', () => {
+    const r = edited(['Condition = { StringEquals = { "aws:PrincipalTag/team" = "platform" } }', 'Condition = { StringNotEquals = { "aws:PrincipalTag/team" = "ci" } }']);
+    expect(r.findings.map((f) => `${f.code} ${f.severity}`)).toEqual(['RF903 info']);
+    expect(r.findings[0]!.message).toContain('whether role gitlab-runner-manager reaches outside runner/ (s3:GetObject on probe');
+  });
+});

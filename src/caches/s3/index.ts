@@ -8,7 +8,7 @@ import { tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
-import { compilePolicy, decisionOverTags, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { compilePolicy, decisionOverTags, evaluatePolicies, matchesOverTags, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, roleArnOfKey, PER_POD_SESSION_TAGS, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 import { mayUseKey, resolveKmsKey, type KmsAccount, type KmsKey } from '../../verify/kms.js';
@@ -575,6 +575,13 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     return requests.map(([a, r, c]) => decisionOverTags(policies, callers.get(role)!.caller.derive(a, r, c), set));
   };
 
+  // The document one of whose statements turns one of the requests on those tags (matches for some of their values only).
+  const turnedBy = (role: RoleFacts, keys: readonly string[], requests: readonly (readonly [string, string, Record<string, string>?])[]): string | undefined => {
+    const set = new Set(keys);
+    const docs: [PolicySet, string | undefined][] = [...role.policiesCompiled.map((p, i): [PolicySet, string | undefined] => [{ identity: [p] }, role.policiesVia[i]]), ...(policy !== undefined && bucketPolicy?.resource !== undefined ? [[{ resource: [policy] }, `${bucketPolicy.resource}.policy`] as [PolicySet, string]] : [])];
+    return docs.find(([one]) => requests.some(([a, r, c]) => Object.values(matchesOverTags(one, callers.get(role)!.caller.derive(a, r, c), set)).includes('maybe')))?.[1];
+  };
+
   if (!manager) {
     out.push(finding('RF201', cachePath, `the manager role of runner ${runner.name} is missing from terraform/aws/main.tf.json`, { fix: 'regenerate; this is a bug if it persists', deploymentFix: `give the Terraform of the manager role of runner ${runner.name}` }));
   } else {
@@ -650,8 +657,18 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     const leaks: string[] = [];
     // The requests allowed, as asked: the doctor finds the policy that grants them (the finding's subject).
     const leaked: FindingRequest[] = [];
+    // Where tags the policies test are not shown, each request's answer over every value of them:
+    // one that turns on them is neither a leak nor proof of none (RF903 below).
+    const leakPolicies: PolicySet = { identity: manager.policiesCompiled, resource: policy ? [policy] : [] };
+    const turningLeaks: string[] = [];
+    const turningAsked: [string, string, Record<string, string>?][] = [];
     const leak = (shown: string, action: string, resource: string, context?: Record<string, string>) => {
-      if (decide(manager, action, resource, context) !== 'allow') return;
+      const over = unshownTags.length > 0 ? overTags(manager, unshownTags, leakPolicies, [[action, resource, context]])[0] : undefined;
+      if (over === 'either') {
+        turningLeaks.push(shown);
+        turningAsked.push([action, resource, context]);
+      }
+      if (over !== undefined ? over !== 'allow' : decide(manager, action, resource, context) !== 'allow') return;
       leaks.push(shown);
       leaked.push({ action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...context } });
     };
@@ -674,6 +691,10 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
         const doc = grantedByBucket(manager, leaked)!;
         out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}; the bucket policy (${doc}) grants it, not the role's own policies`, { fix: `narrow the Allow statements of ${doc} so they grant no principal beyond what the role's own policies allow (the manager needs only ${ref.path}/)`, subject: { kind: 'resource', address: `${doc}.policy` } }));
       } else out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix, ...(nested.length > 0 ? {} : { subject: { kind: 'grant', role: manager.name, requests: leaked } }) }));
+    }
+    if (turningLeaks.length > 0) {
+      const doc = turnedBy(manager, unshownTags, turningAsked);
+      out.push(unshownTagsFinding(cachePath, manager, `reaches ${ref.path === '' ? 'other runners\' cache paths' : `outside ${ref.path}/`} (${turningLeaks.join(', ')}${doc !== undefined ? `, which ${doc.replace(/\.policy$/, '')} decides by aws:PrincipalTag/${unshownTags.join(', aws:PrincipalTag/')}` : ''})`, unshownTags, doc ?? testedBy(manager, unshownTags)));
     }
   }
   if (jobs) {

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import {
   compilePolicy,
   decisionOverTags,
+  matchesOverTags,
   evaluate,
   evaluatePolicies,
   PolicyGrammarError,
@@ -754,6 +755,14 @@ describe('decisionOverTags: a decision over every value of tags the documents do
     expect(evaluatePolicies(set([onTeam(allowGet)]), get)).toBe('implicit-deny');
     expect(evaluatePolicies(set([allowGet], [onTeam(denyAll, 'StringEquals')]), get)).toBe('allow');
     expect(decisionOverTags(set([allowGet], [onTeam(denyAll, 'StringEquals')]), get, keys)).toBe('either');
+  });
+
+  it('matchesOverTags: the Allow and the Deny parts, which a caller combines where one policy set is not the whole decision (a KMS key policy)', () => {
+    expect(matchesOverTags(set([allowGet]), get, keys)).toEqual({ allow: 'sure', deny: 'no' });
+    expect(matchesOverTags(set([onTeam(allowGet)]), get, keys)).toEqual({ allow: 'maybe', deny: 'no' });
+    expect(matchesOverTags(set([allowGet, onTeam(allowGet)], [onTeam(denyAll, 'StringNotEquals')]), get, keys)).toEqual({ allow: 'sure', deny: 'maybe' });
+    expect(matchesOverTags(set([onTeam(allowGet)], [denyAll]), get, keys).deny).toBe('sure');
+    expect(matchesOverTags(set([]), get, keys)).toEqual({ allow: 'no', deny: 'no' });
   });
 
   it('a tag whose value is shown is evaluated, not taken as open', () => {

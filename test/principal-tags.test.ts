@@ -356,3 +356,123 @@ describe('doctor: a Deny on a tag whose value is not shown does not hold for the
     expect(r.proofs.find((p) => p.claim.startsWith('the manager reads and writes'))?.holds).toBe(false);
   });
 });
+
+describe('doctor: a grant outside the manager\'s prefix keyed on a tag whose value is not shown', () => {
+  const CASE = 's3-abac-principal-tag-unresolved-reaches-outside';
+  /** The case with its main.tf edited (each replacement must apply). */
+  const edited = (...edits: [string, string][]) =>
+    doctor(corpusFiles(join(CORPUS, CASE)).map((f) => {
+      if (f.path !== 'main.tf') return f;
+      let text = f.bytes.toString();
+      for (const [from, to] of edits) {
+        expect(text).toContain(from);
+        text = text.replace(from, to);
+      }
+      return { ...f, bytes: Buffer.from(text) };
+    }));
+
+  it('an Allow of s3:GetObject on the whole bucket for team = platform, the manager\'s team from a variable: RF903 (not shown), the "nothing else there" proof not made', () => {
+    const r = doctor(corpusFiles(join(CORPUS, CASE)));
+    expect(r.findings.map((f) => `${f.code} ${f.severity} ${f.path}`)).toEqual(['RF903 info main.tf:25:10']);
+    expect(r.findings[0]!.message).toBe('whether role gitlab-runner-manager reaches outside runner/ (s3:GetObject on probe, s3:GetObject on other-prefix/probe, s3:GetObject on runner-other/probe, s3:GetObject on runnerx/probe, which aws_iam_role_policy.manager_cache decides by aws:PrincipalTag/team) is not shown: the policies test aws:PrincipalTag/team, and the value of its tag team is not in the documents');
+    expect(r.findings[0]!.fix).toContain('make the role\'s tags statically known');
+    expect(r.proofs.find((p) => p.claim.startsWith('the manager reads and writes'))?.holds).toBe(false);
+    expect(r.exitCode).toBe(0);
+    // The tag made known: team = platform is the RF202 the answer over tags foresaw; team = ci reaches only runner/.
+    const platform = edited(['team = var.team', 'team = "platform"']);
+    expect(platform.findings.map((f) => `${f.code} ${f.severity}`)).toEqual(['RF202 error']);
+    expect(platform.findings[0]!.message).toContain('role gitlab-runner-manager reaches outside runner/: s3:GetObject on probe, s3:GetObject on other-prefix/probe');
+    const ci = edited(['team = var.team', 'team = "ci"']);
+    expect(ci.findings).toEqual([]);
+    expect(ci.proofs.every((p) => p.holds)).toBe(true);
+  });
+
+  it('the same tag-keyed Allow only on the manager\'s own prefix: sound whatever the tag, no RF903 about outside', () => {
+    const r = edited(['Resource  = "arn:aws:s3:::example-runner-cache/*"\n        Condition = { StringEquals = { "aws:PrincipalTag/team" = "platform" } }', 'Resource  = "arn:aws:s3:::example-runner-cache/runner/*"\n        Condition = { StringEquals = { "aws:PrincipalTag/team" = "platform" } }']);
+    expect(r.findings).toEqual([]);
+    expect(r.proofs.every((p) => p.holds)).toBe(true);
+  });
+
+  it('an Allow on the whole bucket for every team but one (StringNotEquals, which holds for an absent tag): RF903, not the RF202 asked with the tag left out', () => {
+    const r = edited(['Condition = { StringEquals = { "aws:PrincipalTag/team" = "platform" } }', 'Condition = { StringNotEquals = { "aws:PrincipalTag/team" = "ci" } }']);
+    expect(r.findings.map((f) => `${f.code} ${f.severity}`)).toEqual(['RF903 info']);
+    expect(r.findings[0]!.message).toContain('whether role gitlab-runner-manager reaches outside runner/ (s3:GetObject on probe');
+  });
+});
+
+describe('doctor: the KMS key of the cache bucket, decided over a tag whose value is not shown', () => {
+  const CASE = 's3-cache-kms-key-policy-principal-tag-unresolved';
+  const ABAC_GRANT = `      Sid       = "TeamCiThroughS3"
+      Effect    = "Allow"
+      Principal = { AWS = "*" }
+      Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+      Resource  = "*"
+      Condition = {
+        StringEquals = {
+          "aws:PrincipalAccount"  = "111122223333"
+          "aws:PrincipalTag/team" = "ci"
+          "kms:ViaService"        = "s3.eu-west-1.amazonaws.com"
+        }
+      }`;
+  /** The key policy statement that lets IAM policies grant the key (a statement for the account). */
+  const ACCOUNT = `      Sid       = "EnableIamPolicies"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::111122223333:root" }
+      Action    = "kms:*"
+      Resource  = "*"`;
+  /** A KMS grant in the manager's own policy, through S3, only for team = ci. */
+  const ROLE_KMS = ['      { Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject"], Resource = "arn:aws:s3:::example-runner-cache/runner/*" },\n', '      { Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject"], Resource = "arn:aws:s3:::example-runner-cache/runner/*" },\n      { Effect = "Allow", Action = ["kms:GenerateDataKey", "kms:Decrypt"], Resource = aws_kms_key.cache.arn, Condition = { StringEquals = { "kms:ViaService" = "s3.eu-west-1.amazonaws.com", "aws:PrincipalTag/team" = "ci" } } },\n'] as [string, string];
+  const edited = (...edits: [string, string][]) =>
+    doctor(corpusFiles(join(CORPUS, CASE)).map((f) => {
+      if (f.path !== 'main.tf') return f;
+      let text = f.bytes.toString();
+      for (const [from, to] of edits) {
+        expect(text).toContain(from);
+        text = text.replace(from, to);
+      }
+      return { ...f, bytes: Buffer.from(text) };
+    }));
+  const shown = (r: ReturnType<typeof doctor>) => r.findings.map((f) => `${f.code} ${f.severity} ${f.path}`);
+
+  it('a key policy that grants the key to roles tagged team = ci, the manager\'s team from a variable: RF903 naming the tag, not RF201; with the tag known, sound or RF201', () => {
+    const r = doctor(corpusFiles(join(CORPUS, CASE)));
+    expect(shown(r)).toEqual(['RF903 info main.tf:15:10']);
+    expect(r.findings[0]!.message).toBe('whether role gitlab-runner-manager can kms:GenerateDataKey on the key that encrypts the bucket (aws_kms_key.cache), kms:Decrypt on the key that encrypts the bucket (aws_kms_key.cache) is not shown: the policies test aws:PrincipalTag/team, and the value of its tag team is not in the documents');
+    expect(r.proofs.find((p) => p.claim.startsWith('the manager reads and writes'))?.holds).toBe(false);
+    expect(r.exitCode).toBe(0);
+    const ci = edited(['team = var.team', 'team = "ci"']);
+    expect(ci.findings).toEqual([]);
+    expect(ci.proofs.every((p) => p.holds)).toBe(true);
+    expect(edited(['team = var.team', 'team = "web"']).findings.map((f) => f.code)).toEqual(['RF201']);
+  });
+
+  it('a key policy Deny of every team but ci (StringNotEquals, which holds for an absent tag), IAM granting the key: RF903, not RF201', () => {
+    const r = edited(ROLE_KMS, [ABAC_GRANT, `${ACCOUNT}
+    }, {
+      Sid       = "OnlyTeamCi"
+      Effect    = "Deny"
+      Principal = { AWS = "*" }
+      Action    = ["kms:GenerateDataKey", "kms:Decrypt"]
+      Resource  = "*"
+      Condition = { StringNotEquals = { "aws:PrincipalTag/team" = "ci" } }`], [', "aws:PrincipalTag/team" = "ci" } } },\n', ' } } },\n']);
+    expect(shown(r).map((s) => s.split(' ').slice(0, 2).join(' '))).toEqual(['RF903 info']);
+    expect(r.findings[0]!.message).toContain('whether role gitlab-runner-manager can kms:GenerateDataKey on the key that encrypts the bucket (aws_kms_key.cache)');
+  });
+
+  it('the role\'s KMS grant keyed on the tag, a key policy that neither grants the role nor lets IAM decide: RF201 at the key policy whatever the tag (before, a wrong RF903)', () => {
+    const r = edited(ROLE_KMS, [ABAC_GRANT, `      Sid       = "KeyUsers"
+      Effect    = "Allow"
+      Principal = { AWS = "arn:aws:iam::111122223333:role/platform-admin" }
+      Action    = ["kms:Encrypt", "kms:Decrypt", "kms:GenerateDataKey"]
+      Resource  = "*"`]);
+    expect(shown(r).map((s) => s.split(' ').slice(0, 2).join(' '))).toEqual(['RF201 error']);
+    expect(r.findings[0]!.message).toBe('role gitlab-runner-manager cannot kms:GenerateDataKey on the key that encrypts the bucket (aws_kms_key.cache), kms:Decrypt on the key that encrypts the bucket (aws_kms_key.cache): its own policies allow it for some values of aws:PrincipalTag/team, but the key policy of aws_kms_key.cache neither grants the role nor lets IAM grant it (no statement allows the account), and the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download');
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('guard: the role\'s KMS grant keyed on the tag under a key policy that lets IAM decide: RF903', () => {
+    const r = edited(ROLE_KMS, [ABAC_GRANT, ACCOUNT]);
+    expect(shown(r).map((s) => s.split(' ').slice(0, 2).join(' '))).toEqual(['RF903 info']);
+    expect(r.findings[0]!.message).toContain('whether role gitlab-runner-manager can kms:GenerateDataKey on the key that encrypts the bucket (aws_kms_key.cache), kms:Decrypt');
+  });
+});

@@ -1,6 +1,6 @@
 import type { TerraformRoot } from '../emit/artifacts.js';
 import type { PolicyDocument, Statement } from './iam/types.js';
-import { compilePolicy, evaluate, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from './iam/evaluator.js';
+import { compilePolicy, evaluate, evaluatePolicies, matchesOverTags, overTagsDecision, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type OverTags, type PolicySet, type PreparedRequest } from './iam/evaluator.js';
 import { kmsKeyStandIn, parseRef } from './aws-docs.js';
 import { isObject } from '../model/is-object.js';
 import { asList } from './reach/roles.js';
@@ -190,4 +190,33 @@ export function mayUseKey(a: KmsAccount, caller: PreparedRequest, identity: Poli
   if (allowed !== 'allow' || !kp.account) return undefined;
   const account = prepareRequest({ principal: { type: 'AWS', id: `arn:${a.partition}:iam::${a.accountId}:root` }, action, resource: key.arn, context });
   return evaluate(kp.account, account, 'resource') === 'allow' ? 'iam' : undefined;
+}
+
+/**
+ * mayUseKey over every value of the caller's tags `keys` (lower-cased `aws:PrincipalTag/<key>` keys
+ * whose values the documents do not show; the caller's request carries none of them): 'allow'
+ * whatever they are, 'deny' whatever they are, or 'either'. Each part is taken over the tags (a Deny
+ * of the IAM policies or of the key policy, the key policy's own grant, an IAM grant and the
+ * statement to the account that lets it count), then combined as mayUseKey combines them: a part
+ * that turns on the tags never makes the whole surer than it is.
+ */
+export function mayUseKeyOverTags(a: KmsAccount, caller: PreparedRequest, identity: PolicySet, key: KmsKey, action: string, context: Record<string, string>, keys: ReadonlySet<string>): 'allow' | 'deny' | 'either' {
+  const req = caller.derive(action, key.arn, context);
+  const iam = matchesOverTags(identity, req, keys);
+  const kp = key.policy;
+  if (!kp) return overTagsDecision(iam);
+  const deny = either(iam.deny, matchesOverTags({ resource: [kp.full] }, req, keys).deny);
+  const direct = kp.direct ? matchesOverTags({ resource: [kp.direct] }, req, keys).allow : 'no';
+  const account = kp.account ? matchesOverTags({ resource: [kp.account] }, prepareRequest({ principal: { type: 'AWS', id: `arn:${a.partition}:iam::${a.accountId}:root` }, action, resource: key.arn, context }), keys).allow : 'no';
+  return overTagsDecision({ allow: either(direct, both(iam.allow, account)), deny });
+}
+
+/** Whether one of two things holds (each over the tags not shown). */
+function either(x: OverTags, y: OverTags): OverTags {
+  return x === 'sure' || y === 'sure' ? 'sure' : x === 'no' && y === 'no' ? 'no' : 'maybe';
+}
+
+/** Whether both hold (each over the tags not shown). */
+function both(x: OverTags, y: OverTags): OverTags {
+  return x === 'no' || y === 'no' ? 'no' : x === 'sure' && y === 'sure' ? 'sure' : 'maybe';
 }

@@ -8,10 +8,10 @@ import { tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
-import { compilePolicy, decisionOverTags, evaluatePolicies, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { compilePolicy, decisionOverTags, evaluatePolicies, matchesOverTags, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, roleArnOfKey, PER_POD_SESSION_TAGS, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
-import { mayUseKey, resolveKmsKey, type KmsAccount, type KmsKey } from '../../verify/kms.js';
+import { mayUseKey, mayUseKeyOverTags, resolveKmsKey, type KmsAccount, type KmsKey } from '../../verify/kms.js';
 import { s3DoctorReader } from './doctor.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
 
@@ -575,6 +575,13 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     return requests.map(([a, r, c]) => decisionOverTags(policies, callers.get(role)!.caller.derive(a, r, c), set));
   };
 
+  // The document one of whose statements turns one of the requests on those tags (matches for some of their values only).
+  const turnedBy = (role: RoleFacts, keys: readonly string[], requests: readonly (readonly [string, string, Record<string, string>?])[]): string | undefined => {
+    const set = new Set(keys);
+    const docs: [PolicySet, string | undefined][] = [...role.policiesCompiled.map((p, i): [PolicySet, string | undefined] => [{ identity: [p] }, role.policiesVia[i]]), ...(policy !== undefined && bucketPolicy?.resource !== undefined ? [[{ resource: [policy] }, `${bucketPolicy.resource}.policy`] as [PolicySet, string]] : [])];
+    return docs.find(([one]) => requests.some(([a, r, c]) => Object.values(matchesOverTags(one, callers.get(role)!.caller.derive(a, r, c), set)).includes('maybe')))?.[1];
+  };
+
   if (!manager) {
     out.push(finding('RF201', cachePath, `the manager role of runner ${runner.name} is missing from terraform/aws/main.tf.json`, { fix: 'regenerate; this is a bug if it persists', deploymentFix: `give the Terraform of the manager role of runner ${runner.name}` }));
   } else {
@@ -587,8 +594,8 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     const kmsAsked: [string, string, Record<string, string>][] = [];
     const kmsAllowed: boolean[] = [];
     let kmsShown = (arn: string) => arn;
-    // Where the key policy neither lets IAM decide nor grants the role: what to change is the key policy.
-    let keyPolicyRefuses: string | undefined;
+    // The key, where its key policy is read: what mayUseKey asked.
+    let usedKey: KmsKey | undefined;
     // SSE-KMS with a customer-managed key: S3 asks KMS for a data key on every upload and to
     // decrypt on every download, with the caller's permissions (through S3: kms:ViaService), which
     // the key policy must let IAM grant, or grant itself (mayUseKey).
@@ -601,11 +608,10 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       if (k.policyUnknown !== undefined) {
         out.push(finding('RF903', cachePath, `whether role ${manager.name} may use the KMS key that encrypts bucket ${spec.bucket} (${k.label}) is not shown: its key policy is not (${k.policyUnknown}), and KMS counts IAM grants only where the key policy lets it`, { fix: 'give the key policy as a literal JSON document (aws_kms_key.policy or aws_kms_key_policy), or `terraform show -json` of a plan', ...(k.policyAddress !== undefined ? { subject: { kind: 'resource' as const, address: k.policyAddress } } : {}) }));
       } else {
+        usedKey = k;
         for (const action of ['kms:GenerateDataKey', 'kms:Decrypt']) {
           kmsAsked.push([action, k.arn, via]);
-          const by = mayUseKey(account!, callers.get(manager)!.caller, { identity: manager.policiesCompiled }, k, action, via);
-          kmsAllowed.push(by !== undefined);
-          if (by === undefined && k.policy !== undefined && evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(action, k.arn, via)) === 'allow') keyPolicyRefuses = k.policyAddress ?? k.label;
+          kmsAllowed.push(mayUseKey(account!, callers.get(manager)!.caller, { identity: manager.policiesCompiled }, k, action, via) !== undefined);
         }
       }
     } else if (key !== undefined) {
@@ -615,9 +621,19 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     // without them. Each request's answer over every value of those tags (decisionOverTags): one that
     // turns on them is neither "can" nor "cannot" (a negated operator holds for an absent key); one
     // refused whatever they are is refused.
-    const unshownTags = unshownPrincipalTags(manager, policy ? [...manager.policiesCompiled, policy] : manager.policiesCompiled);
+    // The key policy's tests count too: KMS decides by it and the role's policies together (mayUseKeyOverTags).
+    const keyPolicy = usedKey?.policy?.full;
+    const unshownTags = unshownPrincipalTags(manager, [...manager.policiesCompiled, ...(policy ? [policy] : []), ...(keyPolicy ? [keyPolicy] : [])]);
+    const tagSet = new Set(unshownTags);
     const s3Over = unshownTags.length > 0 ? overTags(manager, unshownTags, { identity: manager.policiesCompiled, resource: policy ? [policy] : [] }, must) : undefined;
-    const kmsOver = unshownTags.length > 0 ? overTags(manager, unshownTags, { identity: manager.policiesCompiled }, kmsAsked) : undefined;
+    const kmsOver = unshownTags.length > 0 && usedKey !== undefined ? kmsAsked.map(([a, , c]) => mayUseKeyOverTags(account!, callers.get(manager)!.caller, { identity: manager.policiesCompiled }, usedKey, a, c, tagSet)) : undefined;
+    // What the role's own policies answer the KMS requests (over the tags not shown, if any).
+    const kmsByIam = kmsAsked.map(([a, r, c]) => decisionOverTags({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(a, r, c), tagSet));
+    // Refused although the role's own policies allow it (or may, by a tag not shown): the key policy
+    // neither lets IAM decide nor grants the role, so what to change is the key policy.
+    const keyRefusing = kmsAsked.map((_, i) => usedKey?.policy !== undefined && !kmsAllowed[i] && kmsOver?.[i] !== 'either' && kmsByIam[i] !== 'deny');
+    const keyPolicyRefuses = keyRefusing.some(Boolean) ? usedKey!.policyAddress ?? usedKey!.label : undefined;
+    const iamAllows = keyRefusing.some((x, i) => x && kmsByIam[i] === 'either') ? `its own policies allow it for some values of aws:PrincipalTag/${unshownTags.join(', aws:PrincipalTag/')}` : 'its own policies allow it';
     const s3Refused = must.filter((_, i) => !s3Allowed[i] && s3Over?.[i] !== 'either');
     const kmsRefused = kmsAsked.filter((_, i) => !kmsAllowed[i] && kmsOver?.[i] !== 'either');
     const s3Missing = s3Refused.map(([a, r]) => `${a} on ${r}`);
@@ -630,7 +646,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
       const unknown = manager.unknownPolicies.map((p) => p.arn);
       out.push(finding('RF903', cachePath, `whether role ${manager.name} can ${[...missing, ...turning].join(', ')} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' }));
     } else {
-      if (turning.length > 0 || allowedTurns) out.push(unshownTagsFinding(cachePath, manager, turning.length > 0 ? `can ${turning.join(', ')}` : `can read and write its cache in bucket ${spec.bucket}`, unshownTags, testedBy(manager, unshownTags)));
+      if (turning.length > 0 || allowedTurns) out.push(unshownTagsFinding(cachePath, manager, turning.length > 0 ? `can ${turning.join(', ')}` : `can read and write its cache in bucket ${spec.bucket}`, unshownTags, testedBy(manager, unshownTags) ?? (keyPolicy !== undefined && unshownTags.some((k) => keyPolicy.principalTagKeys.has(k)) ? `${usedKey!.policyAddress ?? usedKey!.label}.policy` : undefined)));
       if (missing.length > 0) {
         // Allowed by the role's own policies and refused only by a Deny of the bucket policy: the bucket policy is what to fix.
         const deniedBy = policy !== undefined && s3Missing.length > 0 && kmsMissing.length === 0 && s3Refused.every(([a, r, c]) => decide(manager, a, r, c) !== 'implicit-deny' && evaluatePolicies({ identity: manager.policiesCompiled }, callers.get(manager)!.caller.derive(a, r, c)) === 'allow') ? bucketPolicy?.resource : undefined;
@@ -638,7 +654,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
           deniedBy !== undefined
             ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (${denyTagAdvice(manager, [...new Set(s3Refused.flatMap(([a, r, c]) => [...(policy?.refusingPrincipalTagKeys(callers.get(manager)!.caller.derive(a, r, c)) ?? [])]))].sort())}); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'resource', address: `${deniedBy}.policy` } })
             : keyPolicyRefuses !== undefined && s3Missing.length === 0
-              ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, but the key policy of ${keyPolicyRefuses} neither grants the role nor lets IAM grant it (no statement allows the account), and the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download`, { fix: `let the key policy of ${keyPolicyRefuses} allow the manager role ${manager.name} kms:GenerateDataKey and kms:Decrypt, or allow the account (arn:${partition}:iam::${fleet.aws?.accountId ?? '<account>'}:root) so the role's own grant counts`, ...(keyPolicyRefuses.startsWith('aws_kms_key') ? { subject: { kind: 'resource' as const, address: `${keyPolicyRefuses}.policy` } } : {}) })
+              ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: ${iamAllows}, but the key policy of ${keyPolicyRefuses} neither grants the role nor lets IAM grant it (no statement allows the account), and the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download`, { fix: `let the key policy of ${keyPolicyRefuses} allow the manager role ${manager.name} kms:GenerateDataKey and kms:Decrypt, or allow the account (arn:${partition}:iam::${fleet.aws?.accountId ?? '<account>'}:root) so the role's own grant counts`, ...(keyPolicyRefuses.startsWith('aws_kms_key') ? { subject: { kind: 'resource' as const, address: `${keyPolicyRefuses}.policy` } } : {}) })
               : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}${kmsMissing.length > 0 ? ': the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download' : ''}`, { fix: `the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix${kmsMissing.length > 0 ? `, and kms:GenerateDataKey and kms:Decrypt on the key that encrypts the bucket${keyPolicyRefuses !== undefined ? ` (whose key policy, ${keyPolicyRefuses}, must also grant the role or allow the account)` : ''}` : ''}` }),
         );
       }
@@ -650,8 +666,18 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     const leaks: string[] = [];
     // The requests allowed, as asked: the doctor finds the policy that grants them (the finding's subject).
     const leaked: FindingRequest[] = [];
+    // Where tags the policies test are not shown, each request's answer over every value of them:
+    // one that turns on them is neither a leak nor proof of none (RF903 below).
+    const leakPolicies: PolicySet = { identity: manager.policiesCompiled, resource: policy ? [policy] : [] };
+    const turningLeaks: string[] = [];
+    const turningAsked: [string, string, Record<string, string>?][] = [];
     const leak = (shown: string, action: string, resource: string, context?: Record<string, string>) => {
-      if (decide(manager, action, resource, context) !== 'allow') return;
+      const over = unshownTags.length > 0 ? overTags(manager, unshownTags, leakPolicies, [[action, resource, context]])[0] : undefined;
+      if (over === 'either') {
+        turningLeaks.push(shown);
+        turningAsked.push([action, resource, context]);
+      }
+      if (over !== undefined ? over !== 'allow' : decide(manager, action, resource, context) !== 'allow') return;
       leaks.push(shown);
       leaked.push({ action, resource, context: { 'aws:SecureTransport': 'true', ...viaEndpoint, ...context } });
     };
@@ -674,6 +700,10 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
         const doc = grantedByBucket(manager, leaked)!;
         out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}; the bucket policy (${doc}) grants it, not the role's own policies`, { fix: `narrow the Allow statements of ${doc} so they grant no principal beyond what the role's own policies allow (the manager needs only ${ref.path}/)`, subject: { kind: 'resource', address: `${doc}.policy` } }));
       } else out.push(finding('RF202', cachePath, `role ${manager.name} reaches outside ${ref.path}/: ${leaks.join(', ')}`, { fix, ...(nested.length > 0 ? {} : { subject: { kind: 'grant', role: manager.name, requests: leaked } }) }));
+    }
+    if (turningLeaks.length > 0) {
+      const doc = turnedBy(manager, unshownTags, turningAsked);
+      out.push(unshownTagsFinding(cachePath, manager, `reaches ${ref.path === '' ? 'other runners\' cache paths' : `outside ${ref.path}/`} (${turningLeaks.join(', ')}${doc !== undefined ? `, which ${doc.replace(/\.policy$/, '')} decides by aws:PrincipalTag/${unshownTags.join(', aws:PrincipalTag/')}` : ''})`, unshownTags, doc ?? testedBy(manager, unshownTags)));
     }
   }
   if (jobs) {

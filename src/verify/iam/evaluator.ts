@@ -1079,6 +1079,34 @@ export function evaluatePolicies(policies: PolicySet, req: Request | PreparedReq
   return allowed ? 'allow' : 'implicit-deny';
 }
 
+/** Whether something holds: for every value of the tags not shown, for some only, or for none. */
+export type OverTags = 'sure' | 'maybe' | 'no';
+
+/**
+ * Whether an Allow and whether a Deny of `policies` match `req` over every value of the caller's tags
+ * `keys` (lower-cased `aws:PrincipalTag/<key>` keys whose values the documents do not show; the
+ * request carries none of them). A statement that tests one of the keys is taken as possibly
+ * matching. The parts a caller combines where one policy set is not the whole decision (a KMS key
+ * policy, which decides whether IAM grants count at all).
+ */
+export function matchesOverTags(policies: PolicySet, req: Request | PreparedRequest, keys: ReadonlySet<string>): { allow: OverTags; deny: OverTags } {
+  const r = prepared(req);
+  let allow: OverTags = 'no';
+  let deny: OverTags = 'no';
+  for (const p of [...(policies.identity ?? []), ...(policies.resource ?? [])]) {
+    for (const s of p.statementsFor(r.action)) {
+      const m = matchOverTags(s, r, keys);
+      if (m === 'no') continue;
+      if (s.deny) {
+        if (m === 'sure') return { allow, deny: 'sure' };
+        deny = 'maybe';
+      } else if (m === 'sure') allow = 'sure';
+      else if (allow === 'no') allow = 'maybe';
+    }
+  }
+  return { allow, deny };
+}
+
 /**
  * The decision over every value of the caller's tags `keys` (lower-cased `aws:PrincipalTag/<key>`
  * keys whose values the documents do not show; the request carries none of them):
@@ -1089,23 +1117,13 @@ export function evaluatePolicies(policies: PolicySet, req: Request | PreparedReq
  * more than the documents show.
  */
 export function decisionOverTags(policies: PolicySet, req: Request | PreparedRequest, keys: ReadonlySet<string>): 'allow' | 'deny' | 'either' {
-  const r = prepared(req);
-  let allowSure = false;
-  let allowMaybe = false;
-  let denyMaybe = false;
-  for (const p of [...(policies.identity ?? []), ...(policies.resource ?? [])]) {
-    for (const s of p.statementsFor(r.action)) {
-      const m = matchOverTags(s, r, keys);
-      if (m === 'no') continue;
-      if (s.deny) {
-        if (m === 'sure') return 'deny';
-        denyMaybe = true;
-      } else if (m === 'sure') allowSure = true;
-      else allowMaybe = true;
-    }
-  }
-  if (allowSure && !denyMaybe) return 'allow';
-  return allowSure || allowMaybe ? 'either' : 'deny';
+  return overTagsDecision(matchesOverTags(policies, req, keys));
+}
+
+/** The decision of an Allow and a Deny, each over the tags not shown (matchesOverTags). */
+export function overTagsDecision(m: { allow: OverTags; deny: OverTags }): 'allow' | 'deny' | 'either' {
+  if (m.deny === 'sure' || m.allow === 'no') return 'deny';
+  return m.allow === 'sure' && m.deny === 'no' ? 'allow' : 'either';
 }
 
 /** Whether a statement matches: surely, only for some values of the tags `keys`, or not at all. */

@@ -3,6 +3,9 @@ import { mayUseKey, mayUseKeyOverTags, resolveKmsKey, type KmsAccount, type KmsK
 import { compilePolicy, prepareRequest } from '../src/verify/iam/evaluator.js';
 import type { Statement } from '../src/verify/iam/types.js';
 import type { TerraformRoot } from '../src/emit/artifacts.js';
+import { join } from 'node:path';
+import { doctor } from '../src/doctor/index.js';
+import { corpusFiles } from './helpers/doctor.js';
 
 /**
  * Whether a role may use a customer-managed KMS key, over every value of a tag of the role the
@@ -43,5 +46,33 @@ describe('mayUseKeyOverTags', () => {
     expect(over(iam(onTeam(GRANT)), keyWith(ACCOUNT))).toBe('either');
     expect(over(iam(onTeam(GRANT)), keyWith(ADMINS))).toBe('deny');
     expect(over(iam(GRANT), keyWith(ACCOUNT))).toBe('allow');
+  });
+});
+
+describe('the key policy\'s statement for the account reads the caller\'s own context', () => {
+  const tagged = (team: string) => prepareRequest({ principal: { type: 'AWS', id: ROLE }, action: 'kms:Decrypt', resource: '*', principalTags: { team } });
+  it('a condition on the caller\'s tag: the role with that tag may use the key through its IAM grant, another may not', () => {
+    const key = keyWith(ADMINS, onTeam(ACCOUNT));
+    expect(mayUseKey(A, tagged('ci'), iam(GRANT), key, 'kms:Decrypt', {})).toBe('iam');
+    expect(mayUseKey(A, tagged('web'), iam(GRANT), key, 'kms:Decrypt', {})).toBeUndefined();
+  });
+  it('a condition on aws:PrincipalArn: the roles it names, not others', () => {
+    const key = keyWith(ADMINS, { ...ACCOUNT, Condition: { ArnLike: { 'aws:PrincipalArn': 'arn:aws:iam::111122223333:role/man*' } } });
+    expect(mayUseKey(A, caller, iam(GRANT), key, 'kms:Decrypt', {})).toBe('iam');
+    const other = prepareRequest({ principal: { type: 'AWS', id: 'arn:aws:iam::111122223333:role/web' }, action: 'kms:Decrypt', resource: '*' });
+    expect(mayUseKey(A, other, iam(GRANT), key, 'kms:Decrypt', {})).toBeUndefined();
+  });
+  it('over tags not shown, the account statement keyed on the tag: either', () => {
+    expect(over(iam(GRANT), keyWith(ADMINS, onTeam(ACCOUNT)))).toBe('either');
+  });
+});
+
+describe('the doctor on a key policy whose statement for the account leaves the manager out', () => {
+  it('RF201 says the statement for the account leaves the request out, and the fix names that statement', () => {
+    const r = doctor(corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 's3-cache-kms-key-policy-account-principal-tag-mismatch')));
+    const f = r.findings.find((x) => x.code === 'RF201')!;
+    expect(f.message).toContain('its statements for the account leave this request out, by their actions or conditions');
+    expect(f.message).not.toContain('no statement allows the account');
+    expect(f.fix).toContain('make its statement for the account admit the role (its actions and conditions)');
   });
 });

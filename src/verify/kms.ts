@@ -188,8 +188,17 @@ export function mayUseKey(a: KmsAccount, caller: PreparedRequest, identity: Poli
   if (evaluate(kp.full, req, 'resource') === 'explicit-deny') return undefined;
   if (kp.direct && evaluate(kp.direct, req, 'resource') === 'allow') return 'key policy';
   if (allowed !== 'allow' || !kp.account) return undefined;
-  const account = prepareRequest({ principal: { type: 'AWS', id: `arn:${a.partition}:iam::${a.accountId}:root` }, action, resource: key.arn, context });
-  return evaluate(kp.account, account, 'resource') === 'allow' ? 'iam' : undefined;
+  return evaluate(kp.account, asAccount(a, req), 'resource') === 'allow' ? 'iam' : undefined;
+}
+
+/**
+ * The caller's request as the key policy's statements for the account read it: the account as the
+ * principal they name, the conditions over the caller's own context (its aws:PrincipalArn, its tags):
+ * `Principal: {AWS: <account>:root}` with `ArnLike aws:PrincipalArn role/ci-*` lets IAM grant the
+ * key only to roles named so.
+ */
+function asAccount(a: KmsAccount, req: PreparedRequest): PreparedRequest {
+  return prepareRequest({ principal: { type: 'AWS', id: `arn:${a.partition}:iam::${a.accountId}:root` }, action: req.action, resource: req.resource, context: Object.fromEntries([...req.context].map(([k, v]) => [k, [...v]])) });
 }
 
 /**
@@ -207,7 +216,7 @@ export function mayUseKeyOverTags(a: KmsAccount, caller: PreparedRequest, identi
   if (!kp) return overTagsDecision(iam);
   const deny = either(iam.deny, matchesOverTags({ resource: [kp.full] }, req, keys).deny);
   const direct = kp.direct ? matchesOverTags({ resource: [kp.direct] }, req, keys).allow : 'no';
-  const account = kp.account ? matchesOverTags({ resource: [kp.account] }, prepareRequest({ principal: { type: 'AWS', id: `arn:${a.partition}:iam::${a.accountId}:root` }, action, resource: key.arn, context }), keys).allow : 'no';
+  const account = kp.account ? matchesOverTags({ resource: [kp.account] }, asAccount(a, req), keys).allow : 'no';
   return overTagsDecision({ allow: either(direct, both(iam.allow, account)), deny });
 }
 

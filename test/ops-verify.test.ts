@@ -23,6 +23,10 @@ async function registered(opts: { lifetimeMs?: number | null; detailsTokenExpiry
 const k8sOf = (out: string) => (JSON.parse(out) as { runners: Row[] }).runners.find((r) => r.name === 'k8s')!;
 const runnerOf = (h: Harness, name: string) => [...h.double.runners.values()].find((r) => r.token === h.stores.get(name)!.value!.token)!;
 
+/** The one wording of a store whose token GitLab says is runner #other's while the store records #mine (status and rotate). */
+const otherRunners = (other: number, mine: number) =>
+  `holds the token of runner #${other} (GitLab says so: POST /runners/verify), but records it as the token of #${mine}, which is acme/k8s in GitLab: the manager that reads it runs as #${other}, and a token reset with it would reset #${other}, so runner-fleet does not rotate it. Empty this store and run runner-fleet register (it resets the token of #${mine} by id and stores it); if #${other} is a runner of yours, its own store needs that token`;
+
 function noTokenAnywhere(h: Harness) {
   expect(h.output.join('\n')).not.toContain(CANARY);
   expect(h.double.urls.join('\n')).not.toContain(CANARY);
@@ -87,7 +91,7 @@ describe('rotate --if-expiring-within: POST /runners/verify when the store and G
     h.stores.get('k8s')!.value = { ...value, token: otherToken };
     const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
     expect(r.code).toBe(1);
-    expect(r.out).toContain(`holds the token of runner #${other.id} (GitLab says so: POST /runners/verify), but records it as the token of #${mine.id}: not rotated`);
+    expect(r.out).toContain(`conflict k8s #${mine.id}: memory store of k8s ${otherRunners(other.id, mine.id)}`);
     expect(other.token).toBe(otherToken);
     expect(h.stores.get('k8s')!.value!.token).toBe(otherToken);
     noTokenAnywhere(h);
@@ -128,7 +132,7 @@ describe('status --verify-tokens', () => {
     expect(k8sOf(plain.out).store).toMatchObject({ state: 'ok' });
     const r = await h.run('status', { verifyTokens: true });
     expect(r.code).toBe(1);
-    expect(r.out).toContain(`drift token store (other-runner) memory store of k8s: holds the token of runner #${other.id} (GitLab says so: POST /runners/verify), but the store records it as the token of #${mine.id}`);
+    expect(r.out).toContain(`drift token store (other-runner) memory store of k8s: ${otherRunners(other.id, mine.id)}\n`);
     noTokenAnywhere(h);
   });
 });
@@ -198,7 +202,7 @@ describe('plain rotate: whose token the store holds is asked before a reset with
       if (!access) h.world.env = {};
       const r = await h.run('rotate', { approve: true, runner: 'k8s' });
       expect(r.code).toBe(1);
-      expect(r.out).toContain(`failed  conflict k8s #${mine.id}: rotate refused: memory store of k8s holds the token of runner #${other.id} (GitLab says so: POST /runners/verify), but records it as the token of #${mine.id}: not rotated (a reset with it would reset #${other.id}). Empty this store and run runner-fleet register`);
+      expect(r.out).toContain(`failed  conflict k8s #${mine.id}: rotate refused: memory store of k8s ${otherRunners(other.id, mine.id)}\n`);
       expect(other.token).toBe(otherToken);
       expect(mine.token).toBe(mineToken);
       expect(h.stores.get('k8s')!.value).toEqual(held);
@@ -438,5 +442,22 @@ describe('the token check leaves no runner manager behind (DELETE /runners/manag
     expect(await h.run('status', {}).then((r) => r.out)).toMatch(/\n {2}manager s_\w+: offline, /);
     h.clock.t += 7 * 86_400_000;
     expect(await h.run('status', {}).then((r) => r.out)).toMatch(/\n {2}manager s_\w+: stale, /);
+  });
+});
+
+describe('one wording for a stored token that belongs to another runner', () => {
+  it('status --verify-tokens and rotate (plan and apply) say the same', async () => {
+    const h = await registered({ forget: true });
+    const mine = runnerOf(h, 'k8s');
+    const other = h.double.seedRunner({ runner_type: 'instance_type', description: 'someone else' });
+    h.stores.get('k8s')!.value = { ...h.stores.get('k8s')!.value!, token: other.token };
+    const status = await h.run('status', { json: true, verifyTokens: true });
+    const detail = k8sOf(status.out).store!.detail;
+    expect(detail).toBe(otherRunners(other.id, mine.id));
+    const plan = await h.run('rotate', { json: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect((JSON.parse(plan.out) as { plan: { detail: string }[] }).plan[0]!.detail).toBe(`memory store of k8s ${detail}`);
+    const apply = await h.run('rotate', { json: true, approve: true, runner: 'k8s' });
+    expect((JSON.parse(apply.out) as { results: { detail: string }[] }).results[0]!.detail).toBe(`rotate refused: memory store of k8s ${detail}`);
+    noTokenAnywhere(h);
   });
 });

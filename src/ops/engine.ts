@@ -488,7 +488,7 @@ export class Engine {
     // GitLab itself says whose token this is and whether it still works (the token goes in the body only).
     const v = await this.checkToken(stored!.token);
     if (v === 'refused') return { status: { ...status, state: 'invalid', detail: `holds a token GitLab refuses (POST /runners/verify answered 403: reset, revoked or expired), so the manager of #${id} cannot take jobs with it: runner-fleet rotate --approve resets the token of #${id} by id and stores the new one (or runner-fleet register after emptying the store)` }, ...kept };
-    if (v.id !== undefined && v.id !== id) return { status: { ...status, state: 'other-runner', detail: `holds the token of runner #${v.id} (GitLab says so: POST /runners/verify), but the store records it as the token of #${id}, the runner ${this.owner(d)} is in GitLab: the manager runs as #${v.id}. Empty this store and run runner-fleet register (it resets the token of #${id} by id and stores it); if #${v.id} is a runner of yours, its own store needs that token` }, ...kept };
+    if (v.id !== undefined && v.id !== id) return { status: { ...status, state: 'other-runner', detail: this.otherRunnersToken(d, v.id, id) }, ...kept };
     return { status, ...kept, verified: v };
   }
 
@@ -923,7 +923,7 @@ export class Engine {
           continue;
         }
         if (expiry.otherRunner !== undefined) {
-          steps.push({ runner: d.name, action: 'conflict', id: keep.id, detail: this.otherRunnersToken(d, expiry.otherRunner, keep.id) });
+          steps.push({ runner: d.name, action: 'conflict', id: keep.id, detail: `${this.deps.store(d).label} ${this.otherRunnersToken(d, expiry.otherRunner, keep.id)}` });
           continue;
         }
         if (expiry.at === null) continue;
@@ -970,12 +970,14 @@ export class Engine {
   }
 
   /**
-   * Why a store's token is not reset with it: GitLab says (POST /runners/verify) it is runner
-   * #other's while the store records it as #id's. A reset with the current token resets the
-   * token's own runner, so it would reset #other's token and leave #id's as it was.
+   * The one wording, for status (--verify-tokens) and rotate, of a store whose token GitLab says
+   * (POST /runners/verify) is runner #other's while the store records it as #id's: the manager
+   * that reads it runs as #other, and a reset with the current token resets the token's own
+   * runner, so it would reset #other's token and leave #id's as it was. Without the store's label
+   * (status shows it before; rotate's steps put it first) and never with the token.
    */
   private otherRunnersToken(d: DesiredRunner, other: number, id: number): string {
-    return `${this.deps.store(d).label} holds the token of runner #${other} (GitLab says so: POST /runners/verify), but records it as the token of #${id}: not rotated (a reset with it would reset #${other}). Empty this store and run runner-fleet register (it resets the token of #${id} by id and stores it); if #${other} is a runner of yours, its own store needs that token.`;
+    return `holds the token of runner #${other} (GitLab says so: POST /runners/verify), but records it as the token of #${id}, which is ${this.owner(d)} in GitLab: the manager that reads it runs as #${other}, and a token reset with it would reset #${other}, so runner-fleet does not rotate it. Empty this store and run runner-fleet register (it resets the token of #${id} by id and stores it); if #${other} is a runner of yours, its own store needs that token`;
   }
 
   /**
@@ -1004,7 +1006,7 @@ export class Engine {
       await this.repairToken(d, id);
       return;
     }
-    if (v.id !== undefined && v.id !== id) throw new StoreConflictError(this.otherRunnersToken(d, v.id, id));
+    if (v.id !== undefined && v.id !== id) throw new StoreConflictError(`${this.deps.store(d).label} ${this.otherRunnersToken(d, v.id, id)}`);
     if (v.id === undefined) {
       if (this.deps.canManage) {
         this.deps.progress(`GitLab's POST /runners/verify does not say whose the stored token of ${d.name} is (GitLab before 15.10); resetting #${id} by runner id, which resets no other runner`);

@@ -461,3 +461,20 @@ describe('one wording for a stored token that belongs to another runner', () => 
     noTokenAnywhere(h);
   });
 });
+
+describe('rotate: one verify per runner per run, a refused token too', () => {
+  for (const within of [undefined, '7d']) {
+    it(`GitLab refuses the stored token (${within === undefined ? 'plain rotate' : '--if-expiring-within, expiry unknown'}): asked once, then reset by id`, async () => {
+      const h = await registered({ forget: true });
+      const runner = runnerOf(h, 'k8s');
+      Object.assign(runner, h.double.issueToken());
+      const r = await h.run('rotate', { approve: true, runner: 'k8s', ...(within !== undefined ? { ifExpiringWithin: within } : {}) });
+      expect(r.code).toBe(0);
+      expect(h.double.verifyCalls).toBe(1);
+      // GitLab keeps no manager for a token it refuses: nothing to remove.
+      expect(h.double.managerDeletes).toEqual([]);
+      expect(h.stores.get('k8s')!.value!.token).toBe(runner.token);
+      noTokenAnywhere(h);
+    });
+  }
+});

@@ -23,6 +23,10 @@ async function registered(opts: { lifetimeMs?: number | null; detailsTokenExpiry
 const k8sOf = (out: string) => (JSON.parse(out) as { runners: Row[] }).runners.find((r) => r.name === 'k8s')!;
 const runnerOf = (h: Harness, name: string) => [...h.double.runners.values()].find((r) => r.token === h.stores.get(name)!.value!.token)!;
 
+/** The one wording of a store whose token GitLab says is runner #other's while the store records #mine (status and rotate). */
+const otherRunners = (other: number, mine: number) =>
+  `holds the token of runner #${other} (GitLab says so: POST /runners/verify), but records it as the token of #${mine}, which is acme/k8s in GitLab: the manager that reads it runs as #${other}, and a token reset with it would reset #${other}, so runner-fleet does not rotate it. Empty this store and run runner-fleet register (it resets the token of #${mine} by id and stores it); if #${other} is a runner of yours, its own store needs that token`;
+
 function noTokenAnywhere(h: Harness) {
   expect(h.output.join('\n')).not.toContain(CANARY);
   expect(h.double.urls.join('\n')).not.toContain(CANARY);
@@ -87,7 +91,7 @@ describe('rotate --if-expiring-within: POST /runners/verify when the store and G
     h.stores.get('k8s')!.value = { ...value, token: otherToken };
     const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
     expect(r.code).toBe(1);
-    expect(r.out).toContain(`holds the token of runner #${other.id} (GitLab says so: POST /runners/verify), but records it as the token of #${mine.id}: not rotated`);
+    expect(r.out).toContain(`conflict k8s #${mine.id}: memory store of k8s ${otherRunners(other.id, mine.id)}`);
     expect(other.token).toBe(otherToken);
     expect(h.stores.get('k8s')!.value!.token).toBe(otherToken);
     noTokenAnywhere(h);
@@ -128,7 +132,7 @@ describe('status --verify-tokens', () => {
     expect(k8sOf(plain.out).store).toMatchObject({ state: 'ok' });
     const r = await h.run('status', { verifyTokens: true });
     expect(r.code).toBe(1);
-    expect(r.out).toContain(`drift token store (other-runner) memory store of k8s: holds the token of runner #${other.id} (GitLab says so: POST /runners/verify), but the store records it as the token of #${mine.id}`);
+    expect(r.out).toContain(`drift token store (other-runner) memory store of k8s: ${otherRunners(other.id, mine.id)}\n`);
     noTokenAnywhere(h);
   });
 });
@@ -198,7 +202,7 @@ describe('plain rotate: whose token the store holds is asked before a reset with
       if (!access) h.world.env = {};
       const r = await h.run('rotate', { approve: true, runner: 'k8s' });
       expect(r.code).toBe(1);
-      expect(r.out).toContain(`failed  conflict k8s #${mine.id}: rotate refused: memory store of k8s holds the token of runner #${other.id} (GitLab says so: POST /runners/verify), but records it as the token of #${mine.id}: not rotated (a reset with it would reset #${other.id}). Empty this store and run runner-fleet register`);
+      expect(r.out).toContain(`failed  conflict k8s #${mine.id}: rotate refused: memory store of k8s ${otherRunners(other.id, mine.id)}\n`);
       expect(other.token).toBe(otherToken);
       expect(mine.token).toBe(mineToken);
       expect(h.stores.get('k8s')!.value).toEqual(held);
@@ -245,9 +249,10 @@ describe('rotate waits for the restarted manager, not for verify\'s contact', ()
   });
 });
 
-describe('status after a token check: the manager verify leaves is labelled', () => {
+describe('status after a token check on a GitLab that keeps its manager (no DELETE /runners/managers, before 16.0): the manager is labelled', () => {
   it('the runner-fleet-verify manager is said to be runner-fleet\'s token check, not a manager that runs jobs', async () => {
     const h = await registered();
+    Object.assign(h.double.opts, { noManagerDeleteEndpoint: 404 });
     expect((await h.run('status', { verifyTokens: true })).code).toBe(0);
     const json = await h.run('status', { json: true });
     const managers = (JSON.parse(json.out) as { runners: { name: string; managers: { systemId: string; tokenCheck?: boolean }[] }[] }).runners.find((r) => r.name === 'k8s')!.managers;
@@ -318,9 +323,10 @@ describe('rotate --if-expiring-within: one verify per runner per run', () => {
   });
 });
 
-describe('status after a token check: the runner\'s last contact is said to be the check\'s', () => {
+describe('status after a token check on a GitLab that keeps its manager: the runner\'s last contact is said to be the check\'s', () => {
   it('the runner-fleet-verify manager has the runner\'s contact time: the runner line says so instead of presenting the runner as online', async () => {
     const h = await registered();
+    Object.assign(h.double.opts, { noManagerDeleteEndpoint: 404 });
     const mine = runnerOf(h, 'k8s');
     h.clock.t += 3 * 3600_000;
     expect((await h.run('status', { verifyTokens: true })).code).toBe(0);
@@ -335,6 +341,7 @@ describe('status after a token check: the runner\'s last contact is said to be t
 
   it('the manager contacted GitLab after the check: the runner line is as before', async () => {
     const h = await registered();
+    Object.assign(h.double.opts, { noManagerDeleteEndpoint: 404 });
     expect((await h.run('status', { verifyTokens: true })).code).toBe(0);
     const mine = runnerOf(h, 'k8s');
     h.clock.t += 60_000;
@@ -344,4 +351,130 @@ describe('status after a token check: the runner\'s last contact is said to be t
     expect(text.out).toMatch(new RegExp(`runner k8s \\(.*\\): #${mine.id} online, last contact ${mine.contacted_at.replace(/\./g, '\\.')}, `));
     expect(text.out).not.toContain('was runner-fleet\'s token check');
   });
+});
+
+/** The managers GitLab lists for runner k8s (status --json). */
+async function k8sManagers(h: Harness): Promise<[string, boolean][]> {
+  const json = await h.run('status', { json: true });
+  const row = (JSON.parse(json.out) as { runners: { name: string; managers: { systemId: string; tokenCheck?: boolean }[] }[] }).runners.find((r) => r.name === 'k8s')!;
+  return row.managers.map((m) => [m.systemId, m.tokenCheck === true]);
+}
+
+describe('the token check leaves no runner manager behind (DELETE /runners/managers after each verify)', () => {
+  it('status --verify-tokens: every runner-fleet-verify manager is removed again, with the token checked; no other manager is touched', async () => {
+    const h = await registered();
+    const r = await h.run('status', { verifyTokens: true });
+    expect(r.code).toBe(0);
+    expect(h.double.verifyCalls).toBe(4);
+    expect(h.double.managerDeletes).toEqual(Array(4).fill('runner-fleet-verify'));
+    for (const x of h.double.runners.values()) expect(x.verifyManagers ?? {}).toEqual({});
+    expect(await k8sManagers(h)).toEqual([[expect.stringMatching(/^s_/), false]]);
+    expect(r.err).not.toContain('GitLab keeps the runner manager');
+    noTokenAnywhere(h);
+  });
+
+  it('rotate --approve: the manager of the check made before the reset is removed (with the old token, before the reset); the new token works', async () => {
+    const h = await registered();
+    const mine = runnerOf(h, 'k8s');
+    const r = await h.run('rotate', { approve: true, runner: 'k8s' });
+    expect(r.code).toBe(0);
+    expect(h.double.verifyCalls).toBe(1);
+    expect(h.double.managerDeletes).toEqual(['runner-fleet-verify']);
+    expect(mine.verifyManagers ?? {}).toEqual({});
+    expect(h.stores.get('k8s')!.value!.token).toBe(mine.token);
+    expect(r.err).not.toContain('GitLab keeps the runner manager');
+    noTokenAnywhere(h);
+  });
+
+  it('rotate --if-expiring-within: the plan\'s check leaves no manager either', async () => {
+    const h = await registered({ lifetimeMs: 3 * 86_400_000, forget: true });
+    const mine = runnerOf(h, 'k8s');
+    const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect(r.code).toBe(0);
+    expect(h.double.verifyCalls).toBe(1);
+    expect(mine.verifyManagers ?? {}).toEqual({});
+    noTokenAnywhere(h);
+  });
+
+  for (const status of [404, 405] as const) {
+    it(`a GitLab without DELETE /runners/managers (${status}, before 16.0): status and rotate work as before, said once on stderr, exit code unchanged, the manager labelled`, async () => {
+      const h = await registered();
+      Object.assign(h.double.opts, { noManagerDeleteEndpoint: status });
+      const s = await h.run('status', { verifyTokens: true });
+      expect(s.code).toBe(0);
+      const said = `GitLab keeps the runner manager runner-fleet-verify that runner-fleet's token check (POST /runners/verify) creates: DELETE /runners/managers answered ${status} (GitLab added it in 16.0; an older GitLab has no such endpoint). It runs no jobs; status labels it as the token check`;
+      expect(s.err.split(said).length - 1).toBe(1);
+      expect(h.double.managerDeletes.length).toBe(4);
+      expect(await k8sManagers(h)).toEqual([[expect.stringMatching(/^s_/), false], ['runner-fleet-verify', true]]);
+      const r = await h.run('rotate', { approve: true, runner: 'k8s' });
+      expect(r.code).toBe(0);
+      expect(r.err.split(said).length - 1).toBe(1);
+      expect(h.stores.get('k8s')!.value!.token).toBe(runnerOf(h, 'k8s').token);
+      noTokenAnywhere(h);
+    });
+  }
+
+  it('after the check, the runner line says its last contact was made by none of its listed managers (not presented as online)', async () => {
+    const h = await registered();
+    const mine = runnerOf(h, 'k8s');
+    h.clock.t += 3 * 3600_000;
+    expect((await h.run('status', { verifyTokens: true })).code).toBe(0);
+    const text = await h.run('status', {});
+    const line = text.out.split('\n').find((l) => l.startsWith('runner k8s '))!;
+    expect(line).toContain(`#${mine.id} last contact ${mine.contacted_at} was made by none of the runner's managers GitLab lists (runner-fleet's token check, POST /runners/verify, is such a contact): GitLab's "online" reflects it for about 2 h; the runner's own managers last contacted GitLab at 2026-06-01T00:00:00.000Z`);
+    expect(text.out).toMatch(/\n {2}manager s_\w+: offline, 18\.9\.0/);
+    const json = await h.run('status', { json: true });
+    const k8s = (JSON.parse(json.out) as { runners: { name: string; contactIsTokenCheck?: boolean; contactNotFromManagers?: boolean; managersContactedAt?: string | null }[] }).runners.find((r) => r.name === 'k8s')!;
+    expect(k8s).toMatchObject({ contactNotFromManagers: true, managersContactedAt: '2026-06-01T00:00:00.000Z' });
+    expect(k8s.contactIsTokenCheck).toBeUndefined();
+    // The manager contacts GitLab again: the runner line is as usual.
+    h.clock.t += 60_000;
+    h.double.contact(mine.token);
+    const again = await h.run('status', {});
+    expect(again.out).toMatch(new RegExp(`runner k8s \\(.*\\): #${mine.id} online, last contact ${mine.contacted_at!.replace(/\./g, '\\.')}, `));
+    noTokenAnywhere(h);
+  });
+
+  it('the managers\' status follows their last contact, as GitLab\'s: offline 2 h after it, stale after 7 days', async () => {
+    const h = await registered();
+    expect(await h.run('status', {}).then((r) => r.out)).toMatch(/\n {2}manager s_\w+: online, /);
+    h.clock.t += 3 * 3600_000;
+    expect(await h.run('status', {}).then((r) => r.out)).toMatch(/\n {2}manager s_\w+: offline, /);
+    h.clock.t += 7 * 86_400_000;
+    expect(await h.run('status', {}).then((r) => r.out)).toMatch(/\n {2}manager s_\w+: stale, /);
+  });
+});
+
+describe('one wording for a stored token that belongs to another runner', () => {
+  it('status --verify-tokens and rotate (plan and apply) say the same', async () => {
+    const h = await registered({ forget: true });
+    const mine = runnerOf(h, 'k8s');
+    const other = h.double.seedRunner({ runner_type: 'instance_type', description: 'someone else' });
+    h.stores.get('k8s')!.value = { ...h.stores.get('k8s')!.value!, token: other.token };
+    const status = await h.run('status', { json: true, verifyTokens: true });
+    const detail = k8sOf(status.out).store!.detail;
+    expect(detail).toBe(otherRunners(other.id, mine.id));
+    const plan = await h.run('rotate', { json: true, ifExpiringWithin: '7d', runner: 'k8s' });
+    expect((JSON.parse(plan.out) as { plan: { detail: string }[] }).plan[0]!.detail).toBe(`memory store of k8s ${detail}`);
+    const apply = await h.run('rotate', { json: true, approve: true, runner: 'k8s' });
+    expect((JSON.parse(apply.out) as { results: { detail: string }[] }).results[0]!.detail).toBe(`rotate refused: memory store of k8s ${detail}`);
+    noTokenAnywhere(h);
+  });
+});
+
+describe('rotate: one verify per runner per run, a refused token too', () => {
+  for (const within of [undefined, '7d']) {
+    it(`GitLab refuses the stored token (${within === undefined ? 'plain rotate' : '--if-expiring-within, expiry unknown'}): asked once, then reset by id`, async () => {
+      const h = await registered({ forget: true });
+      const runner = runnerOf(h, 'k8s');
+      Object.assign(runner, h.double.issueToken());
+      const r = await h.run('rotate', { approve: true, runner: 'k8s', ...(within !== undefined ? { ifExpiringWithin: within } : {}) });
+      expect(r.code).toBe(0);
+      expect(h.double.verifyCalls).toBe(1);
+      // GitLab keeps no manager for a token it refuses: nothing to remove.
+      expect(h.double.managerDeletes).toEqual([]);
+      expect(h.stores.get('k8s')!.value!.token).toBe(runner.token);
+      noTokenAnywhere(h);
+    });
+  }
 });

@@ -282,7 +282,10 @@ function text(report: OpsReport): string {
           : r.contactIsTokenCheck === true
             // GitLab counts runner-fleet's verify as a contact: not presented as the runner being online.
             ? `#${r.ids.join(', #')} last contact ${r.contactedAt ?? '?'} was runner-fleet's token check (POST /runners/verify), not a manager of the runner: ${r.status === 'online' ? 'GitLab\'s "online" reflects it for about 2 h' : `GitLab says ${r.status ?? '?'}`}; the runner's own managers last contacted GitLab at ${r.managersContactedAt ?? 'no time listed'}${r.paused ? ', paused' : ''}, ${r.runningJobs ?? '?'} job(s) running, ${expiryText(r)}`
-            : `#${r.ids.join(', #')} ${r.status ?? '?'}${r.paused ? ', paused' : ''}, last contact ${r.contactedAt ?? 'never'}, ${r.runningJobs ?? '?'} job(s) running, ${expiryText(r)}`;
+            : r.contactNotFromManagers === true
+              // The token check's manager is removed after it: its contact is one no listed manager made.
+              ? `#${r.ids.join(', #')} last contact ${r.contactedAt ?? '?'} was made by none of the runner's managers GitLab lists (runner-fleet's token check, POST /runners/verify, is such a contact): ${r.status === 'online' ? 'GitLab\'s "online" reflects it for about 2 h' : `GitLab says ${r.status ?? '?'}`}; the runner's own managers last contacted GitLab at ${r.managersContactedAt ?? 'no time listed'}${r.paused ? ', paused' : ''}, ${r.runningJobs ?? '?'} job(s) running, ${expiryText(r)}`
+              : `#${r.ids.join(', #')} ${r.status ?? '?'}${r.paused ? ', paused' : ''}, last contact ${r.contactedAt ?? 'never'}, ${r.runningJobs ?? '?'} job(s) running, ${expiryText(r)}`;
       lines.push(`runner ${r.name} (${r.scope}, registration ${r.registration}): ${state}${r.ids.length > 1 ? ' — DUPLICATES' : ''}`);
       if (r.managersListed === false) lines.push('  managers: not listed (this GitLab answered 404 to GET /runners/:id/managers: it has no runner managers API)');
       for (const m of r.managers) {

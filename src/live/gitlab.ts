@@ -106,7 +106,8 @@ export interface VerifiedToken {
 
 /**
  * The `system_id` runner-fleet sends to `POST /runners/verify`: GitLab keeps a runner manager by
- * this name (one per runner, refreshed by each verify), so the one it leaves says where it came from.
+ * this name (one per runner, refreshed by each verify); runner-fleet removes it after each check
+ * (`DELETE /runners/managers`), and where it cannot (a GitLab before 16.0) the name says where it came from.
  */
 export const VERIFY_SYSTEM_ID = 'runner-fleet-verify';
 
@@ -504,6 +505,22 @@ export class GitLabClient {
     if (at !== undefined && at !== null && typeof at !== 'string') throw new GitLabAnswerError(call, 'a token_expires_at that is neither a time nor null');
     const id = typeof v.id === 'number' && Number.isInteger(v.id) ? { id: v.id } : {};
     return { ...id, ...(at === undefined || at === '' ? {} : { token_expires_at: at }) };
+  }
+
+  /**
+   * `DELETE /runners/managers` with the runner's own token and VERIFY_SYSTEM_ID in the request body
+   * (no access token): removes the runner manager GitLab keeps for runner-fleet's POST
+   * /runners/verify with that token, and only that one (the system_id is always VERIFY_SYSTEM_ID,
+   * never a manager that runs jobs). GitLab 16.0 added it (gitlab-org/gitlab!118212; gitlab-runner
+   * unregister sends it for a glrt- token since gitlab-org/gitlab-runner!4053). `deleted` for 2xx
+   * (204); otherwise the status GitLab answered, for the caller to say: 404 (the runner has no
+   * manager by that system_id, or a GitLab before 16.0 without the endpoint), 405 (no such
+   * method there), 403 (GitLab refuses the token). Repeating it removes nothing more: retried like
+   * a GET (a repeat after a lost answer reads 404).
+   */
+  async deleteVerifyManager(token: string): Promise<'deleted' | { status: number }> {
+    const res = await this.call('DELETE', '/runners/managers', { body: { token, system_id: VERIFY_SYSTEM_ID }, idempotent: true, auth: false });
+    return res.ok ? 'deleted' : { status: res.status };
   }
 
   /** `POST /runners/:id/reset_authentication_token` with the access token (`manage_runner`). */

@@ -37,8 +37,8 @@ export interface ManagerStatus {
   status: string | null;
   /**
    * The manager GitLab keeps for runner-fleet's own POST /runners/verify (system_id
-   * VERIFY_SYSTEM_ID, left by status --verify-tokens and rotate): no process runs as it. Absent
-   * for the runner's real managers.
+   * VERIFY_SYSTEM_ID) where runner-fleet could not remove it after the check (a GitLab before
+   * 16.0 has no DELETE /runners/managers): no process runs as it. Absent for the runner's real managers.
    */
   tokenCheck?: true;
 }
@@ -84,7 +84,15 @@ export interface RunnerStatus {
    * managers were not listed).
    */
   contactIsTokenCheck?: true;
-  /** With contactIsTokenCheck: the last contact of the runner's own managers (null: none listed). */
+  /**
+   * The runner's last contact is later than the last contact of every manager GitLab lists for it
+   * (and no runner-fleet-verify manager is listed): a contact no listed manager made, as
+   * runner-fleet's token check is once it has removed its manager (DELETE /runners/managers), so
+   * GitLab's online/status for about 2 h does not say that a manager runs. Absent otherwise (or
+   * when the managers were not listed).
+   */
+  contactNotFromManagers?: true;
+  /** With contactIsTokenCheck or contactNotFromManagers: the last contact of the runner's own managers (null: none listed). */
   managersContactedAt?: string | null;
   drift: Drift[];
   /**
@@ -309,19 +317,24 @@ export function unassignAdvice(shared: string[], ownProject: string | undefined)
 }
 
 /**
- * Whether a runner's last contact is runner-fleet's own POST /runners/verify: GitLab counts the
- * verify as a contact, so the runner reads online for about 2 h with no manager running. Said when
- * the runner-fleet-verify manager has the runner's contact time and no manager of its own has
- * contacted GitLab at or after it.
+ * Whether a runner's last contact is runner-fleet's own token check: GitLab counts POST
+ * /runners/verify (and, on older GitLabs, the DELETE /runners/managers after it) as a contact, so the runner reads
+ * online for about 2 h with no manager running. `contactIsTokenCheck` when the runner-fleet-verify
+ * manager is still listed (a GitLab that kept it) with the runner's contact time; with it removed,
+ * `contactNotFromManagers` when none is: the contact is later than the last of every manager GitLab
+ * lists for the runner (a manager's own contact is never earlier than the runner's: GitLab's
+ * authenticate_runner! records the runner's before its manager's). Neither when one of its own managers contacted GitLab at or after it.
+ * `managers`: the list GitLab gave (not called without it).
  */
-function tokenCheckContact(contactedAt: string | null | undefined, managers: RunnerManager[]): { contactIsTokenCheck?: true; managersContactedAt?: string | null } {
+function tokenCheckContact(contactedAt: string | null | undefined, managers: RunnerManager[]): { contactIsTokenCheck?: true; contactNotFromManagers?: true; managersContactedAt?: string | null } {
   const at = typeof contactedAt === 'string' ? Date.parse(contactedAt) : NaN;
   if (Number.isNaN(at)) return {};
   const time = (m: RunnerManager) => (typeof m.contacted_at === 'string' ? Date.parse(m.contacted_at) : NaN);
-  if (!managers.some((m) => m.system_id === VERIFY_SYSTEM_ID && time(m) === at)) return {};
+  const check = managers.find((m) => m.system_id === VERIFY_SYSTEM_ID);
+  if (check !== undefined && time(check) !== at) return {};
   const own = managers.filter((m) => m.system_id !== VERIFY_SYSTEM_ID && !Number.isNaN(time(m))).sort((a, b) => time(b) - time(a));
   if (own.length > 0 && time(own[0]!) >= at) return {};
-  return { contactIsTokenCheck: true, managersContactedAt: own[0]?.contacted_at ?? null };
+  return { ...(check !== undefined ? { contactIsTokenCheck: true as const } : { contactNotFromManagers: true as const }), managersContactedAt: own[0]?.contacted_at ?? null };
 }
 
 export class Engine {
@@ -336,6 +349,9 @@ export class Engine {
    * store still holds that token. Kept in memory for this run only, never written or printed.
    */
   private readonly planVerified = new Map<number, { token: string; answer: VerifiedToken }>();
+
+  /** Whether this run has said that GitLab keeps the manager the token check leaves (said once). */
+  private checkManagerKeptSaid = false;
 
   constructor(private readonly deps: EngineDeps) {}
 
@@ -470,9 +486,9 @@ export class Engine {
     const kept = recorded !== undefined ? { expiresAt: recorded } : {};
     if (!verify) return { status, ...kept };
     // GitLab itself says whose token this is and whether it still works (the token goes in the body only).
-    const v = await this.gl.verifyRunnerToken(stored!.token);
+    const v = await this.checkToken(stored!.token);
     if (v === 'refused') return { status: { ...status, state: 'invalid', detail: `holds a token GitLab refuses (POST /runners/verify answered 403: reset, revoked or expired), so the manager of #${id} cannot take jobs with it: runner-fleet rotate --approve resets the token of #${id} by id and stores the new one (or runner-fleet register after emptying the store)` }, ...kept };
-    if (v.id !== undefined && v.id !== id) return { status: { ...status, state: 'other-runner', detail: `holds the token of runner #${v.id} (GitLab says so: POST /runners/verify), but the store records it as the token of #${id}, the runner ${this.owner(d)} is in GitLab: the manager runs as #${v.id}. Empty this store and run runner-fleet register (it resets the token of #${id} by id and stores it); if #${v.id} is a runner of yours, its own store needs that token` }, ...kept };
+    if (v.id !== undefined && v.id !== id) return { status: { ...status, state: 'other-runner', detail: this.otherRunnersToken(d, v.id, id) }, ...kept };
     return { status, ...kept, verified: v };
   }
 
@@ -530,7 +546,7 @@ export class Engine {
         runningJobs: jobs,
         managers: listed.map((m) => ({ systemId: m.system_id, version: m.version ?? null, platform: m.platform ?? null, ipAddress: m.ip_address ?? null, contactedAt: m.contacted_at ?? null, status: m.status ?? null, ...(m.system_id === VERIFY_SYSTEM_ID ? { tokenCheck: true as const } : {}) })),
         ...(managers === 'no-endpoint' ? { managersListed: false as const } : {}),
-        ...tokenCheckContact(details.contacted_at, listed),
+        ...(managers !== 'no-endpoint' && opts.managers !== false ? tokenCheckContact(details.contacted_at, listed) : {}),
         drift: driftOf(d.settings, details),
         ...(store ? { store } : {}),
         ...(assignedTo.length > 1 ? { assignedTo } : {}),
@@ -907,7 +923,7 @@ export class Engine {
           continue;
         }
         if (expiry.otherRunner !== undefined) {
-          steps.push({ runner: d.name, action: 'conflict', id: keep.id, detail: this.otherRunnersToken(d, expiry.otherRunner, keep.id) });
+          steps.push({ runner: d.name, action: 'conflict', id: keep.id, detail: `${this.deps.store(d).label} ${this.otherRunnersToken(d, expiry.otherRunner, keep.id)}` });
           continue;
         }
         if (expiry.at === null) continue;
@@ -941,7 +957,7 @@ export class Engine {
       if (rule.mismatch !== undefined) this.deps.progress(`runner #${id}: ${rule.mismatch}`);
       return { at: rule.at, from };
     }
-    const v = await this.gl.verifyRunnerToken(stored.token);
+    const v = await this.checkToken(stored.token);
     this.verifiedThisRun.add(id);
     if (v === 'refused') return { at: undefined, from: 'POST /runners/verify', refused: true };
     this.planVerified.set(id, { token: stored.token, answer: v });
@@ -954,12 +970,14 @@ export class Engine {
   }
 
   /**
-   * Why a store's token is not reset with it: GitLab says (POST /runners/verify) it is runner
-   * #other's while the store records it as #id's. A reset with the current token resets the
-   * token's own runner, so it would reset #other's token and leave #id's as it was.
+   * The one wording, for status (--verify-tokens) and rotate, of a store whose token GitLab says
+   * (POST /runners/verify) is runner #other's while the store records it as #id's: the manager
+   * that reads it runs as #other, and a reset with the current token resets the token's own
+   * runner, so it would reset #other's token and leave #id's as it was. Without the store's label
+   * (status shows it before; rotate's steps put it first) and never with the token.
    */
   private otherRunnersToken(d: DesiredRunner, other: number, id: number): string {
-    return `${this.deps.store(d).label} holds the token of runner #${other} (GitLab says so: POST /runners/verify), but records it as the token of #${id}: not rotated (a reset with it would reset #${other}). Empty this store and run runner-fleet register (it resets the token of #${id} by id and stores it); if #${other} is a runner of yours, its own store needs that token.`;
+    return `holds the token of runner #${other} (GitLab says so: POST /runners/verify), but records it as the token of #${id}, which is ${this.owner(d)} in GitLab: the manager that reads it runs as #${other}, and a token reset with it would reset #${other}, so runner-fleet does not rotate it. Empty this store and run runner-fleet register (it resets the token of #${id} by id and stores it); if #${other} is a runner of yours, its own store needs that token`;
   }
 
   /**
@@ -981,14 +999,14 @@ export class Engine {
     // this run (one verify, one contact, per runner per run), else a verify now.
     const planned = this.planVerified.get(id);
     this.planVerified.delete(id);
-    const v = planned !== undefined && planned.token === stored.token ? planned.answer : await this.gl.verifyRunnerToken(stored.token);
+    const v = planned !== undefined && planned.token === stored.token ? planned.answer : await this.checkToken(stored.token);
     this.verifiedThisRun.add(id);
     if (v === 'refused') {
       this.deps.progress(`GitLab refuses the stored token of ${d.name} (POST /runners/verify answered 403: reset, revoked or expired); resetting #${id} by runner id`);
       await this.repairToken(d, id);
       return;
     }
-    if (v.id !== undefined && v.id !== id) throw new StoreConflictError(this.otherRunnersToken(d, v.id, id));
+    if (v.id !== undefined && v.id !== id) throw new StoreConflictError(`${this.deps.store(d).label} ${this.otherRunnersToken(d, v.id, id)}`);
     if (v.id === undefined) {
       if (this.deps.canManage) {
         this.deps.progress(`GitLab's POST /runners/verify does not say whose the stored token of ${d.name} is (GitLab before 15.10); resetting #${id} by runner id, which resets no other runner`);
@@ -1019,6 +1037,31 @@ export class Engine {
     const lost = `; the token of #${id} was reset in GitLab and is stored nowhere: once the store is settled, runner-fleet register resets and stores it again`;
     await this.guard(d, [id], lost);
     await this.storeWrite(d, { token: fresh.token, runnerId: id, expiresAt: fresh.token_expires_at, state: 'valid', owner: this.owner(d) }, lost, { id, what: `the token of #${id} was reset in GitLab`, nowhere: lost });
+  }
+
+  /**
+   * runner-fleet's token check: POST /runners/verify with a stored token (whose it is, whether
+   * GitLab accepts it, when it expires), then DELETE /runners/managers with the same token for the
+   * manager GitLab keeps for the check (VERIFY_SYSTEM_ID only, never one of the runner's own), so
+   * the check leaves no manager behind. A token GitLab refuses leaves none. A GitLab that keeps
+   * it (before 16.0 it has no such endpoint: 404 or 405) is said once per run on stderr, not as an
+   * error: status then labels the manager as the token check.
+   */
+  private async checkToken(token: string): Promise<VerifiedToken | 'refused'> {
+    const v = await this.gl.verifyRunnerToken(token);
+    if (v === 'refused') return v;
+    let kept: string | undefined;
+    try {
+      const out = await this.gl.deleteVerifyManager(token);
+      if (out !== 'deleted') kept = `DELETE /runners/managers answered ${out.status}${out.status === 404 || out.status === 405 ? ' (GitLab added it in 16.0; an older GitLab has no such endpoint)' : ''}`;
+    } catch (e) {
+      kept = e instanceof Error ? e.message : String(e);
+    }
+    if (kept !== undefined && !this.checkManagerKeptSaid) {
+      this.checkManagerKeptSaid = true;
+      this.deps.progress(`GitLab keeps the runner manager ${VERIFY_SYSTEM_ID} that runner-fleet's token check (POST /runners/verify) creates: ${kept}. It runs no jobs; status labels it as the token check`);
+    }
+    return v;
   }
 
   /**

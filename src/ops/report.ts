@@ -63,7 +63,14 @@ const runnerStatus = z.strictObject({
    * Absent otherwise.
    */
   contactIsTokenCheck: z.literal(true).optional(),
-  /** With contactIsTokenCheck: the last contact of the runner's own managers (null: none listed). */
+  /**
+   * True when the runner's last contact is later than the last contact of every manager GitLab
+   * lists for it, no runner-fleet-verify manager among them: no listed manager made it (as
+   * runner-fleet's token check once its manager is removed), so GitLab's online/status for about
+   * 2 h after it does not say that a manager runs. Absent otherwise.
+   */
+  contactNotFromManagers: z.literal(true).optional(),
+  /** With contactIsTokenCheck or contactNotFromManagers: the last contact of the runner's own managers (null: none listed). */
   managersContactedAt: z.string().nullable().optional(),
   drift: z.array(drift),
   /** Listed, but `GET /runners/:id` answered 404: deleted between the calls, or not visible to this token (a problem: exit 1). */

@@ -74,6 +74,11 @@ export interface DoubleOptions {
   verifyBare?: boolean;
   /** GET /runners/:id/managers answers 404, as a GitLab without the runner managers API does. */
   noManagersEndpoint?: boolean;
+  /**
+   * DELETE /runners/managers answers this status (404 or 405) without acting, as a GitLab before
+   * 16.0 (gitlab-org/gitlab!118212) without that endpoint does; it keeps every manager.
+   */
+  noManagerDeleteEndpoint?: 404 | 405;
   /** The access token's user is an administrator (GitLab skips the role checks, e.g. deleting a runner assigned to several projects). */
   admin?: boolean;
 }
@@ -114,6 +119,8 @@ export class GitLabDouble {
   requests = 0;
   /** POST /runners/verify calls answered (any status). */
   verifyCalls = 0;
+  /** DELETE /runners/managers calls answered (any status), with the system_id each named. */
+  readonly managerDeletes: string[] = [];
   /** Every URL asked, in order (to show that no token travels in one). */
   readonly urls: string[] = [];
   private nextId = 100;
@@ -218,6 +225,16 @@ export class GitLabDouble {
     return headers['private-token'] === this.opts.accessToken;
   }
 
+  /**
+   * A runner manager's status as GitLab derives it from its last contact: online within 2 h
+   * (ONLINE_CONTACT_TIMEOUT), stale after 7 days without one (STALE_TIMEOUT; the double creates
+   * a manager at its first contact), offline between.
+   */
+  private managerStatus(contactedAt: string): 'online' | 'offline' | 'stale' {
+    const since = this.opts.clock.now() - Date.parse(contactedAt);
+    return since < 2 * 3600_000 ? 'online' : since >= 7 * 86_400_000 ? 'stale' : 'offline';
+  }
+
   /** Jobs running now (they end at `jobsEndAt`). */
   running(r: DoubleRunner): number {
     return r.jobsEndAt !== undefined && this.opts.clock.now() >= r.jobsEndAt ? 0 : r.runningJobs;
@@ -311,6 +328,25 @@ export class GitLabDouble {
       r.contacted_at = now;
       r.verifyManagers = { ...r.verifyManagers, [typeof body.system_id === 'string' ? body.system_id : '<legacy>']: now };
       return this.opts.verifyBare === true ? json(200, null) : json(200, { id: r.id, token: r.token, token_expires_at: r.token_expires_at });
+    }
+    // DELETE /runners/managers (GitLab 16.0, gitlab-org/gitlab!118212; what gitlab-runner unregister
+    // sends for a glrt- token), body token and system_id: removes the runner's manager kept for that
+    // system_id and nothing else. 403 for a token GitLab does not know; 404 'Runner manager not
+    // found' when the runner has none by that system_id; 204 when removed. It authenticates the
+    // runner without a manager (authenticate_runner!(ensure_runner_manager: false)), which current
+    // GitLabs do not count as a contact (older ones did): contacted_at stays.
+    if (method === 'DELETE' && path === '/runners/managers') {
+      this.managerDeletes.push(typeof body?.system_id === 'string' ? body.system_id : '');
+      const missing = this.opts.noManagerDeleteEndpoint;
+      if (missing !== undefined) return json(missing, { message: missing === 404 ? '404 Not Found' : '405 Method Not Allowed' });
+      if (typeof body?.token !== 'string' || body.token === '') return json(400, { error: 'token is missing' });
+      if (typeof body.system_id !== 'string' || body.system_id === '') return json(400, { error: 'system_id is missing' });
+      const r = [...this.runners.values()].find((x) => x.token === body.token);
+      if (!r) return json(403, { message: '403 Forbidden' });
+      if (r.verifyManagers === undefined || !(body.system_id in r.verifyManagers)) return json(404, { message: '404 Runner manager not found' });
+      const systemId = body.system_id;
+      r.verifyManagers = Object.fromEntries(Object.entries(r.verifyManagers).filter(([k]) => k !== systemId));
+      return json(204, null);
     }
     if (!authed) return unauthorized;
 
@@ -415,9 +451,9 @@ export class GitLabDouble {
       }
       // https://docs.gitlab.com/api/runners/#list-runners-managers — GET /runners/:id/managers
       if (method === 'GET' && parts[2] === 'managers' && this.opts.noManagersEndpoint !== true) {
-        const verified = Object.entries(r.verifyManagers ?? {}).map(([systemId, at], i) => ({ id: r.id * 100 + i + 1, system_id: systemId, version: null, revision: null, platform: null, architecture: null, created_at: at, contacted_at: at, ip_address: '10.0.0.9', status: this.opts.clock.now() - Date.parse(at) < 2 * 3600_000 ? 'online' : 'offline' }));
+        const verified = Object.entries(r.verifyManagers ?? {}).map(([systemId, at], i) => ({ id: r.id * 100 + i + 1, system_id: systemId, version: null, revision: null, platform: null, architecture: null, created_at: at, contacted_at: at, ip_address: '10.0.0.9', status: this.managerStatus(at) }));
         const at = r.managerContactedAt === undefined ? r.contacted_at : r.managerContactedAt;
-        const own = at ? [{ id: r.id, system_id: `s_${r.id.toString(16).padStart(12, '0')}`, version: '18.9.0', revision: 'abc', platform: 'linux', architecture: 'amd64', created_at: at, contacted_at: at, ip_address: '10.0.0.1', status: 'online' }] : [];
+        const own = at ? [{ id: r.id, system_id: `s_${r.id.toString(16).padStart(12, '0')}`, version: '18.9.0', revision: 'abc', platform: 'linux', architecture: 'amd64', created_at: at, contacted_at: at, ip_address: '10.0.0.1', status: this.managerStatus(at) }] : [];
         return json(200, [...own, ...verified]);
       }
     }

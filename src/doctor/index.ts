@@ -295,7 +295,7 @@ function withoutRegenerate(f: Finding): Finding {
  * file: where a more specific finding (RF912 registration token, RF304 of chart values) points into
  * any copy of the value an RF940 is about (at its place, or at a key inside a values string that
  * holds it), RF940 is not repeated, and the specific finding names the other copies' places (each
- * copy has to go). An RF940 without its places (a text file's line) is matched by its position.
+ * copy has to go). An RF940 without its places is matched by its position.
  */
 function withoutSecretDuplicates(all: Finding[]): Finding[] {
   const specific = all.filter((f) => (f.code === 'RF912' || f.code === 'RF304') && f.path !== '');

@@ -1,6 +1,7 @@
 import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
+import { LineIndex } from './hcl/ast.js';
 
 /**
  * Static credentials in the files the doctor reads. Values are looked at only to decide whether
@@ -103,6 +104,44 @@ function scan(doc: unknown): { hit: SecretHit; secret: string }[] {
   return out.reverse();
 }
 
+const CLOUD_FIX = 'remove the key and revoke it; give the runner a keyless identity (instance profile, IRSA, Pod Identity, workload identity) instead';
+const TOKEN_FIX = 'remove the token from the file and revoke it; keep runner tokens in a Secret or a SecureString parameter and reference them';
+
+/** One credential found at one place of a file; `secret` tells copies apart and is dropped with the hit. */
+interface PlacedHit {
+  key: string;
+  what: Shape;
+  secret: string;
+  place: SecretPlace;
+  fix: string;
+}
+
+/**
+ * One RF940 per credential per file: at its first place, the other places listed in the message
+ * and kept with the finding (its subject), so a more specific finding about any copy (RF304, RF912)
+ * can stand for them all (`withoutSecretDuplicates`). The message and fix are the first hit's.
+ */
+function oneFindingPerCredential<H extends PlacedHit>(hits: readonly H[], message: (h: H) => string): Finding[] {
+  const groups = new Map<string, { hit: H; places: SecretPlace[] }>();
+  for (const hit of hits) {
+    const g = groups.get(hit.secret);
+    if (g) g.places.push(hit.place);
+    else groups.set(hit.secret, { hit, places: [hit.place] });
+  }
+  const before = (a: SecretPlace, b: SecretPlace): number => a.line - b.line || a.column - b.column;
+  return [...groups.values()]
+    .map((g) => ({ ...g, places: g.places.sort(before) }))
+    .sort((a, b) => before(a.places[0]!, b.places[0]!))
+    .map(({ hit: h, places }) => ({
+      code: 'RF940',
+      severity: CODES.RF940.severity,
+      path: formatPosition(places[0]!),
+      message: `${message(h)}${alsoAt(places.slice(1))}`,
+      fix: h.fix,
+      subject: { kind: 'secret' as const, places },
+    }));
+}
+
 /**
  * Findings for credentials written in a file (RF940), over all its documents: one per credential,
  * at its first place, where the same value is written more than once (a plan holds each value
@@ -112,29 +151,11 @@ function scan(doc: unknown): { hit: SecretHit; secret: string }[] {
  * Copies are told apart by their text inside this call only; the text is not kept.
  */
 export function fileSecretFindings(source: SourceFile, docs: readonly unknown[]): Finding[] {
-  const groups = new Map<string, { hit: SecretHit; places: SecretPlace[] }>();
+  const hits: PlacedHit[] = [];
   docs.forEach((doc, i) => {
-    for (const { hit, secret } of scan(doc)) {
-      const place = extent(source.text, source.locate(i, hit.path));
-      const g = groups.get(secret);
-      if (g) g.places.push(place);
-      else groups.set(secret, { hit, places: [place] });
-    }
+    for (const { hit, secret } of scan(doc)) hits.push({ key: hit.key, what: hit.what, secret, place: extent(source, source.locate(i, hit.path)), fix: hit.what.cloud ? CLOUD_FIX : TOKEN_FIX });
   });
-  const before = (a: SecretPlace, b: SecretPlace): number => a.line - b.line || a.column - b.column;
-  return [...groups.values()]
-    .map((g) => ({ ...g, places: g.places.sort(before) }))
-    .sort((a, b) => before(a.places[0]!, b.places[0]!))
-    .map(({ hit: h, places }) => ({
-      code: 'RF940',
-      severity: CODES.RF940.severity,
-      path: formatPosition(places[0]!),
-      message: `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)${alsoAt(places.slice(1))}`,
-      fix: h.what.cloud
-        ? 'remove the key and revoke it; give the runner a keyless identity (instance profile, IRSA, Pod Identity, workload identity) instead'
-        : 'remove the token from the file and revoke it; keep runner tokens in a Secret or a SecureString parameter and reference them',
-      subject: { kind: 'secret' as const, places },
-    }));
+  return oneFindingPerCredential(hits, (h) => `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)`);
 }
 
 /** The other places of the same value, for a message ('' when there are none); at most five named. */
@@ -145,19 +166,18 @@ export function alsoAt(places: readonly SecretPlace[]): string {
 }
 
 /**
- * Where the value that starts at `at` ends in `text`: a quoted string (JSON, YAML) at its closing
- * quote, a YAML block scalar (`|`, `>`) at its last more-indented line, anything else at its line's end.
+ * Where the value that starts at `at` ends in `source`: a quoted string (JSON, YAML) at its closing
+ * quote, a YAML block scalar (`|`, `>`) at its last more-indented line, anything else at its line's
+ * end. Reads only the value's own text: the file's line starts are found once (`offsetOf`).
  */
-function extent(text: string, at: Position): SecretPlace {
-  let off = 0;
-  for (let line = 1; line < at.line; line++) {
-    const next = text.indexOf('\n', off);
-    if (next < 0) break;
-    off = next + 1;
-  }
-  const lineStart = off;
-  off += at.column - 1;
-  const lineEnd = (from: number): number => (text.indexOf('\n', from) < 0 ? text.length : text.indexOf('\n', from));
+function extent(source: SourceFile, at: Position): SecretPlace {
+  const text = source.text;
+  const lineStart = source.offsetOf({ line: at.line, column: 1 });
+  const off = lineStart + at.column - 1;
+  const lineEnd = (from: number): number => {
+    const nl = text.indexOf('\n', from);
+    return nl < 0 ? text.length : nl;
+  };
   let end = lineEnd(off) - 1;
   const q = text[off];
   if (q === '"' || q === "'") {
@@ -180,26 +200,48 @@ function extent(text: string, at: Position): SecretPlace {
       if (body.trim() !== '') end = lineEnd(from) - 1;
     }
   }
-  const endLine = at.line + (text.slice(off, end + 1).match(/\n/g)?.length ?? 0);
-  const endColumn = end + 1 - (text.lastIndexOf('\n', end) + 1);
-  return { file: at.file, line: at.line, column: at.column, endLine, endColumn: Math.max(endColumn, 1) };
+  return placeOf(source, off, end, at);
 }
 
-/** Shell scripts and other text: credential shapes line by line. */
+/** What turns an offset of a file into its position (a SourceFile; a text file's LineIndex). */
+interface Positions {
+  offsetPosition(offset: number): Position;
+}
+
+/** The place from offset `from` to offset `last` (its last character), by the file's line starts. */
+function placeOf(source: Positions, from: number, last: number, at: Position = source.offsetPosition(from)): SecretPlace {
+  const e = source.offsetPosition(Math.max(last, from));
+  return { file: at.file, line: at.line, column: at.column, endLine: e.line, endColumn: Math.max(e.column, 1) };
+}
+
+/** A credential on one line of a script, template or heredoc: by its shape, else by the key it is assigned to (`KEY=value`; `key: value` too with `yamlOrToml`). */
+function lineCredential(line: string, yamlOrToml: boolean): { what: Shape; secret: string; index: number; end: number; key?: string } | undefined {
+  for (const s of SHAPES) {
+    const m = s.re.exec(line);
+    if (m) return { what: s, secret: m[0], index: m.index, end: m.index + m[0].length };
+  }
+  const env = (yamlOrToml ? /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*["']?([^"'\s]*)/ : /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=["']?([^"'\s]*)/).exec(line);
+  // A command substitution (`$(aws ssm get-parameter …)`) reads the value at run time.
+  if (!env || /^(\$\(|`)/.test(env[3]!) || (yamlOrToml && /^(true|false|null|~|\d+)$/.test(env[3]!))) return undefined;
+  const found = credentialIn(env[3]!, env[2]);
+  return found ? { what: found.what, secret: found.secret, index: env[1]!.length, end: env[0].length, key: env[2]! } : undefined;
+}
+
+/** Shell scripts and other text: credential shapes line by line, one finding per credential. */
 export function textSecretFindings(path: string, text: string): Finding[] {
-  const out: Finding[] = [];
-  text.split('\n').forEach((line, i) => {
-    const env = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=["']?([^"'\s]*)/.exec(line);
-    for (const s of SHAPES) {
-      const m = s.re.exec(line);
-      if (m) {
-        out.push({ code: 'RF940', severity: CODES.RF940.severity, path: `${path}:${i + 1}:${m.index + 1}`, message: `${s.name} is written in ${path} (value not shown)`, fix: 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter' });
-        return;
-      }
+  const lines = new LineIndex(text);
+  const source: Positions = { offsetPosition: (o) => ({ file: path, ...lines.pos(o) }) };
+  const hits: (PlacedHit & { assigned: boolean })[] = [];
+  let offset = 0;
+  for (const line of text.split('\n')) {
+    const c = lineCredential(line, false);
+    if (c) {
+      const assigned = c.key !== undefined && !SHAPES.includes(c.what);
+      hits.push({ key: c.key ?? '', what: c.what, secret: c.secret, assigned, place: placeOf(source, offset + (assigned ? 0 : c.index), offset + c.end - 1), fix: assigned ? 'remove it and revoke it; use a keyless identity' : 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter' });
     }
-    if (env && classify(env[2]!, env[1])) out.push({ code: 'RF940', severity: CODES.RF940.severity, path: `${path}:${i + 1}:1`, message: `a static credential is assigned to ${env[1]} in ${path} (value not shown)`, fix: 'remove it and revoke it; use a keyless identity' });
-  });
-  return out;
+    offset += line.length + 1;
+  }
+  return oneFindingPerCredential(hits, (h) => (h.assigned ? `a static credential is assigned to ${h.key} in ${path} (value not shown)` : `${h.what.name} is written in ${path} (value not shown)`));
 }
 
 function decode(b64: string): string {

@@ -305,7 +305,9 @@ function withoutSecretDuplicates(all: Finding[]): Finding[] {
     if (!m || m[1] !== p.file) return false;
     const line = Number(m[2]);
     const column = Number(m[3]);
-    return (line > p.line || (line === p.line && column >= p.column)) && (line < p.endLine || (line === p.endLine && column <= p.endColumn));
+    const within = (r: Omit<SecretPlace, 'file' | 'within'>) => (line > r.line || (line === r.line && column >= r.column)) && (line < r.endLine || (line === r.endLine && column <= r.endColumn));
+    // A place that is one line of a larger value (a heredoc): a finding at that value stands for it too.
+    return within(p) || (p.within !== undefined && within(p.within));
   };
   const others = new Map<Finding, SecretPlace[]>();
   const said = new Set<Finding>();

@@ -1,7 +1,7 @@
 import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
-import { LineIndex } from './hcl/ast.js';
+import { LineIndex, type Body, type Expr } from './hcl/ast.js';
 
 /**
  * Static credentials in the files the doctor reads. Values are looked at only to decide whether
@@ -81,8 +81,11 @@ export function findSecrets(doc: unknown): SecretHit[] {
   return scan(doc).map((x) => x.hit);
 }
 
-/** findSecrets with the credential each hit found (for `fileSecretFindings` only, which drops it). */
-function scan(doc: unknown): { hit: SecretHit; secret: string }[] {
+/**
+ * findSecrets with the credential each hit found (for `fileSecretFindings` only, which drops it).
+ * `tfJson`: a Terraform JSON document, where a variable's `default` counts by the variable's name.
+ */
+function scan(doc: unknown, tfJson = false): { hit: SecretHit; secret: string }[] {
   const out: { hit: SecretHit; secret: string }[] = [];
   const stack: [unknown, (string | number)[], string | undefined][] = [[doc, [], undefined]];
   while (stack.length > 0) {
@@ -98,14 +101,34 @@ function scan(doc: unknown): { hit: SecretHit; secret: string }[] {
       const o = v as Record<string, unknown>;
       // Kubernetes env entries: { name: AWS_SECRET_ACCESS_KEY, value: "…" }.
       const envName = typeof o.name === 'string' && typeof o.value === 'string' ? o.name : undefined;
-      for (const [k, x] of Object.entries(o)) stack.push([x, [...path, k], k === 'value' && envName !== undefined ? envName : k]);
+      const variable = tfJson && path.length === 2 && path[0] === 'variable' ? String(path[1]) : undefined;
+      for (const [k, x] of Object.entries(o)) stack.push([x, [...path, k], k === 'value' && envName !== undefined ? envName : k === 'default' && variable !== undefined ? variable : k]);
     }
   }
   return out.reverse();
 }
 
+/** Where in a Terraform configuration a credential is written, for what its fix says. */
+type TerraformPlace = 'provider' | 'backend' | 'variable' | undefined;
+
+/** The Terraform place of a path in a `.tf.json` document or of the blocks around an HCL value (`provider`, `terraform` > `backend`, `variable`). */
+function terraformPlace(path: readonly (string | number)[]): TerraformPlace {
+  if (path[0] === 'provider') return 'provider';
+  if (path[0] === 'terraform' && path.includes('backend')) return 'backend';
+  if (path[0] === 'variable') return 'variable';
+  return undefined;
+}
+
 const CLOUD_FIX = 'remove the key and revoke it; give the runner a keyless identity (instance profile, IRSA, Pod Identity, workload identity) instead';
 const TOKEN_FIX = 'remove the token from the file and revoke it; keep runner tokens in a Secret or a SecureString parameter and reference them';
+
+function fixOf(what: Shape, place: TerraformPlace): string {
+  if (place === 'variable') return `remove the default and revoke the ${what.cloud ? 'key' : 'token'}; ${what.cloud ? 'give what uses it a keyless identity instead, or ' : ''}declare the variable sensitive = true without a default and feed it from a secret store (TF_VAR_<name> from the CI's masked variables, or a data source such as aws_ssm_parameter)`;
+  if (!what.cloud) return TOKEN_FIX;
+  if (place === 'provider') return "remove the key from the provider block and revoke it; let the provider take the identity of where Terraform runs (an instance profile, IRSA or the CI job's OIDC role; azurerm: use_oidc or use_msi), or name a role in assume_role";
+  if (place === 'backend') return "remove the key from the backend block and revoke it; give the backend its credentials from the environment Terraform runs in (AWS_PROFILE, the CI job's OIDC role) or its assume_role block (azurerm: use_oidc or use_msi)";
+  return CLOUD_FIX;
+}
 
 /** One credential found at one place of a file; `secret` tells copies apart and is dropped with the hit. */
 interface PlacedHit {
@@ -148,12 +171,14 @@ function oneFindingPerCredential<H extends PlacedHit>(hits: readonly H[], messag
  * in `planned_values` and again in `resource_changes[].change`): the other places are listed in
  * the message, since each copy has to go, and kept with the finding (its subject) so a more specific
  * finding about any copy (RF304, RF912) can stand for them all (`withoutSecretDuplicates`).
- * Copies are told apart by their text inside this call only; the text is not kept.
+ * Copies are told apart by their text inside this call only; the text is not kept. `tfJson`: a
+ * Terraform JSON file (a variable's default counts by the variable's name; the fix says what the
+ * provider, backend or variable takes instead).
  */
-export function fileSecretFindings(source: SourceFile, docs: readonly unknown[]): Finding[] {
+export function fileSecretFindings(source: SourceFile, docs: readonly unknown[], tfJson = false): Finding[] {
   const hits: PlacedHit[] = [];
   docs.forEach((doc, i) => {
-    for (const { hit, secret } of scan(doc)) hits.push({ key: hit.key, what: hit.what, secret, place: extent(source, source.locate(i, hit.path)), fix: hit.what.cloud ? CLOUD_FIX : TOKEN_FIX });
+    for (const { hit, secret } of scan(doc, tfJson)) hits.push({ key: hit.key, what: hit.what, secret, place: extent(source, source.locate(i, hit.path)), fix: fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
   });
   return oneFindingPerCredential(hits, (h) => `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)`);
 }
@@ -242,6 +267,117 @@ export function textSecretFindings(path: string, text: string): Finding[] {
     offset += line.length + 1;
   }
   return oneFindingPerCredential(hits, (h) => (h.assigned ? `a static credential is assigned to ${h.key} in ${path} (value not shown)` : `${h.what.name} is written in ${path} (value not shown)`));
+}
+
+/**
+ * Terraform HCL (`.tf`): the literal values of a parsed file, with the shapes and credential key
+ * names of the other files, each at the exact place of its value (a quoted string from quote to
+ * quote, a heredoc's line from its key or the credential). A reference (`var.x`, `data.…`) or an
+ * interpolation is not a literal; a variable's `default` counts by the variable's name. One
+ * finding per credential per file; the fix says what a provider, a backend or a variable takes
+ * instead. The values are looked at inside this call only.
+ */
+export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
+  const text = source.text;
+  const hits: PlacedHit[] = [];
+  const name = (path: readonly string[]) => path.join('.');
+  const add = (what: Shape, secret: string, key: string, path: readonly string[], place: SecretPlace) => hits.push({ key: name(path) || key, what, secret, place, fix: fixOf(what, terraformPlace(path)) });
+  const literal = (e: Expr): string | undefined => (e.k === 'tpl' && e.parts.every((p) => typeof p === 'string') ? e.parts.join('') : undefined);
+  // An object's key: a string, or a bare name (`AWS_ACCESS_KEY_ID = …`).
+  const keyOf = (e: Expr): string | undefined => (e.k === 'var' ? e.name : literal(e));
+
+  const template = (e: Expr & { k: 'tpl' }, key: string | undefined, path: string[]): void => {
+    if (text.startsWith('<<', e.at)) {
+      // A heredoc (user data, a values or config.toml document): line by line, as written (no escapes).
+      const from = text.indexOf('\n', e.at) + 1;
+      const to = text.lastIndexOf('\n', e.end - 1);
+      const within = placeOf(source, e.at, e.end - 1);
+      for (let at = from; at > 0 && at < to; ) {
+        const nl = text.indexOf('\n', at);
+        const lineEnd = nl < 0 || nl > to ? to : nl;
+        const c = lineCredential(text.slice(at, lineEnd), true);
+        if (c) {
+          const place = placeOf(source, at + c.index, at + c.end - 1);
+          // A runner token in a values heredoc: RF304/RF912 at the heredoc stand for it.
+          add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, c.what.cloud ? place : { ...place, within: { line: within.line, column: within.column, endLine: within.endLine, endColumn: within.endColumn } });
+        }
+        at = lineEnd + 1;
+      }
+    } else {
+      const whole = literal(e);
+      const found = whole !== undefined ? credentialIn(whole, key) : undefined;
+      const place = () => placeOf(source, e.at, e.end - 1);
+      if (found) add(found.what, found.secret, key ?? '', path, place());
+      else {
+        // Literal text around interpolations, and the lines of a string written with \n (user data).
+        for (const part of e.parts) {
+          if (typeof part !== 'string') continue;
+          for (const line of part.split('\n')) {
+            const c = lineCredential(line, true);
+            if (c) add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, place());
+          }
+        }
+      }
+    }
+    for (const part of e.parts) if (typeof part !== 'string') value(part, key, path);
+  };
+
+  const value = (e: Expr, key: string | undefined, path: string[]): void => {
+    switch (e.k) {
+      case 'tpl':
+        template(e, key, path);
+        return;
+      case 'object':
+        for (const item of e.items) {
+          const k = keyOf(item.key);
+          value(item.value, k ?? key, k !== undefined ? [...path, k] : path);
+        }
+        return;
+      case 'tuple':
+        for (const x of e.items) value(x, key, path);
+        return;
+      case 'call':
+        for (const x of e.args) value(x, key, path);
+        return;
+      case 'cond':
+        value(e.then, key, path);
+        value(e.else, key, path);
+        return;
+      case 'bin':
+        value(e.l, key, path);
+        value(e.r, key, path);
+        return;
+      case 'paren':
+      case 'un':
+        value(e.x, key, path);
+        return;
+      case 'for':
+        value(e.valExpr, key, path);
+        return;
+      case 'var':
+      case 'attr':
+      case 'index':
+      case 'splat':
+      case 'lit':
+      case 'directive':
+      case 'json':
+        // References, numbers, booleans, directives: nothing written literally (`json` is `.tf.json`'s, scanned as JSON).
+        return;
+    }
+  };
+
+  const walk = (b: Body, path: string[]): void => {
+    // Kubernetes env blocks: env { name = "AWS_SECRET_ACCESS_KEY"  value = "…" }.
+    const nameAttr = b.attrs.find((a) => a.name === 'name');
+    const envName = nameAttr ? literal(nameAttr.expr) : undefined;
+    for (const a of b.attrs) {
+      const key = a.name === 'value' && envName !== undefined ? envName : a.name === 'default' && path[0] === 'variable' && path.length === 2 ? path[1]! : a.name;
+      value(a.expr, key, [...path, a.name]);
+    }
+    for (const block of b.blocks) walk(block.body, [...path, block.type, ...block.labels]);
+  };
+  walk(body, []);
+  return oneFindingPerCredential(hits, (h) => `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)`);
 }
 
 function decode(b64: string): string {

@@ -73,6 +73,19 @@ describe('credentials in the evidence: position and key name only, never the val
     expect(jsonDoctorReport(r)).not.toContain('endColumn');
   });
 
+  it('a shell script: one RF940 per credential, the other lines named; a command substitution is not a literal', () => {
+    const sh = `#!/bin/bash\nexport AWS_ACCESS_KEY_ID=${AWS_ID}\necho one\nexport AWS_ACCESS_KEY_ID=${AWS_ID}\naws configure set aws_access_key_id ${AWS_ID}\nexport AWS_SECRET_ACCESS_KEY=${AWS_SECRET}\nexport AWS_SESSION_TOKEN=$(cat /run/token)\n`;
+    const r = run({ 'user-data.sh': sh });
+    const f = r.findings.filter((x) => CODES.has(x.code));
+    expect(f.map((x) => [x.code, x.path])).toEqual([
+      ['RF940', 'user-data.sh:2:26'],
+      ['RF940', 'user-data.sh:6:1'],
+    ]);
+    expect(f[0]!.message).toMatch(/; the same value is also written at user-data\.sh:4:26, user-data\.sh:5:37$/);
+    const outputs = [textDoctorReport(r), jsonDoctorReport(r), sarifReport(r, '0.0.0'), codeQualityReport(r)].join('\n');
+    for (const s of [AWS_ID, AWS_SECRET]) expect(outputs).not.toContain(s);
+  });
+
   it('Secret values are not kept after reading (metadata only)', () => {
     const ev = readEvidence([{ path: 'k8s/secret.yaml', bytes: new TextEncoder().encode(secret({ AWS_ACCESS_KEY_ID: AWS_ID, 'runner-token': RUNNER_TOKEN })) }]);
     const held = JSON.stringify({ k: ev.kubernetes.map((o) => o.value), a: ev.artifacts, f: ev.findings });

@@ -297,7 +297,7 @@ function withoutRegenerate(f: Finding): Finding {
  * file: where a more specific finding (RF912 registration token, RF304 of chart values) points into
  * any copy of the value an RF940 is about (at its place, or at a key inside a values string that
  * holds it), RF940 is not repeated, and the specific finding names the other copies' places (each
- * copy has to go). An RF940 without its places (a text file's line) is matched by its position.
+ * copy has to go). An RF940 without its places is matched by its position.
  */
 function withoutSecretDuplicates(all: Finding[]): Finding[] {
   const specific = all.filter((f) => (f.code === 'RF912' || f.code === 'RF304') && f.path !== '');
@@ -307,7 +307,9 @@ function withoutSecretDuplicates(all: Finding[]): Finding[] {
     if (!m || m[1] !== p.file) return false;
     const line = Number(m[2]);
     const column = Number(m[3]);
-    return (line > p.line || (line === p.line && column >= p.column)) && (line < p.endLine || (line === p.endLine && column <= p.endColumn));
+    const within = (r: Omit<SecretPlace, 'file' | 'within'>) => (line > r.line || (line === r.line && column >= r.column)) && (line < r.endLine || (line === r.endLine && column <= r.endColumn));
+    // A place that is one line of a larger value (a heredoc): a finding at that value stands for it too.
+    return within(p) || (p.within !== undefined && within(p.within));
   };
   const others = new Map<Finding, SecretPlace[]>();
   const said = new Set<Finding>();

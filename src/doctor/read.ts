@@ -131,7 +131,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   }
   // Secrets first: their values are checked for static cloud keys and dropped before anything else holds them.
   docs.forEach((doc, i) => scrubSecrets(ev, source, doc, i, []));
-  if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, docs));
+  if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, docs, /\.tf\.json$/i.test(path)));
   ev.artifacts.push({ path, format: 'yaml', content: docs });
   docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, /\.tf\.json$/i.test(path)));
 }

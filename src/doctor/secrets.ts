@@ -1,6 +1,7 @@
 import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
+import { LineIndex, type Body, type Expr } from './hcl/ast.js';
 
 /**
  * Static credentials in the files the doctor reads. Values are looked at only to decide whether
@@ -80,8 +81,11 @@ export function findSecrets(doc: unknown): SecretHit[] {
   return scan(doc).map((x) => x.hit);
 }
 
-/** findSecrets with the credential each hit found (for `fileSecretFindings` only, which drops it). */
-function scan(doc: unknown): { hit: SecretHit; secret: string }[] {
+/**
+ * findSecrets with the credential each hit found (for `fileSecretFindings` only, which drops it).
+ * `tfJson`: a Terraform JSON document, where a variable's `default` counts by the variable's name.
+ */
+function scan(doc: unknown, tfJson = false): { hit: SecretHit; secret: string }[] {
   const out: { hit: SecretHit; secret: string }[] = [];
   const stack: [unknown, (string | number)[], string | undefined][] = [[doc, [], undefined]];
   while (stack.length > 0) {
@@ -97,30 +101,56 @@ function scan(doc: unknown): { hit: SecretHit; secret: string }[] {
       const o = v as Record<string, unknown>;
       // Kubernetes env entries: { name: AWS_SECRET_ACCESS_KEY, value: "…" }.
       const envName = typeof o.name === 'string' && typeof o.value === 'string' ? o.name : undefined;
-      for (const [k, x] of Object.entries(o)) stack.push([x, [...path, k], k === 'value' && envName !== undefined ? envName : k]);
+      const variable = tfJson && path.length === 2 && path[0] === 'variable' ? String(path[1]) : undefined;
+      for (const [k, x] of Object.entries(o)) stack.push([x, [...path, k], k === 'value' && envName !== undefined ? envName : k === 'default' && variable !== undefined ? variable : k]);
     }
   }
   return out.reverse();
 }
 
+/** Where in a Terraform configuration a credential is written, for what its fix says. */
+type TerraformPlace = 'provider' | 'backend' | 'variable' | undefined;
+
+/** The Terraform place of a path in a `.tf.json` document or of the blocks around an HCL value (`provider`, `terraform` > `backend`, `variable`). */
+function terraformPlace(path: readonly (string | number)[]): TerraformPlace {
+  if (path[0] === 'provider') return 'provider';
+  if (path[0] === 'terraform' && path.includes('backend')) return 'backend';
+  if (path[0] === 'variable') return 'variable';
+  return undefined;
+}
+
+const CLOUD_FIX = 'remove the key and revoke it; give the runner a keyless identity (instance profile, IRSA, Pod Identity, workload identity) instead';
+const TOKEN_FIX = 'remove the token from the file and revoke it; keep runner tokens in a Secret or a SecureString parameter and reference them';
+
+function fixOf(what: Shape, place: TerraformPlace): string {
+  if (place === 'variable') return `remove the default and revoke the ${what.cloud ? 'key' : 'token'}; ${what.cloud ? 'give what uses it a keyless identity instead, or ' : ''}declare the variable sensitive = true without a default and feed it from a secret store (TF_VAR_<name> from the CI's masked variables, or a data source such as aws_ssm_parameter)`;
+  if (!what.cloud) return TOKEN_FIX;
+  if (place === 'provider') return "remove the key from the provider block and revoke it; let the provider take the identity of where Terraform runs (an instance profile, IRSA or the CI job's OIDC role; azurerm: use_oidc or use_msi), or name a role in assume_role";
+  if (place === 'backend') return "remove the key from the backend block and revoke it; give the backend its credentials from the environment Terraform runs in (AWS_PROFILE, the CI job's OIDC role) or its assume_role block (azurerm: use_oidc or use_msi)";
+  return CLOUD_FIX;
+}
+
+/** One credential found at one place of a file; `secret` tells copies apart and is dropped with the hit. */
+interface PlacedHit {
+  key: string;
+  what: Shape;
+  secret: string;
+  place: SecretPlace;
+  fix: string;
+}
+
 /**
- * Findings for credentials written in a file (RF940), over all its documents: one per credential,
- * at its first place, where the same value is written more than once (a plan holds each value
- * in `planned_values` and again in `resource_changes[].change`): the other places are listed in
- * the message, since each copy has to go, and kept with the finding (its subject) so a more specific
- * finding about any copy (RF304, RF912) can stand for them all (`withoutSecretDuplicates`).
- * Copies are told apart by their text inside this call only; the text is not kept.
+ * One RF940 per credential per file: at its first place, the other places listed in the message
+ * and kept with the finding (its subject), so a more specific finding about any copy (RF304, RF912)
+ * can stand for them all (`withoutSecretDuplicates`). The message and fix are the first hit's.
  */
-export function fileSecretFindings(source: SourceFile, docs: readonly unknown[]): Finding[] {
-  const groups = new Map<string, { hit: SecretHit; places: SecretPlace[] }>();
-  docs.forEach((doc, i) => {
-    for (const { hit, secret } of scan(doc)) {
-      const place = extent(source.text, source.locate(i, hit.path));
-      const g = groups.get(secret);
-      if (g) g.places.push(place);
-      else groups.set(secret, { hit, places: [place] });
-    }
-  });
+function oneFindingPerCredential<H extends PlacedHit>(hits: readonly H[], message: (h: H) => string): Finding[] {
+  const groups = new Map<string, { hit: H; places: SecretPlace[] }>();
+  for (const hit of hits) {
+    const g = groups.get(hit.secret);
+    if (g) g.places.push(hit.place);
+    else groups.set(hit.secret, { hit, places: [hit.place] });
+  }
   const before = (a: SecretPlace, b: SecretPlace): number => a.line - b.line || a.column - b.column;
   return [...groups.values()]
     .map((g) => ({ ...g, places: g.places.sort(before) }))
@@ -129,12 +159,28 @@ export function fileSecretFindings(source: SourceFile, docs: readonly unknown[])
       code: 'RF940',
       severity: CODES.RF940.severity,
       path: formatPosition(places[0]!),
-      message: `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)${alsoAt(places.slice(1))}`,
-      fix: h.what.cloud
-        ? 'remove the key and revoke it; give the runner a keyless identity (instance profile, IRSA, Pod Identity, workload identity) instead'
-        : 'remove the token from the file and revoke it; keep runner tokens in a Secret or a SecureString parameter and reference them',
+      message: `${message(h)}${alsoAt(places.slice(1))}`,
+      fix: h.fix,
       subject: { kind: 'secret' as const, places },
     }));
+}
+
+/**
+ * Findings for credentials written in a file (RF940), over all its documents: one per credential,
+ * at its first place, where the same value is written more than once (a plan holds each value
+ * in `planned_values` and again in `resource_changes[].change`): the other places are listed in
+ * the message, since each copy has to go, and kept with the finding (its subject) so a more specific
+ * finding about any copy (RF304, RF912) can stand for them all (`withoutSecretDuplicates`).
+ * Copies are told apart by their text inside this call only; the text is not kept. `tfJson`: a
+ * Terraform JSON file (a variable's default counts by the variable's name; the fix says what the
+ * provider, backend or variable takes instead).
+ */
+export function fileSecretFindings(source: SourceFile, docs: readonly unknown[], tfJson = false): Finding[] {
+  const hits: PlacedHit[] = [];
+  docs.forEach((doc, i) => {
+    for (const { hit, secret } of scan(doc, tfJson)) hits.push({ key: hit.key, what: hit.what, secret, place: extent(source, source.locate(i, hit.path)), fix: fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
+  });
+  return oneFindingPerCredential(hits, (h) => `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)`);
 }
 
 /** The other places of the same value, for a message ('' when there are none); at most five named. */
@@ -145,19 +191,18 @@ export function alsoAt(places: readonly SecretPlace[]): string {
 }
 
 /**
- * Where the value that starts at `at` ends in `text`: a quoted string (JSON, YAML) at its closing
- * quote, a YAML block scalar (`|`, `>`) at its last more-indented line, anything else at its line's end.
+ * Where the value that starts at `at` ends in `source`: a quoted string (JSON, YAML) at its closing
+ * quote, a YAML block scalar (`|`, `>`) at its last more-indented line, anything else at its line's
+ * end. Reads only the value's own text: the file's line starts are found once (`offsetOf`).
  */
-function extent(text: string, at: Position): SecretPlace {
-  let off = 0;
-  for (let line = 1; line < at.line; line++) {
-    const next = text.indexOf('\n', off);
-    if (next < 0) break;
-    off = next + 1;
-  }
-  const lineStart = off;
-  off += at.column - 1;
-  const lineEnd = (from: number): number => (text.indexOf('\n', from) < 0 ? text.length : text.indexOf('\n', from));
+function extent(source: SourceFile, at: Position): SecretPlace {
+  const text = source.text;
+  const lineStart = source.offsetOf({ line: at.line, column: 1 });
+  const off = lineStart + at.column - 1;
+  const lineEnd = (from: number): number => {
+    const nl = text.indexOf('\n', from);
+    return nl < 0 ? text.length : nl;
+  };
   let end = lineEnd(off) - 1;
   const q = text[off];
   if (q === '"' || q === "'") {
@@ -180,26 +225,159 @@ function extent(text: string, at: Position): SecretPlace {
       if (body.trim() !== '') end = lineEnd(from) - 1;
     }
   }
-  const endLine = at.line + (text.slice(off, end + 1).match(/\n/g)?.length ?? 0);
-  const endColumn = end + 1 - (text.lastIndexOf('\n', end) + 1);
-  return { file: at.file, line: at.line, column: at.column, endLine, endColumn: Math.max(endColumn, 1) };
+  return placeOf(source, off, end, at);
 }
 
-/** Shell scripts and other text: credential shapes line by line. */
+/** What turns an offset of a file into its position (a SourceFile; a text file's LineIndex). */
+interface Positions {
+  offsetPosition(offset: number): Position;
+}
+
+/** The place from offset `from` to offset `last` (its last character), by the file's line starts. */
+function placeOf(source: Positions, from: number, last: number, at: Position = source.offsetPosition(from)): SecretPlace {
+  const e = source.offsetPosition(Math.max(last, from));
+  return { file: at.file, line: at.line, column: at.column, endLine: e.line, endColumn: Math.max(e.column, 1) };
+}
+
+/** A credential on one line of a script, template or heredoc: by its shape, else by the key it is assigned to (`KEY=value`; `key: value` too with `yamlOrToml`). */
+function lineCredential(line: string, yamlOrToml: boolean): { what: Shape; secret: string; index: number; end: number; key?: string } | undefined {
+  for (const s of SHAPES) {
+    const m = s.re.exec(line);
+    if (m) return { what: s, secret: m[0], index: m.index, end: m.index + m[0].length };
+  }
+  const env = (yamlOrToml ? /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*["']?([^"'\s]*)/ : /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=["']?([^"'\s]*)/).exec(line);
+  // A command substitution (`$(aws ssm get-parameter …)`) reads the value at run time.
+  if (!env || /^(\$\(|`)/.test(env[3]!) || (yamlOrToml && /^(true|false|null|~|\d+)$/.test(env[3]!))) return undefined;
+  const found = credentialIn(env[3]!, env[2]);
+  return found ? { what: found.what, secret: found.secret, index: env[1]!.length, end: env[0].length, key: env[2]! } : undefined;
+}
+
+/** Shell scripts and other text: credential shapes line by line, one finding per credential. */
 export function textSecretFindings(path: string, text: string): Finding[] {
-  const out: Finding[] = [];
-  text.split('\n').forEach((line, i) => {
-    const env = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=["']?([^"'\s]*)/.exec(line);
-    for (const s of SHAPES) {
-      const m = s.re.exec(line);
-      if (m) {
-        out.push({ code: 'RF940', severity: CODES.RF940.severity, path: `${path}:${i + 1}:${m.index + 1}`, message: `${s.name} is written in ${path} (value not shown)`, fix: 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter' });
-        return;
+  const lines = new LineIndex(text);
+  const source: Positions = { offsetPosition: (o) => ({ file: path, ...lines.pos(o) }) };
+  const hits: (PlacedHit & { assigned: boolean })[] = [];
+  let offset = 0;
+  for (const line of text.split('\n')) {
+    const c = lineCredential(line, false);
+    if (c) {
+      const assigned = c.key !== undefined && !SHAPES.includes(c.what);
+      hits.push({ key: c.key ?? '', what: c.what, secret: c.secret, assigned, place: placeOf(source, offset + (assigned ? 0 : c.index), offset + c.end - 1), fix: assigned ? 'remove it and revoke it; use a keyless identity' : 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter' });
+    }
+    offset += line.length + 1;
+  }
+  return oneFindingPerCredential(hits, (h) => (h.assigned ? `a static credential is assigned to ${h.key} in ${path} (value not shown)` : `${h.what.name} is written in ${path} (value not shown)`));
+}
+
+/**
+ * Terraform HCL (`.tf`): the literal values of a parsed file, with the shapes and credential key
+ * names of the other files, each at the exact place of its value (a quoted string from quote to
+ * quote, a heredoc's line from its key or the credential). A reference (`var.x`, `data.…`) or an
+ * interpolation is not a literal; a variable's `default` counts by the variable's name. One
+ * finding per credential per file; the fix says what a provider, a backend or a variable takes
+ * instead. The values are looked at inside this call only.
+ */
+export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
+  const text = source.text;
+  const hits: PlacedHit[] = [];
+  const name = (path: readonly string[]) => path.join('.');
+  const add = (what: Shape, secret: string, key: string, path: readonly string[], place: SecretPlace) => hits.push({ key: name(path) || key, what, secret, place, fix: fixOf(what, terraformPlace(path)) });
+  const literal = (e: Expr): string | undefined => (e.k === 'tpl' && e.parts.every((p) => typeof p === 'string') ? e.parts.join('') : undefined);
+  // An object's key: a string, or a bare name (`AWS_ACCESS_KEY_ID = …`).
+  const keyOf = (e: Expr): string | undefined => (e.k === 'var' ? e.name : literal(e));
+
+  const template = (e: Expr & { k: 'tpl' }, key: string | undefined, path: string[]): void => {
+    if (text.startsWith('<<', e.at)) {
+      // A heredoc (user data, a values or config.toml document): line by line, as written (no escapes).
+      const from = text.indexOf('\n', e.at) + 1;
+      const to = text.lastIndexOf('\n', e.end - 1);
+      const within = placeOf(source, e.at, e.end - 1);
+      for (let at = from; at > 0 && at < to; ) {
+        const nl = text.indexOf('\n', at);
+        const lineEnd = nl < 0 || nl > to ? to : nl;
+        const c = lineCredential(text.slice(at, lineEnd), true);
+        if (c) {
+          const place = placeOf(source, at + c.index, at + c.end - 1);
+          // A runner token in a values heredoc: RF304/RF912 at the heredoc stand for it.
+          add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, c.what.cloud ? place : { ...place, within: { line: within.line, column: within.column, endLine: within.endLine, endColumn: within.endColumn } });
+        }
+        at = lineEnd + 1;
+      }
+    } else {
+      const whole = literal(e);
+      const found = whole !== undefined ? credentialIn(whole, key) : undefined;
+      const place = () => placeOf(source, e.at, e.end - 1);
+      if (found) add(found.what, found.secret, key ?? '', path, place());
+      else {
+        // Literal text around interpolations, and the lines of a string written with \n (user data).
+        for (const part of e.parts) {
+          if (typeof part !== 'string') continue;
+          for (const line of part.split('\n')) {
+            const c = lineCredential(line, true);
+            if (c) add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, place());
+          }
+        }
       }
     }
-    if (env && classify(env[2]!, env[1])) out.push({ code: 'RF940', severity: CODES.RF940.severity, path: `${path}:${i + 1}:1`, message: `a static credential is assigned to ${env[1]} in ${path} (value not shown)`, fix: 'remove it and revoke it; use a keyless identity' });
-  });
-  return out;
+    for (const part of e.parts) if (typeof part !== 'string') value(part, key, path);
+  };
+
+  const value = (e: Expr, key: string | undefined, path: string[]): void => {
+    switch (e.k) {
+      case 'tpl':
+        template(e, key, path);
+        return;
+      case 'object':
+        for (const item of e.items) {
+          const k = keyOf(item.key);
+          value(item.value, k ?? key, k !== undefined ? [...path, k] : path);
+        }
+        return;
+      case 'tuple':
+        for (const x of e.items) value(x, key, path);
+        return;
+      case 'call':
+        for (const x of e.args) value(x, key, path);
+        return;
+      case 'cond':
+        value(e.then, key, path);
+        value(e.else, key, path);
+        return;
+      case 'bin':
+        value(e.l, key, path);
+        value(e.r, key, path);
+        return;
+      case 'paren':
+      case 'un':
+        value(e.x, key, path);
+        return;
+      case 'for':
+        value(e.valExpr, key, path);
+        return;
+      case 'var':
+      case 'attr':
+      case 'index':
+      case 'splat':
+      case 'lit':
+      case 'directive':
+      case 'json':
+        // References, numbers, booleans, directives: nothing written literally (`json` is `.tf.json`'s, scanned as JSON).
+        return;
+    }
+  };
+
+  const walk = (b: Body, path: string[]): void => {
+    // Kubernetes env blocks: env { name = "AWS_SECRET_ACCESS_KEY"  value = "…" }.
+    const nameAttr = b.attrs.find((a) => a.name === 'name');
+    const envName = nameAttr ? literal(nameAttr.expr) : undefined;
+    for (const a of b.attrs) {
+      const key = a.name === 'value' && envName !== undefined ? envName : a.name === 'default' && path[0] === 'variable' && path.length === 2 ? path[1]! : a.name;
+      value(a.expr, key, [...path, a.name]);
+    }
+    for (const block of b.blocks) walk(block.body, [...path, block.type, ...block.labels]);
+  };
+  walk(body, []);
+  return oneFindingPerCredential(hits, (h) => `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)`);
 }
 
 function decode(b64: string): string {

@@ -150,6 +150,12 @@ export class SourceFile {
     if (!this.#marks.has(key)) this.#marks.set(key, offset);
   }
 
+  /** The offset of a position in this file (the line starts are found once per file). */
+  offsetOf(p: { line: number; column: number }): number {
+    this.#lines ??= new LineIndex(this.text);
+    return this.#lines.offset(p.line, p.column);
+  }
+
   offsetPosition(offset: number): Position {
     this.#lines ??= new LineIndex(this.text);
     return { file: this.path, ...this.#lines.pos(offset) };

@@ -87,6 +87,8 @@ export interface SecretPlace {
   column: number;
   endLine: number;
   endColumn: number;
+  /** The whole value the credential is a part of, when the place is one line of it (a heredoc): a finding at that value may stand for it. */
+  within?: { line: number; column: number; endLine: number; endColumn: number };
 }
 
 /** One request a proof asked of a role's policies. */

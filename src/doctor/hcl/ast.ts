@@ -77,4 +77,9 @@ export class LineIndex {
     }
     return { line: lo + 1, column: offset - this.#starts[lo]! + 1 };
   }
+  /** The offset of a 1-based line and column (the end of the text past its last line). */
+  offset(line: number, column: number): number {
+    const start = this.#starts[Math.min(Math.max(line, 1), this.#starts.length) - 1]!;
+    return start + column - 1;
+  }
 }

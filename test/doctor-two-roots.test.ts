@@ -429,4 +429,14 @@ describe('doctor: two Terraform roots of VM runners in different AWS accounts', 
     expect(rf721(grant('222222222222'))).toEqual([expect.stringMatching(/^the ID-token role gitlab-deploy-staging .*\(staging\/aws_iam_role\.deploy\) can read the token of runner docker-stg /)]);
     expect(rf721(grant('111111111111'))).toEqual([]);
   });
+
+  it("Fargate: staging whose provider states no account is proven in its own account the documents do not show, never prod's", () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-different-accounts-fargate-staging-unstated')));
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    const claim = r.proofs.map((p) => p.claim).join('\n');
+    expect(claim).toContain('vm:task-definition gitlab-ci-stg-coordinator (ecs-tasks.amazonaws.com, an account the documents do not show)');
+    expect(claim).toContain('vm:task-definition gitlab-ci-coordinator (ecs-tasks.amazonaws.com, account 111111111111)');
+    expect(text(r)).not.toContain('000000000000');
+  });
 });

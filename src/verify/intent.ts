@@ -86,6 +86,8 @@ export interface IntentRunner {
    * The runner's ARNs and its compute's account are in it. Undefined: `aws.accountId`.
    */
   account?: string;
+  /** With `account`: the documents do not show it (the own root's provider states none; its ARNs read it from data.aws_caller_identity). */
+  accountShown?: false;
   /**
    * The doctor only, VM runners of several Terraform roots: the KMS key of the runner's own token
    * parameter, where it is not its cluster's `tokenKmsKeyArn` (that of the first runner read).

@@ -53,7 +53,7 @@ function taskRegion(fleet: FleetIntent, subject: AwsServiceSubject): string {
  * The fleet's AWS settings as one runner's resources see them: in the runner's own region and
  * account (IntentRunner.region, IntentRunner.account, the doctor's, of several roots), else the fleet's.
  */
-export function runnerAws(fleet: FleetIntent, runner: Pick<IntentRunner, 'region' | 'account'>): NonNullable<FleetIntent['aws']> {
+export function runnerAws(fleet: FleetIntent, runner: Pick<IntentRunner, 'region' | 'account' | 'accountShown'>): NonNullable<FleetIntent['aws']> {
   const a = aws(fleet);
   const region = runner.region === undefined || runner.region === a.region;
   const account = runner.account === undefined || runner.account === a.accountId;
@@ -62,7 +62,8 @@ export function runnerAws(fleet: FleetIntent, runner: Pick<IntentRunner, 'region
   if (!region) out.region = runner.region!;
   if (!account) {
     out.accountId = runner.account!;
-    delete out.accountShown;
+    if (runner.accountShown === false) out.accountShown = false;
+    else delete out.accountShown;
   }
   return out;
 }
@@ -86,13 +87,15 @@ function shownArn(fleet: FleetIntent, arn: string): string {
 
 /** Text naming ARNs (a list of missing grants, a fix) as a message shows it: see shownArn. */
 export function shownArns(fleet: FleetIntent, text: string): string {
-  if (aws(fleet).accountShown !== false) return text;
-  return text.replace(/\barn:(aws[a-z-]*):([a-z0-9-]*):([a-z0-9-]*):(\d{12}):/g, (m, p: string, svc: string, region: string, account: string) => (account === aws(fleet).accountId ? `arn:${p}:${svc}:${region}:<account id>:` : m));
+  // The fleet's account, and a runner's own (IntentRunner.account), where the documents do not show it.
+  const hidden = new Set([...(aws(fleet).accountShown === false ? [aws(fleet).accountId] : []), ...fleet.runners.flatMap((r) => (r.account !== undefined && r.accountShown === false ? [r.account] : []))]);
+  if (hidden.size === 0) return text;
+  return text.replace(/\barn:(aws[a-z-]*):([a-z0-9-]*):([a-z0-9-]*):(\d{12}):/g, (m, p: string, svc: string, region: string, account: string) => (hidden.has(account) ? `arn:${p}:${svc}:${region}:<account id>:` : m));
 }
 
 /** The account of this fleet's compute (of `runner`'s, IntentRunner.account), as a subject carries it (a stand-in the documents do not show is marked so). */
-function subjectAccount(fleet: FleetIntent, runner?: Pick<IntentRunner, 'account'>): Pick<AwsServiceSubject, 'account' | 'accountNotShown'> {
-  if (runner?.account !== undefined && runner.account !== aws(fleet).accountId) return { account: runner.account };
+function subjectAccount(fleet: FleetIntent, runner?: Pick<IntentRunner, 'account' | 'accountShown'>): Pick<AwsServiceSubject, 'account' | 'accountNotShown'> {
+  if (runner?.account !== undefined && runner.account !== aws(fleet).accountId) return { account: runner.account, ...(runner.accountShown === false ? { accountNotShown: true as const } : {}) };
   return { account: aws(fleet).accountId, ...(aws(fleet).accountShown === false ? { accountNotShown: true as const } : {}) };
 }
 

@@ -396,3 +396,47 @@ describe('doctor: the tags of resources of several `terraform show -json` plans'
     expect(errors(doctor(withStaging((plan) => (plan.configuration = JSON.parse(JSON.stringify(plan.configuration).replace('"environment":"staging"', '"environment":"qa"')) as unknown))))).toEqual([]);
   });
 });
+
+describe('doctor: two Terraform roots of VM runners in different AWS accounts', () => {
+  const ACCOUNTS = join(CORPUS, 'two-roots-different-accounts-ec2-docker');
+  const claims = (r: ReturnType<typeof doctor>) => r.proofs.map((p) => `${p.holds} ${p.claim.replace(/ \((checked [^)]*|\d+ instance profiles and task definitions tried)\)$/, '')}`).sort();
+
+  it("each runner is proven in its own root's account, with its own token key: as each folder alone", () => {
+    const r = doctor(corpusFiles(ACCOUNTS));
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(claims(r)).toEqual([...claims(doctor(corpusFiles(join(ACCOUNTS, 'prod')))), ...claims(doctor(corpusFiles(join(ACCOUNTS, 'staging'))))].sort());
+    const claim = r.proofs.map((p) => p.claim).join('\n');
+    expect(claim).toContain('vm:instance-profile ci-docker-runner-staging (ec2.amazonaws.com, account 222222222222)');
+    expect(claim).toContain('/ci/docker-stg/token and no other runner\'s, and decrypts with arn:aws:kms:eu-west-1:222222222222:key/7b5e9d40-2222-4c3f-8e2a-bbbbbbbbbbbb');
+  });
+
+  it("staging's manager naming its parameter in prod's account cannot read its own: RF106, as staging alone", () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-different-accounts-ec2-docker-staging-names-prod')));
+    const rf106 = r.findings.filter((f) => f.severity !== 'info');
+    expect(rf106.map((f) => `${f.code} ${f.path}`)).toEqual(['RF106 staging/main.tf:59:1']);
+    expect(rf106[0]!.fix).toContain('arn:aws:ssm:eu-west-1:222222222222:parameter/ci/docker-stg/token');
+  });
+
+  it("a role of staging/ that reads staging's token in 222222222222 (and may decrypt) is RF721; the same grant in prod's account reads nothing of staging", () => {
+    const grant = (account: string) =>
+      doctor(
+        corpusFiles(ACCOUNTS).map((f) =>
+          f.path === 'staging/main.tf' ? { ...f, bytes: Buffer.from(f.bytes.toString().replace('Action = "ecs:UpdateService", Resource = "*"', `Action = "ssm:GetParameter", Resource = "arn:aws:ssm:eu-west-1:${account}:parameter/ci/docker-stg/token" }, { Effect = "Allow", Action = "kms:Decrypt", Resource = "*"`)) } : f,
+        ),
+      );
+    const rf721 = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => f.code === 'RF721').map((f) => f.message);
+    expect(rf721(grant('222222222222'))).toEqual([expect.stringMatching(/^the ID-token role gitlab-deploy-staging .*\(staging\/aws_iam_role\.deploy\) can read the token of runner docker-stg /)]);
+    expect(rf721(grant('111111111111'))).toEqual([]);
+  });
+
+  it("Fargate: staging whose provider states no account is proven in its own account the documents do not show, never prod's", () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'two-roots-different-accounts-fargate-staging-unstated')));
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    const claim = r.proofs.map((p) => p.claim).join('\n');
+    expect(claim).toContain('vm:task-definition gitlab-ci-stg-coordinator (ecs-tasks.amazonaws.com, an account the documents do not show)');
+    expect(claim).toContain('vm:task-definition gitlab-ci-coordinator (ecs-tasks.amazonaws.com, account 111111111111)');
+    expect(text(r)).not.toContain('000000000000');
+  });
+});

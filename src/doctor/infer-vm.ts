@@ -154,7 +154,13 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     }
     const param = Object.entries(root.resource.aws_ssm_parameter ?? {}).find(([, b]) => typeof b.name === 'string' && m.userData.includes(b.name));
     const ownProviders = own ?? root.awsProvidersOf?.get(`aws_iam_role.${roleKey}`);
-    const region = ownProviders !== undefined ? str(awsProviderOf(root, lt, own !== undefined ? `aws_launch_template.${m.launchTemplateKey}` : `aws_iam_role.${roleKey}`)?.region) : undefined;
+    const ownProvider = ownProviders !== undefined ? awsProviderOf(root, lt, own !== undefined ? `aws_launch_template.${m.launchTemplateKey}` : `aws_iam_role.${roleKey}`) : undefined;
+    const region = str(ownProvider?.region);
+    // Its own root's account, where it is not the fleet's (prod/ and staging/ in two accounts): the one
+    // that root's provider states; else, where no binding named the account, that root's own unstated
+    // one (ACCOUNT_NOT_SHOWN, what its data.aws_caller_identity reads) beside another root's stated one.
+    const ownAccount = ownProviders !== undefined ? (providerAccount(ownProvider) ?? (known === undefined && ev.terraform.ownAccountRead === true ? ACCOUNT_NOT_SHOWN : undefined)) : undefined;
+    const runnerAccount = ownAccount !== undefined && ownAccount !== account ? ownAccount : undefined;
     const fleetName = fleetTag(ownProviders ?? ev.terraform.awsProviders ?? []) ?? (param ? /^\/runner-fleet\/([^/]+)\//.exec(String(param[1].name))?.[1] : undefined) ?? 'doctor';
     const asg = Object.entries(root.resource.aws_autoscaling_group ?? {}).find(([, b]) => resolveKey(root, 'aws_launch_template', get(first(b.launch_template), 'id') ?? get(first(b.launch_template), 'name')) === m.launchTemplateKey);
     const platformNames: Record<string, string> = {
@@ -180,9 +186,11 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     }
     const keyArn = param ? str(param[1].key_id) : undefined;
     if (keyArn?.startsWith('arn:') && cluster.spec.tokenKmsKeyArn === undefined) cluster.spec.tokenKmsKeyArn = keyArn;
+    // Several roots: a runner's parameter may use another key than the first runner's of the cluster.
+    const ownKey = ownProviders !== undefined && keyArn?.startsWith('arn:') && keyArn !== cluster.spec.tokenKmsKeyArn ? keyArn : undefined;
 
     const index = sink.runners.length;
-    const ids = { accountId: account, partition, ...(aws.account === undefined || aws.account === ACCOUNT_NOT_SHOWN ? { accountShown: false as const } : {}) };
+    const ids = runnerAccount !== undefined ? { accountId: runnerAccount, partition, ...(runnerAccount === ACCOUNT_NOT_SHOWN ? { accountShown: false as const } : {}) } : { accountId: account, partition, ...(aws.account === undefined || aws.account === ACCOUNT_NOT_SHOWN ? { accountShown: false as const } : {}) };
     const manager = vmIdentity(root, cluster, m.runner, 'manager', roleKey, ids, { attachment: 'instance-profile', service: EC2_SERVICE, name: String(profile.name), mechanism: 'instance-profile' });
     sink.identities.push(manager);
     sink.bindingOrigins.set(manager.key, ev.terraform.origins.get(`aws_iam_instance_profile.${vmKey(m.runner, 'manager')}`) ?? m.origin);
@@ -205,6 +213,10 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     if (jobIdentity) runner.jobIdentity = jobIdentity;
     // Its ARNs are in the region of its own root's provider, which another root given need not share.
     if (region !== undefined) runner.region = region;
+    // And in its own root's account, with its own parameter's key.
+    if (runnerAccount !== undefined) runner.account = runnerAccount;
+    if (runnerAccount === ACCOUNT_NOT_SHOWN) runner.accountShown = false;
+    if (ownKey !== undefined) runner.tokenKmsKeyArn = ownKey;
     if (!param) {
       // No SSM parameter given that the user data reads: the token proofs have nothing to stand on.
       const token = get(m.toml, 'runners', 0, 'token');

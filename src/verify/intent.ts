@@ -80,6 +80,19 @@ export interface IntentRunner {
    * root's). Undefined: `aws.region`.
    */
   region?: string;
+  /**
+   * The doctor only, VM runners of several Terraform roots: the account of the aws provider of the
+   * runner's own root, where it is not `aws.accountId` (prod/ in one account, staging/ in another).
+   * The runner's ARNs and its compute's account are in it. Undefined: `aws.accountId`.
+   */
+  account?: string;
+  /** With `account`: the documents do not show it (the own root's provider states none; its ARNs read it from data.aws_caller_identity). */
+  accountShown?: false;
+  /**
+   * The doctor only, VM runners of several Terraform roots: the KMS key of the runner's own token
+   * parameter, where it is not its cluster's `tokenKmsKeyArn` (that of the first runner read).
+   */
+  tokenKmsKeyArn?: string;
 }
 
 /** The intent of a generated fleet: who the spec says should hold what. */

@@ -49,10 +49,35 @@ function taskRegion(fleet: FleetIntent, subject: AwsServiceSubject): string {
   return fleet.runners.find((r) => r.region !== undefined && r.platformNames?.taskFamily === subject.name)?.region ?? aws(fleet).region;
 }
 
-/** The fleet's AWS settings as one runner's resources see them: in the runner's own region (IntentRunner.region, the doctor's), else the fleet's. */
-export function runnerAws(fleet: FleetIntent, runner: Pick<IntentRunner, 'region'>): NonNullable<FleetIntent['aws']> {
+/**
+ * The fleet's AWS settings as one runner's resources see them: in the runner's own region and
+ * account (IntentRunner.region, IntentRunner.account, the doctor's, of several roots), else the fleet's.
+ */
+export function runnerAws(fleet: FleetIntent, runner: Pick<IntentRunner, 'region' | 'account' | 'accountShown'>): NonNullable<FleetIntent['aws']> {
   const a = aws(fleet);
-  return runner.region === undefined || runner.region === a.region ? a : { ...a, region: runner.region };
+  const region = runner.region === undefined || runner.region === a.region;
+  const account = runner.account === undefined || runner.account === a.accountId;
+  if (region && account) return a;
+  const out = { ...a };
+  if (!region) out.region = runner.region!;
+  if (!account) {
+    out.accountId = runner.account!;
+    if (runner.accountShown === false) out.accountShown = false;
+    else delete out.accountShown;
+  }
+  return out;
+}
+
+/** The KMS key of a runner's token parameter: its own (IntentRunner.tokenKmsKeyArn, the doctor's), else its cluster's. */
+export function runnerTokenKey(fleet: FleetIntent, runner: Pick<IntentRunner, 'cluster' | 'tokenKmsKeyArn'>): string | undefined {
+  if (runner.tokenKmsKeyArn !== undefined) return runner.tokenKmsKeyArn;
+  const cluster = fleet.clusters.find((c) => c.name === runner.cluster);
+  return cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;
+}
+
+/** The accounts this fleet's compute is in: the fleet's, and a runner's own (IntentRunner.account) of several roots. */
+function homeAccounts(fleet: FleetIntent): Set<string> {
+  return new Set([aws(fleet).accountId, ...fleet.runners.flatMap((r) => (r.account !== undefined ? [r.account] : []))]);
 }
 
 /** An ARN as a message shows it: an account the documents do not show is `<account id>`, never the stand-in. */
@@ -62,12 +87,15 @@ function shownArn(fleet: FleetIntent, arn: string): string {
 
 /** Text naming ARNs (a list of missing grants, a fix) as a message shows it: see shownArn. */
 export function shownArns(fleet: FleetIntent, text: string): string {
-  if (aws(fleet).accountShown !== false) return text;
-  return text.replace(/\barn:(aws[a-z-]*):([a-z0-9-]*):([a-z0-9-]*):(\d{12}):/g, (m, p: string, svc: string, region: string, account: string) => (account === aws(fleet).accountId ? `arn:${p}:${svc}:${region}:<account id>:` : m));
+  // The fleet's account, and a runner's own (IntentRunner.account), where the documents do not show it.
+  const hidden = new Set([...(aws(fleet).accountShown === false ? [aws(fleet).accountId] : []), ...fleet.runners.flatMap((r) => (r.account !== undefined && r.accountShown === false ? [r.account] : []))]);
+  if (hidden.size === 0) return text;
+  return text.replace(/\barn:(aws[a-z-]*):([a-z0-9-]*):([a-z0-9-]*):(\d{12}):/g, (m, p: string, svc: string, region: string, account: string) => (hidden.has(account) ? `arn:${p}:${svc}:${region}:<account id>:` : m));
 }
 
-/** The account of this fleet's compute, as a subject carries it (a stand-in the documents do not show is marked so). */
-function subjectAccount(fleet: FleetIntent): Pick<AwsServiceSubject, 'account' | 'accountNotShown'> {
+/** The account of this fleet's compute (of `runner`'s, IntentRunner.account), as a subject carries it (a stand-in the documents do not show is marked so). */
+function subjectAccount(fleet: FleetIntent, runner?: Pick<IntentRunner, 'account' | 'accountShown'>): Pick<AwsServiceSubject, 'account' | 'accountNotShown'> {
+  if (runner?.account !== undefined && runner.account !== aws(fleet).accountId) return { account: runner.account, ...(runner.accountShown === false ? { accountNotShown: true as const } : {}) };
   return { account: aws(fleet).accountId, ...(aws(fleet).accountShown === false ? { accountNotShown: true as const } : {}) };
 }
 
@@ -113,7 +141,7 @@ export function tokenParameterArn(fleet: FleetIntent, runner: IntentRunner): str
  * passes the parameter ARN as the encryption context PARAMETER_ARN.
  */
 export function tokenKeyStatements(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): Statement[] {
-  const keyArn = vmSpec(cluster).tokenKmsKeyArn;
+  const keyArn = runner.tokenKmsKeyArn ?? vmSpec(cluster).tokenKmsKeyArn;
   if (keyArn === undefined) return [];
   return [
     {
@@ -174,11 +202,11 @@ function ecsTasksTrustOf(a: NonNullable<FleetIntent['aws']>): PolicyDocument {
 }
 
 export function instanceProfileSubject(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): AwsServiceSubject {
-  return { kind: 'aws-service', cluster: cluster.name, service: EC2_SERVICE, attachment: 'instance-profile', name: names(runner).instanceProfile, ...subjectAccount(fleet) };
+  return { kind: 'aws-service', cluster: cluster.name, service: EC2_SERVICE, attachment: 'instance-profile', name: names(runner).instanceProfile, ...subjectAccount(fleet, runner) };
 }
 
 export function taskSubject(fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): AwsServiceSubject {
-  return { kind: 'aws-service', cluster: cluster.name, service: ECS_TASKS_SERVICE, attachment: 'task-definition', name: names(runner).taskFamily, ...subjectAccount(fleet) };
+  return { kind: 'aws-service', cluster: cluster.name, service: ECS_TASKS_SERVICE, attachment: 'task-definition', name: names(runner).taskFamily, ...subjectAccount(fleet, runner) };
 }
 
 function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
@@ -264,7 +292,8 @@ function attachments(docs: FleetDocuments): Attachment[] {
 
 /** A list of candidate subjects by attachment key (the all-pairs proof passes one list for every role). */
 const subjectLists = new WeakMap<readonly IdentitySubject[], { byKey: Map<string, AwsServiceSubject[]>; foreign: AwsServiceSubject[]; account: string; position: Map<IdentitySubject, number> }>();
-function subjectListIndex(subjects: readonly IdentitySubject[], account: string) {
+function subjectListIndex(subjects: readonly IdentitySubject[], accounts: ReadonlySet<string>) {
+  const account = [...accounts].join(',');
   const hit = subjectLists.get(subjects);
   if (hit && hit.account === account) return hit;
   const byKey = new Map<string, AwsServiceSubject[]>();
@@ -273,7 +302,7 @@ function subjectListIndex(subjects: readonly IdentitySubject[], account: string)
   for (const s of subjects) {
     position.set(s, position.size);
     if (s.kind !== 'aws-service') continue;
-    if (s.account !== account) foreign.push(s);
+    if (!accounts.has(s.account)) foreign.push(s);
     else {
       const k = attachmentKey(s.attachment, s.name);
       byKey.set(k, [...(byKey.get(k) ?? []), s]);
@@ -293,9 +322,11 @@ export function vmSubjects(docs: FleetDocuments, fleet: FleetIntent, cluster: Re
   const own = new Set(fleet.runners.filter((r) => r.cluster === cluster.name && r.platformNames).flatMap((r) => [names(r).instanceProfile, names(r).taskFamily]));
   const allOwned = new Set(fleet.runners.filter((r) => r.platformNames).flatMap((r) => [names(r).instanceProfile, names(r).taskFamily]));
   const first = fleet.clusters.find((c) => (VM_PLATFORM_TYPES as readonly string[]).includes(c.type))?.name === cluster.name;
+  // A runner's compute is in its own account (IntentRunner.account, of several roots).
+  const runnerOf = new Map(fleet.runners.filter((r) => r.account !== undefined && r.platformNames).flatMap((r) => [[names(r).instanceProfile, r] as const, [names(r).taskFamily, r] as const]));
   return attachments(docs)
     .filter((a) => own.has(a.subject.name) || (first && !allOwned.has(a.subject.name)))
-    .map((a) => ({ ...a.subject, cluster: cluster.name, ...subjectAccount(fleet) }));
+    .map((a) => ({ ...a.subject, cluster: cluster.name, ...subjectAccount(fleet, runnerOf.get(a.subject.name)) }));
 }
 
 /** Look-alikes: the same task family in another account (confused deputy). EC2 profiles cannot cross accounts. */
@@ -322,7 +353,7 @@ export function vmWhoCanAssume(docs: FleetDocuments, fleet: FleetIntent, cluster
   // the candidates are the carriers of this role (looked up, not scanned); a foreign account's
   // task definition may name any role, so every foreign subject is a candidate. The evaluator
   // then decides every candidate against the trust policy.
-  const list = subjectListIndex(subjects, a.accountId);
+  const list = subjectListIndex(subjects, homeAccounts(fleet));
   const candidates: AwsServiceSubject[] = [...list.foreign];
   for (const k of attachmentIndex(docs).carriers.get(roleName) ?? []) candidates.push(...(list.byKey.get(k) ?? []));
   // In the order of the list, as the brute-force proof returns them.
@@ -342,9 +373,10 @@ export function vmWhoCanAssumeBruteForce(docs: FleetDocuments, fleet: FleetInten
   if (!facts || !role) return [];
   const a = aws(fleet);
   const carried = attachments(docs);
+  const home = homeAccounts(fleet);
   return subjects.filter((s) => {
     if (s.kind !== 'aws-service' || s.cluster !== cluster.name) return false;
-    const foreign = s.account !== a.accountId;
+    const foreign = !home.has(s.account);
     const carries = foreign || carried.some((c) => c.subject.attachment === s.attachment && c.subject.name === s.name && c.roleName === roleName);
     if (!carries) return false;
     const context: Record<string, string> = { 'aws:SourceAccount': s.account };
@@ -1190,8 +1222,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const otherName = other.slice(other.indexOf(':parameter') + ':parameter'.length);
   if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { kind: 'grant', role: id.roleName, requests: leaks.map((action) => ({ action, resource: other })) } }));
   // A customer-managed key: decrypt through SSM, for this parameter, with this key — nothing else.
-  const cluster = fleet.clusters.find((c) => c.name === runner.cluster);
-  const keyArn = cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;
+  const keyArn = runnerTokenKey(fleet, runner);
   let keyClaim = '';
   if (keyArn !== undefined) {
     const via = `ssm.${runnerAws(fleet, runner).region}.amazonaws.com`;

@@ -23,14 +23,13 @@ import {
   vmRunnerNames,
   vmSubjects,
   vmWhoCanAssume,
-  vmSpec,
+  runnerTokenKey,
   RUNNER_VERSION,
 } from './common.js';
 import { proveTokenReaders, wideTokenReaderFindings } from './token-readers.js';
 
 function tokenKeyOf(fleet: FleetIntent, runner: IntentRunner): string | undefined {
-  const cluster = fleet.clusters.find((c) => c.name === runner.cluster);
-  return cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;
+  return runnerTokenKey(fleet, runner);
 }
 
 /** What differs between the VM platforms; everything else is shared here. */

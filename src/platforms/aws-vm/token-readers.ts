@@ -6,7 +6,7 @@ import type { Statement } from '../../verify/iam/types.js';
 import { actionPatterns, evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, roleArnOfKey, awsProviderOf, providerDefaultTags, roleArn, roleRequest, type RoleFacts } from '../../verify/aws-docs.js';
 import { findBy } from '../../model/lookup.js';
-import { names, vmSpec } from './common.js';
+import { names, runnerTokenKey } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
 import { isObject } from '../../model/is-object.js';
 import { mayUseKey, resolveKmsKey, type KeyOf, type KmsKey } from '../../verify/kms.js';
@@ -87,6 +87,8 @@ interface RunnerFacts {
   key: KeyOf;
   /** The runner's own region (IntentRunner.region) where it is not the fleet's. */
   region?: string;
+  /** The runner's own account (IntentRunner.account) where it is not the fleet's. */
+  account?: string;
 }
 
 interface TokenReaders {
@@ -152,17 +154,17 @@ function commonDirectory(dirs: string[]): string {
   return common.slice(0, common.lastIndexOf('/') + 1) || '/';
 }
 
-/** A parameter's ARN, in `region` (a runner's own, IntentRunner.region), else the fleet's. */
-function parameterArn(fleet: FleetIntent, name: string, region = fleet.aws!.region): string {
+/** A parameter's ARN, in `region` and `account` (a runner's own, IntentRunner.region and .account), else the fleet's. */
+function parameterArn(fleet: FleetIntent, name: string, region = fleet.aws!.region, account = fleet.aws!.accountId): string {
   const a = fleet.aws!;
-  return `arn:${a.partition}:ssm:${region}:${a.accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
+  return `arn:${a.partition}:ssm:${region}:${account}:parameter${name.startsWith('/') ? '' : '/'}${name}`;
 }
 
 /** The ARNs GetParametersByPath is asked on to reach `name`: `/`, then each directory above it. */
-function ancestorArns(fleet: FleetIntent, name: string, region?: string): string[] {
+function ancestorArns(fleet: FleetIntent, name: string, region?: string, account?: string): string[] {
   const parts = name.split('/').filter((x) => x !== '');
-  const out = [parameterArn(fleet, '/', region)];
-  for (let i = 1; i < parts.length; i++) out.push(parameterArn(fleet, `/${parts.slice(0, i).join('/')}`, region));
+  const out = [parameterArn(fleet, '/', region, account)];
+  for (let i = 1; i < parts.length; i++) out.push(parameterArn(fleet, `/${parts.slice(0, i).join('/')}`, region, account));
   return out;
 }
 
@@ -288,7 +290,7 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     const key = param && param[1].key_id !== undefined ? resolveKmsKey(root, a, roleArnOf, `aws_ssm_parameter.${param[0]}.key_id`, param[1].key_id, keys, 'alias/aws/ssm') : spec !== undefined ? resolveKmsKey(root, a, roleArnOf, '', spec, keys, 'alias/aws/ssm') : {};
     const defaults = defaultsOf(param?.[1] ?? {}, param?.[0]);
     const otherDefaults = Object.keys(defaults).length !== Object.keys(standInDefaults).length || Object.entries(defaults).some(([k, v]) => standInDefaults[k] !== v);
-    runnerFacts.set(r.name, { name, arn: parameterArn(fleet, name, r.region), owner, tags: tagContext({ ...defaults, ...own, [OWNER_TAG]: owner }), ownTags: Object.keys(own).length > 0 || otherDefaults, key, ...(r.region !== undefined ? { region: r.region } : {}) });
+    runnerFacts.set(r.name, { name, arn: parameterArn(fleet, name, r.region, r.account), owner, tags: tagContext({ ...defaults, ...own, [OWNER_TAG]: owner }), ownTags: Object.keys(own).length > 0 || otherDefaults, key, ...(r.region !== undefined ? { region: r.region } : {}), ...(r.account !== undefined ? { account: r.account } : {}) });
   }
   const standInTags = tagContext({ ...standInDefaults, [OWNER_TAG]: `${fleet.name}/${STAND_IN}` });
   const standInOwner = `${fleet.name}/${STAND_IN}`;
@@ -390,8 +392,7 @@ function readersOf(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | nul
 }
 
 function tokenKey(fleet: FleetIntent, runner: IntentRunner): string | undefined {
-  const cluster = fleet.clusters.find((c) => c.name === runner.cluster);
-  return cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;
+  return runnerTokenKey(fleet, runner);
 }
 
 /** The key a parameter is evaluated with: an unresolved one as a customer key whose grants IAM decides (RF903 says it is not shown). */
@@ -403,17 +404,18 @@ function evaluatedKey(k: KeyOf, fleet: FleetIntent): KmsKey | undefined {
 }
 
 /** The read actions a role is allowed on one parameter (empty when it cannot decrypt it with the customer key). */
-function reads(fleet: FleetIntent, c: Candidate, name: string, key: KmsKey | undefined, tags: Record<string, string>, region = fleet.aws!.region): string[] {
-  const arn = parameterArn(fleet, name, region);
+function reads(fleet: FleetIntent, c: Candidate, name: string, key: KmsKey | undefined, tags: Record<string, string>, region = fleet.aws!.region, account = fleet.aws!.accountId): string[] {
+  const arn = parameterArn(fleet, name, region, account);
   const allow = (action: string, resource: string, context: Record<string, string>) => evaluatePolicies(c.policies, c.caller.derive(action, resource, context)) === 'allow';
   const actions: string[] = READ_ACTIONS.filter((action) => c.actions.has(action) && allow(action, arn, tags));
   // GetParametersByPath is asked on a path, which carries no tags.
-  const paths = c.actions.has(BY_PATH) ? ancestorArns(fleet, name, region).filter((p) => allow(BY_PATH, p, {})) : [];
+  const paths = c.actions.has(BY_PATH) ? ancestorArns(fleet, name, region, account).filter((p) => allow(BY_PATH, p, {})) : [];
   if (paths.length > 0) actions.push(`${BY_PATH} on ${shown(paths[0]!.replace(/^.*:parameter/, '')) || '/'}`);
   if (actions.length === 0 || key === undefined) return actions;
-  const a = fleet.aws!;
+  // The reader is taken to be in the parameter's account (a runner's own, of several roots).
+  const a = { ...fleet.aws!, accountId: account };
   const context = { 'kms:ViaService': `ssm.${region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': arn, 'kms:CallerAccount': a.accountId };
-  const by = mayUseKey(fleet.aws!, c.caller, c.policies, key, 'kms:Decrypt', context);
+  const by = mayUseKey(a, c.caller, c.policies, key, 'kms:Decrypt', context);
   return by === undefined ? [] : [...actions, `kms:Decrypt with ${key.label}${by === 'key policy' ? ' (its key policy grants the role itself)' : ''}`];
 }
 
@@ -514,7 +516,7 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   const job = runner.jobIdentity !== undefined ? findBy(fleet.identities, 'key', runner.jobIdentity) : undefined;
   const jobCandidate = job?.cloud === 'aws' ? t.byName.get(job.roleName) : undefined;
   if (jobCandidate) candidates.add(jobCandidate);
-  for (const text of [arn, facts.owner, ...ancestorArns(fleet, name, facts.region)]) for (const c of t.exact.get(text) ?? []) candidates.add(c);
+  for (const text of [arn, facts.owner, ...ancestorArns(fleet, name, facts.region, facts.account)]) for (const c of t.exact.get(text) ?? []) candidates.add(c);
   for (const n of t.prefixLengths) {
     if (n <= arn.length) for (const c of t.prefixes.get(arn.slice(0, n)) ?? []) candidates.add(c);
     if (n <= facts.owner.length) for (const c of t.prefixes.get(facts.owner.slice(0, n)) ?? []) candidates.add(c);
@@ -535,7 +537,7 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   }
   for (const c of candidates) {
     if (c.role.name === managerRole || wideRoles.has(c)) continue;
-    const actions = reads(fleet, c, name, key, facts.tags, facts.region);
+    const actions = reads(fleet, c, name, key, facts.tags, facts.region, facts.account);
     if (actions.length === 0) continue;
     findings.push({
       code: 'RF721',

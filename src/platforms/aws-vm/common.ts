@@ -75,9 +75,29 @@ export function runnerTokenKey(fleet: FleetIntent, runner: Pick<IntentRunner, 'c
   return cluster ? vmSpec(cluster).tokenKmsKeyArn : undefined;
 }
 
-/** The accounts this fleet's compute is in: the fleet's, and a runner's own (IntentRunner.account) of several roots. */
-function homeAccounts(fleet: FleetIntent): Set<string> {
-  return new Set([aws(fleet).accountId, ...fleet.runners.flatMap((r) => (r.account !== undefined ? [r.account] : []))]);
+const homes = new WeakMap<FleetIntent, { accounts: ReadonlySet<string>; hidden: ReadonlySet<string> }>();
+
+/**
+ * The accounts this fleet's compute is in (the fleet's, and a runner's own, IntentRunner.account, of
+ * several roots) and those of them the documents do not show: read once per fleet (the all-pairs
+ * proof asks for every role and cluster).
+ */
+function homeAccountsOf(fleet: FleetIntent): { accounts: ReadonlySet<string>; hidden: ReadonlySet<string> } {
+  let hit = homes.get(fleet);
+  if (!hit) {
+    const own = fleet.runners.filter((r) => r.account !== undefined);
+    hit = {
+      accounts: new Set([aws(fleet).accountId, ...own.map((r) => r.account!)]),
+      hidden: new Set([...(aws(fleet).accountShown === false ? [aws(fleet).accountId] : []), ...own.filter((r) => r.accountShown === false).map((r) => r.account!)]),
+    };
+    homes.set(fleet, hit);
+  }
+  return hit;
+}
+
+/** The accounts this fleet's compute is in (homeAccountsOf). */
+function homeAccounts(fleet: FleetIntent): ReadonlySet<string> {
+  return homeAccountsOf(fleet).accounts;
 }
 
 /** An ARN as a message shows it: an account the documents do not show is `<account id>`, never the stand-in. */
@@ -88,7 +108,7 @@ function shownArn(fleet: FleetIntent, arn: string): string {
 /** Text naming ARNs (a list of missing grants, a fix) as a message shows it: see shownArn. */
 export function shownArns(fleet: FleetIntent, text: string): string {
   // The fleet's account, and a runner's own (IntentRunner.account), where the documents do not show it.
-  const hidden = new Set([...(aws(fleet).accountShown === false ? [aws(fleet).accountId] : []), ...fleet.runners.flatMap((r) => (r.account !== undefined && r.accountShown === false ? [r.account] : []))]);
+  const hidden = homeAccountsOf(fleet).hidden;
   if (hidden.size === 0) return text;
   return text.replace(/\barn:(aws[a-z-]*):([a-z0-9-]*):([a-z0-9-]*):(\d{12}):/g, (m, p: string, svc: string, region: string, account: string) => (hidden.has(account) ? `arn:${p}:${svc}:${region}:<account id>:` : m));
 }

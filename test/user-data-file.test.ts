@@ -3,6 +3,9 @@ import { userDataFilePath } from '../src/platforms/aws-vm/user-data.js';
 import { userDataText } from '../src/doctor/vm.js';
 import { userDataOf } from '../src/platforms/aws-vm/common.js';
 import type { FleetDocuments } from '../src/emit/types.js';
+import { join } from 'node:path';
+import { doctor } from '../src/doctor/index.js';
+import { corpusFiles } from './helpers/doctor.js';
 
 /**
  * Issue 10b, item 5: the doctor (userDataText) and the platform (userDataOf) each recognised a
@@ -19,6 +22,8 @@ describe('one reader of the file a launch template user_data names', () => {
     ['${filebase64("${path.module}/../../ec2/docker/user-data.sh")}', 'terraform/aws', 'ec2/docker/user-data.sh'],
     ['${base64encode(file("${path.module}/./../shared/boot.sh"))}', 'a/b', 'a/shared/boot.sh'],
     ['${filebase64("${path.module}/user-data.sh")}', '', 'user-data.sh'],
+    ['${filebase64("${path.module}/user-data.sh")}', '/builds/acme/infra', '/builds/acme/infra/user-data.sh'],
+    ['${base64encode(file("${path.module}/../boot.sh"))}', '/builds/acme/infra', '/builds/acme/boot.sh'],
   ])('%s from %s is %s', (value, dir, path) => {
     expect(userDataFilePath(value, dir)?.path).toBe(path);
   });
@@ -39,5 +44,17 @@ describe('one reader of the file a launch template user_data names', () => {
     const docs: FleetDocuments = { artifacts: [{ path: 'ec2/docker/user-data.sh', format: 'text', content: SCRIPT }], runners: new Map() };
     expect(userDataOf(docs, { user_data: '${base64encode(file("${path.module}/../../ec2/docker/user-data.sh"))}' })).toEqual({ text: SCRIPT });
     expect(userDataOf(docs, { user_data: '${filebase64("${path.module}/../../ec2/other/user-data.sh")}' })).toEqual({ problem: 'user_data names ec2/other/user-data.sh, which is not generated' });
+  });
+});
+
+describe('the doctor given a folder by its absolute path', () => {
+  it('reads the user data file a .tf.json names beside it (runner-fleet doctor /builds/acme/infra), as it does by a relative path', () => {
+    const files = corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-hand-written'));
+    const relative = doctor(files);
+    const absolute = doctor(files.map((f) => ({ ...f, path: `/builds/acme/infra/${f.path}` })));
+    expect(relative.chains.size).toBe(1);
+    expect(absolute.chains.size).toBe(1);
+    expect(absolute.findings.map((f) => f.code)).toEqual(relative.findings.map((f) => f.code));
+    expect(absolute.findings.map((f) => f.code)).not.toContain('RF910');
   });
 });

@@ -15,10 +15,13 @@ export function userDataFilePath(userData: string, moduleDir: string): { path: s
   const m = USER_DATA_FILE.exec(userData);
   const written = m?.[1] ?? m?.[2];
   if (written === undefined) return undefined;
+  // A folder given by its absolute path (`runner-fleet doctor /builds/infra`) keeps its leading slash:
+  // the files given are keyed by the paths as given.
+  const absolute = moduleDir.startsWith('/');
   const parts = moduleDir.split('/').filter((p) => p !== '' && p !== '.');
   for (const seg of written.split('/')) {
     if (seg === '..') parts.pop();
     else if (seg !== '.' && seg !== '') parts.push(seg);
   }
-  return { path: parts.join('/'), written };
+  return { path: `${absolute ? '/' : ''}${parts.join('/')}`, written };
 }

@@ -440,3 +440,17 @@ describe('doctor: two Terraform roots of VM runners in different AWS accounts', 
     expect(text(r)).not.toContain('000000000000');
   });
 });
+
+describe('one VM deployment copied into several folders (one module applied per account, the same names)', () => {
+  const copies = (name: string, n: number): InputFile[] => {
+    const one = corpusFiles(join(CORPUS, name));
+    return Array.from({ length: n }, (_, i) => one.map((f) => ({ ...f, path: `account-${i + 1}/${f.path}` }))).flat();
+  };
+  it('each runner\'s instance profile is its own folder\'s: no RF106 "carries no role" where three profiles share a name', () => {
+    const alone = doctor(corpusFiles(join(CORPUS, 'ec2-autoscaler-hand-written')));
+    const r = doctor(copies('ec2-autoscaler-hand-written', 3));
+    expect(r.chains.size).toBe(3);
+    expect(r.findings.filter((f) => f.code === 'RF106')).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds).length).toBe(3 * alone.proofs.filter((p) => !p.holds).length);
+  });
+});

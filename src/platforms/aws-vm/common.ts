@@ -405,6 +405,19 @@ export function vmWhoCanAssumeBruteForce(docs: FleetDocuments, fleet: FleetInten
   });
 }
 
+/**
+ * The role the runner's own instance profile carries: the profile under the runner's key (where the
+ * plan writes it, and where the doctor moves the one a runner's launch template names), else the one
+ * of its name. Several roots given together may each hold a profile of one name (prod and staging
+ * in two accounts, from one module): by name alone none of them is the runner's.
+ */
+export function vmRoleOfRunnerProfile(docs: FleetDocuments, fleet: FleetIntent, cluster: ResolvedCluster, runner: IntentRunner): string | undefined {
+  const facts = awsFacts(docs);
+  const own = facts?.root.resource.aws_iam_instance_profile?.[key(runner, 'manager')];
+  if (facts && own !== undefined && own.name === names(runner).instanceProfile) return roleNameOf(facts.root, facts.roleKeys, own.role);
+  return vmRoleOfSubject(docs, instanceProfileSubject(fleet, cluster, runner));
+}
+
 export function vmRoleOfSubject(docs: FleetDocuments, subject: IdentitySubject): string | undefined {
   if (subject.kind !== 'aws-service') return undefined;
   const hits = attachmentIndex(docs).roles.get(attachmentKey(subject.attachment, subject.name)) ?? [];

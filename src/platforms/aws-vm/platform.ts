@@ -19,6 +19,7 @@ import {
   verifyComputeDocuments,
   verifyUserDataConfig,
   vmDecoys,
+  vmRoleOfRunnerProfile,
   vmRoleOfSubject,
   vmRunnerNames,
   vmSubjects,
@@ -147,7 +148,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
         out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the manager role ${manager.roleName} is not in terraform/aws/main.tf.json`, fix: 'regenerate; report a bug if it persists', deploymentFix: `give the Terraform of the manager role ${manager.roleName}` });
       }
       const cluster = fleet.clusters.find((x) => x.name === runner.cluster)!;
-      const got = vmRoleOfSubject(docs, instanceProfileSubject(fleet, cluster, runner));
+      const got = vmRoleOfRunnerProfile(docs, fleet, cluster, runner);
       if (got !== manager.roleName) {
         out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `instance profile ${names(runner).instanceProfile} carries ${got ?? 'no role'}, not the manager role ${manager.roleName}`, fix: 'regenerate; the names must come from one resolved value', deploymentFix: `make instance profile ${names(runner).instanceProfile} carry the manager role ${manager.roleName}` });
       }

@@ -449,8 +449,26 @@ describe('one VM deployment copied into several folders (one module applied per 
   it('each runner\'s instance profile is its own folder\'s: no RF106 "carries no role" where three profiles share a name', () => {
     const alone = doctor(corpusFiles(join(CORPUS, 'ec2-autoscaler-hand-written')));
     const r = doctor(copies('ec2-autoscaler-hand-written', 3));
+    expect(alone.findings.filter((f) => f.severity !== 'info')).toEqual([]);
     expect(r.chains.size).toBe(3);
     expect(r.findings.filter((f) => f.code === 'RF106')).toEqual([]);
-    expect(r.proofs.filter((p) => !p.holds).length).toBe(3 * alone.proofs.filter((p) => !p.holds).length);
+  });
+
+  it('roles of one name in three folders: RF903 at each copy naming the others, and no proof made for their runners (one copy\'s drift would pass unseen)', () => {
+    const files = copies('ec2-autoscaler-hand-written', 3).map((f) => {
+      if (f.path !== 'account-2/main.tf') return f;
+      const text = f.bytes.toString();
+      expect(text).toContain('Action = ["s3:GetObject", "s3:PutObject"]');
+      return { ...f, bytes: Buffer.from(text.replace('Action = ["s3:GetObject", "s3:PutObject"]', 'Action = ["s3:GetObject"]')) };
+    });
+    const r = doctor(files);
+    const said = r.findings.filter((f) => f.code === 'RF903' && f.message.startsWith('role gitlab-runner-autoscaler-manager is also written by'));
+    expect(said.map((f) => f.path.replace(/:\d+:\d+$/, ''))).toEqual(['account-1/main.tf', 'account-2/main.tf', 'account-3/main.tf']);
+    expect(said[0]!.message).toContain('account-2/aws_iam_role.manager, account-3/aws_iam_role.manager');
+    expect(r.proofs.length).toBeGreaterThan(0);
+    expect(r.proofs.filter((p) => p.holds)).toEqual([]);
+    // Each folder on its own: account-2's missing s3:PutObject is found.
+    const second = doctor(corpusFiles(join(CORPUS, 'ec2-autoscaler-hand-written')).map((f) => (f.path === 'main.tf' ? { ...f, bytes: Buffer.from(f.bytes.toString().replace('Action = ["s3:GetObject", "s3:PutObject"]', 'Action = ["s3:GetObject"]')) } : f)));
+    expect(second.findings.map((f) => f.code)).toContain('RF201');
   });
 });

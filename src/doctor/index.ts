@@ -170,11 +170,12 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // What the doctor shows of a finding that named the marked roots' resources (a module call's fix, as written, in deploymentFix …).
   const marked = (f: Finding): Partial<Finding> => Object.fromEntries((['deploymentFix', 'deploymentReceived', 'deploymentAllowed', 'acceptedBecause'] as const).filter((k) => f[k] !== undefined).map((k) => [k, k === 'deploymentFix' ? fixShown(f[k]!) : rootsShown(f[k]!)]));
   const named = (f: Finding): Finding => ({ ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: fixShown(written(f.fix)) } : {}), ...(f.received !== undefined ? { received: rootsShown(symbolsShown(f.received)) } : {}), ...(f.allowed !== undefined ? { allowed: rootsShown(symbolsShown(f.allowed)) } : {}), ...(marks || scoped ? marked(f) : {}) });
-  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
+  const oneName = rolesOfOneName(ev, inferred);
+  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));
-  const proofs = verification.proofs.map((p) => (p.holds && (inferred.missingSecrets.has(p.runner) || inferred.configNotShown.has(p.runner)) && p.claim === chainClaims.get(p.runner) ? { ...p, holds: false } : p)).map((p) => (renamed || shownAs || marks || scoped ? { ...p, ...(marks || scoped ? { runner: rootsShown(p.runner) } : {}), claim: asWritten(p.claim) } : p));
+  const proofs = verification.proofs.map((p) => (p.holds && (((inferred.missingSecrets.has(p.runner) || inferred.configNotShown.has(p.runner)) && p.claim === chainClaims.get(p.runner)) || oneName.runners.has(p.runner)) ? { ...p, holds: false } : p)).map((p) => (renamed || shownAs || marks || scoped ? { ...p, ...(marks || scoped ? { runner: rootsShown(p.runner) } : {}), claim: asWritten(p.claim) } : p));
   // A runner or role named after a resource of a marked root (an ECS service's key) is shown with its folder too.
   const chains = marks || scoped ? new Map([...inferred.chains].map(([name, lines]) => [rootsShown(name), lines.map(asWritten)])) : inferred.chains;
   // Values a `terraform show -json` document marks sensitive are read, never shown (unless the files show them in clear too).
@@ -342,6 +343,39 @@ function oneMissingServiceAccount(all: Finding[]): Finding[] {
     const k = f.code === 'RF106' ? missing(f) : undefined;
     return k === undefined || !said.has(k);
   });
+}
+
+/**
+ * IAM roles of one name written by several resources: one module applied in several folders (prod/
+ * and staging/, each in its own account) names its roles alike. The proofs tell roles apart by name
+ * (one account holds one role of a name), so they read one of the copies for every runner whose
+ * role has that name: a drift in another copy would pass unseen. Each copy is RF903 (info: not
+ * proven, not wrong) naming the others, and every proof of those runners is not made. A name only
+ * apply knows (an interpolation) is no name here.
+ */
+function rolesOfOneName(ev: Evidence, inferred: Inferred): { findings: Finding[]; runners: Set<string> } {
+  const byName = new Map<string, string[]>();
+  for (const [key, body] of Object.entries(ev.terraform.resource.aws_iam_role ?? {})) {
+    if (typeof body.name !== 'string' || body.name === '' || body.name.includes('${')) continue;
+    byName.set(body.name, [...(byName.get(body.name) ?? []), key]);
+  }
+  const findings: Finding[] = [];
+  const names = new Set<string>();
+  for (const [name, keys] of byName) {
+    if (keys.length < 2) continue;
+    names.add(name);
+    for (const key of keys) {
+      const origin = ev.terraform.origins.get(`aws_iam_role.${key}`);
+      const others = keys.filter((k) => k !== key).map((k) => `aws_iam_role.${k}`);
+      findings.push({ code: 'RF903', severity: CODES.RF903.severity, path: origin ? formatPosition(originAt(origin)) : '', message: `role ${name} is also written by ${others.join(', ')}: the doctor tells IAM roles apart by their name, so what ${keys.length} roles of one name may do and who may assume them is not proven for each (the proofs read one of them)`, received: name, fix: 'give the doctor each deployment (folder) on its own, or name the roles per deployment (a name suffix per environment or account)' });
+    }
+  }
+  const runners = new Set<string>();
+  if (names.size > 0) {
+    const roleOf = new Map(inferred.intent.identities.map((i) => [i.key, i.roleName]));
+    for (const r of inferred.intent.runners) if ([r.managerIdentity, r.jobIdentity].some((k) => k !== undefined && names.has(roleOf.get(k) ?? ''))) runners.add(r.name);
+  }
+  return { findings, runners };
 }
 
 /**

@@ -1,35 +1,49 @@
-// Benchmark: `runner-fleet doctor` over many deployments given together, each in its own folder and
-// all repeating one set of names (namespace gitlab-runner, service account gitlab-runner, the same
-// Terraform addresses): a platform team's repository of clusters. The doctor corpus case
-// irsa-guide-sound (values, manifests and the Terraform of the roles) is copied into N folders, in
-// memory. Yardstick: the same doctor over a quarter as many folders, in the same process; linear is 4x.
+// Benchmark: `runner-fleet doctor` over many deployments given together, each in its own folder: a
+// platform team's repository of clusters or accounts. Each case is a doctor corpus deployment copied
+// into N folders, in memory: the EKS one (irsa-guide-sound: values, manifests, the roles' Terraform)
+// keeps its names in every folder (namespace gitlab-runner, service account gitlab-runner, the same
+// Terraform addresses); the VM ones (docker-autoscaler, Fargate) name their resources per folder
+// (`gitlab-` becomes `gitlab-<n>-`), as one module applied per environment does. Yardstick: the same
+// doctor over a quarter as many folders, in the same process; linear is 4x.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { TextEncoder } from 'node:util';
 
 createRequire(import.meta.url)('../bin/runner-fleet.cjs').tune();
 const { doctor } = await import('../dist/doctor/index.js');
 
-const CASE = fileURLToPath(new URL('../test/doctor/corpus/irsa-guide-sound', import.meta.url));
-const filesOf = (dir) => readdirSync(dir).sort().flatMap((name) => {
+const CASES = [
+  { name: 'irsa-guide-sound', platform: 'eks', perFolder: undefined },
+  { name: 'ec2-autoscaler-hand-written', platform: 'ec2-autoscaler', perFolder: /gitlab-/g },
+  { name: 'ecs-fargate-hand-written', platform: 'ecs-fargate', perFolder: /gitlab-/g },
+];
+const corpus = (name) => fileURLToPath(new URL(`../test/doctor/corpus/${name}`, import.meta.url));
+const filesOf = (root, dir = root) => readdirSync(dir).sort().flatMap((name) => {
   const p = join(dir, name);
-  if (statSync(p).isDirectory()) return filesOf(p);
-  return name === 'expected.json' ? [] : [{ path: relative(CASE, p), bytes: readFileSync(p) }];
+  if (statSync(p).isDirectory()) return filesOf(root, p);
+  return name === 'expected.json' ? [] : [{ path: relative(root, p), text: readFileSync(p, 'utf8') }];
 });
-const one = filesOf(CASE);
-const folders = (n) => Array.from({ length: n }, (_, i) => one.map((f) => ({ path: `cluster-${i + 1}/${f.path}`, bytes: f.bytes }))).flat();
+const enc = new TextEncoder();
+const folders = (c, one, n) => Array.from({ length: n }, (_, i) => one.map((f) => ({ path: `deployment-${i + 1}/${f.path}`, bytes: enc.encode(c.perFolder ? f.text.replace(c.perFolder, (m) => `${m}${i + 1}-`) : f.text) }))).flat();
 
-const measure = (n) => {
-  const files = folders(n);
-  const c0 = process.cpuUsage();
-  const r = doctor(files);
-  const c = process.cpuUsage(c0);
-  if (r.chains.size !== n || r.findings.some((f) => f.severity === 'error')) throw new Error(`${n} folders: ${r.chains.size} chains, ${r.findings.filter((f) => f.severity === 'error').length} errors`);
-  return { folders: n, chains: r.chains.size, proofs: r.proofs.length, cpuMs: Math.round((c.user + c.system) / 1000) };
-};
-measure(4);
 const n = Number(process.argv[2] ?? 400);
-const small = measure(n / 4);
-const big = measure(n);
-console.log(JSON.stringify({ small, big, growth: Number((big.cpuMs / small.cpuMs).toFixed(1)) }));
+for (const c of CASES) {
+  const one = filesOf(corpus(c.name));
+  const alone = doctor(folders(c, one, 1));
+  const measure = (k) => {
+    const files = folders(c, one, k);
+    const c0 = process.cpuUsage();
+    const r = doctor(files);
+    const cpu = process.cpuUsage(c0);
+    // Each folder is a runner chain with its proofs, as alone (what they find may differ: the hand-written
+    // Fargate case grants its manager other runners' parameters, which now exist).
+    if (r.chains.size !== k || r.proofs.length !== k * alone.proofs.length) throw new Error(`${c.name}, ${k} folders: ${r.chains.size} chains, ${r.proofs.length} proofs; alone ${alone.chains.size}, ${alone.proofs.length}`);
+    return { folders: k, chains: r.chains.size, proofs: r.proofs.length, cpuMs: Math.round((cpu.user + cpu.system) / 1000) };
+  };
+  measure(4);
+  const small = measure(n / 4);
+  const big = measure(n);
+  console.log(JSON.stringify({ case: c.name, platform: c.platform, namesPerFolder: c.perFolder !== undefined, small, big, growth: Number((big.cpuMs / small.cpuMs).toFixed(1)) }));
+}

@@ -116,12 +116,15 @@ if (only.length === 0 || only.includes('doctor')) {
   console.log('');
   console.log(`doctor over the synth output of a ${m.runners}-runner fleet (${m.files} files, ${m.documents} documents): ${m.doctorCpuMs} ms CPU, ${m.doctorMs} ms wall (target < 1,000 ms CPU); yardstick in the same process: plan + verify of that fleet ${m.planVerifyCpuMs} ms CPU, ${m.planVerifyMs} ms wall`);
 }
-// Doctor over many deployments given together, one folder each, all repeating one set of names (bench/doctor-folders.js).
+// Doctor over many deployments given together, one folder each (bench/doctor-folders.js): EKS with one
+// set of names in every folder, docker-autoscaler and Fargate with names per folder.
 if (only.length === 0 || only.includes('doctor')) {
   const r = spawnSync(process.execPath, [`${here}doctor-folders.js`, '400'], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(r.stderr || r.stdout);
-  const m = JSON.parse(r.stdout.trim().split('\n').pop());
-  console.log(`doctor over ${m.big.folders} deployments in their own folders repeating one set of names (${m.big.chains} chains, ${m.big.proofs} proofs): ${m.big.cpuMs} ms CPU; yardstick in the same process: ${m.small.folders} folders ${m.small.cpuMs} ms CPU; growth ${m.growth}x for 4x the folders (linear: 4x)`);
+  for (const line of r.stdout.trim().split('\n')) {
+    const m = JSON.parse(line);
+    console.log(`doctor over ${m.big.folders} ${m.platform} deployments in their own folders (${m.case}, ${m.namesPerFolder ? 'names per folder' : 'the same names in every folder'}; ${m.big.chains} chains, ${m.big.proofs} proofs): ${m.big.cpuMs} ms CPU; yardstick in the same process: ${m.small.folders} folders ${m.small.cpuMs} ms CPU; growth ${m.growth}x for 4x the folders (linear: 4x)`);
+  }
 }
 if (process.argv.includes('--no-startup')) process.exit(0);
 const bin = fileURLToPath(new URL('../bin/runner-fleet.cjs', import.meta.url));

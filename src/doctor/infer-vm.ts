@@ -16,7 +16,7 @@ import { OWN_ACCOUNT, providerAccount } from './hcl/eval.js';
 import type { Evidence } from './evidence.js';
 import { mapRootStrings } from './root-strings.js';
 import { serializeArtifact } from '../emit/serialize.js';
-import { canonicalUserData, findVmManagers, rekey, resolveKey, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
+import { canonicalUserData, findVmManagers, rekey, resolveKey, startRekeys, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -123,6 +123,8 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   for (const m of managers) foldersOf.set(m.runner, (foldersOf.get(m.runner) ?? new Set()).add(folderOf(m)));
   if (ev.terraform.rootMarks !== undefined) for (const m of managers) if (foldersOf.get(m.runner)!.size > 1) m.runner = `${folderOf(m)}/${m.runner}`;
 
+  // The rekeys below rewrite references through an index of the root as it is now (vm.ts referenceIndex).
+  startRekeys(root);
   for (const m of managers) {
     const reader = readers.get(m.executor)!;
     const at = formatPosition(originAt(m.origin));

@@ -14,6 +14,15 @@ import { setOwn } from '../emit/artifacts.js';
  * updated in place.
  */
 export function mapRootStrings(root: TerraformRoot, f: (s: string) => string, how: { copyOnWrite: boolean; data?: boolean }): void {
+  for (const section of how.data === true && root.data ? [root.resource, root.data] : [root.resource]) {
+    for (const byName of Object.values(section)) {
+      for (const name of Object.keys(byName)) mapBodyStrings(byName, name, f, how);
+    }
+  }
+}
+
+/** mapRootStrings over one body, `byName[name]` (replaced by its changed copy with `copyOnWrite`). */
+export function mapBodyStrings(byName: Record<string, Record<string, unknown>>, name: string, f: (s: string) => string, how: { copyOnWrite: boolean }): void {
   const map = (v: unknown): unknown => {
     if (typeof v === 'string') return f(v);
     if (Array.isArray(v)) {
@@ -35,13 +44,7 @@ export function mapRootStrings(root: TerraformRoot, f: (s: string) => string, ho
     }
     return v;
   };
-  for (const section of how.data === true && root.data ? [root.resource, root.data] : [root.resource]) {
-    for (const byName of Object.values(section)) {
-      for (const name of Object.keys(byName)) {
-        const body = byName[name]!;
-        const y = map(body);
-        if (y !== body) setOwn(byName, name, y as Record<string, unknown>);
-      }
-    }
-  }
+  const body = byName[name]!;
+  const y = map(body);
+  if (y !== body) setOwn(byName, name, y as Record<string, unknown>);
 }

@@ -8,7 +8,7 @@ import { parseRef } from '../verify/aws-docs.js';
 import { get } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
-import { mapRootStrings } from './root-strings.js';
+import { mapBodyStrings } from './root-strings.js';
 import { userDataFilePath } from '../platforms/aws-vm/user-data.js';
 import { isObject } from '../model/is-object.js';
 
@@ -236,7 +236,71 @@ export function rekey(root: TerraformRoot, ev: Evidence, type: string, from: str
   (ev.terraform.renamed ??= new Map()).set(`${type}.${to}`, ev.terraform.renamed?.get(`${type}.${from}`) ?? `${type}.${from}`);
   const providers = root.awsProvidersOf?.get(`${type}.${from}`);
   if (providers) root.awsProvidersOf!.set(`${type}.${to}`, providers);
+  // The moved body holds the references it held, under its new key.
+  const index = referenceIndex(root);
+  const moved = index.refs.get(`${type}\u0000${from}`);
+  if (moved) {
+    for (const address of moved) {
+      const holders = index.holders.get(address)!;
+      holders.delete(`${type}\u0000${from}`);
+      holders.add(`${type}\u0000${to}`);
+    }
+    index.refs.set(`${type}\u0000${to}`, moved);
+    index.refs.delete(`${type}\u0000${from}`);
+  }
   rewriteReferences(root, type, from, to);
+}
+
+/**
+ * Which resource bodies of a root hold a reference to which address (`type.name` inside `${…}`), so
+ * a rekey rewrites only the bodies that name the resource: a walk of every string of the root per
+ * rekey was quadratic in the runners of many deployments given together (400 folders: 10 s).
+ * Holders are `type\u0000name`. Built at a root's first rekey after `startRekeys` and kept up to
+ * date by rekey; nothing else adds or removes a resource of the root while its runners are rekeyed
+ * (inferVmRunners).
+ */
+interface ReferenceIndex {
+  holders: Map<string, Set<string>>;
+  refs: Map<string, Set<string>>;
+}
+
+/** Forgets a root's reference index: the rekeys that follow read the root as it is now. */
+export function startRekeys(root: TerraformRoot): void {
+  referenceIndexes.delete(root);
+}
+
+const referenceIndexes = new WeakMap<TerraformRoot, ReferenceIndex>();
+/** An address as rewriteReferences matches one: `type.name`, not after a dot or a name character. */
+const ADDRESS = /(?<![A-Za-z0-9_.-])([a-z0-9_]+)\.([A-Za-z0-9_-]+)/g;
+
+function referenceIndex(root: TerraformRoot): ReferenceIndex {
+  const hit = referenceIndexes.get(root);
+  if (hit) return hit;
+  const index: ReferenceIndex = { holders: new Map(), refs: new Map() };
+  for (const [type, byName] of Object.entries(root.resource)) {
+    for (const [name, body] of Object.entries(byName)) {
+      const id = `${type}\u0000${name}`;
+      const stack: unknown[] = [body];
+      while (stack.length > 0) {
+        const v = stack.pop();
+        if (typeof v === 'string') {
+          if (!v.includes('${')) continue;
+          for (const m of v.matchAll(ADDRESS)) {
+            const address = `${m[1]!}.${m[2]!}`;
+            let holders = index.holders.get(address);
+            if (!holders) index.holders.set(address, (holders = new Set()));
+            holders.add(id);
+            let refs = index.refs.get(id);
+            if (!refs) index.refs.set(id, (refs = new Set()));
+            refs.add(address);
+          }
+        } else if (Array.isArray(v)) stack.push(...(v as unknown[]));
+        else if (v !== null && typeof v === 'object') stack.push(...Object.values(v as Record<string, unknown>));
+      }
+    }
+  }
+  referenceIndexes.set(root, index);
+  return index;
 }
 
 /**
@@ -249,8 +313,24 @@ function rewriteReferences(root: TerraformRoot, type: string, from: string, to: 
   const written = `${type}.${from}`;
   const re = new RegExp(`(?<![A-Za-z0-9_.-])${escapeRe(type)}\\.${escapeRe(from)}(?![A-Za-z0-9_-])`, 'g');
   // Copy on write: the root's bodies are the evidence's (normalizeTerraform copies only the maps by
-  // type); a body (or a part of it) changes only where it holds such a reference.
-  mapRootStrings(root, (v) => (v.includes('${') && v.includes(written) ? v.replace(re, `${type}.${to}`) : v), { copyOnWrite: true });
+  // type); a body (or a part of it) changes only where it holds such a reference. Only the bodies
+  // that hold one are walked (referenceIndex).
+  const index = referenceIndex(root);
+  const holders = index.holders.get(written);
+  if (!holders) return;
+  const moved = `${type}.${to}`;
+  for (const id of holders) {
+    const [holderType, holderName] = id.split('\u0000') as [string, string];
+    const byName = root.resource[holderType];
+    if (byName && Object.hasOwn(byName, holderName)) mapBodyStrings(byName, holderName, (v) => (v.includes('${') && v.includes(written) ? v.replace(re, moved) : v), { copyOnWrite: true });
+    const refs = index.refs.get(id)!;
+    refs.delete(written);
+    refs.add(moved);
+  }
+  index.holders.delete(written);
+  const into = index.holders.get(moved);
+  if (into) for (const id of holders) into.add(id);
+  else index.holders.set(moved, holders);
 }
 
 function escapeRe(s: string): string {

@@ -41,6 +41,17 @@ describe('runner-fleet doctor (CLI)', () => {
     expect(r.out).not.toContain('RF901');
   });
 
+  it('a folder walk reads terraform.tfvars for credentials (RF940, exit 1)', async () => {
+    const root = join(dir, 'tfvars');
+    mkdirSync(root, { recursive: true });
+    writeFileSync(join(root, 'main.tf'), 'variable "runner_token" {}\n');
+    writeFileSync(join(root, 'terraform.tfvars'), 'runner_token = "glrt-EXAMPLEexampleEXAMPLE12"\n');
+    const r = await run([root]);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(`ERROR RF940 ${join(root, 'terraform.tfvars')}:1:16: a GitLab runner authentication token is written in`);
+    expect(r.out).not.toContain('glrt-EXAMPLE');
+  });
+
   it('exit 1 with the broken reference at file:line:column', async () => {
     const r = await run([bad]);
     expect(r.code).toBe(1);

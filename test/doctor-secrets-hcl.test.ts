@@ -144,3 +144,20 @@ describe('credentials in .tf.json', () => {
     expect(got.find((f) => f.message.includes('access_key (value'))!.fix).toMatch(/provider block/);
   });
 });
+
+describe('variable definitions files (.tfvars): scanned for credentials only', () => {
+  it('a key and a runner token in terraform.tfvars: RF940 at each value, the fix names the file and a secret store; a reference-free ordinary value is nothing', () => {
+    const tfvars = `region = "eu-west-1"\naws_secret_access_key = "${AWS_SECRET}"\nrunner_token = "${RUNNER_TOKEN}"\n`;
+    const r = run({ 'main.tf': 'variable "region" {}\n', 'terraform.tfvars': tfvars });
+    const found = secretFindings(r.findings);
+    expect(found.map((f) => `${f.code} ${f.path}`)).toEqual([`RF940 ${at('terraform.tfvars', tfvars, `"${AWS_SECRET}"`)}`, `RF940 ${at('terraform.tfvars', tfvars, `"${RUNNER_TOKEN}"`)}`]);
+    for (const f of found) expect(f.fix).toContain('remove it from terraform.tfvars and revoke it');
+    const shown = outputs(r);
+    for (const secret of ALL) expect(shown).not.toContain(secret);
+  });
+
+  it('a .tfvars file that is not valid HCL is RF901 at its position; one without credentials says nothing', () => {
+    expect(run({ 'bad.tfvars': 'region = "eu-west-1"\nnope = \n' }).findings.filter((f) => f.code === 'RF901').map((f) => f.path)).toEqual(['bad.tfvars:2:8']);
+    expect(run({ 'main.tf': 'variable "region" {}\n', 'prod.tfvars': 'region = "eu-west-1"\n' }).findings.filter((f) => f.code !== 'RF910')).toEqual([]);
+  });
+});

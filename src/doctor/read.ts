@@ -6,7 +6,7 @@ import type { K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { SourceFile, formatPosition, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
-import { readHclInto, readTfJsonInto } from './hcl/read.js';
+import { readHclInto, readTfJsonInto, readTfvarsInto } from './hcl/read.js';
 import { fileSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
 import { readPlainYaml } from '../spec/plain-yaml.js';
 import { nestingBeyond } from '../spec/reader.js';
@@ -30,7 +30,7 @@ export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefine
   if (/\.tf\.json$/i.test(path) || /\.json$/i.test(path)) return 'json';
   if (/\.ya?ml$/i.test(path)) return 'yaml';
   if (/\.toml$/i.test(path)) return 'toml';
-  if (/\.tf$/i.test(path)) return 'hcl';
+  if (/\.tf$/i.test(path) || /\.tfvars$/i.test(path)) return 'hcl';
   // Shell scripts, and Terraform templates (templatefile()): `.tftpl` as Terraform names them, and
   // the `.tpl` many modules still use (`values.yaml.tpl`).
   if (/\.(sh|tftpl|tpl)$/i.test(path)) return 'text';
@@ -89,7 +89,8 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   }
   const source = new SourceFile(path, text, syntax);
   if (syntax === 'hcl') {
-    readHclInto(ev, source);
+    if (/\.tfvars$/i.test(path)) readTfvarsInto(ev, source);
+    else readHclInto(ev, source);
     return;
   }
   if (syntax === 'toml') {

@@ -6,7 +6,7 @@ import { readAtMost } from './read-at-most.js';
 /** Folders never walked into. */
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform']);
 /** Extensions the doctor reads when walking a folder (a file named on the command line is always read). */
-const WALKED = /\.(ya?ml|json|toml|tf|sh|tftpl|tpl)$/i;
+const WALKED = /\.(ya?ml|json|toml|tf|tfvars|sh|tftpl|tpl)$/i;
 
 export interface WalkedFile {
   path: string;

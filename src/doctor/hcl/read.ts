@@ -31,6 +31,26 @@ function moduleOf(ev: Evidence, path: string): ConfigModule {
   return m;
 }
 
+/**
+ * A variable definitions file (`.tfvars`): only the credential scan reads it (RF940 at the value; a
+ * syntax error is RF901). Its values are not taken as the variables' values: a root's variables
+ * stay as its `.tf` files declare them (a default, else not statically known).
+ */
+export function readTfvarsInto(ev: Evidence, source: SourceFile): void {
+  let body;
+  try {
+    body = parseHcl(source.text);
+  } catch (e) {
+    if (!(e instanceof HclSyntaxError)) throw e;
+    const p = source.offsetPosition(e.offset);
+    ev.findings.push({ code: 'RF901', severity: CODES.RF901.severity, path: formatPosition(p), message: `${source.path} is not valid HCL: ${e.message}`, fix: 'fix the syntax at that position (terraform fmt shows it too)' });
+    return;
+  }
+  if (!mayHoldSecrets(source.text)) return;
+  const fix = `remove it from ${source.path} and revoke it; give the variable its value at plan time from a secret store (TF_VAR_<name> from the CI's masked variables, declared sensitive = true), or for cloud access give Terraform a keyless identity (the CI job's OIDC role, an instance profile)`;
+  ev.findings.push(...hclSecretFindings(source, body).map((f) => ({ ...f, fix })));
+}
+
 /** Reads one `.tf` file; a syntax error is RF901 at the parser's position. */
 export function readHclInto(ev: Evidence, source: SourceFile): void {
   let body;

@@ -1,6 +1,7 @@
 import { isObject } from '../model/is-object.js';
 import type { Evidence } from './evidence.js';
 import { afterSensitiveOf } from './show-json.js';
+import { wholeWordAt } from './sensitive.js';
 
 /**
  * The strings the files given show in clear: what hiding a sensitive value cannot keep secret.
@@ -24,7 +25,7 @@ import { afterSensitiveOf } from './show-json.js';
  */
 export class ClearStrings {
   readonly #whole = new Set<string>();
-  /** Every maximal run of word characters (as `scrub` bounds a sensitive string) of a string in clear. */
+  /** Every maximal run of word characters (as wholeWordAt bounds a word) of a string in clear. */
   readonly #words = new Set<string>();
   readonly #parts: string[] = [];
   #joined: string | undefined;
@@ -43,16 +44,11 @@ export class ClearStrings {
     if (ONE_WORD.test(needle)) return this.#words.has(needle);
     this.#joined ??= this.#parts.join('\n');
     const text = this.#joined;
-    for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) {
-      const before = i > 0 ? text[i - 1]! : '';
-      const after = text[i + needle.length] ?? '';
-      if (!(before !== '' && WORD.test(before) && WORD.test(needle[0]!)) && !(after !== '' && WORD.test(after) && WORD.test(needle[needle.length - 1]!))) return true;
-    }
+    for (let i = text.indexOf(needle); i >= 0; i = text.indexOf(needle, i + 1)) if (wholeWordAt(text, i, needle)) return true;
     return false;
   }
 }
 
-const WORD = /[A-Za-z0-9_-]/;
 const WORDS = /[A-Za-z0-9_-]+/g;
 const ONE_WORD = /^[A-Za-z0-9_-]+$/;
 

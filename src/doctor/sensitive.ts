@@ -87,6 +87,17 @@ export function addSensitivePlace(marks: SensitiveMarks, text: string, at: Posit
 
 const WORD = /[A-Za-z0-9_-]/;
 
+/**
+ * Whether `needle`, found at `i` in `text`, stands as a whole word there: not part of a longer
+ * name (`gitlab` in `gitlab-runner` is not). The one rule for hiding a sensitive string and for
+ * finding it in clear (clear-strings.ts).
+ */
+export function wholeWordAt(text: string, i: number, needle: string): boolean {
+  const before = i > 0 ? text[i - 1]! : '';
+  const after = text[i + needle.length] ?? '';
+  return !(before !== '' && WORD.test(before) && WORD.test(needle[0]!)) && !(after !== '' && WORD.test(after) && WORD.test(needle[needle.length - 1]!));
+}
+
 /** `text` with every sensitive string (as a whole word: not part of a longer name) shown as not shown. */
 function scrub(text: string, needles: readonly string[]): string {
   let out = text;
@@ -96,9 +107,7 @@ function scrub(text: string, needles: readonly string[]): string {
     for (;;) {
       const i = out.indexOf(n, from);
       if (i < 0) break;
-      const before = i > 0 ? out[i - 1]! : '';
-      const after = out[i + n.length] ?? '';
-      if ((before !== '' && WORD.test(before) && WORD.test(n[0]!)) || (after !== '' && WORD.test(after) && WORD.test(n[n.length - 1]!))) {
+      if (!wholeWordAt(out, i, n)) {
         from = i + 1;
         continue;
       }

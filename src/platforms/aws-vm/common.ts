@@ -95,10 +95,6 @@ function homeAccountsOf(fleet: FleetIntent): { accounts: ReadonlySet<string>; hi
   return hit;
 }
 
-/** The accounts this fleet's compute is in (homeAccountsOf). */
-function homeAccounts(fleet: FleetIntent): ReadonlySet<string> {
-  return homeAccountsOf(fleet).accounts;
-}
 
 /** An ARN as a message shows it: an account the documents do not show is `<account id>`, never the stand-in. */
 function shownArn(fleet: FleetIntent, arn: string): string {
@@ -373,7 +369,7 @@ export function vmWhoCanAssume(docs: FleetDocuments, fleet: FleetIntent, cluster
   // the candidates are the carriers of this role (looked up, not scanned); a foreign account's
   // task definition may name any role, so every foreign subject is a candidate. The evaluator
   // then decides every candidate against the trust policy.
-  const list = subjectListIndex(subjects, homeAccounts(fleet));
+  const list = subjectListIndex(subjects, homeAccountsOf(fleet).accounts);
   const candidates: AwsServiceSubject[] = [...list.foreign];
   for (const k of attachmentIndex(docs).carriers.get(roleName) ?? []) candidates.push(...(list.byKey.get(k) ?? []));
   // In the order of the list, as the brute-force proof returns them.
@@ -393,7 +389,7 @@ export function vmWhoCanAssumeBruteForce(docs: FleetDocuments, fleet: FleetInten
   if (!facts || !role) return [];
   const a = aws(fleet);
   const carried = attachments(docs);
-  const home = homeAccounts(fleet);
+  const home = homeAccountsOf(fleet).accounts;
   return subjects.filter((s) => {
     if (s.kind !== 'aws-service' || s.cluster !== cluster.name) return false;
     const foreign = !home.has(s.account);

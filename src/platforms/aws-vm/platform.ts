@@ -29,10 +29,6 @@ import {
 } from './common.js';
 import { proveTokenReaders, wideTokenReaderFindings } from './token-readers.js';
 
-function tokenKeyOf(fleet: FleetIntent, runner: IntentRunner): string | undefined {
-  return runnerTokenKey(fleet, runner);
-}
-
 /** What differs between the VM platforms; everything else is shared here. */
 export interface VmPlatformConfig {
   type: string;
@@ -189,7 +185,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
             ...runners.flatMap((r) => [
               '```sh',
               ...gitlabCreateRunnerRequest(fleet, r.name).flatMap((l) => l.split('\n')),
-              `  | aws ssm put-parameter --region ${region} --name ${names(r).tokenParameter} --type SecureString${tokenKeyOf(fleet, r) ? ` --key-id ${tokenKeyOf(fleet, r)!}` : ''} --overwrite --value file:///dev/stdin`,
+              `  | aws ssm put-parameter --region ${region} --name ${names(r).tokenParameter} --type SecureString${runnerTokenKey(fleet, r) ? ` --key-id ${runnerTokenKey(fleet, r)!}` : ''} --overwrite --value file:///dev/stdin`,
               '```',
               '',
             ]),

@@ -286,7 +286,7 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     const param = paramOf(r);
     const own = literalTags(param?.[1].tags);
     const owner = `${fleet.name}/${r.name}`;
-    const spec = tokenKey(fleet, r);
+    const spec = runnerTokenKey(fleet, r);
     const key = param && param[1].key_id !== undefined ? resolveKmsKey(root, a, roleArnOf, `aws_ssm_parameter.${param[0]}.key_id`, param[1].key_id, keys, 'alias/aws/ssm') : spec !== undefined ? resolveKmsKey(root, a, roleArnOf, '', spec, keys, 'alias/aws/ssm') : {};
     const defaults = defaultsOf(param?.[1] ?? {}, param?.[0]);
     const otherDefaults = Object.keys(defaults).length !== Object.keys(standInDefaults).length || Object.entries(defaults).some(([k, v]) => standInDefaults[k] !== v);
@@ -389,10 +389,6 @@ function readersOf(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | nul
     byFleet.set(fleet, hit);
   }
   return hit;
-}
-
-function tokenKey(fleet: FleetIntent, runner: IntentRunner): string | undefined {
-  return runnerTokenKey(fleet, runner);
 }
 
 /** The key a parameter is evaluated with: an unresolved one as a customer key whose grants IAM decides (RF903 says it is not shown). */

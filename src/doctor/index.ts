@@ -11,7 +11,7 @@ import { doctorRules } from './rules.js';
 import { azureRules, azureWhere } from './azure-rules.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Inferred } from './infer.js';
-import { awsRules, readAwsInto, screenPolicies, type AwsReadSummary } from './aws.js';
+import { awsRules, readAwsInto, rolesOfOneName, screenPolicies, type AwsReadSummary } from './aws.js';
 import { evaluateTerraform } from './terraform.js';
 import { MARKED_ADDRESS, SCOPED_SYMBOL, rootMark } from './hcl/eval.js';
 import type { AwsReadPort } from './aws-port.js';
@@ -343,39 +343,6 @@ function oneMissingServiceAccount(all: Finding[]): Finding[] {
     const k = f.code === 'RF106' ? missing(f) : undefined;
     return k === undefined || !said.has(k);
   });
-}
-
-/**
- * IAM roles of one name written by several resources: one module applied in several folders (prod/
- * and staging/, each in its own account) names its roles alike. The proofs tell roles apart by name
- * (one account holds one role of a name), so they read one of the copies for every runner whose
- * role has that name: a drift in another copy would pass unseen. Each copy is RF903 (info: not
- * proven, not wrong) naming the others, and every proof of those runners is not made. A name only
- * apply knows (an interpolation) is no name here.
- */
-function rolesOfOneName(ev: Evidence, inferred: Inferred): { findings: Finding[]; runners: Set<string> } {
-  const byName = new Map<string, string[]>();
-  for (const [key, body] of Object.entries(ev.terraform.resource.aws_iam_role ?? {})) {
-    if (typeof body.name !== 'string' || body.name === '' || body.name.includes('${')) continue;
-    byName.set(body.name, [...(byName.get(body.name) ?? []), key]);
-  }
-  const findings: Finding[] = [];
-  const names = new Set<string>();
-  for (const [name, keys] of byName) {
-    if (keys.length < 2) continue;
-    names.add(name);
-    for (const key of keys) {
-      const origin = ev.terraform.origins.get(`aws_iam_role.${key}`);
-      const others = keys.filter((k) => k !== key).map((k) => `aws_iam_role.${k}`);
-      findings.push({ code: 'RF903', severity: CODES.RF903.severity, path: origin ? formatPosition(originAt(origin)) : '', message: `role ${name} is also written by ${others.join(', ')}: the doctor tells IAM roles apart by their name, so what ${keys.length} roles of one name may do and who may assume them is not proven for each (the proofs read one of them)`, received: name, fix: 'give the doctor each deployment (folder) on its own, or name the roles per deployment (a name suffix per environment or account)' });
-    }
-  }
-  const runners = new Set<string>();
-  if (names.size > 0) {
-    const roleOf = new Map(inferred.intent.identities.map((i) => [i.key, i.roleName]));
-    for (const r of inferred.intent.runners) if ([r.managerIdentity, r.jobIdentity].some((k) => k !== undefined && names.has(roleOf.get(k) ?? ''))) runners.add(r.name);
-  }
-  return { findings, runners };
 }
 
 /**

@@ -187,7 +187,7 @@ const WHOLE_REFERENCE = /^\$\{[^{}]*\}$/;
 /** What a file shows of a runner token: one in clear, never kept (a stand-in instead), or none (empty, cloaked by the provider, a reference). */
 const TOKEN_SHOWN = '(a token, not shown)';
 const CLOAKED = '(sensitive value)';
-const inClear = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '' && v !== CLOAKED && v !== SENSITIVE && v !== TOKEN_SHOWN && !WHOLE_REFERENCE.test(v);
+const inClear = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '' && v !== CLOAKED && v !== SENSITIVE_SHOWN && v !== TOKEN_SHOWN && !WHOLE_REFERENCE.test(v);
 
 /**
  * A runner token written in clear is replaced by a stand-in as soon as it is read, in a values
@@ -206,7 +206,6 @@ function setWithTokenStandIn(m: Record<string, unknown>): Record<string, unknown
 
 const SET_KINDS = ['set', 'set_list', 'set_sensitive'] as const;
 type SetKind = (typeof SET_KINDS)[number];
-const SENSITIVE = '(sensitive, not shown)';
 type Say = (code: 'RF901' | 'RF903' | 'RF906', where: Position, message: string, fix: string, received?: string) => void;
 
 /** One `set`, `set_list` or `set_sensitive` item (`{ name, value, type }`) over the merged values; `sensitive` is what a set_sensitive stands for. */
@@ -333,7 +332,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
       if (kind === 'set_sensitive') {
         // Never kept: a token given when Terraform runs is not written in a file; one written here is (RF304, value not shown).
         if (typeof m.value !== 'string' || WHOLE_REFERENCE.test(m.value) || m.value === '') return;
-        value = given !== m ? TOKEN_SHOWN : SENSITIVE;
+        value = given !== m ? TOKEN_SHOWN : SENSITIVE_SHOWN;
       }
       applySet(merged, kind, given, n, at, say, value);
     });
@@ -530,7 +529,7 @@ export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown
         return;
       }
       if (kind !== 'set_sensitive' && isSensitive(kind, n)) hide(m.value, kind, n, 'value');
-      applySet(merged, kind, m, n, at, say, SENSITIVE);
+      applySet(merged, kind, m, n, at, say, SENSITIVE_SHOWN);
     });
   }
 

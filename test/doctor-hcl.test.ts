@@ -193,6 +193,80 @@ const renameManagerSa = (d: Deployment) => {
   d.objects.find((o) => o.kind === 'RoleBinding')!.subjects[0].name = 'gitlab-runner-common';
 };
 
+describe('a variable takes the value Terraform gives it: converted to its declared type', () => {
+  // The conversion Terraform applies to a default and to a module argument alike (optional attributes
+  // with defaults, Terraform 1.3+): found running the doctor on cattle-ops/terraform-aws-gitlab-runner,
+  // where every `var.runner_worker.type` of `default = {}` was a false RF913 (741 errors).
+  const WORKER = `
+variable "worker" {
+  type = object({
+    type     = optional(string, "docker-autoscaler")
+    max_jobs = optional(number)
+    name     = string
+    ssm      = optional(object({ enabled = optional(bool, true), prefix = optional(string, "/ci") }), {})
+    tags     = optional(map(string), {})
+  })
+  default = { name = "w", extra = "dropped" }
+}
+variable "pools" {
+  type    = map(object({ size = optional(number, 2), labels = optional(list(string), ["x"]) }))
+  default = { a = {}, b = { size = "5", labels = null } }
+}
+variable "subnets" {
+  type    = list(object({ id = string, public = optional(bool, false) }))
+  default = [{ id = "s-1" }, { id = "s-2", public = "true" }]
+}
+variable "count_text" {
+  type    = string
+  default = 5
+}
+variable "names" {
+  type    = set(string)
+  default = ["b", "a", "b"]
+}
+variable "untyped" {
+  default = { name = "w" }
+}
+`;
+  const converted: [string, Value][] = [
+    // Optional attributes left out take their default, or null; an attribute the type does not declare is dropped.
+    ['var.worker', { type: 'docker-autoscaler', max_jobs: null, name: 'w', ssm: { enabled: true, prefix: '/ci' }, tags: {} }],
+    ['var.worker.type == "docker-autoscaler" ? 1 : 0', 1],
+    // A default of an optional object is itself converted: its own optional attributes are filled.
+    ['var.worker.ssm.prefix', '/ci'],
+    // Element by element in collections; null counts as left out; a number given as text becomes a number.
+    ['var.pools', { a: { size: 2, labels: ['x'] }, b: { size: 5, labels: ['x'] } }],
+    ['[for s in var.subnets : s.public]', [false, true]],
+    ['var.count_text', '5'],
+    ['var.names', ['a', 'b']],
+    // Without a type, nothing is converted.
+    ['var.untyped', { name: 'w' }],
+  ];
+  it.each(converted)('%s', (expr, expected) => {
+    const { value, broken } = evalLocal(expr, WORKER);
+    expect(broken).toEqual([]);
+    expect(value).toEqual(expected);
+  });
+
+  it('an attribute the type does not have is still RF913, and so is one it dropped', () => {
+    expect(evalLocal('var.worker.typo', WORKER).broken.join('\n')).toMatch(/var\.worker\.typo: the object has no attribute typo/);
+    expect(evalLocal('var.worker.extra', WORKER).broken.join('\n')).toMatch(/has no attribute extra/);
+    expect(evalLocal('var.untyped.type', WORKER).broken.join('\n')).toMatch(/has no attribute type/);
+  });
+
+  it('a module argument is converted to the called module\'s variable type, in HCL and in .tf.json', () => {
+    const caller = 'module "runner" {\n  source = "./m"\n  worker = { name = "w" }\n}\n';
+    const hcl = 'variable "worker" {\n  type = object({ name = string, type = optional(string, "docker+machine") })\n}\nresource "aws_iam_role" "r" {\n  name = "ci-${var.worker.type}"\n}\n';
+    const json = JSON.stringify({ variable: { worker: { type: 'object({ name = string, type = optional(string, "docker+machine") })' } }, resource: { aws_iam_role: { r: { name: 'ci-${var.worker.type}' } } } });
+    for (const module of [{ path: 'deploy/m/main.tf', text: hcl }, { path: 'deploy/m/main.tf.json', text: json }]) {
+      const ev = readEvidence([{ path: 'deploy/main.tf', bytes: Buffer.from(caller) }, { path: module.path, bytes: Buffer.from(module.text) }]);
+      expect(evaluateTerraform(ev).filter((f) => f.code === 'RF913' || f.code === 'RF906')).toEqual([]);
+      const roles = Object.values(ev.terraform.resource.aws_iam_role ?? {}) as { name?: unknown }[];
+      expect(roles.map((r) => r.name)).toEqual(['ci-docker+machine']);
+    }
+  });
+});
+
 describe('doctor over hand-written HCL (test/doctor/hcl)', () => {
   it('irsa-guide: the chain written as in the EKS IRSA guide is proven, no error', () => {
     const r = doctor(withHcl('irsa-guide'));

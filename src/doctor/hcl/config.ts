@@ -1,6 +1,7 @@
 import type { Body, Expr } from './ast.js';
 import { LineIndex } from './ast.js';
 import { parseJsonTemplate } from './parse.js';
+import { typeConstraint, type TypeConstraint } from './types.js';
 import type { Origin, Position } from '../source.js';
 import { isObject } from '../../model/is-object.js';
 
@@ -43,8 +44,8 @@ export interface ConfigModule {
   dir: string;
   blocks: ConfigBlock[];
   locals: Map<string, { expr: Expr; loc: Loc; at: number }>;
-  /** `set`: declared `type = set(…)`, so its value iterates as a set (key == value). */
-  variables: Map<string, { default?: Expr; set?: boolean; loc: Loc; at: number }>;
+  /** `type`: the declared type constraint (types.ts), which every value the variable takes is converted to. */
+  variables: Map<string, { default?: Expr; type?: TypeConstraint; loc: Loc; at: number }>;
   /** `module` calls: `body` holds the arguments (and count, for_each, providers) as written. */
   modules: Map<string, ConfigModuleCall>;
   /** `output` blocks: what `module.<name>.<output>` reads from a caller. */
@@ -133,7 +134,7 @@ export function addHclBody(mod: ConfigModule, body: Body, loc: Loc, originOf: (p
     } else if (b.type === 'variable' && b.labels.length === 1) {
       const d = b.body.attrs.find((a) => a.name === 'default');
       const t = b.body.attrs.find((a) => a.name === 'type')?.expr;
-      mod.variables.set(b.labels[0]!, { ...(d ? { default: d.expr } : {}), ...(t?.k === 'call' && t.name === 'set' ? { set: true } : {}), loc, at: b.at });
+      mod.variables.set(b.labels[0]!, { ...(d ? { default: d.expr } : {}), ...(t ? { type: typeConstraint(t) } : {}), loc, at: b.at });
     } else if (b.type === 'module' && b.labels.length === 1) {
       const source = literalString(b.body.attrs.find((a) => a.name === 'source')?.expr);
       const version = literalString(b.body.attrs.find((a) => a.name === 'version')?.expr);

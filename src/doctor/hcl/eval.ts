@@ -3,6 +3,7 @@ import { parseJsonTemplate } from './parse.js';
 import { MODULE_META, literalString, type ConfigBlock, type ConfigBody, type ConfigModule, type ConfigModuleCall, type Loc } from './config.js';
 import type { Position } from '../source.js';
 import { asSet, callFunction, isSet, replaceText } from './functions.js';
+import type { TypeConstraint } from './types.js';
 import { setOwn } from '../../emit/artifacts.js';
 import { tfLiteral } from '../../emit/terraform/literal.js';
 
@@ -928,6 +929,11 @@ export class ModuleEvaluator {
     }
   }
 
+  /** A variable's value (its default, or the caller's argument) converted to its declared type. */
+  typed(v: { type?: TypeConstraint; loc: Loc }, value: Value): Value {
+    return v.type ? convertTo(value, v.type, (d) => this.value(d, { loc: v.loc, vars: new Map() })) : value;
+  }
+
   variable(e: Expr & { k: 'var' }, env: Env): V {
     const local = env.vars.get(e.name);
     if (local !== undefined) return local;
@@ -1049,13 +1055,13 @@ export class ModuleEvaluator {
           if (arg) {
             // The caller's value, evaluated once in the caller (an unknown keeps the caller's symbol).
             let hit = this.#args.get(name);
-            if (hit === undefined) this.#args.set(name, (hit = typed(v, arg())));
+            if (hit === undefined) this.#args.set(name, (hit = this.typed(v, arg())));
             return hit;
           }
           const missing = this.scope.missing.get(name);
           if (missing) return new Unknown(this.sym(`var.${name}`), missing);
           if (!v.default) return this.unknown(e, env, 'RF906', `var.${name} has no default, so its value is given only when Terraform runs`, 'give `terraform show -json` of a plan, or a default');
-          return typed(v, this.value(v.default, { loc: v.loc, vars: new Map() }));
+          return this.typed(v, this.value(v.default, { loc: v.loc, vars: new Map() }));
         }
         case 'data':
           return new Ref({ ref: 'type', mode: 'data', type: name });
@@ -1511,12 +1517,55 @@ export class ModuleEvaluator {
   }
 }
 
-/** A variable's value converted to its declared type where that matters here: set(…) makes a list a set. */
-function typed(v: { set?: boolean }, value: Value): Value {
-  if (!v.set || !Array.isArray(value) || isSet(value)) return value;
-  const seen = new Set<string>();
-  const items = value.filter((x) => !seen.has(JSON.stringify(x)) && seen.add(JSON.stringify(x)));
-  return asSet(items.every((x) => typeof x === 'string') ? items.sort() : items);
+/**
+ * A value converted to a variable's type constraint, as Terraform converts every value a variable
+ * takes: an object type fills the optional attributes left out (or null) with their default (or
+ * null) and drops the attributes it does not declare; collections convert element by element; a
+ * set's elements are made unique (strings sorted); primitives convert (5 → "5", "true" → true).
+ * What does not fit the type is left as it is (Terraform would refuse it; the references that read
+ * it then say what is missing), and an unknown stays unknown. `given` evaluates an optional
+ * attribute's default where the variable is declared.
+ */
+function convertTo(value: Value, type: TypeConstraint, given: (e: Expr) => Value): Value {
+  if (value === null || value instanceof Unknown) return value;
+  switch (type.k) {
+    case 'any':
+      return value;
+    case 'string':
+      return typeof value === 'number' || typeof value === 'boolean' ? String(value) : value;
+    case 'number':
+      return typeof value === 'string' && /^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$/.test(value) ? Number(value) : value;
+    case 'bool':
+      return value === 'true' ? true : value === 'false' ? false : value;
+    case 'list':
+    case 'set': {
+      if (!Array.isArray(value)) return value;
+      const items = value.map((x) => convertTo(x, type.of, given));
+      if (type.k === 'list') return items;
+      const seen = new Set<string>();
+      const unique = items.filter((x) => !seen.has(JSON.stringify(x)) && seen.add(JSON.stringify(x)));
+      return asSet(unique.every((x) => typeof x === 'string') ? unique.sort() : unique);
+    }
+    case 'tuple':
+      return Array.isArray(value) && value.length === type.items.length ? value.map((x, i) => convertTo(x, type.items[i]!, given)) : value;
+    case 'map': {
+      if (!isObj(value)) return value;
+      const out: Record<string, Value> = {};
+      for (const k of Object.keys(value)) setOwn(out, k, convertTo(value[k]!, type.of, given));
+      return out;
+    }
+    case 'object': {
+      if (!isObj(value)) return value;
+      const out: Record<string, Value> = {};
+      for (const [name, a] of type.attrs) {
+        const x = Object.hasOwn(value, name) ? value[name]! : undefined;
+        if (x !== undefined && x !== null) setOwn(out, name, convertTo(x, a.type, given));
+        else if (a.optional) setOwn(out, name, a.default !== undefined ? convertTo(given(a.default), a.type, given) : null);
+        else if (x === null) setOwn(out, name, null);
+      }
+      return out;
+    }
+  }
 }
 
 /** Key and value of each element, as HCL iterates: a list by index, a set by its elements (key == value), a map by key. */

@@ -3,7 +3,8 @@ import { CODES } from '../../spec/codes.js';
 import { formatPosition, originAt, type Origin, type SourceFile } from '../source.js';
 import type { Evidence } from '../evidence.js';
 import { HclSyntaxError, type Body } from './ast.js';
-import { parseHcl } from './parse.js';
+import { parseHcl, parseJsonTemplate } from './parse.js';
+import { typeConstraint, type TypeConstraint } from './types.js';
 import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc } from './config.js';
 import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, rootMark, rootScope, toModel, type EvalHooks, type Value } from './eval.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
@@ -97,7 +98,7 @@ export function readTfJsonInto(ev: Evidence, source: SourceFile, doc: Record<str
   if (isObject(doc.variable)) {
     for (const [name, v] of Object.entries(doc.variable)) {
       const loc = locOf(['variable', name]);
-      mod.variables.set(name, { ...(isObject(v) && 'default' in v ? { default: jsonExpr(v.default, locOf(['variable', name, 'default'])) } : {}), ...(isObject(v) && typeof v.type === 'string' && /^\s*set\(/.test(v.type) ? { set: true } : {}), loc, at: 0 });
+      mod.variables.set(name, { ...(isObject(v) && 'default' in v ? { default: jsonExpr(v.default, locOf(['variable', name, 'default'])) } : {}), ...(isObject(v) && typeof v.type === 'string' ? { type: jsonType(v.type) } : {}), loc, at: 0 });
     }
   }
   if (isObject(doc.provider)) {
@@ -135,6 +136,16 @@ function normalDir(path: string): string {
 }
 
 /** The folder a local module source names, from the folder of its caller. */
+/** A `.tf.json` variable's `"type"`: the type expression written as a string (`"object({ a = string })"`); `any` when it does not parse. */
+function jsonType(text: string): TypeConstraint {
+  const wrapped = `\${${text}}`;
+  try {
+    return typeConstraint({ k: 'json', text: wrapped, x: parseJsonTemplate(wrapped), at: 0, end: 0 });
+  } catch {
+    return { k: 'any' };
+  }
+}
+
 export function moduleDir(callerDir: string, source: string): string {
   return normalDir(`${callerDir === '.' ? '' : `${callerDir}/`}${source}`);
 }

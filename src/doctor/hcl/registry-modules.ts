@@ -127,8 +127,8 @@ output "iam_role_name" {
  * Policy statements given as objects of the `iam_policy_document` statement shape (sid, effect,
  * actions, not_actions, resources, not_resources, principals, not_principals, condition), each
  * attribute optional. The modules type them with optional attributes, which Terraform fills with
- * null; the doctor's evaluator does not fill them, so `local.<name>` does, attribute by attribute,
- * without touching values only apply knows (try() and lookup() would).
+ * null; the readings here declare their variables without a type, so `local.<name>` fills them,
+ * attribute by attribute, without touching values only apply knows (try() and lookup() would).
  */
 const STATEMENT_ATTRIBUTES = '["sid", "effect", "actions", "not_actions", "resources", "not_resources", "principals", "not_principals", "condition"]';
 const statementsLocal = (name: string, from: string): string => `

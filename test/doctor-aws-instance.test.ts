@@ -109,3 +109,48 @@ describe('doctor: a runner manager on an aws_instance', () => {
   });
 });
 
+
+describe('doctor: compressed user data (base64gzip), as cattle-ops/terraform-aws-gitlab-runner writes it', () => {
+  const FARGATE_TF = readFileSync(new URL('./doctor/corpus/ecs-fargate-hand-written/main.tf', import.meta.url), 'utf8');
+  const chains = (tf: string) => [...run(tf).chains.keys()];
+  const before = chains(FARGATE_TF);
+
+  it('a launch template whose user data is base64gzip(<<-EOT … EOT) is read as base64encode() of it is', () => {
+    expect(before).toHaveLength(1);
+    const r = run(swap(FARGATE_TF, 'user_data = base64encode(<<-EOT', 'user_data = base64gzip(<<-EOT'));
+    expect([...r.chains.keys()]).toEqual(before);
+    expect(r.findings.map((f) => f.code)).not.toContain('RF910');
+  });
+
+  it('and so is a script with a part only apply knows (the GitLab URL from a variable without default)', () => {
+    let tf = swap(FARGATE_TF, 'user_data = base64encode(<<-EOT', 'user_data = base64gzip(<<-EOT');
+    tf = `${swap(tf, 'url = "https://gitlab.com"', 'url = "${var.gitlab_url}"')}\nvariable "gitlab_url" {\n  type = string\n}\n`;
+    expect(chains(tf)).toEqual(before);
+  });
+
+  it('gzip data that does not decompress is said so (RF910 names why), never a crash', () => {
+    const broken = Buffer.from([0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 1, 2, 3]).toString('base64');
+    const r = run(swap(FARGATE_TF, /user_data = base64encode\(<<-EOT[\s\S]*?\n {2}EOT\n {2}\)/, `user_data = "${broken}"`));
+    expect(r.findings.find((f) => f.code === 'RF910')?.message).toMatch(/gzip data that does not decompress/);
+  });
+});
+
+describe('doctor: a config.toml in user data that is TOML only once Terraform fills it in', () => {
+  const FARGATE_TF = readFileSync(new URL('./doctor/corpus/ecs-fargate-hand-written/main.tf', import.meta.url), 'utf8');
+  // cattle-ops/terraform-aws-gitlab-runner writes `${tls_ca_file}` on a line of its own in [[runners]]: before
+  // this, a false RF901 error "not valid TOML: illegal character in key".
+  const withLine = (line: string) => `${swap(FARGATE_TF, '    [[runners]]\n', `    [[runners]]\n      ${line}\n`)}\nvariable "tls_line" {\n  type = string\n}\n`;
+
+  it('a part only apply knows where a key goes is RF906 (not proven), not RF901', () => {
+    const r = run(withLine('${var.tls_line}'));
+    expect(r.findings.filter((f) => f.code === 'RF901')).toEqual([]);
+    const f = r.findings.find((x) => x.code === 'RF906' && /is TOML only once Terraform fills in \$\{var\.tls_line\}/.test(x.message));
+    expect(f?.severity).toBe('warning');
+    expect(r.chains.size).toBe(0);
+  });
+
+  it('a config.toml broken in its literal text is still RF901', () => {
+    const r = run(withLine('this is = = not toml'));
+    expect(r.findings.filter((f) => f.code === 'RF901').map((f) => f.message)).toEqual([expect.stringMatching(/is not valid TOML/)]);
+  });
+});

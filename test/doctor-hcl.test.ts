@@ -116,7 +116,7 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     // Attributes of resources stay references even when written literally: .tf.json keeps them so, and the proofs resolve them.
     ['aws_iam_role.x.name == "role-x" ? 1 : 0', '${aws_iam_role.x.name == "role-x" ? 1 : 0}', /aws_iam_role\.x\.name is known only after apply/],
     ['var.nodefault', '${var.nodefault}', /has no default/],
-    ['base64gzip("x")', '${base64gzip("x")}', /does not evaluate the function base64gzip/],
+    ['base64sha256("x")', '${base64sha256("x")}', /does not evaluate the function base64sha256/],
     ['"%{if true}x%{endif}"', '${%{if true}}x${%{endif}}', /directives/],
     // RE2 syntax JavaScript reads otherwise, or matches that RE2 and JavaScript replace differently: not evaluated.
     ['replace("ab", "/(?P<x>a)/", "")', '${replace("ab", "/(?P<x>a)/", "")}', /does not read the way RE2 does/],

@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import { parse as parseToml } from 'smol-toml';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
@@ -86,6 +87,9 @@ export function resolveKey(root: TerraformRoot, type: string, value: unknown, at
   return Object.entries(root.resource[type] ?? {}).find(([, b]) => b[attr] === literal || b[attr] === last)?.[0];
 }
 
+/** Compressed user data decompresses to at most this many bytes (EC2 takes 16 KB of user data; a bomb stops here). */
+const MAX_USER_DATA_TEXT = 1 << 20;
+
 /**
  * The user data of a launch template: base64 inline, a `filebase64(...)` file among the inputs,
  * or `base64encode()` of a script (a heredoc in HCL). A script only partly known (it interpolates a
@@ -103,7 +107,7 @@ export function userDataText(body: Record<string, unknown>, tfPath: string, file
   }
   // base64encode("…") of a template with unknown parts (hcl/eval.ts writes it so): literal text is
   // escaped as Terraform JSON escapes it ($${, %%{); what stays `${…}` is known only at apply.
-  const partial = /^\$\{base64encode\(("(?:[^"\\]|\\.)*")\)\}$/s.exec(v);
+  const partial = /^\$\{base64(?:encode|gzip)\(("(?:[^"\\]|\\.)*")\)\}$/s.exec(v);
   if (partial) {
     let escaped: unknown;
     try {
@@ -118,7 +122,16 @@ export function userDataText(body: Record<string, unknown>, tfPath: string, file
   }
   if (v.includes('${')) return { problem: `its user_data is an expression the doctor cannot read: ${v.length > 80 ? `${v.slice(0, 80)}…` : v}` };
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v.replace(/\s+/g, ''))) return { problem: 'its user_data is not base64 (a launch template takes base64: wrap the script in base64encode())' };
-  return { text: Buffer.from(v, 'base64').toString('utf8'), unknown: [] };
+  const bytes = Buffer.from(v, 'base64');
+  // Compressed user data (base64gzip): cloud-init recognises gzip by its first two bytes and decompresses it.
+  if (bytes.length > 2 && bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      return { text: gunzipSync(bytes, { maxOutputLength: MAX_USER_DATA_TEXT }).toString('utf8'), unknown: [] };
+    } catch {
+      return { problem: 'its user_data is gzip data that does not decompress' };
+    }
+  }
+  return { text: bytes.toString('utf8'), unknown: [] };
 }
 
 /**
@@ -180,6 +193,15 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
       try {
         toml = parseToml(tomlText);
       } catch (e) {
+        // A part only apply knows where a key or a table goes (`${tls_ca_file}` on a line of its own):
+        // the text is not TOML before apply, and may well be after it. Not proven, not an error.
+        const held = read.unknown.filter((u) => tomlText.includes(u));
+        if (held.length > 0) {
+          const shown = held[0]!.length > 80 ? `${held[0]!.slice(0, 80)}…` : held[0]!;
+          findings.push(finding('RF906', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of ${written(ev, k)} is TOML only once Terraform fills in ${shown}${held.length > 1 ? ` and ${held.length - 1} more` : ''} (known only when Terraform runs): this runner manager is not proven`, { fix: 'write the config.toml\'s keys and tables literally in the user data, or give `terraform show -json` of a plan, which carries the rendered user data' }));
+          unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): its config.toml is TOML only once Terraform fills in ${shown}`);
+          continue;
+        }
         findings.push(finding('RF901', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of ${written(ev, k)} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: 'fix the config.toml the user data writes' }));
         continue;
       }

@@ -823,11 +823,11 @@ export class ModuleEvaluator {
           if (!Array.isArray(last)) return this.unknown(e, env, 'RF906', `... expands a list, not ${JSON.stringify(last)}`);
           args.push(...last);
         }
-        // base64encode over a template only partly known (user data naming a variable without
+        // base64encode (or base64gzip) over a template only partly known (user data naming a variable without
         // default): the text it encodes, with the unknown parts as `\${…}`, as `.tf.json` would
         // write the call, so the VM reader can still read the config.toml the script writes.
-        if (e.name === 'base64encode' && args.length === 1 && args[0] instanceof Unknown) {
-          return new Unknown(`\${base64encode(${JSON.stringify(args[0].render)})}`, args[0].reason);
+        if ((e.name === 'base64encode' || e.name === 'base64gzip') && args.length === 1 && args[0] instanceof Unknown) {
+          return new Unknown(`\${${e.name}(${JSON.stringify(args[0].render)})}`, args[0].reason);
         }
         // An OIDC issuer URL only apply knows without its scheme (replace(aws_iam_openid_connect_provider.x.url,
         // "https://", ""), trimprefix(…, "https://")): one bare symbol per URL, the host path the provider's ARN ends in.

@@ -1,3 +1,4 @@
+import { gzipSync } from 'node:zlib';
 import type { Value } from './eval.js';
 import { stringify as yamlStringify } from 'yaml';
 import { yamlData } from '../yaml-data.js';
@@ -235,6 +236,9 @@ const FUNCTIONS: Record<string, (a: Value[]) => Value> = {
   },
   // User data of launch templates and instances: base64 of the text's UTF-8 bytes, as Terraform does.
   base64encode: (a) => Buffer.from(str(a[0], 'base64encode'), 'utf8').toString('base64'),
+  // Compressed user data (cloud-init reads gzip): Go's gzip and zlib write different bytes for one
+  // text, so the value is not Terraform's byte for byte; the user data reader only decompresses it.
+  base64gzip: (a) => gzipSync(Buffer.from(str(a[0], 'base64gzip'), 'utf8')).toString('base64'),
   base64decode: (a) => {
     const text = str(a[0], 'base64decode');
     if (!/^[A-Za-z0-9+/]*={0,2}$/.test(text) || text.length % 4 !== 0) throw new Error('base64decode needs base64 text');

@@ -3,8 +3,12 @@ import { join } from 'node:path';
 import { errnoReason } from './errno.js';
 import { readAtMost } from './read-at-most.js';
 
-/** Folders never walked into. */
-const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform']);
+/**
+ * Folders never walked into: version control, packages, Terraform's and terragrunt's downloaded
+ * copies of modules and providers (read again, they would be deployments of their own), and
+ * editors' settings (JSON with comments, never deployment files).
+ */
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform', '.terragrunt-cache', '.vscode', '.idea']);
 /** Extensions the doctor reads when walking a folder (a file named on the command line is always read). */
 const WALKED = /\.(ya?ml|json|toml|tf|tfvars|sh|tftpl|tpl)$/i;
 

@@ -118,6 +118,10 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['var.nodefault', '${var.nodefault}', /has no default/],
     ['base64sha256("x")', '${base64sha256("x")}', /does not evaluate the function base64sha256/],
     ['"%{if true}x%{endif}"', '${%{if true}}x${%{endif}}', /directives/],
+    // The names a for directive binds are its own inside it: not resources (before: RF903 "config.name is not
+    // in the files given" for cattle-ops/terraform-aws-gitlab-runner's runners_docker_services.tftpl).
+    ['"%{ for config in local.list ~}${config.a},%{~ endfor }"', '${%{ for config in local.list ~}}${config.a},${%{~ endfor }}', /directives/],
+    ['"%{ for k, v in local.list }${k}=${v.a}%{ endfor }${aws_iam_role.x.arn}"', '${%{ for k, v in local.list }}${k}=${v.a}${%{ endfor }}${aws_iam_role.x.arn}', /directives/],
     // RE2 syntax JavaScript reads otherwise, or matches that RE2 and JavaScript replace differently: not evaluated.
     ['replace("ab", "/(?P<x>a)/", "")', '${replace("ab", "/(?P<x>a)/", "")}', /does not read the way RE2 does/],
     ['replace("AB", "/(?i)a/", "")', '${replace("AB", "/(?i)a/", "")}', /does not read the way RE2 does/],

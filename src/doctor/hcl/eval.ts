@@ -46,6 +46,9 @@ export type Value = null | boolean | number | string | Value[] | { [k: string]: 
 export class EvalError extends Error {}
 
 const BUSY = Symbol('busy');
+/** `%{for x in …}`, `%{~ for k, v in … ~}`: the names a template's for directive binds. */
+const FOR_DIRECTIVE = /^%\{~?\s*for\s+([A-Za-z_][A-Za-z0-9_-]*)(?:\s*,\s*([A-Za-z_][A-Za-z0-9_-]*))?\s+in\b/;
+const END_FOR_DIRECTIVE = /^%\{~?\s*endfor\s*~?\}$/;
 /** A bare reference (`${type.name.attr}`, `${local.x}`): the form the IAM evaluator accepts as a symbol. */
 const BARE_SYMBOL = /^\$\{(local\.[A-Za-z_][A-Za-z0-9_-]*|[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*\.[a-z_]+)\}$/;
 const MAX_REFERENCE_DEPTH = 100;
@@ -756,13 +759,27 @@ export class ModuleEvaluator {
         let out = '';
         let partial = '';
         let unknown: Unknown | undefined;
+        // Directives are not evaluated, but the names a `%{for a, b in …}` binds are its own until
+        // `%{endfor}`: inside, they stand for values not known here, never for resources of that name.
+        let inner = env;
+        const loops: Env[] = [];
         for (const p of e.parts) {
           if (typeof p === 'string') {
             out += p;
             partial += tfLiteral(p);
             continue;
           }
-          const got = this.value(p, env);
+          if (p.k === 'directive') {
+            const text = env.loc.text.slice(p.at, p.end);
+            const loop = FOR_DIRECTIVE.exec(text);
+            if (loop) {
+              loops.push(inner);
+              const vars = new Map(inner.vars);
+              for (const name of [loop[1], loop[2]]) if (name !== undefined) vars.set(name, new Unknown(this.sym(name), this.unknown(p, env, 'RF906', `${name} is bound by a template's %{for} directive, which the doctor does not evaluate`).reason));
+              inner = { ...inner, vars };
+            } else if (END_FOR_DIRECTIVE.test(text)) inner = loops.pop() ?? env;
+          }
+          const got = this.value(p, inner);
           // Text around a reference: the resource's argument as written is what Terraform renders there.
           const v = got instanceof Unknown ? (this.writtenArgument(got) ?? got) : got;
           if (v instanceof Unknown) {

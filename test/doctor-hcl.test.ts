@@ -30,6 +30,7 @@ variable "with_default" {
 }
 variable "nodefault" {}
 data "aws_caller_identity" "current" {}
+data "aws_partition" "current" {}
 provider "aws" {
   alias = "other"
 }
@@ -59,6 +60,8 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['local.n > 2 ? "big" : "small"', 'big'],
     // The default provider's account, stated nowhere: the deployment's own (one account, named as the doctor names it).
     ['"arn:aws:iam::${data.aws_caller_identity.current.account_id}:root"', 'arn:aws:iam::000000000000:root'],
+    // The partition of the provider configuration (no region, no ARN of another partition: aws), as ARNs are built.
+    ['"arn:${data.aws_partition.current.partition}:s3:::b ${data.aws_partition.current.dns_suffix}"', 'arn:aws:s3:::b amazonaws.com'],
     ['1 + 2 * 3 - 4 / 2', 5],
     ['!(1 < 2) || 3 >= 3 && local.n != 4', true],
     ['-local.n', -3],

@@ -46,6 +46,8 @@ export type Value = null | boolean | number | string | Value[] | { [k: string]: 
 export class EvalError extends Error {}
 
 const BUSY = Symbol('busy');
+/** The domain of a partition's endpoints (data.aws_partition's dns_suffix; AWS General Reference, service endpoints). */
+const DNS_SUFFIXES: Readonly<Record<string, string>> = { aws: 'amazonaws.com', 'aws-us-gov': 'amazonaws.com', 'aws-cn': 'amazonaws.com.cn' };
 /** `%{for x in …}`, `%{~ for k, v in … ~}`: the names a template's for directive binds. */
 const FOR_DIRECTIVE = /^%\{~?\s*for\s+([A-Za-z_][A-Za-z0-9_-]*)(?:\s*,\s*([A-Za-z_][A-Za-z0-9_-]*))?\s+in\b/;
 const END_FOR_DIRECTIVE = /^%\{~?\s*endfor\s*~?\}$/;
@@ -1268,6 +1270,12 @@ export class ModuleEvaluator {
     if (block.mode === 'data' && block.type === 'aws_caller_identity' && (attr === 'account_id' || attr === 'id')) {
       const account = this.#accountOf(this.body(block, inst).provider);
       if (account !== undefined) return account;
+    }
+    // The partition Terraform runs in (data.aws_partition: `partition`, `id`, `dns_suffix`): its provider configuration's, as for ARNs.
+    if (block.mode === 'data' && block.type === 'aws_partition' && (attr === 'partition' || attr === 'id' || attr === 'dns_suffix')) {
+      const partition = this.#partitionOf(this.body(block, inst).provider);
+      if (partition !== undefined && attr !== 'dns_suffix') return partition;
+      if (partition !== undefined && Object.hasOwn(DNS_SUFFIXES, partition)) return DNS_SUFFIXES[partition]!;
     }
     // The region Terraform runs in (data.aws_region): the one it is asked for (`name`, v6 `region`), else its provider configuration's.
     if (block.mode === 'data' && block.type === 'aws_region' && (attr === 'name' || attr === 'region' || attr === 'id')) {

@@ -176,6 +176,47 @@ describe('runner-fleet doctor follows local modules the files given call (the CL
     expect(findings.find((f) => f.code === 'RF104')?.message).toMatch(/whose trust \(.*modules\/irsa\/main\.tf:40:18\) admits only system:serviceaccount:gitlab-runner:gitlab-runner, made by module\.runner_manager_irsa/);
     expect(findings.filter((f) => f.code === 'RF903' && /module/.test(f.message))).toEqual([]);
   });
+  // cattle-ops/terraform-aws-gitlab-runner's examples call the module at ../../, which reads its policies and
+  // templates with templatefile("${path.module}/…"): each was RF903 "not in the evidence given" when only the
+  // example was named, and read alone (folder walk) each policy was RF903 "an IAM policy document, but not which role".
+  const moduleTree = (name: string) => {
+    const root = join(dir, name);
+    mkdirSync(join(root, 'mod', 'policies'), { recursive: true });
+    mkdirSync(join(root, 'env'), { recursive: true });
+    writeFileSync(join(root, 'env', 'main.tf'), 'module "runner" {\n  source = "../mod"\n}\n');
+    writeFileSync(join(root, 'mod', 'main.tf'), [
+      'resource "aws_iam_role" "r" {',
+      '  name               = "ci-runner"',
+      '  assume_role_policy = file("${path.module}/policies/trust.json")',
+      '}',
+      'resource "aws_iam_role_policy" "p" {',
+      '  name   = "cache"',
+      '  role   = aws_iam_role.r.id',
+      '  policy = templatefile("${path.module}/policies/cache.json", { bucket = "ci-cache" })',
+      '}',
+      'resource "aws_iam_role_policy" "unused" {',
+      '  count  = 0',
+      '  name   = "unused"',
+      '  role   = aws_iam_role.r.id',
+      '  policy = templatefile("${path.module}/policies/unused.json", { resources = "[]" })',
+      '}',
+      '',
+    ].join('\n'));
+    writeFileSync(join(root, 'mod', 'policies', 'trust.json'), JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Principal: { Service: 'ec2.amazonaws.com' }, Action: 'sts:AssumeRole' }] }));
+    writeFileSync(join(root, 'mod', 'policies', 'cache.json'), '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:GetObject","Resource":"arn:aws:s3:::${bucket}/*"}]}');
+    // A template that is JSON only once rendered.
+    writeFileSync(join(root, 'mod', 'policies', 'unused.json'), '{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Action":"s3:ListBucket","Resource":${resources}}]}');
+    return root;
+  };
+  it('a followed module\'s templates are read with it, and a template is never a document of its own', async () => {
+    const root = moduleTree('module-templates');
+    for (const args of [[join(root, 'env')], [root]]) {
+      const r = await run([...args, '--format', 'json']);
+      const findings = (JSON.parse(r.out) as { findings: { code: string; path: string; message: string }[] }).findings;
+      expect(findings.filter((f) => f.code === 'RF901' || f.code === 'RF903' || f.code === 'RF906'), args.join(' ')).toEqual([]);
+    }
+  });
+
   it('a module folder that does not exist: RF903 at the block, exit as the rest decides', async () => {
     const root = join(dir, 'missing-module');
     mkdirSync(root, { recursive: true });

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { parseHcl } from '../src/doctor/hcl/parse.js';
 import { addHclBody, emptyModule, hclLoc } from '../src/doctor/hcl/config.js';
 import { ModuleEvaluator, Unknown, type Value } from '../src/doctor/hcl/eval.js';
+import { calledModuleFolders, moduleFileReferences } from '../src/doctor/hcl/read.js';
 import { evaluateTerraform, normalizeTerraform, renderPolicyDocument } from '../src/doctor/terraform.js';
 import { doctor, readEvidence, type InputFile } from '../src/doctor/index.js';
 import { baseDeployment, deploymentFiles, type Deployment } from './helpers/doctor.js';
@@ -573,5 +574,19 @@ resource "aws_iam_role_policy_attachment" "each" {
     expect(insts).not.toBeInstanceOf(Unknown);
     expect((insts as { name: string }[]).map((i) => i.name)).toEqual(['each["cache"]', 'each["ecr"]']);
     expect(ev.body(block, (insts as Parameters<typeof ev.body>[1][])[1]!).policy_arn).toBe('arn:aws:iam::aws:policy/AmazonEC2ContainerRegistryReadOnly');
+  });
+});
+
+describe('the folders and files a local module call names (what the CLI reads next)', () => {
+  it('a module in the working folder (main.tf, a bare name) calls ./modules/cache, not main.tf/modules/cache', () => {
+    const text = 'module "cache" {\n  source = "./modules/cache"\n}\n';
+    expect(calledModuleFolders([{ path: 'main.tf', text }])).toEqual(['modules/cache']);
+    expect(calledModuleFolders([{ path: 'infra/main.tf', text }])).toEqual(['infra/modules/cache']);
+  });
+
+  it('file(), filebase64() and templatefile() over ${path.module}/… with a static path, in HCL and .tf.json', () => {
+    const hcl = 'locals {\n  a = templatefile("${path.module}/template/user-data.tftpl", {})\n  b = file("${path.module}/policies/p.json")\n  c = file("${path.module}/${var.x}.json")\n  d = filebase64("${path.root}/x.sh")\n}\n';
+    const json = JSON.stringify({ locals: { e: '${filebase64("${path.module}/../shared/boot.sh")}' } });
+    expect(moduleFileReferences([{ path: 'main.tf', text: hcl }, { path: 'env/prod/x.tf.json', text: json }, { path: 'notes.md', text: hcl }])).toEqual(['env/shared/boot.sh', 'policies/p.json', 'template/user-data.tftpl']);
   });
 });

@@ -1,7 +1,7 @@
-import { readdir, readFile, realpath, writeFile } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { walkFiles, type WalkedFile } from '../io/walk.js';
-import { calledModuleFolders } from '../doctor/hcl/read.js';
+import { calledModuleFolders, moduleFileReferences } from '../doctor/hcl/read.js';
 import { MAX_FILE_BYTES } from '../doctor/read.js';
 import { doctor, doctorWithAws, type DoctorResult } from '../doctor/index.js';
 import { failureReport } from '../doctor/failure-report.js';
@@ -87,8 +87,9 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
 /**
  * The Terraform files (`*.tf`, `*.tf.json`, not sub-folders: a module is one folder) of local
  * modules the given files call from folders not given, then the modules those call, at most 16
- * rounds and 200 folders. A folder that cannot be read is left out: the doctor then says the
- * module is not in the evidence given (RF903).
+ * rounds and 200 folders, and the files those modules read from their own folder with a static
+ * path (`templatefile("${path.module}/…")`, at most 200). A folder or file that cannot be read is
+ * left out: the doctor then says the module or file is not in the evidence given (RF903).
  */
 async function readCalledModules(given: readonly WalkedFile[]): Promise<WalkedFile[]> {
   const out: WalkedFile[] = [];
@@ -116,6 +117,21 @@ async function readCalledModules(given: readonly WalkedFile[]): Promise<WalkedFi
       }
     }
     known = [...given, ...out].map(text);
+  }
+  // What those modules read from their own folders (templatefile("${path.module}/template/…")): a
+  // module followed without its templates would be half read (RF903 for each file).
+  const have = new Set([...given, ...out].map((f) => f.path));
+  const fromModules = out.map(text);
+  for (const path of moduleFileReferences(fromModules).slice(0, 200)) {
+    if (have.has(path)) continue;
+    try {
+      const info = await stat(path);
+      if (!info.isFile() || info.size > MAX_FILE_BYTES) continue;
+      const bytes = await readFile(path);
+      out.push({ path, bytes, size: bytes.byteLength });
+    } catch {
+      // not there: the doctor then says the file is not in the evidence given (RF903)
+    }
   }
   return out;
 }

@@ -75,6 +75,12 @@ export interface TerraformEvidence {
    * reads, so the names they look up include those only the Terraform states; it is never done twice.
    */
   evaluated?: readonly Finding[];
+  /**
+   * The files `file()`, `filebase64()` and `templatefile()` read (normal paths): inputs of Terraform
+   * (templates), not documents of their own, so what reading them alone said (a policy document of no
+   * role, a template that is not valid JSON) is not said.
+   */
+  filesRead?: Set<string>;
 }
 
 /** Everything the doctor read, sorted by kind. */

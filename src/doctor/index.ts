@@ -13,7 +13,8 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, rolesOfOneName, screenPolicies, type AwsReadSummary } from './aws.js';
 import { evaluateTerraform } from './terraform.js';
-import { MARKED_ADDRESS, SCOPED_SYMBOL, rootMark } from './hcl/eval.js';
+import { MARKED_ADDRESS, SCOPED_SYMBOL, normalPath, rootMark } from './hcl/eval.js';
+import { moduleFileReferences } from './hcl/read.js';
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
@@ -171,7 +172,13 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const marked = (f: Finding): Partial<Finding> => Object.fromEntries((['deploymentFix', 'deploymentReceived', 'deploymentAllowed', 'acceptedBecause'] as const).filter((k) => f[k] !== undefined).map((k) => [k, k === 'deploymentFix' ? fixShown(f[k]!) : rootsShown(f[k]!)]));
   const named = (f: Finding): Finding => ({ ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: fixShown(written(f.fix)) } : {}), ...(f.received !== undefined ? { received: rootsShown(symbolsShown(f.received)) } : {}), ...(f.allowed !== undefined ? { allowed: rootsShown(symbolsShown(f.allowed)) } : {}), ...(marks || scoped ? marked(f) : {}) });
   const oneName = rolesOfOneName(ev, inferred);
-  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
+  // A template Terraform reads (templatefile("${path.module}/policies/x.json", …)) is not a document of
+  // its own: what the readers said of it alone (RF903 a policy of no role, RF901 a template that is not
+  // JSON before it is rendered) is not said. Its credentials (RF940) still are.
+  // Also those a call that Terraform never makes here would read (a resource of count 0).
+  const read = new Set([...(ev.terraform.filesRead ?? []), ...moduleFileReferences([...(ev.texts ?? [])].map(([path, text]) => ({ path, text }))).map(normalPath)]);
+  const ofTemplate = (f: Finding): boolean => (f.code === 'RF903' || f.code === 'RF901') && read.has(normalPath(f.path.replace(/:\d+:\d+$/, '')));
+  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...(read.size > 0 ? ev.findings.filter((f) => !ofTemplate(f)) : ev.findings), ...inferred.findings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));

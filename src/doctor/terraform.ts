@@ -8,6 +8,7 @@ import { onlyKmsKeyRefs, withKmsKeyStandIns } from '../verify/aws-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { evaluateConfigs } from './hcl/read.js';
+import { normalPath } from './hcl/eval.js';
 import { namedBeforeApply } from './hcl/registry-modules.js';
 import { evidenceFile } from './helm-release.js';
 import { dataPathOf, grammarPath, pathIn, policyDocumentProblem, renderPolicyDocument } from './policy-document.js';
@@ -102,7 +103,12 @@ export function resolveKmsKeyReferences(root: TerraformRoot, aws: { partition: s
  * values of `helm_release`), once: later calls return the findings of the first.
  */
 export function evaluateTerraform(ev: Evidence): readonly Finding[] {
-  return (ev.terraform.evaluated ??= evaluateConfigs(ev, { renderPolicy: renderPolicyDocument, file: (path) => evidenceFile(ev, path) }));
+  const read = (path: string): string | undefined => {
+    const text = evidenceFile(ev, path);
+    if (text !== undefined) (ev.terraform.filesRead ??= new Set()).add(normalPath(path));
+    return text;
+  };
+  return (ev.terraform.evaluated ??= evaluateConfigs(ev, { renderPolicy: renderPolicyDocument, file: read }));
 }
 
 /** A role of the Terraform given that is not in the proofs' documents, and the finding that says why. */

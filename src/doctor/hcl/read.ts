@@ -20,10 +20,11 @@ import { isObject } from '../../model/is-object.js';
  * resource bodies the proofs read.
  */
 
-const dirOf = (path: string) => path.replace(/[\\/][^\\/]*$/, '') || '.';
+/** The folder of a file's path; `.` for a bare file name (`main.tf`, as the CLI names a module's file in the working folder). */
+const dirOf = (path: string) => (path.includes('/') || path.includes('\\') ? path.replace(/[\\/][^\\/]*$/, '') || '.' : '.');
 
 function moduleOf(ev: Evidence, path: string): ConfigModule {
-  const dir = path.includes('/') || path.includes('\\') ? dirOf(path) : '.';
+  const dir = dirOf(path);
   let m = ev.terraform.configs.get(dir);
   if (!m) {
     m = emptyModule(dir);
@@ -268,7 +269,7 @@ function rootMarks(roots: readonly ConfigModule[]): Map<ConfigModule, string> {
  * document is marked with it. Marks new to the call are numbered after the roots'.
  */
 function showDeploymentMarks(shows: readonly { module: unknown; origin: Origin }[], roots: readonly ConfigModule[], marks: Map<ConfigModule, string>): ({ mark: string; folder: string } | undefined)[] {
-  const folderOf = (path: string): string => normalDir(path.includes('/') || path.includes('\\') ? dirOf(path) : '.');
+  const folderOf = (path: string): string => normalDir(dirOf(path));
   const folders = new Map<string, Set<string>>();
   for (const s of shows) {
     const folder = folderOf(s.origin.source.path);
@@ -480,6 +481,25 @@ export function calledModuleFolders(files: readonly { path: string; text: string
       const dir = moduleDir(normalDir(dirOf(f.path)), s);
       if (!have.has(dir)) out.add(dir);
     }
+  }
+  return [...out].sort();
+}
+
+/** `file("${path.module}/…")` and its kin over a static path: the files a module reads from its own folder. */
+const MODULE_FILE = /\b(?:file|filebase64|templatefile)\(\s*\\?"\$\{path\.module\}\/([^"\\$%{}]+)\\?"/g;
+
+/**
+ * The files the Terraform files given read from their own module's folder with a static path
+ * (`templatefile("${path.module}/template/user-data.tftpl", …)`), as paths the CLI can read: what a
+ * followed module needs besides its `.tf` files. Pure: a pattern over the texts (the evaluator
+ * decides later whether a call is ever made); a path leaving the module's folder is kept.
+ */
+export function moduleFileReferences(files: readonly { path: string; text: string }[]): string[] {
+  const out = new Set<string>();
+  for (const f of files) {
+    if (!/\.tf(\.json)?$/i.test(f.path) || !f.text.includes('path.module')) continue;
+    const dir = normalDir(dirOf(f.path));
+    for (const m of f.text.matchAll(MODULE_FILE)) out.add(moduleDir(dir, m[1]!));
   }
   return [...out].sort();
 }

@@ -170,6 +170,17 @@ describe('helm_release of the gitlab-runner chart', () => {
     expect(f?.path).toBe('values.yaml.tftpl:1:1');
   });
 
+  it('runners.config that is TOML only once Terraform renders it (%{for} where keys go) is RF906, not a false RF901; broken literal TOML is still RF901', () => {
+    // DeimosCloud/terraform-kubernetes-gitlab-runner writes its config.toml so: a false RF901 error before.
+    const loop = '          [runners.kubernetes.node_selector]\n          %{~ for k, v in var.selectors ~}\n            "${k}" = "${v}"\n          %{~ endfor ~}\n';
+    const withLoop = replaceIn(aks(), 'main.tf', '            service_account = "gitlab-runner-jobs"\n', `            service_account = "gitlab-runner-jobs"\n${loop}`).map((f) => (f.path === 'main.tf' ? file(f.path, `${text(f)}\nvariable "selectors" {\n  type = map(string)\n}\n`) : f));
+    const r = doctor(withLoop);
+    expect(r.findings.filter((f) => f.code === 'RF901')).toEqual([]);
+    expect(r.findings.find((f) => f.code === 'RF906' && /runners\.config is TOML only once Terraform renders it/.test(f.message))?.path).toMatch(/^main\.tf:\d+:\d+$/);
+    const broken = replaceIn(aks(), 'main.tf', '            service_account = "gitlab-runner-jobs"\n', '            service_account = = "gitlab-runner-jobs"\n');
+    expect(doctor(broken).findings.filter((f) => f.code === 'RF901').map((f) => f.message)).toEqual([expect.stringMatching(/^runners\.config is not valid TOML/)]);
+  });
+
   it('templatefile(): positions are the template\'s, even where an interpolation adds lines the template alone does not parse as', () => {
     const tpl = text(eks().find((f) => f.path === 'values.yaml')!).replace('gitlabUrl: https://gitlab.example.com/\n', 'gitlabUrl: ${url}\n${extra}\n');
     const base = replaceIn(eks(), 'runner.tf', /values {5}= \[file\("\$\{path\.module\}\/values\.yaml"\)\]/, 'values     = [templatefile("${path.module}/values.yaml.tftpl", { url = "https://gitlab.example.com/", extra = "concurrent: 4\\ncheckInterval: 3" })]').filter((f) => f.path !== 'values.yaml');

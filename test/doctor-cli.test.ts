@@ -217,6 +217,18 @@ describe('runner-fleet doctor follows local modules the files given call (the CL
     }
   });
 
+  it('a file without a deployment file\'s extension that the Terraform reads is read; one outside the folders given is not', async () => {
+    // schubergphilis-ep/terraform-aws-mcaf-gitlab-runner-autoscaler reads files/eic_run_authorized_keys so: RF903 before.
+    const root = join(dir, 'extensionless');
+    mkdirSync(join(root, 'infra', 'files'), { recursive: true });
+    writeFileSync(join(root, 'outside.txt'), 'kept out\n');
+    writeFileSync(join(root, 'infra', 'files', 'authorized_keys'), '# no keys\n');
+    writeFileSync(join(root, 'infra', 'main.tf'), 'locals {\n  keys  = file("${path.module}/files/authorized_keys")\n  other = file("${path.module}/../outside.txt")\n}\nresource "aws_ssm_parameter" "p" {\n  name  = "/x"\n  type  = "String"\n  value = "${local.keys}${local.other}"\n}\n');
+    const r = await run([join(root, 'infra'), '--format', 'json']);
+    const missing = (JSON.parse(r.out) as { findings: { code: string; message: string }[] }).findings.filter((f) => f.code === 'RF903' && /which file\(\) reads/.test(f.message)).map((f) => f.message.replace(/^.*evidence given: /, '').replace(/, which.*$/, '').replace(/^.*[\\/]/, ''));
+    expect(missing).toEqual(['outside.txt']);
+  });
+
   it('a module folder that does not exist: RF903 at the block, exit as the rest decides', async () => {
     const root = join(dir, 'missing-module');
     mkdirSync(root, { recursive: true });

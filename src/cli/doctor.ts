@@ -1,5 +1,5 @@
 import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
-import { basename, join, resolve } from 'node:path';
+import { basename, dirname, join, resolve, sep } from 'node:path';
 import { walkFiles, type WalkedFile } from '../io/walk.js';
 import { calledModuleFolders, moduleFileReferences } from '../doctor/hcl/read.js';
 import { MAX_FILE_BYTES } from '../doctor/read.js';
@@ -118,12 +118,16 @@ async function readCalledModules(given: readonly WalkedFile[]): Promise<WalkedFi
     }
     known = [...given, ...out].map(text);
   }
-  // What those modules read from their own folders (templatefile("${path.module}/template/…")): a
-  // module followed without its templates would be half read (RF903 for each file).
+  // What the Terraform files read from their module's folder (templatefile("${path.module}/template/…"),
+  // file("${path.module}/files/keys")): a followed module without its templates would be half read, and a
+  // folder walk reads only the extensions deployment files have. Only files inside the folder of a
+  // Terraform file given or followed are read: configuration cannot point the doctor elsewhere.
   const have = new Set([...given, ...out].map((f) => f.path));
-  const fromModules = out.map(text);
-  for (const path of moduleFileReferences(fromModules).slice(0, 200)) {
-    if (have.has(path)) continue;
+  const terraform = [...given, ...out].filter((f) => /\.tf(\.json)?$/i.test(f.path));
+  const folders = [...new Set(terraform.map((f) => resolve(dirname(f.path))))];
+  const inside = (path: string) => folders.some((d) => resolve(path).startsWith(d.endsWith(sep) ? d : `${d}${sep}`));
+  for (const path of moduleFileReferences(terraform.map(text)).slice(0, 200)) {
+    if (have.has(path) || !inside(path)) continue;
     try {
       const info = await stat(path);
       if (!info.isFile() || info.size > MAX_FILE_BYTES) continue;

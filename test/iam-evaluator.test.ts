@@ -765,6 +765,16 @@ describe('decisionOverTags: a decision over every value of tags the documents do
     expect(matchesOverTags(set([]), get, keys)).toEqual({ allow: 'no', deny: 'no' });
   });
 
+  it('a tag of the resource not shown (conditionKeys, whole lower-cased condition keys): a statement that tests it may hold; without it in conditionKeys, plain evaluation', () => {
+    const param = roleReq('ssm:GetParameter', 'arn:aws:ssm:eu-west-1:111122223333:parameter/ci/token');
+    const onParameterTeam = (effect: 'Allow' | 'Deny', op = 'StringEquals'): Statement => ({ Effect: effect, Action: 'ssm:GetParameter', Resource: '*', Condition: { [op]: { 'ssm:resourceTag/Team': 'platform' } } });
+    const unshown = new Set(['ssm:resourcetag/team', 'aws:resourcetag/team']);
+    expect(decisionOverTags(set([onParameterTeam('Allow')]), param, new Set(), unshown)).toBe('either');
+    expect(decisionOverTags(set([onParameterTeam('Allow')]), param, new Set())).toBe('deny');
+    expect(decisionOverTags(set([{ Effect: 'Allow', Action: 'ssm:GetParameter', Resource: '*' }, onParameterTeam('Deny', 'StringNotEquals')]), param, new Set(), unshown)).toBe('either');
+    expect(matchesOverTags(set([onParameterTeam('Allow')]), param, keys, unshown)).toEqual({ allow: 'maybe', deny: 'no' });
+  });
+
   it('a tag whose value is shown is evaluated, not taken as open', () => {
     const tagged: Request = { ...get, principalTags: { team: 'ops' } };
     expect(decisionOverTags(set([onTeam(allowGet)]), tagged, new Set(['other']))).toBe('deny');

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { planMutated } from './helpers/fleet.js';
-import { handWrittenDockerVm } from './helpers/doctor.js';
+import { join } from 'node:path';
+import { corpusFiles, doctorEdited, handWrittenDockerVm } from './helpers/doctor.js';
 
 /**
  * A GitLab ID-token role (cloud aws) with a grant on the fleet's S3 cache bucket lets every
@@ -128,5 +129,42 @@ resource "aws_iam_role_policy_attachment" "deploy" {
     const rf903 = r.findings.filter((f) => f.code === 'RF903' && f.message.includes('cache bucket example-ci-cache'));
     expect(rf903.map((f) => f.message)).toEqual([expect.stringMatching(/^whether pipelines that get ID-token role gitlab-deploy \(aws_iam_role\.deploy\) can reach cache bucket example-ci-cache is not shown: arn:aws:iam::111122223333:policy\/deploy-extra is not in the documents/)]);
     expect(r.proofs.find((p) => p.claim === 'jobs cannot reach cache example-ci-cache directly')?.holds).toBe(false);
+  });
+});
+
+describe('doctor: an ID-token role over the S3 cache, decided over a tag the files do not show', () => {
+  const CASE = join(import.meta.dirname, 'doctor', 'corpus', 's3-id-token-role-principal-tag-unresolved');
+  const edited = (...edits: [string, string][]) => doctorEdited(CASE, edits);
+  const jobsProof = (r: ReturnType<typeof doctor>) => r.proofs.find((p) => p.claim === 'jobs cannot reach cache example-runner-cache directly');
+  const shown = (r: ReturnType<typeof doctor>) => r.findings.map((f) => `${f.code} ${f.severity} ${f.path}`);
+  const ON_TEAM = '        Condition = { StringEquals = { "aws:PrincipalTag/team" = "platform" } }\n      },\n';
+
+  it('an Allow of GetObject and PutObject on every object for team = platform, the role\'s team from a variable: RF903 at the role\'s tags, the jobs proof not made (before: proven)', () => {
+    const r = doctor(corpusFiles(CASE));
+    expect(shown(r)).toEqual(['RF903 info main.tf:93:10']);
+    expect(r.findings[0]!.message).toBe('whether role gitlab-deploy can s3:GetObject on any key, s3:PutObject on any key in cache bucket example-runner-cache (an ID-token role: every pipeline that gets it could read and overwrite the cache of every runner that uses the bucket) is not shown: the policies test aws:PrincipalTag/team, and the value of its tag team is not in the documents');
+    expect(r.findings[0]!.fix).toContain('make the role\'s tags statically known');
+    expect(jobsProof(r)?.holds).toBe(false);
+    expect(r.exitCode).toBe(0);
+    // The tag made known: platform is the RF203 the answer over tags foresaw; ci reaches nothing.
+    const platform = edited(['    team = var.team\n', '    team = "platform"\n']);
+    expect(rf203(platform.findings).map((f) => f.message)).toEqual([expect.stringMatching(/^pipelines that get ID-token role gitlab-deploy \(aws_iam_role\.deploy\) can s3:GetObject on any key, s3:PutObject on any key in cache bucket example-runner-cache/)]);
+    const ci = edited(['    team = var.team\n', '    team = "ci"\n']);
+    expect(ci.findings).toEqual([]);
+    expect(ci.proofs.every((p) => p.holds)).toBe(true);
+  });
+
+  it('a Deny keyed on the tag beside a plain Allow on the bucket: RF903, not the RF203 asked with the tag left out (a team = app role is refused)', () => {
+    const r = edited([ON_TEAM, '      },\n      {\n        Effect    = "Deny"\n        Action    = "s3:*"\n        Resource  = "*"\n        Condition = { StringEquals = { "aws:PrincipalTag/team" = "app" } }\n      },\n']);
+    expect(shown(r)).toEqual(['RF903 info main.tf:93:10']);
+    expect(r.findings[0]!.message).toContain('whether role gitlab-deploy can s3:GetObject on any key, s3:PutObject on any key in cache bucket example-runner-cache');
+    expect(jobsProof(r)?.holds).toBe(false);
+    expect(r.exitCode).toBe(0);
+  });
+
+  it('guard: the same tag-keyed Allow on another bucket only: sound whatever the tag, the jobs proof holds', () => {
+    const r = edited(['        Resource  = "arn:aws:s3:::example-runner-cache/*"\n' + ON_TEAM, '        Resource  = "arn:aws:s3:::example-artifacts/*"\n' + ON_TEAM]);
+    expect(r.findings).toEqual([]);
+    expect(r.proofs.every((p) => p.holds)).toBe(true);
   });
 });

@@ -9,7 +9,7 @@ import { fleetSchema } from '../src/spec/fleet.js';
 import { awsFacts, roleTags, unshownPrincipalTags } from '../src/verify/aws-docs.js';
 import { compilePolicy } from '../src/verify/iam/evaluator.js';
 import type { TerraformRoot } from '../src/emit/artifacts.js';
-import { corpusFiles } from './helpers/doctor.js';
+import { corpusFiles, doctorEdited } from './helpers/doctor.js';
 import { planExample, planMutated } from './helpers/fleet.js';
 
 /**
@@ -357,22 +357,9 @@ describe('doctor: a Deny on a tag whose value is not shown does not hold for the
   });
 });
 
-/** The doctor over a corpus case with its main.tf edited (each replacement must apply). */
-function doctorEdited(name: string, edits: readonly [string, string][]): ReturnType<typeof doctor> {
-  return doctor(corpusFiles(join(CORPUS, name)).map((f) => {
-    if (f.path !== 'main.tf') return f;
-    let text = f.bytes.toString();
-    for (const [from, to] of edits) {
-      expect(text).toContain(from);
-      text = text.replace(from, to);
-    }
-    return { ...f, bytes: Buffer.from(text) };
-  }));
-}
-
 describe('doctor: a grant outside the manager\'s prefix keyed on a tag whose value is not shown', () => {
   const CASE = 's3-abac-principal-tag-unresolved-reaches-outside';
-  const edited = (...edits: [string, string][]) => doctorEdited(CASE, edits);
+  const edited = (...edits: [string, string][]) => doctorEdited(join(CORPUS, CASE), edits);
 
   it('an Allow of s3:GetObject on the whole bucket for team = platform, the manager\'s team from a variable: RF903 (not shown), the "nothing else there" proof not made', () => {
     const r = doctor(corpusFiles(join(CORPUS, CASE)));
@@ -425,7 +412,7 @@ describe('doctor: the KMS key of the cache bucket, decided over a tag whose valu
       Resource  = "*"`;
   /** A KMS grant in the manager's own policy, through S3, only for team = ci. */
   const ROLE_KMS = ['      { Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject"], Resource = "arn:aws:s3:::example-runner-cache/runner/*" },\n', '      { Effect = "Allow", Action = ["s3:GetObject", "s3:PutObject"], Resource = "arn:aws:s3:::example-runner-cache/runner/*" },\n      { Effect = "Allow", Action = ["kms:GenerateDataKey", "kms:Decrypt"], Resource = aws_kms_key.cache.arn, Condition = { StringEquals = { "kms:ViaService" = "s3.eu-west-1.amazonaws.com", "aws:PrincipalTag/team" = "ci" } } },\n'] as [string, string];
-  const edited = (...edits: [string, string][]) => doctorEdited(CASE, edits);
+  const edited = (...edits: [string, string][]) => doctorEdited(join(CORPUS, CASE), edits);
   const shown = (r: ReturnType<typeof doctor>) => r.findings.map((f) => `${f.code} ${f.severity} ${f.path}`);
 
   it('a key policy that grants the key to roles tagged team = ci, the manager\'s team from a variable: RF903 naming the tag, not RF201; with the tag known, sound or RF201', () => {

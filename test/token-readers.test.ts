@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { planValue } from '../src/core.js';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { damagedFiles, exampleFiles, planExample, planMutated, replicatedExample } from './helpers/fleet.js';
-import { handWrittenDockerVm } from './helpers/doctor.js';
+import { join } from 'node:path';
+import { corpusFiles, doctorEdited, handWrittenDockerVm } from './helpers/doctor.js';
 
 /**
  * Only a VM runner's manager and the token rotator may read its token parameter (RF721): an
@@ -385,5 +386,99 @@ describe('doctor (HCL): policies that name the token key by reference, and the t
     const r = doctor(handWrittenVm(`  tags = { team = "${team}" }`, 'jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "ssm:GetParameter", Resource = "*", Condition = { StringEquals = { "ssm:resourceTag/team" = "platform" } } }] })'));
     expect(rf721(r.findings).map((f) => f.message)).toEqual(reads ? [expect.stringMatching(/gitlab-deploy \(aws_iam_role\.deploy\) can read the token of runner docker-ci .*: ssm:GetParameter;/)] : []);
     expect(claim(r)?.holds).toBe(!reads);
+  });
+});
+
+describe('doctor: a token reader decided over tags the files do not show (never guessed either way)', () => {
+  const CORPUS = join(import.meta.dirname, 'doctor', 'corpus');
+  const CLAIM = /^only the manager .*can read the token parameter \/ci\/docker-ci\/token/;
+  const claim = (r: ReturnType<typeof doctor>) => r.proofs.find((p) => CLAIM.test(p.claim));
+  const shown = (r: ReturnType<typeof doctor>) => r.findings.map((f) => `${f.code} ${f.severity} ${f.path}`);
+
+  describe('a tag of the reading role (aws:PrincipalTag)', () => {
+    const CASE = join(CORPUS, 'ec2-docker-token-reader-principal-tag-unresolved');
+    const edited = (...edits: [string, string][]) => doctorEdited(CASE, edits);
+    const ALLOW_ON_TEAM = '        Condition = { StringEquals = { "aws:PrincipalTag/team" = "platform" } }\n      },\n';
+
+    it('an Allow of ssm:GetParameter and kms:Decrypt on * for team = platform, the role\'s team from a variable: RF903 at the role\'s tags, the proof not made (before: proven)', () => {
+      const r = doctor(corpusFiles(CASE));
+      expect(shown(r)).toEqual(['RF903 info main.tf:73:10']);
+      expect(r.findings[0]!.message).toBe('whether role gitlab-deploy can read the token of every runner under /ci/docker-ci/ (its grant covers any runner name there): ssm:GetParameter, kms:Decrypt with aws_kms_key.token is not shown: the policies test aws:PrincipalTag/team, and the value of its tag team is not in the documents');
+      expect(r.findings[0]!.fix).toContain('make the role\'s tags statically known');
+      expect(claim(r)?.holds).toBe(false);
+      expect(r.exitCode).toBe(0);
+      // The tag made known: platform reads the token (RF721, as the answer over tags foresaw); ci reads nothing.
+      const platform = edited(['team = var.team', 'team = "platform"']);
+      expect(rf721(platform.findings).map((f) => f.message)).toEqual([expect.stringMatching(/^the ID-token role gitlab-deploy \(aws_iam_role\.deploy\) can read the token of every runner under \/ci\/docker-ci\/ .*: ssm:GetParameter, kms:Decrypt with aws_kms_key\.token;/)]);
+      const ci = edited(['team = var.team', 'team = "ci"']);
+      expect(ci.findings).toEqual([]);
+      expect(claim(ci)?.holds).toBe(true);
+    });
+
+    it('a Deny keyed on the tag beside a plain Allow: RF903, not the RF721 asked with the tag left out (a team = app role is refused)', () => {
+      const r = edited(['Resource  = "*"\n' + ALLOW_ON_TEAM, 'Resource  = "*"\n      },\n      {\n        Effect    = "Deny"\n        Action    = ["ssm:GetParameter", "kms:Decrypt"]\n        Resource  = "*"\n        Condition = { StringEquals = { "aws:PrincipalTag/team" = "app" } }\n      },\n']);
+      expect(shown(r)).toEqual(['RF903 info main.tf:73:10']);
+      expect(r.findings[0]!.message).toContain('whether role gitlab-deploy can read the token of every runner under /ci/docker-ci/');
+      expect(claim(r)?.holds).toBe(false);
+      expect(r.exitCode).toBe(0);
+    });
+
+    it('the token key\'s policy grants kms:Decrypt to principals tagged team = platform, the role reads the parameter: RF903 (before: proven, the key policy asked without the tag)', () => {
+      const keyPolicy = (grant: string) => ['  description = "runner tokens"\n', `  description = "runner tokens"\n  policy = jsonencode({\n    Version = "2012-10-17"\n    Statement = [\n      { Sid = "Admins", Effect = "Allow", Principal = { AWS = "arn:aws:iam::111122223333:role/key-admin" }, Action = "kms:*", Resource = "*" },\n${grant}    ]\n  })\n`] as [string, string];
+      const readOnly: [string, string] = ['        Action    = ["ssm:GetParameter", "kms:Decrypt"]\n        Resource  = "*"\n' + ALLOW_ON_TEAM, '        Action    = "ssm:GetParameter"\n        Resource  = "*"\n      },\n'];
+      const r = edited(readOnly, keyPolicy('      { Sid = "Platform", Effect = "Allow", Principal = { AWS = "*" }, Action = "kms:Decrypt", Resource = "*", Condition = { StringEquals = { "aws:PrincipalAccount" = "111122223333", "aws:PrincipalTag/team" = "platform" } } },\n'));
+      expect(shown(r)).toEqual(['RF903 info main.tf:80:10']);
+      expect(r.findings[0]!.message).toContain('ssm:GetParameter, kms:Decrypt with aws_kms_key.token is not shown: the policies test aws:PrincipalTag/team');
+      expect(claim(r)?.holds).toBe(false);
+      // Guard: an IAM grant of kms:Decrypt keyed on the tag, under a key policy that neither grants the role nor lets IAM decide: refused whatever the tag.
+      const refused = edited(keyPolicy(''));
+      expect(refused.findings).toEqual([]);
+      expect(claim(refused)?.holds).toBe(true);
+    });
+
+    it('guard: the same tag-keyed Allow on other parameters only (/app/*): sound whatever the tag, no RF903', () => {
+      const r = edited(['Resource  = "*"\n' + ALLOW_ON_TEAM, 'Resource  = ["arn:aws:ssm:eu-west-1:111122223333:parameter/app/*", aws_kms_key.token.arn]\n' + ALLOW_ON_TEAM]);
+      expect(r.findings).toEqual([]);
+      expect(r.proofs.every((p) => p.holds)).toBe(true);
+    });
+  });
+
+  describe('a tag of the token parameter (ssm:resourceTag)', () => {
+    const CASE = join(CORPUS, 'ec2-docker-token-parameter-tag-unresolved');
+    const edited = (...edits: [string, string][]) => doctorEdited(CASE, edits);
+
+    it('the parameter tagged team = var.team, a grant on every parameter tagged team = platform: RF903 at the parameter\'s tags, the proof not made (before: proven)', () => {
+      const r = doctor(corpusFiles(CASE));
+      expect(shown(r)).toEqual(['RF903 info main.tf:24:10']);
+      expect(r.findings[0]!.message).toBe('whether role gitlab-deploy can read the token of runner docker-ci (its token parameter /ci/docker-ci/token): ssm:GetParameter, kms:Decrypt with aws_kms_key.token is not shown: the policies test the resource tag team, and the value of the tag team of the token parameter /ci/docker-ci/token is not in the documents');
+      expect(r.findings[0]!.fix).toContain('make the tags of aws_ssm_parameter.token statically known');
+      expect(claim(r)?.holds).toBe(false);
+      expect(r.exitCode).toBe(0);
+      const platform = edited(['    team = var.team\n', '    team = "platform"\n']);
+      expect(rf721(platform.findings).map((f) => f.message)).toEqual([expect.stringMatching(/^the ID-token role gitlab-deploy \(aws_iam_role\.deploy\) can read the token of runner docker-ci .*: ssm:GetParameter, kms:Decrypt with aws_kms_key\.token;/)]);
+      const ci = edited(['    team = var.team\n', '    team = "ci"\n']);
+      expect(ci.findings).toEqual([]);
+      expect(claim(ci)?.holds).toBe(true);
+    });
+
+    it('tags that are not a literal map (tags = var.tags): RF903 saying which tags the parameter has is not shown', () => {
+      const r = edited(['variable "team" {', 'variable "tags" {\n  type = map(string)\n}\n\nvariable "team" {'], ['  tags = {\n    team = var.team\n  }\n', '  tags = var.tags\n']);
+      expect(shown(r).map((s) => s.split(' ').slice(0, 2).join(' '))).toEqual(['RF903 info']);
+      expect(r.findings[0]!.message).toContain('the policies test the resource tag team, and the tags of the token parameter /ci/docker-ci/token (its tags, or the aws provider\'s default_tags) are not in the documents');
+      expect(claim(r)?.holds).toBe(false);
+    });
+
+    it('the aws provider\'s default_tags give team = var.team to every parameter: RF903 once, for every runner under the prefix', () => {
+      const r = edited(['  tags = {\n    team = var.team\n  }\n', ''], ['  allowed_account_ids = ["111122223333"]\n', '  allowed_account_ids = ["111122223333"]\n  default_tags {\n    tags = {\n      team = var.team\n    }\n  }\n']);
+      expect(shown(r).map((s) => s.split(' ').slice(0, 2).join(' '))).toEqual(['RF903 info']);
+      expect(r.findings[0]!.message).toContain('whether role gitlab-deploy can read the token of every runner under /ci/docker-ci/ (its grant covers any runner name there): ssm:GetParameter, kms:Decrypt with aws_kms_key.token is not shown: the policies test the resource tag team, and the value of the tag team of the token parameters under /ci/docker-ci/ is not in the documents');
+      expect(claim(r)?.holds).toBe(false);
+    });
+
+    it('guard: a grant keyed on the tag on other parameters only (/app/*): sound whatever the tag, no RF903', () => {
+      const r = edited(['        Resource  = "*"\n        Condition = { StringEquals = { "ssm:resourceTag/team" = "platform" } }', '        Resource  = "arn:aws:ssm:eu-west-1:111122223333:parameter/app/*"\n        Condition = { StringEquals = { "ssm:resourceTag/team" = "platform" } }']);
+      expect(r.findings).toEqual([]);
+      expect(r.proofs.every((p) => p.holds)).toBe(true);
+    });
   });
 });

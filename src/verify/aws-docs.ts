@@ -376,17 +376,16 @@ function podIdentitySessions(root: TerraformRoot): Map<string, Session[]> {
 }
 
 /**
- * The tags of an aws_iam_role as AWS attaches them: the default_tags of the aws provider the
- * resource uses (providerDefaultTags) under its own `tags`. IAM keeps one tag per key whatever its
- * case, so keys are compared lower-cased; two keys that differ only in case (which IAM refuses in
- * one request) leave that key unknown. A role that aws_eks_pod_identity_associations of the root bind
- * (`key` is the role's resource key) has, in each session, the session tags EKS Pod Identity adds,
- * which override its own tags of the same key ("Pass session tags in AWS STS"): a tag whose value
- * is the same in every session is shown; one that differs between the associations, or that some
- * association does not add, or per pod, is not.
+ * The tags of a resource of the root as AWS attaches them: the default_tags of the aws provider the
+ * resource uses (providerDefaultTags; `address` is `<type>.<key>`, without one the root's provider
+ * without an alias) under its own `tags`. Condition keys
+ * on tags (aws:PrincipalTag/<key>, aws:ResourceTag/<key>) are compared lower-cased, as IAM keeps one
+ * tag of a role per key whatever its case, so two keys that differ only in case leave that key
+ * unknown, as does a value the documents do not show (`unknownTags`, lower-cased; `*` when the tags
+ * or the default_tags are not a literal map).
  */
-export function roleTags(root: TerraformRoot, body: Record<string, unknown>, key: string): RoleTags {
-  const defaults = providerDefaultTags(root, body, `aws_iam_role.${key}`);
+export function resourceTags(root: TerraformRoot, body: Readonly<Record<string, unknown>>, address?: string): { tags: Record<string, string>; unknownTags: Set<string> } {
+  const defaults = providerDefaultTags(root, body, address);
   const own = body.tags === undefined || body.tags === null ? {} : asMap(body.tags);
   const tags: Record<string, string> = {};
   const unknownTags = new Set<string>();
@@ -402,6 +401,18 @@ export function roleTags(root: TerraformRoot, body: Record<string, unknown>, key
     if (value === undefined) unknownTags.add(lk);
     else tags[keys[0]!] = value;
   }
+  return { tags, unknownTags };
+}
+
+/**
+ * The tags of an aws_iam_role as AWS attaches them (resourceTags). A role that
+ * aws_eks_pod_identity_associations of the root bind (`key` is the role's resource key) has, in each
+ * session, the session tags EKS Pod Identity adds, which override its own tags of the same key ("Pass
+ * session tags in AWS STS"): a tag whose value is the same in every session is shown; one that
+ * differs between the associations, or that some association does not add, or per pod, is not.
+ */
+export function roleTags(root: TerraformRoot, body: Record<string, unknown>, key: string): RoleTags {
+  const { tags, unknownTags } = resourceTags(root, body, `aws_iam_role.${key}`);
   const all = sessionsOf(podIdentitySessions(root), key, body);
   const sessions = all.filter((s) => s.tags !== 'disabled');
   if (sessions.length === 0) return { tags, unknownTags };

@@ -1,6 +1,6 @@
 import type { TerraformRoot } from '../emit/artifacts.js';
 import type { PolicyDocument, Statement } from './iam/types.js';
-import { compilePolicy, evaluate, evaluatePolicies, matchesOverTags, overTagsDecision, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type OverTags, type PolicySet, type PreparedRequest } from './iam/evaluator.js';
+import { bothOverTags, compilePolicy, eitherOverTags, evaluate, evaluatePolicies, matchesOverTags, overTagsDecision, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from './iam/evaluator.js';
 import { kmsKeyStandIn, parseRef } from './aws-docs.js';
 import { isObject } from '../model/is-object.js';
 import { asList } from './reach/roles.js';
@@ -214,18 +214,9 @@ export function mayUseKeyOverTags(a: KmsAccount, caller: PreparedRequest, identi
   const iam = matchesOverTags(identity, req, keys);
   const kp = key.policy;
   if (!kp) return overTagsDecision(iam);
-  const deny = either(iam.deny, matchesOverTags({ resource: [kp.full] }, req, keys).deny);
+  const deny = eitherOverTags(iam.deny, matchesOverTags({ resource: [kp.full] }, req, keys).deny);
   const direct = kp.direct ? matchesOverTags({ resource: [kp.direct] }, req, keys).allow : 'no';
   const account = kp.account ? matchesOverTags({ resource: [kp.account] }, asAccount(a, req), keys).allow : 'no';
-  return overTagsDecision({ allow: either(direct, both(iam.allow, account)), deny });
+  return overTagsDecision({ allow: eitherOverTags(direct, bothOverTags(iam.allow, account)), deny });
 }
 
-/** Whether one of two things holds (each over the tags not shown). */
-function either(x: OverTags, y: OverTags): OverTags {
-  return x === 'sure' || y === 'sure' ? 'sure' : x === 'no' && y === 'no' ? 'no' : 'maybe';
-}
-
-/** Whether both hold (each over the tags not shown). */
-function both(x: OverTags, y: OverTags): OverTags {
-  return x === 'no' || y === 'no' ? 'no' : x === 'sure' && y === 'sure' ? 'sure' : 'maybe';
-}

@@ -2,7 +2,7 @@ import { stringify } from 'yaml';
 import { stringify as toToml } from 'smol-toml';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { InputFile } from '../../src/doctor/index.js';
+import { doctor, type DoctorResult, type InputFile } from '../../src/doctor/index.js';
 
 /** The files of one deployment folder of the doctor corpus, paths relative to it (`expected.json` left out). */
 export function corpusFiles(dir: string, root = dir): InputFile[] {
@@ -14,6 +14,22 @@ export function corpusFiles(dir: string, root = dir): InputFile[] {
       if (name === 'expected.json') return [];
       return [{ path: relative(root, p).split('\\').join('/'), bytes: readFileSync(p) }];
     });
+}
+
+/**
+ * The doctor over the corpus case in `dir` with its main.tf edited: each replacement (the first
+ * occurrence of `from`) must apply, so an edit that no longer matches the case fails the test.
+ */
+export function doctorEdited(dir: string, edits: readonly (readonly [string, string])[]): DoctorResult {
+  return doctor(corpusFiles(dir).map((f) => {
+    if (f.path !== 'main.tf') return f;
+    let text = f.bytes.toString();
+    for (const [from, to] of edits) {
+      if (!text.includes(from)) throw new Error(`${dir}/main.tf has no ${JSON.stringify(from)} to replace`);
+      text = text.replace(from, to);
+    }
+    return { ...f, bytes: Buffer.from(text) };
+  }));
 }
 
 /**

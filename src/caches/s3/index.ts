@@ -9,7 +9,8 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
 import { compilePolicy, decisionOverTags, evaluatePolicies, matchesOverTags, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, roleArnOfKey, PER_POD_SESSION_TAGS, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
+import { awsFacts, roleArnOfKey, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
+import { unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { s3CacheSchema, type S3CacheSpec } from './schema.js';
 import { mayUseKey, mayUseKeyOverTags, resolveKmsKey, type KmsAccount, type KmsKey } from '../../verify/kms.js';
 import { s3DoctorReader } from './doctor.js';
@@ -498,21 +499,40 @@ function idTokensOverCache(docs: FleetDocuments, fleet: FleetIntent, cache: Reso
     if (!role) continue; // RF120 says the role is missing.
     const caller = prepareRequest(roleRequest(role, roleArn(partition, fleet.aws.accountId, role.path, role.name), 's3:GetObject', arn, context));
     const policies: PolicySet = { identity: role.policiesCompiled, resource: policy ? [policy] : [] };
-    const allows = (action: string, resource: string, extra?: Record<string, string>) => evaluatePolicies(policies, caller.derive(action, resource, extra)) === 'allow';
+    // Tags of the role the policies test whose value is not shown: each request is decided over every
+    // value of them (decisionOverTags). Allowed whatever they are is a reach; one that turns on them is
+    // neither a reach nor proof of none (RF903 below).
+    const unshownTags = unshownPrincipalTags(role, policy ? [...role.policiesCompiled, policy] : role.policiesCompiled);
+    const tagSet = new Set(unshownTags);
+    const decide = (action: string, resource: string, extra?: Record<string, string>): 'allow' | 'deny' | 'either' => {
+      const req = caller.derive(action, resource, extra);
+      if (tagSet.size > 0) return decisionOverTags(policies, req, tagSet);
+      return evaluatePolicies(policies, req) === 'allow' ? 'allow' : 'deny';
+    };
     const keys = probeKeys(role, arn);
     const reach: string[] = [];
-    for (const action of CACHE_OBJECT_ACTIONS) {
-      const k = keys.find((key) => allows(action, `${arn}/${key}`));
-      if (k !== undefined) reach.push(`${action} on ${shownKey(k)}`);
-    }
-    const listed = [undefined, ...keys].find((key) => allows('s3:ListBucket', arn, key === undefined ? undefined : { 's3:prefix': key }));
-    if (listed !== undefined || allows('s3:ListBucket', arn)) reach.push(`s3:ListBucket${listed === undefined ? '' : ` of prefix ${shownKey(listed)}`}`);
-    for (const action of BUCKET_ACCESS_CONTROL_ACTIONS) if (allows(action, arn)) reach.push(`${action} (and with it any object)`);
+    const turning: string[] = [];
+    // Of requests that reach the same thing, the first allowed (a reach), else the first that turns on the tags.
+    const firstOf = <T>(asked: readonly T[], decideOne: (x: T) => 'allow' | 'deny' | 'either', shown: (x: T) => string) => {
+      let turn: string | undefined;
+      for (const x of asked) {
+        const d = decideOne(x);
+        if (d === 'allow') {
+          reach.push(shown(x));
+          return;
+        }
+        if (d === 'either') turn ??= shown(x);
+      }
+      if (turn !== undefined) turning.push(turn);
+    };
+    for (const action of CACHE_OBJECT_ACTIONS) firstOf(keys, (key) => decide(action, `${arn}/${key}`), (key) => `${action} on ${shownKey(key)}`);
+    firstOf([undefined, ...keys], (key) => decide('s3:ListBucket', arn, key === undefined ? undefined : { 's3:prefix': key }), (key) => `s3:ListBucket${key === undefined ? '' : ` of prefix ${shownKey(key)}`}`);
+    for (const action of BUCKET_ACCESS_CONTROL_ACTIONS) firstOf([action], (a) => decide(a, arn), (a) => `${a} (and with it any object)`);
     const path = /^idTokens\.roles\[\d+\]$/.test(r.path) ? `${r.path}.permissions.aws` : r.path;
     const who = `ID-token role ${role.name} (aws_iam_role.${role.key})`;
+    const readsOnly = (asked: readonly string[]) => asked.every((x) => x.startsWith('s3:GetObject') || x.startsWith('s3:ListBucket'));
     if (reach.length > 0) {
-      const readsOnly = reach.every((x) => x.startsWith('s3:GetObject') || x.startsWith('s3:ListBucket'));
-      out.push(finding('RF203', path, `pipelines that get ${who} can ${reach.join(', ')} in cache bucket ${spec.bucket}: any of them can read${readsOnly ? '' : ' and overwrite'} the cache of every runner that uses it, whichever runner runs them; runner managers give jobs presigned URLs for the cache, so no pipeline needs a grant on it`, {
+      out.push(finding('RF203', path, `pipelines that get ${who} can ${reach.join(', ')} in cache bucket ${spec.bucket}: any of them can read${readsOnly(reach) ? '' : ' and overwrite'} the cache of every runner that uses it, whichever runner runs them; runner managers give jobs presigned URLs for the cache, so no pipeline needs a grant on it`, {
         received: reach.join(', '),
         allowed: 'no grant on the cache bucket; its runners\' managers only',
         fix: `narrow the Resource of the S3 grants of ${who} so it covers neither ${arn} nor ${arn}/*; pipelines use the cache through their runner (cache: in .gitlab-ci.yml), and a pipeline that stores objects of its own needs a bucket of its own`,
@@ -520,9 +540,17 @@ function idTokensOverCache(docs: FleetDocuments, fleet: FleetIntent, cache: Reso
     } else if (role.unknownPolicies.length > 0) {
       const unknown = role.unknownPolicies.map((p) => p.arn);
       out.push(finding('RF903', path, `whether pipelines that get ${who} can reach cache bucket ${spec.bucket} is not shown: ${unknown.join(', ')} ${unknown.length > 1 ? 'are' : 'is'} not in the documents as a readable policy`, { fix: 'make the policy statically known (literal values, or references the doctor resolves), or give `terraform show -json` of a plan' }));
+    } else if (turning.length > 0) {
+      out.push(unshownTagsFinding(path, role, `can ${turning.join(', ')} in cache bucket ${spec.bucket} (an ID-token role: every pipeline that gets it could read${readsOnly(turning) ? '' : ' and overwrite'} the cache of every runner that uses the bucket)`, unshownTags, tagsTestedBy(role, unshownTags, bucketPolicy)));
     }
   }
   return out;
+}
+
+/** The document whose conditions test one of the caller's tag keys `keys`: the bucket policy first, else the first of the role's. */
+function tagsTestedBy(role: RoleFacts, keys: readonly string[], bucketPolicy: BucketPolicy | undefined): string | undefined {
+  const policy = bucketPolicy?.policy;
+  return policy !== undefined && bucketPolicy?.resource !== undefined && keys.some((k) => policy.principalTagKeys.has(k)) ? `${bucketPolicy.resource}.policy` : role.policiesVia[role.policiesCompiled.findIndex((p) => keys.some((k) => p.principalTagKeys.has(k)))];
 }
 
 /** Probes: object keys and list prefixes that must (or must not) be reachable. */
@@ -564,9 +592,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   const grantedByBucket = (role: RoleFacts, requests: readonly FindingRequest[]): string | undefined =>
     bucketPolicy?.resource !== undefined && requests.length > 0 && requests.every((r) => evaluatePolicies({ identity: role.policiesCompiled }, callers.get(role)!.caller.derive(r.action, r.resource, r.context)) !== 'allow') ? bucketPolicy.resource : undefined;
 
-  // The document whose conditions test one of the caller's tag keys: the bucket policy first, else the first of the role's.
-  const testedBy = (role: RoleFacts, keys: readonly string[]): string | undefined =>
-    policy !== undefined && bucketPolicy?.resource !== undefined && keys.some((k) => policy.principalTagKeys.has(k)) ? `${bucketPolicy.resource}.policy` : role.policiesVia[role.policiesCompiled.findIndex((p) => keys.some((k) => p.principalTagKeys.has(k)))];
+  const testedBy = (role: RoleFacts, keys: readonly string[]) => tagsTestedBy(role, keys, bucketPolicy);
 
   // What the requests (asked of `role` as `decide` asks them) come to over every value of its tags
   // `keys` that the documents do not show: only where that turns on them is the answer "not shown".
@@ -761,30 +787,6 @@ function denyTagAdvice(role: RoleFacts, keys: readonly string[]): string {
     parts.push(`its condition tests ${session.map((k) => `aws:PrincipalTag/${k}`).join(', ')}, which EKS Pod Identity sets in the role's sessions from ${(role.sessionVia ?? []).join(', ')}${values.length > 0 ? ` (${values.join(', ')})` : ''}, over any tag of the role of the same key: make the condition expect ${values.length === 1 ? 'that value' : 'those values'}`);
   }
   return `${parts.join('; ')}, or name its ARN in an aws:PrincipalArn condition`;
-}
-
-/**
- * RF903 for a decision that rests on tags of the role whose value the documents do not show (never
- * guessed either way). `testedBy`: the document whose condition tests them, where a tag no document
- * can show (a session tag EKS Pod Identity sets per pod) is to be replaced.
- */
-function unshownTagsFinding(path: string, role: RoleFacts, what: string, keys: readonly string[], testedBy: string | undefined): Finding {
-  const all = role.unknownTags.has('*');
-  const session = keys.filter((k) => role.sessionTagKeys?.has(k) === true);
-  const own = keys.filter((k) => role.sessionTagKeys?.has(k) !== true);
-  const perPod = session.filter((k) => PER_POD_SESSION_TAGS.has(k));
-  const why: string[] = [];
-  if (own.length > 0) why.push(`${all ? 'the tags of the role (its tags, or the aws provider\'s default_tags)' : `the value of its tag ${own.join(', ')}`} ${all || own.length === 1 ? 'is' : 'are'} not in the documents`);
-  if (perPod.length > 0) why.push(`${perPod.join(', ')} ${perPod.length === 1 ? 'is a session tag' : 'are session tags'} EKS Pod Identity sets for each pod (${(role.sessionVia ?? []).join(', ')}), so no document shows ${perPod.length === 1 ? 'its' : 'their'} value`);
-  const other = session.filter((k) => !PER_POD_SESSION_TAGS.has(k));
-  if (other.length > 0) why.push(`the value of the session tag${other.length === 1 ? '' : 's'} ${other.join(', ')} that EKS Pod Identity sets (${(role.sessionVia ?? []).join(', ')}) is not shown as one value for every session of the role`);
-  const fix = own.length > 0
-    ? `make the role's tags statically known (literal values, or variables with a default, in tags of aws_iam_role.${role.key} or the aws provider's default_tags), or give \`terraform show -json\` of a plan`
-    : `condition on what each association fixes for its pods (aws:PrincipalTag/kubernetes-namespace, aws:PrincipalTag/kubernetes-service-account, aws:PrincipalTag/eks-cluster-name) or on the role's ARN (aws:PrincipalArn)${testedBy !== undefined ? ` in ${testedBy.replace(/\.policy$/, '')}` : ''}`;
-  return finding('RF903', path, `whether role ${role.name} ${what} is not shown: the policies test aws:PrincipalTag/${keys.join(', aws:PrincipalTag/')}, and ${why.join('; ')}`, {
-    fix,
-    subject: { kind: 'resource', address: own.length > 0 || testedBy === undefined ? `aws_iam_role.${role.key}.tags` : testedBy },
-  });
 }
 
 export type { RunnerCacheRef };

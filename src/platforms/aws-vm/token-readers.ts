@@ -3,13 +3,14 @@ import { CODES } from '../../spec/codes.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { Statement } from '../../verify/iam/types.js';
-import { actionPatterns, evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, roleArnOfKey, awsProviderOf, providerDefaultTags, roleArn, roleRequest, type RoleFacts } from '../../verify/aws-docs.js';
+import { actionPatterns, bothOverTags, decisionOverTags, evaluatePolicies, prepareRequest, type OverTags, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { awsFacts, roleArnOfKey, awsProviderOf, resourceTags, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
+import { unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { findBy } from '../../model/lookup.js';
 import { names, runnerTokenKey } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
 import { isObject } from '../../model/is-object.js';
-import { mayUseKey, resolveKmsKey, type KeyOf, type KmsKey } from '../../verify/kms.js';
+import { mayUseKey, mayUseKeyOverTags, resolveKmsKey, type KeyOf, type KmsKey } from '../../verify/kms.js';
 
 /**
  * Who else can read a runner's token: the VM runners keep their `glrt-` token in a SecureString
@@ -28,6 +29,10 @@ import { mayUseKey, resolveKmsKey, type KeyOf, type KmsKey } from '../../verify/
  * Requests carry what AWS evaluates them with: the parameter's tags (the provider's default_tags,
  * the resource's own, and the owner tag `runner-fleet:owner` = `<fleet>/<runner>` that register
  * and rotate write) as ssm:resourceTag/… and aws:ResourceTag/…, so a tag-conditioned grant is found.
+ * A tag the policies test whose value the documents do not show — of the role (aws:PrincipalTag/…,
+ * in its IAM policies or the token key's policy) or of the parameter — is never guessed: each request
+ * is decided over every value of those tags (decisionOverTags, mayUseKeyOverTags), and a role that
+ * reads the token for some of their values only is RF903 (not shown), not RF721 and not "cannot".
  *
  * Deploy targets are not tried: they live in other accounts (resolve refuses the fleet's own), and
  * a parameter has no resource policy, so another account reads it only if it is shared through AWS
@@ -74,6 +79,8 @@ interface Candidate {
    * those are evaluated (a role without any is never a reader, and costs no evaluation).
    */
   actions: ReadonlySet<string>;
+  /** The lower-cased keys of the parameter tags its SSM and KMS statements test (ssm:resourceTag/<key>, aws:ResourceTag/<key>). */
+  parameterTagKeys: Set<string>;
 }
 
 interface RunnerFacts {
@@ -82,7 +89,11 @@ interface RunnerFacts {
   owner: string;
   /** The parameter's tags as condition keys. */
   tags: Record<string, string>;
-  /** The parameter carries tags the stand-in does not: its own (beyond default_tags and the owner tag), or another provider's default_tags. */
+  /** Lower-cased keys of tags the parameter has whose value the documents do not show (`*`: which tags it has is not shown); the owner tag is always shown. */
+  unknownTags: ReadonlySet<string>;
+  /** Its resource (`aws_ssm_parameter.<key>`), where the documents hold it. */
+  parameter?: string;
+  /** The parameter's tags are not the stand-in's: its own (beyond default_tags and the owner tag), another provider's default_tags, or tags not shown. */
   ownTags: boolean;
   key: KeyOf;
   /** The runner's own region (IntentRunner.region) where it is not the fleet's. */
@@ -96,6 +107,8 @@ interface TokenReaders {
   prefix: string;
   standIn: string;
   standInTags: Record<string, string>;
+  /** The stand-in's tags whose value is not shown (the default_tags it takes). */
+  standInUnknown: ReadonlySet<string>;
   /** Every role of the root but the rotator's: the roles tried. */
   tried: Set<string>;
   /** Those of them some Allow statement grants a read action: the only ones that can read. */
@@ -106,7 +119,7 @@ interface TokenReaders {
   /** Roles whose permissions are not all in the documents. */
   unknown: string[];
   /** Wide readers by token key ARN ('' is aws/ssm): roles that read the stand-in parameter. */
-  wide: Map<string, { candidate: Candidate; actions: string[] }[]>;
+  wide: Map<string, { candidate: Candidate; reading: Reading }[]>;
   /** Literal text (an ARN, an owner tag value) → roles that name it (exact, and the literal start of a wildcard). */
   exact: Map<string, Set<Candidate>>;
   prefixes: Map<string, Set<Candidate>>;
@@ -168,6 +181,11 @@ function ancestorArns(fleet: FleetIntent, name: string, region?: string, account
   return out;
 }
 
+/** Tags but the owner tag (whatever the case of its key): the requests carry the owner tag register writes. */
+function withoutOwner(tags: Readonly<Record<string, string>>): Record<string, string> {
+  return Object.fromEntries(Object.entries(tags).filter(([k]) => k.toLowerCase() !== OWNER_TAG));
+}
+
 /** Condition keys for a parameter's tags, as AWS evaluates them. */
 function tagContext(tags: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {};
@@ -175,13 +193,6 @@ function tagContext(tags: Record<string, string>): Record<string, string> {
     out[`ssm:resourceTag/${k}`] = v;
     out[`aws:ResourceTag/${k}`] = v;
   }
-  return out;
-}
-
-/** The literal string values of a tags map (a value known only at apply is left out: no condition can be proven on it). */
-function literalTags(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const [k, x] of Object.entries(isObject(v) ? v : {})) if (typeof x === 'string' && !x.includes('${')) out[k] = x;
   return out;
 }
 
@@ -266,33 +277,38 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     const same = byParamName.get(name);
     return params.get(parameterArn(fleet, name, r.region)) ?? (same?.length === 1 ? same[0] : undefined);
   };
-  // A parameter's tags: the default_tags of the provider it is made with (its own `provider`, else the one without an alias) under its own.
-  const defaultsOf = (body: Record<string, unknown>, key?: string) => literalTags(providerDefaultTags(root, body, key !== undefined ? `aws_ssm_parameter.${key}` : undefined));
+  // A parameter's tags: the default_tags of the provider it is made with (its own `provider`, else
+  // the one without an alias) under its own (resourceTags); the owner tag register writes is always shown.
+  const tagsOf = (body: Record<string, unknown>, key?: string) => {
+    const t = resourceTags(root, body, key !== undefined ? `aws_ssm_parameter.${key}` : undefined);
+    t.unknownTags.delete(OWNER_TAG);
+    return t;
+  };
   // The stand-in (a parameter of no runner) as one made with the provider without an alias: of the
   // one root (or plan) the runners' parameters are in, where several were given (awsProvidersOf).
   // Parameters of different roots: no one root's default_tags are every runner's, so the stand-in
   // has none, and a grant keyed on a tag is tried on each parameter with the tags it has (ownTags).
-  const standInDefaults = ((): Record<string, string> => {
+  const standInParameterTags = ((): ReturnType<typeof tagsOf> => {
     const paramKeys = runners.map((r) => paramOf(r)?.[0]);
     const of = paramKeys.map((k) => (k !== undefined ? root.awsProvidersOf?.get(`aws_ssm_parameter.${k}`) : undefined));
-    if (of.every((p) => p === undefined)) return defaultsOf({});
-    return of.every((p) => p !== undefined && p === of[0]) ? defaultsOf({}, paramKeys[0]) : {};
+    if (of.every((p) => p === undefined)) return tagsOf({});
+    return of.every((p) => p !== undefined && p === of[0]) ? tagsOf({}, paramKeys[0]) : { tags: {}, unknownTags: new Set() };
   })();
+  const sameTags = (x: Readonly<Record<string, string>>, y: Readonly<Record<string, string>>) => Object.keys(x).length === Object.keys(y).length && Object.entries(x).every(([k, v]) => y[k] === v);
   const roleArnOf = roleArnOfKey(facts, a);
   const keys = new Map<string, KeyOf>();
   const runnerFacts = new Map<string, RunnerFacts>();
   for (const r of runners) {
     const name = names(r).tokenParameter;
     const param = paramOf(r);
-    const own = literalTags(param?.[1].tags);
     const owner = `${fleet.name}/${r.name}`;
     const spec = runnerTokenKey(fleet, r);
     const key = param && param[1].key_id !== undefined ? resolveKmsKey(root, a, roleArnOf, `aws_ssm_parameter.${param[0]}.key_id`, param[1].key_id, keys, 'alias/aws/ssm') : spec !== undefined ? resolveKmsKey(root, a, roleArnOf, '', spec, keys, 'alias/aws/ssm') : {};
-    const defaults = defaultsOf(param?.[1] ?? {}, param?.[0]);
-    const otherDefaults = Object.keys(defaults).length !== Object.keys(standInDefaults).length || Object.entries(defaults).some(([k, v]) => standInDefaults[k] !== v);
-    runnerFacts.set(r.name, { name, arn: parameterArn(fleet, name, r.region, r.account), owner, tags: tagContext({ ...defaults, ...own, [OWNER_TAG]: owner }), ownTags: Object.keys(own).length > 0 || otherDefaults, key, ...(r.region !== undefined ? { region: r.region } : {}), ...(r.account !== undefined ? { account: r.account } : {}) });
+    const tags = tagsOf(param?.[1] ?? {}, param?.[0]);
+    const ownTags = !sameTags(tags.tags, standInParameterTags.tags) || tags.unknownTags.size !== standInParameterTags.unknownTags.size || [...tags.unknownTags].some((k) => !standInParameterTags.unknownTags.has(k));
+    runnerFacts.set(r.name, { name, arn: parameterArn(fleet, name, r.region, r.account), owner, tags: tagContext({ ...withoutOwner(tags.tags), [OWNER_TAG]: owner }), unknownTags: tags.unknownTags, ...(param ? { parameter: `aws_ssm_parameter.${param[0]}` } : {}), ownTags, key, ...(r.region !== undefined ? { region: r.region } : {}), ...(r.account !== undefined ? { account: r.account } : {}) });
   }
-  const standInTags = tagContext({ ...standInDefaults, [OWNER_TAG]: `${fleet.name}/${STAND_IN}` });
+  const standInTags = tagContext({ ...withoutOwner(standInParameterTags.tags), [OWNER_TAG]: `${fleet.name}/${STAND_IN}` });
   const standInOwner = `${fleet.name}/${STAND_IN}`;
 
   const roles: Candidate[] = [];
@@ -341,6 +357,7 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
       caller: prepareRequest(roleRequest(role, arn, READ_ACTIONS[0], standInArn)),
       policies: { identity: role.policiesCompiled },
       actions: allowed,
+      parameterTagKeys: new Set(),
     };
     roles.push(c);
     byName.set(role.name, c);
@@ -368,13 +385,14 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
             else perRunner.add(c);
           } else if (tag !== undefined) {
             tagged.add(c);
+            c.parameterTagKeys.add(tag);
             if (!allow) perRunner.add(c);
           }
         }
       }
     }
   }
-  return { prefix, standIn, standInTags, tried, roles, byName, rotators, unknown, wide: new Map(), exact, prefixes, prefixLengths: [...new Set([...prefixes.keys()].map((k) => k.length))], everywhere, perRunner, tagged, runners: runnerFacts };
+  return { prefix, standIn, standInTags, standInUnknown: standInParameterTags.unknownTags, tried, roles, byName, rotators, unknown, wide: new Map(), exact, prefixes, prefixLengths: [...new Set([...prefixes.keys()].map((k) => k.length))], everywhere, perRunner, tagged, runners: runnerFacts };
 }
 
 function readersOf(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null {
@@ -399,20 +417,66 @@ function evaluatedKey(k: KeyOf, fleet: FleetIntent): KmsKey | undefined {
   return { arn: `arn:${a.partition}:kms:${a.region}:${a.accountId}:key/${STAND_IN}`, label: `the key ${k.unknown.at} names (not shown)` };
 }
 
-/** The read actions a role is allowed on one parameter (empty when it cannot decrypt it with the customer key). */
-function reads(fleet: FleetIntent, c: Candidate, name: string, key: KmsKey | undefined, tags: Record<string, string>, region = fleet.aws!.region, account = fleet.aws!.accountId): string[] {
+/**
+ * What a role may do with one parameter: `actions`, the read actions it is allowed (and kms:Decrypt
+ * with the customer key), empty when it cannot read the token whatever the tags not shown are;
+ * `sure` when it reads it whatever they are, else it reads it only for some of their values
+ * (`principalTags`: the role's, lower-cased; `parameterTags`: the parameter's).
+ */
+interface Reading {
+  actions: string[];
+  sure: boolean;
+  principalTags: string[];
+  parameterTags: string[];
+}
+
+const NO_READING: Reading = { actions: [], sure: false, principalTags: [], parameterTags: [] };
+
+const overTags = (d: 'allow' | 'deny' | 'either'): OverTags => (d === 'allow' ? 'sure' : d === 'either' ? 'maybe' : 'no');
+
+/**
+ * The reading of one parameter by a role (empty when it cannot decrypt it with the customer key).
+ * `unknownTags`: the parameter's tags whose value is not shown. Each request is decided over every
+ * value of the tags not shown that the policies test (the role's, the parameter's): the plain
+ * evaluation where there are none.
+ */
+function reads(fleet: FleetIntent, c: Candidate, name: string, key: KmsKey | undefined, tags: Record<string, string>, unknownTags: ReadonlySet<string>, region = fleet.aws!.region, account = fleet.aws!.accountId): Reading {
   const arn = parameterArn(fleet, name, region, account);
-  const allow = (action: string, resource: string, context: Record<string, string>) => evaluatePolicies(c.policies, c.caller.derive(action, resource, context)) === 'allow';
-  const actions: string[] = READ_ACTIONS.filter((action) => c.actions.has(action) && allow(action, arn, tags));
+  // The role's tags its policies (and the token key's policy, which KMS decides by) test whose value is not shown.
+  const principalTags = c.role.unknownTags.size === 0 ? [] : unshownPrincipalTags(c.role, key?.policy ? [...c.role.policiesCompiled, key.policy.full] : c.role.policiesCompiled);
+  const principal = new Set(principalTags);
+  // The parameter's tags its statements test whose value is not shown, as the condition keys that read them.
+  const parameterTags = [...c.parameterTagKeys].filter((k) => k !== OWNER_TAG && (unknownTags.has(k) || unknownTags.has('*'))).sort();
+  const onParameter = new Set(parameterTags.flatMap((k) => [`ssm:resourcetag/${k}`, `aws:resourcetag/${k}`]));
+  const decide = (action: string, resource: string, context: Record<string, string>, withParameterTags: boolean): OverTags => {
+    const req = c.caller.derive(action, resource, context);
+    if (principal.size === 0 && (!withParameterTags || onParameter.size === 0)) return evaluatePolicies(c.policies, req) === 'allow' ? 'sure' : 'no';
+    return overTags(decisionOverTags(c.policies, req, principal, withParameterTags ? onParameter : undefined));
+  };
+  const sure: string[] = [];
+  const maybe: string[] = [];
+  for (const action of READ_ACTIONS) {
+    if (!c.actions.has(action)) continue;
+    const d = decide(action, arn, tags, true);
+    if (d !== 'no') (d === 'sure' ? sure : maybe).push(action);
+  }
   // GetParametersByPath is asked on a path, which carries no tags.
-  const paths = c.actions.has(BY_PATH) ? ancestorArns(fleet, name, region, account).filter((p) => allow(BY_PATH, p, {})) : [];
-  if (paths.length > 0) actions.push(`${BY_PATH} on ${shown(paths[0]!.replace(/^.*:parameter/, '')) || '/'}`);
-  if (actions.length === 0 || key === undefined) return actions;
+  if (c.actions.has(BY_PATH)) {
+    const paths = ancestorArns(fleet, name, region, account).map((p) => [p, decide(BY_PATH, p, {}, false)] as const);
+    const path = paths.find(([, d]) => d === 'sure') ?? paths.find(([, d]) => d === 'maybe');
+    if (path) (path[1] === 'sure' ? sure : maybe).push(`${BY_PATH} on ${shown(path[0].replace(/^.*:parameter/, '')) || '/'}`);
+  }
+  const read: OverTags = sure.length > 0 ? 'sure' : maybe.length > 0 ? 'maybe' : 'no';
+  if (read === 'no') return NO_READING;
+  const reading = (over: OverTags, decrypt: string[]): Reading =>
+    over === 'no' ? NO_READING : { actions: [...(over === 'sure' ? sure : [...sure, ...maybe]), ...decrypt], sure: over === 'sure', principalTags, parameterTags: over === 'sure' ? [] : parameterTags };
+  if (key === undefined) return reading(read, []);
   // The reader is taken to be in the parameter's account (a runner's own, of several roots).
   const a = { ...fleet.aws!, accountId: account };
   const context = { 'kms:ViaService': `ssm.${region}.amazonaws.com`, 'kms:EncryptionContext:PARAMETER_ARN': arn, 'kms:CallerAccount': a.accountId };
-  const by = mayUseKey(a, c.caller, c.policies, key, 'kms:Decrypt', context);
-  return by === undefined ? [] : [...actions, `kms:Decrypt with ${key.label}${by === 'key policy' ? ' (its key policy grants the role itself)' : ''}`];
+  const decrypt: OverTags = principal.size === 0 ? (mayUseKey(a, c.caller, c.policies, key, 'kms:Decrypt', context) !== undefined ? 'sure' : 'no') : overTags(mayUseKeyOverTags(a, c.caller, c.policies, key, 'kms:Decrypt', context, principal));
+  const byKeyPolicy = decrypt === 'sure' && mayUseKey(a, c.caller, c.policies, key, 'kms:Decrypt', context) === 'key policy';
+  return reading(bothOverTags(read, decrypt), [`kms:Decrypt with ${key.label}${byKeyPolicy ? ' (its key policy grants the role itself)' : ''}`]);
 }
 
 function wideReaders(fleet: FleetIntent, t: TokenReaders, key: KmsKey | undefined) {
@@ -421,12 +485,25 @@ function wideReaders(fleet: FleetIntent, t: TokenReaders, key: KmsKey | undefine
   if (!list) {
     list = t.roles.flatMap((candidate) => {
       if (t.perRunner.has(candidate)) return [];
-      const actions = reads(fleet, candidate, t.standIn, key, t.standInTags);
-      return actions.length > 0 ? [{ candidate, actions }] : [];
+      const reading = reads(fleet, candidate, t.standIn, key, t.standInTags, t.standInUnknown);
+      return reading.actions.length > 0 ? [{ candidate, reading }] : [];
     });
     t.wide.set(k, list);
   }
   return list;
+}
+
+/** The document whose condition tests one of the role's tags `keys`: the first of its policies, else the token key's policy. */
+function principalTagsTestedBy(role: RoleFacts, keys: readonly string[], key: KmsKey | undefined): string | undefined {
+  const i = role.policiesCompiled.findIndex((p) => keys.some((k) => p.principalTagKeys.has(k)));
+  if (i >= 0) return role.policiesVia[i];
+  return key?.policy !== undefined && keys.some((k) => key.policy!.full.principalTagKeys.has(k)) ? `${key.policyAddress ?? key.label}.policy` : undefined;
+}
+
+/** RF903: `c` reads the token `of` only for some values of tags the documents do not show. */
+function notShownReader(c: Candidate, of: string, reading: Reading, key: KmsKey | undefined, parameter: { what: string; address?: string; all: boolean }): Finding {
+  const f = unshownTagsFinding(c.path, c.role, `can read the token of ${of}: ${reading.actions.join(', ')}`, reading.principalTags, principalTagsTestedBy(c.role, reading.principalTags, key), { ...parameter, keys: reading.parameterTags });
+  return { ...f, received: reading.actions.join(', '), allowed: 'the runner token parameters are read by their own manager and the token rotator only', ...(c.deploymentFix !== undefined ? { deploymentFix: c.deploymentFix } : {}) };
 }
 
 function keyWords(key: KmsKey | undefined): string {
@@ -445,8 +522,9 @@ function fleetKeys(fleet: FleetIntent, t: TokenReaders): (KmsKey | undefined)[] 
 
 /**
  * RF721 once per role that reads every token parameter (any stand-in under the shared prefix):
- * fleet-wide, so the findings do not grow with runners × roles. RF903 once per token key whose
- * key policy the documents name but do not show.
+ * fleet-wide, so the findings do not grow with runners × roles; RF903 instead where it reads them
+ * only for some values of tags the documents do not show. RF903 once per token key whose key
+ * policy the documents name but do not show.
  */
 export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent): Finding[] {
   const t = readersOf(docs, fleet);
@@ -472,9 +550,14 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
         ...(key.label.startsWith('aws_kms_key.') || key.policyAddress !== undefined ? { subject: { kind: 'resource' as const, address: key.label.startsWith('aws_kms_key.') ? key.label : key.policyAddress! } } : {}),
       });
     }
-    for (const { candidate: c, actions } of wideReaders(fleet, t, key)) {
+    for (const { candidate: c, reading } of wideReaders(fleet, t, key)) {
       if (said.has(c) || managers.has(c.role.name) || (!plain && t.tagged.has(c))) continue;
       said.add(c);
+      const actions = reading.actions;
+      if (!reading.sure) {
+        out.push(notShownReader(c, `every runner under ${t.prefix} (its grant covers any runner name there)`, reading, key, { what: `the token parameters under ${t.prefix}`, all: t.standInUnknown.has('*') }));
+        continue;
+      }
       out.push({
         code: 'RF721',
         severity: CODES.RF721.severity,
@@ -531,10 +614,18 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
       ...(u.at ? { subject: { kind: 'resource' as const, address: u.at.replace(/\.key_id$/, '') } } : {}),
     });
   }
+  // A role that reads the token only for some values of tags not shown (RF903): the proof is not made.
+  let notShown = false;
   for (const c of candidates) {
     if (c.role.name === managerRole || wideRoles.has(c)) continue;
-    const actions = reads(fleet, c, name, key, facts.tags, facts.region, facts.account);
+    const reading = reads(fleet, c, name, key, facts.tags, facts.unknownTags, facts.region, facts.account);
+    const actions = reading.actions;
     if (actions.length === 0) continue;
+    if (!reading.sure) {
+      notShown = true;
+      findings.push(notShownReader(c, `runner ${runner.name} (its token parameter ${name})`, reading, key, { what: `the token parameter ${name}`, ...(facts.parameter !== undefined ? { address: facts.parameter } : {}), all: facts.unknownTags.has('*') }));
+      continue;
+    }
     findings.push({
       code: 'RF721',
       severity: CODES.RF721.severity,
@@ -548,5 +639,5 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   }
   const tried = t.tried.size - (managerRole !== undefined && t.tried.has(managerRole) ? 1 : 0);
   const unknown = t.unknown.some((r) => r !== managerRole) || facts.key.unknown !== undefined || key?.policyUnknown !== undefined;
-  return { findings, claim: claimOf(tried, t.rotators.size > 0), holds: findings.every((f) => f.code !== 'RF721') && wide.length === 0 && !unknown };
+  return { findings, claim: claimOf(tried, t.rotators.size > 0), holds: findings.every((f) => f.code !== 'RF721') && wide.length === 0 && !notShown && !unknown };
 }

@@ -1082,20 +1082,32 @@ export function evaluatePolicies(policies: PolicySet, req: Request | PreparedReq
 /** Whether something holds: for every value of the tags not shown, for some only, or for none. */
 export type OverTags = 'sure' | 'maybe' | 'no';
 
+/** Whether one of two things holds (each over the tags not shown). */
+export function eitherOverTags(x: OverTags, y: OverTags): OverTags {
+  return x === 'sure' || y === 'sure' ? 'sure' : x === 'no' && y === 'no' ? 'no' : 'maybe';
+}
+
+/** Whether both hold (each over the tags not shown). */
+export function bothOverTags(x: OverTags, y: OverTags): OverTags {
+  return x === 'no' || y === 'no' ? 'no' : x === 'sure' && y === 'sure' ? 'sure' : 'maybe';
+}
+
 /**
  * Whether an Allow and whether a Deny of `policies` match `req` over every value of the caller's tags
  * `keys` (lower-cased `aws:PrincipalTag/<key>` keys whose values the documents do not show; the
- * request carries none of them). A statement that tests one of the keys is taken as possibly
- * matching. The parts a caller combines where one policy set is not the whole decision (a KMS key
- * policy, which decides whether IAM grants count at all).
+ * request carries none of them), and of the condition keys `conditionKeys` (whole, lower-cased: the
+ * tags of the resource asked about, `ssm:resourcetag/<key>`, whose values are not shown either). A
+ * statement that tests one of the keys is taken as possibly matching. The parts a caller combines
+ * where one policy set is not the whole decision (a KMS key policy, which decides whether IAM grants
+ * count at all).
  */
-export function matchesOverTags(policies: PolicySet, req: Request | PreparedRequest, keys: ReadonlySet<string>): { allow: OverTags; deny: OverTags } {
+export function matchesOverTags(policies: PolicySet, req: Request | PreparedRequest, keys: ReadonlySet<string>, conditionKeys?: ReadonlySet<string>): { allow: OverTags; deny: OverTags } {
   const r = prepared(req);
   let allow: OverTags = 'no';
   let deny: OverTags = 'no';
   for (const p of [...(policies.identity ?? []), ...(policies.resource ?? [])]) {
     for (const s of p.statementsFor(r.action)) {
-      const m = matchOverTags(s, r, keys);
+      const m = matchOverTags(s, r, keys, conditionKeys);
       if (m === 'no') continue;
       if (s.deny) {
         if (m === 'sure') return { allow, deny: 'sure' };
@@ -1113,11 +1125,11 @@ export function matchesOverTags(policies: PolicySet, req: Request | PreparedRequ
  * - 'allow': allowed whatever those tags are (an Allow holds that tests none of them, and no Deny tests them);
  * - 'deny': refused whatever they are (a Deny holds that tests none of them, or no Allow could hold);
  * - 'either': it turns on their values.
- * A statement that tests one of the keys is taken as possibly holding: the answer never claims
- * more than the documents show.
+ * A statement that tests one of the keys (or of `conditionKeys`, as matchesOverTags takes them) is
+ * taken as possibly holding: the answer never claims more than the documents show.
  */
-export function decisionOverTags(policies: PolicySet, req: Request | PreparedRequest, keys: ReadonlySet<string>): 'allow' | 'deny' | 'either' {
-  return overTagsDecision(matchesOverTags(policies, req, keys));
+export function decisionOverTags(policies: PolicySet, req: Request | PreparedRequest, keys: ReadonlySet<string>, conditionKeys?: ReadonlySet<string>): 'allow' | 'deny' | 'either' {
+  return overTagsDecision(matchesOverTags(policies, req, keys, conditionKeys));
 }
 
 /** The decision of an Allow and a Deny, each over the tags not shown (matchesOverTags). */
@@ -1126,15 +1138,15 @@ export function overTagsDecision(m: { allow: OverTags; deny: OverTags }): 'allow
   return m.allow === 'sure' && m.deny === 'no' ? 'allow' : 'either';
 }
 
-/** Whether a statement matches: surely, only for some values of the tags `keys`, or not at all. */
-function matchOverTags(s: CompiledStatement, r: PreparedRequest, keys: ReadonlySet<string>): 'sure' | 'maybe' | 'no' {
+/** Whether a statement matches: surely, only for some values of the tags `keys` (and condition keys `conditionKeys`), or not at all. */
+function matchOverTags(s: CompiledStatement, r: PreparedRequest, keys: ReadonlySet<string>, conditionKeys: ReadonlySet<string> | undefined): 'sure' | 'maybe' | 'no' {
   const p = s.principals;
   if (p !== undefined && p.matches(r) === s.principalNegated) return 'no';
   const res = s.resources;
   if (res !== undefined && res.test(r.resource) === s.resourceNegated) return 'no';
   let out: 'sure' | 'maybe' = 'sure';
   for (const c of s.conditions) {
-    if (c.key.startsWith(PRINCIPAL_TAG) && keys.has(c.key.slice(PRINCIPAL_TAG.length))) out = 'maybe';
+    if ((c.key.startsWith(PRINCIPAL_TAG) && keys.has(c.key.slice(PRINCIPAL_TAG.length))) || conditionKeys?.has(c.key) === true) out = 'maybe';
     else if (!conditionHolds(c, r.context)) return 'no';
   }
   return out;

@@ -1,0 +1,114 @@
+# A hand-written EC2 Docker runner that reads its token from an SSM SecureString parameter encrypted
+# with a customer key. The parameter is tagged team = var.team (given only at apply), and the role
+# for GitLab ID tokens (the trust of GitLab's "OpenID Connect in AWS" guide) may read every parameter
+# tagged team = platform and decrypt through SSM with the key. Whether every pipeline of acme/app can
+# read the runner's token turns on the parameter's tag, which is not in the files.
+variable "team" {
+  type = string
+}
+
+provider "aws" {
+  region              = "eu-west-1"
+  allowed_account_ids = ["111122223333"]
+}
+
+resource "aws_kms_key" "token" {
+  description = "runner tokens"
+}
+
+resource "aws_ssm_parameter" "token" {
+  name   = "/ci/docker-ci/token"
+  type   = "SecureString"
+  value  = "placeholder"
+  key_id = aws_kms_key.token.arn
+  tags = {
+    team = var.team
+  }
+  lifecycle { ignore_changes = [value] }
+}
+
+resource "aws_iam_role" "ci" {
+  name = "ci-docker-runner"
+  assume_role_policy = jsonencode({
+    Version   = "2012-10-17"
+    Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }]
+  })
+}
+
+resource "aws_iam_role_policy" "ci" {
+  name = "runner"
+  role = aws_iam_role.ci.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      { Effect = "Allow", Action = "ssm:GetParameter", Resource = "arn:aws:ssm:eu-west-1:111122223333:parameter/ci/docker-ci/token" },
+      { Effect = "Allow", Action = "kms:Decrypt", Resource = aws_kms_key.token.arn },
+    ]
+  })
+}
+
+resource "aws_iam_instance_profile" "ci" {
+  name = "ci-docker-runner"
+  role = aws_iam_role.ci.name
+}
+
+resource "aws_launch_template" "ci" {
+  name          = "ci-docker-runner"
+  image_id      = "ami-0123456789abcdef0"
+  instance_type = "t3.large"
+  iam_instance_profile { name = aws_iam_instance_profile.ci.name }
+  metadata_options {
+    http_endpoint               = "enabled"
+    http_tokens                 = "required"
+    http_put_response_hop_limit = 1
+  }
+  block_device_mappings {
+    device_name = "/dev/xvda"
+    ebs {
+      encrypted = true
+    }
+  }
+  user_data = filebase64("${path.module}/user-data.sh")
+}
+
+resource "aws_iam_role" "deploy" {
+  name = "gitlab-deploy"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Principal = { Federated = "arn:aws:iam::111122223333:oidc-provider/gitlab.example.com" }
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Condition = {
+        StringEquals = {
+          "gitlab.example.com:aud" = "https://gitlab.example.com"
+          "gitlab.example.com:sub" = "project_path:acme/app:ref_type:branch:ref:main"
+        }
+      }
+    }]
+  })
+}
+
+resource "aws_iam_role_policy" "deploy" {
+  name = "deploy"
+  role = aws_iam_role.deploy.name
+  policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [
+      {
+        Sid       = "ReadsPlatformParameters"
+        Effect    = "Allow"
+        Action    = "ssm:GetParameter"
+        Resource  = "*"
+        Condition = { StringEquals = { "ssm:resourceTag/team" = "platform" } }
+      },
+      {
+        Sid       = "DecryptsThroughSsm"
+        Effect    = "Allow"
+        Action    = "kms:Decrypt"
+        Resource  = aws_kms_key.token.arn
+        Condition = { StringEquals = { "kms:ViaService" = "ssm.eu-west-1.amazonaws.com" } }
+      },
+    ]
+  })
+}

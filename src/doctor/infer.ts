@@ -437,8 +437,9 @@ export function inferDeployment(ev: Evidence): Inferred {
       } catch (e) {
         // Terraform's template with parts only apply knows, or directives (`%{for}`) the doctor does not
         // evaluate, where keys or tables go: TOML only once Terraform renders it. Not proven, not an error.
-        const unknown = /\.tf(\.json)?$/i.test(v.origin.source.path) ? /\$\{[^}\n]*\}/.exec(configText)?.[0] : undefined;
-        if (unknown !== undefined) findings.push(finding('RF906', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config is TOML only once Terraform renders it (${unknown.length > 60 ? `${unknown.slice(0, 60)}…` : unknown} is known only when Terraform runs): this runner's configuration is not proven`, { fix: 'write the config.toml\'s keys and tables literally, or give `terraform show -json` of a plan, which carries the rendered values' }));
+        const at = /\.tf(\.json)?$/i.test(v.origin.source.path) ? configText.indexOf('${') : -1;
+        const unknown = at >= 0 ? configText.slice(at, at + 60).replace(/\s+/g, ' ') : undefined;
+        if (unknown !== undefined) findings.push(finding('RF906', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config is TOML only once Terraform renders it (${unknown}${configText.length > at + 60 ? '…' : ''} is known only when Terraform runs): this runner's configuration is not proven`, { fix: 'write the config.toml\'s keys and tables literally, or give `terraform show -json` of a plan, which carries the rendered values' }));
         else findings.push(finding('RF901', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: 'fix the embedded config.toml' }));
       }
     }

@@ -59,7 +59,16 @@ export function typeConstraint(e: Expr | undefined, json?: string): TypeConstrai
       if (e.name === 'object') return objectType(e.args[0], json);
       return ANY;
     }
-    default:
+    case 'attr':
+    case 'bin':
+    case 'cond':
+    case 'directive':
+    case 'for':
+    case 'index':
+    case 'object':
+    case 'splat':
+    case 'tuple':
+    case 'un':
       return ANY;
   }
 }

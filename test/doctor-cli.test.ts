@@ -18,10 +18,14 @@ function writeDeployment(name: string, d: Deployment): string {
   mkdirSync(join(root, '.git'), { recursive: true });
   writeFileSync(join(root, '.git', 'broken.yaml'), 'kind: [');
   // Editor settings (JSON with comments, as VS Code writes it) and terragrunt's copies of modules: never deployment files.
-  for (const d of ['.vscode', '.idea', join('.terragrunt-cache', 'x1')]) {
+  for (const d of ['.vscode', '.idea', '.devcontainer', join('.terragrunt-cache', 'x1')]) {
     mkdirSync(join(root, d), { recursive: true });
     writeFileSync(join(root, d, 'extensions.json'), '// See https://go.microsoft.com/fwlink/?LinkId=827846\n{ "recommendations": [] }\n');
   }
+  // A Helm chart's Go templates are YAML only once Helm renders them (DoD-Platform-One/gitlab-runner: ten false RF901).
+  mkdirSync(join(root, 'chart', 'templates'), { recursive: true });
+  writeFileSync(join(root, 'chart', 'Chart.yaml'), 'apiVersion: v2\nname: extra\nversion: 0.1.0\n');
+  writeFileSync(join(root, 'chart', 'templates', 'np.yaml'), '{{- if .Values.networkPolicies.enabled }}\nkind: NetworkPolicy\n{{- end }}\n');
   return root;
 }
 
@@ -38,7 +42,7 @@ describe('runner-fleet doctor (CLI)', () => {
   DOCTOR_CASES.find((c) => c.code === 'RF104')!.mutate(broken);
   const bad = writeDeployment('bad', broken);
 
-  it('exit 0 and proof lines grouped by runner for a sound deployment (.git, .vscode, .idea and .terragrunt-cache are not walked)', async () => {
+  it('exit 0 and proof lines grouped by runner for a sound deployment (.git, .vscode, .idea, .devcontainer, .terragrunt-cache and a chart\'s templates are not walked)', async () => {
     const r = await run([good]);
     expect(r.code).toBe(0);
     expect(r.out).toMatch(/runner gitlab:\n {2}manager gitlab\/gitlab-runner .*values\.yaml:\d+:\d+\) → role gitlab-runner-manager/);

@@ -92,3 +92,23 @@ describe('doctor on malformed input: a finding for the file, never a crash', () 
     expect(r.findings.map((f) => f.code).sort()).toEqual(['RF902', 'RF910']);
   });
 });
+
+describe('files that borrow the form of a Kubernetes object without being one', () => {
+  // DoD-Platform-One/gitlab-runner's kind-config.yaml gave a false RF901 error "a Cluster without metadata.name".
+  const run = (path: string, text: string) => doctor([{ path, bytes: enc(text) }]).findings.filter((f) => f.code === 'RF901');
+  it.each([
+    ['kind\'s cluster configuration', 'kind-config.yaml', 'kind: Cluster\napiVersion: kind.x-k8s.io/v1alpha4\nnodes:\n  - role: control-plane\n'],
+    ['a Kustomization', 'kustomization.yaml', 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - runner.yaml\n'],
+    ['a kubeconfig', 'kubeconfig.yaml', 'apiVersion: v1\nkind: Config\nclusters: []\n'],
+    ['a kubelet configuration', 'kubelet.yaml', 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n'],
+  ])('%s is not read, and is no RF901', (_what, path, text) => {
+    expect(run(path, text)).toEqual([]);
+  });
+  it.each([
+    ['apps/v1', 'Deployment'],
+    ['v1', 'ServiceAccount'],
+    ['rbac.authorization.k8s.io/v1', 'RoleBinding'],
+  ])('an object of the cluster\'s API (%s %s) without metadata.name is still RF901', (apiVersion, kind) => {
+    expect(run('x.yaml', `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {}\n`).map((f) => f.message)).toEqual([`a ${kind} without metadata.name`]);
+  });
+});

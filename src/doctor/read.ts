@@ -242,6 +242,20 @@ function roleFromFileName(path: string): string | undefined {
   return m?.[1];
 }
 
+/**
+ * Whether `apiVersion`/`kind` name an object the Kubernetes API serves (core v1 but a kubeconfig's
+ * `Config`, apps, batch, policy, autoscaling, and the `*.k8s.io` groups but the configuration files
+ * of components, `*.config.k8s.io` and kubeadm's), not a tool's configuration file that borrows the
+ * form (kind.x-k8s.io, kustomize.config.k8s.io, skaffold, k3d.io).
+ */
+function clusterApi(apiVersion: string, kind: string): boolean {
+  if (!apiVersion.includes('/')) return apiVersion === 'v1' && kind !== 'Config';
+  const group = apiVersion.slice(0, apiVersion.indexOf('/'));
+  if (CORE_GROUPS.has(group)) return true;
+  return group.endsWith('.k8s.io') && !group.endsWith('.config.k8s.io') && group !== 'kubeadm.k8s.io';
+}
+const CORE_GROUPS = new Set(['apps', 'batch', 'policy', 'autoscaling', 'extensions']);
+
 function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin, tfJson: boolean): void {
   // Azure CLI output (az identity, az role assignment, az aks show): one object or a list of them.
   if (!tfJson && readAzCliInto(ev, doc, origin)) return;
@@ -261,7 +275,9 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
       return;
     }
     if (!isObject(doc.metadata) || typeof doc.metadata.name !== 'string') {
-      ev.findings.push(finding('RF901', at(), `a ${doc.kind} without metadata.name`, { fix: 'give the object as kubectl prints it' }));
+      // A tool's configuration file written like an object (kind's Cluster, a Kustomization, a
+      // kubeconfig) has no name and is not read; an object of the cluster's API without one is refused by it.
+      if (clusterApi(doc.apiVersion, doc.kind)) ev.findings.push(finding('RF901', at(), `a ${doc.kind} without metadata.name`, { fix: 'give the object as kubectl prints it' }));
       return;
     }
     const shape = kubernetesShapeProblem(doc);

@@ -6,9 +6,11 @@ import { readAtMost } from './read-at-most.js';
 /**
  * Folders never walked into: version control, packages, Terraform's and terragrunt's downloaded
  * copies of modules and providers (read again, they would be deployments of their own), and
- * editors' settings (JSON with comments, never deployment files).
+ * editors' settings (JSON with comments, never deployment files). A Helm chart's `templates`
+ * folder (beside its Chart.yaml) holds Go templates, which are YAML only once Helm renders them:
+ * not walked either (the chart's values.yaml is).
  */
-const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform', '.terragrunt-cache', '.vscode', '.idea']);
+const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform', '.terragrunt-cache', '.vscode', '.idea', '.devcontainer']);
 /** Extensions the doctor reads when walking a folder (a file named on the command line is always read). */
 const WALKED = /\.(ya?ml|json|toml|tf|tfvars|sh|tftpl|tpl)$/i;
 
@@ -63,7 +65,8 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       }
       if (walked.has(real)) return;
       walked.add(real);
-      for (const e of entries) if (!SKIP_DIRS.has(e)) await visit(join(path, e), false);
+      const chart = entries.includes('Chart.yaml');
+      for (const e of entries) if (!SKIP_DIRS.has(e) && !(chart && e === 'templates')) await visit(join(path, e), false);
       return;
     }
     // A pipe or device named on the command line (`--kube-dump /dev/stdin`) is read like a file, up

@@ -590,3 +590,15 @@ describe('the folders and files a local module call names (what the CLI reads ne
     expect(moduleFileReferences([{ path: 'main.tf', text: hcl }, { path: 'env/prod/x.tf.json', text: json }, { path: 'notes.md', text: hcl }])).toEqual(['env/shared/boot.sh', 'policies/p.json', 'template/user-data.tftpl']);
   });
 });
+
+describe('an attribute of a resource with count read without an instance (Terraform 0.11 style)', () => {
+  // lean-delivery/terraform-module-aws-gitlab-runner: "aws_iam_policy.service_linked_role has no instance "arn"" read as a key.
+  const COUNTED = 'resource "aws_iam_policy" "p" {\n  count  = 1\n  name   = "p"\n  policy = "{}"\n}\n';
+  it('is RF913 saying why and how to write it', () => {
+    expect(evalLocal('aws_iam_policy.p.arn', COUNTED).broken).toEqual([expect.stringMatching(/aws_iam_policy\.p has count set, so its attributes are read on one instance: \.arn reads none/)]);
+  });
+  it('an index, and the legacy .0, still read the instance', () => {
+    expect(evalLocal('aws_iam_policy.p[0].name', COUNTED)).toEqual({ value: 'p', broken: [] });
+    expect(evalLocal('aws_iam_policy.p.0.name', COUNTED)).toEqual({ value: 'p', broken: [] });
+  });
+});

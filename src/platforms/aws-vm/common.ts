@@ -9,9 +9,10 @@ import { fitName, iamRoleName } from '../../spec/names.js';
 import type { Artifact, TerraformResources, TerraformRoot } from '../../emit/artifacts.js';
 import { DO_NOT_EDIT, named, tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
-import { runnerAws, type FleetIntent, type IntentRunner } from '../../verify/intent.js';
+import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
+import { runnerAws } from '../../verify/runner-aws.js';
 
-// Where one runner's resources live (its own root's region and account): shared with EKS, kept in verify/intent.ts.
+// Where one runner's resources live (its own root's region and account): shared with EKS, kept in verify/runner-aws.ts.
 export { runnerAws };
 import { HASH_COMMENT, serializeArtifact, tomlDocumentText } from '../../emit/serialize.js';
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';

@@ -1,4 +1,5 @@
-import { clusterAws, type FleetIntent } from '../../verify/intent.js';
+import type { FleetIntent } from '../../verify/intent.js';
+import { clusterAws } from '../../verify/runner-aws.js';
 import type { ResolvedCluster } from '../../model/types.js';
 import { tfName } from '../../emit/artifacts.js';
 import type { EksClusterSpec } from './schema.js';

@@ -571,13 +571,25 @@ export function inferDeployment(ev: Evidence): Inferred {
   };
   const roles = new Set(Object.values(root.resource.aws_iam_role ?? {}).map((b) => String(b.name)));
   // Several roots given together (prod/ and staging/, each in its own AWS account): the account of a
-  // chain's own root is that its manager role's aws provider states, else the one its binding's ARN names.
-  const roleKeysByName = root.awsProvidersOf !== undefined ? groupBy(Object.keys(root.resource.aws_iam_role ?? {}), (k) => String(root.resource.aws_iam_role![k]!.name)) : undefined;
+  // chain's own root is that its manager role's aws provider states, else the one its binding's ARN
+  // names. Its manager role: the role of that name in the chain's folder or the nearest folder above
+  // it, else the only one of that name (looked up by folder, not tried against every root's copy).
+  const folderOf = (path: string): string => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.');
+  const roleKeysAt = root.awsProvidersOf !== undefined ? groupBy(Object.keys(root.resource.aws_iam_role ?? {}), (k) => `${String(root.resource.aws_iam_role![k]!.name)}\u0000${folderOf(ev.terraform.origins.get(`aws_iam_role.${k}`)?.source.path ?? '')}`) : undefined;
+  const roleKeysByName = roleKeysAt !== undefined ? groupBy(Object.keys(root.resource.aws_iam_role ?? {}), (k) => String(root.resource.aws_iam_role![k]!.name)) : undefined;
+  const ownRoleKeys = (chain: Chain, name: string): string[] => {
+    for (let f = folderOf(chain.origin.source.path); ; f = f.includes('/') ? folderOf(f) : '.') {
+      const at = roleKeysAt!.get(`${name}\u0000${f}`);
+      if (at) return at;
+      if (f === '.') break;
+    }
+    const all = roleKeysByName!.get(name) ?? [];
+    return all.length === 1 ? all : [];
+  };
   const ownAccountOf = (chain: Chain, binding: DoctorBinding): { account?: string; root?: unknown } => {
     let of: unknown;
-    for (const k of roleKeysByName?.get(binding.roleName) ?? []) {
+    for (const k of ownRoleKeys(chain, binding.roleName)) {
       const address = `aws_iam_role.${k}`;
-      if (!owns(chain)(address)) continue;
       of ??= root.awsProvidersOf!.get(address);
       const stated = providerAccount(awsProviderOf(root, root.resource.aws_iam_role![k]!, address));
       if (stated !== undefined) return { account: stated, root: of };
@@ -869,7 +881,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     partition ??= manager.binding.partition;
 
     const index = intentRunners.length;
-    if (roleKeysByName !== undefined) {
+    if (roleKeysAt !== undefined) {
       const own = ownAccountOf(chain, manager.binding);
       if (own.account !== undefined) runnerAccounts.set(index, own.account);
       if (own.account !== undefined && own.root !== undefined) rootAccounts.set(own.root, rootAccounts.has(own.root) && rootAccounts.get(own.root) !== own.account ? null : own.account);

@@ -171,7 +171,14 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const marked = (f: Finding): Partial<Finding> => Object.fromEntries((['deploymentFix', 'deploymentReceived', 'deploymentAllowed', 'acceptedBecause'] as const).filter((k) => f[k] !== undefined).map((k) => [k, k === 'deploymentFix' ? fixShown(f[k]!) : rootsShown(f[k]!)]));
   const named = (f: Finding): Finding => ({ ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: fixShown(written(f.fix)) } : {}), ...(f.received !== undefined ? { received: rootsShown(symbolsShown(f.received)) } : {}), ...(f.allowed !== undefined ? { allowed: rootsShown(symbolsShown(f.allowed)) } : {}), ...(marks || scoped ? marked(f) : {}) });
   const oneName = rolesOfOneName(ev, inferred);
-  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
+  // Their identity and cache proofs read one copy of the role for all (RF903 says so): what they find
+  // about such a runner (RF1xx, RF2xx at runners[i]) is not shown either way, neither error nor pass.
+  const oneNameAt = new Set(inferred.intent.runners.filter((r) => oneName.runners.has(r.name)).map((r) => r.index));
+  const ofOneName = (f: Finding): boolean => {
+    const i = oneNameAt.size > 0 && /^RF[12]\d\d$/.test(f.code) ? /^runners\[(\d+)\](?:\.|$)/.exec(f.path) : null;
+    return i !== null && oneNameAt.has(Number(i[1]));
+  };
+  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...ev.findings, ...inferred.findings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));

@@ -472,3 +472,26 @@ describe('one VM deployment copied into several folders (one module applied per 
     expect(second.findings.map((f) => f.code)).toContain('RF201');
   });
 });
+
+describe('EKS deployments of two roots in two stated accounts', () => {
+  const files = (dir: string, edit?: (f: InputFile) => InputFile) => corpusFiles(join(CORPUS, dir)).map((f) => edit?.(f) ?? f);
+  it('each runner is proven in its own root\'s account: role ARNs and the OIDC provider of its trusts are its own', () => {
+    const r = doctor(files('two-roots-different-accounts-eks'));
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expect(r.proofs.length).toBe(16);
+  });
+
+  it('roles of one name in roots of different stated accounts: RF903 at each copy, their runners not proven, and no finding from a proof that read one copy for both (before: 13 false errors, RF104/RF106/RF108/RF201)', () => {
+    // staging/ keeps prod's role names (one module applied per account): a copy missing s3:PutObject is not found, but said not proven.
+    const r = doctor(files('two-roots-different-accounts-eks', (f) => {
+      if (!f.path.startsWith('staging/')) return f;
+      const t = f.bytes.toString().replaceAll('-staging', '-prod').replace('Action = ["s3:GetObject", "s3:PutObject"]', 'Action = ["s3:GetObject"]').replaceAll('example-prod-runner-cache', 'example-staging-runner-cache');
+      return { ...f, bytes: Buffer.from(t) };
+    }));
+    const said = r.findings.filter((f) => f.code === 'RF903' && / is also written by /.test(f.message));
+    expect(said.map((f) => f.path.replace(/:\d+:\d+$/, '')).sort()).toEqual(['prod/main.tf', 'prod/main.tf', 'staging/main.tf', 'staging/main.tf']);
+    expect(r.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(r.proofs.filter((p) => p.holds)).toEqual([]);
+  });
+});

@@ -178,7 +178,14 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // Also those a call that Terraform never makes here would read (a resource of count 0).
   const read = new Set([...(ev.terraform.filesRead ?? []), ...moduleFileReferences([...(ev.texts ?? [])].map(([path, text]) => ({ path, text }))).map(normalPath)]);
   const ofTemplate = (f: Finding): boolean => (f.code === 'RF903' || f.code === 'RF901') && read.has(normalPath(f.path.replace(/:\d+:\d+$/, '')));
-  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...(read.size > 0 ? ev.findings.filter((f) => !ofTemplate(f)) : ev.findings), ...inferred.findings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter(forDeployments).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
+  // Their identity and cache proofs read one copy of the role for all (RF903 says so): what they find
+  // about such a runner (RF1xx, RF2xx at runners[i]) is not shown either way, neither error nor pass.
+  const oneNameAt = new Set(inferred.intent.runners.filter((r) => oneName.runners.has(r.name)).map((r) => r.index));
+  const ofOneName = (f: Finding): boolean => {
+    const i = oneNameAt.size > 0 && /^RF[12]\d\d$/.test(f.code) ? /^runners\[(\d+)\](?:\.|$)/.exec(f.path) : null;
+    return i !== null && oneNameAt.has(Number(i[1]));
+  };
+  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...(read.size > 0 ? ev.findings.filter((f) => !ofTemplate(f)) : ev.findings), ...inferred.findings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));

@@ -14,7 +14,7 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import { tomlPlace } from './toml-locate.js';
 import { OWN_ACCOUNT, providerAccount } from './hcl/eval.js';
 import type { Evidence } from './evidence.js';
-import { mapRootStrings } from './root-strings.js';
+import { mapBodyStrings, mapRootStrings } from './root-strings.js';
 import { serializeArtifact } from '../emit/serialize.js';
 import { canonicalUserData, findVmManagers, rekey, resolveKey, startRekeys, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
 
@@ -78,14 +78,30 @@ export const ACCOUNT_NOT_SHOWN = OWN_ACCOUNT;
  * The deployment's own account, once the doctor knows it from elsewhere (a binding's role ARN):
  * where Terraform reads it (data.aws_caller_identity of the default provider, an ECS cluster's ARN)
  * the evaluator wrote OWN_ACCOUNT, which is this same account. Rewritten in place in every ARN and
- * bare account value of the root, so the proofs compare one account with itself.
+ * bare account value of the root, so the proofs compare one account with itself. `accountOf`
+ * (roots given together whose runners are in several accounts): a body's own root's account, where
+ * known; such a root's unstated account is its own runners', not the first root's.
  */
-export function settleOwnAccount(root: TerraformRoot, account: string): void {
-  if (account === OWN_ACCOUNT || !/^\d{12}$/.test(account)) return;
+export function settleOwnAccount(root: TerraformRoot, account: string, accountOf?: (address: string) => string | undefined): void {
   const arn = new RegExp(`(arn:aws[a-z-]*:[a-z0-9-]*:[a-z0-9-]*:)${OWN_ACCOUNT}(?=:)`, 'g');
   const ecr = new RegExp(`(^|[^0-9])${OWN_ACCOUNT}(?=\\.dkr\\.ecr\\.)`, 'g');
-  // In place: the root's own bodies, as the proofs then read them.
-  mapRootStrings(root, (v) => (v === OWN_ACCOUNT ? account : v.includes(OWN_ACCOUNT) ? v.replace(arn, `$1${account}`).replace(ecr, `$1${account}`) : v), { copyOnWrite: false, data: true });
+  const settled = (to: string) => (v: string) => (v === OWN_ACCOUNT ? to : v.includes(OWN_ACCOUNT) ? v.replace(arn, `$1${to}`).replace(ecr, `$1${to}`) : v);
+  const known = (a: string | undefined): a is string => a !== undefined && a !== OWN_ACCOUNT && /^\d{12}$/.test(a);
+  if (accountOf === undefined) {
+    if (!known(account)) return;
+    // In place: the root's own bodies, as the proofs then read them.
+    mapRootStrings(root, settled(account), { copyOnWrite: false, data: true });
+    return;
+  }
+  // Several roots in several accounts: each body in the account of its own root (accountOf), else `account`.
+  for (const [section, prefix] of [[root.resource, ''], [root.data ?? {}, 'data.']] as const) {
+    for (const [type, byName] of Object.entries(section)) {
+      for (const name of Object.keys(byName)) {
+        const to = accountOf(`${prefix}${type}.${name}`) ?? account;
+        if (known(to)) mapBodyStrings(byName, name, settled(to), { copyOnWrite: false });
+      }
+    }
+  }
 }
 
 /**

@@ -23,7 +23,8 @@ import { inferIdTokens } from './infer-reach.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
 import { isObject } from '../model/is-object.js';
-import { parseRef, resourceBody, roleArn } from '../verify/aws-docs.js';
+import { awsProviderOf, parseRef, resourceBody, roleArn } from '../verify/aws-docs.js';
+import { providerAccount } from './hcl/eval.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -574,6 +575,36 @@ export function inferDeployment(ev: Evidence): Inferred {
     return { namespace: chain.namespace, name, ...mine };
   };
   const roles = new Set(Object.values(root.resource.aws_iam_role ?? {}).map((b) => String(b.name)));
+  // Several roots given together (prod/ and staging/, each in its own AWS account): the account of a
+  // chain's own root is that its manager role's aws provider states, else the one its binding's ARN
+  // names. Its manager role: the role of that name in the chain's folder or the nearest folder above
+  // it, else the only one of that name (looked up by folder, not tried against every root's copy).
+  const folderOf = (path: string): string => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.');
+  const roleKeysAt = root.awsProvidersOf !== undefined ? groupBy(Object.keys(root.resource.aws_iam_role ?? {}), (k) => `${String(root.resource.aws_iam_role![k]!.name)}\u0000${folderOf(ev.terraform.origins.get(`aws_iam_role.${k}`)?.source.path ?? '')}`) : undefined;
+  const roleKeysByName = roleKeysAt !== undefined ? groupBy(Object.keys(root.resource.aws_iam_role ?? {}), (k) => String(root.resource.aws_iam_role![k]!.name)) : undefined;
+  const ownRoleKeys = (chain: Chain, name: string): string[] => {
+    for (let f = folderOf(chain.origin.source.path); ; f = f.includes('/') ? folderOf(f) : '.') {
+      const at = roleKeysAt!.get(`${name}\u0000${f}`);
+      if (at) return at;
+      if (f === '.') break;
+    }
+    const all = roleKeysByName!.get(name) ?? [];
+    return all.length === 1 ? all : [];
+  };
+  const ownAccountOf = (chain: Chain, binding: DoctorBinding): { account?: string; root?: unknown } => {
+    let of: unknown;
+    for (const k of ownRoleKeys(chain, binding.roleName)) {
+      const address = `aws_iam_role.${k}`;
+      of ??= root.awsProvidersOf!.get(address);
+      const stated = providerAccount(awsProviderOf(root, root.resource.aws_iam_role![k]!, address));
+      if (stated !== undefined) return { account: stated, root: of };
+    }
+    return { ...(binding.account !== undefined ? { account: binding.account } : {}), ...(of !== undefined ? { root: of } : {}) };
+  };
+  /** Runner index → the account of its own root, where several roots were given (set on the runner once the fleet's account is known). */
+  const runnerAccounts = new Map<number, string>();
+  /** A root (its aws providers, Evidence.terraform.awsProvidersOf) → the account of its runners; null: they name several. */
+  const rootAccounts = new Map<unknown, string | null>();
   // Every binding asks for its role's trust (cluster keys, cluster settings): each is looked up and parsed once.
   const roleBodies = new Map<unknown, Record<string, unknown>>();
   for (const b of Object.values(root.resource.aws_iam_role ?? {})) if (!roleBodies.has(b.name)) roleBodies.set(b.name, b);
@@ -855,6 +886,11 @@ export function inferDeployment(ev: Evidence): Inferred {
     partition ??= manager.binding.partition;
 
     const index = intentRunners.length;
+    if (roleKeysAt !== undefined) {
+      const own = ownAccountOf(chain, manager.binding);
+      if (own.account !== undefined) runnerAccounts.set(index, own.account);
+      if (own.account !== undefined && own.root !== undefined) rootAccounts.set(own.root, rootAccounts.has(own.root) && rootAccounts.get(own.root) !== own.account ? null : own.account);
+    }
     const identity = (purpose: 'manager' | 'jobs', p: Party): CloudIdentity =>
       reader.doctor.identity?.({ key: `${chain.name}-${purpose}`, runner: chain.name, purpose, cluster: cluster.name, namespace: chain.namespace, serviceAccount: p.sa.name }, p.binding!, ctx) ?? {
       cloud: 'aws',
@@ -996,7 +1032,9 @@ export function inferDeployment(ev: Evidence): Inferred {
   // Where Terraform reads the deployment's own account (OWN_ACCOUNT in the ARNs the evaluator
   // derived) and a binding names it, settle it before the VM runners are read, so their identities
   // and the root's ARNs name one account.
-  if (ev.terraform.ownAccountRead === true && account !== undefined) settleOwnAccount(root, account);
+  // Roots given together in several accounts: each root's texts in its own (its runners').
+  const rootAccountOf = new Set(runnerAccounts.values()).size > 1 ? ownRootAccount(ev, root, rootAccounts) : undefined;
+  if (ev.terraform.ownAccountRead === true && account !== undefined) settleOwnAccount(root, account, rootAccountOf);
   const vm = inferVmRunners(ev, root, account, { runners: intentRunners, identities, clusters, clusterOrigins, runnerOrigins, tomlAt, bindingOrigins, docsRunners, summaries, findings, cacheOf, gitlab: (r) => gitlabSettingsOf(root, r) });
   // The aws provider names the account where no binding's ARN does (roles referenced by expression).
   const provider = awsOf(ev, root);
@@ -1011,13 +1049,23 @@ export function inferDeployment(ev: Evidence): Inferred {
   }
   const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
 
+  // A Kubernetes runner of a root in another account than the fleet's: its ARNs are in its own (IntentRunner.account).
+  for (const [i, own] of runnerAccounts) {
+    if (own === account) continue;
+    intentRunners[i]!.account = own;
+    if (own === ACCOUNT_NOT_SHOWN) intentRunners[i]!.accountShown = false;
+  }
   const intent: FleetIntent = { name: 'doctor', clusters, caches, runners: intentRunners, identities };
   if (account !== undefined || roles.size > 0 || vm.found > 0) {
     intent.aws = { accountId: account ?? ACCOUNT_NOT_SHOWN, region: region ?? 'us-east-1', partition: (partition ?? 'aws') as 'aws', tags: {}, ...(account === undefined || account === ACCOUNT_NOT_SHOWN ? { accountShown: false as const } : {}) };
   }
-  if (intent.aws) concreteRoleArns(identities, root, intent.aws);
-  // Policies naming a KMS key of the files: the key's stand-in ARN in this account (the same the token key proofs use).
-  resolveKmsKeyReferences(root, intent.aws ?? { accountId: '000000000000', region: 'us-east-1', partition: 'aws' });
+  if (intent.aws) {
+    // Each in its runner's own account (IntentRunner.account, of several roots), else the fleet's.
+    const own = new Map(intentRunners.filter((r) => r.account !== undefined).map((r) => [r.name, r.account!]));
+    concreteRoleArns(identities, root, intent.aws, (id) => own.get(id.runner));
+  }
+  // Policies naming a KMS key of the files: the key's stand-in ARN in this account (the same the token key proofs use), of several roots in its own root's.
+  resolveKmsKeyReferences(root, intent.aws ?? { accountId: '000000000000', region: 'us-east-1', partition: 'aws' }, rootAccountOf);
   const docs: FleetDocuments = { artifacts: docsArtifacts, runners: docsRunners, terraformAws: root };
   // Deployments given together: a binding written in Terraform belongs to the cluster of the runners
   // of its namespace that own it (nearest to its file), where they are of one cluster.
@@ -1070,20 +1118,44 @@ export function inferDeployment(ev: Evidence): Inferred {
 }
 
 /**
+ * Roots given together in several accounts: the account of the root a resource or data source of
+ * the merged root is of (its aws providers; a resource of another provider, a helm_release, by the
+ * folder of its file), as its runners name it (`accounts`); undefined where not known.
+ */
+function ownRootAccount(ev: Evidence, root: TerraformRoot, accounts: ReadonlyMap<unknown, string | null>): (address: string) => string | undefined {
+  const folder = (address: string): string | undefined => {
+    const path = ev.terraform.origins.get(address)?.source.path;
+    return path === undefined ? undefined : path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
+  };
+  const folders = new Map<string, unknown>();
+  for (const [address, providers] of root.awsProvidersOf ?? []) {
+    const f = folder(address);
+    if (f !== undefined) folders.set(f, folders.has(f) && folders.get(f) !== providers ? null : providers);
+  }
+  return (address) => {
+    const providers = root.awsProvidersOf?.get(address) ?? (() => {
+      const f = folder(address);
+      return f === undefined ? undefined : folders.get(f);
+    })();
+    return providers === undefined || providers === null ? undefined : (accounts.get(providers) ?? undefined);
+  };
+}
+
+/**
  * An identity whose binding names its role by reference, as a helm_release's value or a
  * Terraform-made service account annotation is read (`${aws_iam_role.x.arn}`), gets the ARN that
  * role has once the account is known: every proof asks as that principal, and a bucket policy or a
  * trust that names the role's ARN, or a condition on aws:PrincipalArn, must see the real one (the
  * reference text matched none of them). A role whose name is picked at apply keeps the reference.
  */
-function concreteRoleArns(identities: CloudIdentity[], root: TerraformRoot, aws: { partition: string; accountId: string }): void {
+function concreteRoleArns(identities: CloudIdentity[], root: TerraformRoot, aws: { partition: string; accountId: string }, accountOf: (id: CloudIdentity) => string | undefined): void {
   for (const [i, id] of identities.entries()) {
     if (id.cloud !== 'aws') continue;
     const ref = parseRef(id.arn);
     if (ref?.type !== 'aws_iam_role' || ref.attr !== 'arn') continue;
     const body = resourceBody(root, 'aws_iam_role', ref.name);
     if (body?.name !== id.roleName) continue;
-    identities[i] = { ...id, arn: roleArn(aws.partition, aws.accountId, typeof body.path === 'string' ? body.path : '/', id.roleName) };
+    identities[i] = { ...id, arn: roleArn(aws.partition, accountOf(id) ?? aws.accountId, typeof body.path === 'string' ? body.path : '/', id.roleName) };
   }
 }
 

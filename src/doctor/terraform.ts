@@ -88,12 +88,14 @@ function jsonText(value: string): boolean {
  * region (kmsKeyStandIn): what apply would write, up to the key id only apply knows. Run once the
  * account is inferred, before any proof reads the root.
  */
-export function resolveKmsKeyReferences(root: TerraformRoot, aws: { partition: string; region: string; accountId: string }): void {
+export function resolveKmsKeyReferences(root: TerraformRoot, aws: { partition: string; region: string; accountId: string }, accountOf?: (address: string) => string | undefined): void {
   const keys = root.resource.aws_kms_key;
   if (keys === undefined) return;
   for (const type of ['aws_iam_role_policy', 'aws_iam_policy']) {
-    for (const body of Object.values(root.resource[type] ?? {})) {
-      if (typeof body.policy === 'string') body.policy = withKmsKeyStandIns(body.policy, keys, aws);
+    for (const [name, body] of Object.entries(root.resource[type] ?? {})) {
+      // Roots given together in several accounts: a policy's keys are of its own root, in that root's account.
+      const own = accountOf?.(`${type}.${name}`);
+      if (typeof body.policy === 'string') body.policy = withKmsKeyStandIns(body.policy, keys, own !== undefined && own !== aws.accountId ? { ...aws, accountId: own } : aws);
     }
   }
 }

@@ -81,7 +81,7 @@ export interface IntentRunner {
    */
   region?: string;
   /**
-   * The doctor only, VM runners of several Terraform roots: the account of the aws provider of the
+   * The doctor only, runners of several Terraform roots: the account of the aws provider of the
    * runner's own root, where it is not `aws.accountId` (prod/ in one account, staging/ in another).
    * The runner's ARNs and its compute's account are in it. Undefined: `aws.accountId`.
    */

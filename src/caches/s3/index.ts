@@ -7,6 +7,7 @@ import type { TerraformResources, TerraformRoot } from '../../emit/artifacts.js'
 import { tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
+import { runnerAws } from '../../verify/runner-aws.js';
 import type { PolicyDocument, Request, Statement } from '../../verify/iam/types.js';
 import { compilePolicy, decisionOverTags, evaluatePolicies, matchesOverTags, PolicyGrammarError, policyKindProblem, prepareRequest, type CompiledPolicy, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, roleArnOfKey, resolveValue, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
@@ -560,6 +561,8 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
   if (!facts || !ref) return [];
   const spec = specOf(cache);
   const partition = fleet.aws?.partition ?? 'aws';
+  // The runner's own account (runnerAws: the doctor's deployments of several roots in several accounts): its roles' and its key's.
+  const own = fleet.aws ? runnerAws(fleet, runner) : undefined;
   const arn = bucketArn(partition, spec.bucket);
   const bucketPolicy = spec.create ? bucketPolicyOf(facts.root, spec.bucket) : undefined;
   const policy = bucketPolicy?.policy;
@@ -580,7 +583,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     let hit = callers.get(role);
     if (!hit) {
       hit = {
-        caller: prepareRequest(roleRequest(role, roleArn(partition, fleet.aws?.accountId ?? '', role.path, role.name), action, resource, { 'aws:SecureTransport': 'true', ...viaEndpoint, ...bucketPolicy?.org })),
+        caller: prepareRequest(roleRequest(role, roleArn(partition, own?.accountId ?? '', role.path, role.name), action, resource, { 'aws:SecureTransport': 'true', ...viaEndpoint, ...bucketPolicy?.org })),
         policies: { identity: role.policiesCompiled, resource: policy ? [policy] : [] },
       };
       callers.set(role, hit);
@@ -625,7 +628,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
     // SSE-KMS with a customer-managed key: S3 asks KMS for a data key on every upload and to
     // decrypt on every download, with the caller's permissions (through S3: kms:ViaService), which
     // the key policy must let IAM grant, or grant itself (mayUseKey).
-    const account: KmsAccount | undefined = fleet.aws ? { partition, region: spec.region ?? fleet.aws.region, accountId: fleet.aws.accountId } : undefined;
+    const account: KmsAccount | undefined = fleet.aws ? { partition, region: spec.region ?? fleet.aws.region, accountId: own!.accountId } : undefined;
     const key = account ? cacheKeyOf(facts, spec, account) : undefined;
     if (key !== undefined && 'key' in key) {
       const k = key.key;
@@ -680,7 +683,7 @@ function proveRunnerCache(docs: FleetDocuments, fleet: FleetIntent, cache: Resol
           deniedBy !== undefined
             ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: its own policies allow it, and a Deny of the bucket policy (${deniedBy}) refuses it`, { fix: `make the Deny of ${deniedBy} spare the manager role ${manager.name} (${denyTagAdvice(manager, [...new Set(s3Refused.flatMap(([a, r, c]) => [...(policy?.refusingPrincipalTagKeys(callers.get(manager)!.caller.derive(a, r, c)) ?? [])]))].sort())}); the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix`, subject: { kind: 'resource', address: `${deniedBy}.policy` } })
             : keyPolicyRefuses !== undefined && s3Missing.length === 0
-              ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: ${iamAllows}, but the key policy of ${keyPolicyRefuses} neither grants the role nor lets IAM grant it (${usedKey?.policy?.account !== undefined ? 'its statements for the account leave this request out, by their actions or conditions' : 'no statement allows the account'}), and the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download`, { fix: `let the key policy of ${keyPolicyRefuses} allow the manager role ${manager.name} kms:GenerateDataKey and kms:Decrypt, or ${usedKey?.policy?.account !== undefined ? 'make its statement for the account admit the role (its actions and conditions)' : 'allow the account'} (arn:${partition}:iam::${fleet.aws?.accountId ?? '<account>'}:root) so the role's own grant counts`, ...(keyPolicyRefuses.startsWith('aws_kms_key') ? { subject: { kind: 'resource' as const, address: `${keyPolicyRefuses}.policy` } } : {}) })
+              ? finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}: ${iamAllows}, but the key policy of ${keyPolicyRefuses} neither grants the role nor lets IAM grant it (${usedKey?.policy?.account !== undefined ? 'its statements for the account leave this request out, by their actions or conditions' : 'no statement allows the account'}), and the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download`, { fix: `let the key policy of ${keyPolicyRefuses} allow the manager role ${manager.name} kms:GenerateDataKey and kms:Decrypt, or ${usedKey?.policy?.account !== undefined ? 'make its statement for the account admit the role (its actions and conditions)' : 'allow the account'} (arn:${partition}:iam::${own?.accountId ?? '<account>'}:root) so the role's own grant counts`, ...(keyPolicyRefuses.startsWith('aws_kms_key') ? { subject: { kind: 'resource' as const, address: `${keyPolicyRefuses}.policy` } } : {}) })
               : finding('RF201', cachePath, `role ${manager.name} cannot ${missing.join(', ')}${kmsMissing.length > 0 ? ': the bucket encrypts new objects with that key (SSE-KMS), so S3 refuses the manager every cache upload and download' : ''}`, { fix: `the manager signs cache URLs and needs GetObject/PutObject/ListBucket under its prefix${kmsMissing.length > 0 ? `, and kms:GenerateDataKey and kms:Decrypt on the key that encrypts the bucket${keyPolicyRefuses !== undefined ? ` (whose key policy, ${keyPolicyRefuses}, must also grant the role or allow the account)` : ''}` : ''}` }),
         );
       }

@@ -10,6 +10,10 @@ import type { Artifact, TerraformResources, TerraformRoot } from '../../emit/art
 import { DO_NOT_EDIT, named, tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
+import { runnerAws } from '../../verify/runner-aws.js';
+
+// Where one runner's resources live (its own root's region and account): shared with EKS, kept in verify/runner-aws.ts.
+export { runnerAws };
 import { HASH_COMMENT, serializeArtifact, tomlDocumentText } from '../../emit/serialize.js';
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
@@ -47,25 +51,6 @@ function aws(fleet: FleetIntent) {
 /** The region a subject's tasks run in: that of the runner whose task family it is (IntentRunner.region), else the fleet's. */
 function taskRegion(fleet: FleetIntent, subject: AwsServiceSubject): string {
   return fleet.runners.find((r) => r.region !== undefined && r.platformNames?.taskFamily === subject.name)?.region ?? aws(fleet).region;
-}
-
-/**
- * The fleet's AWS settings as one runner's resources see them: in the runner's own region and
- * account (IntentRunner.region, IntentRunner.account, the doctor's, of several roots), else the fleet's.
- */
-export function runnerAws(fleet: FleetIntent, runner: Pick<IntentRunner, 'region' | 'account' | 'accountShown'>): NonNullable<FleetIntent['aws']> {
-  const a = aws(fleet);
-  const region = runner.region === undefined || runner.region === a.region;
-  const account = runner.account === undefined || runner.account === a.accountId;
-  if (region && account) return a;
-  const out = { ...a };
-  if (!region) out.region = runner.region!;
-  if (!account) {
-    out.accountId = runner.account!;
-    if (runner.accountShown === false) out.accountShown = false;
-    else delete out.accountShown;
-  }
-  return out;
 }
 
 /** The KMS key of a runner's token parameter: its own (IntentRunner.tokenKmsKeyArn, the doctor's), else its cluster's. */

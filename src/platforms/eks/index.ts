@@ -8,6 +8,7 @@ import type { Artifact, K8sObject, TerraformResources } from '../../emit/artifac
 import { byName, merged, tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent } from '../../verify/intent.js';
+import { clusterAws, runnerAws } from '../../verify/runner-aws.js';
 import type { PolicyDocument, Request } from '../../verify/iam/types.js';
 import { evaluatePolicies, prepareRequest, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { RequestIndex } from '../../verify/iam/candidates.js';
@@ -78,7 +79,8 @@ function trustAudiences(trust: PolicyDocument, hp: string): string[] {
 function irsaRequest(fleet: FleetIntent, cluster: ResolvedCluster, s: KubernetesSubject, audience = IRSA_AUDIENCE, issuer = issuerOf(cluster)): Request {
   const hp = issuerHostPath(issuer);
   return {
-    principal: { type: 'Federated' as const, id: `${oidcProviderArnPrefix(fleet)}${hp}` },
+    // The provider of the subject's cluster's account (clusterAws): each deployment of several roots in its own.
+    principal: { type: 'Federated' as const, id: `${oidcProviderArnPrefix(fleet, cluster)}${hp}` },
     action: 'sts:AssumeRoleWithWebIdentity',
     resource: '*',
     context: { [`${hp}:sub`]: `system:serviceaccount:${s.namespace}:${s.serviceAccount}`, [`${hp}:aud`]: audience },
@@ -191,9 +193,11 @@ export function podIdentityContext(fleet: FleetIntent, c: ResolvedCluster, s: Ku
       }
     : {};
   if (fleet.aws) {
-    const arn = eksClusterArn(fleet.aws.partition, fleet.aws.accountId, clusterRegion(fleet, c), name);
+    // The cluster's own account (clusterAws): each deployment of several roots in its own.
+    const aws = clusterAws(fleet, c.name);
+    const arn = eksClusterArn(aws.partition, aws.accountId, clusterRegion(fleet, c), name);
     if (tags) context['aws:RequestTag/eks-cluster-arn'] = arn;
-    context['aws:SourceAccount'] = fleet.aws.accountId;
+    context['aws:SourceAccount'] = aws.accountId;
     context['aws:SourceArn'] = arn;
   }
   return context;
@@ -231,7 +235,18 @@ function indexOf(docs: FleetDocuments, fleet: FleetIntent): EksIndex {
     }
   }
   const roleByArn = new Map<string, string>();
-  if (facts && fleet.aws) for (const role of facts.roles.values()) roleByArn.set(roleArn(fleet.aws.partition, fleet.aws.accountId, role.path, role.name), role.name);
+  if (facts && fleet.aws) {
+    for (const role of facts.roles.values()) roleByArn.set(roleArn(fleet.aws.partition, fleet.aws.accountId, role.path, role.name), role.name);
+    // A runner in an account of its own (IntentRunner.account, the doctor's, of several roots): its roles' ARNs are in that account.
+    const own = new Map(fleet.runners.filter((r) => r.account !== undefined).map((r) => [r.name, r]));
+    for (const id of own.size > 0 ? fleet.identities : []) {
+      const r = own.get(id.runner);
+      const role = r && id.cloud === 'aws' ? facts.roles.get(id.roleName) : undefined;
+      if (!r || !role) continue;
+      const a = runnerAws(fleet, r);
+      roleByArn.set(roleArn(a.partition, a.accountId, role.path, role.name), role.name);
+    }
+  }
   // An annotation written as a reference to a role of the root (`${aws_iam_role.<key>.arn}`, as the doctor reads a helm_release's values) names that role;
   // one made by a module (key `module.<call>.<name>`) is referenced through the module's address (`${module.<call>.aws_iam_role.<name>.arn}`).
   for (const [key, body] of Object.entries(docs.terraformAws?.resource.aws_iam_role ?? {})) {
@@ -613,7 +628,9 @@ export const eksPlatform: PlatformPlugin = {
         out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the ${purpose} role ${identity.roleName} is not in terraform/aws/main.tf.json`, fix: 'regenerate; report a bug if it persists', deploymentFix: `give the Terraform of role ${identity.roleName} (or its aws iam get-role output)` });
         continue;
       }
-      const arn = roleArn(fleet.aws!.partition, fleet.aws!.accountId, role.path, role.name);
+      // In the runner's own account (runnerAws: the doctor's deployments of several roots in several accounts).
+      const own = runnerAws(fleet, runner);
+      const arn = roleArn(own.partition, own.accountId, role.path, role.name);
       const subject: KubernetesSubject = { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
       const got = this.roleOfSubject(docs, fleet, cluster, subject);
       if (got !== role.name) {

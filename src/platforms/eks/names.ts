@@ -1,4 +1,5 @@
 import type { FleetIntent } from '../../verify/intent.js';
+import { clusterAws } from '../../verify/runner-aws.js';
 import type { ResolvedCluster } from '../../model/types.js';
 import { tfName } from '../../emit/artifacts.js';
 import type { EksClusterSpec } from './schema.js';
@@ -36,13 +37,17 @@ export function issuerOf(cluster: ResolvedCluster): string {
   return isCreated(cluster) ? `https://\${local.${issuerLocal(cluster)}}` : eksSpec(cluster).oidcIssuer!;
 }
 
-export function oidcProviderArnPrefix(fleet: Pick<FleetIntent, 'aws'>): string {
-  const aws = fleet.aws!;
+/**
+ * The ARN prefix of the IAM OIDC providers of `cluster`'s account: the fleet's, or (the doctor,
+ * deployments of several roots in several accounts) that of the cluster's runners (clusterAws).
+ */
+export function oidcProviderArnPrefix(fleet: Pick<FleetIntent, 'aws'> | FleetIntent, cluster?: ResolvedCluster): string {
+  const aws = cluster && 'runners' in fleet ? clusterAws(fleet, cluster.name) : fleet.aws!;
   return `arn:${aws.partition}:iam::${aws.accountId}:oidc-provider/`;
 }
 
-export function oidcProviderArn(fleet: Pick<FleetIntent, 'aws'>, cluster: ResolvedCluster): string {
-  return `${oidcProviderArnPrefix(fleet)}${issuerHostPath(issuerOf(cluster))}`;
+export function oidcProviderArn(fleet: Pick<FleetIntent, 'aws'> | FleetIntent, cluster: ResolvedCluster): string {
+  return `${oidcProviderArnPrefix(fleet, cluster)}${issuerHostPath(issuerOf(cluster))}`;
 }
 
 /** The authentication mode in effect (see the schema for the defaults). */

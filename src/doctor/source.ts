@@ -1,4 +1,4 @@
-import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
+import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Node, type Pair, type YAMLMap } from 'yaml';
 import { LineIndex } from './hcl/ast.js';
 import { plainYamlLocator, type PlainLocator } from '../spec/plain-yaml.js';
 import { tomlPlace } from './toml-locate.js';
@@ -83,7 +83,7 @@ export class SourceFile {
       let consumed = 0;
       for (const key of path) {
         if (isMap(node)) {
-          const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? p.key.value : p.key) === key);
+          const pair = pairOf(node, key);
           if (!pair) break;
           const k = pair.key as Node | null;
           node = pair.value;
@@ -182,6 +182,27 @@ export class SourceFile {
     }
     return { file: this.path, line: 1, column: 1 };
   }
+}
+
+/**
+ * The pairs of a YAML mapping by key, made once per mapping on the first lookup: a finding per key
+ * of a mapping of N keys then costs N, not N² (a ConfigMap of many credentials). The first pair of
+ * a key wins, as a lookup in written order would find it (duplicate keys are read, not refused).
+ */
+const pairsByKey = new WeakMap<YAMLMap, Map<unknown, Pair>>();
+
+function pairOf(node: YAMLMap, key: string | number): Pair | undefined {
+  let index = pairsByKey.get(node);
+  if (!index) {
+    index = new Map();
+    for (const p of node.items) {
+      if (!isPair(p)) continue;
+      const k = isScalar(p.key) ? p.key.value : p.key;
+      if (!index.has(k)) index.set(k, p);
+    }
+    pairsByKey.set(node, index);
+  }
+  return index.get(key);
 }
 
 /** Where an imported value came from: a file, a document in it, the path inside that document. */

@@ -118,6 +118,25 @@ describe('credentials written in Terraform HCL (.tf): RF940 at the value, never 
     for (const s of ALL) expect(outputs(r).includes(s)).toBe(false);
   });
 
+  it('a quoted string in an interpolation inside a heredoc (`${"…"}`) is one value: one RF940 at the string, no second place', () => {
+    const tf = `resource "kubernetes_config_map" "cfg" {\n  metadata {\n    name = "cfg"\n  }\n  data = {\n    "script.sh" = <<-EOT\n      echo start\n      TOKEN=\${"${RUNNER_TOKEN}"}\n      export AWS_ACCESS_KEY_ID=${AWS_ID}\n    EOT\n  }\n}\n`;
+    const r = run({ 'main.tf': tf });
+    const got = secretFindings(r.findings);
+    expect(got.map((f) => [f.code, f.path])).toEqual([
+      ['RF940', at('main.tf', tf, `"${RUNNER_TOKEN}"`)],
+      ['RF940', at('main.tf', tf, AWS_ID)],
+    ]);
+    for (const f of got) expect(f.message).not.toContain('also written at');
+    for (const s of ALL) expect(outputs(r).includes(s)).toBe(false);
+  });
+
+  it('a runner token in an interpolation of a values heredoc (`runnerToken: ${"…"}`): RF304 stands for it, RF940 is not said beside it', () => {
+    const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab"\n  values = [<<-YAML\n    gitlabUrl: https://gitlab.example.com/\n    runnerToken: \${"${RUNNER_TOKEN}"}\n    YAML\n  ]\n}\n`;
+    const r = run({ 'main.tf': tf });
+    expect(secretFindings(r.findings).map((f) => f.code)).toEqual(['RF304']);
+    for (const s of ALL) expect(outputs(r).includes(s)).toBe(false);
+  });
+
   it('a runner token in a values heredoc of a helm_release: RF304 at the heredoc stands for it; a cloud key on another line of it is RF940 at its line', () => {
     const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab"\n  values = [<<-YAML\n    gitlabUrl: https://gitlab.example.com/\n    runnerToken: ${RUNNER_TOKEN}\n    runners:\n      config: |\n        [[runners]]\n          [runners.cache.s3]\n            AccessKey = "${AWS_ID}"\n    YAML\n  ]\n}\n`;
     const r = run({ 'main.tf': tf });

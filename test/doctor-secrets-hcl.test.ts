@@ -137,12 +137,12 @@ describe('credentials written in Terraform HCL (.tf): RF940 at the value, never 
     for (const s of ALL) expect(outputs(r).includes(s)).toBe(false);
   });
 
-  it('a runner token in a values heredoc of a helm_release: RF304 at the heredoc stands for it; a cloud key on another line of it is RF940 at its line', () => {
+  it('a runner token in a values heredoc of a helm_release: RF304 at its line in the heredoc stands for it; a cloud key on another line of it is RF940 at its line', () => {
     const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab"\n  values = [<<-YAML\n    gitlabUrl: https://gitlab.example.com/\n    runnerToken: ${RUNNER_TOKEN}\n    runners:\n      config: |\n        [[runners]]\n          [runners.cache.s3]\n            AccessKey = "${AWS_ID}"\n    YAML\n  ]\n}\n`;
     const r = run({ 'main.tf': tf });
     const got = secretFindings(r.findings).map((f) => [f.code, f.path]);
     expect(got.sort()).toEqual([
-      ['RF304', at('main.tf', tf, '<<-YAML')],
+      ['RF304', at('main.tf', tf, RUNNER_TOKEN)],
       ['RF940', at('main.tf', tf, AWS_ID)],
     ]);
     for (const s of ALL) expect(outputs(r).includes(s)).toBe(false);

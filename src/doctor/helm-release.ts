@@ -303,6 +303,20 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
             }
           }
         }
+        if (pre === undefined && (e.k === 'tpl' || e.k === 'lit')) {
+          // The document written in place: a heredoc in HCL, a string in `.tf.json`. Its findings
+          // point at their own line in it, not at where it opens (located on demand only).
+          const rendered = text;
+          let inPlace: Locate | undefined;
+          locate = (p) => {
+            if (!inPlace) {
+              const places = hcl && env.loc.text === origin.source.text ? origin.source.heredocPlaces(e.at, rendered) : undefined;
+              const yaml = new SourceFile(origin.source.path, rendered, 'yaml');
+              inPlace = places ? (q) => places(yaml.locate(0, q)) : (!hcl ? yamlInJsonString(origin.source, itemAt(), rendered) : undefined) ?? (() => itemAt());
+            }
+            return inPlace(p);
+          };
+        }
         try {
           doc = yamlData(text, '1.2', 100);
         } catch (err) {

@@ -143,6 +143,38 @@ export class SourceFile {
     return at ? { file: this.path, line: header + at.line + 1, column: at.column } : undefined;
   }
 
+  /**
+   * HCL: the places of a document written in the heredoc that starts at `offset` (`<<EOT`,
+   * `<<-EOT`), whose text as Terraform renders it is `rendered` (a values document, a config): a
+   * line and column of that text → the same character in this file. A line an interpolation made
+   * longer or shorter before that column keeps its line, at its first written character. Undefined
+   * when no heredoc starts there, or the rendered text does not have the heredoc's lines (an
+   * interpolation that spans lines, or makes several).
+   */
+  heredocPlaces(offset: number, rendered: string): ((p: { line: number; column: number }) => Position) | undefined {
+    const m = /^<<(-?)([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?$/.exec(this.text.slice(offset, this.text.indexOf('\n', offset) >>> 0));
+    if (!m) return undefined;
+    this.#lines ??= new LineIndex(this.text);
+    const header = this.#lines.pos(offset).line; // 1-based: the index of the heredoc's first line
+    const all = this.#split();
+    let end = header;
+    while (end < all.length && all[end]!.trim() !== m[2]) end++;
+    const written = all.slice(header, end);
+    const shown = rendered.split('\n');
+    if (shown.length !== written.length + 1 || shown[written.length] !== '') return undefined;
+    const lead = (l: string) => /^[ \t]*/.exec(l)![0].length;
+    // `<<-`: Terraform removes the indentation the non-blank lines share (as the parser does).
+    const widths = m[1] === '-' ? written.filter((l) => l.trim() !== '').map(lead) : [];
+    const strip = widths.length > 0 ? Math.min(...widths) : 0;
+    return ({ line, column }) => {
+      const i = Math.min(Math.max(line, 1), written.length) - 1;
+      const own = written[i] ?? '';
+      const cut = Math.min(strip, lead(own));
+      const same = shown[i]!.slice(0, column - 1) === own.slice(cut, cut + column - 1);
+      return { file: this.path, line: header + i + 1, column: same ? cut + column : lead(own) + 1 };
+    };
+  }
+
   /** HCL: records where the value at `path` starts (the first record of a path wins). */
   mark(path: readonly (string | number)[], offset: number): void {
     this.#marks ??= new Map();

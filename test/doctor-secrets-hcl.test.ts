@@ -164,6 +164,28 @@ describe('credentials in .tf.json', () => {
   });
 });
 
+describe('credentials in .tf.json, named as in .tf', () => {
+  it('the message names the address and key path (not the last key alone), the position the value, as the .tf scan does', () => {
+    const json = JSON.stringify({ provider: { aws: [{ region: 'eu-west-1', access_key: AWS_ID }] }, variable: { token: { default: RUNNER_TOKEN } }, resource: { kubernetes_config_map: { cfg: { metadata: { name: 'cfg' }, data: { token: AZURE_SECRET } } } } }, null, 2);
+    const tf = `provider "aws" {\n  region     = "eu-west-1"\n  access_key = "${AWS_ID}"\n}\nvariable "token" {\n  default = "${RUNNER_TOKEN}"\n}\nresource "kubernetes_config_map" "cfg" {\n  metadata {\n    name = "cfg"\n  }\n  data = { token = "${AZURE_SECRET}" }\n}\n`;
+    const named = (files: Record<string, string>) =>
+      secretFindings(run(files).findings)
+        .map((f) => [f.path, /written in \S+ at (\S+) \(value not shown\)/.exec(f.message)?.[1]])
+        .sort((a, b) => Number(a[0]!.split(':')[1]) - Number(b[0]!.split(':')[1]));
+    expect(named({ 'main.tf.json': json })).toEqual([
+      [at('main.tf.json', json, `"${AWS_ID}"`), 'provider.aws[0].access_key'],
+      [at('main.tf.json', json, `"${RUNNER_TOKEN}"`), 'variable.token.default'],
+      [at('main.tf.json', json, `"${AZURE_SECRET}"`), 'resource.kubernetes_config_map.cfg.data.token'],
+    ]);
+    // The same configuration in HCL: the same names (HCL has no list index for a single block).
+    expect(named({ 'main.tf': tf })).toEqual([
+      [at('main.tf', tf, `"${AWS_ID}"`), 'provider.aws.access_key'],
+      [at('main.tf', tf, `"${RUNNER_TOKEN}"`), 'variable.token.default'],
+      [at('main.tf', tf, `"${AZURE_SECRET}"`), 'resource.kubernetes_config_map.cfg.data.token'],
+    ]);
+  });
+});
+
 describe('variable definitions files (.tfvars): scanned for credentials only', () => {
   it('a key and a runner token in terraform.tfvars: RF940 at each value, the fix names the file and a secret store; a reference-free ordinary value is nothing', () => {
     const tfvars = `region = "eu-west-1"\naws_secret_access_key = "${AWS_SECRET}"\nrunner_token = "${RUNNER_TOKEN}"\n`;

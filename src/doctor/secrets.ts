@@ -119,6 +119,15 @@ function terraformPlace(path: readonly (string | number)[]): TerraformPlace {
   return undefined;
 }
 
+/**
+ * A path of a `.tf.json` document as the HCL scan names a value (`provider.aws.access_key`,
+ * `resource.<type>.<name>.<argument>…`), a list item by its index (`provider.aws[0].access_key`):
+ * the last key alone names no place a user can find.
+ */
+function terraformName(path: readonly (string | number)[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+}
+
 const CLOUD_FIX = 'remove the key and revoke it; give the runner a keyless identity (instance profile, IRSA, Pod Identity, workload identity) instead';
 const TOKEN_FIX = 'remove the token from the file and revoke it; keep runner tokens in a Secret or a SecureString parameter and reference them';
 
@@ -178,7 +187,7 @@ function oneFindingPerCredential<H extends PlacedHit>(hits: readonly H[], messag
 export function fileSecretFindings(source: SourceFile, docs: readonly unknown[], tfJson = false): Finding[] {
   const hits: PlacedHit[] = [];
   docs.forEach((doc, i) => {
-    for (const { hit, secret } of scan(doc, tfJson)) hits.push({ key: hit.key, what: hit.what, secret, place: extent(source, source.locate(i, hit.path)), fix: fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
+    for (const { hit, secret } of scan(doc, tfJson)) hits.push({ key: tfJson ? terraformName(hit.path) : hit.key, what: hit.what, secret, place: extent(source, source.locate(i, hit.path)), fix: fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
   });
   return oneFindingPerCredential(hits, (h) => `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)`);
 }

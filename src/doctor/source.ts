@@ -175,6 +175,21 @@ export class SourceFile {
     };
   }
 
+  /**
+   * JSON: the place of character `offset` of the string value whose opening quote is at `at` (the
+   * string as decoded: an escape is one character); `at` itself when no string starts there.
+   */
+  inJsonString(at: Position, offset: number): Position {
+    const open = this.offsetOf(at);
+    if (this.text[open] !== '"') return at;
+    let i = open + 1;
+    for (let n = 0; n < offset && i < this.text.length && this.text[i] !== '"'; n++) {
+      // An escape is one character of the string (\uXXXX six of the file's, any other two).
+      i += this.text[i] !== '\\' ? 1 : this.text[i + 1] === 'u' ? 6 : 2;
+    }
+    return this.offsetPosition(i);
+  }
+
   /** HCL: records where the value at `path` starts (the first record of a path wins). */
   mark(path: readonly (string | number)[], offset: number): void {
     this.#marks ??= new Map();

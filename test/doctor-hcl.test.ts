@@ -353,6 +353,33 @@ describe('doctor over hand-written HCL (test/doctor/hcl)', () => {
     expect(f.path).toMatch(/^deploy\/iam\.tf\.json:\d+:\d+$/);
   });
 
+  it('.tf.json: a reference in a string, nested in an object, is found at the reference itself (line:column), as in .tf', () => {
+    const json = JSON.stringify(
+      {
+        resource: {
+          aws_iam_role: { runner: { name: 'a"b\\c-${local.missing}', assume_role_policy: '{"Version":"2012-10-17","Statement":[]}' } },
+          kubernetes_service_account_v1: { sa: { metadata: { name: 'gitlab-runner', namespace: 'ci', annotations: { 'eks.amazonaws.com/role-arn': '${aws_iam_role.runnr.arn}' } } } },
+        },
+      },
+      null,
+      2,
+    );
+    const r = doctor([{ path: 'main.tf.json', bytes: enc(json) }]);
+    const at = (needle: string) => {
+      const lines = json.split('\n');
+      const i = lines.findIndex((l) => l.includes(needle));
+      return `main.tf.json:${i + 1}:${lines[i]!.indexOf(needle) + 1}`;
+    };
+    const rf913 = r.findings.filter((f) => f.code === 'RF913').map((f) => [f.path, f.message.split(' ')[0]]);
+    // The first after two escaped characters (\" and \\, two characters each in the file).
+    expect(rf913.sort()).toEqual(
+      [
+        [at('local.missing}'), 'local.missing'],
+        [at('aws_iam_role.runnr.arn}'), 'aws_iam_role.runnr'],
+      ].sort(),
+    );
+  });
+
   it('reading and evaluating 1,000 lines of HCL is not slow (a guard against quadratic work; ~15 ms parse on an idle machine)', () => {
     const block = (i: number) => `resource "aws_iam_role" "r${i}" {\n  name = "role-\${local.p}-${i}"\n  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })\n}\n`;
     const text = `locals {\n  p = "x"\n}\n${Array.from({ length: 250 }, (_, i) => block(i)).join('')}`;

@@ -158,6 +158,36 @@ describe('helm_release of the gitlab-runner chart', () => {
     }
   });
 
+  it('values written in place (a heredoc, a .tf.json string): findings at their own line and column in it, not where it opens', () => {
+    const release = (values: string) => `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab"\n  values = [${values}]\n}\n`;
+    const found = (files: InputFile[]) => Object.fromEntries(doctor(files).findings.filter((f) => f.code === 'RF304' || f.code === 'RF907').map((f) => [f.code, f.path]));
+    /** `main.tf:line:column` of `needle` in `tf`, at its first character. */
+    const place = (tf: string, needle: string, file = 'main.tf') => {
+      const lines = tf.split('\n');
+      const i = lines.findIndex((l) => l.includes(needle));
+      expect(i).toBeGreaterThanOrEqual(0);
+      return `${file}:${i + 1}:${lines[i]!.indexOf(needle) + 1}`;
+    };
+    // <<-: the indentation the lines share is removed, and added back to the column; an interpolated line keeps its place.
+    const dashed = release('<<-YAML\n    gitlabUrl: ${var.url}\n    runnerToken: glrt-SECRETSECRETSECRET1234\n    rbac:\n      create: true\n    YAML\n  ');
+    const vars = file('variables.tf', 'variable "url" {\n  default = "https://gitlab.example.com/"\n}\n');
+    expect(found([file('main.tf', dashed), vars])).toEqual({ RF304: place(dashed, 'glrt-'), RF907: place(dashed, 'true') });
+    // <<: the lines as written.
+    const plain = release('<<YAML\nrunnerToken: glrt-SECRETSECRETSECRET1234\nrbac:\n  create: true\nYAML\n  ');
+    expect(found([file('main.tf', plain)])).toEqual({ RF304: place(plain, 'glrt-'), RF907: place(plain, 'true') });
+    // An interpolation before the value on its line: the line, at its first written character.
+    const keyed = release('<<-YAML\n    ${"runnerToken"}: glrt-SECRETSECRETSECRET1234\n    rbac:\n      create: true\n    YAML\n  ');
+    expect(found([file('main.tf', keyed)])).toEqual({ RF304: place(keyed, '${"runnerToken"}'), RF907: place(keyed, 'true') });
+    // An interpolation that makes lines of its own: the heredoc's lines are not the document's, so the heredoc, as before.
+    const lines = release('<<-YAML\n    ${"concurrent: 4\\ncheckInterval: 3"}\n    rbac:\n      create: true\n    YAML\n  ');
+    expect(found([file('main.tf', lines)])).toEqual({ RF907: place(lines, '<<-YAML') });
+    // .tf.json: the YAML string's own characters, on the string's line.
+    const json = JSON.stringify({ resource: { helm_release: { runner: { name: 'gitlab-runner', repository: 'https://charts.gitlab.io', chart: 'gitlab-runner', namespace: 'gitlab', values: ['runnerToken: glrt-SECRETSECRETSECRET1234\nrbac:\n  create: true\n'] } } } }, null, 2);
+    const line = json.split('\n').findIndex((l) => l.includes('rbac')) + 1;
+    const col = (needle: string) => json.split('\n')[line - 1]!.indexOf(needle) + 1;
+    expect(found([file('main.tf.json', json)])).toEqual({ RF304: `main.tf.json:${line}:${col('glrt-')}`, RF907: `main.tf.json:${line}:${col('true')}` });
+  });
+
   it('templatefile(): interpolation of a role ARN resolves; a %{} directive is RF906 at the template', () => {
     const tpl = text(eks().find((f) => f.path === 'values.yaml')!).replace('serviceAccount:\n  create: true\n  name: gitlab-runner\n', 'serviceAccount:\n  create: true\n  name: gitlab-runner\n  annotations:\n    eks.amazonaws.com/role-arn: ${role_arn}\n');
     const base = replaceIn(eks(), 'runner.tf', /values {5}= \[file\("\$\{path\.module\}\/values\.yaml"\)\]\n\n {2}set \{[^}]*\}\n/, 'values     = [templatefile("${path.module}/values.yaml.tftpl", { role_arn = aws_iam_role.runner.arn })]\n').filter((f) => f.path !== 'values.yaml');

@@ -118,12 +118,31 @@ describe('credentials written in Terraform HCL (.tf): RF940 at the value, never 
     for (const s of ALL) expect(outputs(r).includes(s)).toBe(false);
   });
 
-  it('a runner token in a values heredoc of a helm_release: RF304 at the heredoc stands for it; a cloud key on another line of it is RF940 at its line', () => {
+  it('a quoted string in an interpolation inside a heredoc (`${"…"}`) is one value: one RF940 at the string, no second place', () => {
+    const tf = `resource "kubernetes_config_map" "cfg" {\n  metadata {\n    name = "cfg"\n  }\n  data = {\n    "script.sh" = <<-EOT\n      echo start\n      TOKEN=\${"${RUNNER_TOKEN}"}\n      export AWS_ACCESS_KEY_ID=${AWS_ID}\n    EOT\n  }\n}\n`;
+    const r = run({ 'main.tf': tf });
+    const got = secretFindings(r.findings);
+    expect(got.map((f) => [f.code, f.path])).toEqual([
+      ['RF940', at('main.tf', tf, `"${RUNNER_TOKEN}"`)],
+      ['RF940', at('main.tf', tf, AWS_ID)],
+    ]);
+    for (const f of got) expect(f.message).not.toContain('also written at');
+    for (const s of ALL) expect(outputs(r).includes(s)).toBe(false);
+  });
+
+  it('a runner token in an interpolation of a values heredoc (`runnerToken: ${"…"}`): RF304 stands for it, RF940 is not said beside it', () => {
+    const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab"\n  values = [<<-YAML\n    gitlabUrl: https://gitlab.example.com/\n    runnerToken: \${"${RUNNER_TOKEN}"}\n    YAML\n  ]\n}\n`;
+    const r = run({ 'main.tf': tf });
+    expect(secretFindings(r.findings).map((f) => f.code)).toEqual(['RF304']);
+    for (const s of ALL) expect(outputs(r).includes(s)).toBe(false);
+  });
+
+  it('a runner token in a values heredoc of a helm_release: RF304 at its line in the heredoc stands for it; a cloud key on another line of it is RF940 at its line', () => {
     const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab"\n  values = [<<-YAML\n    gitlabUrl: https://gitlab.example.com/\n    runnerToken: ${RUNNER_TOKEN}\n    runners:\n      config: |\n        [[runners]]\n          [runners.cache.s3]\n            AccessKey = "${AWS_ID}"\n    YAML\n  ]\n}\n`;
     const r = run({ 'main.tf': tf });
     const got = secretFindings(r.findings).map((f) => [f.code, f.path]);
     expect(got.sort()).toEqual([
-      ['RF304', at('main.tf', tf, '<<-YAML')],
+      ['RF304', at('main.tf', tf, RUNNER_TOKEN)],
       ['RF940', at('main.tf', tf, AWS_ID)],
     ]);
     for (const s of ALL) expect(outputs(r).includes(s)).toBe(false);
@@ -142,6 +161,28 @@ describe('credentials in .tf.json', () => {
     );
     expect(got.find((f) => f.message.includes('aws_secret_access_key'))!.fix).toMatch(/remove the default.*secret store/);
     expect(got.find((f) => f.message.includes('access_key (value'))!.fix).toMatch(/provider block/);
+  });
+});
+
+describe('credentials in .tf.json, named as in .tf', () => {
+  it('the message names the address and key path (not the last key alone), the position the value, as the .tf scan does', () => {
+    const json = JSON.stringify({ provider: { aws: [{ region: 'eu-west-1', access_key: AWS_ID }] }, variable: { token: { default: RUNNER_TOKEN } }, resource: { kubernetes_config_map: { cfg: { metadata: { name: 'cfg' }, data: { token: AZURE_SECRET } } } } }, null, 2);
+    const tf = `provider "aws" {\n  region     = "eu-west-1"\n  access_key = "${AWS_ID}"\n}\nvariable "token" {\n  default = "${RUNNER_TOKEN}"\n}\nresource "kubernetes_config_map" "cfg" {\n  metadata {\n    name = "cfg"\n  }\n  data = { token = "${AZURE_SECRET}" }\n}\n`;
+    const named = (files: Record<string, string>) =>
+      secretFindings(run(files).findings)
+        .map((f) => [f.path, /written in \S+ at (\S+) \(value not shown\)/.exec(f.message)?.[1]])
+        .sort((a, b) => Number(a[0]!.split(':')[1]) - Number(b[0]!.split(':')[1]));
+    expect(named({ 'main.tf.json': json })).toEqual([
+      [at('main.tf.json', json, `"${AWS_ID}"`), 'provider.aws[0].access_key'],
+      [at('main.tf.json', json, `"${RUNNER_TOKEN}"`), 'variable.token.default'],
+      [at('main.tf.json', json, `"${AZURE_SECRET}"`), 'resource.kubernetes_config_map.cfg.data.token'],
+    ]);
+    // The same configuration in HCL: the same names (HCL has no list index for a single block).
+    expect(named({ 'main.tf': tf })).toEqual([
+      [at('main.tf', tf, `"${AWS_ID}"`), 'provider.aws.access_key'],
+      [at('main.tf', tf, `"${RUNNER_TOKEN}"`), 'variable.token.default'],
+      [at('main.tf', tf, `"${AZURE_SECRET}"`), 'resource.kubernetes_config_map.cfg.data.token'],
+    ]);
   });
 });
 

@@ -32,6 +32,8 @@ export interface TerraformEvidence {
   generatedByRunnerFleet: boolean;
   /** Terraform configuration (.tf, .tf.json) by folder, evaluated into `resource`/`data` by `evaluateConfigs`. */
   configs: Map<string, ConfigModule>;
+  /** The values of the `.tf.json` files read, by the number their expressions carry as offset (Loc.json; 0: none). */
+  jsonPlaces?: { origin: Origin; path: readonly (string | number)[] }[];
   /** Why a value is not statically known, by `type.name` and `type.name.attribute` (data: `data.` prefix). */
   unknowns: Map<string, Reason>;
   /** Resources made by a local module: their key → the module call (address, arguments with positions). */

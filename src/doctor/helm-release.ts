@@ -3,7 +3,7 @@ import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { setOwn } from '../emit/artifacts.js';
 import type { Expr } from './hcl/ast.js';
-import type { ConfigBlock } from './hcl/config.js';
+import { jsonStringLoc, type ConfigBlock } from './hcl/config.js';
 import { Unknown, firstUnknown, normalPath, toModel, type Env, type Instance, type ModuleEvaluator, type Value } from './hcl/eval.js';
 import { SourceFile, formatPosition, type Origin, type Position } from './source.js';
 import { tomlPlace } from './toml-locate.js';
@@ -164,7 +164,7 @@ class ReleaseSource extends SourceFile {
 function unwrap(e: Expr, env: Env): { e: Expr; env: Env } {
   for (;;) {
     if (e.k === 'json') {
-      env = { ...env, loc: { ...env.loc, text: e.text } };
+      env = { ...env, loc: jsonStringLoc(env.loc, e) };
       e = e.x;
     } else if (e.k === 'paren') e = e.x;
     else if (e.k === 'tpl' && e.parts.length === 1 && typeof e.parts[0] !== 'string') e = e.parts[0]!;
@@ -302,6 +302,20 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
               locate = (p) => back(out.locate(0, p));
             }
           }
+        }
+        if (pre === undefined && (e.k === 'tpl' || e.k === 'lit')) {
+          // The document written in place: a heredoc in HCL, a string in `.tf.json`. Its findings
+          // point at their own line in it, not at where it opens (located on demand only).
+          const rendered = text;
+          let inPlace: Locate | undefined;
+          locate = (p) => {
+            if (!inPlace) {
+              const places = hcl && env.loc.text === origin.source.text ? origin.source.heredocPlaces(e.at, rendered) : undefined;
+              const yaml = new SourceFile(origin.source.path, rendered, 'yaml');
+              inPlace = places ? (q) => places(yaml.locate(0, q)) : (!hcl ? yamlInJsonString(origin.source, itemAt(), rendered) : undefined) ?? (() => itemAt());
+            }
+            return inPlace(p);
+          };
         }
         try {
           doc = yamlData(text, '1.2', 100);

@@ -119,6 +119,15 @@ function terraformPlace(path: readonly (string | number)[]): TerraformPlace {
   return undefined;
 }
 
+/**
+ * A path of a `.tf.json` document as the HCL scan names a value (`provider.aws.access_key`,
+ * `resource.<type>.<name>.<argument>…`), a list item by its index (`provider.aws[0].access_key`):
+ * the last key alone names no place a user can find.
+ */
+function terraformName(path: readonly (string | number)[]): string {
+  return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+}
+
 const CLOUD_FIX = 'remove the key and revoke it; give the runner a keyless identity (instance profile, IRSA, Pod Identity, workload identity) instead';
 const TOKEN_FIX = 'remove the token from the file and revoke it; keep runner tokens in a Secret or a SecureString parameter and reference them';
 
@@ -178,7 +187,7 @@ function oneFindingPerCredential<H extends PlacedHit>(hits: readonly H[], messag
 export function fileSecretFindings(source: SourceFile, docs: readonly unknown[], tfJson = false): Finding[] {
   const hits: PlacedHit[] = [];
   docs.forEach((doc, i) => {
-    for (const { hit, secret } of scan(doc, tfJson)) hits.push({ key: hit.key, what: hit.what, secret, place: extent(source, source.locate(i, hit.path)), fix: fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
+    for (const { hit, secret } of scan(doc, tfJson)) hits.push({ key: tfJson ? terraformName(hit.path) : hit.key, what: hit.what, secret, place: extent(source, source.locate(i, hit.path)), fix: fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
   });
   return oneFindingPerCredential(hits, (h) => `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)`);
 }
@@ -281,26 +290,37 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
   const text = source.text;
   const hits: PlacedHit[] = [];
   const name = (path: readonly string[]) => path.join('.');
-  const add = (what: Shape, secret: string, key: string, path: readonly string[], place: SecretPlace) => hits.push({ key: name(path) || key, what, secret, place, fix: fixOf(what, terraformPlace(path)) });
+  // The heredoc the value being scanned is written in (an interpolation's string too): a runner token
+  // there is part of a values or config document, and RF304/RF912 at that document stand for it.
+  let heredoc: SecretPlace['within'];
+  const add = (what: Shape, secret: string, key: string, path: readonly string[], place: SecretPlace) => hits.push({ key: name(path) || key, what, secret, place: heredoc && !what.cloud ? { ...place, within: heredoc } : place, fix: fixOf(what, terraformPlace(path)) });
   const literal = (e: Expr): string | undefined => (e.k === 'tpl' && e.parts.every((p) => typeof p === 'string') ? e.parts.join('') : undefined);
   // An object's key: a string, or a bare name (`AWS_ACCESS_KEY_ID = …`).
   const keyOf = (e: Expr): string | undefined => (e.k === 'var' ? e.name : literal(e));
 
   const template = (e: Expr & { k: 'tpl' }, key: string | undefined, path: string[]): void => {
+    const outer = heredoc;
     if (text.startsWith('<<', e.at)) {
       // A heredoc (user data, a values or config.toml document): line by line, as written (no escapes).
+      // Its interpolations are scanned as the expressions they are, below, and blanked here (offsets
+      // kept): a string in `${"…"}` is one value, found once.
       const from = text.indexOf('\n', e.at) + 1;
       const to = text.lastIndexOf('\n', e.end - 1);
-      const within = placeOf(source, e.at, e.end - 1);
+      const { line, column, endLine, endColumn } = placeOf(source, e.at, e.end - 1);
+      heredoc ??= { line, column, endLine, endColumn };
+      let written = '';
+      let upTo = from;
+      for (const part of e.parts) {
+        if (typeof part === 'string' || part.k === 'directive' || part.at < upTo) continue;
+        written += text.slice(upTo, part.at) + text.slice(part.at, part.end).replace(/[^\n]/g, ' ');
+        upTo = part.end;
+      }
+      written += text.slice(upTo, to);
       for (let at = from; at > 0 && at < to; ) {
         const nl = text.indexOf('\n', at);
         const lineEnd = nl < 0 || nl > to ? to : nl;
-        const c = lineCredential(text.slice(at, lineEnd), true);
-        if (c) {
-          const place = placeOf(source, at + c.index, at + c.end - 1);
-          // A runner token in a values heredoc: RF304/RF912 at the heredoc stand for it.
-          add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, c.what.cloud ? place : { ...place, within: { line: within.line, column: within.column, endLine: within.endLine, endColumn: within.endColumn } });
-        }
+        const c = lineCredential(written.slice(at - from, lineEnd - from), true);
+        if (c) add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, placeOf(source, at + c.index, at + c.end - 1));
         at = lineEnd + 1;
       }
     } else {
@@ -320,6 +340,7 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
       }
     }
     for (const part of e.parts) if (typeof part !== 'string') value(part, key, path);
+    heredoc = outer;
   };
 
   const value = (e: Expr, key: string | undefined, path: string[]): void => {

@@ -1,4 +1,4 @@
-import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Node } from 'yaml';
+import { LineCounter, parseAllDocuments, isMap, isSeq, isPair, isScalar, type Node, type Pair, type YAMLMap } from 'yaml';
 import { LineIndex } from './hcl/ast.js';
 import { plainYamlLocator, type PlainLocator } from '../spec/plain-yaml.js';
 import { tomlPlace } from './toml-locate.js';
@@ -83,7 +83,7 @@ export class SourceFile {
       let consumed = 0;
       for (const key of path) {
         if (isMap(node)) {
-          const pair = node.items.find((p) => isPair(p) && (isScalar(p.key) ? p.key.value : p.key) === key);
+          const pair = pairOf(node, key);
           if (!pair) break;
           const k = pair.key as Node | null;
           node = pair.value;
@@ -143,6 +143,53 @@ export class SourceFile {
     return at ? { file: this.path, line: header + at.line + 1, column: at.column } : undefined;
   }
 
+  /**
+   * HCL: the places of a document written in the heredoc that starts at `offset` (`<<EOT`,
+   * `<<-EOT`), whose text as Terraform renders it is `rendered` (a values document, a config): a
+   * line and column of that text → the same character in this file. A line an interpolation made
+   * longer or shorter before that column keeps its line, at its first written character. Undefined
+   * when no heredoc starts there, or the rendered text does not have the heredoc's lines (an
+   * interpolation that spans lines, or makes several).
+   */
+  heredocPlaces(offset: number, rendered: string): ((p: { line: number; column: number }) => Position) | undefined {
+    const m = /^<<(-?)([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?$/.exec(this.text.slice(offset, this.text.indexOf('\n', offset) >>> 0));
+    if (!m) return undefined;
+    this.#lines ??= new LineIndex(this.text);
+    const header = this.#lines.pos(offset).line; // 1-based: the index of the heredoc's first line
+    const all = this.#split();
+    let end = header;
+    while (end < all.length && all[end]!.trim() !== m[2]) end++;
+    const written = all.slice(header, end);
+    const shown = rendered.split('\n');
+    if (shown.length !== written.length + 1 || shown[written.length] !== '') return undefined;
+    const lead = (l: string) => /^[ \t]*/.exec(l)![0].length;
+    // `<<-`: Terraform removes the indentation the non-blank lines share (as the parser does).
+    const widths = m[1] === '-' ? written.filter((l) => l.trim() !== '').map(lead) : [];
+    const strip = widths.length > 0 ? Math.min(...widths) : 0;
+    return ({ line, column }) => {
+      const i = Math.min(Math.max(line, 1), written.length) - 1;
+      const own = written[i] ?? '';
+      const cut = Math.min(strip, lead(own));
+      const same = shown[i]!.slice(0, column - 1) === own.slice(cut, cut + column - 1);
+      return { file: this.path, line: header + i + 1, column: same ? cut + column : lead(own) + 1 };
+    };
+  }
+
+  /**
+   * JSON: the place of character `offset` of the string value whose opening quote is at `at` (the
+   * string as decoded: an escape is one character); `at` itself when no string starts there.
+   */
+  inJsonString(at: Position, offset: number): Position {
+    const open = this.offsetOf(at);
+    if (this.text[open] !== '"') return at;
+    let i = open + 1;
+    for (let n = 0; n < offset && i < this.text.length && this.text[i] !== '"'; n++) {
+      // An escape is one character of the string (\uXXXX six of the file's, any other two).
+      i += this.text[i] !== '\\' ? 1 : this.text[i + 1] === 'u' ? 6 : 2;
+    }
+    return this.offsetPosition(i);
+  }
+
   /** HCL: records where the value at `path` starts (the first record of a path wins). */
   mark(path: readonly (string | number)[], offset: number): void {
     this.#marks ??= new Map();
@@ -182,6 +229,27 @@ export class SourceFile {
     }
     return { file: this.path, line: 1, column: 1 };
   }
+}
+
+/**
+ * The pairs of a YAML mapping by key, made once per mapping on the first lookup: a finding per key
+ * of a mapping of N keys then costs N, not N² (a ConfigMap of many credentials). The first pair of
+ * a key wins, as a lookup in written order would find it (duplicate keys are read, not refused).
+ */
+const pairsByKey = new WeakMap<YAMLMap, Map<unknown, Pair>>();
+
+function pairOf(node: YAMLMap, key: string | number): Pair | undefined {
+  let index = pairsByKey.get(node);
+  if (!index) {
+    index = new Map();
+    for (const p of node.items) {
+      if (!isPair(p)) continue;
+      const k = isScalar(p.key) ? p.key.value : p.key;
+      if (!index.has(k)) index.set(k, p);
+    }
+    pairsByKey.set(node, index);
+  }
+  return index.get(key);
 }
 
 /** Where an imported value came from: a file, a document in it, the path inside that document. */

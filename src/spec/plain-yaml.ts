@@ -87,6 +87,9 @@ class Reader {
   /** The column after the colon of the key `#key` just read. */
   #after = 0;
   readonly #flowMappings: boolean;
+  /** Locating: the keys and the items of the blocks located in so far, by their first line and column (#keysOf, #itemsOf). */
+  readonly #keyLines = new Map<string, Map<string, number>>();
+  readonly #itemLines = new Map<string, number[]>();
 
   constructor(text: string, locating: boolean, flowMappings = false) {
     this.text = text;
@@ -367,42 +370,71 @@ class Reader {
     return j >= this.n || this.indent[j]! < col || (col === 0 && this.#marker(j)) ? -1 : j;
   }
 
-  /** The value of `key` in the mapping whose first key is at line j, column col. */
-  #valueOf(j: number, col: number, key: string): Place | undefined {
-    for (; j >= 0; j = this.#following(j, col, true)) {
-      const l = this.lines[j]!;
-      if (this.#key(l, col) !== key) continue;
-      const after = this.#after;
-      let k = after;
-      while (l.charCodeAt(k) === SPACE) k++;
-      if (k < l.length && l.charCodeAt(k) !== HASH) return this.#inlinePlace(j, k);
-      const nj = this.#nextContent(j + 1);
-      if (nj < this.n && this.indent[nj]! > col) return this.#block(nj, this.indent[nj]!);
-      if (nj < this.n && this.indent[nj] === col && !(col === 0 && this.#marker(nj)) && this.#seqItemAt(nj, col)) return this.#block(nj, col);
-      // An empty value starts right after the colon when nothing else is on the line (as the library says).
-      return { kind: 'leaf', offset: after === l.length ? this.lineStarts[j]! + after : undefined };
-    }
-    return undefined;
+  /** The value of `key` in the mapping whose first key is at line `first`, column col. */
+  #valueOf(first: number, col: number, key: string): Place | undefined {
+    const j = this.#keysOf(first, col).get(key);
+    if (j === undefined) return undefined;
+    const l = this.lines[j]!;
+    this.#key(l, col);
+    const after = this.#after;
+    let k = after;
+    while (l.charCodeAt(k) === SPACE) k++;
+    if (k < l.length && l.charCodeAt(k) !== HASH) return this.#inlinePlace(j, k);
+    const nj = this.#nextContent(j + 1);
+    if (nj < this.n && this.indent[nj]! > col) return this.#block(nj, this.indent[nj]!);
+    if (nj < this.n && this.indent[nj] === col && !(col === 0 && this.#marker(nj)) && this.#seqItemAt(nj, col)) return this.#block(nj, col);
+    // An empty value starts right after the colon when nothing else is on the line (as the library says).
+    return { kind: 'leaf', offset: after === l.length ? this.lineStarts[j]! + after : undefined };
   }
 
-  /** Item `index` of the sequence whose first `-` is at line j, column col. */
-  #itemOf(j: number, col: number, index: number): Place | undefined {
-    for (let i = 0; j >= 0; i++) {
-      if (i === index) {
-        const l = this.lines[j]!;
-        let k = col + 1;
-        while (l.charCodeAt(k) === SPACE) k++;
-        if (k === l.length || l.charCodeAt(k) === HASH) {
-          const nj = this.#nextContent(j + 1);
-          return nj < this.n && this.indent[nj]! > col ? this.#block(nj, this.indent[nj]!) : { kind: 'leaf', offset: undefined };
-        }
-        if (this.#key(l, k) !== undefined) return { kind: 'map', line: j, col: k, offset: this.lineStarts[j]! + k };
-        return this.#inlinePlace(j, k);
-      }
-      j = this.#following(j, col, false);
-      if (j >= 0 && !this.#seqItemAt(j, col)) return undefined;
+  /** Item `index` of the sequence whose first `-` is at line `first`, column col. */
+  #itemOf(first: number, col: number, index: number): Place | undefined {
+    const j = this.#itemsOf(first, col)[index];
+    if (j === undefined) return undefined;
+    const l = this.lines[j]!;
+    let k = col + 1;
+    while (l.charCodeAt(k) === SPACE) k++;
+    if (k === l.length || l.charCodeAt(k) === HASH) {
+      const nj = this.#nextContent(j + 1);
+      return nj < this.n && this.indent[nj]! > col ? this.#block(nj, this.indent[nj]!) : { kind: 'leaf', offset: undefined };
     }
-    return undefined;
+    if (this.#key(l, k) !== undefined) return { kind: 'map', line: j, col: k, offset: this.lineStarts[j]! + k };
+    return this.#inlinePlace(j, k);
+  }
+
+  /**
+   * The keys of the block mapping whose first key is at line j, column col: key → its line (the
+   * first line of a key written twice). Made once per mapping on its first lookup, so locating a
+   * finding per key of a mapping of N keys reads its lines once, not N times.
+   */
+  #keysOf(j: number, col: number): Map<string, number> {
+    const at = `${j} ${col}`;
+    let keys = this.#keyLines.get(at);
+    if (!keys) {
+      keys = new Map();
+      for (; j >= 0; j = this.#following(j, col, true)) {
+        const key = this.#key(this.lines[j]!, col);
+        if (key !== undefined && !keys.has(key)) keys.set(key, j);
+      }
+      this.#keyLines.set(at, keys);
+    }
+    return keys;
+  }
+
+  /** The lines of the items of the block sequence whose first `-` is at line j, column col (made once per sequence, as #keysOf). */
+  #itemsOf(j: number, col: number): number[] {
+    const at = `${j} ${col}`;
+    let items = this.#itemLines.get(at);
+    if (!items) {
+      items = [];
+      while (j >= 0) {
+        items.push(j);
+        j = this.#following(j, col, false);
+        if (j >= 0 && !this.#seqItemAt(j, col)) break;
+      }
+      this.#itemLines.set(at, items);
+    }
+    return items;
   }
 
   /** A value written on its line at column k: a flow sequence with items, or nothing to descend into. */

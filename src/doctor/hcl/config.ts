@@ -16,6 +16,12 @@ export interface Loc {
   file: string;
   text: string;
   pos(offset: number): Position;
+  /**
+   * `.tf.json`: its values are numbered (`json.id`), and an expression made from one carries the
+   * number as its offset (`at`, 0: the loc's own value), so `pos` finds the value's place in the
+   * file; `inString` the place of character `offset` of the string value numbered `at`.
+   */
+  json?: { path: readonly (string | number)[]; id(path: readonly (string | number)[]): number; inString(at: number, offset: number): Position };
 }
 
 export interface ConfigAttr {
@@ -170,9 +176,14 @@ function markExpr(e: Expr, path: (string | number)[], mark: (path: (string | num
   }
 }
 
-/** A JSON value of a `.tf.json` file as an expression: strings are templates (`${…}`). */
-export function jsonExpr(v: unknown, loc: Loc): Expr {
-  const span = { at: 0, end: 0 };
+/**
+ * A JSON value of a `.tf.json` file as an expression: strings are templates (`${…}`). With the
+ * loc's numbering (`Loc.json`), every value inside carries its own number, so a finding about it
+ * (or about a reference inside a string of it) points at it, not at the attribute around it.
+ */
+export function jsonExpr(v: unknown, loc: Loc, path: readonly (string | number)[] = loc.json?.path ?? []): Expr {
+  const at = loc.json && path !== loc.json.path ? loc.json.id(path) : 0;
+  const span = { at, end: at };
   if (typeof v === 'string') {
     if (!v.includes('${') && !v.includes('%{')) return { k: 'lit', v, ...span };
     try {
@@ -182,11 +193,17 @@ export function jsonExpr(v: unknown, loc: Loc): Expr {
     }
   }
   if (v === null || typeof v === 'boolean' || typeof v === 'number') return { k: 'lit', v, ...span };
-  if (Array.isArray(v)) return { k: 'tuple', items: v.map((x) => jsonExpr(x, loc)), ...span };
+  if (Array.isArray(v)) return { k: 'tuple', items: v.map((x, i) => jsonExpr(x, loc, [...path, i])), ...span };
   if (typeof v === 'object') {
-    return { k: 'object', items: Object.entries(v as Record<string, unknown>).map(([key, value]) => ({ key: { k: 'lit', v: key, ...span }, value: jsonExpr(value, loc), bareKey: false })), ...span };
+    return { k: 'object', items: Object.entries(v as Record<string, unknown>).map(([key, value]) => ({ key: { k: 'lit', v: key, ...span }, value: jsonExpr(value, loc, [...path, key]), bareKey: false })), ...span };
   }
   return { k: 'lit', v: null, ...span };
+}
+
+/** The loc of the expression inside a `.tf.json` string (its offsets index the string's text): each offset at its own character in the file. */
+export function jsonStringLoc(loc: Loc, e: Expr & { k: 'json' }): Loc {
+  const json = loc.json;
+  return { file: loc.file, text: e.text, pos: json ? (offset) => json.inString(e.at, offset) : () => loc.pos(e.at) };
 }
 
 /**

@@ -1,6 +1,6 @@
 import { LineIndex, type Expr } from './ast.js';
 import { parseJsonTemplate } from './parse.js';
-import { MODULE_META, literalString, type ConfigBlock, type ConfigBody, type ConfigModule, type ConfigModuleCall, type Loc } from './config.js';
+import { MODULE_META, jsonStringLoc, literalString, type ConfigBlock, type ConfigBody, type ConfigModule, type ConfigModuleCall, type Loc } from './config.js';
 import type { Position } from '../source.js';
 import { asSet, callFunction, isSet, replaceText } from './functions.js';
 import type { TypeConstraint } from './types.js';
@@ -749,7 +749,7 @@ export class ModuleEvaluator {
       case 'lit':
         return e.v;
       case 'json':
-        return this.value(e.x, { ...env, loc: { ...env.loc, text: e.text } });
+        return this.value(e.x, { ...env, loc: jsonStringLoc(env.loc, e) });
       case 'paren':
         return this.eval(e.x, env);
       case 'directive':

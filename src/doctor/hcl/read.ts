@@ -1,6 +1,6 @@
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
-import { formatPosition, originAt, type Origin, type SourceFile } from '../source.js';
+import { formatPosition, originAt, type Origin, type Position, type SourceFile } from '../source.js';
 import type { Evidence } from '../evidence.js';
 import { HclSyntaxError, type Body } from './ast.js';
 import { parseHcl, parseJsonTemplate } from './parse.js';
@@ -71,10 +71,23 @@ export function readHclInto(ev: Evidence, source: SourceFile): void {
 /** Reads one `.tf.json` document into the configuration model. */
 export function readTfJsonInto(ev: Evidence, source: SourceFile, doc: Record<string, unknown>, origin: Origin): void {
   const mod = moduleOf(ev, source.path);
+  // The values expressions are made from, numbered across the evidence's .tf.json files (jsonExpr):
+  // a position is looked up only when a finding asks for it.
+  const places = (ev.terraform.jsonPlaces ??= [{ origin, path: [] }]);
+  const id = (path: readonly (string | number)[]): number => places.push({ origin, path }) - 1;
+  const placeOf = (n: number): Position | undefined => {
+    const v = n > 0 ? places[n] : undefined;
+    return v ? originAt(v.origin, ...v.path) : undefined;
+  };
   const locOf = (path: (string | number)[]): Loc => {
-    let p: ReturnType<typeof originAt> | undefined;
-    const at = () => (p ??= originAt({ ...origin, path: [...origin.path, ...path] }));
-    return { file: source.path, text: '', pos: () => at() };
+    let p: Position | undefined;
+    const at = () => (p ??= originAt(origin, ...path));
+    return {
+      file: source.path,
+      text: '',
+      pos: (n) => placeOf(n) ?? at(),
+      json: { path, id, inString: (n, offset) => (n > 0 ? places[n]!.origin : origin).source.inJsonString(placeOf(n) ?? at(), offset) },
+    };
   };
   for (const mode of ['resource', 'data'] as const) {
     const byType = doc[mode];

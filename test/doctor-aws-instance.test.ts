@@ -154,3 +154,24 @@ describe('doctor: a config.toml in user data that is TOML only once Terraform fi
     expect(r.findings.filter((f) => f.code === 'RF901').map((f) => f.message)).toEqual([expect.stringMatching(/is not valid TOML/)]);
   });
 });
+
+describe('doctor: user data written in a local (base64encode(local.user_data)), as cattle-ops/terraform-aws-gitlab-runner writes it', () => {
+  const FARGATE_TF = readFileSync(new URL('./doctor/corpus/ecs-fargate-hand-written/main.tf', import.meta.url), 'utf8');
+  const throughLocal = (tf: string) => {
+    const m = /user_data = base64encode\((<<-EOT[\s\S]*?\n {2}EOT\n) {2}\)/.exec(tf)!;
+    return `${tf.replace(m[0], 'user_data = base64encode(local.user_data)')}\nlocals {\n  user_data = ${m[1]}}\n`;
+  };
+  const before = [...run(FARGATE_TF).chains.keys()];
+
+  it('is read as written in place: the same runner, the same findings', () => {
+    const direct = run(FARGATE_TF);
+    const viaLocal = run(throughLocal(FARGATE_TF));
+    expect([...viaLocal.chains.keys()]).toEqual(before);
+    expect(viaLocal.findings.map((f) => `${f.code} ${f.path}`).sort()).toEqual(direct.findings.map((f) => `${f.code} ${f.path}`).sort());
+  });
+
+  it('and so with a part only apply knows (the GitLab URL from a variable without default)', () => {
+    const tf = `${throughLocal(swap(FARGATE_TF, 'url = "https://gitlab.com"', 'url = "${var.gitlab_url}"'))}\nvariable "gitlab_url" {\n  type = string\n}\n`;
+    expect([...run(tf).chains.keys()]).toEqual(before);
+  });
+});

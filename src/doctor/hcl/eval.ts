@@ -46,6 +46,10 @@ export type Value = null | boolean | number | string | Value[] | { [k: string]: 
 export class EvalError extends Error {}
 
 const BUSY = Symbol('busy');
+/** A text known in part: literal text outside its `${…}` parts (one whole `${…}` expression is not). */
+function partText(render: string): boolean {
+  return !(render.startsWith('${') && render.endsWith('}')) && render.includes('${');
+}
 /** The domain of a partition's endpoints (data.aws_partition's dns_suffix; AWS General Reference, service endpoints). */
 const DNS_SUFFIXES: Readonly<Record<string, string>> = { aws: 'amazonaws.com', 'aws-us-gov': 'amazonaws.com', 'aws-cn': 'amazonaws.com.cn' };
 /** `%{for x in …}`, `%{~ for k, v in … ~}`: the names a template's for directive binds. */
@@ -1061,8 +1065,10 @@ export class ModuleEvaluator {
         case 'local': {
           // A local computed from values only apply knows (trimprefix(aws_iam_openid_connect_provider.x.arn, …)) stands for
           // one text everywhere: it renders as the bare symbol `${local.x}` the proofs treat as opaque, as plan's documents do.
+          // A text known in part (a template, user data: literal text around parts only apply knows) stays
+          // that text, as it would written in place, so the config.toml in `base64encode(local.user_data)` is read.
           const v = this.local(e, env, name);
-          return v instanceof Unknown && v.reason.code === 'RF906' && !BARE_SYMBOL.test(v.render) ? this.carry(e, env, v) : v;
+          return v instanceof Unknown && v.reason.code === 'RF906' && !BARE_SYMBOL.test(v.render) && !partText(v.render) ? this.carry(e, env, v) : v;
         }
         case 'var': {
           const v = this.mod.variables.get(name);

@@ -18,6 +18,15 @@ export interface UnshownResourceTags {
 }
 
 /**
+ * The role's policy (as its `policiesVia` names it) whose condition tests one of the role's tags
+ * `keys` (lower-cased aws:PrincipalTag/<key> keys): the first such, undefined where none does.
+ */
+export function policyTestingPrincipalTags(role: RoleFacts, keys: readonly string[]): string | undefined {
+  const i = role.policiesCompiled.findIndex((p) => keys.some((k) => p.principalTagKeys.has(k)));
+  return i >= 0 ? role.policiesVia[i] : undefined;
+}
+
+/**
  * RF903 for a decision that rests on tags whose value the documents do not show (never guessed
  * either way): the role's `keys` (lower-cased aws:PrincipalTag/<key> keys), and where given the tags
  * of the resource asked about. `testedBy`: the document whose condition tests the role's tags, where a

@@ -1,4 +1,3 @@
-import { identityRef } from '../../model/types.js';
 import type { AwsServiceSubject, IdentitySubject, ResolvedCluster } from '../../model/types.js';
 import { policyDocument } from '../../model/types.js';
 import type { Finding, FindingSubject } from '../../spec/findings.js';
@@ -17,8 +16,9 @@ export { runnerAws };
 import { HASH_COMMENT, serializeArtifact, tomlDocumentText } from '../../emit/serialize.js';
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
-import { evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, parseRef, roleRequest } from '../../verify/aws-docs.js';
+import { decisionOverTags, evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { awsFacts, parseRef, roleRequest, unshownPrincipalTags } from '../../verify/aws-docs.js';
+import { policyTestingPrincipalTags, unshownTagsFinding } from '../../verify/unshown-tags.js';
 import type { VmClusterSpec } from './schema.js';
 import { findBy } from '../../model/lookup.js';
 import { userDataFilePath } from './user-data.js';
@@ -1163,14 +1163,20 @@ export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner,
 
 /** Allow/deny of one request by the manager role's permission policies. */
 export function managerMay(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, action: string, resource: string, context: Record<string, string> = {}): boolean {
+  const m = managerCaller(docs, fleet, runner, action, resource);
+  return m !== undefined && evaluatePolicies(m.policies, m.caller.derive(action, resource, context)) === 'allow';
+}
+
+/** The manager role's caller and policy set (undefined without an AWS role in the documents). */
+function managerCaller(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, action: string, resource: string): typeof lastManager {
   const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
   const role = id.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;
-  if (!role || id.cloud !== 'aws') return false;
+  if (!role || id.cloud !== 'aws') return undefined;
   // Each proof asks several questions of one manager in a row: its caller and policy set once.
   if (lastManager?.role !== role || lastManager.arn !== id.arn) {
     lastManager = { role, arn: id.arn, caller: prepareRequest(roleRequest(role, id.arn, action, resource)), policies: { identity: role.policiesCompiled } };
   }
-  return evaluatePolicies(lastManager.policies, lastManager.caller.derive(action, resource, context)) === 'allow';
+  return lastManager;
 }
 let lastManager: { role: object; arn: string; caller: PreparedRequest; policies: PolicySet } | undefined;
 
@@ -1213,12 +1219,41 @@ export function otherRunnersParameterArn(own: string): string {
   return own.slice(0, at) + segments.join('/');
 }
 
-/** The token proof: the manager reads its own parameter and no other runner's. */
+/**
+ * The manager's decision on a request over every value of its tags the documents do not show
+ * (`keys`, lower-cased aws:PrincipalTag/<key>: unshownPrincipalTags): the plain evaluation where
+ * there are none, else decisionOverTags ('either' where it turns on their values).
+ */
+function managerOverTags(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, keys: ReadonlySet<string>, action: string, resource: string, context: Record<string, string> = {}): 'allow' | 'deny' | 'either' {
+  const m = managerCaller(docs, fleet, runner, action, resource);
+  if (m === undefined) return 'deny';
+  const req = m.caller.derive(action, resource, context);
+  if (keys.size === 0) return evaluatePolicies(m.policies, req) === 'allow' ? 'allow' : 'deny';
+  return decisionOverTags(m.policies, req, keys);
+}
+
+/**
+ * The token proof: the manager reads its own parameter and no other runner's. Each request is
+ * decided over every value of the role's tags its policies test whose value is not shown (an
+ * aws:PrincipalTag/<key> condition, the role's tag from a variable): a read of its own parameter, or
+ * of another runner's, that holds for some of their values only is RF903 (not shown), never a pass,
+ * RF106 or RF712 asked with the tag left out.
+ */
 export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; claim: string; holds: boolean } {
   const own = tokenParameterArn(fleet, runner);
   const other = otherRunnersParameterArn(own);
   const out: Finding[] = [];
-  if (!managerMay(docs, fleet, runner, 'ssm:GetParameter', own)) out.push(managerCannot(docs, fleet, runner, runnerPath, `read its token parameter ${names(runner).tokenParameter}`, `allow the manager role ssm:GetParameter on ${shownArn(fleet, own)}`, [['ssm:GetParameter', own, {}]]));
+  const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
+  const role = id.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;
+  const unshown = role ? unshownPrincipalTags(role, role.policiesCompiled) : [];
+  const keys = new Set(unshown);
+  const decide = (action: string, resource: string, context: Record<string, string> = {}) => managerOverTags(docs, fleet, runner, keys, action, resource, context);
+  // Requests that turn on the tags not shown, in words: one RF903 says them all (at the role's tags).
+  const turns: string[] = [];
+  const notShown = (what: string) => turns.push(what);
+  const ownRead = decide('ssm:GetParameter', own);
+  if (ownRead === 'deny') out.push(managerCannot(docs, fleet, runner, runnerPath, `read its token parameter ${names(runner).tokenParameter}`, `allow the manager role ssm:GetParameter on ${shownArn(fleet, own)}`, [['ssm:GetParameter', own, {}]]));
+  else if (ownRead === 'either') notShown(`can read its token parameter ${names(runner).tokenParameter} (ssm:GetParameter)`);
   // The token must be stored encrypted: a String (or StringList) parameter keeps it in plain text,
   // for anyone with ssm:GetParameter on it and in every listing that shows values.
   const root = awsFacts(docs)?.root;
@@ -1228,28 +1263,33 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   }
   // The role's own policies, AWS managed ones as documented: AmazonSSMManagedInstanceCore (which
   // the manager needs for Session Manager) allows ssm:GetParameter(s) on "*", so a Deny must hold.
-  const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
-  const role = awsFacts(docs)?.roles.get(id.roleName);
-  const leaks = role
-    ? ['ssm:GetParameter', 'ssm:GetParameters'].filter((action) => evaluatePolicies({ identity: role.policiesCompiled }, roleRequest(role, identityRef(id), action, other)) === 'allow')
-    : [];
+  const reaches = role ? ['ssm:GetParameter', 'ssm:GetParameters'].map((action) => [action, decide(action, other)] as const) : [];
+  const leaks = reaches.filter(([, d]) => d === 'allow').map(([action]) => action);
+  const turning = reaches.filter(([, d]) => d === 'either').map(([action]) => action);
   const otherName = other.slice(other.indexOf(':parameter') + ':parameter'.length);
   if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { kind: 'grant', role: id.roleName, requests: leaks.map((action) => ({ action, resource: other })) } }));
+  if (turning.length > 0) notShown(`can ${turning.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`);
   // A customer-managed key: decrypt through SSM, for this parameter, with this key — nothing else.
   const keyArn = runnerTokenKey(fleet, runner);
   let keyClaim = '';
   if (keyArn !== undefined) {
     const via = `ssm.${runnerAws(fleet, runner).region}.amazonaws.com`;
     const ctx = (param: string, service = via) => ({ 'kms:ViaService': service, 'kms:EncryptionContext:PARAMETER_ARN': param });
-    if (!managerMay(docs, fleet, runner, 'kms:Decrypt', keyArn, ctx(own))) out.push(managerCannot(docs, fleet, runner, runnerPath, `decrypt its token parameter with ${keyArn} through SSM`, `allow the manager role kms:Decrypt on ${keyArn} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${shownArn(fleet, own)}`, [['kms:Decrypt', keyArn, ctx(own)]]));
+    const ownDecrypt = decide('kms:Decrypt', keyArn, ctx(own));
+    if (ownDecrypt === 'deny') out.push(managerCannot(docs, fleet, runner, runnerPath, `decrypt its token parameter with ${keyArn} through SSM`, `allow the manager role kms:Decrypt on ${keyArn} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${shownArn(fleet, own)}`, [['kms:Decrypt', keyArn, ctx(own)]]));
+    else if (ownDecrypt === 'either') notShown(`can decrypt its token parameter with ${keyArn} through SSM (kms:Decrypt)`);
     const otherKey = keyArn.replace(/key\/.*$/, 'key/00000000-0000-0000-0000-000000000000');
-    const kmsLeaks = [
+    const kmsReaches = [
       ['another runner\'s parameter', keyArn, ctx(other)],
       ['a direct call (not through SSM)', keyArn, ctx(own, 'ec2.amazonaws.com')],
       ['another key', otherKey, ctx(own)],
-    ].filter(([, key, c]) => managerMay(docs, fleet, runner, 'kms:Decrypt', key as string, c as Record<string, string>)).map(([what]) => what as string);
+    ].map(([what, key, c]) => [what as string, decide('kms:Decrypt', key as string, c as Record<string, string>)] as const);
+    const kmsLeaks = kmsReaches.filter(([, d]) => d === 'allow').map(([what]) => what);
+    const kmsTurning = kmsReaches.filter(([, d]) => d === 'either').map(([what]) => what);
     if (kmsLeaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can kms:Decrypt for ${kmsLeaks.join(', ')}`, { fix: 'scope kms:Decrypt to the token key with kms:ViaService = ssm.<region>.amazonaws.com and kms:EncryptionContext:PARAMETER_ARN = the runner\'s parameter' }));
+    if (kmsTurning.length > 0) notShown(`can kms:Decrypt for ${kmsTurning.join(', ')}`);
     keyClaim = `, and decrypts with ${keyArn} only through SSM for that parameter`;
   }
+  if (turns.length > 0) out.push(unshownTagsFinding(runnerPath, role!, turns.join(', and whether it '), unshown, policyTestingPrincipalTags(role!, unshown)));
   return { findings: out, claim: `the manager reads its token parameter ${names(runner).tokenParameter} and no other runner's${keyClaim}`, holds: out.length === 0 };
 }

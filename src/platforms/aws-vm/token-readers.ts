@@ -5,7 +5,7 @@ import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { actionPatterns, bothOverTags, decisionOverTags, evaluatePolicies, prepareRequest, type OverTags, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, roleArnOfKey, awsProviderOf, resourceTags, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
-import { unshownTagsFinding } from '../../verify/unshown-tags.js';
+import { policyTestingPrincipalTags, unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { findBy } from '../../model/lookup.js';
 import { names, runnerTokenKey } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
@@ -495,9 +495,7 @@ function wideReaders(fleet: FleetIntent, t: TokenReaders, key: KmsKey | undefine
 
 /** The document whose condition tests one of the role's tags `keys`: the first of its policies, else the token key's policy. */
 function principalTagsTestedBy(role: RoleFacts, keys: readonly string[], key: KmsKey | undefined): string | undefined {
-  const i = role.policiesCompiled.findIndex((p) => keys.some((k) => p.principalTagKeys.has(k)));
-  if (i >= 0) return role.policiesVia[i];
-  return key?.policy !== undefined && keys.some((k) => key.policy!.full.principalTagKeys.has(k)) ? `${key.policyAddress ?? key.label}.policy` : undefined;
+  return policyTestingPrincipalTags(role, keys) ?? (key?.policy !== undefined && keys.some((k) => key.policy!.full.principalTagKeys.has(k)) ? `${key.policyAddress ?? key.label}.policy` : undefined);
 }
 
 /** RF903: `c` reads the token `of` only for some values of tags the documents do not show. */

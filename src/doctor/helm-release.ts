@@ -174,11 +174,23 @@ function unwrap(e: Expr, env: Env): { e: Expr; env: Env } {
 
 const normal = normalPath;
 
-/** The text of a file given, by a path `file()` resolved (spelled as given or not). */
+/** The files' texts by normal path (the first of two spellings of one path), kept while no file is added. */
+const byNormalPath = new WeakMap<Map<string, string>, { size: number; texts: Map<string, string> }>();
+
+/** The text of a file given, by a path `file()` resolved (spelled as given or not). Indexed once: every templatefile() of 400 folders asks. */
 export function evidenceFile(ev: Evidence, path: string): string | undefined {
-  const want = normal(path);
-  for (const [p, text] of ev.texts ?? []) if (normal(p) === want) return text;
-  return undefined;
+  const all = ev.texts;
+  if (!all) return undefined;
+  let index = byNormalPath.get(all);
+  if (!index || index.size !== all.size) {
+    const texts = new Map<string, string>();
+    for (const [p, text] of all) {
+      const k = normal(p);
+      if (!texts.has(k)) texts.set(k, text);
+    }
+    byNormalPath.set(all, (index = { size: all.size, texts }));
+  }
+  return index.texts.get(normal(path));
 }
 
 const TOKEN_KEYS = ['runnerToken', 'runnerRegistrationToken'];

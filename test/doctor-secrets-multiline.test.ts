@@ -94,6 +94,12 @@ describe('credentials on a line of a multi-line string (JSON, YAML, .tf.json, TO
     expect(rf940(run({ 'main.tf.json': json, 'cm.yaml': yaml }).findings)).toEqual([]);
   });
 
+  it('a template placeholder ({{ … }}) on a line is not a credential: a values runners.config the chart renders with tpl, an Ansible-rendered script', () => {
+    const yaml = ['gitlabUrl: https://gitlab.example.com/', 'runners:', '  config: |', '    [[runners]]', '      [runners.cache.s3]', '        BucketName = "cache"', '        SecretKey = "{{ .Values.cacheSecretKey }}"', ''].join('\n');
+    const script = '#!/bin/bash\nexport AWS_SECRET_ACCESS_KEY={{ aws_secret_access_key }}\n';
+    expect(rf940(run({ 'values.yaml': yaml, 'user-data.sh': script }).findings)).toEqual([]);
+  });
+
   it('a 1 MB string of script lines is read in linear time', () => {
     const lines = Array.from({ length: 40_000 }, (_, i) => `export AWS_SECRET_ACCESS_KEY=$(cat /run/s${i})`);
     lines.push(`export AWS_SECRET_ACCESS_KEY=${AWS_SECRET}`);

@@ -363,8 +363,9 @@ function lineCredential(line: string, yamlOrToml: boolean): { what: Shape; secre
     if (m) return { what: s, secret: m[0], index: m.index, end: m.index + m[0].length };
   }
   const env = (yamlOrToml ? /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*["']?([^"'\s]*)/ : /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=["']?([^"'\s]*)/).exec(line);
-  // A command substitution (`$(aws ssm get-parameter …)`) reads the value at run time.
-  if (!env || /^(\$\(|`)/.test(env[3]!) || (yamlOrToml && /^(true|false|null|~|\d+)$/.test(env[3]!))) return undefined;
+  // A command substitution (`$(aws ssm get-parameter …)`) reads the value at run time; a template
+  // placeholder (`{{ .Values.x }}` of a values string the chart renders, Jinja) is filled in later.
+  if (!env || /^(\$\(|`|\{\{)/.test(env[3]!) || (yamlOrToml && /^(true|false|null|~|\d+)$/.test(env[3]!))) return undefined;
   const found = credentialIn(env[3]!, env[2]);
   return found ? { what: found.what, secret: found.secret, index: env[1]!.length, end: env[0].length, key: env[2]! } : undefined;
 }

@@ -81,19 +81,65 @@ export function findSecrets(doc: unknown): SecretHit[] {
   return scan(doc).map((x) => x.hit);
 }
 
+/** A credential found on a line of a multi-line string: where it is in the string, as decoded. */
+interface InString {
+  /** The offsets in the string of its first and last character (the key of a `KEY=value`, or the credential). */
+  from: number;
+  last: number;
+  /** The string's own text from `from` to `last`, to find it in the file's text (dropped with the hit). */
+  written: string;
+  /** The key of a `KEY=value` line. */
+  assigned?: string;
+}
+
+/** One hit of `scan`; hits of one multi-line string share their `path` array and are in the string's order. */
+interface Scanned {
+  hit: SecretHit;
+  secret: string;
+  inString?: InString;
+}
+
+/**
+ * The credentials on the lines of a multi-line string (a script in user data, a ConfigMap key, a
+ * values `runners.config`), each by its shape or by the key it is assigned to, as the lines of a
+ * shell script and of a Terraform heredoc are read (`lineCredential`). One pass over the string.
+ */
+function stringLines(v: string): { what: Shape; secret: string; inString: InString }[] {
+  const out: { what: Shape; secret: string; inString: InString }[] = [];
+  for (let start = 0; start <= v.length; ) {
+    const nl = v.indexOf('\n', start);
+    const end = nl < 0 ? v.length : nl;
+    const line = v.slice(start, end);
+    const c = lineCredential(line, true);
+    if (c) {
+      out.push({ what: c.what, secret: c.secret, inString: { from: start + c.index, last: start + Math.max(c.end, c.index + 1) - 1, written: line.slice(c.index, c.end), ...(c.key !== undefined ? { assigned: c.key } : {}) } });
+    }
+    if (nl < 0) break;
+    start = nl + 1;
+  }
+  return out;
+}
+
 /**
  * findSecrets with the credential each hit found (for `fileSecretFindings` only, which drops it).
  * `tfJson`: a Terraform JSON document, where a variable's `default` counts by the variable's name.
+ * A string of several lines is read line by line (`stringLines`); one without a credential on any
+ * line is still one value (a multi-line value of a credential key).
  */
-function scan(doc: unknown, tfJson = false): { hit: SecretHit; secret: string }[] {
-  const out: { hit: SecretHit; secret: string }[] = [];
+function scan(doc: unknown, tfJson = false): Scanned[] {
+  const out: Scanned[] = [];
   const stack: [unknown, (string | number)[], string | undefined][] = [[doc, [], undefined]];
   while (stack.length > 0) {
     const [v, path, key] = stack.pop()!;
     if (typeof v === 'string') {
+      const name = key ?? String(path[path.length - 1] ?? '');
+      const lines = v.includes('\n') ? stringLines(v) : [];
+      // Pushed last first: `out` is reversed at the end into the documents' order.
+      for (let j = lines.length - 1; j >= 0; j--) out.push({ hit: { path, key: name, what: lines[j]!.what }, secret: lines[j]!.secret, inString: lines[j]!.inString });
+      if (lines.length > 0) continue;
       const env = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(v);
       const found = credentialIn(env ? env[2]! : v, env ? env[1]! : key);
-      if (found) out.push({ hit: { path, key: env ? env[1]! : (key ?? String(path[path.length - 1] ?? '')), what: found.what }, secret: found.secret });
+      if (found) out.push({ hit: { path, key: env ? env[1]! : name, what: found.what }, secret: found.secret });
       continue;
     }
     if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, [...path, i], key]));
@@ -187,7 +233,22 @@ function oneFindingPerCredential<H extends PlacedHit>(hits: readonly H[], messag
 export function fileSecretFindings(source: SourceFile, docs: readonly unknown[], tfJson = false): Finding[] {
   const hits: PlacedHit[] = [];
   docs.forEach((doc, i) => {
-    for (const { hit, secret } of scan(doc, tfJson)) hits.push({ key: tfJson ? terraformName(hit.path) : hit.key, what: hit.what, secret, place: extent(source, source.locate(i, hit.path)), fix: fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
+    const found = scan(doc, tfJson);
+    for (let j = 0; j < found.length; ) {
+      // The hits of one multi-line string are placed together, in one pass over its text.
+      let k = j + 1;
+      while (found[j]!.inString && k < found.length && found[k]!.hit.path === found[j]!.hit.path) k++;
+      const group = found.slice(j, k);
+      const at = source.locate(i, group[0]!.hit.path);
+      const places = group[0]!.inString ? placesInString(source, at, group.map((g) => g.inString!)) : [extent(source, at)];
+      group.forEach(({ hit, secret, inString }, n) => {
+        const path = inString?.assigned !== undefined ? [...hit.path, inString.assigned] : hit.path;
+        // A cloud key is RF940 whatever else is said about the document around it (as in a heredoc).
+        const { within, ...own } = places[n]!;
+        hits.push({ key: tfJson ? terraformName(path) : hit.key, what: hit.what, secret, place: within && !hit.what.cloud ? { ...own, within } : own, fix: fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
+      });
+      j = k;
+    }
   });
   return oneFindingPerCredential(hits, (h) => `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)`);
 }
@@ -237,6 +298,53 @@ function extent(source: SourceFile, at: Position): SecretPlace {
   return placeOf(source, off, end, at);
 }
 
+/**
+ * The places of credentials on the lines of the multi-line string whose value starts at `at`: a JSON
+ * string's characters by its escapes (`inJsonStringAll`); a YAML block or quoted string, or a TOML
+ * string, by finding each credential's text in the string's own text, in order (a line YAML folded
+ * or an escape inside the credential's text: the whole value's place). Each place keeps the whole
+ * value's (`within`): a finding at a key of a document in that string (RF304 at a values string's
+ * `token`) stands for a token on its line. One pass over the string's text.
+ */
+function placesInString(source: SourceFile, at: Position, spans: readonly InString[]): SecretPlace[] {
+  const text = source.text;
+  const open = source.offsetOf(at);
+  let whole = extent(source, at);
+  let from = open;
+  let to = source.offsetOf({ line: whole.endLine, column: whole.endColumn });
+  if (source.syntax === 'toml') {
+    // `at` is the key: the string is after its `=`, to its closing delimiter (`"""`, `'''`), else to the line's end.
+    const lineEnd = text.indexOf('\n', open) >>> 0;
+    const m = /=[ \t]*("""|'''|"|')/.exec(text.slice(open, Math.min(lineEnd, text.length)));
+    if (m) {
+      from = open + m.index + m[0].length;
+      const close = m[1]!.length === 3 ? text.indexOf(m[1]!, from) : -1;
+      to = close < 0 ? Math.min(lineEnd, text.length) - 1 : close + 2;
+      whole = placeOf(source, open, to, at);
+    }
+  }
+  const within = { line: whole.line, column: whole.column, endLine: whole.endLine, endColumn: whole.endColumn };
+  if (source.syntax === 'json' && text[open] === '"') {
+    const ends = source.inJsonStringAll(at, spans.flatMap((s) => [s.from, s.last]));
+    return spans.map((_, n) => {
+      const [a, b] = [ends[2 * n]!, ends[2 * n + 1]!];
+      return { file: a.file, line: a.line, column: a.column, endLine: b.line, endColumn: b.column, within };
+    });
+  }
+  const written = text.slice(from, to + 1);
+  let cursor = 0;
+  return spans.map((s) => {
+    const found = cursor < 0 ? -1 : written.indexOf(s.written, cursor);
+    if (found < 0) {
+      // Not written as read (folded, escaped): the rest are placed at the whole value, without a search each.
+      cursor = -1;
+      return { ...whole, within };
+    }
+    cursor = found + s.written.length;
+    return { ...placeOf(source, from + found, from + cursor - 1), within };
+  });
+}
+
 /** What turns an offset of a file into its position (a SourceFile; a text file's LineIndex). */
 interface Positions {
   offsetPosition(offset: number): Position;
@@ -255,8 +363,9 @@ function lineCredential(line: string, yamlOrToml: boolean): { what: Shape; secre
     if (m) return { what: s, secret: m[0], index: m.index, end: m.index + m[0].length };
   }
   const env = (yamlOrToml ? /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*["']?([^"'\s]*)/ : /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=["']?([^"'\s]*)/).exec(line);
-  // A command substitution (`$(aws ssm get-parameter …)`) reads the value at run time.
-  if (!env || /^(\$\(|`)/.test(env[3]!) || (yamlOrToml && /^(true|false|null|~|\d+)$/.test(env[3]!))) return undefined;
+  // A command substitution (`$(aws ssm get-parameter …)`) reads the value at run time; a template
+  // placeholder (`{{ .Values.x }}` of a values string the chart renders, Jinja) is filled in later.
+  if (!env || /^(\$\(|`|\{\{)/.test(env[3]!) || (yamlOrToml && /^(true|false|null|~|\d+)$/.test(env[3]!))) return undefined;
   const found = credentialIn(env[3]!, env[2]);
   return found ? { what: found.what, secret: found.secret, index: env[1]!.length, end: env[0].length, key: env[2]! } : undefined;
 }

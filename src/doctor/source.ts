@@ -180,14 +180,25 @@ export class SourceFile {
    * string as decoded: an escape is one character); `at` itself when no string starts there.
    */
   inJsonString(at: Position, offset: number): Position {
+    return this.inJsonStringAll(at, [offset])[0]!;
+  }
+
+  /**
+   * inJsonString for several characters of one string, `offsets` in ascending order: one pass over
+   * the string's text however many there are (the lines of a script in a JSON string).
+   */
+  inJsonStringAll(at: Position, offsets: readonly number[]): Position[] {
     const open = this.offsetOf(at);
-    if (this.text[open] !== '"') return at;
+    if (this.text[open] !== '"') return offsets.map(() => at);
     let i = open + 1;
-    for (let n = 0; n < offset && i < this.text.length && this.text[i] !== '"'; n++) {
-      // An escape is one character of the string (\uXXXX six of the file's, any other two).
-      i += this.text[i] !== '\\' ? 1 : this.text[i + 1] === 'u' ? 6 : 2;
-    }
-    return this.offsetPosition(i);
+    let n = 0;
+    return offsets.map((offset) => {
+      for (; n < offset && i < this.text.length && this.text[i] !== '"'; n++) {
+        // An escape is one character of the string (\uXXXX six of the file's, any other two).
+        i += this.text[i] !== '\\' ? 1 : this.text[i + 1] === 'u' ? 6 : 2;
+      }
+      return this.offsetPosition(i);
+    });
   }
 
   /** HCL: records where the value at `path` starts (the first record of a path wins). */

@@ -109,4 +109,33 @@ describe('the doctor proves the Helm values\' runners.config, what the chart dep
     expect(rf917[0]!.message).toContain('at runners[0].cache.s3.SecretKey: (missing) here, (a value, not shown) there');
     expect(JSON.stringify(rf917)).not.toContain(secret);
   });
+  // defenseunicorns/uds-package-gitlab-runner writes its runners.config so: `{{- if … }}` lines and
+  // `{{ .Values.x }}` values the chart's tpl renders. A false RF901 error "illegal character in key" before.
+  const TEMPLATED: [string, string][] = [
+    ['    [runners.kubernetes]\n', '    {{- if eq .Values.runners.executor "kubernetes" }}\n    [runners.kubernetes]\n'],
+    ['    image = "ubuntu:24.04"\n', '    image = "{{ .Values.runners.job.image }}"\n    {{- end }}\n'],
+    // A line whose actions are not one value each: TOML once rendered, not with each action a value.
+    ['    privileged = false\n', '    privileged = false\n    allowed_pull_policies = [{{ range $i, $v := .Values.pull }}{{ if $i }}, {{ end }}"{{ $v }}"{{ end }}]\n'],
+  ];
+  it('runners.config with template actions the chart renders (tpl) is RF906 naming the first action, not a false RF901', () => {
+    const all = files({ values: TEMPLATED });
+    const r = doctor(all);
+    expect(r.findings.filter((f) => f.code === 'RF901')).toEqual([]);
+    const rf906 = r.findings.filter((f) => f.code === 'RF906' && /runners\.config is TOML only once Helm renders it/.test(f.message));
+    expect(rf906.map((f) => f.message)).toEqual([expect.stringContaining('`{{- if eq .Values.runners.executor "kubernetes" }}` (its line 4)')]);
+    expect(rf906[0]!.path).toMatch(/^helm\/build\/values\.yaml:\d+:\d+$/);
+    // Without the copy nothing says what the chart deploys: the chain is not proven, and not broken (no RF106
+    // "not valid TOML"), nor "not in the evidence" (RF906 said why).
+    const alone = doctor(files({ values: TEMPLATED, copy: 'removed' }));
+    expect(alone.findings.filter((f) => f.severity === 'error')).toEqual([]);
+    expect(alone.findings.filter((f) => f.code === 'RF903' && /config\.toml .* is not in the evidence/.test(f.message))).toEqual([]);
+    expect(alone.proofs.filter((p) => p.runner === 'build' && /^every reference resolves/.test(p.claim)).map((p) => p.holds)).toEqual([false]);
+  });
+
+  it('runners.config with template actions that is not TOML for another reason too is still RF901', () => {
+    const all = files({ values: [...TEMPLATED, ['    privileged = false', '    privileged = = false']] });
+    const r = doctor(all);
+    expect(r.findings.filter((f) => f.code === 'RF901').map((f) => f.message)).toEqual([expect.stringMatching(/^runners\.config is not valid TOML/)]);
+    expect(r.findings.filter((f) => /only once Helm renders it/.test(f.message))).toEqual([]);
+  });
 });

@@ -32,6 +32,46 @@ function finding(code: Code, path: string, message: string, extra: Partial<Findi
 
 /** `{{ .Release.Namespace }}` as a Helm template writes it (with or without spaces and trim markers). */
 const RELEASE_NAMESPACE = /\{\{-?\s*\.Release\.Namespace\s*-?\}\}/;
+
+/** A Go template action of the chart's tpl (`{{ … }}`, `{{- … -}}`), on one line. */
+const TEMPLATE_ACTION = /\{\{.*?\}\}/g;
+/** A line that is one template action and nothing else (`{{- if … }}`, `{{- end }}`). */
+const ACTION_LINE = /^[ \t]*\{\{.*\}\}[ \t]*$/;
+
+/**
+ * The first template action of a runners.config that is not TOML as written but is once its
+ * actions are set aside (the chart renders runners.config with tpl: `{{- if … }}` lines, `{{ .Values.x }}`
+ * values), shown with its line; undefined when the text is not TOML for another reason too.
+ * Lines that are actions alone go; an action inside a line stands for a value (0 is a key, a value
+ * and a table name in TOML, inside quotes or not); a line the parser still stops at that holds an
+ * action (`[{{ range … }}"{{ $v }}"{{ end }}]`) goes too, as often as there are such lines.
+ */
+function helmRenderedAction(text: string): string | undefined {
+  TEMPLATE_ACTION.lastIndex = 0;
+  const first = TEMPLATE_ACTION.exec(text);
+  if (first === null) return undefined;
+  const lines = text.split('\n');
+  const withAction = new Set<number>();
+  const stripped = lines.map((l, i) => {
+    if (!l.includes('{{')) return l;
+    withAction.add(i + 1);
+    return ACTION_LINE.test(l) ? '' : l.replace(TEMPLATE_ACTION, '0');
+  });
+  // Each try is one parse: bounded, so a config of many such lines stays linear (past the bound, what it is once rendered is not told apart).
+  for (let tries = 0; tries <= Math.min(withAction.size, 64); tries++) {
+    try {
+      parseToml(stripped.join('\n'));
+      const line = text.slice(0, first.index).split('\n').length;
+      const shown = first[0].length > 60 ? `${first[0].slice(0, 59)}…` : first[0];
+      return `\`${shown}\` (its line ${line})`;
+    } catch (e) {
+      const at = (e as { line?: unknown }).line;
+      if (typeof at !== 'number' || !withAction.has(at) || stripped[at - 1] === '') return undefined;
+      stripped[at - 1] = '';
+    }
+  }
+  return `\`${first[0].length > 60 ? `${first[0].slice(0, 59)}…` : first[0]}\``;
+}
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const saKey = (ns: string, name: string) => `${ns}/${name}`;
 
@@ -45,6 +85,8 @@ interface Chain {
   values?: Located<Record<string, unknown>>;
   /** The chart's embedded `runners.config`, parsed, and its text: what the chart deploys. */
   chartToml?: { value: Record<string, unknown>; text: string };
+  /** The values' `runners.config` is TOML only once Terraform or Helm renders it (RF906 says so): not read. */
+  configUnrendered?: true;
   /** A `config.toml` file of this runner: what the proofs read when the values hold no `runners.config`. */
   configToml?: Located<Record<string, unknown>>;
   /** The chart creates the manager's service account (serviceAccount.create / older rbac.create). */
@@ -432,6 +474,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       rendered = { ...v, value: { ...values, runners: { ...(values.runners as Record<string, unknown>), config: configText } } };
     }
     let chartToml: Chain['chartToml'];
+    let configUnrendered = false;
     if (typeof configText === 'string') {
       try {
         chartToml = { value: parseToml(configText), text: configText };
@@ -440,7 +483,10 @@ export function inferDeployment(ev: Evidence): Inferred {
         // evaluate, where keys or tables go: TOML only once Terraform renders it. Not proven, not an error.
         const at = /\.tf(\.json)?$/i.test(v.origin.source.path) ? configText.indexOf('${') : -1;
         const unknown = at >= 0 ? configText.slice(at, at + 60).replace(/\s+/g, ' ') : undefined;
+        const action = unknown === undefined ? helmRenderedAction(configText) : undefined;
+        configUnrendered = unknown !== undefined || action !== undefined;
         if (unknown !== undefined) findings.push(finding('RF906', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config is TOML only once Terraform renders it (${unknown}${configText.length > at + 60 ? '…' : ''} is known only when Terraform runs): this runner's configuration is not proven`, { fix: 'write the config.toml\'s keys and tables literally, or give `terraform show -json` of a plan, which carries the rendered values' }));
+        else if (action !== undefined) findings.push(finding('RF906', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config is TOML only once Helm renders it: the chart passes it through tpl, and ${action} is a template action the doctor does not render; this runner's configuration is not proven`, { fix: 'give the rendered config.toml (the config.template.toml of the ConfigMap `helm template` writes), or write the keys and tables literally' }));
         else findings.push(finding('RF901', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: 'fix the embedded config.toml' }));
       }
     }
@@ -471,6 +517,13 @@ export function inferDeployment(ev: Evidence): Inferred {
     const podLabels = (isObject(values.podLabels) ? values.podLabels : {}) as Record<string, string>;
     const chain: Chain = { name: chainName(v.release !== undefined ? { release: v.release, ...podLabels } : podLabels, v.origin, ns), namespace: ns, managerSa: sa, origin: v.origin, values: rendered ?? v, chartCreatesSa: createsSa, podLabels };
     if (chartToml) chain.chartToml = chartToml;
+    if (configUnrendered) {
+      // What the chart deploys is not known until it is rendered: the proofs read no runners.config (a config.toml given beside the values is read, as where none is written).
+      chain.configUnrendered = true;
+      const runners = { ...(chain.values!.value.runners as Record<string, unknown>) };
+      delete runners.config;
+      chain.values = { ...chain.values!, value: { ...chain.values!.value, runners } };
+    }
     chains.push(chain);
   }
   // Manager workloads (no chart). One whose namespace and service account are a chain's already is
@@ -763,7 +816,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (shared) findings.push(shared);
     // The chain's references end in a config.toml: where none is shown, the chain is not proven.
     if (toml === undefined) configNotShown.add(chain.name);
-    if (toml === undefined) {
+    if (toml === undefined && !chain.configUnrendered) {
       findings.push(finding('RF903', at, `runner ${chain.name}: its config.toml (jobs' service account, cache) is not in the evidence given`, { fix: 'give the values with runners.config, or the config.toml' }));
     } else if (executor !== undefined && executor !== 'kubernetes') {
       findings.push(finding('RF902', at, `runner ${chain.name} uses the ${JSON.stringify(executor)} executor; the doctor reads Kubernetes runners`));

@@ -89,6 +89,42 @@ describe('local modules are followed', () => {
   });
 });
 
+describe('a whole resource as a value: its attributes are read through it', () => {
+  // pyranja/terraform-aws-gitlab-runner passes resources so (`gitlab_token = aws_secretsmanager_secret.token`,
+  // `cache = module.cache.bucket`); before, every attribute read through one was "a whole block" (RF906).
+  const POLICY_MODULE = 'variable "cache" {}\nresource "aws_iam_policy" "p" {\n  name   = "cache-${var.cache.bucket}"\n  policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "${var.cache.arn}/*" }] })\n}\n';
+  it('a module argument that is a whole resource: its written and derived attributes are known in the module', () => {
+    const { root, findings } = tf({ 'main.tf': 'resource "aws_s3_bucket" "cache" {\n  bucket = "acme-cache"\n}\nmodule "m" {\n  source = "./m"\n  cache  = aws_s3_bucket.cache\n}\n', 'm/main.tf': POLICY_MODULE });
+    expect(findings).toEqual([]);
+    // The bucket's name read through it is what `aws_s3_bucket.cache.bucket` written in the root is (the root keeps its symbol).
+    expect(root.resource.aws_iam_policy?.['module.m.p']).toMatchObject({ name: 'cache-${aws_s3_bucket.cache.bucket}', policy: '{"Statement":[{"Action":"s3:GetObject","Effect":"Allow","Resource":"arn:aws:s3:::acme-cache/*"}]}' });
+  });
+
+  it('an output that is a whole resource, read from the caller; an attribute only apply knows is named as its module names it', () => {
+    const { root } = tf({
+      'main.tf': 'module "cache" {\n  source = "./cache"\n}\nmodule "m" {\n  source = "./m"\n  cache  = module.cache.bucket\n}\nresource "aws_secretsmanager_secret" "token" {\n  name = "t"\n}\nresource "aws_ssm_parameter" "r" {\n  name  = "r"\n  type  = "String"\n  value = module.cache.bucket.bucket\n}\nmodule "t" {\n  source = "./t"\n  token  = aws_secretsmanager_secret.token\n}\n',
+      'cache/main.tf': 'resource "aws_s3_bucket" "b" {\n  bucket = "acme-cache"\n}\noutput "bucket" {\n  value = aws_s3_bucket.b\n}\n',
+      'm/main.tf': POLICY_MODULE,
+      't/main.tf': 'variable "token" {}\nresource "aws_ssm_parameter" "t" {\n  name  = "t"\n  type  = "String"\n  value = var.token.arn\n}\n',
+    });
+    expect(root.resource.aws_ssm_parameter?.r?.value).toBe('acme-cache');
+    expect(root.resource.aws_iam_policy?.['module.m.p']?.policy).toBe('{"Statement":[{"Action":"s3:GetObject","Effect":"Allow","Resource":"arn:aws:s3:::acme-cache/*"}]}');
+    // The secret's ARN has a suffix AWS adds: unknown, and named as the root names it.
+    expect(root.resource.aws_ssm_parameter?.['module.t.t']?.value).toBe('${aws_secretsmanager_secret.token.arn}');
+  });
+
+  it('for_each over another resource of for_each (chained instances): each.value is that instance, each.key its key', () => {
+    const { root, findings } = tf({
+      'main.tf': 'data "aws_iam_policy_document" "d" {\n  for_each = { cache = "arn:aws:s3:::acme-cache" }\n  statement {\n    actions   = ["s3:GetObject"]\n    resources = ["${each.value}/*"]\n  }\n}\nresource "aws_iam_policy" "p" {\n  for_each = data.aws_iam_policy_document.d\n  name     = "p-${each.key}"\n  policy   = each.value.json\n}\nresource "aws_ssm_parameter" "c" {\n  count = 2\n  name  = "c${count.index}"\n  type  = "String"\n  value = "x"\n}\nlocals {\n  all = aws_ssm_parameter.c\n}\nresource "aws_ssm_parameter" "e" {\n  name  = "e"\n  type  = "String"\n  value = local.all[1].name\n}\n',
+    });
+    expect(findings).toEqual([]);
+    expect(root.resource.aws_iam_policy?.['p["cache"]']).toMatchObject({ name: 'p-cache' });
+    expect(JSON.parse(String(root.resource.aws_iam_policy?.['p["cache"]']?.policy))).toMatchObject({ Statement: [{ Action: ['s3:GetObject'], Resource: ['arn:aws:s3:::acme-cache/*'] }] });
+    // A resource of count as a whole is the list of its instances.
+    expect(root.resource.aws_ssm_parameter?.e?.value).toBe('c1');
+  });
+});
+
 describe('a call that does not match its module (RF914), and what is not followed (RF903, RF915)', () => {
   const cases: [string, Record<string, string>, string, RegExp][] = [
     ['an argument that is no variable of the module, with the nearest', { 'main.tf': 'module "a" {\n  source = "./role"\n  name   = "a"\n  paht   = "/x/"\n}\n', 'role/main.tf': ROLE_MODULE }, 'RF914', /^main\.tf:4:12 module "a" sets paht, which \.\/role does not declare as a variable; did you mean path \(role\/main\.tf:4:1\)\?/],

@@ -115,6 +115,24 @@ const META = new Set(['count', 'for_each']);
 const META_BLOCKS = new Set(['lifecycle', 'provisioner', 'connection']);
 
 const isRef = (v: V): v is Ref => v instanceof Ref;
+
+/**
+ * A resource or data source instance used as a whole value: a module argument (`token = aws_secretsmanager_secret.token`)
+ * or an output (`value = aws_s3_bucket.cache`). As a value it is unknown (the doctor keeps no object of
+ * every attribute), but an attribute read through it (`var.token.arn`, `module.cache.bucket.bucket`) is that
+ * instance's attribute, read by the module that declares it, as Terraform's object gives it.
+ */
+class WholeInstance extends Unknown {
+  readonly owner: ModuleEvaluator;
+  readonly block: ConfigBlock;
+  readonly inst: Instance;
+  constructor(u: Unknown, owner: ModuleEvaluator, block: ConfigBlock, inst: Instance) {
+    super(u.render, u.reason);
+    this.owner = owner;
+    this.block = block;
+    this.inst = inst;
+  }
+}
 const isObj = (v: Value): v is { [k: string]: Value } => v !== null && typeof v === 'object' && !Array.isArray(v) && !(v instanceof Unknown);
 
 /** Whether a value holds an Unknown anywhere; returns the first. */
@@ -745,6 +763,20 @@ export class ModuleEvaluator {
     const v = this.eval(e, env);
     // A nested block or object attribute as written is a value like any other.
     if (isRef(v) && v.r.ref === 'nested') return v.r.value;
+    if (isRef(v) && v.r.ref === 'inst') return new WholeInstance(this.unknown(e, env, 'RF906', `${env.loc.text.slice(e.at, e.end)} is a whole ${v.r.block.mode === 'data' ? 'data source' : 'resource'}, not a value the doctor can use; its attributes are`), this, v.r.block, v.r.inst);
+    if (isRef(v) && v.r.ref === 'res') {
+      // A resource of count or for_each as a whole (`for_each = data.aws_iam_policy_document.x`, chaining one
+      // resource's instances to another's): a list of its instances, or a map of them by key, each whole.
+      const { block } = v.r;
+      const insts = this.instances(block);
+      if (insts instanceof Unknown) return this.carry(e, env, insts);
+      const u = this.unknown(e, env, 'RF906', `${env.loc.text.slice(e.at, e.end)} is a whole ${block.mode === 'data' ? 'data source' : 'resource'}, not a value the doctor can use; its attributes are`);
+      const whole = (i: Instance) => new WholeInstance(new Unknown(this.sym(`${block.mode === 'data' ? 'data.' : ''}${block.type}.${i.name}`), u.reason), this, block, i);
+      if (block.body.attrs.some((a) => a.name === 'count')) return insts.map(whole);
+      const out: Record<string, Value> = {};
+      for (const i of insts) setOwn(out, i.each!.key, whole(i));
+      return out;
+    }
     return isRef(v) ? this.unknown(e, env, 'RF906', `${env.loc.text.slice(e.at, e.end)} is a whole block, not a value the doctor can use`) : v;
   }
 
@@ -1057,6 +1089,7 @@ export class ModuleEvaluator {
   }
 
   traverse(e: Expr, env: Env, o: V, key: Value): V {
+    if (o instanceof WholeInstance) return o.owner.attributeOf(e, env, o, key, this.#inPolicy);
     if (o instanceof Unknown) return this.carry(e, env, o);
     const name = keyString(key);
     if (isRef(o)) {
@@ -1170,6 +1203,20 @@ export class ModuleEvaluator {
       return this.unknown(e, env, 'RF913', `${env.loc.text.slice(e.at, e.end)}: the object has no attribute ${name}${near !== undefined ? `; did you mean ${near}?` : ` (it has ${Object.keys(o).join(', ') || 'none'})`}`, 'fix the attribute name');
     }
     return this.unknown(e, env, 'RF913', `${env.loc.text.slice(e.at, e.end)}: ${JSON.stringify(o)} has no attribute ${name}`);
+  }
+
+  /** An attribute of a whole instance of this module's, read where it was passed (in a policy there or not). */
+  attributeOf(e: Expr, env: Env, whole: WholeInstance, key: Value, inPolicy: boolean): V {
+    const outer = this.#inPolicy;
+    this.#inPolicy = inPolicy;
+    try {
+      const v = this.traverse(e, env, new Ref({ ref: 'inst', block: whole.block, inst: whole.inst }), key);
+      // What only apply knows of it is named as this module names it (`${aws_s3_bucket.cache.arn}`), the symbol
+      // the same attribute written here has, not as the expression that read it elsewhere.
+      return v instanceof Unknown && !(v instanceof WholeInstance) ? new Unknown(this.sym(`${whole.block.mode === 'data' ? 'data.' : ''}${whole.block.type}.${whole.inst.name}.${keyString(key)}`), v.reason) : v;
+    } finally {
+      this.#inPolicy = outer;
+    }
   }
 
   /**

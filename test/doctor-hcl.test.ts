@@ -65,6 +65,15 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['"arn:${data.aws_partition.current.partition}:s3:::b ${data.aws_partition.current.dns_suffix}"', 'arn:aws:s3:::b amazonaws.com'],
     ['1 + 2 * 3 - 4 / 2', 5],
     ['!(1 < 2) || 3 >= 3 && local.n != 4', true],
+    // An operand exactly true decides ||, exactly false decides &&, whatever the other (Terraform's values do so):
+    // robpearce-flux/terraform-aws-gitlab-runner's `count = var.cache_bucket["create"] || … != "" ? 1 : 0` form.
+    ['aws_iam_role.x.arn == "" || true', true],
+    ['true || aws_iam_role.x.arn == ""', true],
+    ['false && aws_iam_role.x.arn == ""', false],
+    ['aws_iam_role.x.arn == "" && false', false],
+    // The length of a list or map whose elements only apply knows.
+    ['length([aws_iam_role.x.arn, 1])', 2],
+    ['length({ a = aws_iam_role.x.arn })', 1],
     ['-local.n', -3],
     ['replace("a.b.c", ".", "-")', 'a-b-c'],
     ['replace("abc123", "/[0-9]+/", "")', 'abc'],
@@ -120,6 +129,8 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     // Attributes of resources stay references even when written literally: .tf.json keeps them so, and the proofs resolve them.
     ['aws_iam_role.x.name == "role-x" ? 1 : 0', '${aws_iam_role.x.name == "role-x" ? 1 : 0}', /aws_iam_role\.x\.name is known only after apply/],
     ['var.nodefault', '${var.nodefault}', /has no default/],
+    ['false || aws_iam_role.x.arn == ""', '${false || aws_iam_role.x.arn == ""}', /after apply/],
+    ['true && aws_iam_role.x.arn == ""', '${true && aws_iam_role.x.arn == ""}', /after apply/],
     ['base64sha256("x")', '${base64sha256("x")}', /does not evaluate the function base64sha256/],
     ['"%{if true}x%{endif}"', '${%{if true}}x${%{endif}}', /directives/],
     // The names a for directive binds are its own inside it: not resources (before: RF903 "config.name is not
@@ -154,6 +165,8 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['module.other.x', /module\.other names no module block/],
     ['{ a = 1 }.b', /has no attribute b/],
     ['local.list[5]', /index 5 is out of range/],
+    // A broken reference is an error Terraform reports, even beside an operand that decides.
+    ['true || local.nope', /local\.nope names no local value/],
     ['each.key', /each is used in a block without for_each/],
   ];
   it.each(broken)('%s names nothing (RF913)', (expr, message) => {

@@ -763,14 +763,14 @@ export class ModuleEvaluator {
     const v = this.eval(e, env);
     // A nested block or object attribute as written is a value like any other.
     if (isRef(v) && v.r.ref === 'nested') return v.r.value;
-    if (isRef(v) && v.r.ref === 'inst') return new WholeInstance(this.unknown(e, env, 'RF906', `${env.loc.text.slice(e.at, e.end)} is a whole ${v.r.block.mode === 'data' ? 'data source' : 'resource'}, not a value the doctor can use; its attributes are`), this, v.r.block, v.r.inst);
+    if (isRef(v) && v.r.ref === 'inst') return new WholeInstance(this.unknown(e, env, 'RF906', `${env.loc.text.slice(e.at, e.end)} is a whole ${v.r.block.mode === 'data' ? 'data source' : 'resource'}: the doctor reads its attributes, not the whole as one value`), this, v.r.block, v.r.inst);
     if (isRef(v) && v.r.ref === 'res') {
       // A resource of count or for_each as a whole (`for_each = data.aws_iam_policy_document.x`, chaining one
       // resource's instances to another's): a list of its instances, or a map of them by key, each whole.
       const { block } = v.r;
       const insts = this.instances(block);
       if (insts instanceof Unknown) return this.carry(e, env, insts);
-      const u = this.unknown(e, env, 'RF906', `${env.loc.text.slice(e.at, e.end)} is a whole ${block.mode === 'data' ? 'data source' : 'resource'}, not a value the doctor can use; its attributes are`);
+      const u = this.unknown(e, env, 'RF906', `${env.loc.text.slice(e.at, e.end)} is a whole ${block.mode === 'data' ? 'data source' : 'resource'}: the doctor reads its instances' attributes, not the whole as one value`);
       const whole = (i: Instance) => new WholeInstance(new Unknown(this.sym(`${block.mode === 'data' ? 'data.' : ''}${block.type}.${i.name}`), u.reason), this, block, i);
       if (block.body.attrs.some((a) => a.name === 'count')) return insts.map(whole);
       const out: Record<string, Value> = {};
@@ -897,6 +897,8 @@ export class ModuleEvaluator {
           if (r !== undefined) return r instanceof Unknown ? this.#shownAs(r, e, env) : r;
         }
         if (e.name === 'try') return this.tryCall(e, env, args);
+        // The length of a list or a map is known when its elements are not (`length(aws_s3_bucket.x)` over the instances of a count).
+        if (e.name === 'length' && args.length === 1 && u0 !== undefined && (Array.isArray(u0) || isObj(u0))) return Array.isArray(u0) ? u0.length : Object.keys(u0).length;
         if (e.name !== 'can') {
           const u = args.map(firstUnknown).find((x) => x !== undefined);
           // A policy document naming KMS keys of this root (`Resource = aws_kms_key.x.arn`): its JSON with
@@ -971,12 +973,20 @@ export class ModuleEvaluator {
       }
       case 'bin': {
         const l = this.value(e.l, env);
-        if (l instanceof Unknown) return this.carry(e, env, l);
         // && and || short-circuit as Terraform 1.12+ does not; evaluating both keeps errors visible.
-        const r = this.value(e.r, env);
+        const r = l instanceof Unknown && e.op !== '||' && e.op !== '&&' ? undefined : this.value(e.r, env);
+        // Either operand exactly true decides || and exactly false decides &&, whatever the other is, as
+        // Terraform's values do (`var.create || local.policy_arn != ""` is true where var.create is) — but
+        // not over an error (a broken reference), which Terraform reports.
+        if ((e.op === '||' || e.op === '&&') && (l instanceof Unknown || r instanceof Unknown)) {
+          const decides = (x: Value | undefined) => x === (e.op === '||') || x === String(e.op === '||');
+          const later = (x: Value | undefined) => x instanceof Unknown && x.reason.code === 'RF906';
+          if ((decides(l) && later(r)) || (decides(r) && later(l))) return e.op === '||';
+        }
+        if (l instanceof Unknown) return this.carry(e, env, l);
         if (r instanceof Unknown) return this.carry(e, env, r);
         try {
-          return binary(e.op, l, r);
+          return binary(e.op, l, r!);
         } catch (err) {
           return this.unknown(e, env, 'RF906', err instanceof Error ? err.message : String(err));
         }

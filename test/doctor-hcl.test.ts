@@ -642,3 +642,27 @@ describe('an attribute of a resource with count read without an instance (Terraf
     expect(evalLocal('aws_iam_policy.p.0.name', COUNTED)).toEqual({ value: 'p', broken: [] });
   });
 });
+
+describe('data "template_file" (the template provider): rendered as templatefile() renders', () => {
+  // robpearce-flux/terraform-aws-gitlab-runner (a cattle-ops fork) writes its policies so: RF906
+  // "data.template_file.….rendered is known only when Terraform reads the data source" before.
+  const tf = (m: Record<string, string>) => {
+    const ev = readEvidence(Object.entries(m).map(([path, text]) => ({ path, bytes: new TextEncoder().encode(text) })));
+    const { root, findings } = normalizeTerraform(ev);
+    return { root, findings };
+  };
+  const POLICY = '{\n  "Statement": [{ "Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::${bucket}/*" }]\n}\n';
+  const MAIN = (vars: string) => `variable "nodefault" {}\ndata "template_file" "p" {\n  template = file("\${path.module}/policies/cache.json")\n  vars = {\n    bucket = ${vars}\n  }\n}\nresource "aws_iam_policy" "p" {\n  name   = "p"\n  policy = data.template_file.p.rendered\n}\ndata "template_file" "inline" {\n  template = "$\${a}-x"\n  vars = { a = "b" }\n}\nresource "aws_ssm_parameter" "s" {\n  name  = "s"\n  type  = "String"\n  value = data.template_file.inline.rendered\n}\n`;
+
+  it('a file template and an inline one, with known variables', () => {
+    const { root, findings } = tf({ 'main.tf': MAIN('"acme-cache"'), 'policies/cache.json': POLICY });
+    expect(findings).toEqual([]);
+    expect(JSON.parse(String(root.resource.aws_iam_policy?.p?.policy))).toMatchObject({ Statement: [{ Resource: 'arn:aws:s3:::acme-cache/*' }] });
+    expect(root.resource.aws_ssm_parameter?.s?.value).toBe('b-x');
+  });
+
+  it('a variable only apply knows: not proven (RF906), never a guess', () => {
+    const { findings } = tf({ 'main.tf': MAIN('var.nodefault'), 'policies/cache.json': POLICY });
+    expect(findings.filter((f) => f.code === 'RF906').map((f) => f.message)).toEqual([expect.stringMatching(/aws_iam_policy\.p\.policy is not statically known: var\.nodefault has no default/)]);
+  });
+});

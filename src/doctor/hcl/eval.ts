@@ -1065,6 +1065,14 @@ export class ModuleEvaluator {
     const given = e.args[1] ? this.value(e.args[1], env) : {};
     if (given instanceof Unknown) return this.carry(e, env, given);
     if (!isObj(given)) return this.unknown(e, env, 'RF906', 'templatefile() takes an object of template variables');
+    return this.#render(e, env, text, given, path);
+  }
+
+  /**
+   * A template's text rendered with its variables (templatefile(), data "template_file"): it sees
+   * them only, and its positions are its file's (`path`), else the `at` given.
+   */
+  #render(e: Expr, env: Env, text: string, given: Record<string, Value>, path: string | undefined, at?: () => Position): Value {
     // A variable that is a resource's argument as written (`bucket = aws_s3_bucket.cache.bucket`) renders as written.
     const vars: Record<string, Value> = {};
     for (const [k, v] of Object.entries(given)) setOwn(vars, k, v instanceof Unknown ? (this.writtenArgument(v) ?? v) : v);
@@ -1072,11 +1080,27 @@ export class ModuleEvaluator {
     try {
       x = parseJsonTemplate(text);
     } catch (err) {
-      return this.unknown(e, env, 'RF906', `${path} is not a valid template: ${err instanceof Error ? err.message : String(err)}`);
+      return this.unknown(e, env, 'RF906', `${path ?? 'the template'} is not a valid template: ${err instanceof Error ? err.message : String(err)}`);
     }
-    // The template sees its variables only; its positions are the template file's.
     const lines = new LineIndex(text);
-    return this.value(x, { loc: { file: path, text, pos: (o) => ({ file: path, ...lines.pos(o) }) }, vars: new Map(Object.entries(vars)) });
+    const file = path ?? env.loc.file;
+    return this.value(x, { loc: { file, text, pos: path !== undefined || at === undefined ? (o) => ({ file, ...lines.pos(o) }) : () => at() }, vars: new Map(Object.entries(vars)) });
+  }
+
+  /**
+   * `data "template_file"` (the template provider, archived, still in older runner modules): `rendered` is its
+   * `template` rendered with its `vars`, as templatefile() renders a file.
+   */
+  #templateFile(e: Expr, env: Env, block: ConfigBlock, inst: Instance): Value | undefined {
+    const body = this.body(block, inst);
+    const template = body.template;
+    const given = body.vars ?? {};
+    if (typeof template !== 'string' || !isObj(given)) return undefined;
+    const written = block.body.attrs.find((a) => a.name === 'template');
+    // Read with file("${path.module}/…"): positions are that file's; written inline, the argument's.
+    const instEnv: Env = { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
+    const path = written?.expr.k === 'call' && written.expr.name === 'file' ? this.filePath(written.expr.args[0], { ...instEnv, loc: written.loc }) : undefined;
+    return this.#render(e, env, template, given, typeof path === 'string' ? path : undefined, written ? () => written.loc.pos(written.expr.at) : undefined);
   }
 
   /**
@@ -1324,6 +1348,10 @@ export class ModuleEvaluator {
       const json = JSON.stringify(doc);
       this.rendered.set(json, block);
       return json;
+    }
+    if (block.mode === 'data' && block.type === 'template_file' && attr === 'rendered') {
+      const rendered = this.#templateFile(e, env, block, inst);
+      if (rendered !== undefined) return rendered;
     }
     // A bucket's ARN is its name in its partition (arn:<partition>:s3:::<bucket>): known once both are.
     if (block.mode === 'resource' && block.type === 'aws_s3_bucket' && attr === 'arn') {

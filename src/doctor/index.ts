@@ -1,3 +1,4 @@
+import { registerCommandFindings } from './register-command.js';
 import { sortFindings, type Finding, type SecretPlace } from '../spec/findings.js';
 import { alsoAt } from './secrets.js';
 import { CODES } from '../spec/codes.js';
@@ -185,7 +186,10 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     const i = oneNameAt.size > 0 && /^RF[12]\d\d$/.test(f.code) ? /^runners\[(\d+)\](?:\.|$)/.exec(f.path) : null;
     return i !== null && oneNameAt.has(Number(i[1]));
   };
-  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...(read.size > 0 ? ev.findings.filter((f) => !ofTemplate(f)) : ev.findings), ...inferred.findings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
+  // Managers that register at boot (`gitlab-runner register` flags): their risky flags where they are written.
+  const registering = registerCommandFindings(ev.texts ?? new Map());
+  const inferredFindings = registering.commands.length > 0 ? inferred.findings.map((f) => (f.code === 'RF910' ? withRegisterCommands(f, registering.commands) : f)) : inferred.findings;
+  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...(read.size > 0 ? ev.findings.filter((f) => !ofTemplate(f)) : ev.findings), ...inferredFindings, ...registering.findings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));
@@ -304,6 +308,12 @@ function withoutRegenerate(f: Finding): Finding {
   if (f.fix === undefined) return f;
   const rest = f.fix.replace(/[;,]\s*(?:runner-fleet [^;]*?,\s*)?regenerate\b[^;]*$/, '').trim();
   return rest !== f.fix && rest !== '' ? { ...f, fix: rest } : f;
+}
+
+/** RF910 where the files register a manager with `gitlab-runner register`: says where, and what the doctor reads of it. */
+function withRegisterCommands(f: Finding, commands: readonly string[]): Finding {
+  const shown = commands.slice(0, 3).join(', ') + (commands.length > 3 ? ` and ${commands.length - 3} more` : '');
+  return { ...f, message: `${f.message}; \`gitlab-runner register\` (${shown}) makes a config.toml at boot from its flags, which the doctor does not rebuild: its privileged, Docker socket, capability, device and registration-token flags are checked where they are written, the identity chain is not proven`, fix: `${f.fix ?? ''}${f.fix ? '; or ' : ''}write the config.toml in the user data (a heredoc) and register with --token, so the whole runner can be proven` };
 }
 
 /**

@@ -1,0 +1,146 @@
+import type { Finding } from '../spec/findings.js';
+import { CODES, type Code } from '../spec/codes.js';
+
+/**
+ * `gitlab-runner register` in the files: a manager that makes its config.toml at boot from the
+ * command's flags (user data, cloud-init, a script Terraform renders) rather than writing one. The
+ * doctor does not turn the flags into a config.toml (a `--template-config` file and defaults merge
+ * in at boot), but the flags that make every job risky are read where they are written:
+ * `--docker-privileged` (RF301), a Docker socket, a capability or a host device given to every job
+ * (RF309), and the deprecated registration token (RF912). Flag names are gitlab-runner's
+ * (commands/register.go and the `long:` names of its config structs, under their `docker-` namespace).
+ */
+
+/** Where one command's flags are: each flag's name, its value as written (quotes removed), and offsets in the text. */
+export interface RegisterCommand {
+  path: string;
+  at: number;
+  flags: { name: string; value: string | undefined; at: number }[];
+}
+
+/** Flags that never take the next word as their value (urfave/cli booleans); `--flag=false` still sets one. */
+const BOOLEAN_FLAGS = new Set(['non-interactive', 'locked', 'run-untagged', 'paused', 'leave-runner', 'docker-privileged', 'docker-services-privileged', 'docker-disable-cache', 'docker-tlsverify', 'docker-oom-kill-disable', 'docker-disable-entrypoint-overwrite', 'docker-use-host-network']);
+/** Files that describe a deployment rather than deploy one. */
+const DOCUMENTATION = /\.(md|markdown|rst|adoc|txt|html?)$/i;
+/** `gitlab-runner register` (not `unregister`), also behind sudo or a path; the words after it follow. */
+const COMMAND = /(?<![A-Za-z0-9_-])gitlab-runner(?:\.exe)?[ \t]+register(?=[ \t]|\\\r?\n|\r?\n|$)/g;
+/** At most this many characters of one command are read (a command is a few lines). */
+const MAX_COMMAND = 16_384;
+
+/** The register commands of one file's text. */
+export function registerCommands(path: string, text: string): RegisterCommand[] {
+  if (DOCUMENTATION.test(path) || !text.includes('register')) return [];
+  const out: RegisterCommand[] = [];
+  COMMAND.lastIndex = 0;
+  for (let m = COMMAND.exec(text); m !== null; m = COMMAND.exec(text)) {
+    const words = shellWords(text, m.index + m[0].length, Math.min(text.length, m.index + m[0].length + MAX_COMMAND));
+    const flags: RegisterCommand['flags'] = [];
+    for (let i = 0; i < words.length; i++) {
+      const w = words[i]!;
+      if (!w.text.startsWith('--') || w.text.length === 2) continue;
+      const eq = w.text.indexOf('=');
+      const name = w.text.slice(2, eq < 0 ? undefined : eq);
+      if (eq >= 0) flags.push({ name, value: w.text.slice(eq + 1), at: w.at });
+      else if (BOOLEAN_FLAGS.has(name) || i + 1 >= words.length || words[i + 1]!.text.startsWith('--')) flags.push({ name, value: undefined, at: w.at });
+      else flags.push({ name, value: words[++i]!.text, at: w.at });
+    }
+    out.push({ path, at: m.index, flags });
+  }
+  return out;
+}
+
+/**
+ * Shell words from `from` to the end of the command (an unescaped newline, `;`, `&`, `|`, or a
+ * template directive `%{`): quotes are removed, a backslash-newline continues the command, and
+ * `${…}` stays in its word as written.
+ */
+function shellWords(text: string, from: number, to: number): { text: string; at: number }[] {
+  const words: { text: string; at: number }[] = [];
+  let cur = '';
+  let start = -1;
+  let quote: '"' | "'" | undefined;
+  const end = () => {
+    if (start >= 0) words.push({ text: cur, at: start });
+    cur = '';
+    start = -1;
+  };
+  for (let i = from; i < to; i++) {
+    const c = text[i]!;
+    if (quote) {
+      if (c === quote) quote = undefined;
+      else if (c === '\n') break;
+      else cur += c;
+      continue;
+    }
+    if (c === '\\' && (text[i + 1] === '\n' || (text[i + 1] === '\r' && text[i + 2] === '\n'))) {
+      end();
+      i += text[i + 1] === '\r' ? 2 : 1;
+      continue;
+    }
+    if (c === '\n' || c === ';' || c === '&' || c === '|' || (c === '#' && start < 0) || (c === '%' && text[i + 1] === '{')) break;
+    if (c === ' ' || c === '\t' || c === '\r') {
+      end();
+      continue;
+    }
+    if (start < 0) start = i;
+    if (c === '"' || c === "'") quote = c;
+    else if (c === '$' && text[i + 1] === '{') {
+      // `${…}` (a Terraform template's or the shell's) is one part of the word, spaces inside included.
+      const close = text.indexOf('}', i);
+      const stop = close < 0 || close >= to ? to : close + 1;
+      cur += text.slice(i, stop);
+      i = stop - 1;
+    } else cur += c;
+  }
+  end();
+  return words;
+}
+
+/** Whether a flag's value was written by what only runs later (`${var}`, `$TOKEN`): not known here. */
+const unknownValue = (v: string): boolean => v.includes('$');
+const isTrue = (v: string | undefined): boolean => v === undefined || /^(true|1|t)$/i.test(v);
+
+function place(text: string, at: number): string {
+  let line = 1;
+  let lineStart = 0;
+  for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) {
+    line++;
+    lineStart = i + 1;
+  }
+  return `${line}:${at - lineStart + 1}`;
+}
+
+function finding(code: Code, path: string, message: string, fix: string, received?: string): Finding {
+  return { code, severity: CODES[code].severity, path, message, fix, ...(received !== undefined ? { received } : {}) };
+}
+
+/** The findings of the register commands of the files given, and where the commands are. */
+export function registerCommandFindings(texts: ReadonlyMap<string, string>): { findings: Finding[]; commands: string[] } {
+  const findings: Finding[] = [];
+  const commands: string[] = [];
+  for (const [path, text] of texts) {
+    for (const c of registerCommands(path, text)) {
+      commands.push(`${path}:${place(text, c.at)}`);
+      for (const f of c.flags) {
+        const at = `${path}:${place(text, f.at)}`;
+        if ((f.name === 'docker-privileged' || f.name === 'docker-services-privileged') && f.value !== undefined && unknownValue(f.value)) continue;
+        if ((f.name === 'docker-privileged' || f.name === 'docker-services-privileged') && isTrue(f.value)) {
+          const what = f.name === 'docker-privileged' ? 'every job runs privileged' : "every job's services run privileged";
+          findings.push(finding('RF301', at, `gitlab-runner register --${f.name}: ${what}, with every capability and device of the host; a job can take over the instance and read what it holds (its credentials, the runner token)`, `remove --${f.name}; build images without privileges (BuildKit rootless, kaniko, buildah)`));
+        }
+        if (f.value === undefined || unknownValue(f.value)) continue;
+        if (f.name === 'docker-volumes' && /(^|:)\/(var\/)?run\/docker\.sock(:|$)/.test(f.value)) {
+          findings.push(finding('RF309', at, `gitlab-runner register --docker-volumes mounts the Docker socket into every job: a job can start a privileged container on the host and take it over`, 'remove the Docker socket from --docker-volumes; build images without it (BuildKit rootless, kaniko, buildah)', f.value));
+        }
+        if (f.name === 'docker-cap-add' || f.name === 'docker-devices') {
+          findings.push(finding('RF309', at, `gitlab-runner register --${f.name} ${f.value}: every job gets ${f.name === 'docker-cap-add' ? 'that capability' : 'that host device'}`, `remove --${f.name}, or give it only to a runner whose jobs need it`, f.value));
+        }
+      }
+      const token = c.flags.find((f) => f.name === 'registration-token');
+      if (token) {
+        findings.push(finding('RF912', `${path}:${place(text, token.at)}`, 'gitlab-runner register --registration-token: the registration-token flow is deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0); a glrt- token given so uses the legacy-compatible flow, which ignores the runner\'s settings flags', 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
+      }
+    }
+  }
+  return { findings, commands };
+}

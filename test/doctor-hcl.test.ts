@@ -666,3 +666,12 @@ describe('data "template_file" (the template provider): rendered as templatefile
     expect(findings.filter((f) => f.code === 'RF906').map((f) => f.message)).toEqual([expect.stringMatching(/aws_iam_policy\.p\.policy is not statically known: var\.nodefault has no default/)]);
   });
 });
+
+describe('a file of another kind that Terraform reads (file(), templatefile())', () => {
+  // cmdlabs/terraform-aws-gitlab-runner-scale reads a Python script and a systemd unit into its user data: both were
+  // RF902 "skipped" and then RF903 "not in the evidence given", though given.
+  it('is read as the template it is: no RF902, no RF903; one nothing reads is still skipped (RF902)', () => {
+    const r = doctor(Object.entries({ 'main.tf': 'resource "aws_ssm_parameter" "p" {\n  name  = "p"\n  type  = "String"\n  value = templatefile("${path.module}/hook.py", { n = 1 })\n}\n', 'hook.py': 'print(${n})\n', 'other.py': 'print(2)\n' }).map(([path, text]) => ({ path, bytes: new TextEncoder().encode(text) })));
+    expect(r.findings.filter((f) => f.code === 'RF902' || f.code === 'RF903').map((f) => f.path)).toEqual(['other.py:1:1']);
+  });
+});

@@ -178,7 +178,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // JSON before it is rendered) is not said. Its credentials (RF940) still are.
   // Also those a call that Terraform never makes here would read (a resource of count 0).
   const read = new Set([...(ev.terraform.filesRead ?? []), ...moduleFileReferences([...(ev.texts ?? [])].map(([path, text]) => ({ path, text }))).map(normalPath)]);
-  const ofTemplate = (f: Finding): boolean => (f.code === 'RF903' || f.code === 'RF901') && read.has(normalPath(f.path.replace(/:\d+:\d+$/, '')));
+  const ofTemplate = (f: Finding): boolean => (f.code === 'RF903' || f.code === 'RF901' || (f.code === 'RF902' && / is not a YAML, JSON, TOML or Terraform file; skipped$/.test(f.message))) && read.has(normalPath(f.path.replace(/:\d+:\d+$/, '')));
   // Their identity and cache proofs read one copy of the role for all (RF903 says so): what they find
   // about such a runner (RF1xx, RF2xx at runners[i]) is not shown either way, neither error nor pass.
   const oneNameAt = new Set(inferred.intent.runners.filter((r) => oneName.runners.has(r.name)).map((r) => r.index));

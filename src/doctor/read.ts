@@ -65,6 +65,9 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   }
   const syntax = syntaxOf(path) ?? sniffedSyntax(path, bytes);
   if (!syntax) {
+    // Kept as text all the same (not NUL-free: binary): Terraform may read it with file() or templatefile()
+    // (a systemd unit, a Python script in user data), and then it is a template, not a skipped file.
+    if (!bytes.subarray(0, 8192).includes(0)) (ev.texts ??= new Map()).set(path, UTF8.decode(bytes));
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform (.tf, .tf.json, terraform show -json)' }));
     return;
   }

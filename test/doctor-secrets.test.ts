@@ -37,6 +37,8 @@ const CASES: Case[] = [
     secrets: [AWS_SECRET],
   },
   { name: 'CI variables in .gitlab-ci.yml', files: { '.gitlab-ci.yml': `variables:\n  AWS_ACCESS_KEY_ID: ${AWS_ID}\n  AZURE_CLIENT_SECRET: ${AZURE_SECRET}\njob:\n  script: [echo]\n` }, expect: [['RF940', '.gitlab-ci.yml:2'], ['RF940', '.gitlab-ci.yml:3']], secrets: [AWS_ID, AZURE_SECRET] },
+  // The placeholder rule is narrow: one other character and it is a token's shape again.
+  { name: 'a token that is nearly a placeholder (glrt-XXXX…a)', files: { 'runner.yaml': 'token: glrt-XXXXXXXXXXXXXXXXXXXa\n' }, expect: [['RF940', 'runner.yaml:1']], secrets: ['glrt-XXXXXXXXXXXXXXXXXXXa'] },
   { name: 'a user data script exporting a key', files: { 'ec2/user-data.sh': `#!/bin/bash\nset -euo pipefail\nexport AWS_SECRET_ACCESS_KEY=${AWS_SECRET}\n` }, expect: [['RF940', 'ec2/user-data.sh:3']], secrets: [AWS_SECRET] },
 ];
 
@@ -44,6 +46,8 @@ const PASSING: Case[] = [
   { name: 'a Secret holding the runner authentication token (where it belongs)', files: { 'k8s/secret.yaml': secret({ 'runner-token': RUNNER_TOKEN }) }, expect: [], secrets: [RUNNER_TOKEN, b64(RUNNER_TOKEN)] },
   { name: 'config.toml with the token from the environment', files: { 'config.toml': '[[runners]]\nname = "x"\ntoken = "$CI_SERVER_TOKEN"\nexecutor = "docker"\n[runners.cache.s3]\nAccessKey = ""\n' }, expect: [], secrets: [] },
   { name: 'Terraform referencing a variable for a key', files: { 'main.tf.json': JSON.stringify({ provider: { aws: [{ access_key: '${var.key}' }] } }) }, expect: [], secrets: [] },
+  // alekc/gitlab-runner-operator's samples: a false RF940 error on each before. Tokens are random, never one character repeated.
+  { name: 'placeholders: a prefix and one character repeated (glrt-XXXX…, glpat-xxxx…, GR1348941 0000…, AKIAXXXX…)', files: { 'config/samples/runner.yaml': 'apiVersion: gitlab.k8s.alekc.dev/v1beta2\nkind: Runner\nmetadata: {name: sample}\nspec:\n  token: "glrt-XXXXXXXXXXXXXXXXXXXX"\n  access: glpat-xxxxxxxxxxxxxxxxxxxx\n  legacy: GR13489410000000000000000000\n  example: AKIAXXXXXXXXXXXXXXXX\n' }, expect: [], secrets: [] },
   { name: 'an env var from a secretKeyRef', files: { 'deploy.yaml': 'apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: app}\nspec: {template: {spec: {containers: [{name: a, image: alpine, env: [{name: AWS_SECRET_ACCESS_KEY, valueFrom: {secretKeyRef: {name: s, key: k}}}]}]}}}\n' }, expect: [], secrets: [] },
 ];
 

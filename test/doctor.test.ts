@@ -101,6 +101,8 @@ describe('files that borrow the form of a Kubernetes object without being one', 
     ['a Kustomization', 'kustomization.yaml', 'apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n  - runner.yaml\n'],
     ['a kubeconfig', 'kubeconfig.yaml', 'apiVersion: v1\nkind: Config\nclusters: []\n'],
     ['a kubelet configuration', 'kubelet.yaml', 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n'],
+    // alekc/gitlab-runner-operator's config/manager: a false RF901 error "a ControllerManagerConfig without metadata.name".
+    ['controller-runtime\'s manager configuration', 'controller_manager_config.yaml', 'apiVersion: controller-runtime.sigs.k8s.io/v1alpha1\nkind: ControllerManagerConfig\nhealth:\n  healthProbeBindAddress: :8081\n'],
   ])('%s is not read, and is no RF901', (_what, path, text) => {
     expect(run(path, text)).toEqual([]);
   });

@@ -248,15 +248,17 @@ function roleFromFileName(path: string): string | undefined {
 /**
  * Whether `apiVersion`/`kind` name an object the Kubernetes API serves (core v1 but a kubeconfig's
  * `Config`, apps, batch, policy, autoscaling, and the `*.k8s.io` groups but the configuration files
- * of components, `*.config.k8s.io` and kubeadm's), not a tool's configuration file that borrows the
+ * of components, `*.config.k8s.io`, kubeadm's and controller-runtime's), not a tool's configuration file that borrows the
  * form (kind.x-k8s.io, kustomize.config.k8s.io, skaffold, k3d.io).
  */
 function clusterApi(apiVersion: string, kind: string): boolean {
   if (!apiVersion.includes('/')) return apiVersion === 'v1' && kind !== 'Config';
   const group = apiVersion.slice(0, apiVersion.indexOf('/'));
   if (CORE_GROUPS.has(group)) return true;
-  return group.endsWith('.k8s.io') && !group.endsWith('.config.k8s.io') && group !== 'kubeadm.k8s.io';
+  return group.endsWith('.k8s.io') && !group.endsWith('.config.k8s.io') && !CONFIG_GROUPS.has(group);
 }
+/** Groups of configuration files that borrow the object form: kubeadm's, and controller-runtime's ControllerManagerConfig (operators' config/manager). */
+const CONFIG_GROUPS = new Set(['kubeadm.k8s.io', 'controller-runtime.sigs.k8s.io']);
 const CORE_GROUPS = new Set(['apps', 'batch', 'policy', 'autoscaling', 'extensions']);
 
 function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin, tfJson: boolean): void {

@@ -21,14 +21,16 @@ interface Shape {
   needles: readonly string[];
 }
 
+// A value that is its prefix and one character over and over (`glrt-XXXXXXXXXXXXXXXXXXXX` in a sample,
+// `AKIAXXXXXXXXXXXXXXXX`) is a placeholder: the services issue random tokens, so none is ever one character repeated.
 const SHAPES: Shape[] = [
-  { name: 'an AWS access key id', re: /\b(AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/, cloud: true, needles: ['AKIA', 'ASIA', 'ABIA', 'ACCA'] },
+  { name: 'an AWS access key id', re: /\b(AKIA|ASIA|ABIA|ACCA)(?!([0-9A-Z])\2{15}\b)[0-9A-Z]{16}\b/, cloud: true, needles: ['AKIA', 'ASIA', 'ABIA', 'ACCA'] },
   { name: 'an Azure storage account key', re: /AccountKey=[A-Za-z0-9+/]{40,}={0,2}/, cloud: true, needles: ['AccountKey='] },
   // Azure AD (Entra ID) client secrets: three characters, a digit, `Q~`, then 31 or more.
   { name: 'an Azure client secret', re: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,}/, cloud: true, needles: ['Q~'] },
-  { name: 'a GitLab runner authentication token', re: /\bglrt-[0-9A-Za-z_-]{10,}/, cloud: false, needles: ['glrt-'] },
-  { name: 'a GitLab runner registration token', re: /\bGR1348941[0-9A-Za-z_-]{10,}/, cloud: false, needles: ['GR1348941'] },
-  { name: 'a GitLab personal access token', re: /\bglpat-[0-9A-Za-z_-]{10,}/, cloud: false, needles: ['glpat-'] },
+  { name: 'a GitLab runner authentication token', re: /\bglrt-(?!([0-9A-Za-z_-])\1*(?![0-9A-Za-z_-]))[0-9A-Za-z_-]{10,}/, cloud: false, needles: ['glrt-'] },
+  { name: 'a GitLab runner registration token', re: /\bGR1348941(?!([0-9A-Za-z_-])\1*(?![0-9A-Za-z_-]))[0-9A-Za-z_-]{10,}/, cloud: false, needles: ['GR1348941'] },
+  { name: 'a GitLab personal access token', re: /\bglpat-(?!([0-9A-Za-z_-])\1*(?![0-9A-Za-z_-]))[0-9A-Za-z_-]{10,}/, cloud: false, needles: ['glpat-'] },
   { name: 'a private key', re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, cloud: false, needles: ['-----BEGIN'] },
 ];
 

@@ -5,7 +5,7 @@ import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { actionPatterns, bothOverTags, decisionOverTags, evaluatePolicies, prepareRequest, type OverTags, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, roleArnOfKey, awsProviderOf, resourceTags, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
-import { policyTestingPrincipalTags, unshownTagsFinding } from '../../verify/unshown-tags.js';
+import { principalTagsTestedBy, unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { findBy } from '../../model/lookup.js';
 import { names, runnerTokenKey } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
@@ -493,11 +493,6 @@ function wideReaders(fleet: FleetIntent, t: TokenReaders, key: KmsKey | undefine
   return list;
 }
 
-/** The document whose condition tests one of the role's tags `keys`: the first of its policies, else the token key's policy. */
-function principalTagsTestedBy(role: RoleFacts, keys: readonly string[], key: KmsKey | undefined): string | undefined {
-  return policyTestingPrincipalTags(role, keys) ?? (key?.policy !== undefined && keys.some((k) => key.policy!.full.principalTagKeys.has(k)) ? `${key.policyAddress ?? key.label}.policy` : undefined);
-}
-
 /** RF903: `c` reads the token `of` only for some values of tags the documents do not show. */
 function notShownReader(c: Candidate, of: string, reading: Reading, key: KmsKey | undefined, parameter: { what: string; address?: string; all: boolean }): Finding {
   const f = unshownTagsFinding(c.path, c.role, `can read the token of ${of}: ${reading.actions.join(', ')}`, reading.principalTags, principalTagsTestedBy(c.role, reading.principalTags, key), { ...parameter, keys: reading.parameterTags });
@@ -638,4 +633,53 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   const tried = t.tried.size - (managerRole !== undefined && t.tried.has(managerRole) ? 1 : 0);
   const unknown = t.unknown.some((r) => r !== managerRole) || facts.key.unknown !== undefined || key?.policyUnknown !== undefined;
   return { findings, claim: claimOf(tried, t.rotators.size > 0), holds: findings.every((f) => f.code !== 'RF721') && wide.length === 0 && !notShown && !unknown };
+}
+
+/**
+ * A runner's token parameter as its manager's own proof (proveTokenAccess) asks about it, from the
+ * one reading of the documents the readers' proof makes: its tags and its key as AWS evaluates them.
+ */
+export interface ManagerTokenParameter {
+  /** Its tags as the condition keys a request on it carries (ssm:resourceTag/…, aws:ResourceTag/…), the owner tag among them. */
+  context: Record<string, string>;
+  /** The lower-cased keys of its tags the manager's policies test whose value is not shown, and the condition keys that read them. */
+  unshown: string[];
+  conditionKeys: ReadonlySet<string>;
+  /** Which tags it has is not shown at all (its tags, or the provider's default_tags, are not a literal map). */
+  all: boolean;
+  /** Its resource (`aws_ssm_parameter.<key>`), where the documents hold it. */
+  parameter?: string;
+  /**
+   * A parameter of another runner (`name`): the owner tag register writes on it is shown; no document
+   * shows its other tags, so each the manager's policies test is taken over every value.
+   */
+  other: (name: string) => { context: Record<string, string>; unshown: string[]; conditionKeys: ReadonlySet<string> };
+  /** The key that encrypts it (resolveKmsKey: a literal ARN, an aws_kms_key or aws_kms_alias of the documents, or not shown). */
+  key: KeyOf;
+}
+
+/** The condition keys that read a parameter's tags `keys` (lower-cased). */
+function tagConditionKeys(keys: readonly string[]): Set<string> {
+  return new Set(keys.flatMap((k) => [`ssm:resourcetag/${k}`, `aws:resourcetag/${k}`]));
+}
+
+/** The token parameter of `runner` as its manager is asked about it; undefined where the documents hold no AWS facts for it. */
+export function managerTokenParameter(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner): ManagerTokenParameter | undefined {
+  const t = readersOf(docs, fleet);
+  const facts = t?.runners.get(runner.name);
+  if (!t || !facts) return undefined;
+  const manager = findBy(fleet.identities, 'key', runner.managerIdentity);
+  // The parameter tags the manager's SSM and KMS statements test (none where no statement of it allows a read).
+  const tested = [...((manager?.cloud === 'aws' ? t.byName.get(manager.roleName)?.parameterTagKeys : undefined) ?? [])].filter((k) => k !== OWNER_TAG).sort();
+  const unshown = tested.filter((k) => facts.unknownTags.has(k) || facts.unknownTags.has('*'));
+  const otherKeys = tagConditionKeys(tested);
+  return {
+    context: facts.tags,
+    unshown,
+    conditionKeys: tagConditionKeys(unshown),
+    all: facts.unknownTags.has('*'),
+    ...(facts.parameter !== undefined ? { parameter: facts.parameter } : {}),
+    other: (name) => ({ context: tagContext({ [OWNER_TAG]: `${fleet.name}/${name}` }), unshown: tested, conditionKeys: otherKeys }),
+    key: facts.key,
+  };
 }

@@ -58,3 +58,33 @@ describe('doctor: token readers of two roots in two accounts', () => {
     expect(readers(r, 'docker-ci')?.holds).toBe(true);
   });
 });
+
+describe('doctor: deploy targets of runners of two roots in two accounts', () => {
+  const SAME = join(CORPUS, 'two-roots-different-accounts-fargate-staging-deploy-same-account');
+  const PROD = join(CORPUS, 'two-roots-different-accounts-fargate-staging-jobs-deploy-prod');
+  const TARGET = /^only job role gitlab-ci-stg-job-task can assume deploy target /;
+
+  it('a staging role trusted by staging\'s job role (one account): no deploy target, no cross-account finding (before: RF110, RF111, RF116, RF909)', () => {
+    const r = doctor(corpusFiles(SAME));
+    expect(r.findings).toEqual([]);
+    expect(r.proofs.some((p) => TARGET.test(p.claim))).toBe(false);
+  });
+
+  it('a prod role trusted by staging\'s job role: a deploy target of staging\'s runner, RF111 and RF116 (before: no target, only RF909)', () => {
+    const r = doctor(corpusFiles(PROD));
+    expect(codes(r).filter((c) => c.startsWith('RF11'))).toEqual(['RF111 prod/main.tf:319:24', 'RF116 prod/main.tf:319:24']);
+    expect(r.proofs.find((p) => TARGET.test(p.claim))?.holds).toBe(false);
+  });
+
+  it('the same with an External ID in the trust and the grant in staging\'s job role: the target proof holds (before: not made)', () => {
+    const files = corpusFiles(PROD).map((f) => {
+      if (f.path === 'prod/main.tf') return { ...f, bytes: Buffer.from(f.bytes.toString().replace('Action = "sts:AssumeRole" }]\n  })\n}\n', 'Action = "sts:AssumeRole", Condition = { StringEquals = { "sts:ExternalId" = "acme-staging-deploy" } } }]\n  })\n}\n')) };
+      if (f.path === 'staging/main.tf') return { ...f, bytes: Buffer.from(f.bytes.toString().replace('      { Effect = "Allow", Action = ["ecr:GetAuthorizationToken"], Resource = "*" },\n', '      { Effect = "Allow", Action = ["ecr:GetAuthorizationToken"], Resource = "*" },\n      { Effect = "Allow", Action = "sts:AssumeRole", Resource = "arn:aws:iam::111111111111:role/prod-deploy-from-staging" },\n')) };
+      return f;
+    });
+    const r = doctor(files);
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs.find((p) => TARGET.test(p.claim))?.holds).toBe(true);
+    expect(r.proofs.find((p) => p.claim.startsWith('job role gitlab-ci-stg-job-task may assume its 1 deploy target'))?.holds).toBe(true);
+  });
+});

@@ -424,10 +424,10 @@ describe('doctor: a token reader decided over tags the files do not show (never 
     });
 
     it('the token key\'s policy grants kms:Decrypt to principals tagged team = platform, the role reads the parameter: RF903 (before: proven, the key policy asked without the tag)', () => {
-      const keyPolicy = (grant: string) => ['  description = "runner tokens"\n', `  description = "runner tokens"\n  policy = jsonencode({\n    Version = "2012-10-17"\n    Statement = [\n      { Sid = "Admins", Effect = "Allow", Principal = { AWS = "arn:aws:iam::111122223333:role/key-admin" }, Action = "kms:*", Resource = "*" },\n${grant}    ]\n  })\n`] as [string, string];
+      const keyPolicy = (grant: string) => ['  description = "runner tokens"\n', `  description = "runner tokens"\n  policy = jsonencode({\n    Version = "2012-10-17"\n    Statement = [\n      { Sid = "Admins", Effect = "Allow", Principal = { AWS = "arn:aws:iam::111122223333:role/key-admin" }, Action = "kms:*", Resource = "*" },\n      { Sid = "Manager", Effect = "Allow", Principal = { AWS = aws_iam_role.ci.arn }, Action = "kms:Decrypt", Resource = "*", Condition = { StringEquals = { "kms:ViaService" = "ssm.eu-west-1.amazonaws.com", "kms:EncryptionContext:PARAMETER_ARN" = "arn:aws:ssm:eu-west-1:111122223333:parameter/ci/docker-ci/token" } } },\n${grant}    ]\n  })\n`] as [string, string];
       const readOnly: [string, string] = ['        Action    = ["ssm:GetParameter", "kms:Decrypt"]\n        Resource  = "*"\n' + ALLOW_ON_TEAM, '        Action    = "ssm:GetParameter"\n        Resource  = "*"\n      },\n'];
       const r = edited(readOnly, keyPolicy('      { Sid = "Platform", Effect = "Allow", Principal = { AWS = "*" }, Action = "kms:Decrypt", Resource = "*", Condition = { StringEquals = { "aws:PrincipalAccount" = "111122223333", "aws:PrincipalTag/team" = "platform" } } },\n'));
-      expect(shown(r)).toEqual(['RF903 info main.tf:80:10']);
+      expect(shown(r)).toEqual(['RF903 info main.tf:81:10']);
       expect(r.findings[0]!.message).toContain('ssm:GetParameter, kms:Decrypt with aws_kms_key.token is not shown: the policies test aws:PrincipalTag/team');
       expect(claim(r)?.holds).toBe(false);
       // Guard: an IAM grant of kms:Decrypt keyed on the tag, under a key policy that neither grants the role nor lets IAM decide: refused whatever the tag.

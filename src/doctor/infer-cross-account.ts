@@ -13,9 +13,10 @@ import { isObject } from '../model/is-object.js';
 
 /**
  * Deploy targets in other accounts, read back from documents (never a spec). Every Terraform
- * folder is a root; a root whose aws provider names another account (allowed_account_ids) than
- * the fleet's holds roles of that account. A role there whose trust admits (Principal AWS) the
- * ARN of a runner's job role is that runner's deploy target; what the trust demands besides is
+ * folder is a root; a root whose aws provider names an account (allowed_account_ids) holds roles of
+ * that account. A role whose trust admits (Principal AWS) the ARN of a runner's job role of another
+ * account (the fleet's, or the runner's own root's where it is not the fleet's) is that runner's
+ * deploy target; a role of the job role's own account is not; what the trust demands besides is
  * the intent the proofs hold it to: its sts:ExternalId (a `${var.x}` given at apply time is one
  * symbol, as plan treats it), its aws:PrincipalOrgID. A target whose policies explicitly deny
  * delete-like actions is held to denying every delete-like action of every service it grants.
@@ -80,6 +81,8 @@ export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: Fle
   const roleArn = (account: string, body: Record<string, unknown>) => `arn:${p}:iam::${account}:role${typeof body.path === 'string' ? body.path : '/'}${String(body.name)}`;
   const jobIds = intent.identities.filter((i): i is AwsRoleIdentity => i.cloud === 'aws' && i.purpose === 'jobs');
   const jobByArn = new Map(jobIds.map((i) => [i.arn, i]));
+  // Each job role's account: its runner's own (a root in another account than the fleet's), else the fleet's.
+  const jobAccount = new Map(jobIds.map((i) => [i.arn, /^arn:[^:]+:iam::(\d{12}):/.exec(i.arn)?.[1] ?? ci]));
 
   const targets: CrossAccountIntent['targets'] = [];
   for (const [key, body] of Object.entries(root.resource.aws_iam_role ?? {})) {
@@ -87,7 +90,8 @@ export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: Fle
     // Its own provider configuration's account (provider = aws.<alias>, a module's providers = { … }); else its folder's.
     const own = ev.terraform.accounts;
     const account = own?.has(`aws_iam_role.${key}`) ? own.get(`aws_iam_role.${key}`) : origin ? accounts.get(dirOf(origin.source.path)) : undefined;
-    if (account === undefined || account === ci) continue;
+    // A role of the account a job role is in is no deploy target of it (the same account); of another, it may be.
+    if (account === undefined || ![...jobAccount.values()].some((a) => a !== account)) continue;
     let trust: PolicyDocument;
     try {
       trust = JSON.parse(String(body.assume_role_policy)) as PolicyDocument;
@@ -101,11 +105,13 @@ export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: Fle
     // role: the target is then the runner's whose job role may sts:AssumeRole on it (the proofs
     // then find the account admitted, RF110), never left out of the proofs.
     const awsOf = (st: Statement) => (isObject(st.Principal) ? list((st.Principal as Record<string, string | string[]>).AWS).map(String) : []);
-    const named = list(trust.Statement).some((st) => st.Effect === 'Allow' && awsOf(st).some((a) => jobByArn.has(a)));
-    const viaAccount = !named && list(trust.Statement).some((st) => admitsAccount(st, ci)) ? jobIds.find((i) => jobMayAssume(root, i.roleName, roleArn(account, body), i.arn)) : undefined;
+    const foreign = (arn: string) => jobByArn.has(arn) && jobAccount.get(arn) !== account;
+    const named = list(trust.Statement).some((st) => st.Effect === 'Allow' && awsOf(st).some(foreign));
+    const admitsJobAccount = (st: Statement) => jobIds.find((i) => jobAccount.get(i.arn) !== account && admitsAccount(st, jobAccount.get(i.arn)!) && jobMayAssume(root, i.roleName, roleArn(account, body), i.arn));
+    const viaAccount = !named ? list(trust.Statement).map(admitsJobAccount).find((x) => x !== undefined) : undefined;
     for (const st of list(trust.Statement)) {
       if (st.Effect !== 'Allow') continue;
-      const hit = viaAccount !== undefined ? (admitsAccount(st, ci) ? viaAccount : undefined) : awsOf(st).map((a) => jobByArn.get(a)).find((x) => x !== undefined);
+      const hit = viaAccount !== undefined ? (admitsAccount(st, jobAccount.get(viaAccount.arn)!) ? viaAccount : undefined) : awsOf(st).filter(foreign).map((a) => jobByArn.get(a)).find((x) => x !== undefined);
       if (!hit) continue;
       job ??= hit;
       for (const block of Object.values(st.Condition ?? {})) {
@@ -143,6 +149,7 @@ export function inferCrossAccount(ev: Evidence, root: TerraformRoot, intent: Fle
       roleArn: roleArn(account, body),
       jobRoleArn: job.arn,
       jobRoleName: job.roleName,
+      ...(jobAccount.get(job.arn) !== ci ? { jobAccount: jobAccount.get(job.arn)! } : {}),
       ...(externalId !== undefined ? { externalId: terraformSymbols(externalId) } : {}),
       ...(orgId !== undefined ? { principalOrgId: orgId } : {}),
       denyDeletes: denies,

@@ -97,7 +97,9 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
     // Where the trust itself is written when the evidence says (HCL attribute, rendered data document), else the role.
     const trustAt = ev.terraform.origins.get(`aws_iam_role.${k}.assume_role_policy`);
     const origin = trustAt ?? ev.terraform.origins.get(`aws_iam_role.${k}`);
-    const own = inferred.intent.aws?.accountId;
+    // The fleet's accounts: its own and each runner's (roots in several accounts); a trust between
+    // them is not of another account here (a deploy target's is proven apart, RF110-RF116).
+    const own = new Set([inferred.intent.aws?.accountId, ...inferred.intent.runners.map((r) => r.account)].filter((a) => a !== undefined));
     list(trust.Statement).forEach((s, i) => {
       const st = s as { Principal?: { AWS?: unknown }; Condition?: Record<string, Record<string, unknown>>; Effect?: string };
       if (st.Effect !== 'Allow') return;
@@ -105,7 +107,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
         const acct = /^(\d{12})$|^arn:[^:]+:iam::(\d{12}):/.exec(p);
         const other = acct ? (acct[1] ?? acct[2]) : undefined;
         const hasExternalId = Object.values(st.Condition ?? {}).some((block) => Object.keys(block).some((key) => key.toLowerCase() === 'sts:externalid'));
-        if ((p === '*' || (other !== undefined && other !== own)) && !hasExternalId) {
+        if ((p === '*' || (other !== undefined && !own.has(other))) && !hasExternalId) {
           out.push(finding('RF909', origin, [], `role ${String(body.name)} trusts ${p} without an sts:ExternalId condition`, { received: p, fix: 'add Condition StringEquals sts:ExternalId, or trust a named role of the other account with conditions' }));
         }
       }

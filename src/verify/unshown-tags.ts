@@ -1,6 +1,7 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { PER_POD_SESSION_TAGS, type RoleFacts } from './aws-docs.js';
+import type { KmsKey } from './kms.js';
 
 /**
  * Tags of the resource a request is about whose value the documents do not show (a variable in its
@@ -15,6 +16,8 @@ export interface UnshownResourceTags {
   keys: readonly string[];
   /** Which tags it has is not shown at all (its `tags`, or the provider's default_tags, are not a literal map). */
   all: boolean;
+  /** The fix where no document could show its tags (a resource the documents do not hold): else, make them statically known. */
+  fix?: string;
 }
 
 /**
@@ -24,6 +27,11 @@ export interface UnshownResourceTags {
 export function policyTestingPrincipalTags(role: RoleFacts, keys: readonly string[]): string | undefined {
   const i = role.policiesCompiled.findIndex((p) => keys.some((k) => p.principalTagKeys.has(k)));
   return i >= 0 ? role.policiesVia[i] : undefined;
+}
+
+/** The document whose condition tests one of the role's tags `keys`: the first of its policies, else the key policy of `key` (a token key, a cache key). */
+export function principalTagsTestedBy(role: RoleFacts, keys: readonly string[], key: KmsKey | undefined): string | undefined {
+  return policyTestingPrincipalTags(role, keys) ?? (key?.policy !== undefined && keys.some((k) => key.policy!.full.principalTagKeys.has(k)) ? `${key.policyAddress ?? key.label}.policy` : undefined);
 }
 
 /**
@@ -47,8 +55,8 @@ export function unshownTagsFinding(path: string, role: RoleFacts, what: string, 
   const fixes: string[] = [];
   if (own.length > 0) fixes.push(`make the role's tags statically known (literal values, or variables with a default, in tags of aws_iam_role.${role.key} or the aws provider's default_tags)`);
   else if (keys.length > 0) fixes.push(`condition on what each association fixes for its pods (aws:PrincipalTag/kubernetes-namespace, aws:PrincipalTag/kubernetes-service-account, aws:PrincipalTag/eks-cluster-name) or on the role's ARN (aws:PrincipalArn)${testedBy !== undefined ? ` in ${testedBy.replace(/\.policy$/, '')}` : ''}`);
-  if (onResource) fixes.push(`make the tags of ${onResource.address ?? onResource.what} statically known (literal values, or variables with a default, in its tags or the aws provider's default_tags)`);
-  const showJson = own.length > 0 || onResource !== undefined ? ', or give `terraform show -json` of a plan' : '';
+  if (onResource) fixes.push(onResource.fix ?? `make the tags of ${onResource.address ?? onResource.what} statically known (literal values, or variables with a default, in its tags or the aws provider's default_tags)`);
+  const showJson = own.length > 0 || (onResource !== undefined && onResource.fix === undefined) ? ', or give `terraform show -json` of a plan' : '';
   const tested = [...keys.map((k) => `aws:PrincipalTag/${k}`), ...(onResource?.keys.map((k) => `the resource tag ${k}`) ?? [])];
   // What to edit: the role's tags, else the document that tests a session tag, else the resource's tags
   // (none where the resource is no one resource of the documents: the finding stays at `path`).

@@ -18,7 +18,9 @@ import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
 import { decisionOverTags, evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, parseRef, roleRequest, unshownPrincipalTags } from '../../verify/aws-docs.js';
-import { policyTestingPrincipalTags, unshownTagsFinding } from '../../verify/unshown-tags.js';
+import { principalTagsTestedBy, unshownTagsFinding, type UnshownResourceTags } from '../../verify/unshown-tags.js';
+import { mayUseKeyOverTags, type KeyOf } from '../../verify/kms.js';
+import type { ManagerTokenParameter } from './token-readers.js';
 import type { VmClusterSpec } from './schema.js';
 import { findBy } from '../../model/lookup.js';
 import { userDataFilePath } from './user-data.js';
@@ -1221,39 +1223,57 @@ export function otherRunnersParameterArn(own: string): string {
 
 /**
  * The manager's decision on a request over every value of its tags the documents do not show
- * (`keys`, lower-cased aws:PrincipalTag/<key>: unshownPrincipalTags): the plain evaluation where
- * there are none, else decisionOverTags ('either' where it turns on their values).
+ * (`keys`, lower-cased aws:PrincipalTag/<key>: unshownPrincipalTags) and of the tags of the parameter
+ * asked about (`conditionKeys`, ssm:resourcetag/<key>): the plain evaluation where there are none,
+ * else decisionOverTags ('either' where it turns on their values).
  */
-function managerOverTags(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, keys: ReadonlySet<string>, action: string, resource: string, context: Record<string, string> = {}): 'allow' | 'deny' | 'either' {
+function managerOverTags(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, keys: ReadonlySet<string>, action: string, resource: string, context: Record<string, string> = {}, conditionKeys?: ReadonlySet<string>): 'allow' | 'deny' | 'either' {
   const m = managerCaller(docs, fleet, runner, action, resource);
   if (m === undefined) return 'deny';
   const req = m.caller.derive(action, resource, context);
-  if (keys.size === 0) return evaluatePolicies(m.policies, req) === 'allow' ? 'allow' : 'deny';
-  return decisionOverTags(m.policies, req, keys);
+  if (keys.size === 0 && (conditionKeys === undefined || conditionKeys.size === 0)) return evaluatePolicies(m.policies, req) === 'allow' ? 'allow' : 'deny';
+  return decisionOverTags(m.policies, req, keys, conditionKeys);
 }
 
 /**
- * The token proof: the manager reads its own parameter and no other runner's. Each request is
- * decided over every value of the role's tags its policies test whose value is not shown (an
- * aws:PrincipalTag/<key> condition, the role's tag from a variable): a read of its own parameter, or
- * of another runner's, that holds for some of their values only is RF903 (not shown), never a pass,
- * RF106 or RF712 asked with the tag left out.
+ * The token proof: the manager reads its token parameter and no other runner's. Requests carry what
+ * AWS evaluates them with: a read of its own parameter the parameter's tags (managerTokenParameter:
+ * default_tags, its own, the owner tag register writes), a read of another runner's the owner tag
+ * only, its other tags taken over every value (no document shows another runner's parameter). With a
+ * customer-managed key, kms:Decrypt is decided by the key's policy where the documents hold it
+ * (mayUseKey: a grant to the role itself, or IAM grants where it lets the account's IAM decide);
+ * a key, or a key policy, the documents name but do not show leaves the decrypt not proven (the
+ * readers' proof says why, RF903). Each request is decided over every value of the tags its policies
+ * test whose value is not shown (of the role, aws:PrincipalTag/<key>; of the parameter): one that
+ * holds for some of their values only is RF903 (not shown), never a pass, RF106 or RF712.
  */
-export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string): { findings: Finding[]; claim: string; holds: boolean } {
+export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner, runnerPath: string, parameter: ManagerTokenParameter | undefined): { findings: Finding[]; claim: string; holds: boolean } {
   const own = tokenParameterArn(fleet, runner);
   const other = otherRunnersParameterArn(own);
+  const otherName = other.slice(other.indexOf(':parameter') + ':parameter'.length);
+  const otherSegments = otherName.split('/').filter((x) => x !== '');
+  const otherParameter = parameter?.other(otherSegments.at(-2) ?? otherSegments.at(-1)!);
   const out: Finding[] = [];
   const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
   const role = id.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;
-  const unshown = role ? unshownPrincipalTags(role, role.policiesCompiled) : [];
+  // The token key as the documents show it (a literal ARN, an aws_kms_key or alias of the documents); the spec's where none is read.
+  const spec = runnerTokenKey(fleet, runner);
+  const keyOf: KeyOf = parameter?.key ?? (spec !== undefined ? { key: { arn: spec, label: spec } } : {});
+  const key = keyOf.key;
+  const unshown = role ? unshownPrincipalTags(role, key?.policy ? [...role.policiesCompiled, key.policy.full] : role.policiesCompiled) : [];
   const keys = new Set(unshown);
-  const decide = (action: string, resource: string, context: Record<string, string> = {}) => managerOverTags(docs, fleet, runner, keys, action, resource, context);
+  const decide = (action: string, resource: string, context: Record<string, string> = {}, conditionKeys?: ReadonlySet<string>) => managerOverTags(docs, fleet, runner, keys, action, resource, context, conditionKeys);
   // Requests that turn on the tags not shown, in words: one RF903 says them all (at the role's tags).
   const turns: string[] = [];
   const notShown = (what: string) => turns.push(what);
-  const ownRead = decide('ssm:GetParameter', own);
-  if (ownRead === 'deny') out.push(managerCannot(docs, fleet, runner, runnerPath, `read its token parameter ${names(runner).tokenParameter}`, `allow the manager role ssm:GetParameter on ${shownArn(fleet, own)}`, [['ssm:GetParameter', own, {}]]));
-  else if (ownRead === 'either') notShown(`can read its token parameter ${names(runner).tokenParameter} (ssm:GetParameter)`);
+  let ownTurned = false;
+  let otherTurned = false;
+  const ownRead = decide('ssm:GetParameter', own, parameter?.context, parameter?.conditionKeys);
+  if (ownRead === 'deny') out.push(managerCannot(docs, fleet, runner, runnerPath, `read its token parameter ${names(runner).tokenParameter}`, `allow the manager role ssm:GetParameter on ${shownArn(fleet, own)}`, [['ssm:GetParameter', own, parameter?.context ?? {}]]));
+  else if (ownRead === 'either') {
+    notShown(`can read its token parameter ${names(runner).tokenParameter} (ssm:GetParameter)`);
+    ownTurned = true;
+  }
   // The token must be stored encrypted: a String (or StringList) parameter keeps it in plain text,
   // for anyone with ssm:GetParameter on it and in every listing that shows values.
   const root = awsFacts(docs)?.root;
@@ -1263,33 +1283,60 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   }
   // The role's own policies, AWS managed ones as documented: AmazonSSMManagedInstanceCore (which
   // the manager needs for Session Manager) allows ssm:GetParameter(s) on "*", so a Deny must hold.
-  const reaches = role ? ['ssm:GetParameter', 'ssm:GetParameters'].map((action) => [action, decide(action, other)] as const) : [];
+  const reaches = role ? ['ssm:GetParameter', 'ssm:GetParameters'].map((action) => [action, decide(action, other, otherParameter?.context, otherParameter?.conditionKeys)] as const) : [];
   const leaks = reaches.filter(([, d]) => d === 'allow').map(([action]) => action);
   const turning = reaches.filter(([, d]) => d === 'either').map(([action]) => action);
-  const otherName = other.slice(other.indexOf(':parameter') + ':parameter'.length);
-  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { kind: 'grant', role: id.roleName, requests: leaks.map((action) => ({ action, resource: other })) } }));
-  if (turning.length > 0) notShown(`can ${turning.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`);
+  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { kind: 'grant', role: id.roleName, requests: leaks.map((action) => ({ action, resource: other, ...(otherParameter !== undefined ? { context: otherParameter.context } : {}) })) } }));
+  if (turning.length > 0) {
+    notShown(`can ${turning.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`);
+    otherTurned = true;
+  }
   // A customer-managed key: decrypt through SSM, for this parameter, with this key — nothing else.
-  const keyArn = runnerTokenKey(fleet, runner);
   let keyClaim = '';
-  if (keyArn !== undefined) {
-    const via = `ssm.${runnerAws(fleet, runner).region}.amazonaws.com`;
-    const ctx = (param: string, service = via) => ({ 'kms:ViaService': service, 'kms:EncryptionContext:PARAMETER_ARN': param });
-    const ownDecrypt = decide('kms:Decrypt', keyArn, ctx(own));
-    if (ownDecrypt === 'deny') out.push(managerCannot(docs, fleet, runner, runnerPath, `decrypt its token parameter with ${keyArn} through SSM`, `allow the manager role kms:Decrypt on ${keyArn} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${shownArn(fleet, own)}`, [['kms:Decrypt', keyArn, ctx(own)]]));
-    else if (ownDecrypt === 'either') notShown(`can decrypt its token parameter with ${keyArn} through SSM (kms:Decrypt)`);
-    const otherKey = keyArn.replace(/key\/.*$/, 'key/00000000-0000-0000-0000-000000000000');
+  let keyNotShown = false;
+  if (keyOf.unknown !== undefined || key?.policyUnknown !== undefined) {
+    // Which key, or what its key policy allows, is not shown: the readers' proof says so (RF903), and this decrypt is not proven.
+    keyNotShown = true;
+    keyClaim = `, and decrypts with ${key?.label ?? 'the key its key_id names'} only through SSM for that parameter`;
+  } else if (key !== undefined) {
+    const a = runnerAws(fleet, runner);
+    const via = `ssm.${a.region}.amazonaws.com`;
+    const ctx = (param: string, service = via) => ({ 'kms:ViaService': service, 'kms:EncryptionContext:PARAMETER_ARN': param, 'kms:CallerAccount': a.accountId });
+    // The key policy decides whether the role's IAM grants count at all, or grants the role itself (mayUseKeyOverTags).
+    const m = managerCaller(docs, fleet, runner, 'kms:Decrypt', key.arn);
+    const useKey = (c: Record<string, string>) => (m === undefined ? 'deny' : mayUseKeyOverTags(a, m.caller, m.policies, key, 'kms:Decrypt', c, keys));
+    const ownDecrypt = useKey(ctx(own));
+    const byIam = key.policy !== undefined && ownDecrypt === 'deny' ? decide('kms:Decrypt', key.arn, ctx(own)) : undefined;
+    const grant = `kms:Decrypt on ${key.label} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${shownArn(fleet, own)}`;
+    if (ownDecrypt === 'deny' && key.policy !== undefined && (byIam === 'allow' || key.policy.account === undefined)) {
+      out.push(f('RF106', runnerPath, `the key policy of ${key.label} does not let the manager role ${id.roleName} decrypt its token parameter through SSM: no statement of it allows the role this kms:Decrypt${key.policy.account === undefined ? ' (it lets no IAM policy grant the key)' : ', or lets its IAM grant count'}`, { fix: 'regenerate', deploymentFix: `in the key policy of ${key.label}, allow the manager role ${id.cloud === 'aws' ? shownArn(fleet, id.arn) : id.roleName} ${grant}, or let the account's IAM policies grant the key (allow kms:* to the account root) and grant it in the role's policy`, ...(key.policyAddress !== undefined ? { subject: { kind: 'resource' as const, address: key.policyAddress } } : {}) }));
+    } else if (ownDecrypt === 'deny') out.push(managerCannot(docs, fleet, runner, runnerPath, `decrypt its token parameter with ${key.label} through SSM`, `allow the manager role ${grant}`, [['kms:Decrypt', key.arn, ctx(own)]]));
+    else if (ownDecrypt === 'either') notShown(`can decrypt its token parameter with ${key.label} through SSM (kms:Decrypt)`);
+    const otherKey = key.arn.replace(/key\/.*$/, 'key/00000000-0000-0000-0000-000000000000');
     const kmsReaches = [
-      ['another runner\'s parameter', keyArn, ctx(other)],
-      ['a direct call (not through SSM)', keyArn, ctx(own, 'ec2.amazonaws.com')],
-      ['another key', otherKey, ctx(own)],
-    ].map(([what, key, c]) => [what as string, decide('kms:Decrypt', key as string, c as Record<string, string>)] as const);
+      ['another runner\'s parameter', useKey(ctx(other))],
+      ['a direct call (not through SSM)', useKey(ctx(own, 'ec2.amazonaws.com'))],
+      // Another key's policy is not in the documents: as the default key policy, it lets IAM decide.
+      ['another key', decide('kms:Decrypt', otherKey, ctx(own))],
+    ] as const;
     const kmsLeaks = kmsReaches.filter(([, d]) => d === 'allow').map(([what]) => what);
     const kmsTurning = kmsReaches.filter(([, d]) => d === 'either').map(([what]) => what);
-    if (kmsLeaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can kms:Decrypt for ${kmsLeaks.join(', ')}`, { fix: 'scope kms:Decrypt to the token key with kms:ViaService = ssm.<region>.amazonaws.com and kms:EncryptionContext:PARAMETER_ARN = the runner\'s parameter' }));
+    if (kmsLeaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can kms:Decrypt for ${kmsLeaks.join(', ')}`, { fix: `scope kms:Decrypt to the token key with kms:ViaService = ssm.<region>.amazonaws.com and kms:EncryptionContext:PARAMETER_ARN = the runner's parameter${key.policy?.direct !== undefined ? `, in the role's policies and in the statements of the key policy of ${key.label} that grant the role itself` : ''}` }));
     if (kmsTurning.length > 0) notShown(`can kms:Decrypt for ${kmsTurning.join(', ')}`);
-    keyClaim = `, and decrypts with ${keyArn} only through SSM for that parameter`;
+    keyClaim = `, and decrypts with ${key.label} only through SSM for that parameter`;
   }
-  if (turns.length > 0) out.push(unshownTagsFinding(runnerPath, role!, turns.join(', and whether it '), unshown, policyTestingPrincipalTags(role!, unshown)));
-  return { findings: out, claim: `the manager reads its token parameter ${names(runner).tokenParameter} and no other runner's${keyClaim}`, holds: out.length === 0 };
+  if (turns.length > 0) out.push(unshownTagsFinding(runnerPath, role!, turns.join(', and whether it '), unshown, principalTagsTestedBy(role!, unshown, key), tokenParameterTags(fleet, runner, own, otherName, ownTurned ? parameter : undefined, otherTurned ? otherParameter : undefined)));
+  return { findings: out, claim: `the manager reads its token parameter ${names(runner).tokenParameter} and no other runner's${keyClaim}`, holds: out.length === 0 && !keyNotShown };
+}
+
+/**
+ * The tags not shown of the parameters a decision of the token proof turned on, for its RF903: its
+ * own parameter's (`own`), and another runner's (`other`), which no document can show: the grant is
+ * then to be scoped to the runner's own parameter by its ARN.
+ */
+function tokenParameterTags(fleet: FleetIntent, runner: IntentRunner, ownArn: string, otherName: string, own: ManagerTokenParameter | undefined, other: { unshown: string[] } | undefined): UnshownResourceTags | undefined {
+  const mine = own !== undefined && own.unshown.length > 0 ? { what: `the token parameter ${names(runner).tokenParameter}`, ...(own.parameter !== undefined ? { address: own.parameter } : {}), keys: own.unshown, all: own.all } : undefined;
+  const theirs = other !== undefined && other.unshown.length > 0 ? { what: `another runner's parameter (such as ${otherName})`, keys: other.unshown, all: false, fix: `key the grant on the runner's own parameter's ARN (${shownArn(fleet, ownArn)}), not only on tags: no document shows the tags of another runner's parameter` } : undefined;
+  if (mine === undefined || theirs === undefined) return mine ?? theirs;
+  return { ...mine, what: `${mine.what} and ${theirs.what}`, keys: [...new Set([...mine.keys, ...theirs.keys])].sort(), fix: `make the tags of ${mine.address ?? mine.what} statically known (literal values, or variables with a default, in its tags or the aws provider's default_tags); ${theirs.fix}` };
 }

@@ -27,7 +27,7 @@ import {
   runnerTokenKey,
   RUNNER_VERSION,
 } from './common.js';
-import { proveTokenReaders, wideTokenReaderFindings } from './token-readers.js';
+import { managerTokenParameter, proveTokenReaders, wideTokenReaderFindings } from './token-readers.js';
 
 /** What differs between the VM platforms; everything else is shared here. */
 export interface VmPlatformConfig {
@@ -160,7 +160,7 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
         const unknown: Finding = { code: 'RF903', severity: 'info', path: runnerPath, message: `where runner ${runner.name} keeps its runner token is not shown: ${runner.tokenStoreUnknown}; who can read the token is not proven`, fix: 'keep the token in an SSM SecureString parameter that the user data reads at boot (aws ssm get-parameter --with-decryption), and give its aws_ssm_parameter' };
         return { findings: [unknown, ...own.findings], proofs: [{ claim: 'only the manager and the token rotator can read the runner token', holds: false }, ...own.proofs], ...extra };
       }
-      const token = proveTokenAccess(docs, fleet, runner, runnerPath);
+      const token = proveTokenAccess(docs, fleet, runner, runnerPath, managerTokenParameter(docs, fleet, runner));
       const readers = proveTokenReaders(docs, fleet, runner);
       return { findings: [...token.findings, ...readers.findings, ...own.findings], proofs: [{ claim: token.claim, holds: token.holds }, { claim: readers.claim, holds: readers.holds }, ...own.proofs], ...extra };
     },

@@ -5,7 +5,7 @@ import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { actionPatterns, bothOverTags, decisionOverTags, evaluatePolicies, prepareRequest, type OverTags, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
 import { awsFacts, roleArnOfKey, awsProviderOf, resourceTags, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
-import { policyTestingPrincipalTags, unshownTagsFinding } from '../../verify/unshown-tags.js';
+import { principalTagsTestedBy, unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { findBy } from '../../model/lookup.js';
 import { names, runnerTokenKey } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
@@ -72,6 +72,8 @@ interface Candidate {
   path: string;
   fix: string;
   deploymentFix?: string;
+  /** The account the role is in (of its ARN): it reads parameters of that account only. */
+  account: string;
   caller: PreparedRequest;
   policies: PolicySet;
   /**
@@ -118,7 +120,7 @@ interface TokenReaders {
   rotators: Set<string>;
   /** Roles whose permissions are not all in the documents. */
   unknown: string[];
-  /** Wide readers by token key ARN ('' is aws/ssm): roles that read the stand-in parameter. */
+  /** Wide readers by token key ARN ('' is aws/ssm) and account: roles that read the stand-in parameter there. */
   wide: Map<string, { candidate: Candidate; reading: Reading }[]>;
   /** Literal text (an ARN, an owner tag value) → roles that name it (exact, and the literal start of a wildcard). */
   exact: Map<string, Set<Candidate>>;
@@ -303,7 +305,9 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     const param = paramOf(r);
     const owner = `${fleet.name}/${r.name}`;
     const spec = runnerTokenKey(fleet, r);
-    const key = param && param[1].key_id !== undefined ? resolveKmsKey(root, a, roleArnOf, `aws_ssm_parameter.${param[0]}.key_id`, param[1].key_id, keys, 'alias/aws/ssm') : spec !== undefined ? resolveKmsKey(root, a, roleArnOf, '', spec, keys, 'alias/aws/ssm') : {};
+    // The parameter's own key_id where the documents hold it (none: aws/ssm), not another runner's
+    // key its cluster took from the first runner read; the spec's where they do not.
+    const key = param ? (param[1].key_id !== undefined ? resolveKmsKey(root, a, roleArnOf, `aws_ssm_parameter.${param[0]}.key_id`, param[1].key_id, keys, 'alias/aws/ssm') : {}) : spec !== undefined ? resolveKmsKey(root, a, roleArnOf, '', spec, keys, 'alias/aws/ssm') : {};
     const tags = tagsOf(param?.[1] ?? {}, param?.[0]);
     const ownTags = !sameTags(tags.tags, standInParameterTags.tags) || tags.unknownTags.size !== standInParameterTags.unknownTags.size || [...tags.unknownTags].some((k) => !standInParameterTags.unknownTags.has(k));
     runnerFacts.set(r.name, { name, arn: parameterArn(fleet, name, r.region, r.account), owner, tags: tagContext({ ...withoutOwner(tags.tags), [OWNER_TAG]: owner }), unknownTags: tags.unknownTags, ...(param ? { parameter: `aws_ssm_parameter.${param[0]}` } : {}), ownTags, key, ...(r.region !== undefined ? { region: r.region } : {}), ...(r.account !== undefined ? { account: r.account } : {}) });
@@ -311,6 +315,21 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
   const standInTags = tagContext({ ...withoutOwner(standInParameterTags.tags), [OWNER_TAG]: `${fleet.name}/${STAND_IN}` });
   const standInOwner = `${fleet.name}/${STAND_IN}`;
 
+  // Each role as AWS names it, in its own account: a role of the fleet's identities by its ARN (the
+  // doctor's, in its own root's account); another role in the account of the runners whose token
+  // parameters are made with its provider (a root of several, in another account than the fleet's);
+  // else the fleet's.
+  const identityArns = new Map(fleet.identities.flatMap((i) => (i.cloud === 'aws' ? [[i.roleName, i.arn] as const] : [])));
+  const accountByProviders = new Map<object, string>();
+  for (const r of runners) {
+    const k = r.account !== undefined ? paramOf(r)?.[0] : undefined;
+    const providers = k !== undefined ? root.awsProvidersOf?.get(`aws_ssm_parameter.${k}`) : undefined;
+    if (providers !== undefined) accountByProviders.set(providers, r.account!);
+  }
+  const arnOf = (role: RoleFacts) => {
+    const providers = root.awsProvidersOf?.get(`aws_iam_role.${role.key}`);
+    return identityArns.get(role.name) ?? roleArn(a.partition, (providers !== undefined ? accountByProviders.get(providers) : undefined) ?? a.accountId, role.path, role.name);
+  };
   const roles: Candidate[] = [];
   const tried = new Set<string>();
   const byName = new Map<string, Candidate>();
@@ -345,12 +364,14 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     const statements = role.policies.flatMap((doc) => asList(doc?.Statement)).filter((st): st is Statement => st !== null && typeof st === 'object');
     const allowed = new Set(statements.flatMap((st) => (st.Effect === 'Allow' ? statementActions(st).filter((x) => x !== 'kms:Decrypt') : [])));
     if (allowed.size === 0) continue;
-    const arn = roleArn(a.partition, a.accountId, role.path, role.name);
+    const arn = arnOf(role);
+    const account = /^arn:[^:]+:iam::([^:]*):/.exec(arn)?.[1] ?? a.accountId;
     const w = who.get(role.name);
     const c: Candidate = {
       role,
       arn,
       label: `${w?.label ?? 'role'} ${role.name} (aws_iam_role.${role.key})`,
+      account,
       path: w?.path ?? '',
       fix: w?.fix ?? `grant role ${role.name} no ssm:GetParameter* (or GetParametersByPath) on * or on the runner token parameters under ${prefix}`,
       ...(w?.deploymentFix !== undefined ? { deploymentFix: w.deploymentFix } : {}),
@@ -441,6 +462,8 @@ const overTags = (d: 'allow' | 'deny' | 'either'): OverTags => (d === 'allow' ? 
  * evaluation where there are none.
  */
 function reads(fleet: FleetIntent, c: Candidate, name: string, key: KmsKey | undefined, tags: Record<string, string>, unknownTags: ReadonlySet<string>, region = fleet.aws!.region, account = fleet.aws!.accountId): Reading {
+  // A parameter of another account is read only where it is shared through AWS RAM, which no runner's is.
+  if (c.account !== account) return NO_READING;
   const arn = parameterArn(fleet, name, region, account);
   // The role's tags its policies (and the token key's policy, which KMS decides by) test whose value is not shown.
   const principalTags = c.role.unknownTags.size === 0 ? [] : unshownPrincipalTags(c.role, key?.policy ? [...c.role.policiesCompiled, key.policy.full] : c.role.policiesCompiled);
@@ -479,23 +502,19 @@ function reads(fleet: FleetIntent, c: Candidate, name: string, key: KmsKey | und
   return reading(bothOverTags(read, decrypt), [`kms:Decrypt with ${key.label}${byKeyPolicy ? ' (its key policy grants the role itself)' : ''}`]);
 }
 
-function wideReaders(fleet: FleetIntent, t: TokenReaders, key: KmsKey | undefined) {
-  const k = key?.arn ?? '';
+/** The roles of `account` that read the stand-in parameter there, encrypted with `key`. */
+function wideReaders(fleet: FleetIntent, t: TokenReaders, key: KmsKey | undefined, account: string) {
+  const k = `${key?.arn ?? ''} ${account}`;
   let list = t.wide.get(k);
   if (!list) {
     list = t.roles.flatMap((candidate) => {
-      if (t.perRunner.has(candidate)) return [];
-      const reading = reads(fleet, candidate, t.standIn, key, t.standInTags, t.standInUnknown);
+      if (t.perRunner.has(candidate) || candidate.account !== account) return [];
+      const reading = reads(fleet, candidate, t.standIn, key, t.standInTags, t.standInUnknown, fleet.aws!.region, account);
       return reading.actions.length > 0 ? [{ candidate, reading }] : [];
     });
     t.wide.set(k, list);
   }
   return list;
-}
-
-/** The document whose condition tests one of the role's tags `keys`: the first of its policies, else the token key's policy. */
-function principalTagsTestedBy(role: RoleFacts, keys: readonly string[], key: KmsKey | undefined): string | undefined {
-  return policyTestingPrincipalTags(role, keys) ?? (key?.policy !== undefined && keys.some((k) => key.policy!.full.principalTagKeys.has(k)) ? `${key.policyAddress ?? key.label}.policy` : undefined);
 }
 
 /** RF903: `c` reads the token `of` only for some values of tags the documents do not show. */
@@ -508,12 +527,14 @@ function keyWords(key: KmsKey | undefined): string {
   return key === undefined ? 'the AWS managed key aws/ssm decrypts it for any caller of the account allowed to read it' : `it may decrypt with the token key ${key.label} through SSM`;
 }
 
-/** The token keys of the fleet's VM runners, each once. */
-function fleetKeys(fleet: FleetIntent, t: TokenReaders): (KmsKey | undefined)[] {
-  const out = new Map<string, KmsKey | undefined>();
+/** The token keys of the fleet's VM runners, each once, with the accounts of the parameters each encrypts. */
+function fleetKeys(fleet: FleetIntent, t: TokenReaders): { key: KmsKey | undefined; accounts: Set<string> }[] {
+  const out = new Map<string, { key: KmsKey | undefined; accounts: Set<string> }>();
   for (const r of t.runners.values()) {
     const k = evaluatedKey(r.key, fleet);
-    if (!out.has(k?.arn ?? '')) out.set(k?.arn ?? '', k);
+    const hit = out.get(k?.arn ?? '') ?? { key: k, accounts: new Set<string>() };
+    hit.accounts.add(r.account ?? fleet.aws!.accountId);
+    out.set(k?.arn ?? '', hit);
   }
   return [...out.values()];
 }
@@ -537,7 +558,7 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
   const said = new Set<Candidate>();
   // Parameters whose tags are the stand-in's: a reader keyed on tags reads "every runner" only if there is one (else each runner's proof tries it).
   const plain = [...t.runners.values()].some((r) => !r.ownTags);
-  for (const key of fleetKeys(fleet, t)) {
+  for (const { key, accounts } of fleetKeys(fleet, t)) {
     if (key?.policyUnknown !== undefined) {
       out.push({
         code: 'RF903',
@@ -548,7 +569,8 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
         ...(key.label.startsWith('aws_kms_key.') || key.policyAddress !== undefined ? { subject: { kind: 'resource' as const, address: key.label.startsWith('aws_kms_key.') ? key.label : key.policyAddress! } } : {}),
       });
     }
-    for (const { candidate: c, reading } of wideReaders(fleet, t, key)) {
+    // A role reads the parameters of its own account only: each account's roles, of the parameters there.
+    for (const { candidate: c, reading } of [...accounts].flatMap((account) => wideReaders(fleet, t, key, account))) {
       if (said.has(c) || managers.has(c.role.name) || (!plain && t.tagged.has(c))) continue;
       said.add(c);
       const actions = reading.actions;
@@ -585,7 +607,7 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   if (!t || !facts) return { findings: [], claim: claimOf(undefined, false), holds: false };
   const key = evaluatedKey(facts.key, fleet);
   // A wide reader that keys on tags reads this parameter only if its tags agree: where they differ from the stand-in's, it is tried below.
-  const wide = wideReaders(fleet, t, key).filter((w) => w.candidate.role.name !== managerRole && !(facts.ownTags && t.tagged.has(w.candidate)));
+  const wide = wideReaders(fleet, t, key, facts.account ?? fleet.aws!.accountId).filter((w) => w.candidate.role.name !== managerRole && !(facts.ownTags && t.tagged.has(w.candidate)));
   const wideRoles = new Set(wide.map((w) => w.candidate));
   // Candidates that could name this parameter: its own job role, and the indexed grants.
   const arn = facts.arn;
@@ -638,4 +660,53 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   const tried = t.tried.size - (managerRole !== undefined && t.tried.has(managerRole) ? 1 : 0);
   const unknown = t.unknown.some((r) => r !== managerRole) || facts.key.unknown !== undefined || key?.policyUnknown !== undefined;
   return { findings, claim: claimOf(tried, t.rotators.size > 0), holds: findings.every((f) => f.code !== 'RF721') && wide.length === 0 && !notShown && !unknown };
+}
+
+/**
+ * A runner's token parameter as its manager's own proof (proveTokenAccess) asks about it, from the
+ * one reading of the documents the readers' proof makes: its tags and its key as AWS evaluates them.
+ */
+export interface ManagerTokenParameter {
+  /** Its tags as the condition keys a request on it carries (ssm:resourceTag/…, aws:ResourceTag/…), the owner tag among them. */
+  context: Record<string, string>;
+  /** The lower-cased keys of its tags the manager's policies test whose value is not shown, and the condition keys that read them. */
+  unshown: string[];
+  conditionKeys: ReadonlySet<string>;
+  /** Which tags it has is not shown at all (its tags, or the provider's default_tags, are not a literal map). */
+  all: boolean;
+  /** Its resource (`aws_ssm_parameter.<key>`), where the documents hold it. */
+  parameter?: string;
+  /**
+   * A parameter of another runner (`name`): the owner tag register writes on it is shown; no document
+   * shows its other tags, so each the manager's policies test is taken over every value.
+   */
+  other: (name: string) => { context: Record<string, string>; unshown: string[]; conditionKeys: ReadonlySet<string> };
+  /** The key that encrypts it (resolveKmsKey: a literal ARN, an aws_kms_key or aws_kms_alias of the documents, or not shown). */
+  key: KeyOf;
+}
+
+/** The condition keys that read a parameter's tags `keys` (lower-cased). */
+function tagConditionKeys(keys: readonly string[]): Set<string> {
+  return new Set(keys.flatMap((k) => [`ssm:resourcetag/${k}`, `aws:resourcetag/${k}`]));
+}
+
+/** The token parameter of `runner` as its manager is asked about it; undefined where the documents hold no AWS facts for it. */
+export function managerTokenParameter(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner): ManagerTokenParameter | undefined {
+  const t = readersOf(docs, fleet);
+  const facts = t?.runners.get(runner.name);
+  if (!t || !facts) return undefined;
+  const manager = findBy(fleet.identities, 'key', runner.managerIdentity);
+  // The parameter tags the manager's SSM and KMS statements test (none where no statement of it allows a read).
+  const tested = [...((manager?.cloud === 'aws' ? t.byName.get(manager.roleName)?.parameterTagKeys : undefined) ?? [])].filter((k) => k !== OWNER_TAG).sort();
+  const unshown = tested.filter((k) => facts.unknownTags.has(k) || facts.unknownTags.has('*'));
+  const otherKeys = tagConditionKeys(tested);
+  return {
+    context: facts.tags,
+    unshown,
+    conditionKeys: tagConditionKeys(unshown),
+    all: facts.unknownTags.has('*'),
+    ...(facts.parameter !== undefined ? { parameter: facts.parameter } : {}),
+    other: (name) => ({ context: tagContext({ [OWNER_TAG]: `${fleet.name}/${name}` }), unshown: tested, conditionKeys: otherKeys }),
+    key: facts.key,
+  };
 }

@@ -29,6 +29,7 @@ export interface ReachProof {
 }
 
 const FOREIGN_ACCOUNT = '999999999999';
+const ACCOUNT_OF_ROLE = /^arn:[^:]+:iam::(\d{12}):/;
 
 function f(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -74,21 +75,23 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
       proofs.push({ runner: t.runner, claim: `only job role ${t.jobRoleName} can assume deploy target ${t.name} (${where})`, holds: false });
       continue;
     }
+    // The account the job role asks from: its runner's (a root in another account than the fleet's), else the CI account.
+    const from = t.jobAccount ?? intent.ciAccount;
     const ctx = (withExternalId: string | undefined): Record<string, string> => ({
-      'aws:PrincipalAccount': intent.ciAccount,
+      'aws:PrincipalAccount': from,
       ...(t.principalOrgId ? { 'aws:PrincipalOrgID': t.principalOrgId } : {}),
       ...(withExternalId !== undefined ? { 'sts:ExternalId': withExternalId } : {}),
     });
     // A role of the CI root asks with its tags (aws:PrincipalTag/<key>); the roots and foreign probes carry none.
     const NO_TAGS: RoleTags = { tags: {}, unknownTags: new Set() };
-    const trustAllows = (principal: string, externalId: string | undefined, account = intent.ciAccount, tags: RoleTags = NO_TAGS): boolean =>
+    const trustAllows = (principal: string, externalId: string | undefined, account = from, tags: RoleTags = NO_TAGS): boolean =>
       evaluatePolicies({ resource: [role.trustCompiled] }, roleRequest(tags, principal, 'sts:AssumeRole', t.roleArn, { ...ctx(externalId), 'aws:PrincipalAccount': account })) === 'allow';
 
     // 1. The intended caller: the trust admits it and its own policy lets it ask.
     const jobRole = ci.get(t.jobRoleName);
     const jobTags = jobRole ?? NO_TAGS;
     const identityAllows = jobRole !== undefined && evaluatePolicies({ identity: jobRole.policiesCompiled }, roleRequest(jobRole, t.jobRoleArn, 'sts:AssumeRole', t.roleArn)) === 'allow';
-    const trustOk = trustAllows(t.jobRoleArn, t.externalId, intent.ciAccount, jobTags);
+    const trustOk = trustAllows(t.jobRoleArn, t.externalId, from, jobTags);
     if (!trustOk || !identityAllows) {
       findings.push(f('RF111', t.path, `job role ${t.jobRoleName} cannot assume ${where}: ${!trustOk ? 'the target trust refuses it' : 'its own policy does not allow sts:AssumeRole on the target ARN'}`, { ...adviceThenRegenerate('the target trust must name the job role ARN and the job role must be granted sts:AssumeRole on the target ARN') }));
     }
@@ -96,8 +99,8 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
     // 2. The External ID is a second factor: without it, or with another, the trust refuses.
     let externalOk = true;
     if (t.externalId !== undefined) {
-      const without = trustAllows(t.jobRoleArn, undefined, intent.ciAccount, jobTags);
-      const wrong = trustAllows(t.jobRoleArn, 'runner-fleet-wrong-external-id', intent.ciAccount, jobTags);
+      const without = trustAllows(t.jobRoleArn, undefined, from, jobTags);
+      const wrong = trustAllows(t.jobRoleArn, 'runner-fleet-wrong-external-id', from, jobTags);
       externalOk = !without && !wrong;
       if (!externalOk) findings.push(f('RF112', t.path, `${where} can be assumed ${without ? 'without an External ID' : 'with another External ID'}`, { fix: 'require sts:ExternalId with StringEquals in the target trust' }));
     } else if (!pins(role.trust)) {
@@ -106,10 +109,11 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
 
     // 3. Nobody else: every other role of the fleet, both accounts' roots, the same role name elsewhere.
     const others = [
-      ...intent.fleetRoles.filter((r) => r.arn !== t.jobRoleArn).map((r) => ({ arn: r.arn, account: intent.ciAccount, tags: ci.get(r.name) })),
+      ...intent.fleetRoles.filter((r) => r.arn !== t.jobRoleArn).map((r) => ({ arn: r.arn, account: ACCOUNT_OF_ROLE.exec(r.arn)?.[1] ?? intent.ciAccount, tags: ci.get(r.name) })),
       { arn: `arn:${p}:iam::${intent.ciAccount}:root`, account: intent.ciAccount },
+      ...(from !== intent.ciAccount && from !== t.accountId ? [{ arn: `arn:${p}:iam::${from}:root`, account: from }] : []),
       { arn: `arn:${p}:iam::${t.accountId}:root`, account: t.accountId },
-      { arn: t.jobRoleArn.replace(`:${intent.ciAccount}:`, `:${FOREIGN_ACCOUNT}:`), account: FOREIGN_ACCOUNT },
+      { arn: t.jobRoleArn.replace(`:${from}:`, `:${FOREIGN_ACCOUNT}:`), account: FOREIGN_ACCOUNT },
     ];
     const admitted = others.filter((o) => trustAllows(o.arn, t.externalId, o.account, 'tags' in o ? o.tags : undefined)).map((o) => o.arn);
     if (admitted.length > 0) findings.push(f('RF110', t.path, `${where} can also be assumed by ${admitted.join(', ')}`, { fix: 'trust exactly the runner\'s job role ARN' }));

@@ -28,6 +28,8 @@ export interface CrossAccountIntent {
     roleArn: string;
     jobRoleArn: string;
     jobRoleName: string;
+    /** The job role's account where it is not `ciAccount` (a runner of a root in another account, doctor). */
+    jobAccount?: string;
     /** The External ID the trust must demand, as the symbol both ends carry (a Terraform expression). */
     externalId?: string;
     /** The organization the job role's account belongs to, when the trust pins it. */

@@ -39,7 +39,7 @@ resource "aws_iam_role_policy" "ci" {
     Version = "2012-10-17"
     Statement = [
       { Effect = "Allow", Action = "ssm:GetParameter", Resource = "arn:aws:ssm:eu-west-1:111122223333:parameter/ci/docker-ci/token" },
-      { Effect = "Allow", Action = "kms:Decrypt", Resource = aws_kms_key.token.arn },
+      { Effect = "Allow", Action = "kms:Decrypt", Resource = aws_kms_key.token.arn, Condition = { StringEquals = { "kms:ViaService" = "ssm.eu-west-1.amazonaws.com", "kms:EncryptionContext:PARAMETER_ARN" = "arn:aws:ssm:eu-west-1:111122223333:parameter/ci/docker-ci/token" } } },
     ]
   })
 }

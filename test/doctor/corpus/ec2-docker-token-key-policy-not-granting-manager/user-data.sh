@@ -1,0 +1,15 @@
+#!/bin/bash
+set -euo pipefail
+dnf install -y docker gitlab-runner
+cat > /etc/gitlab-runner/config.toml <<'EOF2'
+concurrent = 2
+
+[[runners]]
+  name = "docker-ci"
+  url = "https://gitlab.example.com"
+  executor = "docker"
+  [runners.docker]
+    image = "alpine:3.22"
+    privileged = false
+EOF2
+token="$(aws ssm get-parameter --name /ci/docker-ci/token --with-decryption --query Parameter.Value --output text)"

@@ -105,6 +105,10 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['flatten([["a"], [["b"]]])', ['a', 'b']],
     ['distinct(["a", "a"])', ['a']],
     ['zipmap(["a"], [1])', { a: 1 }],
+    // parseint(), as cattle-ops/terraform-aws-gitlab-runner reads its runner version (before: RF906, not evaluated).
+    ['parseint("FF", 16) + parseint("-11", 2) + parseint("zZ", 62)', 255 - 3 + 35 * 62 + 61],
+    ['(parseint(split(".", "17.3.1")[0], 10) == 16 && parseint(split(".", "17.3.1")[1], 10) >= 11) || parseint(split(".", "17.3.1")[0], 10) > 16', true],
+    ['try(parseint("12", 2), "not binary")', 'not binary'],
     ['"%{if true}x%{endif}"', 'x'],
     ['"%{ for config in local.list ~}${config.a},%{~ endfor }"', '1,2,'],
   ];

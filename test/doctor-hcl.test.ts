@@ -296,6 +296,17 @@ locals {
     expect(broken.findings.find((f) => f.code === 'RF906' && /Terraform refuses %\{~ if runner_name ~\}: its condition must be a bool, and the string "docker-ci" is not/.test(f.message))?.path).toBe(`user-data.sh.tftpl:${line}:${lines[line - 1]!.indexOf('privileged') + 1}`);
   });
 
+  it('a file the Terraform reads whatever its extension (file("${path.module}/gitlab-ca.crt")) is evidence: a %{if} over it renders', () => {
+    // cattle-ops/terraform-aws-gitlab-runner's runner-certificates example: before, the .crt was skipped (RF902) and
+    // file() was "not in the evidence given" (RF903), so the %{if} over it left the config.toml unknown (RF906).
+    const dir = join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-templatefile-directives');
+    const edit = (f: InputFile, from: string, to: string): InputFile => ({ ...f, bytes: enc(new TextDecoder().decode(f.bytes).replace(from, to)) });
+    const files = corpusFiles(dir).map((f) => (f.path === 'main.tf' ? edit(f, '    privileged     = var.privileged\n', '    privileged     = var.privileged\n    ca             = file("${path.module}/gitlab-ca.crt")\n') : f.path.endsWith('.tftpl') ? edit(f, '  executor = "docker"\n', '  executor = "docker"\n  %{~ if length(ca) > 0 ~}\n  tls-ca-file = "/etc/gitlab-runner/certs/gitlab-ca.crt"\n  %{~ endif ~}\n') : f));
+    const r = doctor([...files, { path: 'gitlab-ca.crt', bytes: enc('-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUExample\n-----END CERTIFICATE-----\n') }]);
+    expect(r.findings.filter((f) => ['RF902', 'RF903', 'RF906', 'RF910', 'RF940'].includes(f.code))).toEqual([]);
+    expect(r.proofs.map((p) => p.holds)).toEqual([true, true, true, true, true, true, true]);
+  });
+
   it('a %{for} of 10,000 iterations renders in linear time; past the caps the template is RF906, not a hang', () => {
     const big = evalLocal('"%{ for i, v in local.big }${i},%{ endfor }"', `locals {\n  big = [${Array.from({ length: 10_000 }, () => '1').join(', ')}]\n}\n`);
     expect(typeof big.value === 'string' && big.value.length).toBe(Array.from({ length: 10_000 }, (_, i) => `${i},`).join('').length);

@@ -48,6 +48,10 @@ export interface DoctorResult {
 /** Reads the files into evidence: every problem with a file is a finding for that file. */
 export function readEvidence(files: readonly InputFile[]): Evidence {
   const ev = emptyEvidence();
+  // The files the Terraform given reads from its folders (file("${path.module}/ca.crt")): read as text
+  // whatever their extension, so the evaluator has them (before: RF902 skipped, then RF903 at the call).
+  const terraform = files.filter((f) => f.unreadable === undefined && /\.tf(\.json)?$/i.test(f.path)).map((f) => ({ path: f.path, text: new TextDecoder().decode(f.bytes) }));
+  const referenced = new Set(moduleFileReferences(terraform).map(normalPath));
   for (const f of files) {
     if (f.unreadable !== undefined) {
       ev.files++;
@@ -55,7 +59,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
       continue;
     }
     try {
-      readFileInto(ev, f.path, f.bytes, f.size ?? f.bytes.byteLength, f.cut === true);
+      readFileInto(ev, f.path, f.bytes, f.size ?? f.bytes.byteLength, f.cut === true, referenced.has(normalPath(f.path)));
     } catch (e) {
       // A parser bug must not stop the others; say which file.
       ev.findings.push({ code: 'RF901', severity: 'error', path: `${f.path}:1:1`, message: `${f.path} could not be read: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}` });

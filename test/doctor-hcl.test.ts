@@ -3,11 +3,12 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseHcl } from '../src/doctor/hcl/parse.js';
 import { addHclBody, emptyModule, hclLoc } from '../src/doctor/hcl/config.js';
-import { ModuleEvaluator, Unknown, type Value } from '../src/doctor/hcl/eval.js';
+import { MAX_TEMPLATE_ITERATIONS, MAX_TEMPLATE_TEXT, ModuleEvaluator, Unknown, type Value } from '../src/doctor/hcl/eval.js';
+import { MAX_FILE_BYTES } from '../src/doctor/read.js';
 import { calledModuleFolders, moduleFileReferences } from '../src/doctor/hcl/read.js';
 import { evaluateTerraform, normalizeTerraform, renderPolicyDocument } from '../src/doctor/terraform.js';
 import { doctor, readEvidence, type InputFile } from '../src/doctor/index.js';
-import { baseDeployment, deploymentFiles, type Deployment } from './helpers/doctor.js';
+import { baseDeployment, corpusFiles, deploymentFiles, type Deployment } from './helpers/doctor.js';
 import { exampleFiles, planExample } from './helpers/fleet.js';
 
 /** Evaluates `local.x` of a module written as HCL (with `fixtures` around it). */
@@ -113,6 +114,12 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['flatten([["a"], [["b"]]])', ['a', 'b']],
     ['distinct(["a", "a"])', ['a']],
     ['zipmap(["a"], [1])', { a: 1 }],
+    // parseint(), as cattle-ops/terraform-aws-gitlab-runner reads its runner version (before: RF906, not evaluated).
+    ['parseint("FF", 16) + parseint("-11", 2) + parseint("zZ", 62)', 255 - 3 + 35 * 62 + 61],
+    ['(parseint(split(".", "17.3.1")[0], 10) == 16 && parseint(split(".", "17.3.1")[1], 10) >= 11) || parseint(split(".", "17.3.1")[0], 10) > 16', true],
+    ['try(parseint("12", 2), "not binary")', 'not binary'],
+    ['"%{if true}x%{endif}"', 'x'],
+    ['"%{ for config in local.list ~}${config.a},%{~ endfor }"', '1,2,'],
   ];
   it.each(known)('%s', (expr, expected) => {
     const { value, broken } = evalLocal(expr, FIXTURES);
@@ -132,11 +139,12 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['false || aws_iam_role.x.arn == ""', '${false || aws_iam_role.x.arn == ""}', /after apply/],
     ['true && aws_iam_role.x.arn == ""', '${true && aws_iam_role.x.arn == ""}', /after apply/],
     ['base64sha256("x")', '${base64sha256("x")}', /does not evaluate the function base64sha256/],
-    ['"%{if true}x%{endif}"', '${%{if true}}x${%{endif}}', /directives/],
-    // The names a for directive binds are its own inside it: not resources (before: RF903 "config.name is not
-    // in the files given" for cattle-ops/terraform-aws-gitlab-runner's runners_docker_services.tftpl).
-    ['"%{ for config in local.list ~}${config.a},%{~ endfor }"', '${%{ for config in local.list ~}}${config.a},${%{~ endfor }}', /directives/],
-    ['"%{ for k, v in local.list }${k}=${v.a}%{ endfor }${aws_iam_role.x.arn}"', '${%{ for k, v in local.list }}${k}=${v.a}${%{ endfor }}${aws_iam_role.x.arn}', /directives/],
+    // A template directive over a known collection is rendered; what only apply knows around it stays a symbol.
+    ['"%{ for k, v in local.list }${k}=${v.a}%{ endfor }${aws_iam_role.x.arn}"', '0=11=2${aws_iam_role.x.arn}', /aws_iam_role\.x\.arn is known only after apply/],
+    // Over an unknown collection the directive stays as written, and the names it binds are its own inside it: not
+    // resources (before: RF903 "config.name is not in the files given" for cattle-ops/terraform-aws-gitlab-runner's
+    // runners_docker_services.tftpl).
+    ['"%{ for config in var.nodefault ~}${config.name},%{~ endfor }"', '${%{ for config in var.nodefault ~}}${config.name},${%{~ endfor }}', /^the collection of %\{ for config in var\.nodefault ~\} is not known: var\.nodefault has no default/],
     // RE2 syntax JavaScript reads otherwise, or matches that RE2 and JavaScript replace differently: not evaluated.
     ['replace("ab", "/(?P<x>a)/", "")', '${replace("ab", "/(?P<x>a)/", "")}', /does not read the way RE2 does/],
     ['replace("AB", "/(?i)a/", "")', '${replace("AB", "/(?i)a/", "")}', /does not read the way RE2 does/],
@@ -192,6 +200,139 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     expect((value as Unknown).reason.code).toBe('RF903');
     expect(found).toHaveLength(1);
     expect(found[0]).toMatch(message);
+  });
+});
+
+describe('template directives (%{if}, %{for}) render as Terraform renders them', () => {
+  const FIX = `${FIXTURES}
+locals {
+  m     = { b = 2, a = 1, c = 3 }
+  flag  = true
+  words = ["x", "y"]
+}
+`;
+  const rendered: [string, Value][] = [
+    ['"%{if local.flag}on%{else}off%{endif}"', 'on'],
+    ['"%{if !local.flag}on%{else}off%{endif}"', 'off'],
+    ['"a%{if false}x%{endif}b"', 'ab'],
+    // A condition converts to bool as Terraform converts it: the strings "true" and "false" are bools.
+    ['"%{if "false"}x%{else}y%{endif}"', 'y'],
+    // A map iterates in lexical key order; a list by index; a set by its elements (key and value alike).
+    ['"%{ for k, v in local.m }${k}=${v};%{ endfor }"', 'a=1;b=2;c=3;'],
+    ['"%{ for i, w in local.words }${i}${w}%{ endfor }"', '0x1y'],
+    ['"%{ for k, v in toset(["b", "a", "b"]) }${k}${v}%{ endfor }"', 'aabb'],
+    ['"%{ for v in [] }x%{ endfor }"', ''],
+    // Nested: a body uses the names its directive binds, an outer directive's, and the module's own.
+    ['"%{ for w in local.words }%{ for v in local.list }${w}${v.a}${local.n}%{ if v.a == 2 };%{ endif }%{ endfor }%{ endfor }"', 'x13x23;y13y23;'],
+    // A bound name shadows a local value of the same name only inside its directive.
+    ['"%{ for local in ["in"] }${local}%{ endfor }${local.n}"', 'in3'],
+    // Strip markers: in a quoted string `~` trims all the white space next to it.
+    ['"a  %{~ if true ~}  b  %{~ endif ~}  c"', 'abc'],
+    ['"${~ "x" ~}  y"', 'xy'],
+    // In a heredoc each line is its own literal: `~}` takes the rest of its line and its newline, not the next line's indentation.
+    ['<<EOT\n[runners.docker]\n  %{~ for k, v in local.m ~}\n    ${k} = ${v}\n  %{~ endfor ~}\nend\nEOT\n', '[runners.docker]\n    a = 1\n    b = 2\n    c = 3\nend\n'],
+    ['<<EOT\n%{ for w in local.words ~}\nserver ${w}\n%{ endfor ~}\nEOT\n', 'server x\nserver y\n'],
+    // <<- flushes after the strip markers, as HCL does: a line whose newline `~}` took is no line start, so its
+    // next line keeps its indentation (HCL's flushHeredocTemplateParts counts only literals after a newline).
+    ['<<-EOT\n    a\n    %{ if true ~}\n      b\n    %{ endif ~}\n    EOT\n', 'a\n      b\n'],
+    ['<<-EOT\n    a\n    %{ if true }\n      b\n    %{ endif }\n    EOT\n', 'a\n\n  b\n\n'],
+    ['"%%{if} $${x}"', '%{if} ${x}'],
+  ];
+  it.each(rendered)('%s', (expr, expected) => {
+    const { value, broken } = evalLocal(expr, FIX);
+    expect(broken).toEqual([]);
+    expect(value).toEqual(expected);
+  });
+
+  // A condition or collection only apply knows: the template stays unknown, the directive as written, the reason at it.
+  const unknown: [string, string, RegExp][] = [
+    ['"%{ if var.nodefault }a%{ else }b%{ endif }"', '${%{ if var.nodefault }}a${%{ else }}b${%{ endif }}', /^\d+:8 the condition of %\{ if var\.nodefault \} is not known: var\.nodefault has no default/],
+    ['"x%{ for k, v in var.nodefault }${k}=${v}%{ endfor }"', 'x${%{ for k, v in var.nodefault }}${k}=${v}${%{ endfor }}', /^\d+:9 the collection of %\{ for k, v in var\.nodefault \} is not known: var\.nodefault has no default/],
+    ['"%{ for r in local.words }${r}:${aws_iam_role.x.arn},%{ endfor }"', 'x:${aws_iam_role.x.arn},y:${aws_iam_role.x.arn},', /^\d+:\d+ aws_iam_role\.x\.arn is known only after apply/],
+    // Inside a directive not known here, a part Terraform may never reach is no finding.
+    ['"%{ if var.nodefault }%{ for c in "abc" }x%{ endfor }%{ endif }"', '${%{ if var.nodefault }}${"abc"}${%{ endif }}', /the condition of/],
+  ];
+  it.each(unknown)('%s is unknown', (expr, render, why) => {
+    const { value, broken } = evalLocal(expr, FIX);
+    expect(broken).toEqual([]);
+    expect(value).toBeInstanceOf(Unknown);
+    const u = value as Unknown;
+    expect(u.render).toBe(render);
+    expect(u.reason.code).toBe('RF906');
+    expect(`${u.reason.at.line}:${u.reason.at.column} ${u.reason.message}`).toMatch(why);
+  });
+
+  // What Terraform refuses to render: RF906 at the value, in Terraform's terms, and the template fails (try() catches it).
+  const refused: [string, RegExp][] = [
+    ['"%{ if "yes" }a%{ endif }"', /^\d+:14 Terraform refuses %\{ if "yes" \}: its condition must be a bool, and the string "yes" is not$/],
+    ['"%{ if local.n }a%{ endif }"', /its condition must be a bool, and the number 3 is not/],
+    ['"%{ if null }a%{ endif }"', /its condition is null/],
+    ['"%{ for c in "abc" }x%{ endfor }"', /^\d+:20 Terraform refuses %\{ for c in "abc" \}: the string "abc" cannot be iterated; a %\{for\} takes a list, set, tuple, map or object$/],
+    ['"%{ for c in null }x%{ endfor }"', /its collection is null/],
+  ];
+  it.each(refused)('%s is refused', (expr, message) => {
+    const { value, broken } = evalLocal(expr, FIX);
+    expect(value).toBeInstanceOf(Unknown);
+    expect((value as Unknown).reason.failed).toBe(true);
+    expect(broken).toHaveLength(1);
+    expect(broken[0]).toMatch(message);
+    const caught = evalLocal(`try(${expr}, "fallback")`, FIX);
+    expect(caught).toEqual({ value: 'fallback', broken: [] });
+  });
+
+  const malformed: [string, RegExp][] = [
+    ['"%{ endif }"', /unexpected %\{endif\}: no %\{if\} is open/],
+    ['"%{ if true }a"', /the %\{if\} opened here is not closed: expected %\{endif\}/],
+    ['"%{ for x in [] }a%{ endif }"', /unexpected %\{endif\} inside %\{for\}: expected %\{endfor\}/],
+    ['"%{ if true }a%{ else }b%{ else }c%{ endif }"', /unexpected %\{else\} inside %\{else\}: expected %\{endif\}/],
+    ['"%{ while true }a"', /expected if, else, endif, for or endfor after %\{, found "while/],
+    ['"%{ for x [] }a%{ endfor }"', /expected in after the variables of %\{for/],
+    ['"%{ if true a"', /expected \} to close the %\{if\} directive/],
+  ];
+  it.each(malformed)('%s is a syntax error at its position', (expr, message) => {
+    expect(() => parseHcl(`x = ${expr}\n`)).toThrow(message);
+  });
+
+  it('templatefile(): a %{for} over a map and a %{if} over a bool of its variables, positions in the template', () => {
+    const dir = join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-templatefile-directives');
+    const files = corpusFiles(dir);
+    const proven = doctor(files);
+    expect(proven.findings.filter((f) => f.code === 'RF906' || f.code === 'RF910')).toEqual([]);
+    expect(proven.proofs.map((p) => p.holds)).toEqual([true, true, true, true, true, true, true]);
+    // The %{if} decides: with privileged = true the jobs run privileged (RF301).
+    const privileged = doctor(files.map((f) => (f.path.endsWith('main.tf') ? { ...f, bytes: enc(new TextDecoder().decode(f.bytes).replace('default = false', 'default = true')) } : f)));
+    expect(privileged.findings.filter((f) => f.code === 'RF301').map((f) => f.path)).toEqual([expect.stringMatching(/main\.tf:\d+:\d+$/)]);
+    // A type error in the template is a finding at the template's line and column.
+    const broken = doctor(files.map((f) => (f.path.endsWith('.tftpl') ? { ...f, bytes: enc(new TextDecoder().decode(f.bytes).replace('%{~ if privileged ~}', '%{~ if runner_name ~}')) } : f)));
+    const lines = new TextDecoder().decode(files.find((f) => f.path.endsWith('.tftpl'))!.bytes).split('\n');
+    const line = lines.findIndex((l) => l.includes('%{~ if privileged ~}')) + 1;
+    expect(broken.findings.find((f) => f.code === 'RF906' && /Terraform refuses %\{~ if runner_name ~\}: its condition must be a bool, and the string "docker-ci" is not/.test(f.message))?.path).toBe(`user-data.sh.tftpl:${line}:${lines[line - 1]!.indexOf('privileged') + 1}`);
+  });
+
+  it('a file the Terraform reads whatever its extension (file("${path.module}/gitlab-ca.crt")) is evidence: a %{if} over it renders', () => {
+    // cattle-ops/terraform-aws-gitlab-runner's runner-certificates example: before, the .crt was skipped (RF902) and
+    // file() was "not in the evidence given" (RF903), so the %{if} over it left the config.toml unknown (RF906).
+    const dir = join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-templatefile-directives');
+    const edit = (f: InputFile, from: string, to: string): InputFile => ({ ...f, bytes: enc(new TextDecoder().decode(f.bytes).replace(from, to)) });
+    const files = corpusFiles(dir).map((f) => (f.path === 'main.tf' ? edit(f, '    privileged     = var.privileged\n', '    privileged     = var.privileged\n    ca             = file("${path.module}/gitlab-ca.crt")\n') : f.path.endsWith('.tftpl') ? edit(f, '  executor = "docker"\n', '  executor = "docker"\n  %{~ if length(ca) > 0 ~}\n  tls-ca-file = "/etc/gitlab-runner/certs/gitlab-ca.crt"\n  %{~ endif ~}\n') : f));
+    const r = doctor([...files, { path: 'gitlab-ca.crt', bytes: enc('-----BEGIN CERTIFICATE-----\nMIIBszCCAVmgAwIBAgIUExample\n-----END CERTIFICATE-----\n') }]);
+    expect(r.findings.filter((f) => ['RF902', 'RF903', 'RF906', 'RF910', 'RF940'].includes(f.code))).toEqual([]);
+    expect(r.proofs.map((p) => p.holds)).toEqual([true, true, true, true, true, true, true]);
+  });
+
+  it('a %{for} of 10,000 iterations renders in linear time; past the caps the template is RF906, not a hang', () => {
+    const big = evalLocal('"%{ for i, v in local.big }${i},%{ endfor }"', `locals {\n  big = [${Array.from({ length: 10_000 }, () => '1').join(', ')}]\n}\n`);
+    expect(typeof big.value === 'string' && big.value.length).toBe(Array.from({ length: 10_000 }, (_, i) => `${i},`).join('').length);
+    // A loop in a loop runs per pair: 2,000 × 2,000 iterations pass the iteration cap.
+    const list = `[${Array.from({ length: 2_000 }, () => '1').join(', ')}]`;
+    const start = Date.now();
+    const pairs = evalLocal(`"%{ for a in local.l }%{ for b in local.l }%{ endfor }%{ endfor }"`, `locals {\n  l = ${list}\n}\n`);
+    expect(Date.now() - start).toBeLessThan(20_000);
+    expect((pairs.value as Unknown).reason.message).toBe(`this template's %{for} directives run more than ${MAX_TEMPLATE_ITERATIONS.toLocaleString('en-US')} iterations; the doctor stops there`);
+    // Text past 10 MiB (the most the doctor reads of a file).
+    const wide = evalLocal(`"%{ for a in local.l }%{ for b in local.l }${'x'.repeat(20)}%{ endfor }%{ endfor }"`, `locals {\n  l = [${Array.from({ length: 1_000 }, () => '1').join(', ')}]\n}\n`);
+    expect((wide.value as Unknown).reason.message).toMatch(/^this template renders more than 10 MiB of text/);
+    expect(MAX_TEMPLATE_TEXT).toBe(MAX_FILE_BYTES);
   });
 });
 

@@ -65,6 +65,20 @@ describe('credentials written in Terraform HCL (.tf): RF940 at the value, never 
       found: [{ needle: 'AWS_SECRET_ACCESS_KEY=', at: /at resource\.aws_instance\.runner\.user_data\.AWS_SECRET_ACCESS_KEY/, fix: /keyless identity/ }],
     },
     {
+      // Guards (they hold on the code before directives were evaluated too): the texts of directives are still scanned.
+      name: 'user data (a heredoc) with keys inside %{if} and %{for} directives',
+      tf: `resource "aws_instance" "runner" {\n  ami           = "ami-12345678"\n  instance_type = "t3.micro"\n  user_data     = <<-EOF\n    #!/bin/bash\n    %{ if true ~}\n    export AWS_SECRET_ACCESS_KEY=${AWS_SECRET}\n    %{ endif ~}\n    %{ for k in ["a"] ~}\n    export AWS_ACCESS_KEY_ID=${AWS_ID} # \${k}\n    %{ endfor ~}\n  EOF\n}\n`,
+      found: [
+        { needle: 'AWS_SECRET_ACCESS_KEY=', at: /at resource\.aws_instance\.runner\.user_data\.AWS_SECRET_ACCESS_KEY/, fix: /keyless identity/ },
+        { needle: AWS_ID, at: /an AWS access key id .* at resource\.aws_instance\.runner\.user_data/, fix: /keyless identity/ },
+      ],
+    },
+    {
+      name: 'a runner token in the text of a %{if} directive of a quoted string',
+      tf: `locals {\n  token = "%{ if true }${RUNNER_TOKEN}%{ endif }"\n}\n`,
+      found: [{ needle: RUNNER_TOKEN, at: /a GitLab runner authentication token .* at locals\.token/, fix: /Secret or a SecureString parameter/ }],
+    },
+    {
       name: 'a Kubernetes env block with a literal value',
       tf: `resource "kubernetes_deployment" "app" {\n  spec {\n    template {\n      spec {\n        container {\n          env {\n            name  = "AWS_SECRET_ACCESS_KEY"\n            value = "${AWS_SECRET}"\n          }\n        }\n      }\n    }\n  }\n}\n`,
       found: [{ needle: `"${AWS_SECRET}"`, at: /a static credential \(AWS_SECRET_ACCESS_KEY\)/, fix: /keyless identity/ }],

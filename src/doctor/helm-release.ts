@@ -287,7 +287,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
         let text: string | undefined = typeof v === 'string' ? v : undefined;
         if (u) {
           // A template whose only unknowns are references: its text with them as symbols.
-          const directive = /template directives/.test(u.reason.message);
+          const directive = u.reason.directive === true;
           if (v instanceof Unknown && u.reason.code === 'RF906' && !directive && e.k === 'call' && e.name === 'templatefile') text = v.render;
           else {
             if (u.reason.code === 'RF906') say('RF906', directive ? u.reason.at : itemAt(), `values[${i}] is not statically known: ${u.reason.message}; the chart values it sets are not read`, 'write the values with yamlencode({ … }) over blocks, locals and files given');

@@ -49,6 +49,10 @@ export interface DoctorResult {
 /** Reads the files into evidence: every problem with a file is a finding for that file. */
 export function readEvidence(files: readonly InputFile[]): Evidence {
   const ev = emptyEvidence();
+  // The files the Terraform given reads from its folders (file("${path.module}/ca.crt")): read as text
+  // whatever their extension, so the evaluator has them (before: RF902 skipped, then RF903 at the call).
+  const terraform = files.filter((f) => f.unreadable === undefined && /\.tf(\.json)?$/i.test(f.path)).map((f) => ({ path: f.path, text: new TextDecoder().decode(f.bytes) }));
+  const referenced = new Set(moduleFileReferences(terraform).map(normalPath));
   for (const f of files) {
     if (f.unreadable !== undefined) {
       ev.files++;
@@ -56,7 +60,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
       continue;
     }
     try {
-      readFileInto(ev, f.path, f.bytes, f.size ?? f.bytes.byteLength, f.cut === true);
+      readFileInto(ev, f.path, f.bytes, f.size ?? f.bytes.byteLength, f.cut === true, referenced.has(normalPath(f.path)));
     } catch (e) {
       // A parser bug must not stop the others; say which file.
       ev.findings.push({ code: 'RF901', severity: 'error', path: `${f.path}:1:1`, message: `${f.path} could not be read: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}` });
@@ -178,7 +182,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // JSON before it is rendered) is not said. Its credentials (RF940) still are.
   // Also those a call that Terraform never makes here would read (a resource of count 0).
   const read = new Set([...(ev.terraform.filesRead ?? []), ...moduleFileReferences([...(ev.texts ?? [])].map(([path, text]) => ({ path, text }))).map(normalPath)]);
-  const ofTemplate = (f: Finding): boolean => (f.code === 'RF903' || f.code === 'RF901' || (f.code === 'RF902' && / is not a YAML, JSON, TOML or Terraform file; skipped$/.test(f.message))) && read.has(normalPath(f.path.replace(/:\d+:\d+$/, '')));
+  const ofTemplate = (f: Finding): boolean => (f.code === 'RF903' || f.code === 'RF901') && read.has(normalPath(f.path.replace(/:\d+:\d+$/, '')));
   // Their identity and cache proofs read one copy of the role for all (RF903 says so): what they find
   // about such a runner (RF1xx, RF2xx at runners[i]) is not shown either way, neither error nor pass.
   const oneNameAt = new Set(inferred.intent.runners.filter((r) => oneName.runners.has(r.name)).map((r) => r.index));

@@ -53,21 +53,20 @@ function sniffedSyntax(path: string, bytes: Uint8Array): 'json' | 'yaml' | undef
 }
 
 /**
- * Reads one file's bytes into the evidence. Never throws for anything in the file: every problem
+ * Reads one file's bytes into the evidence (`asText`: a file the Terraform given reads, kept as
+ * text whatever its extension). Never throws for anything in the file: every problem
  * becomes a finding for that file, and the doctor goes on with the others.
  */
-export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size = bytes.byteLength, cut = false): void {
+export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size = bytes.byteLength, cut = false, asText = false): void {
   ev.files++;
   // By size first: a stream named on the command line (/dev/zero) is read only up to the limit.
   if (size > MAX_FILE_BYTES) {
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is ${cut ? `a stream of more than ${MAX_FILE_BYTES / 1024 / 1024} MiB (read up to the limit)` : `${(size / 1024 / 1024).toFixed(1)} MiB`}; files over ${MAX_FILE_BYTES / 1024 / 1024} MiB are skipped`, { received: cut ? `more than ${MAX_FILE_BYTES} bytes` : `${size} bytes`, fix: 'split the file, or give only the deployment documents' }));
     return;
   }
-  const syntax = syntaxOf(path) ?? sniffedSyntax(path, bytes);
+  // A file Terraform reads with file() or templatefile() (a certificate, a key list) is text whatever its name.
+  const syntax = syntaxOf(path) ?? (asText ? 'text' : sniffedSyntax(path, bytes));
   if (!syntax) {
-    // Kept as text all the same (not NUL-free: binary): Terraform may read it with file() or templatefile()
-    // (a systemd unit, a Python script in user data), and then it is a template, not a skipped file.
-    if (!bytes.subarray(0, 8192).includes(0)) (ev.texts ??= new Map()).set(path, UTF8.decode(bytes));
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform (.tf, .tf.json, terraform show -json)' }));
     return;
   }

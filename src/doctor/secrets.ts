@@ -1,7 +1,7 @@
 import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
-import { LineIndex, type Body, type Expr } from './hcl/ast.js';
+import { LineIndex, interpolations, type Body, type Expr } from './hcl/ast.js';
 
 /**
  * Static credentials in the files the doctor reads. Values are looked at only to decide whether
@@ -421,8 +421,9 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
       heredoc ??= { line, column, endLine, endColumn };
       let written = '';
       let upTo = from;
-      for (const part of e.parts) {
-        if (typeof part === 'string' || part.k === 'directive' || part.at < upTo) continue;
+      // Inside directives too: their texts are lines of the heredoc, their tags are scanned as written.
+      for (const part of interpolations(e.parts)) {
+        if (part.at < upTo) continue;
         written += text.slice(upTo, part.at) + text.slice(part.at, part.end).replace(/[^\n]/g, ' ');
         upTo = part.end;
       }
@@ -452,6 +453,13 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
     }
     for (const part of e.parts) if (typeof part !== 'string') value(part, key, path);
     heredoc = outer;
+  };
+
+  // The text of a directive (`%{if}…%{endif}`): in a heredoc its lines were scanned with the heredoc's, so only
+  // its interpolations are left; elsewhere it is scanned as the template text it is.
+  const directiveText = (e: Expr & { k: 'tpl' }, key: string | undefined, path: string[]): void => {
+    if (!heredoc) return template(e, key, path);
+    for (const part of e.parts) if (typeof part !== 'string') value(part, key, path);
   };
 
   const value = (e: Expr, key: string | undefined, path: string[]): void => {
@@ -486,14 +494,22 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
       case 'for':
         value(e.valExpr, key, path);
         return;
+      case 'tif':
+        value(e.cond, key, path);
+        directiveText(e.then, key, path);
+        if (e.else) directiveText(e.else, key, path);
+        return;
+      case 'tfor':
+        value(e.coll, key, path);
+        directiveText(e.body, key, path);
+        return;
       case 'var':
       case 'attr':
       case 'index':
       case 'splat':
       case 'lit':
-      case 'directive':
       case 'json':
-        // References, numbers, booleans, directives: nothing written literally (`json` is `.tf.json`'s, scanned as JSON).
+        // References, numbers, booleans: nothing written literally (`json` is `.tf.json`'s, scanned as JSON).
         return;
     }
   };

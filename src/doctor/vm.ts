@@ -116,7 +116,8 @@ export function userDataText(body: Record<string, unknown>, tfPath: string, file
       escaped = undefined;
     }
     if (typeof escaped === 'string') {
-      const unknown = [...escaped.matchAll(/(?<![$%])\$\{[^}\n]*\}/g)].map((m) => m[0]);
+      // A directive over what only apply knows is written `${%{ for k, v in var.x }}` (hcl/eval.ts): its whole tag.
+      const unknown = [...escaped.matchAll(/(?<![$%])\$\{(?:%\{[^}\n]*\}|[^}\n]*)\}/g)].map((m) => m[0]);
       return { text: escaped.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{'), unknown };
     }
   }

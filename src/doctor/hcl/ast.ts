@@ -16,8 +16,13 @@ export type Expr = Span &
     | { k: 'lit'; v: null | boolean | number | string }
     /** A quoted string or heredoc: literal text and interpolated expressions. */
     | { k: 'tpl'; parts: (string | Expr)[] }
-    /** A template directive (`%{if}`, `%{for}`): not evaluated. */
-    | { k: 'directive' }
+    /**
+     * A template's `%{if cond}…%{else}…%{endif}`: `then` and `else` are the texts between the tags
+     * (strip markers applied), `open`, `mid` and `close` the spans of the three tags.
+     */
+    | { k: 'tif'; cond: Expr; then: Expr & { k: 'tpl' }; else?: Expr & { k: 'tpl' }; open: Span; mid?: Span; close: Span }
+    /** A template's `%{for v in coll}…%{endfor}` (`%{for k, v in coll}`): `body` is rendered once per element. */
+    | { k: 'tfor'; keyVar?: string; valVar: string; coll: Expr; body: Expr & { k: 'tpl' }; open: Span; close: Span }
     | { k: 'var'; name: string }
     | { k: 'attr'; obj: Expr; name: string }
     | { k: 'index'; obj: Expr; key: Expr }
@@ -81,5 +86,17 @@ export class LineIndex {
   offset(line: number, column: number): number {
     const start = this.#starts[Math.min(Math.max(line, 1), this.#starts.length) - 1]!;
     return start + column - 1;
+  }
+}
+
+/** The interpolations of a template's parts in the order written, inside its directives' texts too. */
+export function* interpolations(parts: readonly (string | Expr)[]): Generator<Expr> {
+  for (const p of parts) {
+    if (typeof p === 'string') continue;
+    if (p.k === 'tif') {
+      yield* interpolations(p.then.parts);
+      if (p.else) yield* interpolations(p.else.parts);
+    } else if (p.k === 'tfor') yield* interpolations(p.body.parts);
+    else yield p;
   }
 }

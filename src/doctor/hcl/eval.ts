@@ -1,4 +1,4 @@
-import { LineIndex, type Expr } from './ast.js';
+import { LineIndex, type Expr, type Span } from './ast.js';
 import { parseJsonTemplate } from './parse.js';
 import { MODULE_META, jsonStringLoc, literalString, type ConfigBlock, type ConfigBody, type ConfigModule, type ConfigModuleCall, type Loc } from './config.js';
 import type { Position } from '../source.js';
@@ -29,6 +29,8 @@ export interface Reason {
   fix?: string;
   /** The value is an evaluation error (a function failing on known arguments), which try() passes over. */
   failed?: true;
+  /** A template whose `%{if}` or `%{for}` is over a value not known here: its text, not only a value in it, is unknown. */
+  directive?: true;
 }
 
 /** A value known only after apply, or not at all (a broken reference). */
@@ -52,9 +54,40 @@ function partText(render: string): boolean {
 }
 /** The domain of a partition's endpoints (data.aws_partition's dns_suffix; AWS General Reference, service endpoints). */
 const DNS_SUFFIXES: Readonly<Record<string, string>> = { aws: 'amazonaws.com', 'aws-us-gov': 'amazonaws.com', 'aws-cn': 'amazonaws.com.cn' };
-/** `%{for x in …}`, `%{~ for k, v in … ~}`: the names a template's for directive binds. */
-const FOR_DIRECTIVE = /^%\{~?\s*for\s+([A-Za-z_][A-Za-z0-9_-]*)(?:\s*,\s*([A-Za-z_][A-Za-z0-9_-]*))?\s+in\b/;
-const END_FOR_DIRECTIVE = /^%\{~?\s*endfor\s*~?\}$/;
+/**
+ * The most one template renders: as many characters as the largest file the doctor reads (10 MiB,
+ * read.ts MAX_FILE_BYTES), and as many `%{for}` iterations, all loops of the template together (a
+ * loop in a loop runs per pair: the count keeps the work bounded by what the doctor reads).
+ */
+export const MAX_TEMPLATE_TEXT = 10 * 1024 * 1024;
+export const MAX_TEMPLATE_ITERATIONS = 1_000_000;
+
+/** The state of one template's rendering: its text in parts, known and as `.tf.json` writes it. */
+interface TemplateRun {
+  out: string[];
+  partial: string[];
+  size: number;
+  iterations: number;
+  /** How many directives not known here the rendering is inside. */
+  speculative: number;
+  /** The first part only apply knows. */
+  unknown?: Unknown;
+  /** Why the first directive not known here is not (Reason.directive). */
+  directive?: Reason;
+  /** Why the rendering stopped (Terraform refuses the template, or it is past the caps). */
+  stop?: Unknown;
+  /** The template, where the text cap is said. */
+  at: Expr;
+}
+
+/** A value in a message: its kind and, for a scalar, the value. */
+function describeValue(v: Value): string {
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? `${v.slice(0, 40)}…` : v)}`;
+  if (typeof v === 'number') return `the number ${v}`;
+  if (typeof v === 'boolean') return `the bool ${v}`;
+  return v === null ? 'null' : Array.isArray(v) ? 'a list' : 'an object';
+}
+
 /** A bare reference (`${type.name.attr}`, `${local.x}`): the form the IAM evaluator accepts as a symbol. */
 const BARE_SYMBOL = /^\$\{(local\.[A-Za-z_][A-Za-z0-9_-]*|[a-z][a-z0-9_]*\.[A-Za-z_][A-Za-z0-9_-]*\.[a-z_]+)\}$/;
 const MAX_REFERENCE_DEPTH = 100;
@@ -658,6 +691,8 @@ export class ModuleEvaluator {
    * body of data "aws_iam_policy_document"): there ARNs AWS derives from names are known (DERIVED_ARNS).
    */
   #inPolicy = false;
+  /** How many try() or can() calls the expression being evaluated is inside: errors there are caught, not findings. */
+  #guarded = 0;
 
   /** `within`: the resource type (and nested block types, dotted) whose arguments these are, for POLICY_ARGUMENTS. */
   #body(body: ConfigBody, env: Env, key: string, within?: string): Record<string, Value> {
@@ -788,54 +823,14 @@ export class ModuleEvaluator {
         return this.value(e.x, { ...env, loc: jsonStringLoc(env.loc, e) });
       case 'paren':
         return this.eval(e.x, env);
-      case 'directive':
-        return this.unknown(e, env, 'RF906', 'template directives (%{if}, %{for}) are not evaluated by the doctor');
-      case 'tpl': {
+      case 'tif':
+      case 'tfor':
+        return this.#template({ k: 'tpl', parts: [e], at: e.at, end: e.end }, env);
+      case 'tpl':
         // A template that is one interpolation and nothing else is that value, unconverted (HCL's
         // template rule): `.tf.json` writes every expression so, `"for_each": "${local.buckets}"`.
-        if (e.parts.length === 1 && typeof e.parts[0] !== 'string') return this.eval(e.parts[0]!, env);
-        let out = '';
-        let partial = '';
-        let unknown: Unknown | undefined;
-        // Directives are not evaluated, but the names a `%{for a, b in …}` binds are its own until
-        // `%{endfor}`: inside, they stand for values not known here, never for resources of that name.
-        let inner = env;
-        const loops: Env[] = [];
-        for (const p of e.parts) {
-          if (typeof p === 'string') {
-            out += p;
-            partial += tfLiteral(p);
-            continue;
-          }
-          if (p.k === 'directive') {
-            const text = env.loc.text.slice(p.at, p.end);
-            const loop = FOR_DIRECTIVE.exec(text);
-            if (loop) {
-              loops.push(inner);
-              const vars = new Map(inner.vars);
-              for (const name of [loop[1], loop[2]]) if (name !== undefined) vars.set(name, new Unknown(this.sym(name), this.unknown(p, env, 'RF906', `${name} is bound by a template's %{for} directive, which the doctor does not evaluate`).reason));
-              inner = { ...inner, vars };
-            } else if (END_FOR_DIRECTIVE.test(text)) inner = loops.pop() ?? env;
-          }
-          const got = this.value(p, inner);
-          // Text around a reference: the resource's argument as written is what Terraform renders there.
-          const v = got instanceof Unknown ? (this.writtenArgument(got) ?? got) : got;
-          if (v instanceof Unknown) {
-            unknown ??= v;
-            partial += v.render;
-            continue;
-          }
-          if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') {
-            out += String(v);
-            partial += tfLiteral(String(v));
-            continue;
-          }
-          const u = this.unknown(p, env, 'RF906', `${env.loc.text.slice(p.at, p.end)} is ${v === null ? 'null' : 'a collection'}, which a string template cannot hold`);
-          unknown ??= u;
-          partial += u.render;
-        }
-        return unknown ? new Unknown(partial, unknown.reason) : out;
-      }
+        if (e.parts.length === 1 && typeof e.parts[0] !== 'string' && e.parts[0]!.k !== 'tif' && e.parts[0]!.k !== 'tfor') return this.eval(e.parts[0]!, env);
+        return this.#template(e, env);
       case 'var':
         return this.variable(e, env);
       case 'attr': {
@@ -866,11 +861,14 @@ export class ModuleEvaluator {
         if ((e.name === 'file' || e.name === 'templatefile') && this.hooks.file) return this.fileCall(e, env);
         const outer = this.#inPolicy;
         if (e.name === 'jsonencode') this.#inPolicy = true;
+        const guarded = e.name === 'try' || e.name === 'can';
+        if (guarded) this.#guarded++;
         let args: Value[];
         try {
           args = e.args.map((a) => this.value(a, env));
         } finally {
           this.#inPolicy = outer;
+          if (guarded) this.#guarded--;
         }
         if (e.expand) {
           const last = args.pop();
@@ -994,6 +992,139 @@ export class ModuleEvaluator {
     }
   }
 
+  /**
+   * A template rendered as Terraform renders it: literal text, interpolations as text, `%{if}` over
+   * a known condition, `%{for}` over a known collection (a list or tuple by index, a set by its
+   * elements, a map or object in lexical key order). A part only apply knows leaves the text
+   * unknown: its render keeps the known text (escaped as `.tf.json` writes it) and the unknown
+   * parts as `${…}`; a directive whose condition or collection is unknown is written as it stands,
+   * its text between with the names a `%{for}` binds unknown. The text is built in parts and joined
+   * once, so a loop of 10,000 iterations costs 10,000 parts, not 10,000 copies.
+   */
+  #template(e: Expr & { k: 'tpl' }, env: Env): Value {
+    const st: TemplateRun = { out: [], partial: [], size: 0, iterations: 0, speculative: 0, at: e };
+    this.#render(e.parts, env, st);
+    if (st.stop) return st.stop;
+    // A directive not known here is the reason to give: it leaves the shape of the text unknown, not only a value in it.
+    return st.unknown ? new Unknown(st.partial.join(''), st.directive ?? st.unknown.reason) : st.out.join('');
+  }
+
+  #render(parts: readonly (string | Expr)[], env: Env, st: TemplateRun): void {
+    for (const p of parts) {
+      if (st.stop) return;
+      if (typeof p === 'string') this.#emit(p, env, st);
+      else if (p.k === 'tif') this.#renderIf(p, env, st);
+      else if (p.k === 'tfor') this.#renderFor(p, env, st);
+      else {
+        const got = this.value(p, env);
+        // Text around a reference: the resource's argument as written is what Terraform renders there.
+        const v = got instanceof Unknown ? (this.writtenArgument(got) ?? got) : got;
+        if (v instanceof Unknown) {
+          st.unknown ??= v;
+          st.partial.push(v.render);
+        } else if (typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean') this.#emit(String(v), env, st);
+        else {
+          const u = this.unknown(p, env, 'RF906', `${env.loc.text.slice(p.at, p.end)} is ${v === null ? 'null' : 'a collection'}, which a string template cannot hold`);
+          st.unknown ??= u;
+          st.partial.push(u.render);
+        }
+      }
+    }
+  }
+
+  #emit(text: string, env: Env, st: TemplateRun): void {
+    st.out.push(text);
+    st.partial.push(tfLiteral(text));
+    st.size += text.length;
+    if (st.size > MAX_TEMPLATE_TEXT) st.stop ??= this.unknown(st.at, env, 'RF906', `this template renders more than ${MAX_TEMPLATE_TEXT / 1024 / 1024} MiB of text (the most the doctor reads of a file); the doctor stops there`, 'give `terraform show -json` of a plan, which carries the rendered value');
+  }
+
+  /** A directive's tag as written (`%{ for k, v in var.x ~}`). */
+  #tag(s: Span, env: Env): string {
+    return env.loc.text.slice(s.at, s.end);
+  }
+
+  /**
+   * A directive over a condition or collection not known here: the template is unknown for the
+   * reason the value is (its code too: RF903 for missing evidence), said at the directive, and its
+   * texts are rendered as written, where an error Terraform would not reach is no finding.
+   */
+  #notKnown(p: Expr & ({ k: 'tif' } | { k: 'tfor' }), env: Env, st: TemplateRun, u: Unknown): void {
+    const tag = this.#tag(p.open, env);
+    const loc = env.loc;
+    if (!st.directive) {
+      st.directive = lazyReason(u.reason.code, `the ${p.k === 'tif' ? 'condition' : 'collection'} of ${tag} is not known: ${u.reason.message}`, () => loc.pos(p.open.at), u.reason.fix);
+      st.directive.directive = true;
+    }
+    st.unknown ??= new Unknown(this.sym(tag), st.directive);
+    st.partial.push(this.sym(tag));
+    st.speculative++;
+    this.#guarded++;
+    try {
+      if (p.k === 'tif') {
+        this.#render(p.then.parts, env, st);
+        if (p.else) {
+          st.partial.push(this.sym(this.#tag(p.mid!, env)));
+          this.#render(p.else.parts, env, st);
+        }
+      } else {
+        // The names it binds are its own until %{endfor}: values not known here, never resources of that name.
+        const vars = new Map(env.vars);
+        for (const name of [p.keyVar, p.valVar]) if (name !== undefined) vars.set(name, new Unknown(this.sym(name), lazyReason('RF906', `${name} is bound by ${tag}, whose collection is not known`, () => loc.pos(p.open.at))));
+        this.#render(p.body.parts, { ...env, vars }, st);
+      }
+    } finally {
+      st.speculative--;
+      this.#guarded--;
+    }
+    st.partial.push(this.sym(this.#tag(p.close, env)));
+  }
+
+  /**
+   * What Terraform refuses when it renders the template (a condition that is no bool, a `%{for}` over
+   * something that is no collection): a finding at the value (unless try() or can() catches it),
+   * and the template fails; inside a directive not known here, only that part is unknown.
+   */
+  #refused(x: Expr, env: Env, st: TemplateRun, message: string, fix: string): void {
+    const u = this.unknown(x, env, 'RF906', message, fix);
+    u.reason.failed = true;
+    if (this.#guarded === 0) this.report(u.reason);
+    if (st.speculative > 0) {
+      st.unknown ??= u;
+      st.partial.push(u.render);
+    } else st.stop = u;
+  }
+
+  #renderIf(p: Expr & { k: 'tif' }, env: Env, st: TemplateRun): void {
+    const c = this.value(p.cond, env);
+    if (c instanceof Unknown) return this.#notKnown(p, env, st, c);
+    const tag = this.#tag(p.open, env);
+    if (c === true || c === 'true') return this.#render(p.then.parts, env, st);
+    if (c === false || c === 'false') return p.else ? this.#render(p.else.parts, env, st) : undefined;
+    if (c === null) return this.#refused(p.cond, env, st, `Terraform refuses ${tag}: its condition is null, and a condition must be true or false`, 'make the condition true or false (compare with null: `x != null`)');
+    this.#refused(p.cond, env, st, `Terraform refuses ${tag}: its condition must be a bool, and ${describeValue(c)} is not`, 'make the condition a comparison or a bool (`x != ""`, `length(x) > 0`)');
+  }
+
+  #renderFor(p: Expr & { k: 'tfor' }, env: Env, st: TemplateRun): void {
+    const coll = this.value(p.coll, env);
+    if (coll instanceof Unknown) return this.#notKnown(p, env, st, coll);
+    const tag = this.#tag(p.open, env);
+    if (coll === null) return this.#refused(p.coll, env, st, `Terraform refuses ${tag}: its collection is null, and a null value cannot be iterated`, 'iterate a list, set, map or object (`coalesce(x, [])` for an optional one)');
+    if (!Array.isArray(coll) && !isObj(coll)) return this.#refused(p.coll, env, st, `Terraform refuses ${tag}: ${describeValue(coll)} cannot be iterated; a %{for} takes a list, set, tuple, map or object`, 'iterate a list, set, map or object');
+    const vars = new Map(env.vars);
+    const inner = { ...env, vars };
+    for (const [k, v] of iterationPairs(coll)) {
+      if (++st.iterations > MAX_TEMPLATE_ITERATIONS) {
+        st.stop ??= this.unknown(p.coll, env, 'RF906', `this template's %{for} directives run more than ${MAX_TEMPLATE_ITERATIONS.toLocaleString('en-US')} iterations; the doctor stops there`, 'give `terraform show -json` of a plan, which carries the rendered value');
+        return;
+      }
+      if (p.keyVar !== undefined) vars.set(p.keyVar, k);
+      vars.set(p.valVar, v);
+      this.#render(p.body.parts, inner, st);
+      if (st.stop) return;
+    }
+  }
+
   /** A variable's value (its default, or the caller's argument) converted to its declared type. */
   typed(v: { type?: TypeConstraint; loc: Loc }, value: Value): Value {
     return v.type ? convertTo(value, v.type, (d) => this.value(d, { loc: v.loc, vars: new Map() })) : value;
@@ -1065,14 +1196,14 @@ export class ModuleEvaluator {
     const given = e.args[1] ? this.value(e.args[1], env) : {};
     if (given instanceof Unknown) return this.carry(e, env, given);
     if (!isObj(given)) return this.unknown(e, env, 'RF906', 'templatefile() takes an object of template variables');
-    return this.#render(e, env, text, given, path);
+    return this.#renderFile(e, env, text, given, path);
   }
 
   /**
    * A template's text rendered with its variables (templatefile(), data "template_file"): it sees
    * them only, and its positions are its file's (`path`), else the `at` given.
    */
-  #render(e: Expr, env: Env, text: string, given: Record<string, Value>, path: string | undefined, at?: () => Position): Value {
+  #renderFile(e: Expr, env: Env, text: string, given: Record<string, Value>, path: string | undefined, at?: () => Position): Value {
     // A variable that is a resource's argument as written (`bucket = aws_s3_bucket.cache.bucket`) renders as written.
     const vars: Record<string, Value> = {};
     for (const [k, v] of Object.entries(given)) setOwn(vars, k, v instanceof Unknown ? (this.writtenArgument(v) ?? v) : v);
@@ -1100,7 +1231,7 @@ export class ModuleEvaluator {
     // Read with file("${path.module}/…"): positions are that file's; written inline, the argument's.
     const instEnv: Env = { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
     const path = written?.expr.k === 'call' && written.expr.name === 'file' ? this.filePath(written.expr.args[0], { ...instEnv, loc: written.loc }) : undefined;
-    return this.#render(e, env, template, given, typeof path === 'string' ? path : undefined, written ? () => written.loc.pos(written.expr.at) : undefined);
+    return this.#renderFile(e, env, template, given, typeof path === 'string' ? path : undefined, written ? () => written.loc.pos(written.expr.at) : undefined);
   }
 
   /**

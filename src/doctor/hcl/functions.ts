@@ -49,6 +49,29 @@ function sortKeys(v: Value): unknown {
   return v;
 }
 
+/**
+ * parseint(text, base) as Terraform documents it: a base from 2 to 62, digits 0-9 then a-z (and
+ * A-Z alike up to base 36; above it, A-Z are the digits 36 to 61), an optional sign. Undefined (not
+ * evaluated) for a number past JavaScript's exact integers, where Terraform keeps every digit.
+ */
+function parseInteger(text: Value | undefined, b: Value | undefined): Value | undefined {
+  if (typeof text !== 'string') throw new Error(`parseint needs a string, got ${JSON.stringify(text)}`);
+  const base = Number(b);
+  if (!Number.isInteger(base) || base < 2 || base > 62) throw new Error(`parseint takes a base from 2 to 62, got ${JSON.stringify(b)}`);
+  const sign = text.startsWith('-') ? -1n : 1n;
+  const digits = text.replace(/^[+-]/, '');
+  if (digits === '') throw new Error(`cannot parse ${JSON.stringify(text)} as a base ${base} integer`);
+  let n = 0n;
+  for (const c of digits) {
+    const code = c.charCodeAt(0);
+    const d = c >= '0' && c <= '9' ? code - 48 : c >= 'a' && c <= 'z' ? code - 87 : c >= 'A' && c <= 'Z' ? code - 65 + (base <= 36 ? 10 : 36) : 99;
+    if (d >= base) throw new Error(`cannot parse ${JSON.stringify(text)} as a base ${base} integer`);
+    n = n * BigInt(base) + BigInt(d);
+  }
+  const out = sign * n;
+  return out <= BigInt(Number.MAX_SAFE_INTEGER) && out >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(out) : undefined;
+}
+
 /** Terraform's format verbs: %s %d %f %v %q %t %%. */
 function format(spec: string, args: Value[]): string {
   let i = 0;
@@ -136,7 +159,7 @@ export function replaceText(s: string, sub: string, rep: string): string {
   });
 }
 
-const FUNCTIONS: Record<string, (a: Value[]) => Value> = {
+const FUNCTIONS: Record<string, (a: Value[]) => Value | undefined> = {
   jsonencode: (a) => JSON.stringify(sortKeys(a[0]!)),
   // Block YAML with sorted keys, as Terraform writes it; strings a YAML 1.1 reader would take for
   // another type (yes, on, 0x1f) are quoted, so the text reads back as the same data either way.
@@ -194,6 +217,7 @@ const FUNCTIONS: Record<string, (a: Value[]) => Value> = {
     return n;
   },
   tobool: (a) => (a[0] === null ? null : a[0] === true || a[0] === 'true'),
+  parseint: (a) => parseInteger(a[0], a[1]),
   length: (a) => (typeof a[0] === 'string' ? [...a[0]].length : Array.isArray(a[0]) ? a[0].length : Object.keys(obj(a[0], 'length')).length),
   element: (a) => {
     const l = list(a[0], 'element');

@@ -1,4 +1,4 @@
-import { HclSyntaxError, type Attribute, type Block, type Body, type Expr } from './ast.js';
+import { HclSyntaxError, type Attribute, type Block, type Body, type Expr, type Span } from './ast.js';
 
 /**
  * A recursive-descent parser for HCL native syntax (what Terraform `.tf` files are written in):
@@ -6,7 +6,7 @@ import { HclSyntaxError, type Attribute, type Block, type Body, type Expr } from
  * interpolation, heredocs, tuples, objects, references with attribute/index/splat traversal,
  * function calls (with `...` expansion), `for` expressions, conditionals, unary and binary
  * operators — with `#`, `//` and `/* *\/` comments. It keeps the offsets of every node.
- * Template directives (`%{if}`, `%{for}`) are recognised and skipped, never evaluated.
+ * Templates keep their directives (`%{if}`, `%{for}`) as nodes, with strip markers (`~`) applied.
  *
  * Errors throw `HclSyntaxError` at the offending offset. Nesting is limited so that hostile input
  * (a megabyte of brackets) fails fast instead of exhausting the stack.
@@ -494,28 +494,22 @@ class Parser {
     if (end < 0) this.fail(`the heredoc opened here is not closed: no line holds only ${marker}`, at);
     const after = this.i;
     this.i = start;
-    const tpl = this.templateUntil(end, false, at, true);
+    const tpl = this.templateUntil(end, false, at, indent);
     this.i = after;
-    if (indent && tpl.k === 'tpl') {
-      const raw = this.text.slice(start, end);
-      const widths = raw.split('\n').filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)![0].length);
-      const strip = widths.length > 0 ? Math.min(...widths) : 0;
-      if (strip > 0) {
-        const lineStart = new RegExp(`\\n[ \\t]{0,${strip}}`, 'g');
-        const first = new RegExp(`^[ \\t]{0,${strip}}`);
-        tpl.parts = tpl.parts.map((p, i) => (typeof p === 'string' ? (i === 0 ? p.replace(first, '') : p).replace(lineStart, '\n') : p));
-      }
-    }
     return { ...tpl, at, end: this.i };
   }
 
   /**
    * A template: literal text with `${expr}` interpolations and `%{…}` directives. `stop` is the
-   * offset where it ends (heredocs, JSON strings) or -1 for a quoted string ending at `"`.
+   * offset where it ends (heredocs, JSON strings) or -1 for a quoted string ending at `"`. As HCL
+   * does, the text is read as a flat run of literals, interpolations and directive tags first; then
+   * strip markers (`${~`, `~}`, `%{~`) trim the white space (newlines too) of the literal next to
+   * them, a `<<-` heredoc's lines lose their common indentation (`flush`), and the tags are nested into
+   * `%{if}` and `%{for}` nodes.
    */
-  templateUntil(stop: number, quoted: boolean, at = this.i, heredoc = false): Expr {
+  templateUntil(stop: number, quoted: boolean, at = this.i, flush = false): Expr {
     const t = this.text;
-    const parts: (string | Expr)[] = [];
+    const run: Token[] = [];
     let lit = '';
     this.enter(at);
     const limit = stop < 0 ? t.length : stop;
@@ -552,39 +546,210 @@ class Parser {
         this.i += 3;
         continue;
       }
-      if (c === '$' && t[this.i + 1] === '{') {
-        if (lit !== '') parts.push(lit);
+      if ((c === '$' || c === '%') && t[this.i + 1] === '{') {
+        run.push(lit);
         lit = '';
-        const open = this.i;
-        this.i += 2;
-        if (this.peek('~')) this.i++;
-        this.nl.push(true);
-        this.ws();
-        const x = this.expr();
-        this.ws();
-        if (this.peek('~')) this.i++;
-        if (!this.peek('}')) this.fail(this.i >= limit ? 'the interpolation opened here is not closed: expected }' : `expected } to close the interpolation, found ${this.describe()}`, this.i >= limit ? open : this.i);
-        this.i++;
-        this.nl.pop();
-        parts.push(x);
-        continue;
-      }
-      if (c === '%' && t[this.i + 1] === '{') {
-        if (lit !== '') parts.push(lit);
-        lit = '';
-        const open = this.i;
-        const close = t.indexOf('}', this.i);
-        if (close < 0 || close >= limit) this.fail('the template directive opened here is not closed', open);
-        this.i = close + 1;
-        parts.push({ k: 'directive', at: open, end: this.i });
+        run.push(c === '$' ? this.interpolation(limit) : this.directiveTag(limit));
         continue;
       }
       lit += c;
       this.i++;
     }
-    void heredoc;
-    if (lit !== '' || parts.length === 0) parts.push(lit);
+    run.push(lit);
+    // HCL scans the literal text of a heredoc or a bare template (a file templatefile() reads, a
+    // `.tf.json` string) as one token per line (each ends after its newline), a quoted string's as
+    // one token. A strip marker trims the token next to it (Unicode white space, a newline too): so
+    // `~}` at the end of a line takes that line's newline, not the indentation of the next line.
+    const tokens = run.map((x, k) => (k % 2 === 1 || x === '' ? [] : quoted ? [x as string] : (x as string).split(/(?<=\n)/)));
+    for (let k = 1; k < run.length; k += 2) {
+      const tag = run[k] as Tag;
+      const before = tokens[k - 1]!;
+      const after = tokens[k + 1]!;
+      if (tag.stripLeft && before.length > 0) before[before.length - 1] = before[before.length - 1]!.trimEnd();
+      if (tag.stripRight && after.length > 0) after[0] = after[0]!.trimStart();
+    }
+    if (flush) flushHeredoc(tokens);
+    for (let k = 0; k < run.length; k += 2) run[k] = tokens[k]!.join('');
+    const cursor = { k: 0 };
+    const out = this.nest(run, cursor, at, undefined);
     this.depth--;
-    return { k: 'tpl', parts, at, end: this.i };
+    return { k: 'tpl', parts: out.parts.length === 0 ? [''] : out.parts, at, end: this.i };
   }
+
+  /** `${ expr }` (with strip markers) from its `$`. */
+  interpolation(limit: number): Tag {
+    const open = this.i;
+    this.i += 2;
+    const stripLeft = this.peek('~');
+    if (stripLeft) this.i++;
+    this.nl.push(true);
+    this.ws();
+    const x = this.expr();
+    this.ws();
+    const stripRight = this.peek('~');
+    if (stripRight) this.i++;
+    if (!this.peek('}')) this.fail(this.i >= limit ? 'the interpolation opened here is not closed: expected }' : `expected } to close the interpolation, found ${this.describe()}`, this.i >= limit ? open : this.i);
+    this.i++;
+    this.nl.pop();
+    return { tag: 'interp', x, stripLeft, stripRight, at: open, end: this.i };
+  }
+
+  /** `%{ if cond }`, `%{ else }`, `%{ endif }`, `%{ for k, v in coll }`, `%{ endfor }` (with strip markers) from its `%`. */
+  directiveTag(limit: number): Tag {
+    const open = this.i;
+    this.i += 2;
+    const stripLeft = this.peek('~');
+    if (stripLeft) this.i++;
+    this.nl.push(true);
+    this.ws();
+    const kwAt = this.i;
+    const kw = this.ident() ?? '';
+    const tag: Tag = { tag: 'if', stripLeft, stripRight: false, at: open, end: open };
+    switch (kw) {
+      case 'if':
+        this.ws();
+        tag.x = this.expr();
+        break;
+      case 'for': {
+        this.ws();
+        const first = this.ident();
+        if (first === undefined) this.fail(`expected a variable name after %{for, found ${this.describe()}`);
+        this.ws();
+        tag.tag = 'for';
+        tag.valVar = first;
+        if (this.peek(',')) {
+          this.i++;
+          this.ws();
+          const second = this.ident();
+          if (second === undefined) this.fail(`expected a second variable name after , in %{for, found ${this.describe()}`);
+          tag.keyVar = first;
+          tag.valVar = second;
+          this.ws();
+        }
+        const kwIn = this.i;
+        if (this.ident() !== 'in') this.fail(`expected in after the variables of %{for, found ${(this.i = kwIn, this.describe())}`, kwIn);
+        this.ws();
+        tag.x = this.expr();
+        break;
+      }
+      case 'else':
+      case 'endif':
+      case 'endfor':
+        tag.tag = kw;
+        break;
+      default:
+        this.fail(`expected if, else, endif, for or endfor after %{, found ${(this.i = kwAt, this.describe())} (write %%{ for a literal %{)`, kwAt);
+    }
+    this.ws();
+    tag.stripRight = this.peek('~');
+    if (tag.stripRight) this.i++;
+    if (!this.peek('}')) this.fail(this.i >= limit ? `the %{${tag.tag}} directive opened here is not closed: expected }` : `expected } to close the %{${tag.tag}} directive, found ${this.describe()}`, this.i >= limit ? open : this.i);
+    this.i++;
+    this.nl.pop();
+    tag.end = this.i;
+    return tag;
+  }
+
+  /**
+   * The parts of a template from `cursor.k` of the flat run (literals at even indexes, tags at odd
+   * ones) up to the tag that closes `opener` (`else`/`endif` for an if, `endfor` for a for), nested.
+   */
+  nest(run: Token[], cursor: { k: number }, at: number, opener: Tag | undefined): { parts: (string | Expr)[]; end: Tag | undefined; at: number; stop: number } {
+    const parts: (string | Expr)[] = [];
+    const push = (s: string) => {
+      if (s === '') return;
+      const last = parts[parts.length - 1];
+      if (typeof last === 'string') parts[parts.length - 1] = last + s;
+      else parts.push(s);
+    };
+    for (; cursor.k < run.length; cursor.k++) {
+      const tok = run[cursor.k]!;
+      if (typeof tok === 'string') {
+        push(tok);
+        continue;
+      }
+      if (tok.tag === 'interp') {
+        parts.push(tok.x!);
+        continue;
+      }
+      if (tok.tag === 'else' || tok.tag === 'endif' || tok.tag === 'endfor') {
+        const fits = opener !== undefined && (opener.tag === 'for' ? tok.tag === 'endfor' : tok.tag === 'endif' || (tok.tag === 'else' && opener.tag === 'if'));
+        if (!fits) this.fail(opener === undefined ? `unexpected %{${tok.tag}}: no %{${tok.tag === 'endfor' ? 'for' : 'if'}} is open` : `unexpected %{${tok.tag}} inside %{${opener.tag}}: expected %{${opener.tag === 'for' ? 'endfor' : opener.tag === 'if' ? 'else} or %{endif' : 'endif'}}`, tok.at);
+        return { parts, end: tok, at, stop: tok.at };
+      }
+      // %{if} or %{for}: its body (and else) up to its closing tag.
+      this.enter(tok.at);
+      cursor.k++;
+      const body = this.nest(run, cursor, tok.end, tok);
+      if (body.end === undefined) this.fail(`the %{${tok.tag}} opened here is not closed: expected %{${tok.tag === 'for' ? 'endfor' : 'endif'}}`, tok.at);
+      const tpl = (b: { parts: (string | Expr)[]; at: number; stop: number }): Expr & { k: 'tpl' } => ({ k: 'tpl', parts: b.parts, at: b.at, end: b.stop });
+      const span = (x: Tag): Span => ({ at: x.at, end: x.end });
+      if (tok.tag === 'for') {
+        const node: Expr = { k: 'tfor', valVar: tok.valVar!, coll: tok.x!, body: tpl(body), open: span(tok), close: span(body.end), at: tok.at, end: body.end.end };
+        if (tok.keyVar !== undefined) node.keyVar = tok.keyVar;
+        parts.push(node);
+      } else {
+        let close = body.end;
+        const node: Expr = { k: 'tif', cond: tok.x!, then: tpl(body), open: span(tok), close: span(close), at: tok.at, end: close.end };
+        if (close.tag === 'else') {
+          cursor.k++;
+          const els = this.nest(run, cursor, close.end, close);
+          if (els.end === undefined) this.fail('the %{if} opened here is not closed: expected %{endif}', tok.at);
+          node.mid = span(close);
+          node.else = tpl(els);
+          close = els.end;
+          node.close = span(close);
+          node.end = close.end;
+        }
+        parts.push(node);
+      }
+      this.depth--;
+    }
+    return { parts, end: undefined, at, stop: this.i };
+  }
+}
+
+/** A template read flat: literal text at even indexes, interpolations and directive tags between. */
+type Token = string | Tag;
+interface Tag extends Span {
+  tag: 'interp' | 'if' | 'else' | 'endif' | 'for' | 'endfor';
+  /** The interpolated expression, the if's condition, the for's collection. */
+  x?: Expr;
+  keyVar?: string;
+  valVar?: string;
+  stripLeft: boolean;
+  stripRight: boolean;
+}
+
+/**
+ * The flush rule of a `<<-` heredoc as HCL applies it, after strip markers: every line that starts
+ * with a literal token (not a blank line) counts its leading white space, a line that starts with an
+ * interpolation or a directive counts 0, and that many characters leave every counted line.
+ * `tokens` are the line tokens of the literal texts (even indexes) with the tags between (odd ones).
+ */
+function flushHeredoc(tokens: string[][]): void {
+  let min = Infinity;
+  let newline = true;
+  const adjust: [number, number][] = [];
+  for (let k = 0; k < tokens.length; k++) {
+    if (k % 2 === 1) {
+      if (newline) min = 0;
+      newline = false;
+      continue;
+    }
+    const line = tokens[k]!;
+    for (let j = 0; j < line.length; j++) {
+      const tok = line[j]!;
+      if (newline) {
+        const rest = tok.trimStart();
+        if (!(rest === '' && tok.endsWith('\n'))) {
+          min = Math.min(min, tok.length - rest.length);
+          adjust.push([k, j]);
+        }
+      }
+      newline = tok.endsWith('\n');
+    }
+  }
+  if (min === Infinity || min === 0) return;
+  for (const [k, j] of adjust) tokens[k]![j] = tokens[k]![j]!.slice(min);
 }

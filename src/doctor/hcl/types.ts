@@ -62,7 +62,8 @@ export function typeConstraint(e: Expr | undefined, json?: string): TypeConstrai
     case 'attr':
     case 'bin':
     case 'cond':
-    case 'directive':
+    case 'tif':
+    case 'tfor':
     case 'for':
     case 'index':
     case 'object':

@@ -125,6 +125,33 @@ describe('a whole resource as a value: its attributes are read through it', () =
   });
 });
 
+describe('a module one of whose files is not valid HCL', () => {
+  // ftsogr/gitlab-runners-aws-fargate-kaniko: one typo in variables.tf (RF901) and 18 RF913 "names no variable"
+  // errors for variables that file declares. What the file may declare is not proven, not broken.
+  const BROKEN = 'variable "subnet         = "subnet-x"\n  type = string\n}\nvariable "name" {\n  type = string\n}\n';
+  it('a reference the other files do not declare is RF903, not RF913; an argument of a call to it, not RF914', () => {
+    const { at } = tf({
+      'main.tf': 'variable "project" {}\nresource "aws_ssm_parameter" "p" {\n  name  = var.prject\n  type  = "String"\n  value = local.nope\n}\nmodule "m" {\n  source = "./m"\n  name   = "x"\n}\n',
+      'variables.tf': BROKEN,
+      'm/main.tf': 'resource "aws_ssm_parameter" "q" {\n  name  = var.name\n  type  = "String"\n  value = "v"\n}\n',
+      'm/variables.tf': BROKEN,
+    });
+    expect(at('RF913')).toEqual([]);
+    expect(at('RF914')).toEqual([]);
+    expect(at('RF903')).toEqual([
+      expect.stringMatching(/^main\.tf:3:11 var\.prject is declared in none of the files of this module that could be read; variables\.tf could not be \(not valid HCL, RF901\)/),
+      expect.stringMatching(/^main\.tf:5:11 local\.nope is declared in none of the files/),
+      expect.stringMatching(/^main\.tf:9:12 module "m" sets name, which none of the files of \.\/m that could be read declares; m\/variables\.tf could not be/),
+      expect.stringMatching(/^m\/main\.tf:2:11 var\.name is declared in none of the files of this module that could be read; m\/variables\.tf/),
+    ]);
+  });
+  it('with every file readable, the same references are still RF913 and RF914', () => {
+    const { at } = tf({ 'main.tf': 'variable "project" {}\nresource "aws_ssm_parameter" "p" {\n  name  = var.prject\n  type  = "String"\n  value = "v"\n}\nmodule "m" {\n  source = "./m"\n  name   = "x"\n}\n', 'm/main.tf': 'resource "aws_ssm_parameter" "q" {\n  name  = "q"\n  type  = "String"\n  value = "v"\n}\n' });
+    expect(at('RF913')).toEqual([expect.stringMatching(/^main\.tf:3:11 var\.prject names no variable of this module; did you mean var\.project/)]);
+    expect(at('RF914')).toEqual([expect.stringMatching(/^main\.tf:9:12 module "m" sets name, which \.\/m does not declare/)]);
+  });
+});
+
 describe('a call that does not match its module (RF914), and what is not followed (RF903, RF915)', () => {
   const cases: [string, Record<string, string>, string, RegExp][] = [
     ['an argument that is no variable of the module, with the nearest', { 'main.tf': 'module "a" {\n  source = "./role"\n  name   = "a"\n  paht   = "/x/"\n}\n', 'role/main.tf': ROLE_MODULE }, 'RF914', /^main\.tf:4:12 module "a" sets paht, which \.\/role does not declare as a variable; did you mean path \(role\/main\.tf:4:1\)\?/],

@@ -60,6 +60,8 @@ export interface ConfigModule {
   providers: ConfigProvider[];
   /** A public registry module's stand-in (registry-modules.ts): its text is the doctor's, never shown as the user's. */
   standIn?: true;
+  /** Files of the module that are not valid HCL (RF901): a name declared in none of the others may be declared there. */
+  unreadable?: string[];
 }
 
 export interface ConfigModuleCall {

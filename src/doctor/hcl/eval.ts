@@ -646,6 +646,15 @@ export class ModuleEvaluator {
     return this.unknown(e, env, 'RF906', 'try() fails on these arguments: no argument could be evaluated');
   }
 
+  /**
+   * A name declared in none of the module's files that could be read, where one could not be (RF901):
+   * it may be declared there, so what depends on it is not proven (RF903), not a broken reference.
+   */
+  notRead(e: Expr, env: Env, what: string): Unknown {
+    const files = this.mod.unreadable!;
+    return this.unknown(e, env, 'RF903', `${what} is declared in none of the files of this module that could be read; ${files[0]}${files.length > 1 ? ` and ${files.length - 1} more` : ''} could not be (not valid HCL, RF901), so what depends on it is not proven`, `fix the syntax of ${files[0]}`);
+  }
+
   carry(e: Expr, env: Env, u: Unknown): Unknown {
     return new Unknown(this.sym(env.loc.text.slice(e.at, e.end)), u.reason);
   }
@@ -1272,6 +1281,7 @@ export class ModuleEvaluator {
           const v = this.mod.variables.get(name);
           if (!v) {
             const near = nearest(name, this.mod.variables.keys());
+            if (this.mod.unreadable !== undefined) return this.notRead(e, env, `var.${name}`);
             return this.unknown(e, env, 'RF913', `var.${name} names no variable of this module${near ? `; did you mean var.${near} (${fmt(this.mod.variables.get(near)!.loc.pos(this.mod.variables.get(near)!.at))})?` : ''}`, `declare variable "${name}", or fix the reference`);
           }
           const arg = this.scope.args.get(name);
@@ -1292,6 +1302,7 @@ export class ModuleEvaluator {
           const call = this.mod.modules.get(name);
           if (!call) {
             const near = nearest(name, this.mod.modules.keys());
+            if (this.mod.unreadable !== undefined) return this.notRead(e, env, `module.${name}`);
             return this.unknown(e, env, 'RF913', `module.${name} names no module block${near !== undefined ? `; did you mean module.${near} (${fmt(this.mod.modules.get(near)!.loc.pos(this.mod.modules.get(near)!.at))})?` : ''}`, `add module "${name}", or fix the reference`);
           }
           const instances = this.moduleInstances(name);
@@ -1315,6 +1326,7 @@ export class ModuleEvaluator {
         case 'type': {
           const b = this.#blocks.get(`${ref.mode === 'data' ? 'data.' : ''}${ref.type}.${name}`);
           if (!b) {
+            if (this.mod.unreadable !== undefined) return this.notRead(e, env, `${ref.mode === 'data' ? 'data.' : ''}${ref.type}.${name}`);
             const prefix = `${ref.mode === 'data' ? 'data.' : ''}${ref.type}.`;
             const same = [...this.#blocks.keys()].filter((k) => k.startsWith(prefix)).map((k) => k.slice(prefix.length));
             const near = nearest(name, same);
@@ -1439,6 +1451,7 @@ export class ModuleEvaluator {
     if (!l) {
       const near = nearest(name, this.mod.locals.keys());
       const at = near !== undefined ? this.mod.locals.get(near)! : undefined;
+      if (this.mod.unreadable !== undefined) return this.notRead(e, env, `local.${name}`);
       return this.unknown(e, env, 'RF913', `local.${name} names no local value of this module${near !== undefined ? `; did you mean local.${near} (${fmt(at!.loc.pos(at!.at))})?` : ''}`, near !== undefined ? `write local.${near}, or define local.${name}` : `define local.${name} in a locals block`);
     }
     // A local read inside a policy document may hold an ARN known only there (#inPolicy): its own memo.
@@ -1737,7 +1750,9 @@ export class ModuleEvaluator {
       if (MODULE_META.has(a.name)) continue;
       if (!mod.variables.has(a.name)) {
         const near = nearest(a.name, mod.variables.keys());
-        this.report(lazyReason('RF914', `module "${call === undefined ? '' : address.replace(/^.*module\./, '')}" sets ${a.name}, which ${source} does not declare as a variable${near !== undefined ? `; did you mean ${near} (${fmt(mod.variables.get(near)!.loc.pos(mod.variables.get(near)!.at))})?` : ''}`, () => a.loc.pos(a.expr.at), near !== undefined ? `write ${near} = …` : `remove ${a.name}, or declare variable "${a.name}" in ${mod.dir}`));
+        // The module's files that are not valid HCL (RF901) may declare it: not proven either way.
+        if (mod.unreadable !== undefined) this.report(lazyReason('RF903', `module "${address.replace(/^.*module\./, '')}" sets ${a.name}, which none of the files of ${source} that could be read declares; ${mod.unreadable[0]} could not be (not valid HCL, RF901)`, () => a.loc.pos(a.expr.at), `fix the syntax of ${mod.unreadable[0]}`));
+        else this.report(lazyReason('RF914', `module "${call === undefined ? '' : address.replace(/^.*module\./, '')}" sets ${a.name}, which ${source} does not declare as a variable${near !== undefined ? `; did you mean ${near} (${fmt(mod.variables.get(near)!.loc.pos(mod.variables.get(near)!.at))})?` : ''}`, () => a.loc.pos(a.expr.at), near !== undefined ? `write ${near} = …` : `remove ${a.name}, or declare variable "${a.name}" in ${mod.dir}`));
         continue;
       }
       const env: Env = { loc: a.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };

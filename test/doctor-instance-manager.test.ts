@@ -23,10 +23,8 @@ const one = (findings: readonly Finding[], code: string) => {
 describe('a runner manager on an aws_instance', () => {
   it('RF713 names the instance, not a launch template: in the message and in the fix', () => {
     const f = one(run(MAIN).findings, 'RF713');
-    // The runner is still named: the address the message now holds (aws_launch_template.docker-ci_manager
-    // before the doctor renames it) is not a mention of runner docker-ci.
-    expect(f.message).toMatch(/^runner docker-ci: the manager instance aws_instance\.runner has IMDS hop limit 2/);
-    expect(f.fix).toContain('on the manager instance aws_instance.runner');
+    expect(f.message).toMatch(/^the manager of runner docker-ci, instance aws_instance\.runner, has IMDS hop limit 2/);
+    expect(f.fix).toContain('on the manager instance aws_instance.runner;');
     expect(`${f.message} ${f.fix}`).not.toContain('launch template');
   });
 
@@ -37,7 +35,7 @@ describe('a runner manager on an aws_instance', () => {
       .replace('  root_block_device {\n    encrypted = true\n  }', '  block_device_mappings {\n    device_name = "/dev/xvda"\n    ebs {\n      encrypted = true\n    }\n  }')
       .replace('user_data = file("${path.module}/user-data.sh")', 'user_data = filebase64("${path.module}/user-data.sh")');
     const f = one(run(lt).findings, 'RF713');
-    expect(f.message).toMatch(/^runner docker-ci: the manager launch template aws_launch_template\.runner has IMDS hop limit 2/);
+    expect(f.message).toMatch(/^the manager of runner docker-ci, launch template aws_launch_template\.runner, has IMDS hop limit 2/);
     expect(f.fix).toContain('on the manager launch template aws_launch_template.runner');
   });
 

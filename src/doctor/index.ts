@@ -120,14 +120,14 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     const keyOrigin = chainKey !== undefined ? inferred.chainKeys.get(Number(m[2]))?.[chainKey] : undefined;
     if (keyOrigin) {
       const about = inferred.intent.runners[Number(m[2])]?.name;
-      return { ...f, path: formatPosition(originAt(keyOrigin)), message: about !== undefined && !mentions(f.message, about) ? `runner ${about}: ${f.message}` : f.message };
+      return { ...f, path: formatPosition(originAt(keyOrigin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
     }
     // The runner's namespace (its Pod Security labels, RF307): the Namespace object of the files, where one is given.
     if (m[1] === 'runners' && f.path.slice(m[0].length) === '.placement.namespace') {
       const about = inferred.intent.runners[Number(m[2])]?.name;
       const ns = inferred.docs.runners.get(about ?? '')?.manifests.find((o) => o.kind === 'Namespace')?.metadata.name;
       const given = ns !== undefined ? ev.kubernetes.find((k) => k.value.kind === 'Namespace' && k.value.metadata.name === ns) : undefined;
-      if (given) return { ...f, path: formatPosition(originAt(given.origin)), message: about !== undefined && !mentions(f.message, about) ? `runner ${about}: ${f.message}` : f.message };
+      if (given) return { ...f, path: formatPosition(originAt(given.origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
     }
     // A job setting of a VM runner's config.toml (privileged): its line in the user data, as for the settings above.
     const vmTomlKey = m[1] === 'runners' && !inferred.runnerTomls.has(Number(m[2])) && f.path.slice(m[0].length).startsWith('.jobs.') ? TOML_KEYS.find(([suffix]) => f.path.slice(m[0].length) === suffix) : undefined;
@@ -136,7 +136,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
       const about = inferred.intent.runners[Number(m[2])]?.name;
       const executor = String(get(inferred.docs.runners.get(about ?? '')?.configToml, 'runners', 0, 'executor'));
       const place = vmLocate(vmTomlKey[1](executor.startsWith('docker') ? 'docker' : executor));
-      const where = [about !== undefined && !mentions(f.message, about) ? `runner ${about}` : '', place.where].filter((x) => x !== '').join(', ');
+      const where = [about !== undefined && !f.message.includes(about) ? `runner ${about}` : '', place.where].filter((x) => x !== '').join(', ');
       return { ...f, path: place.path, message: where !== '' ? `${where}: ${f.message}` : f.message };
     }
     const table = m[1] === 'runners' ? inferred.runnerOrigins : m[1] === 'caches' ? inferred.cacheOrigins : inferred.clusterOrigins;
@@ -146,7 +146,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     const origin: Origin | undefined = toml && key ? { ...toml.origin, path: [...toml.origin.path, ...key] } : table.get(Number(m[2]));
     if (!origin) return f;
     const about = m[1] === 'runners' ? inferred.intent.runners[Number(m[2])]?.name : undefined;
-    return { ...f, path: formatPosition(originAt(origin)), message: about !== undefined && !mentions(f.message, about) ? `runner ${about}: ${f.message}` : f.message };
+    return { ...f, path: formatPosition(originAt(origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
   };
   // A resource the proofs looked up under runner-fleet's key is named as the user wrote it.
   const renamed = ev.terraform.renamed;
@@ -314,19 +314,6 @@ function withoutRegenerate(f: Finding): Finding {
  * holds it), RF940 is not repeated, and the specific finding names the other copies' places (each
  * copy has to go). An RF940 without its places is matched by its position.
  */
-/**
- * Whether a message names a runner by itself, not only inside a resource address or key
- * (`aws_launch_template.docker-ci_manager`, which the doctor shows as the user's own address).
- */
-function mentions(message: string, name: string): boolean {
-  const part = /[A-Za-z0-9_.-]/;
-  for (let i = message.indexOf(name); i >= 0; i = message.indexOf(name, i + 1)) {
-    const after = message[i + name.length];
-    if ((i === 0 || !part.test(message[i - 1]!)) && (after === undefined || !/[A-Za-z0-9_-]/.test(after))) return true;
-  }
-  return false;
-}
-
 function withoutSecretDuplicates(all: Finding[]): Finding[] {
   const specific = all.filter((f) => (f.code === 'RF912' || f.code === 'RF304') && f.path !== '');
   const at = new Map(specific.map((f) => [f, /^(.*):(\d+):(\d+)$/.exec(f.path)]));

@@ -1,16 +1,16 @@
 // Builds the command line for a fast start: dist/cli-start/runner-fleet.js, the whole CLI in one
 // script, and dist/cli-start/runner-fleet.cache, V8's compiled code for it after one run over the
 // examples. bin/runner-fleet.cjs compiles the script with that cache, so a start neither parses
-// nor compiles what the run needs (see the comments there). If the cache cannot be made, the CLI
-// still works and starts slower.
+// nor compiles what the run needs (see the comments there). A run that fails fails the build: it
+// is the bundle's first run, and a crash there is the bundle's (scripts/warm-up.js).
 //
 // (A V8 start-up snapshot of the whole CLI was used before. Deserialising its 9-13 MB at every
 // start cost more than it saved on a machine where page faults are slow: BENCHMARKS.md.)
 import { createHash } from 'node:crypto';
 import { build } from 'esbuild';
-import { spawnSync } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { warmUp } from './warm-up.js';
 
 const dir = 'dist/cli-start';
 rmSync(dir, { recursive: true, force: true });
@@ -50,35 +50,12 @@ if (wide >= 0) throw new Error(`${file} is not ASCII at byte ${wide}: bin/runner
 const id = createHash('sha256').update(source).digest('hex').slice(0, 16);
 writeFileSync(file, Buffer.concat([source, Buffer.from(`// runner-fleet build ${id}\n`)]));
 
-// The code cache is made by a fresh node with default flags and the bin's tiering, as every start
-// runs (V8 refuses a cache made under other flags), after the CLI planned every example, so it
-// holds the compiled code of the whole pipeline and not only of the functions that run at load.
-const bin = join(process.cwd(), 'bin', 'runner-fleet.cjs');
-const warm = `
-const { writeFileSync, readdirSync } = require('node:fs');
-const { load, dir, HEAD } = require(${JSON.stringify(bin)});
-const { cli, script } = load({ codeCache: false });
-const quiet = { out() {}, err() {} };
-(async () => {
-  const examples = readdirSync('examples').filter((f) => f.endsWith('.yaml'));
-  for (const f of examples) await cli.main(['plan', 'examples/' + f, '--json'], quiet);
-  await cli.main(['plan', 'examples/' + examples[0]], quiet);
-  const data = script.createCachedData();
-  const head = (${JSON.stringify(id)} + ' ' + require('node:crypto').createHash('sha256').update(data).digest('hex')).padEnd(HEAD - 1) + '\\n';
-  if (head.length !== HEAD) throw new Error('cache header of ' + head.length + ' bytes');
-  // Written whole and renamed, so that no start reads a half-written cache.
-  const path = require('node:path').join(dir, 'runner-fleet.cache');
-  writeFileSync(path + '.tmp', Buffer.concat([Buffer.from(head, 'latin1'), data]));
-  require('node:fs').renameSync(path + '.tmp', path);
-})().catch((e) => { console.error(e); process.exit(1); });
-`;
-const env = { ...process.env };
-delete env.RUNNER_FLEET_DEFAULT_JIT;
-const r = spawnSync(process.execPath, ['-e', warm], { encoding: 'utf8', env });
-if (r.status !== 0) {
-  rmSync(`${dir}/runner-fleet.cache`, { force: true });
-  rmSync(`${dir}/runner-fleet.cache.tmp`, { force: true });
-  console.warn(`runner-fleet: no code cache for the CLI (it still works, it starts slower): ${(r.stderr || '').split('\n').find((l) => /Error/.test(l)) ?? `exit ${r.status}`}`);
+// The code cache, made by one run of the bundle over the examples (scripts/warm-up.js). That run is
+// the bundle's first: if it fails, so does the build.
+const failed = warmUp({ id });
+if (failed !== undefined) {
+  console.error(`runner-fleet build: ${failed}`);
+  process.exit(1);
 }
 
 // zod re-exports its ~250 translations of the error messages as `z.locales`; runner-fleet reads none

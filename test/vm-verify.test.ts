@@ -50,6 +50,21 @@ describe('VM proofs: a case per rule, from the emitted documents', () => {
   });
 });
 
+describe('user data lines that read a key at boot are not a key in the user data (RF712)', () => {
+  it('a command substitution, a shell or Terraform variable, a template placeholder or an empty value: no RF712; a literal on the next line: RF712', () => {
+    const { fleet, emitted } = good('ec2-docker');
+    const lines = ['export AWS_SECRET_ACCESS_KEY="$(aws ssm get-parameter --name /ci/key --with-decryption --query Parameter.Value --output text)"', 'AWS_ACCESS_KEY_ID=$KEY_ID', 'AWS_SESSION_TOKEN=${SESSION}', 'secret_key = var.secret_key', 'aws_secret_access_key: "{{ .Values.secretKey }}"', 'AWS_SECRET_ACCESS_KEY=', ''];
+    const withLines = (extra: readonly string[]) => {
+      const docs = copy(emitted);
+      const lt = res(docs).aws_launch_template!.docker_manager!;
+      lt.user_data = Buffer.from(`${Buffer.from(String(lt.user_data), 'base64').toString('utf8')}${extra.join('\n')}`).toString('base64');
+      return verifyFleet(intentOf(fleet), docs).findings.filter((f) => f.code === 'RF712');
+    };
+    expect(withLines(lines)).toEqual([]);
+    expect(withLines([...lines.slice(0, -1), 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', '']).map((f) => f.message)).toEqual(['the user data of aws_launch_template.docker_manager contains a token or key']);
+  });
+});
+
 describe('user data is a script without secrets', () => {
   const hasBash = spawnSync('bash', ['--version'], { stdio: 'ignore' }).status === 0;
   for (const example of ['ec2-docker', 'ecs-fargate', 'ec2-autoscaler']) {

@@ -2,41 +2,13 @@ import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
 import { LineIndex, interpolations, type Body, type Expr } from './hcl/ast.js';
+import { CREDENTIAL_NEEDLES, SHAPES, credentialIn, lineCredential, type Shape } from '../verify/credentials.js';
 
 /**
  * Static credentials in the files the doctor reads. Values are looked at only to decide whether
  * they have the shape of a credential; findings name the file position and the key, never the
  * value, and Kubernetes Secret values are dropped right after the check.
  */
-
-interface Shape {
-  name: string;
-  re: RegExp;
-  /** A cloud credential (AWS, Azure): the keyless identity should replace it, even inside a Secret. */
-  cloud: boolean;
-  /**
-   * Substrings every match of `re` contains, without spaces (so a YAML line fold cannot split them):
-   * a file's text holding none of them needs no walk for this shape (see `mayHoldSecrets`).
-   */
-  needles: readonly string[];
-}
-
-// A value that is its prefix and one character over and over (`glrt-XXXXXXXXXXXXXXXXXXXX` in a sample,
-// `AKIAXXXXXXXXXXXXXXXX`) is a placeholder: the services issue random tokens, so none is ever one character repeated.
-const SHAPES: Shape[] = [
-  { name: 'an AWS access key id', re: /\b(AKIA|ASIA|ABIA|ACCA)(?!([0-9A-Z])\2{15}\b)[0-9A-Z]{16}\b/, cloud: true, needles: ['AKIA', 'ASIA', 'ABIA', 'ACCA'] },
-  { name: 'an Azure storage account key', re: /AccountKey=[A-Za-z0-9+/]{40,}={0,2}/, cloud: true, needles: ['AccountKey='] },
-  // Azure AD (Entra ID) client secrets: three characters, a digit, `Q~`, then 31 or more.
-  { name: 'an Azure client secret', re: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,}/, cloud: true, needles: ['Q~'] },
-  { name: 'a GitLab runner authentication token', re: /\bglrt-(?!([0-9A-Za-z_-])\1*(?![0-9A-Za-z_-]))[0-9A-Za-z_-]{10,}/, cloud: false, needles: ['glrt-'] },
-  { name: 'a GitLab runner registration token', re: /\bGR1348941(?!([0-9A-Za-z_-])\1*(?![0-9A-Za-z_-]))[0-9A-Za-z_-]{10,}/, cloud: false, needles: ['GR1348941'] },
-  { name: 'a GitLab personal access token', re: /\bglpat-(?!([0-9A-Za-z_-])\1*(?![0-9A-Za-z_-]))[0-9A-Za-z_-]{10,}/, cloud: false, needles: ['glpat-'] },
-  { name: 'a private key', re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, cloud: false, needles: ['-----BEGIN'] },
-];
-
-/** Keys whose non-empty literal value is a static cloud credential whatever its shape. */
-const CLOUD_KEY_NAMES = ['AccessKey', 'SecretKey', 'SessionToken', 'AccountKey', 'access_key', 'secret_key', 'aws_secret_access_key', 'aws_access_key_id', 'aws_session_token', 'AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN', 'AZURE_CLIENT_SECRET', 'ARM_CLIENT_SECRET', 'ARM_ACCESS_KEY', 'AZURE_STORAGE_KEY', 'AZURE_STORAGE_ACCOUNT_KEY', 'client_secret', 'clientSecret', 'storage_account_access_key', 'primary_access_key'] as const;
-const CLOUD_KEYS = new RegExp(`^(${CLOUD_KEY_NAMES.join('|')})$`);
 
 /**
  * One test over a file's raw text: whether any value or key in it could be a credential. Every
@@ -45,7 +17,7 @@ const CLOUD_KEYS = new RegExp(`^(${CLOUD_KEY_NAMES.join('|')})$`);
  * escape builds characters (`\x41`, `\u0041`, `\U…`) or a backslash joins two lines: then the
  * file is walked. YAML folding joins lines with a space, which no needle contains.
  */
-const MAY_HOLD = new RegExp([...SHAPES.flatMap((s) => s.needles), ...CLOUD_KEY_NAMES].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|') + '|\\\\[xuU]|\\\\[ \\t]*\\r?\\n');
+const MAY_HOLD = new RegExp(CREDENTIAL_NEEDLES.join('|') + '|\\\\[xuU]|\\\\[ \\t]*\\r?\\n');
 
 export function mayHoldSecrets(text: string): boolean {
   return MAY_HOLD.test(text);
@@ -54,22 +26,6 @@ export function mayHoldSecrets(text: string): boolean {
 /** What a value is, by its shape or its key; undefined: not a credential. Never returns the value. */
 function classify(value: string, key: string | undefined): Shape | undefined {
   return credentialIn(value, key)?.what;
-}
-
-/**
- * What a value is and the credential inside it (the text a shape matched, or the whole value of a
- * credential key): for this module only, to tell copies of one credential apart from others, and
- * dropped by its callers at once.
- */
-function credentialIn(value: string, key: string | undefined): { what: Shape; secret: string } | undefined {
-  // Terraform expressions and shell or CI variables are references, not literals.
-  if (value === '' || /^\$\{[^}]*\}$|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$\{\{/.test(value.trim())) return undefined;
-  for (const s of SHAPES) {
-    const m = s.re.exec(value);
-    if (m) return { what: s, secret: m[0] };
-  }
-  if (key !== undefined && CLOUD_KEYS.test(key) && !value.includes('${') && !/^(set-by-|changeme|REPLACE|<)/i.test(value)) return { what: { name: `a static credential (${key})`, re: /./, cloud: true, needles: CLOUD_KEY_NAMES }, secret: value };
-  return undefined;
 }
 
 export interface SecretHit {
@@ -356,20 +312,6 @@ interface Positions {
 function placeOf(source: Positions, from: number, last: number, at: Position = source.offsetPosition(from)): SecretPlace {
   const e = source.offsetPosition(Math.max(last, from));
   return { file: at.file, line: at.line, column: at.column, endLine: e.line, endColumn: Math.max(e.column, 1) };
-}
-
-/** A credential on one line of a script, template or heredoc: by its shape, else by the key it is assigned to (`KEY=value`; `key: value` too with `yamlOrToml`). */
-function lineCredential(line: string, yamlOrToml: boolean): { what: Shape; secret: string; index: number; end: number; key?: string } | undefined {
-  for (const s of SHAPES) {
-    const m = s.re.exec(line);
-    if (m) return { what: s, secret: m[0], index: m.index, end: m.index + m[0].length };
-  }
-  const env = (yamlOrToml ? /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*["']?([^"'\s]*)/ : /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=["']?([^"'\s]*)/).exec(line);
-  // A command substitution (`$(aws ssm get-parameter …)`) reads the value at run time; a template
-  // placeholder (`{{ .Values.x }}` of a values string the chart renders, Jinja) is filled in later.
-  if (!env || /^(\$\(|`|\{\{)/.test(env[3]!) || (yamlOrToml && /^(true|false|null|~|\d+)$/.test(env[3]!))) return undefined;
-  const found = credentialIn(env[3]!, env[2]);
-  return found ? { what: found.what, secret: found.secret, index: env[1]!.length, end: env[0].length, key: env[2]! } : undefined;
 }
 
 /** Shell scripts and other text: credential shapes line by line, one finding per credential. */

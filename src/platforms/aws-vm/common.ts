@@ -10,6 +10,7 @@ import { DO_NOT_EDIT, named, tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { runnerAws } from '../../verify/runner-aws.js';
+import { hasCredentialShape, holdsCredential } from '../../verify/credentials.js';
 
 // Where one runner's resources live (its own root's region and account): shared with EKS, kept in verify/runner-aws.ts.
 export { runnerAws };
@@ -874,11 +875,6 @@ export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>):
   return { text: Buffer.from(v, 'base64').toString('utf8') };
 }
 
-const SECRET_SHAPES = [/\bglrt-[0-9A-Za-z_-]{10,}/, /\bGR1348941[0-9A-Za-z_-]{10,}/, /\bglpat-[0-9A-Za-z_-]{10,}/, /\b(AKIA|ASIA)[0-9A-Z]{16}\b/, /-----BEGIN [A-Z ]*PRIVATE KEY-----/];
-/** Every text a shape above matches contains one of these: one scan of a boot script instead of five. */
-const ANY_SECRET_SHAPE = /glrt-|GR1348941|glpat-|AKIA|ASIA|-----BEGIN /;
-const hasSecretShape = (text: string) => ANY_SECRET_SHAPE.test(text) && SECRET_SHAPES.some((re) => re.test(text));
-
 function isOpen(cidr: unknown): boolean {
   return typeof cidr === 'string' && /\/0$/.test(cidr);
 }
@@ -941,7 +937,7 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
       if (ud.text !== undefined && ud.text.startsWith('#!')) {
         for (const problem of unverifiedDownloads(ud.text)) out.push(f('RF720', '', `the user data of ${type}.${k} ${problem}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint), under set -euo pipefail; runner-fleet always does, regenerate', deploymentFix: VERIFIED_DOWNLOAD_ADVICE }));
       }
-      if (ud.text !== undefined && hasSecretShape(ud.text)) {
+      if (ud.text !== undefined && holdsCredential(ud.text)) {
         out.push(f('RF712', '', `the user data of ${type}.${k} contains a token or key`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'the instance reads its runner token from the SSM parameter at boot; never put it in user data' }));
       }
     }
@@ -959,7 +955,7 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
     const value = typeof p.value === 'string' ? p.value : typeof p.insecure_value === 'string' ? p.insecure_value : '';
     const problem = value.includes('${')
       ? `takes its value from Terraform (${value.length > 60 ? `${value.slice(0, 60)}…` : value}), so the runner token passes through Terraform and stays in its state`
-      : hasSecretShape(value)
+      : holdsCredential(value)
         ? 'holds a token in its Terraform value'
         : generated && value !== TOKEN_PLACEHOLDER
           ? `carries a value other than the stand-in ${JSON.stringify(TOKEN_PLACEHOLDER)} runner-fleet writes`
@@ -970,7 +966,7 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
   }
   for (const [k, o] of Object.entries(root.output ?? {})) {
     const v = JSON.stringify(o);
-    if (/aws_ssm_parameter\.[^"]*\.(value|insecure_value)/.test(v) || SECRET_SHAPES.some((re) => re.test(v))) out.push(f('RF712', '', `output ${k} exposes a token parameter value`, { fix: 'remove the output' }));
+    if (/aws_ssm_parameter\.[^"]*\.(value|insecure_value)/.test(v) || hasCredentialShape(v)) out.push(f('RF712', '', `output ${k} exposes a token parameter value`, { fix: 'remove the output' }));
   }
   return out;
 }

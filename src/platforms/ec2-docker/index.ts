@@ -6,7 +6,7 @@ import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { instanceRunnerSchema, vmClusterFields, type InstanceRunnerSpec } from '../aws-vm/schema.js';
-import { managerMetadataOptions, managerResources, managerUserData } from '../aws-vm/common.js';
+import { key, managerMetadataOptions, managerResources, managerUserData } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE, awsIdentityCheckJob } from '../aws-identity-check.js';
 import { findBy } from '../../model/lookup.js';
 import { dockerHostEscapes, escapeFindings } from '../../verify/docker-escape.js';
@@ -86,8 +86,13 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
       : hop === undefined
         ? "sets no IMDS hop limit, so the AMI (2 for AMIs with ImdsSupport v2.0) or the account's metadata defaults decide it: job containers may obtain the instance role"
         : `has IMDS hop limit ${String(hop)}: job containers can obtain the instance role`;
+    // Named by its address: the doctor shows the resource the user wrote (an aws_instance read as the
+    // launch template the proofs look up reads "instance aws_instance.x"). The runner is named in
+    // words: the doctor adds "runner <name>:" only to a message that does not hold the name, and the
+    // address holds it (docker_manager) until the doctor renames it.
+    const lt = `launch template aws_launch_template.${key(runner, 'manager')}`;
     const findings: Finding[] = reach
-      ? [{ code: 'RF713', severity: CODES.RF713.severity, path: `${runnerPath}.instance.jobsReachInstanceCredentials`, message: `the manager launch template ${why}; that role is the manager's (cache signing, token parameter)`, received: v1 ? `http_tokens ${tokens === undefined ? 'not set' : JSON.stringify(tokens)}` : String(hop), allowed: v1 ? 'http_tokens = "required"' : '1', fix: 'remove instance.jobsReachInstanceCredentials; give jobs cloud access through GitLab CI id_tokens instead', deploymentFix: 'set metadata_options { http_tokens = "required", http_put_response_hop_limit = 1 } on the manager launch template; give jobs cloud access through GitLab CI id_tokens' }]
+      ? [{ code: 'RF713', severity: CODES.RF713.severity, path: `${runnerPath}.instance.jobsReachInstanceCredentials`, message: `the manager of runner ${runner.name}, ${lt}, ${why}; that role is the manager's (cache signing, token parameter)`, received: v1 ? `http_tokens ${tokens === undefined ? 'not set' : JSON.stringify(tokens)}` : String(hop), allowed: v1 ? 'http_tokens = "required"' : '1', fix: 'remove instance.jobsReachInstanceCredentials; give jobs cloud access through GitLab CI id_tokens instead', deploymentFix: `set metadata_options { http_tokens = "required", http_put_response_hop_limit = 1 } on the manager ${lt}; give jobs cloud access through GitLab CI id_tokens` }]
       : [];
     // The hop limit holds only while jobs stay inside their containers: a setting that lets them
     // reach the host (privileged included, which is RF301) reaches its metadata service too.

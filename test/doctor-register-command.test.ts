@@ -28,6 +28,8 @@ describe('reading gitlab-runner register commands', () => {
     expect(flags('gitlab-runner unregister --all-runners')).toEqual([]);
     expect(flags('gitlab-runner register --docker-privileged', 'README.md')).toEqual([]);
     expect(flags('the `gitlab-runner register`.')).toEqual([]);
+    // A description that ends with the words (woodjme/autoscaling-ec2-gitlab-runners-fargate's CloudFormation): no flag, no command.
+    expect(flags('    Description: Optional parameters to be passed to gitlab-runner register\n    Default: ""\n', 'template.yml')).toEqual([]);
   });
 
   it('a long command is read up to a bound: linear in the text', () => {

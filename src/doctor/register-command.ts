@@ -44,7 +44,8 @@ export function registerCommands(path: string, text: string): RegisterCommand[] 
       else if (BOOLEAN_FLAGS.has(name) || i + 1 >= words.length || words[i + 1]!.text.startsWith('--')) flags.push({ name, value: undefined, at: w.at });
       else flags.push({ name, value: words[++i]!.text, at: w.at });
     }
-    out.push({ path, at: m.index, flags });
+    // A command with no flag is words about one (`… passed to gitlab-runner register` in a description).
+    if (flags.length > 0) out.push({ path, at: m.index, flags });
   }
   return out;
 }

@@ -251,3 +251,25 @@ describe('each resource lives in its own provider configuration\'s account', () 
     expect(got[0]).toMatch(message);
   });
 });
+
+describe('a policy given to a role the files do not declare', () => {
+  // hareku/terraform-eks-gitlab-runner attaches a policy to `module.cluster.worker_iam_role_name` (a registry
+  // module not read): RF106 "unresolved reference in terraform/aws/main.tf.json: aws_iam_role_policy.doctor_attached_…",
+  // an error naming the doctor's own documents.
+  const POLICY = 'jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Resource = "*" }] })';
+  const MAIN = (role: string) => `module "cluster" {\n  source = "acme/cluster/aws"\n}\nresource "aws_iam_policy" "p" {\n  name   = "p"\n  policy = ${POLICY}\n}\nresource "aws_iam_role_policy_attachment" "a" {\n  role       = ${role}\n  policy_arn = aws_iam_policy.p.arn\n}\nresource "aws_iam_role_policy" "i" {\n  role   = "role-of-another-folder"\n  policy = ${POLICY}\n}\n`;
+  it('is not proven (RF903 at the resource as written), never RF106 about the doctor\'s documents', () => {
+    const r = doctor(files({ 'main.tf': MAIN('module.cluster.worker_iam_role_name') }));
+    expect(r.findings.filter((f) => f.code === 'RF106')).toEqual([]);
+    expect(JSON.stringify(r.findings)).not.toMatch(/doctor_attached|main\.tf\.json/);
+    expect(r.findings.filter((f) => f.code === 'RF903' && /gives a policy to role/.test(f.message)).map((f) => `${f.path} ${f.message}`)).toEqual([
+      expect.stringMatching(/^main\.tf:\d+:\d+ aws_iam_role_policy\.i gives a policy to role role-of-another-folder, which no role of the files given is/),
+      expect.stringMatching(/^main\.tf:\d+:\d+ aws_iam_role_policy_attachment\.a gives a policy to role \$\{module\.cluster\.worker_iam_role_name\}, which no role of the files given is/),
+    ]);
+  });
+  it('a role the files declare: read as its policy, no such RF903', () => {
+    const role = 'resource "aws_iam_role" "r" {\n  name = "role-of-another-folder"\n  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })\n}\n';
+    const r = doctor(files({ 'main.tf': MAIN('aws_iam_role.r.name') + role }));
+    expect(r.findings.filter((f) => f.code === 'RF106' || (f.code === 'RF903' && /gives a policy to role/.test(f.message)))).toEqual([]);
+  });
+});

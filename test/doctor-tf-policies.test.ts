@@ -223,6 +223,10 @@ resource "aws_iam_role_policy" "p" {
   role   = "r"
   policy = data.aws_iam_policy_document.d.json
 }
+resource "aws_iam_role" "r" {
+  name               = "r"
+  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })
+}
 `;
   it('a map of buckets: one statement per bucket, then the static one; no RF906', () => {
     const ev = readEvidence([{ path: 'm/main.tf', bytes: enc(doc('local.buckets')) }]);
@@ -281,7 +285,7 @@ describe('dynamic blocks written in Terraform JSON (.tf.json) are the same dynam
   const root = (forEach: string) => ({
     locals: { buckets: { cache: 'example-runner-cache', logs: 'example-logs' } },
     data: { aws_iam_policy_document: { d: statement(forEach) } },
-    resource: { aws_iam_role_policy: { p: { role: 'r', policy: '${data.aws_iam_policy_document.d.json}' } } },
+    resource: { aws_iam_role_policy: { p: { role: 'r', policy: '${data.aws_iam_policy_document.d.json}' } }, aws_iam_role: { r: { name: 'r', assume_role_policy: '{"Statement":[{"Effect":"Allow","Action":"sts:AssumeRole","Principal":{"Service":"ec2.amazonaws.com"}}]}' } } },
   });
   const read = (doc: unknown) => normalizeTerraform(readEvidence([{ path: 'm/main.tf.json', bytes: enc(JSON.stringify(doc)) }]));
 

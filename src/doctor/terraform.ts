@@ -4,7 +4,7 @@ import type { TerraformRoot } from '../emit/artifacts.js';
 import { setOwn } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { compilePolicy, PolicyGrammarError, policyKindProblem } from '../verify/iam/evaluator.js';
-import { onlyKmsKeyRefs, withKmsKeyStandIns } from '../verify/aws-docs.js';
+import { onlyKmsKeyRefs, resolveValue, withKmsKeyStandIns } from '../verify/aws-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { evaluateConfigs } from './hcl/read.js';
@@ -337,6 +337,18 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
       // Where the policy is written: the edit site of a grant the role must not have (edit-site.ts).
       if (p.origin) tf.origins.set(`aws_iam_role_policy.${key}_${i}`, p.origin);
     });
+  }
+  // A policy whose role the files do not declare (a registry module not read names it, a role of
+  // another folder): what it grants is not proven (RF903 at it), never a broken reference of the files.
+  const roleNames = new Set(Object.values(resource.aws_iam_role ?? {}).map((b) => b.name));
+  for (const [k, body] of Object.entries(resource.aws_iam_role_policy ?? {})) {
+    const name = resolveValue(root, body.role);
+    if (typeof name === 'string' && roleNames.has(name)) continue;
+    delete resource.aws_iam_role_policy![k];
+    const attached = /^doctor_attached_(.+)$/.exec(k);
+    const address = attached ? `aws_iam_role_policy_attachment.${attached[1]!}` : `aws_iam_role_policy.${k}`;
+    const o = tf.origins.get(address) ?? tf.origins.get(`aws_iam_role_policy.${k}`);
+    findings.push({ code: 'RF903', severity: CODES.RF903.severity, path: o ? formatPosition(originAt(o)) : '', message: `${address} gives a policy to role ${String(body.role)}, which no role of the files given is (a module that is not read, or another folder): what it grants is not proven`, fix: 'give the Terraform that declares the role (the whole folder), or `terraform show -json` of a plan' });
   }
   return { root, findings, leftOutRoles };
 }

@@ -165,6 +165,9 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       continue;
     }
     const profile = root.resource.aws_iam_instance_profile![profileKey]!;
+    // A profile named by Terraform at apply (name_prefix, or no name): one stand-in name, as for roles,
+    // so the proofs find it under its key (before: "instance profile undefined carries no role", RF106).
+    if (typeof profile.name !== 'string') profile.name = `${typeof profile.name_prefix === 'string' ? profile.name_prefix : 'terraform-'}<suffix-picked-at-apply:aws_iam_instance_profile.${profileKey}>`;
     const roleKey = resolveKey(root, 'aws_iam_role', profile.role);
     if (!roleKey) {
       sink.findings.push(finding('RF903', formatPosition(originAt(ev.terraform.origins.get(`aws_iam_instance_profile.${profileKey}`) ?? m.origin, 'role')), `the manager role ${String(profile.role)} of runner ${m.runner} is not in the evidence given, so its trust and permissions are not proven`, { received: String(profile.role), fix: 'give its Terraform, or aws iam get-role output' }));

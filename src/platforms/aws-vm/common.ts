@@ -859,7 +859,7 @@ function artifactText(artifact: Artifact): string {
 const AWS_ROOT_DIR = 'terraform/aws';
 
 /** The user data a launch template boots with, read from the documents (file reference or inline base64). */
-export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>): { text?: string; problem?: string } {
+export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>): { text?: string; problem?: string; unknown?: string } {
   const v = body.user_data;
   if (v === undefined) return {};
   if (typeof v !== 'string') return { problem: `user_data is ${showValue(v)}` };
@@ -871,7 +871,8 @@ export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>):
   }
   const embedded = embeddedUserData.get(body);
   if (embedded !== undefined && embedded.encoded === v) return { text: embedded.text };
-  if (v.includes('${')) return { problem: `user_data is an expression runner-fleet cannot read: ${v.slice(0, 80)}` };
+  // runner-fleet writes user data as a generated file; a hand-written one known only when Terraform runs is not read.
+  if (v.includes('${')) return { unknown: v.length > 80 ? `${v.slice(0, 80)}…` : v };
   return { text: Buffer.from(v, 'base64').toString('utf8') };
 }
 
@@ -934,6 +935,8 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
       }
       const ud = userDataOf(docs, body);
       if (ud.problem) out.push(f('RF106', '', `${type}.${k}: ${ud.problem}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor' }));
+      // Not a broken document: a value only apply knows, so its downloads and credentials are not checked (not proven).
+      if (ud.unknown !== undefined) out.push(f('RF906', '', `${type}.${k}: its user data is known only when Terraform runs (${ud.unknown}): its downloads and credentials are not checked`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor, or give `terraform show -json` of a plan, which carries the rendered user data' }));
       if (ud.text !== undefined && ud.text.startsWith('#!')) {
         for (const problem of unverifiedDownloads(ud.text)) out.push(f('RF720', '', `the user data of ${type}.${k} ${problem}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint), under set -euo pipefail; runner-fleet always does, regenerate', deploymentFix: VERIFIED_DOWNLOAD_ADVICE }));
       }

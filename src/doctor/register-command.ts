@@ -1,5 +1,6 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
+import { LineIndex } from './hcl/ast.js';
 
 /**
  * `gitlab-runner register` in the files: a manager that makes its config.toml at boot from the
@@ -101,16 +102,6 @@ function shellWords(text: string, from: number, to: number): { text: string; at:
 const unknownValue = (v: string): boolean => v.includes('$');
 const isTrue = (v: string | undefined): boolean => v === undefined || /^(true|1|t)$/i.test(v);
 
-function place(text: string, at: number): string {
-  let line = 1;
-  let lineStart = 0;
-  for (let i = text.indexOf('\n'); i >= 0 && i < at; i = text.indexOf('\n', i + 1)) {
-    line++;
-    lineStart = i + 1;
-  }
-  return `${line}:${at - lineStart + 1}`;
-}
-
 function finding(code: Code, path: string, message: string, fix: string, received?: string): Finding {
   return { code, severity: CODES[code].severity, path, message, fix, ...(received !== undefined ? { received } : {}) };
 }
@@ -120,10 +111,18 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
   const findings: Finding[] = [];
   const commands: string[] = [];
   for (const [path, text] of texts) {
-    for (const c of registerCommands(path, text)) {
-      commands.push(`${path}:${place(text, c.at)}`);
+    const commandsHere = registerCommands(path, text);
+    if (commandsHere.length === 0) continue;
+    // One line index per file: each flag's position is a binary search, not a scan from the start.
+    const lines = new LineIndex(text);
+    const place = (at: number) => {
+      const p = lines.pos(at);
+      return `${p.line}:${p.column}`;
+    };
+    for (const c of commandsHere) {
+      commands.push(`${path}:${place(c.at)}`);
       for (const f of c.flags) {
-        const at = `${path}:${place(text, f.at)}`;
+        const at = `${path}:${place(f.at)}`;
         if ((f.name === 'docker-privileged' || f.name === 'docker-services-privileged') && f.value !== undefined && unknownValue(f.value)) continue;
         if ((f.name === 'docker-privileged' || f.name === 'docker-services-privileged') && isTrue(f.value)) {
           const what = f.name === 'docker-privileged' ? 'every job runs privileged' : "every job's services run privileged";
@@ -139,7 +138,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
       }
       const token = c.flags.find((f) => f.name === 'registration-token');
       if (token) {
-        findings.push(finding('RF912', `${path}:${place(text, token.at)}`, 'gitlab-runner register --registration-token: the registration-token flow is deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0); a glrt- token given so uses the legacy-compatible flow, which ignores the runner\'s settings flags', 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
+        findings.push(finding('RF912', `${path}:${place(token.at)}`, 'gitlab-runner register --registration-token: the registration-token flow is deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0); a glrt- token given so uses the legacy-compatible flow, which ignores the runner\'s settings flags', 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
       }
     }
   }

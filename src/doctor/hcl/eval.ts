@@ -149,6 +149,11 @@ const META_BLOCKS = new Set(['lifecycle', 'provisioner', 'connection']);
 
 const isRef = (v: V): v is Ref => v instanceof Ref;
 
+/** The environment an instance's arguments are evaluated in: its `each` (for_each) or `count.index`. */
+function instanceEnv(loc: Loc, inst: Instance): Env {
+  return { loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
+}
+
 /**
  * A resource or data source instance used as a whole value: a module argument (`token = aws_secretsmanager_secret.token`)
  * or an output (`value = aws_s3_bucket.cache`). As a value it is unknown (the doctor keeps no object of
@@ -689,7 +694,7 @@ export class ModuleEvaluator {
     const outer = this.#inPolicy;
     this.#inPolicy = block.mode === 'data' && block.type === 'aws_iam_policy_document';
     try {
-      return this.#body(block.body, { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) }, `${block.mode}.${block.type}.${inst.name}`, block.mode === 'resource' ? block.type : undefined);
+      return this.#body(block.body, instanceEnv(block.loc, inst), `${block.mode}.${block.type}.${inst.name}`, block.mode === 'resource' ? block.type : undefined);
     } finally {
       this.#inPolicy = outer;
     }
@@ -1238,7 +1243,7 @@ export class ModuleEvaluator {
     if (typeof template !== 'string' || !isObj(given)) return undefined;
     const written = block.body.attrs.find((a) => a.name === 'template');
     // Read with file("${path.module}/…"): positions are that file's; written inline, the argument's.
-    const instEnv: Env = { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
+    const instEnv: Env = instanceEnv(block.loc, inst);
     const path = written?.expr.k === 'call' && written.expr.name === 'file' ? this.filePath(written.expr.args[0], { ...instEnv, loc: written.loc }) : undefined;
     return this.#renderFile(e, env, template, given, typeof path === 'string' ? path : undefined, written ? () => written.loc.pos(written.expr.at) : undefined);
   }
@@ -1406,7 +1411,7 @@ export class ModuleEvaluator {
   #nested(block: ConfigBlock, inst: Instance, name: string): Value | undefined {
     if (META.has(name) || name === 'depends_on' || name === 'provider' || META_BLOCKS.has(name) || name === 'dynamic') return undefined;
     const key = `${block.mode}.${block.type}.${inst.name}`;
-    const env: Env = { loc: block.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
+    const env: Env = instanceEnv(block.loc, inst);
     if (block.body.blocks.some((b) => b.type === 'dynamic' && b.labels[0] === name)) return undefined;
     const written = block.body.blocks.filter((b) => b.type === name);
     if (written.length > 0) return this.#providerDefaults(block, name, written.map((b, i) => this.#body(b.body, { ...env, loc: b.loc }, `${key}.${b.type}[${i}]`, block.mode === 'resource' ? `${block.type}.${b.type}` : undefined)));
@@ -1755,7 +1760,7 @@ export class ModuleEvaluator {
         else this.report(lazyReason('RF914', `module "${call === undefined ? '' : address.replace(/^.*module\./, '')}" sets ${a.name}, which ${source} does not declare as a variable${near !== undefined ? `; did you mean ${near} (${fmt(mod.variables.get(near)!.loc.pos(mod.variables.get(near)!.at))})?` : ''}`, () => a.loc.pos(a.expr.at), near !== undefined ? `write ${near} = …` : `remove ${a.name}, or declare variable "${a.name}" in ${mod.dir}`));
         continue;
       }
-      const env: Env = { loc: a.loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
+      const env: Env = instanceEnv(a.loc, inst);
       const value = () => this.value(a.expr, env);
       args.set(a.name, value);
       // Read again outside any block's evaluation (the doctor names the arguments a finding is

@@ -3,7 +3,7 @@ import type { Finding } from '../spec/findings.js';
 import type { Artifact, K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import type { Origin } from './source.js';
-import type { ConfigModule } from './hcl/config.js';
+import type { ConfigModule, VarFiles } from './hcl/config.js';
 import type { ModuleCallSite, Reason } from './hcl/eval.js';
 
 /** A value read from a file, with where it came from. */
@@ -32,6 +32,8 @@ export interface TerraformEvidence {
   generatedByRunnerFleet: boolean;
   /** Terraform configuration (.tf, .tf.json) by folder, evaluated into `resource`/`data` by `evaluateConfigs`. */
   configs: Map<string, ConfigModule>;
+  /** Variable definitions files (`.tfvars`, `.tfvars.json`) by folder: the values a root's variables take. */
+  varFiles?: Map<string, VarFiles>;
   /** The values of the `.tf.json` files read, by the number their expressions carry as offset (Loc.json; 0: none). */
   jsonPlaces?: { origin: Origin; path: readonly (string | number)[] }[];
   /** Why a value is not statically known, by `type.name` and `type.name.attribute` (data: `data.` prefix). */

@@ -6,7 +6,7 @@ import type { K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { SourceFile, formatPosition, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
-import { readHclInto, readTfJsonInto, readTfvarsInto } from './hcl/read.js';
+import { readHclInto, readTfJsonInto, readTfvarsInto, readTfvarsJsonInto } from './hcl/read.js';
 import { fileSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
 import { readPlainYaml } from '../spec/plain-yaml.js';
 import { nestingBeyond } from '../spec/reader.js';
@@ -136,6 +136,8 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   docs.forEach((doc, i) => scrubSecrets(ev, source, doc, i, []));
   if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, docs, /\.tf\.json$/i.test(path)));
   ev.artifacts.push({ path, format: 'yaml', content: docs });
+  // A variable definitions file in JSON: its values are the root's variables' (hcl/read.ts VarFiles).
+  if (/\.tfvars\.json$/i.test(path) && docs.length === 1) readTfvarsJsonInto(ev, path, docs[0]);
   docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, /\.tf\.json$/i.test(path)));
 }
 

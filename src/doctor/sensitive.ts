@@ -15,6 +15,8 @@ export interface SensitiveMarks {
   texts: Set<string>;
   /** Where sensitive values are written: a file, a line, the columns from..to (inclusive). */
   places: { file: string; line: number; from: number; to: number }[];
+  /** Of `texts`, those never shown even where the files show them in clear: values of variables declared sensitive, given in a variable definitions file. */
+  hidden?: Set<string>;
 }
 
 export const SENSITIVE_SHOWN = '(sensitive, not shown)';
@@ -122,7 +124,7 @@ function scrub(text: string, needles: readonly string[]): string {
 function needlesOf(marks: SensitiveMarks, clear: { has(s: string): boolean } | undefined): string[] {
   const out = new Set<string>();
   for (const t of marks.texts) {
-    if (clear?.has(t) === true && !mayHoldSecrets(t)) continue;
+    if (clear?.has(t) === true && !mayHoldSecrets(t) && marks.hidden?.has(t) !== true) continue;
     out.add(t);
     const json = JSON.stringify(t).slice(1, -1);
     if (json !== t) out.add(json);

@@ -50,8 +50,9 @@ export interface ConfigModule {
   dir: string;
   blocks: ConfigBlock[];
   locals: Map<string, { expr: Expr; loc: Loc; at: number }>;
-  /** `type`: the declared type constraint (types.ts), which every value the variable takes is converted to. */
-  variables: Map<string, { default?: Expr; type?: TypeConstraint; loc: Loc; at: number }>;
+  variables: Map<string, VariableDecl>;
+  /** The variable definitions files of the folder (`.tfvars`, `.tfvars.json`), as a root reads them (VarFiles). */
+  varFiles?: VarFiles;
   /** `module` calls: `body` holds the arguments (and count, for_each, providers) as written. */
   modules: Map<string, ConfigModuleCall>;
   /** `output` blocks: what `module.<name>.<output>` reads from a caller. */
@@ -62,6 +63,53 @@ export interface ConfigModule {
   standIn?: true;
   /** Files of the module that are not valid HCL (RF901): a name declared in none of the others may be declared there. */
   unreadable?: string[];
+}
+
+/** A `variable` block: `type`, the declared type constraint (types.ts), which every value the variable takes is converted to. */
+export interface VariableDecl {
+  default?: Expr;
+  type?: TypeConstraint;
+  loc: Loc;
+  at: number;
+  /** `sensitive = true`: a value a variable definitions file gives it is never shown. */
+  sensitive?: true;
+}
+
+/** A value a variable definitions file gives a variable: an HCL expression (`.tfvars`), or a JSON value (`.tfvars.json`). */
+export type VarFileValue = { file: string } & ({ expr: Expr; loc: Loc } | { json: unknown });
+
+/**
+ * The variable definitions files of a root's folder. Terraform loads `terraform.tfvars`, then
+ * `terraform.tfvars.json`, then every `*.auto.tfvars` and `*.auto.tfvars.json` in lexical order of
+ * their names, a later value replacing an earlier one; other `.tfvars` files only when a run names
+ * them (`-var-file`). A called module's folder has none: its variables are its caller's arguments.
+ */
+export interface VarFiles {
+  /** What Terraform loads itself: per variable, the value that applies, with its file's place in that order. */
+  loaded: Map<string, VarFileValue & { rank: string }>;
+  /** What only a `-var-file` run reads: per variable, each file's value. */
+  optional: Map<string, VarFileValue[]>;
+}
+
+/** A variable definitions file's place in Terraform's own load order; undefined: read only with `-var-file`. */
+export function varFileRank(path: string): string | undefined {
+  const base = path.replace(/^.*[\\/]/, '');
+  if (base === 'terraform.tfvars') return '0';
+  if (base === 'terraform.tfvars.json') return '1';
+  return /\.auto\.tfvars(\.json)?$/.test(base) ? `2${base}` : undefined;
+}
+
+/** Records the values of one variable definitions file in its folder's VarFiles. */
+export function addVarFileValue(files: VarFiles, name: string, value: VarFileValue): void {
+  const rank = varFileRank(value.file);
+  if (rank === undefined) {
+    const list = files.optional.get(name);
+    if (list) list.push(value);
+    else files.optional.set(name, [value]);
+    return;
+  }
+  const before = files.loaded.get(name);
+  if (before === undefined || before.rank < rank) files.loaded.set(name, { ...value, rank });
 }
 
 export interface ConfigModuleCall {
@@ -142,7 +190,8 @@ export function addHclBody(mod: ConfigModule, body: Body, loc: Loc, originOf: (p
     } else if (b.type === 'variable' && b.labels.length === 1) {
       const d = b.body.attrs.find((a) => a.name === 'default');
       const t = b.body.attrs.find((a) => a.name === 'type')?.expr;
-      mod.variables.set(b.labels[0]!, { ...(d ? { default: d.expr } : {}), ...(t ? { type: typeConstraint(t) } : {}), loc, at: b.at });
+      const sensitive = b.body.attrs.find((a) => a.name === 'sensitive')?.expr;
+      mod.variables.set(b.labels[0]!, { ...(d ? { default: d.expr } : {}), ...(t ? { type: typeConstraint(t) } : {}), loc, at: b.at, ...(sensitive?.k === 'lit' && sensitive.v === true ? { sensitive: true as const } : {}) });
     } else if (b.type === 'module' && b.labels.length === 1) {
       const source = literalString(b.body.attrs.find((a) => a.name === 'source')?.expr);
       const version = literalString(b.body.attrs.find((a) => a.name === 'version')?.expr);

@@ -1,6 +1,6 @@
 import { LineIndex, type Expr, type Span } from './ast.js';
 import { parseJsonTemplate } from './parse.js';
-import { MODULE_META, jsonStringLoc, literalString, type ConfigBlock, type ConfigBody, type ConfigModule, type ConfigModuleCall, type Loc } from './config.js';
+import { MODULE_META, jsonStringLoc, literalString, type ConfigBlock, type ConfigBody, type ConfigModule, type ConfigModuleCall, type Loc, type VarFileValue, type VarFiles, type VariableDecl } from './config.js';
 import type { Position } from '../source.js';
 import { asSet, callFunction, isSet, replaceText } from './functions.js';
 import type { TypeConstraint } from './types.js';
@@ -1139,6 +1139,34 @@ export class ModuleEvaluator {
     }
   }
 
+  /**
+   * A root variable's value from its folder's variable definitions files (VarFiles): what Terraform
+   * loads itself, else undefined (the default applies). A file read only with `-var-file` that gives
+   * another value makes the value depend on how Terraform is run: not known (RF906).
+   */
+  #fromVarFiles(e: Expr, env: Env, name: string, v: VariableDecl, files: VarFiles): Value | undefined {
+    const loaded = files.loaded.get(name);
+    const value = loaded !== undefined ? this.#varFileValue(e, env, name, v, loaded) : undefined;
+    const optional = files.optional.get(name) ?? [];
+    if (optional.length === 0) return value;
+    const base = value ?? (v.default ? this.typed(v, this.value(v.default, { loc: v.loc, vars: new Map() })) : undefined);
+    for (const o of optional) {
+      const other = this.#varFileValue(e, env, name, v, o);
+      if (base !== undefined && !(base instanceof Unknown) && !(other instanceof Unknown) && JSON.stringify(other) === JSON.stringify(base)) continue;
+      const file = o.file.replace(/^.*[\\/]/, '');
+      const now = base === undefined ? 'has no default and no value in terraform.tfvars or a *.auto.tfvars file' : loaded !== undefined ? `is set in ${loaded.file}` : 'has a default';
+      return this.unknown(e, env, 'RF906', `var.${name} ${now}, and ${o.file} gives it ${base === undefined ? 'one' : 'another value'}, a file Terraform reads only when a run names it (-var-file=${file}): which value the deployment has depends on how Terraform is run`, 'give `terraform show -json` of a plan made with the variable files you use, or give the value in terraform.tfvars, which every run reads');
+    }
+    return value;
+  }
+
+  /** One variable file's value for `var.<name>`, converted to its declared type; a value that is not a constant, as Terraform refuses it there, is not known. */
+  #varFileValue(e: Expr, env: Env, name: string, v: { type?: TypeConstraint; loc: Loc }, given: VarFileValue): Value {
+    if ('json' in given) return this.typed(v, given.json as Value);
+    if (!constantExpr(given.expr)) return this.unknown(e, env, 'RF906', `var.${name} is given in ${given.file} by an expression that is not a constant value, which Terraform refuses in a variable definitions file`, `give a literal value in ${given.file}`);
+    return this.typed(v, this.value(given.expr, { loc: given.loc, vars: new Map() }));
+  }
+
   /** A variable's value (its default, or the caller's argument) converted to its declared type. */
   typed(v: { type?: TypeConstraint; loc: Loc }, value: Value): Value {
     return v.type ? convertTo(value, v.type, (d) => this.value(d, { loc: v.loc, vars: new Map() })) : value;
@@ -1298,6 +1326,11 @@ export class ModuleEvaluator {
           }
           const missing = this.scope.missing.get(name);
           if (missing) return new Unknown(this.sym(`var.${name}`), missing);
+          // A root: the value its variable definitions files give (terraform.tfvars, *.auto.tfvars), before the default.
+          if (this.scope.address === '' && this.mod.varFiles !== undefined) {
+            const given = this.#fromVarFiles(e, env, name, v, this.mod.varFiles);
+            if (given !== undefined) return given;
+          }
           if (!v.default) return this.unknown(e, env, 'RF906', `var.${name} has no default, so its value is given only when Terraform runs`, 'give `terraform show -json` of a plan, or a default');
           return this.typed(v, this.value(v.default, { loc: v.loc, vars: new Map() }));
         }
@@ -1888,4 +1921,14 @@ function binary(op: string, l: Value, r: Value): Value {
     default:
       return a >= b;
   }
+}
+
+/** Whether an expression is a constant, as Terraform allows in a variable definitions file (no references, no function calls). */
+function constantExpr(x: Expr): boolean {
+  if (x.k === 'lit') return true;
+  if (x.k === 'tpl') return x.parts.every((p) => typeof p === 'string');
+  if (x.k === 'tuple') return x.items.every(constantExpr);
+  if (x.k === 'object') return x.items.every((i) => (i.bareKey || constantExpr(i.key)) && constantExpr(i.value));
+  if (x.k === 'un') return x.op === '-' && constantExpr(x.x);
+  return x.k === 'paren' && constantExpr(x.x);
 }

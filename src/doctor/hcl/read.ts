@@ -2,10 +2,10 @@ import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
 import { formatPosition, originAt, type Origin, type Position, type SourceFile } from '../source.js';
 import type { Evidence } from '../evidence.js';
-import { HclSyntaxError, type Body } from './ast.js';
+import { HclSyntaxError, type Body, type Expr } from './ast.js';
 import { parseHcl, parseJsonTemplate } from './parse.js';
 import { typeConstraint, type TypeConstraint } from './types.js';
-import { addHclBody, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc } from './config.js';
+import { addHclBody, addVarFileValue, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc, type VarFiles } from './config.js';
 import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, rootMark, rootScope, toModel, type EvalHooks, type Value } from './eval.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
@@ -13,6 +13,8 @@ import { addShowModule, afterSensitiveOf, afterUnknownOf, showAddresses, showAws
 import { registryModule } from './registry-modules.js';
 import { hclSecretFindings, mayHoldSecrets } from '../secrets.js';
 import { isObject } from '../../model/is-object.js';
+import { credentialIn } from '../../verify/credentials.js';
+import { addSensitiveValue } from '../sensitive.js';
 
 /**
  * Terraform configuration into the evidence: `.tf` (HCL) and `.tf.json` files are read into one
@@ -34,15 +36,55 @@ function moduleOf(ev: Evidence, path: string): ConfigModule {
 }
 
 /**
- * A variable definitions file (`.tfvars`): only the credential scan reads it (RF940 at the value; a
- * syntax error is RF901). Its values are not taken as the variables' values: a root's variables
- * stay as its `.tf` files declare them (a default, else not statically known).
+ * A variable definitions file (`.tfvars`): its credentials are RF940 at the value (a syntax error is
+ * RF901), and its values are the root's variables' values as Terraform takes them (VarFiles:
+ * `terraform.tfvars` and `*.auto.tfvars` on every run, any other only with `-var-file`).
  */
 export function readTfvarsInto(ev: Evidence, source: SourceFile): void {
   const body = parsedHcl(ev, source, 'fix the syntax at that position (terraform fmt shows it too)');
-  if (body === undefined || !mayHoldSecrets(source.text)) return;
+  if (body === undefined) return;
+  const files = varFilesOf(ev, source.path);
+  const loc = hclLoc(source.path, source.text);
+  for (const a of body.attrs) addVarFileValue(files, a.name, { file: source.path, expr: a.expr, loc });
+  if (!mayHoldSecrets(source.text)) return;
   const fix = `remove it from ${source.path} and revoke it; give the variable its value at plan time from a secret store (TF_VAR_<name> from the CI's masked variables, declared sensitive = true), or for cloud access give Terraform a keyless identity (the CI job's OIDC role, an instance profile)`;
   ev.findings.push(...hclSecretFindings(source, body).map((f) => ({ ...f, fix })));
+  // A credential the file holds is a value the evaluation now carries: whatever quotes it never shows it.
+  for (const a of body.attrs) for (const text of literalStrings(a.expr)) if (credentialIn(text, a.name) !== undefined) addSensitiveValue((ev.sensitive ??= { texts: new Set(), places: [] }), text);
+}
+
+/** A `.tfvars.json` file's values (its credentials are the JSON reader's RF940). */
+export function readTfvarsJsonInto(ev: Evidence, path: string, doc: unknown): void {
+  if (!isObject(doc)) return;
+  const files = varFilesOf(ev, path);
+  for (const [name, json] of Object.entries(doc)) {
+    addVarFileValue(files, name, { file: path, json });
+    for (const text of jsonStrings(json)) if (credentialIn(text, name) !== undefined) addSensitiveValue((ev.sensitive ??= { texts: new Set(), places: [] }), text);
+  }
+}
+
+/** The VarFiles of a file's folder (kept apart from the folder's module: a folder of variable files only is no root). */
+function varFilesOf(ev: Evidence, path: string): VarFiles {
+  const dir = dirOf(path);
+  const all = (ev.terraform.varFiles ??= new Map<string, VarFiles>());
+  let files = all.get(dir);
+  if (!files) all.set(dir, (files = { loaded: new Map(), optional: new Map() }));
+  return files;
+}
+
+/** The literal strings of an expression (a variable file's value). */
+function literalStrings(x: Expr): string[] {
+  if (x.k === 'lit') return typeof x.v === 'string' ? [x.v] : [];
+  if (x.k === 'tpl') return x.parts.filter((p): p is string => typeof p === 'string');
+  if (x.k === 'tuple') return x.items.flatMap(literalStrings);
+  if (x.k === 'object') return x.items.flatMap((i) => literalStrings(i.value));
+  return x.k === 'paren' ? literalStrings(x.x) : [];
+}
+
+function jsonStrings(v: unknown): string[] {
+  if (typeof v === 'string') return [v];
+  if (Array.isArray(v)) return v.flatMap(jsonStrings);
+  return isObject(v) ? Object.values(v).flatMap(jsonStrings) : [];
 }
 
 /** A file parsed as HCL (`.tf`, `.tfvars`); a syntax error is RF901 at the parser's position, and undefined. */
@@ -115,7 +157,7 @@ export function readTfJsonInto(ev: Evidence, source: SourceFile, doc: Record<str
   if (isObject(doc.variable)) {
     for (const [name, v] of Object.entries(doc.variable)) {
       const loc = locOf(['variable', name]);
-      mod.variables.set(name, { ...(isObject(v) && 'default' in v ? { default: jsonExpr(v.default, locOf(['variable', name, 'default'])) } : {}), ...(isObject(v) && typeof v.type === 'string' ? { type: jsonType(v.type) } : {}), loc, at: 0 });
+      mod.variables.set(name, { ...(isObject(v) && 'default' in v ? { default: jsonExpr(v.default, locOf(['variable', name, 'default'])) } : {}), ...(isObject(v) && typeof v.type === 'string' ? { type: jsonType(v.type) } : {}), loc, at: 0, ...(isObject(v) && v.sensitive === true ? { sensitive: true as const } : {}) });
     }
   }
   if (isObject(doc.provider)) {
@@ -190,6 +232,24 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   // A folder not given: undefined (the evaluator says "not in the evidence given").
   const withModules: EvalHooks = { ...hooks, module: (dir, source) => byDir.get(moduleDir(normalDir(dir), source)), registryModule };
   const roots = [...tf.configs.values()].filter((m) => !called.has(m));
+  // The variable definitions files of each folder; only a root reads them (ModuleEvaluator, var.*).
+  for (const m of tf.configs.values()) {
+    const files = tf.varFiles?.get(m.dir);
+    if (files === undefined) continue;
+    m.varFiles = files;
+    // A variable declared sensitive: what a variable file gives it is never shown.
+    for (const [name, decl] of m.variables) {
+      if (decl.sensitive !== true) continue;
+      for (const value of [files.loaded.get(name), ...(files.optional.get(name) ?? [])]) {
+        if (value === undefined) continue;
+        const marks = (ev.sensitive ??= { texts: new Set(), places: [] });
+        for (const text of 'json' in value ? jsonStrings(value.json) : literalStrings(value.expr)) {
+          addSensitiveValue(marks, text);
+          (marks.hidden ??= new Set()).add(text);
+        }
+      }
+    }
+  }
   // Folders some root calls, directly or not: read through their calls only (even where a call makes no instance).
   const reached = new Set<ConfigModule>(roots);
   for (let todo = [...roots]; todo.length > 0; ) for (const t of callees(todo.pop()!)) if (!reached.has(t) && reached.add(t)) todo.push(t);

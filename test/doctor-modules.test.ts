@@ -145,6 +145,16 @@ describe('a module one of whose files is not valid HCL', () => {
       expect.stringMatching(/^m\/main\.tf:2:11 var\.name is declared in none of the files of this module that could be read; m\/variables\.tf/),
     ]);
   });
+  it('a name used in several places is one RF903, at its first reference, counting the others', () => {
+    const { at } = tf({
+      'main.tf': 'resource "aws_ssm_parameter" "p" {\n  name  = var.project\n  type  = "String"\n  value = "${var.project}-v"\n  description = var.project\n}\nresource "aws_ssm_parameter" "q" {\n  name  = var.other\n  type  = "String"\n  value = "v"\n}\n',
+      'variables.tf': BROKEN,
+    });
+    expect(at('RF903')).toEqual([
+      expect.stringMatching(/^main\.tf:2:11 var\.project is declared in none of the files of this module that could be read; variables\.tf could not be \(not valid HCL, RF901\), so what depends on it is not proven \(here and at 2 more references in this module\)$/),
+      expect.stringMatching(/^main\.tf:8:11 var\.other is declared in none of the files of this module that could be read; variables\.tf could not be \(not valid HCL, RF901\), so what depends on it is not proven$/),
+    ]);
+  });
   it('with every file readable, the same references are still RF913 and RF914', () => {
     const { at } = tf({ 'main.tf': 'variable "project" {}\nresource "aws_ssm_parameter" "p" {\n  name  = var.prject\n  type  = "String"\n  value = "v"\n}\nmodule "m" {\n  source = "./m"\n  name   = "x"\n}\n', 'm/main.tf': 'resource "aws_ssm_parameter" "q" {\n  name  = "q"\n  type  = "String"\n  value = "v"\n}\n' });
     expect(at('RF913')).toEqual([expect.stringMatching(/^main\.tf:3:11 var\.prject names no variable of this module; did you mean var\.project/)]);

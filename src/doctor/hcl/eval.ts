@@ -656,9 +656,34 @@ export class ModuleEvaluator {
    * it may be declared there, so what depends on it is not proven (RF903), not a broken reference.
    */
   notRead(e: Expr, env: Env, what: string): Unknown {
+    // One finding per name, at the first reference evaluated, counting the others: a broken variables.tf
+    // is one fix, not one finding per place its variables are used.
+    const hit = this.#notRead.get(what);
+    if (hit !== undefined) {
+      hit.references++;
+      return new Unknown(this.sym(env.loc.text.slice(e.at, e.end)), hit.reason);
+    }
     const files = this.mod.unreadable!;
-    return this.unknown(e, env, 'RF903', `${what} is declared in none of the files of this module that could be read; ${files[0]}${files.length > 1 ? ` and ${files.length - 1} more` : ''} could not be (not valid HCL, RF901), so what depends on it is not proven`, `fix the syntax of ${files[0]}`);
+    const loc = env.loc;
+    let at: Position | undefined;
+    const entry: { references: number; reason: Reason } = {
+      references: 1,
+      reason: {
+        code: 'RF903',
+        get message() {
+          return `${what} is declared in none of the files of this module that could be read; ${files[0]}${files.length > 1 ? ` and ${files.length - 1} more` : ''} could not be (not valid HCL, RF901), so what depends on it is not proven${entry.references > 1 ? ` (here and at ${entry.references - 1} more reference${entry.references > 2 ? 's' : ''} in this module)` : ''}`;
+        },
+        get at() {
+          return (at ??= loc.pos(e.at));
+        },
+        fix: `fix the syntax of ${files[0]}`,
+      },
+    };
+    this.#notRead.set(what, entry);
+    this.report(entry.reason);
+    return new Unknown(this.sym(env.loc.text.slice(e.at, e.end)), entry.reason);
   }
+  readonly #notRead = new Map<string, { references: number; reason: Reason }>();
 
   carry(e: Expr, env: Env, u: Unknown): Unknown {
     return new Unknown(this.sym(env.loc.text.slice(e.at, e.end)), u.reason);

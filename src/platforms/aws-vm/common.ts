@@ -855,6 +855,13 @@ function artifactText(artifact: Artifact): string {
   return text;
 }
 
+/**
+ * What the doctor says of a manager started by an `aws_spot_instance_request` (read as a launch
+ * template, doctor/aws-instance.ts, which marks it with this text as a Terraform JSON comment): its
+ * metadata_options are sent nowhere, so nothing written decides IMDSv2 for its instance.
+ */
+export const SPOT_REQUEST_METADATA = 'a spot instance request sends no metadata options to EC2 (the RequestSpotInstances launch specification has none; terraform-provider-aws #25896), so its metadata_options do not reach the instance, and the AMI or the account\'s metadata defaults decide whether IMDSv2 is required';
+
 /** The folder of the AWS root among the emitted documents (emit/index.ts writes terraform/aws/main.tf.json). */
 const AWS_ROOT_DIR = 'terraform/aws';
 
@@ -923,7 +930,9 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
   ] as const) {
     for (const [k, body] of resources(root, type)) {
       const mo = (list(body.metadata_options)[0] ?? {}) as Record<string, unknown>;
-      if (mo.http_tokens !== 'required' || mo.http_endpoint === 'disabled') {
+      if (body['//'] === SPOT_REQUEST_METADATA) {
+        out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2: ${SPOT_REQUEST_METADATA}`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: 'metadata_options of a spot instance request', allowed: 'http_tokens = "required" on the instance', fix: 'start the manager from a launch template, or as an aws_instance with instance_market_options { market_type = "spot" }, with metadata_options { http_tokens = "required" }' }));
+      } else if (mo.http_tokens !== 'required' || mo.http_endpoint === 'disabled') {
         out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2 (http_tokens is ${showValue(mo.http_tokens)})`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: showValue(mo.http_tokens), allowed: '"required"', ...adviceThenRegenerate('set metadata_options.http_tokens = "required"', 'runner-fleet always does, regenerate') }));
       }
       const devices = type === 'aws_launch_template' ? (list(body.block_device_mappings) as Record<string, unknown>[]).map((d) => (list(d.ebs)[0] ?? {}) as Record<string, unknown>) : (list(body.root_block_device) as Record<string, unknown>[]);
@@ -1174,9 +1183,11 @@ function resourceBody(root: TerraformRoot, type: string, name: string): Record<s
 }
 
 /** The manager's launch template IMDS settings (`http_put_response_hop_limit`, `http_tokens`), read from the documents. */
-export function managerMetadataOptions(docs: FleetDocuments, runner: IntentRunner): { hopLimit?: number; httpTokens?: string } {
+export function managerMetadataOptions(docs: FleetDocuments, runner: IntentRunner): { hopLimit?: number; httpTokens?: string; spotRequest?: true } {
   const root = awsFacts(docs)?.root;
   const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
+  // A spot instance request's metadata_options reach no instance: none apply.
+  if (body?.['//'] === SPOT_REQUEST_METADATA) return { spotRequest: true };
   const mo = (list(body?.metadata_options)[0] ?? {}) as Record<string, unknown>;
   return { ...(typeof mo.http_put_response_hop_limit === 'number' ? { hopLimit: mo.http_put_response_hop_limit } : {}), ...(typeof mo.http_tokens === 'string' ? { httpTokens: mo.http_tokens } : {}) };
 }

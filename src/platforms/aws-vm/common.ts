@@ -1093,6 +1093,12 @@ const RUNS_RESPONSE = /\b(?:eval|source|exec)\b|<\(|(?:^|[;&|(]\s*)\.\s|\b(?:(?:
 function requestOnly(lines: readonly string[], at: number, code: string): boolean {
   let command = code;
   for (let j = at; j < lines.length - 1 && j < at + 50 && /\\\s*$/.test(lines[j]!); j++) command = `${command.replace(/\\\s*$/, ' ')}${lines[j + 1]!.replace(/#.*$/, '')}`;
+  // Each command of the line on its own (`a && b`, `a; b`): one that fetches code is not excused by another.
+  return command.split(/&&|\|\||;/).every((part) => !/\b(curl|wget)\b/.test(part) || onlyInstanceMetadata(part) || dataRequest(part));
+}
+
+/** One command holding curl or wget (requestOnly): whether its response is data, by the rules above. */
+function dataRequest(command: string): boolean {
   const tool = /\b(curl|wget)\b/.exec(command)!;
   if (RUNS_RESPONSE.test(command.slice(0, tool.index))) return false;
   const args = command.slice(tool.index);

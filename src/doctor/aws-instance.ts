@@ -1,6 +1,7 @@
 import type { TerraformRoot } from '../emit/artifacts.js';
 import { byName, setOwn } from '../emit/artifacts.js';
 import type { Evidence } from './evidence.js';
+import { SPOT_REQUEST_METADATA } from '../platforms/aws-vm/common.js';
 
 /**
  * A runner manager on one EC2 instance (`aws_instance` with user data), the way many teams write it
@@ -15,8 +16,22 @@ import type { Evidence } from './evidence.js';
  * a launch template's block device mapping of the root device.
  */
 export function instancesAsLaunchTemplates(ev: Evidence, root: TerraformRoot): void {
-  const instances = root.resource.aws_instance;
-  if (!instances) return;
+  for (const type of INSTANCE_TYPES) {
+    const instances = root.resource[type];
+    if (instances) asLaunchTemplates(ev, root, type, instances);
+  }
+}
+
+/**
+ * Resources that start one manager instance from their own arguments. `aws_spot_instance_request`
+ * takes the arguments of `aws_instance` (Terraform AWS provider docs: it "supports all the same
+ * arguments as aws_instance"), but the RequestSpotInstances launch specification it sends carries
+ * no metadata options, so its `metadata_options` never reach the instance (terraform-provider-aws
+ * #15657, #25896, #35883): the AMI or the account's metadata defaults decide, as for no block.
+ */
+const INSTANCE_TYPES = ['aws_instance', 'aws_spot_instance_request'] as const;
+
+function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INSTANCE_TYPES)[number], instances: Record<string, Record<string, unknown>>): void {
   for (const k of Object.keys(instances)) {
     const body = instances[k]!;
     const userData = launchTemplateUserData(body);
@@ -26,8 +41,10 @@ export function instancesAsLaunchTemplates(ev: Evidence, root: TerraformRoot): v
     for (let i = 2; Object.hasOwn(templates, key); i++) key = `${k}_instance${i === 2 ? '' : i}`;
     const lt: Record<string, unknown> = { user_data: userData };
     for (const name of ['image_id', 'instance_type', 'metadata_options', 'key_name', 'tags'] as const) {
-      if (body[name] !== undefined) setOwn(lt, name, body[name]);
+      if (body[name] !== undefined && !(name === 'metadata_options' && type === 'aws_spot_instance_request')) setOwn(lt, name, body[name]);
     }
+    // Said where IMDSv2 is checked (RF711): the options written are not what the instance gets.
+    if (type === 'aws_spot_instance_request') lt['//'] = SPOT_REQUEST_METADATA;
     const groups = instanceSecurityGroups(root, body);
     if (groups !== undefined) lt.vpc_security_group_ids = groups;
     // `ami` on an instance, `image_id` on a launch template.
@@ -36,9 +53,9 @@ export function instancesAsLaunchTemplates(ev: Evidence, root: TerraformRoot): v
     const rootDevice = [body.root_block_device].flat()[0];
     lt.block_device_mappings = [{ device_name: '/dev/xvda', ebs: { ...(rootDevice !== null && typeof rootDevice === 'object' ? (rootDevice as Record<string, unknown>) : {}) } }];
     setOwn(templates, key, lt);
-    const origin = ev.terraform.origins.get(`aws_instance.${k}`);
+    const origin = ev.terraform.origins.get(`${type}.${k}`);
     if (origin) ev.terraform.origins.set(`aws_launch_template.${key}`, origin);
-    (ev.terraform.renamed ??= new Map()).set(`aws_launch_template.${key}`, `aws_instance.${k}`);
+    (ev.terraform.renamed ??= new Map()).set(`aws_launch_template.${key}`, `${type}.${k}`);
     // Read once, as the launch template: the checks of every instance would say each thing twice.
     delete instances[k];
   }

@@ -268,7 +268,9 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     });
     // The config.toml file of the runner, beside the user data's: reviewed, but not what boots.
     if (m.configFile && !have.has(`runners/${m.runner}/config.toml`)) artifacts.push({ path: `runners/${m.runner}/config.toml`, format: 'toml', content: m.configFile.value });
-    sink.docsRunners.set(m.runner, { manifests: [], configToml: m.toml, pipeline: {} });
+    // A manager started by an instance (or a spot request) is named so in the chain proof, not "launch template".
+    const startedBy = /^(aws_instance|aws_spot_instance_request)\./.exec(ev.terraform.renamed?.get(`aws_launch_template.${ltKey}`) ?? '')?.[1];
+    sink.docsRunners.set(m.runner, { manifests: [], configToml: m.toml, pipeline: {}, ...(startedBy !== undefined ? { readFrom: { objects: 'the Terraform given', managerConfig: `${startedBy === 'aws_instance' ? 'instance' : 'spot instance request'} ↔ user data ↔ config.toml` } } : {}) });
     const ud = userDataArtifact(m);
     if (!have.has(ud.path)) artifacts.push(ud);
   }

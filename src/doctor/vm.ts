@@ -168,6 +168,28 @@ function written(ev: Evidence, k: string): string {
   return ev.terraform.renamed?.get(`aws_launch_template.${k}`) ?? `aws_launch_template.${k}`;
 }
 
+/** A part of the user data only apply knows, as the user wrote it: a directive's tag without the `${…}` the evaluator wraps it in. */
+function shownPart(u: string): string {
+  const part = /^\$\{(%\{[^}\n]*\})\}$/.exec(u)?.[1] ?? u;
+  return part.length > 80 ? `${part.slice(0, 80)}…` : part;
+}
+
+/**
+ * Why the user data of launch template `k` is known only when Terraform runs, in the evaluator's
+ * words (`the collection of %{ for k, v in var.x } is not known: var.x has no default, …`) with where
+ * that is written: the reason of its first part not known here (hcl/read.ts records it per
+ * attribute). Said only when that part is one of `parts` (those of the config.toml), else the
+ * general words: the reason of another part would explain the wrong one.
+ */
+function whyUnknown(ev: Evidence, k: string, parts: readonly string[]): string {
+  const why = ev.terraform.unknowns.get(`${written(ev, k)}.user_data`) ?? ev.terraform.unknowns.get(`aws_launch_template.${k}.user_data`);
+  const inner = (u: string) => shownPart(u).replace(/^\$\{|\}$/g, '');
+  // A directive's reason names its tag (`the collection of %{ for … } is not known: …`).
+  const tag = why?.directive === true ? /%\{[^}\n]*\}/.exec(why.message)?.[0] : undefined;
+  if (why === undefined || !parts.some((u) => why.message.includes(inner(u)) || (tag !== undefined && u.includes(tag)))) return 'they are known only when Terraform runs';
+  return `${why.message} (${formatPosition(why.at)})`;
+}
+
 export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: ReadonlySet<string>): { managers: VmManagerEvidence[]; findings: Finding[]; unreadable: string[] } {
   const findings: Finding[] = [];
   const managers: VmManagerEvidence[] = [];
@@ -198,8 +220,8 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
         // the text is not TOML before apply, and may well be after it. Not proven, not an error.
         const held = read.unknown.filter((u) => tomlText.includes(u));
         if (held.length > 0) {
-          const shown = held[0]!.length > 80 ? `${held[0]!.slice(0, 80)}…` : held[0]!;
-          findings.push(finding('RF906', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of ${written(ev, k)} is TOML only once Terraform fills in ${shown}${held.length > 1 ? ` and ${held.length - 1} more` : ''} (known only when Terraform runs): this runner manager is not proven`, { fix: 'write the config.toml\'s keys and tables literally in the user data, or give `terraform show -json` of a plan, which carries the rendered user data' }));
+          const shown = shownPart(held[0]!);
+          findings.push(finding('RF906', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of ${written(ev, k)} is TOML only once Terraform fills in ${shown}${held.length > 1 ? ` and ${held.length - 1} more` : ''}; ${whyUnknown(ev, k, held)}: this runner manager is not proven`, { fix: 'write the config.toml\'s keys and tables literally in the user data, or give `terraform show -json` of a plan, which carries the rendered user data' }));
           unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): its config.toml is TOML only once Terraform fills in ${shown}`);
           continue;
         }
@@ -210,7 +232,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
       const blind = unknownKeys(toml, read.unknown).filter((u) => !KEYS_THAT_MAY_BE_UNKNOWN.has(u.last));
       if (blind.length > 0) {
         const shown = blind.slice(0, 3).map((u) => `${u.key} = ${JSON.stringify(u.value.length > 60 ? `${u.value.slice(0, 60)}…` : u.value)}`);
-        findings.push(finding('RF906', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of ${written(ev, k)} sets ${shown.join(', ')}${blind.length > 3 ? ` and ${blind.length - 3} more` : ''}, known only when Terraform runs: this runner manager is not proven`, { fix: 'write these settings literally in the user data, or give `terraform show -json` of a plan, which carries the rendered user data' }));
+        findings.push(finding('RF906', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of ${written(ev, k)} sets ${shown.join(', ')}${blind.length > 3 ? ` and ${blind.length - 3} more` : ''}, known only when Terraform runs; ${whyUnknown(ev, k, read.unknown.filter((u) => blind.some((b) => b.value.includes(u))))}: this runner manager is not proven`, { fix: 'write these settings literally in the user data, or give `terraform show -json` of a plan, which carries the rendered user data' }));
         unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): its config.toml sets values known only when Terraform runs`);
         continue;
       }

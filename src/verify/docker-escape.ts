@@ -26,6 +26,12 @@ export interface DockerEscape {
   lets: string;
   /** How to do without it. */
   fix: string;
+  /**
+   * A read-only mount of host files: a job reads them but is not on the host by it, so what a job
+   * does once there (the `then` of escapeFindings) is not said of it. It stays a finding: what it
+   * reads (runner tokens, keys, other jobs' files) is not the job's.
+   */
+  readOnly?: true;
 }
 
 const ROOT_ON_HOST = 'and with it becomes root on the host';
@@ -139,14 +145,45 @@ function hostPath(entry: string): string | undefined {
   return `/${segments.join('/')}`;
 }
 
-function volumeEscape(entry: string): string | undefined {
+/**
+ * Whether a `volumes` entry mounts read-only: its options (`/host:/container:ro`, `ro,z`; Docker's
+ * `-v` syntax, which gitlab-runner passes on) include `ro`. Without options, or with `rw`, it is read-write.
+ */
+function readOnlyMount(entry: string): boolean {
+  const parts = entry.split(':');
+  return parts.length >= 3 && parts[parts.length - 1]!.split(',').some((o) => o.trim().toLowerCase() === 'ro');
+}
+
+/**
+ * What a job reads in a host path mounted read-only, where that is more than the host's programs
+ * and settings: read-only keeps a job from changing files, not from reading them, and a job runs as
+ * root in its container unless its image says otherwise, so files only root may read are read too.
+ * An entry applies to a mount of its path, of a folder holding it, or of a path inside it.
+ */
+const READ_ONLY_EXPOSES: readonly [string, string][] = [
+  ['/etc/gitlab-runner', "gitlab-runner's config.toml with every runner's token, where the host runs gitlab-runner"],
+  ['/etc/ssh', 'the SSH host keys'],
+  ['/etc/shadow', 'the password hashes'],
+  ['/root', "root's keys and credentials (~/.ssh, ~/.aws, ~/.docker/config.json)"],
+  ['/var/lib/docker', "the files of every other container on the host, other jobs' included"],
+  ['/var/lib/containerd', "the files of every other container on the host, other jobs' included"],
+  ['/proc', 'every process of the host with its command line'],
+  ['/sys', "the host's kernel and device settings"],
+];
+
+/** What a `volumes` entry hands a job, and whether it stays read-only (a job that cannot write there is not on the host by it). */
+function volumeEscape(entry: string): { lets: string; readOnly: boolean } | undefined {
   const host = hostPath(entry);
   if (host === undefined) return undefined;
   const socket = /\/(docker|containerd|podman)\.sock$/.test(host) || SOCKET_DIRS.has(host);
-  if (socket) return `the Docker API of the host: a job starts a privileged or host-network container ${ROOT_ON_HOST} (mounted read-only too: the socket still takes API calls)`;
+  if (socket) return { lets: `the Docker API of the host: a job starts a privileged or host-network container ${ROOT_ON_HOST} (mounted read-only too: the socket still takes API calls)`, readOnly: false };
   const system = SYSTEM_DIRS.find((d) => host === d || host.startsWith(`${d}/`));
-  if (system !== undefined) return `the host's ${host}: a job reads or changes the host's own system files ${ROOT_ON_HOST}`;
-  return undefined;
+  if (system === undefined) return undefined;
+  if (!readOnlyMount(entry)) return { lets: `the host's ${host} read-write: a job reads and changes the host's own system files ${ROOT_ON_HOST}`, readOnly: false };
+  // Read-only holds for files, not device nodes: a write to a device node goes to the device (as for the socket).
+  if (system === '/dev') return { lets: `the host's ${host} (mounted read-only too: a device node still takes writes): a job reads and writes the host's devices that the container's device rules let it open`, readOnly: true };
+  const exposes = [...new Set(READ_ONLY_EXPOSES.filter(([d]) => host === d || d.startsWith(`${host}/`) || host.startsWith(`${d}/`)).map(([, what]) => what))];
+  return { lets: `the host's ${host} read-only: a job cannot change the files there, but reads every one of them, those only root may read included${exposes.length > 0 ? ` (${exposes.join(', ')})` : ''}`, readOnly: true };
 }
 
 function securityOptEscape(entry: string): string | undefined {
@@ -206,8 +243,10 @@ export function dockerHostEscapes(toml: unknown): DockerEscape[] {
     }
     strings(docker.device_cgroup_rules).forEach((rule, n) => add('device_cgroup_rules', rule, 'lets job containers create and use host devices that match the rule (a disk, the host\'s memory)', Array.isArray(docker.device_cgroup_rules) ? n : undefined));
     strings(docker.volumes).forEach((volume, n) => {
-      const lets = volumeEscape(volume);
-      if (lets !== undefined) add('volumes', volume, `bind-mounts ${lets}`, Array.isArray(docker.volumes) ? n : undefined);
+      const escape = volumeEscape(volume);
+      if (escape === undefined) return;
+      add('volumes', volume, `bind-mounts ${escape.lets}`, Array.isArray(docker.volumes) ? n : undefined);
+      if (escape.readOnly) out[out.length - 1]!.readOnly = true;
     });
     strings(docker.volumes_from).forEach((entry, n) => {
       const { container, readOnly } = volumesFromEntry(entry);
@@ -241,5 +280,5 @@ export const CONFIG_TOML_MARK = '.configToml.';
 export function escapeFindings(escapes: readonly DockerEscape[], runnerPath: string, then: string): Finding[] {
   return escapes
     .filter((e) => e.key !== 'privileged')
-    .map((e) => ({ code: 'RF309', severity: CODES.RF309.severity, path: `${runnerPath}${CONFIG_TOML_MARK}${escapePath(e)}`, message: `config.toml ${describeEscape(e)} ${e.lets}; ${then}`, received: e.value, fix: e.fix }));
+    .map((e) => ({ code: 'RF309', severity: CODES.RF309.severity, path: `${runnerPath}${CONFIG_TOML_MARK}${escapePath(e)}`, message: `config.toml ${describeEscape(e)} ${e.lets}${e.readOnly ? '' : `; ${then}`}`, received: e.value, fix: e.fix }));
 }

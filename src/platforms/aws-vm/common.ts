@@ -855,6 +855,13 @@ function artifactText(artifact: Artifact): string {
   return text;
 }
 
+/**
+ * What the doctor says of a manager started by an `aws_spot_instance_request` (read as a launch
+ * template, doctor/aws-instance.ts, which marks it with this text as a Terraform JSON comment): its
+ * metadata_options are sent nowhere, so nothing written decides IMDSv2 for its instance.
+ */
+export const SPOT_REQUEST_METADATA = 'a spot instance request sends no metadata options to EC2 (the RequestSpotInstances launch specification has none; terraform-provider-aws #25896), so its metadata_options do not reach the instance, and the AMI or the account\'s metadata defaults decide whether IMDSv2 is required';
+
 /** The folder of the AWS root among the emitted documents (emit/index.ts writes terraform/aws/main.tf.json). */
 const AWS_ROOT_DIR = 'terraform/aws';
 
@@ -923,7 +930,9 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
   ] as const) {
     for (const [k, body] of resources(root, type)) {
       const mo = (list(body.metadata_options)[0] ?? {}) as Record<string, unknown>;
-      if (mo.http_tokens !== 'required' || mo.http_endpoint === 'disabled') {
+      if (body['//'] === SPOT_REQUEST_METADATA) {
+        out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2: ${SPOT_REQUEST_METADATA}`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: 'metadata_options of a spot instance request', allowed: 'http_tokens = "required" on the instance', fix: 'start the manager from a launch template, or as an aws_instance with instance_market_options { market_type = "spot" }, with metadata_options { http_tokens = "required" }' }));
+      } else if (mo.http_tokens !== 'required' || mo.http_endpoint === 'disabled') {
         out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2 (http_tokens is ${showValue(mo.http_tokens)})`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: showValue(mo.http_tokens), allowed: '"required"', ...adviceThenRegenerate('set metadata_options.http_tokens = "required"', 'runner-fleet always does, regenerate') }));
       }
       const devices = type === 'aws_launch_template' ? (list(body.block_device_mappings) as Record<string, unknown>[]).map((d) => (list(d.ebs)[0] ?? {}) as Record<string, unknown>) : (list(body.root_block_device) as Record<string, unknown>[]);
@@ -1002,7 +1011,7 @@ export function unverifiedDownloads(script: string): string[] {
     if (i >= begin && i <= end && block.length > 0) return;
     const code = line.includes('#') ? line.replace(/#.*$/, '') : line;
     if (code.includes('|') && /\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
-    if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyInstanceMetadata(code) && !checkedBeforeUse(lines, i, code)) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
+    if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
     if (!code.includes('_verified')) return;
     const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
     if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);
@@ -1058,6 +1067,58 @@ function candidateLines(text: string, lines: readonly string[], needles: readonl
     }
   }
   return out;
+}
+
+/** Commands a response may be piped into that read it as text or JSON and run nothing of it. */
+const TEXT_READERS: ReadonlySet<string> = new Set(['jq', 'grep', 'egrep', 'fgrep', 'awk', 'sed', 'cut', 'tr', 'head', 'tail', 'sort', 'uniq', 'wc']);
+/** curl options that make the request an API call: a method other than GET/HEAD, or data sent (`-d`, `-F`, `--json`, an upload). */
+const CURL_METHOD = /\s(?:-X\s*|--request[=\s]\s*)["']?(?:POST|PUT|PATCH|DELETE)\b/i;
+const CURL_DATA = /\s(?:-[A-Za-z]*[dFT]|--data(?:-raw|-binary|-urlencode|-ascii)?|--form(?:-string)?|--json|--upload-file)(?=[\s='"]|$)/;
+/** wget options that make the request an API call. */
+const WGET_API = /\s(?:--post-data|--post-file|--body-data|--body-file|--method[=\s]\s*["']?(?:POST|PUT|PATCH|DELETE)\b)/i;
+/** Before the download on its line: what would run its response (`eval "$(curl …)"`, `bash <(curl …)`, `sh -c "$(curl …)"`, `. <(…)`). */
+const RUNS_RESPONSE = /\b(?:eval|source|exec)\b|<\(|(?:^|[;&|(]\s*)\.\s|\b(?:(?:ba|z|da|k)?sh|python[0-9.]*|perl|ruby|node|php)\b/;
+
+/**
+ * Whether the curl or wget call on line `at` fetches data, not code: RF720 is about code fetched and
+ * run or installed unverified (piped into a shell, saved to a file that is then run or installed).
+ * An API call (the GitLab runner API: `curl --request POST … --form …`, `curl -X DELETE …`), a
+ * response thrown away (`-o /dev/null -w "%{response_code}"`), or one read only by jq or text
+ * tools (`$(curl … | jq -r .token)`) is data, provided nothing on the command runs or keeps the
+ * response: no file written (`-o FILE`, `-O`, `> FILE`; wget saves unless `-O -`), no pipe into
+ * anything but those readers, no eval, shell or interpreter around it, no process substitution.
+ * The command runs on over its continuation lines (a line ending in `\`), where GitLab API calls
+ * put their `--form` options and the `| jq` that reads the answer.
+ */
+function requestOnly(lines: readonly string[], at: number, code: string): boolean {
+  let command = code;
+  for (let j = at; j < lines.length - 1 && j < at + 50 && /\\\s*$/.test(lines[j]!); j++) command = `${command.replace(/\\\s*$/, ' ')}${lines[j + 1]!.replace(/#.*$/, '')}`;
+  // Each command of the line on its own (`a && b`, `a; b`): one that fetches code is not excused by another.
+  return command.split(/&&|\|\||;/).every((part) => !/\b(curl|wget)\b/.test(part) || onlyInstanceMetadata(part) || dataRequest(part));
+}
+
+/** One command holding curl or wget (requestOnly): whether its response is data, by the rules above. */
+function dataRequest(command: string): boolean {
+  const tool = /\b(curl|wget)\b/.exec(command)!;
+  if (RUNS_RESPONSE.test(command.slice(0, tool.index))) return false;
+  const args = command.slice(tool.index);
+  // Every pipe (not `||`) goes into a reader of text.
+  for (const pipe of args.matchAll(/(?<!\|)\|(?!\|)\s*(?:sudo\s+)?([^\s|;&)]*)/g)) if (!TEXT_READERS.has(pipe[1]!.replace(/^.*\//, ''))) return false;
+  const piped = /(?<!\|)\|(?!\|)/.test(args);
+  // stdout redirected to a file (2>…, >&2 and /dev/null keep no response).
+  for (const r of args.matchAll(/(?<![0-9>])>>?\s*(["']?)([^\s"'|;&)]+)\1/g)) if (r[2] !== '/dev/null') return false;
+  const discarded = /(?<![0-9>])>\s*\/dev\/null\b/.test(args);
+  if (tool[1] === 'curl') {
+    if (/\s(?:-[A-Za-z]*O|--remote-name(?:-all)?)(?=\s|$)/.test(args)) return false;
+    const out = /\s(?:-[A-Za-z]*o\s*|--output[=\s]\s*)(["']?)([^\s"']+)\1/.exec(args)?.[2];
+    if (out !== undefined) return out === '/dev/null';
+    return discarded || CURL_METHOD.test(args) || CURL_DATA.test(args) || piped;
+  }
+  if (/\s--spider\b/.test(args)) return true;
+  const out = /\s(?:-[A-Za-z]*O\s*|--output-document[=\s]\s*)(["']?)([^\s"']+)\1/.exec(args)?.[2];
+  if (out === '/dev/null') return true;
+  if (out !== '-') return false;
+  return discarded || WGET_API.test(args) || piped;
 }
 
 /**
@@ -1128,9 +1189,11 @@ function resourceBody(root: TerraformRoot, type: string, name: string): Record<s
 }
 
 /** The manager's launch template IMDS settings (`http_put_response_hop_limit`, `http_tokens`), read from the documents. */
-export function managerMetadataOptions(docs: FleetDocuments, runner: IntentRunner): { hopLimit?: number; httpTokens?: string } {
+export function managerMetadataOptions(docs: FleetDocuments, runner: IntentRunner): { hopLimit?: number; httpTokens?: string; spotRequest?: true } {
   const root = awsFacts(docs)?.root;
   const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
+  // A spot instance request's metadata_options reach no instance: none apply.
+  if (body?.['//'] === SPOT_REQUEST_METADATA) return { spotRequest: true };
   const mo = (list(body?.metadata_options)[0] ?? {}) as Record<string, unknown>;
   return { ...(typeof mo.http_put_response_hop_limit === 'number' ? { hopLimit: mo.http_put_response_hop_limit } : {}), ...(typeof mo.http_tokens === 'string' ? { httpTokens: mo.http_tokens } : {}) };
 }

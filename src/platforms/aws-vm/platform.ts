@@ -88,6 +88,8 @@ export function vmPlatform(c: VmPlatformConfig): PlatformPlugin {
     unsupportedRunnerSettings: [...KUBERNETES_ONLY_SETTINGS, ...(c.unsupportedRunnerSettings ?? [])],
     subjectNoun: 'instance profiles and task definitions',
     chainClaim: 'every reference resolves: instance profile ↔ manager role ↔ launch template ↔ user data ↔ config.toml',
+    // A manager the doctor read from an instance: `managerConfig` names it (`instance ↔ user data ↔ config.toml`).
+    chainClaimFor: (managerConfig) => `every reference resolves: instance profile ↔ manager role ↔ ${managerConfig}`,
     ...(c.computeDoctor ? { computeDoctor: c.computeDoctor } : {}),
     ...(c.privilegedJobsTakeOver ? { privilegedJobsTakeOver: (docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner) => c.privilegedJobsTakeOver!(docs, fleet, runner) } : {}),
 

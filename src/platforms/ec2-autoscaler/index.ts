@@ -9,7 +9,7 @@ import type { ResolvedCluster } from '../../model/types.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { vmPlatform } from '../aws-vm/platform.js';
 import { amiIdSchema, autoscalerRunnerSchema, instanceRunnerSchema, vmClusterFields, type AutoscalerRunnerSpec } from '../aws-vm/schema.js';
-import { egressAll, instanceProfileOf, key, launchTemplate, managerCannot, managerMay, managerRequests, managerResources, managerUserData, names, runnerAws, securityGroup, shownArns, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
+import { egressAll, instanceProfileOf, key, launchTemplate, managerCannot, managerMay, managerRequests, managerResources, managerUserData, names, runnerAws, securityGroup, sshFromManager, verifySshOnlyFromManager, vmSpec } from '../aws-vm/common.js';
 import { AWS_CLI_IMAGE } from '../aws-identity-check.js';
 import { dockerHostEscapes, escapeFindings } from '../../verify/docker-escape.js';
 import type { FleetDocuments } from '../../emit/types.js';
@@ -243,19 +243,20 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
       ['ec2-instance-connect:SendSSHPublicKey', instance, { 'ec2:ResourceTag/aws:autoscaling:groupName': group }],
     ];
     const other = groupArn(fleet, runner, 'another-group').replace(':*:', ':0123:');
-    const mustNot: [string, string, Record<string, string>][] = [
-      ['autoscaling:SetDesiredCapacity', other, {}],
-      ['autoscaling:TerminateInstanceInAutoScalingGroup', other, {}],
-      ['autoscaling:UpdateAutoScalingGroup', groupArn(fleet, runner).replace(':*:', ':0123:'), {}],
-      ['ec2-instance-connect:SendSSHPublicKey', instance, { 'ec2:ResourceTag/aws:autoscaling:groupName': 'another-group' }],
-      ['ec2-instance-connect:SendSSHPublicKey', instance, {}],
+    // Each request the manager must not be allowed, with what it means in the deployment's terms: the
+    // probe's stand-ins (a group named another-group, an instance id) are how it asks, not what it says.
+    const mustNot: [string, string, Record<string, string>, string][] = [
+      ['autoscaling:SetDesiredCapacity', other, {}, `autoscaling:SetDesiredCapacity on Auto Scaling groups other than its worker group ${group} (it may resize them)`],
+      ['autoscaling:TerminateInstanceInAutoScalingGroup', other, {}, `autoscaling:TerminateInstanceInAutoScalingGroup on Auto Scaling groups other than ${group} (it may terminate their instances)`],
+      ['autoscaling:UpdateAutoScalingGroup', groupArn(fleet, runner).replace(':*:', ':0123:'), {}, `autoscaling:UpdateAutoScalingGroup on its worker group ${group} (it may change the group's launch template and limits; the fleeting plugin needs only SetDesiredCapacity and TerminateInstanceInAutoScalingGroup)`],
+      ['ec2-instance-connect:SendSSHPublicKey', instance, { 'ec2:ResourceTag/aws:autoscaling:groupName': 'another-group' }, `ec2-instance-connect:SendSSHPublicKey on instances of Auto Scaling groups other than ${group} (it may log in to them)`],
+      ['ec2-instance-connect:SendSSHPublicKey', instance, {}, `ec2-instance-connect:SendSSHPublicKey on instances that no aws:autoscaling:groupName tag of ${group} marks (instances of no group, the manager's own included)`],
     ];
     const lacking = must.filter(([a, r, c]) => !managerMay(docs, fleet, runner, a, r, c));
     const missing = lacking.map(([a, r]) => `${a} on ${r}`);
     const leaking = mustNot.filter(([a, r, c]) => managerMay(docs, fleet, runner, a, r, c));
-    const leaks = leaking.map(([a, r, c]) => `${a} on ${r} ${JSON.stringify(c)}`);
     if (missing.length > 0) findings.push(managerCannot(docs, fleet, runner, runnerPath, missing.join(', '), `allow the manager role ${missing.join(', ')}`, lacking));
-    if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${shownArns(fleet, leaks.join('; '))}`, fix: `scope the fleeting permissions to group ${group}`, subject: managerRequests(fleet, runner, leaking) });
+    if (leaking.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also call ${leaking.map((l) => l[3]).join('; ')}`, fix: `scope the fleeting permissions to group ${group}`, subject: managerRequests(fleet, runner, leaking.map(([a, r, c]) => [a, r, c])) });
     const ssh = verifySshOnlyFromManager(docs, key(runner, 'workers'), key(runner, 'manager'), runnerPath);
     findings.push(...ssh);
     // Workers carry no instance profile, so a job on the host gets no AWS credentials; it gets the
@@ -266,7 +267,7 @@ export const ec2AutoscalerPlatform: PlatformPlugin = vmPlatform({
     return {
       findings,
       proofs: [
-        { claim: `the manager scales and connects to workers of group ${group} only`, holds: missing.length === 0 && leaks.length === 0 },
+        { claim: `the manager scales and connects to workers of group ${group} only`, holds: missing.length === 0 && leaking.length === 0 },
         { claim: 'workers accept SSH from the manager only', holds: ssh.length === 0 },
         { claim: 'workers carry no instance profile: a job finds no AWS credentials on its worker', holds: profile.length === 0 },
       ],

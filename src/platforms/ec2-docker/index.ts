@@ -75,13 +75,15 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
   },
 
   verifyRunner(docs, _fleet, runner, runnerPath) {
-    const { hopLimit: hop, httpTokens: tokens } = managerMetadataOptions(docs, runner);
+    const { hopLimit: hop, httpTokens: tokens, spotRequest } = managerMetadataOptions(docs, runner);
     // IMDSv1 answers a container's plain GET whatever the hop limit (the limit applies to IMDSv2's
     // token response only); an unset limit is the AMI's (2 for AMIs with ImdsSupport v2.0, EC2
     // API reference, Image.ImdsSupport) or the account's metadata defaults, so it is not shown.
     const v1 = tokens !== 'required';
     const reach = v1 || hop === undefined || hop > 1;
-    const why = v1
+    const why = spotRequest
+      ? "sends no metadata options to its instance, whatever its metadata_options say (RF711): the AMI or the account's metadata defaults decide IMDSv2 and the hop limit, so job containers may obtain the instance role"
+      : v1
       ? `does not require IMDSv2 (http_tokens ${tokens === undefined ? 'not set' : `= ${JSON.stringify(tokens)}`}): job containers can read the instance role's credentials over IMDSv1`
       : hop === undefined
         ? "sets no IMDS hop limit, so the AMI (2 for AMIs with ImdsSupport v2.0) or the account's metadata defaults decide it: job containers may obtain the instance role"
@@ -92,7 +94,7 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
     // address holds it (docker_manager) until the doctor renames it.
     const lt = `launch template aws_launch_template.${key(runner, 'manager')}`;
     const findings: Finding[] = reach
-      ? [{ code: 'RF713', severity: CODES.RF713.severity, path: `${runnerPath}.instance.jobsReachInstanceCredentials`, message: `the manager of runner ${runner.name}, ${lt}, ${why}; that role is the manager's (cache signing, token parameter)`, received: v1 ? `http_tokens ${tokens === undefined ? 'not set' : JSON.stringify(tokens)}` : String(hop), allowed: v1 ? 'http_tokens = "required"' : '1', fix: 'remove instance.jobsReachInstanceCredentials; give jobs cloud access through GitLab CI id_tokens instead', deploymentFix: `set metadata_options { http_tokens = "required", http_put_response_hop_limit = 1 } on the manager ${lt}; give jobs cloud access through GitLab CI id_tokens` }]
+      ? [{ code: 'RF713', severity: CODES.RF713.severity, path: `${runnerPath}.instance.jobsReachInstanceCredentials`, message: `the manager of runner ${runner.name}, ${lt}, ${why}; that role is the manager's (cache signing, token parameter)`, received: spotRequest ? 'metadata_options of a spot instance request' : v1 ? `http_tokens ${tokens === undefined ? 'not set' : JSON.stringify(tokens)}` : String(hop), allowed: v1 ? 'http_tokens = "required"' : '1', fix: 'remove instance.jobsReachInstanceCredentials; give jobs cloud access through GitLab CI id_tokens instead', deploymentFix: spotRequest ? `start the manager from a launch template, or as an aws_instance with instance_market_options { market_type = "spot" }, with metadata_options { http_tokens = "required", http_put_response_hop_limit = 1 }; give jobs cloud access through GitLab CI id_tokens` : `set metadata_options { http_tokens = "required", http_put_response_hop_limit = 1 } on the manager ${lt}; give jobs cloud access through GitLab CI id_tokens` }]
       : [];
     // The hop limit holds only while jobs stay inside their containers: a setting that lets them
     // reach the host (privileged included, which is RF301) reaches its metadata service too.

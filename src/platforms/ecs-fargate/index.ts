@@ -16,7 +16,6 @@ import {
   egressAll,
   key,
   managerCannot,
-  shownArns,
   managerMay,
   managerRequests,
   managerResources,
@@ -436,23 +435,27 @@ export const ecsFargatePlatform: PlatformPlugin = vmPlatform({
       ['ecs:StopTask', x.tasks.replace(/\*$/, '0123'), { 'ecs:cluster': x.cluster }],
       ...passJobRole,
     ];
-    const mustNot: [string, string, Record<string, string>][] = [
-      ['ecs:RunTask', x.taskDefinitions.replace(/\*$/, '1'), { 'ecs:cluster': otherCluster }],
-      ['ecs:RunTask', otherFamily, { 'ecs:cluster': x.cluster }],
-      ['ecs:StopTask', `${otherCluster.replace(':cluster/', ':task/')}/0123`, { 'ecs:cluster': otherCluster }],
-      ['iam:PassRole', otherRole, { 'iam:PassedToService': ECS_TASKS_SERVICE }],
-      ...(x.taskRole === undefined ? [] : [['iam:PassRole', x.taskRole, { 'iam:PassedToService': 'ec2.amazonaws.com' }] as [string, string, Record<string, string>]]),
+    // Each request the manager must not be allowed, with what it means in the deployment's terms (the
+    // probe's stand-ins, another-cluster, another-family, role/admin, are how it asks, not what it says).
+    const cluster = names(runner).ecsCluster;
+    const family = names(runner).taskFamily;
+    const jobRole = x.taskRole?.replace(/^.*:role\/(?:.*\/)?/, '');
+    const mustNot: [string, string, Record<string, string>, string][] = [
+      ['ecs:RunTask', x.taskDefinitions.replace(/\*$/, '1'), { 'ecs:cluster': otherCluster }, `ecs:RunTask of task family ${family} in ECS clusters other than ${cluster}`],
+      ['ecs:RunTask', otherFamily, { 'ecs:cluster': x.cluster }, `ecs:RunTask of task definitions other than family ${family} in cluster ${cluster} (any task a job names)`],
+      ['ecs:StopTask', `${otherCluster.replace(':cluster/', ':task/')}/0123`, { 'ecs:cluster': otherCluster }, `ecs:StopTask on tasks of ECS clusters other than ${cluster}`],
+      ['iam:PassRole', otherRole, { 'iam:PassedToService': ECS_TASKS_SERVICE }, `iam:PassRole of roles other than ${jobRole !== undefined ? `the job role ${jobRole}` : 'a job role'} to ${ECS_TASKS_SERVICE} (a task it starts may run as any of them)`],
+      ...(x.taskRole === undefined ? [] : [['iam:PassRole', x.taskRole, { 'iam:PassedToService': 'ec2.amazonaws.com' }, `iam:PassRole of the job role ${jobRole!} to services other than ${ECS_TASKS_SERVICE}, ec2.amazonaws.com among them`] as [string, string, Record<string, string>, string]]),
     ];
     const lacking = must.filter(([act, res, ctx]) => !managerMay(docs, fleet, runner, act, res, ctx));
     const missing = lacking.map(([act, res]) => `${act} on ${res}`);
     const leaking = mustNot.filter(([act, res, ctx]) => managerMay(docs, fleet, runner, act, res, ctx));
-    const leaks = leaking.map(([act, res, ctx]) => `${act} on ${res} ${JSON.stringify(ctx)}`);
     if (missing.length > 0) findings.push(managerCannot(docs, fleet, runner, runnerPath, missing.join(', '), `allow the manager role ${missing.join(', ')}`, lacking));
-    if (leaks.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also ${shownArns(fleet, leaks.join('; '))}`, fix: 'scope ecs:RunTask to the cluster and family, ecs:StopTask to the cluster\'s tasks, iam:PassRole to the job roles for ecs-tasks.amazonaws.com', subject: managerRequests(fleet, runner, leaking) });
+    if (leaking.length > 0) findings.push({ code: 'RF714', severity: CODES.RF714.severity, path: runnerPath, message: `the manager role can also call ${leaking.map((l) => l[3]).join('; ')}`, fix: 'scope ecs:RunTask to the cluster and family, ecs:StopTask to the cluster\'s tasks, iam:PassRole to the job roles for ecs-tasks.amazonaws.com', subject: managerRequests(fleet, runner, leaking.map(([act, res, ctx]) => [act, res, ctx])) });
     const ssh = verifySshOnlyFromManager(docs, key(runner, 'tasks'), key(runner, 'manager'), runnerPath);
     findings.push(...ssh);
     const ownProofs = [
-      { claim: `the manager runs tasks only of family ${names(runner).taskFamily} on cluster ${names(runner).ecsCluster} and passes only the job roles`, holds: x.taskRole !== undefined && missing.length === 0 && leaks.length === 0 },
+      { claim: `the manager runs tasks only of family ${names(runner).taskFamily} on cluster ${names(runner).ecsCluster} and passes only the job roles`, holds: x.taskRole !== undefined && missing.length === 0 && leaking.length === 0 },
       { claim: 'job tasks accept SSH from the manager only', holds: ssh.length === 0 },
     ];
     // Read back (doctor): an image of another registry than ECR is checked as what it is.

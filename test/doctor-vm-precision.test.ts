@@ -113,9 +113,15 @@ describe('RF309: a read-only host mount is said to be read-only', () => {
     expect(m).not.toMatch(/changes the host|root on the host|from the host a job obtains/);
     expect(escapeFindings(dockerHostEscapes(docker(['/etc:/host-etc:ro'])), 'runners[0]', 'x')[0]?.severity).toBe('error');
   });
-  it('read-only /etc/gitlab-runner names the runner tokens; read-only /etc/ssl/certs names nothing it does not hold', () => {
+  it('read-only /etc/gitlab-runner (or its config.toml) names the runner tokens', () => {
     expect(messages(['/etc/gitlab-runner:/cfg:ro'])[0]).toContain("(gitlab-runner's config.toml with every runner's token, where the host runs gitlab-runner)");
-    expect(messages(['/etc/ssl/certs:/etc/ssl/certs:ro'])[0]).toMatch(/read-only: a job cannot change the files there, but reads every one of them, those only root may read included$/);
+    expect(messages(['/etc/gitlab-runner/config.toml:/cfg/config.toml:ro'])[0]).toContain("gitlab-runner's config.toml with every runner's token");
+  });
+  // Read-only mounts of public files are common (the host's time zone, its CA certificates) and harmless:
+  // not an escape, not RF309. Read-write, the same paths still are.
+  it.each(['/etc/localtime:/etc/localtime:ro', '/etc/ssl/certs:/etc/ssl/certs:ro', '/usr/share/zoneinfo:/usr/share/zoneinfo:ro', '/etc/gitlab-runner/certs:/etc/gitlab-runner/certs:ro', '/lib/modules:/lib/modules:ro'])('read-only %s exposes nothing: no RF309', (volume) => {
+    expect(messages([volume])).toEqual([]);
+    expect(messages([volume.replace(/:ro$/, '')])).toHaveLength(1);
   });
   it('options around ro (ro,z) are read-only too; rw and no options are read-write, as before', () => {
     expect(messages(['/root:/r:ro,Z'])[0]).toContain("/root read-only");
@@ -123,6 +129,19 @@ describe('RF309: a read-only host mount is said to be read-only', () => {
       const [m] = messages([v]);
       expect(m).toContain("/etc read-write: a job reads and changes the host's own system files and with it becomes root on the host; from the host a job obtains the instance role");
     }
+  });
+  it('on an EC2 Docker host a read-only mount keeps jobs in their containers: RF309 where it exposes secrets, but the metadata service stays out of reach', () => {
+    const withVolumes = (volumes: string) => doctor(corpusFiles(join(CORPUS, 'ec2-docker-templatefile-directives')).map((f) => (f.path === 'main.tf' ? { ...f, bytes: new TextEncoder().encode(new TextDecoder().decode(f.bytes).replace('volumes    = ["/cache"]', `volumes    = ${volumes}`)) } : f)));
+    const imds = (r: ReturnType<typeof doctor>) => r.proofs.find((p) => p.claim.startsWith('job containers cannot reach the instance credentials'))?.holds;
+    const ro = withVolumes('["/cache", "/etc:/host-etc:ro"]');
+    expect(ro.findings.filter((f) => f.code === 'RF309').map((f) => f.message)).toEqual([expect.stringContaining("/etc read-only: a job cannot change the files there")]);
+    expect(imds(ro)).toBe(true);
+    const rw = withVolumes('["/cache", "/etc:/host-etc"]');
+    expect(rw.findings.filter((f) => f.code === 'RF309')).toHaveLength(1);
+    expect(imds(rw)).toBe(false);
+    const harmless = withVolumes('["/cache", "/etc/localtime:/etc/localtime:ro"]');
+    expect(harmless.findings.filter((f) => f.code === 'RF309')).toEqual([]);
+    expect(harmless.proofs.every((p) => p.holds)).toBe(true);
   });
   it('read-only /dev still takes writes to its device nodes, and the Docker socket read-only still takes API calls', () => {
     expect(messages(['/dev:/dev:ro'])[0]).toContain('mounted read-only too: a device node still takes writes');

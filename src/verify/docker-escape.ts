@@ -158,10 +158,11 @@ function readOnlyMount(entry: string): boolean {
  * What a job reads in a host path mounted read-only, where that is more than the host's programs
  * and settings: read-only keeps a job from changing files, not from reading them, and a job runs as
  * root in its container unless its image says otherwise, so files only root may read are read too.
- * An entry applies to a mount of its path, of a folder holding it, or of a path inside it.
+ * An entry applies to a mount of its path, of a folder holding it, or of a path inside it; a
+ * read-only mount that none applies to is no escape (a job neither changes the host nor reads a secret).
  */
 const READ_ONLY_EXPOSES: readonly [string, string][] = [
-  ['/etc/gitlab-runner', "gitlab-runner's config.toml with every runner's token, where the host runs gitlab-runner"],
+  ['/etc/gitlab-runner/config.toml', "gitlab-runner's config.toml with every runner's token, where the host runs gitlab-runner"],
   ['/etc/ssh', 'the SSH host keys'],
   ['/etc/shadow', 'the password hashes'],
   ['/root', "root's keys and credentials (~/.ssh, ~/.aws, ~/.docker/config.json)"],
@@ -183,6 +184,9 @@ function volumeEscape(entry: string): { lets: string; readOnly: boolean } | unde
   // Read-only holds for files, not device nodes: a write to a device node goes to the device (as for the socket).
   if (system === '/dev') return { lets: `the host's ${host} (mounted read-only too: a device node still takes writes): a job reads and writes the host's devices that the container's device rules let it open`, readOnly: true };
   const exposes = [...new Set(READ_ONLY_EXPOSES.filter(([d]) => host === d || d.startsWith(`${host}/`) || host.startsWith(`${d}/`)).map(([, what]) => what))];
+  // Read-only and holding none of those (/etc/localtime, /etc/ssl/certs, /usr/share/zoneinfo, /lib/modules):
+  // the host's programs, public certificates and settings, which a job may read without harm.
+  if (exposes.length === 0) return undefined;
   return { lets: `the host's ${host} read-only: a job cannot change the files there, but reads every one of them, those only root may read included${exposes.length > 0 ? ` (${exposes.join(', ')})` : ''}`, readOnly: true };
 }
 

@@ -150,3 +150,36 @@ describe('corpus ec2-docker-register-flags: the proofs of a manager rebuilt from
     expect(r.findings.filter((f) => f.code === 'RF208').map((f) => f.path)).toEqual(['user-data.sh:14:3']);
   });
 });
+
+describe('a register command in a Terraform heredoc', () => {
+  it('--token ${var.runner_token}: RF712 at the --token flag in the .tf file (Terraform writes the token into the user data); the cache at its flag', () => {
+    const tf = [
+      'variable "runner_token" {}',
+      'resource "aws_iam_role" "r" {',
+      '  name = "runner"',
+      '  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })',
+      '}',
+      'resource "aws_iam_instance_profile" "r" {',
+      '  name = "runner"',
+      '  role = aws_iam_role.r.name',
+      '}',
+      'resource "aws_launch_template" "r" {',
+      '  name = "runner"',
+      '  iam_instance_profile { name = aws_iam_instance_profile.r.name }',
+      '  user_data = base64encode(<<-EOT',
+      '    #!/bin/bash',
+      '    gitlab-runner register --non-interactive --url https://gitlab.example.com \\',
+      '      --token ${var.runner_token} --executor docker --docker-image alpine \\',
+      '      --cache-type s3 --cache-s3-bucket-name ci-cache --cache-s3-bucket-location eu-west-1',
+      '  EOT',
+      '  )',
+      '}',
+      '',
+    ].join('\n');
+    const r = doctor(files({ 'main.tf': tf }));
+    const rf712 = r.findings.filter((f) => f.code === 'RF712');
+    expect(rf712.map((f) => f.path)).toEqual(['main.tf:16:7']);
+    expect(rf712[0]!.message).toMatch(/the `gitlab-runner register` command in the user data of aws_launch_template\.r passes --token "\$\{var\.runner_token\}"/);
+    expect(r.findings.filter((f) => f.code === 'RF208').map((f) => f.path)).toEqual(['main.tf:17:23']);
+  });
+});

@@ -183,3 +183,13 @@ describe('a register command in a Terraform heredoc', () => {
     expect(r.findings.filter((f) => f.code === 'RF208').map((f) => f.path)).toEqual(['main.tf:17:23']);
   });
 });
+
+describe('a config.toml of global settings only, then register', () => {
+  it('register appends its entry to the config.toml the user data wrote: the manager is read, its flags located', () => {
+    const boot = "#!/bin/bash\ncat > /etc/gitlab-runner/config.toml <<'EOF'\nconcurrent = 4\ncheck_interval = 3\nEOF\ngitlab-runner register --non-interactive --url https://gitlab.example.com --token \"$TOKEN\" --executor docker --docker-image alpine --docker-privileged\n";
+    const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
+    expect(r.proofs.length).toBeGreaterThan(0);
+    expect(r.findings.map((f) => f.code)).not.toContain('RF910');
+    expect(r.findings.filter((f) => f.code === 'RF301').map((f) => f.path)).toEqual(['boot.sh:6:132']);
+  });
+});

@@ -225,7 +225,9 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
       }
     }
     let registered = false;
-    if (tomlText === undefined) {
+    // A config.toml written with its global settings only (concurrent, listen_address): register appends its entry to it.
+    const globalsOnly = toml !== undefined && toml.runners === undefined ? toml : undefined;
+    if (tomlText === undefined || globalsOnly) {
       // No config.toml written: a `gitlab-runner register` whose flags make one at boot.
       const file = typeof body.user_data === 'string' ? userDataFilePath(body.user_data, origin.source.path.split('/').slice(0, -1).join('/'))?.path : undefined;
       const boot = fromRegisterCommand(userData, executors, ev.texts ?? texts, commandsOf, [...(file !== undefined ? [file] : []), origin.source.path], () => originAt(origin, 'user_data'));
@@ -235,8 +237,11 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
         continue;
       }
       if (boot) {
-        toml = boot.toml;
-        tomlOrigin = boot.origin;
+        toml = globalsOnly ? { ...boot.toml, ...globalsOnly, runners: boot.toml.runners } : boot.toml;
+        const flags = boot.origin.source;
+        const heredocAt = tomlOrigin;
+        // Its global settings where the heredoc writes them; the entry's keys at the flags.
+        tomlOrigin = globalsOnly ? { ...boot.origin, source: new RegisterSource(flags.path, (path) => (path[0] === 'runners' ? flags.locate(0, path) : originAt(heredocAt))) } : boot.origin;
         registered = true;
       }
     }
@@ -256,7 +261,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     // The runner's config.toml file beside user data that writes its own (in a folder named after the runner).
     const file = tomlText !== undefined ? candidates.find((t) => t.origin.source.path.split('/').includes(runner)) : undefined;
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;
-    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined, ...(span ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}) });
+    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}) });
   }
   return { managers, findings, unreadable };
 }

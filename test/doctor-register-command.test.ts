@@ -44,13 +44,20 @@ describe('reading gitlab-runner register commands', () => {
 const LAUNCH_TEMPLATE = (script: string) => `resource "aws_launch_template" "runner" {\n  name      = "runner"\n  user_data = base64encode(<<-EOT\n${script}\n  EOT\n  )\n}\n`;
 
 describe('the doctor over a manager that registers at boot', () => {
-  it('--docker-privileged and the Docker socket in user data: RF301 and RF309 at the flags; RF910 says what is and is not read', () => {
+  it('--docker-privileged and the Docker socket in user data: RF301 and RF309 at the flags; the launch template is now a manager (RF911: no instance profile), not "no runner manager"', () => {
     const script = '    #!/bin/bash\n    gitlab-runner register --non-interactive --url https://gitlab.example.com/ \\\n      --token "$TOKEN" --executor docker \\\n      --docker-privileged \\\n      --docker-volumes /var/run/docker.sock:/var/run/docker.sock';
     const r = doctor(files({ 'main.tf': LAUNCH_TEMPLATE(script) }));
     expect(r.findings.filter((f) => f.code === 'RF301').map((f) => f.path)).toEqual(['main.tf:7:7']);
     expect(r.findings.filter((f) => f.code === 'RF309').map((f) => [f.path, f.received])).toEqual([['main.tf:8:7', '/var/run/docker.sock:/var/run/docker.sock']]);
-    expect(r.findings.find((f) => f.code === 'RF910')?.message).toMatch(/`gitlab-runner register` \(main\.tf:5:5\) makes a config\.toml at boot from its flags, which the doctor does not rebuild/);
+    expect(r.findings.map((f) => f.code)).not.toContain('RF910');
+    expect(r.findings.filter((f) => f.code === 'RF911').map((f) => f.path)).toEqual(['main.tf:1:1']);
     expect(r.exitCode).toBe(1);
+  });
+
+  it('a command no launch template or instance runs: RF910 says where it is and why nothing is proven', () => {
+    const r = doctor(files({ 'boot.sh': 'gitlab-runner register --non-interactive --url https://gitlab.example.com/ --token "$TOKEN" --executor docker --docker-privileged\n' }));
+    expect(r.findings.filter((f) => f.code === 'RF301').map((f) => f.path)).toEqual(['boot.sh:1:111']);
+    expect(r.findings.find((f) => f.code === 'RF910')?.message).toMatch(/`gitlab-runner register` \(boot\.sh:1:1\) makes a config\.toml at boot from its flags, and none of them is a manager the doctor could prove/);
   });
 
   it('a script Terraform renders: --docker-cap-add, --docker-devices (RF309); the registration token (RF912, a literal one RF940 too, never shown)', () => {

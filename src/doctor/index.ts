@@ -193,7 +193,11 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // Managers that register at boot (`gitlab-runner register` flags): their risky flags where they are written.
   const registering = registerCommandFindings(ev.texts ?? new Map());
   const inferredFindings = registering.commands.length > 0 ? inferred.findings.map((f) => (f.code === 'RF910' ? withRegisterCommands(f, registering.commands) : f)) : inferred.findings;
-  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...(read.size > 0 ? ev.findings.filter((f) => !ofTemplate(f)) : ev.findings), ...inferredFindings, ...registering.findings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)))])))).map(withoutSubject).map(named));
+  const proven = verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)));
+  // A manager rebuilt from its register flags: what its proofs say of a flag (RF301 at --docker-privileged) is not said a second time by the flag reader.
+  const provenAt = new Set(proven.map((f) => `${f.code} ${f.path}`));
+  const flagFindings = registering.findings.filter((f) => !provenAt.has(`${f.code} ${f.path}`));
+  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...(read.size > 0 ? ev.findings.filter((f) => !ofTemplate(f)) : ev.findings), ...inferredFindings, ...flagFindings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...proven])))).map(withoutSubject).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));
@@ -317,7 +321,7 @@ function withoutRegenerate(f: Finding): Finding {
 /** RF910 where the files register a manager with `gitlab-runner register`: says where, and what the doctor reads of it. */
 function withRegisterCommands(f: Finding, commands: readonly string[]): Finding {
   const shown = commands.slice(0, 3).join(', ') + (commands.length > 3 ? ` and ${commands.length - 3} more` : '');
-  return { ...f, message: `${f.message}; \`gitlab-runner register\` (${shown}) makes a config.toml at boot from its flags, which the doctor does not rebuild: its privileged, Docker socket, capability, device and registration-token flags are checked where they are written, the identity chain is not proven`, fix: `${f.fix ?? ''}${f.fix ? '; or ' : ''}write the config.toml in the user data (a heredoc) and register with --token, so the whole runner can be proven` };
+  return { ...f, message: `${f.message}; \`gitlab-runner register\` (${shown}) makes a config.toml at boot from its flags, and none of them is a manager the doctor could prove (no launch template or instance whose user data runs it, an executor no platform reads, values known only at boot, or a --template-config not given): its privileged, Docker socket, capability, device and registration-token flags are checked where they are written, the identity chain is not proven`, fix: `${f.fix ?? ''}${f.fix ? '; or ' : ''}run it from the user data of the manager's launch template or instance with its values written out and its template given (or write the config.toml there in a heredoc), so the whole runner can be proven` };
 }
 
 /**

@@ -242,15 +242,18 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       // No SSM parameter given that the user data reads: the token proofs have nothing to stand on.
       const token = get(m.toml, 'runners', 0, 'token');
       const where = `aws_launch_template.${ltKey}`;
+      // A manager that registers at boot: its command's --token, where the command is written.
+      const writes = m.registered === true ? 'the `gitlab-runner register` command' : 'the config.toml';
+      const sets = (t: string) => (m.registered === true ? `passes --token ${JSON.stringify(t)}` : `sets token = ${JSON.stringify(t)}`);
       if (typeof token === 'string' && m.unknownInUserData.some((u) => token.includes(u))) {
-        sink.findings.push(finding('RF712', formatPosition(originAt(m.origin, 'user_data')), `runner ${m.runner}: the config.toml in the user data of ${where} sets token = ${JSON.stringify(token)}, so Terraform writes the runner token into the user data, where anyone allowed ec2:DescribeLaunchTemplateVersions, and every process on the instance that reaches the instance metadata service, can read it (and it stays in the Terraform state)`, { fix: 'keep the token in an SSM SecureString parameter that only the manager role may read, and have the user data fetch it at boot (aws ssm get-parameter --with-decryption) into config.toml' }));
+        sink.findings.push(finding('RF712', formatPosition(m.registered === true ? originAt(m.tomlOrigin, 'runners', 0, 'token') : originAt(m.origin, 'user_data')), `runner ${m.runner}: ${writes} in the user data of ${where} ${sets(token)}, so Terraform writes the runner token into the user data, where anyone allowed ec2:DescribeLaunchTemplateVersions, and every process on the instance that reaches the instance metadata service, can read it (and it stays in the Terraform state)`, { fix: 'keep the token in an SSM SecureString parameter that only the manager role may read, and have the user data fetch it at boot (aws ssm get-parameter --with-decryption) into config.toml' }));
         runner.tokenStoreUnknown = `Terraform writes it into the user data of ${where}`;
       } else if (typeof token === 'string' && /^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$/.test(token)) {
         // A shell variable the user data sets at boot (TOKEN=$(aws ssm get-parameter --name …)): the
         // parameter it names, when it names one, is what the files would have to show.
         const read = /\bssm\s+get-parameters?\b[^\n]*?\s--names?[\s=]+["']?([^\s"'$]+)/.exec(m.userData)?.[1];
-        runner.tokenStoreUnknown = `the config.toml in the user data of ${where} takes the token from ${token}, which the user data sets at boot from ${read !== undefined ? `parameter ${read}, which no aws_ssm_parameter among the files given declares` : 'no aws_ssm_parameter among the files given'}`;
-      } else if (typeof token === 'string' && token !== '') runner.tokenStoreUnknown = `the config.toml in the user data of ${where} holds the token itself`;
+        runner.tokenStoreUnknown = `${writes} in the user data of ${where} takes the token from ${token}, which the user data sets at boot from ${read !== undefined ? `parameter ${read}, which no aws_ssm_parameter among the files given declares` : 'no aws_ssm_parameter among the files given'}`;
+      } else if (typeof token === 'string' && token !== '') runner.tokenStoreUnknown = `${writes} in the user data of ${where} holds the token itself`;
       else runner.tokenStoreUnknown = `no aws_ssm_parameter among the files given is read by the user data of ${where}`;
       delete (runner.platformNames as Record<string, string | undefined>).tokenParameter;
     }

@@ -4,9 +4,10 @@ import { LineIndex } from './hcl/ast.js';
 
 /**
  * `gitlab-runner register` in the files: a manager that makes its config.toml at boot from the
- * command's flags (user data, cloud-init, a script Terraform renders) rather than writing one. The
- * doctor does not turn the flags into a config.toml (a `--template-config` file and defaults merge
- * in at boot), but the flags that make every job risky are read where they are written:
+ * command's flags (user data, cloud-init, a script Terraform renders) rather than writing one.
+ * Where a launch template or instance runs the command, the VM reader rebuilds that config.toml
+ * from the flags (register-config.ts) and proves the manager. Wherever the command is, the flags
+ * that make every job risky are read where they are written:
  * `--docker-privileged` (RF301), a Docker socket, a capability or a host device given to every job
  * (RF309), and the deprecated registration token (RF912). Flag names are gitlab-runner's
  * (commands/register.go and the `long:` names of its config structs, under their `docker-` namespace).
@@ -20,7 +21,7 @@ export interface RegisterCommand {
 }
 
 /** Flags that never take the next word as their value (urfave/cli booleans); `--flag=false` still sets one. */
-const BOOLEAN_FLAGS = new Set(['non-interactive', 'locked', 'run-untagged', 'paused', 'leave-runner', 'docker-privileged', 'docker-services-privileged', 'docker-disable-cache', 'docker-tlsverify', 'docker-oom-kill-disable', 'docker-disable-entrypoint-overwrite', 'docker-use-host-network']);
+const BOOLEAN_FLAGS = new Set(['non-interactive', 'locked', 'run-untagged', 'paused', 'leave-runner', 'docker-privileged', 'docker-services_privileged', 'docker-services-privileged', 'docker-disable-cache', 'cache-shared', 'cache-s3-insecure', 'cache-s3-accelerate', 'docker-tlsverify', 'docker-oom-kill-disable', 'docker-disable-entrypoint-overwrite', 'docker-use-host-network']);
 /** Files that describe a deployment rather than deploy one. */
 const DOCUMENTATION = /\.(md|markdown|rst|adoc|txt|html?)$/i;
 /** `gitlab-runner register` (not `unregister`), also behind sudo or a path; the words after it follow. */
@@ -123,8 +124,10 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
       commands.push(`${path}:${place(c.at)}`);
       for (const f of c.flags) {
         const at = `${path}:${place(f.at)}`;
-        if ((f.name === 'docker-privileged' || f.name === 'docker-services-privileged') && f.value !== undefined && unknownValue(f.value)) continue;
-        if ((f.name === 'docker-privileged' || f.name === 'docker-services-privileged') && isTrue(f.value)) {
+        // gitlab-runner spells the services flag with an underscore (`long:"services_privileged"`); the dashed form is read too.
+        const privileged = f.name === 'docker-privileged' || f.name === 'docker-services_privileged' || f.name === 'docker-services-privileged';
+        if (privileged && f.value !== undefined && unknownValue(f.value)) continue;
+        if (privileged && isTrue(f.value)) {
           const what = f.name === 'docker-privileged' ? 'every job runs privileged' : "every job's services run privileged";
           findings.push(finding('RF301', at, `gitlab-runner register --${f.name}: ${what}, with every capability and device of the host; a job can take over the instance and read what it holds (its credentials, the runner token)`, `remove --${f.name}; build images without privileges (BuildKit rootless, kaniko, buildah)`));
         }

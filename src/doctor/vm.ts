@@ -12,6 +12,10 @@ import type { Evidence } from './evidence.js';
 import { mapBodyStrings } from './root-strings.js';
 import { userDataFilePath } from '../platforms/aws-vm/user-data.js';
 import { isObject } from '../model/is-object.js';
+import { registerCommands, type RegisterCommand } from './register-command.js';
+import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
+import { SourceFile, type Position } from './source.js';
+import { LineIndex } from './hcl/ast.js';
 
 /**
  * What the doctor reads of one VM runner manager (EC2 instance from a launch template): the
@@ -38,6 +42,8 @@ export interface VmManagerEvidence {
   configFile?: { value: Record<string, unknown>; origin: Origin };
   launchTemplateKey: string;
   origin: Origin;
+  /** The config.toml was rebuilt from a `gitlab-runner register` command's flags (tomlOrigin points at them). */
+  registered?: boolean;
 }
 
 /** How a VM platform reads its own runners back for the doctor (the compute counterpart of `DoctorReader`). */
@@ -196,6 +202,9 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
   const unreadable: string[] = [];
   const texts = new Map<string, string>();
   for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
+  // The register commands of every file given, read once (to point at a command's flags where they are written).
+  let commandsRead: WrittenCommands | undefined;
+  const commandsOf = () => (commandsRead ??= writtenCommands(ev.texts ?? new Map<string, string>()));
   for (const [k, body] of Object.entries(root.resource.aws_launch_template ?? {})) {
     const origin = ev.terraform.origins.get(`aws_launch_template.${k}`);
     if (!origin) continue;
@@ -237,6 +246,27 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
         continue;
       }
     }
+    let registered = false;
+    // A config.toml written with its global settings only (concurrent, listen_address): register appends its entry to it.
+    const globalsOnly = toml !== undefined && toml.runners === undefined ? toml : undefined;
+    if (tomlText === undefined || globalsOnly) {
+      // No config.toml written: a `gitlab-runner register` whose flags make one at boot.
+      const file = typeof body.user_data === 'string' ? userDataFilePath(body.user_data, origin.source.path.split('/').slice(0, -1).join('/'))?.path : undefined;
+      const boot = fromRegisterCommand(userData, executors, ev.texts ?? texts, commandsOf, [...(file !== undefined ? [file] : []), origin.source.path], () => originAt(origin, 'user_data'));
+      if (boot && 'problem' in boot) {
+        findings.push(finding('RF906', boot.at, `the runner manager of ${written(ev, k)} registers with \`gitlab-runner register\` at boot, and ${boot.problem}: this runner manager is not proven`, { fix: boot.fix }));
+        unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): ${boot.problem}`);
+        continue;
+      }
+      if (boot) {
+        toml = globalsOnly ? { ...boot.toml, ...globalsOnly, runners: boot.toml.runners } : boot.toml;
+        const flags = boot.origin.source;
+        const heredocAt = tomlOrigin;
+        // Its global settings where the heredoc writes them; the entry's keys at the flags.
+        tomlOrigin = globalsOnly ? { ...boot.origin, source: new RegisterSource(flags.path, (path) => (path[0] === 'runners' ? flags.locate(0, path) : originAt(heredocAt))) } : boot.origin;
+        registered = true;
+      }
+    }
     const tags = tagsOf(body);
     const named = tags['runner-fleet-runner'];
     // A config.toml file with a VM executor, the only one (or the one in a folder named after the runner).
@@ -253,16 +283,19 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     // The runner's config.toml file beside user data that writes its own (in a folder named after the runner).
     const file = tomlText !== undefined ? candidates.find((t) => t.origin.source.path.split('/').includes(runner)) : undefined;
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;
-    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined, ...(span ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin });
+    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}) });
   }
   return { managers, findings, unreadable };
 }
 
 /**
  * The user data with its config.toml heredoc in runner-fleet's canonical TOML text (same data, as
- * policies are re-serialized), so the chain proof compares content, not formatting.
+ * policies are re-serialized), so the chain proof compares content, not formatting. Only what the
+ * proofs read: the user data is never printed.
  */
 export function canonicalUserData(m: VmManagerEvidence, canonicalToml: string): string {
+  // A manager that registers at boot writes the config.toml rebuilt from its flags: the chain proof reads it after the script.
+  if (m.registered === true) return `${m.userData.replace(/\n?$/, '\n')}${canonicalToml}`;
   if (!m.tomlInUserData) return m.userData;
   const span = heredocSpan(m.userData, /(^|\/)config\.toml$/);
   if (!span) return m.userData;
@@ -406,3 +439,117 @@ export function vmIdentity(root: TerraformRoot, cluster: ResolvedCluster, runner
 }
 
 export const vmKey = tfName;
+
+/** The register commands written in the files given, by their flags (names and values; names only), and one line index per file. */
+interface WrittenCommands {
+  exact: Map<string, { path: string; command: RegisterCommand }[]>;
+  names: Map<string, { path: string; command: RegisterCommand }[]>;
+  lines: (path: string) => LineIndex;
+}
+
+const signature = (c: RegisterCommand, values: boolean): string => JSON.stringify(c.flags.map((f) => (values ? [f.name, f.value ?? null] : f.name)));
+
+function writtenCommands(texts: ReadonlyMap<string, string>): WrittenCommands {
+  const exact = new Map<string, { path: string; command: RegisterCommand }[]>();
+  const names = new Map<string, { path: string; command: RegisterCommand }[]>();
+  for (const [path, text] of texts) {
+    for (const command of registerCommands(path, text)) {
+      for (const [map, key] of [[exact, signature(command, true)], [names, signature(command, false)]] as const) {
+        const list = map.get(key);
+        if (list) list.push({ path, command });
+        else map.set(key, [{ path, command }]);
+      }
+    }
+  }
+  const indexes = new Map<string, LineIndex>();
+  const lines = (path: string) => {
+    let index = indexes.get(path);
+    if (!index) indexes.set(path, (index = new LineIndex(texts.get(path) ?? '')));
+    return index;
+  };
+  return { exact, names, lines };
+}
+
+/**
+ * The config.toml a manager makes at boot with `gitlab-runner register` (the first command of its
+ * user data with an executor a platform reads): the flags' entry, its `--template-config` merged
+ * in where the template is shown, and an origin that points each key at the flag that set it, in
+ * the file where the command is written. A problem: what keeps the runner from being proven.
+ */
+function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, texts: ReadonlyMap<string, string>, commandsOf: () => WrittenCommands, prefer: readonly string[], fallback: () => Position): { toml: Record<string, unknown>; origin: Origin } | { problem: string; fix: string; at: string } | undefined {
+  const commands = registerCommands('user-data', userData);
+  if (commands.length === 0) return undefined;
+  const configs = commands.map((c) => ({ command: c, config: registerConfig(c, shellAssignments(userData, c.at)) }));
+  const withTemplate = configs.find((c) => c.config.templateConfig !== undefined);
+  const chosen = configs.find((c) => executors.has(String(get(c.config.toml, 'runners', 0, 'executor')))) ?? (withTemplate && get(withTemplate.config.toml, 'runners', 0, 'executor') === undefined ? withTemplate : undefined);
+  if (!chosen) return undefined;
+  const { command } = chosen;
+  let config: RegisterConfig = chosen.config;
+  // The same command where it is written (a user data file, a heredoc in Terraform): its flags in the same order.
+  const written = commandsOf();
+  const exact = written.exact.get(signature(command, true)) ?? [];
+  // Terraform filled a value in (templatefile): the same flags in the same order, where only one command has them.
+  const byName = exact.length > 0 ? exact : (written.names.get(signature(command, false)) ?? []);
+  // The copy in the manager's own files (its user data file, its Terraform file) where several files hold the same command.
+  const home = byName.find((w) => prefer.includes(w.path)) ?? (byName.length === 1 ? byName[0] : undefined);
+  const position = (offset: number): Position => {
+    if (!home) return fallback();
+    const i = command.flags.findIndex((f) => f.at === offset);
+    const at = i < 0 ? home.command.at : home.command.flags[i]!.at;
+    const p = written.lines(home.path).pos(at);
+    return { file: home.path, line: p.line, column: p.column };
+  };
+  const where = (offset: number) => formatPosition(position(offset));
+  if (config.unknown.length > 0) {
+    const u = config.unknown[0]!;
+    return { problem: `its --${u.flag} ${JSON.stringify(u.value.length > 60 ? `${u.value.slice(0, 60)}…` : u.value)} is known only at boot${config.unknown.length > 1 ? ` (and ${config.unknown.length - 1} more flag(s))` : ''}`, fix: 'write the value in the command, or set it in the script before the command (NAME=value), so the doctor can read it', at: where(u.at) };
+  }
+  const template = config.templateConfig;
+  if (template) {
+    const name = template.file.split('/').pop()!;
+    const file = new RegExp(`(^|/)${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+    // The template written by the same user data (a heredoc), else a file of that name among those given.
+    const text = heredoc(userData, file) ?? [...texts].find(([p]) => file.test(p))?.[1];
+    const fix = `give the template file ${template.file} (or write it in the user data with a heredoc), or write the whole config.toml in the user data`;
+    if (text === undefined || template.file.includes('$')) return { problem: `its --template-config ${template.file} is not among the files given: the template may set any key the flags leave empty (privileged, volumes, the cache and its credentials), so nothing it could set is checked`, fix, at: where(template.at) };
+    let parsed: unknown;
+    try {
+      parsed = parseToml(text);
+    } catch {
+      parsed = undefined;
+    }
+    const runners = get(parsed, 'runners');
+    if (!Array.isArray(runners) || runners.length !== 1 || !isObject(runners[0])) return { problem: `its --template-config ${template.file} is not a TOML file with exactly one [[runners]] entry (gitlab-runner refuses to register with it)`, fix, at: where(template.at) };
+    config = mergeTemplate(config, runners[0]);
+    if (!executors.has(String(get(config.toml, 'runners', 0, 'executor')))) return undefined;
+  }
+  // What no register flag sets: a docker-autoscaler's [runners.autoscaler] (its plugin, its instance group) comes only
+  // from a template; a custom executor runs a driver whose own configuration (the Fargate driver's fargate.toml) the files must show.
+  const executor = String(get(config.toml, 'runners', 0, 'executor'));
+  if (executor === 'docker-autoscaler' && !isObject(get(config.toml, 'runners', 0, 'autoscaler'))) return { problem: 'its docker-autoscaler executor has no [runners.autoscaler] table (its fleeting plugin and instance group), which no register flag sets and only a --template-config gives', fix: 'give the --template-config file with its [runners.autoscaler] table, or write the whole config.toml in the user data', at: where(config.at(['executor'])) };
+  if (executor === 'custom' && heredoc(userData, /(^|\/)fargate\.toml$/) === undefined) return { problem: "its custom executor runs a driver whose configuration (the Fargate driver's fargate.toml) the user data does not write", fix: 'write the driver\'s configuration (fargate.toml) in the user data with a heredoc, or write the whole config.toml there', at: where(config.at(['executor'])) };
+  const located = (path: readonly (string | number)[]): Position => {
+    const key = path[0] === 'runners' && typeof path[1] === 'number' ? path.slice(2) : path;
+    // A key the template set: the --template-config flag.
+    const set = template !== undefined && !flagSet(command, config, key) ? template.at : config.at(key);
+    return position(set);
+  };
+  return { toml: config.toml, origin: { source: new RegisterSource(home?.path ?? fallback().file, located), doc: 0, path: [] } };
+}
+
+/** Whether a key (or the table above it) was set by a flag of the command rather than by a template. */
+function flagSet(command: RegisterCommand, config: RegisterConfig, key: readonly (string | number)[]): boolean {
+  return key.length > 0 && config.at(key) !== command.at;
+}
+
+/** A config.toml rebuilt from register flags, as a source whose keys are located at the flags that set them. */
+class RegisterSource extends SourceFile {
+  readonly #located: (path: readonly (string | number)[]) => Position;
+  constructor(path: string, located: (path: readonly (string | number)[]) => Position) {
+    super(path, '', 'toml');
+    this.#located = located;
+  }
+  override locate(_doc: number, path: readonly (string | number)[]): Position {
+    return this.#located(path);
+  }
+}

@@ -566,7 +566,8 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
         path: '',
         message: `the key policy of the token key ${key.label} is not shown (${key.policyUnknown}): whether it lets IAM grant kms:Decrypt, or grants it to a role itself, is not proven, so no runner token encrypted with it is proven readable by its manager and the rotator only`,
         fix: 'give the key policy as a literal JSON document (aws_kms_key.policy or aws_kms_key_policy), or `terraform show -json` of a plan',
-        ...(key.label.startsWith('aws_kms_key.') || key.policyAddress !== undefined ? { subject: { kind: 'resource' as const, address: key.label.startsWith('aws_kms_key.') ? key.label : key.policyAddress! } } : {}),
+        // The resource that holds the policy (an aws_kms_key_policy replaces the key's own), else the key.
+        ...(key.policyAddress !== undefined || key.label.startsWith('aws_kms_key.') ? { subject: { kind: 'resource' as const, address: key.policyAddress ?? key.label } } : {}),
       });
     }
     // A role reads the parameters of its own account only: each account's roles, of the parameters there.

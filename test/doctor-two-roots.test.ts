@@ -347,6 +347,14 @@ describe('doctor: the stand-in token parameter (of no runner) with several Terra
     expect([...new Set(alone.proofs.map((p) => p.runner))]).toEqual(['docker-ci', 'id-token gitlab-deploy-staging']);
   });
 
+  it("runners of two accounts: a role that reads every parameter under /ci/ of its own account is said to read that account's runners, not every runner's", () => {
+    const files = corpusFiles(join(CORPUS, 'two-roots-different-accounts-ec2-docker')).map((f) => (f.path === 'prod/main.tf' ? { ...f, bytes: Buffer.from(Buffer.from(f.bytes).toString().replace('Action = "ecs:UpdateService", Resource = "*"', 'Action = ["ssm:GetParameter", "kms:Decrypt"], Resource = "*"')) } : f));
+    const r = doctor(files);
+    expect(rf721(r)).toEqual([expect.stringMatching(/^prod\/main\.tf:78:24 the ID-token role gitlab-deploy-prod \(prod\/aws_iam_role\.deploy\) can read the token of every runner of account 111111111111 under \/ci\/ \(its grant covers any runner name there; a role reads the parameters of its own account only\): ssm:GetParameter, kms:Decrypt/)]);
+    // Staging's runner, in account 222222222222, is not read by it.
+    expect(r.proofs.filter((p) => !p.holds).map((p) => p.runner)).toEqual(['docker-ci']);
+  });
+
   it("the parameters all in one root: the stand-in has that root's default_tags, not those of another root given first (as that root alone)", () => {
     const runner = corpusFiles(join(CORPUS, 'two-roots-same-addresses-ec2-docker-tag-reader', 'staging')).map((f) => ({
       ...f,

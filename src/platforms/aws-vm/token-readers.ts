@@ -558,6 +558,14 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
   const said = new Set<Candidate>();
   // Parameters whose tags are the stand-in's: a reader keyed on tags reads "every runner" only if there is one (else each runner's proof tries it).
   const plain = [...t.runners.values()].some((r) => !r.ownTags);
+  // Which runners a wide reader reaches: every runner's under the prefix where they share one account;
+  // of runners in several accounts (roots given together), those of the reader's own account only.
+  const a = fleet.aws!;
+  const accountOf = new Map(fleet.runners.filter((r) => t.runners.has(r.name)).map((r) => [r.account ?? a.accountId, r.account !== undefined ? r.accountShown : a.accountShown] as const));
+  const everyRunner = (account: string): string => {
+    if (accountOf.size <= 1) return `every runner under ${t.prefix} (its grant covers any runner name there)`;
+    return `every runner of ${accountOf.get(account) === false ? 'its own account (its root states none)' : `account ${account}`} under ${t.prefix} (its grant covers any runner name there; a role reads the parameters of its own account only)`;
+  };
   for (const { key, accounts } of fleetKeys(fleet, t)) {
     if (key?.policyUnknown !== undefined) {
       out.push({
@@ -576,14 +584,14 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
       said.add(c);
       const actions = reading.actions;
       if (!reading.sure) {
-        out.push(notShownReader(c, `every runner under ${t.prefix} (its grant covers any runner name there)`, reading, key, { what: `the token parameters under ${t.prefix}`, all: t.standInUnknown.has('*') }));
+        out.push(notShownReader(c, everyRunner(c.account), reading, key, { what: `the token parameters under ${t.prefix}`, all: t.standInUnknown.has('*') }));
         continue;
       }
       out.push({
         code: 'RF721',
         severity: CODES.RF721.severity,
         path: c.path,
-        message: `${c.label} can read the token of every runner under ${t.prefix} (its grant covers any runner name there): ${actions.join(', ')}; ${keyWords(key)}`,
+        message: `${c.label} can read the token of ${everyRunner(c.account)}: ${actions.join(', ')}; ${keyWords(key)}`,
         received: actions.join(', '),
         allowed: 'the runner token parameters are read by their own manager and the token rotator only',
         fix: c.fix,

@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, readEvidence } from '../src/doctor/index.js';
 import { codeQualityReport, jsonDoctorReport, sarifReport, textDoctorReport } from '../src/doctor/format.js';
-import { baseDeployment, deploymentFiles } from './helpers/doctor.js';
+import { join } from 'node:path';
+import { baseDeployment, corpusFiles, deploymentFiles } from './helpers/doctor.js';
 
 // Fake credentials in the documented example shapes (never real keys).
 const AWS_ID = 'AKIAIOSFODNN7EXAMPLE';
@@ -103,5 +104,23 @@ describe('credentials in the evidence: position and key name only, never the val
     d.objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gitlab-runner-token', namespace: 'gitlab' }, data: { 'runner-token': b64(RUNNER_TOKEN) } });
     const r = doctor(deploymentFiles(d));
     expect(r.findings.filter((f) => CODES.has(f.code))).toEqual([]);
+  });
+});
+
+describe('a credential in the user data of a launch template or instance: one finding, RF712 at its place', () => {
+  const CORPUS = join(import.meta.dirname, 'doctor', 'corpus');
+
+  it('a key on a line of a launch template heredoc: RF712 at the key, naming it, with the cloud key\'s fix; no RF940 beside it; the value shown nowhere', () => {
+    const r = doctor(corpusFiles(join(CORPUS, 'ec2-autoscaler-user-data-heredoc-key')));
+    expect(r.findings.filter((f) => f.code === 'RF712' || f.code === 'RF940').map((f) => `${f.code} ${f.path}`)).toEqual(['RF712 main.tf:162:30']);
+    const f = r.findings.find((x) => x.code === 'RF712')!;
+    expect(f.message).toBe('the user data of aws_launch_template.manager contains a token or key: an AWS access key id is written in main.tf at resource.aws_launch_template.manager.user_data (value not shown)');
+    expect(f.fix).toBe('remove the key and revoke it; give the runner a keyless identity (instance profile, IRSA, Pod Identity, workload identity) instead; never put it in user data');
+    expect(JSON.stringify(r)).not.toContain('AKIAQ7W3E9R2T5Y8U1I4');
+  });
+
+  it('guard: the same key in a shell script of its own (not user data of a resource) stays RF940', () => {
+    const r = run({ 'scripts/boot.sh': '#!/bin/bash\nexport AWS_ACCESS_KEY_ID=AKIAQ7W3E9R2T5Y8U1I4\n' });
+    expect(r.findings.filter((x) => x.code === 'RF712' || x.code === 'RF940').map((x) => `${x.code} ${x.path}`)).toEqual(['RF940 scripts/boot.sh:2:26']);
   });
 });

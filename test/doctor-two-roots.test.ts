@@ -347,6 +347,29 @@ describe('doctor: the stand-in token parameter (of no runner) with several Terra
     expect([...new Set(alone.proofs.map((p) => p.runner))]).toEqual(['docker-ci', 'id-token gitlab-deploy-staging']);
   });
 
+  it("runners of two accounts: a role that reads every parameter under /ci/ of its own account is said to read that account's runners, not every runner's", () => {
+    const files = corpusFiles(join(CORPUS, 'two-roots-different-accounts-ec2-docker')).map((f) => (f.path === 'prod/main.tf' ? { ...f, bytes: Buffer.from(Buffer.from(f.bytes).toString().replace('Action = "ecs:UpdateService", Resource = "*"', 'Action = ["ssm:GetParameter", "kms:Decrypt"], Resource = "*"')) } : f));
+    const r = doctor(files);
+    expect(rf721(r)).toEqual([expect.stringMatching(/^prod\/main\.tf:78:24 the ID-token role gitlab-deploy-prod \(prod\/aws_iam_role\.deploy\) can read the token of every runner of account 111111111111 under \/ci\/ \(its grant covers any runner name there; a role reads the parameters of its own account only\): ssm:GetParameter, kms:Decrypt/)]);
+    // Staging's runner, in account 222222222222, is not read by it.
+    expect(r.proofs.filter((p) => !p.holds).map((p) => p.runner)).toEqual(['docker-ci']);
+  });
+
+  it("a role of a root with no runner is asked in its own root's account: another account's reads none; prod's reads prod's; one not shown is RF903, no proof made", () => {
+    const AUDIT = join(CORPUS, 'two-roots-different-accounts-ec2-docker-audit-root');
+    const withAccount = (line: string) => corpusFiles(AUDIT).map((f) => (f.path === 'tools/main.tf' ? { ...f, bytes: Buffer.from(Buffer.from(f.bytes).toString().replace('  allowed_account_ids = ["333333333333"]\n', line)) } : f));
+    const other = doctor(corpusFiles(AUDIT));
+    expect(other.findings.filter((f) => f.code === 'RF721' || f.code === 'RF903')).toEqual([]);
+    expect(other.proofs.filter((p) => !p.holds)).toEqual([]);
+    const prod = doctor(withAccount('  allowed_account_ids = ["111111111111"]\n'));
+    expect(rf721(prod)).toEqual([expect.stringMatching(/^ role audit \(aws_iam_role\.audit\) can read the token of every runner of account 111111111111 under \/ci\/ /)]);
+    expect(prod.proofs.filter((p) => !p.holds).map((p) => p.runner)).toEqual(['docker-ci']);
+    const unstated = doctor(withAccount(''));
+    expect(rf721(unstated)).toEqual([]);
+    expect(unstated.findings.filter((f) => f.code === 'RF903').map((f) => `${f.path} ${f.message}`)).toEqual([expect.stringMatching(/^tools\/main\.tf:6:1 whether role audit \(aws_iam_role\.audit\) can read the token of every runner under \/ci\/ .* is not shown: the aws provider of its root states no account/)]);
+    expect(unstated.proofs.filter((p) => !p.holds).map((p) => p.runner).sort()).toEqual(['docker-ci', 'docker-stg']);
+  });
+
   it("the parameters all in one root: the stand-in has that root's default_tags, not those of another root given first (as that root alone)", () => {
     const runner = corpusFiles(join(CORPUS, 'two-roots-same-addresses-ec2-docker-tag-reader', 'staging')).map((f) => ({
       ...f,

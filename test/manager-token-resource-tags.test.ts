@@ -47,6 +47,17 @@ describe('doctor: the manager\'s token proof over the token parameter\'s tags', 
     expect(claim(r)?.holds).toBe(false);
   });
 
+  it('the parameter without the tag its grant is keyed on, or tagged for another runner: the RF106 fix names the tag the read lacks (before: "allow ssm:GetParameter on …", which it already does)', () => {
+    for (const r of [edited([TAG, '    runner = "other"\n']), edited([TAG, '    owner = "platform"\n'])]) {
+      expect(r.findings.map((f) => f.code)).toEqual(['RF106']);
+      expect(r.findings[0]!.fix).toBe(`tag its token parameter aws_ssm_parameter.token runner = "docker-ci": the manager role's grant of ssm:GetParameter on it requires that tag, which the parameter does not carry (or allow the manager role ssm:GetParameter on ${OWN_ARN} without that condition)`);
+    }
+    // A grant on another parameter: no tag would let the read through, so the fix stays the grant.
+    const plain = edited([GRANT, GRANT.replace('docker-ci/token', 'other/token')]);
+    expect(plain.findings.map((f) => f.code)).toEqual(['RF106']);
+    expect(plain.findings[0]!.fix).toBe(`allow the manager role ssm:GetParameter on ${OWN_ARN}`);
+  });
+
   it('the tag-keyed grant on every parameter under /ci/: whether it reads another runner\'s is RF903 (its tags are in no document), the fix keys the grant on the ARN (before: RF106)', () => {
     const r = edited([GRANT, GRANT.replace('docker-ci/token', '*')]);
     expect(shown(r)).toEqual(['RF903 info main.tf:50:1']);
@@ -119,9 +130,10 @@ describe('doctor: the manager\'s token proof reads the token key\'s key policy',
     expect(claim(r)?.holds).toBe(false);
   });
 
-  it('a key policy the files do not show (a variable): RF903 says so, and the manager\'s decrypt is not proven (before: proven)', () => {
+  it('a key policy the files do not show (a variable): RF903 at the aws_kms_key_policy that holds it says so, and the manager\'s decrypt is not proven (before: proven)', () => {
     const r = edited(['  policy = jsonencode({\n    Version = "2012-10-17"\n    Statement = [\n' + ADMINS + '    ]\n  })\n', '  policy = var.key_policy\n'], ['provider "aws" {\n', 'variable "key_policy" {\n  type = string\n}\n\nprovider "aws" {\n']);
-    expect(shown(r)).toEqual(['RF903 info main.tf:15:1']);
+    // aws_kms_key_policy.token (line 19), not aws_kms_key.token (line 15).
+    expect(shown(r)).toEqual(['RF903 info main.tf:19:1']);
     expect(r.findings[0]!.message).toContain('the key policy of the token key aws_kms_key.token is not shown');
     expect(claim(r)?.holds).toBe(false);
     expect(r.exitCode).toBe(0);

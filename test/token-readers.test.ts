@@ -280,6 +280,15 @@ describe('doctor: the token key a parameter names, and its key policy', () => {
     expect(hidden.findings.filter((f) => f.code === 'RF903' && /key policy of the token key aws_kms_key\.token is not shown/.test(f.message))).toHaveLength(1);
     expect(fargateClaim(hidden)?.holds).toBe(false);
   });
+
+  it('a key policy not shown in an aws_kms_key_policy: its RF903 points at that resource, not at the aws_kms_key', () => {
+    const files = damagedFiles('ecs-fargate', 'terraform/aws/main.tf.json', keyed('${aws_kms_key.token.arn}', { aws_kms_key_policy: { token: { key_id: '${aws_kms_key.token.id}', policy: '${var.key_policy}' } } }));
+    const text = new TextDecoder().decode(files.find((f) => f.path === 'terraform/aws/main.tf.json')!.bytes);
+    const lineOf = (needle: string) => text.slice(0, text.indexOf(needle)).split('\n').length;
+    const rf903 = doctor(files).findings.filter((f) => f.code === 'RF903' && /key policy of the token key aws_kms_key\.token is not shown/.test(f.message));
+    // The resource's name is on the line after its type's.
+    expect(rf903.map((f) => Number(/:(\d+):\d+$/.exec(f.path)?.[1]))).toEqual([lineOf('"aws_kms_key_policy"') + 1]);
+  });
 });
 
 describe('doctor: the tags a token parameter carries', () => {

@@ -42,6 +42,11 @@ export interface TerraformEvidence {
   moduleCalls?: Map<string, ModuleCallSite>;
   /** The account of each aws resource (`type.name`), from its own provider configuration; undefined: not stated. */
   accounts?: Map<string, string | undefined>;
+  /**
+   * The account the unaliased `provider "aws"` block of each root folder (`.tf`, `.tf.json`) states, by
+   * the folder ('' for the working folder): a `terraform show -json` document beside it is of that account.
+   */
+  folderAccounts?: Map<string, string>;
   /** A value of the deployment's own account was read where the default aws provider states none (hcl/eval.ts OWN_ACCOUNT). */
   ownAccountRead?: boolean;
   /** `provider "aws"` blocks (region, allowed_account_ids, default_tags) of the roots given. */

@@ -197,7 +197,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // A manager rebuilt from its register flags: what its proofs say of a flag (RF301 at --docker-privileged) is not said a second time by the flag reader.
   const provenAt = new Set(proven.map((f) => `${f.code} ${f.path}`));
   const flagFindings = registering.findings.filter((f) => !provenAt.has(`${f.code} ${f.path}`));
-  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(awsRules(ev, inferred, onePerPlace([...(read.size > 0 ? ev.findings.filter((f) => !ofTemplate(f)) : ev.findings), ...inferredFindings, ...flagFindings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...proven])))).map(withoutSubject).map(named));
+  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(ev.terraform.renamed, awsRules(ev, inferred, onePerPlace([...(read.size > 0 ? ev.findings.filter((f) => !ofTemplate(f)) : ev.findings), ...inferredFindings, ...flagFindings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...proven])))).map(withoutSubject).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));
@@ -332,7 +332,8 @@ function withRegisterCommands(f: Finding, commands: readonly string[]): Finding 
  * holds it), RF940 is not repeated, and the specific finding names the other copies' places (each
  * copy has to go). An RF940 without its places is matched by its position.
  */
-function withoutSecretDuplicates(all: Finding[]): Finding[] {
+function withoutSecretDuplicates(renamed: ReadonlyMap<string, string> | undefined, all: Finding[]): Finding[] {
+  all = userDataStandsForItsCredentials(renamed, all);
   const specific = all.filter((f) => (f.code === 'RF912' || f.code === 'RF304') && f.path !== '');
   const at = new Map(specific.map((f) => [f, /^(.*):(\d+):(\d+)$/.exec(f.path)]));
   const inside = (f: Finding, p: SecretPlace): boolean => {
@@ -360,6 +361,41 @@ function withoutSecretDuplicates(all: Finding[]): Finding[] {
       const more = others.get(f);
       return more && more.length > 0 ? { ...f, message: `${f.message}${alsoAt(more)}` } : f;
     });
+}
+
+/**
+ * A credential in the user data of a launch template or instance is one fact: RF712 (the user data
+ * check, as plan says it of generated user data), not RF940 beside it. The RF712 stands for the
+ * RF940s of the credentials written in that resource's user data (`of`, in the same file): it moves to
+ * the first one's place, says what each is and where its copies are, and for a cloud key takes the
+ * RF940's fix (revoke it, a keyless identity). User data the credential scan does not read (base64, a
+ * file it is read from) keeps RF712 at the resource, and a file's RF940 stays.
+ */
+function userDataStandsForItsCredentials(renamed: ReadonlyMap<string, string> | undefined, all: Finding[]): Finding[] {
+  const scans = new Map<string, Finding[]>();
+  for (const f of all) {
+    if (f.code !== 'RF940' || f.subject?.kind !== 'secret') continue;
+    for (const p of f.subject.places) {
+      if (p.of === undefined) continue;
+      const k = `${p.file}\u0000${p.of}`;
+      const list = scans.get(k) ?? [];
+      if (!list.includes(f)) list.push(f);
+      scans.set(k, list);
+    }
+  }
+  if (scans.size === 0) return all;
+  const said = new Set<Finding>();
+  const out = all.map((f) => {
+    if (f.code !== 'RF712' || f.subject?.kind !== 'resource' || !/^aws_(launch_template|instance)\./.test(f.subject.address)) return f;
+    const written = renamed?.get(f.subject.address) ?? f.subject.address;
+    const file = /^(.*):\d+:\d+$/.exec(f.path)?.[1];
+    const credentials = file === undefined ? [] : [...new Set(['user_data', 'user_data_base64'].flatMap((a) => scans.get(`${file}\u0000${written}.${a}`) ?? []))].filter((x) => !said.has(x));
+    if (credentials.length === 0) return f;
+    for (const x of credentials) said.add(x);
+    const cloud = credentials.find((x) => x.subject?.kind === 'secret' && x.subject.cloud === true);
+    return { ...f, path: credentials[0]!.path, message: `${f.message}: ${credentials.map((x) => x.message).join('; ')}`, ...(cloud?.fix !== undefined ? { fix: `${cloud.fix}; never put it in user data` } : {}) };
+  });
+  return out.filter((f) => !said.has(f));
 }
 
 /**

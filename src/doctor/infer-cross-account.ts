@@ -28,7 +28,10 @@ const list = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.i
 const dirOf = (path: string) => path.split(/[\\/]/).slice(0, -1).join('/');
 const DELETE_LIKE = /:(Delete|BatchDelete|Terminate|Remove|Detach|Deregister)/i;
 
-/** Account of each Terraform folder, from its aws provider's allowed_account_ids. */
+/**
+ * Account of each Terraform folder: its `.tf.json` aws provider's allowed_account_ids, else the one
+ * the unaliased aws provider of its root (`.tf` too, as the HCL reader evaluated it) states.
+ */
 function folderAccounts(ev: Evidence): Map<string, string> {
   const out = new Map<string, string>();
   for (const a of ev.artifacts) {
@@ -41,6 +44,7 @@ function folderAccounts(ev: Evidence): Map<string, string> {
       }
     }
   }
+  for (const [dir, id] of ev.terraform.folderAccounts ?? []) if (!out.has(dir)) out.set(dir, id);
   return out;
 }
 

@@ -112,6 +112,11 @@ function scan(doc: unknown, tfJson = false): Scanned[] {
   return out.reverse();
 }
 
+/** The resource argument a path of a Terraform configuration is in (`resource.aws_instance.ci.user_data…` → `aws_instance.ci.user_data`). */
+function argumentOf(path: readonly (string | number)[]): { of: string } | Record<string, never> {
+  return path[0] === 'resource' && path.length >= 4 ? { of: `${String(path[1])}.${String(path[2])}.${String(path[3])}` } : {};
+}
+
 /** Where in a Terraform configuration a credential is written, for what its fix says. */
 type TerraformPlace = 'provider' | 'backend' | 'variable' | undefined;
 
@@ -174,7 +179,7 @@ function oneFindingPerCredential<H extends PlacedHit>(hits: readonly H[], messag
       path: formatPosition(places[0]!),
       message: `${message(h)}${alsoAt(places.slice(1))}`,
       fix: h.fix,
-      subject: { kind: 'secret' as const, places },
+      subject: { kind: 'secret' as const, places, ...(h.what.cloud ? { cloud: true as const } : {}) },
     }));
 }
 
@@ -203,7 +208,8 @@ export function fileSecretFindings(source: SourceFile, docs: readonly unknown[],
         const path = inString?.assigned !== undefined ? [...hit.path, inString.assigned] : hit.path;
         // A cloud key is RF940 whatever else is said about the document around it (as in a heredoc).
         const { within, ...own } = places[n]!;
-        hits.push({ key: tfJson ? terraformName(path) : hit.key, what: hit.what, secret, place: within && !hit.what.cloud ? { ...own, within } : own, fix: fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
+        const placed = { ...own, ...(tfJson ? argumentOf(hit.path) : {}) };
+        hits.push({ key: tfJson ? terraformName(path) : hit.key, what: hit.what, secret, place: within && !hit.what.cloud ? { ...placed, within } : placed, fix: fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
       });
       j = k;
     }
@@ -346,7 +352,10 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
   // The heredoc the value being scanned is written in (an interpolation's string too): a runner token
   // there is part of a values or config document, and RF304/RF912 at that document stand for it.
   let heredoc: SecretPlace['within'];
-  const add = (what: Shape, secret: string, key: string, path: readonly string[], place: SecretPlace) => hits.push({ key: name(path) || key, what, secret, place: heredoc && !what.cloud ? { ...place, within: heredoc } : place, fix: fixOf(what, terraformPlace(path)) });
+  const add = (what: Shape, secret: string, key: string, path: readonly string[], at: SecretPlace) => {
+    const place = { ...at, ...argumentOf(path) };
+    hits.push({ key: name(path) || key, what, secret, place: heredoc && !what.cloud ? { ...place, within: heredoc } : place, fix: fixOf(what, terraformPlace(path)) });
+  };
   const literal = (e: Expr): string | undefined => (e.k === 'tpl' && e.parts.every((p) => typeof p === 'string') ? e.parts.join('') : undefined);
   // An object's key: a string, or a bare name (`AWS_ACCESS_KEY_ID = …`).
   const keyOf = (e: Expr): string | undefined => (e.k === 'var' ? e.name : literal(e));

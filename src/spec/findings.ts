@@ -78,7 +78,7 @@ export type FindingSubject =
   | { kind: 'assignments'; identity: string; assignments: { role: string; scope: string }[] }
   | { kind: 'identity'; name: string }
   | { kind: 'resource'; address: string }
-  | { kind: 'secret'; places: SecretPlace[] };
+  | { kind: 'secret'; places: SecretPlace[]; /** A cloud credential (not a GitLab token or a private key). */ cloud?: true };
 
 /** Where a value is written in a file: from its first character (line, column) to its last (endLine, endColumn). */
 export interface SecretPlace {
@@ -89,6 +89,8 @@ export interface SecretPlace {
   endColumn: number;
   /** The whole value the credential is a part of, when the place is one line of it (a heredoc): a finding at that value may stand for it. */
   within?: { line: number; column: number; endLine: number; endColumn: number };
+  /** The Terraform resource argument the value is written in, as written (`aws_instance.ci.user_data`), where it is one. */
+  of?: string;
 }
 
 /** One request a proof asked of a role's policies. */

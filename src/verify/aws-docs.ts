@@ -272,6 +272,19 @@ export function awsProviderOf(root: TerraformRoot, body: Readonly<Record<string,
   return providers.find((p) => (alias === undefined ? p.alias === undefined : p.alias === alias));
 }
 
+const ACCOUNT_IN_ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):/;
+
+/** The account a provider configuration works in: its allowed_account_ids, else the account of the role it assumes. */
+export function providerAccount(body: Record<string, unknown> | undefined): string | undefined {
+  const ids = body?.allowed_account_ids;
+  const id: unknown = Array.isArray(ids) ? (ids as unknown[])[0] : undefined;
+  if (typeof id === 'string' && /^\d{12}$/.test(id)) return id;
+  const assume: unknown = Array.isArray(body?.assume_role) ? (body.assume_role as unknown[])[0] : body?.assume_role;
+  const roleArn: unknown = assume !== null && typeof assume === 'object' ? (assume as Record<string, unknown>).role_arn : undefined;
+  const arn = typeof roleArn === 'string' ? ACCOUNT_IN_ROLE_ARN.exec(roleArn) : null;
+  return arn ? arn[1] : undefined;
+}
+
 /**
  * The tags a resource of the root gets from its provider's default_tags (awsProviderOf), by key as
  * written, values as written ({} without any); undefined when they are not a literal map (which

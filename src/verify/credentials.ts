@@ -1,8 +1,9 @@
 /**
  * What a static credential looks like, in a value or on a line of a script, template or heredoc:
- * the one set of rules the doctor's credential scan (doctor/secrets.ts) and plan's checks of user
- * data and token parameters (platforms/aws-vm/common.ts) read. Values are looked at only to
- * decide; nothing here keeps or prints them.
+ * the one set of rules the doctor's credential scan (doctor/secrets.ts), plan's scan of every
+ * generated artifact (verify/secrets.ts, RF304) and plan's checks of user data and token parameters
+ * (platforms/aws-vm/common.ts) read. Values are looked at only to decide; nothing here keeps or
+ * prints them.
  */
 
 export interface Shape {
@@ -32,11 +33,23 @@ export const SHAPES: readonly Shape[] = [
 
 /** Keys whose non-empty literal value is a static cloud credential whatever its shape. */
 export const CLOUD_KEY_NAMES = ['AccessKey', 'SecretKey', 'SessionToken', 'AccountKey', 'access_key', 'secret_key', 'aws_secret_access_key', 'aws_access_key_id', 'aws_session_token', 'AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN', 'AZURE_CLIENT_SECRET', 'ARM_CLIENT_SECRET', 'ARM_ACCESS_KEY', 'AZURE_STORAGE_KEY', 'AZURE_STORAGE_ACCOUNT_KEY', 'client_secret', 'clientSecret', 'storage_account_access_key', 'primary_access_key'] as const;
-const CLOUD_KEYS = new RegExp(`^(${CLOUD_KEY_NAMES.join('|')})$`);
+const CLOUD_KEYS: ReadonlySet<string> = new Set(CLOUD_KEY_NAMES);
 
 /** The texts every credential `credentialIn` or `lineCredential` finds contains one of (a shape's needle or a credential key's name), escaped for a RegExp. */
 export const CREDENTIAL_NEEDLES: readonly string[] = [...SHAPES.flatMap((s) => s.needles), ...CLOUD_KEY_NAMES].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
 const ANY_NEEDLE = new RegExp(CREDENTIAL_NEEDLES.join('|'));
+/** Every text a shape matches holds one of these: one scan decides that a text needs no shape tested. */
+const SHAPE_NEEDLE = new RegExp(SHAPES.flatMap((s) => s.needles).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
+
+/** Whether a text may hold a shape (one needle of SHAPES): a text without one needs no shape tested. */
+export function mayHoldShape(text: string): boolean {
+  return SHAPE_NEEDLE.test(text);
+}
+
+/** Whether a key is a cloud credential key (`CLOUD_KEY_NAMES`), whose literal value `keyCredential` takes for a credential. */
+export function isCloudKey(key: string): boolean {
+  return CLOUD_KEYS.has(key);
+}
 
 /**
  * Whether a value is nothing but template placeholders (`{{ .Values.x }}`, `{{ a }}{{ b }}`): a Helm
@@ -65,15 +78,28 @@ function placeholdersOnly(value: string): boolean {
  * the text at once.
  */
 export function credentialIn(value: string, key: string | undefined): { what: Shape; secret: string } | undefined {
-  // Terraform expressions and shell or CI variables are references, not literals.
-  if (value === '' || /^\$\{[^}]*\}$|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$\{\{/.test(value.trim())) return undefined;
+  if (isReference(value)) return undefined;
   for (const s of SHAPES) {
     const m = s.re.exec(value);
     if (m) return { what: s, secret: m[0] };
   }
-  // A value of placeholders only is filled in later (a shape inside one is still found above).
-  if (key !== undefined && CLOUD_KEYS.test(key) && !value.includes('${') && !/^(set-by-|changeme|REPLACE|<)/i.test(value) && !placeholdersOnly(value)) return { what: { name: `a static credential (${key})`, re: /./, cloud: true, needles: CLOUD_KEY_NAMES }, secret: value };
-  return undefined;
+  const keyed = key !== undefined ? keyCredential(value, key) : undefined;
+  return keyed ? { what: keyed, secret: value } : undefined;
+}
+
+/** Terraform expressions and shell or CI variables are references, not literals. */
+function isReference(value: string): boolean {
+  return value === '' || /^\$\{[^}]*\}$|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$\{\{/.test(value.trim());
+}
+
+/**
+ * A value that is a credential by the key it is given to (a cloud credential key, `CLOUD_KEY_NAMES`),
+ * whatever its shape: what it is, else undefined (not such a key, or a reference or placeholder).
+ */
+export function keyCredential(value: string, key: string): Shape | undefined {
+  // A value of placeholders only is filled in later (a shape inside one is found by its shape).
+  if (!CLOUD_KEYS.has(key) || isReference(value) || value.includes('${') || /^(set-by-|changeme|REPLACE|<)/i.test(value) || placeholdersOnly(value)) return undefined;
+  return { name: `a static credential (${key})`, re: /./, cloud: true, needles: CLOUD_KEY_NAMES };
 }
 
 /**

@@ -1,21 +1,6 @@
 import type { Finding } from '../spec/findings.js';
 import type { Artifact } from '../emit/artifacts.js';
-
-/** Shapes of credentials that must never be in generated output. */
-const PATTERNS: { name: string; re: RegExp }[] = [
-  { name: 'AWS access key id', re: /\b(AKIA|ASIA|ABIA|ACCA)[0-9A-Z]{16}\b/ },
-  { name: 'GitLab runner authentication token', re: /\bglrt-[0-9A-Za-z_-]{10,}/ },
-  { name: 'GitLab runner registration token', re: /\bGR1348941[0-9A-Za-z_-]{10,}/ },
-  { name: 'GitLab personal access token', re: /\bglpat-[0-9A-Za-z_-]{10,}/ },
-  { name: 'private key', re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/ },
-  { name: 'Azure storage account key', re: /AccountKey=[A-Za-z0-9+/=]{40,}/ },
-];
-
-/** Every string a pattern above matches contains one of these (one scan instead of six for the rest). */
-const ANY_PATTERN = /AKIA|ASIA|ABIA|ACCA|glrt-|GR1348941|glpat-|-----BEGIN |AccountKey=/;
-
-/** Keys whose presence with a value means a static credential (config.toml cache sections, env). */
-const SECRET_KEYS: ReadonlySet<string> = new Set(['AccessKey', 'SecretKey', 'SessionToken', 'AccountKey', 'aws_secret_access_key', 'aws_access_key_id', 'AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN', 'AZURE_CLIENT_SECRET', 'ARM_CLIENT_SECRET']);
+import { SHAPES, isCloudKey, keyCredential, mayHoldShape } from './credentials.js';
 
 /** `NAME=value` in one string (an env entry). */
 const ENV_ENTRY = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/;
@@ -39,10 +24,15 @@ export function scanArtifacts(artifacts: readonly Artifact[], collect?: (a: Arti
   const walk = (file: string, v: unknown, key?: string): void => {
     if (typeof v === 'string') {
       if (texts !== undefined && v.includes('${')) texts.push(v);
-      if (ANY_PATTERN.test(v)) for (const p of PATTERNS) if (p.re.test(v)) report(file, `a ${p.name}`);
+      // What a credential looks like is the doctor's (verify/credentials.ts): its shapes, and its cloud
+      // credential keys, by the key a value is given to or the name of a `NAME=value` env entry.
+      // Each test is a cheap one first (a needle scan, a Set lookup): this walk is on plan's hot path.
+      if (mayHoldShape(v)) for (const s of SHAPES) if (s.re.test(v)) report(file, s.name);
       const env = v.includes('=') ? ENV_ENTRY.exec(v) : null;
-      if (env && SECRET_KEYS.has(env[1]!)) report(file, `a static credential ${env[1]!}`);
-      if (key !== undefined && v !== '' && SECRET_KEYS.has(key)) report(file, `a static credential ${key}`);
+      const byEnv = env && isCloudKey(env[1]!) ? keyCredential(env[2]!, env[1]!) : undefined;
+      if (byEnv) report(file, byEnv.name);
+      const byKey = key !== undefined && isCloudKey(key) ? keyCredential(v, key) : undefined;
+      if (byKey) report(file, byKey.name);
       return;
     }
     // Only objects and arrays hold more strings (numbers and booleans cannot carry a credential).

@@ -6,6 +6,7 @@ import { asSet, callFunction, isSet, replaceText } from './functions.js';
 import type { TypeConstraint } from './types.js';
 import { setOwn } from '../../emit/artifacts.js';
 import { tfLiteral } from '../../emit/terraform/literal.js';
+import { providerAccount } from '../../verify/aws-docs.js';
 
 /**
  * Evaluates Terraform configuration (HCL and JSON syntax alike) the way `terraform plan` would
@@ -382,18 +383,8 @@ export const MARKED_ADDRESS = /\b((?:data\.)?[a-z][a-z0-9_]*\.)?([A-Za-z_][A-Za-
  */
 export const OWN_ACCOUNT = '000000000000';
 
-const ACCOUNT_IN_ROLE_ARN = /^arn:aws[a-z-]*:iam::(\d{12}):/;
-
-/** The account a provider configuration works in: its allowed_account_ids, else the account of the role it assumes. */
-export function providerAccount(body: Record<string, unknown> | undefined): string | undefined {
-  const ids = body?.allowed_account_ids;
-  const id: unknown = Array.isArray(ids) ? (ids as unknown[])[0] : undefined;
-  if (typeof id === 'string' && /^\d{12}$/.test(id)) return id;
-  const assume: unknown = Array.isArray(body?.assume_role) ? (body.assume_role as unknown[])[0] : body?.assume_role;
-  const roleArn: unknown = assume !== null && typeof assume === 'object' ? (assume as Record<string, unknown>).role_arn : undefined;
-  const arn = typeof roleArn === 'string' ? ACCOUNT_IN_ROLE_ARN.exec(roleArn) : null;
-  return arn ? arn[1] : undefined;
-}
+// The account a provider configuration states: the proofs read it too (verify/aws-docs.ts).
+export { providerAccount };
 
 /** A provider configuration as the root module declares it. */
 export interface ProviderRef {

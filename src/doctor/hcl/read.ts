@@ -490,6 +490,8 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
       const provider = Object.fromEntries(Object.entries(toModel(body) as Record<string, unknown>).filter(([k]) => k === 'default_tags' || !firstUnknown(body[k]!)));
       (tf.awsProviders ??= []).push(provider);
       own.providers.push(provider);
+      const account = provider.alias === undefined ? providerAccount(provider) : undefined;
+      if (account !== undefined) (tf.folderAccounts ??= new Map()).set(mod.dir === '.' ? '' : mod.dir.replace(/\\/g, '/'), account);
     } catch (e) {
       if (!(e instanceof EvalError)) throw e;
     }

@@ -17,13 +17,14 @@ export { runnerAws };
 import { HASH_COMMENT, serializeArtifact, tomlDocumentText } from '../../emit/serialize.js';
 import { GITLAB_RUNNER_CHART } from '../../emit/helm/values.js';
 import type { PolicyDocument, Statement } from '../../verify/iam/types.js';
-import { decisionOverTags, evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, parseRef, roleRequest, unshownPrincipalTags } from '../../verify/aws-docs.js';
+import { actionPatterns, decisionOverTags, evaluatePolicies, prepareRequest, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
+import { awsFacts, parseRef, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { principalTagsTestedBy, unshownTagsFinding, type UnshownResourceTags } from '../../verify/unshown-tags.js';
 import { mayUseKeyOverTags, type KeyOf } from '../../verify/kms.js';
 import type { ManagerTokenParameter } from './token-readers.js';
 import type { VmClusterSpec } from './schema.js';
 import { findBy } from '../../model/lookup.js';
+import { isObject } from '../../model/is-object.js';
 import { userDataFilePath } from './user-data.js';
 
 /**
@@ -1269,6 +1270,39 @@ export function managerCannot(docs: FleetDocuments, fleet: FleetIntent, runner: 
 }
 
 /**
+ * The resource tags (`key = "value"`) a request of `action` lacks for an Allow statement of the role
+ * keyed on them (ssm:resourceTag/<key>, aws:ResourceTag/<key> under StringEquals or StringLike, a
+ * literal value): of the first such statement whose tags, added to the request's `context`, let it
+ * through (`allowedWith`). None: no tag would (the grant itself is missing, or a Deny holds).
+ */
+function tagsAGrantNeeds(role: RoleFacts, action: string, context: Readonly<Record<string, string>>, allowedWith: (context: Record<string, string>) => boolean): string[] {
+  const has = new Map(Object.entries(context).map(([k, v]) => [k.toLowerCase(), v]));
+  for (const doc of role.policies) {
+    for (const st of list(doc?.Statement)) {
+      if (!isObject(st) || st.Effect !== 'Allow' || !isObject(st.Condition) || !actionPatterns(list(st.Action).filter((a): a is string => typeof a === 'string')).test(action.toLowerCase())) continue;
+      const wanted = new Map<string, string>();
+      for (const [operator, block] of Object.entries(st.Condition)) {
+        if (!/^String(Equals|Like)(IgnoreCase)?$/.test(operator) || !isObject(block)) continue;
+        for (const [k, v] of Object.entries(block)) {
+          const tag = /^(?:ssm|aws):resourcetag\/(.+)$/i.exec(k)?.[1];
+          const value = list(v).find((x): x is string => typeof x === 'string' && !/[*?]/.test(x));
+          if (tag !== undefined && value !== undefined) wanted.set(tag, value);
+        }
+      }
+      const lacking = [...wanted].filter(([k, v]) => has.get(`ssm:resourcetag/${k.toLowerCase()}`) !== v);
+      if (lacking.length === 0) continue;
+      const asked = { ...context };
+      for (const [k, v] of wanted) {
+        asked[`ssm:resourceTag/${k}`] = v;
+        asked[`aws:ResourceTag/${k}`] = v;
+      }
+      if (allowedWith(asked)) return lacking.map(([k, v]) => `${k} = ${JSON.stringify(v)}`);
+    }
+  }
+  return [];
+}
+
+/**
  * A parameter of another runner beside `own` (an ARN): the runner's segment of the name replaced,
  * `/runner-fleet/<fleet>/<runner>/runner-token` → `/runner-fleet/<fleet>/another-runner/runner-token`,
  * `/gitlab/token` → `/another-runner/token`; a one-segment name gets a sibling name. Never `own`.
@@ -1331,7 +1365,13 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   let ownTurned = false;
   let otherTurned = false;
   const ownRead = decide('ssm:GetParameter', own, parameter?.context, parameter?.conditionKeys);
-  if (ownRead === 'deny') out.push(managerCannot(docs, fleet, runner, runnerPath, `read its token parameter ${names(runner).tokenParameter}`, `allow the manager role ssm:GetParameter on ${shownArn(fleet, own)}`, [['ssm:GetParameter', own, parameter?.context ?? {}]]));
+  if (ownRead === 'deny') {
+    // A grant keyed on a tag the parameter does not carry: the fix is that tag, not the grant it already has.
+    const lacks = role ? tagsAGrantNeeds(role, 'ssm:GetParameter', parameter?.context ?? {}, (context) => decide('ssm:GetParameter', own, context, parameter?.conditionKeys) === 'allow') : [];
+    const grant = `allow the manager role ssm:GetParameter on ${shownArn(fleet, own)}`;
+    const fix = lacks.length > 0 ? `tag its token parameter${parameter?.parameter !== undefined ? ` ${parameter.parameter}` : ''} ${lacks.join(', ')}: the manager role's grant of ssm:GetParameter on it requires ${lacks.length > 1 ? 'those tags' : 'that tag'}, which the parameter does not carry (or ${grant} without that condition)` : grant;
+    out.push(managerCannot(docs, fleet, runner, runnerPath, `read its token parameter ${names(runner).tokenParameter}`, fix, [['ssm:GetParameter', own, parameter?.context ?? {}]]));
+  }
   else if (ownRead === 'either') {
     notShown(`can read its token parameter ${names(runner).tokenParameter} (ssm:GetParameter)`);
     ownTurned = true;

@@ -4,7 +4,7 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { Statement } from '../../verify/iam/types.js';
 import { actionPatterns, bothOverTags, decisionOverTags, evaluatePolicies, prepareRequest, type OverTags, type PolicySet, type PreparedRequest } from '../../verify/iam/evaluator.js';
-import { awsFacts, roleArnOfKey, awsProviderOf, resourceTags, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
+import { awsFacts, roleArnOfKey, awsProviderOf, providerAccount, resourceTags, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { principalTagsTestedBy, unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { findBy } from '../../model/lookup.js';
 import { names, runnerTokenKey } from './common.js';
@@ -72,8 +72,12 @@ interface Candidate {
   path: string;
   fix: string;
   deploymentFix?: string;
-  /** The account the role is in (of its ARN): it reads parameters of that account only. */
-  account: string;
+  /**
+   * The account the role is in: it reads parameters of that account only. Undefined: not shown (a role
+   * of a root with no runner whose aws provider states no account): it is asked as one of the
+   * parameter's account, and a read found is not shown (RF903), neither RF721 nor "cannot".
+   */
+  account: string | undefined;
   caller: PreparedRequest;
   policies: PolicySet;
   /**
@@ -315,21 +319,26 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
   const standInTags = tagContext({ ...withoutOwner(standInParameterTags.tags), [OWNER_TAG]: `${fleet.name}/${STAND_IN}` });
   const standInOwner = `${fleet.name}/${STAND_IN}`;
 
-  // Each role as AWS names it, in its own account: a role of the fleet's identities by its ARN (the
-  // doctor's, in its own root's account); another role in the account of the runners whose token
-  // parameters are made with its provider (a root of several, in another account than the fleet's);
-  // else the fleet's.
+  // Each role in its own account: a role of the fleet's identities by its ARN (the doctor's, in its
+  // own root's account); another, where several roots were given, in the account of the runners whose
+  // token parameters are made with its root's providers, else the one its provider states, else not
+  // shown (undefined); of one root, the fleet's.
   const identityArns = new Map(fleet.identities.flatMap((i) => (i.cloud === 'aws' ? [[i.roleName, i.arn] as const] : [])));
   const accountByProviders = new Map<object, string>();
   for (const r of runners) {
-    const k = r.account !== undefined ? paramOf(r)?.[0] : undefined;
+    const k = paramOf(r)?.[0];
     const providers = k !== undefined ? root.awsProvidersOf?.get(`aws_ssm_parameter.${k}`) : undefined;
-    if (providers !== undefined) accountByProviders.set(providers, r.account!);
+    if (providers !== undefined) accountByProviders.set(providers, r.account ?? a.accountId);
   }
-  const arnOf = (role: RoleFacts) => {
-    const providers = root.awsProvidersOf?.get(`aws_iam_role.${role.key}`);
-    return identityArns.get(role.name) ?? roleArn(a.partition, (providers !== undefined ? accountByProviders.get(providers) : undefined) ?? a.accountId, role.path, role.name);
+  const accountOf = (role: RoleFacts): string | undefined => {
+    const identity = identityArns.get(role.name);
+    if (identity !== undefined) return /^arn:[^:]+:iam::([^:]*):/.exec(identity)?.[1] ?? a.accountId;
+    const address = `aws_iam_role.${role.key}`;
+    const providers = root.awsProvidersOf?.get(address);
+    if (providers === undefined) return a.accountId;
+    return accountByProviders.get(providers) ?? providerAccount(awsProviderOf(root, root.resource.aws_iam_role?.[role.key] ?? {}, address));
   };
+  const arnOf = (role: RoleFacts, account: string | undefined) => identityArns.get(role.name) ?? roleArn(a.partition, account ?? a.accountId, role.path, role.name);
   const roles: Candidate[] = [];
   const tried = new Set<string>();
   const byName = new Map<string, Candidate>();
@@ -364,8 +373,8 @@ function analyse(docs: FleetDocuments, fleet: FleetIntent): TokenReaders | null 
     const statements = role.policies.flatMap((doc) => asList(doc?.Statement)).filter((st): st is Statement => st !== null && typeof st === 'object');
     const allowed = new Set(statements.flatMap((st) => (st.Effect === 'Allow' ? statementActions(st).filter((x) => x !== 'kms:Decrypt') : [])));
     if (allowed.size === 0) continue;
-    const arn = arnOf(role);
-    const account = /^arn:[^:]+:iam::([^:]*):/.exec(arn)?.[1] ?? a.accountId;
+    const account = accountOf(role);
+    const arn = arnOf(role, account);
     const w = who.get(role.name);
     const c: Candidate = {
       role,
@@ -463,7 +472,7 @@ const overTags = (d: 'allow' | 'deny' | 'either'): OverTags => (d === 'allow' ? 
  */
 function reads(fleet: FleetIntent, c: Candidate, name: string, key: KmsKey | undefined, tags: Record<string, string>, unknownTags: ReadonlySet<string>, region = fleet.aws!.region, account = fleet.aws!.accountId): Reading {
   // A parameter of another account is read only where it is shared through AWS RAM, which no runner's is.
-  if (c.account !== account) return NO_READING;
+  if (c.account !== undefined && c.account !== account) return NO_READING;
   const arn = parameterArn(fleet, name, region, account);
   // The role's tags its policies (and the token key's policy, which KMS decides by) test whose value is not shown.
   const principalTags = c.role.unknownTags.size === 0 ? [] : unshownPrincipalTags(c.role, key?.policy ? [...c.role.policiesCompiled, key.policy.full] : c.role.policiesCompiled);
@@ -508,7 +517,7 @@ function wideReaders(fleet: FleetIntent, t: TokenReaders, key: KmsKey | undefine
   let list = t.wide.get(k);
   if (!list) {
     list = t.roles.flatMap((candidate) => {
-      if (t.perRunner.has(candidate) || candidate.account !== account) return [];
+      if (t.perRunner.has(candidate) || (candidate.account !== undefined && candidate.account !== account)) return [];
       const reading = reads(fleet, candidate, t.standIn, key, t.standInTags, t.standInUnknown, fleet.aws!.region, account);
       return reading.actions.length > 0 ? [{ candidate, reading }] : [];
     });
@@ -521,6 +530,20 @@ function wideReaders(fleet: FleetIntent, t: TokenReaders, key: KmsKey | undefine
 function notShownReader(c: Candidate, of: string, reading: Reading, key: KmsKey | undefined, parameter: { what: string; address?: string; all: boolean }): Finding {
   const f = unshownTagsFinding(c.path, c.role, `can read the token of ${of}: ${reading.actions.join(', ')}`, reading.principalTags, principalTagsTestedBy(c.role, reading.principalTags, key), { ...parameter, keys: reading.parameterTags });
   return { ...f, received: reading.actions.join(', '), allowed: 'the runner token parameters are read by their own manager and the token rotator only', ...(c.deploymentFix !== undefined ? { deploymentFix: c.deploymentFix } : {}) };
+}
+
+/** RF903: `c`, of a root whose account is not shown, reads the token of `of` if it is in that parameter's account. */
+function accountNotShownReader(c: Candidate, of: string, reading: Reading): Finding {
+  return {
+    code: 'RF903',
+    severity: CODES.RF903.severity,
+    path: c.path,
+    message: `whether ${c.label} can read the token of ${of} is not shown: the aws provider of its root states no account (allowed_account_ids, or the role_arn of assume_role), and a role reads the token parameters of its own account only; in their account it could: ${reading.actions.join(', ')}`,
+    received: reading.actions.join(', '),
+    allowed: 'the runner token parameters are read by their own manager and the token rotator only',
+    fix: `state the account of its root (allowed_account_ids in its aws provider); where it is the runners' account, ${c.fix}`,
+    subject: { kind: 'resource', address: `aws_iam_role.${c.role.key}` },
+  };
 }
 
 function keyWords(key: KmsKey | undefined): string {
@@ -558,6 +581,14 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
   const said = new Set<Candidate>();
   // Parameters whose tags are the stand-in's: a reader keyed on tags reads "every runner" only if there is one (else each runner's proof tries it).
   const plain = [...t.runners.values()].some((r) => !r.ownTags);
+  // Which runners a wide reader reaches: every runner's under the prefix where they share one account;
+  // of runners in several accounts (roots given together), those of the reader's own account only.
+  const a = fleet.aws!;
+  const accountOf = new Map(fleet.runners.filter((r) => t.runners.has(r.name)).map((r) => [r.account ?? a.accountId, r.account !== undefined ? r.accountShown : a.accountShown] as const));
+  const everyRunner = (account: string): string => {
+    if (accountOf.size <= 1) return `every runner under ${t.prefix} (its grant covers any runner name there)`;
+    return `every runner of ${accountOf.get(account) === false ? 'its own account (its root states none)' : `account ${account}`} under ${t.prefix} (its grant covers any runner name there; a role reads the parameters of its own account only)`;
+  };
   for (const { key, accounts } of fleetKeys(fleet, t)) {
     if (key?.policyUnknown !== undefined) {
       out.push({
@@ -566,7 +597,8 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
         path: '',
         message: `the key policy of the token key ${key.label} is not shown (${key.policyUnknown}): whether it lets IAM grant kms:Decrypt, or grants it to a role itself, is not proven, so no runner token encrypted with it is proven readable by its manager and the rotator only`,
         fix: 'give the key policy as a literal JSON document (aws_kms_key.policy or aws_kms_key_policy), or `terraform show -json` of a plan',
-        ...(key.label.startsWith('aws_kms_key.') || key.policyAddress !== undefined ? { subject: { kind: 'resource' as const, address: key.label.startsWith('aws_kms_key.') ? key.label : key.policyAddress! } } : {}),
+        // The resource that holds the policy (an aws_kms_key_policy replaces the key's own), else the key.
+        ...(key.policyAddress !== undefined || key.label.startsWith('aws_kms_key.') ? { subject: { kind: 'resource' as const, address: key.policyAddress ?? key.label } } : {}),
       });
     }
     // A role reads the parameters of its own account only: each account's roles, of the parameters there.
@@ -574,15 +606,19 @@ export function wideTokenReaderFindings(docs: FleetDocuments, fleet: FleetIntent
       if (said.has(c) || managers.has(c.role.name) || (!plain && t.tagged.has(c))) continue;
       said.add(c);
       const actions = reading.actions;
+      if (c.account === undefined) {
+        out.push(accountNotShownReader(c, `every runner under ${t.prefix} (its grant covers any runner name there)`, reading));
+        continue;
+      }
       if (!reading.sure) {
-        out.push(notShownReader(c, `every runner under ${t.prefix} (its grant covers any runner name there)`, reading, key, { what: `the token parameters under ${t.prefix}`, all: t.standInUnknown.has('*') }));
+        out.push(notShownReader(c, everyRunner(c.account), reading, key, { what: `the token parameters under ${t.prefix}`, all: t.standInUnknown.has('*') }));
         continue;
       }
       out.push({
         code: 'RF721',
         severity: CODES.RF721.severity,
         path: c.path,
-        message: `${c.label} can read the token of every runner under ${t.prefix} (its grant covers any runner name there): ${actions.join(', ')}; ${keyWords(key)}`,
+        message: `${c.label} can read the token of ${everyRunner(c.account)}: ${actions.join(', ')}; ${keyWords(key)}`,
         received: actions.join(', '),
         allowed: 'the runner token parameters are read by their own manager and the token rotator only',
         fix: c.fix,
@@ -641,6 +677,11 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
     const reading = reads(fleet, c, name, key, facts.tags, facts.unknownTags, facts.region, facts.account);
     const actions = reading.actions;
     if (actions.length === 0) continue;
+    if (c.account === undefined) {
+      notShown = true;
+      findings.push(accountNotShownReader(c, `runner ${runner.name} (its token parameter ${name})`, reading));
+      continue;
+    }
     if (!reading.sure) {
       notShown = true;
       findings.push(notShownReader(c, `runner ${runner.name} (its token parameter ${name})`, reading, key, { what: `the token parameter ${name}`, ...(facts.parameter !== undefined ? { address: facts.parameter } : {}), all: facts.unknownTags.has('*') }));

@@ -33,6 +33,10 @@ describe('RF720: code fetched and run or installed unverified, not API calls', (
     ['a GET whose answer only jq reads', ['latest=$(curl -fsS https://api.github.com/repos/x/y/releases/latest | jq -r .tag_name)']],
     ['wget --post-data to stdout', ['wget -qO- --post-data "token=$t" https://gitlab.example.com/api/v4/runners/verify']],
     ['wget --spider (nothing fetched)', ['wget --spider https://gitlab.example.com/-/health']],
+    // cmdlabs/terraform-aws-gitlab-runner-scale's user data: curl and wget named as packages to install.
+    ['curl and wget as package names (yum)', ['yum install -y curl jq wget']],
+    ['curl as a package name (apt-get, with an environment assignment and sudo)', ['sudo DEBIAN_FRONTEND=noninteractive apt-get install -y curl jq']],
+    ['curl as a package name (apk, dnf) in a chain', ['apk add --no-cache curl && dnf install -y wget']],
   ])('no RF720: %s', (_name, lines) => {
     expect(unverifiedDownloads(script(...lines))).toEqual([]);
   });
@@ -47,6 +51,7 @@ describe('RF720: code fetched and run or installed unverified, not API calls', (
     ['a POST with its answer piped through tee into a file', ['curl -fsS -X POST https://x.example/s | tee /tmp/s.sh'], 1],
     ['a GET captured in a variable that jq does not read (it may be run)', ['script=$(curl -fsSL https://x.example/s.sh)'], 1],
     ['a GET piped into jq and then into a shell', ['curl -fsSL https://x.example/a.json | jq -r .script | sh'], 2],
+    ['curl installed, then run to fetch an installer into a shell', ['apt-get install -y curl && curl -fsSL https://x.example/install.sh | bash'], 2],
     ['wget --post-data that saves the answer to a file (wget does by default)', ['wget --post-data "a=1" https://x.example/tool'], 1],
     ['a GET saved with -O (remote name)', ['curl -fsSLO https://x.example/tool.tgz'], 1],
     ['a download saved then made executable (cattle: docker-machine)', ['curl --fail --retry 6 -L https://x.example/docker-machine > /tmp/docker-machine', 'chmod +x /tmp/docker-machine'], 1],
@@ -146,6 +151,17 @@ describe('RF309: a read-only host mount is said to be read-only', () => {
   it('read-only /dev still takes writes to its device nodes, and the Docker socket read-only still takes API calls', () => {
     expect(messages(['/dev:/dev:ro'])[0]).toContain('mounted read-only too: a device node still takes writes');
     expect(messages(['/var/run/docker.sock:/var/run/docker.sock:ro'])[0]).toContain('the socket still takes API calls');
+  });
+});
+
+describe('RF716: a key pair installed on a manager', () => {
+  // cmdlabs/terraform-aws-gitlab-runner-scale: `key_name = var.ssh_key_name`, default null, read as "installs key pair null".
+  const withKey = (value: string) => doctor(corpusFiles(join(CORPUS, 'ec2-docker-templatefile-directives')).map((f) => (f.path === 'main.tf' ? { ...f, bytes: new TextEncoder().encode(new TextDecoder().decode(f.bytes).replace('  instance_type          = "m6i.large"\n', `  instance_type          = "m6i.large"\n  key_name               = ${value}\n`)) } : f)));
+  it.each(['null', '""'])('key_name = %s installs none: no RF716', (value) => {
+    expect(withKey(value).findings.filter((f) => f.code === 'RF716')).toEqual([]);
+  });
+  it('key_name = "ops" installs one: RF716', () => {
+    expect(withKey('"ops"').findings.filter((f) => f.code === 'RF716').map((f) => f.message)).toEqual([expect.stringContaining('installs key pair "ops"')]);
   });
 });
 

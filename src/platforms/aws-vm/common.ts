@@ -940,7 +940,8 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
       if (devices.length === 0 || devices.some((d) => String(d.encrypted) !== 'true')) {
         out.push(f('RF715', '', `${label} ${type}.${k} has a root volume that is not encrypted`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'set encrypted = "true" on the root volume' }));
       }
-      if (body.key_name !== undefined) {
+      // `key_name = null` (or "") installs no key pair: Terraform leaves the argument unset.
+      if (body.key_name !== undefined && body.key_name !== null && body.key_name !== '') {
         out.push(f('RF716', '', `${label} ${type}.${k} installs key pair ${showValue(body.key_name)}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'remove key_name: managers are reached through SSM Session Manager, workers through EC2 Instance Connect' }));
       }
       const ud = userDataOf(docs, body);
@@ -1012,7 +1013,7 @@ export function unverifiedDownloads(script: string): string[] {
     if (i >= begin && i <= end && block.length > 0) return;
     const code = line.includes('#') ? line.replace(/#.*$/, '') : line;
     if (code.includes('|') && /\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
-    if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
+    if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyPackageNames(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
     if (!code.includes('_verified')) return;
     const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
     if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);
@@ -1068,6 +1069,14 @@ function candidateLines(text: string, lines: readonly string[], needles: readonl
     }
   }
   return out;
+}
+
+/** A command of a package manager that installs packages: `curl` or `wget` in it is a package's name. */
+const PACKAGE_INSTALL = /^\s*(?:sudo\s+)?(?:[A-Za-z_][A-Za-z0-9_]*=\S*\s+)*(?:apt-get|apt|yum|dnf|microdnf|tdnf|apk|zypper|pacman|snap|brew)\s/;
+
+/** Whether every command of a line that names curl or wget installs them as packages (`yum install -y curl jq`): nothing is downloaded by them. */
+function onlyPackageNames(code: string): boolean {
+  return code.split(/&&|\|\|?|;/).every((part) => !/\b(curl|wget)\b/.test(part) || PACKAGE_INSTALL.test(part));
 }
 
 /** Commands a response may be piped into that read it as text or JSON and run nothing of it. */

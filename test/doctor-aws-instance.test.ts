@@ -59,6 +59,8 @@ describe('doctor: a runner manager on an aws_instance', () => {
     const r = run(swap(INSTANCE, '  iam_instance_profile = aws_iam_instance_profile.runner.name\n', ''));
     const f = r.findings.find((x) => x.code === 'RF911');
     expect(f?.message).toContain('has no instance profile');
+    // Named as written: an instance, not the launch template the doctor reads it as.
+    expect(f?.message).toMatch(/\(instance aws_instance\.\w+\) has no instance profile/);
   });
 
   describe("the instance's security groups: vpc_security_group_ids, security_groups (names or ids), or its network interfaces' groups", () => {

@@ -161,7 +161,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     const profileRef = instanceProfileOf(lt);
     const profileKey = resolveKey(root, 'aws_iam_instance_profile', profileRef);
     if (!profileKey) {
-      sink.findings.push(finding(profileRef === undefined ? 'RF911' : 'RF903', formatPosition(originAt(m.origin, 'iam_instance_profile')), profileRef === undefined ? `the manager of runner ${m.runner} (launch template ${ltName}) has no instance profile: it cannot sign cache URLs or read its token, and nothing about its identity can be proven` : `the instance profile ${JSON.stringify(profileRef)} of runner ${m.runner}'s manager is not in the evidence given`, { fix: 'give the manager its own instance profile and role, and give their Terraform' }));
+      sink.findings.push(finding(profileRef === undefined ? 'RF911' : 'RF903', formatPosition(originAt(m.origin, 'iam_instance_profile')), profileRef === undefined ? `the manager of runner ${m.runner} (${startedAs(ev, m.launchTemplateKey, ltName)}) has no instance profile: it cannot sign cache URLs or read its token, and nothing about its identity can be proven` : `the instance profile ${JSON.stringify(profileRef)} of runner ${m.runner}'s manager is not in the evidence given`, { fix: 'give the manager its own instance profile and role, and give their Terraform' }));
       continue;
     }
     const profile = root.resource.aws_iam_instance_profile![profileKey]!;
@@ -280,4 +280,12 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   const out: { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[] } = { found: managers.length, ...(aws.account !== undefined ? { account: aws.account } : {}), partition, artifacts, unreadable };
   if (aws.region) out.region = aws.region;
   return out;
+}
+
+/** The resource that starts a manager, as written: an instance or a spot instance request read as a launch template (aws-instance.ts) is named so. */
+function startedAs(ev: Evidence, key: string, name: string): string {
+  const written = ev.terraform.renamed?.get(`aws_launch_template.${key}`);
+  if (written?.startsWith('aws_instance.')) return `instance ${written}`;
+  if (written?.startsWith('aws_spot_instance_request.')) return `spot instance request ${written}`;
+  return `launch template ${name}`;
 }

@@ -62,6 +62,10 @@ describe('plan (RF304) and the doctor (RF940) read credentials by the same shape
     ['a CI variable in an env entry', { environment: ['AWS_SECRET_ACCESS_KEY=$DEPLOY_SECRET'] }],
     ['a template placeholder under a credential key', { SecretKey: '{{ .Values.secretKey }}' }],
     ['an empty credential key', { AccessKey: '' }],
+    // A script's positional parameters (`export AWS_ACCESS_KEY_ID="$1"` in a helper function) are references too.
+    ['a positional parameter under a credential key', { AWS_SECRET_ACCESS_KEY: '$1' }],
+    ['a positional parameter in an env entry', { environment: ['AWS_SECRET_ACCESS_KEY=$2', 'AWS_SESSION_TOKEN=${3}'] }],
+    ['all the arguments under a credential key', { SecretKey: '$@' }],
   ])('%s: neither finds a credential', (_, doc) => {
     expect(planSays(doc)).toEqual([]);
     expect(doctorSays(doc)).toEqual([]);

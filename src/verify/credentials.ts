@@ -89,7 +89,8 @@ export function credentialIn(value: string, key: string | undefined): { what: Sh
 
 /** Terraform expressions and shell or CI variables are references, not literals. */
 function isReference(value: string): boolean {
-  return value === '' || /^\$\{[^}]*\}$|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$\{\{/.test(value.trim());
+  // `$NAME`, `${…}`, `${{ … }}`, and a script's positional parameters (`$1`, `$@`, `$*`).
+  return value === '' || /^\$\{[^}]*\}$|^\$[A-Za-z_][A-Za-z0-9_]*$|^\$[0-9@*]$|^\$\{\{/.test(value.trim());
 }
 
 /**

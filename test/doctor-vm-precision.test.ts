@@ -174,6 +174,16 @@ describe('RF906 on user data says why a part is unknown', () => {
     expect(m).toMatch(/user-data\.sh\.tftpl:19:3\)/);
     expect(m).not.toContain('${%{');
   });
+  // cattle-ops/terraform-aws-gitlab-runner: the launch template is in a module, whose unknown parts carry its address.
+  it('the same in a module called from a root: the directive as written, without the module address inside it', () => {
+    const files = corpusFiles(join(CORPUS, 'ec2-docker-templatefile-directives-unknown')).filter((f) => f.path !== 'expected.json').map((f) => ({ ...f, path: `modules/runner/${f.path}` }));
+    const variable = new TextDecoder().decode(files.find((f) => f.path.endsWith('main.tf'))!.bytes).includes('variable "docker_options"');
+    expect(variable).toBe(true);
+    const r = doctor([...files, { path: 'main.tf', bytes: new TextEncoder().encode('module "runner" {\n  source = "./modules/runner"\n}\n') }]);
+    const m = r.findings.find((f) => f.code === 'RF906' && f.message.includes('is TOML only once'))?.message;
+    expect(m).toContain('is TOML only once Terraform fills in %{~ for key, value in docker_options ~} and 3 more;');
+    expect(m).not.toMatch(/\$\{module\.|module\.runner\.%\{/);
+  });
 });
 
 describe('RF714 speaks in the deployment\'s terms', () => {

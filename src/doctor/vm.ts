@@ -176,7 +176,9 @@ function written(ev: Evidence, k: string): string {
 
 /** A part of the user data only apply knows, as the user wrote it: a directive's tag without the `${…}` the evaluator wraps it in. */
 function shownPart(u: string): string {
-  const part = /^\$\{(%\{[^}\n]*\})\}$/.exec(u)?.[1] ?? u;
+  // In a module the evaluator's symbol carries the module's address (`${module.runner.%{ for … }}`, read out of
+  // the user data up to the tag's own `}`): the tag alone is what is written.
+  const part = /^\$\{(?:module\.[A-Za-z0-9_-]+(?:\[[^\]\n]*\])?\.)*(%\{[^}\n]*\})\}?$/.exec(u)?.[1] ?? u;
   return part.length > 80 ? `${part.slice(0, 80)}…` : part;
 }
 

@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import { parse as parseToml } from 'smol-toml';
+import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { Artifact, TerraformRoot } from '../emit/artifacts.js';
@@ -70,7 +71,11 @@ export function heredoc(script: string, file: RegExp): string | undefined {
   return heredocSpan(script, file)?.body;
 }
 
-/** The heredoc's body and the lines it spans (first and last body line, 0-based, end exclusive). */
+/**
+ * The file `file` a user data writes, its body and the lines it spans (first and last body line,
+ * 0-based, end exclusive): a shell heredoc (`cat > path <<EOF`), or in a cloud-init user data
+ * (`#cloud-config`) a `write_files` entry whose `content` is a YAML block scalar.
+ */
 export function heredocSpan(script: string, file: RegExp): { body: string; from: number; to: number } | undefined {
   const lines = script.split('\n');
   for (let i = 0; i < lines.length; i++) {
@@ -79,6 +84,34 @@ export function heredocSpan(script: string, file: RegExp): { body: string; from:
     const end = lines.findIndex((l, j) => j > i && l.trim() === m[4]);
     if (end < 0) return undefined;
     return { body: `${lines.slice(i + 1, end).join('\n')}\n`, from: i + 1, to: end };
+  }
+  return /^#cloud-config[ \t]*\r?\n/.test(script) ? writeFilesSpan(script, file) : undefined;
+}
+
+/**
+ * A file of a cloud-init `write_files` list (cloud-init's docs, module "Write Files": `path`,
+ * `content`, `encoding`, …): the first entry whose path matches, read with the YAML parser. Only
+ * content written as a block scalar (`content: |`) in plain text is read: its lines are the user
+ * data's. Encoded content (`encoding: b64`, `gzip`), a quoted or folded value, or user data that is
+ * not valid YAML (a part only apply knows where YAML needs a value) is not read here.
+ */
+function writeFilesSpan(script: string, file: RegExp): { body: string; from: number; to: number } | undefined {
+  const lines = new LineCounter();
+  const doc = parseDocument(script, { lineCounter: lines, uniqueKeys: false });
+  if (doc.errors.length > 0) return undefined;
+  const entries = doc.get('write_files');
+  if (!isSeq(entries)) return undefined;
+  for (const entry of entries.items) {
+    if (!isMap(entry)) continue;
+    const path = entry.get('path');
+    if (typeof path !== 'string' || !file.test(path)) continue;
+    const encoding = entry.get('encoding');
+    const content = entry.get('content', true);
+    if ((encoding !== undefined && encoding !== null && !(typeof encoding === 'string' && /^text\/plain$/i.test(encoding))) || !isScalar(content) || content.type !== 'BLOCK_LITERAL' || typeof content.value !== 'string' || !content.range) return undefined;
+    // The block's text starts on the line after its `|` indicator; its lines are the value's.
+    const from = lines.linePos(content.range[0]).line;
+    const body = content.value.endsWith('\n') ? content.value : `${content.value}\n`;
+    return { body, from, to: from + body.split('\n').length - 1 };
   }
   return undefined;
 }

@@ -1,0 +1,45 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctor } from '../src/doctor/index.js';
+import { heredocSpan } from '../src/doctor/vm.js';
+import { corpusFiles } from './helpers/doctor.js';
+
+// A manager booted by cloud-init: its config.toml written by a `write_files` entry of a #cloud-config
+// user data (pyranja/terraform-aws-gitlab-runner writes its register template so). The corpus case
+// ec2-docker-cloud-init-write-files is the whole runner; these are the reader's edges.
+const CONFIG = /(^|\/)config\.toml$/;
+const cloudConfig = (entry: string) => `#cloud-config\npackages:\n  - docker\nwrite_files:\n  - path: /etc/motd\n    content: |\n      hello\n${entry}runcmd:\n  - systemctl restart gitlab-runner\n`;
+
+describe('a file a cloud-init user data writes (write_files)', () => {
+  it('a block scalar: its text, de-indented, and the user data lines it spans', () => {
+    const script = cloudConfig('  - path: /etc/gitlab-runner/config.toml\n    permissions: "0600"\n    content: |\n      concurrent = 4\n      [[runners]]\n        executor = "docker"\n');
+    const span = heredocSpan(script, CONFIG);
+    expect(span?.body).toBe('concurrent = 4\n[[runners]]\n  executor = "docker"\n');
+    const lines = script.split('\n');
+    expect(lines.slice(span!.from, span!.to).map((l) => l.trim())).toEqual(['concurrent = 4', '[[runners]]', 'executor = "docker"']);
+  });
+
+  it.each([
+    ['base64 content', '  - path: /etc/gitlab-runner/config.toml\n    encoding: b64\n    content: Y29uY3VycmVudCA9IDQK\n'],
+    ['a quoted content', '  - path: /etc/gitlab-runner/config.toml\n    content: "concurrent = 4\\n"\n'],
+    ['a folded block', '  - path: /etc/gitlab-runner/config.toml\n    content: >\n      concurrent = 4\n'],
+  ])('%s is not read (not a file whose lines are the user data\'s)', (_what, entry) => {
+    expect(heredocSpan(cloudConfig(entry), CONFIG)).toBeUndefined();
+  });
+
+  it('user data that is not #cloud-config, or not valid YAML, is not read as one', () => {
+    const entry = '  - path: /etc/gitlab-runner/config.toml\n    content: |\n      concurrent = 4\n';
+    expect(heredocSpan(cloudConfig(entry).replace('#cloud-config', '#!/bin/bash'), CONFIG)).toBeUndefined();
+    expect(heredocSpan(`${cloudConfig(entry)}  bad: [\n`, CONFIG)).toBeUndefined();
+    // A shell heredoc is read as before.
+    expect(heredocSpan('#!/bin/bash\ncat > /etc/gitlab-runner/config.toml <<EOF\nconcurrent = 4\nEOF\n', CONFIG)?.body).toBe('concurrent = 4\n');
+  });
+
+  it('the runner booted so is proven, and privileged jobs in that config.toml are RF301', () => {
+    const dir = join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-cloud-init-write-files');
+    const r = doctor(corpusFiles(dir));
+    expect(r.proofs.map((p) => p.holds)).toEqual([true, true, true, true, true, true, true]);
+    const privileged = doctor(corpusFiles(dir).map((f) => (f.path === 'main.tf' ? { ...f, bytes: new TextEncoder().encode(new TextDecoder().decode(f.bytes).replace('default = false', 'default = true')) } : f)));
+    expect(privileged.findings.filter((f) => f.code === 'RF301')).toHaveLength(1);
+  });
+});

@@ -2,6 +2,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor } from '../src/doctor/index.js';
 import { heredocSpan } from '../src/doctor/vm.js';
+import { cloudConfigCommands } from '../src/platforms/aws-vm/cloud-init.js';
+import { unverifiedDownloads } from '../src/platforms/aws-vm/common.js';
 import { corpusFiles } from './helpers/doctor.js';
 
 // A manager booted by cloud-init: its config.toml written by a `write_files` entry of a #cloud-config
@@ -41,5 +43,31 @@ describe('a file a cloud-init user data writes (write_files)', () => {
     expect(r.proofs.map((p) => p.holds)).toEqual([true, true, true, true, true, true, true]);
     const privileged = doctor(corpusFiles(dir).map((f) => (f.path === 'main.tf' ? { ...f, bytes: new TextEncoder().encode(new TextDecoder().decode(f.bytes).replace('default = false', 'default = true')) } : f)));
     expect(privileged.findings.filter((f) => f.code === 'RF301')).toHaveLength(1);
+  });
+});
+
+describe('the downloads of a cloud-init user data (runcmd, bootcmd): RF720 at the user data line', () => {
+  const userData = '#cloud-config\nbootcmd:\n  - echo boot\nruncmd:\n  - [bash, -c, "curl -fsSL https://get.example.com/install.sh | bash"]\n  - curl -fsSL -o /tmp/x.rpm https://dl.example.com/x.rpm\n  - |\n    dnf install -y /tmp/x.rpm\n    systemctl start x\n';
+  it('commands at their lines, list items as their script', () => {
+    const lines = cloudConfigCommands(userData)!.split('\n');
+    expect(lines[2]).toBe('echo boot');
+    expect(lines[4]).toBe('curl -fsSL https://get.example.com/install.sh | bash');
+    expect(lines[5]).toBe('curl -fsSL -o /tmp/x.rpm https://dl.example.com/x.rpm');
+    expect(lines.slice(7, 9)).toEqual(['dnf install -y /tmp/x.rpm', 'systemctl start x']);
+  });
+  it('a download piped into a shell and one never checked are RF720, with the user data\'s line numbers; no set -euo pipefail is asked', () => {
+    expect(unverifiedDownloads(cloudConfigCommands(userData)!, { shell: false })).toEqual([
+      'pipes a download into a shell (line 5)',
+      expect.stringMatching(/^downloads without checking a pinned SHA-256 \(line 5: /),
+      expect.stringMatching(/^downloads without checking a pinned SHA-256 \(line 6: curl -fsSL -o \/tmp\/x\.rpm/),
+    ]);
+  });
+  it('the corpus runner checks its download against a pinned SHA-256 in the next command: no RF720; with the check removed, RF720', () => {
+    const dir = join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-cloud-init-write-files');
+    expect(doctor(corpusFiles(dir)).findings.filter((f) => f.code === 'RF720')).toEqual([]);
+    const unchecked = doctor(corpusFiles(dir).map((f) => (f.path.endsWith('.tftpl') ? { ...f, bytes: new TextEncoder().encode(new TextDecoder().decode(f.bytes).replace(/echo "0123[^\n]*sha256sum -c - && /, '')) } : f)));
+    expect(unchecked.findings.filter((f) => f.code === 'RF720').map((f) => f.message)).toEqual([expect.stringContaining('cloud-init commands (runcmd, bootcmd) in the user data of aws_launch_template.runner downloads without checking a pinned SHA-256 (line ')]);
+    // (The line is the user data's as the doctor reads it, with its config.toml in canonical form: not the template's line.)
+    expect(unchecked.findings.find((f) => f.code === 'RF720')?.message).toContain('curl -fsSL -o /tmp/gitlab-runner.rpm');
   });
 });

@@ -1,6 +1,5 @@
 import { gunzipSync } from 'node:zlib';
 import { parse as parseToml } from 'smol-toml';
-import { LineCounter, isMap, isScalar, isSeq, parseDocument } from 'yaml';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { Artifact, TerraformRoot } from '../emit/artifacts.js';
@@ -12,6 +11,7 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { mapBodyStrings } from './root-strings.js';
 import { userDataFilePath } from '../platforms/aws-vm/user-data.js';
+import { cloudConfigFileSpan, isCloudConfig } from '../platforms/aws-vm/cloud-init.js';
 import { isObject } from '../model/is-object.js';
 import { registerCommands, type RegisterCommand } from './register-command.js';
 import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
@@ -76,7 +76,7 @@ export function heredoc(script: string, file: RegExp): string | undefined {
  * 0-based, end exclusive): a shell heredoc (`cat > path <<EOF`), or in a cloud-init user data
  * (`#cloud-config`) a `write_files` entry whose `content` is a YAML block scalar.
  */
-export function heredocSpan(script: string, file: RegExp): { body: string; from: number; to: number } | undefined {
+export function heredocSpan(script: string, file: RegExp): { body: string; from: number; to: number; indent?: string } | undefined {
   const lines = script.split('\n');
   for (let i = 0; i < lines.length; i++) {
     const m = /^\s*cat\s+>\s*(['"]?)([^'"\s]+)\1\s*<<-?\s*(['"]?)([A-Za-z0-9_]+)\3\s*$/.exec(lines[i]!);
@@ -85,35 +85,7 @@ export function heredocSpan(script: string, file: RegExp): { body: string; from:
     if (end < 0) return undefined;
     return { body: `${lines.slice(i + 1, end).join('\n')}\n`, from: i + 1, to: end };
   }
-  return /^#cloud-config[ \t]*\r?\n/.test(script) ? writeFilesSpan(script, file) : undefined;
-}
-
-/**
- * A file of a cloud-init `write_files` list (cloud-init's docs, module "Write Files": `path`,
- * `content`, `encoding`, …): the first entry whose path matches, read with the YAML parser. Only
- * content written as a block scalar (`content: |`) in plain text is read: its lines are the user
- * data's. Encoded content (`encoding: b64`, `gzip`), a quoted or folded value, or user data that is
- * not valid YAML (a part only apply knows where YAML needs a value) is not read here.
- */
-function writeFilesSpan(script: string, file: RegExp): { body: string; from: number; to: number } | undefined {
-  const lines = new LineCounter();
-  const doc = parseDocument(script, { lineCounter: lines, uniqueKeys: false });
-  if (doc.errors.length > 0) return undefined;
-  const entries = doc.get('write_files');
-  if (!isSeq(entries)) return undefined;
-  for (const entry of entries.items) {
-    if (!isMap(entry)) continue;
-    const path = entry.get('path');
-    if (typeof path !== 'string' || !file.test(path)) continue;
-    const encoding = entry.get('encoding');
-    const content = entry.get('content', true);
-    if ((encoding !== undefined && encoding !== null && !(typeof encoding === 'string' && /^text\/plain$/i.test(encoding))) || !isScalar(content) || content.type !== 'BLOCK_LITERAL' || typeof content.value !== 'string' || !content.range) return undefined;
-    // The block's text starts on the line after its `|` indicator; its lines are the value's.
-    const from = lines.linePos(content.range[0]).line;
-    const body = content.value.endsWith('\n') ? content.value : `${content.value}\n`;
-    return { body, from, to: from + body.split('\n').length - 1 };
-  }
-  return undefined;
+  return isCloudConfig(script) ? cloudConfigFileSpan(script, file) : undefined;
 }
 
 /** Resource a Terraform reference or literal names: `${type.key.attr}` → key; a literal → the resource whose `attr` equals it. */
@@ -335,7 +307,9 @@ export function canonicalUserData(m: VmManagerEvidence, canonicalToml: string): 
   const span = heredocSpan(m.userData, /(^|\/)config\.toml$/);
   if (!span) return m.userData;
   const lines = m.userData.split('\n');
-  return [...lines.slice(0, span.from), canonicalToml.replace(/\n$/, ''), ...lines.slice(span.to)].join('\n');
+  // A cloud-init write_files block keeps its indentation, so the user data stays the YAML it was.
+  const toml = span.indent ? canonicalToml.replace(/\n$/, '').replace(/^(?=.)/gm, span.indent) : canonicalToml.replace(/\n$/, '');
+  return [...lines.slice(0, span.from), toml, ...lines.slice(span.to)].join('\n');
 }
 
 /** Moves a resource to the key the platform's proofs look it up by (hand-written roots use their own keys). */

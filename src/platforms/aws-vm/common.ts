@@ -11,6 +11,7 @@ import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { runnerAws } from '../../verify/runner-aws.js';
 import { hasCredentialShape, holdsCredential } from '../../verify/credentials.js';
+import { cloudConfigCommands, cloudConfigFileSpan, isCloudConfig } from './cloud-init.js';
 
 // Where one runner's resources live (its own root's region and account): shared with EKS, kept in verify/runner-aws.ts.
 export { runnerAws };
@@ -948,6 +949,12 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
       if (ud.problem) out.push(f('RF106', '', `${type}.${k}: ${ud.problem}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor' }));
       // Not a broken document: a value only apply knows, so its downloads and credentials are not checked (not proven).
       if (ud.unknown !== undefined) out.push(f('RF906', '', `${type}.${k}: its user data is known only when Terraform runs (${ud.unknown}): its downloads and credentials are not checked`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor, or give `terraform show -json` of a plan, which carries the rendered user data' }));
+      // A cloud-config user data: the downloads of its bootcmd and runcmd commands (cloud-init runs them
+      // as its own script; whether a failed one stops the boot is cloud-init's, not checked here).
+      const commands = ud.text !== undefined && isCloudConfig(ud.text) ? cloudConfigCommands(ud.text) : undefined;
+      if (commands !== undefined) {
+        for (const problem of unverifiedDownloads(commands, { shell: false })) out.push(f('RF720', '', `the cloud-init commands (runcmd, bootcmd) in the user data of ${type}.${k} ${problem}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint); runner-fleet always does, regenerate', deploymentFix: VERIFIED_DOWNLOAD_ADVICE.replace('start the script with set -euo pipefail, and check', 'check') }));
+      }
       if (ud.text !== undefined && ud.text.startsWith('#!')) {
         for (const problem of unverifiedDownloads(ud.text)) out.push(f('RF720', '', `the user data of ${type}.${k} ${problem}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint), under set -euo pipefail; runner-fleet always does, regenerate', deploymentFix: VERIFIED_DOWNLOAD_ADVICE }));
       }
@@ -993,12 +1000,16 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
 /** RF720's fix for a script written by hand: what to do, in the script's own terms. */
 const VERIFIED_DOWNLOAD_ADVICE = 'start the script with set -euo pipefail, and check every download against a SHA-256 pinned in the script before installing or running it (curl -fsSL -o FILE URL, then echo "<sha256>  FILE" | sha256sum -c -; a signing key by its pinned fingerprint); never pipe a download into a shell';
 
-export function unverifiedDownloads(script: string): string[] {
+/**
+ * What a boot script does unverified (RF720). `shell: false`: commands that are not a script of
+ * their own (cloud-init's runcmd), so whether it starts with `set -euo pipefail` is not asked.
+ */
+export function unverifiedDownloads(script: string, options: { shell: boolean } = { shell: true }): string[] {
   const lines = script.split('\n');
   const out: string[] = [];
-  const setAt = lines.findIndex((l) => l.trim() === 'set -euo pipefail');
-  const firstCommand = lines.findIndex((l, i) => i > 0 && l.trim() !== '' && !l.trim().startsWith('#'));
-  if (setAt < 0 || setAt > firstCommand) out.push('does not start with set -euo pipefail, so a failed step does not stop the boot');
+  const setAt = options.shell ? lines.findIndex((l) => l.trim() === 'set -euo pipefail') : 0;
+  const firstCommand = options.shell ? lines.findIndex((l, i) => i > 0 && l.trim() !== '' && !l.trim().startsWith('#')) : 0;
+  if (options.shell && (setAt < 0 || setAt > firstCommand)) out.push('does not start with set -euo pipefail, so a failed step does not stop the boot');
   const begin = lines.indexOf(VERIFIED_DOWNLOADS_BEGIN);
   const end = lines.indexOf(VERIFIED_DOWNLOADS_END);
   const block = begin >= 0 && end > begin ? lines.slice(begin, end + 1) : [];
@@ -1216,7 +1227,9 @@ export function verifyUserDataConfig(docs: FleetDocuments, runner: IntentRunner,
   if (!body || !toml) return [f('RF106', runnerPath, `the manager launch template or config.toml of ${runner.name} is missing`, { fix: 'regenerate', deploymentFix: 'give the manager launch template, whose user data writes config.toml' })];
   const ud = userDataOf(docs, body);
   const out: Finding[] = [];
-  if (ud.text === undefined || !ud.text.includes(configTomlText(runner, toml).replace(/\n$/, ''))) {
+  // A cloud-init user data writes it with write_files: its content, as cloud-init writes the file.
+  const writes = ud.text !== undefined && isCloudConfig(ud.text) ? (cloudConfigFileSpan(ud.text, /(^|\/)config\.toml$/)?.body ?? ud.text) : ud.text;
+  if (writes === undefined || !writes.includes(configTomlText(runner, toml).replace(/\n$/, ''))) {
     out.push(f('RF106', runnerPath, `the manager user data does not write runners/${runner.name}/config.toml`, { fix: 'regenerate; both come from one config', deploymentFix: `make the manager user data write runners/${runner.name}/config.toml (the config.toml it boots with), or leave that file out` }));
   }
   const file = artifactAt(docs, userDataPath(runner));

@@ -24,6 +24,8 @@ describe('Terraform functions the doctor evaluates', () => {
     // strings
     ['title("hello world")', 'Hello World'],
     ['title("HELLO WORLD")', 'HELLO WORLD'],
+    // Go's separators: beyond ASCII only a space; a dash or a symbol there joins the word.
+    ['title("hello—world a☃b c\u00a0d")', 'Hello—world A☃b C\u00a0D'],
     ['title("docker+machine runner-1 x_y é")', 'Docker+Machine Runner-1 X_y É'],
     ['chomp("hello\\n")', 'hello'],
     ['chomp("hello\\r\\n")', 'hello'],
@@ -136,6 +138,7 @@ describe('Terraform functions the doctor evaluates', () => {
     ['md5({})', /md5 needs a string/],
     ['regex("[a-z]+", "53453453.34534523454")', /does not match/],
     ['regex("(?P<a>x)(y)", "xy")', /cannot mix named and unnamed capture groups/],
+    ['regexall("(?P<a>x)(y)", "no match")', /cannot mix named and unnamed capture groups/],
     ['cidrsubnet("10.0.0.0/24", 10, 1)', /make more than 32 bits/],
     ['cidrsubnet("10.0.0.0/24", 2, 4)', /does not accommodate a subnet numbered 4/],
     ['cidrsubnet("10.0.0.300/24", 2, 1)', /invalid CIDR address/],
@@ -169,6 +172,8 @@ describe('Terraform functions the doctor evaluates', () => {
     'alltrue([null])',
     'title("ǆemal")',
     'timestamp()',
+    'pow(0, -1)',
+    'log(0, 10)',
   ];
   it.each(notRead)('%s is not evaluated (RF906)', (expr) => {
     const { value, broken } = evalLocal(expr);

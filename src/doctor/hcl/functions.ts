@@ -188,8 +188,8 @@ function bool(v: Value, fn: string): boolean | undefined {
  */
 function typedSet(items: Value[]): Value[] | undefined {
   const u = uniq(items);
-  if (u.every((x) => typeof x === 'string')) return asSet((u).sort());
-  if (u.every((x) => typeof x === 'number')) return asSet((u).sort((a, b) => a - b));
+  if (u.every((x) => typeof x === 'string')) return asSet(u.sort());
+  if (u.every((x) => typeof x === 'number')) return asSet(u.sort((a, b) => a - b));
   return undefined;
 }
 
@@ -198,18 +198,26 @@ function setArgs(a: Value[], fn: string): Value[][] {
   return a.map((x) => list(x, fn));
 }
 
+const finite = (n: number): number | undefined => (Number.isFinite(n) ? n : undefined);
+
 const keyOf = (v: Value): string => JSON.stringify(v);
 
 /**
- * title() as Go's strings.Title, which Terraform uses: a letter after a separator (a character that
- * is not a letter, digit or `_`) takes its upper case; nothing else changes. Undefined (not
- * evaluated) for the few letters whose title case is not their upper case (ǆ, ß …).
+ * Go's separator for strings.Title: an ASCII character other than a letter, digit or `_`; beyond
+ * ASCII, a space only (a dash or a symbol there joins the word).
+ */
+const separates = (c: string): boolean => (c.charCodeAt(0) < 0x80 ? !/[A-Za-z0-9_]/.test(c) : /\s/u.test(c) && !/[\p{L}\p{Nd}]/u.test(c));
+
+/**
+ * title() as Go's strings.Title, which Terraform uses: a letter after a separator takes its upper
+ * case; nothing else changes. Undefined (not evaluated) for the few letters whose title case is not
+ * their upper case (ǆ, ß …).
  */
 function title(s: string): string | undefined {
   let out = '';
   let prev = ' ';
   for (const c of s) {
-    if (!/[\p{L}\p{N}_]/u.test(prev) && /\p{L}/u.test(c)) {
+    if (separates(prev) && /\p{L}/u.test(c)) {
       const up = c.toUpperCase();
       if ([...up].length !== 1 || /[\u01C4-\u01CC\u01F1-\u01F3]/u.test(c)) return undefined;
       out += up;
@@ -249,7 +257,7 @@ function range(a: Value[]): Value[] {
  * Terraform's regex()/regexall() pattern: RE2 syntax read as JavaScript where both read it alike
  * (`(?P<name>` is JavaScript's `(?<name>`); undefined for anything else (see NOT_LIKE_RE2).
  */
-function regexPattern(pattern: string): RegExp | undefined {
+function regexPattern(pattern: string, fn: string): RegExp | undefined {
   // `(?P<` is translated only where it opens a group: not escaped (`\(?P<` is a literal parenthesis), not in a class.
   let out = '';
   let inClass = false;
@@ -272,7 +280,12 @@ function regexPattern(pattern: string): RegExp | undefined {
     } else out += c;
   }
   const re = re2(out);
-  return typeof re === 'string' ? undefined : re;
+  if (typeof re === 'string') return undefined;
+  // Terraform refuses a pattern mixing named and unnamed groups whether it matches or not.
+  const probe = new RegExp(`(?:${out})|`, 'u').exec('')!;
+  const named = probe.groups === undefined ? 0 : Object.keys(probe.groups).length;
+  if (named > 0 && named !== probe.length - 1) throw new Error(`${fn}: a pattern cannot mix named and unnamed capture groups`);
+  return re;
 }
 
 /**
@@ -280,10 +293,9 @@ function regexPattern(pattern: string): RegExp | undefined {
  * the list of groups when unnamed, the map of groups when named. Undefined when a group took no part
  * in the match (the doctor does not model the value Terraform gives it).
  */
-function matchShape(m: RegExpExecArray, fn: string): Value | undefined {
+function matchShape(m: RegExpExecArray): Value | undefined {
   if (m.length === 1) return m[0];
   const names = m.groups === undefined ? [] : Object.keys(m.groups);
-  if (names.length > 0 && names.length !== m.length - 1) throw new Error(`${fn}: a pattern cannot mix named and unnamed capture groups`);
   if (m.slice(1).some((g) => g === undefined)) return undefined;
   if (names.length === 0) return m.slice(1);
   const out: Obj = {};
@@ -295,13 +307,13 @@ function matchShape(m: RegExpExecArray, fn: string): Value | undefined {
  * Every match, as Go's FindAllStringSubmatch: an empty match right after a match is skipped
  * (JavaScript would report it).
  */
-function regexAll(re: RegExp, s: string, fn: string): Value[] | undefined {
+function regexAll(re: RegExp, s: string): Value[] | undefined {
   const out: Value[] = [];
   let after = -1;
   for (const m of s.matchAll(re)) {
     if (m[0] === '' && m.index === after) continue;
     if (m[0] !== '') after = m.index + m[0].length;
-    const v = matchShape(m, fn);
+    const v = matchShape(m);
     if (v === undefined) return undefined;
     out.push(v);
   }
@@ -461,8 +473,9 @@ const FUNCTIONS: Record<string, (a: Value[]) => Value | undefined> = {
   floor: (a) => Math.floor(num(a[0], 'floor')),
   ceil: (a) => Math.ceil(num(a[0], 'ceil')),
   signum: (a) => Math.sign(num(a[0], 'signum')),
-  pow: (a) => num(a[0], 'pow') ** num(a[1], 'pow'),
-  log: (a) => Math.log(num(a[0], 'log')) / Math.log(num(a[1], 'log')),
+  // An infinite or undefined result (pow(0, -1), log(0, 10)) is not evaluated: JSON has no number for it.
+  pow: (a) => finite(num(a[0], 'pow') ** num(a[1], 'pow')),
+  log: (a) => finite(Math.log(num(a[0], 'log')) / Math.log(num(a[1], 'log'))),
   title: (a) => title(str(a[0], 'title')),
   // Every newline sequence (\n, \r\n, \r) at the end goes.
   chomp: (a) => str(a[0], 'chomp').replace(/(?:\r\n?|\n)+$/, ''),
@@ -542,15 +555,15 @@ const FUNCTIONS: Record<string, (a: Value[]) => Value | undefined> = {
   base64sha512: hash('sha512', 'base64'),
   urlencode: (a) => urlencode(str(a[0], 'urlencode')),
   regex: (a) => {
-    const re = regexPattern(str(a[0], 'regex'));
+    const re = regexPattern(str(a[0], 'regex'), 'regex');
     if (re === undefined) return undefined;
     const m = re.exec(str(a[1], 'regex'));
     if (m === null) throw new Error(`regex: the pattern ${JSON.stringify(a[0])} does not match ${JSON.stringify(a[1])}`);
-    return matchShape(m, 'regex');
+    return matchShape(m);
   },
   regexall: (a) => {
-    const re = regexPattern(str(a[0], 'regexall'));
-    return re === undefined ? undefined : regexAll(re, str(a[1], 'regexall'), 'regexall');
+    const re = regexPattern(str(a[0], 'regexall'), 'regexall');
+    return re === undefined ? undefined : regexAll(re, str(a[1], 'regexall'));
   },
   cidrsubnet: (a) => cidrsubnet(a),
   cidrhost: (a) => cidrhost(a),

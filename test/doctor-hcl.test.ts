@@ -138,7 +138,7 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['var.nodefault', '${var.nodefault}', /has no default/],
     ['false || aws_iam_role.x.arn == ""', '${false || aws_iam_role.x.arn == ""}', /after apply/],
     ['true && aws_iam_role.x.arn == ""', '${true && aws_iam_role.x.arn == ""}', /after apply/],
-    ['base64sha256("x")', '${base64sha256("x")}', /does not evaluate the function base64sha256/],
+    ['formatdate("YYYY", "2018-01-02T23:12:01Z")', '${formatdate("YYYY", "2018-01-02T23:12:01Z")}', /does not evaluate the function formatdate/],
     // A template directive over a known collection is rendered; what only apply knows around it stays a symbol.
     ['"%{ for k, v in local.list }${k}=${v.a}%{ endfor }${aws_iam_role.x.arn}"', '0=11=2${aws_iam_role.x.arn}', /aws_iam_role\.x\.arn is known only after apply/],
     // Over an unknown collection the directive stays as written, and the names it binds are its own inside it: not

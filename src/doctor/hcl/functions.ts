@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { gzipSync } from 'node:zlib';
 import type { Value } from './eval.js';
 import { stringify as yamlStringify } from 'yaml';
@@ -159,6 +160,204 @@ export function replaceText(s: string, sub: string, rep: string): string {
   });
 }
 
+function num(v: Value | undefined, fn: string): number {
+  if (typeof v === 'number') return v;
+  if (typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return Number(v);
+  throw new Error(`${fn} needs a number, got ${JSON.stringify(v)}`);
+}
+
+/** A whole number, for the arguments Terraform takes as integers (slice, indent, cidrsubnet). */
+function int(v: Value | undefined, fn: string): number {
+  const n = num(v, fn);
+  if (!Number.isInteger(n)) throw new Error(`${fn} needs a whole number, got ${JSON.stringify(v)}`);
+  return n;
+}
+
+/** An element of alltrue/anytrue: a bool, or the strings "true"/"false" Terraform converts; null is not evaluated. */
+function bool(v: Value, fn: string): boolean | undefined {
+  if (v === true || v === 'true') return true;
+  if (v === false || v === 'false') return false;
+  if (v === null) return undefined;
+  throw new Error(`${fn} needs a list of bools, got ${JSON.stringify(v)}`);
+}
+
+/**
+ * The elements of setunion/setintersection/setsubtract as a Terraform set: strings in lexical order,
+ * numbers in numeric order; undefined (not evaluated) for other or mixed element types, whose
+ * conversion and order the doctor does not model.
+ */
+function typedSet(items: Value[]): Value[] | undefined {
+  const u = uniq(items);
+  if (u.every((x) => typeof x === 'string')) return asSet(u.sort());
+  if (u.every((x) => typeof x === 'number')) return asSet(u.sort((a, b) => a - b));
+  return undefined;
+}
+
+function setArgs(a: Value[], fn: string): Value[][] {
+  if (a.length === 0) throw new Error(`${fn} needs at least one set`);
+  return a.map((x) => list(x, fn));
+}
+
+const finite = (n: number): number | undefined => (Number.isFinite(n) ? n : undefined);
+
+const keyOf = (v: Value): string => JSON.stringify(v);
+
+/**
+ * Go's separator for strings.Title: an ASCII character other than a letter, digit or `_`; beyond
+ * ASCII, a space only (a dash or a symbol there joins the word).
+ */
+const separates = (c: string): boolean => (c.charCodeAt(0) < 0x80 ? !/[A-Za-z0-9_]/.test(c) : /\s/u.test(c) && !/[\p{L}\p{Nd}]/u.test(c));
+
+/**
+ * title() as Go's strings.Title, which Terraform uses: a letter after a separator takes its upper
+ * case; nothing else changes. Undefined (not evaluated) for the few letters whose title case is not
+ * their upper case (ǆ, ß …).
+ */
+function title(s: string): string | undefined {
+  let out = '';
+  let prev = ' ';
+  for (const c of s) {
+    if (separates(prev) && /\p{L}/u.test(c)) {
+      const up = c.toUpperCase();
+      if ([...up].length !== 1 || /[\u01C4-\u01CC\u01F1-\u01F3]/u.test(c)) return undefined;
+      out += up;
+    } else out += c;
+    prev = c;
+  }
+  return out;
+}
+
+/** Go's url.QueryEscape, which Terraform's urlencode is: A-Z a-z 0-9 - _ . ~ stay, a space is +, every other UTF-8 byte %XX. */
+function urlencode(s: string): string {
+  let out = '';
+  for (const byte of Buffer.from(s, 'utf8')) {
+    const c = String.fromCharCode(byte);
+    if (/[A-Za-z0-9\-_.~]/.test(c)) out += c;
+    else if (c === ' ') out += '+';
+    else out += `%${byte.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}
+
+/** range(limit), range(start, limit), range(start, limit, step), as Terraform documents it, at most 1024 numbers. */
+function range(a: Value[]): Value[] {
+  if (a.length < 1 || a.length > 3) throw new Error(`range takes 1 to 3 numbers, got ${a.length}`);
+  const [start, limit] = a.length === 1 ? [0, num(a[0], 'range')] : [num(a[0], 'range'), num(a[1], 'range')];
+  const step = a.length === 3 ? num(a[2], 'range') : limit < start ? -1 : 1;
+  if (step === 0) throw new Error('range: the step must not be zero');
+  const out: number[] = [];
+  for (let n = start; step > 0 ? n < limit : n > limit; n += step) {
+    if (out.length === 1024) throw new Error('range: more than 1024 numbers');
+    out.push(n);
+  }
+  return out;
+}
+
+/**
+ * Terraform's regex()/regexall() pattern: RE2 syntax read as JavaScript where both read it alike
+ * (`(?P<name>` is JavaScript's `(?<name>`); undefined for anything else (see NOT_LIKE_RE2).
+ */
+function regexPattern(pattern: string, fn: string): RegExp | undefined {
+  // `(?P<` is translated only where it opens a group: not escaped (`\(?P<` is a literal parenthesis), not in a class.
+  let out = '';
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      out += pattern.slice(i, i + 2);
+      i++;
+    } else if (inClass) {
+      if (c === ']') inClass = false;
+      out += c;
+    } else if (c === '[') {
+      inClass = true;
+      // A `]` first in a class is a literal one.
+      if (pattern[i + 1] === ']' || (pattern[i + 1] === '^' && pattern[i + 2] === ']')) return undefined;
+      out += c;
+    } else if (pattern.startsWith('(?P<', i)) {
+      out += '(?<';
+      i += 3;
+    } else out += c;
+  }
+  const re = re2(out);
+  if (typeof re === 'string') return undefined;
+  // Terraform refuses a pattern mixing named and unnamed groups whether it matches or not.
+  const probe = new RegExp(`(?:${out})|`, 'u').exec('')!;
+  const named = probe.groups === undefined ? 0 : Object.keys(probe.groups).length;
+  if (named > 0 && named !== probe.length - 1) throw new Error(`${fn}: a pattern cannot mix named and unnamed capture groups`);
+  return re;
+}
+
+/**
+ * One match in the shape the regex function documents: the matched text without capture groups,
+ * the list of groups when unnamed, the map of groups when named. Undefined when a group took no part
+ * in the match (the doctor does not model the value Terraform gives it).
+ */
+function matchShape(m: RegExpExecArray): Value | undefined {
+  if (m.length === 1) return m[0];
+  const names = m.groups === undefined ? [] : Object.keys(m.groups);
+  if (m.slice(1).some((g) => g === undefined)) return undefined;
+  if (names.length === 0) return m.slice(1);
+  const out: Obj = {};
+  for (const k of names) setOwn(out, k, m.groups![k]!);
+  return out;
+}
+
+/**
+ * Every match, as Go's FindAllStringSubmatch: an empty match right after a match is skipped
+ * (JavaScript would report it).
+ */
+function regexAll(re: RegExp, s: string): Value[] | undefined {
+  const out: Value[] = [];
+  let after = -1;
+  for (const m of s.matchAll(re)) {
+    if (m[0] === '' && m.index === after) continue;
+    if (m[0] !== '') after = m.index + m[0].length;
+    const v = matchShape(m);
+    if (v === undefined) return undefined;
+    out.push(v);
+  }
+  return out;
+}
+
+/** An IPv4 CIDR prefix as [address, prefix length]; undefined for IPv6 (not evaluated). */
+function ipv4Prefix(v: Value | undefined, fn: string): [number, number] | undefined {
+  const text = str(v, fn);
+  if (text.includes(':')) return undefined;
+  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
+  const parts = m ? m.slice(1, 5).map(Number) : [];
+  const bits = m ? Number(m[5]) : 99;
+  if (!m || parts.some((p, i) => p > 255 || (m[i + 1]!.length > 1 && m[i + 1]!.startsWith('0'))) || bits > 32) throw new Error(`${fn}: invalid CIDR address ${JSON.stringify(text)}, expected a.b.c.d/n`);
+  const addr = parts.reduce((acc, p) => acc * 256 + p, 0);
+  const mask = bits === 0 ? 0 : 2 ** 32 - 2 ** (32 - bits);
+  return [Number(BigInt(addr) & BigInt(mask)), bits];
+}
+
+const ipv4 = (n: number): string => [24, 16, 8, 0].map((s) => Math.floor(n / 2 ** s) % 256).join('.');
+
+function cidrsubnet(a: Value[]): Value | undefined {
+  const p = ipv4Prefix(a[0], 'cidrsubnet');
+  if (p === undefined) return undefined;
+  const newbits = int(a[1], 'cidrsubnet');
+  const netnum = int(a[2], 'cidrsubnet');
+  const len = p[1] + newbits;
+  if (newbits < 0 || len > 32) throw new Error(`cidrsubnet: ${newbits} new bits on a /${p[1]} prefix make more than 32 bits`);
+  if (netnum < 0 || netnum >= 2 ** newbits) throw new Error(`cidrsubnet: prefix extension of ${newbits} bits does not accommodate a subnet numbered ${netnum}`);
+  return `${ipv4(p[0] + netnum * 2 ** (32 - len))}/${len}`;
+}
+
+function cidrhost(a: Value[]): Value | undefined {
+  const p = ipv4Prefix(a[0], 'cidrhost');
+  if (p === undefined) return undefined;
+  let host = int(a[1], 'cidrhost');
+  const size = 2 ** (32 - p[1]);
+  if (host < 0) host += size;
+  if (host < 0 || host >= size) throw new Error(`cidrhost: prefix of ${p[1]} bits does not accommodate host number ${JSON.stringify(a[1])}`);
+  return ipv4(p[0] + host);
+}
+
+const hash = (algo: string, enc: 'hex' | 'base64') => (a: Value[]) => createHash(algo).update(str(a[0], algo), 'utf8').digest(enc);
+
 const FUNCTIONS: Record<string, (a: Value[]) => Value | undefined> = {
   jsonencode: (a) => JSON.stringify(sortKeys(a[0]!)),
   // Block YAML with sorted keys, as Terraform writes it; strings a YAML 1.1 reader would take for
@@ -271,6 +470,103 @@ const FUNCTIONS: Record<string, (a: Value[]) => Value | undefined> = {
   min: (a) => Math.min(...a.map(Number)),
   max: (a) => Math.max(...a.map(Number)),
   abs: (a) => Math.abs(Number(a[0])),
+  floor: (a) => Math.floor(num(a[0], 'floor')),
+  ceil: (a) => Math.ceil(num(a[0], 'ceil')),
+  signum: (a) => Math.sign(num(a[0], 'signum')),
+  // An infinite or undefined result (pow(0, -1), log(0, 10)) is not evaluated: JSON has no number for it.
+  pow: (a) => finite(num(a[0], 'pow') ** num(a[1], 'pow')),
+  log: (a) => finite(Math.log(num(a[0], 'log')) / Math.log(num(a[1], 'log'))),
+  title: (a) => title(str(a[0], 'title')),
+  // Every newline sequence (\n, \r\n, \r) at the end goes.
+  chomp: (a) => str(a[0], 'chomp').replace(/(?:\r\n?|\n)+$/, ''),
+  // Each line after the first gains the spaces (a newline at the end too).
+  indent: (a) => {
+    const n = int(a[0], 'indent');
+    if (n < 0) throw new Error(`indent needs a count of spaces, got ${n}`);
+    return str(a[1], 'indent').split('\n').join(`\n${' '.repeat(n)}`);
+  },
+  trim: (a) => {
+    const cut = new Set(str(a[1], 'trim'));
+    const cs = [...str(a[0], 'trim')];
+    let i = 0;
+    let j = cs.length;
+    while (i < j && cut.has(cs[i]!)) i++;
+    while (j > i && cut.has(cs[j - 1]!)) j--;
+    return cs.slice(i, j).join('');
+  },
+  // By user-perceived character (grapheme cluster), as Terraform reverses: "é" written as e + accent stays whole.
+  strrev: (a) => [...new Intl.Segmenter('en', { granularity: 'grapheme' }).segment(str(a[0], 'strrev'))].map((x) => x.segment).reverse().join(''),
+  alltrue: (a) => {
+    const bs = list(a[0], 'alltrue').map((x) => bool(x, 'alltrue'));
+    return bs.includes(undefined) ? undefined : bs.every((x) => x);
+  },
+  anytrue: (a) => {
+    const bs = list(a[0], 'anytrue').map((x) => bool(x, 'anytrue'));
+    return bs.includes(undefined) ? undefined : bs.some((x) => x);
+  },
+  sum: (a) => {
+    const l = list(a[0], 'sum');
+    if (l.length === 0) throw new Error('sum of an empty list');
+    return l.reduce<number>((acc, x) => acc + num(x, 'sum'), 0);
+  },
+  one: (a) => {
+    const l = list(a[0], 'one');
+    if (l.length > 1) throw new Error(`one needs a list of at most one element, got ${l.length}`);
+    return l.length === 1 ? l[0]! : null;
+  },
+  slice: (a) => {
+    const l = list(a[0], 'slice');
+    const from = int(a[1], 'slice');
+    const to = int(a[2], 'slice');
+    if (from < 0 || to > l.length || from > to) throw new Error(`slice(${from}, ${to}) is out of the list's ${l.length} elements (0 <= start <= end <= length)`);
+    return l.slice(from, to);
+  },
+  range: (a) => range(a),
+  setunion: (a) => typedSet(setArgs(a, 'setunion').flat()),
+  setintersection: (a) => {
+    const [first, ...rest] = setArgs(a, 'setintersection');
+    const others = rest.map((l) => new Set(l.map(keyOf)));
+    return typedSet(first!.filter((x) => others.every((o) => o.has(keyOf(x)))));
+  },
+  setsubtract: (a) => {
+    if (a.length !== 2) throw new Error(`setsubtract takes two sets, got ${a.length}`);
+    const drop = new Set(list(a[1], 'setsubtract').map(keyOf));
+    return typedSet(list(a[0], 'setsubtract').filter((x) => !drop.has(keyOf(x))));
+  },
+  // transpose(map of lists of strings): each string becomes a key listing the keys it was under, in key order.
+  transpose: (a) => {
+    const m = obj(a[0], 'transpose');
+    const out: Record<string, string[]> = {};
+    for (const k of Object.keys(m).sort()) for (const v of list(m[k], 'transpose')) {
+      const s = str(v, 'transpose');
+      if (Object.hasOwn(out, s)) out[s]!.push(k);
+      else setOwn(out, s, [k]);
+    }
+    return out;
+  },
+  // Sensitivity is not modelled by the value: the value itself, as Terraform's result is.
+  sensitive: (a) => a[0]!,
+  nonsensitive: (a) => a[0]!,
+  md5: hash('md5', 'hex'),
+  sha1: hash('sha1', 'hex'),
+  sha256: hash('sha256', 'hex'),
+  sha512: hash('sha512', 'hex'),
+  base64sha256: hash('sha256', 'base64'),
+  base64sha512: hash('sha512', 'base64'),
+  urlencode: (a) => urlencode(str(a[0], 'urlencode')),
+  regex: (a) => {
+    const re = regexPattern(str(a[0], 'regex'), 'regex');
+    if (re === undefined) return undefined;
+    const m = re.exec(str(a[1], 'regex'));
+    if (m === null) throw new Error(`regex: the pattern ${JSON.stringify(a[0])} does not match ${JSON.stringify(a[1])}`);
+    return matchShape(m);
+  },
+  regexall: (a) => {
+    const re = regexPattern(str(a[0], 'regexall'), 'regexall');
+    return re === undefined ? undefined : regexAll(re, str(a[1], 'regexall'));
+  },
+  cidrsubnet: (a) => cidrsubnet(a),
+  cidrhost: (a) => cidrhost(a),
   // try() is evaluated by the evaluator (eval.ts tryCall): it needs to tell an error from a value only apply knows.
 };
 

@@ -174,11 +174,29 @@ describe('Terraform functions the doctor evaluates', () => {
     'timestamp()',
     'pow(0, -1)',
     'log(0, 10)',
+    // Exponential in a backtracking engine (RE2 is linear): not evaluated, and answered at once.
+    'regex("(a+)+$", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!")',
+    'regexall("(a|aa)*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")',
+    'regex("((ab)*)+c", "abababababababababababababababababababab")',
   ];
   it.each(notRead)('%s is not evaluated (RF906)', (expr) => {
     const { value, broken } = evalLocal(expr);
     expect(broken).toEqual([]);
     expect(value).toBeInstanceOf(Unknown);
     expect((value as Unknown).reason.message).toMatch(/does not evaluate the function/);
+  });
+  it('replace() with such a pattern is not evaluated either, and says why', () => {
+    const { value, broken } = evalLocal('replace("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!", "/(a{1,3})*$/", "x")');
+    expect(broken).toEqual([]);
+    expect(value).toBeInstanceOf(Unknown);
+    expect((value as Unknown).reason.message).toMatch(/repeats a group that repeats or alternates/);
+  });
+  // Repeated groups without repetition inside, and repetitions outside groups, are evaluated as before.
+  it.each([
+    ['regex("(ab)+", "xababy")', ['ab']],
+    ['regex("a+b*", "aab")', 'aab'],
+    ['regex("(?:ci|cd)-runner", "my-cd-runner")', 'cd-runner'],
+  ] as [string, Value][])('%s is evaluated', (expr, expected) => {
+    expect(evalLocal(expr).value).toEqual(expected);
   });
 });

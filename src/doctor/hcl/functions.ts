@@ -115,11 +115,43 @@ const NOT_LIKE_RE2 = /\(\?(?:P|[=!]|<[=!]|[A-Za-z-])|\\[AzQECs1-9pP]|\[\[:/;
  */
 export function re2(pattern: string): RegExp | string {
   if (NOT_LIKE_RE2.test(pattern)) return `the regular expression /${pattern}/ uses syntax the doctor does not read the way RE2 does`;
+  // RE2 matches in linear time; JavaScript backtracks, and a repeated group that itself repeats or
+  // alternates (`(a+)+`, `(a|aa)*`) can take exponential time on a short text. Not evaluated.
+  if (backtracks(pattern)) return `the regular expression /${pattern}/ repeats a group that repeats or alternates, which the doctor's engine (unlike RE2) may take exponential time on`;
   try {
     return new RegExp(pattern, 'gu');
   } catch (e) {
     return `the regular expression /${pattern}/ is not read: ${e instanceof Error ? e.message : String(e)}`;
   }
+}
+
+/** Whether a pattern repeats (`*`, `+`, `{n,}`, `{n,m}` with m > 1) a group that holds a repetition or an alternation. */
+function backtracks(pattern: string): boolean {
+  // Per open group: whether it holds a quantifier or a `|`.
+  const stack: boolean[] = [];
+  let inClass = false;
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i]!;
+    if (c === '\\') {
+      i++;
+      continue;
+    }
+    if (inClass) {
+      if (c === ']') inClass = false;
+      continue;
+    }
+    if (c === '[') inClass = true;
+    else if (c === '(') stack.push(false);
+    else if (c === ')') {
+      const risky = stack.pop() ?? false;
+      const next = pattern.slice(i + 1);
+      const repeated = /^(?:[*+]|\{\d*,\d*\}|\{\d*[2-9]\d*\})/.test(next);
+      if (risky && repeated) return true;
+      // The group (repeated or not) makes the group around it hold a repetition too.
+      if (stack.length > 0 && (risky || repeated || next.startsWith('?'))) stack[stack.length - 1] = true;
+    } else if ((c === '*' || c === '+' || c === '{' || c === '|' || c === '?') && stack.length > 0) stack[stack.length - 1] = true;
+  }
+  return false;
 }
 
 /**

@@ -89,6 +89,26 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const files = (m: Record<string, string>): InputFile[] => Object.entries(m).map(([path, text]) => ({ path, bytes: enc(text) }));
 const MANAGER = () => `resource "aws_iam_role" "r" {\n  name = "runner"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })\n}\nresource "aws_iam_instance_profile" "r" {\n  name = "runner"\n  role = aws_iam_role.r.name\n}\nresource "aws_launch_template" "r" {\n  name = "runner"\n  iam_instance_profile { name = aws_iam_instance_profile.r.name }\n  metadata_options {\n    http_tokens = "required"\n    http_put_response_hop_limit = 1\n  }\n  user_data = filebase64("\${path.module}/boot.sh")\n}\n`;
 
+describe('assignments that always run before the command (shellAssignments)', () => {
+  const vars = (script: string) => Object.fromEntries(shellAssignments(script, script.indexOf('gitlab-runner register')));
+  it('top level, and in the block that also holds the command: known', () => {
+    expect(vars('A=1\nexport B="two"\nif true; then\n  C=3\n  gitlab-runner register --executor docker\nfi\n')).toEqual({ A: '1', B: 'two', C: '3' });
+    expect(vars('for i in 1 2; do\n  D=4\n  gitlab-runner register --executor docker\ndone\n')).toEqual({ D: '4' });
+  });
+  it('in one branch of an if or a case, in a function body, after && or ||, in a subshell, in a %{ if }: not known, nor a top-level value such a branch may replace', () => {
+    expect(vars('if [ -n "$X" ]; then\n  A=1\nelse\n  B=2\nfi\ngitlab-runner register --executor docker\n')).toEqual({});
+    expect(vars('if [ -n "$X" ]; then\n  A=1\nelif true; then\n  gitlab-runner register --executor docker\nfi\n')).toEqual({});
+    expect(vars('A=0\ncase "$ENV" in\n  prod)\n    A=1\n    ;;\n  *) B=2 ;;\nesac\ngitlab-runner register --executor docker\n')).toEqual({});
+    expect(vars('setup() {\n  A=1\n}\nfunction other {\n  B=2\n}\ngitlab-runner register --executor docker\n')).toEqual({});
+    expect(vars('[ -f /etc/x ] && A=1\ntrue || B=2\n( C=3 )\nD=4 env\ngitlab-runner register --executor docker\n')).toEqual({});
+    expect(vars('%{ if var.prod }\nA=1\n%{ endif }\ngitlab-runner register --executor docker\n')).toEqual({});
+    expect(vars('while read l; do\n  A=1\ndone < f\nB=1\nB=$(cat /etc/b)\ngitlab-runner register --executor docker\n')).toEqual({});
+  });
+  it('a heredoc body is data: a NAME=value line in it assigns nothing, and its if/fi words open no block', () => {
+    expect(vars("cat > /etc/x.sh <<'EOF'\nA=1\nif true; then\nEOF\nB=2\ngitlab-runner register --executor docker\n")).toEqual({ B: '2' });
+  });
+});
+
 describe('the doctor over a manager rebuilt from its register flags', () => {
   it('a template written by the same user data is merged: what it sets is proven, at the --template-config flag', () => {
     const boot = "#!/bin/bash\ncat > /etc/gitlab-runner/template.toml <<'EOF'\n[[runners]]\n  [runners.docker]\n    privileged = true\nEOF\ngitlab-runner register --non-interactive --url https://gitlab.example.com --token \"$TOKEN\" --executor docker --docker-image alpine --template-config /etc/gitlab-runner/template.toml\n";
@@ -101,6 +121,13 @@ describe('the doctor over a manager rebuilt from its register flags', () => {
     const boot = 'gitlab-runner register --url https://g.example.com --token "$TOKEN" --executor docker --docker-image alpine --cache-type s3 --cache-s3-bucket-name "$(cat /etc/bucket)"\n';
     const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
     expect(r.findings.filter((f) => f.code === 'RF906').map((f) => f.path)).toEqual(['boot.sh:1:125']);
+    expect(r.proofs).toEqual([]);
+  });
+
+  it('a bucket name set in one branch of an if only: known only at boot, RF906 at the flag, not proven', () => {
+    const boot = 'if [ "$ENV" = prod ]; then\n  BUCKET=ci-cache-prod\nfi\ngitlab-runner register --url https://g.example.com --token "$TOKEN" --executor docker --docker-image alpine --cache-type s3 --cache-s3-bucket-name "$BUCKET"\n';
+    const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
+    expect(r.findings.filter((f) => f.code === 'RF906').map((f) => [f.path, /--cache-s3-bucket-name "\$BUCKET" is known only at boot/.test(f.message)])).toEqual([['boot.sh:4:125', true]]);
     expect(r.proofs).toEqual([]);
   });
 

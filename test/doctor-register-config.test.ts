@@ -220,3 +220,19 @@ describe('a config.toml of global settings only, then register', () => {
     expect(r.findings.filter((f) => f.code === 'RF301').map((f) => f.path)).toEqual(['boot.sh:6:132']);
   });
 });
+
+describe('the cache RF201 of a VM manager whose role lacks the cache grant: at the config.toml key that names the bucket', () => {
+  const CACHE = ['[runners.cache]', '  Type = "s3"', '  Path = "ci"', '  [runners.cache.s3]', '    BucketName = "ci-cache"', '    BucketLocation = "eu-west-1"', '    AuthenticationType = "iam"'];
+  it('a register manager: at --cache-s3-bucket-name (before: at the launch template)', () => {
+    const boot = 'gitlab-runner register --url https://g.example.com --token "$TOKEN" --executor docker --docker-image alpine \\\n  --cache-type s3 --cache-path ci --cache-s3-bucket-name ci-cache --cache-s3-bucket-location eu-west-1 --cache-s3-authentication_type iam\n';
+    const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
+    expect(r.findings.filter((f) => f.code === 'RF201').map((f) => f.path)).toEqual(['boot.sh:2:35']);
+  });
+  it('a config.toml heredoc in the user data: at the user data, its line named (before: at the launch template, no line)', () => {
+    const boot = ["cat > /etc/gitlab-runner/config.toml <<'EOF'", 'concurrent = 1', '[[runners]]', '  name = "ci"', '  url = "https://g.example.com"', '  token = "$TOKEN"', '  executor = "docker"', '  [runners.docker]', '    image = "alpine"', ...CACHE.map((l) => `  ${l}`), 'EOF', ''].join('\n');
+    const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
+    const rf201 = r.findings.filter((f) => f.code === 'RF201');
+    expect(rf201.map((f) => f.path)).toEqual(['main.tf:16:15']);
+    expect(rf201[0]!.message).toMatch(/line 14 of the user data of aws_launch_template\.r/);
+  });
+});

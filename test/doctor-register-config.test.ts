@@ -236,3 +236,42 @@ describe('the cache RF201 of a VM manager whose role lacks the cache grant: at t
     expect(rf201[0]!.message).toMatch(/line 14 of the user data of aws_launch_template\.r/);
   });
 });
+
+describe('the token of a register manager, said as it is', () => {
+  const TF = (flag: string) => [
+    'variable "runner_token" {}',
+    'resource "aws_iam_role" "r" {',
+    '  name = "runner"',
+    '  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })',
+    '}',
+    'resource "aws_iam_instance_profile" "r" {',
+    '  name = "runner"',
+    '  role = aws_iam_role.r.name',
+    '}',
+    'resource "aws_launch_template" "r" {',
+    '  name = "runner"',
+    '  iam_instance_profile { name = aws_iam_instance_profile.r.name }',
+    '  user_data = base64encode(<<-EOT',
+    '    #!/bin/bash',
+    `    gitlab-runner register --non-interactive --url https://gitlab.example.com --${flag} \${var.runner_token} --executor docker --docker-image alpine`,
+    '  EOT',
+    '  )',
+    '}',
+    '',
+  ].join('\n');
+  it('RF712 of a register manager: the fix passes the fetched token to gitlab-runner register, not "into config.toml"; with --registration-token it names the registration token', () => {
+    const withToken = doctor(files({ 'main.tf': TF('token') })).findings.find((f) => f.code === 'RF712')!;
+    expect(withToken.message).toContain('passes --token "${var.runner_token}", so Terraform writes the runner token into the user data');
+    expect(withToken.fix).toMatch(/aws ssm get-parameter --with-decryption\) and pass it to gitlab-runner register --token$/);
+    const withRegistration = doctor(files({ 'main.tf': TF('registration-token') })).findings.find((f) => f.code === 'RF712')!;
+    expect(withRegistration.message).toContain('passes --registration-token "${var.runner_token}", so Terraform writes the registration token');
+    expect(withRegistration.fix).toMatch(/and pass it to gitlab-runner register --registration-token$/);
+    expect(withRegistration.fix).not.toContain('config.toml');
+  });
+  it('--registration-token $VAR from a parameter not given: the note says config.toml holds the token GitLab answers with, not that it takes it from $VAR', () => {
+    const boot = 'TOKEN=$(aws ssm get-parameter --name /ci/reg --with-decryption --query Parameter.Value --output text)\ngitlab-runner register --non-interactive --url https://g.example.com --registration-token "$TOKEN" --executor docker --docker-image alpine\n';
+    const f = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot })).findings.find((x) => x.code === 'RF903' && x.message.includes('keeps its runner token'));
+    expect(f?.message).toContain('registers with --registration-token $TOKEN, which the user data sets at boot from parameter /ci/reg, which no aws_ssm_parameter among the files given declares; the runner token config.toml then holds is the one GitLab answers with, kept on the instance only');
+    expect(f?.message).not.toContain('takes the token from');
+  });
+});

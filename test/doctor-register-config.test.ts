@@ -89,6 +89,26 @@ const enc = (s: string) => new TextEncoder().encode(s);
 const files = (m: Record<string, string>): InputFile[] => Object.entries(m).map(([path, text]) => ({ path, bytes: enc(text) }));
 const MANAGER = () => `resource "aws_iam_role" "r" {\n  name = "runner"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })\n}\nresource "aws_iam_instance_profile" "r" {\n  name = "runner"\n  role = aws_iam_role.r.name\n}\nresource "aws_launch_template" "r" {\n  name = "runner"\n  iam_instance_profile { name = aws_iam_instance_profile.r.name }\n  metadata_options {\n    http_tokens = "required"\n    http_put_response_hop_limit = 1\n  }\n  user_data = filebase64("\${path.module}/boot.sh")\n}\n`;
 
+describe('assignments that always run before the command (shellAssignments)', () => {
+  const vars = (script: string) => Object.fromEntries(shellAssignments(script, script.indexOf('gitlab-runner register')));
+  it('top level, and in the block that also holds the command: known', () => {
+    expect(vars('A=1\nexport B="two"\nif true; then\n  C=3\n  gitlab-runner register --executor docker\nfi\n')).toEqual({ A: '1', B: 'two', C: '3' });
+    expect(vars('for i in 1 2; do\n  D=4\n  gitlab-runner register --executor docker\ndone\n')).toEqual({ D: '4' });
+  });
+  it('in one branch of an if or a case, in a function body, after && or ||, in a subshell, in a %{ if }: not known, nor a top-level value such a branch may replace', () => {
+    expect(vars('if [ -n "$X" ]; then\n  A=1\nelse\n  B=2\nfi\ngitlab-runner register --executor docker\n')).toEqual({});
+    expect(vars('if [ -n "$X" ]; then\n  A=1\nelif true; then\n  gitlab-runner register --executor docker\nfi\n')).toEqual({});
+    expect(vars('A=0\ncase "$ENV" in\n  prod)\n    A=1\n    ;;\n  *) B=2 ;;\nesac\ngitlab-runner register --executor docker\n')).toEqual({});
+    expect(vars('setup() {\n  A=1\n}\nfunction other {\n  B=2\n}\ngitlab-runner register --executor docker\n')).toEqual({});
+    expect(vars('[ -f /etc/x ] && A=1\ntrue || B=2\n( C=3 )\nD=4 env\ngitlab-runner register --executor docker\n')).toEqual({});
+    expect(vars('%{ if var.prod }\nA=1\n%{ endif }\ngitlab-runner register --executor docker\n')).toEqual({});
+    expect(vars('while read l; do\n  A=1\ndone < f\nB=1\nB=$(cat /etc/b)\ngitlab-runner register --executor docker\n')).toEqual({});
+  });
+  it('a heredoc body is data: a NAME=value line in it assigns nothing, and its if/fi words open no block', () => {
+    expect(vars("cat > /etc/x.sh <<'EOF'\nA=1\nif true; then\nEOF\nB=2\ngitlab-runner register --executor docker\n")).toEqual({ B: '2' });
+  });
+});
+
 describe('the doctor over a manager rebuilt from its register flags', () => {
   it('a template written by the same user data is merged: what it sets is proven, at the --template-config flag', () => {
     const boot = "#!/bin/bash\ncat > /etc/gitlab-runner/template.toml <<'EOF'\n[[runners]]\n  [runners.docker]\n    privileged = true\nEOF\ngitlab-runner register --non-interactive --url https://gitlab.example.com --token \"$TOKEN\" --executor docker --docker-image alpine --template-config /etc/gitlab-runner/template.toml\n";
@@ -101,6 +121,13 @@ describe('the doctor over a manager rebuilt from its register flags', () => {
     const boot = 'gitlab-runner register --url https://g.example.com --token "$TOKEN" --executor docker --docker-image alpine --cache-type s3 --cache-s3-bucket-name "$(cat /etc/bucket)"\n';
     const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
     expect(r.findings.filter((f) => f.code === 'RF906').map((f) => f.path)).toEqual(['boot.sh:1:125']);
+    expect(r.proofs).toEqual([]);
+  });
+
+  it('a bucket name set in one branch of an if only: known only at boot, RF906 at the flag, not proven', () => {
+    const boot = 'if [ "$ENV" = prod ]; then\n  BUCKET=ci-cache-prod\nfi\ngitlab-runner register --url https://g.example.com --token "$TOKEN" --executor docker --docker-image alpine --cache-type s3 --cache-s3-bucket-name "$BUCKET"\n';
+    const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
+    expect(r.findings.filter((f) => f.code === 'RF906').map((f) => [f.path, /--cache-s3-bucket-name "\$BUCKET" is known only at boot/.test(f.message)])).toEqual([['boot.sh:4:125', true]]);
     expect(r.proofs).toEqual([]);
   });
 
@@ -191,5 +218,60 @@ describe('a config.toml of global settings only, then register', () => {
     expect(r.proofs.length).toBeGreaterThan(0);
     expect(r.findings.map((f) => f.code)).not.toContain('RF910');
     expect(r.findings.filter((f) => f.code === 'RF301').map((f) => f.path)).toEqual(['boot.sh:6:132']);
+  });
+});
+
+describe('the cache RF201 of a VM manager whose role lacks the cache grant: at the config.toml key that names the bucket', () => {
+  const CACHE = ['[runners.cache]', '  Type = "s3"', '  Path = "ci"', '  [runners.cache.s3]', '    BucketName = "ci-cache"', '    BucketLocation = "eu-west-1"', '    AuthenticationType = "iam"'];
+  it('a register manager: at --cache-s3-bucket-name (before: at the launch template)', () => {
+    const boot = 'gitlab-runner register --url https://g.example.com --token "$TOKEN" --executor docker --docker-image alpine \\\n  --cache-type s3 --cache-path ci --cache-s3-bucket-name ci-cache --cache-s3-bucket-location eu-west-1 --cache-s3-authentication_type iam\n';
+    const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
+    expect(r.findings.filter((f) => f.code === 'RF201').map((f) => f.path)).toEqual(['boot.sh:2:35']);
+  });
+  it('a config.toml heredoc in the user data: at the user data, its line named (before: at the launch template, no line)', () => {
+    const boot = ["cat > /etc/gitlab-runner/config.toml <<'EOF'", 'concurrent = 1', '[[runners]]', '  name = "ci"', '  url = "https://g.example.com"', '  token = "$TOKEN"', '  executor = "docker"', '  [runners.docker]', '    image = "alpine"', ...CACHE.map((l) => `  ${l}`), 'EOF', ''].join('\n');
+    const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
+    const rf201 = r.findings.filter((f) => f.code === 'RF201');
+    expect(rf201.map((f) => f.path)).toEqual(['main.tf:16:15']);
+    expect(rf201[0]!.message).toMatch(/line 14 of the user data of aws_launch_template\.r/);
+  });
+});
+
+describe('the token of a register manager, said as it is', () => {
+  const TF = (flag: string) => [
+    'variable "runner_token" {}',
+    'resource "aws_iam_role" "r" {',
+    '  name = "runner"',
+    '  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })',
+    '}',
+    'resource "aws_iam_instance_profile" "r" {',
+    '  name = "runner"',
+    '  role = aws_iam_role.r.name',
+    '}',
+    'resource "aws_launch_template" "r" {',
+    '  name = "runner"',
+    '  iam_instance_profile { name = aws_iam_instance_profile.r.name }',
+    '  user_data = base64encode(<<-EOT',
+    '    #!/bin/bash',
+    `    gitlab-runner register --non-interactive --url https://gitlab.example.com --${flag} \${var.runner_token} --executor docker --docker-image alpine`,
+    '  EOT',
+    '  )',
+    '}',
+    '',
+  ].join('\n');
+  it('RF712 of a register manager: the fix passes the fetched token to gitlab-runner register, not "into config.toml"; with --registration-token it names the registration token', () => {
+    const withToken = doctor(files({ 'main.tf': TF('token') })).findings.find((f) => f.code === 'RF712')!;
+    expect(withToken.message).toContain('passes --token "${var.runner_token}", so Terraform writes the runner token into the user data');
+    expect(withToken.fix).toMatch(/aws ssm get-parameter --with-decryption\) and pass it to gitlab-runner register --token$/);
+    const withRegistration = doctor(files({ 'main.tf': TF('registration-token') })).findings.find((f) => f.code === 'RF712')!;
+    expect(withRegistration.message).toContain('passes --registration-token "${var.runner_token}", so Terraform writes the registration token');
+    expect(withRegistration.fix).toMatch(/and pass it to gitlab-runner register --registration-token$/);
+    expect(withRegistration.fix).not.toContain('config.toml');
+  });
+  it('--registration-token $VAR from a parameter not given: the note says config.toml holds the token GitLab answers with, not that it takes it from $VAR', () => {
+    const boot = 'TOKEN=$(aws ssm get-parameter --name /ci/reg --with-decryption --query Parameter.Value --output text)\ngitlab-runner register --non-interactive --url https://g.example.com --registration-token "$TOKEN" --executor docker --docker-image alpine\n';
+    const f = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot })).findings.find((x) => x.code === 'RF903' && x.message.includes('keeps its runner token'));
+    expect(f?.message).toContain('registers with --registration-token $TOKEN, which the user data sets at boot from parameter /ci/reg, which no aws_ssm_parameter among the files given declares; the runner token config.toml then holds is the one GitLab answers with, kept on the instance only');
+    expect(f?.message).not.toContain('takes the token from');
   });
 });

@@ -135,7 +135,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
       if (given) return { ...f, path: formatPosition(originAt(given.origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
     }
     // A job setting of a VM runner's config.toml (privileged): its line in the user data, as for the settings above.
-    const vmTomlKey = m[1] === 'runners' && !inferred.runnerTomls.has(Number(m[2])) && f.path.slice(m[0].length).startsWith('.jobs.') ? TOML_KEYS.find(([suffix]) => f.path.slice(m[0].length) === suffix) : undefined;
+    const vmTomlKey = m[1] === 'runners' && !inferred.runnerTomls.has(Number(m[2])) && (f.path.slice(m[0].length).startsWith('.jobs.') || f.path.slice(m[0].length) === '.cache') ? VM_TOML_KEYS.find(([suffix]) => f.path.slice(m[0].length) === suffix) : undefined;
     const vmLocate = vmTomlKey ? inferred.tomlAt.get(Number(m[2])) : undefined;
     if (vmTomlKey && vmLocate) {
       const about = inferred.intent.runners[Number(m[2])]?.name;
@@ -275,6 +275,8 @@ const TOML_KEYS: [string, (executor: string) => (string | number)[]][] = [
   // The cache proofs (RF201, RF202, …) test the prefix `Path` names.
   ['.cache', () => ['runners', 0, 'cache', 'Path']],
 ];
+/** A VM runner's: its cache is the S3 bucket its config.toml names (`--cache-s3-bucket-name` of a register command). */
+const VM_TOML_KEYS: [string, (executor: string) => (string | number)[]][] = [...TOML_KEYS.filter(([suffix]) => suffix !== '.cache'), ['.cache', () => ['runners', 0, 'cache', 's3', 'BucketName']]];
 
 /**
  * Missing evidence is said once per place and thing (the chain and the Azure rules may both notice

@@ -244,16 +244,24 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       const where = `aws_launch_template.${ltKey}`;
       // A manager that registers at boot: its command's --token, where the command is written.
       const writes = m.registered === true ? 'the `gitlab-runner register` command' : 'the config.toml';
-      const sets = (t: string) => (m.registered === true ? `passes --token ${JSON.stringify(t)}` : `sets token = ${JSON.stringify(t)}`);
+      const flag = m.tokenFlag ?? 'token';
+      const sets = (t: string) => (m.registered === true ? `passes --${flag} ${JSON.stringify(t)}` : `sets token = ${JSON.stringify(t)}`);
+      // --registration-token: config.toml gets the glrt- token GitLab answers at registration; the flag's value is the registration token.
+      const registration = m.registered === true && flag === 'registration-token';
+      const secret = registration ? 'registration token (with which anyone can register a runner that takes the jobs of its project or group)' : 'runner token';
+      const fetched = m.registered === true ? `and pass it to gitlab-runner register --${flag}` : 'into config.toml';
       if (typeof token === 'string' && m.unknownInUserData.some((u) => token.includes(u))) {
-        sink.findings.push(finding('RF712', formatPosition(m.registered === true ? originAt(m.tomlOrigin, 'runners', 0, 'token') : originAt(m.origin, 'user_data')), `runner ${m.runner}: ${writes} in the user data of ${where} ${sets(token)}, so Terraform writes the runner token into the user data, where anyone allowed ec2:DescribeLaunchTemplateVersions, and every process on the instance that reaches the instance metadata service, can read it (and it stays in the Terraform state)`, { fix: 'keep the token in an SSM SecureString parameter that only the manager role may read, and have the user data fetch it at boot (aws ssm get-parameter --with-decryption) into config.toml' }));
-        runner.tokenStoreUnknown = `Terraform writes it into the user data of ${where}`;
+        sink.findings.push(finding('RF712', formatPosition(m.registered === true ? originAt(m.tomlOrigin, 'runners', 0, 'token') : originAt(m.origin, 'user_data')), `runner ${m.runner}: ${writes} in the user data of ${where} ${sets(token)}, so Terraform writes the ${secret} into the user data, where anyone allowed ec2:DescribeLaunchTemplateVersions, and every process on the instance that reaches the instance metadata service, can read it (and it stays in the Terraform state)`, { fix: `keep the token in an SSM SecureString parameter that only the manager role may read, and have the user data fetch it at boot (aws ssm get-parameter --with-decryption) ${fetched}` }));
+        runner.tokenStoreUnknown = registration ? `Terraform writes the registration token into the user data of ${where}; the runner token config.toml then holds is the one GitLab answers with, kept on the instance only` : `Terraform writes it into the user data of ${where}`;
       } else if (typeof token === 'string' && /^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$/.test(token)) {
         // A shell variable the user data sets at boot (TOKEN=$(aws ssm get-parameter --name …)): the
         // parameter it names, when it names one, is what the files would have to show.
         const read = /\bssm\s+get-parameters?\b[^\n]*?\s--names?[\s=]+["']?([^\s"'$]+)/.exec(m.userData)?.[1];
-        runner.tokenStoreUnknown = `${writes} in the user data of ${where} takes the token from ${token}, which the user data sets at boot from ${read !== undefined ? `parameter ${read}, which no aws_ssm_parameter among the files given declares` : 'no aws_ssm_parameter among the files given'}`;
-      } else if (typeof token === 'string' && token !== '') runner.tokenStoreUnknown = `${writes} in the user data of ${where} holds the token itself`;
+        const from = `which the user data sets at boot from ${read !== undefined ? `parameter ${read}, which no aws_ssm_parameter among the files given declares` : 'no aws_ssm_parameter among the files given'}`;
+        runner.tokenStoreUnknown = registration
+          ? `${writes} in the user data of ${where} registers with --registration-token ${token}, ${from}; the runner token config.toml then holds is the one GitLab answers with, kept on the instance only`
+          : `${writes} in the user data of ${where} takes the token from ${token}, ${from}`;
+      } else if (typeof token === 'string' && token !== '') runner.tokenStoreUnknown = registration ? `${writes} in the user data of ${where} holds the registration token itself; the runner token config.toml then holds is the one GitLab answers with, kept on the instance only` : `${writes} in the user data of ${where} holds the token itself`;
       else runner.tokenStoreUnknown = `no aws_ssm_parameter among the files given is read by the user data of ${where}`;
       delete (runner.platformNames as Record<string, string | undefined>).tokenParameter;
     }

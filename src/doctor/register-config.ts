@@ -76,11 +76,118 @@ export interface RegisterConfig {
   templateConfig?: { file: string; at: number };
 }
 
-/** Shell assignments of the script before `until` (`NAME=value`, `export NAME="value"`): literal values only. */
+/** A whole line that assigns a literal value (`NAME=value`, `export NAME="value"`). */
+const LITERAL_ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=(?:"([^"$`\\]*)"|'([^']*)'|([^\s"'$`;&|]*))[ \t]*$/;
+/** Shell words that open, branch and close a compound command whose body may not run (or not before the command). */
+const OPENERS = new Set(['if', 'case', 'for', 'while', 'until', 'select', '{', '(']);
+const BRANCHES = new Set(['else', 'elif']);
+const CLOSERS = new Set(['fi', 'esac', 'done', '}', ')']);
+/** Words after which the next word is a command again. */
+const LEADS = new Set(['then', 'do', 'else', 'elif', 'if', 'while', 'until', '!', '{', '(']);
+/** A heredoc's start (`<<EOF`, `<<-'EOF'`, not a here-string `<<<`): its body is data, not script. */
+const HEREDOC = /(?<!<)<<(-?)[ \t]*(?:'([^'\n]+)'|"([^"\n]+)"|\\?([A-Za-z_][A-Za-z0-9_-]*))/g;
+/** A Terraform template directive that makes what follows conditional or repeated (`%{ if … }`, `%{ for … }`). */
+const DIRECTIVE = /%\{~?[ \t]*(if|for|else|endif|endfor)\b/g;
+
+/** A line with its quoted text and command substitutions emptied (`"…"` → `""`, `$(…)` → `$()`) and its comment cut. */
+function structural(line: string): string {
+  let out = '';
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (c === '"' || c === "'" || c === '`') {
+      const close = line.indexOf(c, i + 1);
+      out += c === '`' ? '$()' : `${c}${c}`;
+      if (close < 0) break;
+      i = close;
+    } else if (c === '$' && line[i + 1] === '(') {
+      let depth = 0;
+      let j = i + 1;
+      for (; j < line.length; j++) {
+        if (line[j] === '(') depth++;
+        else if (line[j] === ')' && --depth === 0) break;
+      }
+      out += '$()';
+      i = j;
+    } else if (c === '#' && (i === 0 || /[ \t;&|]/.test(line[i - 1]!))) break;
+    else out += c;
+  }
+  return out;
+}
+
+/**
+ * Shell assignments that always run before `until` (`NAME=value`, `export NAME="value"`): literal
+ * values only. An assignment counts where every compound command around it (if/case/for/while/until,
+ * a function or group body, a subshell, a Terraform `%{ if }`/`%{ for }`) also holds the command, in
+ * the same branch: one in another branch, in a function body or in a block that has closed may not
+ * have run, so a name it sets is not known (nor is one last set to a value only boot knows, `$(…)`).
+ * Heredoc bodies are data and are skipped. Linear in the script's length.
+ */
 export function shellAssignments(script: string, until: number): Map<string, string> {
+  const assignments: { name: string; value: string | undefined; blocks: number[] }[] = [];
+  let stack: number[] = [];
+  let next = 0;
+  const open = () => (stack = [...stack, ++next]);
+  const close = () => (stack = stack.slice(0, -1));
+  const branch = () => (stack = stack.length > 0 ? [...stack.slice(0, -1), ++next] : stack);
+  let heredoc: { word: string; tabs: boolean } | undefined;
+  for (const line of script.slice(0, until).split('\n')) {
+    if (heredoc) {
+      if ((heredoc.tabs ? line.replace(/^\t+/, '') : line).replace(/\r$/, '') === heredoc.word) heredoc = undefined;
+      continue;
+    }
+    for (const d of line.matchAll(DIRECTIVE)) {
+      if (d[1] === 'if' || d[1] === 'for') open();
+      else if (d[1] === 'else') branch();
+      else close();
+    }
+    const literal = LITERAL_ASSIGNMENT.exec(line);
+    // Segments between command separators; `;;` (and `;&`, `;;&`) ends a case arm: the next arm is another branch.
+    let after = ';';
+    for (const segment of structural(line.replace(/%\{[^}]*\}/g, '')).split(/(;;&?|;&|&&|\|\||[;&|])/)) {
+      if (/^(;;&?|;&|&&|\|\||[;&|])$/.test(segment)) {
+        if (segment.startsWith(';;') || segment === ';&') branch();
+        after = segment;
+        continue;
+      }
+      // After `&&` or `||` a command may not run; after `|` it runs in a subshell: what it assigns is not known after it.
+      const conditional = after === '&&' || after === '||' || after === '|';
+      const words = segment.trim().split(/[ \t]+/).filter((w) => w !== '');
+      let command = true;
+      let pending: string[] = [];
+      for (const w of words) {
+        if (w === '{' || w === '}') {
+          if (w === '{') open();
+          else close();
+          command = true;
+          continue;
+        }
+        if (!command) continue;
+        if (OPENERS.has(w)) open();
+        else if (BRANCHES.has(w)) branch();
+        else if (CLOSERS.has(w)) close();
+        else if (w === 'export' || w === 'local' || w === 'readonly' || w === 'declare') continue;
+        else {
+          const a = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(w);
+          if (a) {
+            pending.push(a[1]!);
+            continue;
+          }
+          // `NAME=value command …`: the assignment is the command's environment only, not the script's.
+          pending = [];
+        }
+        command = LEADS.has(w);
+      }
+      for (const name of pending) assignments.push({ name, value: !conditional && literal?.[1] === name ? (literal[2] ?? literal[3] ?? literal[4] ?? '') : undefined, blocks: stack });
+    }
+    for (const h of line.matchAll(HEREDOC)) heredoc = { word: h[2] ?? h[3] ?? h[4]!, tabs: h[1] === '-' };
+  }
+  // What runs on the way to the command: an assignment whose blocks all still hold the command, in the same branch.
   const out = new Map<string, string>();
-  const re = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=("([^"$`\\]*)"|'([^']*)'|([^\s"'$`;&|]*))[ \t]*$/gm;
-  for (let m = re.exec(script); m !== null && m.index < until; m = re.exec(script)) out.set(m[1]!, m[3] ?? m[4] ?? m[5] ?? '');
+  for (const a of assignments) {
+    const onPath = a.blocks.length <= stack.length && a.blocks.every((b, i) => stack[i] === b);
+    if (onPath && a.value !== undefined) out.set(a.name, a.value);
+    else out.delete(a.name);
+  }
   return out;
 }
 

@@ -45,6 +45,8 @@ export interface VmManagerEvidence {
   origin: Origin;
   /** The config.toml was rebuilt from a `gitlab-runner register` command's flags (tomlOrigin points at them). */
   registered?: boolean;
+  /** The register flag the token came from: with `registration-token`, config.toml holds the glrt- token GitLab answers with, not the flag's value. */
+  tokenFlag?: 'token' | 'registration-token';
 }
 
 /** How a VM platform reads its own runners back for the doctor (the compute counterpart of `DoctorReader`). */
@@ -254,6 +256,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
       }
     }
     let registered = false;
+    let tokenFlag: VmManagerEvidence['tokenFlag'];
     // A config.toml written with its global settings only (concurrent, listen_address): register appends its entry to it.
     const globalsOnly = toml !== undefined && toml.runners === undefined ? toml : undefined;
     if (tomlText === undefined || globalsOnly) {
@@ -272,6 +275,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
         // Its global settings where the heredoc writes them; the entry's keys at the flags.
         tomlOrigin = globalsOnly ? { ...boot.origin, source: new RegisterSource(flags.path, (path) => (path[0] === 'runners' ? flags.locate(0, path) : originAt(heredocAt))) } : boot.origin;
         registered = true;
+        tokenFlag = boot.tokenFlag;
       }
     }
     const tags = tagsOf(body);
@@ -290,7 +294,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     // The runner's config.toml file beside user data that writes its own (in a folder named after the runner).
     const file = tomlText !== undefined ? candidates.find((t) => t.origin.source.path.split('/').includes(runner)) : undefined;
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;
-    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}) });
+    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}) });
   }
   return { managers, findings, unreadable };
 }
@@ -485,7 +489,7 @@ function writtenCommands(texts: ReadonlyMap<string, string>): WrittenCommands {
  * in where the template is shown, and an origin that points each key at the flag that set it, in
  * the file where the command is written. A problem: what keeps the runner from being proven.
  */
-function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, texts: ReadonlyMap<string, string>, commandsOf: () => WrittenCommands, prefer: readonly string[], fallback: () => Position): { toml: Record<string, unknown>; origin: Origin } | { problem: string; fix: string; at: string } | undefined {
+function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, texts: ReadonlyMap<string, string>, commandsOf: () => WrittenCommands, prefer: readonly string[], fallback: () => Position): { toml: Record<string, unknown>; origin: Origin; tokenFlag?: 'token' | 'registration-token' } | { problem: string; fix: string; at: string } | undefined {
   const commands = registerCommands('user-data', userData);
   if (commands.length === 0) return undefined;
   const configs = commands.map((c) => ({ command: c, config: registerConfig(c, shellAssignments(userData, c.at)) }));
@@ -543,7 +547,9 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
     const set = template !== undefined && !flagSet(command, config, key) ? template.at : config.at(key);
     return position(set);
   };
-  return { toml: config.toml, origin: { source: new RegisterSource(home?.path ?? fallback().file, located), doc: 0, path: [] } };
+  // The last of --token and --registration-token is the one register reads (both set the same key).
+  const tokenFlag = command.flags.filter((f) => f.name === 'token' || f.name === 'registration-token').pop()?.name as 'token' | 'registration-token' | undefined;
+  return { toml: config.toml, origin: { source: new RegisterSource(home?.path ?? fallback().file, located), doc: 0, path: [] }, ...(tokenFlag !== undefined ? { tokenFlag } : {}) };
 }
 
 /** Whether a key (or the table above it) was set by a flag of the command rather than by a template. */

@@ -178,23 +178,28 @@ describe('corpus ec2-docker-register-flags: the proofs of a manager rebuilt from
   });
 });
 
+/** A manager role, its instance profile and the head of a launch template whose user data (a heredoc) the tests end. */
+const MANAGER_HEAD = [
+  'variable "runner_token" {}',
+  'resource "aws_iam_role" "r" {',
+  '  name = "runner"',
+  '  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })',
+  '}',
+  'resource "aws_iam_instance_profile" "r" {',
+  '  name = "runner"',
+  '  role = aws_iam_role.r.name',
+  '}',
+  'resource "aws_launch_template" "r" {',
+  '  name = "runner"',
+  '  iam_instance_profile { name = aws_iam_instance_profile.r.name }',
+  '  user_data = base64encode(<<-EOT',
+  '    #!/bin/bash',
+];
+
 describe('a register command in a Terraform heredoc', () => {
   it('--token ${var.runner_token}: RF712 at the --token flag in the .tf file (Terraform writes the token into the user data); the cache at its flag', () => {
     const tf = [
-      'variable "runner_token" {}',
-      'resource "aws_iam_role" "r" {',
-      '  name = "runner"',
-      '  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })',
-      '}',
-      'resource "aws_iam_instance_profile" "r" {',
-      '  name = "runner"',
-      '  role = aws_iam_role.r.name',
-      '}',
-      'resource "aws_launch_template" "r" {',
-      '  name = "runner"',
-      '  iam_instance_profile { name = aws_iam_instance_profile.r.name }',
-      '  user_data = base64encode(<<-EOT',
-      '    #!/bin/bash',
+      ...MANAGER_HEAD,
       '    gitlab-runner register --non-interactive --url https://gitlab.example.com \\',
       '      --token ${var.runner_token} --executor docker --docker-image alpine \\',
       '      --cache-type s3 --cache-s3-bucket-name ci-cache --cache-s3-bucket-location eu-west-1',
@@ -239,20 +244,7 @@ describe('the cache RF201 of a VM manager whose role lacks the cache grant: at t
 
 describe('the token of a register manager, said as it is', () => {
   const TF = (flag: string) => [
-    'variable "runner_token" {}',
-    'resource "aws_iam_role" "r" {',
-    '  name = "runner"',
-    '  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })',
-    '}',
-    'resource "aws_iam_instance_profile" "r" {',
-    '  name = "runner"',
-    '  role = aws_iam_role.r.name',
-    '}',
-    'resource "aws_launch_template" "r" {',
-    '  name = "runner"',
-    '  iam_instance_profile { name = aws_iam_instance_profile.r.name }',
-    '  user_data = base64encode(<<-EOT',
-    '    #!/bin/bash',
+    ...MANAGER_HEAD,
     `    gitlab-runner register --non-interactive --url https://gitlab.example.com --${flag} \${var.runner_token} --executor docker --docker-image alpine`,
     '  EOT',
     '  )',

@@ -111,4 +111,15 @@ describe('the doctor reads a root\'s variable definitions files as Terraform doe
     expect(hidden.proofs.every((p) => p.holds)).toBe(true);
     expect(textDoctorReport(hidden) + jsonDoctorReport(hidden)).not.toContain('acme-tfvars-cache');
   });
+  it('a terraform.tfvars that is not valid HCL: RF901 at it, and what it may set is not known (RF903), never the default proven', () => {
+    const r = doctor(withFiles({ 'terraform.tfvars': 'privileged = \n' }));
+    expect(codes(r, 'RF901').map((f) => f.path)).toEqual(['terraform.tfvars:1:14']);
+    expect(r.proofs.some((p) => p.holds)).toBe(false);
+    expect(reasonOf({ 'terraform.tfvars': 'privileged = \n' })).toBe('var.privileged may be set in terraform.tfvars, which Terraform loads on every run and which could not be read (RF901), so its value is not known');
+    // An unreadable file that only -var-file reads changes nothing here (it is RF901 at itself).
+    const optional = doctor(withFiles({ 'prod.tfvars': 'privileged = \n' }));
+    expect(optional.proofs.every((p) => p.holds)).toBe(true);
+    // A later auto file that gives the value settles it.
+    expect(reasonOf({ 'terraform.tfvars': 'privileged = \n', 'z.auto.tfvars': 'privileged = false\n' })).toBeUndefined();
+  });
 });

@@ -1162,6 +1162,9 @@ export class ModuleEvaluator {
    */
   #fromVarFiles(e: Expr, env: Env, name: string, v: VariableDecl, files: VarFiles): Value | undefined {
     const loaded = files.loaded.get(name);
+    // A file Terraform loads after the one that gave the value (or with none) that could not be read may set it.
+    const unread = files.unreadable?.find((u) => loaded === undefined || u.rank > loaded.rank);
+    if (unread !== undefined) return this.unknown(e, env, 'RF903', `var.${name} may be set in ${unread.file}, which Terraform loads on every run and which could not be read (RF901), so its value is not known`, `fix the syntax of ${unread.file}`);
     const value = loaded !== undefined ? this.#varFileValue(e, env, name, v, loaded) : undefined;
     const optional = files.optional.get(name) ?? [];
     if (optional.length === 0) return value;

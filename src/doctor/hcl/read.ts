@@ -5,7 +5,7 @@ import type { Evidence } from '../evidence.js';
 import { HclSyntaxError, type Body, type Expr } from './ast.js';
 import { parseHcl, parseJsonTemplate } from './parse.js';
 import { typeConstraint, type TypeConstraint } from './types.js';
-import { addHclBody, addVarFileValue, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc, type VarFiles } from './config.js';
+import { addHclBody, addVarFileValue, varFileRank, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc, type VarFiles } from './config.js';
 import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, rootMark, rootScope, toModel, type EvalHooks, type Value } from './eval.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
@@ -42,7 +42,12 @@ function moduleOf(ev: Evidence, path: string): ConfigModule {
  */
 export function readTfvarsInto(ev: Evidence, source: SourceFile): void {
   const body = parsedHcl(ev, source, 'fix the syntax at that position (terraform fmt shows it too)');
-  if (body === undefined) return;
+  if (body === undefined) {
+    // A file Terraform loads on every run that is not valid HCL: what it sets is not known.
+    const rank = varFileRank(source.path);
+    if (rank !== undefined) (varFilesOf(ev, source.path).unreadable ??= []).push({ file: source.path, rank });
+    return;
+  }
   const files = varFilesOf(ev, source.path);
   const loc = hclLoc(source.path, source.text);
   for (const a of body.attrs) addVarFileValue(files, a.name, { file: source.path, expr: a.expr, loc });

@@ -119,6 +119,8 @@ describe('the doctor reads a root\'s variable definitions files as Terraform doe
     // An unreadable file that only -var-file reads changes nothing here (it is RF901 at itself).
     const optional = doctor(withFiles({ 'prod.tfvars': 'privileged = \n' }));
     expect(optional.proofs.every((p) => p.holds)).toBe(true);
+    // The same for terraform.tfvars.json that is not valid JSON.
+    expect(reasonOf({ 'terraform.tfvars.json': '{ "privileged": ' })).toBe('var.privileged may be set in terraform.tfvars.json, which Terraform loads on every run and which could not be read (RF901), so its value is not known');
     // A later auto file that gives the value settles it.
     expect(reasonOf({ 'terraform.tfvars': 'privileged = \n', 'z.auto.tfvars': 'privileged = false\n' })).toBeUndefined();
   });

@@ -6,7 +6,7 @@ import type { K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { SourceFile, formatPosition, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
-import { readHclInto, readTfJsonInto, readTfvarsInto, readTfvarsJsonInto } from './hcl/read.js';
+import { readHclInto, readTfJsonInto, readTfvarsInto, readTfvarsJsonInto, unreadableVarFile } from './hcl/read.js';
 import { fileSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
 import { readPlainYaml } from '../spec/plain-yaml.js';
 import { nestingBeyond } from '../spec/reader.js';
@@ -125,6 +125,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   } catch (e) {
     const pos = errorPosition(e, path);
     ev.findings.push(finding('RF901', pos, `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
+    if (/\.tfvars\.json$/i.test(path)) unreadableVarFile(ev, path);
     return;
   }
   // The plain YAML reader refuses more than 100 levels itself (it leaves such files to the library).

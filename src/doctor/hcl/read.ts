@@ -43,9 +43,7 @@ function moduleOf(ev: Evidence, path: string): ConfigModule {
 export function readTfvarsInto(ev: Evidence, source: SourceFile): void {
   const body = parsedHcl(ev, source, 'fix the syntax at that position (terraform fmt shows it too)');
   if (body === undefined) {
-    // A file Terraform loads on every run that is not valid HCL: what it sets is not known.
-    const rank = varFileRank(source.path);
-    if (rank !== undefined) (varFilesOf(ev, source.path).unreadable ??= []).push({ file: source.path, rank });
+    unreadableVarFile(ev, source.path);
     return;
   }
   const files = varFilesOf(ev, source.path);
@@ -56,6 +54,12 @@ export function readTfvarsInto(ev: Evidence, source: SourceFile): void {
   ev.findings.push(...hclSecretFindings(source, body).map((f) => ({ ...f, fix })));
   // A credential the file holds is a value the evaluation now carries: whatever quotes it never shows it.
   for (const a of body.attrs) for (const text of literalStrings(a.expr)) if (credentialIn(text, a.name) !== undefined) addSensitiveValue((ev.sensitive ??= { texts: new Set(), places: [] }), text);
+}
+
+/** A variable definitions file that is not valid HCL or JSON (RF901 said): if Terraform loads it on every run, what it sets is not known. */
+export function unreadableVarFile(ev: Evidence, path: string): void {
+  const rank = varFileRank(path);
+  if (rank !== undefined) (varFilesOf(ev, path).unreadable ??= []).push({ file: path, rank });
 }
 
 /** A `.tfvars.json` file's values (its credentials are the JSON reader's RF940). */

@@ -161,7 +161,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     const profileRef = instanceProfileOf(lt);
     const profileKey = resolveKey(root, 'aws_iam_instance_profile', profileRef);
     if (!profileKey) {
-      sink.findings.push(finding(profileRef === undefined ? 'RF911' : 'RF903', formatPosition(originAt(m.origin, 'iam_instance_profile')), profileRef === undefined ? `the manager of runner ${m.runner} (${startedAs(ev, m.launchTemplateKey, ltName)}) has no instance profile: it cannot sign cache URLs or read its token, and nothing about its identity can be proven` : `the instance profile ${JSON.stringify(profileRef)} of runner ${m.runner}'s manager is not in the evidence given`, { fix: 'give the manager its own instance profile and role, and give their Terraform' }));
+      sink.findings.push(finding(profileRef === undefined ? 'RF911' : 'RF903', formatPosition(originAt(m.origin, 'iam_instance_profile')), profileRef === undefined ? `the manager of runner ${m.runner} (${shownStartedAs(startedAs(ev, m.launchTemplateKey)) ?? `launch template ${ltName}`}) has no instance profile: it cannot sign cache URLs or read its token, and nothing about its identity can be proven` : `the instance profile ${JSON.stringify(profileRef)} of runner ${m.runner}'s manager is not in the evidence given`, { fix: 'give the manager its own instance profile and role, and give their Terraform' }));
       continue;
     }
     const profile = root.resource.aws_iam_instance_profile![profileKey]!;
@@ -280,8 +280,8 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     // The config.toml file of the runner, beside the user data's: reviewed, but not what boots.
     if (m.configFile && !have.has(`runners/${m.runner}/config.toml`)) artifacts.push({ path: `runners/${m.runner}/config.toml`, format: 'toml', content: m.configFile.value });
     // A manager started by an instance (or a spot request) is named so in the chain proof, not "launch template".
-    const startedBy = /^(aws_instance|aws_spot_instance_request)\./.exec(ev.terraform.renamed?.get(`aws_launch_template.${ltKey}`) ?? '')?.[1];
-    sink.docsRunners.set(m.runner, { manifests: [], configToml: m.toml, pipeline: {}, ...(startedBy !== undefined ? { readFrom: { objects: 'the Terraform given', managerConfig: `${startedBy === 'aws_instance' ? 'instance' : 'spot instance request'} ↔ user data ↔ config.toml` } } : {}) });
+    const startedBy = startedAs(ev, ltKey);
+    sink.docsRunners.set(m.runner, { manifests: [], configToml: m.toml, pipeline: {}, ...(startedBy !== undefined ? { readFrom: { objects: 'the Terraform given', managerConfig: `${startedBy.kind} ↔ user data ↔ config.toml` } } : {}) });
     const ud = userDataArtifact(m);
     if (!have.has(ud.path)) artifacts.push(ud);
   }
@@ -290,10 +290,16 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   return out;
 }
 
-/** The resource that starts a manager, as written: an instance or a spot instance request read as a launch template (aws-instance.ts) is named so. */
-function startedAs(ev: Evidence, key: string, name: string): string {
+/**
+ * The resource that starts a manager when it is not a launch template: an instance or a spot
+ * instance request, read as one (aws-instance.ts), with its address as written; undefined for a
+ * launch template.
+ */
+function startedAs(ev: Evidence, key: string): { kind: 'instance' | 'spot instance request'; address: string } | undefined {
   const written = ev.terraform.renamed?.get(`aws_launch_template.${key}`);
-  if (written?.startsWith('aws_instance.')) return `instance ${written}`;
-  if (written?.startsWith('aws_spot_instance_request.')) return `spot instance request ${written}`;
-  return `launch template ${name}`;
+  if (written?.startsWith('aws_instance.')) return { kind: 'instance', address: written };
+  if (written?.startsWith('aws_spot_instance_request.')) return { kind: 'spot instance request', address: written };
+  return undefined;
 }
+
+const shownStartedAs = (s: ReturnType<typeof startedAs>): string | undefined => (s ? `${s.kind} ${s.address}` : undefined);

@@ -36,10 +36,11 @@ export const CLOUD_KEY_NAMES = ['AccessKey', 'SecretKey', 'SessionToken', 'Accou
 const CLOUD_KEYS: ReadonlySet<string> = new Set(CLOUD_KEY_NAMES);
 
 /** The texts every credential `credentialIn` or `lineCredential` finds contains one of (a shape's needle or a credential key's name), escaped for a RegExp. */
-export const CREDENTIAL_NEEDLES: readonly string[] = [...SHAPES.flatMap((s) => s.needles), ...CLOUD_KEY_NAMES].map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+const escaped = (n: string): string => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+export const CREDENTIAL_NEEDLES: readonly string[] = [...SHAPES.flatMap((s) => s.needles), ...CLOUD_KEY_NAMES].map(escaped);
 const ANY_NEEDLE = new RegExp(CREDENTIAL_NEEDLES.join('|'));
 /** Every text a shape matches holds one of these: one scan decides that a text needs no shape tested. */
-const SHAPE_NEEDLE = new RegExp(SHAPES.flatMap((s) => s.needles).map((n) => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|'));
+const SHAPE_NEEDLE = new RegExp(SHAPES.flatMap((s) => s.needles).map(escaped).join('|'));
 
 /** Whether a text may hold a shape (one needle of SHAPES): a text without one needs no shape tested. */
 export function mayHoldShape(text: string): boolean {
@@ -149,5 +150,5 @@ export function holdsCredential(text: string): boolean {
 
 /** Whether a text holds a credential by its shape alone (a serialized document, where lines are escaped). */
 export function hasCredentialShape(text: string): boolean {
-  return SHAPES.some((s) => s.needles.some((n) => text.includes(n)) && s.re.test(text));
+  return mayHoldShape(text) && SHAPES.some((s) => s.needles.some((n) => text.includes(n)) && s.re.test(text));
 }

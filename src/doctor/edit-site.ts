@@ -4,6 +4,7 @@ import { evaluatePolicies } from '../verify/iam/evaluator.js';
 import type { Evidence } from './evidence.js';
 import type { Inferred } from './infer.js';
 import { formatPosition, originAt } from './source.js';
+import { firstKeyWhere } from './key-index.js';
 
 /**
  * Findings the proofs make about a runner (their path is the runner's, its Helm values or its
@@ -30,7 +31,7 @@ export function atEditSite(f: Finding, ev: Evidence, inferred: Inferred): Findin
 }
 
 function roleKeyOf(inferred: Inferred, name: string): string | undefined {
-  return Object.entries(inferred.docs.terraformAws?.resource.aws_iam_role ?? {}).find(([, b]) => b.name === name)?.[0];
+  return firstKeyWhere(inferred.docs.terraformAws?.resource.aws_iam_role, 'name', name);
 }
 
 function trustSite(f: Finding, roleName: string, at: readonly (string | number)[], ev: Evidence, inferred: Inferred): Finding {

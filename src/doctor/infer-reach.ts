@@ -10,6 +10,7 @@ import { formatPosition, originAt } from './source.js';
 import type { Evidence } from './evidence.js';
 import type { AzureEvidence } from './azure.js';
 import { isObject } from '../model/is-object.js';
+import { firstKeyWhere } from './key-index.js';
 
 /**
  * GitLab ID-token roles read back from documents (never a spec):
@@ -260,7 +261,8 @@ export function inferIdTokens(ev: Evidence, root: TerraformRoot, azure: AzureEvi
       for (const r of intent.runners) {
         const name = r.platformNames?.tokenParameter;
         if (name === undefined) continue;
-        const body = Object.values(root.resource.aws_ssm_parameter ?? {}).find((b) => b.name === name);
+        const key = firstKeyWhere(root.resource.aws_ssm_parameter, 'name', name);
+        const body = key !== undefined ? root.resource.aws_ssm_parameter![key] : undefined;
         const kms = typeof body?.key_id === 'string' && body.key_id.startsWith('arn:') ? body.key_id : undefined;
         parameters.push({ arn: `arn:${partition}:ssm:${region}:${accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`, region, ...(kms !== undefined ? { kmsKeyArn: kms } : {}) });
         if (r.platformNames?.managerGroup !== undefined) managerGroups.push(r.platformNames.managerGroup);

@@ -16,6 +16,7 @@ import { OWN_ACCOUNT, providerAccount } from './hcl/eval.js';
 import type { Evidence } from './evidence.js';
 import { mapBodyStrings, mapRootStrings } from './root-strings.js';
 import { serializeArtifact } from '../emit/serialize.js';
+import { forgetKeyIndexes } from './key-index.js';
 import { canonicalUserData, findVmManagers, rekey, resolveKey, startRekeys, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
@@ -139,6 +140,26 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   for (const m of managers) foldersOf.set(m.runner, (foldersOf.get(m.runner) ?? new Set()).add(folderOf(m)));
   if (ev.terraform.rootMarks !== undefined) for (const m of managers) if (foldersOf.get(m.runner)!.size > 1) m.runner = `${folderOf(m)}/${m.runner}`;
 
+  // The Auto Scaling group of a launch template (the first in the map's order), found once for all
+  // managers: a scan of every group per manager was quadratic. The rekeys below move groups and
+  // rewrite their references, so what was found is checked when it is used, and a group moved since
+  // (its key no longer in the map) sends that lookup back to the scan. No group comes to name a
+  // manager's template after this: a rewrite names a key rekey moved to, and rekey never moves onto
+  // a key in use, which a manager's own template key is until its turn.
+  const launchTemplateOf = (b: Record<string, unknown>) => resolveKey(root, 'aws_launch_template', get(first(b.launch_template), 'id') ?? get(first(b.launch_template), 'name'));
+  const groupsByTemplate = new Map<string, string[]>();
+  for (const [key, b] of Object.entries(root.resource.aws_autoscaling_group ?? {})) {
+    const lt = launchTemplateOf(b);
+    if (lt !== undefined) groupsByTemplate.set(lt, [...(groupsByTemplate.get(lt) ?? []), key]);
+  }
+  const groupOf = (lt: string): [string, Record<string, unknown>] | undefined => {
+    const groups = root.resource.aws_autoscaling_group ?? {};
+    const found = groupsByTemplate.get(lt) ?? [];
+    if (found.some((key) => !Object.hasOwn(groups, key))) return Object.entries(groups).find(([, b]) => launchTemplateOf(b) === lt);
+    const still = found.filter((key) => launchTemplateOf(groups[key]!) === lt);
+    const key = still.length > 1 ? Object.keys(groups).find((k) => still.includes(k)) : still[0];
+    return key !== undefined ? [key, groups[key]!] : undefined;
+  };
   // The rekeys below rewrite references through an index of the root as it is now (vm.ts referenceIndex).
   startRekeys(root);
   for (const m of managers) {
@@ -167,7 +188,10 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     const profile = root.resource.aws_iam_instance_profile![profileKey]!;
     // A profile named by Terraform at apply (name_prefix, or no name): one stand-in name, as for roles,
     // so the proofs find it under its key (before: "instance profile undefined carries no role", RF106).
-    if (typeof profile.name !== 'string') profile.name = `${typeof profile.name_prefix === 'string' ? profile.name_prefix : 'terraform-'}<suffix-picked-at-apply:aws_iam_instance_profile.${profileKey}>`;
+    if (typeof profile.name !== 'string') {
+      profile.name = `${typeof profile.name_prefix === 'string' ? profile.name_prefix : 'terraform-'}<suffix-picked-at-apply:aws_iam_instance_profile.${profileKey}>`;
+      forgetKeyIndexes(root.resource.aws_iam_instance_profile!);
+    }
     const roleKey = resolveKey(root, 'aws_iam_role', profile.role);
     if (!roleKey) {
       sink.findings.push(finding('RF903', formatPosition(originAt(ev.terraform.origins.get(`aws_iam_instance_profile.${profileKey}`) ?? m.origin, 'role')), `the manager role ${String(profile.role)} of runner ${m.runner} is not in the evidence given, so its trust and permissions are not proven`, { received: String(profile.role), fix: 'give its Terraform, or aws iam get-role output' }));
@@ -183,7 +207,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     const ownAccount = ownProviders !== undefined ? (providerAccount(ownProvider) ?? (known === undefined && ev.terraform.ownAccountRead === true ? ACCOUNT_NOT_SHOWN : undefined)) : undefined;
     const runnerAccount = ownAccount !== undefined && ownAccount !== account ? ownAccount : undefined;
     const fleetName = fleetTag(ownProviders ?? ev.terraform.awsProviders ?? []) ?? (param ? /^\/runner-fleet\/([^/]+)\//.exec(String(param[1].name))?.[1] : undefined) ?? 'doctor';
-    const asg = Object.entries(root.resource.aws_autoscaling_group ?? {}).find(([, b]) => resolveKey(root, 'aws_launch_template', get(first(b.launch_template), 'id') ?? get(first(b.launch_template), 'name')) === m.launchTemplateKey);
+    const asg = groupOf(m.launchTemplateKey);
     const platformNames: Record<string, string> = {
       ...vmRunnerNames(fleetName, { name: m.runner }),
       instanceProfile: String(profile.name),

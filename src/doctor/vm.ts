@@ -17,6 +17,7 @@ import { registerCommands, type RegisterCommand } from './register-command.js';
 import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
+import { firstKeyWhere, keyMoved } from './key-index.js';
 
 /**
  * What the doctor reads of one VM runner manager (EC2 instance from a launch template): the
@@ -97,7 +98,12 @@ export function resolveKey(root: TerraformRoot, type: string, value: unknown, at
   const literal = str(value);
   if (!literal) return undefined;
   const last = literal.split('/').pop()!;
-  return Object.entries(root.resource[type] ?? {}).find(([, b]) => b[attr] === literal || b[attr] === last)?.[0];
+  const byName = root.resource[type];
+  const whole = firstKeyWhere(byName, attr, literal);
+  const tail = last === literal ? whole : firstKeyWhere(byName, attr, last);
+  // Both written (an ARN's name held by one resource, the ARN itself by another): the first in the map.
+  if (whole !== undefined && tail !== undefined && whole !== tail) return Object.keys(byName!).find((k) => k === whole || k === tail);
+  return whole ?? tail;
 }
 
 /** Compressed user data decompresses to at most this many bytes (EC2 takes 16 KB of user data; a bomb stops here). */
@@ -322,6 +328,7 @@ export function rekey(root: TerraformRoot, ev: Evidence, type: string, from: str
   if (!byKey || from === to || !Object.hasOwn(byKey, from) || Object.hasOwn(byKey, to)) return;
   setOwn(byKey, to, byKey[from]!);
   delete byKey[from];
+  keyMoved(byKey, from, to);
   const o = ev.terraform.origins.get(`${type}.${from}`);
   if (o) ev.terraform.origins.set(`${type}.${to}`, o);
   (ev.terraform.renamed ??= new Map()).set(`${type}.${to}`, ev.terraform.renamed?.get(`${type}.${from}`) ?? `${type}.${from}`);

@@ -1,6 +1,7 @@
 import type { ComputeDoctorReader } from '../../doctor/vm.js';
 import { resolveKey, vmKey } from '../../doctor/vm.js';
 import { get } from '../../verify/get.js';
+import { firstKeyWhere } from '../../doctor/key-index.js';
 
 /** The worker group the fleeting plugin scales: `[runners.autoscaler.plugin_config] name`. */
 function workerGroup(toml: Record<string, unknown>): string | undefined {
@@ -18,7 +19,8 @@ export const ec2AutoscalerDoctor: ComputeDoctorReader = {
   jobs: () => undefined,
   keys(m, root) {
     const group = workerGroup(m.toml);
-    const asg = group ? Object.entries(root.resource.aws_autoscaling_group ?? {}).find(([, b]) => b.name === group) : undefined;
+    const asgKey = group ? firstKeyWhere(root.resource.aws_autoscaling_group, 'name', group) : undefined;
+    const asg = asgKey !== undefined ? ([asgKey, root.resource.aws_autoscaling_group![asgKey]!] as const) : undefined;
     if (!asg) return [];
     const lt = resolveKey(root, 'aws_launch_template', get(asg[1], 'launch_template', 'id') ?? get(asg[1], 'launch_template', 'name'), 'name') ?? resolveKey(root, 'aws_launch_template', get(asg[1], 'mixed_instances_policy', 'launch_template', 'launch_template_specification', 'launch_template_id'));
     const out = [{ type: 'aws_autoscaling_group', from: asg[0], to: vmKey(m.runner, 'workers') }];

@@ -3,17 +3,25 @@ import type { ComputeDoctorReader, VmManagerEvidence } from '../../doctor/vm.js'
 import { heredoc, resolveKey, vmKey } from '../../doctor/vm.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
 import { get } from '../../verify/get.js';
+import { firstKeyWhere } from '../../doctor/key-index.js';
 import { ECS_TASKS_SERVICE } from '../aws-vm/common.js';
+
+/** fargate.toml as last read, per manager and user data: names, jobs and keys each ask for it. */
+const fargateTomls = new WeakMap<VmManagerEvidence, { userData: string; toml: Record<string, unknown> | undefined }>();
 
 /** The Fargate driver's own config (fargate.toml), written by the user data next to config.toml. */
 function fargateToml(m: VmManagerEvidence): Record<string, unknown> | undefined {
+  const seen = fargateTomls.get(m);
+  if (seen !== undefined && seen.userData === m.userData) return seen.toml;
   const text = heredoc(m.userData, /(^|\/)fargate\.toml$/);
-  if (text === undefined) return undefined;
+  let toml: Record<string, unknown> | undefined;
   try {
-    return parseToml(text);
+    toml = text === undefined ? undefined : parseToml(text);
   } catch {
-    return undefined;
+    toml = undefined;
   }
+  fargateTomls.set(m, { userData: m.userData, toml });
+  return toml;
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
@@ -21,8 +29,10 @@ const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== 
 /** The task definition jobs run in: fargate.toml `TaskDefinition` (family[:revision]). */
 function taskKey(m: VmManagerEvidence, root: TerraformRoot): string | undefined {
   const family = str(get(fargateToml(m), 'Fargate', 'TaskDefinition'))?.replace(/:\d+$/, '').split('/').pop();
-  const defs = Object.entries(root.resource.aws_ecs_task_definition ?? {});
-  return (family ? defs.find(([, b]) => b.family === family) : defs.length === 1 ? defs[0] : undefined)?.[0];
+  const defs = root.resource.aws_ecs_task_definition;
+  if (family) return firstKeyWhere(defs, 'family', family);
+  const keys = Object.keys(defs ?? {});
+  return keys.length === 1 ? keys[0] : undefined;
 }
 
 function containerImages(body: Record<string, unknown> | undefined): string[] {
@@ -67,7 +77,7 @@ export const ecsFargateDoctor: ComputeDoctorReader = {
     // The tasks' security group: the one fargate.toml names (`${aws_security_group.x.id}` in a hand-written
     // template), else runner-fleet's own key (its fargate.toml holds a placeholder the user data fills).
     const named = str(get(fargateToml(m), 'Fargate', 'SecurityGroup'));
-    const sg = (named === undefined ? undefined : resolveKey(root, 'aws_security_group', named)) ?? Object.entries(root.resource.aws_security_group ?? {}).find(([key]) => key === vmKey(m.runner, 'tasks'))?.[0];
+    const sg = (named === undefined ? undefined : resolveKey(root, 'aws_security_group', named)) ?? (Object.hasOwn(root.resource.aws_security_group ?? {}, vmKey(m.runner, 'tasks')) ? vmKey(m.runner, 'tasks') : undefined);
     void task;
     if (sg) out.push({ type: 'aws_security_group', from: sg, to: vmKey(m.runner, 'tasks') });
     return out;

@@ -2,6 +2,7 @@ import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { walkFiles, type WalkedFile } from '../io/walk.js';
 import { calledModuleFolders, moduleFileReferences } from '../doctor/hcl/read.js';
+import { parseManifest } from '../doctor/hcl/installed-modules.js';
 import { MAX_FILE_BYTES } from '../doctor/read.js';
 import { doctor, doctorWithAws, type DoctorResult } from '../doctor/index.js';
 import { failureReport } from '../doctor/failure-report.js';
@@ -95,26 +96,52 @@ async function readCalledModules(given: readonly WalkedFile[]): Promise<WalkedFi
   const out: WalkedFile[] = [];
   const tried = new Set<string>();
   const text = (f: WalkedFile) => ({ path: f.path, text: /\.tf(\.json)?$/i.test(f.path) ? new TextDecoder().decode(f.bytes) : '' });
-  let known = given.map(text);
+  const readTerraformFolder = async (dir: string): Promise<void> => {
+    let names: string[];
+    try {
+      names = (await readdir(dir)).filter((n) => /\.tf(\.json)?$/i.test(n)).sort();
+    } catch {
+      return;
+    }
+    for (const n of names) {
+      try {
+        const bytes = await readFile(join(dir, n));
+        if (bytes.byteLength <= MAX_FILE_BYTES) out.push({ path: join(dir, n), bytes, size: bytes.byteLength });
+      } catch {
+        // unreadable: left out, the module is then not in the evidence given
+      }
+    }
+  };
+  // The modules `terraform init` installed for a folder of Terraform given (its .terraform/modules,
+  // which a folder walk never enters): its manifest, and the Terraform files of every registry or git
+  // module it lists. The evaluator follows a call into them by the call's key (installed-modules.ts).
+  const roots = [...new Set(given.filter((f) => /\.tf(\.json)?$/i.test(f.path) && !f.path.split(/[\\/]/).includes('.terraform')).map((f) => dirname(f.path)))].sort();
+  for (const root of roots) {
+    const manifest = join(root, '.terraform', 'modules', 'modules.json');
+    let bytes: Uint8Array;
+    try {
+      const info = await stat(manifest);
+      if (!info.isFile() || info.size > MAX_FILE_BYTES) continue;
+      bytes = await readFile(manifest);
+    } catch {
+      continue;
+    }
+    out.push({ path: manifest, bytes, size: bytes.byteLength });
+    const entries = parseManifest(new TextDecoder().decode(bytes), (dir) => join(root, dir));
+    if (typeof entries === 'string') continue;
+    for (const m of entries.values()) {
+      if (!m.dir.split(/[\\/]/).includes('.terraform') || tried.has(resolve(m.dir)) || tried.size >= 200) continue;
+      tried.add(resolve(m.dir));
+      await readTerraformFolder(m.dir);
+    }
+  }
+  let known = [...given, ...out].map(text);
   for (let round = 0; round < 16 && tried.size < 200; round++) {
     const next = calledModuleFolders(known).filter((d) => !tried.has(d));
     if (next.length === 0) break;
     for (const dir of next.slice(0, 200 - tried.size)) {
       tried.add(dir);
-      let names: string[];
-      try {
-        names = (await readdir(dir)).filter((n) => /\.tf(\.json)?$/i.test(n)).sort();
-      } catch {
-        continue;
-      }
-      for (const n of names) {
-        try {
-          const bytes = await readFile(join(dir, n));
-          if (bytes.byteLength <= MAX_FILE_BYTES) out.push({ path: join(dir, n), bytes, size: bytes.byteLength });
-        } catch {
-          // unreadable: left out, the module is then not in the evidence given
-        }
-      }
+      await readTerraformFolder(dir);
     }
     known = [...given, ...out].map(text);
   }

@@ -1,3 +1,4 @@
+import type { InstalledModule } from './hcl/installed-modules.js';
 import type { SensitiveMarks } from './sensitive.js';
 import type { Finding } from '../spec/findings.js';
 import type { Artifact, K8sObject } from '../emit/artifacts.js';
@@ -32,6 +33,8 @@ export interface TerraformEvidence {
   generatedByRunnerFleet: boolean;
   /** Terraform configuration (.tf, .tf.json) by folder, evaluated into `resource`/`data` by `evaluateConfigs`. */
   configs: Map<string, ConfigModule>;
+  /** What `terraform init` installed, by root folder (its `.terraform/modules/modules.json`): module key → installed copy. */
+  installedModules?: Map<string, Map<string, InstalledModule>>;
   /** Variable definitions files (`.tfvars`, `.tfvars.json`) by folder: the values a root's variables take. */
   varFiles?: Map<string, VarFiles>;
   /** The values of the `.tf.json` files read, by the number their expressions carry as offset (Loc.json; 0: none). */

@@ -6,7 +6,8 @@ import type { K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { SourceFile, formatPosition, type Origin } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
-import { readHclInto, readTfJsonInto, readTfvarsInto, readTfvarsJsonInto, unreadableVarFile } from './hcl/read.js';
+import { readHclInto, readManifestInto, readTfJsonInto, readTfvarsInto, readTfvarsJsonInto, unreadableVarFile } from './hcl/read.js';
+import { MANIFEST_PATH } from './hcl/installed-modules.js';
 import { fileSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
 import { readPlainYaml } from '../spec/plain-yaml.js';
 import { nestingBeyond } from '../spec/reader.js';
@@ -62,6 +63,11 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   // By size first: a stream named on the command line (/dev/zero) is read only up to the limit.
   if (size > MAX_FILE_BYTES) {
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is ${cut ? `a stream of more than ${MAX_FILE_BYTES / 1024 / 1024} MiB (read up to the limit)` : `${(size / 1024 / 1024).toFixed(1)} MiB`}; files over ${MAX_FILE_BYTES / 1024 / 1024} MiB are skipped`, { received: cut ? `more than ${MAX_FILE_BYTES} bytes` : `${size} bytes`, fix: 'split the file, or give only the deployment documents' }));
+    return;
+  }
+  // What `terraform init` installed: read for the module calls it resolves, never evidence of its own.
+  if (MANIFEST_PATH.test(path)) {
+    readManifestInto(ev, path, UTF8.decode(bytes));
     return;
   }
   // A file Terraform reads with file() or templatefile() (a certificate, a key list) is text whatever its name.

@@ -314,6 +314,12 @@ export interface EvalHooks {
   /** A stand-in for a public registry module the doctor knows (`src/doctor/hcl/registry-modules.ts`), built for one call; `{ why }` when the call is outside what it models. */
   registryModule?(source: string, call: ConfigModuleCall, dir: string): ConfigModule | { why: string } | undefined;
   /**
+   * The copy of a registry or git module `terraform init` installed for root folder `root`, for the
+   * call whose key is `keys` (the names of the calls from the root); `{ why }` when the root has a
+   * manifest but not this call's copy; undefined when it has none.
+   */
+  installedModule?(root: string, keys: readonly string[], source: string): ConfigModule | { why: string } | undefined;
+  /**
    * The text of a file given, for `file()` and `templatefile()`, by the path the evaluator resolved
    * (relative paths from the module's folder); undefined: not in the evidence given. Without this
    * hook the two functions are not evaluated.
@@ -327,6 +333,8 @@ export interface ModuleScope {
   address: string;
   /** Folders of the calls from the root to this module (a cycle is a folder met twice). */
   chain: string[];
+  /** The names of the module calls from the root to this module (its key in `terraform init`'s manifest). */
+  keys?: readonly string[];
   /** The call's arguments, evaluated in the caller when first read. */
   args: Map<string, () => Value>;
   /** Required variables the call does not set: the reason (RF914, reported at the call). */
@@ -1777,10 +1785,13 @@ export class ModuleEvaluator {
     const local = source !== undefined && /^\.\.?[\\/]/.test(source);
     // A public registry module the doctor knows is read as its stand-in, one per call (its own folder).
     const known = !local && source !== undefined && this.hooks.registryModule ? this.hooks.registryModule(source, call, `${this.mod.dir}/.module.${name}`) : undefined;
-    const found = local && this.hooks.module ? this.hooks.module(this.mod.dir, source) : known !== undefined && 'blocks' in known ? known : undefined;
+    // Else the copy `terraform init` installed (.terraform/modules), read as a local module is.
+    const installed = !local && source !== undefined && !(known !== undefined && 'blocks' in known) && this.hooks.installedModule ? this.hooks.installedModule(this.scope.chain[0]!, [...(this.scope.keys ?? []), name], source) : undefined;
+    const found = local && this.hooks.module ? this.hooks.module(this.mod.dir, source) : known !== undefined && 'blocks' in known ? known : installed !== undefined && 'blocks' in installed ? installed : undefined;
     if (source === undefined) out = notRead('RF913', `module "${name}" has no literal source`, 'give the module block a source');
+    else if (!local && !found && installed !== undefined && !('blocks' in installed)) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read: ${installed.why}, so what it creates is not proven`, 'run terraform init in the root folder again, or give `terraform show -json` of a plan or state, which lists the resources of every module');
     else if (!local && known !== undefined && !('blocks' in known)) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read: ${known.why}, so what it creates is not proven`, 'give `terraform show -json` of a plan or state, which lists the resources of every module');
-    else if (!local && !found) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read (the doctor follows local modules and a few public ones only), so what it creates is not proven`, 'give `terraform show -json` of a plan or state, which lists the resources of every module');
+    else if (!local && !found) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read (the doctor follows local modules, modules terraform init installed in the root's .terraform/modules, and a few public ones), so what it creates is not proven`, 'run terraform init in the root folder first (the doctor then reads the modules it installs), or give `terraform show -json` of a plan or state, which lists the resources of every module');
     else if (!found) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read`, 'give the module\'s folder too');
     else if (!('blocks' in found)) out = notRead(found.code, `module "${name}" from ${source} is not read: ${found.why}`, found.fix);
     else if (this.scope.chain.includes(found.dir)) out = notRead('RF915', `module "${name}" from ${source} calls a module that is already being called (${[...this.scope.chain, found.dir].join(' → ')}): Terraform refuses a cycle of module calls, and the doctor does not follow it`, 'break the cycle of module calls');
@@ -1792,14 +1803,14 @@ export class ModuleEvaluator {
       else if (this.scope.budget.instances + insts.length > MAX_MODULE_INSTANCES) out = notRead('RF915', `module "${name}" would make more than ${MAX_MODULE_INSTANCES} module instances in this configuration; the doctor stops there`, 'give `terraform show -json` of a plan, which lists the resources of every module');
       else {
         this.scope.budget.instances += insts.length;
-        out = new Map(insts.map((inst) => [inst.name, this.#child(found, call, source, inst, address + inst.name.slice(name.length))]));
+        out = new Map(insts.map((inst) => [inst.name, this.#child(found, call, source, inst, address + inst.name.slice(name.length), name)]));
       }
     }
     this.#calls.set(name, out);
     return out;
   }
 
-  #child(mod: ConfigModule, call: NonNullable<ReturnType<ConfigModule['modules']['get']>>, source: string, inst: Instance, address: string): ModuleEvaluator {
+  #child(mod: ConfigModule, call: NonNullable<ReturnType<ConfigModule['modules']['get']>>, source: string, inst: Instance, address: string, name: string): ModuleEvaluator {
     const args = new Map<string, () => Value>();
     const site: ModuleCallSite = { address, source, at: call.loc.pos(call.at), args: new Map(), ...(mod.standIn ? { standIn: true as const } : {}) };
     const missing = new Map<string, Reason>();
@@ -1836,7 +1847,7 @@ export class ModuleEvaluator {
       this.report(reason);
       missing.set(v, reason);
     }
-    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, ownAccount: this.scope.ownAccount, ...(this.scope.hostPaths ? { hostPaths: this.scope.hostPaths } : {}), ...(this.scope.hostPathsShown ? { hostPathsShown: this.scope.hostPathsShown } : {}), providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
+    return new ModuleEvaluator(mod, this.hooks, { address, chain: [...this.scope.chain, mod.dir], keys: [...(this.scope.keys ?? []), name], args, missing, call: site, budget: this.scope.budget, broken: this.broken, rendered: this.rendered, ownAccount: this.scope.ownAccount, ...(this.scope.hostPaths ? { hostPaths: this.scope.hostPaths } : {}), ...(this.scope.hostPathsShown ? { hostPathsShown: this.scope.hostPathsShown } : {}), providers: this.#childProviders(call, address.replace(/^.*module\./, '')) });
   }
 }
 

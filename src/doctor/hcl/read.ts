@@ -11,6 +11,7 @@ import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
 import { addShowModule, afterSensitiveOf, afterUnknownOf, showAddresses, showAwsProviders } from '../show-json.js';
 import { registryModule } from './registry-modules.js';
+import { installedDirs, manifestRoot, parseManifest, sameSource, shownSource, type InstalledModule } from './installed-modules.js';
 import { hclSecretFindings, mayHoldSecrets } from '../secrets.js';
 import { isObject } from '../../model/is-object.js';
 import { credentialIn } from '../../verify/credentials.js';
@@ -203,6 +204,21 @@ function normalDir(path: string): string {
   return (abs ? '/' : '') + (out.join('/') || (abs ? '' : '.'));
 }
 
+/**
+ * A root's `.terraform/modules/modules.json`: the modules `terraform init` installed for it, which
+ * the evaluator then follows for registry and git sources (installed-modules.ts). One that is not a
+ * manifest is said (RF902) and changes nothing.
+ */
+export function readManifestInto(ev: Evidence, path: string, text: string): void {
+  const root = normalDir(manifestRoot(path));
+  const entries = parseManifest(text, (dir) => moduleDir(root, dir));
+  if (typeof entries === 'string') {
+    ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${path}:1:1`, message: `${path} is not a module manifest as terraform init writes it (${entries}); skipped, so the modules it would name are not read`, fix: 'run terraform init again in that folder, or remove the folder .terraform' });
+    return;
+  }
+  (ev.terraform.installedModules ??= new Map()).set(root, entries);
+}
+
 /** The folder a local module source names, from the folder of its caller. */
 /** A `.tf.json` variable's `"type"`: the type expression written as a string (`"object({ a = string })"`); `any` when it does not parse. */
 function jsonType(text: string): TypeConstraint {
@@ -238,8 +254,22 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
     });
   const called = new Set<ConfigModule>();
   for (const mod of tf.configs.values()) for (const t of callees(mod)) called.add(t);
+  // The folders `terraform init` installed modules into are read through the calls that name them (by key), never as roots.
+  const manifests = tf.installedModules ?? new Map<string, Map<string, InstalledModule>>();
+  const installed = installedDirs(manifests);
+  for (const dir of installed) {
+    const mod = byDir.get(dir);
+    if (mod) called.add(mod);
+  }
+  const installedModule = (root: string, keys: readonly string[], source: string): ConfigModule | { why: string } | undefined => {
+    const entries = manifests.get(normalDir(root));
+    const entry = entries?.get(keys.join('.'));
+    if (entry === undefined) return entries === undefined ? undefined : { why: `terraform init in ${root} installed no module of key ${keys.join('.')} (the manifest is older than this call: run terraform init again)` };
+    if (!sameSource(source, entry.source)) return { why: `the copy terraform init installed in ${entry.dir} is of ${shownSource(entry.source)}, not of this source (run terraform init again)` };
+    return byDir.get(entry.dir) ?? { why: `the copy terraform init installed (${entry.dir}) has no Terraform files the doctor could read` };
+  };
   // A folder not given: undefined (the evaluator says "not in the evidence given").
-  const withModules: EvalHooks = { ...hooks, module: (dir, source) => byDir.get(moduleDir(normalDir(dir), source)), registryModule };
+  const withModules: EvalHooks = { ...hooks, module: (dir, source) => byDir.get(moduleDir(normalDir(dir), source)), registryModule, installedModule };
   const roots = [...tf.configs.values()].filter((m) => !called.has(m));
   // The variable definitions files of each folder; only a root reads them (ModuleEvaluator, var.*).
   for (const m of tf.configs.values()) {
@@ -261,6 +291,7 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   }
   // Folders some root calls, directly or not: read through their calls only (even where a call makes no instance).
   const reached = new Set<ConfigModule>(roots);
+  for (const mod of called) if (installed.has(normalDir(mod.dir))) reached.add(mod);
   for (let todo = [...roots]; todo.length > 0; ) for (const t of callees(todo.pop()!)) if (!reached.has(t) && reached.add(t)) todo.push(t);
   // Each root's own aws provider blocks and the aws resources it makes (in its modules too): a resource takes its own root's.
   const perRoot: RootProviders[] = [];

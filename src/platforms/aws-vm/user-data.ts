@@ -4,7 +4,9 @@
  * reader for the platform (its synth layout names `../../ec2/<runner>/user-data.sh` from
  * `terraform/aws`) and the doctor (a hand-written module names a file beside it).
  */
-const USER_DATA_FILE = /^\$\{(?:filebase64\("\$\{path\.module\}\/([^"]+)"\)|base64encode\(file\("\$\{path\.module\}\/([^"]+)"\)\))\}$/;
+// In a module's resource the evaluator keeps the call under the module's address (`${module.runner.filebase64(…)}`,
+// `module.a["k"].module.b.`): `${path.module}` is then the module's own folder, the folder of its Terraform file.
+const USER_DATA_FILE = /^\$\{(?:module\.[A-Za-z0-9_-]+(?:\[[^\]\n]*\])?\.)*(?:filebase64\("\$\{path\.module\}\/([^"]+)"\)|base64encode\(file\("\$\{path\.module\}\/([^"]+)"\)\))\}$/;
 
 /**
  * The path of the file `user_data` reads, among documents whose paths are relative to one folder:

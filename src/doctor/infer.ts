@@ -20,6 +20,7 @@ import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidenc
 import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
+import { ALONE_CHECKS, configTomlAloneFindings, secretFindingsByFile } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
 import { isObject } from '../model/is-object.js';
@@ -101,6 +102,8 @@ export interface Inferred {
   docs: FleetDocuments;
   /** Where each runner chain is declared, by runner index: findings about `runners[i]` point there. */
   runnerOrigins: Map<number, Origin>;
+  /** Credential scan findings (RF940) a finding about a config.toml alone says again, with its own fix (its MachineOptions): left out. */
+  secretsRestated: ReadonlySet<Finding>;
   cacheOrigins: Map<number, Origin>;
   clusterOrigins: Map<number, Origin>;
   /** Where each identity's binding is written (the service account annotation or association), by identity key. */
@@ -1094,11 +1097,23 @@ export function inferDeployment(ev: Evidence): Inferred {
   account ??= vm.account ?? provider.account;
   partition ??= vm.partition;
   region ??= vm.region ?? provider.region;
+  // A config.toml file no manager took (a chart or workload's chain in its namespace or folder, a
+  // launch template's or instance's): its own settings are checked, every [[runners]] entry.
+  const taken = new Set<unknown>([...vm.tomlsTaken, ...chains.map((c) => c.configToml?.value)]);
+  const alone = ev.configTomls.filter((t) => !taken.has(t.value));
+  const secretsRestated = new Set<Finding>();
+  const scanned = alone.length > 0 ? secretFindingsByFile(ev.findings) : new Map<string, Finding[]>();
+  for (const t of alone) {
+    const own = configTomlAloneFindings(t, scanned.get(t.origin.source.path) ?? []);
+    findings.push(...own.findings);
+    for (const f of own.restated) secretsRestated.add(f);
+  }
   // A chart whose release namespace is not statically known was found and said (RF906): not "no manager".
   if (chains.length === 0 && vm.found === 0 && !chartsNotPlaced && !ev.helmValues.some((v) => v.namespaceUnknown)) {
     // Launch templates whose user data could not be read may be the managers: say which and why.
     const unread = vm.unreadable.length > 0 ? `; the user data of ${vm.unreadable.length} ${vm.unreadable.every((u) => /^aws_(spot_)?instance/.test(u)) ? 'instance(s)' : vm.unreadable.some((u) => /^aws_(spot_)?instance/.test(u)) ? 'launch template(s) and instance(s)' : 'launch template(s)'} could not be read: ${vm.unreadable.slice(0, 3).join('; ')}${vm.unreadable.length > 3 ? ` and ${vm.unreadable.length - 3} more` : ''}` : '';
-    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no workload running the gitlab-runner image, no launch template or instance whose user data writes a config.toml${unread}`, { fix: unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : 'give the Helm values, the manager workload (Deployment, StatefulSet), a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
+    const checked = alone.length > 0 ? `; the settings of ${alone.slice(0, 3).map((t) => t.origin.source.path).join(', ')}${alone.length > 3 ? ` and ${alone.length - 3} more config.toml file(s)` : ''} were checked on their own (${ALONE_CHECKS}), but without its manager the identity chain is not proven: which cloud identity the manager and its jobs hold, the cache it signs for, whether jobs reach the host's instance metadata, and the runner's registration in GitLab` : '';
+    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no workload running the gitlab-runner image, no launch template or instance whose user data writes a config.toml${unread}${checked}`, { fix: unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : 'give the Helm values, the manager workload (Deployment, StatefulSet), a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
   }
   const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
 
@@ -1167,7 +1182,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
   const chartServiceAccounts = new Set(chains.filter((c) => c.chartCreatesSa).map((c) => saKey(c.namespace, c.managerSa)));
-  return { intent, docs, runnerOrigins, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts, together: (a, b) => owners.together(a, b) };
+  return { intent, docs, runnerOrigins, secretsRestated, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts, together: (a, b) => owners.together(a, b) };
 }
 
 /**

@@ -134,6 +134,7 @@ export const CODES = {
   RF916: { severity: 'error', title: 'a resource or module call names a provider configuration that is not declared', acceptable: false },
   RF917: { severity: 'warning', title: "a config.toml given next to the chart values differs from their runners.config, which is what the chart deploys", acceptable: false },
   RF918: { severity: 'warning', title: "several runner manager pods run one runner's config.toml and token (a DaemonSet, or replicas above 1)", acceptable: false },
+  RF919: { severity: 'warning', title: 'a runner uses the docker+machine executor, which GitLab deprecated (support ends in GitLab 20.0)', acceptable: false },
   // doctor --aws (live read-only reads)
   RF920: { severity: 'info', title: 'a live AWS read was refused: the doctor lacks a read permission', acceptable: false },
   RF921: { severity: 'warning', title: 'a live AWS read failed, so what depends on it is not proven', acceptable: false },

@@ -14,7 +14,7 @@ import { cacheBackendFor } from '../caches/registry.js';
 import { scanArtifacts } from './secrets.js';
 import { checkTerraformRoot, TABLE_CHECKED_PROVIDERS } from '../emit/terraform/schemas/index.js';
 import type { Artifact, TerraformRoot } from '../emit/artifacts.js';
-import { get } from './get.js';
+import { jobSettings, privilegedDeploymentFix, serviceAccountOverwriteMessage } from './runner-toml.js';
 import { proveScheduling, schedulingInputs } from './scheduling.js';
 import { verifyPodSecurity } from './pod-security.js';
 import { verifyReach } from './reach/index.js';
@@ -452,15 +452,14 @@ function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner
   const out: Finding[] = [];
   const toml = docs.runners.get(runner.name)?.configToml;
   // Every Docker executor (docker, docker-autoscaler, docker+machine, docker-windows) reads [runners.docker].
-  const executor = String(get(toml, 'runners', 0, 'executor'));
-  const executorSection = get(toml, 'runners', 0, executor.startsWith('docker') ? 'docker' : executor);
-  if (get(executorSection, 'privileged') === true) {
+  const job = jobSettings(toml, 0);
+  if (job.privileged) {
     const k8s = docs.runners.get(runner.name)?.manifests.some((o) => o.kind === 'Namespace') === true;
-    out.push(f('RF301', `${rp}.jobs.privileged`, `job containers run privileged: a job can take over ${takeOver}${k8s ? '. The namespace therefore cannot enforce Pod Security baseline (it would reject these pods): it enforces privileged, and warns and audits against baseline' : ''}`, { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)', deploymentFix: `set privileged = false in [runners.${executor.startsWith('docker') ? 'docker' : executor}] of the runner's config.toml and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)` }));
+    out.push(f('RF301', `${rp}.jobs.privileged`, `job containers run privileged: a job can take over ${takeOver}${k8s ? '. The namespace therefore cannot enforce Pod Security baseline (it would reject these pods): it enforces privileged, and warns and audits against baseline' : ''}`, { received: 'true', allowed: 'false', fix: 'set jobs.privileged: false and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)', deploymentFix: privilegedDeploymentFix(job) }));
   }
-  const overwrite = get(executorSection, 'service_account_overwrite_allowed');
-  if (typeof overwrite === 'string' && overwrite !== '') {
-    out.push(f('RF107', `${rp}.jobs.serviceAccountOverwriteAllowed`, `jobs may pick any service account matching ${JSON.stringify(overwrite)}, and with it that account's cloud identity`, { received: JSON.stringify(overwrite), fix: 'remove serviceAccountOverwriteAllowed, or narrow it to service accounts made for jobs' }));
+  const overwrite = job.serviceAccountOverwrite;
+  if (overwrite !== undefined) {
+    out.push(f('RF107', `${rp}.jobs.serviceAccountOverwriteAllowed`, serviceAccountOverwriteMessage(overwrite), { received: JSON.stringify(overwrite), fix: 'remove serviceAccountOverwriteAllowed, or narrow it to service accounts made for jobs' }));
   }
   const id = jobIdentityOf(fleet, runner);
   const role = id?.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;

@@ -9,7 +9,7 @@ import { exampleFiles, exampleNames } from './helpers/fleet.js';
  * checks what the file alone shows, for every [[runners]] entry, at the key: privileged jobs
  * (RF301), ways out of the job container (RF309, the chains' classification), the job service
  * account overwrite (RF107), cloud keys in [runners.machine] MachineOptions (RF940) and the
- * deprecated docker+machine executor (RF919); RF910 says what is not proven without the manager.
+ * deprecated docker+machine executor (RF925); RF910 says what is not proven without the manager.
  */
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -42,7 +42,7 @@ describe('a config.toml alone: each rule fails and passes', () => {
     ['RF301', 'privileged Docker jobs', docker('docker', '    privileged = true'), ['config.toml:9:5']],
     ['RF309', 'the Docker socket mounted', docker('docker', '    volumes = ["/var/run/docker.sock:/var/run/docker.sock", "/cache"]'), ['config.toml:9:5']],
     ['RF309', 'the host network', docker('docker-autoscaler', '    network_mode = "host"'), ['config.toml:9:5']],
-    ['RF919', 'the docker+machine executor', docker('docker+machine', '    privileged = false'), ['config.toml:6:3']],
+    ['RF925', 'the docker+machine executor', docker('docker+machine', '    privileged = false'), ['config.toml:6:3']],
     ['RF940', 'an AWS secret key in MachineOptions', docker('docker+machine', '    privileged = false', machine([`amazonec2-secret-key=${SECRET_KEY}`, 'amazonec2-region=us-west-1'])), ['config.toml:13:5']],
     ['RF940', 'an AWS session token in MachineOptions', docker('docker+machine', '    privileged = false', machine(['amazonec2-session-token=FwoGZXIvYXdzEXAMPLEtokenEXAMPLE'])), ['config.toml:13:5']],
     ['RF940', 'an Azure client secret in MachineOptions', docker('docker+machine', '    privileged = false', machine([`azure-client-secret=${AZURE_SECRET}`, 'azure-client-id=00000000-0000-0000-0000-000000000000'], 'azure')), ['config.toml:13:5']],
@@ -59,7 +59,7 @@ describe('a config.toml alone: each rule fails and passes', () => {
   it.each([
     ['RF301', 'unprivileged Docker jobs', docker('docker', '    privileged = false')],
     ['RF309', 'a volume of its own and a read-only time zone', docker('docker', '    volumes = ["/cache", "/etc/localtime:/etc/localtime:ro"]')],
-    ['RF919', 'the docker-autoscaler executor', docker('docker-autoscaler', '    privileged = false')],
+    ['RF925', 'the docker-autoscaler executor', docker('docker-autoscaler', '    privileged = false')],
     ['RF940', 'keys from the environment and an instance profile', docker('docker+machine', '    privileged = false', machine(['amazonec2-access-key=$AWS_ACCESS_KEY_ID', 'amazonec2-secret-key=${AWS_SECRET_ACCESS_KEY}', 'amazonec2-iam-instance-profile=ci-machines', 'amazonec2-region=us-west-1']))],
     ['RF940', 'the google driver (Application Default Credentials)', docker('docker+machine', '    privileged = false', machine(['google-project=example', 'google-zone=europe-west1-b'], 'google'))],
     ['RF301', 'unprivileged Kubernetes jobs', '[[runners]]\n  executor = "kubernetes"\n  [runners.kubernetes]\n    namespace = "ci"\n    privileged = false\n'],
@@ -86,10 +86,10 @@ ${machine([`amazonec2-secret-key=${SECRET_KEY}`])}`;
     const r = alone(toml);
     expect(at(r, 'RF301')).toEqual(['config.toml:15:5']);
     expect(at(r, 'RF309').sort()).toEqual(['config.toml:16:5', 'config.toml:22:5']);
-    expect(at(r, 'RF919')).toEqual(['config.toml:20:3']);
+    expect(at(r, 'RF925')).toEqual(['config.toml:20:3']);
     expect(at(r, 'RF940')).toEqual(['config.toml:26:5']);
     expect(r.findings.find((f) => f.code === 'RF301')!.message).toContain('of [[runners]] entry 1');
-    expect(r.findings.find((f) => f.code === 'RF919')!.message).toContain('of [[runners]] entry 2');
+    expect(r.findings.find((f) => f.code === 'RF925')!.message).toContain('of [[runners]] entry 2');
   });
 
   it('RF309 says what the chains say of the setting (one classification, dockerHostEscapes)', () => {
@@ -144,7 +144,7 @@ ${machine([`amazonec2-access-key=${ACCESS_KEY}`])}`;
     const files = exampleFiles('ec2-docker').map((f) => ({ path: f.path, bytes: enc(f.content) }));
     const before = doctor(files);
     const r = doctor([...files, { path: 'old-host/config.toml', bytes: enc(docker('docker+machine', '    privileged = true')) }]);
-    expect(at(r, 'RF919')).toEqual(['old-host/config.toml:6:3']);
+    expect(at(r, 'RF925')).toEqual(['old-host/config.toml:6:3']);
     expect(at(r, 'RF301')).toEqual(['old-host/config.toml:9:5']);
     expect(r.findings.filter((f) => !f.path.startsWith('old-host/'))).toEqual(before.findings);
   });

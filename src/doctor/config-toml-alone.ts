@@ -18,7 +18,7 @@ import { alsoAt } from './secrets.js';
 const ON_SOME_HOST = "from the host a job takes what the host holds: its cloud credentials and, where the runner manager runs on it, config.toml with every runner's token";
 
 /** The names of the checks, for RF910's message. */
-export const ALONE_CHECKS = "privileged jobs and the ways out of a job's container ([runners.docker], RF301/RF309), the job service account overwrite (RF107), cloud keys in [runners.machine] MachineOptions (RF940) and the deprecated docker+machine executor (RF919)";
+export const ALONE_CHECKS = "privileged jobs and the ways out of a job's container ([runners.docker], RF301/RF309), the job service account overwrite (RF107), cloud keys in [runners.machine] MachineOptions (RF940) and the deprecated docker+machine executor (RF925)";
 
 /**
  * The findings of one config.toml alone. `scanned`: the credential scan's findings (RF940) with a
@@ -46,7 +46,7 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
       out.push({ code: 'RF107', severity: CODES.RF107.severity, path: at(['runners', i, job.section, 'service_account_overwrite_allowed']), message: `config.toml [runners.${job.section}] service_account_overwrite_allowed${entry(i)}: ${serviceAccountOverwriteMessage(job.serviceAccountOverwrite)}`, received: JSON.stringify(job.serviceAccountOverwrite), fix: 'remove service_account_overwrite_allowed, or narrow it to service accounts made for jobs' });
     }
     if (job.executor === DOCKER_MACHINE_EXECUTOR) {
-      out.push({ code: 'RF919', severity: CODES.RF919.severity, path: at(['runners', i, 'executor']), message: `config.toml executor = "docker+machine"${entry(i)}: GitLab deprecated the Docker Machine executor in GitLab 17.5 and ends its support in GitLab 20.0 (May 2027); its docker-machine fork takes security fixes only`, received: JSON.stringify(DOCKER_MACHINE_EXECUTOR), allowed: '"docker-autoscaler"', fix: `move the runner to executor = "docker-autoscaler" with the fleeting plugin of its cloud ([runners.autoscaler], fleeting-plugin-aws on an Auto Scaling group); runner-fleet's ec2-autoscaler platform writes such a runner with its identities` });
+      out.push({ code: 'RF925', severity: CODES.RF925.severity, path: at(['runners', i, 'executor']), message: `config.toml executor = "docker+machine"${entry(i)}: GitLab deprecated the Docker Machine executor in GitLab 17.5 and ends its support in GitLab 20.0 (May 2027); its docker-machine fork takes security fixes only`, received: JSON.stringify(DOCKER_MACHINE_EXECUTOR), allowed: '"docker-autoscaler"', fix: `move the runner to executor = "docker-autoscaler" with the fleeting plugin of its cloud ([runners.autoscaler], fleeting-plugin-aws on an Auto Scaling group); runner-fleet's ec2-autoscaler platform writes such a runner with its identities` });
     }
   });
   // RF309: the chains' classification and wording, each at its key.

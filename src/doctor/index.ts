@@ -23,6 +23,7 @@ import { atEditSite } from './edit-site.js';
 import { get } from '../verify/get.js';
 import { withoutSensitive } from './sensitive.js';
 import { clearStringsOf } from './clear-strings.js';
+import { hiddenByTofu, isTerraformConfig } from './terraform-files.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
 export interface InputFile {
@@ -34,6 +35,8 @@ export interface InputFile {
   cut?: true;
   /** Why an entry found while walking a folder could not be read (a dangling link): it is skipped. */
   unreadable?: string;
+  /** A file found while walking a folder that looks like part of a deployment but is of a kind the doctor does not read (terragrunt.hcl, a Dockerfile): named once, not read. */
+  notRead?: true;
 }
 
 export interface DoctorResult {
@@ -46,14 +49,31 @@ export interface DoctorResult {
   files: number;
 }
 
+const baseName = (path: string) => path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+
 /** Reads the files into evidence: every problem with a file is a finding for that file. */
 export function readEvidence(files: readonly InputFile[]): Evidence {
   const ev = emptyEvidence();
   // The files the Terraform given reads from its folders (file("${path.module}/ca.crt")): read as text
   // whatever their extension, so the evaluator has them (before: RF902 skipped, then RF903 at the call).
-  const terraform = files.filter((f) => f.unreadable === undefined && /\.tf(\.json)?$/i.test(f.path)).map((f) => ({ path: f.path, text: new TextDecoder().decode(f.bytes) }));
+  // OpenTofu's extension precedence, once for every folder given: foo.tofu hides foo.tf (terraform-files.ts).
+  const hidden = hiddenByTofu(files.filter((f) => f.unreadable === undefined && f.notRead !== true).map((f) => f.path));
+  const terraform = files.filter((f) => f.unreadable === undefined && f.notRead !== true && !hidden.has(f.path) && isTerraformConfig(f.path)).map((f) => ({ path: f.path, text: new TextDecoder().decode(f.bytes) }));
   const referenced = new Set(moduleFileReferences(terraform).map(normalPath));
+  const read = new Set(files.filter((f) => f.notRead !== true).map((f) => f.path));
+  const notRead: string[] = [];
   for (const f of files) {
+    if (f.notRead === true) {
+      // Read after all when the Terraform reads it (the CLI then gives it again, with its bytes).
+      if (!read.has(f.path)) notRead.push(f.path);
+      continue;
+    }
+    const instead = hidden.get(f.path);
+    if (instead !== undefined) {
+      ev.files++;
+      ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${f.path}:1:1`, message: `${f.path} is not read: ${baseName(instead)} is in the same folder, and OpenTofu reads a .tofu file instead of the .tf file of the same name (Terraform would read ${baseName(f.path)} and not ${baseName(instead)}); the deployment is checked as OpenTofu applies it`, fix: `if Terraform, not OpenTofu, applies this folder, give ${baseName(f.path)} without ${baseName(instead)}` });
+      continue;
+    }
     if (f.unreadable !== undefined) {
       ev.files++;
       ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${f.path}:1:1`, message: `${f.path} cannot be read (${f.unreadable}); skipped`, fix: 'remove the dangling link, or name the files to read' });
@@ -65,6 +85,10 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
       // A parser bug must not stop the others; say which file.
       ev.findings.push({ code: 'RF901', severity: 'error', path: `${f.path}:1:1`, message: `${f.path} could not be read: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}` });
     }
+  }
+  if (notRead.length > 0) {
+    const shown = notRead.slice(0, 8).join(', ');
+    ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${notRead[0]!}:1:1`, message: `${notRead.length} file(s) in the folders given look like part of the deployment but are of a kind the doctor does not read (Terragrunt or other HCL, Terraform state, .tofuvars, env files, image builds, other templates), so nothing in them is checked: ${shown}${notRead.length > 8 ? `, and ${notRead.length - 8} more` : ''}`, fix: 'give what they make in a form the doctor reads: `terraform show -json` of a plan, the rendered config.toml, YAML or user data' });
   }
   return ev;
 }

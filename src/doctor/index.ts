@@ -24,6 +24,7 @@ import { get } from '../verify/get.js';
 import { withoutSensitive } from './sensitive.js';
 import { clearStringsOf } from './clear-strings.js';
 import { hiddenByTofu, isTerraformConfig } from './terraform-files.js';
+import { envRegisteredManagers, type EnvManager } from './env-managers.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
 export interface InputFile {
@@ -216,7 +217,9 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   };
   // Managers that register at boot (`gitlab-runner register` flags): their risky flags where they are written.
   const registering = registerCommandFindings(ev.texts ?? new Map());
-  const inferredFindings = registering.commands.length > 0 ? inferred.findings.map((f) => (f.code === 'RF910' ? withRegisterCommands(f, registering.commands) : f)) : inferred.findings;
+  // Containers configured by register's environment (an ECS task definition, a Kubernetes workload of a custom image): RF910 names them.
+  const envManagers = inferred.findings.some((f) => f.code === 'RF910') ? envRegisteredManagers(ev) : [];
+  const inferredFindings = registering.commands.length > 0 || envManagers.length > 0 ? inferred.findings.map((f) => (f.code === 'RF910' ? withEnvManagers(registering.commands.length > 0 ? withRegisterCommands(f, registering.commands) : f, envManagers) : f)) : inferred.findings;
   const proven = verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)));
   // A manager rebuilt from its register flags: what its proofs say of a flag (RF301 at --docker-privileged) is not said a second time by the flag reader.
   const provenAt = new Set(proven.map((f) => `${f.code} ${f.path}`));
@@ -342,6 +345,18 @@ function withoutRegenerate(f: Finding): Finding {
   if (f.fix === undefined) return f;
   const rest = f.fix.replace(/[;,]\s*(?:runner-fleet [^;]*?,\s*)?regenerate\b[^;]*$/, '').trim();
   return rest !== f.fix && rest !== '' ? { ...f, fix: rest } : f;
+}
+
+/**
+ * RF910 where containers are given gitlab-runner register's settings as environment: each is named
+ * (what, where, which settings, which image), and why it is not proven: its config.toml is made
+ * inside the container when it starts, which no file given shows.
+ */
+function withEnvManagers(f: Finding, managers: readonly EnvManager[]): Finding {
+  if (managers.length === 0) return f;
+  const one = (m: EnvManager) => `${m.what}${m.at !== '' ? ` (${m.at})` : ''} passes gitlab-runner's register settings as environment (${m.names.slice(0, 8).join(', ')}${m.names.length > 8 ? ', …' : ''}) to image ${m.image}, whose start-up the doctor cannot read: its config.toml is made inside the container, so this runner is not proven`;
+  const shown = managers.slice(0, 3).map(one).join('; ') + (managers.length > 3 ? `; and ${managers.length - 3} more` : '');
+  return { ...f, message: `${f.message}; ${shown}`, fix: "run the manager from a launch template or instance whose user data the doctor reads (gitlab-runner register with its flags written out, or a config.toml written there), or give the config.toml the container makes (beside these files), so the whole runner can be proven" };
 }
 
 /** RF910 where the files register a manager with `gitlab-runner register`: says where, and what the doctor reads of it. */

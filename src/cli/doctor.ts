@@ -8,6 +8,7 @@ import { doctor, doctorWithAws, type DoctorResult } from '../doctor/index.js';
 import { failureReport } from '../doctor/failure-report.js';
 import { DOCTOR_FORMATS, codeQualityReport, jsonDoctorReport, sarifReport, textDoctorReport, type DoctorFormat } from '../doctor/format.js';
 import { errnoReason } from '../io/errno.js';
+import { isTerraformConfig } from '../doctor/terraform-files.js';
 
 export interface DoctorOptions {
   format?: string;
@@ -95,11 +96,11 @@ export async function doctorCommand(paths: string[], opts: DoctorOptions, io: Io
 async function readCalledModules(given: readonly WalkedFile[]): Promise<WalkedFile[]> {
   const out: WalkedFile[] = [];
   const tried = new Set<string>();
-  const text = (f: WalkedFile) => ({ path: f.path, text: /\.tf(\.json)?$/i.test(f.path) ? new TextDecoder().decode(f.bytes) : '' });
+  const text = (f: WalkedFile) => ({ path: f.path, text: isTerraformConfig(f.path) ? new TextDecoder().decode(f.bytes) : '' });
   const readTerraformFolder = async (dir: string): Promise<void> => {
     let names: string[];
     try {
-      names = (await readdir(dir)).filter((n) => /\.tf(\.json)?$/i.test(n)).sort();
+      names = (await readdir(dir)).filter((n) => isTerraformConfig(n)).sort();
     } catch {
       return;
     }
@@ -115,7 +116,7 @@ async function readCalledModules(given: readonly WalkedFile[]): Promise<WalkedFi
   // The modules `terraform init` installed for a folder of Terraform given (its .terraform/modules,
   // which a folder walk never enters): its manifest, and the Terraform files of every registry or git
   // module it lists. The evaluator follows a call into them by the call's key (installed-modules.ts).
-  const roots = [...new Set(given.filter((f) => /\.tf(\.json)?$/i.test(f.path) && !f.path.split(/[\\/]/).includes('.terraform')).map((f) => dirname(f.path)))].sort();
+  const roots = [...new Set(given.filter((f) => isTerraformConfig(f.path) && !f.path.split(/[\\/]/).includes('.terraform')).map((f) => dirname(f.path)))].sort();
   for (const root of roots) {
     const manifest = join(root, '.terraform', 'modules', 'modules.json');
     let bytes: Uint8Array;
@@ -149,8 +150,8 @@ async function readCalledModules(given: readonly WalkedFile[]): Promise<WalkedFi
   // file("${path.module}/files/keys")): a followed module without its templates would be half read, and a
   // folder walk reads only the extensions deployment files have. Only files inside the folder of a
   // Terraform file given or followed are read: configuration cannot point the doctor elsewhere.
-  const have = new Set([...given, ...out].map((f) => f.path));
-  const terraform = [...given, ...out].filter((f) => /\.tf(\.json)?$/i.test(f.path));
+  const have = new Set([...given, ...out].filter((f) => f.notRead !== true).map((f) => f.path));
+  const terraform = [...given, ...out].filter((f) => isTerraformConfig(f.path));
   const folders = [...new Set(terraform.map((f) => resolve(dirname(f.path))))];
   const inside = (path: string) => folders.some((d) => resolve(path).startsWith(d.endsWith(sep) ? d : `${d}${sep}`));
   for (const path of moduleFileReferences(terraform.map(text)).slice(0, 200)) {

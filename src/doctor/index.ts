@@ -23,6 +23,8 @@ import { atEditSite } from './edit-site.js';
 import { get } from '../verify/get.js';
 import { withoutSensitive } from './sensitive.js';
 import { clearStringsOf } from './clear-strings.js';
+import { hiddenByTofu, isTerraformConfig } from './terraform-files.js';
+import { envRegisteredManagers, type EnvManager } from './env-managers.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
 export interface InputFile {
@@ -34,6 +36,8 @@ export interface InputFile {
   cut?: true;
   /** Why an entry found while walking a folder could not be read (a dangling link): it is skipped. */
   unreadable?: string;
+  /** A file found while walking a folder that looks like part of a deployment but is of a kind the doctor does not read (terragrunt.hcl, a Dockerfile): named once, not read. */
+  notRead?: true;
 }
 
 export interface DoctorResult {
@@ -46,14 +50,31 @@ export interface DoctorResult {
   files: number;
 }
 
+const baseName = (path: string) => path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+
 /** Reads the files into evidence: every problem with a file is a finding for that file. */
 export function readEvidence(files: readonly InputFile[]): Evidence {
   const ev = emptyEvidence();
   // The files the Terraform given reads from its folders (file("${path.module}/ca.crt")): read as text
   // whatever their extension, so the evaluator has them (before: RF902 skipped, then RF903 at the call).
-  const terraform = files.filter((f) => f.unreadable === undefined && /\.tf(\.json)?$/i.test(f.path)).map((f) => ({ path: f.path, text: new TextDecoder().decode(f.bytes) }));
+  // OpenTofu's extension precedence, once for every folder given: foo.tofu hides foo.tf (terraform-files.ts).
+  const hidden = hiddenByTofu(files.filter((f) => f.unreadable === undefined && f.notRead !== true).map((f) => f.path));
+  const terraform = files.filter((f) => f.unreadable === undefined && f.notRead !== true && !hidden.has(f.path) && isTerraformConfig(f.path)).map((f) => ({ path: f.path, text: new TextDecoder().decode(f.bytes) }));
   const referenced = new Set(moduleFileReferences(terraform).map(normalPath));
+  const read = new Set(files.filter((f) => f.notRead !== true).map((f) => f.path));
+  const notRead: string[] = [];
   for (const f of files) {
+    if (f.notRead === true) {
+      // Read after all when the Terraform reads it (the CLI then gives it again, with its bytes).
+      if (!read.has(f.path)) notRead.push(f.path);
+      continue;
+    }
+    const instead = hidden.get(f.path);
+    if (instead !== undefined) {
+      ev.files++;
+      ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${f.path}:1:1`, message: `${f.path} is not read: ${baseName(instead)} is in the same folder, and OpenTofu reads a .tofu file instead of the .tf file of the same name (Terraform would read ${baseName(f.path)} and not ${baseName(instead)}); the deployment is checked as OpenTofu applies it`, fix: `if Terraform, not OpenTofu, applies this folder, give ${baseName(f.path)} without ${baseName(instead)}` });
+      continue;
+    }
     if (f.unreadable !== undefined) {
       ev.files++;
       ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${f.path}:1:1`, message: `${f.path} cannot be read (${f.unreadable}); skipped`, fix: 'remove the dangling link, or name the files to read' });
@@ -65,6 +86,10 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
       // A parser bug must not stop the others; say which file.
       ev.findings.push({ code: 'RF901', severity: 'error', path: `${f.path}:1:1`, message: `${f.path} could not be read: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}` });
     }
+  }
+  if (notRead.length > 0) {
+    const shown = notRead.slice(0, 8).join(', ');
+    ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${notRead[0]!}:1:1`, message: `${notRead.length} file(s) in the folders given look like part of the deployment but are of a kind the doctor does not read (Terragrunt or other HCL, Terraform state, .tofuvars, env files, image builds, other templates), so nothing in them is checked: ${shown}${notRead.length > 8 ? `, and ${notRead.length - 8} more` : ''}`, fix: 'give what they make in a form the doctor reads: `terraform show -json` of a plan, the rendered config.toml, YAML or user data' });
   }
   return ev;
 }
@@ -192,7 +217,9 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   };
   // Managers that register at boot (`gitlab-runner register` flags): their risky flags where they are written.
   const registering = registerCommandFindings(ev.texts ?? new Map());
-  const inferredFindings = registering.commands.length > 0 ? inferred.findings.map((f) => (f.code === 'RF910' ? withRegisterCommands(f, registering.commands) : f)) : inferred.findings;
+  // Containers configured by register's environment (an ECS task definition, a Kubernetes workload of a custom image): RF910 names them.
+  const envManagers = inferred.findings.some((f) => f.code === 'RF910') ? envRegisteredManagers(ev) : [];
+  const inferredFindings = registering.commands.length > 0 || envManagers.length > 0 ? inferred.findings.map((f) => (f.code === 'RF910' ? withEnvManagers(registering.commands.length > 0 ? withRegisterCommands(f, registering.commands) : f, envManagers) : f)) : inferred.findings;
   const proven = verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)));
   // A manager rebuilt from its register flags: what its proofs say of a flag (RF301 at --docker-privileged) is not said a second time by the flag reader.
   const provenAt = new Set(proven.map((f) => `${f.code} ${f.path}`));
@@ -318,6 +345,18 @@ function withoutRegenerate(f: Finding): Finding {
   if (f.fix === undefined) return f;
   const rest = f.fix.replace(/[;,]\s*(?:runner-fleet [^;]*?,\s*)?regenerate\b[^;]*$/, '').trim();
   return rest !== f.fix && rest !== '' ? { ...f, fix: rest } : f;
+}
+
+/**
+ * RF910 where containers are given gitlab-runner register's settings as environment: each is named
+ * (what, where, which settings, which image), and why it is not proven: its config.toml is made
+ * inside the container when it starts, which no file given shows.
+ */
+function withEnvManagers(f: Finding, managers: readonly EnvManager[]): Finding {
+  if (managers.length === 0) return f;
+  const one = (m: EnvManager) => `${m.what}${m.at !== '' ? ` (${m.at})` : ''} passes gitlab-runner's register settings as environment (${m.names.slice(0, 8).join(', ')}${m.names.length > 8 ? ', …' : ''}) to image ${m.image}, whose start-up the doctor cannot read: its config.toml is made inside the container, so this runner is not proven`;
+  const shown = managers.slice(0, 3).map(one).join('; ') + (managers.length > 3 ? `; and ${managers.length - 3} more` : '');
+  return { ...f, message: `${f.message}; ${shown}`, fix: "run the manager from a launch template or instance whose user data the doctor reads (gitlab-runner register with its flags written out, or a config.toml written there), or give the config.toml the container makes (beside these files), so the whole runner can be proven" };
 }
 
 /** RF910 where the files register a manager with `gitlab-runner register`: says where, and what the doctor reads of it. */

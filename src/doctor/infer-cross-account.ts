@@ -10,6 +10,7 @@ import { roleRequest, roleTags } from '../verify/aws-docs.js';
 import { formatPosition, originAt } from './source.js';
 import type { Evidence } from './evidence.js';
 import { isObject } from '../model/is-object.js';
+import { terraformFileKind } from './terraform-files.js';
 
 /**
  * Deploy targets in other accounts, read back from documents (never a spec). Every Terraform
@@ -35,7 +36,7 @@ const DELETE_LIKE = /:(Delete|BatchDelete|Terminate|Remove|Detach|Deregister)/i;
 function folderAccounts(ev: Evidence): Map<string, string> {
   const out = new Map<string, string>();
   for (const a of ev.artifacts) {
-    if (!/\.tf\.json$/i.test(a.path) || !Array.isArray(a.content)) continue;
+    if (terraformFileKind(a.path) !== 'config-json' || !Array.isArray(a.content)) continue;
     for (const doc of a.content as unknown[]) {
       const aws = isObject(doc) && isObject(doc.provider) ? doc.provider.aws : undefined;
       for (const p of list(aws)) {

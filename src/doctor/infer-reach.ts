@@ -11,6 +11,7 @@ import type { Evidence } from './evidence.js';
 import type { AzureEvidence } from './azure.js';
 import { isObject } from '../model/is-object.js';
 import { firstKeyWhere } from './key-index.js';
+import { terraformFileKind } from './terraform-files.js';
 
 /**
  * GitLab ID-token roles read back from documents (never a spec):
@@ -191,7 +192,7 @@ export function azureRotationJob(ev: Evidence): { job: Record<string, unknown>; 
 /** The value of an output of the Terraform (e.g. `rotator_client_id`). */
 function outputValue(ev: Evidence, name: string): unknown {
   for (const a of ev.artifacts) {
-    if (!/\.tf\.json$/i.test(a.path) || !Array.isArray(a.content)) continue;
+    if (terraformFileKind(a.path) !== 'config-json' || !Array.isArray(a.content)) continue;
     for (const doc of a.content as unknown[]) {
       const o = isObject(doc) && isObject(doc.output) ? doc.output[name] : undefined;
       if (isObject(o) && o.value !== undefined) return o.value;
@@ -222,7 +223,7 @@ function markAzureRotator(ev: Evidence, azure: AzureEvidence, roles: IdTokenInte
 /** The Terraform key of the role the `rotator_role_arn` output names. */
 function rotatorOutput(ev: Evidence): string | undefined {
   for (const a of ev.artifacts) {
-    if (!/\.tf\.json$/i.test(a.path) || !Array.isArray(a.content)) continue;
+    if (terraformFileKind(a.path) !== 'config-json' || !Array.isArray(a.content)) continue;
     for (const doc of a.content as unknown[]) {
       const v = isObject(doc) && isObject(doc.output) && isObject(doc.output.rotator_role_arn) ? doc.output.rotator_role_arn.value : undefined;
       const m = typeof v === 'string' ? /^\$\{aws_iam_role\.([A-Za-z0-9_-]+)\.arn\}$/.exec(v) : null;

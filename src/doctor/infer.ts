@@ -26,6 +26,7 @@ import { inferRotatorKubernetes } from './infer-rotator-kube.js';
 import { isObject } from '../model/is-object.js';
 import { awsProviderOf, parseRef, resourceBody, roleArn } from '../verify/aws-docs.js';
 import { providerAccount } from './hcl/eval.js';
+import { isTerraformConfig } from './terraform-files.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -484,7 +485,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       } catch (e) {
         // Terraform's template with parts only apply knows, or directives (`%{for}`) the doctor does not
         // evaluate, where keys or tables go: TOML only once Terraform renders it. Not proven, not an error.
-        const at = /\.tf(\.json)?$/i.test(v.origin.source.path) ? configText.indexOf('${') : -1;
+        const at = isTerraformConfig(v.origin.source.path) ? configText.indexOf('${') : -1;
         const unknown = at >= 0 ? configText.slice(at, at + 60).replace(/\s+/g, ' ') : undefined;
         const action = unknown === undefined ? helmRenderedAction(configText) : undefined;
         configUnrendered = unknown !== undefined || action !== undefined;

@@ -15,6 +15,7 @@ import { kubernetesShapeProblem } from './kube-shape.js';
 import { readEksctlIdentities } from './eksctl.js';
 import { readAzCliInto } from './az-cli.js';
 import { utf16Of, utf16Problem } from '../io/utf16.js';
+import { terraformFileKind } from './terraform-files.js';
 import { isObject } from '../model/is-object.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
@@ -28,10 +29,11 @@ function finding(code: Code, path: string, message: string, extra: Partial<Findi
 
 /** What a file name says about its syntax; undefined: not a file the doctor reads. */
 export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefined {
-  if (/\.tf\.json$/i.test(path) || /\.json$/i.test(path)) return 'json';
+  const terraform = terraformFileKind(path);
+  if (terraform === 'config' || terraform === 'vars') return 'hcl';
+  if (terraform !== undefined || /\.json$/i.test(path)) return 'json';
   if (/\.ya?ml$/i.test(path)) return 'yaml';
   if (/\.toml$/i.test(path)) return 'toml';
-  if (/\.tf$/i.test(path) || /\.tfvars$/i.test(path)) return 'hcl';
   // Shell scripts, and Terraform templates (templatefile()): `.tftpl` as Terraform names them, and
   // the `.tpl` many modules still use (`values.yaml.tpl`).
   if (/\.(sh|tftpl|tpl)$/i.test(path)) return 'text';
@@ -73,7 +75,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   // A file Terraform reads with file() or templatefile() (a certificate, a key list) is text whatever its name.
   const syntax = syntaxOf(path) ?? (asText ? 'text' : sniffedSyntax(path, bytes));
   if (!syntax) {
-    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform (.tf, .tf.json, terraform show -json)' }));
+    ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform or OpenTofu (.tf, .tf.json, .tofu, .tofu.json, terraform show -json)' }));
     return;
   }
   // UTF-16 text has NULs too, but it is a document in the wrong encoding, not a binary file.
@@ -97,7 +99,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   }
   const source = new SourceFile(path, text, syntax);
   if (syntax === 'hcl') {
-    if (/\.tfvars$/i.test(path)) readTfvarsInto(ev, source);
+    if (terraformFileKind(path) === 'vars') readTfvarsInto(ev, source);
     else readHclInto(ev, source);
     return;
   }
@@ -131,7 +133,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   } catch (e) {
     const pos = errorPosition(e, path);
     ev.findings.push(finding('RF901', pos, `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
-    if (/\.tfvars\.json$/i.test(path)) unreadableVarFile(ev, path);
+    if (terraformFileKind(path) === 'vars-json') unreadableVarFile(ev, path);
     return;
   }
   // The plain YAML reader refuses more than 100 levels itself (it leaves such files to the library).
@@ -141,11 +143,11 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   }
   // Secrets first: their values are checked for static cloud keys and dropped before anything else holds them.
   docs.forEach((doc, i) => scrubSecrets(ev, source, doc, i, []));
-  if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, docs, /\.tf\.json$/i.test(path)));
+  if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, docs, terraformFileKind(path) === 'config-json'));
   ev.artifacts.push({ path, format: 'yaml', content: docs });
   // A variable definitions file in JSON: its values are the root's variables' (hcl/read.ts VarFiles).
-  if (/\.tfvars\.json$/i.test(path) && docs.length === 1) readTfvarsJsonInto(ev, path, docs[0]);
-  docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, /\.tf\.json$/i.test(path)));
+  if (terraformFileKind(path) === 'vars-json' && docs.length === 1) readTfvarsJsonInto(ev, path, docs[0]);
+  docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, terraformFileKind(path) === 'config-json'));
 }
 
 /** Kubernetes Secrets (alone or in a List): values checked, then removed from the object. */

@@ -418,12 +418,16 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
       case 'tpl':
         template(e, key, path);
         return;
-      case 'object':
+      case 'object': {
+        // An env entry written as an object (`{ name = "REGISTRATION_TOKEN", value = "…" }` in a jsonencode'd ECS container definition): its value counts by the name.
+        const nameItem = e.items.find((item) => keyOf(item.key) === 'name');
+        const envName = nameItem ? literal(nameItem.value) : undefined;
         for (const item of e.items) {
           const k = keyOf(item.key);
-          value(item.value, k ?? key, k !== undefined ? [...path, k] : path);
+          value(item.value, k === 'value' && envName !== undefined ? envName : (k ?? key), k !== undefined ? [...path, k] : path);
         }
         return;
+      }
       case 'tuple':
         for (const x of e.items) value(x, key, path);
         return;

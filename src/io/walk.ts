@@ -2,6 +2,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoReason } from './errno.js';
 import { readAtMost } from './read-at-most.js';
+import { TERRAFORM_EXTENSIONS } from '../doctor/terraform-files.js';
 
 /**
  * Folders never walked into: version control, packages, Terraform's and terragrunt's downloaded
@@ -12,7 +13,16 @@ import { readAtMost } from './read-at-most.js';
  */
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform', '.terragrunt-cache', '.vscode', '.idea', '.devcontainer']);
 /** Extensions the doctor reads when walking a folder (a file named on the command line is always read). */
-const WALKED = /\.(ya?ml|json|toml|tf|tfvars|sh|tftpl|tpl)$/i;
+const WALKED = new RegExp(`\\.(ya?ml|json|toml|${TERRAFORM_EXTENSIONS.join('|')}|sh|tftpl|tpl)$`, 'i');
+/**
+ * Files a walk does not read whose names say they are part of a deployment: Terragrunt and other
+ * HCL (not Terraform's lock file or tests), Terraform state, `.tofuvars` (OpenTofu does not load
+ * them), env files, image builds, templates of other engines and PowerShell user data. The doctor
+ * names them once (RF902) rather than dropping them in silence. Anything else a folder holds
+ * (images, binaries, documentation, source code) is left out silently.
+ */
+const LOOKS_DEPLOYED = /(?:^|[\\/])(?:Dockerfile|Containerfile|[^\\/]*\.(?:hcl|tfstate|tofuvars|env|j2|jinja2?|tmpl|gotmpl|ps1))$|(?:^|[\\/])\.env$/i;
+const NOT_DEPLOYED = /(?:^|[\\/])\.terraform\.lock\.hcl$|\.(?:tftest|tofutest)\.hcl$/i;
 
 export interface WalkedFile {
   path: string;
@@ -23,6 +33,8 @@ export interface WalkedFile {
   cut?: true;
   /** Set for an entry found inside a folder that cannot be read (a dangling link, a loop of links). */
   unreadable?: string;
+  /** Set for a file found inside a folder that looks like part of a deployment but is of a kind the doctor does not read: not read (`bytes` empty). */
+  notRead?: true;
 }
 
 export interface WalkProblem {
@@ -81,7 +93,11 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       }
       return;
     }
-    if (!info.isFile() || (!named && !WALKED.test(path))) return;
+    if (!info.isFile()) return;
+    if (!named && !WALKED.test(path)) {
+      if (LOOKS_DEPLOYED.test(path) && !NOT_DEPLOYED.test(path)) files.push({ path, bytes: new Uint8Array(0), size: info.size, notRead: true });
+      return;
+    }
     if (info.size > maxBytes) {
       // Reported by size without reading: a 50 MB file is skipped, not parsed.
       files.push({ path, bytes: new Uint8Array(0), size: info.size });

@@ -34,10 +34,18 @@ export const SHAPES: readonly Shape[] = [
 /** Keys whose non-empty literal value is a static cloud credential whatever its shape. */
 export const CLOUD_KEY_NAMES = ['AccessKey', 'SecretKey', 'SessionToken', 'AccountKey', 'access_key', 'secret_key', 'aws_secret_access_key', 'aws_access_key_id', 'aws_session_token', 'AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN', 'AZURE_CLIENT_SECRET', 'ARM_CLIENT_SECRET', 'ARM_ACCESS_KEY', 'AZURE_STORAGE_KEY', 'AZURE_STORAGE_ACCOUNT_KEY', 'client_secret', 'clientSecret', 'storage_account_access_key', 'primary_access_key'] as const;
 const CLOUD_KEYS: ReadonlySet<string> = new Set(CLOUD_KEY_NAMES);
+/**
+ * gitlab-runner register's environment names for its tokens (`env:"REGISTRATION_TOKEN"` in its
+ * commands/register.go, `env:"CI_SERVER_TOKEN"` of RunnerCredentials in common/config.go): a literal
+ * value given to one (a container's env entry) is a runner token whatever its shape: older
+ * registration tokens carry no GR1348941 prefix.
+ */
+export const RUNNER_TOKEN_KEY_NAMES = ['REGISTRATION_TOKEN', 'CI_SERVER_TOKEN'] as const;
+const RUNNER_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_KEY_NAMES);
 
 /** The texts every credential `credentialIn` or `lineCredential` finds contains one of (a shape's needle or a credential key's name), escaped for a RegExp. */
 const escaped = (n: string): string => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-export const CREDENTIAL_NEEDLES: readonly string[] = [...SHAPES.flatMap((s) => s.needles), ...CLOUD_KEY_NAMES].map(escaped);
+export const CREDENTIAL_NEEDLES: readonly string[] = [...SHAPES.flatMap((s) => s.needles), ...CLOUD_KEY_NAMES, ...RUNNER_TOKEN_KEY_NAMES].map(escaped);
 const ANY_NEEDLE = new RegExp(CREDENTIAL_NEEDLES.join('|'));
 /** Every text a shape matches holds one of these: one scan decides that a text needs no shape tested. */
 const SHAPE_NEEDLE = new RegExp(SHAPES.flatMap((s) => s.needles).map(escaped).join('|'));
@@ -95,12 +103,15 @@ function isReference(value: string): boolean {
 }
 
 /**
- * A value that is a credential by the key it is given to (a cloud credential key, `CLOUD_KEY_NAMES`),
+ * A value that is a credential by the key it is given to (a cloud credential key, `CLOUD_KEY_NAMES`,
+ * or gitlab-runner's token environment names, `RUNNER_TOKEN_KEY_NAMES`),
  * whatever its shape: what it is, else undefined (not such a key, or a reference or placeholder).
  */
 export function keyCredential(value: string, key: string): Shape | undefined {
   // A value of placeholders only is filled in later (a shape inside one is found by its shape).
-  if (!CLOUD_KEYS.has(key) || isReference(value) || value.includes('${') || /^(set-by-|changeme|REPLACE|<)/i.test(value) || placeholdersOnly(value)) return undefined;
+  const token = RUNNER_TOKEN_KEYS.has(key);
+  if ((!CLOUD_KEYS.has(key) && !token) || isReference(value) || value.includes('${') || /^(set-by-|changeme|REPLACE|<)/i.test(value) || placeholdersOnly(value)) return undefined;
+  if (token) return { name: `a GitLab runner token (${key})`, re: /./, cloud: false, needles: RUNNER_TOKEN_KEY_NAMES };
   return { name: `a static credential (${key})`, re: /./, cloud: true, needles: CLOUD_KEY_NAMES };
 }
 

@@ -16,6 +16,7 @@ import { hclSecretFindings, mayHoldSecrets } from '../secrets.js';
 import { isObject } from '../../model/is-object.js';
 import { credentialIn } from '../../verify/credentials.js';
 import { addSensitiveValue } from '../sensitive.js';
+import { isTerraformConfig } from '../terraform-files.js';
 
 /**
  * Terraform configuration into the evidence: `.tf` (HCL) and `.tf.json` files are read into one
@@ -579,7 +580,7 @@ export function calledModuleFolders(files: readonly { path: string; text: string
   const have = new Set(files.map((f) => normalDir(dirOf(f.path))));
   const out = new Set<string>();
   for (const f of files) {
-    if (!/\.tf(\.json)?$/i.test(f.path) || !f.text.includes('module')) continue;
+    if (!isTerraformConfig(f.path) || !f.text.includes('module')) continue;
     const sources: string[] = [];
     try {
       if (/\.json$/i.test(f.path)) {
@@ -615,7 +616,7 @@ const MODULE_FILE = /\b(?:file|filebase64|templatefile)\(\s*\\?"\$\{path\.module
 export function moduleFileReferences(files: readonly { path: string; text: string }[]): string[] {
   const out = new Set<string>();
   for (const f of files) {
-    if (!/\.tf(\.json)?$/i.test(f.path) || !f.text.includes('path.module')) continue;
+    if (!isTerraformConfig(f.path) || !f.text.includes('path.module')) continue;
     const dir = normalDir(dirOf(f.path));
     for (const m of f.text.matchAll(MODULE_FILE)) out.add(moduleDir(dir, m[1]!));
   }

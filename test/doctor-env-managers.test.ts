@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctor, type InputFile } from '../src/doctor/index.js';
+import { doctorEdited } from './helpers/doctor.js';
+
+/**
+ * A runner manager the doctor cannot read: a container given gitlab-runner register's settings as
+ * environment (its `env:"…"` names), whose config.toml is made inside the container. RF910 names
+ * it; a literal token among those settings is RF940 (value never shown).
+ */
+const CASE = join(import.meta.dirname, 'doctor', 'corpus', 'ecs-service-manager-env');
+const TOKEN = 'Xq7pLm2vRt9wKs4nBz8c';
+const enc = (s: string) => new TextEncoder().encode(s);
+const rf910 = (r: ReturnType<typeof doctor>) => r.findings.find((f) => f.code === 'RF910');
+const everything = (r: ReturnType<typeof doctor>) => JSON.stringify(r.findings);
+// The token from SSM (ECS `secrets`), not written in the file.
+const FROM_SSM: [string, string][] = [['        { name = "REGISTRATION_TOKEN", value = "Xq7pLm2vRt9wKs4nBz8c" },\n      ]', '      ]\n      secrets = [\n        { name = "CI_SERVER_TOKEN", valueFrom = aws_ssm_parameter.runner_token.arn },\n      ]']];
+
+describe('a manager configured by register environment', () => {
+  it('ECS: RF910 names the task definition, its place, the settings and the image, and says the runner is not proven', () => {
+    const r = doctorEdited(CASE, FROM_SSM);
+    const f = rf910(r);
+    expect(f?.message).toContain('task definition gitlab-runner-manager (main.tf:56:27) passes gitlab-runner\'s register settings as environment (CI_SERVER_URL, RUNNER_EXECUTOR, RUNNER_TAG_LIST, CACHE_TYPE, CACHE_S3_BUCKET_NAME, CI_SERVER_TOKEN) to image registry.example.com/platform/gitlab-runner-ecs:2.3.1');
+    expect(f?.message).toContain('its config.toml is made inside the container, so this runner is not proven');
+    expect(f?.fix).toMatch(/launch template or instance whose user data the doctor reads/);
+    expect(r.findings.filter((x) => x.code === 'RF940')).toEqual([]);
+  });
+
+  it('ECS: a container that only knows the GitLab URL (no token, executor or register flag) is not named', () => {
+    const r = doctorEdited(CASE, [...FROM_SSM, ['      secrets = [\n        { name = "CI_SERVER_TOKEN", valueFrom = aws_ssm_parameter.runner_token.arn },\n      ]', '      secrets = []'], ['        { name = "RUNNER_EXECUTOR", value = "docker" },\n', '']]);
+    expect(rf910(r)?.message).not.toContain('register settings');
+  });
+
+  it('a literal REGISTRATION_TOKEN in an ECS container definition is RF940 at the value, the value not shown', () => {
+    const r = doctorEdited(CASE, []);
+    const found = r.findings.filter((f) => f.code === 'RF940');
+    expect(found.map((f) => f.path)).toEqual(['main.tf:67:48']);
+    expect(found[0]!.message).toContain('a GitLab runner token (REGISTRATION_TOKEN)');
+    expect(everything(r)).not.toContain(TOKEN);
+  });
+
+  const deployment = (env: string): InputFile => ({
+    path: 'k8s/runner.yaml',
+    bytes: enc(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: runner
+  namespace: ci
+spec:
+  selector:
+    matchLabels: { app: runner }
+  template:
+    metadata:
+      labels: { app: runner }
+    spec:
+      containers:
+        - name: runner
+          image: registry.example.com/platform/gitlab-runner-k8s:1.0
+          env:
+            - name: CI_SERVER_URL
+              value: https://gitlab.example.com
+${env}`),
+  });
+
+  it('Kubernetes: a Deployment of a custom image given register settings is named in RF910; a literal token is RF940', () => {
+    const literal = doctor([deployment(`            - name: REGISTRATION_TOKEN\n              value: ${TOKEN}\n`)]);
+    expect(rf910(literal)?.message).toContain("Deployment ci/runner (k8s/runner.yaml:14:11) passes gitlab-runner's register settings as environment (CI_SERVER_URL, REGISTRATION_TOKEN) to image registry.example.com/platform/gitlab-runner-k8s:1.0");
+    expect(literal.findings.filter((f) => f.code === 'RF940').map((f) => f.path)).toEqual(['k8s/runner.yaml:20:22']);
+    expect(everything(literal)).not.toContain(TOKEN);
+    // From a Secret: named, no credential in the file.
+    const fromSecret = doctor([deployment('            - name: CI_SERVER_TOKEN\n              valueFrom:\n                secretKeyRef: { name: runner, key: token }\n')]);
+    expect(rf910(fromSecret)?.message).toContain('(CI_SERVER_URL, CI_SERVER_TOKEN)');
+    expect(fromSecret.findings.filter((f) => f.code === 'RF940')).toEqual([]);
+    // A job-like workload that only reads CI_SERVER_URL: not a manager.
+    expect(rf910(doctor([deployment('')]))?.message).not.toContain('register settings');
+  });
+
+  it('the corpus case reads as given: one RF940, and RF910 naming the task definition', () => {
+    const files = [{ path: 'main.tf', bytes: readFileSync(join(CASE, 'main.tf')) }];
+    const r = doctor(files);
+    expect(rf910(r)?.message).toContain('task definition gitlab-runner-manager (main.tf:56:27)');
+    expect(everything(r)).not.toContain(TOKEN);
+  });
+});

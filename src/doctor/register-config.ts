@@ -26,6 +26,10 @@ const FLAGS: ReadonlyMap<string, { key: Key; kind: Kind }> = new Map<string, { k
   ['request-concurrency', { key: ['request_concurrency'], kind: 'int' }],
   ['clone-url', { key: ['clone_url'], kind: 'string' }],
   ['shell', { key: ['shell'], kind: 'string' }],
+  // RunnerSettings: `long:"builds-dir"`, `long:"cache-dir"`, `long:"output-limit"` (toml builds_dir, cache_dir, output_limit).
+  ['builds-dir', { key: ['builds_dir'], kind: 'string' }],
+  ['cache-dir', { key: ['cache_dir'], kind: 'string' }],
+  ['output-limit', { key: ['output_limit'], kind: 'int' }],
   ['env', { key: ['environment'], kind: 'list' }],
   ['docker-image', { key: ['docker', 'image'], kind: 'string' }],
   ['docker-privileged', { key: ['docker', 'privileged'], kind: 'bool' }],
@@ -36,6 +40,17 @@ const FLAGS: ReadonlyMap<string, { key: Key; kind: Kind }> = new Map<string, { k
   ['docker-devices', { key: ['docker', 'devices'], kind: 'list' }],
   ['docker-pull-policy', { key: ['docker', 'pull_policy'], kind: 'list' }],
   ['docker-disable-cache', { key: ['docker', 'disable_cache'], kind: 'bool' }],
+  // DockerConfig's settings the job-escape check reads (its `long:` tag → its toml name).
+  ['docker-cache-dir', { key: ['docker', 'cache_dir'], kind: 'string' }],
+  ['docker-network-mode', { key: ['docker', 'network_mode'], kind: 'string' }],
+  ['docker-pid-mode', { key: ['docker', 'pid_mode'], kind: 'string' }],
+  ['docker-ipcmode', { key: ['docker', 'ipcmode'], kind: 'string' }],
+  ['docker-userns', { key: ['docker', 'userns_mode'], kind: 'string' }],
+  ['docker-device-cgroup-rules', { key: ['docker', 'device_cgroup_rules'], kind: 'list' }],
+  ['docker-volumes-from', { key: ['docker', 'volumes_from'], kind: 'list' }],
+  ['docker-allowed-images', { key: ['docker', 'allowed_images'], kind: 'list' }],
+  ['docker-allowed-privileged-images', { key: ['docker', 'allowed_privileged_images'], kind: 'list' }],
+  ['docker-allowed-services', { key: ['docker', 'allowed_services'], kind: 'list' }],
   ...(['config', 'prepare', 'run', 'cleanup'] as const).flatMap((stage) => [
     [`custom-${stage}-exec`, { key: ['custom', `${stage}_exec`], kind: 'string' }],
     [`custom-${stage}-args`, { key: ['custom', `${stage}_args`], kind: 'list' }],
@@ -56,6 +71,22 @@ const FLAGS: ReadonlyMap<string, { key: Key; kind: Kind }> = new Map<string, { k
   ['cache-s3-role-arn', { key: ['cache', 's3', 'RoleARN'], kind: 'string' }],
   ['cache-s3-upload-role-arn', { key: ['cache', 's3', 'UploadRoleARN'], kind: 'string' }],
 ]);
+
+/**
+ * Register's own flags that take a value (commands/register.go `long:` tags: string and int fields),
+ * besides the config.toml ones above: the word after such a flag is its value whatever it looks like.
+ */
+const REGISTER_VALUE_FLAGS: ReadonlySet<string> = new Set(['config', 'template-config', 'tag-list', 'access-level', 'maximum-timeout', 'maintenance-note', 'registration-token']);
+
+/**
+ * Whether gitlab-runner takes the next word as this flag's value when it has no `=`: urfave/cli
+ * parses with Go's `flag` package, which takes the next argument for a flag that is not boolean,
+ * even one that starts with `--`. Known only for the flags this reader knows (false otherwise).
+ */
+export function takesValue(name: string): boolean {
+  const def = FLAGS.get(name);
+  return def !== undefined ? def.kind !== 'bool' : REGISTER_VALUE_FLAGS.has(name);
+}
 
 /** Flags whose value is a credential: a literal one is kept as a stand-in, never as written (the secret scan reports it where it is written). */
 const SECRET_FLAGS: ReadonlySet<string> = new Set(['token', 'registration-token', 'cache-s3-access-key', 'cache-s3-secret-key']);

@@ -1,0 +1,101 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, type InputFile } from '../src/doctor/index.js';
+import { registerCommands } from '../src/doctor/register-command.js';
+import { registerConfig, shellAssignments } from '../src/doctor/register-config.js';
+
+/**
+ * The gaps of the `gitlab-runner register` reader (task 28b), each checked against gitlab-runner's
+ * source: the parser (urfave/cli over Go's `flag` package), the `long:` tags of common/config.go and
+ * cache/cacheconfig, and commands/register.go (ensureServerConfigArgsEmpty, one [[runners]] entry
+ * appended per register).
+ */
+const enc = (s: string) => new TextEncoder().encode(s);
+const files = (m: Record<string, string>): InputFile[] => Object.entries(m).map(([path, text]) => ({ path, bytes: enc(text) }));
+const flags = (text: string) => registerCommands('boot.sh', text).map((c) => c.flags.map((f) => (f.value === undefined ? f.name : `${f.name}=${f.value}`)));
+const entry = (script: string) => {
+  const [c] = registerCommands('boot.sh', script);
+  return (registerConfig(c!, shellAssignments(script, c!.at)).toml.runners as Record<string, unknown>[])[0];
+};
+const MANAGER = () => `resource "aws_iam_role" "r" {\n  name = "runner"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })\n}\nresource "aws_iam_instance_profile" "r" {\n  name = "runner"\n  role = aws_iam_role.r.name\n}\nresource "aws_launch_template" "r" {\n  name = "runner"\n  iam_instance_profile { name = aws_iam_instance_profile.r.name }\n  metadata_options {\n    http_tokens = "required"\n    http_put_response_hop_limit = 1\n  }\n  user_data = filebase64("\${path.module}/boot.sh")\n}\n`;
+const REGISTER = 'gitlab-runner register --non-interactive --url https://g.example.com --token "$TOKEN" --executor docker --docker-image alpine';
+
+describe('a flag whose value starts with -- (Go\'s flag package takes the next word)', () => {
+  it('a flag that takes a value takes the next word, --x included; a boolean flag does not; a flag the reader does not know leaves a next --word a flag', () => {
+    expect(flags('gitlab-runner register --docker-image --docker-privileged --executor docker\n')).toEqual([['docker-image=--docker-privileged', 'executor=docker']]);
+    expect(flags('gitlab-runner register --maintenance-note --paused --locked --executor docker\n')).toEqual([['maintenance-note=--paused', 'locked', 'executor=docker']]);
+    expect(flags('gitlab-runner register --docker-privileged --executor docker\n')).toEqual([['docker-privileged', 'executor=docker']]);
+    expect(flags('gitlab-runner register --some-new-flag --executor docker\n')).toEqual([['some-new-flag', 'executor=docker']]);
+  });
+
+  it('--docker-image --docker-privileged: no RF301 (privileged is the image name, not a flag)', () => {
+    const r = doctor(files({ 'boot.sh': 'gitlab-runner register --token "$TOKEN" --executor docker --docker-image --docker-privileged\n' }));
+    expect(r.findings.filter((f) => f.code === 'RF301')).toEqual([]);
+  });
+});
+
+describe('register flags the proofs read, with their config.toml names (common/config.go long: tags)', () => {
+  it('--builds-dir, --cache-dir, --output-limit; the Docker settings the job-escape check reads', () => {
+    const e = entry(`${REGISTER} --builds-dir /b --cache-dir /c --output-limit 8192 --docker-network-mode host --docker-pid-mode host --docker-ipcmode host --docker-userns host --docker-device-cgroup-rules 'c 1:* rwm' --docker-volumes-from data --docker-cache-dir /dc --docker-allowed-images 'alpine:*' --docker-allowed-privileged-images docker:dind --docker-allowed-services 'postgres:*'\n`);
+    expect(e).toMatchObject({ builds_dir: '/b', cache_dir: '/c', output_limit: 8192 });
+    expect(e!.docker).toMatchObject({ network_mode: 'host', pid_mode: 'host', ipcmode: 'host', userns_mode: 'host', device_cgroup_rules: ['c 1:* rwm'], volumes_from: ['data'], cache_dir: '/dc', allowed_images: ['alpine:*'], allowed_privileged_images: ['docker:dind'], allowed_services: ['postgres:*'] });
+  });
+
+  it('--docker-network-mode host on a proven manager is the job-escape finding at that flag', () => {
+    const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': `${REGISTER} --docker-network-mode host\n` }));
+    const hit = r.findings.filter((f) => f.message.includes('network_mode'));
+    expect(hit.map((f) => f.path)).toEqual([`boot.sh:1:${REGISTER.length + 2}`]);
+  });
+});
+
+describe('a flag spelling gitlab-runner does not know (RF919): register stops at boot', () => {
+  it('--docker-services-privileged: RF919 at the flag with the spelling gitlab-runner has; not honoured as privileged; the manager is not proven', () => {
+    const boot = `${REGISTER} --docker-services-privileged\n`;
+    const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
+    const rf919 = r.findings.filter((f) => f.code === 'RF919');
+    expect(rf919.map((f) => [f.path, f.severity, f.fix])).toEqual([[`boot.sh:1:${REGISTER.length + 2}`, 'error', 'write --docker-services_privileged']]);
+    expect(r.findings.filter((f) => f.code === 'RF301')).toEqual([]);
+    expect(r.proofs).toEqual([]);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('--cache-s3-authentication-type (dashed) too; the underscore spellings are no finding', () => {
+    const bad = doctor(files({ 'boot.sh': `${REGISTER} --cache-s3-authentication-type iam\n` }));
+    expect(bad.findings.filter((f) => f.code === 'RF919').map((f) => f.fix)).toEqual(['write --cache-s3-authentication_type']);
+    const good = doctor(files({ 'boot.sh': `${REGISTER} --cache-s3-authentication_type iam --docker-services_privileged=false\n` }));
+    expect(good.findings.filter((f) => f.code === 'RF919')).toEqual([]);
+  });
+});
+
+describe("the runner's GitLab settings given to register (commands/register.go ensureServerConfigArgsEmpty)", () => {
+  it('with --token: each of --tag-list, --run-untagged, --locked=false, --access-level, --paused, --maintenance-note, --maximum-timeout is RF919 at its flag (register exits with a glrt- token)', () => {
+    const boot = `${REGISTER} --tag-list a,b --run-untagged --locked=false --access-level ref_protected --paused --maintenance-note hi --maximum-timeout 600\n`;
+    const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
+    const rf919 = r.findings.filter((f) => f.code === 'RF919');
+    expect(rf919.map((f) => f.received)).toEqual(['--tag-list=a,b', '--run-untagged', '--locked=false', '--access-level=ref_protected', '--paused', '--maintenance-note=hi', '--maximum-timeout=600']);
+    expect(rf919[0]!.path).toBe(`boot.sh:1:${REGISTER.length + 2}`);
+    expect(rf919[0]!.message).toContain('exits with an error');
+    expect(r.proofs).toEqual([]);
+  });
+
+  it('defaults are no finding (--locked, --run-untagged=false, --paused=false, --maximum-timeout 0); with --registration-token they are sent, no RF919', () => {
+    const defaults = doctor(files({ 'boot.sh': `${REGISTER} --locked --run-untagged=false --paused=false --maximum-timeout 0\n` }));
+    expect(defaults.findings.filter((f) => f.code === 'RF919')).toEqual([]);
+    const legacy = doctor(files({ 'boot.sh': 'gitlab-runner register --url https://g.example.com --registration-token "$REG" --executor docker --tag-list a --locked=false\n' }));
+    expect(legacy.findings.filter((f) => f.code === 'RF919')).toEqual([]);
+  });
+});
+
+describe('a second runner in the same user data: never silently dropped', () => {
+  it('two register commands: the first is proven, the second is RF903 at its command', () => {
+    const boot = `${REGISTER}\n${REGISTER.replace('alpine', 'debian')}\n`;
+    const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
+    expect(r.findings.filter((f) => f.code === 'RF903' && f.message.includes('second `gitlab-runner register`')).map((f) => f.path)).toEqual(['boot.sh:2:1']);
+    expect(r.proofs.length).toBeGreaterThan(0);
+  });
+
+  it('a config.toml heredoc with its [[runners]], then register: RF903 says the runner register appends is not proven', () => {
+    const boot = `cat > /etc/gitlab-runner/config.toml <<'EOF'\nconcurrent = 1\n[[runners]]\n  name = "a"\n  url = "https://g.example.com"\n  token = "$TOKEN"\n  executor = "docker"\n  [runners.docker]\n    image = "alpine"\nEOF\n${REGISTER}\n`;
+    const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
+    expect(r.findings.filter((f) => f.code === 'RF903' && f.message.includes('also runs `gitlab-runner register`')).length).toBe(1);
+  });
+});

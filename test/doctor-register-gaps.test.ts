@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { registerCommands } from '../src/doctor/register-command.js';
 import { registerConfig, shellAssignments } from '../src/doctor/register-config.js';
+import { join } from 'node:path';
+import { corpusFiles } from './helpers/doctor.js';
 
 /**
  * The gaps of the `gitlab-runner register` reader (task 28b), each checked against gitlab-runner's
@@ -97,5 +99,44 @@ describe('a second runner in the same user data: never silently dropped', () => 
     const boot = `cat > /etc/gitlab-runner/config.toml <<'EOF'\nconcurrent = 1\n[[runners]]\n  name = "a"\n  url = "https://g.example.com"\n  token = "$TOKEN"\n  executor = "docker"\n  [runners.docker]\n    image = "alpine"\nEOF\n${REGISTER}\n`;
     const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
     expect(r.findings.filter((f) => f.code === 'RF903' && f.message.includes('also runs `gitlab-runner register`')).length).toBe(1);
+  });
+});
+
+const corpus = (name: string, edit: (path: string, text: string) => string): InputFile[] =>
+  corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', name)).map((f) => ({ path: f.path, bytes: enc(edit(f.path, new TextDecoder().decode(f.bytes))) }));
+
+describe('what the token parameter holds, named by the flag register reads it into', () => {
+  const withFlag = (flag: string) => doctor(corpus('ec2-docker-register-flags', (p, t) => (p.endsWith('user-data.sh') ? t.replace('--token "$token"', `--${flag} "$token"`) : t)));
+  it('--registration-token from the SSM parameter: RF912 (once, at the flag) names the parameter as holding a legacy registration token, with the fix; the chain says so', () => {
+    const r = withFlag('registration-token');
+    const rf912 = r.findings.filter((f) => f.code === 'RF912');
+    expect(rf912.map((f) => f.path)).toEqual([expect.stringMatching(/user-data\.sh:8:3$/)]);
+    expect(rf912[0]!.message).toContain('the SSM parameter /ci/docker-ci/token that the user data passes to gitlab-runner register --registration-token holds a legacy registration token, not a runner authentication token');
+    expect(rf912[0]!.fix).toContain('keep its glrt- authentication token in /ci/docker-ci/token, and register with --token');
+    expect(r.chains.get('docker-ci')).toContain('token parameter /ci/docker-ci/token → gitlab-runner register --registration-token: a legacy registration token');
+  });
+  it('--token from the SSM parameter: no RF912; the chain names a runner authentication token', () => {
+    const r = withFlag('token');
+    expect(r.findings.filter((f) => f.code === 'RF912')).toEqual([]);
+    expect(r.chains.get('docker-ci')).toContain('token parameter /ci/docker-ci/token → gitlab-runner register --token: the runner authentication token (glrt-)');
+  });
+});
+
+describe('with a registration token register sends --locked and --access-level: the registration proof reads them', () => {
+  // The Fargate corpus manager, its job role made powerful (iam:CreateRole on *), registering with a registration token.
+  const REG = 'GR1348941abcdefghijklmnopqrst';
+  const run = (token: string, extra: string) => doctor(corpus('ecs-fargate-register-flags', (p, t) => (p.endsWith('main.tf') ? t.replace('Action = ["ecr:GetAuthorizationToken"]', 'Action = ["ecr:GetAuthorizationToken", "iam:CreateRole"]').replace('--token "$TOKEN" \\', `--registration-token ${token} ${extra}\\`) : t)));
+  const about = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => (f.code === 'RF303' || f.code === 'RF903') && f.message.includes('powerful role')).map((f) => f.code);
+  it('a literal registration token, --access-level ref_protected (locked by default): no RF303, no "not shown"', () => {
+    expect(about(run(REG, '--access-level ref_protected '))).toEqual([]);
+  });
+  it('a literal registration token without --access-level: RF303 (unprotected branches), not "not shown"', () => {
+    expect(about(run(REG, ''))).toEqual(['RF303']);
+  });
+  it('a registration token only boot knows: RF903, saying which settings depend on what it is', () => {
+    const r = run('"$TOKEN"', '--access-level ref_protected ');
+    expect(about(r)).toEqual(['RF903']);
+    expect(r.findings.find((f) => f.code === 'RF903' && f.message.includes('powerful role'))!.message).toContain('it registers with --registration-token from a value only boot knows');
+    expect(JSON.stringify(r)).not.toContain(REG);
   });
 });

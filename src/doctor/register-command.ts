@@ -187,7 +187,9 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
       }
       const token = c.flags.find((f) => f.name === 'registration-token');
       if (token) {
-        findings.push(finding('RF912', `${path}:${place(token.at)}`, 'gitlab-runner register --registration-token: the registration-token flow is deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0); a glrt- token given so uses the legacy-compatible flow, which ignores the runner\'s settings flags', 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
+        // GitLab: deprecated in 15.6 (gitlab-org/gitlab#380872), off by default since 17.0, removal moved from 18.0 to 20.0
+        // (gitlab-org/gitlab#525239; docs.gitlab.com/ci/runners/new_creation_workflow/).
+        findings.push(finding('RF912', `${path}:${place(token.at)}`, 'gitlab-runner register --registration-token: the registration-token flow is deprecated by GitLab (since 15.6; off by default since GitLab 17.0, removal scheduled for 20.0); a glrt- token given so uses the legacy-compatible flow, which ignores the runner\'s settings flags', 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
       }
     }
   }

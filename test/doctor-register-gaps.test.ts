@@ -140,3 +140,35 @@ describe('with a registration token register sends --locked and --access-level: 
     expect(JSON.stringify(r)).not.toContain(REG);
   });
 });
+
+describe('shellAssignments beyond one NAME=value a line: read as the shell does, or not known, never a wrong value', () => {
+  const vars = (script: string) => Object.fromEntries(shellAssignments(script, script.indexOf('gitlab-runner register')));
+  it('NAME+=, NAME[i]=, read, for NAME in, unset, printf -v, mapfile, let: the name is not known after them', () => {
+    for (const change of ['B+=-cache', 'B[0]=x', 'read B < /etc/bucket', 'read -r B', 'for B in a b; do :; done', 'unset B', 'printf -v B "%s" x', 'mapfile -t B < f', 'let B=1']) {
+      expect(vars(`B=ci\n${change}\ngitlab-runner register --executor docker\n`), change).toEqual({});
+    }
+  });
+  it('source, . and eval may set any name: nothing before them is known', () => {
+    for (const change of ['source /etc/env', '. /etc/env', 'eval "$(cat /etc/env)"']) expect(vars(`B=ci\n${change}\ngitlab-runner register\n`), change).toEqual({});
+  });
+  it('a quote or $(…) over several lines is one command: a NAME=value line inside it assigns nothing; a quoted value over lines is read whole', () => {
+    expect(vars('X="first\nB=evil\n"\ngitlab-runner register\n')).toEqual({ X: 'first\nB=evil\n' });
+    expect(vars("X='a\nB=evil'\ngitlab-runner register\n")).toEqual({ X: 'a\nB=evil' });
+    expect(vars('B=ci\nX=$(echo\nB=evil\n)\ngitlab-runner register\n')).toEqual({ B: 'ci' });
+    expect(vars('T=$(aws ssm get-parameter \\\n  --name x)\nB=ci\ngitlab-runner register\n')).toEqual({ B: 'ci' });
+  });
+  it('B=ci \\ then a command on the next line: B is that command\'s environment, not the script\'s', () => {
+    expect(vars('B=ci \\\n  some-command\ngitlab-runner register\n')).toEqual({});
+  });
+  it('one-line if …; then B=…; fi: B not known (it may not have run); a comment with a quote opens nothing', () => {
+    expect(vars('B=ci\nif [ -n "$X" ]; then B=other; fi\ngitlab-runner register\n')).toEqual({});
+    expect(vars("# don't\nB=ci\ngitlab-runner register\n")).toEqual({ B: 'ci' });
+  });
+  it('the doctor: a bucket name appended to (B+=) is RF906 at its flag, not the value before', () => {
+    const boot = `BUCKET=ci-cache\nBUCKET+=-prod\n${REGISTER} --cache-type s3 --cache-s3-bucket-name "$BUCKET"\n`;
+    const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
+    expect(r.findings.filter((f) => f.code === 'RF906').map((f) => f.message.includes('--cache-s3-bucket-name "$BUCKET" is known only at boot'))).toEqual([true]);
+    expect(JSON.stringify(r)).not.toContain('ci-cache/');
+    expect(r.proofs).toEqual([]);
+  });
+});

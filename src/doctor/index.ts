@@ -222,7 +222,8 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const inferredFindings = registering.commands.length > 0 || envManagers.length > 0 ? inferred.findings.map((f) => (f.code === 'RF910' ? withEnvManagers(registering.commands.length > 0 ? withRegisterCommands(f, registering.commands) : f, envManagers) : f)) : inferred.findings;
   const proven = verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)));
   // A manager rebuilt from its register flags: what its proofs say of a flag (RF301 at --docker-privileged) is not said a second time by the flag reader.
-  const provenAt = new Set(proven.map((f) => `${f.code} ${f.path}`));
+  // So is the RF912 a rebuilt manager says of its token parameter at --registration-token.
+  const provenAt = new Set([...proven, ...inferred.findings.filter((f) => f.code === 'RF912')].map((f) => `${f.code} ${f.path}`));
   const flagFindings = registering.findings.filter((f) => !provenAt.has(`${f.code} ${f.path}`));
   const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(ev.terraform.renamed, awsRules(ev, inferred, onePerPlace([...ev.findings.filter((f) => !inferred.secretsRestated.has(f) && !(read.size > 0 && ofTemplate(f))), ...inferredFindings, ...flagFindings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...proven])))).map(withoutSubject).map(named));
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.

@@ -250,6 +250,24 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       jobIdentity = id.key;
       summary.push(`jobs ${jobs.attachment} ${jobs.name} → role ${id.roleName}`);
     } else summary.push(`jobs: no identity of their own (${m.executor} executor)`);
+    // The parameter is the token's where the token flag's variable is set from it (`token="$(aws ssm get-parameter --name <it> …)"`).
+    const tokenVar = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(String(get(m.toml, 'runners', 0, 'token')))?.[1];
+    const paramIsToken = param !== undefined && tokenVar !== undefined && m.userData.split('\n').some((line) => new RegExp(`^[ \\t]*(?:export[ \\t]+|local[ \\t]+)?${tokenVar}=`).test(line) && line.includes(String(param[1].name)));
+    if (param && m.registered === true && paramIsToken) {
+      // What the parameter holds follows from the flag register reads it into: --token takes a runner
+      // authentication token (glrt-, of a runner created in GitLab), --registration-token the legacy
+      // registration token, with which register creates the runner itself (config.toml then keeps the
+      // glrt- token GitLab answers with, not the parameter's value).
+      const paramName = String(param[1].name);
+      const registration = m.tokenFlag === 'registration-token';
+      summary.push(`token parameter ${paramName} → gitlab-runner register ${registration ? '--registration-token: a legacy registration token' : '--token: the runner authentication token (glrt-)'}`);
+      if (registration) {
+        // GitLab: deprecated in 15.6 (gitlab-org/gitlab#380872), off by default since 17.0 (an instance or
+        // top-level group setting turns it back on), removal moved from 18.0 to 20.0 (gitlab-org/gitlab#525239,
+        // docs.gitlab.com/ci/runners/new_creation_workflow/).
+        sink.findings.push(finding('RF912', formatPosition(originAt(m.tomlOrigin, 'runners', 0, 'token')), `runner ${m.runner}: the SSM parameter ${paramName} that the user data passes to gitlab-runner register --registration-token holds a legacy registration token, not a runner authentication token. The registration-token flow is deprecated since GitLab 15.6 and off by default since GitLab 17.0 (removal scheduled for 20.0), and whoever reads the parameter can register runners that take the jobs of its project or group`, { fix: `create the runner in GitLab (its Runners settings, POST /user/runners, or gitlab_user_runner), keep its glrt- authentication token in ${paramName}, and register with --token`, received: '(a token, not shown)' }));
+      }
+    }
     const cache = sink.cacheOf(m.toml, m.tomlOrigin);
     if (cache) summary.push(`cache ${cache.cache}/${cache.path}`);
     sink.summaries.set(m.runner, summary);
@@ -294,7 +312,12 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     if (cache) runner.cache = cache;
     // A VM runner is registered through the GitLab API (runner-fleet register, or by hand), never
     // in these files: whether it is locked and protected-only is not shown, never assumed false.
-    runner.registrationUnknown = 'a VM runner is registered through the GitLab API (runner-fleet register), not in the files given';
+    if (m.registeredAs !== undefined) {
+      // Registered at boot with a registration token written in the command: GitLab creates the runner with what the flags send.
+      runner.spec = { ...runner.spec, gitlab: { ...runner.spec.gitlab, locked: m.registeredAs.locked, protectedOnly: m.registeredAs.protectedOnly } };
+    } else runner.registrationUnknown = m.registered === true && m.tokenFlag === 'registration-token'
+      ? 'it registers with --registration-token from a value only boot knows: with a registration token GitLab creates it with the --locked and --access-level the command sends, with a glrt- token it keeps its settings in GitLab, and which one the value is is not in the files given'
+      : 'a VM runner is registered through the GitLab API (runner-fleet register), not in the files given';
     sink.runners.push(runner);
     sink.runnerOrigins.set(index, m.origin);
     // A key of the config.toml that boots: its line in the user data (of the launch template), or in the file.

@@ -1,6 +1,7 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
+import { takesValue } from './register-config.js';
 
 /**
  * `gitlab-runner register` in the files: a manager that makes its config.toml at boot from the
@@ -21,7 +22,36 @@ export interface RegisterCommand {
 }
 
 /** Flags that never take the next word as their value (urfave/cli booleans); `--flag=false` still sets one. */
-const BOOLEAN_FLAGS = new Set(['non-interactive', 'locked', 'run-untagged', 'paused', 'leave-runner', 'docker-privileged', 'docker-services_privileged', 'docker-services-privileged', 'docker-disable-cache', 'cache-shared', 'cache-s3-insecure', 'cache-s3-accelerate', 'docker-tlsverify', 'docker-oom-kill-disable', 'docker-disable-entrypoint-overwrite', 'docker-use-host-network']);
+const BOOLEAN_FLAGS = new Set(['non-interactive', 'locked', 'run-untagged', 'paused', 'leave-runner', 'docker-privileged', 'docker-services_privileged', 'docker-disable-cache', 'cache-shared', 'cache-s3-insecure', 'cache-s3-accelerate', 'docker-tlsverify', 'docker-oom-kill-disable', 'docker-disable-entrypoint-overwrite', 'docker-use-host-network']);
+/**
+ * Dashed spellings of flags gitlab-runner spells with an underscore (the `long:` tags
+ * `services_privileged`, `allowed_users`, `services_devices`, `service_gpus` of DockerConfig and
+ * `authentication_type` of the S3 cache): Go's flag package knows no such flag, so
+ * `gitlab-runner register` stops with "flag provided but not defined" and the runner never registers.
+ */
+export const MISSPELLED_FLAGS: ReadonlyMap<string, string> = new Map([
+  ['docker-services-privileged', 'docker-services_privileged'],
+  ['docker-allowed-users', 'docker-allowed_users'],
+  ['docker-services-devices', 'docker-services_devices'],
+  ['docker-service-gpus', 'docker-service_gpus'],
+  ['cache-s3-authentication-type', 'cache-s3-authentication_type'],
+]);
+/**
+ * The runner's settings that are GitLab's, not config.toml's (commands/register.go
+ * ensureServerConfigArgsEmpty): with a runner authentication token (`--token glrt-…`) register exits
+ * with an error when any differs from its default; with a glrt- token passed as --registration-token
+ * they are ignored; with a registration token they are sent to GitLab. Each with when it differs
+ * from the default (`--locked` defaults to true).
+ */
+export const SERVER_SETTINGS: ReadonlyMap<string, (value: string | undefined) => boolean> = new Map<string, (value: string | undefined) => boolean>([
+  ['locked', (v) => v !== undefined && /^(false|f|0)$/i.test(v)],
+  ['run-untagged', (v) => v === undefined || /^(true|t|1)$/i.test(v)],
+  ['paused', (v) => v === undefined || /^(true|t|1)$/i.test(v)],
+  ['access-level', (v) => v !== ''],
+  ['tag-list', (v) => v !== ''],
+  ['maintenance-note', (v) => v !== ''],
+  ['maximum-timeout', (v) => v !== '' && v !== '0'],
+]);
 /** Files that describe a deployment rather than deploy one. */
 const DOCUMENTATION = /\.(md|markdown|rst|adoc|txt|html?)$/i;
 /** `gitlab-runner register` (not `unregister`), also behind sudo or a path; the words after it follow. */
@@ -43,7 +73,9 @@ export function registerCommands(path: string, text: string): RegisterCommand[] 
       const eq = w.text.indexOf('=');
       const name = w.text.slice(2, eq < 0 ? undefined : eq);
       if (eq >= 0) flags.push({ name, value: w.text.slice(eq + 1), at: w.at });
-      else if (BOOLEAN_FLAGS.has(name) || i + 1 >= words.length || words[i + 1]!.text.startsWith('--')) flags.push({ name, value: undefined, at: w.at });
+      // A flag that takes a value takes the next word, even `--x` (Go's flag package does); for a flag
+      // this reader does not know, a next `--word` is read as the next flag.
+      else if (BOOLEAN_FLAGS.has(name) || i + 1 >= words.length || (words[i + 1]!.text.startsWith('--') && !takesValue(name))) flags.push({ name, value: undefined, at: w.at });
       else flags.push({ name, value: words[++i]!.text, at: w.at });
     }
     // A command with no flag is words about one (`… passed to gitlab-runner register` in a description).
@@ -124,8 +156,13 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
       commands.push(`${path}:${place(c.at)}`);
       for (const f of c.flags) {
         const at = `${path}:${place(f.at)}`;
-        // gitlab-runner spells the services flag with an underscore (`long:"services_privileged"`); the dashed form is read too.
-        const privileged = f.name === 'docker-privileged' || f.name === 'docker-services_privileged' || f.name === 'docker-services-privileged';
+        const spelled = MISSPELLED_FLAGS.get(f.name);
+        if (spelled !== undefined) {
+          findings.push(finding('RF919', at, `gitlab-runner register knows no flag --${f.name} (it spells it --${spelled}): register stops with "flag provided but not defined" and the runner is never registered`, `write --${spelled}`, `--${f.name}`));
+          continue;
+        }
+        // gitlab-runner spells the services flag with an underscore (`long:"services_privileged"`).
+        const privileged = f.name === 'docker-privileged' || f.name === 'docker-services_privileged';
         if (privileged && f.value !== undefined && unknownValue(f.value)) continue;
         if (privileged && isTrue(f.value)) {
           const what = f.name === 'docker-privileged' ? 'every job runs privileged' : "every job's services run privileged";
@@ -139,9 +176,20 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
           findings.push(finding('RF309', at, `gitlab-runner register --${f.name} ${f.value}: every job gets ${f.name === 'docker-cap-add' ? 'that capability' : 'that host device'}`, `remove --${f.name}, or give it only to a runner whose jobs need it`, f.value));
         }
       }
+      // --token with the runner's GitLab settings: register exits (a glrt- token, the usual one) or ignores them (a legacy runner token).
+      const authToken = c.flags.find((f) => f.name === 'token');
+      if (authToken !== undefined && !c.flags.some((f) => f.name === 'registration-token')) {
+        const glrt = authToken.value === undefined || unknownValue(authToken.value) || authToken.value.startsWith('glrt-');
+        for (const f of c.flags) {
+          if (!SERVER_SETTINGS.get(f.name)?.(f.value)) continue;
+          findings.push(finding('RF919', `${path}:${place(f.at)}`, `gitlab-runner register --token … --${f.name}${f.value !== undefined ? ` ${f.value}` : ''}: with a runner authentication token (glrt-) register exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered${glrt ? '' : '; with another token it ignores the flag'}. --locked, --access-level, --run-untagged, --maximum-timeout, --paused, --tag-list and --maintenance-note are the runner's settings in GitLab, set when the runner is created there`, `remove --${f.name} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, f.value !== undefined ? `--${f.name}=${f.value}` : `--${f.name}`));
+        }
+      }
       const token = c.flags.find((f) => f.name === 'registration-token');
       if (token) {
-        findings.push(finding('RF912', `${path}:${place(token.at)}`, 'gitlab-runner register --registration-token: the registration-token flow is deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0); a glrt- token given so uses the legacy-compatible flow, which ignores the runner\'s settings flags', 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
+        // GitLab: deprecated in 15.6 (gitlab-org/gitlab#380872), off by default since 17.0, removal moved from 18.0 to 20.0
+        // (gitlab-org/gitlab#525239; docs.gitlab.com/ci/runners/new_creation_workflow/).
+        findings.push(finding('RF912', `${path}:${place(token.at)}`, 'gitlab-runner register --registration-token: the registration-token flow is deprecated by GitLab (since 15.6; off by default since GitLab 17.0, removal scheduled for 20.0); a glrt- token given so uses the legacy-compatible flow, which ignores the runner\'s settings flags', 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
       }
     }
   }

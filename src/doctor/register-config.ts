@@ -26,6 +26,10 @@ const FLAGS: ReadonlyMap<string, { key: Key; kind: Kind }> = new Map<string, { k
   ['request-concurrency', { key: ['request_concurrency'], kind: 'int' }],
   ['clone-url', { key: ['clone_url'], kind: 'string' }],
   ['shell', { key: ['shell'], kind: 'string' }],
+  // RunnerSettings: `long:"builds-dir"`, `long:"cache-dir"`, `long:"output-limit"` (toml builds_dir, cache_dir, output_limit).
+  ['builds-dir', { key: ['builds_dir'], kind: 'string' }],
+  ['cache-dir', { key: ['cache_dir'], kind: 'string' }],
+  ['output-limit', { key: ['output_limit'], kind: 'int' }],
   ['env', { key: ['environment'], kind: 'list' }],
   ['docker-image', { key: ['docker', 'image'], kind: 'string' }],
   ['docker-privileged', { key: ['docker', 'privileged'], kind: 'bool' }],
@@ -36,6 +40,17 @@ const FLAGS: ReadonlyMap<string, { key: Key; kind: Kind }> = new Map<string, { k
   ['docker-devices', { key: ['docker', 'devices'], kind: 'list' }],
   ['docker-pull-policy', { key: ['docker', 'pull_policy'], kind: 'list' }],
   ['docker-disable-cache', { key: ['docker', 'disable_cache'], kind: 'bool' }],
+  // DockerConfig's settings the job-escape check reads (its `long:` tag → its toml name).
+  ['docker-cache-dir', { key: ['docker', 'cache_dir'], kind: 'string' }],
+  ['docker-network-mode', { key: ['docker', 'network_mode'], kind: 'string' }],
+  ['docker-pid-mode', { key: ['docker', 'pid_mode'], kind: 'string' }],
+  ['docker-ipcmode', { key: ['docker', 'ipcmode'], kind: 'string' }],
+  ['docker-userns', { key: ['docker', 'userns_mode'], kind: 'string' }],
+  ['docker-device-cgroup-rules', { key: ['docker', 'device_cgroup_rules'], kind: 'list' }],
+  ['docker-volumes-from', { key: ['docker', 'volumes_from'], kind: 'list' }],
+  ['docker-allowed-images', { key: ['docker', 'allowed_images'], kind: 'list' }],
+  ['docker-allowed-privileged-images', { key: ['docker', 'allowed_privileged_images'], kind: 'list' }],
+  ['docker-allowed-services', { key: ['docker', 'allowed_services'], kind: 'list' }],
   ...(['config', 'prepare', 'run', 'cleanup'] as const).flatMap((stage) => [
     [`custom-${stage}-exec`, { key: ['custom', `${stage}_exec`], kind: 'string' }],
     [`custom-${stage}-args`, { key: ['custom', `${stage}_args`], kind: 'list' }],
@@ -56,6 +71,22 @@ const FLAGS: ReadonlyMap<string, { key: Key; kind: Kind }> = new Map<string, { k
   ['cache-s3-role-arn', { key: ['cache', 's3', 'RoleARN'], kind: 'string' }],
   ['cache-s3-upload-role-arn', { key: ['cache', 's3', 'UploadRoleARN'], kind: 'string' }],
 ]);
+
+/**
+ * Register's own flags that take a value (commands/register.go `long:` tags: string and int fields),
+ * besides the config.toml ones above: the word after such a flag is its value whatever it looks like.
+ */
+const REGISTER_VALUE_FLAGS: ReadonlySet<string> = new Set(['config', 'template-config', 'tag-list', 'access-level', 'maximum-timeout', 'maintenance-note', 'registration-token']);
+
+/**
+ * Whether gitlab-runner takes the next word as this flag's value when it has no `=`: urfave/cli
+ * parses with Go's `flag` package, which takes the next argument for a flag that is not boolean,
+ * even one that starts with `--`. Known only for the flags this reader knows (false otherwise).
+ */
+export function takesValue(name: string): boolean {
+  const def = FLAGS.get(name);
+  return def !== undefined ? def.kind !== 'bool' : REGISTER_VALUE_FLAGS.has(name);
+}
 
 /** Flags whose value is a credential: a literal one is kept as a stand-in, never as written (the secret scan reports it where it is written). */
 const SECRET_FLAGS: ReadonlySet<string> = new Set(['token', 'registration-token', 'cache-s3-access-key', 'cache-s3-secret-key']);
@@ -120,7 +151,10 @@ function structural(line: string): string {
  * a function or group body, a subshell, a Terraform `%{ if }`/`%{ for }`) also holds the command, in
  * the same branch: one in another branch, in a function body or in a block that has closed may not
  * have run, so a name it sets is not known (nor is one last set to a value only boot knows, `$(…)`).
- * Heredoc bodies are data and are skipped. Linear in the script's length.
+ * Heredoc bodies are data and are skipped. A command over several lines (a quote or `$(…)` left
+ * open, a backslash-newline) is one logical line. A name changed otherwise than by NAME=value
+ * (`NAME+=`, `NAME[i]=`, `read`, `for NAME in`, `unset`, `printf -v`, …) is not known after it, nor
+ * is any name after `source`, `.` or `eval`. Linear in the script's length.
  */
 export function shellAssignments(script: string, until: number): Map<string, string> {
   const assignments: { name: string; value: string | undefined; blocks: number[] }[] = [];
@@ -130,17 +164,30 @@ export function shellAssignments(script: string, until: number): Map<string, str
   const close = () => (stack = stack.slice(0, -1));
   const branch = () => (stack = stack.length > 0 ? [...stack.slice(0, -1), ++next] : stack);
   let heredoc: { word: string; tabs: boolean } | undefined;
-  for (const line of script.slice(0, until).split('\n')) {
-    if (heredoc) {
-      if ((heredoc.tabs ? line.replace(/^\t+/, '') : line).replace(/\r$/, '') === heredoc.word) heredoc = undefined;
+  // A command that goes on over lines (a quote or `$(…)` left open, a backslash-newline) is read as one logical line.
+  const scan = new LogicalLines();
+  let buffer: string | undefined;
+  const physical = script.slice(0, until).split('\n');
+  for (let n = 0; n < physical.length; n++) {
+    const raw = physical[n]!;
+    if (heredoc && buffer === undefined) {
+      if ((heredoc.tabs ? raw.replace(/^\t+/, '') : raw).replace(/\r$/, '') === heredoc.word) heredoc = undefined;
       continue;
     }
+    buffer = buffer === undefined ? raw : `${buffer}\n${raw}`;
+    if (scan.feed(raw) && n + 1 < physical.length) continue;
+    const joined = buffer;
+    buffer = undefined;
+    scan.reset();
+    // A backslash-newline joins words (`B=ci \` then `cmd` is cmd's environment only); a value over one is not read as a literal.
+    const continued = /\\\r?\n/.test(joined);
+    const line = joined.replace(/\\\r?\n/g, ' ');
     for (const d of line.matchAll(DIRECTIVE)) {
       if (d[1] === 'if' || d[1] === 'for') open();
       else if (d[1] === 'else') branch();
       else close();
     }
-    const literal = LITERAL_ASSIGNMENT.exec(line);
+    const literal = continued ? null : LITERAL_ASSIGNMENT.exec(line);
     // Segments between command separators; `;;` (and `;&`, `;;&`) ends a case arm: the next arm is another branch.
     let after = ';';
     for (const segment of structural(line.replace(/%\{[^}]*\}/g, '')).split(/(;;&?|;&|&&|\|\||[;&|])/)) {
@@ -151,10 +198,18 @@ export function shellAssignments(script: string, until: number): Map<string, str
       }
       // After `&&` or `||` a command may not run; after `|` it runs in a subshell: what it assigns is not known after it.
       const conditional = after === '&&' || after === '||' || after === '|';
-      const words = segment.trim().split(/[ \t]+/).filter((w) => w !== '');
+      const words = segment.trim().split(/[ \t\n]+/).filter((w) => w !== '');
       let command = true;
       let pending: string[] = [];
+      // Names a command sets other than by NAME=value (`read B`, `for B in`, `unset B`, `printf -v B`): their value is not known.
+      let setter = false;
       for (const w of words) {
+        if (setter) {
+          const name = /^([A-Za-z_][A-Za-z0-9_]*)(?:=|$)/.exec(w)?.[1];
+          if (name !== undefined) assignments.push({ name, value: undefined, blocks: stack });
+          if (w === 'in' || w === 'do') setter = false;
+          continue;
+        }
         if (w === '{' || w === '}') {
           if (w === '{') open();
           else close();
@@ -162,14 +217,19 @@ export function shellAssignments(script: string, until: number): Map<string, str
           continue;
         }
         if (!command) continue;
+        if (SETTERS.has(w)) setter = true;
+        // `source FILE`, `. FILE`, `eval …` may set any name: nothing set before is known after.
+        if (w === 'source' || w === '.' || w === 'eval') assignments.push({ name: '*', value: undefined, blocks: stack });
         if (OPENERS.has(w)) open();
         else if (BRANCHES.has(w)) branch();
         else if (CLOSERS.has(w)) close();
         else if (w === 'export' || w === 'local' || w === 'readonly' || w === 'declare') continue;
         else {
-          const a = /^([A-Za-z_][A-Za-z0-9_]*)=/.exec(w);
+          // `NAME+=…` and `NAME[i]=…` change NAME too: pending like NAME=, and never a literal (LITERAL_ASSIGNMENT reads NAME= only).
+          const a = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=/.exec(w);
           if (a) {
             pending.push(a[1]!);
+            if (!w.startsWith(`${a[1]!}=`)) assignments.push({ name: a[1]!, value: undefined, blocks: stack });
             continue;
           }
           // `NAME=value command …`: the assignment is the command's environment only, not the script's.
@@ -185,10 +245,59 @@ export function shellAssignments(script: string, until: number): Map<string, str
   const out = new Map<string, string>();
   for (const a of assignments) {
     const onPath = a.blocks.length <= stack.length && a.blocks.every((b, i) => stack[i] === b);
-    if (onPath && a.value !== undefined) out.set(a.name, a.value);
+    if (a.name === '*') out.clear();
+    else if (onPath && a.value !== undefined) out.set(a.name, a.value);
     else out.delete(a.name);
   }
   return out;
+}
+
+/** Commands that set the names among their words: `read`, `for NAME in`, `unset`, `printf -v`, `mapfile`, `let`, `getopts` (`source`, `.`, `eval` may set any). */
+const SETTERS = new Set(['read', 'for', 'select', 'unset', 'printf', 'mapfile', 'readarray', 'let', 'getopts']);
+
+/**
+ * Whether a script is still inside one command at the end of a line: a quote or a `$(…)` (or a
+ * backtick) left open, or a backslash before the newline. Fed line by line, each character once.
+ */
+class LogicalLines {
+  #stack: string[] = [];
+  reset(): void {
+    this.#stack = [];
+  }
+  /** Reads one more line; true while the command goes on past it. */
+  feed(line: string): boolean {
+    const st = this.#stack;
+    for (let i = 0; i < line.length; i++) {
+      const c = line[i]!;
+      const top = st[st.length - 1];
+      if (top === "'") {
+        if (c === "'") st.pop();
+        continue;
+      }
+      if (c === '\\') {
+        if (i + 1 >= line.length || (line[i + 1] === '\r' && i + 2 >= line.length)) return true;
+        i++;
+        continue;
+      }
+      if (top === '"' || top === '`') {
+        if (c === top) st.pop();
+        else if (c === '$' && line[i + 1] === '(') {
+          st.push('(');
+          i++;
+        }
+        continue;
+      }
+      if (c === '"' || c === "'" || c === '`') st.push(c);
+      else if (c === '$' && line[i + 1] === '(') {
+        st.push('(');
+        i++;
+      }
+      else if (c === '(' && top === '(') st.push('(');
+      else if (c === ')' && top === '(') st.pop();
+      else if (c === '#' && (i === 0 || /[ \t;&|(]/.test(line[i - 1]!))) break;
+    }
+    return st.length > 0;
+  }
 }
 
 /** `$NAME` and `${NAME}` replaced by what the script set them to; undefined where one is not known (`$(…)`, `${var.x}`, a name never set). */

@@ -13,7 +13,7 @@ import { mapBodyStrings } from './root-strings.js';
 import { userDataFilePath } from '../platforms/aws-vm/user-data.js';
 import { cloudConfigFileSpan, isCloudConfig } from '../platforms/aws-vm/cloud-init.js';
 import { isObject } from '../model/is-object.js';
-import { registerCommands, type RegisterCommand } from './register-command.js';
+import { MISSPELLED_FLAGS, registerCommands, SERVER_SETTINGS, type RegisterCommand } from './register-command.js';
 import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
@@ -48,6 +48,12 @@ export interface VmManagerEvidence {
   registered?: boolean;
   /** The register flag the token came from: with `registration-token`, config.toml holds the glrt- token GitLab answers with, not the flag's value. */
   tokenFlag?: 'token' | 'registration-token';
+  /**
+   * With a registration token written in the command (not a glrt- one, not a value only boot knows):
+   * the settings register sends GitLab when it creates the runner (--locked defaults to true,
+   * --access-level to not_protected). Undefined where they are GitLab's (--token, a glrt- token).
+   */
+  registeredAs?: { locked: boolean; protectedOnly: boolean };
 }
 
 /** How a VM platform reads its own runners back for the doctor (the compute counterpart of `DoctorReader`). */
@@ -263,6 +269,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     }
     let registered = false;
     let tokenFlag: VmManagerEvidence['tokenFlag'];
+    let registeredAs: VmManagerEvidence['registeredAs'];
     // A config.toml written with its global settings only (concurrent, listen_address): register appends its entry to it.
     const globalsOnly = toml !== undefined && toml.runners === undefined ? toml : undefined;
     if (tomlText === undefined || globalsOnly) {
@@ -270,7 +277,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
       const file = typeof body.user_data === 'string' ? userDataFilePath(body.user_data, origin.source.path.split('/').slice(0, -1).join('/'))?.path : undefined;
       const boot = fromRegisterCommand(userData, executors, ev.texts ?? texts, commandsOf, [...(file !== undefined ? [file] : []), origin.source.path], () => originAt(origin, 'user_data'));
       if (boot && 'problem' in boot) {
-        findings.push(finding('RF906', boot.at, `the runner manager of ${written(ev, k)} registers with \`gitlab-runner register\` at boot, and ${boot.problem}: this runner manager is not proven`, { fix: boot.fix }));
+        if (boot.said !== true) findings.push(finding('RF906', boot.at, `the runner manager of ${written(ev, k)} registers with \`gitlab-runner register\` at boot, and ${boot.problem}: this runner manager is not proven`, { fix: boot.fix }));
         unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): ${boot.problem}`);
         continue;
       }
@@ -282,7 +289,14 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
         tomlOrigin = globalsOnly ? { ...boot.origin, source: new RegisterSource(flags.path, (path) => (path[0] === 'runners' ? flags.locate(0, path) : originAt(heredocAt))) } : boot.origin;
         registered = true;
         tokenFlag = boot.tokenFlag;
+        registeredAs = boot.registeredAs;
+        // gitlab-runner appends one [[runners]] entry per register: the model proves one runner per manager.
+        for (const other of boot.others) findings.push(finding('RF903', other, `the user data of ${written(ev, k)} runs a second \`gitlab-runner register\`, which appends another [[runners]] entry (another runner) to the same config.toml: only the first runner of this manager is proven, this one is not`, { fix: 'register one runner per manager (one launch template each), or write the whole config.toml in the user data' }));
       }
+    } else if (toml !== undefined && Array.isArray(toml.runners)) {
+      // A config.toml heredoc with its [[runners]] entries, and a register command too: register appends an entry the heredoc does not show.
+      const extra = registerCommands('user-data', userData);
+      if (extra.length > 0) findings.push(finding('RF903', formatPosition(originAt(origin, 'user_data')), `the user data of ${written(ev, k)} writes a config.toml with its [[runners]] and also runs \`gitlab-runner register\`${extra.length > 1 ? ` ${extra.length} times` : ''}, which appends another [[runners]] entry (another runner) to it: only the runners the heredoc writes are proven, not the one register adds`, { fix: 'write every runner in the config.toml heredoc, or register one runner per manager' }));
     }
     const tags = tagsOf(body);
     const named = tags['runner-fleet-runner'];
@@ -300,7 +314,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     // The runner's config.toml file beside user data that writes its own (in a folder named after the runner).
     const file = tomlText !== undefined ? candidates.find((t) => t.origin.source.path.split('/').includes(runner)) : undefined;
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;
-    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}) });
+    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(registeredAs ? { registeredAs } : {}) });
   }
   return { managers, findings, unreadable };
 }
@@ -496,7 +510,7 @@ function writtenCommands(texts: ReadonlyMap<string, string>): WrittenCommands {
  * in where the template is shown, and an origin that points each key at the flag that set it, in
  * the file where the command is written. A problem: what keeps the runner from being proven.
  */
-function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, texts: ReadonlyMap<string, string>, commandsOf: () => WrittenCommands, prefer: readonly string[], fallback: () => Position): { toml: Record<string, unknown>; origin: Origin; tokenFlag?: 'token' | 'registration-token' } | { problem: string; fix: string; at: string } | undefined {
+function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, texts: ReadonlyMap<string, string>, commandsOf: () => WrittenCommands, prefer: readonly string[], fallback: () => Position): { toml: Record<string, unknown>; origin: Origin; tokenFlag?: 'token' | 'registration-token'; registeredAs?: { locked: boolean; protectedOnly: boolean }; others: string[] } | { problem: string; fix: string; at: string; said?: true } | undefined {
   const commands = registerCommands('user-data', userData);
   if (commands.length === 0) return undefined;
   const configs = commands.map((c) => ({ command: c, config: registerConfig(c, shellAssignments(userData, c.at)) }));
@@ -520,6 +534,14 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
     return { file: home.path, line: p.line, column: p.column };
   };
   const where = (offset: number) => formatPosition(position(offset));
+  // A command register refuses (RF919, said where it is written): no runner is registered, none is proven.
+  const refused = command.flags.find((f) => MISSPELLED_FLAGS.has(f.name)) ?? (command.flags.some((f) => f.name === 'token') && !command.flags.some((f) => f.name === 'registration-token') ? command.flags.find((f) => SERVER_SETTINGS.get(f.name)?.(f.value)) : undefined);
+  if (refused !== undefined) return { problem: `its --${refused.name} makes gitlab-runner register exit with an error at boot (RF919), so no runner is registered`, fix: 'fix the command as RF919 says', at: where(refused.at), said: true };
+  // Every other command of the user data appends a [[runners]] entry of its own to the same config.toml.
+  const others = configs.filter((c) => c !== chosen).map((c) => {
+    const p = written.exact.get(signature(c.command, true))?.find((w) => prefer.includes(w.path)) ?? written.exact.get(signature(c.command, true))?.[0];
+    return p ? formatPosition({ file: p.path, ...written.lines(p.path).pos(p.command.at) }) : formatPosition(fallback());
+  });
   if (config.unknown.length > 0) {
     const u = config.unknown[0]!;
     return { problem: `its --${u.flag} ${JSON.stringify(u.value.length > 60 ? `${u.value.slice(0, 60)}…` : u.value)} is known only at boot${config.unknown.length > 1 ? ` (and ${config.unknown.length - 1} more flag(s))` : ''}`, fix: 'write the value in the command, or set it in the script before the command (NAME=value), so the doctor can read it', at: where(u.at) };
@@ -556,7 +578,14 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
   };
   // The last of --token and --registration-token is the one register reads (both set the same key).
   const tokenFlag = command.flags.filter((f) => f.name === 'token' || f.name === 'registration-token').pop()?.name as 'token' | 'registration-token' | undefined;
-  return { toml: config.toml, origin: { source: new RegisterSource(home?.path ?? fallback().file, located), doc: 0, path: [] }, ...(tokenFlag !== undefined ? { tokenFlag } : {}) };
+  // A registration token as written (GR1348941…, not glrt-): the legacy flow sends --locked and --access-level (doLegacyRegisterRunner).
+  const tokenValue = command.flags.filter((f) => f.name === 'token' || f.name === 'registration-token').pop()?.value;
+  const last = (name: string) => command.flags.filter((f) => f.name === name).pop();
+  const lockedFlag = last('locked');
+  const registeredAs = tokenFlag === 'registration-token' && tokenValue !== undefined && tokenValue !== '' && !tokenValue.includes('$') && !tokenValue.startsWith('glrt-') && !(lockedFlag?.value ?? '').includes('$') && !(last('access-level')?.value ?? '').includes('$')
+    ? { locked: lockedFlag === undefined || !/^(false|f|0)$/i.test(lockedFlag.value ?? 'true'), protectedOnly: last('access-level')?.value === 'ref_protected' }
+    : undefined;
+  return { toml: config.toml, origin: { source: new RegisterSource(home?.path ?? fallback().file, located), doc: 0, path: [] }, ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(registeredAs ? { registeredAs } : {}), others };
 }
 
 /** Whether a key (or the table above it) was set by a flag of the command rather than by a template. */

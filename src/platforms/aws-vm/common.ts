@@ -1023,8 +1023,10 @@ export function unverifiedDownloads(script: string, options: { shell: boolean } 
     if (candidate[i] === 0) return;
     if (i >= begin && i <= end && block.length > 0) return;
     const code = line.includes('#') ? line.replace(/#.*$/, '') : line;
-    if (code.includes('|') && /\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
-    if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyPackageNames(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
+    // A download piped into a shell is one reason, the stronger: not also "downloads without checking" for that line.
+    const piped = code.includes('|') && /\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code);
+    if (piped) out.push(`pipes a download into a shell (line ${i + 1})`);
+    else if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyPackageNames(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
     if (!code.includes('_verified')) return;
     const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
     if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);

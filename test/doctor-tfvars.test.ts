@@ -115,13 +115,26 @@ describe('the doctor reads a root\'s variable definitions files as Terraform doe
     const r = doctor(withFiles({ 'terraform.tfvars': 'privileged = \n' }));
     expect(codes(r, 'RF901').map((f) => f.path)).toEqual(['terraform.tfvars:1:14']);
     expect(r.proofs.some((p) => p.holds)).toBe(false);
-    expect(reasonOf({ 'terraform.tfvars': 'privileged = \n' })).toBe('var.privileged may be set in terraform.tfvars, which Terraform loads on every run and which could not be read (RF901), so its value is not known');
+    expect(reasonOf({ 'terraform.tfvars': 'privileged = \n' })).toBe('terraform.tfvars could not be read (not valid HCL, RF901 at terraform.tfvars:1:14), and Terraform loads it on every run: it may set var.privileged, so its value is not known');
     // An unreadable file that only -var-file reads changes nothing here (it is RF901 at itself).
     const optional = doctor(withFiles({ 'prod.tfvars': 'privileged = \n' }));
     expect(optional.proofs.every((p) => p.holds)).toBe(true);
     // The same for terraform.tfvars.json that is not valid JSON.
-    expect(reasonOf({ 'terraform.tfvars.json': '{ "privileged": ' })).toBe('var.privileged may be set in terraform.tfvars.json, which Terraform loads on every run and which could not be read (RF901), so its value is not known');
+    expect(reasonOf({ 'terraform.tfvars.json': '{ "privileged": ' })).toBe('terraform.tfvars.json could not be read (not valid JSON, RF901 at terraform.tfvars.json:1:17), and Terraform loads it on every run: it may set var.privileged, so its value is not known');
     // A later auto file that gives the value settles it.
     expect(reasonOf({ 'terraform.tfvars': 'privileged = \n', 'z.auto.tfvars': 'privileged = false\n' })).toBeUndefined();
+  });
+  it('a broken terraform.tfvars is one RF903 at its syntax error naming every variable it leaves unknown, not one per variable or reference', () => {
+    // Three references of two variables (var.privileged in main.tf, var.cache_name twice here).
+    const extra = 'variable "cache_name" {\n  default = "acme-extra"\n}\n\nresource "aws_s3_bucket" "extra" {\n  bucket = var.cache_name\n  tags = {\n    copy = var.cache_name\n  }\n}\n';
+    for (const [file, text, kind, at] of [['terraform.tfvars', 'privileged = \n', 'HCL', '1:14'], ['x.auto.tfvars.json', '{ "privileged": ', 'JSON', '1:17']] as const) {
+      const r = doctor(withFiles({ 'extra.tf': extra, [file]: text }));
+      expect(codes(r, 'RF901').map((f) => f.path)).toEqual([`${file}:${at}`]);
+      const unknown = codes(r, 'RF903');
+      expect(unknown.map((f) => f.path)).toEqual([`${file}:${at}`]);
+      expect(unknown[0]!.message).toMatch(new RegExp(`^${file.replace(/\./g, '\\.')} could not be read \\(not valid ${kind}, RF901 at ${file.replace(/\./g, '\\.')}:${at}\\), and Terraform loads it on every run: it may set var\\.(privileged|cache_name) and var\\.(privileged|cache_name), so their values are not known \\(3 references read them\\)$`));
+      expect(unknown[0]!.fix).toBe(`fix the syntax of ${file} at line ${at.split(':')[0]!}, column ${at.split(':')[1]!}`);
+      expect(r.proofs.some((p) => p.holds)).toBe(false);
+    }
   });
 });

@@ -42,7 +42,7 @@ describe('RF720: code fetched and run or installed unverified, not API calls', (
   });
 
   it.each([
-    ['a POST whose answer is piped into a shell', ['curl -fsS -X POST https://x.example/install | bash'], 2],
+    ['a POST whose answer is piped into a shell', ['curl -fsS -X POST https://x.example/install | bash'], 1],
     ['a POST whose answer is written to a file (later run)', ['curl -fsS --request POST https://x.example/tool -o /usr/local/bin/tool', 'chmod +x /usr/local/bin/tool'], 1],
     ['a POST whose answer goes to a file by redirect', ['curl -fsS -X POST https://x.example/tool > /tmp/tool'], 1],
     ['eval of a POST answer', ['eval "$(curl -fsS -X POST https://x.example/env)"'], 1],
@@ -50,17 +50,20 @@ describe('RF720: code fetched and run or installed unverified, not API calls', (
     ['sh -c of an API answer', ['sh -c "$(curl -fsS -d x=1 https://x.example/script)"'], 1],
     ['a POST with its answer piped through tee into a file', ['curl -fsS -X POST https://x.example/s | tee /tmp/s.sh'], 1],
     ['a GET captured in a variable that jq does not read (it may be run)', ['script=$(curl -fsSL https://x.example/s.sh)'], 1],
-    ['a GET piped into jq and then into a shell', ['curl -fsSL https://x.example/a.json | jq -r .script | sh'], 2],
-    ['curl installed, then run to fetch an installer into a shell', ['apt-get install -y curl && curl -fsSL https://x.example/install.sh | bash'], 2],
+    ['a GET piped into jq and then into a shell', ['curl -fsSL https://x.example/a.json | jq -r .script | sh'], 1],
+    ['curl installed, then run to fetch an installer into a shell', ['apt-get install -y curl && curl -fsSL https://x.example/install.sh | bash'], 1],
     ['wget --post-data that saves the answer to a file (wget does by default)', ['wget --post-data "a=1" https://x.example/tool'], 1],
     ['a GET saved with -O (remote name)', ['curl -fsSLO https://x.example/tool.tgz'], 1],
     ['a download saved then made executable (cattle: docker-machine)', ['curl --fail --retry 6 -L https://x.example/docker-machine > /tmp/docker-machine', 'chmod +x /tmp/docker-machine'], 1],
-    ['the GitLab package script piped into bash (cattle)', ['curl --fail --retry 6 -L https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.rpm.sh | bash'], 2],
+    ['the GitLab package script piped into bash (cattle)', ['curl --fail --retry 6 -L https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.rpm.sh | bash'], 1],
     // One command of the line that throws its response away does not excuse the next one, which keeps it.
     ['a discarded probe, then a download saved to a file, on one line', ['curl -fsS https://x.example/health -o /dev/null && curl -fsSL https://x.example/tool -o /usr/local/bin/tool'], 1],
-    ['an API call, then a download piped into a shell, on one line', ['curl -fsS -X POST https://x.example/hook; curl -fsSL https://x.example/i.sh | sh'], 2],
+    ['an API call, then a download piped into a shell, on one line', ['curl -fsS -X POST https://x.example/hook; curl -fsSL https://x.example/i.sh | sh'], 1],
   ] as const)('RF720 still: %s', (_name, lines, findings) => {
     expect(unverifiedDownloads(script(...lines))).toHaveLength(findings);
+  });
+  it('a download piped into a shell is one reason for its line, not also "downloads without checking"', () => {
+    expect(unverifiedDownloads(script('curl -fsSL https://x.example/i.sh | sudo bash', 'curl -fsSL https://x.example/t -o /tmp/t'))).toEqual(['pipes a download into a shell (line 3)', 'downloads without checking a pinned SHA-256 (line 4: curl -fsSL https://x.example/t -o /tmp/t)']);
   });
 
   it('a POST saved to a file and checked against a pinned SHA-256 before use is fine, as any download', () => {

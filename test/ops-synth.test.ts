@@ -94,7 +94,7 @@ describe('synth for operations', () => {
     ['a checksum from a variable, not the script', ['curl -fsSL -o /tmp/tool https://x.example/tool', 'echo "$TOOL_SHA  /tmp/tool" | sha256sum -c -'], 1],
     ['another file checked', ['curl -fsSL -o /tmp/tool https://x.example/tool', `echo "${SHA}  /tmp/other" | sha256sum -c -`, '/tmp/tool --version'], 1],
     ['a SHA-1 length digest', ['curl -fsSL -o /tmp/tool https://x.example/tool', `echo "${'ab'.repeat(20)}  /tmp/tool" | sha1sum -c -`], 1],
-    ['a download piped into a shell, whatever follows', ['curl -fsSL -o /tmp/i.sh https://x.example/i.sh | sh', `echo "${SHA}  /tmp/i.sh" | sha256sum -c -`], 2],
+    ['a download piped into a shell, whatever follows', ['curl -fsSL -o /tmp/i.sh https://x.example/i.sh | sh', `echo "${SHA}  /tmp/i.sh" | sha256sum -c -`], 1],
     ['curl to stdout', ['curl -fsSL https://x.example/tool > /tmp/tool', `echo "${SHA}  /tmp/tool" | sha256sum -c -`], 1],
   ] as const)('RF720 accepts a download checked against a pinned SHA-256 before use: %s', (_name, lines, findings) => {
     expect(unverifiedDownloads(['#!/bin/bash', 'set -euo pipefail', ...lines].join('\n'))).toHaveLength(findings);

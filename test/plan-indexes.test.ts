@@ -117,8 +117,9 @@ describe('unverifiedDownloads: patterns only on lines holding their text, the sa
     lines.forEach((line, i) => {
       if (i >= begin && i <= end && block.length > 0) return;
       const code = line.replace(/#.*$/, '');
+      // One reason a line: piped into a shell, else downloaded unchecked.
       if (/\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
-      if (/\b(curl|wget)\b/.test(code) && !(urls(code).length > 0 && urls(code).every((u) => u.startsWith('http://169.254.169.254/')))) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
+      else if (/\b(curl|wget)\b/.test(code) && !(urls(code).length > 0 && urls(code).every((u) => u.startsWith('http://169.254.169.254/')))) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
       const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
       if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);
       if (/^\s*fetch_verified\b/.test(code) && !(fetch && /^'?[a-f0-9]{64}'?$/.test(fetch[2]!))) out.push(`fetches without a pinned SHA-256 (line ${i + 1})`);

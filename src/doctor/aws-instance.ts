@@ -1,7 +1,7 @@
 import type { TerraformRoot } from '../emit/artifacts.js';
 import { byName, setOwn } from '../emit/artifacts.js';
 import type { Evidence } from './evidence.js';
-import { SPOT_REQUEST_METADATA } from '../platforms/aws-vm/common.js';
+import { markSpotRequest } from '../platforms/aws-vm/common.js';
 
 /**
  * A runner manager on one EC2 instance (`aws_instance` with user data), the way many teams write it
@@ -44,7 +44,7 @@ function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INST
       if (body[name] !== undefined && !(name === 'metadata_options' && type === 'aws_spot_instance_request')) setOwn(lt, name, body[name]);
     }
     // Said where IMDSv2 is checked (RF711): the options written are not what the instance gets.
-    if (type === 'aws_spot_instance_request') lt['//'] = SPOT_REQUEST_METADATA;
+    if (type === 'aws_spot_instance_request') markSpotRequest(lt);
     const groups = instanceSecurityGroups(root, body);
     if (groups !== undefined) lt.vpc_security_group_ids = groups;
     // `ami` on an instance, `image_id` on a launch template.

@@ -4,7 +4,7 @@ import { safeText, type Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
-import { SourceFile, formatPosition, type Origin } from './source.js';
+import { SourceFile, formatPosition, type Origin, type Position } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
 import { readHclInto, readManifestInto, readTfJsonInto, readTfvarsInto, readTfvarsJsonInto, unreadableVarFile } from './hcl/read.js';
 import { MANIFEST_PATH } from './hcl/installed-modules.js';
@@ -131,9 +131,9 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   try {
     docs = parseDocs(text, syntax, source);
   } catch (e) {
-    const pos = errorPosition(e, path);
-    ev.findings.push(finding('RF901', pos, `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
-    if (terraformFileKind(path) === 'vars-json') unreadableVarFile(ev, path);
+    const at = errorPosition(e, path);
+    ev.findings.push(finding('RF901', formatPosition(at), `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
+    if (terraformFileKind(path) === 'vars-json') unreadableVarFile(ev, path, at);
     return;
   }
   // The plain YAML reader refuses more than 100 levels itself (it leaves such files to the library).
@@ -175,12 +175,12 @@ function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);
 }
 
-function errorPosition(e: unknown, path: string): string {
+function errorPosition(e: unknown, path: string): Position {
   const linePos = (e as { linePos?: { line: number; col: number }[] }).linePos?.[0];
-  if (linePos) return `${path}:${linePos.line}:${linePos.col}`;
+  if (linePos) return { file: path, line: linePos.line, column: linePos.col };
   const m = /line (\d+) column (\d+)/.exec(firstLine(e));
-  if (m) return `${path}:${m[1]!}:${m[2]!}`;
-  return `${path}:1:1`;
+  if (m) return { file: path, line: Number(m[1]!), column: Number(m[2]!) };
+  return { file: path, line: 1, column: 1 };
 }
 
 function parseDocs(text: string, syntax: 'yaml' | 'json', source: SourceFile): unknown[] {

@@ -89,8 +89,8 @@ export interface VarFiles {
   loaded: Map<string, VarFileValue & { rank: string }>;
   /** What only a `-var-file` run reads: per variable, each file's value. */
   optional: Map<string, VarFileValue[]>;
-  /** Files Terraform loads itself that are not valid HCL or JSON (RF901): any variable may be set there. */
-  unreadable?: { file: string; rank: string }[];
+  /** Files Terraform loads itself that are not valid HCL or JSON (RF901 at `at`, the parser's position): any variable may be set there. */
+  unreadable?: { file: string; rank: string; at: Position }[];
 }
 
 /** A variable definitions file's place in Terraform's own load order; undefined: read only with `-var-file`. */

@@ -1172,7 +1172,7 @@ export class ModuleEvaluator {
     const loaded = files.loaded.get(name);
     // A file Terraform loads after the one that gave the value (or with none) that could not be read may set it.
     const unread = files.unreadable?.find((u) => loaded === undefined || u.rank > loaded.rank);
-    if (unread !== undefined) return this.unknown(e, env, 'RF903', `var.${name} may be set in ${unread.file}, which Terraform loads on every run and which could not be read (RF901), so its value is not known`, `fix the syntax of ${unread.file}`);
+    if (unread !== undefined) return this.#unreadVarFile(e, env, name, unread);
     const value = loaded !== undefined ? this.#varFileValue(e, env, name, v, loaded) : undefined;
     const optional = files.optional.get(name) ?? [];
     if (optional.length === 0) return value;
@@ -1186,6 +1186,42 @@ export class ModuleEvaluator {
     }
     return value;
   }
+
+  /**
+   * `var.<name>` where a variable definitions file Terraform loads on every run could not be read: not
+   * known (RF903). One finding per such file, at its syntax error, naming the variables it leaves
+   * unknown and how many references read them: a broken terraform.tfvars is one fix, not one finding
+   * per variable or per place a variable is used.
+   */
+  #unreadVarFile(e: Expr, env: Env, name: string, unread: { file: string; at: Position }): Unknown {
+    let entry = this.#unreadVarFiles.get(unread.file);
+    if (entry === undefined) {
+      const names = new Map<string, Set<string>>();
+      const at = `${unread.file}:${unread.at.line}:${unread.at.column}`;
+      entry = {
+        names,
+        reason: {
+          code: 'RF903',
+          get message() {
+            const vars = [...names.keys()].map((n) => `var.${n}`);
+            const refs = [...names.values()].reduce((n, places) => n + places.size, 0);
+            const list = vars.length === 1 ? vars[0]! : `${vars.slice(0, -1).join(', ')} and ${vars[vars.length - 1]!}`;
+            const one = vars.length === 1;
+            return `${unread.file} could not be read (not valid ${/\.json$/i.test(unread.file) ? 'JSON' : 'HCL'}, RF901 at ${at}), and Terraform loads it on every run: it may set ${list}, so ${one ? 'its value is' : `their values are`} not known${refs > vars.length ? ` (${refs} references read ${one ? 'it' : 'them'})` : ''}`;
+          },
+          at: unread.at,
+          fix: `fix the syntax of ${unread.file} at line ${unread.at.line}, column ${unread.at.column}`,
+        },
+      };
+      this.#unreadVarFiles.set(unread.file, entry);
+      this.report(entry.reason);
+    }
+    let places = entry.names.get(name);
+    if (places === undefined) entry.names.set(name, (places = new Set()));
+    places.add(`${env.loc.file}\0${e.at}`);
+    return new Unknown(this.sym(env.loc.text.slice(e.at, e.end)), entry.reason);
+  }
+  readonly #unreadVarFiles = new Map<string, { names: Map<string, Set<string>>; reason: Reason }>();
 
   /** One variable file's value for `var.<name>`, converted to its declared type; a value that is not a constant, as Terraform refuses it there, is not known. */
   #varFileValue(e: Expr, env: Env, name: string, v: { type?: TypeConstraint; loc: Loc }, given: VarFileValue): Value {

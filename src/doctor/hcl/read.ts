@@ -43,11 +43,8 @@ function moduleOf(ev: Evidence, path: string): ConfigModule {
  * `terraform.tfvars` and `*.auto.tfvars` on every run, any other only with `-var-file`).
  */
 export function readTfvarsInto(ev: Evidence, source: SourceFile): void {
-  const body = parsedHcl(ev, source, 'fix the syntax at that position (terraform fmt shows it too)');
-  if (body === undefined) {
-    unreadableVarFile(ev, source.path);
-    return;
-  }
+  const body = parsedHcl(ev, source, 'fix the syntax at that position (terraform fmt shows it too)', (at) => unreadableVarFile(ev, source.path, at));
+  if (body === undefined) return;
   const files = varFilesOf(ev, source.path);
   const loc = hclLoc(source.path, source.text);
   for (const a of body.attrs) addVarFileValue(files, a.name, { file: source.path, expr: a.expr, loc });
@@ -58,10 +55,10 @@ export function readTfvarsInto(ev: Evidence, source: SourceFile): void {
   for (const a of body.attrs) for (const text of literalStrings(a.expr)) if (credentialIn(text, a.name) !== undefined) addSensitiveValue((ev.sensitive ??= { texts: new Set(), places: [] }), text);
 }
 
-/** A variable definitions file that is not valid HCL or JSON (RF901 said): if Terraform loads it on every run, what it sets is not known. */
-export function unreadableVarFile(ev: Evidence, path: string): void {
+/** A variable definitions file that is not valid HCL or JSON (RF901 said, at `at`): if Terraform loads it on every run, what it sets is not known. */
+export function unreadableVarFile(ev: Evidence, path: string, at: Position): void {
   const rank = varFileRank(path);
-  if (rank !== undefined) (varFilesOf(ev, path).unreadable ??= []).push({ file: path, rank });
+  if (rank !== undefined) (varFilesOf(ev, path).unreadable ??= []).push({ file: path, rank, at });
 }
 
 /** A `.tfvars.json` file's values (its credentials are the JSON reader's RF940). */
@@ -99,12 +96,13 @@ function jsonStrings(v: unknown): string[] {
 }
 
 /** A file parsed as HCL (`.tf`, `.tfvars`); a syntax error is RF901 at the parser's position, and undefined. */
-function parsedHcl(ev: Evidence, source: SourceFile, fix = 'fix the syntax at that position (terraform fmt and terraform validate show it too)'): Body | undefined {
+function parsedHcl(ev: Evidence, source: SourceFile, fix = 'fix the syntax at that position (terraform fmt and terraform validate show it too)', failed?: (at: Position) => void): Body | undefined {
   try {
     return parseHcl(source.text);
   } catch (e) {
     if (!(e instanceof HclSyntaxError)) throw e;
     const p = source.offsetPosition(e.offset);
+    failed?.(p);
     ev.findings.push({ code: 'RF901', severity: CODES.RF901.severity, path: formatPosition(p), message: `${source.path} is not valid HCL: ${e.message}`, fix });
     return undefined;
   }

@@ -864,6 +864,23 @@ function artifactText(artifact: Artifact): string {
  */
 export const SPOT_REQUEST_METADATA = 'a spot instance request sends no metadata options to EC2 (the RequestSpotInstances launch specification has none; terraform-provider-aws #25896), so its metadata_options do not reach the instance, and the AMI or the account\'s metadata defaults decide whether IMDSv2 is required';
 
+/**
+ * Marks a launch-template body the doctor builds from an `aws_spot_instance_request`
+ * (doctor/aws-instance.ts): its metadata_options reach no instance. A symbol-keyed field: typed,
+ * carried by a copy of the body (`{ ...body }`), never serialised (JSON.stringify and
+ * Object.entries skip symbol keys), so no comment string is written or compared.
+ */
+const SPOT_REQUEST: unique symbol = Symbol('spot instance request');
+type SpotMarked = { [SPOT_REQUEST]?: true };
+/** Marks a launch-template body as made from a spot instance request. */
+export function markSpotRequest(body: object): void {
+  (body as SpotMarked)[SPOT_REQUEST] = true;
+}
+/** Whether a launch-template body was made from a spot instance request (markSpotRequest). */
+export function isSpotRequest(body: unknown): boolean {
+  return typeof body === 'object' && body !== null && (body as SpotMarked)[SPOT_REQUEST] === true;
+}
+
 /** The folder of the AWS root among the emitted documents (emit/index.ts writes terraform/aws/main.tf.json). */
 const AWS_ROOT_DIR = 'terraform/aws';
 
@@ -932,7 +949,7 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
   ] as const) {
     for (const [k, body] of resources(root, type)) {
       const mo = (list(body.metadata_options)[0] ?? {}) as Record<string, unknown>;
-      if (body['//'] === SPOT_REQUEST_METADATA) {
+      if (isSpotRequest(body)) {
         out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2: ${SPOT_REQUEST_METADATA}`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: 'metadata_options of a spot instance request', allowed: 'http_tokens = "required" on the instance', fix: 'start the manager from a launch template, or as an aws_instance with instance_market_options { market_type = "spot" }, with metadata_options { http_tokens = "required" }' }));
       } else if (mo.http_tokens !== 'required' || mo.http_endpoint === 'disabled') {
         out.push(f('RF711', '', `${label} ${type}.${k} does not require IMDSv2 (http_tokens is ${showValue(mo.http_tokens)})`, { subject: { kind: 'resource', address: `${type}.${k}` }, received: showValue(mo.http_tokens), allowed: '"required"', ...adviceThenRegenerate('set metadata_options.http_tokens = "required"', 'runner-fleet always does, regenerate') }));
@@ -1023,8 +1040,10 @@ export function unverifiedDownloads(script: string, options: { shell: boolean } 
     if (candidate[i] === 0) return;
     if (i >= begin && i <= end && block.length > 0) return;
     const code = line.includes('#') ? line.replace(/#.*$/, '') : line;
-    if (code.includes('|') && /\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
-    if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyPackageNames(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
+    // A download piped into a shell is one reason, the stronger: not also "downloads without checking" for that line.
+    const piped = code.includes('|') && /\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code);
+    if (piped) out.push(`pipes a download into a shell (line ${i + 1})`);
+    else if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyPackageNames(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
     if (!code.includes('_verified')) return;
     const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
     if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);
@@ -1214,7 +1233,7 @@ export function managerMetadataOptions(docs: FleetDocuments, runner: IntentRunne
   const root = awsFacts(docs)?.root;
   const body = root ? resourceBody(root, 'aws_launch_template', key(runner, 'manager')) : undefined;
   // A spot instance request's metadata_options reach no instance: none apply.
-  if (body?.['//'] === SPOT_REQUEST_METADATA) return { spotRequest: true };
+  if (isSpotRequest(body)) return { spotRequest: true };
   const mo = (list(body?.metadata_options)[0] ?? {}) as Record<string, unknown>;
   return { ...(typeof mo.http_put_response_hop_limit === 'number' ? { hopLimit: mo.http_put_response_hop_limit } : {}), ...(typeof mo.http_tokens === 'string' ? { httpTokens: mo.http_tokens } : {}) };
 }

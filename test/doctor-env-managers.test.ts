@@ -83,3 +83,15 @@ ${env}`),
     expect(everything(r)).not.toContain(TOKEN);
   });
 });
+
+describe('a token environment entry holding a marker a later step replaces is no credential', () => {
+  const script = (value: string) => doctor([{ path: 'setup.sh', bytes: new TextEncoder().encode(`#!/bin/sh\ncat > /etc/runner.env <<EOF\nCI_SERVER_URL=https://gitlab.example.com\nCI_SERVER_TOKEN=${value}\nEOF\nsed -i "s/__GITLAB_RUNNER_TOKEN__/$TOKEN/" /etc/runner.env\n`) }]);
+  it.each(['__GITLAB_RUNNER_TOKEN__', '@RUNNER_TOKEN@'])('%s: no RF940', (marker) => {
+    expect(script(marker).findings.filter((f) => f.code === 'RF940')).toEqual([]);
+  });
+  it('a literal value there still is (value not shown)', () => {
+    const r = script('s3cr3tvalue-from-the-ui');
+    expect(r.findings.filter((f) => f.code === 'RF940').map((f) => f.path)).toEqual(['setup.sh:4:1']);
+    expect(JSON.stringify(r.findings)).not.toContain('s3cr3tvalue');
+  });
+});

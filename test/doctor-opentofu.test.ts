@@ -88,6 +88,7 @@ describe('OpenTofu files', () => {
     writeFileSync(join(root, 'logo.png'), new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0, 0]));
     writeFileSync(join(root, '.terraform.lock.hcl'), '# This file is maintained automatically by "tofu init".\n');
     writeFileSync(join(root, 'main.tftest.hcl'), 'run "plan" {\n  command = plan\n}\n');
+    writeFileSync(join(root, '.tflint.hcl'), 'plugin "aws" {\n  enabled = true\n}\n');
     let out = '';
     const code = await main(['doctor', '--format', 'json', root], { out: (s) => (out += s), err: () => {} });
     const report = JSON.parse(out) as { files: number; findings: { code: string; path: string; message: string }[] };

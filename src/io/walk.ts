@@ -22,7 +22,8 @@ const WALKED = new RegExp(`\\.(ya?ml|json|toml|${TERRAFORM_EXTENSIONS.join('|')}
  * (images, binaries, documentation, source code) is left out silently.
  */
 const LOOKS_DEPLOYED = /(?:^|[\\/])(?:Dockerfile|Containerfile|[^\\/]*\.(?:hcl|tfstate|tofuvars|env|j2|jinja2?|tmpl|gotmpl|ps1))$|(?:^|[\\/])\.env$/i;
-const NOT_DEPLOYED = /(?:^|[\\/])\.terraform\.lock\.hcl$|\.(?:tftest|tofutest)\.hcl$/i;
+// Terraform's lock file, its tests, and linter settings (TFLint's .tflint.hcl) deploy nothing.
+const NOT_DEPLOYED = /(?:^|[\\/])(?:\.terraform\.lock|\.tflint)\.hcl$|\.(?:tftest|tofutest)\.hcl$/i;
 
 export interface WalkedFile {
   path: string;

@@ -110,7 +110,8 @@ function isReference(value: string): boolean {
 export function keyCredential(value: string, key: string): Shape | undefined {
   // A value of placeholders only is filled in later (a shape inside one is found by its shape).
   const token = RUNNER_TOKEN_KEYS.has(key);
-  if ((!CLOUD_KEYS.has(key) && !token) || isReference(value) || value.includes('${') || /^(set-by-|changeme|REPLACE|<)/i.test(value) || placeholdersOnly(value)) return undefined;
+  // `__GITLAB_RUNNER_TOKEN__`, `@TOKEN@`: a marker a later sed or configure step replaces, not a value.
+  if ((!CLOUD_KEYS.has(key) && !token) || isReference(value) || value.includes('${') || /^(set-by-|changeme|REPLACE|<)/i.test(value) || /^(__[A-Z0-9_]+__|@[A-Z0-9_]+@)$/.test(value) || placeholdersOnly(value)) return undefined;
   if (token) return { name: `a GitLab runner token (${key})`, re: /./, cloud: false, needles: RUNNER_TOKEN_KEY_NAMES };
   return { name: `a static credential (${key})`, re: /./, cloud: true, needles: CLOUD_KEY_NAMES };
 }

@@ -2,7 +2,7 @@ import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { walkFiles, type WalkedFile } from '../io/walk.js';
 import { calledModuleFolders, moduleFileReferences } from '../doctor/hcl/read.js';
-import { parseManifest } from '../doctor/hcl/installed-modules.js';
+import { parseManifest, underDotTerraform } from '../doctor/hcl/installed-modules.js';
 import { MAX_FILE_BYTES } from '../doctor/read.js';
 import { doctor, doctorWithAws, type DoctorResult } from '../doctor/index.js';
 import { failureReport } from '../doctor/failure-report.js';
@@ -116,7 +116,7 @@ async function readCalledModules(given: readonly WalkedFile[]): Promise<WalkedFi
   // The modules `terraform init` installed for a folder of Terraform given (its .terraform/modules,
   // which a folder walk never enters): its manifest, and the Terraform files of every registry or git
   // module it lists. The evaluator follows a call into them by the call's key (installed-modules.ts).
-  const roots = [...new Set(given.filter((f) => isTerraformConfig(f.path) && !f.path.split(/[\\/]/).includes('.terraform')).map((f) => dirname(f.path)))].sort();
+  const roots = [...new Set(given.filter((f) => isTerraformConfig(f.path) && !underDotTerraform(f.path)).map((f) => dirname(f.path)))].sort();
   for (const root of roots) {
     const manifest = join(root, '.terraform', 'modules', 'modules.json');
     let bytes: Uint8Array;
@@ -131,7 +131,7 @@ async function readCalledModules(given: readonly WalkedFile[]): Promise<WalkedFi
     const entries = parseManifest(new TextDecoder().decode(bytes), (dir) => join(root, dir));
     if (typeof entries === 'string') continue;
     for (const m of entries.values()) {
-      if (!m.dir.split(/[\\/]/).includes('.terraform') || tried.has(resolve(m.dir)) || tried.size >= 200) continue;
+      if (!underDotTerraform(m.dir) || tried.has(resolve(m.dir)) || tried.size >= 200) continue;
       tried.add(resolve(m.dir));
       await readTerraformFolder(m.dir);
     }

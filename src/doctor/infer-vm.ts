@@ -17,6 +17,7 @@ import type { Evidence } from './evidence.js';
 import { mapBodyStrings, mapRootStrings } from './root-strings.js';
 import { serializeArtifact } from '../emit/serialize.js';
 import { forgetKeyIndexes } from './key-index.js';
+import { REGISTRATION_TOKEN_FLOW } from './register-command.js';
 import { canonicalUserData, findVmManagers, rekey, resolveKey, startRekeys, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
@@ -262,10 +263,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       const registration = m.tokenFlag === 'registration-token';
       summary.push(`token parameter ${paramName} → gitlab-runner register ${registration ? '--registration-token: a legacy registration token' : '--token: the runner authentication token (glrt-)'}`);
       if (registration) {
-        // GitLab: deprecated in 15.6 (gitlab-org/gitlab#380872), off by default since 17.0 (an instance or
-        // top-level group setting turns it back on), removal moved from 18.0 to 20.0 (gitlab-org/gitlab#525239,
-        // docs.gitlab.com/ci/runners/new_creation_workflow/).
-        sink.findings.push(finding('RF912', formatPosition(originAt(m.tomlOrigin, 'runners', 0, 'token')), `runner ${m.runner}: the SSM parameter ${paramName} that the user data passes to gitlab-runner register --registration-token holds a legacy registration token, not a runner authentication token. The registration-token flow is deprecated since GitLab 15.6 and off by default since GitLab 17.0 (removal scheduled for 20.0), and whoever reads the parameter can register runners that take the jobs of its project or group`, { fix: `create the runner in GitLab (its Runners settings, POST /user/runners, or gitlab_user_runner), keep its glrt- authentication token in ${paramName}, and register with --token`, received: '(a token, not shown)' }));
+        sink.findings.push(finding('RF912', formatPosition(originAt(m.tomlOrigin, 'runners', 0, 'token')), `runner ${m.runner}: the SSM parameter ${paramName} that the user data passes to gitlab-runner register --registration-token holds a legacy registration token, not a runner authentication token. The registration-token flow is ${REGISTRATION_TOKEN_FLOW}, and whoever reads the parameter can register runners that take the jobs of its project or group`, { fix: `create the runner in GitLab (its Runners settings, POST /user/runners, or gitlab_user_runner), keep its glrt- authentication token in ${paramName}, and register with --token`, received: '(a token, not shown)' }));
       }
     }
     const cache = sink.cacheOf(m.toml, m.tomlOrigin);

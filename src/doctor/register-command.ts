@@ -52,6 +52,13 @@ export const SERVER_SETTINGS: ReadonlyMap<string, (value: string | undefined) =>
   ['maintenance-note', (v) => v !== ''],
   ['maximum-timeout', (v) => v !== '' && v !== '0'],
 ]);
+/**
+ * Where GitLab's registration-token flow stands, for every finding that names it: deprecated in 15.6
+ * (gitlab-org/gitlab#380872), off by default since 17.0 (an instance or top-level group setting turns
+ * it back on), removal moved from 18.0 to 20.0 (gitlab-org/gitlab#525239,
+ * docs.gitlab.com/ci/runners/new_creation_workflow/).
+ */
+export const REGISTRATION_TOKEN_FLOW = 'deprecated by GitLab (since 15.6; off by default since GitLab 17.0, removal scheduled for 20.0)';
 /** Files that describe a deployment rather than deploy one. */
 const DOCUMENTATION = /\.(md|markdown|rst|adoc|txt|html?)$/i;
 /** `gitlab-runner register` (not `unregister`), also behind sudo or a path; the words after it follow. */
@@ -187,9 +194,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
       }
       const token = c.flags.find((f) => f.name === 'registration-token');
       if (token) {
-        // GitLab: deprecated in 15.6 (gitlab-org/gitlab#380872), off by default since 17.0, removal moved from 18.0 to 20.0
-        // (gitlab-org/gitlab#525239; docs.gitlab.com/ci/runners/new_creation_workflow/).
-        findings.push(finding('RF912', `${path}:${place(token.at)}`, 'gitlab-runner register --registration-token: the registration-token flow is deprecated by GitLab (since 15.6; off by default since GitLab 17.0, removal scheduled for 20.0); a glrt- token given so uses the legacy-compatible flow, which ignores the runner\'s settings flags', 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
+        findings.push(finding('RF912', `${path}:${place(token.at)}`, `gitlab-runner register --registration-token: the registration-token flow is ${REGISTRATION_TOKEN_FLOW}; a glrt- token given so uses the legacy-compatible flow, which ignores the runner's settings flags`, 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
       }
     }
   }

@@ -1,7 +1,7 @@
 import { LineIndex, type Expr, type Span } from './ast.js';
 import { parseJsonTemplate } from './parse.js';
 import { MODULE_META, jsonStringLoc, literalString, type ConfigBlock, type ConfigBody, type ConfigModule, type ConfigModuleCall, type Loc, type VarFileValue, type VarFiles, type VariableDecl } from './config.js';
-import type { Position } from '../source.js';
+import { formatPosition, type Position } from '../source.js';
 import { asSet, callFunction, isSet, replaceText } from './functions.js';
 import type { TypeConstraint } from './types.js';
 import { setOwn } from '../../emit/artifacts.js';
@@ -1197,7 +1197,7 @@ export class ModuleEvaluator {
     let entry = this.#unreadVarFiles.get(unread.file);
     if (entry === undefined) {
       const names = new Map<string, Set<string>>();
-      const at = `${unread.file}:${unread.at.line}:${unread.at.column}`;
+      const at = formatPosition(unread.at);
       entry = {
         names,
         reason: {

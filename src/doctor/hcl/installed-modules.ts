@@ -66,10 +66,15 @@ export function sameSource(written: string, recordedSource: string): boolean {
   return written === recordedSource || recorded(written) === recordedSource || recorded(written) === recorded(recordedSource);
 }
 
+/** Whether a path lies under a `.terraform` folder: init's copies (a manifest's local modules sit in the root's own folders). */
+export function underDotTerraform(path: string): boolean {
+  return path.split(/[\\/]/).includes('.terraform');
+}
+
 /** Folders of installed modules (every manifest's entries): evaluated through their calls, never as roots. */
 export function installedDirs(manifests: ReadonlyMap<string, ReadonlyMap<string, InstalledModule>>): Set<string> {
   const out = new Set<string>();
-  for (const entries of manifests.values()) for (const m of entries.values()) if (m.dir.split('/').includes('.terraform')) out.add(m.dir);
+  for (const entries of manifests.values()) for (const m of entries.values()) if (underDotTerraform(m.dir)) out.add(m.dir);
   return out;
 }
 

@@ -1,6 +1,6 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
-import { describeEscape, dockerHostEscapes, escapeFindings } from '../verify/docker-escape.js';
+import { describeEscape, dockerHostEscapes, escapeFindings, type DockerEscape } from '../verify/docker-escape.js';
 import { DOCKER_MACHINE_EXECUTOR, jobSettings, machineOptionCredentials, privilegedDeploymentFix, serviceAccountOverwriteMessage } from '../verify/runner-toml.js';
 import { get } from '../verify/get.js';
 import { formatPosition, originAt } from './source.js';
@@ -31,24 +31,9 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
   const restated: Finding[] = [];
   const at = (path: readonly (string | number)[]) => formatPosition(originAt(t.origin, ...path));
   const runners = Array.isArray(t.value.runners) ? t.value.runners : [];
-  // Entry 0 unnamed, as describeEscape does.
-  const entry = (i: number) => (i > 0 ? ` of [[runners]] entry ${i}` : '');
   const escapes = dockerHostEscapes(t.value);
   const privilegedOf = new Map(escapes.filter((e) => e.key === 'privileged').map((e) => [e.at[1], e]));
-  runners.forEach((_, i) => {
-    const job = jobSettings(t.value, i);
-    // Privileged Docker jobs are said with what lets them out (describeEscape); any other executor's by its table.
-    const privileged = job.section === 'docker' ? privilegedOf.get(i) : undefined;
-    if (job.privileged) {
-      out.push({ code: 'RF301', severity: CODES.RF301.severity, path: at(['runners', i, job.section, 'privileged']), message: privileged ? `config.toml ${describeEscape(privileged)} ${privileged.lets}` : `config.toml [runners.${job.section}] privileged = true${entry(i)}: job containers run privileged, and a job can take over the node it runs on and every credential on it`, received: 'true', allowed: 'false', fix: privilegedDeploymentFix(job) });
-    }
-    if (job.serviceAccountOverwrite !== undefined) {
-      out.push({ code: 'RF107', severity: CODES.RF107.severity, path: at(['runners', i, job.section, 'service_account_overwrite_allowed']), message: `config.toml [runners.${job.section}] service_account_overwrite_allowed${entry(i)}: ${serviceAccountOverwriteMessage(job.serviceAccountOverwrite)}`, received: JSON.stringify(job.serviceAccountOverwrite), fix: 'remove service_account_overwrite_allowed, or narrow it to service accounts made for jobs' });
-    }
-    if (job.executor === DOCKER_MACHINE_EXECUTOR) {
-      out.push({ code: 'RF925', severity: CODES.RF925.severity, path: at(['runners', i, 'executor']), message: `config.toml executor = "docker+machine"${entry(i)}: GitLab deprecated the Docker Machine executor in GitLab 17.5 and ends its support in GitLab 20.0 (May 2027); its docker-machine fork takes security fixes only`, received: JSON.stringify(DOCKER_MACHINE_EXECUTOR), allowed: '"docker-autoscaler"', fix: `move the runner to executor = "docker-autoscaler" with the fleeting plugin of its cloud ([runners.autoscaler], fleeting-plugin-aws on an Auto Scaling group); runner-fleet's ec2-autoscaler platform writes such a runner with its identities` });
-    }
-  });
+  runners.forEach((_, i) => out.push(...entryJobFindings(t.value, i, at, privilegedOf.get(i))));
   // RF309: the chains' classification and wording, each at its key.
   const others = escapes.filter((e) => e.key !== 'privileged');
   escapeFindings(escapes, '', ON_SOME_HOST).forEach((f, n) => out.push({ ...f, path: at(others[n]!.at) }));
@@ -64,6 +49,68 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
     out.push({ code: 'RF940', severity: CODES.RF940.severity, path, message: `${c.what} is written in ${t.origin.source.path} at [runners.machine] MachineOptions ${c.option}${entry(Number(c.at[1]))}${typeof driver === 'string' ? ` (MachineDriver ${JSON.stringify(driver)})` : ''} (value not shown): docker-machine creates and removes the job machines with it${alsoAt(copies)}`, fix: `remove the ${c.option} option and revoke the key; ${keyless}` });
   }
   return { findings: out, restated };
+}
+
+/** ` of [[runners]] entry i`; entry 0 unnamed, as describeEscape does. */
+const entry = (i: number) => (i > 0 ? ` of [[runners]] entry ${i}` : '');
+
+/**
+ * RF301, RF107 and RF925 of `[[runners]]` entry `i`, each at its key (`at`). `privileged`: the
+ * entry's `privileged` escape of dockerHostEscapes, where it is a Docker executor's, said with what lets a job out.
+ */
+function entryJobFindings(toml: unknown, i: number, at: (path: readonly (string | number)[]) => string, privileged: DockerEscape | undefined): Finding[] {
+  const out: Finding[] = [];
+  const job = jobSettings(toml, i);
+  // Privileged Docker jobs are said with what lets them out (describeEscape); any other executor's by its table.
+  const docker = job.section === 'docker' ? privileged : undefined;
+  if (job.privileged) {
+    out.push({ code: 'RF301', severity: CODES.RF301.severity, path: at(['runners', i, job.section, 'privileged']), message: docker ? `config.toml ${describeEscape(docker)} ${docker.lets}` : `config.toml [runners.${job.section}] privileged = true${entry(i)}: job containers run privileged, and a job can take over the node it runs on and every credential on it`, received: 'true', allowed: 'false', fix: privilegedDeploymentFix(job) });
+  }
+  if (job.serviceAccountOverwrite !== undefined) {
+    out.push({ code: 'RF107', severity: CODES.RF107.severity, path: at(['runners', i, job.section, 'service_account_overwrite_allowed']), message: `config.toml [runners.${job.section}] service_account_overwrite_allowed${entry(i)}: ${serviceAccountOverwriteMessage(job.serviceAccountOverwrite)}`, received: JSON.stringify(job.serviceAccountOverwrite), fix: 'remove service_account_overwrite_allowed, or narrow it to service accounts made for jobs' });
+  }
+  if (job.executor === DOCKER_MACHINE_EXECUTOR) {
+    out.push({ code: 'RF925', severity: CODES.RF925.severity, path: at(['runners', i, 'executor']), message: `config.toml executor = "docker+machine"${entry(i)}: GitLab deprecated the Docker Machine executor in GitLab 17.5 and ends its support in GitLab 20.0 (May 2027); its docker-machine fork takes security fixes only`, received: JSON.stringify(DOCKER_MACHINE_EXECUTOR), allowed: '"docker-autoscaler"', fix: `move the runner to executor = "docker-autoscaler" with the fleeting plugin of its cloud ([runners.autoscaler], fleeting-plugin-aws on an Auto Scaling group); runner-fleet's ec2-autoscaler platform writes such a runner with its identities` });
+  }
+  return out;
+}
+
+/** Where a key of a runner's config.toml is written: `path` (file:line:column), and `where` in it when that is inside a text (a line of user data), else ''. */
+export type TomlPlace = (path: readonly (string | number)[]) => { path: string; where: string };
+
+/**
+ * A config.toml a runner manager boots with, holding more than one `[[runners]]` entry: the manager
+ * runs them all, with its own identity, and its chain proves entry 0 (its cache, its jobs' identity,
+ * its registration). The other entries' job settings are checked at their keys (RF301, RF107, RF925;
+ * Docker escapes are RF309 of the chain already, every entry), and one RF903 says what is not proven
+ * of them. `runner`: the chain's name.
+ */
+export function laterEntriesFindings(toml: unknown, place: TomlPlace, runner: string): Finding[] {
+  const runners = get(toml, 'runners');
+  if (!Array.isArray(runners) || runners.length < 2) return [];
+  const where = (f: Finding, at: readonly (string | number)[]): Finding => {
+    const p = place(at);
+    return { ...f, path: p.path, message: `runner ${runner}${p.where !== '' ? `, ${p.where}` : ''}: ${f.message}` };
+  };
+  const keys = new Map<string, readonly (string | number)[]>();
+  const at = (path: readonly (string | number)[]) => {
+    const k = JSON.stringify(path);
+    keys.set(k, path);
+    return k;
+  };
+  const privilegedOf = new Map(dockerHostEscapes(toml).filter((e) => e.key === 'privileged').map((e) => [e.at[1], e]));
+  const out: Finding[] = [];
+  for (let i = 1; i < runners.length; i++) for (const f of entryJobFindings(toml, i, at, privilegedOf.get(i))) out.push(where(f, keys.get(f.path)!));
+  const named = (i: number) => {
+    const name = get(runners[i], 'name');
+    return typeof name === 'string' && /^[\w .@:/-]{1,60}$/.test(name) ? `${i} (${JSON.stringify(name)})` : String(i);
+  };
+  const others = runners.slice(1, 6).map((_, n) => named(n + 1)).join(', ') + (runners.length > 6 ? ` and ${runners.length - 6} more` : '');
+  // The chains of the VM platforms check the Docker escapes of every entry (RF309).
+  const docker = runners.slice(1).some((r) => String(get(r, 'executor')).startsWith('docker'));
+  const checked = `privileged jobs, RF301; ${docker ? 'the ways out of a Docker job container, RF309; ' : ''}the job service account overwrite, RF107`;
+  out.push(where({ code: 'RF903', severity: CODES.RF903.severity, path: '', message: `its config.toml has ${runners.length} [[runners]] entries, and the manager runs every one with its own identity, but the chain proves entry 0 only. Of entr${runners.length > 2 ? 'ies' : 'y'} ${others}, the job settings are checked (${checked}); the cache each signs for, the identity its jobs hold and its registration in GitLab are not proven`, fix: 'run one runner per manager (a chart release, workload or launch template each), so the doctor proves each' }, ['runners', 1]));
+  return out;
 }
 
 /** The credential scan's RF940 findings by the files they have a place in: each config.toml looks up its own. */

@@ -12,6 +12,7 @@ import { get } from '../verify/get.js';
 import { awsProviderOf } from '../verify/aws-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { tomlPlace } from './toml-locate.js';
+import { laterEntriesFindings, type TomlPlace } from './config-toml-alone.js';
 import { OWN_ACCOUNT, providerAccount } from './hcl/eval.js';
 import type { Evidence } from './evidence.js';
 import { mapBodyStrings, mapRootStrings } from './root-strings.js';
@@ -319,11 +320,14 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     sink.runners.push(runner);
     sink.runnerOrigins.set(index, m.origin);
     // A key of the config.toml that boots: its line in the user data (of the launch template), or in the file.
-    sink.tomlAt.set(index, (at) => {
+    const tomlAt: TomlPlace = (at) => {
       if (!body) return { path: formatPosition(originAt(m.tomlOrigin, ...at)), where: '' };
       const place = tomlPlace(body.lines, at);
       return { path: formatPosition(originAt(m.origin, 'user_data')), where: `line ${body.from + (place?.line ?? 0) + 1} of the user data of aws_launch_template.${ltKey}` };
-    });
+    };
+    sink.tomlAt.set(index, tomlAt);
+    // A config.toml the user data writes (or the file it boots) with more [[runners]] entries: the manager runs them all.
+    if (m.registered !== true) sink.findings.push(...laterEntriesFindings(m.toml, tomlAt, m.runner));
     // The config.toml file of the runner, beside the user data's: reviewed, but not what boots.
     if (m.configFile && !have.has(`runners/${m.runner}/config.toml`)) artifacts.push({ path: `runners/${m.runner}/config.toml`, format: 'toml', content: m.configFile.value });
     // A manager started by an instance (or a spot request) is named so in the chain proof, not "launch template".

@@ -20,7 +20,7 @@ import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidenc
 import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
-import { ALONE_CHECKS, configTomlAloneFindings, secretFindingsByFile } from './config-toml-alone.js';
+import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
 import { isObject } from '../model/is-object.js';
@@ -827,6 +827,11 @@ export function inferDeployment(ev: Evidence): Inferred {
       continue;
     }
     summary.push(`jobs ${chain.namespace}/${jobsSaName} (${formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account'))})`);
+    const entries = get(toml, 'runners');
+    if (chain.chartToml && Array.isArray(entries) && entries.length > 1) {
+      // The chart hands runners.config to `gitlab-runner register --template-config`, which takes exactly one [[runners]] entry.
+      findings.push(finding('RF919', formatPosition(originAt(chartOrigin!, 'runners', 1)), `runner ${chain.name}: runners.config has ${entries.length} [[runners]] entries; the chart passes it to \`gitlab-runner register --template-config\`, which refuses a template without exactly one ("configuration template must contain exactly one [[runners]] entry"), so the manager registers no runner and runs no job. The proofs read entry 0`, { received: `${entries.length} [[runners]] entries`, allowed: 'one [[runners]] entry', fix: 'keep one [[runners]] entry in runners.config, and deploy each other runner as a release of its own' }));
+    } else if (!chain.chartToml) findings.push(...laterEntriesFindings(toml, (p) => ({ path: formatPosition(originAt(tomlOrigin, ...p)), where: '' }), chain.name));
 
     // A ServiceAccount given more than once, each copy as near to this chain's files as the others
     // (two clusters' manifests side by side in one folder): which one its pods run as is not shown.

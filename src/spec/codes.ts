@@ -135,7 +135,7 @@ export const CODES = {
   RF917: { severity: 'warning', title: "a config.toml given next to the chart values differs from their runners.config, which is what the chart deploys", acceptable: false },
   RF918: { severity: 'warning', title: "several runner manager pods run one runner's config.toml and token (a DaemonSet, or replicas above 1)", acceptable: false },
   // doctor --aws (live read-only reads)
-  RF919: { severity: 'error', title: '`gitlab-runner register` as written fails at boot (a flag it does not know, or the runner\'s GitLab settings given with an authentication token)', acceptable: false },
+  RF919: { severity: 'error', title: '`gitlab-runner register` as written fails at boot (a flag it does not know, the runner\'s GitLab settings given with an authentication token, or a --template-config without exactly one [[runners]] entry)', acceptable: false },
   RF920: { severity: 'info', title: 'a live AWS read was refused: the doctor lacks a read permission', acceptable: false },
   RF921: { severity: 'warning', title: 'a live AWS read failed, so what depends on it is not proven', acceptable: false },
   RF922: { severity: 'error', title: 'an EKS access entry gives a runner role administration of the cluster', acceptable: false },

@@ -126,6 +126,13 @@ if (only.length === 0 || only.includes('doctor')) {
     console.log(`doctor over ${m.big.folders} ${m.platform} deployments in their own folders (${m.case}, ${m.namesPerFolder ? 'names per folder' : 'the same names in every folder'}; ${m.big.chains} chains, ${m.big.proofs} proofs): ${m.big.cpuMs} ms CPU; yardstick in the same process: ${m.small.folders} folders ${m.small.cpuMs} ms CPU; growth ${m.growth}x for 4x the folders (linear: 4x)`);
   }
 }
+// Doctor over one hand-written Terraform file of many blocks (bench/doctor-hcl.js).
+if (only.length === 0 || only.includes('doctor')) {
+  const r = spawnSync(process.execPath, [`${here}doctor-hcl.js`, '4000'], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(r.stderr || r.stdout);
+  const m = JSON.parse(r.stdout.trim().split('\n').pop());
+  console.log(`doctor over one .tf file of ${m.big.blocks} resource blocks (${m.big.lines} lines): ${m.big.cpuMs} ms CPU; yardstick in the same process: ${m.small.blocks} blocks ${m.small.cpuMs} ms CPU; growth ${m.growth}x for 4x the blocks (linear: 4x)`);
+}
 if (process.argv.includes('--no-startup')) process.exit(0);
 const bin = fileURLToPath(new URL('../bin/runner-fleet.cjs', import.meta.url));
 const example = fileURLToPath(new URL('../examples/eks-irsa.yaml', import.meta.url));

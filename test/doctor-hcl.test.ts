@@ -534,17 +534,18 @@ describe('doctor over hand-written HCL (test/doctor/hcl)', () => {
     );
   });
 
-  it('reading and evaluating 1,000 lines of HCL is not slow (a guard against quadratic work; ~15 ms parse on an idle machine)', () => {
+  // How its CPU grows with a file's blocks is measured by `npm run bench` (bench/doctor-hcl.js, 1,000 and
+  // 4,000 blocks), not here: a clock in a test fails on a busy machine (2.9 s for this file beside four
+  // other test runs, against ~15 ms idle) and passes on a fast one whatever the growth.
+  it('reads and evaluates 1,000 lines of HCL: 250 blocks, each with the local and its jsonencode', () => {
     const block = (i: number) => `resource "aws_iam_role" "r${i}" {\n  name = "role-\${local.p}-${i}"\n  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })\n}\n`;
     const text = `locals {\n  p = "x"\n}\n${Array.from({ length: 250 }, (_, i) => block(i)).join('')}`;
-    const t = performance.now();
     const ev = readEvidence([{ path: 'big.tf', bytes: enc(text) }]);
     const { root, findings } = normalizeTerraform(ev);
-    const ms = performance.now() - t;
     expect(findings).toEqual([]);
     expect(Object.keys(root.resource.aws_iam_role ?? {})).toHaveLength(250);
     expect(root.resource.aws_iam_role?.r7?.name).toBe('role-x-7');
-    expect(ms).toBeLessThan(2000);
+    expect(root.resource.aws_iam_role?.r249?.name).toBe('role-x-249');
   });
 });
 

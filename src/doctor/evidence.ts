@@ -115,6 +115,8 @@ export interface Evidence {
   absent?: AbsentFacts;
   /** Values `terraform show -json` marks sensitive: read, never shown (sensitive.ts). */
   sensitive?: SensitiveMarks;
+  /** AWS CloudFormation templates given (their paths): not read (RF902), and named where no manager is found. */
+  cloudFormation?: string[];
 }
 
 export interface AbsentFacts {

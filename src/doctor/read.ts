@@ -362,11 +362,35 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     } else role.policies.push({ document: doc, origin });
     return;
   }
+  // An AWS CloudFormation template (YAML, or JSON as `cdk synth` writes it): not read.
+  const resourceTypes = cloudFormationTypes(doc);
+  if (resourceTypes) {
+    (ev.cloudFormation ??= []).push(source.path);
+    const count = new Map<string, number>();
+    for (const t of resourceTypes) count.set(t, (count.get(t) ?? 0) + 1);
+    const shown = [...count].slice(0, 6).map(([t, n]) => `${safeText(t, 60)}${n > 1 ? ` ×${n}` : ''}`).join(', ') + (count.size > 6 ? `, and ${count.size - 6} more types` : '');
+    ev.findings.push(finding('RF902', at(), `${source.path} is an AWS CloudFormation template${resourceTypes.length > 0 ? ` (${resourceTypes.length} resource${resourceTypes.length > 1 ? 's' : ''}: ${shown})` : ''}; the doctor does not read CloudFormation, so the runner managers, roles, caches and user data it declares are not proven`, { fix: 'give what the stack deploys in a form the doctor reads: its roles as `aws iam get-role` and `aws iam get-role-policy` output, and the config.toml its managers write (or write the stack in Terraform or OpenTofu)' }));
+    return;
+  }
   // Values of the gitlab-runner chart.
   if (isHelmValues(doc)) {
     ev.helmValues.push({ value: doc, origin });
     return;
   }
+}
+
+/**
+ * The resource types of an AWS CloudFormation template (`Type` of each entry of `Resources`), or
+ * undefined where `doc` is none: a template has `AWSTemplateFormatVersion` (optional in the format),
+ * or `Resources` whose every entry has a `Type` of the `AWS::` or `Custom::` namespaces (the
+ * template anatomy of the CloudFormation User Guide).
+ */
+function cloudFormationTypes(doc: Record<string, unknown>): string[] | undefined {
+  const resources = isObject(doc.Resources) ? Object.values(doc.Resources) : [];
+  const types = resources.map((r) => (isObject(r) && typeof r.Type === 'string' ? r.Type : undefined));
+  const typed = types.length > 0 && types.every((t) => t !== undefined && /^(AWS|Custom|Alexa)::/.test(t));
+  if (typeof doc.AWSTemplateFormatVersion !== 'string' && !typed) return undefined;
+  return types.filter((t): t is string => t !== undefined);
 }
 
 const HELM_KEYS = ['gitlabUrl', 'runnerToken', 'runnerRegistrationToken', 'runners', 'rbac', 'serviceAccount', 'concurrent', 'checkInterval', 'unregisterRunners'];

@@ -1262,11 +1262,14 @@ export class ModuleEvaluator {
   }
 
   /**
-   * The path a `file()` or `templatefile()` call reads, resolved from this module's folder
-   * (`path.module`, `path.root` and `path.cwd` are folders of the files given); an Unknown when the
-   * path is not static.
+   * The path a `file()` or `templatefile()` call reads (`path.module`, `path.root` and `path.cwd` are
+   * folders of the files given); an Unknown when the path is not static. A relative path is read
+   * from the working directory, as Terraform reads it: the root module's folder, where terraform
+   * runs, whichever module the call is in (path.module is the module's own: Terraform's
+   * "Filesystem and Workspace Info" references). `alt.moduleRelative`: in a called module, the same
+   * relative path from the module's folder, which a call of a module written for itself may mean.
    */
-  filePath(arg: Expr | undefined, env: Env): string | Unknown | undefined {
+  filePath(arg: Expr | undefined, env: Env, alt?: { moduleRelative?: string }): string | Unknown | undefined {
     if (!arg) return undefined;
     const dir = (name: string) => (name === 'module' ? this.mod.dir : (this.scope.chain[0] ?? this.mod.dir));
     let text = '';
@@ -1287,16 +1290,25 @@ export class ModuleEvaluator {
     }
     if (text === '') return undefined;
     if (anchored || /^([A-Za-z]:)?[\\/]/.test(text)) return normalPath(text);
-    return normalPath(this.mod.dir === '.' ? text : `${this.mod.dir}/${text}`);
+    const cwd = dir('cwd');
+    if (alt && cwd !== this.mod.dir) alt.moduleRelative = normalPath(this.mod.dir === '.' ? text : `${this.mod.dir}/${text}`);
+    return normalPath(cwd === '.' ? text : `${cwd}/${text}`);
   }
 
   /** `file(path)` and `templatefile(path, vars)` over the files given; a file not given is missing evidence (RF903). */
   fileCall(e: Expr & { k: 'call' }, env: Env): Value {
-    const path = this.filePath(e.args[0], env);
+    const alt: { moduleRelative?: string } = {};
+    const path = this.filePath(e.args[0], env, alt);
     if (path instanceof Unknown) return this.carry(e, env, path);
     if (path === undefined) return this.unknown(e, env, 'RF906', `${e.name}() is given no static path`);
     const text = this.hooks.file!(path);
-    if (text === undefined) return this.unknown(e, env, 'RF903', `not in the evidence given: ${path}, which ${e.name}() reads`, `give ${path} with the Terraform files`);
+    if (text === undefined) {
+      // The path read from the module's folder is among the files given: the module was likely written to be run by itself.
+      if (alt.moduleRelative !== undefined && this.hooks.file!(alt.moduleRelative) !== undefined) {
+        return this.unknown(e, env, 'RF903', `not in the evidence given: ${path}, which ${e.name}() reads: Terraform reads a relative path from the working directory (the root module's folder, ${this.scope.chain[0] === '.' || this.scope.chain[0] === undefined ? 'the folder given' : `${this.scope.chain[0]}/`}), not from the module's; ${alt.moduleRelative} is given, and from this root Terraform does not read it`, `if ${alt.moduleRelative} is the file meant, write the path from the module's folder (${e.name}("\${path.module}/…")), or give ${path}`);
+      }
+      return this.unknown(e, env, 'RF903', `not in the evidence given: ${path}, which ${e.name}() reads`, `give ${path} with the Terraform files`);
+    }
     if (e.name === 'file') return text;
     const given = e.args[1] ? this.value(e.args[1], env) : {};
     if (given instanceof Unknown) return this.carry(e, env, given);

@@ -20,6 +20,50 @@ export function instancesAsLaunchTemplates(ev: Evidence, root: TerraformRoot): v
     const instances = root.resource[type];
     if (instances) asLaunchTemplates(ev, root, type, instances);
   }
+  launchConfigurationsAsLaunchTemplates(ev, root);
+}
+
+/**
+ * An Auto Scaling launch configuration (`aws_launch_configuration`), the launch template's
+ * predecessor, read as a launch template in the same way as an instance: `user_data` plain text or
+ * `user_data_base64`, `iam_instance_profile` the profile's name, `security_groups` the groups' ids
+ * (or names), `metadata_options` and `root_block_device` as on an instance, `image_id` as on a
+ * launch template (Terraform AWS provider, aws_launch_configuration). An Auto Scaling group that
+ * names it (`launch_configuration = aws_launch_configuration.x.name`) names the launch template
+ * instead. AWS no longer develops launch configurations (RF929 where one starts a runner manager).
+ */
+function launchConfigurationsAsLaunchTemplates(ev: Evidence, root: TerraformRoot): void {
+  const configs = root.resource.aws_launch_configuration;
+  if (!configs) return;
+  const moved = new Map<string, string>();
+  for (const k of Object.keys(configs)) {
+    const body = configs[k]!;
+    const userData = launchTemplateUserData(body);
+    if (userData === undefined) continue;
+    const templates = (root.resource.aws_launch_template ??= byName());
+    let key = k;
+    for (let i = 2; Object.hasOwn(templates, key); i++) key = `${k}_launch_configuration${i === 2 ? '' : i}`;
+    const lt: Record<string, unknown> = { user_data: userData };
+    for (const name of ['image_id', 'instance_type', 'metadata_options', 'key_name'] as const) if (body[name] !== undefined) setOwn(lt, name, body[name]);
+    if (body.security_groups !== undefined) lt.vpc_security_group_ids = [body.security_groups].flat().map((g) => groupId(root, g));
+    if (typeof body.iam_instance_profile === 'string') lt.iam_instance_profile = [{ name: body.iam_instance_profile }];
+    const rootDevice = [body.root_block_device].flat()[0];
+    lt.block_device_mappings = [{ device_name: '/dev/xvda', ebs: { ...(rootDevice !== null && typeof rootDevice === 'object' ? (rootDevice as Record<string, unknown>) : {}) } }];
+    setOwn(templates, key, lt);
+    const origin = ev.terraform.origins.get(`aws_launch_configuration.${k}`);
+    if (origin) ev.terraform.origins.set(`aws_launch_template.${key}`, origin);
+    (ev.terraform.renamed ??= new Map()).set(`aws_launch_template.${key}`, `aws_launch_configuration.${k}`);
+    moved.set(k, key);
+    delete configs[k];
+  }
+  if (moved.size === 0) return;
+  for (const group of Object.values(root.resource.aws_autoscaling_group ?? {})) {
+    const ref = typeof group.launch_configuration === 'string' ? /^\$\{aws_launch_configuration\.([A-Za-z0-9_-]+)\.(?:name|id)\}$/.exec(group.launch_configuration) : null;
+    const key = ref ? moved.get(ref[1]!) : undefined;
+    if (key === undefined || group.launch_template !== undefined) continue;
+    group.launch_template = [{ id: `\${aws_launch_template.${key}.id}` }];
+    delete group.launch_configuration;
+  }
 }
 
 /**

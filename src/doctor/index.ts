@@ -196,7 +196,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // A fix is pasted: a reference in its Terraform (`value = aws_iam_role.manager.arn`) is written as
   // the root's own files write it, and the fix says in words which folder it is for.
   const fixShown = (text: string): string => (marks ? referencesOfRoots(text, marks, rootsShown) : rootsShown(text));
-  const written = (text: string): string => moduleAddresses(symbolsShown(renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1').replace(/\blaunch template (aws_spot_instance_request\.)/g, 'spot instance request $1') : text));
+  const written = (text: string): string => moduleAddresses(symbolsShown(renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1').replace(/\blaunch template (aws_spot_instance_request\.)/g, 'spot instance request $1').replace(/\blaunch template (aws_launch_configuration\.)/g, 'launch configuration $1') : text));
   const asWritten = (text: string): string => rootsShown(written(text));
   // What the doctor shows of a finding that named the marked roots' resources (a module call's fix, as written, in deploymentFix …).
   const marked = (f: Finding): Partial<Finding> => Object.fromEntries((['deploymentFix', 'deploymentReceived', 'deploymentAllowed', 'acceptedBecause'] as const).filter((k) => f[k] !== undefined).map((k) => [k, k === 'deploymentFix' ? fixShown(f[k]!) : rootsShown(f[k]!)]));

@@ -332,6 +332,9 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     if (m.configFile && !have.has(`runners/${m.runner}/config.toml`)) artifacts.push({ path: `runners/${m.runner}/config.toml`, format: 'toml', content: m.configFile.value });
     // A manager started by an instance (or a spot request) is named so in the chain proof, not "launch template".
     const startedBy = startedAs(ev, ltKey);
+    if (startedBy?.kind === 'launch configuration') {
+      sink.findings.push(finding('RF929', formatPosition(originAt(m.origin)), `runner ${m.runner}: its manager is launched from ${startedBy.address}, a launch configuration: AWS no longer develops them (no EC2 instance type released since January 1, 2023 is supported in one), and accounts created on or after October 1, 2024 cannot create one by any method, so this deployment fails in a new account`, { fix: 'move the Auto Scaling group to an aws_launch_template with the same user data, instance profile and metadata_options (http_tokens = "required"), and launch_template { id, version } on the group (AWS: Migrate your Auto Scaling groups to launch templates)' }));
+    }
     sink.docsRunners.set(m.runner, { manifests: [], configToml: m.toml, pipeline: {}, ...(startedBy !== undefined ? { readFrom: { objects: 'the Terraform given', managerConfig: `${startedBy.kind} ↔ user data ↔ config.toml` } } : {}) });
     const ud = userDataArtifact(m);
     if (!have.has(ud.path)) artifacts.push(ud);
@@ -346,10 +349,11 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
  * instance request, read as one (aws-instance.ts), with its address as written; undefined for a
  * launch template.
  */
-function startedAs(ev: Evidence, key: string): { kind: 'instance' | 'spot instance request'; address: string } | undefined {
+function startedAs(ev: Evidence, key: string): { kind: 'instance' | 'spot instance request' | 'launch configuration'; address: string } | undefined {
   const written = ev.terraform.renamed?.get(`aws_launch_template.${key}`);
   if (written?.startsWith('aws_instance.')) return { kind: 'instance', address: written };
   if (written?.startsWith('aws_spot_instance_request.')) return { kind: 'spot instance request', address: written };
+  if (written?.startsWith('aws_launch_configuration.')) return { kind: 'launch configuration', address: written };
   return undefined;
 }
 

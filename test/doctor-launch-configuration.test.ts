@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctor, type DoctorResult } from '../src/doctor/index.js';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const corpus = (name: string, file: string) => readFileSync(join(__dirname, 'doctor', 'corpus', name, file), 'utf8');
+
+/**
+ * An Auto Scaling launch configuration (aws_launch_configuration) that starts the runner manager,
+ * as older hand-written runner modules do (cmdlabs, bspeagle, robpearce-flux): read as the launch
+ * template the VM proofs look up, and RF929 says AWS no longer develops launch configurations.
+ */
+describe('a runner manager launched from a launch configuration', () => {
+  const tf = JSON.parse(corpus('ec2-docker-hand-written', 'main.tf.json')) as { resource: Record<string, Record<string, Record<string, unknown>>> };
+  const userData = corpus('ec2-docker-hand-written', 'user-data.sh');
+  const asLaunchConfiguration = () => {
+    const copy = structuredClone(tf);
+    const lt = copy.resource.aws_launch_template!.ci!;
+    delete copy.resource.aws_launch_template;
+    // A launch configuration's user data is plain text; its profile a name; its groups `security_groups`.
+    copy.resource.aws_launch_configuration = { ci: { name: lt.name, image_id: lt.image_id, instance_type: lt.instance_type, security_groups: lt.vpc_security_group_ids, iam_instance_profile: '${aws_iam_instance_profile.ci.name}', metadata_options: lt.metadata_options, user_data: '${file("${path.module}/user-data.sh")}' } };
+    const group = copy.resource.aws_autoscaling_group!.ci!;
+    delete group.launch_template;
+    group.launch_configuration = '${aws_launch_configuration.ci.name}';
+    return JSON.stringify(copy, null, 1);
+  };
+  const claim = (p: { claim: string; holds: boolean }) => `${p.claim.replace('launch configuration', 'launch template')}|${String(p.holds)}`;
+
+  it('gives the proofs of the same manager written as a launch template, and RF929 at the launch configuration', () => {
+    const template = run({ 'main.tf.json': JSON.stringify(tf), 'user-data.sh': userData });
+    const configuration = run({ 'main.tf.json': asLaunchConfiguration(), 'user-data.sh': userData });
+    expect(template.proofs.length).toBeGreaterThan(2);
+    expect(configuration.proofs.map(claim)).toEqual(template.proofs.map(claim));
+    expect(configuration.proofs.some((p) => p.claim.includes('launch configuration'))).toBe(true);
+    const rf929 = configuration.findings.filter((f) => f.code === 'RF929');
+    expect(rf929.map((f) => f.path)).toEqual([expect.stringMatching(/^main\.tf\.json:\d+:\d+$/)]);
+    expect(rf929[0]!.message).toContain('aws_launch_configuration.ci, a launch configuration');
+    expect(rf929[0]!.severity).toBe('warning');
+    // The rest is the same (in another order: positions differ), with the resource named as written.
+    const rest = (r: DoctorResult) => r.findings.filter((f) => f.code !== 'RF929').map((f) => `${f.code}|${f.message.replace(/launch configuration aws_launch_configuration/g, 'launch template aws_launch_template')}`).sort();
+    expect(rest(configuration)).toEqual(rest(template));
+    expect(template.findings.filter((f) => f.code === 'RF929')).toEqual([]);
+  });
+
+  it('a launch configuration without user data is no manager: nothing is said of it', () => {
+    const copy = JSON.parse(asLaunchConfiguration()) as typeof tf;
+    delete copy.resource.aws_launch_configuration!.ci!.user_data;
+    const r = run({ 'main.tf.json': JSON.stringify(copy), 'user-data.sh': userData });
+    expect(r.findings.filter((f) => f.code === 'RF929')).toEqual([]);
+    expect(r.chains.size).toBe(0);
+  });
+});

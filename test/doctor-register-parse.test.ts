@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { registerCommands } from '../src/doctor/register-command.js';
+import { join } from 'node:path';
+import { corpusFiles } from './helpers/doctor.js';
 
 /**
  * How the `gitlab-runner register` reader reads a command line (task 29b): what a shell never runs
@@ -115,5 +117,35 @@ describe('which words gitlab-runner takes for flags (urfave/cli v1 reorderArgs, 
     expect(at('stray --docker-privileged')).toEqual(['boot.sh:1:65']);
     // -r is --registration-token: RF912 at it.
     expect(codes('gitlab-runner register -r "$REG" --executor docker\n', 'RF912')).toEqual(['boot.sh:1:24']);
+  });
+});
+
+describe('the token proofs name the parameter by what the evidence shows it holds', () => {
+  const corpus = (edit: (path: string, text: string) => string): InputFile[] =>
+    corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-register-flags')).map((f) => ({ path: f.path, bytes: enc(edit(f.path, new TextDecoder().decode(f.bytes))) }));
+  const withFlag = (flag: string, edit: (text: string) => string = (t) => t) => doctor(corpus((p, t) => (p.endsWith('user-data.sh') ? t.replace('--token "$token"', `--${flag} "$token"`) : edit(t))));
+  const claims = (r: ReturnType<typeof doctor>) => r.proofs.map((p) => p.claim).filter((c) => c.includes('/ci/docker-ci/token'));
+  it('--registration-token from the parameter: the claims say it holds a legacy registration token, not "its token parameter"', () => {
+    const c = claims(withFlag('registration-token'));
+    expect(c).toEqual([
+      expect.stringMatching(/^the manager reads its registration-token parameter \/ci\/docker-ci\/token \(a legacy registration token, passed to gitlab-runner register --registration-token\) and no other runner's/),
+      expect.stringMatching(/^only the manager can read the registration-token parameter \/ci\/docker-ci\/token \(a legacy registration token, passed to gitlab-runner register --registration-token\) \(/),
+    ]);
+  });
+  it('--token from the parameter: the claims say it holds the runner authentication token', () => {
+    expect(claims(withFlag('token'))[0]).toMatch(/^the manager reads its token parameter \/ci\/docker-ci\/token \(its runner authentication token, passed to gitlab-runner register --token\) and no other runner's/);
+  });
+  it('a String parameter: RF712 names the registration token it stores unencrypted', () => {
+    const r = withFlag('registration-token', (t) => t.replace('"type": "SecureString"', '"type": "String"'));
+    const rf712 = r.findings.filter((f) => f.code === 'RF712' && f.message.includes('not SecureString'));
+    expect(rf712.map((f) => f.message)).toEqual([expect.stringContaining('holds the registration token of docker-ci as type "String", not SecureString: the registration token is stored unencrypted')]);
+  });
+});
+
+describe('the token proofs of a runner whose token flag is not shown: unchanged (passing twin)', () => {
+  it('a config.toml heredoc (ec2-docker-hand-written): "its token parameter", as runner-fleet\'s own', () => {
+    const r = doctor(corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-hand-written')));
+    const claim = r.proofs.map((p) => p.claim).find((c) => c.startsWith('the manager reads its '));
+    expect(claim).toMatch(/^the manager reads its token parameter \S+ and no other runner's/);
   });
 });

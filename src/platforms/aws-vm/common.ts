@@ -1383,7 +1383,7 @@ export function tokenParameterWords(runner: IntentRunner): { parameter: string; 
       return { parameter: 'registration-token parameter', token: 'registration token', holds: ' (a legacy registration token, passed to gitlab-runner register --registration-token)' };
     case 'token':
       return { parameter: 'token parameter', token: 'runner authentication token', holds: ' (its runner authentication token, passed to gitlab-runner register --token)' };
-    default:
+    case undefined:
       return { parameter: 'token parameter', token: 'runner token', holds: '' };
   }
 }

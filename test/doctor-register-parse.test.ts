@@ -120,6 +120,33 @@ describe('which words gitlab-runner takes for flags (urfave/cli v1 reorderArgs, 
   });
 });
 
+describe('RF927: where gitlab-runner stops reading the flags, the flags after it are said not to be set', () => {
+  const rf927 = (cmd: string) => doctor(files({ 'boot.sh': `gitlab-runner register --token "$TOKEN" --executor docker ${cmd}\n` })).findings.filter((f) => f.code === 'RF927');
+  it('`--locked false` then flags: RF927 at `false`, naming the flags not set and the fix --locked=false', () => {
+    const [f, ...more] = rf927('--locked false --docker-privileged --docker-volumes /cache');
+    expect(more).toEqual([]);
+    expect(f!.path).toBe('boot.sh:1:68');
+    expect(f!.severity).toBe('warning');
+    expect(f!.message).toBe('gitlab-runner register stops reading its flags at `false`: the boolean flag --locked takes a value only as --locked=value, so urfave/cli keeps `false` right after it and Go\'s flag parsing stops at that word; --docker-privileged, --docker-volumes after it are not set (gitlab-runner warns "parameters after this may be ignored"), so register runs without them or stops for a missing --url or --token');
+    expect(f!.fix).toBe('write --locked=false');
+  });
+  it('-- then flags: RF927 at --; a stray word after a boolean flag: remove it', () => {
+    expect(rf927('-- --docker-privileged').map((f) => [f.path, f.fix])).toEqual([['boot.sh:1:59', 'remove `--`, or move those flags before it']]);
+    expect(rf927('--non-interactive yes --docker-privileged').map((f) => f.fix)).toEqual(['remove `yes`, or write --non-interactive=value']);
+  });
+  it('no RF927 where nothing is lost: a stray word before flags, --locked=false, a trailing word, a word after a boolean flag with no flag after it', () => {
+    expect(rf927('stray --docker-privileged')).toEqual([]);
+    expect(rf927('--locked=false --docker-privileged')).toEqual([]);
+    expect(rf927('--docker-privileged extra')).toEqual([]);
+    expect(rf927('--run-untagged=true --locked true')).toEqual([]);
+  });
+  it('a token-shaped stopping word is not shown', () => {
+    const r = doctor(files({ 'boot.sh': 'gitlab-runner register --non-interactive glrt-abcdefghijklmnopqrst --executor docker\n' }));
+    expect(r.findings.filter((f) => f.code === 'RF927').map((f) => f.received)).toEqual(['(a value, not shown)']);
+    expect(JSON.stringify(r)).not.toContain('glrt-abcdefghijklmnopqrst');
+  });
+});
+
 describe('the token proofs name the parameter by what the evidence shows it holds', () => {
   const corpus = (edit: (path: string, text: string) => string): InputFile[] =>
     corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-register-flags')).map((f) => ({ path: f.path, bytes: enc(edit(f.path, new TextDecoder().decode(f.bytes))) }));

@@ -2,6 +2,7 @@ import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
 import { takesValue } from './register-config.js';
+import { hasCredentialShape } from '../verify/credentials.js';
 
 /**
  * `gitlab-runner register` in the files: a manager that makes its config.toml at boot from the
@@ -19,6 +20,12 @@ export interface RegisterCommand {
   path: string;
   at: number;
   flags: { name: string; value: string | undefined; at: number }[];
+  /**
+   * Where gitlab-runner stops reading flags before the end of the command (a word after a boolean
+   * flag, `--`, a stray word): the word, the boolean flag it follows, and the flags written after
+   * it that are therefore not set (names only).
+   */
+  stopped?: { word: string; at: number; after?: string; ignored: string[] };
 }
 
 /** Flags that never take the next word as their value (urfave/cli booleans); `--flag=false` still sets one. */
@@ -75,9 +82,9 @@ export function registerCommands(path: string, text: string): RegisterCommand[] 
     // A commented-out command (`# gitlab-runner register …`, also in a cloud-init list) never runs.
     if (inShellComment(text, m.index)) continue;
     const words = shellWords(text, m.index + m[0].length, Math.min(text.length, m.index + m[0].length + MAX_COMMAND));
-    const flags = parseFlags(withoutRedirections(words));
+    const { flags, stopped } = parseFlags(withoutRedirections(words));
     // A command with no flag is words about one (`… passed to gitlab-runner register` in a description).
-    if (flags.length > 0) out.push({ path, at: m.index, flags });
+    if (flags.length > 0) out.push({ path, at: m.index, flags, ...(stopped ? { stopped } : {}) });
   }
   return out;
 }
@@ -150,8 +157,11 @@ function withoutRedirections(words: readonly Word[]): Word[] {
  * know, a next `-word` is read as the next flag. A word that is an unquoted expansion (`$ARGS`),
  * which the shell may split into flags or into nothing, is not taken for a word that stops the
  * flags. A flag gitlab-runner does not define (a misspelling) ends the flags: register exits there.
+ * Where the flags stop before flags written after the stop, `stopped` says so (RF927); gitlab-runner
+ * itself only warns (helpers/cli/warn_on_bool.go: "github.com/urfave/cli breaks badly if boolean are
+ * set using --flag true", "parameters after this may be ignored").
  */
-function parseFlags(words: readonly Word[]): RegisterCommand['flags'] {
+function parseFlags(words: readonly Word[]): { flags: RegisterCommand['flags']; stopped?: NonNullable<RegisterCommand['stopped']> } {
   // reorderArgs (urfave/cli v1.22.17 command.go).
   const reordered: Word[] = [];
   let rest: Word[] = [];
@@ -172,10 +182,18 @@ function parseFlags(words: readonly Word[]): RegisterCommand['flags'] {
   // flag.Parse (Go's flag package, FlagSet.parseOne).
   const args = [...reordered, ...rest];
   const flags: RegisterCommand['flags'] = [];
+  let stopped: NonNullable<RegisterCommand['stopped']> | undefined;
   for (let i = 0; i < args.length; i++) {
     const w = args[i]!;
     if (w.expansion && !w.text.startsWith('-')) continue;
-    if (w.text.length < 2 || !w.text.startsWith('-') || w.text === '--') break;
+    if (w.text.length < 2 || !w.text.startsWith('-') || w.text === '--') {
+      // The flags written after the stop (in the reordered list) that gitlab-runner does not set.
+      const ignored = args.slice(i + 1).filter((a) => a.text.startsWith('-') && a.text !== '-' && a.text !== '--').map((a) => `--${SHORT_NAMES.get(nameOf(a.text)) ?? nameOf(a.text)}`);
+      const before = flags.at(-1);
+      const after = before !== undefined && before.value === undefined && i > 0 && args[i - 1]!.at === before.at && BOOLEAN_FLAGS.has(before.name) ? before.name : undefined;
+      if (ignored.length > 0) stopped = { word: w.text, at: w.at, ...(after !== undefined ? { after } : {}), ignored };
+      break;
+    }
     const bare = nameOf(w.text);
     // "bad flag syntax": register exits.
     if (bare === '' || bare.startsWith('-') || bare.startsWith('=')) break;
@@ -187,7 +205,7 @@ function parseFlags(words: readonly Word[]): RegisterCommand['flags'] {
     // "flag provided but not defined": register exits at it.
     if (MISSPELLED_FLAGS.has(name)) break;
   }
-  return flags;
+  return stopped ? { flags, stopped } : { flags };
 }
 
 /**
@@ -294,6 +312,19 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
           if (!SERVER_SETTINGS.get(f.name)?.(f.value)) continue;
           findings.push(finding('RF919', `${path}:${place(f.at)}`, `gitlab-runner register --token … --${f.name}${f.value !== undefined ? ` ${f.value}` : ''}: with a runner authentication token (glrt-) register exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered${glrt ? '' : '; with another token it ignores the flag'}. --locked, --access-level, --run-untagged, --maximum-timeout, --paused, --tag-list and --maintenance-note are the runner's settings in GitLab, set when the runner is created there`, `remove --${f.name} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, f.value !== undefined ? `--${f.name}=${f.value}` : `--${f.name}`));
         }
+      }
+      // gitlab-runner stops reading flags at a word (helpers/cli/warn_on_bool.go warns "parameters after this may be ignored"): the flags after it are not set.
+      const s = c.stopped;
+      if (s !== undefined) {
+        const word = hasCredentialShape(s.word) ? '(a value, not shown)' : s.word;
+        const shown = `${s.ignored.slice(0, 4).join(', ')}${s.ignored.length > 4 ? ` and ${s.ignored.length - 4} more` : ''}`;
+        const why = s.word === '--'
+          ? 'everything after `--` is a positional argument'
+          : s.after !== undefined
+            ? `the boolean flag --${s.after} takes a value only as --${s.after}=value, so urfave/cli keeps \`${word}\` right after it and Go's flag parsing stops at that word`
+            : `\`${word}\` is no flag's value, and Go's flag parsing stops at the first word that is not a flag`;
+        const fix = s.word === '--' ? 'remove `--`, or move those flags before it' : s.after !== undefined && /^(true|false)$/i.test(s.word) ? `write --${s.after}=${s.word.toLowerCase()}` : `remove \`${word}\`${s.after !== undefined ? `, or write --${s.after}=value` : ''}`;
+        findings.push(finding('RF927', `${path}:${place(s.at)}`, `gitlab-runner register stops reading its flags at \`${word}\`: ${why}; ${shown} after it ${s.ignored.length > 1 ? 'are' : 'is'} not set (gitlab-runner warns "parameters after this may be ignored"), so register runs without ${s.ignored.length > 1 ? 'them' : 'it'} or stops for a missing --url or --token`, fix, word));
       }
       const token = c.flags.find((f) => f.name === 'registration-token');
       if (token) {

@@ -253,6 +253,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       summary.push(`jobs ${jobs.attachment} ${jobs.name} → role ${id.roleName}`);
     } else summary.push(`jobs: no identity of their own (${m.executor} executor)`);
     // The parameter is the token's where the token flag's variable is set from it (`token="$(aws ssm get-parameter --name <it> …)"`).
+    let runnerTokenFlag: IntentRunner['tokenParameterFlag'];
     const tokenVar = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(String(get(m.toml, 'runners', 0, 'token')))?.[1];
     const paramIsToken = param !== undefined && tokenVar !== undefined && m.userData.split('\n').some((line) => new RegExp(`^[ \\t]*(?:export[ \\t]+|local[ \\t]+)?${tokenVar}=`).test(line) && line.includes(String(param[1].name)));
     if (param && m.registered === true && paramIsToken) {
@@ -262,6 +263,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       // glrt- token GitLab answers with, not the parameter's value).
       const paramName = String(param[1].name);
       const registration = m.tokenFlag === 'registration-token';
+      runnerTokenFlag = registration ? 'registration-token' : 'token';
       summary.push(`token parameter ${paramName} → gitlab-runner register ${registration ? '--registration-token: a legacy registration token' : '--token: the runner authentication token (glrt-)'}`);
       if (registration) {
         sink.findings.push(finding('RF912', formatPosition(originAt(m.tomlOrigin, 'runners', 0, 'token')), `runner ${m.runner}: the SSM parameter ${paramName} that the user data passes to gitlab-runner register --registration-token holds a legacy registration token, not a runner authentication token. The registration-token flow is ${REGISTRATION_TOKEN_FLOW}, and whoever reads the parameter can register runners that take the jobs of its project or group`, { fix: `create the runner in GitLab (its Runners settings, POST /user/runners, or gitlab_user_runner), keep its glrt- authentication token in ${paramName}, and register with --token`, received: '(a token, not shown)' }));
@@ -281,6 +283,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     if (runnerAccount !== undefined) runner.account = runnerAccount;
     if (runnerAccount === ACCOUNT_NOT_SHOWN) runner.accountShown = false;
     if (ownKey !== undefined) runner.tokenKmsKeyArn = ownKey;
+    if (runnerTokenFlag !== undefined) runner.tokenParameterFlag = runnerTokenFlag;
     if (!param) {
       // No SSM parameter given that the user data reads: the token proofs have nothing to stand on.
       const token = get(m.toml, 'runners', 0, 'token');

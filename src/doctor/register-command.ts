@@ -2,6 +2,7 @@ import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
 import { takesValue } from './register-config.js';
+import { hasCredentialShape } from '../verify/credentials.js';
 
 /**
  * `gitlab-runner register` in the files: a manager that makes its config.toml at boot from the
@@ -19,6 +20,12 @@ export interface RegisterCommand {
   path: string;
   at: number;
   flags: { name: string; value: string | undefined; at: number }[];
+  /**
+   * Where gitlab-runner stops reading flags before the end of the command (a word after a boolean
+   * flag, `--`, a stray word): the word, the boolean flag it follows, and the flags written after
+   * it that are therefore not set (names only).
+   */
+  stopped?: { word: string; at: number; after?: string; ignored: string[] };
 }
 
 /** Flags that never take the next word as their value (urfave/cli booleans); `--flag=false` still sets one. */
@@ -72,23 +79,133 @@ export function registerCommands(path: string, text: string): RegisterCommand[] 
   const out: RegisterCommand[] = [];
   COMMAND.lastIndex = 0;
   for (let m = COMMAND.exec(text); m !== null; m = COMMAND.exec(text)) {
+    // A commented-out command (`# gitlab-runner register …`, also in a cloud-init list) never runs.
+    if (inShellComment(text, m.index)) continue;
     const words = shellWords(text, m.index + m[0].length, Math.min(text.length, m.index + m[0].length + MAX_COMMAND));
-    const flags: RegisterCommand['flags'] = [];
-    for (let i = 0; i < words.length; i++) {
-      const w = words[i]!;
-      if (!w.text.startsWith('--') || w.text.length === 2) continue;
-      const eq = w.text.indexOf('=');
-      const name = w.text.slice(2, eq < 0 ? undefined : eq);
-      if (eq >= 0) flags.push({ name, value: w.text.slice(eq + 1), at: w.at });
-      // A flag that takes a value takes the next word, even `--x` (Go's flag package does); for a flag
-      // this reader does not know, a next `--word` is read as the next flag.
-      else if (BOOLEAN_FLAGS.has(name) || i + 1 >= words.length || (words[i + 1]!.text.startsWith('--') && !takesValue(name))) flags.push({ name, value: undefined, at: w.at });
-      else flags.push({ name, value: words[++i]!.text, at: w.at });
-    }
+    const { flags, stopped } = parseFlags(withoutRedirections(words));
     // A command with no flag is words about one (`… passed to gitlab-runner register` in a description).
-    if (flags.length > 0) out.push({ path, at: m.index, flags });
+    if (flags.length > 0) out.push({ path, at: m.index, flags, ...(stopped ? { stopped } : {}) });
   }
   return out;
+}
+
+/**
+ * Whether `at` is inside a shell comment: after a `#` that begins a word on the same line (at the
+ * line's start or after a blank or an operator, outside quotes), not `$#`, `${#x}`, `a#b` or `\#`.
+ * A YAML comment (`  # - gitlab-runner register …` in a cloud-init list) and an HCL `#` comment
+ * begin the same way. Scans the line up to `at` only.
+ */
+function inShellComment(text: string, at: number): boolean {
+  let quote: '"' | "'" | undefined;
+  for (let i = text.lastIndexOf('\n', at - 1) + 1; i < at; i++) {
+    const c = text[i]!;
+    if (quote === "'") {
+      if (c === "'") quote = undefined;
+    } else if (c === '\\') i++;
+    else if (quote === '"') {
+      if (c === '"') quote = undefined;
+    } else if (c === '"' || c === "'") quote = c;
+    else if (c === '#' && (i === 0 || /[ \t\r\n;&|()<>]/.test(text[i - 1]!))) return true;
+  }
+  return false;
+}
+
+/** gitlab-runner's one-letter names (the `short:` tags of commands/register.go and common/config.go); `-name` is RunnerSettings.Name's. */
+const SHORT_NAMES: ReadonlyMap<string, string> = new Map([['c', 'config'], ['n', 'non-interactive'], ['r', 'registration-token'], ['u', 'url'], ['t', 'token']]);
+
+type Word = { text: string; at: number; expansion: boolean };
+
+/** A flag's name as Go's flag package reads it: one or two dashes off, up to `=`. */
+const nameOf = (arg: string): string => {
+  const bare = arg.slice(arg.startsWith('--') ? 2 : 1);
+  const eq = bare.indexOf('=');
+  return eq < 0 ? bare : bare.slice(0, eq);
+};
+
+/**
+ * Whether urfave/cli's reorderArgs takes a word for one of the command's flags (argIsFlag): it
+ * starts with `-`, is not `-` or `--`, and names a flag register defines. Which names gitlab-runner
+ * defines is known here only in part: every name is taken for one except the misspellings it is
+ * known not to define (MISSPELLED_FLAGS).
+ */
+const isFlagWord = (arg: string): boolean => arg.startsWith('-') && arg !== '-' && arg !== '--' && !MISSPELLED_FLAGS.has(nameOf(arg));
+
+/** The words without shell redirections (`>log`, `2> log`, `<in`): the shell removes them before gitlab-runner runs. */
+function withoutRedirections(words: readonly Word[]): Word[] {
+  const out: Word[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (/^\d*(>>?|<)(&\d*-?)?$/.test(w.text)) i++;
+    else if (!/^\d*(>>?|<)/.test(w.text)) out.push(w);
+  }
+  return out;
+}
+
+/**
+ * The flags gitlab-runner register sets from its arguments, read as its command line parser reads
+ * them. gitlab-runner (go.mod: github.com/urfave/cli v1.22.17; common/command.go NewCommand, which
+ * leaves SkipArgReorder false) parses a command's arguments in urfave/cli v1's
+ * Command.parseFlags (command.go): reorderArgs first moves every flag of the command, each with the
+ * word after it where that word is not a flag itself (`nextIndexMayContainValue`, a boolean flag's
+ * included) and it has no `=`, before the other words, and stops reordering at `--`, which it puts
+ * first among the rest; then Go's flag.Parse reads that list and stops at the first word that is
+ * not a flag (and at `--`): what follows is positional, not flags. So a stray word between flags
+ * (`register foo --docker-privileged`) does not stop the flags after it, but one right after a
+ * boolean flag (`--locked false --docker-privileged`, `--non-interactive foo …`) does: everything
+ * after it in the reordered list is positional; so is every flag after `--`. A flag that takes a
+ * value takes the next word, even `--x` (Go's flag package does); for a flag this reader does not
+ * know, a next `-word` is read as the next flag. A word that is an unquoted expansion (`$ARGS`),
+ * which the shell may split into flags or into nothing, is not taken for a word that stops the
+ * flags. A flag gitlab-runner does not define (a misspelling) ends the flags: register exits there.
+ * Where the flags stop before flags written after the stop, `stopped` says so (RF927); gitlab-runner
+ * itself only warns (helpers/cli/warn_on_bool.go: "github.com/urfave/cli breaks badly if boolean are
+ * set using --flag true", "parameters after this may be ignored").
+ */
+function parseFlags(words: readonly Word[]): { flags: RegisterCommand['flags']; stopped?: NonNullable<RegisterCommand['stopped']> } {
+  // reorderArgs (urfave/cli v1.22.17 command.go).
+  const reordered: Word[] = [];
+  let rest: Word[] = [];
+  let mayBeValue = false;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    if (mayBeValue && !isFlagWord(w.text)) {
+      mayBeValue = false;
+      reordered.push(w);
+    } else if (w.text === '--') {
+      rest = [w, ...rest, ...words.slice(i + 1)];
+      break;
+    } else if (isFlagWord(w.text)) {
+      reordered.push(w);
+      mayBeValue = !w.text.includes('=');
+    } else rest.push(w);
+  }
+  // flag.Parse (Go's flag package, FlagSet.parseOne).
+  const args = [...reordered, ...rest];
+  const flags: RegisterCommand['flags'] = [];
+  let stopped: NonNullable<RegisterCommand['stopped']> | undefined;
+  for (let i = 0; i < args.length; i++) {
+    const w = args[i]!;
+    if (w.expansion && !w.text.startsWith('-')) continue;
+    if (w.text.length < 2 || !w.text.startsWith('-') || w.text === '--') {
+      // The flags written after the stop (in the reordered list) that gitlab-runner does not set.
+      const ignored = args.slice(i + 1).filter((a) => a.text.startsWith('-') && a.text !== '-' && a.text !== '--').map((a) => `--${SHORT_NAMES.get(nameOf(a.text)) ?? nameOf(a.text)}`);
+      const before = flags.at(-1);
+      const after = before !== undefined && before.value === undefined && i > 0 && args[i - 1]!.at === before.at && BOOLEAN_FLAGS.has(before.name) ? before.name : undefined;
+      if (ignored.length > 0) stopped = { word: w.text, at: w.at, ...(after !== undefined ? { after } : {}), ignored };
+      break;
+    }
+    const bare = nameOf(w.text);
+    // "bad flag syntax": register exits.
+    if (bare === '' || bare.startsWith('-') || bare.startsWith('=')) break;
+    const name = SHORT_NAMES.get(bare) ?? bare;
+    const eq = w.text.indexOf('=');
+    if (eq >= 0) flags.push({ name, value: w.text.slice(eq + 1), at: w.at });
+    else if (BOOLEAN_FLAGS.has(name) || i + 1 >= args.length || (args[i + 1]!.text.startsWith('-') && !takesValue(name))) flags.push({ name, value: undefined, at: w.at });
+    else flags.push({ name, value: args[++i]!.text, at: w.at });
+    // "flag provided but not defined": register exits at it.
+    if (MISSPELLED_FLAGS.has(name)) break;
+  }
+  return stopped ? { flags, stopped } : { flags };
 }
 
 /**
@@ -96,15 +213,18 @@ export function registerCommands(path: string, text: string): RegisterCommand[] 
  * template directive `%{`): quotes are removed, a backslash-newline continues the command, and
  * `${…}` stays in its word as written.
  */
-function shellWords(text: string, from: number, to: number): { text: string; at: number }[] {
-  const words: { text: string; at: number }[] = [];
+function shellWords(text: string, from: number, to: number): Word[] {
+  const words: Word[] = [];
   let cur = '';
   let start = -1;
   let quote: '"' | "'" | undefined;
+  // An unquoted `$` in the word: the shell splits what it expands to into words.
+  let expansion = false;
   const end = () => {
-    if (start >= 0) words.push({ text: cur, at: start });
+    if (start >= 0) words.push({ text: cur, at: start, expansion });
     cur = '';
     start = -1;
+    expansion = false;
   };
   for (let i = from; i < to; i++) {
     const c = text[i]!;
@@ -125,6 +245,7 @@ function shellWords(text: string, from: number, to: number): { text: string; at:
       continue;
     }
     if (start < 0) start = i;
+    if (c === '$') expansion = true;
     if (c === '"' || c === "'") quote = c;
     else if (c === '$' && text[i + 1] === '{') {
       // `${…}` (a Terraform template's or the shell's) is one part of the word, spaces inside included.
@@ -191,6 +312,19 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
           if (!SERVER_SETTINGS.get(f.name)?.(f.value)) continue;
           findings.push(finding('RF919', `${path}:${place(f.at)}`, `gitlab-runner register --token … --${f.name}${f.value !== undefined ? ` ${f.value}` : ''}: with a runner authentication token (glrt-) register exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered${glrt ? '' : '; with another token it ignores the flag'}. --locked, --access-level, --run-untagged, --maximum-timeout, --paused, --tag-list and --maintenance-note are the runner's settings in GitLab, set when the runner is created there`, `remove --${f.name} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, f.value !== undefined ? `--${f.name}=${f.value}` : `--${f.name}`));
         }
+      }
+      // gitlab-runner stops reading flags at a word (helpers/cli/warn_on_bool.go warns "parameters after this may be ignored"): the flags after it are not set.
+      const s = c.stopped;
+      if (s !== undefined) {
+        const word = hasCredentialShape(s.word) ? '(a value, not shown)' : s.word;
+        const shown = `${s.ignored.slice(0, 4).join(', ')}${s.ignored.length > 4 ? ` and ${s.ignored.length - 4} more` : ''}`;
+        const why = s.word === '--'
+          ? 'everything after `--` is a positional argument'
+          : s.after !== undefined
+            ? `the boolean flag --${s.after} takes a value only as --${s.after}=value, so urfave/cli keeps \`${word}\` right after it and Go's flag parsing stops at that word`
+            : `\`${word}\` is no flag's value, and Go's flag parsing stops at the first word that is not a flag`;
+        const fix = s.word === '--' ? 'remove `--`, or move those flags before it' : s.after !== undefined && /^(true|false)$/i.test(s.word) ? `write --${s.after}=${s.word.toLowerCase()}` : `remove \`${word}\`${s.after !== undefined ? `, or write --${s.after}=value` : ''}`;
+        findings.push(finding('RF927', `${path}:${place(s.at)}`, `gitlab-runner register stops reading its flags at \`${word}\`: ${why}; ${shown} after it ${s.ignored.length > 1 ? 'are' : 'is'} not set (gitlab-runner warns "parameters after this may be ignored"), so register runs without ${s.ignored.length > 1 ? 'them' : 'it'} or stops for a missing --url or --token`, fix, word));
       }
       const token = c.flags.find((f) => f.name === 'registration-token');
       if (token) {

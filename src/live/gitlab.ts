@@ -298,6 +298,9 @@ async function errorDetail(res: Response): Promise<string> {
   }
 }
 
+/** What a 404 to POST /runners/verify means: not GitLab's answer about the token (lib/api/ci/runner.rb, doc/api/runners.md). */
+const VERIFY_NOT_FOUND = 'GitLab itself answers POST /runners/verify 200, or 403 for a token it does not accept (never issued, reset, revoked, or of a deleted runner): a 404 is not about the token; it comes from the way to GitLab (the GitLab URL without the path GitLab is served under, or a proxy in front of it)';
+
 export class GitLabClient {
   private readonly timing: Timing;
   private readonly retry: RetryPolicy;
@@ -491,11 +494,18 @@ export class GitLabClient {
    * echoes is dropped here. Not a pure read: GitLab counts it as a contact of the runner
    * (contacted_at) and keeps a manager with the `system_id` sent (VERIFY_SYSTEM_ID), so callers ask
    * it only where the answer is needed. Repeating it changes nothing more: retried like a GET.
+   * GitLab itself never answers it 404 (lib/api/ci/runner.rb: 200, 403 where authenticate_runner!
+   * finds no runner for the token, 422 for an orphaned runner): a 404 is said to come from the way
+   * there, not from the token or its runner.
    */
   async verifyRunnerToken(token: string): Promise<VerifiedToken | 'refused'> {
     const call = 'POST /runners/verify';
     const res = await this.call('POST', '/runners/verify', { body: { token, system_id: VERIFY_SYSTEM_ID }, idempotent: true, auth: false });
     if (res.status === 403) return 'refused';
+    if (res.status === 404) {
+      const detail = await errorDetail(res);
+      throw httpError(404, call, `${detail !== '' ? `${detail}. ` : ''}${VERIFY_NOT_FOUND}`, false);
+    }
     if (!res.ok) throw httpError(res.status, call, await errorDetail(res), false);
     // GitLabs before gitlab-org/gitlab!112168 (around 15.10) answer 200 without the runner's details:
     // the token is accepted, and nothing more is known.
@@ -513,14 +523,15 @@ export class GitLabClient {
    * /runners/verify with that token, and only that one (the system_id is always VERIFY_SYSTEM_ID,
    * never a manager that runs jobs). GitLab 16.0 added it (gitlab-org/gitlab!118212; gitlab-runner
    * unregister sends it for a glrt- token since gitlab-org/gitlab-runner!4053). `deleted` for 2xx
-   * (204); otherwise the status GitLab answered, for the caller to say: 404 (the runner has no
-   * manager by that system_id, or a GitLab before 16.0 without the endpoint), 405 (no such
-   * method there), 403 (GitLab refuses the token). Repeating it removes nothing more: retried like
-   * a GET (a repeat after a lost answer reads 404).
+   * (204); otherwise the status GitLab answered and its message, for the caller to say: 404 with
+   * GitLab's own 'Runner manager not found' (`not_found!('Runner manager not found')`: the endpoint
+   * is there and the runner has no manager by that system_id), another 404 (no such route: a GitLab
+   * before 16.0), 405 (no such method there), 403 (GitLab refuses the token). Repeating it removes
+   * nothing more: retried like a GET (a repeat after a lost answer reads GitLab's 404).
    */
-  async deleteVerifyManager(token: string): Promise<'deleted' | { status: number }> {
+  async deleteVerifyManager(token: string): Promise<'deleted' | { status: number; detail: string }> {
     const res = await this.call('DELETE', '/runners/managers', { body: { token, system_id: VERIFY_SYSTEM_ID }, idempotent: true, auth: false });
-    return res.ok ? 'deleted' : { status: res.status };
+    return res.ok ? 'deleted' : { status: res.status, detail: await errorDetail(res) };
   }
 
   /** `POST /runners/:id/reset_authentication_token` with the access token (`manage_runner`). */

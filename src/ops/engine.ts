@@ -1043,9 +1043,11 @@ export class Engine {
    * runner-fleet's token check: POST /runners/verify with a stored token (whose it is, whether
    * GitLab accepts it, when it expires), then DELETE /runners/managers with the same token for the
    * manager GitLab keeps for the check (VERIFY_SYSTEM_ID only, never one of the runner's own), so
-   * the check leaves no manager behind. A token GitLab refuses leaves none. A GitLab that keeps
-   * it (before 16.0 it has no such endpoint: 404 or 405) is said once per run on stderr, not as an
-   * error: status then labels the manager as the token check.
+   * the check leaves no manager behind. A token GitLab refuses leaves none; nor does a DELETE that
+   * GitLab answers with its own 404 'Runner manager not found' (the endpoint is there, and the
+   * runner has no manager by that system_id). A GitLab that keeps it (before 16.0 it has no such
+   * endpoint: another 404, or 405) is said once per run on stderr, not as an error: status then
+   * labels the manager as the token check.
    */
   private async checkToken(token: string): Promise<VerifiedToken | 'refused'> {
     const v = await this.gl.verifyRunnerToken(token);
@@ -1053,7 +1055,9 @@ export class Engine {
     let kept: string | undefined;
     try {
       const out = await this.gl.deleteVerifyManager(token);
-      if (out !== 'deleted') kept = `DELETE /runners/managers answered ${out.status}${out.status === 404 || out.status === 405 ? ' (GitLab added it in 16.0; an older GitLab has no such endpoint)' : ''}`;
+      // GitLab's own 404 (lib/api/ci/runner.rb `not_found!('Runner manager not found')`): the endpoint is there, and no manager is kept.
+      const noneKept = out !== 'deleted' && out.status === 404 && /runner manager not found/i.test(out.detail);
+      if (out !== 'deleted' && !noneKept) kept = `DELETE /runners/managers answered ${out.status}${out.status === 404 || out.status === 405 ? ' (GitLab added it in 16.0; an older GitLab has no such endpoint)' : ''}`;
     } catch (e) {
       kept = e instanceof Error ? e.message : String(e);
     }

@@ -75,6 +75,13 @@ export interface IntentRunner {
    */
   tokenStoreUnknown?: string;
   /**
+   * The doctor only, VM runners registered at boot: the `gitlab-runner register` flag the user data
+   * passes its token parameter's value to, which says what the parameter holds (`token`: the runner
+   * authentication token; `registration-token`: a legacy registration token). Undefined: runner-fleet's
+   * own (the runner token), as for a generated fleet.
+   */
+  tokenParameterFlag?: 'token' | 'registration-token';
+  /**
    * The doctor only, VM runners of several Terraform roots: the region of the aws provider of the
    * runner's own root, where it states one (the runner's ARNs are built in it; `aws.region` is one
    * root's). Undefined: `aws.region`.

@@ -1373,6 +1373,22 @@ function managerOverTags(docs: FleetDocuments, fleet: FleetIntent, runner: Inten
 }
 
 /**
+ * What a runner's token parameter is called in claims and findings: what the evidence shows it
+ * holds (the register flag the doctor saw its value passed to), else runner-fleet's own (the runner
+ * token, which runner-fleet register stores there).
+ */
+export function tokenParameterWords(runner: IntentRunner): { parameter: string; token: string; holds: string } {
+  switch (runner.tokenParameterFlag) {
+    case 'registration-token':
+      return { parameter: 'registration-token parameter', token: 'registration token', holds: ' (a legacy registration token, passed to gitlab-runner register --registration-token)' };
+    case 'token':
+      return { parameter: 'token parameter', token: 'runner authentication token', holds: ' (its runner authentication token, passed to gitlab-runner register --token)' };
+    case undefined:
+      return { parameter: 'token parameter', token: 'runner token', holds: '' };
+  }
+}
+
+/**
  * The token proof: the manager reads its token parameter and no other runner's. Requests carry what
  * AWS evaluates them with: a read of its own parameter the parameter's tags (managerTokenParameter:
  * default_tags, its own, the owner tag register writes), a read of another runner's the owner tag
@@ -1391,6 +1407,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const otherSegments = otherName.split('/').filter((x) => x !== '');
   const otherParameter = parameter?.other(otherSegments.at(-2) ?? otherSegments.at(-1)!);
   const out: Finding[] = [];
+  const words = tokenParameterWords(runner);
   const id = findBy(fleet.identities, 'key', runner.managerIdentity)!;
   const role = id.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;
   // The token key as the documents show it (a literal ARN, an aws_kms_key or alias of the documents); the spec's where none is read.
@@ -1410,11 +1427,11 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
     // A grant keyed on a tag the parameter does not carry: the fix is that tag, not the grant it already has.
     const lacks = role ? tagsAGrantNeeds(role, 'ssm:GetParameter', parameter?.context ?? {}, (context) => decide('ssm:GetParameter', own, context, parameter?.conditionKeys) === 'allow') : [];
     const grant = `allow the manager role ssm:GetParameter on ${shownArn(fleet, own)}`;
-    const fix = lacks.length > 0 ? `tag its token parameter${parameter?.parameter !== undefined ? ` ${parameter.parameter}` : ''} ${lacks.join(', ')}: the manager role's grant of ssm:GetParameter on it requires ${lacks.length > 1 ? 'those tags' : 'that tag'}, which the parameter does not carry (or ${grant} without that condition)` : grant;
-    out.push(managerCannot(docs, fleet, runner, runnerPath, `read its token parameter ${names(runner).tokenParameter}`, fix, [['ssm:GetParameter', own, parameter?.context ?? {}]]));
+    const fix = lacks.length > 0 ? `tag its ${words.parameter}${parameter?.parameter !== undefined ? ` ${parameter.parameter}` : ''} ${lacks.join(', ')}: the manager role's grant of ssm:GetParameter on it requires ${lacks.length > 1 ? 'those tags' : 'that tag'}, which the parameter does not carry (or ${grant} without that condition)` : grant;
+    out.push(managerCannot(docs, fleet, runner, runnerPath, `read its ${words.parameter} ${names(runner).tokenParameter}`, fix, [['ssm:GetParameter', own, parameter?.context ?? {}]]));
   }
   else if (ownRead === 'either') {
-    notShown(`can read its token parameter ${names(runner).tokenParameter} (ssm:GetParameter)`);
+    notShown(`can read its ${words.parameter} ${names(runner).tokenParameter} (ssm:GetParameter)`);
     ownTurned = true;
   }
   // The token must be stored encrypted: a String (or StringList) parameter keeps it in plain text,
@@ -1422,16 +1439,16 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const root = awsFacts(docs)?.root;
   for (const [k, p] of root ? ssmParametersNamed(root, names(runner).tokenParameter) : []) {
     if (p.type === 'SecureString') continue;
-    out.push(f('RF712', '', `aws_ssm_parameter.${k} holds the runner token of ${runner.name} as type ${showValue(p.type)}, not SecureString: the token is stored unencrypted`, { subject: { kind: 'resource', address: `aws_ssm_parameter.${k}` }, received: showValue(p.type), allowed: '"SecureString"', fix: 'set type = "SecureString" (optionally key_id = a customer-managed KMS key); changing the type replaces the parameter, so register the runner again afterwards' }));
+    out.push(f('RF712', '', `aws_ssm_parameter.${k} holds the ${words.token} of ${runner.name} as type ${showValue(p.type)}, not SecureString: the ${words.token} is stored unencrypted`, { subject: { kind: 'resource', address: `aws_ssm_parameter.${k}` }, received: showValue(p.type), allowed: '"SecureString"', fix: 'set type = "SecureString" (optionally key_id = a customer-managed KMS key); changing the type replaces the parameter, so register the runner again afterwards' }));
   }
   // The role's own policies, AWS managed ones as documented: AmazonSSMManagedInstanceCore (which
   // the manager needs for Session Manager) allows ssm:GetParameter(s) on "*", so a Deny must hold.
   const reaches = role ? ['ssm:GetParameter', 'ssm:GetParameters'].map((action) => [action, decide(action, other, otherParameter?.context, otherParameter?.conditionKeys)] as const) : [];
   const leaks = reaches.filter(([, d]) => d === 'allow').map(([action]) => action);
   const turning = reaches.filter(([, d]) => d === 'either').map(([action]) => action);
-  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { kind: 'grant', role: id.roleName, requests: leaks.map((action) => ({ action, resource: other, ...(otherParameter !== undefined ? { context: otherParameter.context } : {}) })) } }));
+  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own ${words.parameter} (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { kind: 'grant', role: id.roleName, requests: leaks.map((action) => ({ action, resource: other, ...(otherParameter !== undefined ? { context: otherParameter.context } : {}) })) } }));
   if (turning.length > 0) {
-    notShown(`can ${turning.join(', ')} on parameters other than its own token parameter (another runner's, such as ${otherName})`);
+    notShown(`can ${turning.join(', ')} on parameters other than its own ${words.parameter} (another runner's, such as ${otherName})`);
     otherTurned = true;
   }
   // A customer-managed key: decrypt through SSM, for this parameter, with this key — nothing else.
@@ -1452,9 +1469,9 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
     const byIam = key.policy !== undefined && ownDecrypt === 'deny' ? decide('kms:Decrypt', key.arn, ctx(own)) : undefined;
     const grant = `kms:Decrypt on ${key.label} with kms:ViaService ${via} and kms:EncryptionContext:PARAMETER_ARN ${shownArn(fleet, own)}`;
     if (ownDecrypt === 'deny' && key.policy !== undefined && (byIam === 'allow' || key.policy.account === undefined)) {
-      out.push(f('RF106', runnerPath, `the key policy of ${key.label} does not let the manager role ${id.roleName} decrypt its token parameter through SSM: no statement of it allows the role this kms:Decrypt${key.policy.account === undefined ? ' (it lets no IAM policy grant the key)' : ', or lets its IAM grant count'}`, { fix: 'regenerate', deploymentFix: `in the key policy of ${key.label}, allow the manager role ${id.cloud === 'aws' ? shownArn(fleet, id.arn) : id.roleName} ${grant}, or let the account's IAM policies grant the key (allow kms:* to the account root) and grant it in the role's policy`, ...(key.policyAddress !== undefined ? { subject: { kind: 'resource' as const, address: key.policyAddress } } : {}) }));
-    } else if (ownDecrypt === 'deny') out.push(managerCannot(docs, fleet, runner, runnerPath, `decrypt its token parameter with ${key.label} through SSM`, `allow the manager role ${grant}`, [['kms:Decrypt', key.arn, ctx(own)]]));
-    else if (ownDecrypt === 'either') notShown(`can decrypt its token parameter with ${key.label} through SSM (kms:Decrypt)`);
+      out.push(f('RF106', runnerPath, `the key policy of ${key.label} does not let the manager role ${id.roleName} decrypt its ${words.parameter} through SSM: no statement of it allows the role this kms:Decrypt${key.policy.account === undefined ? ' (it lets no IAM policy grant the key)' : ', or lets its IAM grant count'}`, { fix: 'regenerate', deploymentFix: `in the key policy of ${key.label}, allow the manager role ${id.cloud === 'aws' ? shownArn(fleet, id.arn) : id.roleName} ${grant}, or let the account's IAM policies grant the key (allow kms:* to the account root) and grant it in the role's policy`, ...(key.policyAddress !== undefined ? { subject: { kind: 'resource' as const, address: key.policyAddress } } : {}) }));
+    } else if (ownDecrypt === 'deny') out.push(managerCannot(docs, fleet, runner, runnerPath, `decrypt its ${words.parameter} with ${key.label} through SSM`, `allow the manager role ${grant}`, [['kms:Decrypt', key.arn, ctx(own)]]));
+    else if (ownDecrypt === 'either') notShown(`can decrypt its ${words.parameter} with ${key.label} through SSM (kms:Decrypt)`);
     const otherKey = key.arn.replace(/key\/.*$/, 'key/00000000-0000-0000-0000-000000000000');
     const kmsReaches = [
       ['another runner\'s parameter', useKey(ctx(other))],
@@ -1469,7 +1486,7 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
     keyClaim = `, and decrypts with ${key.label} only through SSM for that parameter`;
   }
   if (turns.length > 0) out.push(unshownTagsFinding(runnerPath, role!, turns.join(', and whether it '), unshown, principalTagsTestedBy(role!, unshown, key), tokenParameterTags(fleet, runner, own, otherName, ownTurned ? parameter : undefined, otherTurned ? otherParameter : undefined)));
-  return { findings: out, claim: `the manager reads its token parameter ${names(runner).tokenParameter} and no other runner's${keyClaim}`, holds: out.length === 0 && !keyNotShown };
+  return { findings: out, claim: `the manager reads its ${words.parameter} ${names(runner).tokenParameter}${words.holds} and no other runner's${keyClaim}`, holds: out.length === 0 && !keyNotShown };
 }
 
 /**

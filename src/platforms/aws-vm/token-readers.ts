@@ -7,7 +7,7 @@ import { actionPatterns, bothOverTags, decisionOverTags, evaluatePolicies, prepa
 import { awsFacts, roleArnOfKey, awsProviderOf, providerAccount, resourceTags, roleArn, roleRequest, unshownPrincipalTags, type RoleFacts } from '../../verify/aws-docs.js';
 import { principalTagsTestedBy, unshownTagsFinding } from '../../verify/unshown-tags.js';
 import { findBy } from '../../model/lookup.js';
-import { names, runnerTokenKey } from './common.js';
+import { names, runnerTokenKey, tokenParameterWords } from './common.js';
 import { adviceThenRegenerate } from '../../spec/findings.js';
 import { isObject } from '../../model/is-object.js';
 import { mayUseKey, mayUseKeyOverTags, resolveKmsKey, type KeyOf, type KmsKey } from '../../verify/kms.js';
@@ -638,7 +638,7 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   // What was checked, in words: every other IAM role of the documents (or why none was).
   const checked = (tried: number | undefined) =>
     tried === undefined ? 'not checked: the documents hold no AWS roles for it' : tried === 0 ? 'the documents hold no other IAM role' : tried === 1 ? 'checked the one other IAM role in the documents' : `checked each of the ${tried} other IAM roles in the documents`;
-  const claimOf = (tried: number | undefined, rotator: boolean) => `only the manager${rotator ? ' and the token rotator' : ''} can read the token parameter ${name} (${checked(tried)})`;
+  const claimOf = (tried: number | undefined, rotator: boolean) => `only the manager${rotator ? ' and the token rotator' : ''} can read the ${tokenParameterWords(runner).parameter} ${name}${tokenParameterWords(runner).holds} (${checked(tried)})`;
   const facts = t?.runners.get(runner.name);
   if (!t || !facts) return { findings: [], claim: claimOf(undefined, false), holds: false };
   const key = evaluatedKey(facts.key, fleet);
@@ -663,7 +663,7 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
       code: 'RF903',
       severity: CODES.RF903.severity,
       path: '',
-      message: `${u.at ? `${u.at} of` : 'the key of'} runner ${runner.name}'s token parameter ${name} is ${u.value}: ${u.why}; which key encrypts the token, and so who may decrypt it, is not shown (not assumed to be aws/ssm)`,
+      message: `${u.at ? `${u.at} of` : 'the key of'} runner ${runner.name}'s ${tokenParameterWords(runner).parameter} ${name} is ${u.value}: ${u.why}; which key encrypts the token, and so who may decrypt it, is not shown (not assumed to be aws/ssm)`,
       received: u.value,
       fix: 'give the Terraform of the key (aws_kms_key, and aws_kms_alias where an alias names it), or write key_id as the key ARN',
       // The parameter whose key_id it is (`aws_ssm_parameter.<k>.key_id`).
@@ -679,19 +679,19 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
     if (actions.length === 0) continue;
     if (c.account === undefined) {
       notShown = true;
-      findings.push(accountNotShownReader(c, `runner ${runner.name} (its token parameter ${name})`, reading));
+      findings.push(accountNotShownReader(c, `runner ${runner.name} (its ${tokenParameterWords(runner).parameter} ${name})`, reading));
       continue;
     }
     if (!reading.sure) {
       notShown = true;
-      findings.push(notShownReader(c, `runner ${runner.name} (its token parameter ${name})`, reading, key, { what: `the token parameter ${name}`, ...(facts.parameter !== undefined ? { address: facts.parameter } : {}), all: facts.unknownTags.has('*') }));
+      findings.push(notShownReader(c, `runner ${runner.name} (its ${tokenParameterWords(runner).parameter} ${name})`, reading, key, { what: `the token parameter ${name}`, ...(facts.parameter !== undefined ? { address: facts.parameter } : {}), all: facts.unknownTags.has('*') }));
       continue;
     }
     findings.push({
       code: 'RF721',
       severity: CODES.RF721.severity,
       path: c.path,
-      message: `${c.label} can read the token of runner ${runner.name} (its token parameter ${name}): ${actions.join(', ')}; ${keyWords(key)}`,
+      message: `${c.label} can read the token of runner ${runner.name} (its ${tokenParameterWords(runner).parameter} ${name}): ${actions.join(', ')}; ${keyWords(key)}`,
       received: actions.join(', '),
       allowed: `runner ${runner.name}'s manager and the token rotator only`,
       fix: c.fix,

@@ -40,12 +40,12 @@ const machine = (options: string[], driver = 'amazonec2') => `  [runners.machine
 describe('a config.toml alone: each rule fails and passes', () => {
   it.each([
     ['RF301', 'privileged Docker jobs', docker('docker', '    privileged = true'), ['config.toml:9:5']],
-    ['RF309', 'the Docker socket mounted', docker('docker', '    volumes = ["/var/run/docker.sock:/var/run/docker.sock", "/cache"]'), ['config.toml:9:5']],
+    ['RF309', 'the Docker socket mounted', docker('docker', '    volumes = ["/var/run/docker.sock:/var/run/docker.sock", "/cache"]'), ['config.toml:9:16']],
     ['RF309', 'the host network', docker('docker-autoscaler', '    network_mode = "host"'), ['config.toml:9:5']],
     ['RF925', 'the docker+machine executor', docker('docker+machine', '    privileged = false'), ['config.toml:6:3']],
-    ['RF940', 'an AWS secret key in MachineOptions', docker('docker+machine', '    privileged = false', machine([`amazonec2-secret-key=${SECRET_KEY}`, 'amazonec2-region=us-west-1'])), ['config.toml:13:5']],
-    ['RF940', 'an AWS session token in MachineOptions', docker('docker+machine', '    privileged = false', machine(['amazonec2-session-token=FwoGZXIvYXdzEXAMPLEtokenEXAMPLE'])), ['config.toml:13:5']],
-    ['RF940', 'an Azure client secret in MachineOptions', docker('docker+machine', '    privileged = false', machine([`azure-client-secret=${AZURE_SECRET}`, 'azure-client-id=00000000-0000-0000-0000-000000000000'], 'azure')), ['config.toml:13:5']],
+    ['RF940', 'an AWS secret key in MachineOptions', docker('docker+machine', '    privileged = false', machine([`amazonec2-secret-key=${SECRET_KEY}`, 'amazonec2-region=us-west-1'])), ['config.toml:13:23']],
+    ['RF940', 'an AWS session token in MachineOptions', docker('docker+machine', '    privileged = false', machine(['amazonec2-session-token=FwoGZXIvYXdzEXAMPLEtokenEXAMPLE'])), ['config.toml:13:23']],
+    ['RF940', 'an Azure client secret in MachineOptions', docker('docker+machine', '    privileged = false', machine([`azure-client-secret=${AZURE_SECRET}`, 'azure-client-id=00000000-0000-0000-0000-000000000000'], 'azure')), ['config.toml:13:23']],
     ['RF301', 'privileged Kubernetes jobs', '[[runners]]\n  executor = "kubernetes"\n  [runners.kubernetes]\n    namespace = "ci"\n    privileged = true\n', ['config.toml:5:5']],
     ['RF107', 'jobs may pick any service account', '[[runners]]\n  executor = "kubernetes"\n  [runners.kubernetes]\n    namespace = "ci"\n    service_account_overwrite_allowed = ".*"\n', ['config.toml:5:5']],
   ])('%s: %s', (code, _what, toml, places) => {
@@ -85,9 +85,9 @@ describe('a config.toml alone: each rule fails and passes', () => {
 ${machine([`amazonec2-secret-key=${SECRET_KEY}`])}`;
     const r = alone(toml);
     expect(at(r, 'RF301')).toEqual(['config.toml:15:5']);
-    expect(at(r, 'RF309').sort()).toEqual(['config.toml:16:5', 'config.toml:22:5']);
+    expect(at(r, 'RF309').sort()).toEqual(['config.toml:16:16', 'config.toml:22:16']);
     expect(at(r, 'RF925')).toEqual(['config.toml:20:3']);
-    expect(at(r, 'RF940')).toEqual(['config.toml:26:5']);
+    expect(at(r, 'RF940')).toEqual(['config.toml:26:23']);
     expect(r.findings.find((f) => f.code === 'RF301')!.message).toContain('of [[runners]] entry 1');
     expect(r.findings.find((f) => f.code === 'RF925')!.message).toContain('of [[runners]] entry 2');
   });
@@ -122,8 +122,8 @@ ${machine([`amazonec2-access-key=${ACCESS_KEY}`])}`;
     const keys = alone(toml).findings.filter((f) => f.code === 'RF940');
     expect(keys).toHaveLength(1);
     expect(keys[0]!.message).toContain('[runners.machine] MachineOptions amazonec2-access-key');
-    expect(keys[0]!.path).toBe('config.toml:9:5');
-    expect(keys[0]!.message).toMatch(/the same value is also written at config\.toml:3:3/);
+    expect(keys[0]!.path).toBe('config.toml:9:23');
+    expect(keys[0]!.message).toMatch(/the same value is also written at config\.toml:3:18/);
   });
 
   it('RF910 says the settings were checked alone and what is not proven without the manager', () => {

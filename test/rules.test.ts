@@ -18,6 +18,7 @@ import { CLUSTER_TESTED_CODES } from './helpers/cluster.js';
 import { REACH_TESTED } from './helpers/reach.js';
 import { azureCorpusCodes } from './helpers/doctor-azure.js';
 import { doctorCorpusCodes } from './helpers/doctor-corpus.js';
+import { MACHINE_KEY_TESTED } from './helpers/machine-keys.js';
 import { MODULE_TESTED } from './helpers/doctor-modules.js';
 
 const codes = (plan: PlanResult) => plan.findings.map((f) => f.code);
@@ -150,7 +151,7 @@ const docCases: DocCase[] = [
     delete (d.runners.get('deploy')!.helmValues!.podSecurityContext as Record<string, unknown>).seccompProfile;
   }],
   ['RF308', 'eks-pod-identity', (d) => void (([...d.runners.values()][0]!.helmValues!.securityContext as Record<string, unknown>).allowPrivilegeEscalation = true)],
-  ['RF304', 'eks-irsa', (d) => void ((d.runners.get('build')!.configToml.runners as Record<string, any>[])[0]!.cache.s3.SecretKey = 'x')],
+  ['RF304', 'eks-irsa', (d) => void ((d.runners.get('build')!.configToml.runners as Record<string, any>[])[0]!.cache.s3.SecretKey = 'cache-secret-1')],
 ];
 
 describe('rules only broken documents can trigger: fail when broken, pass as emitted', () => {
@@ -257,6 +258,7 @@ describe('the catalogue', () => {
       ...KEY_VAULT_TESTED,
       ...AWS_DOCTOR_TESTED,
       ...MODULE_TESTED,
+      ...MACHINE_KEY_TESTED,
       ...azureCorpusCodes(),
       ...doctorCorpusCodes(),
     ]);

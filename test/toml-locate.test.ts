@@ -82,3 +82,60 @@ ${CONFIG.split('\n')
     expect(formatPosition(src.locate(0, ['runners', 'config', 'runners', 0, 'executor']))).toBe('values.yaml:2:11');
   });
 });
+
+describe('tomlPlace: an entry of an array (issue 29d)', () => {
+  const TEXT = `[[runners]]
+  executor = "docker+machine"
+  [runners.docker]
+    volumes = ["/cache", '/var/run/docker.sock:/var/run/docker.sock', "/builds"]
+  [runners.machine]
+    MachineOptions = [
+      "amazonec2-region=us-west-1", # a comment, "not an entry"
+      "amazonec2-access-key=AKIA",
+
+      'amazonec2-secret-key=x', "amazonec2-tags=a,b"
+    ]
+    OffPeakPeriods = ["* * 0-9 * * mon-fri *"]
+
+[[runners]]
+  executor = "docker"
+  [runners.docker]
+    devices = [
+      """
+/dev/kvm""", "/dev/fuse"]
+    services = [{ name = "postgres:16", alias = "db" }, { name = "redis:7" }]
+    privileged = true
+  [[runners.docker.services_list]]
+    name = "x"
+`;
+  const ls = TEXT.split('\n');
+  const find = (needle: string) => {
+    const line = ls.findIndex((l) => l.includes(needle));
+    return { line, column: ls[line]!.indexOf(needle) + 1 };
+  };
+
+  it('a single-line array: each entry at its quote, whatever its quotes', () => {
+    expect(tomlPlace(ls, ['runners', 0, 'docker', 'volumes', 0])).toEqual({ ...find('"/cache"'), depth: 5 });
+    expect(tomlPlace(ls, ['runners', 0, 'docker', 'volumes', 1])).toEqual({ ...find("'/var/run/docker.sock"), depth: 5 });
+    expect(tomlPlace(ls, ['runners', 0, 'docker', 'volumes', 2])).toEqual({ ...find('"/builds"'), depth: 5 });
+  });
+
+  it('an array over several lines: each entry on its own line, comments and blank lines skipped', () => {
+    expect(tomlPlace(ls, ['runners', 0, 'machine', 'MachineOptions', 0])).toEqual({ ...find('"amazonec2-region'), depth: 5 });
+    expect(tomlPlace(ls, ['runners', 0, 'machine', 'MachineOptions', 1])).toEqual({ ...find('"amazonec2-access-key'), depth: 5 });
+    expect(tomlPlace(ls, ['runners', 0, 'machine', 'MachineOptions', 2])).toEqual({ ...find("'amazonec2-secret-key"), depth: 5 });
+    expect(tomlPlace(ls, ['runners', 0, 'machine', 'MachineOptions', 3])).toEqual({ ...find('"amazonec2-tags'), depth: 5 });
+    // The key after the array is still found, and an entry that is not there is the key's place.
+    expect(tomlPlace(ls, ['runners', 0, 'machine', 'OffPeakPeriods', 0])).toEqual({ ...find('"* * 0-9'), depth: 5 });
+    expect(tomlPlace(ls, ['runners', 0, 'machine', 'MachineOptions', 9])).toEqual({ ...find('MachineOptions'), depth: 4 });
+  });
+
+  it('in a later [[runners]] entry: a multi-line string entry, inline tables and their keys, and the keys after them', () => {
+    expect(tomlPlace(ls, ['runners', 1, 'docker', 'devices', 0])).toEqual({ ...find('"""'), depth: 5 });
+    expect(tomlPlace(ls, ['runners', 1, 'docker', 'devices', 1])).toEqual({ ...find('"/dev/fuse"'), depth: 5 });
+    expect(tomlPlace(ls, ['runners', 1, 'docker', 'services', 1])).toEqual({ ...find('{ name = "redis'), depth: 5 });
+    expect(tomlPlace(ls, ['runners', 1, 'docker', 'services', 0, 'alias'])).toEqual({ ...find('alias'), depth: 6 });
+    expect(tomlPlace(ls, ['runners', 1, 'docker', 'privileged'])).toEqual({ ...find('privileged = true'), depth: 4 });
+    expect(tomlPlace(ls, ['runners', 1, 'docker', 'services_list', 0, 'name'])).toEqual({ ...find('name = "x"'), depth: 6 });
+  });
+});

@@ -1,7 +1,7 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { describeEscape, dockerHostEscapes, escapeFindings, type DockerEscape } from '../verify/docker-escape.js';
-import { DOCKER_MACHINE_EXECUTOR, jobSettings, machineOptionCredentials, privilegedDeploymentFix, serviceAccountOverwriteMessage } from '../verify/runner-toml.js';
+import { DOCKER_MACHINE_EXECUTOR, jobSettings, machineKeyFix, machineOptionCredentials, privilegedDeploymentFix, serviceAccountOverwriteMessage } from '../verify/runner-toml.js';
 import { get } from '../verify/get.js';
 import { formatPosition, originAt } from './source.js';
 import type { Located } from './evidence.js';
@@ -18,13 +18,15 @@ import { alsoAt } from './secrets.js';
 const ON_SOME_HOST = "from the host a job takes what the host holds: its cloud credentials and, where the runner manager runs on it, config.toml with every runner's token";
 
 /** The names of the checks, for RF910's message. */
-export const ALONE_CHECKS = "privileged jobs and the ways out of a job's container ([runners.docker], RF301/RF309), the job service account overwrite (RF107), cloud keys in [runners.machine] MachineOptions (RF940) and the deprecated docker+machine executor (RF925)";
+export const ALONE_CHECKS = "privileged jobs and the ways out of a job's container ([runners.docker], RF301/RF309), the job service account overwrite (RF107), cloud keys in [runners.machine] MachineOptions (RF940; RF928 for a placeholder) and the deprecated docker+machine executor (RF925)";
 
 /**
  * The findings of one config.toml alone. `scanned`: the credential scan's findings (RF940) with a
- * place in this file (`secretFindingsByFile`); one that a MachineOptions finding here says again (the scan finds an access key id by its
- * shape in the same option) is returned in `restated`, to be left out, and its other places are
- * named here (each copy has to go).
+ * place in this file (`secretFindingsByFile`). A MachineOptions entry that sets a key option is said
+ * once, here, with its option and entry: a scan finding with a place at that entry (the scan reads
+ * the entry by the same rule, `machineKey`, or finds an access key id by its shape) is returned in
+ * `restated`, to be left out, whatever credential it names, and its other places are named here
+ * (each copy has to go). A scan finding at another entry, or another option on the same line, stays.
  */
 export function configTomlAloneFindings(t: Located<Record<string, unknown>>, scanned: readonly Finding[] = []): { findings: Finding[]; restated: Finding[] } {
   const out: Finding[] = [];
@@ -37,16 +39,20 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
   // RF309: the chains' classification and wording, each at its key.
   const others = escapes.filter((e) => e.key !== 'privileged');
   escapeFindings(escapes, '', ON_SOME_HOST).forEach((f, n) => out.push({ ...f, path: at(others[n]!.at) }));
-  const scanHere = scanned.filter((g) => g.subject?.kind === 'secret' && g.subject.cloud === true);
+  const scanHere = scanned.filter((g) => g.subject?.kind === 'secret');
   for (const c of machineOptionCredentials(t.value)) {
     const path = at(c.at);
-    // The scan's finding of the same option: at this place, the same kind of credential.
-    const same = scanHere.find((g) => !restated.includes(g) && g.message.startsWith(c.what) && g.subject?.kind === 'secret' && g.subject.places.some((p) => formatPosition(p) === path));
-    if (same) restated.push(same);
-    const copies = same?.subject?.kind === 'secret' ? same.subject.places.filter((p) => formatPosition(p) !== path) : [];
     const driver = get(t.value, 'runners', c.at[1]!, 'machine', 'MachineDriver');
-    const keyless = c.cloud === 'aws' ? 'give the runner manager an instance profile (without the key options docker-machine takes the AWS SDK default chain, the instance profile included); a role the job machines need is amazonec2-iam-instance-profile=<profile>' : "run the manager with a managed identity instead of a service principal secret";
-    out.push({ code: 'RF940', severity: CODES.RF940.severity, path, message: `${c.what} is written in ${t.origin.source.path} at [runners.machine] MachineOptions ${c.option}${entry(Number(c.at[1]))}${typeof driver === 'string' ? ` (MachineDriver ${JSON.stringify(driver)})` : ''} (value not shown): docker-machine creates and removes the job machines with it${alsoAt(copies)}`, fix: `remove the ${c.option} option and revoke the key; ${keyless}` });
+    const where = `[runners.machine] MachineOptions ${c.option}${entry(Number(c.at[1]))}${typeof driver === 'string' ? ` (MachineDriver ${JSON.stringify(driver)})` : ''}`;
+    if (c.placeholder) {
+      out.push({ code: 'RF928', severity: CODES.RF928.severity, path, message: `${t.origin.source.path} sets ${where} to a placeholder or a variable, not a key (value not shown): whatever fills it in hands docker-machine a static key that never expires`, fix: machineKeyFix(c.option, c.cloud, true) });
+      continue;
+    }
+    // The scan's findings at this entry (one entry is one option): this finding says them.
+    const same = scanHere.filter((g) => g.subject?.kind === 'secret' && g.subject.places.some((p) => formatPosition(p) === path));
+    restated.push(...same.filter((g) => !restated.includes(g)));
+    const copies = same.flatMap((g) => (g.subject?.kind === 'secret' ? g.subject.places.filter((p) => formatPosition(p) !== path) : []));
+    out.push({ code: 'RF940', severity: CODES.RF940.severity, path, message: `${c.what} is written in ${t.origin.source.path} at ${where} (value not shown): docker-machine creates and removes the job machines with it${alsoAt(copies)}`, fix: machineKeyFix(c.option, c.cloud) });
   }
   return { findings: out, restated };
 }

@@ -2,7 +2,8 @@ import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
 import { takesValue } from './register-config.js';
-import { hasCredentialShape } from '../verify/credentials.js';
+import { hasCredentialShape, machineKey } from '../verify/credentials.js';
+import { machineKeyFix } from '../verify/runner-toml.js';
 
 /**
  * `gitlab-runner register` in the files: a manager that makes its config.toml at boot from the
@@ -11,7 +12,9 @@ import { hasCredentialShape } from '../verify/credentials.js';
  * from the flags (register-config.ts) and proves the manager. Wherever the command is, the flags
  * that make every job risky are read where they are written:
  * `--docker-privileged` (RF301), a Docker socket, a capability or a host device given to every job
- * (RF309), and the deprecated registration token (RF912). Flag names are gitlab-runner's
+ * (RF309), the deprecated registration token (RF912), and a docker-machine key option set to a
+ * placeholder or a variable (`--machine-machine-options amazonec2-secret-key=$KEY`, RF928; one
+ * written out is the credential scan's RF940, at the option). Flag names are gitlab-runner's
  * (commands/register.go and the `long:` names of its config structs, under their `docker-` namespace).
  */
 
@@ -292,6 +295,11 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
         // gitlab-runner spells the services flag with an underscore (`long:"services_privileged"`).
         const privileged = f.name === 'docker-privileged' || f.name === 'docker-services_privileged';
         if (privileged && f.value !== undefined && unknownValue(f.value)) continue;
+        // A key option: written out, the credential scan says it (RF940, by the same rule); a placeholder or a variable, RF928.
+        const key = f.name === 'machine-machine-options' && f.value !== undefined ? machineKey(f.value) : undefined;
+        if (key?.placeholder === true) {
+          findings.push(finding('RF928', at, `gitlab-runner register --machine-machine-options ${key.option} is set to a placeholder or a variable, not a key (value not shown): whatever fills it in hands docker-machine a static key that never expires`, machineKeyFix(key.option, key.cloud, true)));
+        }
         if (privileged && isTrue(f.value)) {
           const what = f.name === 'docker-privileged' ? 'every job runs privileged' : "every job's services run privileged";
           findings.push(finding('RF301', at, `gitlab-runner register --${f.name}: ${what}, with every capability and device of the host; a job can take over the instance and read what it holds (its credentials, the runner token)`, `remove --${f.name}; build images without privileges (BuildKit rootless, kaniko, buildah)`));

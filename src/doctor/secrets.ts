@@ -2,7 +2,8 @@ import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
 import { LineIndex, interpolations, type Body, type Expr } from './hcl/ast.js';
-import { CREDENTIAL_NEEDLES, SHAPES, credentialIn, lineCredential, type Shape } from '../verify/credentials.js';
+import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, SHAPES, credentialIn, lineCredential, lineCredentials, machineKey, type Shape } from '../verify/credentials.js';
+import { machineKeyFix } from '../verify/runner-toml.js';
 
 /**
  * Static credentials in the files the doctor reads. Values are looked at only to decide whether
@@ -68,8 +69,7 @@ function stringLines(v: string): { what: Shape; secret: string; inString: InStri
     const nl = v.indexOf('\n', start);
     const end = nl < 0 ? v.length : nl;
     const line = v.slice(start, end);
-    const c = lineCredential(line, true);
-    if (c) {
+    for (const c of lineCredentials(line, true)) {
       out.push({ what: c.what, secret: c.secret, inString: { from: start + c.index, last: start + Math.max(c.end, c.index + 1) - 1, written: line.slice(c.index, c.end), ...(c.key !== undefined ? { assigned: c.key } : {}) } });
     }
     if (nl < 0) break;
@@ -95,6 +95,12 @@ function scan(doc: unknown, tfJson = false): Scanned[] {
       // Pushed last first: `out` is reversed at the end into the documents' order.
       for (let j = lines.length - 1; j >= 0; j--) out.push({ hit: { path, key: name, what: lines[j]!.what }, secret: lines[j]!.secret, inString: lines[j]!.inString });
       if (lines.length > 0) continue;
+      // A docker-machine key option (a MachineOptions entry): by its option, a placeholder not at all.
+      const machine = /^-{0,2}[A-Za-z0-9]+-[A-Za-z0-9-]+=/.test(v) ? machineKey(v) : undefined;
+      if (machine) {
+        if (!machine.placeholder) out.push({ hit: { path, key: machine.option, what: machine.what }, secret: machine.secret! });
+        continue;
+      }
       const env = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(v);
       const found = credentialIn(env ? env[2]! : v, env ? env[1]! : key);
       if (found) out.push({ hit: { path, key: env ? env[1]! : name, what: found.what }, secret: found.secret });
@@ -139,6 +145,12 @@ function terraformName(path: readonly (string | number)[]): string {
 
 const CLOUD_FIX = 'remove the key and revoke it; give the runner a keyless identity (instance profile, IRSA, Pod Identity, workload identity) instead';
 const TOKEN_FIX = 'remove the token from the file and revoke it; keep runner tokens in a Secret or a SecureString parameter and reference them';
+
+/** The fix for a docker-machine key option's credential, by the option's name; undefined for any other key. */
+function machineFix(key: string | undefined): string | undefined {
+  const o = key !== undefined ? MACHINE_KEY_OPTIONS.get(key) : undefined;
+  return o ? machineKeyFix(key!, o.cloud) : undefined;
+}
 
 function fixOf(what: Shape, place: TerraformPlace): string {
   if (place === 'variable') return `remove the default and revoke the ${what.cloud ? 'key' : 'token'}; ${what.cloud ? 'give what uses it a keyless identity instead, or ' : ''}declare the variable sensitive = true without a default and feed it from a secret store (TF_VAR_<name> from the CI's masked variables, or a data source such as aws_ssm_parameter)`;
@@ -203,13 +215,14 @@ export function fileSecretFindings(source: SourceFile, docs: readonly unknown[],
       while (found[j]!.inString && k < found.length && found[k]!.hit.path === found[j]!.hit.path) k++;
       const group = found.slice(j, k);
       const at = source.locate(i, group[0]!.hit.path);
-      const places = group[0]!.inString ? placesInString(source, at, group.map((g) => g.inString!)) : [extent(source, at)];
+      const path0 = group[0]!.hit.path;
+      const places = group[0]!.inString ? placesInString(source, at, group.map((g) => g.inString!), typeof path0[path0.length - 1] === 'number') : [extent(source, at)];
       group.forEach(({ hit, secret, inString }, n) => {
         const path = inString?.assigned !== undefined ? [...hit.path, inString.assigned] : hit.path;
         // A cloud key is RF940 whatever else is said about the document around it (as in a heredoc).
         const { within, ...own } = places[n]!;
         const placed = { ...own, ...(tfJson ? argumentOf(hit.path) : {}) };
-        hits.push({ key: tfJson ? terraformName(path) : hit.key, what: hit.what, secret, place: within && !hit.what.cloud ? { ...placed, within } : placed, fix: fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
+        hits.push({ key: tfJson ? terraformName(path) : hit.key, what: hit.what, secret, place: within && !hit.what.cloud ? { ...placed, within } : placed, fix: machineFix(inString?.assigned ?? hit.key) ?? fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
       });
       j = k;
     }
@@ -270,16 +283,16 @@ function extent(source: SourceFile, at: Position): SecretPlace {
  * value's (`within`): a finding at a key of a document in that string (RF304 at a values string's
  * `token`) stands for a token on its line. One pass over the string's text.
  */
-function placesInString(source: SourceFile, at: Position, spans: readonly InString[]): SecretPlace[] {
+function placesInString(source: SourceFile, at: Position, spans: readonly InString[], entry = false): SecretPlace[] {
   const text = source.text;
   const open = source.offsetOf(at);
   let whole = extent(source, at);
   let from = open;
   let to = source.offsetOf({ line: whole.endLine, column: whole.endColumn });
   if (source.syntax === 'toml') {
-    // `at` is the key: the string is after its `=`, to its closing delimiter (`"""`, `'''`), else to the line's end.
+    // `at` is the key: the string is after its `=`; or an array's entry: the string starts there. To its closing delimiter (`"""`, `'''`), else to the line's end.
     const lineEnd = text.indexOf('\n', open) >>> 0;
-    const m = /=[ \t]*("""|'''|"|')/.exec(text.slice(open, Math.min(lineEnd, text.length)));
+    const m = (entry ? /^("""|'''|"|')/ : /=[ \t]*("""|'''|"|')/).exec(text.slice(open, Math.min(lineEnd, text.length)));
     if (m) {
       from = open + m.index + m[0].length;
       const close = m[1]!.length === 3 ? text.indexOf(m[1]!, from) : -1;
@@ -327,14 +340,14 @@ export function textSecretFindings(path: string, text: string): Finding[] {
   const hits: (PlacedHit & { assigned: boolean })[] = [];
   let offset = 0;
   for (const line of text.split('\n')) {
-    const c = lineCredential(line, false);
-    if (c) {
-      const assigned = c.key !== undefined && !SHAPES.includes(c.what);
-      hits.push({ key: c.key ?? '', what: c.what, secret: c.secret, assigned, place: placeOf(source, offset + (assigned ? 0 : c.index), offset + c.end - 1), fix: assigned ? 'remove it and revoke it; use a keyless identity' : 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter' });
+    for (const c of lineCredentials(line, false)) {
+      // A docker-machine key option (`--machine-machine-options amazonec2-secret-key=…`) is placed at the option and named by it.
+      const assigned = c.key !== undefined && !SHAPES.includes(c.what) && c.option !== true;
+      hits.push({ key: c.key ?? '', what: c.what, secret: c.secret, assigned, place: placeOf(source, offset + (assigned ? 0 : c.index), offset + c.end - 1), fix: machineFix(c.option ? c.key : undefined) ?? (assigned ? 'remove it and revoke it; use a keyless identity' : 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter') });
     }
     offset += line.length + 1;
   }
-  return oneFindingPerCredential(hits, (h) => (h.assigned ? `a static credential is assigned to ${h.key} in ${path} (value not shown)` : `${h.what.name} is written in ${path} (value not shown)`));
+  return oneFindingPerCredential(hits, (h) => (h.assigned ? `a static credential is assigned to ${h.key} in ${path} (value not shown)` : `${h.what.name} is written in ${path}${MACHINE_KEY_OPTIONS.has(h.key) ? ` at ${h.key}` : ''} (value not shown)`));
 }
 
 /**
@@ -354,7 +367,7 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
   let heredoc: SecretPlace['within'];
   const add = (what: Shape, secret: string, key: string, path: readonly string[], at: SecretPlace) => {
     const place = { ...at, ...argumentOf(path) };
-    hits.push({ key: name(path) || key, what, secret, place: heredoc && !what.cloud ? { ...place, within: heredoc } : place, fix: fixOf(what, terraformPlace(path)) });
+    hits.push({ key: name(path) || key, what, secret, place: heredoc && !what.cloud ? { ...place, within: heredoc } : place, fix: machineFix(path[path.length - 1]) ?? fixOf(what, terraformPlace(path)) });
   };
   const literal = (e: Expr): string | undefined => (e.k === 'tpl' && e.parts.every((p) => typeof p === 'string') ? e.parts.join('') : undefined);
   // An object's key: a string, or a bare name (`AWS_ACCESS_KEY_ID = …`).
@@ -382,8 +395,7 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
       for (let at = from; at > 0 && at < to; ) {
         const nl = text.indexOf('\n', at);
         const lineEnd = nl < 0 || nl > to ? to : nl;
-        const c = lineCredential(written.slice(at - from, lineEnd - from), true);
-        if (c) add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, placeOf(source, at + c.index, at + c.end - 1));
+        for (const c of lineCredentials(written.slice(at - from, lineEnd - from), true)) add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, placeOf(source, at + c.index, at + c.end - 1));
         at = lineEnd + 1;
       }
     } else {

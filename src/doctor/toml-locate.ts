@@ -1,6 +1,8 @@
 /**
  * Where a value of a TOML text is written: the line of `key = …` for a key, of the `[table]` or
- * `[[array]]` header for a table, and for a path that is not there, of its deepest part that is.
+ * `[[array]]` header for a table, an array's entry where it starts (a string at its quote, on its own
+ * line in an array written over several), a key of an inline table at the key, and for a path that is
+ * not there, of its deepest part that is.
  * It reads only what a position needs (headers, the count of each array of tables, keys: bare,
  * quoted, dotted) and skips multi-line strings, so it works on any text a TOML parser accepted,
  * also on TOML embedded in a YAML block (the chart's `runners.config`), whose lines it is given.
@@ -79,11 +81,104 @@ export function tomlPlace(lines: readonly string[], path: readonly (string | num
     }
     const key = readKey(text);
     if (!key || text[key.end] !== '=') continue;
-    consider([...table, ...key.keys], i, column);
-    // A multi-line string that does not close on this line: its lines are not keys.
+    const at = [...table, ...key.keys];
+    consider(at, i, column);
     const value = text.slice(key.end + 1).trimStart();
+    // An array or inline table: its entries and keys are placed, and its lines (to where it closes) are not keys.
+    if (value.startsWith('[') || value.startsWith('{')) {
+      i = scanValue(lines, i, line.length - value.length, at, consider);
+      continue;
+    }
+    // A multi-line string that does not close on this line: its lines are not keys.
     const quote = value.startsWith('"""') ? '"""' : value.startsWith("'''") ? "'''" : undefined;
     if (quote && !value.slice(3).includes(quote)) closing = quote;
   }
   return best;
+}
+
+/**
+ * An array or inline table that starts at `lines[line][start]` (its `[` or `{`), over as many lines
+ * as it takes: each entry of an array is given to `consider` at its first character (a string at its
+ * quote), each key of an inline table at the key, with its path under `at`. Strings (multi-line too)
+ * and comments are skipped whole. Returns the line the value closes on (the last line when it does not).
+ */
+function scanValue(lines: readonly string[], line: number, start: number, at: readonly (string | number)[], consider: (at: readonly (string | number)[], line: number, column: number) => void): number {
+  type Frame = { path: readonly (string | number)[]; array: true; index: number } | { path: readonly (string | number)[]; array: false };
+  const stack: Frame[] = [];
+  let li = line;
+  let ci = start;
+  /** Past the end of a string whose quotes `q` open at `ci`; across lines for `"""` and `'''`. */
+  const skipString = (q: string) => {
+    const multi = lines[li]!.startsWith(q.repeat(3), ci);
+    const close = multi ? q.repeat(3) : q;
+    ci += close.length;
+    for (;;) {
+      const text = lines[li]!;
+      let k = ci;
+      for (; k < text.length; k++) {
+        if (q === '"' && text[k] === '\\') k++;
+        else if (text.startsWith(close, k)) break;
+      }
+      if (k < text.length) {
+        ci = k + close.length;
+        // A multi-line string may end in one or two quotes of its own before its closing three.
+        if (multi) while (text[ci] === q && ci < k + close.length + 2) ci++;
+        return;
+      }
+      if (!multi || li + 1 >= lines.length) {
+        ci = text.length;
+        return;
+      }
+      li++;
+      ci = 0;
+    }
+  };
+  /** A value at `ci` whose path is `path`: an array or table is entered, anything else skipped. */
+  const value = (path: readonly (string | number)[]) => {
+    const c = lines[li]![ci];
+    if (c === '[') {
+      stack.push({ path, array: true, index: 0 });
+      ci++;
+    } else if (c === '{') {
+      stack.push({ path, array: false });
+      ci++;
+    } else if (c === '"' || c === "'") skipString(c);
+    else {
+      const m = /^[^\s,\]}#]+/.exec(lines[li]!.slice(ci));
+      ci += m ? m[0].length : 1;
+    }
+  };
+  value(at);
+  while (stack.length > 0 && li < lines.length) {
+    const text = lines[li]!;
+    while (ci < text.length && (text[ci] === ' ' || text[ci] === '\t' || text[ci] === '\r')) ci++;
+    if (ci >= text.length || text[ci] === '#') {
+      if (li + 1 >= lines.length) break;
+      li++;
+      ci = 0;
+      continue;
+    }
+    const frame = stack[stack.length - 1]!;
+    const c = text[ci]!;
+    if (c === (frame.array ? ']' : '}')) {
+      stack.pop();
+      ci++;
+    } else if (c === ',') {
+      if (frame.array) frame.index++;
+      ci++;
+    } else if (frame.array) {
+      const path = [...frame.path, frame.index];
+      consider(path, li, ci + 1);
+      value(path);
+    } else {
+      const key = readKey(text.slice(ci));
+      if (!key || text[ci + key.end] !== '=') return li;
+      const path = [...frame.path, ...key.keys];
+      consider(path, li, ci + 1);
+      ci += key.end + 1;
+      while (text[ci] === ' ' || text[ci] === '\t') ci++;
+      value(path);
+    }
+  }
+  return li;
 }

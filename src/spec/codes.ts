@@ -143,6 +143,7 @@ export const CODES = {
   RF924: { severity: 'error', title: 'the OIDC provider does not accept the audience the trust policy pins', acceptable: false },
   RF925: { severity: 'warning', title: 'a runner uses the docker+machine executor, which GitLab deprecated (support ends in GitLab 20.0)', acceptable: false },
   RF927: { severity: 'warning', title: '`gitlab-runner register` stops reading its flags before the end of the command (a word after a boolean flag, or `--`): the flags after it are not set', acceptable: false },
+  RF928: { severity: 'info', title: 'a docker-machine key option is set with a placeholder or a variable: no key is written, but the design hands the job machines static keys', acceptable: false },
   RF929: { severity: 'warning', title: 'a runner manager is launched from an Auto Scaling launch configuration, which AWS no longer develops and new accounts cannot create', acceptable: false },
   RF930: { severity: 'error', title: "a federated credential trusts an issuer that is not its AKS cluster's", acceptable: false },
   RF931: { severity: 'error', title: 'a service account names a managed identity that has no federated credential for it', acceptable: false },

@@ -43,9 +43,85 @@ const CLOUD_KEYS: ReadonlySet<string> = new Set(CLOUD_KEY_NAMES);
 export const RUNNER_TOKEN_KEY_NAMES = ['REGISTRATION_TOKEN', 'CI_SERVER_TOKEN'] as const;
 const RUNNER_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_KEY_NAMES);
 
-/** The texts every credential `credentialIn` or `lineCredential` finds contains one of (a shape's needle or a credential key's name), escaped for a RegExp. */
+/**
+ * Whether a value given to a credential (a credential key's, a docker-machine key option's) is a
+ * placeholder that no issued credential can be: empty; a reference filled in later (`$NAME`,
+ * `${…}`, `${{ … }}`, a script's `$1`); template placeholders only (`{{ … }}`); a marker a later sed
+ * or configure step replaces (`__NAME__`, `@NAME@`); a `<…>` hint; words that ask for the value
+ * (`changeme`, `REPLACE…`, `your…`, `set-by-…`); or one character over and over (`AAA`, `XXXX`):
+ * the services issue random values, so none is ever one character repeated (as SHAPES say after a
+ * prefix). The one rule for every reader of a credential by its key or option.
+ */
+export function placeholderValue(value: string): boolean {
+  const v = value.trim();
+  return isReference(v) || v.includes('${') || /^(set-by-|change[-_]?me|REPLACE|your|<)/i.test(v) || /^(__[A-Z0-9_]+__|@[A-Z0-9_]+@)$/.test(v) || /^(.)\1*$/.test(v) || placeholdersOnly(v);
+}
+
+/** A docker-machine driver option that takes a static cloud credential; `exact`: the form every credential the cloud issues for it has. */
+export interface MachineKeyOption {
+  cloud: 'aws' | 'azure';
+  what: Shape;
+  exact?: RegExp;
+}
+
+const keyShape = (name: string): Shape => ({ name, re: /./, cloud: true, needles: [] });
+/** The access key id shape as a whole value (`AKIA` and 16 more, not one character repeated). */
+const WHOLE_ACCESS_KEY_ID = new RegExp(`^(?:${SHAPES[0]!.re.source})$`);
+
+/**
+ * `[runners.machine] MachineOptions` entries (`<driver option>=<value>`, the `docker-machine create`
+ * flags without their dashes, also given as `gitlab-runner register --machine-machine-options`) that
+ * hand docker-machine a static cloud credential. Option names are the drivers' own (docker/machine
+ * drivers/amazonec2 and drivers/azure, kept in GitLab's fork): amazonec2-access-key,
+ * amazonec2-secret-key, amazonec2-session-token ("AWS Access Key", "AWS Secret Key", "AWS Session
+ * Token"; without them the driver takes the AWS SDK's default chain, an instance profile of the
+ * manager included) and azure-client-secret (the service principal's password). The google driver
+ * has no credential option: it reads Application Default Credentials (the manager's service account,
+ * or GOOGLE_APPLICATION_CREDENTIALS), so nothing of it is flagged. These options only ever go to AWS
+ * or Azure, so the form AWS issues its keys in decides too: an access key id is 20 characters,
+ * `AKIA` (long-term) or `ASIA` (temporary) and 16 upper-case letters and digits; a secret access key
+ * is 40 characters of letters, digits, `/` and `+`. A value of another form is no AWS key. (The
+ * `AWS_*` environment names are not held to it: S3-compatible stores take any key under them.)
+ */
+export const MACHINE_KEY_OPTIONS: ReadonlyMap<string, MachineKeyOption> = new Map<string, MachineKeyOption>([
+  ['amazonec2-access-key', { cloud: 'aws', what: keyShape('an AWS access key id'), exact: WHOLE_ACCESS_KEY_ID }],
+  ['amazonec2-secret-key', { cloud: 'aws', what: keyShape('an AWS secret access key'), exact: /^[A-Za-z0-9/+]{40}$/ }],
+  ['amazonec2-session-token', { cloud: 'aws', what: keyShape('an AWS session token') }],
+  ['azure-client-secret', { cloud: 'azure', what: keyShape('an Azure client secret') }],
+]);
+
+/** What a docker-machine option entry sets: a key option's kind, and whether its value is a placeholder (never the value itself). */
+export interface MachineKey extends MachineKeyOption {
+  option: string;
+  /** A value no issued credential can be (`placeholderValue`, or not the form the cloud issues, with no credential's shape in it). */
+  placeholder: boolean;
+  /** The value, when it is not a placeholder: for the callers' use only, which drop it at once. */
+  secret?: string;
+}
+
+/**
+ * The credential option an entry (`amazonec2-secret-key=…`, with or without dashes) sets, undefined
+ * for any other entry or an empty value (the option then gives nothing). A value with a credential's
+ * shape (an access key id in the secret key's option) is never a placeholder.
+ */
+export function machineKey(entry: string): MachineKey | undefined {
+  const eq = entry.indexOf('=');
+  if (eq < 0) return undefined;
+  const option = entry.slice(0, eq).trim().replace(/^--?/, '').toLowerCase();
+  const known = MACHINE_KEY_OPTIONS.get(option);
+  const value = entry.slice(eq + 1).trim();
+  if (!known || value === '') return undefined;
+  const shaped = !isReference(value) && SHAPES.some((s) => s.re.test(value));
+  const placeholder = !shaped && (placeholderValue(value) || (known.exact !== undefined && !known.exact.test(value)));
+  return { option, ...known, placeholder, ...(placeholder ? {} : { secret: value }) };
+}
+
+/** A key option written on a line (`amazonec2-secret-key=…` in a quoted MachineOptions entry, or an argument of `--machine-machine-options`): the option, then its value to a quote, a space, `,`, `]` or `\`. */
+const MACHINE_KEY_ON_LINE = new RegExp(`(?<![A-Za-z0-9_-])(?:${[...MACHINE_KEY_OPTIONS.keys()].join('|')})=[^"'\\s,\\]\\\\]*`, 'gi');
+
+/** The texts every credential `credentialIn` or `lineCredential` finds contains one of (a shape's needle, a credential key's name or a docker-machine key option's), escaped for a RegExp. */
 const escaped = (n: string): string => n.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-export const CREDENTIAL_NEEDLES: readonly string[] = [...SHAPES.flatMap((s) => s.needles), ...CLOUD_KEY_NAMES, ...RUNNER_TOKEN_KEY_NAMES].map(escaped);
+export const CREDENTIAL_NEEDLES: readonly string[] = [...SHAPES.flatMap((s) => s.needles), ...CLOUD_KEY_NAMES, ...RUNNER_TOKEN_KEY_NAMES, ...MACHINE_KEY_OPTIONS.keys()].map(escaped);
 const ANY_NEEDLE = new RegExp(CREDENTIAL_NEEDLES.join('|'));
 /** Every text a shape matches holds one of these: one scan decides that a text needs no shape tested. */
 const SHAPE_NEEDLE = new RegExp(SHAPES.flatMap((s) => s.needles).map(escaped).join('|'));
@@ -108,10 +184,9 @@ function isReference(value: string): boolean {
  * whatever its shape: what it is, else undefined (not such a key, or a reference or placeholder).
  */
 export function keyCredential(value: string, key: string): Shape | undefined {
-  // A value of placeholders only is filled in later (a shape inside one is found by its shape).
+  // A placeholder is filled in later (a shape inside one is found by its shape).
   const token = RUNNER_TOKEN_KEYS.has(key);
-  // `__GITLAB_RUNNER_TOKEN__`, `@TOKEN@`: a marker a later sed or configure step replaces, not a value.
-  if ((!CLOUD_KEYS.has(key) && !token) || isReference(value) || value.includes('${') || /^(set-by-|changeme|REPLACE|<)/i.test(value) || /^(__[A-Z0-9_]+__|@[A-Z0-9_]+@)$/.test(value) || placeholdersOnly(value)) return undefined;
+  if ((!CLOUD_KEYS.has(key) && !token) || placeholderValue(value)) return undefined;
   if (token) return { name: `a GitLab runner token (${key})`, re: /./, cloud: false, needles: RUNNER_TOKEN_KEY_NAMES };
   return { name: `a static credential (${key})`, re: /./, cloud: true, needles: CLOUD_KEY_NAMES };
 }
@@ -123,25 +198,54 @@ export function keyCredential(value: string, key: string): Shape | undefined {
  */
 const TERRAFORM_REFERENCE = /^(var|local|data|module)\.[A-Za-z_][A-Za-z0-9_.[\]*-]*$/;
 
+/** A credential on a line: `index`..`end` the key of an assignment, the option of a docker-machine key option (`option`), or the text a shape matched. */
+export interface LineCredential {
+  what: Shape;
+  secret: string;
+  index: number;
+  end: number;
+  key?: string;
+  option?: true;
+}
+
 /**
- * A credential on one line of a script, template or heredoc: by its shape, else by the key it is
- * assigned to (`KEY=value`; `key = value` and `key: value` too with `yamlOrToml`). `index`..`end`:
- * the key of an assignment, or the text the shape matched.
+ * The credentials on one line of a script, template or heredoc: every docker-machine key option
+ * written out (`amazonec2-secret-key=…` in a MachineOptions entry or after
+ * `--machine-machine-options`, by `machineKey`), a shape elsewhere on the line, and else the value
+ * of a key it is assigned to (`KEY=value`; `key = value` and `key: value` too with `yamlOrToml`).
+ * In the line's order.
  */
-export function lineCredential(line: string, yamlOrToml: boolean): { what: Shape; secret: string; index: number; end: number; key?: string } | undefined {
+export function lineCredentials(line: string, yamlOrToml: boolean): LineCredential[] {
+  const out: LineCredential[] = [];
+  if (line.includes('=')) {
+    for (const m of line.matchAll(MACHINE_KEY_ON_LINE)) {
+      const k = machineKey(m[0]);
+      if (k && !k.placeholder) out.push({ what: k.what, secret: k.secret!, index: m.index, end: m.index + m[0].length, key: k.option, option: true });
+    }
+  }
   for (const s of SHAPES) {
     const m = s.re.exec(line);
-    if (m) return { what: s, secret: m[0], index: m.index, end: m.index + m[0].length };
+    // A shape inside an option's value is that option's credential.
+    if (m && !out.some((o) => m.index >= o.index && m.index < o.end)) {
+      out.push({ what: s, secret: m[0], index: m.index, end: m.index + m[0].length });
+      break;
+    }
   }
+  if (out.length > 0) return out.sort((a, b) => a.index - b.index);
   const env = (yamlOrToml ? /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(["']?)([^"'\s]*)/ : /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=(["']?)([^"'\s]*)/).exec(line);
-  if (!env) return undefined;
+  if (!env) return [];
   const value = env[4]!;
   // A command substitution (`$(aws ssm get-parameter …)`) reads the value at run time; a template
   // placeholder (`{{ .Values.x }}` of a values string the chart renders, Jinja) is filled in later;
   // an unquoted Terraform reference is taken at plan time.
-  if (/^(\$\(|`|\{\{)/.test(value) || (yamlOrToml && /^(true|false|null|~|\d+)$/.test(value)) || (env[3] === '' && TERRAFORM_REFERENCE.test(value))) return undefined;
+  if (/^(\$\(|`|\{\{)/.test(value) || (yamlOrToml && /^(true|false|null|~|\d+)$/.test(value)) || (env[3] === '' && TERRAFORM_REFERENCE.test(value))) return [];
   const found = credentialIn(value, env[2]);
-  return found ? { what: found.what, secret: found.secret, index: env[1]!.length, end: env[0].length, key: env[2]! } : undefined;
+  return found ? [{ what: found.what, secret: found.secret, index: env[1]!.length, end: env[0].length, key: env[2]! }] : [];
+}
+
+/** The first credential on a line (`lineCredentials`), undefined when there is none. */
+export function lineCredential(line: string, yamlOrToml: boolean): LineCredential | undefined {
+  return lineCredentials(line, yamlOrToml)[0];
 }
 
 /**

@@ -1,5 +1,6 @@
 import { get } from './get.js';
 import { isObject } from '../model/is-object.js';
+import { machineKey } from './credentials.js';
 
 /**
  * Settings of one `[[runners]]` entry of a config.toml that say what its jobs may do, read the same
@@ -33,35 +34,21 @@ export function jobSettings(toml: unknown, index: number): JobSettings {
  */
 export const DOCKER_MACHINE_EXECUTOR = 'docker+machine';
 
-/**
- * `[runners.machine] MachineOptions` entries (`<driver option>=<value>`, the `docker-machine create`
- * flags without their dashes) that hand docker-machine a static cloud credential. Option names are
- * the drivers' own (docker/machine drivers/amazonec2 and drivers/azure, kept in GitLab's fork):
- * amazonec2-access-key, amazonec2-secret-key, amazonec2-session-token ("AWS Access Key", "AWS
- * Secret Key", "AWS Session Token"; without them the driver takes the AWS SDK's default chain, an
- * instance profile of the manager included) and azure-client-secret (the service principal's
- * password). The google driver has no credential option: it reads Application Default Credentials
- * (the manager's service account, or GOOGLE_APPLICATION_CREDENTIALS), so nothing of it is flagged.
- */
-export const MACHINE_CREDENTIAL_OPTIONS: ReadonlyMap<string, { cloud: 'aws' | 'azure'; what: string }> = new Map([
-  ['amazonec2-access-key', { cloud: 'aws', what: 'an AWS access key id' }],
-  ['amazonec2-secret-key', { cloud: 'aws', what: 'an AWS secret access key' }],
-  ['amazonec2-session-token', { cloud: 'aws', what: 'an AWS session token' }],
-  ['azure-client-secret', { cloud: 'azure', what: 'an Azure client secret' }],
-]);
-
 export interface MachineCredential {
   /** `['runners', i, 'machine', 'MachineOptions', n]`. */
   at: (string | number)[];
   option: string;
   cloud: 'aws' | 'azure';
   what: string;
+  /** A placeholder or a variable (`placeholderValue`, or not the form the cloud issues its keys in): the option is set, no key is written. */
+  placeholder: boolean;
 }
 
-/** Whether an option's value is written out (not empty, not `$VAR` / `${…}` the manager's environment fills in, not a `<placeholder>`). */
-const literal = (v: string): boolean => v.trim() !== '' && !/^\s*(\$|<)/.test(v) && !v.includes('${');
-
-/** Every MachineOptions entry of every `[[runners]]` entry that writes a static cloud credential; values are never kept. */
+/**
+ * Every MachineOptions entry of every `[[runners]]` entry that sets a docker-machine key option
+ * (`MACHINE_KEY_OPTIONS`: a static cloud credential), written out or a placeholder (`machineKey`,
+ * the one rule the credential scan reads such an entry with); values are never kept.
+ */
 export function machineOptionCredentials(toml: unknown): MachineCredential[] {
   const out: MachineCredential[] = [];
   const runners = isObject(toml) && Array.isArray(toml.runners) ? toml.runners : [];
@@ -69,15 +56,17 @@ export function machineOptionCredentials(toml: unknown): MachineCredential[] {
     const options = get(entry, 'machine', 'MachineOptions');
     if (!Array.isArray(options)) return;
     options.forEach((o, n) => {
-      if (typeof o !== 'string') return;
-      const eq = o.indexOf('=');
-      if (eq < 0) return;
-      const option = o.slice(0, eq).trim().replace(/^--?/, '').toLowerCase();
-      const known = MACHINE_CREDENTIAL_OPTIONS.get(option);
-      if (known && literal(o.slice(eq + 1))) out.push({ at: ['runners', i, 'machine', 'MachineOptions', n], option, ...known });
+      const k = typeof o === 'string' ? machineKey(o) : undefined;
+      if (k) out.push({ at: ['runners', i, 'machine', 'MachineOptions', n], option: k.option, cloud: k.cloud, what: k.what.name, placeholder: k.placeholder });
     });
   });
   return out;
+}
+
+/** What replaces a docker-machine key option: the manager's own identity, which the driver takes when no key is given; a key written out is revoked too (not a placeholder's). */
+export function machineKeyFix(option: string, cloud: 'aws' | 'azure', placeholder = false): string {
+  const keyless = cloud === 'aws' ? 'give the runner manager an instance profile (without the key options docker-machine takes the AWS SDK default chain, the instance profile included); a role the job machines need is amazonec2-iam-instance-profile=<profile>' : 'run the manager with a managed identity instead of a service principal secret';
+  return `remove the ${option} option${placeholder ? ' rather than fill it in' : ' and revoke the key'}; ${keyless}`;
 }
 
 /** What a deployment changes for RF301 (privileged jobs), in its config.toml. */

@@ -6,7 +6,7 @@ import { chainClaimOf, verifyFleet, type Proof } from '../verify/index.js';
 import { CONFIG_TOML_MARK } from '../verify/docker-escape.js';
 import { CHAIN_KEYS } from '../verify/kubernetes-chain.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
-import { readFileInto } from './read.js';
+import { readFileInto, unreadConfigSecretFindings } from './read.js';
 import { inferDeployment } from './infer.js';
 import { doctorRules } from './rules.js';
 import { azureRules, azureWhere } from './azure-rules.js';
@@ -72,7 +72,9 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
     const instead = hidden.get(f.path);
     if (instead !== undefined) {
       ev.files++;
-      ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${f.path}:1:1`, message: `${f.path} is not read: ${baseName(instead)} is in the same folder, and OpenTofu reads a .tofu file instead of the .tf file of the same name (Terraform would read ${baseName(f.path)} and not ${baseName(instead)}); the deployment is checked as OpenTofu applies it`, fix: `if Terraform, not OpenTofu, applies this folder, give ${baseName(f.path)} without ${baseName(instead)}` });
+      ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${f.path}:1:1`, message: `${f.path} is not read: ${baseName(instead)} is in the same folder, and OpenTofu reads a .tofu file instead of the .tf file of the same name (Terraform would read ${baseName(f.path)} and not ${baseName(instead)}); the deployment is checked as OpenTofu applies it, and only the credentials written in ${baseName(f.path)} are looked for (RF940)`, fix: `if Terraform, not OpenTofu, applies this folder, give ${baseName(f.path)} without ${baseName(instead)}` });
+      // Still a file of the repository: a credential written in it has leaked whichever tool runs.
+      ev.findings.push(...unreadConfigSecretFindings(f.path, f.bytes));
       continue;
     }
     if (f.unreadable !== undefined) {

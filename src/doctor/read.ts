@@ -8,7 +8,9 @@ import { SourceFile, formatPosition, type Origin, type Position } from './source
 import type { Evidence, RoleEvidence } from './evidence.js';
 import { readHclInto, readManifestInto, readTfJsonInto, readTfvarsInto, readTfvarsJsonInto, unreadableVarFile } from './hcl/read.js';
 import { MANIFEST_PATH } from './hcl/installed-modules.js';
-import { fileSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
+import { fileSecretFindings, hclSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
+import { parseHcl } from './hcl/parse.js';
+import { HclSyntaxError } from './hcl/ast.js';
 import { readPlainYaml } from '../spec/plain-yaml.js';
 import { nestingBeyond } from '../spec/reader.js';
 import { kubernetesShapeProblem } from './kube-shape.js';
@@ -148,6 +150,26 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   // A variable definitions file in JSON: its values are the root's variables' (hcl/read.ts VarFiles).
   if (terraformFileKind(path) === 'vars-json' && docs.length === 1) readTfvarsJsonInto(ev, path, docs[0]);
   docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, terraformFileKind(path) === 'config-json'));
+}
+
+/**
+ * The credentials of a configuration file OpenTofu does not read (a `.tf` beside its `.tofu` twin):
+ * the file is still in the repository, so a token or key written in it has leaked all the same
+ * (RF940, value not shown). Nothing else of it is evidence. Parsed as its kind says; one that does
+ * not parse is not an RF901 (OpenTofu never parses it): its lines are scanned as text instead.
+ */
+export function unreadConfigSecretFindings(path: string, bytes: Uint8Array): Finding[] {
+  const text = UTF8.decode(bytes);
+  if (!mayHoldSecrets(text)) return [];
+  const kind = terraformFileKind(path);
+  const source = new SourceFile(path, text, kind === 'config' ? 'hcl' : 'json');
+  try {
+    if (kind === 'config') return hclSecretFindings(source, parseHcl(text));
+    return fileSecretFindings(source, [JSON.parse(text) as unknown], true);
+  } catch (e) {
+    if (!(e instanceof HclSyntaxError) && !(e instanceof SyntaxError)) throw e;
+    return textSecretFindings(path, text);
+  }
 }
 
 /** Kubernetes Secrets (alone or in a List): values checked, then removed from the object. */

@@ -18,6 +18,8 @@ import { readEksctlIdentities } from './eksctl.js';
 import { readAzCliInto } from './az-cli.js';
 import { utf16Of, utf16Problem } from '../io/utf16.js';
 import { terraformFileKind } from './terraform-files.js';
+import { isTerraformStateName } from '../io/file-names.js';
+import { stateFindings } from './terraform-state.js';
 import { isObject } from '../model/is-object.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
@@ -64,6 +66,12 @@ function sniffedSyntax(path: string, bytes: Uint8Array): 'json' | 'yaml' | undef
  */
 export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size = bytes.byteLength, cut = false, asText = false): void {
   ev.files++;
+  // A state file: a leak of its own (RF926) and its credentials (RF940), by its name, whatever its size; never evidence.
+  if (isTerraformStateName(path)) {
+    const binary = bytes.subarray(0, 8192).includes(0);
+    ev.findings.push(...stateFindings(path, size > MAX_FILE_BYTES ? undefined : binary ? '\u0000' : UTF8.decode(bytes), MAX_FILE_BYTES / 1024 / 1024));
+    return;
+  }
   // By size first: a stream named on the command line (/dev/zero) is read only up to the limit.
   if (size > MAX_FILE_BYTES) {
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is ${cut ? `a stream of more than ${MAX_FILE_BYTES / 1024 / 1024} MiB (read up to the limit)` : `${(size / 1024 / 1024).toFixed(1)} MiB`}; files over ${MAX_FILE_BYTES / 1024 / 1024} MiB are skipped`, { received: cut ? `more than ${MAX_FILE_BYTES} bytes` : `${size} bytes`, fix: 'split the file, or give only the deployment documents' }));

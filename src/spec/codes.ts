@@ -142,6 +142,7 @@ export const CODES = {
   RF923: { severity: 'error', title: 'a trust policy names an OIDC provider that does not exist in the account', acceptable: false },
   RF924: { severity: 'error', title: 'the OIDC provider does not accept the audience the trust policy pins', acceptable: false },
   RF925: { severity: 'warning', title: 'a runner uses the docker+machine executor, which GitLab deprecated (support ends in GitLab 20.0)', acceptable: false },
+  RF926: { severity: 'warning', title: 'a Terraform state file is in the folder given: it holds secrets in plain text', acceptable: false },
   RF930: { severity: 'error', title: "a federated credential trusts an issuer that is not its AKS cluster's", acceptable: false },
   RF931: { severity: 'error', title: 'a service account names a managed identity that has no federated credential for it', acceptable: false },
   RF940: { severity: 'error', title: 'a static cloud credential or a GitLab token is written in a file', acceptable: false },

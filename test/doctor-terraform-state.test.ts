@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { doctor, type InputFile } from '../src/doctor/index.js';
+import { doctor } from '../src/doctor/index.js';
 import { isTerraformStateName } from '../src/io/file-names.js';
 import { main } from '../src/cli/main.js';
 import { corpusFiles } from './helpers/doctor.js';

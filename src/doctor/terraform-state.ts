@@ -60,9 +60,9 @@ export function stateFindings(path: string, text: string | undefined, limitMiB: 
   }
   if (!isObject(doc)) return [];
   const source = new SourceFile(path, text, 'json');
-  const scan = (fix?: string) => (mayHoldSecrets(text) ? fileSecretFindings(source, [doc], false, fix !== undefined ? { keyOf: keyIn(doc as Record<string, unknown>), fix } : undefined) : []);
+  const scan = (fix?: string) => (mayHoldSecrets(text) ? fileSecretFindings(source, [doc], false, fix !== undefined ? { keyOf: keyIn(doc), fix } : undefined) : []);
   if (typeof doc.encrypted_data === 'string' && doc.encryption_version !== undefined) {
-    return [{ code: 'RF902', severity: CODES.RF902.severity, path: at, message: `${path} is a state OpenTofu encrypted (state encryption, encryption_version ${String(doc.encryption_version)}): nothing in it is in plain text, and it is not read`, fix: 'keep the encryption key out of the repository; a remote backend is still the place for a state' }];
+    return [{ code: 'RF902', severity: CODES.RF902.severity, path: at, message: `${path} is a state OpenTofu encrypted (state encryption${typeof doc.encryption_version === 'string' ? `, encryption_version ${doc.encryption_version}` : ""}): nothing in it is in plain text, and it is not read`, fix: 'keep the encryption key out of the repository; a remote backend is still the place for a state' }];
   }
   // `terraform init`'s record of the backend (`.terraform/terraform.tfstate`): settings, not resources.
   if (isObject(doc.backend) && !Array.isArray(doc.resources)) return scan();

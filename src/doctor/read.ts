@@ -20,6 +20,7 @@ import { utf16Of, utf16Problem } from '../io/utf16.js';
 import { terraformFileKind } from './terraform-files.js';
 import { isTerraformStateName } from '../io/file-names.js';
 import { stateFindings } from './terraform-state.js';
+import { isComposeFileName } from './env-managers.js';
 import { isObject } from '../model/is-object.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
@@ -307,6 +308,11 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
   if (!isObject(doc)) return;
   // Positions are computed only for a finding: locating re-reads the file with a line counter.
   const at = () => formatPosition(source.locate(origin.doc, origin.path));
+  // A docker-compose file: the runner managers among its services are named (env-managers.ts), nothing else of it is evidence.
+  if (!tfJson && isComposeFileName(source.path) && isObject(doc.services) && doc.apiVersion === undefined) {
+    (ev.composeFiles ??= []).push({ value: doc, origin });
+    return;
+  }
   // Kubernetes: single objects, List / kubectl output.
   if (typeof doc.kind === 'string' && typeof doc.apiVersion === 'string') {
     if (Array.isArray(doc.items)) {

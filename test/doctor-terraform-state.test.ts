@@ -102,6 +102,12 @@ describe('a Terraform state in the files given', () => {
     expect(JSON.stringify(damaged)).not.toContain(TOKEN);
   });
 
+  it('an empty state (after destroy) holds nothing: RF902 info saying what the next apply writes there, not RF926', () => {
+    const r = doctor([{ path: 'keys/terraform.tfstate', bytes: enc(JSON.stringify({ version: 4, terraform_version: '1.5.2', serial: 1, lineage: 'x', outputs: {}, resources: [], check_results: null }, null, 2)) }]);
+    expect(codes(r)).not.toContain('RF926');
+    expect(r.findings.find((f) => f.code === 'RF902')?.message).toContain('keys/terraform.tfstate is an empty Terraform state (no resource instances, no outputs)');
+  });
+
   it('a state over the size limit is still RF926, saying its credentials were not looked for', () => {
     const r = doctor([{ path: 'terraform.tfstate', bytes: new Uint8Array(0), size: 11 * 1024 * 1024 }]);
     expect(r.findings.find((f) => f.code === 'RF926')?.message).toContain('(not read: over 10 MiB, so the credentials in it are not looked for)');

@@ -71,6 +71,9 @@ export function stateFindings(path: string, text: string | undefined, limitMiB: 
   }
   // v4 keeps resources in a list; v3 (Terraform before 0.12) per module.
   const resources = Array.isArray(doc.resources) ? doc.resources.filter(isObject) : [];
+  // An empty state (after destroy, or before the first apply) holds nothing yet: not RF926, which says it holds secrets.
+  const holds = Array.isArray(doc.modules) || resources.some((r) => Array.isArray(r.instances) && r.instances.length > 0) || (isObject(doc.outputs) && Object.keys(doc.outputs).length > 0);
+  if (!holds) return [{ code: 'RF902', severity: CODES.RF902.severity, path: at, message: `${path} is an empty Terraform state (no resource instances, no outputs): nothing is in it now, but the local backend writes every attribute of what it applies there, secrets in plain text included`, fix: STATE_FIX }, ...scan()];
   const sensitive: string[] = [];
   for (const r of resources) for (const inst of Array.isArray(r.instances) ? r.instances : []) if (isObject(inst) && Array.isArray(inst.sensitive_attributes) && inst.sensitive_attributes.length > 0) sensitive.push(addressOf(r, inst));
   const count = Array.isArray(doc.resources) ? ` of ${resources.length} resource(s)` : ' (Terraform 0.11 or older)';

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
-import { doctorEdited } from './helpers/doctor.js';
+import { corpusFiles, doctorEdited } from './helpers/doctor.js';
 
 /**
  * A runner manager the doctor cannot read: a container given gitlab-runner register's settings as
@@ -81,6 +81,49 @@ ${env}`),
     const r = doctor(files);
     expect(rf910(r)?.message).toContain('task definition gitlab-runner-manager (main.tf:56:27)');
     expect(everything(r)).not.toContain(TOKEN);
+  });
+});
+
+describe('a manager configured by environment beside a manager the doctor found', () => {
+  const under = (dir: string, files: InputFile[]): InputFile[] => files.map((f) => ({ ...f, path: `${dir}/${f.path}` }));
+  const EC2 = under('ec2', corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-hand-written')));
+  const CHART = under('chart', corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'hand-eks-irsa-chart-rbac')));
+  const ecs = under('ecs', corpusFiles(CASE));
+  const notProven = (r: ReturnType<typeof doctor>) => r.findings.filter((f) => f.code === 'RF903' && f.message.startsWith('not in the evidence given: ') && /register settings|compose service/.test(f.message));
+
+  it('ECS: an EC2 manager is found, and the task definition is still named, in an RF903 (info) at its container definitions', () => {
+    const r = doctor([...EC2, ...ecs]);
+    expect(rf910(r)).toBeUndefined();
+    expect(r.chains.size).toBeGreaterThan(0);
+    const named = notProven(r);
+    expect(named.map((f) => `${f.severity} ${f.path}`)).toEqual(['info ecs/main.tf:56:27']);
+    expect(named[0]!.message).toContain("task definition gitlab-runner-manager (ecs/main.tf:56:27) passes gitlab-runner's register settings as environment (CI_SERVER_URL, RUNNER_EXECUTOR, RUNNER_TAG_LIST, CACHE_TYPE, CACHE_S3_BUCKET_NAME, REGISTRATION_TOKEN) to image registry.example.com/platform/gitlab-runner-ecs:2.3.1");
+    expect(named[0]!.fix).toMatch(/launch template or instance whose user data the doctor reads/);
+    // Its token is still RF940, never shown.
+    expect(r.findings.some((f) => f.code === 'RF940' && f.path === 'ecs/main.tf:67:48')).toBe(true);
+    expect(everything(r)).not.toContain(TOKEN);
+  });
+
+  it('Kubernetes: chart values are the manager found; a Deployment of a custom image given register settings is named (RF903), the one running gitlab-runner is not', () => {
+    const custom = { path: 'k8s/runner.yaml', bytes: enc(`apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: runner\n  namespace: ci\nspec:\n  selector:\n    matchLabels: { app: runner }\n  template:\n    metadata:\n      labels: { app: runner }\n    spec:\n      containers:\n        - name: runner\n          image: registry.example.com/platform/gitlab-runner-k8s:1.0\n          env:\n            - name: CI_SERVER_URL\n              value: https://gitlab.example.com\n            - name: RUNNER_EXECUTOR\n              value: kubernetes\n`) };
+    const r = doctor([...CHART, custom]);
+    expect(rf910(r)).toBeUndefined();
+    expect(notProven(r).map((f) => f.path)).toEqual(['k8s/runner.yaml:14:11']);
+    expect(notProven(r)[0]!.message).toContain('Deployment ci/runner (k8s/runner.yaml:14:11) passes gitlab-runner\'s register settings as environment (CI_SERVER_URL, RUNNER_EXECUTOR)');
+    // The same workload running gitlab-runner's image is a manager the doctor reads: not named as one it cannot.
+    const official = { ...custom, bytes: enc(new TextDecoder().decode(custom.bytes).replace('registry.example.com/platform/gitlab-runner-k8s:1.0', 'gitlab/gitlab-runner:v17.11.0')) };
+    expect(notProven(doctor([...CHART, official]))).toEqual([]);
+    // Alone (no manager found), the custom one is in RF910 as before, not in an RF903.
+    const alone = doctor([custom]);
+    expect(rf910(alone)?.message).toContain('Deployment ci/runner (k8s/runner.yaml:14:11)');
+    expect(notProven(alone)).toEqual([]);
+  });
+
+  it('a compose service beside a manager found is named (RF903) at the service', () => {
+    const r = doctor([...EC2, ...under('host', corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'compose-docker-manager')))]);
+    expect(rf910(r)).toBeUndefined();
+    expect(notProven(r).map((f) => f.path).sort()).toEqual(['host/docker-compose.yml:12:5', 'host/docker-compose.yml:5:5']);
+    expect(notProven(r).every((f) => f.fix!.startsWith('give the config.toml the service mounts'))).toBe(true);
   });
 });
 

@@ -76,6 +76,30 @@ describe('OpenTofu files', () => {
     expect(alone.findings.some((f) => f.code === 'RF901' && f.path.startsWith('deploy/versions.tf:'))).toBe(true);
   });
 
+  it('still scans a .tf hidden by its .tofu twin for credentials: a token written there is RF940 at the value, not shown', () => {
+    const token = 'glrt-Hd8sKq2LmPz9Xw4Rt7Vb';
+    const hiddenTf = `provider "aws" {\n  region = "eu-west-1"\n}\n\nresource "aws_ssm_parameter" "token" {\n  name  = "/runner/token"\n  type  = "SecureString"\n  value = "${token}"\n}\n`;
+    const r = doctor([...files('main.tofu'), { path: 'deploy/versions.tf', bytes: enc(hiddenTf) }, { path: 'deploy/versions.tofu', bytes: enc('terraform {\n  required_version = ">= 1.8.0"\n}\n') }]);
+    const leaked = r.findings.filter((f) => f.code === 'RF940' && f.path.startsWith('deploy/versions.tf:'));
+    expect(leaked.map((f) => f.path)).toEqual(['deploy/versions.tf:8:11']);
+    expect(leaked[0]!.message).toContain('a GitLab runner authentication token is written in deploy/versions.tf at resource.aws_ssm_parameter.token.value');
+    expect(JSON.stringify(r.findings)).not.toContain(token);
+    // Only its credentials: the resource it declares is no evidence (OpenTofu does not read it).
+    expect(r.findings.find((f) => f.code === 'RF902' && f.path === 'deploy/versions.tf:1:1')?.message).toContain('only the credentials written in versions.tf are looked for');
+    // The same in a .tf.json hidden by its .tofu.json, and in a .tf that does not parse (its lines, as text).
+    const json = doctor([...files('main.tofu'), { path: 'deploy/x.tf.json', bytes: enc(JSON.stringify({ locals: { env: { CI_SERVER_TOKEN: token } } }, null, 2)) }, { path: 'deploy/x.tofu.json', bytes: enc('{}') }]);
+    expect(json.findings.filter((f) => f.code === 'RF940').map((f) => f.path)).toEqual(['deploy/x.tf.json:4:26']);
+    const broken = doctor([...files('main.tofu'), { path: 'deploy/versions.tf', bytes: enc(`terraform {\n  required_version = \n}\n# token: ${token}\n`) }, { path: 'deploy/versions.tofu', bytes: enc('terraform {}\n') }]);
+    expect(broken.findings.filter((f) => f.code === 'RF901')).toEqual([]);
+    expect(broken.findings.filter((f) => f.code === 'RF940').map((f) => f.path)).toEqual(['deploy/versions.tf:4:10']);
+    expect(JSON.stringify([json.findings, broken.findings])).not.toContain(token);
+  });
+
+  it('a hidden .tf without credentials adds nothing but its RF902 (guard)', () => {
+    const r = doctor([...files('main.tofu'), { path: 'deploy/versions.tf', bytes: enc('variable "token" {\n  type      = string\n  sensitive = true\n}\n') }, { path: 'deploy/versions.tofu', bytes: enc('terraform {}\n') }]);
+    expect(r.findings.filter((f) => f.path.startsWith('deploy/versions.tf:')).map((f) => f.code)).toEqual(['RF902']);
+  });
+
   it('walks a folder of .tofu files from the CLI, and names once the files it does not read that look like deployment files', async () => {
     const root = join(dir, 'walk');
     mkdirSync(join(root, 'live'), { recursive: true });

@@ -121,3 +121,11 @@ describe('import cycles among src/ modules', () => {
     expect(cycleThrough(graph, 'src/a.ts -> src/b.ts')).toBe('src/a.ts -> src/b.ts -> src/a.ts');
   });
 });
+
+describe('layers: the I/O edge imports nothing of the doctor', () => {
+  it('no module under src/io/ imports a module under src/doctor/ (the doctor may use io, never the other way)', async () => {
+    const graph = await importGraph(ROOT);
+    const upward = [...graph].flatMap(([from, to]) => (from.startsWith('src/io/') ? to.filter((t) => t.startsWith('src/doctor/')).map((t) => `${from} -> ${t}`) : []));
+    expect(upward).toEqual([]);
+  });
+});

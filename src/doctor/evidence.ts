@@ -102,6 +102,8 @@ export interface Evidence {
   /** Values of the gitlab-runner chart; from a `helm_release`, also its release name and namespace. */
   helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string; /** A helm_release read from `terraform show -json`: its address, so the configuration's own reading of it replaces it. */ address?: string; /** A helm_release whose namespace is not statically known (said as RF906): its manager's namespace is not known. */ namespaceUnknown?: true })[];
   configTomls: Located<Record<string, unknown>>[];
+  /** docker-compose files (by name, with `services`): read only for the runner managers they run (env-managers.ts). */
+  composeFiles?: Located<Record<string, unknown>>[];
   roles: Map<string, RoleEvidence>;
   terraform: TerraformEvidence;
   /** Every file as data, for the static-credential scan. */

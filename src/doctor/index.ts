@@ -6,7 +6,7 @@ import { chainClaimOf, verifyFleet, type Proof } from '../verify/index.js';
 import { CONFIG_TOML_MARK } from '../verify/docker-escape.js';
 import { CHAIN_KEYS } from '../verify/kubernetes-chain.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
-import { readFileInto } from './read.js';
+import { readFileInto, unreadConfigSecretFindings } from './read.js';
 import { inferDeployment } from './infer.js';
 import { doctorRules } from './rules.js';
 import { azureRules, azureWhere } from './azure-rules.js';
@@ -72,7 +72,9 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
     const instead = hidden.get(f.path);
     if (instead !== undefined) {
       ev.files++;
-      ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${f.path}:1:1`, message: `${f.path} is not read: ${baseName(instead)} is in the same folder, and OpenTofu reads a .tofu file instead of the .tf file of the same name (Terraform would read ${baseName(f.path)} and not ${baseName(instead)}); the deployment is checked as OpenTofu applies it`, fix: `if Terraform, not OpenTofu, applies this folder, give ${baseName(f.path)} without ${baseName(instead)}` });
+      ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${f.path}:1:1`, message: `${f.path} is not read: ${baseName(instead)} is in the same folder, and OpenTofu reads a .tofu file instead of the .tf file of the same name (Terraform would read ${baseName(f.path)} and not ${baseName(instead)}); the deployment is checked as OpenTofu applies it, and only the credentials written in ${baseName(f.path)} are looked for (RF940)`, fix: `if Terraform, not OpenTofu, applies this folder, give ${baseName(f.path)} without ${baseName(instead)}` });
+      // Still a file of the repository: a credential written in it has leaked whichever tool runs.
+      ev.findings.push(...unreadConfigSecretFindings(f.path, f.bytes));
       continue;
     }
     if (f.unreadable !== undefined) {
@@ -89,7 +91,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   }
   if (notRead.length > 0) {
     const shown = notRead.slice(0, 8).join(', ');
-    ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${notRead[0]!}:1:1`, message: `${notRead.length} file(s) in the folders given look like part of the deployment but are of a kind the doctor does not read (Terragrunt or other HCL, Terraform state, .tofuvars, env files, image builds, other templates), so nothing in them is checked: ${shown}${notRead.length > 8 ? `, and ${notRead.length - 8} more` : ''}`, fix: 'give what they make in a form the doctor reads: `terraform show -json` of a plan, the rendered config.toml, YAML or user data' });
+    ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${notRead[0]!}:1:1`, message: `${notRead.length} file(s) in the folders given look like part of the deployment but are of a kind the doctor does not read (Terragrunt or other HCL, .tofuvars, env files, image builds, other templates), so nothing in them is checked: ${shown}${notRead.length > 8 ? `, and ${notRead.length - 8} more` : ''}`, fix: 'give what they make in a form the doctor reads: `terraform show -json` of a plan, the rendered config.toml, YAML or user data' });
   }
   return ev;
 }
@@ -218,8 +220,10 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // Managers that register at boot (`gitlab-runner register` flags): their risky flags where they are written.
   const registering = registerCommandFindings(ev.texts ?? new Map());
   // Containers configured by register's environment (an ECS task definition, a Kubernetes workload of a custom image): RF910 names them.
-  const envManagers = inferred.findings.some((f) => f.code === 'RF910') ? envRegisteredManagers(ev) : [];
-  const inferredFindings = registering.commands.length > 0 || envManagers.length > 0 ? inferred.findings.map((f) => (f.code === 'RF910' ? withEnvManagers(registering.commands.length > 0 ? withRegisterCommands(f, registering.commands) : f, envManagers) : f)) : inferred.findings;
+  // Where another manager was found, each of them is still named: an RF903 of its own at its definition.
+  const envManagers = envRegisteredManagers(ev);
+  const noManager = inferred.findings.some((f) => f.code === 'RF910');
+  const inferredFindings = [...(registering.commands.length > 0 || (noManager && envManagers.length > 0) ? inferred.findings.map((f) => (f.code === 'RF910' ? withEnvManagers(registering.commands.length > 0 ? withRegisterCommands(f, registering.commands) : f, envManagers) : f)) : inferred.findings), ...(noManager ? [] : envManagers.map(envManagerNotProven))];
   const proven = verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)));
   // A manager rebuilt from its register flags: what its proofs say of a flag (RF301 at --docker-privileged) is not said a second time by the flag reader.
   // So is the RF912 a rebuilt manager says of its token parameter at --registration-token.
@@ -353,11 +357,29 @@ function withoutRegenerate(f: Finding): Finding {
  * (what, where, which settings, which image), and why it is not proven: its config.toml is made
  * inside the container when it starts, which no file given shows.
  */
+const ENV_MANAGER_FIX = 'run the manager from a launch template or instance whose user data the doctor reads (gitlab-runner register with its flags written out, or a config.toml written there), or give the config.toml the container makes (beside these files), so the whole runner can be proven';
+const COMPOSE_FIX = 'give the config.toml the service mounts beside the compose file (its settings are then checked on their own); the identity chain of a Docker host (its instance profile or keys, the cache it signs for) is not in a compose file: run the manager from a launch template or instance whose user data the doctor reads to have it proven';
+
+/** One manager the doctor cannot read, in words: what, where, which settings, the image, why it is not proven. */
+function envManagerText(m: EnvManager): string {
+  const where = `${m.what}${m.at !== '' ? ` (${m.at})` : ''}`;
+  const settings = `gitlab-runner's register settings as environment (${m.names.slice(0, 8).join(', ')}${m.names.length > 8 ? ', …' : ''})`;
+  if (!m.compose) return `${where} passes ${settings} to image ${m.image}, whose start-up the doctor cannot read: its config.toml is made inside the container, so this runner is not proven`;
+  const config = m.compose.given !== undefined ? `its config.toml (${m.compose.given}, mounted from ${m.compose.config!}) is checked on its own` : m.compose.config !== undefined ? `its config.toml is in ${m.compose.config} (mounted as gitlab-runner's configuration folder), which is not among the files given` : m.names.length > 0 ? 'its config.toml is made inside the container' : 'no config.toml is mounted (the container keeps its own)';
+  return `${where} runs image ${m.image}${m.names.length > 0 ? ` with ${settings}` : ''}; ${config}; a compose service is no platform the doctor proves, so this runner's identity chain is not proven`;
+}
+
 function withEnvManagers(f: Finding, managers: readonly EnvManager[]): Finding {
   if (managers.length === 0) return f;
-  const one = (m: EnvManager) => `${m.what}${m.at !== '' ? ` (${m.at})` : ''} passes gitlab-runner's register settings as environment (${m.names.slice(0, 8).join(', ')}${m.names.length > 8 ? ', …' : ''}) to image ${m.image}, whose start-up the doctor cannot read: its config.toml is made inside the container, so this runner is not proven`;
-  const shown = managers.slice(0, 3).map(one).join('; ') + (managers.length > 3 ? `; and ${managers.length - 3} more` : '');
-  return { ...f, message: `${f.message}; ${shown}`, fix: "run the manager from a launch template or instance whose user data the doctor reads (gitlab-runner register with its flags written out, or a config.toml written there), or give the config.toml the container makes (beside these files), so the whole runner can be proven" };
+  const shown = managers.slice(0, 3).map(envManagerText).join('; ') + (managers.length > 3 ? `; and ${managers.length - 3} more` : '');
+  const compose = managers.some((m) => m.compose);
+  const other = managers.some((m) => !m.compose);
+  return { ...f, message: `${f.message}; ${shown}`, fix: [other ? ENV_MANAGER_FIX : '', compose ? COMPOSE_FIX : ''].filter((x) => x !== '').join('; for a compose service: ') };
+}
+
+/** A manager the doctor cannot read, beside one it found: RF903 (info) at its definition. */
+function envManagerNotProven(m: EnvManager): Finding {
+  return { code: 'RF903', severity: CODES.RF903.severity, path: m.at, message: `not in the evidence given: ${envManagerText(m)}`, fix: m.compose ? COMPOSE_FIX : ENV_MANAGER_FIX };
 }
 
 /** RF910 where the files register a manager with `gitlab-runner register`: says where, and what the doctor reads of it. */

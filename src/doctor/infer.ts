@@ -178,7 +178,8 @@ export function chartRbac(values: Record<string, unknown>, namespace: string, se
   ];
 }
 
-const RUNNER_IMAGE = /(^|\/)gitlab-runner(:|@|$)/;
+/** An image of gitlab-runner (the official ones, or a mirror that keeps the name): a workload running it is a manager. */
+export const RUNNER_IMAGE = /(^|\/)gitlab-runner(:|@|$)/;
 
 function podSpecOf(o: K8sObject): Record<string, unknown> | undefined {
   const direct = get(o, 'spec', 'template', 'spec') ?? get(o, 'spec', 'jobTemplate', 'spec', 'template', 'spec') ?? (o.kind === 'Pod' ? get(o, 'spec') : undefined);

@@ -8,7 +8,9 @@ import { SourceFile, formatPosition, type Origin, type Position } from './source
 import type { Evidence, RoleEvidence } from './evidence.js';
 import { readHclInto, readManifestInto, readTfJsonInto, readTfvarsInto, readTfvarsJsonInto, unreadableVarFile } from './hcl/read.js';
 import { MANIFEST_PATH } from './hcl/installed-modules.js';
-import { fileSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
+import { fileSecretFindings, hclSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
+import { parseHcl } from './hcl/parse.js';
+import { HclSyntaxError } from './hcl/ast.js';
 import { readPlainYaml } from '../spec/plain-yaml.js';
 import { nestingBeyond } from '../spec/reader.js';
 import { kubernetesShapeProblem } from './kube-shape.js';
@@ -16,6 +18,9 @@ import { readEksctlIdentities } from './eksctl.js';
 import { readAzCliInto } from './az-cli.js';
 import { utf16Of, utf16Problem } from '../io/utf16.js';
 import { terraformFileKind } from './terraform-files.js';
+import { isTerraformStateName } from '../io/file-names.js';
+import { stateFindings } from './terraform-state.js';
+import { isComposeFileName } from './env-managers.js';
 import { isObject } from '../model/is-object.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
@@ -62,6 +67,12 @@ function sniffedSyntax(path: string, bytes: Uint8Array): 'json' | 'yaml' | undef
  */
 export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size = bytes.byteLength, cut = false, asText = false): void {
   ev.files++;
+  // A state file: a leak of its own (RF926) and its credentials (RF940), by its name, whatever its size; never evidence.
+  if (isTerraformStateName(path)) {
+    const binary = bytes.subarray(0, 8192).includes(0);
+    ev.findings.push(...stateFindings(path, size > MAX_FILE_BYTES ? undefined : binary ? '\u0000' : UTF8.decode(bytes), MAX_FILE_BYTES / 1024 / 1024));
+    return;
+  }
   // By size first: a stream named on the command line (/dev/zero) is read only up to the limit.
   if (size > MAX_FILE_BYTES) {
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is ${cut ? `a stream of more than ${MAX_FILE_BYTES / 1024 / 1024} MiB (read up to the limit)` : `${(size / 1024 / 1024).toFixed(1)} MiB`}; files over ${MAX_FILE_BYTES / 1024 / 1024} MiB are skipped`, { received: cut ? `more than ${MAX_FILE_BYTES} bytes` : `${size} bytes`, fix: 'split the file, or give only the deployment documents' }));
@@ -148,6 +159,26 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   // A variable definitions file in JSON: its values are the root's variables' (hcl/read.ts VarFiles).
   if (terraformFileKind(path) === 'vars-json' && docs.length === 1) readTfvarsJsonInto(ev, path, docs[0]);
   docs.forEach((doc, i) => classify(ev, source, doc, { source, doc: i, path: [] }, terraformFileKind(path) === 'config-json'));
+}
+
+/**
+ * The credentials of a configuration file OpenTofu does not read (a `.tf` beside its `.tofu` twin):
+ * the file is still in the repository, so a token or key written in it has leaked all the same
+ * (RF940, value not shown). Nothing else of it is evidence. Parsed as its kind says; one that does
+ * not parse is not an RF901 (OpenTofu never parses it): its lines are scanned as text instead.
+ */
+export function unreadConfigSecretFindings(path: string, bytes: Uint8Array): Finding[] {
+  const text = UTF8.decode(bytes);
+  if (!mayHoldSecrets(text)) return [];
+  const kind = terraformFileKind(path);
+  const source = new SourceFile(path, text, kind === 'config' ? 'hcl' : 'json');
+  try {
+    if (kind === 'config') return hclSecretFindings(source, parseHcl(text));
+    return fileSecretFindings(source, [JSON.parse(text) as unknown], true);
+  } catch (e) {
+    if (!(e instanceof HclSyntaxError) && !(e instanceof SyntaxError)) throw e;
+    return textSecretFindings(path, text);
+  }
 }
 
 /** Kubernetes Secrets (alone or in a List): values checked, then removed from the object. */
@@ -277,6 +308,11 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
   if (!isObject(doc)) return;
   // Positions are computed only for a finding: locating re-reads the file with a line counter.
   const at = () => formatPosition(source.locate(origin.doc, origin.path));
+  // A docker-compose file: the runner managers among its services are named (env-managers.ts), nothing else of it is evidence.
+  if (!tfJson && isComposeFileName(source.path) && isObject(doc.services) && doc.apiVersion === undefined) {
+    (ev.composeFiles ??= []).push({ value: doc, origin });
+    return;
+  }
   // Kubernetes: single objects, List / kubectl output.
   if (typeof doc.kind === 'string' && typeof doc.apiVersion === 'string') {
     if (Array.isArray(doc.items)) {

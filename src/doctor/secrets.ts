@@ -195,6 +195,12 @@ function oneFindingPerCredential<H extends PlacedHit>(hits: readonly H[], messag
     }));
 }
 
+/** How a kind of file of its own (a Terraform state) names the place of a hit, and what its fix says. */
+export interface NamedHits {
+  keyOf: (path: readonly (string | number)[]) => string;
+  fix: string;
+}
+
 /**
  * Findings for credentials written in a file (RF940), over all its documents: one per credential,
  * at its first place, where the same value is written more than once (a plan holds each value
@@ -203,9 +209,9 @@ function oneFindingPerCredential<H extends PlacedHit>(hits: readonly H[], messag
  * finding about any copy (RF304, RF912) can stand for them all (`withoutSecretDuplicates`).
  * Copies are told apart by their text inside this call only; the text is not kept. `tfJson`: a
  * Terraform JSON file (a variable's default counts by the variable's name; the fix says what the
- * provider, backend or variable takes instead).
+ * provider, backend or variable takes instead). `named`: the file's own names and fix (a state's resource addresses).
  */
-export function fileSecretFindings(source: SourceFile, docs: readonly unknown[], tfJson = false): Finding[] {
+export function fileSecretFindings(source: SourceFile, docs: readonly unknown[], tfJson = false, named?: NamedHits): Finding[] {
   const hits: PlacedHit[] = [];
   docs.forEach((doc, i) => {
     const found = scan(doc, tfJson);
@@ -222,7 +228,7 @@ export function fileSecretFindings(source: SourceFile, docs: readonly unknown[],
         // A cloud key is RF940 whatever else is said about the document around it (as in a heredoc).
         const { within, ...own } = places[n]!;
         const placed = { ...own, ...(tfJson ? argumentOf(hit.path) : {}) };
-        hits.push({ key: tfJson ? terraformName(path) : hit.key, what: hit.what, secret, place: within && !hit.what.cloud ? { ...placed, within } : placed, fix: machineFix(inString?.assigned ?? hit.key) ?? fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
+        hits.push({ key: named ? named.keyOf(path) : tfJson ? terraformName(path) : hit.key, what: hit.what, secret, place: within && !hit.what.cloud ? { ...placed, within } : placed, fix: named ? named.fix : machineFix(inString?.assigned ?? hit.key) ?? fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
       });
       j = k;
     }

@@ -1,6 +1,6 @@
 /**
- * Terraform and OpenTofu files by name: the one place the doctor, the reader and the CLI's folder
- * walk tell them. Pure (names only).
+ * Terraform and OpenTofu files by name: the one place the doctor, the reader and the CLI tell them
+ * (the folder walk's extensions are io/file-names.ts', below the doctor). Pure (names only).
  *
  * OpenTofu reads `.tofu` and `.tofu.json` files exactly as `.tf` and `.tf.json` ("File Extension",
  * https://opentofu.org/docs/language/files/), and where a folder holds both `foo.tofu` and `foo.tf`
@@ -36,9 +36,6 @@ export function isTerraformConfig(path: string): boolean {
   const kind = terraformFileKind(path);
   return kind === 'config' || kind === 'config-json';
 }
-
-/** The extensions a folder walk reads for Terraform and OpenTofu (with the other kinds the doctor reads). */
-export const TERRAFORM_EXTENSIONS = ['tf', 'tofu', 'tfvars'] as const;
 
 /**
  * The `.tf` / `.tf.json` files among `paths` that OpenTofu does not read because the same folder

@@ -2,7 +2,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoReason } from './errno.js';
 import { readAtMost } from './read-at-most.js';
-import { TERRAFORM_EXTENSIONS } from '../doctor/terraform-files.js';
+import { TERRAFORM_EXTENSIONS, isTerraformStateName } from './file-names.js';
 
 /**
  * Folders never walked into: version control, packages, Terraform's and terragrunt's downloaded
@@ -13,15 +13,17 @@ import { TERRAFORM_EXTENSIONS } from '../doctor/terraform-files.js';
  */
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform', '.terragrunt-cache', '.vscode', '.idea', '.devcontainer']);
 /** Extensions the doctor reads when walking a folder (a file named on the command line is always read). */
-const WALKED = new RegExp(`\\.(ya?ml|json|toml|${TERRAFORM_EXTENSIONS.join('|')}|sh|tftpl|tpl)$`, 'i');
+const WALKED_EXTENSION = new RegExp(`\\.(ya?ml|json|toml|${TERRAFORM_EXTENSIONS.join('|')}|sh|tftpl|tpl)$`, 'i');
+/** Files a walk reads: by extension, and Terraform state files (their secrets in plain text are a finding of their own). */
+const readsFile = (path: string): boolean => WALKED_EXTENSION.test(path) || isTerraformStateName(path);
 /**
  * Files a walk does not read whose names say they are part of a deployment: Terragrunt and other
- * HCL (not Terraform's lock file or tests), Terraform state, `.tofuvars` (OpenTofu does not load
+ * HCL (not Terraform's lock file or tests), `.tofuvars` (OpenTofu does not load
  * them), env files, image builds, templates of other engines and PowerShell user data. The doctor
  * names them once (RF902) rather than dropping them in silence. Anything else a folder holds
  * (images, binaries, documentation, source code) is left out silently.
  */
-const LOOKS_DEPLOYED = /(?:^|[\\/])(?:Dockerfile|Containerfile|[^\\/]*\.(?:hcl|tfstate|tofuvars|env|j2|jinja2?|tmpl|gotmpl|ps1))$|(?:^|[\\/])\.env$/i;
+const LOOKS_DEPLOYED = /(?:^|[\\/])(?:Dockerfile|Containerfile|[^\\/]*\.(?:hcl|tofuvars|env|j2|jinja2?|tmpl|gotmpl|ps1))$|(?:^|[\\/])\.env$/i;
 // Terraform's lock file, its tests, and linter settings (TFLint's .tflint.hcl) deploy nothing.
 const NOT_DEPLOYED = /(?:^|[\\/])(?:\.terraform\.lock|\.tflint)\.hcl$|\.(?:tftest|tofutest)\.hcl$/i;
 
@@ -62,7 +64,7 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       info = await stat(path);
     } catch (e) {
       if (named) problems.push({ path, reason: errnoReason(e) });
-      else if (WALKED.test(path)) files.push({ path, bytes: new Uint8Array(0), size: 0, unreadable: errnoReason(e) });
+      else if (readsFile(path)) files.push({ path, bytes: new Uint8Array(0), size: 0, unreadable: errnoReason(e) });
       return;
     }
     if (info.isDirectory()) {
@@ -95,7 +97,7 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       return;
     }
     if (!info.isFile()) return;
-    if (!named && !WALKED.test(path)) {
+    if (!named && !readsFile(path)) {
       if (LOOKS_DEPLOYED.test(path) && !NOT_DEPLOYED.test(path)) files.push({ path, bytes: new Uint8Array(0), size: info.size, notRead: true });
       return;
     }

@@ -142,6 +142,7 @@ export const CODES = {
   RF923: { severity: 'error', title: 'a trust policy names an OIDC provider that does not exist in the account', acceptable: false },
   RF924: { severity: 'error', title: 'the OIDC provider does not accept the audience the trust policy pins', acceptable: false },
   RF925: { severity: 'warning', title: 'a runner uses the docker+machine executor, which GitLab deprecated (support ends in GitLab 20.0)', acceptable: false },
+  RF926: { severity: 'warning', title: 'a Terraform state file is in the folder given: it holds secrets in plain text', acceptable: false },
   RF927: { severity: 'warning', title: '`gitlab-runner register` stops reading its flags before the end of the command (a word after a boolean flag, or `--`): the flags after it are not set', acceptable: false },
   RF928: { severity: 'info', title: 'a docker-machine key option is set with a placeholder or a variable: no key is written, but the design hands the job machines static keys', acceptable: false },
   RF929: { severity: 'warning', title: 'a runner manager is launched from an Auto Scaling launch configuration, which AWS no longer develops and new accounts cannot create', acceptable: false },

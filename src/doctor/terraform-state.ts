@@ -1,0 +1,82 @@
+import type { Finding } from '../spec/findings.js';
+import { CODES } from '../spec/codes.js';
+import { fileSecretFindings, mayHoldSecrets, textSecretFindings } from './secrets.js';
+import { SourceFile } from './source.js';
+import { isObject } from '../model/is-object.js';
+
+/**
+ * A Terraform or OpenTofu state file found among the files given (`terraform.tfstate`, its
+ * backups): the local backend's record of every resource it manages, each attribute in plain
+ * text — the values the provider marks sensitive too (a `gitlab_user_runner`'s token, a
+ * `random_password`'s result, a private key), since `sensitive` only hides them from the CLI's
+ * output (https://developer.hashicorp.com/terraform/language/state/sensitive-data). In a
+ * repository it is a leak of its own (RF926), and the credentials the secret scan knows are RF940
+ * at their JSON path, never shown.
+ *
+ * Its resources are not evidence: a state is what the last apply left, not what the configuration
+ * says now, and its format is Terraform's internal one (`terraform show -json` is the documented
+ * form, and the doctor reads that). Not state: OpenTofu's encrypted state (`encrypted_data`), and
+ * the backend's settings `terraform init` keeps in `.terraform/terraform.tfstate` (`backend`),
+ * whose credentials are still looked for.
+ */
+
+const STATE_FIX = 'keep the state in a remote backend with encryption and narrow access (S3 with SSE-KMS and a bucket policy, azurerm, gcs, the GitLab-managed Terraform state, or OpenTofu state encryption); remove the file from the repository and from its history (git rm --cached, *.tfstate and *.tfstate.* in .gitignore, then rewrite the history), and rotate every secret it held (runner tokens: reset them in GitLab; keys and passwords: revoke and create new ones)';
+const CREDENTIAL_FIX = 'rotate it (a runner token: reset it in GitLab; a key: revoke it); the state holds it because Terraform created or read it, so it comes back with every apply: keep the state out of the repository, in a remote backend with encryption (see RF926)';
+
+/** `module.a.module.b.` + `data.` + `type.name` + `["key"]`: the address `terraform state list` prints. */
+function addressOf(r: Record<string, unknown>, instance: unknown): string {
+  const key = isObject(instance) ? instance.index_key : undefined;
+  const index = typeof key === 'string' ? `[${JSON.stringify(key)}]` : typeof key === 'number' ? `[${key}]` : '';
+  return `${typeof r.module === 'string' ? `${r.module}.` : ''}${r.mode === 'data' ? 'data.' : ''}${String(r.type)}.${String(r.name)}${index}`;
+}
+
+/** A JSON path of the state named as a person finds it: `gitlab_user_runner.this.token`, `output.runner_token`. */
+function keyIn(doc: Record<string, unknown>): (path: readonly (string | number)[]) => string {
+  const rest = (path: readonly (string | number)[]) => path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+  return (path) => {
+    const resources = Array.isArray(doc.resources) ? doc.resources : [];
+    if (path[0] === 'resources' && typeof path[1] === 'number' && isObject(resources[path[1]])) {
+      const r = resources[path[1]] as Record<string, unknown>;
+      const instances = Array.isArray(r.instances) ? r.instances : [];
+      if (path[2] === 'instances' && typeof path[3] === 'number' && path[4] === 'attributes') return `${addressOf(r, instances[path[3]])}${rest(path.slice(5))}`;
+      return `${addressOf(r, undefined)}${rest(path.slice(2))}`;
+    }
+    if (path[0] === 'outputs' && path.length >= 2) return `output.${String(path[1])}${rest(path.slice(3))}`;
+    return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+  };
+}
+
+/** The findings of one file whose name says it is a state (`isTerraformStateName`); `text` undefined: not read (over the size limit). */
+export function stateFindings(path: string, text: string | undefined, limitMiB: number): Finding[] {
+  const at = `${path}:1:1`;
+  const leak = (what: string): Finding => ({ code: 'RF926', severity: CODES.RF926.severity, path: at, message: `${path} is a Terraform state file${what}: a state holds every attribute of every resource it records in plain text, the ones marked sensitive too (runner tokens of gitlab_user_runner, random_password results, private keys), so whoever can read the repository can read them; its resources are not read as evidence (a state is what the last apply left, not the configuration)`, fix: STATE_FIX });
+  if (text === undefined) return [leak(` (not read: over ${limitMiB} MiB, so the credentials in it are not looked for)`)];
+  let doc: unknown;
+  try {
+    doc = JSON.parse(text);
+  } catch {
+    // Not JSON: damaged, or encrypted by another tool (git-crypt, SOPS). Its lines are still scanned.
+    return [{ code: 'RF902', severity: CODES.RF902.severity, path: at, message: `${path} has a state file's name but is not JSON (damaged, or encrypted by a tool of its own), so it is not read as a state; only its lines are looked at for credentials`, fix: 'if it is a state in plain text, keep it out of the repository (see RF926)' }, ...textSecretFindings(path, text)];
+  }
+  if (!isObject(doc)) return [];
+  const source = new SourceFile(path, text, 'json');
+  const scan = (fix?: string) => (mayHoldSecrets(text) ? fileSecretFindings(source, [doc], false, fix !== undefined ? { keyOf: keyIn(doc), fix } : undefined) : []);
+  if (typeof doc.encrypted_data === 'string' && doc.encryption_version !== undefined) {
+    return [{ code: 'RF902', severity: CODES.RF902.severity, path: at, message: `${path} is a state OpenTofu encrypted (state encryption${typeof doc.encryption_version === 'string' ? `, encryption_version ${doc.encryption_version}` : ""}): nothing in it is in plain text, and it is not read`, fix: 'keep the encryption key out of the repository; a remote backend is still the place for a state' }];
+  }
+  // `terraform init`'s record of the backend (`.terraform/terraform.tfstate`): settings, not resources.
+  if (isObject(doc.backend) && !Array.isArray(doc.resources)) return scan();
+  if (!Array.isArray(doc.resources) && !Array.isArray(doc.modules)) {
+    return [{ code: 'RF902', severity: CODES.RF902.severity, path: at, message: `${path} has a state file's name but is no state (no resources), so it is not read as one`, fix: 'give Terraform files, or `terraform show -json` of a plan or state' }, ...scan()];
+  }
+  // v4 keeps resources in a list; v3 (Terraform before 0.12) per module.
+  const resources = Array.isArray(doc.resources) ? doc.resources.filter(isObject) : [];
+  // An empty state (after destroy, or before the first apply) holds nothing yet: not RF926, which says it holds secrets.
+  const holds = Array.isArray(doc.modules) || resources.some((r) => Array.isArray(r.instances) && r.instances.length > 0) || (isObject(doc.outputs) && Object.keys(doc.outputs).length > 0);
+  if (!holds) return [{ code: 'RF902', severity: CODES.RF902.severity, path: at, message: `${path} is an empty Terraform state (no resource instances, no outputs): nothing is in it now, but the local backend writes every attribute of what it applies there, secrets in plain text included`, fix: STATE_FIX }, ...scan()];
+  const sensitive: string[] = [];
+  for (const r of resources) for (const inst of Array.isArray(r.instances) ? r.instances : []) if (isObject(inst) && Array.isArray(inst.sensitive_attributes) && inst.sensitive_attributes.length > 0) sensitive.push(addressOf(r, inst));
+  const count = Array.isArray(doc.resources) ? ` of ${resources.length} resource(s)` : ' (Terraform 0.11 or older)';
+  const marked = sensitive.length > 0 ? `; values marked sensitive are held for ${sensitive.slice(0, 5).join(', ')}${sensitive.length > 5 ? ` and ${sensitive.length - 5} more` : ''}` : '';
+  return [leak(`${count}${marked}`), ...scan(CREDENTIAL_FIX)];
+}

@@ -1,0 +1,20 @@
+/**
+ * What a file's name says it is, for the folder walk (which files it reads) and the doctor's reader
+ * (how it reads them): names only, no I/O, so both layers can import it and the walk imports
+ * nothing of the doctor's.
+ */
+
+/** The extensions a folder walk reads for Terraform and OpenTofu (configuration `.tf`/`.tofu`, and `.tfvars`; their `.json` forms are JSON). */
+export const TERRAFORM_EXTENSIONS = ['tf', 'tofu', 'tfvars'] as const;
+
+/**
+ * A Terraform or OpenTofu state file as the local backend writes it: `terraform.tfstate` (or any
+ * `*.tfstate`, `-state=PATH`), its `terraform.tfstate.backup`, and the timestamped backups
+ * `terraform state` subcommands leave (`terraform.tfstate.1700000000.backup`). Workspaces of the
+ * local backend keep theirs under `terraform.tfstate.d/<workspace>/terraform.tfstate`, which this
+ * matches too. `.terraform/terraform.tfstate` is not state but the backend's settings, and lives
+ * in a folder a walk never enters.
+ */
+export function isTerraformStateName(path: string): boolean {
+  return /\.tfstate(?:\.[^\\/]*)?\.backup$|\.tfstate$/i.test(path);
+}

@@ -1,4 +1,5 @@
 import { registerCommandFindings } from './register-command.js';
+import { atUserDataLine } from './user-data-place.js';
 import { sortFindings, type Finding, type SecretPlace } from '../spec/findings.js';
 import { alsoAt } from './secrets.js';
 import { CODES } from '../spec/codes.js';
@@ -123,6 +124,11 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // The doctor's own scan (RF940, with positions) covers the files: verify's scan of the same data would be dropped.
   const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false, deployment: true });
   const relocate = (f: Finding): Finding => {
+    // A line of a launch template's user data (RF720): where the user wrote that line.
+    if (f.subject?.kind === 'resource' && f.subject.userDataLine !== undefined) {
+      const placed = atUserDataLine(f, ev, inferred.docs);
+      if (placed !== f) return placed;
+    }
     if (f.subject?.kind === 'resource') {
       // Rules over the documents say which Terraform resource they are about (their subject): point at it in the file given.
       // A resource of a module is keyed by its dotted address (aws_iam_role.module.<call>.<name>): the longest key known.

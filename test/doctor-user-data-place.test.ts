@@ -133,3 +133,33 @@ describe('a pipe into a shell is RF720 only when what it runs is a download', ()
     expect(unverifiedDownloads(script(line)).filter((p) => p.startsWith('pipes a download into a shell'))).toHaveLength(1);
   });
 });
+
+describe('RF910 and a manager whose register flags RF919 refuses: read, refused, not "could not be read"', () => {
+  const manager = `resource "aws_iam_role" "r" {\n  name = "runner"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })\n}\nresource "aws_iam_instance_profile" "r" {\n  name = "runner"\n  role = aws_iam_role.r.name\n}\nresource "aws_launch_template" "r" {\n  name = "runner"\n  iam_instance_profile { name = aws_iam_instance_profile.r.name }\n  metadata_options {\n    http_tokens = "required"\n    http_put_response_hop_limit = 1\n  }\n  user_data = filebase64("\${path.module}/boot.sh")\n}\n`;
+  const register = 'gitlab-runner register --non-interactive --url https://g.example.com --token "$TOKEN" --executor docker --docker-image alpine';
+  const run = (flags: string, more: Record<string, string> = {}) => doctor([{ path: 'main.tf', bytes: enc(manager) }, { path: 'boot.sh', bytes: enc(`#!/bin/bash\nset -euo pipefail\n${register}${flags}\n`) }, ...Object.entries(more).map(([path, text]) => ({ path, bytes: enc(text) }))]);
+
+  it('a flag register refuses: RF910 says the manager was read and register refuses it (RF919 at the flag), and its fix is RF919\'s', () => {
+    const r = run(' --docker-services-privileged');
+    const rf919 = r.findings.find((f) => f.code === 'RF919')!;
+    const rf910 = r.findings.find((f) => f.code === 'RF910')!;
+    expect(rf910.message).not.toContain('could not be read');
+    expect(rf910.message).toContain(`the manager of aws_launch_template.r (main.tf:16:15) was read, but gitlab-runner register refuses its flags at boot (RF919 at ${rf919.path}), so it registers no runner`);
+    expect(rf910.fix).toMatch(/^fix the register command as RF919 says/);
+    expect(rf910.fix).not.toContain('base64encode');
+  });
+
+  it('beside a launch template whose user data is not read: that one is listed as not read, the refused one as refused', () => {
+    const other = 'resource "aws_launch_template" "w" {\n  name = "workers"\n  user_data = base64encode(var.script)\n}\nvariable "script" {}\n';
+    const rf910 = run(' --docker-services-privileged', { 'workers.tf': other }).findings.find((f) => f.code === 'RF910')!;
+    expect(rf910.message).toContain('the user data of 1 launch template(s) could not be read: aws_launch_template.w (workers.tf:3:15)');
+    expect(rf910.message).not.toMatch(/could not be read: [^;]*aws_launch_template\.r/);
+    expect(rf910.message).toContain('the manager of aws_launch_template.r (main.tf:16:15) was read, but gitlab-runner register refuses');
+  });
+
+  it('the same manager with the flag spelled as register knows it: proven, no RF910 (the passing twin)', () => {
+    const r = run(' --docker-services_privileged=false');
+    expect(r.findings.filter((f) => f.code === 'RF910' || f.code === 'RF919')).toEqual([]);
+    expect(r.proofs.length).toBeGreaterThan(0);
+  });
+});

@@ -217,10 +217,12 @@ function whyUnknown(ev: Evidence, k: string, parts: readonly string[]): string {
   return `${why.message} (${formatPosition(why.at)})`;
 }
 
-export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: ReadonlySet<string>): { managers: VmManagerEvidence[]; findings: Finding[]; unreadable: string[] } {
+export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: ReadonlySet<string>): { managers: VmManagerEvidence[]; findings: Finding[]; unreadable: string[]; refused: string[] } {
   const findings: Finding[] = [];
   const managers: VmManagerEvidence[] = [];
   const unreadable: string[] = [];
+  // Managers read whole whose register command gitlab-runner refuses (RF919): read, not unreadable.
+  const refused: string[] = [];
   const texts = new Map<string, string>();
   for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
   // The register commands of every file given, read once (to point at a command's flags where they are written).
@@ -277,7 +279,11 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
       const file = typeof body.user_data === 'string' ? userDataFilePath(body.user_data, origin.source.path.split('/').slice(0, -1).join('/'))?.path : undefined;
       const boot = fromRegisterCommand(userData, executors, ev.texts ?? texts, commandsOf, [...(file !== undefined ? [file] : []), origin.source.path], () => originAt(origin, 'user_data'));
       if (boot && 'problem' in boot) {
-        if (boot.said !== true) findings.push(finding('RF906', boot.at, `the runner manager of ${written(ev, k)} registers with \`gitlab-runner register\` at boot, and ${boot.problem}: this runner manager is not proven`, { fix: boot.fix }));
+        if (boot.said === true) {
+          refused.push(`the manager of ${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}) was read, but gitlab-runner register refuses its flags at boot (RF919 at ${boot.at}), so it registers no runner`);
+          continue;
+        }
+        findings.push(finding('RF906', boot.at, `the runner manager of ${written(ev, k)} registers with \`gitlab-runner register\` at boot, and ${boot.problem}: this runner manager is not proven`, { fix: boot.fix }));
         unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): ${boot.problem}`);
         continue;
       }
@@ -316,7 +322,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;
     managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(registeredAs ? { registeredAs } : {}) });
   }
-  return { managers, findings, unreadable };
+  return { managers, findings, unreadable, refused };
 }
 
 /**

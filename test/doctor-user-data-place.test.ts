@@ -163,3 +163,22 @@ describe('RF910 and a manager whose register flags RF919 refuses: read, refused,
     expect(r.proofs.length).toBeGreaterThan(0);
   });
 });
+
+describe('RF906 of user data only Terraform knows says why', () => {
+  const base = readFileSync(join(CORPUS, 'ec2-autoscaler-hand-written', 'main.tf'), 'utf8');
+  const run = (edit: (t: string) => string) => doctor([{ path: 'main.tf', bytes: enc(edit(base)) }]).findings.filter((f) => f.code === 'RF906' && f.message.includes('its user data is known only when Terraform runs'));
+  it('a variable without default: names it, and where it is read', () => {
+    const edited = (t: string) => replaced(t, '  name_prefix            = "gitlab-ci-worker-"\n', '  name_prefix            = "gitlab-ci-worker-"\n  user_data              = base64encode(var.worker_script)\n') + 'variable "worker_script" {}\n';
+    const found = run(edited);
+    expect(found).toHaveLength(1);
+    const at = `main.tf:${lineOf(edited(base), 'var.worker_script)')}:41`;
+    expect(found[0]!.message).toContain(`): var.worker_script has no default, so its value is given only when Terraform runs (${at}): its downloads and credentials are not checked`);
+  });
+  it('a resource attribute only apply knows: names the resource', () => {
+    const edited = (t: string) => replaced(t, '  name_prefix            = "gitlab-ci-worker-"\n', '  name_prefix            = "gitlab-ci-worker-"\n  user_data              = base64encode("#!/bin/bash\\necho ${aws_sqs_queue.q.url}\\n")\n') + 'resource "aws_sqs_queue" "q" {\n  name = "q"\n}\n';
+    const found = run(edited);
+    expect(found).toHaveLength(1);
+    expect(found[0]!.message).toContain('aws_sqs_queue.q.url');
+    expect(found[0]!.message).toMatch(/\): [^:]*aws_sqs_queue\.q[^(]*\(main\.tf:\d+:\d+\): its downloads/);
+  });
+});

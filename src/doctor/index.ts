@@ -1,5 +1,6 @@
 import { registerCommandFindings } from './register-command.js';
 import { atUserDataLine } from './user-data-place.js';
+import { userDataWhy } from './vm.js';
 import { sortFindings, type Finding, type SecretPlace } from '../spec/findings.js';
 import { alsoAt } from './secrets.js';
 import { CODES } from '../spec/codes.js';
@@ -124,6 +125,12 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // The doctor's own scan (RF940, with positions) covers the files: verify's scan of the same data would be dropped.
   const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false, deployment: true });
   const relocate = (f: Finding): Finding => {
+    // User data only Terraform knows (RF906): why, in the evaluator's words (the variable, resource or function), where it says.
+    const unknown = f.subject?.kind === 'resource' ? f.subject.userDataUnknown : undefined;
+    if (unknown !== undefined && f.subject?.kind === 'resource') {
+      const why = userDataWhy(ev, f.subject.address);
+      if (why !== undefined) f = { ...f, message: f.message.replace(unknown.said, `${unknown.said}: ${why}`) };
+    }
     // A line of a launch template's user data (RF720): where the user wrote that line.
     if (f.subject?.kind === 'resource' && f.subject.userDataLine !== undefined) {
       const placed = atUserDataLine(f, ev, inferred.docs);

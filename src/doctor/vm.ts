@@ -209,11 +209,23 @@ function shownPart(u: string): string {
  * general words: the reason of another part would explain the wrong one.
  */
 function whyUnknown(ev: Evidence, k: string, parts: readonly string[]): string {
-  const why = ev.terraform.unknowns.get(`${written(ev, k)}.user_data`) ?? ev.terraform.unknowns.get(`aws_launch_template.${k}.user_data`);
+  return userDataWhy(ev, `aws_launch_template.${k}`, parts) ?? 'they are known only when Terraform runs';
+}
+
+/**
+ * Why the user data of `address` (a launch template as proven, or as written) is known only when
+ * Terraform runs, in the evaluator's words with where that is written; with `parts`, only when the
+ * reason is about one of them (the reason of another part would explain the wrong one). Undefined
+ * where the evaluator recorded none.
+ */
+export function userDataWhy(ev: Evidence, address: string, parts?: readonly string[]): string | undefined {
+  const k = address.replace(/^aws_launch_template\./, '');
+  const why = ev.terraform.unknowns.get(`${address.startsWith('aws_launch_template.') ? written(ev, k) : address}.user_data`) ?? ev.terraform.unknowns.get(`${address}.user_data`);
+  if (why === undefined) return undefined;
   const inner = (u: string) => shownPart(u).replace(/^\$\{|\}$/g, '');
   // A directive's reason names its tag (`the collection of %{ for … } is not known: …`).
-  const tag = why?.directive === true ? /%\{[^}\n]*\}/.exec(why.message)?.[0] : undefined;
-  if (why === undefined || !parts.some((u) => why.message.includes(inner(u)) || (tag !== undefined && u.includes(tag)))) return 'they are known only when Terraform runs';
+  const tag = why.directive === true ? /%\{[^}\n]*\}/.exec(why.message)?.[0] : undefined;
+  if (parts !== undefined && !parts.some((u) => why.message.includes(inner(u)) || (tag !== undefined && u.includes(tag)))) return undefined;
   return `${why.message} (${formatPosition(why.at)})`;
 }
 

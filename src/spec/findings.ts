@@ -87,6 +87,8 @@ export type FindingSubject =
        * wrote it (src/doctor/user-data-place.ts).
        */
       userDataLine?: { line: number; said?: string };
+      /** The user data is known only when Terraform runs; `said`: the words of the message that show it, after which the doctor says why. */
+      userDataUnknown?: { said: string };
     }
   | { kind: 'secret'; places: SecretPlace[]; /** A cloud credential (not a GitLab token or a private key). */ cloud?: true };
 

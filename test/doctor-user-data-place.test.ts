@@ -182,3 +182,24 @@ describe('RF906 of user data only Terraform knows says why', () => {
     expect(found[0]!.message).toMatch(/\): [^:]*aws_sqs_queue\.q[^(]*\(main\.tf:\d+:\d+\): its downloads/);
   });
 });
+
+describe('RF906 for a register flag whose shell name the script leaves unknown says which construct, and where', () => {
+  const manager = `resource "aws_iam_role" "r" {\n  name = "runner"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Principal = { Service = "ec2.amazonaws.com" }, Action = "sts:AssumeRole" }] })\n}\nresource "aws_iam_instance_profile" "r" {\n  name = "runner"\n  role = aws_iam_role.r.name\n}\nresource "aws_launch_template" "r" {\n  name = "runner"\n  iam_instance_profile { name = aws_iam_instance_profile.r.name }\n  metadata_options {\n    http_tokens = "required"\n    http_put_response_hop_limit = 1\n  }\n  user_data = filebase64("\${path.module}/boot.sh")\n}\n`;
+  const register = 'gitlab-runner register --non-interactive --url https://g.example.com --token "$TOKEN" --executor docker --docker-image alpine --cache-type s3 --cache-s3-bucket-name "$BUCKET"';
+  const rf906 = (setup: string) => doctor([{ path: 'main.tf', bytes: enc(manager) }, { path: 'boot.sh', bytes: enc(`#!/bin/bash\nset -euo pipefail\n${setup}\n${register}\n`) }]).findings.filter((f) => f.code === 'RF906').map((f) => f.message);
+  it.each([
+    ['read', 'BUCKET=ci-cache\nread -r BUCKET < /etc/bucket', 'BUCKET is set by `read` on line 4 of boot.sh'],
+    ['+=', 'BUCKET=ci\nBUCKET+=-cache', 'BUCKET is set by `BUCKET+=` on line 4 of boot.sh'],
+    ['for', 'for BUCKET in a b; do :; done', 'BUCKET is set by `for` on line 3 of boot.sh'],
+    ['unset', 'BUCKET=ci-cache\nunset BUCKET', 'BUCKET is set by `unset` on line 4 of boot.sh'],
+    ['printf -v', 'printf -v BUCKET "%s" ci-cache', 'BUCKET is set by `printf -v` on line 3 of boot.sh'],
+    ['source', 'BUCKET=ci-cache\nsource /etc/runner.env', 'BUCKET may be set by `source` on line 4 of boot.sh'],
+  ])('%s', (_name, setup, said) => {
+    const found = rf906(setup);
+    expect(found).toHaveLength(1);
+    expect(found[0]).toContain(`its --cache-s3-bucket-name "$BUCKET" is known only at boot: ${said}: this runner manager is not proven`);
+  });
+  it('a literal assignment: known, no RF906 (the passing twin)', () => {
+    expect(rf906('BUCKET=ci-cache')).toEqual([]);
+  });
+});

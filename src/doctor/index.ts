@@ -1,5 +1,5 @@
 import { registerCommandFindings } from './register-command.js';
-import { atUserDataLine } from './user-data-place.js';
+import { atUserDataLine } from './user-data-finding.js';
 import { userDataWhy } from './vm.js';
 import { sortFindings, type Finding, type SecretPlace } from '../spec/findings.js';
 import { alsoAt } from './secrets.js';

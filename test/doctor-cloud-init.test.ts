@@ -57,7 +57,7 @@ describe('the downloads of a cloud-init user data (runcmd, bootcmd): RF720 at th
   });
   it('a download piped into a shell and one never checked are RF720, with the user data\'s line numbers; no set -euo pipefail is asked', () => {
     expect(unverifiedDownloads(cloudConfigCommands(userData)!, { shell: false })).toEqual([
-      'pipes a download into a shell (line 5)',
+      'pipes a download into a shell (line 5: curl -fsSL https://get.example.com/install.sh | bash)',
       expect.stringMatching(/^downloads without checking a pinned SHA-256 \(line 6: curl -fsSL -o \/tmp\/x\.rpm/),
     ]);
   });
@@ -66,7 +66,7 @@ describe('the downloads of a cloud-init user data (runcmd, bootcmd): RF720 at th
     expect(doctor(corpusFiles(dir)).findings.filter((f) => f.code === 'RF720')).toEqual([]);
     const unchecked = doctor(corpusFiles(dir).map((f) => (f.path.endsWith('.tftpl') ? { ...f, bytes: new TextEncoder().encode(new TextDecoder().decode(f.bytes).replace(/echo "0123[^\n]*sha256sum -c - && /, '')) } : f)));
     expect(unchecked.findings.filter((f) => f.code === 'RF720').map((f) => f.message)).toEqual([expect.stringContaining('cloud-init commands (runcmd, bootcmd) in the user data of aws_launch_template.runner downloads without checking a pinned SHA-256 (line ')]);
-    // (The line is the user data's as the doctor reads it, with its config.toml in canonical form: not the template's line.)
+    // The line is the template's, where the command is written (test/doctor-user-data-place.test.ts), not the rendered text's.
     expect(unchecked.findings.find((f) => f.code === 'RF720')?.message).toContain('curl -fsSL -o /tmp/gitlab-runner.rpm');
   });
 });

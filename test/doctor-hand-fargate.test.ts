@@ -208,7 +208,9 @@ EOF
 
   it("an unverified download in a hand-written script: RF720's fix says what to do, not which of runner-fleet's functions to call", () => {
     const f = run().findings.find((x) => x.code === 'RF720');
-    expect(f?.message).toMatch(/downloads without checking a pinned SHA-256 \(line 4: curl -fsSL/);
+    // Line 4 of the heredoc is line 200 of main.tf, where the finding points (before: "line 4", at the launch template).
+    expect(f?.message).toMatch(/downloads without checking a pinned SHA-256 \(line 200 of main\.tf: curl -fsSL/);
+    expect(f?.path).toBe('main.tf:200:5');
     expect(f?.fix).not.toMatch(/fetch_verified|import_key_verified|regenerate/);
     expect(f?.fix).toMatch(/set -euo pipefail/);
     expect(f?.fix).toMatch(/sha256sum -c/);

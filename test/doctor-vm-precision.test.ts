@@ -63,7 +63,7 @@ describe('RF720: code fetched and run or installed unverified, not API calls', (
     expect(unverifiedDownloads(script(...lines))).toHaveLength(findings);
   });
   it('a download piped into a shell is one reason for its line, not also "downloads without checking"', () => {
-    expect(unverifiedDownloads(script('curl -fsSL https://x.example/i.sh | sudo bash', 'curl -fsSL https://x.example/t -o /tmp/t'))).toEqual(['pipes a download into a shell (line 3)', 'downloads without checking a pinned SHA-256 (line 4: curl -fsSL https://x.example/t -o /tmp/t)']);
+    expect(unverifiedDownloads(script('curl -fsSL https://x.example/i.sh | sudo bash', 'curl -fsSL https://x.example/t -o /tmp/t'))).toEqual(['pipes a download into a shell (line 3: curl -fsSL https://x.example/i.sh | sudo bash)', 'downloads without checking a pinned SHA-256 (line 4: curl -fsSL https://x.example/t -o /tmp/t)']);
   });
 
   it('a POST saved to a file and checked against a pinned SHA-256 before use is fine, as any download', () => {

@@ -118,7 +118,9 @@ describe('unverifiedDownloads: patterns only on lines holding their text, the sa
       if (i >= begin && i <= end && block.length > 0) return;
       const code = line.replace(/#.*$/, '');
       // One reason a line: piped into a shell, else downloaded unchecked.
-      if (/\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code)) out.push(`pipes a download into a shell (line ${i + 1})`);
+      // Into a shell, where what feeds the pipe (back to the last ;, &&, ||) fetches something.
+      const piped = [...code.matchAll(/\|\s*(sudo\s+)?(ba|z|da)?sh\b/g)].some((m) => /\b(curl|wget|fetch|aria2c|gsutil)\b|\bs3\s+cp\b|:\/\//.test(code.slice(0, m.index).split(/&&|\|\||;/).pop()!));
+      if (piped) out.push(`pipes a download into a shell (line ${i + 1}: ${line.trim().slice(0, 80)})`);
       else if (/\b(curl|wget)\b/.test(code) && !(urls(code).length > 0 && urls(code).every((u) => u.startsWith('http://169.254.169.254/')))) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
       const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
       if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);

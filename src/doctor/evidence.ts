@@ -6,6 +6,7 @@ import type { PolicyDocument } from '../verify/iam/types.js';
 import type { Origin } from './source.js';
 import type { ConfigModule, VarFiles } from './hcl/config.js';
 import type { ModuleCallSite, Reason } from './hcl/eval.js';
+import type { UserDataSource } from './user-data-place.js';
 
 /** A value read from a file, with where it came from. */
 export interface Located<T> {
@@ -93,6 +94,8 @@ export interface TerraformEvidence {
    * role, a template that is not valid JSON) is not said.
    */
   filesRead?: Set<string>;
+  /** Where the user data of a launch template or instance (`type.name`, as written) is written, where the doctor can trace it (user-data-place.ts). */
+  userDataSources?: Map<string, UserDataSource>;
 }
 
 /** Everything the doctor read, sorted by kind. */

@@ -1,4 +1,6 @@
 import { registerCommandFindings } from './register-command.js';
+import { atUserDataLine } from './user-data-finding.js';
+import { userDataWhy } from './vm.js';
 import { sortFindings, type Finding, type SecretPlace } from '../spec/findings.js';
 import { alsoAt } from './secrets.js';
 import { CODES } from '../spec/codes.js';
@@ -125,6 +127,17 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // The doctor's own scan (RF940, with positions) covers the files: verify's scan of the same data would be dropped.
   const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false, deployment: true });
   const relocate = (f: Finding): Finding => {
+    // User data only Terraform knows (RF906): why, in the evaluator's words (the variable, resource or function), where it says.
+    const unknown = f.subject?.kind === 'resource' ? f.subject.userDataUnknown : undefined;
+    if (unknown !== undefined && f.subject?.kind === 'resource') {
+      const why = userDataWhy(ev, f.subject.address);
+      if (why !== undefined) f = { ...f, message: f.message.replace(unknown.said, `${unknown.said}: ${why}`) };
+    }
+    // A line of a launch template's user data (RF720): where the user wrote that line.
+    if (f.subject?.kind === 'resource' && f.subject.userDataLine !== undefined) {
+      const placed = atUserDataLine(f, ev, inferred.docs);
+      if (placed !== f) return placed;
+    }
     if (f.subject?.kind === 'resource') {
       // Rules over the documents say which Terraform resource they are about (their subject): point at it in the file given.
       // A resource of a module is keyed by its dotted address (aws_iam_role.module.<call>.<name>): the longest key known.
@@ -385,7 +398,7 @@ function envManagerNotProven(m: EnvManager): Finding {
 /** RF910 where the files register a manager with `gitlab-runner register`: says where, and what the doctor reads of it. */
 function withRegisterCommands(f: Finding, commands: readonly string[]): Finding {
   const shown = commands.slice(0, 3).join(', ') + (commands.length > 3 ? ` and ${commands.length - 3} more` : '');
-  return { ...f, message: `${f.message}; \`gitlab-runner register\` (${shown}) makes a config.toml at boot from its flags, and none of them is a manager the doctor could prove (no launch template or instance whose user data runs it, an executor no platform reads, values known only at boot, or a --template-config not given): its privileged, Docker socket, capability, device and registration-token flags are checked where they are written, the identity chain is not proven`, fix: `${f.fix ?? ''}${f.fix ? '; or ' : ''}run it from the user data of the manager's launch template or instance with its values written out and its template given (or write the config.toml there in a heredoc), so the whole runner can be proven` };
+  return { ...f, message: `${f.message}; \`gitlab-runner register\` (${shown}) makes a config.toml at boot from its flags, and none of them is a manager the doctor could prove (no launch template or instance whose user data runs it, an executor no platform reads, values known only at boot, a --template-config not given, or flags register refuses): its privileged, Docker socket, capability, device and registration-token flags are checked where they are written, the identity chain is not proven`, fix: `${f.fix ?? ''}${f.fix ? '; or ' : ''}run it from the user data of the manager's launch template or instance with its values written out and its template given (or write the config.toml there in a heredoc), so the whole runner can be proven` };
 }
 
 /**

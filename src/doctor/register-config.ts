@@ -156,8 +156,10 @@ function structural(line: string): string {
  * (`NAME+=`, `NAME[i]=`, `read`, `for NAME in`, `unset`, `printf -v`, …) is not known after it, nor
  * is any name after `source`, `.` or `eval`. Linear in the script's length.
  */
-export function shellAssignments(script: string, until: number): Map<string, string> {
-  const assignments: { name: string; value: string | undefined; blocks: number[] }[] = [];
+export function shellAssignments(script: string, until: number, why?: Map<string, { by: string; line: number }>): Map<string, string> {
+  // `by`: the construct that leaves the name unknown, in words; `line`: 1-based, where its command starts.
+  const assignments: { name: string; value: string | undefined; blocks: number[]; by?: string; line?: number }[] = [];
+  let startLine = 0;
   let stack: number[] = [];
   let next = 0;
   const open = () => (stack = [...stack, ++next]);
@@ -174,6 +176,7 @@ export function shellAssignments(script: string, until: number): Map<string, str
       if ((heredoc.tabs ? raw.replace(/^\t+/, '') : raw).replace(/\r$/, '') === heredoc.word) heredoc = undefined;
       continue;
     }
+    if (buffer === undefined) startLine = n + 1;
     buffer = buffer === undefined ? raw : `${buffer}\n${raw}`;
     if (scan.feed(raw) && n + 1 < physical.length) continue;
     const joined = buffer;
@@ -200,14 +203,14 @@ export function shellAssignments(script: string, until: number): Map<string, str
       const conditional = after === '&&' || after === '||' || after === '|';
       const words = segment.trim().split(/[ \t\n]+/).filter((w) => w !== '');
       let command = true;
-      let pending: string[] = [];
+      let pending: { name: string; by?: string }[] = [];
       // Names a command sets other than by NAME=value (`read B`, `for B in`, `unset B`, `printf -v B`): their value is not known.
-      let setter = false;
+      let setter: string | undefined;
       for (const w of words) {
-        if (setter) {
+        if (setter !== undefined) {
           const name = /^([A-Za-z_][A-Za-z0-9_]*)(?:=|$)/.exec(w)?.[1];
-          if (name !== undefined) assignments.push({ name, value: undefined, blocks: stack });
-          if (w === 'in' || w === 'do') setter = false;
+          if (name !== undefined) assignments.push({ name, value: undefined, blocks: stack, by: `\`${setter}\``, line: startLine });
+          if (w === 'in' || w === 'do') setter = undefined;
           continue;
         }
         if (w === '{' || w === '}') {
@@ -217,19 +220,18 @@ export function shellAssignments(script: string, until: number): Map<string, str
           continue;
         }
         if (!command) continue;
-        if (SETTERS.has(w)) setter = true;
+        if (SETTERS.has(w)) setter = w === 'printf' ? 'printf -v' : w;
         // `source FILE`, `. FILE`, `eval …` may set any name: nothing set before is known after.
-        if (w === 'source' || w === '.' || w === 'eval') assignments.push({ name: '*', value: undefined, blocks: stack });
+        if (w === 'source' || w === '.' || w === 'eval') assignments.push({ name: '*', value: undefined, blocks: stack, by: `\`${w}\``, line: startLine });
         if (OPENERS.has(w)) open();
         else if (BRANCHES.has(w)) branch();
         else if (CLOSERS.has(w)) close();
         else if (w === 'export' || w === 'local' || w === 'readonly' || w === 'declare') continue;
         else {
-          // `NAME+=…` and `NAME[i]=…` change NAME too: pending like NAME=, and never a literal (LITERAL_ASSIGNMENT reads NAME= only).
+          // `NAME+=…` and `NAME[i]=…` change NAME too: pending like NAME=.
           const a = /^([A-Za-z_][A-Za-z0-9_]*)(?:\[[^\]]*\])?\+?=/.exec(w);
           if (a) {
-            pending.push(a[1]!);
-            if (!w.startsWith(`${a[1]!}=`)) assignments.push({ name: a[1]!, value: undefined, blocks: stack });
+            pending.push(w.startsWith(`${a[1]!}=`) ? { name: a[1]! } : { name: a[1]!, by: `\`${w.includes('+=') ? `${a[1]!}+=` : `${a[1]!}[…]=`}\`` });
             continue;
           }
           // `NAME=value command …`: the assignment is the command's environment only, not the script's.
@@ -237,7 +239,11 @@ export function shellAssignments(script: string, until: number): Map<string, str
         }
         command = LEADS.has(w);
       }
-      for (const name of pending) assignments.push({ name, value: !conditional && literal?.[1] === name ? (literal[2] ?? literal[3] ?? literal[4] ?? '') : undefined, blocks: stack });
+      // `NAME+=…` and `NAME[i]=…` change NAME and are never a literal (LITERAL_ASSIGNMENT reads NAME= only).
+      for (const { name, by } of pending) {
+        const value = by === undefined && !conditional && literal?.[1] === name ? (literal[2] ?? literal[3] ?? literal[4] ?? '') : undefined;
+        assignments.push({ name, value, blocks: stack, by: by ?? (conditional ? `an assignment after \`${after}\`, which may not run` : 'an assignment whose value only boot knows'), line: startLine });
+      }
     }
     for (const h of line.matchAll(HEREDOC)) heredoc = { word: h[2] ?? h[3] ?? h[4]!, tabs: h[1] === '-' };
   }
@@ -245,9 +251,18 @@ export function shellAssignments(script: string, until: number): Map<string, str
   const out = new Map<string, string>();
   for (const a of assignments) {
     const onPath = a.blocks.length <= stack.length && a.blocks.every((b, i) => stack[i] === b);
-    if (a.name === '*') out.clear();
-    else if (onPath && a.value !== undefined) out.set(a.name, a.value);
-    else out.delete(a.name);
+    if (a.name === '*') {
+      out.clear();
+      why?.clear();
+      why?.set('*', { by: a.by!, line: a.line! });
+    } else if (onPath && a.value !== undefined) {
+      out.set(a.name, a.value);
+      why?.delete(a.name);
+    } else {
+      out.delete(a.name);
+      // A value never known (`read`, `+=`) is said so; a literal one off the command's path, for that.
+      why?.set(a.name, { by: onPath || a.value === undefined ? a.by! : 'an assignment in a block that may not run before the command', line: a.line! });
+    }
   }
   return out;
 }

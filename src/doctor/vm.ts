@@ -18,6 +18,7 @@ import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } 
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
 import { firstKeyWhere, keyMoved } from './key-index.js';
+import { userDataLinePlace } from './user-data-place.js';
 
 /**
  * What the doctor reads of one VM runner manager (EC2 instance from a launch template): the
@@ -209,18 +210,32 @@ function shownPart(u: string): string {
  * general words: the reason of another part would explain the wrong one.
  */
 function whyUnknown(ev: Evidence, k: string, parts: readonly string[]): string {
-  const why = ev.terraform.unknowns.get(`${written(ev, k)}.user_data`) ?? ev.terraform.unknowns.get(`aws_launch_template.${k}.user_data`);
+  return userDataWhy(ev, `aws_launch_template.${k}`, parts) ?? 'they are known only when Terraform runs';
+}
+
+/**
+ * Why the user data of `address` (a launch template as proven, or as written) is known only when
+ * Terraform runs, in the evaluator's words with where that is written; with `parts`, only when the
+ * reason is about one of them (the reason of another part would explain the wrong one). Undefined
+ * where the evaluator recorded none.
+ */
+export function userDataWhy(ev: Evidence, address: string, parts?: readonly string[]): string | undefined {
+  const k = address.replace(/^aws_launch_template\./, '');
+  const why = ev.terraform.unknowns.get(`${address.startsWith('aws_launch_template.') ? written(ev, k) : address}.user_data`) ?? ev.terraform.unknowns.get(`${address}.user_data`);
+  if (why === undefined) return undefined;
   const inner = (u: string) => shownPart(u).replace(/^\$\{|\}$/g, '');
   // A directive's reason names its tag (`the collection of %{ for … } is not known: …`).
-  const tag = why?.directive === true ? /%\{[^}\n]*\}/.exec(why.message)?.[0] : undefined;
-  if (why === undefined || !parts.some((u) => why.message.includes(inner(u)) || (tag !== undefined && u.includes(tag)))) return 'they are known only when Terraform runs';
+  const tag = why.directive === true ? /%\{[^}\n]*\}/.exec(why.message)?.[0] : undefined;
+  if (parts !== undefined && !parts.some((u) => why.message.includes(inner(u)) || (tag !== undefined && u.includes(tag)))) return undefined;
   return `${why.message} (${formatPosition(why.at)})`;
 }
 
-export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: ReadonlySet<string>): { managers: VmManagerEvidence[]; findings: Finding[]; unreadable: string[] } {
+export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: ReadonlySet<string>): { managers: VmManagerEvidence[]; findings: Finding[]; unreadable: string[]; refused: string[] } {
   const findings: Finding[] = [];
   const managers: VmManagerEvidence[] = [];
   const unreadable: string[] = [];
+  // Managers read whole whose register command gitlab-runner refuses (RF919): read, not unreadable.
+  const refused: string[] = [];
   const texts = new Map<string, string>();
   for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
   // The register commands of every file given, read once (to point at a command's flags where they are written).
@@ -275,9 +290,19 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     if (tomlText === undefined || globalsOnly) {
       // No config.toml written: a `gitlab-runner register` whose flags make one at boot.
       const file = typeof body.user_data === 'string' ? userDataFilePath(body.user_data, origin.source.path.split('/').slice(0, -1).join('/'))?.path : undefined;
-      const boot = fromRegisterCommand(userData, executors, ev.texts ?? texts, commandsOf, [...(file !== undefined ? [file] : []), origin.source.path], () => originAt(origin, 'user_data'));
+      // A line of the user data where the user wrote it (a name a `read` sets), where one line of theirs writes it.
+      const source = ev.terraform.userDataSources?.get(written(ev, k));
+      const lineShown = (line: number): string => {
+        const place = source ? userDataLinePlace(source, userData, line) : undefined;
+        return place ? `on line ${place.line} of ${place.file}` : 'in the user data as Terraform renders it';
+      };
+      const boot = fromRegisterCommand(userData, executors, ev.texts ?? texts, commandsOf, [...(file !== undefined ? [file] : []), origin.source.path], () => originAt(origin, 'user_data'), lineShown);
       if (boot && 'problem' in boot) {
-        if (boot.said !== true) findings.push(finding('RF906', boot.at, `the runner manager of ${written(ev, k)} registers with \`gitlab-runner register\` at boot, and ${boot.problem}: this runner manager is not proven`, { fix: boot.fix }));
+        if (boot.said === true) {
+          refused.push(`the manager of ${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}) was read, but gitlab-runner register refuses its flags at boot (RF919 at ${boot.at}), so it registers no runner`);
+          continue;
+        }
+        findings.push(finding('RF906', boot.at, `the runner manager of ${written(ev, k)} registers with \`gitlab-runner register\` at boot, and ${boot.problem}: this runner manager is not proven`, { fix: boot.fix }));
         unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): ${boot.problem}`);
         continue;
       }
@@ -316,7 +341,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;
     managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(registeredAs ? { registeredAs } : {}) });
   }
-  return { managers, findings, unreadable };
+  return { managers, findings, unreadable, refused };
 }
 
 /**
@@ -510,10 +535,13 @@ function writtenCommands(texts: ReadonlyMap<string, string>): WrittenCommands {
  * in where the template is shown, and an origin that points each key at the flag that set it, in
  * the file where the command is written. A problem: what keeps the runner from being proven.
  */
-function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, texts: ReadonlyMap<string, string>, commandsOf: () => WrittenCommands, prefer: readonly string[], fallback: () => Position): { toml: Record<string, unknown>; origin: Origin; tokenFlag?: 'token' | 'registration-token'; registeredAs?: { locked: boolean; protectedOnly: boolean }; others: string[] } | { problem: string; fix: string; at: string; said?: true } | undefined {
+function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, texts: ReadonlyMap<string, string>, commandsOf: () => WrittenCommands, prefer: readonly string[], fallback: () => Position, lineShown: (line: number) => string): { toml: Record<string, unknown>; origin: Origin; tokenFlag?: 'token' | 'registration-token'; registeredAs?: { locked: boolean; protectedOnly: boolean }; others: string[] } | { problem: string; fix: string; at: string; said?: true } | undefined {
   const commands = registerCommands('user-data', userData);
   if (commands.length === 0) return undefined;
-  const configs = commands.map((c) => ({ command: c, config: registerConfig(c, shellAssignments(userData, c.at)) }));
+  const configs = commands.map((c) => {
+    const why = new Map<string, { by: string; line: number }>();
+    return { command: c, config: registerConfig(c, shellAssignments(userData, c.at, why)), why };
+  });
   const withTemplate = configs.find((c) => c.config.templateConfig !== undefined);
   const chosen = configs.find((c) => executors.has(String(get(c.config.toml, 'runners', 0, 'executor')))) ?? (withTemplate && get(withTemplate.config.toml, 'runners', 0, 'executor') === undefined ? withTemplate : undefined);
   if (!chosen) return undefined;
@@ -544,7 +572,11 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
   });
   if (config.unknown.length > 0) {
     const u = config.unknown[0]!;
-    return { problem: `its --${u.flag} ${JSON.stringify(u.value.length > 60 ? `${u.value.slice(0, 60)}…` : u.value)} is known only at boot${config.unknown.length > 1 ? ` (and ${config.unknown.length - 1} more flag(s))` : ''}`, fix: 'write the value in the command, or set it in the script before the command (NAME=value), so the doctor can read it', at: where(u.at) };
+    // The shell name in the value that the script leaves unknown, and the construct that does (`read`, `+=`, `source`).
+    const names = [...u.value.matchAll(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g)].map((m) => m[1] ?? m[2]!);
+    const set = names.map((n) => [n, chosen.why.get(n), chosen.why.get('*')] as const).find(([, w, any]) => w !== undefined || any !== undefined);
+    const because = set ? (set[1] !== undefined ? `: ${set[0]} is set by ${set[1].by} ${lineShown(set[1].line)}` : `: ${set[0]} may be set by ${set[2]!.by} ${lineShown(set[2]!.line)}`) : '';
+    return { problem: `its --${u.flag} ${JSON.stringify(u.value.length > 60 ? `${u.value.slice(0, 60)}…` : u.value)} is known only at boot${config.unknown.length > 1 ? ` (and ${config.unknown.length - 1} more flag(s))` : ''}${because}`, fix: 'write the value in the command, or set it in the script before the command (NAME=value), so the doctor can read it', at: where(u.at) };
   }
   const template = config.templateConfig;
   if (template) {

@@ -77,7 +77,19 @@ export type FindingSubject =
   | { kind: 'credential'; identity: string; credential: string }
   | { kind: 'assignments'; identity: string; assignments: { role: string; scope: string }[] }
   | { kind: 'identity'; name: string }
-  | { kind: 'resource'; address: string }
+  | {
+      kind: 'resource';
+      address: string;
+      /**
+       * A line of the resource's user data (1-based, of the text as the rules read it: decoded, a
+       * cloud-config's commands at their own lines) the finding is about, and the words of the
+       * message that name it (`said`: `line 5`), which the doctor replaces with the place the user
+       * wrote it (src/doctor/user-data-place.ts).
+       */
+      userDataLine?: { line: number; said?: string };
+      /** The user data is known only when Terraform runs; `said`: the words of the message that show it, after which the doctor says why. */
+      userDataUnknown?: { said: string };
+    }
   | { kind: 'secret'; places: SecretPlace[]; /** A cloud credential (not a GitLab token or a private key). */ cloud?: true };
 
 /** Where a value is written in a file: from its first character (line, column) to its last (endLine, endColumn). */

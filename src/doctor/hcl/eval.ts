@@ -151,7 +151,7 @@ const META_BLOCKS = new Set(['lifecycle', 'provisioner', 'connection']);
 const isRef = (v: V): v is Ref => v instanceof Ref;
 
 /** The environment an instance's arguments are evaluated in: its `each` (for_each) or `count.index`. */
-function instanceEnv(loc: Loc, inst: Instance): Env {
+export function instanceEnv(loc: Loc, inst: Instance): Env {
   return { loc, vars: new Map(), ...(inst.each ? { each: inst.each } : {}), ...(inst.index !== undefined ? { index: inst.index } : {}) };
 }
 

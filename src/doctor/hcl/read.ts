@@ -6,7 +6,9 @@ import { HclSyntaxError, type Body, type Expr } from './ast.js';
 import { parseHcl, parseJsonTemplate } from './parse.js';
 import { typeConstraint, type TypeConstraint } from './types.js';
 import { addHclBody, addVarFileValue, varFileRank, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc, type VarFiles } from './config.js';
-import { EvalError, ModuleEvaluator, Unknown, firstUnknown, nearest, providerAccount, rootMark, rootScope, toModel, type EvalHooks, type Value } from './eval.js';
+import { EvalError, ModuleEvaluator, Unknown, firstUnknown, instanceEnv, nearest, normalPath, providerAccount, rootMark, rootScope, toModel, type EvalHooks, type Value } from './eval.js';
+import { userDataSourceOf } from '../user-data-place.js';
+import { evidenceFile } from '../helm-release.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
 import { addShowModule, afterSensitiveOf, afterUnknownOf, showAddresses, showAwsProviders } from '../show-json.js';
@@ -469,6 +471,25 @@ interface RootProviders {
   keys: string[];
 }
 
+/** Resources whose `user_data` boots a runner manager (an instance or a spot request is read as a launch template). */
+const USER_DATA_OWNERS: ReadonlySet<string> = new Set(['aws_launch_template', 'aws_instance', 'aws_spot_instance_request']);
+
+/** A file given, by the path as given (a position names it so), for a path the evaluator resolved. */
+function givenFile(ev: Evidence, path: string): { path: string; text: string } | undefined {
+  const text = evidenceFile(ev, path);
+  if (text === undefined || !ev.texts) return undefined;
+  let index = givenPaths.get(ev.texts);
+  if (!index || index.size !== ev.texts.size) {
+    const paths = new Map<string, string>();
+    for (const p of ev.texts.keys()) if (!paths.has(normalPath(p))) paths.set(normalPath(p), p);
+    givenPaths.set(ev.texts, (index = { size: ev.texts.size, paths }));
+  }
+  return { path: index.paths.get(normalPath(path)) ?? path, text };
+}
+
+/** The paths of the files given by their normal form (the first of two spellings, as evidenceFile reads), kept while no file is added. */
+const givenPaths = new WeakMap<ReadonlyMap<string, string>, { size: number; paths: Map<string, string> }>();
+
 /** One module instance's resources and data sources into the evidence, under its address; `own`: what its root's tree collects. */
 function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Finding[], own: RootProviders): void {
   const tf = ev.terraform;
@@ -498,6 +519,12 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
         if (evaluator.scope.address !== '' && block.type.startsWith('aws_')) rootProviderOf(evaluator, model, body.provider);
         setOwn(ownChild(tf[block.mode], block.type), name, model);
         tf.origins.set(key, block.origin);
+        // Where a manager's user data is written, to point at the line of a command in it (user-data-place.ts).
+        if (block.mode === 'resource' && USER_DATA_OWNERS.has(block.type)) {
+          const attr = block.body.attrs.find((a) => a.name === 'user_data');
+          const source = attr ? (userDataSourceOf(evaluator, attr.expr, attr.loc, instanceEnv(attr.loc, inst), (path) => givenFile(ev, path)) ?? { kind: 'expression' as const }) : undefined;
+          if (source) (tf.userDataSources ??= new Map()).set(key, source);
+        }
         if (block.type.startsWith('aws_')) {
           awsAccountOf(ev, evaluator, block, key, body.provider);
           own.keys.push(key);

@@ -965,15 +965,15 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
       const ud = userDataOf(docs, body);
       if (ud.problem) out.push(f('RF106', '', `${type}.${k}: ${ud.problem}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor' }));
       // Not a broken document: a value only apply knows, so its downloads and credentials are not checked (not proven).
-      if (ud.unknown !== undefined) out.push(f('RF906', '', `${type}.${k}: its user data is known only when Terraform runs (${ud.unknown}): its downloads and credentials are not checked`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor, or give `terraform show -json` of a plan, which carries the rendered user data' }));
+      if (ud.unknown !== undefined) out.push(f('RF906', '', `${type}.${k}: its user data is known only when Terraform runs (${ud.unknown}): its downloads and credentials are not checked`, { subject: { kind: 'resource', address: `${type}.${k}`, userDataUnknown: { said: `(${ud.unknown})` } }, fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor, or give `terraform show -json` of a plan, which carries the rendered user data' }));
       // A cloud-config user data: the downloads of its bootcmd and runcmd commands (cloud-init runs them
       // as its own script; whether a failed one stops the boot is cloud-init's, not checked here).
       const commands = ud.text !== undefined && isCloudConfig(ud.text) ? cloudConfigCommands(ud.text) : undefined;
       if (commands !== undefined) {
-        for (const problem of unverifiedDownloads(commands, { shell: false })) out.push(f('RF720', '', `the cloud-init commands (runcmd, bootcmd) in the user data of ${type}.${k} ${problem}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint); runner-fleet always does, regenerate', deploymentFix: VERIFIED_DOWNLOAD_ADVICE.replace('start the script with set -euo pipefail, and check', 'check') }));
+        for (const { problem, line, said } of unverifiedDownloadsAt(commands, { shell: false })) out.push(f('RF720', '', `the cloud-init commands (runcmd, bootcmd) in the user data of ${type}.${k} ${problem}`, { subject: { kind: 'resource', address: `${type}.${k}`, ...(line !== undefined ? { userDataLine: { line, ...(said !== undefined ? { said } : {}) } } : {}) }, fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint); runner-fleet always does, regenerate', deploymentFix: VERIFIED_DOWNLOAD_ADVICE.replace('start the script with set -euo pipefail, and check', 'check') }));
       }
       if (ud.text !== undefined && ud.text.startsWith('#!')) {
-        for (const problem of unverifiedDownloads(ud.text)) out.push(f('RF720', '', `the user data of ${type}.${k} ${problem}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint), under set -euo pipefail; runner-fleet always does, regenerate', deploymentFix: VERIFIED_DOWNLOAD_ADVICE }));
+        for (const { problem, line, said } of unverifiedDownloadsAt(ud.text)) out.push(f('RF720', '', `the user data of ${type}.${k} ${problem}`, { subject: { kind: 'resource', address: `${type}.${k}`, ...(line !== undefined ? { userDataLine: { line, ...(said !== undefined ? { said } : {}) } } : {}) }, fix: 'download only through fetch_verified (pinned SHA-256) or import_key_verified (pinned fingerprint), under set -euo pipefail; runner-fleet always does, regenerate', deploymentFix: VERIFIED_DOWNLOAD_ADVICE }));
       }
       if (ud.text !== undefined && holdsCredential(ud.text)) {
         out.push(f('RF712', '', `the user data of ${type}.${k} contains a token or key`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'the instance reads its runner token from the SSM parameter at boot; never put it in user data' }));
@@ -1022,15 +1022,25 @@ const VERIFIED_DOWNLOAD_ADVICE = 'start the script with set -euo pipefail, and c
  * their own (cloud-init's runcmd), so whether it starts with `set -euo pipefail` is not asked.
  */
 export function unverifiedDownloads(script: string, options: { shell: boolean } = { shell: true }): string[] {
+  return unverifiedDownloadsAt(script, options).map((p) => p.problem);
+}
+
+/**
+ * What a boot script does unverified (RF720), each with the line of the script it is about
+ * (1-based; the script's first line for one about the whole script) and, where the words say it,
+ * those words (`line 5`): the doctor points at that line where the user wrote it.
+ */
+export function unverifiedDownloadsAt(script: string, options: { shell: boolean } = { shell: true }): { problem: string; line?: number; said?: string }[] {
   const lines = script.split('\n');
-  const out: string[] = [];
+  const out: { problem: string; line?: number; said?: string }[] = [];
+  const at = (i: number, problem: (said: string) => string) => out.push({ problem: problem(`line ${i + 1}`), line: i + 1, said: `line ${i + 1}` });
   const setAt = options.shell ? lines.findIndex((l) => l.trim() === 'set -euo pipefail') : 0;
   const firstCommand = options.shell ? lines.findIndex((l, i) => i > 0 && l.trim() !== '' && !l.trim().startsWith('#')) : 0;
-  if (options.shell && (setAt < 0 || setAt > firstCommand)) out.push('does not start with set -euo pipefail, so a failed step does not stop the boot');
+  if (options.shell && (setAt < 0 || setAt > firstCommand)) out.push({ problem: 'does not start with set -euo pipefail, so a failed step does not stop the boot', line: 1 });
   const begin = lines.indexOf(VERIFIED_DOWNLOADS_BEGIN);
   const end = lines.indexOf(VERIFIED_DOWNLOADS_END);
   const block = begin >= 0 && end > begin ? lines.slice(begin, end + 1) : [];
-  if (block.length > 0 && block.join('\n') !== VERIFIED_DOWNLOAD_BLOCK) out.push('has verified-download functions that differ from the generated ones');
+  if (block.length > 0 && block.join('\n') !== VERIFIED_DOWNLOAD_BLOCK) out.push({ problem: 'has verified-download functions that differ from the generated ones', line: begin + 1 });
   // Each pattern only runs on lines holding the text it needs (the same answers: a boot script
   // has hundreds of lines and a fleet a thousand scripts). Those lines are found by searching the
   // whole script for each needle, not each line for every needle: a line without `|`, `curl`,
@@ -1041,15 +1051,37 @@ export function unverifiedDownloads(script: string, options: { shell: boolean } 
     if (i >= begin && i <= end && block.length > 0) return;
     const code = line.includes('#') ? line.replace(/#.*$/, '') : line;
     // A download piped into a shell is one reason, the stronger: not also "downloads without checking" for that line.
-    const piped = code.includes('|') && /\|\s*(sudo\s+)?(ba|z|da)?sh\b/.test(code);
-    if (piped) out.push(`pipes a download into a shell (line ${i + 1})`);
-    else if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyPackageNames(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) out.push(`downloads without checking a pinned SHA-256 (line ${i + 1}: ${line.trim().slice(0, 80)})`);
+    const piped = code.includes('|') && pipesDownloadIntoShell(lines, i, code);
+    if (piped) at(i, (said) => `pipes a download into a shell (${said}: ${line.trim().slice(0, 80)})`);
+    else if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyPackageNames(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) at(i, (said) => `downloads without checking a pinned SHA-256 (${said}: ${line.trim().slice(0, 80)})`);
     if (!code.includes('_verified')) return;
     const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
-    if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) out.push(`calls ${code.trim().split(/\s/)[0]!} without defining it (line ${i + 1})`);
-    if (/^\s*fetch_verified\b/.test(code) && !(fetch && /^'?[a-f0-9]{64}'?$/.test(fetch[2]!))) out.push(`fetches without a pinned SHA-256 (line ${i + 1})`);
+    if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) at(i, (said) => `calls ${code.trim().split(/\s/)[0]!} without defining it (${said})`);
+    if (/^\s*fetch_verified\b/.test(code) && !(fetch && /^'?[a-f0-9]{64}'?$/.test(fetch[2]!))) at(i, (said) => `fetches without a pinned SHA-256 (${said})`);
   });
   return out;
+}
+
+/** A pipe into a shell (`| bash`, `| sudo sh`). */
+const INTO_SHELL = /\|\s*(sudo\s+)?(ba|z|da)?sh\b/g;
+/** What fetches over the network: a download tool, or a URL (`://`) given to any command. */
+const FETCHES = /\b(curl|wget|fetch|aria2c|gsutil)\b|\bs3\s+cp\b|:\/\//;
+
+/**
+ * Whether line `at` pipes a download into a shell: what feeds a `| sh` on it (the pipeline back to
+ * the last `;`, `&&`, `||`, over the lines it continues) fetches over the network (curl, wget, a
+ * URL). `echo ok | sudo bash`, `printf '…' | sh` or `cat script.sh | bash` run text the script
+ * already holds: no download. What a script saved earlier with curl is that line's own finding.
+ */
+function pipesDownloadIntoShell(lines: readonly string[], at: number, code: string): boolean {
+  for (const m of code.matchAll(INTO_SHELL)) {
+    let feed = code.slice(0, m.index);
+    // A pipe that starts the line continues the command of the lines before it (`curl -fsSL "$URL" \` then `| bash`).
+    for (let j = at - 1; j >= 0 && j > at - 50 && /\\\s*$/.test(lines[j]!); j--) feed = `${lines[j]!.replace(/#.*$/, '').replace(/\\\s*$/, ' ')}${feed}`;
+    const pipeline = feed.split(/&&|\|\||;/).pop()!;
+    if (FETCHES.test(pipeline)) return true;
+  }
+  return false;
 }
 
 /**

@@ -1,0 +1,151 @@
+import type { Expr } from './hcl/ast.js';
+import { LineIndex } from './hcl/ast.js';
+import type { Loc } from './hcl/config.js';
+import type { Env, ModuleEvaluator } from './hcl/eval.js';
+import type { Position } from './source.js';
+import { templateLineOf } from './template-map.js';
+
+/**
+ * Where the user data of a launch template or instance is written as text the user reads: a file
+ * read as it is (`file()`, `filebase64()`), a template file (`templatefile()`), a heredoc in the
+ * Terraform file (`base64encode(<<-EOT … EOT)`), or base64 written literally. The rules read the
+ * text Terraform makes of it; this is what a line of that text is traced back to.
+ */
+export type UserDataSource =
+  | {
+      kind: 'file' | 'template';
+      /** The file the text is written in, by its path as given. */
+      file: string;
+      /** The file's text (`file`), or the template as written, a `<<-` heredoc's lines without the indentation they lose (`template`). */
+      text: string;
+      /** 0-based line of `file` where `text` starts (a heredoc's first line), 0 for a whole file. */
+      line: number;
+      /** The indentation a `<<-` heredoc's lines lose (0 otherwise). */
+      flush: number;
+    }
+  /** Base64 written literally (in a `.tf.json`, a plan): the lines of its decoded text are the user data's. */
+  | { kind: 'literal' }
+  /** Another expression (a concatenation, a data source's rendering): its lines are not traced. */
+  | { kind: 'expression' };
+
+/** Calls whose value is their argument's text, encoded: the user data is that text. */
+const ENCODERS = new Set(['base64encode', 'base64gzip']);
+
+/**
+ * The source of a `user_data` expression as written (unwrapping base64encode/base64gzip, a local of
+ * the same module, parentheses); undefined where it is another expression (a concatenation, a
+ * function of several texts, a data source's rendering), whose lines the doctor does not trace.
+ */
+export function userDataSourceOf(evaluator: ModuleEvaluator, expr: Expr, loc: Loc, env: Env, given: (path: string) => { path: string; text: string } | undefined, depth = 0): UserDataSource | undefined {
+  if (depth > 4) return undefined;
+  switch (expr.k) {
+    case 'paren':
+      return userDataSourceOf(evaluator, expr.x, loc, env, given, depth + 1);
+    case 'lit':
+      return typeof expr.v === 'string' ? { kind: 'literal' } : undefined;
+    case 'json':
+      // A `.tf.json` string: literal text, or the expression it interpolates (`"${filebase64(…)}"`).
+      return userDataSourceOf(evaluator, expr.x, loc, env, given, depth + 1);
+    case 'attr': {
+      if (expr.obj.k !== 'var' || expr.obj.name !== 'local') return undefined;
+      const local = evaluator.mod.locals.get(expr.name);
+      return local ? userDataSourceOf(evaluator, local.expr, local.loc, { loc: local.loc, vars: new Map() }, given, depth + 1) : undefined;
+    }
+    case 'call': {
+      if (ENCODERS.has(expr.name) && expr.args.length === 1) return userDataSourceOf(evaluator, expr.args[0]!, loc, env, given, depth + 1);
+      if (expr.name !== 'file' && expr.name !== 'filebase64' && expr.name !== 'templatefile') return undefined;
+      const path = evaluator.filePath(expr.args[0], env);
+      const file = typeof path === 'string' ? given(path) : undefined;
+      if (!file) return undefined;
+      return { kind: expr.name === 'templatefile' ? 'template' : 'file', file: file.path, text: file.text, line: 0, flush: 0 };
+    }
+    case 'tpl': {
+      // `"${expr}"` is expr's value.
+      if (expr.parts.length === 1 && typeof expr.parts[0] !== 'string') return userDataSourceOf(evaluator, expr.parts[0]!, loc, env, given, depth + 1);
+      // Only a heredoc: a quoted string's escapes (`\n`) put several lines of user data on one line of the file.
+      if (loc.json !== undefined || !loc.text.startsWith('<<', expr.at)) return expr.parts.every((p) => typeof p === 'string') && !loc.text.startsWith('<<', expr.at) ? { kind: 'literal' } : undefined;
+      return heredocSource(loc, expr.at);
+    }
+    case 'var':
+    case 'index':
+    case 'splat':
+    case 'tuple':
+    case 'object':
+    case 'for':
+    case 'cond':
+    case 'bin':
+    case 'un':
+    case 'tif':
+    case 'tfor':
+      return undefined;
+  }
+}
+
+/** The heredoc that starts at offset `at` of `loc`'s file (`<<EOT`, `<<-EOT`): its lines as a template, where they start, what a `<<-` takes off. */
+function heredocSource(loc: Loc, at: number): UserDataSource | undefined {
+  const text = loc.text;
+  const head = /^<<(-?)([A-Za-z_][A-Za-z0-9_-]*)[ \t]*\r?\n/.exec(text.slice(at, at + 200));
+  if (!head) return undefined;
+  const start = at + head[0].length;
+  const marker = head[2]!;
+  const lines: string[] = [];
+  let end = -1;
+  for (let lineStart = start; lineStart <= text.length; ) {
+    const nl = text.indexOf('\n', lineStart);
+    const line = text.slice(lineStart, nl < 0 ? text.length : nl);
+    if (line.trim() === marker) {
+      end = lineStart;
+      break;
+    }
+    lines.push(line);
+    if (nl < 0) break;
+    lineStart = nl + 1;
+  }
+  if (end < 0) return undefined;
+  // `<<-`: HCL takes off the least indentation of the lines that are not blank (a line starting with `${` or `%{` has none).
+  let flush = 0;
+  if (head[1] === '-') {
+    const counted = lines.filter((l) => l.trim() !== '').map((l) => /^[ \t]*/.exec(l)![0].length);
+    flush = counted.length > 0 ? Math.min(...counted) : 0;
+  }
+  const body = lines.map((l) => (l.trim() === '' ? l : l.slice(flush))).join('\n');
+  return { kind: 'template', file: loc.file, text: lines.length > 0 ? `${body}\n` : '', line: new LineIndex(text).pos(start).line - 1, flush };
+}
+
+/**
+ * Where line `line` (1-based) of `rendered`, the text Terraform made of `source`, is written:
+ * the file, line and column of its first character that is not white space. Undefined where no one
+ * line of the source writes it (it comes from an interpolation or a directive block, or the text
+ * does not align with the source); then no line is claimed.
+ */
+export function userDataLinePlace(source: UserDataSource, rendered: string, line: number): Position | undefined {
+  if (source.kind === 'literal' || source.kind === 'expression') return undefined;
+  if (source.kind === 'file') {
+    // Read as it is: the same text, line for line.
+    if (source.text !== rendered) return undefined;
+    const written = rendered.split('\n')[line - 1];
+    if (written === undefined) return undefined;
+    return { file: source.file, line: source.line + line, column: /^[ \t]*/.exec(written)![0].length + 1 };
+  }
+  const place = templateLineOf(source.text, rendered)?.(line);
+  if (!place) return undefined;
+  return { file: source.file, line: source.line + place.line, column: place.column + source.flush };
+}
+
+/**
+ * Lines of `checked` (the user data the rules read, its config.toml put in canonical form) that are
+ * lines of `read` (the user data as Terraform makes it): those before and after the part that
+ * differs. Undefined for a line of that part.
+ */
+export function readLineOf(read: string, checked: string, line: number): number | undefined {
+  if (read === checked) return line;
+  const a = read.split('\n');
+  const b = checked.split('\n');
+  let head = 0;
+  while (head < a.length && head < b.length && a[head] === b[head]) head++;
+  if (line <= head) return line;
+  let tail = 0;
+  while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
+  const fromEnd = b.length - line;
+  return fromEnd < tail ? a.length - fromEnd : undefined;
+}

@@ -60,7 +60,7 @@ describe('an AWS CloudFormation template', () => {
     const rf902 = about(r, 'RF902', 'stack/runner.yml');
     expect(rf902).toHaveLength(1);
     expect(rf902[0]!.path).toBe('stack/runner.yml:1:1');
-    expect(rf902[0]!.message).toContain('is an AWS CloudFormation template (5 resources: AWS::IAM::Role, AWS::IAM::InstanceProfile, AWS::EC2::LaunchTemplate, AWS::S3::Bucket ×2)');
+    expect(rf902[0]!.message).toMatch(/^stack\/runner\.yml \(5 resources: AWS::IAM::Role, AWS::IAM::InstanceProfile, AWS::EC2::LaunchTemplate, AWS::S3::Bucket ×2\) is an AWS CloudFormation template; the doctor does not read CloudFormation/);
     expect(r.findings.filter((f) => f.code === 'RF901')).toEqual([]);
     const rf910 = r.findings.filter((f) => f.code === 'RF910');
     expect(rf910).toHaveLength(1);
@@ -78,6 +78,17 @@ describe('an AWS CloudFormation template', () => {
     const r = run({ 'stack.yaml': `${YAML_TEMPLATE}  User:\n    Type: AWS::IAM::AccessKey\n  Stored:\n    Type: AWS::SSM::Parameter\n    Properties:\n      Value: AKIAIOSFODNN7EXAMPLQ\n` });
     // Line 37: the template's 31 lines, then User and its type, Stored, its type, properties and value.
     expect(r.findings.filter((f) => f.code === 'RF940').map((f) => f.path)).toEqual(['stack.yaml:37:14']);
+  });
+
+  it('several templates: one RF902 for all, at the first, each named with its resource types', () => {
+    const files: Record<string, string> = {};
+    for (let i = 1; i <= 10; i++) files[`cfns/stack-${String(i).padStart(2, '0')}.yml`] = YAML_TEMPLATE;
+    const r = run(files);
+    const rf902 = r.findings.filter((f) => f.code === 'RF902' && f.message.includes('CloudFormation'));
+    expect(rf902.map((f) => f.path)).toEqual(['cfns/stack-01.yml:1:1']);
+    expect(rf902[0]!.message).toMatch(/^10 AWS CloudFormation templates: cfns\/stack-01\.yml \(5 resources: AWS::IAM::Role, /);
+    expect(rf902[0]!.message).toContain('; and 2 more; the doctor does not read CloudFormation');
+    expect(r.findings.filter((f) => f.code === 'RF910')[0]!.message).toContain('10 AWS CloudFormation template(s) (cfns/stack-01.yml, cfns/stack-02.yml, cfns/stack-03.yml, …)');
   });
 
   it('YAML that only has a Resources key of other types is not taken for a template', () => {

@@ -44,6 +44,19 @@ describe('a runner manager launched from a launch configuration', () => {
     expect(template.findings.filter((f) => f.code === 'RF929')).toEqual([]);
   });
 
+  it('in a module: every finding names the launch configuration by its module address, none the launch template it is read as', () => {
+    // Without its token parameter: the finding that says where the token is kept names the manager's resource too.
+    const copy = JSON.parse(asLaunchConfiguration()) as typeof tf;
+    delete copy.resource.aws_ssm_parameter;
+    const module = JSON.stringify(copy, null, 1);
+    const r = run({ 'main.tf': 'module "runner" {\n  source = "./runner"\n}\n', 'runner/main.tf.json': module, 'runner/user-data.sh': userData });
+    expect(r.findings.filter((f) => f.code === 'RF929')).toHaveLength(1);
+    const named = r.findings.filter((f) => f.message.includes('gitlab_runner') || f.message.includes('.ci'));
+    expect(named.length).toBeGreaterThan(1);
+    for (const f of r.findings) expect(f.message).not.toContain('aws_launch_template.');
+    expect(r.findings.some((f) => f.message.includes('module.runner.aws_launch_configuration.ci'))).toBe(true);
+  });
+
   it('a launch configuration without user data is no manager: nothing is said of it', () => {
     const copy = JSON.parse(asLaunchConfiguration()) as typeof tf;
     delete copy.resource.aws_launch_configuration!.ci!.user_data;

@@ -120,8 +120,8 @@ export interface Evidence {
   absent?: AbsentFacts;
   /** Values `terraform show -json` marks sensitive: read, never shown (sensitive.ts). */
   sensitive?: SensitiveMarks;
-  /** AWS CloudFormation templates given (their paths): not read (RF902), and named where no manager is found. */
-  cloudFormation?: string[];
+  /** AWS CloudFormation templates given (path, position, resource types): not read (one RF902 for all), and named where no manager is found. */
+  cloudFormation?: { path: string; at: string; types: string[] }[];
 }
 
 export interface AbsentFacts {

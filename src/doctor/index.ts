@@ -8,7 +8,7 @@ import { chainClaimOf, verifyFleet, type Proof } from '../verify/index.js';
 import { CONFIG_TOML_MARK } from '../verify/docker-escape.js';
 import { CHAIN_KEYS } from '../verify/kubernetes-chain.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
-import { readFileInto, unreadConfigSecretFindings } from './read.js';
+import { cloudFormationFinding, readFileInto, unreadConfigSecretFindings } from './read.js';
 import { inferDeployment } from './infer.js';
 import { doctorRules } from './rules.js';
 import { azureRules, azureWhere } from './azure-rules.js';
@@ -91,6 +91,8 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
       ev.findings.push({ code: 'RF901', severity: 'error', path: `${f.path}:1:1`, message: `${f.path} could not be read: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}` });
     }
   }
+  const cloudFormation = cloudFormationFinding(ev.cloudFormation ?? []);
+  if (cloudFormation) ev.findings.push(cloudFormation);
   if (notRead.length > 0) {
     const shown = notRead.slice(0, 8).join(', ');
     ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${notRead[0]!}:1:1`, message: `${notRead.length} file(s) in the folders given look like part of the deployment but are of a kind the doctor does not read (Terragrunt or other HCL, .tofuvars, env files, image builds, other templates), so nothing in them is checked: ${shown}${notRead.length > 8 ? `, and ${notRead.length - 8} more` : ''}`, fix: 'give what they make in a form the doctor reads: `terraform show -json` of a plan, the rendered config.toml, YAML or user data' });
@@ -211,7 +213,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // A fix is pasted: a reference in its Terraform (`value = aws_iam_role.manager.arn`) is written as
   // the root's own files write it, and the fix says in words which folder it is for.
   const fixShown = (text: string): string => (marks ? referencesOfRoots(text, marks, rootsShown) : rootsShown(text));
-  const written = (text: string): string => moduleAddresses(symbolsShown(renamed ? text.replace(/\b(aws_[a-z0-9_]+\.[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1').replace(/\blaunch template (aws_spot_instance_request\.)/g, 'spot instance request $1').replace(/\blaunch template (aws_launch_configuration\.)/g, 'launch configuration $1') : text));
+  const written = (text: string): string => moduleAddresses(symbolsShown(renamed ? text.replace(/\b(aws_[a-z0-9_]+\.(?:module\.[A-Za-z0-9_-]+(?:\[[^\]\n]*\])?\.)*[A-Za-z0-9_-]+)/g, (k: string) => renamed.get(k) ?? k).replace(/\blaunch template (aws_instance\.)/g, 'instance $1').replace(/\blaunch template (aws_spot_instance_request\.)/g, 'spot instance request $1').replace(/\blaunch template (aws_launch_configuration\.)/g, 'launch configuration $1') : text));
   const asWritten = (text: string): string => rootsShown(written(text));
   // What the doctor shows of a finding that named the marked roots' resources (a module call's fix, as written, in deploymentFix …).
   const marked = (f: Finding): Partial<Finding> => Object.fromEntries((['deploymentFix', 'deploymentReceived', 'deploymentAllowed', 'acceptedBecause'] as const).filter((k) => f[k] !== undefined).map((k) => [k, k === 'deploymentFix' ? fixShown(f[k]!) : rootsShown(f[k]!)]));

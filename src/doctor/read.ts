@@ -398,14 +398,10 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     } else role.policies.push({ document: doc, origin });
     return;
   }
-  // An AWS CloudFormation template (YAML, or JSON as `cdk synth` writes it): not read.
+  // An AWS CloudFormation template (YAML, or JSON as `cdk synth` writes it): not read; said once for all of them (readEvidence).
   const resourceTypes = cloudFormationTypes(doc);
   if (resourceTypes) {
-    (ev.cloudFormation ??= []).push(source.path);
-    const count = new Map<string, number>();
-    for (const t of resourceTypes) count.set(t, (count.get(t) ?? 0) + 1);
-    const shown = [...count].slice(0, 6).map(([t, n]) => `${safeText(t, 60)}${n > 1 ? ` ×${n}` : ''}`).join(', ') + (count.size > 6 ? `, and ${count.size - 6} more types` : '');
-    ev.findings.push(finding('RF902', at(), `${source.path} is an AWS CloudFormation template${resourceTypes.length > 0 ? ` (${resourceTypes.length} resource${resourceTypes.length > 1 ? 's' : ''}: ${shown})` : ''}; the doctor does not read CloudFormation, so the runner managers, roles, caches and user data it declares are not proven`, { fix: 'give what the stack deploys in a form the doctor reads: its roles as `aws iam get-role` and `aws iam get-role-policy` output, and the config.toml its managers write (or write the stack in Terraform or OpenTofu)' }));
+    (ev.cloudFormation ??= []).push({ path: source.path, at: at(), types: resourceTypes });
     return;
   }
   // Values of the gitlab-runner chart.
@@ -427,6 +423,24 @@ function cloudFormationTypes(doc: Record<string, unknown>): string[] | undefined
   const typed = types.length > 0 && types.every((t) => t !== undefined && /^(AWS|Custom|Alexa)::/.test(t));
   if (typeof doc.AWSTemplateFormatVersion !== 'string' && !typed) return undefined;
   return types.filter((t): t is string => t !== undefined);
+}
+
+/**
+ * RF902 for the CloudFormation templates given, one finding for all (at the first): each with the
+ * resource types it declares, up to eight templates and a count.
+ */
+export function cloudFormationFinding(templates: readonly { path: string; at: string; types: readonly string[] }[]): Finding | undefined {
+  if (templates.length === 0) return undefined;
+  const described = (t: (typeof templates)[number]) => {
+    if (t.types.length === 0) return t.path;
+    const count = new Map<string, number>();
+    for (const type of t.types) count.set(type, (count.get(type) ?? 0) + 1);
+    const shown = [...count].slice(0, 6).map(([type, n]) => `${safeText(type, 60)}${n > 1 ? ` ×${n}` : ''}`).join(', ') + (count.size > 6 ? `, and ${count.size - 6} more types` : '');
+    return `${t.path} (${t.types.length} resource${t.types.length > 1 ? 's' : ''}: ${shown})`;
+  };
+  const one = templates.length === 1;
+  const listed = templates.slice(0, 8).map(described).join('; ') + (templates.length > 8 ? `; and ${templates.length - 8} more` : '');
+  return finding('RF902', templates[0]!.at, `${one ? `${listed} is an AWS CloudFormation template` : `${templates.length} AWS CloudFormation templates: ${listed}`}; the doctor does not read CloudFormation, so the runner managers, roles, caches and user data ${one ? 'it declares' : 'they declare'} are not proven`, { fix: 'give what the stack deploys in a form the doctor reads: its roles as `aws iam get-role` and `aws iam get-role-policy` output, and the config.toml its managers write (or write the stack in Terraform or OpenTofu)' });
 }
 
 const HELM_KEYS = ['gitlabUrl', 'runnerToken', 'runnerRegistrationToken', 'runners', 'rbac', 'serviceAccount', 'concurrent', 'checkInterval', 'unregisterRunners'];

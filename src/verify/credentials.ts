@@ -116,6 +116,9 @@ export function machineKey(entry: string): MachineKey | undefined {
   return { option, ...known, placeholder, ...(placeholder ? {} : { secret: value }) };
 }
 
+/** A line holding one of the key options' names (any case): only such a line is scanned for them. */
+const MACHINE_KEY_NEEDLE = new RegExp([...MACHINE_KEY_OPTIONS.keys()].join('|'), 'i');
+
 /** A key option written on a line (`amazonec2-secret-key=…` in a quoted MachineOptions entry, or an argument of `--machine-machine-options`): the option, then its value to a quote, a space, `,`, `]` or `\`. */
 const MACHINE_KEY_ON_LINE = new RegExp(`(?<![A-Za-z0-9_-])(?:${[...MACHINE_KEY_OPTIONS.keys()].join('|')})=[^"'\\s,\\]\\\\]*`, 'gi');
 
@@ -217,7 +220,8 @@ export interface LineCredential {
  */
 export function lineCredentials(line: string, yamlOrToml: boolean): LineCredential[] {
   const out: LineCredential[] = [];
-  if (line.includes('=')) {
+  // Most lines name no key option: one test of its option names before the scan for each of them.
+  if (line.includes('=') && MACHINE_KEY_NEEDLE.test(line)) {
     for (const m of line.matchAll(MACHINE_KEY_ON_LINE)) {
       const k = machineKey(m[0]);
       if (k && !k.placeholder) out.push({ what: k.what, secret: k.secret!, index: m.index, end: m.index + m[0].length, key: k.option, option: true });
@@ -231,7 +235,8 @@ export function lineCredentials(line: string, yamlOrToml: boolean): LineCredenti
       break;
     }
   }
-  if (out.length > 0) return out.sort((a, b) => a.index - b.index);
+  if (out.length > 1) out.sort((a, b) => a.index - b.index);
+  if (out.length > 0) return out;
   const env = (yamlOrToml ? /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(["']?)([^"'\s]*)/ : /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=(["']?)([^"'\s]*)/).exec(line);
   if (!env) return [];
   const value = env[4]!;

@@ -38,22 +38,10 @@ function launchConfigurationsAsLaunchTemplates(ev: Evidence, root: TerraformRoot
   const moved = new Map<string, string>();
   for (const k of Object.keys(configs)) {
     const body = configs[k]!;
-    const userData = launchTemplateUserData(body);
-    if (userData === undefined) continue;
-    const templates = (root.resource.aws_launch_template ??= byName());
-    let key = k;
-    for (let i = 2; Object.hasOwn(templates, key); i++) key = `${k}_launch_configuration${i === 2 ? '' : i}`;
-    const lt: Record<string, unknown> = { user_data: userData };
-    for (const name of ['image_id', 'instance_type', 'metadata_options', 'key_name'] as const) if (body[name] !== undefined) setOwn(lt, name, body[name]);
+    const lt = launchTemplateOf(body, ['image_id', 'instance_type', 'metadata_options', 'key_name']);
+    if (!lt) continue;
     if (body.security_groups !== undefined) lt.vpc_security_group_ids = [body.security_groups].flat().map((g) => groupId(root, g));
-    if (typeof body.iam_instance_profile === 'string') lt.iam_instance_profile = [{ name: body.iam_instance_profile }];
-    const rootDevice = [body.root_block_device].flat()[0];
-    lt.block_device_mappings = [{ device_name: '/dev/xvda', ebs: { ...(rootDevice !== null && typeof rootDevice === 'object' ? (rootDevice as Record<string, unknown>) : {}) } }];
-    setOwn(templates, key, lt);
-    const origin = ev.terraform.origins.get(`aws_launch_configuration.${k}`);
-    if (origin) ev.terraform.origins.set(`aws_launch_template.${key}`, origin);
-    (ev.terraform.renamed ??= new Map()).set(`aws_launch_template.${key}`, `aws_launch_configuration.${k}`);
-    moved.set(k, key);
+    moved.set(k, addAsLaunchTemplate(ev, root, 'aws_launch_configuration', k, lt));
     delete configs[k];
   }
   if (moved.size === 0) return;
@@ -78,31 +66,48 @@ const INSTANCE_TYPES = ['aws_instance', 'aws_spot_instance_request'] as const;
 function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INSTANCE_TYPES)[number], instances: Record<string, Record<string, unknown>>): void {
   for (const k of Object.keys(instances)) {
     const body = instances[k]!;
-    const userData = launchTemplateUserData(body);
-    if (userData === undefined) continue;
-    const templates = (root.resource.aws_launch_template ??= byName());
-    let key = k;
-    for (let i = 2; Object.hasOwn(templates, key); i++) key = `${k}_instance${i === 2 ? '' : i}`;
-    const lt: Record<string, unknown> = { user_data: userData };
-    for (const name of ['image_id', 'instance_type', 'metadata_options', 'key_name', 'tags'] as const) {
-      if (body[name] !== undefined && !(name === 'metadata_options' && type === 'aws_spot_instance_request')) setOwn(lt, name, body[name]);
-    }
+    // A spot request's metadata_options never reach the instance: not copied.
+    const lt = launchTemplateOf(body, type === 'aws_spot_instance_request' ? ['image_id', 'instance_type', 'key_name', 'tags'] : ['image_id', 'instance_type', 'metadata_options', 'key_name', 'tags']);
+    if (!lt) continue;
     // Said where IMDSv2 is checked (RF711): the options written are not what the instance gets.
     if (type === 'aws_spot_instance_request') markSpotRequest(lt);
     const groups = instanceSecurityGroups(root, body);
     if (groups !== undefined) lt.vpc_security_group_ids = groups;
     // `ami` on an instance, `image_id` on a launch template.
     if (body.ami !== undefined && lt.image_id === undefined) lt.image_id = body.ami;
-    if (typeof body.iam_instance_profile === 'string') lt.iam_instance_profile = [{ name: body.iam_instance_profile }];
-    const rootDevice = [body.root_block_device].flat()[0];
-    lt.block_device_mappings = [{ device_name: '/dev/xvda', ebs: { ...(rootDevice !== null && typeof rootDevice === 'object' ? (rootDevice as Record<string, unknown>) : {}) } }];
-    setOwn(templates, key, lt);
-    const origin = ev.terraform.origins.get(`${type}.${k}`);
-    if (origin) ev.terraform.origins.set(`aws_launch_template.${key}`, origin);
-    (ev.terraform.renamed ??= new Map()).set(`aws_launch_template.${key}`, `${type}.${k}`);
+    addAsLaunchTemplate(ev, root, type, k, lt);
     // Read once, as the launch template: the checks of every instance would say each thing twice.
     delete instances[k];
   }
+}
+
+/** The launch template a resource with user data stands for (its user data and the arguments named), or undefined without user data. */
+function launchTemplateOf(body: Record<string, unknown>, copied: readonly string[]): Record<string, unknown> | undefined {
+  const userData = launchTemplateUserData(body);
+  if (userData === undefined) return undefined;
+  const lt: Record<string, unknown> = { user_data: userData };
+  for (const name of copied) if (body[name] !== undefined) setOwn(lt, name, body[name]);
+  // The profile by name (a launch template names it in a block); the root volume as the root device's mapping.
+  if (typeof body.iam_instance_profile === 'string') lt.iam_instance_profile = [{ name: body.iam_instance_profile }];
+  const rootDevice = [body.root_block_device].flat()[0];
+  lt.block_device_mappings = [{ device_name: '/dev/xvda', ebs: { ...(rootDevice !== null && typeof rootDevice === 'object' ? (rootDevice as Record<string, unknown>) : {}) } }];
+  return lt;
+}
+
+/**
+ * Adds `lt` as the launch template `type.k` is read as, under a key of its own (`k`, else `k_<kind>`,
+ * `k_<kind>3`, …), at the resource's place and named as written (the evidence's renamed map); returns the key.
+ */
+function addAsLaunchTemplate(ev: Evidence, root: TerraformRoot, type: string, k: string, lt: Record<string, unknown>): string {
+  const templates = (root.resource.aws_launch_template ??= byName());
+  const kind = type === 'aws_launch_configuration' ? 'launch_configuration' : 'instance';
+  let key = k;
+  for (let i = 2; Object.hasOwn(templates, key); i++) key = `${k}_${kind}${i === 2 ? '' : i}`;
+  setOwn(templates, key, lt);
+  const origin = ev.terraform.origins.get(`${type}.${k}`);
+  if (origin) ev.terraform.origins.set(`aws_launch_template.${key}`, origin);
+  (ev.terraform.renamed ??= new Map()).set(`aws_launch_template.${key}`, `${type}.${k}`);
+  return key;
 }
 
 /**

@@ -176,3 +176,15 @@ describe('the token proofs of a runner whose token flag is not shown: unchanged 
     expect(claim).toMatch(/^the manager reads its token parameter \S+ and no other runner's/);
   });
 });
+
+describe('register --executor docker+machine: RF925, as a config.toml given alone says it', () => {
+  it('at the flag, quoted or not, with = or a space', () => {
+    expect(codes('#!/bin/bash\ngitlab-runner register --non-interactive --url https://gitlab.example.com --token "$TOKEN" --executor docker+machine\n', 'RF925')).toEqual(['boot.sh:2:92']);
+    expect(codes('#!/bin/bash\ngitlab-runner register \\\n  --executor="docker+machine" \\\n  --url https://gitlab.example.com\n', 'RF925')).toEqual(['boot.sh:3:3']);
+  });
+
+  it('another executor, or docker+machine only in a comment: no RF925', () => {
+    expect(codes('#!/bin/bash\ngitlab-runner register --url https://gitlab.example.com --token "$TOKEN" --executor docker-autoscaler\n', 'RF925')).toEqual([]);
+    expect(codes('#!/bin/bash\n# gitlab-runner register --executor docker+machine\n', 'RF925')).toEqual([]);
+  });
+});

@@ -1,7 +1,7 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { describeEscape, dockerHostEscapes, escapeFindings, type DockerEscape } from '../verify/docker-escape.js';
-import { DOCKER_MACHINE_EXECUTOR, jobSettings, machineKeyFix, machineOptionCredentials, privilegedDeploymentFix, serviceAccountOverwriteMessage } from '../verify/runner-toml.js';
+import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FIX, jobSettings, machineKeyFix, machineOptionCredentials, privilegedDeploymentFix, serviceAccountOverwriteMessage } from '../verify/runner-toml.js';
 import { get } from '../verify/get.js';
 import { formatPosition, originAt } from './source.js';
 import type { Located } from './evidence.js';
@@ -76,7 +76,7 @@ function entryJobFindings(toml: unknown, i: number, at: (path: readonly (string 
     out.push({ code: 'RF107', severity: CODES.RF107.severity, path: at(['runners', i, job.section, 'service_account_overwrite_allowed']), message: `config.toml [runners.${job.section}] service_account_overwrite_allowed${entry(i)}: ${serviceAccountOverwriteMessage(job.serviceAccountOverwrite)}`, received: JSON.stringify(job.serviceAccountOverwrite), fix: 'remove service_account_overwrite_allowed, or narrow it to service accounts made for jobs' });
   }
   if (job.executor === DOCKER_MACHINE_EXECUTOR) {
-    out.push({ code: 'RF925', severity: CODES.RF925.severity, path: at(['runners', i, 'executor']), message: `config.toml executor = "docker+machine"${entry(i)}: GitLab deprecated the Docker Machine executor in GitLab 17.5 and ends its support in GitLab 20.0 (May 2027); its docker-machine fork takes security fixes only`, received: JSON.stringify(DOCKER_MACHINE_EXECUTOR), allowed: '"docker-autoscaler"', fix: `move the runner to executor = "docker-autoscaler" with the fleeting plugin of its cloud ([runners.autoscaler], fleeting-plugin-aws on an Auto Scaling group); runner-fleet's ec2-autoscaler platform writes such a runner with its identities` });
+    out.push({ code: 'RF925', severity: CODES.RF925.severity, path: at(['runners', i, 'executor']), message: `config.toml executor = "docker+machine"${entry(i)}: ${DOCKER_MACHINE_DEPRECATED}`, received: JSON.stringify(DOCKER_MACHINE_EXECUTOR), allowed: '"docker-autoscaler"', fix: DOCKER_MACHINE_FIX });
   }
   return out;
 }

@@ -3,7 +3,7 @@ import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
 import { takesValue } from './register-config.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
-import { machineKeyFix } from '../verify/runner-toml.js';
+import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FIX, machineKeyFix } from '../verify/runner-toml.js';
 
 /**
  * `gitlab-runner register` in the files: a manager that makes its config.toml at boot from the
@@ -291,6 +291,10 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
         if (spelled !== undefined) {
           findings.push(finding('RF919', at, `gitlab-runner register knows no flag --${f.name} (it spells it --${spelled}): register stops with "flag provided but not defined" and the runner is never registered`, `write --${spelled}`, `--${f.name}`));
           continue;
+        }
+        // The deprecated Docker Machine executor, as a config.toml given alone says it (RF925).
+        if (f.name === 'executor' && f.value === DOCKER_MACHINE_EXECUTOR) {
+          findings.push(finding('RF925', at, `gitlab-runner register --executor docker+machine: ${DOCKER_MACHINE_DEPRECATED}`, DOCKER_MACHINE_FIX, '"docker+machine"'));
         }
         // gitlab-runner spells the services flag with an underscore (`long:"services_privileged"`).
         const privileged = f.name === 'docker-privileged' || f.name === 'docker-services_privileged';

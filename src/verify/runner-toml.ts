@@ -34,6 +34,10 @@ export function jobSettings(toml: unknown, index: number): JobSettings {
  */
 export const DOCKER_MACHINE_EXECUTOR = 'docker+machine';
 
+/** RF925's words wherever the executor is written (a config.toml, `gitlab-runner register --executor`): what GitLab decided, and the way off it. */
+export const DOCKER_MACHINE_DEPRECATED = 'GitLab deprecated the Docker Machine executor in GitLab 17.5 and ends its support in GitLab 20.0 (May 2027); its docker-machine fork takes security fixes only';
+export const DOCKER_MACHINE_FIX = `move the runner to executor = "docker-autoscaler" with the fleeting plugin of its cloud ([runners.autoscaler], fleeting-plugin-aws on an Auto Scaling group); runner-fleet's ec2-autoscaler platform writes such a runner with its identities`;
+
 export interface MachineCredential {
   /** `['runners', i, 'machine', 'MachineOptions', n]`. */
   at: (string | number)[];

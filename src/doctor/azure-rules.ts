@@ -7,13 +7,12 @@ import { get } from '../verify/get.js';
 import { azureFacts } from '../verify/azure-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, Located } from './evidence.js';
-import type { Inferred } from './infer.js';
+import { RUNNER_IMAGE, type Inferred } from './infer.js';
 
 function finding(code: Code, origin: Origin | undefined, path: (string | number)[], message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path: origin ? formatPosition(originAt(origin, ...path)) : '', message, ...extra };
 }
 
-const RUNNER_IMAGE = /(^|\/)gitlab-runner(:|@|$)/;
 const SUBJECT = /^system:serviceaccount:([^:*?]+):([^:*?]+)$/;
 
 /**

@@ -20,6 +20,7 @@ import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidenc
 import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
+import { placeholderValue } from '../verify/credentials.js';
 import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
@@ -503,7 +504,9 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (regToken) findings.push(finding('RF912', formatPosition(originAt(v.origin, 'runnerRegistrationToken')), `runnerRegistrationToken is set: registration tokens are deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0)${inDocument}`, { received: '(a token, not shown)', fix: 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret' }));
     const replicas = chartReplicas(v);
     if (replicas) findings.push(replicas);
-    if (str(get(values, 'runnerToken'))) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), v.address !== undefined ? 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret' : 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: v.address !== undefined ? 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' : 'put the token into a Secret and name it in runners.secret' }));
+    // A placeholder (`<token>`, `changeme`, `${TOKEN}`) is filled in at install: no token is written (the credential scan's rule).
+    const runnerToken = str(get(values, 'runnerToken'));
+    if (runnerToken && !placeholderValue(runnerToken)) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), v.address !== undefined ? 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret' : 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: v.address !== undefined ? 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' : 'put the token into a Secret and name it in runners.secret' }));
     if (!sa) {
       findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give', { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
       continue;

@@ -406,10 +406,23 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
   }
   // Values of the gitlab-runner chart.
   if (isHelmValues(doc)) {
+    // A chart vendored as a dependency of another (`<parent>/charts/<name>/values.yaml`): its defaults, not a deployment's values.
+    const dependency = CHART_DEPENDENCY_VALUES.exec(source.path);
+    if (dependency) {
+      ev.findings.push(finding('RF902', at(), `${source.path} holds the default values of chart ${safeText(dependency[1]!, 60)}, vendored as a dependency of the chart above it (Helm's charts/ folder): not a deployment's values, so not read as one; the parent chart's values under \`${safeText(dependency[1]!, 60)}:\` are what a release of it sets`, { fix: 'give the parent chart\'s values.yaml (its `gitlab-runner:` section is read as the runner chart\'s values), or the values a release is installed with' }));
+      return;
+    }
     ev.helmValues.push({ value: doc, origin });
     return;
   }
+  // A parent ("umbrella") chart's values: a dependency's values sit under its name (or alias), `gitlab-runner:`.
+  for (const [key, sub] of Object.entries(doc)) {
+    if (isObject(sub) && isHelmValues(sub)) ev.helmValues.push({ value: sub, origin: { ...origin, path: [...origin.path, key] } });
+  }
 }
+
+/** `<…>/charts/<name>/values.yaml`: a chart Helm keeps as a dependency of the chart above it. */
+const CHART_DEPENDENCY_VALUES = /(?:^|\/)charts\/([^/]+)\/values\.ya?ml$/;
 
 /**
  * The resource types of an AWS CloudFormation template (`Type` of each entry of `Resources`), or

@@ -63,6 +63,21 @@ describe('RF720 points at the line of the template the user wrote, not at a line
   });
 });
 
+describe('the whole deployment: the ec2-docker-templatefile case with boot commands around a three-line interpolation', () => {
+  // Was the corpus case ec2-docker-templatefile-download-lines (a copy of this case's main.tf but for one
+  // line): the same files, made from the base case, and the same findings. Before task 29a: three RF720
+  // at main.tf:89:1, saying lines 7, 8 (the echo and printf pipes) and 43.
+  const lines = TEMPLATE.split('\n');
+  const template = [...lines.slice(0, 2), '${setup}', lines[2]!, 'echo "vm.max_map_count=262144" | sudo sh -c \'cat >> /etc/sysctl.conf\'', "printf 'sysctl --system\\n' | sudo bash", ...lines.slice(3, 30), 'curl -fsSL https://get.example.com/node-exporter/install.sh | sudo bash', ...lines.slice(30)].join('\n');
+  const main = replaced(MAIN, '    runner_name = local.runner_name\n  }))\n', '    runner_name = local.runner_name\n    setup       = join("\\n", ["mkdir -p /opt/ci", "chmod 0755 /opt/ci", "echo setup done"])\n  }))\n');
+
+  it('the piped install script is RF720 at its template line (34); echo and printf piped into a shell are no download; the rest as the base case', () => {
+    expect(lineOf(template, 'node-exporter/install.sh')).toBe(34);
+    const r = doctor([{ path: 'main.tf', bytes: enc(main) }, { path: 'user-data.sh.tpl', bytes: enc(template) }]);
+    expect(r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`).sort()).toEqual(['RF205 main.tf:65:1', 'RF206 main.tf:65:1', 'RF301 main.tf:108:15', 'RF309 main.tf:108:15', 'RF720 user-data.sh.tpl:34:1']);
+  });
+});
+
 describe('RF720 in a heredoc in the middle of a .tf file: the .tf line and column', () => {
   const heredoc = (body: string) => `  user_data = base64encode(<<-EOT\n${body.split('\n').map((l) => (l === '' ? l : `    ${l}`)).join('\n')}EOT\n  )\n`;
   it('a <<- heredoc below a local that renders several lines: the line in main.tf, at the command\'s indentation', () => {

@@ -38,7 +38,7 @@ function launchConfigurationsAsLaunchTemplates(ev: Evidence, root: TerraformRoot
   const moved = new Map<string, string>();
   for (const k of Object.keys(configs)) {
     const body = configs[k]!;
-    const lt = launchTemplateOf(body, ['image_id', 'instance_type', 'metadata_options', 'key_name']);
+    const lt = launchTemplateFrom(body, ['image_id', 'instance_type', 'metadata_options', 'key_name']);
     if (!lt) continue;
     if (body.security_groups !== undefined) lt.vpc_security_group_ids = [body.security_groups].flat().map((g) => groupId(root, g));
     moved.set(k, addAsLaunchTemplate(ev, root, 'aws_launch_configuration', k, lt));
@@ -67,7 +67,7 @@ function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INST
   for (const k of Object.keys(instances)) {
     const body = instances[k]!;
     // A spot request's metadata_options never reach the instance: not copied.
-    const lt = launchTemplateOf(body, type === 'aws_spot_instance_request' ? ['image_id', 'instance_type', 'key_name', 'tags'] : ['image_id', 'instance_type', 'metadata_options', 'key_name', 'tags']);
+    const lt = launchTemplateFrom(body, type === 'aws_spot_instance_request' ? ['image_id', 'instance_type', 'key_name', 'tags'] : ['image_id', 'instance_type', 'metadata_options', 'key_name', 'tags']);
     if (!lt) continue;
     // Said where IMDSv2 is checked (RF711): the options written are not what the instance gets.
     if (type === 'aws_spot_instance_request') markSpotRequest(lt);
@@ -82,7 +82,7 @@ function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INST
 }
 
 /** The launch template a resource with user data stands for (its user data and the arguments named), or undefined without user data. */
-function launchTemplateOf(body: Record<string, unknown>, copied: readonly string[]): Record<string, unknown> | undefined {
+function launchTemplateFrom(body: Record<string, unknown>, copied: readonly string[]): Record<string, unknown> | undefined {
   const userData = launchTemplateUserData(body);
   if (userData === undefined) return undefined;
   const lt: Record<string, unknown> = { user_data: userData };

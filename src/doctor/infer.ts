@@ -806,7 +806,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     // What the chart deploys is the values' runners.config: a config.toml next to them is read only
     // where the values hold none, and where both exist a difference the proofs would see is said.
     const chartOrigin: Origin | undefined = chain.values ? { ...chain.values.origin, path: [...chain.values.origin.path, 'runners', 'config'] } : undefined;
-    const toml = chain.chartToml?.value ?? chain.configToml?.value;
+    const toml = chain.chartToml ? chartDeployedToml(chain.chartToml.value, chain.values?.value) : chain.configToml?.value;
     const tomlOrigin = (chain.chartToml ? chartOrigin : undefined) ?? chain.configToml?.origin ?? chartOrigin ?? chain.origin;
     if (chain.chartToml && chain.configToml) {
       const drift = configDifference(chain.chartToml.value, chain.configToml.value);
@@ -1118,6 +1118,17 @@ export function inferDeployment(ev: Evidence): Inferred {
     findings.push(...own.findings);
     for (const f of own.restated) secretsRestated.add(f);
   }
+  // A chain that stopped before its proofs (its role not given, no binding, …) still deploys its
+  // config.toml: the settings that config.toml shows on its own are checked, as for one no manager took.
+  const provenChains = new Set(intentRunners.map((r) => r.name));
+  for (const chain of chains) {
+    if (provenChains.has(chain.name)) continue;
+    const deployed: Located<Record<string, unknown>> | undefined = chain.chartToml && chain.values ? { value: chartDeployedToml(chain.chartToml.value, chain.values.value), origin: { ...chain.values.origin, path: [...chain.values.origin.path, 'runners', 'config'] } } : chain.configToml;
+    if (!deployed) continue;
+    const own = configTomlAloneFindings(deployed, (scanned.size > 0 ? scanned : secretFindingsByFile(ev.findings)).get(deployed.origin.source.path) ?? []);
+    findings.push(...own.findings.map((f) => ({ ...f, message: `runner ${chain.name} (its chain is not proven): ${f.message}` })));
+    for (const f of own.restated) secretsRestated.add(f);
+  }
   // A chart whose release namespace is not statically known was found and said (RF906): not "no manager".
   if (chains.length === 0 && vm.found === 0 && !chartsNotPlaced && !ev.helmValues.some((v) => v.namespaceUnknown)) {
     // Launch templates whose user data could not be read may be the managers: say which and why.
@@ -1241,6 +1252,20 @@ function concreteRoleArns(identities: CloudIdentity[], root: TerraformRoot, aws:
   }
 }
 
+
+/**
+ * The `[[runners]]` entry the chart registers from its `runners.config` template: the chart runs
+ * `gitlab-runner register --template-config` with `--executor` from the values' `runners.executor`
+ * (the chart's default: "kubernetes"), so a template that writes no executor runs that one. Its
+ * `[runners.kubernetes]` settings (privileged, service_account_overwrite_allowed) are then the
+ * settings of the jobs, and the rules read them as such.
+ */
+function chartDeployedToml(template: Record<string, unknown>, values: Record<string, unknown> | undefined): Record<string, unknown> {
+  const runners = template.runners;
+  if (!Array.isArray(runners) || !isObject(runners[0]) || runners[0].executor !== undefined) return template;
+  const executor = str(get(values, 'runners', 'executor')) ?? 'kubernetes';
+  return { ...template, runners: [{ executor, ...runners[0] }, ...runners.slice(1)] };
+}
 /**
  * The first place where two runner configurations differ in what the proofs read of them: the
  * first `[[runners]]` entry's executor, its executor section and its cache. Keys in the deployed

@@ -2,6 +2,7 @@ import type { InstalledModule } from './hcl/installed-modules.js';
 import type { SensitiveMarks } from './sensitive.js';
 import type { Finding } from '../spec/findings.js';
 import type { Artifact, K8sObject } from '../emit/artifacts.js';
+import type { GitOpsObject } from './gitops.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import type { Origin } from './source.js';
 import type { ConfigModule, VarFiles } from './hcl/config.js';
@@ -122,6 +123,8 @@ export interface Evidence {
   sensitive?: SensitiveMarks;
   /** AWS CloudFormation templates given (path, position, resource types): not read (one RF902 for all), and named where no manager is found. */
   cloudFormation?: { path: string; at: string; types: string[] }[];
+  /** Argo CD Applications and Flux HelmReleases, read as chart values once every file is read (gitops.ts). */
+  gitOps?: GitOpsObject[];
 }
 
 export interface AbsentFacts {

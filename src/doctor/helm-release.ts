@@ -72,7 +72,7 @@ export function helmSetPath(name: string): Path | undefined {
 }
 
 /** A `set` value of type auto as Helm types it: true/false, null, whole numbers; anything else a string. */
-function autoTyped(v: string): unknown {
+export function autoTyped(v: string): unknown {
   if (v === 'true') return true;
   if (v === 'false') return false;
   if (v === 'null') return null;
@@ -81,7 +81,7 @@ function autoTyped(v: string): unknown {
 }
 
 /** Chart values merged layer by layer, each key remembering the layer that wrote it last. */
-class MergedValues {
+export class MergedValues {
   readonly value: Record<string, unknown> = {};
   readonly #by = new Map<string, Locate>();
 
@@ -147,7 +147,7 @@ class MergedValues {
 }
 
 /** The release's values as a file the doctor reads: the Terraform file, positions through the values' layers. */
-class ReleaseSource extends SourceFile {
+export class ReleaseSource extends SourceFile {
   readonly #merged: MergedValues;
   readonly #fallback: Locate;
   constructor(of: SourceFile, merged: MergedValues, fallback: Locate) {
@@ -207,12 +207,12 @@ const inClear = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '
  * keeps its place, so RF304 (RF912 for a registration token) is said there, and nothing later can
  * show the token. Both readers (the Terraform configuration, `terraform show -json`) use this.
  */
-function withTokenStandIns(doc: Record<string, unknown>): void {
+export function withTokenStandIns(doc: Record<string, unknown>): void {
   for (const k of TOKEN_KEYS) if (Object.hasOwn(doc, k) && inClear(doc[k])) doc[k] = TOKEN_SHOWN;
 }
 
 /** A `set`-like item (`{ name, value }`) whose name is a runner token key: the same item with the stand-in, where its value is in clear. */
-function setWithTokenStandIn(m: Record<string, unknown>): Record<string, unknown> {
+export function setWithTokenStandIn(m: Record<string, unknown>): Record<string, unknown> {
   return typeof m.name === 'string' && TOKEN_KEYS.includes(m.name) && inClear(m.value) ? { ...m, value: TOKEN_SHOWN, type: 'string' } : m;
 }
 
@@ -408,7 +408,7 @@ function hclValueAt(source: SourceFile, at: (...rest: Path) => Position, prefix:
  * A YAML document written in a JSON string (a `values` item of `terraform show -json`): its places
  * in the JSON file, on the string's line. Undefined when the string is not where `at` says.
  */
-function yamlInJsonString(file: SourceFile, at: Position, yaml: string): Locate | undefined {
+export function yamlInJsonString(file: SourceFile, at: Position, yaml: string): Locate | undefined {
   const raw = file.text;
   let start = 0;
   for (let line = 1; line < at.line; line++) {

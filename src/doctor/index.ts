@@ -9,6 +9,7 @@ import { CONFIG_TOML_MARK } from '../verify/docker-escape.js';
 import { CHAIN_KEYS } from '../verify/kubernetes-chain.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
 import { cloudFormationFinding, readFileInto, unreadConfigSecretFindings } from './read.js';
+import { readGitOpsReleases } from './gitops.js';
 import { inferDeployment } from './infer.js';
 import { doctorRules } from './rules.js';
 import { azureRules, azureWhere } from './azure-rules.js';
@@ -91,6 +92,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
       ev.findings.push({ code: 'RF901', severity: 'error', path: `${f.path}:1:1`, message: `${f.path} could not be read: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}` });
     }
   }
+  readGitOpsReleases(ev);
   const cloudFormation = cloudFormationFinding(ev.cloudFormation ?? []);
   if (cloudFormation) ev.findings.push(cloudFormation);
   if (notRead.length > 0) {

@@ -1,0 +1,257 @@
+import { safeText, type Finding } from '../spec/findings.js';
+import { CODES, type Code } from '../spec/codes.js';
+import { isObject } from '../model/is-object.js';
+import type { Evidence } from './evidence.js';
+import { SourceFile, formatPosition, type Origin, type Position } from './source.js';
+import { yamlData } from './yaml-data.js';
+import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, setWithTokenStandIn, withTokenStandIns, yamlInJsonString } from './helm-release.js';
+import { normalPath } from './hcl/eval.js';
+
+/**
+ * The gitlab-runner chart deployed by a GitOps controller: an Argo CD `Application` (argoproj.io)
+ * or a Flux `HelmRelease` (helm.toolkit.fluxcd.io) whose chart is gitlab-runner. Each is read as
+ * the chart values it installs, layer over layer as its controller merges them, into
+ * `ev.helmValues` with its release name and namespace; every key keeps the place of the layer that
+ * wrote it last, inside a `values: |` string too. A layer the files do not hold (a values file of
+ * the chart's own archive, a Secret, a ConfigMap not given) is RF903: what it sets is not proven.
+ *
+ * - Argo CD (user guide, "Helm"): `parameters` > `valuesObject` > `values` > `valueFiles` > the
+ *   chart's values.yaml; the release is `helm.releaseName`, else the Application's name; the
+ *   namespace is `destination.namespace`. A `$<ref>/<path>` value file is read from the source
+ *   whose `ref` is `<ref>` (a repository of the files given): the one file given whose path ends in
+ *   `<path>`.
+ * - Flux (HelmRelease API, "Values overrides"): `valuesFrom` in order, each over the ones before,
+ *   then `values` over them all; the release is `releaseName`, else `[targetNamespace-]name`; the
+ *   namespace is `targetNamespace`, else the HelmRelease's own.
+ */
+
+type Path = (string | number)[];
+type Locate = (path: Path) => Position;
+
+/** An Application or HelmRelease object, kept until every file is read (the ConfigMaps and value files it names may come later). */
+export interface GitOpsObject {
+  kind: 'Application' | 'HelmRelease';
+  value: Record<string, unknown>;
+  origin: Origin;
+}
+
+/** Whether a Kubernetes-shaped document is an Argo CD Application or a Flux HelmRelease. */
+export function gitOpsKind(doc: Record<string, unknown>): GitOpsObject['kind'] | undefined {
+  const api = typeof doc.apiVersion === 'string' ? doc.apiVersion : '';
+  if (doc.kind === 'Application' && api.startsWith('argoproj.io/')) return 'Application';
+  if (doc.kind === 'HelmRelease' && api.startsWith('helm.toolkit.fluxcd.io/')) return 'HelmRelease';
+  return undefined;
+}
+
+function finding(code: Code, at: Position, message: string, fix: string): Finding {
+  return { code, severity: CODES[code].severity, path: formatPosition(at), message, fix };
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/**
+ * The places of a YAML document written in a string of `file` whose value starts at `at`: a literal
+ * block (`|`) whose lines, less their indentation, are the string; a JSON string by its escapes.
+ * Undefined when the string is written otherwise (folded, quoted over lines): its keys are then
+ * placed at the string.
+ */
+function stringPlaces(file: SourceFile, at: Position, text: string): Locate | undefined {
+  if (file.syntax === 'json') {
+    const l = yamlInJsonString(file, at, text);
+    return l ? (p) => l(p) : undefined;
+  }
+  const src = file.text;
+  const open = file.offsetOf(at);
+  if (src[open] !== '|') return undefined;
+  const lines = src.split('\n');
+  const header = at.line; // 1-based line of `|`: the block's first line is lines[header]
+  let first = header;
+  while (first < lines.length && lines[first]!.trim() === '') first++;
+  if (first >= lines.length) return undefined;
+  const indent = lines[first]!.length - lines[first]!.trimStart().length;
+  if (indent === 0) return undefined;
+  let end = first;
+  while (end < lines.length && (lines[end]!.trim() === '' || lines[end]!.length - lines[end]!.trimStart().length >= indent)) end++;
+  const body = lines.slice(header, end).map((l) => l.slice(indent).replace(/\r$/, ''));
+  if (body.join('\n').replace(/\n+$/, '') !== text.replace(/\n+$/, '')) return undefined;
+  const inner = new SourceFile(file.path, text, 'yaml');
+  return (p) => {
+    const q = inner.locate(0, p);
+    return { file: file.path, line: header + q.line, column: q.column + indent };
+  };
+}
+
+/** One layer of values written as YAML text: parsed, merged, each key placed in the text (else at the string). */
+function mergeText(merged: MergedValues, text: string, file: SourceFile, at: Position, what: string, findings: Finding[]): void {
+  let doc: unknown;
+  try {
+    doc = yamlData(text, '1.2', 100);
+  } catch (err) {
+    findings.push(finding('RF901', at, `${what} is not valid YAML: ${safeText((err instanceof Error ? err.message : String(err)).split('\n')[0]!, 160)}`, 'fix the YAML of the values'));
+    return;
+  }
+  if (doc === null || doc === undefined) return;
+  if (!isObject(doc)) {
+    findings.push(finding('RF901', at, `${what} is not a map of chart values`, 'write the chart values as a map'));
+    return;
+  }
+  withTokenStandIns(doc);
+  const places = stringPlaces(file, at, text);
+  merged.merge(doc, places ?? (() => at));
+}
+
+/** A layer of values written as an object of the file: its keys placed where they are written. */
+function mergeObject(merged: MergedValues, value: Record<string, unknown>, origin: Origin, path: Path): void {
+  const copy = structuredClone(value);
+  withTokenStandIns(copy);
+  merged.merge(copy, (p) => origin.source.locate(origin.doc, [...origin.path, ...path, ...p]));
+}
+
+/** Reads the Applications and HelmReleases of the gitlab-runner chart kept while reading (`ev.gitOps`). */
+export function readGitOpsReleases(ev: Evidence): void {
+  for (const o of ev.gitOps ?? []) {
+    if (o.kind === 'Application') readApplication(ev, o);
+    else readHelmRelease(ev, o);
+  }
+}
+
+/** A file given whose path ends in `rel` (a path of a repository the files are of), when exactly one does. */
+function givenFile(ev: Evidence, rel: string): string | undefined {
+  const want = normalPath(rel.replace(/^\.?\/+/, ''));
+  if (want === '' || want.startsWith('../')) return undefined;
+  const found = [...(ev.texts?.keys() ?? [])].filter((p) => {
+    const n = normalPath(p);
+    return n === want || n.endsWith(`/${want}`);
+  });
+  return found.length === 1 ? found[0] : undefined;
+}
+
+/**
+ * A values file given as a layer of a release: its keys placed in it. It is not a deployment's values
+ * of its own any more: the reading of it alone (`ev.helmValues`, made while the file was read) is taken out.
+ */
+function mergeGivenFile(ev: Evidence, merged: MergedValues, path: string, at: Position, what: string, findings: Finding[]): void {
+  const alone = ev.helmValues.findIndex((v) => v.origin.source.path === path && v.origin.path.length === 0 && v.release === undefined && v.address === undefined);
+  if (alone >= 0) {
+    const [v] = ev.helmValues.splice(alone, 1);
+    const copy = structuredClone(v!.value);
+    withTokenStandIns(copy);
+    merged.merge(copy, (p) => v!.origin.source.locate(v!.origin.doc, p));
+    return;
+  }
+  const text = ev.texts?.get(path) ?? '';
+  let doc: unknown;
+  try {
+    doc = yamlData(text, '1.2', 100);
+  } catch {
+    findings.push(finding('RF903', at, `${what} is ${path}, which is not a YAML map of chart values the doctor could read: what it sets is not proven`, `give ${path} as a YAML map of the chart's values`));
+    return;
+  }
+  if (!isObject(doc)) return;
+  withTokenStandIns(doc);
+  const file = new SourceFile(path, text, 'yaml');
+  merged.merge(doc, (p) => file.locate(0, p));
+}
+
+function readApplication(ev: Evidence, o: GitOpsObject): void {
+  const app = o.value;
+  const spec = isObject(app.spec) ? app.spec : {};
+  const name = isObject(app.metadata) ? str(app.metadata.name) : undefined;
+  const sources: [Record<string, unknown>, Path][] = isObject(spec.source)
+    ? [[spec.source, ['spec', 'source']]]
+    : Array.isArray(spec.sources)
+      ? spec.sources.flatMap((s, i): [Record<string, unknown>, Path][] => (isObject(s) ? [[s, ['spec', 'sources', i]]] : []))
+      : [];
+  for (const [source, path] of sources) {
+    if (!isRunnerChart(source.chart, source.repoURL)) continue;
+    const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...path, ...rest]);
+    const about = `Application ${safeText(name ?? '(no name)', 80)}`;
+    const helm = isObject(source.helm) ? source.helm : {};
+    const merged = new MergedValues();
+    // 1. valueFiles: of the chart's archive (not given), or `$<ref>/<path>` of another source's repository.
+    const files = Array.isArray(helm.valueFiles) ? helm.valueFiles : [];
+    files.forEach((f, i) => {
+      if (typeof f !== 'string') return;
+      const ref = /^\$([A-Za-z0-9_-]+)\/(.+)$/.exec(f);
+      const refSource = ref ? sources.find(([s]) => s.ref === ref[1]) : undefined;
+      const given = ref && refSource ? givenFile(ev, ref[2]!) : undefined;
+      if (given !== undefined) {
+        mergeGivenFile(ev, merged, given, at('helm', 'valueFiles', i), `${about}: helm.valueFiles[${i}]`, ev.findings);
+        return;
+      }
+      const whence = ref
+        ? refSource
+          ? `from the repository of its source ${JSON.stringify(ref[1])} (${safeText(str(refSource[0].repoURL) ?? '?', 100)}), and no file given ends in ${safeText(ref[2]!, 100)} (or more than one does)`
+          : `from a source with ref ${JSON.stringify(ref[1])}, which the Application does not have`
+        : 'from the chart itself (a path inside the chart archive Argo CD pulls), which is not among the files given';
+      ev.findings.push(finding('RF903', at('helm', 'valueFiles', i), `${about}: the values file ${safeText(f, 100)} is read ${whence}, so what it sets is not proven`, ref ? `give the values file (a folder of the repository with ${safeText(ref[2]!, 100)})` : 'write those values in helm.valuesObject, or give them from a source of the files given ($<ref>/<path>)'));
+    });
+    // 2. values (a YAML string), 3. valuesObject, 4. parameters.
+    if (typeof helm.values === 'string') mergeText(merged, helm.values, o.origin.source, at('helm', 'values'), `${about}: helm.values`, ev.findings);
+    else if (isObject(helm.values)) mergeObject(merged, helm.values, o.origin, [...path, 'helm', 'values']);
+    if (isObject(helm.valuesObject)) mergeObject(merged, helm.valuesObject, o.origin, [...path, 'helm', 'valuesObject']);
+    const parameters = Array.isArray(helm.parameters) ? helm.parameters : [];
+    parameters.forEach((raw, n) => {
+      if (!isObject(raw)) return;
+      const p = setWithTokenStandIn(raw);
+      const setPath = typeof p.name === 'string' ? helmSetPath(p.name) : undefined;
+      if (!setPath) {
+        ev.findings.push(finding('RF901', at('helm', 'parameters', n, 'name'), `${about}: helm.parameters[${n}].name ${JSON.stringify(safeText(String(p.name), 80))} is not a Helm value path`, 'write keys separated by dots, `\\.` for a dot inside a key, [n] for a list index'));
+        return;
+      }
+      const s = p.value === null || p.value === undefined ? '' : typeof p.value === 'string' ? p.value : JSON.stringify(p.value);
+      merged.set(setPath, p.forceString === true || p.type === 'string' ? s : autoTyped(s), () => at('helm', 'parameters', n, 'value'));
+    });
+    const namespace = isObject(spec.destination) ? str(spec.destination.namespace) : undefined;
+    const release = str(helm.releaseName) ?? name;
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
+  }
+}
+
+function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
+  const hr = o.value;
+  const spec = isObject(hr.spec) ? hr.spec : {};
+  const chartSpec = isObject(spec.chart) && isObject(spec.chart.spec) ? spec.chart.spec : undefined;
+  if (!chartSpec || !isRunnerChart(chartSpec.chart, undefined)) return;
+  const meta = isObject(hr.metadata) ? hr.metadata : {};
+  const name = str(meta.name);
+  const own = str(meta.namespace);
+  const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...rest]);
+  const about = `HelmRelease ${safeText(own !== undefined ? `${own}/${name ?? ''}` : (name ?? '(no name)'), 100)}`;
+  const merged = new MergedValues();
+  const from = Array.isArray(spec.valuesFrom) ? spec.valuesFrom : [];
+  from.forEach((ref, i) => {
+    if (!isObject(ref)) return;
+    const kind = ref.kind;
+    const refName = str(ref.name);
+    const key = str(ref.valuesKey) ?? 'values.yaml';
+    const here = at('spec', 'valuesFrom', i);
+    if (kind !== 'ConfigMap') {
+      ev.findings.push(finding('RF903', here, `${about}: spec.valuesFrom[${i}] takes values from ${kind === 'Secret' ? 'Secret' : safeText(String(kind), 40)} ${safeText(refName ?? '?', 80)}, whose data the doctor does not read, so what it sets is not proven`, 'keep the settings the proofs read (service account, runners.config) in spec.values or a ConfigMap given with the HelmRelease'));
+      return;
+    }
+    const cms = ev.kubernetes.filter((k) => k.value.kind === 'ConfigMap' && k.value.metadata.name === refName && (own === undefined || (k.value.metadata.namespace ?? own) === own));
+    const cm = cms.length === 1 ? cms[0]! : undefined;
+    const data = cm && isObject((cm.value as unknown as Record<string, unknown>).data) ? ((cm.value as unknown as Record<string, unknown>).data as Record<string, unknown>) : undefined;
+    const text = data ? data[key] : undefined;
+    if (!cm || typeof text !== 'string') {
+      if (ref.optional === true && cms.length === 0) return;
+      const why = cms.length > 1 ? `${cms.length} ConfigMaps of that name are given (${cms.map((c) => formatPosition(c.origin.source.locate(c.origin.doc, c.origin.path))).join(', ')})` : cm ? `it has no key ${JSON.stringify(key)}` : 'it is not among the files given';
+      ev.findings.push(finding('RF903', here, `${about}: spec.valuesFrom[${i}] takes values from ConfigMap ${safeText(refName ?? '?', 80)} key ${safeText(key, 80)}, but ${why}, so what it sets is not proven`, `give the ConfigMap ${safeText(refName ?? '?', 80)} with the HelmRelease`));
+      return;
+    }
+    const keyAt = cm.origin.source.locate(cm.origin.doc, [...cm.origin.path, 'data', key]);
+    const target = str(ref.targetPath);
+    if (target !== undefined) {
+      const setPath = helmSetPath(target);
+      if (setPath) merged.set(setPath, autoTyped(text), () => keyAt);
+      return;
+    }
+    mergeText(merged, text, cm.origin.source, keyAt, `ConfigMap ${safeText(refName ?? '?', 80)} key ${safeText(key, 80)} (${about}, spec.valuesFrom[${i}])`, ev.findings);
+  });
+  if (isObject(spec.values)) mergeObject(merged, spec.values, o.origin, ['spec', 'values']);
+  const target = str(spec.targetNamespace);
+  const namespace = target ?? own;
+  const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart', 'spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
+}

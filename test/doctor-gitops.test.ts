@@ -1,0 +1,212 @@
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctor, type DoctorResult } from '../src/doctor/index.js';
+
+/**
+ * The gitlab-runner chart deployed by a GitOps controller: an Argo CD Application or a Flux
+ * HelmRelease is read as the chart values it installs, its layers merged as the controller merges
+ * them, each key at the place of the layer that wrote it (inside a `values: |` string too). Before,
+ * the doctor found no manager (RF910) and said nothing of what the values deploy.
+ */
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+/** The sound IRSA case's Kubernetes objects and roles: with them, the chart values make a proven chain. */
+const CASE = join(import.meta.dirname, 'doctor', 'corpus', 'irsa-guide-sound');
+const soundFiles = (): Record<string, string> => {
+  const out: Record<string, string> = { 'k8s.yaml': readFileSync(join(CASE, 'k8s.yaml'), 'utf8') };
+  for (const f of readdirSync(join(CASE, 'iam'))) out[`iam/${f}`] = readFileSync(join(CASE, 'iam', f), 'utf8');
+  return out;
+};
+/** The sound case's values, indented to sit under `values: |` at `indent` spaces. */
+const soundValues = readFileSync(join(CASE, 'values.yaml'), 'utf8');
+const indented = (text: string, indent: number) => text.split('\n').map((l) => (l === '' ? l : ' '.repeat(indent) + l)).join('\n');
+
+const application = (helm: string, extra = '') => `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: gitlab-runner
+  namespace: argocd
+spec:
+  project: default
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: gitlab
+  source:
+    repoURL: https://charts.gitlab.io
+    chart: gitlab-runner
+    targetRevision: 0.70.0
+    helm:
+${helm}${extra}`;
+
+describe('Argo CD Application', () => {
+  it('helm.values as a string: the chain is proven as with the values file, and no finding (the sound case)', () => {
+    const r = run({ ...soundFiles(), 'app.yaml': application(`      values: |\n${indented(soundValues, 8)}`) });
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs.length).toBeGreaterThan(0);
+    expect(r.proofs.every((p) => p.holds)).toBe(true);
+    expect([...r.chains.values()].flat().join('\n')).toContain('manager gitlab/gitlab-runner');
+  });
+
+  it('privileged = true inside the values string is RF301 at its own line and column of the Application', () => {
+    const app = application(`      values: |\n${indented(soundValues.replace('privileged = false', 'privileged = true'), 8)}`);
+    const r = run({ ...soundFiles(), 'app.yaml': app });
+    const rf301 = codes(r, 'RF301');
+    expect(rf301).toHaveLength(1);
+    expect(rf301[0]!.path).toBe(`app.yaml:${lineOf(app, 'privileged = true')}:17`);
+  });
+
+  it('an Application of another chart is not a runner manager (guard)', () => {
+    const app = application(`      values: |\n${indented(soundValues.replace('privileged = false', 'privileged = true'), 8)}`).replace('chart: gitlab-runner', 'chart: sealed-secrets');
+    const r = run({ 'app.yaml': app });
+    expect(codes(r, 'RF301')).toEqual([]);
+    expect(codes(r, 'RF910')).toHaveLength(1);
+  });
+
+  it('parameters over valuesObject over values: the manager service account is the one parameters name', () => {
+    const helm = `      values: |
+        serviceAccount:
+          name: from-values
+      valuesObject:
+        serviceAccount:
+          name: from-values-object
+        runners:
+          config: |
+            [[runners]]
+              [runners.kubernetes]
+                namespace = "gitlab"
+      parameters:
+        - name: serviceAccount.name
+          value: from-parameters
+`;
+    const r = run({ 'app.yaml': application(helm) });
+    const chain = [...r.chains.values()].flat().join('\n');
+    expect(chain).toContain('manager gitlab/from-parameters');
+    // Without the parameter, valuesObject wins over values.
+    const r2 = run({ 'app.yaml': application(helm.replace(/ {6}parameters:[\s\S]*$/, '')) });
+    expect([...r2.chains.values()].flat().join('\n')).toContain('manager gitlab/from-values-object');
+  });
+
+  it('a $values file of another source is read from the files given, as a layer of the release, not as a deployment of its own', () => {
+    const app = `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: ci
+spec:
+  destination:
+    namespace: gitlab
+  sources:
+    - repoURL: https://charts.gitlab.io
+      chart: gitlab-runner
+      targetRevision: 0.70.0
+      helm:
+        releaseName: ci-runner
+        valueFiles:
+          - $values/deploy/gitlab/values.yaml
+    - repoURL: https://gitlab.example.com/platform/deploy.git
+      ref: values
+`;
+    const values = soundValues.replace('privileged = false', 'privileged = true');
+    const r = run({ ...soundFiles(), 'apps/ci.yaml': app, 'deploy/gitlab/values.yaml': values });
+    // One chain, named after the Application's release (read alone, the file's chain is named after its folder).
+    expect([...r.chains.keys()]).toEqual(['ci-runner']);
+    const rf301 = codes(r, 'RF301');
+    expect(rf301).toHaveLength(1);
+    expect(rf301[0]!.path).toBe(`deploy/gitlab/values.yaml:${lineOf(values, 'privileged = true')}:9`);
+  });
+
+  it('a values file of the chart itself, or of a ref no source has, is RF903 at it', () => {
+    const helm = `      valueFiles:
+        - values-prod.yaml
+        - $config/runner.yaml
+      values: |\n${indented(soundValues, 8)}`;
+    const app = application(helm);
+    const r = run({ ...soundFiles(), 'app.yaml': app });
+    const rf903 = codes(r, 'RF903').filter((f) => f.message.includes('values file'));
+    expect(rf903.map((f) => f.path)).toEqual([`app.yaml:${lineOf(app, 'values-prod.yaml')}:11`, `app.yaml:${lineOf(app, '$config/runner.yaml')}:11`]);
+    expect(rf903[1]!.message).toContain('which the Application does not have');
+  });
+
+  it('kubectl get -o json: a key of the values string is placed in the JSON string', () => {
+    const values = 'serviceAccount:\n  name: gitlab-runner\nrunners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = "gitlab"\n        privileged = true\n';
+    const doc = { apiVersion: 'argoproj.io/v1alpha1', kind: 'Application', metadata: { name: 'r' }, spec: { destination: { namespace: 'gitlab' }, source: { repoURL: 'https://charts.gitlab.io', chart: 'gitlab-runner', helm: { values } } } };
+    const r = run({ 'app.json': JSON.stringify(doc, null, 2) });
+    const rf301 = codes(r, 'RF301');
+    expect(rf301).toHaveLength(1);
+    expect(rf301[0]!.path).toMatch(/^app\.json:\d+:\d+$/);
+  });
+});
+
+const helmRelease = (values: string, valuesFrom = '') => `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: gitlab-runner
+  namespace: gitlab
+spec:
+  interval: 10m
+  chart:
+    spec:
+      chart: gitlab-runner
+      sourceRef:
+        kind: HelmRepository
+        name: gitlab
+${valuesFrom}  values:
+${values}`;
+
+describe('Flux HelmRelease', () => {
+  it('spec.values: the sound case is proven, no finding', () => {
+    const r = run({ ...soundFiles(), 'release.yaml': helmRelease(indented(soundValues.replace(/^#.*\n/, ''), 4)) });
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect(r.proofs.length).toBeGreaterThan(0);
+    expect(r.proofs.every((p) => p.holds)).toBe(true);
+  });
+
+  it('valuesFrom a ConfigMap given, spec.values over it: its runners.config is read at its lines in the ConfigMap', () => {
+    const cm = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: runner-values
+  namespace: gitlab
+data:
+  values.yaml: |
+    serviceAccount:
+      name: from-configmap
+    runners:
+      config: |
+        [[runners]]
+          [runners.kubernetes]
+            namespace = "gitlab"
+            service_account_overwrite_allowed = ".*"
+`;
+    const release = helmRelease('    serviceAccount:\n      name: from-values\n', '  valuesFrom:\n    - kind: ConfigMap\n      name: runner-values\n');
+    const r = run({ 'release.yaml': release, 'cm.yaml': cm });
+    expect([...r.chains.values()].flat().join('\n')).toContain('manager gitlab/from-values');
+    const rf107 = codes(r, 'RF107');
+    expect(rf107).toHaveLength(1);
+    expect(rf107[0]!.path).toBe(`cm.yaml:${lineOf(cm, 'service_account_overwrite_allowed')}:13`);
+  });
+
+  it('valuesFrom a Secret, or a ConfigMap not given, is RF903; an optional one not given is not', () => {
+    const from = '  valuesFrom:\n    - kind: Secret\n      name: s\n    - kind: ConfigMap\n      name: missing\n    - kind: ConfigMap\n      name: maybe\n      optional: true\n';
+    const r = run({ 'release.yaml': helmRelease('    serviceAccount:\n      name: gitlab-runner\n', from) });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('spec.valuesFrom'));
+    expect(said.map((f) => f.message.match(/valuesFrom\[(\d)\]/)![1])).toEqual(['0', '1']);
+    expect(said[0]!.message).toContain('Secret s');
+    expect(said[1]!.message).toContain('not among the files given');
+  });
+
+  it('the namespace is targetNamespace, else the HelmRelease\'s own; a HelmRelease of another chart is not read (guard)', () => {
+    const values = '    serviceAccount:\n      name: sa\n    runners:\n      config: |\n        [[runners]]\n          [runners.kubernetes]\n            privileged = true\n';
+    const own = run({ 'release.yaml': helmRelease(values) });
+    expect([...own.chains.values()].flat().join('\n')).toContain('manager gitlab/sa');
+    const target = run({ 'release.yaml': helmRelease(values).replace('  interval: 10m\n', '  interval: 10m\n  targetNamespace: runners\n') });
+    expect([...target.chains.values()].flat().join('\n')).toContain('manager runners/sa');
+    const other = run({ 'release.yaml': helmRelease(values).replace('chart: gitlab-runner', 'chart: podinfo') });
+    expect(codes(other, 'RF301')).toEqual([]);
+    expect(codes(other, 'RF910')).toHaveLength(1);
+  });
+});

@@ -210,3 +210,50 @@ data:
     expect(codes(other, 'RF910')).toHaveLength(1);
   });
 });
+
+const kustomization = (chart: string) => `apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+helmCharts:
+${chart}`;
+
+describe('kustomization helmCharts (kustomize build --enable-helm)', () => {
+  const values = soundValues.replace('privileged = false', 'privileged = true');
+  const chart = `  - name: gitlab-runner
+    repo: https://charts.gitlab.io
+    version: 0.70.0
+    releaseName: ci
+    namespace: gitlab
+    valuesFile: runner-values.yaml
+    valuesInline:
+      serviceAccount:
+        name: from-inline
+`;
+
+  it('valuesFile beside the kustomization with valuesInline over it: the release\'s chain, RF301 at the values file\'s line', () => {
+    const r = run({ 'deploy/kustomization.yaml': kustomization(chart), 'deploy/runner-values.yaml': values });
+    expect([...r.chains.keys()]).toEqual(['ci']);
+    expect([...r.chains.values()].flat().join('\n')).toContain('manager gitlab/from-inline');
+    const rf301 = codes(r, 'RF301');
+    expect(rf301).toHaveLength(1);
+    expect(rf301[0]!.path).toBe(`deploy/runner-values.yaml:${lineOf(values, 'privileged = true')}:9`);
+  });
+
+  it('valuesMerge: merge keeps the file\'s keys; replace uses the inline values alone', () => {
+    const merge = run({ 'deploy/kustomization.yaml': kustomization(`${chart}    valuesMerge: merge\n`), 'deploy/runner-values.yaml': values });
+    expect([...merge.chains.values()].flat().join('\n')).toContain('manager gitlab/gitlab-runner');
+    const replace = run({ 'deploy/kustomization.yaml': kustomization(`${chart}    valuesMerge: replace\n`), 'deploy/runner-values.yaml': values });
+    // The file is not deployed: its privileged jobs are not the release's (nor a deployment of its own), and RF902 says why it is not read.
+    expect(codes(replace, 'RF301')).toEqual([]);
+    expect([...replace.chains.keys()]).toEqual(['ci']);
+    expect(codes(replace, 'RF902').some((f) => f.message.includes('valuesMerge: replace'))).toBe(true);
+  });
+
+  it('a values file not given is RF903 at it; a chart of another name, or a file not named kustomization, is not read (guard)', () => {
+    const missing = run({ 'deploy/kustomization.yaml': kustomization(chart) });
+    expect(codes(missing, 'RF903').some((f) => f.message.includes('runner-values.yaml is not among the files given'))).toBe(true);
+    const other = run({ 'deploy/kustomization.yaml': kustomization(chart.replace('name: gitlab-runner', 'name: podinfo')), 'deploy/runner-values.yaml': values });
+    expect([...other.chains.keys()]).not.toContain('ci');
+    const named = run({ 'deploy/charts.yaml': kustomization(chart), 'deploy/runner-values.yaml': values });
+    expect([...named.chains.keys()]).not.toContain('ci');
+  });
+});

@@ -28,20 +28,26 @@ import { normalPath } from './hcl/eval.js';
 type Path = (string | number)[];
 type Locate = (path: Path) => Position;
 
-/** An Application or HelmRelease object, kept until every file is read (the ConfigMaps and value files it names may come later). */
+/** An Application, HelmRelease or Kustomization, kept until every file is read (the ConfigMaps and value files it names may come later). */
 export interface GitOpsObject {
-  kind: 'Application' | 'HelmRelease';
+  kind: 'Application' | 'HelmRelease' | 'Kustomization';
   value: Record<string, unknown>;
   origin: Origin;
 }
 
-/** Whether a Kubernetes-shaped document is an Argo CD Application or a Flux HelmRelease. */
-export function gitOpsKind(doc: Record<string, unknown>): GitOpsObject['kind'] | undefined {
+/**
+ * Whether a document is an Argo CD Application, a Flux HelmRelease, or a kustomization with
+ * `helmCharts` (its file is named kustomization.yaml, .yml or Kustomization; apiVersion and kind
+ * are optional in it).
+ */
+export function gitOpsKind(doc: Record<string, unknown>, path: string): GitOpsObject['kind'] | undefined {
   const api = typeof doc.apiVersion === 'string' ? doc.apiVersion : '';
   if (doc.kind === 'Application' && api.startsWith('argoproj.io/')) return 'Application';
   if (doc.kind === 'HelmRelease' && api.startsWith('helm.toolkit.fluxcd.io/')) return 'HelmRelease';
+  if (Array.isArray(doc.helmCharts) && KUSTOMIZATION.test(path) && (doc.kind === undefined || doc.kind === 'Kustomization')) return 'Kustomization';
   return undefined;
 }
+const KUSTOMIZATION = /(^|[\\/])(kustomization\.ya?ml|Kustomization)$/;
 
 function finding(code: Code, at: Position, message: string, fix: string): Finding {
   return { code, severity: CODES[code].severity, path: formatPosition(at), message, fix };
@@ -111,7 +117,8 @@ function mergeObject(merged: MergedValues, value: Record<string, unknown>, origi
 export function readGitOpsReleases(ev: Evidence): void {
   for (const o of ev.gitOps ?? []) {
     if (o.kind === 'Application') readApplication(ev, o);
-    else readHelmRelease(ev, o);
+    else if (o.kind === 'HelmRelease') readHelmRelease(ev, o);
+    else readKustomization(ev, o);
   }
 }
 
@@ -254,4 +261,56 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const namespace = target ?? own;
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
   ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart', 'spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
+}
+
+/**
+ * The `helmCharts` of a kustomization (kustomize's helm chart inflation generator, `kustomize build
+ * --enable-helm`): `valuesFile` (a path beside the kustomization, used instead of the chart's
+ * defaults) with `valuesInline` merged as `valuesMerge` says (kustomize's HelmChart type:
+ * `override`, the default, puts the inline values over the file's; `merge` keeps the file's where
+ * both set a key; `replace` uses the inline values alone), then each of `additionalValuesFiles`
+ * over them, in order; the release is `releaseName`, the namespace `namespace`.
+ */
+function readKustomization(ev: Evidence, o: GitOpsObject): void {
+  const charts = Array.isArray(o.value.helmCharts) ? o.value.helmCharts : [];
+  const folder = o.origin.source.path.replace(/[^\\/]*$/, '');
+  charts.forEach((chart, n) => {
+    if (!isObject(chart) || !isRunnerChart(chart.name, chart.repo)) return;
+    const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, 'helmCharts', n, ...rest]);
+    const about = `${o.origin.source.path} helmCharts[${n}]`;
+    const merged = new MergedValues();
+    const fileLayer = (key: 'valuesFile' | 'additionalValuesFiles', rel: unknown, i?: number): void => {
+      if (typeof rel !== 'string' || rel === '') return;
+      const place = i === undefined ? at(key) : at(key, i);
+      const path = normalPath(`${folder}${rel}`);
+      const given = [...(ev.texts?.keys() ?? [])].find((p) => normalPath(p) === path);
+      if (given === undefined) {
+        ev.findings.push(finding('RF903', place, `${about}: the values file ${safeText(rel, 100)} is not among the files given, so what it sets is not proven`, `give ${safeText(rel, 100)} with the kustomization`));
+        return;
+      }
+      mergeGivenFile(ev, merged, given, place, `${about}: ${key}`, ev.findings);
+    };
+    const mode = chart.valuesMerge === 'merge' || chart.valuesMerge === 'replace' ? chart.valuesMerge : 'override';
+    const inline = isObject(chart.valuesInline) ? chart.valuesInline : undefined;
+    if (mode === 'merge' && inline) {
+      // The file's keys win: the inline values first, the file's over them.
+      mergeObject(merged, inline, o.origin, ['helmCharts', n, 'valuesInline']);
+      fileLayer('valuesFile', chart.valuesFile);
+    } else {
+      if (mode === 'override' || !inline) fileLayer('valuesFile', chart.valuesFile);
+      else if (typeof chart.valuesFile === 'string' && chart.valuesFile !== '') {
+        // replace: kustomize renders the inline values alone. The file is this chart's, not a deployment of its own.
+        const path = normalPath(`${folder}${chart.valuesFile}`);
+        const alone = ev.helmValues.findIndex((v) => normalPath(v.origin.source.path) === path && v.origin.path.length === 0 && v.release === undefined && v.address === undefined);
+        if (alone >= 0) ev.helmValues.splice(alone, 1);
+        ev.findings.push(finding('RF902', at('valuesMerge'), `${about}: valuesMerge: replace renders valuesInline alone, so ${safeText(chart.valuesFile, 100)} is not deployed by it and is not read`, 'remove valuesFile, or use valuesMerge: override to put valuesInline over it'));
+      }
+      if (inline) mergeObject(merged, inline, o.origin, ['helmCharts', n, 'valuesInline']);
+    }
+    const more = Array.isArray(chart.additionalValuesFiles) ? chart.additionalValuesFiles : [];
+    more.forEach((rel, i) => fileLayer('additionalValuesFiles', rel, i));
+    const namespace = str(chart.namespace);
+    const release = str(chart.releaseName);
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
+  });
 }

@@ -314,6 +314,12 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     (ev.composeFiles ??= []).push({ value: doc, origin });
     return;
   }
+  // An Argo CD Application, a Flux HelmRelease or a kustomization's helmCharts: the chart values it installs, read once every file is (gitops.ts).
+  const gitOps = tfJson ? undefined : gitOpsKind(doc, source.path);
+  if (gitOps) {
+    (ev.gitOps ??= []).push({ kind: gitOps, value: doc, origin });
+    return;
+  }
   // Kubernetes: single objects, List / kubectl output.
   if (typeof doc.kind === 'string' && typeof doc.apiVersion === 'string') {
     if (Array.isArray(doc.items)) {
@@ -324,12 +330,6 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
         if (isObject(item) && typeof item.kind === 'string' && typeof item.apiVersion === 'string') classify(ev, source, item, itemOrigin, false);
         else ev.findings.push(finding('RF901', formatPosition(source.locate(origin.doc, itemOrigin.path)), `item ${i} of a ${safeText(String(doc.kind), 40)} is ${isObject(item) ? 'a mapping without apiVersion and kind' : item === null ? 'null' : `a ${Array.isArray(item) ? 'list' : typeof item}`}, not a Kubernetes object; the doctor leaves it out`, { fix: 'give the objects as kubectl prints them (kubectl get ... -o json)' }));
       });
-      return;
-    }
-    // An Argo CD Application or Flux HelmRelease: the chart values it installs, read once every file is (gitops.ts).
-    const gitOps = gitOpsKind(doc);
-    if (gitOps) {
-      (ev.gitOps ??= []).push({ kind: gitOps, value: doc, origin });
       return;
     }
     if (!isObject(doc.metadata) || typeof doc.metadata.name !== 'string') {

@@ -168,3 +168,21 @@ describe('doctor: a kubectl List with items that are not Kubernetes objects', ()
     expect(r.proofs.map((p) => [p.claim, p.holds])).toEqual(doctor(asList([])).proofs.map((p) => [p.claim, p.holds]));
   });
 });
+
+describe('doctor: a TOML table where a config.toml holds a name (executor = { … })', () => {
+  // smol-toml gives a table as an object without a prototype, which String() cannot convert: every
+  // reader that took `String(get(…))` of executor, token or a name threw (the fuzzer's case seed
+  // 407098026 of seed 20264002: a mounted config.toml's executor turned into a table).
+  const cases: [string, string, string, string][] = [
+    ['a mounted config.toml (AKS workload)', 'azure/deployment-manager', 'config.toml', 'executor = "kubernetes"'],
+    ['the chart values\' runners.config', 'corpus/irsa-guide-sound', 'values.yaml', 'executor = "kubernetes"'],
+    ['a config.toml alone, its second entry', 'corpus/config-toml-alone-docker-machine', 'config.toml', 'executor = "docker"'],
+    ['a VM manager\'s user data', 'corpus/ec2-docker-hand-written', 'user-data.sh', 'executor = "docker"'],
+    ['a docker-autoscaler manager\'s heredoc', 'corpus/ec2-autoscaler-hand-written', 'main.tf', 'executor = "docker-autoscaler"'],
+  ];
+  it.each(cases)('%s: no exception; the run ends with findings', (_, deployment, file, from) => {
+    const r = doctor(edited(deployment, file, from, 'executor = { name = "docker" }'));
+    expect([0, 1]).toContain(r.exitCode);
+    expect(r.findings.length).toBeGreaterThan(0);
+  });
+});

@@ -2,7 +2,7 @@ import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { describeEscape, dockerHostEscapes, escapeFindings, type DockerEscape } from '../verify/docker-escape.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FIX, jobSettings, machineKeyFix, machineOptionCredentials, privilegedDeploymentFix, serviceAccountOverwriteMessage } from '../verify/runner-toml.js';
-import { get } from '../verify/get.js';
+import { get, getText } from '../verify/get.js';
 import { formatPosition, originAt } from './source.js';
 import type { Located } from './evidence.js';
 import { alsoAt } from './secrets.js';
@@ -113,7 +113,7 @@ export function laterEntriesFindings(toml: unknown, place: TomlPlace, runner: st
   };
   const others = runners.slice(1, 6).map((_, n) => named(n + 1)).join(', ') + (runners.length > 6 ? ` and ${runners.length - 6} more` : '');
   // The chains of the VM platforms check the Docker escapes of every entry (RF309).
-  const docker = runners.slice(1).some((r) => String(get(r, 'executor')).startsWith('docker'));
+  const docker = runners.slice(1).some((r) => getText(r, 'executor').startsWith('docker'));
   const checked = `privileged jobs, RF301; ${docker ? 'the ways out of a Docker job container, RF309; ' : ''}the job service account overwrite, RF107`;
   out.push(where({ code: 'RF903', severity: CODES.RF903.severity, path: '', message: `its config.toml has ${runners.length} [[runners]] entries, and the manager runs every one with its own identity, but the chain proves entry 0 only. Of entr${runners.length > 2 ? 'ies' : 'y'} ${others}, the job settings are checked (${checked}); the cache each signs for, the identity its jobs hold and its registration in GitLab are not proven`, fix: 'run one runner per manager (a chart release, workload or launch template each), so the doctor proves each' }, ['runners', 1]));
   return out;

@@ -23,7 +23,7 @@ import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
 import { atEditSite } from './edit-site.js';
-import { get } from '../verify/get.js';
+import { getText } from '../verify/get.js';
 import { withoutSensitive } from './sensitive.js';
 import { clearStringsOf } from './clear-strings.js';
 import { hiddenByTofu, isTerraformConfig } from './terraform-files.js';
@@ -183,7 +183,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     const vmLocate = vmTomlKey ? inferred.tomlAt.get(Number(m[2])) : undefined;
     if (vmTomlKey && vmLocate) {
       const about = inferred.intent.runners[Number(m[2])]?.name;
-      const executor = String(get(inferred.docs.runners.get(about ?? '')?.configToml, 'runners', 0, 'executor'));
+      const executor = getText(inferred.docs.runners.get(about ?? '')?.configToml, 'runners', 0, 'executor');
       const place = vmLocate(vmTomlKey[1](executor.startsWith('docker') ? 'docker' : executor));
       const where = [about !== undefined && !f.message.includes(about) ? `runner ${about}` : '', place.where].filter((x) => x !== '').join(', ');
       return { ...f, path: place.path, message: where !== '' ? `${where}: ${f.message}` : f.message };

@@ -4,7 +4,7 @@ import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent } from '../verify/intent.js';
 import type { IdTokenIntent, RotatorKubeIntent } from '../verify/reach/intent.js';
 import { chartDeploymentName } from '../ops/desired.js';
-import { get } from '../verify/get.js';
+import { get, getText } from '../verify/get.js';
 import { ROTATOR_AZURE_KEY } from '../spec/resolve-operations.js';
 import { keyVaultStoreOf } from '../spec/key-vault.js';
 import { azureRotationJob } from './infer-reach.js';
@@ -69,7 +69,7 @@ export function inferRotatorKubernetes(ev: Evidence, ctx: DoctorContext, intent:
 /** Runners on these clusters whose token Secret no Terraform resource writes (registered through the API), with their manager Deployment. */
 function rotatedTargets(ctx: DoctorContext, intent: FleetIntent, docs: FleetDocuments, clusters: RotatorKubeIntent['clusters']): (RotatorKubeIntent['targets'][number] & { index: number })[] {
   // Secrets some Terraform resource writes: those runners are registered by Terraform, not rotated.
-  const written = new Set(Object.values(ctx.root.resource.kubernetes_secret_v1 ?? {}).map((b) => `${String(get(b, 'metadata', 'namespace'))}/${String(get(b, 'metadata', 'name'))}`));
+  const written = new Set(Object.values(ctx.root.resource.kubernetes_secret_v1 ?? {}).map((b) => `${getText(b, 'metadata', 'namespace')}/${getText(b, 'metadata', 'name')}`));
   const reached = new Set(clusters.map((c) => c.cluster));
   const targets: (RotatorKubeIntent['targets'][number] & { index: number })[] = [];
   intent.runners.forEach((r, index) => {

@@ -8,7 +8,7 @@ import type { IntentRunner } from '../verify/intent.js';
 import { runnerSchema } from '../spec/schema.js';
 import { PLATFORMS } from '../platforms/registry.js';
 import { EC2_SERVICE, instanceProfileOf, vmRunnerNames } from '../platforms/aws-vm/common.js';
-import { get } from '../verify/get.js';
+import { get, getText } from '../verify/get.js';
 import { awsProviderOf } from '../verify/aws-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { tomlPlace } from './toml-locate.js';
@@ -254,7 +254,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     } else summary.push(`jobs: no identity of their own (${m.executor} executor)`);
     // The parameter is the token's where the token flag's variable is set from it (`token="$(aws ssm get-parameter --name <it> …)"`).
     let runnerTokenFlag: IntentRunner['tokenParameterFlag'];
-    const tokenVar = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(String(get(m.toml, 'runners', 0, 'token')))?.[1];
+    const tokenVar = /^\$\{?([A-Za-z_][A-Za-z0-9_]*)\}?$/.exec(getText(m.toml, 'runners', 0, 'token'))?.[1];
     const paramIsToken = param !== undefined && tokenVar !== undefined && m.userData.split('\n').some((line) => new RegExp(`^[ \\t]*(?:export[ \\t]+|local[ \\t]+)?${tokenVar}=`).test(line) && line.includes(String(param[1].name)));
     if (param && m.registered === true && paramIsToken) {
       // What the parameter holds follows from the flag register reads it into: --token takes a runner

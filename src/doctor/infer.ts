@@ -10,7 +10,7 @@ import type { FleetIntent, IntentRunner } from '../verify/intent.js';
 import { runnerSchema } from '../spec/schema.js';
 import { PLATFORMS } from '../platforms/registry.js';
 import { CACHE_BACKENDS, cacheBackendFor } from '../caches/registry.js';
-import { get } from '../verify/get.js';
+import { get, getText } from '../verify/get.js';
 import { restrictedClears, restrictedViolations } from '../verify/pod-security.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, Located } from './evidence.js';
@@ -218,7 +218,7 @@ function mountedConfigToml(pod: Record<string, unknown>, container: Record<strin
   const mounts = new Set((Array.isArray(container.volumeMounts) ? container.volumeMounts : []).map((m) => get(m, 'name')).filter((n): n is string => typeof n === 'string'));
   for (const v of Array.isArray(pod.volumes) ? pod.volumes : []) {
     const cmName = str(get(v, 'configMap', 'name'));
-    if (!cmName || !mounts.has(String(get(v, 'name')))) continue;
+    if (!cmName || !mounts.has(getText(v, 'name'))) continue;
     const cm = configMapOf(cmName);
     if (!cm) continue;
     const items = get(v, 'configMap', 'items');
@@ -1264,8 +1264,9 @@ function chartDeployedToml(template: Record<string, unknown>, values: Record<str
   const runners = template.runners;
   if (!Array.isArray(runners) || !isObject(runners[0]) || runners[0].executor !== undefined) return template;
   const executor = str(get(values, 'runners', 'executor')) ?? 'kubernetes';
-  return { ...template, runners: [{ executor, ...runners[0] }, ...runners.slice(1)] };
+  return { ...template, runners: [{ executor, ...runners[0] }, ...(runners.slice(1) as unknown[])] };
 }
+
 /**
  * The first place where two runner configurations differ in what the proofs read of them: the
  * first `[[runners]]` entry's executor, its executor section and its cache. Keys in the deployed
@@ -1301,7 +1302,7 @@ function shownToml(path: TomlPath, v: unknown): string {
  */
 function gitlabSettings(root: TerraformRoot, secrets: ReturnType<typeof secretsByNamespace>, chain: Chain, ofChain: (o: Located<K8sObject>) => boolean): { settings: Record<string, unknown>; via?: string } {
   const secret = secrets.get(chain.namespace)?.find((x) => (x.object === undefined || ofChain(x.object)) && (chain.values === undefined || get(x.body, 'metadata', 'name') === get(chain.values.value, 'runners', 'secret')))?.body;
-  const tokenRef = secret ? /\$\{gitlab_user_runner\.([A-Za-z0-9_-]+)\.token\}/.exec(String(get(secret, 'data', 'runner-token')))?.[1] : undefined;
+  const tokenRef = secret ? /\$\{gitlab_user_runner\.([A-Za-z0-9_-]+)\.token\}/.exec(getText(secret, 'data', 'runner-token'))?.[1] : undefined;
   const known = tokenRef !== undefined && root.resource.gitlab_user_runner?.[tokenRef] !== undefined;
   return { settings: gitlabSettingsOf(root, tokenRef), ...(known ? { via: `gitlab_user_runner.${tokenRef}` } : {}) };
 }

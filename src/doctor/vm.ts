@@ -6,7 +6,7 @@ import type { Artifact, TerraformRoot } from '../emit/artifacts.js';
 import { setOwn, tfName } from '../emit/artifacts.js';
 import type { AwsRoleIdentity, ResolvedCluster } from '../model/types.js';
 import { parseRef } from '../verify/aws-docs.js';
-import { get } from '../verify/get.js';
+import { get, getText } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { mapBodyStrings } from './root-strings.js';
@@ -326,7 +326,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     const tags = tagsOf(body);
     const named = tags['runner-fleet-runner'];
     // A config.toml file with a VM executor, the only one (or the one in a folder named after the runner).
-    const candidates = ev.configTomls.filter((t) => executors.has(String(get(t.value, 'runners', 0, 'executor'))));
+    const candidates = ev.configTomls.filter((t) => executors.has(getText(t.value, 'runners', 0, 'executor')));
     const pick = candidates.find((t) => named !== undefined && t.origin.source.path.split('/').includes(named)) ?? (candidates.length === 1 ? candidates[0] : undefined);
     if (!toml) {
       if (!pick) continue;
@@ -543,7 +543,7 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
     return { command: c, config: registerConfig(c, shellAssignments(userData, c.at, why)), why };
   });
   const withTemplate = configs.find((c) => c.config.templateConfig !== undefined);
-  const chosen = configs.find((c) => executors.has(String(get(c.config.toml, 'runners', 0, 'executor')))) ?? (withTemplate && get(withTemplate.config.toml, 'runners', 0, 'executor') === undefined ? withTemplate : undefined);
+  const chosen = configs.find((c) => executors.has(getText(c.config.toml, 'runners', 0, 'executor'))) ?? (withTemplate && get(withTemplate.config.toml, 'runners', 0, 'executor') === undefined ? withTemplate : undefined);
   if (!chosen) return undefined;
   const { command } = chosen;
   let config: RegisterConfig = chosen.config;
@@ -595,11 +595,11 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
     const runners = get(parsed, 'runners');
     if (!Array.isArray(runners) || runners.length !== 1 || !isObject(runners[0])) return { problem: `its --template-config ${template.file} is not a TOML file with exactly one [[runners]] entry (gitlab-runner refuses to register with it)`, fix, at: where(template.at) };
     config = mergeTemplate(config, runners[0]);
-    if (!executors.has(String(get(config.toml, 'runners', 0, 'executor')))) return undefined;
+    if (!executors.has(getText(config.toml, 'runners', 0, 'executor'))) return undefined;
   }
   // What no register flag sets: a docker-autoscaler's [runners.autoscaler] (its plugin, its instance group) comes only
   // from a template; a custom executor runs a driver whose own configuration (the Fargate driver's fargate.toml) the files must show.
-  const executor = String(get(config.toml, 'runners', 0, 'executor'));
+  const executor = getText(config.toml, 'runners', 0, 'executor');
   if (executor === 'docker-autoscaler' && !isObject(get(config.toml, 'runners', 0, 'autoscaler'))) return { problem: 'its docker-autoscaler executor has no [runners.autoscaler] table (its fleeting plugin and instance group), which no register flag sets and only a --template-config gives', fix: 'give the --template-config file with its [runners.autoscaler] table, or write the whole config.toml in the user data', at: where(config.at(['executor'])) };
   if (executor === 'custom' && heredoc(userData, /(^|\/)fargate\.toml$/) === undefined) return { problem: "its custom executor runs a driver whose configuration (the Fargate driver's fargate.toml) the user data does not write", fix: 'write the driver\'s configuration (fargate.toml) in the user data with a heredoc, or write the whole config.toml there', at: where(config.at(['executor'])) };
   const located = (path: readonly (string | number)[]): Position => {

@@ -3,7 +3,7 @@ import type { IdentitySubject, KubernetesSubject, ResolvedCluster } from '../mod
 import type { K8sObject } from '../emit/artifacts.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
-import { get } from './get.js';
+import { get, shown } from './get.js';
 import { tomlOrUndefined } from './toml-read.js';
 
 export function findServiceAccount(docs: FleetDocuments, runner: string, namespace: string, name: string): K8sObject | undefined {
@@ -84,7 +84,7 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
     const valuesSa = get(values, 'serviceAccount', 'name') ?? get(values, 'rbac', 'serviceAccountName');
     if (valuesSa !== names.managerServiceAccount) broken(from ? `${valuesFile}: serviceAccount.name is ${String(valuesSa)}, but the manager runs as ${names.managerServiceAccount}` : `helm values serviceAccount.name is ${String(valuesSa)}, expected ${names.managerServiceAccount}`, { key: 'managerServiceAccount', fix: `set serviceAccount.name: ${names.managerServiceAccount} in ${valuesFile}` });
     // The doctor reads a runner whose values name no Secret (runnerToken: the chart makes its own) as such.
-    if (get(values, 'runners', 'secret') !== names.tokenSecret && !(from && names.tokenSecret === '')) broken(from ? `${valuesFile}: runners.secret is ${String(get(values, 'runners', 'secret'))}, not ${names.tokenSecret}` : `helm values runners.secret is ${String(get(values, 'runners', 'secret'))}, expected ${names.tokenSecret}`, { key: 'tokenSecret', fix: `set runners.secret: ${names.tokenSecret} in ${valuesFile}` });
+    if (get(values, 'runners', 'secret') !== names.tokenSecret && !(from && names.tokenSecret === '')) broken(from ? `${valuesFile}: runners.secret is ${shown(get(values, 'runners', 'secret'))}, not ${names.tokenSecret}` : `helm values runners.secret is ${shown(get(values, 'runners', 'secret'))}, expected ${names.tokenSecret}`, { key: 'tokenSecret', fix: `set runners.secret: ${names.tokenSecret} in ${valuesFile}` });
     const chartToml = get(values, 'runners', 'config');
     // The doctor reads a config.toml given beside values without runners.config (or says it is missing, RF903).
     if (typeof chartToml !== 'string') {

@@ -3,7 +3,7 @@ import type { FleetDocuments } from '../emit/types.js';
 import type { IntentRunner } from './intent.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { showValue, type Finding, adviceThenRegenerate } from '../spec/findings.js';
-import { get } from './get.js';
+import { get, getText } from './get.js';
 import { isObject } from '../model/is-object.js';
 
 /**
@@ -102,7 +102,7 @@ const namespaceOf = (docs: FleetDocuments, runner: string) => docs.runners.get(r
 /** Whether the runner's config.toml runs job containers privileged. */
 function jobsPrivileged(docs: FleetDocuments, runner: string): boolean {
   const toml = docs.runners.get(runner)?.configToml;
-  return get(get(toml, 'runners', 0, String(get(toml, 'runners', 0, 'executor'))), 'privileged') === true;
+  return get(get(toml, 'runners', 0, getText(toml, 'runners', 0, 'executor')), 'privileged') === true;
 }
 
 /**

@@ -1,4 +1,4 @@
-import { get } from './get.js';
+import { get, getText } from './get.js';
 import { isObject } from '../model/is-object.js';
 import { machineKey } from './credentials.js';
 
@@ -18,7 +18,7 @@ export interface JobSettings {
 }
 
 export function jobSettings(toml: unknown, index: number): JobSettings {
-  const executor = String(get(toml, 'runners', index, 'executor'));
+  const executor = getText(toml, 'runners', index, 'executor');
   const section = executor.startsWith('docker') ? 'docker' : executor;
   const table = get(toml, 'runners', index, section);
   const overwrite = get(table, 'service_account_overwrite_allowed');

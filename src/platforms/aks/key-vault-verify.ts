@@ -5,7 +5,7 @@ import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { assignmentsOf, azureFacts, parseAzureRef } from '../../verify/azure-docs.js';
-import { get } from '../../verify/get.js';
+import { get, shown } from '../../verify/get.js';
 import { keyVaultStoreOf } from '../../spec/key-vault.js';
 import { CSI_DRIVER, KV_SECRETS_USER, SECRET_PROVIDER_CLASS_API } from './key-vault.js';
 import { k8sRootPath } from './names.js';
@@ -109,7 +109,7 @@ function candidates(docs: FleetDocuments, intent: FleetIntent, cluster: string, 
 function problemsOf(c: Candidate, want: { vault: string; secret: string; tokenSecret: string; manager: string }): string[] {
   const p: string[] = [];
   const params = get(c.spc, 'spec', 'parameters');
-  if (get(c.spc, 'spec', 'provider') !== 'azure') p.push(`its provider is ${String(get(c.spc, 'spec', 'provider'))}, not azure`);
+  if (get(c.spc, 'spec', 'provider') !== 'azure') p.push(`its provider is ${shown(get(c.spc, 'spec', 'provider'))}, not azure`);
   const podIdentity = get(params, 'usePodIdentity');
   if (podIdentity !== undefined && podIdentity !== 'false' && podIdentity !== false) p.push('it uses the deprecated pod identity instead of workload identity');
   if (c.identity === undefined) p.push(`its clientID ${c.clientId || '(none)'} names no managed identity of the documents`);

@@ -13,6 +13,7 @@ import { awsProviderOf } from '../verify/aws-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { tomlPlace } from './toml-locate.js';
 import { laterEntriesFindings, type TomlPlace } from './config-toml-alone.js';
+import { userDataLineShown } from './user-data-place.js';
 import { OWN_ACCOUNT, providerAccount } from './hcl/eval.js';
 import type { Evidence } from './evidence.js';
 import { mapBodyStrings, mapRootStrings } from './root-strings.js';
@@ -176,6 +177,10 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     seen.add(m.runner);
     const ltKey = m.launchTemplateKey;
     const body = m.tomlBody;
+    // The user data as Terraform renders it (the lines of its config.toml are lines of it), and the
+    // resource as written, whose user data source says where the user wrote each line.
+    const rendered = m.userData;
+    const writtenAs = ev.terraform.renamed?.get(`aws_launch_template.${ltKey}`) ?? `aws_launch_template.${ltKey}`;
     // The user data inline (a file reference resolved), its config.toml in canonical text.
     m.userData = canonicalUserData(m, serializeArtifact({ path: `runners/${m.runner}/config.toml`, format: 'toml', content: m.toml }).content);
     root.resource.aws_launch_template![m.launchTemplateKey] = { ...root.resource.aws_launch_template![m.launchTemplateKey]!, user_data: Buffer.from(m.userData, 'utf8').toString('base64') };
@@ -322,11 +327,14 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       : 'a VM runner is registered through the GitLab API (runner-fleet register), not in the files given';
     sink.runners.push(runner);
     sink.runnerOrigins.set(index, m.origin);
-    // A key of the config.toml that boots: its line in the user data (of the launch template), or in the file.
+    // A key of the config.toml that boots: its line where the user wrote it (their template, script
+    // or heredoc, as RF720's), else its line in the user data as rendered, or in the file.
+    const source = ev.terraform.userDataSources?.get(writtenAs);
     const tomlAt: TomlPlace = (at) => {
       if (!body) return { path: formatPosition(originAt(m.tomlOrigin, ...at)), where: '' };
       const place = tomlPlace(body.lines, at);
-      return { path: formatPosition(originAt(m.origin, 'user_data')), where: `line ${body.from + (place?.line ?? 0) + 1} of the user data of aws_launch_template.${ltKey}` };
+      const shown = userDataLineShown(source, rendered, body.from + (place?.line ?? 0) + 1, `the user data of aws_launch_template.${ltKey}`);
+      return { path: formatPosition(shown.place ?? originAt(m.origin, 'user_data')), where: shown.words };
     };
     sink.tomlAt.set(index, tomlAt);
     // A config.toml the user data writes (or the file it boots) with more [[runners]] entries: the manager runs them all.

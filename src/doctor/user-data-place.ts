@@ -149,3 +149,16 @@ export function readLineOf(read: string, checked: string, line: number): number 
   const fromEnd = b.length - line;
   return fromEnd < tail ? a.length - fromEnd : undefined;
 }
+
+/**
+ * Line `line` (1-based) of `rendered`, the user data as Terraform makes it of `source`, as a finding
+ * names it: where the user wrote it (`place`, and `line 7 of boot.sh`), else no place and words that
+ * say why no line of theirs is claimed. `rendering` names the user data (`the user data of
+ * aws_launch_template.x`) for a line only the rendered text has.
+ */
+export function userDataLineShown(source: UserDataSource | undefined, rendered: string, line: number, rendering: string): { place?: Position; words: string } {
+  const place = source ? userDataLinePlace(source, rendered, line) : undefined;
+  if (place) return { place, words: `line ${place.line} of ${place.file}` };
+  const written = source?.kind === 'file' || source?.kind === 'template' ? ` as Terraform renders it, which no one line of ${source.file} writes: an interpolation or a directive renders it` : '';
+  return { words: `line ${line} of ${rendering}${written}` };
+}

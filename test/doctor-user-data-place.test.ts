@@ -268,3 +268,36 @@ describe('task 30b: a credential on a command RF720 quotes is not shown', () => 
     expect(rf720(withTemplate(template)).map(([, m]) => m)).toEqual([`the user data of aws_launch_template.runner pipes a download into a shell (line ${lineOf(template, command)} of user-data.sh.tpl: ${command.slice(0, 80)})`]);
   });
 });
+
+describe('task 30b: user data a data "template_file" renders is traced to its template, as templatefile() is', () => {
+  const template = replaced(TEMPLATE, 'dnf install -y docker\n', `dnf install -y docker\n${PIPE}\n`);
+  const dataSource = (templateArg: string) => `data "template_file" "boot" {\n  template = ${templateArg}\n  vars = {\n${VARS}  }\n}\n`;
+  const withData = (templateArg: string, extra: InputFile[] = []) => {
+    const start = MAIN.indexOf('  user_data = base64encode(templatefile(');
+    const main = replaced(MAIN, MAIN.slice(start, MAIN.indexOf('}))\n', start) + 4), '  user_data = base64encode(data.template_file.boot.rendered)\n') + dataSource(templateArg);
+    return { main, files: [{ path: 'main.tf', bytes: enc(main) }, ...extra] };
+  };
+
+  it('template = file(...): RF720 and RF301 at the template\'s lines (before: at the user_data argument)', () => {
+    const { files } = withData('file("${path.module}/user-data.sh.tpl")', [{ path: 'user-data.sh.tpl', bytes: enc(template) }]);
+    const r = doctor(files);
+    expect(r.findings.filter((f) => f.code === 'RF720').map((f) => f.path)).toEqual([`user-data.sh.tpl:${lineOf(template, PIPE)}:1`]);
+    expect(r.findings.filter((f) => f.code === 'RF301').map((f) => f.path)).toEqual([`user-data.sh.tpl:${lineOf(template, 'privileged = true')}:5`]);
+  });
+
+  it('template = a <<- heredoc: the lines of main.tf', () => {
+    const heredoc = `<<-EOT\n${template.split('\n').map((l) => (l === '' ? l : `    ${l}`)).join('\n')}  EOT\n`.replace(/\$\{(region|token_param|runner_name|bucket)\}/g, '$$${$1}');
+    const { main, files } = withData(heredoc);
+    const found = doctor(files).findings.filter((f) => f.code === 'RF720');
+    // A heredoc is a Terraform template before template_file renders it ($${x} is its ${x}): where the two differ no line is claimed, the command's is.
+    expect(found.map((f) => [f.path, f.message])).toEqual([[`main.tf:${lineOf(main, PIPE)}:5`, `the user data of aws_launch_template.runner pipes a download into a shell (line ${lineOf(main, PIPE)} of main.tf: ${PIPE})`]]);
+  });
+
+  it('a template the doctor cannot read as written (a variable): at the user_data argument, no line claimed (the guard)', () => {
+    const { main, files } = withData('var.boot_template');
+    const withVar = main + `variable "boot_template" {\n  default = ${JSON.stringify(template).replace(/\$\{/g, '$$${')}\n}\n`;
+    const found = doctor([{ path: 'main.tf', bytes: enc(withVar) }, ...files.slice(1)]).findings.filter((f) => f.code === 'RF720');
+    expect(found.map((f) => f.path)).toEqual([`main.tf:${lineOf(withVar, 'data.template_file.boot.rendered')}:15`]);
+    expect(found[0]!.message).toContain('(a line of the user data as Terraform renders it: ');
+  });
+});

@@ -301,3 +301,29 @@ describe('task 30b: user data a data "template_file" renders is traced to its te
     expect(found[0]!.message).toContain('(a line of the user data as Terraform renders it: ');
   });
 });
+
+describe('task 30b: the user data of a launch template that starts no manager (docker-autoscaler workers) is checked as a manager\'s', () => {
+  const main = readFileSync(join(CORPUS, 'ec2-autoscaler-hand-written', 'main.tf'), 'utf8');
+  const script = `#!/bin/bash\nset -euo pipefail\ndnf install -y docker\n${PIPE}\n`;
+  const workers = (userData: string, text = script) => [
+    { path: 'main.tf', bytes: enc(replaced(main, '  name_prefix            = "gitlab-ci-worker-"\n', `  name_prefix            = "gitlab-ci-worker-"\n  user_data              = ${userData}\n`)) },
+    { path: 'workers.sh', bytes: enc(text) },
+  ];
+  it.each([
+    ['filebase64()', 'filebase64("${path.module}/workers.sh")'],
+    ['file() (plain text)', 'file("${path.module}/workers.sh")'],
+    ['templatefile() (plain text)', 'templatefile("${path.module}/workers.sh", {})'],
+    ['base64encode(file())', 'base64encode(file("${path.module}/workers.sh"))'],
+    ['base64encode(templatefile())', 'base64encode(templatefile("${path.module}/workers.sh", {}))'],
+  ])('%s: RF720 at the script\'s line (before: none, or a false RF106 for filebase64)', (_name, userData) => {
+    const r = doctor(workers(userData));
+    expect(r.findings.filter((f) => f.code === 'RF720').map((f) => [f.path, f.message])).toEqual([[`workers.sh:4:1`, `the user data of aws_launch_template.workers pipes a download into a shell (line 4 of workers.sh: ${PIPE})`]]);
+    expect(r.findings.filter((f) => f.code === 'RF106')).toEqual([]);
+  });
+  it('a worker script that downloads nothing: no RF720, no RF106 (the passing twin)', () => {
+    for (const userData of ['filebase64("${path.module}/workers.sh")', 'file("${path.module}/workers.sh")']) {
+      const r = doctor(workers(userData, '#!/bin/bash\nset -euo pipefail\ndnf install -y docker\n'));
+      expect(r.findings.filter((f) => f.code === 'RF720' || f.code === 'RF106')).toEqual([]);
+    }
+  });
+});

@@ -20,7 +20,7 @@ import { mapBodyStrings, mapRootStrings } from './root-strings.js';
 import { serializeArtifact } from '../emit/serialize.js';
 import { forgetKeyIndexes } from './key-index.js';
 import { REGISTRATION_TOKEN_FLOW } from './register-command.js';
-import { canonicalUserData, findVmManagers, rekey, resolveKey, startRekeys, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
+import { canonicalUserData, findVmManagers, rekey, resolveKey, startRekeys, otherUserDataText, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -122,6 +122,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   instancesAsLaunchTemplates(ev, root);
   const { managers, findings, unreadable, refused } = findVmManagers(ev, root, new Set(readers.keys()));
   sink.findings.push(...findings);
+  readOtherUserData(ev, root, new Set(managers.map((m) => m.launchTemplateKey)));
   const artifacts: Artifact[] = [];
   // The config.toml files a manager took (the one it boots, or its copy beside the user data's): the others are checked alone.
   const tomlsTaken = new Set<unknown>(managers.flatMap((m) => [m.toml, m.configFile?.value]));
@@ -353,6 +354,34 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   const out: { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[]; refused: string[]; tomlsTaken: ReadonlySet<unknown> } = { found: managers.length, ...(aws.account !== undefined ? { account: aws.account } : {}), partition, artifacts, unreadable, refused, tomlsTaken };
   if (aws.region) out.region = aws.region;
   return out;
+}
+
+/**
+ * The user data of the launch templates that start no manager (docker-autoscaler workers, other
+ * instances), read as a manager's is (vm.ts userDataText) so the user data rules (RF720, RF712)
+ * check what their instances boot with: a download piped into a shell on a host that runs jobs is
+ * the same risk as on the manager. A file read with filebase64() (named, not read, in the root
+ * before), a script given with file() or templatefile() (plain text where a launch template takes
+ * base64; its bytes read as base64 before) and base64encode(…) of either are held as the base64 of
+ * their text; what cannot be read, or is known only at apply, stays as written.
+ */
+function readOtherUserData(ev: Evidence, root: TerraformRoot, managerKeys: ReadonlySet<string>): void {
+  const templates = root.resource.aws_launch_template;
+  if (!templates) return;
+  let texts: Map<string, string> | undefined;
+  for (const [k, body] of Object.entries(templates)) {
+    if (managerKeys.has(k) || typeof body.user_data !== 'string') continue;
+    const origin = ev.terraform.origins.get(`aws_launch_template.${k}`);
+    if (!origin) continue;
+    if (!texts) {
+      texts = new Map();
+      for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
+    }
+    const read = otherUserDataText(body, origin.source.path, texts);
+    if (read === undefined || 'problem' in read || read.unknown.length > 0) continue;
+    const encoded = Buffer.from(read.text, 'utf8').toString('base64');
+    if (encoded !== body.user_data) templates[k] = { ...body, user_data: encoded };
+  }
 }
 
 /**

@@ -163,6 +163,18 @@ export function userDataText(body: Record<string, unknown>, tfPath: string, file
 }
 
 /**
+ * The user data of a launch template that boots no manager as its instances get it (userDataText),
+ * or, where it is plain text (file() or templatefile() without base64encode, which a launch template
+ * takes as base64), the script as written: its downloads and credentials are checked all the same.
+ */
+export function otherUserDataText(body: Record<string, unknown>, tfPath: string, files: ReadonlyMap<string, string>): ReturnType<typeof userDataText> {
+  const read = userDataText(body, tfPath, files);
+  const v = body.user_data;
+  if (read !== undefined && 'problem' in read && typeof v === 'string' && !v.includes('${') && /[^A-Za-z0-9+/=\s]/.test(v)) return { text: v, unknown: [] };
+  return read;
+}
+
+/**
  * Keys of a config.toml that may be known only at apply without weakening a proof: where the runner
  * connects and how it names itself. A token interpolated into user data is a finding of its own.
  */

@@ -95,8 +95,8 @@ describe('doctor: a runner whose cache has no Path', () => {
   it('beside a runner with a Path in the same bucket: RF202, its grant on the whole bucket reaches that runner\'s cache', () => {
     const r = run(MAIN + SECOND);
     const f = r.findings.find((x) => x.code === 'RF202');
-    // At the user data, the line of its BucketName named (before 27b: at the launch template, no line).
-    expect(f?.message).toMatch(/^line 27 of the user data of aws_launch_template\.runner: role gitlab-docker-ci reaches other runners' cache paths in bucket acme-gitlab-docker-ci-cache \(second\): s3:GetObject on second\/probe, /);
+    // At the line of its BucketName in the template (before 27b: at the launch template, no line; before 30b: line 27 of the rendered user data).
+    expect(f?.message).toMatch(/^line 27 of ec2\/user-data\.sh\.tpl: role gitlab-docker-ci reaches other runners' cache paths in bucket acme-gitlab-docker-ci-cache \(second\): s3:GetObject on second\/probe, /);
     expect(f?.fix).toBe('give every runner of the bucket its own [runners.cache] Path, and grant each manager only its own prefix');
     expect(cacheProof(r, 'docker-ci')?.holds).toBe(false);
     // The runner with a Path and a grant on it alone is proven as before.

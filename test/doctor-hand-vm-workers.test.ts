@@ -85,7 +85,7 @@ describe('doctor: the instance profile of docker-autoscaler workers, hand-writte
   it('an empty profile name on the workers is no profile: the proof holds and the take-over names none', () => {
     const r = run(privileged(withProfile('""')));
     expect(proof(r, PROFILE)?.holds).toBe(true);
-    expect(takeOver(r)).toBe('runner autoscaler, line 15 of the user data of aws_launch_template.manager: job containers run privileged: a job can take over the worker instance: the jobs it runs at the same time (capacity_per_instance) and the ones after it (max_use_count)');
+    expect(takeOver(r)).toBe('runner autoscaler, line 156 of runner/main.tf: job containers run privileged: a job can take over the worker instance: the jobs it runs at the same time (capacity_per_instance) and the ones after it (max_use_count)');
   });
 });
 

@@ -65,3 +65,22 @@ describe('a runner manager launched from a launch configuration', () => {
     expect(r.chains.size).toBe(0);
   });
 });
+
+describe('task 30b: RF910 names each resource whose user data could not be read by its kind as written', () => {
+  const main = corpus('ec2-docker-launch-configuration', 'main.tf');
+  const rf910 = (files: Record<string, string>) => run(files).findings.find((f) => f.code === 'RF910')?.message ?? '';
+  it('a launch configuration whose file is not given: "launch configuration(s)" (before: "launch template(s)")', () => {
+    const message = rf910({ 'main.tf': main });
+    expect(message).toContain('; the user data of 1 launch configuration(s) could not be read: aws_launch_configuration.manager (main.tf:');
+    expect(message).not.toContain('launch template(s)');
+  });
+  it('beside a launch template and an instance whose user data is not read either: each counted as its kind', () => {
+    const more = 'variable "script" {}\nresource "aws_launch_template" "w" {\n  name = "w"\n  user_data = base64encode(var.script)\n}\nresource "aws_instance" "i" {\n  ami = "ami-0fedcba9876543210"\n  instance_type = "t3.micro"\n  user_data = var.script\n}\n';
+    const message = rf910({ 'main.tf': main, 'more.tf': more });
+    // In the order the resources are listed.
+    expect(message).toContain('; the user data of 1 launch template(s) and 1 instance(s) and 1 launch configuration(s) could not be read: aws_launch_template.w (more.tf:4:15)');
+  });
+  it('the same with boot.sh given: read, no RF910 (the passing twin)', () => {
+    expect(rf910({ 'main.tf': main, 'boot.sh': corpus('ec2-docker-launch-configuration', 'boot.sh') })).toBe('');
+  });
+});

@@ -233,12 +233,12 @@ describe('the cache RF201 of a VM manager whose role lacks the cache grant: at t
     const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
     expect(r.findings.filter((f) => f.code === 'RF201').map((f) => f.path)).toEqual(['boot.sh:2:35']);
   });
-  it('a config.toml heredoc in the user data: at the user data, its line named (before: at the launch template, no line)', () => {
+  it('a config.toml heredoc in the user data: at its line of boot.sh (before: at the launch template, no line; before 30b: at the user data, its rendered line named)', () => {
     const boot = ["cat > /etc/gitlab-runner/config.toml <<'EOF'", 'concurrent = 1', '[[runners]]', '  name = "ci"', '  url = "https://g.example.com"', '  token = "$TOKEN"', '  executor = "docker"', '  [runners.docker]', '    image = "alpine"', ...CACHE.map((l) => `  ${l}`), 'EOF', ''].join('\n');
     const r = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot }));
     const rf201 = r.findings.filter((f) => f.code === 'RF201');
-    expect(rf201.map((f) => f.path)).toEqual(['main.tf:16:15']);
-    expect(rf201[0]!.message).toMatch(/line 14 of the user data of aws_launch_template\.r/);
+    expect(rf201.map((f) => f.path)).toEqual(['boot.sh:14:7']);
+    expect(rf201[0]!.message).toMatch(/line 14 of boot\.sh/);
   });
 });
 

@@ -76,13 +76,13 @@ describe('a config.toml heredoc in user data with a second [[runners]] entry (EC
 ${settings}`;
   const withSecond = (settings: string) => run({ 'main.tf': main, 'user-data.sh': insertAfter(userData, 'privileged = false', second(settings)) });
 
-  it('privileged Docker jobs in entry 1: RF301 at its line of the user data, RF903 names the Docker escapes as checked', () => {
+  it('privileged Docker jobs in entry 1: RF301 at its line of user-data.sh (before 30b: at the user_data argument), RF903 names the Docker escapes as checked', () => {
     const r = withSecond('    privileged = true\n');
     const rf301 = codes(r, 'RF301');
-    expect(rf301.map((f) => f.path)).toEqual(['main.tf:79:15']);
-    expect(rf301[0]!.message).toMatch(/^runner docker-ci, line 21 of the user data of aws_launch_template\.ci: config\.toml \[runners\.docker\] privileged = true of \[\[runners\]\] entry 1 /);
+    expect(rf301.map((f) => f.path)).toEqual(['user-data.sh:21:5']);
+    expect(rf301[0]!.message).toMatch(/^runner docker-ci, line 21 of user-data\.sh: config\.toml \[runners\.docker\] privileged = true of \[\[runners\]\] entry 1 /);
     const notProven = codes(r, 'RF903').filter((f) => f.message.includes('[[runners]] entries'));
-    expect(notProven.map((f) => f.message.split(':')[0])).toEqual(['runner docker-ci, line 15 of the user data of aws_launch_template.ci']);
+    expect(notProven.map((f) => f.message.split(':')[0])).toEqual(['runner docker-ci, line 15 of user-data.sh']);
     expect(notProven[0]!.message).toContain('RF309');
   });
 

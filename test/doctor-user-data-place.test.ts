@@ -74,7 +74,7 @@ describe('the whole deployment: the ec2-docker-templatefile case with boot comma
   it('the piped install script is RF720 at its template line (34); echo and printf piped into a shell are no download; the rest as the base case', () => {
     expect(lineOf(template, 'node-exporter/install.sh')).toBe(34);
     const r = doctor([{ path: 'main.tf', bytes: enc(main) }, { path: 'user-data.sh.tpl', bytes: enc(template) }]);
-    expect(r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`).sort()).toEqual(['RF205 main.tf:65:1', 'RF206 main.tf:65:1', 'RF301 main.tf:108:15', 'RF309 main.tf:108:15', 'RF720 user-data.sh.tpl:34:1']);
+    expect(r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path}`).sort()).toEqual(['RF205 main.tf:65:1', 'RF206 main.tf:65:1', 'RF301 user-data.sh.tpl:23:5', 'RF309 user-data.sh.tpl:24:5', 'RF720 user-data.sh.tpl:34:1']);
   });
 });
 
@@ -216,5 +216,114 @@ describe('RF906 for a register flag whose shell name the script leaves unknown s
   });
   it('a literal assignment: known, no RF906 (the passing twin)', () => {
     expect(rf906('BUCKET=ci-cache')).toEqual([]);
+  });
+});
+
+describe('task 30b: a config.toml key of a VM manager is found at the line the user wrote (RF301, RF309), as RF720 is', () => {
+  const findings = (files: InputFile[], code: string) => doctor(files).findings.filter((f) => f.code === code).map((f) => [f.path, f.message.split(':')[0]]);
+  const at = `main.tf:${lineOf(MAIN, '  user_data = base64encode(templatefile(')}:15`;
+
+  it('in a template: the template\'s line and the key\'s column (before: the user_data argument, a line of the rendered text)', () => {
+    // Three lines above the config.toml that the template does not have: the rendered line is not the template's.
+    const template = replaced(TEMPLATE, 'dnf install -y docker\n', '${setup}\ndnf install -y docker\n');
+    const userData = `  user_data = base64encode(templatefile("\${path.module}/user-data.sh.tpl", {\n${VARS}    setup       = "echo one\\necho two\\necho three"\n  }))\n`;
+    const files = withTemplate(template, userData);
+    expect(findings(files, 'RF301')).toEqual([[`user-data.sh.tpl:${lineOf(template, 'privileged = true')}:5`, `runner docker-ci, line ${lineOf(template, 'privileged = true')} of user-data.sh.tpl`]]);
+    expect(findings(files, 'RF309')).toEqual([[`user-data.sh.tpl:${lineOf(template, 'volumes = [')}:5`, `runner docker-ci, line ${lineOf(template, 'volumes = [')} of user-data.sh.tpl`]]);
+  });
+
+  it('in a <<- heredoc in main.tf: the line of main.tf, at the indentation the heredoc keeps', () => {
+    const body = TEMPLATE.replace(/\$\{(region|token_param|runner_name|bucket)\}/g, (_, v: string) => `\${${v === 'bucket' ? 'aws_s3_bucket.cache.bucket' : v === 'region' ? '"eu-central-1"' : `local.${v}`}}`);
+    const heredoc = `  user_data = base64encode(<<-EOT\n${body.split('\n').map((l) => (l === '' ? l : `    ${l}`)).join('\n')}EOT\n  )\n`;
+    const main = replaced(MAIN, MAIN.slice(MAIN.indexOf('  user_data = base64encode(templatefile('), MAIN.indexOf('}))\n', MAIN.indexOf('  user_data = base64encode(templatefile(')) + 4), heredoc);
+    expect(findings([{ path: 'main.tf', bytes: enc(main) }], 'RF301')).toEqual([[`main.tf:${lineOf(main, 'privileged = true')}:9`, `runner docker-ci, line ${lineOf(main, 'privileged = true')} of main.tf`]]);
+  });
+
+  it('a key an interpolation writes: at the user_data argument, the rendered line named and why no line of the template is', () => {
+    const template = replaced(TEMPLATE, '    privileged = true\n', '${docker_settings}\n');
+    const userData = `  user_data = base64encode(templatefile("\${path.module}/user-data.sh.tpl", {\n${VARS}    docker_settings = "    privileged = true\\n    shm_size = 0"\n  }))\n`;
+    const found = doctor(withTemplate(template, userData)).findings.filter((f) => f.code === 'RF301');
+    expect(found.map((f) => f.path)).toEqual([at]);
+    expect(found[0]!.message).toMatch(/^runner docker-ci, line 20 of the user data of aws_launch_template\.runner as Terraform renders it, which no one line of user-data\.sh\.tpl writes: an interpolation or a directive renders it: /);
+  });
+});
+
+describe('task 30b: a credential on a command RF720 quotes is not shown', () => {
+  const TOKEN = 'glpat-Zq3x9LmN0pR7sT2vW5yA';
+  const RUNNER = 'glrt-Kd8sP2mQ7nB4vX9zT1wE';
+  it.each([
+    ['a PRIVATE-TOKEN header', `curl -fsSL -H "PRIVATE-TOKEN: ${TOKEN}" https://gitlab.example.com/api/v4/projects/1/repository/files/i.sh/raw | bash`, TOKEN, '-H "PRIVATE-TOKEN: (value not shown)"'],
+    ['a --token flag of what the download runs', `curl -fsSL https://g.example/i.sh | bash -s -- --token ${RUNNER}`, RUNNER, '--token (value not shown)'],
+    ['a legacy token without a shape, after --registration-token', 'curl -sL https://g.example/i | bash -s -- --registration-token a1B2c3D4e5F6g7H8', 'a1B2c3D4e5F6g7H8', '--registration-token (value not shown)'],
+  ])('%s: masked in the message, the line still placed', (_name, command, secret, shown) => {
+    const template = replaced(TEMPLATE, 'dnf install -y docker\n', `dnf install -y docker\n${command}\n`);
+    const found = doctor(withTemplate(template)).findings.filter((f) => f.code === 'RF720');
+    expect(found.map((f) => f.path)).toEqual([`user-data.sh.tpl:${lineOf(template, command)}:1`]);
+    expect(JSON.stringify(found)).not.toContain(secret);
+    expect(found[0]!.message).toContain(shown);
+  });
+  it('a token the script reads at boot ($TOKEN) is shown as written (the passing twin)', () => {
+    const command = 'curl -fsSL -H "PRIVATE-TOKEN: $TOKEN" https://gitlab.example.com/i.sh | bash';
+    const template = replaced(TEMPLATE, 'dnf install -y docker\n', `dnf install -y docker\n${command}\n`);
+    expect(rf720(withTemplate(template)).map(([, m]) => m)).toEqual([`the user data of aws_launch_template.runner pipes a download into a shell (line ${lineOf(template, command)} of user-data.sh.tpl: ${command.slice(0, 80)})`]);
+  });
+});
+
+describe('task 30b: user data a data "template_file" renders is traced to its template, as templatefile() is', () => {
+  const template = replaced(TEMPLATE, 'dnf install -y docker\n', `dnf install -y docker\n${PIPE}\n`);
+  const dataSource = (templateArg: string) => `data "template_file" "boot" {\n  template = ${templateArg}\n  vars = {\n${VARS}  }\n}\n`;
+  const withData = (templateArg: string, extra: InputFile[] = []) => {
+    const start = MAIN.indexOf('  user_data = base64encode(templatefile(');
+    const main = replaced(MAIN, MAIN.slice(start, MAIN.indexOf('}))\n', start) + 4), '  user_data = base64encode(data.template_file.boot.rendered)\n') + dataSource(templateArg);
+    return { main, files: [{ path: 'main.tf', bytes: enc(main) }, ...extra] };
+  };
+
+  it('template = file(...): RF720 and RF301 at the template\'s lines (before: at the user_data argument)', () => {
+    const { files } = withData('file("${path.module}/user-data.sh.tpl")', [{ path: 'user-data.sh.tpl', bytes: enc(template) }]);
+    const r = doctor(files);
+    expect(r.findings.filter((f) => f.code === 'RF720').map((f) => f.path)).toEqual([`user-data.sh.tpl:${lineOf(template, PIPE)}:1`]);
+    expect(r.findings.filter((f) => f.code === 'RF301').map((f) => f.path)).toEqual([`user-data.sh.tpl:${lineOf(template, 'privileged = true')}:5`]);
+  });
+
+  it('template = a <<- heredoc: the lines of main.tf', () => {
+    const heredoc = `<<-EOT\n${template.split('\n').map((l) => (l === '' ? l : `    ${l}`)).join('\n')}  EOT\n`.replace(/\$\{(region|token_param|runner_name|bucket)\}/g, '$$${$1}');
+    const { main, files } = withData(heredoc);
+    const found = doctor(files).findings.filter((f) => f.code === 'RF720');
+    // A heredoc is a Terraform template before template_file renders it ($${x} is its ${x}): where the two differ no line is claimed, the command's is.
+    expect(found.map((f) => [f.path, f.message])).toEqual([[`main.tf:${lineOf(main, PIPE)}:5`, `the user data of aws_launch_template.runner pipes a download into a shell (line ${lineOf(main, PIPE)} of main.tf: ${PIPE})`]]);
+  });
+
+  it('a template the doctor cannot read as written (a variable): at the user_data argument, no line claimed (the guard)', () => {
+    const { main, files } = withData('var.boot_template');
+    const withVar = main + `variable "boot_template" {\n  default = ${JSON.stringify(template).replace(/\$\{/g, '$$${')}\n}\n`;
+    const found = doctor([{ path: 'main.tf', bytes: enc(withVar) }, ...files.slice(1)]).findings.filter((f) => f.code === 'RF720');
+    expect(found.map((f) => f.path)).toEqual([`main.tf:${lineOf(withVar, 'data.template_file.boot.rendered')}:15`]);
+    expect(found[0]!.message).toContain('(a line of the user data as Terraform renders it: ');
+  });
+});
+
+describe('task 30b: the user data of a launch template that starts no manager (docker-autoscaler workers) is checked as a manager\'s', () => {
+  const main = readFileSync(join(CORPUS, 'ec2-autoscaler-hand-written', 'main.tf'), 'utf8');
+  const script = `#!/bin/bash\nset -euo pipefail\ndnf install -y docker\n${PIPE}\n`;
+  const workers = (userData: string, text = script) => [
+    { path: 'main.tf', bytes: enc(replaced(main, '  name_prefix            = "gitlab-ci-worker-"\n', `  name_prefix            = "gitlab-ci-worker-"\n  user_data              = ${userData}\n`)) },
+    { path: 'workers.sh', bytes: enc(text) },
+  ];
+  it.each([
+    ['filebase64()', 'filebase64("${path.module}/workers.sh")'],
+    ['file() (plain text)', 'file("${path.module}/workers.sh")'],
+    ['templatefile() (plain text)', 'templatefile("${path.module}/workers.sh", {})'],
+    ['base64encode(file())', 'base64encode(file("${path.module}/workers.sh"))'],
+    ['base64encode(templatefile())', 'base64encode(templatefile("${path.module}/workers.sh", {}))'],
+  ])('%s: RF720 at the script\'s line (before: none, or a false RF106 for filebase64)', (_name, userData) => {
+    const r = doctor(workers(userData));
+    expect(r.findings.filter((f) => f.code === 'RF720').map((f) => [f.path, f.message])).toEqual([[`workers.sh:4:1`, `the user data of aws_launch_template.workers pipes a download into a shell (line 4 of workers.sh: ${PIPE})`]]);
+    expect(r.findings.filter((f) => f.code === 'RF106')).toEqual([]);
+  });
+  it('a worker script that downloads nothing: no RF720, no RF106 (the passing twin)', () => {
+    for (const userData of ['filebase64("${path.module}/workers.sh")', 'file("${path.module}/workers.sh")']) {
+      const r = doctor(workers(userData, '#!/bin/bash\nset -euo pipefail\ndnf install -y docker\n'));
+      expect(r.findings.filter((f) => f.code === 'RF720' || f.code === 'RF106')).toEqual([]);
+    }
   });
 });

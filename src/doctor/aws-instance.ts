@@ -143,8 +143,8 @@ function groupId(root: TerraformRoot, g: unknown): unknown {
   return byName !== undefined ? `\${aws_security_group.${byName}.id}` : g;
 }
 
-/** The instance's user data as a launch template holds it (base64, or the form the evaluator writes for a partly known script). */
-function launchTemplateUserData(body: Record<string, unknown>): string | undefined {
+/** The instance's (or launch configuration's) user data as a launch template holds it (base64, or the form the evaluator writes for a partly known script). */
+export function launchTemplateUserData(body: Record<string, unknown>): string | undefined {
   if (typeof body.user_data_base64 === 'string') return body.user_data_base64;
   const text = body.user_data;
   if (typeof text !== 'string') return undefined;

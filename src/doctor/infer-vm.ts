@@ -13,13 +13,14 @@ import { awsProviderOf } from '../verify/aws-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { tomlPlace } from './toml-locate.js';
 import { laterEntriesFindings, type TomlPlace } from './config-toml-alone.js';
+import { userDataLineShown } from './user-data-place.js';
 import { OWN_ACCOUNT, providerAccount } from './hcl/eval.js';
 import type { Evidence } from './evidence.js';
 import { mapBodyStrings, mapRootStrings } from './root-strings.js';
 import { serializeArtifact } from '../emit/serialize.js';
 import { forgetKeyIndexes } from './key-index.js';
 import { REGISTRATION_TOKEN_FLOW } from './register-command.js';
-import { canonicalUserData, findVmManagers, rekey, resolveKey, startRekeys, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
+import { canonicalUserData, findVmManagers, rekey, resolveKey, startRekeys, otherUserDataText, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -121,6 +122,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   instancesAsLaunchTemplates(ev, root);
   const { managers, findings, unreadable, refused } = findVmManagers(ev, root, new Set(readers.keys()));
   sink.findings.push(...findings);
+  readOtherUserData(ev, root, new Set(managers.map((m) => m.launchTemplateKey)));
   const artifacts: Artifact[] = [];
   // The config.toml files a manager took (the one it boots, or its copy beside the user data's): the others are checked alone.
   const tomlsTaken = new Set<unknown>(managers.flatMap((m) => [m.toml, m.configFile?.value]));
@@ -176,6 +178,10 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     seen.add(m.runner);
     const ltKey = m.launchTemplateKey;
     const body = m.tomlBody;
+    // The user data as Terraform renders it (the lines of its config.toml are lines of it), and the
+    // resource as written, whose user data source says where the user wrote each line.
+    const rendered = m.userData;
+    const writtenAs = ev.terraform.renamed?.get(`aws_launch_template.${ltKey}`) ?? `aws_launch_template.${ltKey}`;
     // The user data inline (a file reference resolved), its config.toml in canonical text.
     m.userData = canonicalUserData(m, serializeArtifact({ path: `runners/${m.runner}/config.toml`, format: 'toml', content: m.toml }).content);
     root.resource.aws_launch_template![m.launchTemplateKey] = { ...root.resource.aws_launch_template![m.launchTemplateKey]!, user_data: Buffer.from(m.userData, 'utf8').toString('base64') };
@@ -322,11 +328,14 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       : 'a VM runner is registered through the GitLab API (runner-fleet register), not in the files given';
     sink.runners.push(runner);
     sink.runnerOrigins.set(index, m.origin);
-    // A key of the config.toml that boots: its line in the user data (of the launch template), or in the file.
+    // A key of the config.toml that boots: its line where the user wrote it (their template, script
+    // or heredoc, as RF720's), else its line in the user data as rendered, or in the file.
+    const source = ev.terraform.userDataSources?.get(writtenAs);
     const tomlAt: TomlPlace = (at) => {
       if (!body) return { path: formatPosition(originAt(m.tomlOrigin, ...at)), where: '' };
       const place = tomlPlace(body.lines, at);
-      return { path: formatPosition(originAt(m.origin, 'user_data')), where: `line ${body.from + (place?.line ?? 0) + 1} of the user data of aws_launch_template.${ltKey}` };
+      const shown = userDataLineShown(source, rendered, body.from + (place?.line ?? 0) + 1, `the user data of aws_launch_template.${ltKey}`);
+      return { path: formatPosition(shown.place ?? originAt(m.origin, 'user_data')), where: shown.words };
     };
     sink.tomlAt.set(index, tomlAt);
     // A config.toml the user data writes (or the file it boots) with more [[runners]] entries: the manager runs them all.
@@ -345,6 +354,34 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   const out: { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[]; refused: string[]; tomlsTaken: ReadonlySet<unknown> } = { found: managers.length, ...(aws.account !== undefined ? { account: aws.account } : {}), partition, artifacts, unreadable, refused, tomlsTaken };
   if (aws.region) out.region = aws.region;
   return out;
+}
+
+/**
+ * The user data of the launch templates that start no manager (docker-autoscaler workers, other
+ * instances), read as a manager's is (vm.ts userDataText) so the user data rules (RF720, RF712)
+ * check what their instances boot with: a download piped into a shell on a host that runs jobs is
+ * the same risk as on the manager. A file read with filebase64() (named, not read, in the root
+ * before), a script given with file() or templatefile() (plain text where a launch template takes
+ * base64; its bytes read as base64 before) and base64encode(…) of either are held as the base64 of
+ * their text; what cannot be read, or is known only at apply, stays as written.
+ */
+function readOtherUserData(ev: Evidence, root: TerraformRoot, managerKeys: ReadonlySet<string>): void {
+  const templates = root.resource.aws_launch_template;
+  if (!templates) return;
+  let texts: Map<string, string> | undefined;
+  for (const [k, body] of Object.entries(templates)) {
+    if (managerKeys.has(k) || typeof body.user_data !== 'string') continue;
+    const origin = ev.terraform.origins.get(`aws_launch_template.${k}`);
+    if (!origin) continue;
+    if (!texts) {
+      texts = new Map();
+      for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
+    }
+    const read = otherUserDataText(body, origin.source.path, texts);
+    if (read === undefined || 'problem' in read || read.unknown.length > 0) continue;
+    const encoded = Buffer.from(read.text, 'utf8').toString('base64');
+    if (encoded !== body.user_data) templates[k] = { ...body, user_data: encoded };
+  }
 }
 
 /**

@@ -1132,7 +1132,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   // A chart whose release namespace is not statically known was found and said (RF906): not "no manager".
   if (chains.length === 0 && vm.found === 0 && !chartsNotPlaced && !ev.helmValues.some((v) => v.namespaceUnknown)) {
     // Launch templates whose user data could not be read may be the managers: say which and why.
-    const unread = vm.unreadable.length > 0 ? `; the user data of ${vm.unreadable.length} ${vm.unreadable.every((u) => /^aws_(spot_)?instance/.test(u)) ? 'instance(s)' : vm.unreadable.some((u) => /^aws_(spot_)?instance/.test(u)) ? 'launch template(s) and instance(s)' : 'launch template(s)'} could not be read: ${vm.unreadable.slice(0, 3).join('; ')}${vm.unreadable.length > 3 ? ` and ${vm.unreadable.length - 3} more` : ''}` : '';
+    const unread = vm.unreadable.length > 0 ? `; the user data of ${unreadKinds(vm.unreadable)} could not be read: ${vm.unreadable.slice(0, 3).join('; ')}${vm.unreadable.length > 3 ? ` and ${vm.unreadable.length - 3} more` : ''}` : '';
     // Managers read whole whose register command gitlab-runner refuses: said as refused (RF919 says where), not as unread.
     const refused = vm.refused.length > 0 ? `; ${vm.refused.slice(0, 3).join('; ')}${vm.refused.length > 3 ? ` and ${vm.refused.length - 3} more` : ''}` : '';
     const checked = alone.length > 0 ? `; the settings of ${alone.slice(0, 3).map((t) => t.origin.source.path).join(', ')}${alone.length > 3 ? ` and ${alone.length - 3} more config.toml file(s)` : ''} were checked on their own (${ALONE_CHECKS}), but without its manager the identity chain is not proven: which cloud identity the manager and its jobs hold, the cache it signs for, whether jobs reach the host's instance metadata, and the runner's registration in GitLab` : '';
@@ -1395,4 +1395,23 @@ function gitlabSettingsOf(root: TerraformRoot, tokenRef: string | undefined): Re
     // Tags only tell tagged from untagged here: one longer than a spec allows (255) is kept, cut.
     tags: Array.isArray(r.tag_list) ? r.tag_list.filter((t): t is string => typeof t === 'string' && t !== '').map((t) => (t.length > 255 ? t.slice(0, 255) : t)) : [],
   };
+}
+
+/**
+ * The resources whose user data could not be read, counted by their kind as written (each entry
+ * starts with its address): `2 launch template(s) and 1 launch configuration(s)`.
+ */
+function unreadKinds(unreadable: readonly string[]): string {
+  const kinds: [RegExp, string][] = [
+    [/^aws_launch_template\./, 'launch template(s)'],
+    [/^aws_launch_configuration\./, 'launch configuration(s)'],
+    [/^aws_instance\./, 'instance(s)'],
+    [/^aws_spot_instance_request\./, 'spot instance request(s)'],
+  ];
+  const counts = new Map<string, number>();
+  for (const u of unreadable) {
+    const kind = kinds.find(([re]) => re.test(u))?.[1] ?? 'resource(s)';
+    counts.set(kind, (counts.get(kind) ?? 0) + 1);
+  }
+  return [...counts].map(([kind, n]) => `${n} ${kind}`).join(' and ');
 }

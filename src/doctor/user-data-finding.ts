@@ -4,7 +4,8 @@ import { userDataOf } from '../platforms/aws-vm/common.js';
 import type { Evidence } from './evidence.js';
 import { formatPosition, originAt } from './source.js';
 import { readLineOf, userDataLinePlace } from './user-data-place.js';
-import { userDataText } from './vm.js';
+import { otherUserDataText, userDataText } from './vm.js';
+import { launchTemplateUserData } from './aws-instance.js';
 
 /**
  * A finding about a line of a launch template's user data (RF720: `subject.userDataLine`), placed
@@ -26,7 +27,8 @@ export function atUserDataLine(f: Finding, ev: Evidence, docs: FleetDocuments): 
   const checked = userDataOf(docs, checkedBody).text;
   const texts = new Map<string, string>();
   for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
-  const read = userDataText(body, origin.source.path, texts);
+  // An instance's or launch configuration's user data is plain text: read as the launch template it stands for holds it.
+  const read = writtenType === 'aws_launch_template' ? otherUserDataText(body, origin.source.path, texts) : userDataText({ user_data: launchTemplateUserData(body) }, origin.source.path, texts);
   if (checked === undefined || read === undefined || 'problem' in read) return f;
   const line = readLineOf(read.text, checked, s.userDataLine.line);
   const source = ev.terraform.userDataSources?.get(written) ?? (typeof body.user_data === 'string' && !body.user_data.includes('${') ? ({ kind: 'literal' } as const) : ({ kind: 'expression' } as const));

@@ -1,6 +1,6 @@
 import type { Expr } from './hcl/ast.js';
 import { LineIndex } from './hcl/ast.js';
-import type { Loc } from './hcl/config.js';
+import type { ConfigBlock, Loc } from './hcl/config.js';
 import type { Env, ModuleEvaluator } from './hcl/eval.js';
 import type { Position } from './source.js';
 import { templateLineOf } from './template-map.js';
@@ -25,7 +25,7 @@ export type UserDataSource =
     }
   /** Base64 written literally (in a `.tf.json`, a plan): the lines of its decoded text are the user data's. */
   | { kind: 'literal' }
-  /** Another expression (a concatenation, a data source's rendering): its lines are not traced. */
+  /** Another expression (a concatenation, a function of several texts): its lines are not traced. */
   | { kind: 'expression' };
 
 /** Calls whose value is their argument's text, encoded: the user data is that text. */
@@ -33,8 +33,9 @@ const ENCODERS = new Set(['base64encode', 'base64gzip']);
 
 /**
  * The source of a `user_data` expression as written (unwrapping base64encode/base64gzip, a local of
- * the same module, parentheses); undefined where it is another expression (a concatenation, a
- * function of several texts, a data source's rendering), whose lines the doctor does not trace.
+ * the same module, parentheses, a `data "template_file"`'s `rendered`, whose template is read with
+ * file() or written as a heredoc); undefined where it is another expression (a concatenation, a
+ * function of several texts), whose lines the doctor does not trace.
  */
 export function userDataSourceOf(evaluator: ModuleEvaluator, expr: Expr, loc: Loc, env: Env, given: (path: string) => { path: string; text: string } | undefined, depth = 0): UserDataSource | undefined {
   if (depth > 4) return undefined;
@@ -47,6 +48,18 @@ export function userDataSourceOf(evaluator: ModuleEvaluator, expr: Expr, loc: Lo
       // A `.tf.json` string: literal text, or the expression it interpolates (`"${filebase64(…)}"`).
       return userDataSourceOf(evaluator, expr.x, loc, env, given, depth + 1);
     case 'attr': {
+      // `data.template_file.<name>.rendered` (or `[i].rendered`): its `template`, rendered with its vars.
+      const data = expr.name === 'rendered' ? templateFileOf(evaluator, expr.obj) : undefined;
+      if (data) {
+        const written = data.body.attrs.find((a) => a.name === 'template');
+        const inner = written ? userDataSourceOf(evaluator, written.expr, written.loc, { loc: written.loc, vars: new Map() }, given, depth + 1) : undefined;
+        // Read with file(): the file is the template.
+        if (inner?.kind === 'file') return { ...inner, kind: 'template' };
+        // A heredoc is a Terraform template first: one without interpolations or directives of its own
+        // is, line for line, the template template_file renders (`$${x}` its `${x}`, `%%{` its `%{`).
+        if (inner?.kind === 'template' && !/(?<!\$)\$\{|(?<!%)%\{/.test(inner.text)) return { ...inner, text: inner.text.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{') };
+        return undefined;
+      }
       if (expr.obj.k !== 'var' || expr.obj.name !== 'local') return undefined;
       const local = evaluator.mod.locals.get(expr.name);
       return local ? userDataSourceOf(evaluator, local.expr, local.loc, { loc: local.loc, vars: new Map() }, given, depth + 1) : undefined;
@@ -79,6 +92,13 @@ export function userDataSourceOf(evaluator: ModuleEvaluator, expr: Expr, loc: Lo
     case 'tfor':
       return undefined;
   }
+}
+
+/** The `data "template_file"` block of this module that `data.template_file.<name>` (or `[i]` of it) names. */
+function templateFileOf(evaluator: ModuleEvaluator, ref: Expr): ConfigBlock | undefined {
+  const named = ref.k === 'index' ? ref.obj : ref;
+  if (named.k !== 'attr' || named.obj.k !== 'attr' || named.obj.name !== 'template_file' || named.obj.obj.k !== 'var' || named.obj.obj.name !== 'data') return undefined;
+  return evaluator.mod.blocks.find((b) => b.mode === 'data' && b.type === 'template_file' && b.name === named.name);
 }
 
 /** The heredoc that starts at offset `at` of `loc`'s file (`<<EOT`, `<<-EOT`): its lines as a template, where they start, what a `<<-` takes off. */
@@ -148,4 +168,17 @@ export function readLineOf(read: string, checked: string, line: number): number 
   while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
   const fromEnd = b.length - line;
   return fromEnd < tail ? a.length - fromEnd : undefined;
+}
+
+/**
+ * Line `line` (1-based) of `rendered`, the user data as Terraform makes it of `source`, as a finding
+ * names it: where the user wrote it (`place`, and `line 7 of boot.sh`), else no place and words that
+ * say why no line of theirs is claimed. `rendering` names the user data (`the user data of
+ * aws_launch_template.x`) for a line only the rendered text has.
+ */
+export function userDataLineShown(source: UserDataSource | undefined, rendered: string, line: number, rendering: string): { place?: Position; words: string } {
+  const place = source ? userDataLinePlace(source, rendered, line) : undefined;
+  if (place) return { place, words: `line ${place.line} of ${place.file}` };
+  const written = source?.kind === 'file' || source?.kind === 'template' ? ` as Terraform renders it, which no one line of ${source.file} writes: an interpolation or a directive renders it` : '';
+  return { words: `line ${line} of ${rendering}${written}` };
 }

@@ -19,6 +19,7 @@ import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
 import { firstKeyWhere, keyMoved } from './key-index.js';
 import { userDataLinePlace } from './user-data-place.js';
+import { shownText } from '../verify/credentials.js';
 
 /**
  * What the doctor reads of one VM runner manager (EC2 instance from a launch template): the
@@ -147,7 +148,7 @@ export function userDataText(body: Record<string, unknown>, tfPath: string, file
       return { text: escaped.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{'), unknown };
     }
   }
-  if (v.includes('${')) return { problem: `its user_data is an expression the doctor cannot read: ${v.length > 80 ? `${v.slice(0, 80)}…` : v}` };
+  if (v.includes('${')) return { problem: `its user_data is an expression the doctor cannot read: ${shownText(v, 80)}` };
   if (!/^[A-Za-z0-9+/]*={0,2}$/.test(v.replace(/\s+/g, ''))) return { problem: 'its user_data is not base64 (a launch template takes base64: wrap the script in base64encode())' };
   const bytes = Buffer.from(v, 'base64');
   // Compressed user data (base64gzip): cloud-init recognises gzip by its first two bytes and decompresses it.
@@ -159,6 +160,18 @@ export function userDataText(body: Record<string, unknown>, tfPath: string, file
     }
   }
   return { text: bytes.toString('utf8'), unknown: [] };
+}
+
+/**
+ * The user data of a launch template that boots no manager as its instances get it (userDataText),
+ * or, where it is plain text (file() or templatefile() without base64encode, which a launch template
+ * takes as base64), the script as written: its downloads and credentials are checked all the same.
+ */
+export function otherUserDataText(body: Record<string, unknown>, tfPath: string, files: ReadonlyMap<string, string>): ReturnType<typeof userDataText> {
+  const read = userDataText(body, tfPath, files);
+  const v = body.user_data;
+  if (read !== undefined && 'problem' in read && typeof v === 'string' && !v.includes('${') && /[^A-Za-z0-9+/=\s]/.test(v)) return { text: v, unknown: [] };
+  return read;
 }
 
 /**
@@ -199,7 +212,7 @@ function shownPart(u: string): string {
   // In a module the evaluator's symbol carries the module's address (`${module.runner.%{ for … }}`, read out of
   // the user data up to the tag's own `}`): the tag alone is what is written.
   const part = /^\$\{(?:module\.[A-Za-z0-9_-]+(?:\[[^\]\n]*\])?\.)*(%\{[^}\n]*\})\}?$/.exec(u)?.[1] ?? u;
-  return part.length > 80 ? `${part.slice(0, 80)}…` : part;
+  return shownText(part, 80);
 }
 
 /**
@@ -254,7 +267,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     const span = heredocSpan(userData, /(^|\/)config\.toml$/);
     const tomlText = span?.body;
     // A config.toml may hide in the part only apply knows (a templatefile() not evaluated here).
-    if (span === undefined && read.unknown.length > 0) unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): its user data is known only when Terraform runs (${read.unknown[0]!.length > 80 ? `${read.unknown[0]!.slice(0, 80)}…` : read.unknown[0]!})`);
+    if (span === undefined && read.unknown.length > 0) unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): its user data is known only when Terraform runs (${shownText(read.unknown[0]!, 80)})`);
     let toml: Record<string, unknown> | undefined;
     let tomlOrigin: Origin = { ...origin, path: [...origin.path, 'user_data'] };
     if (tomlText !== undefined) {
@@ -276,7 +289,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
       // Settings only apply knows are not proven: the runner is left out, with the keys and values named.
       const blind = unknownKeys(toml, read.unknown).filter((u) => !KEYS_THAT_MAY_BE_UNKNOWN.has(u.last));
       if (blind.length > 0) {
-        const shown = blind.slice(0, 3).map((u) => `${u.key} = ${JSON.stringify(u.value.length > 60 ? `${u.value.slice(0, 60)}…` : u.value)}`);
+        const shown = blind.slice(0, 3).map((u) => `${u.key} = ${JSON.stringify(shownText(u.value, 60))}`);
         findings.push(finding('RF906', formatPosition(originAt(origin, 'user_data')), `the config.toml in the user data of ${written(ev, k)} sets ${shown.join(', ')}${blind.length > 3 ? ` and ${blind.length - 3} more` : ''}, known only when Terraform runs; ${whyUnknown(ev, k, read.unknown.filter((u) => blind.some((b) => b.value.includes(u))))}: this runner manager is not proven`, { fix: 'write these settings literally in the user data, or give `terraform show -json` of a plan, which carries the rendered user data' }));
         unreadable.push(`${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}): its config.toml sets values known only when Terraform runs`);
         continue;
@@ -576,7 +589,7 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
     const names = [...u.value.matchAll(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g)].map((m) => m[1] ?? m[2]!);
     const set = names.map((n) => [n, chosen.why.get(n), chosen.why.get('*')] as const).find(([, w, any]) => w !== undefined || any !== undefined);
     const because = set ? (set[1] !== undefined ? `: ${set[0]} is set by ${set[1].by} ${lineShown(set[1].line)}` : `: ${set[0]} may be set by ${set[2]!.by} ${lineShown(set[2]!.line)}`) : '';
-    return { problem: `its --${u.flag} ${JSON.stringify(u.value.length > 60 ? `${u.value.slice(0, 60)}…` : u.value)} is known only at boot${config.unknown.length > 1 ? ` (and ${config.unknown.length - 1} more flag(s))` : ''}${because}`, fix: 'write the value in the command, or set it in the script before the command (NAME=value), so the doctor can read it', at: where(u.at) };
+    return { problem: `its --${u.flag} ${JSON.stringify(shownText(u.value, 60))} is known only at boot${config.unknown.length > 1 ? ` (and ${config.unknown.length - 1} more flag(s))` : ''}${because}`, fix: 'write the value in the command, or set it in the script before the command (NAME=value), so the doctor can read it', at: where(u.at) };
   }
   const template = config.templateConfig;
   if (template) {

@@ -273,3 +273,40 @@ export function holdsCredential(text: string): boolean {
 export function hasCredentialShape(text: string): boolean {
   return mayHoldShape(text) && SHAPES.some((s) => s.needles.some((n) => text.includes(n)) && s.re.test(text));
 }
+
+/** What a credential in a text shown in a message is replaced with. */
+export const VALUE_NOT_SHOWN = '(value not shown)';
+
+/**
+ * A value given to a token flag or header on a command line (`--token glrt-…`, `--registration-token
+ * …`, `-H "PRIVATE-TOKEN: …"`, `Authorization: Bearer …`): a token whatever its shape (a legacy
+ * registration token has no prefix), unless it is a reference (`$TOKEN`, `${…}`, `$(…)`) or a placeholder.
+ */
+const TOKEN_ON_COMMAND = /(--(?:registration-)?token(?:=|[ \t]+)|\b(?:PRIVATE|JOB|DEPLOY)-TOKEN:[ \t]*|\bAuthorization:[ \t]*(?:Bearer|Basic|token)[ \t]+)(["']?)([^\s"']+)/gi;
+const TOKEN_ON_COMMAND_NEEDLE = /token|authorization/i;
+
+/**
+ * A text a message shows (a command line of user data, an expression), with every credential in it
+ * replaced by VALUE_NOT_SHOWN: what a shape matches (all of them), the value of a credential key or
+ * docker-machine key option (`lineCredentials`), and the value of a token flag or header. The one
+ * rule for echoing a user's command: secrets never reach findings, logs or snapshots. Texts without
+ * a needle come back as they are.
+ */
+export function maskCredentials(text: string): string {
+  if (!ANY_NEEDLE.test(text) && !TOKEN_ON_COMMAND_NEEDLE.test(text)) return text;
+  return text
+    .split('\n')
+    .map((line) => {
+      let out = line;
+      for (const c of lineCredentials(line, true)) if (c.secret !== '') out = out.split(c.secret).join(VALUE_NOT_SHOWN);
+      for (const s of SHAPES) if (s.needles.some((n) => out.includes(n))) out = out.replace(new RegExp(s.re.source, `${s.re.flags.replace('g', '')}g`), VALUE_NOT_SHOWN);
+      return out.replace(TOKEN_ON_COMMAND, (all, head: string, quote: string, value: string) => (value.startsWith('(value') || value.startsWith('$') || value.startsWith('`') || placeholderValue(value) ? all : `${head}${quote}${VALUE_NOT_SHOWN}`));
+    })
+    .join('\n');
+}
+
+/** A text shown in a message, credentials masked (`maskCredentials`), then cut to `max` characters (with `…`). */
+export function shownText(text: string, max: number): string {
+  const masked = maskCredentials(text);
+  return masked.length > max ? `${masked.slice(0, max)}…` : masked;
+}

@@ -472,7 +472,7 @@ interface RootProviders {
 }
 
 /** Resources whose `user_data` boots a runner manager (an instance or a spot request is read as a launch template). */
-const USER_DATA_OWNERS: ReadonlySet<string> = new Set(['aws_launch_template', 'aws_instance', 'aws_spot_instance_request']);
+const USER_DATA_OWNERS: ReadonlySet<string> = new Set(['aws_launch_template', 'aws_launch_configuration', 'aws_instance', 'aws_spot_instance_request']);
 
 /** A file given, by the path as given (a position names it so), for a path the evaluator resolved. */
 function givenFile(ev: Evidence, path: string): { path: string; text: string } | undefined {

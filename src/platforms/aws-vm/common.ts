@@ -10,7 +10,7 @@ import { DO_NOT_EDIT, named, tfName } from '../../emit/artifacts.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import { runnerAws } from '../../verify/runner-aws.js';
-import { hasCredentialShape, holdsCredential } from '../../verify/credentials.js';
+import { hasCredentialShape, holdsCredential, maskCredentials, shownText } from '../../verify/credentials.js';
 import { cloudConfigCommands, cloudConfigFileSpan, isCloudConfig } from './cloud-init.js';
 
 // Where one runner's resources live (its own root's region and account): shared with EKS, kept in verify/runner-aws.ts.
@@ -898,7 +898,7 @@ export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>):
   const embedded = embeddedUserData.get(body);
   if (embedded !== undefined && embedded.encoded === v) return { text: embedded.text };
   // runner-fleet writes user data as a generated file; a hand-written one known only when Terraform runs is not read.
-  if (v.includes('${')) return { unknown: v.length > 80 ? `${v.slice(0, 80)}…` : v };
+  if (v.includes('${')) return { unknown: shownText(v, 80) };
   return { text: Buffer.from(v, 'base64').toString('utf8') };
 }
 
@@ -992,7 +992,7 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
     const ignores = ignored === 'all' || list(ignored).includes('value');
     const value = typeof p.value === 'string' ? p.value : typeof p.insecure_value === 'string' ? p.insecure_value : '';
     const problem = value.includes('${')
-      ? `takes its value from Terraform (${value.length > 60 ? `${value.slice(0, 60)}…` : value}), so the runner token passes through Terraform and stays in its state`
+      ? `takes its value from Terraform (${shownText(value, 60)}), so the runner token passes through Terraform and stays in its state`
       : holdsCredential(value)
         ? 'holds a token in its Terraform value'
         : generated && value !== TOKEN_PLACEHOLDER
@@ -1052,8 +1052,8 @@ export function unverifiedDownloadsAt(script: string, options: { shell: boolean 
     const code = line.includes('#') ? line.replace(/#.*$/, '') : line;
     // A download piped into a shell is one reason, the stronger: not also "downloads without checking" for that line.
     const piped = code.includes('|') && pipesDownloadIntoShell(lines, i, code);
-    if (piped) at(i, (said) => `pipes a download into a shell (${said}: ${line.trim().slice(0, 80)})`);
-    else if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyPackageNames(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) at(i, (said) => `downloads without checking a pinned SHA-256 (${said}: ${line.trim().slice(0, 80)})`);
+    if (piped) at(i, (said) => `pipes a download into a shell (${said}: ${maskCredentials(line.trim()).slice(0, 80)})`);
+    else if ((code.includes('curl') || code.includes('wget')) && /\b(curl|wget)\b/.test(code) && !onlyPackageNames(code) && !onlyInstanceMetadata(code) && !requestOnly(lines, i, code) && !checkedBeforeUse(lines, i, code)) at(i, (said) => `downloads without checking a pinned SHA-256 (${said}: ${maskCredentials(line.trim()).slice(0, 80)})`);
     if (!code.includes('_verified')) return;
     const fetch = /^\s*fetch_verified\s+(\S+)\s+(\S+)\s+(\S+)\s*$/.exec(code);
     if (/^\s*(fetch_verified|import_key_verified)\b/.test(code) && block.length === 0) at(i, (said) => `calls ${code.trim().split(/\s/)[0]!} without defining it (${said})`);

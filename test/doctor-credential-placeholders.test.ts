@@ -1,13 +1,18 @@
-import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 import { holdsCredential, lineCredentials, placeholderValue } from '../src/verify/credentials.js';
+import { walkFiles } from '../src/io/walk.js';
 
 /**
  * Issue 30c: the credential scan's placeholders and misses. AWS's documented example keys and an
  * environment variable's name given to a key are no key (RF928 at a docker-machine key option, RF933
  * info at a cloud credential key, never RF940), while a real key's shape beside them stays RF940; a
  * placeholder key option gives RF928 wherever a config.toml is written; every credential on a line is
- * found; a state's JSON-encoded attributes are read.
+ * found; a state's JSON-encoded attributes and .terraform/terraform.tfstate are read; a compose
+ * service's env_file is.
  */
 
 const enc = (s: string) => new TextEncoder().encode(s);
@@ -188,7 +193,7 @@ describe('4. every credential on a line', () => {
   });
 });
 
-describe('5. Terraform state: JSON-encoded attributes', () => {
+describe('5. Terraform state: JSON-encoded attributes and the backend cache', () => {
   const TOKEN = 'q7Wm3KpL5xNv2RbY7cZt';
   const state = (userData: string) =>
     JSON.stringify({ version: 4, terraform_version: '1.9.5', serial: 1, lineage: 'x', outputs: {}, resources: [{ mode: 'managed', type: 'aws_ecs_task_definition', name: 'runner', provider: 'provider["registry.terraform.io/hashicorp/aws"]', instances: [{ schema_version: 0, attributes: { family: 'runner', container_definitions: userData } }] }] }, null, 2);
@@ -206,5 +211,57 @@ describe('5. Terraform state: JSON-encoded attributes', () => {
   it('twin: a placeholder token there is no RF940', () => {
     const r = run({ 'terraform.tfstate': state(JSON.stringify({ token: '${RUNNER_TOKEN}' })) });
     expect(at(r, 'RF940')).toEqual([]);
+  });
+
+  const dir = mkdtempSync(join(tmpdir(), 'rf-30c-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('a folder walk reads .terraform/terraform.tfstate, and nothing else of .terraform', async () => {
+    mkdirSync(join(dir, '.terraform', 'providers'), { recursive: true });
+    mkdirSync(join(dir, '.terraform', 'modules', 'm'), { recursive: true });
+    writeFileSync(join(dir, 'main.tf'), 'terraform {\n  backend "s3" {}\n}\n');
+    writeFileSync(join(dir, '.terraform', 'terraform.tfstate'), JSON.stringify({ version: 3, backend: { type: 's3', config: { bucket: 'tf', access_key: REAL_ID, secret_key: REAL_SECRET } } }, null, 2));
+    writeFileSync(join(dir, '.terraform', 'modules', 'm', 'main.tf'), 'variable "x" {}\n');
+    const { files } = await walkFiles([dir], 1 << 20);
+    expect(files.map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['.terraform/terraform.tfstate', 'main.tf']);
+    const r = doctor(files);
+    expect(r.findings.filter((f) => f.code === 'RF940').map((f) => f.message.split(' (value')[0]).sort()).toEqual([
+      `a static credential (secret_key) is written in ${join(dir, '.terraform', 'terraform.tfstate')} at secret_key`,
+      `an AWS access key id is written in ${join(dir, '.terraform', 'terraform.tfstate')} at access_key`,
+    ]);
+    expect(at(r, 'RF926')).toEqual([]);
+  });
+});
+
+describe('6. docker-compose env_file', () => {
+  const compose = `services:
+  gitlab-runner:
+    image: gitlab/gitlab-runner:v17.11.0
+    env_file: .env
+`;
+  it('a .env with the runner token: RF940 at its line; the service is named with the settings it sets', () => {
+    const env = 'CI_SERVER_URL=https://gitlab.example.com\nREGISTRATION_TOKEN=Xk2pQ9mZv4LtR7wN\n';
+    const r = run({ 'docker-compose.yml': compose, '.env': env });
+    expect(at(r, 'RF940')).toEqual(['.env:2:1']);
+    expect(r.findings.find((f) => f.code === 'RF910')!.message).toContain('REGISTRATION_TOKEN');
+    expect(JSON.stringify(r)).not.toContain('Xk2pQ9mZv4LtR7wN');
+  });
+
+  it('twin: a .env that names the token by a variable has no RF940', () => {
+    const r = run({ 'docker-compose.yml': compose, '.env': 'CI_SERVER_URL=https://gitlab.example.com\nCI_SERVER_TOKEN=${RUNNER_TOKEN}\n' });
+    expect(at(r, 'RF940')).toEqual([]);
+  });
+
+  it('a folder walk reads .env', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rf-30c-env-'));
+    try {
+      writeFileSync(join(dir, 'docker-compose.yml'), compose);
+      writeFileSync(join(dir, '.env'), 'CI_SERVER_TOKEN=glrt-Vn3kQ8pZr2Wx7LmT4bYs\n');
+      const { files } = await walkFiles([dir], 1 << 20);
+      expect(files.filter((f) => f.notRead !== true).map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['.env', 'docker-compose.yml']);
+      expect(at(doctor(files), 'RF940')).toEqual([`${dir}/.env:1:17`]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -13,7 +13,7 @@ import type { Finding } from '../src/spec/findings.js';
 // Fake credentials of each shape (documented example values, never real keys). A shape added to
 // SHAPES needs its sample here: the first test fails until it has one, and then both scans are held to it.
 const SAMPLES: Record<string, string> = {
-  'an AWS access key id': 'AKIAIOSFODNN7EXAMPLE',
+  'an AWS access key id': 'AKIAIOSFODNN7QW3RT5Y',
   'an Azure storage account key': 'AccountKey=Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==',
   'an Azure client secret': 'abc8Q~ExampleExampleExampleExampleExa',
   'a GitLab runner authentication token': 'glrt-EXAMPLEexampleEXAMPLE12',
@@ -48,7 +48,7 @@ describe('plan (RF304) and the doctor (RF940) read credentials by the same shape
   });
 
   it('an env entry NAME=value of a credential key: both find it', () => {
-    const doc = { environment: ['A=1', 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY'] };
+    const doc = { environment: ['A=1', 'AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYQ7W3E9R2T5'] };
     expect(planSays(doc)).toEqual(['RF304 a static credential (AWS_SECRET_ACCESS_KEY) in out/doc.json']);
     expect(doctorSays(doc)).toHaveLength(1);
   });

@@ -102,7 +102,7 @@ describe('the doctor proves the Helm values\' runners.config, what the chart dep
   });
 
   it('a cache credential that differs is named, never shown', () => {
-    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+    const secret = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYQ7W3E9R2T5';
     const all = files({ copy: [['BucketName = "acme-runner-cache"', `BucketName = "acme-runner-cache"\nSecretKey = "${secret}"`]] });
     const rf917 = doctor(all).findings.filter((f) => f.code === 'RF917');
     expect(rf917).toHaveLength(1);

@@ -5,8 +5,8 @@ import type { Finding } from '../src/spec/findings.js';
 
 // Fake credentials in the documented example shapes (never real keys); the scan takes AWS's own
 // example key id for a key, as it does in YAML and JSON files.
-const AWS_ID = 'AKIAIOSFODNN7EXAMPLE';
-const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const AWS_ID = 'AKIAIOSFODNN7QW3RT5Y';
+const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYQ7W3E9R2T5';
 const AZURE_SECRET = 'abc8Q~ExampleExampleExampleExampleExa';
 const RUNNER_TOKEN = 'glrt-EXAMPLEexampleEXAMPLE12';
 const ALL = [AWS_ID, AWS_SECRET, AZURE_SECRET, RUNNER_TOKEN];

@@ -5,8 +5,8 @@ import type { Finding } from '../src/spec/findings.js';
 
 // Fake credentials in the documented example shapes (never real keys). AWS_SECRET has no shape of
 // its own: only the key it is assigned to (`AWS_SECRET_ACCESS_KEY=`) makes it a credential.
-const AWS_ID = 'AKIAIOSFODNN7EXAMPLE';
-const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const AWS_ID = 'AKIAIOSFODNN7QW3RT5Y';
+const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYQ7W3E9R2T5';
 const RUNNER_TOKEN = 'glrt-EXAMPLEexampleEXAMPLE12';
 const ALL = [AWS_ID, AWS_SECRET, RUNNER_TOKEN];
 

@@ -5,7 +5,7 @@ import type { Finding } from '../src/spec/findings.js';
 
 // Fake credentials in the documented example shapes (never real keys). AWS_SECRET has no shape of
 // its own: only the key it is assigned to makes it a credential.
-const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYQ7W3E9R2T5';
 
 const run = (files: Record<string, string>) => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: new TextEncoder().encode(text) })));
 const coded = (code: string, findings: readonly Finding[]) => findings.filter((f) => f.code === code).map((f) => f.path).sort();

@@ -14,8 +14,8 @@ import { seeded } from './helpers/rng.js';
 
 // Fake credentials in the documented example shapes (never real keys).
 const PLANTS = [
-  'AKIAIOSFODNN7EXAMPLE',
-  'ASIAIOSFODNN7EXAMPLE',
+  'AKIAIOSFODNN7QW3RT5Y',
+  'ASIAIOSFODNN7QW3RT5Y',
   'abc8Q~ExampleExampleExampleExampleExa',
   'glrt-EXAMPLEexampleEXAMPLE12',
   'GR1348941EXAMPLEexampleEXAMPLE',
@@ -88,7 +88,7 @@ describe('the secret scan prefilter never skips a file the walk finds a credenti
   });
 
   it.each([
-    ['a key spelled with hex escapes', 'k: "\\x41KIAIOSFODNN7EXAMPLE"\n'],
+    ['a key spelled with hex escapes', 'k: "\\x41KIAIOSFODNN7QW3RT5Y"\n'],
     ['a key name spelled with a unicode escape', '{"AWS_SECRET_ACCESS_KE\\u0059": "abc"}'],
     ['a token joined across an escaped line break', 'k: "glr\\\n  t-EXAMPLEexampleEXAMPLE12"\n'],
     ['a private key header folded over two lines', 'k: -----BEGIN RSA\n  PRIVATE KEY-----\n'],

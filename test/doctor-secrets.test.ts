@@ -5,8 +5,8 @@ import { join } from 'node:path';
 import { baseDeployment, corpusFiles, deploymentFiles } from './helpers/doctor.js';
 
 // Fake credentials in the documented example shapes (never real keys).
-const AWS_ID = 'AKIAIOSFODNN7EXAMPLE';
-const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY';
+const AWS_ID = 'AKIAIOSFODNN7QW3RT5Y';
+const AWS_SECRET = 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYQ7W3E9R2T5';
 const AZURE_SECRET = 'abc8Q~ExampleExampleExampleExampleExa';
 const RUNNER_TOKEN = 'glrt-EXAMPLEexampleEXAMPLE12';
 const REG_TOKEN = 'GR1348941EXAMPLEexampleEXAMPLE';

@@ -18,7 +18,7 @@ import { CLUSTER_TESTED_CODES } from './helpers/cluster.js';
 import { REACH_TESTED } from './helpers/reach.js';
 import { azureCorpusCodes } from './helpers/doctor-azure.js';
 import { doctorCorpusCodes } from './helpers/doctor-corpus.js';
-import { MACHINE_KEY_TESTED } from './helpers/machine-keys.js';
+import { CREDENTIAL_NOTE_TESTED, MACHINE_KEY_TESTED } from './helpers/machine-keys.js';
 import { MODULE_TESTED } from './helpers/doctor-modules.js';
 
 const codes = (plan: PlanResult) => plan.findings.map((f) => f.code);
@@ -37,8 +37,8 @@ const specCases: SpecCase[] = [
   ['RF301', 'eks-irsa', (s) => (s.runners[0].jobs.privileged = true), 'error'],
   ['RF302', 'eks-irsa', (s) => (s.runners[0].jobs.permissions.aws = [{ actions: ['*'], resources: ['*'] }]), 'error'],
   ['RF303', 'eks-irsa', (s) => (s.runners[1].gitlab.protectedOnly = false), 'error'],
-  ['RF304', 'eks-irsa', (s) => (s.runners[0].jobs.environment = { AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY' }), 'error'],
-  ['RF304', 'eks-irsa', (s) => (s.runners[0].jobs.environment = { DEPLOY_KEY_ID: 'AKIAIOSFODNN7EXAMPLE' }), 'error'],
+  ['RF304', 'eks-irsa', (s) => (s.runners[0].jobs.environment = { AWS_SECRET_ACCESS_KEY: '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' }), 'error'],
+  ['RF304', 'eks-irsa', (s) => (s.runners[0].jobs.environment = { DEPLOY_KEY_ID: 'AKIAIOSFODNN7QW3RT5Y' }), 'error'],
   ['RF305', 'eks-irsa', (s) => (s.runners[0].gitlab.tags = []), 'warning'],
   ['RF306', 'eks-irsa', (s) => (s.runners[0].jobs.permissions.aws = [{ actions: ['iam:PassRole'], resources: ['*'] }]), 'warning'],
   // The eks-irsa build runner's `repository/acme/*` grant is the same shape: in a fleet that also holds a Fargate runner it would cover that runner's job-image repository.
@@ -259,6 +259,7 @@ describe('the catalogue', () => {
       ...AWS_DOCTOR_TESTED,
       ...MODULE_TESTED,
       ...MACHINE_KEY_TESTED,
+      ...CREDENTIAL_NOTE_TESTED,
       ...azureCorpusCodes(),
       ...doctorCorpusCodes(),
     ]);

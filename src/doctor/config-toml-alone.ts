@@ -45,6 +45,8 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
     const driver = get(t.value, 'runners', c.at[1]!, 'machine', 'MachineDriver');
     const where = `[runners.machine] MachineOptions ${c.option}${entry(Number(c.at[1]))}${typeof driver === 'string' ? ` (MachineDriver ${JSON.stringify(driver)})` : ''}`;
     if (c.placeholder) {
+      // The credential scan's RF928 at this entry (it reads every file's key options by the same rule): this finding says it, with the driver.
+      restated.push(...scanned.filter((g) => g.code === 'RF928' && g.path === path && !restated.includes(g)));
       out.push({ code: 'RF928', severity: CODES.RF928.severity, path, message: `${t.origin.source.path} sets ${where} to a placeholder or a variable, not a key (value not shown): whatever fills it in hands docker-machine a static key that never expires`, fix: machineKeyFix(c.option, c.cloud, true) });
       continue;
     }
@@ -119,12 +121,13 @@ export function laterEntriesFindings(toml: unknown, place: TomlPlace, runner: st
   return out;
 }
 
-/** The credential scan's RF940 findings by the files they have a place in: each config.toml looks up its own. */
+/** The credential scan's RF940 findings by the files they have a place in, and its RF928 by its file: each config.toml looks up its own. */
 export function secretFindingsByFile(findings: readonly Finding[]): Map<string, Finding[]> {
   const out = new Map<string, Finding[]>();
   for (const f of findings) {
-    if (f.code !== 'RF940' || f.subject?.kind !== 'secret') continue;
-    for (const file of new Set(f.subject.places.map((p) => p.file))) {
+    const note = f.code === 'RF928' && /:\d+:\d+$/.test(f.path) ? [f.path.replace(/:\d+:\d+$/, '')] : undefined;
+    if (!note && (f.code !== 'RF940' || f.subject?.kind !== 'secret')) continue;
+    for (const file of note ?? new Set(f.subject?.kind === 'secret' ? f.subject.places.map((p) => p.file) : [])) {
       const list = out.get(file);
       if (list) list.push(f);
       else out.set(file, [f]);

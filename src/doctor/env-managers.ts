@@ -74,6 +74,13 @@ function composeEnvNames(env: unknown): string[] {
   return [...new Set(keys.filter((k) => REGISTER_ENV.test(k)))];
 }
 
+/** The register settings the env files of a compose service's `env_file:` (a path, a list of paths or of `{ path }`) set, of those among the files given (`envFiles`). */
+function envFileNames(envFile: unknown, folder: string, envFiles: ReadonlyMap<string, string[]> | undefined): string[] {
+  if (!envFiles) return [];
+  const paths = (Array.isArray(envFile) ? envFile : [envFile]).map((e) => (typeof e === 'string' ? e : isObject(e) && typeof e.path === 'string' ? e.path : undefined)).filter((e): e is string => e !== undefined);
+  return paths.flatMap((p) => envFiles.get(normalPath(p.startsWith('/') ? p : `${folder}${p}`)) ?? []).filter((k) => REGISTER_ENV.test(k));
+}
+
 /** The volume a compose service mounts on gitlab-runner's configuration folder (short `src:target[:mode]` or long form): its source. */
 function configVolume(volumes: unknown): string | undefined {
   if (!Array.isArray(volumes)) return undefined;
@@ -102,7 +109,8 @@ function composeManagers(ev: Evidence): EnvManager[] {
     for (const [name, svc] of Object.entries(value.services)) {
       if (!isObject(svc)) continue;
       const image = typeof svc.image === 'string' ? svc.image : undefined;
-      const names = composeEnvNames(svc.environment);
+      // The env files it names (`env_file:`) that are among the files given set names too.
+      const names = [...new Set([...composeEnvNames(svc.environment), ...envFileNames(svc.env_file, folder, ev.envFiles)])];
       const official = image !== undefined && RUNNER_IMAGE.test(image) && /(?:^|\/)(?:gitlab\/gitlab-runner|gitlab-org\/gitlab-runner)(?:[:@]|$)/.test(image);
       if (!official && !registers(names)) continue;
       const config = configVolume(svc.volumes);

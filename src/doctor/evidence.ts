@@ -108,6 +108,8 @@ export interface Evidence {
   configTomls: Located<Record<string, unknown>>[];
   /** docker-compose files (by name, with `services`): read only for the runner managers they run (env-managers.ts). */
   composeFiles?: Located<Record<string, unknown>>[];
+  /** Env files given (`.env`), by normalized path: the names they set (`KEY=`), for a compose service's `env_file:`. Values are not kept. */
+  envFiles?: Map<string, string[]>;
   roles: Map<string, RoleEvidence>;
   terraform: TerraformEvidence;
   /** Every file as data, for the static-credential scan. */

@@ -18,7 +18,8 @@ import { readEksctlIdentities } from './eksctl.js';
 import { readAzCliInto } from './az-cli.js';
 import { utf16Of, utf16Problem } from '../io/utf16.js';
 import { terraformFileKind } from './terraform-files.js';
-import { isTerraformStateName } from '../io/file-names.js';
+import { isEnvFileName, isTerraformStateName } from '../io/file-names.js';
+import { normalPath } from './hcl/eval.js';
 import { stateFindings } from './terraform-state.js';
 import { isComposeFileName } from './env-managers.js';
 import { isObject } from '../model/is-object.js';
@@ -85,7 +86,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     return;
   }
   // A file Terraform reads with file() or templatefile() (a certificate, a key list) is text whatever its name.
-  const syntax = syntaxOf(path) ?? (asText ? 'text' : sniffedSyntax(path, bytes));
+  const syntax = syntaxOf(path) ?? (asText || isEnvFileName(path) ? 'text' : sniffedSyntax(path, bytes));
   if (!syntax) {
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform or OpenTofu (.tf, .tf.json, .tofu, .tofu.json, terraform show -json)' }));
     return;
@@ -103,6 +104,12 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   }
   const text = UTF8.decode(bytes);
   (ev.texts ??= new Map()).set(path, text);
+  if (isEnvFileName(path) && syntaxOf(path) === undefined) {
+    // An env file: its credentials (a `CI_SERVER_TOKEN=glrt-…` a compose service's env_file hands the runner), and the names it sets.
+    ev.findings.push(...textSecretFindings(path, text));
+    (ev.envFiles ??= new Map()).set(normalPath(path), [...text.matchAll(/^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=/gm)].map((m) => m[1]!));
+    return;
+  }
   if (syntax === 'text') {
     // Shell scripts (a launch template's user data file): kept as text for the chain proof and the secret scan.
     ev.findings.push(...textSecretFindings(path, text));

@@ -2,7 +2,7 @@ import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
 import { LineIndex, interpolations, type Body, type Expr } from './hcl/ast.js';
-import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, SHAPES, credentialIn, lineCredential, lineCredentials, machineKey, type Shape } from '../verify/credentials.js';
+import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, SHAPES, credentialIn, isCloudKey, lineCredential, lineCredentials, lineNotes, machineKey, namedPlaceholder, placeholderValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
 import { machineKeyFix } from '../verify/runner-toml.js';
 
 /**
@@ -51,26 +51,45 @@ interface InString {
   assigned?: string;
 }
 
-/** One hit of `scan`; hits of one multi-line string share their `path` array and are in the string's order. */
+/**
+ * What a setting says that is no credential but shows a static key is configured: a docker-machine key
+ * option set to a placeholder (RF928), or a cloud credential key set to AWS's documented example key or
+ * an environment variable's name (RF933).
+ */
+interface Note {
+  option?: MachineKeyOption;
+  named?: string;
+}
+
+/** One hit of `scan`; hits of one multi-line string share their `path` array and are in the string's order. `note`: no credential, a note. */
 interface Scanned {
   hit: SecretHit;
   secret: string;
   inString?: InString;
+  note?: Note;
 }
+
+/** A placeholder `what` of a note's hit (notes are no credential; their hits are never grouped by it). */
+const NOTE: Shape = { name: 'no credential', re: /$^/, cloud: true, needles: [] };
 
 /**
  * The credentials on the lines of a multi-line string (a script in user data, a ConfigMap key, a
  * values `runners.config`), each by its shape or by the key it is assigned to, as the lines of a
  * shell script and of a Terraform heredoc are read (`lineCredential`). One pass over the string.
  */
-function stringLines(v: string): { what: Shape; secret: string; inString: InString }[] {
-  const out: { what: Shape; secret: string; inString: InString }[] = [];
+function stringLines(v: string): { what: Shape; secret: string; inString: InString; note?: Note }[] {
+  const out: { what: Shape; secret: string; inString: InString; note?: Note }[] = [];
   for (let start = 0; start <= v.length; ) {
     const nl = v.indexOf('\n', start);
     const end = nl < 0 ? v.length : nl;
     const line = v.slice(start, end);
-    for (const c of lineCredentials(line, true)) {
-      out.push({ what: c.what, secret: c.secret, inString: { from: start + c.index, last: start + Math.max(c.end, c.index + 1) - 1, written: line.slice(c.index, c.end), ...(c.key !== undefined ? { assigned: c.key } : {}) } });
+    const found: { what: Shape; secret: string; index: number; end: number; key?: string; note?: Note }[] = lineCredentials(line, true);
+    const notes = lineNotes(line, true);
+    // In the line's order: the string's places are found one after the other.
+    if (notes.length > 0) found.push(...notes.map((n) => ({ what: NOTE, secret: '', index: n.index, end: n.end, key: n.key, note: { ...(n.option ? { option: n.option } : {}), ...(n.named !== undefined ? { named: n.named } : {}) } })));
+    if (notes.length > 0 && found.length > 1) found.sort((a, b) => a.index - b.index);
+    for (const c of found) {
+      out.push({ what: c.what, secret: c.secret, inString: { from: start + c.index, last: start + Math.max(c.end, c.index + 1) - 1, written: line.slice(c.index, c.end), ...(c.key !== undefined ? { assigned: c.key } : {}) }, ...(c.note ? { note: c.note } : {}) });
     }
     if (nl < 0) break;
     start = nl + 1;
@@ -84,26 +103,38 @@ function stringLines(v: string): { what: Shape; secret: string; inString: InStri
  * A string of several lines is read line by line (`stringLines`); one without a credential on any
  * line is still one value (a multi-line value of a credential key).
  */
-function scan(doc: unknown, tfJson = false): Scanned[] {
+function scan(doc: unknown, tfJson = false, decodeJson = false): Scanned[] {
   const out: Scanned[] = [];
   const stack: [unknown, (string | number)[], string | undefined][] = [[doc, [], undefined]];
   while (stack.length > 0) {
     const [v, path, key] = stack.pop()!;
     if (typeof v === 'string') {
       const name = key ?? String(path[path.length - 1] ?? '');
+      const inJson = decodeJson ? jsonEncoded(v) : undefined;
+      if (inJson && inJson.length > 0) {
+        for (let j = inJson.length - 1; j >= 0; j--) out.push({ hit: { path, key: name, what: inJson[j]!.what }, secret: inJson[j]!.secret, ...(inJson[j]!.inString ? { inString: inJson[j]!.inString } : {}) });
+        continue;
+      }
       const lines = v.includes('\n') ? stringLines(v) : [];
       // Pushed last first: `out` is reversed at the end into the documents' order.
-      for (let j = lines.length - 1; j >= 0; j--) out.push({ hit: { path, key: name, what: lines[j]!.what }, secret: lines[j]!.secret, inString: lines[j]!.inString });
+      for (let j = lines.length - 1; j >= 0; j--) out.push({ hit: { path, key: name, what: lines[j]!.what }, secret: lines[j]!.secret, inString: lines[j]!.inString, ...(lines[j]!.note ? { note: lines[j]!.note } : {}) });
       if (lines.length > 0) continue;
-      // A docker-machine key option (a MachineOptions entry): by its option, a placeholder not at all.
+      // A docker-machine key option (a MachineOptions entry): by its option, a placeholder as a note (RF928).
       const machine = /^-{0,2}[A-Za-z0-9]+-[A-Za-z0-9-]+=/.test(v) ? machineKey(v) : undefined;
       if (machine) {
         if (!machine.placeholder) out.push({ hit: { path, key: machine.option, what: machine.what }, secret: machine.secret! });
+        else out.push({ hit: { path, key: machine.option, what: NOTE }, secret: '', note: { option: machine } });
         continue;
       }
       const env = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(v);
-      const found = credentialIn(env ? env[2]! : v, env ? env[1]! : key);
+      const [k, value] = env ? [env[1]!, env[2]!] : [key, v];
+      const found = credentialIn(value, k);
       if (found) out.push({ hit: { path, key: env ? env[1]! : name, what: found.what }, secret: found.secret });
+      else {
+        // A cloud key given AWS's example key or a variable's name: no key, but a key is what it takes (RF933).
+        const named = k !== undefined && isCloudKey(k) ? namedPlaceholder(value) : undefined;
+        if (named !== undefined) out.push({ hit: { path, key: env ? env[1]! : name, what: NOTE }, secret: '', note: { named } });
+      }
       continue;
     }
     if (Array.isArray(v)) v.forEach((x, i) => stack.push([x, [...path, i], key]));
@@ -116,6 +147,53 @@ function scan(doc: unknown, tfJson = false): Scanned[] {
     }
   }
   return out.reverse();
+}
+
+/**
+ * gitlab-runner's names for a runner token as a JSON document holds them (config.toml's `token`, the
+ * chart's `runnerToken` and `runnerRegistrationToken`, Terraform's `registration_token`): inside a
+ * JSON-encoded attribute of a state (`jsonencode`d user data or values), a literal under one is a
+ * runner token whatever its shape.
+ */
+const JSON_TOKEN_KEYS: ReadonlySet<string> = new Set(['token', 'runner_token', 'runnerToken', 'registration_token', 'runnerRegistrationToken', 'authentication_token']);
+
+/**
+ * The credentials in a string that is a JSON document itself (a state's `jsonencode`d attribute,
+ * `"user_data": "{\"token\":…}"`): by the scan's rules, and a literal under a runner token's name
+ * (`JSON_TOKEN_KEYS`) by that name. Each placed at its text in the string when written there as read,
+ * else at the whole value. Undefined: not a JSON object or array.
+ */
+function jsonEncoded(v: string): { what: Shape; secret: string; inString?: InString }[] | undefined {
+  if (!/^\s*[{[]/.test(v) || v.length > 1_000_000) return undefined;
+  let inner: unknown;
+  try {
+    inner = JSON.parse(v);
+  } catch {
+    return undefined;
+  }
+  if (inner === null || typeof inner !== 'object') return undefined;
+  const found: { what: Shape; secret: string; key: string }[] = scan(inner).filter((x) => !x.note).map((x) => ({ what: x.hit.what, secret: x.secret, key: x.hit.key }));
+  const stack: [unknown, string | undefined][] = [[inner, undefined]];
+  while (stack.length > 0) {
+    const [x, key] = stack.pop()!;
+    if (typeof x === 'string') {
+      if (key !== undefined && JSON_TOKEN_KEYS.has(key) && !placeholderValue(x) && !found.some((f) => f.secret === x || x.includes(f.secret))) found.push({ what: { name: `a GitLab runner token (${key})`, re: /./, cloud: false, needles: [] }, secret: x, key });
+    } else if (Array.isArray(x)) x.forEach((y) => stack.push([y, key]));
+    else if (x !== null && typeof x === 'object') for (const [k, y] of Object.entries(x)) stack.push([y, k]);
+  }
+  let cursor = 0;
+  const placed = found
+    .map((f) => {
+      const written = JSON.stringify(f.secret).slice(1, -1);
+      return { ...f, written, from: v.indexOf(written) };
+    })
+    .sort((a, b) => a.from - b.from);
+  return placed.map((f) => {
+    const from = f.from < cursor ? v.indexOf(f.written, cursor) : f.from;
+    if (from < 0 || f.written === '') return { what: f.what, secret: f.secret };
+    cursor = from + f.written.length;
+    return { what: f.what, secret: f.secret, inString: { from, last: cursor - 1, written: f.written, assigned: f.key } };
+  });
 }
 
 /** The resource argument a path of a Terraform configuration is in (`resource.aws_instance.ci.user_data…` → `aws_instance.ci.user_data`). */
@@ -199,6 +277,8 @@ function oneFindingPerCredential<H extends PlacedHit>(hits: readonly H[], messag
 export interface NamedHits {
   keyOf: (path: readonly (string | number)[]) => string;
   fix: string;
+  /** Strings that are JSON documents (a state's `jsonencode`d attributes) are read as such (`jsonEncoded`). */
+  decodeJson?: true;
 }
 
 /**
@@ -213,8 +293,9 @@ export interface NamedHits {
  */
 export function fileSecretFindings(source: SourceFile, docs: readonly unknown[], tfJson = false, named?: NamedHits): Finding[] {
   const hits: PlacedHit[] = [];
+  const notes: NotedHit[] = [];
   docs.forEach((doc, i) => {
-    const found = scan(doc, tfJson);
+    const found = scan(doc, tfJson, named?.decodeJson === true);
     for (let j = 0; j < found.length; ) {
       // The hits of one multi-line string are placed together, in one pass over its text.
       let k = j + 1;
@@ -223,8 +304,13 @@ export function fileSecretFindings(source: SourceFile, docs: readonly unknown[],
       const at = source.locate(i, group[0]!.hit.path);
       const path0 = group[0]!.hit.path;
       const places = group[0]!.inString ? placesInString(source, at, group.map((g) => g.inString!), typeof path0[path0.length - 1] === 'number') : [extent(source, at)];
-      group.forEach(({ hit, secret, inString }, n) => {
+      group.forEach(({ hit, secret, inString, note }, n) => {
         const path = inString?.assigned !== undefined ? [...hit.path, inString.assigned] : hit.path;
+        if (note) {
+          const ownKey = inString?.assigned ?? hit.key;
+          notes.push({ key: note.option ? ownKey : named ? named.keyOf(path) : tfJson ? terraformName(path) : ownKey, note, place: places[n]! });
+          return;
+        }
         // A cloud key is RF940 whatever else is said about the document around it (as in a heredoc).
         const { within, ...own } = places[n]!;
         const placed = { ...own, ...(tfJson ? argumentOf(hit.path) : {}) };
@@ -233,8 +319,38 @@ export function fileSecretFindings(source: SourceFile, docs: readonly unknown[],
       j = k;
     }
   });
-  return oneFindingPerCredential(hits, (h) => `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)`);
+  return [...oneFindingPerCredential(hits, (h) => `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)`), ...noteFindings(source.path, notes)];
 }
+
+/** A note (`Note`) at its place in a file. */
+interface NotedHit {
+  key: string;
+  note: Note;
+  place: SecretPlace;
+}
+
+/**
+ * RF928 for a docker-machine key option set to a placeholder, RF933 for a cloud credential key set to
+ * AWS's example key or a variable's name: one per place, in the file's order. Neither writes a key,
+ * so neither is an error; both say the setting takes a static key, which a keyless identity replaces.
+ */
+function noteFindings(file: string, notes: readonly NotedHit[]): Finding[] {
+  const seen = new Set<string>();
+  const out: Finding[] = [];
+  for (const { key, note, place } of [...notes].sort((a, b) => a.place.line - b.place.line || a.place.column - b.place.column)) {
+    const path = formatPosition(place);
+    if (seen.has(path)) continue;
+    seen.add(path);
+    if (note.option) {
+      out.push({ code: 'RF928', severity: CODES.RF928.severity, path, message: `${file} sets docker-machine's ${key} option to a placeholder or a variable, not a key (value not shown): whatever fills it in hands docker-machine a static key that never expires`, fix: machineKeyFix(key, note.option.cloud, true) });
+    } else {
+      out.push({ code: 'RF933', severity: CODES.RF933.severity, path, message: `${file} sets ${key} to ${note.named ?? 'a placeholder'}, not a key (value not shown, no RF940): no key is written here, but ${key} takes a static cloud key, and whatever fills it in is a key that never expires`, fix: NAMED_FIX });
+    }
+  }
+  return out;
+}
+
+const NAMED_FIX = 'remove the key setting rather than fill it in; give what uses it a keyless identity (an instance profile, IRSA, Pod Identity, workload identity; a runner cache: AuthenticationType = "iam" in [runners.cache.s3]); where a store takes only keys (MinIO), keep them in a Secret or a secret store and reference them';
 
 /** The other places of the same value, for a message ('' when there are none); at most five named. */
 export function alsoAt(places: readonly SecretPlace[]): string {
@@ -344,16 +460,21 @@ export function textSecretFindings(path: string, text: string): Finding[] {
   const lines = new LineIndex(text);
   const source: Positions = { offsetPosition: (o) => ({ file: path, ...lines.pos(o) }) };
   const hits: (PlacedHit & { assigned: boolean })[] = [];
+  const notes: NotedHit[] = [];
   let offset = 0;
   for (const line of text.split('\n')) {
-    for (const c of lineCredentials(line, false)) {
+    const found = lineCredentials(line, false);
+    for (const c of found) {
       // A docker-machine key option (`--machine-machine-options amazonec2-secret-key=…`) is placed at the option and named by it.
+      // The first assignment of a line at the line (its `export`), any after it at its key.
       const assigned = c.key !== undefined && !SHAPES.includes(c.what) && c.option !== true;
-      hits.push({ key: c.key ?? '', what: c.what, secret: c.secret, assigned, place: placeOf(source, offset + (assigned ? 0 : c.index), offset + c.end - 1), fix: machineFix(c.option ? c.key : undefined) ?? (assigned ? 'remove it and revoke it; use a keyless identity' : 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter') });
+      const from = assigned && c === found.find((x) => x.key !== undefined && !SHAPES.includes(x.what) && x.option !== true) && line.slice(0, c.index).trim() === 'export' ? 0 : c.index;
+      hits.push({ key: c.key ?? '', what: c.what, secret: c.secret, assigned, place: placeOf(source, offset + (assigned ? from : c.index), offset + c.end - 1), fix: machineFix(c.option ? c.key : undefined) ?? (assigned ? 'remove it and revoke it; use a keyless identity' : 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter') });
     }
+    for (const n of lineNotes(line, false)) notes.push({ key: n.key, note: { ...(n.option ? { option: n.option } : {}), ...(n.named !== undefined ? { named: n.named } : {}) }, place: placeOf(source, offset + n.index, offset + n.end - 1) });
     offset += line.length + 1;
   }
-  return oneFindingPerCredential(hits, (h) => (h.assigned ? `a static credential is assigned to ${h.key} in ${path} (value not shown)` : `${h.what.name} is written in ${path}${MACHINE_KEY_OPTIONS.has(h.key) ? ` at ${h.key}` : ''} (value not shown)`));
+  return [...oneFindingPerCredential(hits, (h) => (h.assigned ? `a static credential is assigned to ${h.key} in ${path} (value not shown)` : `${h.what.name} is written in ${path}${MACHINE_KEY_OPTIONS.has(h.key) ? ` at ${h.key}` : ''} (value not shown)`)), ...noteFindings(path, notes)];
 }
 
 /**
@@ -367,6 +488,7 @@ export function textSecretFindings(path: string, text: string): Finding[] {
 export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
   const text = source.text;
   const hits: PlacedHit[] = [];
+  const notes: NotedHit[] = [];
   const name = (path: readonly string[]) => path.join('.');
   // The heredoc the value being scanned is written in (an interpolation's string too): a runner token
   // there is part of a values or config document, and RF304/RF912 at that document stand for it.
@@ -401,13 +523,19 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
       for (let at = from; at > 0 && at < to; ) {
         const nl = text.indexOf('\n', at);
         const lineEnd = nl < 0 || nl > to ? to : nl;
-        for (const c of lineCredentials(written.slice(at - from, lineEnd - from), true)) add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, placeOf(source, at + c.index, at + c.end - 1));
+        const line = written.slice(at - from, lineEnd - from);
+        for (const c of lineCredentials(line, true)) add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, placeOf(source, at + c.index, at + c.end - 1));
+        for (const n of lineNotes(line, true)) notes.push({ key: n.option ? n.key : name([...path, n.key]), note: { ...(n.option ? { option: n.option } : {}), ...(n.named !== undefined ? { named: n.named } : {}) }, place: placeOf(source, at + n.index, at + n.end - 1) });
         at = lineEnd + 1;
       }
     } else {
       const whole = literal(e);
       const found = whole !== undefined ? credentialIn(whole, key) : undefined;
       const place = () => placeOf(source, e.at, e.end - 1);
+      const machine = whole !== undefined && !found && /^-{0,2}[A-Za-z0-9]+-[A-Za-z0-9-]+=/.test(whole) ? machineKey(whole) : undefined;
+      const named = whole !== undefined && !found && key !== undefined && isCloudKey(key) ? namedPlaceholder(whole) : undefined;
+      if (machine?.placeholder) notes.push({ key: machine.option, note: { option: machine }, place: place() });
+      else if (named !== undefined) notes.push({ key: name(path) || key!, note: { named }, place: place() });
       if (found) add(found.what, found.secret, key ?? '', path, place());
       else {
         // Literal text around interpolations, and the lines of a string written with \n (user data).
@@ -498,7 +626,7 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
     for (const block of b.blocks) walk(block.body, [...path, block.type, ...block.labels]);
   };
   walk(body, []);
-  return oneFindingPerCredential(hits, (h) => `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)`);
+  return [...oneFindingPerCredential(hits, (h) => `${h.what.name} is written in ${source.path} at ${h.key} (value not shown)`), ...noteFindings(source.path, notes)];
 }
 
 function decode(b64: string): string {

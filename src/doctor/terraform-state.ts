@@ -46,6 +46,9 @@ function keyIn(doc: Record<string, unknown>): (path: readonly (string | number)[
   };
 }
 
+/** A runner token's name as a key of a JSON-encoded attribute (`\"token\":`), which no needle of the scan's prefilter is: such a state is walked too. */
+const JSON_TOKEN_KEY = /\\"(?:token|runner_token|runnerToken|registration_token|runnerRegistrationToken|authentication_token)\\"/;
+
 /** The findings of one file whose name says it is a state (`isTerraformStateName`); `text` undefined: not read (over the size limit). */
 export function stateFindings(path: string, text: string | undefined, limitMiB: number): Finding[] {
   const at = `${path}:1:1`;
@@ -60,7 +63,7 @@ export function stateFindings(path: string, text: string | undefined, limitMiB: 
   }
   if (!isObject(doc)) return [];
   const source = new SourceFile(path, text, 'json');
-  const scan = (fix?: string) => (mayHoldSecrets(text) ? fileSecretFindings(source, [doc], false, fix !== undefined ? { keyOf: keyIn(doc), fix } : undefined) : []);
+  const scan = (fix?: string) => (mayHoldSecrets(text) || JSON_TOKEN_KEY.test(text) ? fileSecretFindings(source, [doc], false, fix !== undefined ? { keyOf: keyIn(doc), fix, decodeJson: true } : undefined) : []);
   if (typeof doc.encrypted_data === 'string' && doc.encryption_version !== undefined) {
     return [{ code: 'RF902', severity: CODES.RF902.severity, path: at, message: `${path} is a state OpenTofu encrypted (state encryption${typeof doc.encryption_version === 'string' ? `, encryption_version ${doc.encryption_version}` : ""}): nothing in it is in plain text, and it is not read`, fix: 'keep the encryption key out of the repository; a remote backend is still the place for a state' }];
   }

@@ -12,9 +12,18 @@ export const TERRAFORM_EXTENSIONS = ['tf', 'tofu', 'tfvars'] as const;
  * `*.tfstate`, `-state=PATH`), its `terraform.tfstate.backup`, and the timestamped backups
  * `terraform state` subcommands leave (`terraform.tfstate.1700000000.backup`). Workspaces of the
  * local backend keep theirs under `terraform.tfstate.d/<workspace>/terraform.tfstate`, which this
- * matches too. `.terraform/terraform.tfstate` is not state but the backend's settings, and lives
- * in a folder a walk never enters.
+ * matches too. `.terraform/terraform.tfstate` is not state but the backend's settings: the one file of
+ * `.terraform` a walk reads (the reader scans it for the backend's credentials only).
  */
+/**
+ * An env file (`.env`, `runner.env`): `KEY=value` lines a compose service's `env_file:` or a systemd
+ * unit's `EnvironmentFile=` hands a process. Read for credentials only (a `CI_SERVER_TOKEN=glrt-…`
+ * in it is a leak), and by a walk too, dotfile as `.env` is.
+ */
+export function isEnvFileName(path: string): boolean {
+  return /(?:^|[\\/])[^\\/]*\.env$/i.test(path);
+}
+
 export function isTerraformStateName(path: string): boolean {
   return /\.tfstate(?:\.[^\\/]*)?\.backup$|\.tfstate$/i.test(path);
 }

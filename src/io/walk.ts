@@ -2,28 +2,29 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoReason } from './errno.js';
 import { readAtMost } from './read-at-most.js';
-import { TERRAFORM_EXTENSIONS, isTerraformStateName } from './file-names.js';
+import { TERRAFORM_EXTENSIONS, isEnvFileName, isTerraformStateName } from './file-names.js';
 
 /**
  * Folders never walked into: version control, packages, Terraform's and terragrunt's downloaded
  * copies of modules and providers (read again, they would be deployments of their own), and
  * editors' settings (JSON with comments, never deployment files). A Helm chart's `templates`
  * folder (beside its Chart.yaml) holds Go templates, which are YAML only once Helm renders them:
- * not walked either (the chart's values.yaml is).
+ * not walked either (the chart's values.yaml is). Of `.terraform` one file is read: the backend
+ * settings `terraform init` keeps in `.terraform/terraform.tfstate` (credentials only).
  */
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform', '.terragrunt-cache', '.vscode', '.idea', '.devcontainer']);
 /** Extensions the doctor reads when walking a folder (a file named on the command line is always read). */
 const WALKED_EXTENSION = new RegExp(`\\.(ya?ml|json|toml|${TERRAFORM_EXTENSIONS.join('|')}|sh|tftpl|tpl)$`, 'i');
-/** Files a walk reads: by extension, and Terraform state files (their secrets in plain text are a finding of their own). */
-const readsFile = (path: string): boolean => WALKED_EXTENSION.test(path) || isTerraformStateName(path);
+/** Files a walk reads: by extension, Terraform state files (their secrets in plain text are a finding of their own), and env files (`.env`: their credentials). */
+const readsFile = (path: string): boolean => WALKED_EXTENSION.test(path) || isTerraformStateName(path) || isEnvFileName(path);
 /**
  * Files a walk does not read whose names say they are part of a deployment: Terragrunt and other
  * HCL (not Terraform's lock file or tests), `.tofuvars` (OpenTofu does not load
- * them), env files, image builds, templates of other engines and PowerShell user data. The doctor
+ * them), image builds, templates of other engines and PowerShell user data. The doctor
  * names them once (RF902) rather than dropping them in silence. Anything else a folder holds
  * (images, binaries, documentation, source code) is left out silently.
  */
-const LOOKS_DEPLOYED = /(?:^|[\\/])(?:Dockerfile|Containerfile|[^\\/]*\.(?:hcl|tofuvars|env|j2|jinja2?|tmpl|gotmpl|ps1))$|(?:^|[\\/])\.env$/i;
+const LOOKS_DEPLOYED = /(?:^|[\\/])(?:Dockerfile|Containerfile|[^\\/]*\.(?:hcl|tofuvars|j2|jinja2?|tmpl|gotmpl|ps1))$/i;
 // Terraform's lock file, its tests, and linter settings (TFLint's .tflint.hcl) deploy nothing.
 const NOT_DEPLOYED = /(?:^|[\\/])(?:\.terraform\.lock|\.tflint)\.hcl$|\.(?:tftest|tofutest)\.hcl$/i;
 
@@ -81,7 +82,11 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       if (walked.has(real)) return;
       walked.add(real);
       const chart = entries.includes('Chart.yaml');
-      for (const e of entries) if (!SKIP_DIRS.has(e) && !(chart && e === 'templates')) await visit(join(path, e), false);
+      for (const e of entries) {
+        if (!SKIP_DIRS.has(e) && !(chart && e === 'templates')) await visit(join(path, e), false);
+        // Of `.terraform`, only the backend settings `terraform init` keeps (`.terraform/terraform.tfstate`): they can hold the backend's keys (`access_key`).
+        else if (e === '.terraform') await visitIfFile(join(path, e, 'terraform.tfstate'));
+      }
       return;
     }
     // A pipe or device named on the command line (`--kube-dump /dev/stdin`) is read like a file, up
@@ -115,6 +120,14 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       return;
     }
     files.push({ path, bytes, size: bytes.byteLength });
+  };
+  const visitIfFile = async (path: string): Promise<void> => {
+    try {
+      if (!(await stat(path)).isFile()) return;
+    } catch {
+      return;
+    }
+    await visit(path, false);
   };
   for (const p of paths) await visit(p, true);
   return { files, problems };

@@ -21,7 +21,8 @@ export interface Shape {
 // A value that is its prefix and one character over and over (`glrt-XXXXXXXXXXXXXXXXXXXX` in a sample,
 // `AKIAXXXXXXXXXXXXXXXX`) is a placeholder: the services issue random tokens, so none is ever one character repeated.
 export const SHAPES: readonly Shape[] = [
-  { name: 'an AWS access key id', re: /\b(AKIA|ASIA|ABIA|ACCA)(?!([0-9A-Z])\2{15}\b)[0-9A-Z]{16}\b/, cloud: true, needles: ['AKIA', 'ASIA', 'ABIA', 'ACCA'] },
+  // AWS's documentation writes its example key ids with EXAMPLE at the end (AKIAIOSFODNN7EXAMPLE): no key.
+  { name: 'an AWS access key id', re: /\b(AKIA|ASIA|ABIA|ACCA)(?!([0-9A-Z])\2{15}\b)(?![0-9A-Z]{9}EXAMPLE\b)[0-9A-Z]{16}\b/, cloud: true, needles: ['AKIA', 'ASIA', 'ABIA', 'ACCA'] },
   { name: 'an Azure storage account key', re: /AccountKey=[A-Za-z0-9+/]{40,}={0,2}/, cloud: true, needles: ['AccountKey='] },
   // Azure AD (Entra ID) client secrets: three characters, a digit, `Q~`, then 31 or more.
   { name: 'an Azure client secret', re: /(?<![A-Za-z0-9_~.-])[A-Za-z0-9_~.-]{3}\dQ~[A-Za-z0-9_~.-]{31,}/, cloud: true, needles: ['Q~'] },
@@ -48,13 +49,39 @@ const RUNNER_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_KEY_NAMES);
  * placeholder that no issued credential can be: empty; a reference filled in later (`$NAME`,
  * `${…}`, `${{ … }}`, a script's `$1`); template placeholders only (`{{ … }}`); a marker a later sed
  * or configure step replaces (`__NAME__`, `@NAME@`); a `<…>` hint; words that ask for the value
- * (`changeme`, `REPLACE…`, `your…`, `set-by-…`); or one character over and over (`AAA`, `XXXX`):
+ * (`changeme`, `REPLACE…`, `your…`, `set-by-…`); one character over and over (`AAA`, `XXXX`):
  * the services issue random values, so none is ever one character repeated (as SHAPES say after a
- * prefix). The one rule for every reader of a credential by its key or option.
+ * prefix); or a `namedPlaceholder` (AWS's documented example keys, an environment variable's name).
+ * The one rule for every reader of a credential by its key or option.
  */
 export function placeholderValue(value: string): boolean {
   const v = value.trim();
-  return isReference(v) || v.includes('${') || /^(set-by-|change[-_]?me|REPLACE|your|<)/i.test(v) || /^(__[A-Z0-9_]+__|@[A-Z0-9_]+@)$/.test(v) || /^(.)\1*$/.test(v) || placeholdersOnly(v);
+  return isReference(v) || v.includes('${') || /^(set-by-|change[-_]?me|REPLACE|your|<)/i.test(v) || /^(__[A-Z0-9_]+__|@[A-Z0-9_]+@)$/.test(v) || /^(.)\1*$/.test(v) || placeholdersOnly(v) || namedPlaceholder(v) !== undefined;
+}
+
+/**
+ * AWS's documented example keys: every access key id of its documentation ends in `EXAMPLE`
+ * (`AKIAIOSFODNN7EXAMPLE`, `ASIAIOSFODNN7EXAMPLE`, `AKIAI44QH8DHBEXAMPLE`), every secret access key
+ * in `EXAMPLEKEY` (`wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY`), at the length of a real one. AWS
+ * issues key ids of random upper-case letters and digits and secrets of random base64: seven
+ * (ten) given letters at the end are a chance of about 1 in 10^10 (10^18).
+ */
+const AWS_DOCS_EXAMPLE = /^(?:AKIA|ASIA)[0-9A-Z]{9}EXAMPLE$|^[A-Za-z0-9/+]{30}EXAMPLEKEY$/;
+/**
+ * The name of an environment variable written where its value belongs (`AccessKey = "AWS_ACCESS_KEY"`):
+ * upper-case words joined by `_`, at least two, none longer than 16 characters. Nothing a cloud
+ * issues has this form (AWS key ids are 20 characters without `_`, secrets and Azure keys base64
+ * without `_`, GitLab tokens lower-case after their prefix); an S3-compatible store (MinIO) takes any
+ * string, but a key chosen in this form reads as the variable it names, and looser forms (one word,
+ * lower case, digits only) stay credentials.
+ */
+const ENV_NAME = /^[A-Z][A-Z0-9]{0,15}(?:_[A-Z0-9]{1,16})+$/;
+
+/** A value no key is that reads as one (AWS's documented example key, an environment variable's name): which, else undefined. */
+export function namedPlaceholder(value: string): 'an AWS documentation example key' | 'the name of an environment variable' | undefined {
+  const v = value.trim();
+  if (AWS_DOCS_EXAMPLE.test(v)) return 'an AWS documentation example key';
+  return ENV_NAME.test(v) ? 'the name of an environment variable' : undefined;
 }
 
 /** A docker-machine driver option that takes a static cloud credential; `exact`: the form every credential the cloud issues for it has. */
@@ -211,15 +238,55 @@ export interface LineCredential {
   option?: true;
 }
 
+/** The assignments a line starts with: `KEY=value` (`key = value` and `key: value` too with `yamlOrToml`), then, after a `KEY=value`, more of them as a shell writes them (`export A=… B=…`, `A=… B=… command`). */
+interface Assignment {
+  key: string;
+  value: string;
+  quoted: boolean;
+  /** Offsets of the key's first character and past the value's last (without its closing quote). */
+  index: number;
+  end: number;
+}
+const FIRST_ASSIGNMENT = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=(["']?)([^"'\s]*)/;
+const FIRST_ASSIGNMENT_YAML_TOML = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(["']?)([^"'\s]*)/;
+/** One more shell assignment after one: its closing quote, spaces, then `KEY=value` (sticky: read from where the last ended). */
+const NEXT_ASSIGNMENT = /["']?[ \t]+([A-Za-z_][A-Za-z0-9_]*)=(["']?)([^"'\s]*)/y;
+
+function lineAssignments(line: string, yamlOrToml: boolean): Assignment[] {
+  const first = (yamlOrToml ? FIRST_ASSIGNMENT_YAML_TOML : FIRST_ASSIGNMENT).exec(line);
+  if (!first) return [];
+  const out: Assignment[] = [{ key: first[2]!, value: first[4]!, quoted: first[3] !== '', index: first[1]!.length, end: first[0].length }];
+  // Only a shell's `KEY=value` (no space around `=`) goes on: a YAML or TOML value is one.
+  if (line[first[1]!.length + first[2]!.length] !== '=') return out;
+  NEXT_ASSIGNMENT.lastIndex = first[0].length;
+  for (let m = NEXT_ASSIGNMENT.exec(line); m; m = NEXT_ASSIGNMENT.exec(line)) {
+    out.push({ key: m[1]!, value: m[3]!, quoted: m[2] !== '', index: m.index + m[0].length - m[3]!.length - m[2]!.length - 1 - m[1]!.length, end: m.index + m[0].length });
+  }
+  return out;
+}
+
+/**
+ * A value assigned that is read later, not written: a command substitution (`$(aws ssm get-parameter …)`)
+ * reads it at run time; a template placeholder (`{{ .Values.x }}` of a values string the chart renders,
+ * Jinja) is filled in later; an unquoted Terraform reference is taken at plan time.
+ */
+function assignedLater(a: Assignment, yamlOrToml: boolean): boolean {
+  return /^(\$\(|`|\{\{)/.test(a.value) || (yamlOrToml && /^(true|false|null|~|\d+)$/.test(a.value)) || (!a.quoted && TERRAFORM_REFERENCE.test(a.value));
+}
+
+/** SHAPES with the global flag, to find every match on a line. */
+const SHAPES_ALL = SHAPES.map((s) => new RegExp(s.re.source, 'g'));
+
 /**
  * The credentials on one line of a script, template or heredoc: every docker-machine key option
  * written out (`amazonec2-secret-key=…` in a MachineOptions entry or after
- * `--machine-machine-options`, by `machineKey`), a shape elsewhere on the line, and else the value
- * of a key it is assigned to (`KEY=value`; `key = value` and `key: value` too with `yamlOrToml`).
- * In the line's order.
+ * `--machine-machine-options`, by `machineKey`), every shape elsewhere on the line, and the value of
+ * each key it is assigned to (`lineAssignments`) that holds none of those. In the line's order.
+ * One pass per shape whose needle the line holds.
  */
 export function lineCredentials(line: string, yamlOrToml: boolean): LineCredential[] {
   const out: LineCredential[] = [];
+  const inFound = (from: number, to: number) => out.some((o) => o.index < to && from < o.end);
   // Most lines name no key option: one test of its option names before the scan for each of them.
   if (line.includes('=') && MACHINE_KEY_NEEDLE.test(line)) {
     for (const m of line.matchAll(MACHINE_KEY_ON_LINE)) {
@@ -227,26 +294,57 @@ export function lineCredentials(line: string, yamlOrToml: boolean): LineCredenti
       if (k && !k.placeholder) out.push({ what: k.what, secret: k.secret!, index: m.index, end: m.index + m[0].length, key: k.option, option: true });
     }
   }
-  for (const s of SHAPES) {
-    const m = s.re.exec(line);
+  SHAPES.forEach((s, n) => {
+    if (!s.needles.some((x) => line.includes(x))) return;
     // A shape inside an option's value is that option's credential.
-    if (m && !out.some((o) => m.index >= o.index && m.index < o.end)) {
-      out.push({ what: s, secret: m[0], index: m.index, end: m.index + m[0].length });
-      break;
-    }
+    for (const m of line.matchAll(SHAPES_ALL[n]!)) if (!inFound(m.index, m.index + 1)) out.push({ what: s, secret: m[0], index: m.index, end: m.index + m[0].length });
+  });
+  for (const a of lineAssignments(line, yamlOrToml)) {
+    // A value holding a shape or a key option is said by it.
+    if (assignedLater(a, yamlOrToml) || inFound(a.index, a.end)) continue;
+    const c = credentialIn(a.value, a.key);
+    if (c) out.push({ what: c.what, secret: c.secret, index: a.index, end: a.end, key: a.key });
   }
   if (out.length > 1) out.sort((a, b) => a.index - b.index);
-  if (out.length > 0) return out;
-  const env = (yamlOrToml ? /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(["']?)([^"'\s]*)/ : /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=(["']?)([^"'\s]*)/).exec(line);
-  if (!env) return [];
-  const value = env[4]!;
-  // A command substitution (`$(aws ssm get-parameter …)`) reads the value at run time; a template
-  // placeholder (`{{ .Values.x }}` of a values string the chart renders, Jinja) is filled in later;
-  // an unquoted Terraform reference is taken at plan time.
-  if (/^(\$\(|`|\{\{)/.test(value) || (yamlOrToml && /^(true|false|null|~|\d+)$/.test(value)) || (env[3] === '' && TERRAFORM_REFERENCE.test(value))) return [];
-  const found = credentialIn(value, env[2]);
-  return found ? [{ what: found.what, secret: found.secret, index: env[1]!.length, end: env[0].length, key: env[2]! }] : [];
+  return out;
 }
+
+/** A docker-machine key option or a cloud credential key set on a line to what is no key (`lineNotes`). */
+export interface LineNote {
+  /** The option (`amazonec2-secret-key`) or the key (`AccessKey`). */
+  key: string;
+  /** A docker-machine key option set to a placeholder (`machineKey`), not a register flag's; else a cloud credential key set to a `namedPlaceholder`. */
+  option?: MachineKeyOption;
+  /** What the value is, for a key (`namedPlaceholder`). */
+  named?: string;
+  index: number;
+  end: number;
+}
+
+/**
+ * What a line sets that is no key but says a static key is configured (the doctor's RF928 and
+ * RF933): a docker-machine key option set to a placeholder (one of `gitlab-runner register
+ * --machine-machine-options` is the register reader's), and a cloud credential key assigned AWS's
+ * documented example key or an environment variable's name (`namedPlaceholder`). No value is kept.
+ */
+export function lineNotes(line: string, yamlOrToml: boolean): LineNote[] {
+  const out: LineNote[] = [];
+  if (line.includes('=') && MACHINE_KEY_NEEDLE.test(line)) {
+    for (const m of line.matchAll(MACHINE_KEY_ON_LINE)) {
+      const k = machineKey(m[0]);
+      if (k?.placeholder && !/machine-machine-options[\s=]+["']?$/.test(line.slice(0, m.index))) out.push({ key: k.option, option: { cloud: k.cloud, what: k.what }, index: m.index, end: m.index + m[0].length });
+    }
+  }
+  if (!CLOUD_KEY_NEEDLE.test(line)) return out;
+  for (const a of lineAssignments(line, yamlOrToml)) {
+    const named = CLOUD_KEYS.has(a.key) ? namedPlaceholder(a.value) : undefined;
+    if (named !== undefined && !out.some((o) => o.index < a.end && a.index < o.end)) out.push({ key: a.key, named, index: a.index, end: a.end });
+  }
+  return out;
+}
+
+/** A line naming a cloud credential key: only such a line has an assignment `lineNotes` says. */
+const CLOUD_KEY_NEEDLE = new RegExp(CLOUD_KEY_NAMES.join('|'));
 
 /** The first credential on a line (`lineCredentials`), undefined when there is none. */
 export function lineCredential(line: string, yamlOrToml: boolean): LineCredential | undefined {

@@ -52,7 +52,7 @@ export function readTfvarsInto(ev: Evidence, source: SourceFile): void {
   for (const a of body.attrs) addVarFileValue(files, a.name, { file: source.path, expr: a.expr, loc });
   if (!mayHoldSecrets(source.text)) return;
   const fix = `remove it from ${source.path} and revoke it; give the variable its value at plan time from a secret store (TF_VAR_<name> from the CI's masked variables, declared sensitive = true), or for cloud access give Terraform a keyless identity (the CI job's OIDC role, an instance profile)`;
-  ev.findings.push(...hclSecretFindings(source, body).map((f) => ({ ...f, fix })));
+  ev.findings.push(...hclSecretFindings(source, body).map((f) => (f.code === 'RF940' ? { ...f, fix } : f)));
   // A credential the file holds is a value the evaluation now carries: whatever quotes it never shows it.
   for (const a of body.attrs) for (const text of literalStrings(a.expr)) if (credentialIn(text, a.name) !== undefined) addSensitiveValue((ev.sensitive ??= { texts: new Set(), places: [] }), text);
 }

@@ -188,3 +188,25 @@ describe('register --executor docker+machine: RF925, as a config.toml given alon
     expect(codes('#!/bin/bash\n# gitlab-runner register --executor docker+machine\n', 'RF925')).toEqual([]);
   });
 });
+
+describe("register's boolean flags are gitlab-runner's bool fields (register-flags.ts, read from gitlab-runner 19.4.0), not a guess", () => {
+  it('--debug-trace-disabled (a bool field the guess did not know) takes no value: `true` after it stops the flags (RF927), --docker-privileged after it is not set', () => {
+    const cmd = 'gitlab-runner register --token "$TOKEN" --executor docker --debug-trace-disabled true --docker-privileged\n';
+    expect(flags(cmd)).toEqual([['token=$TOKEN', 'executor=docker', 'debug-trace-disabled']]);
+    expect(codes(cmd, 'RF927')).toEqual(['boot.sh:1:82']);
+    expect(codes(cmd, 'RF301')).toEqual([]);
+  });
+  it('--docker-volume-keep and --kubernetes-namespace_per_job (bool fields) never take the next word', () => {
+    expect(flags('gitlab-runner register --docker-volume-keep --executor docker\n')).toEqual([['docker-volume-keep', 'executor=docker']]);
+    expect(flags('gitlab-runner register --executor kubernetes --kubernetes-namespace_per_job yes --url https://x\n')).toEqual([['executor=kubernetes', 'kubernetes-namespace_per_job']]);
+  });
+  it('--docker-services_privileged (a *bool field, which Go reads with a value) takes `true`: no stop, the flags after it are read', () => {
+    const cmd = 'gitlab-runner register --token "$TOKEN" --executor docker --docker-services_privileged true --docker-privileged\n';
+    expect(flags(cmd)).toEqual([['token=$TOKEN', 'executor=docker', 'docker-services_privileged=true', 'docker-privileged']]);
+    expect(codes(cmd, 'RF927')).toEqual([]);
+  });
+  it('a bool flag with =value, or alone before another flag, is read as before (guard)', () => {
+    expect(flags('gitlab-runner register --debug-trace-disabled=true --docker-privileged\n')).toEqual([['debug-trace-disabled=true', 'docker-privileged']]);
+    expect(flags('gitlab-runner register --locked --docker-privileged\n')).toEqual([['locked', 'docker-privileged']]);
+  });
+});

@@ -2,6 +2,7 @@ import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
 import { takesValue } from './register-config.js';
+import { REGISTER_BOOLEAN_FLAGS } from './register-flags.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FIX, machineKeyFix } from '../verify/runner-toml.js';
 
@@ -31,8 +32,6 @@ export interface RegisterCommand {
   stopped?: { word: string; at: number; after?: string; ignored: string[] };
 }
 
-/** Flags that never take the next word as their value (urfave/cli booleans); `--flag=false` still sets one. */
-const BOOLEAN_FLAGS = new Set(['non-interactive', 'locked', 'run-untagged', 'paused', 'leave-runner', 'docker-privileged', 'docker-services_privileged', 'docker-disable-cache', 'cache-shared', 'cache-s3-insecure', 'cache-s3-accelerate', 'docker-tlsverify', 'docker-oom-kill-disable', 'docker-disable-entrypoint-overwrite', 'docker-use-host-network']);
 /**
  * Dashed spellings of flags gitlab-runner spells with an underscore (the `long:` tags
  * `services_privileged`, `allowed_users`, `services_devices`, `service_gpus` of DockerConfig and
@@ -193,7 +192,7 @@ function parseFlags(words: readonly Word[]): { flags: RegisterCommand['flags']; 
       // The flags written after the stop (in the reordered list) that gitlab-runner does not set.
       const ignored = args.slice(i + 1).filter((a) => a.text.startsWith('-') && a.text !== '-' && a.text !== '--').map((a) => `--${SHORT_NAMES.get(nameOf(a.text)) ?? nameOf(a.text)}`);
       const before = flags.at(-1);
-      const after = before !== undefined && before.value === undefined && i > 0 && args[i - 1]!.at === before.at && BOOLEAN_FLAGS.has(before.name) ? before.name : undefined;
+      const after = before !== undefined && before.value === undefined && i > 0 && args[i - 1]!.at === before.at && REGISTER_BOOLEAN_FLAGS.has(before.name) ? before.name : undefined;
       if (ignored.length > 0) stopped = { word: w.text, at: w.at, ...(after !== undefined ? { after } : {}), ignored };
       break;
     }
@@ -203,7 +202,7 @@ function parseFlags(words: readonly Word[]): { flags: RegisterCommand['flags']; 
     const name = SHORT_NAMES.get(bare) ?? bare;
     const eq = w.text.indexOf('=');
     if (eq >= 0) flags.push({ name, value: w.text.slice(eq + 1), at: w.at });
-    else if (BOOLEAN_FLAGS.has(name) || i + 1 >= args.length || (args[i + 1]!.text.startsWith('-') && !takesValue(name))) flags.push({ name, value: undefined, at: w.at });
+    else if (REGISTER_BOOLEAN_FLAGS.has(name) || i + 1 >= args.length || (args[i + 1]!.text.startsWith('-') && !takesValue(name))) flags.push({ name, value: undefined, at: w.at });
     else flags.push({ name, value: args[++i]!.text, at: w.at });
     // "flag provided but not defined": register exits at it.
     if (MISSPELLED_FLAGS.has(name)) break;

@@ -210,3 +210,28 @@ describe("register's boolean flags are gitlab-runner's bool fields (register-fla
     expect(flags('gitlab-runner register --locked --docker-privileged\n')).toEqual([['locked', 'docker-privileged']]);
   });
 });
+
+describe("a Terraform file's // and /* */ comments hide a register command; in its user data they are shell text", () => {
+  const tf = (before: string, script: string) => `${before}
+resource "aws_instance" "manager" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "t3.micro"
+  user_data     = <<-EOF
+    #!/bin/bash
+${script}
+  EOF
+}
+`;
+  it('// and /* */ outside the heredoc are HCL comments: no command, no RF301', () => {
+    const text = tf('// gitlab-runner register --url https://gitlab.example.com --executor docker --docker-privileged\n/* before:\n  gitlab-runner register --executor docker --docker-privileged\n*/', '    gitlab-runner register --url https://gitlab.example.com --executor docker');
+    expect(codes(text, 'RF301', 'main.tf')).toEqual([]);
+    expect(flags(text, 'main.tf')).toEqual([['url=https://gitlab.example.com', 'executor=docker']]);
+  });
+  it('inside the heredoc `//` and `/*` are shell text (a URL, a glob): the command after them is read (guard: read before too)', () => {
+    const text = tf('', '    curl -fsSL https://example.com/setup.sh | bash; rm -rf /tmp/runner/* && gitlab-runner register --url https://gitlab.example.com --executor docker --docker-privileged');
+    expect(codes(text, 'RF301', 'main.tf')).toEqual(['main.tf:7:151']);
+  });
+  it('the same // line in a shell script is no comment (guard)', () => {
+    expect(flags('cd //opt; gitlab-runner register --executor docker --docker-privileged\n')).toEqual([['executor=docker', 'docker-privileged']]);
+  });
+});

@@ -1,6 +1,7 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
+import { hclComments } from './hcl/parse.js';
 import { takesValue } from './register-config.js';
 import { REGISTER_BOOLEAN_FLAGS } from './register-flags.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
@@ -79,16 +80,34 @@ const MAX_COMMAND = 16_384;
 export function registerCommands(path: string, text: string): RegisterCommand[] {
   if (DOCUMENTATION.test(path) || !text.includes('register')) return [];
   const out: RegisterCommand[] = [];
+  // In a Terraform file, `//` and `/* */` are comments outside strings and heredocs only (in user data, `//` is a path or a URL).
+  let hcl: [number, number][] | undefined | null = /\.(tf|tofu)$/i.test(path) ? null : undefined;
   COMMAND.lastIndex = 0;
   for (let m = COMMAND.exec(text); m !== null; m = COMMAND.exec(text)) {
     // A commented-out command (`# gitlab-runner register …`, also in a cloud-init list) never runs.
     if (inShellComment(text, m.index)) continue;
+    if (hcl === null) hcl = hclComments(text);
+    if (hcl !== undefined && inSpan(hcl, m.index)) continue;
     const words = shellWords(text, m.index + m[0].length, Math.min(text.length, m.index + m[0].length + MAX_COMMAND));
     const { flags, stopped } = parseFlags(withoutRedirections(words));
     // A command with no flag is words about one (`… passed to gitlab-runner register` in a description).
     if (flags.length > 0) out.push({ path, at: m.index, flags, ...(stopped ? { stopped } : {}) });
   }
   return out;
+}
+
+/** Whether `at` is inside one of the sorted [start, end) spans (a binary search). */
+function inSpan(spans: readonly [number, number][], at: number): boolean {
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [start, end] = spans[mid]!;
+    if (at < start) hi = mid - 1;
+    else if (at >= end) lo = mid + 1;
+    else return true;
+  }
+  return false;
 }
 
 /**

@@ -235,3 +235,21 @@ ${script}
     expect(flags('cd //opt; gitlab-runner register --executor docker --docker-privileged\n')).toEqual([['executor=docker', 'docker-privileged']]);
   });
 });
+
+describe('a manager rebuilt from register flags: the fix names the flag the user wrote, not the config.toml key it sets', () => {
+  const corpus = (name: string) => doctor(corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', name))).findings;
+  it('RF301 of the chain at --docker-privileged: remove the flag (or --docker-privileged=false)', () => {
+    for (const name of ['ec2-docker-register-flags-cache-not-granted', 'ec2-register-boolean-flag-value']) {
+      const rf301 = corpus(name).filter((f) => f.code === 'RF301');
+      expect(rf301.map((f) => f.fix)).toEqual([expect.stringMatching(/^remove --docker-privileged from the gitlab-runner register command \(or write --docker-privileged=false\)/)]);
+    }
+  });
+  it('RF925 at --executor docker+machine: register with --executor docker-autoscaler and a --template-config', () => {
+    const rf925 = codesWithFix('#!/bin/bash\ngitlab-runner register --url https://gitlab.example.com --token "$TOKEN" --executor docker+machine\n', 'RF925');
+    expect(rf925).toEqual([expect.stringMatching(/^register the runner with --executor docker-autoscaler and a --template-config whose \[runners\.autoscaler\]/)]);
+  });
+  it('a config.toml heredoc (ec2-docker-templatefile): the key, as before (guard)', () => {
+    expect(corpus('ec2-docker-templatefile').filter((f) => f.code === 'RF301').map((f) => f.fix)).toEqual([expect.stringMatching(/^set privileged = false in \[runners\.docker\] of the runner's config\.toml/)]);
+  });
+});
+const codesWithFix = (text: string, code: string) => doctor(files({ 'boot.sh': text })).findings.filter((f) => f.code === code).map((f) => f.fix);

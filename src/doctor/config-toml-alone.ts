@@ -81,8 +81,12 @@ function entryJobFindings(toml: unknown, i: number, at: (path: readonly (string 
   return out;
 }
 
-/** Where a key of a runner's config.toml is written: `path` (file:line:column), and `where` in it when that is inside a text (a line of user data), else ''. */
-export type TomlPlace = (path: readonly (string | number)[]) => { path: string; where: string };
+/**
+ * Where a key of a runner's config.toml is written: `path` (file:line:column), and `where` in it when
+ * that is inside a text (a line of user data), else ''; `flag`, where a `gitlab-runner register` flag
+ * set the key (the config.toml is rebuilt from the command), its name without dashes.
+ */
+export type TomlPlace = (path: readonly (string | number)[]) => { path: string; where: string; flag?: string };
 
 /**
  * A config.toml a runner manager boots with, holding more than one `[[runners]]` entry: the manager

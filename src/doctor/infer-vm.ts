@@ -35,7 +35,7 @@ export interface VmSink {
   clusters: ResolvedCluster[];
   clusterOrigins: Map<number, Origin>;
   runnerOrigins: Map<number, Origin>;
-  tomlAt: Map<number, (at: readonly (string | number)[]) => { path: string; where: string }>;
+  tomlAt: Map<number, TomlPlace>;
   bindingOrigins: Map<string, Origin>;
   docsRunners: Map<string, EmittedRunner>;
   summaries: Map<string, string[]>;
@@ -324,7 +324,8 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     sink.runnerOrigins.set(index, m.origin);
     // A key of the config.toml that boots: its line in the user data (of the launch template), or in the file.
     const tomlAt: TomlPlace = (at) => {
-      if (!body) return { path: formatPosition(originAt(m.tomlOrigin, ...at)), where: '' };
+      const flag = m.registeredFlag?.(at);
+      if (!body) return { path: formatPosition(originAt(m.tomlOrigin, ...at)), where: '', ...(flag !== undefined ? { flag } : {}) };
       const place = tomlPlace(body.lines, at);
       return { path: formatPosition(originAt(m.origin, 'user_data')), where: `line ${body.from + (place?.line ?? 0) + 1} of the user data of aws_launch_template.${ltKey}` };
     };

@@ -21,7 +21,7 @@ import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
 import { placeholderValue } from '../verify/credentials.js';
-import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile } from './config-toml-alone.js';
+import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
 import { isObject } from '../model/is-object.js';
@@ -119,7 +119,7 @@ export interface Inferred {
   /** By runner index: where each reference the chain proof checks is written (its findings carry a CHAIN_KEYS suffix). */
   chainKeys: Map<number, ChainKeyOrigins>;
   /** By runner index: the position of a key of the config.toml the runner boots with (VM runners). */
-  tomlAt: Map<number, (at: readonly (string | number)[]) => { path: string; where: string }>;
+  tomlAt: Map<number, TomlPlace>;
   /** Human summary of each chain (for the text report). */
   chains: Map<string, string[]>;
   findings: Finding[];

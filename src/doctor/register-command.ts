@@ -5,7 +5,7 @@ import { hclComments } from './hcl/parse.js';
 import { takesValue } from './register-config.js';
 import { REGISTER_BOOLEAN_FLAGS } from './register-flags.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
-import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FIX, machineKeyFix } from '../verify/runner-toml.js';
+import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
 
 /**
  * `gitlab-runner register` in the files: a manager that makes its config.toml at boot from the
@@ -312,7 +312,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
         }
         // The deprecated Docker Machine executor, as a config.toml given alone says it (RF925).
         if (f.name === 'executor' && f.value === DOCKER_MACHINE_EXECUTOR) {
-          findings.push(finding('RF925', at, `gitlab-runner register --executor docker+machine: ${DOCKER_MACHINE_DEPRECATED}`, DOCKER_MACHINE_FIX, '"docker+machine"'));
+          findings.push(finding('RF925', at, `gitlab-runner register --executor docker+machine: ${DOCKER_MACHINE_DEPRECATED}`, DOCKER_MACHINE_FLAG_FIX, '"docker+machine"'));
         }
         // gitlab-runner spells the services flag with an underscore (`long:"services_privileged"`).
         const privileged = f.name === 'docker-privileged' || f.name === 'docker-services_privileged';

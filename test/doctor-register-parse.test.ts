@@ -156,11 +156,14 @@ describe('the token proofs name the parameter by what the evidence shows it hold
     const c = claims(withFlag('registration-token'));
     expect(c).toEqual([
       expect.stringMatching(/^the manager reads its registration-token parameter \/ci\/docker-ci\/token \(a legacy registration token, passed to gitlab-runner register --registration-token\) and no other runner's/),
-      expect.stringMatching(/^only the manager can read the registration-token parameter \/ci\/docker-ci\/token \(a legacy registration token, passed to gitlab-runner register --registration-token\) \(/),
+      expect.stringMatching(/^only the manager can read the registration-token parameter \/ci\/docker-ci\/token \(a legacy registration token, passed to gitlab-runner register --registration-token\); the documents hold no other IAM role$/),
     ]);
   });
-  it('--token from the parameter: the claims say it holds the runner authentication token', () => {
-    expect(claims(withFlag('token'))[0]).toMatch(/^the manager reads its token parameter \/ci\/docker-ci\/token \(its runner authentication token, passed to gitlab-runner register --token\) and no other runner's/);
+  it('--token from the parameter: the claims say it holds the runner authentication token, and no claim puts two brackets in a row', () => {
+    const c = claims(withFlag('token'));
+    expect(c[1]).toMatch(/^only the manager can read the token parameter \/ci\/docker-ci\/token \(its runner authentication token, passed to gitlab-runner register --token\); the documents hold no other IAM role$/);
+    expect(c.filter((x) => /\)\s*\(|\(\(/.test(x))).toEqual([]);
+    expect(c[0]).toMatch(/^the manager reads its token parameter \/ci\/docker-ci\/token \(its runner authentication token, passed to gitlab-runner register --token\) and no other runner's/);
   });
   it('a String parameter: RF712 names the registration token it stores unencrypted', () => {
     const r = withFlag('registration-token', (t) => t.replace('"type": "SecureString"', '"type": "String"'));

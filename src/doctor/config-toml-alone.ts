@@ -52,7 +52,7 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
     const same = scanHere.filter((g) => g.subject?.kind === 'secret' && g.subject.places.some((p) => formatPosition(p) === path));
     restated.push(...same.filter((g) => !restated.includes(g)));
     const copies = same.flatMap((g) => (g.subject?.kind === 'secret' ? g.subject.places.filter((p) => formatPosition(p) !== path) : []));
-    out.push({ code: 'RF940', severity: CODES.RF940.severity, path, message: `${c.what} is written in ${t.origin.source.path} at ${where} (value not shown): docker-machine creates and removes the job machines with it${alsoAt(copies)}`, fix: machineKeyFix(c.option, c.cloud) });
+    out.push({ code: 'RF940', severity: CODES.RF940.severity, path, message: `${c.what} is written in ${t.origin.source.path} at ${where}: docker-machine creates and removes the job machines with it (value not shown)${alsoAt(copies)}`, fix: machineKeyFix(c.option, c.cloud) });
   }
   return { findings: out, restated };
 }

@@ -911,7 +911,7 @@ export function inferDeployment(ev: Evidence): Inferred {
         findings.push(unread);
         continue;
       }
-      findings.push(finding('RF903', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's ${manager.binding.noun ?? 'role'} ${manager.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: manager.binding.ref, fix: missingFix(manager.binding) }));
+      findings.push(finding('RF903', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's ${manager.binding.noun ?? 'role'} ${manager.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: manager.binding.ref, fix: missingFix(manager.binding), subject: { kind: 'role-not-given', ref: manager.binding.ref, whose: 'manager', noun: manager.binding.noun ?? 'role' } }));
       continue;
     }
     const reader = manager.reader!;
@@ -982,7 +982,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     } else if (jobs.binding) {
       const unread = leftOut(jobs.binding, "the jobs'", chain.origin);
       if (unread) findings.push(unread);
-      else findings.push(finding('RF903', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: missingFix(jobs.binding) }));
+      else findings.push(finding('RF903', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: missingFix(jobs.binding), subject: { kind: 'role-not-given', ref: jobs.binding.ref, whose: 'jobs', noun: jobs.binding.noun ?? 'role' } }));
     } else if (toml !== undefined) {
       // The namespace's `default` service account (no service_account set): any pod there naming none shares it.
       const unset = get(toml, 'runners', 0, 'kubernetes', 'service_account') === undefined;

@@ -28,18 +28,15 @@ export const REGISTER_BOOLEAN_FLAGS: ReadonlySet<string> = new Set([
   'kubernetes-bearer_token_overwrite_allowed', 'kubernetes-namespace_per_job', 'kubernetes-use-service-account-image-pull-secrets', 'kubernetes-helper-image-autoset-arch-and-os',
 ]);
 
-/**
- * Flags from `*bool` fields (a setting whose absence differs from false). golang-cli-helpers leaves
- * such a pointer nil when it builds the flags, and its IsBoolFlag looks at the value the pointer
- * holds, so the flag is not reported boolean: Go's flag package takes the next word as its value
- * (`--kubernetes-privileged true` sets it). This reader never takes such a flag for one that stops
- * the flags (no RF927 after it), and reads a next word that starts with `-` as the next flag.
+/*
+ * Not in the list: the flags of `*bool` fields (a setting whose absence differs from false), e.g.
+ * --docker-services_privileged, --kubernetes-privileged, --kubernetes-allow-privilege-escalation,
+ * --safe-directory-checkout, --clean-git-config, --cache-s3-dual-stack, --cache-s3-path-style,
+ * --ssh-disable-strict-host-key-checking, --strict-check-interval, --proxy-exec,
+ * --custom_build_dir-enabled and the kubernetes-*_container_security_context-* ones.
+ * golang-cli-helpers leaves such a pointer nil when it builds the flags, and its IsBoolFlag looks at
+ * the value the pointer holds, so the flag is not reported boolean: Go's flag package takes the next
+ * word as its value (`--kubernetes-privileged true` sets it). This reader therefore never takes such a
+ * flag for one that stops the flags (no RF927 after it), and reads a next word that starts with `-`
+ * as the next flag, as for any flag it does not know to take a value.
  */
-export const REGISTER_POINTER_BOOLEAN_FLAGS: ReadonlySet<string> = new Set([
-  'strict-check-interval', 'proxy-exec', 'safe-directory-checkout', 'clean-git-config', 'custom_build_dir-enabled',
-  'cache-s3-dual-stack', 'cache-s3-path-style', 'ssh-disable-strict-host-key-checking', 'docker-services_privileged',
-  'kubernetes-privileged', 'kubernetes-allow-privilege-escalation', 'kubernetes-automount-service-account-token',
-  'kubernetes-pod-security-context-run-as-non-root', 'kubernetes-print-pod-warning-events', 'kubernetes-pod-disruption-budget',
-  ...['init_permissions', 'build', 'helper', 'service'].flatMap((c) =>
-    ['privileged', 'run-as-non-root', 'read-only-root-filesystem', 'allow-privilege-escalation'].map((k) => `kubernetes-${c}_container_security_context-${k}`)),
-]);

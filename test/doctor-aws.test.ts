@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, doctorWithAws, type DoctorResult } from '../src/doctor/index.js';
 import { AWS_READ_OPERATIONS } from '../src/doctor/aws-port.js';
-import { DOCTOR_CASES, baseDeployment, deploymentFiles } from './helpers/doctor.js';
+import { DOCTOR_CASES, baseDeployment, corpusFiles, deploymentFiles } from './helpers/doctor.js';
 import { freePort } from './helpers/tools.js';
 import { ROOT } from './helpers/fleet.js';
 import { ACCOUNT, JOBS_POLICY, PROVIDER, ISSUER, accountOf, fakeAws, withoutIam } from './helpers/aws-fake.js';
@@ -91,6 +91,31 @@ describe('doctor --aws over a faithful fake of the IAM and EKS read APIs', () =>
     expect(live.exitCode).toBe(1);
     const offline = doctor(withoutIam(d));
     expect(offline.findings.some((f) => f.code === 'RF904' && f.message.includes('gitlab-runner-jobs'))).toBe(false);
+  });
+
+  it("the manager's role the account does not have: RF904 says it is the manager's (whose role comes from the finding's subject, not its message)", async () => {
+    const d = baseDeployment();
+    const port = accountOf(d);
+    port.roles.delete('gitlab-runner-manager');
+    const live = await doctorWithAws(withoutIam(d), port);
+    const hit = live.findings.find((f) => f.code === 'RF904' && f.message.includes('gitlab-runner-manager'));
+    expect(hit, JSON.stringify(live.findings, null, 1)).toBeDefined();
+    expect(hit!.message).toBe("the manager's role gitlab-runner-manager does not exist in account 111122223333 (iam:GetRole: NoSuchEntity)");
+    expect(live.findings.filter((f) => f.code === 'RF903' && f.message.includes('gitlab-runner-manager is not in the evidence'))).toEqual([]);
+  });
+
+  it("a VM manager's instance-profile role the account does not have: RF904 names it the manager's role (before: only \"role …\", its RF903 message not matched)", async () => {
+    const files = corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-hand-written')).map((f) => {
+      if (!f.path.endsWith('main.tf.json')) return f;
+      const tf = JSON.parse(new TextDecoder().decode(f.bytes)) as { resource: Record<string, Record<string, Record<string, unknown>>> };
+      delete tf.resource.aws_iam_role;
+      delete tf.resource.aws_iam_role_policy;
+      tf.resource.aws_iam_instance_profile!.ci!.role = 'ci-docker-manager';
+      return { path: f.path, bytes: new TextEncoder().encode(JSON.stringify(tf, null, 2)) };
+    });
+    expect(doctor(files).findings.filter((f) => f.code === 'RF903' && f.message.startsWith('the manager role ci-docker-manager of runner docker-ci is not in the evidence given')).map((f) => f.path)).toEqual(['main.tf.json:16:17']);
+    const live = await doctorWithAws(files, fakeAws(ACCOUNT));
+    expect(live.findings.filter((f) => f.code === 'RF904').map((f) => [f.path, f.message])).toEqual([['main.tf.json:16:17', "the manager's role ci-docker-manager does not exist (iam:GetRole: NoSuchEntity)"]]);
   });
 
   it.each([

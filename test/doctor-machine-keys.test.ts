@@ -130,6 +130,14 @@ describe('one finding per MachineOptions entry, whichever reader sees it first',
     ]);
   });
 
+  it('the message puts no two brackets in a row (the driver, then "value not shown")', () => {
+    const text = toml([`amazonec2-access-key=${ACCESS_KEY}`, `amazonec2-secret-key=${SECRET_KEY}`], false);
+    const messages = run({ 'config.toml': text }).findings.filter((f) => f.code === 'RF940').map((f) => f.message);
+    expect(messages).toHaveLength(2);
+    expect(messages.filter((m) => /\)\s*\(|\(\(/.test(m))).toEqual([]);
+    expect(messages[0]).toContain('docker-machine creates and removes the job machines with it (value not shown)');
+  });
+
   it('an access key id written in the secret key option: one finding at that entry (the scan finds it by its shape, the option by its name)', () => {
     const text = toml([`amazonec2-secret-key=${ACCESS_KEY}`]);
     const r = run({ 'config.toml': text });

@@ -156,11 +156,14 @@ describe('the token proofs name the parameter by what the evidence shows it hold
     const c = claims(withFlag('registration-token'));
     expect(c).toEqual([
       expect.stringMatching(/^the manager reads its registration-token parameter \/ci\/docker-ci\/token \(a legacy registration token, passed to gitlab-runner register --registration-token\) and no other runner's/),
-      expect.stringMatching(/^only the manager can read the registration-token parameter \/ci\/docker-ci\/token \(a legacy registration token, passed to gitlab-runner register --registration-token\) \(/),
+      expect.stringMatching(/^only the manager can read the registration-token parameter \/ci\/docker-ci\/token \(a legacy registration token, passed to gitlab-runner register --registration-token\); the documents hold no other IAM role$/),
     ]);
   });
-  it('--token from the parameter: the claims say it holds the runner authentication token', () => {
-    expect(claims(withFlag('token'))[0]).toMatch(/^the manager reads its token parameter \/ci\/docker-ci\/token \(its runner authentication token, passed to gitlab-runner register --token\) and no other runner's/);
+  it('--token from the parameter: the claims say it holds the runner authentication token, and no claim puts two brackets in a row', () => {
+    const c = claims(withFlag('token'));
+    expect(c[1]).toMatch(/^only the manager can read the token parameter \/ci\/docker-ci\/token \(its runner authentication token, passed to gitlab-runner register --token\); the documents hold no other IAM role$/);
+    expect(c.filter((x) => /\)\s*\(|\(\(/.test(x))).toEqual([]);
+    expect(c[0]).toMatch(/^the manager reads its token parameter \/ci\/docker-ci\/token \(its runner authentication token, passed to gitlab-runner register --token\) and no other runner's/);
   });
   it('a String parameter: RF712 names the registration token it stores unencrypted', () => {
     const r = withFlag('registration-token', (t) => t.replace('"type": "SecureString"', '"type": "String"'));
@@ -188,3 +191,68 @@ describe('register --executor docker+machine: RF925, as a config.toml given alon
     expect(codes('#!/bin/bash\n# gitlab-runner register --executor docker+machine\n', 'RF925')).toEqual([]);
   });
 });
+
+describe("register's boolean flags are gitlab-runner's bool fields (register-flags.ts, read from gitlab-runner 19.4.0), not a guess", () => {
+  it('--debug-trace-disabled (a bool field the guess did not know) takes no value: `true` after it stops the flags (RF927), --docker-privileged after it is not set', () => {
+    const cmd = 'gitlab-runner register --token "$TOKEN" --executor docker --debug-trace-disabled true --docker-privileged\n';
+    expect(flags(cmd)).toEqual([['token=$TOKEN', 'executor=docker', 'debug-trace-disabled']]);
+    expect(codes(cmd, 'RF927')).toEqual(['boot.sh:1:82']);
+    expect(codes(cmd, 'RF301')).toEqual([]);
+  });
+  it('--docker-volume-keep and --kubernetes-namespace_per_job (bool fields) never take the next word', () => {
+    expect(flags('gitlab-runner register --docker-volume-keep --executor docker\n')).toEqual([['docker-volume-keep', 'executor=docker']]);
+    expect(flags('gitlab-runner register --executor kubernetes --kubernetes-namespace_per_job yes --url https://x\n')).toEqual([['executor=kubernetes', 'kubernetes-namespace_per_job']]);
+  });
+  it('--docker-services_privileged (a *bool field, which Go reads with a value) takes `true`: no stop, the flags after it are read', () => {
+    const cmd = 'gitlab-runner register --token "$TOKEN" --executor docker --docker-services_privileged true --docker-privileged\n';
+    expect(flags(cmd)).toEqual([['token=$TOKEN', 'executor=docker', 'docker-services_privileged=true', 'docker-privileged']]);
+    expect(codes(cmd, 'RF927')).toEqual([]);
+  });
+  it('a bool flag with =value, or alone before another flag, is read as before (guard)', () => {
+    expect(flags('gitlab-runner register --debug-trace-disabled=true --docker-privileged\n')).toEqual([['debug-trace-disabled=true', 'docker-privileged']]);
+    expect(flags('gitlab-runner register --locked --docker-privileged\n')).toEqual([['locked', 'docker-privileged']]);
+  });
+});
+
+describe("a Terraform file's // and /* */ comments hide a register command; in its user data they are shell text", () => {
+  const tf = (before: string, script: string) => `${before}
+resource "aws_instance" "manager" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "t3.micro"
+  user_data     = <<-EOF
+    #!/bin/bash
+${script}
+  EOF
+}
+`;
+  it('// and /* */ outside the heredoc are HCL comments: no command, no RF301', () => {
+    const text = tf('// gitlab-runner register --url https://gitlab.example.com --executor docker --docker-privileged\n/* before:\n  gitlab-runner register --executor docker --docker-privileged\n*/', '    gitlab-runner register --url https://gitlab.example.com --executor docker');
+    expect(codes(text, 'RF301', 'main.tf')).toEqual([]);
+    expect(flags(text, 'main.tf')).toEqual([['url=https://gitlab.example.com', 'executor=docker']]);
+  });
+  it('inside the heredoc `//` and `/*` are shell text (a URL, a glob): the command after them is read (guard: read before too)', () => {
+    const text = tf('', '    curl -fsSL https://example.com/setup.sh | bash; rm -rf /tmp/runner/* && gitlab-runner register --url https://gitlab.example.com --executor docker --docker-privileged');
+    expect(codes(text, 'RF301', 'main.tf')).toEqual(['main.tf:7:151']);
+  });
+  it('the same // line in a shell script is no comment (guard)', () => {
+    expect(flags('cd //opt; gitlab-runner register --executor docker --docker-privileged\n')).toEqual([['executor=docker', 'docker-privileged']]);
+  });
+});
+
+describe('a manager rebuilt from register flags: the fix names the flag the user wrote, not the config.toml key it sets', () => {
+  const corpus = (name: string) => doctor(corpusFiles(join(import.meta.dirname, 'doctor', 'corpus', name))).findings;
+  it('RF301 of the chain at --docker-privileged: remove the flag (or --docker-privileged=false)', () => {
+    for (const name of ['ec2-docker-register-flags-cache-not-granted', 'ec2-register-boolean-flag-value']) {
+      const rf301 = corpus(name).filter((f) => f.code === 'RF301');
+      expect(rf301.map((f) => f.fix)).toEqual([expect.stringMatching(/^remove --docker-privileged from the gitlab-runner register command \(or write --docker-privileged=false\)/)]);
+    }
+  });
+  it('RF925 at --executor docker+machine: register with --executor docker-autoscaler and a --template-config', () => {
+    const rf925 = codesWithFix('#!/bin/bash\ngitlab-runner register --url https://gitlab.example.com --token "$TOKEN" --executor docker+machine\n', 'RF925');
+    expect(rf925).toEqual([expect.stringMatching(/^register the runner with --executor docker-autoscaler and a --template-config whose \[runners\.autoscaler\]/)]);
+  });
+  it('a config.toml heredoc (ec2-docker-templatefile): the key, as before (guard)', () => {
+    expect(corpus('ec2-docker-templatefile').filter((f) => f.code === 'RF301').map((f) => f.fix)).toEqual([expect.stringMatching(/^set privileged = false in \[runners\.docker\] of the runner's config\.toml/)]);
+  });
+});
+const codesWithFix = (text: string, code: string) => doctor(files({ 'boot.sh': text })).findings.filter((f) => f.code === code).map((f) => f.fix);

@@ -64,3 +64,20 @@ describe('DELETE /runners/managers answered 404 after the check', () => {
     expect(r.err.split('GitLab keeps the runner manager runner-fleet-verify').length - 1).toBe(1);
   });
 });
+
+const unprocessable = (message: string) => Promise.resolve(new Response(JSON.stringify({ message }), { status: 422, headers: { 'content-type': 'application/json' } }));
+
+describe("POST /runners/verify answered 422 ('Runner is orphaned'): the token is known, its runner's project is gone", () => {
+  it('status --verify-tokens says what GitLab means by it and what to do, not only the status', async () => {
+    const h = await registered();
+    const inner = h.double.fetch;
+    // GitLab's unprocessable_entity!('Runner is orphaned') for a project runner whose project is gone.
+    h.world.fetch = (url, init) => (url.endsWith('/runners/verify') ? unprocessable('Runner is orphaned') : inner(url, init));
+    const r = await h.run('status', { verifyTokens: true });
+    const said = r.out + r.err;
+    expect(said).toContain('GitLab answered 422 to POST /runners/verify');
+    expect(said).toContain('GitLab knows this token, but its runner is orphaned: a project runner whose owning project no longer exists, which takes no jobs. Delete the runner in GitLab and run runner-fleet register');
+    expect(said).not.toContain(CANARY);
+  });
+});
+

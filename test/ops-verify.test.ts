@@ -75,7 +75,7 @@ describe('rotate --if-expiring-within: POST /runners/verify when the store and G
     const runner = runnerOf(h, 'k8s');
     Object.assign(runner, h.double.issueToken());
     const plan = await h.run('rotate', { ifExpiringWithin: '7d', runner: 'k8s' });
-    expect(plan.out).toContain(`repair-token k8s #${runner.id}: GitLab refuses the stored token (POST /runners/verify answered 403: reset, revoked or expired): reset by id and store`);
+    expect(plan.out).toContain(`repair-token k8s #${runner.id}: GitLab refuses the stored token (POST /runners/verify answered 403: GitLab knows no runner by this token, which was reset, revoked or expired, or whose runner was deleted in GitLab): reset by id and store`);
     const r = await h.run('rotate', { approve: true, ifExpiringWithin: '7d', runner: 'k8s' });
     expect(r.code).toBe(0);
     expect(h.stores.get('k8s')!.value!.token).toBe(runner.token);
@@ -119,7 +119,7 @@ describe('status --verify-tokens', () => {
     expect(json.code).toBe(1);
     expect(k8sOf(json.out).store).toMatchObject({ state: 'invalid' });
     const text = await h.run('status', { verifyTokens: true });
-    expect(text.out).toContain(`drift token store (invalid) memory store of k8s: holds a token GitLab refuses (POST /runners/verify answered 403: reset, revoked or expired), so the manager of #${runner.id} cannot take jobs with it: runner-fleet rotate --approve resets the token of #${runner.id} by id and stores the new one`);
+    expect(text.out).toContain(`drift token store (invalid) memory store of k8s: holds a token GitLab refuses (POST /runners/verify answered 403: GitLab knows no runner by this token, which was reset, revoked or expired, or whose runner was deleted in GitLab), so the manager of #${runner.id} cannot take jobs with it: runner-fleet rotate --approve resets the token of #${runner.id} by id and stores the new one`);
     noTokenAnywhere(h);
   });
 

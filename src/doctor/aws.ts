@@ -311,13 +311,14 @@ const ADMIN_POLICY = /:cluster-access-policy\/(AmazonEKSClusterAdminPolicy|Amazo
 export function awsRules(ev: Evidence, inferred: Inferred, findings: readonly Finding[]): Finding[] {
   const out: Finding[] = [];
   const absent = ev.absent;
-  // RF903 "role … is not in the evidence given" for a role the account does not have → RF904.
+  // RF903 "role … is not in the evidence given" (its subject says which role, and whose) for a role the account does not have → RF904.
   const rewritten = findings.map((f) => {
-    if (f.code !== 'RF903' || !absent || absent.roles.size === 0 || f.received === undefined) return f;
-    const name = ROLE_ARN.exec(f.received)?.[4] ?? f.received;
+    const s = f.subject?.kind === 'role-not-given' ? f.subject : undefined;
+    if (f.code !== 'RF903' || !absent || absent.roles.size === 0 || s === undefined) return f;
+    const name = ROLE_ARN.exec(s.ref)?.[4] ?? s.ref;
     const a = absent.roles.get(name);
     if (!a) return f;
-    const who = /^(the (?:manager's|jobs') role)/.exec(f.message)?.[1] ?? 'role';
+    const who = s.whose !== undefined ? `the ${s.whose === 'manager' ? "manager's" : "jobs'"} ${s.noun}` : s.noun;
     return { ...f, code: 'RF904' as const, severity: CODES.RF904.severity, message: `${who} ${name} does not exist${a.account ? ` in account ${a.account}` : ''} (iam:GetRole: NoSuchEntity)`, fix: `create role ${name}, or name an existing role in the annotation or association` };
   });
   const root = inferred.docs.terraformAws;

@@ -35,7 +35,7 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
   const runners = Array.isArray(t.value.runners) ? t.value.runners : [];
   const escapes = dockerHostEscapes(t.value);
   const privilegedOf = new Map(escapes.filter((e) => e.key === 'privileged').map((e) => [e.at[1], e]));
-  runners.forEach((_, i) => out.push(...entryJobFindings(t.value, i, at, privilegedOf.get(i))));
+  runners.forEach((_, i) => out.push(...entryJobFindings(t.value, i, privilegedOf.get(i)).map(({ finding, key }) => ({ ...finding, path: at(key) }))));
   // RF309: the chains' classification and wording, each at its key.
   const others = escapes.filter((e) => e.key !== 'privileged');
   escapeFindings(escapes, '', ON_SOME_HOST).forEach((f, n) => out.push({ ...f, path: at(others[n]!.at) }));
@@ -54,7 +54,7 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
     const same = scanHere.filter((g) => g.subject?.kind === 'secret' && g.subject.places.some((p) => formatPosition(p) === path));
     restated.push(...same.filter((g) => !restated.includes(g)));
     const copies = same.flatMap((g) => (g.subject?.kind === 'secret' ? g.subject.places.filter((p) => formatPosition(p) !== path) : []));
-    out.push({ code: 'RF940', severity: CODES.RF940.severity, path, message: `${c.what} is written in ${t.origin.source.path} at ${where} (value not shown): docker-machine creates and removes the job machines with it${alsoAt(copies)}`, fix: machineKeyFix(c.option, c.cloud) });
+    out.push({ code: 'RF940', severity: CODES.RF940.severity, path, message: `${c.what} is written in ${t.origin.source.path} at ${where}: docker-machine creates and removes the job machines with it (value not shown)${alsoAt(copies)}`, fix: machineKeyFix(c.option, c.cloud) });
   }
   return { findings: out, restated };
 }
@@ -63,28 +63,34 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
 const entry = (i: number) => (i > 0 ? ` of [[runners]] entry ${i}` : '');
 
 /**
- * RF301, RF107 and RF925 of `[[runners]]` entry `i`, each at its key (`at`). `privileged`: the
- * entry's `privileged` escape of dockerHostEscapes, where it is a Docker executor's, said with what lets a job out.
+ * RF301, RF107 and RF925 of `[[runners]]` entry `i`, each with the key path it is about
+ * (`['runners', i, 'docker', 'privileged']`), for the caller to place (its `path` is left empty).
+ * `privileged`: the entry's `privileged` escape of dockerHostEscapes, where it is a Docker
+ * executor's, said with what lets a job out.
  */
-function entryJobFindings(toml: unknown, i: number, at: (path: readonly (string | number)[]) => string, privileged: DockerEscape | undefined): Finding[] {
-  const out: Finding[] = [];
+function entryJobFindings(toml: unknown, i: number, privileged: DockerEscape | undefined): { finding: Finding; key: (string | number)[] }[] {
+  const out: { finding: Finding; key: (string | number)[] }[] = [];
   const job = jobSettings(toml, i);
   // Privileged Docker jobs are said with what lets them out (describeEscape); any other executor's by its table.
   const docker = job.section === 'docker' ? privileged : undefined;
   if (job.privileged) {
-    out.push({ code: 'RF301', severity: CODES.RF301.severity, path: at(['runners', i, job.section, 'privileged']), message: docker ? `config.toml ${describeEscape(docker)} ${docker.lets}` : `config.toml [runners.${job.section}] privileged = true${entry(i)}: job containers run privileged, and a job can take over the node it runs on and every credential on it`, received: 'true', allowed: 'false', fix: privilegedDeploymentFix(job) });
+    out.push({ key: ['runners', i, job.section, 'privileged'], finding: { code: 'RF301', severity: CODES.RF301.severity, path: '', message: docker ? `config.toml ${describeEscape(docker)} ${docker.lets}` : `config.toml [runners.${job.section}] privileged = true${entry(i)}: job containers run privileged, and a job can take over the node it runs on and every credential on it`, received: 'true', allowed: 'false', fix: privilegedDeploymentFix(job) } });
   }
   if (job.serviceAccountOverwrite !== undefined) {
-    out.push({ code: 'RF107', severity: CODES.RF107.severity, path: at(['runners', i, job.section, 'service_account_overwrite_allowed']), message: `config.toml [runners.${job.section}] service_account_overwrite_allowed${entry(i)}: ${serviceAccountOverwriteMessage(job.serviceAccountOverwrite)}`, received: JSON.stringify(job.serviceAccountOverwrite), fix: 'remove service_account_overwrite_allowed, or narrow it to service accounts made for jobs' });
+    out.push({ key: ['runners', i, job.section, 'service_account_overwrite_allowed'], finding: { code: 'RF107', severity: CODES.RF107.severity, path: '', message: `config.toml [runners.${job.section}] service_account_overwrite_allowed${entry(i)}: ${serviceAccountOverwriteMessage(job.serviceAccountOverwrite)}`, received: JSON.stringify(job.serviceAccountOverwrite), fix: 'remove service_account_overwrite_allowed, or narrow it to service accounts made for jobs' } });
   }
   if (job.executor === DOCKER_MACHINE_EXECUTOR) {
-    out.push({ code: 'RF925', severity: CODES.RF925.severity, path: at(['runners', i, 'executor']), message: `config.toml executor = "docker+machine"${entry(i)}: ${DOCKER_MACHINE_DEPRECATED}`, received: JSON.stringify(DOCKER_MACHINE_EXECUTOR), allowed: '"docker-autoscaler"', fix: DOCKER_MACHINE_FIX });
+    out.push({ key: ['runners', i, 'executor'], finding: { code: 'RF925', severity: CODES.RF925.severity, path: '', message: `config.toml executor = "docker+machine"${entry(i)}: ${DOCKER_MACHINE_DEPRECATED}`, received: JSON.stringify(DOCKER_MACHINE_EXECUTOR), allowed: '"docker-autoscaler"', fix: DOCKER_MACHINE_FIX } });
   }
   return out;
 }
 
-/** Where a key of a runner's config.toml is written: `path` (file:line:column), and `where` in it when that is inside a text (a line of user data), else ''. */
-export type TomlPlace = (path: readonly (string | number)[]) => { path: string; where: string };
+/**
+ * Where a key of a runner's config.toml is written: `path` (file:line:column), and `where` in it when
+ * that is inside a text (a line of user data), else ''; `flag`, where a `gitlab-runner register` flag
+ * set the key (the config.toml is rebuilt from the command), its name without dashes.
+ */
+export type TomlPlace = (path: readonly (string | number)[]) => { path: string; where: string; flag?: string };
 
 /**
  * A config.toml a runner manager boots with, holding more than one `[[runners]]` entry: the manager
@@ -100,15 +106,9 @@ export function laterEntriesFindings(toml: unknown, place: TomlPlace, runner: st
     const p = place(at);
     return { ...f, path: p.path, message: `runner ${runner}${p.where !== '' ? `, ${p.where}` : ''}: ${f.message}` };
   };
-  const keys = new Map<string, readonly (string | number)[]>();
-  const at = (path: readonly (string | number)[]) => {
-    const k = JSON.stringify(path);
-    keys.set(k, path);
-    return k;
-  };
   const privilegedOf = new Map(dockerHostEscapes(toml).filter((e) => e.key === 'privileged').map((e) => [e.at[1], e]));
   const out: Finding[] = [];
-  for (let i = 1; i < runners.length; i++) for (const f of entryJobFindings(toml, i, at, privilegedOf.get(i))) out.push(where(f, keys.get(f.path)!));
+  for (let i = 1; i < runners.length; i++) for (const { finding, key } of entryJobFindings(toml, i, privilegedOf.get(i))) out.push(where(finding, key));
   const named = (i: number) => {
     const name = get(runners[i], 'name');
     return typeof name === 'string' && /^[\w .@:/-]{1,60}$/.test(name) ? `${i} (${JSON.stringify(name)})` : String(i);

@@ -6,6 +6,7 @@ import { alsoAt } from './secrets.js';
 import { CODES } from '../spec/codes.js';
 import { chainClaimOf, verifyFleet, type Proof } from '../verify/index.js';
 import { CONFIG_TOML_MARK } from '../verify/docker-escape.js';
+import { privilegedFlagFix } from '../verify/runner-toml.js';
 import { CHAIN_KEYS } from '../verify/kubernetes-chain.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
 import { cloudFormationFinding, readFileInto, unreadConfigSecretFindings } from './read.js';
@@ -186,7 +187,9 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
       const executor = getText(inferred.docs.runners.get(about ?? '')?.configToml, 'runners', 0, 'executor');
       const place = vmLocate(vmTomlKey[1](executor.startsWith('docker') ? 'docker' : executor));
       const where = [about !== undefined && !f.message.includes(about) ? `runner ${about}` : '', place.where].filter((x) => x !== '').join(', ');
-      return { ...f, path: place.path, message: where !== '' ? `${where}: ${f.message}` : f.message };
+      // A config.toml rebuilt from register flags: the fix names the flag the user wrote, not the key it sets.
+      const fix = f.code === 'RF301' && place.flag !== undefined ? { fix: privilegedFlagFix(place.flag) } : {};
+      return { ...f, path: place.path, message: where !== '' ? `${where}: ${f.message}` : f.message, ...fix };
     }
     const table = m[1] === 'runners' ? inferred.runnerOrigins : m[1] === 'caches' ? inferred.cacheOrigins : inferred.clusterOrigins;
     // A finding about a setting of the runner configuration points at its key there (inside the values' runners.config block too).

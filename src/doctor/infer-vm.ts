@@ -36,7 +36,7 @@ export interface VmSink {
   clusters: ResolvedCluster[];
   clusterOrigins: Map<number, Origin>;
   runnerOrigins: Map<number, Origin>;
-  tomlAt: Map<number, (at: readonly (string | number)[]) => { path: string; where: string }>;
+  tomlAt: Map<number, TomlPlace>;
   bindingOrigins: Map<string, Origin>;
   docsRunners: Map<string, EmittedRunner>;
   summaries: Map<string, string[]>;
@@ -204,7 +204,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     }
     const roleKey = resolveKey(root, 'aws_iam_role', profile.role);
     if (!roleKey) {
-      sink.findings.push(finding('RF903', formatPosition(originAt(ev.terraform.origins.get(`aws_iam_instance_profile.${profileKey}`) ?? m.origin, 'role')), `the manager role ${String(profile.role)} of runner ${m.runner} is not in the evidence given, so its trust and permissions are not proven`, { received: String(profile.role), fix: 'give its Terraform, or aws iam get-role output' }));
+      sink.findings.push(finding('RF903', formatPosition(originAt(ev.terraform.origins.get(`aws_iam_instance_profile.${profileKey}`) ?? m.origin, 'role')), `the manager role ${String(profile.role)} of runner ${m.runner} is not in the evidence given, so its trust and permissions are not proven`, { received: String(profile.role), fix: 'give its Terraform, or aws iam get-role output', subject: { kind: 'role-not-given', ref: String(profile.role), whose: 'manager', noun: 'role' } }));
       continue;
     }
     const param = Object.entries(root.resource.aws_ssm_parameter ?? {}).find(([, b]) => typeof b.name === 'string' && m.userData.includes(b.name));
@@ -332,7 +332,8 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     // or heredoc, as RF720's), else its line in the user data as rendered, or in the file.
     const source = ev.terraform.userDataSources?.get(writtenAs);
     const tomlAt: TomlPlace = (at) => {
-      if (!body) return { path: formatPosition(originAt(m.tomlOrigin, ...at)), where: '' };
+      const flag = m.registeredFlag?.(at);
+      if (!body) return { path: formatPosition(originAt(m.tomlOrigin, ...at)), where: '', ...(flag !== undefined ? { flag } : {}) };
       const place = tomlPlace(body.lines, at);
       const shown = userDataLineShown(source, rendered, body.from + (place?.line ?? 0) + 1, `the user data of aws_launch_template.${ltKey}`);
       return { path: formatPosition(shown.place ?? originAt(m.origin, 'user_data')), where: shown.words };

@@ -21,7 +21,7 @@ import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
 import { placeholderValue } from '../verify/credentials.js';
-import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile } from './config-toml-alone.js';
+import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
 import { isObject } from '../model/is-object.js';
@@ -119,7 +119,7 @@ export interface Inferred {
   /** By runner index: where each reference the chain proof checks is written (its findings carry a CHAIN_KEYS suffix). */
   chainKeys: Map<number, ChainKeyOrigins>;
   /** By runner index: the position of a key of the config.toml the runner boots with (VM runners). */
-  tomlAt: Map<number, (at: readonly (string | number)[]) => { path: string; where: string }>;
+  tomlAt: Map<number, TomlPlace>;
   /** Human summary of each chain (for the text report). */
   chains: Map<string, string[]>;
   findings: Finding[];
@@ -911,7 +911,7 @@ export function inferDeployment(ev: Evidence): Inferred {
         findings.push(unread);
         continue;
       }
-      findings.push(finding('RF903', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's ${manager.binding.noun ?? 'role'} ${manager.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: manager.binding.ref, fix: missingFix(manager.binding) }));
+      findings.push(finding('RF903', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's ${manager.binding.noun ?? 'role'} ${manager.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: manager.binding.ref, fix: missingFix(manager.binding), subject: { kind: 'role-not-given', ref: manager.binding.ref, whose: 'manager', noun: manager.binding.noun ?? 'role' } }));
       continue;
     }
     const reader = manager.reader!;
@@ -982,7 +982,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     } else if (jobs.binding) {
       const unread = leftOut(jobs.binding, "the jobs'", chain.origin);
       if (unread) findings.push(unread);
-      else findings.push(finding('RF903', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: missingFix(jobs.binding) }));
+      else findings.push(finding('RF903', formatPosition(jobs.binding.origin ? originAt(jobs.binding.origin) : originAt(chain.origin)), `the jobs' ${jobs.binding.noun ?? 'role'} ${jobs.binding.roleName} is not in the evidence given, so its trust and permissions are not proven`, { received: jobs.binding.ref, fix: missingFix(jobs.binding), subject: { kind: 'role-not-given', ref: jobs.binding.ref, whose: 'jobs', noun: jobs.binding.noun ?? 'role' } }));
     } else if (toml !== undefined) {
       // The namespace's `default` service account (no service_account set): any pod there naming none shares it.
       const unset = get(toml, 'runners', 0, 'kubernetes', 'service_account') === undefined;

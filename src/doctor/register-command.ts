@@ -1,9 +1,11 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
+import { hclComments } from './hcl/parse.js';
 import { takesValue } from './register-config.js';
+import { REGISTER_BOOLEAN_FLAGS } from './register-flags.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
-import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FIX, machineKeyFix } from '../verify/runner-toml.js';
+import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
 
 /**
  * `gitlab-runner register` in the files: a manager that makes its config.toml at boot from the
@@ -31,8 +33,6 @@ export interface RegisterCommand {
   stopped?: { word: string; at: number; after?: string; ignored: string[] };
 }
 
-/** Flags that never take the next word as their value (urfave/cli booleans); `--flag=false` still sets one. */
-const BOOLEAN_FLAGS = new Set(['non-interactive', 'locked', 'run-untagged', 'paused', 'leave-runner', 'docker-privileged', 'docker-services_privileged', 'docker-disable-cache', 'cache-shared', 'cache-s3-insecure', 'cache-s3-accelerate', 'docker-tlsverify', 'docker-oom-kill-disable', 'docker-disable-entrypoint-overwrite', 'docker-use-host-network']);
 /**
  * Dashed spellings of flags gitlab-runner spells with an underscore (the `long:` tags
  * `services_privileged`, `allowed_users`, `services_devices`, `service_gpus` of DockerConfig and
@@ -80,16 +80,34 @@ const MAX_COMMAND = 16_384;
 export function registerCommands(path: string, text: string): RegisterCommand[] {
   if (DOCUMENTATION.test(path) || !text.includes('register')) return [];
   const out: RegisterCommand[] = [];
+  // In a Terraform file, `//` and `/* */` are comments outside strings and heredocs only (in user data, `//` is a path or a URL).
+  let hcl: [number, number][] | undefined | null = /\.(tf|tofu)$/i.test(path) ? null : undefined;
   COMMAND.lastIndex = 0;
   for (let m = COMMAND.exec(text); m !== null; m = COMMAND.exec(text)) {
     // A commented-out command (`# gitlab-runner register …`, also in a cloud-init list) never runs.
     if (inShellComment(text, m.index)) continue;
+    if (hcl === null) hcl = hclComments(text);
+    if (hcl !== undefined && inSpan(hcl, m.index)) continue;
     const words = shellWords(text, m.index + m[0].length, Math.min(text.length, m.index + m[0].length + MAX_COMMAND));
     const { flags, stopped } = parseFlags(withoutRedirections(words));
     // A command with no flag is words about one (`… passed to gitlab-runner register` in a description).
     if (flags.length > 0) out.push({ path, at: m.index, flags, ...(stopped ? { stopped } : {}) });
   }
   return out;
+}
+
+/** Whether `at` is inside one of the sorted [start, end) spans (a binary search). */
+function inSpan(spans: readonly [number, number][], at: number): boolean {
+  let lo = 0;
+  let hi = spans.length - 1;
+  while (lo <= hi) {
+    const mid = (lo + hi) >> 1;
+    const [start, end] = spans[mid]!;
+    if (at < start) hi = mid - 1;
+    else if (at >= end) lo = mid + 1;
+    else return true;
+  }
+  return false;
 }
 
 /**
@@ -193,7 +211,7 @@ function parseFlags(words: readonly Word[]): { flags: RegisterCommand['flags']; 
       // The flags written after the stop (in the reordered list) that gitlab-runner does not set.
       const ignored = args.slice(i + 1).filter((a) => a.text.startsWith('-') && a.text !== '-' && a.text !== '--').map((a) => `--${SHORT_NAMES.get(nameOf(a.text)) ?? nameOf(a.text)}`);
       const before = flags.at(-1);
-      const after = before !== undefined && before.value === undefined && i > 0 && args[i - 1]!.at === before.at && BOOLEAN_FLAGS.has(before.name) ? before.name : undefined;
+      const after = before !== undefined && before.value === undefined && i > 0 && args[i - 1]!.at === before.at && REGISTER_BOOLEAN_FLAGS.has(before.name) ? before.name : undefined;
       if (ignored.length > 0) stopped = { word: w.text, at: w.at, ...(after !== undefined ? { after } : {}), ignored };
       break;
     }
@@ -203,7 +221,7 @@ function parseFlags(words: readonly Word[]): { flags: RegisterCommand['flags']; 
     const name = SHORT_NAMES.get(bare) ?? bare;
     const eq = w.text.indexOf('=');
     if (eq >= 0) flags.push({ name, value: w.text.slice(eq + 1), at: w.at });
-    else if (BOOLEAN_FLAGS.has(name) || i + 1 >= args.length || (args[i + 1]!.text.startsWith('-') && !takesValue(name))) flags.push({ name, value: undefined, at: w.at });
+    else if (REGISTER_BOOLEAN_FLAGS.has(name) || i + 1 >= args.length || (args[i + 1]!.text.startsWith('-') && !takesValue(name))) flags.push({ name, value: undefined, at: w.at });
     else flags.push({ name, value: args[++i]!.text, at: w.at });
     // "flag provided but not defined": register exits at it.
     if (MISSPELLED_FLAGS.has(name)) break;
@@ -294,7 +312,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
         }
         // The deprecated Docker Machine executor, as a config.toml given alone says it (RF925).
         if (f.name === 'executor' && f.value === DOCKER_MACHINE_EXECUTOR) {
-          findings.push(finding('RF925', at, `gitlab-runner register --executor docker+machine: ${DOCKER_MACHINE_DEPRECATED}`, DOCKER_MACHINE_FIX, '"docker+machine"'));
+          findings.push(finding('RF925', at, `gitlab-runner register --executor docker+machine: ${DOCKER_MACHINE_DEPRECATED}`, DOCKER_MACHINE_FLAG_FIX, '"docker+machine"'));
         }
         // gitlab-runner spells the services flag with an underscore (`long:"services_privileged"`).
         const privileged = f.name === 'docker-privileged' || f.name === 'docker-services_privileged';

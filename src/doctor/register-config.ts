@@ -101,6 +101,8 @@ export interface RegisterConfig {
   toml: Record<string, unknown>;
   /** Offset (in the command's text) of the flag that set a key of the entry (`['cache','s3','BucketName']`), else of the command. */
   at: (key: readonly (string | number)[]) => number;
+  /** The flag that set a key of the entry (or the list it is an element of), as written without its dashes; undefined where no flag did. */
+  flag: (key: readonly (string | number)[]) => string | undefined;
   /** Flags whose values are known only at boot and that a proof would read: nothing is proven of such a runner. */
   unknown: { flag: string; value: string; at: number }[];
   /** `--template-config FILE`: merged into the entry where `template` is given, else the entry is not all there is. */
@@ -337,6 +339,7 @@ const FALSE = /^(false|f|0)$/i;
 export function registerConfig(command: RegisterCommand, vars: ReadonlyMap<string, string> = new Map()): RegisterConfig {
   const runner: Record<string, unknown> = {};
   const setBy = new Map<string, number>();
+  const flagBy = new Map<string, string>();
   const unknown: RegisterConfig['unknown'] = [];
   let templateConfig: RegisterConfig['templateConfig'];
   for (const f of command.flags) {
@@ -376,6 +379,7 @@ export function registerConfig(command: RegisterCommand, vars: ReadonlyMap<strin
       parent[last] = [...list, value];
     } else parent[last] = value;
     setBy.set(def.key.join('.'), f.at);
+    flagBy.set(def.key.join('.'), f.name);
   }
   if (templateConfig === undefined) withRegisterDefaults(runner);
   const at = (key: readonly (string | number)[]): number => {
@@ -385,7 +389,8 @@ export function registerConfig(command: RegisterCommand, vars: ReadonlyMap<strin
     }
     return command.at;
   };
-  return { toml: { concurrent: 1, runners: [runner] }, at, unknown, ...(templateConfig ? { templateConfig } : {}) };
+  const flag = (key: readonly (string | number)[]): string | undefined => flagBy.get(key.join('.')) ?? (typeof key.at(-1) === 'number' ? flagBy.get(key.slice(0, -1).join('.')) : undefined);
+  return { toml: { concurrent: 1, runners: [runner] }, at, flag, unknown, ...(templateConfig ? { templateConfig } : {}) };
 }
 
 /**

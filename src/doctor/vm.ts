@@ -56,6 +56,8 @@ export interface VmManagerEvidence {
    * --access-level to not_protected). Undefined where they are GitLab's (--token, a glrt- token).
    */
   registeredAs?: { locked: boolean; protectedOnly: boolean };
+  /** Of a config.toml rebuilt from register flags: the flag that set a key (`['runners', 0, 'docker', 'privileged']` → `docker-privileged`), undefined where none did (a template, a default). */
+  registeredFlag?: (path: readonly (string | number)[]) => string | undefined;
 }
 
 /** How a VM platform reads its own runners back for the doctor (the compute counterpart of `DoctorReader`). */
@@ -298,6 +300,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     let registered = false;
     let tokenFlag: VmManagerEvidence['tokenFlag'];
     let registeredAs: VmManagerEvidence['registeredAs'];
+    let registeredFlag: VmManagerEvidence['registeredFlag'];
     // A config.toml written with its global settings only (concurrent, listen_address): register appends its entry to it.
     const globalsOnly = toml !== undefined && toml.runners === undefined ? toml : undefined;
     if (tomlText === undefined || globalsOnly) {
@@ -328,6 +331,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
         registered = true;
         tokenFlag = boot.tokenFlag;
         registeredAs = boot.registeredAs;
+        registeredFlag = boot.flagOf;
         // gitlab-runner appends one [[runners]] entry per register: the model proves one runner per manager.
         for (const other of boot.others) findings.push(finding('RF903', other, `the user data of ${written(ev, k)} runs a second \`gitlab-runner register\`, which appends another [[runners]] entry (another runner) to the same config.toml: only the first runner of this manager is proven, this one is not`, { fix: 'register one runner per manager (one launch template each), or write the whole config.toml in the user data' }));
       }
@@ -352,7 +356,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     // The runner's config.toml file beside user data that writes its own (in a folder named after the runner).
     const file = tomlText !== undefined ? candidates.find((t) => t.origin.source.path.split('/').includes(runner)) : undefined;
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;
-    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(registeredAs ? { registeredAs } : {}) });
+    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(registeredAs ? { registeredAs } : {}), ...(registeredFlag ? { registeredFlag } : {}) });
   }
   return { managers, findings, unreadable, refused };
 }
@@ -548,7 +552,7 @@ function writtenCommands(texts: ReadonlyMap<string, string>): WrittenCommands {
  * in where the template is shown, and an origin that points each key at the flag that set it, in
  * the file where the command is written. A problem: what keeps the runner from being proven.
  */
-function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, texts: ReadonlyMap<string, string>, commandsOf: () => WrittenCommands, prefer: readonly string[], fallback: () => Position, lineShown: (line: number) => string): { toml: Record<string, unknown>; origin: Origin; tokenFlag?: 'token' | 'registration-token'; registeredAs?: { locked: boolean; protectedOnly: boolean }; others: string[] } | { problem: string; fix: string; at: string; said?: true } | undefined {
+function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, texts: ReadonlyMap<string, string>, commandsOf: () => WrittenCommands, prefer: readonly string[], fallback: () => Position, lineShown: (line: number) => string): { toml: Record<string, unknown>; origin: Origin; tokenFlag?: 'token' | 'registration-token'; registeredAs?: { locked: boolean; protectedOnly: boolean }; flagOf: NonNullable<VmManagerEvidence['registeredFlag']>; others: string[] } | { problem: string; fix: string; at: string; said?: true } | undefined {
   const commands = registerCommands('user-data', userData);
   if (commands.length === 0) return undefined;
   const configs = commands.map((c) => {
@@ -621,6 +625,10 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
     const set = template !== undefined && !flagSet(command, config, key) ? template.at : config.at(key);
     return position(set);
   };
+  const flagOf = (path: readonly (string | number)[]): string | undefined => {
+    const key = path[0] === 'runners' && typeof path[1] === 'number' ? path.slice(2) : path;
+    return template !== undefined && !flagSet(command, config, key) ? undefined : config.flag(key);
+  };
   // The last of --token and --registration-token is the one register reads (both set the same key).
   const tokenFlag = command.flags.filter((f) => f.name === 'token' || f.name === 'registration-token').pop()?.name as 'token' | 'registration-token' | undefined;
   // A registration token as written (GR1348941…, not glrt-): the legacy flow sends --locked and --access-level (doLegacyRegisterRunner).
@@ -630,7 +638,7 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
   const registeredAs = tokenFlag === 'registration-token' && tokenValue !== undefined && tokenValue !== '' && !tokenValue.includes('$') && !tokenValue.startsWith('glrt-') && !(lockedFlag?.value ?? '').includes('$') && !(last('access-level')?.value ?? '').includes('$')
     ? { locked: lockedFlag === undefined || !/^(false|f|0)$/i.test(lockedFlag.value ?? 'true'), protectedOnly: last('access-level')?.value === 'ref_protected' }
     : undefined;
-  return { toml: config.toml, origin: { source: new RegisterSource(home?.path ?? fallback().file, located), doc: 0, path: [] }, ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(registeredAs ? { registeredAs } : {}), others };
+  return { toml: config.toml, origin: { source: new RegisterSource(home?.path ?? fallback().file, located), doc: 0, path: [] }, ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(registeredAs ? { registeredAs } : {}), flagOf, others };
 }
 
 /** Whether a key (or the table above it) was set by a flag of the command rather than by a template. */

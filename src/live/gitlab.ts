@@ -299,6 +299,18 @@ async function errorDetail(res: Response): Promise<string> {
 }
 
 /** What a 404 to POST /runners/verify means: not GitLab's answer about the token (lib/api/ci/runner.rb, doc/api/runners.md). */
+/**
+ * What GitLab's 403 to POST /runners/verify means (lib/api/ci/runner.rb `post '/verify'`:
+ * `authenticate_runner!`, `forbidden! unless current_runner`): no runner has this token. gitlab-runner
+ * itself says a legacy token so refused "is removed" (network/gitlab.go VerifyRunner).
+ */
+export const VERIFY_REFUSED = 'POST /runners/verify answered 403: GitLab knows no runner by this token, which was reset, revoked or expired, or whose runner was deleted in GitLab';
+/**
+ * What GitLab's 422 to POST /runners/verify means: `unprocessable_entity!('Runner is orphaned')`
+ * where it finds the runner but not its owner (UnknownRunnerOwnerError: a project runner whose
+ * project is gone). The token is GitLab's, and the runner takes no jobs.
+ */
+const VERIFY_ORPHANED = "GitLab knows this token, but its runner is orphaned: a project runner whose owning project no longer exists, which takes no jobs. Delete the runner in GitLab and run runner-fleet register to create it again for a project that exists";
 const VERIFY_NOT_FOUND = 'GitLab itself answers POST /runners/verify 200, or 403 for a token it does not accept (never issued, reset, revoked, or of a deleted runner): a 404 is not about the token; it comes from the way to GitLab (the GitLab URL without the path GitLab is served under, or a proxy in front of it)';
 
 export class GitLabClient {
@@ -505,6 +517,10 @@ export class GitLabClient {
     if (res.status === 404) {
       const detail = await errorDetail(res);
       throw httpError(404, call, `${detail !== '' ? `${detail}. ` : ''}${VERIFY_NOT_FOUND}`, false);
+    }
+    if (res.status === 422) {
+      const detail = await errorDetail(res);
+      throw httpError(422, call, `${detail !== '' ? `${detail}. ` : ''}${VERIFY_ORPHANED}`, false);
     }
     if (!res.ok) throw httpError(res.status, call, await errorDetail(res), false);
     // GitLabs before gitlab-org/gitlab!112168 (around 15.10) answer 200 without the runner's details:

@@ -4,7 +4,7 @@ import { confirmsMarker, ownerText, parseMarker } from './marker.js';
 import { correction, driftOf, type Drift } from './drift.js';
 import { StoreConflictError, type StoredToken, type TokenStore } from './ports.js';
 import type { GitLabClient, ListedRunner, NewToken, RunnerDetails, RunnerManager, VerifiedToken } from '../live/gitlab.js';
-import { GitLabHttpError, OutcomeUnknownError, VERIFY_SYSTEM_ID } from '../live/gitlab.js';
+import { GitLabHttpError, OutcomeUnknownError, VERIFY_REFUSED, VERIFY_SYSTEM_ID } from '../live/gitlab.js';
 import { backoffMs, DEFAULT_RETRY, type Timing } from '../live/retry.js';
 import { isAccessRefused } from '../live/access.js';
 
@@ -487,7 +487,7 @@ export class Engine {
     if (!verify) return { status, ...kept };
     // GitLab itself says whose token this is and whether it still works (the token goes in the body only).
     const v = await this.checkToken(stored!.token);
-    if (v === 'refused') return { status: { ...status, state: 'invalid', detail: `holds a token GitLab refuses (POST /runners/verify answered 403: reset, revoked or expired), so the manager of #${id} cannot take jobs with it: runner-fleet rotate --approve resets the token of #${id} by id and stores the new one (or runner-fleet register after emptying the store)` }, ...kept };
+    if (v === 'refused') return { status: { ...status, state: 'invalid', detail: `holds a token GitLab refuses (${VERIFY_REFUSED}), so the manager of #${id} cannot take jobs with it: runner-fleet rotate --approve resets the token of #${id} by id and stores the new one (or runner-fleet register after emptying the store)` }, ...kept };
     if (v.id !== undefined && v.id !== id) return { status: { ...status, state: 'other-runner', detail: this.otherRunnersToken(d, v.id, id) }, ...kept };
     return { status, ...kept, verified: v };
   }
@@ -919,7 +919,7 @@ export class Engine {
         const expiry = await this.expiryForRotate(stored!, keep.id, kept?.details);
         if (expiry.refused) {
           // The stored token no longer works: a reset with it would be refused too; reset by id.
-          steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `GitLab refuses the stored token (POST /runners/verify answered 403: reset, revoked or expired): reset by id and store${this.deps.canManage ? '' : ' (needs an access token with manage_runner)'}` });
+          steps.push({ runner: d.name, action: 'repair-token', id: keep.id, detail: `GitLab refuses the stored token (${VERIFY_REFUSED}): reset by id and store${this.deps.canManage ? '' : ' (needs an access token with manage_runner)'}` });
           continue;
         }
         if (expiry.otherRunner !== undefined) {
@@ -1002,7 +1002,7 @@ export class Engine {
     const v = planned !== undefined && planned.token === stored.token ? planned.answer : await this.checkToken(stored.token);
     this.verifiedThisRun.add(id);
     if (v === 'refused') {
-      this.deps.progress(`GitLab refuses the stored token of ${d.name} (POST /runners/verify answered 403: reset, revoked or expired); resetting #${id} by runner id`);
+      this.deps.progress(`GitLab refuses the stored token of ${d.name} (${VERIFY_REFUSED}); resetting #${id} by runner id`);
       await this.repairToken(d, id);
       return;
     }

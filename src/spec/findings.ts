@@ -49,6 +49,9 @@ export interface Finding {
  *   `data.aws_iam_policy_document.x`) is the edit;
  * - `secret`: one credential written in a file (the doctor's RF940), at each of `places` (every copy of
  *   the same value in that file: where its value starts and ends). Never the value itself.
+ * - `role-not-given`: the role `ref` (a name or an ARN, as written) is not in the evidence given (RF903);
+ *   `whose` runner identity it is (the manager's, the jobs'), called `noun` (`role`) in the message.
+ *   The doctor's AWS read turns it into "does not exist" (RF904) where the account has no such role.
  */
 export type FindingSubject =
   | {
@@ -73,6 +76,7 @@ export type FindingSubject =
       can: string;
     }
   | { kind: 'assume' | 'audience'; identity: string }
+  | { kind: 'role-not-given'; ref: string; whose?: 'manager' | 'jobs'; noun: string }
   | { kind: 'service-account'; namespace: string; name: string }
   | { kind: 'credential'; identity: string; credential: string }
   | { kind: 'assignments'; identity: string; assignments: { role: string; scope: string }[] }

@@ -36,6 +36,8 @@ export const DOCKER_MACHINE_EXECUTOR = 'docker+machine';
 
 /** RF925's words wherever the executor is written (a config.toml, `gitlab-runner register --executor`): what GitLab decided, and the way off it. */
 export const DOCKER_MACHINE_DEPRECATED = 'GitLab deprecated the Docker Machine executor in GitLab 17.5 and ends its support in GitLab 20.0 (May 2027); its docker-machine fork takes security fixes only';
+/** RF925 at `gitlab-runner register --executor docker+machine`: the same way off it, in register's words (its autoscaler table comes only from a template). */
+export const DOCKER_MACHINE_FLAG_FIX = `register the runner with --executor docker-autoscaler and a --template-config whose [runners.autoscaler] names the fleeting plugin of its cloud (fleeting-plugin-aws on an Auto Scaling group); runner-fleet's ec2-autoscaler platform writes such a runner with its identities`;
 export const DOCKER_MACHINE_FIX = `move the runner to executor = "docker-autoscaler" with the fleeting plugin of its cloud ([runners.autoscaler], fleeting-plugin-aws on an Auto Scaling group); runner-fleet's ec2-autoscaler platform writes such a runner with its identities`;
 
 export interface MachineCredential {
@@ -76,6 +78,11 @@ export function machineKeyFix(option: string, cloud: 'aws' | 'azure', placeholde
 /** What a deployment changes for RF301 (privileged jobs), in its config.toml. */
 export function privilegedDeploymentFix(job: JobSettings): string {
   return `set privileged = false in [runners.${job.section}] of the runner's config.toml and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)`;
+}
+
+/** RF301 where `gitlab-runner register` set privileged from its flag (`docker-privileged`, `docker-services_privileged`): the flag to change, as the user wrote the command. */
+export function privilegedFlagFix(flag: string): string {
+  return `remove --${flag} from the gitlab-runner register command (or write --${flag}=false) and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)`;
 }
 
 /** RF107: what a `service_account_overwrite_allowed` pattern lets jobs do. */

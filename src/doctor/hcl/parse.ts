@@ -23,6 +23,25 @@ export function parseHcl(text: string): Body {
   return new Parser(text).file();
 }
 
+/**
+ * Where a file's HCL comments are (`#`, `//` to the end of the line, `/* … *\/`), as [start, end)
+ * offsets, read by the parser itself: text inside a string or a heredoc is never a comment.
+ * Undefined when the file is not valid HCL.
+ */
+export function hclComments(text: string): [number, number][] | undefined {
+  const p = new Parser(text);
+  p.comments = [];
+  try {
+    p.file();
+  } catch (e) {
+    if (e instanceof HclSyntaxError) return undefined;
+    throw e;
+  }
+  // A backtracking parse may skip one comment twice: sorted, once each.
+  const seen = new Set<number>();
+  return p.comments.filter(([start]) => !seen.has(start) && seen.add(start) !== undefined).sort((a, b) => a[0] - b[0]);
+}
+
 /** Parses one template expression as it appears in a `.tf.json` string (`"${local.x}-suffix"`). */
 export function parseJsonTemplate(text: string): Expr {
   const p = new Parser(text);
@@ -35,6 +54,8 @@ class Parser {
   depth = 0;
   /** Whether newlines are insignificant here (inside parentheses, brackets, interpolations). */
   readonly nl: boolean[] = [false];
+  /** Where the comments skipped are, when asked for (hclComments). */
+  comments: [number, number][] | undefined;
 
   constructor(text: string) {
     this.text = text;
@@ -57,10 +78,13 @@ class Parser {
       if (c === ' ' || c === '\t' || c === '\r' || c === '\uFEFF') this.i++;
       else if (c === '\n' && nl) this.i++;
       else if (c === '#' || (c === '/' && t[this.i + 1] === '/')) {
+        const start = this.i;
         while (this.i < t.length && t[this.i] !== '\n') this.i++;
+        this.comments?.push([start, this.i]);
       } else if (c === '/' && t[this.i + 1] === '*') {
         const end = t.indexOf('*/', this.i + 2);
         if (end < 0) this.fail('unterminated /* comment');
+        this.comments?.push([this.i, end + 2]);
         this.i = end + 2;
       } else return;
     }

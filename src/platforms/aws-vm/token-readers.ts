@@ -638,7 +638,9 @@ export function proveTokenReaders(docs: FleetDocuments, fleet: FleetIntent, runn
   // What was checked, in words: every other IAM role of the documents (or why none was).
   const checked = (tried: number | undefined) =>
     tried === undefined ? 'not checked: the documents hold no AWS roles for it' : tried === 0 ? 'the documents hold no other IAM role' : tried === 1 ? 'checked the one other IAM role in the documents' : `checked each of the ${tried} other IAM roles in the documents`;
-  const claimOf = (tried: number | undefined, rotator: boolean) => `only the manager${rotator ? ' and the token rotator' : ''} can read the ${tokenParameterWords(runner).parameter} ${name}${tokenParameterWords(runner).holds} (${checked(tried)})`;
+  // What the parameter holds is a bracket after its name already: what was checked follows it after a semicolon, not in a second bracket.
+  const words = tokenParameterWords(runner);
+  const claimOf = (tried: number | undefined, rotator: boolean) => `only the manager${rotator ? ' and the token rotator' : ''} can read the ${words.parameter} ${name}${words.holds}${words.holds !== '' ? `; ${checked(tried)}` : ` (${checked(tried)})`}`;
   const facts = t?.runners.get(runner.name);
   if (!t || !facts) return { findings: [], claim: claimOf(undefined, false), holds: false };
   const key = evaluatedKey(facts.key, fleet);

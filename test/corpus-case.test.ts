@@ -43,7 +43,7 @@ describe('applyPatch: a unified diff, applied strictly', () => {
 
   it('no offset, no fuzz: a hunk one line off does not apply', () => {
     const patch = ['@@ -2,3 +2,3 @@', ' resource "a" "one" {', '-  x = 1', '+  x = 10', ' }', ''].join('\n');
-    expect(() => applyPatch(BASE_TF, patch, 'p')).toThrow(/^p: hunk 1 \(@@ -2,3 \+2,3 @@\) does not apply: base line 2 is "  x = 1", the patch expects "resource \\"a\\" \\"one\\" {"/);
+    expect(() => applyPatch(BASE_TF, patch, 'p')).toThrow(/^p: hunk 1 \(@@ -2,3 \+2,3 @@\) does not apply: base line 2 is " {2}x = 1", the patch expects "resource \\"a\\" \\"one\\" {"/);
   });
 
   it('a hunk past the end, a count its header does not match, text that is no diff: errors', () => {

@@ -5,7 +5,7 @@
 // Terraform addresses); the VM ones (docker-autoscaler, Fargate) name their resources per folder
 // (`gitlab-` becomes `gitlab-<n>-`), as one module applied per environment does. Yardstick: the same
 // doctor over a quarter as many folders, in the same process; linear is 4x.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
@@ -19,7 +19,13 @@ const CASES = [
   { name: 'ec2-autoscaler-hand-written', platform: 'ec2-autoscaler', perFolder: /gitlab-/g },
   { name: 'ecs-fargate-hand-written', platform: 'ecs-fargate', perFolder: /gitlab-/g },
 ];
-const corpus = (name) => fileURLToPath(new URL(`../test/doctor/corpus/${name}`, import.meta.url));
+// The bench reads plain corpus cases only (no base.json: test/doctor/corpus/README.md); a case made
+// base + patch would need the TypeScript loader of test/helpers/corpus-case.ts.
+const corpus = (name) => {
+  const dir = fileURLToPath(new URL(`../test/doctor/corpus/${name}`, import.meta.url));
+  if (existsSync(join(dir, 'base.json'))) throw new Error(`bench/doctor-folders.js: corpus case ${name} names a base (base.json); give the bench a plain case`);
+  return dir;
+};
 const filesOf = (root, dir = root) => readdirSync(dir).sort().flatMap((name) => {
   const p = join(dir, name);
   if (statSync(p).isDirectory()) return filesOf(root, p);

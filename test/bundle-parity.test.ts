@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { jsonReport } from '../src/cli/report.js';
 import { synthFiles } from '../src/core.js';
+import { caseNames, corpusCaseDir } from './helpers/corpus-case.js';
 import { ROOT, exampleNames, planExample } from './helpers/fleet.js';
 
 /**
@@ -27,7 +28,7 @@ import { ROOT, exampleNames, planExample } from './helpers/fleet.js';
  */
 const BIN = join(ROOT, 'bin', 'runner-fleet.cjs');
 const CORPUS = join(ROOT, 'test', 'doctor', 'corpus');
-const CASES = readdirSync(CORPUS).sort();
+const CASES = caseNames(CORPUS);
 const EXAMPLES = exampleNames();
 
 interface Run {
@@ -93,7 +94,12 @@ const gist = (r: Report) => ({
   proofs: r.proofs.map((p) => `${p.holds ? 'holds' : 'FAILS'} ${p.runner}: ${p.claim}`),
 });
 
-const doctorArgv = (name: string) => ['doctor', `test/doctor/corpus/${name}`, '--format', 'json'];
+/** The case's folder as the corpus loader gives it: its own for a plain case, a temp folder for a patched one. */
+const caseArg = (name: string) => {
+  const dir = corpusCaseDir(name);
+  return dir === join(CORPUS, name) ? `test/doctor/corpus/${name}` : dir;
+};
+const doctorArgv = (name: string) => ['doctor', caseArg(name), '--format', 'json'];
 const planArgv = (name: string) => ['plan', `examples/${name}.yaml`, '--json'];
 
 describe('the bundled CLI agrees with the source', () => {
@@ -124,7 +130,7 @@ describe('the bundled CLI agrees with the source', () => {
       expect(bundle.code).toBe(b.exitCode);
       // The corpus's own expectation (test/doctor-corpus.test.ts reads it in process) holds for the bundle too.
       const expected = JSON.parse(readFileSync(join(CORPUS, name, 'expected.json'), 'utf8')) as { findings: { code: string; at: string }[] };
-      const prefix = `test/doctor/corpus/${name}/`;
+      const prefix = `${caseArg(name)}/`;
       expect(b.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.path.replace(prefix, '')}`).sort()).toEqual(expected.findings.map((f) => `${f.code} ${f.at}`).sort());
     });
   });

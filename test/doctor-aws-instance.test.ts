@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { corpusCaseFile } from './helpers/corpus-case.js';
 
 /**
  * A runner manager on one EC2 instance (`aws_instance` with user data), as many teams write it by
@@ -65,7 +66,7 @@ describe('doctor: a runner manager on an aws_instance', () => {
 
   describe("the instance's security groups: vpc_security_group_ids, security_groups (names or ids), or its network interfaces' groups", () => {
     // The hand-written Fargate runner with its manager on an aws_instance: the tasks admit SSH from aws_security_group.manager.
-    const FARGATE = readFileSync(new URL('./doctor/corpus/ecs-fargate-hand-written/main.tf', import.meta.url), 'utf8');
+    const FARGATE = corpusCaseFile('ecs-fargate-hand-written', 'main.tf');
     const onInstance = (groups: string, extra = '') => {
       let t = swap(FARGATE, 'resource "aws_launch_template" "manager" {\n  name_prefix            = "gitlab-runner-fargate-"\n  image_id               = "ami-0123456789abcdef0"', 'resource "aws_instance" "manager" {\n  ami                    = "ami-0123456789abcdef0"\n  subnet_id              = var.subnet_id');
       t = swap(t, '  vpc_security_group_ids = [aws_security_group.manager.id]\n', groups);
@@ -113,7 +114,7 @@ describe('doctor: a runner manager on an aws_instance', () => {
 
 
 describe('doctor: compressed user data (base64gzip), as cattle-ops/terraform-aws-gitlab-runner writes it', () => {
-  const FARGATE_TF = readFileSync(new URL('./doctor/corpus/ecs-fargate-hand-written/main.tf', import.meta.url), 'utf8');
+  const FARGATE_TF = corpusCaseFile('ecs-fargate-hand-written', 'main.tf');
   const chains = (tf: string) => [...run(tf).chains.keys()];
   const before = chains(FARGATE_TF);
 
@@ -138,7 +139,7 @@ describe('doctor: compressed user data (base64gzip), as cattle-ops/terraform-aws
 });
 
 describe('doctor: a config.toml in user data that is TOML only once Terraform fills it in', () => {
-  const FARGATE_TF = readFileSync(new URL('./doctor/corpus/ecs-fargate-hand-written/main.tf', import.meta.url), 'utf8');
+  const FARGATE_TF = corpusCaseFile('ecs-fargate-hand-written', 'main.tf');
   // cattle-ops/terraform-aws-gitlab-runner writes `${tls_ca_file}` on a line of its own in [[runners]]: before
   // this, a false RF901 error "not valid TOML: illegal character in key".
   const withLine = (line: string) => `${swap(FARGATE_TF, '    [[runners]]\n', `    [[runners]]\n      ${line}\n`)}\nvariable "tls_line" {\n  type = string\n}\n`;
@@ -158,7 +159,7 @@ describe('doctor: a config.toml in user data that is TOML only once Terraform fi
 });
 
 describe('doctor: user data written in a local (base64encode(local.user_data)), as cattle-ops/terraform-aws-gitlab-runner writes it', () => {
-  const FARGATE_TF = readFileSync(new URL('./doctor/corpus/ecs-fargate-hand-written/main.tf', import.meta.url), 'utf8');
+  const FARGATE_TF = corpusCaseFile('ecs-fargate-hand-written', 'main.tf');
   const throughLocal = (tf: string) => {
     const m = /user_data = base64encode\((<<-EOT[\s\S]*?\n {2}EOT\n) {2}\)/.exec(tf)!;
     return `${tf.replace(m[0], 'user_data = base64encode(local.user_data)')}\nlocals {\n  user_data = ${m[1]}}\n`;

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor } from '../src/doctor/index.js';
 import { corpusFiles } from './helpers/doctor.js';
+import { caseDir } from './helpers/corpus-case.js';
 
 /**
  * A bucket policy is a resource policy: every statement names a principal, and S3 refuses one that
@@ -10,7 +11,7 @@ import { corpusFiles } from './helpers/doctor.js';
  * data document whose statement lost its `principals` block crashing the S3 cache proof
  * (PolicyGrammarError out of the evaluator, exit 70). It is RF901 at the bucket policy now.
  */
-const DIR = join(import.meta.dirname, 'doctor', 'corpus', 'eks-oidc-provider-arn-local-mixed');
+const DIR = caseDir(join(import.meta.dirname, 'doctor', 'corpus', 'eks-oidc-provider-arn-local-mixed'));
 
 describe('doctor: a bucket policy statement without a principal', () => {
   it('is RF901 at the aws_s3_bucket_policy, not a crash; the TLS rule then finds no deny (RF205)', () => {

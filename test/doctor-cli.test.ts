@@ -4,6 +4,7 @@ import { dirname, join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.js';
 import { DOCTOR_CASES, baseDeployment, deploymentFiles, type Deployment } from './helpers/doctor.js';
+import { corpusRoot } from './helpers/corpus-case.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'rf-doctor-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -155,7 +156,7 @@ describe('runner-fleet doctor (CLI)', () => {
 
 describe('runner-fleet doctor reads the templates templatefile() renders from the folders given', () => {
   // The hand-written IRSA role of the corpus and a helm_release whose values come from a template.
-  const iam = readFileSync(join(import.meta.dirname, 'doctor', 'corpus', 'hand-eks-irsa-chart-rbac', 'iam', 'main.tf'));
+  const iam = readFileSync(join(corpusRoot(), 'hand-eks-irsa-chart-rbac', 'iam', 'main.tf'));
   const values = readFileSync(join(import.meta.dirname, 'fixtures', 'doctor-helm-release', 'eks', 'values.yaml'), 'utf8').replace('  name: gitlab-runner\n', '  name: gitlab-runner\n  annotations:\n    eks.amazonaws.com/role-arn: ${role_arn}\n');
   const release = (template: string) => `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab-runner"\n  values     = [templatefile("\${path.module}/${template}", { role_arn = aws_iam_role.runner.arn })]\n}\n`;
   it.each(['values.yaml.tpl', 'values.yaml.tftpl'])('a folder holding %s: the release\'s values are read and the manager role proven', async (template) => {
@@ -172,7 +173,7 @@ describe('runner-fleet doctor reads the templates templatefile() renders from th
 });
 
 describe('runner-fleet doctor follows local modules the files given call (the CLI reads their folders)', () => {
-  const corpus = join(import.meta.dirname, 'doctor', 'corpus', 'module-irsa-namespace-drift');
+  const corpus = join(corpusRoot(), 'module-irsa-namespace-drift');
   it('only the caller named: the module folder is read too, and the drift through it is found', async () => {
     const r = await run([join(corpus, 'terraform', 'main.tf'), join(corpus, 'k8s.yaml'), join(corpus, 'values.yaml'), '--format', 'json']);
     expect(r.code).toBe(1);

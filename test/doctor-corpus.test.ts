@@ -1,8 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor } from '../src/doctor/index.js';
 import { corpusFiles } from './helpers/doctor.js';
+import { caseNames } from './helpers/corpus-case.js';
 
 /**
  * Hand-made deployments written from public documentation patterns (EKS IRSA guide, gitlab-runner
@@ -12,7 +13,7 @@ import { corpusFiles } from './helpers/doctor.js';
 const CORPUS = join(import.meta.dirname, 'doctor', 'corpus');
 
 
-const cases = readdirSync(CORPUS).sort();
+const cases = caseNames(CORPUS);
 
 describe.each(cases)('doctor corpus: %s', (name) => {
   it('reports exactly the expected findings, at their positions', () => {

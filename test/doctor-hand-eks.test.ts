@@ -1,8 +1,9 @@
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { corpusFiles } from './helpers/doctor.js';
+import { caseNames } from './helpers/corpus-case.js';
 
 /**
  * The doctor on a hand-written EKS IRSA deployment (test/doctor/corpus/hand-eks-irsa-chart-rbac:
@@ -168,7 +169,7 @@ describe('doctor on a hand-written EKS IRSA deployment', () => {
   });
 
   // Every corpus deployment runner-fleet did not write: no fix speaks of regenerating or of keys of the fleet spec.
-  const corpora = ['corpus', 'azure'].flatMap((d) => readdirSync(join(import.meta.dirname, 'doctor', d)).sort().map((n) => join(import.meta.dirname, 'doctor', d, n)));
+  const corpora = ['corpus', 'azure'].flatMap((d) => caseNames(join(import.meta.dirname, 'doctor', d)).map((n) => join(import.meta.dirname, 'doctor', d, n)));
   const SPEC_WORDS = /regenerate|operations\.rotation|runners\[\d+\]|jobs\.permissions|gitlab\.(locked|protectedOnly)|denyDeletes|externalId \(|principalOrgId|subjects\[\]|set create: true|instance\.jobsReachInstanceCredentials|oidcIssuer\b/;
   it.each(corpora.map((p) => [p.split(/[\\/]/).slice(-2).join('/'), p]))('fixes in the user\'s terms, not plan\'s (%s)', (_name, dir) => {
     for (const f of doctor(corpusFiles(dir)).findings) expect(`${f.code}: ${f.fix ?? ''}`).not.toMatch(SPEC_WORDS);

@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { doctor, readEvidence } from '../src/doctor/index.js';
 import { normalizeTerraform } from '../src/doctor/terraform.js';
 import { OWN_ACCOUNT } from '../src/doctor/hcl/eval.js';
+import { caseDir, corpusRoot } from './helpers/corpus-case.js';
 
 /**
  * The doctor on a hand-written ECS Fargate runner (test/doctor/corpus/ecs-fargate-hand-written,
@@ -11,7 +12,7 @@ import { OWN_ACCOUNT } from '../src/doctor/hcl/eval.js';
  * with a task role, policies that name data.aws_caller_identity and the cluster's ARN. Each case is
  * one thing the doctor got wrong there: a false finding, or one worded in plan's terms.
  */
-const DIR = join(import.meta.dirname, 'doctor', 'corpus', 'ecs-fargate-hand-written');
+const DIR = caseDir(join(import.meta.dirname, 'doctor', 'corpus', 'ecs-fargate-hand-written'));
 const MAIN = readFileSync(join(DIR, 'main.tf'), 'utf8');
 
 function run(edit: (text: string) => string = (t) => t) {
@@ -227,7 +228,7 @@ EOF
 
   it("an account a binding names is the one the VM runners' identities and the derived ARNs are settled to, before the VM runners are read", () => {
     // The Fargate runner beside an EKS runner whose service accounts name their roles by ARN in account 111122223333.
-    const eks = readFileSync(join(import.meta.dirname, 'doctor', 'corpus', 'helm-release-irsa-sound', 'main.tf'), 'utf8')
+    const eks = readFileSync(join(corpusRoot(), 'helm-release-irsa-sound', 'main.tf'), 'utf8')
       .replace('"aws_iam_role" "manager"', '"aws_iam_role" "k8s_manager"')
       .replace('role = aws_iam_role.manager.id', 'role = aws_iam_role.k8s_manager.id')
       .replace('"aws_iam_role_policy" "manager_cache"', '"aws_iam_role_policy" "k8s_manager_cache"')

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { corpusCaseFile } from './helpers/corpus-case.js';
 
 /**
  * docker-autoscaler workers and Fargate job tasks in deployments written by hand: who reaches their
@@ -12,7 +13,7 @@ import { doctor, type DoctorResult } from '../src/doctor/index.js';
 const fixture = (name: string) => readFileSync(new URL(`./fixtures/hand-vm/${name}`, import.meta.url), 'utf8');
 const AUTOSCALER = fixture('autoscaler.tf');
 // The hand-written Fargate runner of the doctor corpus (helper 10e wrote it from the same deployment).
-const FARGATE = readFileSync(new URL('./doctor/corpus/ecs-fargate-hand-written/main.tf', import.meta.url), 'utf8');
+const FARGATE = corpusCaseFile('ecs-fargate-hand-written', 'main.tf');
 const run = (tf: string): DoctorResult => doctor([{ path: 'runner/main.tf', bytes: new TextEncoder().encode(tf) }]);
 const WORKERS = 'workers accept SSH from the manager only';
 const TASKS = 'job tasks accept SSH from the manager only';

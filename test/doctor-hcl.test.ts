@@ -10,6 +10,7 @@ import { evaluateTerraform, normalizeTerraform, renderPolicyDocument } from '../
 import { doctor, readEvidence, type InputFile } from '../src/doctor/index.js';
 import { baseDeployment, corpusFiles, deploymentFiles, type Deployment } from './helpers/doctor.js';
 import { exampleFiles, planExample } from './helpers/fleet.js';
+import { caseDir } from './helpers/corpus-case.js';
 
 /** Evaluates `local.x` of a module written as HCL (with `fixtures` around it). */
 function evalLocal(expr: string, fixtures = ''): { value: Value; broken: string[] } {
@@ -676,7 +677,7 @@ describe('files of two deployments given together', () => {
 
 describe('a cycle through a module argument', () => {
   it('is RF906 at the document, not an internal error (doctor fuzzer seed 20261205, case 7977)', () => {
-    const dir = join(import.meta.dirname, 'doctor/corpus/module-irsa-namespace-drift');
+    const dir = caseDir(join(import.meta.dirname, 'doctor/corpus/module-irsa-namespace-drift'));
     const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
     const files: InputFile[] = walk(dir)
       .filter((p) => !p.endsWith('expected.json'))

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor } from '../src/doctor/index.js';
 import { corpusFiles } from './helpers/doctor.js';
+import { caseDir } from './helpers/corpus-case.js';
 
 /**
  * The manager's and the jobs' roles named in the chart's service accounts by reference
@@ -11,7 +12,7 @@ import { corpusFiles } from './helpers/doctor.js';
  * caught as it is with Resource "*". Before, the probes used the reference text as the ARN and
  * found nothing.
  */
-const SOUND = join(import.meta.dirname, 'doctor', 'corpus', 'helm-release-irsa-sound');
+const SOUND = caseDir(join(import.meta.dirname, 'doctor', 'corpus', 'helm-release-irsa-sound'));
 
 function withTakeover(resource: string) {
   const policy = `resource "aws_iam_role_policy" "jobs_takeover" {

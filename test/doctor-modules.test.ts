@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { doctor, readEvidence, type InputFile } from '../src/doctor/index.js';
 import { normalizeTerraform } from '../src/doctor/terraform.js';
 import { MODULE_TESTED } from './helpers/doctor-modules.js';
+import { corpusRoot } from './helpers/corpus-case.js';
 
 /**
  * Local Terraform modules (`source = "./…"`): the doctor reads the module's folder, binds its
@@ -218,7 +219,7 @@ describe('a call that does not match its module (RF914), and what is not followe
 });
 
 describe('the module corpus cases through the whole doctor', () => {
-  const CORPUS = join(import.meta.dirname, 'doctor', 'corpus');
+  const CORPUS = corpusRoot();
   const filesOf = (dir: string, root = dir): InputFile[] =>
     readdirSync(dir).flatMap((name) => {
       const p = join(dir, name);

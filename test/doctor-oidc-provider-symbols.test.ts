@@ -3,13 +3,14 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { corpusFiles } from './helpers/doctor.js';
+import { caseDir } from './helpers/corpus-case.js';
 
 /**
  * Issue 11c: an IAM OIDC provider whose URL only apply knows is one host-path symbol per URL. A trust
  * that names two such symbols (one cluster's issuer written two ways) cannot be shown to be one issuer
  * or two: not proven (RF906), never a trust that "cannot be assumed" (RF104).
  */
-const CASE = join(import.meta.dirname, 'doctor', 'corpus', 'eks-oidc-provider-resource-sound');
+const CASE = caseDir(join(import.meta.dirname, 'doctor', 'corpus', 'eks-oidc-provider-resource-sound'));
 const file = (path: string, text: string): InputFile => ({ path, bytes: new TextEncoder().encode(text) });
 const withIam = (edit: (tf: string) => string) => {
   const tf = readFileSync(join(CASE, 'iam.tf'), 'utf8');

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor } from '../src/doctor/index.js';
 import { corpusFiles } from './helpers/doctor.js';
+import { caseDir } from './helpers/corpus-case.js';
 
 /**
  * An aws_eks_pod_identity_association naming its cluster by a value only apply knows
@@ -11,7 +12,7 @@ import { corpusFiles } from './helpers/doctor.js';
  * resolved to no resource of the root), so no association bound anything: a false RF106 ("no pod
  * identity association binds …") and RF104 on a sound deployment.
  */
-const CASE = join(import.meta.dirname, 'doctor', 'corpus', 'eks-pod-identity-hand-written');
+const CASE = caseDir(join(import.meta.dirname, 'doctor', 'corpus', 'eks-pod-identity-hand-written'));
 
 describe('doctor: a Pod Identity association naming its cluster by a reference only apply knows', () => {
   it('binds the service accounts of that cluster, as one with a literal cluster name does', () => {

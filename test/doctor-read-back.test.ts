@@ -3,6 +3,7 @@ import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { exampleFiles } from './helpers/fleet.js';
+import { caseDir } from './helpers/corpus-case.js';
 
 /**
  * What the doctor reads back beyond the identity chain, on hand-made deployments: node groups
@@ -12,6 +13,8 @@ import { exampleFiles } from './helpers/fleet.js';
  * on the cluster the documents name, and hold or fail as the case says.
  */
 const DOCTOR = join(import.meta.dirname, 'doctor');
+/** A folder under test/doctor; a corpus case as the corpus loader materialises it. */
+const at = (folder: string) => (folder.startsWith('corpus/') ? caseDir(join(DOCTOR, folder)) : join(DOCTOR, folder));
 
 function filesOf(dir: string): InputFile[] {
   const walk = (d: string): string[] => readdirSync(d, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(d, e.name)) : [join(d, e.name)]));
@@ -34,7 +37,7 @@ const cases: Case[] = [
 
 describe('doctor read-back proofs on hand-made deployments', () => {
   it.each(cases)('%s: %s', (folder, claim, holds) => {
-    const r = doctor(filesOf(join(DOCTOR, folder)));
+    const r = doctor(filesOf(at(folder)));
     const found = r.proofs.filter((p) => claim.test(p.claim));
     expect(found.map((p) => p.claim), r.proofs.map((p) => p.claim).join('\n')).toHaveLength(1);
     expect(found[0]!.holds).toBe(holds);
@@ -46,10 +49,10 @@ describe('doctor read-back proofs on hand-made deployments', () => {
     ['with a roleRef without a name', (t: string) => t.replace(/ {2}name: token-rotator\nsubjects:/, 'subjects:')],
   ])("the rotator's RoleBinding %s grants nothing: rotate is refused (RF127), no internal error", (_name, damage) => {
     // Found by the doctor fuzzer (seed 20261203, case 6392): the binding's roleRef was read unchecked.
-    const original = readFileSync(join(DOCTOR, 'corpus/rotator-kube-sound/rotator-rbac.yaml'), 'utf8');
+    const original = readFileSync(join(at('corpus/rotator-kube-sound'), 'rotator-rbac.yaml'), 'utf8');
     const damaged = damage(original);
     expect(damaged).not.toBe(original);
-    const files = filesOf(join(DOCTOR, 'corpus/rotator-kube-sound')).map((f) => (f.path.endsWith('rotator-rbac.yaml') ? { ...f, bytes: new TextEncoder().encode(damaged) } : f));
+    const files = filesOf(at('corpus/rotator-kube-sound')).map((f) => (f.path.endsWith('rotator-rbac.yaml') ? { ...f, bytes: new TextEncoder().encode(damaged) } : f));
     const r = doctor(files);
     const proof = r.proofs.filter((p) => /^token rotator gitlab-token-rotator is Kubernetes user/.test(p.claim));
     expect(proof.map((p) => p.holds)).toEqual([false]);
@@ -57,7 +60,7 @@ describe('doctor read-back proofs on hand-made deployments', () => {
   });
 
   it('the same runner without node groups, rotator or Key Vault store in the evidence makes none of these proofs', () => {
-    const r = doctor(filesOf(join(DOCTOR, 'corpus/irsa-guide-sound')));
+    const r = doctor(filesOf(at('corpus/irsa-guide-sound')));
     expect(r.proofs.filter((p) => /node group|token rotator|Key Vault/.test(p.claim))).toEqual([]);
   });
 });

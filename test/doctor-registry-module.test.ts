@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor } from '../src/doctor/index.js';
 import { corpusFiles } from './helpers/doctor.js';
+import { caseDir } from './helpers/corpus-case.js';
 
 /**
  * A public registry module the doctor knows (terraform-aws-modules/iam iam-role-for-service-accounts-eks)
  * is read as the role it documents: the chain through it is proven, not left as "module not read".
  */
-const SOUND = join(import.meta.dirname, 'doctor', 'corpus', 'eks-irsa-registry-module-sound');
+const SOUND = caseDir(join(import.meta.dirname, 'doctor', 'corpus', 'eks-irsa-registry-module-sound'));
 
 function withMain(edit: (main: string) => string) {
   return corpusFiles(SOUND).map((f) => (f.path === 'main.tf' ? { ...f, bytes: Buffer.from(edit(readFileSync(join(SOUND, 'main.tf'), 'utf8'))) } : f));
@@ -103,7 +104,7 @@ describe('doctor: terraform-aws-modules iam-role-for-service-accounts-eks', () =
   });
 
   it('a role of the root whose trust is no valid policy is RF901, and the chain is not proven for that reason, never "not in the evidence given"', () => {
-    const HELM = join(import.meta.dirname, 'doctor', 'corpus', 'helm-release-irsa-sound');
+    const HELM = caseDir(join(import.meta.dirname, 'doctor', 'corpus', 'helm-release-irsa-sound'));
     const files = corpusFiles(HELM).map((f) => {
       if (f.path !== 'main.tf') return f;
       const m = readFileSync(join(HELM, 'main.tf'), 'utf8');

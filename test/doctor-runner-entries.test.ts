@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { corpusRoot } from './helpers/corpus-case.js';
 
 /**
  * A runner manager whose config.toml holds more than one [[runners]] entry. A config.toml the
@@ -12,7 +13,7 @@ import { doctor, type DoctorResult } from '../src/doctor/index.js';
  * without exactly one entry: RF919.
  */
 
-const corpus = (name: string, file: string) => readFileSync(join(__dirname, 'doctor', 'corpus', name, file), 'utf8');
+const corpus = (name: string, file: string) => readFileSync(join(corpusRoot(), name, file), 'utf8');
 const enc = (s: string) => new TextEncoder().encode(s);
 const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
 const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);

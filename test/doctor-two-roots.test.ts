@@ -3,12 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, referencesOfRoots, type InputFile } from '../src/doctor/index.js';
 import { corpusFiles } from './helpers/doctor.js';
+import { corpusRoot } from './helpers/corpus-case.js';
 
 /**
  * Two Terraform roots given in one call that declare the same addresses (prod/ and staging/, one
  * copied from the other): each root's resources are its own deployment's, never merged by address.
  */
-const CORPUS = join(import.meta.dirname, 'doctor', 'corpus');
+const CORPUS = corpusRoot();
 const SOUND = join(CORPUS, 'two-roots-same-addresses');
 
 const text = (r: ReturnType<typeof doctor>) => JSON.stringify(r);

@@ -1,11 +1,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { planExample, ROOT, damagedFiles, type DamagedRoot } from './helpers/fleet.js';
+import { planExample, damagedFiles, type DamagedRoot } from './helpers/fleet.js';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { verifyFleet } from '../src/verify/index.js';
 import { intentOf } from '../src/verify/intent.js';
 import type { EmittedFleet } from '../src/emit/types.js';
+import { corpusCaseDir } from './helpers/corpus-case.js';
 
 /**
  * Issue 7u: the proofs stop at IAM evidence they cannot read. A managed policy whose statements
@@ -95,7 +96,7 @@ describe('managed policies attached to runner roles (item 1)', () => {
   });
 
   it('HCL: an attachment in a module counts the same', () => {
-    const dir = join(ROOT, 'test/doctor/corpus/module-irsa-sound');
+    const dir = corpusCaseDir('module-irsa-sound');
     const walk = (d: string): string[] => readdirSync(d).flatMap((n) => (statSync(join(d, n)).isDirectory() ? walk(join(d, n)) : [join(d, n)]));
     const files = (extra: string): InputFile[] =>
       walk(dir)

@@ -17,10 +17,10 @@
  *   String), which changes every later run in the process. The property is removed again, so the
  *   case that polluted is the one reported, not every case after it.
  */
-import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { doctor, type InputFile } from '../../src/doctor/index.js';
 import { seeded } from '../helpers/rng.js';
+import { caseNames } from '../helpers/corpus-case.js';
 import { corpusFiles } from '../helpers/doctor.js';
 import { caseClock, crashDetail, hangDetail, type FuzzReport } from './engine.js';
 
@@ -161,8 +161,7 @@ export function positionInInput(path: string, files: readonly { path: string; by
 export function fuzzDoctor(opts: DoctorFuzzOptions): DoctorFuzzReport {
   const hangMs = opts.hangMs ?? 10_000;
   const deployments = opts.corpusDirs.flatMap((root) =>
-    readdirSync(root)
-      .sort()
+    caseNames(root)
       .map((d) => ({ name: d, files: corpusFiles(join(root, d)) })),
   );
   const counts = Object.fromEntries(DOCTOR_CLASSES.map((c) => [c, 0])) as Record<DoctorFuzzClass, number>;

@@ -3,9 +3,12 @@ import { stringify as toToml } from 'smol-toml';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { doctor, type DoctorResult, type InputFile } from '../../src/doctor/index.js';
+import { baseSpec, caseFiles } from './corpus-case.js';
 
 /** The files of one deployment folder of the doctor corpus, paths relative to it (`expected.json` left out). */
 export function corpusFiles(dir: string, root = dir): InputFile[] {
+  // A case that names a base (base.json): its files as test/helpers/corpus-case.ts materialises them.
+  if (dir === root && baseSpec(dir) !== undefined) return [...caseFiles(dir)].map(([path, bytes]) => ({ path, bytes }));
   return readdirSync(dir)
     .sort()
     .flatMap((name) => {

@@ -87,6 +87,19 @@ describe("the runner's GitLab settings given to register (commands/register.go e
   });
 });
 
+describe("a runner's GitLab setting whose value only boot knows (--tag-list \"${TAGS:-}\")", () => {
+  it('one variable alone, or with an empty default, may be empty: RF903 (not proven), not RF919; with words of its own or a non-empty default, RF919', () => {
+    const maybe = doctor(files({ 'boot.sh': `${REGISTER} --tag-list "\${RUNNER_TAGS:-}" --maintenance-note $NOTE --locked=$LOCKED\n` }));
+    expect(maybe.findings.filter((f) => f.code === 'RF919')).toEqual([]);
+    const said = maybe.findings.filter((f) => f.code === 'RF903' && f.message.includes('known only at boot'));
+    expect(said.map((f) => f.received)).toEqual(['--tag-list=${RUNNER_TAGS:-}', '--maintenance-note=$NOTE', '--locked=$LOCKED']);
+    expect(said[0]!.message).toContain('(RUNNER_TAGS); when it is not empty');
+    expect(said[2]!.message).toContain('(LOCKED); when it is not true');
+    const never = doctor(files({ 'boot.sh': `${REGISTER} --tag-list "\${RUNNER_TAGS:-docker}" --maintenance-note "by $USER"\n` }));
+    expect(never.findings.filter((f) => f.code === 'RF919').map((f) => f.received)).toEqual(['--tag-list=${RUNNER_TAGS:-docker}', '--maintenance-note=by $USER']);
+  });
+});
+
 describe('a second runner in the same user data: never silently dropped', () => {
   it('two register commands: the first is proven, the second is RF903 at its command', () => {
     const boot = `${REGISTER}\n${REGISTER.replace('alpine', 'debian')}\n`;

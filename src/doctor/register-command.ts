@@ -282,6 +282,20 @@ function shellWords(text: string, from: number, to: number): Word[] {
 
 /** Whether a flag's value was written by what only runs later (`${var}`, `$TOKEN`): not known here. */
 const unknownValue = (v: string): boolean => v.includes('$');
+/** The runner's GitLab settings that are booleans (their default: --locked true, the others false). */
+const SERVER_BOOLEAN = new Set(['locked', 'run-untagged', 'paused']);
+/**
+ * Where a setting's value is only known at boot and may be its default, the variable it is read from;
+ * else undefined. A boolean setting from a variable may be either. A text setting may be empty when
+ * its value is one variable alone, with at most an empty default (`$TAGS`, `"${TAGS}"`, `${TAGS:-}`);
+ * with words of its own or a non-empty default (`${TAGS:-ci}`) it is never empty.
+ */
+function bootDefault(name: string, value: string): string | undefined {
+  const bare = /^(["']?)\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)(?::?-)?\})\1$/.exec(value);
+  const variable = bare?.[2] ?? bare?.[3] ?? /\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(value)?.[1] ?? 'a shell expansion';
+  if (SERVER_BOOLEAN.has(name)) return variable;
+  return bare ? variable : undefined;
+}
 const isTrue = (v: string | undefined): boolean => v === undefined || /^(true|1|t)$/i.test(v);
 
 function finding(code: Code, path: string, message: string, fix: string, received?: string): Finding {
@@ -339,7 +353,15 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
       if (authToken !== undefined && !c.flags.some((f) => f.name === 'registration-token')) {
         const glrt = authToken.value === undefined || unknownValue(authToken.value) || authToken.value.startsWith('glrt-');
         for (const f of c.flags) {
-          if (!SERVER_SETTINGS.get(f.name)?.(f.value)) continue;
+          const setting = SERVER_SETTINGS.get(f.name);
+          if (!setting) continue;
+          // A value known only at boot that may be the default (`--tag-list "$TAGS"`, `${TAGS:-}`): register exits only when it is not, which the files do not show.
+          const variable = f.value !== undefined && unknownValue(f.value) ? bootDefault(f.name, f.value) : undefined;
+          if (variable !== undefined) {
+            findings.push(finding('RF903', `${path}:${place(f.at)}`, `gitlab-runner register --token … --${f.name} ${f.value!}: the value is known only at boot (${variable}); ${SERVER_BOOLEAN.has(f.name) ? `when it is not ${f.name === 'locked' ? 'true' : 'false'}` : 'when it is not empty'}, register with a runner authentication token (glrt-) exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered; whether it is, is not in the files given`, `remove --${f.name} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `--${f.name}=${f.value!}`));
+            continue;
+          }
+          if (!setting(f.value)) continue;
           findings.push(finding('RF919', `${path}:${place(f.at)}`, `gitlab-runner register --token … --${f.name}${f.value !== undefined ? ` ${f.value}` : ''}: with a runner authentication token (glrt-) register exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered${glrt ? '' : '; with another token it ignores the flag'}. --locked, --access-level, --run-untagged, --maximum-timeout, --paused, --tag-list and --maintenance-note are the runner's settings in GitLab, set when the runner is created there`, `remove --${f.name} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, f.value !== undefined ? `--${f.name}=${f.value}` : `--${f.name}`));
         }
       }

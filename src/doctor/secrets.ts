@@ -83,11 +83,10 @@ function stringLines(v: string): { what: Shape; secret: string; inString: InStri
     const nl = v.indexOf('\n', start);
     const end = nl < 0 ? v.length : nl;
     const line = v.slice(start, end);
-    const found: { what: Shape; secret: string; index: number; end: number; key?: string; note?: Note }[] = lineCredentials(line, true);
+    const credentials = lineCredentials(line, true);
     const notes = lineNotes(line, true);
     // In the line's order: the string's places are found one after the other.
-    if (notes.length > 0) found.push(...notes.map((n) => ({ what: NOTE, secret: '', index: n.index, end: n.end, key: n.key, note: { ...(n.option ? { option: n.option } : {}), ...(n.named !== undefined ? { named: n.named } : {}) } })));
-    if (notes.length > 0 && found.length > 1) found.sort((a, b) => a.index - b.index);
+    const found: readonly { what: Shape; secret: string; index: number; end: number; key?: string; note?: Note }[] = notes.length === 0 ? credentials : [...credentials, ...notes.map((n) => ({ what: NOTE, secret: '', index: n.index, end: n.end, key: n.key, note: { ...(n.option ? { option: n.option } : {}), ...(n.named !== undefined ? { named: n.named } : {}) } }))].sort((a, b) => a.index - b.index);
     for (const c of found) {
       out.push({ what: c.what, secret: c.secret, inString: { from: start + c.index, last: start + Math.max(c.end, c.index + 1) - 1, written: line.slice(c.index, c.end), ...(c.key !== undefined ? { assigned: c.key } : {}) }, ...(c.note ? { note: c.note } : {}) });
     }

@@ -284,30 +284,43 @@ const SHAPES_ALL = SHAPES.map((s) => new RegExp(s.re.source, 'g'));
  * each key it is assigned to (`lineAssignments`) that holds none of those. In the line's order.
  * One pass per shape whose needle the line holds.
  */
-export function lineCredentials(line: string, yamlOrToml: boolean): LineCredential[] {
-  const out: LineCredential[] = [];
-  const inFound = (from: number, to: number) => out.some((o) => o.index < to && from < o.end);
+export function lineCredentials(line: string, yamlOrToml: boolean): readonly LineCredential[] {
+  // Most lines hold no credential: nothing is allocated for them (the scan runs on every line of every generated file).
+  let out: LineCredential[] | undefined;
   // Most lines name no key option: one test of its option names before the scan for each of them.
   if (line.includes('=') && MACHINE_KEY_NEEDLE.test(line)) {
     for (const m of line.matchAll(MACHINE_KEY_ON_LINE)) {
       const k = machineKey(m[0]);
-      if (k && !k.placeholder) out.push({ what: k.what, secret: k.secret!, index: m.index, end: m.index + m[0].length, key: k.option, option: true });
+      if (k && !k.placeholder) (out ??= []).push({ what: k.what, secret: k.secret!, index: m.index, end: m.index + m[0].length, key: k.option, option: true });
     }
   }
-  SHAPES.forEach((s, n) => {
-    if (!s.needles.some((x) => line.includes(x))) return;
+  for (let n = 0; n < SHAPES.length; n++) {
+    const s = SHAPES[n]!;
+    if (!s.needles.some((x) => line.includes(x))) continue;
     // A shape inside an option's value is that option's credential.
-    for (const m of line.matchAll(SHAPES_ALL[n]!)) if (!inFound(m.index, m.index + 1)) out.push({ what: s, secret: m[0], index: m.index, end: m.index + m[0].length });
-  });
-  for (const a of lineAssignments(line, yamlOrToml)) {
-    // A value holding a shape or a key option is said by it.
-    if (assignedLater(a, yamlOrToml) || inFound(a.index, a.end)) continue;
-    const c = credentialIn(a.value, a.key);
-    if (c) out.push({ what: c.what, secret: c.secret, index: a.index, end: a.end, key: a.key });
+    for (const m of line.matchAll(SHAPES_ALL[n]!)) if (!overlaps(out, m.index, m.index + 1)) (out ??= []).push({ what: s, secret: m[0], index: m.index, end: m.index + m[0].length });
   }
+  // An assignment's value is a credential by its shape (found above) or by its key, a cloud credential
+  // key's or a runner token's (`keyCredential`): a line that names none of them has none by key.
+  if (KEY_NAME_NEEDLE.test(line)) {
+    for (const a of lineAssignments(line, yamlOrToml)) {
+      // A value holding a shape or a key option is said by it.
+      if (assignedLater(a, yamlOrToml) || overlaps(out, a.index, a.end)) continue;
+      const c = credentialIn(a.value, a.key);
+      if (c) (out ??= []).push({ what: c.what, secret: c.secret, index: a.index, end: a.end, key: a.key });
+    }
+  }
+  if (!out) return NO_CREDENTIALS;
   if (out.length > 1) out.sort((a, b) => a.index - b.index);
   return out;
 }
+
+/** Whether a credential found on a line overlaps the span from `from` to `to`. */
+const overlaps = (found: readonly LineCredential[] | undefined, from: number, to: number): boolean => found !== undefined && found.some((o) => o.index < to && from < o.end);
+/** The one empty answer of `lineCredentials`. */
+const NO_CREDENTIALS: readonly LineCredential[] = Object.freeze([]);
+/** A line naming a key whose value is a credential by the key alone (`keyCredential`). */
+const KEY_NAME_NEEDLE = new RegExp([...CLOUD_KEY_NAMES, ...RUNNER_TOKEN_KEY_NAMES].map(escaped).join('|'));
 
 /** A docker-machine key option or a cloud credential key set on a line to what is no key (`lineNotes`). */
 export interface LineNote {

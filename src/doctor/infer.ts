@@ -1264,7 +1264,7 @@ function chartDeployedToml(template: Record<string, unknown>, values: Record<str
   const runners = template.runners;
   if (!Array.isArray(runners) || !isObject(runners[0]) || runners[0].executor !== undefined) return template;
   const executor = str(get(values, 'runners', 'executor')) ?? 'kubernetes';
-  return { ...template, runners: [{ executor, ...runners[0] }, ...runners.slice(1)] };
+  return { ...template, runners: [{ executor, ...runners[0] }, ...(runners.slice(1) as unknown[])] };
 }
 /**
  * The first place where two runner configurations differ in what the proofs read of them: the

@@ -149,7 +149,8 @@ describe('doctor: a kubernetes provider object that names no namespace is in def
   it('metadata[0].namespace of such an object is "default" (the provider\'s default), known at plan', () => {
     const r = run(edited([SA_NS + '\n', ''], [HELM_NS, '  namespace  = kubernetes_service_account_v1.jobs.metadata[0].namespace']));
     expect(r.chains.get('gitlab-runner')?.[0]).toMatch(/^manager default\/gitlab-runner /);
-    expect(r.chains.get('gitlab-runner')?.[1]).toMatch(/^jobs default\/ci-jobs /);
+    // The jobs run where runners.config says ([runners.kubernetes] namespace = "gitlab-runner"), apart from the manager.
+    expect(r.chains.get('gitlab-runner')?.[1]).toMatch(/^jobs gitlab-runner\/ci-jobs /);
     expect(r.findings.filter((f) => f.code === 'RF906')).toEqual([]);
   });
 });

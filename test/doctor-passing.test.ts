@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor } from '../src/doctor/index.js';
-import { baseDeployment, deploymentFiles, type Deployment } from './helpers/doctor.js';
+import { baseDeployment, deploymentFiles, jobsApart, type Deployment } from './helpers/doctor.js';
 
 /**
  * The near misses of the doctor-only rules: each variant is close to its failing case in
@@ -15,6 +15,10 @@ const PASSING: [string, string, (d: Deployment) => void][] = [
   )],
   ['RF202', 's3 actions scoped to the runner prefix', (d) => d.policies['gitlab-runner-manager.policy.json'].Statement.push({ Effect: 'Allow', Action: 's3:DeleteObject', Resource: 'arn:aws:s3:::example-runner-cache/runner/*' })],
   ['RF918', 'the chart runs one manager pod (replicas: 1)', (d) => (d.values.replicas = 1)],
+  ['RF935', "jobs in glr-jobs with the manager's Role and RoleBinding there", (d) => {
+    jobsApart(d);
+    for (const o of d.objects) if ((o.kind === 'Role' || o.kind === 'RoleBinding') && o.metadata.name === 'gitlab-runner') o.metadata.namespace = 'glr-jobs';
+  }],
   ['RF941', 'a Secret holding only the runner token', (d) => d.objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'gitlab-runner-token', namespace: 'gitlab' }, data: { 'runner-token': Buffer.from('glrt-EXAMPLEexampleEXAMPLE12').toString('base64') } })],
 ];
 

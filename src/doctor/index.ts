@@ -8,6 +8,7 @@ import { chainClaimOf, verifyFleet, type Proof } from '../verify/index.js';
 import { CONFIG_TOML_MARK } from '../verify/docker-escape.js';
 import { privilegedFlagFix } from '../verify/runner-toml.js';
 import { CHAIN_KEYS } from '../verify/kubernetes-chain.js';
+import { jobsNamespaceObject } from '../verify/pod-security.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
 import { cloudFormationFinding, readFileInto, unreadConfigSecretFindings } from './read.js';
 import { readGitOpsReleases } from './gitops.js';
@@ -175,7 +176,8 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     // The runner's namespace (its Pod Security labels, RF307): the Namespace object of the files, where one is given.
     if (m[1] === 'runners' && f.path.slice(m[0].length) === '.placement.namespace') {
       const about = inferred.intent.runners[Number(m[2])]?.name;
-      const ns = inferred.docs.runners.get(about ?? '')?.manifests.find((o) => o.kind === 'Namespace')?.metadata.name;
+      const runner = inferred.intent.runners[Number(m[2])];
+      const ns = runner ? jobsNamespaceObject(inferred.docs, runner)?.metadata.name : undefined;
       const given = ns !== undefined ? ev.kubernetes.find((k) => k.value.kind === 'Namespace' && k.value.metadata.name === ns) : undefined;
       if (given) return { ...f, path: formatPosition(originAt(given.origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
     }

@@ -81,7 +81,14 @@ const saKey = (ns: string, name: string) => `${ns}/${name}`;
 /** One runner chain as found in the evidence: a manager, its config, its jobs. */
 interface Chain {
   name: string;
+  /** The manager's namespace: its release's, its service account's, its token Secret's. */
   namespace: string;
+  /**
+   * The namespace its job pods run in: `[runners.kubernetes] namespace` of the config it deploys,
+   * else the manager's. GitLab advises running jobs apart from the manager; then the jobs' service
+   * account, their identity's subject and the manager's Role for creating pods are there.
+   */
+  jobNamespace: string;
   managerSa: string;
   /** Where the manager is declared (values file, Deployment). */
   origin: Origin;
@@ -352,7 +359,7 @@ function kubernetesOwners(objects: readonly Located<K8sObject>[], chains: readon
   for (const o of objects) count.set(key(o.value), (count.get(key(o.value)) ?? 0) + 1);
   const candidatesOf = (o: Located<K8sObject>): readonly Chain[] => {
     const ns = CLUSTER_WIDE.has(o.value.kind) ? namespaceOf(o.value) : (o.value.metadata.namespace ?? 'default');
-    return ns === undefined ? chains : chains.filter((c) => c.namespace === ns);
+    return ns === undefined ? chains : chains.filter((c) => c.namespace === ns || c.jobNamespace === ns);
   };
   const nearest = (o: Located<K8sObject>, candidates: readonly Chain[]): Set<Chain> => {
     const depth = candidates.map((c) => sharedFolders(o.origin.source.path, c.origin.source.path));
@@ -496,8 +503,12 @@ export function inferDeployment(ev: Evidence): Inferred {
         else findings.push(finding('RF901', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: 'fix the embedded config.toml' }));
       }
     }
-    // A helm_release states the namespace the manager runs in.
-    const namespace = v.namespace ?? str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace')) ?? str(get(values, 'runners', 'namespace'));
+    // A helm_release (or an Argo CD Application, a Flux HelmRelease) states the namespace the
+    // manager runs in; values alone, the one ServiceAccount of the manager's name given does. Else
+    // the namespace the jobs run in stands for it, as it did before jobs were read apart: values alone
+    // with no manifest of the manager say nothing else, and its objects are then looked up there.
+    const jobsNamespace = str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace'));
+    const namespace = v.namespace ?? (sa !== undefined && !v.namespaceUnknown ? soleNamespaceOf(sa) : undefined) ?? jobsNamespace ?? str(get(values, 'runners', 'namespace'));
     const regToken = str(get(values, 'runnerRegistrationToken'));
     // A release read from `terraform show -json` (its address): the document holds the token in clear, whatever it was given from.
     const inDocument = v.address !== undefined ? ', and the terraform show -json document holds it in clear (it prints sensitive values too)' : ', and this one is written in a file';
@@ -523,7 +534,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       continue;
     }
     const podLabels = (isObject(values.podLabels) ? values.podLabels : {}) as Record<string, string>;
-    const chain: Chain = { name: chainName(v.release !== undefined ? { release: v.release, ...podLabels } : podLabels, v.origin, ns), namespace: ns, managerSa: sa, origin: v.origin, values: rendered ?? v, chartCreatesSa: createsSa, podLabels };
+    const chain: Chain = { name: chainName(v.release !== undefined ? { release: v.release, ...podLabels } : podLabels, v.origin, ns), namespace: ns, jobNamespace: jobsNamespace ?? ns, managerSa: sa, origin: v.origin, values: rendered ?? v, chartCreatesSa: createsSa, podLabels };
     if (chartToml) chain.chartToml = chartToml;
     if (configUnrendered) {
       // What the chart deploys is not known until it is rendered: the proofs read no runners.config (a config.toml given beside the values is read, as where none is written).
@@ -547,7 +558,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const ns = o.value.metadata.namespace ?? 'default';
     const sa = str(pod.serviceAccountName) ?? str(pod.serviceAccount) ?? 'default';
     const labels = (o.value.metadata.labels ?? {});
-    const chain: Chain = { name: chainName(labels, o.origin, ns), namespace: ns, managerSa: sa, origin: o.origin, chartCreatesSa: false, podLabels: labels, workload: { object: o } };
+    const chain: Chain = { name: chainName(labels, o.origin, ns), namespace: ns, jobNamespace: ns, managerSa: sa, origin: o.origin, chartCreatesSa: false, podLabels: labels, workload: { object: o } };
     workloads.push({ chain, pod, container: runnerContainer, index: containers.indexOf(runnerContainer) });
   }
   // Token Secrets Terraform creates, as objects of their file, so they belong to a deployment as manifests do.
@@ -573,6 +584,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (mounted) {
       try {
         chain.configToml = { value: parseToml(mounted.text), origin: mounted.origin };
+        chain.jobNamespace = str(get(chain.configToml.value, 'runners', 0, 'kubernetes', 'namespace')) ?? chain.namespace;
         chain.workload!.configMap = mounted.written;
       } catch (e) {
         findings.push(finding('RF901', formatPosition(originAt(mounted.origin)), `${mounted.name}: ${mounted.key} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: `fix the config.toml in ${mounted.name}` }));
@@ -585,8 +597,12 @@ export function inferDeployment(ev: Evidence): Inferred {
   for (const t of ev.configTomls) {
     const ns = str(get(t.value, 'runners', 0, 'kubernetes', 'namespace'));
     const folder = t.origin.source.path.split(/[\\/]/).slice(-2, -1)[0];
-    const chain = chains.find((c) => c.namespace === ns && !c.configToml) ?? chains.find((c) => c.chartToml !== undefined && !c.configToml && c.name === folder);
-    if (chain) chain.configToml = t;
+    const chain = chains.find((c) => (c.namespace === ns || c.jobNamespace === ns) && !c.configToml) ?? chains.find((c) => c.chartToml !== undefined && !c.configToml && c.name === folder);
+    if (chain) {
+      chain.configToml = t;
+      // Without runners.config the chain deploys this config.toml: its jobs run where it says.
+      if (!chain.chartToml && ns !== undefined) chain.jobNamespace = ns;
+    }
     else if (get(t.value, 'runners', 0, 'executor') === 'kubernetes') {
       findings.push(finding('RF903', formatPosition(originAt(t.origin, 'runners')), `config.toml runs jobs in namespace ${ns ?? 'default'}, but no manager for it (chart values, or a Deployment, StatefulSet or DaemonSet running gitlab-runner) is in the evidence`, { fix: 'give the Helm values or the manager workload (Deployment, StatefulSet) too' }));
     }
@@ -606,10 +622,12 @@ export function inferDeployment(ev: Evidence): Inferred {
   // a chain reads its own, not every object of the files (many deployments given together).
   const byNamespace = groupBy(ev.kubernetes, (o) => namespaceOf(o.value) ?? '\u0000cluster');
   const accountsByName = groupBy(serviceAccounts, (o) => `${o.value.metadata.namespace ?? 'default'}\u0000${o.value.metadata.name}`);
-  /** The chain's objects of its namespace (its Namespace object included). */
-  const chainObjects = (chain: Chain): Located<K8sObject>[] => (byNamespace.get(chain.namespace) ?? []).filter((o) => ofChain(chain, o));
-  /** The chain's ServiceAccounts of this name in its namespace: one, none, or several equally near (not known which). */
-  const serviceAccountsOf = (chain: Chain, name: string): Located<K8sObject>[] => (accountsByName.get(`${chain.namespace}\u0000${name}`) ?? []).filter((o) => ofChain(chain, o));
+  /** The chain's namespaces: the manager's, and the jobs' where they run apart. */
+  const namespacesOf = (chain: Chain): string[] => (chain.jobNamespace === chain.namespace ? [chain.namespace] : [chain.namespace, chain.jobNamespace]);
+  /** The chain's objects of its namespaces (their Namespace objects included). */
+  const chainObjects = (chain: Chain): Located<K8sObject>[] => namespacesOf(chain).flatMap((ns) => byNamespace.get(ns) ?? []).filter((o) => ofChain(chain, o));
+  /** The chain's ServiceAccounts of this name in a namespace (the manager's by default): one, none, or several equally near (not known which). */
+  const serviceAccountsOf = (chain: Chain, name: string, ns = chain.namespace): Located<K8sObject>[] => (accountsByName.get(`${ns}\u0000${name}`) ?? []).filter((o) => ofChain(chain, o));
 
   // 3. Identities, clusters, caches, runners.
   const readers = PLATFORMS.filter((p): p is typeof p & { doctor: DoctorReader } => p.doctor !== undefined);
@@ -618,22 +636,22 @@ export function inferDeployment(ev: Evidence): Inferred {
   const owns = (chain: Chain) => (address: string): boolean => {
     const at = ev.terraform.origins.get(address)?.source.path;
     if (at === undefined) return true;
-    const candidates = chains.filter((c) => c.namespace === chain.namespace);
+    const candidates = chains.filter((c) => c.namespace === chain.namespace || c.jobNamespace === chain.jobNamespace);
     const depth = sharedFolders(at, chain.origin.source.path);
     return candidates.every((c) => sharedFolders(at, c.origin.source.path) <= depth);
   };
-  const saEvidence = (chain: Chain, name: string, chartMade: boolean): ServiceAccountEvidence => {
-    const [object, ...others] = serviceAccountsOf(chain, name);
+  const saEvidence = (chain: Chain, name: string, chartMade: boolean, namespace = chain.namespace): ServiceAccountEvidence => {
+    const [object, ...others] = serviceAccountsOf(chain, name, namespace);
     const mine = chains.length > 1 ? { owns: owns(chain) } : {};
     // Several equally near: the chain stops before its proofs (RF903 below), so none is picked.
-    if (object && others.length === 0) return { namespace: chain.namespace, name, object, ...mine };
+    if (object && others.length === 0) return { namespace, name, object, ...mine };
     if (chartMade && chain.values) {
       // The chart creates it from serviceAccount.annotations (older charts: rbac.serviceAccountAnnotations).
       const annotations = get(chain.values.value, 'serviceAccount', 'annotations') ?? get(chain.values.value, 'rbac', 'serviceAccountAnnotations') ?? {};
       const value: K8sObject = { apiVersion: 'v1', kind: 'ServiceAccount', metadata: { name, namespace: chain.namespace, annotations: annotations as Record<string, string> } };
       return { namespace: chain.namespace, name, object: { value, origin: { ...chain.values.origin, path: [...chain.values.origin.path, 'serviceAccount'] } }, ...mine };
     }
-    return { namespace: chain.namespace, name, ...mine };
+    return { namespace, name, ...mine };
   };
   const roles = new Set(Object.values(root.resource.aws_iam_role ?? {}).map((b) => String(b.name)));
   // Several roots given together (prod/ and staging/, each in its own AWS account): the account of a
@@ -830,7 +848,10 @@ export function inferDeployment(ev: Evidence): Inferred {
       findings.push(finding('RF902', at, `runner ${chain.name} uses the ${JSON.stringify(executor)} executor; the doctor reads Kubernetes runners`));
       continue;
     }
-    summary.push(`jobs ${chain.namespace}/${jobsSaName} (${formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account'))})`);
+    const jobNs = chain.jobNamespace;
+    // The jobs' service account is the manager's own only in the manager's namespace.
+    const jobsAsManager = jobsSaName === chain.managerSa && jobNs === chain.namespace;
+    summary.push(`jobs ${jobNs}/${jobsSaName} (${formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account'))})`);
     const entries = get(toml, 'runners');
     if (chain.chartToml && Array.isArray(entries) && entries.length > 1) {
       // The chart hands runners.config to `gitlab-runner register --template-config`, which takes exactly one [[runners]] entry.
@@ -839,24 +860,29 @@ export function inferDeployment(ev: Evidence): Inferred {
 
     // A ServiceAccount given more than once, each copy as near to this chain's files as the others
     // (two clusters' manifests side by side in one folder): which one its pods run as is not shown.
-    const repeated = [...new Set([chain.managerSa, ...(toml !== undefined ? [jobsSaName] : [])])].map((name) => ({ name, copies: serviceAccountsOf(chain, name) })).filter((x) => x.copies.length > 1);
+    const parties: [string, string][] = [[chain.namespace, chain.managerSa], ...(toml !== undefined && !jobsAsManager ? [[jobNs, jobsSaName] as [string, string]] : [])];
+    const repeated = parties.map(([ns, name]) => ({ ns, name, copies: serviceAccountsOf(chain, name, ns) })).filter((x) => x.copies.length > 1);
     if (repeated.length > 0) {
-      const given = repeated.map(({ name, copies }) => `ServiceAccount ${chain.namespace}/${name} is given ${copies.length} times (${copies.map((o) => formatPosition(originAt(o.origin))).join(', ')})`).join('; ');
+      const given = repeated.map(({ ns, name, copies }) => `ServiceAccount ${ns}/${name} is given ${copies.length} times (${copies.map((o) => formatPosition(originAt(o.origin))).join(', ')})`).join('; ');
       findings.push(finding('RF903', at, `runner ${chain.name}: ${given}, no copy nearer to the runner's files than the others (two deployments' manifests side by side), so which one its pods run as, and so the chain, is not shown`, { fix: "give each cluster's deployment in a folder of its own (a runner reads the copies in its own folder), or run the doctor on one deployment at a time" }));
       continue;
     }
     let manager = bind(saEvidence(chain, chain.managerSa, chain.chartCreatesSa));
     // Jobs named as the manager's own service account run as the one the chart creates (with its annotations), when it does.
-    let jobs = bind(saEvidence(chain, jobsSaName, jobsSaName === chain.managerSa && chain.chartCreatesSa));
-    // References that do not resolve, in both directions.
-    const k8sGiven = ev.kubernetes.some((o) => (o.value.metadata.namespace ?? (o.value.kind === 'Namespace' ? o.value.metadata.name : 'default')) === chain.namespace && ofChain(chain, o));
+    let jobs = bind(saEvidence(chain, jobsSaName, jobsAsManager && chain.chartCreatesSa, jobNs));
+    // References that do not resolve, in both directions: each party's in its own namespace.
+    const givenIn = (ns: string): boolean => ev.kubernetes.some((o) => (o.value.metadata.namespace ?? (o.value.kind === 'Namespace' ? o.value.metadata.name : 'default')) === ns && ofChain(chain, o));
+    const k8sGiven = givenIn(chain.namespace);
+    const jobsK8sGiven = jobNs === chain.namespace ? k8sGiven : givenIn(jobNs);
     // A party without a binding, where the namespace has a binding written for a service account that
     // does not exist (an association renamed): that is the party's binding, broken. The runner stays
     // in the proofs, and those that need the binding fail (rules.ts reports the binding itself).
-    if (k8sGiven && (!manager.binding || !jobs.binding)) {
-      const exists = (name: string) => serviceAccountsOf(chain, name).length > 0 || (name === chain.managerSa && manager.sa.object !== undefined);
-      const stray = readers.flatMap((r) => (r.doctor.bindingsIn?.(chain.namespace, ctx) ?? []).filter((x) => !exists(x.serviceAccount)).map((x) => ({ ...x, reader: r })));
+    if ((k8sGiven || jobsK8sGiven) && (!manager.binding || !jobs.binding)) {
+      const exists = (ns: string, name: string) => serviceAccountsOf(chain, name, ns).length > 0 || (ns === chain.namespace && name === chain.managerSa && manager.sa.object !== undefined);
+      const strayIn = (ns: string) => readers.flatMap((r) => (r.doctor.bindingsIn?.(ns, ctx) ?? []).filter((x) => !exists(ns, x.serviceAccount)).map((x) => ({ ...x, reader: r })));
+      const strays = new Map(namespacesOf(chain).map((ns) => [ns, strayIn(ns)]));
       const adopt = (p: Party, purpose: 'manager' | 'jobs'): Party => {
+        const stray = strays.get(p.sa.namespace) ?? [];
         if (p.binding || !p.sa.object || stray.length === 0) return p;
         // The one stray binding, or the one whose address or role names this party.
         const named = stray.filter((x) => x.address.includes(p.sa.name) || x.binding.roleName.includes(p.sa.name) || x.address.endsWith(purpose) || x.binding.roleName.endsWith(purpose));
@@ -881,9 +907,9 @@ export function inferDeployment(ev: Evidence): Inferred {
       }
     }
     if (toml !== undefined && !jobs.sa.object && jobsSaName !== 'default') {
-      findings.push(finding(k8sGiven ? 'RF904' : 'RF903', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `config.toml runs jobs as ${chain.namespace}/${jobsSaName}, which ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { received: jobsSaName, fix: `create ServiceAccount ${chain.namespace}/${jobsSaName}, or name an existing one in [runners.kubernetes] service_account` , subject: { kind: 'service-account', namespace: chain.namespace, name: jobsSaName } }));
+      findings.push(finding(jobsK8sGiven ? 'RF904' : 'RF903', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `config.toml runs jobs as ${jobNs}/${jobsSaName}, which ${jobsK8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { received: jobsSaName, fix: `create ServiceAccount ${jobNs}/${jobsSaName}, or name an existing one in [runners.kubernetes] service_account` , subject: { kind: 'service-account', namespace: jobNs, name: jobsSaName } }));
     }
-    if (toml !== undefined && jobsSaName === chain.managerSa) {
+    if (toml !== undefined && jobsAsManager) {
       findings.push(finding('RF905', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs run as the manager's own service account ${chain.namespace}/${jobsSaName}: every job gets the manager's identity, its cache signing rights and its RBAC`, { received: jobsSaName, fix: 'give jobs their own service account (and role) in [runners.kubernetes] service_account' }));
     }
     const near = (address: string): number | undefined => {
@@ -958,7 +984,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       if (own.account !== undefined && own.root !== undefined) rootAccounts.set(own.root, rootAccounts.has(own.root) && rootAccounts.get(own.root) !== own.account ? null : own.account);
     }
     const identity = (purpose: 'manager' | 'jobs', p: Party): CloudIdentity =>
-      reader.doctor.identity?.({ key: `${chain.name}-${purpose}`, runner: chain.name, purpose, cluster: cluster.name, namespace: chain.namespace, serviceAccount: p.sa.name }, p.binding!, ctx) ?? {
+      reader.doctor.identity?.({ key: `${chain.name}-${purpose}`, runner: chain.name, purpose, cluster: cluster.name, namespace: p.sa.namespace, serviceAccount: p.sa.name }, p.binding!, ctx) ?? {
       cloud: 'aws',
       key: `${chain.name}-${purpose}`,
       runner: chain.name,
@@ -966,7 +992,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       roleName: p.binding!.roleName,
       rolePath: p.binding!.rolePath,
       arn: p.binding!.ref,
-      binding: { mechanism: p.binding!.mechanism, subject: { kind: 'kubernetes', cluster: cluster.name, namespace: chain.namespace, serviceAccount: p.sa.name } },
+      binding: { mechanism: p.binding!.mechanism, subject: { kind: 'kubernetes', cluster: cluster.name, namespace: p.sa.namespace, serviceAccount: p.sa.name } },
       statements: [],
     };
     identities.push(identity('manager', manager));
@@ -987,8 +1013,8 @@ export function inferDeployment(ev: Evidence): Inferred {
       // The namespace's `default` service account (no service_account set): any pod there naming none shares it.
       const unset = get(toml, 'runners', 0, 'kubernetes', 'service_account') === undefined;
       const who = jobsSaName === 'default'
-        ? `${unset ? 'config.toml names no [runners.kubernetes] service_account, so ' : ''}job pods run as the namespace's default service account ${chain.namespace}/default, which Kubernetes creates in every namespace and every pod there that names no service account shares; it has no cloud identity of its own`
-        : `the jobs' service account ${chain.namespace}/${jobsSaName} has no cloud identity of its own`;
+        ? `${unset ? 'config.toml names no [runners.kubernetes] service_account, so ' : ''}job pods run as the namespace's default service account ${jobNs}/default, which Kubernetes creates in every namespace and every pod there that names no service account shares; it has no cloud identity of its own`
+        : `the jobs' service account ${jobNs}/${jobsSaName} has no cloud identity of its own`;
       const pods = reader.doctor.podsWithoutIdentity ?? { get: "get the node's role unless the node blocks IMDS (hop limit 1), which files cannot show", fix: 'give jobs their own narrow role, or block IMDS for pods (metadata hop limit 1) and verify it on the nodes' };
       findings.push(finding('RF911', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `${who}: job pods ${pods.get}; the manager's proofs are made without them`, { fix: pods.fix }));
     }
@@ -1022,6 +1048,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       spec: { ...spec, name: chain.name },
       kubernetes: {
         namespace: chain.namespace,
+        ...(jobNs !== chain.namespace ? { jobNamespace: jobNs } : {}),
         managerServiceAccount: chain.managerSa,
         jobServiceAccount: jobsSaName,
         role: '',
@@ -1166,7 +1193,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const owners = new Map<string, Set<string>>();
     for (const [chain, cluster] of chainClusters) {
       for (const r of readers) {
-        for (const x of r.doctor.bindingsIn?.(chain.namespace, ctx) ?? []) if (owns(chain)(x.address)) owners.set(x.address, (owners.get(x.address) ?? new Set()).add(cluster.name));
+        for (const x of namespacesOf(chain).flatMap((ns) => r.doctor.bindingsIn?.(ns, ctx) ?? [])) if (owns(chain)(x.address)) owners.set(x.address, (owners.get(x.address) ?? new Set()).add(cluster.name));
       }
     }
     const bindingClusters = new Map([...owners].filter(([, c]) => c.size === 1).map(([address, c]) => [address, [...c][0]!]));

@@ -24,13 +24,24 @@ export interface ResolvedCache {
 
 /** Kubernetes names of one runner (platforms with `kubernetes: true`). */
 export interface KubernetesNames {
+  /** The manager's namespace (its Helm release, service account, RBAC subject, token Secret). */
   namespace: string;
+  /**
+   * The namespace job pods run in (`[runners.kubernetes] namespace`) where it is not the manager's:
+   * a deployment the doctor reads may run jobs apart from the manager (GitLab's advice). Absent: `namespace`.
+   */
+  jobNamespace?: string;
   managerServiceAccount: string;
   jobServiceAccount: string;
   role: string;
   roleBinding: string;
   tokenSecret: string;
   helmRelease: string;
+}
+
+/** The namespace of a runner party: the jobs' own where they run apart from the manager, else the runner's. */
+export function partyNamespace(names: KubernetesNames, purpose: IdentityPurpose): string {
+  return purpose === 'jobs' ? (names.jobNamespace ?? names.namespace) : names.namespace;
 }
 
 export interface RunnerCacheRef {

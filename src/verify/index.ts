@@ -89,8 +89,11 @@ export interface JobPowers {
   becomesManager?: { why: string; viaTrust: boolean; /** Not via the trust: the job role's request its policies allow (on the manager role). */ request?: FindingRequest };
 }
 
-/** Codes that refute the reference-chain proof (RF603/RF605: Azure credential and annotation ends). */
-const CHAIN_CODES = new Set(['RF106', 'RF603', 'RF605']);
+/**
+ * Codes that refute the reference-chain proof (RF603/RF605: Azure credential and annotation ends;
+ * RF935: the manager's Role is not in the namespace its jobs run in, a deployment the doctor reads).
+ */
+const CHAIN_CODES = new Set(['RF106', 'RF603', 'RF605', 'RF935']);
 /** Codes that refute the cache proofs, whichever backend raised them. */
 const MANAGER_CACHE_CODES = new Set(['RF201', 'RF202', 'RF606', 'RF607']);
 const JOB_CACHE_CODES = new Set(['RF203', 'RF608']);

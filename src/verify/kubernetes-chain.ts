@@ -1,5 +1,7 @@
 import type { Finding, FindingSubject } from '../spec/findings.js';
 import type { IdentitySubject, KubernetesSubject, ResolvedCluster } from '../model/types.js';
+import { partyNamespace } from '../model/types.js';
+import { CODES } from '../spec/codes.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { FleetDocuments } from '../emit/types.js';
 import type { FleetIntent, IntentRunner } from './intent.js';
@@ -46,13 +48,15 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
     return out;
   }
   const valuesFile = from?.helmValues ?? 'the Helm values';
-  for (const [sa, key] of [[names.managerServiceAccount, 'managerServiceAccount'], [names.jobServiceAccount, 'jobServiceAccount']] as const) {
+  // Job pods run in the jobs' namespace, which a deployment may keep apart from the manager's.
+  const jobNamespace = partyNamespace(names, 'jobs');
+  for (const [sa, key, ns] of [[names.managerServiceAccount, 'managerServiceAccount', names.namespace], [names.jobServiceAccount, 'jobServiceAccount', jobNamespace]] as const) {
     // Kubernetes creates `default` in every namespace: pods that name no service account run as it.
-    if (sa === 'default' || findServiceAccount(docs, runner.name, names.namespace, sa)) continue;
-    broken(`service account ${names.namespace}/${sa} is not in ${from ? from.objects : `kubernetes/${runner.name}/service-accounts.yaml`}`, {
+    if (sa === 'default' || findServiceAccount(docs, runner.name, ns, sa)) continue;
+    broken(`service account ${ns}/${sa} is not in ${from ? from.objects : `kubernetes/${runner.name}/service-accounts.yaml`}`, {
       key,
-      fix: key === 'managerServiceAccount' ? `create ServiceAccount ${names.namespace}/${sa}, or set serviceAccount.create: true in ${valuesFile}` : `create ServiceAccount ${names.namespace}/${sa}, or name an existing one in [runners.kubernetes] service_account`,
-    }, undefined, { kind: 'service-account', namespace: names.namespace, name: sa });
+      fix: key === 'managerServiceAccount' ? `create ServiceAccount ${ns}/${sa}, or set serviceAccount.create: true in ${valuesFile}` : `create ServiceAccount ${ns}/${sa}, or name an existing one in [runners.kubernetes] service_account`,
+    }, undefined, { kind: 'service-account', namespace: ns, name: sa });
   }
   // The manager's RoleBinding: the one whose subject is the manager and whose Role is in the
   // documents (a ClusterRole too, bound by a RoleBinding or a ClusterRoleBinding).
@@ -67,14 +71,33 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
     if (kind === 'ClusterRole' && typeof name === 'string' && BUILTIN_CLUSTER_ROLES.has(name)) return o;
     return emitted.manifests.find((r) => r.kind === kind && r.metadata.name === name && (kind === 'ClusterRole' || r.metadata.namespace === o.metadata.namespace));
   };
-  const binding = emitted.manifests.find((o) => bindsManager(o) && roleOf(o) !== undefined);
+  const bindings = emitted.manifests.filter((o) => bindsManager(o) && roleOf(o) !== undefined);
+  const binding = bindings[0];
+  // The manager creates job pods (and their Secrets, Services) in the jobs' namespace: a Role bound
+  // only in its own namespace does not reach there; a ClusterRoleBinding, or a RoleBinding there, does.
+  if (binding && jobNamespace !== names.namespace && !bindings.some((o) => o.kind === 'ClusterRoleBinding' || o.metadata.namespace === jobNamespace)) {
+    const where = [...new Set(bindings.map((o) => `${o.kind} ${o.metadata.namespace ?? ''}/${o.metadata.name}`))].join(', ');
+    const chartJobNamespace = from?.helmValues !== undefined ? ` (with rbac.create: true, runners.jobNamespace: ${jobNamespace} in ${from.helmValues} makes the chart create its Role there, chart 0.84 and later)` : '';
+    out.push({
+      code: 'RF935',
+      severity: CODES.RF935.severity,
+      path: from ? `${runnerPath}${CHAIN_KEYS.roleBinding}` : runnerPath,
+      message: `the manager's service account ${names.namespace}/${names.managerServiceAccount} is given a Role only in namespace ${[...new Set(bindings.map((o) => o.metadata.namespace ?? ''))].join(', ')} (${where}), but its job pods run in namespace ${jobNamespace}: the manager cannot create job pods there, and every job fails`,
+      received: where,
+      allowed: `a RoleBinding in namespace ${jobNamespace} (or a ClusterRoleBinding) to ${names.namespace}/${names.managerServiceAccount}`,
+      fix: 'regenerate; the manager\'s Role is emitted in the namespace its jobs run in',
+      deploymentFix: `create a Role with the executor's resources and verbs in namespace ${jobNamespace} and a RoleBinding there to ServiceAccount ${names.namespace}/${names.managerServiceAccount}${chartJobNamespace}`,
+    });
+  }
   if (!binding) {
     if (!from) broken(`no RoleBinding binds ${names.role ? `Role ${names.role}` : 'a Role of the documents'} to ${names.namespace}/${names.managerServiceAccount}`);
     else {
       const chart = from.helmValues !== undefined ? `, and the chart creates none (rbac.create is not true in ${from.helmValues})` : '';
-      broken(`no RoleBinding in ${from.objects} gives the manager's service account ${names.namespace}/${names.managerServiceAccount} a Role${chart}: the manager cannot create job pods`, {
+      // Jobs apart from the manager: the Role and its binding belong where the job pods are created.
+      const there = jobNamespace !== names.namespace ? ` in namespace ${jobNamespace}, where its job pods run` : '';
+      broken(`no RoleBinding in ${from.objects} gives the manager's service account ${names.namespace}/${names.managerServiceAccount} a Role${there}${chart}: the manager cannot create job pods`, {
         key: 'roleBinding',
-        fix: from.helmValues !== undefined ? `set rbac.create: true in ${from.helmValues} with rbac.rules listing the executor's resources and verbs, or create a Role and a RoleBinding to ${names.namespace}/${names.managerServiceAccount}` : `create a Role with the executor's resources and verbs and a RoleBinding to ${names.namespace}/${names.managerServiceAccount}`,
+        fix: from.helmValues !== undefined ? `set rbac.create: true in ${from.helmValues} with rbac.rules listing the executor's resources and verbs${there !== '' ? ` and runners.jobNamespace: ${jobNamespace}` : ''}, or create a Role and a RoleBinding to ${names.namespace}/${names.managerServiceAccount}${there}` : `create a Role with the executor's resources and verbs and a RoleBinding to ${names.namespace}/${names.managerServiceAccount}${there}`,
       });
     }
   }
@@ -115,7 +138,7 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
     const sa = typeof written === 'string' ? written : JSON.stringify(written);
     if (sa !== names.jobServiceAccount) flag(file !== undefined ? `${label} [runners.kubernetes] service_account is ${String(sa)}, but the jobs run as ${names.jobServiceAccount}` : `${label} service_account is not ${names.jobServiceAccount}`, 'jobServiceAccount', `set service_account = "${names.jobServiceAccount}" in [runners.kubernetes] of ${file ?? ''}`);
     const ns = get(toml, 'runners', '0', 'kubernetes', 'namespace');
-    if (ns !== names.namespace && !(file !== undefined && ns === undefined)) flag(file !== undefined ? `${label} [runners.kubernetes] namespace is ${String(ns)}, not ${names.namespace}` : `${label} namespace is not ${names.namespace}`, 'namespace', `set namespace = "${names.namespace}" in [runners.kubernetes] of ${file ?? ''}`);
+    if (ns !== jobNamespace && !(file !== undefined && ns === undefined)) flag(file !== undefined ? `${label} [runners.kubernetes] namespace is ${String(ns)}, not ${jobNamespace}` : `${label} namespace is not ${jobNamespace}`, 'namespace', `set namespace = "${jobNamespace}" in [runners.kubernetes] of ${file ?? ''}`);
     return found;
   }
 }

@@ -97,7 +97,17 @@ export function restrictedClears(violations: readonly string[], spelling: 'chart
   return violations.map((v) => CLEARS.find((c) => v.startsWith(c.start))?.[spelling]).filter((x): x is string => x !== undefined);
 }
 
-const namespaceOf = (docs: FleetDocuments, runner: string) => docs.runners.get(runner)?.manifests.find((o: K8sObject) => o.kind === 'Namespace');
+/**
+ * The Namespace object job pods run in, among the runner's documents. Where jobs run apart from the
+ * manager (KubernetesNames.jobNamespace) it is the jobs' one or none: the manager's labels do not
+ * govern job pods.
+ */
+export function jobsNamespaceObject(docs: FleetDocuments, runner: Pick<IntentRunner, 'name' | 'kubernetes'>): K8sObject | undefined {
+  const manifests = docs.runners.get(runner.name)?.manifests ?? [];
+  const apart = runner.kubernetes?.jobNamespace;
+  return apart !== undefined ? manifests.find((o) => o.kind === 'Namespace' && o.metadata.name === apart) : manifests.find((o) => o.kind === 'Namespace');
+}
+const namespaceOf = jobsNamespaceObject;
 
 /** Whether the runner's config.toml runs job containers privileged. */
 function jobsPrivileged(docs: FleetDocuments, runner: string): boolean {
@@ -112,7 +122,7 @@ function jobsPrivileged(docs: FleetDocuments, runner: string): boolean {
  */
 export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp: string, runners: readonly IntentRunner[] = []): { findings: Finding[]; proofs: { claim: string; holds: boolean }[] } {
   const emitted = docs.runners.get(runner.name);
-  const ns = namespaceOf(docs, runner.name);
+  const ns = namespaceOf(docs, runner);
   if (!emitted || !ns) return { findings: [], proofs: [] };
   const out: Finding[] = [];
   const privileged = jobsPrivileged(docs, runner.name);
@@ -121,7 +131,7 @@ export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp
   const needed: PsaLevel = privileged ? 'privileged' : 'baseline';
   const weaker = rank(enforce) < rank(needed) || enforce === undefined;
   // Runners on the same cluster in the same namespace whose jobs run privileged: they need the namespace to enforce privileged.
-  const forcing = weaker && !privileged ? runners.filter((r) => r.name !== runner.name && r.cluster === runner.cluster && namespaceOf(docs, r.name)?.metadata.name === ns.metadata.name && jobsPrivileged(docs, r.name)) : [];
+  const forcing = weaker && !privileged ? runners.filter((r) => r.name !== runner.name && r.cluster === runner.cluster && namespaceOf(docs, r)?.metadata.name === ns.metadata.name && jobsPrivileged(docs, r.name)) : [];
   if (forcing.length > 0 && enforce === 'privileged') {
     const who = forcing.map((r) => r.name).join(', ');
     out.push(f('RF307', `${rp}.placement.namespace`, `namespace ${ns.metadata.name} enforces Pod Security ${showValue(enforce)} because runner ${who}, whose jobs run privileged, shares it: job pods of ${runner.name} there could run privileged too, share the host's namespaces or mount its paths`, { received: showValue(enforce), allowed: 'baseline or restricted', fix: `give runner ${who} its own namespace (${forcing.map((r) => `runners[${r.index}].placement.namespace`).join(', ')}), so ${ns.metadata.name} can enforce baseline` }));

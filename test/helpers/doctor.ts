@@ -143,6 +143,14 @@ export function deploymentFiles(d: Deployment): InputFile[] {
 const obj = (d: Deployment, kind: string, name: string) => d.objects.find((o) => o.kind === kind && o.metadata.name === name)!;
 const k8s = (d: Deployment) => d.runnerToml.runners[0].kubernetes;
 
+/** The base deployment with its jobs in a namespace of their own (glr-jobs): their ServiceAccount, trust and Namespace there. */
+export function jobsApart(d: Deployment): void {
+  obj(d, 'ServiceAccount', 'gitlab-runner-jobs').metadata.namespace = 'glr-jobs';
+  k8s(d).namespace = 'glr-jobs';
+  d.policies['gitlab-runner-jobs.trust.json'] = irsaTrust('system:serviceaccount:glr-jobs:gitlab-runner-jobs');
+  d.objects.push({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'glr-jobs', labels: { 'pod-security.kubernetes.io/enforce': 'baseline' } } });
+}
+
 /** One case per doctor-relevant code: the base deployment broken in one way. */
 export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment) => void }[] = [
   { code: 'RF101', rule: 'aud not pinned', mutate: (d) => delete d.policies['gitlab-runner-manager.trust.json'].Statement[0].Condition.StringEquals[`${ISSUER}:aud`] },
@@ -220,6 +228,7 @@ export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment)
   { code: 'RF941', rule: 'a Secret holds static AWS keys', mutate: (d) => d.objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'aws-keys', namespace: 'gitlab' }, data: { AWS_ACCESS_KEY_ID: Buffer.from('AKIAIOSFODNN7QW3RT5Y').toString('base64') } }) },
   { code: 'RF912', rule: 'a registration token in the values', mutate: (d) => (d.values.runnerRegistrationToken = 'GR1348941example-token-value') },
   { code: 'RF918', rule: 'the chart runs three manager pods on one runner token (replicas: 3)', mutate: (d) => (d.values.replicas = 3) },
+  { code: 'RF935', rule: "jobs run in glr-jobs, the manager's Role is bound only in its own namespace gitlab", mutate: jobsApart },
   { code: 'RF917', rule: 'a config.toml next to the values differs from their runners.config', mutate: (d) => (d.extra['deploy/config.toml'] = toToml({ runners: [{ ...d.runnerToml.runners[0], kubernetes: { ...k8s(d), privileged: true } }] })) },
 ];
 

@@ -1,5 +1,6 @@
 import type { PlatformPlugin, ReadmeStep, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
+import { partyNamespace } from '../../model/types.js';
 import type { AzureManagedIdentity, IdentitySubject, KubernetesNames, KubernetesSubject, ResolvedCluster, ResolvedFleet, ResolvedRunner } from '../../model/types.js';
 import { kubernetesDecoys, kubernetesSubjects } from '../../verify/kubernetes-chain.js';
 import { DO_NOT_EDIT, byName, mergeResources, merged, named, ownEntries, tfName, type Artifact, type K8sObject, type TerraformResources, type TerraformRoot } from '../../emit/artifacts.js';
@@ -151,7 +152,7 @@ export const aksPlatform: PlatformPlugin = {
   bind(_fleet, cluster, runner, purpose) {
     const names = runner.kubernetes!;
     const serviceAccount = purpose === 'manager' ? names.managerServiceAccount : names.jobServiceAccount;
-    return { mechanism: MECHANISM, subject: { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount } };
+    return { mechanism: MECHANISM, subject: { kind: 'kubernetes', cluster: cluster.name, namespace: partyNamespace(names, purpose), serviceAccount } };
   },
 
   trustPolicy(_fleet, cluster, identity) {

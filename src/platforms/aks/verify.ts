@@ -1,6 +1,7 @@
 import type { Finding } from '../../spec/findings.js';
 import { CODES, type Code } from '../../spec/codes.js';
 import type { KubernetesSubject, ResolvedCluster } from '../../model/types.js';
+import { partyNamespace } from '../../model/types.js';
 import type { FleetDocuments } from '../../emit/types.js';
 import type { FleetIntent, IntentRunner } from '../../verify/intent.js';
 import type { TerraformRoot } from '../../emit/artifacts.js';
@@ -232,37 +233,39 @@ export function aksVerifyChain(docs: FleetDocuments, fleet: FleetIntent, runner:
   // Jobs without an identity of their own (a deployment the doctor reads) have no chain to check here.
   const parties = [['manager', ids.manager, names.managerServiceAccount] as const, ...(ids.jobs ? [['jobs', ids.jobs, names.jobServiceAccount] as const] : [])];
   for (const [purpose, id, sa] of parties) {
-    const intended: KubernetesSubject = { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
+    // The jobs' service account is in the namespace job pods run in, which may not be the manager's.
+    const ns = partyNamespace(names, purpose);
+    const intended: KubernetesSubject = { kind: 'kubernetes', cluster: cluster.name, namespace: ns, serviceAccount: sa };
     if (!facts?.identities.has(id.roleName)) {
       out.push(f('RF106', rp, `the ${purpose} managed identity ${id.roleName} is not in terraform/azure/main.tf.json`, { fix: 'regenerate; report a bug if it persists', deploymentFix: `give the Terraform of managed identity ${id.roleName}` }));
       continue;
     }
     const creds = index.credentialsOf.get(id.roleName) ?? [];
-    if (creds.length === 0) out.push(f('RF603', rp, `managed identity ${id.roleName} has no federated credential, so ${label(intended)} cannot become it`, { fix: 'regenerate; one credential per service account is emitted with the runner', deploymentFix: `add a federated credential to ${id.roleName} with the cluster's issuer, subject system:serviceaccount:${names.namespace}:${sa} and audience ${AZURE_WI_AUDIENCE}` }));
+    if (creds.length === 0) out.push(f('RF603', rp, `managed identity ${id.roleName} has no federated credential, so ${label(intended)} cannot become it`, { fix: 'regenerate; one credential per service account is emitted with the runner', deploymentFix: `add a federated credential to ${id.roleName} with the cluster's issuer, subject system:serviceaccount:${ns}:${sa} and audience ${AZURE_WI_AUDIENCE}` }));
     for (const cred of creds) {
       if (cred.audience.length !== 1 || cred.audience[0] !== AZURE_WI_AUDIENCE) {
         out.push(f('RF604', rp, `federated credential ${cred.name} of ${id.roleName} accepts audiences ${JSON.stringify(cred.audience)}`, { received: JSON.stringify(cred.audience), allowed: JSON.stringify([AZURE_WI_AUDIENCE]), fix: `set audience to exactly ["${AZURE_WI_AUDIENCE}"]`, subject: { kind: 'credential', identity: id.roleName, credential: cred.name } }));
       }
       const matches = subjectIndex.byKey.get(`${cred.issuer}|${cred.subject}`) ?? [];
       if (matches.length !== 1 || label(matches[0]!) !== label(intended)) {
-        out.push(f('RF603', rp, `federated credential ${cred.name} of ${id.roleName} (issuer ${cred.issuer}, subject ${cred.subject}) matches ${matches.length === 0 ? 'no service account' : matches.map(label).join(', ')} of the fleet; it must match exactly ${label(intended)}`, { fix: 'issuer and subject come from the resolved cluster, namespace and service account; regenerate', deploymentFix: `set the issuer of credential ${cred.name} to the cluster's OIDC issuer and its subject to system:serviceaccount:${names.namespace}:${sa}`, subject: { kind: 'credential', identity: id.roleName, credential: cred.name } }));
+        out.push(f('RF603', rp, `federated credential ${cred.name} of ${id.roleName} (issuer ${cred.issuer}, subject ${cred.subject}) matches ${matches.length === 0 ? 'no service account' : matches.map(label).join(', ')} of the fleet; it must match exactly ${label(intended)}`, { fix: 'issuer and subject come from the resolved cluster, namespace and service account; regenerate', deploymentFix: `set the issuer of credential ${cred.name} to the cluster's OIDC issuer and its subject to system:serviceaccount:${ns}:${sa}`, subject: { kind: 'credential', identity: id.roleName, credential: cred.name } }));
       }
     }
     // Terraform root: the annotation reads the client id of the identity with the same name.
-    const tfSa = root ? tfServiceAccountAt(docs, root, names.namespace, sa) : undefined;
+    const tfSa = root ? tfServiceAccountAt(docs, root, ns, sa) : undefined;
     const via = root && tfSa ? identityOfAnnotation(root, tfSa.annotations[AZURE_CLIENT_ID_ANNOTATION]) : undefined;
     if (via !== id.roleName) {
-      out.push(f('RF605', rp, `in ${k8sRootPath(cluster.name)} service account ${names.namespace}/${sa} ${tfSa ? `takes its client id from ${via === undefined ? String(tfSa.annotations[AZURE_CLIENT_ID_ANNOTATION]) : `identity ${via}`}` : 'is missing'}, but its ${purpose} identity is ${id.roleName}`, { fix: 'regenerate; the annotation must look the identity up by its resolved name', deploymentFix: `annotate service account ${names.namespace}/${sa} with ${AZURE_CLIENT_ID_ANNOTATION} = the client id of ${id.roleName}` }));
+      out.push(f('RF605', rp, `in ${k8sRootPath(cluster.name)} service account ${ns}/${sa} ${tfSa ? `takes its client id from ${via === undefined ? String(tfSa.annotations[AZURE_CLIENT_ID_ANNOTATION]) : `identity ${via}`}` : 'is missing'}, but its ${purpose} identity is ${id.roleName}`, { fix: 'regenerate; the annotation must look the identity up by its resolved name', deploymentFix: `annotate service account ${ns}/${sa} with ${AZURE_CLIENT_ID_ANNOTATION} = the client id of ${id.roleName}` }));
     }
     if (tfSa && tfSa.annotations[AZURE_TENANT_ID_ANNOTATION] !== fleet.azure?.tenantId) {
-      out.push(f('RF605', rp, `service account ${names.namespace}/${sa} is annotated with tenant ${String(tfSa.annotations[AZURE_TENANT_ID_ANNOTATION])}, the identities live in ${fleet.azure?.tenantId ?? '?'}`, { fix: 'regenerate', deploymentFix: `annotate service account ${names.namespace}/${sa} with ${AZURE_TENANT_ID_ANNOTATION} = ${fleet.azure?.tenantId ?? 'the tenant of the identities'}` }));
+      out.push(f('RF605', rp, `service account ${ns}/${sa} is annotated with tenant ${String(tfSa.annotations[AZURE_TENANT_ID_ANNOTATION])}, the identities live in ${fleet.azure?.tenantId ?? '?'}`, { fix: 'regenerate', deploymentFix: `annotate service account ${ns}/${sa} with ${AZURE_TENANT_ID_ANNOTATION} = ${fleet.azure?.tenantId ?? 'the tenant of the identities'}` }));
     }
     // Rendered manifests: the literal client id must be the one the outputs file gave for this identity.
-    const manifest = findServiceAccount(docs, runner.name, names.namespace, sa)?.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
+    const manifest = findServiceAccount(docs, runner.name, ns, sa)?.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
     if (manifest !== undefined && !manifest.startsWith('${')) {
       const expected = applied?.[id.roleName];
       if (!UUID.test(manifest) || manifest !== expected) {
-        out.push(f('RF605', rp, `kubernetes/${runner.name}/service-accounts.yaml annotates ${names.namespace}/${sa} with client id ${manifest}, but the outputs give ${expected ?? 'none'} for ${id.roleName}`, { fix: 'synthesize again with the current terraform output of terraform/azure' }));
+        out.push(f('RF605', rp, `kubernetes/${runner.name}/service-accounts.yaml annotates ${ns}/${sa} with client id ${manifest}, but the outputs give ${expected ?? 'none'} for ${id.roleName}`, { fix: 'synthesize again with the current terraform output of terraform/azure' }));
       }
     }
     if (applied !== undefined && (applied[id.roleName] === undefined || !UUID.test(applied[id.roleName]!))) {

@@ -1,4 +1,4 @@
-import { identityOf } from '../../model/types.js';
+import { identityOf, partyNamespace } from '../../model/types.js';
 import type { PlatformPlugin, ReadmeStep, RunnerEmission } from '../types.js';
 import type { Finding } from '../../spec/findings.js';
 import { CODES } from '../../spec/codes.js';
@@ -365,7 +365,7 @@ export const eksPlatform: PlatformPlugin = {
   bind(_fleet, cluster, runner, purpose) {
     const names = runner.kubernetes!;
     const serviceAccount = purpose === 'manager' ? names.managerServiceAccount : names.jobServiceAccount;
-    return { mechanism: eksSpec(cluster).identity, subject: { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount } };
+    return { mechanism: eksSpec(cluster).identity, subject: { kind: 'kubernetes', cluster: cluster.name, namespace: partyNamespace(names, purpose), serviceAccount } };
   },
 
   trustPolicy(fleet, cluster, identity): PolicyDocument {
@@ -623,6 +623,8 @@ export const eksPlatform: PlatformPlugin = {
     if (runner.jobIdentity !== undefined) parties.push(['jobs', runner.jobIdentity, names.jobServiceAccount]);
     for (const [purpose, key, sa] of parties) {
       const identity = identityOf(fleet, key);
+      // The jobs' service account is in the namespace job pods run in, which may not be the manager's.
+      const ns = partyNamespace(names, purpose);
       const role = facts?.roles.get(identity.roleName);
       if (!role) {
         out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `the ${purpose} role ${identity.roleName} is not in terraform/aws/main.tf.json`, fix: 'regenerate; report a bug if it persists', deploymentFix: `give the Terraform of role ${identity.roleName} (or its aws iam get-role output)` });
@@ -631,30 +633,30 @@ export const eksPlatform: PlatformPlugin = {
       // In the runner's own account (runnerAws: the doctor's deployments of several roots in several accounts).
       const own = runnerAws(fleet, runner);
       const arn = roleArn(own.partition, own.accountId, role.path, role.name);
-      const subject: KubernetesSubject = { kind: 'kubernetes', cluster: cluster.name, namespace: names.namespace, serviceAccount: sa };
+      const subject: KubernetesSubject = { kind: 'kubernetes', cluster: cluster.name, namespace: ns, serviceAccount: sa };
       const got = this.roleOfSubject(docs, fleet, cluster, subject);
       if (got !== role.name) {
         const fix = 'regenerate; the names must come from one resolved value';
         if (irsa) {
-          out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `service account ${names.namespace}/${sa} is annotated ${ROLE_ARN_ANNOTATION}=${String(findServiceAccount(docs, runner.name, names.namespace, sa)?.metadata.annotations?.[ROLE_ARN_ANNOTATION])}, but its ${purpose} role is ${arn}`, fix, deploymentFix: `annotate service account ${names.namespace}/${sa} with ${ROLE_ARN_ANNOTATION}: ${arn}${purpose === 'manager' ? ' (serviceAccount.annotations in the chart values)' : ''}` });
+          out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `service account ${ns}/${sa} is annotated ${ROLE_ARN_ANNOTATION}=${String(findServiceAccount(docs, runner.name, ns, sa)?.metadata.annotations?.[ROLE_ARN_ANNOTATION])}, but its ${purpose} role is ${arn}`, fix, deploymentFix: `annotate service account ${ns}/${sa} with ${ROLE_ARN_ANNOTATION}: ${arn}${purpose === 'manager' ? ' (serviceAccount.annotations in the chart values)' : ''}` });
         } else {
           // What the documents bind the service account to instead: nothing, another role, or several.
           const eks = eksClusterName(cluster);
           const index = indexOf(docs, fleet);
-          const bound = index.associations.get(subjectKey(associationName(index, cluster), names.namespace, sa)) ?? [];
+          const bound = index.associations.get(subjectKey(associationName(index, cluster), ns, sa)) ?? [];
           const message =
             bound.length === 0
-              ? `no pod identity association binds ${names.namespace}/${sa} on EKS cluster ${eks} to ${arn}`
+              ? `no pod identity association binds ${ns}/${sa} on EKS cluster ${eks} to ${arn}`
               : bound.length === 1
-                ? `the pod identity association of ${names.namespace}/${sa} on EKS cluster ${eks} binds role ${bound[0]!}, not its ${purpose} role ${arn}`
-                : `${bound.length} pod identity associations bind ${names.namespace}/${sa} on EKS cluster ${eks} (roles ${bound.join(', ')}): which one its pods get is not shown`;
-          const association = `cluster_name = "${eks}", namespace = "${names.namespace}", service_account = "${sa}" and role_arn = "${arn}"`;
+                ? `the pod identity association of ${ns}/${sa} on EKS cluster ${eks} binds role ${bound[0]!}, not its ${purpose} role ${arn}`
+                : `${bound.length} pod identity associations bind ${ns}/${sa} on EKS cluster ${eks} (roles ${bound.join(', ')}): which one its pods get is not shown`;
+          const association = `cluster_name = "${eks}", namespace = "${ns}", service_account = "${sa}" and role_arn = "${arn}"`;
           const deploymentFix =
             bound.length === 0
-              ? `add an aws_eks_pod_identity_association with ${association} (or: aws eks create-pod-identity-association --cluster-name ${eks} --namespace ${names.namespace} --service-account ${sa} --role-arn ${arn})`
+              ? `add an aws_eks_pod_identity_association with ${association} (or: aws eks create-pod-identity-association --cluster-name ${eks} --namespace ${ns} --service-account ${sa} --role-arn ${arn})`
               : bound.length === 1
-                ? `set role_arn = "${arn}" in the aws_eks_pod_identity_association of ${names.namespace}/${sa}`
-                : `keep one aws_eks_pod_identity_association for ${names.namespace}/${sa}, the one with ${association}, and remove the others`;
+                ? `set role_arn = "${arn}" in the aws_eks_pod_identity_association of ${ns}/${sa}`
+                : `keep one aws_eks_pod_identity_association for ${ns}/${sa}, the one with ${association}, and remove the others`;
           out.push({ code: 'RF106', severity: 'error', path: runnerPath, message, received: bound.length === 0 ? 'no association' : bound.join(', '), allowed: role.name, fix, deploymentFix });
         }
       }
@@ -662,7 +664,7 @@ export const eksPlatform: PlatformPlugin = {
       if (irsa) {
         const right = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject));
         // The token the pod really gets carries the audience its service account's annotation asks for.
-        const saObject = findServiceAccount(docs, runner.name, names.namespace, sa);
+        const saObject = findServiceAccount(docs, runner.name, ns, sa);
         const audience = saObject ? tokenAudience(saObject) : IRSA_AUDIENCE;
         if (audience !== IRSA_AUDIENCE && evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject, audience)) !== 'allow') {
           const admitted = trustAudiences(role.trust, issuerHostPath(issuerOf(cluster)));
@@ -670,7 +672,7 @@ export const eksPlatform: PlatformPlugin = {
             code: 'RF106',
             severity: 'error',
             path: runnerPath,
-            message: `service account ${names.namespace}/${sa} is annotated ${AUDIENCE_ANNOTATION}=${audience} (kubernetes/${runner.name}/service-accounts.yaml), so its pods' web-identity token carries aud ${audience}, but the trust of the ${purpose} role ${role.name} (terraform/aws/main.tf.json) admits aud ${admitted.length > 0 ? admitted.join(', ') : IRSA_AUDIENCE}: the ${purpose} cannot assume its role`,
+            message: `service account ${ns}/${sa} is annotated ${AUDIENCE_ANNOTATION}=${audience} (kubernetes/${runner.name}/service-accounts.yaml), so its pods' web-identity token carries aud ${audience}, but the trust of the ${purpose} role ${role.name} (terraform/aws/main.tf.json) admits aud ${admitted.length > 0 ? admitted.join(', ') : IRSA_AUDIENCE}: the ${purpose} cannot assume its role`,
             received: audience,
             allowed: admitted.length > 0 ? admitted.join(', ') : IRSA_AUDIENCE,
             fix: `remove the ${AUDIENCE_ANNOTATION} annotation (the default is ${IRSA_AUDIENCE}), or set it to ${admitted[0] ?? IRSA_AUDIENCE}`,
@@ -690,10 +692,10 @@ export const eksPlatform: PlatformPlugin = {
         // A token of the right subject and audience from another issuer (another cluster) must not work.
         const otherIssuer = evaluatePolicies({ resource: [role.trustCompiled] }, irsaRequest(fleet, cluster, subject, IRSA_AUDIENCE, `https://oidc.eks.${clusterRegion(fleet, cluster)}.amazonaws.com/id/0THERC1USTER0000000000000000000`));
         if (right === 'allow' && otherIssuer === 'allow') {
-          out.push({ code: 'RF108', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of ${names.namespace}/${sa} from another cluster's issuer`, fix: 'name the cluster issuer in the Federated principal and the condition keys' });
+          out.push({ code: 'RF108', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of ${ns}/${sa} from another cluster's issuer`, fix: 'name the cluster issuer in the Federated principal and the condition keys' });
         }
         if (right === 'allow' && otherAud === 'allow') {
-          out.push({ code: 'RF101', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of any audience for ${names.namespace}/${sa}`, fix: `pin ${issuerHostPath(issuerOf(cluster))}:aud = ${IRSA_AUDIENCE} with StringEquals`, subject: { kind: 'trust', role: role.name } });
+          out.push({ code: 'RF101', severity: 'error', path: runnerPath, message: `role ${role.name} accepts web-identity tokens of any audience for ${ns}/${sa}`, fix: `pin ${issuerHostPath(issuerOf(cluster))}:aud = ${IRSA_AUDIENCE} with StringEquals`, subject: { kind: 'trust', role: role.name } });
         }
       }
     }

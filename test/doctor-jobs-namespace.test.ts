@@ -1,0 +1,206 @@
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctor, type DoctorResult } from '../src/doctor/index.js';
+
+/**
+ * Jobs in a namespace of their own (GitLab's advice, seen in sempernow/gitlab-runner): the chart's
+ * manager in one namespace, `[runners.kubernetes] namespace` another. The doctor's chains had one
+ * namespace per runner: values alone took the manager's from the jobs' (a false RF904 for the
+ * manager's ServiceAccount), a helm_release's looked the jobs' ServiceAccount up in the manager's
+ * (a false RF904), and the jobs' IRSA / Azure Workload Identity proofs read the wrong subject.
+ * Each case is built from a sound corpus case by changing the files the split touches.
+ */
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
+const errors = (r: DoctorResult) => r.findings.filter((f) => f.severity === 'error');
+const summary = (r: DoctorResult) => [...r.chains.values()].flat().join('\n');
+
+/** Every file of a corpus case (expected.json left out), by its path in the case. */
+function caseFiles(dir: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (d: string) => {
+    for (const f of readdirSync(d)) {
+      const p = join(d, f);
+      if (statSync(p).isDirectory()) walk(p);
+      else if (f !== 'expected.json') out[relative(dir, p)] = readFileSync(p, 'utf8');
+    }
+  };
+  walk(dir);
+  return out;
+}
+const corpus = (name: string) => caseFiles(join(import.meta.dirname, 'doctor', 'corpus', name));
+const azureCase = (name: string) => caseFiles(join(import.meta.dirname, 'doctor', 'azure', name));
+
+/** A Namespace enforcing baseline, and a Role of the executor's verbs with its RoleBinding to the manager, in `ns`. */
+const jobsNamespaceObjects = (ns: string, manager: { ns: string; name: string }, enforce = 'baseline') => `---
+apiVersion: v1
+kind: Namespace
+metadata:
+  name: ${ns}
+  labels:
+    pod-security.kubernetes.io/enforce: ${enforce}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: gitlab-runner-jobs
+  namespace: ${ns}
+rules:
+  - apiGroups: [""]
+    resources: [pods, pods/exec, pods/attach, pods/log, secrets, configmaps]
+    verbs: [get, list, watch, create, patch, delete]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata:
+  name: gitlab-runner-jobs
+  namespace: ${ns}
+roleRef:
+  apiGroup: rbac.authorization.k8s.io
+  kind: Role
+  name: gitlab-runner-jobs
+subjects:
+  - kind: ServiceAccount
+    name: ${manager.name}
+    namespace: ${manager.ns}
+`;
+
+/** The jobs' ServiceAccount of irsa-guide-sound's k8s.yaml, in the manager's namespace `gitlab`. */
+const JOBS_SA_IN_GITLAB = /kind: ServiceAccount\nmetadata:\n {2}name: gitlab-runner-jobs\n {2}namespace: gitlab\n/;
+
+/** irsa-guide-sound with jobs in glr-jobs: their ServiceAccount, Role for the manager and Namespace there; the jobs' trust naming `trustNs`. */
+function eksValuesAlone(opts: { trustNs?: string; managerRoleThere?: boolean; jobsEnforce?: string } = {}): Record<string, string> {
+  const files = corpus('irsa-guide-sound');
+  expect(files['k8s.yaml']).toMatch(JOBS_SA_IN_GITLAB);
+  let k8s = files['k8s.yaml']!.replace(JOBS_SA_IN_GITLAB, 'kind: ServiceAccount\nmetadata:\n  name: gitlab-runner-jobs\n  namespace: glr-jobs\n');
+  if (opts.managerRoleThere !== false) k8s += jobsNamespaceObjects('glr-jobs', { ns: 'gitlab', name: 'gitlab-runner' }, opts.jobsEnforce);
+  else k8s += `---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: glr-jobs\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n`;
+  files['k8s.yaml'] = k8s;
+  files['values.yaml'] = files['values.yaml']!.replace('namespace = "gitlab"', 'namespace = "glr-jobs"');
+  files['iam/gitlab-runner-jobs.trust.json'] = files['iam/gitlab-runner-jobs.trust.json']!.replace('system:serviceaccount:gitlab:gitlab-runner-jobs', `system:serviceaccount:${opts.trustNs ?? 'glr-jobs'}:gitlab-runner-jobs`);
+  return files;
+}
+
+describe('EKS (IRSA), chart values alone: manager in gitlab, jobs in glr-jobs', () => {
+  it('no RF904: the manager is read in the namespace of its one ServiceAccount given, the jobs in theirs, and every proof holds', () => {
+    const r = run(eksValuesAlone());
+    expect(codes(r, 'RF904')).toEqual([]);
+    expect(errors(r)).toEqual([]);
+    expect(summary(r)).toContain('manager gitlab/gitlab-runner');
+    expect(summary(r)).toContain('jobs glr-jobs/gitlab-runner-jobs');
+    expect(r.proofs.length).toBeGreaterThan(0);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  it("the jobs' trust naming the manager's namespace (system:serviceaccount:gitlab:gitlab-runner-jobs) is the drift: the jobs cannot assume their role", () => {
+    const r = run(eksValuesAlone({ trustNs: 'gitlab' }));
+    const refused = errors(r).filter((f) => f.message.includes('glr-jobs/gitlab-runner-jobs') && f.message.includes('gitlab-runner-jobs'));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.map((f) => f.fix).join('\n')).toContain('system:serviceaccount:glr-jobs:gitlab-runner-jobs');
+    expect(r.proofs.some((p) => !p.holds)).toBe(true);
+  });
+
+  it("RF935: the manager's Role only in its own namespace while its jobs run in glr-jobs (it cannot create their pods)", () => {
+    const r = run(eksValuesAlone({ managerRoleThere: false }));
+    const rf935 = codes(r, 'RF935');
+    expect(rf935).toHaveLength(1);
+    expect(rf935[0]!.message).toContain('namespace gitlab (RoleBinding gitlab/gitlab-runner)');
+    expect(rf935[0]!.message).toContain('job pods run in namespace glr-jobs');
+    expect(rf935[0]!.fix).toContain('in namespace glr-jobs and a RoleBinding there to ServiceAccount gitlab/gitlab-runner');
+    // At the manager's RBAC key of the values (rbac.create).
+    const values = eksValuesAlone()['values.yaml']!.split('\n');
+    expect(rf935[0]!.path).toBe(`values.yaml:${values.indexOf('rbac:') + 2}:11`);
+    expect(codes(r, 'RF904')).toEqual([]);
+    // The chain ends there: its proof does not hold.
+    expect(r.proofs.find((p) => p.claim.startsWith('every reference resolves'))?.holds).toBe(false);
+  });
+
+  it("no RoleBinding of the manager at all: RF106 says the Role belongs in glr-jobs, where its job pods run (not RF935)", () => {
+    const f = eksValuesAlone({ managerRoleThere: false });
+    f['k8s.yaml'] = f['k8s.yaml']!.replace(/---\napiVersion: rbac.authorization.k8s.io\/v1\nkind: RoleBinding\n[\s\S]*?namespace: gitlab\n(?=---|$)/, '');
+    expect(f['k8s.yaml']).not.toContain('kind: RoleBinding');
+    const r = run(f);
+    expect(codes(r, 'RF935')).toEqual([]);
+    const rf106 = codes(r, 'RF106').filter((x) => x.message.includes('gives the manager'));
+    expect(rf106).toHaveLength(1);
+    expect(rf106[0]!.message).toContain('a Role in namespace glr-jobs, where its job pods run');
+  });
+
+  it("RF935 is not raised where a ClusterRoleBinding gives the manager its Role (guard)", () => {
+    const f = eksValuesAlone({ managerRoleThere: false });
+    f['k8s.yaml'] = f['k8s.yaml']!.replace(/kind: RoleBinding\nmetadata:\n {2}name: gitlab-runner\n {2}namespace: gitlab\nroleRef:\n {2}apiGroup: rbac.authorization.k8s.io\n {2}kind: Role\n/, 'kind: ClusterRoleBinding\nmetadata:\n  name: gitlab-runner\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: ClusterRole\n').replace(/kind: Role\nmetadata:\n {2}name: gitlab-runner\n {2}namespace: gitlab\n/, 'kind: ClusterRole\nmetadata:\n  name: gitlab-runner\n');
+    const r = run(f);
+    expect(codes(r, 'RF935')).toEqual([]);
+  });
+
+  it("RF307 judges the jobs' namespace, where job pods run: glr-jobs enforcing privileged is named", () => {
+    const r = run(eksValuesAlone({ jobsEnforce: 'privileged' }));
+    const rf307 = codes(r, 'RF307');
+    expect(rf307).toHaveLength(1);
+    expect(rf307[0]!.message).toContain('namespace glr-jobs enforces Pod Security');
+  });
+});
+
+describe('EKS (IRSA), a helm_release in gitlab with [runners.kubernetes] namespace = "glr-jobs"', () => {
+  const JOBS_SA_TF = /(resource "kubernetes_service_account_v1" "jobs" \{\n {2}metadata \{\n {4}name {6}= "gitlab-runner-jobs"\n {4}namespace = )"gitlab"/;
+  const split = (trustNs = 'glr-jobs'): Record<string, string> => {
+    const f = corpus('helm-release-irsa-sound');
+    expect(f['main.tf']).toMatch(JOBS_SA_TF);
+    f['main.tf'] = f['main.tf']!
+      .replace(JOBS_SA_TF, '$1"glr-jobs"')
+      .replace('namespace = "gitlab"\n            image', 'namespace = "glr-jobs"\n            image')
+      .replace('"${local.oidc}:sub" = "system:serviceaccount:gitlab:gitlab-runner-jobs"', `"\${local.oidc}:sub" = "system:serviceaccount:${trustNs}:gitlab-runner-jobs"`);
+    f['k8s.yaml'] += jobsNamespaceObjects('glr-jobs', { ns: 'gitlab', name: 'gitlab-runner' });
+    return f;
+  };
+
+  it("the jobs' ServiceAccount is looked up in glr-jobs (no RF904/RF903 for it), and the proofs hold", () => {
+    const r = run(split());
+    expect(r.findings.filter((f) => (f.code === 'RF904' || f.code === 'RF903') && f.message.includes('gitlab-runner-jobs'))).toEqual([]);
+    expect(errors(r)).toEqual([]);
+    expect(summary(r)).toContain('manager gitlab/gitlab-runner');
+    expect(summary(r)).toContain('jobs glr-jobs/gitlab-runner-jobs');
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  it("the jobs' trust still naming gitlab: an error names glr-jobs/gitlab-runner-jobs and the subject to trust", () => {
+    const r = run(split('gitlab'));
+    const refused = errors(r).filter((f) => f.message.includes('glr-jobs/gitlab-runner-jobs'));
+    expect(refused.length).toBeGreaterThan(0);
+    expect(refused.map((f) => f.fix).join('\n')).toContain('system:serviceaccount:glr-jobs:gitlab-runner-jobs');
+  });
+});
+
+describe('AKS (Workload Identity), chart values alone: manager in gitlab-runner, jobs in glr-jobs', () => {
+  const split = (credentialNs = 'glr-jobs'): Record<string, string> => {
+    const f = azureCase('quickstart-sound');
+    const sas = JSON.parse(f['terraform/service-accounts.tf.json']!) as { resource: { kubernetes_service_account_v1: Record<string, { metadata: { namespace: string } }> } };
+    sas.resource.kubernetes_service_account_v1.gitlab_runner_jobs!.metadata.namespace = 'glr-jobs';
+    f['terraform/service-accounts.tf.json'] = JSON.stringify(sas, null, 1);
+    const id = JSON.parse(f['terraform/identity.tf.json']!) as { resource: { azurerm_federated_identity_credential: Record<string, { subject: string }> } };
+    id.resource.azurerm_federated_identity_credential.jobs!.subject = `system:serviceaccount:${credentialNs}:gitlab-runner-jobs`;
+    f['terraform/identity.tf.json'] = JSON.stringify(id, null, 1);
+    f['helm/values.yaml'] = f['helm/values.yaml']!.replace('namespace = "gitlab-runner"', 'namespace = "glr-jobs"');
+    f['k8s/rbac.yaml'] += jobsNamespaceObjects('glr-jobs', { ns: 'gitlab-runner', name: 'gitlab-runner' });
+    return f;
+  };
+
+  it("the jobs' federated credential for system:serviceaccount:glr-jobs:gitlab-runner-jobs is theirs: no finding, the proofs hold", () => {
+    const r = run(split());
+    expect(errors(r)).toEqual([]);
+    expect(summary(r)).toContain('manager gitlab-runner/gitlab-runner');
+    expect(summary(r)).toContain('jobs glr-jobs/gitlab-runner-jobs');
+    expect(r.proofs.length).toBeGreaterThan(0);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  it("a credential still for the manager's namespace: the jobs' identity has no credential for glr-jobs/gitlab-runner-jobs", () => {
+    const r = run(split('gitlab-runner'));
+    const wrong = errors(r).filter((f) => f.message.includes('glr-jobs') && f.message.includes('gitlab-runner-jobs'));
+    expect(wrong.length).toBeGreaterThan(0);
+    expect(r.proofs.some((p) => !p.holds)).toBe(true);
+  });
+});

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 import { holdsCredential, lineCredentials, placeholderValue } from '../src/verify/credentials.js';
+import { machineOptionsLaunchTemplate } from './helpers/machine-keys.js';
 import { walkFiles } from '../src/io/walk.js';
 
 /**
@@ -115,21 +116,7 @@ describe('2. an environment variable name given to a key is a placeholder', () =
 });
 
 describe('3. a placeholder key option: RF928 wherever a config.toml is written', () => {
-  const tf = (options: string[]) => `resource "aws_launch_template" "manager" {
-  name_prefix = "runner-manager-"
-  user_data = base64encode(<<-EOT
-    #!/bin/bash
-    cat > /etc/gitlab-runner/config.toml <<'TOML'
-    [[runners]]
-      executor = "docker+machine"
-      [runners.machine]
-        MachineDriver = "amazonec2"
-        MachineOptions = [${options.map((o) => JSON.stringify(o)).join(', ')}]
-    TOML
-  EOT
-  )
-}
-`;
+  const tf = machineOptionsLaunchTemplate;
 
   it('a heredoc in Terraform user data: RF928 at each placeholder option, RF940 at a key beside it', () => {
     const text = tf(['amazonec2-access-key=${AWS_KEY}', `amazonec2-secret-key=${REAL_SECRET}`, 'amazonec2-session-token=REPLACE_ME']);

@@ -1,7 +1,7 @@
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { caseFiles } from './helpers/corpus-case.js';
 
 /**
  * Jobs in a namespace of their own (GitLab's advice, seen in sempernow/gitlab-runner): the chart's
@@ -18,21 +18,10 @@ const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code
 const errors = (r: DoctorResult) => r.findings.filter((f) => f.severity === 'error');
 const summary = (r: DoctorResult) => [...r.chains.values()].flat().join('\n');
 
-/** Every file of a corpus case (expected.json left out), by its path in the case. */
-function caseFiles(dir: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const walk = (d: string) => {
-    for (const f of readdirSync(d)) {
-      const p = join(d, f);
-      if (statSync(p).isDirectory()) walk(p);
-      else if (f !== 'expected.json') out[relative(dir, p)] = readFileSync(p, 'utf8');
-    }
-  };
-  walk(dir);
-  return out;
-}
-const corpus = (name: string) => caseFiles(join(import.meta.dirname, 'doctor', 'corpus', name));
-const azureCase = (name: string) => caseFiles(join(import.meta.dirname, 'doctor', 'azure', name));
+/** Every file of a corpus case (expected.json left out), by its path in the case, through the corpus loader (a case may be built on a base). */
+const textsOf = (dir: string): Record<string, string> => Object.fromEntries([...caseFiles(dir)].map(([path, bytes]) => [path, bytes.toString('utf8')]));
+const corpus = (name: string) => textsOf(join(import.meta.dirname, 'doctor', 'corpus', name));
+const azureCase = (name: string) => textsOf(join(import.meta.dirname, 'doctor', 'azure', name));
 
 /** A Namespace enforcing baseline, and a Role of the executor's verbs with its RoleBinding to the manager, in `ns`. */
 const jobsNamespaceObjects = (ns: string, manager: { ns: string; name: string }, enforce = 'baseline') => `---

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { machineOptionsLaunchTemplate } from './helpers/machine-keys.js';
 import { keyCredential, machineKey, placeholderValue } from '../src/verify/credentials.js';
 
 /**
@@ -192,21 +193,7 @@ ${options.map((o) => `  --machine-machine-options ${o} \\`).join('\n')}
     expect(at(r, 'RF928')).toEqual(['amazonec2-access-key', 'amazonec2-secret-key', 'amazonec2-session-token'].map((o) => place('user-data.sh', text, '--machine-machine-options', text.indexOf(o) - 30)));
   });
 
-  const tf = (options: string[]) => `resource "aws_launch_template" "manager" {
-  name_prefix = "runner-manager-"
-  user_data = base64encode(<<-EOT
-    #!/bin/bash
-    cat > /etc/gitlab-runner/config.toml <<'TOML'
-    [[runners]]
-      executor = "docker+machine"
-      [runners.machine]
-        MachineDriver = "amazonec2"
-        MachineOptions = [${options.map((o) => JSON.stringify(o)).join(', ')}]
-    TOML
-  EOT
-  )
-}
-`;
+  const tf = machineOptionsLaunchTemplate;
 
   it('a config.toml heredoc in Terraform user data: RF940 at each key option, two on one line', () => {
     const text = tf([`amazonec2-access-key=${ACCESS_KEY}`, `amazonec2-secret-key=${SECRET_KEY}`, 'amazonec2-region=us-west-1']);

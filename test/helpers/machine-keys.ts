@@ -2,3 +2,20 @@
 export const MACHINE_KEY_TESTED = ['RF928'] as const;
 /** Codes test/doctor-credential-placeholders.test.ts tests with a failing and a passing case: a cloud credential key set to AWS's example key or a variable's name. */
 export const CREDENTIAL_NOTE_TESTED = ['RF933'] as const;
+
+/** A launch template whose user data writes a docker+machine config.toml in a heredoc, with these MachineOptions entries. */
+export const machineOptionsLaunchTemplate = (options: string[]): string => `resource "aws_launch_template" "manager" {
+  name_prefix = "runner-manager-"
+  user_data = base64encode(<<-EOT
+    #!/bin/bash
+    cat > /etc/gitlab-runner/config.toml <<'TOML'
+    [[runners]]
+      executor = "docker+machine"
+      [runners.machine]
+        MachineDriver = "amazonec2"
+        MachineOptions = [${options.map((o) => JSON.stringify(o)).join(', ')}]
+    TOML
+  EOT
+  )
+}
+`;

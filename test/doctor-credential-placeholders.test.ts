@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 import { holdsCredential, lineCredentials, placeholderValue } from '../src/verify/credentials.js';
-import { machineOptionsLaunchTemplate } from './helpers/machine-keys.js';
+import { machineOptionsLaunchTemplate, machineOptionsValues } from './helpers/machine-keys.js';
 import { walkFiles } from '../src/io/walk.js';
 
 /**
@@ -126,16 +126,7 @@ describe('3. a placeholder key option: RF928 wherever a config.toml is written',
   });
 
   it('the chart values runners.config: RF928 at the option, as for a config.toml file', () => {
-    const text = `gitlabUrl: https://gitlab.example.com/
-runners:
-  secret: gitlab-runner-token
-  config: |
-    [[runners]]
-      executor = "docker+machine"
-      [runners.machine]
-        MachineDriver = "amazonec2"
-        MachineOptions = ["amazonec2-region=us-west-1", "amazonec2-access-key=XXXXXXXXXXXXXXXXXXXX"]
-`;
+    const text = machineOptionsValues(['amazonec2-region=us-west-1', 'amazonec2-access-key=XXXXXXXXXXXXXXXXXXXX']);
     const r = run({ 'values.yaml': text });
     expect(at(r, 'RF928')).toEqual([place('values.yaml', text, 'amazonec2-access-key')]);
     expect(r.findings.find((f) => f.code === 'RF928')!.fix).toContain('instance profile');

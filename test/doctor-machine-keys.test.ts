@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
-import { machineOptionsLaunchTemplate } from './helpers/machine-keys.js';
+import { machineOptionsLaunchTemplate, machineOptionsValues } from './helpers/machine-keys.js';
 import { keyCredential, machineKey, placeholderValue } from '../src/verify/credentials.js';
 
 /**
@@ -203,16 +203,7 @@ ${options.map((o) => `  --machine-machine-options ${o} \\`).join('\n')}
   });
 
   it('the chart values runners.config (a config.toml the chart deploys): the secret key option is RF940 at its line and column', () => {
-    const text = `gitlabUrl: https://gitlab.example.com/
-runners:
-  secret: gitlab-runner-token
-  config: |
-    [[runners]]
-      executor = "docker+machine"
-      [runners.machine]
-        MachineDriver = "amazonec2"
-        MachineOptions = ["amazonec2-region=us-west-1", "amazonec2-secret-key=${SECRET_KEY}"]
-`;
+    const text = machineOptionsValues(['amazonec2-region=us-west-1', `amazonec2-secret-key=${SECRET_KEY}`]);
     const r = run({ 'values.yaml': text });
     expect(at(r, 'RF940')).toEqual([place('values.yaml', text, 'amazonec2-secret-key')]);
     expect(JSON.stringify(r)).not.toContain(SECRET_KEY);

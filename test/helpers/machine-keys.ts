@@ -19,3 +19,15 @@ export const machineOptionsLaunchTemplate = (options: string[]): string => `reso
   )
 }
 `;
+
+/** Chart values whose runners.config is a docker+machine config.toml with these MachineOptions entries. */
+export const machineOptionsValues = (options: string[]): string => `gitlabUrl: https://gitlab.example.com/
+runners:
+  secret: gitlab-runner-token
+  config: |
+    [[runners]]
+      executor = "docker+machine"
+      [runners.machine]
+        MachineDriver = "amazonec2"
+        MachineOptions = [${options.map((o) => JSON.stringify(o)).join(', ')}]
+`;

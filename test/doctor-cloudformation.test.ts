@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import type { DoctorResult } from '../src/doctor/index.js';
+import { doctorTexts } from './helpers/doctor.js';
 
 /**
  * AWS CloudFormation templates (YAML with its short-form tags, or JSON as `cdk synth` writes it)
@@ -9,8 +10,7 @@ import { doctor, type DoctorResult } from '../src/doctor/index.js';
  * RF910 names them where no runner manager is found, instead of saying nothing about them.
  */
 
-const enc = (s: string) => new TextEncoder().encode(s);
-const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const run = doctorTexts;
 const about = (r: DoctorResult, code: string, path: string) => r.findings.filter((f) => f.code === code && f.message.includes(path));
 
 const YAML_TEMPLATE = `AWSTemplateFormatVersion: '2010-09-09'

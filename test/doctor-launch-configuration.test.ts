@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import type { DoctorResult } from '../src/doctor/index.js';
+import { doctorTexts } from './helpers/doctor.js';
 
-const enc = (s: string) => new TextEncoder().encode(s);
-const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const run = doctorTexts;
 const corpus = (name: string, file: string) => readFileSync(join(__dirname, 'doctor', 'corpus', name, file), 'utf8');
 
 /**

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import type { DoctorResult } from '../src/doctor/index.js';
+import { doctorTexts, placeOf } from './helpers/doctor.js';
 import { machineOptionsLaunchTemplate, machineOptionsValues } from './helpers/machine-keys.js';
 import { keyCredential, machineKey, placeholderValue } from '../src/verify/credentials.js';
 
@@ -11,16 +12,9 @@ import { keyCredential, machineKey, placeholderValue } from '../src/verify/crede
  * option is set (the design still hands the machines static keys; the fix is an instance profile).
  */
 
-const enc = (s: string) => new TextEncoder().encode(s);
-const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const run = doctorTexts;
 const at = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code).map((f) => f.path);
-/** `file:line:col` of the first `needle` in `text`. */
-const place = (file: string, text: string, needle: string, from = 0) => {
-  const i = text.indexOf(needle, from);
-  if (i < 0) throw new Error(`${needle} not in the text`);
-  const before = text.slice(0, i).split('\n');
-  return `${file}:${before.length}:${before[before.length - 1]!.length + 1}`;
-};
+const place = placeOf;
 
 // Written for these tests: of the forms AWS issues (20 and 40 characters), not one character over and over.
 const ACCESS_KEY = 'AKIAEXAMPLE7Q2W3E4RT';

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import type { DoctorResult } from '../src/doctor/index.js';
+import { doctorTexts } from './helpers/doctor.js';
 import { corpusRoot } from './helpers/corpus-case.js';
 
 /**
@@ -14,8 +15,7 @@ import { corpusRoot } from './helpers/corpus-case.js';
  */
 
 const corpus = (name: string, file: string) => readFileSync(join(corpusRoot(), name, file), 'utf8');
-const enc = (s: string) => new TextEncoder().encode(s);
-const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const run = doctorTexts;
 const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
 /** Inserts `text` after the first line that holds `after`. */
 const insertAfter = (source: string, after: string, text: string) => {

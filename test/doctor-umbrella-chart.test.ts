@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import type { DoctorResult } from '../src/doctor/index.js';
+import { doctorTexts } from './helpers/doctor.js';
 
 /**
  * The gitlab-runner chart as a dependency of a chart of the team's own (an "umbrella" chart, found in
@@ -10,8 +11,7 @@ import { doctor, type DoctorResult } from '../src/doctor/index.js';
  * values.yaml. The parent's section is the deployment's values; the vendored defaults are not.
  */
 
-const enc = (s: string) => new TextEncoder().encode(s);
-const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const run = doctorTexts;
 const corpus = (file: string) => readFileSync(join(__dirname, 'doctor', 'corpus', 'hand-eks-irsa-chart-rbac', file), 'utf8');
 const values = corpus('helm/values.yaml');
 const iam = corpus('iam/main.tf');

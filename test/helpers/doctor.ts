@@ -357,3 +357,15 @@ export const PROVIDER_CASE_MANIFESTS_HEAD: readonly string[] = [
   'kind: ConfigMap',
   'metadata:',
 ];
+
+/** The doctor over files written as text, keyed by path. */
+export const doctorTexts = (files: Record<string, string>): DoctorResult =>
+  doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: new TextEncoder().encode(text) })));
+
+/** `file:line:col` of the first `needle` in `text` at or after offset `from` (throws when absent, so a test cannot pass on a missing place). */
+export function placeOf(file: string, text: string, needle: string, from = 0): string {
+  const i = text.indexOf(needle, from);
+  if (i < 0) throw new Error(`${needle} not in the text`);
+  const before = text.slice(0, i).split('\n');
+  return `${file}:${before.length}:${before[before.length - 1]!.length + 1}`;
+}

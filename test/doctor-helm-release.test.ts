@@ -232,6 +232,41 @@ describe('helm_release of the gitlab-runner chart', () => {
     expect(r.findings.find((f) => f.code === 'RF202')?.path).toBe('iam.tf:42:1');
   });
 
+  it('values = [local.x] over a templatefile() is read as that templatefile(): the template\'s literal keys are checked though a value only apply knows fills it', () => {
+    // YBakalenko/icecube-mvp: values = [local.runner_values_yaml_content], the local a templatefile()
+    // whose token is a resource attribute only apply knows. Before, values[0] was RF906 and its
+    // privileged jobs went unseen.
+    const tpl = text(eks().find((f) => f.path === 'values.yaml')!).replace('gitlabUrl: https://gitlab.example.com/\n', 'gitlabUrl: https://gitlab.example.com/\nrunnerToken: "${token}"\n').replace('privileged = false', 'privileged = true');
+    expect(tpl).toContain('privileged = true');
+    const viaLocal = replaceIn(eks(), 'runner.tf', /values {5}= \[file\("\$\{path\.module\}\/values\.yaml"\)\]/, 'values     = [local.runner_values]').filter((f) => f.path !== 'values.yaml');
+    const withLocal = (expr: string) => [...viaLocal.map((f) => (f.path === 'runner.tf' ? file(f.path, `${text(f)}\nlocals {\n  runner_values = ${expr}\n}\n\nresource "gitlab_runner" "r" {\n  registration_token = "x"\n}\n`) : f)), file('values.yaml.tftpl', tpl)];
+    const r = doctor(withLocal('templatefile("${path.module}/values.yaml.tftpl", { token = gitlab_runner.r.authentication_token })'));
+    expect(r.findings.filter((f) => f.code === 'RF906').map((f) => f.message)).toEqual([]);
+    expect(r.chains.get('gitlab-runner')![0]).toBe('manager gitlab-runner/gitlab-runner (runner.tf:1:1) → role gitlab-runner-manager');
+    const lines = tpl.split('\n');
+    expect(r.findings.find((f) => f.code === 'RF301')?.path).toBe(`values.yaml.tftpl:${lines.findIndex((l) => l.includes('privileged = true')) + 1}:${lines.find((l) => l.includes('privileged = true'))!.indexOf('privileged') + 1}`);
+    // Through a second local too; a local that names itself is no loop.
+    expect(doctor(withLocal('local.other')).findings.some((f) => f.code === 'RF913')).toBe(true);
+    const twice = withLocal('local.other').map((f) => (f.path === 'runner.tf' ? file(f.path, `${text(f)}\nlocals {\n  other = templatefile("\${path.module}/values.yaml.tftpl", { token = "t" })\n}\n`) : f));
+    expect(doctor(twice).findings.find((f) => f.code === 'RF301')?.path).toMatch(/^values\.yaml\.tftpl:/);
+    const selfLoop = withLocal('local.runner_values');
+    expect(() => doctor(selfLoop)).not.toThrow();
+  });
+
+  it('a release with a values document not read: no claim that its values name no service account, no "no runner manager", and its values file is not read again as values of its own', () => {
+    // The values file read through templatefile() with a map only a data source not given knows.
+    const unread = replaceIn(eks(), 'runner.tf', /values {5}= \[file\("\$\{path\.module\}\/values\.yaml"\)\]\n\n {2}set \{[^}]*\}\n/, 'values     = [templatefile("${path.module}/values.yaml", data.external.vars.result)]\n').map((f) => (f.path === 'values.yaml' ? file(f.path, text(f).replace(/serviceAccount:\n( {2}.*\n)+/, '')) : f));
+    expect(text(unread.find((f) => f.path === 'values.yaml')!)).not.toContain('serviceAccount');
+    const r = doctor(unread);
+    const codes = r.findings.map((f) => `${f.code} ${f.message}`);
+    expect(codes.filter((c) => /values name no service account/.test(c))).toEqual([]);
+    expect(codes.filter((c) => c.startsWith('RF910'))).toEqual([]);
+    expect(codes.filter((c) => c.startsWith('RF903') && /data\.external\.vars/.test(c))).toHaveLength(1);
+    // The same values given as yamlencode() of literal values: the claim stands (the values are read whole).
+    const whole = replaceIn(eks(), 'runner.tf', /values {5}= \[file\("\$\{path\.module\}\/values\.yaml"\)\]\n\n {2}set \{[^}]*\}\n/, 'values     = [yamlencode({ rbac = { create = false } })]\n').filter((f) => f.path !== 'values.yaml');
+    expect(doctor(whole).findings.filter((f) => /values name no service account/.test(f.message)).map((f) => f.path)).toEqual(['runner.tf:1:1']);
+  });
+
   it('values documents merge in order (maps deep, lists replaced), then set', () => {
     const tf = `resource "helm_release" "r" {
   name      = "ci"

@@ -104,7 +104,7 @@ export interface Evidence {
   /** Kubernetes objects; one a kubernetes provider resource creates carries its address (`kubernetes_deployment_v1.manager`). */
   kubernetes: (Located<K8sObject> & { address?: string })[];
   /** Values of the gitlab-runner chart; from a `helm_release`, also its release name and namespace. */
-  helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string; /** A helm_release read from `terraform show -json`: its address, so the configuration's own reading of it replaces it. */ address?: string; /** A helm_release whose namespace is not statically known (said as RF906): its manager's namespace is not known. */ namespaceUnknown?: true })[];
+  helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string; /** A helm_release read from `terraform show -json`: its address, so the configuration's own reading of it replaces it. */ address?: string; /** A helm_release whose namespace is not statically known (said as RF906): its manager's namespace is not known. */ namespaceUnknown?: true; /** A helm_release with a values document not read (said where it is: RF906, RF903, RF901): a key missing from `value` may be set there. */ valuesUnread?: true })[];
   configTomls: Located<Record<string, unknown>>[];
   /** docker-compose files (by name, with `services`): read only for the runner managers they run (env-managers.ts). */
   composeFiles?: Located<Record<string, unknown>>[];

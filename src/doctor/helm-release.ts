@@ -161,9 +161,17 @@ export class ReleaseSource extends SourceFile {
 }
 
 /** The expression inside `.tf.json` strings and single interpolations, with the text its offsets index. */
-function unwrap(e: Expr, env: Env): { e: Expr; env: Env } {
-  for (;;) {
-    if (e.k === 'json') {
+function unwrap(e: Expr, env: Env, evaluator?: ModuleEvaluator): { e: Expr; env: Env } {
+  for (let hops = 0; ; ) {
+    // `local.x`: the expression the local is written as, read where it is written (a local sees no
+    // `each`/`count`), so `values = [local.values]` over a templatefile() is read as that call.
+    if (evaluator && hops < MAX_LOCAL_HOPS && e.k === 'attr' && e.obj.k === 'var' && e.obj.name === 'local' && !env.vars.has('local')) {
+      const l = evaluator.mod.locals.get(e.name);
+      if (!l) return { e, env };
+      hops++;
+      e = l.expr;
+      env = { loc: l.loc, vars: new Map() };
+    } else if (e.k === 'json') {
       env = { ...env, loc: jsonStringLoc(env.loc, e) };
       e = e.x;
     } else if (e.k === 'paren') e = e.x;
@@ -171,6 +179,9 @@ function unwrap(e: Expr, env: Env): { e: Expr; env: Env } {
     else return { e, env };
   }
 }
+
+/** Locals followed in a row by unwrap (`local.a` = `local.b` = …); a cycle stops there and is read as the value it is. */
+const MAX_LOCAL_HOPS = 16;
 
 const normal = normalPath;
 
@@ -256,16 +267,18 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
   const merged = new MergedValues();
   const say: Say = (code, where, message, fix, received) => findings.push({ code, severity: CODES[code].severity, path: formatPosition(where), message: `${key}: ${message}`, fix, ...(received !== undefined ? { received: received.slice(0, 120) } : {}) });
 
-  // 1. values: YAML documents in order.
+  // 1. values: YAML documents in order. One that is not read (said where it is) leaves the release's values known in part.
+  let valuesUnread = false;
   const valuesAttr = block.body.attrs.find((a) => a.name === 'values');
   if (valuesAttr) {
-    const whole = unwrap(valuesAttr.expr, { ...base, loc: valuesAttr.loc });
-    const items: { e: Expr; env: Env; pre?: Value }[] = whole.e.k === 'tuple' ? whole.e.items.map((x) => unwrap(x, whole.env)) : [];
+    const whole = unwrap(valuesAttr.expr, { ...base, loc: valuesAttr.loc }, evaluator);
+    const items: { e: Expr; env: Env; pre?: Value }[] = whole.e.k === 'tuple' ? whole.e.items.map((x) => unwrap(x, whole.env, evaluator)) : [];
     if (whole.e.k !== 'tuple') {
       const v = evaluator.value(whole.e, whole.env);
       if (!Array.isArray(v)) {
         const u = v instanceof Unknown ? v : undefined;
         if (!u || u.reason.code === 'RF906') say('RF906', at('values'), `values is not a static list${u ? `: ${u.reason.message}` : ''}, so the chart values it sets are not read`, 'write values = [yamlencode({ … })] or [file("…")] over blocks and files given');
+        valuesUnread = true;
       } else for (const x of v) items.push({ e: whole.e, env: whole.env, pre: x });
     }
     items.forEach(({ e, env, pre }, i) => {
@@ -277,6 +290,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
         const v = evaluator.value(e.args[0]!, env);
         if (v instanceof Unknown) {
           if (v.reason.code === 'RF906') say('RF906', itemAt(), `values[${i}] is not statically known: ${v.reason.message}; the chart values it sets are not read`, 'write the values with yamlencode({ … }) over blocks, locals and files given');
+          valuesUnread = true;
           return;
         }
         doc = toModel(v);
@@ -285,34 +299,36 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
         const v = pre !== undefined ? pre : evaluator.value(e, env);
         const u = v instanceof Unknown ? v : firstUnknown(v);
         let text: string | undefined = typeof v === 'string' ? v : undefined;
+        // The file a file() or templatefile() reads is part of this release, read or not: not a second set of chart values.
+        const path = pre === undefined && e.k === 'call' && (e.name === 'file' || e.name === 'templatefile') ? evaluator.filePath(e.args[0], env) : undefined;
+        const fileText = typeof path === 'string' ? evidenceFile(ev, path) : undefined;
+        if (typeof path === 'string' && fileText !== undefined) {
+          const want = normal(path);
+          for (let j = ev.helmValues.length - 1; j >= 0; j--) if (normal(ev.helmValues[j]!.origin.source.path) === want && ev.helmValues[j]!.release === undefined) ev.helmValues.splice(j, 1);
+        }
         if (u) {
           // A template whose only unknowns are references: its text with them as symbols.
           const directive = u.reason.directive === true;
           if (v instanceof Unknown && u.reason.code === 'RF906' && !directive && e.k === 'call' && e.name === 'templatefile') text = v.render;
           else {
             if (u.reason.code === 'RF906') say('RF906', directive ? u.reason.at : itemAt(), `values[${i}] is not statically known: ${u.reason.message}; the chart values it sets are not read`, 'write the values with yamlencode({ … }) over blocks, locals and files given');
+            valuesUnread = true;
             return;
           }
         }
         if (text === undefined) {
           say('RF901', itemAt(), `values[${i}] is not a YAML document (a string); the helm provider refuses it too`, 'write values = [yamlencode({ … })]');
+          valuesUnread = true;
           return;
         }
-        if (pre === undefined && e.k === 'call' && (e.name === 'file' || e.name === 'templatefile')) {
-          const path = evaluator.filePath(e.args[0], env);
-          const fileText = typeof path === 'string' ? evidenceFile(ev, path) : undefined;
-          if (typeof path === 'string' && fileText !== undefined) {
-            // The file is part of this release: not a second set of chart values.
-            const want = normal(path);
-            for (let j = ev.helmValues.length - 1; j >= 0; j--) if (normal(ev.helmValues[j]!.origin.source.path) === want && ev.helmValues[j]!.release === undefined) ev.helmValues.splice(j, 1);
-            const file = new SourceFile(path, fileText, 'yaml');
-            locate = (p) => file.locate(0, p);
-            // A template is located in the text it rendered (what was parsed), mapped back to the template.
-            const back = e.name === 'templatefile' ? templatePositions(path, fileText, text) : undefined;
-            if (back) {
-              const out = new SourceFile(path, text, 'yaml');
-              locate = (p) => back(out.locate(0, p));
-            }
+        if (typeof path === 'string' && fileText !== undefined && e.k === 'call') {
+          const file = new SourceFile(path, fileText, 'yaml');
+          locate = (p) => file.locate(0, p);
+          // A template is located in the text it rendered (what was parsed), mapped back to the template.
+          const back = e.name === 'templatefile' ? templatePositions(path, fileText, text) : undefined;
+          if (back) {
+            const out = new SourceFile(path, text, 'yaml');
+            locate = (p) => back(out.locate(0, p));
           }
         }
         if (pre === undefined && (e.k === 'tpl' || e.k === 'lit')) {
@@ -333,12 +349,14 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
           doc = yamlData(text, '1.2', 100);
         } catch (err) {
           say('RF901', itemAt(), `values[${i}] is not valid YAML: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]!}`, 'fix the YAML of the values');
+          valuesUnread = true;
           return;
         }
       }
       if (doc === null || doc === undefined) return;
       if (!isObject(doc)) {
         say('RF901', itemAt(), `values[${i}] is not a map of chart values`, 'write the chart values as a map (yamlencode({ … }))');
+        valuesUnread = true;
         return;
       }
       withTokenStandIns(doc);
@@ -379,7 +397,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
   const source = new ReleaseSource(origin.source, merged, () => at());
   // The same release read from `terraform show -json` (added first): the configuration's reading stands.
   for (let j = ev.helmValues.length - 1; j >= 0; j--) if (ev.helmValues[j]!.address === key) ev.helmValues.splice(j, 1);
-  ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, ...(known !== undefined ? { namespace: known } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}) });
+  ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, ...(known !== undefined ? { namespace: known } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...(valuesUnread ? { valuesUnread: true as const } : {}) });
 }
 
 /**

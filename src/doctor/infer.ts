@@ -519,7 +519,9 @@ export function inferDeployment(ev: Evidence): Inferred {
     const runnerToken = str(get(values, 'runnerToken'));
     if (runnerToken && !placeholderValue(runnerToken)) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), v.address !== undefined ? 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret' : 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: v.address !== undefined ? 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' : 'put the token into a Secret and name it in runners.secret' }));
     if (!sa) {
-      findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give', { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
+      // A release with a values document not read (said there): its service account may be named in it. Chart values were found: not "no manager".
+      if (v.valuesUnread) chartsNotPlaced = true;
+      else findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give', { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
       continue;
     }
     // A helm_release whose namespace is not statically known (RF906 at it): no namespace is guessed.

@@ -106,3 +106,10 @@ describe('short names and aliases, from the source (`short:` tags)', () => {
     expect(r.findings.find((f) => f.code === 'RF927')?.message).toContain('the boolean flag --non-interactive');
   });
 });
+
+describe('*bool flags (open question: the golang-cli-helpers version gitlab-runner pins was not obtainable)', () => {
+  it('today\'s reading kept: the word after a *bool flag is its value, and does not stop the flags', () => {
+    expect(flags('gitlab-runner register --kubernetes-privileged true --executor kubernetes\n')).toEqual([['kubernetes-privileged=true', 'executor=kubernetes']]);
+    expect(doctor(files({ 'boot.sh': 'gitlab-runner register --docker-services_privileged false --url https://g.example.com\n' })).findings.filter((f) => f.code === 'RF927' || f.code === 'RF919')).toEqual([]);
+  });
+});

@@ -37,12 +37,19 @@ export const REGISTER_BOOLEAN_FLAGS: ReadonlySet<string> = new Set([
 /*
  * Not in the list: the flags of `*bool` fields (REGISTER_BOOL_POINTER_FLAGS, a setting whose
  * absence differs from false), e.g. --docker-services_privileged, --kubernetes-privileged,
- * --safe-directory-checkout, --custom_build_dir-enabled. golang-cli-helpers leaves such a pointer nil
- * when it builds the flags, and its IsBoolFlag looks at the value the pointer holds, so the flag is
- * not reported boolean: Go's flag package takes the next word as its value (`--kubernetes-privileged
- * true` sets it). This reader therefore never takes such a flag for one that stops the flags (no
- * RF927 after it), and reads a next word that starts with `-` as the next flag, as for any flag it
- * does not know to take a value.
+ * --safe-directory-checkout, --custom_build_dir-enabled. Whether Go's flag package takes the word
+ * after such a flag as its value (`--kubernetes-privileged true`) depends on golang-cli-helpers'
+ * IsBoolFlag at parse time, and the version gitlab-runner's go.mod pins
+ * (gitlab.com/gitlab-org/golang-cli-helpers v0.0.0-20220124161940-198f30295e7e, hosted on
+ * gitlab.com) could not be obtained here: the module proxy is unreachable and no copy of that
+ * version is in the public code index. OPEN QUESTION, so today's reading is kept: an older copy of
+ * the library (the one still importing github.com/codegangsta/cli) reports a pointer field boolean
+ * only when `value.Elem().Kind() == reflect.Bool`, which for a nil pointer (register leaves these
+ * nil, commands/register.go newRegisterCommand) is false, so the flag is not boolean and takes the
+ * next word as its value. The same code would report it boolean once the pointer is set (by its
+ * environment variable, or by the flag written earlier in the same command). This reader therefore
+ * never takes such a flag for one that stops the flags (no RF927 after it), and reads a next word
+ * that starts with `-` as the next flag, as for any flag it does not know to take a value.
  */
 
 /** Optimal string alignment distance (edits, transpositions of neighbours), counting `_` for `-` as no edit. */

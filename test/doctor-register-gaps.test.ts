@@ -22,11 +22,11 @@ const MANAGER = () => `resource "aws_iam_role" "r" {\n  name = "runner"\n  assum
 const REGISTER = 'gitlab-runner register --non-interactive --url https://g.example.com --token "$TOKEN" --executor docker --docker-image alpine';
 
 describe('a flag whose value starts with -- (Go\'s flag package takes the next word)', () => {
-  it('a flag that takes a value takes the next word, --x included; a boolean flag does not; a flag the reader does not know leaves a next --word a flag', () => {
+  it('a flag that takes a value takes the next word, --x included; a boolean flag does not; a flag register does not define is read after the defined ones (reorderArgs leaves it in place) and ends them', () => {
     expect(flags('gitlab-runner register --docker-image --docker-privileged --executor docker\n')).toEqual([['docker-image=--docker-privileged', 'executor=docker']]);
     expect(flags('gitlab-runner register --maintenance-note --paused --locked --executor docker\n')).toEqual([['maintenance-note=--paused', 'locked', 'executor=docker']]);
     expect(flags('gitlab-runner register --docker-privileged --executor docker\n')).toEqual([['docker-privileged', 'executor=docker']]);
-    expect(flags('gitlab-runner register --some-new-flag --executor docker\n')).toEqual([['some-new-flag', 'executor=docker']]);
+    expect(flags('gitlab-runner register --some-new-flag --executor docker\n')).toEqual([['executor=docker', 'some-new-flag']]);
   });
 
   it('--docker-image --docker-privileged: no RF301 (privileged is the image name, not a flag)', () => {

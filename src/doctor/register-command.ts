@@ -3,7 +3,7 @@ import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
 import { hclComments } from './hcl/parse.js';
 import { takesValue } from './register-config.js';
-import { REGISTER_BOOLEAN_FLAGS } from './register-flags.js';
+import { nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS } from './register-flags.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
 
@@ -31,21 +31,19 @@ export interface RegisterCommand {
    * it that are therefore not set (names only).
    */
   stopped?: { word: string; at: number; after?: string; ignored: string[] };
+  /**
+   * The flag register does not define where Go's flag parsing reaches it (written literally, no
+   * `$`): register stops there with "flag provided but not defined" and exits. It is also the last
+   * of `flags`.
+   */
+  undefinedFlag?: { name: string; at: number };
 }
 
 /**
- * Dashed spellings of flags gitlab-runner spells with an underscore (the `long:` tags
- * `services_privileged`, `allowed_users`, `services_devices`, `service_gpus` of DockerConfig and
- * `authentication_type` of the S3 cache): Go's flag package knows no such flag, so
- * `gitlab-runner register` stops with "flag provided but not defined" and the runner never registers.
+ * Whether a flag name is one register does not define, written literally: a name with `$` or a
+ * template's `${…}` is known only when the script runs, and is never said to be undefined.
  */
-export const MISSPELLED_FLAGS: ReadonlyMap<string, string> = new Map([
-  ['docker-services-privileged', 'docker-services_privileged'],
-  ['docker-allowed-users', 'docker-allowed_users'],
-  ['docker-services-devices', 'docker-services_devices'],
-  ['docker-service-gpus', 'docker-service_gpus'],
-  ['cache-s3-authentication-type', 'cache-s3-authentication_type'],
-]);
+export const isUndefinedFlag = (name: string): boolean => !name.includes('$') && !REGISTER_FLAGS.has(name);
 /**
  * The runner's settings that are GitLab's, not config.toml's (commands/register.go
  * ensureServerConfigArgsEmpty): with a runner authentication token (`--token glrt-…`) register exits
@@ -89,9 +87,9 @@ export function registerCommands(path: string, text: string): RegisterCommand[] 
     if (hcl === null) hcl = hclComments(text);
     if (hcl !== undefined && inSpan(hcl, m.index)) continue;
     const words = shellWords(text, m.index + m[0].length, Math.min(text.length, m.index + m[0].length + MAX_COMMAND));
-    const { flags, stopped } = parseFlags(withoutRedirections(words));
+    const { flags, stopped, undefinedFlag } = parseFlags(withoutRedirections(words));
     // A command with no flag is words about one (`… passed to gitlab-runner register` in a description).
-    if (flags.length > 0) out.push({ path, at: m.index, flags, ...(stopped ? { stopped } : {}) });
+    if (flags.length > 0) out.push({ path, at: m.index, flags, ...(stopped ? { stopped } : {}), ...(undefinedFlag ? { undefinedFlag } : {}) });
   }
   return out;
 }
@@ -131,8 +129,12 @@ function inShellComment(text: string, at: number): boolean {
   return false;
 }
 
-/** gitlab-runner's one-letter names (the `short:` tags of commands/register.go and common/config.go); `-name` is RunnerSettings.Name's. */
-const SHORT_NAMES: ReadonlyMap<string, string> = new Map([['c', 'config'], ['n', 'non-interactive'], ['r', 'registration-token'], ['u', 'url'], ['t', 'token']]);
+/**
+ * gitlab-runner's short names, each a flag of its own on the same value (the `short:` tags of
+ * commands/register.go and common/config.go, generated with the long names): `-n`, `-c`, `-r`, `-u`,
+ * `-t`, and `-name`/`--name`, RunnerSettings.Name's, whose long name is --description.
+ */
+const SHORT_NAMES = REGISTER_ALIASES;
 
 type Word = { text: string; at: number; expansion: boolean };
 
@@ -145,11 +147,11 @@ const nameOf = (arg: string): string => {
 
 /**
  * Whether urfave/cli's reorderArgs takes a word for one of the command's flags (argIsFlag): it
- * starts with `-`, is not `-` or `--`, and names a flag register defines. Which names gitlab-runner
- * defines is known here only in part: every name is taken for one except the misspellings it is
- * known not to define (MISSPELLED_FLAGS).
+ * starts with `-`, is not `-` or `--`, and names a flag register defines (REGISTER_FLAGS; a name
+ * known only when the script runs is taken for one). A flag register does not define is not moved:
+ * it stays among the other words, after every defined flag.
  */
-const isFlagWord = (arg: string): boolean => arg.startsWith('-') && arg !== '-' && arg !== '--' && !MISSPELLED_FLAGS.has(nameOf(arg));
+const isFlagWord = (arg: string): boolean => arg.startsWith('-') && arg !== '-' && arg !== '--' && !isUndefinedFlag(nameOf(arg));
 
 /** The words without shell redirections (`>log`, `2> log`, `<in`): the shell removes them before gitlab-runner runs. */
 function withoutRedirections(words: readonly Word[]): Word[] {
@@ -177,12 +179,16 @@ function withoutRedirections(words: readonly Word[]): Word[] {
  * value takes the next word, even `--x` (Go's flag package does); for a flag this reader does not
  * know, a next `-word` is read as the next flag. A word that is an unquoted expansion (`$ARGS`),
  * which the shell may split into flags or into nothing, is not taken for a word that stops the
- * flags. A flag gitlab-runner does not define (a misspelling) ends the flags: register exits there.
+ * flags. A flag register does not define (a misspelling, REGISTER_FLAGS) is not moved by reorderArgs,
+ * so flag.Parse reaches it after every defined flag, unless a word that stops the flags comes first:
+ * there Go's flag package fails with "flag provided but not defined: -name", urfave/cli prints
+ * "Incorrect Usage", the command's help and returns the error (command.go Command.Run: register sets
+ * no OnUsageError), and gitlab-runner's main.go ends with logrus.Fatal, exit 1: the command never runs.
  * Where the flags stop before flags written after the stop, `stopped` says so (RF927); gitlab-runner
  * itself only warns (helpers/cli/warn_on_bool.go: "github.com/urfave/cli breaks badly if boolean are
  * set using --flag true", "parameters after this may be ignored").
  */
-function parseFlags(words: readonly Word[]): { flags: RegisterCommand['flags']; stopped?: NonNullable<RegisterCommand['stopped']> } {
+function parseFlags(words: readonly Word[]): { flags: RegisterCommand['flags']; stopped?: NonNullable<RegisterCommand['stopped']>; undefinedFlag?: NonNullable<RegisterCommand['undefinedFlag']> } {
   // reorderArgs (urfave/cli v1.22.17 command.go).
   const reordered: Word[] = [];
   let rest: Word[] = [];
@@ -220,11 +226,14 @@ function parseFlags(words: readonly Word[]): { flags: RegisterCommand['flags']; 
     if (bare === '' || bare.startsWith('-') || bare.startsWith('=')) break;
     const name = SHORT_NAMES.get(bare) ?? bare;
     const eq = w.text.indexOf('=');
+    // "flag provided but not defined" (FlagSet.parseOne looks the name up before it reads a value): register exits at it.
+    if (isUndefinedFlag(name)) {
+      flags.push({ name, value: eq >= 0 ? w.text.slice(eq + 1) : undefined, at: w.at });
+      return { flags, ...(stopped ? { stopped } : {}), undefinedFlag: { name, at: w.at } };
+    }
     if (eq >= 0) flags.push({ name, value: w.text.slice(eq + 1), at: w.at });
     else if (REGISTER_BOOLEAN_FLAGS.has(name) || i + 1 >= args.length || (args[i + 1]!.text.startsWith('-') && !takesValue(name))) flags.push({ name, value: undefined, at: w.at });
     else flags.push({ name, value: args[++i]!.text, at: w.at });
-    // "flag provided but not defined": register exits at it.
-    if (MISSPELLED_FLAGS.has(name)) break;
   }
   return stopped ? { flags, stopped } : { flags };
 }
@@ -302,6 +311,19 @@ function finding(code: Code, path: string, message: string, fix: string, receive
   return { code, severity: CODES[code].severity, path, message, fix, ...(received !== undefined ? { received } : {}) };
 }
 
+/**
+ * RF919 for a flag register does not define, with the defined flag nearest to it: one gitlab-runner
+ * spells with `_` where `-` was written (`--docker-services-privileged`, the `long:` tag
+ * `services_privileged`), or a typo (`--docker-privilege`, `--tag-lists`).
+ */
+function undefinedFlagFinding(at: string, name: string): Finding {
+  const near = nearestRegisterFlag(name);
+  const respelled = near !== undefined && near.replace(/_/g, '-') === name.replace(/_/g, '-');
+  const message = `gitlab-runner register knows no flag --${name}${respelled ? ` (it spells it --${near})` : ''}: Go's flag parsing stops with "flag provided but not defined: -${name}", urfave/cli prints the usage and gitlab-runner exits 1 before registering, so the runner is never registered (flags of gitlab-runner 19.4.0)`;
+  const fix = respelled ? `write --${near}` : near !== undefined ? `did you mean --${near}? write it so, or remove --${name}` : `remove --${name}, or write a flag \`gitlab-runner register --help\` lists`;
+  return finding('RF919', at, message, fix, `--${name}`);
+}
+
 /** The findings of the register commands of the files given, and where the commands are. */
 export function registerCommandFindings(texts: ReadonlyMap<string, string>): { findings: Finding[]; commands: string[] } {
   const findings: Finding[] = [];
@@ -319,9 +341,8 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
       commands.push(`${path}:${place(c.at)}`);
       for (const f of c.flags) {
         const at = `${path}:${place(f.at)}`;
-        const spelled = MISSPELLED_FLAGS.get(f.name);
-        if (spelled !== undefined) {
-          findings.push(finding('RF919', at, `gitlab-runner register knows no flag --${f.name} (it spells it --${spelled}): register stops with "flag provided but not defined" and the runner is never registered`, `write --${spelled}`, `--${f.name}`));
+        if (c.undefinedFlag?.at === f.at) {
+          findings.push(undefinedFlagFinding(at, f.name));
           continue;
         }
         // The deprecated Docker Machine executor, as a config.toml given alone says it (RF925).

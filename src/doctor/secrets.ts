@@ -2,7 +2,7 @@ import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
 import { LineIndex, interpolations, type Body, type Expr } from './hcl/ast.js';
-import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, SHAPES, credentialIn, isCloudKey, lineCredential, lineCredentials, lineNotes, machineKey, namedPlaceholder, placeholderValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
+import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, RUNNER_TOKEN_ATTRIBUTE_NAMES, SHAPES, credentialIn, isCloudKey, lineCredential, lineCredentials, lineNotes, machineKey, namedPlaceholder, placeholderValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
 import { machineKeyFix } from '../verify/runner-toml.js';
 
 /**
@@ -149,12 +149,11 @@ function scan(doc: unknown, tfJson = false, decodeJson = false): Scanned[] {
 }
 
 /**
- * gitlab-runner's names for a runner token as a JSON document holds them (config.toml's `token`, the
- * chart's `runnerToken` and `runnerRegistrationToken`, Terraform's `registration_token`): inside a
- * JSON-encoded attribute of a state (`jsonencode`d user data or values), a literal under one is a
- * runner token whatever its shape.
+ * gitlab-runner's names for a runner token as a JSON document holds them (`RUNNER_TOKEN_ATTRIBUTE_NAMES`):
+ * inside a JSON-encoded attribute of a state (`jsonencode`d user data or values), a literal under one
+ * is a runner token whatever its shape.
  */
-const JSON_TOKEN_KEYS: ReadonlySet<string> = new Set(['token', 'runner_token', 'runnerToken', 'registration_token', 'runnerRegistrationToken', 'authentication_token']);
+const JSON_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_ATTRIBUTE_NAMES);
 
 /**
  * The credentials in a string that is a JSON document itself (a state's `jsonencode`d attribute,

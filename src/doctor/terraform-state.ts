@@ -3,6 +3,7 @@ import { CODES } from '../spec/codes.js';
 import { fileSecretFindings, mayHoldSecrets, textSecretFindings } from './secrets.js';
 import { SourceFile } from './source.js';
 import { isObject } from '../model/is-object.js';
+import { RUNNER_TOKEN_ATTRIBUTE_NAMES } from '../verify/credentials.js';
 
 /**
  * A Terraform or OpenTofu state file found among the files given (`terraform.tfstate`, its
@@ -47,7 +48,7 @@ function keyIn(doc: Record<string, unknown>): (path: readonly (string | number)[
 }
 
 /** A runner token's name as a key of a JSON-encoded attribute (`\"token\":`), which no needle of the scan's prefilter is: such a state is walked too. */
-const JSON_TOKEN_KEY = /\\"(?:token|runner_token|runnerToken|registration_token|runnerRegistrationToken|authentication_token)\\"/;
+const JSON_TOKEN_KEY = new RegExp(`\\\\"(?:${RUNNER_TOKEN_ATTRIBUTE_NAMES.join('|')})\\\\"`);
 
 /** The findings of one file whose name says it is a state (`isTerraformStateName`); `text` undefined: not read (over the size limit). */
 export function stateFindings(path: string, text: string | undefined, limitMiB: number): Finding[] {

@@ -45,6 +45,16 @@ export const RUNNER_TOKEN_KEY_NAMES = ['REGISTRATION_TOKEN', 'CI_SERVER_TOKEN'] 
 const RUNNER_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_KEY_NAMES);
 
 /**
+ * gitlab-runner's names for a runner token as a document holds them: config.toml's `token`
+ * (RunnerCredentials in common/config.go), the chart's `runnerToken` and `runnerRegistrationToken`,
+ * the GitLab Terraform provider's `token` (gitlab_user_runner), `registration_token` and
+ * `authentication_token` (gitlab_runner), and the `runner_token` modules name their variables and
+ * outputs. The one list the doctor's readers of a JSON-encoded attribute and of a Terraform state
+ * judge a literal by (a runner token whatever its shape, unless `placeholderValue`).
+ */
+export const RUNNER_TOKEN_ATTRIBUTE_NAMES = ['token', 'runner_token', 'runnerToken', 'registration_token', 'runnerRegistrationToken', 'authentication_token'] as const;
+
+/**
  * Whether a value given to a credential (a credential key's, a docker-machine key option's) is a
  * placeholder that no issued credential can be: empty; a reference filled in later (`$NAME`,
  * `${…}`, `${{ … }}`, a script's `$1`); template placeholders only (`{{ … }}`); a marker a later sed

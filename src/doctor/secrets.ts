@@ -102,7 +102,7 @@ function stringLines(v: string): { what: Shape; secret: string; inString: InStri
  * A string of several lines is read line by line (`stringLines`); one without a credential on any
  * line is still one value (a multi-line value of a credential key).
  */
-function scan(doc: unknown, tfJson = false, decodeJson = false): Scanned[] {
+function scan(doc: unknown, tfJson = false, decodeJson = false, tokenAt?: NamedHits['tokenAt']): Scanned[] {
   const out: Scanned[] = [];
   const stack: [unknown, (string | number)[], string | undefined][] = [[doc, [], undefined]];
   while (stack.length > 0) {
@@ -128,7 +128,10 @@ function scan(doc: unknown, tfJson = false, decodeJson = false): Scanned[] {
       const env = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(v);
       const [k, value] = env ? [env[1]!, env[2]!] : [key, v];
       const found = credentialIn(value, k);
+      // A file of its own kind (a state) names where a literal is a runner token by its key, whatever its shape.
+      const token = !found && tokenAt ? tokenAt(path) : undefined;
       if (found) out.push({ hit: { path, key: env ? env[1]! : name, what: found.what }, secret: found.secret });
+      else if (token !== undefined && !placeholderValue(value)) out.push({ hit: { path, key: name, what: runnerTokenNamed(token) }, secret: value });
       else {
         // A cloud key given AWS's example key or a variable's name: no key, but a key is what it takes (RF933).
         const named = k !== undefined && isCloudKey(k) ? namedPlaceholder(value) : undefined;
@@ -155,6 +158,11 @@ function scan(doc: unknown, tfJson = false, decodeJson = false): Scanned[] {
  */
 const JSON_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_ATTRIBUTE_NAMES);
 
+/** What a literal under a runner token's name is, whatever its shape (a legacy registration token, an instance's own prefix). */
+function runnerTokenNamed(key: string): Shape {
+  return { name: `a GitLab runner token (${key})`, re: /./, cloud: false, needles: [] };
+}
+
 /**
  * The credentials in a string that is a JSON document itself (a state's `jsonencode`d attribute,
  * `"user_data": "{\"token\":…}"`): by the scan's rules, and a literal under a runner token's name
@@ -175,7 +183,7 @@ function jsonEncoded(v: string): { what: Shape; secret: string; inString?: InStr
   while (stack.length > 0) {
     const [x, key] = stack.pop()!;
     if (typeof x === 'string') {
-      if (key !== undefined && JSON_TOKEN_KEYS.has(key) && !placeholderValue(x) && !found.some((f) => f.secret === x || x.includes(f.secret))) found.push({ what: { name: `a GitLab runner token (${key})`, re: /./, cloud: false, needles: [] }, secret: x, key });
+      if (key !== undefined && JSON_TOKEN_KEYS.has(key) && !placeholderValue(x) && !found.some((f) => f.secret === x || x.includes(f.secret))) found.push({ what: runnerTokenNamed(key), secret: x, key });
     } else if (Array.isArray(x)) x.forEach((y) => stack.push([y, key]));
     else if (x !== null && typeof x === 'object') for (const [k, y] of Object.entries(x)) stack.push([y, k]);
   }
@@ -277,6 +285,8 @@ export interface NamedHits {
   fix: string;
   /** Strings that are JSON documents (a state's `jsonencode`d attributes) are read as such (`jsonEncoded`). */
   decodeJson?: true;
+  /** The runner token name a string at `path` is given to (`RUNNER_TOKEN_ATTRIBUTE_NAMES`), by the file's own structure: a literal there that is no placeholder is a runner token whatever its shape. */
+  tokenAt?: (path: readonly (string | number)[]) => string | undefined;
 }
 
 /**
@@ -293,7 +303,7 @@ export function fileSecretFindings(source: SourceFile, docs: readonly unknown[],
   const hits: PlacedHit[] = [];
   const notes: NotedHit[] = [];
   docs.forEach((doc, i) => {
-    const found = scan(doc, tfJson, named?.decodeJson === true);
+    const found = scan(doc, tfJson, named?.decodeJson === true, named?.tokenAt);
     for (let j = 0; j < found.length; ) {
       // The hits of one multi-line string are placed together, in one pass over its text.
       let k = j + 1;

@@ -1,0 +1,86 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { RUNNER_TOKEN_ATTRIBUTE_NAMES } from '../src/verify/credentials.js';
+
+/**
+ * Issue 31c: the credential scan's follow-ups. One list of runner-token key names; a Terraform
+ * state's shapeless runner token judged by its key; committed env templates (`.env.example`) read;
+ * older placeholders at a credential key are RF933 (info), not RF940 and not silence.
+ */
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+/** The paths of a code's findings, in the order given. */
+const at = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code).map((f) => f.path);
+/** line:column of the first `"key": "<value>"` value's opening quote in `text`. */
+const valueAt = (text: string, key: string, value: string): string => {
+  const lines = text.split('\n');
+  const i = lines.findIndex((l) => l.includes(`"${key}": "${value}"`));
+  if (i < 0) throw new Error(`"${key}": "${value}" not in the text`);
+  return `${i + 1}:${lines[i]!.indexOf(`"${value}"`) + 1}`;
+};
+
+describe('1. one list of runner-token key names', () => {
+  it('holds the names config.toml, the chart and the GitLab provider give a runner token', () => {
+    expect([...RUNNER_TOKEN_ATTRIBUTE_NAMES].sort()).toEqual(['authentication_token', 'registration_token', 'runnerRegistrationToken', 'runnerToken', 'runner_token', 'token']);
+  });
+});
+
+describe('2. a Terraform state: a shapeless runner token judged by its key', () => {
+  // A token of an instance with its own prefix, or a legacy registration token: no glrt-/GR1348941 shape.
+  const TOKEN = 'q7Wm3KpL5xNv2RbY7cZt';
+  const REG = 'Xk2pQ9mZv4LtR7wNa8s';
+  const state = (token: string, output: Record<string, unknown> = { runner_token: { value: token, type: 'string', sensitive: true } }, extra: Record<string, unknown>[] = []) =>
+    JSON.stringify(
+      {
+        version: 4,
+        terraform_version: '1.9.5',
+        serial: 3,
+        lineage: 'x',
+        outputs: output,
+        resources: [
+          { mode: 'managed', type: 'gitlab_user_runner', name: 'this', provider: 'provider["registry.terraform.io/gitlabhq/gitlab"]', instances: [{ schema_version: 0, attributes: { id: '42', runner_type: 'group_type', token, token_expires_at: '' }, sensitive_attributes: [[{ type: 'get_attr', value: 'token' }]] }] },
+          ...extra,
+        ],
+      },
+      null,
+      2,
+    );
+
+  it("gitlab_user_runner's token and the output runner_token: one RF940 at the first, the other listed, never shown", () => {
+    const text = state(TOKEN);
+    const r = run({ 'terraform.tfstate': text });
+    const f = r.findings.filter((x) => x.code === 'RF940');
+    expect(f.map((x) => x.path)).toEqual([`terraform.tfstate:${valueAt(text, 'value', TOKEN)}`]);
+    expect(f[0]!.message).toContain('a GitLab runner token (runner_token) is written in terraform.tfstate at output.runner_token (value not shown); the same value is also written at terraform.tfstate:' + valueAt(text, 'token', TOKEN));
+    expect(f[0]!.fix).toMatch(/^rotate it/);
+    expect(JSON.stringify(r)).not.toContain(TOKEN);
+  });
+
+  it('gitlab_runner: registration_token and authentication_token by their names, at any depth', () => {
+    const runner = { mode: 'managed', type: 'gitlab_runner', name: 'legacy', provider: 'provider["registry.terraform.io/gitlabhq/gitlab"]', instances: [{ schema_version: 0, attributes: { id: '7', registration_token: REG, authentication_token: TOKEN } }] };
+    const text = state('', {}, [runner]);
+    const r = run({ 'terraform.tfstate': text });
+    expect(r.findings.filter((x) => x.code === 'RF940').map((x) => x.message.split(' (value')[0])).toEqual([
+      'a GitLab runner token (registration_token) is written in terraform.tfstate at gitlab_runner.legacy.registration_token',
+      'a GitLab runner token (authentication_token) is written in terraform.tfstate at gitlab_runner.legacy.authentication_token',
+    ]);
+    expect(JSON.stringify(r)).not.toContain(REG);
+  });
+
+  it('twin: a placeholder or an empty token there is no RF940 (RF926 still names the state)', () => {
+    for (const token of ['', 'REPLACE_ME', '<runner-token>', '${RUNNER_TOKEN}']) {
+      const r = run({ 'terraform.tfstate': state(token) });
+      expect(at(r, 'RF940')).toEqual([]);
+      expect(at(r, 'RF926')).toEqual(['terraform.tfstate:1:1']);
+    }
+  });
+
+  it("guard: `token` of another resource (aws_eks_cluster_auth) or an output named just `token` is not called a runner token", () => {
+    const auth = { mode: 'data', type: 'aws_eks_cluster_auth', name: 'this', provider: 'provider["registry.terraform.io/hashicorp/aws"]', instances: [{ schema_version: 0, attributes: { id: 'ci', name: 'ci', token: 'k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbQ' } }] };
+    const text = JSON.stringify({ version: 4, serial: 1, lineage: 'x', outputs: { token: { value: 'k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbQ', type: 'string' } }, resources: [auth] }, null, 2);
+    const r = run({ 'terraform.tfstate': text });
+    expect(at(r, 'RF940')).toEqual([]);
+    expect(at(r, 'RF926')).toEqual(['terraform.tfstate:1:1']);
+  });
+});

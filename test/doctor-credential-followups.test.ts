@@ -84,3 +84,53 @@ describe('2. a Terraform state: a shapeless runner token judged by its key', () 
     expect(at(r, 'RF926')).toEqual(['terraform.tfstate:1:1']);
   });
 });
+
+describe('4. older placeholders at a credential key: RF933 (info), named "a placeholder"', () => {
+  // A secret access key written for these tests in the form AWS issues.
+  const REAL_SECRET = 'Zq8vT2mN5xR7pK3wL9bY4cJ6hF1dG0sA2eU8iO5t';
+  const cacheToml = (secret: string) => `[[runners]]\n  name = "shell"\n  executor = "shell"\n  [runners.cache]\n    Type = "s3"\n    [runners.cache.s3]\n      BucketName = "ci-cache"\n      SecretKey = "${secret}"\n`;
+  const PLACEHOLDERS = ['changeme', 'CHANGEME', 'change-me', 'CHANGE_ME', 'REPLACE_ME', '<your-token>', 'xxx', 'xxxx-xxxx-xxxx', 'XXXX_XXXX', 'xxx…', 'TODO', 'TODO: set me', 'TBD', 'FIXME', 'your_token_here', 'insert-key-here', '__SECRET_KEY__', '@SECRET_KEY@', '***', 'AKIAXXXXXXXXXXXXXXXX', 'placeholder', '[REDACTED]', '<redacted>'];
+
+  it.each(PLACEHOLDERS.map((p) => [p] as const))('config.toml SecretKey = "%s": RF933 at the key, no RF940', (value) => {
+    const r = run({ 'config.toml': cacheToml(value) });
+    expect(at(r, 'RF940')).toEqual([]);
+    expect(at(r, 'RF933')).toEqual(['config.toml:8:7']);
+    const f = r.findings.find((x) => x.code === 'RF933')!;
+    expect(f.severity).toBe('info');
+    expect(f.message).toContain('config.toml sets SecretKey to a placeholder, not a key (value not shown, no RF940)');
+  });
+
+  it('a shell script and a Kubernetes env entry: the same RF933', () => {
+    const sh = run({ 'boot.sh': '#!/bin/sh\nexport AWS_SECRET_ACCESS_KEY=<your-secret-key>\nexport AWS_ACCESS_KEY_ID=TODO\n' });
+    expect(at(sh, 'RF933')).toEqual(['boot.sh:2:8', 'boot.sh:3:8']);
+    expect(at(sh, 'RF940')).toEqual([]);
+    const yaml = run({ 'runner.yaml': 'env:\n  - name: AWS_SECRET_ACCESS_KEY\n    value: "xxxx-xxxx-xxxx"\n' });
+    expect(at(yaml, 'RF933')).toEqual(['runner.yaml:3:12']);
+    expect(at(yaml, 'RF940')).toEqual([]);
+  });
+
+  it('twin: a real key, a store default (minio123) and a word a store takes (dummy) stay RF940 at the same key', () => {
+    for (const value of [REAL_SECRET, 'minio123', 'dummy', 'todolist-key-9', 'here-is-my-key']) {
+      const r = run({ 'config.toml': cacheToml(value) });
+      expect(at(r, 'RF940')).toEqual(['config.toml:8:7']);
+      expect(at(r, 'RF933')).toEqual([]);
+    }
+  });
+
+  it('guard: references and template placeholders stay silent (no RF933, no RF940)', () => {
+    for (const value of ['$AWS_SECRET', '${AWS_SECRET}', '{{ .Values.secretKey }}', '']) {
+      const r = run({ 'config.toml': cacheToml(value) });
+      expect(at(r, 'RF933')).toEqual([]);
+      expect(at(r, 'RF940')).toEqual([]);
+    }
+    const cm = run({ 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: boot\ndata:\n  run.sh: |\n    export AWS_SECRET_ACCESS_KEY="{{ .Values.secretKey }}"\n    export AWS_ACCESS_KEY_ID=$(cat /run/key)\n' });
+    expect(at(cm, 'RF933')).toEqual([]);
+    expect(at(cm, 'RF940')).toEqual([]);
+  });
+
+  it('a runner token key set to a placeholder: neither RF940 nor RF933', () => {
+    const r = run({ 'runner.env': 'CI_SERVER_URL=https://gitlab.example.com\nCI_SERVER_TOKEN=TODO\nREGISTRATION_TOKEN=xxxx-xxxx\n' });
+    expect(at(r, 'RF940')).toEqual([]);
+    expect(at(r, 'RF933')).toEqual([]);
+  });
+});

@@ -2,7 +2,7 @@ import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
 import { LineIndex, interpolations, type Body, type Expr } from './hcl/ast.js';
-import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, RUNNER_TOKEN_ATTRIBUTE_NAMES, SHAPES, credentialIn, isCloudKey, lineCredential, lineCredentials, lineNotes, machineKey, namedPlaceholder, placeholderValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
+import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, RUNNER_TOKEN_ATTRIBUTE_NAMES, SHAPES, credentialIn, isCloudKey, lineCredential, lineCredentials, lineNotes, machineKey, notedPlaceholder, placeholderValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
 import { machineKeyFix } from '../verify/runner-toml.js';
 
 /**
@@ -53,8 +53,8 @@ interface InString {
 
 /**
  * What a setting says that is no credential but shows a static key is configured: a docker-machine key
- * option set to a placeholder (RF928), or a cloud credential key set to AWS's documented example key or
- * an environment variable's name (RF933).
+ * option set to a placeholder (RF928), or a cloud credential key set to a placeholder: AWS's documented
+ * example key, an environment variable's name, a word that asks for the value (RF933, `notedPlaceholder`).
  */
 interface Note {
   option?: MachineKeyOption;
@@ -133,8 +133,8 @@ function scan(doc: unknown, tfJson = false, decodeJson = false, tokenAt?: NamedH
       if (found) out.push({ hit: { path, key: env ? env[1]! : name, what: found.what }, secret: found.secret });
       else if (token !== undefined && !placeholderValue(value)) out.push({ hit: { path, key: name, what: runnerTokenNamed(token) }, secret: value });
       else {
-        // A cloud key given AWS's example key or a variable's name: no key, but a key is what it takes (RF933).
-        const named = k !== undefined && isCloudKey(k) ? namedPlaceholder(value) : undefined;
+        // A cloud key given a placeholder (AWS's example key, a variable's name, `changeme`): no key, but a key is what it takes (RF933).
+        const named = k !== undefined && isCloudKey(k) ? notedPlaceholder(value) : undefined;
         if (named !== undefined) out.push({ hit: { path, key: env ? env[1]! : name, what: NOTE }, secret: '', note: { named } });
       }
       continue;
@@ -339,7 +339,7 @@ interface NotedHit {
 
 /**
  * RF928 for a docker-machine key option set to a placeholder, RF933 for a cloud credential key set to
- * AWS's example key or a variable's name: one per place, in the file's order. Neither writes a key,
+ * a placeholder (`notedPlaceholder`): one per place, in the file's order. Neither writes a key,
  * so neither is an error; both say the setting takes a static key, which a keyless identity replaces.
  */
 function noteFindings(file: string, notes: readonly NotedHit[]): Finding[] {
@@ -541,7 +541,7 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
       const found = whole !== undefined ? credentialIn(whole, key) : undefined;
       const place = () => placeOf(source, e.at, e.end - 1);
       const machine = whole !== undefined && !found && /^-{0,2}[A-Za-z0-9]+-[A-Za-z0-9-]+=/.test(whole) ? machineKey(whole) : undefined;
-      const named = whole !== undefined && !found && key !== undefined && isCloudKey(key) ? namedPlaceholder(whole) : undefined;
+      const named = whole !== undefined && !found && key !== undefined && isCloudKey(key) ? notedPlaceholder(whole) : undefined;
       if (machine?.placeholder) notes.push({ key: machine.option, note: { option: machine }, place: place() });
       else if (named !== undefined) notes.push({ key: name(path) || key!, note: { named }, place: place() });
       if (found) add(found.what, found.secret, key ?? '', path, place());

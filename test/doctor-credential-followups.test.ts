@@ -1,6 +1,11 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 import { RUNNER_TOKEN_ATTRIBUTE_NAMES } from '../src/verify/credentials.js';
+import { isEnvFileName } from '../src/io/file-names.js';
+import { walkFiles } from '../src/io/walk.js';
 
 /**
  * Issue 31c: the credential scan's follow-ups. One list of runner-token key names; a Terraform
@@ -82,6 +87,47 @@ describe('2. a Terraform state: a shapeless runner token judged by its key', () 
     const r = run({ 'terraform.tfstate': text });
     expect(at(r, 'RF940')).toEqual([]);
     expect(at(r, 'RF926')).toEqual(['terraform.tfstate:1:1']);
+  });
+});
+
+describe('3. committed env templates: .env.example, .env.sample, .env.template', () => {
+  // Obviously fake tokens in the shapes GitLab and AWS issue (the credential scanner may flag them).
+  const TOKEN = 'glrt-Vn3kQ8pZr2Wx7LmT4bYs';
+  const AWS_ID = 'AKIAQ7W3E9R2T5Y8U1I4';
+
+  it('names them env files, and nothing else that ends so', () => {
+    expect(['.env.example', '.env.sample', '.env.template', 'deploy/runner.env.example', 'X.ENV.SAMPLE'].filter(isEnvFileName)).toHaveLength(5);
+    expect(['.env.example.md', 'env.example', '.env.local.bak', '.environment', 'example.env.json'].filter(isEnvFileName)).toEqual([]);
+  });
+
+  it('a folder walk reads them: a real-shaped credential is RF940 at its line, placeholders RF933 or nothing, never shown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rf-31c-env-'));
+    try {
+      writeFileSync(join(dir, '.env.example'), `CI_SERVER_URL=https://gitlab.example.com\nCI_SERVER_TOKEN=${TOKEN}\n`);
+      writeFileSync(join(dir, '.env.sample'), 'CI_SERVER_TOKEN=<your-runner-token>\nAWS_ACCESS_KEY_ID=changeme\nAWS_SECRET_ACCESS_KEY=\n');
+      writeFileSync(join(dir, '.env.template'), `AWS_ACCESS_KEY_ID=${AWS_ID}\n`);
+      const { files } = await walkFiles([dir], 1 << 20);
+      expect(files.filter((f) => f.notRead !== true).map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['.env.example', '.env.sample', '.env.template']);
+      const r = doctor(files);
+      expect(at(r, 'RF940').sort()).toEqual([`${dir}/.env.example:2:17`, `${dir}/.env.template:1:19`]);
+      expect(at(r, 'RF933')).toEqual([`${dir}/.env.sample:2:1`]);
+      expect(at(r, 'RF902')).toEqual([]);
+      expect(JSON.stringify(r)).not.toContain(TOKEN);
+      expect(JSON.stringify(r)).not.toContain(AWS_ID);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('named on the command line: read as an env file, not "not a YAML … file" (RF902)', () => {
+    const r = run({ 'deploy/.env.example': `REGISTRATION_TOKEN=Xk2pQ9mZv4LtR7wN\n` });
+    expect(at(r, 'RF902')).toEqual([]);
+    expect(at(r, 'RF940')).toEqual(['deploy/.env.example:1:1']);
+  });
+
+  it('twin: a template of placeholders and references only: no RF940, no RF933, no RF902', () => {
+    const r = run({ '.env.template': 'CI_SERVER_URL=https://gitlab.example.com\nCI_SERVER_TOKEN=glrt-xxxxxxxxxxxxxxxxxxxx\nREGISTRATION_TOKEN=\nAWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY}\n' });
+    expect(r.findings.filter((f) => f.code === 'RF940' || f.code === 'RF933' || f.code === 'RF902')).toEqual([]);
   });
 });
 

@@ -15,7 +15,7 @@ import { TERRAFORM_EXTENSIONS, isEnvFileName, isTerraformStateName } from './fil
 const SKIP_DIRS = new Set(['.git', 'node_modules', '.terraform', '.terragrunt-cache', '.vscode', '.idea', '.devcontainer']);
 /** Extensions the doctor reads when walking a folder (a file named on the command line is always read). */
 const WALKED_EXTENSION = new RegExp(`\\.(ya?ml|json|toml|${TERRAFORM_EXTENSIONS.join('|')}|sh|tftpl|tpl)$`, 'i');
-/** Files a walk reads: by extension, Terraform state files (their secrets in plain text are a finding of their own), and env files (`.env`: their credentials). */
+/** Files a walk reads: by extension, Terraform state files (their secrets in plain text are a finding of their own), and env files (`.env` and its templates `.env.example`…: their credentials). */
 const readsFile = (path: string): boolean => WALKED_EXTENSION.test(path) || isTerraformStateName(path) || isEnvFileName(path);
 /**
  * Files a walk does not read whose names say they are part of a deployment: Terragrunt and other

@@ -90,7 +90,7 @@ export function placeholderWord(value: string): boolean {
     /^(__[A-Z0-9_]+__|@[A-Z0-9_]+@)$/.test(v) ||
     /^(TODO|TBD|FIXME)(?:$|[\s:._-])/i.test(v) ||
     /^(.)\1*$/.test(v) ||
-    /^(?:AKIA|ASIA|glrt-|glpat-|GR1348941)?(?=(?:.*[xX*]){3})[xX*.…_\s-]+$/.test(v) ||
+    /^(?:AKIA|ASIA|glrt-|glpat-|GR1348941)?(?=(?:.*[xX*]){3})[xX*.\u2026_\s-]+$/.test(v) ||
     /(?:^|[\s._-])here$/i.test(v) ||
     /^[[<(]?(?:placeholder|redacted)[\]>)]?$/i.test(v)
   );

@@ -2,7 +2,7 @@ import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
 import { LineIndex, interpolations, type Body, type Expr } from './hcl/ast.js';
-import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, SHAPES, credentialIn, isCloudKey, lineCredential, lineCredentials, lineNotes, machineKey, namedPlaceholder, placeholderValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
+import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, RUNNER_TOKEN_ATTRIBUTE_NAMES, SHAPES, credentialIn, isCloudKey, lineCredential, lineCredentials, lineNotes, machineKey, notedPlaceholder, placeholderValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
 import { machineKeyFix } from '../verify/runner-toml.js';
 
 /**
@@ -53,8 +53,8 @@ interface InString {
 
 /**
  * What a setting says that is no credential but shows a static key is configured: a docker-machine key
- * option set to a placeholder (RF928), or a cloud credential key set to AWS's documented example key or
- * an environment variable's name (RF933).
+ * option set to a placeholder (RF928), or a cloud credential key set to a placeholder: AWS's documented
+ * example key, an environment variable's name, a word that asks for the value (RF933, `notedPlaceholder`).
  */
 interface Note {
   option?: MachineKeyOption;
@@ -102,7 +102,7 @@ function stringLines(v: string): { what: Shape; secret: string; inString: InStri
  * A string of several lines is read line by line (`stringLines`); one without a credential on any
  * line is still one value (a multi-line value of a credential key).
  */
-function scan(doc: unknown, tfJson = false, decodeJson = false): Scanned[] {
+function scan(doc: unknown, tfJson = false, decodeJson = false, tokenAt?: NamedHits['tokenAt']): Scanned[] {
   const out: Scanned[] = [];
   const stack: [unknown, (string | number)[], string | undefined][] = [[doc, [], undefined]];
   while (stack.length > 0) {
@@ -128,10 +128,13 @@ function scan(doc: unknown, tfJson = false, decodeJson = false): Scanned[] {
       const env = /^([A-Za-z_][A-Za-z0-9_]*)=(.+)$/.exec(v);
       const [k, value] = env ? [env[1]!, env[2]!] : [key, v];
       const found = credentialIn(value, k);
+      // A file of its own kind (a state) names where a literal is a runner token by its key, whatever its shape.
+      const token = !found && tokenAt ? tokenAt(path) : undefined;
       if (found) out.push({ hit: { path, key: env ? env[1]! : name, what: found.what }, secret: found.secret });
+      else if (token !== undefined && !placeholderValue(value)) out.push({ hit: { path, key: name, what: runnerTokenNamed(token) }, secret: value });
       else {
-        // A cloud key given AWS's example key or a variable's name: no key, but a key is what it takes (RF933).
-        const named = k !== undefined && isCloudKey(k) ? namedPlaceholder(value) : undefined;
+        // A cloud key given a placeholder (AWS's example key, a variable's name, `changeme`): no key, but a key is what it takes (RF933).
+        const named = k !== undefined && isCloudKey(k) ? notedPlaceholder(value) : undefined;
         if (named !== undefined) out.push({ hit: { path, key: env ? env[1]! : name, what: NOTE }, secret: '', note: { named } });
       }
       continue;
@@ -149,12 +152,16 @@ function scan(doc: unknown, tfJson = false, decodeJson = false): Scanned[] {
 }
 
 /**
- * gitlab-runner's names for a runner token as a JSON document holds them (config.toml's `token`, the
- * chart's `runnerToken` and `runnerRegistrationToken`, Terraform's `registration_token`): inside a
- * JSON-encoded attribute of a state (`jsonencode`d user data or values), a literal under one is a
- * runner token whatever its shape.
+ * gitlab-runner's names for a runner token as a JSON document holds them (`RUNNER_TOKEN_ATTRIBUTE_NAMES`):
+ * inside a JSON-encoded attribute of a state (`jsonencode`d user data or values), a literal under one
+ * is a runner token whatever its shape.
  */
-const JSON_TOKEN_KEYS: ReadonlySet<string> = new Set(['token', 'runner_token', 'runnerToken', 'registration_token', 'runnerRegistrationToken', 'authentication_token']);
+const JSON_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_ATTRIBUTE_NAMES);
+
+/** What a literal under a runner token's name is, whatever its shape (a legacy registration token, an instance's own prefix). */
+function runnerTokenNamed(key: string): Shape {
+  return { name: `a GitLab runner token (${key})`, re: /./, cloud: false, needles: [] };
+}
 
 /**
  * The credentials in a string that is a JSON document itself (a state's `jsonencode`d attribute,
@@ -176,7 +183,7 @@ function jsonEncoded(v: string): { what: Shape; secret: string; inString?: InStr
   while (stack.length > 0) {
     const [x, key] = stack.pop()!;
     if (typeof x === 'string') {
-      if (key !== undefined && JSON_TOKEN_KEYS.has(key) && !placeholderValue(x) && !found.some((f) => f.secret === x || x.includes(f.secret))) found.push({ what: { name: `a GitLab runner token (${key})`, re: /./, cloud: false, needles: [] }, secret: x, key });
+      if (key !== undefined && JSON_TOKEN_KEYS.has(key) && !placeholderValue(x) && !found.some((f) => f.secret === x || x.includes(f.secret))) found.push({ what: runnerTokenNamed(key), secret: x, key });
     } else if (Array.isArray(x)) x.forEach((y) => stack.push([y, key]));
     else if (x !== null && typeof x === 'object') for (const [k, y] of Object.entries(x)) stack.push([y, k]);
   }
@@ -278,6 +285,8 @@ export interface NamedHits {
   fix: string;
   /** Strings that are JSON documents (a state's `jsonencode`d attributes) are read as such (`jsonEncoded`). */
   decodeJson?: true;
+  /** The runner token name a string at `path` is given to (`RUNNER_TOKEN_ATTRIBUTE_NAMES`), by the file's own structure: a literal there that is no placeholder is a runner token whatever its shape. */
+  tokenAt?: (path: readonly (string | number)[]) => string | undefined;
 }
 
 /**
@@ -294,7 +303,7 @@ export function fileSecretFindings(source: SourceFile, docs: readonly unknown[],
   const hits: PlacedHit[] = [];
   const notes: NotedHit[] = [];
   docs.forEach((doc, i) => {
-    const found = scan(doc, tfJson, named?.decodeJson === true);
+    const found = scan(doc, tfJson, named?.decodeJson === true, named?.tokenAt);
     for (let j = 0; j < found.length; ) {
       // The hits of one multi-line string are placed together, in one pass over its text.
       let k = j + 1;
@@ -330,7 +339,7 @@ interface NotedHit {
 
 /**
  * RF928 for a docker-machine key option set to a placeholder, RF933 for a cloud credential key set to
- * AWS's example key or a variable's name: one per place, in the file's order. Neither writes a key,
+ * a placeholder (`notedPlaceholder`): one per place, in the file's order. Neither writes a key,
  * so neither is an error; both say the setting takes a static key, which a keyless identity replaces.
  */
 function noteFindings(file: string, notes: readonly NotedHit[]): Finding[] {
@@ -532,7 +541,7 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
       const found = whole !== undefined ? credentialIn(whole, key) : undefined;
       const place = () => placeOf(source, e.at, e.end - 1);
       const machine = whole !== undefined && !found && /^-{0,2}[A-Za-z0-9]+-[A-Za-z0-9-]+=/.test(whole) ? machineKey(whole) : undefined;
-      const named = whole !== undefined && !found && key !== undefined && isCloudKey(key) ? namedPlaceholder(whole) : undefined;
+      const named = whole !== undefined && !found && key !== undefined && isCloudKey(key) ? notedPlaceholder(whole) : undefined;
       if (machine?.placeholder) notes.push({ key: machine.option, note: { option: machine }, place: place() });
       else if (named !== undefined) notes.push({ key: name(path) || key!, note: { named }, place: place() });
       if (found) add(found.what, found.secret, key ?? '', path, place());

@@ -3,6 +3,7 @@ import { CODES } from '../spec/codes.js';
 import { fileSecretFindings, mayHoldSecrets, textSecretFindings } from './secrets.js';
 import { SourceFile } from './source.js';
 import { isObject } from '../model/is-object.js';
+import { RUNNER_TOKEN_ATTRIBUTE_NAMES } from '../verify/credentials.js';
 
 /**
  * A Terraform or OpenTofu state file found among the files given (`terraform.tfstate`, its
@@ -46,8 +47,36 @@ function keyIn(doc: Record<string, unknown>): (path: readonly (string | number)[
   };
 }
 
-/** A runner token's name as a key of a JSON-encoded attribute (`\"token\":`), which no needle of the scan's prefilter is: such a state is walked too. */
-const JSON_TOKEN_KEY = /\\"(?:token|runner_token|runnerToken|registration_token|runnerRegistrationToken|authentication_token)\\"/;
+const TOKEN_NAMES: ReadonlySet<string> = new Set(RUNNER_TOKEN_ATTRIBUTE_NAMES);
+/**
+ * The GitLab provider's resources whose `token` attribute is a runner's token: gitlab_user_runner's
+ * `token` is the authentication token the runner is created with (the provider's
+ * docs/resources/user_runner.md). A `token` of any other resource (a data source aws_eks_cluster_auth,
+ * a deploy token) is another credential, found by its shape where it has one.
+ */
+const RUNNER_TOKEN_TYPES: ReadonlySet<string> = new Set(['gitlab_user_runner', 'gitlab_runner']);
+
+/**
+ * Where a state holds a runner token by its name, whatever the value's shape, as a JSON-encoded
+ * attribute's keys are read: an attribute named by `RUNNER_TOKEN_ATTRIBUTE_NAMES` at any depth of a
+ * resource (`registration_token`, `authentication_token`, `runner_token`…), `token` only as a
+ * top-level attribute of a runner resource (`RUNNER_TOKEN_TYPES`), and an output's value by the
+ * output's name (`output.runner_token`; not one named just `token`).
+ */
+function tokenIn(doc: Record<string, unknown>): (path: readonly (string | number)[]) => string | undefined {
+  const resources = Array.isArray(doc.resources) ? doc.resources : [];
+  return (path) => {
+    if (path[0] === 'outputs') return path.length === 3 && path[2] === 'value' && typeof path[1] === 'string' && path[1] !== 'token' && TOKEN_NAMES.has(path[1]) ? path[1] : undefined;
+    const key = path[path.length - 1];
+    if (typeof key !== 'string' || !TOKEN_NAMES.has(key)) return undefined;
+    if (key !== 'token') return key;
+    const r: unknown = path[0] === 'resources' && typeof path[1] === 'number' ? resources[path[1]] : undefined;
+    return path.length === 6 && path[4] === 'attributes' && isObject(r) && typeof r.type === 'string' && RUNNER_TOKEN_TYPES.has(r.type) ? key : undefined;
+  };
+}
+
+/** A runner token's name as a key, of the state (`"token":`, an output's name) or of a JSON-encoded attribute (`\"token\":`), which no needle of the scan's prefilter is: such a state is walked too. */
+const TOKEN_KEY = new RegExp(`\\\\?"(?:${RUNNER_TOKEN_ATTRIBUTE_NAMES.join('|')})\\\\?"`);
 
 /** The findings of one file whose name says it is a state (`isTerraformStateName`); `text` undefined: not read (over the size limit). */
 export function stateFindings(path: string, text: string | undefined, limitMiB: number): Finding[] {
@@ -63,7 +92,7 @@ export function stateFindings(path: string, text: string | undefined, limitMiB: 
   }
   if (!isObject(doc)) return [];
   const source = new SourceFile(path, text, 'json');
-  const scan = (fix?: string) => (mayHoldSecrets(text) || JSON_TOKEN_KEY.test(text) ? fileSecretFindings(source, [doc], false, fix !== undefined ? { keyOf: keyIn(doc), fix, decodeJson: true } : undefined) : []);
+  const scan = (fix?: string) => (mayHoldSecrets(text) || TOKEN_KEY.test(text) ? fileSecretFindings(source, [doc], false, fix !== undefined ? { keyOf: keyIn(doc), fix, decodeJson: true, tokenAt: tokenIn(doc) } : undefined) : []);
   if (typeof doc.encrypted_data === 'string' && doc.encryption_version !== undefined) {
     return [{ code: 'RF902', severity: CODES.RF902.severity, path: at, message: `${path} is a state OpenTofu encrypted (state encryption${typeof doc.encryption_version === 'string' ? `, encryption_version ${doc.encryption_version}` : ""}): nothing in it is in plain text, and it is not read`, fix: 'keep the encryption key out of the repository; a remote backend is still the place for a state' }];
   }

@@ -18,10 +18,12 @@ export const TERRAFORM_EXTENSIONS = ['tf', 'tofu', 'tfvars'] as const;
 /**
  * An env file (`.env`, `runner.env`): `KEY=value` lines a compose service's `env_file:` or a systemd
  * unit's `EnvironmentFile=` hands a process. Read for credentials only (a `CI_SERVER_TOKEN=glrt-…`
- * in it is a leak), and by a walk too, dotfile as `.env` is.
+ * in it is a leak), and by a walk too, dotfile as `.env` is. Its committed templates too
+ * (`.env.example`, `.env.sample`, `.env.template`, `runner.env.example`): a repository keeps them
+ * while it ignores the `.env` made from them, so a real token copied back into one is committed.
  */
 export function isEnvFileName(path: string): boolean {
-  return /(?:^|[\\/])[^\\/]*\.env$/i.test(path);
+  return /(?:^|[\\/])[^\\/]*\.env(?:\.(?:example|sample|template))?$/i.test(path);
 }
 
 export function isTerraformStateName(path: string): boolean {

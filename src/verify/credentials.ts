@@ -45,18 +45,73 @@ export const RUNNER_TOKEN_KEY_NAMES = ['REGISTRATION_TOKEN', 'CI_SERVER_TOKEN'] 
 const RUNNER_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_KEY_NAMES);
 
 /**
+ * gitlab-runner's names for a runner token as a document holds them: config.toml's `token`
+ * (RunnerCredentials in common/config.go), the chart's `runnerToken` and `runnerRegistrationToken`,
+ * the GitLab Terraform provider's `token` (gitlab_user_runner), `registration_token` and
+ * `authentication_token` (gitlab_runner), and the `runner_token` modules name their variables and
+ * outputs. The one list the doctor's readers of a JSON-encoded attribute and of a Terraform state
+ * judge a literal by (a runner token whatever its shape, unless `placeholderValue`).
+ */
+export const RUNNER_TOKEN_ATTRIBUTE_NAMES = ['token', 'runner_token', 'runnerToken', 'registration_token', 'runnerRegistrationToken', 'authentication_token'] as const;
+
+/**
  * Whether a value given to a credential (a credential key's, a docker-machine key option's) is a
  * placeholder that no issued credential can be: empty; a reference filled in later (`$NAME`,
- * `${…}`, `${{ … }}`, a script's `$1`); template placeholders only (`{{ … }}`); a marker a later sed
- * or configure step replaces (`__NAME__`, `@NAME@`); a `<…>` hint; words that ask for the value
- * (`changeme`, `REPLACE…`, `your…`, `set-by-…`); one character over and over (`AAA`, `XXXX`):
- * the services issue random values, so none is ever one character repeated (as SHAPES say after a
- * prefix); or a `namedPlaceholder` (AWS's documented example keys, an environment variable's name).
+ * `${…}`, `${{ … }}`, a script's `$1`); template placeholders only (`{{ … }}`); a `placeholderWord`
+ * (`changeme`, `REPLACE_ME`, `<your-token>`, `TODO`, `xxxx-xxxx`, `your_token_here` …); or a
+ * `namedPlaceholder` (AWS's documented example keys, an environment variable's name).
  * The one rule for every reader of a credential by its key or option.
  */
 export function placeholderValue(value: string): boolean {
   const v = value.trim();
-  return isReference(v) || v.includes('${') || /^(set-by-|change[-_]?me|REPLACE|your|<)/i.test(v) || /^(__[A-Z0-9_]+__|@[A-Z0-9_]+@)$/.test(v) || /^(.)\1*$/.test(v) || placeholdersOnly(v) || namedPlaceholder(v) !== undefined;
+  return isReference(v) || v.includes('${') || placeholdersOnly(v) || placeholderWord(v) || namedPlaceholder(v) !== undefined;
+}
+
+/**
+ * A word or marker written where a credential belongs that asks for it, which no issued credential
+ * is (services issue random values: AWS key ids are `AKIA`/`ASIA` and 16 upper-case letters and
+ * digits, secrets 40 characters of base64, GitLab tokens a prefix and random characters):
+ * - words that ask for the value at the start: `changeme`/`change-me`/`CHANGE_ME`, `REPLACE…`,
+ *   `your…` (`your_token_here`), `set-by-…`, a `<…>` hint (`<your-token>`, `<redacted>`);
+ * - a marker a later sed or configure step replaces: `__NAME__`, `@NAME@`;
+ * - a note left for later: `TODO`, `TBD`, `FIXME`, alone or followed by a separator (`TODO: set`);
+ * - one character over and over (`AAA`, `***`), or only `x`/`X`/`*` with separators (`xxxx-xxxx-xxxx`,
+ *   `xxx…`, `XXXX_XXXX`), also after a credential's prefix (`AKIAXXXXXXXXXXXXXXXX`, `glrt-xxxx`);
+ * - a phrase ending in `here` (`insert-key-here`, `token_goes_here`), and `placeholder` or
+ *   `redacted` (bracketed or not).
+ * Not placeholders: a store's default credentials (`minioadmin`, `minio123`) and words such as
+ * `dummy`, `test` or `secret`: S3-compatible stores and emulators take them as keys, so they stay
+ * credentials.
+ */
+export function placeholderWord(value: string): boolean {
+  const v = value.trim();
+  return (
+    /^(set-by-|change[-_]?me|REPLACE|your|<)/i.test(v) ||
+    /^(__[A-Z0-9_]+__|@[A-Z0-9_]+@)$/.test(v) ||
+    /^(TODO|TBD|FIXME)(?:$|[\s:._-])/i.test(v) ||
+    /^(.)\1*$/.test(v) ||
+    /^(?:AKIA|ASIA|glrt-|glpat-|GR1348941)?(?=(?:.*[xX*]){3})[xX*.\u2026_\s-]+$/.test(v) ||
+    /(?:^|[\s._-])here$/i.test(v) ||
+    /^[[<(]?(?:placeholder|redacted)[\]>)]?$/i.test(v)
+  );
+}
+
+/** What RF933 says a placeholder given to a cloud credential key is. */
+export type PlaceholderKind = 'an AWS documentation example key' | 'the name of an environment variable' | 'a placeholder';
+
+/**
+ * What a value given to a credential key is when it is a placeholder that stands where a key belongs
+ * (the doctor's RF933 at a cloud credential key): a `placeholderWord` (before the variable's name:
+ * `REPLACE_ME` asks for the value, it names no variable), AWS's documented example key, or an
+ * environment variable's name. Undefined for a credential, and for what is no placeholder to note:
+ * empty, a reference (`$NAME`, `${…}`, `$1`: the reader or the shell fills it in from where it is
+ * kept) or template placeholders only (`{{ … }}`: Helm fills it in). No value is kept.
+ */
+export function notedPlaceholder(value: string): PlaceholderKind | undefined {
+  const v = value.trim();
+  if (isReference(v) || v.includes('${') || placeholdersOnly(v)) return undefined;
+  if (placeholderWord(v)) return 'a placeholder';
+  return namedPlaceholder(v);
 }
 
 /**
@@ -326,9 +381,9 @@ const KEY_NAME_NEEDLE = new RegExp([...CLOUD_KEY_NAMES, ...RUNNER_TOKEN_KEY_NAME
 export interface LineNote {
   /** The option (`amazonec2-secret-key`) or the key (`AccessKey`). */
   key: string;
-  /** A docker-machine key option set to a placeholder (`machineKey`), not a register flag's; else a cloud credential key set to a `namedPlaceholder`. */
+  /** A docker-machine key option set to a placeholder (`machineKey`), not a register flag's; else a cloud credential key set to a `notedPlaceholder`. */
   option?: MachineKeyOption;
-  /** What the value is, for a key (`namedPlaceholder`). */
+  /** What the value is, for a key (`notedPlaceholder`). */
   named?: string;
   index: number;
   end: number;
@@ -338,7 +393,7 @@ export interface LineNote {
  * What a line sets that is no key but says a static key is configured (the doctor's RF928 and
  * RF933): a docker-machine key option set to a placeholder (one of `gitlab-runner register
  * --machine-machine-options` is the register reader's), and a cloud credential key assigned AWS's
- * documented example key or an environment variable's name (`namedPlaceholder`). No value is kept.
+ * documented example key, an environment variable's name or a placeholder word (`notedPlaceholder`). No value is kept.
  */
 export function lineNotes(line: string, yamlOrToml: boolean): LineNote[] {
   const out: LineNote[] = [];
@@ -350,7 +405,8 @@ export function lineNotes(line: string, yamlOrToml: boolean): LineNote[] {
   }
   if (!CLOUD_KEY_NEEDLE.test(line)) return out;
   for (const a of lineAssignments(line, yamlOrToml)) {
-    const named = CLOUD_KEYS.has(a.key) ? namedPlaceholder(a.value) : undefined;
+    // A value read later (`$(…)`, `{{ … }}` cut at its space, a Terraform reference) is no placeholder.
+    const named = CLOUD_KEYS.has(a.key) && !assignedLater(a, yamlOrToml) ? notedPlaceholder(a.value) : undefined;
     if (named !== undefined && !out.some((o) => o.index < a.end && a.index < o.end)) out.push({ key: a.key, named, index: a.index, end: a.end });
   }
   return out;

@@ -1,0 +1,182 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { RUNNER_TOKEN_ATTRIBUTE_NAMES } from '../src/verify/credentials.js';
+import { isEnvFileName } from '../src/io/file-names.js';
+import { walkFiles } from '../src/io/walk.js';
+
+/**
+ * Issue 31c: the credential scan's follow-ups. One list of runner-token key names; a Terraform
+ * state's shapeless runner token judged by its key; committed env templates (`.env.example`) read;
+ * older placeholders at a credential key are RF933 (info), not RF940 and not silence.
+ */
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+/** The paths of a code's findings, in the order given. */
+const at = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code).map((f) => f.path);
+/** line:column of the first `"key": "<value>"` value's opening quote in `text`. */
+const valueAt = (text: string, key: string, value: string): string => {
+  const lines = text.split('\n');
+  const i = lines.findIndex((l) => l.includes(`"${key}": "${value}"`));
+  if (i < 0) throw new Error(`"${key}": "${value}" not in the text`);
+  return `${i + 1}:${lines[i]!.indexOf(`"${value}"`) + 1}`;
+};
+
+describe('1. one list of runner-token key names', () => {
+  it('holds the names config.toml, the chart and the GitLab provider give a runner token', () => {
+    expect([...RUNNER_TOKEN_ATTRIBUTE_NAMES].sort()).toEqual(['authentication_token', 'registration_token', 'runnerRegistrationToken', 'runnerToken', 'runner_token', 'token']);
+  });
+});
+
+describe('2. a Terraform state: a shapeless runner token judged by its key', () => {
+  // A token of an instance with its own prefix, or a legacy registration token: no glrt-/GR1348941 shape.
+  const TOKEN = 'q7Wm3KpL5xNv2RbY7cZt';
+  const REG = 'Xk2pQ9mZv4LtR7wNa8s';
+  const state = (token: string, output: Record<string, unknown> = { runner_token: { value: token, type: 'string', sensitive: true } }, extra: Record<string, unknown>[] = []) =>
+    JSON.stringify(
+      {
+        version: 4,
+        terraform_version: '1.9.5',
+        serial: 3,
+        lineage: 'x',
+        outputs: output,
+        resources: [
+          { mode: 'managed', type: 'gitlab_user_runner', name: 'this', provider: 'provider["registry.terraform.io/gitlabhq/gitlab"]', instances: [{ schema_version: 0, attributes: { id: '42', runner_type: 'group_type', token, token_expires_at: '' }, sensitive_attributes: [[{ type: 'get_attr', value: 'token' }]] }] },
+          ...extra,
+        ],
+      },
+      null,
+      2,
+    );
+
+  it("gitlab_user_runner's token and the output runner_token: one RF940 at the first, the other listed, never shown", () => {
+    const text = state(TOKEN);
+    const r = run({ 'terraform.tfstate': text });
+    const f = r.findings.filter((x) => x.code === 'RF940');
+    expect(f.map((x) => x.path)).toEqual([`terraform.tfstate:${valueAt(text, 'value', TOKEN)}`]);
+    expect(f[0]!.message).toContain('a GitLab runner token (runner_token) is written in terraform.tfstate at output.runner_token (value not shown); the same value is also written at terraform.tfstate:' + valueAt(text, 'token', TOKEN));
+    expect(f[0]!.fix).toMatch(/^rotate it/);
+    expect(JSON.stringify(r)).not.toContain(TOKEN);
+  });
+
+  it('gitlab_runner: registration_token and authentication_token by their names, at any depth', () => {
+    const runner = { mode: 'managed', type: 'gitlab_runner', name: 'legacy', provider: 'provider["registry.terraform.io/gitlabhq/gitlab"]', instances: [{ schema_version: 0, attributes: { id: '7', registration_token: REG, authentication_token: TOKEN } }] };
+    const text = state('', {}, [runner]);
+    const r = run({ 'terraform.tfstate': text });
+    expect(r.findings.filter((x) => x.code === 'RF940').map((x) => x.message.split(' (value')[0])).toEqual([
+      'a GitLab runner token (registration_token) is written in terraform.tfstate at gitlab_runner.legacy.registration_token',
+      'a GitLab runner token (authentication_token) is written in terraform.tfstate at gitlab_runner.legacy.authentication_token',
+    ]);
+    expect(JSON.stringify(r)).not.toContain(REG);
+  });
+
+  it('twin: a placeholder or an empty token there is no RF940 (RF926 still names the state)', () => {
+    for (const token of ['', 'REPLACE_ME', '<runner-token>', '${RUNNER_TOKEN}']) {
+      const r = run({ 'terraform.tfstate': state(token) });
+      expect(at(r, 'RF940')).toEqual([]);
+      expect(at(r, 'RF926')).toEqual(['terraform.tfstate:1:1']);
+    }
+  });
+
+  it("guard: `token` of another resource (aws_eks_cluster_auth) or an output named just `token` is not called a runner token", () => {
+    const auth = { mode: 'data', type: 'aws_eks_cluster_auth', name: 'this', provider: 'provider["registry.terraform.io/hashicorp/aws"]', instances: [{ schema_version: 0, attributes: { id: 'ci', name: 'ci', token: 'k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbQ' } }] };
+    const text = JSON.stringify({ version: 4, serial: 1, lineage: 'x', outputs: { token: { value: 'k8s-aws-v1.aHR0cHM6Ly9zdHMuYW1hem9uYXdzLmNvbQ', type: 'string' } }, resources: [auth] }, null, 2);
+    const r = run({ 'terraform.tfstate': text });
+    expect(at(r, 'RF940')).toEqual([]);
+    expect(at(r, 'RF926')).toEqual(['terraform.tfstate:1:1']);
+  });
+});
+
+describe('3. committed env templates: .env.example, .env.sample, .env.template', () => {
+  // Obviously fake tokens in the shapes GitLab and AWS issue (the credential scanner may flag them).
+  const TOKEN = 'glrt-Vn3kQ8pZr2Wx7LmT4bYs';
+  const AWS_ID = 'AKIAQ7W3E9R2T5Y8U1I4';
+
+  it('names them env files, and nothing else that ends so', () => {
+    expect(['.env.example', '.env.sample', '.env.template', 'deploy/runner.env.example', 'X.ENV.SAMPLE'].filter(isEnvFileName)).toHaveLength(5);
+    expect(['.env.example.md', 'env.example', '.env.local.bak', '.environment', 'example.env.json'].filter(isEnvFileName)).toEqual([]);
+  });
+
+  it('a folder walk reads them: a real-shaped credential is RF940 at its line, placeholders RF933 or nothing, never shown', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rf-31c-env-'));
+    try {
+      writeFileSync(join(dir, '.env.example'), `CI_SERVER_URL=https://gitlab.example.com\nCI_SERVER_TOKEN=${TOKEN}\n`);
+      writeFileSync(join(dir, '.env.sample'), 'CI_SERVER_TOKEN=<your-runner-token>\nAWS_ACCESS_KEY_ID=changeme\nAWS_SECRET_ACCESS_KEY=\n');
+      writeFileSync(join(dir, '.env.template'), `AWS_ACCESS_KEY_ID=${AWS_ID}\n`);
+      const { files } = await walkFiles([dir], 1 << 20);
+      expect(files.filter((f) => f.notRead !== true).map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['.env.example', '.env.sample', '.env.template']);
+      const r = doctor(files);
+      expect(at(r, 'RF940').sort()).toEqual([`${dir}/.env.example:2:17`, `${dir}/.env.template:1:19`]);
+      expect(at(r, 'RF933')).toEqual([`${dir}/.env.sample:2:1`]);
+      expect(at(r, 'RF902')).toEqual([]);
+      expect(JSON.stringify(r)).not.toContain(TOKEN);
+      expect(JSON.stringify(r)).not.toContain(AWS_ID);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('named on the command line: read as an env file, not "not a YAML … file" (RF902)', () => {
+    const r = run({ 'deploy/.env.example': `REGISTRATION_TOKEN=Xk2pQ9mZv4LtR7wN\n` });
+    expect(at(r, 'RF902')).toEqual([]);
+    expect(at(r, 'RF940')).toEqual(['deploy/.env.example:1:1']);
+  });
+
+  it('twin: a template of placeholders and references only: no RF940, no RF933, no RF902', () => {
+    const r = run({ '.env.template': 'CI_SERVER_URL=https://gitlab.example.com\nCI_SERVER_TOKEN=glrt-xxxxxxxxxxxxxxxxxxxx\nREGISTRATION_TOKEN=\nAWS_SECRET_ACCESS_KEY=${AWS_SECRET_ACCESS_KEY}\n' });
+    expect(r.findings.filter((f) => f.code === 'RF940' || f.code === 'RF933' || f.code === 'RF902')).toEqual([]);
+  });
+});
+
+describe('4. older placeholders at a credential key: RF933 (info), named "a placeholder"', () => {
+  // A secret access key written for these tests in the form AWS issues.
+  const REAL_SECRET = 'Zq8vT2mN5xR7pK3wL9bY4cJ6hF1dG0sA2eU8iO5t';
+  const cacheToml = (secret: string) => `[[runners]]\n  name = "shell"\n  executor = "shell"\n  [runners.cache]\n    Type = "s3"\n    [runners.cache.s3]\n      BucketName = "ci-cache"\n      SecretKey = "${secret}"\n`;
+  const PLACEHOLDERS = ['changeme', 'CHANGEME', 'change-me', 'CHANGE_ME', 'REPLACE_ME', '<your-token>', 'xxx', 'xxxx-xxxx-xxxx', 'XXXX_XXXX', 'xxx…', 'TODO', 'TODO: set me', 'TBD', 'FIXME', 'your_token_here', 'insert-key-here', '__SECRET_KEY__', '@SECRET_KEY@', '***', 'AKIAXXXXXXXXXXXXXXXX', 'placeholder', '[REDACTED]', '<redacted>'];
+
+  it.each(PLACEHOLDERS.map((p) => [p] as const))('config.toml SecretKey = "%s": RF933 at the key, no RF940', (value) => {
+    const r = run({ 'config.toml': cacheToml(value) });
+    expect(at(r, 'RF940')).toEqual([]);
+    expect(at(r, 'RF933')).toEqual(['config.toml:8:7']);
+    const f = r.findings.find((x) => x.code === 'RF933')!;
+    expect(f.severity).toBe('info');
+    expect(f.message).toContain('config.toml sets SecretKey to a placeholder, not a key (value not shown, no RF940)');
+  });
+
+  it('a shell script and a Kubernetes env entry: the same RF933', () => {
+    const sh = run({ 'boot.sh': '#!/bin/sh\nexport AWS_SECRET_ACCESS_KEY=<your-secret-key>\nexport AWS_ACCESS_KEY_ID=TODO\n' });
+    expect(at(sh, 'RF933')).toEqual(['boot.sh:2:8', 'boot.sh:3:8']);
+    expect(at(sh, 'RF940')).toEqual([]);
+    const yaml = run({ 'runner.yaml': 'env:\n  - name: AWS_SECRET_ACCESS_KEY\n    value: "xxxx-xxxx-xxxx"\n' });
+    expect(at(yaml, 'RF933')).toEqual(['runner.yaml:3:12']);
+    expect(at(yaml, 'RF940')).toEqual([]);
+  });
+
+  it('twin: a real key, a store default (minio123) and a word a store takes (dummy) stay RF940 at the same key', () => {
+    for (const value of [REAL_SECRET, 'minio123', 'dummy', 'todolist-key-9', 'here-is-my-key']) {
+      const r = run({ 'config.toml': cacheToml(value) });
+      expect(at(r, 'RF940')).toEqual(['config.toml:8:7']);
+      expect(at(r, 'RF933')).toEqual([]);
+    }
+  });
+
+  it('guard: references and template placeholders stay silent (no RF933, no RF940)', () => {
+    for (const value of ['$AWS_SECRET', '${AWS_SECRET}', '{{ .Values.secretKey }}', '']) {
+      const r = run({ 'config.toml': cacheToml(value) });
+      expect(at(r, 'RF933')).toEqual([]);
+      expect(at(r, 'RF940')).toEqual([]);
+    }
+    const cm = run({ 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: boot\ndata:\n  run.sh: |\n    export AWS_SECRET_ACCESS_KEY="{{ .Values.secretKey }}"\n    export AWS_ACCESS_KEY_ID=$(cat /run/key)\n' });
+    expect(at(cm, 'RF933')).toEqual([]);
+    expect(at(cm, 'RF940')).toEqual([]);
+  });
+
+  it('a runner token key set to a placeholder: neither RF940 nor RF933', () => {
+    const r = run({ 'runner.env': 'CI_SERVER_URL=https://gitlab.example.com\nCI_SERVER_TOKEN=TODO\nREGISTRATION_TOKEN=xxxx-xxxx\n' });
+    expect(at(r, 'RF940')).toEqual([]);
+    expect(at(r, 'RF933')).toEqual([]);
+  });
+});

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { doctorTexts } from './helpers/doctor.js';
 import { RUNNER_TOKEN_ATTRIBUTE_NAMES } from '../src/verify/credentials.js';
 import { isEnvFileName } from '../src/io/file-names.js';
 import { walkFiles } from '../src/io/walk.js';
@@ -13,8 +14,7 @@ import { walkFiles } from '../src/io/walk.js';
  * older placeholders at a credential key are RF933 (info), not RF940 and not silence.
  */
 
-const enc = (s: string) => new TextEncoder().encode(s);
-const run = (files: Record<string, string>): DoctorResult => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const run = doctorTexts;
 /** The paths of a code's findings, in the order given. */
 const at = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code).map((f) => f.path);
 /** line:column of the first `"key": "<value>"` value's opening quote in `text`. */
@@ -178,5 +178,20 @@ describe('4. older placeholders at a credential key: RF933 (info), named "a plac
     const r = run({ 'runner.env': 'CI_SERVER_URL=https://gitlab.example.com\nCI_SERVER_TOKEN=TODO\nREGISTRATION_TOKEN=xxxx-xxxx\n' });
     expect(at(r, 'RF940')).toEqual([]);
     expect(at(r, 'RF933')).toEqual([]);
+  });
+});
+
+describe('a value SOPS encrypted in place is no credential in clear', () => {
+  // fullstack-pw/infra keeps its cloud keys in SOPS files (secrets/…/AWS_ACCESS_KEY_ID.yaml): two false RF940 errors before.
+  const sops = (value: string) => `vault:\n  kv:\n    secrets:\n      AWS_ACCESS_KEY_ID: ${value}\n      AWS_SECRET_ACCESS_KEY: ${value}\nsops:\n  age:\n    - recipient: age1qyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqszqgpqyqs3290gq\n  version: 3.8.1\n`;
+  const ENCRYPTED = 'ENC[AES256_GCM,data:Qm9ndXMgdmFsdWUgZm9yIHRlc3Rz,iv:2RFXQMk2H9azHQK2AiupOVe7E3vrNqX22R8tFGJesl8=,tag:8ijmdRtt+QzV6dWKvIIM6A==,type:str]';
+  it('an ENC[AES256_GCM,…] value at a cloud key is neither RF940 nor RF933', () => {
+    const r = run({ 'secrets.yaml': sops(ENCRYPTED) });
+    expect(r.findings.filter((f) => f.code === 'RF940' || f.code === 'RF933')).toEqual([]);
+  });
+  it('a key in clear in the same file is RF940; a value that only starts like SOPS is not taken for it', () => {
+    // One RF940 per file, at the first; the second key is listed in its message.
+    expect(at(run({ 'secrets.yaml': sops('Zq8vT2mN5xR7pK3wL9bY4cJ6hF1dG0sA2eU8iO5t') }), 'RF940')).toEqual(['secrets.yaml:4:26']);
+    expect(at(run({ 'secrets.yaml': sops('ENC[Zq8vT2mN5xR7pK3wL9bY4cJ6hF1dG0sA2eU8iO5t]') }), 'RF940')).toEqual(['secrets.yaml:4:26']);
   });
 });

@@ -269,12 +269,20 @@ function isReference(value: string): boolean {
  * whatever its shape: what it is, else undefined (not such a key, or a reference or placeholder).
  */
 export function keyCredential(value: string, key: string): Shape | undefined {
-  // A placeholder is filled in later (a shape inside one is found by its shape).
+  // A placeholder is filled in later (a shape inside one is found by its shape); a value SOPS encrypted is no credential in clear.
   const token = RUNNER_TOKEN_KEYS.has(key);
-  if ((!CLOUD_KEYS.has(key) && !token) || placeholderValue(value)) return undefined;
+  if ((!CLOUD_KEYS.has(key) && !token) || placeholderValue(value) || sopsEncrypted(value)) return undefined;
   if (token) return { name: `a GitLab runner token (${key})`, re: /./, cloud: false, needles: RUNNER_TOKEN_KEY_NAMES };
   return { name: `a static credential (${key})`, re: /./, cloud: true, needles: CLOUD_KEY_NAMES };
 }
+
+/**
+ * A value SOPS encrypted in place (`ENC[AES256_GCM,data:…,iv:…,tag:…,type:str]`, the form its
+ * documentation and every file it writes show): the credential is in the file only encrypted, and the
+ * key that decrypts it is elsewhere (age, PGP, a cloud KMS), so it is no static key written in clear.
+ */
+const SOPS_ENCRYPTED = /^ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:[a-z]+\]$/;
+export const sopsEncrypted = (value: string): boolean => value.startsWith('ENC[') && SOPS_ENCRYPTED.test(value.trim());
 
 /**
  * A Terraform reference written unquoted as the whole value (`access_key = var.x`, `= local.y`,

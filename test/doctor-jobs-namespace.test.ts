@@ -193,3 +193,56 @@ describe('AKS (Workload Identity), chart values alone: manager in gitlab-runner,
     expect(r.proofs.some((p) => !p.holds)).toBe(true);
   });
 });
+
+/** The executor's rules for the chart's Role (rbac.rules), so rbac.create is not RF907's every-verb Role. */
+const RBAC_RULES = `  rules:
+    - resources: [pods, pods/exec, pods/attach, pods/log, secrets, configmaps]
+      verbs: [get, list, watch, create, patch, delete]
+`;
+
+describe("the chart's namespace values (gitlab-runner chart templates at 0.52, 0.79, 0.86)", () => {
+  /** eksValuesAlone with the manager's Role and RoleBinding only in gitlab, and runners.config writing the chart's default namespace line. */
+  const chartDefault = (opts: { rbacCreate: boolean }): Record<string, string> => {
+    const f = eksValuesAlone({ managerRoleThere: false });
+    expect(f['values.yaml']).toContain('namespace = "glr-jobs"');
+    f['values.yaml'] = f['values.yaml']!
+      .replace('namespace = "glr-jobs"', 'namespace = "{{ default .Release.Namespace .Values.runners.jobNamespace }}"')
+      .replace('runners:\n', 'runners:\n  jobNamespace: glr-jobs\n')
+      .replace('rbac:\n  create: false\n', opts.rbacCreate ? `rbac:\n  create: true\n${RBAC_RULES}` : 'rbac:\n  create: false\n');
+    return f;
+  };
+
+  it("runners.jobNamespace fills the chart's default `namespace = \"{{ default .Release.Namespace .Values.runners.jobNamespace }}\"`: jobs in glr-jobs, where rbac.create puts the chart's Role (no RF906, no RF935)", () => {
+    const r = run(chartDefault({ rbacCreate: true }));
+    expect(codes(r, 'RF906')).toEqual([]);
+    expect(codes(r, 'RF935')).toEqual([]);
+    expect(errors(r)).toEqual([]);
+    expect(summary(r)).toContain('manager gitlab/gitlab-runner');
+    expect(summary(r)).toContain('jobs glr-jobs/gitlab-runner-jobs');
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  it("the chart's `namespace` value places the manager (Deployment, ServiceAccount, Secrets): read there, not in the jobs' namespace, though a ServiceAccount of its name is in both", () => {
+    const f = eksValuesAlone();
+    f['k8s.yaml'] += '---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitlab-runner\n  namespace: glr-jobs\n';
+    const without = run(f);
+    // Without the value, nothing says which is the manager's: the jobs' namespace stands for it.
+    expect(summary(without)).toContain('manager glr-jobs/gitlab-runner');
+    f['values.yaml'] = `namespace: gitlab\n${f['values.yaml']!}`;
+    const r = run(f);
+    expect(summary(r)).toContain('manager gitlab/gitlab-runner');
+    expect(summary(r)).toContain('jobs glr-jobs/gitlab-runner-jobs');
+    expect(errors(r)).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  it('runners.namespace (charts until 0.52) places the manager and the jobs both: its KUBERNETES_NAMESPACE wins over the namespace runners.config writes', () => {
+    const f = corpus('irsa-guide-sound');
+    f['values.yaml'] = f['values.yaml']!.replace('namespace = "gitlab"', 'namespace = "elsewhere"').replace('runners:\n', 'runners:\n  namespace: gitlab\n');
+    const r = run(f);
+    expect(summary(r)).toContain('manager gitlab/gitlab-runner');
+    expect(summary(r)).toContain('jobs gitlab/gitlab-runner-jobs');
+    // The line runners.config writes is not where the jobs run: said at it, and only that.
+    expect(errors(r).map((x) => `${x.code} ${x.message}`)).toEqual(['RF106 values.yaml: runners.config [runners.kubernetes] namespace is elsewhere, not gitlab']);
+  });
+});

@@ -99,9 +99,11 @@ describe('EKS (IRSA), chart values alone: manager in gitlab, jobs in glr-jobs', 
     expect(rf935[0]!.message).toContain('namespace gitlab (RoleBinding gitlab/gitlab-runner)');
     expect(rf935[0]!.message).toContain('job pods run in namespace glr-jobs');
     expect(rf935[0]!.fix).toContain('in namespace glr-jobs and a RoleBinding there to ServiceAccount gitlab/gitlab-runner');
-    // At the manager's RBAC key of the values (rbac.create).
+    // At what decides it: the jobs' namespace line inside runners.config (was rbac.create).
     const values = eksValuesAlone()['values.yaml']!.split('\n');
-    expect(rf935[0]!.path).toBe(`values.yaml:${values.indexOf('rbac:') + 2}:11`);
+    const line = values.findIndex((l) => l.trim() === 'namespace = "glr-jobs"');
+    expect(line).toBeGreaterThan(0);
+    expect(rf935[0]!.path).toBe(`values.yaml:${line + 1}:${values[line]!.indexOf('namespace') + 1}`);
     expect(codes(r, 'RF904')).toEqual([]);
     // The chain ends there: its proof does not hold.
     expect(r.proofs.find((p) => p.claim.startsWith('every reference resolves'))?.holds).toBe(false);
@@ -222,6 +224,19 @@ describe("the chart's namespace values (gitlab-runner chart templates at 0.52, 0
     expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
   });
 
+  it('RF935 at runners.jobNamespace, the value that decides where the jobs run, when the Role is bound only in gitlab (rbac.create: false)', () => {
+    const f = chartDefault({ rbacCreate: false });
+    const r = run(f);
+    const rf935 = codes(r, 'RF935');
+    expect(rf935).toHaveLength(1);
+    expect(rf935[0]!.message).toContain('(RoleBinding gitlab/gitlab-runner)');
+    expect(rf935[0]!.message).toContain('job pods run in namespace glr-jobs');
+    const lines = f['values.yaml']!.split('\n');
+    const at = lines.indexOf('  jobNamespace: glr-jobs');
+    expect(at).toBeGreaterThan(0);
+    expect(rf935[0]!.path).toBe(`values.yaml:${at + 1}:${lines[at]!.indexOf('glr-jobs') + 1}`);
+  });
+
   it("the chart's `namespace` value places the manager (Deployment, ServiceAccount, Secrets): read there, not in the jobs' namespace, though a ServiceAccount of its name is in both", () => {
     const f = eksValuesAlone();
     f['k8s.yaml'] += '---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitlab-runner\n  namespace: glr-jobs\n';
@@ -244,5 +259,36 @@ describe("the chart's namespace values (gitlab-runner chart templates at 0.52, 0
     expect(summary(r)).toContain('jobs gitlab/gitlab-runner-jobs');
     // The line runners.config writes is not where the jobs run: said at it, and only that.
     expect(errors(r).map((x) => `${x.code} ${x.message}`)).toEqual(['RF106 values.yaml: runners.config [runners.kubernetes] namespace is elsewhere, not gitlab']);
+  });
+});
+
+describe('a manager workload (no chart): its jobs\' namespace is its ConfigMap\'s', () => {
+  /** eks-manager-daemonset with the jobs in ci-jobs: their ServiceAccount and Namespace there, the manager's Role only in ci-runner, or also there. */
+  const daemonset = (roleThere: boolean): Record<string, string> => {
+    const f = corpus('eks-manager-daemonset');
+    expect(f['manager.yaml']).toContain('namespace = "ci-runner"');
+    f['manager.yaml'] = f['manager.yaml']!.replace('namespace = "ci-runner"', 'namespace = "ci-jobs"').replace(/name: runner-jobs\n {2}namespace: ci-runner/, 'name: runner-jobs\n  namespace: ci-jobs');
+    f['manager.yaml'] += roleThere ? jobsNamespaceObjects('ci-jobs', { ns: 'ci-runner', name: 'runner-manager' }) : '---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ci-jobs\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n';
+    f['roles.tf.json'] = f['roles.tf.json']!.replace('system:serviceaccount:ci-runner:runner-jobs', 'system:serviceaccount:ci-jobs:runner-jobs');
+    return f;
+  };
+
+  it("RF935 points at the ConfigMap's `namespace = \"ci-jobs\"` line, not at the DaemonSet", () => {
+    const f = daemonset(false);
+    const r = run(f);
+    const rf935 = codes(r, 'RF935');
+    expect(rf935).toHaveLength(1);
+    expect(rf935[0]!.message).toContain('(RoleBinding ci-runner/runner-manager)');
+    const lines = f['manager.yaml']!.split('\n');
+    const at = lines.findIndex((l) => l.trim() === 'namespace = "ci-jobs"');
+    expect(at).toBeGreaterThan(0);
+    expect(rf935[0]!.path).toBe(`manager.yaml:${at + 1}:${lines[at]!.indexOf('namespace') + 1}`);
+  });
+
+  it('with its Role bound in ci-jobs: no RF935, no RF106 (guard)', () => {
+    const r = run(daemonset(true));
+    expect(codes(r, 'RF935')).toEqual([]);
+    expect(codes(r, 'RF106')).toEqual([]);
+    expect(summary(r)).toContain('jobs ci-jobs/runner-jobs');
   });
 });

@@ -1127,6 +1127,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (saKeyAt) keys.managerServiceAccount = saKeyAt;
     const rbacAt = valuesAt('rbac', 'create');
     if (rbacAt) keys.roleBinding = rbacAt;
+    // The jobs' namespace where it is written: the chart value that decided it, else the config's namespace line.
+    keys.jobNamespace = (chain.jobNamespaceValue !== undefined ? valuesAt('runners', chain.jobNamespaceValue) : undefined) ?? inToml('namespace');
     const secretAt = valuesAt('runners', 'secret');
     if (secretAt) keys.tokenSecret = secretAt;
     chainKeys.set(index, keys);

@@ -291,4 +291,37 @@ describe('a manager workload (no chart): its jobs\' namespace is its ConfigMap\'
     expect(codes(r, 'RF106')).toEqual([]);
     expect(summary(r)).toContain('jobs ci-jobs/runner-jobs');
   });
+
+  /** two-clusters-same-names-manifests with each cluster's jobs in ci-jobs: the jobs' ServiceAccount, the manager's Role and RoleBinding there, in each folder. */
+  const twoClusters = (): Record<string, string> => {
+    const f = corpus('two-clusters-same-names-manifests');
+    for (const env of ['prod', 'staging']) {
+      expect(f[`${env}/manager.yaml`]).toContain('namespace = "gitlab-runner"');
+      f[`${env}/manager.yaml`] = f[`${env}/manager.yaml`]!.replace('namespace = "gitlab-runner"', 'namespace = "ci-jobs"');
+      f[`${env}/k8s.yaml`] = f[`${env}/k8s.yaml`]!
+        .replace(/name: gitlab-runner-jobs\n {2}namespace: gitlab-runner/, 'name: gitlab-runner-jobs\n  namespace: ci-jobs')
+        .replace(/kind: Role\nmetadata:\n {2}name: gitlab-runner\n {2}namespace: gitlab-runner/, 'kind: Role\nmetadata:\n  name: gitlab-runner\n  namespace: ci-jobs')
+        .replace(/kind: RoleBinding\nmetadata:\n {2}name: gitlab-runner\n {2}namespace: gitlab-runner/, 'kind: RoleBinding\nmetadata:\n  name: gitlab-runner\n  namespace: ci-jobs');
+      expect(f[`${env}/k8s.yaml`]!.match(/namespace: ci-jobs/g)).toHaveLength(3);
+      f[`${env}/main.tf`] = f[`${env}/main.tf`]!.replace('system:serviceaccount:gitlab-runner:gitlab-runner-jobs', 'system:serviceaccount:ci-jobs:gitlab-runner-jobs');
+    }
+    return f;
+  };
+  const shown = (r: DoctorResult) => r.findings.map((x) => `${x.code} ${x.path}`).sort();
+
+  it("two clusters' Deployments, each with its jobs' Role in ci-jobs in its own folder: each reads its own, in either file order (no false RF106/RF903)", () => {
+    const f = twoClusters();
+    const forward = run(f);
+    const backward = run(Object.fromEntries(Object.entries(f).reverse()));
+    // The ConfigMaps given after the Deployments, then before them.
+    const configLast = run(Object.fromEntries(Object.entries(f).sort(([a], [b]) => Number(a.endsWith('manager.yaml')) - Number(b.endsWith('manager.yaml')))));
+    for (const r of [forward, backward, configLast]) {
+      expect(codes(r, 'RF106')).toEqual([]);
+      expect(codes(r, 'RF903')).toEqual([]);
+      expect(shown(r)).toEqual(['RF208 prod/manager.yaml:25:11', 'RF208 staging/manager.yaml:25:11', 'RF301 staging/manager.yaml:19:9']);
+      expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+      expect(summary(r)).toContain('jobs ci-jobs/gitlab-runner-jobs (prod/manager.yaml');
+      expect(summary(r)).toContain('jobs ci-jobs/gitlab-runner-jobs (staging/manager.yaml');
+    }
+  });
 });

@@ -614,7 +614,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     managerWorkloads.push(w);
   }
   // Two deployments given together may reuse names: each object belongs to the chains of its own (kubernetesOwners).
-  const owners = kubernetesOwners(k8sAndSecrets, chains);
+  // The owners are first told from the managers' namespaces: a manager workload's ConfigMap is of its own.
+  let owners = kubernetesOwners(k8sAndSecrets, chains);
   const ofChain = (chain: Chain, o: Located<K8sObject>): boolean => owners.has(chain, o);
   // A manager workload's config.toml is a key of a ConfigMap of its namespace: its own deployment's.
   for (const { chain, pod, container } of managerWorkloads) {
@@ -646,6 +647,11 @@ export function inferDeployment(ev: Evidence): Inferred {
       findings.push(finding('RF903', formatPosition(originAt(t.origin, 'runners')), `config.toml runs jobs in namespace ${ns ?? 'default'}, but no manager for it (chart values, or a Deployment, StatefulSet or DaemonSet running gitlab-runner) is in the evidence`, { fix: 'give the Helm values or the manager workload (Deployment, StatefulSet) too' }));
     }
   }
+  // A manager workload's jobs' namespace is known only once its ConfigMap (or a config.toml given
+  // beside it) is read: the objects there (the manager's Role and RoleBinding for its job pods, the
+  // jobs' ServiceAccount), given once per deployment, are then told apart as the manager's are.
+  // Told before, they were no chain's candidates, so no chain's objects (a false RF106, RF903).
+  if (chains.some((c) => c.jobNamespace !== c.namespace)) owners = kubernetesOwners(k8sAndSecrets, chains);
   // Unique names.
   const used = new Map<string, number>();
   for (const c of chains) {

@@ -99,9 +99,11 @@ describe('EKS (IRSA), chart values alone: manager in gitlab, jobs in glr-jobs', 
     expect(rf935[0]!.message).toContain('namespace gitlab (RoleBinding gitlab/gitlab-runner)');
     expect(rf935[0]!.message).toContain('job pods run in namespace glr-jobs');
     expect(rf935[0]!.fix).toContain('in namespace glr-jobs and a RoleBinding there to ServiceAccount gitlab/gitlab-runner');
-    // At the manager's RBAC key of the values (rbac.create).
+    // At what decides it: the jobs' namespace line inside runners.config (was rbac.create).
     const values = eksValuesAlone()['values.yaml']!.split('\n');
-    expect(rf935[0]!.path).toBe(`values.yaml:${values.indexOf('rbac:') + 2}:11`);
+    const line = values.findIndex((l) => l.trim() === 'namespace = "glr-jobs"');
+    expect(line).toBeGreaterThan(0);
+    expect(rf935[0]!.path).toBe(`values.yaml:${line + 1}:${values[line]!.indexOf('namespace') + 1}`);
     expect(codes(r, 'RF904')).toEqual([]);
     // The chain ends there: its proof does not hold.
     expect(r.proofs.find((p) => p.claim.startsWith('every reference resolves'))?.holds).toBe(false);
@@ -191,5 +193,135 @@ describe('AKS (Workload Identity), chart values alone: manager in gitlab-runner,
     const wrong = errors(r).filter((f) => f.message.includes('glr-jobs') && f.message.includes('gitlab-runner-jobs'));
     expect(wrong.length).toBeGreaterThan(0);
     expect(r.proofs.some((p) => !p.holds)).toBe(true);
+  });
+});
+
+/** The executor's rules for the chart's Role (rbac.rules), so rbac.create is not RF907's every-verb Role. */
+const RBAC_RULES = `  rules:
+    - resources: [pods, pods/exec, pods/attach, pods/log, secrets, configmaps]
+      verbs: [get, list, watch, create, patch, delete]
+`;
+
+describe("the chart's namespace values (gitlab-runner chart templates at 0.52, 0.79, 0.86)", () => {
+  /** eksValuesAlone with the manager's Role and RoleBinding only in gitlab, and runners.config writing the chart's default namespace line. */
+  const chartDefault = (opts: { rbacCreate: boolean }): Record<string, string> => {
+    const f = eksValuesAlone({ managerRoleThere: false });
+    expect(f['values.yaml']).toContain('namespace = "glr-jobs"');
+    f['values.yaml'] = f['values.yaml']!
+      .replace('namespace = "glr-jobs"', 'namespace = "{{ default .Release.Namespace .Values.runners.jobNamespace }}"')
+      .replace('runners:\n', 'runners:\n  jobNamespace: glr-jobs\n')
+      .replace('rbac:\n  create: false\n', opts.rbacCreate ? `rbac:\n  create: true\n${RBAC_RULES}` : 'rbac:\n  create: false\n');
+    return f;
+  };
+
+  it("runners.jobNamespace fills the chart's default `namespace = \"{{ default .Release.Namespace .Values.runners.jobNamespace }}\"`: jobs in glr-jobs, where rbac.create puts the chart's Role (no RF906, no RF935)", () => {
+    const r = run(chartDefault({ rbacCreate: true }));
+    expect(codes(r, 'RF906')).toEqual([]);
+    expect(codes(r, 'RF935')).toEqual([]);
+    expect(errors(r)).toEqual([]);
+    expect(summary(r)).toContain('manager gitlab/gitlab-runner');
+    expect(summary(r)).toContain('jobs glr-jobs/gitlab-runner-jobs');
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  it('RF935 at runners.jobNamespace, the value that decides where the jobs run, when the Role is bound only in gitlab (rbac.create: false)', () => {
+    const f = chartDefault({ rbacCreate: false });
+    const r = run(f);
+    const rf935 = codes(r, 'RF935');
+    expect(rf935).toHaveLength(1);
+    expect(rf935[0]!.message).toContain('(RoleBinding gitlab/gitlab-runner)');
+    expect(rf935[0]!.message).toContain('job pods run in namespace glr-jobs');
+    const lines = f['values.yaml']!.split('\n');
+    const at = lines.indexOf('  jobNamespace: glr-jobs');
+    expect(at).toBeGreaterThan(0);
+    expect(rf935[0]!.path).toBe(`values.yaml:${at + 1}:${lines[at]!.indexOf('glr-jobs') + 1}`);
+  });
+
+  it("the chart's `namespace` value places the manager (Deployment, ServiceAccount, Secrets): read there, not in the jobs' namespace, though a ServiceAccount of its name is in both", () => {
+    const f = eksValuesAlone();
+    f['k8s.yaml'] += '---\napiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitlab-runner\n  namespace: glr-jobs\n';
+    const without = run(f);
+    // Without the value, nothing says which is the manager's: the jobs' namespace stands for it.
+    expect(summary(without)).toContain('manager glr-jobs/gitlab-runner');
+    f['values.yaml'] = `namespace: gitlab\n${f['values.yaml']!}`;
+    const r = run(f);
+    expect(summary(r)).toContain('manager gitlab/gitlab-runner');
+    expect(summary(r)).toContain('jobs glr-jobs/gitlab-runner-jobs');
+    expect(errors(r)).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  it('runners.namespace (charts until 0.52) places the manager and the jobs both: its KUBERNETES_NAMESPACE wins over the namespace runners.config writes', () => {
+    const f = corpus('irsa-guide-sound');
+    f['values.yaml'] = f['values.yaml']!.replace('namespace = "gitlab"', 'namespace = "elsewhere"').replace('runners:\n', 'runners:\n  namespace: gitlab\n');
+    const r = run(f);
+    expect(summary(r)).toContain('manager gitlab/gitlab-runner');
+    expect(summary(r)).toContain('jobs gitlab/gitlab-runner-jobs');
+    // The line runners.config writes is not where the jobs run: said at it, and only that.
+    expect(errors(r).map((x) => `${x.code} ${x.message}`)).toEqual(['RF106 values.yaml: runners.config [runners.kubernetes] namespace is elsewhere, not gitlab']);
+  });
+});
+
+describe('a manager workload (no chart): its jobs\' namespace is its ConfigMap\'s', () => {
+  /** eks-manager-daemonset with the jobs in ci-jobs: their ServiceAccount and Namespace there, the manager's Role only in ci-runner, or also there. */
+  const daemonset = (roleThere: boolean): Record<string, string> => {
+    const f = corpus('eks-manager-daemonset');
+    expect(f['manager.yaml']).toContain('namespace = "ci-runner"');
+    f['manager.yaml'] = f['manager.yaml']!.replace('namespace = "ci-runner"', 'namespace = "ci-jobs"').replace(/name: runner-jobs\n {2}namespace: ci-runner/, 'name: runner-jobs\n  namespace: ci-jobs');
+    f['manager.yaml'] += roleThere ? jobsNamespaceObjects('ci-jobs', { ns: 'ci-runner', name: 'runner-manager' }) : '---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: ci-jobs\n  labels:\n    pod-security.kubernetes.io/enforce: baseline\n';
+    f['roles.tf.json'] = f['roles.tf.json']!.replace('system:serviceaccount:ci-runner:runner-jobs', 'system:serviceaccount:ci-jobs:runner-jobs');
+    return f;
+  };
+
+  it("RF935 points at the ConfigMap's `namespace = \"ci-jobs\"` line, not at the DaemonSet", () => {
+    const f = daemonset(false);
+    const r = run(f);
+    const rf935 = codes(r, 'RF935');
+    expect(rf935).toHaveLength(1);
+    expect(rf935[0]!.message).toContain('(RoleBinding ci-runner/runner-manager)');
+    const lines = f['manager.yaml']!.split('\n');
+    const at = lines.findIndex((l) => l.trim() === 'namespace = "ci-jobs"');
+    expect(at).toBeGreaterThan(0);
+    expect(rf935[0]!.path).toBe(`manager.yaml:${at + 1}:${lines[at]!.indexOf('namespace') + 1}`);
+  });
+
+  it('with its Role bound in ci-jobs: no RF935, no RF106 (guard)', () => {
+    const r = run(daemonset(true));
+    expect(codes(r, 'RF935')).toEqual([]);
+    expect(codes(r, 'RF106')).toEqual([]);
+    expect(summary(r)).toContain('jobs ci-jobs/runner-jobs');
+  });
+
+  /** two-clusters-same-names-manifests with each cluster's jobs in ci-jobs: the jobs' ServiceAccount, the manager's Role and RoleBinding there, in each folder. */
+  const twoClusters = (): Record<string, string> => {
+    const f = corpus('two-clusters-same-names-manifests');
+    for (const env of ['prod', 'staging']) {
+      expect(f[`${env}/manager.yaml`]).toContain('namespace = "gitlab-runner"');
+      f[`${env}/manager.yaml`] = f[`${env}/manager.yaml`]!.replace('namespace = "gitlab-runner"', 'namespace = "ci-jobs"');
+      f[`${env}/k8s.yaml`] = f[`${env}/k8s.yaml`]!
+        .replace(/name: gitlab-runner-jobs\n {2}namespace: gitlab-runner/, 'name: gitlab-runner-jobs\n  namespace: ci-jobs')
+        .replace(/kind: Role\nmetadata:\n {2}name: gitlab-runner\n {2}namespace: gitlab-runner/, 'kind: Role\nmetadata:\n  name: gitlab-runner\n  namespace: ci-jobs')
+        .replace(/kind: RoleBinding\nmetadata:\n {2}name: gitlab-runner\n {2}namespace: gitlab-runner/, 'kind: RoleBinding\nmetadata:\n  name: gitlab-runner\n  namespace: ci-jobs');
+      expect(f[`${env}/k8s.yaml`]!.match(/namespace: ci-jobs/g)).toHaveLength(3);
+      f[`${env}/main.tf`] = f[`${env}/main.tf`]!.replace('system:serviceaccount:gitlab-runner:gitlab-runner-jobs', 'system:serviceaccount:ci-jobs:gitlab-runner-jobs');
+    }
+    return f;
+  };
+  const shown = (r: DoctorResult) => r.findings.map((x) => `${x.code} ${x.path}`).sort();
+
+  it("two clusters' Deployments, each with its jobs' Role in ci-jobs in its own folder: each reads its own, in either file order (no false RF106/RF903)", () => {
+    const f = twoClusters();
+    const forward = run(f);
+    const backward = run(Object.fromEntries(Object.entries(f).reverse()));
+    // The ConfigMaps given after the Deployments, then before them.
+    const configLast = run(Object.fromEntries(Object.entries(f).sort(([a], [b]) => Number(a.endsWith('manager.yaml')) - Number(b.endsWith('manager.yaml')))));
+    for (const r of [forward, backward, configLast]) {
+      expect(codes(r, 'RF106')).toEqual([]);
+      expect(codes(r, 'RF903')).toEqual([]);
+      expect(shown(r)).toEqual(['RF208 prod/manager.yaml:25:11', 'RF208 staging/manager.yaml:25:11', 'RF301 staging/manager.yaml:19:9']);
+      expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+      expect(summary(r)).toContain('jobs ci-jobs/gitlab-runner-jobs (prod/manager.yaml');
+      expect(summary(r)).toContain('jobs ci-jobs/gitlab-runner-jobs (staging/manager.yaml');
+    }
   });
 });

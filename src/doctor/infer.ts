@@ -35,6 +35,12 @@ function finding(code: Code, path: string, message: string, extra: Partial<Findi
 
 /** `{{ .Release.Namespace }}` as a Helm template writes it (with or without spaces and trim markers). */
 const RELEASE_NAMESPACE = /\{\{-?\s*\.Release\.Namespace\s*-?\}\}/;
+/**
+ * `{{ default .Release.Namespace .Values.runners.jobNamespace }}`: the namespace the chart's own
+ * default runners.config writes (values.yaml of the gitlab-runner chart, 0.79 and later): the
+ * value runners.jobNamespace where it is set, else the release's namespace.
+ */
+const JOB_NAMESPACE_DEFAULT = /\{\{-?\s*default\s+\.Release\.Namespace\s+\.Values\.runners\.jobNamespace\s*-?\}\}/;
 
 /** A Go template action of the chart's tpl (`{{ … }}`, `{{- … -}}`), on one line. */
 const TEMPLATE_ACTION = /\{\{.*?\}\}/g;
@@ -89,6 +95,12 @@ interface Chain {
    * account, their identity's subject and the manager's Role for creating pods are there.
    */
   jobNamespace: string;
+  /**
+   * The chart value that decided the jobs' namespace, where one did rather than the config's
+   * `[runners.kubernetes] namespace` line: `runners.namespace` (charts until 0.52) or
+   * `runners.jobNamespace` (filled into the chart's default `namespace = "{{ default … }}"`).
+   */
+  jobNamespaceValue?: 'namespace' | 'jobNamespace';
   managerSa: string;
   /** Where the manager is declared (values file, Deployment). */
   origin: Origin;
@@ -177,7 +189,10 @@ export function chartRbac(values: Record<string, unknown>, namespace: string, se
   const rules = Array.isArray(written) && written.length > 0
     ? written.map((r) => ({ apiGroups: listOr(get(r, 'apiGroups'), ['']), resources: listOr(get(r, 'resources'), ['*']), verbs: listOr(get(r, 'verbs'), ['*']) }))
     : [{ apiGroups: [''], resources: ['*'], verbs: ['*'] }];
-  const roleNamespace = str(get(values, 'runners', 'jobNamespace')) ?? str(get(values, 'namespace')) ?? namespace;
+  // templates/role.yaml and role-binding.yaml: `coalesce .Values.runners.jobNamespace .Values.namespace
+  // .Release.Namespace` (0.84 and later, !522; 0.79 to 0.83 without runners.jobNamespace), and
+  // `default .Release.Namespace .Values.runners.namespace` until 0.52.
+  const roleNamespace = str(get(values, 'runners', 'jobNamespace')) ?? str(get(values, 'namespace')) ?? str(get(values, 'runners', 'namespace')) ?? namespace;
   const meta = clusterWide ? { name } : { name, namespace: roleNamespace };
   const rbac = 'rbac.authorization.k8s.io';
   return [
@@ -469,23 +484,39 @@ export function inferDeployment(ev: Evidence): Inferred {
     // A service account the chart creates without a name is named after the release (the chart's
     // fullname), which a helm_release states; a values file alone does not.
     const sa = str(get(values, 'serviceAccount', 'name')) ?? str(get(values, 'rbac', 'serviceAccountName')) ?? (createsSa && v.release !== undefined ? chartFullname(values, v.release) : undefined);
-    let configText = get(values, 'runners', 'config');
-    let rendered: typeof v | undefined;
+    // The chart's values that place its objects and its jobs (the gitlab-runner chart's templates,
+    // read at 0.52.0, 0.77.2, 0.79.1 and 0.86.0): `namespace` (0.79 and later) places the manager's
+    // Deployment, ServiceAccount, ConfigMap and Secrets (`default .Release.Namespace .Values.namespace`);
+    // `runners.namespace` (until 0.52, removed in 0.53.0 by !397) placed them too, and set the
+    // KUBERNETES_NAMESPACE the runner registers with, which the chart's NOTES.txt says wins over the
+    // namespace runners.config writes; `runners.jobNamespace` (0.79 and later) is what the chart's
+    // default runners.config writes as the jobs' namespace, and where its Role goes (0.84 and later).
+    const chartNamespace = str(get(values, 'namespace'));
+    const legacyNamespace = str(get(values, 'runners', 'namespace'));
+    const jobNamespaceValue = str(get(values, 'runners', 'jobNamespace'));
+    const written = get(values, 'runners', 'config');
+    let configText = written;
+    let jobNamespaceFilled = false;
+    if (typeof configText === 'string' && jobNamespaceValue !== undefined && JOB_NAMESPACE_DEFAULT.test(configText)) {
+      configText = configText.replace(new RegExp(JOB_NAMESPACE_DEFAULT.source, 'g'), jobNamespaceValue);
+      jobNamespaceFilled = true;
+    }
     // The chart renders runners.config with tpl: {{ .Release.Namespace }} (its own default config
-    // writes the namespace so) is the namespace the release is installed in. A helm_release states it;
-    // a values file alone does not, and then the manager's ServiceAccount, if given, does.
-    const releaseNamespaceWritten = typeof configText === 'string' && RELEASE_NAMESPACE.test(configText);
+    // writes the namespace so, or as the default of runners.jobNamespace) is the namespace the release
+    // is installed in. A helm_release states it; a values file alone does not, and then the manager's
+    // ServiceAccount, if given, does (not where `namespace` places the manager elsewhere).
+    const releaseNamespaceWritten = typeof configText === 'string' && (RELEASE_NAMESPACE.test(configText) || JOB_NAMESPACE_DEFAULT.test(configText));
     if (releaseNamespaceWritten && sa !== undefined && !v.namespaceUnknown) {
-      const releaseNs = v.namespace ?? soleNamespaceOf(sa);
+      const releaseNs = v.namespace ?? (chartNamespace === undefined && legacyNamespace === undefined ? soleNamespaceOf(sa) : undefined);
       if (releaseNs === undefined) {
         chartsNotPlaced = true;
         findings.push(finding('RF903', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config names the namespace as {{ .Release.Namespace }}, the namespace the release is installed in (helm install --namespace), which the values do not give`, { fix: `give the ServiceAccount manifest of ${sa} (kubectl get serviceaccount -o yaml) or the helm_release, or write the namespace in [runners.kubernetes] namespace` }));
         continue;
       }
-      configText = (configText as string).replace(new RegExp(RELEASE_NAMESPACE.source, 'g'), releaseNs);
-      // What the chart renders is what runs: the proofs read the rendered config.
-      rendered = { ...v, value: { ...values, runners: { ...(values.runners as Record<string, unknown>), config: configText } } };
+      configText = (configText as string).replace(new RegExp(RELEASE_NAMESPACE.source, 'g'), releaseNs).replace(new RegExp(JOB_NAMESPACE_DEFAULT.source, 'g'), releaseNs);
     }
+    // What the chart renders is what runs: the proofs read the rendered config.
+    const rendered: typeof v | undefined = configText !== written ? { ...v, value: { ...values, runners: { ...(values.runners as Record<string, unknown>), config: configText } } } : undefined;
     let chartToml: Chain['chartToml'];
     let configUnrendered = false;
     if (typeof configText === 'string') {
@@ -507,8 +538,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     // manager runs in; values alone, the one ServiceAccount of the manager's name given does. Else
     // the namespace the jobs run in stands for it, as it did before jobs were read apart: values alone
     // with no manifest of the manager say nothing else, and its objects are then looked up there.
-    const jobsNamespace = str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace'));
-    const namespace = v.namespace ?? (sa !== undefined && !v.namespaceUnknown ? soleNamespaceOf(sa) : undefined) ?? jobsNamespace ?? str(get(values, 'runners', 'namespace'));
+    // The chart's `namespace` (or the older runners.namespace) places the manager wherever the release is.
+    const tomlNamespace = str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace'));
+    const jobsNamespace = legacyNamespace ?? tomlNamespace;
+    const namespace = chartNamespace ?? legacyNamespace ?? v.namespace ?? (sa !== undefined && !v.namespaceUnknown ? soleNamespaceOf(sa) : undefined) ?? jobsNamespace;
     const regToken = str(get(values, 'runnerRegistrationToken'));
     // A release read from `terraform show -json` (its address): the document holds the token in clear, whatever it was given from.
     const inDocument = v.address !== undefined ? ', and the terraform show -json document holds it in clear (it prints sensitive values too)' : ', and this one is written in a file';
@@ -536,7 +569,13 @@ export function inferDeployment(ev: Evidence): Inferred {
       continue;
     }
     const podLabels = (isObject(values.podLabels) ? values.podLabels : {}) as Record<string, string>;
-    const chain: Chain = { name: chainName(v.release !== undefined ? { release: v.release, ...podLabels } : podLabels, v.origin, ns), namespace: ns, jobNamespace: jobsNamespace ?? ns, managerSa: sa, origin: v.origin, values: rendered ?? v, chartCreatesSa: createsSa, podLabels };
+    // A runners.config with no namespace line: the chart sets KUBERNETES_NAMESPACE to the release's
+    // namespace (templates/_env_vars.tpl), not to the `namespace` the manager is placed in. With no
+    // runners.config, the chart's default one writes runners.jobNamespace, else the release's.
+    const jobNs = jobsNamespace ?? (chartToml === undefined && !configUnrendered ? jobNamespaceValue : undefined) ?? v.namespace ?? ns;
+    const chain: Chain = { name: chainName(v.release !== undefined ? { release: v.release, ...podLabels } : podLabels, v.origin, ns), namespace: ns, jobNamespace: jobNs, managerSa: sa, origin: v.origin, values: rendered ?? v, chartCreatesSa: createsSa, podLabels };
+    if (legacyNamespace !== undefined) chain.jobNamespaceValue = 'namespace';
+    else if (jobNamespaceValue !== undefined && jobNs === jobNamespaceValue && (jobNamespaceFilled || tomlNamespace === undefined)) chain.jobNamespaceValue = 'jobNamespace';
     if (chartToml) chain.chartToml = chartToml;
     if (configUnrendered) {
       // What the chart deploys is not known until it is rendered: the proofs read no runners.config (a config.toml given beside the values is read, as where none is written).
@@ -577,7 +616,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     managerWorkloads.push(w);
   }
   // Two deployments given together may reuse names: each object belongs to the chains of its own (kubernetesOwners).
-  const owners = kubernetesOwners(k8sAndSecrets, chains);
+  // The owners are first told from the managers' namespaces: a manager workload's ConfigMap is of its own.
+  let owners = kubernetesOwners(k8sAndSecrets, chains);
   const ofChain = (chain: Chain, o: Located<K8sObject>): boolean => owners.has(chain, o);
   // A manager workload's config.toml is a key of a ConfigMap of its namespace: its own deployment's.
   for (const { chain, pod, container } of managerWorkloads) {
@@ -609,6 +649,11 @@ export function inferDeployment(ev: Evidence): Inferred {
       findings.push(finding('RF903', formatPosition(originAt(t.origin, 'runners')), `config.toml runs jobs in namespace ${ns ?? 'default'}, but no manager for it (chart values, or a Deployment, StatefulSet or DaemonSet running gitlab-runner) is in the evidence`, { fix: 'give the Helm values or the manager workload (Deployment, StatefulSet) too' }));
     }
   }
+  // A manager workload's jobs' namespace is known only once its ConfigMap (or a config.toml given
+  // beside it) is read: the objects there (the manager's Role and RoleBinding for its job pods, the
+  // jobs' ServiceAccount), given once per deployment, are then told apart as the manager's are.
+  // Told before, they were no chain's candidates, so no chain's objects (a false RF106, RF903).
+  if (chains.some((c) => c.jobNamespace !== c.namespace)) owners = kubernetesOwners(k8sAndSecrets, chains);
   // Unique names.
   const used = new Map<string, number>();
   for (const c of chains) {
@@ -1090,6 +1135,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (saKeyAt) keys.managerServiceAccount = saKeyAt;
     const rbacAt = valuesAt('rbac', 'create');
     if (rbacAt) keys.roleBinding = rbacAt;
+    // The jobs' namespace where it is written: the chart value that decided it, else the config's namespace line.
+    keys.jobNamespace = (chain.jobNamespaceValue !== undefined ? valuesAt('runners', chain.jobNamespaceValue) : undefined) ?? inToml('namespace');
     const secretAt = valuesAt('runners', 'secret');
     if (secretAt) keys.tokenSecret = secretAt;
     chainKeys.set(index, keys);

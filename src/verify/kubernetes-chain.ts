@@ -22,6 +22,8 @@ export const CHAIN_KEYS = {
   managerServiceAccount: '.kubernetes.managerServiceAccount',
   jobServiceAccount: '.kubernetes.jobServiceAccount',
   namespace: '.kubernetes.namespace',
+  /** Where the jobs' namespace is decided (RF935): the config's namespace line, or the chart value. */
+  jobNamespace: '.kubernetes.jobNamespace',
   roleBinding: '.kubernetes.roleBinding',
   tokenSecret: '.kubernetes.tokenSecret',
 } as const;
@@ -81,7 +83,8 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
     out.push({
       code: 'RF935',
       severity: CODES.RF935.severity,
-      path: from ? `${runnerPath}${CHAIN_KEYS.roleBinding}` : runnerPath,
+      // At what decides it: the jobs' namespace as written (the Role's place is in the message).
+      path: from ? `${runnerPath}${CHAIN_KEYS.jobNamespace}` : runnerPath,
       message: `the manager's service account ${names.namespace}/${names.managerServiceAccount} is given a Role only in namespace ${[...new Set(bindings.map((o) => o.metadata.namespace ?? ''))].join(', ')} (${where}), but its job pods run in namespace ${jobNamespace}: the manager cannot create job pods there, and every job fails`,
       received: where,
       allowed: `a RoleBinding in namespace ${jobNamespace} (or a ClusterRoleBinding) to ${names.namespace}/${names.managerServiceAccount}`,

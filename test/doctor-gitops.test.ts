@@ -257,3 +257,70 @@ describe('kustomization helmCharts (kustomize build --enable-helm)', () => {
     expect([...named.chains.keys()]).not.toContain('ci');
   });
 });
+
+describe('a values layer that does not parse', () => {
+  // Before, the release was read as if that layer were empty: RF903 "the values name no service
+  // account" and RF910 "no gitlab-runner chart values" followed the RF901. Now the RF901 (or, for a
+  // values file of its own, RF903 at the reference beside the file's RF901) is all that is said.
+  const broken = 'serviceAccount:\n  name: [oops\n';
+  const noNoise = (r: DoctorResult) => {
+    expect(codes(r, 'RF910')).toEqual([]);
+    expect(r.findings.filter((f) => f.message.includes('name no service account'))).toEqual([]);
+    expect([...r.chains.keys()]).toEqual([]);
+  };
+
+  it('Argo CD helm.values: RF901 at it says the release is not read; no RF903 or RF910 noise', () => {
+    const app = application(`      values: |\n${indented(broken, 8)}`);
+    const r = run({ ...soundFiles(), 'app.yaml': app });
+    const rf901 = codes(r, 'RF901');
+    expect(rf901.map((f) => f.path)).toEqual([`app.yaml:${lineOf(app, 'values: |')}:15`]);
+    expect(rf901[0]!.message).toContain("the release's values are not read");
+    noNoise(r);
+  });
+
+  it('Argo CD helm.values that is a list, not a map: RF901, not read', () => {
+    const r = run({ 'app.yaml': application('      values: |\n        - a\n        - b\n') });
+    expect(codes(r, 'RF901').map((f) => f.message)).toEqual([expect.stringContaining('is not a map of chart values')]);
+    noNoise(r);
+  });
+
+  it('Flux valuesFrom a ConfigMap whose values do not parse: RF901 at its key, not read', () => {
+    const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: runner-values\n  namespace: gitlab\ndata:\n  values.yaml: |\n${indented(broken, 4)}`;
+    const release = helmRelease('    serviceAccount:\n      name: from-values\n', '  valuesFrom:\n    - kind: ConfigMap\n      name: runner-values\n');
+    const r = run({ 'release.yaml': release, 'cm.yaml': cm });
+    expect(codes(r, 'RF901').map((f) => f.path)).toEqual([`cm.yaml:${lineOf(cm, 'values.yaml')}:16`]);
+    noNoise(r);
+  });
+
+  it('a kustomize valuesFile or an Argo CD $values file that does not parse: RF901 at the file, RF903 at the reference, not read', () => {
+    const k = run({ 'deploy/kustomization.yaml': kustomization('  - name: gitlab-runner\n    releaseName: ci\n    namespace: gitlab\n    valuesFile: v.yaml\n'), 'deploy/v.yaml': broken });
+    expect(codes(k, 'RF901').map((f) => f.path)).toEqual(['deploy/v.yaml:3:1']);
+    expect(codes(k, 'RF903').map((f) => f.path)).toEqual(['deploy/kustomization.yaml:7:17']);
+    noNoise(k);
+    const app = `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: ci
+spec:
+  destination:
+    namespace: gitlab
+  sources:
+    - repoURL: https://charts.gitlab.io
+      chart: gitlab-runner
+      helm:
+        valueFiles:
+          - $values/deploy/values.yaml
+    - repoURL: https://gitlab.example.com/platform/deploy.git
+      ref: values
+`;
+    const a = run({ 'app.yaml': app, 'deploy/values.yaml': broken });
+    expect(codes(a, 'RF903').filter((f) => f.message.includes("values are not read")).map((f) => f.path)).toEqual([`app.yaml:${lineOf(app, '$values/')}:13`]);
+    noNoise(a);
+  });
+
+  it('guard: the same releases with values that parse are read (a chain each)', () => {
+    const fine = 'serviceAccount:\n  name: sa\nrunners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = "gitlab"\n';
+    expect([...run({ 'app.yaml': application(`      values: |\n${indented(fine, 8)}`) }).chains.keys()]).toEqual(['gitlab-runner']);
+    expect([...run({ 'deploy/kustomization.yaml': kustomization('  - name: gitlab-runner\n    releaseName: ci\n    namespace: gitlab\n    valuesFile: v.yaml\n'), 'deploy/v.yaml': fine }).chains.keys()]).toEqual(['ci']);
+  });
+});

@@ -13,7 +13,8 @@ import { normalPath } from './hcl/eval.js';
  * the chart values it installs, layer over layer as its controller merges them, into
  * `ev.helmValues` with its release name and namespace; every key keeps the place of the layer that
  * wrote it last, inside a `values: |` string too. A layer the files do not hold (a values file of
- * the chart's own archive, a Secret, a ConfigMap not given) is RF903: what it sets is not proven.
+ * the chart's own archive, a Secret, a ConfigMap not given) is RF903: what it sets is not proven. A
+ * layer that does not parse is RF901 and the release is not read (`ev.chartsUnread`).
  *
  * - Argo CD (user guide, "Helm"): `parameters` > `valuesObject` > `values` > `valueFiles` > the
  *   chart's values.yaml; the release is `helm.releaseName`, else the Application's name; the
@@ -87,23 +88,37 @@ function stringPlaces(file: SourceFile, at: Position, text: string): Locate | un
   };
 }
 
-/** One layer of values written as YAML text: parsed, merged, each key placed in the text (else at the string). */
-function mergeText(merged: MergedValues, text: string, file: SourceFile, at: Position, what: string, findings: Finding[]): void {
+/**
+ * One layer of values written as YAML text: parsed, merged, each key placed in the text (else at the
+ * string). False when it does not parse (RF901 at it): the release is then not read at all, since
+ * what the chart would deploy without that layer is not what the controller deploys (it fails the
+ * sync instead).
+ */
+function mergeText(merged: MergedValues, text: string, file: SourceFile, at: Position, what: string, findings: Finding[]): boolean {
   let doc: unknown;
   try {
     doc = yamlData(text, '1.2', 100);
   } catch (err) {
-    findings.push(finding('RF901', at, `${what} is not valid YAML: ${safeText((err instanceof Error ? err.message : String(err)).split('\n')[0]!, 160)}`, 'fix the YAML of the values'));
-    return;
+    findings.push(finding('RF901', at, `${what} is not valid YAML: ${safeText((err instanceof Error ? err.message : String(err)).split('\n')[0]!.replace(/:$/, ''), 160)}; ${NOT_READ}`, 'fix the YAML of the values'));
+    return false;
   }
-  if (doc === null || doc === undefined) return;
+  if (doc === null || doc === undefined) return true;
   if (!isObject(doc)) {
-    findings.push(finding('RF901', at, `${what} is not a map of chart values`, 'write the chart values as a map'));
-    return;
+    findings.push(finding('RF901', at, `${what} is not a map of chart values; ${NOT_READ}`, 'write the chart values as a map'));
+    return false;
   }
   withTokenStandIns(doc);
   const places = stringPlaces(file, at, text);
   merged.merge(doc, places ?? (() => at));
+  return true;
+}
+
+/** What a values layer that does not parse leaves: said with it, never as a release of empty values. */
+const NOT_READ = "the release's values are not read, so its runner's chain is not proven";
+
+/** A release found whose values did not parse: not read, but not "no runner manager" either (RF910). */
+function unread(ev: Evidence): void {
+  ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;
 }
 
 /** A layer of values written as an object of the file: its keys placed where they are written. */
@@ -137,27 +152,32 @@ function givenFile(ev: Evidence, rel: string): string | undefined {
  * A values file given as a layer of a release: its keys placed in it. It is not a deployment's values
  * of its own any more: the reading of it alone (`ev.helmValues`, made while the file was read) is taken out.
  */
-function mergeGivenFile(ev: Evidence, merged: MergedValues, path: string, at: Position, what: string, findings: Finding[]): void {
+function mergeGivenFile(ev: Evidence, merged: MergedValues, path: string, at: Position, what: string, findings: Finding[]): boolean {
   const alone = ev.helmValues.findIndex((v) => v.origin.source.path === path && v.origin.path.length === 0 && v.release === undefined && v.address === undefined);
   if (alone >= 0) {
     const [v] = ev.helmValues.splice(alone, 1);
     const copy = structuredClone(v!.value);
     withTokenStandIns(copy);
     merged.merge(copy, (p) => v!.origin.source.locate(v!.origin.doc, p));
-    return;
+    return true;
   }
   const text = ev.texts?.get(path) ?? '';
   let doc: unknown;
   try {
     doc = yamlData(text, '1.2', 100);
   } catch {
-    findings.push(finding('RF903', at, `${what} is ${path}, which is not a YAML map of chart values the doctor could read: what it sets is not proven`, `give ${path} as a YAML map of the chart's values`));
-    return;
+    findings.push(finding('RF903', at, `${what} is ${path}, which is not valid YAML (RF901 at it); ${NOT_READ}`, `fix the YAML of ${path}`));
+    return false;
   }
-  if (!isObject(doc)) return;
+  if (doc === null || doc === undefined) return true;
+  if (!isObject(doc)) {
+    findings.push(finding('RF901', at, `${what} is ${path}, which is not a map of chart values; ${NOT_READ}`, `write ${path} as a YAML map of the chart's values`));
+    return false;
+  }
   withTokenStandIns(doc);
   const file = new SourceFile(path, text, 'yaml');
   merged.merge(doc, (p) => file.locate(0, p));
+  return true;
 }
 
 function readApplication(ev: Evidence, o: GitOpsObject): void {
@@ -175,6 +195,7 @@ function readApplication(ev: Evidence, o: GitOpsObject): void {
     const about = `Application ${safeText(name ?? '(no name)', 80)}`;
     const helm = isObject(source.helm) ? source.helm : {};
     const merged = new MergedValues();
+    let read = true;
     // 1. valueFiles: of the chart's archive (not given), or `$<ref>/<path>` of another source's repository.
     const files = Array.isArray(helm.valueFiles) ? helm.valueFiles : [];
     files.forEach((f, i) => {
@@ -183,7 +204,7 @@ function readApplication(ev: Evidence, o: GitOpsObject): void {
       const refSource = ref ? sources.find(([s]) => s.ref === ref[1]) : undefined;
       const given = ref && refSource ? givenFile(ev, ref[2]!) : undefined;
       if (given !== undefined) {
-        mergeGivenFile(ev, merged, given, at('helm', 'valueFiles', i), `${about}: helm.valueFiles[${i}]`, ev.findings);
+        read = mergeGivenFile(ev, merged, given, at('helm', 'valueFiles', i), `${about}: helm.valueFiles[${i}]`, ev.findings) && read;
         return;
       }
       const whence = ref
@@ -194,7 +215,7 @@ function readApplication(ev: Evidence, o: GitOpsObject): void {
       ev.findings.push(finding('RF903', at('helm', 'valueFiles', i), `${about}: the values file ${safeText(f, 100)} is read ${whence}, so what it sets is not proven`, ref ? `give the values file (a folder of the repository with ${safeText(ref[2]!, 100)})` : 'write those values in helm.valuesObject, or give them from a source of the files given ($<ref>/<path>)'));
     });
     // 2. values (a YAML string), 3. valuesObject, 4. parameters.
-    if (typeof helm.values === 'string') mergeText(merged, helm.values, o.origin.source, at('helm', 'values'), `${about}: helm.values`, ev.findings);
+    if (typeof helm.values === 'string') read = mergeText(merged, helm.values, o.origin.source, at('helm', 'values'), `${about}: helm.values`, ev.findings) && read;
     else if (isObject(helm.values)) mergeObject(merged, helm.values, o.origin, [...path, 'helm', 'values']);
     if (isObject(helm.valuesObject)) mergeObject(merged, helm.valuesObject, o.origin, [...path, 'helm', 'valuesObject']);
     const parameters = Array.isArray(helm.parameters) ? helm.parameters : [];
@@ -209,6 +230,10 @@ function readApplication(ev: Evidence, o: GitOpsObject): void {
       const s = p.value === null || p.value === undefined ? '' : typeof p.value === 'string' ? p.value : JSON.stringify(p.value);
       merged.set(setPath, p.forceString === true || p.type === 'string' ? s : autoTyped(s), () => at('helm', 'parameters', n, 'value'));
     });
+    if (!read) {
+      unread(ev);
+      continue;
+    }
     const namespace = isObject(spec.destination) ? str(spec.destination.namespace) : undefined;
     const release = str(helm.releaseName) ?? name;
     ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
@@ -226,6 +251,7 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...rest]);
   const about = `HelmRelease ${safeText(own !== undefined ? `${own}/${name ?? ''}` : (name ?? '(no name)'), 100)}`;
   const merged = new MergedValues();
+  let read = true;
   const from = Array.isArray(spec.valuesFrom) ? spec.valuesFrom : [];
   from.forEach((ref, i) => {
     if (!isObject(ref)) return;
@@ -254,9 +280,13 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
       if (setPath) merged.set(setPath, autoTyped(text), () => keyAt);
       return;
     }
-    mergeText(merged, text, cm.origin.source, keyAt, `ConfigMap ${safeText(refName ?? '?', 80)} key ${safeText(key, 80)} (${about}, spec.valuesFrom[${i}])`, ev.findings);
+    read = mergeText(merged, text, cm.origin.source, keyAt, `ConfigMap ${safeText(refName ?? '?', 80)} key ${safeText(key, 80)} (${about}, spec.valuesFrom[${i}])`, ev.findings) && read;
   });
   if (isObject(spec.values)) mergeObject(merged, spec.values, o.origin, ['spec', 'values']);
+  if (!read) {
+    unread(ev);
+    return;
+  }
   const target = str(spec.targetNamespace);
   const namespace = target ?? own;
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
@@ -279,6 +309,7 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
     const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, 'helmCharts', n, ...rest]);
     const about = `${o.origin.source.path} helmCharts[${n}]`;
     const merged = new MergedValues();
+    let read = true;
     const fileLayer = (key: 'valuesFile' | 'additionalValuesFiles', rel: unknown, i?: number): void => {
       if (typeof rel !== 'string' || rel === '') return;
       const place = i === undefined ? at(key) : at(key, i);
@@ -288,7 +319,7 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
         ev.findings.push(finding('RF903', place, `${about}: the values file ${safeText(rel, 100)} is not among the files given, so what it sets is not proven`, `give ${safeText(rel, 100)} with the kustomization`));
         return;
       }
-      mergeGivenFile(ev, merged, given, place, `${about}: ${key}`, ev.findings);
+      read = mergeGivenFile(ev, merged, given, place, `${about}: ${key}`, ev.findings) && read;
     };
     const mode = chart.valuesMerge === 'merge' || chart.valuesMerge === 'replace' ? chart.valuesMerge : 'override';
     const inline = isObject(chart.valuesInline) ? chart.valuesInline : undefined;
@@ -309,6 +340,10 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
     }
     const more = Array.isArray(chart.additionalValuesFiles) ? chart.additionalValuesFiles : [];
     more.forEach((rel, i) => fileLayer('additionalValuesFiles', rel, i));
+    if (!read) {
+      unread(ev);
+      return;
+    }
     const namespace = str(chart.namespace);
     const release = str(chart.releaseName);
     ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });

@@ -324,3 +324,103 @@ spec:
     expect([...run({ 'deploy/kustomization.yaml': kustomization('  - name: gitlab-runner\n    releaseName: ci\n    namespace: gitlab\n    valuesFile: v.yaml\n'), 'deploy/v.yaml': fine }).chains.keys()]).toEqual(['ci']);
   });
 });
+
+const k3sChart = (spec: string, meta = '  namespace: kube-system\n') => `apiVersion: helm.cattle.io/v1
+kind: HelmChart
+metadata:
+  name: gitlab-runner
+${meta}spec:
+  repo: https://charts.gitlab.io
+  chart: gitlab-runner
+  version: 0.70.0
+${spec}`;
+
+describe('k3s / RKE2 HelmChart (helm.cattle.io)', () => {
+  const sa = (r: DoctorResult) => /manager (\S+)/.exec([...r.chains.values()].flat().join('\n'))?.[1];
+
+  it('valuesContent: the sound case is proven, no finding; the release is the HelmChart\'s name, the namespace targetNamespace', () => {
+    const r = run({ ...soundFiles(), 'runner.yaml': k3sChart(`  targetNamespace: gitlab\n  valuesContent: |-\n${indented(soundValues, 4)}`) });
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect([...r.chains.keys()]).toEqual(['gitlab-runner']);
+    expect(r.proofs.length).toBeGreaterThan(0);
+    expect(r.proofs.every((p) => p.holds)).toBe(true);
+  });
+
+  it('privileged = true inside valuesContent is RF301 at its own line of the HelmChart', () => {
+    const chart = k3sChart(`  targetNamespace: gitlab\n  valuesContent: |-\n${indented(soundValues.replace('privileged = false', 'privileged = true'), 4)}`);
+    const rf301 = codes(run({ ...soundFiles(), 'runner.yaml': chart }), 'RF301');
+    expect(rf301.map((f) => f.path)).toEqual([`runner.yaml:${lineOf(chart, 'privileged = true')}:13`]);
+  });
+
+  it('set over the HelmChartConfig over values over valuesContent (the controller\'s file order, then --set)', () => {
+    const base = `  targetNamespace: gitlab
+  valuesContent: |-
+    serviceAccount:
+      name: from-content
+    runners:
+      config: |
+        [[runners]]
+          [runners.kubernetes]
+            namespace = "gitlab"
+`;
+    const values = '  values:\n    serviceAccount:\n      name: from-values\n';
+    const config = `---
+apiVersion: helm.cattle.io/v1
+kind: HelmChartConfig
+metadata:
+  name: gitlab-runner
+  namespace: kube-system
+spec:
+  valuesContent: |-
+    serviceAccount:
+      name: from-config
+`;
+    expect(sa(run({ 'runner.yaml': k3sChart(base) }))).toBe('gitlab/from-content');
+    expect(sa(run({ 'runner.yaml': k3sChart(base + values) }))).toBe('gitlab/from-values');
+    expect(sa(run({ 'runner.yaml': k3sChart(base + values) + config }))).toBe('gitlab/from-config');
+    // A HelmChartConfig of another namespace configures another HelmChart.
+    expect(sa(run({ 'runner.yaml': k3sChart(base + values) + config.replace('namespace: kube-system', 'namespace: other') }))).toBe('gitlab/from-values');
+    expect(sa(run({ 'runner.yaml': k3sChart(`${base + values}  set:\n    serviceAccount.name: from-set\n`) + config }))).toBe('gitlab/from-set');
+  });
+
+  it('set: "true" is typed (--set), another string such as "123" stays a string (--set-string)', () => {
+    const config = '    runners.config: |\n      [[runners]]\n        [runners.kubernetes]\n          namespace = "gitlab"\n';
+    // serviceAccount.create: true with no name: the chart names it after the release (gitlab-runner).
+    const created = run({ 'runner.yaml': k3sChart(`  targetNamespace: gitlab\n  set:\n    serviceAccount.create: "true"\n${config}`) });
+    expect(sa(created)).toBe('gitlab/gitlab-runner');
+    // A name of digits stays the string "123" (read as a number it would name no service account).
+    const digits = run({ 'runner.yaml': k3sChart(`  targetNamespace: gitlab\n  set:\n    serviceAccount.name: "123"\n${config}`) });
+    expect(sa(digits)).toBe('gitlab/123');
+  });
+
+  it('valuesSecrets with keys is RF903 at it; one of no keys, or the controller\'s own chart-values-<name>, is not', () => {
+    const chart = k3sChart(`  targetNamespace: gitlab
+  valuesContent: |-
+    serviceAccount:
+      name: sa
+  valuesSecrets:
+    - name: runner-secret-values
+      keys: [values.yaml]
+    - name: unused
+    - name: chart-values-gitlab-runner
+      keys: [values.yaml]
+`);
+    const said = codes(run({ 'runner.yaml': chart }), 'RF903').filter((f) => f.message.includes('valuesSecrets'));
+    expect(said.map((f) => f.path)).toEqual([`runner.yaml:${lineOf(chart, 'runner-secret-values')}:7`]);
+    expect(said[0]!.message).toContain('Secret runner-secret-values');
+  });
+
+  it('no targetNamespace: the HelmChart\'s own namespace; valuesContent that does not parse is RF901 and not read; another chart or group is not read (guard)', () => {
+    const values = '  valuesContent: |-\n    serviceAccount:\n      name: sa\n';
+    expect(sa(run({ 'runner.yaml': k3sChart(values) }))).toBe('kube-system/sa');
+    const broken = run({ 'runner.yaml': k3sChart('  valuesContent: |-\n    serviceAccount:\n      name: [oops\n') });
+    expect(codes(broken, 'RF901')).toHaveLength(1);
+    expect(codes(broken, 'RF910')).toEqual([]);
+    expect([...broken.chains.keys()]).toEqual([]);
+    const other = run({ 'runner.yaml': k3sChart(values).replace('chart: gitlab-runner', 'chart: traefik') });
+    expect([...other.chains.keys()]).toEqual([]);
+    expect(codes(other, 'RF910')).toHaveLength(1);
+    const fluxKind = run({ 'runner.yaml': k3sChart(values).replace('helm.cattle.io/v1', 'source.toolkit.fluxcd.io/v1') });
+    expect([...fluxKind.chains.keys()]).toEqual([]);
+  });
+});

@@ -8,8 +8,9 @@ import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, set
 import { normalPath } from './hcl/eval.js';
 
 /**
- * The gitlab-runner chart deployed by a GitOps controller: an Argo CD `Application` (argoproj.io)
- * or a Flux `HelmRelease` (helm.toolkit.fluxcd.io) whose chart is gitlab-runner. Each is read as
+ * The gitlab-runner chart deployed by a GitOps controller: an Argo CD `Application` (argoproj.io),
+ * a Flux `HelmRelease` (helm.toolkit.fluxcd.io), a kustomization's `helmCharts` or a k3s / RKE2
+ * `HelmChart` (helm.cattle.io; see readK3sHelmChart) whose chart is gitlab-runner. Each is read as
  * the chart values it installs, layer over layer as its controller merges them, into
  * `ev.helmValues` with its release name and namespace; every key keeps the place of the layer that
  * wrote it last, inside a `values: |` string too. A layer the files do not hold (a values file of
@@ -29,9 +30,13 @@ import { normalPath } from './hcl/eval.js';
 type Path = (string | number)[];
 type Locate = (path: Path) => Position;
 
-/** An Application, HelmRelease or Kustomization, kept until every file is read (the ConfigMaps and value files it names may come later). */
+/**
+ * An Application, HelmRelease, Kustomization or k3s HelmChart, kept until every file is read (the
+ * ConfigMaps and value files it names may come later); a k3s HelmChartConfig is kept for the
+ * HelmChart it configures, and is not read on its own.
+ */
 export interface GitOpsObject {
-  kind: 'Application' | 'HelmRelease' | 'Kustomization';
+  kind: 'Application' | 'HelmRelease' | 'Kustomization' | 'HelmChart' | 'HelmChartConfig';
   value: Record<string, unknown>;
   origin: Origin;
 }
@@ -45,6 +50,7 @@ export function gitOpsKind(doc: Record<string, unknown>, path: string): GitOpsOb
   const api = typeof doc.apiVersion === 'string' ? doc.apiVersion : '';
   if (doc.kind === 'Application' && api.startsWith('argoproj.io/')) return 'Application';
   if (doc.kind === 'HelmRelease' && api.startsWith('helm.toolkit.fluxcd.io/')) return 'HelmRelease';
+  if ((doc.kind === 'HelmChart' || doc.kind === 'HelmChartConfig') && api.startsWith('helm.cattle.io/')) return doc.kind;
   if (Array.isArray(doc.helmCharts) && KUSTOMIZATION.test(path) && (doc.kind === undefined || doc.kind === 'Kustomization')) return 'Kustomization';
   return undefined;
 }
@@ -133,7 +139,8 @@ export function readGitOpsReleases(ev: Evidence): void {
   for (const o of ev.gitOps ?? []) {
     if (o.kind === 'Application') readApplication(ev, o);
     else if (o.kind === 'HelmRelease') readHelmRelease(ev, o);
-    else readKustomization(ev, o);
+    else if (o.kind === 'HelmChart') readK3sHelmChart(ev, o);
+    else if (o.kind === 'Kustomization') readKustomization(ev, o);
   }
 }
 
@@ -348,4 +355,63 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
     const release = str(chart.releaseName);
     ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
   });
+}
+
+/**
+ * A k3s / RKE2 `HelmChart` (helm.cattle.io/v1, installed by k3s-io/helm-controller). The controller
+ * (pkg/controllers/chart/chart.go) mounts the values as files the klipper-helm job passes in glob
+ * order (`for VALUES_FILE in /config/*.yaml`, its `entry` script), each `--values` over the ones
+ * before: `values-0-000` the HelmChart's `valuesContent` (a YAML string), `values-0-001` its `values`
+ * (structured), `values-0-002…` the keys of each of its `valuesSecrets`, then `values-1-…` the same
+ * three of the HelmChartConfig of the same name and namespace. `set` comes last, as `--set` for an
+ * integer or "true"/"false"/"null" and `--set-string` for any other string (its `typedVal`), in the
+ * order of its sorted keys. The release is the HelmChart's `metadata.name` (the job's NAME), the
+ * namespace `targetNamespace`, else the HelmChart's own (the job's TARGET_NAMESPACE).
+ */
+function readK3sHelmChart(ev: Evidence, o: GitOpsObject): void {
+  const hc = o.value;
+  const spec = isObject(hc.spec) ? hc.spec : {};
+  if (!isRunnerChart(spec.chart, spec.repo)) return;
+  const meta = isObject(hc.metadata) ? hc.metadata : {};
+  const name = str(meta.name);
+  const own = str(meta.namespace);
+  const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...rest]);
+  const about = `HelmChart ${safeText(own !== undefined ? `${own}/${name ?? ''}` : (name ?? '(no name)'), 100)}`;
+  const merged = new MergedValues();
+  let read = true;
+  const layers = (obj: GitOpsObject, what: string): void => {
+    const s = isObject(obj.value.spec) ? obj.value.spec : {};
+    const here = (...rest: Path): Position => obj.origin.source.locate(obj.origin.doc, [...obj.origin.path, 'spec', ...rest]);
+    if (typeof s.valuesContent === 'string') read = mergeText(merged, s.valuesContent, obj.origin.source, here('valuesContent'), `${what}: spec.valuesContent`, ev.findings) && read;
+    if (isObject(s.values)) mergeObject(merged, s.values, obj.origin, ['spec', 'values']);
+    const secrets = Array.isArray(s.valuesSecrets) ? s.valuesSecrets : [];
+    secrets.forEach((ref, i) => {
+      // A secret of no keys is not used; chart-values-<name> is the controller's own (valuesContent and values).
+      if (!isObject(ref) || !Array.isArray(ref.keys) || ref.keys.length === 0 || ref.name === `chart-values-${name ?? ''}`) return;
+      ev.findings.push(finding('RF903', here('valuesSecrets', i), `${what}: spec.valuesSecrets[${i}] takes values from Secret ${safeText(str(ref.name) ?? '?', 80)}, whose data the doctor does not read, so what it sets is not proven`, 'keep the settings the proofs read (service account, runners.config) in spec.valuesContent or spec.values'));
+    });
+  };
+  layers(o, about);
+  const configs = (ev.gitOps ?? []).filter((c) => c.kind === 'HelmChartConfig' && isObject(c.value.metadata) && c.value.metadata.name === name && str(c.value.metadata.namespace) === own);
+  if (configs.length === 1) layers(configs[0]!, `HelmChartConfig ${safeText(own !== undefined ? `${own}/${name ?? ''}` : (name ?? ''), 100)}`);
+  else if (configs.length > 1) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: ${configs.length} HelmChartConfigs of its name are given (${configs.map((c) => formatPosition(c.origin.source.locate(c.origin.doc, c.origin.path))).join(', ')}); the cluster holds one, so which values it adds is not known and none is read`, 'give the one HelmChartConfig the cluster holds'));
+  const set = isObject(spec.set) ? spec.set : {};
+  for (const key of Object.keys(set).sort()) {
+    const setPath = helmSetPath(key);
+    const raw = set[key];
+    if (!setPath) {
+      ev.findings.push(finding('RF901', at('spec', 'set', key), `${about}: spec.set key ${JSON.stringify(safeText(key, 80))} is not a Helm value path`, 'write keys separated by dots, `\\.` for a dot inside a key, [n] for a list index'));
+      continue;
+    }
+    const p = setWithTokenStandIn({ name: key, value: raw });
+    const v = p.value;
+    const value = typeof v === 'number' || typeof v === 'boolean' ? v : typeof v === 'string' && ['true', 'false', 'null'].includes(v.toLowerCase()) ? autoTyped(v.toLowerCase()) : typeof v === 'string' ? v : JSON.stringify(v ?? null);
+    merged.set(setPath, value, () => at('spec', 'set', key));
+  }
+  if (!read) {
+    unread(ev);
+    return;
+  }
+  const namespace = str(spec.targetNamespace) ?? own;
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { release: name } : {}) });
 }

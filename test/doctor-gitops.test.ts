@@ -424,3 +424,80 @@ spec:
     expect([...fluxKind.chains.keys()]).toEqual([]);
   });
 });
+
+describe('Flux HelmRelease spec.chartRef', () => {
+  const release = (ref: string, values = '    serviceAccount:\n      name: sa\n    runners:\n      config: |\n        [[runners]]\n          [runners.kubernetes]\n            namespace = "gitlab"\n') => `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: ci
+  namespace: gitlab
+spec:
+  interval: 10m
+  chartRef:
+${ref}  values:
+${values}`;
+  const oci = (url: string) => `apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: runner-chart
+  namespace: gitlab
+spec:
+  interval: 10m
+  url: ${url}
+  ref:
+    semver: ">= 0.70.0"
+`;
+  const toOci = '    kind: OCIRepository\n    name: runner-chart\n';
+
+  it('an OCIRepository given whose url ends in gitlab-runner: the release is read (its chain)', () => {
+    const r = run({ 'release.yaml': release(toOci), 'source.yaml': oci('oci://registry.example.com/charts/gitlab-runner') });
+    expect([...r.chains.keys()]).toEqual(['ci']);
+    expect([...r.chains.values()].flat().join('\n')).toContain('manager gitlab/sa');
+    expect(codes(r, 'RF910')).toEqual([]);
+  });
+
+  it('an OCIRepository of another chart, or of another namespace: not the runner chart (guard)', () => {
+    const other = run({ 'release.yaml': release(toOci), 'source.yaml': oci('oci://ghcr.io/stefanprodan/charts/podinfo') });
+    expect([...other.chains.keys()]).toEqual([]);
+    expect(codes(other, 'RF903').filter((f) => f.message.includes('chartRef'))).toEqual([]);
+    const elsewhere = run({ 'release.yaml': release(toOci), 'source.yaml': oci('oci://registry.example.com/charts/gitlab-runner').replace('namespace: gitlab', 'namespace: flux-system') });
+    expect([...elsewhere.chains.keys()]).toEqual([]);
+    const named = run({ 'release.yaml': release(`${toOci}    namespace: flux-system\n`), 'source.yaml': oci('oci://registry.example.com/charts/gitlab-runner').replace('namespace: gitlab', 'namespace: flux-system') });
+    expect([...named.chains.keys()]).toEqual(['ci']);
+  });
+
+  it('a source HelmChart given whose chart is gitlab-runner: read; its valuesFiles of the chart source are RF903', () => {
+    const chart = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmChart
+metadata:
+  name: runner-chart
+  namespace: gitlab
+spec:
+  chart: gitlab-runner
+  sourceRef:
+    kind: HelmRepository
+    name: gitlab
+  valuesFiles:
+    - values-prod.yaml
+`;
+    const r = run({ 'release.yaml': release('    kind: HelmChart\n    name: runner-chart\n'), 'chart.yaml': chart });
+    expect([...r.chains.keys()]).toEqual(['ci']);
+    expect(codes(r, 'RF903').filter((f) => f.message.includes('values-prod.yaml')).map((f) => f.path)).toEqual([`chart.yaml:${lineOf(chart, 'values-prod.yaml')}:7`]);
+  });
+
+  it('the source not given: RF903 at chartRef when the values are the runner chart\'s, and no RF910; silence for values of another chart', () => {
+    const rel = release(toOci);
+    const r = run({ 'release.yaml': rel });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('chartRef'));
+    expect(said.map((f) => f.path)).toEqual([`release.yaml:${lineOf(rel, 'kind: OCIRepository')}:5`]);
+    expect(said[0]!.message).toContain('its chart is not known');
+    expect(codes(r, 'RF910')).toEqual([]);
+    expect([...r.chains.keys()]).toEqual([]);
+    const podinfo = run({ 'release.yaml': release(toOci, '    replicaCount: 2\n') });
+    expect(codes(podinfo, 'RF903').filter((f) => f.message.includes('chartRef'))).toEqual([]);
+    expect(codes(podinfo, 'RF910')).toHaveLength(1);
+    // A source named gitlab-runner is a signal too.
+    const byName = run({ 'release.yaml': release('    kind: OCIRepository\n    name: gitlab-runner\n', '    replicaCount: 2\n') });
+    expect(codes(byName, 'RF903').filter((f) => f.message.includes('the source is named gitlab-runner'))).toHaveLength(1);
+  });
+});

@@ -36,7 +36,7 @@ type Locate = (path: Path) => Position;
  * HelmChart it configures, and is not read on its own.
  */
 export interface GitOpsObject {
-  kind: 'Application' | 'HelmRelease' | 'Kustomization' | 'HelmChart' | 'HelmChartConfig';
+  kind: 'Application' | 'HelmRelease' | 'Kustomization' | 'HelmChart' | 'HelmChartConfig' | 'OCIRepository' | 'FluxHelmChart';
   value: Record<string, unknown>;
   origin: Origin;
 }
@@ -51,6 +51,11 @@ export function gitOpsKind(doc: Record<string, unknown>, path: string): GitOpsOb
   if (doc.kind === 'Application' && api.startsWith('argoproj.io/')) return 'Application';
   if (doc.kind === 'HelmRelease' && api.startsWith('helm.toolkit.fluxcd.io/')) return 'HelmRelease';
   if ((doc.kind === 'HelmChart' || doc.kind === 'HelmChartConfig') && api.startsWith('helm.cattle.io/')) return doc.kind;
+  // Flux sources a HelmRelease's chartRef names (kept for it, not read on their own).
+  if (api.startsWith('source.toolkit.fluxcd.io/')) {
+    if (doc.kind === 'OCIRepository') return 'OCIRepository';
+    if (doc.kind === 'HelmChart') return 'FluxHelmChart';
+  }
   if (Array.isArray(doc.helmCharts) && KUSTOMIZATION.test(path) && (doc.kind === undefined || doc.kind === 'Kustomization')) return 'Kustomization';
   return undefined;
 }
@@ -122,7 +127,7 @@ function mergeText(merged: MergedValues, text: string, file: SourceFile, at: Pos
 /** What a values layer that does not parse leaves: said with it, never as a release of empty values. */
 const NOT_READ = "the release's values are not read, so its runner's chain is not proven";
 
-/** A release found whose values did not parse: not read, but not "no runner manager" either (RF910). */
+/** A release found whose values did not parse, or whose chart is not known (RF903): not read, but not "no runner manager" either (RF910). */
 function unread(ev: Evidence): void {
   ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;
 }
@@ -247,16 +252,70 @@ function readApplication(ev: Evidence, o: GitOpsObject): void {
   }
 }
 
+/**
+ * Whether chart values say they are the gitlab-runner chart's without a chart name: the GitLab URL,
+ * or the runner configuration or its Secret (`runners.config`, `runners.secret`), keys of that
+ * chart's values.yaml other charts do not have.
+ */
+function runnerValues(values: unknown): boolean {
+  return isObject(values) && (typeof values.gitlabUrl === 'string' || (isObject(values.runners) && (values.runners.config !== undefined || values.runners.secret !== undefined)));
+}
+
+/**
+ * The chart a Flux HelmRelease's `spec.chartRef` names (HelmRelease API, "Chart reference": an
+ * `OCIRepository` or a source `HelmChart` by `name`, in `namespace`, else the HelmRelease's own;
+ * one written without a namespace is taken to be in it, as a ConfigMap of valuesFrom is):
+ * 'runner' when that object is given and is of the gitlab-runner chart (an OCIRepository whose
+ * `url` ends in gitlab-runner, a HelmChart whose `chart` is it), 'other' when it is given and is
+ * not, 'unknown' when it is not given (or more than one of its name is).
+ */
+function chartRefChart(ev: Evidence, ref: Record<string, unknown>, own: string | undefined): { chart: 'runner' | 'other' | 'unknown'; source?: GitOpsObject } {
+  const kind = ref.kind === 'OCIRepository' ? 'OCIRepository' : ref.kind === 'HelmChart' ? 'FluxHelmChart' : undefined;
+  if (!kind) return { chart: 'unknown' };
+  const ns = str(ref.namespace) ?? own;
+  const found = (ev.gitOps ?? []).filter((g) => g.kind === kind && isObject(g.value.metadata) && g.value.metadata.name === ref.name && (str(g.value.metadata.namespace) ?? ns) === ns);
+  if (found.length !== 1) return { chart: 'unknown' };
+  const source = found[0]!;
+  const spec = isObject(source.value.spec) ? source.value.spec : {};
+  const runner = kind === 'OCIRepository' ? typeof spec.url === 'string' && /^oci:\/\/.+\/gitlab-runner\/*$/.test(spec.url) && !spec.url.includes('${') : isRunnerChart(spec.chart, undefined);
+  return { chart: runner ? 'runner' : 'other', source };
+}
+
 function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const hr = o.value;
   const spec = isObject(hr.spec) ? hr.spec : {};
-  const chartSpec = isObject(spec.chart) && isObject(spec.chart.spec) ? spec.chart.spec : undefined;
-  if (!chartSpec || !isRunnerChart(chartSpec.chart, undefined)) return;
   const meta = isObject(hr.metadata) ? hr.metadata : {};
   const name = str(meta.name);
   const own = str(meta.namespace);
   const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...rest]);
   const about = `HelmRelease ${safeText(own !== undefined ? `${own}/${name ?? ''}` : (name ?? '(no name)'), 100)}`;
+  const chartSpec = isObject(spec.chart) && isObject(spec.chart.spec) ? spec.chart.spec : undefined;
+  const chartRef = !chartSpec && isObject(spec.chartRef) ? spec.chartRef : undefined;
+  let chartAt: Path = ['spec', 'chart', 'spec', 'chart'];
+  if (chartRef) {
+    const ref = chartRefChart(ev, chartRef, own);
+    if (ref.chart === 'other') return;
+    if (ref.chart === 'unknown') {
+      // Not given: said only where the values, or the source's name, say it is the runner chart.
+      const refName = safeText(str(chartRef.name) ?? '?', 80);
+      const refKind = safeText(str(chartRef.kind) ?? 'source', 40);
+      const refNs = str(chartRef.namespace);
+      const signal = runnerValues(spec.values) ? 'its values are the gitlab-runner chart\'s (gitlabUrl, runners.config or runners.secret)' : /gitlab-runner/.test(str(chartRef.name) ?? '') ? `the source is named ${refName}` : undefined;
+      if (signal === undefined) return;
+      ev.findings.push(finding('RF903', at('spec', 'chartRef'), `${about}: spec.chartRef names ${refKind} ${refName}${refNs !== undefined ? ` in ${safeText(refNs, 60)}` : ''}, which is not among the files given (or more than one of that name is), so its chart is not known; ${signal}, but what it deploys is not proven`, `give the ${refKind} ${refName} with the HelmRelease`));
+      unread(ev);
+      return;
+    }
+    chartAt = ['spec', 'chartRef'];
+    const src = ref.source!;
+    const srcSpec = isObject(src.value.spec) ? src.value.spec : {};
+    // A source HelmChart's valuesFiles are files of the chart's source, merged over its values.yaml: not given.
+    const files = src.kind === 'FluxHelmChart' && Array.isArray(srcSpec.valuesFiles) ? srcSpec.valuesFiles : [];
+    files.forEach((f, i) => {
+      if (typeof f !== 'string') return;
+      ev.findings.push(finding('RF903', src.origin.source.locate(src.origin.doc, [...src.origin.path, 'spec', 'valuesFiles', i]), `${about}: its chart's HelmChart ${safeText(str(chartRef.name) ?? '?', 80)} merges the values file ${safeText(f, 100)} of the chart's source, which is not among the files given, so what it sets is not proven`, 'write those values in the HelmRelease\'s spec.values'));
+    });
+  } else if (!chartSpec || !isRunnerChart(chartSpec.chart, undefined)) return;
   const merged = new MergedValues();
   let read = true;
   const from = Array.isArray(spec.valuesFrom) ? spec.valuesFrom : [];
@@ -297,7 +356,7 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const target = str(spec.targetNamespace);
   const namespace = target ?? own;
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart', 'spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
 }
 
 /**

@@ -501,3 +501,66 @@ spec:
     expect(codes(byName, 'RF903').filter((f) => f.message.includes('the source is named gitlab-runner'))).toHaveLength(1);
   });
 });
+
+describe('Argo CD ApplicationSet', () => {
+  const appSet = (helm: string, namespace = 'gitlab', name = "'{{ .cluster }}-runner'") => `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: runners
+  namespace: argocd
+spec:
+  goTemplate: true
+  generators:
+    - list:
+        elements:
+          - cluster: prod
+          - cluster: staging
+  template:
+    metadata:
+      name: ${name}
+    spec:
+      project: default
+      destination:
+        name: '{{ .cluster }}'
+        namespace: ${namespace}
+      source:
+        repoURL: https://charts.gitlab.io
+        chart: gitlab-runner
+        targetRevision: 0.70.0
+        helm:
+${helm}`;
+
+  it('a literal helm part is read as the template\'s Application: the sound case is proven at the template\'s lines', () => {
+    const set = appSet(`          values: |\n${indented(soundValues.replace('privileged = false', 'privileged = true'), 12)}`);
+    const r = run({ ...soundFiles(), 'appset.yaml': set });
+    expect(r.proofs.length).toBeGreaterThan(0);
+    expect(r.proofs.every((p) => p.holds)).toBe(true);
+    expect(codes(r, 'RF301').map((f) => f.path)).toEqual([`appset.yaml:${lineOf(set, 'privileged = true')}:21`]);
+    // A parameter in the name: the release name is not known (the values name the service account, so the chain stands).
+    expect([...r.chains.values()].flat().join('\n')).toContain('manager gitlab/gitlab-runner');
+    expect([...r.chains.keys()].join()).not.toContain('{{');
+  });
+
+  it('a generator parameter in the helm part is RF903 at it, not read, and no RF910', () => {
+    const set = appSet('          valuesObject:\n            serviceAccount:\n              name: \'{{ .cluster }}-runner\'\n');
+    const r = run({ 'appset.yaml': set });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('generator parameter'));
+    expect(said.map((f) => f.path)).toEqual([`appset.yaml:${lineOf(set, 'serviceAccount:') + 1}:21`]);
+    expect(said[0]!.message).toContain('helm.valuesObject.serviceAccount.name');
+    expect([...r.chains.keys()]).toEqual([]);
+    expect(codes(r, 'RF910')).toEqual([]);
+  });
+
+  it('a parameter in destination.namespace is RF903 there, the namespace not known; a templatePatch is RF903 and not read', () => {
+    const values = '          valuesObject:\n            serviceAccount:\n              name: sa\n';
+    const ns = run({ 'appset.yaml': appSet(values, "'{{ .cluster }}'") });
+    expect(codes(ns, 'RF903').filter((f) => f.message.includes('destination.namespace'))).toHaveLength(1);
+    expect([...ns.chains.values()].flat().join('\n')).not.toContain('{{');
+    const patched = run({ 'appset.yaml': appSet(values).replace('  template:\n', '  templatePatch: |\n    spec:\n      project: "{{ .cluster }}"\n  template:\n') });
+    expect(codes(patched, 'RF903').filter((f) => f.message.includes('templatePatch'))).toHaveLength(1);
+    expect([...patched.chains.keys()]).toEqual([]);
+    // Guard: an ApplicationSet of another chart is not read.
+    const other = run({ 'appset.yaml': appSet(values).replace('chart: gitlab-runner', 'chart: podinfo') });
+    expect(codes(other, 'RF910')).toHaveLength(1);
+  });
+});

@@ -36,7 +36,7 @@ type Locate = (path: Path) => Position;
  * HelmChart it configures, and is not read on its own.
  */
 export interface GitOpsObject {
-  kind: 'Application' | 'HelmRelease' | 'Kustomization' | 'HelmChart' | 'HelmChartConfig' | 'OCIRepository' | 'FluxHelmChart';
+  kind: 'Application' | 'ApplicationSet' | 'HelmRelease' | 'Kustomization' | 'HelmChart' | 'HelmChartConfig' | 'OCIRepository' | 'FluxHelmChart';
   value: Record<string, unknown>;
   origin: Origin;
 }
@@ -48,7 +48,7 @@ export interface GitOpsObject {
  */
 export function gitOpsKind(doc: Record<string, unknown>, path: string): GitOpsObject['kind'] | undefined {
   const api = typeof doc.apiVersion === 'string' ? doc.apiVersion : '';
-  if (doc.kind === 'Application' && api.startsWith('argoproj.io/')) return 'Application';
+  if ((doc.kind === 'Application' || doc.kind === 'ApplicationSet') && api.startsWith('argoproj.io/')) return doc.kind;
   if (doc.kind === 'HelmRelease' && api.startsWith('helm.toolkit.fluxcd.io/')) return 'HelmRelease';
   if ((doc.kind === 'HelmChart' || doc.kind === 'HelmChartConfig') && api.startsWith('helm.cattle.io/')) return doc.kind;
   // Flux sources a HelmRelease's chartRef names (kept for it, not read on their own).
@@ -143,6 +143,7 @@ function mergeObject(merged: MergedValues, value: Record<string, unknown>, origi
 export function readGitOpsReleases(ev: Evidence): void {
   for (const o of ev.gitOps ?? []) {
     if (o.kind === 'Application') readApplication(ev, o);
+    else if (o.kind === 'ApplicationSet') readApplicationSet(ev, o);
     else if (o.kind === 'HelmRelease') readHelmRelease(ev, o);
     else if (o.kind === 'HelmChart') readK3sHelmChart(ev, o);
     else if (o.kind === 'Kustomization') readKustomization(ev, o);
@@ -192,10 +193,45 @@ function mergeGivenFile(ev: Evidence, merged: MergedValues, path: string, at: Po
   return true;
 }
 
-function readApplication(ev: Evidence, o: GitOpsObject): void {
+/** The first place under `value` (its path) whose string holds an ApplicationSet generator parameter (`{{…}}`). */
+function parameterAt(value: unknown, path: Path = []): Path | undefined {
+  if (typeof value === 'string') return value.includes('{{') ? path : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = parameterAt(value[i], [...path, i]);
+      if (p) return p;
+    }
+  } else if (isObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      const p = parameterAt(v, [...path, k]);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * An Argo CD `ApplicationSet` (its docs, "Templates"): `spec.template` (`metadata`, `spec`) is the
+ * Application each generated one is made from, with generator parameters (`{{name}}`, `{{ .name }}`
+ * with goTemplate) filled in per generated Application. It is read as that Application where its
+ * chart's helm part is literal; where a parameter decides the helm part it is RF903 (known only per
+ * generated Application) and not read; a parameter in the name or namespace leaves the release name
+ * or the namespace not known (RF903 for the namespace). A `templatePatch`, and a generator's own `template`, are not
+ * applied: with a templatePatch the template is RF903 and not read.
+ */
+function readApplicationSet(ev: Evidence, o: GitOpsObject): void {
+  const spec = isObject(o.value.spec) ? o.value.spec : {};
+  if (!isObject(spec.template)) return;
+  const name = isObject(o.value.metadata) ? str(o.value.metadata.name) : undefined;
+  const template: GitOpsObject = { kind: 'Application', value: spec.template, origin: { ...o.origin, path: [...o.origin.path, 'spec', 'template'] } };
+  readApplication(ev, template, { set: safeText(name ?? '(no name)', 80), patch: spec.templatePatch !== undefined ? o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'templatePatch']) : undefined });
+}
+
+function readApplication(ev: Evidence, o: GitOpsObject, generated?: { set: string; patch: Position | undefined }): void {
   const app = o.value;
   const spec = isObject(app.spec) ? app.spec : {};
-  const name = isObject(app.metadata) ? str(app.metadata.name) : undefined;
+  const written = isObject(app.metadata) ? str(app.metadata.name) : undefined;
+  const name = generated && written?.includes('{{') ? undefined : written;
   const sources: [Record<string, unknown>, Path][] = isObject(spec.source)
     ? [[spec.source, ['spec', 'source']]]
     : Array.isArray(spec.sources)
@@ -204,8 +240,19 @@ function readApplication(ev: Evidence, o: GitOpsObject): void {
   for (const [source, path] of sources) {
     if (!isRunnerChart(source.chart, source.repoURL)) continue;
     const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...path, ...rest]);
-    const about = `Application ${safeText(name ?? '(no name)', 80)}`;
+    const about = generated ? `ApplicationSet ${generated.set} (its template)` : `Application ${safeText(name ?? '(no name)', 80)}`;
     const helm = isObject(source.helm) ? source.helm : {};
+    if (generated) {
+      // A parameter in releaseName leaves the release name not known only (below).
+      const param = parameterAt({ ...helm, releaseName: undefined });
+      if (generated.patch || param) {
+        const where = generated.patch ?? at('helm', ...param!);
+        const what = generated.patch ? 'spec.templatePatch changes the template per generated Application, and the doctor does not apply it' : `a generator parameter decides ${param!.length > 0 ? `helm.${param!.join('.')}` : 'helm'}, whose value is known only per generated Application`;
+        ev.findings.push(finding('RF903', where, `${about}: ${what}, so the chart values it deploys are not read and its runner's chain is not proven`, 'write the helm part of the template literally (generator parameters in the name and destination only), or give the generated Applications (kubectl get applications -o yaml)'));
+        unread(ev);
+        continue;
+      }
+    }
     const merged = new MergedValues();
     let read = true;
     // 1. valueFiles: of the chart's archive (not given), or `$<ref>/<path>` of another source's repository.
@@ -246,9 +293,15 @@ function readApplication(ev: Evidence, o: GitOpsObject): void {
       unread(ev);
       continue;
     }
-    const namespace = isObject(spec.destination) ? str(spec.destination.namespace) : undefined;
-    const release = str(helm.releaseName) ?? name;
-    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
+    let namespace = isObject(spec.destination) ? str(spec.destination.namespace) : undefined;
+    const namespaceUnknown = generated !== undefined && namespace?.includes('{{') === true;
+    if (namespaceUnknown) {
+      namespace = undefined;
+      ev.findings.push(finding('RF903', o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'destination', 'namespace']), `${about}: a generator parameter decides destination.namespace, which is known only per generated Application, so the namespace the manager runs in is not known and its identity chain is not proven`, 'write the destination namespace literally, or give the generated Applications (kubectl get applications -o yaml)'));
+    }
+    const releaseName = str(helm.releaseName);
+    const release = generated && releaseName?.includes('{{') ? undefined : (releaseName ?? name);
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(namespaceUnknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}) });
   }
 }
 

@@ -257,3 +257,310 @@ describe('kustomization helmCharts (kustomize build --enable-helm)', () => {
     expect([...named.chains.keys()]).not.toContain('ci');
   });
 });
+
+describe('a values layer that does not parse', () => {
+  // Before, the release was read as if that layer were empty: RF903 "the values name no service
+  // account" and RF910 "no gitlab-runner chart values" followed the RF901. Now the RF901 (or, for a
+  // values file of its own, RF903 at the reference beside the file's RF901) is all that is said.
+  const broken = 'serviceAccount:\n  name: [oops\n';
+  const noNoise = (r: DoctorResult) => {
+    expect(codes(r, 'RF910')).toEqual([]);
+    expect(r.findings.filter((f) => f.message.includes('name no service account'))).toEqual([]);
+    expect([...r.chains.keys()]).toEqual([]);
+  };
+
+  it('Argo CD helm.values: RF901 at it says the release is not read; no RF903 or RF910 noise', () => {
+    const app = application(`      values: |\n${indented(broken, 8)}`);
+    const r = run({ ...soundFiles(), 'app.yaml': app });
+    const rf901 = codes(r, 'RF901');
+    expect(rf901.map((f) => f.path)).toEqual([`app.yaml:${lineOf(app, 'values: |')}:15`]);
+    expect(rf901[0]!.message).toContain("the release's values are not read");
+    noNoise(r);
+  });
+
+  it('Argo CD helm.values that is a list, not a map: RF901, not read', () => {
+    const r = run({ 'app.yaml': application('      values: |\n        - a\n        - b\n') });
+    expect(codes(r, 'RF901').map((f) => f.message)).toEqual([expect.stringContaining('is not a map of chart values')]);
+    noNoise(r);
+  });
+
+  it('Flux valuesFrom a ConfigMap whose values do not parse: RF901 at its key, not read', () => {
+    const cm = `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: runner-values\n  namespace: gitlab\ndata:\n  values.yaml: |\n${indented(broken, 4)}`;
+    const release = helmRelease('    serviceAccount:\n      name: from-values\n', '  valuesFrom:\n    - kind: ConfigMap\n      name: runner-values\n');
+    const r = run({ 'release.yaml': release, 'cm.yaml': cm });
+    expect(codes(r, 'RF901').map((f) => f.path)).toEqual([`cm.yaml:${lineOf(cm, 'values.yaml')}:16`]);
+    noNoise(r);
+  });
+
+  it('a kustomize valuesFile or an Argo CD $values file that does not parse: RF901 at the file, RF903 at the reference, not read', () => {
+    const k = run({ 'deploy/kustomization.yaml': kustomization('  - name: gitlab-runner\n    releaseName: ci\n    namespace: gitlab\n    valuesFile: v.yaml\n'), 'deploy/v.yaml': broken });
+    expect(codes(k, 'RF901').map((f) => f.path)).toEqual(['deploy/v.yaml:3:1']);
+    expect(codes(k, 'RF903').map((f) => f.path)).toEqual(['deploy/kustomization.yaml:7:17']);
+    noNoise(k);
+    const app = `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: ci
+spec:
+  destination:
+    namespace: gitlab
+  sources:
+    - repoURL: https://charts.gitlab.io
+      chart: gitlab-runner
+      helm:
+        valueFiles:
+          - $values/deploy/values.yaml
+    - repoURL: https://gitlab.example.com/platform/deploy.git
+      ref: values
+`;
+    const a = run({ 'app.yaml': app, 'deploy/values.yaml': broken });
+    expect(codes(a, 'RF903').filter((f) => f.message.includes("values are not read")).map((f) => f.path)).toEqual([`app.yaml:${lineOf(app, '$values/')}:13`]);
+    noNoise(a);
+  });
+
+  it('guard: the same releases with values that parse are read (a chain each)', () => {
+    const fine = 'serviceAccount:\n  name: sa\nrunners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = "gitlab"\n';
+    expect([...run({ 'app.yaml': application(`      values: |\n${indented(fine, 8)}`) }).chains.keys()]).toEqual(['gitlab-runner']);
+    expect([...run({ 'deploy/kustomization.yaml': kustomization('  - name: gitlab-runner\n    releaseName: ci\n    namespace: gitlab\n    valuesFile: v.yaml\n'), 'deploy/v.yaml': fine }).chains.keys()]).toEqual(['ci']);
+  });
+});
+
+const k3sChart = (spec: string, meta = '  namespace: kube-system\n') => `apiVersion: helm.cattle.io/v1
+kind: HelmChart
+metadata:
+  name: gitlab-runner
+${meta}spec:
+  repo: https://charts.gitlab.io
+  chart: gitlab-runner
+  version: 0.70.0
+${spec}`;
+
+describe('k3s / RKE2 HelmChart (helm.cattle.io)', () => {
+  const sa = (r: DoctorResult) => /manager (\S+)/.exec([...r.chains.values()].flat().join('\n'))?.[1];
+
+  it('valuesContent: the sound case is proven, no finding; the release is the HelmChart\'s name, the namespace targetNamespace', () => {
+    const r = run({ ...soundFiles(), 'runner.yaml': k3sChart(`  targetNamespace: gitlab\n  valuesContent: |-\n${indented(soundValues, 4)}`) });
+    expect(r.findings.filter((f) => f.severity !== 'info')).toEqual([]);
+    expect([...r.chains.keys()]).toEqual(['gitlab-runner']);
+    expect(r.proofs.length).toBeGreaterThan(0);
+    expect(r.proofs.every((p) => p.holds)).toBe(true);
+  });
+
+  it('privileged = true inside valuesContent is RF301 at its own line of the HelmChart', () => {
+    const chart = k3sChart(`  targetNamespace: gitlab\n  valuesContent: |-\n${indented(soundValues.replace('privileged = false', 'privileged = true'), 4)}`);
+    const rf301 = codes(run({ ...soundFiles(), 'runner.yaml': chart }), 'RF301');
+    expect(rf301.map((f) => f.path)).toEqual([`runner.yaml:${lineOf(chart, 'privileged = true')}:13`]);
+  });
+
+  it('set over the HelmChartConfig over values over valuesContent (the controller\'s file order, then --set)', () => {
+    const base = `  targetNamespace: gitlab
+  valuesContent: |-
+    serviceAccount:
+      name: from-content
+    runners:
+      config: |
+        [[runners]]
+          [runners.kubernetes]
+            namespace = "gitlab"
+`;
+    const values = '  values:\n    serviceAccount:\n      name: from-values\n';
+    const config = `---
+apiVersion: helm.cattle.io/v1
+kind: HelmChartConfig
+metadata:
+  name: gitlab-runner
+  namespace: kube-system
+spec:
+  valuesContent: |-
+    serviceAccount:
+      name: from-config
+`;
+    expect(sa(run({ 'runner.yaml': k3sChart(base) }))).toBe('gitlab/from-content');
+    expect(sa(run({ 'runner.yaml': k3sChart(base + values) }))).toBe('gitlab/from-values');
+    expect(sa(run({ 'runner.yaml': k3sChart(base + values) + config }))).toBe('gitlab/from-config');
+    // A HelmChartConfig of another namespace configures another HelmChart.
+    expect(sa(run({ 'runner.yaml': k3sChart(base + values) + config.replace('namespace: kube-system', 'namespace: other') }))).toBe('gitlab/from-values');
+    expect(sa(run({ 'runner.yaml': k3sChart(`${base + values}  set:\n    serviceAccount.name: from-set\n`) + config }))).toBe('gitlab/from-set');
+  });
+
+  it('set: "true" is typed (--set), another string such as "123" stays a string (--set-string)', () => {
+    const config = '    runners.config: |\n      [[runners]]\n        [runners.kubernetes]\n          namespace = "gitlab"\n';
+    // serviceAccount.create: true with no name: the chart names it after the release (gitlab-runner).
+    const created = run({ 'runner.yaml': k3sChart(`  targetNamespace: gitlab\n  set:\n    serviceAccount.create: "true"\n${config}`) });
+    expect(sa(created)).toBe('gitlab/gitlab-runner');
+    // A name of digits stays the string "123" (read as a number it would name no service account).
+    const digits = run({ 'runner.yaml': k3sChart(`  targetNamespace: gitlab\n  set:\n    serviceAccount.name: "123"\n${config}`) });
+    expect(sa(digits)).toBe('gitlab/123');
+  });
+
+  it('valuesSecrets with keys is RF903 at it; one of no keys, or the controller\'s own chart-values-<name>, is not', () => {
+    const chart = k3sChart(`  targetNamespace: gitlab
+  valuesContent: |-
+    serviceAccount:
+      name: sa
+  valuesSecrets:
+    - name: runner-secret-values
+      keys: [values.yaml]
+    - name: unused
+    - name: chart-values-gitlab-runner
+      keys: [values.yaml]
+`);
+    const said = codes(run({ 'runner.yaml': chart }), 'RF903').filter((f) => f.message.includes('valuesSecrets'));
+    expect(said.map((f) => f.path)).toEqual([`runner.yaml:${lineOf(chart, 'runner-secret-values')}:7`]);
+    expect(said[0]!.message).toContain('Secret runner-secret-values');
+  });
+
+  it('no targetNamespace: the HelmChart\'s own namespace; valuesContent that does not parse is RF901 and not read; another chart or group is not read (guard)', () => {
+    const values = '  valuesContent: |-\n    serviceAccount:\n      name: sa\n';
+    expect(sa(run({ 'runner.yaml': k3sChart(values) }))).toBe('kube-system/sa');
+    const broken = run({ 'runner.yaml': k3sChart('  valuesContent: |-\n    serviceAccount:\n      name: [oops\n') });
+    expect(codes(broken, 'RF901')).toHaveLength(1);
+    expect(codes(broken, 'RF910')).toEqual([]);
+    expect([...broken.chains.keys()]).toEqual([]);
+    const other = run({ 'runner.yaml': k3sChart(values).replace('chart: gitlab-runner', 'chart: traefik') });
+    expect([...other.chains.keys()]).toEqual([]);
+    expect(codes(other, 'RF910')).toHaveLength(1);
+    const fluxKind = run({ 'runner.yaml': k3sChart(values).replace('helm.cattle.io/v1', 'source.toolkit.fluxcd.io/v1') });
+    expect([...fluxKind.chains.keys()]).toEqual([]);
+  });
+});
+
+describe('Flux HelmRelease spec.chartRef', () => {
+  const release = (ref: string, values = '    serviceAccount:\n      name: sa\n    runners:\n      config: |\n        [[runners]]\n          [runners.kubernetes]\n            namespace = "gitlab"\n') => `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: ci
+  namespace: gitlab
+spec:
+  interval: 10m
+  chartRef:
+${ref}  values:
+${values}`;
+  const oci = (url: string) => `apiVersion: source.toolkit.fluxcd.io/v1
+kind: OCIRepository
+metadata:
+  name: runner-chart
+  namespace: gitlab
+spec:
+  interval: 10m
+  url: ${url}
+  ref:
+    semver: ">= 0.70.0"
+`;
+  const toOci = '    kind: OCIRepository\n    name: runner-chart\n';
+
+  it('an OCIRepository given whose url ends in gitlab-runner: the release is read (its chain)', () => {
+    const r = run({ 'release.yaml': release(toOci), 'source.yaml': oci('oci://registry.example.com/charts/gitlab-runner') });
+    expect([...r.chains.keys()]).toEqual(['ci']);
+    expect([...r.chains.values()].flat().join('\n')).toContain('manager gitlab/sa');
+    expect(codes(r, 'RF910')).toEqual([]);
+  });
+
+  it('an OCIRepository of another chart, or of another namespace: not the runner chart (guard)', () => {
+    const other = run({ 'release.yaml': release(toOci), 'source.yaml': oci('oci://ghcr.io/stefanprodan/charts/podinfo') });
+    expect([...other.chains.keys()]).toEqual([]);
+    expect(codes(other, 'RF903').filter((f) => f.message.includes('chartRef'))).toEqual([]);
+    const elsewhere = run({ 'release.yaml': release(toOci), 'source.yaml': oci('oci://registry.example.com/charts/gitlab-runner').replace('namespace: gitlab', 'namespace: flux-system') });
+    expect([...elsewhere.chains.keys()]).toEqual([]);
+    const named = run({ 'release.yaml': release(`${toOci}    namespace: flux-system\n`), 'source.yaml': oci('oci://registry.example.com/charts/gitlab-runner').replace('namespace: gitlab', 'namespace: flux-system') });
+    expect([...named.chains.keys()]).toEqual(['ci']);
+  });
+
+  it('a source HelmChart given whose chart is gitlab-runner: read; its valuesFiles of the chart source are RF903', () => {
+    const chart = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmChart
+metadata:
+  name: runner-chart
+  namespace: gitlab
+spec:
+  chart: gitlab-runner
+  sourceRef:
+    kind: HelmRepository
+    name: gitlab
+  valuesFiles:
+    - values-prod.yaml
+`;
+    const r = run({ 'release.yaml': release('    kind: HelmChart\n    name: runner-chart\n'), 'chart.yaml': chart });
+    expect([...r.chains.keys()]).toEqual(['ci']);
+    expect(codes(r, 'RF903').filter((f) => f.message.includes('values-prod.yaml')).map((f) => f.path)).toEqual([`chart.yaml:${lineOf(chart, 'values-prod.yaml')}:7`]);
+  });
+
+  it('the source not given: RF903 at chartRef when the values are the runner chart\'s, and no RF910; silence for values of another chart', () => {
+    const rel = release(toOci);
+    const r = run({ 'release.yaml': rel });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('chartRef'));
+    expect(said.map((f) => f.path)).toEqual([`release.yaml:${lineOf(rel, 'kind: OCIRepository')}:5`]);
+    expect(said[0]!.message).toContain('its chart is not known');
+    expect(codes(r, 'RF910')).toEqual([]);
+    expect([...r.chains.keys()]).toEqual([]);
+    const podinfo = run({ 'release.yaml': release(toOci, '    replicaCount: 2\n') });
+    expect(codes(podinfo, 'RF903').filter((f) => f.message.includes('chartRef'))).toEqual([]);
+    expect(codes(podinfo, 'RF910')).toHaveLength(1);
+    // A source named gitlab-runner is a signal too.
+    const byName = run({ 'release.yaml': release('    kind: OCIRepository\n    name: gitlab-runner\n', '    replicaCount: 2\n') });
+    expect(codes(byName, 'RF903').filter((f) => f.message.includes('the source is named gitlab-runner'))).toHaveLength(1);
+  });
+});
+
+describe('Argo CD ApplicationSet', () => {
+  const appSet = (helm: string, namespace = 'gitlab', name = "'{{ .cluster }}-runner'") => `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: runners
+  namespace: argocd
+spec:
+  goTemplate: true
+  generators:
+    - list:
+        elements:
+          - cluster: prod
+          - cluster: staging
+  template:
+    metadata:
+      name: ${name}
+    spec:
+      project: default
+      destination:
+        name: '{{ .cluster }}'
+        namespace: ${namespace}
+      source:
+        repoURL: https://charts.gitlab.io
+        chart: gitlab-runner
+        targetRevision: 0.70.0
+        helm:
+${helm}`;
+
+  it('a literal helm part is read as the template\'s Application: the sound case is proven at the template\'s lines', () => {
+    const set = appSet(`          values: |\n${indented(soundValues.replace('privileged = false', 'privileged = true'), 12)}`);
+    const r = run({ ...soundFiles(), 'appset.yaml': set });
+    expect(r.proofs.length).toBeGreaterThan(0);
+    expect(r.proofs.every((p) => p.holds)).toBe(true);
+    expect(codes(r, 'RF301').map((f) => f.path)).toEqual([`appset.yaml:${lineOf(set, 'privileged = true')}:21`]);
+    // A parameter in the name: the release name is not known (the values name the service account, so the chain stands).
+    expect([...r.chains.values()].flat().join('\n')).toContain('manager gitlab/gitlab-runner');
+    expect([...r.chains.keys()].join()).not.toContain('{{');
+  });
+
+  it('a generator parameter in the helm part is RF903 at it, not read, and no RF910', () => {
+    const set = appSet('          valuesObject:\n            serviceAccount:\n              name: \'{{ .cluster }}-runner\'\n');
+    const r = run({ 'appset.yaml': set });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('generator parameter'));
+    expect(said.map((f) => f.path)).toEqual([`appset.yaml:${lineOf(set, 'serviceAccount:') + 1}:21`]);
+    expect(said[0]!.message).toContain('helm.valuesObject.serviceAccount.name');
+    expect([...r.chains.keys()]).toEqual([]);
+    expect(codes(r, 'RF910')).toEqual([]);
+  });
+
+  it('a parameter in destination.namespace is RF903 there, the namespace not known; a templatePatch is RF903 and not read', () => {
+    const values = '          valuesObject:\n            serviceAccount:\n              name: sa\n';
+    const ns = run({ 'appset.yaml': appSet(values, "'{{ .cluster }}'") });
+    expect(codes(ns, 'RF903').filter((f) => f.message.includes('destination.namespace'))).toHaveLength(1);
+    expect([...ns.chains.values()].flat().join('\n')).not.toContain('{{');
+    const patched = run({ 'appset.yaml': appSet(values).replace('  template:\n', '  templatePatch: |\n    spec:\n      project: "{{ .cluster }}"\n  template:\n') });
+    expect(codes(patched, 'RF903').filter((f) => f.message.includes('templatePatch'))).toHaveLength(1);
+    expect([...patched.chains.keys()]).toEqual([]);
+    // Guard: an ApplicationSet of another chart is not read.
+    const other = run({ 'appset.yaml': appSet(values).replace('chart: gitlab-runner', 'chart: podinfo') });
+    expect(codes(other, 'RF910')).toHaveLength(1);
+  });
+});

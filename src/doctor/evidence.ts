@@ -127,6 +127,8 @@ export interface Evidence {
   cloudFormation?: { path: string; at: string; types: string[] }[];
   /** Argo CD Applications and Flux HelmReleases, read as chart values once every file is read (gitops.ts). */
   gitOps?: GitOpsObject[];
+  /** Releases of the gitlab-runner chart a GitOps object deploys whose values did not parse (said as RF901 there), or whose chart is not given but whose values are the runner chart's (RF903): found, not read, and not "no runner manager". */
+  chartsUnread?: number;
 }
 
 export interface AbsentFacts {

@@ -8,12 +8,14 @@ import { MergedValues, ReleaseSource, autoTyped, helmSetPath, isRunnerChart, set
 import { normalPath } from './hcl/eval.js';
 
 /**
- * The gitlab-runner chart deployed by a GitOps controller: an Argo CD `Application` (argoproj.io)
- * or a Flux `HelmRelease` (helm.toolkit.fluxcd.io) whose chart is gitlab-runner. Each is read as
+ * The gitlab-runner chart deployed by a GitOps controller: an Argo CD `Application` (argoproj.io),
+ * a Flux `HelmRelease` (helm.toolkit.fluxcd.io), a kustomization's `helmCharts` or a k3s / RKE2
+ * `HelmChart` (helm.cattle.io; see readK3sHelmChart) whose chart is gitlab-runner. Each is read as
  * the chart values it installs, layer over layer as its controller merges them, into
  * `ev.helmValues` with its release name and namespace; every key keeps the place of the layer that
  * wrote it last, inside a `values: |` string too. A layer the files do not hold (a values file of
- * the chart's own archive, a Secret, a ConfigMap not given) is RF903: what it sets is not proven.
+ * the chart's own archive, a Secret, a ConfigMap not given) is RF903: what it sets is not proven. A
+ * layer that does not parse is RF901 and the release is not read (`ev.chartsUnread`).
  *
  * - Argo CD (user guide, "Helm"): `parameters` > `valuesObject` > `values` > `valueFiles` > the
  *   chart's values.yaml; the release is `helm.releaseName`, else the Application's name; the
@@ -28,9 +30,13 @@ import { normalPath } from './hcl/eval.js';
 type Path = (string | number)[];
 type Locate = (path: Path) => Position;
 
-/** An Application, HelmRelease or Kustomization, kept until every file is read (the ConfigMaps and value files it names may come later). */
+/**
+ * An Application, HelmRelease, Kustomization or k3s HelmChart, kept until every file is read (the
+ * ConfigMaps and value files it names may come later); a k3s HelmChartConfig is kept for the
+ * HelmChart it configures, and is not read on its own.
+ */
 export interface GitOpsObject {
-  kind: 'Application' | 'HelmRelease' | 'Kustomization';
+  kind: 'Application' | 'ApplicationSet' | 'HelmRelease' | 'Kustomization' | 'HelmChart' | 'HelmChartConfig' | 'OCIRepository' | 'FluxHelmChart';
   value: Record<string, unknown>;
   origin: Origin;
 }
@@ -42,8 +48,14 @@ export interface GitOpsObject {
  */
 export function gitOpsKind(doc: Record<string, unknown>, path: string): GitOpsObject['kind'] | undefined {
   const api = typeof doc.apiVersion === 'string' ? doc.apiVersion : '';
-  if (doc.kind === 'Application' && api.startsWith('argoproj.io/')) return 'Application';
+  if ((doc.kind === 'Application' || doc.kind === 'ApplicationSet') && api.startsWith('argoproj.io/')) return doc.kind;
   if (doc.kind === 'HelmRelease' && api.startsWith('helm.toolkit.fluxcd.io/')) return 'HelmRelease';
+  if ((doc.kind === 'HelmChart' || doc.kind === 'HelmChartConfig') && api.startsWith('helm.cattle.io/')) return doc.kind;
+  // Flux sources a HelmRelease's chartRef names (kept for it, not read on their own).
+  if (api.startsWith('source.toolkit.fluxcd.io/')) {
+    if (doc.kind === 'OCIRepository') return 'OCIRepository';
+    if (doc.kind === 'HelmChart') return 'FluxHelmChart';
+  }
   if (Array.isArray(doc.helmCharts) && KUSTOMIZATION.test(path) && (doc.kind === undefined || doc.kind === 'Kustomization')) return 'Kustomization';
   return undefined;
 }
@@ -87,23 +99,37 @@ function stringPlaces(file: SourceFile, at: Position, text: string): Locate | un
   };
 }
 
-/** One layer of values written as YAML text: parsed, merged, each key placed in the text (else at the string). */
-function mergeText(merged: MergedValues, text: string, file: SourceFile, at: Position, what: string, findings: Finding[]): void {
+/**
+ * One layer of values written as YAML text: parsed, merged, each key placed in the text (else at the
+ * string). False when it does not parse (RF901 at it): the release is then not read at all, since
+ * what the chart would deploy without that layer is not what the controller deploys (it fails the
+ * sync instead).
+ */
+function mergeText(merged: MergedValues, text: string, file: SourceFile, at: Position, what: string, findings: Finding[]): boolean {
   let doc: unknown;
   try {
     doc = yamlData(text, '1.2', 100);
   } catch (err) {
-    findings.push(finding('RF901', at, `${what} is not valid YAML: ${safeText((err instanceof Error ? err.message : String(err)).split('\n')[0]!, 160)}`, 'fix the YAML of the values'));
-    return;
+    findings.push(finding('RF901', at, `${what} is not valid YAML: ${safeText((err instanceof Error ? err.message : String(err)).split('\n')[0]!.replace(/:$/, ''), 160)}; ${NOT_READ}`, 'fix the YAML of the values'));
+    return false;
   }
-  if (doc === null || doc === undefined) return;
+  if (doc === null || doc === undefined) return true;
   if (!isObject(doc)) {
-    findings.push(finding('RF901', at, `${what} is not a map of chart values`, 'write the chart values as a map'));
-    return;
+    findings.push(finding('RF901', at, `${what} is not a map of chart values; ${NOT_READ}`, 'write the chart values as a map'));
+    return false;
   }
   withTokenStandIns(doc);
   const places = stringPlaces(file, at, text);
   merged.merge(doc, places ?? (() => at));
+  return true;
+}
+
+/** What a values layer that does not parse leaves: said with it, never as a release of empty values. */
+const NOT_READ = "the release's values are not read, so its runner's chain is not proven";
+
+/** A release found whose values did not parse, or whose chart is not known (RF903): not read, but not "no runner manager" either (RF910). */
+function unread(ev: Evidence): void {
+  ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;
 }
 
 /** A layer of values written as an object of the file: its keys placed where they are written. */
@@ -117,8 +143,10 @@ function mergeObject(merged: MergedValues, value: Record<string, unknown>, origi
 export function readGitOpsReleases(ev: Evidence): void {
   for (const o of ev.gitOps ?? []) {
     if (o.kind === 'Application') readApplication(ev, o);
+    else if (o.kind === 'ApplicationSet') readApplicationSet(ev, o);
     else if (o.kind === 'HelmRelease') readHelmRelease(ev, o);
-    else readKustomization(ev, o);
+    else if (o.kind === 'HelmChart') readK3sHelmChart(ev, o);
+    else if (o.kind === 'Kustomization') readKustomization(ev, o);
   }
 }
 
@@ -137,33 +165,73 @@ function givenFile(ev: Evidence, rel: string): string | undefined {
  * A values file given as a layer of a release: its keys placed in it. It is not a deployment's values
  * of its own any more: the reading of it alone (`ev.helmValues`, made while the file was read) is taken out.
  */
-function mergeGivenFile(ev: Evidence, merged: MergedValues, path: string, at: Position, what: string, findings: Finding[]): void {
+function mergeGivenFile(ev: Evidence, merged: MergedValues, path: string, at: Position, what: string, findings: Finding[]): boolean {
   const alone = ev.helmValues.findIndex((v) => v.origin.source.path === path && v.origin.path.length === 0 && v.release === undefined && v.address === undefined);
   if (alone >= 0) {
     const [v] = ev.helmValues.splice(alone, 1);
     const copy = structuredClone(v!.value);
     withTokenStandIns(copy);
     merged.merge(copy, (p) => v!.origin.source.locate(v!.origin.doc, p));
-    return;
+    return true;
   }
   const text = ev.texts?.get(path) ?? '';
   let doc: unknown;
   try {
     doc = yamlData(text, '1.2', 100);
   } catch {
-    findings.push(finding('RF903', at, `${what} is ${path}, which is not a YAML map of chart values the doctor could read: what it sets is not proven`, `give ${path} as a YAML map of the chart's values`));
-    return;
+    findings.push(finding('RF903', at, `${what} is ${path}, which is not valid YAML (RF901 at it); ${NOT_READ}`, `fix the YAML of ${path}`));
+    return false;
   }
-  if (!isObject(doc)) return;
+  if (doc === null || doc === undefined) return true;
+  if (!isObject(doc)) {
+    findings.push(finding('RF901', at, `${what} is ${path}, which is not a map of chart values; ${NOT_READ}`, `write ${path} as a YAML map of the chart's values`));
+    return false;
+  }
   withTokenStandIns(doc);
   const file = new SourceFile(path, text, 'yaml');
   merged.merge(doc, (p) => file.locate(0, p));
+  return true;
 }
 
-function readApplication(ev: Evidence, o: GitOpsObject): void {
+/** The first place under `value` (its path) whose string holds an ApplicationSet generator parameter (`{{…}}`). */
+function parameterAt(value: unknown, path: Path = []): Path | undefined {
+  if (typeof value === 'string') return value.includes('{{') ? path : undefined;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const p = parameterAt(value[i], [...path, i]);
+      if (p) return p;
+    }
+  } else if (isObject(value)) {
+    for (const [k, v] of Object.entries(value)) {
+      const p = parameterAt(v, [...path, k]);
+      if (p) return p;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * An Argo CD `ApplicationSet` (its docs, "Templates"): `spec.template` (`metadata`, `spec`) is the
+ * Application each generated one is made from, with generator parameters (`{{name}}`, `{{ .name }}`
+ * with goTemplate) filled in per generated Application. It is read as that Application where its
+ * chart's helm part is literal; where a parameter decides the helm part it is RF903 (known only per
+ * generated Application) and not read; a parameter in the name or namespace leaves the release name
+ * or the namespace not known (RF903 for the namespace). A `templatePatch`, and a generator's own `template`, are not
+ * applied: with a templatePatch the template is RF903 and not read.
+ */
+function readApplicationSet(ev: Evidence, o: GitOpsObject): void {
+  const spec = isObject(o.value.spec) ? o.value.spec : {};
+  if (!isObject(spec.template)) return;
+  const name = isObject(o.value.metadata) ? str(o.value.metadata.name) : undefined;
+  const template: GitOpsObject = { kind: 'Application', value: spec.template, origin: { ...o.origin, path: [...o.origin.path, 'spec', 'template'] } };
+  readApplication(ev, template, { set: safeText(name ?? '(no name)', 80), patch: spec.templatePatch !== undefined ? o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'templatePatch']) : undefined });
+}
+
+function readApplication(ev: Evidence, o: GitOpsObject, generated?: { set: string; patch: Position | undefined }): void {
   const app = o.value;
   const spec = isObject(app.spec) ? app.spec : {};
-  const name = isObject(app.metadata) ? str(app.metadata.name) : undefined;
+  const written = isObject(app.metadata) ? str(app.metadata.name) : undefined;
+  const name = generated && written?.includes('{{') ? undefined : written;
   const sources: [Record<string, unknown>, Path][] = isObject(spec.source)
     ? [[spec.source, ['spec', 'source']]]
     : Array.isArray(spec.sources)
@@ -172,9 +240,21 @@ function readApplication(ev: Evidence, o: GitOpsObject): void {
   for (const [source, path] of sources) {
     if (!isRunnerChart(source.chart, source.repoURL)) continue;
     const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...path, ...rest]);
-    const about = `Application ${safeText(name ?? '(no name)', 80)}`;
+    const about = generated ? `ApplicationSet ${generated.set} (its template)` : `Application ${safeText(name ?? '(no name)', 80)}`;
     const helm = isObject(source.helm) ? source.helm : {};
+    if (generated) {
+      // A parameter in releaseName leaves the release name not known only (below).
+      const param = parameterAt({ ...helm, releaseName: undefined });
+      if (generated.patch || param) {
+        const where = generated.patch ?? at('helm', ...param!);
+        const what = generated.patch ? 'spec.templatePatch changes the template per generated Application, and the doctor does not apply it' : `a generator parameter decides ${param!.length > 0 ? `helm.${param!.join('.')}` : 'helm'}, whose value is known only per generated Application`;
+        ev.findings.push(finding('RF903', where, `${about}: ${what}, so the chart values it deploys are not read and its runner's chain is not proven`, 'write the helm part of the template literally (generator parameters in the name and destination only), or give the generated Applications (kubectl get applications -o yaml)'));
+        unread(ev);
+        continue;
+      }
+    }
     const merged = new MergedValues();
+    let read = true;
     // 1. valueFiles: of the chart's archive (not given), or `$<ref>/<path>` of another source's repository.
     const files = Array.isArray(helm.valueFiles) ? helm.valueFiles : [];
     files.forEach((f, i) => {
@@ -183,7 +263,7 @@ function readApplication(ev: Evidence, o: GitOpsObject): void {
       const refSource = ref ? sources.find(([s]) => s.ref === ref[1]) : undefined;
       const given = ref && refSource ? givenFile(ev, ref[2]!) : undefined;
       if (given !== undefined) {
-        mergeGivenFile(ev, merged, given, at('helm', 'valueFiles', i), `${about}: helm.valueFiles[${i}]`, ev.findings);
+        read = mergeGivenFile(ev, merged, given, at('helm', 'valueFiles', i), `${about}: helm.valueFiles[${i}]`, ev.findings) && read;
         return;
       }
       const whence = ref
@@ -194,7 +274,7 @@ function readApplication(ev: Evidence, o: GitOpsObject): void {
       ev.findings.push(finding('RF903', at('helm', 'valueFiles', i), `${about}: the values file ${safeText(f, 100)} is read ${whence}, so what it sets is not proven`, ref ? `give the values file (a folder of the repository with ${safeText(ref[2]!, 100)})` : 'write those values in helm.valuesObject, or give them from a source of the files given ($<ref>/<path>)'));
     });
     // 2. values (a YAML string), 3. valuesObject, 4. parameters.
-    if (typeof helm.values === 'string') mergeText(merged, helm.values, o.origin.source, at('helm', 'values'), `${about}: helm.values`, ev.findings);
+    if (typeof helm.values === 'string') read = mergeText(merged, helm.values, o.origin.source, at('helm', 'values'), `${about}: helm.values`, ev.findings) && read;
     else if (isObject(helm.values)) mergeObject(merged, helm.values, o.origin, [...path, 'helm', 'values']);
     if (isObject(helm.valuesObject)) mergeObject(merged, helm.valuesObject, o.origin, [...path, 'helm', 'valuesObject']);
     const parameters = Array.isArray(helm.parameters) ? helm.parameters : [];
@@ -209,23 +289,88 @@ function readApplication(ev: Evidence, o: GitOpsObject): void {
       const s = p.value === null || p.value === undefined ? '' : typeof p.value === 'string' ? p.value : JSON.stringify(p.value);
       merged.set(setPath, p.forceString === true || p.type === 'string' ? s : autoTyped(s), () => at('helm', 'parameters', n, 'value'));
     });
-    const namespace = isObject(spec.destination) ? str(spec.destination.namespace) : undefined;
-    const release = str(helm.releaseName) ?? name;
-    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
+    if (!read) {
+      unread(ev);
+      continue;
+    }
+    let namespace = isObject(spec.destination) ? str(spec.destination.namespace) : undefined;
+    const namespaceUnknown = generated !== undefined && namespace?.includes('{{') === true;
+    if (namespaceUnknown) {
+      namespace = undefined;
+      ev.findings.push(finding('RF903', o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'destination', 'namespace']), `${about}: a generator parameter decides destination.namespace, which is known only per generated Application, so the namespace the manager runs in is not known and its identity chain is not proven`, 'write the destination namespace literally, or give the generated Applications (kubectl get applications -o yaml)'));
+    }
+    const releaseName = str(helm.releaseName);
+    const release = generated && releaseName?.includes('{{') ? undefined : (releaseName ?? name);
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(namespaceUnknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}) });
   }
+}
+
+/**
+ * Whether chart values say they are the gitlab-runner chart's without a chart name: the GitLab URL,
+ * or the runner configuration or its Secret (`runners.config`, `runners.secret`), keys of that
+ * chart's values.yaml other charts do not have.
+ */
+function runnerValues(values: unknown): boolean {
+  return isObject(values) && (typeof values.gitlabUrl === 'string' || (isObject(values.runners) && (values.runners.config !== undefined || values.runners.secret !== undefined)));
+}
+
+/**
+ * The chart a Flux HelmRelease's `spec.chartRef` names (HelmRelease API, "Chart reference": an
+ * `OCIRepository` or a source `HelmChart` by `name`, in `namespace`, else the HelmRelease's own;
+ * one written without a namespace is taken to be in it, as a ConfigMap of valuesFrom is):
+ * 'runner' when that object is given and is of the gitlab-runner chart (an OCIRepository whose
+ * `url` ends in gitlab-runner, a HelmChart whose `chart` is it), 'other' when it is given and is
+ * not, 'unknown' when it is not given (or more than one of its name is).
+ */
+function chartRefChart(ev: Evidence, ref: Record<string, unknown>, own: string | undefined): { chart: 'runner' | 'other' | 'unknown'; source?: GitOpsObject } {
+  const kind = ref.kind === 'OCIRepository' ? 'OCIRepository' : ref.kind === 'HelmChart' ? 'FluxHelmChart' : undefined;
+  if (!kind) return { chart: 'unknown' };
+  const ns = str(ref.namespace) ?? own;
+  const found = (ev.gitOps ?? []).filter((g) => g.kind === kind && isObject(g.value.metadata) && g.value.metadata.name === ref.name && (str(g.value.metadata.namespace) ?? ns) === ns);
+  if (found.length !== 1) return { chart: 'unknown' };
+  const source = found[0]!;
+  const spec = isObject(source.value.spec) ? source.value.spec : {};
+  const runner = kind === 'OCIRepository' ? typeof spec.url === 'string' && /^oci:\/\/.+\/gitlab-runner\/*$/.test(spec.url) && !spec.url.includes('${') : isRunnerChart(spec.chart, undefined);
+  return { chart: runner ? 'runner' : 'other', source };
 }
 
 function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const hr = o.value;
   const spec = isObject(hr.spec) ? hr.spec : {};
-  const chartSpec = isObject(spec.chart) && isObject(spec.chart.spec) ? spec.chart.spec : undefined;
-  if (!chartSpec || !isRunnerChart(chartSpec.chart, undefined)) return;
   const meta = isObject(hr.metadata) ? hr.metadata : {};
   const name = str(meta.name);
   const own = str(meta.namespace);
   const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...rest]);
   const about = `HelmRelease ${safeText(own !== undefined ? `${own}/${name ?? ''}` : (name ?? '(no name)'), 100)}`;
+  const chartSpec = isObject(spec.chart) && isObject(spec.chart.spec) ? spec.chart.spec : undefined;
+  const chartRef = !chartSpec && isObject(spec.chartRef) ? spec.chartRef : undefined;
+  let chartAt: Path = ['spec', 'chart', 'spec', 'chart'];
+  if (chartRef) {
+    const ref = chartRefChart(ev, chartRef, own);
+    if (ref.chart === 'other') return;
+    if (ref.chart === 'unknown') {
+      // Not given: said only where the values, or the source's name, say it is the runner chart.
+      const refName = safeText(str(chartRef.name) ?? '?', 80);
+      const refKind = safeText(str(chartRef.kind) ?? 'source', 40);
+      const refNs = str(chartRef.namespace);
+      const signal = runnerValues(spec.values) ? 'its values are the gitlab-runner chart\'s (gitlabUrl, runners.config or runners.secret)' : /gitlab-runner/.test(str(chartRef.name) ?? '') ? `the source is named ${refName}` : undefined;
+      if (signal === undefined) return;
+      ev.findings.push(finding('RF903', at('spec', 'chartRef'), `${about}: spec.chartRef names ${refKind} ${refName}${refNs !== undefined ? ` in ${safeText(refNs, 60)}` : ''}, which is not among the files given (or more than one of that name is), so its chart is not known; ${signal}, but what it deploys is not proven`, `give the ${refKind} ${refName} with the HelmRelease`));
+      unread(ev);
+      return;
+    }
+    chartAt = ['spec', 'chartRef'];
+    const src = ref.source!;
+    const srcSpec = isObject(src.value.spec) ? src.value.spec : {};
+    // A source HelmChart's valuesFiles are files of the chart's source, merged over its values.yaml: not given.
+    const files = src.kind === 'FluxHelmChart' && Array.isArray(srcSpec.valuesFiles) ? srcSpec.valuesFiles : [];
+    files.forEach((f, i) => {
+      if (typeof f !== 'string') return;
+      ev.findings.push(finding('RF903', src.origin.source.locate(src.origin.doc, [...src.origin.path, 'spec', 'valuesFiles', i]), `${about}: its chart's HelmChart ${safeText(str(chartRef.name) ?? '?', 80)} merges the values file ${safeText(f, 100)} of the chart's source, which is not among the files given, so what it sets is not proven`, 'write those values in the HelmRelease\'s spec.values'));
+    });
+  } else if (!chartSpec || !isRunnerChart(chartSpec.chart, undefined)) return;
   const merged = new MergedValues();
+  let read = true;
   const from = Array.isArray(spec.valuesFrom) ? spec.valuesFrom : [];
   from.forEach((ref, i) => {
     if (!isObject(ref)) return;
@@ -254,13 +399,17 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
       if (setPath) merged.set(setPath, autoTyped(text), () => keyAt);
       return;
     }
-    mergeText(merged, text, cm.origin.source, keyAt, `ConfigMap ${safeText(refName ?? '?', 80)} key ${safeText(key, 80)} (${about}, spec.valuesFrom[${i}])`, ev.findings);
+    read = mergeText(merged, text, cm.origin.source, keyAt, `ConfigMap ${safeText(refName ?? '?', 80)} key ${safeText(key, 80)} (${about}, spec.valuesFrom[${i}])`, ev.findings) && read;
   });
   if (isObject(spec.values)) mergeObject(merged, spec.values, o.origin, ['spec', 'values']);
+  if (!read) {
+    unread(ev);
+    return;
+  }
   const target = str(spec.targetNamespace);
   const namespace = target ?? own;
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart', 'spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
 }
 
 /**
@@ -279,6 +428,7 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
     const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, 'helmCharts', n, ...rest]);
     const about = `${o.origin.source.path} helmCharts[${n}]`;
     const merged = new MergedValues();
+    let read = true;
     const fileLayer = (key: 'valuesFile' | 'additionalValuesFiles', rel: unknown, i?: number): void => {
       if (typeof rel !== 'string' || rel === '') return;
       const place = i === undefined ? at(key) : at(key, i);
@@ -288,7 +438,7 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
         ev.findings.push(finding('RF903', place, `${about}: the values file ${safeText(rel, 100)} is not among the files given, so what it sets is not proven`, `give ${safeText(rel, 100)} with the kustomization`));
         return;
       }
-      mergeGivenFile(ev, merged, given, place, `${about}: ${key}`, ev.findings);
+      read = mergeGivenFile(ev, merged, given, place, `${about}: ${key}`, ev.findings) && read;
     };
     const mode = chart.valuesMerge === 'merge' || chart.valuesMerge === 'replace' ? chart.valuesMerge : 'override';
     const inline = isObject(chart.valuesInline) ? chart.valuesInline : undefined;
@@ -309,8 +459,71 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
     }
     const more = Array.isArray(chart.additionalValuesFiles) ? chart.additionalValuesFiles : [];
     more.forEach((rel, i) => fileLayer('additionalValuesFiles', rel, i));
+    if (!read) {
+      unread(ev);
+      return;
+    }
     const namespace = str(chart.namespace);
     const release = str(chart.releaseName);
     ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
   });
+}
+
+/**
+ * A k3s / RKE2 `HelmChart` (helm.cattle.io/v1, installed by k3s-io/helm-controller). The controller
+ * (pkg/controllers/chart/chart.go) mounts the values as files the klipper-helm job passes in glob
+ * order (`for VALUES_FILE in /config/*.yaml`, its `entry` script), each `--values` over the ones
+ * before: `values-0-000` the HelmChart's `valuesContent` (a YAML string), `values-0-001` its `values`
+ * (structured), `values-0-002…` the keys of each of its `valuesSecrets`, then `values-1-…` the same
+ * three of the HelmChartConfig of the same name and namespace. `set` comes last, as `--set` for an
+ * integer or "true"/"false"/"null" and `--set-string` for any other string (its `typedVal`), in the
+ * order of its sorted keys. The release is the HelmChart's `metadata.name` (the job's NAME), the
+ * namespace `targetNamespace`, else the HelmChart's own (the job's TARGET_NAMESPACE).
+ */
+function readK3sHelmChart(ev: Evidence, o: GitOpsObject): void {
+  const hc = o.value;
+  const spec = isObject(hc.spec) ? hc.spec : {};
+  if (!isRunnerChart(spec.chart, spec.repo)) return;
+  const meta = isObject(hc.metadata) ? hc.metadata : {};
+  const name = str(meta.name);
+  const own = str(meta.namespace);
+  const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...rest]);
+  const about = `HelmChart ${safeText(own !== undefined ? `${own}/${name ?? ''}` : (name ?? '(no name)'), 100)}`;
+  const merged = new MergedValues();
+  let read = true;
+  const layers = (obj: GitOpsObject, what: string): void => {
+    const s = isObject(obj.value.spec) ? obj.value.spec : {};
+    const here = (...rest: Path): Position => obj.origin.source.locate(obj.origin.doc, [...obj.origin.path, 'spec', ...rest]);
+    if (typeof s.valuesContent === 'string') read = mergeText(merged, s.valuesContent, obj.origin.source, here('valuesContent'), `${what}: spec.valuesContent`, ev.findings) && read;
+    if (isObject(s.values)) mergeObject(merged, s.values, obj.origin, ['spec', 'values']);
+    const secrets = Array.isArray(s.valuesSecrets) ? s.valuesSecrets : [];
+    secrets.forEach((ref, i) => {
+      // A secret of no keys is not used; chart-values-<name> is the controller's own (valuesContent and values).
+      if (!isObject(ref) || !Array.isArray(ref.keys) || ref.keys.length === 0 || ref.name === `chart-values-${name ?? ''}`) return;
+      ev.findings.push(finding('RF903', here('valuesSecrets', i), `${what}: spec.valuesSecrets[${i}] takes values from Secret ${safeText(str(ref.name) ?? '?', 80)}, whose data the doctor does not read, so what it sets is not proven`, 'keep the settings the proofs read (service account, runners.config) in spec.valuesContent or spec.values'));
+    });
+  };
+  layers(o, about);
+  const configs = (ev.gitOps ?? []).filter((c) => c.kind === 'HelmChartConfig' && isObject(c.value.metadata) && c.value.metadata.name === name && str(c.value.metadata.namespace) === own);
+  if (configs.length === 1) layers(configs[0]!, `HelmChartConfig ${safeText(own !== undefined ? `${own}/${name ?? ''}` : (name ?? ''), 100)}`);
+  else if (configs.length > 1) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: ${configs.length} HelmChartConfigs of its name are given (${configs.map((c) => formatPosition(c.origin.source.locate(c.origin.doc, c.origin.path))).join(', ')}); the cluster holds one, so which values it adds is not known and none is read`, 'give the one HelmChartConfig the cluster holds'));
+  const set = isObject(spec.set) ? spec.set : {};
+  for (const key of Object.keys(set).sort()) {
+    const setPath = helmSetPath(key);
+    const raw = set[key];
+    if (!setPath) {
+      ev.findings.push(finding('RF901', at('spec', 'set', key), `${about}: spec.set key ${JSON.stringify(safeText(key, 80))} is not a Helm value path`, 'write keys separated by dots, `\\.` for a dot inside a key, [n] for a list index'));
+      continue;
+    }
+    const p = setWithTokenStandIn({ name: key, value: raw });
+    const v = p.value;
+    const value = typeof v === 'number' || typeof v === 'boolean' ? v : typeof v === 'string' && ['true', 'false', 'null'].includes(v.toLowerCase()) ? autoTyped(v.toLowerCase()) : typeof v === 'string' ? v : JSON.stringify(v ?? null);
+    merged.set(setPath, value, () => at('spec', 'set', key));
+  }
+  if (!read) {
+    unread(ev);
+    return;
+  }
+  const namespace = str(spec.targetNamespace) ?? own;
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { release: name } : {}) });
 }

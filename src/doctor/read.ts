@@ -321,7 +321,7 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     (ev.composeFiles ??= []).push({ value: doc, origin });
     return;
   }
-  // An Argo CD Application, a Flux HelmRelease or a kustomization's helmCharts: the chart values it installs, read once every file is (gitops.ts).
+  // An Argo CD Application or ApplicationSet, a Flux HelmRelease (and the sources its chartRef names), a kustomization's helmCharts or a k3s HelmChart (and its HelmChartConfig): the chart values it installs, read once every file is (gitops.ts).
   const gitOps = tfJson ? undefined : gitOpsKind(doc, source.path);
   if (gitOps) {
     (ev.gitOps ??= []).push({ kind: gitOps, value: doc, origin });

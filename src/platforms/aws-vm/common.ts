@@ -1478,9 +1478,9 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const reaches = role ? ['ssm:GetParameter', 'ssm:GetParameters'].map((action) => [action, decide(action, other, otherParameter?.context, otherParameter?.conditionKeys)] as const) : [];
   const leaks = reaches.filter(([, d]) => d === 'allow').map(([action]) => action);
   const turning = reaches.filter(([, d]) => d === 'either').map(([action]) => action);
-  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own ${words.parameter} (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { kind: 'grant', role: id.roleName, requests: leaks.map((action) => ({ action, resource: other, ...(otherParameter !== undefined ? { context: otherParameter.context } : {}) })) } }));
+  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own ${words.parameter}, such as another runner's ${otherName}`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { kind: 'grant', role: id.roleName, requests: leaks.map((action) => ({ action, resource: other, ...(otherParameter !== undefined ? { context: otherParameter.context } : {}) })) } }));
   if (turning.length > 0) {
-    notShown(`can ${turning.join(', ')} on parameters other than its own ${words.parameter} (another runner's, such as ${otherName})`);
+    notShown(`can ${turning.join(', ')} on parameters other than its own ${words.parameter}, such as another runner's ${otherName}`);
     otherTurned = true;
   }
   // A customer-managed key: decrypt through SSM, for this parameter, with this key — nothing else.

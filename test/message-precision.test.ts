@@ -1,0 +1,49 @@
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctor, readEvidence } from '../src/doctor/index.js';
+import { atEditSite } from '../src/doctor/edit-site.js';
+import { inferDeployment } from '../src/doctor/infer.js';
+import { verifyFleet } from '../src/verify/index.js';
+import type { Finding } from '../src/spec/findings.js';
+import { exampleFiles, exampleNames, planExample } from './helpers/fleet.js';
+import { corpusFiles } from './helpers/doctor.js';
+import { caseNames } from './helpers/corpus-case.js';
+
+/**
+ * What the findings and proofs say reads as sentences: never two brackets in a row (`… (x) (y)`,
+ * `((`), the doctor's RF910 names every kind of resource it looked in for a manager, a part of user
+ * data only apply knows is read to its own closing brace, and a worker's user data file that is not
+ * given is said in the deployment's terms.
+ */
+const enc = (s: string) => new TextEncoder().encode(s);
+const CORPUS = join(import.meta.dirname, 'doctor', 'corpus');
+const TWO_BRACKETS = /\) \(|\(\(/;
+
+/** Every text of a finding (message, fix, received, …) and every proof claim with two brackets in a row. */
+function twoBrackets(where: string, r: { findings: readonly Finding[]; proofs: readonly { claim: string }[] }): string[] {
+  const out: string[] = [];
+  for (const f of r.findings) for (const [k, v] of Object.entries(f)) if (typeof v === 'string' && TWO_BRACKETS.test(v)) out.push(`${where} ${f.code} ${k}: ${v}`);
+  for (const p of r.proofs) if (TWO_BRACKETS.test(p.claim)) out.push(`${where} proof: ${p.claim}`);
+  return out;
+}
+
+describe('no two brackets in a row in what is said', () => {
+  it.each(exampleNames())('example %s: its plan, and the doctor over what synth writes for it', (name) => {
+    const plan = planExample(name);
+    const doctored = doctor(exampleFiles(name).map((f) => ({ path: f.path, bytes: enc(f.content) })));
+    expect([...twoBrackets('plan', plan), ...twoBrackets('doctor', doctored)]).toEqual([]);
+  });
+
+  it('the doctor corpus: no finding or proof of any case', () => {
+    const found = caseNames(CORPUS).flatMap((c) => twoBrackets(c, doctor(corpusFiles(join(CORPUS, c)))));
+    expect(found).toEqual([]);
+  });
+
+  it('a grant named after a message that ends in a bracket follows a semicolon', () => {
+    const ev = readEvidence(corpusFiles(join(CORPUS, 'ecs-fargate-hand-written')));
+    const inferred = inferDeployment(ev);
+    const rf712 = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false, deployment: true }).findings.find((f) => f.code === 'RF712')!;
+    expect(atEditSite({ ...rf712, message: 'reworded (as a test)' }, ev, inferred).message).toBe('reworded (as a test); granted by aws_iam_role_policy_attachment.manager_ssm');
+    expect(atEditSite({ ...rf712, message: 'reworded' }, ev, inferred).message).toBe('reworded (granted by aws_iam_role_policy_attachment.manager_ssm)');
+  });
+});

@@ -47,3 +47,16 @@ describe('no two brackets in a row in what is said', () => {
     expect(atEditSite({ ...rf712, message: 'reworded' }, ev, inferred).message).toBe('reworded (granted by aws_iam_role_policy_attachment.manager_ssm)');
   });
 });
+
+describe('RF910 names what the doctor looked in for a manager', () => {
+  const lc = 'resource "aws_launch_configuration" "ci" {\n  image_id      = "ami-0123456789abcdef0"\n  instance_type = "t3.micro"\n  user_data     = "#!/bin/bash\\necho hello\\n"\n}\n';
+  it('a launch configuration whose user data starts no runner: launch configurations, instances, spot requests and Kubernetes workloads are named', () => {
+    const rf910 = doctor([{ path: 'main.tf', bytes: enc(lc) }]).findings.find((f) => f.code === 'RF910');
+    expect(rf910?.message).toContain('no Kubernetes Pod or workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) running the gitlab-runner image, no EC2 launch template, launch configuration, instance or spot instance request whose user data writes a config.toml or runs gitlab-runner register');
+    expect(rf910?.message).not.toContain('no launch template or instance');
+  });
+  it('a register command no resource runs: the same resources, in RF910\'s reasons', () => {
+    const r = doctor([{ path: 'boot.sh', bytes: enc('gitlab-runner register --non-interactive --url https://gitlab.example.com/ --token "$TOKEN" --executor docker\n') }]);
+    expect(r.findings.find((f) => f.code === 'RF910')?.message).toContain('(no EC2 launch template, launch configuration, instance or spot instance request whose user data runs it, an executor no platform reads');
+  });
+});

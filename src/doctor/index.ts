@@ -30,6 +30,7 @@ import { withoutSensitive } from './sensitive.js';
 import { clearStringsOf } from './clear-strings.js';
 import { hiddenByTofu, isTerraformConfig } from './terraform-files.js';
 import { envRegisteredManagers, type EnvManager } from './env-managers.js';
+import { VM_MANAGER_RESOURCES } from './aws-instance.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
 export interface InputFile {
@@ -407,7 +408,7 @@ function envManagerNotProven(m: EnvManager): Finding {
 /** RF910 where the files register a manager with `gitlab-runner register`: says where, and what the doctor reads of it. */
 function withRegisterCommands(f: Finding, commands: readonly string[]): Finding {
   const shown = commands.slice(0, 3).join(', ') + (commands.length > 3 ? ` and ${commands.length - 3} more` : '');
-  return { ...f, message: `${f.message}; \`gitlab-runner register\` (${shown}) makes a config.toml at boot from its flags, and none of them is a manager the doctor could prove (no launch template or instance whose user data runs it, an executor no platform reads, values known only at boot, a --template-config not given, or flags register refuses): its privileged, Docker socket, capability, device and registration-token flags are checked where they are written, the identity chain is not proven`, fix: `${f.fix ?? ''}${f.fix ? '; or ' : ''}run it from the user data of the manager's launch template or instance with its values written out and its template given (or write the config.toml there in a heredoc), so the whole runner can be proven` };
+  return { ...f, message: `${f.message}; \`gitlab-runner register\` (${shown}) makes a config.toml at boot from its flags, and none of them is a manager the doctor could prove (no ${VM_MANAGER_RESOURCES} whose user data runs it, an executor no platform reads, values known only at boot, a --template-config not given, or flags register refuses): its privileged, Docker socket, capability, device and registration-token flags are checked where they are written, the identity chain is not proven`, fix: `${f.fix ?? ''}${f.fix ? '; or ' : ''}run it from the user data of the manager's launch template or instance with its values written out and its template given (or write the config.toml there in a heredoc), so the whole runner can be proven` };
 }
 
 /**

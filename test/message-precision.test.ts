@@ -1,8 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { doctor, readEvidence } from '../src/doctor/index.js';
+import { doctor, readEvidence, type InputFile } from '../src/doctor/index.js';
 import { atEditSite } from '../src/doctor/edit-site.js';
 import { inferDeployment } from '../src/doctor/infer.js';
+import { userDataText } from '../src/doctor/vm.js';
 import { verifyFleet } from '../src/verify/index.js';
 import type { Finding } from '../src/spec/findings.js';
 import { exampleFiles, exampleNames, planExample } from './helpers/fleet.js';
@@ -58,5 +60,37 @@ describe('RF910 names what the doctor looked in for a manager', () => {
   it('a register command no resource runs: the same resources, in RF910\'s reasons', () => {
     const r = doctor([{ path: 'boot.sh', bytes: enc('gitlab-runner register --non-interactive --url https://gitlab.example.com/ --token "$TOKEN" --executor docker\n') }]);
     expect(r.findings.find((f) => f.code === 'RF910')?.message).toContain('(no EC2 launch template, launch configuration, instance or spot instance request whose user data runs it, an executor no platform reads');
+  });
+});
+
+describe('a part of user data only apply knows is read to its own closing brace', () => {
+  const partial = (template: string) => ({ user_data: `\${base64encode(${JSON.stringify(template)})}` });
+  const unknownOf = (template: string) => {
+    const read = userDataText(partial(template), 'main.tf', new Map());
+    if (read === undefined || 'problem' in read) throw new Error('test: the user data is read');
+    return read.unknown;
+  };
+  it.each([
+    ['a brace inside a string', '${var.a ? "x" : "}"}'],
+    ['an object inside a call', '${jsonencode({ a = { b = var.x } })}'],
+    ['a template inside a string', '${var.a == "${var.b}}" ? 1 : 2}'],
+    ['a directive over what only apply knows, with a brace in its string', '${%{ if var.a == "}" }}'],
+  ])('%s: the whole part', (_name, part) => {
+    expect(unknownOf(`#!/bin/bash\nX=${part}\nY=1\n`)).toEqual([part]);
+  });
+  it('guard: plain parts, a literal $${ and a part that does not parse (to its first brace, as before)', () => {
+    expect(unknownOf('A=${var.a}\nB=$${HOME}\nC=${var.c}\n')).toEqual(['${var.a}', '${var.c}']);
+    expect(unknownOf('A=${var.a +}\n')).toEqual(['${var.a +}']);
+  });
+  it('the doctor: RF906 shows the whole part of a config.toml value only apply knows', () => {
+    const dir = join(CORPUS, 'ec2-docker-templatefile');
+    const main = readFileSync(join(dir, 'main.tf'), 'utf8');
+    expect(main).toContain('    region      = "eu-central-1"');
+    const files: InputFile[] = [
+      { path: 'ec2/main.tf', bytes: enc(`${main.replace('    region      = "eu-central-1"', '    region      = var.r == "}" ? "a" : aws_s3_bucket.cache.region')}\nvariable "r" {}\n`) },
+      { path: 'ec2/user-data.sh.tpl', bytes: enc(readFileSync(join(dir, 'user-data.sh.tpl'), 'utf8')) },
+    ];
+    const rf906 = doctor(files).findings.filter((f) => f.code === 'RF906').map((f) => f.message);
+    expect(rf906).toEqual([expect.stringContaining('is TOML only once Terraform fills in ${var.r == "}" ? "a" : aws_s3_bucket.cache.region} and 1 more')]);
   });
 });

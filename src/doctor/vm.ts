@@ -17,6 +17,7 @@ import { MISSPELLED_FLAGS, registerCommands, SERVER_SETTINGS, type RegisterComma
 import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
+import { interpolationEnd } from './hcl/parse.js';
 import { firstKeyWhere, keyMoved } from './key-index.js';
 import { userDataLinePlace } from './user-data-place.js';
 import { shownText } from '../verify/credentials.js';
@@ -120,6 +121,32 @@ export function resolveKey(root: TerraformRoot, type: string, value: unknown, at
 const MAX_USER_DATA_TEXT = 1 << 20;
 
 /**
+ * The parts of a partly known template's text that only apply knows: each `${…}` as written, to its
+ * own closing `}` as the HCL parser reads it (`${var.a ? "x" : "}"}`, `${jsonencode({ a = 1 })}`
+ * whole), a directive's tag with it (`${%{ for k, v in var.x }}`). A literal `$${` is no part; one
+ * the parser cannot read ends at its first `}` on the line.
+ */
+function unknownParts(text: string): string[] {
+  const out: string[] = [];
+  for (let i = text.indexOf('${'); i >= 0; i = text.indexOf('${', i + 1)) {
+    if (i > 0 && (text[i - 1] === '$' || text[i - 1] === '%')) continue;
+    const end = interpolationEnd(text, i) ?? firstClose(text, i);
+    if (end === undefined) continue;
+    out.push(text.slice(i, end));
+    i = end - 1;
+  }
+  return out;
+}
+
+const FIRST_CLOSE = /\$\{(?:%\{[^}\n]*\}|[^}\n]*)\}/y;
+
+/** The end of the part at `i` read to its first `}` on the line (how a part the parser cannot read was read before). */
+function firstClose(text: string, i: number): number | undefined {
+  FIRST_CLOSE.lastIndex = i;
+  return FIRST_CLOSE.exec(text) !== null ? FIRST_CLOSE.lastIndex : undefined;
+}
+
+/**
  * The user data of a launch template: base64 inline, a `filebase64(...)` file among the inputs,
  * or `base64encode()` of a script (a heredoc in HCL). A script only partly known (it interpolates a
  * variable without default) is read with the unknown parts as `${…}` (`unknown` lists them); what
@@ -146,7 +173,7 @@ export function userDataText(body: Record<string, unknown>, tfPath: string, file
     }
     if (typeof escaped === 'string') {
       // A directive over what only apply knows is written `${%{ for k, v in var.x }}` (hcl/eval.ts): its whole tag.
-      const unknown = [...escaped.matchAll(/(?<![$%])\$\{(?:%\{[^}\n]*\}|[^}\n]*)\}/g)].map((m) => m[0]);
+      const unknown = unknownParts(escaped);
       return { text: escaped.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{'), unknown };
     }
   }

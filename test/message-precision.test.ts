@@ -94,3 +94,20 @@ describe('a part of user data only apply knows is read to its own closing brace'
     expect(rf906).toEqual([expect.stringContaining('is TOML only once Terraform fills in ${var.r == "}" ? "a" : aws_s3_bucket.cache.region} and 1 more')]);
   });
 });
+
+describe('a worker launch template whose user data file is not given: RF106 in the deployment\'s terms', () => {
+  const main = readFileSync(join(CORPUS, 'ec2-autoscaler-hand-written', 'main.tf'), 'utf8');
+  const withUserData = (path: string) => {
+    expect(main).toContain('  name_prefix            = "gitlab-ci-worker-"\n');
+    return { path, bytes: enc(main.replace('  name_prefix            = "gitlab-ci-worker-"\n', '  name_prefix            = "gitlab-ci-worker-"\n  user_data              = filebase64("${path.module}/scripts/workers.sh")\n')) };
+  };
+  it('filebase64() of a file not given: the file as the files given name it, and to give it', () => {
+    const rf106 = doctor([withUserData('infra/main.tf')]).findings.filter((f) => f.code === 'RF106');
+    expect(rf106.map((f) => [f.message, f.fix])).toEqual([['aws_launch_template.workers: its user data is the file infra/scripts/workers.sh, which is not among the files given, so its downloads and credentials are not checked', 'give infra/scripts/workers.sh with the Terraform files']]);
+    expect(rf106[0]!.path).toMatch(/^infra\/main\.tf:\d+:\d+$/);
+  });
+  it('the passing twin: the file given, no RF106', () => {
+    const r = doctor([withUserData('infra/main.tf'), { path: 'infra/scripts/workers.sh', bytes: enc('#!/bin/bash\nset -euo pipefail\ndnf install -y docker\n') }]);
+    expect(r.findings.filter((f) => f.code === 'RF106')).toEqual([]);
+  });
+});

@@ -1,6 +1,6 @@
 import { registerCommandFindings } from './register-command.js';
 import { atUserDataLine } from './user-data-finding.js';
-import { userDataWhy } from './vm.js';
+import { userDataFileNotGiven, userDataWhy } from './vm.js';
 import { sortFindings, type Finding, type SecretPlace } from '../spec/findings.js';
 import { alsoAt } from './secrets.js';
 import { CODES } from '../spec/codes.js';
@@ -140,6 +140,9 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
       const why = userDataWhy(ev, f.subject.address);
       if (why !== undefined) f = { ...f, message: f.message.replace(unknown.said, `${unknown.said}: ${why}`) };
     }
+    // User data that is a file not among the files given (RF106): said in the deployment's terms.
+    const file = f.subject?.kind === 'resource' ? f.subject.userDataFile : undefined;
+    if (file !== undefined && f.subject?.kind === 'resource') f = userDataFileNotGiven(f, ev, f.subject.address, file.written);
     // A line of a launch template's user data (RF720): where the user wrote that line.
     if (f.subject?.kind === 'resource' && f.subject.userDataLine !== undefined) {
       const placed = atUserDataLine(f, ev, inferred.docs);

@@ -10,7 +10,7 @@ import { get, getText } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { mapBodyStrings } from './root-strings.js';
-import { userDataFilePath } from '../platforms/aws-vm/user-data.js';
+import { pathInFolder, userDataFilePath } from '../platforms/aws-vm/user-data.js';
 import { cloudConfigFileSpan, isCloudConfig } from '../platforms/aws-vm/cloud-init.js';
 import { isObject } from '../model/is-object.js';
 import { MISSPELLED_FLAGS, registerCommands, SERVER_SETTINGS, type RegisterCommand } from './register-command.js';
@@ -253,6 +253,17 @@ function shownPart(u: string): string {
  */
 function whyUnknown(ev: Evidence, k: string, parts: readonly string[]): string {
   return userDataWhy(ev, `aws_launch_template.${k}`, parts) ?? 'they are known only when Terraform runs';
+}
+
+/**
+ * RF106 of a launch template whose user data is a file the documents lack (`subject.userDataFile`),
+ * which verify words for generated output: in the deployment's terms, the file as the files given
+ * name it (beside the Terraform file that reads it), and that it is to be given.
+ */
+export function userDataFileNotGiven(f: Finding, ev: Evidence, address: string, file: string): Finding {
+  const origin = ev.terraform.origins.get(address);
+  const path = origin ? pathInFolder(file, origin.source.path.split('/').slice(0, -1).join('/')) : file;
+  return { ...f, message: `${address}: its user data is the file ${path}, which is not among the files given, so its downloads and credentials are not checked`, fix: `give ${path} with the Terraform files` };
 }
 
 /**

@@ -82,6 +82,11 @@ describe('the doctor proves the Helm values\' runners.config, what the chart dep
     expect(rf917[0]!.message).toMatch(/runner build: .* differs from runners\.config in these values at runners\[0\]\.kubernetes\.service_account_overwrite_allowed: "\.\*" here, "" there\. The chart deploys runners\.config/);
   });
 
+  it('RF917\'s received value names each file beside its value, with no two brackets in a row', () => {
+    const rf917 = doctor(files({ values: [OVERWRITE] })).findings.filter((f) => f.code === 'RF917');
+    expect(rf917.map((f) => f.received)).toEqual([`runners[0].kubernetes.service_account_overwrite_allowed: in the values ".*", in ${COPY} ""`]);
+  });
+
   it('only the copy says privileged: the deployed values do not, so no RF301; RF917 says the copy differs', () => {
     const all = files({ copy: [['privileged = false', 'privileged = true']] });
     const r = doctor(all);

@@ -36,13 +36,13 @@ describe('doctor: a deploy target of a plan is in the account of its folder\'s p
   it('the provider written in .tf (HCL): the staging target is found and proven (before: silently left out, "its 1 deploy target")', () => {
     const hcl: InputFile = { path: 'terraform/aws-222222222222/providers.tf', bytes: new TextEncoder().encode('provider "aws" {\n  region              = "eu-central-1"\n  allowed_account_ids = ["222222222222"]\n}\n') };
     const got = claims(stagingAsPlan(hcl));
-    expect(got).toContain('only job role shop-deploy-jobs can assume deploy target staging (222222222222:shop-deploy-staging-deploy), and only with the External ID (7 principals tried)');
+    expect(got).toContain('only job role shop-deploy-jobs can assume deploy target staging (222222222222:shop-deploy-staging-deploy), and only with the External ID; 7 principals tried');
     expect(got.filter((c) => /may assume its \d deploy target/.test(c))).toEqual([expect.stringContaining('may assume its 2 deploy target(s)')]);
   });
 
   it('guard: the provider written in .tf.json: found as before', () => {
     const json: InputFile = { path: 'terraform/aws-222222222222/providers.tf.json', bytes: new TextEncoder().encode(JSON.stringify({ provider: { aws: [{ region: 'eu-central-1', allowed_account_ids: ['222222222222'] }] } })) };
-    expect(claims(stagingAsPlan(json))).toContain('only job role shop-deploy-jobs can assume deploy target staging (222222222222:shop-deploy-staging-deploy), and only with the External ID (7 principals tried)');
+    expect(claims(stagingAsPlan(json))).toContain('only job role shop-deploy-jobs can assume deploy target staging (222222222222:shop-deploy-staging-deploy), and only with the External ID; 7 principals tried');
   });
 
   it('guard: a provider that states no account: the plan\'s roles are in no known account, no target is made up', () => {

@@ -104,7 +104,7 @@ describe('doctor on a hand-written ECS Fargate runner', () => {
     const r = run();
     const f = r.findings.find((x) => x.code === 'RF712');
     expect(f?.path).toBe('main.tf:121:1');
-    expect(f?.message).toMatch(/can ssm:GetParameter, ssm:GetParameters on parameters other than its own token parameter .*\(granted by aws_iam_role_policy_attachment\.manager_ssm\)$/);
+    expect(f?.message).toMatch(/can ssm:GetParameter, ssm:GetParameters on parameters other than its own token parameter, .*\(granted by aws_iam_role_policy_attachment\.manager_ssm\)$/);
     expect(proof(r, 'the manager reads its token parameter /gitlab-runner/fargate/token and no other runner')).toBe(false);
     const denied = run(replace('      { Effect = "Allow", Action = ["ssm:GetParameter"], Resource = aws_ssm_parameter.token.arn }', '      { Effect = "Allow", Action = ["ssm:GetParameter"], Resource = aws_ssm_parameter.token.arn },\n      { Effect = "Deny", Action = ["ssm:GetParameter*"], NotResource = aws_ssm_parameter.token.arn }'));
     expect(denied.findings.filter((x) => x.code === 'RF712' || x.code === 'RF106' || x.code === 'RF903')).toEqual([]);

@@ -73,6 +73,6 @@ describe('the doctor on a key policy whose statement for the account leaves the 
     const f = r.findings.find((x) => x.code === 'RF201')!;
     expect(f.message).toContain('its statements for the account leave this request out, by their actions or conditions');
     expect(f.message).not.toContain('no statement allows the account');
-    expect(f.fix).toContain('make its statement for the account admit the role (its actions and conditions)');
+    expect(f.fix).toContain('make its statement for the account (arn:aws:iam::111122223333:root) admit the role by its actions and conditions, so the role\'s own grant counts');
   });
 });

@@ -15,7 +15,7 @@ const CLAIM = /^the manager reads its token parameter \/ci\/docker-ci\/token and
 const claim = (r: ReturnType<typeof doctor>) => r.proofs.find((p) => CLAIM.test(p.claim));
 const shown = (r: ReturnType<typeof doctor>) => r.findings.map((f) => `${f.code} ${f.severity} ${f.path}`);
 const tagged = (team: string): [string, string] => ['    team = var.team\n', `    team = "${team}"\n`];
-const OTHERS = 'on parameters other than its own token parameter (another runner\'s, such as /ci/another-runner/token)';
+const OTHERS = 'on parameters other than its own token parameter, such as another runner\'s /ci/another-runner/token';
 const NOT_SHOWN = 'is not shown: the policies test aws:PrincipalTag/team, and the value of its tag team is not in the documents';
 
 describe('doctor: the manager\'s token access over a tag of its role the files do not show', () => {

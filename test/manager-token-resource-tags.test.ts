@@ -15,7 +15,7 @@ const CORPUS = join(import.meta.dirname, 'doctor', 'corpus');
 const CLAIM = /^the manager reads its token parameter \/ci\/docker-ci\/token and no other runner's/;
 const claim = (r: ReturnType<typeof doctor>) => r.proofs.find((p) => CLAIM.test(p.claim));
 const shown = (r: ReturnType<typeof doctor>) => r.findings.map((f) => `${f.code} ${f.severity} ${f.path}`);
-const OTHERS = 'on parameters other than its own token parameter (another runner\'s, such as /ci/another-runner/token)';
+const OTHERS = 'on parameters other than its own token parameter, such as another runner\'s /ci/another-runner/token';
 const OWN_ARN = 'arn:aws:ssm:eu-west-1:111122223333:parameter/ci/docker-ci/token';
 const CORE = 'resource "aws_iam_role_policy_attachment" "ssm" {\n  role       = aws_iam_role.ci.name\n  policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"\n}\n\nresource "aws_iam_instance_profile" "ci" {\n';
 

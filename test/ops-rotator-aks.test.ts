@@ -64,7 +64,7 @@ describe('the token rotator on AKS (Key Vault store)', () => {
   it('plan shows the federation, Azure grant and Kubernetes proof lines', () => {
     const claims = plan.proofs.filter((p) => p.runner === 'id-token token-rotator-azure');
     expect(claims.map((p) => p.holds)).toEqual([true, true, true]);
-    expect(claims[1]!.claim).toContain('Key Vault Secrets Officer on 1 token secret(s) (not on a vault)');
+    expect(claims[1]!.claim).toContain('Key Vault Secrets Officer on 1 token secret(s), not on a vault, and');
     expect(claims[2]!.claim).toContain("principal id");
   });
 

@@ -43,7 +43,7 @@ describe('one reader of the file a launch template user_data names', () => {
     expect(doctorRead).toEqual({ text: SCRIPT, unknown: [] });
     const docs: FleetDocuments = { artifacts: [{ path: 'ec2/docker/user-data.sh', format: 'text', content: SCRIPT }], runners: new Map() };
     expect(userDataOf(docs, { user_data: '${base64encode(file("${path.module}/../../ec2/docker/user-data.sh"))}' })).toEqual({ text: SCRIPT });
-    expect(userDataOf(docs, { user_data: '${filebase64("${path.module}/../../ec2/other/user-data.sh")}' })).toEqual({ problem: 'user_data names ec2/other/user-data.sh, which is not generated' });
+    expect(userDataOf(docs, { user_data: '${filebase64("${path.module}/../../ec2/other/user-data.sh")}' })).toEqual({ problem: 'user_data names ec2/other/user-data.sh, which is not generated', missingFile: '../../ec2/other/user-data.sh' });
   });
 });
 

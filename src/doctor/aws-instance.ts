@@ -63,6 +63,9 @@ function launchConfigurationsAsLaunchTemplates(ev: Evidence, root: TerraformRoot
  */
 const INSTANCE_TYPES = ['aws_instance', 'aws_spot_instance_request'] as const;
 
+/** The resources whose user data may run a runner manager, as RF910 names them: launch templates, and those read as one here. */
+export const VM_MANAGER_RESOURCES = 'EC2 launch template, launch configuration, instance or spot instance request';
+
 function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INSTANCE_TYPES)[number], instances: Record<string, Record<string, unknown>>): void {
   for (const k of Object.keys(instances)) {
     const body = instances[k]!;

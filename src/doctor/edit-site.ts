@@ -41,6 +41,9 @@ function trustSite(f: Finding, roleName: string, at: readonly (string | number)[
   return origin ? { ...f, path: formatPosition(originAt(origin, ...at)) } : f;
 }
 
+/** A message with the policy that grants what it says: in brackets, or after a semicolon where the message already ends in one. */
+const grantedBy = (message: string, via: string): string => (message.endsWith(')') ? `${message}; granted by ${via}` : `${message} (granted by ${via})`);
+
 function grantSite(f: Finding, roleName: string, requests: readonly FindingRequest[], ev: Evidence, inferred: Inferred): Finding {
   const aws = inferred.intent.aws;
   const role = aws ? awsFacts(inferred.docs)?.roles.get(roleName) : undefined;
@@ -52,7 +55,7 @@ function grantSite(f: Finding, roleName: string, requests: readonly FindingReque
   const origin = via !== undefined ? (ev.terraform.origins.get(via) ?? ev.terraform.origins.get(via.split('.').slice(0, 2).join('.'))) : undefined;
   if (!origin || via === undefined) return f;
   const argument = standInArgument(via, ev, inferred);
-  if (argument) return { ...f, path: argument.at, message: `${f.message} (granted by ${via}, ${argument.name} = ${JSON.stringify(argument.value)} at ${argument.at})` };
+  if (argument) return { ...f, path: argument.at, message: grantedBy(f.message, `${via}, ${argument.name} = ${JSON.stringify(argument.value)} at ${argument.at}`) };
   const path = formatPosition(originAt(origin));
   // A policy document given as a file (aws iam output, saved JSON) has no address: its file is the position.
   if (/^aws_iam_role_policy\.doctor_\d+_\d+$/.test(via)) return { ...f, path };
@@ -61,7 +64,7 @@ function grantSite(f: Finding, roleName: string, requests: readonly FindingReque
   // A role's own inline_policy block, read as an inline policy, is named by that block.
   const block = /^aws_iam_role_policy\.doctor_inline_(.+)_\d+$/.exec(via);
   const shown = named ? `aws_iam_role_policy_attachment.${named[1]!}` : block ? `aws_iam_role.${block[1]!}.inline_policy` : via;
-  return { ...f, path, message: `${f.message} (granted by ${shown})` };
+  return { ...f, path, message: grantedBy(f.message, shown) };
 }
 
 /**

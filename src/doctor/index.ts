@@ -1,6 +1,6 @@
 import { registerCommandFindings } from './register-command.js';
 import { atUserDataLine } from './user-data-finding.js';
-import { userDataWhy } from './vm.js';
+import { userDataFileNotGiven, userDataWhy } from './vm.js';
 import { sortFindings, type Finding, type SecretPlace } from '../spec/findings.js';
 import { alsoAt } from './secrets.js';
 import { CODES } from '../spec/codes.js';
@@ -30,6 +30,7 @@ import { withoutSensitive } from './sensitive.js';
 import { clearStringsOf } from './clear-strings.js';
 import { hiddenByTofu, isTerraformConfig } from './terraform-files.js';
 import { envRegisteredManagers, type EnvManager } from './env-managers.js';
+import { VM_MANAGER_RESOURCES } from './aws-instance.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
 export interface InputFile {
@@ -139,6 +140,9 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
       const why = userDataWhy(ev, f.subject.address);
       if (why !== undefined) f = { ...f, message: f.message.replace(unknown.said, `${unknown.said}: ${why}`) };
     }
+    // User data that is a file not among the files given (RF106): said in the deployment's terms.
+    const file = f.subject?.kind === 'resource' ? f.subject.userDataFile : undefined;
+    if (file !== undefined && f.subject?.kind === 'resource') f = userDataFileNotGiven(f, ev, f.subject.address, file.written);
     // A line of a launch template's user data (RF720): where the user wrote that line.
     if (f.subject?.kind === 'resource' && f.subject.userDataLine !== undefined) {
       const placed = atUserDataLine(f, ev, inferred.docs);
@@ -407,7 +411,7 @@ function envManagerNotProven(m: EnvManager): Finding {
 /** RF910 where the files register a manager with `gitlab-runner register`: says where, and what the doctor reads of it. */
 function withRegisterCommands(f: Finding, commands: readonly string[]): Finding {
   const shown = commands.slice(0, 3).join(', ') + (commands.length > 3 ? ` and ${commands.length - 3} more` : '');
-  return { ...f, message: `${f.message}; \`gitlab-runner register\` (${shown}) makes a config.toml at boot from its flags, and none of them is a manager the doctor could prove (no launch template or instance whose user data runs it, an executor no platform reads, values known only at boot, a --template-config not given, or flags register refuses): its privileged, Docker socket, capability, device and registration-token flags are checked where they are written, the identity chain is not proven`, fix: `${f.fix ?? ''}${f.fix ? '; or ' : ''}run it from the user data of the manager's launch template or instance with its values written out and its template given (or write the config.toml there in a heredoc), so the whole runner can be proven` };
+  return { ...f, message: `${f.message}; \`gitlab-runner register\` (${shown}) makes a config.toml at boot from its flags, and none of them is a manager the doctor could prove (no ${VM_MANAGER_RESOURCES} whose user data runs it, an executor no platform reads, values known only at boot, a --template-config not given, or flags register refuses): its privileged, Docker socket, capability, device and registration-token flags are checked where they are written, the identity chain is not proven`, fix: `${f.fix ?? ''}${f.fix ? '; or ' : ''}run it from the user data of the manager's launch template or instance with its values written out and its template given (or write the config.toml there in a heredoc), so the whole runner can be proven` };
 }
 
 /**

@@ -28,6 +28,7 @@ import { isObject } from '../model/is-object.js';
 import { awsProviderOf, parseRef, resourceBody, roleArn } from '../verify/aws-docs.js';
 import { providerAccount } from './hcl/eval.js';
 import { isTerraformConfig } from './terraform-files.js';
+import { VM_MANAGER_RESOURCES } from './aws-instance.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -878,7 +879,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       if (drift) {
         const copy = chain.configToml.origin;
         const key = keyPath(drift.path);
-        findings.push(finding('RF917', formatPosition(originAt(chartOrigin!, ...drift.path)), `runner ${chain.name}: ${formatPosition(originAt(copy, ...drift.path))} differs from runners.config in these values at ${key}: ${shownToml(drift.path, drift.deployed)} here, ${shownToml(drift.path, drift.copy)} there. The chart deploys runners.config, so the proofs read it, not ${copy.source.path}`, { received: `${key}: ${shownToml(drift.path, drift.deployed)} (values), ${shownToml(drift.path, drift.copy)} (${copy.source.path})`, fix: `make ${copy.source.path} the same as runners.config, or remove it: the chart runs runners.config` }));
+        findings.push(finding('RF917', formatPosition(originAt(chartOrigin!, ...drift.path)), `runner ${chain.name}: ${formatPosition(originAt(copy, ...drift.path))} differs from runners.config in these values at ${key}: ${shownToml(drift.path, drift.deployed)} here, ${shownToml(drift.path, drift.copy)} there. The chart deploys runners.config, so the proofs read it, not ${copy.source.path}`, { received: `${key}: in the values ${shownToml(drift.path, drift.deployed)}, in ${copy.source.path} ${shownToml(drift.path, drift.copy)}`, fix: `make ${copy.source.path} the same as runners.config, or remove it: the chart runs runners.config` }));
       }
     }
     const executor = get(toml, 'runners', 0, 'executor');
@@ -1214,8 +1215,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     const refused = vm.refused.length > 0 ? `; ${vm.refused.slice(0, 3).join('; ')}${vm.refused.length > 3 ? ` and ${vm.refused.length - 3} more` : ''}` : '';
     const checked = alone.length > 0 ? `; the settings of ${alone.slice(0, 3).map((t) => t.origin.source.path).join(', ')}${alone.length > 3 ? ` and ${alone.length - 3} more config.toml file(s)` : ''} were checked on their own (${ALONE_CHECKS}), but without its manager the identity chain is not proven: which cloud identity the manager and its jobs hold, the cache it signs for, whether jobs reach the host's instance metadata, and the runner's registration in GitLab` : '';
     const cfn = ev.cloudFormation ?? [];
-    const cloudFormation = cfn.length > 0 ? `; ${cfn.length} AWS CloudFormation template(s) (${cfn.slice(0, 3).map((t) => t.path).join(', ')}${cfn.length > 3 ? ', …' : ''}), which the doctor does not read, may declare one (RF902)` : '';
-    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no workload running the gitlab-runner image, no launch template or instance whose user data writes a config.toml${unread}${refused}${cloudFormation}${checked}`, { fix: unread === '' && refused !== '' ? 'fix the register command as RF919 says, so the manager registers a runner and can be proven' : unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : 'give the Helm values, the manager workload (Deployment, StatefulSet), a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
+    const cloudFormation = cfn.length > 0 ? `; ${cfn.length} AWS CloudFormation template(s), which the doctor does not read, may declare one (RF902): ${cfn.slice(0, 3).map((t) => t.path).join(', ')}${cfn.length > 3 ? ', …' : ''}` : '';
+    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no Kubernetes Pod or workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) running the gitlab-runner image, no ${VM_MANAGER_RESOURCES} whose user data writes a config.toml or runs gitlab-runner register${unread}${refused}${cloudFormation}${checked}`, { fix: unread === '' && refused !== '' ? 'fix the register command as RF919 says, so the manager registers a runner and can be proven' : unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : 'give the Helm values, the manager workload (Deployment, StatefulSet), a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
   }
   const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
 

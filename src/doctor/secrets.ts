@@ -664,7 +664,7 @@ export function scrubSecret(obj: Record<string, unknown>, at: (path: (string | n
       if (what?.cloud) {
         out.push({ code: 'RF941', severity: CODES.RF941.severity, path: at([field, k]), message: `${label} holds ${what.name} under key ${k}: a static cloud credential that never expires, where a keyless identity would do (value not shown)`, fix: 'revoke the key, delete it from the Secret, and bind the runner to a role (IRSA, Pod Identity, workload identity)' });
       } else if (what?.name === 'a GitLab runner registration token') {
-        out.push({ code: 'RF912', severity: CODES.RF912.severity, path: at([field, k]), message: `${label} holds a runner registration token under key ${k}: registration tokens are deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0) (value not shown)`, fix: 'create the runner in GitLab (POST /user/runners) and store its glrt- authentication token instead' });
+        out.push({ code: 'RF912', severity: CODES.RF912.severity, path: at([field, k]), message: `${label} holds a runner registration token under key ${k} (value not shown): registration tokens are deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0)`, fix: 'create the runner in GitLab (POST /user/runners) and store its glrt- authentication token instead' });
       }
     }
     // Metadata only from here on: the keys stay (references to them are checked), the values go.

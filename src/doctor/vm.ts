@@ -10,13 +10,14 @@ import { get, getText } from '../verify/get.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { mapBodyStrings } from './root-strings.js';
-import { userDataFilePath } from '../platforms/aws-vm/user-data.js';
+import { pathInFolder, userDataFilePath } from '../platforms/aws-vm/user-data.js';
 import { cloudConfigFileSpan, isCloudConfig } from '../platforms/aws-vm/cloud-init.js';
 import { isObject } from '../model/is-object.js';
 import { isUndefinedFlag, registerCommands, SERVER_SETTINGS, type RegisterCommand } from './register-command.js';
 import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
+import { interpolationEnd } from './hcl/parse.js';
 import { firstKeyWhere, keyMoved } from './key-index.js';
 import { userDataLinePlace } from './user-data-place.js';
 import { shownText } from '../verify/credentials.js';
@@ -120,6 +121,32 @@ export function resolveKey(root: TerraformRoot, type: string, value: unknown, at
 const MAX_USER_DATA_TEXT = 1 << 20;
 
 /**
+ * The parts of a partly known template's text that only apply knows: each `${…}` as written, to its
+ * own closing `}` as the HCL parser reads it (`${var.a ? "x" : "}"}`, `${jsonencode({ a = 1 })}`
+ * whole), a directive's tag with it (`${%{ for k, v in var.x }}`). A literal `$${` is no part; one
+ * the parser cannot read ends at its first `}` on the line.
+ */
+function unknownParts(text: string): string[] {
+  const out: string[] = [];
+  for (let i = text.indexOf('${'); i >= 0; i = text.indexOf('${', i + 1)) {
+    if (i > 0 && (text[i - 1] === '$' || text[i - 1] === '%')) continue;
+    const end = interpolationEnd(text, i) ?? firstClose(text, i);
+    if (end === undefined) continue;
+    out.push(text.slice(i, end));
+    i = end - 1;
+  }
+  return out;
+}
+
+const FIRST_CLOSE = /\$\{(?:%\{[^}\n]*\}|[^}\n]*)\}/y;
+
+/** The end of the part at `i` read to its first `}` on the line (how a part the parser cannot read was read before). */
+function firstClose(text: string, i: number): number | undefined {
+  FIRST_CLOSE.lastIndex = i;
+  return FIRST_CLOSE.exec(text) !== null ? FIRST_CLOSE.lastIndex : undefined;
+}
+
+/**
  * The user data of a launch template: base64 inline, a `filebase64(...)` file among the inputs,
  * or `base64encode()` of a script (a heredoc in HCL). A script only partly known (it interpolates a
  * variable without default) is read with the unknown parts as `${…}` (`unknown` lists them); what
@@ -146,7 +173,7 @@ export function userDataText(body: Record<string, unknown>, tfPath: string, file
     }
     if (typeof escaped === 'string') {
       // A directive over what only apply knows is written `${%{ for k, v in var.x }}` (hcl/eval.ts): its whole tag.
-      const unknown = [...escaped.matchAll(/(?<![$%])\$\{(?:%\{[^}\n]*\}|[^}\n]*)\}/g)].map((m) => m[0]);
+      const unknown = unknownParts(escaped);
       return { text: escaped.replace(/\$\$\{/g, '${').replace(/%%\{/g, '%{'), unknown };
     }
   }
@@ -226,6 +253,17 @@ function shownPart(u: string): string {
  */
 function whyUnknown(ev: Evidence, k: string, parts: readonly string[]): string {
   return userDataWhy(ev, `aws_launch_template.${k}`, parts) ?? 'they are known only when Terraform runs';
+}
+
+/**
+ * RF106 of a launch template whose user data is a file the documents lack (`subject.userDataFile`),
+ * which verify words for generated output: in the deployment's terms, the file as the files given
+ * name it (beside the Terraform file that reads it), and that it is to be given.
+ */
+export function userDataFileNotGiven(f: Finding, ev: Evidence, address: string, file: string): Finding {
+  const origin = ev.terraform.origins.get(address);
+  const path = origin ? pathInFolder(file, origin.source.path.split('/').slice(0, -1).join('/')) : file;
+  return { ...f, message: `${address}: its user data is the file ${path}, which is not among the files given, so its downloads and credentials are not checked`, fix: `give ${path} with the Terraform files` };
 }
 
 /**

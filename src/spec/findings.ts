@@ -93,6 +93,11 @@ export type FindingSubject =
       userDataLine?: { line: number; said?: string };
       /** The user data is known only when Terraform runs; `said`: the words of the message that show it, after which the doctor says why. */
       userDataUnknown?: { said: string };
+      /**
+       * The user data is a file (`filebase64("${path.module}/<written>")`) that is not among the
+       * documents: the doctor says so in the deployment's terms (the file as the files given name it).
+       */
+      userDataFile?: { written: string };
     }
   | { kind: 'secret'; places: SecretPlace[]; /** A cloud credential (not a GitLab token or a private key). */ cloud?: true };
 

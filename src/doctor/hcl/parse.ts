@@ -48,6 +48,29 @@ export function parseJsonTemplate(text: string): Expr {
   return p.templateUntil(text.length, false);
 }
 
+/**
+ * Where the `${…}` tag that opens at `at` of a template's text ends (the offset after its closing
+ * `}`), read by the parser: a `}` inside a quoted string, an object or a nested template does not
+ * close it. One around a directive's tag (`${%{ for k, v in var.x }}`, how the evaluator writes a
+ * directive over what only apply knows) ends after its own `}`. Undefined where it does not parse.
+ */
+export function interpolationEnd(text: string, at: number): number | undefined {
+  if (!text.startsWith('${', at)) return undefined;
+  const p = new Parser(text);
+  try {
+    if (!text.startsWith('${%{', at)) {
+      p.i = at;
+      return p.interpolation(text.length).end;
+    }
+    p.i = at + 2;
+    p.directiveTag(text.length);
+    return p.peek('}') ? p.i + 1 : undefined;
+  } catch (e) {
+    if (e instanceof HclSyntaxError) return undefined;
+    throw e;
+  }
+}
+
 class Parser {
   readonly text: string;
   i = 0;

@@ -885,7 +885,7 @@ export function isSpotRequest(body: unknown): boolean {
 const AWS_ROOT_DIR = 'terraform/aws';
 
 /** The user data a launch template boots with, read from the documents (file reference or inline base64). */
-export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>): { text?: string; problem?: string; unknown?: string } {
+export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>): { text?: string; problem?: string; unknown?: string; missingFile?: string } {
   const v = body.user_data;
   if (v === undefined) return {};
   if (typeof v !== 'string') return { problem: `user_data is ${showValue(v)}` };
@@ -893,7 +893,7 @@ export function userDataOf(docs: FleetDocuments, body: Record<string, unknown>):
   const file = userDataFilePath(v, AWS_ROOT_DIR);
   if (file) {
     const artifact = artifactAt(docs, file.path);
-    return artifact ? { text: artifactText(artifact) } : { problem: `user_data names ${file.path}, which is not generated` };
+    return artifact ? { text: artifactText(artifact) } : { problem: `user_data names ${file.path}, which is not generated`, missingFile: file.written };
   }
   const embedded = embeddedUserData.get(body);
   if (embedded !== undefined && embedded.encoded === v) return { text: embedded.text };
@@ -963,7 +963,7 @@ export function verifyComputeDocuments(docs: FleetDocuments, tokenParameters: Re
         out.push(f('RF716', '', `${label} ${type}.${k} installs key pair ${showValue(body.key_name)}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'remove key_name: managers are reached through SSM Session Manager, workers through EC2 Instance Connect' }));
       }
       const ud = userDataOf(docs, body);
-      if (ud.problem) out.push(f('RF106', '', `${type}.${k}: ${ud.problem}`, { subject: { kind: 'resource', address: `${type}.${k}` }, fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor' }));
+      if (ud.problem) out.push(f('RF106', '', `${type}.${k}: ${ud.problem}`, { subject: { kind: 'resource', address: `${type}.${k}`, ...(ud.missingFile !== undefined ? { userDataFile: { written: ud.missingFile } } : {}) }, fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor' }));
       // Not a broken document: a value only apply knows, so its downloads and credentials are not checked (not proven).
       if (ud.unknown !== undefined) out.push(f('RF906', '', `${type}.${k}: its user data is known only when Terraform runs (${ud.unknown}): its downloads and credentials are not checked`, { subject: { kind: 'resource', address: `${type}.${k}`, userDataUnknown: { said: `(${ud.unknown})` } }, fix: 'regenerate; user data must be a generated file', deploymentFix: 'write the user data literally, or with file() of a file given to the doctor, or give `terraform show -json` of a plan, which carries the rendered user data' }));
       // A cloud-config user data: the downloads of its bootcmd and runcmd commands (cloud-init runs them
@@ -1478,9 +1478,9 @@ export function proveTokenAccess(docs: FleetDocuments, fleet: FleetIntent, runne
   const reaches = role ? ['ssm:GetParameter', 'ssm:GetParameters'].map((action) => [action, decide(action, other, otherParameter?.context, otherParameter?.conditionKeys)] as const) : [];
   const leaks = reaches.filter(([, d]) => d === 'allow').map(([action]) => action);
   const turning = reaches.filter(([, d]) => d === 'either').map(([action]) => action);
-  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own ${words.parameter} (another runner's, such as ${otherName})`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { kind: 'grant', role: id.roleName, requests: leaks.map((action) => ({ action, resource: other, ...(otherParameter !== undefined ? { context: otherParameter.context } : {}) })) } }));
+  if (leaks.length > 0) out.push(f('RF712', runnerPath, `the manager role can ${leaks.join(', ')} on parameters other than its own ${words.parameter}, such as another runner's ${otherName}`, { fix: 'deny ssm:GetParameter* outside the runner\'s own parameter (AmazonSSMManagedInstanceCore allows them on every parameter)', subject: { kind: 'grant', role: id.roleName, requests: leaks.map((action) => ({ action, resource: other, ...(otherParameter !== undefined ? { context: otherParameter.context } : {}) })) } }));
   if (turning.length > 0) {
-    notShown(`can ${turning.join(', ')} on parameters other than its own ${words.parameter} (another runner's, such as ${otherName})`);
+    notShown(`can ${turning.join(', ')} on parameters other than its own ${words.parameter}, such as another runner's ${otherName}`);
     otherTurned = true;
   }
   // A customer-managed key: decrypt through SSM, for this parameter, with this key — nothing else.

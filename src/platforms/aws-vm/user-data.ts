@@ -17,6 +17,11 @@ export function userDataFilePath(userData: string, moduleDir: string): { path: s
   const m = USER_DATA_FILE.exec(userData);
   const written = m?.[1] ?? m?.[2];
   if (written === undefined) return undefined;
+  return { path: pathInFolder(written, moduleDir), written };
+}
+
+/** `written` (a path relative to `${path.module}`) resolved against `moduleDir`, `..` and `.` followed. */
+export function pathInFolder(written: string, moduleDir: string): string {
   // A folder given by its absolute path (`runner-fleet doctor /builds/infra`) keeps its leading slash:
   // the files given are keyed by the paths as given.
   const absolute = moduleDir.startsWith('/');
@@ -25,5 +30,5 @@ export function userDataFilePath(userData: string, moduleDir: string): { path: s
     if (seg === '..') parts.pop();
     else if (seg !== '.' && seg !== '') parts.push(seg);
   }
-  return { path: `${absolute ? '/' : ''}${parts.join('/')}`, written };
+  return `${absolute ? '/' : ''}${parts.join('/')}`;
 }

@@ -66,7 +66,7 @@ export function podIdentityTrustRefusal(trust: unknown, docs: FleetDocuments, in
         if (disabled && SESSION_TAG.test(key) && !admits(op, key, written, context)) {
           const off = disabled.map((a) => named(a.address, 'disable_session_tags')).join(', ');
           refusing.push(`its condition ${op} ${key} = ${values} refuses it: the association disables session tags (${off} sets disable_session_tags = true), so EKS Pod Identity's request carries no ${key}`);
-          fixes.push(`remove the ${key} condition, or enable session tags: remove disable_session_tags = true from ${off} (the trust must then allow sts:TagSession too)`);
+          fixes.push(`remove the ${key} condition, or enable session tags: remove disable_session_tags = true from ${off} and let the trust allow sts:TagSession too`);
           continue;
         }
         if (PER_POD.test(key)) {

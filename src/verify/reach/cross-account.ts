@@ -119,7 +119,7 @@ export function verifyCrossAccount(docs: ReachDocuments, intent: CrossAccountInt
     if (admitted.length > 0) findings.push(f('RF110', t.path, `${where} can also be assumed by ${admitted.join(', ')}`, { fix: 'trust exactly the runner\'s job role ARN' }));
     proofs.push({
       runner: t.runner,
-      claim: `only job role ${t.jobRoleName} can assume deploy target ${t.name} (${where})${t.externalId !== undefined ? ', and only with the External ID' : ''} (${others.length + 1} principals tried)`,
+      claim: `only job role ${t.jobRoleName} can assume deploy target ${t.name} (${where})${t.externalId !== undefined ? ', and only with the External ID' : ''}; ${others.length + 1} principals tried`,
       holds: trustOk && identityAllows && externalOk && admitted.length === 0,
     });
 

@@ -68,6 +68,6 @@ export function verifyAzureRotator(root: TerraformRoot | undefined, path: string
   }
   return {
     findings,
-    claim: `token rotator ${identityName} (managed identity) is federated for ${intent.sub} (aud ${audience}) only and holds exactly Key Vault Secrets Officer on ${intent.secretScopes.length} token secret(s) (not on a vault) and Azure Kubernetes Service Cluster User Role on ${intent.clusterIds.length} cluster(s); ${held.length} role assignment(s) read`,
+    claim: `token rotator ${identityName} (managed identity) is federated for ${intent.sub} (aud ${audience}) only and holds exactly Key Vault Secrets Officer on ${intent.secretScopes.length} token secret(s), not on a vault, and Azure Kubernetes Service Cluster User Role on ${intent.clusterIds.length} cluster(s); ${held.length} role assignment(s) read`,
   };
 }

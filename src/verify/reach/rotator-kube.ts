@@ -196,7 +196,7 @@ export function verifyRotatorKubernetes(docs: FleetDocuments, intent: FleetInten
   }
   const entriesText = kube.clusters.map((c) => c.apiName).join(', ');
   const readOnly = kube.targets.filter((t) => !(t.secretVerbs ?? ['get', 'update']).includes('update')).length;
-  const secretsText = readOnly === 0 ? `get and update ${kube.targets.length} token Secret(s)` : readOnly === kube.targets.length ? `get ${kube.targets.length} synced token Secret(s)` : `get ${kube.targets.length} token Secret(s) (update ${kube.targets.length - readOnly})`;
+  const secretsText = readOnly === 0 ? `get and update ${kube.targets.length} token Secret(s)` : readOnly === kube.targets.length ? `get ${kube.targets.length} synced token Secret(s)` : `get ${kube.targets.length} token Secret(s) and update ${kube.targets.length - readOnly} of them`;
   return {
     findings,
     claim: aks

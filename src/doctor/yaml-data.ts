@@ -13,7 +13,11 @@ export function yamlData(text: string, version: '1.1' | '1.2', maxAliasCount = 1
   // The default log level: with 'silent' the parser also leaves out the error for a second document.
   const doc = parseDocument(text, { version });
   if (doc.errors.length > 0) throw new Error(doc.errors[0]!.message.split('\n')[0]);
-  const complex = mappingKeyProblems(doc).find((p) => p.kind === 'collection')?.key;
-  if (complex !== undefined) throw new Error(`a mapping key is a list or a map (${complex.length > 40 ? `${complex.slice(0, 40)}…` : complex}), which plain data cannot hold`);
+  const problem = mappingKeyProblems(doc).find((p) => p.kind === 'collection');
+  if (problem?.kind === 'collection') {
+    const complex = problem.key;
+    const what = problem.shape === 'list' || problem.shape === 'map' ? 'a list or a map' : `a ${problem.shape}`;
+    throw new Error(`a mapping key is ${what} (${complex.length > 40 ? `${complex.slice(0, 40)}…` : complex}), which plain data cannot hold`);
+  }
   return doc.toJS({ maxAliasCount });
 }

@@ -43,6 +43,28 @@ spec:
     helm:
 ${helm}${extra}`;
 
+/**
+ * An Argo CD Application of two sources: the chart, whose helm.valueFiles names `valueFile`, and a
+ * Git repository with `ref: values`. `chartExtra` and `helmExtra` are lines added to the chart source
+ * and to its helm part.
+ */
+const valuesRefApplication = (valueFile: string, chartExtra = '', helmExtra = '') => `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: ci
+spec:
+  destination:
+    namespace: gitlab
+  sources:
+    - repoURL: https://charts.gitlab.io
+      chart: gitlab-runner
+${chartExtra}      helm:
+${helmExtra}        valueFiles:
+          - ${valueFile}
+    - repoURL: https://gitlab.example.com/platform/deploy.git
+      ref: values
+`;
+
 describe('Argo CD Application', () => {
   it('helm.values as a string: the chain is proven as with the values file, and no finding (the sound case)', () => {
     const r = run({ ...soundFiles(), 'app.yaml': application(`      values: |\n${indented(soundValues, 8)}`) });
@@ -92,24 +114,7 @@ describe('Argo CD Application', () => {
   });
 
   it('a $values file of another source is read from the files given, as a layer of the release, not as a deployment of its own', () => {
-    const app = `apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: ci
-spec:
-  destination:
-    namespace: gitlab
-  sources:
-    - repoURL: https://charts.gitlab.io
-      chart: gitlab-runner
-      targetRevision: 0.70.0
-      helm:
-        releaseName: ci-runner
-        valueFiles:
-          - $values/deploy/gitlab/values.yaml
-    - repoURL: https://gitlab.example.com/platform/deploy.git
-      ref: values
-`;
+    const app = valuesRefApplication('$values/deploy/gitlab/values.yaml', '      targetRevision: 0.70.0\n', '        releaseName: ci-runner\n');
     const values = soundValues.replace('privileged = false', 'privileged = true');
     const r = run({ ...soundFiles(), 'apps/ci.yaml': app, 'deploy/gitlab/values.yaml': values });
     // One chain, named after the Application's release (read alone, the file's chain is named after its folder).
@@ -297,22 +302,7 @@ describe('a values layer that does not parse', () => {
     expect(codes(k, 'RF901').map((f) => f.path)).toEqual(['deploy/v.yaml:3:1']);
     expect(codes(k, 'RF903').map((f) => f.path)).toEqual(['deploy/kustomization.yaml:7:17']);
     noNoise(k);
-    const app = `apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: ci
-spec:
-  destination:
-    namespace: gitlab
-  sources:
-    - repoURL: https://charts.gitlab.io
-      chart: gitlab-runner
-      helm:
-        valueFiles:
-          - $values/deploy/values.yaml
-    - repoURL: https://gitlab.example.com/platform/deploy.git
-      ref: values
-`;
+    const app = valuesRefApplication('$values/deploy/values.yaml');
     const a = run({ 'app.yaml': app, 'deploy/values.yaml': broken });
     expect(codes(a, 'RF903').filter((f) => f.message.includes("values are not read")).map((f) => f.path)).toEqual([`app.yaml:${lineOf(app, '$values/')}:13`]);
     noNoise(a);

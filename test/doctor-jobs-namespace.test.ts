@@ -17,6 +17,14 @@ const run = (files: Record<string, string>): DoctorResult => doctor(Object.entri
 const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
 const errors = (r: DoctorResult) => r.findings.filter((f) => f.severity === 'error');
 const summary = (r: DoctorResult) => [...r.chains.values()].flat().join('\n');
+/** No error, the manager and its jobs read in the namespaces named, and every proof made holds (at least one made). */
+const expectSound = (r: DoctorResult, manager: string, jobs: string) => {
+  expect(errors(r)).toEqual([]);
+  expect(summary(r)).toContain(`manager ${manager}`);
+  expect(summary(r)).toContain(`jobs ${jobs}`);
+  expect(r.proofs.length).toBeGreaterThan(0);
+  expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+};
 
 /** Every file of a corpus case (expected.json left out), by its path in the case, through the corpus loader (a case may be built on a base). */
 const textsOf = (dir: string): Record<string, string> => Object.fromEntries([...caseFiles(dir)].map(([path, bytes]) => [path, bytes.toString('utf8')]));
@@ -77,11 +85,7 @@ describe('EKS (IRSA), chart values alone: manager in gitlab, jobs in glr-jobs', 
   it('no RF904: the manager is read in the namespace of its one ServiceAccount given, the jobs in theirs, and every proof holds', () => {
     const r = run(eksValuesAlone());
     expect(codes(r, 'RF904')).toEqual([]);
-    expect(errors(r)).toEqual([]);
-    expect(summary(r)).toContain('manager gitlab/gitlab-runner');
-    expect(summary(r)).toContain('jobs glr-jobs/gitlab-runner-jobs');
-    expect(r.proofs.length).toBeGreaterThan(0);
-    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expectSound(r, 'gitlab/gitlab-runner', 'glr-jobs/gitlab-runner-jobs');
   });
 
   it("the jobs' trust naming the manager's namespace (system:serviceaccount:gitlab:gitlab-runner-jobs) is the drift: the jobs cannot assume their role", () => {
@@ -181,11 +185,7 @@ describe('AKS (Workload Identity), chart values alone: manager in gitlab-runner,
 
   it("the jobs' federated credential for system:serviceaccount:glr-jobs:gitlab-runner-jobs is theirs: no finding, the proofs hold", () => {
     const r = run(split());
-    expect(errors(r)).toEqual([]);
-    expect(summary(r)).toContain('manager gitlab-runner/gitlab-runner');
-    expect(summary(r)).toContain('jobs glr-jobs/gitlab-runner-jobs');
-    expect(r.proofs.length).toBeGreaterThan(0);
-    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+    expectSound(r, 'gitlab-runner/gitlab-runner', 'glr-jobs/gitlab-runner-jobs');
   });
 
   it("a credential still for the manager's namespace: the jobs' identity has no credential for glr-jobs/gitlab-runner-jobs", () => {

@@ -282,7 +282,7 @@ export function keyCredential(value: string, key: string): Shape | undefined {
  * key that decrypts it is elsewhere (age, PGP, a cloud KMS), so it is no static key written in clear.
  */
 const SOPS_ENCRYPTED = /^ENC\[AES256_GCM,data:[A-Za-z0-9+/=]*,iv:[A-Za-z0-9+/=]+,tag:[A-Za-z0-9+/=]+,type:[a-z]+\]$/;
-export const sopsEncrypted = (value: string): boolean => value.startsWith('ENC[') && SOPS_ENCRYPTED.test(value.trim());
+const sopsEncrypted = (value: string): boolean => value.startsWith('ENC[') && SOPS_ENCRYPTED.test(value.trim());
 
 /**
  * A Terraform reference written unquoted as the whole value (`access_key = var.x`, `= local.y`,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
-import { templateLineOf } from '../src/doctor/template-map.js';
+import { interpolationLineOf, templateLineOf } from '../src/doctor/template-map.js';
 import { unverifiedDownloads } from '../src/platforms/aws-vm/common.js';
 import { corpusFiles } from './helpers/doctor.js';
 
@@ -129,6 +129,18 @@ describe('templateLineOf: a rendered line to the one template line that writes i
   });
 });
 
+describe('interpolationLineOf: a rendered line to the interpolation whose value holds it', () => {
+  it.each([
+    ['the second line of a value on lines of its own', 'a\n${x}\nb\n', 'a\n1\n2\nb\n', 3, { expr: 'x', value: '1\n2', line: 2 }],
+    ['strip markers and spaces taken off the expression', '${~ x ~}\nb\n', '1\n2b\n', 1, { expr: 'x', value: '1\n2', line: 1 }],
+    ['a literal line is no value\'s', 'a\n${x}\nb\n', 'a\n1\n2\nb\n', 4, undefined],
+    ['a value that starts after text of the template on its line', 'a: ${x}\n', 'a: 1\n2\n', 1, undefined],
+    ['a line inside a directive block', '%{ if c }x\ny\n%{ endif }\n', 'x\ny\n\n', 1, undefined],
+  ] as const)('%s', (_name, template, rendered, line, expected) => {
+    expect(interpolationLineOf(template, rendered, line)).toEqual(expected);
+  });
+});
+
 describe('a pipe into a shell is RF720 only when what it runs is a download', () => {
   const script = (...lines: string[]) => ['#!/bin/bash', 'set -euo pipefail', ...lines].join('\n');
   it.each([
@@ -245,6 +257,43 @@ describe('task 30b: a config.toml key of a VM manager is found at the line the u
     const found = doctor(withTemplate(template, userData)).findings.filter((f) => f.code === 'RF301');
     expect(found.map((f) => f.path)).toEqual([at]);
     expect(found[0]!.message).toMatch(/^runner docker-ci, line 20 of the user data of aws_launch_template\.runner as Terraform renders it, which no one line of user-data\.sh\.tpl writes: an interpolation or a directive renders it: /);
+  });
+});
+
+describe('a config.toml in a template file of its own, interpolated into the user data template: its own file and line', () => {
+  // The ec2-docker-templatefile case with its config.toml moved out (as phpboyscout/terraform-aws-gitlab-runner-fleet
+  // writes it): user-data.sh.tpl holds `${config_toml}`, a local renders config.toml.tpl. Before, RF301 and RF309
+  // were at the user_data argument, "a line that no one line of user-data.sh.tpl writes".
+  const open = TEMPLATE.indexOf('concurrent = 4');
+  const close = TEMPLATE.indexOf('TOML\nsystemctl');
+  const CONFIG = TEMPLATE.slice(open, close);
+  const outer = `${TEMPLATE.slice(0, open)}\${config_toml}\n${TEMPLATE.slice(close)}`;
+  const found = (files: InputFile[], code: string) => doctor(files).findings.filter((f) => f.code === code).map((f) => [f.path, f.message.split(':')[0]]);
+  const withConfig = (vars: string, locals: string, template = outer) => {
+    const main = withTemplate(template, `  user_data = base64encode(templatefile("\${path.module}/user-data.sh.tpl", {\n${VARS}${vars}  }))\n`)[0]!;
+    const text = replaced(new TextDecoder().decode(main.bytes), 'locals {\n', `locals {\n${locals}`);
+    return [{ path: 'main.tf', bytes: enc(text) }, { path: 'user-data.sh.tpl', bytes: enc(template) }, { path: 'config.toml.tpl', bytes: enc(CONFIG) }];
+  };
+  const LOCAL = '  config_toml = templatefile("${path.module}/config.toml.tpl", { runner_name = "docker-ci", bucket = aws_s3_bucket.cache.bucket, region = "eu-central-1" })\n';
+
+  it('through a local: RF301 and RF309 at the lines of config.toml.tpl', () => {
+    expect(CONFIG).toContain('privileged = true');
+    const files = withConfig('    config_toml = local.config_toml\n', LOCAL);
+    expect(found(files, 'RF301')).toEqual([[`config.toml.tpl:${lineOf(CONFIG, 'privileged = true')}:5`, `runner docker-ci, line ${lineOf(CONFIG, 'privileged = true')} of config.toml.tpl`]]);
+    expect(found(files, 'RF309')).toEqual([[`config.toml.tpl:${lineOf(CONFIG, 'volumes = [')}:5`, `runner docker-ci, line ${lineOf(CONFIG, 'volumes = [')} of config.toml.tpl`]]);
+  });
+
+  it('a templatefile() written as the variable itself, with a quoted key: the same lines', () => {
+    const files = withConfig(`    "config_toml" = templatefile("\${path.module}/config.toml.tpl", { runner_name = "docker-ci", bucket = aws_s3_bucket.cache.bucket, region = "eu-central-1" })\n`, '');
+    expect(found(files, 'RF301')).toEqual([[`config.toml.tpl:${lineOf(CONFIG, 'privileged = true')}:5`, `runner docker-ci, line ${lineOf(CONFIG, 'privileged = true')} of config.toml.tpl`]]);
+  });
+
+  it('a function of the variable (indent) changes the text: no line of either file is claimed', () => {
+    const files = withConfig('    config_toml = local.config_toml\n', LOCAL, outer.replace('${config_toml}', '${indent(0, config_toml)}'));
+    const rf301 = found(files, 'RF301');
+    expect(rf301).toHaveLength(1);
+    expect(rf301[0]![0]).toMatch(/^main\.tf:/);
+    expect(rf301[0]![1]).toMatch(/as Terraform renders it, which no one line of user-data\.sh\.tpl writes/);
   });
 });
 

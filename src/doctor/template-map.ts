@@ -237,3 +237,31 @@ function align(template: string, rendered: string, directives?: 'opaque'): { pie
   if (r !== rendered.length) return undefined;
   return spans;
 }
+
+/**
+ * The interpolation whose value holds the whole of line `line` (1-based) of the text `template`
+ * rendered: the expression written between its `${` and `}` (strip markers and white space taken
+ * off), its value as rendered, and the line of that value the rendered line is (1-based). A line
+ * that starts before the value (text of the template in front of it, unless the value starts the
+ * line) or goes on after it is not one value's line. Undefined also where the rendered text cannot
+ * be aligned with the template (directive blocks are opaque, so a line inside one is never a value's).
+ */
+export function interpolationLineOf(template: string, rendered: string, line: number): { expr: string; value: string; line: number } | undefined {
+  const spans = align(template, rendered, 'opaque');
+  if (!spans) return undefined;
+  const starts = lineStarts(rendered);
+  if (line < 1 || line > starts.length) return undefined;
+  const from = starts[line - 1]!;
+  const to = line < starts.length ? starts[line]! - 1 : rendered.length;
+  const span = spans.find((s) => s.piece.text === undefined && s.from <= from && s.to >= to && s.from < s.to);
+  if (!span || template.startsWith('%{', span.piece.from)) return undefined;
+  const value = rendered.slice(span.from, span.to);
+  let within = 1;
+  for (let i = span.from; i < from; i++) if (rendered.charCodeAt(i) === 10) within++;
+  const expr = template
+    .slice(span.piece.from + 2, span.piece.to - 1)
+    .replace(/^~/, '')
+    .replace(/~$/, '')
+    .trim();
+  return { expr, value, line: within };
+}

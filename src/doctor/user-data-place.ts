@@ -3,7 +3,7 @@ import { LineIndex } from './hcl/ast.js';
 import type { ConfigBlock, Loc } from './hcl/config.js';
 import type { Env, ModuleEvaluator } from './hcl/eval.js';
 import type { Position } from './source.js';
-import { templateLineOf } from './template-map.js';
+import { interpolationLineOf, templateLineOf } from './template-map.js';
 
 /**
  * Where the user data of a launch template or instance is written as text the user reads: a file
@@ -22,6 +22,12 @@ export type UserDataSource =
       line: number;
       /** The indentation a `<<-` heredoc's lines lose (0 otherwise). */
       flush: number;
+      /**
+       * A `templatefile()`'s variables whose values are texts of their own files (another
+       * `templatefile()`, a `file()`, through locals): a line that `${name}` renders is traced into
+       * that file. Only a bare `${name}` is followed (a function of it, `indent(2, name)`, changes the text).
+       */
+      inner?: ReadonlyMap<string, UserDataSource>;
     }
   /** Base64 written literally (in a `.tf.json`, a plan): the lines of its decoded text are the user data's. */
   | { kind: 'literal' }
@@ -70,7 +76,19 @@ export function userDataSourceOf(evaluator: ModuleEvaluator, expr: Expr, loc: Lo
       const path = evaluator.filePath(expr.args[0], env);
       const file = typeof path === 'string' ? given(path) : undefined;
       if (!file) return undefined;
-      return { kind: expr.name === 'templatefile' ? 'template' : 'file', file: file.path, text: file.text, line: 0, flush: 0 };
+      if (expr.name !== 'templatefile') return { kind: 'file', file: file.path, text: file.text, line: 0, flush: 0 };
+      const inner = new Map<string, UserDataSource>();
+      const vars = expr.args[1];
+      if (vars?.k === 'object') {
+        for (const item of vars.items) {
+          const key = item.key;
+          const name = key.k === 'var' ? key.name : key.k === 'lit' && typeof key.v === 'string' ? key.v : key.k === 'tpl' && key.parts.length === 1 && typeof key.parts[0] === 'string' ? key.parts[0] : undefined;
+          if (name === undefined) continue;
+          const source = userDataSourceOf(evaluator, item.value, loc, env, given, depth + 1);
+          if (source?.kind === 'file' || source?.kind === 'template') inner.set(name, source);
+        }
+      }
+      return { kind: 'template', file: file.path, text: file.text, line: 0, flush: 0, ...(inner.size > 0 ? { inner } : {}) };
     }
     case 'tpl': {
       // `"${expr}"` is expr's value.
@@ -148,8 +166,12 @@ export function userDataLinePlace(source: UserDataSource, rendered: string, line
     return { file: source.file, line: source.line + line, column: /^[ \t]*/.exec(written)![0].length + 1 };
   }
   const place = templateLineOf(source.text, rendered)?.(line);
-  if (!place) return undefined;
-  return { file: source.file, line: source.line + place.line, column: place.column + source.flush };
+  if (place) return { file: source.file, line: source.line + place.line, column: place.column + source.flush };
+  // A line of a `${name}` whose value is another file's text: that file's line.
+  if (!source.inner) return undefined;
+  const held = interpolationLineOf(source.text, rendered, line);
+  const inner = held ? source.inner.get(held.expr) : undefined;
+  return inner && held ? userDataLinePlace(inner, held.value, held.line) : undefined;
 }
 
 /**

@@ -6,7 +6,7 @@ import type { K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import { SourceFile, formatPosition, type Origin, type Position } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
-import { readHclInto, readManifestInto, readTfJsonInto, readTfvarsInto, readTfvarsJsonInto, unreadableVarFile } from './hcl/read.js';
+import { readHclInto, readManifestInto, readTfJsonInto, readTfvarsInto, readTfvarsJsonInto, readTfvarsTemplateInto, unreadableVarFile } from './hcl/read.js';
 import { MANIFEST_PATH } from './hcl/installed-modules.js';
 import { fileSecretFindings, hclSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
 import { parseHcl } from './hcl/parse.js';
@@ -18,7 +18,7 @@ import { readEksctlIdentities } from './eksctl.js';
 import { readAzCliInto } from './az-cli.js';
 import { utf16Of, utf16Problem } from '../io/utf16.js';
 import { terraformFileKind } from './terraform-files.js';
-import { isEnvFileName, isTerraformStateName } from '../io/file-names.js';
+import { isEnvFileName, isTerraformStateName, isVarsTemplateName } from '../io/file-names.js';
 import { normalPath } from './hcl/eval.js';
 import { stateFindings } from './terraform-state.js';
 import { isComposeFileName } from './env-managers.js';
@@ -86,7 +86,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     return;
   }
   // A file Terraform reads with file() or templatefile() (a certificate, a key list) is text whatever its name.
-  const syntax = syntaxOf(path) ?? (asText || isEnvFileName(path) ? 'text' : sniffedSyntax(path, bytes));
+  const syntax = syntaxOf(path) ?? (asText || isEnvFileName(path) || isVarsTemplateName(path) ? 'text' : sniffedSyntax(path, bytes));
   if (!syntax) {
     ev.findings.push(finding('RF902', `${path}:1:1`, `${path} is not a YAML, JSON, TOML or Terraform file; skipped`, { fix: 'give Kubernetes YAML/JSON, Helm values, config.toml, IAM policy JSON or Terraform or OpenTofu (.tf, .tf.json, .tofu, .tofu.json, terraform show -json)' }));
     return;
@@ -108,6 +108,11 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     // An env file: its credentials (a `CI_SERVER_TOKEN=glrt-…` a compose service's env_file hands the runner), and the names it sets.
     ev.findings.push(...textSecretFindings(path, text));
     (ev.envFiles ??= new Map()).set(normalPath(path), [...text.matchAll(/^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)=/gm)].map((m) => m[1]!));
+    return;
+  }
+  if (isVarsTemplateName(path) && syntaxOf(path) === undefined) {
+    // A template of a variable definitions file: Terraform never loads it, so only its credentials count.
+    readTfvarsTemplateInto(ev, new SourceFile(path, text, 'hcl'));
     return;
   }
   if (syntax === 'text') {

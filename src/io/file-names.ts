@@ -26,6 +26,17 @@ export function isEnvFileName(path: string): boolean {
   return /(?:^|[\\/])[^\\/]*\.env(?:\.(?:example|sample|template))?$/i.test(path);
 }
 
+/**
+ * A committed template of a variable definitions file (`terraform.tfvars.example`, `.sample`,
+ * `.template`, and the same after `.tfvars.json`): Terraform never loads it (VarFiles takes
+ * `terraform.tfvars` and `*.auto.tfvars`), so it sets no variable, but a repository keeps it while
+ * it ignores the `.tfvars` made from it, and a real token copied back into one is committed. Read for
+ * credentials only, by a walk too.
+ */
+export function isVarsTemplateName(path: string): boolean {
+  return /\.tfvars(?:\.json)?\.(?:example|sample|template)$/i.test(path);
+}
+
 export function isTerraformStateName(path: string): boolean {
   return /\.tfstate(?:\.[^\\/]*)?\.backup$|\.tfstate$/i.test(path);
 }

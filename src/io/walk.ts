@@ -2,7 +2,7 @@ import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoReason } from './errno.js';
 import { readAtMost } from './read-at-most.js';
-import { TERRAFORM_EXTENSIONS, isEnvFileName, isTerraformStateName } from './file-names.js';
+import { TERRAFORM_EXTENSIONS, isEnvFileName, isTerraformStateName, isVarsTemplateName } from './file-names.js';
 
 /**
  * Folders never walked into: version control, packages, Terraform's and terragrunt's downloaded
@@ -22,8 +22,12 @@ const WALKED_EXTENSION = new RegExp(`\\.(ya?ml|json|toml|${TERRAFORM_EXTENSIONS.
  * tool settings. Walked past in silence; a file named on the command line is still read.
  */
 const TOOL_SETTINGS = /(?:^|[\\/])(?:(?:ts|js)config(?:\.[^\\/]*)?\.json|\.eslintrc(?:\.json)?|tslint\.json|package(?:-lock)?\.json|npm-shrinkwrap\.json|\.prettierrc(?:\.json)?|\.babelrc(?:\.json)?|babel\.config\.json|renovate\.json|\.markdownlint\.json|lerna\.json|nx\.json|turbo\.json|biome\.json|deno\.jsonc?|\.releaserc\.json)$/i;
-/** Files a walk reads: by extension, Terraform state files (their secrets in plain text are a finding of their own), and env files (`.env` and its templates `.env.example`…: their credentials). */
-const readsFile = (path: string): boolean => (WALKED_EXTENSION.test(path) && !TOOL_SETTINGS.test(path)) || isTerraformStateName(path) || isEnvFileName(path);
+/**
+ * Files a walk reads: by extension, Terraform state files (their secrets in plain text are a finding
+ * of their own), env files (`.env` and its templates `.env.example`…) and templates of variable
+ * definitions files (`terraform.tfvars.example`…): their credentials.
+ */
+const readsFile = (path: string): boolean => (WALKED_EXTENSION.test(path) && !TOOL_SETTINGS.test(path)) || isTerraformStateName(path) || isEnvFileName(path) || isVarsTemplateName(path);
 /**
  * Files a walk does not read whose names say they are part of a deployment: Terragrunt and other
  * HCL (not Terraform's lock file or tests), `.tofuvars` (OpenTofu does not load

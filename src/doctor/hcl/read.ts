@@ -14,7 +14,7 @@ import { readHelmRelease } from '../helm-release.js';
 import { addShowModule, afterSensitiveOf, afterUnknownOf, showAddresses, showAwsProviders } from '../show-json.js';
 import { registryModule } from './registry-modules.js';
 import { installedDirs, manifestRoot, parseManifest, sameSource, shownSource, type InstalledModule } from './installed-modules.js';
-import { hclSecretFindings, mayHoldSecrets } from '../secrets.js';
+import { hclSecretFindings, mayHoldSecrets, textSecretFindings } from '../secrets.js';
 import { isObject } from '../../model/is-object.js';
 import { credentialIn } from '../../verify/credentials.js';
 import { addSensitiveValue } from '../sensitive.js';
@@ -55,6 +55,25 @@ export function readTfvarsInto(ev: Evidence, source: SourceFile): void {
   ev.findings.push(...hclSecretFindings(source, body).map((f) => (f.code === 'RF940' ? { ...f, fix } : f)));
   // A credential the file holds is a value the evaluation now carries: whatever quotes it never shows it.
   for (const a of body.attrs) for (const text of literalStrings(a.expr)) if (credentialIn(text, a.name) !== undefined) addSensitiveValue((ev.sensitive ??= { texts: new Set(), places: [] }), text);
+}
+
+/**
+ * A template of a variable definitions file (`terraform.tfvars.example`, `.tfvars.json.sample`…):
+ * Terraform never loads it, so it gives no variable a value and a syntax error in it breaks no run
+ * (no RF901). Its credentials are RF940 at the value: read as HCL where it parses, else line by line
+ * as text (a JSON template, a half-edited one).
+ */
+export function readTfvarsTemplateInto(ev: Evidence, source: SourceFile): void {
+  if (!mayHoldSecrets(source.text)) return;
+  let body: Body | undefined;
+  try {
+    body = parseHcl(source.text);
+  } catch (e) {
+    if (!(e instanceof HclSyntaxError)) throw e;
+  }
+  const fix = `remove it from ${source.path} and revoke it: the file is a template others copy, so leave the value for them to fill in (a placeholder such as <runner token>), and give the real one at plan time from a secret store (TF_VAR_<name> from the CI's masked variables)`;
+  const found = body ? hclSecretFindings(source, body) : textSecretFindings(source.path, source.text);
+  ev.findings.push(...found.map((f) => (f.code === 'RF940' ? { ...f, fix } : f)));
 }
 
 /** A variable definitions file that is not valid HCL or JSON (RF901 said, at `at`): if Terraform loads it on every run, what it sets is not known. */

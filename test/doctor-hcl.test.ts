@@ -173,7 +173,8 @@ describe('HCL expressions evaluate as Terraform evaluates them before apply', ()
     ['aws_iam_rol.x.arn', /aws_iam_rol\.x names no resource type of this module; did you mean aws_iam_role\.x/],
     ['module.other.x', /module\.other names no module block/],
     ['{ a = 1 }.b', /has no attribute b/],
-    ['local.list[5]', /index 5 is out of range/],
+    // The expression indexed is named: the index alone (`index 1`) does not say which list, or where it came from.
+    ['local.list[5]', /local\.list\[5\]: index 5 is out of range \(the list has \d+ items?\)/],
     // A broken reference is an error Terraform reports, even beside an operand that decides.
     ['true || local.nope', /local\.nope names no local value/],
     ['each.key', /each is used in a block without for_each/],

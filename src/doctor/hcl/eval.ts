@@ -1484,7 +1484,7 @@ export class ModuleEvaluator {
     }
     if (Array.isArray(o)) {
       const i = Number(key);
-      if (!Number.isInteger(i) || i < 0 || i >= o.length) return this.unknown(e, env, 'RF913', `index ${JSON.stringify(key)} is out of range (the list has ${o.length} item(s))`);
+      if (!Number.isInteger(i) || i < 0 || i >= o.length) return this.unknown(e, env, 'RF913', `${env.loc.text.slice(e.at, e.end)}: index ${JSON.stringify(key)} is out of range (the list has ${o.length === 1 ? '1 item' : `${o.length} items`})`);
       return o[i]!;
     }
     if (isObj(o)) {

@@ -125,6 +125,8 @@ export interface Evidence {
   sensitive?: SensitiveMarks;
   /** AWS CloudFormation templates given (path, position, resource types): not read (one RF902 for all), and named where no manager is found. */
   cloudFormation?: { path: string; at: string; types: string[] }[];
+  /** Runner objects of a runner operator (GitLab's, apps.gitlab.com; alekc's, gitlab.k8s.alekc.dev): not read (one RF902 for all), and named where no manager is found. */
+  runnerOperators?: { path: string; at: string; kind: string; name: string }[];
   /** Argo CD Applications and Flux HelmReleases, read as chart values once every file is read (gitops.ts). */
   gitOps?: GitOpsObject[];
   /** Releases of the gitlab-runner chart a GitOps object deploys whose values did not parse (said as RF901 there), or whose chart is not given but whose values are the runner chart's (RF903): found, not read, and not "no runner manager". */

@@ -10,7 +10,7 @@ import { privilegedFlagFix } from '../verify/runner-toml.js';
 import { CHAIN_KEYS } from '../verify/kubernetes-chain.js';
 import { jobsNamespaceObject } from '../verify/pod-security.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
-import { cloudFormationFinding, readFileInto, unreadConfigSecretFindings } from './read.js';
+import { cloudFormationFinding, readFileInto, runnerOperatorFinding, unreadConfigSecretFindings } from './read.js';
 import { readGitOpsReleases } from './gitops.js';
 import { inferDeployment } from './infer.js';
 import { doctorRules } from './rules.js';
@@ -98,6 +98,8 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   readGitOpsReleases(ev);
   const cloudFormation = cloudFormationFinding(ev.cloudFormation ?? []);
   if (cloudFormation) ev.findings.push(cloudFormation);
+  const operators = runnerOperatorFinding(ev.runnerOperators ?? []);
+  if (operators) ev.findings.push(operators);
   if (notRead.length > 0) {
     const shown = notRead.slice(0, 8).join(', ');
     ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${notRead[0]!}:1:1`, message: `${notRead.length} file(s) in the folders given look like part of the deployment but are of a kind the doctor does not read (Terragrunt or other HCL, .tofuvars, env files, image builds, other templates), so nothing in them is checked: ${shown}${notRead.length > 8 ? `, and ${notRead.length - 8} more` : ''}`, fix: 'give what they make in a form the doctor reads: `terraform show -json` of a plan, the rendered config.toml, YAML or user data' });

@@ -332,6 +332,12 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     (ev.gitOps ??= []).push({ kind: gitOps, value: doc, origin });
     return;
   }
+  // A runner operator's Runner: the operator makes the manager from it, which the doctor does not model; said once for all (readEvidence).
+  const operatorKind = tfJson ? undefined : runnerOperatorKind(doc);
+  if (operatorKind) {
+    (ev.runnerOperators ??= []).push({ path: source.path, at: at(), kind: operatorKind, name: isObject(doc.metadata) && typeof doc.metadata.name === 'string' ? doc.metadata.name : '' });
+    return;
+  }
   // Kubernetes: single objects, List / kubectl output.
   if (typeof doc.kind === 'string' && typeof doc.apiVersion === 'string') {
     if (Array.isArray(doc.items)) {
@@ -473,6 +479,33 @@ export function cloudFormationFinding(templates: readonly { path: string; at: st
   const one = templates.length === 1;
   const listed = templates.slice(0, 8).map(described).join('; ') + (templates.length > 8 ? `; and ${templates.length - 8} more` : '');
   return finding('RF902', templates[0]!.at, `${one ? `${listed} is an AWS CloudFormation template` : `${templates.length} AWS CloudFormation templates: ${listed}`}; the doctor does not read CloudFormation, so the runner managers, roles, caches and user data ${one ? 'it declares' : 'they declare'} are not proven`, { fix: 'give what the stack deploys in a form the doctor reads: its roles as `aws iam get-role` and `aws iam get-role-policy` output, and the config.toml its managers write (or write the stack in Terraform or OpenTofu)' });
+}
+
+/**
+ * The kind of a runner operator's object that declares runners, or undefined: GitLab Runner Operator's
+ * `Runner` (apiVersion `apps.gitlab.com/v1beta2`; the operator's README and its api/v1beta2), and
+ * alekc/gitlab-runner-operator's `Runner` and `MultiRunner` (`gitlab.k8s.alekc.dev/…`).
+ */
+function runnerOperatorKind(doc: Record<string, unknown>): string | undefined {
+  if (typeof doc.apiVersion !== 'string' || typeof doc.kind !== 'string') return undefined;
+  const group = doc.apiVersion.split('/')[0];
+  if (group === 'apps.gitlab.com' && doc.kind === 'Runner') return 'GitLab Runner Operator Runner';
+  if (group === 'gitlab.k8s.alekc.dev' && (doc.kind === 'Runner' || doc.kind === 'MultiRunner')) return `gitlab.k8s.alekc.dev ${doc.kind}`;
+  return undefined;
+}
+
+/**
+ * RF902 for the runner operators' Runner objects given, one finding for all (at the first): the
+ * operator, not the files, makes the manager Deployment, its service account, RBAC and config.toml.
+ */
+export function runnerOperatorFinding(objects: readonly { path: string; at: string; kind: string; name: string }[]): Finding | undefined {
+  if (objects.length === 0) return undefined;
+  const listed = objects
+    .slice(0, 6)
+    .map((o) => `${o.kind} ${o.name === '' ? '(no name)' : safeText(o.name, 60)} in ${o.path}`)
+    .join('; ') + (objects.length > 6 ? `; and ${objects.length - 6} more` : '');
+  const one = objects.length === 1;
+  return finding('RF902', objects[0]!.at, `${one ? `a runner operator's object is given: ${listed}` : `${objects.length} runner operator objects are given: ${listed}`}; the operator makes the runner manager from ${one ? 'it' : 'them'} (its Deployment, service account, RBAC and config.toml), which the doctor does not model, so none of that is proven`, { fix: 'give what the operator made as the cluster holds it: kubectl get deployment,serviceaccount,role,rolebinding,configmap -n <namespace> -o yaml (or --kube-dump)' });
 }
 
 const HELM_KEYS = ['gitlabUrl', 'runnerToken', 'runnerRegistrationToken', 'runners', 'rbac', 'serviceAccount', 'concurrent', 'checkInterval', 'unregisterRunners'];

@@ -554,3 +554,78 @@ ${helm}`;
     expect(codes(other, 'RF910')).toHaveLength(1);
   });
 });
+
+describe('Flux HelmRelease spec.chart.spec.valuesFiles (the chart\'s values in place of its values.yaml)', () => {
+  const config = '    runners:\n      config: |\n        [[runners]]\n          [runners.kubernetes]\n            namespace = "gitlab"\n';
+  const release = (source: string, files: string, values = config, api = 'v2') => `apiVersion: helm.toolkit.fluxcd.io/${api}
+kind: HelmRelease
+metadata:
+  name: ci
+  namespace: gitlab
+spec:
+  interval: 10m
+  chart:
+    spec:
+${source}${files}  values:
+${values}`;
+  const fromHelmRepository = '      chart: gitlab-runner\n      sourceRef:\n        kind: HelmRepository\n        name: gitlab\n';
+  const fromGit = '      chart: ./charts/gitlab-runner\n      sourceRef:\n        kind: GitRepository\n        name: platform\n';
+  const sa = (r: DoctorResult) => /manager (\S+)/.exec([...r.chains.values()].flat().join('\n'))?.[1];
+  const prodValues = 'serviceAccount:\n  name: from-file\nrunners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = "gitlab"\n        privileged = true\n';
+
+  it('from a HelmRepository: a file of the chart archive is RF903 at it, naming it; values.yaml (the chart\'s own) is not; the release is read', () => {
+    const rel = release(fromHelmRepository, '      valuesFiles:\n        - values.yaml\n        - values-prod.yaml\n', `    serviceAccount:\n      name: sa\n${config}`);
+    const r = run({ 'release.yaml': rel });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('valuesFiles'));
+    expect(said.map((f) => f.path)).toEqual([`release.yaml:${lineOf(rel, 'values-prod.yaml')}:11`]);
+    expect(said[0]!.message).toContain('values-prod.yaml is a file of the chart archive of HelmRepository gitlab');
+    expect(sa(r)).toBe('gitlab/sa');
+    // values.yaml alone is the chart's values.yaml: nothing to say.
+    const own = run({ 'release.yaml': release(fromHelmRepository, '      valuesFiles:\n        - values.yaml\n') });
+    expect(codes(own, 'RF903').filter((f) => f.message.includes('valuesFiles'))).toEqual([]);
+  });
+
+  it('from a GitRepository: the file given whose path ends in it is the bottom layer (spec.values over it), placed in it, not a deployment of its own', () => {
+    const rel = release(fromGit, '      valuesFiles:\n        - deploy/runner/values-prod.yaml\n', '    replicas: 1\n');
+    const r = run({ 'clusters/prod/release.yaml': rel, 'deploy/runner/values-prod.yaml': prodValues });
+    expect([...r.chains.keys()]).toEqual(['ci']);
+    expect(sa(r)).toBe('gitlab/from-file');
+    expect(codes(r, 'RF301').map((f) => f.path)).toEqual([`deploy/runner/values-prod.yaml:${lineOf(prodValues, 'privileged = true')}:9`]);
+    expect(codes(r, 'RF903').filter((f) => f.message.includes('valuesFiles'))).toEqual([]);
+    // spec.values over the file.
+    const over = run({ 'clusters/prod/release.yaml': release(fromGit, '      valuesFiles:\n        - deploy/runner/values-prod.yaml\n', '    serviceAccount:\n      name: from-release\n'), 'deploy/runner/values-prod.yaml': prodValues });
+    expect(sa(over)).toBe('gitlab/from-release');
+  });
+
+  it('a chartRef\'s source HelmChart from a GitRepository: its valuesFiles given are read the same way', () => {
+    const chart = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmChart
+metadata:
+  name: runner-chart
+  namespace: gitlab
+spec:
+  chart: ./charts/gitlab-runner
+  sourceRef:
+    kind: GitRepository
+    name: platform
+  valuesFiles:
+    - deploy/runner/values-prod.yaml
+`;
+    const rel = release('', '', '    replicas: 1\n').replace('  chart:\n    spec:\n', '  chartRef:\n    kind: HelmChart\n    name: runner-chart\n');
+    const r = run({ 'release.yaml': rel, 'chart.yaml': chart, 'deploy/runner/values-prod.yaml': prodValues });
+    expect([...r.chains.keys()]).toEqual(['ci']);
+    expect(sa(r)).toBe('gitlab/from-file');
+    expect(codes(r, 'RF903').filter((f) => f.message.includes('valuesFiles'))).toEqual([]);
+  });
+
+  it('from a GitRepository, a file not given is RF903 at it; the older API\'s valuesFile counts first (v2beta2)', () => {
+    const rel = release(fromGit, '      valuesFiles:\n        - deploy/runner/values-prod.yaml\n');
+    const missing = codes(run({ 'release.yaml': rel }), 'RF903').filter((f) => f.message.includes('valuesFiles[0]'));
+    expect(missing.map((f) => f.path)).toEqual([`release.yaml:${lineOf(rel, 'values-prod.yaml')}:11`]);
+    expect(missing[0]!.message).toContain('GitRepository platform');
+    const old = release(fromHelmRepository, '      valuesFile: values-old.yaml\n', config, 'v2beta2');
+    expect(codes(run({ 'release.yaml': old }), 'RF903').filter((f) => f.message.includes('valuesFile:')).map((f) => f.path)).toEqual([`release.yaml:${lineOf(old, 'values-old.yaml')}:19`]);
+    // The v2 API has no valuesFile (the field is not the controller's).
+    expect(codes(run({ 'release.yaml': release(fromHelmRepository, '      valuesFile: values-old.yaml\n') }), 'RF903').filter((f) => f.message.includes('valuesFile'))).toEqual([]);
+  });
+});

@@ -334,6 +334,48 @@ function chartRefChart(ev: Evidence, ref: Record<string, unknown>, own: string |
   return { chart: runner ? 'runner' : 'other', source };
 }
 
+/**
+ * The values files of a Flux chart (source-controller's HelmChart API, "Values files"; a HelmRelease's
+ * `spec.chart.spec` is such a HelmChart's template): `valuesFiles`, merged in order, each over the
+ * ones before, are the chart's values in place of its values.yaml (the older API's `valuesFile`,
+ * v2beta1 and v2beta2 only, before them). Where a file is looked up is source-controller's
+ * (internal/helm/chart): from a `HelmRepository` it is a file of the chart archive
+ * (builder_remote.go, mergeChartValues; `values.yaml` is the chart's own), never among the files
+ * given, so RF903; from a `GitRepository` or `Bucket` a path from the root of the source's artifact
+ * (builder_local.go, mergeFileValues), read from the one file given whose path ends in it (as
+ * Argo CD's `$<ref>/<path>`), else RF903. A list of `values.yaml` alone is the chart's values.yaml
+ * (the API's GetValuesFiles). False when a file given does not parse (RF901): the release is not read.
+ */
+function fluxValuesFiles(ev: Evidence, merged: MergedValues, chart: Record<string, unknown>, at: (...rest: Path) => Position, about: string): boolean {
+  const spec = isObject(chart.spec) ? chart.spec : {};
+  const api = typeof chart.apiVersion === 'string' ? chart.apiVersion : '';
+  const files: [string, Path][] = [];
+  if (/\/v2beta[12]$/.test(api) && str(spec.valuesFile) !== undefined) files.push([spec.valuesFile as string, ['valuesFile']]);
+  if (Array.isArray(spec.valuesFiles)) spec.valuesFiles.forEach((f, i) => (str(f) !== undefined ? files.push([f as string, ['valuesFiles', i]]) : undefined));
+  const own = (f: string): boolean => normalPath(f.replace(/^\.?\/+/, '')) === 'values.yaml';
+  if (files.length === 1 && own(files[0]![0])) return true;
+  const kind = isObject(spec.sourceRef) ? spec.sourceRef.kind : undefined;
+  const sourceName = safeText(isObject(spec.sourceRef) ? (str(spec.sourceRef.name) ?? '?') : '?', 80);
+  const fromRepository = kind === 'GitRepository' || kind === 'Bucket';
+  const optional = spec.ignoreMissingValuesFiles === true ? ' (ignoreMissingValuesFiles: a file that is not there is left out, so whether it is there is not known either)' : '';
+  let read = true;
+  for (const [f, path] of files) {
+    const what = `${about} ${path.length > 1 ? `valuesFiles[${String(path[1])}]` : 'valuesFile'}`;
+    if (!fromRepository) {
+      if (own(f)) continue; // the chart's own values.yaml: the chart's defaults, as with no valuesFiles
+      ev.findings.push(finding('RF903', at(...path), `${what}: ${safeText(f, 100)} is a file of the chart archive ${kind === 'HelmRepository' ? `of HelmRepository ${sourceName}` : 'its source holds'}, merged in place of the chart's values.yaml, and it is not among the files given, so what it sets is not proven${optional}`, "write those values in the HelmRelease's spec.values"));
+      continue;
+    }
+    const given = givenFile(ev, f);
+    if (given !== undefined) {
+      read = mergeGivenFile(ev, merged, given, at(...path), what, ev.findings) && read;
+      continue;
+    }
+    ev.findings.push(finding('RF903', at(...path), `${what}: ${safeText(f, 100)} is a path of ${String(kind)} ${sourceName} (from the root of its files), merged in place of the chart's values.yaml, and no file given ends in it (or more than one does), so what it sets is not proven${optional}`, `give the values file (a folder of the repository with ${safeText(f, 100)})`));
+  }
+  return read;
+}
+
 function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const hr = o.value;
   const spec = isObject(hr.spec) ? hr.spec : {};
@@ -345,6 +387,7 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const chartSpec = isObject(spec.chart) && isObject(spec.chart.spec) ? spec.chart.spec : undefined;
   const chartRef = !chartSpec && isObject(spec.chartRef) ? spec.chartRef : undefined;
   let chartAt: Path = ['spec', 'chart', 'spec', 'chart'];
+  let chartSource: GitOpsObject | undefined;
   if (chartRef) {
     const ref = chartRefChart(ev, chartRef, own);
     if (ref.chart === 'other') return;
@@ -360,17 +403,13 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
       return;
     }
     chartAt = ['spec', 'chartRef'];
-    const src = ref.source!;
-    const srcSpec = isObject(src.value.spec) ? src.value.spec : {};
-    // A source HelmChart's valuesFiles are files of the chart's source, merged over its values.yaml: not given.
-    const files = src.kind === 'FluxHelmChart' && Array.isArray(srcSpec.valuesFiles) ? srcSpec.valuesFiles : [];
-    files.forEach((f, i) => {
-      if (typeof f !== 'string') return;
-      ev.findings.push(finding('RF903', src.origin.source.locate(src.origin.doc, [...src.origin.path, 'spec', 'valuesFiles', i]), `${about}: its chart's HelmChart ${safeText(str(chartRef.name) ?? '?', 80)} merges the values file ${safeText(f, 100)} of the chart's source, which is not among the files given, so what it sets is not proven`, 'write those values in the HelmRelease\'s spec.values'));
-    });
+    chartSource = ref.source!;
   } else if (!chartSpec || !isRunnerChart(chartSpec.chart, undefined)) return;
   const merged = new MergedValues();
-  let read = true;
+  // The chart's values: its values.yaml, or its HelmChart's valuesFiles in place of it (the bottom layer).
+  let read = chartSource
+    ? chartSource.kind !== 'FluxHelmChart' || fluxValuesFiles(ev, merged, chartSource.value, (...rest) => chartSource.origin.source.locate(chartSource.origin.doc, [...chartSource.origin.path, 'spec', ...rest]), `${about}: its chart's HelmChart ${safeText(str(chartRef!.name) ?? '?', 80)}`)
+    : fluxValuesFiles(ev, merged, { apiVersion: hr.apiVersion, spec: chartSpec }, (...rest) => at('spec', 'chart', 'spec', ...rest), `${about}: spec.chart.spec`);
   const from = Array.isArray(spec.valuesFrom) ? spec.valuesFrom : [];
   from.forEach((ref, i) => {
     if (!isObject(ref)) return;

@@ -629,3 +629,78 @@ spec:
     expect(codes(run({ 'release.yaml': release(fromHelmRepository, '      valuesFile: values-old.yaml\n') }), 'RF903').filter((f) => f.message.includes('valuesFile'))).toEqual([]);
   });
 });
+
+describe('Argo CD ApplicationSet generator templates (merged over spec.template)', () => {
+  const config = (privileged: boolean) => `                runners:\n                  config: |\n                    [[runners]]\n                      [runners.kubernetes]\n                        namespace = "gitlab"\n                        privileged = ${privileged}\n`;
+  /** An ApplicationSet whose list generator carries `generatorTemplate` (its lines written at 8 spaces, put under `list.template`), and a second generator `second`. */
+  const appSet = (generatorTemplate: string, second = '') => `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: runners
+  namespace: argocd
+spec:
+  goTemplate: true
+  generators:
+    - list:
+        elements:
+          - cluster: prod
+        template:
+${generatorTemplate.replace(/^(?=.)/gm, '  ')}${second}  template:
+    metadata:
+      name: '{{ .cluster }}-runner'
+    spec:
+      project: default
+      destination:
+        name: '{{ .cluster }}'
+        namespace: gitlab
+      source:
+        repoURL: https://charts.gitlab.io
+        chart: gitlab-runner
+        targetRevision: 0.70.0
+        helm:
+          valuesObject:
+            serviceAccount:
+              name: base-sa
+${config(true).replace(/^ {4}/gm, '')}`;
+  const sa = (r: DoctorResult) => [...r.chains.values()].flat().join('\n').match(/manager \S+/g) ?? [];
+  const genValues = (values: string) => `        metadata: {}
+        spec:
+          project: default
+          destination: {}
+          source:
+            repoURL: https://charts.gitlab.io
+            chart: gitlab-runner
+            helm:
+${values}`;
+
+  it('a literal generator template is applied: its valuesObject replaces spec.template\'s whole (a RawExtension), the rest of spec.template fills in', () => {
+    const set = appSet(genValues(`              valuesObject:\n                serviceAccount:\n                  name: gen-sa\n${config(false)}`));
+    const r = run({ 'appset.yaml': set });
+    expect(sa(r)).toEqual(['manager gitlab/gen-sa']);
+    // spec.template's privileged = true is not deployed: the generator's valuesObject is taken whole.
+    expect(codes(r, 'RF301')).toEqual([]);
+    // Without runners.config in the generator's valuesObject, spec.template's is not merged in either.
+    const bare = run({ 'appset.yaml': appSet(genValues('              valuesObject:\n                serviceAccount:\n                  name: gen-sa\n')) });
+    expect(codes(bare, 'RF301')).toEqual([]);
+  });
+
+  it('a key of the generator template is placed at its line, inside its values string too', () => {
+    const set = appSet(genValues(`              values: |\n${config(true)}              valuesObject:\n                serviceAccount:\n                  name: gen-sa\n`));
+    const r = run({ 'appset.yaml': set });
+    expect(sa(r)).toEqual(['manager gitlab/gen-sa']);
+    const line = set.split('\n').findIndex((l) => l.includes('privileged = true')) + 1;
+    const column = set.split('\n')[line - 1]!.indexOf('privileged') + 1;
+    // The generator's privileged = true (the first in the file), not spec.template's (its valuesObject is not deployed).
+    expect(codes(r, 'RF301').map((f) => f.path)).toEqual([`appset.yaml:${line}:${column}`]);
+    expect(line).toBeLessThan(lineOf(set, 'name: base-sa'));
+  });
+
+  it('a generator parameter in the generator template\'s helm part is RF903 at its line and not read; a generator with no template still makes spec.template\'s Application', () => {
+    const set = appSet(genValues('              valuesObject:\n                serviceAccount:\n                  name: \'{{ .cluster }}-sa\'\n'), '    - clusters: {}\n');
+    const r = run({ 'appset.yaml': set });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('generator parameter'));
+    expect(said.map((f) => f.path)).toEqual([`appset.yaml:${lineOf(set, "'{{ .cluster }}-sa'")}:27`]);
+    expect(said[0]!.message).toContain('generators[0].list.template');
+    expect(sa(r)).toEqual(['manager gitlab/base-sa']);
+  });
+});

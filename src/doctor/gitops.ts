@@ -134,9 +134,14 @@ function unread(ev: Evidence): void {
 
 /** A layer of values written as an object of the file: its keys placed where they are written. */
 function mergeObject(merged: MergedValues, value: Record<string, unknown>, origin: Origin, path: Path): void {
+  mergeObjectAt(merged, value, (p) => origin.source.locate(origin.doc, [...origin.path, ...path, ...p]));
+}
+
+/** A layer of values written as an object, its keys placed by `locate`. */
+function mergeObjectAt(merged: MergedValues, value: Record<string, unknown>, locate: Locate): void {
   const copy = structuredClone(value);
   withTokenStandIns(copy);
-  merged.merge(copy, (p) => origin.source.locate(origin.doc, [...origin.path, ...path, ...p]));
+  merged.merge(copy, locate);
 }
 
 /** Reads the Applications and HelmReleases of the gitlab-runner chart kept while reading (`ev.gitOps`). */
@@ -210,25 +215,101 @@ function parameterAt(value: unknown, path: Path = []): Path | undefined {
   return undefined;
 }
 
+/** How an ApplicationSet's template is read: the set's name, which template, its templatePatch, and where a key of the template is written. */
+interface Generated {
+  set: string;
+  which: string;
+  patch: Position | undefined;
+  place?: Locate;
+}
+
 /**
  * An Argo CD `ApplicationSet` (its docs, "Templates"): `spec.template` (`metadata`, `spec`) is the
  * Application each generated one is made from, with generator parameters (`{{name}}`, `{{ .name }}`
- * with goTemplate) filled in per generated Application. It is read as that Application where its
- * chart's helm part is literal; where a parameter decides the helm part it is RF903 (known only per
- * generated Application) and not read; a parameter in the name or namespace leaves the release name
- * or the namespace not known (RF903 for the namespace). A `templatePatch`, and a generator's own `template`, are not
- * applied: with a templatePatch the template is RF903 and not read.
+ * with goTemplate) filled in per generated Application. A generator's own `template` (docs,
+ * "Generator templates": it takes precedence over `spec.template`'s fields) is merged over it for
+ * the Applications of that generator (see generatorTemplate); each template that differs in its
+ * name or spec is read. A template is read as that Application where its chart's helm part is
+ * literal; where a parameter decides the helm part it is RF903 (known only per generated
+ * Application) and not read; a parameter in the name or namespace leaves the release name or the
+ * namespace not known (RF903 for the namespace). A `templatePatch` is not applied: with one the
+ * template is RF903 and not read.
  */
 function readApplicationSet(ev: Evidence, o: GitOpsObject): void {
   const spec = isObject(o.value.spec) ? o.value.spec : {};
-  if (!isObject(spec.template)) return;
   const name = isObject(o.value.metadata) ? str(o.value.metadata.name) : undefined;
-  const template: GitOpsObject = { kind: 'Application', value: spec.template, origin: { ...o.origin, path: [...o.origin.path, 'spec', 'template'] } };
-  readApplication(ev, template, { set: safeText(name ?? '(no name)', 80), patch: spec.templatePatch !== undefined ? o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'templatePatch']) : undefined });
+  const set = safeText(name ?? '(no name)', 80);
+  const patch = spec.templatePatch !== undefined ? o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'templatePatch']) : undefined;
+  const base = isObject(spec.template) ? spec.template : undefined;
+  const baseAt = (p: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'template', ...p]);
+  // The top-level generators' own templates (a matrix's or merge's child generators' are not processed: Generators-Matrix.md).
+  const generators = Array.isArray(spec.generators) ? spec.generators : [];
+  const own: { i: number; kind: string; template: Record<string, unknown> }[] = [];
+  let plain = generators.length === 0;
+  generators.forEach((g, i) => {
+    const kind = isObject(g) ? Object.keys(g).find((k) => k !== 'selector' && isObject(g[k])) : undefined;
+    const template = kind !== undefined && isObject(g) && isObject(g[kind]) ? (g[kind]).template : undefined;
+    if (kind !== undefined && isObject(template)) own.push({ i, kind, template });
+    else plain = true;
+  });
+  const read = new Set<string>();
+  const once = (value: Record<string, unknown>): boolean => {
+    const key = JSON.stringify([isObject(value.metadata) ? value.metadata.name : undefined, value.spec]);
+    if (read.has(key)) return false;
+    read.add(key);
+    return true;
+  };
+  if (plain && base && once(base)) readApplication(ev, { kind: 'Application', value: base, origin: { ...o.origin, path: [...o.origin.path, 'spec', 'template'] } }, { set, which: 'its template', patch });
+  for (const g of own) {
+    const value = generatorTemplate(g.template, base ?? {});
+    if (!isObject(value) || !once(value)) continue;
+    const genAt = (p: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'generators', g.i, g.kind, 'template', ...p]);
+    readApplication(ev, { kind: 'Application', value, origin: o.origin }, { set, which: `generators[${g.i}].${safeText(g.kind, 40)}.template over spec.template`, patch, place: (p) => (fromGenerator(g.template, p) ? genAt(p) : baseAt(p)) });
+  }
 }
 
-function readApplication(ev: Evidence, o: GitOpsObject, generated?: { set: string; patch: Position | undefined }): void {
+/**
+ * A value mergo takes as not set (its isEmptyValue): absent, null, "", false, 0, an empty list or map.
+ * The generator's template is merged with `mergo.Merge(generator's, spec.template)` without
+ * override (argo-cd applicationset/generators/generator_spec_processor.go, mergeGeneratorTemplate):
+ * only the fields the generator's template leaves empty are filled from spec.template.
+ */
+function emptyToMergo(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || v === false || v === 0 || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
+}
+
+/**
+ * A field of the template taken whole from the generator's template when set there: a list or a
+ * string (mergo keeps a non-empty slice or string of the destination), and `valuesObject`, a
+ * runtime.RawExtension whose bytes are kept whole.
+ */
+const whole = (v: unknown, key: string | number | undefined): boolean => !isObject(v) || key === 'valuesObject';
+
+/** The generator's template merged over `spec.template` as mergo merges them (emptyToMergo). */
+function generatorTemplate(gen: unknown, base: unknown, key?: string | number): unknown {
+  if (emptyToMergo(gen) && !isObject(gen)) return structuredClone(base);
+  if (whole(gen, key) || !isObject(base)) return structuredClone(gen);
+  const out: Record<string, unknown> = structuredClone(gen as Record<string, unknown>);
+  for (const [k, v] of Object.entries(base)) out[k] = k in out ? generatorTemplate(out[k], v, k) : structuredClone(v);
+  return out;
+}
+
+/** Whether the merged template's value at `path` is the generator template's (else spec.template's). */
+function fromGenerator(gen: unknown, path: Path): boolean {
+  let cur = gen;
+  let key: string | number | undefined;
+  for (const seg of path) {
+    if (emptyToMergo(cur) && !isObject(cur)) return false;
+    if (whole(cur, key)) return true;
+    cur = (cur as Record<string, unknown>)[seg];
+    key = seg;
+  }
+  return !(emptyToMergo(cur) && !isObject(cur));
+}
+
+function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): void {
   const app = o.value;
+  const locate: Locate = generated?.place ?? ((p) => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...p]));
   const spec = isObject(app.spec) ? app.spec : {};
   const written = isObject(app.metadata) ? str(app.metadata.name) : undefined;
   const name = generated && written?.includes('{{') ? undefined : written;
@@ -239,8 +320,8 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: { set: strin
       : [];
   for (const [source, path] of sources) {
     if (!isRunnerChart(source.chart, source.repoURL)) continue;
-    const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...path, ...rest]);
-    const about = generated ? `ApplicationSet ${generated.set} (its template)` : `Application ${safeText(name ?? '(no name)', 80)}`;
+    const at = (...rest: Path): Position => locate([...path, ...rest]);
+    const about = generated ? `ApplicationSet ${generated.set} (${generated.which})` : `Application ${safeText(name ?? '(no name)', 80)}`;
     const helm = isObject(source.helm) ? source.helm : {};
     if (generated) {
       // A parameter in releaseName leaves the release name not known only (below).
@@ -275,8 +356,8 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: { set: strin
     });
     // 2. values (a YAML string), 3. valuesObject, 4. parameters.
     if (typeof helm.values === 'string') read = mergeText(merged, helm.values, o.origin.source, at('helm', 'values'), `${about}: helm.values`, ev.findings) && read;
-    else if (isObject(helm.values)) mergeObject(merged, helm.values, o.origin, [...path, 'helm', 'values']);
-    if (isObject(helm.valuesObject)) mergeObject(merged, helm.valuesObject, o.origin, [...path, 'helm', 'valuesObject']);
+    else if (isObject(helm.values)) mergeObjectAt(merged, helm.values, (p) => at('helm', 'values', ...p));
+    if (isObject(helm.valuesObject)) mergeObjectAt(merged, helm.valuesObject, (p) => at('helm', 'valuesObject', ...p));
     const parameters = Array.isArray(helm.parameters) ? helm.parameters : [];
     parameters.forEach((raw, n) => {
       if (!isObject(raw)) return;
@@ -297,7 +378,7 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: { set: strin
     const namespaceUnknown = generated !== undefined && namespace?.includes('{{') === true;
     if (namespaceUnknown) {
       namespace = undefined;
-      ev.findings.push(finding('RF903', o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'destination', 'namespace']), `${about}: a generator parameter decides destination.namespace, which is known only per generated Application, so the namespace the manager runs in is not known and its identity chain is not proven`, 'write the destination namespace literally, or give the generated Applications (kubectl get applications -o yaml)'));
+      ev.findings.push(finding('RF903', locate(['spec', 'destination', 'namespace']), `${about}: a generator parameter decides destination.namespace, which is known only per generated Application, so the namespace the manager runs in is not known and its identity chain is not proven`, 'write the destination namespace literally, or give the generated Applications (kubectl get applications -o yaml)'));
     }
     const releaseName = str(helm.releaseName);
     const release = generated && releaseName?.includes('{{') ? undefined : (releaseName ?? name);

@@ -704,3 +704,43 @@ ${values}`;
     expect(sa(r)).toEqual(['manager gitlab/base-sa']);
   });
 });
+
+describe('k3s HelmChart spec.chartContent (a base64 chart archive, not unpacked)', () => {
+  // Not a real chart: base64 of a few bytes (the doctor does not decode it).
+  const content = '  chartContent: H4sIAAAAAAAAA+3OMQ6CQBCF4a33FHMCwp2Fg1BQ==\n';
+  const k3s = (spec: string, meta = '  name: ci\n  namespace: kube-system\n') => `apiVersion: helm.cattle.io/v1
+kind: HelmChart
+metadata:
+${meta}spec:
+  targetNamespace: gitlab
+${spec}`;
+  const runnerValues = '  valuesContent: |-\n    gitlabUrl: https://gitlab.example.com\n    serviceAccount:\n      name: sa\n    runners:\n      config: |\n        [[runners]]\n          [runners.kubernetes]\n            privileged = true\n';
+
+  it('runner values with chartContent: RF903 at chartContent (the chart known only by its content), not read, no RF910', () => {
+    const chart = k3s(content + runnerValues);
+    const r = run({ 'runner.yaml': chart });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('chartContent'));
+    expect(said.map((f) => f.path)).toEqual([`runner.yaml:${lineOf(chart, 'chartContent')}:17`]);
+    expect(said[0]!.message).toContain('known only by its content');
+    expect(said[0]!.message).toContain("its values are the gitlab-runner chart's");
+    expect([...r.chains.keys()]).toEqual([]);
+    expect(codes(r, 'RF301')).toEqual([]);
+    expect(codes(r, 'RF910')).toEqual([]);
+  });
+
+  it('spec.chart gitlab-runner is overridden by chartContent: RF903, not read as the runner chart; the chart-url annotation is a signal too', () => {
+    const named = run({ 'runner.yaml': k3s(`  chart: gitlab-runner\n${content}  valuesContent: |-\n    replicas: 1\n`) });
+    expect(codes(named, 'RF903').filter((f) => f.message.includes('spec.chart names gitlab-runner'))).toHaveLength(1);
+    expect([...named.chains.keys()]).toEqual([]);
+    const annotated = run({ 'runner.yaml': k3s(`${content}  valuesContent: |-\n    replicas: 1\n`, '  name: ci\n  namespace: kube-system\n  annotations:\n    helm.cattle.io/chart-url: https://gitlab-charts.s3.amazonaws.com/gitlab-runner-0.70.0.tgz\n') });
+    expect(codes(annotated, 'RF903').filter((f) => f.message.includes('gitlab-runner-0.70.0.tgz'))).toHaveLength(1);
+  });
+
+  it('guard: chartContent with values of another chart says nothing; no chartContent reads the chart as before', () => {
+    const other = run({ 'runner.yaml': k3s(`${content}  valuesContent: |-\n    replicas: 1\n`) });
+    expect(codes(other, 'RF903').filter((f) => f.message.includes('chartContent'))).toEqual([]);
+    expect(codes(other, 'RF910')).toHaveLength(1);
+    const repo = run({ 'runner.yaml': k3s(`  repo: https://charts.gitlab.io\n  chart: gitlab-runner\n${runnerValues}`) });
+    expect([...repo.chains.keys()]).toEqual(['ci']);
+  });
+});

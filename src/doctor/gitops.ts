@@ -603,12 +603,16 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
 function readK3sHelmChart(ev: Evidence, o: GitOpsObject): void {
   const hc = o.value;
   const spec = isObject(hc.spec) ? hc.spec : {};
-  if (!isRunnerChart(spec.chart, spec.repo)) return;
   const meta = isObject(hc.metadata) ? hc.metadata : {};
   const name = str(meta.name);
   const own = str(meta.namespace);
   const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...rest]);
   const about = `HelmChart ${safeText(own !== undefined ? `${own}/${name ?? ''}` : (name ?? '(no name)'), 100)}`;
+  if (str(spec.chartContent) !== undefined) {
+    chartContent(ev, spec, meta, at, about);
+    return;
+  }
+  if (!isRunnerChart(spec.chart, spec.repo)) return;
   const merged = new MergedValues();
   let read = true;
   const layers = (obj: GitOpsObject, what: string): void => {
@@ -646,4 +650,37 @@ function readK3sHelmChart(ev: Evidence, o: GitOpsObject): void {
   }
   const namespace = str(spec.targetNamespace) ?? own;
   ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { release: name } : {}) });
+}
+
+/**
+ * A k3s HelmChart whose chart is `spec.chartContent`: a base64-encoded chart archive (.tgz) that
+ * overrides `spec.chart` and `spec.version` (helm-controller doc/helmchart.md; the controller hands it
+ * to the job in the ConfigMap chart-content-<name>, pkg/controllers/chart/chart.go). The doctor does
+ * not unpack archives, so the chart is known only by its content: where something says it is the
+ * runner chart (its values are, `spec.chart` or the name says gitlab-runner, or the
+ * helm.cattle.io/chart-url annotation the controller reports it by names a gitlab-runner archive),
+ * RF903 at it, not read and no RF910; nothing is said otherwise.
+ */
+function chartContent(ev: Evidence, spec: Record<string, unknown>, meta: Record<string, unknown>, at: (...rest: Path) => Position, about: string): void {
+  let content: unknown;
+  try {
+    content = typeof spec.valuesContent === 'string' ? yamlData(spec.valuesContent, '1.2', 100) : undefined;
+  } catch {
+    content = undefined;
+  }
+  const annotations = isObject(meta.annotations) ? meta.annotations : {};
+  const url = str(annotations['helm.cattle.io/chart-url']);
+  const urlPath = url?.replace(/[?#].*$/, '');
+  const signal = runnerValues(spec.values) || runnerValues(content)
+    ? "its values are the gitlab-runner chart's (gitlabUrl, runners.config or runners.secret)"
+    : isRunnerChart(spec.chart, spec.repo)
+      ? 'spec.chart names gitlab-runner (which chartContent overrides)'
+      : urlPath !== undefined && isRunnerChart(urlPath, undefined)
+        ? `its helm.cattle.io/chart-url annotation names ${safeText(urlPath.replace(/^.*\//, ''), 80)}`
+        : /gitlab-runner/.test(str(meta.name) ?? '')
+          ? `it is named ${safeText(str(meta.name)!, 80)}`
+          : undefined;
+  if (signal === undefined) return;
+  ev.findings.push(finding('RF903', at('spec', 'chartContent'), `${about}: spec.chartContent, a base64-encoded chart archive that overrides spec.chart, is the chart it installs, and the doctor does not unpack archives, so the chart is known only by its content; ${signal}, but what it deploys is not proven`, 'install the chart by spec.repo and spec.chart (with spec.version) so it is named, or give the chart values with a HelmChart that names its chart'));
+  unread(ev);
 }

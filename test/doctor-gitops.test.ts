@@ -744,3 +744,34 @@ ${spec}`;
     expect([...repo.chains.keys()]).toEqual(['ci']);
   });
 });
+
+describe('k3s HelmChart with neither metadata.namespace nor spec.targetNamespace', () => {
+  const chart = (spec: string, meta: string) => `apiVersion: helm.cattle.io/v1
+kind: HelmChart
+metadata:
+  name: gitlab-runner
+${meta}spec:
+  repo: https://charts.gitlab.io
+  chart: gitlab-runner
+${spec}`;
+  const values = '  valuesContent: |-\n    serviceAccount:\n      name: sa\n    runners:\n      config: |\n        [[runners]]\n          [runners.kubernetes]\n            namespace = "gitlab"\n';
+  const managers = (r: DoctorResult) => [...r.chains.values()].flat().join('\n').match(/manager \S+/g) ?? [];
+
+  it('the namespace is where it is applied, not in the files: RF903 at the name, no namespace guessed (no chain from the jobs\' namespace), no RF910', () => {
+    const text = chart(values, '');
+    const r = run({ 'runner.yaml': text });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('neither spec.targetNamespace nor metadata.namespace'));
+    expect(said.map((f) => f.path)).toEqual([`runner.yaml:${lineOf(text, 'name: gitlab-runner')}:9`]);
+    expect(managers(r)).toEqual([]);
+    expect(codes(r, 'RF910')).toEqual([]);
+  });
+
+  it('guard: targetNamespace alone, or metadata.namespace alone, decides it (no RF903)', () => {
+    const target = run({ 'runner.yaml': chart(`  targetNamespace: gitlab\n${values}`, '') });
+    expect(managers(target)).toEqual(['manager gitlab/sa']);
+    expect(codes(target, 'RF903').filter((f) => f.message.includes('neither'))).toEqual([]);
+    const own = run({ 'runner.yaml': chart(values, '  namespace: kube-system\n') });
+    expect(managers(own)).toEqual(['manager kube-system/sa']);
+    expect(codes(own, 'RF903').filter((f) => f.message.includes('neither'))).toEqual([]);
+  });
+});

@@ -598,7 +598,10 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
  * three of the HelmChartConfig of the same name and namespace. `set` comes last, as `--set` for an
  * integer or "true"/"false"/"null" and `--set-string` for any other string (its `typedVal`), in the
  * order of its sorted keys. The release is the HelmChart's `metadata.name` (the job's NAME), the
- * namespace `targetNamespace`, else the HelmChart's own (the job's TARGET_NAMESPACE).
+ * namespace `targetNamespace`, else the HelmChart's own (the job's TARGET_NAMESPACE, chart.go's
+ * job()). With neither written the HelmChart's namespace is the one it is applied in (kubectl's
+ * context, k3s's deploy controller for its manifests folder), not in the files: RF903, the
+ * namespace not known (never guessed).
  */
 function readK3sHelmChart(ev: Evidence, o: GitOpsObject): void {
   const hc = o.value;
@@ -649,7 +652,9 @@ function readK3sHelmChart(ev: Evidence, o: GitOpsObject): void {
     return;
   }
   const namespace = str(spec.targetNamespace) ?? own;
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { release: name } : {}) });
+  // Neither written: the HelmChart's own namespace is the one it is applied in, which the files do not say.
+  if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmChart's own namespace, and a HelmChart written without one is in the namespace it is applied in (kubectl's context namespace, or the one k3s's deploy controller gives a file of /var/lib/rancher/k3s/server/manifests), so the namespace the manager runs in is not known and its identity chain is not proven`, 'write spec.targetNamespace (the namespace the chart is installed in)'));
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(name !== undefined ? { release: name } : {}) });
 }
 
 /**

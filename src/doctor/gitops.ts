@@ -23,7 +23,8 @@ import { normalPath } from './hcl/eval.js';
  *   whose `ref` is `<ref>` (a repository of the files given): the one file given whose path ends in
  *   `<path>`.
  * - Flux (HelmRelease API, "Values overrides"): `valuesFrom` in order, each over the ones before,
- *   then `values` over them all; the release is `releaseName`, else `[targetNamespace-]name`; the
+ *   then `values` over them all, over the chart's values (its HelmChart's `valuesFiles`, see
+ *   fluxValuesFiles); the release is `releaseName`, else `[targetNamespace-]name`; the
  *   namespace is `targetNamespace`, else the HelmRelease's own.
  */
 

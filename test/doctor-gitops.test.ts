@@ -554,3 +554,224 @@ ${helm}`;
     expect(codes(other, 'RF910')).toHaveLength(1);
   });
 });
+
+describe('Flux HelmRelease spec.chart.spec.valuesFiles (the chart\'s values in place of its values.yaml)', () => {
+  const config = '    runners:\n      config: |\n        [[runners]]\n          [runners.kubernetes]\n            namespace = "gitlab"\n';
+  const release = (source: string, files: string, values = config, api = 'v2') => `apiVersion: helm.toolkit.fluxcd.io/${api}
+kind: HelmRelease
+metadata:
+  name: ci
+  namespace: gitlab
+spec:
+  interval: 10m
+  chart:
+    spec:
+${source}${files}  values:
+${values}`;
+  const fromHelmRepository = '      chart: gitlab-runner\n      sourceRef:\n        kind: HelmRepository\n        name: gitlab\n';
+  const fromGit = '      chart: ./charts/gitlab-runner\n      sourceRef:\n        kind: GitRepository\n        name: platform\n';
+  const sa = (r: DoctorResult) => /manager (\S+)/.exec([...r.chains.values()].flat().join('\n'))?.[1];
+  const prodValues = 'serviceAccount:\n  name: from-file\nrunners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = "gitlab"\n        privileged = true\n';
+
+  it('from a HelmRepository: a file of the chart archive is RF903 at it, naming it; values.yaml (the chart\'s own) is not; the release is read', () => {
+    const rel = release(fromHelmRepository, '      valuesFiles:\n        - values.yaml\n        - values-prod.yaml\n', `    serviceAccount:\n      name: sa\n${config}`);
+    const r = run({ 'release.yaml': rel });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('valuesFiles'));
+    expect(said.map((f) => f.path)).toEqual([`release.yaml:${lineOf(rel, 'values-prod.yaml')}:11`]);
+    expect(said[0]!.message).toContain('values-prod.yaml is a file of the chart archive of HelmRepository gitlab');
+    expect(sa(r)).toBe('gitlab/sa');
+    // values.yaml alone is the chart's values.yaml: nothing to say.
+    const own = run({ 'release.yaml': release(fromHelmRepository, '      valuesFiles:\n        - values.yaml\n') });
+    expect(codes(own, 'RF903').filter((f) => f.message.includes('valuesFiles'))).toEqual([]);
+  });
+
+  it('from a GitRepository: the file given whose path ends in it is the bottom layer (spec.values over it), placed in it, not a deployment of its own', () => {
+    const rel = release(fromGit, '      valuesFiles:\n        - deploy/runner/values-prod.yaml\n', '    replicas: 1\n');
+    const r = run({ 'clusters/prod/release.yaml': rel, 'deploy/runner/values-prod.yaml': prodValues });
+    expect([...r.chains.keys()]).toEqual(['ci']);
+    expect(sa(r)).toBe('gitlab/from-file');
+    expect(codes(r, 'RF301').map((f) => f.path)).toEqual([`deploy/runner/values-prod.yaml:${lineOf(prodValues, 'privileged = true')}:9`]);
+    expect(codes(r, 'RF903').filter((f) => f.message.includes('valuesFiles'))).toEqual([]);
+    // spec.values over the file.
+    const over = run({ 'clusters/prod/release.yaml': release(fromGit, '      valuesFiles:\n        - deploy/runner/values-prod.yaml\n', '    serviceAccount:\n      name: from-release\n'), 'deploy/runner/values-prod.yaml': prodValues });
+    expect(sa(over)).toBe('gitlab/from-release');
+  });
+
+  it('a chartRef\'s source HelmChart from a GitRepository: its valuesFiles given are read the same way', () => {
+    const chart = `apiVersion: source.toolkit.fluxcd.io/v1
+kind: HelmChart
+metadata:
+  name: runner-chart
+  namespace: gitlab
+spec:
+  chart: ./charts/gitlab-runner
+  sourceRef:
+    kind: GitRepository
+    name: platform
+  valuesFiles:
+    - deploy/runner/values-prod.yaml
+`;
+    const rel = release('', '', '    replicas: 1\n').replace('  chart:\n    spec:\n', '  chartRef:\n    kind: HelmChart\n    name: runner-chart\n');
+    const r = run({ 'release.yaml': rel, 'chart.yaml': chart, 'deploy/runner/values-prod.yaml': prodValues });
+    expect([...r.chains.keys()]).toEqual(['ci']);
+    expect(sa(r)).toBe('gitlab/from-file');
+    expect(codes(r, 'RF903').filter((f) => f.message.includes('valuesFiles'))).toEqual([]);
+  });
+
+  it('from a GitRepository, a file not given is RF903 at it; the older API\'s valuesFile counts first (v2beta2)', () => {
+    const rel = release(fromGit, '      valuesFiles:\n        - deploy/runner/values-prod.yaml\n');
+    const missing = codes(run({ 'release.yaml': rel }), 'RF903').filter((f) => f.message.includes('valuesFiles[0]'));
+    expect(missing.map((f) => f.path)).toEqual([`release.yaml:${lineOf(rel, 'values-prod.yaml')}:11`]);
+    expect(missing[0]!.message).toContain('GitRepository platform');
+    const old = release(fromHelmRepository, '      valuesFile: values-old.yaml\n', config, 'v2beta2');
+    expect(codes(run({ 'release.yaml': old }), 'RF903').filter((f) => f.message.includes('valuesFile:')).map((f) => f.path)).toEqual([`release.yaml:${lineOf(old, 'values-old.yaml')}:19`]);
+    // The v2 API has no valuesFile (the field is not the controller's).
+    expect(codes(run({ 'release.yaml': release(fromHelmRepository, '      valuesFile: values-old.yaml\n') }), 'RF903').filter((f) => f.message.includes('valuesFile'))).toEqual([]);
+  });
+});
+
+describe('Argo CD ApplicationSet generator templates (merged over spec.template)', () => {
+  const config = (privileged: boolean) => `                runners:\n                  config: |\n                    [[runners]]\n                      [runners.kubernetes]\n                        namespace = "gitlab"\n                        privileged = ${privileged}\n`;
+  /** An ApplicationSet whose list generator carries `generatorTemplate` (its lines written at 8 spaces, put under `list.template`), and a second generator `second`. */
+  const appSet = (generatorTemplate: string, second = '') => `apiVersion: argoproj.io/v1alpha1
+kind: ApplicationSet
+metadata:
+  name: runners
+  namespace: argocd
+spec:
+  goTemplate: true
+  generators:
+    - list:
+        elements:
+          - cluster: prod
+        template:
+${generatorTemplate.replace(/^(?=.)/gm, '  ')}${second}  template:
+    metadata:
+      name: '{{ .cluster }}-runner'
+    spec:
+      project: default
+      destination:
+        name: '{{ .cluster }}'
+        namespace: gitlab
+      source:
+        repoURL: https://charts.gitlab.io
+        chart: gitlab-runner
+        targetRevision: 0.70.0
+        helm:
+          valuesObject:
+            serviceAccount:
+              name: base-sa
+${config(true).replace(/^ {4}/gm, '')}`;
+  const sa = (r: DoctorResult) => [...r.chains.values()].flat().join('\n').match(/manager \S+/g) ?? [];
+  const genValues = (values: string) => `        metadata: {}
+        spec:
+          project: default
+          destination: {}
+          source:
+            repoURL: https://charts.gitlab.io
+            chart: gitlab-runner
+            helm:
+${values}`;
+
+  it('a literal generator template is applied: its valuesObject replaces spec.template\'s whole (a RawExtension), the rest of spec.template fills in', () => {
+    const set = appSet(genValues(`              valuesObject:\n                serviceAccount:\n                  name: gen-sa\n${config(false)}`));
+    const r = run({ 'appset.yaml': set });
+    expect(sa(r)).toEqual(['manager gitlab/gen-sa']);
+    // spec.template's privileged = true is not deployed: the generator's valuesObject is taken whole.
+    expect(codes(r, 'RF301')).toEqual([]);
+    // Without runners.config in the generator's valuesObject, spec.template's is not merged in either.
+    const bare = run({ 'appset.yaml': appSet(genValues('              valuesObject:\n                serviceAccount:\n                  name: gen-sa\n')) });
+    expect(codes(bare, 'RF301')).toEqual([]);
+  });
+
+  it('a key of the generator template is placed at its line, inside its values string too', () => {
+    const set = appSet(genValues(`              values: |\n${config(true)}              valuesObject:\n                serviceAccount:\n                  name: gen-sa\n`));
+    const r = run({ 'appset.yaml': set });
+    expect(sa(r)).toEqual(['manager gitlab/gen-sa']);
+    const line = set.split('\n').findIndex((l) => l.includes('privileged = true')) + 1;
+    const column = set.split('\n')[line - 1]!.indexOf('privileged') + 1;
+    // The generator's privileged = true (the first in the file), not spec.template's (its valuesObject is not deployed).
+    expect(codes(r, 'RF301').map((f) => f.path)).toEqual([`appset.yaml:${line}:${column}`]);
+    expect(line).toBeLessThan(lineOf(set, 'name: base-sa'));
+  });
+
+  it('a generator parameter in the generator template\'s helm part is RF903 at its line and not read; a generator with no template still makes spec.template\'s Application', () => {
+    const set = appSet(genValues('              valuesObject:\n                serviceAccount:\n                  name: \'{{ .cluster }}-sa\'\n'), '    - clusters: {}\n');
+    const r = run({ 'appset.yaml': set });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('generator parameter'));
+    expect(said.map((f) => f.path)).toEqual([`appset.yaml:${lineOf(set, "'{{ .cluster }}-sa'")}:27`]);
+    expect(said[0]!.message).toContain('generators[0].list.template');
+    expect(sa(r)).toEqual(['manager gitlab/base-sa']);
+  });
+});
+
+describe('k3s HelmChart spec.chartContent (a base64 chart archive, not unpacked)', () => {
+  // Not a real chart: base64 of a few bytes (the doctor does not decode it).
+  const content = '  chartContent: H4sIAAAAAAAAA+3OMQ6CQBCF4a33FHMCwp2Fg1BQ==\n';
+  const k3s = (spec: string, meta = '  name: ci\n  namespace: kube-system\n') => `apiVersion: helm.cattle.io/v1
+kind: HelmChart
+metadata:
+${meta}spec:
+  targetNamespace: gitlab
+${spec}`;
+  const runnerValues = '  valuesContent: |-\n    gitlabUrl: https://gitlab.example.com\n    serviceAccount:\n      name: sa\n    runners:\n      config: |\n        [[runners]]\n          [runners.kubernetes]\n            privileged = true\n';
+
+  it('runner values with chartContent: RF903 at chartContent (the chart known only by its content), not read, no RF910', () => {
+    const chart = k3s(content + runnerValues);
+    const r = run({ 'runner.yaml': chart });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('chartContent'));
+    expect(said.map((f) => f.path)).toEqual([`runner.yaml:${lineOf(chart, 'chartContent')}:17`]);
+    expect(said[0]!.message).toContain('known only by its content');
+    expect(said[0]!.message).toContain("its values are the gitlab-runner chart's");
+    expect([...r.chains.keys()]).toEqual([]);
+    expect(codes(r, 'RF301')).toEqual([]);
+    expect(codes(r, 'RF910')).toEqual([]);
+  });
+
+  it('spec.chart gitlab-runner is overridden by chartContent: RF903, not read as the runner chart; the chart-url annotation is a signal too', () => {
+    const named = run({ 'runner.yaml': k3s(`  chart: gitlab-runner\n${content}  valuesContent: |-\n    replicas: 1\n`) });
+    expect(codes(named, 'RF903').filter((f) => f.message.includes('spec.chart names gitlab-runner'))).toHaveLength(1);
+    expect([...named.chains.keys()]).toEqual([]);
+    const annotated = run({ 'runner.yaml': k3s(`${content}  valuesContent: |-\n    replicas: 1\n`, '  name: ci\n  namespace: kube-system\n  annotations:\n    helm.cattle.io/chart-url: https://gitlab-charts.s3.amazonaws.com/gitlab-runner-0.70.0.tgz\n') });
+    expect(codes(annotated, 'RF903').filter((f) => f.message.includes('gitlab-runner-0.70.0.tgz'))).toHaveLength(1);
+  });
+
+  it('guard: chartContent with values of another chart says nothing; no chartContent reads the chart as before', () => {
+    const other = run({ 'runner.yaml': k3s(`${content}  valuesContent: |-\n    replicas: 1\n`) });
+    expect(codes(other, 'RF903').filter((f) => f.message.includes('chartContent'))).toEqual([]);
+    expect(codes(other, 'RF910')).toHaveLength(1);
+    const repo = run({ 'runner.yaml': k3s(`  repo: https://charts.gitlab.io\n  chart: gitlab-runner\n${runnerValues}`) });
+    expect([...repo.chains.keys()]).toEqual(['ci']);
+  });
+});
+
+describe('k3s HelmChart with neither metadata.namespace nor spec.targetNamespace', () => {
+  const chart = (spec: string, meta: string) => `apiVersion: helm.cattle.io/v1
+kind: HelmChart
+metadata:
+  name: gitlab-runner
+${meta}spec:
+  repo: https://charts.gitlab.io
+  chart: gitlab-runner
+${spec}`;
+  const values = '  valuesContent: |-\n    serviceAccount:\n      name: sa\n    runners:\n      config: |\n        [[runners]]\n          [runners.kubernetes]\n            namespace = "gitlab"\n';
+  const managers = (r: DoctorResult) => [...r.chains.values()].flat().join('\n').match(/manager \S+/g) ?? [];
+
+  it('the namespace is where it is applied, not in the files: RF903 at the name, no namespace guessed (no chain from the jobs\' namespace), no RF910', () => {
+    const text = chart(values, '');
+    const r = run({ 'runner.yaml': text });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('neither spec.targetNamespace nor metadata.namespace'));
+    expect(said.map((f) => f.path)).toEqual([`runner.yaml:${lineOf(text, 'name: gitlab-runner')}:9`]);
+    expect(managers(r)).toEqual([]);
+    expect(codes(r, 'RF910')).toEqual([]);
+  });
+
+  it('guard: targetNamespace alone, or metadata.namespace alone, decides it (no RF903)', () => {
+    const target = run({ 'runner.yaml': chart(`  targetNamespace: gitlab\n${values}`, '') });
+    expect(managers(target)).toEqual(['manager gitlab/sa']);
+    expect(codes(target, 'RF903').filter((f) => f.message.includes('neither'))).toEqual([]);
+    const own = run({ 'runner.yaml': chart(values, '  namespace: kube-system\n') });
+    expect(managers(own)).toEqual(['manager kube-system/sa']);
+    expect(codes(own, 'RF903').filter((f) => f.message.includes('neither'))).toEqual([]);
+  });
+});

@@ -23,7 +23,8 @@ import { normalPath } from './hcl/eval.js';
  *   whose `ref` is `<ref>` (a repository of the files given): the one file given whose path ends in
  *   `<path>`.
  * - Flux (HelmRelease API, "Values overrides"): `valuesFrom` in order, each over the ones before,
- *   then `values` over them all; the release is `releaseName`, else `[targetNamespace-]name`; the
+ *   then `values` over them all, over the chart's values (its HelmChart's `valuesFiles`, see
+ *   fluxValuesFiles); the release is `releaseName`, else `[targetNamespace-]name`; the
  *   namespace is `targetNamespace`, else the HelmRelease's own.
  */
 
@@ -134,9 +135,14 @@ function unread(ev: Evidence): void {
 
 /** A layer of values written as an object of the file: its keys placed where they are written. */
 function mergeObject(merged: MergedValues, value: Record<string, unknown>, origin: Origin, path: Path): void {
+  mergeObjectAt(merged, value, (p) => origin.source.locate(origin.doc, [...origin.path, ...path, ...p]));
+}
+
+/** A layer of values written as an object, its keys placed by `locate`. */
+function mergeObjectAt(merged: MergedValues, value: Record<string, unknown>, locate: Locate): void {
   const copy = structuredClone(value);
   withTokenStandIns(copy);
-  merged.merge(copy, (p) => origin.source.locate(origin.doc, [...origin.path, ...path, ...p]));
+  merged.merge(copy, locate);
 }
 
 /** Reads the Applications and HelmReleases of the gitlab-runner chart kept while reading (`ev.gitOps`). */
@@ -210,25 +216,101 @@ function parameterAt(value: unknown, path: Path = []): Path | undefined {
   return undefined;
 }
 
+/** How an ApplicationSet's template is read: the set's name, which template, its templatePatch, and where a key of the template is written. */
+interface Generated {
+  set: string;
+  which: string;
+  patch: Position | undefined;
+  place?: Locate;
+}
+
 /**
  * An Argo CD `ApplicationSet` (its docs, "Templates"): `spec.template` (`metadata`, `spec`) is the
  * Application each generated one is made from, with generator parameters (`{{name}}`, `{{ .name }}`
- * with goTemplate) filled in per generated Application. It is read as that Application where its
- * chart's helm part is literal; where a parameter decides the helm part it is RF903 (known only per
- * generated Application) and not read; a parameter in the name or namespace leaves the release name
- * or the namespace not known (RF903 for the namespace). A `templatePatch`, and a generator's own `template`, are not
- * applied: with a templatePatch the template is RF903 and not read.
+ * with goTemplate) filled in per generated Application. A generator's own `template` (docs,
+ * "Generator templates": it takes precedence over `spec.template`'s fields) is merged over it for
+ * the Applications of that generator (see generatorTemplate); each template that differs in its
+ * name or spec is read. A template is read as that Application where its chart's helm part is
+ * literal; where a parameter decides the helm part it is RF903 (known only per generated
+ * Application) and not read; a parameter in the name or namespace leaves the release name or the
+ * namespace not known (RF903 for the namespace). A `templatePatch` is not applied: with one the
+ * template is RF903 and not read.
  */
 function readApplicationSet(ev: Evidence, o: GitOpsObject): void {
   const spec = isObject(o.value.spec) ? o.value.spec : {};
-  if (!isObject(spec.template)) return;
   const name = isObject(o.value.metadata) ? str(o.value.metadata.name) : undefined;
-  const template: GitOpsObject = { kind: 'Application', value: spec.template, origin: { ...o.origin, path: [...o.origin.path, 'spec', 'template'] } };
-  readApplication(ev, template, { set: safeText(name ?? '(no name)', 80), patch: spec.templatePatch !== undefined ? o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'templatePatch']) : undefined });
+  const set = safeText(name ?? '(no name)', 80);
+  const patch = spec.templatePatch !== undefined ? o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'templatePatch']) : undefined;
+  const base = isObject(spec.template) ? spec.template : undefined;
+  const baseAt = (p: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'template', ...p]);
+  // The top-level generators' own templates (a matrix's or merge's child generators' are not processed: Generators-Matrix.md).
+  const generators = Array.isArray(spec.generators) ? spec.generators : [];
+  const own: { i: number; kind: string; template: Record<string, unknown> }[] = [];
+  let plain = generators.length === 0;
+  generators.forEach((g, i) => {
+    const kind = isObject(g) ? Object.keys(g).find((k) => k !== 'selector' && isObject(g[k])) : undefined;
+    const template = kind !== undefined && isObject(g) && isObject(g[kind]) ? (g[kind]).template : undefined;
+    if (kind !== undefined && isObject(template)) own.push({ i, kind, template });
+    else plain = true;
+  });
+  const read = new Set<string>();
+  const once = (value: Record<string, unknown>): boolean => {
+    const key = JSON.stringify([isObject(value.metadata) ? value.metadata.name : undefined, value.spec]);
+    if (read.has(key)) return false;
+    read.add(key);
+    return true;
+  };
+  if (plain && base && once(base)) readApplication(ev, { kind: 'Application', value: base, origin: { ...o.origin, path: [...o.origin.path, 'spec', 'template'] } }, { set, which: 'its template', patch });
+  for (const g of own) {
+    const value = generatorTemplate(g.template, base ?? {});
+    if (!isObject(value) || !once(value)) continue;
+    const genAt = (p: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'generators', g.i, g.kind, 'template', ...p]);
+    readApplication(ev, { kind: 'Application', value, origin: o.origin }, { set, which: `generators[${g.i}].${safeText(g.kind, 40)}.template over spec.template`, patch, place: (p) => (fromGenerator(g.template, p) ? genAt(p) : baseAt(p)) });
+  }
 }
 
-function readApplication(ev: Evidence, o: GitOpsObject, generated?: { set: string; patch: Position | undefined }): void {
+/**
+ * A value mergo takes as not set (its isEmptyValue): absent, null, "", false, 0, an empty list or map.
+ * The generator's template is merged with `mergo.Merge(generator's, spec.template)` without
+ * override (argo-cd applicationset/generators/generator_spec_processor.go, mergeGeneratorTemplate):
+ * only the fields the generator's template leaves empty are filled from spec.template.
+ */
+function emptyToMergo(v: unknown): boolean {
+  return v === undefined || v === null || v === '' || v === false || v === 0 || (Array.isArray(v) && v.length === 0) || (isObject(v) && Object.keys(v).length === 0);
+}
+
+/**
+ * A field of the template taken whole from the generator's template when set there: a list or a
+ * string (mergo keeps a non-empty slice or string of the destination), and `valuesObject`, a
+ * runtime.RawExtension whose bytes are kept whole.
+ */
+const whole = (v: unknown, key: string | number | undefined): boolean => !isObject(v) || key === 'valuesObject';
+
+/** The generator's template merged over `spec.template` as mergo merges them (emptyToMergo). */
+function generatorTemplate(gen: unknown, base: unknown, key?: string | number): unknown {
+  if (emptyToMergo(gen) && !isObject(gen)) return structuredClone(base);
+  if (whole(gen, key) || !isObject(base)) return structuredClone(gen);
+  const out: Record<string, unknown> = structuredClone(gen as Record<string, unknown>);
+  for (const [k, v] of Object.entries(base)) out[k] = k in out ? generatorTemplate(out[k], v, k) : structuredClone(v);
+  return out;
+}
+
+/** Whether the merged template's value at `path` is the generator template's (else spec.template's). */
+function fromGenerator(gen: unknown, path: Path): boolean {
+  let cur = gen;
+  let key: string | number | undefined;
+  for (const seg of path) {
+    if (emptyToMergo(cur) && !isObject(cur)) return false;
+    if (whole(cur, key)) return true;
+    cur = (cur as Record<string, unknown>)[seg];
+    key = seg;
+  }
+  return !(emptyToMergo(cur) && !isObject(cur));
+}
+
+function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): void {
   const app = o.value;
+  const locate: Locate = generated?.place ?? ((p) => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...p]));
   const spec = isObject(app.spec) ? app.spec : {};
   const written = isObject(app.metadata) ? str(app.metadata.name) : undefined;
   const name = generated && written?.includes('{{') ? undefined : written;
@@ -239,8 +321,8 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: { set: strin
       : [];
   for (const [source, path] of sources) {
     if (!isRunnerChart(source.chart, source.repoURL)) continue;
-    const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...path, ...rest]);
-    const about = generated ? `ApplicationSet ${generated.set} (its template)` : `Application ${safeText(name ?? '(no name)', 80)}`;
+    const at = (...rest: Path): Position => locate([...path, ...rest]);
+    const about = generated ? `ApplicationSet ${generated.set} (${generated.which})` : `Application ${safeText(name ?? '(no name)', 80)}`;
     const helm = isObject(source.helm) ? source.helm : {};
     if (generated) {
       // A parameter in releaseName leaves the release name not known only (below).
@@ -275,8 +357,8 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: { set: strin
     });
     // 2. values (a YAML string), 3. valuesObject, 4. parameters.
     if (typeof helm.values === 'string') read = mergeText(merged, helm.values, o.origin.source, at('helm', 'values'), `${about}: helm.values`, ev.findings) && read;
-    else if (isObject(helm.values)) mergeObject(merged, helm.values, o.origin, [...path, 'helm', 'values']);
-    if (isObject(helm.valuesObject)) mergeObject(merged, helm.valuesObject, o.origin, [...path, 'helm', 'valuesObject']);
+    else if (isObject(helm.values)) mergeObjectAt(merged, helm.values, (p) => at('helm', 'values', ...p));
+    if (isObject(helm.valuesObject)) mergeObjectAt(merged, helm.valuesObject, (p) => at('helm', 'valuesObject', ...p));
     const parameters = Array.isArray(helm.parameters) ? helm.parameters : [];
     parameters.forEach((raw, n) => {
       if (!isObject(raw)) return;
@@ -297,7 +379,7 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: { set: strin
     const namespaceUnknown = generated !== undefined && namespace?.includes('{{') === true;
     if (namespaceUnknown) {
       namespace = undefined;
-      ev.findings.push(finding('RF903', o.origin.source.locate(o.origin.doc, [...o.origin.path, 'spec', 'destination', 'namespace']), `${about}: a generator parameter decides destination.namespace, which is known only per generated Application, so the namespace the manager runs in is not known and its identity chain is not proven`, 'write the destination namespace literally, or give the generated Applications (kubectl get applications -o yaml)'));
+      ev.findings.push(finding('RF903', locate(['spec', 'destination', 'namespace']), `${about}: a generator parameter decides destination.namespace, which is known only per generated Application, so the namespace the manager runs in is not known and its identity chain is not proven`, 'write the destination namespace literally, or give the generated Applications (kubectl get applications -o yaml)'));
     }
     const releaseName = str(helm.releaseName);
     const release = generated && releaseName?.includes('{{') ? undefined : (releaseName ?? name);
@@ -334,6 +416,48 @@ function chartRefChart(ev: Evidence, ref: Record<string, unknown>, own: string |
   return { chart: runner ? 'runner' : 'other', source };
 }
 
+/**
+ * The values files of a Flux chart (source-controller's HelmChart API, "Values files"; a HelmRelease's
+ * `spec.chart.spec` is such a HelmChart's template): `valuesFiles`, merged in order, each over the
+ * ones before, are the chart's values in place of its values.yaml (the older API's `valuesFile`,
+ * v2beta1 and v2beta2 only, before them). Where a file is looked up is source-controller's
+ * (internal/helm/chart): from a `HelmRepository` it is a file of the chart archive
+ * (builder_remote.go, mergeChartValues; `values.yaml` is the chart's own), never among the files
+ * given, so RF903; from a `GitRepository` or `Bucket` a path from the root of the source's artifact
+ * (builder_local.go, mergeFileValues), read from the one file given whose path ends in it (as
+ * Argo CD's `$<ref>/<path>`), else RF903. A list of `values.yaml` alone is the chart's values.yaml
+ * (the API's GetValuesFiles). False when a file given does not parse (RF901): the release is not read.
+ */
+function fluxValuesFiles(ev: Evidence, merged: MergedValues, chart: Record<string, unknown>, at: (...rest: Path) => Position, about: string): boolean {
+  const spec = isObject(chart.spec) ? chart.spec : {};
+  const api = typeof chart.apiVersion === 'string' ? chart.apiVersion : '';
+  const files: [string, Path][] = [];
+  if (/\/v2beta[12]$/.test(api) && str(spec.valuesFile) !== undefined) files.push([spec.valuesFile as string, ['valuesFile']]);
+  if (Array.isArray(spec.valuesFiles)) spec.valuesFiles.forEach((f, i) => (str(f) !== undefined ? files.push([f as string, ['valuesFiles', i]]) : undefined));
+  const own = (f: string): boolean => normalPath(f.replace(/^\.?\/+/, '')) === 'values.yaml';
+  if (files.length === 1 && own(files[0]![0])) return true;
+  const kind = isObject(spec.sourceRef) ? spec.sourceRef.kind : undefined;
+  const sourceName = safeText(isObject(spec.sourceRef) ? (str(spec.sourceRef.name) ?? '?') : '?', 80);
+  const fromRepository = kind === 'GitRepository' || kind === 'Bucket';
+  const optional = spec.ignoreMissingValuesFiles === true ? ' (ignoreMissingValuesFiles: a file that is not there is left out, so whether it is there is not known either)' : '';
+  let read = true;
+  for (const [f, path] of files) {
+    const what = `${about} ${path.length > 1 ? `valuesFiles[${String(path[1])}]` : 'valuesFile'}`;
+    if (!fromRepository) {
+      if (own(f)) continue; // the chart's own values.yaml: the chart's defaults, as with no valuesFiles
+      ev.findings.push(finding('RF903', at(...path), `${what}: ${safeText(f, 100)} is a file of the chart archive ${kind === 'HelmRepository' ? `of HelmRepository ${sourceName}` : 'its source holds'}, merged in place of the chart's values.yaml, and it is not among the files given, so what it sets is not proven${optional}`, "write those values in the HelmRelease's spec.values"));
+      continue;
+    }
+    const given = givenFile(ev, f);
+    if (given !== undefined) {
+      read = mergeGivenFile(ev, merged, given, at(...path), what, ev.findings) && read;
+      continue;
+    }
+    ev.findings.push(finding('RF903', at(...path), `${what}: ${safeText(f, 100)} is a path of ${String(kind)} ${sourceName} (from the root of its files), merged in place of the chart's values.yaml, and no file given ends in it (or more than one does), so what it sets is not proven${optional}`, `give the values file (a folder of the repository with ${safeText(f, 100)})`));
+  }
+  return read;
+}
+
 function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const hr = o.value;
   const spec = isObject(hr.spec) ? hr.spec : {};
@@ -345,6 +469,7 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const chartSpec = isObject(spec.chart) && isObject(spec.chart.spec) ? spec.chart.spec : undefined;
   const chartRef = !chartSpec && isObject(spec.chartRef) ? spec.chartRef : undefined;
   let chartAt: Path = ['spec', 'chart', 'spec', 'chart'];
+  let chartSource: GitOpsObject | undefined;
   if (chartRef) {
     const ref = chartRefChart(ev, chartRef, own);
     if (ref.chart === 'other') return;
@@ -360,17 +485,13 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
       return;
     }
     chartAt = ['spec', 'chartRef'];
-    const src = ref.source!;
-    const srcSpec = isObject(src.value.spec) ? src.value.spec : {};
-    // A source HelmChart's valuesFiles are files of the chart's source, merged over its values.yaml: not given.
-    const files = src.kind === 'FluxHelmChart' && Array.isArray(srcSpec.valuesFiles) ? srcSpec.valuesFiles : [];
-    files.forEach((f, i) => {
-      if (typeof f !== 'string') return;
-      ev.findings.push(finding('RF903', src.origin.source.locate(src.origin.doc, [...src.origin.path, 'spec', 'valuesFiles', i]), `${about}: its chart's HelmChart ${safeText(str(chartRef.name) ?? '?', 80)} merges the values file ${safeText(f, 100)} of the chart's source, which is not among the files given, so what it sets is not proven`, 'write those values in the HelmRelease\'s spec.values'));
-    });
+    chartSource = ref.source!;
   } else if (!chartSpec || !isRunnerChart(chartSpec.chart, undefined)) return;
   const merged = new MergedValues();
-  let read = true;
+  // The chart's values: its values.yaml, or its HelmChart's valuesFiles in place of it (the bottom layer).
+  let read = chartSource
+    ? chartSource.kind !== 'FluxHelmChart' || fluxValuesFiles(ev, merged, chartSource.value, (...rest) => chartSource.origin.source.locate(chartSource.origin.doc, [...chartSource.origin.path, 'spec', ...rest]), `${about}: its chart's HelmChart ${safeText(str(chartRef!.name) ?? '?', 80)}`)
+    : fluxValuesFiles(ev, merged, { apiVersion: hr.apiVersion, spec: chartSpec }, (...rest) => at('spec', 'chart', 'spec', ...rest), `${about}: spec.chart.spec`);
   const from = Array.isArray(spec.valuesFrom) ? spec.valuesFrom : [];
   from.forEach((ref, i) => {
     if (!isObject(ref)) return;
@@ -478,17 +599,24 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
  * three of the HelmChartConfig of the same name and namespace. `set` comes last, as `--set` for an
  * integer or "true"/"false"/"null" and `--set-string` for any other string (its `typedVal`), in the
  * order of its sorted keys. The release is the HelmChart's `metadata.name` (the job's NAME), the
- * namespace `targetNamespace`, else the HelmChart's own (the job's TARGET_NAMESPACE).
+ * namespace `targetNamespace`, else the HelmChart's own (the job's TARGET_NAMESPACE, chart.go's
+ * job()). With neither written the HelmChart's namespace is the one it is applied in (kubectl's
+ * context, k3s's deploy controller for its manifests folder), not in the files: RF903, the
+ * namespace not known (never guessed).
  */
 function readK3sHelmChart(ev: Evidence, o: GitOpsObject): void {
   const hc = o.value;
   const spec = isObject(hc.spec) ? hc.spec : {};
-  if (!isRunnerChart(spec.chart, spec.repo)) return;
   const meta = isObject(hc.metadata) ? hc.metadata : {};
   const name = str(meta.name);
   const own = str(meta.namespace);
   const at = (...rest: Path): Position => o.origin.source.locate(o.origin.doc, [...o.origin.path, ...rest]);
   const about = `HelmChart ${safeText(own !== undefined ? `${own}/${name ?? ''}` : (name ?? '(no name)'), 100)}`;
+  if (str(spec.chartContent) !== undefined) {
+    chartContent(ev, spec, meta, at, about);
+    return;
+  }
+  if (!isRunnerChart(spec.chart, spec.repo)) return;
   const merged = new MergedValues();
   let read = true;
   const layers = (obj: GitOpsObject, what: string): void => {
@@ -525,5 +653,40 @@ function readK3sHelmChart(ev: Evidence, o: GitOpsObject): void {
     return;
   }
   const namespace = str(spec.targetNamespace) ?? own;
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { release: name } : {}) });
+  // Neither written: the HelmChart's own namespace is the one it is applied in, which the files do not say.
+  if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmChart's own namespace, and a HelmChart written without one is in the namespace it is applied in (kubectl's context namespace, or the one k3s's deploy controller gives a file of /var/lib/rancher/k3s/server/manifests), so the namespace the manager runs in is not known and its identity chain is not proven`, 'write spec.targetNamespace (the namespace the chart is installed in)'));
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(name !== undefined ? { release: name } : {}) });
+}
+
+/**
+ * A k3s HelmChart whose chart is `spec.chartContent`: a base64-encoded chart archive (.tgz) that
+ * overrides `spec.chart` and `spec.version` (helm-controller doc/helmchart.md; the controller hands it
+ * to the job in the ConfigMap chart-content-<name>, pkg/controllers/chart/chart.go). The doctor does
+ * not unpack archives, so the chart is known only by its content: where something says it is the
+ * runner chart (its values are, `spec.chart` or the name says gitlab-runner, or the
+ * helm.cattle.io/chart-url annotation the controller reports it by names a gitlab-runner archive),
+ * RF903 at it, not read and no RF910; nothing is said otherwise.
+ */
+function chartContent(ev: Evidence, spec: Record<string, unknown>, meta: Record<string, unknown>, at: (...rest: Path) => Position, about: string): void {
+  let content: unknown;
+  try {
+    content = typeof spec.valuesContent === 'string' ? yamlData(spec.valuesContent, '1.2', 100) : undefined;
+  } catch {
+    content = undefined;
+  }
+  const annotations = isObject(meta.annotations) ? meta.annotations : {};
+  const url = str(annotations['helm.cattle.io/chart-url']);
+  const urlPath = url?.replace(/[?#].*$/, '');
+  const signal = runnerValues(spec.values) || runnerValues(content)
+    ? "its values are the gitlab-runner chart's (gitlabUrl, runners.config or runners.secret)"
+    : isRunnerChart(spec.chart, spec.repo)
+      ? 'spec.chart names gitlab-runner (which chartContent overrides)'
+      : urlPath !== undefined && isRunnerChart(urlPath, undefined)
+        ? `its helm.cattle.io/chart-url annotation names ${safeText(urlPath.replace(/^.*\//, ''), 80)}`
+        : /gitlab-runner/.test(str(meta.name) ?? '')
+          ? `it is named ${safeText(str(meta.name)!, 80)}`
+          : undefined;
+  if (signal === undefined) return;
+  ev.findings.push(finding('RF903', at('spec', 'chartContent'), `${about}: spec.chartContent, a base64-encoded chart archive that overrides spec.chart, is the chart it installs, and the doctor does not unpack archives, so the chart is known only by its content; ${signal}, but what it deploys is not proven`, 'install the chart by spec.repo and spec.chart (with spec.version) so it is named, or give the chart values with a HelmChart that names its chart'));
+  unread(ev);
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts } from './helpers/doctor.js';
+import { doctorEdited, doctorTexts } from './helpers/doctor.js';
 import { secretKeyNameBeside, secretKeyNameValue } from '../src/verify/credentials.js';
 
 /**
@@ -115,5 +115,60 @@ spec:
     expect(secretKeyNameBeside(['bucket', 'secret_key'])).toBe(false);
     expect(['password', 'POSTGRES_PASSWORD', 'tls.key', 'secret-access-key'].map(secretKeyNameValue)).toEqual([true, true, true, true]);
     expect([REAL_SECRET, 'q7Wm3KpL5xNv2RbY7cZt', 'glrt-EXAMPLEexampleEXAMPLE12', 'two words', ''].map(secretKeyNameValue)).toEqual([false, false, false, false, false]);
+  });
+});
+
+describe("2. a GitLab group's or project's runners_token is a runner registration token", () => {
+  // Shapeless registration tokens (older GitLab, no GR1348941 prefix): found by the attribute's name only. Fake.
+  const REG = 'Xk2pQ9mZv4LtR7wNa8s';
+  const REG2 = 'Wm7tQ2pZ9vK4nLr8Ys3';
+  const state = (resources: Record<string, unknown>[]) => JSON.stringify({ version: 4, terraform_version: '1.9.5', serial: 3, lineage: 'x', outputs: {}, resources }, null, 2);
+  const gitlab = 'provider["registry.terraform.io/gitlabhq/gitlab"]';
+
+  it('a state holding gitlab_project.runners_token and a gitlab_groups item\'s runners_token in clear: RF940 at each, never shown', () => {
+    const text = state([
+      { mode: 'managed', type: 'gitlab_project', name: 'ci', provider: gitlab, instances: [{ schema_version: 0, attributes: { id: '12', name: 'ci', runners_token: REG } }] },
+      { mode: 'data', type: 'gitlab_groups', name: 'all', provider: gitlab, instances: [{ schema_version: 0, attributes: { id: 'g', groups: [{ group_id: 3, full_path: 'acme', runners_token: REG2 }] } }] },
+    ]);
+    const r = run({ 'terraform.tfstate': text });
+    expect(r.findings.filter((f) => f.code === 'RF940').map((f) => f.message.split(' (value')[0])).toEqual([
+      'a GitLab runner token (runners_token) is written in terraform.tfstate at gitlab_project.ci.runners_token',
+      'a GitLab runner token (runners_token) is written in terraform.tfstate at data.gitlab_groups.all.groups[0].runners_token',
+    ]);
+    expect(JSON.stringify(r)).not.toContain(REG);
+    expect(JSON.stringify(r)).not.toContain(REG2);
+  });
+
+  it('twin: an empty or placeholder runners_token in a state is no token', () => {
+    const text = state([{ mode: 'managed', type: 'gitlab_project', name: 'ci', provider: gitlab, instances: [{ schema_version: 0, attributes: { id: '12', name: 'ci', runners_token: '' } }] }]);
+    expect(at(run({ 'terraform.tfstate': text }), 'RF940')).toEqual([]);
+  });
+
+  const CASE = 'test/doctor/corpus/kubernetes-provider-metadata-refs';
+  const tokenLine = '    "runner-token" = var.runner_token\n';
+  const given = (data: string, extra = '') => doctorEdited(CASE, [[tokenLine, data], ['variable "runner_token" {', `${extra}variable "runner_token" {`]]);
+  /** The paths of a code's findings. */
+  const keyAt = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code).map((f) => f.path);
+
+  it("the chart's token Secret given a project's runners_token: RF912 at that key, naming it, no token shown", () => {
+    const r = given('    "runner-registration-token" = gitlab_project.ci.runners_token\n    "runner-token"              = ""\n', 'resource "gitlab_project" "ci" {\n  name = "ci"\n}\n\n');
+    // At the reference, the value of the key.
+    expect(keyAt(r, 'RF912')).toEqual(['main.tf:45:35']);
+    const f = r.findings.find((x) => x.code === 'RF912')!;
+    expect(f.message).toContain("gives runner-registration-token the project's registration token (gitlab_project.ci.runners_token)");
+    expect(f.message).toMatch(/^the Secret gitlab-runner\/gitlab-runner-token the chart mounts \(runners\.secret\) gives/);
+    expect(f.message).toContain('registration-token flow, deprecated by GitLab');
+  });
+
+  it("a group's runners_token from a data source, given as runner-token: RF912 too", () => {
+    const r = given('    "runner-token" = data.gitlab_group.acme.runners_token\n', 'data "gitlab_group" "acme" {\n  full_path = "acme"\n}\n\n');
+    expect(keyAt(r, 'RF912')).toEqual(['main.tf:45:22']);
+    expect(r.findings.find((x) => x.code === 'RF912')!.message).toContain("gives runner-token the group's registration token (data.gitlab_group.acme.runners_token)");
+  });
+
+  it('twin: the Secret given a gitlab_user_runner token, or a variable, is no RF912', () => {
+    const r = given('    "runner-token" = gitlab_user_runner.ci.token\n', 'resource "gitlab_user_runner" "ci" {\n  runner_type = "project_type"\n  project_id  = 12\n}\n\n');
+    expect(keyAt(r, 'RF912')).toEqual([]);
+    expect(keyAt(given(tokenLine), 'RF912')).toEqual([]);
   });
 });

@@ -29,6 +29,7 @@ import { awsProviderOf, parseRef, resourceBody, roleArn } from '../verify/aws-do
 import { providerAccount } from './hcl/eval.js';
 import { isTerraformConfig } from './terraform-files.js';
 import { VM_MANAGER_RESOURCES } from './aws-instance.js';
+import { REGISTRATION_TOKEN_FLOW } from './register-command.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -1074,6 +1075,11 @@ export function inferDeployment(ev: Evidence): Inferred {
 
     const registration = gitlabSettings(root, (secrets ??= secretsByNamespace(root, tfSecrets)), chain, (o) => ofChain(chain, o));
     const gitlab = registration.settings;
+    if (registration.registrationToken) {
+      const t = registration.registrationToken;
+      const kind = t.of.includes('gitlab_group.') ? 'group' : 'project';
+      findings.push(finding('RF912', formatPosition(originAt(t.at ?? chain.origin)), `the Secret ${chain.namespace}/${str(get(chain.values?.value, 'runners', 'secret')) ?? ''} the chart mounts (runners.secret) gives ${t.key} the ${kind}'s registration token (${t.of}.runners_token): the runner registers itself by the registration-token flow, ${REGISTRATION_TOKEN_FLOW}, and whoever reads the Secret or the Terraform state can register runners that take the jobs of that ${kind}`, { received: '(a token, not shown)', fix: 'create the runner with gitlab_user_runner and give the Secret its token (runner-token = gitlab_user_runner.<name>.token, runner-registration-token empty)' }));
+    }
     const spec = runnerSpec(cluster.name, gitlab);
     const secretName = str(get(chain.values?.value, 'runners', 'secret'));
     const creators = secretName !== undefined && chain.values ? (allCreators ??= secretCreators(ev, root, tfSecrets)) : undefined;
@@ -1378,11 +1384,37 @@ function shownToml(path: TomlPath, v: unknown): string {
  * How the runner is registered, where Terraform registers it (gitlab_user_runner, through the
  * Secret the chart mounts): `via` names it; undefined: the registration is unknown (not shown).
  */
-function gitlabSettings(root: TerraformRoot, secrets: ReturnType<typeof secretsByNamespace>, chain: Chain, ofChain: (o: Located<K8sObject>) => boolean): { settings: Record<string, unknown>; via?: string } {
-  const secret = secrets.get(chain.namespace)?.find((x) => (x.object === undefined || ofChain(x.object)) && (chain.values === undefined || get(x.body, 'metadata', 'name') === get(chain.values.value, 'runners', 'secret')))?.body;
+function gitlabSettings(root: TerraformRoot, secrets: ReturnType<typeof secretsByNamespace>, chain: Chain, ofChain: (o: Located<K8sObject>) => boolean): { settings: Record<string, unknown>; via?: string; registrationToken?: { key: string; of: string; at?: Origin } } {
+  const found = secrets.get(chain.namespace)?.find((x) => (x.object === undefined || ofChain(x.object)) && (chain.values === undefined || get(x.body, 'metadata', 'name') === get(chain.values.value, 'runners', 'secret')));
+  const secret = found?.body;
   const tokenRef = secret ? /\$\{gitlab_user_runner\.([A-Za-z0-9_-]+)\.token\}/.exec(getText(secret, 'data', 'runner-token'))?.[1] : undefined;
   const known = tokenRef !== undefined && root.resource.gitlab_user_runner?.[tokenRef] !== undefined;
-  return { settings: gitlabSettingsOf(root, tokenRef), ...(known ? { via: `gitlab_user_runner.${tokenRef}` } : {}) };
+  // A key of the Secret given a group's or project's `runners_token`: the runner registers itself with that registration token.
+  const registrationToken = secret ? registrationTokenIn(secret, found?.object?.origin) : undefined;
+  return { settings: gitlabSettingsOf(root, tokenRef), ...(known ? { via: `gitlab_user_runner.${tokenRef}` } : {}), ...(registrationToken ? { registrationToken } : {}) };
+}
+
+/**
+ * A reference to a GitLab group's or project's registration token: `runners_token`, a sensitive
+ * attribute of the GitLab provider's gitlab_group and gitlab_project, resources and data sources
+ * alike ("The group level registration token to use during runner setup", "Registration token to
+ * use during runner setup": terraform-provider-gitlab docs/resources/group.md, project.md,
+ * docs/data-sources/group.md, project.md). Gives the address it is of (`gitlab_project.ci`,
+ * `data.gitlab_group.g`).
+ */
+const RUNNERS_TOKEN_REF = /\$\{((?:data\.)?gitlab_(?:group|project)\.[A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.runners_token\}/;
+
+/**
+ * The key of a token Secret the chart mounts (`runner-registration-token`, `runner-token`: the chart's
+ * two items of `runners.secret`) that Terraform gives a group's or project's `runners_token`, and
+ * what it is of; undefined when neither key holds one.
+ */
+function registrationTokenIn(secret: Record<string, unknown>, origin: Origin | undefined): { key: string; of: string; at?: Origin } | undefined {
+  for (const key of ['runner-registration-token', 'runner-token']) {
+    const of = RUNNERS_TOKEN_REF.exec(getText(secret, 'data', key))?.[1];
+    if (of !== undefined) return { key, of, ...(origin ? { at: { ...origin, path: [...origin.path, 'data', key] } } : {}) };
+  }
+  return undefined;
 }
 
 /**

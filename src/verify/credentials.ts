@@ -90,11 +90,14 @@ const RUNNER_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_KEY_NAMES);
  * gitlab-runner's names for a runner token as a document holds them: config.toml's `token`
  * (RunnerCredentials in common/config.go), the chart's `runnerToken` and `runnerRegistrationToken`,
  * the GitLab Terraform provider's `token` (gitlab_user_runner), `registration_token` and
- * `authentication_token` (gitlab_runner), and the `runner_token` modules name their variables and
+ * `authentication_token` (gitlab_runner), `runners_token` (the registration token of a group or a
+ * project: a sensitive attribute of gitlab_group and gitlab_project, resources and data sources, and
+ * of each item of the gitlab_groups and gitlab_projects data sources; terraform-provider-gitlab
+ * docs/resources/group.md, project.md), and the `runner_token` modules name their variables and
  * outputs. The one list the doctor's readers of a JSON-encoded attribute and of a Terraform state
  * judge a literal by (a runner token whatever its shape, unless `placeholderValue`).
  */
-export const RUNNER_TOKEN_ATTRIBUTE_NAMES = ['token', 'runner_token', 'runnerToken', 'registration_token', 'runnerRegistrationToken', 'authentication_token'] as const;
+export const RUNNER_TOKEN_ATTRIBUTE_NAMES = ['token', 'runner_token', 'runnerToken', 'registration_token', 'runnerRegistrationToken', 'authentication_token', 'runners_token'] as const;
 
 /**
  * Whether a value given to a credential (a credential key's, a docker-machine key option's) is a

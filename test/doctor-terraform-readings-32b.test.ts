@@ -172,3 +172,82 @@ describe("2. a GitLab group's or project's runners_token is a runner registratio
     expect(keyAt(given(tokenLine), 'RF912')).toEqual([]);
   });
 });
+
+describe('3. RF910 names the module calls and manager resources whose count or for_each is unknown', () => {
+  // fullstack-pw/infra clusters/: each module's count depends on terraform.workspace.
+  const root = `locals {
+  workload = var.config[terraform.workspace].workloads
+}
+
+variable "config" {
+  type = map(any)
+}
+
+module "metrics_server" {
+  count  = contains(local.workload, "metrics-server") ? 1 : 0
+  source = "./modules/metrics"
+}
+
+module "gitlab_runner" {
+  count  = contains(local.workload, "gitlab_runner") ? 1 : 0
+  source = "./modules/gitlab-runner"
+}
+`;
+  const runnerModule = `resource "helm_release" "runner" {
+  name       = "gitlab-runner"
+  repository = "https://charts.gitlab.io"
+  chart      = "gitlab-runner"
+  namespace  = "gitlab-runner"
+  values     = [yamlencode({ gitlabUrl = "https://gitlab.example.com", rbac = { create = true } })]
+}
+`;
+  const metricsModule = 'resource "null_resource" "m" {}\n';
+  const rf910 = (r: DoctorResult) => r.findings.filter((f) => f.code === 'RF910');
+
+  it('modules with a count known only at apply: RF910 names them, a runner module first, with file:line:column', () => {
+    const r = run({ 'main.tf': root, 'modules/gitlab-runner/main.tf': runnerModule, 'modules/metrics/main.tf': metricsModule });
+    expect(at(r, 'RF906').length).toBeGreaterThan(0);
+    const f = rf910(r);
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toContain('; a manager may be among what these make, which was not read because their count or for_each is not statically known (RF906): module.gitlab_runner at main.tf:14:1, module.metrics_server at main.tf:9:1');
+    expect(f[0]!.fix).toMatch(/^give `terraform show -json` of a plan of the workspace that deploys the runner/);
+    expect(f[0]!.message).not.toMatch(/\) \(|\(\(/);
+  });
+
+  it('a launch template with an unknown for_each: named, a resource of another kind is not', () => {
+    const tf = `variable "managers" {
+  type = set(string)
+}
+
+resource "aws_launch_template" "manager" {
+  for_each  = var.managers
+  name      = each.key
+  image_id  = "ami-0123456789abcdef0"
+  user_data = base64encode("#!/bin/bash\\necho hi\\n")
+}
+
+resource "aws_s3_bucket" "cache" {
+  for_each = var.managers
+  bucket   = each.key
+}
+`;
+    const f = rf910(run({ 'main.tf': tf }));
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toContain('; a manager may be among what this makes, which was not read because its count or for_each is not statically known (RF906): aws_launch_template.manager at main.tf:5:1');
+    expect(f[0]!.message).not.toContain('aws_s3_bucket');
+  });
+
+  it('twin: every count known, no manager: RF910 as before, naming nothing more', () => {
+    const known = root.replace('contains(local.workload, "metrics-server") ? 1 : 0', '1').replace('contains(local.workload, "gitlab_runner") ? 1 : 0', '0');
+    const f = rf910(run({ 'main.tf': known, 'modules/gitlab-runner/main.tf': runnerModule, 'modules/metrics/main.tf': metricsModule }));
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).not.toContain('a manager may be among');
+    expect(f[0]!.fix).toBe('give the Helm values, the manager workload (Deployment, StatefulSet), a kubectl dump (--kube-dump), or the Terraform of the manager instance');
+  });
+
+  it('more than five: five named, the rest counted', () => {
+    const many = Array.from({ length: 7 }, (_, i) => `module "m${i}" {\n  count  = contains(local.workload, "m${i}") ? 1 : 0\n  source = "./modules/metrics"\n}\n`).join('\n');
+    const f = rf910(run({ 'main.tf': `locals {\n  workload = var.config[terraform.workspace].workloads\n}\n\nvariable "config" {\n  type = map(any)\n}\n\n${many}`, 'modules/metrics/main.tf': metricsModule }));
+    expect(f[0]!.message).toMatch(/: module\.m0 at main\.tf:9:1, module\.m1 at main\.tf:14:1, module\.m2 at main\.tf:19:1, module\.m3 at main\.tf:24:1, module\.m4 at main\.tf:29:1 and 2 more$/);
+  });
+});

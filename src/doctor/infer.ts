@@ -1222,7 +1222,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     const checked = alone.length > 0 ? `; the settings of ${alone.slice(0, 3).map((t) => t.origin.source.path).join(', ')}${alone.length > 3 ? ` and ${alone.length - 3} more config.toml file(s)` : ''} were checked on their own (${ALONE_CHECKS}), but without its manager the identity chain is not proven: which cloud identity the manager and its jobs hold, the cache it signs for, whether jobs reach the host's instance metadata, and the runner's registration in GitLab` : '';
     const cfn = ev.cloudFormation ?? [];
     const cloudFormation = cfn.length > 0 ? `; ${cfn.length} AWS CloudFormation template(s), which the doctor does not read, may declare one (RF902): ${cfn.slice(0, 3).map((t) => t.path).join(', ')}${cfn.length > 3 ? ', …' : ''}` : '';
-    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no Kubernetes Pod or workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) running the gitlab-runner image, no ${VM_MANAGER_RESOURCES} whose user data writes a config.toml or runs gitlab-runner register${unread}${refused}${cloudFormation}${checked}`, { fix: unread === '' && refused !== '' ? 'fix the register command as RF919 says, so the manager registers a runner and can be proven' : unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : 'give the Helm values, the manager workload (Deployment, StatefulSet), a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
+    const notExpanded = unexpandedText(ev.terraform.unexpanded ?? []);
+    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no Kubernetes Pod or workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) running the gitlab-runner image, no ${VM_MANAGER_RESOURCES} whose user data writes a config.toml or runs gitlab-runner register${unread}${refused}${notExpanded}${cloudFormation}${checked}`, { fix: unread === '' && refused !== '' ? 'fix the register command as RF919 says, so the manager registers a runner and can be proven' : unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : notExpanded !== '' ? 'give `terraform show -json` of a plan of the workspace that deploys the runner, which lists every module instance and resource with its values; or the Helm values, the manager workload, or a kubectl dump (--kube-dump)' : 'give the Helm values, the manager workload (Deployment, StatefulSet), a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
   }
   const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
 
@@ -1491,6 +1492,23 @@ function secretsByNamespace(root: TerraformRoot, tfSecrets: ReadonlyMap<string, 
     list.push({ body: b, ...(object ? { object } : {}) });
   }
   return out;
+}
+
+/**
+ * What RF910 adds for the module calls and manager-kind resources not expanded because their count or
+ * for_each is not statically known (RF906): a manager may be among what they make. Those whose address
+ * or module source says `runner` first, at most five named (address and `file:line:column`), the
+ * rest counted; '' when there are none.
+ */
+function unexpandedText(unexpanded: readonly { address: string; at: string; source?: string }[]): string {
+  const seen = new Set<string>();
+  const all = unexpanded.filter((u) => !seen.has(`${u.address} ${u.at}`) && seen.add(`${u.address} ${u.at}`));
+  if (all.length === 0) return '';
+  const runner = (u: (typeof all)[number]) => /runner/i.test(u.address) || /runner/i.test(u.source ?? '');
+  const ordered = [...all.filter(runner), ...all.filter((u) => !runner(u))];
+  const named = ordered.slice(0, 5).map((u) => `${u.address} at ${u.at}`).join(', ');
+  const more = all.length > 5 ? ` and ${all.length - 5} more` : '';
+  return `; a manager may be among what ${all.length === 1 ? 'this makes' : 'these make'}, which was not read because ${all.length === 1 ? 'its' : 'their'} count or for_each is not statically known (RF906): ${named}${more}`;
 }
 
 /** GitLab settings of the `gitlab_user_runner` resource `key`; unknown (any job, untagged) without one. */

@@ -27,7 +27,7 @@ const valueAt = (text: string, key: string, value: string): string => {
 
 describe('1. one list of runner-token key names', () => {
   it('holds the names config.toml, the chart and the GitLab provider give a runner token', () => {
-    expect([...RUNNER_TOKEN_ATTRIBUTE_NAMES].sort()).toEqual(['authentication_token', 'registration_token', 'runnerRegistrationToken', 'runnerToken', 'runner_token', 'token']);
+    expect([...RUNNER_TOKEN_ATTRIBUTE_NAMES].sort()).toEqual(['authentication_token', 'registration_token', 'runnerRegistrationToken', 'runnerToken', 'runner_token', 'runners_token', 'token']);
   });
 });
 

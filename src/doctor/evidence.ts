@@ -45,6 +45,13 @@ export interface TerraformEvidence {
   unknowns: Map<string, Reason>;
   /** Resources made by a local module: their key → the module call (address, arguments with positions). */
   moduleCalls?: Map<string, ModuleCallSite>;
+  /**
+   * Module calls, and resources of a kind a runner manager is made of (`MANAGER_KINDS`), the doctor
+   * did not expand because their count or for_each is not statically known (RF906): their address
+   * and where they are written (`file:line:column`), a module call's source too. RF910 names them as
+   * where a manager may be.
+   */
+  unexpanded?: { address: string; at: string; source?: string }[];
   /** The account of each aws resource (`type.name`), from its own provider configuration; undefined: not stated. */
   accounts?: Map<string, string | undefined>;
   /**

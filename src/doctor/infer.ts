@@ -29,6 +29,7 @@ import { awsProviderOf, parseRef, resourceBody, roleArn } from '../verify/aws-do
 import { providerAccount } from './hcl/eval.js';
 import { isTerraformConfig } from './terraform-files.js';
 import { VM_MANAGER_RESOURCES } from './aws-instance.js';
+import { REGISTRATION_TOKEN_FLOW } from './register-command.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -1074,6 +1075,11 @@ export function inferDeployment(ev: Evidence): Inferred {
 
     const registration = gitlabSettings(root, (secrets ??= secretsByNamespace(root, tfSecrets)), chain, (o) => ofChain(chain, o));
     const gitlab = registration.settings;
+    if (registration.registrationToken) {
+      const t = registration.registrationToken;
+      const kind = t.of.includes('gitlab_group.') ? 'group' : 'project';
+      findings.push(finding('RF912', formatPosition(originAt(t.at ?? chain.origin)), `the Secret ${chain.namespace}/${str(get(chain.values?.value, 'runners', 'secret')) ?? ''} the chart mounts (runners.secret) gives ${t.key} the ${kind}'s registration token (${t.of}.runners_token): the runner registers itself by the registration-token flow, ${REGISTRATION_TOKEN_FLOW}, and whoever reads the Secret or the Terraform state can register runners that take the jobs of that ${kind}`, { received: '(a token, not shown)', fix: 'create the runner with gitlab_user_runner and give the Secret its token (runner-token = gitlab_user_runner.<name>.token, runner-registration-token empty)' }));
+    }
     const spec = runnerSpec(cluster.name, gitlab);
     const secretName = str(get(chain.values?.value, 'runners', 'secret'));
     const creators = secretName !== undefined && chain.values ? (allCreators ??= secretCreators(ev, root, tfSecrets)) : undefined;
@@ -1218,7 +1224,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     const cloudFormation = cfn.length > 0 ? `; ${cfn.length} AWS CloudFormation template(s), which the doctor does not read, may declare one (RF902): ${cfn.slice(0, 3).map((t) => t.path).join(', ')}${cfn.length > 3 ? ', …' : ''}` : '';
     const ops = ev.runnerOperators ?? [];
     const operators = ops.length > 0 ? `; ${ops.length} runner operator object(s), from which an operator the doctor does not model makes the manager (RF902): ${[...new Set(ops.map((o) => o.path))].slice(0, 3).join(', ')}${new Set(ops.map((o) => o.path)).size > 3 ? ', …' : ''}` : '';
-    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no Kubernetes Pod or workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) running the gitlab-runner image, no ${VM_MANAGER_RESOURCES} whose user data writes a config.toml or runs gitlab-runner register${unread}${refused}${cloudFormation}${operators}${checked}`, { fix: unread === '' && refused !== '' ? 'fix the register command as RF919 says, so the manager registers a runner and can be proven' : unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : 'give the Helm values, the manager workload (Deployment, StatefulSet), a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
+    const notExpanded = unexpandedText(ev.terraform.unexpanded ?? []);
+    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no Kubernetes Pod or workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) running the gitlab-runner image, no ${VM_MANAGER_RESOURCES} whose user data writes a config.toml or runs gitlab-runner register${unread}${refused}${notExpanded}${cloudFormation}${operators}${checked}`, { fix: unread === '' && refused !== '' ? 'fix the register command as RF919 says, so the manager registers a runner and can be proven' : unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : notExpanded !== '' ? 'give `terraform show -json` of a plan of the workspace that deploys the runner, which lists every module instance and resource with its values; or the Helm values, the manager workload, or a kubectl dump (--kube-dump)' : 'give the Helm values, the manager workload (Deployment, StatefulSet), a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
   }
   const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
 
@@ -1380,11 +1387,37 @@ function shownToml(path: TomlPath, v: unknown): string {
  * How the runner is registered, where Terraform registers it (gitlab_user_runner, through the
  * Secret the chart mounts): `via` names it; undefined: the registration is unknown (not shown).
  */
-function gitlabSettings(root: TerraformRoot, secrets: ReturnType<typeof secretsByNamespace>, chain: Chain, ofChain: (o: Located<K8sObject>) => boolean): { settings: Record<string, unknown>; via?: string } {
-  const secret = secrets.get(chain.namespace)?.find((x) => (x.object === undefined || ofChain(x.object)) && (chain.values === undefined || get(x.body, 'metadata', 'name') === get(chain.values.value, 'runners', 'secret')))?.body;
+function gitlabSettings(root: TerraformRoot, secrets: ReturnType<typeof secretsByNamespace>, chain: Chain, ofChain: (o: Located<K8sObject>) => boolean): { settings: Record<string, unknown>; via?: string; registrationToken?: { key: string; of: string; at?: Origin } } {
+  const found = secrets.get(chain.namespace)?.find((x) => (x.object === undefined || ofChain(x.object)) && (chain.values === undefined || get(x.body, 'metadata', 'name') === get(chain.values.value, 'runners', 'secret')));
+  const secret = found?.body;
   const tokenRef = secret ? /\$\{gitlab_user_runner\.([A-Za-z0-9_-]+)\.token\}/.exec(getText(secret, 'data', 'runner-token'))?.[1] : undefined;
   const known = tokenRef !== undefined && root.resource.gitlab_user_runner?.[tokenRef] !== undefined;
-  return { settings: gitlabSettingsOf(root, tokenRef), ...(known ? { via: `gitlab_user_runner.${tokenRef}` } : {}) };
+  // A key of the Secret given a group's or project's `runners_token`: the runner registers itself with that registration token.
+  const registrationToken = secret ? registrationTokenIn(secret, found?.object?.origin) : undefined;
+  return { settings: gitlabSettingsOf(root, tokenRef), ...(known ? { via: `gitlab_user_runner.${tokenRef}` } : {}), ...(registrationToken ? { registrationToken } : {}) };
+}
+
+/**
+ * A reference to a GitLab group's or project's registration token: `runners_token`, a sensitive
+ * attribute of the GitLab provider's gitlab_group and gitlab_project, resources and data sources
+ * alike ("The group level registration token to use during runner setup", "Registration token to
+ * use during runner setup": terraform-provider-gitlab docs/resources/group.md, project.md,
+ * docs/data-sources/group.md, project.md). Gives the address it is of (`gitlab_project.ci`,
+ * `data.gitlab_group.g`).
+ */
+const RUNNERS_TOKEN_REF = /\$\{((?:data\.)?gitlab_(?:group|project)\.[A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.runners_token\}/;
+
+/**
+ * The key of a token Secret the chart mounts (`runner-registration-token`, `runner-token`: the chart's
+ * two items of `runners.secret`) that Terraform gives a group's or project's `runners_token`, and
+ * what it is of; undefined when neither key holds one.
+ */
+function registrationTokenIn(secret: Record<string, unknown>, origin: Origin | undefined): { key: string; of: string; at?: Origin } | undefined {
+  for (const key of ['runner-registration-token', 'runner-token']) {
+    const of = RUNNERS_TOKEN_REF.exec(getText(secret, 'data', key))?.[1];
+    if (of !== undefined) return { key, of, ...(origin ? { at: { ...origin, path: [...origin.path, 'data', key] } } : {}) };
+  }
+  return undefined;
 }
 
 /**
@@ -1461,6 +1494,23 @@ function secretsByNamespace(root: TerraformRoot, tfSecrets: ReadonlyMap<string, 
     list.push({ body: b, ...(object ? { object } : {}) });
   }
   return out;
+}
+
+/**
+ * What RF910 adds for the module calls and manager-kind resources not expanded because their count or
+ * for_each is not statically known (RF906): a manager may be among what they make. Those whose address
+ * or module source says `runner` first, at most five named (address and `file:line:column`), the
+ * rest counted; '' when there are none.
+ */
+function unexpandedText(unexpanded: readonly { address: string; at: string; source?: string }[]): string {
+  const seen = new Set<string>();
+  const all = unexpanded.filter((u) => !seen.has(`${u.address} ${u.at}`) && seen.add(`${u.address} ${u.at}`));
+  if (all.length === 0) return '';
+  const runner = (u: (typeof all)[number]) => /runner/i.test(u.address) || /runner/i.test(u.source ?? '');
+  const ordered = [...all.filter(runner), ...all.filter((u) => !runner(u))];
+  const named = ordered.slice(0, 5).map((u) => `${u.address} at ${u.at}`).join(', ');
+  const more = all.length > 5 ? ` and ${all.length - 5} more` : '';
+  return `; a manager may be among what ${all.length === 1 ? 'this makes' : 'these make'}, which was not read because ${all.length === 1 ? 'its' : 'their'} count or for_each is not statically known (RF906): ${named}${more}`;
 }
 
 /** GitLab settings of the `gitlab_user_runner` resource `key`; unknown (any job, untagged) without one. */

@@ -2,7 +2,7 @@ import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
 import { LineIndex, interpolations, type Body, type Expr } from './hcl/ast.js';
-import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, RUNNER_TOKEN_ATTRIBUTE_NAMES, SHAPES, credentialIn, isCloudKey, lineCredential, lineCredentials, lineNotes, machineKey, notedPlaceholder, placeholderValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
+import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, RUNNER_TOKEN_ATTRIBUTE_NAMES, SECRET_KEY_NAME_KEY, SHAPES, credentialIn, isCloudKey, lineCredential, lineCredentials, lineNotes, machineKey, notedPlaceholder, placeholderValue, secretKeyNameBeside, secretKeyNameValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
 import { machineKeyFix } from '../verify/runner-toml.js';
 
 /**
@@ -145,7 +145,9 @@ function scan(doc: unknown, tfJson = false, decodeJson = false, tokenAt?: NamedH
       // Kubernetes env entries: { name: AWS_SECRET_ACCESS_KEY, value: "…" }.
       const envName = typeof o.name === 'string' && typeof o.value === 'string' ? o.name : undefined;
       const variable = tfJson && path.length === 2 && path[0] === 'variable' ? String(path[1]) : undefined;
-      for (const [k, x] of Object.entries(o)) stack.push([x, [...path, k], k === 'value' && envName !== undefined ? envName : k === 'default' && variable !== undefined ? variable : k]);
+      // A `secret_key` beside a Secret's name (`{secret_name: pg, secret_key: password}`) names a key of that Secret: no credential.
+      const keyName = typeof o[SECRET_KEY_NAME_KEY] === 'string' && secretKeyNameBeside(Object.keys(o)) && secretKeyNameValue(o[SECRET_KEY_NAME_KEY]);
+      for (const [k, x] of Object.entries(o)) if (!(keyName && k === SECRET_KEY_NAME_KEY)) stack.push([x, [...path, k], k === 'value' && envName !== undefined ? envName : k === 'default' && variable !== undefined ? variable : k]);
     }
   }
   return out.reverse();
@@ -501,6 +503,9 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
   // The heredoc the value being scanned is written in (an interpolation's string too): a runner token
   // there is part of a values or config document, and RF304/RF912 at that document stand for it.
   let heredoc: SecretPlace['within'];
+  // Whether the value being scanned is a `secret_key`'s beside a Secret's name (`secretKeyNameBeside`):
+  // a literal there that is a key's name (`secretKeyNameValue`) names a key of that Secret, no credential.
+  let secretKeyName = false;
   const add = (what: Shape, secret: string, key: string, path: readonly string[], at: SecretPlace) => {
     const place = { ...at, ...argumentOf(path) };
     hits.push({ key: name(path) || key, what, secret, place: heredoc && !what.cloud ? { ...place, within: heredoc } : place, fix: machineFix(path[path.length - 1]) ?? fixOf(what, terraformPlace(path)) });
@@ -538,6 +543,7 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
       }
     } else {
       const whole = literal(e);
+      if (whole !== undefined && secretKeyName && key === SECRET_KEY_NAME_KEY && secretKeyNameValue(whole)) return;
       const found = whole !== undefined ? credentialIn(whole, key) : undefined;
       const place = () => placeOf(source, e.at, e.end - 1);
       const machine = whole !== undefined && !found && /^-{0,2}[A-Za-z0-9]+-[A-Za-z0-9-]+=/.test(whole) ? machineKey(whole) : undefined;
@@ -576,10 +582,15 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
         // An env entry written as an object (`{ name = "REGISTRATION_TOKEN", value = "…" }` in a jsonencode'd ECS container definition): its value counts by the name.
         const nameItem = e.items.find((item) => keyOf(item.key) === 'name');
         const envName = nameItem ? literal(nameItem.value) : undefined;
+        const keys = e.items.map((item) => keyOf(item.key)).filter((k): k is string => k !== undefined);
+        const beside = keys.includes(SECRET_KEY_NAME_KEY) && secretKeyNameBeside(keys);
+        const outer = secretKeyName;
         for (const item of e.items) {
           const k = keyOf(item.key);
+          secretKeyName = beside && k === SECRET_KEY_NAME_KEY;
           value(item.value, k === 'value' && envName !== undefined ? envName : (k ?? key), k !== undefined ? [...path, k] : path);
         }
+        secretKeyName = outer;
         return;
       }
       case 'tuple':
@@ -627,10 +638,13 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
     // Kubernetes env blocks: env { name = "AWS_SECRET_ACCESS_KEY"  value = "…" }.
     const nameAttr = b.attrs.find((a) => a.name === 'name');
     const envName = nameAttr ? literal(nameAttr.expr) : undefined;
+    const beside = b.attrs.some((a) => a.name === SECRET_KEY_NAME_KEY) && secretKeyNameBeside(b.attrs.map((a) => a.name));
     for (const a of b.attrs) {
       const key = a.name === 'value' && envName !== undefined ? envName : a.name === 'default' && path[0] === 'variable' && path.length === 2 ? path[1]! : a.name;
+      secretKeyName = beside && a.name === SECRET_KEY_NAME_KEY;
       value(a.expr, key, [...path, a.name]);
     }
+    secretKeyName = false;
     for (const block of b.blocks) walk(block.body, [...path, block.type, ...block.labels]);
   };
   walk(body, []);

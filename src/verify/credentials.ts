@@ -36,6 +36,48 @@ export const SHAPES: readonly Shape[] = [
 export const CLOUD_KEY_NAMES = ['AccessKey', 'SecretKey', 'SessionToken', 'AccountKey', 'access_key', 'secret_key', 'aws_secret_access_key', 'aws_access_key_id', 'aws_session_token', 'AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN', 'AZURE_CLIENT_SECRET', 'ARM_CLIENT_SECRET', 'ARM_ACCESS_KEY', 'AZURE_STORAGE_KEY', 'AZURE_STORAGE_ACCOUNT_KEY', 'client_secret', 'clientSecret', 'storage_account_access_key', 'primary_access_key'] as const;
 const CLOUD_KEYS: ReadonlySet<string> = new Set(CLOUD_KEY_NAMES);
 /**
+ * Names that name a Kubernetes Secret where they stand: `secretName` is the Kubernetes API's own
+ * (SecretVolumeSource, IngressTLS), `secret_name` the Terraform kubernetes provider's spelling of it
+ * (a volume's `secret { secret_name = … }`) and the variables modules copy from it, `existingSecret`
+ * the Helm charts' value for a Secret the user made (`existing_secret` its snake-case form). Beside
+ * one of them, a `secret_key` names a key INSIDE that Secret (`{ secret_name = "pg", secret_key =
+ * "password" }`, found in a module argument of fullstack-pw/infra), not an S3 or MinIO secret key.
+ */
+export const SECRET_NAME_KEYS = ['secret_name', 'secretName', 'existing_secret', 'existingSecret'] as const;
+const SECRET_NAMES: ReadonlySet<string> = new Set(SECRET_NAME_KEYS);
+/** The one cloud credential key that, beside a Secret's name, names a key of that Secret (`secretKeyNameBeside`). */
+export const SECRET_KEY_NAME_KEY = 'secret_key';
+
+/**
+ * Whether the keys of one object or block (a `secret_key` among them) say its `secret_key` names a key
+ * of a Kubernetes Secret: a `SECRET_NAME_KEYS` name is beside it, and no other cloud credential key
+ * (`access_key` beside it makes the pair a store's credentials, which a module may put in the Secret
+ * it names).
+ */
+export function secretKeyNameBeside(keys: Iterable<string>): boolean {
+  let named = false;
+  for (const k of keys) {
+    if (SECRET_NAMES.has(k)) named = true;
+    else if (k !== SECRET_KEY_NAME_KEY && CLOUD_KEYS.has(k)) return false;
+  }
+  return named;
+}
+
+/**
+ * Whether a value given to a `secret_key` beside a Secret's name (`secretKeyNameBeside`) is the name
+ * of a key in it: a short word of the characters Kubernetes allows in a Secret's data key
+ * (alphanumerics, `-`, `_`, `.`: core/v1 Secret `data`), at most 63 of them, without a credential's
+ * shape and without the look of a random string (16 or more letters and digits, upper and lower case
+ * and digits mixed, no separator: an issued key, not a key's name). `password`, `POSTGRES_PASSWORD`,
+ * `secret-access-key` are names; a value of another form stays a credential.
+ */
+export function secretKeyNameValue(value: string): boolean {
+  const v = value.trim();
+  if (!/^[-._a-zA-Z0-9]{1,63}$/.test(v) || /^(?=.*[a-z])(?=.*[A-Z])(?=.*\d)[A-Za-z0-9]{16,}$/.test(v)) return false;
+  return !SHAPES.some((s) => s.re.test(v));
+}
+
+/**
  * gitlab-runner register's environment names for its tokens (`env:"REGISTRATION_TOKEN"` in its
  * commands/register.go, `env:"CI_SERVER_TOKEN"` of RunnerCredentials in common/config.go): a literal
  * value given to one (a container's env entry) is a runner token whatever its shape: older
@@ -48,11 +90,14 @@ const RUNNER_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_KEY_NAMES);
  * gitlab-runner's names for a runner token as a document holds them: config.toml's `token`
  * (RunnerCredentials in common/config.go), the chart's `runnerToken` and `runnerRegistrationToken`,
  * the GitLab Terraform provider's `token` (gitlab_user_runner), `registration_token` and
- * `authentication_token` (gitlab_runner), and the `runner_token` modules name their variables and
+ * `authentication_token` (gitlab_runner), `runners_token` (the registration token of a group or a
+ * project: a sensitive attribute of gitlab_group and gitlab_project, resources and data sources, and
+ * of each item of the gitlab_groups and gitlab_projects data sources; terraform-provider-gitlab
+ * docs/resources/group.md, project.md), and the `runner_token` modules name their variables and
  * outputs. The one list the doctor's readers of a JSON-encoded attribute and of a Terraform state
  * judge a literal by (a runner token whatever its shape, unless `placeholderValue`).
  */
-export const RUNNER_TOKEN_ATTRIBUTE_NAMES = ['token', 'runner_token', 'runnerToken', 'registration_token', 'runnerRegistrationToken', 'authentication_token'] as const;
+export const RUNNER_TOKEN_ATTRIBUTE_NAMES = ['token', 'runner_token', 'runnerToken', 'registration_token', 'runnerRegistrationToken', 'authentication_token', 'runners_token'] as const;
 
 /**
  * Whether a value given to a credential (a credential key's, a docker-machine key option's) is a

@@ -320,7 +320,12 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
     for (const name of evaluator.mod.modules.keys()) {
       const children = evaluator.moduleInstances(name);
       if (children instanceof Unknown) {
-        if (children.reason.code === 'RF906') findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(children.reason.at), message: children.reason.message, fix: children.reason.fix ?? 'give `terraform show -json` of a plan, which lists every module instance' });
+        if (children.reason.code === 'RF906') {
+          findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(children.reason.at), message: children.reason.message, fix: children.reason.fix ?? 'give `terraform show -json` of a plan, which lists every module instance' });
+          // What the module makes is not read: a runner manager may be among it (RF910 names the call).
+          const call = evaluator.mod.modules.get(name)!;
+          (ev.terraform.unexpanded ??= []).push({ address: `${evaluator.scope.address !== '' ? `${evaluator.scope.address}.` : ''}module.${evaluator.markedName(name)}`, at: formatPosition(call.loc.pos(call.at)), ...(call.source !== undefined ? { source: call.source } : {}) });
+        }
         continue;
       }
       for (const child of children.values()) evaluate(child, own);
@@ -509,6 +514,29 @@ function givenFile(ev: Evidence, path: string): { path: string; text: string } |
 /** The paths of the files given by their normal form (the first of two spellings, as evidenceFile reads), kept while no file is added. */
 const givenPaths = new WeakMap<ReadonlyMap<string, string>, { size: number; paths: Map<string, string> }>();
 
+/**
+ * The resource types a runner manager is read from (RF910 lists them): helm_release (the chart's
+ * values), the kubernetes provider's workloads and kubernetes_manifest (kubernetes-terraform.ts), the
+ * EC2 resources whose user data runs it (aws-instance.ts VM_MANAGER_RESOURCES) and an ECS task
+ * definition (its container's register environment). One whose count or for_each is not statically
+ * known is not read: RF910 names it as where a manager may be.
+ */
+const MANAGER_KINDS: ReadonlySet<string> = new Set([
+  'helm_release',
+  'kubernetes_manifest',
+  'kubernetes_deployment',
+  'kubernetes_deployment_v1',
+  'kubernetes_stateful_set',
+  'kubernetes_stateful_set_v1',
+  'kubernetes_daemonset',
+  'kubernetes_daemon_set_v1',
+  'aws_launch_template',
+  'aws_launch_configuration',
+  'aws_instance',
+  'aws_spot_instance_request',
+  'aws_ecs_task_definition',
+]);
+
 /** One module instance's resources and data sources into the evidence, under its address; `own`: what its root's tree collects. */
 function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Finding[], own: RootProviders): void {
   const tf = ev.terraform;
@@ -520,7 +548,10 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
       const instances = evaluator.instances(block);
       if (!Array.isArray(instances)) {
         tf.unknowns.set(address, instances.reason);
-        if (instances.reason.code === 'RF906') findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(instances.reason.at), message: instances.reason.message, fix: instances.reason.fix ?? 'give `terraform show -json` of a plan, which carries every instance' });
+        if (instances.reason.code === 'RF906') {
+          findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(instances.reason.at), message: instances.reason.message, fix: instances.reason.fix ?? 'give `terraform show -json` of a plan, which carries every instance' });
+          if (block.mode === 'resource' && MANAGER_KINDS.has(block.type)) (tf.unexpanded ??= []).push({ address, at: formatPosition(block.loc.pos(block.at)) });
+        }
         continue;
       }
       for (const inst of instances) {

@@ -66,6 +66,8 @@ function finding(code: Code, at: Position, message: string, fix: string): Findin
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+/** The chart version a release names, kept with its values (the checks of chart-values.ts read it). */
+const versionOf = (v: unknown): { chartVersion?: string } => (typeof v === 'string' && v !== '' ? { chartVersion: v } : {});
 
 /**
  * The places of a YAML document written in a string of `file` whose value starts at `at`: a literal
@@ -301,7 +303,7 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: { set: strin
     }
     const releaseName = str(helm.releaseName);
     const release = generated && releaseName?.includes('{{') ? undefined : (releaseName ?? name);
-    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(namespaceUnknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}) });
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(namespaceUnknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(source.targetRevision) });
   }
 }
 
@@ -409,7 +411,7 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const target = str(spec.targetNamespace);
   const namespace = target ?? own;
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version) });
 }
 
 /**
@@ -465,7 +467,7 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
     }
     const namespace = str(chart.namespace);
     const release = str(chart.releaseName);
-    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chart.version) });
   });
 }
 
@@ -525,5 +527,5 @@ function readK3sHelmChart(ev: Evidence, o: GitOpsObject): void {
     return;
   }
   const namespace = str(spec.targetNamespace) ?? own;
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { release: name } : {}) });
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(name !== undefined ? { release: name } : {}), ...versionOf(spec.version) });
 }

@@ -67,6 +67,8 @@ function finding(code: Code, at: Position, message: string, fix: string): Findin
 }
 
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+/** The chart version a release names, kept with its values (the checks of chart-values.ts read it). */
+const versionOf = (v: unknown): { chartVersion?: string } => (typeof v === 'string' && v !== '' ? { chartVersion: v } : {});
 
 /**
  * The places of a YAML document written in a string of `file` whose value starts at `at`: a literal
@@ -383,7 +385,7 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): 
     }
     const releaseName = str(helm.releaseName);
     const release = generated && releaseName?.includes('{{') ? undefined : (releaseName ?? name);
-    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(namespaceUnknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}) });
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(namespaceUnknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(source.targetRevision) });
   }
 }
 
@@ -530,7 +532,7 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const target = str(spec.targetNamespace);
   const namespace = target ?? own;
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version) });
 }
 
 /**
@@ -586,7 +588,7 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
     }
     const namespace = str(chart.namespace);
     const release = str(chart.releaseName);
-    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}) });
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chart.version) });
   });
 }
 
@@ -655,7 +657,7 @@ function readK3sHelmChart(ev: Evidence, o: GitOpsObject): void {
   const namespace = str(spec.targetNamespace) ?? own;
   // Neither written: the HelmChart's own namespace is the one it is applied in, which the files do not say.
   if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmChart's own namespace, and a HelmChart written without one is in the namespace it is applied in (kubectl's context namespace, or the one k3s's deploy controller gives a file of /var/lib/rancher/k3s/server/manifests), so the namespace the manager runs in is not known and its identity chain is not proven`, 'write spec.targetNamespace (the namespace the chart is installed in)'));
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(name !== undefined ? { release: name } : {}) });
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(name !== undefined ? { release: name } : {}), ...versionOf(spec.version) });
 }
 
 /**

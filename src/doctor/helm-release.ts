@@ -10,6 +10,7 @@ import { tomlPlace } from './toml-locate.js';
 import { templatePositions } from './template-map.js';
 import type { Evidence } from './evidence.js';
 import { isObject } from '../model/is-object.js';
+import { RUNNER_TOKEN_SHAPES, placeholderValue } from '../verify/credentials.js';
 import { SENSITIVE_SHOWN, addSensitivePlace, addSensitiveValue, anyMarkedUnder } from './sensitive.js';
 
 /**
@@ -209,8 +210,32 @@ const WHOLE_REFERENCE = /^\$\{[^{}]*\}$/;
 
 /** What a file shows of a runner token: one in clear, never kept (a stand-in instead), or none (empty, cloaked by the provider, a reference). */
 const TOKEN_SHOWN = '(a token, not shown)';
+/**
+ * The stand-in of a token in clear whose shape the credential scan knows (a `glrt-` runner
+ * authentication token, a `GR1348941` registration token): it keeps the shape, never the value, so
+ * the chart values can say what was written in the token's key (`runnerTokenShape`).
+ */
+const SHAPED_SHOWN = new Map(RUNNER_TOKEN_SHAPES.map((s) => [s.name, `(${s.name}, not shown)`]));
+/** The stand-in of a placeholder no issued token can be (`<your-token>`, `changeme`): no token is written. */
+const PLACEHOLDER_SHOWN = '(a placeholder, not shown)';
+const STAND_INS: ReadonlySet<unknown> = new Set([TOKEN_SHOWN, PLACEHOLDER_SHOWN, ...SHAPED_SHOWN.values()]);
 const CLOAKED = '(sensitive value)';
-const inClear = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '' && v !== CLOAKED && v !== SENSITIVE_SHOWN && v !== TOKEN_SHOWN && !WHOLE_REFERENCE.test(v);
+const inClear = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '' && v !== CLOAKED && v !== SENSITIVE_SHOWN && !STAND_INS.has(v) && !WHOLE_REFERENCE.test(v);
+/** The stand-in of a token written in clear: of its shape where the scan knows it. */
+const standIn = (v: string): string => SHAPED_SHOWN.get(RUNNER_TOKEN_SHAPES.find((s) => s.re.test(v))?.name ?? '') ?? (placeholderValue(v) ? PLACEHOLDER_SHOWN : TOKEN_SHOWN);
+
+/**
+ * What a chart value given to a runner token key holds: `shape` (the credential scan's name of
+ * it, `a GitLab runner authentication token` or `… registration token`) where it is a token of a
+ * known shape written in clear, raw or as its stand-in; `inClear` where it is any value written in
+ * the file (not empty, not a reference, not a placeholder no issued token can be).
+ */
+export function runnerTokenShape(v: unknown): { inClear: boolean; shape?: string } {
+  if (typeof v !== 'string') return { inClear: false };
+  const shaped = [...SHAPED_SHOWN].find(([, shown]) => shown === v)?.[0] ?? RUNNER_TOKEN_SHAPES.find((s) => s.re.test(v))?.name;
+  if (shaped !== undefined) return { inClear: true, shape: shaped };
+  return { inClear: v === TOKEN_SHOWN || (v !== PLACEHOLDER_SHOWN && inClear(v) && !placeholderValue(v)) };
+}
 
 /**
  * A runner token written in clear is replaced by a stand-in as soon as it is read, in a values
@@ -219,12 +244,12 @@ const inClear = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '
  * show the token. Both readers (the Terraform configuration, `terraform show -json`) use this.
  */
 export function withTokenStandIns(doc: Record<string, unknown>): void {
-  for (const k of TOKEN_KEYS) if (Object.hasOwn(doc, k) && inClear(doc[k])) doc[k] = TOKEN_SHOWN;
+  for (const k of TOKEN_KEYS) if (Object.hasOwn(doc, k) && inClear(doc[k])) doc[k] = standIn(doc[k] as string);
 }
 
 /** A `set`-like item (`{ name, value }`) whose name is a runner token key: the same item with the stand-in, where its value is in clear. */
 export function setWithTokenStandIn(m: Record<string, unknown>): Record<string, unknown> {
-  return typeof m.name === 'string' && TOKEN_KEYS.includes(m.name) && inClear(m.value) ? { ...m, value: TOKEN_SHOWN, type: 'string' } : m;
+  return typeof m.name === 'string' && TOKEN_KEYS.includes(m.name) && inClear(m.value) ? { ...m, value: standIn(m.value as string), type: 'string' } : m;
 }
 
 const SET_KINDS = ['set', 'set_list', 'set_sensitive'] as const;
@@ -376,7 +401,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
       if (kind === 'set_sensitive') {
         // Never kept: a token given when Terraform runs is not written in a file; one written here is (RF304, value not shown).
         if (typeof m.value !== 'string' || WHOLE_REFERENCE.test(m.value) || m.value === '') return;
-        value = given !== m ? TOKEN_SHOWN : SENSITIVE_SHOWN;
+        value = given !== m ? given.value : SENSITIVE_SHOWN;
       }
       applySet(merged, kind, given, n, at, say, value);
     });
@@ -397,7 +422,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
   const source = new ReleaseSource(origin.source, merged, () => at());
   // The same release read from `terraform show -json` (added first): the configuration's reading stands.
   for (let j = ev.helmValues.length - 1; j >= 0; j--) if (ev.helmValues[j]!.address === key) ev.helmValues.splice(j, 1);
-  ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, ...(known !== undefined ? { namespace: known } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...(valuesUnread ? { valuesUnread: true as const } : {}) });
+  ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, ...(known !== undefined ? { namespace: known } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...(valuesUnread ? { valuesUnread: true as const } : {}), ...(typeof model.version === 'string' && model.version !== '' && !model.version.includes('${') ? { chartVersion: model.version } : {}) });
 }
 
 /**
@@ -569,7 +594,7 @@ export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown
       }
       if (TOKEN_KEYS.includes(m.name)) {
         // A token the document shows in clear, whichever block set it: a stand-in at its place.
-        if (inClear(m.value)) applySet(merged, kind, setWithTokenStandIn(m), n, at, say, TOKEN_SHOWN);
+        if (inClear(m.value)) applySet(merged, kind, setWithTokenStandIn(m), n, at, say, standIn(m.value as string));
         return;
       }
       if (kind !== 'set_sensitive' && isSensitive(kind, n)) hide(m.value, kind, n, 'value');
@@ -579,8 +604,8 @@ export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown
 
   // A token the values show in clear is a stand-in (its place kept); any other is no token in a file.
   for (const k of TOKEN_KEYS) {
-    if (inClear(merged.value[k])) merged.value[k] = TOKEN_SHOWN;
-    else if (merged.value[k] !== TOKEN_SHOWN) delete merged.value[k];
+    if (inClear(merged.value[k])) merged.value[k] = standIn(merged.value[k] as string);
+    else if (!STAND_INS.has(merged.value[k])) delete merged.value[k];
   }
   // The provider's default namespace ("default") is in the planned values; one only apply knows is not guessed.
   const ns = values.namespace;

@@ -419,14 +419,16 @@ function withRegisterCommands(f: Finding, commands: readonly string[]): Finding 
 /**
  * The doctor's own credential scan (RF940, with file positions) replaces the generated-output scan
  * (RF304 without a position, which verify runs without here). One finding per leaked credential per
- * file: where a more specific finding (RF912 registration token, RF304 of chart values) points into
+ * file: where a more specific finding (RF912 registration token, RF940 of a token in clear in the chart
+ * values' runnerRegistrationToken, RF304 of chart values) points into
  * any copy of the value an RF940 is about (at its place, or at a key inside a values string that
  * holds it), RF940 is not repeated, and the specific finding names the other copies' places (each
  * copy has to go). An RF940 without its places is matched by its position.
  */
 function withoutSecretDuplicates(renamed: ReadonlyMap<string, string> | undefined, all: Finding[]): Finding[] {
   all = userDataStandsForItsCredentials(renamed, all);
-  const specific = all.filter((f) => (f.code === 'RF912' || f.code === 'RF304') && f.path !== '');
+  // An RF940 that is no scan's (no secret subject: the chart values' runnerRegistrationToken in clear) is specific too.
+  const specific = all.filter((f) => (f.code === 'RF912' || f.code === 'RF304' || (f.code === 'RF940' && f.subject?.kind !== 'secret')) && f.path !== '');
   const at = new Map(specific.map((f) => [f, /^(.*):(\d+):(\d+)$/.exec(f.path)]));
   const inside = (f: Finding, p: SecretPlace): boolean => {
     const m = at.get(f);
@@ -442,6 +444,7 @@ function withoutSecretDuplicates(renamed: ReadonlyMap<string, string> | undefine
   for (const f of all) {
     if (f.code !== 'RF940') continue;
     const places = f.subject?.kind === 'secret' ? f.subject.places : undefined;
+    if (specific.includes(f)) continue;
     const by = places ? specific.find((g) => places.some((p) => inside(g, p))) : specific.find((g) => g.path === f.path);
     if (!by) continue;
     said.add(f);

@@ -20,7 +20,8 @@ import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidenc
 import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
-import { placeholderValue } from '../verify/credentials.js';
+import { chartKeyFindings, registrationTokenFinding } from './chart-values.js';
+import { runnerTokenShape } from './helm-release.js';
 import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
@@ -440,6 +441,14 @@ function kubernetesOwners(objects: readonly Located<K8sObject>[], chains: readon
   };
 }
 
+/**
+ * RF903 of values that neither name the manager's service account nor have the chart create one: the
+ * chart (0.86.0 templates/_helpers.tpl, `gitlab-runner.serviceAccountName`) then writes an empty
+ * serviceAccountName (`rbac.serviceAccountName`, unset), and Kubernetes runs the pod as its
+ * namespace's `default` service account.
+ */
+const NO_SERVICE_ACCOUNT = "the values name no service account for the manager and have the chart create none (serviceAccount.name, serviceAccount.create, rbac.create): the chart then leaves the manager Deployment's serviceAccountName empty, so the manager runs as the default service account of its namespace, which the doctor does not take for a runner's identity: its chain is not proven";
+
 /** The name of a runner chain, from the most specific evidence: runner-fleet's label, the chart release, the folder, the namespace. */
 function chainName(labels: Record<string, string>, origin: Origin, namespace: string): string {
   const explicit = labels['runner-fleet.dev/runner'] ?? labels.release ?? labels['app.kubernetes.io/instance'];
@@ -480,8 +489,14 @@ export function inferDeployment(ev: Evidence): Inferred {
     const namespaces = new Set(serviceAccounts.filter((o) => o.value.metadata.name === name).map((o) => o.value.metadata.namespace ?? 'default'));
     return namespaces.size === 1 ? [...namespaces][0] : undefined;
   };
+  // Values that make no chain (their manager's service account or namespace not known): their runners.config is checked alone below.
+  const unchained: (typeof ev.helmValues)[number][] = [];
   for (const v of ev.helmValues) {
     const values = v.value;
+    // What the values say with or without a chain: the registration token key, the legacy runners.privileged, runner settings at the top level.
+    const token = registrationTokenFinding(v);
+    if (token) findings.push(token);
+    findings.push(...chartKeyFindings(v, v.chartVersion));
     const createsSa = get(values, 'serviceAccount', 'create') === true || (get(values, 'serviceAccount', 'create') === undefined && get(values, 'rbac', 'create') === true);
     // A service account the chart creates without a name is named after the release (the chart's
     // fullname), which a helm_release states; a values file alone does not.
@@ -512,6 +527,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       const releaseNs = v.namespace ?? (chartNamespace === undefined && legacyNamespace === undefined ? soleNamespaceOf(sa) : undefined);
       if (releaseNs === undefined) {
         chartsNotPlaced = true;
+        unchained.push(v);
         findings.push(finding('RF903', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config names the namespace as {{ .Release.Namespace }}, the namespace the release is installed in (helm install --namespace), which the values do not give`, { fix: `give the ServiceAccount manifest of ${sa} (kubectl get serviceaccount -o yaml) or the helm_release, or write the namespace in [runners.kubernetes] namespace` }));
         continue;
       }
@@ -544,29 +560,29 @@ export function inferDeployment(ev: Evidence): Inferred {
     const tomlNamespace = str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace'));
     const jobsNamespace = legacyNamespace ?? tomlNamespace;
     const namespace = chartNamespace ?? legacyNamespace ?? v.namespace ?? (sa !== undefined && !v.namespaceUnknown ? soleNamespaceOf(sa) : undefined) ?? jobsNamespace;
-    const regToken = str(get(values, 'runnerRegistrationToken'));
-    // A release read from `terraform show -json` (its address): the document holds the token in clear, whatever it was given from.
-    const inDocument = v.address !== undefined ? ', and the terraform show -json document holds it in clear (it prints sensitive values too)' : ', and this one is written in a file';
-    if (regToken) findings.push(finding('RF912', formatPosition(originAt(v.origin, 'runnerRegistrationToken')), `runnerRegistrationToken is set: registration tokens are deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0)${inDocument}`, { received: '(a token, not shown)', fix: 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret' }));
     const replicas = chartReplicas(v);
     if (replicas) findings.push(replicas);
     // A placeholder (`<token>`, `changeme`, `${TOKEN}`) is filled in at install: no token is written (the credential scan's rule).
     const runnerToken = str(get(values, 'runnerToken'));
-    if (runnerToken && !placeholderValue(runnerToken)) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), v.address !== undefined ? 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret' : 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: v.address !== undefined ? 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' : 'put the token into a Secret and name it in runners.secret' }));
+    if (runnerToken && runnerTokenShape(runnerToken).inClear) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), v.address !== undefined ? 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret' : 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: v.address !== undefined ? 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' : 'put the token into a Secret and name it in runners.secret' }));
     if (!sa) {
-      // A release with a values document not read (said there): its service account may be named in it. Chart values were found: not "no manager".
-      if (v.valuesUnread) chartsNotPlaced = true;
-      else findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give', { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
+      // Chart values were found, whether or not they name the manager's service account: not "no manager" (RF910).
+      chartsNotPlaced = true;
+      unchained.push(v);
+      // A release with a values document not read (said there): its service account may be named in it.
+      if (!v.valuesUnread) findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), createsSa ? 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give' : NO_SERVICE_ACCOUNT, { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
       continue;
     }
     // A helm_release whose namespace is not statically known (RF906 at it): no namespace is guessed.
     if (v.namespaceUnknown) {
       if (createsSa) unplacedServiceAccounts.add(sa);
+      unchained.push(v);
       continue;
     }
     const ns = namespace ?? soleNamespaceOf(sa);
     if (!ns) {
       chartsNotPlaced = true;
+      unchained.push(v);
       findings.push(finding('RF903', formatPosition(v.origin.source.locate(v.origin.doc, [])), `the values do not say which namespace the manager ${sa} runs in`, { fix: 'set runners.config [runners.kubernetes] namespace, or give the ServiceAccount manifest' }));
       continue;
     }
@@ -1211,6 +1227,21 @@ export function inferDeployment(ev: Evidence): Inferred {
     const own = configTomlAloneFindings(deployed, (scanned.size > 0 ? scanned : secretFindingsByFile(ev.findings)).get(deployed.origin.source.path) ?? []);
     findings.push(...own.findings.map((f) => ({ ...f, message: `runner ${chain.name} (its chain is not proven): ${f.message}` })));
     for (const f of own.restated) secretsRestated.add(f);
+  }
+  // Chart values that make no chain still deploy their runners.config: its settings get the checks of a config.toml alone.
+  for (const v of unchained) {
+    const text = get(v.value, 'runners', 'config');
+    if (typeof text !== 'string') continue;
+    let toml: Record<string, unknown>;
+    try {
+      toml = parseToml(text);
+    } catch {
+      continue; // Said where it is read (RF901, RF906), or known only once rendered.
+    }
+    const deployed = { value: chartDeployedToml(toml, v.value), origin: { ...v.origin, path: [...v.origin.path, 'runners', 'config'] } };
+    // The credential scan reads the values file's strings itself (RF940, RF928 at the option): the job settings are what is added here.
+    const own = configTomlAloneFindings(deployed).findings.filter((f) => f.code !== 'RF940' && f.code !== 'RF928');
+    findings.push(...own.map((f) => ({ ...f, message: `the chart values' runners.config (no runner chain: the manager's ${v.namespaceUnknown ? 'namespace' : 'service account or namespace'} is not known): ${f.message}` })));
   }
   // A chart whose release namespace is not statically known was found and said (RF906): not "no manager".
   // So is a release of the chart a GitOps object deploys whose values do not parse (RF901 at them).

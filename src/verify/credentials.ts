@@ -32,6 +32,9 @@ export const SHAPES: readonly Shape[] = [
   { name: 'a private key', re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, cloud: false, needles: ['-----BEGIN'] },
 ];
 
+/** The shapes of GitLab runner tokens: a runner authentication token (`glrt-`) and a registration token (`GR1348941`). */
+export const RUNNER_TOKEN_SHAPES: readonly Shape[] = SHAPES.filter((s) => s.needles.includes('glrt-') || s.needles.includes('GR1348941'));
+
 /** Keys whose non-empty literal value is a static cloud credential whatever its shape. */
 export const CLOUD_KEY_NAMES = ['AccessKey', 'SecretKey', 'SessionToken', 'AccountKey', 'access_key', 'secret_key', 'aws_secret_access_key', 'aws_access_key_id', 'aws_session_token', 'AWS_SECRET_ACCESS_KEY', 'AWS_ACCESS_KEY_ID', 'AWS_SESSION_TOKEN', 'AZURE_CLIENT_SECRET', 'ARM_CLIENT_SECRET', 'ARM_ACCESS_KEY', 'AZURE_STORAGE_KEY', 'AZURE_STORAGE_ACCOUNT_KEY', 'client_secret', 'clientSecret', 'storage_account_access_key', 'primary_access_key'] as const;
 const CLOUD_KEYS: ReadonlySet<string> = new Set(CLOUD_KEY_NAMES);

@@ -130,10 +130,11 @@ export function baseDeployment(): Deployment {
 const enc = (s: string) => new TextEncoder().encode(s);
 
 export function deploymentFiles(d: Deployment): InputFile[] {
-  const values = { ...d.values, runners: { ...d.values.runners, config: toToml(d.runnerToml) } };
+  // No runner configuration and no values: no chart values file at all (values holding runners.config are the chart's).
+  const values = Object.keys(d.runnerToml).length > 0 ? { ...d.values, runners: { ...d.values.runners, config: toToml(d.runnerToml) } } : d.values;
   const files: InputFile[] = [
     { path: 'deploy/k8s.yaml', bytes: enc(d.objects.map((o) => stringify(o)).join('---\n')) },
-    { path: 'deploy/values.yaml', bytes: enc(stringify(values)) },
+    ...(Object.keys(values).length > 0 ? [{ path: 'deploy/values.yaml', bytes: enc(stringify(values)) }] : []),
     ...Object.entries(d.policies).map(([p, doc]) => ({ path: `deploy/iam/${p}`, bytes: enc(JSON.stringify(doc, null, 2)) })),
     ...Object.entries(d.extra).map(([p, c]) => ({ path: p, bytes: typeof c === 'string' ? enc(c) : c })),
   ];
@@ -220,13 +221,19 @@ export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment)
   {
     code: 'RF910',
     rule: 'no manager in the evidence',
+    // No chart values at all: values that hold only runners.config are still the chart's (their manager
+    // not placed, RF903), so `d.values = {}` alone no longer means "no manager" (issue 32a).
     mutate: (d) => {
       d.values = {};
+      d.runnerToml = {};
     },
   },
   { code: 'RF911', rule: 'the jobs have no role of their own', mutate: (d) => delete obj(d, 'ServiceAccount', 'gitlab-runner-jobs').metadata.annotations },
   { code: 'RF941', rule: 'a Secret holds static AWS keys', mutate: (d) => d.objects.push({ apiVersion: 'v1', kind: 'Secret', metadata: { name: 'aws-keys', namespace: 'gitlab' }, data: { AWS_ACCESS_KEY_ID: Buffer.from('AKIAIOSFODNN7QW3RT5Y').toString('base64') } }) },
-  { code: 'RF912', rule: 'a registration token in the values', mutate: (d) => (d.values.runnerRegistrationToken = 'GR1348941example-token-value') },
+  // A registration token written in clear is RF940 (a leak); RF912 is the registration flow with the token given from elsewhere (issue 32a).
+  { code: 'RF912', rule: 'a registration token in the values, given from the environment', mutate: (d) => (d.values.runnerRegistrationToken = '${RUNNER_REGISTRATION_TOKEN}') },
+  { code: 'RF932', rule: 'the runner configuration written as a top-level config, which the chart does not read', mutate: (d) => (d.values.config = '[[runners]]\n  executor = "kubernetes"\n') },
+  { code: 'RF940', rule: 'a registration token written in clear in the values', mutate: (d) => (d.values.runnerRegistrationToken = 'GR1348941example-token-value') },
   { code: 'RF918', rule: 'the chart runs three manager pods on one runner token (replicas: 3)', mutate: (d) => (d.values.replicas = 3) },
   { code: 'RF935', rule: "jobs run in glr-jobs, the manager's Role is bound only in its own namespace gitlab", mutate: jobsApart },
   { code: 'RF917', rule: 'a config.toml next to the values differs from their runners.config', mutate: (d) => (d.extra['deploy/config.toml'] = toToml({ runners: [{ ...d.runnerToml.runners[0], kubernetes: { ...k8s(d), privileged: true } }] })) },

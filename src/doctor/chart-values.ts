@@ -1,0 +1,103 @@
+import type { Finding } from '../spec/findings.js';
+import { CODES, type Code } from '../spec/codes.js';
+import { get } from '../verify/get.js';
+import { isObject } from '../model/is-object.js';
+import { formatPosition, originAt } from './source.js';
+import type { Evidence } from './evidence.js';
+import { runnerTokenShape } from './helm-release.js';
+import { REGISTRATION_TOKEN_FLOW } from './register-command.js';
+
+/**
+ * Checks of the gitlab-runner chart's values that need no runner chain: what `runnerRegistrationToken`
+ * holds (RF940 for a token in clear, RF912 for the registration flow), the legacy
+ * `runners.privileged` (RF301, or RF932 where the chart installed no longer reads it), and runner
+ * settings written at the top level of the values where the chart reads them only under `runners:`
+ * (RF932). Each finding at the key.
+ */
+
+type HelmValues = Evidence['helmValues'][number];
+
+function finding(code: Code, path: string, message: string, fix: string, received?: string): Finding {
+  return { code, severity: CODES[code].severity, path, message, fix, ...(received !== undefined ? { received } : {}) };
+}
+
+/** The chart's version where it is one exact version (`0.71.0`, `v0.52.1`); a range, a branch or nothing: undefined. */
+export function exactChartVersion(v: unknown): [number, number, number] | undefined {
+  if (typeof v !== 'string') return undefined;
+  const m = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(v.trim());
+  return m ? [Number(m[1]), Number(m[2]), Number(m[3])] : undefined;
+}
+
+const before = (a: readonly number[], b: readonly number[]): boolean => a[0]! - b[0]! < 0 || (a[0] === b[0] && (a[1]! - b[1]! < 0 || (a[1] === b[1] && a[2]! < b[2]!)));
+
+/**
+ * `runnerRegistrationToken`. The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts it into
+ * its Secret as `runner-registration-token`, and its entrypoint exports that as REGISTRATION_TOKEN,
+ * the environment name of `gitlab-runner register --registration-token`. A token written in clear in
+ * the file is a leak whatever flow it is for: RF940 (error) at the key, one finding that also says
+ * the rest of the fact — for a registration token (GR1348941), the deprecated flow; for a runner
+ * authentication token (glrt-) in the registration token's key, what register does with it (since
+ * runner 16.0, gitlab-runner!3910: it verifies the glrt- token, POST /runners/verify, instead of
+ * registering a runner, the legacy-compatible flow, and ignores the registration-only settings with a
+ * warning, gitlab-runner#32804). A token of no known shape written in the file, or one given from
+ * elsewhere (a reference, a placeholder), is RF912: the deprecated flow is configured.
+ * `address`: a release read from `terraform show -json`, which holds any token in clear (RF912 there, as before).
+ */
+export function registrationTokenFinding(v: HelmValues): Finding | undefined {
+  const raw = get(v.value, 'runnerRegistrationToken');
+  if (typeof raw !== 'string' || raw === '') return undefined;
+  const at = formatPosition(originAt(v.origin, 'runnerRegistrationToken'));
+  const file = v.origin.source.path;
+  const token = runnerTokenShape(raw);
+  if (v.address === undefined && token.shape !== undefined) {
+    if (/authentication/.test(token.shape)) {
+      return finding('RF940', at, `runnerRegistrationToken holds ${token.shape} (glrt-), written in clear in ${file} (value not shown): whoever reads the file can take this runner's jobs and the secrets they are given. The key is the registration token's: the chart passes it to gitlab-runner register as REGISTRATION_TOKEN, which (runner 16.0 and later) takes a glrt- token there in the legacy-compatible flow: it verifies the token instead of registering a new runner, and ignores the registration settings (runners.tags, locked, runUntagged, protected, maximumTimeout), which a glrt- runner keeps in GitLab`, 'reset the runner\'s token in GitLab (POST /runners/:id/reset_authentication_token), put the new one into a Secret under key runner-token (runner-registration-token empty) and name it in runners.secret; remove runnerRegistrationToken from the values', '(a token, not shown)');
+    }
+    return finding('RF940', at, `runnerRegistrationToken holds ${token.shape} (GR1348941), written in clear in ${file} (value not shown): whoever reads the file can register runners in its project, group or instance and take their jobs; the registration-token flow is also ${REGISTRATION_TOKEN_FLOW}`, 'reset the registration token in GitLab; create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret under key runner-token and name it in runners.secret', '(a token, not shown)');
+  }
+  const where = v.address !== undefined ? ', and the terraform show -json document holds it in clear (it prints sensitive values too)' : token.inClear ? ', and this one is written in a file' : '';
+  return finding('RF912', at, `runnerRegistrationToken is set: registration tokens are deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0)${where}`, 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret', '(a token, not shown)');
+}
+
+/**
+ * Chart 0.53.0 removed the deprecated `runners.*` fields that `runners.config` can set (chart
+ * CHANGELOG, !393); before it, `runners.privileged: true` made the chart set KUBERNETES_PRIVILEGED=true
+ * for gitlab-runner register (templates/_env_vars.tpl), which writes privileged = true into
+ * [runners.kubernetes]. 0.53.0 and later (0.86.0: no template reads it) ignore it.
+ */
+const PRIVILEGED_DROPPED: readonly number[] = [0, 53, 0];
+
+/**
+ * Runner settings the chart reads only under `runners:` (0.86.0 values.yaml and templates:
+ * `.Values.runners.config`, `.configPath`, `.executor`, `.jobNamespace`; no template reads these
+ * names at the top level of the values), where it has no top-level value of that name.
+ */
+const RUNNERS_ONLY = ['config', 'configPath', 'executor', 'jobNamespace'] as const;
+
+/**
+ * RF301 for the legacy `runners.privileged: true` where the chart installed honours it (a version
+ * before 0.53.0, or one not known), RF932 where it does not; RF932 for each of `RUNNERS_ONLY` written
+ * at the top level. `version`: the chart version the release installs, as written.
+ */
+export function chartKeyFindings(v: HelmValues, version: unknown): Finding[] {
+  const out: Finding[] = [];
+  const values = v.value;
+  const exact = exactChartVersion(version);
+  if (get(values, 'runners', 'privileged') === true) {
+    const at = formatPosition(originAt(v.origin, 'runners', 'privileged'));
+    if (exact && !before(exact, PRIVILEGED_DROPPED)) {
+      out.push(finding('RF932', at, `runners.privileged: true is not read by the gitlab-runner chart ${exact.join('.')} this release installs: the chart dropped its deprecated runners.* fields in 0.53.0, so it sets nothing; privileged jobs are set in runners.config ([runners.kubernetes] privileged)`, 'remove runners.privileged; if jobs must run privileged, say so in runners.config [runners.kubernetes] privileged (RF301)', 'true'));
+    } else {
+      const which = exact ? `the chart ${exact.join('.')} this release installs` : 'charts before 0.53.0 (the version installed is not given as one exact version; 0.53.0 and later ignore the key)';
+      out.push(finding('RF301', at, `runners.privileged: true: ${which} pass${exact ? 'es' : ''} it to gitlab-runner register as KUBERNETES_PRIVILEGED, which writes privileged = true into [runners.kubernetes]: job pods run privileged, and a job can take over the node it runs on and every credential on it`, 'remove runners.privileged and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)', 'true'));
+    }
+  }
+  const runners = isObject(values.runners) ? values.runners : undefined;
+  for (const key of RUNNERS_ONLY) {
+    if (!Object.hasOwn(values, key) || values[key] === undefined || values[key] === null) continue;
+    const also = runners && Object.hasOwn(runners, key) ? `; runners.${key} is also set, and is what the chart reads` : '';
+    const what = key === 'config' && typeof values[key] === 'string' && /\[\[\s*runners\s*\]\]/.test(values[key]) ? ' holds a runner configuration ([[runners]]), but it' : '';
+    out.push(finding('RF932', formatPosition(originAt(v.origin, key)), `the top-level ${key}${what} is not a value of the gitlab-runner chart: the chart reads ${key} only as runners.${key}, so it ignores this one and deploys without it${also}`, `move it under runners: as runners.${key}`));
+  }
+  return out;
+}

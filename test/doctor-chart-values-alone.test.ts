@@ -1,0 +1,182 @@
+import { spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { doctor } from '../src/doctor/index.js';
+import { ROOT } from './helpers/fleet.js';
+
+/**
+ * Issue 32a: a new user's Argo CD Application of the gitlab-runner chart, as public code holds
+ * them: a token in clear in runnerRegistrationToken, no service account, the legacy
+ * runners.privileged and the runner configuration at the top level (`config:`) instead of
+ * runners.config. Before: exit 0, RF912 (warning) for the token, and RF903 "the values name no
+ * service account" beside RF910 "no gitlab-runner chart values".
+ */
+
+// Fake tokens of the scanned shapes (the credential scanner may flag them; none is a real token).
+const AUTH_TOKEN = 'glrt-EXAMPLEexampleEXAMPLE12';
+const REG_TOKEN = 'GR1348941EXAMPLEexampleEXAMPLE12';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const indent = (text: string, n: number) => text.split('\n').map((l) => (l === '' ? l : `${' '.repeat(n)}${l}`)).join('\n');
+
+function application(values: string, targetRevision?: string): string {
+  return `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: gitlab-runner
+  namespace: argocd
+spec:
+  project: default
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: gitlab-runner
+  source:
+    repoURL: https://charts.gitlab.io
+    chart: gitlab-runner
+${targetRevision !== undefined ? `    targetRevision: ${targetRevision}\n` : ''}    helm:
+      values: |
+${indent(values, 8)}
+`;
+}
+
+const NEW_USER = `gitlabUrl: https://gitlab.com/
+runnerRegistrationToken: "${AUTH_TOKEN}"
+rbac:
+  create: true
+runners:
+  privileged: true
+config: |
+  [[runners]]
+    [runners.kubernetes]
+      namespace = "gitlab-runner"
+      image = "alpine:3.19"
+      privileged = true
+`;
+
+const run = (files: Record<string, string>) => doctor(Object.entries(files).map(([path, text]) => ({ path, bytes: enc(text) })));
+const codes = (r: ReturnType<typeof doctor>) => r.findings.map((f) => f.code).sort();
+const of = (r: ReturnType<typeof doctor>, code: string) => r.findings.filter((f) => f.code === code);
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+describe('the runner token in runnerRegistrationToken', () => {
+  it('a glrt- token in clear: one RF940 (error) at the key, saying what register does with it there; no RF912 beside it', () => {
+    const app = application(NEW_USER);
+    const r = run({ 'app.yaml': app });
+    const leak = of(r, 'RF940');
+    expect(leak.map((f) => f.path)).toEqual([`app.yaml:${lineOf(app, 'runnerRegistrationToken')}:34`]);
+    expect(leak[0]!.severity).toBe('error');
+    expect(leak[0]!.message).toMatch(/runner authentication token \(glrt-\), written in clear in app\.yaml/);
+    expect(leak[0]!.message).toMatch(/REGISTRATION_TOKEN.*legacy-compatible flow: it verifies the token instead of registering a new runner/);
+    expect(of(r, 'RF912')).toEqual([]);
+    expect(JSON.stringify(r.findings)).not.toContain(AUTH_TOKEN);
+    expect(r.exitCode).toBe(1);
+  });
+
+  it('a GR1348941 registration token in clear: RF940 that also says the flow is deprecated', () => {
+    const r = run({ 'app.yaml': application(NEW_USER.replace(AUTH_TOKEN, REG_TOKEN)) });
+    expect(of(r, 'RF940').map((f) => f.message)).toEqual([expect.stringMatching(/registration token \(GR1348941\), written in clear.*register runners.*deprecated by GitLab/)]);
+    expect(of(r, 'RF912')).toEqual([]);
+    expect(JSON.stringify(r.findings)).not.toContain(REG_TOKEN);
+  });
+
+  it('a plain values file and a helm_release set: the same RF940, never RF912 beside it', () => {
+    const values = NEW_USER.replace(/config: \|[\s\S]*$/, '');
+    const plain = run({ 'values.yaml': values });
+    expect(of(plain, 'RF940').map((f) => f.path)).toEqual(['values.yaml:2:26']);
+    expect(of(plain, 'RF912')).toEqual([]);
+    const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  namespace  = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  set {\n    name  = "runnerRegistrationToken"\n    value = "${AUTH_TOKEN}"\n  }\n}\n`;
+    const hcl = run({ 'main.tf': tf });
+    expect(of(hcl, 'RF940').map((f) => [f.path, /runnerRegistrationToken holds/.test(f.message)])).toEqual([['main.tf:8:13', true]]);
+    expect(of(hcl, 'RF912')).toEqual([]);
+  });
+
+  it('a token given from elsewhere (a reference, a placeholder) is no leak: RF912 only, not said to be written in the file', () => {
+    for (const given of ['"${RUNNER_REGISTRATION_TOKEN}"', '"<your-registration-token>"']) {
+      const r = run({ 'app.yaml': application(NEW_USER.replace(`"${AUTH_TOKEN}"`, given)) });
+      expect(of(r, 'RF940'), given).toEqual([]);
+      expect(of(r, 'RF912').map((f) => f.message), given).toEqual([expect.not.stringContaining('written in a file')]);
+    }
+  });
+});
+
+describe('values that name no service account make no chain, but are the chart values', () => {
+  it('an Application of the chart with no service account: RF903 that says the manager runs as the default service account, and no RF910', () => {
+    const r = run({ 'app.yaml': application(NEW_USER.replace('rbac:\n  create: true\n', '')) });
+    expect(of(r, 'RF910')).toEqual([]);
+    expect(of(r, 'RF903').map((f) => f.message)).toEqual([expect.stringMatching(/^the values name no service account .*runs as the default service account of its namespace/)]);
+    expect([...r.chains.keys()]).toEqual([]);
+  });
+
+  it('a values file whose chart creates the account unnamed (no release): RF903 names the release, no RF910', () => {
+    const r = run({ 'values.yaml': 'gitlabUrl: https://gitlab.com/\nrbac:\n  create: true\nrunners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = "ci"\n' });
+    expect(of(r, 'RF910')).toEqual([]);
+    expect(of(r, 'RF903').map((f) => f.message)).toEqual([expect.stringMatching(/after the Helm release, which the values do not give/)]);
+  });
+});
+
+describe('job settings of values with no chain', () => {
+  it('privileged = true in runners.config: RF301 at the key, naming that no chain is proven', () => {
+    const values = 'gitlabUrl: https://gitlab.com/\nrunners:\n  config: |\n    [[runners]]\n      [runners.kubernetes]\n        namespace = "ci"\n        privileged = true\n';
+    const r = run({ 'values.yaml': values });
+    expect([...r.chains.keys()]).toEqual([]);
+    expect(of(r, 'RF301').map((f) => [f.path, /^the chart values' runners\.config \(no runner chain/.test(f.message)])).toEqual([['values.yaml:7:9', true]]);
+  });
+
+  it('the legacy runners.privileged: true: RF301 where the chart version is not known or before 0.53.0, RF932 from 0.53.0 on', () => {
+    const values = NEW_USER.replace(/config: \|[\s\S]*$/, '');
+    const unknown = run({ 'app.yaml': application(values) });
+    expect(of(unknown, 'RF301').map((f) => f.message)).toEqual([expect.stringMatching(/^runners\.privileged: true: charts before 0\.53\.0 .*KUBERNETES_PRIVILEGED/)]);
+    const old = run({ 'app.yaml': application(values, '0.52.1') });
+    expect(of(old, 'RF301').map((f) => f.message)).toEqual([expect.stringMatching(/the chart 0\.52\.1 this release installs passes it/)]);
+    const current = run({ 'app.yaml': application(values, '0.71.0') });
+    expect(of(current, 'RF301')).toEqual([]);
+    expect(of(current, 'RF932').map((f) => f.message)).toEqual([expect.stringMatching(/^runners\.privileged: true is not read by the gitlab-runner chart 0\.71\.0/)]);
+    // A range is no exact version: not known.
+    expect(codes(run({ 'app.yaml': application(values, '0.*') }))).toContain('RF301');
+  });
+});
+
+describe('runner settings at the top level of the values (RF932)', () => {
+  it('a top-level config is RF932 at the key, with the right key in the fix; its privileged = true is not deployed (no RF301 from it)', () => {
+    const values = NEW_USER.replace('runners:\n  privileged: true\n', '');
+    const app = application(values, '0.71.0');
+    const r = run({ 'app.yaml': app });
+    const f = of(r, 'RF932');
+    expect(f.map((x) => [x.path, x.severity, x.fix])).toEqual([[`app.yaml:${lineOf(app, 'config: |')}:17`, 'warning', 'move it under runners: as runners.config']]);
+    expect(f[0]!.message).toMatch(/holds a runner configuration \(\[\[runners\]\]\).*reads config only as runners\.config/);
+    expect(of(r, 'RF301')).toEqual([]);
+  });
+
+  it('the same configuration under runners.config: no RF932, and its privileged = true is RF301', () => {
+    const values = NEW_USER.replace('runners:\n  privileged: true\n', '').replace(/^config: \|\n((?: {2}.*\n)+)/m, (_m, body: string) => `runners:\n  config: |\n${indent(body, 2)}`);
+    expect(values).toContain('runners:\n  config: |\n    [[runners]]');
+    const r = run({ 'app.yaml': application(values, '0.71.0') });
+    expect(of(r, 'RF932')).toEqual([]);
+    expect(of(r, 'RF301')).toHaveLength(1);
+  });
+
+  it('executor and jobNamespace at the top level too; a key the chart reads at the top level (namespace) is not', () => {
+    const r = run({ 'values.yaml': 'gitlabUrl: https://gitlab.com/\nnamespace: ci\nexecutor: kubernetes\njobNamespace: jobs\nserviceAccount:\n  name: m\nrunners:\n  config: |\n    [[runners]]\n' });
+    expect(of(r, 'RF932').map((f) => f.path)).toEqual(['values.yaml:3:11', 'values.yaml:4:15']);
+  });
+});
+
+describe('doctor on the folder of a new user\'s Application (CLI)', () => {
+  it('exits 1 with one coherent story: RF940, RF301, RF932, RF903; no RF912, no RF910; the token never printed', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'runner-fleet-32a-'));
+    try {
+      mkdirSync(join(dir, 'argocd'));
+      writeFileSync(join(dir, 'argocd', 'app.yaml'), application(NEW_USER.replace('rbac:\n  create: true\n', '')));
+      const r = spawnSync(join(ROOT, 'bin', 'runner-fleet.cjs'), ['doctor', '--format', 'json', dir], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, NO_COLOR: '1' } });
+      expect(r.status, r.stderr).toBe(1);
+      const report = JSON.parse(r.stdout) as { exitCode: number; findings: { code: string }[] };
+      expect(report.exitCode).toBe(1);
+      expect(report.findings.map((f) => f.code).sort()).toEqual(['RF301', 'RF903', 'RF932', 'RF940']);
+      expect(`${r.stdout}${r.stderr}`).not.toContain(AUTH_TOKEN);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -93,6 +93,49 @@ describe('a part of user data only apply knows is read to its own closing brace'
     const rf906 = doctor(files).findings.filter((f) => f.code === 'RF906').map((f) => f.message);
     expect(rf906).toEqual([expect.stringContaining('is TOML only once Terraform fills in ${var.r == "}" ? "a" : aws_s3_bucket.cache.region} and 1 more')]);
   });
+  it.each([
+    ['a call over an object, in a module', '${module.runner.jsonencode({ a = var.x })}'],
+    ['an object with a brace in a string, in a module instance', '${module.runner["k"].{ x = "}", y = var.x }.y}'],
+    ['a directive with a brace in its string, in a module', '${module.runner.%{ if var.a == "}" }}'],
+  ])('%s: the whole part, past the module address the evaluator writes before it', (_name, part) => {
+    expect(unknownOf(`#!/bin/bash\nX=${part}\nY=1\n`)).toEqual([part]);
+  });
+});
+
+describe('why the user data only apply knows is unknown: a directive is read to its own closing brace', () => {
+  const dir = join(CORPUS, 'ec2-docker-templatefile');
+  const main = readFileSync(join(dir, 'main.tf'), 'utf8');
+  const template = readFileSync(join(dir, 'user-data.sh.tpl'), 'utf8');
+  /** The corpus case with `region` given `region` (an expression over var.r, which has no default) and the template's lines changed; in module "runner" with `module`. */
+  const rf906 = (region: string, edit: (tpl: string) => string, module = false) => {
+    expect(main).toContain('    region      = "eu-central-1"');
+    expect(template).toContain('BucketLocation = "${region}"');
+    const at = module ? 'ec2/' : '';
+    const files: InputFile[] = [
+      ...(module ? [{ path: 'main.tf', bytes: enc('module "runner" {\n  source = "./ec2"\n  r      = var.r\n}\nvariable "r" {}\n') }] : []),
+      { path: `${at}main.tf`, bytes: enc(`${main.replace('    region      = "eu-central-1"', `    region      = ${region}`)}\nvariable "r" {}\n`) },
+      { path: `${at}user-data.sh.tpl`, bytes: enc(edit(template)) },
+    ];
+    return doctor(files).findings.filter((f) => f.code === 'RF906' && f.message.includes('the config.toml')).map((f) => f.message);
+  };
+  const ifBrace = (tpl: string) => tpl.replace('BucketLocation = "${region}"', 'BucketLocation = "%{ if region == "}" }a%{ else }b%{ endif }"');
+  it('a directive with a brace in its string: its whole tag, at the root and in a module', () => {
+    const said = '.runner is TOML only once Terraform fills in %{ if region == "}" } and 2 more; the condition of %{ if region == "}" } is not known: var.r has no default';
+    expect(rf906('var.r', ifBrace)).toEqual([expect.stringContaining(`aws_launch_template${said}`)]);
+    expect(rf906('var.r', ifBrace, true)).toEqual([expect.stringContaining(`module.runner.aws_launch_template${said}`)]);
+  });
+  it('a call over an object in a module, where a table goes: the whole call', () => {
+    const messages = rf906('jsonencode({ a = var.r })', (tpl) => tpl.replace('    BucketLocation = "${region}"', '${region}'), true);
+    expect(messages).toEqual([expect.stringContaining('is TOML only once Terraform fills in ${module.runner.jsonencode({ a = var.r })} and 1 more; they are known only when Terraform runs: this runner manager is not proven')]);
+  });
+  it('the reason of another directive whose tag reads the same to its first brace is not said', () => {
+    const two = (tpl: string) => ifBrace(tpl).replace('set -euo pipefail\n', 'set -euo pipefail\n%{ if region == "}x" }echo x%{ endif }\n');
+    expect(rf906('var.r', two)).toEqual([expect.stringContaining('fills in %{ endif } and 3 more; they are known only when Terraform runs: this runner manager is not proven')]);
+  });
+  it('the passing twin: the reason of the directive the config.toml holds is said', () => {
+    const two = (tpl: string) => ifBrace(tpl).replace('set -euo pipefail\n', 'set -euo pipefail\n%{ if region == "}" }echo x%{ endif }\n');
+    expect(rf906('var.r', two)).toEqual([expect.stringContaining('fills in %{ if region == "}" } and 4 more; the condition of %{ if region == "}" } is not known: var.r has no default')]);
+  });
 });
 
 describe('a worker launch template whose user data file is not given: RF106 in the deployment\'s terms', () => {

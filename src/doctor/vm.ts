@@ -17,7 +17,7 @@ import { isUndefinedFlag, registerCommands, SERVER_SETTINGS, type RegisterComman
 import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
-import { interpolationEnd } from './hcl/parse.js';
+import { directiveTagEnd, interpolationEnd } from './hcl/parse.js';
 import { firstKeyWhere, keyMoved } from './key-index.js';
 import { userDataLinePlace } from './user-data-place.js';
 import { shownText } from '../verify/credentials.js';
@@ -121,16 +121,37 @@ export function resolveKey(root: TerraformRoot, type: string, value: unknown, at
 const MAX_USER_DATA_TEXT = 1 << 20;
 
 /**
+ * The module address the evaluator writes before the text of a symbol of a module
+ * (`${module.runner.var.x}`, `${module.a["k"].module.b.%{ for … }}`: hcl/eval.ts sym()): its length at `at`.
+ */
+const MODULE_ADDRESS = /(?:module\.[\p{ID_Start}_][\p{ID_Continue}-]*(?:\[(?:"(?:[^"\\\n]|\\.)*"|[0-9]+)\])?\.)*/uy;
+
+function moduleAddressLength(text: string, at: number): number {
+  MODULE_ADDRESS.lastIndex = at;
+  return MODULE_ADDRESS.exec(text)![0].length;
+}
+
+/**
+ * The end of the `${…}` part of the user data that opens at `i`, to its own closing `}` as the HCL
+ * parser reads it, after the module address of a module's symbol where there is one (the address
+ * is no HCL: `${module.runner.jsonencode({ a = 1 })}` parses from `jsonencode`).
+ */
+function partEnd(text: string, i: number): number | undefined {
+  const prefix = moduleAddressLength(text, i + 2);
+  return interpolationEnd(text, i) ?? (prefix > 0 ? interpolationEnd(text, i, i + 2 + prefix) : undefined);
+}
+
+/**
  * The parts of a partly known template's text that only apply knows: each `${…}` as written, to its
  * own closing `}` as the HCL parser reads it (`${var.a ? "x" : "}"}`, `${jsonencode({ a = 1 })}`
- * whole), a directive's tag with it (`${%{ for k, v in var.x }}`). A literal `$${` is no part; one
- * the parser cannot read ends at its first `}` on the line.
+ * whole, in a module too), a directive's tag with it (`${%{ for k, v in var.x }}`). A literal `$${`
+ * is no part; one the parser cannot read ends at its first `}` on the line.
  */
 function unknownParts(text: string): string[] {
   const out: string[] = [];
   for (let i = text.indexOf('${'); i >= 0; i = text.indexOf('${', i + 1)) {
     if (i > 0 && (text[i - 1] === '$' || text[i - 1] === '%')) continue;
-    const end = interpolationEnd(text, i) ?? firstClose(text, i);
+    const end = partEnd(text, i) ?? firstClose(text, i);
     if (end === undefined) continue;
     out.push(text.slice(i, end));
     i = end - 1;
@@ -236,12 +257,20 @@ function written(ev: Evidence, k: string): string {
   return ev.terraform.renamed?.get(`aws_launch_template.${k}`) ?? `aws_launch_template.${k}`;
 }
 
+/**
+ * The directive tag a part of the user data only apply knows is (`${%{ if var.a == "}" }}`, in a
+ * module `${module.runner.%{ for … }}`), to its own `}` as the HCL parser reads it; undefined for
+ * an interpolation.
+ */
+function directiveOfPart(u: string): string | undefined {
+  const at = u.startsWith('${') ? 2 + moduleAddressLength(u, 2) : -1;
+  const end = at > 0 ? directiveTagEnd(u, at) : undefined;
+  return end !== undefined ? u.slice(at, end) : undefined;
+}
+
 /** A part of the user data only apply knows, as the user wrote it: a directive's tag without the `${…}` the evaluator wraps it in. */
 function shownPart(u: string): string {
-  // In a module the evaluator's symbol carries the module's address (`${module.runner.%{ for … }}`, read out of
-  // the user data up to the tag's own `}`): the tag alone is what is written.
-  const part = /^\$\{(?:module\.[A-Za-z0-9_-]+(?:\[[^\]\n]*\])?\.)*(%\{[^}\n]*\})\}?$/.exec(u)?.[1] ?? u;
-  return shownText(part, 80);
+  return shownText(directiveOfPart(u) ?? u, 80);
 }
 
 /**
@@ -276,10 +305,13 @@ export function userDataWhy(ev: Evidence, address: string, parts?: readonly stri
   const k = address.replace(/^aws_launch_template\./, '');
   const why = ev.terraform.unknowns.get(`${address.startsWith('aws_launch_template.') ? written(ev, k) : address}.user_data`) ?? ev.terraform.unknowns.get(`${address}.user_data`);
   if (why === undefined) return undefined;
-  const inner = (u: string) => shownPart(u).replace(/^\$\{|\}$/g, '');
-  // A directive's reason names its tag (`the collection of %{ for … } is not known: …`).
-  const tag = why.directive === true ? /%\{[^}\n]*\}/.exec(why.message)?.[0] : undefined;
-  if (parts !== undefined && !parts.some((u) => why.message.includes(inner(u)) || (tag !== undefined && u.includes(tag)))) return undefined;
+  // A part as written: a directive's tag, or the expression between `${` and its own `}`.
+  const inner = (u: string) => directiveOfPart(u) ?? u.replace(/^\$\{|\}$/g, '');
+  // A directive's reason names its tag (`the collection of %{ for … } is not known: …`), read to its own `}`.
+  const tagAt = why.directive === true ? why.message.indexOf('%{') : -1;
+  const tagEnd = tagAt >= 0 ? directiveTagEnd(why.message, tagAt) : undefined;
+  const tag = tagEnd !== undefined ? why.message.slice(tagAt, tagEnd) : undefined;
+  if (parts !== undefined && !parts.some((u) => why.message.includes(inner(u)) || (tag !== undefined && directiveOfPart(u) === tag))) return undefined;
   return `${why.message} (${formatPosition(why.at)})`;
 }
 

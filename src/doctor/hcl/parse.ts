@@ -52,19 +52,42 @@ export function parseJsonTemplate(text: string): Expr {
  * Where the `${…}` tag that opens at `at` of a template's text ends (the offset after its closing
  * `}`), read by the parser: a `}` inside a quoted string, an object or a nested template does not
  * close it. One around a directive's tag (`${%{ for k, v in var.x }}`, how the evaluator writes a
- * directive over what only apply knows) ends after its own `}`. Undefined where it does not parse.
+ * directive over what only apply knows) ends after its own `}`. `body` is where the tag's expression
+ * or directive starts when the caller has read a prefix of its own after the `${` (the module
+ * address the evaluator puts before a module's symbol, `${module.runner.jsonencode({ a = 1 })}`).
+ * Undefined where it does not parse.
  */
-export function interpolationEnd(text: string, at: number): number | undefined {
+export function interpolationEnd(text: string, at: number, body = at + 2): number | undefined {
   if (!text.startsWith('${', at)) return undefined;
   const p = new Parser(text);
   try {
-    if (!text.startsWith('${%{', at)) {
+    if (text.startsWith('%{', body)) {
+      p.i = body;
+      p.directiveTag(text.length);
+    } else if (body === at + 2) {
       p.i = at;
       return p.interpolation(text.length).end;
+    } else {
+      p.i = body;
+      p.nl.push(true);
+      p.ws();
+      p.expr();
+      p.ws();
     }
-    p.i = at + 2;
-    p.directiveTag(text.length);
     return p.peek('}') ? p.i + 1 : undefined;
+  } catch (e) {
+    if (e instanceof HclSyntaxError) return undefined;
+    throw e;
+  }
+}
+
+/** Where the `%{…}` directive tag that opens at `at` ends (the offset after its own `}`), read by the parser; undefined where it does not parse. */
+export function directiveTagEnd(text: string, at: number): number | undefined {
+  if (!text.startsWith('%{', at)) return undefined;
+  const p = new Parser(text);
+  p.i = at;
+  try {
+    return p.directiveTag(text.length).end;
   } catch (e) {
     if (e instanceof HclSyntaxError) return undefined;
     throw e;

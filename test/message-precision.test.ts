@@ -10,6 +10,7 @@ import type { Finding } from '../src/spec/findings.js';
 import { exampleFiles, exampleNames, planExample } from './helpers/fleet.js';
 import { corpusFiles } from './helpers/doctor.js';
 import { caseNames } from './helpers/corpus-case.js';
+import { withoutSensitive } from '../src/doctor/sensitive.js';
 
 /**
  * What the findings and proofs say reads as sentences: never two brackets in a row (`… (x) (y)`,
@@ -47,6 +48,23 @@ describe('no two brackets in a row in what is said', () => {
     const rf712 = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false, deployment: true }).findings.find((f) => f.code === 'RF712')!;
     expect(atEditSite({ ...rf712, message: 'reworded (as a test)' }, ev, inferred).message).toBe('reworded (as a test); granted by aws_iam_role_policy_attachment.manager_ssm');
     expect(atEditSite({ ...rf712, message: 'reworded' }, ev, inferred).message).toBe('reworded (granted by aws_iam_role_policy_attachment.manager_ssm)');
+  });
+});
+
+describe('what is sensitive, not shown, next to a bracket of the message: one bracket', () => {
+  const marks = { texts: new Set(['ci-manager-7', 'ci-cache']), places: [] };
+  const said = (...messages: string[]) => withoutSensitive({ findings: messages.map((message) => ({ code: 'RF104' as const, severity: 'error' as const, path: 'plan.json:1:1', message })), proofs: [], chains: new Map<string, string[]>() }, marks).findings.map((f) => f.message);
+  it.each([
+    ['before a position', 'ServiceAccount gitlab/ci-manager-7 (plan.json:166:1057) → role r', 'ServiceAccount gitlab/(sensitive, not shown, at plan.json:166:1057) → role r'],
+    ['before another bracket', 'bucket ci-cache (aws_s3_bucket.cache) accepts requests over plain HTTP', 'bucket (sensitive, not shown; aws_s3_bucket.cache) accepts requests over plain HTTP'],
+    ['after a bracket', 'the manager (plan.json:3:4) ci-manager-7 reads', 'the manager (plan.json:3:4; sensitive, not shown) reads'],
+    ['opening a bracket', 'a role (ci-manager-7 at plan.json:3:4)', 'a role (sensitive, not shown at plan.json:3:4)'],
+  ])('%s', (_name, message, shown) => {
+    expect(said(message)).toEqual([shown]);
+    expect(shown).not.toMatch(TWO_BRACKETS);
+  });
+  it('guard: alone in its words, it keeps its bracket', () => {
+    expect(said('cache ci-cache/ and gitlab/ci-manager-7, jobs cannot reach it')).toEqual(['cache (sensitive, not shown)/ and gitlab/(sensitive, not shown), jobs cannot reach it']);
   });
 });
 

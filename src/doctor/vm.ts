@@ -651,7 +651,7 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
   const where = (offset: number) => formatPosition(position(offset));
   // A command register refuses (RF919, said where it is written): no runner is registered, none is proven.
   const refused = command.flags.find((f) => isUndefinedFlag(f.name)) ?? (command.flags.some((f) => f.name === 'token') && !command.flags.some((f) => f.name === 'registration-token') ? command.flags.find((f) => SERVER_SETTINGS.get(f.name)?.(f.value)) : undefined);
-  if (refused !== undefined) return { problem: `its --${refused.name} makes gitlab-runner register exit with an error at boot (RF919), so no runner is registered`, fix: 'fix the command as RF919 says', at: where(refused.at), said: true };
+  if (refused !== undefined) return { problem: `its ${refused.written} makes gitlab-runner register exit with an error at boot (RF919), so no runner is registered`, fix: 'fix the command as RF919 says', at: where(refused.at), said: true };
   // Every other command of the user data appends a [[runners]] entry of its own to the same config.toml.
   const others = configs.filter((c) => c !== chosen).map((c) => {
     const p = written.exact.get(signature(c.command, true))?.find((w) => prefer.includes(w.path)) ?? written.exact.get(signature(c.command, true))?.[0];
@@ -663,7 +663,7 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
     const names = [...u.value.matchAll(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g)].map((m) => m[1] ?? m[2]!);
     const set = names.map((n) => [n, chosen.why.get(n), chosen.why.get('*')] as const).find(([, w, any]) => w !== undefined || any !== undefined);
     const because = set ? (set[1] !== undefined ? `: ${set[0]} is set by ${set[1].by} ${lineShown(set[1].line)}` : `: ${set[0]} may be set by ${set[2]!.by} ${lineShown(set[2]!.line)}`) : '';
-    return { problem: `its --${u.flag} ${JSON.stringify(shownText(u.value, 60))} is known only at boot${config.unknown.length > 1 ? ` (and ${config.unknown.length - 1} more flag(s))` : ''}${because}`, fix: 'write the value in the command, or set it in the script before the command (NAME=value), so the doctor can read it', at: where(u.at) };
+    return { problem: `its ${u.written} ${JSON.stringify(shownText(u.value, 60))} is known only at boot${config.unknown.length > 1 ? ` (and ${config.unknown.length - 1} more flag(s))` : ''}${because}`, fix: 'write the value in the command, or set it in the script before the command (NAME=value), so the doctor can read it', at: where(u.at) };
   }
   const template = config.templateConfig;
   if (template) {

@@ -118,6 +118,13 @@ describe('a part of user data only apply knows is read to its own closing brace'
   ])('%s: the whole part, past the module address the evaluator writes before it', (_name, part) => {
     expect(unknownOf(`#!/bin/bash\nX=${part}\nY=1\n`)).toEqual([part]);
   });
+  it('a line of 20,000 `${` the parser refuses, none closed on the line, is read once: the part on the next line, or none after a comment or heredoc never closed', () => {
+    // Read again from every `${`, the first four took 46 s together before (the test's 20 s ran out); read once, a few seconds.
+    // A `${` inside what the parser read of a refused part is no part of its own: after a `/*` or a heredoc never closed, that is the rest of the text.
+    const line = (unit: string) => `X=${unit.repeat(20_000)}\nY=\${var.y}\n`;
+    for (const unit of ['${a ', '${"', '${{a = "', '${module.x.%{ if ']) expect(unknownOf(line(unit)), unit).toEqual(['${var.y}']);
+    for (const unit of ['${/*', '${<<EOT\n']) expect(unknownOf(line(unit)), unit).toEqual([]);
+  });
 });
 
 describe('why the user data only apply knows is unknown: a directive is read to its own closing brace', () => {

@@ -17,7 +17,7 @@ import { isUndefinedFlag, registerCommands, SERVER_SETTINGS, type RegisterComman
 import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
-import { directiveTagEnd, interpolationEnd } from './hcl/parse.js';
+import { directiveTagEnd, readInterpolation } from './hcl/parse.js';
 import { firstKeyWhere, keyMoved } from './key-index.js';
 import { userDataLinePlace } from './user-data-place.js';
 import { shownText } from '../verify/credentials.js';
@@ -134,37 +134,59 @@ function moduleAddressLength(text: string, at: number): number {
 /**
  * The end of the `${…}` part of the user data that opens at `i`, to its own closing `}` as the HCL
  * parser reads it, after the module address of a module's symbol where there is one (the address
- * is no HCL: `${module.runner.jsonencode({ a = 1 })}` parses from `jsonencode`).
+ * is no HCL: `${module.runner.jsonencode({ a = 1 })}` parses from `jsonencode`); where the parser
+ * refuses it, how far it read.
  */
-function partEnd(text: string, i: number): number | undefined {
-  const prefix = moduleAddressLength(text, i + 2);
-  return interpolationEnd(text, i) ?? (prefix > 0 ? interpolationEnd(text, i, i + 2 + prefix) : undefined);
+function partEnd(text: string, i: number): { end: number } | { reach: number } {
+  const read = readInterpolation(text, i);
+  const prefix = 'end' in read ? 0 : moduleAddressLength(text, i + 2);
+  if (prefix === 0) return read;
+  const again = readInterpolation(text, i, i + 2 + prefix);
+  return 'end' in again ? again : { reach: Math.max((read as { reach: number }).reach, again.reach) };
 }
 
 /**
  * The parts of a partly known template's text that only apply knows: each `${…}` as written, to its
  * own closing `}` as the HCL parser reads it (`${var.a ? "x" : "}"}`, `${jsonencode({ a = 1 })}`
  * whole, in a module too), a directive's tag with it (`${%{ for k, v in var.x }}`). A literal `$${`
- * is no part; one the parser cannot read ends at its first `}` on the line.
+ * is no part; one the parser cannot read ends at its first `}` on the line, and a `${` inside what
+ * the parser read of it before refusing it is none of its own (so the text is read once, however
+ * many `${` it refuses).
  */
 function unknownParts(text: string): string[] {
   const out: string[] = [];
-  for (let i = text.indexOf('${'); i >= 0; i = text.indexOf('${', i + 1)) {
-    if (i > 0 && (text[i - 1] === '$' || text[i - 1] === '%')) continue;
-    const end = partEnd(text, i) ?? firstClose(text, i);
-    if (end === undefined) continue;
-    out.push(text.slice(i, end));
-    i = end - 1;
+  const firstClose = firstCloses(text);
+  for (let i = text.indexOf('${'); i >= 0; ) {
+    let next = i + 1;
+    if (i === 0 || (text[i - 1] !== '$' && text[i - 1] !== '%')) {
+      const read = partEnd(text, i);
+      const end = 'end' in read ? read.end : firstClose(i);
+      if (end !== undefined) out.push(text.slice(i, end));
+      next = Math.max(end ?? next, 'reach' in read ? read.reach : next);
+    }
+    i = text.indexOf('${', next);
   }
   return out;
 }
 
-const FIRST_CLOSE = /\$\{(?:%\{[^}\n]*\}|[^}\n]*)\}/y;
+const STOP = /[}\n]/g;
 
-/** The end of the part at `i` read to its first `}` on the line (how a part the parser cannot read was read before). */
-function firstClose(text: string, i: number): number | undefined {
-  FIRST_CLOSE.lastIndex = i;
-  return FIRST_CLOSE.exec(text) !== null ? FIRST_CLOSE.lastIndex : undefined;
+/**
+ * The end of the part at `i` read to its first `}` on the line (how a part the parser cannot read
+ * was read before): `${…}`, or `${%{…}}` around a directive's tag. The parts are read left to
+ * right, so the first `}` or newline found is kept for the next part: each character is looked at once.
+ */
+function firstCloses(text: string): (i: number) => number | undefined {
+  let stop = -1;
+  return (i) => {
+    const from = i + 2;
+    if (from > stop) {
+      STOP.lastIndex = from;
+      stop = STOP.exec(text)?.index ?? text.length;
+    }
+    if (text[stop] !== '}') return undefined;
+    return text.startsWith('%{', from) && text[stop + 1] === '}' ? stop + 2 : stop + 1;
+  };
 }
 
 /**

@@ -58,7 +58,18 @@ export function parseJsonTemplate(text: string): Expr {
  * Undefined where it does not parse.
  */
 export function interpolationEnd(text: string, at: number, body = at + 2): number | undefined {
-  if (!text.startsWith('${', at)) return undefined;
+  const read = readInterpolation(text, at, body);
+  return 'end' in read ? read.end : undefined;
+}
+
+/**
+ * interpolationEnd, and where the parser refuses the tag, how far it read the text before it did
+ * (`reach`: where it stopped, or the end of a `/*` comment or a heredoc it looked for): a reader of
+ * every `${` of a text goes on from there, so a line of 20,000 refused `${` is read once, not once
+ * per `${`.
+ */
+export function readInterpolation(text: string, at: number, body = at + 2): { end: number } | { reach: number } {
+  if (!text.startsWith('${', at)) return { reach: at };
   const p = new Parser(text);
   try {
     if (text.startsWith('%{', body)) {
@@ -66,7 +77,7 @@ export function interpolationEnd(text: string, at: number, body = at + 2): numbe
       p.directiveTag(text.length);
     } else if (body === at + 2) {
       p.i = at;
-      return p.interpolation(text.length).end;
+      return { end: p.interpolation(text.length).end };
     } else {
       p.i = body;
       p.nl.push(true);
@@ -74,9 +85,9 @@ export function interpolationEnd(text: string, at: number, body = at + 2): numbe
       p.expr();
       p.ws();
     }
-    return p.peek('}') ? p.i + 1 : undefined;
+    return p.peek('}') ? { end: p.i + 1 } : { reach: Math.max(p.reach, p.i) };
   } catch (e) {
-    if (e instanceof HclSyntaxError) return undefined;
+    if (e instanceof HclSyntaxError) return { reach: Math.max(p.reach, p.i, e.offset) };
     throw e;
   }
 }
@@ -102,6 +113,8 @@ class Parser {
   readonly nl: boolean[] = [false];
   /** Where the comments skipped are, when asked for (hclComments). */
   comments: [number, number][] | undefined;
+  /** The furthest offset a search of the text looked at (a `/*` comment's end, a heredoc's closing line): how far a refused parse read. */
+  reach = 0;
 
   constructor(text: string) {
     this.text = text;
@@ -129,6 +142,7 @@ class Parser {
         this.comments?.push([start, this.i]);
       } else if (c === '/' && t[this.i + 1] === '*') {
         const end = t.indexOf('*/', this.i + 2);
+        this.reach = Math.max(this.reach, end < 0 ? t.length : end + 2);
         if (end < 0) this.fail('unterminated /* comment');
         this.comments?.push([this.i, end + 2]);
         this.i = end + 2;
@@ -561,6 +575,7 @@ class Parser {
       if (nl < 0) break;
       lineStart = nl + 1;
     }
+    this.reach = Math.max(this.reach, end < 0 ? this.text.length : this.i);
     if (end < 0) this.fail(`the heredoc opened here is not closed: no line holds only ${marker}`, at);
     const after = this.i;
     this.i = start;

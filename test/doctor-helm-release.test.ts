@@ -451,7 +451,9 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
     const shown = shownOf(r);
     for (const secret of ['ci-manager-7', 'https://gitlab.example.com/']) expect(shown).not.toContain(secret);
     // The namespace is written in clear too (the Namespace manifest, the role's trust): it is shown.
-    expect(r.findings.find((f) => f.code === 'RF104')!.message).toContain('ServiceAccount gitlab/(sensitive, not shown) (');
+    // Not shown, with where it is said in one bracket: never two in a row.
+    expect(r.findings.find((f) => f.code === 'RF104')!.message).toMatch(/ServiceAccount gitlab\/\(sensitive, not shown, at plan\.json:\d+:\d+\) → /);
+    expect(r.findings.flatMap((f) => [f.message, f.fix ?? '']).filter((m) => /\) \(|\(\(/.test(m))).toEqual([]);
     // A proof's runner is its chain's: both hidden alike, so each proof stays with its chain.
     expect(new Set(r.proofs.map((p) => p.runner))).toEqual(new Set(r.chains.keys()));
   });

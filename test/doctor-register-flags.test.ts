@@ -103,7 +103,32 @@ describe('short names and aliases, from the source (`short:` tags)', () => {
 
   it('-n is boolean: the word after it stops the flags (RF927), as after --non-interactive', () => {
     const r = doctor(files({ 'boot.sh': 'gitlab-runner register -n true --url https://g.example.com --token "$T"\n' }));
-    expect(r.findings.find((f) => f.code === 'RF927')?.message).toContain('the boolean flag --non-interactive');
+    expect(r.findings.find((f) => f.code === 'RF927')?.message).toContain("the boolean flag -n (register's --non-interactive) takes a value only as -n=value");
+  });
+});
+
+describe('a flag is named in a message as the command writes it (register\'s long name beside it where that says what it is)', () => {
+  const said = (boot: string, code: string, tf?: string) => doctor(files({ 'boot.sh': boot, ...(tf !== undefined ? { 'main.tf': tf } : {}) })).findings.filter((f) => f.code === code).map((f) => [f.message, f.fix]);
+  it('RF927: the flags not set after the stop, -name as written (not --description)', () => {
+    const [[message, fix]] = said('gitlab-runner register --url https://g.example.com -t "$T" -n false -name ci-1 --executor shell\n', 'RF927') as [[string, string]];
+    expect(message).toContain("the boolean flag -n (register's --non-interactive) takes a value only as -n=value, so urfave/cli keeps `false` right after it and Go's flag parsing stops at that word; -name, --executor after it are not set");
+    expect(message).not.toContain('--description');
+    expect(fix).toBe('write -n=false');
+  });
+  it('RF912: -r, with what it is', () => {
+    expect(said('gitlab-runner register --url https://g.example.com -r "$REG" --executor shell\n', 'RF912')).toEqual([[expect.stringMatching(/^gitlab-runner register -r \(register's --registration-token\): the registration-token flow is /), expect.any(String)]]);
+  });
+  it('RF919: a GitLab setting after -t, and a flag register does not define, with one dash as written', () => {
+    expect(said('gitlab-runner register --url https://g.example.com -t glrt-FAKE0000000000000000 -paused\n', 'RF919')).toEqual([[expect.stringMatching(/^gitlab-runner register -t … -paused: with a runner authentication token/), expect.stringMatching(/^remove -paused from the command/)]]);
+    expect(said('gitlab-runner register --url https://g.example.com -t "$T" -docker-privilege\n', 'RF919')).toEqual([[expect.stringMatching(/^gitlab-runner register knows no flag -docker-privilege: /), 'did you mean --docker-privileged? write it so, or remove -docker-privilege']]);
+  });
+  it('RF301 and RF906 of a manager that registers at boot: the flag as written', () => {
+    const boot = 'gitlab-runner register -n -u https://g.example.com -t "$T" --executor docker -docker-image "$IMAGE" -docker-privileged\n';
+    expect(said(boot, 'RF301', MANAGER).map(([m]) => m)).toContainEqual(expect.stringMatching(/^gitlab-runner register -docker-privileged: every job runs privileged/));
+    expect(said(boot, 'RF906', MANAGER).map(([m]) => m)).toEqual([expect.stringContaining('its -docker-image "$IMAGE" is known only at boot')]);
+  });
+  it('the passing twin: flags written long are named as before', () => {
+    expect(said('gitlab-runner register --url https://g.example.com --registration-token "$REG" --executor shell\n', 'RF912')).toEqual([[expect.stringMatching(/^gitlab-runner register --registration-token: the registration-token flow is /), expect.any(String)]]);
   });
 });
 

@@ -24,19 +24,29 @@ import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG
 export interface RegisterCommand {
   path: string;
   at: number;
-  flags: { name: string; value: string | undefined; at: number }[];
+  /** `name` is register's long name (`description` for `-name`), `written` the flag as written, dashes and all, without its `=value` (`-name`, `-r`, `--docker-privileged`). */
+  flags: { name: string; written: string; value: string | undefined; at: number }[];
   /**
    * Where gitlab-runner stops reading flags before the end of the command (a word after a boolean
    * flag, `--`, a stray word): the word, the boolean flag it follows, and the flags written after
    * it that are therefore not set (names only).
    */
-  stopped?: { word: string; at: number; after?: string; ignored: string[] };
+  stopped?: { word: string; at: number; after?: { name: string; written: string }; ignored: string[] };
   /**
    * The flag register does not define where Go's flag parsing reaches it (written literally, no
    * `$`): register stops there with "flag provided but not defined" and exits. It is also the last
    * of `flags`.
    */
   undefinedFlag?: { name: string; at: number };
+}
+
+/**
+ * A flag as a message names it: as the command writes it (`-name`, `--name`, `-r`), so the reader
+ * finds it; with `long`, register's long name after it where the name written is another one
+ * (`--name (register's --description)`), where the finding is about what that flag is.
+ */
+export function flagShown(f: { name: string; written: string }, long = false): string {
+  return long && nameOf(f.written) !== f.name ? `${f.written} (register's --${f.name})` : f.written;
 }
 
 /**
@@ -145,6 +155,12 @@ const nameOf = (arg: string): string => {
   return eq < 0 ? bare : bare.slice(0, eq);
 };
 
+/** A flag word as written without its `=value` (`-name`, `--docker-privileged`). */
+const writtenName = (arg: string): string => {
+  const eq = arg.indexOf('=');
+  return eq < 0 ? arg : arg.slice(0, eq);
+};
+
 /**
  * Whether urfave/cli's reorderArgs takes a word for one of the command's flags (argIsFlag): it
  * starts with `-`, is not `-` or `--`, and names a flag register defines (REGISTER_FLAGS; a name
@@ -215,9 +231,9 @@ function parseFlags(words: readonly Word[]): { flags: RegisterCommand['flags']; 
     if (w.expansion && !w.text.startsWith('-')) continue;
     if (w.text.length < 2 || !w.text.startsWith('-') || w.text === '--') {
       // The flags written after the stop (in the reordered list) that gitlab-runner does not set.
-      const ignored = args.slice(i + 1).filter((a) => a.text.startsWith('-') && a.text !== '-' && a.text !== '--').map((a) => `--${SHORT_NAMES.get(nameOf(a.text)) ?? nameOf(a.text)}`);
+      const ignored = args.slice(i + 1).filter((a) => a.text.startsWith('-') && a.text !== '-' && a.text !== '--').map((a) => writtenName(a.text));
       const before = flags.at(-1);
-      const after = before !== undefined && before.value === undefined && i > 0 && args[i - 1]!.at === before.at && REGISTER_BOOLEAN_FLAGS.has(before.name) ? before.name : undefined;
+      const after = before !== undefined && before.value === undefined && i > 0 && args[i - 1]!.at === before.at && REGISTER_BOOLEAN_FLAGS.has(before.name) ? { name: before.name, written: before.written } : undefined;
       if (ignored.length > 0) stopped = { word: w.text, at: w.at, ...(after !== undefined ? { after } : {}), ignored };
       break;
     }
@@ -226,14 +242,15 @@ function parseFlags(words: readonly Word[]): { flags: RegisterCommand['flags']; 
     if (bare === '' || bare.startsWith('-') || bare.startsWith('=')) break;
     const name = SHORT_NAMES.get(bare) ?? bare;
     const eq = w.text.indexOf('=');
+    const written = writtenName(w.text);
     // "flag provided but not defined" (FlagSet.parseOne looks the name up before it reads a value): register exits at it.
     if (isUndefinedFlag(name)) {
-      flags.push({ name, value: eq >= 0 ? w.text.slice(eq + 1) : undefined, at: w.at });
+      flags.push({ name, written, value: eq >= 0 ? w.text.slice(eq + 1) : undefined, at: w.at });
       return { flags, ...(stopped ? { stopped } : {}), undefinedFlag: { name, at: w.at } };
     }
-    if (eq >= 0) flags.push({ name, value: w.text.slice(eq + 1), at: w.at });
-    else if (REGISTER_BOOLEAN_FLAGS.has(name) || i + 1 >= args.length || (args[i + 1]!.text.startsWith('-') && !takesValue(name))) flags.push({ name, value: undefined, at: w.at });
-    else flags.push({ name, value: args[++i]!.text, at: w.at });
+    if (eq >= 0) flags.push({ name, written, value: w.text.slice(eq + 1), at: w.at });
+    else if (REGISTER_BOOLEAN_FLAGS.has(name) || i + 1 >= args.length || (args[i + 1]!.text.startsWith('-') && !takesValue(name))) flags.push({ name, written, value: undefined, at: w.at });
+    else flags.push({ name, written, value: args[++i]!.text, at: w.at });
   }
   return stopped ? { flags, stopped } : { flags };
 }
@@ -316,12 +333,13 @@ function finding(code: Code, path: string, message: string, fix: string, receive
  * spells with `_` where `-` was written (`--docker-services-privileged`, the `long:` tag
  * `services_privileged`), or a typo (`--docker-privilege`, `--tag-lists`).
  */
-function undefinedFlagFinding(at: string, name: string): Finding {
+function undefinedFlagFinding(at: string, f: { name: string; written: string }): Finding {
+  const name = f.name;
   const near = nearestRegisterFlag(name);
   const respelled = near !== undefined && near.replace(/_/g, '-') === name.replace(/_/g, '-');
-  const message = `gitlab-runner register knows no flag --${name}${respelled ? ` (it spells it --${near})` : ''}: Go's flag parsing stops with "flag provided but not defined: -${name}", urfave/cli prints the usage and gitlab-runner exits 1 before registering, so the runner is never registered (flags of gitlab-runner 19.4.0)`;
-  const fix = respelled ? `write --${near}` : near !== undefined ? `did you mean --${near}? write it so, or remove --${name}` : `remove --${name}, or write a flag \`gitlab-runner register --help\` lists`;
-  return finding('RF919', at, message, fix, `--${name}`);
+  const message = `gitlab-runner register knows no flag ${f.written}${respelled ? ` (it spells it --${near})` : ''}: Go's flag parsing stops with "flag provided but not defined: -${name}", urfave/cli prints the usage and gitlab-runner exits 1 before registering, so the runner is never registered (flags of gitlab-runner 19.4.0)`;
+  const fix = respelled ? `write --${near}` : near !== undefined ? `did you mean --${near}? write it so, or remove ${f.written}` : `remove ${f.written}, or write a flag \`gitlab-runner register --help\` lists`;
+  return finding('RF919', at, message, fix, f.written);
 }
 
 /** The findings of the register commands of the files given, and where the commands are. */
@@ -342,7 +360,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
       for (const f of c.flags) {
         const at = `${path}:${place(f.at)}`;
         if (c.undefinedFlag?.at === f.at) {
-          findings.push(undefinedFlagFinding(at, f.name));
+          findings.push(undefinedFlagFinding(at, f));
           continue;
         }
         // The deprecated Docker Machine executor, as a config.toml given alone says it (RF925).
@@ -359,14 +377,14 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
         }
         if (privileged && isTrue(f.value)) {
           const what = f.name === 'docker-privileged' ? 'every job runs privileged' : "every job's services run privileged";
-          findings.push(finding('RF301', at, `gitlab-runner register --${f.name}: ${what}, with every capability and device of the host; a job can take over the instance and read what it holds (its credentials, the runner token)`, `remove --${f.name}; build images without privileges (BuildKit rootless, kaniko, buildah)`));
+          findings.push(finding('RF301', at, `gitlab-runner register ${f.written}: ${what}, with every capability and device of the host; a job can take over the instance and read what it holds (its credentials, the runner token)`, `remove ${f.written}; build images without privileges (BuildKit rootless, kaniko, buildah)`));
         }
         if (f.value === undefined || unknownValue(f.value)) continue;
         if (f.name === 'docker-volumes' && /(^|:)\/(var\/)?run\/docker\.sock(:|$)/.test(f.value)) {
-          findings.push(finding('RF309', at, `gitlab-runner register --docker-volumes mounts the Docker socket into every job: a job can start a privileged container on the host and take it over`, 'remove the Docker socket from --docker-volumes; build images without it (BuildKit rootless, kaniko, buildah)', f.value));
+          findings.push(finding('RF309', at, `gitlab-runner register ${f.written} mounts the Docker socket into every job: a job can start a privileged container on the host and take it over`, `remove the Docker socket from ${f.written}; build images without it (BuildKit rootless, kaniko, buildah)`, f.value));
         }
         if (f.name === 'docker-cap-add' || f.name === 'docker-devices') {
-          findings.push(finding('RF309', at, `gitlab-runner register --${f.name} ${f.value}: every job gets ${f.name === 'docker-cap-add' ? 'that capability' : 'that host device'}`, `remove --${f.name}, or give it only to a runner whose jobs need it`, f.value));
+          findings.push(finding('RF309', at, `gitlab-runner register ${f.written} ${f.value}: every job gets ${f.name === 'docker-cap-add' ? 'that capability' : 'that host device'}`, `remove ${f.written}, or give it only to a runner whose jobs need it`, f.value));
         }
       }
       // --token with the runner's GitLab settings: register exits (a glrt- token, the usual one) or ignores them (a legacy runner token).
@@ -379,11 +397,11 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
           // A value known only at boot that may be the default (`--tag-list "$TAGS"`, `${TAGS:-}`): register exits only when it is not, which the files do not show.
           const variable = f.value !== undefined && unknownValue(f.value) ? bootDefault(f.name, f.value) : undefined;
           if (variable !== undefined) {
-            findings.push(finding('RF903', `${path}:${place(f.at)}`, `gitlab-runner register --token … --${f.name} ${f.value!}: the value is known only at boot (${variable}); ${SERVER_BOOLEAN.has(f.name) ? `when it is not ${f.name === 'locked' ? 'true' : 'false'}` : 'when it is not empty'}, register with a runner authentication token (glrt-) exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered; whether it is, is not in the files given`, `remove --${f.name} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `--${f.name}=${f.value!}`));
+            findings.push(finding('RF903', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written} ${f.value!}: the value is known only at boot (${variable}); ${SERVER_BOOLEAN.has(f.name) ? `when it is not ${f.name === 'locked' ? 'true' : 'false'}` : 'when it is not empty'}, register with a runner authentication token (glrt-) exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered; whether it is, is not in the files given`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `${f.written}=${f.value!}`));
             continue;
           }
           if (!setting(f.value)) continue;
-          findings.push(finding('RF919', `${path}:${place(f.at)}`, `gitlab-runner register --token … --${f.name}${f.value !== undefined ? ` ${f.value}` : ''}: with a runner authentication token (glrt-) register exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered${glrt ? '' : '; with another token it ignores the flag'}. --locked, --access-level, --run-untagged, --maximum-timeout, --paused, --tag-list and --maintenance-note are the runner's settings in GitLab, set when the runner is created there`, `remove --${f.name} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, f.value !== undefined ? `--${f.name}=${f.value}` : `--${f.name}`));
+          findings.push(finding('RF919', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written}${f.value !== undefined ? ` ${f.value}` : ''}: with a runner authentication token (glrt-) register exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered${glrt ? '' : '; with another token it ignores the flag'}. --locked, --access-level, --run-untagged, --maximum-timeout, --paused, --tag-list and --maintenance-note are the runner's settings in GitLab, set when the runner is created there`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, f.value !== undefined ? `${f.written}=${f.value}` : f.written));
         }
       }
       // gitlab-runner stops reading flags at a word (helpers/cli/warn_on_bool.go warns "parameters after this may be ignored"): the flags after it are not set.
@@ -394,14 +412,14 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
         const why = s.word === '--'
           ? 'everything after `--` is a positional argument'
           : s.after !== undefined
-            ? `the boolean flag --${s.after} takes a value only as --${s.after}=value, so urfave/cli keeps \`${word}\` right after it and Go's flag parsing stops at that word`
+            ? `the boolean flag ${flagShown(s.after, true)} takes a value only as ${s.after.written}=value, so urfave/cli keeps \`${word}\` right after it and Go's flag parsing stops at that word`
             : `\`${word}\` is no flag's value, and Go's flag parsing stops at the first word that is not a flag`;
-        const fix = s.word === '--' ? 'remove `--`, or move those flags before it' : s.after !== undefined && /^(true|false)$/i.test(s.word) ? `write --${s.after}=${s.word.toLowerCase()}` : `remove \`${word}\`${s.after !== undefined ? `, or write --${s.after}=value` : ''}`;
+        const fix = s.word === '--' ? 'remove `--`, or move those flags before it' : s.after !== undefined && /^(true|false)$/i.test(s.word) ? `write ${s.after.written}=${s.word.toLowerCase()}` : `remove \`${word}\`${s.after !== undefined ? `, or write ${s.after.written}=value` : ''}`;
         findings.push(finding('RF927', `${path}:${place(s.at)}`, `gitlab-runner register stops reading its flags at \`${word}\`: ${why}; ${shown} after it ${s.ignored.length > 1 ? 'are' : 'is'} not set (gitlab-runner warns "parameters after this may be ignored"), so register runs without ${s.ignored.length > 1 ? 'them' : 'it'} or stops for a missing --url or --token`, fix, word));
       }
       const token = c.flags.find((f) => f.name === 'registration-token');
       if (token) {
-        findings.push(finding('RF912', `${path}:${place(token.at)}`, `gitlab-runner register --registration-token: the registration-token flow is ${REGISTRATION_TOKEN_FLOW}; a glrt- token given so uses the legacy-compatible flow, which ignores the runner's settings flags`, 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
+        findings.push(finding('RF912', `${path}:${place(token.at)}`, `gitlab-runner register ${flagShown(token, true)}: the registration-token flow is ${REGISTRATION_TOKEN_FLOW}; a glrt- token given so uses the legacy-compatible flow, which ignores the runner's settings flags`, 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
       }
     }
   }

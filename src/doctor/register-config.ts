@@ -104,7 +104,8 @@ export interface RegisterConfig {
   /** The flag that set a key of the entry (or the list it is an element of), as written without its dashes; undefined where no flag did. */
   flag: (key: readonly (string | number)[]) => string | undefined;
   /** Flags whose values are known only at boot and that a proof would read: nothing is proven of such a runner. */
-  unknown: { flag: string; value: string; at: number }[];
+  /** Flags whose value only boot knows: register's long name, the flag as written (`-name`), the value as written. */
+  unknown: { flag: string; written: string; value: string; at: number }[];
   /** `--template-config FILE`: merged into the entry where `template` is given, else the entry is not all there is. */
   templateConfig?: { file: string; at: number };
 }
@@ -354,14 +355,14 @@ export function registerConfig(command: RegisterCommand, vars: ReadonlyMap<strin
     let value: unknown;
     if (written !== undefined && expanded === undefined) {
       // A value only boot knows: kept as written where a proof does not read it (url, name, token), else not proven.
-      if (!MAY_BE_UNKNOWN.has(def.key[0]!)) unknown.push({ flag: f.name, value: written, at: f.at });
+      if (!MAY_BE_UNKNOWN.has(def.key[0]!)) unknown.push({ flag: f.name, written: f.written, value: written, at: f.at });
       value = written;
     } else if (def.kind === 'bool') {
       value = expanded === undefined || TRUE.test(expanded) ? true : FALSE.test(expanded) ? false : undefined;
-      if (value === undefined) unknown.push({ flag: f.name, value: expanded!, at: f.at });
+      if (value === undefined) unknown.push({ flag: f.name, written: f.written, value: expanded!, at: f.at });
     } else if (def.kind === 'int') {
       value = expanded !== undefined && /^\d+$/.test(expanded) ? Number(expanded) : undefined;
-      if (value === undefined) unknown.push({ flag: f.name, value: expanded ?? '', at: f.at });
+      if (value === undefined) unknown.push({ flag: f.name, written: f.written, value: expanded ?? '', at: f.at });
     } else {
       if (expanded === undefined) continue;
       value = SECRET_FLAGS.has(f.name) && !written!.includes('$') ? SECRET_NOT_SHOWN : expanded;

@@ -100,8 +100,30 @@ export function wholeWordAt(text: string, i: number, needle: string): boolean {
   return !(before !== '' && WORD.test(before) && WORD.test(needle[0]!)) && !(after !== '' && WORD.test(after) && WORD.test(needle[needle.length - 1]!));
 }
 
+const SHOWN_BARE = SENSITIVE_SHOWN.slice(1, -1);
+const SHOWN_THEN_GROUP = /\(sensitive, not shown\) \(([^()]*)\)/g;
+const GROUP_THEN_SHOWN = /\(([^()]*)\) \(sensitive, not shown\)/g;
+const POSITION = /^[^\s()]+:\d+:\d+$/;
+
+/**
+ * `text` where what is not shown stands next to a bracketed group (a message's `name (plan.json:3:4)`,
+ * `bucket name (aws_s3_bucket.cache)`) or opens one: one group (`(sensitive, not shown, at
+ * plan.json:3:4)`, `(sensitive, not shown; aws_s3_bucket.cache)`), so nothing says two brackets in a row.
+ */
+function oneGroup(text: string): string {
+  if (!text.includes(SENSITIVE_SHOWN)) return text;
+  return text
+    .replace(SHOWN_THEN_GROUP, (_m, g: string) => `(${SHOWN_BARE}${POSITION.test(g) ? ', at ' : '; '}${g})`)
+    .replace(GROUP_THEN_SHOWN, (_m, g: string) => `(${g}; ${SHOWN_BARE})`)
+    .replaceAll(`(${SENSITIVE_SHOWN}`, `(${SHOWN_BARE}`);
+}
+
 /** `text` with every sensitive string (as a whole word: not part of a longer name) shown as not shown. */
 function scrub(text: string, needles: readonly string[]): string {
+  return oneGroup(replaced(text, needles));
+}
+
+function replaced(text: string, needles: readonly string[]): string {
   let out = text;
   for (const n of needles) {
     if (!out.includes(n)) continue;

@@ -17,7 +17,7 @@ import { isUndefinedFlag, registerCommands, SERVER_SETTINGS, type RegisterComman
 import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
-import { interpolationEnd } from './hcl/parse.js';
+import { directiveTagEnd, readInterpolation } from './hcl/parse.js';
 import { firstKeyWhere, keyMoved } from './key-index.js';
 import { userDataLinePlace } from './user-data-place.js';
 import { shownText } from '../verify/credentials.js';
@@ -121,29 +121,72 @@ export function resolveKey(root: TerraformRoot, type: string, value: unknown, at
 const MAX_USER_DATA_TEXT = 1 << 20;
 
 /**
+ * The module address the evaluator writes before the text of a symbol of a module
+ * (`${module.runner.var.x}`, `${module.a["k"].module.b.%{ for … }}`: hcl/eval.ts sym()): its length at `at`.
+ */
+const MODULE_ADDRESS = /(?:module\.[\p{ID_Start}_][\p{ID_Continue}-]*(?:\[(?:"(?:[^"\\\n]|\\.)*"|[0-9]+)\])?\.)*/uy;
+
+function moduleAddressLength(text: string, at: number): number {
+  MODULE_ADDRESS.lastIndex = at;
+  return MODULE_ADDRESS.exec(text)![0].length;
+}
+
+/**
+ * The end of the `${…}` part of the user data that opens at `i`, to its own closing `}` as the HCL
+ * parser reads it, after the module address of a module's symbol where there is one (the address
+ * is no HCL: `${module.runner.jsonencode({ a = 1 })}` parses from `jsonencode`); where the parser
+ * refuses it, how far it read.
+ */
+function partEnd(text: string, i: number): { end: number } | { reach: number } {
+  const read = readInterpolation(text, i);
+  const prefix = 'end' in read ? 0 : moduleAddressLength(text, i + 2);
+  if (prefix === 0) return read;
+  const again = readInterpolation(text, i, i + 2 + prefix);
+  return 'end' in again ? again : { reach: Math.max((read as { reach: number }).reach, again.reach) };
+}
+
+/**
  * The parts of a partly known template's text that only apply knows: each `${…}` as written, to its
  * own closing `}` as the HCL parser reads it (`${var.a ? "x" : "}"}`, `${jsonencode({ a = 1 })}`
- * whole), a directive's tag with it (`${%{ for k, v in var.x }}`). A literal `$${` is no part; one
- * the parser cannot read ends at its first `}` on the line.
+ * whole, in a module too), a directive's tag with it (`${%{ for k, v in var.x }}`). A literal `$${`
+ * is no part; one the parser cannot read ends at its first `}` on the line, and a `${` inside what
+ * the parser read of it before refusing it is none of its own (so the text is read once, however
+ * many `${` it refuses).
  */
 function unknownParts(text: string): string[] {
   const out: string[] = [];
-  for (let i = text.indexOf('${'); i >= 0; i = text.indexOf('${', i + 1)) {
-    if (i > 0 && (text[i - 1] === '$' || text[i - 1] === '%')) continue;
-    const end = interpolationEnd(text, i) ?? firstClose(text, i);
-    if (end === undefined) continue;
-    out.push(text.slice(i, end));
-    i = end - 1;
+  const firstClose = firstCloses(text);
+  for (let i = text.indexOf('${'); i >= 0; ) {
+    let next = i + 1;
+    if (i === 0 || (text[i - 1] !== '$' && text[i - 1] !== '%')) {
+      const read = partEnd(text, i);
+      const end = 'end' in read ? read.end : firstClose(i);
+      if (end !== undefined) out.push(text.slice(i, end));
+      next = Math.max(end ?? next, 'reach' in read ? read.reach : next);
+    }
+    i = text.indexOf('${', next);
   }
   return out;
 }
 
-const FIRST_CLOSE = /\$\{(?:%\{[^}\n]*\}|[^}\n]*)\}/y;
+const STOP = /[}\n]/g;
 
-/** The end of the part at `i` read to its first `}` on the line (how a part the parser cannot read was read before). */
-function firstClose(text: string, i: number): number | undefined {
-  FIRST_CLOSE.lastIndex = i;
-  return FIRST_CLOSE.exec(text) !== null ? FIRST_CLOSE.lastIndex : undefined;
+/**
+ * The end of the part at `i` read to its first `}` on the line (how a part the parser cannot read
+ * was read before): `${…}`, or `${%{…}}` around a directive's tag. The parts are read left to
+ * right, so the first `}` or newline found is kept for the next part: each character is looked at once.
+ */
+function firstCloses(text: string): (i: number) => number | undefined {
+  let stop = -1;
+  return (i) => {
+    const from = i + 2;
+    if (from > stop) {
+      STOP.lastIndex = from;
+      stop = STOP.exec(text)?.index ?? text.length;
+    }
+    if (text[stop] !== '}') return undefined;
+    return text.startsWith('%{', from) && text[stop + 1] === '}' ? stop + 2 : stop + 1;
+  };
 }
 
 /**
@@ -236,12 +279,20 @@ function written(ev: Evidence, k: string): string {
   return ev.terraform.renamed?.get(`aws_launch_template.${k}`) ?? `aws_launch_template.${k}`;
 }
 
+/**
+ * The directive tag a part of the user data only apply knows is (`${%{ if var.a == "}" }}`, in a
+ * module `${module.runner.%{ for … }}`), to its own `}` as the HCL parser reads it; undefined for
+ * an interpolation.
+ */
+function directiveOfPart(u: string): string | undefined {
+  const at = u.startsWith('${') ? 2 + moduleAddressLength(u, 2) : -1;
+  const end = at > 0 ? directiveTagEnd(u, at) : undefined;
+  return end !== undefined ? u.slice(at, end) : undefined;
+}
+
 /** A part of the user data only apply knows, as the user wrote it: a directive's tag without the `${…}` the evaluator wraps it in. */
 function shownPart(u: string): string {
-  // In a module the evaluator's symbol carries the module's address (`${module.runner.%{ for … }}`, read out of
-  // the user data up to the tag's own `}`): the tag alone is what is written.
-  const part = /^\$\{(?:module\.[A-Za-z0-9_-]+(?:\[[^\]\n]*\])?\.)*(%\{[^}\n]*\})\}?$/.exec(u)?.[1] ?? u;
-  return shownText(part, 80);
+  return shownText(directiveOfPart(u) ?? u, 80);
 }
 
 /**
@@ -276,10 +327,13 @@ export function userDataWhy(ev: Evidence, address: string, parts?: readonly stri
   const k = address.replace(/^aws_launch_template\./, '');
   const why = ev.terraform.unknowns.get(`${address.startsWith('aws_launch_template.') ? written(ev, k) : address}.user_data`) ?? ev.terraform.unknowns.get(`${address}.user_data`);
   if (why === undefined) return undefined;
-  const inner = (u: string) => shownPart(u).replace(/^\$\{|\}$/g, '');
-  // A directive's reason names its tag (`the collection of %{ for … } is not known: …`).
-  const tag = why.directive === true ? /%\{[^}\n]*\}/.exec(why.message)?.[0] : undefined;
-  if (parts !== undefined && !parts.some((u) => why.message.includes(inner(u)) || (tag !== undefined && u.includes(tag)))) return undefined;
+  // A part as written: a directive's tag, or the expression between `${` and its own `}`.
+  const inner = (u: string) => directiveOfPart(u) ?? u.replace(/^\$\{|\}$/g, '');
+  // A directive's reason names its tag (`the collection of %{ for … } is not known: …`), read to its own `}`.
+  const tagAt = why.directive === true ? why.message.indexOf('%{') : -1;
+  const tagEnd = tagAt >= 0 ? directiveTagEnd(why.message, tagAt) : undefined;
+  const tag = tagEnd !== undefined ? why.message.slice(tagAt, tagEnd) : undefined;
+  if (parts !== undefined && !parts.some((u) => why.message.includes(inner(u)) || (tag !== undefined && directiveOfPart(u) === tag))) return undefined;
   return `${why.message} (${formatPosition(why.at)})`;
 }
 
@@ -619,7 +673,7 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
   const where = (offset: number) => formatPosition(position(offset));
   // A command register refuses (RF919, said where it is written): no runner is registered, none is proven.
   const refused = command.flags.find((f) => isUndefinedFlag(f.name)) ?? (command.flags.some((f) => f.name === 'token') && !command.flags.some((f) => f.name === 'registration-token') ? command.flags.find((f) => SERVER_SETTINGS.get(f.name)?.(f.value)) : undefined);
-  if (refused !== undefined) return { problem: `its --${refused.name} makes gitlab-runner register exit with an error at boot (RF919), so no runner is registered`, fix: 'fix the command as RF919 says', at: where(refused.at), said: true };
+  if (refused !== undefined) return { problem: `its ${refused.written} makes gitlab-runner register exit with an error at boot (RF919), so no runner is registered`, fix: 'fix the command as RF919 says', at: where(refused.at), said: true };
   // Every other command of the user data appends a [[runners]] entry of its own to the same config.toml.
   const others = configs.filter((c) => c !== chosen).map((c) => {
     const p = written.exact.get(signature(c.command, true))?.find((w) => prefer.includes(w.path)) ?? written.exact.get(signature(c.command, true))?.[0];
@@ -631,7 +685,7 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
     const names = [...u.value.matchAll(/\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))/g)].map((m) => m[1] ?? m[2]!);
     const set = names.map((n) => [n, chosen.why.get(n), chosen.why.get('*')] as const).find(([, w, any]) => w !== undefined || any !== undefined);
     const because = set ? (set[1] !== undefined ? `: ${set[0]} is set by ${set[1].by} ${lineShown(set[1].line)}` : `: ${set[0]} may be set by ${set[2]!.by} ${lineShown(set[2]!.line)}`) : '';
-    return { problem: `its --${u.flag} ${JSON.stringify(shownText(u.value, 60))} is known only at boot${config.unknown.length > 1 ? ` (and ${config.unknown.length - 1} more flag(s))` : ''}${because}`, fix: 'write the value in the command, or set it in the script before the command (NAME=value), so the doctor can read it', at: where(u.at) };
+    return { problem: `its ${u.written} ${JSON.stringify(shownText(u.value, 60))} is known only at boot${config.unknown.length > 1 ? ` (and ${config.unknown.length - 1} more flag(s))` : ''}${because}`, fix: 'write the value in the command, or set it in the script before the command (NAME=value), so the doctor can read it', at: where(u.at) };
   }
   const template = config.templateConfig;
   if (template) {

@@ -52,19 +52,53 @@ export function parseJsonTemplate(text: string): Expr {
  * Where the `${…}` tag that opens at `at` of a template's text ends (the offset after its closing
  * `}`), read by the parser: a `}` inside a quoted string, an object or a nested template does not
  * close it. One around a directive's tag (`${%{ for k, v in var.x }}`, how the evaluator writes a
- * directive over what only apply knows) ends after its own `}`. Undefined where it does not parse.
+ * directive over what only apply knows) ends after its own `}`. `body` is where the tag's expression
+ * or directive starts when the caller has read a prefix of its own after the `${` (the module
+ * address the evaluator puts before a module's symbol, `${module.runner.jsonencode({ a = 1 })}`).
+ * Undefined where it does not parse.
  */
-export function interpolationEnd(text: string, at: number): number | undefined {
-  if (!text.startsWith('${', at)) return undefined;
+export function interpolationEnd(text: string, at: number, body = at + 2): number | undefined {
+  const read = readInterpolation(text, at, body);
+  return 'end' in read ? read.end : undefined;
+}
+
+/**
+ * interpolationEnd, and where the parser refuses the tag, how far it read the text before it did
+ * (`reach`: where it stopped, or the end of a `/*` comment or a heredoc it looked for): a reader of
+ * every `${` of a text goes on from there, so a line of 20,000 refused `${` is read once, not once
+ * per `${`.
+ */
+export function readInterpolation(text: string, at: number, body = at + 2): { end: number } | { reach: number } {
+  if (!text.startsWith('${', at)) return { reach: at };
   const p = new Parser(text);
   try {
-    if (!text.startsWith('${%{', at)) {
+    if (text.startsWith('%{', body)) {
+      p.i = body;
+      p.directiveTag(text.length);
+    } else if (body === at + 2) {
       p.i = at;
-      return p.interpolation(text.length).end;
+      return { end: p.interpolation(text.length).end };
+    } else {
+      p.i = body;
+      p.nl.push(true);
+      p.ws();
+      p.expr();
+      p.ws();
     }
-    p.i = at + 2;
-    p.directiveTag(text.length);
-    return p.peek('}') ? p.i + 1 : undefined;
+    return p.peek('}') ? { end: p.i + 1 } : { reach: Math.max(p.reach, p.i) };
+  } catch (e) {
+    if (e instanceof HclSyntaxError) return { reach: Math.max(p.reach, p.i, e.offset) };
+    throw e;
+  }
+}
+
+/** Where the `%{…}` directive tag that opens at `at` ends (the offset after its own `}`), read by the parser; undefined where it does not parse. */
+export function directiveTagEnd(text: string, at: number): number | undefined {
+  if (!text.startsWith('%{', at)) return undefined;
+  const p = new Parser(text);
+  p.i = at;
+  try {
+    return p.directiveTag(text.length).end;
   } catch (e) {
     if (e instanceof HclSyntaxError) return undefined;
     throw e;
@@ -79,6 +113,8 @@ class Parser {
   readonly nl: boolean[] = [false];
   /** Where the comments skipped are, when asked for (hclComments). */
   comments: [number, number][] | undefined;
+  /** The furthest offset a search of the text looked at (a `/*` comment's end, a heredoc's closing line): how far a refused parse read. */
+  reach = 0;
 
   constructor(text: string) {
     this.text = text;
@@ -106,6 +142,7 @@ class Parser {
         this.comments?.push([start, this.i]);
       } else if (c === '/' && t[this.i + 1] === '*') {
         const end = t.indexOf('*/', this.i + 2);
+        this.reach = Math.max(this.reach, end < 0 ? t.length : end + 2);
         if (end < 0) this.fail('unterminated /* comment');
         this.comments?.push([this.i, end + 2]);
         this.i = end + 2;
@@ -538,6 +575,7 @@ class Parser {
       if (nl < 0) break;
       lineStart = nl + 1;
     }
+    this.reach = Math.max(this.reach, end < 0 ? this.text.length : this.i);
     if (end < 0) this.fail(`the heredoc opened here is not closed: no line holds only ${marker}`, at);
     const after = this.i;
     this.i = start;

@@ -105,6 +105,13 @@ describe('OpenShift Template objects are read as documents of the file', () => {
     expect(listed.kubernetes[0]!.origin.path).toEqual(['items', 0, 'objects', 0]);
   });
 
+  it('a Template without metadata.name (oc process -f needs none) is read all the same, and named so where it is not', () => {
+    const head = 'apiVersion: template.openshift.io/v1\nkind: Template\n';
+    expect(named(evidence({ 't.yaml': template(PARAMS, MANAGER, head) }), 'Deployment').map((o) => o.metadata.name)).toEqual(['gitlab-runner']);
+    const broken = evidence({ 't.yaml': template(PARAMS, '  name: x\n', head) });
+    expect(broken.findings.filter((f) => f.code === 'RF902').map((f) => f.message)).toEqual([expect.stringMatching(/^The Template without metadata.name is not read: objects is a mapping, not a list;/)]);
+  });
+
   it('a reference no parameter declares stays as written; ${{NAME}} inside a longer string is not substituted; a non-JSON ${{NAME}} value stays a string', () => {
     const r = processTemplate({
       parameters: [{ name: 'A', value: 'x y' }, { name: 'N', value: '3' }],

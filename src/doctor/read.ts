@@ -455,12 +455,13 @@ const WHY_NO_VALUE = { required: 'required: given when the template is processed
  */
 function readTemplate(ev: Evidence, source: SourceFile, doc: Record<string, unknown>, origin: Origin): void {
   const name = isObject(doc.metadata) && typeof doc.metadata.name === 'string' ? safeText(doc.metadata.name, 80) : undefined;
-  const label = name !== undefined ? `Template ${name}` : 'A Template without metadata.name';
+  const label = name !== undefined ? `Template ${name}` : 'the Template without metadata.name';
+  const Label = label.charAt(0).toUpperCase() + label.slice(1);
   const place = (path: readonly (string | number)[]) => formatPosition(source.locate(origin.doc, [...origin.path, ...path]));
   const read = processTemplate(doc);
   if ('problem' in read) {
     (ev.templatesUnread ??= []).push(`${label} at ${place([])} (RF902)`);
-    ev.findings.push(finding('RF902', place(read.problem.path), `${label} is not read: ${safeText(read.problem.message, 200)}; none of the objects it creates is read, so nothing in it is proven`, { fix: 'fix the template, or give the objects it creates (oc process -f <template> -p NAME=value -o yaml)' }));
+    ev.findings.push(finding('RF902', place(read.problem.path), `${Label} is not read: ${safeText(read.problem.message, 200)}; none of the objects it creates is read, so nothing in it is proven`, { fix: 'fix the template, or give the objects it creates (oc process -f <template> -p NAME=value -o yaml)' }));
     return;
   }
   const objects = doc.objects as Record<string, unknown>[];
@@ -473,7 +474,7 @@ function readTemplate(ev: Evidence, source: SourceFile, doc: Record<string, unkn
       if (WORKLOADS.has(String(raw.kind))) (ev.templatesUnread ??= []).push(`the ${what} of ${label} at ${place(o.unknown.path)} (RF903)`);
       const names = o.unknown.names;
       const listed = names.map((n) => `${safeText(n.name, 60)} (${WHY_NO_VALUE[n.why]})`).join(', ');
-      ev.findings.push(finding('RF903', place(o.unknown.path), `${label}: the ${what} uses parameter${names.length > 1 ? 's' : ''} ${listed}, which ${names.length > 1 ? 'have' : 'has'} no value in the template; the doctor does not invent one, so the ${safeText(String(raw.kind), 40)} is not read and nothing is proven from it`, { received: names.map((n) => n.name).join(', '), fix: `give ${names.length > 1 ? 'the parameters values' : 'the parameter a value'} in the template (\`value:\`), or give the objects as processed (oc process -f <template> ${names.map((n) => `-p ${safeText(n.name, 60)}=…`).join(' ')} -o yaml)` }));
+      ev.findings.push(finding('RF903', place(o.unknown.path), `${Label}: the ${what} uses parameter${names.length > 1 ? 's' : ''} ${listed}, which ${names.length > 1 ? 'have' : 'has'} no value in the template; the doctor does not invent one, so the ${safeText(String(raw.kind), 40)} is not read and nothing is proven from it`, { received: names.map((n) => n.name).join(', '), fix: `give ${names.length > 1 ? 'the parameters values' : 'the parameter a value'} in the template (\`value:\`), or give the objects as processed (oc process -f <template> ${names.map((n) => `-p ${safeText(n.name, 60)}=…`).join(' ')} -o yaml)` }));
       continue;
     }
     const value = o.value!;
@@ -481,7 +482,7 @@ function readTemplate(ev: Evidence, source: SourceFile, doc: Record<string, unkn
     if (typeof vmeta.name !== 'string' && typeof vmeta.generateName === 'string') {
       // The API server names it at creation (generateName + a random suffix): no name to prove anything by.
       if (WORKLOADS.has(String(raw.kind))) (ev.templatesUnread ??= []).push(`the ${what} of ${label} at ${place(['objects', o.index, 'metadata', 'generateName'])} (RF903)`);
-      ev.findings.push(finding('RF903', place(['objects', o.index, 'metadata', 'generateName']), `${label}: the ${what} has no metadata.name, only generateName, so its name is made when it is created; the doctor does not invent one, so it is not read and nothing is proven from it`, { fix: 'give the object a metadata.name in the template, or give the objects as created (oc get -o yaml)' }));
+      ev.findings.push(finding('RF903', place(['objects', o.index, 'metadata', 'generateName']), `${Label}: the ${what} has no metadata.name, only generateName, so its name is made when it is created; the doctor does not invent one, so it is not read and nothing is proven from it`, { fix: 'give the object a metadata.name in the template, or give the objects as created (oc get -o yaml)' }));
       continue;
     }
     // A Secret that parameters filled (`data: ${{DATA}}`): its values go before anything holds them.

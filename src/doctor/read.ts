@@ -24,6 +24,7 @@ import { stateFindings } from './terraform-state.js';
 import { isComposeFileName } from './env-managers.js';
 import { isObject } from '../model/is-object.js';
 import { gitOpsKind } from './gitops.js';
+import { isOpenShiftTemplate, processTemplate } from './openshift-template.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -199,6 +200,8 @@ function scrubSecrets(ev: Evidence, source: SourceFile, doc: unknown, i: number,
   if (!isObject(doc)) return;
   if (doc.kind === 'Secret') ev.findings.push(...scrubSecret(doc, (p) => formatPosition(source.locate(i, [...path, ...p]))));
   else if (Array.isArray(doc.items) && typeof doc.kind === 'string') doc.items.forEach((item, j) => scrubSecrets(ev, source, item, i, [...path, 'items', j]));
+  // An OpenShift Template's Secrets, as written (their values are never evidence, substituted or not).
+  else if (isOpenShiftTemplate(doc) && Array.isArray(doc.objects)) doc.objects.forEach((o, j) => scrubSecrets(ev, source, o, i, [...path, 'objects', j]));
 }
 
 /** Deployment documents nest a few dozen levels at most; deeper input is refused before any recursive reader sees it. */
@@ -338,6 +341,11 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     (ev.runnerOperators ??= []).push({ path: source.path, at: at(), kind: operatorKind, name: isObject(doc.metadata) && typeof doc.metadata.name === 'string' ? doc.metadata.name : '' });
     return;
   }
+  // An OpenShift Template: the objects `oc process` makes of it, read as documents of this file (openshift-template.ts).
+  if (!tfJson && isOpenShiftTemplate(doc)) {
+    readTemplate(ev, source, doc, origin);
+    return;
+  }
   // Kubernetes: single objects, List / kubectl output.
   if (typeof doc.kind === 'string' && typeof doc.apiVersion === 'string') {
     if (Array.isArray(doc.items)) {
@@ -443,6 +451,54 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
   // A parent ("umbrella") chart's values: a dependency's values sit under its name (or alias), `gitlab-runner:`.
   for (const [key, sub] of Object.entries(doc)) {
     if (isObject(sub) && isHelmValues(sub)) ev.helmValues.push({ value: sub, origin: { ...origin, path: [...origin.path, key] } });
+  }
+}
+
+/** Kinds that may run a runner manager (RF910 names those of a template that were not read); DeploymentConfig is OpenShift's own. */
+const WORKLOADS = new Set(['Pod', 'Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Job', 'CronJob', 'DeploymentConfig']);
+const WHY_NO_VALUE = { required: 'required: given when the template is processed', generated: 'generated: `generate` makes a new value each time the template is processed' } as const;
+
+/**
+ * The objects of an OpenShift Template, each classified as a document of the file at its place in
+ * `objects`: with the parameters that have a value substituted; one that uses a parameter without a
+ * value (required, generated), or whose name only creation makes (`generateName`), is said (RF903)
+ * and not read; a template that cannot be processed is said (RF902) and none of its objects is read.
+ */
+function readTemplate(ev: Evidence, source: SourceFile, doc: Record<string, unknown>, origin: Origin): void {
+  const name = isObject(doc.metadata) && typeof doc.metadata.name === 'string' ? safeText(doc.metadata.name, 80) : undefined;
+  const label = name !== undefined ? `Template ${name}` : 'the Template without metadata.name';
+  const Label = label.charAt(0).toUpperCase() + label.slice(1);
+  const place = (path: readonly (string | number)[]) => formatPosition(source.locate(origin.doc, [...origin.path, ...path]));
+  const read = processTemplate(doc);
+  if ('problem' in read) {
+    (ev.templatesUnread ??= []).push(`${label} at ${place([])} (RF902)`);
+    ev.findings.push(finding('RF902', place(read.problem.path), `${Label} is not read: ${safeText(read.problem.message, 200)}; none of the objects it creates is read, so nothing in it is proven`, { fix: 'fix the template, or give the objects it creates (oc process -f <template> -p NAME=value -o yaml)' }));
+    return;
+  }
+  const objects = doc.objects as Record<string, unknown>[];
+  for (const o of read.objects) {
+    const raw = objects[o.index]!;
+    const meta = isObject(raw.metadata) ? raw.metadata : {};
+    const named = typeof meta.name === 'string' ? ` ${safeText(meta.name, 80)}` : typeof meta.generateName === 'string' ? ` ${safeText(meta.generateName, 80)}…` : '';
+    const what = `${safeText(String(raw.kind), 40)}${named} (objects[${o.index}])`;
+    if (o.unknown) {
+      if (WORKLOADS.has(String(raw.kind))) (ev.templatesUnread ??= []).push(`the ${what} of ${label} at ${place(o.unknown.path)} (RF903)`);
+      const names = o.unknown.names;
+      const listed = names.map((n) => `${safeText(n.name, 60)} (${WHY_NO_VALUE[n.why]})`).join(', ');
+      ev.findings.push(finding('RF903', place(o.unknown.path), `${Label}: the ${what} uses parameter${names.length > 1 ? 's' : ''} ${listed}, which ${names.length > 1 ? 'have' : 'has'} no value in the template; the doctor does not invent one, so the ${safeText(String(raw.kind), 40)} is not read and nothing is proven from it`, { received: names.map((n) => n.name).join(', '), fix: `give ${names.length > 1 ? 'the parameters values' : 'the parameter a value'} in the template (\`value:\`), or give the objects as processed (oc process -f <template> ${names.map((n) => `-p ${safeText(n.name, 60)}=…`).join(' ')} -o yaml)` }));
+      continue;
+    }
+    const value = o.value!;
+    const vmeta = isObject(value.metadata) ? value.metadata : {};
+    if (typeof vmeta.name !== 'string' && typeof vmeta.generateName === 'string') {
+      // The API server names it at creation (generateName + a random suffix): no name to prove anything by.
+      if (WORKLOADS.has(String(raw.kind))) (ev.templatesUnread ??= []).push(`the ${what} of ${label} at ${place(['objects', o.index, 'metadata', 'generateName'])} (RF903)`);
+      ev.findings.push(finding('RF903', place(['objects', o.index, 'metadata', 'generateName']), `${Label}: the ${what} has no metadata.name, only generateName, so its name is made when it is created; the doctor does not invent one, so it is not read and nothing is proven from it`, { fix: 'give the object a metadata.name in the template, or give the objects as created (oc get -o yaml)' }));
+      continue;
+    }
+    // A Secret that parameters filled (`data: ${{DATA}}`): its values go before anything holds them.
+    if (value.kind === 'Secret') ev.findings.push(...scrubSecret(value, (p) => place(['objects', o.index, ...p])));
+    classify(ev, source, value, { ...origin, path: [...origin.path, 'objects', o.index] }, false);
   }
 }
 

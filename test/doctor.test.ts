@@ -113,4 +113,10 @@ describe('files that borrow the form of a Kubernetes object without being one', 
   ])('an object of the cluster\'s API (%s %s) without metadata.name is still RF901', (apiVersion, kind) => {
     expect(run('x.yaml', `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {}\n`).map((f) => f.message)).toEqual([`a ${kind} without metadata.name`]);
   });
+  // Named only by generateName (valid to `kubectl create`): not read, said as RF902 (info), no RF901 error.
+  it('a Job named only by metadata.generateName is RF902, not RF901', () => {
+    const r = doctor([{ path: 'job.yaml', bytes: enc('apiVersion: batch/v1\nkind: Job\nmetadata:\n  generateName: register-\nspec: {}\n') }]).findings;
+    expect(r.filter((f) => f.code === 'RF901')).toEqual([]);
+    expect(r.filter((f) => f.code === 'RF902').map((f) => [f.path, f.message])).toEqual([['job.yaml:1:1', 'a Job named only by metadata.generateName (register-…): the API server makes its name when `kubectl create` creates it, so nothing in the files can name it; not read']]);
+  });
 });

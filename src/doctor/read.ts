@@ -361,7 +361,11 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     if (!isObject(doc.metadata) || typeof doc.metadata.name !== 'string') {
       // A tool's configuration file written like an object (kind's Cluster, a Kustomization, a
       // kubeconfig) has no name and is not read; an object of the cluster's API without one is refused by it.
-      if (clusterApi(doc.apiVersion, doc.kind)) ev.findings.push(finding('RF901', at(), `a ${doc.kind} without metadata.name`, { fix: 'give the object as kubectl prints it' }));
+      // One named only by generateName is valid to `kubectl create` (the API server makes the name;
+      // `kubectl apply` refuses it): nothing in the files can name it, so it is not read, and it is no error.
+      const generated = isObject(doc.metadata) && typeof doc.metadata.generateName === 'string' && doc.metadata.generateName !== '' ? doc.metadata.generateName : undefined;
+      if (generated !== undefined && clusterApi(doc.apiVersion, doc.kind)) ev.findings.push(finding('RF902', at(), `a ${doc.kind} named only by metadata.generateName (${safeText(generated, 60)}…): the API server makes its name when \`kubectl create\` creates it, so nothing in the files can name it; not read`, { fix: 'give the object as the cluster holds it (kubectl get -o yaml), or give it a metadata.name' }));
+      else if (clusterApi(doc.apiVersion, doc.kind)) ev.findings.push(finding('RF901', at(), `a ${doc.kind} without metadata.name`, { fix: 'give the object as kubectl prints it' }));
       return;
     }
     const shape = kubernetesShapeProblem(doc);

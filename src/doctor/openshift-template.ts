@@ -26,6 +26,7 @@
  */
 
 import { isObject } from '../model/is-object.js';
+import { depthOver } from './depth.js';
 
 type Path = (string | number)[];
 
@@ -83,17 +84,6 @@ function parametersOf(doc: Record<string, unknown>): Map<string, Parameter> | { 
 /** A `${{NAME}}` value deeper than this is refused: no object field nests so deep, and the readers after this one recurse. */
 const MAX_VALUE_DEPTH = 100;
 
-/** Whether a value nests deeper than `max` (iterative: safe on any depth). */
-function nestsBeyond(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    if (d > max) return true;
-    if (v !== null && typeof v === 'object') for (const x of Object.values(v)) if (x !== null && typeof x === 'object') stack.push([x, d + 1]);
-  }
-  return false;
-}
-
 /** Substitutes one template object; records the parameters without a value it uses. */
 class Substitution {
   readonly unknown: { name: string; why: 'required' | 'generated' }[] = [];
@@ -140,7 +130,7 @@ class Substitution {
         return value;
       }
       // The file's own nesting was measured before it was read (read.ts MAX_DEPTH); a value's is measured here.
-      if (nestsBeyond(parsed, MAX_VALUE_DEPTH)) this.problem ??= { path, message: `the value substituted here nests more than ${MAX_VALUE_DEPTH} levels deep` };
+      if (depthOver(parsed, MAX_VALUE_DEPTH)) this.problem ??= { path, message: `the value substituted here nests more than ${MAX_VALUE_DEPTH} levels deep` };
       return parsed;
     }
     if (Array.isArray(v)) return v.map((x, i) => this.value(x, [...path, i]));

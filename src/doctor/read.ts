@@ -25,6 +25,7 @@ import { isComposeFileName } from './env-managers.js';
 import { isObject } from '../model/is-object.js';
 import { gitOpsKind } from './gitops.js';
 import { isOpenShiftTemplate, processTemplate } from './openshift-template.js';
+import { depthOver } from './depth.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -206,17 +207,6 @@ function scrubSecrets(ev: Evidence, source: SourceFile, doc: unknown, i: number,
 
 /** Deployment documents nest a few dozen levels at most; deeper input is refused before any recursive reader sees it. */
 export const MAX_DEPTH = 200;
-
-/** Whether a value nests deeper than `max` (iterative: safe on any depth). */
-function depthOver(value: unknown, max: number): boolean {
-  const stack: [unknown, number][] = [[value, 0]];
-  while (stack.length > 0) {
-    const [v, d] = stack.pop()!;
-    if (d > max) return true;
-    if (v !== null && typeof v === 'object') for (const x of Object.values(v)) if (x !== null && typeof x === 'object') stack.push([x, d + 1]);
-  }
-  return false;
-}
 
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);

@@ -260,6 +260,16 @@ describe('the token of a register manager, said as it is', () => {
     expect(withRegistration.fix).toMatch(/and pass it to gitlab-runner register --registration-token$/);
     expect(withRegistration.fix).not.toContain('config.toml');
   });
+  it('a short flag is named as the command writes it (-r, not --registration-token)', () => {
+    const short = doctor(files({ 'main.tf': TF('registration-token').replace('--registration-token ${var.runner_token}', '-r ${var.runner_token}') })).findings.find((f) => f.code === 'RF712')!;
+    expect(short.message).toContain('passes -r "${var.runner_token}", so Terraform writes the registration token');
+    expect(short.fix).toMatch(/and pass it to gitlab-runner register -r$/);
+  });
+  it('-r "$TOKEN" from a parameter not given: the note names -r as written', () => {
+    const boot = 'TOKEN=$(aws ssm get-parameter --name /ci/reg --with-decryption --query Parameter.Value --output text)\ngitlab-runner register --non-interactive --url https://g.example.com -r "$TOKEN" --executor docker --docker-image alpine\n';
+    const f = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot })).findings.find((x) => x.code === 'RF903' && x.message.includes('keeps its runner token'));
+    expect(f?.message).toContain('registers with -r $TOKEN, which the user data sets at boot from parameter /ci/reg');
+  });
   it('--registration-token $VAR from a parameter not given: the note says config.toml holds the token GitLab answers with, not that it takes it from $VAR', () => {
     const boot = 'TOKEN=$(aws ssm get-parameter --name /ci/reg --with-decryption --query Parameter.Value --output text)\ngitlab-runner register --non-interactive --url https://g.example.com --registration-token "$TOKEN" --executor docker --docker-image alpine\n';
     const f = doctor(files({ 'main.tf': MANAGER(), 'boot.sh': boot })).findings.find((x) => x.code === 'RF903' && x.message.includes('keeps its runner token'));

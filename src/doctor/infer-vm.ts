@@ -19,7 +19,7 @@ import type { Evidence } from './evidence.js';
 import { mapBodyStrings, mapRootStrings } from './root-strings.js';
 import { serializeArtifact } from '../emit/serialize.js';
 import { forgetKeyIndexes } from './key-index.js';
-import { REGISTRATION_TOKEN_FLOW } from './register-command.js';
+import { REGISTRATION_TOKEN_FLOW, flagShown } from './register-command.js';
 import { canonicalUserData, findVmManagers, rekey, resolveKey, startRekeys, otherUserDataText, userDataArtifact, vmIdentity, vmKey, type ComputeDoctorReader } from './vm.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
@@ -272,7 +272,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       runnerTokenFlag = registration ? 'registration-token' : 'token';
       summary.push(`token parameter ${paramName} → gitlab-runner register ${registration ? '--registration-token: a legacy registration token' : '--token: the runner authentication token (glrt-)'}`);
       if (registration) {
-        sink.findings.push(finding('RF912', formatPosition(originAt(m.tomlOrigin, 'runners', 0, 'token')), `runner ${m.runner}: the SSM parameter ${paramName} that the user data passes to gitlab-runner register --registration-token holds a legacy registration token, not a runner authentication token. The registration-token flow is ${REGISTRATION_TOKEN_FLOW}, and whoever reads the parameter can register runners that take the jobs of its project or group`, { fix: `create the runner in GitLab (its Runners settings, POST /user/runners, or gitlab_user_runner), keep its glrt- authentication token in ${paramName}, and register with --token`, received: '(a token, not shown)' }));
+        sink.findings.push(finding('RF912', formatPosition(originAt(m.tomlOrigin, 'runners', 0, 'token')), `runner ${m.runner}: the SSM parameter ${paramName} that the user data passes to gitlab-runner register ${m.tokenFlagWritten !== undefined ? flagShown({ name: 'registration-token', written: m.tokenFlagWritten }, true) : '--registration-token'} holds a legacy registration token, not a runner authentication token. The registration-token flow is ${REGISTRATION_TOKEN_FLOW}, and whoever reads the parameter can register runners that take the jobs of its project or group`, { fix: `create the runner in GitLab (its Runners settings, POST /user/runners, or gitlab_user_runner), keep its glrt- authentication token in ${paramName}, and register with --token`, received: '(a token, not shown)' }));
       }
     }
     const cache = sink.cacheOf(m.toml, m.tomlOrigin);
@@ -297,11 +297,13 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       // A manager that registers at boot: its command's --token, where the command is written.
       const writes = m.registered === true ? 'the `gitlab-runner register` command' : 'the config.toml';
       const flag = m.tokenFlag ?? 'token';
-      const sets = (t: string) => (m.registered === true ? `passes --${flag} ${JSON.stringify(t)}` : `sets token = ${JSON.stringify(t)}`);
+      // The flag as the command writes it (`-r`), else register's name for it.
+      const written = m.tokenFlagWritten ?? `--${flag}`;
+      const sets = (t: string) => (m.registered === true ? `passes ${written} ${JSON.stringify(t)}` : `sets token = ${JSON.stringify(t)}`);
       // --registration-token: config.toml gets the glrt- token GitLab answers at registration; the flag's value is the registration token.
       const registration = m.registered === true && flag === 'registration-token';
       const secret = registration ? 'registration token (with which anyone can register a runner that takes the jobs of its project or group)' : 'runner token';
-      const fetched = m.registered === true ? `and pass it to gitlab-runner register --${flag}` : 'into config.toml';
+      const fetched = m.registered === true ? `and pass it to gitlab-runner register ${written}` : 'into config.toml';
       if (typeof token === 'string' && m.unknownInUserData.some((u) => token.includes(u))) {
         sink.findings.push(finding('RF712', formatPosition(m.registered === true ? originAt(m.tomlOrigin, 'runners', 0, 'token') : originAt(m.origin, 'user_data')), `runner ${m.runner}: ${writes} in the user data of ${where} ${sets(token)}, so Terraform writes the ${secret} into the user data, where anyone allowed ec2:DescribeLaunchTemplateVersions, and every process on the instance that reaches the instance metadata service, can read it (and it stays in the Terraform state)`, { fix: `keep the token in an SSM SecureString parameter that only the manager role may read, and have the user data fetch it at boot (aws ssm get-parameter --with-decryption) ${fetched}` }));
         runner.tokenStoreUnknown = registration ? `Terraform writes the registration token into the user data of ${where}; the runner token config.toml then holds is the one GitLab answers with, kept on the instance only` : `Terraform writes it into the user data of ${where}`;
@@ -311,7 +313,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
         const read = /\bssm\s+get-parameters?\b[^\n]*?\s--names?[\s=]+["']?([^\s"'$]+)/.exec(m.userData)?.[1];
         const from = `which the user data sets at boot from ${read !== undefined ? `parameter ${read}, which no aws_ssm_parameter among the files given declares` : 'no aws_ssm_parameter among the files given'}`;
         runner.tokenStoreUnknown = registration
-          ? `${writes} in the user data of ${where} registers with --registration-token ${token}, ${from}; the runner token config.toml then holds is the one GitLab answers with, kept on the instance only`
+          ? `${writes} in the user data of ${where} registers with ${written} ${token}, ${from}; the runner token config.toml then holds is the one GitLab answers with, kept on the instance only`
           : `${writes} in the user data of ${where} takes the token from ${token}, ${from}`;
       } else if (typeof token === 'string' && token !== '') runner.tokenStoreUnknown = registration ? `${writes} in the user data of ${where} holds the registration token itself; the runner token config.toml then holds is the one GitLab answers with, kept on the instance only` : `${writes} in the user data of ${where} holds the token itself`;
       else runner.tokenStoreUnknown = `no aws_ssm_parameter among the files given is read by the user data of ${where}`;

@@ -13,7 +13,7 @@ import { mapBodyStrings } from './root-strings.js';
 import { pathInFolder, userDataFilePath } from '../platforms/aws-vm/user-data.js';
 import { cloudConfigFileSpan, isCloudConfig } from '../platforms/aws-vm/cloud-init.js';
 import { isObject } from '../model/is-object.js';
-import { isUndefinedFlag, registerCommands, SERVER_SETTINGS, type RegisterCommand } from './register-command.js';
+import { flagShown, isUndefinedFlag, registerCommands, SERVER_SETTINGS, type RegisterCommand } from './register-command.js';
 import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
@@ -51,6 +51,8 @@ export interface VmManagerEvidence {
   registered?: boolean;
   /** The register flag the token came from: with `registration-token`, config.toml holds the glrt- token GitLab answers with, not the flag's value. */
   tokenFlag?: 'token' | 'registration-token';
+  /** That flag as the command writes it (`-r`, `--registration-token`), for messages. */
+  tokenFlagWritten?: string;
   /**
    * With a registration token written in the command (not a glrt- one, not a value only boot knows):
    * the settings register sends GitLab when it creates the runner (--locked defaults to true,
@@ -391,6 +393,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     }
     let registered = false;
     let tokenFlag: VmManagerEvidence['tokenFlag'];
+    let tokenFlagWritten: string | undefined;
     let registeredAs: VmManagerEvidence['registeredAs'];
     let registeredFlag: VmManagerEvidence['registeredFlag'];
     // A config.toml written with its global settings only (concurrent, listen_address): register appends its entry to it.
@@ -422,6 +425,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
         tomlOrigin = globalsOnly ? { ...boot.origin, source: new RegisterSource(flags.path, (path) => (path[0] === 'runners' ? flags.locate(0, path) : originAt(heredocAt))) } : boot.origin;
         registered = true;
         tokenFlag = boot.tokenFlag;
+        tokenFlagWritten = boot.tokenFlagWritten;
         registeredAs = boot.registeredAs;
         registeredFlag = boot.flagOf;
         // gitlab-runner appends one [[runners]] entry per register: the model proves one runner per manager.
@@ -448,7 +452,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     // The runner's config.toml file beside user data that writes its own (in a folder named after the runner).
     const file = tomlText !== undefined ? candidates.find((t) => t.origin.source.path.split('/').includes(runner)) : undefined;
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;
-    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(registeredAs ? { registeredAs } : {}), ...(registeredFlag ? { registeredFlag } : {}) });
+    managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(tokenFlagWritten !== undefined ? { tokenFlagWritten } : {}), ...(registeredAs ? { registeredAs } : {}), ...(registeredFlag ? { registeredFlag } : {}) });
   }
   return { managers, findings, unreadable, refused };
 }
@@ -644,7 +648,7 @@ function writtenCommands(texts: ReadonlyMap<string, string>): WrittenCommands {
  * in where the template is shown, and an origin that points each key at the flag that set it, in
  * the file where the command is written. A problem: what keeps the runner from being proven.
  */
-function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, texts: ReadonlyMap<string, string>, commandsOf: () => WrittenCommands, prefer: readonly string[], fallback: () => Position, lineShown: (line: number) => string): { toml: Record<string, unknown>; origin: Origin; tokenFlag?: 'token' | 'registration-token'; registeredAs?: { locked: boolean; protectedOnly: boolean }; flagOf: NonNullable<VmManagerEvidence['registeredFlag']>; others: string[] } | { problem: string; fix: string; at: string; said?: true } | undefined {
+function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, texts: ReadonlyMap<string, string>, commandsOf: () => WrittenCommands, prefer: readonly string[], fallback: () => Position, lineShown: (line: number) => string): { toml: Record<string, unknown>; origin: Origin; tokenFlag?: 'token' | 'registration-token'; tokenFlagWritten?: string; registeredAs?: { locked: boolean; protectedOnly: boolean }; flagOf: NonNullable<VmManagerEvidence['registeredFlag']>; others: string[] } | { problem: string; fix: string; at: string; said?: true } | undefined {
   const commands = registerCommands('user-data', userData);
   if (commands.length === 0) return undefined;
   const configs = commands.map((c) => {
@@ -722,7 +726,8 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
     return template !== undefined && !flagSet(command, config, key) ? undefined : config.flag(key);
   };
   // The last of --token and --registration-token is the one register reads (both set the same key).
-  const tokenFlag = command.flags.filter((f) => f.name === 'token' || f.name === 'registration-token').pop()?.name as 'token' | 'registration-token' | undefined;
+  const tokenFlagOf = command.flags.filter((f) => f.name === 'token' || f.name === 'registration-token').pop();
+  const tokenFlag = tokenFlagOf?.name as 'token' | 'registration-token' | undefined;
   // A registration token as written (GR1348941…, not glrt-): the legacy flow sends --locked and --access-level (doLegacyRegisterRunner).
   const tokenValue = command.flags.filter((f) => f.name === 'token' || f.name === 'registration-token').pop()?.value;
   const last = (name: string) => command.flags.filter((f) => f.name === name).pop();
@@ -730,7 +735,7 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
   const registeredAs = tokenFlag === 'registration-token' && tokenValue !== undefined && tokenValue !== '' && !tokenValue.includes('$') && !tokenValue.startsWith('glrt-') && !(lockedFlag?.value ?? '').includes('$') && !(last('access-level')?.value ?? '').includes('$')
     ? { locked: lockedFlag === undefined || !/^(false|f|0)$/i.test(lockedFlag.value ?? 'true'), protectedOnly: last('access-level')?.value === 'ref_protected' }
     : undefined;
-  return { toml: config.toml, origin: { source: new RegisterSource(home?.path ?? fallback().file, located), doc: 0, path: [] }, ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(registeredAs ? { registeredAs } : {}), flagOf, others };
+  return { toml: config.toml, origin: { source: new RegisterSource(home?.path ?? fallback().file, located), doc: 0, path: [] }, ...(tokenFlag !== undefined ? { tokenFlag, tokenFlagWritten: flagShown(tokenFlagOf!) } : {}), ...(registeredAs ? { registeredAs } : {}), flagOf, others };
 }
 
 /** Whether a key (or the table above it) was set by a flag of the command rather than by a template. */

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor } from '../src/doctor/index.js';
 import { ROOT } from './helpers/fleet.js';
+import { argoApplication } from './helpers/doctor.js';
 
 /**
  * Issue 32a: a new user's Argo CD Application of the gitlab-runner chart, as public code holds
@@ -21,25 +22,8 @@ const REG_TOKEN = 'GR1348941EXAMPLEexampleEXAMPLE12';
 const enc = (s: string) => new TextEncoder().encode(s);
 const indent = (text: string, n: number) => text.split('\n').map((l) => (l === '' ? l : `${' '.repeat(n)}${l}`)).join('\n');
 
-function application(values: string, targetRevision?: string): string {
-  return `apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: gitlab-runner
-  namespace: argocd
-spec:
-  project: default
-  destination:
-    server: https://kubernetes.default.svc
-    namespace: gitlab-runner
-  source:
-    repoURL: https://charts.gitlab.io
-    chart: gitlab-runner
-${targetRevision !== undefined ? `    targetRevision: ${targetRevision}\n` : ''}    helm:
-      values: |
-${indent(values, 8)}
-`;
-}
+/** The new user's Application: `values` under helm.values, into namespace gitlab-runner. */
+const application = (values: string, targetRevision?: string): string => argoApplication({ helm: `      values: |\n${indent(values, 8)}\n`, namespace: 'gitlab-runner', ...(targetRevision !== undefined ? { targetRevision } : {}) });
 
 const NEW_USER = `gitlabUrl: https://gitlab.com/
 runnerRegistrationToken: "${AUTH_TOKEN}"

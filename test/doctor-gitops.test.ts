@@ -2,6 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { argoApplication } from './helpers/doctor.js';
 
 /**
  * The gitlab-runner chart deployed by a GitOps controller: an Argo CD Application or a Flux
@@ -26,22 +27,7 @@ const soundFiles = (): Record<string, string> => {
 const soundValues = readFileSync(join(CASE, 'values.yaml'), 'utf8');
 const indented = (text: string, indent: number) => text.split('\n').map((l) => (l === '' ? l : ' '.repeat(indent) + l)).join('\n');
 
-const application = (helm: string, extra = '') => `apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: gitlab-runner
-  namespace: argocd
-spec:
-  project: default
-  destination:
-    server: https://kubernetes.default.svc
-    namespace: gitlab
-  source:
-    repoURL: https://charts.gitlab.io
-    chart: gitlab-runner
-    targetRevision: 0.70.0
-    helm:
-${helm}${extra}`;
+const application = (helm: string, extra = '') => argoApplication({ helm, extra, namespace: 'gitlab', targetRevision: '0.70.0' });
 
 /**
  * An Argo CD Application of two sources: the chart, whose helm.valueFiles names `valueFile`, and a

@@ -376,3 +376,26 @@ export function placeOf(file: string, text: string, needle: string, from = 0): s
   const before = text.slice(0, i).split('\n');
   return `${file}:${before.length}:${before[before.length - 1]!.length + 1}`;
 }
+
+/**
+ * An Argo CD Application that installs the gitlab-runner chart from charts.gitlab.io into
+ * `namespace`: `helm` is the lines of its `helm:` part (at six spaces), `extra` lines after them;
+ * `targetRevision` is written only where given.
+ */
+export function argoApplication({ helm, namespace, targetRevision, extra = '' }: { helm: string; namespace: string; targetRevision?: string; extra?: string }): string {
+  return `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: gitlab-runner
+  namespace: argocd
+spec:
+  project: default
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: ${namespace}
+  source:
+    repoURL: https://charts.gitlab.io
+    chart: gitlab-runner
+${targetRevision !== undefined ? `    targetRevision: ${targetRevision}\n` : ''}    helm:
+${helm}${extra}`;
+}

@@ -93,6 +93,33 @@ describe('doctor on malformed input: a finding for the file, never a crash', () 
   });
 });
 
+describe("files of another tool's template engine (found on erik78se/operator-gitlab-runner, a Juju charm)", () => {
+  const run = (path: string, text: string) => doctor([{ path, bytes: enc(text) }]).findings;
+  it.each([
+    ['a Jinja config.toml', 'charm/templates/config.toml', 'concurrent = {{concurrent}}\ncheck_interval = 3\n[[runners]]\n  name = "{{name}}"\n', 'TOML', '{{concurrent}} (line 1)'],
+    ['an ERB config.toml', 'config.toml', '[[runners]]\n  limit = <%= @limit %>\n', 'TOML', '<%= @limit %> (line 2)'],
+    ['a Jinja loop in YAML', 'values.yaml', 'runners:\n{% for r in runners %}\n  - name: {{ r }}\n{% endfor %}\n', 'YAML', '{% for r in runners %} (line 2)'],
+  ])('%s is a template (RF902), not an RF901 syntax error', (_what, path, text, format, shown) => {
+    const r = run(path, text);
+    expect(r.filter((f) => f.code === 'RF901')).toEqual([]);
+    const skipped = r.filter((f) => f.code === 'RF902');
+    expect(skipped).toHaveLength(1);
+    expect(skipped[0]!.message).toContain(`is a template of another tool, not ${format} as written: ${shown}`);
+    expect(skipped[0]!.path).toMatch(new RegExp(`^${path.replace(/\./g, '\\.')}:\\d+:\\d+$`));
+  });
+  it('markup away from the line the parser stops on is no excuse: a TOML error elsewhere stays RF901', () => {
+    const r = run('config.toml', 'name = "{{name}}"\n[[runners]\nlimit = 1\n');
+    expect(r.map((f) => f.code)).toContain('RF901');
+    expect(r.some((f) => f.code === 'RF902')).toBe(false);
+  });
+  it("a template's credentials are still found, and markup holding one is not echoed", () => {
+    const token = 'glrt-EXAMPLEexampleEXAMPLE12';
+    const r = run('config.toml', `[[runners]]\n  token = "${token}"\n  limit = {{ limit | default("${token}") }}\n`);
+    expect(r.map((f) => f.code)).toEqual(expect.arrayContaining(['RF902', 'RF940']));
+    expect(JSON.stringify(r)).not.toContain(token);
+  });
+});
+
 describe('files that borrow the form of a Kubernetes object without being one', () => {
   // DoD-Platform-One/gitlab-runner's kind-config.yaml gave a false RF901 error "a Cluster without metadata.name".
   const run = (path: string, text: string) => doctor([{ path, bytes: enc(text) }]).findings.filter((f) => f.code === 'RF901');

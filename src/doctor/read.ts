@@ -4,6 +4,7 @@ import { safeText, type Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
+import { shownText } from '../verify/credentials.js';
 import { SourceFile, formatPosition, type Origin, type Position } from './source.js';
 import type { Evidence, RoleEvidence } from './evidence.js';
 import { readHclInto, readManifestInto, readTfJsonInto, readTfvarsInto, readTfvarsJsonInto, readTfvarsTemplateInto, unreadableVarFile } from './hcl/read.js';
@@ -20,7 +21,7 @@ import { utf16Of, utf16Problem } from '../io/utf16.js';
 import { terraformFileKind } from './terraform-files.js';
 import { isEnvFileName, isTerraformStateName, isVarsTemplateName } from '../io/file-names.js';
 import { normalPath } from './hcl/eval.js';
-import { stateFindings } from './terraform-state.js';
+import { showSecretFindings, stateFindings } from './terraform-state.js';
 import { isComposeFileName } from './env-managers.js';
 import { isObject } from '../model/is-object.js';
 import { gitOpsKind } from './gitops.js';
@@ -136,6 +137,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     } catch (e) {
       const line = e instanceof TomlError ? e.line : 1;
       const column = e instanceof TomlError ? e.column : 1;
+      if (otherEngineTemplate(ev, path, text, line, column, 'TOML')) return;
       ev.findings.push(finding('RF901', `${path}:${line}:${column}`, `${path} is not valid TOML: ${firstLine(e)}`, { fix: 'fix the TOML syntax at that position' }));
       return;
     }
@@ -158,6 +160,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     docs = parseDocs(text, syntax, source);
   } catch (e) {
     const at = errorPosition(e, path);
+    if (otherEngineTemplate(ev, path, text, at.line, at.column, syntax === 'json' ? 'JSON' : 'YAML')) return;
     ev.findings.push(finding('RF901', formatPosition(at), `${path} is not valid ${syntax === 'json' ? 'JSON' : 'YAML'}: ${firstLine(e)}`, { fix: 'fix the syntax at that position' }));
     if (terraformFileKind(path) === 'vars-json') unreadableVarFile(ev, path, at);
     return;
@@ -169,7 +172,10 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   }
   // Secrets first: their values are checked for static cloud keys and dropped before anything else holds them.
   docs.forEach((doc, i) => scrubSecrets(ev, source, doc, i, []));
-  if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, docs, terraformFileKind(path) === 'config-json'));
+  // `terraform show -json`: its runner tokens are found by the names the document gives them too.
+  const show = docs.length === 1 && isShowJson(docs[0]) ? (docs[0] as Record<string, unknown>) : undefined;
+  if (show) ev.findings.push(...showSecretFindings(source, text, show));
+  else if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, docs, terraformFileKind(path) === 'config-json'));
   ev.artifacts.push({ path, format: 'yaml', content: docs });
   // A variable definitions file in JSON: its values are the root's variables' (hcl/read.ts VarFiles).
   if (terraformFileKind(path) === 'vars-json' && docs.length === 1) readTfvarsJsonInto(ev, path, docs[0]);
@@ -207,6 +213,29 @@ function scrubSecrets(ev: Evidence, source: SourceFile, doc: unknown, i: number,
 
 /** Deployment documents nest a few dozen levels at most; deeper input is refused before any recursive reader sees it. */
 export const MAX_DEPTH = 200;
+
+/**
+ * A file of a TOML, YAML or JSON name that another tool's template engine fills before it is that
+ * format (a Juju charm's or Ansible role's `templates/config.toml` with Jinja's `{{concurrent}}`, an
+ * ERB `<%= … %>`, a Go template's `{{ .Values.x }}`): when the line the parser stopped on holds such
+ * markup, the file is a template, named once (RF902) rather than an RF901 "fix the syntax", and its
+ * lines are scanned for credentials as text. What it renders is not shown; markup elsewhere in a file
+ * that breaks for another reason stays RF901.
+ */
+function otherEngineTemplate(ev: Evidence, path: string, text: string, line: number, column: number, format: string): boolean {
+  const lineText = text.split('\n', line)[line - 1] ?? '';
+  const markup = /\{\{.*?(?:\}\}|$)|\{%.*?(?:%\}|$)|<%.*?(?:%>|$)/.exec(lineText)?.[0];
+  if (markup === undefined) return false;
+  const shown = shownText(markup, 60);
+  ev.findings.push(finding('RF902', `${path}:${line}:${column}`, `${path} is a template of another tool, not ${format} as written: ${safeText(shown)} (line ${line}) is markup a template engine fills first; not read, so what it renders is not proven`, { fix: 'give the file the template renders (as written on the host or in the cluster), or the values the engine fills it with' }));
+  ev.findings.push(...textSecretFindings(path, text));
+  return true;
+}
+
+/** A `terraform show -json` document: of a plan (`planned_values`) or a state (`values`). */
+function isShowJson(doc: unknown): boolean {
+  return isObject(doc) && typeof doc.format_version === 'string' && (isObject(doc.values) || isObject(doc.planned_values));
+}
 
 function firstLine(e: unknown): string {
   return (e instanceof Error ? e.message : String(e)).split('\n')[0]!.slice(0, 300);

@@ -112,3 +112,66 @@ export function stateFindings(path: string, text: string | undefined, limitMiB: 
   const marked = sensitive.length > 0 ? `; values marked sensitive are held for ${sensitive.slice(0, 5).join(', ')}${sensitive.length > 5 ? ` and ${sensitive.length - 5} more` : ''}` : '';
   return [leak(`${count}${marked}`), ...scan(CREDENTIAL_FIX)];
 }
+
+/**
+ * A runner token's name written into a longer one, as modules name variables and template inputs
+ * (`gitlab_runner_registration_token`, `runner_authentication_token`): the name ends in `_` and one
+ * of the runner token names other than `token` alone.
+ */
+const TOKEN_SUFFIX = new RegExp(`_(?:${RUNNER_TOKEN_ATTRIBUTE_NAMES.filter((n) => n !== 'token').join('|')})$`);
+const tokenName = (name: string): boolean => (name !== 'token' && TOKEN_NAMES.has(name)) || TOKEN_SUFFIX.test(name);
+
+const SHOW_FIX = 'rotate it (a runner token: reset it in GitLab); `terraform show -json` prints every value in plain text, the variables and those marked sensitive too, so keep plan and state JSON out of the repository (attach it to the pipeline as an artifact with a short expiry, or give it to the doctor from outside the repository)';
+
+/**
+ * The credentials of a `terraform show -json` document (plan or state) the doctor reads as evidence:
+ * the scan of every file, with the document's own names. Terraform prints every value there in
+ * plain text, variables and values marked sensitive included (the `terraform show` command's page,
+ * https://developer.hashicorp.com/terraform/cli/commands/show: with -json "any sensitive values in
+ * Terraform state will be displayed in plain text"), so a runner token is found by the name it is given, whatever its shape:
+ * a variable's value by the variable's name (`variables.registration_token.value`, a 20-character
+ * registration token of an older GitLab has no shape of its own), a resource's attribute by its name
+ * at any depth (`token` only at the top of a gitlab_user_runner or gitlab_runner), an output's value
+ * by the output's name, with the longer names modules give them too (`gitlab_runner_registration_token`).
+ */
+export function showSecretFindings(source: SourceFile, text: string, doc: Record<string, unknown>): Finding[] {
+  if (!mayHoldSecrets(text) && !SHOW_TOKEN_KEY.test(text)) return [];
+  const rest = (path: readonly (string | number)[]) => path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+  const resourceAt = (path: readonly (string | number)[]): { address: string; type: string; after: number } | undefined => {
+    // …resources[i].values.<attr> (planned_values, values, prior_state.values), resource_changes[i].change.<before|after>.<attr>
+    let node: unknown = doc;
+    for (let i = 0; i < path.length; i++) {
+      if (!isObject(node) && !Array.isArray(node)) return undefined;
+      node = (node as Record<string | number, unknown>)[path[i]!];
+      const next = path[i + 1];
+      if (isObject(node) && typeof node.address === 'string' && typeof node.type === 'string') {
+        if (next === 'values') return { address: node.address, type: node.type, after: i + 2 };
+        if (next === 'change' && (path[i + 2] === 'after' || path[i + 2] === 'before')) return { address: node.address, type: node.type, after: i + 3 };
+      }
+    }
+    return undefined;
+  };
+  const keyOf = (path: readonly (string | number)[]): string => {
+    if (path[0] === 'variables' && typeof path[1] === 'string') return `var.${path[1]}${rest(path.slice(3))}`;
+    const r = resourceAt(path);
+    if (r) return `${r.address}${rest(path.slice(r.after))}${path.includes('change') ? ` (resource_changes, ${String(path[path.indexOf('change') + 1])})` : ''}`;
+    const o = path.indexOf('outputs');
+    if (o >= 0 && typeof path[o + 1] === 'string') return `output.${String(path[o + 1])}${rest(path.slice(o + 3))}`;
+    return path.map((k, i) => (typeof k === 'number' ? `[${k}]` : i === 0 ? k : `.${k}`)).join('');
+  };
+  const tokenAt = (path: readonly (string | number)[]): string | undefined => {
+    if (path[0] === 'variables') return path.length === 3 && path[2] === 'value' && typeof path[1] === 'string' && tokenName(path[1]) ? path[1] : undefined;
+    const o = path.indexOf('outputs');
+    if (o >= 0 && o < path.length - 1 && path[path.length - 1] === 'value' && typeof path[o + 1] === 'string') return o + 3 === path.length && tokenName(path[o + 1] as string) ? (path[o + 1] as string) : undefined;
+    const key = path[path.length - 1];
+    if (typeof key !== 'string') return undefined;
+    if (tokenName(key)) return key;
+    if (key !== 'token') return undefined;
+    const r = resourceAt(path);
+    return r && r.after === path.length - 1 && RUNNER_TOKEN_TYPES.has(r.type) ? key : undefined;
+  };
+  return fileSecretFindings(source, [doc], false, { keyOf, fix: SHOW_FIX, decodeJson: true, tokenAt });
+}
+
+/** A key the show reader judges by its name (`tokenName`), which no needle of the scan's prefilter is. */
+const SHOW_TOKEN_KEY = new RegExp(`"(?:[A-Za-z0-9_]*_)?(?:${RUNNER_TOKEN_ATTRIBUTE_NAMES.join('|')})"`);

@@ -100,6 +100,22 @@ describe("a runner's GitLab setting whose value only boot knows (--tag-list \"${
   });
 });
 
+describe('a runner\'s GitLab setting that Terraform renders into the command (digio/terraform-google-gitlab-runner)', () => {
+  // A startup script in a heredoc: `--tag-list "${var.ci_runner_gitlab_tags}"`, whose default is "".
+  // It was RF919 "register exits with an error": true only when a caller sets tags.
+  const tf = (tags: string) => `variable "tags" {\n  type    = string\n  default = ""\n}\nvariable "token" {\n  type = string\n}\nresource "google_compute_instance" "runner" {\n  name = "runner"\n  metadata_startup_script = <<EOF\n#!/bin/bash\ngitlab-runner register -n --url https://gitlab.example.com --token \${var.token} --executor docker --docker-image alpine --tag-list "${tags}"\nEOF\n}\n`;
+  it('a Terraform reference alone may render empty: RF903 naming it, not RF919', () => {
+    const r = doctor(files({ 'main.tf': tf('${var.tags}') }));
+    expect(r.findings.filter((f) => f.code === 'RF919')).toEqual([]);
+    const said = r.findings.filter((f) => f.code === 'RF903' && f.message.includes('--tag-list'));
+    expect(said.map((f) => f.message)).toEqual([expect.stringContaining('the value is what Terraform renders from var.tags; when it is not empty, register with a runner authentication token (glrt-) exits with an error')]);
+  });
+  it('with words of its own it is never empty: RF919', () => {
+    const r = doctor(files({ 'main.tf': tf('docker,${var.tags}') }));
+    expect(r.findings.filter((f) => f.code === 'RF919').map((f) => f.received)).toEqual(['--tag-list=docker,${var.tags}']);
+  });
+});
+
 describe('a second runner in the same user data: never silently dropped', () => {
   it('two register commands: the first is proven, the second is RF903 at its command', () => {
     const boot = `${REGISTER}\n${REGISTER.replace('alpine', 'debian')}\n`;

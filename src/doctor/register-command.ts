@@ -317,8 +317,10 @@ const SERVER_BOOLEAN = new Set(['locked', 'run-untagged', 'paused']);
  * with words of its own or a non-empty default (`${TAGS:-ci}`) it is never empty.
  */
 function bootDefault(name: string, value: string): string | undefined {
-  const bare = /^(["']?)\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)(?::?-)?\})\1$/.exec(value);
-  const variable = bare?.[2] ?? bare?.[3] ?? /\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(value)?.[1] ?? 'a shell expansion';
+  // `${var.tags}`, `${local.tags}`: a Terraform reference the template is rendered with (the command is
+  // in a heredoc or template file), which may be empty just as a shell variable may.
+  const bare = /^(["']?)\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)(?::?-)?\}|\{((?:var|local)\.[A-Za-z_][A-Za-z0-9_-]*)\})\1$/.exec(value);
+  const variable = bare?.[2] ?? bare?.[3] ?? bare?.[4] ?? /\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(value)?.[1] ?? 'a shell expansion';
   if (SERVER_BOOLEAN.has(name)) return variable;
   return bare ? variable : undefined;
 }
@@ -397,7 +399,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
           // A value known only at boot that may be the default (`--tag-list "$TAGS"`, `${TAGS:-}`): register exits only when it is not, which the files do not show.
           const variable = f.value !== undefined && unknownValue(f.value) ? bootDefault(f.name, f.value) : undefined;
           if (variable !== undefined) {
-            findings.push(finding('RF903', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written} ${f.value!}: the value is known only at boot (${variable}); ${SERVER_BOOLEAN.has(f.name) ? `when it is not ${f.name === 'locked' ? 'true' : 'false'}` : 'when it is not empty'}, register with a runner authentication token (glrt-) exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered; whether it is, is not in the files given`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `${f.written}=${f.value!}`));
+            findings.push(finding('RF903', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written} ${f.value!}: the value is ${/^(var|local)\./.test(variable) ? `what Terraform renders from ${variable}` : `known only at boot (${variable})`}; ${SERVER_BOOLEAN.has(f.name) ? `when it is not ${f.name === 'locked' ? 'true' : 'false'}` : 'when it is not empty'}, register with a runner authentication token (glrt-) exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered; whether it is, is not in the files given`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `${f.written}=${f.value!}`));
             continue;
           }
           if (!setting(f.value)) continue;

@@ -84,3 +84,20 @@ describe('task 30b: RF910 names each resource whose user data could not be read 
     expect(rf910({ 'main.tf': main, 'boot.sh': corpus('ec2-docker-launch-configuration', 'boot.sh') })).toBe('');
   });
 });
+
+describe('RF712 names the API that reads the user data of what launches the manager', () => {
+  // cmdlabs/terraform-aws-gitlab-runner: a launch configuration's RF712 said "anyone allowed
+  // ec2:DescribeLaunchTemplateVersions", an API that reads launch templates only.
+  const userData = ['#!/bin/bash', 'set -euo pipefail', "cat > /etc/gitlab-runner/config.toml <<'EOF'", '[[runners]]', '  name = "ci"', '  url = "https://gitlab.example.com"', '  token = "${var.runner_token}"', '  executor = "docker"', '  [runners.docker]', '    image = "alpine:3.22"', 'EOF'].map((l) => `    ${l}\n`).join('');
+  const head = 'variable "runner_token" {\n  type      = string\n  sensitive = true\n}\nresource "aws_iam_role" "m" {\n  name               = "manager"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })\n}\nresource "aws_iam_instance_profile" "m" {\n  name = "manager"\n  role = aws_iam_role.m.name\n}\n';
+  const manager = (type: string, profile: string, group: string) => `${head}resource "${type}" "m" {\n  ami = "ami-0123456789abcdef0"\n  image_id = "ami-0123456789abcdef0"\n  instance_type = "t3.micro"\n  ${profile}\n  metadata_options {\n    http_tokens = "required"\n  }\n  user_data = ${type === 'aws_launch_template' ? 'base64encode(' : ''}<<-EOT\n${userData}  EOT${type === 'aws_launch_template' ? '\n  )' : ''}\n}\n${group}`;
+  const group = (ref: string) => `resource "aws_autoscaling_group" "m" {\n  name = "manager"\n  min_size = 1\n  max_size = 1\n  ${ref}\n  vpc_zone_identifier = ["subnet-0123456789abcdef0"]\n}\n`;
+  const said = (text: string) => run({ 'main.tf': text }).findings.filter((f) => f.code === 'RF712').map((f) => /where anyone allowed (.*?), and every process/.exec(f.message)?.[1]);
+  it.each([
+    ['a launch configuration', manager('aws_launch_configuration', 'iam_instance_profile = aws_iam_instance_profile.m.name', group('launch_configuration = aws_launch_configuration.m.name')), 'autoscaling:DescribeLaunchConfigurations (or ec2:DescribeInstanceAttribute on the instances it launches)'],
+    ['an instance', manager('aws_instance', 'iam_instance_profile = aws_iam_instance_profile.m.name', ''), 'ec2:DescribeInstanceAttribute'],
+    ['a launch template', manager('aws_launch_template', 'iam_instance_profile {\n    name = aws_iam_instance_profile.m.name\n  }', group('launch_template {\n    id = aws_launch_template.m.id\n  }')), 'ec2:DescribeLaunchTemplateVersions (or ec2:DescribeInstanceAttribute on the instances it launches)'],
+  ])('%s', (_what, text, readers) => {
+    expect(said(text)).toEqual([readers]);
+  });
+});

@@ -305,7 +305,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       const secret = registration ? 'registration token (with which anyone can register a runner that takes the jobs of its project or group)' : 'runner token';
       const fetched = m.registered === true ? `and pass it to gitlab-runner register ${written}` : 'into config.toml';
       if (typeof token === 'string' && m.unknownInUserData.some((u) => token.includes(u))) {
-        sink.findings.push(finding('RF712', formatPosition(m.registered === true ? originAt(m.tomlOrigin, 'runners', 0, 'token') : originAt(m.origin, 'user_data')), `runner ${m.runner}: ${writes} in the user data of ${where} ${sets(token)}, so Terraform writes the ${secret} into the user data, where anyone allowed ec2:DescribeLaunchTemplateVersions, and every process on the instance that reaches the instance metadata service, can read it (and it stays in the Terraform state)`, { fix: `keep the token in an SSM SecureString parameter that only the manager role may read, and have the user data fetch it at boot (aws ssm get-parameter --with-decryption) ${fetched}` }));
+        sink.findings.push(finding('RF712', formatPosition(m.registered === true ? originAt(m.tomlOrigin, 'runners', 0, 'token') : originAt(m.origin, 'user_data')), `runner ${m.runner}: ${writes} in the user data of ${where} ${sets(token)}, so Terraform writes the ${secret} into the user data, where anyone allowed ${userDataReaders(startedAs(ev, ltKey)?.kind)}, and every process on the instance that reaches the instance metadata service, can read it (and it stays in the Terraform state)`, { fix: `keep the token in an SSM SecureString parameter that only the manager role may read, and have the user data fetch it at boot (aws ssm get-parameter --with-decryption) ${fetched}` }));
         runner.tokenStoreUnknown = registration ? `Terraform writes the registration token into the user data of ${where}; the runner token config.toml then holds is the one GitLab answers with, kept on the instance only` : `Terraform writes it into the user data of ${where}`;
       } else if (typeof token === 'string' && /^\$(\{[A-Za-z_][A-Za-z0-9_]*\}|[A-Za-z_][A-Za-z0-9_]*)$/.test(token)) {
         // A shell variable the user data sets at boot (TOKEN=$(aws ssm get-parameter --name …)): the
@@ -398,6 +398,19 @@ function startedAs(ev: Evidence, key: string): { kind: 'instance' | 'spot instan
   if (written?.startsWith('aws_spot_instance_request.')) return { kind: 'spot instance request', address: written };
   if (written?.startsWith('aws_launch_configuration.')) return { kind: 'launch configuration', address: written };
   return undefined;
+}
+
+/**
+ * Who can read the user data of a manager through the AWS API, by what launches it: the launch
+ * template's versions (EC2 API DescribeLaunchTemplateVersions, LaunchTemplateData.UserData), a launch
+ * configuration (Auto Scaling API DescribeLaunchConfigurations, LaunchConfiguration.UserData), a spot
+ * request (DescribeSpotInstanceRequests, LaunchSpecification.UserData), and on every instance
+ * launched, its `userData` attribute (DescribeInstanceAttribute).
+ */
+function userDataReaders(kind: 'instance' | 'spot instance request' | 'launch configuration' | undefined): string {
+  if (kind === 'instance') return 'ec2:DescribeInstanceAttribute';
+  const source = kind === 'launch configuration' ? 'autoscaling:DescribeLaunchConfigurations' : kind === 'spot instance request' ? 'ec2:DescribeSpotInstanceRequests' : 'ec2:DescribeLaunchTemplateVersions';
+  return `${source} (or ec2:DescribeInstanceAttribute on the instances it launches)`;
 }
 
 const shownStartedAs = (s: ReturnType<typeof startedAs>): string | undefined => (s ? `${s.kind} ${s.address}` : undefined);

@@ -519,3 +519,69 @@ describe('EKS deployments of two roots in two stated accounts', () => {
     expect(r.proofs.filter((p) => p.holds)).toEqual([]);
   });
 });
+
+describe('roots that each call one shared module whose manager keeps one runner name', () => {
+  // cmdlabs/terraform-aws-gitlab-runner-scale: nine examples call `../../`; the launch template is
+  // written once, in the module's file, so "the folder of the file" was one folder for all nine:
+  // eight were RF903 "a second manager for runner docker-runner-instance-id; only the first is
+  // proven" with the fix "give one deployment per folder", which they were.
+  const manager = [
+    'variable "runner_token" {',
+    '  type      = string',
+    '  sensitive = true',
+    '}',
+    'resource "aws_iam_role" "m" {',
+    '  name               = "manager"',
+    '  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })',
+    '}',
+    'resource "aws_iam_instance_profile" "m" {',
+    '  name = "manager"',
+    '  role = aws_iam_role.m.name',
+    '}',
+    'resource "aws_launch_template" "m" {',
+    '  name                 = "manager"',
+    '  image_id             = "ami-0123456789abcdef0"',
+    '  instance_type        = "t3.micro"',
+    '  iam_instance_profile {',
+    '    name = aws_iam_instance_profile.m.name',
+    '  }',
+    '  metadata_options {',
+    '    http_tokens = "required"',
+    '  }',
+    '  user_data = base64encode(<<-EOT',
+    '    #!/bin/bash',
+    '    set -euo pipefail',
+    '    cat > /etc/gitlab-runner/config.toml <<\'EOF\'',
+    '    [[runners]]',
+    '      name = "ci"',
+    '      url = "https://gitlab.example.com"',
+    '      token = "${var.runner_token}"',
+    '      executor = "docker"',
+    '      [runners.docker]',
+    '        image = "alpine:3.22"',
+    '    EOF',
+    '  EOT',
+    '  )',
+    '}',
+    'resource "aws_autoscaling_group" "m" {',
+    '  name                 = "manager"',
+    '  min_size             = 1',
+    '  max_size             = 1',
+    '  launch_template {',
+    '    id = aws_launch_template.m.id',
+    '  }',
+    '  vpc_zone_identifier  = ["subnet-0123456789abcdef0"]',
+    '}',
+  ].join('\n');
+  const call = 'module "runner" {\n  source       = "../mod"\n  runner_token = "x"\n}\n';
+  const enc = (s: string) => new TextEncoder().encode(s);
+  const files = (roots: string[]): InputFile[] => [{ path: 'mod/main.tf', bytes: enc(manager) }, ...roots.map((r) => ({ path: `${r}/main.tf`, bytes: enc(call) }))];
+  it("each root's instance is a runner of its own, named <root folder>/<name>, and proven", () => {
+    const r = doctor(files(['prod', 'staging']));
+    expect(r.findings.filter((f) => f.message.includes('a second manager'))).toEqual([]);
+    expect([...new Set(r.proofs.map((p) => p.runner))]).toEqual(['prod/ci', 'staging/ci']);
+  });
+  it('one root alone keeps the name', () => {
+    expect([...new Set(doctor(files(['prod'])).proofs.map((p) => p.runner))]).toEqual(['ci']);
+  });
+});

@@ -138,7 +138,13 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   const seen = new Set(sink.runners.map((r) => r.name));
   // Two roots given together (prod/, staging/ copied from it) whose managers keep one runner name:
   // each is a runner of its own, named `<folder>/<name>`, so both are proven.
+  // The folder of the manager's root: its mark's (a module that roots call each with its own
+  // instance: cmdlabs/terraform-aws-gitlab-runner-scale's nine examples call `../../`, whose file is
+  // one), else the folder of the file that writes it.
   const folderOf = (m: (typeof managers)[number]) => {
+    const mark = /__rfroot\d+\b/.exec(m.launchTemplateKey)?.[0];
+    const rootFolder = mark !== undefined ? ev.terraform.rootMarks?.get(mark) : undefined;
+    if (rootFolder !== undefined) return rootFolder;
     const path = m.origin.source.path;
     return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';
   };

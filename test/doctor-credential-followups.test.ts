@@ -195,3 +195,21 @@ describe('a value SOPS encrypted in place is no credential in clear', () => {
     expect(at(run({ 'secrets.yaml': sops('ENC[Zq8vT2mN5xR7pK3wL9bY4cJ6hF1dG0sA2eU8iO5t]') }), 'RF940')).toEqual(['secrets.yaml:4:26']);
   });
 });
+
+describe('a walk names Jsonnet as not read (rkwaysltd/k8slab-infra-gitlab-runners deploys its runner with qbec)', () => {
+  it('.jsonnet and .libsonnet are in the one RF902 of files not read; other source code stays silent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rf-jsonnet-'));
+    try {
+      writeFileSync(join(dir, 'index.jsonnet'), "local p = import 'params.libsonnet';\n{ runner: p.runner }\n");
+      writeFileSync(join(dir, 'params.libsonnet'), '{ runner: { replicas: 1 } }\n');
+      writeFileSync(join(dir, 'main.go'), 'package main\n');
+      const { files } = await walkFiles([dir], 1 << 20);
+      expect(files.filter((f) => f.notRead === true).map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['index.jsonnet', 'params.libsonnet']);
+      const said = doctor(files).findings.filter((f) => f.code === 'RF902');
+      expect(said).toHaveLength(1);
+      expect(said[0]!.message).toMatch(/^2 file\(s\) in the folders given look like part of the deployment .*Jsonnet\), so nothing in them is checked: .*index\.jsonnet, .*params\.libsonnet$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -13,6 +13,7 @@ import { CACHE_BACKENDS, cacheBackendFor } from '../caches/registry.js';
 import { get, getText } from '../verify/get.js';
 import { restrictedClears, restrictedViolations } from '../verify/pod-security.js';
 import { formatPosition, originAt, type Origin } from './source.js';
+import { longLivedKeyFindings } from './static-keys.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
 import { normalizeTerraform, resolveKmsKeyReferences } from './terraform.js';
@@ -463,6 +464,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   const findings: Finding[] = [];
   const { root, findings: tfFindings, leftOutRoles } = normalizeTerraform(ev);
   findings.push(...tfFindings);
+  // Static keys the Terraform creates itself (RF936).
+  findings.push(...longLivedKeyFindings(ev, root));
   // Kubernetes objects written as kubernetes provider resources, and the azurerm evidence in the proofs' shapes.
   const k8sTerraform = addTerraformKubernetesObjects(ev);
   findings.push(...k8sTerraform.findings);

@@ -201,6 +201,11 @@ export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment)
     mutate: (d) => (d.extra['deploy/iam.tf'] = 'provider "aws" {\n  alias = "target"\n}\ndata "aws_caller_identity" "target" {\n  provider = aws.target\n}\nresource "aws_iam_role" "other" {\n  name = "other"\n  assume_role_policy = jsonencode({ Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { AWS = "arn:aws:iam::${data.aws_caller_identity.target.account_id}:root" } }] })\n}\n'),
   },
   {
+    code: 'RF936',
+    rule: "the deployment creates an IAM user's access key, a static key the runner does not need",
+    mutate: (d) => (d.extra['deploy/ci-user.tf'] = 'resource "aws_iam_user" "ci" {\n  name = "gitlab-ci"\n}\nresource "aws_iam_access_key" "ci" {\n  user = aws_iam_user.ci.name\n}\n'),
+  },
+  {
     code: 'RF913',
     rule: 'a Terraform reference to a local that does not exist',
     mutate: (d) => (d.extra['deploy/iam.tf.json'] = JSON.stringify({ locals: { trust_doc: {} }, resource: { aws_iam_role: { other: { name: 'other', assume_role_policy: '${jsonencode(local.trust)}' } } } })),

@@ -1,0 +1,51 @@
+import { describe, expect, it } from 'vitest';
+import type { DoctorResult } from '../src/doctor/index.js';
+import { doctorTexts } from './helpers/doctor.js';
+import { secretKeyNameOnLine } from '../src/verify/credentials.js';
+
+/**
+ * Issue 33c: runner tokens in more places. The legacy `kubernetes_secret` is the same resource as
+ * `kubernetes_secret_v1`; a registration token (`runners_token`) given to the chart's runnerToken
+ * or runnerRegistrationToken; a register command in a `.tf.json` user_data string; a `secret_key`
+ * beside a Secret's name in text read line by line.
+ */
+
+const run = doctorTexts;
+/** The paths of a code's findings, in the order given. */
+const at = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code).map((f) => f.path);
+
+describe('4. a secret_key beside a Secret name, in text read line by line', () => {
+  const heredoc = (lines: string) => `resource "null_resource" "x" {\n  triggers = {\n    v = <<-EOT\n${lines}    EOT\n  }\n}\n`;
+
+  it('an HCL heredoc, a string written with \\n, a ConfigMap script and a shell script: no RF940 and no RF933 for the key name', () => {
+    expect(at(run({ 'a.tf': heredoc('      backup:\n        secret_name: pg-creds\n        secret_key: password\n') }), 'RF940')).toEqual([]);
+    // The sibling after it, over a deeper line and a comment.
+    expect(at(run({ 'a.tf': heredoc('      backup:\n        secret_key: password\n        # the Secret\n        labels:\n          a: b\n        secretName: pg-creds\n') }), 'RF940')).toEqual([]);
+    expect(at(run({ 'b.tf': 'resource "null_resource" "y" {\n  triggers = {\n    v = "backup:\\n  secret_name: pg\\n  secret_key: password\\n"\n  }\n}\n' }), 'RF940')).toEqual([]);
+    const cm = run({ 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  values.yaml: |\n    backups:\n      - secretName: pg-creds\n        secret_key: POSTGRES_PASSWORD\n' });
+    expect([...at(cm, 'RF940'), ...at(cm, 'RF933')]).toEqual([]);
+    expect(at(run({ 'backup.sh': '#!/bin/sh\nsecret_name=pg-creds\nsecret_key=password\n' }), 'RF940')).toEqual([]);
+  });
+
+  it('twin: secret_key = "minio123" with no Secret name in its block stays RF940, in each of those places', () => {
+    // Alone; the Secret name in another block (shallower, after a blank line, in another list item); with access_key beside it.
+    expect(at(run({ 'a.tf': heredoc('      backup:\n        endpoint: minio.local\n        secret_key: minio123\n') }), 'RF940')).toEqual(['a.tf:6:9']);
+    expect(at(run({ 'a.tf': heredoc('      secret_name: pg\n      backup:\n        secret_key: minio123\n') }), 'RF940')).toEqual(['a.tf:6:9']);
+    expect(at(run({ 'a.tf': heredoc('      backup:\n        secret_name: pg\n\n        secret_key: minio123\n') }), 'RF940')).toEqual(['a.tf:7:9']);
+    expect(at(run({ 'a.tf': heredoc('      - secret_name: pg\n        x: 1\n      - endpoint: minio.local\n        secret_key: minio123\n') }), 'RF940')).toEqual(['a.tf:7:9']);
+    expect(at(run({ 'a.tf': heredoc('      secret_name: minio-creds\n      access_key: minioadmin\n      secret_key: minio123\n') }), 'RF940')).toEqual(['a.tf:5:7', 'a.tf:6:7']);
+    expect(at(run({ 'b.tf': 'resource "null_resource" "y" {\n  triggers = {\n    v = "backup:\\n  endpoint: minio.local\\n  secret_key: minio123\\n"\n  }\n}\n' }), 'RF940')).toEqual(['b.tf:3:9']);
+    expect(at(run({ 'backup.sh': '#!/bin/sh\nendpoint=minio.local\nsecret_key=minio123\n' }), 'RF940')).toEqual(['backup.sh:3:1']);
+    // A key's form beside a Secret name is still a credential (an issued key, not a key's name).
+    expect(at(run({ 'a.tf': heredoc('      secret_name: pg\n      secret_key: q7Wm3KpL5xNv2RbY7cZt\n') }), 'RF940')).toEqual(['a.tf:5:7']);
+  });
+
+  it('secretKeyNameOnLine: the block, its value and its item', () => {
+    expect(secretKeyNameOnLine(['a:', '  secret_name: x', '  secret_key: password'], 2)).toBe(true);
+    expect(secretKeyNameOnLine(['- secret_key: "password",', '  existingSecret: x'], 0)).toBe(true);
+    expect(secretKeyNameOnLine(['  secret_name: x', 'b:', '  secret_key: password'], 2)).toBe(false);
+    expect(secretKeyNameOnLine(['  secret_name: x', '  secret_key: two words'], 1)).toBe(false);
+    expect(secretKeyNameOnLine(['  secret_name: x', '  access_key: a', '  secret_key: password'], 2)).toBe(false);
+    expect(secretKeyNameOnLine(['  secret_name: x', '  bucket: password'], 1)).toBe(false);
+  });
+});

@@ -14,6 +14,31 @@ const run = doctorTexts;
 /** The paths of a code's findings, in the order given. */
 const at = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code).map((f) => f.path);
 
+describe('3. a register command in a .tf.json user_data string is read as the same command in HCL', () => {
+  const script = '#!/bin/bash\nset -e\ngitlab-runner register --non-interactive --url https://gitlab.example.com --registration-token ${gitlab_project.p.runners_token} --executor docker --docker-image alpine:3.20\n';
+  const hcl = `resource "gitlab_project" "p" {\n  name = "p"\n}\n\nresource "aws_instance" "runner" {\n  ami           = "ami-0123456789abcdef0"\n  instance_type = "t3.micro"\n  user_data     = <<-EOT\n    ${script.trimEnd().split('\n').join('\n    ')}\n  EOT\n}\n`;
+  const json = (s: string) => JSON.stringify({ resource: { gitlab_project: { p: { name: 'p' } }, aws_instance: { runner: { ami: 'ami-0123456789abcdef0', instance_type: 't3.micro', user_data: s } } } }, null, 2);
+
+  it('--registration-token ${gitlab_project.p.runners_token} in .tf.json: RF912 at the flag in the JSON string, as in .tf', () => {
+    const text = json(script);
+    const line = text.split('\n').findIndex((l) => l.includes('"user_data"'));
+    const column = text.split('\n')[line]!.indexOf('--registration-token') + 1;
+    const r = run({ 'main.tf.json': text });
+    expect(at(r, 'RF912')).toEqual([`main.tf.json:${line + 1}:${column}`]);
+    const h = run({ 'main.tf': hcl });
+    const hclLine = hcl.split('\n').findIndex((l) => l.includes('--registration-token'));
+    expect(at(h, 'RF912')).toEqual([`main.tf:${hclLine + 1}:${hcl.split('\n')[hclLine]!.indexOf('--registration-token') + 1}`]);
+    expect(r.findings.find((f) => f.code === 'RF912')!.message).toBe(h.findings.find((f) => f.code === 'RF912')!.message);
+  });
+
+  it('twin: --token in .tf.json is no RF912; a command after a \\n escape with an unknown flag is RF919 at that flag', () => {
+    expect(at(run({ 'main.tf.json': json(script.replace('--registration-token', '--token')) }), 'RF912')).toEqual([]);
+    const text = json(script.replace('--executor docker', '--executor docker --no-such-flag'));
+    const line = text.split('\n').findIndex((l) => l.includes('"user_data"'));
+    expect(at(run({ 'main.tf.json': text }), 'RF919')).toEqual([`main.tf.json:${line + 1}:${text.split('\n')[line]!.indexOf('--no-such-flag') + 1}`]);
+  });
+});
+
 describe('4. a secret_key beside a Secret name, in text read line by line', () => {
   const heredoc = (lines: string) => `resource "null_resource" "x" {\n  triggers = {\n    v = <<-EOT\n${lines}    EOT\n  }\n}\n`;
 

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
-import type { DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts } from './helpers/doctor.js';
+import type { DoctorResult, InputFile } from '../src/doctor/index.js';
+import { doctor } from '../src/doctor/index.js';
+import { doctorEdited, doctorTexts } from './helpers/doctor.js';
+import { exampleFiles } from './helpers/fleet.js';
 import { secretKeyNameOnLine } from '../src/verify/credentials.js';
 
 /**
@@ -13,6 +15,65 @@ import { secretKeyNameOnLine } from '../src/verify/credentials.js';
 const run = doctorTexts;
 /** The paths of a code's findings, in the order given. */
 const at = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code).map((f) => f.path);
+/** What the doctor says, without the words that name a resource type. */
+const said = (r: DoctorResult) => ({
+  findings: r.findings.map((f) => `${f.code} ${f.path} ${f.message.replace(/kubernetes_secret(_v1)?\./g, 'SECRET.')}`),
+  proofs: r.proofs.map((p) => `${p.holds} ${p.claim}`),
+  exitCode: r.exitCode,
+});
+
+describe('1. the legacy kubernetes_secret is read as kubernetes_secret_v1 is', () => {
+  const CASE = 'test/doctor/corpus/kubernetes-provider-metadata-refs';
+  const tokenLine = '    "runner-token" = var.runner_token\n';
+  const legacy: [string, string][] = [
+    ['resource "kubernetes_secret_v1" "runner_token"', 'resource "kubernetes_secret" "runner_token"'],
+    ['secret = kubernetes_secret_v1.runner_token.metadata[0].name', 'secret = kubernetes_secret.runner_token.metadata[0].name'],
+  ];
+  const given = (data: string, extra: string, edits: [string, string][] = []) => doctorEdited(CASE, [[tokenLine, data], ['variable "runner_token" {', `${extra}variable "runner_token" {`], ...edits]);
+  const project = 'resource "gitlab_project" "ci" {\n  name = "ci"\n}\n\n';
+
+  it("the chart's token Secret as kubernetes_secret given a project's runners_token: RF912 at that key, as with kubernetes_secret_v1", () => {
+    const data = '    "runner-registration-token" = gitlab_project.ci.runners_token\n    "runner-token"              = ""\n';
+    const r = given(data, project, legacy);
+    expect(at(r, 'RF912')).toEqual(['main.tf:45:35']);
+    expect(r.findings.find((f) => f.code === 'RF912')!.message).toContain("gives runner-registration-token the project's registration token (gitlab_project.ci.runners_token)");
+    expect(said(r)).toEqual(said(given(data, project)));
+  });
+
+  it('twin: kubernetes_secret given a gitlab_user_runner token is the registration the doctor reads, no RF912, the same as kubernetes_secret_v1', () => {
+    const data = '    "runner-token" = gitlab_user_runner.ci.token\n';
+    const runner = 'resource "gitlab_user_runner" "ci" {\n  runner_type = "project_type"\n  project_id  = 12\n  access_level = "ref_protected"\n  locked = true\n}\n\n';
+    const r = given(data, runner, legacy);
+    expect(at(r, 'RF912')).toEqual([]);
+    expect(said(r)).toEqual(said(given(data, runner)));
+  });
+
+  it("generated fleets with their token Secrets as kubernetes_secret: the doctor says what it says of kubernetes_secret_v1 (the registration, the clusters by provider)", () => {
+    for (const example of ['eks-irsa', 'mixed-eks-vm', 'mixed-aws-azure', 'aks-workload-identity']) {
+      const files: InputFile[] = exampleFiles(example).map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.content) }));
+      const renamed = files.map((f) => {
+        if (!f.path.endsWith('.tf.json')) return f;
+        const text = new TextDecoder().decode(f.bytes);
+        const root = JSON.parse(text) as { resource?: Record<string, unknown> };
+        if (!root.resource?.kubernetes_secret_v1) return f;
+        root.resource.kubernetes_secret = root.resource.kubernetes_secret_v1;
+        delete root.resource.kubernetes_secret_v1;
+        return { path: f.path, bytes: new TextEncoder().encode(JSON.stringify(root, null, 2).replace(/\bkubernetes_secret_v1\./g, 'kubernetes_secret.')) };
+      });
+      expect(renamed.some((f, i) => f !== files[i])).toBe(true);
+      const original = doctor(files);
+      expect(said(doctor(renamed))).toEqual(said(original));
+    }
+  });
+  it("the token rotator: a runner whose token Secret a kubernetes_secret writes is registered by Terraform, not rotated, as with kubernetes_secret_v1", () => {
+    const files: InputFile[] = exampleFiles('eks-api-rotation').map((f) => ({ path: f.path, bytes: new TextEncoder().encode(f.content) }));
+    const secret = (type: string): InputFile => ({ path: 'terraform/gitlab/secret.tf', bytes: new TextEncoder().encode(`resource "${type}" "dev" {\n  metadata {\n    name      = "dev-runner-token"\n    namespace = "ci-dev"\n  }\n  data = {\n    "runner-token" = var.token\n  }\n}\n\nvariable "token" {\n  type = string\n}\n`) });
+    const v1 = doctor([...files, secret('kubernetes_secret_v1')]);
+    // The rotator's RoleBinding in ci-dev no longer reaches a runner it rotates (RF129).
+    expect(v1.findings.filter((f) => f.code === 'RF129').map((f) => f.message)).toEqual([expect.stringMatching(/binds the token rotator's user in namespace ci-dev, where it rotates/)]);
+    expect(said(doctor([...files, secret('kubernetes_secret')]))).toEqual(said(v1));
+  });
+});
 
 describe('3. a register command in a .tf.json user_data string is read as the same command in HCL', () => {
   const script = '#!/bin/bash\nset -e\ngitlab-runner register --non-interactive --url https://gitlab.example.com --registration-token ${gitlab_project.p.runners_token} --executor docker --docker-image alpine:3.20\n';

@@ -75,6 +75,66 @@ describe('1. the legacy kubernetes_secret is read as kubernetes_secret_v1 is', (
   });
 });
 
+describe("2. a group's or project's registration token given to the chart's runnerToken or runnerRegistrationToken", () => {
+  const release = (name: string, rest: string) => `resource "helm_release" "${name}" {
+  name       = "${name}"
+  repository = "https://charts.gitlab.io"
+  chart      = "gitlab-runner"
+  version    = "0.86.0"
+  namespace  = "gitlab"
+${rest}}
+`;
+  const gitlab = 'resource "gitlab_project" "p" {\n  name = "p"\n}\n\ndata "gitlab_group" "g" {\n  full_path = "g"\n}\n\nvariable "runner_token" {\n  type      = string\n  sensitive = true\n}\n\n';
+  /** `main.tf:line:column` of the first `needle` after the line holding `after`. */
+  const place = (tf: string, after: string, needle: string) => {
+    const lines = tf.split('\n');
+    const from = lines.findIndex((l) => l.includes(after));
+    const i = lines.findIndex((l, n) => n >= from && l.includes(needle));
+    expect(i).toBeGreaterThanOrEqual(0);
+    return `main.tf:${i + 1}:${lines[i]!.indexOf(needle) + 1}`;
+  };
+
+  it('runnerToken in yamlencode values, a set and a set_sensitive: RF912 at each reference, saying the chart hands it to register as --token and register fails', () => {
+    const tf = gitlab
+      + release('by-values', '  values = [yamlencode({ gitlabUrl = "https://gitlab.example.com/", runnerToken = gitlab_project.p.runners_token })]\n')
+      + release('by-set', '  set {\n    name  = "runnerToken"\n    value = gitlab_project.p.runners_token\n  }\n')
+      + release('by-sensitive', '  set_sensitive {\n    name  = "runnerToken"\n    value = data.gitlab_group.g.runners_token\n  }\n');
+    const r = run({ 'main.tf': tf });
+    expect(at(r, 'RF912').sort()).toEqual([
+      place(tf, '"by-values"', 'gitlab_project.p.runners_token'),
+      place(tf, '"by-set"', 'gitlab_project.p.runners_token'),
+      place(tf, '"by-sensitive"', 'data.gitlab_group.g.runners_token'),
+    ].sort());
+    const byValues = r.findings.find((f) => f.code === 'RF912' && f.message.startsWith('helm_release.by-values: '))!;
+    expect(byValues.message).toContain("runnerToken is given the project's registration token (gitlab_project.p.runners_token), where the chart expects a runner authentication token (glrt-)");
+    expect(byValues.message).toContain('as CI_SERVER_TOKEN (its --token)');
+    expect(byValues.message).toContain('GitLab refuses a registration token there (403), so register fails on every attempt');
+    expect(byValues.severity).toBe('warning');
+    expect(r.findings.find((f) => f.code === 'RF912' && f.message.startsWith('helm_release.by-sensitive: '))!.message).toContain("runnerToken is given the group's registration token (data.gitlab_group.g.runners_token)");
+  });
+
+  it('runnerToken written in a values template that templatefile() fills with a runners_token: RF912 at the template\'s line', () => {
+    const tf = gitlab + release('by-template', '  values = [templatefile("${path.module}/values.yaml.tftpl", { token = gitlab_project.p.runners_token })]\n');
+    const r = run({ 'main.tf': tf, 'values.yaml.tftpl': 'gitlabUrl: https://gitlab.example.com/\nrunnerToken: ${token}\n' });
+    expect(at(r, 'RF912')).toEqual(['values.yaml.tftpl:2:14']);
+    expect(r.findings.find((f) => f.code === 'RF912')!.message).toContain("runnerToken is given the project's registration token (gitlab_project.p.runners_token)");
+  });
+
+  it('runnerRegistrationToken given a runners_token: RF912 of the registration-token flow', () => {
+    const tf = gitlab + release('legacy', '  set_sensitive {\n    name  = "runnerRegistrationToken"\n    value = gitlab_project.p.runners_token\n  }\n');
+    const r = run({ 'main.tf': tf });
+    expect(at(r, 'RF912')).toEqual([place(tf, '"legacy"', 'gitlab_project.p.runners_token')]);
+    expect(r.findings.find((f) => f.code === 'RF912')!.message).toMatch(/^helm_release\.legacy: runnerRegistrationToken is given the project's registration token \(gitlab_project\.p\.runners_token\): the runner registers itself by the registration-token flow, deprecated by GitLab/);
+  });
+
+  it('twin: runnerToken given a variable, a gitlab_user_runner token or another attribute of the project is no RF912', () => {
+    for (const value of ['var.runner_token', 'gitlab_user_runner.r.token', 'gitlab_project.p.id']) {
+      const tf = `${gitlab}resource "gitlab_user_runner" "r" {\n  runner_type = "project_type"\n  project_id  = 1\n}\n\n${release('ok', `  values = [yamlencode({ runnerToken = ${value} })]\n  set_sensitive {\n    name  = "runnerRegistrationToken"\n    value = ${value}\n  }\n`)}`;
+      expect(at(run({ 'main.tf': tf }), 'RF912')).toEqual([]);
+    }
+  });
+});
+
 describe('3. a register command in a .tf.json user_data string is read as the same command in HCL', () => {
   const script = '#!/bin/bash\nset -e\ngitlab-runner register --non-interactive --url https://gitlab.example.com --registration-token ${gitlab_project.p.runners_token} --executor docker --docker-image alpine:3.20\n';
   const hcl = `resource "gitlab_project" "p" {\n  name = "p"\n}\n\nresource "aws_instance" "runner" {\n  ami           = "ami-0123456789abcdef0"\n  instance_type = "t3.micro"\n  user_data     = <<-EOT\n    ${script.trimEnd().split('\n').join('\n    ')}\n  EOT\n}\n`;

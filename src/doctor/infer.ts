@@ -30,7 +30,7 @@ import { awsProviderOf, parseRef, resourceBody, roleArn } from '../verify/aws-do
 import { providerAccount } from './hcl/eval.js';
 import { isTerraformConfig } from './terraform-files.js';
 import { VM_MANAGER_RESOURCES } from './aws-instance.js';
-import { REGISTRATION_TOKEN_FLOW } from './register-command.js';
+import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -1429,15 +1429,6 @@ function gitlabSettings(root: TerraformRoot, secrets: ReturnType<typeof secretsB
   return { settings: gitlabSettingsOf(root, tokenRef), ...(known ? { via: `gitlab_user_runner.${tokenRef}` } : {}), ...(registrationToken ? { registrationToken } : {}) };
 }
 
-/**
- * A reference to a GitLab group's or project's registration token: `runners_token`, a sensitive
- * attribute of the GitLab provider's gitlab_group and gitlab_project, resources and data sources
- * alike ("The group level registration token to use during runner setup", "Registration token to
- * use during runner setup": terraform-provider-gitlab docs/resources/group.md, project.md,
- * docs/data-sources/group.md, project.md). Gives the address it is of (`gitlab_project.ci`,
- * `data.gitlab_group.g`).
- */
-const RUNNERS_TOKEN_REF = /\$\{((?:data\.)?gitlab_(?:group|project)\.[A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.runners_token\}/;
 
 /**
  * The key of a token Secret the chart mounts (`runner-registration-token`, `runner-token`: the chart's

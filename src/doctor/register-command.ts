@@ -77,6 +77,15 @@ export const SERVER_SETTINGS: ReadonlyMap<string, (value: string | undefined) =>
  * docs.gitlab.com/ci/runners/new_creation_workflow/).
  */
 export const REGISTRATION_TOKEN_FLOW = 'deprecated by GitLab (since 15.6; off by default since GitLab 17.0, removal scheduled for 20.0)';
+/**
+ * A reference to a GitLab group's or project's registration token: `runners_token`, a sensitive
+ * attribute of the GitLab provider's gitlab_group and gitlab_project, resources and data sources
+ * alike ("The group level registration token to use during runner setup", "Registration token to
+ * use during runner setup": terraform-provider-gitlab docs/resources/group.md, project.md,
+ * docs/data-sources/group.md, project.md). Gives the address it is of (`gitlab_project.ci`,
+ * `data.gitlab_group.g`).
+ */
+export const RUNNERS_TOKEN_REF = /\$\{((?:data\.)?gitlab_(?:group|project)\.[A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.runners_token\}/;
 /** Files that describe a deployment rather than deploy one. */
 const DOCUMENTATION = /\.(md|markdown|rst|adoc|txt|html?)$/i;
 /** `gitlab-runner register` (not `unregister`), also behind sudo or a path; the words after it follow. */

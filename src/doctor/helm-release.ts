@@ -12,6 +12,7 @@ import type { Evidence } from './evidence.js';
 import { isObject } from '../model/is-object.js';
 import { RUNNER_TOKEN_SHAPES, placeholderValue } from '../verify/credentials.js';
 import { SENSITIVE_SHOWN, addSensitivePlace, addSensitiveValue, anyMarkedUnder } from './sensitive.js';
+import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.js';
 
 /**
  * The gitlab-runner chart deployed by Terraform's helm provider (`helm_release`): the release's
@@ -390,6 +391,8 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
   }
 
   // 2. set, set_list, set_sensitive: v2 nested blocks or v3 attributes (lists of objects), in that order.
+  // A token key set_sensitive gives a reference (kept out of the values): the reference, and where it is written.
+  const sensitiveRefs = new Map<string, { ref: string; at: Position }>();
   for (const kind of SET_KINDS) {
     const raw = body[kind];
     const list = Array.isArray(raw) ? raw : isObject(raw) ? [raw] : [];
@@ -399,6 +402,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
       let value: unknown;
       const given = setWithTokenStandIn(m);
       if (kind === 'set_sensitive') {
+        if (typeof m.name === 'string' && TOKEN_KEYS.includes(m.name) && typeof m.value === 'string' && WHOLE_REFERENCE.test(m.value)) sensitiveRefs.set(m.name, { ref: m.value, at: at(kind, n, 'value') });
         // Never kept: a token given when Terraform runs is not written in a file; one written here is (RF304, value not shown).
         if (typeof m.value !== 'string' || WHOLE_REFERENCE.test(m.value) || m.value === '') return;
         value = given !== m ? given.value : SENSITIVE_SHOWN;
@@ -407,8 +411,16 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
     });
   }
 
-  // A token passed in from a variable or secret store is not written in these files.
-  for (const k of TOKEN_KEYS) if (typeof merged.value[k] === 'string' && WHOLE_REFERENCE.test(merged.value[k])) delete merged.value[k];
+  // A token passed in from a variable or secret store is not written in these files. A GitLab
+  // group's or project's registration token (runners_token) is said where it is given (RF912).
+  for (const k of TOKEN_KEYS) {
+    const v = merged.value[k];
+    const whole = typeof v === 'string' && WHOLE_REFERENCE.test(v);
+    const given = sensitiveRefs.get(k) ?? (whole ? { ref: v, at: merged.locate([k], () => at()) } : undefined);
+    const of = given ? RUNNERS_TOKEN_REF.exec(given.ref)?.[1] : undefined;
+    if (given && of !== undefined) findings.push(registrationTokenGiven(key, k, of, given.at));
+    if (whole) delete merged.value[k];
+  }
   // The helm provider installs a release without `namespace` into "default"; one it is given but
   // that is not statically known is never taken to be "default" (RF906; a reference to a block not
   // given is RF903, said by the evaluator): the manager's namespace is then not known.
@@ -423,6 +435,30 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
   // The same release read from `terraform show -json` (added first): the configuration's reading stands.
   for (let j = ev.helmValues.length - 1; j >= 0; j--) if (ev.helmValues[j]!.address === key) ev.helmValues.splice(j, 1);
   ev.helmValues.push({ value: merged.value, origin: { source, doc: 0, path: [] }, ...(known !== undefined ? { namespace: known } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...(valuesUnread ? { valuesUnread: true as const } : {}), ...(typeof model.version === 'string' && model.version !== '' && !model.version.includes('${') ? { chartVersion: model.version } : {}) });
+}
+
+/**
+ * RF912 of a release whose token key (`runnerToken`, `runnerRegistrationToken`) Terraform gives a
+ * GitLab group's or project's `runners_token` (RUNNERS_TOKEN_REF), a registration token. The chart
+ * (0.86.0 templates/secrets.yaml, configmap.yaml) writes runnerRegistrationToken into its Secret as
+ * `runner-registration-token` and runnerToken as `runner-token`; its entrypoint exports them as
+ * REGISTRATION_TOKEN and CI_SERVER_TOKEN, the environment of `gitlab-runner register`'s
+ * --registration-token and --token. Given as --token, a token without the glrt- prefix is taken for
+ * an existing runner's token: register only verifies it (POST /runners/verify, "Token specified
+ * trying to verify runner...", gitlab-runner commands/register.go askRunner) and panics when GitLab
+ * answers 403, as it does for a token that is no runner's (network/gitlab.go VerifyRunner). The
+ * chart's register-the-runner script tries 30 times, 5 s apart, then the entrypoint exits 1.
+ */
+function registrationTokenGiven(release: string, key: string, of: string, where: Position): Finding {
+  const kind = of.includes('gitlab_group.') ? 'group' : 'project';
+  const reads = `whoever reads the Terraform state can register runners that take the jobs of that ${kind}`;
+  const message = key === 'runnerToken'
+    ? `runnerToken is given the ${kind}'s registration token (${of}.runners_token), where the chart expects a runner authentication token (glrt-): the chart hands runnerToken to gitlab-runner register as CI_SERVER_TOKEN (its --token), which takes a token without the glrt- prefix for an existing runner's token and only verifies it (POST /runners/verify); GitLab refuses a registration token there (403), so register fails on every attempt, the manager exits and restarts, and no runner is registered. The registration-token flow is also ${REGISTRATION_TOKEN_FLOW}, and ${reads}`
+    : `runnerRegistrationToken is given the ${kind}'s registration token (${of}.runners_token): the runner registers itself by the registration-token flow, ${REGISTRATION_TOKEN_FLOW}, and ${reads}`;
+  const fix = key === 'runnerToken'
+    ? `create the runner with gitlab_user_runner and give runnerToken its token (gitlab_user_runner.<name>.token), or put that token into a Secret under key runner-token and name it in runners.secret`
+    : `create the runner with gitlab_user_runner, give runnerToken its token (gitlab_user_runner.<name>.token) and remove runnerRegistrationToken`;
+  return { code: 'RF912', severity: CODES.RF912.severity, path: formatPosition(where), message: `${release}: ${message}`, fix, received: '(a token, not shown)' };
 }
 
 /**

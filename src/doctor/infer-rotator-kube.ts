@@ -10,6 +10,7 @@ import { keyVaultStoreOf } from '../spec/key-vault.js';
 import { azureRotationJob } from './infer-reach.js';
 import type { Evidence } from './evidence.js';
 import type { DoctorContext, DoctorReader } from './types.js';
+import { SECRET_TYPES } from './kubernetes-terraform.js';
 
 /**
  * The token rotator's Kubernetes identity, read back (the intent `plan` derives from
@@ -66,10 +67,10 @@ export function inferRotatorKubernetes(ev: Evidence, ctx: DoctorContext, intent:
   return [...inferAwsRotator(ev, ctx, intent, docs, idTokens, readers), ...inferAzureRotator(ev, ctx, intent, docs, idTokens, readers)];
 }
 
-/** Runners on these clusters whose token Secret no Terraform resource writes (registered through the API), with their manager Deployment. */
+/** Runners on these clusters whose token Secret no Terraform resource (kubernetes_secret_v1, kubernetes_secret) writes (registered through the API), with their manager Deployment. */
 function rotatedTargets(ctx: DoctorContext, intent: FleetIntent, docs: FleetDocuments, clusters: RotatorKubeIntent['clusters']): (RotatorKubeIntent['targets'][number] & { index: number })[] {
   // Secrets some Terraform resource writes: those runners are registered by Terraform, not rotated.
-  const written = new Set(Object.values(ctx.root.resource.kubernetes_secret_v1 ?? {}).map((b) => `${getText(b, 'metadata', 'namespace')}/${getText(b, 'metadata', 'name')}`));
+  const written = new Set(SECRET_TYPES.flatMap((type) => Object.values(ctx.root.resource[type] ?? {})).map((b) => `${getText(b, 'metadata', 'namespace')}/${getText(b, 'metadata', 'name')}`));
   const reached = new Set(clusters.map((c) => c.cluster));
   const targets: (RotatorKubeIntent['targets'][number] & { index: number })[] = [];
   intent.runners.forEach((r, index) => {

@@ -18,7 +18,7 @@ import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
 import { normalizeTerraform, resolveKmsKeyReferences } from './terraform.js';
 import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidence } from './azure.js';
-import { addTerraformKubernetesObjects } from './kubernetes-terraform.js';
+import { SECRET_TYPES, addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
 import { chartKeyFindings, registrationTokenFinding } from './chart-values.js';
@@ -31,7 +31,7 @@ import { awsProviderOf, parseRef, resourceBody, roleArn } from '../verify/aws-do
 import { providerAccount } from './hcl/eval.js';
 import { isTerraformConfig } from './terraform-files.js';
 import { VM_MANAGER_RESOURCES } from './aws-instance.js';
-import { REGISTRATION_TOKEN_FLOW } from './register-command.js';
+import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -475,7 +475,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   // Service accounts in the evidence.
   const serviceAccounts = ev.kubernetes.filter((o) => o.value.kind === 'ServiceAccount');
   const namespaceCluster = new Map<string, string>();
-  for (const b of Object.values(root.resource.kubernetes_secret_v1 ?? {})) {
+  for (const b of SECRET_TYPES.flatMap((type) => Object.values(root.resource[type] ?? {}))) {
     const ns = str(get(b, 'metadata', 'namespace'));
     const alias = str(b.provider)?.replace(/^kubernetes\./, '');
     if (ns && alias && alias !== 'kubernetes') namespaceCluster.set(ns, alias);
@@ -1432,15 +1432,6 @@ function gitlabSettings(root: TerraformRoot, secrets: ReturnType<typeof secretsB
   return { settings: gitlabSettingsOf(root, tokenRef), ...(known ? { via: `gitlab_user_runner.${tokenRef}` } : {}), ...(registrationToken ? { registrationToken } : {}) };
 }
 
-/**
- * A reference to a GitLab group's or project's registration token: `runners_token`, a sensitive
- * attribute of the GitLab provider's gitlab_group and gitlab_project, resources and data sources
- * alike ("The group level registration token to use during runner setup", "Registration token to
- * use during runner setup": terraform-provider-gitlab docs/resources/group.md, project.md,
- * docs/data-sources/group.md, project.md). Gives the address it is of (`gitlab_project.ci`,
- * `data.gitlab_group.g`).
- */
-const RUNNERS_TOKEN_REF = /\$\{((?:data\.)?gitlab_(?:group|project)\.[A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.runners_token\}/;
 
 /**
  * The key of a token Secret the chart mounts (`runner-registration-token`, `runner-token`: the chart's
@@ -1456,13 +1447,13 @@ function registrationTokenIn(secret: Record<string, unknown>, origin: Origin | u
 }
 
 /**
- * Every Secret the evidence creates, by namespace and name: kubernetes_secret_v1 resources, Secret
+ * Every Secret the evidence creates, by namespace and name: kubernetes_secret_v1 and kubernetes_secret resources, Secret
  * manifests, and objects that make a Secret (ExternalSecret, SealedSecret, a SecretProviderClass's
  * secretObjects). `unresolved`: its name or namespace is an expression the files do not resolve.
  */
 function secretCreators(ev: Evidence, root: TerraformRoot, tfSecrets: ReadonlyMap<string, Located<K8sObject>>): SecretCreator[] {
   const out: SecretCreator[] = [];
-  for (const type of ['kubernetes_secret_v1', 'kubernetes_secret']) {
+  for (const type of SECRET_TYPES) {
     for (const [key, b] of Object.entries(root.resource[type] ?? {})) {
       const meta = Array.isArray(b.metadata) ? (b.metadata as unknown[])[0] : b.metadata;
       const name = get(meta, 'name');
@@ -1505,7 +1496,7 @@ interface SecretCreator {
  */
 function terraformSecrets(ev: Evidence, root: TerraformRoot): Map<string, Located<K8sObject>> {
   const out = new Map<string, Located<K8sObject>>();
-  for (const type of ['kubernetes_secret_v1', 'kubernetes_secret']) {
+  for (const type of SECRET_TYPES) {
     for (const [key, b] of Object.entries(root.resource[type] ?? {})) {
       const meta = Array.isArray(b.metadata) ? (b.metadata as unknown[])[0] : b.metadata;
       const name = get(meta, 'name');
@@ -1518,15 +1509,20 @@ function terraformSecrets(ev: Evidence, root: TerraformRoot): Map<string, Locate
   return out;
 }
 
-/** The kubernetes_secret_v1 bodies of a root by their namespace, in the root's order, each with its object (terraformSecrets) where it has one. */
+/**
+ * The Secret bodies of a root (kubernetes_secret_v1, then the legacy kubernetes_secret: one schema)
+ * by their namespace, in the root's order, each with its object (terraformSecrets) where it has one.
+ */
 function secretsByNamespace(root: TerraformRoot, tfSecrets: ReadonlyMap<string, Located<K8sObject>>): Map<unknown, { body: Record<string, unknown>; object?: Located<K8sObject> }[]> {
   const out = new Map<unknown, { body: Record<string, unknown>; object?: Located<K8sObject> }[]>();
-  for (const [key, b] of Object.entries(root.resource.kubernetes_secret_v1 ?? {})) {
-    const ns = get(b, 'metadata', 'namespace');
-    let list = out.get(ns);
-    if (!list) out.set(ns, (list = []));
-    const object = tfSecrets.get(`kubernetes_secret_v1.${key}`);
-    list.push({ body: b, ...(object ? { object } : {}) });
+  for (const type of SECRET_TYPES) {
+    for (const [key, b] of Object.entries(root.resource[type] ?? {})) {
+      const ns = get(b, 'metadata', 'namespace');
+      let list = out.get(ns);
+      if (!list) out.set(ns, (list = []));
+      const object = tfSecrets.get(`${type}.${key}`);
+      list.push({ body: b, ...(object ? { object } : {}) });
+    }
   }
   return out;
 }

@@ -36,6 +36,12 @@ const KINDS: Record<string, { apiVersion: string; kind: string; namespaced: bool
   kubernetes_daemon_set_v1: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespaced: true },
   kubernetes_daemonset: { apiVersion: 'apps/v1', kind: 'DaemonSet', namespaced: true },
 };
+/**
+ * The provider's Secret resources: the legacy `kubernetes_secret` and `kubernetes_secret_v1` are one
+ * resource (hashicorp/terraform-provider-kubernetes kubernetes/provider.go maps both names to
+ * resourceKubernetesSecretV1), so whatever the doctor reads of one it reads of the other.
+ */
+export const SECRET_TYPES = ['kubernetes_secret_v1', 'kubernetes_secret'] as const;
 /** The kinds whose `spec` (a pod template and its controller's settings) is read in the API's shape. */
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet']);
 

@@ -77,6 +77,15 @@ export const SERVER_SETTINGS: ReadonlyMap<string, (value: string | undefined) =>
  * docs.gitlab.com/ci/runners/new_creation_workflow/).
  */
 export const REGISTRATION_TOKEN_FLOW = 'deprecated by GitLab (since 15.6; off by default since GitLab 17.0, removal scheduled for 20.0)';
+/**
+ * A reference to a GitLab group's or project's registration token: `runners_token`, a sensitive
+ * attribute of the GitLab provider's gitlab_group and gitlab_project, resources and data sources
+ * alike ("The group level registration token to use during runner setup", "Registration token to
+ * use during runner setup": terraform-provider-gitlab docs/resources/group.md, project.md,
+ * docs/data-sources/group.md, project.md). Gives the address it is of (`gitlab_project.ci`,
+ * `data.gitlab_group.g`).
+ */
+export const RUNNERS_TOKEN_REF = /\$\{((?:data\.)?gitlab_(?:group|project)\.[A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.runners_token\}/;
 /** Files that describe a deployment rather than deploy one. */
 const DOCUMENTATION = /\.(md|markdown|rst|adoc|txt|html?)$/i;
 /** `gitlab-runner register` (not `unregister`), also behind sudo or a path; the words after it follow. */
@@ -84,9 +93,62 @@ const COMMAND = /(?<![A-Za-z0-9_-])gitlab-runner(?:\.exe)?[ \t]+register(?=[ \t]
 /** At most this many characters of one command are read (a command is a few lines). */
 const MAX_COMMAND = 16_384;
 
-/** The register commands of one file's text. */
+/** Terraform's JSON syntax (`.tf.json`, `.tofu.json`): a script is a JSON string, its lines joined by `\n` escapes. */
+const TERRAFORM_JSON = /\.(tf|tofu)\.json$/i;
+
+/**
+ * The register commands of one file's text. In Terraform's JSON syntax a command is read in the
+ * string it is written in, decoded (a user_data string whose command follows a `\n` escape is the
+ * same script a heredoc writes), its offsets those of the file.
+ */
 export function registerCommands(path: string, text: string): RegisterCommand[] {
   if (DOCUMENTATION.test(path) || !text.includes('register')) return [];
+  if (!TERRAFORM_JSON.test(path)) return commandsIn(path, text);
+  const out: RegisterCommand[] = [];
+  for (const s of jsonStrings(text, 'register')) {
+    const raw = (at: number): number => s.rawAt[Math.min(at, s.rawAt.length - 1)] ?? s.end;
+    for (const c of commandsIn(path, s.value)) {
+      out.push({
+        ...c,
+        at: raw(c.at),
+        flags: c.flags.map((f) => ({ ...f, at: raw(f.at) })),
+        ...(c.stopped ? { stopped: { ...c.stopped, at: raw(c.stopped.at) } } : {}),
+        ...(c.undefinedFlag ? { undefinedFlag: { ...c.undefinedFlag, at: raw(c.undefinedFlag.at) } } : {}),
+      });
+    }
+  }
+  return out;
+}
+
+const JSON_ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '"': '"', '\\': '\\', '/': '/' };
+
+/**
+ * The string literals of a JSON text that hold `word` once decoded, each with the offset in the text
+ * of every decoded character (`rawAt`) and of its closing quote (`end`). Keys and values alike; a
+ * text that is not JSON gives what its quotes enclose.
+ */
+function jsonStrings(text: string, word: string): { value: string; rawAt: number[]; end: number }[] {
+  const out: { value: string; rawAt: number[]; end: number }[] = [];
+  for (let i = text.indexOf('"'); i >= 0 && i < text.length; i = text.indexOf('"', i + 1)) {
+    let value = '';
+    const rawAt: number[] = [];
+    let j = i + 1;
+    for (; j < text.length && text[j] !== '"'; j++) {
+      rawAt.push(j);
+      if (text[j] !== '\\') value += text[j];
+      else if (text[j + 1] === 'u') {
+        value += String.fromCharCode(parseInt(text.slice(j + 2, j + 6), 16));
+        j += 5;
+      } else value += JSON_ESCAPES[text[++j] ?? ''] ?? '';
+    }
+    if (value.includes(word)) out.push({ value, rawAt, end: j });
+    i = j;
+  }
+  return out;
+}
+
+/** The register commands of a text read as written. */
+function commandsIn(path: string, text: string): RegisterCommand[] {
   const out: RegisterCommand[] = [];
   // In a Terraform file, `//` and `/* */` are comments outside strings and heredocs only (in user data, `//` is a path or a URL).
   let hcl: [number, number][] | undefined | null = /\.(tf|tofu)$/i.test(path) ? null : undefined;

@@ -2,7 +2,7 @@ import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
 import { LineIndex, interpolations, type Body, type Expr } from './hcl/ast.js';
-import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, RUNNER_TOKEN_ATTRIBUTE_NAMES, SECRET_KEY_NAME_KEY, SHAPES, credentialIn, isCloudKey, lineCredential, lineCredentials, lineNotes, machineKey, notedPlaceholder, placeholderValue, secretKeyNameBeside, secretKeyNameValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
+import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, RUNNER_TOKEN_ATTRIBUTE_NAMES, SECRET_KEY_NAME_KEY, SHAPES, credentialIn, isCloudKey, lineCredentials, lineNotes, machineKey, notedPlaceholder, placeholderValue, secretKeyNameBeside, secretKeyNameOnLine, secretKeyNameValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
 import { machineKeyFix } from '../verify/runner-toml.js';
 
 /**
@@ -72,6 +72,20 @@ interface Scanned {
 /** A placeholder `what` of a note's hit (notes are no credential; their hits are never grouped by it). */
 const NOTE: Shape = { name: 'no credential', re: /$^/, cloud: true, needles: [] };
 
+/** The credentials or notes of line `n` but those `namesSecretKey` says are a Secret's key name (the same array where there are none). */
+function withoutSecretKeyNames<T extends { key?: string; what?: Shape; option?: unknown }>(found: readonly T[], lines: () => readonly string[], n: number): readonly T[] {
+  return found.some((c) => c.key === SECRET_KEY_NAME_KEY) ? found.filter((c) => !namesSecretKey(c, lines, n)) : found;
+}
+
+/**
+ * Whether a credential or note found by its key on line `n` of lines read one by one is a
+ * `secret_key` that names a key of the Secret its block names (`secretKeyNameOnLine`): neither a
+ * credential nor a note. `lines`: the text's lines, split only when a `secret_key` is found.
+ */
+function namesSecretKey(c: { key?: string; what?: Shape; option?: unknown }, lines: () => readonly string[], n: number): boolean {
+  return c.key === SECRET_KEY_NAME_KEY && c.option === undefined && (c.what === undefined || !SHAPES.includes(c.what)) && secretKeyNameOnLine(lines(), n);
+}
+
 /**
  * The credentials on the lines of a multi-line string (a script in user data, a ConfigMap key, a
  * values `runners.config`), each by its shape or by the key it is assigned to, as the lines of a
@@ -79,12 +93,14 @@ const NOTE: Shape = { name: 'no credential', re: /$^/, cloud: true, needles: [] 
  */
 function stringLines(v: string): { what: Shape; secret: string; inString: InString; note?: Note }[] {
   const out: { what: Shape; secret: string; inString: InString; note?: Note }[] = [];
-  for (let start = 0; start <= v.length; ) {
+  let all: readonly string[] | undefined;
+  const lines = () => (all ??= v.split('\n'));
+  for (let start = 0, n = 0; start <= v.length; n++) {
     const nl = v.indexOf('\n', start);
     const end = nl < 0 ? v.length : nl;
     const line = v.slice(start, end);
-    const credentials = lineCredentials(line, true);
-    const notes = lineNotes(line, true);
+    const credentials = withoutSecretKeyNames(lineCredentials(line, true), lines, n);
+    const notes = withoutSecretKeyNames(lineNotes(line, true), lines, n);
     // In the line's order: the string's places are found one after the other.
     const found: readonly { what: Shape; secret: string; index: number; end: number; key?: string; note?: Note }[] = notes.length === 0 ? credentials : [...credentials, ...notes.map((n) => ({ what: NOTE, secret: '', index: n.index, end: n.end, key: n.key, note: { ...(n.option ? { option: n.option } : {}), ...(n.named !== undefined ? { named: n.named } : {}) } }))].sort((a, b) => a.index - b.index);
     for (const c of found) {
@@ -472,8 +488,10 @@ export function textSecretFindings(path: string, text: string): Finding[] {
   const hits: (PlacedHit & { assigned: boolean })[] = [];
   const notes: NotedHit[] = [];
   let offset = 0;
-  for (const line of text.split('\n')) {
-    const found = lineCredentials(line, false);
+  const all = text.split('\n');
+  for (let n = 0; n < all.length; n++) {
+    const line = all[n]!;
+    const found = withoutSecretKeyNames(lineCredentials(line, false), () => all, n);
     for (const c of found) {
       // A docker-machine key option (`--machine-machine-options amazonec2-secret-key=…`) is placed at the option and named by it.
       // The first assignment of a line at the line (its `export`), any after it at its key.
@@ -481,7 +499,7 @@ export function textSecretFindings(path: string, text: string): Finding[] {
       const from = assigned && c === found.find((x) => x.key !== undefined && !SHAPES.includes(x.what) && x.option !== true) && line.slice(0, c.index).trim() === 'export' ? 0 : c.index;
       hits.push({ key: c.key ?? '', what: c.what, secret: c.secret, assigned, place: placeOf(source, offset + (assigned ? from : c.index), offset + c.end - 1), fix: machineFix(c.option ? c.key : undefined) ?? (assigned ? 'remove it and revoke it; use a keyless identity' : 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter') });
     }
-    for (const n of lineNotes(line, false)) notes.push({ key: n.key, note: { ...(n.option ? { option: n.option } : {}), ...(n.named !== undefined ? { named: n.named } : {}) }, place: placeOf(source, offset + n.index, offset + n.end - 1) });
+    for (const x of withoutSecretKeyNames(lineNotes(line, false), () => all, n)) notes.push({ key: x.key, note: { ...(x.option ? { option: x.option } : {}), ...(x.named !== undefined ? { named: x.named } : {}) }, place: placeOf(source, offset + x.index, offset + x.end - 1) });
     offset += line.length + 1;
   }
   return [...oneFindingPerCredential(hits, (h) => (h.assigned ? `a static credential is assigned to ${h.key} in ${path} (value not shown)` : `${h.what.name} is written in ${path}${MACHINE_KEY_OPTIONS.has(h.key) ? ` at ${h.key}` : ''} (value not shown)`)), ...noteFindings(path, notes)];
@@ -533,12 +551,14 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
         upTo = part.end;
       }
       written += text.slice(upTo, to);
-      for (let at = from; at > 0 && at < to; ) {
+      let all: readonly string[] | undefined;
+      const lines = () => (all ??= written.split('\n'));
+      for (let at = from, n = 0; at > 0 && at < to; n++) {
         const nl = text.indexOf('\n', at);
         const lineEnd = nl < 0 || nl > to ? to : nl;
         const line = written.slice(at - from, lineEnd - from);
-        for (const c of lineCredentials(line, true)) add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, placeOf(source, at + c.index, at + c.end - 1));
-        for (const n of lineNotes(line, true)) notes.push({ key: n.option ? n.key : name([...path, n.key]), note: { ...(n.option ? { option: n.option } : {}), ...(n.named !== undefined ? { named: n.named } : {}) }, place: placeOf(source, at + n.index, at + n.end - 1) });
+        for (const c of withoutSecretKeyNames(lineCredentials(line, true), lines, n)) add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, placeOf(source, at + c.index, at + c.end - 1));
+        for (const x of withoutSecretKeyNames(lineNotes(line, true), lines, n)) notes.push({ key: x.option ? x.key : name([...path, x.key]), note: { ...(x.option ? { option: x.option } : {}), ...(x.named !== undefined ? { named: x.named } : {}) }, place: placeOf(source, at + x.index, at + x.end - 1) });
         at = lineEnd + 1;
       }
     } else {
@@ -555,8 +575,9 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
         // Literal text around interpolations, and the lines of a string written with \n (user data).
         for (const part of e.parts) {
           if (typeof part !== 'string') continue;
-          for (const line of part.split('\n')) {
-            const c = lineCredential(line, true);
+          const lines = part.split('\n');
+          for (let n = 0; n < lines.length; n++) {
+            const c = withoutSecretKeyNames(lineCredentials(lines[n]!, true), () => lines, n)[0];
             if (c) add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, place());
           }
         }

@@ -80,6 +80,50 @@ export function secretKeyNameValue(value: string): boolean {
   return !SHAPES.some((s) => s.re.test(v));
 }
 
+/** A line's key (`key:`, `key =`, `"key":`, after a YAML list item's `- `), the column it starts at, and whether a `- ` starts an item there. */
+const LINE_KEY = /^([ \t]*)(-[ \t]+)?["']?([A-Za-z_][A-Za-z0-9_-]*)["']?[ \t]*[=:]/;
+
+/**
+ * Whether the `secret_key` assigned on line `i` of a script, heredoc or multi-line string names a
+ * key of a Kubernetes Secret, as `secretKeyNameBeside` and `secretKeyNameValue` say of a parsed
+ * object: the one word it is assigned is a key's name, and the lines of its block (the lines next
+ * to it, up and down, whose key starts at the same column, over deeper lines; the block ends at a
+ * blank line, a shallower line, or a YAML item's `- `) name a Secret and no other cloud credential
+ * key. Conservative: a `secret_key` whose sibling is not in that block stays a credential.
+ */
+export function secretKeyNameOnLine(lines: readonly string[], i: number): boolean {
+  const line = lines[i] ?? '';
+  const own = LINE_KEY.exec(line);
+  if (!own || own[3] !== SECRET_KEY_NAME_KEY) return false;
+  // The value as written: one word, quoted or not, a `,` after it (an HCL or JSON object's line).
+  const value = /^[ \t]*(["']?)([^"'\s,]*)\1[ \t]*,?[ \t]*$/.exec(line.slice(own[0].length));
+  if (!value || !secretKeyNameValue(value[2]!)) return false;
+  const column = own[1]!.length + (own[2]?.length ?? 0);
+  const keys = [SECRET_KEY_NAME_KEY];
+  // Each way from line i: the keys at its column, over deeper lines and comments, up to the block's end.
+  const walk = (step: 1 | -1): void => {
+    for (let j = i + step; j >= 0 && j < lines.length; j += step) {
+      const line = lines[j]!;
+      const text = line.trim();
+      if (text === '') return;
+      if (text.startsWith('#') || text.startsWith('//')) continue;
+      const m = LINE_KEY.exec(line);
+      const indent = line.length - line.trimStart().length;
+      const at = m ? m[1]!.length + (m[2]?.length ?? 0) : indent;
+      if (at < column) return;
+      if (at > column) continue;
+      if (!m) return;
+      // A `- ` at this column opens another item: going down it ends the block; going up, it is the block's first line.
+      if (m[2] !== undefined && step === 1) return;
+      keys.push(m[3]!);
+      if (m[2] !== undefined) return;
+    }
+  };
+  if (own[2] === undefined) walk(-1);
+  walk(1);
+  return secretKeyNameBeside(keys);
+}
+
 /**
  * gitlab-runner register's environment names for its tokens (`env:"REGISTRATION_TOKEN"` in its
  * commands/register.go, `env:"CI_SERVER_TOKEN"` of RunnerCredentials in common/config.go): a literal

@@ -85,6 +85,34 @@ describe('the runner token in runnerRegistrationToken', () => {
   });
 });
 
+describe('a registration token of no known prefix in runnerRegistrationToken (issue 33d)', () => {
+  // Of the form older instances issued (no GR1348941 prefix); written for this test, no real token.
+  const OLD_TOKEN = 'xYz12AbCdEfGhJkLmNpQ';
+
+  it('written in clear: RF940 (error) at the key, never shown; no RF912 beside it', () => {
+    const app = application(NEW_USER.replace(AUTH_TOKEN, OLD_TOKEN));
+    const r = run({ 'app.yaml': app });
+    expect(of(r, 'RF940').map((f) => [f.path, f.severity])).toEqual([[`app.yaml:${lineOf(app, 'runnerRegistrationToken')}:34`, 'error']]);
+    expect(of(r, 'RF940')[0]!.message).toMatch(/^runnerRegistrationToken holds a value written in clear in app\.yaml \(value not shown\).*REGISTRATION_TOKEN.*no prefix/);
+    expect(of(r, 'RF912')).toEqual([]);
+    expect(JSON.stringify(r)).not.toContain(OLD_TOKEN);
+    // A helm_release that sets it in clear: the same.
+    const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  namespace  = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  set {\n    name  = "runnerRegistrationToken"\n    value = "${OLD_TOKEN}"\n  }\n}\n`;
+    const hcl = run({ 'main.tf': tf });
+    expect(of(hcl, 'RF940').map((f) => f.path)).toEqual(['main.tf:8:13']);
+    expect(of(hcl, 'RF912')).toEqual([]);
+    expect(JSON.stringify(hcl)).not.toContain(OLD_TOKEN);
+  });
+
+  it('twin: placeholders stay RF912 (changeme, <token>, ${VAR}, {{ .Values.x }}), no RF940', () => {
+    for (const given of ['changeme', '"<token>"', '"${VAR}"', '"{{ .Values.registrationToken }}"']) {
+      const r = run({ 'app.yaml': application(NEW_USER.replace(`"${AUTH_TOKEN}"`, given)) });
+      expect(of(r, 'RF940'), given).toEqual([]);
+      expect(of(r, 'RF912'), given).toHaveLength(1);
+    }
+  });
+});
+
 describe('values that name no service account make no chain, but are the chart values', () => {
   it('an Application of the chart with no service account: RF903 that says the manager runs as the default service account, and no RF910', () => {
     const r = run({ 'app.yaml': application(NEW_USER.replace('rbac:\n  create: true\n', '')) });

@@ -39,8 +39,10 @@ const before = (a: readonly number[], b: readonly number[]): boolean => a[0]! - 
  * authentication token (glrt-) in the registration token's key, what register does with it (since
  * runner 16.0, gitlab-runner!3910: it verifies the glrt- token, POST /runners/verify, instead of
  * registering a runner, the legacy-compatible flow, and ignores the registration-only settings with a
- * warning, gitlab-runner#32804). A token of no known shape written in the file, or one given from
- * elsewhere (a reference, a placeholder), is RF912: the deprecated flow is configured.
+ * warning, gitlab-runner#32804). A value of no known shape written in clear (no reference, no
+ * placeholder: an older registration token has no prefix) is RF940 too. One given from elsewhere (a
+ * reference, a placeholder: `changeme`, `<token>`, `${VAR}`, `{{ .Values.x }}`) is RF912: the
+ * deprecated flow is configured.
  * `address`: a release read from `terraform show -json`, which holds any token in clear (RF912 there, as before).
  */
 export function registrationTokenFinding(v: HelmValues): Finding | undefined {
@@ -55,7 +57,14 @@ export function registrationTokenFinding(v: HelmValues): Finding | undefined {
     }
     return finding('RF940', at, `runnerRegistrationToken holds ${token.shape} (GR1348941), written in clear in ${file} (value not shown): whoever reads the file can register runners in its project, group or instance and take their jobs; the registration-token flow is also ${REGISTRATION_TOKEN_FLOW}`, 'reset the registration token in GitLab; create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret under key runner-token and name it in runners.secret', '(a token, not shown)');
   }
-  const where = v.address !== undefined ? ', and the terraform show -json document holds it in clear (it prints sensitive values too)' : token.inClear ? ', and this one is written in a file' : '';
+  if (v.address === undefined && token.inClear) {
+    // No known prefix, but written in clear, no reference and no placeholder (`runnerTokenShape`:
+    // `placeholderValue`): the key makes it a runner token whatever its shape, as the credential
+    // module judges a literal given to REGISTRATION_TOKEN (RUNNER_TOKEN_KEY_NAMES): registration
+    // tokens issued before GitLab prefixed them with GR1348941 carry no prefix.
+    return finding('RF940', at, `runnerRegistrationToken holds a value written in clear in ${file} (value not shown), no reference and no placeholder: the chart passes it to gitlab-runner register as REGISTRATION_TOKEN, so it is a runner token whatever its shape (registration tokens issued before GitLab prefixed them with GR1348941 have no prefix). Whoever reads the file can register runners with it and take their jobs; the registration-token flow is also ${REGISTRATION_TOKEN_FLOW}`, 'reset the registration token in GitLab; create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret under key runner-token and name it in runners.secret', '(a token, not shown)');
+  }
+  const where = v.address !== undefined ? ', and the terraform show -json document holds it in clear (it prints sensitive values too)' : '';
   return finding('RF912', at, `runnerRegistrationToken is set: registration tokens are deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0)${where}`, 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret', '(a token, not shown)');
 }
 

@@ -153,6 +153,52 @@ describe('job settings of values with no chain', () => {
   });
 });
 
+describe('the other legacy runners.* fields chart 0.53.0 dropped (issue 33d)', () => {
+  const LEGACY = `gitlabUrl: https://gitlab.com/
+serviceAccount:
+  name: m
+runners:
+  image: ubuntu:22.04
+  serviceAccountName: ci-jobs
+  pollTimeout: 600
+  builds:
+    cpuLimit: 500m
+  helpers:
+    image: registry.example.com/helper:latest
+  privileged: false
+  tags: k8s
+  name: my-runner
+  cache:
+    secretName: s3access
+  config: |
+    [[runners]]
+      [runners.kubernetes]
+        namespace = "ci"
+`;
+
+  it('from 0.53.0 on, or with no exact version: RF932 at each key set, naming the env var the chart used to set and the config.toml key it belongs to', () => {
+    for (const revision of ['0.71.0', undefined]) {
+      const app = application(LEGACY, revision);
+      const r = run({ 'app.yaml': app });
+      const f = of(r, 'RF932');
+      // At each value, as every finding at a values key (its place in the file).
+      expect(f.map((x) => x.path), String(revision)).toEqual(['ubuntu:22.04', 'ci-jobs', '600', '500m', 'registry.example.com'].map((value) => `app.yaml:${lineOf(app, value)}:${app.split('\n')[lineOf(app, value) - 1]!.indexOf(value) + 1}`));
+      expect(f[1]!.message).toMatch(/^runners\.serviceAccountName is not read by the gitlab-runner chart .*KUBERNETES_SERVICE_ACCOUNT.*\[runners\.kubernetes\] service_account$/);
+      expect(f[3]!.fix).toBe('remove runners.builds.cpuLimit; set [runners.kubernetes] cpu_limit in runners.config');
+      expect(f[4]!.message).toContain('KUBERNETES_HELPER_IMAGE');
+      expect(f.every((x) => x.severity === 'warning')).toBe(true);
+    }
+    expect(of(run({ 'app.yaml': application(LEGACY, '0.71.0') }), 'RF932')[0]!.message).toMatch(/^runners\.image is not read by the gitlab-runner chart 0\.71\.0 this release installs/);
+  });
+
+  it('twin: before 0.53.0 the chart reads them: no RF932; keys the chart still reads (tags, name, cache.secretName) and a false privileged are never flagged', () => {
+    expect(of(run({ 'app.yaml': application(LEGACY, '0.52.1') }), 'RF932')).toEqual([]);
+    const current = LEGACY.replace(/ {2}image: ubuntu.*\n {2}serviceAccountName.*\n {2}pollTimeout.*\n {2}builds:\n.*\n {2}helpers:\n.*\n/, '');
+    expect(current).toContain('runners:\n  privileged: false');
+    expect(of(run({ 'app.yaml': application(current, '0.71.0') }), 'RF932')).toEqual([]);
+  });
+});
+
 describe('runner settings at the top level of the values (RF932)', () => {
   it('a top-level config is RF932 at the key, with the right key in the fix; its privileged = true is not deployed (no RF301 from it)', () => {
     const values = NEW_USER.replace('runners:\n  privileged: true\n', '');

@@ -85,12 +85,43 @@ describe('the runner token in runnerRegistrationToken', () => {
   });
 });
 
+describe('a registration token of no known prefix in runnerRegistrationToken (issue 33d)', () => {
+  // Of the form older instances issued (no GR1348941 prefix); written for this test, no real token.
+  const OLD_TOKEN = 'xYz12AbCdEfGhJkLmNpQ';
+
+  it('written in clear: RF940 (error) at the key, never shown; no RF912 beside it', () => {
+    const app = application(NEW_USER.replace(AUTH_TOKEN, OLD_TOKEN));
+    const r = run({ 'app.yaml': app });
+    expect(of(r, 'RF940').map((f) => [f.path, f.severity])).toEqual([[`app.yaml:${lineOf(app, 'runnerRegistrationToken')}:34`, 'error']]);
+    expect(of(r, 'RF940')[0]!.message).toMatch(/^runnerRegistrationToken holds a value written in clear in app\.yaml \(value not shown\).*REGISTRATION_TOKEN.*no prefix/);
+    expect(of(r, 'RF912')).toEqual([]);
+    expect(JSON.stringify(r)).not.toContain(OLD_TOKEN);
+    // A helm_release that sets it in clear: the same.
+    const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  namespace  = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  set {\n    name  = "runnerRegistrationToken"\n    value = "${OLD_TOKEN}"\n  }\n}\n`;
+    const hcl = run({ 'main.tf': tf });
+    expect(of(hcl, 'RF940').map((f) => f.path)).toEqual(['main.tf:8:13']);
+    expect(of(hcl, 'RF912')).toEqual([]);
+    expect(JSON.stringify(hcl)).not.toContain(OLD_TOKEN);
+  });
+
+  it('twin: placeholders stay RF912 (changeme, <token>, ${VAR}, {{ .Values.x }}), no RF940', () => {
+    for (const given of ['changeme', '"<token>"', '"${VAR}"', '"{{ .Values.registrationToken }}"']) {
+      const r = run({ 'app.yaml': application(NEW_USER.replace(`"${AUTH_TOKEN}"`, given)) });
+      expect(of(r, 'RF940'), given).toEqual([]);
+      expect(of(r, 'RF912'), given).toHaveLength(1);
+    }
+  });
+});
+
 describe('values that name no service account make no chain, but are the chart values', () => {
-  it('an Application of the chart with no service account: RF903 that says the manager runs as the default service account, and no RF910', () => {
+  // Issue 33d: the Application names the namespace, so the manager's `default` service account is known:
+  // a chain is built for it (test/doctor-chart-default-sa.test.ts); before, RF903 and no chain.
+  it('an Application of the chart with no service account: the chain of gitlab-runner/default (RF911: no identity of its own), and no RF910', () => {
     const r = run({ 'app.yaml': application(NEW_USER.replace('rbac:\n  create: true\n', '')) });
     expect(of(r, 'RF910')).toEqual([]);
-    expect(of(r, 'RF903').map((f) => f.message)).toEqual([expect.stringMatching(/^the values name no service account .*runs as the default service account of its namespace/)]);
-    expect([...r.chains.keys()]).toEqual([]);
+    expect(of(r, 'RF903').filter((f) => /name no service account/.test(f.message))).toEqual([]);
+    expect([...r.chains.values()].map((lines) => lines[0]!.split(' (')[0])).toEqual(['manager gitlab-runner/default']);
+    expect(of(r, 'RF911').map((f) => f.message)).toEqual([expect.stringMatching(/^the manager gitlab-runner\/default, the namespace's default service account/)]);
   });
 
   it('a values file whose chart creates the account unnamed (no release): RF903 names the release, no RF910', () => {
@@ -122,6 +153,52 @@ describe('job settings of values with no chain', () => {
   });
 });
 
+describe('the other legacy runners.* fields chart 0.53.0 dropped (issue 33d)', () => {
+  const LEGACY = `gitlabUrl: https://gitlab.com/
+serviceAccount:
+  name: m
+runners:
+  image: ubuntu:22.04
+  serviceAccountName: ci-jobs
+  pollTimeout: 600
+  builds:
+    cpuLimit: 500m
+  helpers:
+    image: registry.example.com/helper:latest
+  privileged: false
+  tags: k8s
+  name: my-runner
+  cache:
+    secretName: s3access
+  config: |
+    [[runners]]
+      [runners.kubernetes]
+        namespace = "ci"
+`;
+
+  it('from 0.53.0 on, or with no exact version: RF932 at each key set, naming the env var the chart used to set and the config.toml key it belongs to', () => {
+    for (const revision of ['0.71.0', undefined]) {
+      const app = application(LEGACY, revision);
+      const r = run({ 'app.yaml': app });
+      const f = of(r, 'RF932');
+      // At each value, as every finding at a values key (its place in the file).
+      expect(f.map((x) => x.path), String(revision)).toEqual(['ubuntu:22.04', 'ci-jobs', '600', '500m', 'registry.example.com'].map((value) => `app.yaml:${lineOf(app, value)}:${app.split('\n')[lineOf(app, value) - 1]!.indexOf(value) + 1}`));
+      expect(f[1]!.message).toMatch(/^runners\.serviceAccountName is not read by the gitlab-runner chart .*KUBERNETES_SERVICE_ACCOUNT.*\[runners\.kubernetes\] service_account$/);
+      expect(f[3]!.fix).toBe('remove runners.builds.cpuLimit; set [runners.kubernetes] cpu_limit in runners.config');
+      expect(f[4]!.message).toContain('KUBERNETES_HELPER_IMAGE');
+      expect(f.every((x) => x.severity === 'warning')).toBe(true);
+    }
+    expect(of(run({ 'app.yaml': application(LEGACY, '0.71.0') }), 'RF932')[0]!.message).toMatch(/^runners\.image is not read by the gitlab-runner chart 0\.71\.0 this release installs/);
+  });
+
+  it('twin: before 0.53.0 the chart reads them: no RF932; keys the chart still reads (tags, name, cache.secretName) and a false privileged are never flagged', () => {
+    expect(of(run({ 'app.yaml': application(LEGACY, '0.52.1') }), 'RF932')).toEqual([]);
+    const current = LEGACY.replace(/ {2}image: ubuntu.*\n {2}serviceAccountName.*\n {2}pollTimeout.*\n {2}builds:\n.*\n {2}helpers:\n.*\n/, '');
+    expect(current).toContain('runners:\n  privileged: false');
+    expect(of(run({ 'app.yaml': application(current, '0.71.0') }), 'RF932')).toEqual([]);
+  });
+});
+
 describe('runner settings at the top level of the values (RF932)', () => {
   it('a top-level config is RF932 at the key, with the right key in the fix; its privileged = true is not deployed (no RF301 from it)', () => {
     const values = NEW_USER.replace('runners:\n  privileged: true\n', '');
@@ -148,7 +225,7 @@ describe('runner settings at the top level of the values (RF932)', () => {
 });
 
 describe('doctor on the folder of a new user\'s Application (CLI)', () => {
-  it('exits 1 with one coherent story: RF940, RF301, RF932, RF903; no RF912, no RF910; the token never printed', () => {
+  it('exits 1 with one coherent story: RF940, RF301, RF932, RF903 (no config.toml deployed), RF911 (the manager as gitlab-runner/default); no RF912, no RF910; the token never printed', () => {
     const dir = mkdtempSync(join(tmpdir(), 'runner-fleet-32a-'));
     try {
       mkdirSync(join(dir, 'argocd'));
@@ -157,7 +234,7 @@ describe('doctor on the folder of a new user\'s Application (CLI)', () => {
       expect(r.status, r.stderr).toBe(1);
       const report = JSON.parse(r.stdout) as { exitCode: number; findings: { code: string }[] };
       expect(report.exitCode).toBe(1);
-      expect(report.findings.map((f) => f.code).sort()).toEqual(['RF301', 'RF903', 'RF932', 'RF940']);
+      expect(report.findings.map((f) => f.code).sort()).toEqual(['RF301', 'RF903', 'RF911', 'RF932', 'RF940']);
       expect(`${r.stdout}${r.stderr}`).not.toContain(AUTH_TOKEN);
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -125,10 +125,10 @@ describe('3. a placeholder key option: RF928 wherever a config.toml is written',
     expect(at(r, 'RF940')).toEqual([place('main.tf', text, 'amazonec2-secret-key')]);
   });
 
-  it('the chart values runners.config: RF928 at the option, as for a config.toml file', () => {
+  it('the chart values runners.config: RF928 at the entry\'s quote, as for a config.toml file', () => {
     const text = machineOptionsValues(['amazonec2-region=us-west-1', 'amazonec2-access-key=XXXXXXXXXXXXXXXXXXXX']);
     const r = run({ 'values.yaml': text });
-    expect(at(r, 'RF928')).toEqual([place('values.yaml', text, 'amazonec2-access-key')]);
+    expect(at(r, 'RF928')).toEqual([place('values.yaml', text, '"amazonec2-access-key')]);
     expect(r.findings.find((f) => f.code === 'RF928')!.fix).toContain('instance profile');
     expect(at(r, 'RF940')).toEqual([]);
   });
@@ -140,6 +140,29 @@ describe('3. a placeholder key option: RF928 wherever a config.toml is written',
     expect(r.findings.find((f) => f.code === 'RF928')!.message).toContain('MachineDriver "amazonec2"');
     const sh = '#!/bin/sh\ngitlab-runner register --executor docker+machine --machine-machine-options amazonec2-access-key=$KEY\n';
     expect(at(run({ 'boot.sh': sh }), 'RF928')).toHaveLength(1);
+  });
+});
+
+describe('3b. one finding per key option of a chart values runners.config whose chain is not proven (issue 33d)', () => {
+  // The chain stops before its proofs (its role not given), so the checks of a config.toml alone read its
+  // runners.config too; before, they placed the entry at its quote and the credential scan at the option
+  // (one column on): two RF928s (two RF940s) for one entry.
+  const unproven = (options: string[]) => machineOptionsValues(options).replace('runners:\n', 'serviceAccount:\n  name: manager\nnamespace: ci\nrunners:\n');
+
+  it('a placeholder option: one RF928, at the entry\'s quote', () => {
+    const text = unproven(['amazonec2-access-key=<key>', 'amazonec2-secret-key=${SECRET}']);
+    const r = run({ 'values.yaml': text });
+    expect(at(r, 'RF928')).toEqual([place('values.yaml', text, '"amazonec2-access-key'), place('values.yaml', text, '"amazonec2-secret-key')]);
+  });
+
+  it('twin: a key in clear: one RF940, at the entry\'s quote; an option on a line of its own too', () => {
+    const text = unproven([`amazonec2-secret-key=${REAL_SECRET}`]);
+    const r = run({ 'values.yaml': text });
+    expect(at(r, 'RF940')).toEqual([place('values.yaml', text, '"amazonec2-secret-key')]);
+    const several = text.replace(/MachineOptions = \[(.*)\]/, (_m, entry: string) => `MachineOptions = [\n          ${entry},\n          "amazonec2-region=us-west-1"\n        ]`);
+    expect(several).toContain('[\n          "amazonec2-secret-key');
+    expect(at(run({ 'values.yaml': several }), 'RF940')).toEqual([place('values.yaml', several, '"amazonec2-secret-key')]);
+    expect(JSON.stringify(r)).not.toContain(REAL_SECRET);
   });
 });
 

@@ -196,10 +196,10 @@ ${options.map((o) => `  --machine-machine-options ${o} \\`).join('\n')}
     expect(JSON.stringify(r)).not.toContain(SECRET_KEY);
   });
 
-  it('the chart values runners.config (a config.toml the chart deploys): the secret key option is RF940 at its line and column', () => {
+  it('the chart values runners.config (a config.toml the chart deploys): the secret key option is RF940 at its line and column (the entry\'s quote)', () => {
     const text = machineOptionsValues(['amazonec2-region=us-west-1', `amazonec2-secret-key=${SECRET_KEY}`]);
     const r = run({ 'values.yaml': text });
-    expect(at(r, 'RF940')).toEqual([place('values.yaml', text, 'amazonec2-secret-key')]);
+    expect(at(r, 'RF940')).toEqual([place('values.yaml', text, '"amazonec2-secret-key')]);
     expect(JSON.stringify(r)).not.toContain(SECRET_KEY);
   });
 

@@ -10,7 +10,8 @@ import { REGISTRATION_TOKEN_FLOW } from './register-command.js';
 /**
  * Checks of the gitlab-runner chart's values that need no runner chain: what `runnerRegistrationToken`
  * holds (RF940 for a token in clear, RF912 for the registration flow), the legacy
- * `runners.privileged` (RF301, or RF932 where the chart installed no longer reads it), and runner
+ * `runners.privileged` (RF301, or RF932 where the chart installed no longer reads it), the other
+ * legacy `runners.*` fields (RF932 where the chart installed, or may install, no longer reads them), and runner
  * settings written at the top level of the values where the chart reads them only under `runners:`
  * (RF932). Each finding at the key.
  */
@@ -39,8 +40,10 @@ const before = (a: readonly number[], b: readonly number[]): boolean => a[0]! - 
  * authentication token (glrt-) in the registration token's key, what register does with it (since
  * runner 16.0, gitlab-runner!3910: it verifies the glrt- token, POST /runners/verify, instead of
  * registering a runner, the legacy-compatible flow, and ignores the registration-only settings with a
- * warning, gitlab-runner#32804). A token of no known shape written in the file, or one given from
- * elsewhere (a reference, a placeholder), is RF912: the deprecated flow is configured.
+ * warning, gitlab-runner#32804). A value of no known shape written in clear (no reference, no
+ * placeholder: an older registration token has no prefix) is RF940 too. One given from elsewhere (a
+ * reference, a placeholder: `changeme`, `<token>`, `${VAR}`, `{{ .Values.x }}`) is RF912: the
+ * deprecated flow is configured.
  * `address`: a release read from `terraform show -json`, which holds any token in clear (RF912 there, as before).
  */
 export function registrationTokenFinding(v: HelmValues): Finding | undefined {
@@ -55,7 +58,14 @@ export function registrationTokenFinding(v: HelmValues): Finding | undefined {
     }
     return finding('RF940', at, `runnerRegistrationToken holds ${token.shape} (GR1348941), written in clear in ${file} (value not shown): whoever reads the file can register runners in its project, group or instance and take their jobs; the registration-token flow is also ${REGISTRATION_TOKEN_FLOW}`, 'reset the registration token in GitLab; create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret under key runner-token and name it in runners.secret', '(a token, not shown)');
   }
-  const where = v.address !== undefined ? ', and the terraform show -json document holds it in clear (it prints sensitive values too)' : token.inClear ? ', and this one is written in a file' : '';
+  if (v.address === undefined && token.inClear) {
+    // No known prefix, but written in clear, no reference and no placeholder (`runnerTokenShape`:
+    // `placeholderValue`): the key makes it a runner token whatever its shape, as the credential
+    // module judges a literal given to REGISTRATION_TOKEN (RUNNER_TOKEN_KEY_NAMES): registration
+    // tokens issued before GitLab prefixed them with GR1348941 carry no prefix.
+    return finding('RF940', at, `runnerRegistrationToken holds a value written in clear in ${file} (value not shown), no reference and no placeholder: the chart passes it to gitlab-runner register as REGISTRATION_TOKEN, so it is a runner token whatever its shape (registration tokens issued before GitLab prefixed them with GR1348941 have no prefix). Whoever reads the file can register runners with it and take their jobs; the registration-token flow is also ${REGISTRATION_TOKEN_FLOW}`, 'reset the registration token in GitLab; create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret under key runner-token and name it in runners.secret', '(a token, not shown)');
+  }
+  const where = v.address !== undefined ? ', and the terraform show -json document holds it in clear (it prints sensitive values too)' : '';
   return finding('RF912', at, `runnerRegistrationToken is set: registration tokens are deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0)${where}`, 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret', '(a token, not shown)');
 }
 
@@ -66,6 +76,37 @@ export function registrationTokenFinding(v: HelmValues): Finding | undefined {
  * [runners.kubernetes]. 0.53.0 and later (0.86.0: no template reads it) ignore it.
  */
 const PRIVILEGED_DROPPED: readonly number[] = [0, 53, 0];
+
+/**
+ * The other deprecated `runners.*` fields chart 0.53.0 removed (!393 and its siblings: !396
+ * runners.imagePullPolicy, !397 runners.namespace; the fields listed by the deprecation,
+ * gitlab-org/gitlab#379064), each with the environment variable the chart's
+ * templates/_env_vars.tpl gave `gitlab-runner register` before 0.53.0 and the config.toml key of
+ * runners.config that takes its place. 0.86.0's templates read none of them (its `.Values.runners.*`
+ * are config, configPath, executor, jobNamespace, name, secret, cache.secretName, tags, locked,
+ * runUntagged, protected, maximumTimeout, which are not listed here). `path` under `runners`.
+ */
+const LEGACY_RUNNERS: readonly { path: readonly string[]; env: string; key: string }[] = [
+  { path: ['image'], env: 'KUBERNETES_IMAGE', key: '[runners.kubernetes] image' },
+  { path: ['imagePullPolicy'], env: 'KUBERNETES_PULL_POLICY', key: '[runners.kubernetes] pull_policy' },
+  { path: ['namespace'], env: 'KUBERNETES_NAMESPACE', key: '[runners.kubernetes] namespace' },
+  { path: ['serviceAccountName'], env: 'KUBERNETES_SERVICE_ACCOUNT', key: '[runners.kubernetes] service_account' },
+  { path: ['pollTimeout'], env: 'KUBERNETES_POLL_TIMEOUT', key: '[runners.kubernetes] poll_timeout' },
+  { path: ['outputLimit'], env: 'RUNNER_OUTPUT_LIMIT', key: '[[runners]] output_limit' },
+  { path: ['requestConcurrency'], env: 'RUNNER_REQUEST_CONCURRENCY', key: '[[runners]] request_concurrency' },
+  ...(['cpuLimit', 'cpuLimitOverwriteMaxAllowed', 'memoryLimit', 'memoryLimitOverwriteMaxAllowed', 'cpuRequests', 'cpuRequestsOverwriteMaxAllowed', 'memoryRequests', 'memoryRequestsOverwriteMaxAllowed'] as const).map((k) => ({ path: ['builds', k], env: `KUBERNETES_${snake(k).replace('REQUESTS', 'REQUEST')}`, key: `[runners.kubernetes] ${snake(k).replace('REQUESTS', 'REQUEST').toLowerCase()}` })),
+  ...(['cpuLimit', 'memoryLimit', 'cpuRequests', 'memoryRequests'] as const).map((k) => ({ path: ['services', k], env: `KUBERNETES_SERVICE_${snake(k).replace('REQUESTS', 'REQUEST')}`, key: `[runners.kubernetes] service_${snake(k).replace('REQUESTS', 'REQUEST').toLowerCase()}` })),
+  ...(['cpuLimit', 'memoryLimit', 'cpuRequests', 'memoryRequests', 'image'] as const).map((k) => ({ path: ['helpers', k], env: `KUBERNETES_HELPER_${snake(k).replace('REQUESTS', 'REQUEST')}`, key: `[runners.kubernetes] helper_${snake(k).replace('REQUESTS', 'REQUEST').toLowerCase()}` })),
+  ...(['run_as_non_root', 'run_as_user', 'run_as_group', 'fs_group'] as const).map((k) => ({ path: ['pod_security_context', k], env: `KUBERNETES_POD_SECURITY_CONTEXT_${k.toUpperCase()}`, key: `[runners.kubernetes.pod_security_context] ${k}` })),
+];
+
+/** `cpuLimitOverwriteMaxAllowed` → `CPU_LIMIT_OVERWRITE_MAX_ALLOWED`. */
+function snake(k: string): string {
+  return k.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
+}
+
+/** A value that sets something (the chart's `if`): not null, empty, false, or an empty list or mapping. */
+const setsSomething = (x: unknown): boolean => x !== undefined && x !== null && x !== '' && x !== false && !(Array.isArray(x) && x.length === 0) && !(isObject(x) && Object.keys(x).length === 0);
 
 /**
  * Runner settings the chart reads only under `runners:` (0.86.0 values.yaml and templates:
@@ -93,6 +134,16 @@ export function chartKeyFindings(v: HelmValues, version: unknown): Finding[] {
     }
   }
   const runners = isObject(values.runners) ? values.runners : undefined;
+  // The other legacy runners.* fields: ignored from 0.53.0 on (RF932); before it (an exact version), read.
+  if (runners && !(exact && before(exact, PRIVILEGED_DROPPED))) {
+    for (const legacy of LEGACY_RUNNERS) {
+      const value = get(runners, ...legacy.path);
+      if (!setsSomething(value)) continue;
+      const name = `runners.${legacy.path.join('.')}`;
+      const which = exact ? `the gitlab-runner chart ${exact.join('.')} this release installs` : 'the gitlab-runner chart from 0.53.0 on (the version installed is not given as one exact version)';
+      out.push(finding('RF932', formatPosition(originAt(v.origin, 'runners', ...legacy.path)), `${name} is not read by ${which}: the chart dropped its deprecated runners.* fields in 0.53.0 (before, it passed this one to gitlab-runner register as ${legacy.env}), so it sets nothing; its place is runners.config, ${legacy.key}`, `remove ${name}; set ${legacy.key} in runners.config`));
+    }
+  }
   for (const key of RUNNERS_ONLY) {
     if (!Object.hasOwn(values, key) || values[key] === undefined || values[key] === null) continue;
     const also = runners && Object.hasOwn(runners, key) ? `; runners.${key} is also set, and is what the chart reads` : '';

@@ -448,7 +448,9 @@ function kubernetesOwners(objects: readonly Located<K8sObject>[], chains: readon
  * serviceAccountName (`rbac.serviceAccountName`, unset), and Kubernetes runs the pod as its
  * namespace's `default` service account.
  */
-const NO_SERVICE_ACCOUNT = "the values name no service account for the manager and have the chart create none (serviceAccount.name, serviceAccount.create, rbac.create): the chart then leaves the manager Deployment's serviceAccountName empty, so the manager runs as the default service account of its namespace, which the doctor does not take for a runner's identity: its chain is not proven";
+const NO_SERVICE_ACCOUNT = "the values name no service account for the manager and have the chart create none (serviceAccount.name, serviceAccount.create, rbac.create): the chart then leaves the manager Deployment's serviceAccountName empty, so the manager runs as the default service account of its namespace, and the values do not say which namespace that is: its chain is not proven";
+/** The service account Kubernetes runs a pod as that names none: every namespace has one. */
+const DEFAULT_SA = 'default';
 
 /** The name of a runner chain, from the most specific evidence: runner-fleet's label, the chart release, the folder, the namespace. */
 function chainName(labels: Record<string, string>, origin: Origin, namespace: string): string {
@@ -503,7 +505,12 @@ export function inferDeployment(ev: Evidence): Inferred {
     const createsSa = get(values, 'serviceAccount', 'create') === true || (get(values, 'serviceAccount', 'create') === undefined && get(values, 'rbac', 'create') === true);
     // A service account the chart creates without a name is named after the release (the chart's
     // fullname), which a helm_release states; a values file alone does not.
-    const sa = str(get(values, 'serviceAccount', 'name')) ?? str(get(values, 'rbac', 'serviceAccountName')) ?? (createsSa && v.release !== undefined ? chartFullname(values, v.release) : undefined);
+    const named = str(get(values, 'serviceAccount', 'name')) ?? str(get(values, 'rbac', 'serviceAccountName')) ?? (createsSa && v.release !== undefined ? chartFullname(values, v.release) : undefined);
+    // Values that neither name nor create one run the manager as its namespace's `default` service
+    // account (NO_SERVICE_ACCOUNT): where the namespace is known, that is the chain's subject.
+    // (A release whose values document is not read may name one there: not taken for `default`.)
+    const runsAsDefault = named === undefined && !createsSa && !v.valuesUnread;
+    const sa = named ?? (runsAsDefault ? DEFAULT_SA : undefined);
     // The chart's values that place its objects and its jobs (the gitlab-runner chart's templates,
     // read at 0.52.0, 0.77.2, 0.79.1 and 0.86.0): `namespace` (0.79 and later) places the manager's
     // Deployment, ServiceAccount, ConfigMap and Secrets (`default .Release.Namespace .Values.namespace`);
@@ -527,11 +534,13 @@ export function inferDeployment(ev: Evidence): Inferred {
     // ServiceAccount, if given, does (not where `namespace` places the manager elsewhere).
     const releaseNamespaceWritten = typeof configText === 'string' && (RELEASE_NAMESPACE.test(configText) || JOB_NAMESPACE_DEFAULT.test(configText));
     if (releaseNamespaceWritten && sa !== undefined && !v.namespaceUnknown) {
-      const releaseNs = v.namespace ?? (chartNamespace === undefined && legacyNamespace === undefined ? soleNamespaceOf(sa) : undefined);
+      const releaseNs = v.namespace ?? (chartNamespace === undefined && legacyNamespace === undefined && !runsAsDefault ? soleNamespaceOf(sa) : undefined);
       if (releaseNs === undefined) {
         chartsNotPlaced = true;
         unchained.push(v);
-        findings.push(finding('RF903', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config names the namespace as {{ .Release.Namespace }}, the namespace the release is installed in (helm install --namespace), which the values do not give`, { fix: `give the ServiceAccount manifest of ${sa} (kubectl get serviceaccount -o yaml) or the helm_release, or write the namespace in [runners.kubernetes] namespace` }));
+        // The manager as `default`, in a namespace not known: as where no namespace is written at all.
+        if (runsAsDefault) findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), NO_SERVICE_ACCOUNT, { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
+        else findings.push(finding('RF903', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config names the namespace as {{ .Release.Namespace }}, the namespace the release is installed in (helm install --namespace), which the values do not give`, { fix: `give the ServiceAccount manifest of ${sa} (kubectl get serviceaccount -o yaml) or the helm_release, or write the namespace in [runners.kubernetes] namespace` }));
         continue;
       }
       configText = (configText as string).replace(new RegExp(RELEASE_NAMESPACE.source, 'g'), releaseNs).replace(new RegExp(JOB_NAMESPACE_DEFAULT.source, 'g'), releaseNs);
@@ -562,7 +571,12 @@ export function inferDeployment(ev: Evidence): Inferred {
     // The chart's `namespace` (or the older runners.namespace) places the manager wherever the release is.
     const tomlNamespace = str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace'));
     const jobsNamespace = legacyNamespace ?? tomlNamespace;
-    const namespace = chartNamespace ?? legacyNamespace ?? v.namespace ?? (sa !== undefined && !v.namespaceUnknown ? soleNamespaceOf(sa) : undefined) ?? jobsNamespace;
+    // The manager as `default` is placed only where the namespace it runs in is written (the chart's
+    // `namespace`, runners.namespace, the release's): every namespace has a `default`, and the jobs'
+    // namespace is no proof that the manager's account is that one (a wrong guess would be an RF905).
+    const namespace = runsAsDefault
+      ? chartNamespace ?? legacyNamespace ?? v.namespace
+      : chartNamespace ?? legacyNamespace ?? v.namespace ?? (sa !== undefined && !v.namespaceUnknown ? soleNamespaceOf(sa) : undefined) ?? jobsNamespace;
     const replicas = chartReplicas(v);
     if (replicas) findings.push(replicas);
     // A placeholder (`<token>`, `changeme`, `${TOKEN}`) is filled in at install: no token is written (the credential scan's rule).
@@ -573,7 +587,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       chartsNotPlaced = true;
       unchained.push(v);
       // A release with a values document not read (said there): its service account may be named in it.
-      if (!v.valuesUnread) findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), createsSa ? 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give' : NO_SERVICE_ACCOUNT, { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
+      if (!v.valuesUnread) findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), 'the values name no service account for the manager; the chart then names it after the Helm release, which the values do not give', { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
       continue;
     }
     // A helm_release whose namespace is not statically known (RF906 at it): no namespace is guessed.
@@ -582,7 +596,14 @@ export function inferDeployment(ev: Evidence): Inferred {
       unchained.push(v);
       continue;
     }
-    const ns = namespace ?? soleNamespaceOf(sa);
+    const ns = namespace ?? (runsAsDefault ? undefined : soleNamespaceOf(sa));
+    if (!ns && runsAsDefault) {
+      // The namespace not known: `default` of which namespace is not known, so no chain (as before).
+      chartsNotPlaced = true;
+      unchained.push(v);
+      if (!v.valuesUnread) findings.push(finding('RF903', formatPosition(originAt(v.origin, 'serviceAccount')), NO_SERVICE_ACCOUNT, { fix: 'set serviceAccount.name (chart ≥ 0.59) so the identity chain can be proven' }));
+      continue;
+    }
     if (!ns) {
       chartsNotPlaced = true;
       unchained.push(v);
@@ -995,9 +1016,18 @@ export function inferDeployment(ev: Evidence): Inferred {
       else findings.push(finding('RF903', where, `${about}; it may be written in a file not given. Without it ${effect}`, { received: meant.roleName, fix: `give the Terraform that writes the cluster's Pod Identity associations, or ${meant.fix}` }));
       continue;
     }
+    // The manager as its namespace's `default` (chart values that name and create none, a workload
+    // whose pod names none): an account every pod of the namespace that names none runs as.
+    const asDefault = chain.managerSa === DEFAULT_SA ? `, the namespace's default service account, which ${chain.values ? 'the chart runs the manager as (the values name no service account and have the chart create none)' : 'the manager pod runs as (it names no serviceAccountName)'} and which every pod of ${chain.namespace} that names no service account runs as too` : '';
+    const ownAccountFix = chain.values ? 'give the manager a service account of its own (serviceAccount.create: true, serviceAccount.name)' : 'give the manager pod a service account of its own (serviceAccountName)';
     if (!manager.binding) {
-      findings.push(finding('RF911', at, `the manager ${chain.namespace}/${chain.managerSa} has no cloud identity of its own (no role annotation or association in the evidence), so it runs with the node's role`, { fix: 'bind the manager to its own role (IRSA annotation or Pod Identity association)' }));
+      findings.push(finding('RF911', at, `the manager ${chain.namespace}/${chain.managerSa}${asDefault} has no cloud identity of its own (no role annotation or association in the evidence), so it runs with the node's role`, { fix: asDefault ? `${ownAccountFix} and bind it to its own role (IRSA annotation or Pod Identity association)` : 'bind the manager to its own role (IRSA annotation or Pod Identity association)' }));
       continue;
+    }
+    if (asDefault) {
+      // RF103 (a role assumable by a service account it was not made for): bound to `default`, the
+      // manager's role is every such pod's, whatever it runs, not the manager's alone.
+      findings.push(finding('RF103', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's ${manager.binding.noun ?? 'role'} ${manager.binding.roleName} is bound to ${chain.namespace}/${DEFAULT_SA}${asDefault}: every such pod gets the manager's ${manager.binding.noun ?? 'role'} and what it may do, not the manager alone`, { received: `${chain.namespace}/${DEFAULT_SA}`, fix: `${ownAccountFix}, bind ${manager.binding.roleName} to it alone, and remove the binding of ${chain.namespace}/${DEFAULT_SA}` }));
     }
     if (!known(manager.binding)) {
       const unread = leftOut(manager.binding, "the manager's", chain.origin);

@@ -102,14 +102,29 @@ function stringLines(v: string): { what: Shape; secret: string; inString: InStri
     const credentials = withoutSecretKeyNames(lineCredentials(line, true), lines, n);
     const notes = withoutSecretKeyNames(lineNotes(line, true), lines, n);
     // In the line's order: the string's places are found one after the other.
-    const found: readonly { what: Shape; secret: string; index: number; end: number; key?: string; note?: Note }[] = notes.length === 0 ? credentials : [...credentials, ...notes.map((n) => ({ what: NOTE, secret: '', index: n.index, end: n.end, key: n.key, note: { ...(n.option ? { option: n.option } : {}), ...(n.named !== undefined ? { named: n.named } : {}) } }))].sort((a, b) => a.index - b.index);
+    const found: readonly { what: Shape; secret: string; index: number; end: number; key?: string; option?: true; note?: Note }[] = notes.length === 0 ? credentials : [...credentials, ...notes.map((n) => ({ what: NOTE, secret: '', index: n.index, end: n.end, key: n.key, note: { ...(n.option ? { option: n.option } : {}), ...(n.named !== undefined ? { named: n.named } : {}) } }))].sort((a, b) => a.index - b.index);
     for (const c of found) {
-      out.push({ what: c.what, secret: c.secret, inString: { from: start + c.index, last: start + Math.max(c.end, c.index + 1) - 1, written: line.slice(c.index, c.end), ...(c.key !== undefined ? { assigned: c.key } : {}) }, ...(c.note ? { note: c.note } : {}) });
+      const [from, to] = c.option || c.note?.option ? quotedEntry(line, c.index, c.end) : [c.index, c.end];
+      out.push({ what: c.what, secret: c.secret, inString: { from: start + from, last: start + Math.max(to, from + 1) - 1, written: line.slice(from, to), ...(c.key !== undefined ? { assigned: c.key } : {}) }, ...(c.note ? { note: c.note } : {}) });
     }
     if (nl < 0) break;
     start = nl + 1;
   }
   return out;
+}
+
+/**
+ * A docker-machine key option written as a quoted entry of a TOML array on a line of a string (a
+ * values `runners.config`, a ConfigMap's config.toml: `MachineOptions = ["amazonec2-secret-key=…"]`,
+ * or an entry on a line of its own): its span with its quotes, so the place is the entry's opening
+ * quote, where a config.toml file's entry is placed (the key of an array entry is the entry itself:
+ * README, "A config.toml alone") and where the checks of a config.toml alone say it. Anything else
+ * (a register flag's value in a script): the option's own span.
+ */
+function quotedEntry(line: string, index: number, end: number): [number, number] {
+  const q = line[index - 1];
+  if ((q !== '"' && q !== "'") || !/(?:^|[[,])[ \t]*$/.test(line.slice(0, index - 1))) return [index, end];
+  return [index - 1, line[end] === q ? end + 1 : end];
 }
 
 /**

@@ -107,7 +107,12 @@ export function verifyKubernetesChain(docs: FleetDocuments, _fleet: FleetIntent,
   const values = emitted.helmValues;
   if (values) {
     // Older charts (before serviceAccount.*) name it rbac.serviceAccountName.
-    const valuesSa = get(values, 'serviceAccount', 'name') ?? get(values, 'rbac', 'serviceAccountName');
+    const named = get(values, 'serviceAccount', 'name') ?? get(values, 'rbac', 'serviceAccountName');
+    // Values the doctor read that neither name nor create one: the chart (0.86.0 _helpers.tpl,
+    // gitlab-runner.serviceAccountName) renders an empty serviceAccountName, so the manager runs as
+    // its namespace's `default`. runner-fleet's own values always name it.
+    const creates = get(values, 'serviceAccount', 'create') === true || (get(values, 'serviceAccount', 'create') === undefined && get(values, 'rbac', 'create') === true);
+    const valuesSa: unknown = named ?? (from && !creates ? 'default' : undefined);
     if (valuesSa !== names.managerServiceAccount) broken(from ? `${valuesFile}: serviceAccount.name is ${String(valuesSa)}, but the manager runs as ${names.managerServiceAccount}` : `helm values serviceAccount.name is ${String(valuesSa)}, expected ${names.managerServiceAccount}`, { key: 'managerServiceAccount', fix: `set serviceAccount.name: ${names.managerServiceAccount} in ${valuesFile}` });
     // The doctor reads a runner whose values name no Secret (runnerToken: the chart makes its own) as such.
     if (get(values, 'runners', 'secret') !== names.tokenSecret && !(from && names.tokenSecret === '')) broken(from ? `${valuesFile}: runners.secret is ${shown(get(values, 'runners', 'secret'))}, not ${names.tokenSecret}` : `helm values runners.secret is ${shown(get(values, 'runners', 'secret'))}, expected ${names.tokenSecret}`, { key: 'tokenSecret', fix: `set runners.secret: ${names.tokenSecret} in ${valuesFile}` });

@@ -148,7 +148,9 @@ export const eksDoctor: DoctorReader = {
   },
 
   unboundIdentity(sa, ctx, trustOf) {
-    if (sa.name === 'default') return undefined;
+    // For `default`, the name test below would take any role named "…default…": only a trust that
+    // names its tokens exactly says a role is meant for it (a manager run as its namespace's default).
+    if (sa.name === 'default') return meantForIrsa(sa, ctx, trustOf);
     // Of several deployments given together, what this runner's own deployment writes.
     const mine = (address: string) => sa.owns?.(address) ?? true;
     const everyAssociation = podIdentityAssociations(ctx.root);

@@ -189,9 +189,17 @@ describe('3. an example calling its own repository\'s module by registry address
     const r = run({ 'terraform-aws-runner-spot/main.tf': module, 'terraform-aws-runner-spot/examples/complete/main.tf': example });
     const f = of(r, 'RF903').filter((x) => x.path === 'terraform-aws-runner-spot/examples/complete/main.tf:1:1');
     expect(f).toHaveLength(1);
-    expect(f[0]!.message).toContain('it may be the module of terraform-aws-runner-spot itself (the call is in its examples/ folder, and examples call their module by its registry address, and the registry publishes a repository terraform-aws-runner-spot as */runner-spot/aws)');
+    expect(f[0]!.message).toContain('it may be the module of terraform-aws-runner-spot itself (the call is in its examples/ folder, examples call their module by its registry address, and the registry publishes a repository terraform-aws-runner-spot as <namespace>/runner-spot/aws)');
     expect(f[0]!.message).toContain('the doctor does not take a registry release for the files given');
     expect(f[0]!.fix).toContain('source = "../.."');
+  });
+
+  it('another registry module the example calls, or the address under a folder of another name: the plain RF903', () => {
+    const vpc = 'module "vpc" {\n  source  = "cloudposse/vpc/aws"\n  version = "2.1.0"\n}\n';
+    const r = run({ 'terraform-aws-runner-spot/main.tf': module, 'terraform-aws-runner-spot/examples/complete/vpc.tf': vpc, 'infra/main.tf': module, 'infra/examples/complete/main.tf': example });
+    const plain = (path: string) => of(r, 'RF903').filter((x) => x.path === path).map((x) => x.message.includes('is not read (the doctor follows local modules') && !x.message.includes('may be the module'));
+    expect(plain('terraform-aws-runner-spot/examples/complete/vpc.tf:1:1')).toEqual([true]);
+    expect(plain('infra/examples/complete/main.tf:1:1')).toEqual([true]);
   });
 
   it('a call of the same address from a folder that is no example: the plain RF903', () => {

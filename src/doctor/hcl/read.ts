@@ -384,14 +384,15 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
 const REGISTRY_ADDRESS = /^(?:registry\.terraform\.io\/)?([A-Za-z0-9][A-Za-z0-9_-]*)\/([A-Za-z0-9][A-Za-z0-9_-]*)\/([a-z0-9]+)(?:\/\/[^?]*)?$/;
 
 /**
- * A registry address called from a folder under `examples/` of a folder whose Terraform is given:
- * Terraform's standard module structure has a repository's examples call its own module, and by
- * the address others use, not by a relative path (developer.hashicorp.com/terraform/language/
- * modules/develop/structure, "Examples"). The call may then be of the module given, but it installs
- * a registry release, which need not be the files given: the doctor does not read them for it. The
- * hint says so, and gives the local source that would read them (`../..`). The registry publishes a
- * repository `terraform-<provider>-<name>` as `<namespace>/<name>/<provider>`
- * (developer.hashicorp.com/terraform/registry/modules/publish, requirements): a folder so named is said too.
+ * A registry address `<namespace>/<name>/<provider>` called from a folder under `examples/` of a
+ * folder whose Terraform is given and whose name ends in `terraform-<provider>-<name>`: Terraform's
+ * standard module structure has a repository's examples call its own module by the address others
+ * use, not by a relative path (developer.hashicorp.com/terraform/language/modules/develop/structure,
+ * "Examples"), and the registry publishes a repository `terraform-<provider>-<name>` as
+ * `<namespace>/<name>/<provider>` (developer.hashicorp.com/terraform/registry/modules/publish,
+ * requirements). The call may then be of the module given, but it installs a registry release,
+ * which need not be the files given: the doctor does not read them for it. The hint says so, and
+ * gives the local source that would read them (`../..`).
  */
 function ownModuleHint(byDir: ReadonlyMap<string, ConfigModule>, dir: string, source: string): { why: string; local: string } | undefined {
   const m = REGISTRY_ADDRESS.exec(source);
@@ -402,9 +403,10 @@ function ownModuleHint(byDir: ReadonlyMap<string, ConfigModule>, dir: string, so
     const owner = parts.slice(0, i).join('/') || (dir.startsWith('/') ? '/' : '.');
     const mod = byDir.get(owner);
     if (!mod || (mod.blocks.length === 0 && mod.modules.size === 0)) return undefined;
+    // Examples call other public modules too (a VPC): only an address whose name and provider are the folder's is its own.
     const base = parts[i - 1] ?? '';
-    const named = base.endsWith(`terraform-${m[3]!}-${m[2]!}`) ? `, and the registry publishes a repository terraform-${m[3]!}-${m[2]!} as */${m[2]!}/${m[3]!}` : '';
-    return { why: `it may be the module of ${owner} itself (the call is in its examples/ folder, and examples call their module by its registry address${named})`, local: Array(parts.length - i).fill('..').join('/') };
+    if (!base.endsWith(`terraform-${m[3]!}-${m[2]!}`)) return undefined;
+    return { why: `it may be the module of ${owner} itself (the call is in its examples/ folder, examples call their module by its registry address, and the registry publishes a repository terraform-${m[3]!}-${m[2]!} as <namespace>/${m[2]!}/${m[3]!})`, local: Array(parts.length - i).fill('..').join('/') };
   }
   return undefined;
 }

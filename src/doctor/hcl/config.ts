@@ -61,6 +61,8 @@ export interface ConfigModule {
   providers: ConfigProvider[];
   /** A public registry module's stand-in (registry-modules.ts): its text is the doctor's, never shown as the user's. */
   standIn?: true;
+  /** A public module that creates nothing (registry-modules.ts CREATES_NOTHING): its outputs are not evaluated. */
+  createsNothing?: true;
   /** Files of the module that are not valid HCL (RF901): a name declared in none of the others may be declared there. */
   unreadable?: string[];
 }

@@ -320,6 +320,11 @@ export interface EvalHooks {
    */
   installedModule?(root: string, keys: readonly string[], source: string): ConfigModule | { why: string } | undefined;
   /**
+   * For a registry address called from `dir` that may be the module of the repository the files
+   * come from (read.ts ownModuleHint): why, and the local source that reads the files given.
+   */
+  ownModule?(dir: string, source: string): { why: string; local: string } | undefined;
+  /**
    * The text of a file given, for `file()` and `templatefile()`, by the path the evaluator resolved
    * (relative paths from the module's folder); undefined: not in the evidence given. Without this
    * hook the two functions are not evaluated.
@@ -370,6 +375,12 @@ export interface ModuleScope {
    * are two values, never assumed equal. Findings show the name as written (SCOPED_SYMBOL).
    */
   rootScope?: string;
+  /**
+   * A root that is evidently a reusable module nobody given calls (a folder right under a `modules/`
+   * folder, with no variable definitions file: read.ts uncalledModule): what it says of itself. A
+   * reference broken only by its variables' defaults is then not shown (RF903), not an error.
+   */
+  uncalledModule?: string;
 }
 
 /** The scope of the i-th root of a call of several roots: `__rfin<i>`, a name part no message shows (doctor/index.ts). */
@@ -484,6 +495,27 @@ const POLICY_ARGUMENTS: Readonly<Record<string, readonly string[]>> = {
 };
 const isPolicyArgument = (within: string | undefined, attr: string): boolean => within !== undefined && Object.hasOwn(POLICY_ARGUMENTS, within) && POLICY_ARGUMENTS[within]!.includes(attr);
 
+/** The count or for_each of a block or module call, and its name: what its instances come from. */
+function countOf(attrs: readonly { name: string; expr: Expr }[] | undefined): [Expr | undefined, string] {
+  const a = attrs?.find((x) => x.name === 'count' || x.name === 'for_each');
+  return [a?.expr, `its ${a?.name ?? 'count'}`];
+}
+
+/** The variables and locals an expression names as written (`var.x`, `local.y`), into `out`. */
+function namedValues(x: unknown, out: { vars: Set<string>; locals: Set<string> }): void {
+  if (x === null || typeof x !== 'object') return;
+  if (Array.isArray(x)) {
+    for (const item of x) namedValues(item, out);
+    return;
+  }
+  const node = x as { k?: unknown; obj?: { k?: unknown; name?: unknown }; name?: unknown };
+  if (node.k === 'attr' && node.obj?.k === 'var' && (node.obj.name === 'var' || node.obj.name === 'local') && typeof node.name === 'string') {
+    (node.obj.name === 'var' ? out.vars : out.locals).add(node.name);
+    return;
+  }
+  for (const v of Object.values(x)) namedValues(v, out);
+}
+
 export class ModuleEvaluator {
   readonly mod: ConfigModule;
   readonly hooks: EvalHooks;
@@ -510,10 +542,10 @@ export class ModuleEvaluator {
    * (ModuleScope.rootMark) and the issuer host-path symbols, so two roots' issuers only apply knows
    * (each written its own way) are two symbols.
    */
-  constructor(mod: ConfigModule, hooks: EvalHooks, scope?: ModuleScope, call?: { mark?: string; rootScope?: string; hostPaths?: Map<string, string>; hostPathsShown?: Map<string, { text: string; written: boolean }> }) {
+  constructor(mod: ConfigModule, hooks: EvalHooks, scope?: ModuleScope, call?: { mark?: string; rootScope?: string; uncalledModule?: string; hostPaths?: Map<string, string>; hostPathsShown?: Map<string, { text: string; written: boolean }> }) {
     this.mod = mod;
     this.hooks = hooks;
-    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false }, hostPaths: call?.hostPaths ?? new Map(), hostPathsShown: call?.hostPathsShown ?? new Map(), ...(call?.mark !== undefined ? { rootMark: call.mark } : {}), ...(call?.rootScope !== undefined ? { rootScope: call.rootScope } : {}) };
+    this.scope = scope ?? { address: '', chain: [mod.dir], args: new Map(), missing: new Map(), budget: { instances: 0 }, broken: new Map(), rendered: new Map(), ownAccount: { read: false }, hostPaths: call?.hostPaths ?? new Map(), hostPathsShown: call?.hostPathsShown ?? new Map(), ...(call?.mark !== undefined ? { rootMark: call.mark } : {}), ...(call?.rootScope !== undefined ? { rootScope: call.rootScope } : {}), ...(call?.uncalledModule !== undefined ? { uncalledModule: call.uncalledModule } : {}) };
     this.broken = this.scope.broken;
     this.rendered = this.scope.rendered;
     for (const b of mod.blocks) this.#blocks.set(`${b.mode === 'data' ? 'data.' : ''}${b.type}.${b.name}`, b);
@@ -525,6 +557,76 @@ export class ModuleEvaluator {
     const reason = lazyReason(code, message, () => loc.pos(e.at), fix);
     if (code !== 'RF906') this.report(reason);
     return new Unknown(this.sym(env.loc.text.slice(e.at, e.end)), reason);
+  }
+
+  /**
+   * A reference that names nothing (RF913) in a value some of whose variables take their default:
+   * the message says which defaults, since a caller or a variable definitions file not given may
+   * set them. In a folder that is evidently a module nobody given calls (ModuleScope.uncalledModule)
+   * such a reference is not an error of a deployment: what it reads depends on what a caller
+   * passes, so it is not shown (RF903). `from`: the expression (or count / for_each) the broken
+   * value is computed from; `noun`: what it is, for the message.
+   */
+  #broken(e: Expr, env: Env, message: string, fix: string | undefined, from: Expr | undefined, noun: string): Unknown {
+    // Inside try() or can() the error is caught (Terraform's try: a key, index or instance that is not
+    // there is an error of the value, which it passes over): nothing to say, and try() takes the next argument.
+    if (this.#guarded > 0) return new Unknown(this.sym(env.loc.text.slice(e.at, e.end)), lazyReason('RF913', message, () => env.loc.pos(e.at), fix));
+    const d = from !== undefined ? this.#defaultsBehind(from) : undefined;
+    if (d === undefined) return this.unknown(e, env, 'RF913', message, fix);
+    const vars = d.defaulted.map((v) => `variable ${v.name}'s default \`${v.shown}\``);
+    const list = vars.length === 1 ? vars[0]! : `${vars.slice(0, -1).join(', ')} and ${vars[vars.length - 1]!}`;
+    const them = d.defaulted.length === 1 ? 'it' : 'them';
+    const why = `${noun} ${d.only ? 'comes from' : 'depends on'} ${list}`;
+    const uncalled = this.scope.address === '' ? this.scope.uncalledModule : undefined;
+    if (uncalled !== undefined) {
+      const u = this.unknown(e, env, 'RF903', `not shown: ${message}, but ${why}, and ${uncalled}: the folder is read with its variables' defaults, so whether the reference holds depends on what a caller passes`, `give the configuration that calls ${this.mod.dir} too (the doctor then reads it with the values the call passes), or, if ${this.mod.dir} is applied on its own, give its terraform.tfvars`);
+      // As the error it stands for, try() and can() pass over it.
+      u.reason.failed = true;
+      return u;
+    }
+    const who = this.scope.address === '' ? `no variable definitions file or caller in the files given sets ${them}` : `the call ${this.scope.address} does not set ${them}`;
+    return this.unknown(e, env, 'RF913', `${message}; ${why}; ${who}`, fix);
+  }
+
+  /**
+   * The variables of this module instance that `x` reads (directly or through locals, as written)
+   * and that take their default here: in a root, no variable definitions file given sets them; in a
+   * called module, its call does not. `only`: every variable `x` reads takes its default. Undefined
+   * when none does.
+   */
+  #defaultsBehind(x: Expr): { defaulted: { name: string; shown: string }[]; only: boolean } | undefined {
+    const names = { vars: new Set<string>(), locals: new Set<string>() };
+    namedValues(x, names);
+    for (const seen = new Set<string>(); seen.size < names.locals.size; ) {
+      for (const l of [...names.locals]) {
+        if (seen.has(l)) continue;
+        seen.add(l);
+        const local = this.mod.locals.get(l);
+        if (local) namedValues(local.expr, names);
+      }
+    }
+    const defaulted: { name: string; shown: string }[] = [];
+    let only = true;
+    for (const name of [...names.vars].sort()) {
+      const decl = this.mod.variables.get(name);
+      if (!decl) continue;
+      const files = this.mod.varFiles;
+      const given = this.scope.address !== '' ? this.scope.args.has(name) || this.scope.missing.has(name) : files !== undefined && (files.loaded.has(name) || (files.optional.get(name) ?? []).length > 0 || (files.unreadable ?? []).length > 0);
+      if (given || decl.default === undefined) {
+        only = false;
+        continue;
+      }
+      let shown: string;
+      try {
+        const v = this.typed(decl, this.value(decl.default, { loc: decl.loc, vars: new Map() }));
+        shown = v instanceof Unknown ? v.render : JSON.stringify(v);
+      } catch (err) {
+        if (!(err instanceof EvalError)) throw err;
+        shown = '…';
+      }
+      defaulted.push({ name, shown: shown.length > 60 ? `${shown.slice(0, 60)}…` : shown });
+    }
+    return defaulted.length > 0 ? { defaulted, only } : undefined;
   }
 
   /** A finding about the configuration, once per position. */
@@ -1425,7 +1527,7 @@ export class ModuleEvaluator {
         }
         case 'calls': {
           const hit = ref.instances.get(`${ref.name}[${typeof key === 'number' ? key : JSON.stringify(name)}]`);
-          if (!hit) return this.unknown(e, env, 'RF913', `module.${ref.name} has no instance ${JSON.stringify(key)} (instances: ${[...ref.instances.keys()].map((k) => k.slice(ref.name.length + 1, -1)).join(', ') || 'none'})`, 'fix the key');
+          if (!hit) return this.#broken(e, env, `module.${ref.name} has no instance ${JSON.stringify(key)} (instances: ${[...ref.instances.keys()].map((k) => k.slice(ref.name.length + 1, -1)).join(', ') || 'none'})`, 'fix the key', ...countOf(this.mod.modules.get(ref.name)?.body?.attrs));
           return new Ref({ ref: 'call', ev: hit });
         }
         case 'call': {
@@ -1470,7 +1572,7 @@ export class ModuleEvaluator {
           // 0.12 and later refuse it): an attribute, not an instance key.
           const counted = e.k === 'attr' && !/^\d+$/.test(name) && ref.block.body.attrs.some((a) => a.name === 'count');
           if (!hit && counted) return this.unknown(e, env, 'RF913', `${ref.block.type}.${ref.block.name} has count set, so its attributes are read on one instance: .${name} reads none (Terraform 0.12 and later refuse it)`, `write ${ref.block.type}.${ref.block.name}[0].${name}, or one(${ref.block.type}.${ref.block.name}[*].${name}) where the count may be 0`);
-          if (!hit) return this.unknown(e, env, 'RF913', `${ref.block.type}.${ref.block.name} has no instance ${JSON.stringify(key)} (instances: ${inst.map((i) => (i.each ? JSON.stringify(i.each.key) : String(i.index))).join(', ') || 'none'})`, 'fix the key');
+          if (!hit) return this.#broken(e, env, `${ref.block.type}.${ref.block.name} has no instance ${JSON.stringify(key)} (instances: ${inst.map((i) => (i.each ? JSON.stringify(i.each.key) : String(i.index))).join(', ') || 'none'})`, 'fix the key', ...countOf(ref.block.body.attrs));
           return new Ref({ ref: 'inst', block: ref.block, inst: hit });
         }
         case 'inst': {
@@ -1484,15 +1586,15 @@ export class ModuleEvaluator {
     }
     if (Array.isArray(o)) {
       const i = Number(key);
-      if (!Number.isInteger(i) || i < 0 || i >= o.length) return this.unknown(e, env, 'RF913', `${env.loc.text.slice(e.at, e.end)}: index ${JSON.stringify(key)} is out of range (the list has ${o.length === 1 ? '1 item' : `${o.length} items`})`);
+      if (!Number.isInteger(i) || i < 0 || i >= o.length) return this.#broken(e, env, `${env.loc.text.slice(e.at, e.end)}: index ${JSON.stringify(key)} is out of range (the list has ${o.length === 1 ? '1 item' : `${o.length} items`})`, undefined, e, 'the list');
       return o[i]!;
     }
     if (isObj(o)) {
       if (name in o) return o[name]!;
       const near = nearest(name, Object.keys(o));
-      return this.unknown(e, env, 'RF913', `${env.loc.text.slice(e.at, e.end)}: the object has no attribute ${name}${near !== undefined ? `; did you mean ${near}?` : ` (it has ${Object.keys(o).join(', ') || 'none'})`}`, 'fix the attribute name');
+      return this.#broken(e, env, `${env.loc.text.slice(e.at, e.end)}: the object has no attribute ${name}${near !== undefined ? `; did you mean ${near}?` : ` (it has ${Object.keys(o).join(', ') || 'none'})`}`, 'fix the attribute name', e, 'the object');
     }
-    return this.unknown(e, env, 'RF913', `${env.loc.text.slice(e.at, e.end)}: ${JSON.stringify(o)} has no attribute ${name}`);
+    return this.#broken(e, env, `${env.loc.text.slice(e.at, e.end)}: ${JSON.stringify(o)} has no attribute ${name}`, undefined, e, 'the value');
   }
 
   /** An attribute of a whole instance of this module's, read where it was passed (in a policy there or not). */
@@ -1575,12 +1677,16 @@ export class ModuleEvaluator {
     if (this.#depth >= MAX_REFERENCE_DEPTH) return this.unknown(e, env, 'RF906', `local.${name} is reached through more than ${MAX_REFERENCE_DEPTH} references in a row; the doctor stops there`);
     memo.set(name, BUSY);
     this.#depth++;
+    // A local is evaluated on its own (once, memoized): an error in it is its own, even where the first reader is inside try().
+    const guarded = this.#guarded;
+    this.#guarded = 0;
     try {
       const v = this.value(l.expr, { loc: l.loc, vars: new Map() });
       memo.set(name, v);
       return v;
     } finally {
       this.#depth--;
+      this.#guarded = guarded;
     }
   }
 
@@ -1790,6 +1896,10 @@ export class ModuleEvaluator {
    * the module names literally (`output "arn" { value = aws_iam_role.this.arn }`) is then known.
    */
   output(name: string, inPolicy = false): Value | undefined {
+    if (this.mod.createsNothing) {
+      const call = this.scope.call;
+      return new Unknown(`\${${this.scope.address}.${name}}`, { code: 'RF906', message: `output ${name} of ${this.scope.address} (${call?.source ?? 'a public module'}) is computed from the module's inputs, which the doctor does not evaluate (the module creates no resources)`, at: call?.at ?? { file: this.mod.dir, line: 1, column: 1 } });
+    }
     const o = this.mod.outputs.get(name);
     if (!o) return undefined;
     const memo = inPolicy ? this.#policyOutputs : this.#outputs;
@@ -1839,7 +1949,13 @@ export class ModuleEvaluator {
     if (source === undefined) out = notRead('RF913', `module "${name}" has no literal source`, 'give the module block a source');
     else if (!local && !found && installed !== undefined && !('blocks' in installed)) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read: ${installed.why}, so what it creates is not proven`, 'run terraform init in the root folder again, or give `terraform show -json` of a plan or state, which lists the resources of every module');
     else if (!local && known !== undefined && !('blocks' in known)) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read: ${known.why}, so what it creates is not proven`, 'give `terraform show -json` of a plan or state, which lists the resources of every module');
-    else if (!local && !found) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read (the doctor follows local modules, modules terraform init installed in the root's .terraform/modules, and a few public ones), so what it creates is not proven`, 'run terraform init in the root folder first (the doctor then reads the modules it installs), or give `terraform show -json` of a plan or state, which lists the resources of every module');
+    else if (!local && !found) {
+      const own = this.hooks.ownModule?.(this.mod.dir, source);
+      const fix = 'run terraform init in the root folder first (the doctor then reads the modules it installs), or give `terraform show -json` of a plan or state, which lists the resources of every module';
+      out = own !== undefined
+        ? notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read, so what it creates is not proven; ${own.why}, but the doctor does not take a registry release for the files given: the release the call's version admits may differ from them`, `to prove the module given here through this call, call it by its folder: source = "${own.local}"; else ${fix}`)
+        : notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read (the doctor follows local modules, modules terraform init installed in the root's .terraform/modules, and a few public ones), so what it creates is not proven`, fix);
+    }
     else if (!found) out = notRead('RF903', `not in the evidence given: module "${name}" from ${source} is not read`, 'give the module\'s folder too');
     else if (!('blocks' in found)) out = notRead(found.code, `module "${name}" from ${source} is not read: ${found.why}`, found.fix);
     else if (this.scope.chain.includes(found.dir)) out = notRead('RF915', `module "${name}" from ${source} calls a module that is already being called (${[...this.scope.chain, found.dir].join(' → ')}): Terraform refuses a cycle of module calls, and the doctor does not follow it`, 'break the cycle of module calls');

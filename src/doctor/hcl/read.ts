@@ -289,7 +289,7 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
     return byDir.get(entry.dir) ?? { why: `the copy terraform init installed (${entry.dir}) has no Terraform files the doctor could read` };
   };
   // A folder not given: undefined (the evaluator says "not in the evidence given").
-  const withModules: EvalHooks = { ...hooks, module: (dir, source) => byDir.get(moduleDir(normalDir(dir), source)), registryModule, installedModule };
+  const withModules: EvalHooks = { ...hooks, module: (dir, source) => byDir.get(moduleDir(normalDir(dir), source)), registryModule, installedModule, ownModule: (dir, source) => ownModuleHint(byDir, dir, source) };
   const roots = [...tf.configs.values()].filter((m) => !called.has(m));
   // The variable definitions files of each folder; only a root reads them (ModuleEvaluator, var.*).
   for (const m of tf.configs.values()) {
@@ -354,7 +354,8 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   for (const mod of roots) {
     const mark = marks.get(mod);
     if (mark !== undefined) (tf.rootMarks ??= new Map()).set(mark, normalDir(mod.dir));
-    const root = new ModuleEvaluator(mod, withModules, undefined, { ...hostPaths, ...(mark !== undefined ? { mark } : {}), ...(several ? { rootScope: rootScope(trees.length) } : {}) });
+    const uncalled = uncalledModule(mod, roots.length);
+    const root = new ModuleEvaluator(mod, withModules, undefined, { ...hostPaths, ...(mark !== undefined ? { mark } : {}), ...(several ? { rootScope: rootScope(trees.length) } : {}), ...(uncalled !== undefined ? { uncalledModule: uncalled } : {}) });
     trees.push(root);
     perRoot.push({ providers: [], keys: [] });
     evaluate(root, perRoot[perRoot.length - 1]!);
@@ -377,6 +378,55 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   for (const t of trees) for (const [symbol, shown] of t.scope.hostPathsShown ?? []) (ev.terraform.shownAs ??= new Map()).set(symbol, shown.text);
   for (const t of trees) for (const r of t.broken.values()) findings.push({ code: r.code, severity: CODES[r.code].severity, path: formatPosition(r.at), message: r.message, ...(r.fix !== undefined ? { fix: r.fix } : {}) });
   return findings;
+}
+
+/** A registry address, `<namespace>/<name>/<provider>` with an optional `//<sub-module>` (no host, no version). */
+const REGISTRY_ADDRESS = /^(?:registry\.terraform\.io\/)?([A-Za-z0-9][A-Za-z0-9_-]*)\/([A-Za-z0-9][A-Za-z0-9_-]*)\/([a-z0-9]+)(?:\/\/[^?]*)?$/;
+
+/**
+ * A registry address `<namespace>/<name>/<provider>` called from a folder under `examples/` of a
+ * folder whose Terraform is given and whose name ends in `terraform-<provider>-<name>`: Terraform's
+ * standard module structure has a repository's examples call its own module by the address others
+ * use, not by a relative path (developer.hashicorp.com/terraform/language/modules/develop/structure,
+ * "Examples"), and the registry publishes a repository `terraform-<provider>-<name>` as
+ * `<namespace>/<name>/<provider>` (developer.hashicorp.com/terraform/registry/modules/publish,
+ * requirements). The call may then be of the module given, but it installs a registry release,
+ * which need not be the files given: the doctor does not read them for it. The hint says so, and
+ * gives the local source that would read them (`../..`).
+ */
+function ownModuleHint(byDir: ReadonlyMap<string, ConfigModule>, dir: string, source: string): { why: string; local: string } | undefined {
+  const m = REGISTRY_ADDRESS.exec(source);
+  if (!m || source.includes('//')) return undefined;
+  const parts = normalDir(dir).split('/');
+  for (let i = parts.length - 2; i >= 0; i--) {
+    if (parts[i] !== 'examples') continue;
+    const owner = parts.slice(0, i).join('/') || (dir.startsWith('/') ? '/' : '.');
+    const mod = byDir.get(owner);
+    if (!mod || (mod.blocks.length === 0 && mod.modules.size === 0)) return undefined;
+    // Examples call other public modules too (a VPC): only an address whose name and provider are the folder's is its own.
+    const base = parts[i - 1] ?? '';
+    if (!base.endsWith(`terraform-${m[3]!}-${m[2]!}`)) return undefined;
+    return { why: `it may be the module of ${owner} itself (the call is in its examples/ folder, examples call their module by its registry address, and the registry publishes a repository terraform-${m[3]!}-${m[2]!} as <namespace>/${m[2]!}/${m[3]!})`, local: Array(parts.length - i).fill('..').join('/') };
+  }
+  return undefined;
+}
+
+/**
+ * A root that is evidently a reusable module nobody given calls: what it says of itself, else
+ * undefined. Terraform's standard module structure (developer.hashicorp.com/terraform/language/
+ * modules/develop/structure, "Nested modules … should exist under the modules/ subdirectory")
+ * puts a repository's nested modules right under `modules/`, and a module's caller sets its
+ * variables. So a folder right under a folder named `modules`, given with another Terraform
+ * folder (`roots`: how many roots were given) and with no variable definitions
+ * file of its own (nobody gives it values to apply it alone), is a module whose caller is not in
+ * the files given, not a deployment applied with its variables' defaults. A folder given alone is
+ * read as the root it is asked to be.
+ */
+function uncalledModule(mod: ConfigModule, roots: number): string | undefined {
+  const dir = normalDir(mod.dir);
+  const parts = dir.split('/');
+  if (roots < 2 || parts.length < 2 || parts[parts.length - 2] !== 'modules' || mod.varFiles !== undefined) return undefined;
+  return `${dir} is a module (a folder under modules/) that no folder given calls`;
 }
 
 /**

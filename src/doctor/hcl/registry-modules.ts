@@ -535,6 +535,32 @@ output "associations" {
 const STAND_INS: readonly StandIn[] = [IRSA_EKS_V5, IRSA_V6, POD_IDENTITY_V2];
 
 /**
+ * A public module that creates nothing: no `resource`, `data` or `module` block in any release
+ * admitted, only outputs computed from its inputs. A call of one is read as creating nothing, its
+ * outputs not evaluated (RF906 where a value needs one): there is nothing it makes to prove, so no
+ * "not read" (RF903). Each entry is verified on the module's own repository, release by release.
+ */
+interface CreatesNothing {
+  source: RegExp;
+  releases: { from: Version; before: Version };
+  unpinned: string;
+}
+
+/**
+ * cloudposse/terraform-null-label (registry `cloudposse/label/null`): the root `.tf` files of its
+ * tags 0.15.0 to 0.25.0 (the newest) hold only locals, variables and outputs (checked with `git
+ * ls-tree` and `git show` of every tag: no resource, data or module block); 0.1.0 to 0.14.1 declare
+ * a `null_resource "default"`.
+ */
+const NULL_LABEL: CreatesNothing = {
+  source: /^(?:(?:registry\.terraform\.io\/)?cloudposse\/label\/null|(?:git::)?(?:https:\/\/|ssh:\/\/git@|git@)github\.com[/:]cloudposse\/terraform-null-label(?:\.git)?)(?:\?ref=[^?#]*)?$/,
+  releases: { from: [0, 15, 0], before: [0, 26, 0] },
+  unpinned: 'releases before 0.15.0 create a null_resource, and none after 0.25.0 was checked',
+};
+
+const CREATES_NOTHING: readonly CreatesNothing[] = [NULL_LABEL];
+
+/**
  * For a resource a stand-in made (`site`: the module call), how the call names its role before
  * apply, in the module's own arguments; undefined for any other module.
  */
@@ -551,6 +577,15 @@ const parsed = new Map<StandIn, ReturnType<typeof parseHcl>>();
  * not model; undefined when no stand-in names that source.
  */
 export function registryModule(source: string, call: ConfigModuleCall, dir: string): ConfigModule | { why: string } | undefined {
+  const nothing = CREATES_NOTHING.find((m) => m.source.test(source));
+  if (nothing && call.origin) {
+    const outside = outsideReleases(nothing, source, call);
+    if (outside !== undefined) return { why: outside };
+    // Its variables are the arguments the call sets (the module is not evaluated: none is refused, none is read).
+    const mod: ConfigModule = { ...emptyModule(dir), standIn: true, createsNothing: true };
+    for (const a of call.body?.attrs ?? []) if (!MODULE_META.has(a.name)) mod.variables.set(a.name, { loc: call.loc, at: call.at });
+    return mod;
+  }
   const standIn = STAND_INS.find((s) => s.source.test(source));
   if (!standIn || !call.origin) return undefined;
   const other = (call.body?.attrs ?? []).map((a) => a.name).filter((n) => !MODULE_META.has(n) && !standIn.reads.has(n));
@@ -574,11 +609,11 @@ const compare = (a: Version, b: Version): number => a[0] - b[0] || a[1] - b[1] |
  * Why the call may get a release the stand-in is not true for, or undefined when every release
  * its version constraint (registry) or ref (git) admits lies in `standIn.releases`.
  */
-function outsideReleases(standIn: StandIn, source: string, call: ConfigModuleCall): string | undefined {
+function outsideReleases(standIn: Pick<StandIn, 'releases' | 'unpinned'>, source: string, call: ConfigModuleCall): string | undefined {
   const range = `${shown(standIn.releases.from)} up to before ${shown(standIn.releases.before)}`;
   const ref = /\?(?:.*&)?ref=([^&]*)/.exec(source)?.[1];
   if (/^(?:git::|https:\/\/|ssh:\/\/|git@)/.test(source)) {
-    const tag = ref !== undefined ? /^v?(\d+)\.(\d+)\.(\d+)$/.exec(ref) : null;
+    const tag = ref !== undefined ? /^(?:tags\/)?v?(\d+)\.(\d+)\.(\d+)$/.exec(ref) : null;
     if (!tag) return `its ref ${ref === undefined ? '(none: the default branch)' : JSON.stringify(ref)} is not a release tag, and the doctor reads only releases ${range} of this module`;
     const v: Version = [Number(tag[1]), Number(tag[2]), Number(tag[3])];
     return compare(v, standIn.releases.from) >= 0 && compare(v, standIn.releases.before) < 0 ? undefined : `its ref ${ref} is outside releases ${range}, the ones the doctor reads`;

@@ -19,13 +19,13 @@ import { normalPath } from './hcl/eval.js';
  *
  * - Argo CD (user guide, "Helm"): `parameters` > `valuesObject` > `values` > `valueFiles` > the
  *   chart's values.yaml; the release is `helm.releaseName`, else the Application's name; the
- *   namespace is `destination.namespace`. A `$<ref>/<path>` value file is read from the source
+ *   namespace is `destination.namespace` (not written: RF903, not known, never guessed). A `$<ref>/<path>` value file is read from the source
  *   whose `ref` is `<ref>` (a repository of the files given): the one file given whose path ends in
  *   `<path>`.
  * - Flux (HelmRelease API, "Values overrides"): `valuesFrom` in order, each over the ones before,
  *   then `values` over them all, over the chart's values (its HelmChart's `valuesFiles`, see
  *   fluxValuesFiles); the release is `releaseName`, else `[targetNamespace-]name`; the
- *   namespace is `targetNamespace`, else the HelmRelease's own.
+ *   namespace is `targetNamespace`, else the HelmRelease's own (neither written: RF903, not known).
  */
 
 type Path = (string | number)[];
@@ -378,10 +378,22 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): 
       continue;
     }
     let namespace = isObject(spec.destination) ? str(spec.destination.namespace) : undefined;
-    const namespaceUnknown = generated !== undefined && namespace?.includes('{{') === true;
-    if (namespaceUnknown) {
+    const parameterNamespace = generated !== undefined && namespace?.includes('{{') === true;
+    // No destination.namespace: Argo CD sets a namespace only on the namespaced objects rendered
+    // without one, and only to destination.namespace (argo-cd pkg/apis/application/v1alpha1/types.go,
+    // ApplicationDestination.Namespace); the chart is templated with helm.namespace, else
+    // destination.namespace (ApplicationSource.GetNamespaceOrDefault, reposerver/repository), and
+    // with neither `helm template` runs without --namespace (util/helm/cmd.go), so .Release.Namespace
+    // is the repo-server's own default. The Application's own namespace is not used (it is where the
+    // Application lives). Neither place is in the files: the namespace is not known, never guessed.
+    const namespaceMissing = !parameterNamespace && namespace === undefined;
+    const namespaceUnknown = parameterNamespace || namespaceMissing;
+    if (parameterNamespace) {
       namespace = undefined;
       ev.findings.push(finding('RF903', locate(['spec', 'destination', 'namespace']), `${about}: a generator parameter decides destination.namespace, which is known only per generated Application, so the namespace the manager runs in is not known and its identity chain is not proven`, 'write the destination namespace literally, or give the generated Applications (kubectl get applications -o yaml)'));
+    } else if (namespaceMissing) {
+      const templated = str(helm.namespace);
+      ev.findings.push(finding('RF903', locate(isObject(spec.destination) ? ['spec', 'destination'] : ['spec']), `${about}: spec.destination.namespace is not written; Argo CD puts the chart's objects that name no namespace in destination.namespace only, never in the Application's own namespace, and ${templated !== undefined ? `templates the chart with helm.namespace ${JSON.stringify(safeText(templated, 63))}, which places only the objects whose templates write {{ .Release.Namespace }}` : 'templates the chart without --namespace, so {{ .Release.Namespace }} is the repo-server\'s own default'}; the namespace the manager runs in is not known (never guessed as default) and its identity chain is not proven`, 'write spec.destination.namespace (the namespace the chart is installed in)'));
     }
     const releaseName = str(helm.releaseName);
     const release = generated && releaseName?.includes('{{') ? undefined : (releaseName ?? name);
@@ -530,9 +542,15 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
     return;
   }
   const target = str(spec.targetNamespace);
+  // helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own
+  // namespace (api/v2 HelmRelease.GetReleaseNamespace). A HelmRelease written without
+  // metadata.namespace is in the namespace it is applied in (kubectl's context, or what the Flux
+  // Kustomization or kustomization.yaml applying it sets), which the files do not say: not known,
+  // never guessed.
   const namespace = target ?? own;
+  if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own namespace, and a HelmRelease written without one is in the namespace it is applied in (kubectl's context namespace, or the one a Flux Kustomization's targetNamespace or a kustomization.yaml's namespace gives it, which the doctor does not apply), so the namespace the manager runs in is not known and its identity chain is not proven`, 'write spec.targetNamespace (the namespace the chart is installed in)'));
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version) });
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version) });
 }
 
 /**

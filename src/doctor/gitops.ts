@@ -442,7 +442,7 @@ function chartRefChart(ev: Evidence, ref: Record<string, unknown>, own: string |
  * Argo CD's `$<ref>/<path>`), else RF903. A list of `values.yaml` alone is the chart's values.yaml
  * (the API's GetValuesFiles). False when a file given does not parse (RF901): the release is not read.
  */
-function fluxValuesFiles(ev: Evidence, merged: MergedValues, chart: Record<string, unknown>, at: (...rest: Path) => Position, about: string): boolean {
+function fluxValuesFiles(ev: Evidence, merged: MergedValues, chart: Record<string, unknown>, at: (...rest: Path) => Position, about: string, out: { replaced?: { at: string; what: string } } = {}): boolean {
   const spec = isObject(chart.spec) ? chart.spec : {};
   const api = typeof chart.apiVersion === 'string' ? chart.apiVersion : '';
   const files: [string, Path][] = [];
@@ -453,6 +453,16 @@ function fluxValuesFiles(ev: Evidence, merged: MergedValues, chart: Record<strin
   const kind = isObject(spec.sourceRef) ? spec.sourceRef.kind : undefined;
   const sourceName = safeText(isObject(spec.sourceRef) ? (str(spec.sourceRef.name) ?? '?') : '?', 80);
   const fromRepository = kind === 'GitRepository' || kind === 'Bucket';
+  // The files listed are the chart's values in place of its values.yaml, which is merged only where
+  // it is listed itself (source-controller internal/helm/chart: mergeChartValues takes the entry
+  // "values.yaml" as the chart's own values, builder_remote.go; mergeFileValues reads paths of the
+  // source, builder_local.go, where the chart's own is <chart>/values.yaml; OverwriteChartDefaultValues,
+  // metadata.go, then replaces the chart's values.yaml with the merge, empty too when
+  // ignoreMissingValuesFiles left every file out). So since valuesFiles were added (v0.12) the
+  // chart's defaults are not deployed unless listed: where the doctor would take one, it says so.
+  const chartOwn = fromRepository && str(spec.chart) !== undefined ? normalPath(`${(spec.chart as string).replace(/^\.?\/+/, '').replace(/\/+$/, '')}/values.yaml`) : undefined;
+  const listsOwn = files.some(([f]) => (fromRepository ? chartOwn !== undefined && normalPath(f.replace(/^\.?\/+/, '')) === chartOwn : own(f)));
+  if (files.length > 0 && !listsOwn) out.replaced = { at: formatPosition(at(...(files[0]![1].length > 1 ? ['valuesFiles'] : ['valuesFile']))), what: `${about} ${files[0]![1].length > 1 ? 'valuesFiles' : 'valuesFile'}` };
   const optional = spec.ignoreMissingValuesFiles === true ? ' (ignoreMissingValuesFiles: a file that is not there is left out, so whether it is there is not known either)' : '';
   let read = true;
   for (const [f, path] of files) {
@@ -503,9 +513,10 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   } else if (!chartSpec || !isRunnerChart(chartSpec.chart, undefined)) return;
   const merged = new MergedValues();
   // The chart's values: its values.yaml, or its HelmChart's valuesFiles in place of it (the bottom layer).
+  const chartValues: { replaced?: { at: string; what: string } } = {};
   let read = chartSource
-    ? chartSource.kind !== 'FluxHelmChart' || fluxValuesFiles(ev, merged, chartSource.value, (...rest) => chartSource.origin.source.locate(chartSource.origin.doc, [...chartSource.origin.path, 'spec', ...rest]), `${about}: its chart's HelmChart ${safeText(str(chartRef!.name) ?? '?', 80)}`)
-    : fluxValuesFiles(ev, merged, { apiVersion: hr.apiVersion, spec: chartSpec }, (...rest) => at('spec', 'chart', 'spec', ...rest), `${about}: spec.chart.spec`);
+    ? chartSource.kind !== 'FluxHelmChart' || fluxValuesFiles(ev, merged, chartSource.value, (...rest) => chartSource.origin.source.locate(chartSource.origin.doc, [...chartSource.origin.path, 'spec', ...rest]), `${about}: its chart's HelmChart ${safeText(str(chartRef!.name) ?? '?', 80)}`, chartValues)
+    : fluxValuesFiles(ev, merged, { apiVersion: hr.apiVersion, spec: chartSpec }, (...rest) => at('spec', 'chart', 'spec', ...rest), `${about}: spec.chart.spec`, chartValues);
   const from = Array.isArray(spec.valuesFrom) ? spec.valuesFrom : [];
   from.forEach((ref, i) => {
     if (!isObject(ref)) return;
@@ -550,7 +561,7 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const namespace = target ?? own;
   if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own namespace, and a HelmRelease written without one is in the namespace it is applied in (kubectl's context namespace, or the one a Flux Kustomization's targetNamespace or a kustomization.yaml's namespace gives it, which the doctor does not apply), so the namespace the manager runs in is not known and its identity chain is not proven`, 'write spec.targetNamespace (the namespace the chart is installed in)'));
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version) });
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version), ...(chartValues.replaced ? { chartDefaultsReplaced: chartValues.replaced } : {}) });
 }
 
 /**

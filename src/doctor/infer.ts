@@ -11,7 +11,7 @@ import { runnerSchema } from '../spec/schema.js';
 import { PLATFORMS } from '../platforms/registry.js';
 import { CACHE_BACKENDS, cacheBackendFor } from '../caches/registry.js';
 import { get, getText } from '../verify/get.js';
-import { restrictedClears, restrictedViolations } from '../verify/pod-security.js';
+import { chartDefaultsDecide, restrictedClears, restrictedViolations } from '../verify/pod-security.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
@@ -107,7 +107,7 @@ interface Chain {
   managerSa: string;
   /** Where the manager is declared (values file, Deployment). */
   origin: Origin;
-  values?: Located<Record<string, unknown>>;
+  values?: Located<Record<string, unknown>> & { chartDefaultsReplaced?: { at: string; what: string } };
   /** The chart's embedded `runners.config`, parsed, and its text: what the chart deploys. */
   chartToml?: { value: Record<string, unknown>; text: string };
   /** The values' `runners.config` is TOML only once Terraform or Helm renders it (RF906 says so): not read. */
@@ -1164,6 +1164,17 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (secretAt) keys.tokenSecret = secretAt;
     chainKeys.set(index, keys);
     if (chain.values) emitted.helmValues = chain.values.value;
+    const replaced = chain.values?.chartDefaultsReplaced;
+    if (replaced) {
+      // The chart's values.yaml is not deployed (Flux valuesFiles): the defaults the proofs would take from it are not shown.
+      emitted.helmDefaultsReplaced = true;
+      const v = chain.values!.value;
+      const relied = [
+        ...(chartDefaultsDecide(v) ? ["its securityContext and podSecurityContext (whether the manager pod meets Pod Security restricted)"] : []),
+        ...(chain.chartToml && get(chain.chartToml.value, 'runners', 0, 'executor') === undefined && get(v, 'runners', 'executor') === undefined ? ['runners.executor (the executor the runner registers with, kubernetes in the chart\'s values.yaml)'] : []),
+      ];
+      if (relied.length > 0) findings.push(finding('RF903', replaced.at, `${replaced.what} replaces the chart's values.yaml (Flux's source-controller deploys the files listed in its place, and the chart's own values.yaml only where it is listed), so the chart's defaults are not deployed; the values given leave to them ${relied.join(', and ')}, which is not shown`, { fix: "list values.yaml first in valuesFiles (the chart's own values under the files'), or write those values in the files or the HelmRelease's spec.values" }));
+    }
     if (chain.chartToml) {
       emitted.helmRunnerToml = chain.chartToml.text;
       emitted.helmRunnerTomlValue = chain.chartToml.value;

@@ -140,6 +140,8 @@ export interface Evidence {
   chartsUnread?: number;
   /** Objects of OpenShift Templates that may run a manager but were not read (a workload using a parameter without a value, a template that cannot be processed): where, and what; RF910 names them. */
   templatesUnread?: string[];
+  /** The first OpenShift Template read (its name and place): the deployment is OpenShift's (infer.ts openShiftWithoutCloud). */
+  openShiftTemplate?: string;
 }
 
 export interface AbsentFacts {

@@ -450,6 +450,31 @@ function kubernetesOwners(objects: readonly Located<K8sObject>[], chains: readon
 const NO_SERVICE_ACCOUNT = "the values name no service account for the manager and have the chart create none (serviceAccount.name, serviceAccount.create, rbac.create): the chart then leaves the manager Deployment's serviceAccountName empty, so the manager runs as the default service account of its namespace, which the doctor does not take for a runner's identity: its chain is not proven";
 
 /** The name of a runner chain, from the most specific evidence: runner-fleet's label, the chart release, the folder, the namespace. */
+/**
+ * Terraform providers whose resources are no cloud's: the cluster's own objects (kubernetes, helm,
+ * kubectl), GitLab's, and HashiCorp's utility providers. A resource or data source of any other
+ * provider is taken as a cloud of the deployment in the files.
+ */
+const NO_CLOUD_PROVIDERS = new Set(['kubernetes', 'helm', 'kubectl', 'gitlab', 'null', 'random', 'local', 'tls', 'time', 'external', 'template', 'http', 'terraform', 'archive', 'cloudinit']);
+
+/**
+ * What shows an OpenShift deployment with no cloud in the files: an object of an OpenShift API group
+ * (`*.openshift.io`: a SecurityContextConstraints, a Route, a DeploymentConfig, a BuildConfig) or an
+ * OpenShift Template, where no Terraform resource or data source of a cloud's provider and no IAM role
+ * document is given. OpenShift runs in a cloud (ROSA, ARO, OpenShift on AWS, Azure or GCP), whose
+ * nodes have an instance identity, or on premises (bare metal, vSphere), whose nodes have none: the
+ * files do not say which, so "it gets the node role" (RF911) is not known there. Undefined otherwise.
+ */
+function openShiftWithoutCloud(ev: Evidence): string | undefined {
+  if (ev.roles.size > 0) return undefined;
+  const tf = ev.terraform;
+  const types = [...Object.keys(tf.resource), ...Object.keys(tf.data)].filter((t) => Object.keys(tf.resource[t] ?? tf.data[t] ?? {}).length > 0);
+  if (types.some((t) => !NO_CLOUD_PROVIDERS.has(t.split('_')[0]!))) return undefined;
+  const object = ev.kubernetes.find((o) => typeof o.value.apiVersion === 'string' && /^[a-z0-9.-]*\.openshift\.io\//.test(o.value.apiVersion));
+  if (object) return `${object.value.kind} ${object.value.metadata.name} (${object.value.apiVersion}) at ${formatPosition(originAt(object.origin))}`;
+  return ev.openShiftTemplate;
+}
+
 function chainName(labels: Record<string, string>, origin: Origin, namespace: string): string {
   const explicit = labels['runner-fleet.dev/runner'] ?? labels.release ?? labels['app.kubernetes.io/instance'];
   if (explicit) return explicit;
@@ -696,6 +721,8 @@ export function inferDeployment(ev: Evidence): Inferred {
 
   // 3. Identities, clusters, caches, runners.
   const readers = PLATFORMS.filter((p): p is typeof p & { doctor: DoctorReader } => p.doctor !== undefined);
+  // An OpenShift deployment with no cloud in the files (openShiftWithoutCloud): computed once, where a manager has no binding.
+  let openShift: string | null | undefined;
   // A binding written in Terraform (a Pod Identity association) is the deployment's nearest to it:
   // of the runners of its namespace, those whose file shares the longest folder path with its file.
   const owns = (chain: Chain) => (address: string): boolean => {
@@ -990,6 +1017,10 @@ export function inferDeployment(ev: Evidence): Inferred {
       const effect = `${meant.without}${get(toml, 'runners', 0, 'cache') !== undefined ? ', so the cache it signs for fails with only a warning in the job log' : ''}, and its chain is not proven`;
       if (meant.shown) findings.push(finding('RF904', where, `${about}: ${effect}`, { received: meant.roleName, fix: meant.fix }));
       else findings.push(finding('RF903', where, `${about}; it may be written in a file not given. Without it ${effect}`, { received: meant.roleName, fix: `give the Terraform that writes the cluster's Pod Identity associations, or ${meant.fix}` }));
+      continue;
+    }
+    if (!manager.binding && (openShift ??= openShiftWithoutCloud(ev) ?? null) !== null) {
+      findings.push(finding('RF903', at, `the manager ${chain.namespace}/${chain.managerSa} has no cloud identity of its own (no role annotation or association in the evidence). The deployment is OpenShift's (${openShift}) and no cloud's resource or role is given: on OpenShift in a cloud (ROSA, ARO, OpenShift on AWS, Azure or GCP) it would run with its node's instance role, on a cluster with no cloud behind it (bare metal, vSphere) there is no node role to get; which one this is is not in the evidence, so what cloud credentials the manager has is not known`, { fix: "if the cluster runs in a cloud, bind the manager to its own role and give the cloud's documents (the node role, the role and its binding); if it does not, there is nothing to bind" }));
       continue;
     }
     if (!manager.binding) {

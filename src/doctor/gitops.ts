@@ -19,13 +19,13 @@ import { normalPath } from './hcl/eval.js';
  *
  * - Argo CD (user guide, "Helm"): `parameters` > `valuesObject` > `values` > `valueFiles` > the
  *   chart's values.yaml; the release is `helm.releaseName`, else the Application's name; the
- *   namespace is `destination.namespace`. A `$<ref>/<path>` value file is read from the source
+ *   namespace is `destination.namespace` (not written: RF903, not known, never guessed). A `$<ref>/<path>` value file is read from the source
  *   whose `ref` is `<ref>` (a repository of the files given): the one file given whose path ends in
  *   `<path>`.
  * - Flux (HelmRelease API, "Values overrides"): `valuesFrom` in order, each over the ones before,
  *   then `values` over them all, over the chart's values (its HelmChart's `valuesFiles`, see
  *   fluxValuesFiles); the release is `releaseName`, else `[targetNamespace-]name`; the
- *   namespace is `targetNamespace`, else the HelmRelease's own.
+ *   namespace is `targetNamespace`, else the HelmRelease's own (neither written: RF903, not known).
  */
 
 type Path = (string | number)[];
@@ -378,10 +378,22 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): 
       continue;
     }
     let namespace = isObject(spec.destination) ? str(spec.destination.namespace) : undefined;
-    const namespaceUnknown = generated !== undefined && namespace?.includes('{{') === true;
-    if (namespaceUnknown) {
+    const parameterNamespace = generated !== undefined && namespace?.includes('{{') === true;
+    // No destination.namespace: Argo CD sets a namespace only on the namespaced objects rendered
+    // without one, and only to destination.namespace (argo-cd pkg/apis/application/v1alpha1/types.go,
+    // ApplicationDestination.Namespace); the chart is templated with helm.namespace, else
+    // destination.namespace (ApplicationSource.GetNamespaceOrDefault, reposerver/repository), and
+    // with neither `helm template` runs without --namespace (util/helm/cmd.go), so .Release.Namespace
+    // is the repo-server's own default. The Application's own namespace is not used (it is where the
+    // Application lives). Neither place is in the files: the namespace is not known, never guessed.
+    const namespaceMissing = !parameterNamespace && namespace === undefined;
+    const namespaceUnknown = parameterNamespace || namespaceMissing;
+    if (parameterNamespace) {
       namespace = undefined;
       ev.findings.push(finding('RF903', locate(['spec', 'destination', 'namespace']), `${about}: a generator parameter decides destination.namespace, which is known only per generated Application, so the namespace the manager runs in is not known and its identity chain is not proven`, 'write the destination namespace literally, or give the generated Applications (kubectl get applications -o yaml)'));
+    } else if (namespaceMissing) {
+      const templated = str(helm.namespace);
+      ev.findings.push(finding('RF903', locate(isObject(spec.destination) ? ['spec', 'destination'] : ['spec']), `${about}: spec.destination.namespace is not written; Argo CD puts the chart's objects that name no namespace in destination.namespace only, never in the Application's own namespace, and ${templated !== undefined ? `templates the chart with helm.namespace ${JSON.stringify(safeText(templated, 63))}, which places only the objects whose templates write {{ .Release.Namespace }}` : 'templates the chart without --namespace, so {{ .Release.Namespace }} is the repo-server\'s own default'}; the namespace the manager runs in is not known (never guessed as default) and its identity chain is not proven`, 'write spec.destination.namespace (the namespace the chart is installed in)'));
     }
     const releaseName = str(helm.releaseName);
     const release = generated && releaseName?.includes('{{') ? undefined : (releaseName ?? name);
@@ -430,7 +442,7 @@ function chartRefChart(ev: Evidence, ref: Record<string, unknown>, own: string |
  * Argo CD's `$<ref>/<path>`), else RF903. A list of `values.yaml` alone is the chart's values.yaml
  * (the API's GetValuesFiles). False when a file given does not parse (RF901): the release is not read.
  */
-function fluxValuesFiles(ev: Evidence, merged: MergedValues, chart: Record<string, unknown>, at: (...rest: Path) => Position, about: string): boolean {
+function fluxValuesFiles(ev: Evidence, merged: MergedValues, chart: Record<string, unknown>, at: (...rest: Path) => Position, about: string, out: { replaced?: { at: string; what: string } } = {}): boolean {
   const spec = isObject(chart.spec) ? chart.spec : {};
   const api = typeof chart.apiVersion === 'string' ? chart.apiVersion : '';
   const files: [string, Path][] = [];
@@ -441,6 +453,16 @@ function fluxValuesFiles(ev: Evidence, merged: MergedValues, chart: Record<strin
   const kind = isObject(spec.sourceRef) ? spec.sourceRef.kind : undefined;
   const sourceName = safeText(isObject(spec.sourceRef) ? (str(spec.sourceRef.name) ?? '?') : '?', 80);
   const fromRepository = kind === 'GitRepository' || kind === 'Bucket';
+  // The files listed are the chart's values in place of its values.yaml, which is merged only where
+  // it is listed itself (source-controller internal/helm/chart: mergeChartValues takes the entry
+  // "values.yaml" as the chart's own values, builder_remote.go; mergeFileValues reads paths of the
+  // source, builder_local.go, where the chart's own is <chart>/values.yaml; OverwriteChartDefaultValues,
+  // metadata.go, then replaces the chart's values.yaml with the merge, empty too when
+  // ignoreMissingValuesFiles left every file out). So since valuesFiles were added (v0.12) the
+  // chart's defaults are not deployed unless listed: where the doctor would take one, it says so.
+  const chartOwn = fromRepository && str(spec.chart) !== undefined ? normalPath(`${(spec.chart as string).replace(/^\.?\/+/, '').replace(/\/+$/, '')}/values.yaml`) : undefined;
+  const listsOwn = files.some(([f]) => (fromRepository ? chartOwn !== undefined && normalPath(f.replace(/^\.?\/+/, '')) === chartOwn : own(f)));
+  if (files.length > 0 && !listsOwn) out.replaced = { at: formatPosition(at(...(files[0]![1].length > 1 ? ['valuesFiles'] : ['valuesFile']))), what: `${about} ${files[0]![1].length > 1 ? 'valuesFiles' : 'valuesFile'}` };
   const optional = spec.ignoreMissingValuesFiles === true ? ' (ignoreMissingValuesFiles: a file that is not there is left out, so whether it is there is not known either)' : '';
   let read = true;
   for (const [f, path] of files) {
@@ -491,9 +513,10 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   } else if (!chartSpec || !isRunnerChart(chartSpec.chart, undefined)) return;
   const merged = new MergedValues();
   // The chart's values: its values.yaml, or its HelmChart's valuesFiles in place of it (the bottom layer).
+  const chartValues: { replaced?: { at: string; what: string } } = {};
   let read = chartSource
-    ? chartSource.kind !== 'FluxHelmChart' || fluxValuesFiles(ev, merged, chartSource.value, (...rest) => chartSource.origin.source.locate(chartSource.origin.doc, [...chartSource.origin.path, 'spec', ...rest]), `${about}: its chart's HelmChart ${safeText(str(chartRef!.name) ?? '?', 80)}`)
-    : fluxValuesFiles(ev, merged, { apiVersion: hr.apiVersion, spec: chartSpec }, (...rest) => at('spec', 'chart', 'spec', ...rest), `${about}: spec.chart.spec`);
+    ? chartSource.kind !== 'FluxHelmChart' || fluxValuesFiles(ev, merged, chartSource.value, (...rest) => chartSource.origin.source.locate(chartSource.origin.doc, [...chartSource.origin.path, 'spec', ...rest]), `${about}: its chart's HelmChart ${safeText(str(chartRef!.name) ?? '?', 80)}`, chartValues)
+    : fluxValuesFiles(ev, merged, { apiVersion: hr.apiVersion, spec: chartSpec }, (...rest) => at('spec', 'chart', 'spec', ...rest), `${about}: spec.chart.spec`, chartValues);
   const from = Array.isArray(spec.valuesFrom) ? spec.valuesFrom : [];
   from.forEach((ref, i) => {
     if (!isObject(ref)) return;
@@ -530,9 +553,15 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
     return;
   }
   const target = str(spec.targetNamespace);
+  // helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own
+  // namespace (api/v2 HelmRelease.GetReleaseNamespace). A HelmRelease written without
+  // metadata.namespace is in the namespace it is applied in (kubectl's context, or what the Flux
+  // Kustomization or kustomization.yaml applying it sets), which the files do not say: not known,
+  // never guessed.
   const namespace = target ?? own;
+  if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own namespace, and a HelmRelease written without one is in the namespace it is applied in (kubectl's context namespace, or the one a Flux Kustomization's targetNamespace or a kustomization.yaml's namespace gives it, which the doctor does not apply), so the namespace the manager runs in is not known and its identity chain is not proven`, 'write spec.targetNamespace (the namespace the chart is installed in)'));
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version) });
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version), ...(chartValues.replaced ? { chartDefaultsReplaced: chartValues.replaced } : {}) });
 }
 
 /**

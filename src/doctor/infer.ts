@@ -11,7 +11,7 @@ import { runnerSchema } from '../spec/schema.js';
 import { PLATFORMS } from '../platforms/registry.js';
 import { CACHE_BACKENDS, cacheBackendFor } from '../caches/registry.js';
 import { get, getText } from '../verify/get.js';
-import { restrictedClears, restrictedViolations } from '../verify/pod-security.js';
+import { chartDefaultsDecide, restrictedClears, restrictedViolations } from '../verify/pod-security.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { longLivedKeyFindings } from './static-keys.js';
 import type { Evidence, Located } from './evidence.js';
@@ -108,7 +108,7 @@ interface Chain {
   managerSa: string;
   /** Where the manager is declared (values file, Deployment). */
   origin: Origin;
-  values?: Located<Record<string, unknown>>;
+  values?: Located<Record<string, unknown>> & { chartDefaultsReplaced?: { at: string; what: string } };
   /** The chart's embedded `runners.config`, parsed, and its text: what the chart deploys. */
   chartToml?: { value: Record<string, unknown>; text: string };
   /** The values' `runners.config` is TOML only once Terraform or Helm renders it (RF906 says so): not read. */
@@ -453,6 +453,31 @@ const NO_SERVICE_ACCOUNT = "the values name no service account for the manager a
 const DEFAULT_SA = 'default';
 
 /** The name of a runner chain, from the most specific evidence: runner-fleet's label, the chart release, the folder, the namespace. */
+/**
+ * Terraform providers whose resources are no cloud's: the cluster's own objects (kubernetes, helm,
+ * kubectl), GitLab's, and HashiCorp's utility providers. A resource or data source of any other
+ * provider is taken as a cloud of the deployment in the files.
+ */
+const NO_CLOUD_PROVIDERS = new Set(['kubernetes', 'helm', 'kubectl', 'gitlab', 'null', 'random', 'local', 'tls', 'time', 'external', 'template', 'http', 'terraform', 'archive', 'cloudinit']);
+
+/**
+ * What shows an OpenShift deployment with no cloud in the files: an object of an OpenShift API group
+ * (`*.openshift.io`: a SecurityContextConstraints, a Route, a DeploymentConfig, a BuildConfig) or an
+ * OpenShift Template, where no Terraform resource or data source of a cloud's provider and no IAM role
+ * document is given. OpenShift runs in a cloud (ROSA, ARO, OpenShift on AWS, Azure or GCP), whose
+ * nodes have an instance identity, or on premises (bare metal, vSphere), whose nodes have none: the
+ * files do not say which, so "it gets the node role" (RF911) is not known there. Undefined otherwise.
+ */
+function openShiftWithoutCloud(ev: Evidence): string | undefined {
+  if (ev.roles.size > 0) return undefined;
+  const tf = ev.terraform;
+  const types = [...Object.keys(tf.resource), ...Object.keys(tf.data)].filter((t) => Object.keys(tf.resource[t] ?? tf.data[t] ?? {}).length > 0);
+  if (types.some((t) => !NO_CLOUD_PROVIDERS.has(t.split('_')[0]!))) return undefined;
+  const object = ev.kubernetes.find((o) => typeof o.value.apiVersion === 'string' && /^[a-z0-9.-]*\.openshift\.io\//.test(o.value.apiVersion));
+  if (object) return `${object.value.kind} ${object.value.metadata.name} (${object.value.apiVersion}) at ${formatPosition(originAt(object.origin))}`;
+  return ev.openShiftTemplate;
+}
+
 function chainName(labels: Record<string, string>, origin: Origin, namespace: string): string {
   const explicit = labels['runner-fleet.dev/runner'] ?? labels.release ?? labels['app.kubernetes.io/instance'];
   if (explicit) return explicit;
@@ -720,6 +745,8 @@ export function inferDeployment(ev: Evidence): Inferred {
 
   // 3. Identities, clusters, caches, runners.
   const readers = PLATFORMS.filter((p): p is typeof p & { doctor: DoctorReader } => p.doctor !== undefined);
+  // An OpenShift deployment with no cloud in the files (openShiftWithoutCloud): computed once, where a manager has no binding.
+  let openShift: string | null | undefined;
   // A binding written in Terraform (a Pod Identity association) is the deployment's nearest to it:
   // of the runners of its namespace, those whose file shares the longest folder path with its file.
   const owns = (chain: Chain) => (address: string): boolean => {
@@ -1020,6 +1047,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     // whose pod names none): an account every pod of the namespace that names none runs as.
     const asDefault = chain.managerSa === DEFAULT_SA ? `, the namespace's default service account, which ${chain.values ? 'the chart runs the manager as (the values name no service account and have the chart create none)' : 'the manager pod runs as (it names no serviceAccountName)'} and which every pod of ${chain.namespace} that names no service account runs as too` : '';
     const ownAccountFix = chain.values ? 'give the manager a service account of its own (serviceAccount.create: true, serviceAccount.name)' : 'give the manager pod a service account of its own (serviceAccountName)';
+    if (!manager.binding && (openShift ??= openShiftWithoutCloud(ev) ?? null) !== null) {
+      findings.push(finding('RF903', at, `the manager ${chain.namespace}/${chain.managerSa} has no cloud identity of its own (no role annotation or association in the evidence). The deployment is OpenShift's (${openShift}) and no cloud's resource or role is given: on OpenShift in a cloud (ROSA, ARO, OpenShift on AWS, Azure or GCP) it would run with its node's instance role, on a cluster with no cloud behind it (bare metal, vSphere) there is no node role to get; which one this is is not in the evidence, so what cloud credentials the manager has is not known`, { fix: "if the cluster runs in a cloud, bind the manager to its own role and give the cloud's documents (the node role, the role and its binding); if it does not, there is nothing to bind" }));
+      continue;
+    }
     if (!manager.binding) {
       findings.push(finding('RF911', at, `the manager ${chain.namespace}/${chain.managerSa}${asDefault} has no cloud identity of its own (no role annotation or association in the evidence), so it runs with the node's role`, { fix: asDefault ? `${ownAccountFix} and bind it to its own role (IRSA annotation or Pod Identity association)` : 'bind the manager to its own role (IRSA annotation or Pod Identity association)' }));
       continue;
@@ -1197,6 +1228,17 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (secretAt) keys.tokenSecret = secretAt;
     chainKeys.set(index, keys);
     if (chain.values) emitted.helmValues = chain.values.value;
+    const replaced = chain.values?.chartDefaultsReplaced;
+    if (replaced) {
+      // The chart's values.yaml is not deployed (Flux valuesFiles): the defaults the proofs would take from it are not shown.
+      emitted.helmDefaultsReplaced = true;
+      const v = chain.values!.value;
+      const relied = [
+        ...(chartDefaultsDecide(v) ? ["its securityContext and podSecurityContext (whether the manager pod meets Pod Security restricted)"] : []),
+        ...(chain.chartToml && get(chain.chartToml.value, 'runners', 0, 'executor') === undefined && get(v, 'runners', 'executor') === undefined ? ['runners.executor (the executor the runner registers with, kubernetes in the chart\'s values.yaml)'] : []),
+      ];
+      if (relied.length > 0) findings.push(finding('RF903', replaced.at, `${replaced.what} replaces the chart's values.yaml (Flux's source-controller deploys the files listed in its place, and the chart's own values.yaml only where it is listed), so the chart's defaults are not deployed; the values given leave to them ${relied.join(', and ')}, which is not shown`, { fix: "list values.yaml first in valuesFiles (the chart's own values under the files'), or write those values in the files or the HelmRelease's spec.values" }));
+    }
     if (chain.chartToml) {
       emitted.helmRunnerToml = chain.chartToml.text;
       emitted.helmRunnerTomlValue = chain.chartToml.value;

@@ -492,6 +492,7 @@ function readTemplate(ev: Evidence, source: SourceFile, doc: Record<string, unkn
   const label = name !== undefined ? `Template ${name}` : 'the Template without metadata.name';
   const Label = label.charAt(0).toUpperCase() + label.slice(1);
   const place = (path: readonly (string | number)[]) => formatPosition(source.locate(origin.doc, [...origin.path, ...path]));
+  ev.openShiftTemplate ??= `${label} at ${place([])}`;
   const read = processTemplate(doc);
   if ('problem' in read) {
     (ev.templatesUnread ??= []).push(`${label} at ${place([])} (RF902)`);

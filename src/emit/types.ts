@@ -35,6 +35,11 @@ export interface EmittedFleet extends FleetDocuments {
 export interface EmittedRunner {
   manifests: K8sObject[];
   helmValues?: Record<string, unknown>;
+  /**
+   * The chart's own values.yaml is not deployed under `helmValues` (a Flux chart's valuesFiles replace it):
+   * the chart's defaults are not taken where the values leave a key out (the doctor says so, RF903).
+   */
+  helmDefaultsReplaced?: true;
   /** The full `config.toml` as data. */
   configToml: Record<string, unknown>;
   /** The `[[runners]]` TOML handed to the Helm chart as `runners.config`, as text. */

@@ -62,6 +62,17 @@ export function restrictedViolations(pod: unknown, container: unknown): string[]
 const CHART_SECURITY_CONTEXT: Readonly<Record<string, unknown>> = { allowPrivilegeEscalation: false, readOnlyRootFilesystem: false, runAsNonRoot: true, privileged: false, capabilities: { drop: ['ALL'] } };
 const CHART_POD_SECURITY_CONTEXT: Readonly<Record<string, unknown>> = { runAsUser: 100, fsGroup: 65533 };
 
+/**
+ * Whether the chart's own securityContext or podSecurityContext decides whether the manager pod meets
+ * Pod Security restricted for these values: what it meets over the chart's defaults differs from what
+ * the values alone set.
+ */
+export function chartDefaultsDecide(values: Record<string, unknown>): boolean {
+  const over = restrictedViolations(overChartDefaults(CHART_POD_SECURITY_CONTEXT, values.podSecurityContext), overChartDefaults(CHART_SECURITY_CONTEXT, values.securityContext));
+  const alone = restrictedViolations(values.podSecurityContext ?? {}, values.securityContext ?? {});
+  return over.join('\n') !== alone.join('\n');
+}
+
 /** Helm's merge of given values over a chart's defaults: maps merge, anything else given replaces, null removes. */
 export function overChartDefaults(defaults: Readonly<Record<string, unknown>>, given: unknown): unknown {
   if (given === undefined) return defaults;
@@ -138,8 +149,11 @@ export function verifyPodSecurity(docs: FleetDocuments, runner: IntentRunner, rp
   } else if (weaker) {
     out.push(f('RF307', `${rp}.placement.namespace`, `namespace ${ns.metadata.name} enforces Pod Security ${showValue(enforce)}: job pods there could run privileged, share the host's namespaces or mount its paths`, { received: showValue(enforce), allowed: privileged ? 'privileged (jobs.privileged is accepted), baseline or restricted' : 'baseline or restricted', fix: `label the namespace ${PSA}/enforce=baseline; runner-fleet always does, regenerate`, ...(privileged ? { deploymentAllowed: 'privileged (the jobs run privileged), baseline or restricted' } : {}), deploymentFix: `${privileged ? 'stop running jobs privileged (RF301), then ' : ''}label namespace ${ns.metadata.name} ${PSA}/enforce=baseline` }));
   }
-  const values = emitted.helmValues;
-  // What the pod gets: the values given over the chart's own defaults.
+  const given = emitted.helmValues;
+  // What the pod gets: the values given over the chart's own defaults. Where the chart's values.yaml
+  // is replaced (helmDefaultsReplaced) and its defaults would decide, the doctor says so (RF903) and
+  // nothing is judged here.
+  const values = given && emitted.helmDefaultsReplaced && chartDefaultsDecide(given) ? undefined : given;
   const violations = values ? restrictedViolations(overChartDefaults(CHART_POD_SECURITY_CONTEXT, values.podSecurityContext), overChartDefaults(CHART_SECURITY_CONTEXT, values.securityContext)) : [];
   if (values && violations.length > 0) {
     const clears = restrictedClears(violations, 'chart');

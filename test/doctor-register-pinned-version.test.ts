@@ -7,7 +7,7 @@ import { pinnedRunnerVersion } from '../src/doctor/runner-version.js';
 /**
  * The gitlab-runner version a script installs (`yum install gitlab-runner-11.3.1`) and the flags
  * register had in the releases before the current table (register-flags-history-data.ts, generated
- * by scripts/register-flags-history.js from the minor release tags): a flag that version has and a
+ * by scripts/register-flags.js --history from the minor release tags): a flag that version has and a
  * later one removed is RF934 (it works until an upgrade), not RF919; RF919 names the version it
  * checked the flags against.
  */

@@ -105,7 +105,7 @@ export interface RunnerVersion {
 
 /**
  * A version as written (`11.3.1`, `v16.5.0`, `16.5.0-1`), where the flag tables cover its minor
- * release: one read by scripts/register-flags-history.js (10.0 … the current table's). Another
+ * release: one read by scripts/register-flags.js --history (10.0 … the current table's). Another
  * (older, newer, not a version) is undefined: its flags are not known, and RF919 reads the current ones.
  */
 export function runnerVersion(written: string): RunnerVersion | undefined {

@@ -3,6 +3,19 @@
 //
 //   node scripts/register-flags.js /tmp/gitlab-runner > src/doctor/register-flags-data.ts
 //
+// With --history, it regenerates src/doctor/register-flags-history-data.ts instead: the flags register
+// defined in an earlier minor release and no longer defines, each with the minor releases it was in.
+// From a bare clone of gitlab-org/gitlab-runner with its tags (dev tooling: never run by the tests or CI):
+//
+//   node scripts/register-flags.js --history <gitlab-runner git dir> [current commit] > src/doctor/register-flags-history-data.ts
+//
+// It reads register's flags at every minor release tag vX.Y.0 from v10.0.0 on, and at the current
+// commit (default HEAD, the source of register-flags-data.ts). A flag the current commit does not
+// define is listed with compact ranges: [first minor it is in, first minor it is no longer in]. A
+// patch release between two minors is not read: a flag added or removed in one is dated by the next
+// minor. Older trees have no go.mod (Godeps, dep): their import path is the one commands/register.go
+// imports common from.
+//
 // It walks the struct commands/register.go RegisterCommand as golang-cli-helpers' GetFlagsFromStruct
 // does (common/command.go NewCommand): a field with a `long:` or `short:` tag is a flag named by the
 // namespaces it sits under and the tag, joined with `-`; a struct field (or a pointer to one) with a
@@ -10,227 +23,324 @@
 // same namespace; a field whose type is a struct without either, an interface, a func or a chan is
 // no flag. Types are resolved in the Go files of the package that declares them (test files left
 // out). Not needed by the tests: the generated module is checked in.
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const root = process.argv[2];
-if (!root) {
-  process.stderr.write('usage: node scripts/register-flags.js <gitlab-runner source directory>\n');
-  process.exit(2);
-}
-const goMod = readFileSync(join(root, 'go.mod'), 'utf8');
-const modulePath = /^module\s+(\S+)/m.exec(goMod)[1];
-const version = readFileSync(join(root, 'VERSION'), 'utf8').trim();
 
-/** Package directory → { types: Map<name, typeText> }, read lazily. */
-const packages = new Map();
-function pkg(dir) {
-  let p = packages.get(dir);
-  if (p) return p;
-  p = { types: new Map(), imports: new Map() };
-  packages.set(dir, p);
-  let names;
+/**
+ * The flags `gitlab-runner register` defines in the source tree at `root`: { version, flags, unresolved },
+ * each flag { long, short, boolean, field }. Also read by --history on older trees,
+ * which have no go.mod (Godeps, dep): their import path is the one commands/register.go imports common from.
+ */
+function readRegisterFlags(root) {
+  let modulePath;
   try {
-    names = readdirSync(join(root, dir)).filter((n) => n.endsWith('.go') && !n.endsWith('_test.go') && statSync(join(root, dir, n)).isFile());
+    modulePath = /^module\s+(\S+)/m.exec(readFileSync(join(root, 'go.mod'), 'utf8'))[1];
   } catch {
+    modulePath = /"([^"]+)\/common"/.exec(readFileSync(join(root, 'commands/register.go'), 'utf8'))[1];
+  }
+  const version = readFileSync(join(root, 'VERSION'), 'utf8').trim();
+
+  /** Package directory → { types: Map<name, typeText> }, read lazily. */
+  const packages = new Map();
+  function pkg(dir) {
+    let p = packages.get(dir);
+    if (p) return p;
+    p = { types: new Map(), imports: new Map() };
+    packages.set(dir, p);
+    let names;
+    try {
+      names = readdirSync(join(root, dir)).filter((n) => n.endsWith('.go') && !n.endsWith('_test.go') && statSync(join(root, dir, n)).isFile());
+    } catch {
+      return p;
+    }
+    for (const n of names) {
+      const file = `${dir}/${n}`;
+      const text = stripComments(readFileSync(join(root, dir, n), 'utf8'));
+      p.name ??= /^package\s+([A-Za-z_][A-Za-z0-9_]*)/m.exec(text)?.[1];
+      const imports = new Map();
+      for (const m of text.matchAll(/^\s*(?:import\s+)?([A-Za-z_][A-Za-z0-9_]*|\.)?\s*"([^"]+)"\s*$/gm)) {
+        const path = m[2];
+        imports.set(m[1] ?? path.split('/').pop().replace(/^go-/, '').replace(/[.-].*$/, ''), path);
+      }
+      // `type Name <type>` at the top level or inside `type ( … )`.
+      for (const m of text.matchAll(/^(?:type\s+|\t)([A-Z_a-z][A-Za-z0-9_]*)(?:\[[^\]]*\])?\s+(=\s*)?(struct\s*\{|[^\n{]+)/gm)) {
+        if (!m[0].startsWith('type') && !inTypeBlock(text, m.index)) continue;
+        let body = m[3];
+        if (body.startsWith('struct')) body = text.slice(m.index + m[0].length - 1, matchBrace(text, m.index + m[0].length - 1) + 1);
+        if (!p.types.has(m[1])) p.types.set(m[1], { text: body.trim(), file, imports });
+      }
+    }
     return p;
   }
-  for (const n of names) {
-    const file = `${dir}/${n}`;
-    const text = stripComments(readFileSync(join(root, dir, n), 'utf8'));
-    const imports = new Map();
-    for (const m of text.matchAll(/^\s*(?:import\s+)?([A-Za-z_][A-Za-z0-9_]*|\.)?\s*"([^"]+)"\s*$/gm)) {
-      const path = m[2];
-      imports.set(m[1] ?? path.split('/').pop().replace(/^go-/, '').replace(/[.-].*$/, ''), path);
+  function stripComments(text) {
+    // Line comments outside strings and raw strings (struct tags are raw strings).
+    let out = '';
+    for (let i = 0; i < text.length; i++) {
+      const c = text[i];
+      if (c === '`' || c === '"') {
+        let j = i + 1;
+        while (j < text.length && text[j] !== c) j += c === '"' && text[j] === '\\' ? 2 : 1;
+        out += text.slice(i, j + 1);
+        i = j;
+      } else if (c === '/' && text[i + 1] === '/') {
+        while (i < text.length && text[i] !== '\n') i++;
+        out += '\n';
+      } else if (c === '/' && text[i + 1] === '*') {
+        const end = text.indexOf('*/', i + 2);
+        i = end < 0 ? text.length : end + 1;
+      } else out += c;
     }
-    // `type Name <type>` at the top level or inside `type ( … )`.
-    for (const m of text.matchAll(/^(?:type\s+|\t)([A-Z_a-z][A-Za-z0-9_]*)(?:\[[^\]]*\])?\s+(=\s*)?(struct\s*\{|[^\n{]+)/gm)) {
-      if (!m[0].startsWith('type') && !inTypeBlock(text, m.index)) continue;
-      let body = m[3];
-      if (body.startsWith('struct')) body = text.slice(m.index + m[0].length - 1, matchBrace(text, m.index + m[0].length - 1) + 1);
-      if (!p.types.has(m[1])) p.types.set(m[1], { text: body.trim(), file, imports });
+    return out;
+  }
+  function matchBrace(text, open) {
+    let depth = 0;
+    for (let i = open; i < text.length; i++) {
+      const c = text[i];
+      if (c === '`' || c === '"') {
+        let j = i + 1;
+        while (j < text.length && text[j] !== c) j += c === '"' && text[j] === '\\' ? 2 : 1;
+        i = j;
+      } else if (c === '{') depth++;
+      else if (c === '}' && --depth === 0) return i;
     }
+    throw new Error('unbalanced braces');
   }
-  return p;
-}
-function stripComments(text) {
-  // Line comments outside strings and raw strings (struct tags are raw strings).
-  let out = '';
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i];
-    if (c === '`' || c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== c) j += c === '"' && text[j] === '\\' ? 2 : 1;
-      out += text.slice(i, j + 1);
-      i = j;
-    } else if (c === '/' && text[i + 1] === '/') {
-      while (i < text.length && text[i] !== '\n') i++;
-      out += '\n';
-    } else if (c === '/' && text[i + 1] === '*') {
-      const end = text.indexOf('*/', i + 2);
-      i = end < 0 ? text.length : end + 1;
-    } else out += c;
+  function inTypeBlock(text, at) {
+    const before = text.lastIndexOf('\ntype (', at);
+    if (before < 0) return false;
+    const close = text.indexOf('\n)', before);
+    return close > at;
   }
-  return out;
-}
-function matchBrace(text, open) {
-  let depth = 0;
-  for (let i = open; i < text.length; i++) {
-    const c = text[i];
-    if (c === '`' || c === '"') {
-      let j = i + 1;
-      while (j < text.length && text[j] !== c) j += c === '"' && text[j] === '\\' ? 2 : 1;
-      i = j;
-    } else if (c === '{') depth++;
-    else if (c === '}' && --depth === 0) return i;
+  /** The fields of a struct body `{ … }`: [{ name, type, tag, embedded }]. */
+  function fields(body) {
+    const inner = body.slice(body.indexOf('{') + 1, body.lastIndexOf('}'));
+    const out = [];
+    let i = 0;
+    const lines = [];
+    // Split into field declarations: one per line, an inline struct type spanning its braces.
+    while (i < inner.length) {
+      let end = inner.indexOf('\n', i);
+      if (end < 0) end = inner.length;
+      const brace = inner.indexOf('{', i);
+      if (brace >= 0 && brace < end) end = inner.indexOf('\n', matchBrace(inner, brace));
+      if (end < 0) end = inner.length;
+      lines.push(inner.slice(i, end).trim());
+      i = end + 1;
+    }
+    for (const line of lines) {
+      if (line === '' || line.startsWith('_ ')) continue;
+      const tagMatch = /`([^`]*)`\s*$/.exec(line);
+      const tag = tagMatch ? tagMatch[1] : '';
+      const decl = (tagMatch ? line.slice(0, tagMatch.index) : line).trim();
+      const named = /^([A-Za-z_][A-Za-z0-9_]*(?:\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*)\s+(\S.*)$/.exec(decl);
+      if (named && !/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z]/.test(decl)) {
+        for (const name of named[1].split(',')) out.push({ name: name.trim(), type: named[2].trim(), tag, embedded: false });
+      } else out.push({ name: decl.replace(/^\*/, '').split('.').pop(), type: decl, tag, embedded: true });
+    }
+    return out;
   }
-  throw new Error('unbalanced braces');
-}
-function inTypeBlock(text, at) {
-  const before = text.lastIndexOf('\ntype (', at);
-  if (before < 0) return false;
-  const close = text.indexOf('\n)', before);
-  return close > at;
-}
-/** The fields of a struct body `{ … }`: [{ name, type, tag, embedded }]. */
-function fields(body) {
-  const inner = body.slice(body.indexOf('{') + 1, body.lastIndexOf('}'));
-  const out = [];
-  let i = 0;
-  const lines = [];
-  // Split into field declarations: one per line, an inline struct type spanning its braces.
-  while (i < inner.length) {
-    let end = inner.indexOf('\n', i);
-    if (end < 0) end = inner.length;
-    const brace = inner.indexOf('{', i);
-    if (brace >= 0 && brace < end) end = inner.indexOf('\n', matchBrace(inner, brace));
-    if (end < 0) end = inner.length;
-    lines.push(inner.slice(i, end).trim());
-    i = end + 1;
-  }
-  for (const line of lines) {
-    if (line === '' || line.startsWith('_ ')) continue;
-    const tagMatch = /`([^`]*)`\s*$/.exec(line);
-    const tag = tagMatch ? tagMatch[1] : '';
-    const decl = (tagMatch ? line.slice(0, tagMatch.index) : line).trim();
-    const named = /^([A-Za-z_][A-Za-z0-9_]*(?:\s*,\s*[A-Za-z_][A-Za-z0-9_]*)*)\s+(\S.*)$/.exec(decl);
-    if (named && !/^[A-Za-z_][A-Za-z0-9_]*\.[A-Za-z]/.test(decl)) {
-      for (const name of named[1].split(',')) out.push({ name: name.trim(), type: named[2].trim(), tag, embedded: false });
-    } else out.push({ name: decl.replace(/^\*/, '').split('.').pop(), type: decl, tag, embedded: true });
-  }
-  return out;
-}
-const tagOf = (tag, key) => new RegExp(`(?:^|\\s)${key}:"([^"]*)"`).exec(tag)?.[1] ?? '';
+  const tagOf = (tag, key) => new RegExp(`(?:^|\\s)${key}:"([^"]*)"`).exec(tag)?.[1] ?? '';
 
-/** What reflect says of a type: 'struct' (with its body and package), 'bool', 'ptr', or another kind. */
-function resolve(type, dir, imports) {
-  type = type.trim();
-  if (type.startsWith('*')) return { kind: 'ptr', elem: resolve(type.slice(1), dir, imports) };
-  if (/^struct\s*\{/.test(type)) return { kind: 'struct', body: type, dir, imports };
-  if (/^(\[|map\[)/.test(type)) return { kind: 'list' };
-  if (/^(func|chan|<-chan|interface)\b/.test(type) || type === 'any' || type === 'error') return { kind: 'none' };
-  if (type === 'bool') return { kind: 'bool' };
-  if (/^(u?int(8|16|32|64)?|float(32|64)|string|byte|rune|uintptr)$/.test(type)) return { kind: 'basic' };
-  const q = /^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(type);
-  let typeDir = dir;
-  let name = type.replace(/\[.*$/, '');
-  if (q) {
-    const path = imports.get(q[1]);
-    if (!path) throw new Error(`unknown package ${q[1]} in ${dir}`);
-    if (!path.startsWith(`${modulePath}/`)) return external(path, q[2]);
-    typeDir = path.slice(modulePath.length + 1);
-    name = q[2];
+  /** What reflect says of a type: 'struct' (with its body and package), 'bool', 'ptr', or another kind. */
+  function resolve(type, dir, imports) {
+    type = type.trim();
+    if (type.startsWith('*')) return { kind: 'ptr', elem: resolve(type.slice(1), dir, imports) };
+    if (/^struct\s*\{/.test(type)) return { kind: 'struct', body: type, dir, imports };
+    if (/^(\[|map\[)/.test(type)) return { kind: 'list' };
+    if (/^(func|chan|<-chan|interface)\b/.test(type) || type === 'any' || type === 'error') return { kind: 'none' };
+    if (type === 'bool') return { kind: 'bool' };
+    if (/^(u?int(8|16|32|64)?|float(32|64)|string|byte|rune|uintptr)$/.test(type)) return { kind: 'basic' };
+    const q = /^([A-Za-z_][A-Za-z0-9_]*)\.([A-Za-z_][A-Za-z0-9_]*)$/.exec(type);
+    let typeDir = dir;
+    let name = type.replace(/\[.*$/, '');
+    if (q) {
+      // An import without an alias is named by its package clause, not always its folder (helpers/docker is `package docker_helpers` in older trees).
+      const path = imports.get(q[1]) ?? [...imports.values()].find((p) => p.startsWith(`${modulePath}/`) && pkg(p.slice(modulePath.length + 1)).name === q[1]);
+      if (!path) throw new Error(`unknown package ${q[1]} in ${dir}`);
+      if (!path.startsWith(`${modulePath}/`)) return external(path, q[2]);
+      typeDir = path.slice(modulePath.length + 1);
+      name = q[2];
+    }
+    const decl = pkg(typeDir).types.get(name);
+    if (!decl) throw new Error(`type ${name} not found in ${typeDir}`);
+    if (decl.text.startsWith('{')) return { kind: 'struct', body: decl.text, dir: typeDir, imports: decl.imports };
+    if (/^interface\b/.test(decl.text)) return { kind: 'none' };
+    return resolve(decl.text.replace(/^=\s*/, ''), typeDir, decl.imports);
   }
-  const decl = pkg(typeDir).types.get(name);
-  if (!decl) throw new Error(`type ${name} not found in ${typeDir}`);
-  if (decl.text.startsWith('{')) return { kind: 'struct', body: decl.text, dir: typeDir, imports: decl.imports };
-  if (/^interface\b/.test(decl.text)) return { kind: 'none' };
-  return resolve(decl.text.replace(/^=\s*/, ''), typeDir, decl.imports);
-}
-/** Types from outside gitlab-runner that its tagged fields use; any other stops the script to be looked at. */
-function external(path, name) {
-  const known = new Map([
-    ['time.Duration', { kind: 'basic' }],
-    // k8s.io/api core/v1 types.go: `type ProcMountType string`.
-    ['k8s.io/api/core/v1.ProcMountType', { kind: 'basic' }],
-  ]);
-  const k = known.get(`${path}.${name}`);
-  if (k) return k;
-  return { kind: 'external', name: `${path}.${name}` };
+  /** Types from outside gitlab-runner that its tagged fields use; any other stops the script to be looked at. */
+  function external(path, name) {
+    const known = new Map([
+      ['time.Duration', { kind: 'basic' }],
+      // k8s.io/api core/v1 types.go: `type ProcMountType string`.
+      ['k8s.io/api/core/v1.ProcMountType', { kind: 'basic' }],
+    ]);
+    const k = known.get(`${path}.${name}`);
+    if (k) return k;
+    return { kind: 'external', name: `${path}.${name}` };
+  }
+
+  const flags = [];
+  const unresolved = [];
+  function walk(structType, ns, via) {
+    for (const f of fields(structType.body)) {
+      const long = tagOf(f.tag, 'long');
+      const short = tagOf(f.tag, 'short');
+      const namespace = tagOf(f.tag, 'namespace');
+      let t;
+      try {
+        t = resolve(f.type, structType.dir, structType.imports);
+      } catch (e) {
+        if (long || short || namespace || f.embedded) throw new Error(`${via}.${f.name}: ${e.message}`, { cause: e });
+        continue;
+      }
+      const where = `${via}.${f.name}`;
+      const flag = () => {
+        if (!long && !short) return;
+        if (t.kind === 'external') unresolved.push(`${where} ${t.name}`);
+        const boolean = t.kind === 'bool' ? 'bool' : t.kind === 'ptr' && t.elem.kind === 'bool' ? '*bool' : undefined;
+        flags.push({ long: long ? [...ns, long].join('-') : undefined, short: short ? [...ns, short].join('-') : undefined, boolean, field: where });
+      };
+      if (t.kind === 'struct') {
+        if (namespace) walk(t, [...ns, namespace], where);
+        else if (f.embedded) walk(t, ns, where);
+      } else if (t.kind === 'ptr') {
+        if (t.elem.kind === 'struct' || t.elem.kind === 'struct-no-flags') {
+          if (namespace && t.elem.kind === 'struct') walk(t.elem, [...ns, namespace], where);
+        } else flag();
+      } else if (t.kind === 'none' || t.kind === 'struct-no-flags') continue;
+      else flag();
+    }
+  }
+  const register = pkg('commands').types.get('RegisterCommand');
+  walk({ kind: 'struct', body: register.text, dir: 'commands', imports: register.imports }, [], 'RegisterCommand');
+  return { version, flags, unresolved };
 }
 
-const flags = [];
-const unresolved = [];
-function walk(structType, ns, via) {
-  for (const f of fields(structType.body)) {
-    const long = tagOf(f.tag, 'long');
-    const short = tagOf(f.tag, 'short');
-    const namespace = tagOf(f.tag, 'namespace');
-    let t;
-    try {
-      t = resolve(f.type, structType.dir, structType.imports);
-    } catch (e) {
-      if (long || short || namespace || f.embedded) throw new Error(`${via}.${f.name}: ${e.message}`, { cause: e });
-      continue;
-    }
-    const where = `${via}.${f.name}`;
-    const flag = () => {
-      if (!long && !short) return;
-      if (t.kind === 'external') unresolved.push(`${where} ${t.name}`);
-      const boolean = t.kind === 'bool' ? 'bool' : t.kind === 'ptr' && t.elem.kind === 'bool' ? '*bool' : undefined;
-      flags.push({ long: long ? [...ns, long].join('-') : undefined, short: short ? [...ns, short].join('-') : undefined, boolean, field: where });
-    };
-    if (t.kind === 'struct') {
-      if (namespace) walk(t, [...ns, namespace], where);
-      else if (f.embedded) walk(t, ns, where);
-    } else if (t.kind === 'ptr') {
-      if (t.elem.kind === 'struct' || t.elem.kind === 'struct-no-flags') {
-        if (namespace && t.elem.kind === 'struct') walk(t.elem, [...ns, namespace], where);
-      } else flag();
-    } else if (t.kind === 'none' || t.kind === 'struct-no-flags') continue;
-    else flag();
+function currentTable() {
+  const root = process.argv[2];
+  if (!root) {
+    process.stderr.write('usage: node scripts/register-flags.js <gitlab-runner source directory>\n');
+    process.exit(2);
   }
+  const { version, flags, unresolved } = readRegisterFlags(root);
+  if (unresolved.length > 0) {
+    process.stderr.write(`types not resolved (decide their kind in external()):\n${unresolved.join('\n')}\n`);
+    process.exit(1);
+  }
+  const names = new Set();
+  for (const f of flags) for (const n of [f.long, f.short]) if (n !== undefined) {
+    if (names.has(n)) process.stderr.write(`note: ${n} is defined twice\n`);
+    names.add(n);
+  }
+  const q = (s) => `'${s}'`;
+  const longs = flags.filter((f) => f.long !== undefined);
+  const out = [
+    '/*',
+    ` * Generated by scripts/register-flags.js from gitlab-runner's source (gitlab-org/gitlab-runner, VERSION ${version}):`,
+    ' * the struct commands/register.go RegisterCommand and every struct it embeds or names with a',
+    ' * `namespace:` tag (common/config.go, cache/cacheconfig, helpers/docker, …), walked as',
+    " * golang-cli-helpers' GetFlagsFromStruct builds register's flags. Do not edit by hand.",
+    ' */',
+    '',
+    `/** The long name of every flag register defines (${longs.length}), in the order of the struct fields. */`,
+    'export const REGISTER_LONG_FLAGS: readonly string[] = [',
+    ...longs.map((f) => `  ${q(f.long)},`),
+    '];',
+    '',
+    '/** The `short:` names (a flag of its own in Go\'s flag package, the same value as the long one): short → long. */',
+    'export const REGISTER_SHORT_FLAGS: ReadonlyMap<string, string> = new Map([',
+    ...flags.filter((f) => f.short !== undefined).map((f) => `  [${q(f.short)}, ${q(f.long ?? f.short)}],`),
+    ']);',
+    '',
+    '/** The flags of `bool` fields (reported boolean to Go\'s flag package). */',
+    'export const REGISTER_BOOL_FIELD_FLAGS: readonly string[] = [',
+    ...flags.filter((f) => f.boolean === 'bool').map((f) => `  ${q(f.long ?? f.short)},`),
+    '];',
+    '',
+    '/** The flags of `*bool` fields (a setting whose absence differs from false). */',
+    'export const REGISTER_BOOL_POINTER_FLAGS: readonly string[] = [',
+    ...flags.filter((f) => f.boolean === '*bool').map((f) => `  ${q(f.long ?? f.short)},`),
+    '];',
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
 }
-const register = pkg('commands').types.get('RegisterCommand');
-walk({ kind: 'struct', body: register.text, dir: 'commands', imports: register.imports }, [], 'RegisterCommand');
-if (unresolved.length > 0) {
-  process.stderr.write(`types not resolved (decide their kind in external()):\n${unresolved.join('\n')}\n`);
-  process.exit(1);
+
+function history() {
+  const gitDir = process.argv[3];
+  const current = process.argv[4] ?? 'HEAD';
+  if (!gitDir) {
+    process.stderr.write('usage: node scripts/register-flags.js --history <gitlab-runner git dir> [current commit]\n');
+    process.exit(2);
+  }
+  const git = (...args) => execFileSync('git', [`--git-dir=${gitDir}`, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
+  const minor = (tag) => /^v(\d+)\.(\d+)\.0$/.exec(tag);
+  const tags = git('tag', '-l', 'v*.*.0')
+    .split('\n')
+    .filter((t) => minor(t) && Number(minor(t)[1]) >= 10)
+    .sort((a, b) => Number(minor(a)[1]) - Number(minor(b)[1]) || Number(minor(a)[2]) - Number(minor(b)[2]));
+
+  const scratch = mkdtempSync(join(tmpdir(), 'register-flags-'));
+  /** The long and short names register defines at a commit. */
+  function namesAt(ref) {
+    const dir = join(scratch, ref.replace(/[^A-Za-z0-9.]/g, '_'));
+    mkdirSync(dir);
+    // The tree without vendor/ and docs/ (register's structs are gitlab-runner's own, an external type is not walked; the mirror lacks some vendored blobs).
+    execFileSync('bash', ['-o', 'pipefail', '-c', `git --git-dir="$0" archive "$1" -- ":(exclude)vendor" ":(exclude)docs" | tar -x -C "$2"`, gitDir, ref, dir]);
+    const { version, flags } = readRegisterFlags(dir);
+    rmSync(dir, { recursive: true, force: true });
+    return { version, names: new Set(flags.flatMap((f) => [f.long, f.short].filter((n) => n !== undefined))) };
+  }
+
+  const releases = tags.map((t) => ({ tag: t, minor: `${minor(t)[1]}.${minor(t)[2]}`, ...namesAt(t) }));
+  const now = namesAt(current);
+  rmSync(scratch, { recursive: true, force: true });
+  const commit = git('rev-parse', current).trim();
+
+  /** flag → [[first minor in, first minor no longer in], …] */
+  const history = new Map();
+  for (let i = 0; i < releases.length; i++) {
+    for (const name of releases[i].names) {
+      if (now.names.has(name)) continue;
+      const ranges = history.get(name) ?? [];
+      history.set(name, ranges);
+      const last = ranges.at(-1);
+      if (last && last[1] === releases[i].minor) last[1] = releases[i + 1]?.minor ?? now.version.replace(/^(\d+\.\d+).*$/, '$1');
+      else ranges.push([releases[i].minor, releases[i + 1]?.minor ?? now.version.replace(/^(\d+\.\d+).*$/, '$1')]);
+    }
+  }
+  const names = [...history.keys()].sort();
+  const out = [
+    '/*',
+    ' * Generated by scripts/register-flags.js --history from gitlab-runner\'s git history (gitlab-org/gitlab-runner):',
+    ` * register's flags (as scripts/register-flags.js reads them) at every minor release tag ${releases[0].tag} … ${releases.at(-1).tag}`,
+    ` * (${releases.length} tags) and at ${commit.slice(0, 8)} (VERSION ${now.version}, the source of register-flags-data.ts).`,
+    ' * Do not edit by hand.',
+    ' */',
+    '',
+    '/** The first and last minor release tag read. */',
+    `export const REGISTER_HISTORY_FROM = '${releases[0].minor}';`,
+    `export const REGISTER_HISTORY_TO = '${releases.at(-1).minor}';`,
+    '',
+    `/** Every minor release read, in order, then ${now.version}'s minor (the current table's). */`,
+    'export const REGISTER_HISTORY_MINORS: readonly string[] = [',
+    ...[...releases.map((r) => r.minor), now.version.replace(/^(\d+\.\d+).*$/, '$1')].filter((m, i, all) => all.indexOf(m) === i).map((m) => `  '${m}',`),
+    '];',
+    '',
+    '/**',
+    ` * Every flag (long or short name) a minor release defined that ${now.version} does not (${names.length}): the`,
+    ' * minor releases it was in, as [first minor it is in, first minor it is no longer in] ranges.',
+    ' */',
+    'export const REGISTER_REMOVED_FLAGS: ReadonlyMap<string, readonly (readonly [string, string])[]> = new Map([',
+    ...names.map((n) => `  ['${n}', [${history.get(n).map(([a, b]) => `['${a}', '${b}']`).join(', ')}]],`),
+    ']);',
+    '',
+  ];
+  process.stdout.write(out.join('\n'));
 }
-const names = new Set();
-for (const f of flags) for (const n of [f.long, f.short]) if (n !== undefined) {
-  if (names.has(n)) process.stderr.write(`note: ${n} is defined twice\n`);
-  names.add(n);
-}
-const q = (s) => `'${s}'`;
-const longs = flags.filter((f) => f.long !== undefined);
-const out = [
-  '/*',
-  ` * Generated by scripts/register-flags.js from gitlab-runner's source (gitlab-org/gitlab-runner, VERSION ${version}):`,
-  ' * the struct commands/register.go RegisterCommand and every struct it embeds or names with a',
-  ' * `namespace:` tag (common/config.go, cache/cacheconfig, helpers/docker, …), walked as',
-  " * golang-cli-helpers' GetFlagsFromStruct builds register's flags. Do not edit by hand.",
-  ' */',
-  '',
-  `/** The long name of every flag register defines (${longs.length}), in the order of the struct fields. */`,
-  'export const REGISTER_LONG_FLAGS: readonly string[] = [',
-  ...longs.map((f) => `  ${q(f.long)},`),
-  '];',
-  '',
-  '/** The `short:` names (a flag of its own in Go\'s flag package, the same value as the long one): short → long. */',
-  'export const REGISTER_SHORT_FLAGS: ReadonlyMap<string, string> = new Map([',
-  ...flags.filter((f) => f.short !== undefined).map((f) => `  [${q(f.short)}, ${q(f.long ?? f.short)}],`),
-  ']);',
-  '',
-  '/** The flags of `bool` fields (reported boolean to Go\'s flag package). */',
-  'export const REGISTER_BOOL_FIELD_FLAGS: readonly string[] = [',
-  ...flags.filter((f) => f.boolean === 'bool').map((f) => `  ${q(f.long ?? f.short)},`),
-  '];',
-  '',
-  '/** The flags of `*bool` fields (a setting whose absence differs from false). */',
-  'export const REGISTER_BOOL_POINTER_FLAGS: readonly string[] = [',
-  ...flags.filter((f) => f.boolean === '*bool').map((f) => `  ${q(f.long ?? f.short)},`),
-  '];',
-  '',
-];
-process.stdout.write(out.join('\n'));
+
+if (process.argv[2] === '--history') history();
+else currentTable();

@@ -19,6 +19,7 @@ import { REACH_TESTED } from './helpers/reach.js';
 import { azureCorpusCodes } from './helpers/doctor-azure.js';
 import { doctorCorpusCodes } from './helpers/doctor-corpus.js';
 import { CREDENTIAL_NOTE_TESTED, MACHINE_KEY_TESTED } from './helpers/machine-keys.js';
+import { REGISTER_VERSION_TESTED } from './helpers/register-version.js';
 import { MODULE_TESTED } from './helpers/doctor-modules.js';
 
 const codes = (plan: PlanResult) => plan.findings.map((f) => f.code);
@@ -260,6 +261,7 @@ describe('the catalogue', () => {
       ...MODULE_TESTED,
       ...MACHINE_KEY_TESTED,
       ...CREDENTIAL_NOTE_TESTED,
+      ...REGISTER_VERSION_TESTED,
       ...azureCorpusCodes(),
       ...doctorCorpusCodes(),
     ]);

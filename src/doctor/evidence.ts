@@ -102,6 +102,13 @@ export interface TerraformEvidence {
    * role, a template that is not valid JSON) is not said.
    */
   filesRead?: Set<string>;
+  /**
+   * The variables each template file was rendered with (normal path → name → the values given: a
+   * string or number as text, null for any other value or one only apply knows), as templatefile()
+   * and data "template_file" render it: where a template pins the gitlab-runner it installs
+   * (`gitlab-runner-${version}`), the version (runner-version.ts).
+   */
+  templateVars?: Map<string, Map<string, Set<string | null>>>;
   /** Where the user data of a launch template or instance (`type.name`, as written) is written, where the doctor can trace it (user-data-place.ts). */
   userDataSources?: Map<string, UserDataSource>;
 }

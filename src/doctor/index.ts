@@ -246,7 +246,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     return i !== null && oneNameAt.has(Number(i[1]));
   };
   // Managers that register at boot (`gitlab-runner register` flags): their risky flags where they are written.
-  const registering = registerCommandFindings(ev.texts ?? new Map());
+  const registering = registerCommandFindings(ev.texts ?? new Map(), ev.terraform.templateVars);
   // Containers configured by register's environment (an ECS task definition, a Kubernetes workload of a custom image): RF910 names them.
   // Where another manager was found, each of them is still named: an RF903 of its own at its definition.
   const envManagers = envRegisteredManagers(ev);

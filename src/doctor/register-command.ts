@@ -3,7 +3,8 @@ import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
 import { hclComments } from './hcl/parse.js';
 import { takesValue } from './register-config.js';
-import { nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS } from './register-flags.js';
+import { definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS, REGISTER_FLAGS_VERSION, removedBefore, removedFlag, type RunnerVersion } from './register-flags.js';
+import { pinnedRunnerVersion, templateVarsOf } from './runner-version.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
 
@@ -38,6 +39,11 @@ export interface RegisterCommand {
    * of `flags`.
    */
   undefinedFlag?: { name: string; at: number };
+  /**
+   * The gitlab-runner version the script installs (runner-version.ts), whose flags the command was
+   * read against: a flag that version defines and the current one no longer does (RF934) is a flag.
+   */
+  version?: RunnerVersion;
 }
 
 /**
@@ -51,9 +57,10 @@ export function flagShown(f: { name: string; written: string }, long = false): s
 
 /**
  * Whether a flag name is one register does not define, written literally: a name with `$` or a
- * template's `${…}` is known only when the script runs, and is never said to be undefined.
+ * template's `${…}` is known only when the script runs, and is never said to be undefined. With the
+ * version the script installs, that version's flags (register-flags.ts definesFlag), else the current ones.
  */
-export const isUndefinedFlag = (name: string): boolean => !name.includes('$') && !REGISTER_FLAGS.has(name);
+export const isUndefinedFlag = (name: string, version?: RunnerVersion): boolean => !name.includes('$') && !definesFlag(name, version);
 /**
  * The runner's settings that are GitLab's, not config.toml's (commands/register.go
  * ensureServerConfigArgsEmpty): with a runner authentication token (`--token glrt-…`) register exits
@@ -99,15 +106,16 @@ const TERRAFORM_JSON = /\.(tf|tofu)\.json$/i;
 /**
  * The register commands of one file's text. In Terraform's JSON syntax a command is read in the
  * string it is written in, decoded (a user_data string whose command follows a `\n` escape is the
- * same script a heredoc writes), its offsets those of the file.
+ * same script a heredoc writes), its offsets those of the file. Read against the flags of `version`
+ * (the gitlab-runner the script installs, where it is known) or of the current version.
  */
-export function registerCommands(path: string, text: string): RegisterCommand[] {
+export function registerCommands(path: string, text: string, version?: RunnerVersion): RegisterCommand[] {
   if (DOCUMENTATION.test(path) || !text.includes('register')) return [];
-  if (!TERRAFORM_JSON.test(path)) return commandsIn(path, text);
+  if (!TERRAFORM_JSON.test(path)) return commandsIn(path, text, version);
   const out: RegisterCommand[] = [];
   for (const s of jsonStrings(text, 'register')) {
     const raw = (at: number): number => s.rawAt[Math.min(at, s.rawAt.length - 1)] ?? s.end;
-    for (const c of commandsIn(path, s.value)) {
+    for (const c of commandsIn(path, s.value, version)) {
       out.push({
         ...c,
         at: raw(c.at),
@@ -148,7 +156,7 @@ function jsonStrings(text: string, word: string): { value: string; rawAt: number
 }
 
 /** The register commands of a text read as written. */
-function commandsIn(path: string, text: string): RegisterCommand[] {
+function commandsIn(path: string, text: string, version?: RunnerVersion): RegisterCommand[] {
   const out: RegisterCommand[] = [];
   // In a Terraform file, `//` and `/* */` are comments outside strings and heredocs only (in user data, `//` is a path or a URL).
   let hcl: [number, number][] | undefined | null = /\.(tf|tofu)$/i.test(path) ? null : undefined;
@@ -159,9 +167,9 @@ function commandsIn(path: string, text: string): RegisterCommand[] {
     if (hcl === null) hcl = hclComments(text);
     if (hcl !== undefined && inSpan(hcl, m.index)) continue;
     const words = shellWords(text, m.index + m[0].length, Math.min(text.length, m.index + m[0].length + MAX_COMMAND));
-    const { flags, stopped, undefinedFlag } = parseFlags(withoutRedirections(words));
+    const { flags, stopped, undefinedFlag } = parseFlags(withoutRedirections(words), version);
     // A command with no flag is words about one (`… passed to gitlab-runner register` in a description).
-    if (flags.length > 0) out.push({ path, at: m.index, flags, ...(stopped ? { stopped } : {}), ...(undefinedFlag ? { undefinedFlag } : {}) });
+    if (flags.length > 0) out.push({ path, at: m.index, flags, ...(stopped ? { stopped } : {}), ...(undefinedFlag ? { undefinedFlag } : {}), ...(version ? { version } : {}) });
   }
   return out;
 }
@@ -229,7 +237,7 @@ const writtenName = (arg: string): string => {
  * known only when the script runs is taken for one). A flag register does not define is not moved:
  * it stays among the other words, after every defined flag.
  */
-const isFlagWord = (arg: string): boolean => arg.startsWith('-') && arg !== '-' && arg !== '--' && !isUndefinedFlag(nameOf(arg));
+const isFlagWord = (arg: string, version?: RunnerVersion): boolean => arg.startsWith('-') && arg !== '-' && arg !== '--' && !isUndefinedFlag(nameOf(arg), version);
 
 /** The words without shell redirections (`>log`, `2> log`, `<in`): the shell removes them before gitlab-runner runs. */
 function withoutRedirections(words: readonly Word[]): Word[] {
@@ -266,20 +274,20 @@ function withoutRedirections(words: readonly Word[]): Word[] {
  * itself only warns (helpers/cli/warn_on_bool.go: "github.com/urfave/cli breaks badly if boolean are
  * set using --flag true", "parameters after this may be ignored").
  */
-function parseFlags(words: readonly Word[]): { flags: RegisterCommand['flags']; stopped?: NonNullable<RegisterCommand['stopped']>; undefinedFlag?: NonNullable<RegisterCommand['undefinedFlag']> } {
+function parseFlags(words: readonly Word[], version?: RunnerVersion): { flags: RegisterCommand['flags']; stopped?: NonNullable<RegisterCommand['stopped']>; undefinedFlag?: NonNullable<RegisterCommand['undefinedFlag']> } {
   // reorderArgs (urfave/cli v1.22.17 command.go).
   const reordered: Word[] = [];
   let rest: Word[] = [];
   let mayBeValue = false;
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
-    if (mayBeValue && !isFlagWord(w.text)) {
+    if (mayBeValue && !isFlagWord(w.text, version)) {
       mayBeValue = false;
       reordered.push(w);
     } else if (w.text === '--') {
       rest = [w, ...rest, ...words.slice(i + 1)];
       break;
-    } else if (isFlagWord(w.text)) {
+    } else if (isFlagWord(w.text, version)) {
       reordered.push(w);
       mayBeValue = !w.text.includes('=');
     } else rest.push(w);
@@ -306,7 +314,7 @@ function parseFlags(words: readonly Word[]): { flags: RegisterCommand['flags']; 
     const eq = w.text.indexOf('=');
     const written = writtenName(w.text);
     // "flag provided but not defined" (FlagSet.parseOne looks the name up before it reads a value): register exits at it.
-    if (isUndefinedFlag(name)) {
+    if (isUndefinedFlag(name, version)) {
       flags.push({ name, written, value: eq >= 0 ? w.text.slice(eq + 1) : undefined, at: w.at });
       return { flags, ...(stopped ? { stopped } : {}), undefinedFlag: { name, at: w.at } };
     }
@@ -397,21 +405,51 @@ function finding(code: Code, path: string, message: string, fix: string, receive
  * spells with `_` where `-` was written (`--docker-services-privileged`, the `long:` tag
  * `services_privileged`), or a typo (`--docker-privilege`, `--tag-lists`).
  */
-function undefinedFlagFinding(at: string, f: { name: string; written: string }): Finding {
+function undefinedFlagFinding(at: string, f: { name: string; written: string }, version?: RunnerVersion): Finding {
   const name = f.name;
   const near = nearestRegisterFlag(name);
   const respelled = near !== undefined && near.replace(/_/g, '-') === name.replace(/_/g, '-');
-  const message = `gitlab-runner register knows no flag ${f.written}${respelled ? ` (it spells it --${near})` : ''}: Go's flag parsing stops with "flag provided but not defined: -${name}", urfave/cli prints the usage and gitlab-runner exits 1 before registering, so the runner is never registered (flags of gitlab-runner 19.4.0)`;
+  // With the version the script installs: that version's flags, and when an earlier one had the flag, the release that removed it.
+  const gone = version !== undefined ? removedBefore(name, version) : undefined;
+  const against = version !== undefined ? `flags of gitlab-runner ${version.text}, the version the script installs${gone !== undefined ? `; gitlab-runner ${gone} removed ${f.written}` : ''}` : `flags of gitlab-runner ${REGISTER_FLAGS_VERSION}`;
+  const message = `gitlab-runner register knows no flag ${f.written}${respelled ? ` (it spells it --${near})` : ''}: Go's flag parsing stops with "flag provided but not defined: -${name}", urfave/cli prints the usage and gitlab-runner exits 1 before registering, so the runner is never registered (${against})`;
   const fix = respelled ? `write --${near}` : near !== undefined ? `did you mean --${near}? write it so, or remove ${f.written}` : `remove ${f.written}, or write a flag \`gitlab-runner register --help\` lists`;
   return finding('RF919', at, message, fix, f.written);
 }
 
-/** The findings of the register commands of the files given, and where the commands are. */
-export function registerCommandFindings(texts: ReadonlyMap<string, string>): { findings: Finding[]; commands: string[] } {
+/**
+ * Where the setting of a flag gitlab-runner removed goes in the versions after it, where the source
+ * says (gitlab-org/gitlab-runner common/config.go): the docker-machine off-peak flags (removed in
+ * 14.0) are the [[runners.machine.autoscaling]] entries read since 13.0 (DockerMachineAutoscaling:
+ * Periods, Timezone, IdleCount, IdleTime); --pre-clone-script (removed in 17.0) is
+ * --pre-get-sources-script, pre_get_sources_script in [[runners]], defined since 15.9.
+ */
+function removedFlagFix(name: string, written: string, last: string): string {
+  if (/^machine-off-peak-(timezone|idle-count|idle-time|periods)$/.test(name)) return `remove ${written} and write the off-peak settings as a [[runners.machine.autoscaling]] entry (Periods, Timezone, IdleCount, IdleTime; read since gitlab-runner 13.0) in a --template-config file or the config.toml the script writes; until then, keep the installed gitlab-runner at ${last} or older`;
+  if (name === 'pre-clone-script') return `write --pre-get-sources-script instead (pre_get_sources_script in [[runners]], defined since gitlab-runner 15.9); until then, keep the installed gitlab-runner at ${last} or older`;
+  return `remove ${written} and set what it set in the config.toml (a --template-config file, or the config.toml the script writes), as the gitlab-runner you upgrade to documents; until then, keep the installed gitlab-runner at ${last} or older`;
+}
+
+/**
+ * RF934 for a flag the version the script installs defines and the current one does not: register
+ * works today and fails after an upgrade (`--machine-off-peak-timezone` with gitlab-runner 11.3.1).
+ */
+function removedFlagFinding(at: string, flags: readonly { name: string; written: string }[], version: RunnerVersion, removed: { removedIn: string; last: string }): Finding {
+  const f = flags[0]!;
+  const shown = flags.length === 1 ? f.written : `${flags.slice(0, -1).map((g) => g.written).join(', ')} and ${flags.at(-1)!.written}`;
+  return finding('RF934', at, `gitlab-runner ${version.text}, the version the script installs, registers with ${shown}, but gitlab-runner ${removed.removedIn} removed ${flags.length === 1 ? 'it' : 'them'}: an upgrade past ${removed.last} makes register exit with an error ("flag provided but not defined: -${f.name}") and no runner is registered`, removedFlagFix(f.name, flags.length === 1 ? f.written : shown, removed.last), shown);
+}
+
+/**
+ * The findings of the register commands of the files given, and where the commands are. Each file's
+ * commands are read against the flags of the gitlab-runner it installs (runner-version.ts), where
+ * it pins one: literally, or by a template variable `templateVars` gives one value.
+ */
+export function registerCommandFindings(texts: ReadonlyMap<string, string>, templateVars?: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string | null>>>): { findings: Finding[]; commands: string[] } {
   const findings: Finding[] = [];
   const commands: string[] = [];
   for (const [path, text] of texts) {
-    const commandsHere = registerCommands(path, text);
+    const commandsHere = registerCommands(path, text, scriptVersion(path, text, templateVars));
     if (commandsHere.length === 0) continue;
     // One line index per file: each flag's position is a binary search, not a scan from the start.
     const lines = new LineIndex(text);
@@ -421,11 +459,20 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
     };
     for (const c of commandsHere) {
       commands.push(`${path}:${place(c.at)}`);
+      const removedGroups = new Map<string, { at: string; removed: { removedIn: string; last: string }; flags: { name: string; written: string }[] }>();
       for (const f of c.flags) {
         const at = `${path}:${place(f.at)}`;
         if (c.undefinedFlag?.at === f.at) {
-          findings.push(undefinedFlagFinding(at, f));
+          findings.push(undefinedFlagFinding(at, f, c.version));
           continue;
+        }
+        const removed = c.version !== undefined && !REGISTER_FLAGS.has(f.name) && !f.name.includes('$') ? removedFlag(f.name, c.version) : undefined;
+        if (removed !== undefined) {
+          // The flags one release removed with the same fix, said once, at the first (the four --machine-off-peak-* flags of 14.0).
+          const key = `${removed.removedIn} ${removedFlagFix(f.name, '', '')}`;
+          const group = removedGroups.get(key);
+          if (group) group.flags.push(f);
+          else removedGroups.set(key, { at, removed, flags: [f] });
         }
         // The deprecated Docker Machine executor, as a config.toml given alone says it (RF925).
         if (f.name === 'executor' && f.value === DOCKER_MACHINE_EXECUTOR) {
@@ -451,6 +498,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
           findings.push(finding('RF309', at, `gitlab-runner register ${f.written} ${f.value}: every job gets ${f.name === 'docker-cap-add' ? 'that capability' : 'that host device'}`, `remove ${f.written}, or give it only to a runner whose jobs need it`, f.value));
         }
       }
+      for (const g of removedGroups.values()) findings.push(removedFlagFinding(g.at, g.flags, c.version!, g.removed));
       // --token with the runner's GitLab settings: register exits (a glrt- token, the usual one) or ignores them (a legacy runner token).
       const authToken = c.flags.find((f) => f.name === 'token');
       if (authToken !== undefined && !c.flags.some((f) => f.name === 'registration-token')) {
@@ -488,4 +536,13 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>): { f
     }
   }
   return { findings, commands };
+}
+
+/**
+ * The gitlab-runner version a file's script installs (runner-version.ts), where it pins one; the
+ * template variables of the file where Terraform renders it. Documentation pins nothing.
+ */
+export function scriptVersion(path: string, text: string, templateVars?: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string | null>>>): RunnerVersion | undefined {
+  if (DOCUMENTATION.test(path) || !text.includes('register')) return undefined;
+  return pinnedRunnerVersion(text, templateVarsOf(templateVars, path));
 }

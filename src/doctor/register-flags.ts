@@ -1,4 +1,5 @@
 import { REGISTER_BOOL_FIELD_FLAGS, REGISTER_LONG_FLAGS, REGISTER_SHORT_FLAGS } from './register-flags-data.js';
+import { REGISTER_HISTORY_MINORS, REGISTER_REMOVED_FLAGS } from './register-flags-history-data.js';
 
 /**
  * The flags `gitlab-runner register` defines, read from gitlab-runner's source
@@ -91,4 +92,57 @@ export function nearestRegisterFlag(name: string): string | undefined {
     }
   }
   return best;
+}
+
+/** The gitlab-runner version register-flags-data.ts was generated from: the flags RF919 checks when no version is pinned. */
+export const REGISTER_FLAGS_VERSION = '19.4.0';
+
+/** A gitlab-runner version a deployment installs (`11.3.1`): as written, and its minor release (`11.3`). */
+export interface RunnerVersion {
+  text: string;
+  minor: string;
+}
+
+/**
+ * A version as written (`11.3.1`, `v16.5.0`, `16.5.0-1`), where the flag tables cover its minor
+ * release: one read by scripts/register-flags.js --history (10.0 … the current table's). Another
+ * (older, newer, not a version) is undefined: its flags are not known, and RF919 reads the current ones.
+ */
+export function runnerVersion(written: string): RunnerVersion | undefined {
+  const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-\d+)?$/.exec(written);
+  if (!m) return undefined;
+  const minor = `${Number(m[1])}.${Number(m[2])}`;
+  if (!REGISTER_HISTORY_MINORS.includes(minor)) return undefined;
+  return { text: `${Number(m[1])}.${Number(m[2])}.${Number(m[3])}`, minor };
+}
+
+/**
+ * Whether register of `version` (or of REGISTER_FLAGS_VERSION) defines a flag: one of the current
+ * table, or one a minor release before it defined (REGISTER_REMOVED_FLAGS) in the range the version
+ * is in. A flag added after the pinned version is taken as defined: the tables date the flags
+ * removed since, not those added (the doctor does not say a flag is too new for the version).
+ */
+export function definesFlag(name: string, version?: RunnerVersion): boolean {
+  if (REGISTER_FLAGS.has(name)) return true;
+  return version !== undefined && removedFlag(name, version) !== undefined;
+}
+
+/**
+ * For a flag the current table lacks that `version` defines: the minor release that removed it and
+ * the last one that has it (`machine-off-peak-timezone` at 11.3.1: removed in 14.0, last 13.12).
+ */
+export function removedFlag(name: string, version: RunnerVersion): { removedIn: string; last: string } | undefined {
+  const at = REGISTER_HISTORY_MINORS.indexOf(version.minor);
+  for (const [from, to] of REGISTER_REMOVED_FLAGS.get(name) ?? []) {
+    const gone = REGISTER_HISTORY_MINORS.indexOf(to);
+    if (REGISTER_HISTORY_MINORS.indexOf(from) <= at && at < gone) return { removedIn: to, last: REGISTER_HISTORY_MINORS[gone - 1]! };
+  }
+  return undefined;
+}
+
+/** The minor release that removed a flag a version before `version` defined (the latest such removal), for RF919's message. */
+export function removedBefore(name: string, version: RunnerVersion): string | undefined {
+  const at = REGISTER_HISTORY_MINORS.indexOf(version.minor);
+  const gone = (REGISTER_REMOVED_FLAGS.get(name) ?? []).map(([, to]) => to).filter((to) => REGISTER_HISTORY_MINORS.indexOf(to) <= at);
+  return gone.at(-1);
 }

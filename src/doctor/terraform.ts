@@ -8,7 +8,7 @@ import { onlyKmsKeyRefs, resolveValue, withKmsKeyStandIns } from '../verify/aws-
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { evaluateConfigs } from './hcl/read.js';
-import { normalPath } from './hcl/eval.js';
+import { normalPath, type Value } from './hcl/eval.js';
 import { namedBeforeApply } from './hcl/registry-modules.js';
 import { evidenceFile } from './helm-release.js';
 import { dataPathOf, grammarPath, pathIn, policyDocumentProblem, renderPolicyDocument } from './policy-document.js';
@@ -110,7 +110,17 @@ export function evaluateTerraform(ev: Evidence): readonly Finding[] {
     if (text !== undefined) (ev.terraform.filesRead ??= new Set()).add(normalPath(path));
     return text;
   };
-  return (ev.terraform.evaluated ??= evaluateConfigs(ev, { renderPolicy: renderPolicyDocument, file: read }));
+  const templateRendered = (path: string, vars: Readonly<Record<string, Value>>): void => {
+    const all = (ev.terraform.templateVars ??= new Map<string, Map<string, Set<string | null>>>());
+    const byName = all.get(normalPath(path)) ?? new Map<string, Set<string | null>>();
+    all.set(normalPath(path), byName);
+    for (const [name, v] of Object.entries(vars)) {
+      const values = byName.get(name) ?? new Set<string | null>();
+      byName.set(name, values);
+      values.add(typeof v === 'string' || typeof v === 'number' ? String(v) : null);
+    }
+  };
+  return (ev.terraform.evaluated ??= evaluateConfigs(ev, { renderPolicy: renderPolicyDocument, file: read, templateRendered }));
 }
 
 /** A role of the Terraform given that is not in the proofs' documents, and the finding that says why. */

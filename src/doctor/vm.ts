@@ -13,7 +13,7 @@ import { mapBodyStrings } from './root-strings.js';
 import { pathInFolder, userDataFilePath } from '../platforms/aws-vm/user-data.js';
 import { cloudConfigFileSpan, isCloudConfig } from '../platforms/aws-vm/cloud-init.js';
 import { isObject } from '../model/is-object.js';
-import { flagShown, isUndefinedFlag, registerCommands, SERVER_SETTINGS, type RegisterCommand } from './register-command.js';
+import { flagShown, isUndefinedFlag, registerCommands, scriptVersion, SERVER_SETTINGS, type RegisterCommand } from './register-command.js';
 import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
@@ -349,7 +349,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
   for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
   // The register commands of every file given, read once (to point at a command's flags where they are written).
   let commandsRead: WrittenCommands | undefined;
-  const commandsOf = () => (commandsRead ??= writtenCommands(ev.texts ?? new Map<string, string>()));
+  const commandsOf = () => (commandsRead ??= writtenCommands(ev.texts ?? new Map<string, string>(), ev.terraform.templateVars));
   for (const [k, body] of Object.entries(root.resource.aws_launch_template ?? {})) {
     const origin = ev.terraform.origins.get(`aws_launch_template.${k}`);
     if (!origin) continue;
@@ -621,11 +621,12 @@ interface WrittenCommands {
 
 const signature = (c: RegisterCommand, values: boolean): string => JSON.stringify(c.flags.map((f) => (values ? [f.name, f.value ?? null] : f.name)));
 
-function writtenCommands(texts: ReadonlyMap<string, string>): WrittenCommands {
+function writtenCommands(texts: ReadonlyMap<string, string>, templateVars?: Evidence['terraform']['templateVars']): WrittenCommands {
   const exact = new Map<string, { path: string; command: RegisterCommand }[]>();
   const names = new Map<string, { path: string; command: RegisterCommand }[]>();
   for (const [path, text] of texts) {
-    for (const command of registerCommands(path, text)) {
+    // Read as the doctor reads them where it says what is wrong with them (registerCommandFindings): against the version the file installs.
+    for (const command of registerCommands(path, text, scriptVersion(path, text, templateVars))) {
       for (const [map, key] of [[exact, signature(command, true)], [names, signature(command, false)]] as const) {
         const list = map.get(key);
         if (list) list.push({ path, command });
@@ -649,7 +650,8 @@ function writtenCommands(texts: ReadonlyMap<string, string>): WrittenCommands {
  * the file where the command is written. A problem: what keeps the runner from being proven.
  */
 function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, texts: ReadonlyMap<string, string>, commandsOf: () => WrittenCommands, prefer: readonly string[], fallback: () => Position, lineShown: (line: number) => string): { toml: Record<string, unknown>; origin: Origin; tokenFlag?: 'token' | 'registration-token'; tokenFlagWritten?: string; registeredAs?: { locked: boolean; protectedOnly: boolean }; flagOf: NonNullable<VmManagerEvidence['registeredFlag']>; others: string[] } | { problem: string; fix: string; at: string; said?: true } | undefined {
-  const commands = registerCommands('user-data', userData);
+  // Against the flags of the gitlab-runner the user data installs, where it pins one (a flag that version has and a later one removed is RF934, said where it is written: the manager registers).
+  const commands = registerCommands('user-data', userData, scriptVersion('user-data', userData));
   if (commands.length === 0) return undefined;
   const configs = commands.map((c) => {
     const why = new Map<string, { by: string; line: number }>();
@@ -676,7 +678,7 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
   };
   const where = (offset: number) => formatPosition(position(offset));
   // A command register refuses (RF919, said where it is written): no runner is registered, none is proven.
-  const refused = command.flags.find((f) => isUndefinedFlag(f.name)) ?? (command.flags.some((f) => f.name === 'token') && !command.flags.some((f) => f.name === 'registration-token') ? command.flags.find((f) => SERVER_SETTINGS.get(f.name)?.(f.value)) : undefined);
+  const refused = command.flags.find((f) => isUndefinedFlag(f.name, command.version)) ?? (command.flags.some((f) => f.name === 'token') && !command.flags.some((f) => f.name === 'registration-token') ? command.flags.find((f) => SERVER_SETTINGS.get(f.name)?.(f.value)) : undefined);
   if (refused !== undefined) return { problem: `its ${refused.written} makes gitlab-runner register exit with an error at boot (RF919), so no runner is registered`, fix: 'fix the command as RF919 says', at: where(refused.at), said: true };
   // Every other command of the user data appends a [[runners]] entry of its own to the same config.toml.
   const others = configs.filter((c) => c !== chosen).map((c) => {

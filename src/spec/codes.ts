@@ -150,6 +150,7 @@ export const CODES = {
   RF931: { severity: 'error', title: 'a service account names a managed identity that has no federated credential for it', acceptable: false },
   RF932: { severity: 'warning', title: 'a chart value the gitlab-runner chart does not read is set where a runner setting belongs (e.g. top-level config instead of runners.config)', acceptable: false },
   RF933: { severity: 'info', title: "a cloud credential key is set to a placeholder (AWS's documented example key, an environment variable's name, a word such as changeme or TODO): no key is written, but the setting takes a static key", acceptable: false },
+  RF934: { severity: 'warning', title: '`gitlab-runner register` is given a flag the gitlab-runner version the script installs defines and a later version removed: an upgrade past it makes register fail and no runner is registered', acceptable: false },
   RF936: { severity: 'warning', title: 'the deployment creates a long-lived cloud credential (an IAM user\'s access key, an Entra ID client secret) where a keyless identity would do', acceptable: false },
   RF935: { severity: 'error', title: 'the runner manager is given a Role only outside the namespace its job pods run in, so it cannot create them', acceptable: false },
   RF940: { severity: 'error', title: 'a static cloud credential or a GitLab token is written in a file', acceptable: false },

@@ -330,6 +330,8 @@ export interface EvalHooks {
    * hook the two functions are not evaluated.
    */
   file?(path: string): string | undefined;
+  /** A template file (templatefile(), data "template_file" with file()) rendered with these variables. */
+  templateRendered?(path: string, vars: Readonly<Record<string, Value>>): void;
 }
 
 /** Where a module instance sits in the tree of calls, and what its caller gave it. */
@@ -1432,6 +1434,7 @@ export class ModuleEvaluator {
     } catch (err) {
       return this.unknown(e, env, 'RF906', `${path ?? 'the template'} is not a valid template: ${err instanceof Error ? err.message : String(err)}`);
     }
+    if (path !== undefined) this.hooks.templateRendered?.(path, vars);
     const lines = new LineIndex(text);
     const file = path ?? env.loc.file;
     return this.value(x, { loc: { file, text, pos: path !== undefined || at === undefined ? (o) => ({ file, ...lines.pos(o) }) : () => at() }, vars: new Map(Object.entries(vars)) });
@@ -1450,6 +1453,10 @@ export class ModuleEvaluator {
     // Read with file("${path.module}/…"): positions are that file's; written inline, the argument's.
     const instEnv: Env = instanceEnv(block.loc, inst);
     const path = written?.expr.k === 'call' && written.expr.name === 'file' ? this.filePath(written.expr.args[0], { ...instEnv, loc: written.loc }) : undefined;
+    // The file a `"${file(…)}"` reads (Terraform 0.11's way of writing it), for templateRendered only: positions stay the argument's.
+    const wrapped = written?.expr.k === 'tpl' && written.expr.parts.length === 1 && typeof written.expr.parts[0] !== 'string' ? written.expr.parts[0] : undefined;
+    const wrappedPath = path === undefined && wrapped?.k === 'call' && wrapped.name === 'file' ? this.filePath(wrapped.args[0], { ...instEnv, loc: written!.loc }) : undefined;
+    if (typeof wrappedPath === 'string') this.hooks.templateRendered?.(wrappedPath, given);
     return this.#renderFile(e, env, template, given, typeof path === 'string' ? path : undefined, written ? () => written.loc.pos(written.expr.at) : undefined);
   }
 

@@ -1,0 +1,56 @@
+import { normalPath } from './hcl/eval.js';
+import { runnerVersion, type RunnerVersion } from './register-flags.js';
+
+/**
+ * Where a script pins the gitlab-runner it installs, in the shapes gitlab-runner is installed by
+ * (GitLab's "Install GitLab Runner" docs, docs.gitlab.com/runner/install/): the package of a version
+ * (`yum install gitlab-runner-11.3.1`, `gitlab-runner-16.5.0-1`; `apt-get install
+ * gitlab-runner=16.5.0-1`; a downloaded `gitlab-runner_16.5.0_amd64.deb`), the binary of a version
+ * (`gitlab-runner-downloads.s3.amazonaws.com/v16.5.0/…`), or the image of one
+ * (`gitlab/gitlab-runner:v16.5.0`, `:alpine-v16.5.0`, `:ubuntu-v16.5.0`). The version is a literal,
+ * or a template's `${name}` whose value the Terraform that renders the template gives.
+ */
+const PINS = [
+  // A package name and version (rpm `name-version`, deb `name=version`, a .deb file `name_version_arch`): the word `gitlab-runner` alone, not `gitlab-runner-helper`.
+  /(?<![A-Za-z0-9_.-])gitlab-runner(?:-|=|_)(VERSION)(?![\d.]*\d)/g,
+  /gitlab-runner-downloads\.s3\.amazonaws\.com\/(VERSION)\//g,
+  /(?<![A-Za-z0-9_.-])(?:registry\.gitlab\.com\/gitlab-org\/|gitlab\/)gitlab-runner:(?:(?:alpine|ubuntu)[0-9.]*-)?(VERSION)(?![\w.-])/g,
+];
+const VERSION = String.raw`v?\d+\.\d+\.\d+(?:-\d+)?|\$\{[A-Za-z_][A-Za-z0-9_]*\}`;
+const PIN_PATTERNS = PINS.map((p) => new RegExp(p.source.replace('VERSION', VERSION), 'g'));
+
+/**
+ * The gitlab-runner version a script installs, where it writes exactly one: every pin it writes
+ * names the same version, each a literal or a template variable the Terraform given renders the
+ * file with one value only (`vars`), and the flag tables cover it. Otherwise undefined (no pin, a
+ * pin only apply or boot knows, two versions, a version outside 10.0 … the current table's): RF919
+ * then reads the flags of the current version, as without a pin.
+ */
+export function pinnedRunnerVersion(text: string, vars?: ReadonlyMap<string, ReadonlySet<string | null>>): RunnerVersion | undefined {
+  if (!text.includes('gitlab-runner')) return undefined;
+  const found = new Set<string>();
+  for (const pattern of PIN_PATTERNS) {
+    pattern.lastIndex = 0;
+    for (const m of text.matchAll(pattern)) {
+      let written = m[1]!;
+      const variable = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(written);
+      if (variable) {
+        const values = vars?.get(variable[1]!);
+        if (values === undefined || values.size !== 1) return undefined;
+        const [only] = values;
+        if (only === null || only === undefined) return undefined;
+        written = only;
+      }
+      const version = runnerVersion(written);
+      if (version === undefined) return undefined;
+      found.add(version.text);
+    }
+  }
+  if (found.size !== 1) return undefined;
+  return runnerVersion([...found][0]!);
+}
+
+/** The variables a file of the evidence is rendered with as a template (evidence.ts templateVars), by its path. */
+export function templateVarsOf(templateVars: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string | null>>> | undefined, path: string): ReadonlyMap<string, ReadonlySet<string | null>> | undefined {
+  return templateVars?.get(normalPath(path));
+}

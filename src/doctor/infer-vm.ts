@@ -14,7 +14,7 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import { tomlPlace } from './toml-locate.js';
 import { laterEntriesFindings, type TomlPlace } from './config-toml-alone.js';
 import { userDataLineShown } from './user-data-place.js';
-import { OWN_ACCOUNT, providerAccount } from './hcl/eval.js';
+import { MARKED_ADDRESS, OWN_ACCOUNT, providerAccount, rootMark } from './hcl/eval.js';
 import type { Evidence } from './evidence.js';
 import { mapBodyStrings, mapRootStrings } from './root-strings.js';
 import { serializeArtifact } from '../emit/serialize.js';
@@ -142,8 +142,8 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   // instance: cmdlabs/terraform-aws-gitlab-runner-scale's nine examples call `../../`, whose file is
   // one), else the folder of the file that writes it.
   const folderOf = (m: (typeof managers)[number]) => {
-    const mark = /__rfroot\d+\b/.exec(m.launchTemplateKey)?.[0];
-    const rootFolder = mark !== undefined ? ev.terraform.rootMarks?.get(mark) : undefined;
+    const index = [...m.launchTemplateKey.matchAll(MARKED_ADDRESS)][0]?.[3];
+    const rootFolder = index !== undefined ? ev.terraform.rootMarks?.get(rootMark(Number(index))) : undefined;
     if (rootFolder !== undefined) return rootFolder;
     const path = m.origin.source.path;
     return path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '.';

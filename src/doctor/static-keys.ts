@@ -2,6 +2,7 @@ import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
 import { getText } from '../verify/get.js';
+import { shownText } from '../verify/credentials.js';
 import type { Evidence } from './evidence.js';
 import { formatPosition, originAt } from './source.js';
 
@@ -55,9 +56,8 @@ function userName(text: string, root: Pick<TerraformRoot, 'resource'>): string {
 
 /** A reference or name as a message shows it: `aws_iam_user.ci.name` for `${aws_iam_user.ci.name}`. */
 function shown(text: string): string {
-  const ref = /^\$\{([^}]*)\}$/.exec(text)?.[1];
-  const out = ref ?? text;
-  return out === '' ? '(not shown)' : out.length > 80 ? `${out.slice(0, 80)}…` : out;
+  const out = /^\$\{([^}]*)\}$/.exec(text)?.[1] ?? text;
+  return out === '' ? '(not shown)' : shownText(out, 80);
 }
 
 /** RF936 at each long-lived key resource of the Terraform given, in the order of the root. */

@@ -31,9 +31,11 @@ function addressOf(r: Record<string, unknown>, instance: unknown): string {
   return `${typeof r.module === 'string' ? `${r.module}.` : ''}${r.mode === 'data' ? 'data.' : ''}${String(r.type)}.${String(r.name)}${index}`;
 }
 
+/** The rest of a JSON path after an address, as Terraform writes it: `.attr[0].key`. */
+const rest = (path: readonly (string | number)[]): string => path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
+
 /** A JSON path of the state named as a person finds it: `gitlab_user_runner.this.token`, `output.runner_token`. */
 function keyIn(doc: Record<string, unknown>): (path: readonly (string | number)[]) => string {
-  const rest = (path: readonly (string | number)[]) => path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
   return (path) => {
     const resources = Array.isArray(doc.resources) ? doc.resources : [];
     if (path[0] === 'resources' && typeof path[1] === 'number' && isObject(resources[path[1]])) {
@@ -136,7 +138,6 @@ const SHOW_FIX = 'rotate it (a runner token: reset it in GitLab); `terraform sho
  */
 export function showSecretFindings(source: SourceFile, text: string, doc: Record<string, unknown>): Finding[] {
   if (!mayHoldSecrets(text) && !SHOW_TOKEN_KEY.test(text)) return [];
-  const rest = (path: readonly (string | number)[]) => path.map((k) => (typeof k === 'number' ? `[${k}]` : `.${k}`)).join('');
   const resourceAt = (path: readonly (string | number)[]): { address: string; type: string; after: number } | undefined => {
     // …resources[i].values.<attr> (planned_values, values, prior_state.values), resource_changes[i].change.<before|after>.<attr>
     let node: unknown = doc;

@@ -42,6 +42,13 @@ describe('the spec reader turns every YAML problem into RF001', () => {
     expect(planText(text, 'f.yaml').exitCode).toBe(2);
   });
 
+  it('one error the parser reports twice at one place is one finding (found from the built bin: `runners: {{` at the end)', () => {
+    const read = readSpecText('apiVersion: runner-fleet/v1alpha1\nkind: Fleet\nmetadata: {name: x}\nrunners: {{\n', 'f.yaml');
+    const texts = read.findings.map((f) => `${f.message}|${f.fix ?? ''}`);
+    expect(texts.length).toBeGreaterThan(0);
+    expect(new Set(texts).size).toBe(texts.length);
+  });
+
   it('a list or a map as a mapping key prints no process warning (the library would, on stderr)', () => {
     const warned: unknown[] = [];
     const emitWarning = process.emitWarning.bind(process);

@@ -232,6 +232,9 @@ function collapse(problems: Problem[], fileName: string, text: string, fix: stri
   const byMessage = new Map<string, Problem[]>();
   for (const p of problems) {
     const list = byMessage.get(p.message);
+    // The parser can report one error twice at one place (`runners: {{` at the end of the file: each
+    // unclosed flow map ends there): one finding, since the place and the words are the same.
+    if (list?.some((q) => q.offset === p.offset)) continue;
     if (list) list.push(p);
     else byMessage.set(p.message, [p]);
   }

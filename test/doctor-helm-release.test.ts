@@ -220,6 +220,41 @@ describe('helm_release of the gitlab-runner chart', () => {
     expect(doctor(broken).findings.filter((f) => f.code === 'RF901').map((f) => f.message)).toEqual([expect.stringMatching(/^runners\.config is not valid TOML/)]);
   });
 
+  it('data "template_file" values and templates over a module not given: read with their references as symbols, as yamlencode() values are', () => {
+    // ricardofukuda/gitlab-ci-runners-aws-eks: values = [data.template_file.values.rendered], its role ARN
+    // a module's output from GitHub. Before, a template_file was RF906 over a resource's ARN and said
+    // nothing at all over a module's: 0 chains, the runner never named.
+    const tpl = text(eks().find((f) => f.path === 'values.yaml')!).replace('serviceAccount:\n  create: true\n  name: gitlab-runner\n', 'serviceAccount:\n  create: true\n  name: gitlab-runner\n  annotations:\n    eks.amazonaws.com/role-arn: ${role_arn}\n');
+    const withValues = (values: string, extra = '') => [...replaceIn(eks(), 'runner.tf', /values {5}= \[file\("\$\{path\.module\}\/values\.yaml"\)\]\n\n {2}set \{[^}]*\}\n/, `values     = [${values}]\n`).filter((f) => f.path !== 'values.yaml').map((f) => (f.path === 'runner.tf' ? file(f.path, `${text(f)}${extra}`) : f)), file('values.yaml.tpl', tpl)];
+    const data = (arn: string) => `\ndata "template_file" "values" {\n  template = file("\${path.module}/values.yaml.tpl")\n  vars = {\n    role_arn = ${arn}\n  }\n}\n`;
+    const module = '\nmodule "role" {\n  source = "github.com/example/iam-role"\n}\n';
+    const lines = tpl.split('\n');
+    // Said where a values file read with file() has it said: at the service account the chart creates.
+    const account = `values.yaml.tpl:${lines.indexOf('serviceAccount:') + 2}:3`;
+    // rbac.create: true (RF907, no rules), its value at column 11.
+    expect(lines[1]).toBe('rbac:');
+    const rbacCreate = 'values.yaml.tpl:3:11';
+
+    const resource = doctor(withValues('data.template_file.values.rendered', data('aws_iam_role.runner.arn')));
+    expect(resource.findings.filter((f) => f.code === 'RF906').map((f) => f.message)).toEqual([]);
+    expect(resource.chains.get('gitlab-runner')![0]).toBe('manager gitlab-runner/gitlab-runner (runner.tf:1:1) → role gitlab-runner-manager');
+    expect(holds(resource, /^only cluster:gitlab-runner\/gitlab-runner can assume the manager role gitlab-runner-manager/)).toEqual([true]);
+    // Positions are the template file's.
+    expect(resource.findings.find((f) => f.code === 'RF907')?.path).toBe(rbacCreate);
+
+    for (const values of ['data.template_file.values.rendered', 'templatefile("${path.module}/values.yaml.tpl", { role_arn = module.role.iam_role_arn })']) {
+      const r = doctor(withValues(values, `${data('module.role.iam_role_arn')}${module}`));
+      expect(r.chains.get('gitlab-runner')?.[0], values).toBe('manager gitlab-runner/gitlab-runner (runner.tf:1:1)');
+      const unproven = r.findings.find((f) => f.code === 'RF903' && /the manager's role \$\{module\.role\.iam_role_arn\} is not in the evidence given/.test(f.message));
+      expect(unproven?.path, values).toBe(account);
+      expect(r.findings.find((f) => f.code === 'RF907')?.path, values).toBe(rbacCreate);
+    }
+    // A template not given stays unread: no chain built from a text that is only a reference.
+    const missing = doctor(withValues('data.template_file.values.rendered', `${data('module.role.iam_role_arn')}${module}`).filter((f) => f.path !== 'values.yaml.tpl'));
+    expect(missing.findings.filter((f) => f.code === 'RF901' || f.code === 'RF910')).toEqual([]);
+    expect(missing.chains.size).toBe(0);
+  });
+
   it('templatefile(): positions are the template\'s, even where an interpolation adds lines the template alone does not parse as', () => {
     const tpl = text(eks().find((f) => f.path === 'values.yaml')!).replace('gitlabUrl: https://gitlab.example.com/\n', 'gitlabUrl: ${url}\n${extra}\n');
     const base = replaceIn(eks(), 'runner.tf', /values {5}= \[file\("\$\{path\.module\}\/values\.yaml"\)\]/, 'values     = [templatefile("${path.module}/values.yaml.tftpl", { url = "https://gitlab.example.com/", extra = "concurrent: 4\\ncheckInterval: 3" })]').filter((f) => f.path !== 'values.yaml');

@@ -8,6 +8,7 @@ import { Unknown, firstUnknown, normalPath, toModel, type Env, type Instance, ty
 import { SourceFile, formatPosition, type Origin, type Position } from './source.js';
 import { tomlPlace } from './toml-locate.js';
 import { templatePositions } from './template-map.js';
+import { templateFileOf } from './user-data-place.js';
 import type { Evidence } from './evidence.js';
 import { isObject } from '../model/is-object.js';
 import { RUNNER_TOKEN_SHAPES, placeholderValue } from '../verify/credentials.js';
@@ -182,6 +183,18 @@ function unwrap(e: Expr, env: Env, evaluator?: ModuleEvaluator): { e: Expr; env:
   }
 }
 
+/**
+ * The file a values item reads (`file()`, `templatefile()`, or the `template = file(…)` of the
+ * `data "template_file"` whose `rendered` it is), and whether Terraform renders it as a template.
+ */
+function templateOf(evaluator: ModuleEvaluator, e: Expr, env: Env): { path: string | Unknown | undefined; rendered: boolean } | undefined {
+  if (e.k === 'call' && (e.name === 'file' || e.name === 'templatefile')) return { path: evaluator.filePath(e.args[0], env), rendered: e.name === 'templatefile' };
+  const data = e.k === 'attr' && e.name === 'rendered' ? templateFileOf(evaluator, e.obj) : undefined;
+  const written = data?.body.attrs.find((a) => a.name === 'template');
+  if (!written || written.expr.k !== 'call' || written.expr.name !== 'file') return undefined;
+  return { path: evaluator.filePath(written.expr.args[0], { loc: written.loc, vars: new Map() }), rendered: true };
+}
+
 /** Locals followed in a row by unwrap (`local.a` = `local.b` = …); a cycle stops there and is read as the value it is. */
 const MAX_LOCAL_HOPS = 16;
 
@@ -325,17 +338,21 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
         const v = pre !== undefined ? pre : evaluator.value(e, env);
         const u = v instanceof Unknown ? v : firstUnknown(v);
         let text: string | undefined = typeof v === 'string' ? v : undefined;
-        // The file a file() or templatefile() reads is part of this release, read or not: not a second set of chart values.
-        const path = pre === undefined && e.k === 'call' && (e.name === 'file' || e.name === 'templatefile') ? evaluator.filePath(e.args[0], env) : undefined;
+        // The file a file() or templatefile() reads is part of this release, read or not: not a second set
+        // of chart values. So is the template of a `data "template_file"` whose `rendered` is the item.
+        const template = pre === undefined ? templateOf(evaluator, e, env) : undefined;
+        const path = template?.path;
         const fileText = typeof path === 'string' ? evidenceFile(ev, path) : undefined;
         if (typeof path === 'string' && fileText !== undefined) {
           const want = normal(path);
           for (let j = ev.helmValues.length - 1; j >= 0; j--) if (normal(ev.helmValues[j]!.origin.source.path) === want && ev.helmValues[j]!.release === undefined) ev.helmValues.splice(j, 1);
         }
         if (u) {
-          // A template whose only unknowns are references: its text with them as symbols.
+          // A template given whose only unknowns are references (what apply computes, RF906; a module or
+          // data source not given, RF903): its text with them as symbols, which the chain then names as
+          // it names them in yamlencode() values. A directive over one leaves the text's shape unknown.
           const directive = u.reason.directive === true;
-          if (v instanceof Unknown && u.reason.code === 'RF906' && !directive && e.k === 'call' && e.name === 'templatefile') text = v.render;
+          if (v instanceof Unknown && (u.reason.code === 'RF906' || u.reason.code === 'RF903') && !directive && template?.rendered === true && fileText !== undefined) text = v.render;
           else {
             if (u.reason.code === 'RF906') say('RF906', directive ? u.reason.at : itemAt(), `values[${i}] is not statically known: ${u.reason.message}; the chart values it sets are not read`, 'write the values with yamlencode({ … }) over blocks, locals and files given');
             valuesUnread = true;
@@ -347,11 +364,11 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
           valuesUnread = true;
           return;
         }
-        if (typeof path === 'string' && fileText !== undefined && e.k === 'call') {
+        if (typeof path === 'string' && fileText !== undefined) {
           const file = new SourceFile(path, fileText, 'yaml');
           locate = (p) => file.locate(0, p);
           // A template is located in the text it rendered (what was parsed), mapped back to the template.
-          const back = e.name === 'templatefile' ? templatePositions(path, fileText, text) : undefined;
+          const back = template?.rendered === true ? templatePositions(path, fileText, text) : undefined;
           if (back) {
             const out = new SourceFile(path, text, 'yaml');
             locate = (p) => back(out.locate(0, p));

@@ -113,7 +113,7 @@ export function userDataSourceOf(evaluator: ModuleEvaluator, expr: Expr, loc: Lo
 }
 
 /** The `data "template_file"` block of this module that `data.template_file.<name>` (or `[i]` of it) names. */
-function templateFileOf(evaluator: ModuleEvaluator, ref: Expr): ConfigBlock | undefined {
+export function templateFileOf(evaluator: ModuleEvaluator, ref: Expr): ConfigBlock | undefined {
   const named = ref.k === 'index' ? ref.obj : ref;
   if (named.k !== 'attr' || named.obj.k !== 'attr' || named.obj.name !== 'template_file' || named.obj.obj.k !== 'var' || named.obj.obj.name !== 'data') return undefined;
   return evaluator.mod.blocks.find((b) => b.mode === 'data' && b.type === 'template_file' && b.name === named.name);

@@ -249,6 +249,19 @@ describe('helm_release of the gitlab-runner chart', () => {
       expect(unproven?.path, values).toBe(account);
       expect(r.findings.find((f) => f.code === 'RF907')?.path, values).toBe(rbacCreate);
     }
+    // A symbol with quotes of its own inside a quoted YAML string (philjfoxton/DDImport3:
+    // runnerRegistrationToken: "${registration_token}", the token data.aws_kms_secrets.t.plaintext["gitlab"])
+    // is no YAML error: before, a false RF901 "not valid YAML".
+    const quoted = withValues('data.template_file.values.rendered', `${data('module.role.iam_role_arn').replace('  }\n}', '    token = data.aws_kms_secrets.t.plaintext["gitlab"]\n  }\n}')}${module}`).map((f) => (f.path === 'values.yaml.tpl' ? file(f.path, `${text(f)}runnerRegistrationToken: "\${token}"\n`) : f));
+    const q = doctor(quoted);
+    expect(q.findings.filter((f) => f.code === 'RF901').map((f) => f.message)).toEqual([]);
+    expect(q.chains.get('gitlab-runner')?.[0]).toBe('manager gitlab-runner/gitlab-runner (runner.tf:1:1)');
+    // A symbol where YAML structure goes is YAML only once apply fills it in: unread, RF906 where apply decides, never RF901.
+    const structural = (arn: string, extra: string) => withValues('data.template_file.values.rendered', `${data(arn).replace('  }\n}', `    extra = ${extra}\n  }\n}`)}${module}`).map((f) => (f.path === 'values.yaml.tpl' ? file(f.path, `${text(f)}\${extra}: [\n`) : f));
+    const byApply = doctor(structural('aws_iam_role.runner.arn', 'aws_iam_role.runner.name'));
+    expect(byApply.findings.filter((f) => f.code === 'RF901')).toEqual([]);
+    expect(byApply.findings.filter((f) => f.code === 'RF906' && /values\[0\] is not statically known/.test(f.message))).toHaveLength(1);
+    expect(byApply.chains.size).toBe(0);
     // A template not given stays unread: no chain built from a text that is only a reference.
     const missing = doctor(withValues('data.template_file.values.rendered', `${data('module.role.iam_role_arn')}${module}`).filter((f) => f.path !== 'values.yaml.tpl'));
     expect(missing.findings.filter((f) => f.code === 'RF901' || f.code === 'RF910')).toEqual([]);

@@ -195,6 +195,62 @@ function templateOf(evaluator: ModuleEvaluator, e: Expr, env: Env): { path: stri
   return { path: evaluator.filePath(written.expr.args[0], { loc: written.loc, vars: new Map() }), rendered: true };
 }
 
+/**
+ * A template's text with what apply fills in as symbols (an Unknown's render: known text escaped as
+ * `.tf.json` writes it, `$${` for `${`, each unknown part a `${…}`), made parseable: the escapes undone
+ * and each symbol replaced by a plain word; `restore` puts the symbols back into the parsed data.
+ */
+function symbolStandIns(render: string): { text: string; restore: (doc: unknown) => unknown } {
+  const symbols: string[] = [];
+  let out = '';
+  for (let i = 0; i < render.length; ) {
+    const c = render[i]!;
+    if ((c === '$' || c === '%') && render[i + 1] === c && render[i + 2] === '{') {
+      out += `${c}{`;
+      i += 3;
+    } else if (c === '$' && render[i + 1] === '{') {
+      const end = symbolEnd(render, i + 2);
+      if (end < 0) {
+        out += render.slice(i);
+        break;
+      }
+      out += `rf_symbol_${symbols.length}_`;
+      symbols.push(render.slice(i, end + 1));
+      i = end + 1;
+    } else {
+      out += c;
+      i++;
+    }
+  }
+  const STAND_IN = /rf_symbol_(\d+)_/g;
+  const back = (t: string): string => (t.includes('rf_symbol_') ? t.replace(STAND_IN, (m, n: string) => symbols[Number(n)] ?? m) : t);
+  const restore = (d: unknown): unknown => {
+    if (typeof d === 'string') return back(d);
+    if (Array.isArray(d)) return d.map(restore);
+    if (!isObject(d)) return d;
+    const o: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(d)) setOwn(o, back(k), restore(x));
+    return o;
+  };
+  return { text: out, restore };
+}
+
+/** The `}` that closes the interpolation whose text starts at `from` (braces counted, quoted strings skipped); -1 if none. */
+function symbolEnd(s: string, from: number): number {
+  let depth = 0;
+  for (let i = from; i < s.length; i++) {
+    const c = s[i]!;
+    if (c === '"') {
+      for (i++; i < s.length && s[i] !== '"'; i++) if (s[i] === '\\') i++;
+    } else if (c === '{') depth++;
+    else if (c === '}') {
+      if (depth === 0) return i;
+      depth--;
+    }
+  }
+  return -1;
+}
+
 /** Locals followed in a row by unwrap (`local.a` = `local.b` = …); a cycle stops there and is read as the value it is. */
 const MAX_LOCAL_HOPS = 16;
 
@@ -338,6 +394,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
         const v = pre !== undefined ? pre : evaluator.value(e, env);
         const u = v instanceof Unknown ? v : firstUnknown(v);
         let text: string | undefined = typeof v === 'string' ? v : undefined;
+        let symbolic: ReturnType<typeof symbolStandIns> | undefined;
         // The file a file() or templatefile() reads is part of this release, read or not: not a second set
         // of chart values. So is the template of a `data "template_file"` whose `rendered` is the item.
         const template = pre === undefined ? templateOf(evaluator, e, env) : undefined;
@@ -352,8 +409,12 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
           // data source not given, RF903): its text with them as symbols, which the chain then names as
           // it names them in yamlencode() values. A directive over one leaves the text's shape unknown.
           const directive = u.reason.directive === true;
-          if (v instanceof Unknown && (u.reason.code === 'RF906' || u.reason.code === 'RF903') && !directive && template?.rendered === true && fileText !== undefined) text = v.render;
-          else {
+          if (v instanceof Unknown && (u.reason.code === 'RF906' || u.reason.code === 'RF903') && !directive && template?.rendered === true && fileText !== undefined) {
+            // Each symbol stands in the text as a plain word while the YAML is parsed: a symbol with
+            // quotes of its own (`${data.x.plaintext["gitlab"]}`) inside a quoted YAML string is no YAML error.
+            symbolic = symbolStandIns(v.render);
+            text = symbolic.text;
+          } else {
             if (u.reason.code === 'RF906') say('RF906', directive ? u.reason.at : itemAt(), `values[${i}] is not statically known: ${u.reason.message}; the chart values it sets are not read`, 'write the values with yamlencode({ … }) over blocks, locals and files given');
             valuesUnread = true;
             return;
@@ -390,7 +451,14 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
         }
         try {
           doc = yamlData(text, '1.2', 100);
+          if (symbolic) doc = symbolic.restore(doc);
         } catch (err) {
+          if (symbolic) {
+            // Not YAML only once apply fills it in (a symbol where a key or a block goes): unread, as before.
+            if (u?.reason.code === 'RF906') say('RF906', itemAt(), `values[${i}] is not statically known: ${u.reason.message}; the chart values it sets are not read`, 'write the values with yamlencode({ … }) over blocks, locals and files given');
+            valuesUnread = true;
+            return;
+          }
           say('RF901', itemAt(), `values[${i}] is not valid YAML: ${(err instanceof Error ? err.message : String(err)).split('\n')[0]!}`, 'fix the YAML of the values');
           valuesUnread = true;
           return;

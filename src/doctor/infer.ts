@@ -156,6 +156,11 @@ export interface Inferred {
   chartServiceAccounts: ReadonlySet<string>;
   /** Names of service accounts a chart creates in a namespace not statically known (its helm_release's): they may exist in any namespace. */
   unplacedServiceAccounts: ReadonlySet<string>;
+  /**
+   * `namespace/name` of the service account every Kubernetes manager found runs as, its chain proven
+   * or not (RBAC that makes a manager cluster-admin is said whether or not its cloud identity is shown).
+   */
+  managerServiceAccounts: ReadonlySet<string>;
   /** Whether two Kubernetes objects of the files are of one deployment (two given together may reuse names: kubernetesOwners). */
   together(a: Located<K8sObject>, b: Located<K8sObject>): boolean;
 }
@@ -903,6 +908,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const chainClusters = new Map<Chain, ResolvedCluster>();
   let allCreators: ReturnType<typeof secretCreators> | undefined;
   const configNotShown = new Set<string>();
+  const managerServiceAccounts = new Set<string>();
   let account: string | undefined;
   let partition: string | undefined;
   let region: string | undefined;
@@ -953,6 +959,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const executor = get(toml, 'runners', 0, 'executor');
     const jobsSaName = str(get(toml, 'runners', 0, 'kubernetes', 'service_account')) ?? 'default';
     const summary: string[] = [`manager ${chain.namespace}/${chain.managerSa} (${at})`];
+    managerServiceAccounts.add(`${chain.namespace}/${chain.managerSa}`);
     summaries.set(chain.name, summary);
     const shared = chain.workload ? sharedRegistration(chain.workload, toml) : undefined;
     if (shared) findings.push(shared);
@@ -1401,7 +1408,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
   const chartServiceAccounts = new Set(chains.filter((c) => c.chartCreatesSa).map((c) => saKey(c.namespace, c.managerSa)));
-  return { intent, docs, runnerOrigins, secretsRestated, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts, together: (a, b) => owners.together(a, b) };
+  return { intent, docs, runnerOrigins, secretsRestated, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts, managerServiceAccounts, together: (a, b) => owners.together(a, b) };
 }
 
 /**

@@ -23,6 +23,8 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
   // The namespaces the objects cover; an eksctl ClusterConfig is a file of eksctl's, not an object of any namespace.
   const namespaces = new Set(objects.filter((o) => !o.value.apiVersion.startsWith('eksctl.io/')).map((o) => o.value.metadata.namespace ?? 'default'));
   const managerSas = new Set(inferred.intent.runners.map((r) => `${r.kubernetes?.namespace ?? ''}/${r.kubernetes?.managerServiceAccount ?? ''}`));
+  // Every manager found, its chain proven or not: RBAC that gives one every verb is said either way.
+  const rbacManagers = new Set([...managerSas, ...inferred.managerServiceAccounts]);
   const roleKey = (kind: string, ns: string | undefined, name: string) => `${kind}|${kind === 'ClusterRole' ? '' : (ns ?? 'default')}|${name}`;
   const roles = new Map(objects.filter((o) => o.value.kind === 'Role' || o.value.kind === 'ClusterRole').map((o) => [roleKey(o.value.kind, o.value.metadata.namespace, o.value.metadata.name), o]));
 
@@ -45,13 +47,13 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
         out.push(finding('RF904', b.origin, ['subjects', i, 'name'], `${b.value.kind} ${b.value.metadata.name} binds service account ${sns}/${subj.name}, which does not exist among the objects given`, { received: subj.name, fix: 'bind the service account the manager runs as', subject: { kind: 'service-account', namespace: sns, name: subj.name } }));
       }
       // RBAC * on * for a manager.
-      if (managerSas.has(`${sns}/${subj.name}`) && target) {
+      if (rbacManagers.has(`${sns}/${subj.name}`) && target) {
         const rules = list(get(target.value, 'rules')) as { verbs?: unknown; resources?: unknown }[];
         if (rules.some((r) => list(r.verbs).includes('*') && list(r.resources).includes('*'))) {
           out.push(finding('RF907', target.origin, ['rules'], `${ref?.kind ?? 'Role'} ${ref?.name ?? ''} gives the manager ${sns}/${subj.name} every verb on every resource`, { fix: 'grant the executor verbs only: pods, pods/exec, pods/attach, pods/log, secrets, configmaps, services (see the gitlab-runner Kubernetes executor docs)' }));
         }
       }
-      if (managerSas.has(`${sns}/${subj.name}`) && ref?.kind === 'ClusterRole' && ref.name === 'cluster-admin') {
+      if (rbacManagers.has(`${sns}/${subj.name}`) && ref?.kind === 'ClusterRole' && ref.name === 'cluster-admin') {
         out.push(finding('RF907', b.origin, ['roleRef', 'name'], `${b.value.kind} ${b.value.metadata.name} makes the manager ${sns}/${subj.name} cluster-admin`, { fix: 'bind a namespaced Role with the executor verbs only' }));
       }
     });

@@ -32,6 +32,7 @@ import { providerAccount } from './hcl/eval.js';
 import { isTerraformConfig } from './terraform-files.js';
 import { VM_MANAGER_RESOURCES } from './aws-instance.js';
 import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.js';
+import { EnvRegisteredSource, envRegisteredEntry } from './register-env.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -692,17 +693,28 @@ export function inferDeployment(ev: Evidence): Inferred {
   let owners = kubernetesOwners(k8sAndSecrets, chains);
   const ofChain = (chain: Chain, o: Located<K8sObject>): boolean => owners.has(chain, o);
   // A manager workload's config.toml is a key of a ConfigMap of its namespace: its own deployment's.
-  for (const { chain, pod, container } of managerWorkloads) {
+  for (const { chain, pod, container, index } of managerWorkloads) {
     const configMapOf = (name: string) => ev.kubernetes.filter((o) => o.value.kind === 'ConfigMap' && (o.value.metadata.namespace ?? 'default') === chain.namespace && o.value.metadata.name === name && ofChain(chain, o)).at(-1);
     const mounted = mountedConfigToml(pod, container, chain.namespace, configMapOf);
+    let broken = false;
     if (mounted) {
       try {
         chain.configToml = { value: parseToml(mounted.text), origin: mounted.origin };
         chain.jobNamespace = str(get(chain.configToml.value, 'runners', 0, 'kubernetes', 'namespace')) ?? chain.namespace;
         chain.workload!.configMap = mounted.written;
       } catch (e) {
+        broken = true;
         findings.push(finding('RF901', formatPosition(originAt(mounted.origin)), `${mounted.name}: ${mounted.key} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: `fix the config.toml in ${mounted.name}` }));
       }
+    }
+    // Registered from the container's environment (register-env.ts): the entry register appends to
+    // a config.toml that has none of its own is what the jobs run with (the chart before 0.53.0).
+    const fromEnv = broken ? undefined : envRegisteredEntry(container);
+    const entries = get(chain.configToml?.value, 'runners');
+    if (fromEnv && !(Array.isArray(entries) && entries.length > 0)) {
+      const base = chain.configToml;
+      chain.configToml = { value: { ...(isObject(base?.value) ? base.value : {}), runners: [fromEnv.entry] }, origin: { source: new EnvRegisteredSource(chain.workload!.object, index, fromEnv.places, base?.origin), doc: 0, path: [] } };
+      chain.jobNamespace = str(get(fromEnv.entry, 'kubernetes', 'namespace')) ?? chain.namespace;
     }
   }
   // 2. Standalone config.toml files join the manager in their namespace; one whose namespace the

@@ -1,0 +1,106 @@
+import { SourceFile, originAt, type Origin, type Position } from './source.js';
+import type { K8sObject } from '../emit/artifacts.js';
+import type { Located } from './evidence.js';
+import { isObject } from '../model/is-object.js';
+
+/**
+ * A Kubernetes manager that registers its runner from environment variables: `gitlab-runner
+ * register` takes each setting from an `env:"…"` variable when no flag gives it (gitlab-runner
+ * common/config.go: RunnerSettings.Executor `env:"RUNNER_EXECUTOR"`, KubernetesConfig's Image,
+ * Namespace, NamespaceOverwriteAllowed, Privileged, ServiceAccount and
+ * ServiceAccountOverwriteAllowed as `KUBERNETES_<NAME>`; cache/cacheconfig/cacheconfig.go: Type,
+ * Path, Shared as `CACHE_<NAME>`, CacheS3Config as `CACHE_S3_<NAME>`). The gitlab-runner chart
+ * before 0.53.0 deployed its runners so (its Deployment's env: RUNNER_EXECUTOR, KUBERNETES_PRIVILEGED,
+ * KUBERNETES_NAMESPACE, …; a `helm template` of such a chart committed for GitOps is a workload
+ * the doctor reads), and hand-written Deployments do too. Register appends the `[[runners]]`
+ * entry it builds to the config.toml it finds (the chart copies a global-only config.toml there
+ * first): that entry is what the jobs run with.
+ *
+ * Only literal `value`s are read (a `valueFrom` is known when the pod starts); an empty value is a
+ * setting left unset. Credentials (CACHE_S3_ACCESS_KEY, …) are not taken into the entry: the
+ * credential scan reads them where they are written.
+ */
+const ENV_KEYS: ReadonlyMap<string, { path: readonly string[]; bool?: true }> = new Map([
+  ['RUNNER_EXECUTOR', { path: ['executor'] }],
+  ['KUBERNETES_IMAGE', { path: ['kubernetes', 'image'] }],
+  ['KUBERNETES_NAMESPACE', { path: ['kubernetes', 'namespace'] }],
+  ['KUBERNETES_NAMESPACE_OVERWRITE_ALLOWED', { path: ['kubernetes', 'namespace_overwrite_allowed'] }],
+  ['KUBERNETES_PRIVILEGED', { path: ['kubernetes', 'privileged'], bool: true }],
+  ['KUBERNETES_SERVICE_ACCOUNT', { path: ['kubernetes', 'service_account'] }],
+  ['KUBERNETES_SERVICE_ACCOUNT_OVERWRITE_ALLOWED', { path: ['kubernetes', 'service_account_overwrite_allowed'] }],
+  ['CACHE_TYPE', { path: ['cache', 'Type'] }],
+  ['CACHE_PATH', { path: ['cache', 'Path'] }],
+  ['CACHE_SHARED', { path: ['cache', 'Shared'], bool: true }],
+  ['CACHE_S3_SERVER_ADDRESS', { path: ['cache', 's3', 'ServerAddress'] }],
+  ['CACHE_S3_BUCKET_NAME', { path: ['cache', 's3', 'BucketName'] }],
+  ['CACHE_S3_BUCKET_LOCATION', { path: ['cache', 's3', 'BucketLocation'] }],
+  ['CACHE_S3_INSECURE', { path: ['cache', 's3', 'Insecure'], bool: true }],
+  ['CACHE_S3_AUTHENTICATION_TYPE', { path: ['cache', 's3', 'AuthenticationType'] }],
+]);
+/** Variables only registration reads: a container with one registers (env-managers.ts REGISTERS). */
+const REGISTERS = new Set(['CI_SERVER_TOKEN', 'REGISTRATION_TOKEN', 'RUNNER_EXECUTOR', 'REGISTER_NON_INTERACTIVE']);
+
+/** Go's strconv.ParseBool, which go-flags uses for a bool flag's environment value. */
+function goBool(v: string): boolean | undefined {
+  if (/^(1|t|T|TRUE|true|True)$/.test(v)) return true;
+  if (/^(0|f|F|FALSE|false|False)$/.test(v)) return false;
+  return undefined;
+}
+
+/**
+ * The `[[runners]]` entry register writes from the container's environment, and the index of the
+ * env entry each setting came from (by its dotted path under `runners.0`); undefined when the
+ * container does not register from its environment or sets none of the settings read here.
+ */
+export function envRegisteredEntry(container: Record<string, unknown>): { entry: Record<string, unknown>; places: Map<string, number> } | undefined {
+  const env = Array.isArray(container.env) ? container.env : [];
+  const entry: Record<string, unknown> = {};
+  const places = new Map<string, number>();
+  let registers = false;
+  env.forEach((e: unknown, i) => {
+    if (!isObject(e) || typeof e.name !== 'string') return;
+    if (REGISTERS.has(e.name)) registers = true;
+    const key = ENV_KEYS.get(e.name);
+    if (!key || typeof e.value !== 'string' || e.value === '') return;
+    const value = key.bool ? goBool(e.value) : e.value;
+    if (value === undefined) return;
+    let at = entry;
+    for (const k of key.path.slice(0, -1)) {
+      if (!isObject(at[k])) at[k] = {};
+      at = at[k] as Record<string, unknown>;
+    }
+    at[key.path.at(-1)!] = value;
+    places.set(key.path.join('.'), i);
+  });
+  return registers && places.size > 0 ? { entry, places } : undefined;
+}
+
+/**
+ * The config.toml of a manager that registers from its environment, located: a setting of the
+ * entry at the env entry it came from in the workload, anything else in the config.toml it
+ * mounts (else at the container).
+ */
+export class EnvRegisteredSource extends SourceFile {
+  readonly #workload: Located<K8sObject> & { address?: string };
+  readonly #containerPath: (string | number)[];
+  readonly #places: ReadonlyMap<string, number>;
+  readonly #mounted: Origin | undefined;
+  constructor(workload: Located<K8sObject> & { address?: string }, containerIndex: number, places: ReadonlyMap<string, number>, mounted: Origin | undefined) {
+    super(workload.origin.source.path, workload.origin.source.text, workload.origin.source.syntax);
+    const kind = workload.value.kind;
+    const podPath = kind === 'Pod' ? ['spec'] : kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template', 'spec'] : ['spec', 'template', 'spec'];
+    // The provider's blocks are lists of one (HCL, terraform show -json): their positions carry index 0.
+    this.#containerPath = workload.address !== undefined ? [...podPath.flatMap((k) => [k, 0]), 'container', containerIndex] : [...podPath, 'containers', containerIndex];
+    this.#workload = workload;
+    this.#places = places;
+    this.#mounted = mounted;
+  }
+  override locate(_doc: number, path: readonly (string | number)[]): Position {
+    if (path[0] === 'runners' && path[1] === 0) {
+      // The setting where its variable is written; one not set, at the container's env.
+      const i = this.#places.get(path.slice(2).map(String).join('.'));
+      return originAt(this.#workload.origin, ...this.#containerPath, 'env', ...(i !== undefined ? [i, 'value'] : []));
+    }
+    return this.#mounted ? originAt(this.#mounted, ...path) : originAt(this.#workload.origin, ...this.#containerPath);
+  }
+}

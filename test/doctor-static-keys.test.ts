@@ -4,7 +4,7 @@ import { doctorTexts } from './helpers/doctor.js';
 /**
  * A deployment that creates a long-lived cloud credential itself (RF936): cafanwi/azure-terraform-gitlab-runners-2
  * makes a service principal's client secret for its runner; woodjme/autoscaling-ec2-gitlab-runners-fargate an IAM
- * user's access key (in CloudFormation, which the doctor does not read).
+ * user's access key (in CloudFormation: test/doctor-cloudformation-keys-34a.test.ts).
  */
 const said = (files: Record<string, string>) => doctorTexts(files).findings.filter((f) => f.code === 'RF936');
 

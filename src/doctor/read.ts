@@ -27,6 +27,7 @@ import { isObject } from '../model/is-object.js';
 import { gitOpsKind } from './gitops.js';
 import { isOpenShiftTemplate, processTemplate } from './openshift-template.js';
 import { depthOver } from './depth.js';
+import { CLOUDFORMATION_TAGS, CLOUDFORMATION_TAG_USE, cloudFormationKeyFindings, cloudFormationTypes } from './cloudformation.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
 
@@ -175,7 +176,8 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   // `terraform show -json`: its runner tokens are found by the names the document gives them too.
   const show = docs.length === 1 && isShowJson(docs[0]) ? (docs[0] as Record<string, unknown>) : undefined;
   if (show) ev.findings.push(...showSecretFindings(source, text, show));
-  else if (mayHoldSecrets(text)) ev.findings.push(...fileSecretFindings(source, docs, terraformFileKind(path) === 'config-json'));
+  // A CloudFormation parameter declared NoEcho holds a secret by that declaration, whatever its text (secrets.ts noEchoDefault).
+  else if (mayHoldSecrets(text) || text.includes('NoEcho')) ev.findings.push(...fileSecretFindings(source, docs, terraformFileKind(path) === 'config-json'));
   ev.artifacts.push({ path, format: 'yaml', content: docs });
   // A variable definitions file in JSON: its values are the root's variables' (hcl/read.ts VarFiles).
   if (terraformFileKind(path) === 'vars-json' && docs.length === 1) readTfvarsJsonInto(ev, path, docs[0]);
@@ -265,10 +267,17 @@ function parseDocs(text: string, syntax: 'yaml' | 'json', source: SourceFile): u
       return plain;
     }
   }
+  const out = parseYamlDocs(text, source, false);
+  // A CloudFormation template: read again with its short-form tags (`!Ref x`) as the functions they stand
+  // for (`{ Ref: x }`), not as plain strings; any other YAML keeps the library's reading of a tag it does not know.
+  return out.some((d) => cloudFormationTypes(d) !== undefined) && CLOUDFORMATION_TAG_USE.test(text) ? parseYamlDocs(text, source, true) : out;
+}
+
+function parseYamlDocs(text: string, source: SourceFile, cloudFormation: boolean): unknown[] {
   const lines = new LineCounter();
   // logLevel 'error': a mapping key that is itself a mapping or list (YAML allows it; Kubernetes,
   // Helm and JSON do not) becomes its text as a key, without the library printing a process warning.
-  const docs = parseAllDocuments(text, { uniqueKeys: false, version: '1.2', lineCounter: lines, logLevel: 'error' });
+  const docs = parseAllDocuments(text, { uniqueKeys: false, version: '1.2', lineCounter: lines, logLevel: 'error', ...(cloudFormation ? { customTags: [...CLOUDFORMATION_TAGS] } : {}) });
   if (!Array.isArray(docs)) return [];
   // Positions for findings come from these same documents (no second parse).
   source.adoptYaml(docs, lines);
@@ -458,6 +467,8 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
   const resourceTypes = cloudFormationTypes(doc);
   if (resourceTypes) {
     (ev.cloudFormation ??= []).push({ path: source.path, at: at(), types: resourceTypes });
+    // Its long-lived keys are a fact without reading the stack (RF936).
+    ev.findings.push(...cloudFormationKeyFindings(doc, (p) => formatPosition(source.locate(origin.doc, [...origin.path, ...p]))));
     return;
   }
   // Values of the gitlab-runner chart.
@@ -528,20 +539,6 @@ function readTemplate(ev: Evidence, source: SourceFile, doc: Record<string, unkn
 
 /** `<…>/charts/<name>/values.yaml`: a chart Helm keeps as a dependency of the chart above it. */
 const CHART_DEPENDENCY_VALUES = /(?:^|\/)charts\/([^/]+)\/values\.ya?ml$/;
-
-/**
- * The resource types of an AWS CloudFormation template (`Type` of each entry of `Resources`), or
- * undefined where `doc` is none: a template has `AWSTemplateFormatVersion` (optional in the format),
- * or `Resources` whose every entry has a `Type` of the `AWS::` or `Custom::` namespaces (the
- * template anatomy of the CloudFormation User Guide).
- */
-function cloudFormationTypes(doc: Record<string, unknown>): string[] | undefined {
-  const resources = isObject(doc.Resources) ? Object.values(doc.Resources) : [];
-  const types = resources.map((r) => (isObject(r) && typeof r.Type === 'string' ? r.Type : undefined));
-  const typed = types.length > 0 && types.every((t) => t !== undefined && /^(AWS|Custom|Alexa)::/.test(t));
-  if (typeof doc.AWSTemplateFormatVersion !== 'string' && !typed) return undefined;
-  return types.filter((t): t is string => t !== undefined);
-}
 
 /**
  * RF902 for the CloudFormation templates given, one finding for all (at the first): each with the

@@ -2,8 +2,9 @@ import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
 import { LineIndex, interpolations, type Body, type Expr } from './hcl/ast.js';
-import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, RUNNER_TOKEN_ATTRIBUTE_NAMES, SECRET_KEY_NAME_KEY, SHAPES, credentialIn, isCloudKey, lineCredentials, lineNotes, machineKey, notedPlaceholder, placeholderValue, secretKeyNameBeside, secretKeyNameOnLine, secretKeyNameValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
+import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, RUNNER_TOKEN_ATTRIBUTE_NAMES, RUNNER_TOKEN_SHAPES, SECRET_KEY_NAME_KEY, SHAPES, credentialIn, isCloudKey, lineCredentials, lineNotes, machineKey, notedPlaceholder, placeholderValue, secretKeyNameBeside, secretKeyNameOnLine, secretKeyNameValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
 import { machineKeyFix } from '../verify/runner-toml.js';
+import { cloudFormationTypes } from './cloudformation.js';
 
 /**
  * Static credentials in the files the doctor reads. Values are looked at only to decide whether
@@ -133,7 +134,7 @@ function quotedEntry(line: string, index: number, end: number): [number, number]
  * A string of several lines is read line by line (`stringLines`); one without a credential on any
  * line is still one value (a multi-line value of a credential key).
  */
-function scan(doc: unknown, tfJson = false, decodeJson = false, tokenAt?: NamedHits['tokenAt']): Scanned[] {
+function scan(doc: unknown, tfJson = false, decodeJson = false, tokenAt?: NamedHits['tokenAt'], template?: Record<string, unknown>): Scanned[] {
   const out: Scanned[] = [];
   const stack: [unknown, (string | number)[], string | undefined][] = [[doc, [], undefined]];
   while (stack.length > 0) {
@@ -161,8 +162,11 @@ function scan(doc: unknown, tfJson = false, decodeJson = false, tokenAt?: NamedH
       const found = credentialIn(value, k);
       // A file of its own kind (a state) names where a literal is a runner token by its key, whatever its shape.
       const token = !found && tokenAt ? tokenAt(path) : undefined;
+      // A CloudFormation parameter CloudFormation is told to mask (NoEcho): its Default is a secret whatever its shape.
+      const masked = !found && template ? noEchoDefault(template, path) : undefined;
       if (found) out.push({ hit: { path, key: env ? env[1]! : name, what: found.what }, secret: found.secret });
       else if (token !== undefined && !placeholderValue(value)) out.push({ hit: { path, key: name, what: runnerTokenNamed(token) }, secret: value });
+      else if (masked !== undefined && !placeholderValue(value) && !/^(true|false|null|\d+)$/i.test(value.trim())) out.push({ hit: { path, key: name, what: masked }, secret: value });
       else {
         // A cloud key given a placeholder (AWS's example key, a variable's name, `changeme`): no key, but a key is what it takes (RF933).
         const named = k !== undefined && isCloudKey(k) ? notedPlaceholder(value) : undefined;
@@ -175,10 +179,11 @@ function scan(doc: unknown, tfJson = false, decodeJson = false, tokenAt?: NamedH
       const o = v as Record<string, unknown>;
       // Kubernetes env entries: { name: AWS_SECRET_ACCESS_KEY, value: "…" }.
       const envName = typeof o.name === 'string' && typeof o.value === 'string' ? o.name : undefined;
-      const variable = tfJson && path.length === 2 && path[0] === 'variable' ? String(path[1]) : undefined;
+      // A Terraform JSON variable's default, and a CloudFormation parameter's Default, count by the variable's or parameter's name.
+      const variable = (tfJson && path.length === 2 && path[0] === 'variable') || (template && path.length === 2 && path[0] === 'Parameters') ? String(path[1]) : undefined;
       // A `secret_key` beside a Secret's name (`{secret_name: pg, secret_key: password}`) names a key of that Secret: no credential.
       const keyName = typeof o[SECRET_KEY_NAME_KEY] === 'string' && secretKeyNameBeside(Object.keys(o)) && secretKeyNameValue(o[SECRET_KEY_NAME_KEY]);
-      for (const [k, x] of Object.entries(o)) if (!(keyName && k === SECRET_KEY_NAME_KEY)) stack.push([x, [...path, k], k === 'value' && envName !== undefined ? envName : k === 'default' && variable !== undefined ? variable : k]);
+      for (const [k, x] of Object.entries(o)) if (!(keyName && k === SECRET_KEY_NAME_KEY)) stack.push([x, [...path, k], k === 'value' && envName !== undefined ? envName : k === (template ? 'Default' : 'default') && variable !== undefined ? variable : k]);
     }
   }
   return out.reverse();
@@ -194,6 +199,26 @@ const JSON_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_ATTRIBUTE_NAME
 /** What a literal under a runner token's name is, whatever its shape (a legacy registration token, an instance's own prefix). */
 function runnerTokenNamed(key: string): Shape {
   return { name: `a GitLab runner token (${key})`, re: /./, cloud: false, needles: [] };
+}
+
+/**
+ * What the `Default` of a CloudFormation parameter declared `NoEcho` (true, or the string "true") is
+ * at `path` (`Parameters.<name>.Default`), else undefined: CloudFormation masks such a parameter's
+ * value as asterisks in what it shows (CloudFormation User Guide, Parameters, "NoEcho"), because it
+ * is a secret; a literal default of one is that secret, written in the template, whatever its shape.
+ */
+function noEchoDefault(template: Record<string, unknown>, path: readonly (string | number)[]): Shape | undefined {
+  if (path.length !== 3 || path[0] !== 'Parameters' || path[2] !== 'Default') return undefined;
+  const parameters = template.Parameters;
+  const p = parameters !== null && typeof parameters === 'object' ? (parameters as Record<string, unknown>)[String(path[1])] : undefined;
+  const noEcho = p !== null && typeof p === 'object' ? (p as Record<string, unknown>).NoEcho : undefined;
+  if (noEcho !== true && noEcho !== 'true') return undefined;
+  return { name: `the default of NoEcho parameter ${String(path[1]).slice(0, 80)}`, re: /./, cloud: false, needles: [] };
+}
+
+/** What a CloudFormation parameter's literal Default that is a credential takes instead. */
+function parameterFix(what: Shape): string {
+  return `remove the Default and revoke the ${what.cloud ? 'key' : RUNNER_TOKEN_SHAPES.includes(what) || /token/i.test(what.name) ? 'token' : 'secret'}; ${what.cloud ? 'give what uses it a keyless identity (an IAM role) instead, or ' : ''}declare the parameter NoEcho without a Default and give the value when the stack is created, or keep it in Secrets Manager and use a dynamic reference ({{resolve:secretsmanager:…}}) in the resource property that takes it`;
 }
 
 /**
@@ -336,7 +361,9 @@ export function fileSecretFindings(source: SourceFile, docs: readonly unknown[],
   const hits: PlacedHit[] = [];
   const notes: NotedHit[] = [];
   docs.forEach((doc, i) => {
-    const found = scan(doc, tfJson, named?.decodeJson === true, named?.tokenAt);
+    // A CloudFormation template: its parameters' defaults are read by the parameter (`scan`) and named by their path.
+    const template = !tfJson && !named && cloudFormationTypes(doc) !== undefined ? (doc as Record<string, unknown>) : undefined;
+    const found = scan(doc, tfJson, named?.decodeJson === true, named?.tokenAt, template);
     for (let j = 0; j < found.length; ) {
       // The hits of one multi-line string are placed together, in one pass over its text.
       let k = j + 1;
@@ -347,15 +374,17 @@ export function fileSecretFindings(source: SourceFile, docs: readonly unknown[],
       const places = group[0]!.inString ? placesInString(source, at, group.map((g) => g.inString!), typeof path0[path0.length - 1] === 'number') : [extent(source, at)];
       group.forEach(({ hit, secret, inString, note }, n) => {
         const path = inString?.assigned !== undefined ? [...hit.path, inString.assigned] : hit.path;
+        // A CloudFormation parameter's Default: named by its path (`Parameters.RunnerToken.Default`), not by the parameter alone.
+        const parameter = template !== undefined && inString === undefined && hit.path.length === 3 && hit.path[0] === 'Parameters' && hit.path[2] === 'Default';
         if (note) {
           const ownKey = inString?.assigned ?? hit.key;
-          notes.push({ key: note.option ? ownKey : named ? named.keyOf(path) : tfJson ? terraformName(path) : ownKey, note, place: places[n]! });
+          notes.push({ key: note.option ? ownKey : named ? named.keyOf(path) : tfJson || parameter ? terraformName(path) : ownKey, note, place: places[n]! });
           return;
         }
         // A cloud key is RF940 whatever else is said about the document around it (as in a heredoc).
         const { within, ...own } = places[n]!;
         const placed = { ...own, ...(tfJson ? argumentOf(hit.path) : {}) };
-        hits.push({ key: named ? named.keyOf(path) : tfJson ? terraformName(path) : hit.key, what: hit.what, secret, place: within && !hit.what.cloud ? { ...placed, within } : placed, fix: named ? named.fix : machineFix(inString?.assigned ?? hit.key) ?? fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined) });
+        hits.push({ key: named ? named.keyOf(path) : tfJson || parameter ? terraformName(path) : hit.key, what: hit.what, secret, place: within && !hit.what.cloud ? { ...placed, within } : placed, fix: named ? named.fix : parameter ? parameterFix(hit.what) : (machineFix(inString?.assigned ?? hit.key) ?? fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined)) });
       });
       j = k;
     }

@@ -18,7 +18,8 @@ import { formatPosition, originAt } from './source.js';
  *   (Microsoft Graph application: addPassword, endDateTime "default startDateTime + 2 years").
  * The runner itself needs none: its manager and jobs get short-lived credentials from the identity
  * of where they run. A key made for something else (a human operator, a tool outside the fleet) is
- * still a key the deployment keeps in its state, so it is a warning, not an error.
+ * still a key the deployment keeps in its state, so it is a warning, not an error. A CloudFormation
+ * template's `AWS::IAM::AccessKey` is the same finding (cloudformation.ts).
  */
 const KEY_RESOURCES: ReadonlyMap<string, { what: (body: Record<string, unknown>, root: Pick<TerraformRoot, 'resource'>) => string; lifetime: string; instead: string }> = new Map([
   [

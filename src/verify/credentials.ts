@@ -403,7 +403,12 @@ interface Assignment {
   end: number;
 }
 const FIRST_ASSIGNMENT = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=(["']?)([^"'\s]*)/;
-const FIRST_ASSIGNMENT_YAML_TOML = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(["']?)([^"'\s]*)/;
+/**
+ * A YAML list item's first key is read as the plain key is: `- secret_key: x` sets `secret_key` as
+ * `secret_key: x` does (a block sequence entry is a mapping whose first key follows `- `, YAML 1.2
+ * §8.2.1), so the dash form of a list of stores or env entries is not passed over.
+ */
+const FIRST_ASSIGNMENT_YAML_TOML = /^(\s*(?:export\s+|-[ \t]+)?)([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(["']?)([^"'\s]*)/;
 /** One more shell assignment after one: its closing quote, spaces, then `KEY=value` (sticky: read from where the last ended). */
 const NEXT_ASSIGNMENT = /["']?[ \t]+([A-Za-z_][A-Za-z0-9_]*)=(["']?)([^"'\s]*)/y;
 

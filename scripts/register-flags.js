@@ -4,17 +4,18 @@
 //   node scripts/register-flags.js /tmp/gitlab-runner > src/doctor/register-flags-data.ts
 //
 // With --history, it regenerates src/doctor/register-flags-history-data.ts instead: the flags register
-// defined in an earlier minor release and no longer defines, each with the minor releases it was in.
-// From a bare clone of gitlab-org/gitlab-runner with its tags (dev tooling: never run by the tests or CI):
+// defined in an earlier release and no longer defines, and the current flags an earlier release did
+// not define yet, each with the releases it is in. From a bare clone of gitlab-org/gitlab-runner with
+// its tags (dev tooling: never run by the tests or CI; about five minutes):
 //
 //   node scripts/register-flags.js --history <gitlab-runner git dir> [current commit] > src/doctor/register-flags-history-data.ts
 //
-// It reads register's flags at every minor release tag vX.Y.0 from v10.0.0 on, and at the current
-// commit (default HEAD, the source of register-flags-data.ts). A flag the current commit does not
-// define is listed with compact ranges: [first minor it is in, first minor it is no longer in]. A
-// patch release between two minors is not read: a flag added or removed in one is dated by the next
-// minor. Older trees have no go.mod (Godeps, dep): their import path is the one commands/register.go
-// imports common from.
+// It reads register's flags at every release tag vX.Y.Z from v10.0.0 on (patch releases included:
+// some add a flag before the next minor, a backport; the header of the output lists them), and at
+// the current commit (default HEAD, the source of register-flags-data.ts). A flag is listed with
+// compact ranges over the releases in version order: [first release it is in, first release it is
+// no longer in], the last left open for a current flag. Older trees have no go.mod (Godeps, dep):
+// their import path is the one commands/register.go imports common from.
 //
 // It walks the struct commands/register.go RegisterCommand as golang-cli-helpers' GetFlagsFromStruct
 // does (common/command.go NewCommand): a field with a `long:` or `short:` tag is a flag named by the
@@ -31,7 +32,7 @@ import { join } from 'node:path';
 
 /**
  * The flags `gitlab-runner register` defines in the source tree at `root`: { version, flags, unresolved },
- * each flag { long, short, boolean, field }. Also read by --history on older trees,
+ * each flag { long, short, aliases, boolean, field }. Also read by --history on older trees,
  * which have no go.mod (Godeps, dep): their import path is the one commands/register.go imports common from.
  */
 function readRegisterFlags(root) {
@@ -201,7 +202,16 @@ function readRegisterFlags(root) {
         if (!long && !short) return;
         if (t.kind === 'external') unresolved.push(`${where} ${t.name}`);
         const boolean = t.kind === 'bool' ? 'bool' : t.kind === 'ptr' && t.elem.kind === 'bool' ? '*bool' : undefined;
-        flags.push({ long: long ? [...ns, long].join('-') : undefined, short: short ? [...ns, short].join('-') : undefined, boolean, field: where });
+        // golang-cli-helpers names the flag "short, long" (each joined to its namespaces with `-`) and
+        // urfave/cli defines every comma-separated part of that name, trimmed, as a flag of its own
+        // (flag.go eachName: strings.Split(name, ","), strings.Trim(part, " ")). A tag with a comma
+        // in it (v15.10's DockerConfig.Devices `long:"devices,omitempty"`) is therefore two flags:
+        // `docker-devices` and `omitempty`, both setting the field. The first part is the flag's
+        // name here; the others are `aliases`.
+        const parts = (tag) => (tag ? [...ns, tag].join('-').split(',').map((n) => n.trim()).filter((n) => n !== '') : []);
+        const longs = parts(long);
+        const shorts = parts(short);
+        flags.push({ long: longs[0], short: shorts[0], aliases: [...shorts.slice(1), ...longs.slice(1)], boolean, field: where });
       };
       if (t.kind === 'struct') {
         if (namespace) walk(t, [...ns, namespace], where);
@@ -231,7 +241,7 @@ function currentTable() {
     process.exit(1);
   }
   const names = new Set();
-  for (const f of flags) for (const n of [f.long, f.short]) if (n !== undefined) {
+  for (const f of flags) for (const n of [f.long, f.short, ...f.aliases]) if (n !== undefined) {
     if (names.has(n)) process.stderr.write(`note: ${n} is defined twice\n`);
     names.add(n);
   }
@@ -252,7 +262,7 @@ function currentTable() {
     '',
     '/** The `short:` names (a flag of its own in Go\'s flag package, the same value as the long one): short → long. */',
     'export const REGISTER_SHORT_FLAGS: ReadonlyMap<string, string> = new Map([',
-    ...flags.filter((f) => f.short !== undefined).map((f) => `  [${q(f.short)}, ${q(f.long ?? f.short)}],`),
+    ...flags.flatMap((f) => [f.short, ...f.aliases].filter((n) => n !== undefined).map((n) => `  [${q(n)}, ${q(f.long ?? f.short)}],`)),
     ']);',
     '',
     '/** The flags of `bool` fields (reported boolean to Go\'s flag package). */',
@@ -277,11 +287,14 @@ function history() {
     process.exit(2);
   }
   const git = (...args) => execFileSync('git', [`--git-dir=${gitDir}`, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
-  const minor = (tag) => /^v(\d+)\.(\d+)\.0$/.exec(tag);
-  const tags = git('tag', '-l', 'v*.*.0')
+  const release = (tag) => /^v(\d+)\.(\d+)\.(\d+)$/.exec(tag);
+  const parts = (tag) => release(tag).slice(1, 4).map(Number);
+  const order = (a, b) => parts(a)[0] - parts(b)[0] || parts(a)[1] - parts(b)[1] || parts(a)[2] - parts(b)[2];
+  // Every release tag (not an -rc) from v10.0.0 on, in version order: a patch release sits between its minor and the next.
+  const tags = git('tag', '-l', 'v*.*.*')
     .split('\n')
-    .filter((t) => minor(t) && Number(minor(t)[1]) >= 10)
-    .sort((a, b) => Number(minor(a)[1]) - Number(minor(b)[1]) || Number(minor(a)[2]) - Number(minor(b)[2]));
+    .filter((t) => release(t) && parts(t)[0] >= 10)
+    .sort(order);
 
   const scratch = mkdtempSync(join(tmpdir(), 'register-flags-'));
   /** The long and short names register defines at a commit. */
@@ -289,53 +302,89 @@ function history() {
     const dir = join(scratch, ref.replace(/[^A-Za-z0-9.]/g, '_'));
     mkdirSync(dir);
     // The tree without vendor/ and docs/ (register's structs are gitlab-runner's own, an external type is not walked; the mirror lacks some vendored blobs).
-    execFileSync('bash', ['-o', 'pipefail', '-c', `git --git-dir="$0" archive "$1" -- ":(exclude)vendor" ":(exclude)docs" | tar -x -C "$2"`, gitDir, ref, dir]);
+    execFileSync('bash', ['-o', 'pipefail', '-c', `git --git-dir="$0" archive "$1" -- ":(exclude)vendor" ":(exclude)docs" 2>/dev/null | tar -x -C "$2"`, gitDir, ref, dir]);
     const { version, flags } = readRegisterFlags(dir);
     rmSync(dir, { recursive: true, force: true });
-    return { version, names: new Set(flags.flatMap((f) => [f.long, f.short].filter((n) => n !== undefined))) };
+    return { version, names: new Set(flags.flatMap((f) => [f.long, f.short, ...f.aliases].filter((n) => n !== undefined))) };
   }
 
-  const releases = tags.map((t) => ({ tag: t, minor: `${minor(t)[1]}.${minor(t)[2]}`, ...namesAt(t) }));
+  const releases = tags.map((t) => ({ tag: t, ...namesAt(t) }));
   const now = namesAt(current);
   rmSync(scratch, { recursive: true, force: true });
   const commit = git('rev-parse', current).trim();
+  const nowMinor = now.version.replace(/^(\d+\.\d+).*$/, '$1');
+  const minors = releases.filter((r) => parts(r.tag)[2] === 0);
+  // A version as the tables write it: a minor release `X.Y` (its .0), a patch release `X.Y.Z`.
+  const written = (tag) => (parts(tag)[2] === 0 ? `${parts(tag)[0]}.${parts(tag)[1]}` : tag.slice(1));
 
-  /** flag → [[first minor in, first minor no longer in], …] */
-  const history = new Map();
-  for (let i = 0; i < releases.length; i++) {
-    for (const name of releases[i].names) {
-      if (now.names.has(name)) continue;
-      const ranges = history.get(name) ?? [];
-      history.set(name, ranges);
-      const last = ranges.at(-1);
-      if (last && last[1] === releases[i].minor) last[1] = releases[i + 1]?.minor ?? now.version.replace(/^(\d+\.\d+).*$/, '$1');
-      else ranges.push([releases[i].minor, releases[i + 1]?.minor ?? now.version.replace(/^(\d+\.\d+).*$/, '$1')]);
+  // The releases a flag is in, as [first release it is in, first release it is no longer in] ranges
+  // over the releases in version order, the last open (one element) where the current commit has it.
+  const rangesOf = (name) => {
+    const ranges = [];
+    let open;
+    for (const r of releases) {
+      if (r.names.has(name) && open === undefined) open = [written(r.tag)];
+      else if (!r.names.has(name) && open !== undefined) {
+        ranges.push([open[0], written(r.tag)]);
+        open = undefined;
+      }
     }
+    if (open !== undefined && now.names.has(name)) ranges.push(open);
+    else if (open !== undefined) ranges.push([open[0], nowMinor]);
+    else if (now.names.has(name)) ranges.push([nowMinor]);
+    return ranges;
+  };
+  const everyName = new Set([...releases.flatMap((r) => [...r.names]), ...now.names]);
+  const removed = [...everyName].filter((n) => !now.names.has(n)).sort();
+  // The current flags some release since v10.0.0 lacks (added after it, or back after a gap).
+  const added = [...now.names].filter((n) => releases.some((r) => !r.names.has(n))).sort();
+  // Where a patch release defines other flags than its minor's .0 (a backport): why the patch tags are read.
+  const patchChanges = [];
+  for (const r of releases) {
+    const base = releases.find((m) => parts(m.tag)[0] === parts(r.tag)[0] && parts(m.tag)[1] === parts(r.tag)[1] && parts(m.tag)[2] === 0);
+    if (!base || base === r) continue;
+    const more = [...r.names].filter((n) => !base.names.has(n));
+    const fewer = [...base.names].filter((n) => !r.names.has(n));
+    if (more.length > 0 || fewer.length > 0) patchChanges.push(`${r.tag}: ${[...more.map((n) => `+${n}`), ...fewer.map((n) => `-${n}`)].join(' ')}`);
   }
-  const names = [...history.keys()].sort();
+  const range = (r) => `[${r.map((v) => `'${v}'`).join(', ')}]`;
   const out = [
     '/*',
     ' * Generated by scripts/register-flags.js --history from gitlab-runner\'s git history (gitlab-org/gitlab-runner):',
-    ` * register's flags (as scripts/register-flags.js reads them) at every minor release tag ${releases[0].tag} … ${releases.at(-1).tag}`,
-    ` * (${releases.length} tags) and at ${commit.slice(0, 8)} (VERSION ${now.version}, the source of register-flags-data.ts).`,
-    ' * Do not edit by hand.',
+    ` * register's flags (as scripts/register-flags.js reads them) at every release tag ${releases[0].tag} … ${releases.at(-1).tag}`,
+    ` * (${releases.length} tags, patch releases included; release candidates left out) and at ${commit.slice(0, 8)}`,
+    ` * (VERSION ${now.version}, the source of register-flags-data.ts). Do not edit by hand.`,
+    ' *',
+    ' * Patch releases are read because some add a flag before the next minor does (backports); none',
+    ` * removes one. The patch releases whose flags differ from their minor's .0 (${patchChanges.length}):`,
+    ...patchChanges.map((c) => ` *   ${c}`),
     ' */',
     '',
     '/** The first and last minor release tag read. */',
-    `export const REGISTER_HISTORY_FROM = '${releases[0].minor}';`,
-    `export const REGISTER_HISTORY_TO = '${releases.at(-1).minor}';`,
+    `export const REGISTER_HISTORY_FROM = '${written(minors[0].tag)}';`,
+    `export const REGISTER_HISTORY_TO = '${written(minors.at(-1).tag)}';`,
     '',
     `/** Every minor release read, in order, then ${now.version}'s minor (the current table's). */`,
     'export const REGISTER_HISTORY_MINORS: readonly string[] = [',
-    ...[...releases.map((r) => r.minor), now.version.replace(/^(\d+\.\d+).*$/, '$1')].filter((m, i, all) => all.indexOf(m) === i).map((m) => `  '${m}',`),
+    ...[...minors.map((r) => written(r.tag)), nowMinor].filter((m, i, all) => all.indexOf(m) === i).map((m) => `  '${m}',`),
     '];',
     '',
     '/**',
-    ` * Every flag (long or short name) a minor release defined that ${now.version} does not (${names.length}): the`,
-    ' * minor releases it was in, as [first minor it is in, first minor it is no longer in] ranges.',
+    ` * Every flag (long or short name) a release defined that ${now.version} does not (${removed.length}): the`,
+    ' * releases it was in, as [first release it is in, first release it is no longer in] ranges in',
+    ' * version order (`14.0` is v14.0.0, `16.3.1` a patch release).',
     ' */',
     'export const REGISTER_REMOVED_FLAGS: ReadonlyMap<string, readonly (readonly [string, string])[]> = new Map([',
-    ...names.map((n) => `  ['${n}', [${history.get(n).map(([a, b]) => `['${a}', '${b}']`).join(', ')}]],`),
+    ...removed.map((n) => `  ['${n}', [${rangesOf(n).map(range).join(', ')}]],`),
+    ']);',
+    '',
+    '/**',
+    ` * Every flag of ${now.version} that a release since ${releases[0].tag} lacks (${added.length}): the releases it is in,`,
+    ' * as ranges the same way, the last open ([first release it is in], up to the current table). A',
+    ` * current flag not listed is in every release read.`,
+    ' */',
+    'export const REGISTER_ADDED_FLAGS: ReadonlyMap<string, readonly (readonly [string] | readonly [string, string])[]> = new Map<string, readonly (readonly [string] | readonly [string, string])[]>([',
+    ...added.map((n) => `  ['${n}', [${rangesOf(n).map(range).join(', ')}]],`),
     ']);',
     '',
   ];

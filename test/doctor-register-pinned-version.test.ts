@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
-import { definesFlag, removedFlag, runnerVersion } from '../src/doctor/register-flags.js';
-import { REGISTER_HISTORY_FROM, REGISTER_HISTORY_MINORS, REGISTER_REMOVED_FLAGS } from '../src/doctor/register-flags-history-data.js';
+import { addedAfter, definesFlag, removedFlag, runnerVersion } from '../src/doctor/register-flags.js';
+import { REGISTER_ADDED_FLAGS, REGISTER_HISTORY_FROM, REGISTER_HISTORY_MINORS, REGISTER_REMOVED_FLAGS } from '../src/doctor/register-flags-history-data.js';
 import { pinnedRunnerVersion } from '../src/doctor/runner-version.js';
 
 /**
@@ -142,5 +142,132 @@ describe('RF919 names the version whose flags it checked', () => {
     const r = doctor(files({ 'boot.sh': `yum install -y gitlab-runner\n${REGISTER} ${OFF_PEAK}\n` }));
     expect(codes(r, 'RF934')).toEqual([]);
     expect(codes(r, 'RF919').map((f) => f.message)).toEqual(['gitlab-runner register knows no flag --machine-off-peak-timezone: Go\'s flag parsing stops with "flag provided but not defined: -machine-off-peak-timezone", urfave/cli prints the usage and gitlab-runner exits 1 before registering, so the runner is never registered (flags of gitlab-runner 19.4.0)']);
+  });
+});
+
+describe('flags added after the pinned version (REGISTER_ADDED_FLAGS, every release tag read, patch releases included)', () => {
+  const v = (text: string) => runnerVersion(text)!;
+
+  it('--maintenance-note: RunnerSettings `long:"maintenance-note"` first in v14.8.0; --token (RunnerCredentials `long:"token"`) is in v10.0.0 already', () => {
+    expect(REGISTER_ADDED_FLAGS.get('maintenance-note')).toEqual([['14.8']]);
+    expect(definesFlag('maintenance-note', v('11.3.1'))).toBe(false);
+    expect(definesFlag('maintenance-note', v('14.8.0'))).toBe(true);
+    expect(addedAfter('maintenance-note', v('11.3.1'))).toEqual({ firstIn: '14.8' });
+    expect(REGISTER_ADDED_FLAGS.has('token')).toBe(false);
+    expect(definesFlag('token', v('10.0.0'))).toBe(true);
+    expect(definesFlag('maintenance-note')).toBe(true);
+  });
+
+  it('a flag a patch release added before the next minor (a backport): read at the patch tags', () => {
+    // v16.3.1 … v16.3.3 define KubernetesConfig `long:"cleanup_resources_timeout"`; v16.3.0 does not.
+    expect(REGISTER_ADDED_FLAGS.get('kubernetes-cleanup_resources_timeout')).toEqual([['16.3.1']]);
+    expect(definesFlag('kubernetes-cleanup_resources_timeout', v('16.3.0'))).toBe(false);
+    expect(definesFlag('kubernetes-cleanup_resources_timeout', v('16.3.2'))).toBe(true);
+    expect(addedAfter('kubernetes-cleanup_resources_timeout', v('16.3.0'))).toEqual({ firstIn: '16.3.1' });
+    // --kubernetes-cap-add: in v13.2.4, v13.3.2, v13.4.1 (backports), then every release from v13.5.0.
+    expect(REGISTER_ADDED_FLAGS.get('kubernetes-cap-add')).toEqual([['13.2.4', '13.3'], ['13.3.2', '13.4'], ['13.4.1']]);
+    expect(definesFlag('kubernetes-cap-add', v('13.3.1'))).toBe(false);
+    expect(definesFlag('kubernetes-cap-add', v('13.3.2'))).toBe(true);
+    expect(addedAfter('kubernetes-cap-add', v('13.3.0'))).toEqual({ firstIn: '13.3.2' });
+  });
+
+  it("v15.10's `long:\"devices,omitempty\"`: urfave/cli splits a flag's name at commas, so --docker-devices stays defined and --omitempty is a 15.10-only flag", () => {
+    expect(REGISTER_REMOVED_FLAGS.has('docker-devices,omitempty')).toBe(false);
+    expect(REGISTER_ADDED_FLAGS.has('docker-devices')).toBe(false);
+    expect(definesFlag('docker-devices', v('15.10.1'))).toBe(true);
+    expect(REGISTER_REMOVED_FLAGS.get('omitempty')).toEqual([['15.10', '15.11']]);
+    expect(definesFlag('omitempty', v('15.10.0'))).toBe(true);
+    expect(definesFlag('omitempty', v('15.11.0'))).toBe(false);
+  });
+
+  it('a flag that came and went after the pin: the range it was in', () => {
+    expect(addedAfter('post-clone-script', v('11.3.1'))).toEqual({ firstIn: '14.9', until: '16.11' });
+    expect(addedAfter('kubernetes-cap-add', v('13.3.0'))).toEqual({ firstIn: '13.3.2' });
+    expect(addedAfter('post-clone-script', v('17.0.0'))).toBeUndefined();
+  });
+});
+
+describe('RF919 for a flag newer than the pinned version', () => {
+  it('gitlab-runner 11.3.1 with --docker-cpu-shares (DockerConfig `long:"cpu-shares"`, first in v12.6.0): RF919 (error) naming 11.3.1 and 12.6, the fix to pin 12.6 or later; the manager is not proven', () => {
+    const boot = `yum install -y gitlab-runner-11.3.1\n${REGISTER} --docker-cpu-shares 512\n`;
+    const r = doctor(files({ 'main.tf': MANAGER, 'boot.sh': boot }));
+    const hits = codes(r, 'RF919');
+    expect(hits.map((f) => [f.path, f.severity, f.received])).toEqual([[`boot.sh:2:${REGISTER.length + 2}`, 'error', '--docker-cpu-shares']]);
+    expect(hits[0]!.message).toBe('gitlab-runner register knows no flag --docker-cpu-shares before gitlab-runner 12.6: Go\'s flag parsing stops with "flag provided but not defined: -docker-cpu-shares", urfave/cli prints the usage and gitlab-runner exits 1 before registering, so the runner is never registered (flags of gitlab-runner 11.3.1, the version the script installs; the first release after it with --docker-cpu-shares is 12.6)');
+    expect(hits[0]!.fix).toBe('pin gitlab-runner 12.6 or later where the script installs it, or remove --docker-cpu-shares');
+    expect(r.findings.find((f) => f.code === 'RF910')?.message).toContain('refuses its flags at boot (RF919');
+    expect(r.proofs).toEqual([]);
+  });
+
+  it('the same flag with 12.6.0 installed, or no version pinned: no RF919', () => {
+    expect(codes(doctor(files({ 'boot.sh': `yum install -y gitlab-runner-12.6.0\n${REGISTER} --docker-cpu-shares 512\n` })), 'RF919')).toEqual([]);
+    expect(codes(doctor(files({ 'boot.sh': `yum install -y gitlab-runner\n${REGISTER} --docker-cpu-shares 512\n` })), 'RF919')).toEqual([]);
+  });
+
+  it('a backport: --kubernetes-cleanup_resources_timeout with 16.3.0 is RF919 naming 16.3.1; with 16.3.1 it is defined', () => {
+    const cmd = 'gitlab-runner register --non-interactive --url https://g.example.com --token "$TOKEN" --executor kubernetes --kubernetes-cleanup_resources_timeout 5m';
+    const r = doctor(files({ 'boot.sh': `apt-get install -y gitlab-runner=16.3.0-1\n${cmd}\n` }));
+    expect(codes(r, 'RF919').map((f) => [f.message.startsWith('gitlab-runner register knows no flag --kubernetes-cleanup_resources_timeout before gitlab-runner 16.3.1:'), f.message.endsWith('(flags of gitlab-runner 16.3.0, the version the script installs; the first release after it with --kubernetes-cleanup_resources_timeout is 16.3.1)')])).toEqual([[true, true]]);
+    expect(codes(doctor(files({ 'boot.sh': `apt-get install -y gitlab-runner=16.3.1-1\n${cmd}\n` })), 'RF919')).toEqual([]);
+  });
+
+  it('an older equivalent: --pre-get-sources-script with 14.0.0 installed says to write --pre-clone-script', () => {
+    const r = doctor(files({ 'boot.sh': `yum install -y gitlab-runner-14.0.0\n${REGISTER} --pre-get-sources-script "echo hi"\n` }));
+    const hits = codes(r, 'RF919');
+    expect(hits.map((f) => f.received)).toEqual(['--pre-get-sources-script']);
+    expect(hits[0]!.message).toContain('before gitlab-runner 15.9');
+    expect(hits[0]!.fix).toBe("pin gitlab-runner 15.9 or later where the script installs it, or write --pre-clone-script (gitlab-runner 14.0.0's flag for it)");
+  });
+});
+
+describe('a pin in another file of the same folder', () => {
+  const INSTALL = 'apt-get install -y gitlab-runner=11.3.1\n';
+  const note = `${REGISTER} --docker-cpu-shares 512\n`;
+
+  it('install.sh pins 11.3.1, register.sh registers: read against 11.3.1, named as the version install.sh installs', () => {
+    const r = doctor(files({ 'scripts/install.sh': INSTALL, 'scripts/register.sh': note }));
+    const hits = codes(r, 'RF919');
+    expect(hits.map((f) => [f.path, f.received])).toEqual([[`scripts/register.sh:1:${REGISTER.length + 2}`, '--docker-cpu-shares']]);
+    expect(hits[0]!.message).toContain('(flags of gitlab-runner 11.3.1, the version scripts/install.sh installs; the first release after it with --docker-cpu-shares is 12.6)');
+    expect(hits[0]!.fix).toBe('pin gitlab-runner 12.6 or later where scripts/install.sh installs it, or remove --docker-cpu-shares');
+    const off = doctor(files({ 'scripts/install.sh': INSTALL, 'scripts/register.sh': `${REGISTER} ${OFF_PEAK}\n` }));
+    expect(codes(off, 'RF919')).toEqual([]);
+    expect(codes(off, 'RF934').map((f) => f.message.startsWith('gitlab-runner 11.3.1, the version scripts/install.sh installs, registers with --machine-off-peak-timezone, but gitlab-runner 14.0 removed it'))).toEqual([true]);
+  });
+
+  it('a Dockerfile FROM gitlab/gitlab-runner:alpine-v13.12.0 beside the entrypoint that registers', () => {
+    const r = doctor(files({ 'image/Dockerfile': 'FROM gitlab/gitlab-runner:alpine-v13.12.0\nCOPY entrypoint.sh /entrypoint.sh\n', 'image/entrypoint.sh': `${REGISTER} ${OFF_PEAK}\n` }));
+    expect(codes(r, 'RF919')).toEqual([]);
+    expect(codes(r, 'RF934').map((f) => [f.path, f.message.startsWith('gitlab-runner 13.12.0, the version image/Dockerfile installs, registers with --machine-off-peak-timezone')])).toEqual([[`image/entrypoint.sh:1:${REGISTER.length + 2}`, true]]);
+  });
+
+  it('a pin in another folder is another deployment: not read', () => {
+    const r = doctor(files({ 'a/install.sh': INSTALL, 'b/register.sh': note }));
+    expect(codes(r, 'RF919')).toEqual([]);
+  });
+
+  it('the script\'s own pin wins over the folder\'s', () => {
+    const r = doctor(files({ 'install.sh': INSTALL, 'register.sh': `yum install -y gitlab-runner-12.6.0\n${note}` }));
+    expect(codes(r, 'RF919')).toEqual([]);
+  });
+
+  it('two versions in the folder: no pin is read, and RF919 with the current flags says why', () => {
+    const m = { 'install.sh': INSTALL, Dockerfile: 'FROM gitlab/gitlab-runner:alpine-v16.5.0\n' };
+    expect(codes(doctor(files({ ...m, 'register.sh': note })), 'RF919')).toEqual([]);
+    const r = doctor(files({ ...m, 'register.sh': `${REGISTER} ${OFF_PEAK}\n` }));
+    expect(codes(r, 'RF934')).toEqual([]);
+    expect(codes(r, 'RF919').map((f) => f.message.replace(/^.*\(flags of/, '(flags of'))).toEqual(['(flags of gitlab-runner 19.4.0; the files beside it pin gitlab-runner 11.3.1 (install.sh) and 16.5.0 (Dockerfile), so no pin is read)']);
+  });
+
+  it('a pin only the build knows (FROM gitlab/gitlab-runner:alpine-${V}, a template variable with no value): no pin is read', () => {
+    const r = doctor(files({ Dockerfile: 'FROM gitlab/gitlab-runner:alpine-${V}\n', 'install.sh': INSTALL, 'register.sh': note }));
+    expect(codes(r, 'RF919')).toEqual([]);
+  });
+
+  it('a manager whose user data pins nothing, beside a script that installs 11.3.1: the command is refused and the manager not proven', () => {
+    const r = doctor(files({ 'main.tf': MANAGER, 'install.sh': INSTALL, 'boot.sh': note }));
+    expect(codes(r, 'RF919').map((f) => f.path)).toEqual([`boot.sh:1:${REGISTER.length + 2}`]);
+    expect(r.findings.find((f) => f.code === 'RF910')?.message).toContain('refuses its flags at boot (RF919');
+    expect(r.proofs).toEqual([]);
   });
 });

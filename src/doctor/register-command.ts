@@ -3,8 +3,8 @@ import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
 import { hclComments } from './hcl/parse.js';
 import { takesValue } from './register-config.js';
-import { definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS, REGISTER_FLAGS_VERSION, removedBefore, removedFlag, type RunnerVersion } from './register-flags.js';
-import { pinnedRunnerVersion, templateVarsOf } from './runner-version.js';
+import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS, REGISTER_FLAGS_VERSION, removedBefore, removedFlag, runnerVersion, type RunnerVersion } from './register-flags.js';
+import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-version.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
 
@@ -400,19 +400,44 @@ function finding(code: Code, path: string, message: string, fix: string, receive
   return { code, severity: CODES[code].severity, path, message, fix, ...(received !== undefined ? { received } : {}) };
 }
 
+/** Who installs a version, as a message says it: the script, or the file of its folder that pins it. */
+const installedBy = (version: RunnerVersion): string => `the version ${version.pinnedIn !== undefined ? `${version.pinnedIn} installs` : 'the script installs'}`;
+
+/**
+ * The flag an older gitlab-runner had for what a newer flag sets, where the source says so
+ * (gitlab-org/gitlab-runner common/config.go): v15.9.0 RunnerSettings PreCloneScript and
+ * PostCloneScript, "[DEPRECATED] Use pre_get_sources_script instead" (post_…); v14.5.0
+ * KubernetesConfig TerminationGracePeriodSeconds beside the new PodTerminationGracePeriodSeconds.
+ */
+const OLDER_FLAG: ReadonlyMap<string, string> = new Map([
+  ['pre-get-sources-script', 'pre-clone-script'],
+  ['post-get-sources-script', 'post-clone-script'],
+  ['kubernetes-pod_termination_grace_period_seconds', 'kubernetes-terminationGracePeriodSeconds'],
+]);
+
 /**
  * RF919 for a flag register does not define, with the defined flag nearest to it: one gitlab-runner
  * spells with `_` where `-` was written (`--docker-services-privileged`, the `long:` tag
- * `services_privileged`), or a typo (`--docker-privilege`, `--tag-lists`).
+ * `services_privileged`), or a typo (`--docker-privilege`, `--tag-lists`). With the version the
+ * script installs, a flag a later release added (`--docker-cpu-shares` with 11.3.1) names that
+ * release. Without one, `conflict` says why no pin was read, where the folder pins two versions.
  */
-function undefinedFlagFinding(at: string, f: { name: string; written: string }, version?: RunnerVersion): Finding {
+function undefinedFlagFinding(at: string, f: { name: string; written: string }, version?: RunnerVersion, conflict?: string): Finding {
   const name = f.name;
+  const refusal = `Go's flag parsing stops with "flag provided but not defined: -${name}", urfave/cli prints the usage and gitlab-runner exits 1 before registering, so the runner is never registered`;
+  const added = version !== undefined ? addedAfter(name, version) : undefined;
+  if (version !== undefined && added !== undefined) {
+    const older = OLDER_FLAG.get(name);
+    const olderFix = older !== undefined && definesFlag(older, version) ? `, or write --${older} (gitlab-runner ${version.text}'s flag for it)` : `, or remove ${f.written}`;
+    const first = `the first release after it with ${f.written} is ${added.firstIn}${added.until !== undefined ? `, the last ${added.until}` : ''}`;
+    return finding('RF919', at, `gitlab-runner register knows no flag ${f.written} before gitlab-runner ${added.firstIn}: ${refusal} (flags of gitlab-runner ${version.text}, ${installedBy(version)}; ${first})`, `pin gitlab-runner ${added.firstIn} or later where ${version.pinnedIn ?? 'the script'} installs it${olderFix}`, f.written);
+  }
   const near = nearestRegisterFlag(name);
   const respelled = near !== undefined && near.replace(/_/g, '-') === name.replace(/_/g, '-');
   // With the version the script installs: that version's flags, and when an earlier one had the flag, the release that removed it.
   const gone = version !== undefined ? removedBefore(name, version) : undefined;
-  const against = version !== undefined ? `flags of gitlab-runner ${version.text}, the version the script installs${gone !== undefined ? `; gitlab-runner ${gone} removed ${f.written}` : ''}` : `flags of gitlab-runner ${REGISTER_FLAGS_VERSION}`;
-  const message = `gitlab-runner register knows no flag ${f.written}${respelled ? ` (it spells it --${near})` : ''}: Go's flag parsing stops with "flag provided but not defined: -${name}", urfave/cli prints the usage and gitlab-runner exits 1 before registering, so the runner is never registered (${against})`;
+  const against = version !== undefined ? `flags of gitlab-runner ${version.text}, ${installedBy(version)}${gone !== undefined ? `; gitlab-runner ${gone} removed ${f.written}` : ''}` : `flags of gitlab-runner ${REGISTER_FLAGS_VERSION}${conflict !== undefined ? `; ${conflict}` : ''}`;
+  const message = `gitlab-runner register knows no flag ${f.written}${respelled ? ` (it spells it --${near})` : ''}: ${refusal} (${against})`;
   const fix = respelled ? `write --${near}` : near !== undefined ? `did you mean --${near}? write it so, or remove ${f.written}` : `remove ${f.written}, or write a flag \`gitlab-runner register --help\` lists`;
   return finding('RF919', at, message, fix, f.written);
 }
@@ -437,7 +462,7 @@ function removedFlagFix(name: string, written: string, last: string): string {
 function removedFlagFinding(at: string, flags: readonly { name: string; written: string }[], version: RunnerVersion, removed: { removedIn: string; last: string }): Finding {
   const f = flags[0]!;
   const shown = flags.length === 1 ? f.written : `${flags.slice(0, -1).map((g) => g.written).join(', ')} and ${flags.at(-1)!.written}`;
-  return finding('RF934', at, `gitlab-runner ${version.text}, the version the script installs, registers with ${shown}, but gitlab-runner ${removed.removedIn} removed ${flags.length === 1 ? 'it' : 'them'}: an upgrade past ${removed.last} makes register exit with an error ("flag provided but not defined: -${f.name}") and no runner is registered`, removedFlagFix(f.name, flags.length === 1 ? f.written : shown, removed.last), shown);
+  return finding('RF934', at, `gitlab-runner ${version.text}, ${installedBy(version)}, registers with ${shown}, but gitlab-runner ${removed.removedIn} removed ${flags.length === 1 ? 'it' : 'them'}: an upgrade past ${removed.last} makes register exit with an error ("flag provided but not defined: -${f.name}") and no runner is registered`, removedFlagFix(f.name, flags.length === 1 ? f.written : shown, removed.last), shown);
 }
 
 /**
@@ -449,7 +474,8 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
   const findings: Finding[] = [];
   const commands: string[] = [];
   for (const [path, text] of texts) {
-    const commandsHere = registerCommands(path, text, scriptVersion(path, text, templateVars));
+    const pin = scriptPin(path, text, templateVars, texts);
+    const commandsHere = registerCommands(path, text, pin.version);
     if (commandsHere.length === 0) continue;
     // One line index per file: each flag's position is a binary search, not a scan from the start.
     const lines = new LineIndex(text);
@@ -463,7 +489,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
       for (const f of c.flags) {
         const at = `${path}:${place(f.at)}`;
         if (c.undefinedFlag?.at === f.at) {
-          findings.push(undefinedFlagFinding(at, f, c.version));
+          findings.push(undefinedFlagFinding(at, f, c.version, pin.conflict));
           continue;
         }
         const removed = c.version !== undefined && !REGISTER_FLAGS.has(f.name) && !f.name.includes('$') ? removedFlag(f.name, c.version) : undefined;
@@ -540,9 +566,66 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
 
 /**
  * The gitlab-runner version a file's script installs (runner-version.ts), where it pins one; the
- * template variables of the file where Terraform renders it. Documentation pins nothing.
+ * template variables of the file where Terraform renders it. Documentation pins nothing. With the
+ * files given (`texts`), a script that pins nothing itself is read against the version the other
+ * files of its folder pin (scriptPin).
  */
-export function scriptVersion(path: string, text: string, templateVars?: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string | null>>>): RunnerVersion | undefined {
-  if (DOCUMENTATION.test(path) || !text.includes('register')) return undefined;
-  return pinnedRunnerVersion(text, templateVarsOf(templateVars, path));
+export function scriptVersion(path: string, text: string, templateVars?: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string | null>>>, texts?: ReadonlyMap<string, string>): RunnerVersion | undefined {
+  return scriptPin(path, text, templateVars, texts).version;
+}
+
+/** Where a folder's files pin gitlab-runner: each version with the files that pin it, and whether a pin's version is unknown. */
+interface FolderPins {
+  versions: Map<string, string[]>;
+  unknown: boolean;
+}
+const folderOf = (path: string): string => path.slice(0, Math.max(0, path.lastIndexOf('/')));
+const folderPinsCache = new WeakMap<ReadonlyMap<string, string>, { templateVars: unknown; byFolder: Map<string, FolderPins> }>();
+
+/** The pins of every file given (documentation left out), by folder; computed once per set of files. */
+function folderPins(texts: ReadonlyMap<string, string>, templateVars?: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string | null>>>): Map<string, FolderPins> {
+  const cached = folderPinsCache.get(texts);
+  if (cached !== undefined && cached.templateVars === templateVars) return cached.byFolder;
+  const byFolder = new Map<string, FolderPins>();
+  for (const [path, text] of texts) {
+    if (DOCUMENTATION.test(path) || !text.includes('gitlab-runner')) continue;
+    const pins = runnerPins(text, templateVarsOf(templateVars, path));
+    if (pins.versions.size === 0 && !pins.unknown) continue;
+    const folder = folderOf(path);
+    let entry = byFolder.get(folder);
+    if (entry === undefined) byFolder.set(folder, (entry = { versions: new Map(), unknown: false }));
+    entry.unknown ||= pins.unknown;
+    for (const v of pins.versions) entry.versions.set(v, [...(entry.versions.get(v) ?? []), path]);
+  }
+  folderPinsCache.set(texts, { templateVars, byFolder });
+  return byFolder;
+}
+
+/**
+ * The version a file's register commands are read against. A file that pins gitlab-runner itself
+ * is read against its own pin (one version, else none, as pinnedRunnerVersion says). One that pins
+ * nothing is one deployment with the other files of its folder: a script beside the one that
+ * installs the package (`apt-get install gitlab-runner=16.0.2` in install.sh, the register command
+ * in register.sh), or a Dockerfile `FROM gitlab/gitlab-runner:alpine-v16.5.0` whose image the
+ * command runs in. Where those files pin one version, each pin known, it is read with the file that
+ * pins it (`pinnedIn`); where they pin two, none is, and `conflict` says so for RF919's message.
+ */
+export function scriptPin(path: string, text: string, templateVars?: ReadonlyMap<string, ReadonlyMap<string, ReadonlySet<string | null>>>, texts?: ReadonlyMap<string, string>): { version?: RunnerVersion; conflict?: string } {
+  if (DOCUMENTATION.test(path) || !text.includes('register')) return {};
+  const vars = templateVarsOf(templateVars, path);
+  const own = runnerPins(text, vars);
+  if (own.versions.size > 0 || own.unknown || texts === undefined) {
+    const version = pinnedRunnerVersion(text, vars);
+    return version !== undefined ? { version } : {};
+  }
+  const folder = folderPins(texts, templateVars).get(folderOf(path));
+  if (folder === undefined || folder.unknown) return {};
+  const pins = [...folder.versions];
+  if (pins.length === 1) {
+    const [[text, files]] = pins as [[string, string[]]];
+    const version = runnerVersion(text);
+    return version !== undefined ? { version: { ...version, pinnedIn: files[0]! } } : {};
+  }
+  const shown = pins.slice(0, 3).map(([v, files]) => `${v} (${files[0]!}${files.length > 1 ? ` and ${files.length - 1} more` : ''})`);
+  return { conflict: `the files beside it pin gitlab-runner ${shown.slice(0, -1).join(', ')} and ${shown.at(-1)!}${pins.length > 3 ? ` and ${pins.length - 3} more versions` : ''}, so no pin is read` };
 }

@@ -1,5 +1,5 @@
 import { REGISTER_BOOL_FIELD_FLAGS, REGISTER_LONG_FLAGS, REGISTER_SHORT_FLAGS } from './register-flags-data.js';
-import { REGISTER_HISTORY_MINORS, REGISTER_REMOVED_FLAGS } from './register-flags-history-data.js';
+import { REGISTER_ADDED_FLAGS, REGISTER_HISTORY_MINORS, REGISTER_REMOVED_FLAGS } from './register-flags-history-data.js';
 
 /**
  * The flags `gitlab-runner register` defines, read from gitlab-runner's source
@@ -101,6 +101,8 @@ export const REGISTER_FLAGS_VERSION = '19.4.0';
 export interface RunnerVersion {
   text: string;
   minor: string;
+  /** The file that pins it, where it is not the file with the register command (another file of the same folder). */
+  pinnedIn?: string;
 }
 
 /**
@@ -116,33 +118,68 @@ export function runnerVersion(written: string): RunnerVersion | undefined {
   return { text: `${Number(m[1])}.${Number(m[2])}.${Number(m[3])}`, minor };
 }
 
+/** A release as the history tables write it (`14.0` is 14.0.0, `16.3.1`), or a version's text, as numbers. */
+const numbers = (v: string): [number, number, number] => {
+  const [a = 0, b = 0, c = 0] = v.split('.').map(Number);
+  return [a, b, c];
+};
+/** Whether release `a` comes before release `b` in version order. */
+function before(a: string, b: string): boolean {
+  const x = numbers(a);
+  const y = numbers(b);
+  return x[0] !== y[0] ? x[0] < y[0] : x[1] !== y[1] ? x[1] < y[1] : x[2] < y[2];
+}
+/** The range of releases a version is in: [from, to) in version order, an open range up to the current table. */
+const inRange = (range: readonly string[], version: RunnerVersion): boolean => !before(version.text, range[0]!) && (range[1] === undefined || before(version.text, range[1]));
+
 /**
- * Whether register of `version` (or of REGISTER_FLAGS_VERSION) defines a flag: one of the current
- * table, or one a minor release before it defined (REGISTER_REMOVED_FLAGS) in the range the version
- * is in. A flag added after the pinned version is taken as defined: the tables date the flags
- * removed since, not those added (the doctor does not say a flag is too new for the version).
+ * Whether register of `version` (or of REGISTER_FLAGS_VERSION) defines a flag. Without a version:
+ * the current table. With one: a flag some release lacks is defined where the version is in one of
+ * its ranges (REGISTER_REMOVED_FLAGS for a flag the current table lacks, REGISTER_ADDED_FLAGS for
+ * one added since 10.0, both over every release tag, patch releases included); any other flag of
+ * the current table is in every release read.
  */
 export function definesFlag(name: string, version?: RunnerVersion): boolean {
-  if (REGISTER_FLAGS.has(name)) return true;
-  return version !== undefined && removedFlag(name, version) !== undefined;
+  if (version === undefined) return REGISTER_FLAGS.has(name);
+  const ranges = REGISTER_ADDED_FLAGS.get(name) ?? REGISTER_REMOVED_FLAGS.get(name);
+  if (ranges !== undefined) return ranges.some((r) => inRange(r, version));
+  return REGISTER_FLAGS.has(name);
+}
+
+/** The release before a range's end as a message names it: the minor before `14.0` (`13.12`), or the patch before `16.3.1`. */
+function lastBefore(to: string): string {
+  const [a, b, c] = numbers(to);
+  if (to.split('.').length === 3) return `${a}.${b}.${c - 1}`;
+  return REGISTER_HISTORY_MINORS[REGISTER_HISTORY_MINORS.indexOf(to) - 1] ?? to;
 }
 
 /**
- * For a flag the current table lacks that `version` defines: the minor release that removed it and
+ * For a flag the current table lacks that `version` defines: the release that removed it and
  * the last one that has it (`machine-off-peak-timezone` at 11.3.1: removed in 14.0, last 13.12).
  */
 export function removedFlag(name: string, version: RunnerVersion): { removedIn: string; last: string } | undefined {
-  const at = REGISTER_HISTORY_MINORS.indexOf(version.minor);
   for (const [from, to] of REGISTER_REMOVED_FLAGS.get(name) ?? []) {
-    const gone = REGISTER_HISTORY_MINORS.indexOf(to);
-    if (REGISTER_HISTORY_MINORS.indexOf(from) <= at && at < gone) return { removedIn: to, last: REGISTER_HISTORY_MINORS[gone - 1]! };
+    if (inRange([from, to], version)) return { removedIn: to, last: lastBefore(to) };
   }
   return undefined;
 }
 
-/** The minor release that removed a flag a version before `version` defined (the latest such removal), for RF919's message. */
+/** The release that removed a flag a version before `version` defined (the latest such removal), for RF919's message. */
 export function removedBefore(name: string, version: RunnerVersion): string | undefined {
-  const at = REGISTER_HISTORY_MINORS.indexOf(version.minor);
-  const gone = (REGISTER_REMOVED_FLAGS.get(name) ?? []).map(([, to]) => to).filter((to) => REGISTER_HISTORY_MINORS.indexOf(to) <= at);
+  const gone = (REGISTER_REMOVED_FLAGS.get(name) ?? []).map(([, to]) => to).filter((to) => !before(version.text, to));
   return gone.at(-1);
+}
+
+/**
+ * For a flag `version` does not define and a later release does: the first release after it that
+ * has it (`maintenance-note` at 11.3.1: 14.8; `kubernetes-cleanup_resources_timeout` at 16.3.0:
+ * 16.3.1, a backport), and for a flag the current table lacks, the last release that has it
+ * (`post-clone-script` at 11.3.1: 14.9 … 16.11).
+ */
+export function addedAfter(name: string, version: RunnerVersion): { firstIn: string; until?: string } | undefined {
+  if (definesFlag(name, version)) return undefined;
+  const ranges = REGISTER_ADDED_FLAGS.get(name) ?? REGISTER_REMOVED_FLAGS.get(name) ?? [];
+  const next = ranges.find((r) => before(version.text, r[0]));
+  if (next === undefined) return undefined;
+  return REGISTER_ADDED_FLAGS.has(name) || next[1] === undefined ? { firstIn: next[0] } : { firstIn: next[0], until: lastBefore(next[1]) };
 }

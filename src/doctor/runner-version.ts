@@ -20,15 +20,15 @@ const VERSION = String.raw`v?\d+\.\d+\.\d+(?:-\d+)?|\$\{[A-Za-z_][A-Za-z0-9_]*\}
 const PIN_PATTERNS = PINS.map((p) => new RegExp(p.source.replace('VERSION', VERSION), 'g'));
 
 /**
- * The gitlab-runner version a script installs, where it writes exactly one: every pin it writes
- * names the same version, each a literal or a template variable the Terraform given renders the
- * file with one value only (`vars`), and the flag tables cover it. Otherwise undefined (no pin, a
- * pin only apply or boot knows, two versions, a version outside 10.0 … the current table's): RF919
- * then reads the flags of the current version, as without a pin.
+ * The versions a text pins gitlab-runner to (normalised, `11.3.1`), each pin a literal or a
+ * template variable the Terraform given renders the file with one value only (`vars`); `unknown`
+ * where a pin's version is not known (a variable with no value or several, a version outside
+ * 10.0 … the current table's).
  */
-export function pinnedRunnerVersion(text: string, vars?: ReadonlyMap<string, ReadonlySet<string | null>>): RunnerVersion | undefined {
-  if (!text.includes('gitlab-runner')) return undefined;
-  const found = new Set<string>();
+export function runnerPins(text: string, vars?: ReadonlyMap<string, ReadonlySet<string | null>>): { versions: Set<string>; unknown: boolean } {
+  const versions = new Set<string>();
+  if (!text.includes('gitlab-runner')) return { versions, unknown: false };
+  let unknown = false;
   for (const pattern of PIN_PATTERNS) {
     pattern.lastIndex = 0;
     for (const m of text.matchAll(pattern)) {
@@ -36,18 +36,32 @@ export function pinnedRunnerVersion(text: string, vars?: ReadonlyMap<string, Rea
       const variable = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(written);
       if (variable) {
         const values = vars?.get(variable[1]!);
-        if (values === undefined || values.size !== 1) return undefined;
-        const [only] = values;
-        if (only === null || only === undefined) return undefined;
+        const only = values?.size === 1 ? [...values][0] : undefined;
+        if (only === null || only === undefined) {
+          unknown = true;
+          continue;
+        }
         written = only;
       }
       const version = runnerVersion(written);
-      if (version === undefined) return undefined;
-      found.add(version.text);
+      if (version === undefined) unknown = true;
+      else versions.add(version.text);
     }
   }
-  if (found.size !== 1) return undefined;
-  return runnerVersion([...found][0]!);
+  return { versions, unknown };
+}
+
+/**
+ * The gitlab-runner version a script installs, where it writes exactly one: every pin it writes
+ * names the same version, each a literal or a template variable the Terraform given renders the
+ * file with one value only (`vars`), and the flag tables cover it. Otherwise undefined (no pin, a
+ * pin only apply or boot knows, two versions, a version outside 10.0 … the current table's): RF919
+ * then reads the flags of the current version, as without a pin.
+ */
+export function pinnedRunnerVersion(text: string, vars?: ReadonlyMap<string, ReadonlySet<string | null>>): RunnerVersion | undefined {
+  const { versions, unknown } = runnerPins(text, vars);
+  if (unknown || versions.size !== 1) return undefined;
+  return runnerVersion([...versions][0]!);
 }
 
 /** The variables a file of the evidence is rendered with as a template (evidence.ts templateVars), by its path. */

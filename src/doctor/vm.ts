@@ -626,7 +626,7 @@ function writtenCommands(texts: ReadonlyMap<string, string>, templateVars?: Evid
   const names = new Map<string, { path: string; command: RegisterCommand }[]>();
   for (const [path, text] of texts) {
     // Read as the doctor reads them where it says what is wrong with them (registerCommandFindings): against the version the file installs.
-    for (const command of registerCommands(path, text, scriptVersion(path, text, templateVars))) {
+    for (const command of registerCommands(path, text, scriptVersion(path, text, templateVars, texts))) {
       for (const [map, key] of [[exact, signature(command, true)], [names, signature(command, false)]] as const) {
         const list = map.get(key);
         if (list) list.push({ path, command });
@@ -678,7 +678,9 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
   };
   const where = (offset: number) => formatPosition(position(offset));
   // A command register refuses (RF919, said where it is written): no runner is registered, none is proven.
-  const refused = command.flags.find((f) => isUndefinedFlag(f.name, command.version)) ?? (command.flags.some((f) => f.name === 'token') && !command.flags.some((f) => f.name === 'registration-token') ? command.flags.find((f) => SERVER_SETTINGS.get(f.name)?.(f.value)) : undefined);
+  // Against the version read where the command is written (that file's pin, or its folder's, scriptPin) where it is found there.
+  const version = home?.command.version ?? command.version;
+  const refused = command.flags.find((f) => isUndefinedFlag(f.name, version)) ?? (command.flags.some((f) => f.name === 'token') && !command.flags.some((f) => f.name === 'registration-token') ? command.flags.find((f) => SERVER_SETTINGS.get(f.name)?.(f.value)) : undefined);
   if (refused !== undefined) return { problem: `its ${refused.written} makes gitlab-runner register exit with an error at boot (RF919), so no runner is registered`, fix: 'fix the command as RF919 says', at: where(refused.at), said: true };
   // Every other command of the user data appends a [[runners]] entry of its own to the same config.toml.
   const others = configs.filter((c) => c !== chosen).map((c) => {

@@ -3,7 +3,7 @@ import type { DoctorResult } from '../src/doctor/index.js';
 import { doctorTexts } from './helpers/doctor.js';
 
 /**
- * Issue 34a: the long-lived keys a CloudFormation template creates (RF936), as the Terraform ones
+ * The long-lived keys a CloudFormation template creates (RF936), as the Terraform ones
  * are (woodjme/autoscaling-ec2-gitlab-runners-fargate makes an IAM user's access key and hands its
  * secret to its ECS task); a template's parameters read for credentials by the parameter (a NoEcho
  * parameter's Default is a secret), named by their path.

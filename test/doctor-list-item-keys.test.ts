@@ -4,7 +4,7 @@ import { doctorTexts } from './helpers/doctor.js';
 import { lineCredentials, maskCredentials } from '../src/verify/credentials.js';
 
 /**
- * Issue 34a: a YAML list item's first key (`- secret_key: x`) read by the credential line scan (a
+ * A YAML list item's first key (`- secret_key: x`) read by the credential line scan (a
  * multi-line string, an HCL heredoc) as the plain `secret_key: x` is, with the same guards.
  */
 

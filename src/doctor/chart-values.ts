@@ -79,14 +79,31 @@ const PRIVILEGED_DROPPED: readonly number[] = [0, 53, 0];
 
 /**
  * The other deprecated `runners.*` fields chart 0.53.0 removed (!393 and its siblings: !396
- * runners.imagePullPolicy, !397 runners.namespace; the fields listed by the deprecation,
- * gitlab-org/gitlab#379064), each with the environment variable the chart's
- * templates/_env_vars.tpl gave `gitlab-runner register` before 0.53.0 and the config.toml key of
- * runners.config that takes its place. 0.86.0's templates read none of them (its `.Values.runners.*`
- * are config, configPath, executor, jobNamespace, name, secret, cache.secretName, tags, locked,
- * runUntagged, protected, maximumTimeout, which are not listed here). `path` under `runners`.
+ * runners.imagePullPolicy, !397 runners.namespace and the cache fields; the fields listed by the
+ * deprecation, gitlab-org/gitlab#379064), each with what the chart gave `gitlab-runner register` for
+ * it before 0.53.0 (`env`: the environment variable of templates/_env_vars.tpl or _cache.tpl, or the
+ * flag of configmap.yaml's register-the-runner) and the config.toml key of runners.config that takes
+ * its place. 0.86.0's templates read none of them (its `.Values.runners.*` are config, configPath,
+ * executor, jobNamespace, name, secret, cache.secretName, tags, locked, runUntagged, protected,
+ * maximumTimeout, which are not listed here). `path` under `runners`.
+ * The cache fields (chart 0.52.0 templates/_cache.tpl, values.yaml "DEPRECATED"): CACHE_TYPE and
+ * CACHE_PATH (from cachePath, or the older s3CachePath), CACHE_SHARED, and for cacheType s3 or gcs
+ * the bucket's; 0.58.1 and 0.86.0 read only runners.cache.secretName (the Secret of the cache's
+ * credentials, mounted at /secrets: still read, so not listed; 0.53.2 restored it, !406).
+ * runners.imagePullSecrets: 0.52.0 passed each to register as --kubernetes-image-pull-secrets
+ * (configmap.yaml); 0.58.1 and 0.86.0 read only the top-level imagePullSecrets (the manager pod's).
  */
 const LEGACY_RUNNERS: readonly { path: readonly string[]; env: string; key: string }[] = [
+  { path: ['imagePullSecrets'], env: '--kubernetes-image-pull-secrets', key: '[runners.kubernetes] image_pull_secrets' },
+  { path: ['cache', 'cacheType'], env: 'CACHE_TYPE', key: '[runners.cache] Type' },
+  { path: ['cache', 'cachePath'], env: 'CACHE_PATH', key: '[runners.cache] Path' },
+  { path: ['cache', 's3CachePath'], env: 'CACHE_PATH', key: '[runners.cache] Path' },
+  { path: ['cache', 'cacheShared'], env: 'CACHE_SHARED', key: '[runners.cache] Shared' },
+  { path: ['cache', 's3ServerAddress'], env: 'CACHE_S3_SERVER_ADDRESS', key: '[runners.cache.s3] ServerAddress' },
+  { path: ['cache', 's3BucketName'], env: 'CACHE_S3_BUCKET_NAME', key: '[runners.cache.s3] BucketName' },
+  { path: ['cache', 's3BucketLocation'], env: 'CACHE_S3_BUCKET_LOCATION', key: '[runners.cache.s3] BucketLocation' },
+  { path: ['cache', 's3CacheInsecure'], env: 'CACHE_S3_INSECURE', key: '[runners.cache.s3] Insecure' },
+  { path: ['cache', 'gcsBucketName'], env: 'CACHE_GCS_BUCKET_NAME', key: '[runners.cache.gcs] BucketName' },
   { path: ['image'], env: 'KUBERNETES_IMAGE', key: '[runners.kubernetes] image' },
   { path: ['imagePullPolicy'], env: 'KUBERNETES_PULL_POLICY', key: '[runners.kubernetes] pull_policy' },
   { path: ['namespace'], env: 'KUBERNETES_NAMESPACE', key: '[runners.kubernetes] namespace' },

@@ -32,6 +32,26 @@ export function exactChartVersion(v: unknown): [number, number, number] | undefi
 const before = (a: readonly number[], b: readonly number[]): boolean => a[0]! - b[0]! < 0 || (a[0] === b[0] && (a[1]! - b[1]! < 0 || (a[1] === b[1] && a[2]! < b[2]!)));
 
 /**
+ * What the gitlab-runner chart a release installs does with the legacy `runners.namespace`, by its
+ * version (`version` as written). Templates read: 0.41.0 gives it to register as KUBERNETES_NAMESPACE
+ * (`default .Release.Namespace .Values.runners.namespace`, templates/_env_vars.tpl: the namespace of
+ * the job pods) and places the Role and RoleBinding there (since 0.28.0, chart !256), while its
+ * Deployment names no namespace (the release's); 0.44.0 and 0.52.0 also place the Deployment,
+ * ConfigMap, Secrets and ServiceAccount there (CHANGELOG 0.42.0: "Update namespaces to be consistent
+ * across manifests", !343); 0.53.0 removed it (!397): 0.58.1 and 0.86.0 read no
+ * `.Values.runners.namespace`, the manager runs in the release's namespace (or the chart's
+ * `namespace` value) and the jobs in runners.config's `[runners.kubernetes] namespace`, else the
+ * release's. A version that is not one exact version: read as 0.42.0 to 0.52.x read it (the only
+ * hint values alone give of where the manager runs; the key itself is RF932 there, chartKeyFindings).
+ */
+export function legacyNamespaceReach(version: unknown): { manager: boolean; jobs: boolean; role: boolean } {
+  const exact = exactChartVersion(version);
+  if (!exact) return { manager: true, jobs: true, role: true };
+  if (!before(exact, PRIVILEGED_DROPPED)) return { manager: false, jobs: false, role: false };
+  return { manager: !before(exact, [0, 42, 0]), jobs: true, role: !before(exact, [0, 28, 0]) };
+}
+
+/**
  * `runnerRegistrationToken`. The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts it into
  * its Secret as `runner-registration-token`, and its entrypoint exports that as REGISTRATION_TOKEN,
  * the environment name of `gitlab-runner register --registration-token`. A token written in clear in

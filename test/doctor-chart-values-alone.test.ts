@@ -199,6 +199,37 @@ runners:
   });
 });
 
+describe('a registration token in runnerToken, the authentication token\'s key (issue 34d)', () => {
+  const values = (token: string) => `gitlabUrl: https://gitlab.com/\nrunnerToken: "${token}"\nserviceAccount:\n  name: m\n`;
+
+  it('a GR1348941 token in clear: one RF940 (error) at the key, the secret in a file and the key mismatch in one finding; no RF304; the token never shown', () => {
+    const app = application(values(REG_TOKEN), '0.71.0');
+    const r = run({ 'app.yaml': app });
+    const leak = of(r, 'RF940');
+    expect(leak.map((f) => [f.path, f.severity])).toEqual([[`app.yaml:${lineOf(app, 'runnerToken')}:22`, 'error']]);
+    expect(leak[0]!.message).toMatch(/^runnerToken holds a GitLab runner registration token \(GR1348941\), written in clear in app\.yaml \(value not shown\)/);
+    expect(leak[0]!.message).toContain('It is also in the wrong key: runnerToken is the runner authentication token\'s (glrt-)');
+    expect(leak[0]!.message).toContain('GitLab refuses a registration token there (403), so register fails on every attempt');
+    expect(of(r, 'RF304')).toEqual([]);
+    expect(JSON.stringify(r.findings)).not.toContain(REG_TOKEN);
+  });
+
+  it('the same in a Terraform helm_release set: RF940 at the set value, not RF304', () => {
+    const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab-runner"\n  values     = [yamlencode({ serviceAccount = { name = "m" } })]\n  set {\n    name  = "runnerToken"\n    value = "${REG_TOKEN}"\n  }\n}\n`;
+    const r = run({ 'main.tf': tf });
+    expect(of(r, 'RF940').map((f) => f.path)).toEqual([`main.tf:${lineOf(tf, REG_TOKEN)}:13`]);
+    expect(of(r, 'RF940')[0]!.message).toContain('in the wrong key');
+    expect(of(r, 'RF304')).toEqual([]);
+    expect(JSON.stringify(r.findings)).not.toContain(REG_TOKEN);
+  });
+
+  it('twin: a glrt- token in clear there is the right token in the right key: RF304 as before, no RF940', () => {
+    const r = run({ 'app.yaml': application(values(AUTH_TOKEN), '0.71.0') });
+    expect(of(r, 'RF304').map((f) => f.message)).toEqual(['runnerToken is written in the values file: the runner authentication token is a secret']);
+    expect(of(r, 'RF940')).toEqual([]);
+  });
+});
+
 describe('the legacy runners.cache.* and runners.imagePullSecrets (issue 34d; chart 0.52.0 _cache.tpl and configmap.yaml read them, 0.58.1 and 0.86.0 do not)', () => {
   const CACHE = `gitlabUrl: https://gitlab.com/
 serviceAccount:

@@ -90,6 +90,24 @@ export function registrationTokenFinding(v: HelmValues): Finding | undefined {
 }
 
 /**
+ * A registration token (GR1348941) written in clear in `runnerToken`, the runner authentication
+ * token's key: a secret in a file (RF940, value not shown, as every token in clear) and in the wrong
+ * key, said in the one finding. The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts
+ * runnerToken into its Secret as `runner-token`, which the entrypoint exports as CI_SERVER_TOKEN, the
+ * environment name of `gitlab-runner register --token`; register (commands/register.go, askRunner)
+ * takes a token there without the glrt- prefix as an existing runner's token and only verifies it
+ * (POST /runners/verify), which GitLab refuses for a registration token (403: no runner has it), so
+ * register fails ("Failed to verify the runner") on every one of the chart's attempts.
+ * Undefined for any other value (a glrt- token in clear there is RF304, said by the chain).
+ */
+export function misplacedRegistrationToken(v: HelmValues, raw: string): Finding | undefined {
+  const token = runnerTokenShape(raw);
+  if (token.shape === undefined || /authentication/.test(token.shape)) return undefined;
+  const at = formatPosition(originAt(v.origin, 'runnerToken'));
+  return finding('RF940', at, `runnerToken holds ${token.shape} (GR1348941), written in clear in ${v.origin.source.path} (value not shown): whoever reads the file can register runners in its project, group or instance and take their jobs. It is also in the wrong key: runnerToken is the runner authentication token's (glrt-); the chart hands it to gitlab-runner register as CI_SERVER_TOKEN (its --token), which takes a token without the glrt- prefix for an existing runner's token and only verifies it (POST /runners/verify); GitLab refuses a registration token there (403), so register fails on every attempt, the manager exits and restarts, and no runner is registered`, 'reset the registration token in GitLab; create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret under key runner-token and name it in runners.secret; remove runnerToken from the values', '(a token, not shown)');
+}
+
+/**
  * Chart 0.53.0 removed the deprecated `runners.*` fields that `runners.config` can set (chart
  * CHANGELOG, !393); before it, `runners.privileged: true` made the chart set KUBERNETES_PRIVILEGED=true
  * for gitlab-runner register (templates/_env_vars.tpl), which writes privileged = true into

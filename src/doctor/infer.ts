@@ -21,7 +21,7 @@ import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidenc
 import { SECRET_TYPES, addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
-import { chartKeyFindings, legacyNamespaceReach, registrationTokenFinding } from './chart-values.js';
+import { chartKeyFindings, legacyNamespaceReach, misplacedRegistrationToken, registrationTokenFinding } from './chart-values.js';
 import { runnerTokenShape } from './helm-release.js';
 import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
@@ -611,7 +611,9 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (replicas) findings.push(replicas);
     // A placeholder (`<token>`, `changeme`, `${TOKEN}`) is filled in at install: no token is written (the credential scan's rule).
     const runnerToken = str(get(values, 'runnerToken'));
-    if (runnerToken && runnerTokenShape(runnerToken).inClear) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), v.address !== undefined ? 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret' : 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: v.address !== undefined ? 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' : 'put the token into a Secret and name it in runners.secret' }));
+    const misplaced = runnerToken !== undefined && v.address === undefined ? misplacedRegistrationToken(v, runnerToken) : undefined;
+    if (misplaced) findings.push(misplaced);
+    else if (runnerToken && runnerTokenShape(runnerToken).inClear) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), v.address !== undefined ? 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret' : 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: v.address !== undefined ? 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' : 'put the token into a Secret and name it in runners.secret' }));
     if (!sa) {
       // Chart values were found, whether or not they name the manager's service account: not "no manager" (RF910).
       chartsNotPlaced = true;

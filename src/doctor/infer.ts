@@ -1071,7 +1071,11 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (asDefault) {
       // RF103 (a role assumable by a service account it was not made for): bound to `default`, the
       // manager's role is every such pod's, whatever it runs, not the manager's alone.
-      findings.push(finding('RF103', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's ${manager.binding.noun ?? 'role'} ${manager.binding.roleName} is bound to ${chain.namespace}/${DEFAULT_SA}${asDefault}: every such pod gets the manager's ${manager.binding.noun ?? 'role'} and what it may do, not the manager alone`, { received: `${chain.namespace}/${DEFAULT_SA}`, fix: `${ownAccountFix}, bind ${manager.binding.roleName} to it alone, and remove the binding of ${chain.namespace}/${DEFAULT_SA}` }));
+      // The platform says how such a pod gets the identity (Azure Workload Identity: its webhook and the federated credential).
+      const shared = manager.binding.sharedDefault;
+      const how = shared?.how ?? `every such pod gets the manager's ${manager.binding.noun ?? 'role'} and what it may do`;
+      const rebind = shared ? `${shared.rebind(`${chain.namespace}/<its name>`)}, and remove the annotation of ${chain.namespace}/${DEFAULT_SA}` : `bind ${manager.binding.roleName} to it alone, and remove the binding of ${chain.namespace}/${DEFAULT_SA}`;
+      findings.push(finding('RF103', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's ${manager.binding.noun ?? 'role'} ${manager.binding.roleName} is bound to ${chain.namespace}/${DEFAULT_SA}${asDefault}: ${how}, not the manager alone`, { received: `${chain.namespace}/${DEFAULT_SA}`, fix: `${ownAccountFix}, ${rebind}` }));
     }
     if (!known(manager.binding)) {
       const unread = leftOut(manager.binding, "the manager's", chain.origin);

@@ -199,6 +199,75 @@ runners:
   });
 });
 
+describe('a registration token in runnerToken, the authentication token\'s key (issue 34d)', () => {
+  const values = (token: string) => `gitlabUrl: https://gitlab.com/\nrunnerToken: "${token}"\nserviceAccount:\n  name: m\n`;
+
+  it('a GR1348941 token in clear: one RF940 (error) at the key, the secret in a file and the key mismatch in one finding; no RF304; the token never shown', () => {
+    const app = application(values(REG_TOKEN), '0.71.0');
+    const r = run({ 'app.yaml': app });
+    const leak = of(r, 'RF940');
+    expect(leak.map((f) => [f.path, f.severity])).toEqual([[`app.yaml:${lineOf(app, 'runnerToken')}:22`, 'error']]);
+    expect(leak[0]!.message).toMatch(/^runnerToken holds a GitLab runner registration token \(GR1348941\), written in clear in app\.yaml \(value not shown\)/);
+    expect(leak[0]!.message).toContain('It is also in the wrong key: runnerToken is the runner authentication token\'s (glrt-)');
+    expect(leak[0]!.message).toContain('GitLab refuses a registration token there (403), so register fails on every attempt');
+    expect(of(r, 'RF304')).toEqual([]);
+    expect(JSON.stringify(r.findings)).not.toContain(REG_TOKEN);
+  });
+
+  it('the same in a Terraform helm_release set: RF940 at the set value, not RF304', () => {
+    const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab-runner"\n  values     = [yamlencode({ serviceAccount = { name = "m" } })]\n  set {\n    name  = "runnerToken"\n    value = "${REG_TOKEN}"\n  }\n}\n`;
+    const r = run({ 'main.tf': tf });
+    expect(of(r, 'RF940').map((f) => f.path)).toEqual([`main.tf:${lineOf(tf, REG_TOKEN)}:13`]);
+    expect(of(r, 'RF940')[0]!.message).toContain('in the wrong key');
+    expect(of(r, 'RF304')).toEqual([]);
+    expect(JSON.stringify(r.findings)).not.toContain(REG_TOKEN);
+  });
+
+  it('twin: a glrt- token in clear there is the right token in the right key: RF304 as before, no RF940', () => {
+    const r = run({ 'app.yaml': application(values(AUTH_TOKEN), '0.71.0') });
+    expect(of(r, 'RF304').map((f) => f.message)).toEqual(['runnerToken is written in the values file: the runner authentication token is a secret']);
+    expect(of(r, 'RF940')).toEqual([]);
+  });
+});
+
+describe('the legacy runners.cache.* and runners.imagePullSecrets (issue 34d; chart 0.52.0 _cache.tpl and configmap.yaml read them, 0.58.1 and 0.86.0 do not)', () => {
+  const CACHE = `gitlabUrl: https://gitlab.com/
+serviceAccount:
+  name: m
+imagePullSecrets:
+  - name: manager-pull
+runners:
+  imagePullSecrets:
+    - jobs-pull
+  cache:
+    cacheType: s3
+    cacheShared: true
+    s3BucketName: runner-cache
+    s3BucketLocation: eu-west-1
+    secretName: s3access
+  config: |
+    [[runners]]
+      [runners.kubernetes]
+        namespace = "ci"
+`;
+  /** The place of `value` on the line holding `line`: every finding at a values key is at its value. */
+  const at = (app: string, line: string, value: string) => `app.yaml:${lineOf(app, line)}:${app.split('\n')[lineOf(app, line) - 1]!.indexOf(value) + 1}`;
+
+  it('from 0.53.0 on: RF932 at each, naming what register was given and where the setting goes now; the cache Secret and the top-level imagePullSecrets are not flagged', () => {
+    const app = application(CACHE, '0.71.0');
+    const f = of(run({ 'app.yaml': app }), 'RF932');
+    expect(f.map((x) => x.path)).toEqual([at(app, '- jobs-pull', '- jobs-pull'), at(app, 'cacheType: s3', 's3'), at(app, 'cacheShared: true', 'true'), at(app, 'runner-cache', 'runner-cache'), at(app, 'eu-west-1', 'eu-west-1')]);
+    expect(f[0]!.message).toMatch(/^runners\.imagePullSecrets is not read by the gitlab-runner chart 0\.71\.0 this release installs: .*--kubernetes-image-pull-secrets.*\[runners\.kubernetes\] image_pull_secrets$/);
+    expect(f[1]!.fix).toBe('remove runners.cache.cacheType; set [runners.cache] Type in runners.config');
+    expect(f[3]!.message).toMatch(/CACHE_S3_BUCKET_NAME\).*\[runners\.cache\.s3\] BucketName$/);
+    expect(f.some((x) => /secretName|manager-pull/.test(x.message))).toBe(false);
+  });
+
+  it('twin: before 0.53.0 (0.52.1) the chart reads them: no RF932', () => {
+    expect(of(run({ 'app.yaml': application(CACHE, '0.52.1') }), 'RF932')).toEqual([]);
+  });
+});
+
 describe('runner settings at the top level of the values (RF932)', () => {
   it('a top-level config is RF932 at the key, with the right key in the fix; its privileged = true is not deployed (no RF301 from it)', () => {
     const values = NEW_USER.replace('runners:\n  privileged: true\n', '');

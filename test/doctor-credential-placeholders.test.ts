@@ -118,11 +118,11 @@ describe('2. an environment variable name given to a key is a placeholder', () =
 describe('3. a placeholder key option: RF928 wherever a config.toml is written', () => {
   const tf = machineOptionsLaunchTemplate;
 
-  it('a heredoc in Terraform user data: RF928 at each placeholder option, RF940 at a key beside it', () => {
+  it('a heredoc in Terraform user data: RF928 at each placeholder option, RF940 at a key beside it, each at the entry\'s quote as in a config.toml file (issue 34d; was at the option)', () => {
     const text = tf(['amazonec2-access-key=${AWS_KEY}', `amazonec2-secret-key=${REAL_SECRET}`, 'amazonec2-session-token=REPLACE_ME']);
     const r = run({ 'main.tf': text });
-    expect(at(r, 'RF928')).toEqual([place('main.tf', text, 'amazonec2-access-key'), place('main.tf', text, 'amazonec2-session-token')]);
-    expect(at(r, 'RF940')).toEqual([place('main.tf', text, 'amazonec2-secret-key')]);
+    expect(at(r, 'RF928')).toEqual([place('main.tf', text, '"amazonec2-access-key'), place('main.tf', text, '"amazonec2-session-token')]);
+    expect(at(r, 'RF940')).toEqual([place('main.tf', text, '"amazonec2-secret-key')]);
   });
 
   it('the chart values runners.config: RF928 at the entry\'s quote, as for a config.toml file', () => {

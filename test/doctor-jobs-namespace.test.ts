@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 import { caseFiles } from './helpers/corpus-case.js';
+import { argoApplication } from './helpers/doctor.js';
 
 /**
  * Jobs in a namespace of their own (GitLab's advice, seen in sempernow/gitlab-runner): the chart's
@@ -259,6 +260,55 @@ describe("the chart's namespace values (gitlab-runner chart templates at 0.52, 0
     expect(summary(r)).toContain('jobs gitlab/gitlab-runner-jobs');
     // The line runners.config writes is not where the jobs run: said at it, and only that.
     expect(errors(r).map((x) => `${x.code} ${x.message}`)).toEqual(['RF106 values.yaml: runners.config [runners.kubernetes] namespace is elsewhere, not gitlab']);
+  });
+});
+
+describe('runners.namespace by the chart version installed (issue 34d; chart templates 0.41.0, 0.44.0, 0.52.0, 0.58.1, 0.86.0)', () => {
+  /** irsa-guide-sound's values as an Argo CD Application into namespace gitlab, with the legacy runners.namespace: ci and the chart version given. */
+  const release = (targetRevision: string): Record<string, string> => {
+    const f = corpus('irsa-guide-sound');
+    const values = f['values.yaml']!.replace('runners:\n', 'runners:\n  namespace: ci\n');
+    expect(values).toContain('runners:\n  namespace: ci\n  secret:');
+    delete f['values.yaml'];
+    f['app.yaml'] = argoApplication({ helm: `      values: |\n${values.split('\n').map((l) => (l === '' ? l : `        ${l}`)).join('\n')}\n`, namespace: 'gitlab', targetRevision });
+    return f;
+  };
+
+  it('0.71.0 reads no runners.namespace: the manager in the release\'s namespace (gitlab), the jobs in runners.config\'s; the key is RF932 and nothing else is said', () => {
+    const r = run(release('0.71.0'));
+    expect(summary(r)).toContain('manager gitlab/gitlab-runner');
+    expect(summary(r)).toContain('jobs gitlab/gitlab-runner-jobs');
+    expect(summary(r)).not.toMatch(/\bci\//);
+    expect(errors(r)).toEqual([]);
+    expect(codes(r, 'RF903')).toEqual([]);
+    expect(codes(r, 'RF932').map((x) => x.message)).toEqual([expect.stringMatching(/^runners\.namespace is not read by the gitlab-runner chart 0\.71\.0/)]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
+
+  it("0.71.0 with rbac.create: the chart's Role and RoleBinding are read in the release's namespace, not in runners.namespace: with the jobs in ci-jobs, RF935 names the Role in gitlab", () => {
+    const f = release('0.71.0');
+    f['app.yaml'] = f['app.yaml']!.replace('rbac:\n          create: false\n', `rbac:\n          create: true\n${RBAC_RULES.replace(/^/gm, '        ').replace(/ +$/, '')}`).replace('namespace = "gitlab"', 'namespace = "ci-jobs"');
+    expect(f['app.yaml']).toContain('create: true\n          rules:');
+    f['k8s.yaml'] = f['k8s.yaml']!.replace(/---\napiVersion: rbac.authorization.k8s.io\/v1\nkind: Role\n[\s\S]*?(?=---\napiVersion: v1|$)/, '').replace(/---\napiVersion: rbac.authorization.k8s.io\/v1\nkind: RoleBinding\n[\s\S]*?(?=---|$)/, '');
+    expect(f['k8s.yaml']).not.toContain('kind: Role');
+    const r = run(f);
+    expect(summary(r)).toContain('manager gitlab/gitlab-runner');
+    expect(codes(r, 'RF935').map((x) => x.message)).toEqual([expect.stringContaining('given a Role only in namespace gitlab (RoleBinding gitlab/gitlab-runner), but its job pods run in namespace ci-jobs')]);
+  });
+
+  it('twin: 0.52.1 places the manager and the jobs in runners.namespace (ci), where the files give neither ServiceAccount: said', () => {
+    const r = run(release('0.52.1'));
+    expect(summary(r)).toContain('manager ci/gitlab-runner');
+    expect(summary(r)).toContain('jobs ci/gitlab-runner-jobs');
+    expect(codes(r, 'RF932')).toEqual([]);
+    // The files give the manager's ServiceAccount only in gitlab: looked up in ci, not found.
+    expect(codes(r, 'RF903').map((x) => x.message)).toContain('service account ci/gitlab-runner of the manager is not in the evidence given');
+  });
+
+  it('twin: 0.40.0 runs its jobs in runners.namespace (KUBERNETES_NAMESPACE) and its manager in the release\'s namespace (its Deployment names none)', () => {
+    const r = run(release('0.40.0'));
+    expect(summary(r)).toContain('manager gitlab/gitlab-runner');
+    expect(summary(r)).toContain('jobs ci/gitlab-runner-jobs');
   });
 });
 

@@ -189,11 +189,38 @@ ${options.map((o) => `  --machine-machine-options ${o} \\`).join('\n')}
 
   const tf = machineOptionsLaunchTemplate;
 
-  it('a config.toml heredoc in Terraform user data: RF940 at each key option, two on one line', () => {
+  it('a config.toml heredoc in Terraform user data: RF940 at each key option, two on one line, each at its entry\'s quote as in a config.toml file (issue 34d; was at the option)', () => {
     const text = tf([`amazonec2-access-key=${ACCESS_KEY}`, `amazonec2-secret-key=${SECRET_KEY}`, 'amazonec2-region=us-west-1']);
     const r = run({ 'main.tf': text });
-    expect(at(r, 'RF940')).toEqual([place('main.tf', text, 'amazonec2-access-key'), place('main.tf', text, 'amazonec2-secret-key')]);
+    expect(at(r, 'RF940')).toEqual([place('main.tf', text, '"amazonec2-access-key'), place('main.tf', text, '"amazonec2-secret-key')]);
     expect(JSON.stringify(r)).not.toContain(SECRET_KEY);
+  });
+
+  it('a heredoc config.toml whose MachineOptions entries are on lines of their own: each at its quote, as the same config.toml in a values runners.config; a register flag in the same heredoc stays at its option', () => {
+    const text = `resource "aws_instance" "runner" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "t3.micro"
+  user_data     = <<-EOF
+    #!/bin/bash
+    cat > /etc/gitlab-runner/config.toml <<'TOML'
+    [[runners]]
+      executor = "docker+machine"
+      [runners.machine]
+        MachineDriver = "amazonec2"
+        MachineOptions = [
+          "amazonec2-access-key=${ACCESS_KEY}",
+          'amazonec2-session-token=REPLACE_ME',
+        ]
+    TOML
+    gitlab-runner register --machine-machine-options "amazonec2-secret-key=${SECRET_KEY}"
+  EOF
+}
+`;
+    const r = run({ 'main.tf': text });
+    expect(at(r, 'RF940')).toEqual([place('main.tf', text, '"amazonec2-access-key'), place('main.tf', text, 'amazonec2-secret-key')]);
+    expect(at(r, 'RF928')).toEqual([place('main.tf', text, "'amazonec2-session-token")]);
+    expect(JSON.stringify(r)).not.toContain(SECRET_KEY);
+    expect(JSON.stringify(r)).not.toContain(ACCESS_KEY);
   });
 
   it('the chart values runners.config (a config.toml the chart deploys): the secret key option is RF940 at its line and column (the entry\'s quote)', () => {

@@ -127,10 +127,50 @@ ${rest}}
     expect(r.findings.find((f) => f.code === 'RF912')!.message).toMatch(/^helm_release\.legacy: runnerRegistrationToken is given the project's registration token \(gitlab_project\.p\.runners_token\): the runner registers itself by the registration-token flow, deprecated by GitLab/);
   });
 
-  it('twin: runnerToken given a variable, a gitlab_user_runner token or another attribute of the project is no RF912', () => {
+  it('twin: runnerToken given a variable, a gitlab_user_runner token or another attribute of the project is no RF912 (runnerRegistrationToken given a variable is, since issue 34d: the next describe)', () => {
     for (const value of ['var.runner_token', 'gitlab_user_runner.r.token', 'gitlab_project.p.id']) {
       const tf = `${gitlab}resource "gitlab_user_runner" "r" {\n  runner_type = "project_type"\n  project_id  = 1\n}\n\n${release('ok', `  values = [yamlencode({ runnerToken = ${value} })]\n  set_sensitive {\n    name  = "runnerRegistrationToken"\n    value = ${value}\n  }\n`)}`;
-      expect(at(run({ 'main.tf': tf }), 'RF912')).toEqual([]);
+      // The set_sensitive's `value = var.runner_token` (a sensitive variable): RF912 for the flow there.
+      const lines = tf.split('\n');
+      const given = lines.findIndex((l) => l.trim() === 'value = var.runner_token');
+      expect(at(run({ 'main.tf': tf }), 'RF912')).toEqual(value.startsWith('var.') ? [`main.tf:${given + 1}:${lines[given]!.indexOf('var.') + 1}`] : []);
+    }
+  });
+});
+
+describe('2b. runnerRegistrationToken given a variable (issue 34d): RF912 as for register --registration-token ${var.x} in user data; a value nothing marks sensitive is said to be printed by plan and apply', () => {
+  const tf = (declared: string, given: string) => `variable "reg" {\n  type = string\n${declared}}\n\nresource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab-runner"\n${given}}\n`;
+  const SET = '  set {\n    name  = "runnerRegistrationToken"\n    value = var.reg\n  }\n';
+  const rf912 = (text: string) => run({ 'main.tf': text }).findings.filter((f) => f.code === 'RF912');
+
+  it('a set from a variable not declared sensitive: one RF912 (warning) at the value, saying the flow and that plan and apply print the token', () => {
+    const text = tf('', SET);
+    const [f, ...more] = rf912(text);
+    expect(more).toEqual([]);
+    const lines = text.split('\n');
+    const line = lines.findIndex((l) => l.includes('value = var.reg'));
+    expect(f!.path).toBe(`main.tf:${line + 1}:${lines[line]!.indexOf('var.reg') + 1}`);
+    expect(f!.severity).toBe('warning');
+    expect(f!.message).toMatch(/^helm_release\.runner: runnerRegistrationToken is given var\.reg: the runner registers itself by the registration-token flow, deprecated by GitLab/);
+    expect(f!.message).toContain('Nothing marks it sensitive (var.reg is not declared sensitive = true, and the value is not given by set_sensitive or through sensitive()), so terraform plan and apply print the token in clear');
+    expect(f!.fix).toContain('declare var.reg sensitive = true');
+  });
+
+  it('the same in yamlencode values: RF912 at the reference, with the same clause', () => {
+    const [f] = rf912(tf('', '  values = [yamlencode({ runnerRegistrationToken = var.reg })]\n'));
+    expect(f!.message).toContain('Nothing marks it sensitive');
+  });
+
+  it('twin: marked sensitive (the variable, set_sensitive, or sensitive() in the values): RF912 for the flow alone, nothing said of plan output', () => {
+    for (const text of [
+      tf('  sensitive = true\n', SET),
+      tf('', SET.replace('set {', 'set_sensitive {')),
+      tf('', '  values = [yamlencode({ runnerRegistrationToken = sensitive(var.reg) })]\n'),
+    ]) {
+      const found = rf912(text);
+      expect(found.map((f) => f.message.startsWith('helm_release.runner: runnerRegistrationToken is given var.reg: the runner registers itself by the registration-token flow')), text).toEqual([true]);
+      expect(found[0]!.message).not.toContain('Nothing marks it sensitive');
+      expect(found[0]!.fix).not.toContain('sensitive = true');
     }
   });
 });

@@ -32,6 +32,26 @@ export function exactChartVersion(v: unknown): [number, number, number] | undefi
 const before = (a: readonly number[], b: readonly number[]): boolean => a[0]! - b[0]! < 0 || (a[0] === b[0] && (a[1]! - b[1]! < 0 || (a[1] === b[1] && a[2]! < b[2]!)));
 
 /**
+ * What the gitlab-runner chart a release installs does with the legacy `runners.namespace`, by its
+ * version (`version` as written). Templates read: 0.41.0 gives it to register as KUBERNETES_NAMESPACE
+ * (`default .Release.Namespace .Values.runners.namespace`, templates/_env_vars.tpl: the namespace of
+ * the job pods) and places the Role and RoleBinding there (since 0.28.0, chart !256), while its
+ * Deployment names no namespace (the release's); 0.44.0 and 0.52.0 also place the Deployment,
+ * ConfigMap, Secrets and ServiceAccount there (CHANGELOG 0.42.0: "Update namespaces to be consistent
+ * across manifests", !343); 0.53.0 removed it (!397): 0.58.1 and 0.86.0 read no
+ * `.Values.runners.namespace`, the manager runs in the release's namespace (or the chart's
+ * `namespace` value) and the jobs in runners.config's `[runners.kubernetes] namespace`, else the
+ * release's. A version that is not one exact version: read as 0.42.0 to 0.52.x read it (the only
+ * hint values alone give of where the manager runs; the key itself is RF932 there, chartKeyFindings).
+ */
+export function legacyNamespaceReach(version: unknown): { manager: boolean; jobs: boolean; role: boolean } {
+  const exact = exactChartVersion(version);
+  if (!exact) return { manager: true, jobs: true, role: true };
+  if (!before(exact, PRIVILEGED_DROPPED)) return { manager: false, jobs: false, role: false };
+  return { manager: !before(exact, [0, 42, 0]), jobs: true, role: !before(exact, [0, 28, 0]) };
+}
+
+/**
  * `runnerRegistrationToken`. The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts it into
  * its Secret as `runner-registration-token`, and its entrypoint exports that as REGISTRATION_TOKEN,
  * the environment name of `gitlab-runner register --registration-token`. A token written in clear in
@@ -70,6 +90,24 @@ export function registrationTokenFinding(v: HelmValues): Finding | undefined {
 }
 
 /**
+ * A registration token (GR1348941) written in clear in `runnerToken`, the runner authentication
+ * token's key: a secret in a file (RF940, value not shown, as every token in clear) and in the wrong
+ * key, said in the one finding. The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts
+ * runnerToken into its Secret as `runner-token`, which the entrypoint exports as CI_SERVER_TOKEN, the
+ * environment name of `gitlab-runner register --token`; register (commands/register.go, askRunner)
+ * takes a token there without the glrt- prefix as an existing runner's token and only verifies it
+ * (POST /runners/verify), which GitLab refuses for a registration token (403: no runner has it), so
+ * register fails ("Failed to verify the runner") on every one of the chart's attempts.
+ * Undefined for any other value (a glrt- token in clear there is RF304, said by the chain).
+ */
+export function misplacedRegistrationToken(v: HelmValues, raw: string): Finding | undefined {
+  const token = runnerTokenShape(raw);
+  if (token.shape === undefined || /authentication/.test(token.shape)) return undefined;
+  const at = formatPosition(originAt(v.origin, 'runnerToken'));
+  return finding('RF940', at, `runnerToken holds ${token.shape} (GR1348941), written in clear in ${v.origin.source.path} (value not shown): whoever reads the file can register runners in its project, group or instance and take their jobs. It is also in the wrong key: runnerToken is the runner authentication token's (glrt-); the chart hands it to gitlab-runner register as CI_SERVER_TOKEN (its --token), which takes a token without the glrt- prefix for an existing runner's token and only verifies it (POST /runners/verify); GitLab refuses a registration token there (403), so register fails on every attempt, the manager exits and restarts, and no runner is registered`, 'reset the registration token in GitLab; create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret under key runner-token and name it in runners.secret; remove runnerToken from the values', '(a token, not shown)');
+}
+
+/**
  * Chart 0.53.0 removed the deprecated `runners.*` fields that `runners.config` can set (chart
  * CHANGELOG, !393); before it, `runners.privileged: true` made the chart set KUBERNETES_PRIVILEGED=true
  * for gitlab-runner register (templates/_env_vars.tpl), which writes privileged = true into
@@ -79,14 +117,31 @@ const PRIVILEGED_DROPPED: readonly number[] = [0, 53, 0];
 
 /**
  * The other deprecated `runners.*` fields chart 0.53.0 removed (!393 and its siblings: !396
- * runners.imagePullPolicy, !397 runners.namespace; the fields listed by the deprecation,
- * gitlab-org/gitlab#379064), each with the environment variable the chart's
- * templates/_env_vars.tpl gave `gitlab-runner register` before 0.53.0 and the config.toml key of
- * runners.config that takes its place. 0.86.0's templates read none of them (its `.Values.runners.*`
- * are config, configPath, executor, jobNamespace, name, secret, cache.secretName, tags, locked,
- * runUntagged, protected, maximumTimeout, which are not listed here). `path` under `runners`.
+ * runners.imagePullPolicy, !397 runners.namespace and the cache fields; the fields listed by the
+ * deprecation, gitlab-org/gitlab#379064), each with what the chart gave `gitlab-runner register` for
+ * it before 0.53.0 (`env`: the environment variable of templates/_env_vars.tpl or _cache.tpl, or the
+ * flag of configmap.yaml's register-the-runner) and the config.toml key of runners.config that takes
+ * its place. 0.86.0's templates read none of them (its `.Values.runners.*` are config, configPath,
+ * executor, jobNamespace, name, secret, cache.secretName, tags, locked, runUntagged, protected,
+ * maximumTimeout, which are not listed here). `path` under `runners`.
+ * The cache fields (chart 0.52.0 templates/_cache.tpl, values.yaml "DEPRECATED"): CACHE_TYPE and
+ * CACHE_PATH (from cachePath, or the older s3CachePath), CACHE_SHARED, and for cacheType s3 or gcs
+ * the bucket's; 0.58.1 and 0.86.0 read only runners.cache.secretName (the Secret of the cache's
+ * credentials, mounted at /secrets: still read, so not listed; 0.53.2 restored it, !406).
+ * runners.imagePullSecrets: 0.52.0 passed each to register as --kubernetes-image-pull-secrets
+ * (configmap.yaml); 0.58.1 and 0.86.0 read only the top-level imagePullSecrets (the manager pod's).
  */
 const LEGACY_RUNNERS: readonly { path: readonly string[]; env: string; key: string }[] = [
+  { path: ['imagePullSecrets'], env: '--kubernetes-image-pull-secrets', key: '[runners.kubernetes] image_pull_secrets' },
+  { path: ['cache', 'cacheType'], env: 'CACHE_TYPE', key: '[runners.cache] Type' },
+  { path: ['cache', 'cachePath'], env: 'CACHE_PATH', key: '[runners.cache] Path' },
+  { path: ['cache', 's3CachePath'], env: 'CACHE_PATH', key: '[runners.cache] Path' },
+  { path: ['cache', 'cacheShared'], env: 'CACHE_SHARED', key: '[runners.cache] Shared' },
+  { path: ['cache', 's3ServerAddress'], env: 'CACHE_S3_SERVER_ADDRESS', key: '[runners.cache.s3] ServerAddress' },
+  { path: ['cache', 's3BucketName'], env: 'CACHE_S3_BUCKET_NAME', key: '[runners.cache.s3] BucketName' },
+  { path: ['cache', 's3BucketLocation'], env: 'CACHE_S3_BUCKET_LOCATION', key: '[runners.cache.s3] BucketLocation' },
+  { path: ['cache', 's3CacheInsecure'], env: 'CACHE_S3_INSECURE', key: '[runners.cache.s3] Insecure' },
+  { path: ['cache', 'gcsBucketName'], env: 'CACHE_GCS_BUCKET_NAME', key: '[runners.cache.gcs] BucketName' },
   { path: ['image'], env: 'KUBERNETES_IMAGE', key: '[runners.kubernetes] image' },
   { path: ['imagePullPolicy'], env: 'KUBERNETES_PULL_POLICY', key: '[runners.kubernetes] pull_policy' },
   { path: ['namespace'], env: 'KUBERNETES_NAMESPACE', key: '[runners.kubernetes] namespace' },

@@ -504,6 +504,10 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
     const given = sensitiveRefs.get(k) ?? (whole ? { ref: v, at: merged.locate([k], () => at()) } : undefined);
     const of = given ? RUNNERS_TOKEN_REF.exec(given.ref)?.[1] : undefined;
     if (given && of !== undefined) findings.push(registrationTokenGiven(key, k, of, given.at));
+    else if (given && k === 'runnerRegistrationToken') {
+      const variable = VARIABLE_REF.exec(given.ref)?.[1];
+      if (variable !== undefined) findings.push(registrationTokenFromVariable(key, variable, given.at, evaluator.mod.variables.get(variable)?.sensitive === true || sensitiveRefs.has(k) || wrappedInSensitive(block.body, variable)));
+    }
     if (whole) delete merged.value[k];
   }
   // The helm provider installs a release without `namespace` into "default"; one it is given but
@@ -534,6 +538,43 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
  * answers 403, as it does for a token that is no runner's (network/gitlab.go VerifyRunner). The
  * chart's register-the-runner script tries 30 times, 5 s apart, then the entrypoint exits 1.
  */
+/** `${var.name}` (or `${sensitive(var.name)}`, as a reference inside yamlencode stays written): a whole value that is one root variable's. */
+const VARIABLE_REF = /^\$\{(?:sensitive\()?var\.([A-Za-z_][A-Za-z0-9_-]*)\)?\}$/;
+
+/** Whether `var.<name>` is written inside a `sensitive(…)` call anywhere in the release's block (its values or a set). */
+function wrappedInSensitive(body: ConfigBlock['body'], name: string): boolean {
+  const names = (e: unknown): boolean => isObject(e) && e.k === 'attr' && isObject(e.obj) && e.obj.k === 'var' && e.obj.name === 'var' && e.name === name;
+  const walk = (e: unknown, inside: boolean): boolean => {
+    if (Array.isArray(e)) return e.some((x) => walk(x, inside));
+    if (!isObject(e)) return false;
+    if (inside && names(e)) return true;
+    const wraps = inside || (e.k === 'call' && e.name === 'sensitive');
+    return Object.entries(e).some(([k, v]) => k !== 'k' && typeof v === 'object' && v !== null && walk(v, wraps));
+  };
+  const inBody = (b: ConfigBlock['body']): boolean => b.attrs.some((a) => walk(a.expr, false)) || b.blocks.some((x) => inBody(x.body));
+  return inBody(body);
+}
+
+/**
+ * runnerRegistrationToken given a root variable's value (`value = var.x` in a set, `var.x` in
+ * yamlencode values): the registration-token flow, RF912 as for `register --registration-token
+ * ${var.x}` in user data. Where nothing marks the value sensitive (the variable is not declared
+ * sensitive = true, the value is not written in sensitive() nor given by set_sensitive), Terraform
+ * shows it in the plan of the helm_release (its set and values) and prints it with plan and apply:
+ * said in the same finding.
+ */
+function registrationTokenFromVariable(release: string, variable: string, where: Position, sensitive: boolean): Finding {
+  const shown = sensitive ? '' : `. Nothing marks it sensitive (var.${variable} is not declared sensitive = true, and the value is not given by set_sensitive or through sensitive()), so terraform plan and apply print the token in clear in their output (a CI job's log) with the release's values`;
+  return {
+    code: 'RF912',
+    severity: CODES.RF912.severity,
+    path: formatPosition(where),
+    message: `${release}: runnerRegistrationToken is given var.${variable}: the runner registers itself by the registration-token flow, ${REGISTRATION_TOKEN_FLOW}; a glrt- token given so uses the legacy-compatible flow, which ignores the runner's settings (runners.tags, locked, runUntagged, protected, maximumTimeout)${shown}`,
+    fix: `create the runner with gitlab_user_runner (or POST /user/runners), give runnerToken its token through set_sensitive and remove runnerRegistrationToken${sensitive ? '' : `; until then declare var.${variable} sensitive = true`}`,
+    received: `var.${variable}`,
+  };
+}
+
 function registrationTokenGiven(release: string, key: string, of: string, where: Position): Finding {
   const kind = of.includes('gitlab_group.') ? 'group' : 'project';
   const reads = `whoever reads the Terraform state can register runners that take the jobs of that ${kind}`;

@@ -21,7 +21,7 @@ import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidenc
 import { SECRET_TYPES, addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
-import { chartKeyFindings, registrationTokenFinding } from './chart-values.js';
+import { chartKeyFindings, legacyNamespaceReach, misplacedRegistrationToken, registrationTokenFinding } from './chart-values.js';
 import { runnerTokenShape } from './helm-release.js';
 import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
@@ -201,7 +201,7 @@ export function chartRbac(values: Record<string, unknown>, namespace: string, se
     : [{ apiGroups: [''], resources: ['*'], verbs: ['*'] }];
   // templates/role.yaml and role-binding.yaml: `coalesce .Values.runners.jobNamespace .Values.namespace
   // .Release.Namespace` (0.84 and later, !522; 0.79 to 0.83 without runners.jobNamespace), and
-  // `default .Release.Namespace .Values.runners.namespace` until 0.52.
+  // `default .Release.Namespace .Values.runners.namespace` 0.28 to 0.52 (the values of a chain whose chart places no Role by it, before 0.28 or from 0.53.0 on, hold none: legacyNamespaceReach).
   const roleNamespace = str(get(values, 'runners', 'jobNamespace')) ?? str(get(values, 'namespace')) ?? str(get(values, 'runners', 'namespace')) ?? namespace;
   const meta = clusterWide ? { name } : { name, namespace: roleNamespace };
   const rbac = 'rbac.authorization.k8s.io';
@@ -545,12 +545,17 @@ export function inferDeployment(ev: Evidence): Inferred {
     // The chart's values that place its objects and its jobs (the gitlab-runner chart's templates,
     // read at 0.52.0, 0.77.2, 0.79.1 and 0.86.0): `namespace` (0.79 and later) places the manager's
     // Deployment, ServiceAccount, ConfigMap and Secrets (`default .Release.Namespace .Values.namespace`);
-    // `runners.namespace` (until 0.52, removed in 0.53.0 by !397) placed them too, and set the
+    // `runners.namespace` (0.42 until 0.52, removed in 0.53.0 by !397) placed them too, and set the
     // KUBERNETES_NAMESPACE the runner registers with, which the chart's NOTES.txt says wins over the
     // namespace runners.config writes; `runners.jobNamespace` (0.79 and later) is what the chart's
     // default runners.config writes as the jobs' namespace, and where its Role goes (0.84 and later).
     const chartNamespace = str(get(values, 'namespace'));
-    const legacyNamespace = str(get(values, 'runners', 'namespace'));
+    // runners.namespace as the chart version installed reads it (legacyNamespaceReach): the jobs'
+    // namespace until 0.52, the manager's too from 0.42, nothing from 0.53.0 on.
+    const legacyWritten = str(get(values, 'runners', 'namespace'));
+    const reach = legacyNamespaceReach(v.chartVersion);
+    const legacyNamespace = reach.jobs ? legacyWritten : undefined;
+    const legacyManagerNamespace = reach.manager ? legacyWritten : undefined;
     const jobNamespaceValue = str(get(values, 'runners', 'jobNamespace'));
     const written = get(values, 'runners', 'config');
     let configText = written;
@@ -565,7 +570,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     // ServiceAccount, if given, does (not where `namespace` places the manager elsewhere).
     const releaseNamespaceWritten = typeof configText === 'string' && (RELEASE_NAMESPACE.test(configText) || JOB_NAMESPACE_DEFAULT.test(configText));
     if (releaseNamespaceWritten && sa !== undefined && !v.namespaceUnknown) {
-      const releaseNs = v.namespace ?? (chartNamespace === undefined && legacyNamespace === undefined && !runsAsDefault ? soleNamespaceOf(sa) : undefined);
+      const releaseNs = v.namespace ?? (chartNamespace === undefined && legacyManagerNamespace === undefined && !runsAsDefault ? soleNamespaceOf(sa) : undefined);
       if (releaseNs === undefined) {
         chartsNotPlaced = true;
         unchained.push(v);
@@ -599,20 +604,22 @@ export function inferDeployment(ev: Evidence): Inferred {
     // manager runs in; values alone, the one ServiceAccount of the manager's name given does. Else
     // the namespace the jobs run in stands for it, as it did before jobs were read apart: values alone
     // with no manifest of the manager say nothing else, and its objects are then looked up there.
-    // The chart's `namespace` (or the older runners.namespace) places the manager wherever the release is.
+    // The chart's `namespace` (or the older runners.namespace, charts 0.42 to 0.52) places the manager wherever the release is.
     const tomlNamespace = str(get(chartToml?.value, 'runners', 0, 'kubernetes', 'namespace'));
     const jobsNamespace = legacyNamespace ?? tomlNamespace;
     // The manager as `default` is placed only where the namespace it runs in is written (the chart's
     // `namespace`, runners.namespace, the release's): every namespace has a `default`, and the jobs'
     // namespace is no proof that the manager's account is that one (a wrong guess would be an RF905).
     const namespace = runsAsDefault
-      ? chartNamespace ?? legacyNamespace ?? v.namespace
-      : chartNamespace ?? legacyNamespace ?? v.namespace ?? (sa !== undefined && !v.namespaceUnknown ? soleNamespaceOf(sa) : undefined) ?? jobsNamespace;
+      ? chartNamespace ?? legacyManagerNamespace ?? v.namespace
+      : chartNamespace ?? legacyManagerNamespace ?? v.namespace ?? (sa !== undefined && !v.namespaceUnknown ? soleNamespaceOf(sa) : undefined) ?? jobsNamespace;
     const replicas = chartReplicas(v);
     if (replicas) findings.push(replicas);
     // A placeholder (`<token>`, `changeme`, `${TOKEN}`) is filled in at install: no token is written (the credential scan's rule).
     const runnerToken = str(get(values, 'runnerToken'));
-    if (runnerToken && runnerTokenShape(runnerToken).inClear) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), v.address !== undefined ? 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret' : 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: v.address !== undefined ? 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' : 'put the token into a Secret and name it in runners.secret' }));
+    const misplaced = runnerToken !== undefined && v.address === undefined ? misplacedRegistrationToken(v, runnerToken) : undefined;
+    if (misplaced) findings.push(misplaced);
+    else if (runnerToken && runnerTokenShape(runnerToken).inClear) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), v.address !== undefined ? 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret' : 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: v.address !== undefined ? 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' : 'put the token into a Secret and name it in runners.secret' }));
     if (!sa) {
       // Chart values were found, whether or not they name the manager's service account: not "no manager" (RF910).
       chartsNotPlaced = true;
@@ -650,6 +657,12 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (legacyNamespace !== undefined) chain.jobNamespaceValue = 'namespace';
     else if (jobNamespaceValue !== undefined && jobNs === jobNamespaceValue && (jobNamespaceFilled || tomlNamespace === undefined)) chain.jobNamespaceValue = 'jobNamespace';
     if (chartToml) chain.chartToml = chartToml;
+    if (legacyWritten !== undefined && !reach.role) {
+      // A chart that reads no runners.namespace (0.53.0 and later): its Role is not placed by it either (chartRbac).
+      const runners = { ...(chain.values!.value.runners as Record<string, unknown>) };
+      delete runners.namespace;
+      chain.values = { ...chain.values!, value: { ...chain.values!.value, runners } };
+    }
     if (configUnrendered) {
       // What the chart deploys is not known until it is rendered: the proofs read no runners.config (a config.toml given beside the values is read, as where none is written).
       chain.configUnrendered = true;
@@ -1077,7 +1090,11 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (asDefault) {
       // RF103 (a role assumable by a service account it was not made for): bound to `default`, the
       // manager's role is every such pod's, whatever it runs, not the manager's alone.
-      findings.push(finding('RF103', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's ${manager.binding.noun ?? 'role'} ${manager.binding.roleName} is bound to ${chain.namespace}/${DEFAULT_SA}${asDefault}: every such pod gets the manager's ${manager.binding.noun ?? 'role'} and what it may do, not the manager alone`, { received: `${chain.namespace}/${DEFAULT_SA}`, fix: `${ownAccountFix}, bind ${manager.binding.roleName} to it alone, and remove the binding of ${chain.namespace}/${DEFAULT_SA}` }));
+      // The platform says how such a pod gets the identity (Azure Workload Identity: its webhook and the federated credential).
+      const shared = manager.binding.sharedDefault;
+      const how = shared?.how ?? `every such pod gets the manager's ${manager.binding.noun ?? 'role'} and what it may do`;
+      const rebind = shared ? `${shared.rebind(`${chain.namespace}/<its name>`)}, and remove the annotation of ${chain.namespace}/${DEFAULT_SA}` : `bind ${manager.binding.roleName} to it alone, and remove the binding of ${chain.namespace}/${DEFAULT_SA}`;
+      findings.push(finding('RF103', formatPosition(manager.binding.origin ? originAt(manager.binding.origin) : originAt(chain.origin)), `the manager's ${manager.binding.noun ?? 'role'} ${manager.binding.roleName} is bound to ${chain.namespace}/${DEFAULT_SA}${asDefault}: ${how}, not the manager alone`, { received: `${chain.namespace}/${DEFAULT_SA}`, fix: `${ownAccountFix}, ${rebind}` }));
     }
     if (!known(manager.binding)) {
       const unread = leftOut(manager.binding, "the manager's", chain.origin);

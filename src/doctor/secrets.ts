@@ -601,8 +601,18 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
         const nl = text.indexOf('\n', at);
         const lineEnd = nl < 0 || nl > to ? to : nl;
         const line = written.slice(at - from, lineEnd - from);
-        for (const c of withoutSecretKeyNames(lineCredentials(line, true), lines, n)) add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, placeOf(source, at + c.index, at + c.end - 1));
-        for (const x of withoutSecretKeyNames(lineNotes(line, true), lines, n)) notes.push({ key: x.option ? x.key : name([...path, x.key]), note: { ...(x.option ? { option: x.option } : {}), ...(x.named !== undefined ? { named: x.named } : {}) }, place: placeOf(source, at + x.index, at + x.end - 1) });
+        // A docker-machine key option written as a quoted entry of a TOML array (a config.toml in the
+        // heredoc: `MachineOptions = [\n  "amazonec2-secret-key=…",`) at the entry's opening quote, as
+        // the lines of a YAML or JSON string are (stringLines); a register flag's value at the option.
+        const span = (c: { index: number; end: number; option?: unknown }): [number, number] => (c.option ? quotedEntry(line, c.index, c.end) : [c.index, c.end]);
+        for (const c of withoutSecretKeyNames(lineCredentials(line, true), lines, n)) {
+          const [f, t] = span(c);
+          add(c.what, c.secret, c.key ?? key ?? '', c.key !== undefined ? [...path, c.key] : path, placeOf(source, at + f, at + t - 1));
+        }
+        for (const x of withoutSecretKeyNames(lineNotes(line, true), lines, n)) {
+          const [f, t] = span(x);
+          notes.push({ key: x.option ? x.key : name([...path, x.key]), note: { ...(x.option ? { option: x.option } : {}), ...(x.named !== undefined ? { named: x.named } : {}) }, place: placeOf(source, at + f, at + t - 1) });
+        }
         at = lineEnd + 1;
       }
     } else {

@@ -47,6 +47,12 @@ export interface DoctorBinding {
   evidenceFix?: string;
   /** The OIDC issuer the identity trusts for this service account (Azure: its federated credential's). */
   issuer?: string;
+  /**
+   * Where the account is a namespace's `default` (RF103): how every pod that runs as it gets the
+   * identity, in the platform's words, and the fix's part that binds the identity to an account of
+   * the manager's own. Default: every such pod gets the role; bind the role to the new account alone.
+   */
+  sharedDefault?: { how: string; rebind: (account: string) => string };
 }
 
 /** What a platform's reader is given: the normalized documents. */

@@ -51,6 +51,18 @@ export const aksDoctor: DoctorReader = {
         ? `give the Terraform of managed identity ${name} with its federated credentials and role assignments (or \`terraform show -json\` of its state)`
         : `client id ${value} names no managed identity in the evidence: give \`terraform show -json\` of the state that creates it (it states client ids), or annotate the service account with a reference to the identity's client_id`,
     };
+    // The namespace's `default` (RF103): Azure Workload Identity's webhook injects the identity
+    // (AZURE_CLIENT_ID, AZURE_FEDERATED_TOKEN_FILE and the projected token) into a pod that runs as an
+    // account annotated with the client id and is labelled azure.workload.identity/use: "true"
+    // (azure.github.io/azure-workload-identity, mutating admission webhook); the federated
+    // credential trusts the account's token (subject system:serviceaccount:<ns>:<sa>, audience
+    // api://AzureADTokenExchange), which any pod running as it can project for that audience itself.
+    const subject = serviceAccountSubject(sa.namespace, sa.name);
+    const trusted = own?.subject === subject ? `its federated credential trusts ${subject}` : `the account is annotated with its client id`;
+    out.sharedDefault = {
+      how: `${trusted}, so any such pod can take the manager's managed identity and what it may do: the Workload Identity webhook injects it (AZURE_CLIENT_ID and the federated token file) into each one labelled azure.workload.identity/use: "true", and one without the label can mount a projected token of the account for audience api://AzureADTokenExchange and exchange it itself`,
+      rebind: (account) => `annotate ${account} with the client id of ${name ?? value}, give ${name ?? value} a federated credential for system:serviceaccount:${account.replace('/', ':')} instead of ${subject}`,
+    };
     // Where the evidence states the one cluster's issuer, that is the issuer tokens carry; otherwise the credential's.
     const stated = [...az.clusterIssuers.values()];
     if (stated.length === 1) out.issuer = stated[0]!;

@@ -291,8 +291,11 @@ function notShownByName(f: Finding, ev: Evidence): Finding {
  * A resource of a module call, which the evaluator keeps under its type with the call in its key
  * (`aws_iam_role.module.irsa.this`), named by its Terraform address (`module.irsa.aws_iam_role.this`,
  * `module.irsa.data.aws_iam_policy_document.this`), as `terraform state list` and plan output show it.
+ * The type starts the key: a name after a dot is part of an address already written that way (a
+ * nested call's output, `${module.ci_runner.module.label.id}`, whose call name has an underscore as
+ * types do), never a type.
  */
-const MODULE_RESOURCE = /\b(data\.)?([a-z][a-z0-9]*_[a-z0-9_]+)\.((?:module\.[A-Za-z0-9_-]+(?:\["[^"\]]*"\]|\[\d+\])?\.)+)([A-Za-z0-9_-]+)/g;
+const MODULE_RESOURCE = /(?<![\w.])(data\.)?([a-z][a-z0-9]*_[a-z0-9_]+)\.((?:module\.[A-Za-z0-9_-]+(?:\["[^"\]]*"\]|\[\d+\])?\.)+)([A-Za-z0-9_-]+)/g;
 /**
  * A fix's text with the names of marked roots (ModuleScope.rootMark) shown: a name used as a
  * Terraform reference (followed by an attribute, `aws_iam_role.manager.arn`, or inside `${…}`) is

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { doctor, type DoctorResult, type InputFile } from '../src/doctor/index.js';
-import { corpusFiles } from './helpers/doctor.js';
+import { corpusFiles, doctorTexts } from './helpers/doctor.js';
 
 /**
  * Issue 34b: several roots calling one module say what they find in its files once (with the roots
@@ -9,6 +9,7 @@ import { corpusFiles } from './helpers/doctor.js';
  * `enabled` (and what a disabled label gives) is evaluated from the call's arguments.
  */
 
+const run = doctorTexts;
 const of = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
 
 describe('2. a nested module call\'s address in a message', () => {
@@ -31,5 +32,44 @@ describe('2. a nested module call\'s address in a message', () => {
     ]);
     const f = of(r, 'RF903').filter((x) => x.message.includes('instance profile'));
     expect(f.map((x) => x.message)).toEqual(['the instance profile "${module.ci_runner.module.label.id}" of runner docker-ci\'s manager is not in the evidence given']);
+  });
+});
+
+describe('3. cloudposse/label/null: enabled, and what a disabled label gives', () => {
+  const label = (args: string, version = '0.25.0', name = 'label') => `module "${name}" {\n  source  = "cloudposse/label/null"\n  version = "${version}"\n${args}}\n`;
+  /** A policy made only where the label is enabled, which names it: RF906 (its bucket's ARN) shows it is made. */
+  const POLICY = `resource "aws_s3_bucket" "cache" {
+  bucket_prefix = "runner-cache"
+}
+resource "aws_iam_policy" "cache" {
+  count  = module.label.enabled ? 1 : 0
+  name   = "\${module.label.id}x"
+  tags   = module.label.tags
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = "\${aws_s3_bucket.cache.arn}/*" }] })
+}
+`;
+  const rf906 = (r: DoctorResult) => of(r, 'RF906').map((x) => x.message);
+  const made = 'aws_iam_policy.cache[0].policy is not statically known: aws_s3_bucket.cache.arn is known only after apply';
+
+  it('enabled by default: the policy is made (its count is known), no "not evaluated"', () => {
+    expect(rf906(run({ 'main.tf': label('  name = "runner"\n') + POLICY }))).toEqual([made]);
+  });
+
+  it('enabled = false, or a context whose enabled is false (passed on from another label): nothing is made', () => {
+    expect(rf906(run({ 'main.tf': label('  enabled = false\n') + POLICY }))).toEqual([]);
+    const chained = label('  enabled = false\n', '0.25.0', 'this') + label('  context = module.this.context\n  name    = "runner"\n');
+    expect(rf906(run({ 'main.tf': chained + POLICY }))).toEqual([]);
+    // A variable set to null (cloudposse's context.tf) falls back on the context, whose default is enabled.
+    const root = 'variable "enabled" {\n  type    = bool\n  default = null\n}\n';
+    expect(rf906(run({ 'main.tf': root + label('  enabled = var.enabled\n') + POLICY }))).toEqual([made]);
+  });
+
+  it('the label itself (id) is not evaluated where the label is enabled: RF906 says so', () => {
+    const r = run({ 'main.tf': label('') + POLICY.replace('count  = module.label.enabled ? 1 : 0\n', '').replace('"${aws_s3_bucket.cache.arn}/*"', '"arn:aws:s3:::${module.label.id}/*"') });
+    expect(rf906(r)).toEqual(["aws_iam_policy.cache.policy is not statically known: output id of module.label (cloudposse/label/null) is computed from the module's inputs, which the doctor does not evaluate (the module creates no resources)"]);
+  });
+
+  it('releases that compute enabled otherwise (0.15.0 to 0.19.0) stay not evaluated', () => {
+    expect(rf906(run({ 'main.tf': label('  enabled = false\n', '~> 0.19.0') + POLICY }))[0]).toContain('count of aws_iam_policy.cache is not statically known: output enabled of module.label (cloudposse/label/null) is computed from the module');
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { doctor, type DoctorResult, type InputFile } from '../src/doctor/index.js';
+import { jsonDoctorReport, textDoctorReport } from '../src/doctor/format.js';
 import { corpusFiles, doctorTexts } from './helpers/doctor.js';
 
 /**
@@ -11,6 +12,55 @@ import { corpusFiles, doctorTexts } from './helpers/doctor.js';
 
 const run = doctorTexts;
 const of = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
+
+/** A module whose policy needs its bucket's ARN, known only after apply: RF906 about the module's own text. */
+const MODULE = `variable "prefix" {
+  type    = string
+  default = "ci"
+}
+resource "aws_s3_bucket" "cache" {
+  bucket_prefix = "runner-cache"
+}
+resource "aws_iam_policy" "cache" {
+  name   = "runner-cache"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "s3:GetObject", Resource = ["arn:aws:s3:::\${var.prefix}/*", "\${aws_s3_bucket.cache.arn}/*"] }] })
+}
+`;
+const example = (prefix?: string) => `${prefix !== undefined ? 'resource "random_id" "own" {\n  byte_length = 4\n}\n' : ''}module "runner" {\n  source = "../.."\n${prefix !== undefined ? `  prefix = ${prefix}\n` : ''}}\n`;
+const SHARED = 'module.runner.aws_iam_policy.cache.policy is not statically known: module.runner.aws_s3_bucket.cache.arn is known only after apply';
+
+describe('1. roots calling one module: a finding about the module file is said once', () => {
+  it('five examples: one RF906 naming the module address as written, with its five roots (three listed, the rest counted)', () => {
+    const r = run({ 'main.tf': MODULE, ...Object.fromEntries(['a', 'b', 'c', 'd', 'e'].map((x) => [`examples/${x}/main.tf`, example()])) });
+    const f = of(r, 'RF906');
+    expect(f.map((x) => x.message)).toEqual([`${SHARED} (in 5 roots of examples/: a, b, c (+2 more))`]);
+    expect(f[0]!.roots).toEqual(['examples/a', 'examples/b', 'examples/c', 'examples/d', 'examples/e']);
+    // The JSON report carries the one finding with its roots; the summary counts it once.
+    const json = JSON.parse(jsonDoctorReport(r)) as { findings: { code: string; roots?: string[] }[] };
+    expect(json.findings.filter((x) => x.code === 'RF906').map((x) => x.roots)).toEqual([['examples/a', 'examples/b', 'examples/c', 'examples/d', 'examples/e']]);
+    expect(textDoctorReport(r)).toContain(': 0 error(s), 1 warning(s), ');
+  });
+
+  it('roots that are not all under one folder are listed by their own folders', () => {
+    const r = run({ 'mod/main.tf': MODULE, 'prod/main.tf': example().replace('../..', '../mod'), 'staging/main.tf': example().replace('../..', '../mod') });
+    expect(of(r, 'RF906').map((x) => x.message)).toEqual([`${SHARED} (in 2 roots: prod, staging)`]);
+  });
+
+  it('a root whose value makes the finding say something else keeps its own finding, named with its folder', () => {
+    const r = run({ 'main.tf': MODULE, 'examples/a/main.tf': example(), 'examples/b/main.tf': example(), 'examples/c/main.tf': example('random_id.own.hex') });
+    const f = of(r, 'RF906');
+    expect(f).toHaveLength(2);
+    expect(f.find((x) => x.roots !== undefined)?.message).toBe(`${SHARED} (in 2 roots of examples/: a, b)`);
+    const own = f.find((x) => x.roots === undefined)!;
+    expect(own.message).toContain('examples/c/module.runner.aws_iam_policy.cache.policy is not statically known');
+    expect(own.message).not.toContain('roots');
+  });
+
+  it('one root alone: the finding as before, no roots', () => {
+    const r = run({ 'main.tf': MODULE, 'examples/a/main.tf': example() });
+    expect(of(r, 'RF906').map((x) => [x.message, x.roots])).toEqual([[SHARED, undefined]]);
+  });
+});
 
 describe('2. a nested module call\'s address in a message', () => {
   const CASE = join(import.meta.dirname, 'doctor', 'corpus', 'ec2-docker-hand-written');

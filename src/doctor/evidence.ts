@@ -86,6 +86,8 @@ export interface TerraformEvidence {
   shows?: { module: unknown; origin: Origin; changes?: unknown; configuration?: unknown }[];
   /** Set when several Terraform roots were given: their `var.*` / `local.*` symbols carry each root's scope (hcl/eval.ts ModuleScope.rootScope). */
   rootsScoped?: boolean;
+  /** Those roots' scopes (hcl/eval.ts ModuleScope.rootScope) → the root's folder. */
+  rootScopes?: Map<string, string>;
   /** Marks of roots given together that declare the same addresses (hcl/eval.ts ModuleScope.rootMark) → the root's folder. */
   rootMarks?: Map<string, string>;
   /** Roles Terraform names only at apply: the stand-in name they are proven under → the resource (`aws_iam_role.x`). */

@@ -20,6 +20,7 @@ import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, rolesOfOneName, screenPolicies, type AwsReadSummary } from './aws.js';
 import { evaluateTerraform } from './terraform.js';
 import { MARKED_ADDRESS, SCOPED_SYMBOL, normalPath, rootMark } from './hcl/eval.js';
+import { oneAcrossRoots } from './across-roots.js';
 import { moduleFileReferences } from './hcl/read.js';
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
@@ -230,7 +231,10 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const asWritten = (text: string): string => rootsShown(written(text));
   // What the doctor shows of a finding that named the marked roots' resources (a module call's fix, as written, in deploymentFix …).
   const marked = (f: Finding): Partial<Finding> => Object.fromEntries((['deploymentFix', 'deploymentReceived', 'deploymentAllowed', 'acceptedBecause'] as const).filter((k) => f[k] !== undefined).map((k) => [k, k === 'deploymentFix' ? fixShown(f[k]!) : rootsShown(f[k]!)]));
-  const named = (f: Finding): Finding => ({ ...f, message: asWritten(f.message), ...(f.fix !== undefined ? { fix: fixShown(written(f.fix)) } : {}), ...(f.received !== undefined ? { received: rootsShown(symbolsShown(f.received)) } : {}), ...(f.allowed !== undefined ? { allowed: rootsShown(symbolsShown(f.allowed)) } : {}), ...(marks || scoped ? marked(f) : {}) });
+  // A finding is named in two steps: as the user's files write it (renamed, module addresses, issuer symbols),
+  // then with its roots' folders, so that what several roots say alike of one module file is said once between them.
+  const namedAsWritten = (f: Finding): Finding => ({ ...f, message: written(f.message), ...(f.fix !== undefined ? { fix: written(f.fix) } : {}), ...(f.received !== undefined ? { received: symbolsShown(f.received) } : {}), ...(f.allowed !== undefined ? { allowed: symbolsShown(f.allowed) } : {}) });
+  const namedInRoots = (f: Finding): Finding => ({ ...f, message: rootsShown(f.message), ...(f.fix !== undefined ? { fix: fixShown(f.fix) } : {}), ...(f.received !== undefined ? { received: rootsShown(f.received) } : {}), ...(f.allowed !== undefined ? { allowed: rootsShown(f.allowed) } : {}), ...(marks || scoped ? marked(f) : {}) });
   const oneName = rolesOfOneName(ev, inferred);
   // A template Terraform reads (templatefile("${path.module}/policies/x.json", …)) is not a document of
   // its own: what the readers said of it alone (RF903 a policy of no role, RF901 a template that is not
@@ -257,7 +261,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // So is the RF912 a rebuilt manager says of its token parameter at --registration-token.
   const provenAt = new Set([...proven, ...inferred.findings.filter((f) => f.code === 'RF912')].map((f) => `${f.code} ${f.path}`));
   const flagFindings = registering.findings.filter((f) => !provenAt.has(`${f.code} ${f.path}`));
-  const findings = sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(ev.terraform.renamed, awsRules(ev, inferred, onePerPlace([...ev.findings.filter((f) => !inferred.secretsRestated.has(f) && !(read.size > 0 && ofTemplate(f))), ...inferredFindings, ...flagFindings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...proven])))).map(withoutSubject).map(named));
+  const findings = oneAcrossRoots(sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(ev.terraform.renamed, awsRules(ev, inferred, onePerPlace([...ev.findings.filter((f) => !inferred.secretsRestated.has(f) && !(read.size > 0 && ofTemplate(f))), ...inferredFindings, ...flagFindings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...proven])))).map(withoutSubject).map(namedAsWritten)), (token) => (token.startsWith('__rfroot') ? marks?.get(token) : ev.terraform.rootScopes?.get(token))).map(namedInRoots);
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));
@@ -291,8 +295,11 @@ function notShownByName(f: Finding, ev: Evidence): Finding {
  * A resource of a module call, which the evaluator keeps under its type with the call in its key
  * (`aws_iam_role.module.irsa.this`), named by its Terraform address (`module.irsa.aws_iam_role.this`,
  * `module.irsa.data.aws_iam_policy_document.this`), as `terraform state list` and plan output show it.
+ * The type starts the key: a name after a dot is part of an address already written that way (a
+ * nested call's output, `${module.ci_runner.module.label.id}`, whose call name has an underscore as
+ * types do), never a type.
  */
-const MODULE_RESOURCE = /\b(data\.)?([a-z][a-z0-9]*_[a-z0-9_]+)\.((?:module\.[A-Za-z0-9_-]+(?:\["[^"\]]*"\]|\[\d+\])?\.)+)([A-Za-z0-9_-]+)/g;
+const MODULE_RESOURCE = /(?<![\w.])(data\.)?([a-z][a-z0-9]*_[a-z0-9_]+)\.((?:module\.[A-Za-z0-9_-]+(?:\["[^"\]]*"\]|\[\d+\])?\.)+)([A-Za-z0-9_-]+)/g;
 /**
  * A fix's text with the names of marked roots (ModuleScope.rootMark) shown: a name used as a
  * Terraform reference (followed by an attribute, `aws_iam_role.manager.arn`, or inside `${…}`) is

@@ -27,6 +27,11 @@ export interface Finding {
   /** Set when the spec accepted this risk (see `acceptRisks`); the reason it gave. */
   acceptedBecause?: string;
   /**
+   * The doctor's: the folders of the Terraform roots this one finding holds for, where several roots
+   * given together say the same about a module file they share (doctor/across-roots.ts). Sorted.
+   */
+  roots?: string[];
+  /**
    * What the finding is about, as data: the doctor reads it to point at the place the user edits
    * (src/doctor/edit-site.ts) instead of reading the message. Never printed or serialised: verify
    * drops it for plan, the doctor once it has placed the finding.
@@ -166,6 +171,7 @@ export function safeFinding(f: Finding): Finding {
   if (f.allowed !== undefined) out.allowed = safeText(f.allowed, 2000);
   if (f.fix !== undefined) out.fix = safeText(f.fix, 2000);
   if (f.acceptedBecause !== undefined) out.acceptedBecause = safeText(f.acceptedBecause, 2000);
+  if (f.roots !== undefined) out.roots = f.roots.map((r) => safeText(r, 200));
   return out;
 }
 

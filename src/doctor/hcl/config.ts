@@ -4,6 +4,7 @@ import { parseJsonTemplate } from './parse.js';
 import { typeConstraint, type TypeConstraint } from './types.js';
 import type { Origin, Position } from '../source.js';
 import { isObject } from '../../model/is-object.js';
+import type { Unknown, Value } from './eval.js';
 
 /**
  * Terraform configuration as written — HCL (`.tf`) and JSON (`.tf.json`) mapped to one model —
@@ -61,8 +62,14 @@ export interface ConfigModule {
   providers: ConfigProvider[];
   /** A public registry module's stand-in (registry-modules.ts): its text is the doctor's, never shown as the user's. */
   standIn?: true;
-  /** A public module that creates nothing (registry-modules.ts CREATES_NOTHING): its outputs are not evaluated. */
+  /** A public module that creates nothing (registry-modules.ts CREATES_NOTHING): its outputs are not evaluated, but for `outputsOf`'s. */
   createsNothing?: true;
+  /**
+   * Of such a module, the outputs that are a plain function of the call's arguments (registry-modules.ts):
+   * an output's value from the arguments' (`arg`: undefined where the call does not set it), `notEvaluated`
+   * standing for a part it does not evaluate; undefined for an output it does not read.
+   */
+  outputsOf?: (name: string, arg: (name: string) => Value | undefined, notEvaluated: (what: string) => Unknown) => Value | undefined;
   /** Files of the module that are not valid HCL (RF901): a name declared in none of the others may be declared there. */
   unreadable?: string[];
 }

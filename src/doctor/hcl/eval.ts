@@ -1501,13 +1501,8 @@ export class ModuleEvaluator {
             if (this.mod.unreadable !== undefined) return this.notRead(e, env, `var.${name}`);
             return this.unknown(e, env, 'RF913', `var.${name} names no variable of this module${near ? `; did you mean var.${near} (${fmt(this.mod.variables.get(near)!.loc.pos(this.mod.variables.get(near)!.at))})?` : ''}`, `declare variable "${name}", or fix the reference`);
           }
-          const arg = this.scope.args.get(name);
-          if (arg) {
-            // The caller's value, evaluated once in the caller (an unknown keeps the caller's symbol).
-            let hit = this.#args.get(name);
-            if (hit === undefined) this.#args.set(name, (hit = this.typed(v, arg())));
-            return hit;
-          }
+          const hit = this.#callerValue(name);
+          if (hit !== undefined) return hit;
           const missing = this.scope.missing.get(name);
           if (missing) return new Unknown(this.sym(`var.${name}`), missing);
           // A root: the value its variable definitions files give (terraform.tfvars, *.auto.tfvars), before the default.
@@ -1897,6 +1892,16 @@ export class ModuleEvaluator {
     return out;
   }
 
+  /** The caller's value of variable `name`, evaluated once in the caller (an unknown keeps the caller's symbol); undefined where the call does not set it. */
+  #callerValue(name: string): Value | undefined {
+    const arg = this.scope.args.get(name);
+    const v = this.mod.variables.get(name);
+    if (!arg || !v) return undefined;
+    let hit = this.#args.get(name);
+    if (hit === undefined) this.#args.set(name, (hit = this.typed(v, arg())));
+    return hit;
+  }
+
   /**
    * An output of this module instance; undefined when the module declares none of that name. Read
    * inside a caller's policy document (`inPolicy`), it is evaluated as inside one: the ARN of a role
@@ -1905,7 +1910,8 @@ export class ModuleEvaluator {
   output(name: string, inPolicy = false): Value | undefined {
     if (this.mod.createsNothing) {
       const call = this.scope.call;
-      return new Unknown(`\${${this.scope.address}.${name}}`, { code: 'RF906', message: `output ${name} of ${this.scope.address} (${call?.source ?? 'a public module'}) is computed from the module's inputs, which the doctor does not evaluate (the module creates no resources)`, at: call?.at ?? { file: this.mod.dir, line: 1, column: 1 } });
+      const notEvaluated = (what: string): Unknown => new Unknown(`\${${this.scope.address}.${what}}`, { code: 'RF906', message: `output ${what} of ${this.scope.address} (${call?.source ?? 'a public module'}) is computed from the module's inputs, which the doctor does not evaluate (the module creates no resources)`, at: call?.at ?? { file: this.mod.dir, line: 1, column: 1 } });
+      return this.mod.outputsOf?.(name, (arg) => this.#callerValue(arg), notEvaluated) ?? notEvaluated(name);
     }
     const o = this.mod.outputs.get(name);
     if (!o) return undefined;

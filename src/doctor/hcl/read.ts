@@ -355,6 +355,7 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
     const mark = marks.get(mod);
     if (mark !== undefined) (tf.rootMarks ??= new Map()).set(mark, normalDir(mod.dir));
     const uncalled = uncalledModule(mod, roots.length);
+    if (several) (tf.rootScopes ??= new Map()).set(rootScope(trees.length), normalDir(mod.dir));
     const root = new ModuleEvaluator(mod, withModules, undefined, { ...hostPaths, ...(mark !== undefined ? { mark } : {}), ...(several ? { rootScope: rootScope(trees.length) } : {}), ...(uncalled !== undefined ? { uncalledModule: uncalled } : {}) });
     trees.push(root);
     perRoot.push({ providers: [], keys: [] });
@@ -365,6 +366,7 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
     if (reached.has(mod)) continue;
     reached.add(mod);
     for (let todo = [mod]; todo.length > 0; ) for (const t of callees(todo.pop()!)) if (!reached.has(t) && reached.add(t)) todo.push(t);
+    if (several) (tf.rootScopes ??= new Map()).set(rootScope(trees.length), normalDir(mod.dir));
     const root = new ModuleEvaluator(mod, withModules, undefined, several ? { rootScope: rootScope(trees.length) } : undefined);
     trees.push(root);
     perRoot.push({ providers: [], keys: [] });

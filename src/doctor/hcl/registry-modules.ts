@@ -1,5 +1,6 @@
 import { addHclBody, emptyModule, MODULE_META, type ConfigModule, type ConfigModuleCall, type Loc } from './config.js';
 import { parseHcl } from './parse.js';
+import type { Unknown, Value } from './eval.js';
 
 /**
  * Public registry modules the doctor reads as what they are documented to create, so a deployment
@@ -561,6 +562,59 @@ const NULL_LABEL: CreatesNothing = {
 const CREATES_NOTHING: readonly CreatesNothing[] = [NULL_LABEL];
 
 /**
+ * cloudposse/label/null's outputs that are a plain function of the call's arguments, by the release
+ * ranges whose files compute them alike (read tag by tag with `git show <tag>:main.tf`,
+ * `outputs.tf`, `variables.tf` on cloudposse/terraform-null-label). In 0.19.1 to 0.25.0:
+ * `local.input.enabled = var.enabled == null ? var.context.enabled : var.enabled`, `var.enabled`
+ * defaults to null and `var.context` to an object whose `enabled` is true; output `enabled` is
+ * `local.input.enabled`, output `context` is `local.input`, and outputs `id`, `id_full`, `name`,
+ * `namespace`, `environment`, `stage`, `delimiter`, `attributes`, `tags` (and `tenant`, from
+ * 0.25.0) are `local.enabled ? <label> : ""` (`[]` for attributes, `{}` for tags). `local.input`'s
+ * keys differ by range (label_key_case and label_value_case from 0.23.0; tenant,
+ * descriptor_formats and labels_as_tags from 0.25.0). 0.15.0 to 0.19.0 compute `enabled` otherwise
+ * (0.19.0 has no `enabled` output): their outputs stay unevaluated. So do the labels themselves
+ * (normalised, cased, ordered, cut to a length): only whether the module is enabled is evaluated,
+ * and what a disabled one gives.
+ */
+const NULL_LABEL_INPUT_KEYS = ['enabled', 'namespace', 'environment', 'stage', 'name', 'delimiter', 'attributes', 'tags', 'additional_tag_map', 'label_order', 'regex_replace_chars', 'id_length_limit'];
+const NULL_LABEL_READINGS: readonly { releases: { from: Version; before: Version }; inputKeys: readonly string[] }[] = [
+  { releases: { from: [0, 19, 1], before: [0, 23, 0] }, inputKeys: NULL_LABEL_INPUT_KEYS },
+  { releases: { from: [0, 23, 0], before: [0, 25, 0] }, inputKeys: [...NULL_LABEL_INPUT_KEYS, 'label_key_case', 'label_value_case'] },
+  { releases: { from: [0, 25, 0], before: [0, 26, 0] }, inputKeys: [...NULL_LABEL_INPUT_KEYS, 'tenant', 'label_key_case', 'label_value_case', 'descriptor_formats', 'labels_as_tags'] },
+];
+/** The outputs `local.enabled ? <x> : <empty>`, with what a disabled label gives. */
+const NULL_LABEL_WHEN_DISABLED: Readonly<Record<string, () => Value>> = { id: () => '', id_full: () => '', name: () => '', namespace: () => '', tenant: () => '', environment: () => '', stage: () => '', delimiter: () => '', attributes: () => [], tags: () => ({}) };
+
+const plainObject = (v: Value | undefined): v is { [k: string]: Value } => typeof v === 'object' && v !== null && Object.getPrototypeOf(v) === Object.prototype;
+/** A value only apply knows (eval.ts Unknown, the one object that is neither a list nor an object value): carried as it is. */
+const notKnown = (v: Value | undefined): v is Unknown => typeof v === 'object' && v !== null && !Array.isArray(v) && !plainObject(v);
+
+/** The outputs of a cloudposse/label/null call whose releases all compute them alike (NULL_LABEL_READINGS). */
+function nullLabelOutputs(inputKeys: readonly string[]): NonNullable<ConfigModule['outputsOf']> {
+  const enabled = (arg: (name: string) => Value | undefined, notEvaluated: (what: string) => Unknown): Value => {
+    const own = arg('enabled');
+    // A bool variable takes "true" and "false" as Terraform converts them.
+    const bool = (v: Value | undefined): Value | undefined => (v === 'true' ? true : v === 'false' ? false : v);
+    const given = bool(own);
+    if (typeof given === 'boolean') return given;
+    if (given !== undefined && given !== null) return notKnown(given) ? given : notEvaluated('enabled');
+    const context = arg('context');
+    if (context === undefined) return true;
+    if (!plainObject(context)) return notKnown(context) ? context : notEvaluated('enabled');
+    const of = bool(context.enabled);
+    if (typeof of === 'boolean') return of;
+    return notKnown(of) ? of : notEvaluated('enabled');
+  };
+  return (name, arg, notEvaluated) => {
+    if (name === 'enabled') return enabled(arg, notEvaluated);
+    if (name === 'context') return Object.fromEntries(inputKeys.map((k) => [k, k === 'enabled' ? enabled(arg, notEvaluated) : notEvaluated(`context.${k}`)]));
+    const empty = NULL_LABEL_WHEN_DISABLED[name];
+    if (empty === undefined || (name === 'tenant' && !inputKeys.includes('tenant'))) return undefined;
+    return enabled(arg, notEvaluated) === false ? empty() : notEvaluated(name);
+  };
+}
+
+/**
  * For a resource a stand-in made (`site`: the module call), how the call names its role before
  * apply, in the module's own arguments; undefined for any other module.
  */
@@ -583,6 +637,8 @@ export function registryModule(source: string, call: ConfigModuleCall, dir: stri
     if (outside !== undefined) return { why: outside };
     // Its variables are the arguments the call sets (the module is not evaluated: none is refused, none is read).
     const mod: ConfigModule = { ...emptyModule(dir), standIn: true, createsNothing: true };
+    const reading = nothing === NULL_LABEL ? NULL_LABEL_READINGS.find((r) => outsideReleases({ releases: r.releases, unpinned: nothing.unpinned }, source, call) === undefined) : undefined;
+    if (reading) mod.outputsOf = nullLabelOutputs(reading.inputKeys);
     for (const a of call.body?.attrs ?? []) if (!MODULE_META.has(a.name)) mod.variables.set(a.name, { loc: call.loc, at: call.at });
     return mod;
   }

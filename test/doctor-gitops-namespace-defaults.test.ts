@@ -68,13 +68,14 @@ describe('Argo CD Application with no spec.destination.namespace', () => {
     expect(codes(r, 'RF910')).toEqual([]);
   });
 
-  it('helm.namespace alone is named, and the namespace is still not known', () => {
+  // Issue 34e: helm.namespace is .Release.Namespace, and every namespaced object of the gitlab-runner
+  // chart writes its namespace from it (templates read at 0.73.1, 0.77.2, 0.79.1 to 0.86.0), so the
+  // manager's namespace is known from it alone (test/doctor-argo-helm-namespace.test.ts).
+  it('helm.namespace alone decides it: the manager in runners, no RF903 that the namespace is not known', () => {
     const text = withNamespace.replace('    namespace: gitlab\n', '').replace('    helm:\n', '    helm:\n      namespace: runners\n');
     const r = doctorTexts({ 'app.yaml': text });
-    const said = codes(r, 'RF903').filter((f) => f.message.includes('spec.destination.namespace is not written'));
-    expect(said).toHaveLength(1);
-    expect(said[0]!.message).toContain('helm.namespace "runners"');
-    expect(managers(r)).toEqual([]);
+    expect(codes(r, 'RF903').filter((f) => f.message.includes('spec.destination.namespace is not written'))).toEqual([]);
+    expect(managers(r)).toEqual(['manager runners/sa']);
   });
 
   it('guard: destination.namespace written decides it (no RF903)', () => {

@@ -101,9 +101,10 @@ describe('a manager with no cloud identity on OpenShift with no cloud in the fil
     expect(said[0]!.message).toContain('Template runner at template.yaml:1:1');
   });
 
-  it('guard: no OpenShift object, or a cloud\'s resource given beside it, is RF911 as before', () => {
+  // Issue 34e: with no OpenShift object and no cloud named either, it is RF903 too (test/doctor-no-cloud-node-role.test.ts), in words that do not say OpenShift.
+  it('guard: no OpenShift object is not said to be OpenShift\'s; a cloud\'s resource given beside it is RF911 as before', () => {
     const plain = doctorTexts({ 'k8s.yaml': MANAGER });
-    expect(codes(plain, 'RF911')).toHaveLength(1);
+    expect(codes(plain, 'RF911')).toEqual([]);
     expect(nodeRole(plain)).toEqual([]);
     const tf = 'resource "aws_s3_bucket" "cache" {\n  bucket = "runner-cache"\n}\n';
     const cloud = doctorTexts({ 'k8s.yaml': MANAGER, 'scc.yaml': SCC, 'main.tf': tf });

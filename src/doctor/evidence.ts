@@ -120,7 +120,7 @@ export interface Evidence {
   /** Kubernetes objects; one a kubernetes provider resource creates carries its address (`kubernetes_deployment_v1.manager`). */
   kubernetes: (Located<K8sObject> & { address?: string })[];
   /** Values of the gitlab-runner chart; from a `helm_release`, also its release name and namespace. */
-  helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string; /** A helm_release read from `terraform show -json`: its address, so the configuration's own reading of it replaces it. */ address?: string; /** A helm_release whose namespace is not statically known (said as RF906): its manager's namespace is not known. */ namespaceUnknown?: true; /** A helm_release with a values document not read (said where it is: RF906, RF903, RF901): a key missing from `value` may be set there. */ valuesUnread?: true; /** The chart version the release installs, as written (Argo CD `targetRevision`, Flux `version`, helm_release `version`). */ chartVersion?: string; /** A Flux chart whose valuesFiles replace its values.yaml: where they are written (gitops.ts fluxValuesFiles); the chart's defaults are not deployed. */ chartDefaultsReplaced?: { at: string; what: string } })[];
+  helmValues: (Located<Record<string, unknown>> & { release?: string; namespace?: string; /** A helm_release read from `terraform show -json`: its address, so the configuration's own reading of it replaces it. */ address?: string; /** A helm_release whose namespace is not statically known (said as RF906): its manager's namespace is not known. */ namespaceUnknown?: true; /** A helm_release with a values document not read (said where it is: RF906, RF903, RF901): a key missing from `value` may be set there. */ valuesUnread?: true; /** The chart version the release installs, as written (Argo CD `targetRevision`, Flux `version`, helm_release `version`). */ chartVersion?: string; /** Where the namespace a GitOps object gives is one of two it writes (an Argo CD Application's helm.namespace over its destination.namespace): which, and why; shown with the chain (gitops.ts). */ namespaceNote?: string; /** A Flux chart whose valuesFiles replace its values.yaml: where they are written (gitops.ts fluxValuesFiles); the chart's defaults are not deployed. */ chartDefaultsReplaced?: { at: string; what: string } })[];
   configTomls: Located<Record<string, unknown>>[];
   /** docker-compose files (by name, with `services`): read only for the runner managers they run (env-managers.ts). */
   composeFiles?: Located<Record<string, unknown>>[];
@@ -149,6 +149,8 @@ export interface Evidence {
   chartsUnread?: number;
   /** Objects of OpenShift Templates that may run a manager but were not read (a workload using a parameter without a value, a template that cannot be processed): where, and what; RF910 names them. */
   templatesUnread?: string[];
+  /** Kustomizations read (kustomization.yaml): the namespace of each is applied to the objects of the files it lists (kustomize-namespace.ts). */
+  kustomizations?: Located<Record<string, unknown>>[];
   /** The first OpenShift Template read (its name and place): the deployment is OpenShift's (infer.ts openShiftWithoutCloud). */
   openShiftTemplate?: string;
 }

@@ -19,7 +19,8 @@ import { normalPath } from './hcl/eval.js';
  *
  * - Argo CD (user guide, "Helm"): `parameters` > `valuesObject` > `values` > `valueFiles` > the
  *   chart's values.yaml; the release is `helm.releaseName`, else the Application's name; the
- *   namespace is `destination.namespace` (not written: RF903, not known, never guessed). A `$<ref>/<path>` value file is read from the source
+ *   namespace is `helm.namespace`, else `destination.namespace` (neither written: RF903, not known,
+ *   never guessed). A `$<ref>/<path>` value file is read from the source
  *   whose `ref` is `<ref>` (a repository of the files given): the one file given whose path ends in
  *   `<path>`.
  * - Flux (HelmRelease API, "Values overrides"): `valuesFrom` in order, each over the ones before,
@@ -377,7 +378,17 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): 
       unread(ev);
       continue;
     }
-    let namespace = isObject(spec.destination) ? str(spec.destination.namespace) : undefined;
+    const destination = isObject(spec.destination) ? str(spec.destination.namespace) : undefined;
+    // helm.namespace is the namespace Argo CD templates the chart with (ApplicationSource.
+    // GetNamespaceOrDefault: helm.namespace, else destination.namespace; reposerver/repository
+    // helmTemplate passes it as --namespace), so it is .Release.Namespace. Every namespaced object of
+    // the gitlab-runner chart writes its namespace from it (templates: `default .Release.Namespace
+    // .Values.namespace`, `.Release.Namespace` before 0.79; the Role and RoleBinding `coalesce
+    // .Values.runners.jobNamespace .Values.namespace .Release.Namespace`), and Argo CD sets
+    // destination.namespace only on objects rendered without one (controller/state.go): the
+    // manager's objects land in helm.namespace. Where both are written and differ, the chain says so.
+    const templated = str(helm.namespace);
+    let namespace = templated ?? destination;
     const parameterNamespace = generated !== undefined && namespace?.includes('{{') === true;
     // No destination.namespace: Argo CD sets a namespace only on the namespaced objects rendered
     // without one, and only to destination.namespace (argo-cd pkg/apis/application/v1alpha1/types.go,
@@ -392,12 +403,14 @@ function readApplication(ev: Evidence, o: GitOpsObject, generated?: Generated): 
       namespace = undefined;
       ev.findings.push(finding('RF903', locate(['spec', 'destination', 'namespace']), `${about}: a generator parameter decides destination.namespace, which is known only per generated Application, so the namespace the manager runs in is not known and its identity chain is not proven`, 'write the destination namespace literally, or give the generated Applications (kubectl get applications -o yaml)'));
     } else if (namespaceMissing) {
-      const templated = str(helm.namespace);
-      ev.findings.push(finding('RF903', locate(isObject(spec.destination) ? ['spec', 'destination'] : ['spec']), `${about}: spec.destination.namespace is not written; Argo CD puts the chart's objects that name no namespace in destination.namespace only, never in the Application's own namespace, and ${templated !== undefined ? `templates the chart with helm.namespace ${JSON.stringify(safeText(templated, 63))}, which places only the objects whose templates write {{ .Release.Namespace }}` : 'templates the chart without --namespace, so {{ .Release.Namespace }} is the repo-server\'s own default'}; the namespace the manager runs in is not known (never guessed as default) and its identity chain is not proven`, 'write spec.destination.namespace (the namespace the chart is installed in)'));
+      ev.findings.push(finding('RF903', locate(isObject(spec.destination) ? ['spec', 'destination'] : ['spec']), `${about}: spec.destination.namespace is not written; Argo CD puts the chart's objects that name no namespace in destination.namespace only, never in the Application's own namespace, and with no helm.namespace either templates the chart without --namespace, so {{ .Release.Namespace }} is the repo-server's own default; the namespace the manager runs in is not known (never guessed as default) and its identity chain is not proven`, 'write spec.destination.namespace (the namespace the chart is installed in)'));
     }
     const releaseName = str(helm.releaseName);
     const release = generated && releaseName?.includes('{{') ? undefined : (releaseName ?? name);
-    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(namespaceUnknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(source.targetRevision) });
+    const namespaceNote = namespace !== undefined && templated !== undefined && destination !== undefined && templated !== destination
+      ? `namespace ${safeText(templated, 63)}: ${about}'s helm.namespace (${formatPosition(at('helm', 'namespace'))}), which the chart's objects are templated into; its destination.namespace ${safeText(destination, 63)} (${formatPosition(locate(['spec', 'destination', 'namespace']))}) takes only objects rendered with no namespace`
+      : undefined;
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(namespaceNote !== undefined ? { namespaceNote } : {}), ...(namespaceUnknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(source.targetRevision) });
   }
 }
 
@@ -556,10 +569,10 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   // helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own
   // namespace (api/v2 HelmRelease.GetReleaseNamespace). A HelmRelease written without
   // metadata.namespace is in the namespace it is applied in (kubectl's context, or what the Flux
-  // Kustomization or kustomization.yaml applying it sets), which the files do not say: not known,
-  // never guessed.
+  // Kustomization applying it sets), which the files do not say: not known, never guessed. A
+  // kustomization.yaml given that lists it has set it already (kustomize-namespace.ts).
   const namespace = target ?? own;
-  if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own namespace, and a HelmRelease written without one is in the namespace it is applied in (kubectl's context namespace, or the one a Flux Kustomization's targetNamespace or a kustomization.yaml's namespace gives it, which the doctor does not apply), so the namespace the manager runs in is not known and its identity chain is not proven`, 'write spec.targetNamespace (the namespace the chart is installed in)'));
+  if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own namespace, and a HelmRelease written without one is in the namespace it is applied in (kubectl's context namespace, or the one a Flux Kustomization's targetNamespace gives it, which the doctor does not apply; a kustomization.yaml's namespace is applied where the files given list this file in one), so the namespace the manager runs in is not known and its identity chain is not proven`, 'write spec.targetNamespace (the namespace the chart is installed in)'));
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
   ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version), ...(chartValues.replaced ? { chartDefaultsReplaced: chartValues.replaced } : {}) });
 }

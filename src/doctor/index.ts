@@ -12,6 +12,7 @@ import { jobsNamespaceObject } from '../verify/pod-security.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
 import { cloudFormationFinding, readFileInto, runnerOperatorFinding, unreadConfigSecretFindings } from './read.js';
 import { readGitOpsReleases } from './gitops.js';
+import { applyKustomizeNamespaces } from './kustomize-namespace.js';
 import { inferDeployment } from './infer.js';
 import { doctorRules } from './rules.js';
 import { azureRules, azureWhere } from './azure-rules.js';
@@ -96,6 +97,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
       ev.findings.push({ code: 'RF901', severity: 'error', path: `${f.path}:1:1`, message: `${f.path} could not be read: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}` });
     }
   }
+  applyKustomizeNamespaces(ev);
   readGitOpsReleases(ev);
   const cloudFormation = cloudFormationFinding(ev.cloudFormation ?? []);
   if (cloudFormation) ev.findings.push(cloudFormation);

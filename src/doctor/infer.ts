@@ -14,6 +14,7 @@ import { get, getText } from '../verify/get.js';
 import { chartDefaultsDecide, restrictedClears, restrictedViolations } from '../verify/pod-security.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { longLivedKeyFindings } from './static-keys.js';
+import { cloudInFiles, type CloudInFiles } from './cloud-in-files.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
 import { normalizeTerraform, resolveKmsKeyReferences } from './terraform.js';
@@ -110,6 +111,8 @@ interface Chain {
   /** Where the manager is declared (values file, Deployment). */
   origin: Origin;
   values?: Located<Record<string, unknown>> & { chartDefaultsReplaced?: { at: string; what: string } };
+  /** Which of two namespaces its GitOps object writes the manager runs in, and why (Evidence.helmValues namespaceNote): shown with the chain. */
+  namespaceNote?: string;
   /** The chart's embedded `runners.config`, parsed, and its text: what the chart deploys. */
   chartToml?: { value: Record<string, unknown>; text: string };
   /** The values' `runners.config` is TOML only once Terraform or Helm renders it (RF906 says so): not read. */
@@ -460,29 +463,18 @@ const DEFAULT_SA = 'default';
 
 /** The name of a runner chain, from the most specific evidence: runner-fleet's label, the chart release, the folder, the namespace. */
 /**
- * Terraform providers whose resources are no cloud's: the cluster's own objects (kubernetes, helm,
- * kubectl), GitLab's, and HashiCorp's utility providers. A resource or data source of any other
- * provider is taken as a cloud of the deployment in the files.
+ * RF903 where nothing in the files names the cloud the cluster runs in (cloud-in-files.ts): what a
+ * manager with no identity of its own gets from its node is not known, so RF911 ("it gets the node
+ * role") is not said. On OpenShift the message names what shows it. (The jobs' RF911 is said only
+ * beside a manager's binding, which names its cloud.)
  */
-const NO_CLOUD_PROVIDERS = new Set(['kubernetes', 'helm', 'kubectl', 'gitlab', 'null', 'random', 'local', 'tls', 'time', 'external', 'template', 'http', 'terraform', 'archive', 'cloudinit']);
-
-/**
- * What shows an OpenShift deployment with no cloud in the files: an object of an OpenShift API group
- * (`*.openshift.io`: a SecurityContextConstraints, a Route, a DeploymentConfig, a BuildConfig) or an
- * OpenShift Template, where no Terraform resource or data source of a cloud's provider and no IAM role
- * document is given. OpenShift runs in a cloud (ROSA, ARO, OpenShift on AWS, Azure or GCP), whose
- * nodes have an instance identity, or on premises (bare metal, vSphere), whose nodes have none: the
- * files do not say which, so "it gets the node role" (RF911) is not known there. Undefined otherwise.
- */
-function openShiftWithoutCloud(ev: Evidence): string | undefined {
-  if (ev.roles.size > 0) return undefined;
-  const tf = ev.terraform;
-  const types = [...Object.keys(tf.resource), ...Object.keys(tf.data)].filter((t) => Object.keys(tf.resource[t] ?? tf.data[t] ?? {}).length > 0);
-  if (types.some((t) => !NO_CLOUD_PROVIDERS.has(t.split('_')[0]!))) return undefined;
-  const object = ev.kubernetes.find((o) => typeof o.value.apiVersion === 'string' && /^[a-z0-9.-]*\.openshift\.io\//.test(o.value.apiVersion));
-  if (object) return `${object.value.kind} ${object.value.metadata.name} (${object.value.apiVersion}) at ${formatPosition(originAt(object.origin))}`;
-  return ev.openShiftTemplate;
+function nodeRoleNotKnown(cloud: Extract<CloudInFiles, { kind: 'unknown' }>): string {
+  const where = cloud.openShift !== undefined
+    ? `The deployment is OpenShift's (${cloud.openShift}) and no cloud's resource or role is given: on OpenShift in a cloud (ROSA, ARO, OpenShift on AWS, Azure or GCP) it would run with its node's instance role`
+    : "Nothing in the files names the cloud the cluster runs in (no cloud's Terraform resource or IAM role, no role annotation, cloud API object, node label, ARN or cloud storage host, no OpenShift Infrastructure object): in a cloud (EKS, AKS, GKE, OpenShift on a cloud) it would run with its node's instance role";
+  return `${where}, on a cluster with no cloud behind it (bare metal, vSphere, kind) there is no node role to get; which one this is is not in the evidence`;
 }
+const NODE_ROLE_FIX = "if the cluster runs in a cloud, bind its own role and give the cloud's documents (the cluster's Terraform, the node role, the role and its binding); if it does not, there is nothing to bind";
 
 function chainName(labels: Record<string, string>, origin: Origin, namespace: string): string {
   const explicit = labels['runner-fleet.dev/runner'] ?? labels.release ?? labels['app.kubernetes.io/instance'];
@@ -654,6 +646,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     // runners.config, the chart's default one writes runners.jobNamespace, else the release's.
     const jobNs = jobsNamespace ?? (chartToml === undefined && !configUnrendered ? jobNamespaceValue : undefined) ?? v.namespace ?? ns;
     const chain: Chain = { name: chainName(v.release !== undefined ? { release: v.release, ...podLabels } : podLabels, v.origin, ns), namespace: ns, jobNamespace: jobNs, managerSa: sa, origin: v.origin, values: rendered ?? v, chartCreatesSa: createsSa, podLabels };
+    if (v.namespaceNote !== undefined && ns === v.namespace) chain.namespaceNote = v.namespaceNote;
     if (legacyNamespace !== undefined) chain.jobNamespaceValue = 'namespace';
     else if (jobNamespaceValue !== undefined && jobNs === jobNamespaceValue && (jobNamespaceFilled || tomlNamespace === undefined)) chain.jobNamespaceValue = 'jobNamespace';
     if (chartToml) chain.chartToml = chartToml;
@@ -775,8 +768,8 @@ export function inferDeployment(ev: Evidence): Inferred {
 
   // 3. Identities, clusters, caches, runners.
   const readers = PLATFORMS.filter((p): p is typeof p & { doctor: DoctorReader } => p.doctor !== undefined);
-  // An OpenShift deployment with no cloud in the files (openShiftWithoutCloud): computed once, where a manager has no binding.
-  let openShift: string | null | undefined;
+  // What the files say of the cloud the cluster runs in (cloud-in-files.ts): decided once, where a manager has no binding.
+  let cloud: CloudInFiles | undefined;
   // A binding written in Terraform (a Pod Identity association) is the deployment's nearest to it:
   // of the runners of its namespace, those whose file shares the longest folder path with its file.
   const owns = (chain: Chain) => (address: string): boolean => {
@@ -983,7 +976,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     }
     const executor = get(toml, 'runners', 0, 'executor');
     const jobsSaName = str(get(toml, 'runners', 0, 'kubernetes', 'service_account')) ?? 'default';
-    const summary: string[] = [`manager ${chain.namespace}/${chain.managerSa} (${at})`];
+    const summary: string[] = [`manager ${chain.namespace}/${chain.managerSa} (${at}${chain.namespaceNote !== undefined ? `; ${chain.namespaceNote}` : ''})`];
     managerServiceAccounts.add(`${chain.namespace}/${chain.managerSa}`);
     summaries.set(chain.name, summary);
     const shared = chain.workload ? sharedRegistration(chain.workload, toml) : undefined;
@@ -1079,8 +1072,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     // whose pod names none): an account every pod of the namespace that names none runs as.
     const asDefault = chain.managerSa === DEFAULT_SA ? `, the namespace's default service account, which ${chain.values ? 'the chart runs the manager as (the values name no service account and have the chart create none)' : 'the manager pod runs as (it names no serviceAccountName)'} and which every pod of ${chain.namespace} that names no service account runs as too` : '';
     const ownAccountFix = chain.values ? 'give the manager a service account of its own (serviceAccount.create: true, serviceAccount.name)' : 'give the manager pod a service account of its own (serviceAccountName)';
-    if (!manager.binding && (openShift ??= openShiftWithoutCloud(ev) ?? null) !== null) {
-      findings.push(finding('RF903', at, `the manager ${chain.namespace}/${chain.managerSa} has no cloud identity of its own (no role annotation or association in the evidence). The deployment is OpenShift's (${openShift}) and no cloud's resource or role is given: on OpenShift in a cloud (ROSA, ARO, OpenShift on AWS, Azure or GCP) it would run with its node's instance role, on a cluster with no cloud behind it (bare metal, vSphere) there is no node role to get; which one this is is not in the evidence, so what cloud credentials the manager has is not known`, { fix: "if the cluster runs in a cloud, bind the manager to its own role and give the cloud's documents (the node role, the role and its binding); if it does not, there is nothing to bind" }));
+    if (!manager.binding && (cloud ??= cloudInFiles(ev)).kind !== 'cloud') {
+      const about = `the manager ${chain.namespace}/${chain.managerSa}${asDefault} has no cloud identity of its own (no role annotation or association in the evidence)`;
+      if (cloud.kind === 'unknown') findings.push(finding('RF903', at, `${about}. ${nodeRoleNotKnown(cloud)}, so what cloud credentials the manager has is not known`, { received: `${chain.namespace}/${chain.managerSa}`, fix: asDefault ? `${ownAccountFix}; ${NODE_ROLE_FIX}` : NODE_ROLE_FIX }));
+      // The cluster's Infrastructure names a platform whose nodes have no cloud identity: no node role to get, nothing to say.
       continue;
     }
     if (!manager.binding) {

@@ -1,3 +1,4 @@
+import { isKustomization } from './kustomize-namespace.js';
 import { LineCounter, parseAllDocuments } from 'yaml';
 import { parse as parseToml, TomlError } from 'smol-toml';
 import { safeText, type Finding } from '../spec/findings.js';
@@ -357,6 +358,8 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     (ev.composeFiles ??= []).push({ value: doc, origin });
     return;
   }
+  // A kustomization: its namespace is applied to the objects of the files it lists once every file is read (kustomize-namespace.ts).
+  if (!tfJson && isKustomization(doc, source.path)) (ev.kustomizations ??= []).push({ value: doc, origin });
   // An Argo CD Application or ApplicationSet, a Flux HelmRelease (and the sources its chartRef names), a kustomization's helmCharts or a k3s HelmChart (and its HelmChartConfig): the chart values it installs, read once every file is (gitops.ts).
   const gitOps = tfJson ? undefined : gitOpsKind(doc, source.path);
   if (gitOps) {

@@ -5,7 +5,7 @@ import { jsonDoctorReport, textDoctorReport } from '../src/doctor/format.js';
 import { corpusFiles, doctorTexts } from './helpers/doctor.js';
 
 /**
- * Issue 34b: several roots calling one module say what they find in its files once (with the roots
+ * Several roots calling one module say what they find in its files once (with the roots
  * it holds for); a nested module's address is not mangled in messages; cloudposse/label/null's
  * `enabled` (and what a disabled label gives) is evaluated from the call's arguments.
  */

@@ -375,3 +375,46 @@ describe('a manager workload (no chart): its jobs\' namespace is its ConfigMap\'
     }
   });
 });
+
+describe('a chart before 0.53.0 with no runners.config: the runner register builds from the legacy runners.* values', () => {
+  // philjfoxton/DDImport3 installs chart 0.15.0 with runners.serviceAccountName the manager's own
+  // account (bound to a ClusterRole of every verb): the chart gave it to register as
+  // KUBERNETES_SERVICE_ACCOUNT, so every job ran as the manager. Before, that chain was "config.toml not in the evidence".
+  const values = (jobsSa: string) => `gitlabUrl: https://gitlab.example.com/
+rbac:
+  create: false
+  serviceAccountName: gitlab-runner
+runners:
+  serviceAccountName: ${jobsSa}
+  cache:
+    cacheType: s3
+    s3BucketName: ci-cache
+`;
+  const app = (jobsSa: string, targetRevision?: string) => ({
+    'app.yaml': argoApplication({ helm: `      values: |\n${values(jobsSa).split('\n').map((l) => (l === '' ? l : `        ${l}`)).join('\n')}\n`, namespace: 'gitlab', ...(targetRevision !== undefined ? { targetRevision } : {}) }),
+  });
+  const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+  it("0.41.0: the jobs run as runners.serviceAccountName; the manager's own is RF905 at that key", () => {
+    const files = app('gitlab-runner', '0.41.0');
+    const r = run(files);
+    expect(summary(r)).toContain('jobs gitlab/gitlab-runner');
+    // At the value of runners.serviceAccountName (the line after `runners:`).
+    const lines = files['app.yaml'].split('\n');
+    const line = lineOf(files['app.yaml'], '  runners:') + 1;
+    expect(lines[line - 1]).toMatch(/^ +serviceAccountName: gitlab-runner$/);
+    expect(codes(r, 'RF905').map((x) => x.path)).toEqual([`app.yaml:${line}:${lines[line - 1]!.indexOf('gitlab-runner') + 1}`]);
+    expect(codes(r, 'RF903').filter((x) => /its config\.toml \(jobs' service account, cache\) is not in the evidence given/.test(x.message))).toEqual([]);
+    // Another account: the chain names it, no RF905.
+    const other = run(app('gitlab-jobs', '0.41.0'));
+    expect(summary(other)).toContain('jobs gitlab/gitlab-jobs');
+    expect(codes(other, 'RF905')).toEqual([]);
+  });
+
+  it('0.60.0 reads none of it (RF932), and a version not given as one exact version is read as before: no RF905', () => {
+    const now = run(app('gitlab-runner', '0.60.0'));
+    expect(codes(now, 'RF905')).toEqual([]);
+    expect(codes(now, 'RF932').map((x) => x.message)).toContainEqual(expect.stringMatching(/^runners\.serviceAccountName is not read/));
+    expect(codes(run(app('gitlab-runner')), 'RF905')).toEqual([]);
+  });
+});

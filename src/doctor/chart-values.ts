@@ -2,6 +2,7 @@ import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { get } from '../verify/get.js';
 import { isObject } from '../model/is-object.js';
+import { envRegisteredEntry } from './register-env.js';
 import { formatPosition, originAt } from './source.js';
 import type { Evidence } from './evidence.js';
 import { runnerTokenShape } from './helm-release.js';
@@ -154,6 +155,47 @@ const LEGACY_RUNNERS: readonly { path: readonly string[]; env: string; key: stri
   ...(['cpuLimit', 'memoryLimit', 'cpuRequests', 'memoryRequests', 'image'] as const).map((k) => ({ path: ['helpers', k], env: `KUBERNETES_HELPER_${snake(k).replace('REQUESTS', 'REQUEST')}`, key: `[runners.kubernetes] helper_${snake(k).replace('REQUESTS', 'REQUEST').toLowerCase()}` })),
   ...(['run_as_non_root', 'run_as_user', 'run_as_group', 'fs_group'] as const).map((k) => ({ path: ['pod_security_context', k], env: `KUBERNETES_POD_SECURITY_CONTEXT_${k.toUpperCase()}`, key: `[runners.kubernetes.pod_security_context] ${k}` })),
 ];
+
+/**
+ * The `[[runners]]` entry a chart before 0.53.0 has register build from its legacy `runners.*` values
+ * (read at 0.41.0, templates/_env_vars.tpl and _cache.tpl: RUNNER_EXECUTOR is `runners.executor`, else
+ * kubernetes; KUBERNETES_IMAGE, KUBERNETES_SERVICE_ACCOUNT and KUBERNETES_NAMESPACE where written; the
+ * CACHE_* variables only with `runners.cache.cacheType`, CACHE_PATH `coalesce cachePath s3CachePath`,
+ * the S3 ones only for type s3), read as register reads that environment (register-env.ts), with the
+ * values key each setting came from. `runners.privileged` is left to its own RF301 (legacyPrivilegedFinding).
+ * Undefined for 0.53.0 and later, or a version not given as one exact version.
+ */
+export function legacyRegisterEntry(values: Record<string, unknown>, version: unknown): { entry: Record<string, unknown>; places: Map<string, (string | number)[]> } | undefined {
+  const exact = exactChartVersion(version);
+  const runners = values.runners;
+  if (!exact || !before(exact, PRIVILEGED_DROPPED) || !isObject(runners)) return undefined;
+  const env: { name: string; value: string }[] = [];
+  const from: (string | number)[][] = [];
+  const put = (name: string, path: readonly string[], value: unknown) => {
+    if (typeof value !== 'string' && typeof value !== 'number' && typeof value !== 'boolean') return;
+    env.push({ name, value: String(value) });
+    from.push(['runners', ...path]);
+  };
+  put('RUNNER_EXECUTOR', ['executor'], typeof runners.executor === 'string' && runners.executor !== '' ? runners.executor : 'kubernetes');
+  for (const key of ['image', 'serviceAccountName', 'namespace'] as const) {
+    const legacy = LEGACY_RUNNERS.find((l) => l.path.length === 1 && l.path[0] === key)!;
+    if (setsSomething(runners[key])) put(legacy.env, legacy.path, runners[key]);
+  }
+  const cache = isObject(runners.cache) ? runners.cache : {};
+  if (setsSomething(cache.cacheType)) {
+    put('CACHE_TYPE', ['cache', 'cacheType'], cache.cacheType);
+    if (setsSomething(cache.cachePath)) put('CACHE_PATH', ['cache', 'cachePath'], cache.cachePath);
+    else if (setsSomething(cache.s3CachePath)) put('CACHE_PATH', ['cache', 's3CachePath'], cache.s3CachePath);
+    if (cache.cacheShared === true) put('CACHE_SHARED', ['cache', 'cacheShared'], true);
+    if (cache.cacheType === 's3') {
+      for (const [k, name] of [['s3ServerAddress', 'CACHE_S3_SERVER_ADDRESS'], ['s3BucketName', 'CACHE_S3_BUCKET_NAME'], ['s3BucketLocation', 'CACHE_S3_BUCKET_LOCATION']] as const) if (setsSomething(cache[k])) put(name, ['cache', k], cache[k]);
+      if (cache.s3CacheInsecure === true) put('CACHE_S3_INSECURE', ['cache', 's3CacheInsecure'], true);
+    }
+  }
+  const got = envRegisteredEntry({ env });
+  if (!got) return undefined;
+  return { entry: got.entry, places: new Map([...got.places].map(([k, i]) => [k, from[i]!])) };
+}
 
 /** `cpuLimitOverwriteMaxAllowed` → `CPU_LIMIT_OVERWRITE_MAX_ALLOWED`. */
 function snake(k: string): string {

@@ -1,4 +1,4 @@
-import { parse as parseToml } from 'smol-toml';
+import { parse as parseToml, stringify as stringifyToml } from 'smol-toml';
 import { safeText, showValue, type Finding } from '../spec/findings.js';
 import { tomlDifference, tomlPathText, type TomlPath } from '../verify/toml-read.js';
 import { CODES, type Code } from '../spec/codes.js';
@@ -22,7 +22,7 @@ import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidenc
 import { SECRET_TYPES, addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
-import { chartKeyFindings, legacyNamespaceReach, misplacedRegistrationToken, registrationTokenFinding } from './chart-values.js';
+import { chartKeyFindings, legacyNamespaceReach, legacyRegisterEntry, misplacedRegistrationToken, registrationTokenFinding } from './chart-values.js';
 import { runnerTokenShape } from './helm-release.js';
 import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
@@ -33,7 +33,7 @@ import { providerAccount } from './hcl/eval.js';
 import { isTerraformConfig } from './terraform-files.js';
 import { VM_MANAGER_RESOURCES } from './aws-instance.js';
 import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.js';
-import { EnvRegisteredSource, envRegisteredEntry } from './register-env.js';
+import { EnvRegisteredSource, LegacyValuesSource, envRegisteredEntry } from './register-env.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -115,6 +115,8 @@ interface Chain {
   namespaceNote?: string;
   /** The chart's embedded `runners.config`, parsed, and its text: what the chart deploys. */
   chartToml?: { value: Record<string, unknown>; text: string };
+  /** chartToml is the entry a chart before 0.53.0 builds from legacy runners.* values: each setting's values key. */
+  legacyPlaces?: ReadonlyMap<string, (string | number)[]>;
   /** The values' `runners.config` is TOML only once Terraform or Helm renders it (RF906 says so): not read. */
   configUnrendered?: true;
   /** A `config.toml` file of this runner: what the proofs read when the values hold no `runners.config`. */
@@ -592,6 +594,16 @@ export function inferDeployment(ev: Evidence): Inferred {
         else findings.push(finding('RF901', formatPosition(originAt(v.origin, 'runners', 'config')), `runners.config is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: 'fix the embedded config.toml' }));
       }
     }
+    // A chart before 0.53.0 with no runners.config: register builds the runner from the environment its
+    // legacy runners.* values give (legacyRegisterEntry), and that is what the jobs run with.
+    let legacyPlaces: Chain['legacyPlaces'];
+    if (written === undefined && chartToml === undefined) {
+      const legacy = legacyRegisterEntry(values, v.chartVersion);
+      if (legacy) {
+        chartToml = { value: { runners: [legacy.entry] }, text: stringifyToml({ runners: [legacy.entry] }) };
+        legacyPlaces = legacy.places;
+      }
+    }
     // A helm_release (or an Argo CD Application, a Flux HelmRelease) states the namespace the
     // manager runs in; values alone, the one ServiceAccount of the manager's name given does. Else
     // the namespace the jobs run in stands for it, as it did before jobs were read apart: values alone
@@ -650,6 +662,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (legacyNamespace !== undefined) chain.jobNamespaceValue = 'namespace';
     else if (jobNamespaceValue !== undefined && jobNs === jobNamespaceValue && (jobNamespaceFilled || tomlNamespace === undefined)) chain.jobNamespaceValue = 'jobNamespace';
     if (chartToml) chain.chartToml = chartToml;
+    if (legacyPlaces) chain.legacyPlaces = legacyPlaces;
     if (legacyWritten !== undefined && !reach.role) {
       // A chart that reads no runners.namespace (0.53.0 and later): its Role is not placed by it either (chartRbac).
       const runners = { ...(chain.values!.value.runners as Record<string, unknown>) };
@@ -963,7 +976,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const at = formatPosition(originAt(chain.origin));
     // What the chart deploys is the values' runners.config: a config.toml next to them is read only
     // where the values hold none, and where both exist a difference the proofs would see is said.
-    const chartOrigin: Origin | undefined = chain.values ? { ...chain.values.origin, path: [...chain.values.origin.path, 'runners', 'config'] } : undefined;
+    const chartOrigin: Origin | undefined = chain.values ? (chain.legacyPlaces ? { source: new LegacyValuesSource(chain.values.origin, chain.legacyPlaces), doc: 0, path: [] } : { ...chain.values.origin, path: [...chain.values.origin.path, 'runners', 'config'] }) : undefined;
     const toml = chain.chartToml ? chartDeployedToml(chain.chartToml.value, chain.values?.value) : chain.configToml?.value;
     const tomlOrigin = (chain.chartToml ? chartOrigin : undefined) ?? chain.configToml?.origin ?? chartOrigin ?? chain.origin;
     if (chain.chartToml && chain.configToml) {
@@ -1328,7 +1341,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const provenChains = new Set(intentRunners.map((r) => r.name));
   for (const chain of chains) {
     if (provenChains.has(chain.name)) continue;
-    const deployed: Located<Record<string, unknown>> | undefined = chain.chartToml && chain.values ? { value: chartDeployedToml(chain.chartToml.value, chain.values.value), origin: { ...chain.values.origin, path: [...chain.values.origin.path, 'runners', 'config'] } } : chain.configToml;
+    const deployed: Located<Record<string, unknown>> | undefined = chain.chartToml && chain.values ? { value: chartDeployedToml(chain.chartToml.value, chain.values.value), origin: chain.legacyPlaces ? { source: new LegacyValuesSource(chain.values.origin, chain.legacyPlaces), doc: 0, path: [] } : { ...chain.values.origin, path: [...chain.values.origin.path, 'runners', 'config'] } } : chain.configToml;
     if (!deployed) continue;
     const own = configTomlAloneFindings(deployed, (scanned.size > 0 ? scanned : secretFindingsByFile(ev.findings)).get(deployed.origin.source.path) ?? []);
     findings.push(...own.findings.map((f) => ({ ...f, message: `runner ${chain.name} (its chain is not proven): ${f.message}` })));

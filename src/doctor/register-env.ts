@@ -104,3 +104,22 @@ export class EnvRegisteredSource extends SourceFile {
     return this.#mounted ? originAt(this.#mounted, ...path) : originAt(this.#workload.origin, ...this.#containerPath);
   }
 }
+
+/**
+ * The config.toml a chart before 0.53.0 has register build from its legacy `runners.*` values
+ * (chart-values.ts legacyRegisterEntry), located in those values: a setting at the key it came from,
+ * anything else at `runners`.
+ */
+export class LegacyValuesSource extends SourceFile {
+  readonly #values: Origin;
+  readonly #places: ReadonlyMap<string, (string | number)[]>;
+  constructor(values: Origin, places: ReadonlyMap<string, (string | number)[]>) {
+    super(values.source.path, values.source.text, values.source.syntax);
+    this.#values = values;
+    this.#places = places;
+  }
+  override locate(_doc: number, path: readonly (string | number)[]): Position {
+    const from = path[0] === 'runners' && path[1] === 0 ? this.#places.get(path.slice(2).map(String).join('.')) : undefined;
+    return originAt(this.#values, ...(from ?? ['runners']));
+  }
+}

@@ -3,6 +3,7 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import { normalPath } from './hcl/eval.js';
 import { isObject } from '../model/is-object.js';
 import { RUNNER_IMAGE } from './infer.js';
+import { REGISTERS } from './register-env.js';
 
 /**
  * Containers that look like a GitLab runner manager configured by environment: `gitlab-runner
@@ -17,11 +18,6 @@ import { RUNNER_IMAGE } from './infer.js';
  * the doctor proves. Pure: over the evidence read.
  */
 const REGISTER_ENV = /^(?:CI_SERVER_URL|CI_SERVER_TOKEN|CI_SERVER_TLS_CA_FILE|REGISTRATION_TOKEN|RUNNER_TAG_LIST|RUNNER_EXECUTOR|RUNNER_NAME|RUNNER_LIMIT|REGISTER_[A-Z_]+|CACHE_[A-Z0-9_]+|DOCKER_(?:IMAGE|PRIVILEGED|VOLUMES))$/;
-/**
- * CI_SERVER_URL is also what GitLab gives every CI job: a container is a manager only with it and
- * a setting only registration has (a token, the executor, a register flag).
- */
-const REGISTERS = /^(?:CI_SERVER_TOKEN|REGISTRATION_TOKEN|RUNNER_EXECUTOR|REGISTER_NON_INTERACTIVE)$/;
 
 export interface EnvManager {
   /** `task definition gitlab-runner-manager`, `Deployment ci/runner`, `compose service runner`. */

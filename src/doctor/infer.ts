@@ -33,7 +33,7 @@ import { providerAccount } from './hcl/eval.js';
 import { isTerraformConfig } from './terraform-files.js';
 import { VM_MANAGER_RESOURCES } from './aws-instance.js';
 import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.js';
-import { EnvRegisteredSource, LegacyValuesSource, envRegisteredEntry } from './register-env.js';
+import { envRegisteredEntry, envRegisteredOrigin, legacyValuesOrigin } from './register-env.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -732,7 +732,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const entries = get(chain.configToml?.value, 'runners');
     if (fromEnv && !(Array.isArray(entries) && entries.length > 0)) {
       const base = chain.configToml;
-      chain.configToml = { value: { ...(isObject(base?.value) ? base.value : {}), runners: [fromEnv.entry] }, origin: { source: new EnvRegisteredSource(chain.workload!.object, index, fromEnv.places, base?.origin), doc: 0, path: [] } };
+      chain.configToml = { value: { ...(isObject(base?.value) ? base.value : {}), runners: [fromEnv.entry] }, origin: envRegisteredOrigin(chain.workload!.object, index, fromEnv.places, base?.origin) };
       chain.jobNamespace = str(get(fromEnv.entry, 'kubernetes', 'namespace')) ?? chain.namespace;
     }
   }
@@ -976,7 +976,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const at = formatPosition(originAt(chain.origin));
     // What the chart deploys is the values' runners.config: a config.toml next to them is read only
     // where the values hold none, and where both exist a difference the proofs would see is said.
-    const chartOrigin: Origin | undefined = chain.values ? (chain.legacyPlaces ? { source: new LegacyValuesSource(chain.values.origin, chain.legacyPlaces), doc: 0, path: [] } : { ...chain.values.origin, path: [...chain.values.origin.path, 'runners', 'config'] }) : undefined;
+    const chartOrigin: Origin | undefined = chain.values ? chartTomlOrigin(chain.values.origin, chain.legacyPlaces) : undefined;
     const toml = chain.chartToml ? chartDeployedToml(chain.chartToml.value, chain.values?.value) : chain.configToml?.value;
     const tomlOrigin = (chain.chartToml ? chartOrigin : undefined) ?? chain.configToml?.origin ?? chartOrigin ?? chain.origin;
     if (chain.chartToml && chain.configToml) {
@@ -1341,7 +1341,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const provenChains = new Set(intentRunners.map((r) => r.name));
   for (const chain of chains) {
     if (provenChains.has(chain.name)) continue;
-    const deployed: Located<Record<string, unknown>> | undefined = chain.chartToml && chain.values ? { value: chartDeployedToml(chain.chartToml.value, chain.values.value), origin: chain.legacyPlaces ? { source: new LegacyValuesSource(chain.values.origin, chain.legacyPlaces), doc: 0, path: [] } : { ...chain.values.origin, path: [...chain.values.origin.path, 'runners', 'config'] } } : chain.configToml;
+    const deployed: Located<Record<string, unknown>> | undefined = chain.chartToml && chain.values ? { value: chartDeployedToml(chain.chartToml.value, chain.values.value), origin: chartTomlOrigin(chain.values.origin, chain.legacyPlaces) } : chain.configToml;
     if (!deployed) continue;
     const own = configTomlAloneFindings(deployed, (scanned.size > 0 ? scanned : secretFindingsByFile(ev.findings)).get(deployed.origin.source.path) ?? []);
     findings.push(...own.findings.map((f) => ({ ...f, message: `runner ${chain.name} (its chain is not proven): ${f.message}` })));
@@ -1498,6 +1498,11 @@ function concreteRoleArns(identities: CloudIdentity[], root: TerraformRoot, aws:
  * `[runners.kubernetes]` settings (privileged, service_account_overwrite_allowed) are then the
  * settings of the jobs, and the rules read them as such.
  */
+/** Where the config.toml a chart deploys is written: the values' runners.config, or the legacy runners.* values it was built from. */
+function chartTomlOrigin(values: Origin, legacyPlaces: Chain['legacyPlaces']): Origin {
+  return legacyPlaces ? legacyValuesOrigin(values, legacyPlaces) : { ...values, path: [...values.path, 'runners', 'config'] };
+}
+
 function chartDeployedToml(template: Record<string, unknown>, values: Record<string, unknown> | undefined): Record<string, unknown> {
   const runners = template.runners;
   if (!Array.isArray(runners) || !isObject(runners[0]) || runners[0].executor !== undefined) return template;

@@ -37,8 +37,11 @@ const ENV_KEYS: ReadonlyMap<string, { path: readonly string[]; bool?: true }> = 
   ['CACHE_S3_INSECURE', { path: ['cache', 's3', 'Insecure'], bool: true }],
   ['CACHE_S3_AUTHENTICATION_TYPE', { path: ['cache', 's3', 'AuthenticationType'] }],
 ]);
-/** Variables only registration reads: a container with one registers (env-managers.ts REGISTERS). */
-const REGISTERS = new Set(['CI_SERVER_TOKEN', 'REGISTRATION_TOKEN', 'RUNNER_EXECUTOR', 'REGISTER_NON_INTERACTIVE']);
+/**
+ * A setting only registration has: a container given one registers. CI_SERVER_URL is also what GitLab
+ * gives every CI job, so it alone says nothing (env-managers.ts asks for it beside one of these).
+ */
+export const REGISTERS = /^(?:CI_SERVER_TOKEN|REGISTRATION_TOKEN|RUNNER_EXECUTOR|REGISTER_NON_INTERACTIVE)$/;
 
 /** Go's strconv.ParseBool, which go-flags uses for a bool flag's environment value. */
 function goBool(v: string): boolean | undefined {
@@ -59,7 +62,7 @@ export function envRegisteredEntry(container: Record<string, unknown>): { entry:
   let registers = false;
   env.forEach((e: unknown, i) => {
     if (!isObject(e) || typeof e.name !== 'string') return;
-    if (REGISTERS.has(e.name)) registers = true;
+    if (REGISTERS.test(e.name)) registers = true;
     const key = ENV_KEYS.get(e.name);
     if (!key || typeof e.value !== 'string' || e.value === '') return;
     const value = key.bool ? goBool(e.value) : e.value;
@@ -76,50 +79,50 @@ export function envRegisteredEntry(container: Record<string, unknown>): { entry:
 }
 
 /**
- * The config.toml of a manager that registers from its environment, located: a setting of the
- * entry at the env entry it came from in the workload, anything else in the config.toml it
- * mounts (else at the container).
+ * A config.toml whose `[[runners]]` entry register builds from settings written elsewhere (a
+ * container's env, a chart's legacy runners.* values), located: a setting of the entry by
+ * `entryAt` (its dotted key under `runners.0`), anything else by `elsewhere`.
  */
-export class EnvRegisteredSource extends SourceFile {
-  readonly #workload: Located<K8sObject> & { address?: string };
-  readonly #containerPath: (string | number)[];
-  readonly #places: ReadonlyMap<string, number>;
-  readonly #mounted: Origin | undefined;
-  constructor(workload: Located<K8sObject> & { address?: string }, containerIndex: number, places: ReadonlyMap<string, number>, mounted: Origin | undefined) {
-    super(workload.origin.source.path, workload.origin.source.text, workload.origin.source.syntax);
-    const kind = workload.value.kind;
-    const podPath = kind === 'Pod' ? ['spec'] : kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template', 'spec'] : ['spec', 'template', 'spec'];
-    // The provider's blocks are lists of one (HCL, terraform show -json): their positions carry index 0.
-    this.#containerPath = workload.address !== undefined ? [...podPath.flatMap((k) => [k, 0]), 'container', containerIndex] : [...podPath, 'containers', containerIndex];
-    this.#workload = workload;
-    this.#places = places;
-    this.#mounted = mounted;
+export class RegisteredEntrySource extends SourceFile {
+  readonly #entryAt: (key: string) => Position;
+  readonly #elsewhere: (path: readonly (string | number)[]) => Position;
+  constructor(of: SourceFile, entryAt: (key: string) => Position, elsewhere: (path: readonly (string | number)[]) => Position) {
+    super(of.path, of.text, of.syntax);
+    this.#entryAt = entryAt;
+    this.#elsewhere = elsewhere;
   }
   override locate(_doc: number, path: readonly (string | number)[]): Position {
-    if (path[0] === 'runners' && path[1] === 0) {
-      // The setting where its variable is written; one not set, at the container's env.
-      const i = this.#places.get(path.slice(2).map(String).join('.'));
-      return originAt(this.#workload.origin, ...this.#containerPath, 'env', ...(i !== undefined ? [i, 'value'] : []));
-    }
-    return this.#mounted ? originAt(this.#mounted, ...path) : originAt(this.#workload.origin, ...this.#containerPath);
+    return path[0] === 'runners' && path[1] === 0 ? this.#entryAt(path.slice(2).map(String).join('.')) : this.#elsewhere(path);
   }
 }
 
 /**
- * The config.toml a chart before 0.53.0 has register build from its legacy `runners.*` values
- * (chart-values.ts legacyRegisterEntry), located in those values: a setting at the key it came from,
- * anything else at `runners`.
+ * The origin of the config.toml of a manager that registers from its environment: a setting of the
+ * entry at the env entry it came from in the workload (one not set, at the container's env),
+ * anything else in the config.toml it mounts (else at the container).
  */
-export class LegacyValuesSource extends SourceFile {
-  readonly #values: Origin;
-  readonly #places: ReadonlyMap<string, (string | number)[]>;
-  constructor(values: Origin, places: ReadonlyMap<string, (string | number)[]>) {
-    super(values.source.path, values.source.text, values.source.syntax);
-    this.#values = values;
-    this.#places = places;
-  }
-  override locate(_doc: number, path: readonly (string | number)[]): Position {
-    const from = path[0] === 'runners' && path[1] === 0 ? this.#places.get(path.slice(2).map(String).join('.')) : undefined;
-    return originAt(this.#values, ...(from ?? ['runners']));
-  }
+export function envRegisteredOrigin(workload: Located<K8sObject> & { address?: string }, containerIndex: number, places: ReadonlyMap<string, number>, mounted: Origin | undefined): Origin {
+  const kind = workload.value.kind;
+  const podPath = kind === 'Pod' ? ['spec'] : kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template', 'spec'] : ['spec', 'template', 'spec'];
+  // The provider's blocks are lists of one (HCL, terraform show -json): their positions carry index 0.
+  const container = workload.address !== undefined ? [...podPath.flatMap((k) => [k, 0]), 'container', containerIndex] : [...podPath, 'containers', containerIndex];
+  const source = new RegisteredEntrySource(
+    workload.origin.source,
+    (key) => {
+      const i = places.get(key);
+      return originAt(workload.origin, ...container, 'env', ...(i !== undefined ? [i, 'value'] : []));
+    },
+    (path) => (mounted ? originAt(mounted, ...path) : originAt(workload.origin, ...container)),
+  );
+  return { source, doc: 0, path: [] };
+}
+
+/**
+ * The origin of the config.toml a chart before 0.53.0 has register build from its legacy
+ * `runners.*` values (chart-values.ts legacyRegisterEntry), in those values: a setting at the key
+ * it came from, anything else at `runners`.
+ */
+export function legacyValuesOrigin(values: Origin, places: ReadonlyMap<string, (string | number)[]>): Origin {
+  const source = new RegisteredEntrySource(values.source, (key) => originAt(values, ...(places.get(key) ?? ['runners'])), () => originAt(values, 'runners'));
+  return { source, doc: 0, path: [] };
 }

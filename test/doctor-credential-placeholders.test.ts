@@ -266,3 +266,32 @@ describe('6. docker-compose env_file', () => {
     }
   });
 });
+
+describe('7. a private key block with placeholders for its body', () => {
+  // public zeropsio/gitlab-runners: `SSH_KEY: |` whose body is lines of dots, written to show where the key goes.
+  const dots = '.'.repeat(50);
+  const body = 'MIIEpAIBAAKCAQEA1x9Qk2Lw8Tn4Rb7Vc0Zp3Ym6Hs5Jd2Gf8Ke1Ua4Wo7Ti9Nq0Bv';
+  const block = (lines: string[], indent = '') => [`${indent}-----BEGIN OPENSSH PRIVATE KEY-----`, ...lines.map((l) => indent + l), `${indent}-----END OPENSSH PRIVATE KEY-----`].join('\n');
+  const yaml = (lines: string[]) => `services:\n  - hostname: node\n    envVariables:\n      SSH_KEY: |\n${block(lines, '        ')}\n`;
+
+  it('a YAML block of dots is no key: no RF940', () => {
+    expect(at(run({ 'import.yml': yaml([dots, dots, dots]) }), 'RF940')).toEqual([]);
+  });
+  it('twin: the same block with a base64 body is RF940 at the header', () => {
+    const text = yaml([body, dots]);
+    expect(at(run({ 'import.yml': text }), 'RF940')).toEqual([place('import.yml', text, '-----BEGIN')]);
+  });
+  it('a shell heredoc of `<your key here>` or xxxx is no key; one of base64 is', () => {
+    const script = (lines: string[]) => `#!/bin/sh\ncat > /root/.ssh/id_rsa <<KEY\n${block(lines)}\nKEY\n`;
+    expect(at(run({ 'key.sh': script(['<your private key here>']) }), 'RF940')).toEqual([]);
+    expect(at(run({ 'key.sh': script(['xxxxxxxxxxxxxxxx', 'xxxxxxxxxxxxxxxx']) }), 'RF940')).toEqual([]);
+    const text = script([body]);
+    expect(at(run({ 'key.sh': text }), 'RF940')).toEqual([place('key.sh', text, '-----BEGIN')]);
+  });
+  it('a header with no END, or an END right after it, stays a key', () => {
+    const open = `#!/bin/sh\necho "-----BEGIN RSA PRIVATE KEY-----"\n${dots}\n`;
+    expect(at(run({ 'open.sh': open }), 'RF940')).toEqual([place('open.sh', open, '-----BEGIN')]);
+    const empty = `#!/bin/sh\ncat > k <<K\n-----BEGIN RSA PRIVATE KEY-----\n-----END RSA PRIVATE KEY-----\nK\n`;
+    expect(at(run({ 'empty.sh': empty }), 'RF940')).toEqual([place('empty.sh', empty, '-----BEGIN')]);
+  });
+});

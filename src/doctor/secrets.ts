@@ -2,7 +2,7 @@ import type { Finding, SecretPlace } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { formatPosition, type Position, type SourceFile } from './source.js';
 import { LineIndex, interpolations, type Body, type Expr } from './hcl/ast.js';
-import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, RUNNER_TOKEN_ATTRIBUTE_NAMES, RUNNER_TOKEN_SHAPES, SECRET_KEY_NAME_KEY, SHAPES, credentialIn, isCloudKey, lineCredentials, lineNotes, machineKey, notedPlaceholder, placeholderValue, secretKeyNameBeside, secretKeyNameOnLine, secretKeyNameValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
+import { CREDENTIAL_NEEDLES, MACHINE_KEY_OPTIONS, RUNNER_TOKEN_ATTRIBUTE_NAMES, RUNNER_TOKEN_SHAPES, SECRET_KEY_NAME_KEY, SHAPES, credentialIn, isCloudKey, lineCredentials, lineNotes, machineKey, notedPlaceholder, placeholderKeyBlock, placeholderValue, PRIVATE_KEY, secretKeyNameBeside, secretKeyNameOnLine, secretKeyNameValue, type MachineKeyOption, type Shape } from '../verify/credentials.js';
 import { machineKeyFix } from '../verify/runner-toml.js';
 import { cloudFormationTypes } from './cloudformation.js';
 
@@ -73,8 +73,13 @@ interface Scanned {
 /** A placeholder `what` of a note's hit (notes are no credential; their hits are never grouped by it). */
 const NOTE: Shape = { name: 'no credential', re: /$^/, cloud: true, needles: [] };
 
-/** The credentials or notes of line `n` but those `namesSecretKey` says are a Secret's key name (the same array where there are none). */
+/**
+ * The credentials or notes of line `n` but those `namesSecretKey` says are a Secret's key name, and
+ * a private key whose block has placeholders for its body (`placeholderKeyBlock`); the same array
+ * where there are none.
+ */
 function withoutSecretKeyNames<T extends { key?: string; what?: Shape; option?: unknown }>(found: readonly T[], lines: () => readonly string[], n: number): readonly T[] {
+  if (found.some((c) => c.what === PRIVATE_KEY && placeholderKeyBlock(lines(), n))) found = found.filter((c) => c.what !== PRIVATE_KEY);
   return found.some((c) => c.key === SECRET_KEY_NAME_KEY) ? found.filter((c) => !namesSecretKey(c, lines, n)) : found;
 }
 

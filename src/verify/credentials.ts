@@ -32,6 +32,32 @@ export const SHAPES: readonly Shape[] = [
   { name: 'a private key', re: /-----BEGIN [A-Z ]*PRIVATE KEY-----/, cloud: false, needles: ['-----BEGIN'] },
 ];
 
+/** The shape of a private key (a PEM block's header). */
+export const PRIVATE_KEY: Shape = SHAPES.find((s) => s.name === 'a private key')!;
+
+/**
+ * Whether the PEM block that begins on line `n` (`-----BEGIN … PRIVATE KEY-----`) ends within 100
+ * lines (`-----END`) and has nothing but placeholders between: lines of dots or of one character
+ * over and over, `xxxx`, `<your key here>`, `...` (`placeholderWord`). A key is base64 of random
+ * bytes: no line of an issued key is one of these, so the block only shows where a key goes (public
+ * zeropsio/gitlab-runners: `SSH_KEY: |` with four lines of dots). A block whose END is not found
+ * (a key in one line, `\n` escaped) stays a key.
+ */
+export function placeholderKeyBlock(lines: readonly string[], n: number): boolean {
+  const begin = lines[n]!;
+  const header = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.exec(begin);
+  if (!header || begin.slice(header.index + header[0].length).replace(/["',\\]+$/, '').trim() !== '') return false;
+  let body = 0;
+  for (let i = n + 1; i < lines.length && i <= n + 100; i++) {
+    const line = lines[i]!.trim().replace(/^["']|["',]+$/g, '').trim();
+    if (line.includes('-----END')) return body > 0;
+    if (line === '') continue;
+    if (!placeholderWord(line) && !/^(?:\.{3}|\u2026)+$/.test(line)) return false;
+    body++;
+  }
+  return false;
+}
+
 /** The shapes of GitLab runner tokens: a runner authentication token (`glrt-`) and a registration token (`GR1348941`). */
 export const RUNNER_TOKEN_SHAPES: readonly Shape[] = SHAPES.filter((s) => s.needles.includes('glrt-') || s.needles.includes('GR1348941'));
 
@@ -343,10 +369,19 @@ export function credentialIn(value: string, key: string | undefined): { what: Sh
   if (isReference(value)) return undefined;
   for (const s of SHAPES) {
     const m = s.re.exec(value);
-    if (m) return { what: s, secret: m[0] };
+    if (m && !(s === PRIVATE_KEY && placeholderKeyIn(value, m.index))) return { what: s, secret: m[0] };
   }
   const keyed = key !== undefined ? keyCredential(value, key) : undefined;
   return keyed ? { what: keyed, secret: value } : undefined;
+}
+
+/** Whether the PEM header at `index` of a multi-line value begins a block of placeholders (`placeholderKeyBlock`). */
+function placeholderKeyIn(value: string, index: number): boolean {
+  if (!value.includes('\n', index)) return false;
+  const lines = value.split('\n');
+  let n = 0;
+  for (let at = value.indexOf('\n'); at >= 0 && at < index; at = value.indexOf('\n', at + 1)) n++;
+  return placeholderKeyBlock(lines, n);
 }
 
 /** Terraform expressions and shell or CI variables are references, not literals. */

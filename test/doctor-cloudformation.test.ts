@@ -60,11 +60,11 @@ describe('an AWS CloudFormation template', () => {
     const rf902 = about(r, 'RF902', 'stack/runner.yml');
     expect(rf902).toHaveLength(1);
     expect(rf902[0]!.path).toBe('stack/runner.yml:1:1');
-    expect(rf902[0]!.message).toMatch(/^stack\/runner\.yml \(5 resources: AWS::IAM::Role, AWS::IAM::InstanceProfile, AWS::EC2::LaunchTemplate, AWS::S3::Bucket ×2\) is an AWS CloudFormation template; the doctor does not read CloudFormation/);
+    expect(rf902[0]!.message).toMatch(/^stack\/runner\.yml \(5 resources: AWS::IAM::Role, AWS::IAM::InstanceProfile, AWS::EC2::LaunchTemplate, AWS::S3::Bucket ×2\) is an AWS CloudFormation template; the doctor reads CloudFormation only for the access keys and credentials written in it/);
     expect(r.findings.filter((f) => f.code === 'RF901')).toEqual([]);
     const rf910 = r.findings.filter((f) => f.code === 'RF910');
     expect(rf910).toHaveLength(1);
-    expect(rf910[0]!.message).toContain('1 AWS CloudFormation template(s), which the doctor does not read, may declare one (RF902): stack/runner.yml');
+    expect(rf910[0]!.message).toContain('1 AWS CloudFormation template(s), which the doctor does not read as a deployment, may declare one (RF902): stack/runner.yml');
   });
 
   it('JSON as cdk synth writes it (no AWSTemplateFormatVersion): RF902 too', () => {
@@ -87,8 +87,8 @@ describe('an AWS CloudFormation template', () => {
     const rf902 = r.findings.filter((f) => f.code === 'RF902' && f.message.includes('CloudFormation'));
     expect(rf902.map((f) => f.path)).toEqual(['cfns/stack-01.yml:1:1']);
     expect(rf902[0]!.message).toMatch(/^10 AWS CloudFormation templates: cfns\/stack-01\.yml \(5 resources: AWS::IAM::Role, /);
-    expect(rf902[0]!.message).toContain('; and 2 more; the doctor does not read CloudFormation');
-    expect(r.findings.filter((f) => f.code === 'RF910')[0]!.message).toContain('10 AWS CloudFormation template(s), which the doctor does not read, may declare one (RF902): cfns/stack-01.yml, cfns/stack-02.yml, cfns/stack-03.yml, …');
+    expect(rf902[0]!.message).toContain('; and 2 more; the doctor reads CloudFormation only for the access keys and credentials written in it');
+    expect(r.findings.filter((f) => f.code === 'RF910')[0]!.message).toContain('10 AWS CloudFormation template(s), which the doctor does not read as a deployment, may declare one (RF902): cfns/stack-01.yml, cfns/stack-02.yml, cfns/stack-03.yml, …');
   });
 
   it('YAML that only has a Resources key of other types is not taken for a template', () => {

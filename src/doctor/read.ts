@@ -558,7 +558,7 @@ export function cloudFormationFinding(templates: readonly { path: string; at: st
   };
   const one = templates.length === 1;
   const listed = templates.slice(0, 8).map(described).join('; ') + (templates.length > 8 ? `; and ${templates.length - 8} more` : '');
-  return finding('RF902', templates[0]!.at, `${one ? `${listed} is an AWS CloudFormation template` : `${templates.length} AWS CloudFormation templates: ${listed}`}; the doctor does not read CloudFormation, so the runner managers, roles, caches and user data ${one ? 'it declares' : 'they declare'} are not proven`, { fix: 'give what the stack deploys in a form the doctor reads: its roles as `aws iam get-role` and `aws iam get-role-policy` output, and the config.toml its managers write (or write the stack in Terraform or OpenTofu)' });
+  return finding('RF902', templates[0]!.at, `${one ? `${listed} is an AWS CloudFormation template` : `${templates.length} AWS CloudFormation templates: ${listed}`}; the doctor reads CloudFormation only for the access keys and credentials written in it (RF936, RF940), so the runner managers, roles, caches and user data ${one ? 'it declares' : 'they declare'} are not proven`, { fix: 'give what the stack deploys in a form the doctor reads: its roles as `aws iam get-role` and `aws iam get-role-policy` output, and the config.toml its managers write (or write the stack in Terraform or OpenTofu)' });
 }
 
 /**

@@ -787,6 +787,18 @@ describe('an attribute of a resource with count read without an instance (Terraf
   });
 });
 
+describe('count given as a string (Terraform converts it to a number)', () => {
+  // gstlt/terraform-gitlab-runner: `count = "${var.runners_count}"` with `type = "string"`, `default = "1"`.
+  const counted = (count: string) => `variable "n" {\n  type    = "string"\n  default = "2"\n}\nresource "aws_iam_policy" "p" {\n  count  = ${count}\n  name   = "p-\${count.index}"\n  policy = "{}"\n}\n`;
+  it('"${var.n}" of a string default "2" makes two instances, no RF906', () => {
+    expect(evalLocal('aws_iam_policy.p[1].name', counted('"${var.n}"'))).toEqual({ value: 'p-1', broken: [] });
+  });
+  it('twin: a string that is no number is still RF906 "not a whole number"', () => {
+    const { value } = evalLocal('aws_iam_policy.p[1].name', counted('"two"'));
+    expect(value instanceof Unknown && value.reason.message).toBe('count of aws_iam_policy.p is not a whole number');
+  });
+});
+
 describe('data "template_file" (the template provider): rendered as templatefile() renders', () => {
   // robpearce-flux/terraform-aws-gitlab-runner (a cattle-ops fork) writes its policies so: RF906
   // "data.template_file.….rendered is known only when Terraform reads the data source" before.

@@ -41,6 +41,22 @@ describe('reading gitlab-runner register commands', () => {
   });
 });
 
+describe('gitlab-ci-multi-runner, the name before 10.0', () => {
+  // public gstlt/terraform-gitlab-runner: `sudo gitlab-ci-multi-runner register -n --registration-token "$GITLAB_KEY" …`.
+  it('is read as register; other programs ending in -runner are not', () => {
+    expect(flags('sudo gitlab-ci-multi-runner register -n --executor docker --docker-privileged')).toEqual([['non-interactive', 'executor=docker', 'docker-privileged']]);
+    expect(flags('my-gitlab-ci-multi-runner register --executor docker')).toEqual([]);
+    expect(flags('gitlab-ci-runner register --executor docker')).toEqual([]);
+  });
+  it('in an instance\'s user data it makes the instance a manager (RF911: no instance profile), not RF910', () => {
+    const tf = 'resource "aws_instance" "ci" {\n  ami       = "ami-0123456789abcdef0"\n  user_data = <<-EOT\n    #!/bin/bash\n    sudo gitlab-ci-multi-runner register -n --url https://gitlab.example.com/ --token "$T" --executor docker --docker-privileged\n  EOT\n}\n';
+    const r = doctor(files({ 'main.tf': tf }));
+    expect(r.findings.map((f) => f.code)).not.toContain('RF910');
+    expect(r.findings.filter((f) => f.code === 'RF911').map((f) => f.path)).toEqual(['main.tf:1:1']);
+    expect(r.findings.filter((f) => f.code === 'RF301').map((f) => f.path)).toEqual(['main.tf:5:110']);
+  });
+});
+
 const LAUNCH_TEMPLATE = (script: string) => `resource "aws_launch_template" "runner" {\n  name      = "runner"\n  user_data = base64encode(<<-EOT\n${script}\n  EOT\n  )\n}\n`;
 
 describe('the doctor over a manager that registers at boot', () => {

@@ -95,8 +95,13 @@ export const REGISTRATION_TOKEN_FLOW = 'deprecated by GitLab (since 15.6; off by
 export const RUNNERS_TOKEN_REF = /\$\{((?:data\.)?gitlab_(?:group|project)\.[A-Za-z0-9_-]+)(?:\[[^\]]*\])?\.runners_token\}/;
 /** Files that describe a deployment rather than deploy one. */
 const DOCUMENTATION = /\.(md|markdown|rst|adoc|txt|html?)$/i;
-/** `gitlab-runner register` (not `unregister`), also behind sudo or a path; the words after it follow. */
-const COMMAND = /(?<![A-Za-z0-9_-])gitlab-runner(?:\.exe)?[ \t]+register(?=[ \t]|\\\r?\n|\r?\n|$)/g;
+/**
+ * `gitlab-runner register` (not `unregister`), also behind sudo or a path; the words after it follow.
+ * `gitlab-ci-multi-runner` is the same program under its name before 10.0 (gitlab-runner CHANGELOG
+ * v10.0.0: "Rename repository from GitLab-ci-multi-runner to GitLab-runner"; its packages took the
+ * new name with it), still written in old install scripts (public gstlt/terraform-gitlab-runner).
+ */
+const COMMAND = /(?<![A-Za-z0-9_-])gitlab-(?:ci-multi-)?runner(?:\.exe)?[ \t]+register(?=[ \t]|\\\r?\n|\r?\n|$)/g;
 /** At most this many characters of one command are read (a command is a few lines). */
 const MAX_COMMAND = 16_384;
 

@@ -808,7 +808,9 @@ export class ModuleEvaluator {
       else if (isObj(v)) out = Object.keys(v).sort().map((k) => ({ name: `${block.name}[${JSON.stringify(k)}]`, each: { key: k, value: v[k]! } }));
       else out = new Unknown(this.sym(`${block.type}.${block.name}`), { code: 'RF906', message: `for_each of ${block.type}.${block.name} is not a map or a set`, at: fe.loc.pos(fe.expr.at) });
     } else if (count) {
-      const v = this.value(count.expr, { loc: count.loc, vars: new Map() });
+      // count takes a number, and Terraform converts a string of one to it as it converts any
+      // argument (`count = "${var.n}"` with a string default "1", the 0.11 style: one instance).
+      const v = convertTo(this.value(count.expr, { loc: count.loc, vars: new Map() }), NUMBER, () => null);
       if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 10_000) out = Array.from({ length: v }, (_, i) => ({ name: `${block.name}[${i}]`, index: i }));
       else out = new Unknown(this.sym(`${block.type}.${block.name}`), v instanceof Unknown ? reworded(v.reason, `count of ${block.type}.${block.name} is not statically known: ${v.reason.message}`) : { code: 'RF906', message: `count of ${block.type}.${block.name} is not a whole number`, at: count.loc.pos(count.expr.at) });
     }
@@ -2037,6 +2039,8 @@ export class ModuleEvaluator {
  * it then say what is missing), and an unknown stays unknown. `given` evaluates an optional
  * attribute's default where the variable is declared.
  */
+const NUMBER: TypeConstraint = { k: 'number' };
+
 function convertTo(value: Value, type: TypeConstraint, given: (e: Expr) => Value): Value {
   if (value === null || value instanceof Unknown) return value;
   switch (type.k) {

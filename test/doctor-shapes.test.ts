@@ -72,6 +72,17 @@ describe('doctor: Kubernetes fields of a shape the API server refuses', () => {
     expect(hit.map((f) => f.message).join('\n')).toMatch(/containers\[0\] is null, not a mapping/);
   });
 
+  it('an env var whose value is null (helm template of a value left out) is read as unset, not RF901', () => {
+    const image = '          image: registry.gitlab.com/gitlab-org/gitlab-runner:v18.5.0\n';
+    const base = doctor(corpusFiles(join(CORPUS, 'azure/deployment-manager')));
+    const r = doctor(edited('azure/deployment-manager', 'k8s/deployment.yaml', image, `${image}          env:\n            - name: CI_SERVER_URL\n              value:\n`));
+    expect(r.findings.filter((f) => f.code === 'RF901')).toEqual([]);
+    expect(r.findings.map((f) => f.code)).toEqual(base.findings.map((f) => f.code));
+    // twin: a value that is a mapping is still RF901 at it.
+    const bad = doctor(edited('azure/deployment-manager', 'k8s/deployment.yaml', image, `${image}          env:\n            - name: CI_SERVER_URL\n              value: { a: 1 }\n`));
+    expect(bad.findings.filter((f) => f.code === 'RF901').map((f) => f.message)).toEqual([expect.stringMatching(/env\[0\]|value is a mapping, not a string/)]);
+  });
+
   it('a YAML mapping key that is a list gives no process warning', () => {
     const spy = vi.spyOn(process, 'emitWarning').mockImplementation(() => undefined);
     try {

@@ -120,6 +120,30 @@ describe("files of another tool's template engine (found on erik78se/operator-gi
   });
 });
 
+describe('ytt (Carvel) templates (public voor/gitlab-runner-helm-imgpkg)', () => {
+  const run = (path: string, text: string) => doctor([{ path, bytes: enc(text) }]).findings;
+  const NAMESPACE = '#@ load("@ytt:data", "data")\n---\napiVersion: v1\nkind: Namespace\nmetadata:\n  name: #@ data.values.namespace\n';
+  it('a Namespace whose name ytt fills in is RF902 at the first annotation, not RF901 "without metadata.name"', () => {
+    const r = run('config/ns.yaml', NAMESPACE);
+    expect(r.filter((f) => f.code === 'RF901')).toEqual([]);
+    expect(r.filter((f) => f.code === 'RF902').map((f) => [f.path, f.message])).toEqual([['config/ns.yaml:1:1', expect.stringContaining('is a ytt (Carvel) template, not YAML as written')]]);
+  });
+  it('an inline `key: #@ expr` alone makes the file a template; its credentials still count', () => {
+    const token = 'glrt-EXAMPLEexampleEXAMPLE12';
+    const r = run('values.yaml', `runnerToken: ${token}\nnamespace: #@ data.values.ns\n`);
+    expect(r.filter((f) => f.code === 'RF902').map((f) => f.path)).toEqual(['values.yaml:2:12']);
+    expect(r.map((f) => f.code)).toContain('RF940');
+    expect(JSON.stringify(r)).not.toContain(token);
+  });
+  it('twin: a data values file marked only `#@data/values`, and plain YAML with `#@` inside a value, are read as YAML', () => {
+    expect(run('config/ns.yaml', NAMESPACE.replace(/#@ .*\n/, '').replace('#@ data.values.namespace', 'gitlab-runner')).map((f) => f.code)).not.toContain('RF902');
+    const values = run('chart/values.yaml', '#@data/values\n---\ngitlabUrl: https://gitlab.example.com/\nrbac:\n  create: true\n');
+    expect(values.map((f) => f.code)).not.toContain('RF902');
+    expect(values.map((f) => f.code)).toContain('RF907');
+    expect(run('a.yaml', 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  mail: "ops#@example.com"\n').map((f) => f.code)).not.toContain('RF902');
+  });
+});
+
 describe('files that borrow the form of a Kubernetes object without being one', () => {
   // DoD-Platform-One/gitlab-runner's kind-config.yaml gave a false RF901 error "a Cluster without metadata.name".
   const run = (path: string, text: string) => doctor([{ path, bytes: enc(text) }]).findings.filter((f) => f.code === 'RF901');

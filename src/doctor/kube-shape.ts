@@ -67,7 +67,11 @@ function container(c: Record<string, unknown>, at: Path): ShapeProblem | undefin
   return first(
     () => optionalString(c, 'name', at),
     () => optionalString(c, 'image', at),
-    () => listOfMappings(c, 'env', at, (e, p) => optionalString(e, 'name', p) ?? optionalString(e, 'value', p)),
+    // An env var's value is optional (EnvVar.value, "Defaults to \"\"") and null decodes as absent (Go's
+    // encoding/json leaves a field unset for null): `helm template` writes `value:` (null) for a value
+    // the values leave out (public voor/gitlab-runner-helm-imgpkg, chart 0.33.0: CI_SERVER_URL), and the
+    // object applies. Readers take a value only when it is a string.
+    () => listOfMappings(c, 'env', at, (e, p) => optionalString(e, 'name', p) ?? (e.value === null ? undefined : optionalString(e, 'value', p))),
     () => listOfMappings(c, 'volumeMounts', at),
     () => listOfMappings(c, 'envFrom', at),
   );

@@ -148,6 +148,7 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
     if (Array.isArray(value.runners)) ev.configTomls.push({ value, origin: { source, doc: 0, path: [] } });
     return;
   }
+  if (syntax === 'yaml' && yttTemplate(ev, path, text)) return;
   // Deep block YAML overflows the YAML library's recursion ("Maximum call stack size exceeded"):
   // measured on the text first, as the spec reader does.
   const deep = syntax === 'yaml' ? nestingBeyond(text, MAX_DEPTH) : undefined;
@@ -218,6 +219,36 @@ function scrubSecrets(ev: Evidence, source: SourceFile, doc: unknown, i: number,
 export const MAX_DEPTH = 200;
 
 /**
+ * A ytt (Carvel) template: YAML whose `#@` comments are ytt's annotations and code (`#@ load(…)`,
+ * `#@ if …:` / `#@ end`, `#@overlay/match …`, `#@data/values`, a value written `key: #@ expr`; ytt's
+ * own comments are `#!`: carvel.dev/ytt/docs, "Language" and "Overlays"). A YAML parser reads them
+ * as comments, so a document ytt fills in (`name: #@ data.values.namespace`) or drops (`#@ if`) reads
+ * wrong: a Namespace with no name, an overlay of data values as chart values (public
+ * voor/gitlab-runner-helm-imgpkg). Not read, as the other engines' templates are (RF902 at the first
+ * annotation); its credentials still count.
+ */
+const YTT = /^[ \t]*#@(?:[ \t]|load\(|overlay\/|data\/values|schema\/|template\/|yaml\/|library\/|assert\/|def\b|if\b|for\b|end\b)|:[ \t]+#@[ \t]/m;
+function yttTemplate(ev: Evidence, path: string, text: string): boolean {
+  if (!text.includes('#@')) return false;
+  // A data values file whose only annotation marks it so (`#@data/values` above plain data) is that
+  // data as written: ytt reads it as it stands, and so does Helm when it is a chart's values.yaml.
+  const annotations = new RegExp(YTT.source, 'gm');
+  let code: RegExpExecArray | null = null;
+  for (let x = annotations.exec(text); x !== null && code === null; x = annotations.exec(text)) {
+    const end = text.indexOf('\n', x.index);
+    if (!DATA_VALUES_MARK.test(text.slice(x.index, end < 0 ? text.length : end))) code = x;
+  }
+  if (code === null) return false;
+  const before = text.slice(0, code.index + code[0].indexOf('#@'));
+  const line = before.split('\n').length;
+  const lineText = text.split('\n', line)[line - 1] ?? '';
+  ev.findings.push(finding('RF902', `${path}:${line}:${before.length - before.lastIndexOf('\n')}`, `${path} is a ytt (Carvel) template, not YAML as written: its \`#@\` annotations (${safeText(shownText(lineText.trim(), 60))}, line ${line}) are code ytt runs first, which a YAML reader takes for comments; not read, so what it renders is not proven`, { fix: 'give the YAML ytt renders (`ytt -f <files>`), as applied to the cluster' }));
+  ev.findings.push(...textSecretFindings(path, text));
+  return true;
+}
+const DATA_VALUES_MARK = /^[ \t]*#@data\/values(?:-schema)?[ \t]*$/;
+
+/**
  * A file of a TOML, YAML or JSON name that another tool's template engine fills before it is that
  * format (a Juju charm's or Ansible role's `templates/config.toml` with Jinja's `{{concurrent}}`, an
  * ERB `<%= … %>`, a Go template's `{{ .Values.x }}`): when the line the parser stopped on holds such
@@ -225,6 +256,7 @@ export const MAX_DEPTH = 200;
  * lines are scanned for credentials as text. What it renders is not shown; markup elsewhere in a file
  * that breaks for another reason stays RF901.
  */
+
 function otherEngineTemplate(ev: Evidence, path: string, text: string, line: number, column: number, format: string): boolean {
   const lineText = text.split('\n', line)[line - 1] ?? '';
   const markup = /\{\{.*?(?:\}\}|$)|\{%.*?(?:%\}|$)|<%.*?(?:%>|$)/.exec(lineText)?.[0];

@@ -35,6 +35,8 @@ export interface TerraformEvidence {
   generatedByRunnerFleet: boolean;
   /** Terraform configuration (.tf, .tf.json) by folder, evaluated into `resource`/`data` by `evaluateConfigs`. */
   configs: Map<string, ConfigModule>;
+  /** Folders whose Terraform files were all given by a walk of the folder (index.ts wholeTerraformFolders). */
+  wholeFolders?: ReadonlySet<string>;
   /** What `terraform init` installed, by root folder (its `.terraform/modules/modules.json`): module key → installed copy. */
   installedModules?: Map<string, Map<string, InstalledModule>>;
   /** Variable definitions files (`.tfvars`, `.tfvars.json`) by folder: the values a root's variables take. */

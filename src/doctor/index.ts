@@ -22,7 +22,7 @@ import { awsRules, readAwsInto, rolesOfOneName, screenPolicies, type AwsReadSumm
 import { evaluateTerraform } from './terraform.js';
 import { MARKED_ADDRESS, SCOPED_SYMBOL, normalPath, rootMark } from './hcl/eval.js';
 import { oneAcrossRoots } from './across-roots.js';
-import { moduleFileReferences } from './hcl/read.js';
+import { moduleFileReferences, terraformFolderOf } from './hcl/read.js';
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
@@ -46,6 +46,8 @@ export interface InputFile {
   unreadable?: string;
   /** A file found while walking a folder that looks like part of a deployment but is of a kind the doctor does not read (terragrunt.hcl, a Dockerfile): named once, not read. */
   notRead?: true;
+  /** A file found by walking a folder (not named itself): every file of its folder the doctor reads was given with it. */
+  inFolder?: true;
 }
 
 export interface DoctorResult {
@@ -60,6 +62,25 @@ export interface DoctorResult {
 
 const baseName = (path: string) => path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
 
+/**
+ * The folders whose Terraform configuration was given whole: a walk of the folder found its files
+ * (`inFolder`) and read every one of them (none over the size limit, cut or unreadable). A name no
+ * file of such a folder declares is declared nowhere (RF913), where in files named one by one it may
+ * be in a file not given (RF903).
+ */
+function wholeTerraformFolders(files: readonly InputFile[]): Set<string> {
+  const whole = new Set<string>();
+  const partial = new Set<string>();
+  for (const f of files) {
+    if (f.notRead === true || !isTerraformConfig(f.path)) continue;
+    const dir = terraformFolderOf(f.path);
+    if (f.inFolder === true && f.unreadable === undefined && f.cut !== true && !(f.bytes.byteLength === 0 && (f.size ?? 0) > 0)) whole.add(dir);
+    else partial.add(dir);
+  }
+  for (const dir of partial) whole.delete(dir);
+  return whole;
+}
+
 /** Reads the files into evidence: every problem with a file is a finding for that file. */
 export function readEvidence(files: readonly InputFile[]): Evidence {
   const ev = emptyEvidence();
@@ -69,6 +90,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   const hidden = hiddenByTofu(files.filter((f) => f.unreadable === undefined && f.notRead !== true).map((f) => f.path));
   const terraform = files.filter((f) => f.unreadable === undefined && f.notRead !== true && !hidden.has(f.path) && isTerraformConfig(f.path)).map((f) => ({ path: f.path, text: new TextDecoder().decode(f.bytes) }));
   const referenced = new Set(moduleFileReferences(terraform).map(normalPath));
+  ev.terraform.wholeFolders = wholeTerraformFolders(files);
   const read = new Set(files.filter((f) => f.notRead !== true).map((f) => f.path));
   const notRead: string[] = [];
   for (const f of files) {

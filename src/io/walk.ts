@@ -51,6 +51,8 @@ export interface WalkedFile {
   unreadable?: string;
   /** Set for a file found inside a folder that looks like part of a deployment but is of a kind the doctor does not read: not read (`bytes` empty). */
   notRead?: true;
+  /** Set for a file found by walking a folder named on the command line (not named itself): its folder's other files were walked too. */
+  inFolder?: true;
 }
 
 export interface WalkProblem {
@@ -131,7 +133,7 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       else files.push({ path, bytes: new Uint8Array(0), size: 0, unreadable: errnoReason(e) });
       return;
     }
-    files.push({ path, bytes, size: bytes.byteLength });
+    files.push({ path, bytes, size: bytes.byteLength, ...(named ? {} : { inFolder: true as const }) });
   };
   const visitIfFile = async (path: string): Promise<void> => {
     try {

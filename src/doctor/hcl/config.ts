@@ -72,6 +72,8 @@ export interface ConfigModule {
   outputsOf?: (name: string, arg: (name: string) => Value | undefined, notEvaluated: (what: string) => Unknown) => Value | undefined;
   /** Files of the module that are not valid HCL (RF901): a name declared in none of the others may be declared there. */
   unreadable?: string[];
+  /** Every file of the module's folder was given (a walk of the folder read them all): a name none declares is declared nowhere. */
+  wholeFolder?: true;
 }
 
 /** A `variable` block: `type`, the declared type constraint (types.ts), which every value the variable takes is converted to. */

@@ -1561,6 +1561,8 @@ export class ModuleEvaluator {
             }
             // A name near one of the same type is a misspelling (RF913); any other may be declared in a file not given (RF903).
             if (nb) return this.unknown(e, env, 'RF913', `${prefix}${name} names no ${ref.mode === 'data' ? 'data source' : 'resource'} of this module; did you mean ${prefix}${near!} (${fmt(nb.loc.pos(nb.at))})?`, `write ${prefix}${near!}, or declare ${ref.mode} "${ref.type}" "${name}"`);
+            // Every file of the folder was read: declared nowhere, and terraform plan stops at it ("Reference to undeclared resource").
+            if (this.mod.wholeFolder) return this.unknown(e, env, 'RF913', `${prefix}${name} names no ${ref.mode === 'data' ? 'data source' : 'resource'} of this module: no file of ${this.mod.dir === '.' ? 'the folder' : this.mod.dir} declares ${ref.mode} "${ref.type}" "${name}", so terraform plan stops here (Reference to undeclared resource)`, `declare ${ref.mode} "${ref.type}" "${name}" in ${this.mod.dir}, or fix the reference`);
             return this.unknown(e, env, 'RF903', `${prefix}${name} is not in the files given (no ${ref.mode === 'data' ? 'data source' : 'resource'} of that name in this module's files), so what depends on it is not proven`, `give the file that declares ${ref.mode} "${ref.type}" "${name}" (or the whole folder), or \`terraform show -json\` of a plan`);
           }
           const inst = this.instances(b);

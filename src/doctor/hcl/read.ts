@@ -27,13 +27,14 @@ import { isTerraformConfig } from '../terraform-files.js';
  */
 
 /** The folder of a file's path; `.` for a bare file name (`main.tf`, as the CLI names a module's file in the working folder). */
-const dirOf = (path: string) => (path.includes('/') || path.includes('\\') ? path.replace(/[\\/][^\\/]*$/, '') || '.' : '.');
+export const terraformFolderOf = (path: string): string => (path.includes('/') || path.includes('\\') ? path.replace(/[\\/][^\\/]*$/, '') || '.' : '.');
 
 function moduleOf(ev: Evidence, path: string): ConfigModule {
-  const dir = dirOf(path);
+  const dir = terraformFolderOf(path);
   let m = ev.terraform.configs.get(dir);
   if (!m) {
     m = emptyModule(dir);
+    if (ev.terraform.wholeFolders?.has(dir)) m.wholeFolder = true;
     ev.terraform.configs.set(dir, m);
   }
   return m;
@@ -94,7 +95,7 @@ export function readTfvarsJsonInto(ev: Evidence, path: string, doc: unknown): vo
 
 /** The VarFiles of a file's folder (kept apart from the folder's module: a folder of variable files only is no root). */
 function varFilesOf(ev: Evidence, path: string): VarFiles {
-  const dir = dirOf(path);
+  const dir = terraformFolderOf(path);
   const all = (ev.terraform.varFiles ??= new Map<string, VarFiles>());
   let files = all.get(dir);
   if (!files) all.set(dir, (files = { loaded: new Map(), optional: new Map() }));
@@ -462,7 +463,7 @@ function rootMarks(roots: readonly ConfigModule[]): Map<ConfigModule, string> {
  * document is marked with it. Marks new to the call are numbered after the roots'.
  */
 function showDeploymentMarks(shows: readonly { module: unknown; origin: Origin }[], roots: readonly ConfigModule[], marks: Map<ConfigModule, string>): ({ mark: string; folder: string } | undefined)[] {
-  const folderOf = (path: string): string => normalDir(dirOf(path));
+  const folderOf = (path: string): string => normalDir(terraformFolderOf(path));
   const folders = new Map<string, Set<string>>();
   for (const s of shows) {
     const folder = folderOf(s.origin.source.path);
@@ -704,7 +705,7 @@ function markPolicyDocument(block: ConfigBlock, body: Record<string, Value>): vo
  * caller was named. Pure: parses the texts it is given (a file that does not parse names nothing).
  */
 export function calledModuleFolders(files: readonly { path: string; text: string }[]): string[] {
-  const have = new Set(files.map((f) => normalDir(dirOf(f.path))));
+  const have = new Set(files.map((f) => normalDir(terraformFolderOf(f.path))));
   const out = new Set<string>();
   for (const f of files) {
     if (!isTerraformConfig(f.path) || !f.text.includes('module')) continue;
@@ -724,7 +725,7 @@ export function calledModuleFolders(files: readonly { path: string; text: string
     }
     for (const s of sources) {
       if (!/^\.\.?[\\/]/.test(s)) continue;
-      const dir = moduleDir(normalDir(dirOf(f.path)), s);
+      const dir = moduleDir(normalDir(terraformFolderOf(f.path)), s);
       if (!have.has(dir)) out.add(dir);
     }
   }
@@ -744,7 +745,7 @@ export function moduleFileReferences(files: readonly { path: string; text: strin
   const out = new Set<string>();
   for (const f of files) {
     if (!isTerraformConfig(f.path) || !f.text.includes('path.module')) continue;
-    const dir = normalDir(dirOf(f.path));
+    const dir = normalDir(terraformFolderOf(f.path));
     for (const m of f.text.matchAll(MODULE_FILE)) out.add(moduleDir(dir, m[1]!));
   }
   return [...out].sort();

@@ -6,8 +6,9 @@ import type { Position } from './source.js';
 /**
  * One step of how Terraform sets up an instance after creating it: its creation-time provisioners,
  * in the order written. Terraform runs a resource's provisioners in order once it is created; one
- * with `when = destroy` runs only when it is destroyed (Terraform language docs, "Provisioners":
- * creation-time and destroy-time provisioners), so it is no part of the setup.
+ * with `when = destroy` runs only when it is destroyed (Terraform language docs, "Provisioners",
+ * developer.hashicorp.com/terraform/language/resources/provisioners/syntax: creation-time and
+ * destroy-time provisioners; OpenTofu's docs say the same), so it is no part of the setup.
  *
  * - `line`: a line of a `remote-exec` `inline` list, run as a shell line.
  * - `script`: a `remote-exec` `script` / `scripts` file, run whole.

@@ -18,7 +18,7 @@ import { CLUSTER_TESTED_CODES } from './helpers/cluster.js';
 import { REACH_TESTED } from './helpers/reach.js';
 import { azureCorpusCodes } from './helpers/doctor-azure.js';
 import { doctorCorpusCodes } from './helpers/doctor-corpus.js';
-import { CREDENTIAL_NOTE_TESTED, MACHINE_KEY_TESTED } from './helpers/machine-keys.js';
+import { CREDENTIAL_NOTE_TESTED, HOST_STATIC_KEY_TESTED, MACHINE_KEY_TESTED } from './helpers/machine-keys.js';
 import { REGISTER_VERSION_TESTED } from './helpers/register-version.js';
 import { MODULE_TESTED } from './helpers/doctor-modules.js';
 
@@ -261,6 +261,7 @@ describe('the catalogue', () => {
       ...MODULE_TESTED,
       ...MACHINE_KEY_TESTED,
       ...CREDENTIAL_NOTE_TESTED,
+      ...HOST_STATIC_KEY_TESTED,
       ...REGISTER_VERSION_TESTED,
       ...azureCorpusCodes(),
       ...doctorCorpusCodes(),

@@ -2,6 +2,8 @@ import type { TerraformRoot } from '../emit/artifacts.js';
 import { byName, setOwn } from '../emit/artifacts.js';
 import type { Evidence } from './evidence.js';
 import { markSpotRequest } from '../platforms/aws-vm/common.js';
+import { userDataFilePath } from '../platforms/aws-vm/user-data.js';
+import { setupScript, type SetupStep } from './provisioners.js';
 
 /**
  * A runner manager on one EC2 instance (`aws_instance` with user data), the way many teams write it
@@ -70,7 +72,9 @@ function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INST
   for (const k of Object.keys(instances)) {
     const body = instances[k]!;
     // A spot request's metadata_options never reach the instance: not copied.
-    const lt = launchTemplateFrom(body, type === 'aws_spot_instance_request' ? ['image_id', 'instance_type', 'key_name', 'tags'] : ['image_id', 'instance_type', 'metadata_options', 'key_name', 'tags']);
+    // Its creation-time provisioners set it up after its user data: one setup script (provisioners.ts).
+    const steps = ev.terraform.provisioners?.get(`${type}.${k}`);
+    const lt = launchTemplateFrom(body, type === 'aws_spot_instance_request' ? ['image_id', 'instance_type', 'key_name', 'tags'] : ['image_id', 'instance_type', 'metadata_options', 'key_name', 'tags'], steps);
     if (!lt) continue;
     // Said where IMDSv2 is checked (RF711): the options written are not what the instance gets.
     if (type === 'aws_spot_instance_request') markSpotRequest(lt);
@@ -85,8 +89,8 @@ function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INST
 }
 
 /** The launch template a resource with user data stands for (its user data and the arguments named), or undefined without user data. */
-function launchTemplateFrom(body: Record<string, unknown>, copied: readonly string[]): Record<string, unknown> | undefined {
-  const userData = launchTemplateUserData(body);
+function launchTemplateFrom(body: Record<string, unknown>, copied: readonly string[], steps?: readonly SetupStep[]): Record<string, unknown> | undefined {
+  const userData = withSetup(body, launchTemplateUserData(body), steps);
   if (userData === undefined) return undefined;
   const lt: Record<string, unknown> = { user_data: userData };
   for (const name of copied) if (body[name] !== undefined) setOwn(lt, name, body[name]);
@@ -144,6 +148,20 @@ function groupId(root: TerraformRoot, g: unknown): unknown {
   if (/^sg-[0-9a-f]+$/.test(g)) return g;
   const byName = Object.entries(root.resource.aws_security_group ?? {}).find(([, b]) => b.name === g)?.[0];
   return byName !== undefined ? `\${aws_security_group.${byName}.id}` : g;
+}
+
+/**
+ * The user data of an instance followed by the setup its provisioners run (provisioners.ts), as a
+ * launch template holds it; the user data alone where no provisioner writes a file or runs a line,
+ * or where the user data is not plain text the steps can follow (a file the launch template names,
+ * base64 the doctor does not decode here).
+ */
+function withSetup(body: Record<string, unknown>, userData: string | undefined, steps: readonly SetupStep[] | undefined): string | undefined {
+  if (!steps || !steps.some((s) => s.text !== undefined)) return userData;
+  if (userData === undefined) return setupScript(undefined, steps);
+  const text = typeof body.user_data === 'string' ? body.user_data : undefined;
+  if (text === undefined || userDataFilePath(text, '') !== undefined) return userData;
+  return setupScript({ text, partial: text.includes('${') }, steps);
 }
 
 /** The instance's (or launch configuration's) user data as a launch template holds it (base64, or the form the evaluator writes for a partly known script). */

@@ -8,6 +8,7 @@ import type { Origin } from './source.js';
 import type { ConfigModule, VarFiles } from './hcl/config.js';
 import type { ModuleCallSite, Reason } from './hcl/eval.js';
 import type { UserDataSource } from './user-data-place.js';
+import type { SetupStep } from './provisioners.js';
 
 /** A value read from a file, with where it came from. */
 export interface Located<T> {
@@ -115,6 +116,8 @@ export interface TerraformEvidence {
   templateVars?: Map<string, Map<string, Set<string | null>>>;
   /** Where the user data of a launch template or instance (`type.name`, as written) is written, where the doctor can trace it (user-data-place.ts). */
   userDataSources?: Map<string, UserDataSource>;
+  /** The creation-time `remote-exec` and `file` provisioners of an instance (`type.name`, as written), in order (provisioners.ts). */
+  provisioners?: Map<string, SetupStep[]>;
 }
 
 /** Everything the doctor read, sorted by kind. */

@@ -1,5 +1,6 @@
 import type { Finding } from '../spec/findings.js';
 import { instancesAsLaunchTemplates } from './aws-instance.js';
+import { staticKeysOnHosts } from './host-static-keys.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { Artifact, TerraformRoot } from '../emit/artifacts.js';
 import type { EmittedRunner } from '../emit/types.js';
@@ -122,6 +123,14 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   instancesAsLaunchTemplates(ev, root);
   const { managers, findings, unreadable, refused } = findVmManagers(ev, root, new Set(readers.keys()));
   sink.findings.push(...findings);
+  // Static cloud keys the runner hosts are handed through Terraform (RF937), at the hosts as written.
+  const hosts = managers.map((m) => ev.terraform.renamed?.get(`aws_launch_template.${m.launchTemplateKey}`) ?? `aws_launch_template.${m.launchTemplateKey}`);
+  sink.findings.push(...staticKeysOnHosts(ev, hosts));
+  // An instance that is no manager as read, whose provisioners upload or run a file not given: where a manager may be (RF910 says so).
+  for (const [address, steps] of ev.terraform.provisioners ?? []) {
+    const missing = hosts.includes(address) ? undefined : steps.find((s) => s.kind !== 'line' && s.missing !== undefined);
+    if (missing && missing.kind !== 'line') unreadable.push(`${address} (${formatPosition(missing.at)}): its provisioner ${missing.kind === 'file' ? '"file" uploads' : '"remote-exec" runs'} ${missing.missing!}, which is not among the files given`);
+  }
   readOtherUserData(ev, root, new Set(managers.map((m) => m.launchTemplateKey)));
   const artifacts: Artifact[] = [];
   // The config.toml files a manager took (the one it boots, or its copy beside the user data's): the others are checked alone.

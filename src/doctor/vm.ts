@@ -349,7 +349,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
   for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
   // The register commands of every file given, read once (to point at a command's flags where they are written).
   let commandsRead: WrittenCommands | undefined;
-  const commandsOf = () => (commandsRead ??= writtenCommands(ev.texts ?? new Map<string, string>(), ev.terraform.templateVars));
+  const commandsOf = () => (commandsRead ??= writtenCommands(ev.texts ?? new Map<string, string>(), ev.terraform.templateVars, ev.terraform.provisioners));
   for (const [k, body] of Object.entries(root.resource.aws_launch_template ?? {})) {
     const origin = ev.terraform.origins.get(`aws_launch_template.${k}`);
     if (!origin) continue;
@@ -621,18 +621,29 @@ interface WrittenCommands {
 
 const signature = (c: RegisterCommand, values: boolean): string => JSON.stringify(c.flags.map((f) => (values ? [f.name, f.value ?? null] : f.name)));
 
-function writtenCommands(texts: ReadonlyMap<string, string>, templateVars?: Evidence['terraform']['templateVars']): WrittenCommands {
+function writtenCommands(texts: ReadonlyMap<string, string>, templateVars?: Evidence['terraform']['templateVars'], provisioners?: Evidence['terraform']['provisioners']): WrittenCommands {
   const exact = new Map<string, { path: string; command: RegisterCommand }[]>();
   const names = new Map<string, { path: string; command: RegisterCommand }[]>();
+  const add = (path: string, command: RegisterCommand) => {
+    for (const [map, key] of [[exact, signature(command, true)], [names, signature(command, false)]] as const) {
+      const list = map.get(key);
+      if (list) list.push({ path, command });
+      else map.set(key, [{ path, command }]);
+    }
+  };
+  // A remote-exec `inline` string of an HCL file, each read alone (the file read whole runs one string's
+  // command into the next one's quote): first, so a command is found at its own string.
+  for (const steps of provisioners?.values() ?? []) {
+    for (const step of steps) {
+      if (step.kind !== 'line' || step.loc.json || !/^"[^\n]*"$/.test(step.written)) continue;
+      const base = step.offset + 1;
+      const file = texts.get(step.at.file);
+      for (const c of registerCommands(step.at.file, step.written.slice(1, -1), file !== undefined ? scriptVersion(step.at.file, file, templateVars, texts) : undefined)) add(step.at.file, { ...c, at: c.at + base, flags: c.flags.map((f) => ({ ...f, at: f.at + base })) });
+    }
+  }
   for (const [path, text] of texts) {
     // Read as the doctor reads them where it says what is wrong with them (registerCommandFindings): against the version the file installs.
-    for (const command of registerCommands(path, text, scriptVersion(path, text, templateVars, texts))) {
-      for (const [map, key] of [[exact, signature(command, true)], [names, signature(command, false)]] as const) {
-        const list = map.get(key);
-        if (list) list.push({ path, command });
-        else map.set(key, [{ path, command }]);
-      }
-    }
+    for (const command of registerCommands(path, text, scriptVersion(path, text, templateVars, texts))) add(path, command);
   }
   const indexes = new Map<string, LineIndex>();
   const lines = (path: string) => {

@@ -152,6 +152,7 @@ export const CODES = {
   RF933: { severity: 'info', title: "a cloud credential key is set to a placeholder (AWS's documented example key, an environment variable's name, a word such as changeme or TODO): no key is written, but the setting takes a static key", acceptable: false },
   RF934: { severity: 'warning', title: '`gitlab-runner register` is given a flag the gitlab-runner version the script installs defines and a later version removed: an upgrade past it makes register fail and no runner is registered', acceptable: false },
   RF936: { severity: 'warning', title: 'the deployment creates a long-lived cloud credential (an IAM user\'s access key, an Entra ID client secret) where a keyless identity would do', acceptable: false },
+  RF937: { severity: 'warning', title: 'a static cloud credential is handed to a runner host through Terraform (a variable written into its user data or a provisioner), where a keyless identity would do', acceptable: false },
   RF935: { severity: 'error', title: 'the runner manager is given a Role only outside the namespace its job pods run in, so it cannot create them', acceptable: false },
   RF940: { severity: 'error', title: 'a static cloud credential or a GitLab token is written in a file', acceptable: false },
   RF941: { severity: 'error', title: 'a Kubernetes Secret holds a static cloud credential where a keyless identity would do', acceptable: false },

@@ -2,6 +2,8 @@
 export const MACHINE_KEY_TESTED = ['RF928'] as const;
 /** Codes test/doctor-credential-placeholders.test.ts tests with a failing and a passing case: a cloud credential key set to AWS's example key or a variable's name. */
 export const CREDENTIAL_NOTE_TESTED = ['RF933'] as const;
+/** Codes test/doctor-provisioners.test.ts tests with a failing and a passing case: a cloud credential key set from a Terraform value in a runner host's user data or provisioner. */
+export const HOST_STATIC_KEY_TESTED = ['RF937'] as const;
 
 /** A launch template whose user data writes a docker+machine config.toml in a heredoc, with these MachineOptions entries. */
 export const machineOptionsLaunchTemplate = (options: string[]): string => `resource "aws_launch_template" "manager" {

@@ -1,0 +1,114 @@
+import type { Expr } from './hcl/ast.js';
+import type { ConfigBlock, ConfigBody, Loc } from './hcl/config.js';
+import { instanceEnv, Unknown, type Instance, type ModuleEvaluator } from './hcl/eval.js';
+import type { Position } from './source.js';
+
+/**
+ * One step of how Terraform sets up an instance after creating it: its creation-time provisioners,
+ * in the order written. Terraform runs a resource's provisioners in order once it is created; one
+ * with `when = destroy` runs only when it is destroyed (Terraform language docs, "Provisioners",
+ * developer.hashicorp.com/terraform/language/resources/provisioners/syntax: creation-time and
+ * destroy-time provisioners; OpenTofu's docs say the same), so it is no part of the setup.
+ *
+ * - `line`: a line of a `remote-exec` `inline` list, run as a shell line.
+ * - `script`: a `remote-exec` `script` / `scripts` file, run whole.
+ * - `file`: a `file` provisioner writing `content`, or the file `source`, to `destination`. A
+ *   `source` is relative to the working directory Terraform runs in (file provisioner docs: "relative
+ *   to the current working directory or as an absolute path"), taken here as the root module's folder.
+ *
+ * `text` is the step's text as Terraform renders it; `partial` where parts only apply knows stay
+ * `${…}` (literal `${` then written `$${`, as the evaluator writes a partly known template); a file
+ * not among the files given has no text and names it in `missing`.
+ */
+export type SetupStep =
+  | { kind: 'line'; text: string; partial: boolean; written: string; at: Position; loc: Loc; offset: number }
+  | { kind: 'script'; text?: string; missing?: string; at: Position }
+  | { kind: 'file'; destination: string; text?: string; partial: boolean; missing?: string; written?: string; at: Position; loc?: Loc; offset?: number };
+
+/** The provisioners whose setup the doctor reads: the others (local-exec runs on the deployer's machine) set up no instance. */
+const SETUP = new Set(['remote-exec', 'file']);
+
+function rendered(evaluator: ModuleEvaluator, e: Expr, env: ReturnType<typeof instanceEnv>): { text: string; partial: boolean } | undefined {
+  const v = evaluator.value(e, env);
+  if (typeof v === 'string') return { text: v, partial: false };
+  if (v instanceof Unknown) return { text: v.render, partial: true };
+  return undefined;
+}
+
+/** Whether a provisioner runs at destroy (`when = destroy`, or the old quoted `"destroy"`). */
+function atDestroy(body: ConfigBody): boolean {
+  const when = body.attrs.find((a) => a.name === 'when');
+  if (!when) return false;
+  const text = when.loc.text.slice(when.expr.at, when.expr.end).replace(/"/g, '').trim();
+  return text === 'destroy';
+}
+
+/**
+ * The creation-time setup steps of one instance of `block` (its `remote-exec` and `file`
+ * provisioners, in order); `given` reads a file of the files given by the path the evaluator resolved.
+ */
+export function provisionerSteps(evaluator: ModuleEvaluator, block: ConfigBlock, inst: Instance, given: (path: string) => { path: string; text: string } | undefined): SetupStep[] {
+  const out: SetupStep[] = [];
+  for (const p of block.body.blocks) {
+    if (p.type !== 'provisioner' || !SETUP.has(p.labels[0] ?? '') || atDestroy(p.body)) continue;
+    const attr = (name: string) => p.body.attrs.find((a) => a.name === name);
+    const fileOf = (e: Expr, loc: Loc): { text?: string; missing?: string } => {
+      const env = instanceEnv(loc, inst);
+      const path = evaluator.filePath(e, env);
+      if (typeof path !== 'string') return { missing: loc.text.slice(e.at, e.end) };
+      const file = given(path);
+      return file ? { text: file.text } : { missing: path };
+    };
+    if (p.labels[0] === 'remote-exec') {
+      const inline = attr('inline');
+      if (inline) {
+        const env = instanceEnv(inline.loc, inst);
+        const items = inline.expr.k === 'tuple' ? inline.expr.items : [inline.expr];
+        for (const item of items) {
+          const r = rendered(evaluator, item, env);
+          if (r) out.push({ kind: 'line', ...r, written: inline.loc.text.slice(item.at, item.end), at: inline.loc.pos(item.at), loc: inline.loc, offset: item.at });
+        }
+      }
+      const script = attr('script');
+      if (script) out.push({ kind: 'script', ...fileOf(script.expr, script.loc), at: script.loc.pos(script.expr.at) });
+      const scripts = attr('scripts');
+      if (scripts) for (const item of scripts.expr.k === 'tuple' ? scripts.expr.items : []) out.push({ kind: 'script', ...fileOf(item, scripts.loc), at: scripts.loc.pos(item.at) });
+      continue;
+    }
+    const dest = attr('destination');
+    const destination = dest ? rendered(evaluator, dest.expr, instanceEnv(dest.loc, inst)) : undefined;
+    if (!destination || destination.partial) continue;
+    const content = attr('content');
+    const source = attr('source');
+    if (content) {
+      const r = rendered(evaluator, content.expr, instanceEnv(content.loc, inst));
+      if (r) out.push({ kind: 'file', destination: destination.text, ...r, written: content.loc.text.slice(content.expr.at, content.expr.end), at: content.loc.pos(content.expr.at), loc: content.loc, offset: content.expr.at });
+    } else if (source) {
+      out.push({ kind: 'file', destination: destination.text, partial: false, ...fileOf(source.expr, source.loc), at: source.loc.pos(source.expr.at) });
+    }
+  }
+  return out;
+}
+
+/** The heredoc delimiter a file step is written with in the setup script (quoted: its body is not expanded). */
+const EOF = 'RUNNER_FLEET_PROVISIONED_FILE';
+
+/**
+ * The setup script the steps make, after the user data (`userData`: its text, and whether it holds
+ * parts only apply knows), as the user data reader takes a script: base64 of it, or where a part is
+ * only known at apply `${base64encode("…")}` of its escaped text (aws-instance.ts launchTemplateUserData).
+ * A file step is written as a shell heredoc to its destination, which the readers of a config.toml
+ * heredoc read (and a later `mv` of it moves). Steps whose file is not given are left out.
+ */
+export function setupScript(userData: { text: string; partial: boolean } | undefined, steps: readonly SetupStep[]): string {
+  const pieces: { text: string; partial: boolean }[] = userData ? [userData] : [];
+  for (const s of steps) {
+    if (s.text === undefined) continue;
+    if (s.kind === 'file') pieces.push({ text: `cat > '${s.destination}' <<'${EOF}'`, partial: false }, { text: s.text.replace(/\n$/, ''), partial: s.partial }, { text: EOF, partial: false });
+    else pieces.push({ text: s.text, partial: s.kind === 'line' && s.partial });
+  }
+  const partial = pieces.some((p) => p.partial);
+  if (!partial) return Buffer.from(pieces.map((p) => p.text).join('\n'), 'utf8').toString('base64');
+  const text = pieces.map((p) => (p.partial ? p.text : p.text.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{'))).join('\n');
+  return `\${base64encode(${JSON.stringify(text)})}`;
+}

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { argoApplication, doctorTexts, placeOf } from './helpers/doctor.js';
+import { argoApplication, doctorTexts, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 35a. A runner entry register builds from a manager container's env (register-env.ts) or from
@@ -119,76 +119,15 @@ ${runners}`;
 describe('a proven chain whose entry register builds from the env: the fixes name the env variable', () => {
   // An EKS manager with IRSA (the IAM of the corpus case hand-eks-irsa-chart-rbac) registering from its env.
   const IAM = readFileSync(join(import.meta.dirname, 'doctor', 'corpus', 'hand-eks-irsa-chart-rbac', 'iam', 'main.tf'), 'utf8');
-  const K8S = `apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: gitlab-runner
-  namespace: gitlab-runner
-  annotations:
-    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/gitlab-runner-manager
----
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: jobs
-  namespace: gitlab-runner
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata:
-  name: gitlab-runner
-  namespace: gitlab-runner
-rules:
-  - apiGroups: [""]
-    resources: ["pods", "pods/exec", "pods/attach", "pods/log", "secrets", "configmaps"]
-    verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata:
-  name: gitlab-runner
-  namespace: gitlab-runner
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: Role
-  name: gitlab-runner
-subjects:
-  - kind: ServiceAccount
-    name: gitlab-runner
-    namespace: gitlab-runner
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: gitlab-runner
-  namespace: gitlab-runner
-spec:
-  selector:
-    matchLabels:
-      app: r
-  template:
-    metadata:
-      labels:
-        app: r
-    spec:
-      serviceAccountName: gitlab-runner
-      containers:
-        - name: gitlab-runner
-          image: gitlab/gitlab-runner:v17.5.0
-          env:
-            - name: CI_SERVER_URL
-              value: https://gitlab.example.com/
-            - name: RUNNER_EXECUTOR
-              value: kubernetes
-            - name: KUBERNETES_PRIVILEGED
-              value: "true"
-            - name: KUBERNETES_SERVICE_ACCOUNT
-              value: jobs
-            - name: CACHE_TYPE
-              value: s3
-            - name: CACHE_S3_BUCKET_NAME
-              value: acme-runner-cache
-`;
+  const K8S = plainManager({
+    namespace: 'gitlab-runner',
+    serviceAccountAnnotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/gitlab-runner-manager' },
+    moreServiceAccounts: ['jobs'],
+    role: true,
+    // The global settings only: the runner is the entry register builds from the env.
+    configToml: 'concurrent = 4\n',
+    env: [['CI_SERVER_URL', 'https://gitlab.example.com/'], ['RUNNER_EXECUTOR', 'kubernetes'], ['KUBERNETES_PRIVILEGED', '"true"'], ['KUBERNETES_SERVICE_ACCOUNT', 'jobs'], ['CACHE_TYPE', 's3'], ['CACHE_S3_BUCKET_NAME', 'acme-runner-cache']],
+  }).text;
   const run = (text: string) => doctorTexts({ 'k8s.yaml': text, 'iam/main.tf': IAM });
   const deployment = 'Deployment gitlab-runner/gitlab-runner';
 
@@ -207,8 +146,12 @@ spec:
   });
 
   it("guard: the same written in a mounted config.toml keeps config.toml's fixes", () => {
-    const toml = '[[runners]]\n  executor = "kubernetes"\n  [runners.kubernetes]\n    privileged = true\n    service_account = "gitlab-runner"\n';
-    const mounted = `${K8S.replace(/ {10}env:\n(?: {12}.*\n)+/, '          volumeMounts:\n            - name: config\n              mountPath: /etc/gitlab-runner\n').trimEnd()}\n      volumes:\n        - name: config\n          configMap:\n            name: runner-config\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: runner-config\n  namespace: gitlab-runner\ndata:\n  config.toml: |\n${toml.replace(/^/gm, '    ')}`;
+    const mounted = plainManager({
+      namespace: 'gitlab-runner',
+      serviceAccountAnnotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/gitlab-runner-manager' },
+      role: true,
+      kubernetes: ['privileged = true', 'service_account = "gitlab-runner"', 'image = "alpine:3.22"'],
+    }).text;
     const r = run(mounted);
     expect(codes(r, 'RF301').map((x) => x.fix)).toEqual(["set privileged = false in [runners.kubernetes] of the runner's config.toml and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)"]);
     expect(codes(r, 'RF905').map((x) => x.fix)).toEqual(['give jobs their own service account (and role) in [runners.kubernetes] service_account']);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readEvidence, type DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts } from './helpers/doctor.js';
+import { doctorTexts, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 34e. A kustomization's `namespace:` is applied to the objects of the files it lists, as
@@ -13,82 +13,11 @@ import { doctorTexts } from './helpers/doctor.js';
 const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
 const enc = (t: string) => new TextEncoder().encode(t);
 
-const SA = `apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: gitlab-runner
-  annotations:
-    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/ci-gitlab-runner
-`;
-const CONFIG = `apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: runner-config
-  namespace: default
-data:
-  config.toml: |
-    concurrent = 4
-    [[runners]]
-      name = "r"
-      url = "https://gitlab.example.com/"
-      executor = "kubernetes"
-      [runners.kubernetes]
-        namespace = "ci"
-        image = "alpine:3.22"
-`;
-const DEPLOY = `apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: gitlab-runner
-  namespace: default
-spec:
-  selector:
-    matchLabels:
-      app: r
-  template:
-    metadata:
-      labels:
-        app: r
-    spec:
-      serviceAccountName: gitlab-runner
-      containers:
-        - name: gitlab-runner
-          image: registry.gitlab.com/gitlab-org/gitlab-runner:v17.5.0
-          volumeMounts:
-            - name: config
-              mountPath: /etc/gitlab-runner
-      volumes:
-        - name: config
-          configMap:
-            name: runner-config
-`;
-const RBAC = `apiVersion: rbac.authorization.k8s.io/v1
-kind: Role
-metadata:
-  name: gitlab-runner
-rules:
-  - apiGroups: [""]
-    resources: ["pods", "pods/exec", "pods/attach", "pods/log", "secrets", "configmaps"]
-    verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
----
-apiVersion: rbac.authorization.k8s.io/v1
-kind: RoleBinding
-metadata:
-  name: gitlab-runner
-roleRef:
-  apiGroup: rbac.authorization.k8s.io
-  kind: Role
-  name: gitlab-runner
-subjects:
-  - kind: ServiceAccount
-    name: gitlab-runner
-    namespace: default
-  - kind: ServiceAccount
-    name: default
-  - kind: ServiceAccount
-    name: other
-    namespace: tools
----
+// The manager's ServiceAccount with no namespace written (its role annotated), the ConfigMap and Deployment written in default.
+const SA = plainManager({ serviceAccountAnnotations: { 'eks.amazonaws.com/role-arn': 'arn:aws:iam::111122223333:role/ci-gitlab-runner' } }).serviceAccounts;
+const { configMap: CONFIG, deployment: DEPLOY } = plainManager({ namespace: 'default' });
+// The manager's Role and RoleBinding (subjects: its account, one named default, one of another namespace), and a ClusterRole.
+const RBAC = `${plainManager({ role: true, moreSubjects: '  - kind: ServiceAccount\n    name: default\n  - kind: ServiceAccount\n    name: other\n    namespace: tools\n' }).rbac}---
 apiVersion: rbac.authorization.k8s.io/v1
 kind: ClusterRole
 metadata:

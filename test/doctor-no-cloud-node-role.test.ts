@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, placeOf } from './helpers/doctor.js';
+import { doctorTexts, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 34e. RF911 says a party with no cloud identity of its own gets its node's role. Where nothing
@@ -13,60 +13,8 @@ import { doctorTexts, placeOf } from './helpers/doctor.js';
 const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
 const noCloud = (r: DoctorResult) => codes(r, 'RF903').filter((f) => f.message.includes('Nothing in the files names the cloud'));
 
-const manager = (extraPod = '', jobsSa = '') => `apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: gitlab-runner
-  namespace: ci
----
-apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: jobs
-  namespace: ci
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: runner-config
-  namespace: ci
-data:
-  config.toml: |
-    concurrent = 4
-    [[runners]]
-      name = "r"
-      url = "https://gitlab.example.com/"
-      executor = "kubernetes"
-      [runners.kubernetes]
-        namespace = "ci"
-        image = "alpine:3.22"
-${jobsSa}---
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: gitlab-runner
-  namespace: ci
-spec:
-  selector:
-    matchLabels:
-      app: r
-  template:
-    metadata:
-      labels:
-        app: r
-    spec:
-      serviceAccountName: gitlab-runner
-${extraPod}      containers:
-        - name: gitlab-runner
-          image: registry.gitlab.com/gitlab-org/gitlab-runner:v17.5.0
-          volumeMounts:
-            - name: config
-              mountPath: /etc/gitlab-runner
-      volumes:
-        - name: config
-          configMap:
-            name: runner-config
-`;
+/** The manager in namespace ci with a jobs' ServiceAccount beside its own; `extraPod`: lines of its pod spec. */
+const manager = (extraPod = '') => plainManager({ namespace: 'ci', moreServiceAccounts: ['jobs'], podSpec: extraPod }).text;
 const MANAGER = manager();
 
 const infrastructure = (platform: string) => `apiVersion: config.openshift.io/v1

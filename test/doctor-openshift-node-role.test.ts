@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, placeOf } from './helpers/doctor.js';
+import { doctorTexts, placeOf, plainManager, templateObjects } from './helpers/doctor.js';
 
 /**
  * RF911 says a manager with no cloud identity of its own runs with its node's role. On an OpenShift
@@ -11,54 +11,7 @@ import { doctorTexts, placeOf } from './helpers/doctor.js';
 
 const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
 
-const MANAGER = `apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: gitlab-runner
-  namespace: ci
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: runner-config
-  namespace: ci
-data:
-  config.toml: |
-    concurrent = 4
-    [[runners]]
-      name = "r"
-      url = "https://gitlab.example.com/"
-      executor = "kubernetes"
-      [runners.kubernetes]
-        namespace = "ci"
-        image = "alpine:3.22"
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: gitlab-runner
-  namespace: ci
-spec:
-  selector:
-    matchLabels:
-      app: r
-  template:
-    metadata:
-      labels:
-        app: r
-    spec:
-      serviceAccountName: gitlab-runner
-      containers:
-        - name: gitlab-runner
-          image: registry.gitlab.com/gitlab-org/gitlab-runner:v17.5.0
-          volumeMounts:
-            - name: config
-              mountPath: /etc/gitlab-runner
-      volumes:
-        - name: config
-          configMap:
-            name: runner-config
-`;
+const MANAGER = plainManager({ namespace: 'ci' }).text;
 
 const SCC = `apiVersion: security.openshift.io/v1
 kind: SecurityContextConstraints
@@ -79,7 +32,7 @@ kind: Template
 metadata:
   name: runner
 objects:
-${MANAGER.split('---\n').map((d) => d.replace(/^/gm, '    ').replace(/^ {4}/, '  - ').replace(/\n {4}$/, '\n')).join('')}`;
+${templateObjects(MANAGER.split('---\n'))}`;
 
 const nodeRole = (r: DoctorResult) => codes(r, 'RF903').filter((f) => f.message.includes("The deployment is OpenShift's"));
 

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readEvidence } from '../src/doctor/index.js';
 import type { Evidence } from '../src/doctor/evidence.js';
 import { processTemplate } from '../src/doctor/openshift-template.js';
-import { doctorTexts, placeOf } from './helpers/doctor.js';
+import { doctorTexts, placeOf, plainManager, templateObjects } from './helpers/doctor.js';
 
 /**
  * OpenShift Templates (`kind: Template`): their objects are read as documents of the file, with the
@@ -29,50 +29,10 @@ const PARAMS = `  - name: NAME
     value: "2"
 `;
 
-const MANAGER = `  - apiVersion: v1
-    kind: ServiceAccount
-    metadata:
-      name: \${NAME}
-  - apiVersion: v1
-    kind: ConfigMap
-    metadata:
-      name: \${NAME}-config
-    data:
-      config.toml: |
-        concurrent = 4
-        [[runners]]
-          name = "\${NAME}"
-          url = "https://gitlab.example.com/"
-          executor = "kubernetes"
-          [runners.kubernetes]
-            image = "alpine:3.22"
-            privileged = \${PRIVILEGED}
-  - apiVersion: apps/v1
-    kind: Deployment
-    metadata:
-      name: \${NAME}
-    spec:
-      replicas: \${{REPLICAS}}
-      selector:
-        matchLabels:
-          app: \${NAME}
-      template:
-        metadata:
-          labels:
-            app: \${NAME}
-        spec:
-          serviceAccountName: \${NAME}
-          containers:
-            - name: gitlab-runner
-              image: registry.gitlab.com/gitlab-org/gitlab-runner:v17.5.0
-              volumeMounts:
-                - name: config
-                  mountPath: /etc/gitlab-runner
-          volumes:
-            - name: config
-              configMap:
-                name: \${NAME}-config
-`;
+// The manager's objects, named by the NAME parameter, with privileged and replicas from PRIVILEGED and REPLICAS.
+const MANAGER = templateObjects(
+  plainManager({ name: '${NAME}', serviceAccount: '${NAME}', app: '${NAME}', configMap: '${NAME}-config', runnerName: '${NAME}', kubernetes: ['image = "alpine:3.22"', 'privileged = ${PRIVILEGED}'], spec: '  replicas: ${{REPLICAS}}\n' }).documents,
+);
 
 describe('OpenShift Template objects are read as documents of the file', () => {
   it('substitutes ${NAME} in strings and ${{NAME}} as a JSON value; the objects are Kubernetes evidence at their places in the template', () => {

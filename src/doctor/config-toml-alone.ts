@@ -1,9 +1,9 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { describeEscape, dockerHostEscapes, escapeFindings, type DockerEscape } from '../verify/docker-escape.js';
-import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FIX, jobSettings, machineKeyFix, machineOptionCredentials, privilegedDeploymentFix, serviceAccountOverwriteMessage } from '../verify/runner-toml.js';
+import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FIX, jobSettings, machineKeyFix, machineOptionCredentials, privilegedDeploymentFix, privilegedSettingFix, serviceAccountOverwriteMessage } from '../verify/runner-toml.js';
 import { get, getText } from '../verify/get.js';
-import { formatPosition, originAt } from './source.js';
+import { formatPosition, originAt, tomlSettingSaid, type Origin } from './source.js';
 import type { Located } from './evidence.js';
 import { alsoAt } from './secrets.js';
 
@@ -35,7 +35,7 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
   const runners = Array.isArray(t.value.runners) ? t.value.runners : [];
   const escapes = dockerHostEscapes(t.value);
   const privilegedOf = new Map(escapes.filter((e) => e.key === 'privileged').map((e) => [e.at[1], e]));
-  runners.forEach((_, i) => out.push(...entryJobFindings(t.value, i, privilegedOf.get(i)).map(({ finding, key }) => ({ ...finding, path: at(key) }))));
+  runners.forEach((_, i) => out.push(...entryJobFindings(t.value, i, privilegedOf.get(i), t.origin).map(({ finding, key }) => ({ ...finding, path: at(key) }))));
   // RF309: the chains' classification and wording, each at its key.
   const others = escapes.filter((e) => e.key !== 'privileged');
   escapeFindings(escapes, '', ON_SOME_HOST).forEach((f, n) => out.push({ ...f, path: at(others[n]!.at) }));
@@ -66,21 +66,28 @@ const entry = (i: number) => (i > 0 ? ` of [[runners]] entry ${i}` : '');
  * RF301, RF107 and RF925 of `[[runners]]` entry `i`, each with the key path it is about
  * (`['runners', i, 'docker', 'privileged']`), for the caller to place (its `path` is left empty).
  * `privileged`: the entry's `privileged` escape of dockerHostEscapes, where it is a Docker
- * executor's, said with what lets a job out.
+ * executor's, said with what lets a job out. `origin`: the config.toml's, where a setting may have been
+ * written as something else (an env variable register reads, a chart value): said as the user wrote it.
  */
-function entryJobFindings(toml: unknown, i: number, privileged: DockerEscape | undefined): { finding: Finding; key: (string | number)[] }[] {
+function entryJobFindings(toml: unknown, i: number, privileged: DockerEscape | undefined, origin?: Origin): { finding: Finding; key: (string | number)[] }[] {
   const out: { finding: Finding; key: (string | number)[] }[] = [];
+  const said = (key: readonly (string | number)[], setting: string) => (origin ? tomlSettingSaid(origin, key, setting) : `config.toml ${setting}`);
   const job = jobSettings(toml, i);
+  // Set where the user wrote it: an env variable or values key register reads, else config.toml's key.
+  const privilegedFix = (key: readonly (string | number)[]) => {
+    const written = origin?.source.writtenAs(origin.doc, [...origin.path, ...key]);
+    return written !== undefined ? privilegedSettingFix(written) : privilegedDeploymentFix(job);
+  };
   // Privileged Docker jobs are said with what lets them out (describeEscape); any other executor's by its table.
   const docker = job.section === 'docker' ? privileged : undefined;
   if (job.privileged) {
-    out.push({ key: ['runners', i, job.section, 'privileged'], finding: { code: 'RF301', severity: CODES.RF301.severity, path: '', message: docker ? `config.toml ${describeEscape(docker)} ${docker.lets}` : `config.toml [runners.${job.section}] privileged = true${entry(i)}: job containers run privileged, and a job can take over the node it runs on and every credential on it`, received: 'true', allowed: 'false', fix: privilegedDeploymentFix(job) } });
+    out.push({ key: ['runners', i, job.section, 'privileged'], finding: { code: 'RF301', severity: CODES.RF301.severity, path: '', message: docker ? `config.toml ${describeEscape(docker)} ${docker.lets}` : `${said(['runners', i, job.section, 'privileged'], `[runners.${job.section}] privileged = true`)}${entry(i)}: job containers run privileged, and a job can take over the node it runs on and every credential on it`, received: 'true', allowed: 'false', fix: privilegedFix(['runners', i, job.section, 'privileged']) } });
   }
   if (job.serviceAccountOverwrite !== undefined) {
-    out.push({ key: ['runners', i, job.section, 'service_account_overwrite_allowed'], finding: { code: 'RF107', severity: CODES.RF107.severity, path: '', message: `config.toml [runners.${job.section}] service_account_overwrite_allowed${entry(i)}: ${serviceAccountOverwriteMessage(job.serviceAccountOverwrite)}`, received: JSON.stringify(job.serviceAccountOverwrite), fix: 'remove service_account_overwrite_allowed, or narrow it to service accounts made for jobs' } });
+    out.push({ key: ['runners', i, job.section, 'service_account_overwrite_allowed'], finding: { code: 'RF107', severity: CODES.RF107.severity, path: '', message: `${said(['runners', i, job.section, 'service_account_overwrite_allowed'], `[runners.${job.section}] service_account_overwrite_allowed`)}${entry(i)}: ${serviceAccountOverwriteMessage(job.serviceAccountOverwrite)}`, received: JSON.stringify(job.serviceAccountOverwrite), fix: 'remove service_account_overwrite_allowed, or narrow it to service accounts made for jobs' } });
   }
   if (job.executor === DOCKER_MACHINE_EXECUTOR) {
-    out.push({ key: ['runners', i, 'executor'], finding: { code: 'RF925', severity: CODES.RF925.severity, path: '', message: `config.toml executor = "docker+machine"${entry(i)}: ${DOCKER_MACHINE_DEPRECATED}`, received: JSON.stringify(DOCKER_MACHINE_EXECUTOR), allowed: '"docker-autoscaler"', fix: DOCKER_MACHINE_FIX } });
+    out.push({ key: ['runners', i, 'executor'], finding: { code: 'RF925', severity: CODES.RF925.severity, path: '', message: `${said(['runners', i, 'executor'], 'executor = "docker+machine"')}${entry(i)}: ${DOCKER_MACHINE_DEPRECATED}`, received: JSON.stringify(DOCKER_MACHINE_EXECUTOR), allowed: '"docker-autoscaler"', fix: DOCKER_MACHINE_FIX } });
   }
   return out;
 }

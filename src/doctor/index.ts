@@ -6,7 +6,7 @@ import { alsoAt } from './secrets.js';
 import { CODES } from '../spec/codes.js';
 import { chainClaimOf, verifyFleet, type Proof } from '../verify/index.js';
 import { CONFIG_TOML_MARK } from '../verify/docker-escape.js';
-import { privilegedFlagFix } from '../verify/runner-toml.js';
+import { privilegedFlagFix, privilegedSettingFix } from '../verify/runner-toml.js';
 import { CHAIN_KEYS } from '../verify/kubernetes-chain.js';
 import { jobsNamespaceObject } from '../verify/pod-security.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
@@ -231,7 +231,9 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
     const origin: Origin | undefined = toml && key ? { ...toml.origin, path: [...toml.origin.path, ...key] } : table.get(Number(m[2]));
     if (!origin) return f;
     const about = m[1] === 'runners' ? inferred.intent.runners[Number(m[2])]?.name : undefined;
-    return { ...f, path: formatPosition(originAt(origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message };
+    // Privileged set where the user wrote it (an env variable register reads): the fix names that, not config.toml's key.
+    const written = f.code === 'RF301' && toml && key ? origin.source.writtenAs(origin.doc, origin.path) : undefined;
+    return { ...f, path: formatPosition(originAt(origin)), message: about !== undefined && !f.message.includes(about) ? `runner ${about}: ${f.message}` : f.message, ...(written !== undefined ? { fix: privilegedSettingFix(written) } : {}) };
   };
   // A resource the proofs looked up under runner-fleet's key is named as the user wrote it.
   const renamed = ev.terraform.renamed;

@@ -12,7 +12,7 @@ import { PLATFORMS } from '../platforms/registry.js';
 import { CACHE_BACKENDS, cacheBackendFor } from '../caches/registry.js';
 import { get, getText } from '../verify/get.js';
 import { chartDefaultsDecide, restrictedClears, restrictedViolations } from '../verify/pod-security.js';
-import { formatPosition, originAt, type Origin } from './source.js';
+import { formatPosition, originAt, tomlWriter, type Origin } from './source.js';
 import { longLivedKeyFindings } from './static-keys.js';
 import { cloudInFiles, type CloudInFiles } from './cloud-in-files.js';
 import type { Evidence, Located } from './evidence.js';
@@ -459,6 +459,17 @@ function kubernetesOwners(objects: readonly Located<K8sObject>[], chains: readon
  * serviceAccountName (`rbac.serviceAccountName`, unset), and Kubernetes runs the pod as its
  * namespace's `default` service account.
  */
+/** Where the jobs' service account is set: config.toml's key, or the env variable or chart value register reads it from (SourceFile.writtenAs). */
+function jobsSaWritten(tomlOrigin: Origin): string | undefined {
+  return tomlOrigin.source.writtenAs(tomlOrigin.doc, [...tomlOrigin.path, 'runners', 0, 'kubernetes', 'service_account']);
+}
+const jobsSaSetting = (tomlOrigin: Origin): string => jobsSaWritten(tomlOrigin) ?? '[runners.kubernetes] service_account';
+/** A jobs' service account left unset, in the words of what the user wrote. */
+function unsetSa(tomlOrigin: Origin): string {
+  const written = jobsSaWritten(tomlOrigin);
+  return written !== undefined ? `${written} is not set` : 'config.toml names no [runners.kubernetes] service_account';
+}
+
 const NO_SERVICE_ACCOUNT = "the values name no service account for the manager and have the chart create none (serviceAccount.name, serviceAccount.create, rbac.create): the chart then leaves the manager Deployment's serviceAccountName empty, so the manager runs as the default service account of its namespace, and the values do not say which namespace that is: its chain is not proven";
 /** The service account Kubernetes runs a pod as that names none: every namespace has one. */
 const DEFAULT_SA = 'default';
@@ -954,7 +965,9 @@ export function inferDeployment(ev: Evidence): Inferred {
       const read = backend.doctor?.fromToml(cacheToml, azureAndAws, ev.terraform.generatedByRunnerFleet);
       if (!read) continue;
       if ('invalid' in read) {
-        findings.push(finding('RF901', formatPosition(originAt(tomlOrigin, 'runners', 0, 'cache', ...read.invalid.at)), `${read.invalid.message}; the doctor proves nothing about this cache`, { fix: read.invalid.fix ?? 'name the storage as the cloud does' }));
+        // A cache setting register built from an env variable or a chart value is said as the user wrote it.
+        const written = tomlOrigin.source.writtenAs(tomlOrigin.doc, [...tomlOrigin.path, 'runners', 0, 'cache', ...read.invalid.at]);
+        findings.push(finding('RF901', formatPosition(originAt(tomlOrigin, 'runners', 0, 'cache', ...read.invalid.at)), `${written !== undefined ? `${written}: ` : ''}${read.invalid.message}; the doctor proves nothing about this cache`, { fix: read.invalid.fix ?? 'name the storage as the cloud does' }));
         return undefined;
       }
       region ??= read.region;
@@ -1061,10 +1074,10 @@ export function inferDeployment(ev: Evidence): Inferred {
       }
     }
     if (toml !== undefined && !jobs.sa.object && jobsSaName !== 'default') {
-      findings.push(finding(jobsK8sGiven ? 'RF904' : 'RF903', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `config.toml runs jobs as ${jobNs}/${jobsSaName}, which ${jobsK8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { received: jobsSaName, fix: `create ServiceAccount ${jobNs}/${jobsSaName}, or name an existing one in [runners.kubernetes] service_account` , subject: { kind: 'service-account', namespace: jobNs, name: jobsSaName } }));
+      findings.push(finding(jobsK8sGiven ? 'RF904' : 'RF903', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `${tomlWriter(tomlOrigin, ['runners', 0, 'kubernetes', 'service_account'])} runs jobs as ${jobNs}/${jobsSaName}, which ${jobsK8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { received: jobsSaName, fix: `create ServiceAccount ${jobNs}/${jobsSaName}, or name an existing one in ${jobsSaSetting(tomlOrigin)}` , subject: { kind: 'service-account', namespace: jobNs, name: jobsSaName } }));
     }
     if (toml !== undefined && jobsAsManager) {
-      findings.push(finding('RF905', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs run as the manager's own service account ${chain.namespace}/${jobsSaName}: every job gets the manager's identity, its cache signing rights and its RBAC`, { received: jobsSaName, fix: 'give jobs their own service account (and role) in [runners.kubernetes] service_account' }));
+      findings.push(finding('RF905', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs run as the manager's own service account ${chain.namespace}/${jobsSaName}: every job gets the manager's identity, its cache signing rights and its RBAC`, { received: jobsSaName, fix: `give jobs their own service account (and role) in ${jobsSaSetting(tomlOrigin)}` }));
     }
     const near = (address: string): number | undefined => {
       const o = ev.terraform.origins.get(address);
@@ -1186,7 +1199,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       // The namespace's `default` service account (no service_account set): any pod there naming none shares it.
       const unset = get(toml, 'runners', 0, 'kubernetes', 'service_account') === undefined;
       const who = jobsSaName === 'default'
-        ? `${unset ? 'config.toml names no [runners.kubernetes] service_account, so ' : ''}job pods run as the namespace's default service account ${jobNs}/default, which Kubernetes creates in every namespace and every pod there that names no service account shares; it has no cloud identity of its own`
+        ? `${unset ? `${unsetSa(tomlOrigin)}, so ` : ''}job pods run as the namespace's default service account ${jobNs}/default, which Kubernetes creates in every namespace and every pod there that names no service account shares; it has no cloud identity of its own`
         : `the jobs' service account ${jobNs}/${jobsSaName} has no cloud identity of its own`;
       const pods = reader.doctor.podsWithoutIdentity ?? { get: "get the node's role unless the node blocks IMDS (hop limit 1), which files cannot show", fix: 'give jobs their own narrow role, or block IMDS for pods (metadata hop limit 1) and verify it on the nodes' };
       findings.push(finding('RF911', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `${who}: job pods ${pods.get}; the manager's proofs are made without them`, { fix: pods.fix }));

@@ -78,21 +78,30 @@ export function envRegisteredEntry(container: Record<string, unknown>): { entry:
   return registers && places.size > 0 ? { entry, places } : undefined;
 }
 
+/** The env variable register reads each setting of the entry from, by its dotted key under `runners.0`. */
+const ENV_OF_KEY: ReadonlyMap<string, string> = new Map([...ENV_KEYS].map(([name, { path }]) => [path.join('.'), name]));
+
 /**
  * A config.toml whose `[[runners]]` entry register builds from settings written elsewhere (a
  * container's env, a chart's legacy runners.* values), located: a setting of the entry by
- * `entryAt` (its dotted key under `runners.0`), anything else by `elsewhere`.
+ * `entryAt` (its dotted key under `runners.0`), anything else by `elsewhere`; and named in a
+ * finding's words by `named` (what the user wrote for that key), not as config.toml's.
  */
 export class RegisteredEntrySource extends SourceFile {
   readonly #entryAt: (key: string) => Position;
   readonly #elsewhere: (path: readonly (string | number)[]) => Position;
-  constructor(of: SourceFile, entryAt: (key: string) => Position, elsewhere: (path: readonly (string | number)[]) => Position) {
+  readonly #named: (key: string) => string | undefined;
+  constructor(of: SourceFile, entryAt: (key: string) => Position, elsewhere: (path: readonly (string | number)[]) => Position, named: (key: string) => string | undefined) {
     super(of.path, of.text, of.syntax);
     this.#entryAt = entryAt;
     this.#elsewhere = elsewhere;
+    this.#named = named;
   }
   override locate(_doc: number, path: readonly (string | number)[]): Position {
     return path[0] === 'runners' && path[1] === 0 ? this.#entryAt(path.slice(2).map(String).join('.')) : this.#elsewhere(path);
+  }
+  override writtenAs(_doc: number, path: readonly (string | number)[]): string | undefined {
+    return path[0] === 'runners' && path[1] === 0 ? this.#named(path.slice(2).map(String).join('.')) : undefined;
   }
 }
 
@@ -106,6 +115,8 @@ export function envRegisteredOrigin(workload: Located<K8sObject> & { address?: s
   const podPath = kind === 'Pod' ? ['spec'] : kind === 'CronJob' ? ['spec', 'jobTemplate', 'spec', 'template', 'spec'] : ['spec', 'template', 'spec'];
   // The provider's blocks are lists of one (HCL, terraform show -json): their positions carry index 0.
   const container = workload.address !== undefined ? [...podPath.flatMap((k) => [k, 0]), 'container', containerIndex] : [...podPath, 'containers', containerIndex];
+  // Named as the env variable of the workload it is (or would be) written in: `env KUBERNETES_PRIVILEGED of Deployment ci/runner`.
+  const of = workload.address ?? `${kind} ${workload.value.metadata.namespace ?? 'default'}/${workload.value.metadata.name}`;
   const source = new RegisteredEntrySource(
     workload.origin.source,
     (key) => {
@@ -113,9 +124,21 @@ export function envRegisteredOrigin(workload: Located<K8sObject> & { address?: s
       return originAt(workload.origin, ...container, 'env', ...(i !== undefined ? [i, 'value'] : []));
     },
     (path) => (mounted ? originAt(mounted, ...path) : originAt(workload.origin, ...container)),
+    (key) => {
+      const name = ENV_OF_KEY.get(key);
+      return name !== undefined ? `env ${name} of ${of}` : undefined;
+    },
   );
   return { source, doc: 0, path: [] };
 }
+
+/** The legacy values key that would give a setting of the entry where none does (chart-values.ts legacyRegisterEntry reads these). */
+const LEGACY_UNSET: ReadonlyMap<string, readonly string[]> = new Map([
+  ['executor', ['runners', 'executor']],
+  ['kubernetes.image', ['runners', 'image']],
+  ['kubernetes.service_account', ['runners', 'serviceAccountName']],
+  ['kubernetes.namespace', ['runners', 'namespace']],
+]);
 
 /**
  * The origin of the config.toml a chart before 0.53.0 has register build from its legacy
@@ -123,6 +146,15 @@ export function envRegisteredOrigin(workload: Located<K8sObject> & { address?: s
  * it came from, anything else at `runners`.
  */
 export function legacyValuesOrigin(values: Origin, places: ReadonlyMap<string, (string | number)[]>): Origin {
-  const source = new RegisteredEntrySource(values.source, (key) => originAt(values, ...(places.get(key) ?? ['runners'])), () => originAt(values, 'runners'));
+  const source = new RegisteredEntrySource(
+    values.source,
+    (key) => originAt(values, ...(places.get(key) ?? ['runners'])),
+    () => originAt(values, 'runners'),
+    // Named as the values key it came from (`values runners.serviceAccountName`); one not written, as the key that would give it.
+    (key) => {
+      const at = places.get(key) ?? LEGACY_UNSET.get(key);
+      return at !== undefined ? `values ${at.join('.')}` : undefined;
+    },
+  );
   return { source, doc: 0, path: [] };
 }

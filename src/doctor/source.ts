@@ -50,6 +50,15 @@ export class SourceFile {
     return this.#plain !== null;
   }
 
+  /**
+   * What the user wrote for the setting at `path` of document `doc`, where that is not the file's own
+   * key (a config.toml entry register builds from a container's env or a chart's values): undefined
+   * for a file that is what it says.
+   */
+  writtenAs(_doc: number, _path: readonly (string | number)[]): string | undefined {
+    return undefined;
+  }
+
   /** Position of the value at `path` inside document `doc` (the nearest existing ancestor when the path is missing). */
   locate(doc: number, path: readonly (string | number)[]): Position {
     if (this.syntax === 'hcl' && this.#marks) {
@@ -272,4 +281,20 @@ export interface Origin {
 
 export function originAt(origin: Origin, ...more: (string | number)[]): Position {
   return origin.source.locate(origin.doc, [...origin.path, ...more]);
+}
+
+/**
+ * A config.toml setting named in a finding's words: `config.toml [runners.kubernetes] privileged = true`
+ * for a config.toml written as such; where the entry was built from something else the user wrote
+ * (SourceFile.writtenAs: an env variable, a values key), that, and the setting it gives:
+ * `env KUBERNETES_PRIVILEGED of Deployment ci/runner sets [runners.kubernetes] privileged = true`.
+ */
+export function tomlSettingSaid(origin: Origin, path: readonly (string | number)[], setting: string): string {
+  const written = origin.source.writtenAs(origin.doc, [...origin.path, ...path]);
+  return written !== undefined ? `${written} sets ${setting}` : `config.toml ${setting}`;
+}
+
+/** Who names a config.toml setting in a finding: `config.toml`, or what the user wrote for it (SourceFile.writtenAs). */
+export function tomlWriter(origin: Origin, path: readonly (string | number)[]): string {
+  return origin.source.writtenAs(origin.doc, [...origin.path, ...path]) ?? 'config.toml';
 }

@@ -80,6 +80,11 @@ export function privilegedDeploymentFix(job: JobSettings): string {
   return `set privileged = false in [runners.${job.section}] of the runner's config.toml and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)`;
 }
 
+/** RF301 where register built privileged from a setting written elsewhere (an env variable such as KUBERNETES_PRIVILEGED, named as `written`): that setting to change. */
+export function privilegedSettingFix(written: string): string {
+  return `set ${written} to false (or remove it) and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)`;
+}
+
 /** RF301 where `gitlab-runner register` set privileged from its flag (`docker-privileged`, `docker-services_privileged`): the flag to change, as the user wrote the command. */
 export function privilegedFlagFix(flag: string): string {
   return `remove --${flag} from the gitlab-runner register command (or write --${flag}=false) and build images with a daemonless builder (BuildKit rootless, kaniko, buildah)`;

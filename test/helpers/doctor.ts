@@ -404,3 +404,101 @@ spec:
 ${targetRevision !== undefined ? `    targetRevision: ${targetRevision}\n` : ''}    helm:
 ${helm}${extra}`;
 }
+
+/** What a plain Kubernetes gitlab-runner manager is made of, for `plainManager`; every field has the default shown. */
+export interface PlainManagerOptions {
+  /** `metadata.namespace` of every object; none is written where not given. */
+  namespace?: string;
+  /** The Deployment's name (`gitlab-runner`), its service account's (`gitlab-runner`), its `app` label (`r`), its ConfigMap's (`runner-config`). */
+  name?: string;
+  serviceAccount?: string;
+  app?: string;
+  configMap?: string;
+  /** Annotations of the manager's ServiceAccount (an identity's, say). */
+  serviceAccountAnnotations?: Readonly<Record<string, string>>;
+  /** ServiceAccounts written after the manager's, by name (the jobs' own, say). */
+  moreServiceAccounts?: readonly string[];
+  /** The `[[runners]]` entry's `name` (`r`), and the lines of its `[runners.kubernetes]` (`namespace = "ci"`, `image = "alpine:3.22"`). */
+  runnerName?: string;
+  kubernetes?: readonly string[];
+  /** The whole config.toml instead of that entry (its lines unindented). */
+  configToml?: string;
+  /** The gitlab-runner container's env, by name and literal value (written before its volumeMounts). */
+  env?: readonly (readonly [string, string])[];
+  /** A Role named as the manager's service account, with the kubernetes executor's resources and verbs, and a RoleBinding of it to that account; `moreSubjects`: subject lines after that one (at two spaces). */
+  role?: boolean;
+  moreSubjects?: string;
+  /** Lines of the Deployment's spec before its selector (at two spaces: `  replicas: 2\n`). */
+  spec?: string;
+  /** Lines of the pod spec before its containers (at six spaces: `      nodeSelector:\n…`). */
+  podSpec?: string;
+}
+
+/**
+ * A gitlab-runner manager written as plain Kubernetes manifests: its ServiceAccount(s), the ConfigMap
+ * holding its config.toml (one kubernetes-executor `[[runners]]` entry), and the Deployment running
+ * gitlab-runner that mounts it on /etc/gitlab-runner; as YAML text, each object also on its own
+ * (`documents` in that order; `text` is them as one file).
+ */
+export function plainManager(o: PlainManagerOptions = {}): { serviceAccounts: string; configMap: string; deployment: string; rbac: string; documents: string[]; text: string } {
+  const { name = 'gitlab-runner', serviceAccount = 'gitlab-runner', app = 'r', configMap = 'runner-config', runnerName = 'r' } = o;
+  const ns = o.namespace !== undefined ? `  namespace: ${o.namespace}\n` : '';
+  const annotations = Object.entries(o.serviceAccountAnnotations ?? {});
+  const account = (sa: string, notes: [string, string][]) =>
+    `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: ${sa}\n${ns}${notes.length > 0 ? `  annotations:\n${notes.map(([k, v]) => `    ${k}: ${v}\n`).join('')}` : ''}`;
+  const accounts = [account(serviceAccount, annotations), ...(o.moreServiceAccounts ?? []).map((sa) => account(sa, []))];
+  const kubernetes = o.kubernetes ?? ['namespace = "ci"', 'image = "alpine:3.22"'];
+  const toml = o.configToml ?? `concurrent = 4
+[[runners]]
+  name = "${runnerName}"
+  url = "https://gitlab.example.com/"
+  executor = "kubernetes"
+  [runners.kubernetes]
+${kubernetes.map((l) => `    ${l}\n`).join('')}`;
+  const config = `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: ${configMap}
+${ns}data:
+  config.toml: |
+${toml.replace(/^(?=.)/gm, '    ')}`;
+  const env = o.env ? `          env:\n${o.env.map(([k, v]) => `            - name: ${k}\n              value: ${v}\n`).join('')}` : '';
+  const deployment = `apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: ${name}
+${ns}spec:
+${o.spec ?? ''}  selector:
+    matchLabels:
+      app: ${app}
+  template:
+    metadata:
+      labels:
+        app: ${app}
+    spec:
+      serviceAccountName: ${serviceAccount}
+${o.podSpec ?? ''}      containers:
+        - name: gitlab-runner
+          image: registry.gitlab.com/gitlab-org/gitlab-runner:v17.5.0
+${env}          volumeMounts:
+            - name: config
+              mountPath: /etc/gitlab-runner
+      volumes:
+        - name: config
+          configMap:
+            name: ${configMap}
+`;
+  const rbac = o.role
+    ? [
+        `apiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: ${serviceAccount}\n${ns}rules:\n  - apiGroups: [""]\n    resources: ["pods", "pods/exec", "pods/attach", "pods/log", "secrets", "configmaps"]\n    verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]\n`,
+        `apiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: ${serviceAccount}\n${ns}roleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: ${serviceAccount}\nsubjects:\n  - kind: ServiceAccount\n    name: ${serviceAccount}\n    namespace: ${o.namespace ?? 'default'}\n${o.moreSubjects ?? ''}`,
+      ]
+    : [];
+  const documents = [...accounts, config, deployment, ...rbac];
+  return { serviceAccounts: accounts.join('---\n'), configMap: config, deployment, rbac: rbac.join('---\n'), documents, text: documents.join('---\n') };
+}
+
+/** Documents as the `objects:` list of an OpenShift Template: each a list item at two spaces. */
+export function templateObjects(documents: readonly string[]): string {
+  return documents.map((d) => d.replace(/^/gm, '    ').replace(/^ {4}/, '  - ').replace(/\n {4}$/, '\n')).join('');
+}

@@ -209,6 +209,14 @@ describe('4. across roots: findings about a runner, findings that name no root, 
     expect(named[0]!.message).not.toContain('examples/a/');
   });
 
+  it('RF903s at one place that each name several roots (a role name three roots write) stay one, as before', () => {
+    const role = 'resource "aws_iam_role" "m" {\n  name               = "manager"\n  assume_role_policy = "{}"\n}\n';
+    const r = roots({ a: call(), b: call(), c: call() }, role);
+    const also = of(r, 'RF903').filter((f) => f.message.includes(' is also written by '));
+    expect(also.map((f) => [f.path, f.roots])).toEqual([['mod/main.tf:1:1', undefined]]);
+    expect(also[0]!.message).toMatch(/^role manager is also written by examples\/b\/module\.runner\.aws_iam_role\.m, examples\/c\/module\.runner\.aws_iam_role\.m: /);
+  });
+
   it("RF906 about a count or for_each names the module call's address, and is said once across roots", () => {
     const COUNTED = 'resource "aws_s3_bucket" "b" {\n  bucket_prefix = "cache"\n}\nresource "aws_iam_role" "this" {\n  count              = aws_s3_bucket.b.id == "" ? 0 : 1\n  name               = "r"\n  assume_role_policy = "{}"\n}\nresource "aws_iam_role" "each" {\n  for_each           = toset([aws_s3_bucket.b.id])\n  name               = "e"\n  assume_role_policy = "{}"\n}\n';
     const one = run({ 'main.tf': 'module "runners" {\n  for_each = toset(["x"])\n  source   = "./mod"\n}\n', 'mod/main.tf': COUNTED });

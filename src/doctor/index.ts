@@ -363,7 +363,9 @@ function onePerPlace(findings: Finding[], rootsOf: (f: Finding) => Set<string> |
     if (f.code !== 'RF903' || f.path === '') return true;
     // Once per root: several roots' RF903 at one place of a module they share are said once later,
     // with their roots (across-roots.ts); kept here, the first root's alone would name only that root.
-    const k = `${f.code}|${f.path}|${f.received ?? ''}|${[...(rootsOf(f) ?? [])].sort().join('\u0000')}`;
+    // Those about several roots at once (a role name several roots write) stay one between them.
+    const roots = rootsOf(f);
+    const k = `${f.code}|${f.path}|${f.received ?? ''}|${roots?.size === 1 ? [...roots][0]! : ''}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;

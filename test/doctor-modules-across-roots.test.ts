@@ -3,6 +3,9 @@ import { join } from 'node:path';
 import { doctor, type DoctorResult, type InputFile } from '../src/doctor/index.js';
 import { jsonDoctorReport, textDoctorReport } from '../src/doctor/format.js';
 import { corpusFiles, doctorTexts } from './helpers/doctor.js';
+import { oneAcrossRoots, saidInRoot } from '../src/doctor/across-roots.js';
+import { runnerLabels } from '../src/doctor/index.js';
+import type { Finding } from '../src/spec/findings.js';
 
 /**
  * Several roots calling one module say what they find in its files once (with the roots
@@ -121,5 +124,143 @@ resource "aws_iam_policy" "cache" {
 
   it('releases that compute enabled otherwise (0.15.0 to 0.19.0) stay not evaluated', () => {
     expect(rf906(run({ 'main.tf': label('  enabled = false\n', '~> 0.19.0') + POLICY }))[0]).toContain('count of aws_iam_policy.cache is not statically known: output enabled of module.label (cloudposse/label/null) is computed from the module');
+  });
+});
+
+describe('4. across roots: findings about a runner, findings that name no root, RF903 of every root, module addresses of counts', () => {
+  /** A manager module (after cmdlabs/terraform-aws-gitlab-runner-scale): privileged jobs, IMDSv2 as `var.tokens` says. */
+  const MANAGER = [
+    'variable "runner_token" {\n  type      = string\n  sensitive = true\n}',
+    'variable "tokens" {\n  type    = string\n  default = null\n}',
+    'resource "aws_iam_role" "m" {\n  name               = "manager"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })\n}',
+    'resource "aws_iam_instance_profile" "m" {\n  name = "manager"\n  role = aws_iam_role.m.name\n}',
+    [
+      'resource "aws_launch_template" "m" {',
+      '  name          = "manager"',
+      '  image_id      = "ami-0123456789abcdef0"',
+      '  instance_type = "t3.micro"',
+      '  iam_instance_profile {\n    name = aws_iam_instance_profile.m.name\n  }',
+      '  metadata_options {\n    http_tokens = var.tokens\n  }',
+      '  user_data = base64encode(<<-EOT',
+      '    #!/bin/bash',
+      '    set -euo pipefail',
+      "    cat > /etc/gitlab-runner/config.toml <<'EOF'",
+      '    [[runners]]',
+      '      name = "ci"',
+      '      url = "https://gitlab.example.com"',
+      '      token = "${var.runner_token}"',
+      '      executor = "docker"',
+      '      [runners.docker]',
+      '        image = "alpine:3.22"',
+      '        privileged = true',
+      '    EOF',
+      '  EOT',
+      '  )',
+      '}',
+    ].join('\n'),
+    'resource "aws_autoscaling_group" "m" {\n  name                = "manager"\n  min_size            = 1\n  max_size            = 1\n  vpc_zone_identifier = ["subnet-0123456789abcdef0"]\n  launch_template {\n    id = aws_launch_template.m.id\n  }\n}',
+  ].join('\n');
+  const call = (args = '') => `module "runner" {\n  source       = "../../mod"\n  runner_token = "x"\n${args}}\n`;
+  const roots = (calls: Record<string, string>, mod = MANAGER) => run({ 'mod/main.tf': mod, ...Object.fromEntries(Object.entries(calls).map(([r, c]) => [`examples/${r}/main.tf`, c])) });
+
+  it("the same finding about each root's runner, whose name carries its root's folder: said once, naming the runner as its files do, with its roots", () => {
+    const r = roots({ a: call(), b: call(), c: call() });
+    // Each root's runner is still proven as its own.
+    expect([...new Set(r.proofs.map((p) => p.runner))]).toEqual(['examples/a/ci', 'examples/b/ci', 'examples/c/ci']);
+    const rf301 = of(r, 'RF301');
+    expect(rf301.map((f) => f.roots)).toEqual([['examples/a', 'examples/b', 'examples/c']]);
+    expect(rf301[0]!.message).toMatch(/^runner ci, line 38 of mod\/main\.tf: job containers run privileged: .* \(in 3 roots of examples\/: a, b, c\)$/);
+    const rf713 = of(r, 'RF713');
+    expect(rf713.map((f) => f.roots)).toEqual([['examples/a', 'examples/b', 'examples/c']]);
+    expect(rf713[0]!.message).toMatch(/^the manager of runner ci, launch template module\.runner\.aws_launch_template\.m, does not require IMDSv2 \(http_tokens not set\)/);
+    expect(rf713[0]!.fix).not.toContain('examples/');
+    // The text report says it once too.
+    const text = textDoctorReport(r);
+    expect(text.match(/RF301/g)).toHaveLength(1);
+    expect(text).toContain('(in 3 roots of examples/: a, b, c)');
+    const json = JSON.parse(jsonDoctorReport(r)) as { findings: { code: string; roots?: string[] }[] };
+    expect(json.findings.filter((f) => f.code === 'RF713').map((f) => f.roots)).toEqual([['examples/a', 'examples/b', 'examples/c']]);
+  });
+
+  it('a root whose finding about its runner says something else keeps its own, named with its folder', () => {
+    const r = roots({ a: call(), b: call(), c: call('  tokens       = "optional"\n') });
+    const rf713 = of(r, 'RF713');
+    expect(rf713).toHaveLength(2);
+    expect(rf713.find((f) => f.roots !== undefined)?.roots).toEqual(['examples/a', 'examples/b']);
+    const own = rf713.find((f) => f.roots === undefined)!;
+    expect(own.message).toContain('the manager of runner examples/c/ci, launch template examples/c/module.runner.aws_launch_template.m');
+    expect(own.message).not.toContain(' roots');
+  });
+
+  it('identical findings of a shared module file that name no root: one, with every root (before: one, naming none)', () => {
+    const mod = 'module "vpc" {\n  source = "github.com/example/terraform-aws-vpc?ref=1.0.0"\n}\n';
+    const r = roots({ a: call(), b: call() }, `${MANAGER}\n${mod}`);
+    const remote = of(r, 'RF903').filter((f) => f.message.includes('module "vpc"'));
+    expect(remote.map((f) => [f.path, f.roots])).toEqual([[`mod/main.tf:${MANAGER.split('\n').length + 1}:1`, ['examples/a', 'examples/b']]]);
+    expect(remote[0]!.message).toMatch(/^not in the evidence given: module "vpc" from github\.com\/example\/terraform-aws-vpc\?ref=1\.0\.0 is not read .* \(in 2 roots of examples\/: a, b\)$/);
+  });
+
+  it('an RF903 at one place of a shared module names every root it holds for, not the first root alone', () => {
+    const mod = MANAGER.replace('  name               = "manager"\n  assume_role_policy', '  name_prefix        = "manager"\n  assume_role_policy');
+    const r = roots({ a: call(), b: call(), c: call() }, mod);
+    const named = of(r, 'RF903').filter((f) => f.message.startsWith('the name of '));
+    expect(named.map((f) => f.roots)).toEqual([['examples/a', 'examples/b', 'examples/c']]);
+    expect(named[0]!.message).toMatch(/^the name of module\.runner\.aws_iam_role\.m is not shown: .* \(in 3 roots of examples\/: a, b, c\)$/);
+    expect(named[0]!.message).not.toContain('examples/a/');
+  });
+
+  it('RF903s at one place that each name several roots (a role name three roots write) stay one, as before', () => {
+    const role = 'resource "aws_iam_role" "m" {\n  name               = "manager"\n  assume_role_policy = "{}"\n}\n';
+    const r = roots({ a: call(), b: call(), c: call() }, role);
+    const also = of(r, 'RF903').filter((f) => f.message.includes(' is also written by '));
+    expect(also.map((f) => [f.path, f.roots])).toEqual([['mod/main.tf:1:1', undefined]]);
+    expect(also[0]!.message).toMatch(/^role manager is also written by examples\/b\/module\.runner\.aws_iam_role\.m, examples\/c\/module\.runner\.aws_iam_role\.m: /);
+  });
+
+  it("RF906 about a count or for_each names the module call's address, and is said once across roots", () => {
+    const COUNTED = 'resource "aws_s3_bucket" "b" {\n  bucket_prefix = "cache"\n}\nresource "aws_iam_role" "this" {\n  count              = aws_s3_bucket.b.id == "" ? 0 : 1\n  name               = "r"\n  assume_role_policy = "{}"\n}\nresource "aws_iam_role" "each" {\n  for_each           = toset([aws_s3_bucket.b.id])\n  name               = "e"\n  assume_role_policy = "{}"\n}\n';
+    const one = run({ 'main.tf': 'module "runners" {\n  for_each = toset(["x"])\n  source   = "./mod"\n}\n', 'mod/main.tf': COUNTED });
+    expect(of(one, 'RF906').map((f) => f.message).sort()).toEqual([
+      'count of module.runners["x"].aws_iam_role.this is not statically known: module.runners["x"].aws_s3_bucket.b.id is known only after apply',
+      'for_each of module.runners["x"].aws_iam_role.each is not statically known: module.runners["x"].aws_s3_bucket.b.id is known only after apply',
+    ]);
+    const two = run({ 'mod/main.tf': COUNTED, 'examples/a/main.tf': 'module "runner" {\n  source = "../../mod"\n}\n', 'examples/b/main.tf': 'module "runner" {\n  source = "../../mod"\n}\n' });
+    const counted = of(two, 'RF906').find((f) => f.message.startsWith('count of '));
+    expect([counted?.message, counted?.roots]).toEqual(['count of module.runner.aws_iam_role.this is not statically known: module.runner.aws_s3_bucket.b.id is known only after apply (in 2 roots of examples/: a, b)', ['examples/a', 'examples/b']]);
+  });
+});
+
+describe('5. oneAcrossRoots: what makes findings of several roots one', () => {
+  const F = (message: string): Finding => ({ code: 'RF301', severity: 'error', path: 'mod/main.tf:3:1', message });
+  const tagged = (message: string, root: string): Finding => {
+    const f = F(message);
+    saidInRoot(f, root);
+    return f;
+  };
+  const none = () => undefined;
+  const labels = runnerLabels(['examples/a/ci', 'examples/b/ci', 'examples/a/ci-2'], ['examples/a', 'examples/b']);
+
+  it("findings that differ by their root's own runner label only: one, naming the runner as written", () => {
+    const out = oneAcrossRoots([F('runner examples/a/ci: privileged'), F('runner examples/b/ci: privileged')], none, labels);
+    expect(out.map((f) => [f.message, f.roots])).toEqual([['runner ci: privileged (in 2 roots of examples/: a, b)', ['examples/a', 'examples/b']]]);
+  });
+
+  it("a label of another root, or another runner of the root, is substance: kept one per root", () => {
+    const other = [F('runner examples/a/ci: privileged'), F('runner examples/b/ci: privileged, as runner examples/a/ci')];
+    expect(oneAcrossRoots(other, none, labels).map((f) => f.roots)).toEqual([undefined, undefined]);
+    const longer = [F('runner examples/a/ci-2: privileged'), F('runner examples/b/ci: privileged')];
+    expect(oneAcrossRoots(longer, none, labels).map((f) => f.message)).toEqual(longer.map((f) => f.message));
+    // A runner named so in its own right is not the other root's label.
+    const plain = [F('runner examples/a/ci: privileged'), tagged('runner ci: privileged', 'examples/b')];
+    expect(oneAcrossRoots(plain, none, labels).map((f) => f.roots)).toEqual([undefined, undefined]);
+  });
+
+  it('identical findings said by the evaluation of different roots: one, with their roots, and no tag in the report', () => {
+    const out = oneAcrossRoots([tagged('a module call is not read', 'prod'), tagged('a module call is not read', 'staging')], none);
+    expect(out.map((f) => [f.message, f.roots])).toEqual([['a module call is not read (in 2 roots: prod, staging)', ['prod', 'staging']]]);
+    expect(Object.getOwnPropertySymbols(out[0]!)).toEqual([]);
+    // Of one root, or of none known, they stay as they are.
+    expect(oneAcrossRoots([tagged('x', 'prod'), tagged('x', 'prod')], none).map((f) => [f.message, f.roots, Object.getOwnPropertySymbols(f).length])).toEqual([['x', undefined, 0], ['x', undefined, 0]]);
+    expect(oneAcrossRoots([F('x'), F('x')], none).map((f) => f.roots)).toEqual([undefined, undefined]);
   });
 });

@@ -10,37 +10,83 @@ const ROOT_TOKEN = /__rf(root|in)(\d+)\b/g;
 const TEXTS = ['message', 'fix', 'received', 'allowed', 'deploymentFix', 'deploymentReceived', 'deploymentAllowed', 'acceptedBecause'] as const;
 
 /**
- * Findings several Terraform roots give about one place of a module they share (nine examples
- * calling `../../`, each reading its user data template): the same code, severity and position, and
- * texts that differ only by which root's marked names and scoped symbols they carry. Each is true of
- * each root's deployment, but one place has one fault: said once, with the roots it holds for in
- * `roots` (their folders, sorted) and at the end of the message ("(in 9 roots: a, b, c (+6 more))").
- * Its texts name the module's addresses as its files write them, without a root's folder. A finding
- * whose text differs by more than the root (a value from the root's own tfvars) stays one per root,
- * and so do findings that name no root: nothing says whose they are.
- * `folderOf` gives a token's root folder (`__rfroot2` or `__rfin2`), undefined for one not known.
+ * The root whose evaluation said a finding, where several roots were read (hcl/read.ts tags what
+ * each root's evaluation finds): a finding that names no root (the count of a module's resource
+ * only apply knows, read the same in each root) is still known to be that root's. A symbol key:
+ * copies of the finding (`{ ...f }`) keep it, and no report shows it (JSON leaves symbol keys out;
+ * oneAcrossRoots drops it).
  */
-export function oneAcrossRoots(findings: readonly Finding[], folderOf: (token: string) => string | undefined): Finding[] {
-  const rootsOf = (f: Finding): Set<string> | undefined => {
+export const SAID_IN_ROOT: unique symbol = Symbol('said in root');
+type Tagged = Finding & { [SAID_IN_ROOT]?: string };
+
+/** Tags `f` as said by the root of folder `folder` (SAID_IN_ROOT). */
+export function saidInRoot(f: Finding, folder: string): void {
+  (f as Tagged)[SAID_IN_ROOT] ??= folder;
+}
+
+/** A runner whose name carries its root's folder (infer-vm.ts: `<folder>/<name>`, where roots' managers keep one name): that label, its root, its own name. */
+export interface RootLabel {
+  label: string;
+  folder: string;
+  name: string;
+}
+
+/**
+ * The roots a finding is about: those whose marked names and scoped symbols its texts carry (`folderOf`
+ * gives a token's root folder, undefined for one not known), the runners it names by a label with their
+ * root's folder, and the root whose evaluation said it. Undefined where a token's root is not known.
+ */
+export function rootsOfFinding(folderOf: (token: string) => string | undefined, labels: readonly RootLabel[] = []): (f: Finding) => Set<string> | undefined {
+  const labelled = labelPattern(labels);
+  const byLabel = new Map(labels.map((l) => [l.label, l]));
+  return (f) => {
     const out = new Set<string>();
+    const tag = (f as Tagged)[SAID_IN_ROOT];
+    if (tag !== undefined) out.add(tag);
     for (const k of TEXTS) {
-      for (const m of (f[k] ?? '').matchAll(ROOT_TOKEN)) {
+      const text = f[k];
+      if (text === undefined) continue;
+      for (const m of text.matchAll(ROOT_TOKEN)) {
         const folder = folderOf(m[0]);
         if (folder === undefined) return undefined;
         out.add(folder);
       }
+      if (labelled) for (const m of text.matchAll(labelled)) out.add(byLabel.get(m[0])!.folder);
     }
     return out;
   };
-  const keyOf = (f: Finding): string => [f.code, f.severity, f.path, ...TEXTS.map((k) => (f[k] === undefined ? '\u0001' : f[k].replace(ROOT_TOKEN, '__rf$1')))].join('\u0000');
+}
+
+/**
+ * Findings several Terraform roots give about one place of a module they share (nine examples
+ * calling `../../`, each reading its user data template): the same code, severity and position, and
+ * texts that differ only by which root they are about: its marked names and scoped symbols, and the
+ * label of its runner (`examples/ssh/docker-runner-instance-id`, where each root's manager keeps one
+ * runner name), exactly that and nothing else. Each is true of each root's deployment, but one place
+ * has one fault: said once, with the roots it holds for in `roots` (their folders, sorted) and at the
+ * end of the message ("(in 9 roots: a, b, c (+6 more))"). Its texts name the module's addresses as
+ * its files write them, without a root's folder, and the runner by its own name. A finding that
+ * names no root at all is one root's where that root's evaluation said it (SAID_IN_ROOT): the same
+ * finding from several roots is said once too. A finding whose text differs by more than the root
+ * (a value from the root's own tfvars) stays one per root, and so does one whose root is not known.
+ * `folderOf` gives a token's root folder (`__rfroot2` or `__rfin2`), undefined for one not known.
+ */
+export function oneAcrossRoots(findings: readonly Finding[], folderOf: (token: string) => string | undefined, labels: readonly RootLabel[] = []): Finding[] {
+  const rootsOf = rootsOfFinding(folderOf, labels);
+  const labelled = labelPattern(labels);
+  const byLabel = new Map(labels.map((l) => [l.label, l]));
+  // A text with its root's own runner labels as the runner's name (a label of another root stays: its substance differs).
+  // In a key, the name keeps a mark: a runner named so in its own right is another text.
+  const unlabelled = (text: string, root: string, mark = ''): string => (labelled ? text.replace(labelled, (m) => (byLabel.get(m)!.folder === root ? `${mark}${byLabel.get(m)!.name}` : m)) : text);
+  const keyOf = (f: Finding, root: string): string => [f.code, f.severity, f.path, ...TEXTS.map((k) => (f[k] === undefined ? '\u0001' : unlabelled(f[k], root, '\u0002').replace(ROOT_TOKEN, '__rf$1')))].join('\u0000');
   const groups = new Map<string, { f: Finding; root: string }[]>();
-  const single = new Map<Finding, string>();
+  const single = new Map<Finding, { root: string; key: string }>();
   for (const f of findings) {
     const roots = rootsOf(f);
     if (roots?.size !== 1) continue;
     const root = [...roots][0]!;
-    single.set(f, root);
-    const key = keyOf(f);
+    const key = keyOf(f, root);
+    single.set(f, { root, key });
     const group = groups.get(key);
     if (group) group.push({ f, root });
     else groups.set(key, [{ f, root }]);
@@ -48,22 +94,35 @@ export function oneAcrossRoots(findings: readonly Finding[], folderOf: (token: s
   const out: Finding[] = [];
   const done = new Set<string>();
   for (const f of findings) {
-    const root = single.get(f);
-    const key = root !== undefined ? keyOf(f) : undefined;
-    const group = key !== undefined ? groups.get(key)! : undefined;
+    const own = single.get(f);
+    const group = own !== undefined ? groups.get(own.key)! : undefined;
     const folders = group ? [...new Set(group.map((g) => g.root))].sort() : [];
     if (!group || folders.length < 2) {
-      out.push(f);
+      out.push(untagged(f));
       continue;
     }
-    if (done.has(key!)) continue;
-    done.add(key!);
-    const shared: Finding = { ...f };
-    for (const k of TEXTS) if (f[k] !== undefined) shared[k] = withoutRoot(f[k]);
+    if (done.has(own!.key)) continue;
+    done.add(own!.key);
+    const shared: Finding = untagged(f);
+    for (const k of TEXTS) if (f[k] !== undefined) shared[k] = withoutRoot(unlabelled(f[k], own!.root));
     shared.message = `${shared.message} (${rootsListed(folders)})`;
     shared.roots = folders;
     out.push(shared);
   }
+  return out;
+}
+
+/** One pattern for the labels, longest first (a label that begins another is not taken for it), or undefined for none. */
+function labelPattern(labels: readonly RootLabel[]): RegExp | undefined {
+  if (labels.length === 0) return undefined;
+  const alts = [...new Set(labels.map((l) => l.label))].sort((a, b) => b.length - a.length).map((l) => l.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'));
+  return new RegExp(`(?<![\\w./-])(?:${alts.join('|')})(?![\\w-])`, 'g');
+}
+
+/** The finding as a report shows it: a copy without its root tag. */
+function untagged(f: Finding): Finding {
+  const out: Tagged = { ...f };
+  delete out[SAID_IN_ROOT];
   return out;
 }
 

@@ -21,7 +21,7 @@ import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, rolesOfOneName, screenPolicies, type AwsReadSummary } from './aws.js';
 import { evaluateTerraform } from './terraform.js';
 import { MARKED_ADDRESS, SCOPED_SYMBOL, normalPath, rootMark } from './hcl/eval.js';
-import { oneAcrossRoots } from './across-roots.js';
+import { oneAcrossRoots, rootsOfFinding, type RootLabel } from './across-roots.js';
 import { moduleFileReferences, terraformFolderOf } from './hcl/read.js';
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
@@ -287,7 +287,11 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // So is the RF912 a rebuilt manager says of its token parameter at --registration-token.
   const provenAt = new Set([...proven, ...inferred.findings.filter((f) => f.code === 'RF912')].map((f) => `${f.code} ${f.path}`));
   const flagFindings = registering.findings.filter((f) => !provenAt.has(`${f.code} ${f.path}`));
-  const findings = oneAcrossRoots(sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(ev.terraform.renamed, awsRules(ev, inferred, onePerPlace([...ev.findings.filter((f) => !inferred.secretsRestated.has(f) && !(read.size > 0 && ofTemplate(f))), ...inferredFindings, ...flagFindings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...proven])))).map(withoutSubject).map(namedAsWritten)), (token) => (token.startsWith('__rfroot') ? marks?.get(token) : ev.terraform.rootScopes?.get(token))).map(namedInRoots);
+  // Several roots: a token's root (a marked name's, a scoped symbol's), and the runners whose names carry their root's folder.
+  const tokenFolder = (token: string): string | undefined => (token.startsWith('__rfroot') ? marks?.get(token) : ev.terraform.rootScopes?.get(token));
+  const labels = runnerLabels(inferred.intent.runners.map((r) => r.name), [...(marks?.values() ?? []), ...(ev.terraform.rootScopes?.values() ?? [])]);
+  const rootsOf = rootsOfFinding(tokenFolder, labels);
+  const findings = oneAcrossRoots(sortFindings(oneMissingServiceAccount(withoutSecretDuplicates(ev.terraform.renamed, awsRules(ev, inferred, onePerPlace([...ev.findings.filter((f) => !inferred.secretsRestated.has(f) && !(read.size > 0 && ofTemplate(f))), ...inferredFindings, ...flagFindings, ...oneName.findings, ...doctorRules(ev, inferred), ...azureRules(ev, inferred), ...proven], rootsOf)))).map(withoutSubject).map(namedAsWritten)), tokenFolder, labels).map(namedInRoots);
   // The chart's token Secret is a reference of the Helm values: where no document creates it, the chain does not resolve.
   // So does a chain whose config.toml is not shown: its references end there.
   const chainClaims = new Map(inferred.intent.runners.map((r) => [r.name, chainClaimOf(platformFor(r.platform), inferred.docs, r.name)]));
@@ -377,14 +381,32 @@ const VM_TOML_KEYS: [string, (executor: string) => (string | number)[]][] = [...
  * (or none) are one. A finding about something else not shown at that place says so by its
  * `received` (the security group of a VM runner's workers beside its unreadable policies).
  */
-function onePerPlace(findings: Finding[]): Finding[] {
+function onePerPlace(findings: Finding[], rootsOf: (f: Finding) => Set<string> | undefined): Finding[] {
   const seen = new Set<string>();
   return findings.filter((f) => {
     if (f.code !== 'RF903' || f.path === '') return true;
-    const k = `${f.code}|${f.path}|${f.received ?? ''}`;
+    // Once per root: several roots' RF903 at one place of a module they share are said once later,
+    // with their roots (across-roots.ts); kept here, the first root's alone would name only that root.
+    // Those about several roots at once (a role name several roots write) stay one between them.
+    const roots = rootsOf(f);
+    const k = `${f.code}|${f.path}|${f.received ?? ''}|${roots?.size === 1 ? [...roots][0]! : ''}`;
     if (seen.has(k)) return false;
     seen.add(k);
     return true;
+  });
+}
+
+/**
+ * Runners named with their root's folder (infer-vm.ts: managers of several roots that keep one
+ * runner name are `<folder>/<name>`): each label with its root (the longest root folder that
+ * starts it) and the name its root's files give it. None where fewer than two roots were read.
+ */
+export function runnerLabels(names: readonly string[], rootFolders: readonly string[]): RootLabel[] {
+  const folders = [...new Set(rootFolders)].sort((a, b) => b.length - a.length);
+  if (folders.length < 2) return [];
+  return names.flatMap((label) => {
+    const folder = folders.find((d) => label.startsWith(`${d}/`) && label.length > d.length + 1);
+    return folder !== undefined ? [{ label, folder, name: label.slice(folder.length + 1) }] : [];
   });
 }
 

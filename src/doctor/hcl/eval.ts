@@ -794,7 +794,10 @@ export class ModuleEvaluator {
 
   instances(block: ConfigBlock): Instance[] | Unknown {
     const hit = this.#instances.get(block);
-    if (hit === BUSY) return new Unknown(this.sym(`${block.type}.${block.name}`), { code: 'RF906', message: `${block.type}.${block.name} depends on itself`, at: block.loc.pos(block.at) });
+    // Messages name the block by its Terraform address: in a module, with the call's
+    // (`module.runners["x"].aws_iam_role.this`), which says whose count or for_each it is.
+    const named = `${this.scope.address !== '' ? `${this.scope.address}.` : ''}${block.mode === 'data' ? 'data.' : ''}${block.type}.${block.name}`;
+    if (hit === BUSY) return new Unknown(this.sym(`${block.type}.${block.name}`), { code: 'RF906', message: `${named} depends on itself`, at: block.loc.pos(block.at) });
     if (hit) return hit;
     this.#instances.set(block, BUSY);
     let out: Instance[] | Unknown = [{ name: block.name }];
@@ -803,16 +806,16 @@ export class ModuleEvaluator {
     if (fe) {
       const v = this.value(fe.expr, { loc: fe.loc, vars: new Map() });
       const u = unknownKey(v, false);
-      if (u) out = new Unknown(this.sym(`${block.type}.${block.name}`), reworded(u.reason, `for_each of ${block.type}.${block.name} is not statically known: ${u.reason.message}`));
+      if (u) out = new Unknown(this.sym(`${block.type}.${block.name}`), reworded(u.reason, `for_each of ${named} is not statically known: ${u.reason.message}`));
       else if (Array.isArray(v)) out = [...new Set(v.map(keyString))].sort().map((k) => ({ name: `${block.name}[${JSON.stringify(k)}]`, each: { key: k, value: k } }));
       else if (isObj(v)) out = Object.keys(v).sort().map((k) => ({ name: `${block.name}[${JSON.stringify(k)}]`, each: { key: k, value: v[k]! } }));
-      else out = new Unknown(this.sym(`${block.type}.${block.name}`), { code: 'RF906', message: `for_each of ${block.type}.${block.name} is not a map or a set`, at: fe.loc.pos(fe.expr.at) });
+      else out = new Unknown(this.sym(`${block.type}.${block.name}`), { code: 'RF906', message: `for_each of ${named} is not a map or a set`, at: fe.loc.pos(fe.expr.at) });
     } else if (count) {
       // count takes a number, and Terraform converts a string of one to it as it converts any
       // argument (`count = "${var.n}"` with a string default "1", the 0.11 style: one instance).
       const v = convertTo(this.value(count.expr, { loc: count.loc, vars: new Map() }), NUMBER, () => null);
       if (typeof v === 'number' && Number.isInteger(v) && v >= 0 && v <= 10_000) out = Array.from({ length: v }, (_, i) => ({ name: `${block.name}[${i}]`, index: i }));
-      else out = new Unknown(this.sym(`${block.type}.${block.name}`), v instanceof Unknown ? reworded(v.reason, `count of ${block.type}.${block.name} is not statically known: ${v.reason.message}`) : { code: 'RF906', message: `count of ${block.type}.${block.name} is not a whole number`, at: count.loc.pos(count.expr.at) });
+      else out = new Unknown(this.sym(`${block.type}.${block.name}`), v instanceof Unknown ? reworded(v.reason, `count of ${named} is not statically known: ${v.reason.message}`) : { code: 'RF906', message: `count of ${named} is not a whole number`, at: count.loc.pos(count.expr.at) });
     }
     this.#instances.set(block, out);
     return out;

@@ -20,6 +20,7 @@ import { isObject } from '../../model/is-object.js';
 import { credentialIn } from '../../verify/credentials.js';
 import { addSensitiveValue } from '../sensitive.js';
 import { isTerraformConfig } from '../terraform-files.js';
+import { saidInRoot } from '../across-roots.js';
 
 /**
  * Terraform configuration into the evidence: `.tf` (HCL) and `.tf.json` files are read into one
@@ -353,6 +354,14 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   // Several roots: each one's variables and locals are its own (its own tfvars), so their symbols are scoped to it.
   const several = roots.length + [...tf.configs.values()].filter((m) => !reached.has(m)).length > 1;
   if (several) tf.rootsScoped = true;
+  // What each root of several finds is tagged as its own (across-roots.ts SAID_IN_ROOT): the same
+  // finding from several roots, naming none of them, is one finding with its roots.
+  const evaluateRoot = (root: ModuleEvaluator): void => {
+    const before = findings.length;
+    perRoot.push({ providers: [], keys: [] });
+    evaluate(root, perRoot[perRoot.length - 1]!);
+    if (several) for (const f of findings.slice(before)) saidInRoot(f, normalDir(root.mod.dir));
+  };
   for (const mod of roots) {
     const mark = marks.get(mod);
     if (mark !== undefined) (tf.rootMarks ??= new Map()).set(mark, normalDir(mod.dir));
@@ -360,8 +369,7 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
     if (several) (tf.rootScopes ??= new Map()).set(rootScope(trees.length), normalDir(mod.dir));
     const root = new ModuleEvaluator(mod, withModules, undefined, { ...hostPaths, ...(mark !== undefined ? { mark } : {}), ...(several ? { rootScope: rootScope(trees.length) } : {}), ...(uncalled !== undefined ? { uncalledModule: uncalled } : {}) });
     trees.push(root);
-    perRoot.push({ providers: [], keys: [] });
-    evaluate(root, perRoot[perRoot.length - 1]!);
+    evaluateRoot(root);
   }
   // Folders only reached through a cycle of calls: read as roots, so nothing given is ignored.
   for (const mod of tf.configs.values()) {
@@ -371,8 +379,7 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
     if (several) (tf.rootScopes ??= new Map()).set(rootScope(trees.length), normalDir(mod.dir));
     const root = new ModuleEvaluator(mod, withModules, undefined, several ? { rootScope: rootScope(trees.length) } : undefined);
     trees.push(root);
-    perRoot.push({ providers: [], keys: [] });
-    evaluate(root, perRoot[perRoot.length - 1]!);
+    evaluateRoot(root);
   }
   if (perRoot.length > 1) {
     const of = (tf.awsProvidersOf ??= new Map());
@@ -380,7 +387,13 @@ export function evaluateConfigs(ev: Evidence, hooks: EvalHooks): Finding[] {
   }
   if (trees.some((t) => t.scope.ownAccount?.read === true)) ev.terraform.ownAccountRead = true;
   for (const t of trees) for (const [symbol, shown] of t.scope.hostPathsShown ?? []) (ev.terraform.shownAs ??= new Map()).set(symbol, shown.text);
-  for (const t of trees) for (const r of t.broken.values()) findings.push({ code: r.code, severity: CODES[r.code].severity, path: formatPosition(r.at), message: r.message, ...(r.fix !== undefined ? { fix: r.fix } : {}) });
+  for (const t of trees) {
+    for (const r of t.broken.values()) {
+      const f: Finding = { code: r.code, severity: CODES[r.code].severity, path: formatPosition(r.at), message: r.message, ...(r.fix !== undefined ? { fix: r.fix } : {}) };
+      if (several) saidInRoot(f, normalDir(t.mod.dir));
+      findings.push(f);
+    }
+  }
   return findings;
 }
 

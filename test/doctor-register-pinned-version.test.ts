@@ -271,3 +271,23 @@ describe('a pin in another file of the same folder', () => {
     expect(r.proofs).toEqual([]);
   });
 });
+
+describe('a pin in a comment installs nothing', () => {
+  const note = `${REGISTER} --docker-cpu-shares 512\n`;
+
+  it('a commented-out pin (shell, Dockerfile, YAML `#`) is no pin; the line that installs is', () => {
+    expect(pinnedRunnerVersion('# yum install gitlab-runner-11.3.1\nyum install -y gitlab-runner\n')).toBeUndefined();
+    expect(pinnedRunnerVersion('#FROM gitlab/gitlab-runner:alpine-v11.3.1\nFROM gitlab/gitlab-runner:latest\n')).toBeUndefined();
+    expect(pinnedRunnerVersion('runcmd:\n  - apt-get install -y gitlab-runner # was gitlab-runner=11.3.1\n')).toBeUndefined();
+    expect(pinnedRunnerVersion('# docker pull gitlab/gitlab-runner:v11.3.1\ndocker pull gitlab/gitlab-runner:v16.5.0\n')?.text).toBe('16.5.0');
+    // `#` inside a word or quotes begins no comment.
+    expect(pinnedRunnerVersion('echo "# note" && yum install gitlab-runner-11.3.1\n')?.text).toBe('11.3.1');
+  });
+
+  it('a Dockerfile whose FROM 11.3.1 is commented out beside the script that registers: read against the current flags, no RF919', () => {
+    const r = doctor(files({ 'image/Dockerfile': '# FROM gitlab/gitlab-runner:alpine-v11.3.1\nFROM gitlab/gitlab-runner:latest\n', 'image/register.sh': note }));
+    expect(codes(r, 'RF919')).toEqual([]);
+    const pinned = doctor(files({ 'image/Dockerfile': 'FROM gitlab/gitlab-runner:alpine-v11.3.1\n', 'image/register.sh': note }));
+    expect(codes(pinned, 'RF919').map((f) => f.received)).toEqual(['--docker-cpu-shares']);
+  });
+});

@@ -5,6 +5,7 @@ import { hclComments } from './hcl/parse.js';
 import { takesValue } from './register-config.js';
 import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS, REGISTER_FLAGS_VERSION, removedBefore, removedFlag, runnerVersion, type RunnerVersion } from './register-flags.js';
 import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-version.js';
+import { inShellComment } from './shell-comment.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
 
@@ -184,27 +185,6 @@ function inSpan(spans: readonly [number, number][], at: number): boolean {
     if (at < start) hi = mid - 1;
     else if (at >= end) lo = mid + 1;
     else return true;
-  }
-  return false;
-}
-
-/**
- * Whether `at` is inside a shell comment: after a `#` that begins a word on the same line (at the
- * line's start or after a blank or an operator, outside quotes), not `$#`, `${#x}`, `a#b` or `\#`.
- * A YAML comment (`  # - gitlab-runner register …` in a cloud-init list) and an HCL `#` comment
- * begin the same way. Scans the line up to `at` only.
- */
-function inShellComment(text: string, at: number): boolean {
-  let quote: '"' | "'" | undefined;
-  for (let i = text.lastIndexOf('\n', at - 1) + 1; i < at; i++) {
-    const c = text[i]!;
-    if (quote === "'") {
-      if (c === "'") quote = undefined;
-    } else if (c === '\\') i++;
-    else if (quote === '"') {
-      if (c === '"') quote = undefined;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '#' && (i === 0 || /[ \t\r\n;&|()<>]/.test(text[i - 1]!))) return true;
   }
   return false;
 }

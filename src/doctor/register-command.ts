@@ -3,7 +3,7 @@ import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
 import { hclComments } from './hcl/parse.js';
 import { takesValue } from './register-config.js';
-import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS, REGISTER_FLAGS_VERSION, removedBefore, removedFlag, runnerVersion, type RunnerVersion } from './register-flags.js';
+import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS, REGISTER_FLAGS_VERSION, removedBefore, removedFlag, runnerVersion, versionBefore, type RunnerVersion } from './register-flags.js';
 import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-version.js';
 import { inShellComment } from './shell-comment.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
@@ -78,6 +78,43 @@ export const SERVER_SETTINGS: ReadonlyMap<string, (value: string | undefined) =>
   ['maintenance-note', (v) => v !== ''],
   ['maximum-timeout', (v) => v !== '' && v !== '0'],
 ]);
+/**
+ * How register of the version a script installs takes `--token` (gitlab-org/gitlab-runner
+ * commands/register.go askRunner, read at the release tags). v10.0.0 … v15.9.x: a token given with
+ * --token is verified (POST /runners/verify) and written to config.toml as it is, and askRunner
+ * returns before the runner's GitLab settings are read, so they are ignored, not refused. v15.10.0 and
+ * v15.10.1: a glrt- token given with --token skips that, but askRunner then asks for the registration
+ * token anyway and puts it in the token's place ("The registration-token needs to be entered" without
+ * one, and the command exits). v15.11.0 (commit 0d9e3237, "Do not ask for registration token if runner
+ * token is specified", !3995 in its CHANGELOG): --token glrt-… registers alone, and the runner's
+ * GitLab settings make it exit (ensureServerConfigArgsEmpty). Without a pin, the current flow.
+ */
+export const TOKEN_FLOW_FROM = '15.11';
+const TOKEN_ASKED_FROM = '15.10';
+
+/**
+ * The --token of a command register of the installed version does not take (15.10.x, a glrt- token
+ * or one known only at boot, no --registration-token): register asks for a registration token and exits.
+ */
+export function tokenNotTaken(c: RegisterCommand, version = c.version): RegisterCommand['flags'][number] | undefined {
+  if (version === undefined || versionBefore(version, TOKEN_ASKED_FROM) || !versionBefore(version, TOKEN_FLOW_FROM)) return undefined;
+  if (c.flags.some((f) => f.name === 'registration-token')) return undefined;
+  const token = c.flags.find((f) => f.name === 'token');
+  if (token === undefined || (token.value !== undefined && !unknownValue(token.value) && !token.value.startsWith('glrt-'))) return undefined;
+  return token;
+}
+
+/**
+ * The flag of the runner's GitLab settings that makes register exit beside --token (no
+ * --registration-token): only where the installed version registers with --token alone (15.11 and
+ * later, or no pin); an older one verifies the token and ignores the settings (TOKEN_FLOW_FROM).
+ */
+export function refusedSetting(c: RegisterCommand, version = c.version): RegisterCommand['flags'][number] | undefined {
+  if (version !== undefined && versionBefore(version, TOKEN_FLOW_FROM)) return undefined;
+  if (!c.flags.some((f) => f.name === 'token') || c.flags.some((f) => f.name === 'registration-token')) return undefined;
+  return c.flags.find((f) => SERVER_SETTINGS.get(f.name)?.(f.value));
+}
+
 /**
  * Where GitLab's registration-token flow stands, for every finding that names it: deprecated in 15.6
  * (gitlab-org/gitlab#380872), off by default since 17.0 (an instance or top-level group setting turns
@@ -507,7 +544,12 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
       for (const g of removedGroups.values()) findings.push(removedFlagFinding(g.at, g.flags, c.version!, g.removed));
       // --token with the runner's GitLab settings: register exits (a glrt- token, the usual one) or ignores them (a legacy runner token).
       const authToken = c.flags.find((f) => f.name === 'token');
-      if (authToken !== undefined && !c.flags.some((f) => f.name === 'registration-token')) {
+      const notTaken = tokenNotTaken(c);
+      if (notTaken !== undefined) {
+        const pinned = c.version!;
+        findings.push(finding('RF919', `${path}:${place(notTaken.at)}`, `gitlab-runner ${pinned.text}, ${installedBy(pinned)}, does not register with ${notTaken.written} alone: its register verifies a --token that is no runner authentication token (glrt-), but for a glrt- one it still asks for the registration token and puts it in the token's place, so without --registration-token it exits with "The registration-token needs to be entered" and the runner is never registered (commands/register.go askRunner in v15.10.0 and v15.10.1; from v15.11.0 on, --token glrt-… registers alone)`, `pin gitlab-runner ${TOKEN_FLOW_FROM}.0 or later where ${pinned.pinnedIn ?? 'the script'} installs it`, notTaken.written));
+      }
+      if (authToken !== undefined && notTaken === undefined && (c.version === undefined || !versionBefore(c.version, TOKEN_FLOW_FROM)) && !c.flags.some((f) => f.name === 'registration-token')) {
         const glrt = authToken.value === undefined || unknownValue(authToken.value) || authToken.value.startsWith('glrt-');
         for (const f of c.flags) {
           const setting = SERVER_SETTINGS.get(f.name);

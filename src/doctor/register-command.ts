@@ -6,6 +6,7 @@ import { takesValue } from './register-config.js';
 import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS, REGISTER_FLAGS_VERSION, removedBefore, removedFlag, runnerVersion, versionBefore, type RunnerVersion } from './register-flags.js';
 import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-version.js';
 import { inShellComment } from './shell-comment.js';
+import { ansibleScripts } from './ansible.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
 
@@ -144,14 +145,17 @@ const TERRAFORM_JSON = /\.(tf|tofu)\.json$/i;
 /**
  * The register commands of one file's text. In Terraform's JSON syntax a command is read in the
  * string it is written in, decoded (a user_data string whose command follows a `\n` escape is the
- * same script a heredoc writes), its offsets those of the file. Read against the flags of `version`
+ * same script a heredoc writes), its offsets those of the file. In an Ansible playbook or task
+ * file, in the commands its command, shell and raw tasks run (ansible.ts), the same way. Read against the flags of `version`
  * (the gitlab-runner the script installs, where it is known) or of the current version.
  */
 export function registerCommands(path: string, text: string, version?: RunnerVersion): RegisterCommand[] {
   if (DOCUMENTATION.test(path) || !text.includes('register')) return [];
-  if (!TERRAFORM_JSON.test(path)) return commandsIn(path, text, version);
+  // An Ansible playbook or task file: the commands its tasks run, not the YAML around them.
+  const scripts = TERRAFORM_JSON.test(path) ? jsonStrings(text, 'register') : ansibleScripts(path, text)?.filter((s) => s.value.includes('register'));
+  if (scripts === undefined) return commandsIn(path, text, version);
   const out: RegisterCommand[] = [];
-  for (const s of jsonStrings(text, 'register')) {
+  for (const s of scripts) {
     const raw = (at: number): number => s.rawAt[Math.min(at, s.rawAt.length - 1)] ?? s.end;
     for (const c of commandsIn(path, s.value, version)) {
       out.push({
@@ -387,14 +391,21 @@ function shellWords(text: string, from: number, to: number): Word[] {
       const stop = close < 0 || close >= to ? to : close + 1;
       cur += text.slice(i, stop);
       i = stop - 1;
+    } else if (c === '{' && text[i + 1] === '{') {
+      // A Jinja or Go template's `{{ … }}` is filled in before the command runs: one part of the word, blanks inside included, known only then.
+      const close = text.indexOf('}}', i);
+      const stop = close < 0 || close >= to ? to : close + 2;
+      cur += text.slice(i, stop);
+      expansion = true;
+      i = stop - 1;
     } else cur += c;
   }
   end();
   return words;
 }
 
-/** Whether a flag's value was written by what only runs later (`${var}`, `$TOKEN`): not known here. */
-const unknownValue = (v: string): boolean => v.includes('$');
+/** Whether a flag's value was written by what only runs later (`${var}`, `$TOKEN`, a Jinja or Go template's `{{ x }}`): not known here. */
+const unknownValue = (v: string): boolean => v.includes('$') || v.includes('{{');
 /** The runner's GitLab settings that are booleans (their default: --locked true, the others false). */
 const SERVER_BOOLEAN = new Set(['locked', 'run-untagged', 'paused']);
 /**
@@ -407,6 +418,10 @@ function bootDefault(name: string, value: string): string | undefined {
   // `${var.tags}`, `${local.tags}`: a Terraform reference the template is rendered with (the command is
   // in a heredoc or template file), which may be empty just as a shell variable may.
   const bare = /^(["']?)\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)(?::?-)?\}|\{((?:var|local)\.[A-Za-z_][A-Za-z0-9_-]*)\})\1$/.exec(value);
+  // A Jinja or Go template's one expression alone (`{{ runner_tags }}`), which may be empty; with words of its own it is not.
+  const template = /^(["']?)(\{\{(?:(?!\{\{|\}\}).)*\}\})\1$/.exec(value)?.[2];
+  if (template !== undefined) return template;
+  if (value.includes('{{') && !value.includes('$')) return SERVER_BOOLEAN.has(name) ? /\{\{.*?\}\}/.exec(value)![0] : undefined;
   const variable = bare?.[2] ?? bare?.[3] ?? bare?.[4] ?? /\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(value)?.[1] ?? 'a shell expansion';
   if (SERVER_BOOLEAN.has(name)) return variable;
   return bare ? variable : undefined;
@@ -557,7 +572,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
           // A value known only at boot that may be the default (`--tag-list "$TAGS"`, `${TAGS:-}`): register exits only when it is not, which the files do not show.
           const variable = f.value !== undefined && unknownValue(f.value) ? bootDefault(f.name, f.value) : undefined;
           if (variable !== undefined) {
-            findings.push(finding('RF903', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written} ${f.value!}: the value is ${/^(var|local)\./.test(variable) ? `what Terraform renders from ${variable}` : `known only at boot (${variable})`}; ${SERVER_BOOLEAN.has(f.name) ? `when it is not ${f.name === 'locked' ? 'true' : 'false'}` : 'when it is not empty'}, register with a runner authentication token (glrt-) exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered; whether it is, is not in the files given`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `${f.written}=${f.value!}`));
+            findings.push(finding('RF903', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written} ${f.value!}: the value is ${/^(var|local)\./.test(variable) ? `what Terraform renders from ${variable}` : variable.startsWith('{{') ? `what the template engine (Ansible's Jinja, a Helm chart's Go template) fills in for ${variable} when it runs` : `known only at boot (${variable})`}; ${SERVER_BOOLEAN.has(f.name) ? `when it is not ${f.name === 'locked' ? 'true' : 'false'}` : 'when it is not empty'}, register with a runner authentication token (glrt-) exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered; whether it is, is not in the files given`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `${f.written}=${f.value!}`));
             continue;
           }
           if (!setting(f.value)) continue;

@@ -152,3 +152,41 @@ describe('a template read for credentials: a parameter by its name, a NoEcho par
     expect(of(r, 'RF940')).toEqual([]);
   });
 });
+
+describe('parameter files and short-form tags: a value judged by the name it is given under', () => {
+  const key = 'PtYgjmUhBel31iEl2hpChYgCfrL1spNxnyVmihA1';
+
+  it('a parameter file (create-stack --parameters, deploy --parameter-overrides): a cloud key under its ParameterKey is RF940 at its ParameterValue; token shapes under any name too', () => {
+    const text = JSON.stringify([
+      { ParameterKey: 'SecretKey', ParameterValue: key },
+      { ParameterKey: 'Notes', ParameterValue: 'glrt-FAKEfake1234fake5678' },
+      { ParameterKey: 'Description', ParameterValue: key },
+    ], null, 2);
+    const r = run({ 'params.json': text });
+    expect(of(r, 'RF940').map((f) => [f.path, f.message])).toEqual([
+      ['params.json:4:23', 'a static credential (SecretKey) is written in params.json at SecretKey (value not shown)'],
+      ['params.json:8:23', 'a GitLab runner authentication token is written in params.json at Notes (value not shown)'],
+    ]);
+    expect(JSON.stringify(r)).not.toContain(key);
+    // The deploy form's Parameters map: each value under its own name already.
+    expect(at(run({ 'overrides.json': JSON.stringify({ Parameters: { SecretKey: key, Stage: 'prod' } }, null, 2) }), 'RF940')).toEqual(['overrides.json:3:18']);
+  });
+
+  it('twin: a parameter named like a cloud key whose value is a reference, a placeholder or a {{resolve:…}}: nothing', () => {
+    const text = JSON.stringify([
+      { ParameterKey: 'SecretKey', ParameterValue: '{{resolve:secretsmanager:ci/key}}' },
+      { ParameterKey: 'AccessKey', ParameterValue: '' },
+      { ParameterKey: 'SecretKey', ParameterValue: '${SECRET_KEY}' },
+    ], null, 2);
+    expect(of(run({ 'params.json': text }), 'RF940')).toEqual([]);
+  });
+
+  it('a short-form tag\'s string (`SecretKey: !Sub "…"`): judged and named by the key it stands under, at the value after the tag', () => {
+    const stack = `AWSTemplateFormatVersion: 2010-09-09\nResources:\n  F:\n    Type: AWS::Lambda::Function\n    Properties:\n      Environment:\n        Variables:\n          AWS_SECRET_ACCESS_KEY: !Sub "${key}"\n          Note: !Base64   glrt-FAKEfake1234fake5678\n          Ref: !Ref SecretParam\n          Joined: !Join ["", [a, b]]\n`;
+    const r = run({ 'stack.yml': stack });
+    expect(of(r, 'RF940').map((f) => [f.path, f.message])).toEqual([
+      ['stack.yml:8:39', 'a static credential (AWS_SECRET_ACCESS_KEY) is written in stack.yml at AWS_SECRET_ACCESS_KEY (value not shown)'],
+      ['stack.yml:9:27', 'a GitLab runner authentication token is written in stack.yml at Note (value not shown)'],
+    ]);
+  });
+});

@@ -271,3 +271,61 @@ describe('a pin in another file of the same folder', () => {
     expect(r.proofs).toEqual([]);
   });
 });
+
+describe('a pin in a comment installs nothing', () => {
+  const note = `${REGISTER} --docker-cpu-shares 512\n`;
+
+  it('a commented-out pin (shell, Dockerfile, YAML `#`) is no pin; the line that installs is', () => {
+    expect(pinnedRunnerVersion('# yum install gitlab-runner-11.3.1\nyum install -y gitlab-runner\n')).toBeUndefined();
+    expect(pinnedRunnerVersion('#FROM gitlab/gitlab-runner:alpine-v11.3.1\nFROM gitlab/gitlab-runner:latest\n')).toBeUndefined();
+    expect(pinnedRunnerVersion('runcmd:\n  - apt-get install -y gitlab-runner # was gitlab-runner=11.3.1\n')).toBeUndefined();
+    expect(pinnedRunnerVersion('# docker pull gitlab/gitlab-runner:v11.3.1\ndocker pull gitlab/gitlab-runner:v16.5.0\n')?.text).toBe('16.5.0');
+    // `#` inside a word or quotes begins no comment.
+    expect(pinnedRunnerVersion('echo "# note" && yum install gitlab-runner-11.3.1\n')?.text).toBe('11.3.1');
+  });
+
+  it('a Dockerfile whose FROM 11.3.1 is commented out beside the script that registers: read against the current flags, no RF919', () => {
+    const r = doctor(files({ 'image/Dockerfile': '# FROM gitlab/gitlab-runner:alpine-v11.3.1\nFROM gitlab/gitlab-runner:latest\n', 'image/register.sh': note }));
+    expect(codes(r, 'RF919')).toEqual([]);
+    const pinned = doctor(files({ 'image/Dockerfile': 'FROM gitlab/gitlab-runner:alpine-v11.3.1\n', 'image/register.sh': note }));
+    expect(codes(pinned, 'RF919').map((f) => f.received)).toEqual(['--docker-cpu-shares']);
+  });
+});
+
+describe('--token by the version installed (commands/register.go askRunner at the release tags)', () => {
+  const boot = (pin: string, extra = '') => `yum install -y gitlab-runner-${pin}\n${REGISTER}${extra}\n`;
+  const at = `boot.sh:2:${REGISTER.indexOf('--token') + 1}`;
+
+  it('15.10.1 with --token and no --registration-token: RF919 at --token (register still asks for the registration token and exits), the fix to pin 15.11.0; the manager is not proven', () => {
+    const r = doctor(files({ 'main.tf': MANAGER, 'boot.sh': boot('15.10.1') }));
+    const hits = codes(r, 'RF919');
+    expect(hits.map((f) => [f.path, f.severity, f.received])).toEqual([[at, 'error', '--token']]);
+    expect(hits[0]!.message).toContain('gitlab-runner 15.10.1, the version the script installs, does not register with --token alone');
+    expect(hits[0]!.message).toContain('"The registration-token needs to be entered"');
+    expect(hits[0]!.fix).toBe('pin gitlab-runner 15.11.0 or later where the script installs it');
+    expect(r.findings.find((f) => f.code === 'RF910')?.message).toContain('refuses its flags at boot (RF919');
+    expect(r.proofs).toEqual([]);
+    // A glrt- token written out is refused the same; the pin in the folder's install script names that file.
+    const glrt = doctor(files({ 'install.sh': 'yum install -y gitlab-runner-15.10.0\n', 'register.sh': 'gitlab-runner register --non-interactive --url https://g.example.com --token glrt-FAKEFAKEFAKEFAKEFAKE --executor shell\n' }));
+    expect(codes(glrt, 'RF919').map((f) => [f.received, f.fix])).toEqual([['--token', 'pin gitlab-runner 15.11.0 or later where install.sh installs it']]);
+  });
+
+  it('15.11.0, 15.9.0, or --registration-token beside it: no RF919 for the token; 15.9.0 proves the manager as 15.11.0 does', () => {
+    expect(codes(doctor(files({ 'main.tf': MANAGER, 'boot.sh': boot('15.11.0') })), 'RF919')).toEqual([]);
+    expect(codes(doctor(files({ 'main.tf': MANAGER, 'boot.sh': boot('15.9.0') })), 'RF919')).toEqual([]);
+    expect(codes(doctor(files({ 'boot.sh': boot('15.10.1', ' --registration-token "$REG"') })), 'RF919')).toEqual([]);
+    // A token that is no glrt- one, written out: 15.10 verifies it, as earlier releases do.
+    expect(codes(doctor(files({ 'boot.sh': 'yum install -y gitlab-runner-15.10.1\ngitlab-runner register --non-interactive --url https://g.example.com --token legacy-runner-token --executor shell\n' })), 'RF919')).toEqual([]);
+    expect(doctor(files({ 'main.tf': MANAGER, 'boot.sh': boot('15.9.0') })).proofs.length).toBe(doctor(files({ 'main.tf': MANAGER, 'boot.sh': boot('15.11.0') })).proofs.length);
+  });
+
+  it("the runner's GitLab settings beside --token: refused from 15.11 (and without a pin), ignored before (the token is verified, askRunner returns first)", () => {
+    const tags = ' --tag-list docker';
+    expect(codes(doctor(files({ 'boot.sh': boot('15.11.0', tags) })), 'RF919').map((f) => f.received)).toEqual(['--tag-list=docker']);
+    expect(codes(doctor(files({ 'boot.sh': `${REGISTER}${tags}\n` })), 'RF919').map((f) => f.received)).toEqual(['--tag-list=docker']);
+    expect(codes(doctor(files({ 'boot.sh': boot('15.9.0', tags) })), 'RF919')).toEqual([]);
+    expect(codes(doctor(files({ 'boot.sh': boot('11.3.1', ' --locked=false') })), 'RF919')).toEqual([]);
+    // 15.10: the token is refused first; the settings are never reached.
+    expect(codes(doctor(files({ 'boot.sh': boot('15.10.1', tags) })), 'RF919').map((f) => f.received)).toEqual(['--token']);
+  });
+});

@@ -3,8 +3,10 @@ import { CODES, type Code } from '../spec/codes.js';
 import { LineIndex } from './hcl/ast.js';
 import { hclComments } from './hcl/parse.js';
 import { takesValue } from './register-config.js';
-import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS, REGISTER_FLAGS_VERSION, removedBefore, removedFlag, runnerVersion, type RunnerVersion } from './register-flags.js';
+import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS, REGISTER_FLAGS_VERSION, removedBefore, removedFlag, runnerVersion, versionBefore, type RunnerVersion } from './register-flags.js';
 import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-version.js';
+import { inShellComment } from './shell-comment.js';
+import { ansibleScripts } from './ansible.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
 
@@ -78,6 +80,43 @@ export const SERVER_SETTINGS: ReadonlyMap<string, (value: string | undefined) =>
   ['maximum-timeout', (v) => v !== '' && v !== '0'],
 ]);
 /**
+ * How register of the version a script installs takes `--token` (gitlab-org/gitlab-runner
+ * commands/register.go askRunner, read at the release tags). v10.0.0 … v15.9.x: a token given with
+ * --token is verified (POST /runners/verify) and written to config.toml as it is, and askRunner
+ * returns before the runner's GitLab settings are read, so they are ignored, not refused. v15.10.0 and
+ * v15.10.1: a glrt- token given with --token skips that, but askRunner then asks for the registration
+ * token anyway and puts it in the token's place ("The registration-token needs to be entered" without
+ * one, and the command exits). v15.11.0 (commit 0d9e3237, "Do not ask for registration token if runner
+ * token is specified", !3995 in its CHANGELOG): --token glrt-… registers alone, and the runner's
+ * GitLab settings make it exit (ensureServerConfigArgsEmpty). Without a pin, the current flow.
+ */
+export const TOKEN_FLOW_FROM = '15.11';
+const TOKEN_ASKED_FROM = '15.10';
+
+/**
+ * The --token of a command register of the installed version does not take (15.10.x, a glrt- token
+ * or one known only at boot, no --registration-token): register asks for a registration token and exits.
+ */
+export function tokenNotTaken(c: RegisterCommand, version = c.version): RegisterCommand['flags'][number] | undefined {
+  if (version === undefined || versionBefore(version, TOKEN_ASKED_FROM) || !versionBefore(version, TOKEN_FLOW_FROM)) return undefined;
+  if (c.flags.some((f) => f.name === 'registration-token')) return undefined;
+  const token = c.flags.find((f) => f.name === 'token');
+  if (token === undefined || (token.value !== undefined && !unknownValue(token.value) && !token.value.startsWith('glrt-'))) return undefined;
+  return token;
+}
+
+/**
+ * The flag of the runner's GitLab settings that makes register exit beside --token (no
+ * --registration-token): only where the installed version registers with --token alone (15.11 and
+ * later, or no pin); an older one verifies the token and ignores the settings (TOKEN_FLOW_FROM).
+ */
+export function refusedSetting(c: RegisterCommand, version = c.version): RegisterCommand['flags'][number] | undefined {
+  if (version !== undefined && versionBefore(version, TOKEN_FLOW_FROM)) return undefined;
+  if (!c.flags.some((f) => f.name === 'token') || c.flags.some((f) => f.name === 'registration-token')) return undefined;
+  return c.flags.find((f) => SERVER_SETTINGS.get(f.name)?.(f.value));
+}
+
+/**
  * Where GitLab's registration-token flow stands, for every finding that names it: deprecated in 15.6
  * (gitlab-org/gitlab#380872), off by default since 17.0 (an instance or top-level group setting turns
  * it back on), removal moved from 18.0 to 20.0 (gitlab-org/gitlab#525239,
@@ -111,14 +150,17 @@ const TERRAFORM_JSON = /\.(tf|tofu)\.json$/i;
 /**
  * The register commands of one file's text. In Terraform's JSON syntax a command is read in the
  * string it is written in, decoded (a user_data string whose command follows a `\n` escape is the
- * same script a heredoc writes), its offsets those of the file. Read against the flags of `version`
+ * same script a heredoc writes), its offsets those of the file. In an Ansible playbook or task
+ * file, in the commands its command, shell and raw tasks run (ansible.ts), the same way. Read against the flags of `version`
  * (the gitlab-runner the script installs, where it is known) or of the current version.
  */
 export function registerCommands(path: string, text: string, version?: RunnerVersion): RegisterCommand[] {
   if (DOCUMENTATION.test(path) || !text.includes('register')) return [];
-  if (!TERRAFORM_JSON.test(path)) return commandsIn(path, text, version);
+  // An Ansible playbook or task file: the commands its tasks run, not the YAML around them.
+  const scripts = TERRAFORM_JSON.test(path) ? jsonStrings(text, 'register') : ansibleScripts(path, text)?.filter((s) => s.value.includes('register'));
+  if (scripts === undefined) return commandsIn(path, text, version);
   const out: RegisterCommand[] = [];
-  for (const s of jsonStrings(text, 'register')) {
+  for (const s of scripts) {
     const raw = (at: number): number => s.rawAt[Math.min(at, s.rawAt.length - 1)] ?? s.end;
     for (const c of commandsIn(path, s.value, version)) {
       out.push({
@@ -189,27 +231,6 @@ function inSpan(spans: readonly [number, number][], at: number): boolean {
     if (at < start) hi = mid - 1;
     else if (at >= end) lo = mid + 1;
     else return true;
-  }
-  return false;
-}
-
-/**
- * Whether `at` is inside a shell comment: after a `#` that begins a word on the same line (at the
- * line's start or after a blank or an operator, outside quotes), not `$#`, `${#x}`, `a#b` or `\#`.
- * A YAML comment (`  # - gitlab-runner register …` in a cloud-init list) and an HCL `#` comment
- * begin the same way. Scans the line up to `at` only.
- */
-function inShellComment(text: string, at: number): boolean {
-  let quote: '"' | "'" | undefined;
-  for (let i = text.lastIndexOf('\n', at - 1) + 1; i < at; i++) {
-    const c = text[i]!;
-    if (quote === "'") {
-      if (c === "'") quote = undefined;
-    } else if (c === '\\') i++;
-    else if (quote === '"') {
-      if (c === '"') quote = undefined;
-    } else if (c === '"' || c === "'") quote = c;
-    else if (c === '#' && (i === 0 || /[ \t\r\n;&|()<>]/.test(text[i - 1]!))) return true;
   }
   return false;
 }
@@ -375,14 +396,21 @@ function shellWords(text: string, from: number, to: number): Word[] {
       const stop = close < 0 || close >= to ? to : close + 1;
       cur += text.slice(i, stop);
       i = stop - 1;
+    } else if (c === '{' && text[i + 1] === '{') {
+      // A Jinja or Go template's `{{ … }}` is filled in before the command runs: one part of the word, blanks inside included, known only then.
+      const close = text.indexOf('}}', i);
+      const stop = close < 0 || close >= to ? to : close + 2;
+      cur += text.slice(i, stop);
+      expansion = true;
+      i = stop - 1;
     } else cur += c;
   }
   end();
   return words;
 }
 
-/** Whether a flag's value was written by what only runs later (`${var}`, `$TOKEN`): not known here. */
-const unknownValue = (v: string): boolean => v.includes('$');
+/** Whether a flag's value was written by what only runs later (`${var}`, `$TOKEN`, a Jinja or Go template's `{{ x }}`): not known here. */
+const unknownValue = (v: string): boolean => v.includes('$') || v.includes('{{');
 /** The runner's GitLab settings that are booleans (their default: --locked true, the others false). */
 const SERVER_BOOLEAN = new Set(['locked', 'run-untagged', 'paused']);
 /**
@@ -395,6 +423,10 @@ function bootDefault(name: string, value: string): string | undefined {
   // `${var.tags}`, `${local.tags}`: a Terraform reference the template is rendered with (the command is
   // in a heredoc or template file), which may be empty just as a shell variable may.
   const bare = /^(["']?)\$(?:([A-Za-z_][A-Za-z0-9_]*)|\{([A-Za-z_][A-Za-z0-9_]*)(?::?-)?\}|\{((?:var|local)\.[A-Za-z_][A-Za-z0-9_-]*)\})\1$/.exec(value);
+  // A Jinja or Go template's one expression alone (`{{ runner_tags }}`), which may be empty; with words of its own it is not.
+  const template = /^(["']?)(\{\{(?:(?!\{\{|\}\}).)*\}\})\1$/.exec(value)?.[2];
+  if (template !== undefined) return template;
+  if (value.includes('{{') && !value.includes('$')) return SERVER_BOOLEAN.has(name) ? /\{\{.*?\}\}/.exec(value)![0] : undefined;
   const variable = bare?.[2] ?? bare?.[3] ?? bare?.[4] ?? /\$\{?([A-Za-z_][A-Za-z0-9_]*)/.exec(value)?.[1] ?? 'a shell expansion';
   if (SERVER_BOOLEAN.has(name)) return variable;
   return bare ? variable : undefined;
@@ -532,7 +564,12 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
       for (const g of removedGroups.values()) findings.push(removedFlagFinding(g.at, g.flags, c.version!, g.removed));
       // --token with the runner's GitLab settings: register exits (a glrt- token, the usual one) or ignores them (a legacy runner token).
       const authToken = c.flags.find((f) => f.name === 'token');
-      if (authToken !== undefined && !c.flags.some((f) => f.name === 'registration-token')) {
+      const notTaken = tokenNotTaken(c);
+      if (notTaken !== undefined) {
+        const pinned = c.version!;
+        findings.push(finding('RF919', `${path}:${place(notTaken.at)}`, `gitlab-runner ${pinned.text}, ${installedBy(pinned)}, does not register with ${notTaken.written} alone: its register verifies a --token that is no runner authentication token (glrt-), but for a glrt- one it still asks for the registration token and puts it in the token's place, so without --registration-token it exits with "The registration-token needs to be entered" and the runner is never registered (commands/register.go askRunner in v15.10.0 and v15.10.1; from v15.11.0 on, --token glrt-… registers alone)`, `pin gitlab-runner ${TOKEN_FLOW_FROM}.0 or later where ${pinned.pinnedIn ?? 'the script'} installs it`, notTaken.written));
+      }
+      if (authToken !== undefined && notTaken === undefined && (c.version === undefined || !versionBefore(c.version, TOKEN_FLOW_FROM)) && !c.flags.some((f) => f.name === 'registration-token')) {
         const glrt = authToken.value === undefined || unknownValue(authToken.value) || authToken.value.startsWith('glrt-');
         for (const f of c.flags) {
           const setting = SERVER_SETTINGS.get(f.name);
@@ -540,7 +577,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
           // A value known only at boot that may be the default (`--tag-list "$TAGS"`, `${TAGS:-}`): register exits only when it is not, which the files do not show.
           const variable = f.value !== undefined && unknownValue(f.value) ? bootDefault(f.name, f.value) : undefined;
           if (variable !== undefined) {
-            findings.push(finding('RF903', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written} ${f.value!}: the value is ${/^(var|local)\./.test(variable) ? `what Terraform renders from ${variable}` : `known only at boot (${variable})`}; ${SERVER_BOOLEAN.has(f.name) ? `when it is not ${f.name === 'locked' ? 'true' : 'false'}` : 'when it is not empty'}, register with a runner authentication token (glrt-) exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered; whether it is, is not in the files given`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `${f.written}=${f.value!}`));
+            findings.push(finding('RF903', `${path}:${place(f.at)}`, `gitlab-runner register ${flagShown(authToken)} … ${f.written} ${f.value!}: the value is ${/^(var|local)\./.test(variable) ? `what Terraform renders from ${variable}` : variable.startsWith('{{') ? `what the template engine (Ansible's Jinja, a Helm chart's Go template) fills in for ${variable} when it runs` : `known only at boot (${variable})`}; ${SERVER_BOOLEAN.has(f.name) ? `when it is not ${f.name === 'locked' ? 'true' : 'false'}` : 'when it is not empty'}, register with a runner authentication token (glrt-) exits with an error ("reserved … cannot be specified when registering with a runner authentication token") and the runner is never registered; whether it is, is not in the files given`, `remove ${f.written} from the command, and set it on the runner in GitLab (its settings page, or the gitlab_user_runner / POST /user/runners that creates it)`, `${f.written}=${f.value!}`));
             continue;
           }
           if (!setting(f.value)) continue;

@@ -129,6 +129,8 @@ function before(a: string, b: string): boolean {
   const y = numbers(b);
   return x[0] !== y[0] ? x[0] < y[0] : x[1] !== y[1] ? x[1] < y[1] : x[2] < y[2];
 }
+/** Whether a version comes before a release (`15.11`, `16.3.1`). */
+export const versionBefore = (version: RunnerVersion, release: string): boolean => before(version.text, release);
 /** The range of releases a version is in: [from, to) in version order, an open range up to the current table. */
 const inRange = (range: readonly string[], version: RunnerVersion): boolean => !before(version.text, range[0]!) && (range[1] === undefined || before(version.text, range[1]));
 

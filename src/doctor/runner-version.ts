@@ -1,5 +1,6 @@
 import { normalPath } from './hcl/eval.js';
 import { runnerVersion, type RunnerVersion } from './register-flags.js';
+import { inShellComment } from './shell-comment.js';
 
 /**
  * Where a script pins the gitlab-runner it installs, in the shapes gitlab-runner is installed by
@@ -8,7 +9,9 @@ import { runnerVersion, type RunnerVersion } from './register-flags.js';
  * gitlab-runner=16.5.0-1`; a downloaded `gitlab-runner_16.5.0_amd64.deb`), the binary of a version
  * (`gitlab-runner-downloads.s3.amazonaws.com/v16.5.0/…`), or the image of one
  * (`gitlab/gitlab-runner:v16.5.0`, `:alpine-v16.5.0`, `:ubuntu-v16.5.0`). The version is a literal,
- * or a template's `${name}` whose value the Terraform that renders the template gives.
+ * or a template's `${name}` whose value the Terraform that renders the template gives. A pin in a
+ * `#` comment (a shell script's, a Dockerfile's, a YAML file's: `# FROM gitlab/gitlab-runner:v15.0.0`,
+ * `# apt-get install gitlab-runner=15.0.0`) installs nothing and is no pin.
  */
 const PINS = [
   // A package name and version (rpm `name-version`, deb `name=version`, a .deb file `name_version_arch`): the word `gitlab-runner` alone, not `gitlab-runner-helper`.
@@ -32,6 +35,7 @@ export function runnerPins(text: string, vars?: ReadonlyMap<string, ReadonlySet<
   for (const pattern of PIN_PATTERNS) {
     pattern.lastIndex = 0;
     for (const m of text.matchAll(pattern)) {
+      if (inShellComment(text, m.index)) continue;
       let written = m[1]!;
       const variable = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/.exec(written);
       if (variable) {

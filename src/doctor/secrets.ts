@@ -184,11 +184,18 @@ function scan(doc: unknown, tfJson = false, decodeJson = false, tokenAt?: NamedH
       const o = v as Record<string, unknown>;
       // Kubernetes env entries: { name: AWS_SECRET_ACCESS_KEY, value: "…" }.
       const envName = typeof o.name === 'string' && typeof o.value === 'string' ? o.name : undefined;
+      // A CloudFormation parameter file's entry, as `aws cloudformation create-stack --parameters file://…`
+      // and `deploy --parameter-overrides file://…` take it (aws-cli #5443, "CloudFormation format"):
+      // { ParameterKey: SecretKey, ParameterValue: "…" }, its value judged by the parameter's name.
+      const parameterName = typeof o.ParameterKey === 'string' && typeof o.ParameterValue === 'string' ? o.ParameterKey : undefined;
+      // A short-form tag's string (`AWS_SECRET_ACCESS_KEY: !Sub "…"`, read as { Fn::Sub: "…" }): the text is the key's
+      // value once CloudFormation substitutes it, so it is judged by the key the tag stands under, not by the function's name.
+      const tagged = key !== undefined && Object.keys(o).length === 1 && (typeof o['Fn::Sub'] === 'string' || typeof o['Fn::Base64'] === 'string');
       // A Terraform JSON variable's default, and a CloudFormation parameter's Default, count by the variable's or parameter's name.
       const variable = (tfJson && path.length === 2 && path[0] === 'variable') || (template && path.length === 2 && path[0] === 'Parameters') ? String(path[1]) : undefined;
       // A `secret_key` beside a Secret's name (`{secret_name: pg, secret_key: password}`) names a key of that Secret: no credential.
       const keyName = typeof o[SECRET_KEY_NAME_KEY] === 'string' && secretKeyNameBeside(Object.keys(o)) && secretKeyNameValue(o[SECRET_KEY_NAME_KEY]);
-      for (const [k, x] of Object.entries(o)) if (!(keyName && k === SECRET_KEY_NAME_KEY)) stack.push([x, [...path, k], k === 'value' && envName !== undefined ? envName : k === (template ? 'Default' : 'default') && variable !== undefined ? variable : k]);
+      for (const [k, x] of Object.entries(o)) if (!(keyName && k === SECRET_KEY_NAME_KEY)) stack.push([x, [...path, k], k === 'value' && envName !== undefined ? envName : k === 'ParameterValue' && parameterName !== undefined ? parameterName : tagged ? key : k === (template ? 'Default' : 'default') && variable !== undefined ? variable : k]);
     }
   }
   return out.reverse();

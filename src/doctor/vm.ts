@@ -13,7 +13,7 @@ import { mapBodyStrings } from './root-strings.js';
 import { pathInFolder, userDataFilePath } from '../platforms/aws-vm/user-data.js';
 import { cloudConfigFileSpan, isCloudConfig } from '../platforms/aws-vm/cloud-init.js';
 import { isObject } from '../model/is-object.js';
-import { flagShown, isUndefinedFlag, registerCommands, scriptVersion, SERVER_SETTINGS, type RegisterCommand } from './register-command.js';
+import { flagShown, isUndefinedFlag, refusedSetting, registerCommands, scriptVersion, tokenNotTaken, type RegisterCommand } from './register-command.js';
 import { mergeTemplate, registerConfig, shellAssignments, type RegisterConfig } from './register-config.js';
 import { SourceFile, type Position } from './source.js';
 import { LineIndex } from './hcl/ast.js';
@@ -691,7 +691,7 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
   // A command register refuses (RF919, said where it is written): no runner is registered, none is proven.
   // Against the version read where the command is written (that file's pin, or its folder's, scriptPin) where it is found there.
   const version = home?.command.version ?? command.version;
-  const refused = command.flags.find((f) => isUndefinedFlag(f.name, version)) ?? (command.flags.some((f) => f.name === 'token') && !command.flags.some((f) => f.name === 'registration-token') ? command.flags.find((f) => SERVER_SETTINGS.get(f.name)?.(f.value)) : undefined);
+  const refused = command.flags.find((f) => isUndefinedFlag(f.name, version)) ?? tokenNotTaken(command, version) ?? refusedSetting(command, version);
   if (refused !== undefined) return { problem: `its ${refused.written} makes gitlab-runner register exit with an error at boot (RF919), so no runner is registered`, fix: 'fix the command as RF919 says', at: where(refused.at), said: true };
   // Every other command of the user data appends a [[runners]] entry of its own to the same config.toml.
   const others = configs.filter((c) => c !== chosen).map((c) => {

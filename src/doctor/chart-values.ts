@@ -10,7 +10,7 @@ import { REGISTRATION_TOKEN_FLOW } from './register-command.js';
 
 /**
  * Checks of the gitlab-runner chart's values that need no runner chain: what `runnerRegistrationToken`
- * holds (RF940 for a token in clear, RF912 for the registration flow), the legacy
+ * and `runnerToken` hold (RF940 for a token written in clear in a file, RF912 for the registration flow), the legacy
  * `runners.privileged` (RF301, or RF932 where the chart installed no longer reads it), the other
  * legacy `runners.*` fields (RF932 where the chart installed, or may install, no longer reads them), and runner
  * settings written at the top level of the values where the chart reads them only under `runners:`
@@ -91,21 +91,39 @@ export function registrationTokenFinding(v: HelmValues): Finding | undefined {
 }
 
 /**
- * A registration token (GR1348941) written in clear in `runnerToken`, the runner authentication
- * token's key: a secret in a file (RF940, value not shown, as every token in clear) and in the wrong
- * key, said in the one finding. The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts
- * runnerToken into its Secret as `runner-token`, which the entrypoint exports as CI_SERVER_TOKEN, the
- * environment name of `gitlab-runner register --token`; register (commands/register.go, askRunner)
- * takes a token there without the glrt- prefix as an existing runner's token and only verifies it
- * (POST /runners/verify), which GitLab refuses for a registration token (403: no runner has it), so
- * register fails ("Failed to verify the runner") on every one of the chart's attempts.
- * Undefined for any other value (a glrt- token in clear there is RF304, said by the chain).
+ * `runnerToken`, the runner authentication token's key, written in clear in a file (a values file,
+ * an Argo CD or Flux object, a `helm_release` of the Terraform configuration; not a `terraform show
+ * -json` document, whose copy is the generated output RF304 is for, said by the chain): a GitLab
+ * token written in a file is RF940 (src/spec/codes.ts: "a static cloud credential or a GitLab token
+ * is written in a file"), as it is at `runnerRegistrationToken` (registrationTokenFinding); RF304 is
+ * the generated output's ("a static credential appears in generated output"). Value never shown.
+ * The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts runnerToken into its Secret as
+ * `runner-token`, which the entrypoint exports as CI_SERVER_TOKEN, the environment name of
+ * `gitlab-runner register --token`.
+ * - A glrt- token: the right token in the right key, and a secret in a file.
+ * - A registration token (GR1348941): also in the wrong key, said in the one finding. Register
+ *   (commands/register.go, askRunner) takes a token there without the glrt- prefix as an existing
+ *   runner's token and only verifies it (POST /runners/verify), which GitLab refuses for a
+ *   registration token (403: no runner has it), so register fails ("Failed to verify the runner")
+ *   on every one of the chart's attempts.
+ * - A value of no known prefix, written in clear (no reference, no placeholder: `runnerTokenShape`):
+ *   the key makes it a runner token whatever its shape (runner tokens issued before GitLab prefixed
+ *   them with glrt- have none), as at runnerRegistrationToken.
+ * Undefined for a value that is not in clear (a placeholder, a reference: filled in at install).
  */
-export function misplacedRegistrationToken(v: HelmValues, raw: string): Finding | undefined {
+export function runnerTokenFinding(v: HelmValues, raw: string): Finding | undefined {
   const token = runnerTokenShape(raw);
-  if (token.shape === undefined || /authentication/.test(token.shape)) return undefined;
+  if (!token.inClear) return undefined;
   const at = formatPosition(originAt(v.origin, 'runnerToken'));
-  return finding('RF940', at, `runnerToken holds ${token.shape} (GR1348941), written in clear in ${v.origin.source.path} (value not shown): whoever reads the file can register runners in its project, group or instance and take their jobs. It is also in the wrong key: runnerToken is the runner authentication token's (glrt-); the chart hands it to gitlab-runner register as CI_SERVER_TOKEN (its --token), which takes a token without the glrt- prefix for an existing runner's token and only verifies it (POST /runners/verify); GitLab refuses a registration token there (403), so register fails on every attempt, the manager exits and restarts, and no runner is registered`, 'reset the registration token in GitLab; create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret under key runner-token and name it in runners.secret; remove runnerToken from the values', '(a token, not shown)');
+  const file = v.origin.source.path;
+  const fix = 'reset the runner\'s token in GitLab (POST /runners/:id/reset_authentication_token), put the new one into a Secret under key runner-token and name it in runners.secret; remove runnerToken from the values';
+  if (token.shape !== undefined && /authentication/.test(token.shape)) {
+    return finding('RF940', at, `runnerToken holds ${token.shape} (glrt-), written in clear in ${file} (value not shown): whoever reads the file can take this runner's jobs and the secrets they are given. The chart puts it into its Secret (runner-token) and hands it to gitlab-runner register as CI_SERVER_TOKEN; the token belongs in a Secret of the cluster, not in the values`, fix, '(a token, not shown)');
+  }
+  if (token.shape !== undefined) {
+    return finding('RF940', at, `runnerToken holds ${token.shape} (GR1348941), written in clear in ${file} (value not shown): whoever reads the file can register runners in its project, group or instance and take their jobs. It is also in the wrong key: runnerToken is the runner authentication token's (glrt-); the chart hands it to gitlab-runner register as CI_SERVER_TOKEN (its --token), which takes a token without the glrt- prefix for an existing runner's token and only verifies it (POST /runners/verify); GitLab refuses a registration token there (403), so register fails on every attempt, the manager exits and restarts, and no runner is registered`, 'reset the registration token in GitLab; create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret under key runner-token and name it in runners.secret; remove runnerToken from the values', '(a token, not shown)');
+  }
+  return finding('RF940', at, `runnerToken holds a value written in clear in ${file} (value not shown), no reference and no placeholder: the chart hands it to gitlab-runner register as CI_SERVER_TOKEN, so it is a runner token whatever its shape (runner tokens issued before GitLab prefixed them with glrt- have no prefix). Whoever reads the file can take this runner's jobs and the secrets they are given`, fix, '(a token, not shown)');
 }
 
 /**

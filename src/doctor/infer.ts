@@ -22,7 +22,7 @@ import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidenc
 import { SECRET_TYPES, addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
-import { chartKeyFindings, legacyNamespaceReach, legacyRegisterEntry, misplacedRegistrationToken, registrationTokenFinding } from './chart-values.js';
+import { chartKeyFindings, legacyNamespaceReach, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
 import { runnerTokenShape } from './helm-release.js';
 import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
@@ -621,9 +621,11 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (replicas) findings.push(replicas);
     // A placeholder (`<token>`, `changeme`, `${TOKEN}`) is filled in at install: no token is written (the credential scan's rule).
     const runnerToken = str(get(values, 'runnerToken'));
-    const misplaced = runnerToken !== undefined && v.address === undefined ? misplacedRegistrationToken(v, runnerToken) : undefined;
-    if (misplaced) findings.push(misplaced);
-    else if (runnerToken && runnerTokenShape(runnerToken).inClear) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), v.address !== undefined ? 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret' : 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: v.address !== undefined ? 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' : 'put the token into a Secret and name it in runners.secret' }));
+    // Written in clear in a file: RF940 (runnerTokenFinding); shown in clear by a terraform show -json document, the generated output: RF304.
+    if (runnerToken !== undefined && v.address === undefined) {
+      const leak = runnerTokenFinding(v, runnerToken);
+      if (leak) findings.push(leak);
+    } else if (runnerToken && runnerTokenShape(runnerToken).inClear) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret', { received: '(a token, not shown)', fix: 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' }));
     if (!sa) {
       // Chart values were found, whether or not they name the manager's service account: not "no manager" (RF910).
       chartsNotPlaced = true;

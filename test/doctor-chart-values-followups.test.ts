@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, type DoctorResult } from '../src/doctor/index.js';
+import { argoApplication } from './helpers/doctor.js';
+
+/**
+ * Issue 35b: chart values follow-ups. A runner token written in clear in runnerToken is a GitLab
+ * token in a file (RF940, as at runnerRegistrationToken); the legacy runners.* fields 33d/34d missed
+ * (nodeSelector, nodeTolerations, podLabels, podAnnotations, env, cloneUrl,
+ * pod_security_context.supplemental_groups); the top-level `namespace` read only from chart 0.79.0;
+ * runners.serviceAccountName beside a runners.config before 0.53.0 (register keeps the environment's
+ * account over the template's).
+ */
+
+// Fake tokens of the scanned shapes (the credential scanner may flag them; none is a real token).
+const AUTH_TOKEN = 'glrt-EXAMPLEexampleEXAMPLE12';
+const PLAIN_TOKEN = 'Zq8xEXAMPLEexampleEXAMPLE3k';
+
+const enc = (s: string) => new TextEncoder().encode(s);
+const files = (f: Record<string, string>) => Object.entries(f).map(([path, text]) => ({ path, bytes: enc(text) }));
+const run = (f: Record<string, string>): DoctorResult => doctor(files(f));
+const of = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
+const indent = (text: string, n: number) => text.split('\n').map((l) => (l === '' ? l : `${' '.repeat(n)}${l}`)).join('\n');
+const application = (values: string, targetRevision?: string, namespace = 'gitlab-runner'): string => argoApplication({ helm: `      values: |\n${indent(values, 8)}\n`, namespace, ...(targetRevision !== undefined ? { targetRevision } : {}) });
+const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+/** `app.yaml:line:column` of `value` on the (first) line holding `line`. */
+const at = (text: string, line: string, value: string, file = 'app.yaml') => `${file}:${lineOf(text, line)}:${text.split('\n')[lineOf(text, line) - 1]!.indexOf(value) + 1}`;
+
+describe('a runner token written in clear in runnerToken is RF940, as in runnerRegistrationToken', () => {
+  const values = (token: string) => `gitlabUrl: https://gitlab.com/\nrunnerToken: "${token}"\nserviceAccount:\n  name: m\n`;
+
+  it('a glrt- token in a values file: RF940 (error) at the value, not RF304; the token never shown', () => {
+    const text = `gitlabUrl: https://gitlab.com/\nrunnerToken: ${AUTH_TOKEN}\nserviceAccount:\n  name: m\n`;
+    const r = run({ 'values.yaml': text });
+    const leak = of(r, 'RF940');
+    expect(leak.map((f) => [f.path, f.severity, f.received])).toEqual([[at(text, 'runnerToken', AUTH_TOKEN, 'values.yaml'), 'error', '(a token, not shown)']]);
+    expect(leak[0]!.message).toMatch(/^runnerToken holds a GitLab runner authentication token \(glrt-\), written in clear in values\.yaml \(value not shown\)/);
+    expect(leak[0]!.fix).toMatch(/Secret under key runner-token/);
+    expect(of(r, 'RF304')).toEqual([]);
+    expect(JSON.stringify(r)).not.toContain(AUTH_TOKEN);
+  });
+
+  it('a value of no known prefix written in clear: RF940 too (the key makes it a runner token), never shown', () => {
+    const app = application(values(PLAIN_TOKEN), '0.71.0');
+    const r = run({ 'app.yaml': app });
+    expect(of(r, 'RF940').map((f) => f.path)).toEqual([at(app, 'runnerToken', `"${PLAIN_TOKEN}`)]);
+    expect(of(r, 'RF940')[0]!.message).toMatch(/^runnerToken holds a value written in clear in app\.yaml \(value not shown\), no reference and no placeholder/);
+    expect(of(r, 'RF304')).toEqual([]);
+    expect(JSON.stringify(r)).not.toContain(PLAIN_TOKEN);
+  });
+
+  it('twin: a placeholder or a reference is filled in at install: neither RF940 nor RF304', () => {
+    for (const placeholder of ['<token>', 'changeme', '${RUNNER_TOKEN}', '{{ .Values.token }}']) {
+      const r = run({ 'app.yaml': application(values(placeholder), '0.71.0') });
+      expect(r.findings.filter((f) => f.code === 'RF940' || f.code === 'RF304'), placeholder).toEqual([]);
+    }
+  });
+
+  it('the same in a Terraform helm_release set: RF940 at the set value', () => {
+    const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab-runner"\n  values     = [yamlencode({ serviceAccount = { name = "m" } })]\n  set {\n    name  = "runnerToken"\n    value = "${AUTH_TOKEN}"\n  }\n}\n`;
+    const r = run({ 'main.tf': tf });
+    expect(of(r, 'RF940').map((f) => f.path)).toEqual([`main.tf:${lineOf(tf, AUTH_TOKEN)}:13`]);
+    expect(of(r, 'RF304')).toEqual([]);
+    expect(JSON.stringify(r)).not.toContain(AUTH_TOKEN);
+  });
+});

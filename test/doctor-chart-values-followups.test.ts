@@ -63,3 +63,47 @@ describe('a runner token written in clear in runnerToken is RF940, as in runnerR
     expect(JSON.stringify(r)).not.toContain(AUTH_TOKEN);
   });
 });
+
+describe('the legacy runners.* fields chart 0.52.0 passed to register as flags (configmap.yaml) or CLONE_URL, which 0.58.1 and 0.86.0 do not read', () => {
+  const LEGACY = `gitlabUrl: https://gitlab.com/
+serviceAccount:
+  name: m
+runners:
+  cloneUrl: https://clone.example.com
+  nodeSelector:
+    pool: ci
+  nodeTolerations:
+    - key: ci
+      operator: Exists
+      effect: NoSchedule
+  podLabels:
+    team: build
+  podAnnotations:
+    owner: build
+  env:
+    FOO: bar
+  pod_security_context:
+    supplemental_groups: [101]
+  config: |
+    [[runners]]
+      [runners.kubernetes]
+        namespace = "ci"
+`;
+
+  it('from 0.53.0 on: RF932 at each, naming the flag register was given and the runners.config key that takes its place', () => {
+    const app = application(LEGACY, '0.71.0');
+    const f = of(run({ 'app.yaml': app }), 'RF932');
+    const named = Object.fromEntries(f.map((x) => [x.message.split(' ')[0]!, x]));
+    expect(Object.keys(named).sort()).toEqual(['runners.cloneUrl', 'runners.env', 'runners.nodeSelector', 'runners.nodeTolerations', 'runners.podAnnotations', 'runners.podLabels', 'runners.pod_security_context.supplemental_groups']);
+    expect(named['runners.nodeSelector']!.path).toBe(at(app, 'pool: ci', 'pool'));
+    expect(named['runners.nodeSelector']!.message).toMatch(/--kubernetes-node-selector\).*\[runners\.kubernetes\.node_selector\]$/);
+    expect(named['runners.nodeTolerations']!.path).toBe(at(app, '- key: ci', '- key: ci'));
+    expect(named['runners.nodeTolerations']!.fix).toBe('remove runners.nodeTolerations; set [runners.kubernetes.node_tolerations] in runners.config');
+    expect(named['runners.cloneUrl']!.message).toMatch(/as CLONE_URL\).*\[\[runners\]\] clone_url$/);
+    expect(named['runners.env']!.message).toMatch(/--env\).*\[\[runners\]\] environment$/);
+  });
+
+  it('twin: before 0.53.0 (0.52.0) the chart reads them: no RF932', () => {
+    expect(of(run({ 'app.yaml': application(LEGACY, '0.52.0') }), 'RF932')).toEqual([]);
+  });
+});

@@ -172,6 +172,16 @@ const LEGACY_RUNNERS: readonly { path: readonly string[]; env: string; key: stri
   ...(['cpuLimit', 'memoryLimit', 'cpuRequests', 'memoryRequests'] as const).map((k) => ({ path: ['services', k], env: `KUBERNETES_SERVICE_${snake(k).replace('REQUESTS', 'REQUEST')}`, key: `[runners.kubernetes] service_${snake(k).replace('REQUESTS', 'REQUEST').toLowerCase()}` })),
   ...(['cpuLimit', 'memoryLimit', 'cpuRequests', 'memoryRequests', 'image'] as const).map((k) => ({ path: ['helpers', k], env: `KUBERNETES_HELPER_${snake(k).replace('REQUESTS', 'REQUEST')}`, key: `[runners.kubernetes] helper_${snake(k).replace('REQUESTS', 'REQUEST').toLowerCase()}` })),
   ...(['run_as_non_root', 'run_as_user', 'run_as_group', 'fs_group'] as const).map((k) => ({ path: ['pod_security_context', k], env: `KUBERNETES_POD_SECURITY_CONTEXT_${k.toUpperCase()}`, key: `[runners.kubernetes.pod_security_context] ${k}` })),
+  // Chart 0.52.0 (values.yaml marks each DEPRECATED): CLONE_URL of templates/_env_vars.tpl, and the
+  // flags configmap.yaml's register-the-runner built from the others; 0.58.1 and 0.86.0 read none of
+  // them (CHANGELOG 0.53.0: "Remove all deprecated fields that can be resolved with template merging", !393).
+  { path: ['pod_security_context', 'supplemental_groups'], env: '--kubernetes-pod-security-context-supplemental-groups', key: '[runners.kubernetes.pod_security_context] supplemental_groups' },
+  { path: ['cloneUrl'], env: 'CLONE_URL', key: '[[runners]] clone_url' },
+  { path: ['nodeSelector'], env: '--kubernetes-node-selector', key: '[runners.kubernetes.node_selector]' },
+  { path: ['nodeTolerations'], env: '--kubernetes-node-tolerations', key: '[runners.kubernetes.node_tolerations]' },
+  { path: ['podLabels'], env: '--kubernetes-pod-labels', key: '[runners.kubernetes.pod_labels]' },
+  { path: ['podAnnotations'], env: '--kubernetes-pod-annotations', key: '[runners.kubernetes.pod_annotations]' },
+  { path: ['env'], env: '--env', key: '[[runners]] environment' },
 ];
 
 /**

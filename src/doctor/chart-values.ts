@@ -53,6 +53,22 @@ export function legacyNamespaceReach(version: unknown): { manager: boolean; jobs
 }
 
 /**
+ * Whether the gitlab-runner chart a release installs places its objects by the top-level `namespace`
+ * value (`version` as written). Read in the chart's templates: 0.79.0 (CHANGELOG: "Restore namespace
+ * separation capability for GitLab Runner", !519) writes `namespace: {{ default .Release.Namespace
+ * .Values.namespace }}` on the Deployment, ConfigMap, Secrets, ServiceAccount, Role and RoleBinding,
+ * as 0.86.0 does; 0.77.2, 0.58.1 and 0.52.0 have no `.Values.namespace` in any template (their objects
+ * go to the release's namespace, or runners.namespace's, legacyNamespaceReach). A version that is
+ * not one exact version: read (the chart installed may be any; values that write `namespace` are the
+ * only hint values alone give of where the manager runs).
+ */
+export function chartNamespaceRead(version: unknown): boolean {
+  const exact = exactChartVersion(version);
+  return !exact || !before(exact, NAMESPACE_FROM);
+}
+const NAMESPACE_FROM: readonly number[] = [0, 79, 0];
+
+/**
  * `runnerRegistrationToken`. The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts it into
  * its Secret as `runner-registration-token`, and its entrypoint exports that as REGISTRATION_TOKEN,
  * the environment name of `gitlab-runner register --registration-token`. A token written in clear in
@@ -225,6 +241,47 @@ export function legacyRegisterEntry(values: Record<string, unknown>, version: un
   return { entry: got.entry, places: new Map([...got.places].map(([k, i]) => [k, from[i]!])) };
 }
 
+/**
+ * The `[[runners]]` entry a chart before 0.53.0 registers where its values have both `runners.config`
+ * and legacy `runners.*` fields (a `runners.serviceAccountName` beside a `[runners.kubernetes]
+ * service_account`, …): the chart gives register both the environment of templates/_env_vars.tpl
+ * (KUBERNETES_SERVICE_ACCOUNT, KUBERNETES_IMAGE, KUBERNETES_NAMESPACE, CACHE_*: legacyRegisterEntry)
+ * and `--template-config` (0.41.0 to 0.52.0 configmap.yaml). Register (gitlab-runner
+ * commands/register.go, read at v13.0.0, v14.0.0, v15.11.0 and v16.0.0: Execute calls mergeTemplate
+ * first, and configTemplate.MergeTo is `mergo.Merge(config, c.Runners[0])` with no WithOverride;
+ * mergo v0.3.7 to v0.3.12 merge.go deepMerge sets a field of the destination only where it is the
+ * zero value) keeps every setting its flags and environment gave, and takes from the template only
+ * what they left empty: the environment wins. So each setting the legacy values give replaces the
+ * template's (a false boolean is Go's zero value: the template's stands); the executor is left as
+ * chartDeployedToml reads it. Undefined where there is nothing to merge (0.53.0 and later, no exact
+ * version, not exactly one `[[runners]]` entry in the template, no legacy setting but the executor).
+ * `places`: each setting taken from the values, at its values key.
+ */
+export function legacyOverTemplate(values: Record<string, unknown>, version: unknown, template: Record<string, unknown>): { value: Record<string, unknown>; places: Map<string, (string | number)[]> } | undefined {
+  const legacy = legacyRegisterEntry(values, version);
+  const runners = template.runners;
+  if (!legacy || !Array.isArray(runners) || runners.length !== 1 || !isObject(runners[0])) return undefined;
+  const entry = structuredClone(runners[0]);
+  const places = new Map<string, (string | number)[]>();
+  const override = (from: Record<string, unknown>, into: Record<string, unknown>, prefix: string[]): void => {
+    for (const [k, value] of Object.entries(from)) {
+      const key = [...prefix, k];
+      if (key.length === 1 && k === 'executor') continue;
+      if (isObject(value)) {
+        if (!isObject(into[k])) into[k] = {};
+        override(value, into[k] as Record<string, unknown>, key);
+      } else if (value !== false && value !== '') {
+        into[k] = value;
+        const at = legacy.places.get(key.join('.'));
+        if (at) places.set(key.join('.'), at);
+      }
+    }
+  };
+  override(legacy.entry, entry, []);
+  if (places.size === 0) return undefined;
+  return { value: { ...template, runners: [entry] }, places };
+}
+
 /** `cpuLimitOverwriteMaxAllowed` → `CPU_LIMIT_OVERWRITE_MAX_ALLOWED`. */
 function snake(k: string): string {
   return k.replace(/([a-z])([A-Z])/g, '$1_$2').toUpperCase();
@@ -268,6 +325,11 @@ export function chartKeyFindings(v: HelmValues, version: unknown): Finding[] {
       const which = exact ? `the gitlab-runner chart ${exact.join('.')} this release installs` : 'the gitlab-runner chart from 0.53.0 on (the version installed is not given as one exact version)';
       out.push(finding('RF932', formatPosition(originAt(v.origin, 'runners', ...legacy.path)), `${name} is not read by ${which}: the chart dropped its deprecated runners.* fields in 0.53.0 (before, it passed this one to gitlab-runner register as ${legacy.env}), so it sets nothing; its place is runners.config, ${legacy.key}`, `remove ${name}; set ${legacy.key} in runners.config`));
     }
+  }
+  // The top-level namespace of a chart that places nothing by it (one exact version before 0.79.0): the manager runs in the release's namespace.
+  const ns = values.namespace;
+  if (exact && !chartNamespaceRead(version) && typeof ns === 'string' && ns !== '') {
+    out.push(finding('RF932', formatPosition(originAt(v.origin, 'namespace')), `namespace is not read by the gitlab-runner chart ${exact.join('.')} this release installs: the chart places its Deployment, ServiceAccount and Role by a top-level namespace only from 0.79.0 on (!519), so the manager runs in the release's namespace, not in ${ns}`, `install the release into ${ns} (helm install --namespace, the Application's destination.namespace, the HelmRelease's targetNamespace), or install chart 0.79.0 or later; then remove namespace or keep it`, ns));
   }
   for (const key of RUNNERS_ONLY) {
     if (!Object.hasOwn(values, key) || values[key] === undefined || values[key] === null) continue;

@@ -84,15 +84,15 @@ export function envRegisteredEntry(container: Record<string, unknown>): { entry:
  * `entryAt` (its dotted key under `runners.0`), anything else by `elsewhere`.
  */
 export class RegisteredEntrySource extends SourceFile {
-  readonly #entryAt: (key: string) => Position;
+  readonly #entryAt: (key: string, path: readonly (string | number)[]) => Position;
   readonly #elsewhere: (path: readonly (string | number)[]) => Position;
-  constructor(of: SourceFile, entryAt: (key: string) => Position, elsewhere: (path: readonly (string | number)[]) => Position) {
+  constructor(of: SourceFile, entryAt: (key: string, path: readonly (string | number)[]) => Position, elsewhere: (path: readonly (string | number)[]) => Position) {
     super(of.path, of.text, of.syntax);
     this.#entryAt = entryAt;
     this.#elsewhere = elsewhere;
   }
   override locate(_doc: number, path: readonly (string | number)[]): Position {
-    return path[0] === 'runners' && path[1] === 0 ? this.#entryAt(path.slice(2).map(String).join('.')) : this.#elsewhere(path);
+    return path[0] === 'runners' && path[1] === 0 ? this.#entryAt(path.slice(2).map(String).join('.'), path) : this.#elsewhere(path);
   }
 }
 
@@ -120,9 +120,16 @@ export function envRegisteredOrigin(workload: Located<K8sObject> & { address?: s
 /**
  * The origin of the config.toml a chart before 0.53.0 has register build from its legacy
  * `runners.*` values (chart-values.ts legacyRegisterEntry), in those values: a setting at the key
- * it came from, anything else at `runners`.
+ * it came from, anything else at `runners` (`withConfig`: in the values' runners.config, which
+ * those settings were merged over, legacyOverTemplate).
  */
-export function legacyValuesOrigin(values: Origin, places: ReadonlyMap<string, (string | number)[]>): Origin {
-  const source = new RegisteredEntrySource(values.source, (key) => originAt(values, ...(places.get(key) ?? ['runners'])), () => originAt(values, 'runners'));
+export function legacyValuesOrigin(values: Origin, places: ReadonlyMap<string, (string | number)[]>, withConfig = false): Origin {
+  // With a runners.config the legacy settings were merged into (chart-values.ts legacyOverTemplate): anything else in it.
+  const config: Origin = { ...values, path: [...values.path, 'runners', 'config'] };
+  const rest = (path: readonly (string | number)[]): Position => (withConfig ? originAt(config, ...path) : originAt(values, 'runners'));
+  const source = new RegisteredEntrySource(values.source, (key, path) => {
+    const at = places.get(key);
+    return at ? originAt(values, ...at) : rest(path);
+  }, rest);
   return { source, doc: 0, path: [] };
 }

@@ -64,6 +64,13 @@ describe('a runner token written in clear in runnerToken is RF940, as in runnerR
     expect(of(r, 'RF304')).toEqual([]);
     expect(JSON.stringify(r)).not.toContain(AUTH_TOKEN);
   });
+  it('a values file a helm_release reads: the message names the file the token is written in, not the release\'s', () => {
+    const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab-runner"\n  values     = [file("\${path.module}/values.yaml")]\n}\n`;
+    const r = run({ 'main.tf': tf, 'values.yaml': values(AUTH_TOKEN) });
+    expect(of(r, 'RF940').map((f) => f.path)).toEqual([`values.yaml:2:14`]);
+    expect(of(r, 'RF940')[0]!.message).toContain('written in clear in values.yaml (value not shown)');
+    expect(JSON.stringify(r)).not.toContain(AUTH_TOKEN);
+  });
 });
 
 describe('the legacy runners.* fields chart 0.52.0 passed to register as flags (configmap.yaml) or CLONE_URL, which 0.58.1 and 0.86.0 do not read', () => {

@@ -86,8 +86,10 @@ const NAMESPACE_FROM: readonly number[] = [0, 79, 0];
 export function registrationTokenFinding(v: HelmValues): Finding | undefined {
   const raw = get(v.value, 'runnerRegistrationToken');
   if (typeof raw !== 'string' || raw === '') return undefined;
-  const at = formatPosition(originAt(v.origin, 'runnerRegistrationToken'));
-  const file = v.origin.source.path;
+  const place = originAt(v.origin, 'runnerRegistrationToken');
+  const at = formatPosition(place);
+  // The file the value is written in (a values file a helm_release reads is not the release's file).
+  const file = place.file;
   const token = runnerTokenShape(raw);
   if (v.address === undefined && token.shape !== undefined) {
     if (/authentication/.test(token.shape)) {
@@ -130,8 +132,10 @@ export function registrationTokenFinding(v: HelmValues): Finding | undefined {
 export function runnerTokenFinding(v: HelmValues, raw: string): Finding | undefined {
   const token = runnerTokenShape(raw);
   if (!token.inClear) return undefined;
-  const at = formatPosition(originAt(v.origin, 'runnerToken'));
-  const file = v.origin.source.path;
+  const place = originAt(v.origin, 'runnerToken');
+  const at = formatPosition(place);
+  // The file the value is written in (a values file a helm_release reads is not the release's file).
+  const file = place.file;
   const fix = 'reset the runner\'s token in GitLab (POST /runners/:id/reset_authentication_token), put the new one into a Secret under key runner-token and name it in runners.secret; remove runnerToken from the values';
   if (token.shape !== undefined && /authentication/.test(token.shape)) {
     return finding('RF940', at, `runnerToken holds ${token.shape} (glrt-), written in clear in ${file} (value not shown): whoever reads the file can take this runner's jobs and the secrets they are given. The chart puts it into its Secret (runner-token) and hands it to gitlab-runner register as CI_SERVER_TOKEN; the token belongs in a Secret of the cluster, not in the values`, fix, '(a token, not shown)');

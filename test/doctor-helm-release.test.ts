@@ -119,15 +119,15 @@ describe('helm_release of the gitlab-runner chart', () => {
     expect(f?.message).toMatch(/not in the evidence given: values\.yaml, which file\(\) reads/);
   });
 
-  it('a set_sensitive token written literally is RF304 at the Terraform, and its value is shown nowhere', () => {
+  it('a set_sensitive token written literally is RF940 at the Terraform (a GitLab token written in a file; RF304 before, issue 35b), and its value is shown nowhere', () => {
     const files = [...replaceIn(eks(), 'runner.tf', 'value = var.runner_token', 'value = "glrt-SECRETSECRETSECRET1234"')];
     const r = doctor(files);
-    const f = r.findings.find((x) => x.code === 'RF304');
+    const f = r.findings.find((x) => x.code === 'RF940');
     expect(f?.path).toBe('runner.tf:15:13');
     expect(JSON.stringify({ findings: r.findings, proofs: r.proofs, chains: [...r.chains] })).not.toContain('SECRETSECRET');
   });
 
-  it('a runner token written literally in the Terraform (set_sensitive, set, yamlencode values, a values file) is a stand-in in the chart values read: RF304/RF940 at its place, the token kept nowhere', () => {
+  it('a runner token written literally in the Terraform (set_sensitive, set, yamlencode values, a values file) is a stand-in in the chart values read: RF940 at its place (RF304 before issue 35b: a token written in a file is RF940), the token kept nowhere', () => {
     const chartValues = (files: InputFile[]) => {
       const ev = readEvidence(files);
       evaluateTerraform(ev);
@@ -139,16 +139,16 @@ describe('helm_release of the gitlab-runner chart', () => {
       const i = lines.findIndex((l) => l.includes(needle));
       return `runner.tf:${i + 1}:${lines[i]!.indexOf(needle) + 1}`;
     };
-    const cases: { files: InputFile[]; code: 'RF304' | 'RF940'; at: string }[] = [];
+    const cases: { files: InputFile[]; code: 'RF940'; at: string }[] = [];
     const bySensitive = runner.replace('value = var.runner_token', 'value = "glrt-SECRETSECRETSECRET1234"');
-    cases.push({ files: replaceIn(eks(), 'runner.tf', runner, bySensitive), code: 'RF304', at: tokenAt(bySensitive, '"glrt-') });
+    cases.push({ files: replaceIn(eks(), 'runner.tf', runner, bySensitive), code: 'RF940', at: tokenAt(bySensitive, '"glrt-') });
     const bySet = runner.replace('set_sensitive {', 'set {').replace('value = var.runner_token', 'value = "glrt-SECRETSECRETSECRET1234"');
-    cases.push({ files: replaceIn(eks(), 'runner.tf', runner, bySet), code: 'RF304', at: tokenAt(bySet, '"glrt-') });
+    cases.push({ files: replaceIn(eks(), 'runner.tf', runner, bySet), code: 'RF940', at: tokenAt(bySet, '"glrt-') });
     const byYaml = runner.replace('values     = [file("${path.module}/values.yaml")]', 'values     = [file("${path.module}/values.yaml"), yamlencode({ runnerRegistrationToken = "GR1348941SECRETSECRETSECRET" })]');
     // A registration token in clear is a leak, RF940 (issue 32a; RF912 before, a warning).
     cases.push({ files: replaceIn(eks(), 'runner.tf', runner, byYaml), code: 'RF940', at: tokenAt(byYaml, '"GR1348941') });
     const byFile = replaceIn(eks(), 'values.yaml', 'gitlabUrl: https://gitlab.example.com/\n', 'gitlabUrl: https://gitlab.example.com/\nrunnerToken: glrt-SECRETSECRETSECRET1234\n');
-    cases.push({ files: byFile, code: 'RF304', at: 'values.yaml:2:14' });
+    cases.push({ files: byFile, code: 'RF940', at: 'values.yaml:2:14' });
     for (const c of cases) {
       const held = chartValues(c.files);
       // The stand-in keeps the token's shape (a glrt- or GR1348941 token), never its value.
@@ -162,7 +162,7 @@ describe('helm_release of the gitlab-runner chart', () => {
 
   it('values written in place (a heredoc, a .tf.json string): findings at their own line and column in it, not where it opens', () => {
     const release = (values: string) => `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab"\n  values = [${values}]\n}\n`;
-    const found = (files: InputFile[]) => Object.fromEntries(doctor(files).findings.filter((f) => f.code === 'RF304' || f.code === 'RF907').map((f) => [f.code, f.path]));
+    const found = (files: InputFile[]) => Object.fromEntries(doctor(files).findings.filter((f) => f.code === 'RF940' || f.code === 'RF907').map((f) => [f.code, f.path]));
     /** `main.tf:line:column` of `needle` in `tf`, at its first character. */
     const place = (tf: string, needle: string, file = 'main.tf') => {
       const lines = tf.split('\n');
@@ -173,13 +173,13 @@ describe('helm_release of the gitlab-runner chart', () => {
     // <<-: the indentation the lines share is removed, and added back to the column; an interpolated line keeps its place.
     const dashed = release('<<-YAML\n    gitlabUrl: ${var.url}\n    runnerToken: glrt-SECRETSECRETSECRET1234\n    rbac:\n      create: true\n    YAML\n  ');
     const vars = file('variables.tf', 'variable "url" {\n  default = "https://gitlab.example.com/"\n}\n');
-    expect(found([file('main.tf', dashed), vars])).toEqual({ RF304: place(dashed, 'glrt-'), RF907: place(dashed, 'true') });
+    expect(found([file('main.tf', dashed), vars])).toEqual({ RF940: place(dashed, 'glrt-'), RF907: place(dashed, 'true') });
     // <<: the lines as written.
     const plain = release('<<YAML\nrunnerToken: glrt-SECRETSECRETSECRET1234\nrbac:\n  create: true\nYAML\n  ');
-    expect(found([file('main.tf', plain)])).toEqual({ RF304: place(plain, 'glrt-'), RF907: place(plain, 'true') });
+    expect(found([file('main.tf', plain)])).toEqual({ RF940: place(plain, 'glrt-'), RF907: place(plain, 'true') });
     // An interpolation before the value on its line: the line, at its first written character.
     const keyed = release('<<-YAML\n    ${"runnerToken"}: glrt-SECRETSECRETSECRET1234\n    rbac:\n      create: true\n    YAML\n  ');
-    expect(found([file('main.tf', keyed)])).toEqual({ RF304: place(keyed, '${"runnerToken"}'), RF907: place(keyed, 'true') });
+    expect(found([file('main.tf', keyed)])).toEqual({ RF940: place(keyed, '${"runnerToken"}'), RF907: place(keyed, 'true') });
     // An interpolation that makes lines of its own: the heredoc's lines are not the document's, so the heredoc, as before.
     const lines = release('<<-YAML\n    ${"concurrent: 4\\ncheckInterval: 3"}\n    rbac:\n      create: true\n    YAML\n  ');
     expect(found([file('main.tf', lines)])).toEqual({ RF907: place(lines, '<<-YAML') });
@@ -187,7 +187,7 @@ describe('helm_release of the gitlab-runner chart', () => {
     const json = JSON.stringify({ resource: { helm_release: { runner: { name: 'gitlab-runner', repository: 'https://charts.gitlab.io', chart: 'gitlab-runner', namespace: 'gitlab', values: ['runnerToken: glrt-SECRETSECRETSECRET1234\nrbac:\n  create: true\n'] } } } }, null, 2);
     const line = json.split('\n').findIndex((l) => l.includes('rbac')) + 1;
     const col = (needle: string) => json.split('\n')[line - 1]!.indexOf(needle) + 1;
-    expect(found([file('main.tf.json', json)])).toEqual({ RF304: `main.tf.json:${line}:${col('glrt-')}`, RF907: `main.tf.json:${line}:${col('true')}` });
+    expect(found([file('main.tf.json', json)])).toEqual({ RF940: `main.tf.json:${line}:${col('glrt-')}`, RF907: `main.tf.json:${line}:${col('true')}` });
   });
 
   it('templatefile(): interpolation of a role ARN resolves; a %{} directive over a known value renders, over one only apply knows is RF906 at the directive', () => {

@@ -20,6 +20,7 @@ const place = placeOf;
 const ACCESS_KEY = 'AKIAEXAMPLE7Q2W3E4RT';
 const OTHER_ACCESS_KEY = 'AKIAQ7W3E9R2T5Y8U1I4';
 const SECRET_KEY = 'wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY12';
+const OTHER_SECRET = 'wJalrXUtnFEMIK7MDENGbPxRfiCYEXAMPLEKEY99';
 
 const toml = (options: string[], multiLine = true) => `[[runners]]
   name = "autoscale"
@@ -221,6 +222,29 @@ ${options.map((o) => `  --machine-machine-options ${o} \\`).join('\n')}
     expect(at(r, 'RF928')).toEqual([place('main.tf', text, "'amazonec2-session-token")]);
     expect(JSON.stringify(r)).not.toContain(SECRET_KEY);
     expect(JSON.stringify(r)).not.toContain(ACCESS_KEY);
+  });
+
+  it('a config.toml heredoc in a shell script: each MachineOptions entry at its quote, as in a .tf heredoc and a config.toml file (issue 35b; was at the option); a register flag in the same script stays at its option', () => {
+    const text = `#!/bin/bash
+set -euo pipefail
+cat > /etc/gitlab-runner/config.toml <<'TOML'
+[[runners]]
+  executor = "docker+machine"
+  [runners.machine]
+    MachineDriver = "amazonec2"
+    MachineOptions = [
+      "amazonec2-access-key=${ACCESS_KEY}",
+      'amazonec2-session-token=REPLACE_ME',
+      "amazonec2-region=us-west-1", "amazonec2-secret-key=${SECRET_KEY}",
+    ]
+TOML
+gitlab-runner register --machine-machine-options "amazonec2-secret-key=${OTHER_SECRET}"
+`;
+    const r = run({ 'boot.sh': text });
+    const flag = text.indexOf('register --machine');
+    expect(at(r, 'RF940').sort()).toEqual([place('boot.sh', text, '"amazonec2-access-key'), place('boot.sh', text, '"amazonec2-secret-key'), place('boot.sh', text, 'amazonec2-secret-key', flag)].sort());
+    expect(at(r, 'RF928')).toEqual([place('boot.sh', text, "'amazonec2-session-token")]);
+    for (const secret of [SECRET_KEY, ACCESS_KEY, OTHER_SECRET]) expect(JSON.stringify(r)).not.toContain(secret);
   });
 
   it('the chart values runners.config (a config.toml the chart deploys): the secret key option is RF940 at its line and column (the entry\'s quote)', () => {

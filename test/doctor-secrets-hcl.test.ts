@@ -121,14 +121,14 @@ describe('credentials written in Terraform HCL (.tf): RF940 at the value, never 
     expect(got[0]!.message).toContain(`also written at main.tf:6:10`);
   });
 
-  it('a runner token written literally in a helm_release (set_sensitive) stays RF304 at its place: RF940 is not said twice; a key in the provider is RF940', () => {
+  it('a runner token written literally in a helm_release (set_sensitive) is the chart value RF940 at its place (RF304 before issue 35b), the scan RF940 not said twice; a key in the provider is RF940', () => {
     const tf = `provider "aws" {\n  access_key = "${AWS_ID}"\n}\n\nresource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab"\n  set_sensitive {\n    name  = "runnerToken"\n    value = "${RUNNER_TOKEN}"\n  }\n}\n`;
     const r = run({ 'main.tf': tf });
     const got = secretFindings(r.findings).map((f) => [f.code, f.path]);
     expect(got.sort()).toEqual([
-      ['RF304', at('main.tf', tf, `"${RUNNER_TOKEN}"`)],
+      ['RF940', at('main.tf', tf, `"${RUNNER_TOKEN}"`)],
       ['RF940', at('main.tf', tf, `"${AWS_ID}"`)],
-    ]);
+    ].sort());
     for (const s of ALL) expect(outputs(r).includes(s)).toBe(false);
   });
 
@@ -144,21 +144,22 @@ describe('credentials written in Terraform HCL (.tf): RF940 at the value, never 
     for (const s of ALL) expect(outputs(r).includes(s)).toBe(false);
   });
 
-  it('a runner token in an interpolation of a values heredoc (`runnerToken: ${"…"}`): RF304 stands for it, RF940 is not said beside it', () => {
+  it('a runner token in an interpolation of a values heredoc (`runnerToken: ${"…"}`): the chart value RF940 stands for it (RF304 before issue 35b), the scan RF940 is not said beside it', () => {
     const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab"\n  values = [<<-YAML\n    gitlabUrl: https://gitlab.example.com/\n    runnerToken: \${"${RUNNER_TOKEN}"}\n    YAML\n  ]\n}\n`;
     const r = run({ 'main.tf': tf });
-    expect(secretFindings(r.findings).map((f) => f.code)).toEqual(['RF304']);
+    expect(secretFindings(r.findings).map((f) => f.code)).toEqual(['RF940']);
+    expect(secretFindings(r.findings)[0]!.message).toMatch(/^runnerToken holds/);
     for (const s of ALL) expect(outputs(r).includes(s)).toBe(false);
   });
 
-  it('a runner token in a values heredoc of a helm_release: RF304 at its line in the heredoc stands for it; a cloud key on another line of it is RF940 at its line', () => {
+  it('a runner token in a values heredoc of a helm_release: RF940 at its line in the heredoc stands for it (RF304 before issue 35b); a cloud key on another line of it is RF940 at its line', () => {
     const tf = `resource "helm_release" "runner" {\n  name       = "gitlab-runner"\n  repository = "https://charts.gitlab.io"\n  chart      = "gitlab-runner"\n  namespace  = "gitlab"\n  values = [<<-YAML\n    gitlabUrl: https://gitlab.example.com/\n    runnerToken: ${RUNNER_TOKEN}\n    runners:\n      config: |\n        [[runners]]\n          [runners.cache.s3]\n            AccessKey = "${AWS_ID}"\n    YAML\n  ]\n}\n`;
     const r = run({ 'main.tf': tf });
     const got = secretFindings(r.findings).map((f) => [f.code, f.path]);
     expect(got.sort()).toEqual([
-      ['RF304', at('main.tf', tf, RUNNER_TOKEN)],
       ['RF940', at('main.tf', tf, AWS_ID)],
-    ]);
+      ['RF940', at('main.tf', tf, RUNNER_TOKEN)],
+    ].sort());
     for (const s of ALL) expect(outputs(r).includes(s)).toBe(false);
   });
 });

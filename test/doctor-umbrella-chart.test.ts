@@ -49,12 +49,12 @@ describe('an umbrella chart', () => {
 
 describe('runnerToken in values', () => {
   const withToken = (token: string) => run({ 'helm/values.yaml': values.replace('runnerToken: ""', `runnerToken: ${JSON.stringify(token)}`), 'iam/main.tf': iam });
-  it('a placeholder (<token>, changeme, ${RUNNER_TOKEN}) is filled in at install: no RF304', () => {
-    for (const placeholder of ['<token>', 'changeme', '${RUNNER_TOKEN}', '__RUNNER_TOKEN__']) expect(withToken(placeholder).findings.filter((f) => f.code === 'RF304')).toEqual([]);
+  it('a placeholder (<token>, changeme, ${RUNNER_TOKEN}) is filled in at install: no RF304, no RF940', () => {
+    for (const placeholder of ['<token>', 'changeme', '${RUNNER_TOKEN}', '__RUNNER_TOKEN__']) expect(withToken(placeholder).findings.filter((f) => f.code === 'RF304' || f.code === 'RF940')).toEqual([]);
   });
-  it('a token written in is RF304, value not shown', () => {
-    const rf304 = withToken('glrt-t1_AbCdEfGhIjKlMnOpQrStUv').findings.filter((f) => f.code === 'RF304');
-    expect(rf304.map((f) => f.path)).toEqual(['helm/values.yaml:2:14']);
-    expect(JSON.stringify(rf304)).not.toContain('AbCdEfGh');
+  it('a token written in is RF940 (a GitLab token written in a file; RF304 before issue 35b), value not shown', () => {
+    const leak = withToken('glrt-t1_AbCdEfGhIjKlMnOpQrStUv').findings.filter((f) => f.code === 'RF940' || f.code === 'RF304');
+    expect(leak.map((f) => `${f.code} ${f.path}`)).toEqual(['RF940 helm/values.yaml:2:14']);
+    expect(JSON.stringify(leak)).not.toContain('AbCdEfGh');
   });
 });

@@ -11,6 +11,7 @@ import type { Inferred } from './infer.js';
 import { AWS_READ_ACTIONS, AwsReadError, type AwsReadOperation, type AwsReadPort } from './aws-port.js';
 import { grammarPath, pathIn } from './policy-document.js';
 import { isObject } from '../model/is-object.js';
+import { chartNamespaceRead, legacyNamespaceReach } from './chart-values.js';
 
 /**
  * `doctor --aws`: the AWS names the evidence mentions, read live through a read-only port and
@@ -172,7 +173,12 @@ export async function readAwsInto(ev: Evidence, port: AwsReadPort, opts: { clust
   const namespaces = new Set(ev.kubernetes.map((o) => o.value.metadata.namespace ?? 'default'));
   for (const v of ev.helmValues) {
     // A helm_release states the namespace the manager runs in; the chart's runners.config, where the jobs do.
-    for (const ns of [str(get(v.value, 'runners', 'namespace')), str(v.namespace), str(get(tomlOf(get(v.value, 'runners', 'config')), 'runners', 0, 'kubernetes', 'namespace'))]) if (ns) namespaces.add(ns);
+    // The chart's own namespace values as the version installed reads them (chart-values.ts): the
+    // legacy runners.namespace until 0.52 (legacyNamespaceReach), the top-level namespace from 0.79.0 (chartNamespaceRead).
+    const reach = legacyNamespaceReach(v.chartVersion);
+    const legacy = reach.manager || reach.jobs ? str(get(v.value, 'runners', 'namespace')) : undefined;
+    const chart = chartNamespaceRead(v.chartVersion) ? str(get(v.value, 'namespace')) : undefined;
+    for (const ns of [chart, legacy, str(v.namespace), str(get(tomlOf(get(v.value, 'runners', 'config')), 'runners', 0, 'kubernetes', 'namespace'))]) if (ns) namespaces.add(ns);
   }
   const tf = ev.terraform.resource;
   for (const cluster of [...names.clusters].sort()) {

@@ -10,7 +10,7 @@ import { REGISTRATION_TOKEN_FLOW } from './register-command.js';
 
 /**
  * Checks of the gitlab-runner chart's values that need no runner chain: what `runnerRegistrationToken`
- * holds (RF940 for a token in clear, RF912 for the registration flow), the legacy
+ * and `runnerToken` hold (RF940 for a token written in clear in a file, RF912 for the registration flow), the legacy
  * `runners.privileged` (RF301, or RF932 where the chart installed no longer reads it), the other
  * legacy `runners.*` fields (RF932 where the chart installed, or may install, no longer reads them), and runner
  * settings written at the top level of the values where the chart reads them only under `runners:`
@@ -53,6 +53,22 @@ export function legacyNamespaceReach(version: unknown): { manager: boolean; jobs
 }
 
 /**
+ * Whether the gitlab-runner chart a release installs places its objects by the top-level `namespace`
+ * value (`version` as written). Read in the chart's templates: 0.79.0 (CHANGELOG: "Restore namespace
+ * separation capability for GitLab Runner", !519) writes `namespace: {{ default .Release.Namespace
+ * .Values.namespace }}` on the Deployment, ConfigMap, Secrets, ServiceAccount, Role and RoleBinding,
+ * as 0.86.0 does; 0.77.2, 0.58.1 and 0.52.0 have no `.Values.namespace` in any template (their objects
+ * go to the release's namespace, or runners.namespace's, legacyNamespaceReach). A version that is
+ * not one exact version: read (the chart installed may be any; values that write `namespace` are the
+ * only hint values alone give of where the manager runs).
+ */
+export function chartNamespaceRead(version: unknown): boolean {
+  const exact = exactChartVersion(version);
+  return !exact || !before(exact, NAMESPACE_FROM);
+}
+const NAMESPACE_FROM: readonly number[] = [0, 79, 0];
+
+/**
  * `runnerRegistrationToken`. The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts it into
  * its Secret as `runner-registration-token`, and its entrypoint exports that as REGISTRATION_TOKEN,
  * the environment name of `gitlab-runner register --registration-token`. A token written in clear in
@@ -70,8 +86,10 @@ export function legacyNamespaceReach(version: unknown): { manager: boolean; jobs
 export function registrationTokenFinding(v: HelmValues): Finding | undefined {
   const raw = get(v.value, 'runnerRegistrationToken');
   if (typeof raw !== 'string' || raw === '') return undefined;
-  const at = formatPosition(originAt(v.origin, 'runnerRegistrationToken'));
-  const file = v.origin.source.path;
+  const place = originAt(v.origin, 'runnerRegistrationToken');
+  const at = formatPosition(place);
+  // The file the value is written in (a values file a helm_release reads is not the release's file).
+  const file = place.file;
   const token = runnerTokenShape(raw);
   if (v.address === undefined && token.shape !== undefined) {
     if (/authentication/.test(token.shape)) {
@@ -91,21 +109,41 @@ export function registrationTokenFinding(v: HelmValues): Finding | undefined {
 }
 
 /**
- * A registration token (GR1348941) written in clear in `runnerToken`, the runner authentication
- * token's key: a secret in a file (RF940, value not shown, as every token in clear) and in the wrong
- * key, said in the one finding. The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts
- * runnerToken into its Secret as `runner-token`, which the entrypoint exports as CI_SERVER_TOKEN, the
- * environment name of `gitlab-runner register --token`; register (commands/register.go, askRunner)
- * takes a token there without the glrt- prefix as an existing runner's token and only verifies it
- * (POST /runners/verify), which GitLab refuses for a registration token (403: no runner has it), so
- * register fails ("Failed to verify the runner") on every one of the chart's attempts.
- * Undefined for any other value (a glrt- token in clear there is RF304, said by the chain).
+ * `runnerToken`, the runner authentication token's key, written in clear in a file (a values file,
+ * an Argo CD or Flux object, a `helm_release` of the Terraform configuration; not a `terraform show
+ * -json` document, whose copy is the generated output RF304 is for, said by the chain): a GitLab
+ * token written in a file is RF940 (src/spec/codes.ts: "a static cloud credential or a GitLab token
+ * is written in a file"), as it is at `runnerRegistrationToken` (registrationTokenFinding); RF304 is
+ * the generated output's ("a static credential appears in generated output"). Value never shown.
+ * The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts runnerToken into its Secret as
+ * `runner-token`, which the entrypoint exports as CI_SERVER_TOKEN, the environment name of
+ * `gitlab-runner register --token`.
+ * - A glrt- token: the right token in the right key, and a secret in a file.
+ * - A registration token (GR1348941): also in the wrong key, said in the one finding. Register
+ *   (commands/register.go, askRunner) takes a token there without the glrt- prefix as an existing
+ *   runner's token and only verifies it (POST /runners/verify), which GitLab refuses for a
+ *   registration token (403: no runner has it), so register fails ("Failed to verify the runner")
+ *   on every one of the chart's attempts.
+ * - A value of no known prefix, written in clear (no reference, no placeholder: `runnerTokenShape`):
+ *   the key makes it a runner token whatever its shape (runner tokens issued before GitLab prefixed
+ *   them with glrt- have none), as at runnerRegistrationToken.
+ * Undefined for a value that is not in clear (a placeholder, a reference: filled in at install).
  */
-export function misplacedRegistrationToken(v: HelmValues, raw: string): Finding | undefined {
+export function runnerTokenFinding(v: HelmValues, raw: string): Finding | undefined {
   const token = runnerTokenShape(raw);
-  if (token.shape === undefined || /authentication/.test(token.shape)) return undefined;
-  const at = formatPosition(originAt(v.origin, 'runnerToken'));
-  return finding('RF940', at, `runnerToken holds ${token.shape} (GR1348941), written in clear in ${v.origin.source.path} (value not shown): whoever reads the file can register runners in its project, group or instance and take their jobs. It is also in the wrong key: runnerToken is the runner authentication token's (glrt-); the chart hands it to gitlab-runner register as CI_SERVER_TOKEN (its --token), which takes a token without the glrt- prefix for an existing runner's token and only verifies it (POST /runners/verify); GitLab refuses a registration token there (403), so register fails on every attempt, the manager exits and restarts, and no runner is registered`, 'reset the registration token in GitLab; create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret under key runner-token and name it in runners.secret; remove runnerToken from the values', '(a token, not shown)');
+  if (!token.inClear) return undefined;
+  const place = originAt(v.origin, 'runnerToken');
+  const at = formatPosition(place);
+  // The file the value is written in (a values file a helm_release reads is not the release's file).
+  const file = place.file;
+  const fix = 'reset the runner\'s token in GitLab (POST /runners/:id/reset_authentication_token), put the new one into a Secret under key runner-token and name it in runners.secret; remove runnerToken from the values';
+  if (token.shape !== undefined && /authentication/.test(token.shape)) {
+    return finding('RF940', at, `runnerToken holds ${token.shape} (glrt-), written in clear in ${file} (value not shown): whoever reads the file can take this runner's jobs and the secrets they are given. The chart puts it into its Secret (runner-token) and hands it to gitlab-runner register as CI_SERVER_TOKEN; the token belongs in a Secret of the cluster, not in the values`, fix, '(a token, not shown)');
+  }
+  if (token.shape !== undefined) {
+    return finding('RF940', at, `runnerToken holds ${token.shape} (GR1348941), written in clear in ${file} (value not shown): whoever reads the file can register runners in its project, group or instance and take their jobs. It is also in the wrong key: runnerToken is the runner authentication token's (glrt-); the chart hands it to gitlab-runner register as CI_SERVER_TOKEN (its --token), which takes a token without the glrt- prefix for an existing runner's token and only verifies it (POST /runners/verify); GitLab refuses a registration token there (403), so register fails on every attempt, the manager exits and restarts, and no runner is registered`, 'reset the registration token in GitLab; create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret under key runner-token and name it in runners.secret; remove runnerToken from the values', '(a token, not shown)');
+  }
+  return finding('RF940', at, `runnerToken holds a value written in clear in ${file} (value not shown), no reference and no placeholder: the chart hands it to gitlab-runner register as CI_SERVER_TOKEN, so it is a runner token whatever its shape (runner tokens issued before GitLab prefixed them with glrt- have no prefix). Whoever reads the file can take this runner's jobs and the secrets they are given`, fix, '(a token, not shown)');
 }
 
 /**
@@ -154,6 +192,16 @@ const LEGACY_RUNNERS: readonly { path: readonly string[]; env: string; key: stri
   ...(['cpuLimit', 'memoryLimit', 'cpuRequests', 'memoryRequests'] as const).map((k) => ({ path: ['services', k], env: `KUBERNETES_SERVICE_${snake(k).replace('REQUESTS', 'REQUEST')}`, key: `[runners.kubernetes] service_${snake(k).replace('REQUESTS', 'REQUEST').toLowerCase()}` })),
   ...(['cpuLimit', 'memoryLimit', 'cpuRequests', 'memoryRequests', 'image'] as const).map((k) => ({ path: ['helpers', k], env: `KUBERNETES_HELPER_${snake(k).replace('REQUESTS', 'REQUEST')}`, key: `[runners.kubernetes] helper_${snake(k).replace('REQUESTS', 'REQUEST').toLowerCase()}` })),
   ...(['run_as_non_root', 'run_as_user', 'run_as_group', 'fs_group'] as const).map((k) => ({ path: ['pod_security_context', k], env: `KUBERNETES_POD_SECURITY_CONTEXT_${k.toUpperCase()}`, key: `[runners.kubernetes.pod_security_context] ${k}` })),
+  // Chart 0.52.0 (values.yaml marks each DEPRECATED): CLONE_URL of templates/_env_vars.tpl, and the
+  // flags configmap.yaml's register-the-runner built from the others; 0.58.1 and 0.86.0 read none of
+  // them (CHANGELOG 0.53.0: "Remove all deprecated fields that can be resolved with template merging", !393).
+  { path: ['pod_security_context', 'supplemental_groups'], env: '--kubernetes-pod-security-context-supplemental-groups', key: '[runners.kubernetes.pod_security_context] supplemental_groups' },
+  { path: ['cloneUrl'], env: 'CLONE_URL', key: '[[runners]] clone_url' },
+  { path: ['nodeSelector'], env: '--kubernetes-node-selector', key: '[runners.kubernetes.node_selector]' },
+  { path: ['nodeTolerations'], env: '--kubernetes-node-tolerations', key: '[runners.kubernetes.node_tolerations]' },
+  { path: ['podLabels'], env: '--kubernetes-pod-labels', key: '[runners.kubernetes.pod_labels]' },
+  { path: ['podAnnotations'], env: '--kubernetes-pod-annotations', key: '[runners.kubernetes.pod_annotations]' },
+  { path: ['env'], env: '--env', key: '[[runners]] environment' },
 ];
 
 /**
@@ -195,6 +243,47 @@ export function legacyRegisterEntry(values: Record<string, unknown>, version: un
   const got = envRegisteredEntry({ env });
   if (!got) return undefined;
   return { entry: got.entry, places: new Map([...got.places].map(([k, i]) => [k, from[i]!])) };
+}
+
+/**
+ * The `[[runners]]` entry a chart before 0.53.0 registers where its values have both `runners.config`
+ * and legacy `runners.*` fields (a `runners.serviceAccountName` beside a `[runners.kubernetes]
+ * service_account`, …): the chart gives register both the environment of templates/_env_vars.tpl
+ * (KUBERNETES_SERVICE_ACCOUNT, KUBERNETES_IMAGE, KUBERNETES_NAMESPACE, CACHE_*: legacyRegisterEntry)
+ * and `--template-config` (0.41.0 to 0.52.0 configmap.yaml). Register (gitlab-runner
+ * commands/register.go, read at v13.0.0, v14.0.0, v15.11.0 and v16.0.0: Execute calls mergeTemplate
+ * first, and configTemplate.MergeTo is `mergo.Merge(config, c.Runners[0])` with no WithOverride;
+ * mergo v0.3.7 to v0.3.12 merge.go deepMerge sets a field of the destination only where it is the
+ * zero value) keeps every setting its flags and environment gave, and takes from the template only
+ * what they left empty: the environment wins. So each setting the legacy values give replaces the
+ * template's (a false boolean is Go's zero value: the template's stands); the executor is left as
+ * chartDeployedToml reads it. Undefined where there is nothing to merge (0.53.0 and later, no exact
+ * version, not exactly one `[[runners]]` entry in the template, no legacy setting but the executor).
+ * `places`: each setting taken from the values, at its values key.
+ */
+export function legacyOverTemplate(values: Record<string, unknown>, version: unknown, template: Record<string, unknown>): { value: Record<string, unknown>; places: Map<string, (string | number)[]> } | undefined {
+  const legacy = legacyRegisterEntry(values, version);
+  const runners = template.runners;
+  if (!legacy || !Array.isArray(runners) || runners.length !== 1 || !isObject(runners[0])) return undefined;
+  const entry = structuredClone(runners[0]);
+  const places = new Map<string, (string | number)[]>();
+  const override = (from: Record<string, unknown>, into: Record<string, unknown>, prefix: string[]): void => {
+    for (const [k, value] of Object.entries(from)) {
+      const key = [...prefix, k];
+      if (key.length === 1 && k === 'executor') continue;
+      if (isObject(value)) {
+        if (!isObject(into[k])) into[k] = {};
+        override(value, into[k] as Record<string, unknown>, key);
+      } else if (value !== false && value !== '') {
+        into[k] = value;
+        const at = legacy.places.get(key.join('.'));
+        if (at) places.set(key.join('.'), at);
+      }
+    }
+  };
+  override(legacy.entry, entry, []);
+  if (places.size === 0) return undefined;
+  return { value: { ...template, runners: [entry] }, places };
 }
 
 /** `cpuLimitOverwriteMaxAllowed` → `CPU_LIMIT_OVERWRITE_MAX_ALLOWED`. */
@@ -240,6 +329,11 @@ export function chartKeyFindings(v: HelmValues, version: unknown): Finding[] {
       const which = exact ? `the gitlab-runner chart ${exact.join('.')} this release installs` : 'the gitlab-runner chart from 0.53.0 on (the version installed is not given as one exact version)';
       out.push(finding('RF932', formatPosition(originAt(v.origin, 'runners', ...legacy.path)), `${name} is not read by ${which}: the chart dropped its deprecated runners.* fields in 0.53.0 (before, it passed this one to gitlab-runner register as ${legacy.env}), so it sets nothing; its place is runners.config, ${legacy.key}`, `remove ${name}; set ${legacy.key} in runners.config`));
     }
+  }
+  // The top-level namespace of a chart that places nothing by it (one exact version before 0.79.0): the manager runs in the release's namespace.
+  const ns = values.namespace;
+  if (exact && !chartNamespaceRead(version) && typeof ns === 'string' && ns !== '') {
+    out.push(finding('RF932', formatPosition(originAt(v.origin, 'namespace')), `namespace is not read by the gitlab-runner chart ${exact.join('.')} this release installs: the chart places its Deployment, ServiceAccount and Role by a top-level namespace only from 0.79.0 on (!519), so the manager runs in the release's namespace, not in ${ns}`, `install the release into ${ns} (helm install --namespace, the Application's destination.namespace, the HelmRelease's targetNamespace), or install chart 0.79.0 or later; then remove namespace or keep it`, ns));
   }
   for (const key of RUNNERS_ONLY) {
     if (!Object.hasOwn(values, key) || values[key] === undefined || values[key] === null) continue;

@@ -22,7 +22,7 @@ import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidenc
 import { SECRET_TYPES, addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
-import { chartKeyFindings, legacyNamespaceReach, legacyRegisterEntry, misplacedRegistrationToken, registrationTokenFinding } from './chart-values.js';
+import { chartKeyFindings, chartNamespaceRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
 import { runnerTokenShape } from './helm-release.js';
 import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
@@ -117,6 +117,8 @@ interface Chain {
   chartToml?: { value: Record<string, unknown>; text: string };
   /** chartToml is the entry a chart before 0.53.0 builds from legacy runners.* values: each setting's values key. */
   legacyPlaces?: ReadonlyMap<string, (string | number)[]>;
+  /** legacyPlaces are settings of legacy runners.* values merged over the values' runners.config (legacyOverTemplate): anything else is in runners.config. */
+  legacyOverConfig?: true;
   /** The values' `runners.config` is TOML only once Terraform or Helm renders it (RF906 says so): not read. */
   configUnrendered?: true;
   /** A `config.toml` file of this runner: what the proofs read when the values hold no `runners.config`. */
@@ -554,7 +556,9 @@ export function inferDeployment(ev: Evidence): Inferred {
     // KUBERNETES_NAMESPACE the runner registers with, which the chart's NOTES.txt says wins over the
     // namespace runners.config writes; `runners.jobNamespace` (0.79 and later) is what the chart's
     // default runners.config writes as the jobs' namespace, and where its Role goes (0.84 and later).
-    const chartNamespace = str(get(values, 'namespace'));
+    // The top-level namespace as the chart version installed reads it (chartNamespaceRead: 0.79.0 and later, or no exact version).
+    const namespaceRead = chartNamespaceRead(v.chartVersion);
+    const chartNamespace = namespaceRead ? str(get(values, 'namespace')) : undefined;
     // runners.namespace as the chart version installed reads it (legacyNamespaceReach): the jobs'
     // namespace until 0.52, the manager's too from 0.42, nothing from 0.53.0 on.
     const legacyWritten = str(get(values, 'runners', 'namespace'));
@@ -608,11 +612,22 @@ export function inferDeployment(ev: Evidence): Inferred {
     // A chart before 0.53.0 with no runners.config: register builds the runner from the environment its
     // legacy runners.* values give (legacyRegisterEntry), and that is what the jobs run with.
     let legacyPlaces: Chain['legacyPlaces'];
+    let legacyOverConfig = false;
     if (written === undefined && chartToml === undefined) {
       const legacy = legacyRegisterEntry(values, v.chartVersion);
       if (legacy) {
         chartToml = { value: { runners: [legacy.entry] }, text: stringifyToml({ runners: [legacy.entry] }) };
         legacyPlaces = legacy.places;
+      }
+    } else if (chartToml !== undefined) {
+      // Both runners.config and legacy runners.* values (before 0.53.0): register keeps what the
+      // environment gives over the template's (legacyOverTemplate): runners.serviceAccountName is
+      // the jobs' account, not the template's service_account. The text stays runners.config's.
+      const merged = legacyOverTemplate(values, v.chartVersion, chartToml.value);
+      if (merged) {
+        chartToml = { value: merged.value, text: chartToml.text };
+        legacyPlaces = merged.places;
+        legacyOverConfig = true;
       }
     }
     // A helm_release (or an Argo CD Application, a Flux HelmRelease) states the namespace the
@@ -632,9 +647,11 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (replicas) findings.push(replicas);
     // A placeholder (`<token>`, `changeme`, `${TOKEN}`) is filled in at install: no token is written (the credential scan's rule).
     const runnerToken = str(get(values, 'runnerToken'));
-    const misplaced = runnerToken !== undefined && v.address === undefined ? misplacedRegistrationToken(v, runnerToken) : undefined;
-    if (misplaced) findings.push(misplaced);
-    else if (runnerToken && runnerTokenShape(runnerToken).inClear) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), v.address !== undefined ? 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret' : 'runnerToken is written in the values file: the runner authentication token is a secret', { received: '(a token, not shown)', fix: v.address !== undefined ? 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' : 'put the token into a Secret and name it in runners.secret' }));
+    // Written in clear in a file: RF940 (runnerTokenFinding); shown in clear by a terraform show -json document, the generated output: RF304.
+    if (runnerToken !== undefined && v.address === undefined) {
+      const leak = runnerTokenFinding(v, runnerToken);
+      if (leak) findings.push(leak);
+    } else if (runnerToken && runnerTokenShape(runnerToken).inClear) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret', { received: '(a token, not shown)', fix: 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' }));
     if (!sa) {
       // Chart values were found, whether or not they name the manager's service account: not "no manager" (RF910).
       chartsNotPlaced = true;
@@ -674,6 +691,13 @@ export function inferDeployment(ev: Evidence): Inferred {
     else if (jobNamespaceValue !== undefined && jobNs === jobNamespaceValue && (jobNamespaceFilled || tomlNamespace === undefined)) chain.jobNamespaceValue = 'jobNamespace';
     if (chartToml) chain.chartToml = chartToml;
     if (legacyPlaces) chain.legacyPlaces = legacyPlaces;
+    if (legacyOverConfig) chain.legacyOverConfig = true;
+    if (!namespaceRead && get(chain.values!.value, 'namespace') !== undefined) {
+      // A chart that reads no top-level namespace (before 0.79.0): its Role and RoleBinding are not placed by it either (chartRbac).
+      const value = { ...chain.values!.value };
+      delete value.namespace;
+      chain.values = { ...chain.values!, value };
+    }
     if (legacyWritten !== undefined && !reach.role) {
       // A chart that reads no runners.namespace (0.53.0 and later): its Role is not placed by it either (chartRbac).
       const runners = { ...(chain.values!.value.runners as Record<string, unknown>) };
@@ -989,7 +1013,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const at = formatPosition(originAt(chain.origin));
     // What the chart deploys is the values' runners.config: a config.toml next to them is read only
     // where the values hold none, and where both exist a difference the proofs would see is said.
-    const chartOrigin: Origin | undefined = chain.values ? chartTomlOrigin(chain.values.origin, chain.legacyPlaces) : undefined;
+    const chartOrigin: Origin | undefined = chain.values ? chartTomlOrigin(chain.values.origin, chain.legacyPlaces, chain.legacyOverConfig) : undefined;
     const toml = chain.chartToml ? chartDeployedToml(chain.chartToml.value, chain.values?.value) : chain.configToml?.value;
     const tomlOrigin = (chain.chartToml ? chartOrigin : undefined) ?? chain.configToml?.origin ?? chartOrigin ?? chain.origin;
     if (chain.chartToml && chain.configToml) {
@@ -1354,7 +1378,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const provenChains = new Set(intentRunners.map((r) => r.name));
   for (const chain of chains) {
     if (provenChains.has(chain.name)) continue;
-    const deployed: Located<Record<string, unknown>> | undefined = chain.chartToml && chain.values ? { value: chartDeployedToml(chain.chartToml.value, chain.values.value), origin: chartTomlOrigin(chain.values.origin, chain.legacyPlaces) } : chain.configToml;
+    const deployed: Located<Record<string, unknown>> | undefined = chain.chartToml && chain.values ? { value: chartDeployedToml(chain.chartToml.value, chain.values.value), origin: chartTomlOrigin(chain.values.origin, chain.legacyPlaces, chain.legacyOverConfig) } : chain.configToml;
     if (!deployed) continue;
     const own = configTomlAloneFindings(deployed, (scanned.size > 0 ? scanned : secretFindingsByFile(ev.findings)).get(deployed.origin.source.path) ?? []);
     findings.push(...own.findings.map((f) => ({ ...f, message: `runner ${chain.name} (its chain is not proven): ${f.message}` })));
@@ -1512,8 +1536,8 @@ function concreteRoleArns(identities: CloudIdentity[], root: TerraformRoot, aws:
  * settings of the jobs, and the rules read them as such.
  */
 /** Where the config.toml a chart deploys is written: the values' runners.config, or the legacy runners.* values it was built from. */
-function chartTomlOrigin(values: Origin, legacyPlaces: Chain['legacyPlaces']): Origin {
-  return legacyPlaces ? legacyValuesOrigin(values, legacyPlaces) : { ...values, path: [...values.path, 'runners', 'config'] };
+function chartTomlOrigin(values: Origin, legacyPlaces: Chain['legacyPlaces'], overConfig?: true): Origin {
+  return legacyPlaces ? legacyValuesOrigin(values, legacyPlaces, overConfig === true) : { ...values, path: [...values.path, 'runners', 'config'] };
 }
 
 function chartDeployedToml(template: Record<string, unknown>, values: Record<string, unknown> | undefined): Record<string, unknown> {

@@ -88,17 +88,17 @@ const ENV_OF_KEY: ReadonlyMap<string, string> = new Map([...ENV_KEYS].map(([name
  * finding's words by `named` (what the user wrote for that key), not as config.toml's.
  */
 export class RegisteredEntrySource extends SourceFile {
-  readonly #entryAt: (key: string) => Position;
+  readonly #entryAt: (key: string, path: readonly (string | number)[]) => Position;
   readonly #elsewhere: (path: readonly (string | number)[]) => Position;
   readonly #named: (key: string) => string | undefined;
-  constructor(of: SourceFile, entryAt: (key: string) => Position, elsewhere: (path: readonly (string | number)[]) => Position, named: (key: string) => string | undefined) {
+  constructor(of: SourceFile, entryAt: (key: string, path: readonly (string | number)[]) => Position, elsewhere: (path: readonly (string | number)[]) => Position, named: (key: string) => string | undefined) {
     super(of.path, of.text, of.syntax);
     this.#entryAt = entryAt;
     this.#elsewhere = elsewhere;
     this.#named = named;
   }
   override locate(_doc: number, path: readonly (string | number)[]): Position {
-    return path[0] === 'runners' && path[1] === 0 ? this.#entryAt(path.slice(2).map(String).join('.')) : this.#elsewhere(path);
+    return path[0] === 'runners' && path[1] === 0 ? this.#entryAt(path.slice(2).map(String).join('.'), path) : this.#elsewhere(path);
   }
   override writtenAs(_doc: number, path: readonly (string | number)[]): string | undefined {
     return path[0] === 'runners' && path[1] === 0 ? this.#named(path.slice(2).map(String).join('.')) : undefined;
@@ -143,13 +143,20 @@ const LEGACY_UNSET: ReadonlyMap<string, readonly string[]> = new Map([
 /**
  * The origin of the config.toml a chart before 0.53.0 has register build from its legacy
  * `runners.*` values (chart-values.ts legacyRegisterEntry), in those values: a setting at the key
- * it came from, anything else at `runners`.
+ * it came from, anything else at `runners` (`withConfig`: in the values' runners.config, which
+ * those settings were merged over, legacyOverTemplate).
  */
-export function legacyValuesOrigin(values: Origin, places: ReadonlyMap<string, (string | number)[]>): Origin {
+export function legacyValuesOrigin(values: Origin, places: ReadonlyMap<string, (string | number)[]>, withConfig = false): Origin {
+  // With a runners.config the legacy settings were merged into (chart-values.ts legacyOverTemplate): anything else in it.
+  const config: Origin = { ...values, path: [...values.path, 'runners', 'config'] };
+  const rest = (path: readonly (string | number)[]): Position => (withConfig ? originAt(config, ...path) : originAt(values, 'runners'));
   const source = new RegisteredEntrySource(
     values.source,
-    (key) => originAt(values, ...(places.get(key) ?? ['runners'])),
-    () => originAt(values, 'runners'),
+    (key, path) => {
+      const at = places.get(key);
+      return at ? originAt(values, ...at) : rest(path);
+    },
+    rest,
     // Named as the values key it came from (`values runners.serviceAccountName`); one not written, as the key that would give it.
     (key) => {
       const at = places.get(key) ?? LEGACY_UNSET.get(key);

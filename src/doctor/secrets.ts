@@ -549,13 +549,19 @@ export function textSecretFindings(path: string, text: string): Finding[] {
     const line = all[n]!;
     const found = withoutSecretKeyNames(lineCredentials(line, false), () => all, n);
     for (const c of found) {
-      // A docker-machine key option (`--machine-machine-options amazonec2-secret-key=…`) is placed at the option and named by it.
+      // A docker-machine key option (`--machine-machine-options amazonec2-secret-key=…`) is placed at the option and named by it;
+      // one written as a quoted entry of a TOML array (a config.toml in a heredoc of the script:
+      // `MachineOptions = [\n  "amazonec2-secret-key=…",`) at the entry's opening quote, as in a .tf heredoc (hclSecretFindings).
       // The first assignment of a line at the line (its `export`), any after it at its key.
       const assigned = c.key !== undefined && !SHAPES.includes(c.what) && c.option !== true;
       const from = assigned && c === found.find((x) => x.key !== undefined && !SHAPES.includes(x.what) && x.option !== true) && line.slice(0, c.index).trim() === 'export' ? 0 : c.index;
-      hits.push({ key: c.key ?? '', what: c.what, secret: c.secret, assigned, place: placeOf(source, offset + (assigned ? from : c.index), offset + c.end - 1), fix: machineFix(c.option ? c.key : undefined) ?? (assigned ? 'remove it and revoke it; use a keyless identity' : 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter') });
+      const [start, end] = c.option ? quotedEntry(line, c.index, c.end) : [assigned ? from : c.index, c.end];
+      hits.push({ key: c.key ?? '', what: c.what, secret: c.secret, assigned, place: placeOf(source, offset + start, offset + end - 1), fix: machineFix(c.option ? c.key : undefined) ?? (assigned ? 'remove it and revoke it; use a keyless identity' : 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter') });
     }
-    for (const x of withoutSecretKeyNames(lineNotes(line, false), () => all, n)) notes.push({ key: x.key, note: { ...(x.option ? { option: x.option } : {}), ...(x.named !== undefined ? { named: x.named } : {}) }, place: placeOf(source, offset + x.index, offset + x.end - 1) });
+    for (const x of withoutSecretKeyNames(lineNotes(line, false), () => all, n)) {
+      const [start, end] = x.option ? quotedEntry(line, x.index, x.end) : [x.index, x.end];
+      notes.push({ key: x.key, note: { ...(x.option ? { option: x.option } : {}), ...(x.named !== undefined ? { named: x.named } : {}) }, place: placeOf(source, offset + start, offset + end - 1) });
+    }
     offset += line.length + 1;
   }
   return [...oneFindingPerCredential(hits, (h) => (h.assigned ? `a static credential is assigned to ${h.key} in ${path} (value not shown)` : `${h.what.name} is written in ${path}${MACHINE_KEY_OPTIONS.has(h.key) ? ` at ${h.key}` : ''} (value not shown)`)), ...noteFindings(path, notes)];

@@ -15,6 +15,7 @@ import { chartDefaultsDecide, restrictedClears, restrictedViolations } from '../
 import { formatPosition, originAt, type Origin } from './source.js';
 import { longLivedKeyFindings } from './static-keys.js';
 import { cloudInFiles, type CloudInFiles } from './cloud-in-files.js';
+import { originKey } from './kustomize-namespace.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
 import { normalizeTerraform, resolveKmsKeyReferences } from './terraform.js';
@@ -692,6 +693,9 @@ export function inferDeployment(ev: Evidence): Inferred {
     const sa = str(pod.serviceAccountName) ?? str(pod.serviceAccount) ?? 'default';
     const labels = (o.value.metadata.labels ?? {});
     const chain: Chain = { name: chainName(labels, o.origin, ns), namespace: ns, jobNamespace: ns, managerSa: sa, origin: o.origin, chartCreatesSa: false, podLabels: labels, workload: { object: o } };
+    // Its namespace set by an Argo CD kustomize.namespace that differs from the Application's destination.namespace (kustomize-namespace.ts).
+    const namespaceNote = ev.namespaceNotes?.get(originKey(o.origin));
+    if (namespaceNote !== undefined) chain.namespaceNote = namespaceNote;
     workloads.push({ chain, pod, container: runnerContainer, index: containers.indexOf(runnerContainer) });
   }
   // Token Secrets Terraform creates, as objects of their file, so they belong to a deployment as manifests do.

@@ -302,6 +302,8 @@ ${extra}`;
     expect(said.map((f) => f.path)).toEqual(['runner/kustomization.yaml:5:5']);
     const missing = doctorTexts(files(k('transformers:\n  - gone.yaml\n'), ''));
     expect(codes(missing, 'RF903').filter((f) => f.message.includes('transformers[0] (gone.yaml) is not among the files given'))).toHaveLength(1);
+    const broken = doctorTexts(files(k('transformers:\n  - ns.yaml\n'), 'kind: NamespaceTransformer\nmetadata: [oops\n'));
+    expect(codes(broken, 'RF903').filter((f) => f.message.includes('transformers[0] (ns.yaml) does not parse'))).toHaveLength(1);
     const replacement = k('replacements:\n  - source:\n      kind: ConfigMap\n      name: runner-config\n      fieldPath: metadata.namespace\n    targets:\n      - select:\n          kind: RoleBinding\n        fieldPaths:\n          - subjects.0.namespace\n');
     const rep = doctorTexts(files(replacement, ''));
     expect(codes(rep, 'RF903').filter((f) => f.message.includes('replacements[0] writes a field named namespace'))).toHaveLength(1);

@@ -116,9 +116,14 @@ function namespaceOp(doc: Record<string, unknown>, what: string): NamespaceOp | 
 
 /** The YAML documents of a text (empty ones left out); undefined when it does not parse. */
 function documents(text: string): unknown[] | undefined {
-  const docs = parseAllDocuments(text, { version: '1.2', logLevel: 'error' });
-  if (docs.some((d) => d.errors.length > 0)) return undefined;
-  return docs.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown).filter((d) => d !== null && d !== undefined);
+  try {
+    const docs = parseAllDocuments(text, { version: '1.2', logLevel: 'error' });
+    if (docs.some((d) => d.errors.length > 0)) return undefined;
+    return docs.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown).filter((d) => d !== null && d !== undefined);
+  } catch {
+    // Too many aliases, or a document plain data cannot hold: as one that does not parse.
+    return undefined;
+  }
 }
 
 /** A target field path of a replacement that names a namespace (`metadata.namespace`, `subjects.0.namespace`, `subjects.[name=x].namespace`). */

@@ -44,7 +44,6 @@ describe('a manager with no cloud identity where nothing in the files names a cl
   const clouds: [string, Record<string, string>][] = [
     ['a node selector of an EKS node group', { 'k8s.yaml': manager('      nodeSelector:\n        eks.amazonaws.com/nodegroup: ci\n') }],
     ['a node selector of an AKS agent pool', { 'k8s.yaml': manager('      nodeSelector:\n        kubernetes.azure.com/agentpool: ci\n') }],
-    ['a GKE node pool', { 'k8s.yaml': manager('      nodeSelector:\n        cloud.google.com/gke-nodepool: ci\n') }],
     ['a StorageClass of the EBS CSI driver', { 'k8s.yaml': MANAGER, 'sc.yaml': 'apiVersion: storage.k8s.io/v1\nkind: StorageClass\nmetadata:\n  name: gp3\nprovisioner: ebs.csi.aws.com\n' }],
     ['an S3 cache with no ServerAddress (AWS S3)', { 'k8s.yaml': MANAGER.replace('        image = "alpine:3.22"\n', '        image = "alpine:3.22"\n      [runners.cache]\n        Type = "s3"\n        [runners.cache.s3]\n          BucketName = "runner-cache"\n') }],
     ['an AWS Terraform resource', { 'k8s.yaml': MANAGER, 'main.tf': 'resource "aws_s3_bucket" "cache" {\n  bucket = "runner-cache"\n}\n' }],

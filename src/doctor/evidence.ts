@@ -3,6 +3,7 @@ import type { SensitiveMarks } from './sensitive.js';
 import type { Finding } from '../spec/findings.js';
 import type { Artifact, K8sObject } from '../emit/artifacts.js';
 import type { GitOpsObject } from './gitops.js';
+import type { HelmChartScope } from './kustomize-namespace.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import type { Origin } from './source.js';
 import type { ConfigModule, VarFiles } from './hcl/config.js';
@@ -156,6 +157,10 @@ export interface Evidence {
   templatesUnread?: string[];
   /** Kustomizations read (kustomization.yaml): the namespace of each is applied to the objects of the files it lists (kustomize-namespace.ts). */
   kustomizations?: Located<Record<string, unknown>>[];
+  /** Each kustomization with helmCharts (by its document): the namespaces kustomize gives its charts (kustomize-namespace.ts, read by gitops.ts). */
+  kustomizeScopes?: Map<Record<string, unknown>, HelmChartScope>;
+  /** Objects (by kustomize-namespace.ts originKey) whose namespace an Argo CD kustomize.namespace set where destination.namespace differs: which, and why; shown with the chain. */
+  namespaceNotes?: Map<string, string>;
   /** The first OpenShift Template read (its name and place): the deployment is OpenShift's (infer.ts openShiftWithoutCloud). */
   openShiftTemplate?: string;
 }

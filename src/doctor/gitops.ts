@@ -570,9 +570,10 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   // namespace (api/v2 HelmRelease.GetReleaseNamespace). A HelmRelease written without
   // metadata.namespace is in the namespace it is applied in (kubectl's context, or what the Flux
   // Kustomization applying it sets), which the files do not say: not known, never guessed. A
-  // kustomization.yaml given that lists it has set it already (kustomize-namespace.ts).
+  // kustomization.yaml given that lists it, or a Flux Kustomization given whose path holds it, has set
+  // it already (kustomize-namespace.ts).
   const namespace = target ?? own;
-  if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own namespace, and a HelmRelease written without one is in the namespace it is applied in (kubectl's context namespace, or the one a Flux Kustomization's targetNamespace gives it, which the doctor does not apply; a kustomization.yaml's namespace is applied where the files given list this file in one), so the namespace the manager runs in is not known and its identity chain is not proven`, 'write spec.targetNamespace (the namespace the chart is installed in)'));
+  if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own namespace, and a HelmRelease written without one is in the namespace it is applied in (kubectl's context namespace, or the one a Flux Kustomization's targetNamespace or a kustomization.yaml gives it, applied where the files given hold that Flux Kustomization and the folder of its path, or a kustomization.yaml that lists this file), so the namespace the manager runs in is not known and its identity chain is not proven`, 'write spec.targetNamespace (the namespace the chart is installed in)'));
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
   ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version), ...(chartValues.replaced ? { chartDefaultsReplaced: chartValues.replaced } : {}) });
 }
@@ -628,10 +629,49 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
       unread(ev);
       return;
     }
-    const namespace = str(chart.namespace);
+    const placed = chartNamespace(ev, o, chart, at, about);
+    const namespace = placed.namespace;
     const release = str(chart.releaseName);
-    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chart.version) });
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(placed.note !== undefined ? { namespaceNote: placed.note } : {}), ...(placed.unknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chart.version) });
   });
+}
+
+/**
+ * The namespace of the objects of a kustomization's chart, which depends on the kustomize version:
+ *
+ * - before v5.8.0 the chart is templated with `--namespace` only where `helmCharts[].namespace` is
+ *   written (else in helm's own default namespace), and the namespace transformer of the
+ *   kustomization's `namespace:` (and of its NamespaceTransformers, and of every kustomization that
+ *   lists it) then rewrites the inflated objects as any others, the outermost last;
+ * - from v5.8.0 `helmCharts[].namespace` defaults to the kustomization's namespace, else the nearest
+ *   enclosing kustomization's (api/internal/target/kusttarget_configplugin.go, "Pass kustomize
+ *   namespace to helm", kustomize issue 5566; kusttarget.go helmRootNamespace), and the namespace
+ *   transformer leaves objects the chart generated alone (plugin/builtin/namespacetransformer: the
+ *   `config.kubernetes.io/helm-generated` annotation HelmChartInflationGenerator sets).
+ *
+ * The gitlab-runner chart writes every object's namespace itself (34e), so an `unsetOnly` transformer
+ * changes none. Where the two agree that is the namespace; where they differ the files do not say
+ * which kustomize builds them (Argo CD and Flux bundle their own): RF903 at it, not known.
+ */
+function chartNamespace(ev: Evidence, o: GitOpsObject, chart: Record<string, unknown>, at: (...rest: Path) => Position, about: string): { namespace?: string; note?: string; unknown?: true } {
+  const written = str(chart.namespace);
+  const scope = ev.kustomizeScopes?.get(o.value);
+  if (!scope) return written !== undefined ? { namespace: written } : {};
+  const rewrites = scope.ops.filter((op) => !op.unsetOnly);
+  const before = rewrites.length > 0 ? rewrites[rewrites.length - 1]!.namespace : written;
+  const set = written === undefined ? (scope.own ?? scope.ancestor) : undefined;
+  const after = written ?? set?.namespace;
+  if (before === after) {
+    if (after === undefined) return {};
+    const given = "kustomize gives the chart's objects (before v5.8.0 its namespace transformer rewrites them, from v5.8.0 the chart is templated in it); before v5.8.0 the chart is templated with no --namespace, so a value taken from .Release.Namespace (the jobs' namespace where runners.config names none) is helm's default namespace there";
+    const note = set === undefined ? scope.destinationNote : scope.destinationNote !== undefined ? `${scope.destinationNote}; ${given.replace('gives the', 'gives it to the')}` : `namespace ${safeText(after, 63)}: ${set.what}, which ${given}`;
+    return { namespace: after, ...(note !== undefined ? { note } : {}) };
+  }
+  const rewriter = rewrites.length > 0 ? rewrites[rewrites.length - 1]!.what : undefined;
+  const place = written !== undefined ? at('namespace') : at();
+  const whyAfter = written !== undefined ? `its helmCharts[].namespace` : set !== undefined ? set.what : 'no kustomization that builds it has a namespace field';
+  ev.findings.push(finding('RF903', place, `${about}: kustomize before v5.8.0 puts the chart's objects in ${safeText(before ?? "helm's default namespace", 63)}${rewriter !== undefined ? ` (${rewriter} rewrites them)` : ''}, from v5.8.0 in ${safeText(after ?? "helm's default namespace", 63)} (${whyAfter}; the namespace transformer leaves a chart's objects alone), and the files do not say which kustomize builds it, so the namespace the manager runs in is not known and its identity chain is not proven`, 'write the same namespace in helmCharts[].namespace and the kustomization\'s namespace'));
+  return { unknown: true };
 }
 
 /**

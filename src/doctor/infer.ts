@@ -15,6 +15,7 @@ import { chartDefaultsDecide, restrictedClears, restrictedViolations } from '../
 import { formatPosition, originAt, tomlWriter, type Origin } from './source.js';
 import { longLivedKeyFindings } from './static-keys.js';
 import { cloudInFiles, type CloudInFiles } from './cloud-in-files.js';
+import { originKey } from './kustomize-namespace.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
 import { normalizeTerraform, resolveKmsKeyReferences } from './terraform.js';
@@ -727,6 +728,9 @@ export function inferDeployment(ev: Evidence): Inferred {
     const sa = str(pod.serviceAccountName) ?? str(pod.serviceAccount) ?? 'default';
     const labels = (o.value.metadata.labels ?? {});
     const chain: Chain = { name: chainName(labels, o.origin, ns), namespace: ns, jobNamespace: ns, managerSa: sa, origin: o.origin, chartCreatesSa: false, podLabels: labels, workload: { object: o } };
+    // Its namespace set by an Argo CD kustomize.namespace that differs from the Application's destination.namespace (kustomize-namespace.ts).
+    const namespaceNote = ev.namespaceNotes?.get(originKey(o.origin));
+    if (namespaceNote !== undefined) chain.namespaceNote = namespaceNote;
     workloads.push({ chain, pod, container: runnerContainer, index: containers.indexOf(runnerContainer) });
   }
   // Token Secrets Terraform creates, as objects of their file, so they belong to a deployment as manifests do.
@@ -1125,6 +1129,8 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (!manager.binding && (cloud ??= cloudInFiles(ev)).kind !== 'cloud') {
       const about = `the manager ${chain.namespace}/${chain.managerSa}${asDefault} has no cloud identity of its own (no role annotation or association in the evidence)`;
       if (cloud.kind === 'unknown') findings.push(finding('RF903', at, `${about}. ${nodeRoleNotKnown(cloud)}, so what cloud credentials the manager has is not known`, { received: `${chain.namespace}/${chain.managerSa}`, fix: asDefault ? `${ownAccountFix}; ${NODE_ROLE_FIX}` : NODE_ROLE_FIX }));
+      // A cloud of another IAM (GCP, IBM Cloud, Alibaba Cloud): its node identity is not an AWS role or an Azure identity, which are the ones proven (DESIGN.md).
+      else if (cloud.kind === 'elsewhere') findings.push(finding('RF903', at, `${about}. The files name a cloud whose instance identity is not AWS's or Azure's (${cloud.what}): there the manager may get what its node's identity of that cloud's IAM allows, which the doctor does not read or prove (it proves AWS and Azure identities only), so what cloud credentials the manager has is not known`, { received: `${chain.namespace}/${chain.managerSa}`, fix: asDefault ? `${ownAccountFix}; give it its own identity of that cloud and check what the node's identity may do` : "give the manager its own identity of that cloud and check what the node's identity may do" }));
       // The cluster's Infrastructure names a platform whose nodes have no cloud identity: no node role to get, nothing to say.
       continue;
     }

@@ -1,6 +1,10 @@
+import { parseAllDocuments } from 'yaml';
 import { isObject } from '../model/is-object.js';
-import type { Evidence, Located } from './evidence.js';
+import { safeText, type Finding } from '../spec/findings.js';
+import { CODES } from '../spec/codes.js';
+import type { Evidence } from './evidence.js';
 import { normalPath } from './hcl/eval.js';
+import { formatPosition, type Origin } from './source.js';
 
 /**
  * A kustomization's `namespace:` applied to the objects of the files it lists, as `kustomize build`
@@ -8,12 +12,30 @@ import { normalPath } from './hcl/eval.js';
  *
  * - the namespace transformer (kustomize api/filters/namespace) sets `metadata.namespace` of every
  *   namespaced object of its `resources` (and the deprecated `bases`), replacing one written, and of
- *   the kustomizations those name (folders), the outermost kustomization's namespace last, so it wins;
+ *   the kustomizations those name (folders), the innermost first and the outermost kustomization's
+ *   last, so it wins;
  * - RoleBinding and ClusterRoleBinding subjects: that transformer (its default `defaultOnly` mode)
  *   sets the namespace of a subject named `default` only; the name-reference transformer (api/filters/
- *   nameref, setMapping) then gives a ServiceAccount subject the new namespace of the ServiceAccount
- *   of its name among the kustomization's objects (one whose original or new namespace is the
- *   subject's, or any where the subject writes none). Other subjects keep theirs.
+ *   nameref, setMapping; run once over the whole build, kusttarget.go FixBackReferences) then gives a
+ *   ServiceAccount subject the new namespace of the ServiceAccount of its name among the
+ *   kustomization's objects (one whose original or new namespace is the subject's, or any where the
+ *   subject writes none). Other subjects keep theirs.
+ * - `transformers:` (each a file, or inline YAML, of transformer configs) run after the
+ *   kustomization's own fields (kusttarget.go runTransformers: the builtins of its fields, then
+ *   these, in order). A builtin `NamespaceTransformer` (plugin/builtin/namespacetransformer:
+ *   `metadata.namespace` the namespace, `unsetOnly` to set only a namespace not written,
+ *   `setRoleBindingSubjects` `defaultOnly` (the default), `allServiceAccounts` (every subject of kind
+ *   ServiceAccount) or `none`) is applied so; a builtin that sets no namespace (labels, annotations,
+ *   images, replicas, hashes) is passed over; any other transformer, and a `replacements:` entry with a
+ *   target field named `namespace`, may move the manager or a subject, and is not evaluated: RF903
+ *   at it says so (never a guess).
+ * - Flux and Argo CD set the namespace of the kustomization they build: a Flux Kustomization's
+ *   `spec.targetNamespace` (fluxcd/pkg kustomize/kustomize_generator.go: `kus.Namespace = tg` on the
+ *   kustomization of `spec.path`, one it generates listing every YAML file under the path where there
+ *   is none, a sub-folder with a kustomization listed as a folder), an Argo CD Application's
+ *   `spec.source.kustomize.namespace` (argo-cd util/kustomize/kustomize.go: `kustomize edit set
+ *   namespace` in the source's path). The folder of `spec.path` / `source.path` is the one folder of
+ *   the files given whose path ends in it.
  *
  * A resource that is a URL (a remote base) or a path no file given holds is not followed. Objects
  * of files no kustomization lists are left as written.
@@ -22,6 +44,9 @@ import { normalPath } from './hcl/eval.js';
 /** Kinds Kubernetes serves cluster-wide (kustomize's built-in list of cluster-scoped kinds): no namespace is set on them. */
 const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'StorageClass', 'PersistentVolume', 'PriorityClass', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'APIService', 'CSIDriver', 'CSINode', 'RuntimeClass', 'Node', 'ComponentStatus', 'CertificateSigningRequest', 'PodSecurityPolicy', 'VolumeAttachment', 'IngressClass', 'ClusterIssuer', 'SecurityContextConstraints', 'Infrastructure']);
 
+/** Builtin transformers that set no namespace (kustomize plugin/builtin): passed over. */
+const NAMESPACE_NEUTRAL = new Set(['LabelTransformer', 'AnnotationsTransformer', 'ImageTagTransformer', 'ReplicaCountTransformer', 'HashTransformer']);
+
 /** Whether a file named so is a kustomization (kustomize reads kustomization.yaml, kustomization.yml or Kustomization in a folder). */
 export const KUSTOMIZATION_FILE = /(^|[\\/])(kustomization\.ya?ml|Kustomization)$/;
 
@@ -29,87 +54,314 @@ export const KUSTOMIZATION_FILE = /(^|[\\/])(kustomization\.ya?ml|Kustomization)
 export function isKustomization(doc: Record<string, unknown>, path: string): boolean {
   if (!KUSTOMIZATION_FILE.test(path)) return false;
   if (doc.kind !== undefined && !(doc.kind === 'Kustomization' && typeof doc.apiVersion === 'string' && doc.apiVersion.startsWith('kustomize.config.k8s.io/'))) return false;
-  return typeof doc.namespace === 'string' || Array.isArray(doc.resources) || Array.isArray(doc.bases);
+  return typeof doc.namespace === 'string' || Array.isArray(doc.resources) || Array.isArray(doc.bases) || Array.isArray(doc.helmCharts);
 }
 
 const folderOf = (path: string): string => (path.includes('/') ? path.slice(0, path.lastIndexOf('/') + 1) : '');
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+
+/** One namespace change of a kustomization: its `namespace:` field, or a NamespaceTransformer of its `transformers:`. */
+export interface NamespaceOp {
+  namespace: string;
+  unsetOnly: boolean;
+  subjects: 'defaultOnly' | 'allServiceAccounts' | 'none';
+  /** What it is and where, for messages. */
+  what: string;
+}
+
+/**
+ * What kustomize does to the namespace of a kustomization's `helmCharts` (gitops.ts readKustomization):
+ * its own namespace (the field, after a Flux or Argo CD override) and its nearest ancestor's, and
+ * every namespace change of it and its ancestors, innermost first.
+ */
+export interface HelmChartScope {
+  own?: { namespace: string; what: string };
+  ancestor?: { namespace: string; what: string };
+  ops: NamespaceOp[];
+  /** Where an Argo CD Application's kustomize.namespace set it and its destination.namespace differs: said with the chain. */
+  destinationNote?: string;
+}
+
+interface Node {
+  folder: string;
+  value: Record<string, unknown>;
+  origin: Origin;
+  /** The namespace of its `namespace:` field, or of the Flux or Argo CD object that sets it. */
+  namespace?: string;
+  /** What set `namespace`, for messages. */
+  what?: string;
+  /** Argo CD: the note of a kustomize.namespace that differs from destination.namespace. */
+  note?: { namespace: string; text: string };
+  ops: NamespaceOp[];
+}
+
+function finding(at: string, message: string, fix: string): Finding {
+  return { code: 'RF903', severity: CODES.RF903.severity, path: at, message, fix };
+}
+
+/** A transformer config's NamespaceTransformer op (undefined: another kind). */
+function namespaceOp(doc: Record<string, unknown>, what: string): NamespaceOp | 'neutral' | 'other' {
+  const builtin = doc.apiVersion === 'builtin' || doc.apiVersion === undefined;
+  if (builtin && doc.kind === 'NamespaceTransformer') {
+    const ns = isObject(doc.metadata) ? str(doc.metadata.namespace) : undefined;
+    const mode = doc.setRoleBindingSubjects;
+    // An empty namespace changes nothing (its Transform returns); an unknown mode fails the build (its Config).
+    if (ns === undefined) return 'neutral';
+    if (mode !== undefined && mode !== '' && mode !== 'defaultOnly' && mode !== 'allServiceAccounts' && mode !== 'none') return 'other';
+    return { namespace: ns, unsetOnly: doc.unsetOnly === true, subjects: mode === 'allServiceAccounts' || mode === 'none' ? mode : 'defaultOnly', what };
+  }
+  if (builtin && typeof doc.kind === 'string' && NAMESPACE_NEUTRAL.has(doc.kind)) return 'neutral';
+  return 'other';
+}
+
+/** The YAML documents of a text (empty ones left out); undefined when it does not parse. */
+function documents(text: string): unknown[] | undefined {
+  try {
+    const docs = parseAllDocuments(text, { version: '1.2', logLevel: 'error' });
+    if (docs.some((d) => d.errors.length > 0)) return undefined;
+    return docs.map((d) => d.toJS({ maxAliasCount: 100 }) as unknown).filter((d) => d !== null && d !== undefined);
+  } catch {
+    // Too many aliases, or a document plain data cannot hold: as one that does not parse.
+    return undefined;
+  }
+}
+
+/** A target field path of a replacement that names a namespace (`metadata.namespace`, `subjects.0.namespace`, `subjects.[name=x].namespace`). */
+const namespacePath = (p: unknown): boolean => typeof p === 'string' && /(^|\.)namespace$/.test(p);
 
 /** Applies the namespace of each kustomization given (`ev.kustomizations`) to the objects of the files it lists. */
 export function applyKustomizeNamespaces(ev: Evidence): void {
-  const kustomizations = ev.kustomizations ?? [];
-  if (kustomizations.length === 0) return;
-  const byFolder = new Map<string, Located<Record<string, unknown>>>();
-  for (const k of kustomizations) byFolder.set(folderOf(normalPath(k.origin.source.path)), k);
   const given = new Set([...(ev.texts?.keys() ?? [])].map((p) => normalPath(p)));
+  const textOf = (path: string): string | undefined => {
+    for (const [p, t] of ev.texts ?? []) if (normalPath(p) === path) return t;
+    return undefined;
+  };
+  const nodes: Node[] = (ev.kustomizations ?? []).map((k) => ({ folder: folderOf(normalPath(k.origin.source.path)), value: k.value, origin: k.origin, ...(str(k.value.namespace) !== undefined ? { namespace: str(k.value.namespace)!, what: `the namespace of ${k.origin.source.path} (${formatPosition(k.origin.source.locate(k.origin.doc, [...k.origin.path, 'namespace']))})` } : {}), ops: [] }));
+  const byFolder = new Map<string, Node>();
+  for (const n of nodes) byFolder.set(n.folder, n);
+  overrides(ev, given, byFolder, nodes);
+  if (nodes.length === 0) return;
+
+  const at = (n: Node, ...p: (string | number)[]): string => formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, ...p]));
+  for (const n of nodes) {
+    if (n.namespace !== undefined) n.ops.push({ namespace: n.namespace, unsetOnly: false, subjects: 'defaultOnly', what: n.what! });
+    transformers(ev, n, textOf, at);
+    replacements(ev, n, textOf, at);
+  }
+
   /** The files a kustomization lists (its resources and bases, folders followed to their kustomization). */
-  const listed = (k: Located<Record<string, unknown>>, seen: Set<unknown>): { files: string[]; inner: Located<Record<string, unknown>>[] } => {
-    const folder = folderOf(normalPath(k.origin.source.path));
+  const listed = (k: Node): { files: string[]; inner: Node[] } => {
     const files: string[] = [];
-    const inner: Located<Record<string, unknown>>[] = [];
+    const inner: Node[] = [];
     const entries: unknown[] = [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])];
     for (const entry of entries) {
       if (typeof entry !== 'string' || entry === '' || /^[a-z][a-z0-9+.-]*:\/\/|^git@|^github\.com\//i.test(entry)) continue;
-      const path = normalPath(`${folder}${entry}`);
+      const path = normalPath(`${k.folder}${entry}`);
       if (given.has(path)) files.push(path);
       else {
         const child = byFolder.get(`${path.replace(/\/+$/, '')}/`);
-        if (child && !seen.has(child)) inner.push(child);
+        if (child) inner.push(child);
       }
     }
     return { files, inner };
   };
-  // Roots first (kustomizations no other lists): each file's namespace is the outermost one set.
-  const innerOf = new Set<unknown>();
-  for (const k of kustomizations) for (const c of listed(k, new Set()).inner) innerOf.add(c);
-  const namespaceOf = new Map<string, string>();
-  /** Each kustomization's files (its own and its inner ones') with the namespace they get. */
-  const groups: { namespace: string; files: Set<string> }[] = [];
-  const visit = (k: Located<Record<string, unknown>>, inherited: string | undefined, seen: Set<unknown>, group: Set<string> | undefined): void => {
+  // Roots first (kustomizations no other lists): each file's namespace changes are its own
+  // kustomization's, then each enclosing one's, the outermost last.
+  const innerOf = new Set<Node>();
+  for (const k of nodes) for (const c of listed(k).inner) innerOf.add(c);
+  const opsOf = new Map<string, NamespaceOp[]>();
+  const rootOf = new Map<string, Node>();
+  const scopes = new Map<Record<string, unknown>, HelmChartScope>();
+  const visit = (k: Node, outer: Node[], root: Node, seen: Set<Node>): void => {
     seen.add(k);
-    const own = typeof k.value.namespace === 'string' && k.value.namespace !== '' ? k.value.namespace : undefined;
-    const namespace = inherited ?? own;
-    let mine = group;
-    if (namespace !== undefined && mine === undefined) {
-      mine = new Set();
-      groups.push({ namespace, files: mine });
+    const chain = [k, ...outer];
+    const ops = chain.flatMap((n) => n.ops);
+    const ancestor = outer.find((n) => n.namespace !== undefined);
+    const note = chain.find((n) => n.note !== undefined)?.note;
+    if (Array.isArray(k.value.helmCharts) && !scopes.has(k.value)) {
+      scopes.set(k.value, {
+        ...(k.namespace !== undefined ? { own: { namespace: k.namespace, what: k.what! } } : {}),
+        ...(ancestor ? { ancestor: { namespace: ancestor.namespace!, what: ancestor.what! } } : {}),
+        ops,
+        ...(note !== undefined ? { destinationNote: note.text } : {}),
+      });
     }
-    const { files, inner } = listed(k, seen);
+    const { files, inner } = listed(k);
     for (const f of files) {
-      if (namespace !== undefined && !namespaceOf.has(f)) namespaceOf.set(f, namespace);
-      mine?.add(f);
+      if (opsOf.has(f)) continue;
+      opsOf.set(f, ops);
+      rootOf.set(f, root);
     }
-    for (const c of inner) visit(c, namespace, seen, mine);
+    for (const c of inner) if (!seen.has(c)) visit(c, chain, root, seen);
   };
-  for (const k of kustomizations) if (!innerOf.has(k)) visit(k, undefined, new Set(), undefined);
-  if (namespaceOf.size === 0) return;
+  for (const k of nodes) if (!innerOf.has(k)) visit(k, [], k, new Set());
+  if (scopes.size > 0) ev.kustomizeScopes = scopes;
 
   const fileOf = (o: { origin: { source: { path: string } } }): string => normalPath(o.origin.source.path);
-  for (const group of groups) {
-    const objects = ev.kubernetes.filter((o) => group.files.has(fileOf(o)) && namespaceOf.get(fileOf(o)) === group.namespace);
-    // The ServiceAccounts of the kustomization before and after: a subject naming one follows it (nameref).
-    const accounts = objects.filter((o) => o.value.kind === 'ServiceAccount').map((o) => ({ name: o.value.metadata.name, original: o.value.metadata.namespace ?? 'default' }));
+  const notes = new Map<string, string>();
+  for (const root of new Set(rootOf.values())) {
+    const objects = ev.kubernetes.filter((o) => rootOf.get(fileOf(o)) === root);
+    const accounts: { name: string; original: string; meta: { namespace?: string } }[] = [];
+    const bindings: { subject: Record<string, unknown>; written: string | undefined }[] = [];
     for (const o of objects) {
+      const ops = opsOf.get(fileOf(o)) ?? [];
       const meta = o.value.metadata as { namespace?: string };
-      if (!CLUSTER_SCOPED.has(o.value.kind)) meta.namespace = group.namespace;
-      if (o.value.kind !== 'RoleBinding' && o.value.kind !== 'ClusterRoleBinding') continue;
-      const subjects = (o.value as unknown as Record<string, unknown>).subjects;
-      if (!Array.isArray(subjects)) continue;
-      for (const s of subjects) {
-        if (!isObject(s)) continue;
-        if (s.name === 'default') {
-          s.namespace = group.namespace;
-          continue;
+      if (o.value.kind === 'ServiceAccount') accounts.push({ name: o.value.metadata.name, original: meta.namespace ?? 'default', meta });
+      const subjects = o.value.kind === 'RoleBinding' || o.value.kind === 'ClusterRoleBinding' ? (o.value as unknown as Record<string, unknown>).subjects : undefined;
+      const list = Array.isArray(subjects) ? subjects.filter(isObject) : [];
+      for (const s of list) bindings.push({ subject: s, written: str(s.namespace) });
+      for (const op of ops) {
+        const set = (target: { namespace?: unknown }): void => {
+          if (!op.unsetOnly || str(target.namespace) === undefined) target.namespace = op.namespace;
+        };
+        if (!CLUSTER_SCOPED.has(o.value.kind)) set(meta);
+        for (const s of list) {
+          if (op.subjects === 'allServiceAccounts' ? s.kind === 'ServiceAccount' : op.subjects === 'defaultOnly' && s.name === 'default') set(s);
         }
-        if (s.kind !== 'ServiceAccount' || typeof s.name !== 'string') continue;
-        const written = typeof s.namespace === 'string' && s.namespace !== '' ? s.namespace : undefined;
-        if (accounts.some((a) => a.name === s.name && (written === undefined || a.original === written || group.namespace === written))) s.namespace = group.namespace;
       }
+      const note = root.note;
+      if (note !== undefined && meta.namespace === note.namespace) notes.set(originKey(o.origin), note.text);
     }
-    // A Flux HelmRelease or k3s HelmChart listed: its own namespace is the release's where it names no target.
+    // Name references: a ServiceAccount subject follows the ServiceAccount of its name the build moved.
+    for (const { subject: s, written } of bindings) {
+      if (s.kind !== 'ServiceAccount' || typeof s.name !== 'string') continue;
+      const account = accounts.find((a) => a.name === s.name && a.meta.namespace !== undefined && a.meta.namespace !== a.original && (written === undefined || a.original === written || a.meta.namespace === written));
+      if (account) s.namespace = account.meta.namespace;
+    }
+    // A Flux HelmRelease or k3s HelmChart listed: its own namespace changes as an object's does.
     for (const g of ev.gitOps ?? []) {
-      if (!group.files.has(fileOf(g)) || namespaceOf.get(fileOf(g)) !== group.namespace || (g.kind !== 'HelmRelease' && g.kind !== 'HelmChart')) continue;
+      if (rootOf.get(fileOf(g)) !== root || (g.kind !== 'HelmRelease' && g.kind !== 'HelmChart')) continue;
       if (!isObject(g.value.metadata)) g.value.metadata = {};
-      (g.value.metadata as Record<string, unknown>).namespace = group.namespace;
+      const meta = g.value.metadata as { namespace?: unknown };
+      for (const op of opsOf.get(fileOf(g)) ?? []) if (!op.unsetOnly || str(meta.namespace) === undefined) meta.namespace = op.namespace;
+    }
+  }
+  if (notes.size > 0) ev.namespaceNotes = notes;
+}
+
+/** The key of an object's place, for Evidence.namespaceNotes. */
+export const originKey = (o: Origin): string => `${normalPath(o.source.path)}#${o.doc}#${o.path.join('/')}`;
+
+/** The NamespaceTransformers of a kustomization's `transformers:` as its ops; RF903 at any other that may move a namespace. */
+function transformers(ev: Evidence, n: Node, textOf: (path: string) => string | undefined, at: (n: Node, ...p: (string | number)[]) => string): void {
+  const list = Array.isArray(n.value.transformers) ? n.value.transformers : [];
+  const about = `${n.origin.source.path} transformers`;
+  list.forEach((entry, i) => {
+    if (typeof entry !== 'string' || entry.trim() === '') return;
+    // Inline YAML (kusttarget.go configureExternalTransformers: an entry that parses as objects), else a path.
+    const inline = entry.includes('\n') || /^\s*(apiVersion|kind)\s*:/.test(entry);
+    const path = inline ? undefined : normalPath(`${n.folder}${entry}`);
+    const text = inline ? entry : textOf(path!);
+    const docs = text === undefined ? undefined : documents(text);
+    const shown = safeText(inline ? 'inline' : entry, 100);
+    if (docs === undefined) {
+      const why = text === undefined ? 'is not among the files given (or is a folder of them)' : 'does not parse';
+      ev.findings.push(finding(at(n, 'transformers', i), `${about}[${i}] (${shown}) ${why}, so what its transformers do to the namespaces of the manager's objects and RoleBinding subjects is not evaluated and the namespaces read are as written`, `give ${shown} with the kustomization, or give the output of kustomize build`));
+      return;
+    }
+    for (const doc of docs) {
+      if (!isObject(doc)) continue;
+      const op = namespaceOp(doc, `the NamespaceTransformer of ${about}[${i}] (${at(n, 'transformers', i)})`);
+      if (op === 'neutral') continue;
+      if (op !== 'other') {
+        n.ops.push(op);
+        continue;
+      }
+      const kind = safeText(typeof doc.kind === 'string' ? doc.kind : '(no kind)', 60);
+      ev.findings.push(finding(at(n, 'transformers', i), `${about}[${i}] (${shown}) holds a ${kind} transformer, which may change the namespace of the manager's objects or of a RoleBinding subject and which the doctor does not evaluate (it applies builtin NamespaceTransformers only), so the namespaces read are as the files write them and not proven`, 'give the output of kustomize build, or set namespaces with the kustomization\'s namespace field or a builtin NamespaceTransformer'));
+    }
+  });
+}
+
+/** RF903 at each of a kustomization's `replacements:` that writes a field named namespace (or whose file is not given): not evaluated. */
+function replacements(ev: Evidence, n: Node, textOf: (path: string) => string | undefined, at: (n: Node, ...p: (string | number)[]) => string): void {
+  const list = Array.isArray(n.value.replacements) ? n.value.replacements : [];
+  const about = `${n.origin.source.path} replacements`;
+  const writesNamespace = (r: unknown): boolean => isObject(r) && Array.isArray(r.targets) && r.targets.some((t) => isObject(t) && Array.isArray(t.fieldPaths) && t.fieldPaths.some(namespacePath));
+  list.forEach((entry, i) => {
+    if (!isObject(entry)) return;
+    let items: unknown[] = [entry];
+    const file = str(entry.path);
+    if (file !== undefined) {
+      const text = textOf(normalPath(`${n.folder}${file}`));
+      const docs = text === undefined ? undefined : documents(text);
+      if (docs === undefined) {
+        ev.findings.push(finding(at(n, 'replacements', i), `${about}[${i}] (${safeText(file, 100)}) ${text === undefined ? 'is not among the files given' : 'does not parse'}, so whether it changes the namespace of the manager's objects or of a RoleBinding subject is not evaluated and the namespaces read are as written`, `give ${safeText(file, 100)} with the kustomization, or give the output of kustomize build`));
+        return;
+      }
+      items = docs.flatMap((d): unknown[] => (Array.isArray(d) ? (d as unknown[]) : [d]));
+    }
+    if (!items.some(writesNamespace)) return;
+    ev.findings.push(finding(at(n, 'replacements', i), `${about}[${i}] writes a field named namespace (a target's fieldPaths), which may move the manager's objects or a RoleBinding subject, and the doctor does not evaluate replacements, so the namespaces read are as the files write them and not proven`, 'give the output of kustomize build, or set namespaces with the kustomization\'s namespace field'));
+  });
+}
+
+/**
+ * The namespace a Flux Kustomization's `spec.targetNamespace` or an Argo CD Application's
+ * `spec.source.kustomize.namespace` sets on the kustomization of its path (see the module's note):
+ * that kustomization's namespace replaced, or, for Flux where the folder has none, one generated
+ * listing the folder's YAML files. A path that names no folder of the files given is left (its
+ * objects are not given); one that ends more than one folder's path is RF903.
+ */
+function overrides(ev: Evidence, given: Set<string>, byFolder: Map<string, Node>, nodes: Node[]): void {
+  const folders = new Set<string>();
+  for (const p of given) for (let f = folderOf(p); f !== ''; f = folderOf(f.slice(0, -1))) folders.add(f);
+  const resolve = (path: string): string[] | undefined => {
+    const want = normalPath(path.replace(/^\.?\/+/, '')).replace(/\/+$/, '');
+    if (want === '' || want === '.' || want.startsWith('../')) return undefined;
+    return [...folders].filter((f) => f === `${want}/` || f.endsWith(`/${want}/`));
+  };
+  const apply = (origin: Origin, pathAt: (string | number)[], nsAt: (string | number)[], path: string, namespace: string, what: string, flux: boolean, note?: string): void => {
+    const found = resolve(path);
+    const place = formatPosition(origin.source.locate(origin.doc, [...origin.path, ...pathAt]));
+    if (found === undefined || found.length === 0) return;
+    if (found.length > 1) {
+      ev.findings.push(finding(place, `${what} sets namespace ${safeText(namespace, 63)} on what it builds from ${safeText(path, 100)}, and more than one folder of the files given ends in that path (${found.slice(0, 4).join(', ')}), so it is not applied and the namespaces read are as written`, 'give the files of one repository, from its root'));
+      return;
+    }
+    const folder = found[0]!;
+    let node = byFolder.get(folder);
+    if (!node && flux) {
+      // kustomize-controller's generated kustomization: every YAML file under the folder, a sub-folder with a kustomization as a folder.
+      const kustomized = [...byFolder.keys()].filter((f) => f !== folder && f.startsWith(folder));
+      const resources = [...given].filter((p) => p.startsWith(folder) && /\.ya?ml$/i.test(p) && !kustomized.some((k) => p.startsWith(k))).map((p) => p.slice(folder.length));
+      for (const k of kustomized) if (!kustomized.some((o) => o !== k && k.startsWith(o))) resources.push(k.slice(folder.length));
+      node = { folder, value: { resources }, origin, ops: [] };
+      byFolder.set(folder, node);
+      nodes.push(node);
+    }
+    if (!node) return;
+    node.namespace = namespace;
+    node.what = `${what} (${formatPosition(origin.source.locate(origin.doc, [...origin.path, ...nsAt]))})`;
+    if (note !== undefined) node.note = { namespace, text: note };
+  };
+  for (const o of ev.kubernetes) {
+    if (o.value.kind !== 'Kustomization' || typeof o.value.apiVersion !== 'string' || !o.value.apiVersion.startsWith('kustomize.toolkit.fluxcd.io/')) continue;
+    const spec = (o.value as unknown as Record<string, unknown>).spec;
+    if (!isObject(spec)) continue;
+    const target = str(spec.targetNamespace);
+    const path = str(spec.path);
+    if (target === undefined || path === undefined) continue;
+    apply(o.origin, ['spec', 'path'], ['spec', 'targetNamespace'], path, target, `Flux Kustomization ${safeText(o.value.metadata.name, 80)}'s spec.targetNamespace`, true);
+  }
+  for (const g of ev.gitOps ?? []) {
+    if (g.kind !== 'Application') continue;
+    const spec = isObject(g.value.spec) ? g.value.spec : {};
+    const name = isObject(g.value.metadata) ? str(g.value.metadata.name) : undefined;
+    const destination = isObject(spec.destination) ? str(spec.destination.namespace) : undefined;
+    const sources: [unknown, (string | number)[]][] = isObject(spec.source) ? [[spec.source, ['spec', 'source']]] : Array.isArray(spec.sources) ? (spec.sources as unknown[]).map((s, i): [unknown, (string | number)[]] => [s, ['spec', 'sources', i]]) : [];
+    for (const [source, sp] of sources) {
+      if (!isObject(source) || !isObject(source.kustomize)) continue;
+      const namespace = str(source.kustomize.namespace);
+      const path = str(source.path);
+      if (namespace === undefined || path === undefined) continue;
+      const what = `Application ${safeText(name ?? '(no name)', 80)}'s ${sp.join('.').replace(/\.(\d+)/g, '[$1]').replace(/^spec\./, '')}.kustomize.namespace`;
+      const at = (p: (string | number)[]): string => formatPosition(g.origin.source.locate(g.origin.doc, [...g.origin.path, ...p]));
+      // Argo CD sets destination.namespace only on objects rendered with no namespace (controller/state.go); kustomize gives every namespaced one this.
+      const note = destination !== undefined && destination !== namespace
+        ? `namespace ${safeText(namespace, 63)}: ${what} (${at([...sp, 'kustomize', 'namespace'])}), which Argo CD sets as the kustomization's namespace (kustomize edit set namespace), so every namespaced object is rendered in it; its destination.namespace ${safeText(destination, 63)} (${at(['spec', 'destination', 'namespace'])}) takes only objects rendered with no namespace`
+        : undefined;
+      apply(g.origin, [...sp, 'path'], [...sp, 'kustomize', 'namespace'], path, namespace, what, false, note);
     }
   }
 }

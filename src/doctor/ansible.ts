@@ -28,6 +28,9 @@ const TASK_LISTS = ['tasks', 'pre_tasks', 'post_tasks', 'handlers', 'block', 're
 /** Keys only a play or a task has: a list of mappings with one of them at its top is a playbook or a task file. */
 const PLAY_OR_TASK = /^(?:hosts|tasks|roles|block|import_playbook|include_tasks|import_tasks|include_role|import_role|(?:ansible|community)\.[a-z_]+\.[a-z_]+|command|shell|raw)$/;
 
+/** A line that starts a top-level list item (`- x`, or `-` alone before a nested mapping). */
+const TOP_LEVEL_ITEM = /^-(?:[ \t]|$)/m;
+
 /** Whether a path names a YAML file, the only files Ansible reads tasks from. */
 const YAML_FILE = /\.ya?ml$/i;
 
@@ -36,7 +39,9 @@ const YAML_FILE = /\.ya?ml$/i;
  * not one (not YAML, no list of plays or tasks at its top), so the reader reads the text as written.
  */
 export function ansibleScripts(path: string, text: string): TaskScript[] | undefined {
-  if (!YAML_FILE.test(path)) return undefined;
+  // A playbook or task file is a list at its top: its items start at column 0 (`- hosts: …`,
+  // `- name: …`). A Kubernetes manifest or chart values (a mapping at the top) is never parsed here.
+  if (!YAML_FILE.test(path) || !TOP_LEVEL_ITEM.test(text)) return undefined;
   let docs: ReturnType<typeof parseAllDocuments>;
   try {
     docs = parseAllDocuments(text);

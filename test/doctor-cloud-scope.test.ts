@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, placeOf } from './helpers/doctor.js';
+import { doctorTexts, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 35c. Which files count as naming a cloud for RF911 ("it runs with the node's role"): only
@@ -12,54 +12,8 @@ import { doctorTexts, placeOf } from './helpers/doctor.js';
 const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
 const managerRf = (r: DoctorResult, code: string) => codes(r, code).filter((f) => f.message.startsWith('the manager ci/gitlab-runner has no cloud identity of its own'));
 
-const MANAGER = `apiVersion: v1
-kind: ServiceAccount
-metadata:
-  name: gitlab-runner
-  namespace: ci
----
-apiVersion: v1
-kind: ConfigMap
-metadata:
-  name: runner-config
-  namespace: ci
-data:
-  config.toml: |
-    concurrent = 4
-    [[runners]]
-      name = "r"
-      url = "https://gitlab.example.com/"
-      executor = "kubernetes"
-      [runners.kubernetes]
-        namespace = "ci"
-        image = "alpine:3.22"
----
-apiVersion: apps/v1
-kind: Deployment
-metadata:
-  name: gitlab-runner
-  namespace: ci
-spec:
-  selector:
-    matchLabels:
-      app: r
-  template:
-    metadata:
-      labels:
-        app: r
-    spec:
-      serviceAccountName: gitlab-runner
-      containers:
-        - name: gitlab-runner
-          image: registry.gitlab.com/gitlab-org/gitlab-runner:v17.5.0
-          volumeMounts:
-            - name: config
-              mountPath: /etc/gitlab-runner
-      volumes:
-        - name: config
-          configMap:
-            name: runner-config
-`;
+// The plain manager of test/helpers/doctor.ts in namespace ci (its ServiceAccount, config.toml ConfigMap and Deployment).
+const MANAGER = plainManager({ namespace: 'ci' }).text;
 
 const tf = (type: string) => `resource "${type}" "node" {\n  name = "ci-node"\n}\n`;
 const infrastructure = (platform: string) => `apiVersion: config.openshift.io/v1

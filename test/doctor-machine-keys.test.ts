@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
 import { doctorTexts, placeOf } from './helpers/doctor.js';
-import { machineOptionsLaunchTemplate, machineOptionsValues } from './helpers/machine-keys.js';
+import { machineConfigHeredoc, machineOptionsLaunchTemplate, machineOptionsValues } from './helpers/machine-keys.js';
 import { keyCredential, machineKey, placeholderValue } from '../src/verify/credentials.js';
 
 /**
@@ -203,17 +203,7 @@ ${options.map((o) => `  --machine-machine-options ${o} \\`).join('\n')}
   instance_type = "t3.micro"
   user_data     = <<-EOF
     #!/bin/bash
-    cat > /etc/gitlab-runner/config.toml <<'TOML'
-    [[runners]]
-      executor = "docker+machine"
-      [runners.machine]
-        MachineDriver = "amazonec2"
-        MachineOptions = [
-          "amazonec2-access-key=${ACCESS_KEY}",
-          'amazonec2-session-token=REPLACE_ME',
-        ]
-    TOML
-    gitlab-runner register --machine-machine-options "amazonec2-secret-key=${SECRET_KEY}"
+${machineConfigHeredoc(`[\n      "amazonec2-access-key=${ACCESS_KEY}",\n      'amazonec2-session-token=REPLACE_ME',\n    ]`, '    ')}    gitlab-runner register --machine-machine-options "amazonec2-secret-key=${SECRET_KEY}"
   EOF
 }
 `;
@@ -227,18 +217,7 @@ ${options.map((o) => `  --machine-machine-options ${o} \\`).join('\n')}
   it('a config.toml heredoc in a shell script: each MachineOptions entry at its quote, as in a .tf heredoc and a config.toml file (issue 35b; was at the option); a register flag in the same script stays at its option', () => {
     const text = `#!/bin/bash
 set -euo pipefail
-cat > /etc/gitlab-runner/config.toml <<'TOML'
-[[runners]]
-  executor = "docker+machine"
-  [runners.machine]
-    MachineDriver = "amazonec2"
-    MachineOptions = [
-      "amazonec2-access-key=${ACCESS_KEY}",
-      'amazonec2-session-token=REPLACE_ME',
-      "amazonec2-region=us-west-1", "amazonec2-secret-key=${SECRET_KEY}",
-    ]
-TOML
-gitlab-runner register --machine-machine-options "amazonec2-secret-key=${OTHER_SECRET}"
+${machineConfigHeredoc(`[\n      "amazonec2-access-key=${ACCESS_KEY}",\n      'amazonec2-session-token=REPLACE_ME',\n      "amazonec2-region=us-west-1", "amazonec2-secret-key=${SECRET_KEY}",\n    ]`)}gitlab-runner register --machine-machine-options "amazonec2-secret-key=${OTHER_SECRET}"
 `;
     const r = run({ 'boot.sh': text });
     const flag = text.indexOf('register --machine');

@@ -45,7 +45,7 @@ export const PRIVATE_KEY: Shape = SHAPES.find((s) => s.name === 'a private key')
  */
 export function placeholderKeyBlock(lines: readonly string[], n: number): boolean {
   const begin = lines[n]!;
-  const header = /-----BEGIN [A-Z ]*PRIVATE KEY-----/.exec(begin);
+  const header = PRIVATE_KEY.re.exec(begin);
   if (!header || begin.slice(header.index + header[0].length).replace(/["',\\]+$/, '').trim() !== '') return false;
   let body = 0;
   for (let i = n + 1; i < lines.length && i <= n + 100; i++) {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readEvidence, type DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts } from './helpers/doctor.js';
+import { doctorTexts, fluxHelmRelease } from './helpers/doctor.js';
 
 /**
  * Issue 35c. Namespaces that GitOps tools and kustomize give objects other than by a kustomization's
@@ -180,23 +180,7 @@ describe("2. a Flux Kustomization's spec.targetNamespace", () => {
   });
 
   it('a HelmRelease it applies with no namespace and no targetNamespace of its own is installed in the Flux targetNamespace; its own targetNamespace still wins', () => {
-    const release = (extra: string) => `apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: gitlab-runner
-spec:
-${extra}  chart:
-    spec:
-      chart: gitlab-runner
-      sourceRef:
-        kind: HelmRepository
-        name: gitlab
-  values:
-    gitlabUrl: https://gitlab.example.com/
-    serviceAccount:
-      create: true
-      name: gitlab-runner
-`;
+    const release = (extra: string) => fluxHelmRelease({ interval: false, spec: extra, values: '    gitlabUrl: https://gitlab.example.com/\n    serviceAccount:\n      create: true\n      name: gitlab-runner\n' });
     const r = doctorTexts({ 'clusters/prod/runner.yaml': fluxKustomization('apps/runner'), 'apps/runner/release.yaml': release('') });
     expect(codes(r, 'RF903').filter((f) => f.message.includes('neither spec.targetNamespace nor metadata.namespace'))).toEqual([]);
     expect(managers(r)).toEqual(['manager ci/gitlab-runner']);

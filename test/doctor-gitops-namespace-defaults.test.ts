@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { argoApplication, doctorTexts, placeOf } from './helpers/doctor.js';
+import { argoApplication, doctorTexts, fluxHelmRelease, placeOf } from './helpers/doctor.js';
 
 /**
  * A GitOps release whose namespace no file writes (a Flux HelmRelease with neither
@@ -17,20 +17,7 @@ const managers = (r: DoctorResult) => [...r.chains.values()].flat().join('\n').m
 
 const VALUES = '    serviceAccount:\n      name: sa\n    runners:\n      config: |\n        [[runners]]\n          [runners.kubernetes]\n            namespace = "gitlab"\n';
 
-const fluxRelease = (meta: string, spec = '') => `apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: gitlab-runner
-${meta}spec:
-  interval: 10m
-${spec}  chart:
-    spec:
-      chart: gitlab-runner
-      sourceRef:
-        kind: HelmRepository
-        name: gitlab
-  values:
-${VALUES}`;
+const fluxRelease = (meta: string, spec = '') => fluxHelmRelease({ meta, spec, values: VALUES });
 
 describe('Flux HelmRelease with neither spec.targetNamespace nor metadata.namespace', () => {
   it('RF903 at its name: the namespace is the one it is applied in, not in the files; no chain from the jobs\' namespace, no RF910', () => {

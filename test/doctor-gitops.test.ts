@@ -2,7 +2,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
-import { argoApplication } from './helpers/doctor.js';
+import { argoApplication, fluxHelmRelease } from './helpers/doctor.js';
 
 /**
  * The gitlab-runner chart deployed by a GitOps controller: an Argo CD Application or a Flux
@@ -132,21 +132,7 @@ describe('Argo CD Application', () => {
   });
 });
 
-const helmRelease = (values: string, valuesFrom = '') => `apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: gitlab-runner
-  namespace: gitlab
-spec:
-  interval: 10m
-  chart:
-    spec:
-      chart: gitlab-runner
-      sourceRef:
-        kind: HelmRepository
-        name: gitlab
-${valuesFrom}  values:
-${values}`;
+const helmRelease = (values: string, valuesFrom = '') => fluxHelmRelease({ meta: '  namespace: gitlab\n', valuesFrom, values });
 
 describe('Flux HelmRelease', () => {
   it('spec.values: the sound case is proven, no finding', () => {

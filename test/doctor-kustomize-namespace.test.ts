@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readEvidence, type DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, plainManager } from './helpers/doctor.js';
+import { doctorTexts, fluxHelmRelease, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 34e. A kustomization's `namespace:` is applied to the objects of the files it lists, as
@@ -69,23 +69,7 @@ describe("a kustomization's namespace", () => {
   });
 
   it('a Flux HelmRelease listed with no namespace of its own: its namespace is the kustomization\'s (no RF903 that it is not known)', () => {
-    const release = `apiVersion: helm.toolkit.fluxcd.io/v2
-kind: HelmRelease
-metadata:
-  name: gitlab-runner
-spec:
-  chart:
-    spec:
-      chart: gitlab-runner
-      sourceRef:
-        kind: HelmRepository
-        name: gitlab
-  values:
-    gitlabUrl: https://gitlab.example.com/
-    serviceAccount:
-      create: true
-      name: gitlab-runner
-`;
+    const release = fluxHelmRelease({ interval: false, values: '    gitlabUrl: https://gitlab.example.com/\n    serviceAccount:\n      create: true\n      name: gitlab-runner\n' });
     const withK = doctorTexts({ 'flux/kustomization.yaml': 'namespace: ci\nresources:\n  - release.yaml\n', 'flux/release.yaml': release });
     expect(codes(withK, 'RF903').filter((f) => f.message.includes('neither spec.targetNamespace nor metadata.namespace'))).toEqual([]);
     expect([...withK.chains.values()].map((l) => l[0]!.split(' (')[0])).toEqual(['manager ci/gitlab-runner']);

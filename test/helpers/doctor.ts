@@ -405,6 +405,28 @@ ${targetRevision !== undefined ? `    targetRevision: ${targetRevision}\n` : ''}
 ${helm}${extra}`;
 }
 
+/**
+ * A Flux HelmRelease of the gitlab-runner chart (release gitlab-runner, HelmRepository gitlab): `meta`,
+ * lines of its metadata after the name (at two spaces); `interval`, whether `spec.interval: 10m` is
+ * written; `spec`, lines of its spec before the chart (at two spaces); `valuesFrom`, lines before
+ * `values:`; `values`, the values' lines (at four spaces).
+ */
+export function fluxHelmRelease({ meta = '', interval = true, spec = '', valuesFrom = '', values }: { meta?: string; interval?: boolean; spec?: string; valuesFrom?: string; values: string }): string {
+  return `apiVersion: helm.toolkit.fluxcd.io/v2
+kind: HelmRelease
+metadata:
+  name: gitlab-runner
+${meta}spec:
+${interval ? '  interval: 10m\n' : ''}${spec}  chart:
+    spec:
+      chart: gitlab-runner
+      sourceRef:
+        kind: HelmRepository
+        name: gitlab
+${valuesFrom}  values:
+${values}`;
+}
+
 /** What a plain Kubernetes gitlab-runner manager is made of, for `plainManager`; every field has the default shown. */
 export interface PlainManagerOptions {
   /** `metadata.namespace` of every object; none is written where not given. */

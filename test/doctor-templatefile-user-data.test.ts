@@ -71,6 +71,6 @@ describe('doctor: templatefile() user data over resources of the files', () => {
     expect(r.findings.find((f) => f.code === 'RF906')?.message).toContain('${aws_s3_bucket.cache.region}');
     expect(r.findings.find((f) => f.code === 'RF910')?.message).toContain('; the user data of 1 launch template(s) could not be read: aws_launch_template.runner (ec2/main.tf:');
     const onOne = run(onInstance(MAIN).replace('    region      = "eu-central-1"', '    region      = aws_s3_bucket.cache.region'));
-    expect(onOne.findings.find((f) => f.code === 'RF910')?.message).toContain('no EC2 launch template, launch configuration, instance or spot instance request whose user data writes a config.toml or runs gitlab-runner register; the user data of 1 instance(s) could not be read: aws_instance.runner (ec2/main.tf:');
+    expect(onOne.findings.find((f) => f.code === 'RF910')?.message).toContain('no EC2 launch template, launch configuration, instance or spot instance request whose user data writes a config.toml or runs gitlab-runner register, no Azure virtual machine or scale set whose custom data, user data, Custom Script extension or provisioners do; the user data of 1 instance(s) could not be read: aws_instance.runner (ec2/main.tf:');
   });
 });

@@ -22,6 +22,7 @@ import { normalizeTerraform, resolveKmsKeyReferences } from './terraform.js';
 import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidence } from './azure.js';
 import { SECRET_TYPES, addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
+import { AZURE_VM_MANAGER_RESOURCES, azureVmRunners } from './azure-vm.js';
 import { inferIdTokens } from './infer-reach.js';
 import { chartKeyFindings, chartNamespaceRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
 import { runnerTokenShape } from './helm-release.js';
@@ -1363,6 +1364,9 @@ export function inferDeployment(ev: Evidence): Inferred {
   const rootAccountOf = new Set(runnerAccounts.values()).size > 1 ? ownRootAccount(ev, root, rootAccounts) : undefined;
   if (ev.terraform.ownAccountRead === true && account !== undefined) settleOwnAccount(root, account, rootAccountOf);
   const vm = inferVmRunners(ev, root, account, { runners: intentRunners, identities, clusters, clusterOrigins, runnerOrigins, tomlAt, bindingOrigins, docsRunners, summaries, findings, cacheOf, gitlab: (r) => gitlabSettingsOf(root, r) });
+  // Runner managers on Azure VMs: read for their setup and identity, not proven (RF903 says so).
+  const azureVms = azureVmRunners(ev, root);
+  findings.push(...azureVms.findings);
   // The aws provider names the account where no binding's ARN does (roles referenced by expression).
   const provider = awsOf(ev, root);
   account ??= vm.account ?? provider.account;
@@ -1407,7 +1411,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   }
   // A chart whose release namespace is not statically known was found and said (RF906): not "no manager".
   // So is a release of the chart a GitOps object deploys whose values do not parse (RF901 at them).
-  if (chains.length === 0 && vm.found === 0 && !chartsNotPlaced && !ev.helmValues.some((v) => v.namespaceUnknown) && !ev.chartsUnread) {
+  if (chains.length === 0 && vm.found === 0 && azureVms.found === 0 && !chartsNotPlaced && !ev.helmValues.some((v) => v.namespaceUnknown) && !ev.chartsUnread) {
     // Launch templates whose user data could not be read may be the managers: say which and why.
     const unread = vm.unreadable.length > 0 ? `; the user data of ${unreadKinds(vm.unreadable)} could not be read: ${vm.unreadable.slice(0, 3).join('; ')}${vm.unreadable.length > 3 ? ` and ${vm.unreadable.length - 3} more` : ''}` : '';
     // Managers read whole whose register command gitlab-runner refuses: said as refused (RF919 says where), not as unread.
@@ -1419,7 +1423,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const ops = ev.runnerOperators ?? [];
     const operators = ops.length > 0 ? `; ${ops.length} runner operator object(s), from which an operator the doctor does not model makes the manager (RF902): ${[...new Set(ops.map((o) => o.path))].slice(0, 3).join(', ')}${new Set(ops.map((o) => o.path)).size > 3 ? ', …' : ''}` : '';
     const notExpanded = unexpandedText(ev.terraform.unexpanded ?? []);
-    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no Kubernetes Pod or workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) running the gitlab-runner image, no ${VM_MANAGER_RESOURCES} whose user data writes a config.toml or runs gitlab-runner register${unread}${refused}${notExpanded}${cloudFormation}${operators}${checked}`, { fix: unread === '' && refused !== '' ? 'fix the register command as RF919 says, so the manager registers a runner and can be proven' : unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : notExpanded !== '' ? 'give `terraform show -json` of a plan of the workspace that deploys the runner, which lists every module instance and resource with its values; or the Helm values, the manager workload, or a kubectl dump (--kube-dump)' : 'give the Helm values, the manager workload (Deployment, StatefulSet), a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
+    findings.push(finding('RF910', '', `no runner manager in the ${ev.files} file(s) given: no gitlab-runner chart values, no Kubernetes Pod or workload (Deployment, StatefulSet, DaemonSet, Job, CronJob) running the gitlab-runner image, no ${VM_MANAGER_RESOURCES} whose user data writes a config.toml or runs gitlab-runner register, no ${AZURE_VM_MANAGER_RESOURCES} whose custom data, user data, Custom Script extension or provisioners do${unread}${refused}${notExpanded}${cloudFormation}${operators}${checked}`, { fix: unread === '' && refused !== '' ? 'fix the register command as RF919 says, so the manager registers a runner and can be proven' : unread !== '' ? 'write the user data as base64encode(<<-EOT … EOT) or filebase64("${path.module}/<file>") and give that file, or give `terraform show -json` of a plan, which carries the rendered user data' : notExpanded !== '' ? 'give `terraform show -json` of a plan of the workspace that deploys the runner, which lists every module instance and resource with its values; or the Helm values, the manager workload, or a kubectl dump (--kube-dump)' : 'give the Helm values, the manager workload (Deployment, StatefulSet), a kubectl dump (--kube-dump), or the Terraform of the manager instance' }));
   }
   const docsArtifacts = [...ev.artifacts, ...vm.artifacts];
 

@@ -8,6 +8,7 @@ import { typeConstraint, type TypeConstraint } from './types.js';
 import { addHclBody, addVarFileValue, varFileRank, emptyModule, hclLoc, jsonBody, jsonExpr, type ConfigBlock, type ConfigModule, type Loc, type VarFiles } from './config.js';
 import { EvalError, ModuleEvaluator, Unknown, firstUnknown, instanceEnv, nearest, normalPath, providerAccount, rootMark, rootScope, toModel, type EvalHooks, type Value } from './eval.js';
 import { userDataSourceOf } from '../user-data-place.js';
+import { AZURE_VM_TYPES } from '../azure-vm.js';
 import { provisionerSteps } from '../provisioners.js';
 import { evidenceFile } from '../helm-release.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
@@ -641,11 +642,11 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
           const attr = block.body.attrs.find((a) => a.name === 'user_data');
           const source = attr ? (userDataSourceOf(evaluator, attr.expr, attr.loc, instanceEnv(attr.loc, inst), (path) => givenFile(ev, path)) ?? { kind: 'expression' as const }) : undefined;
           if (source) (tf.userDataSources ??= new Map()).set(key, source);
-          // Its creation-time provisioners: setup that runs after the user data (provisioners.ts).
-          if (block.type === 'aws_instance' || block.type === 'aws_spot_instance_request') {
-            const steps = provisionerSteps(evaluator, block, inst, (path) => givenFile(ev, path));
-            if (steps.length > 0) (tf.provisioners ??= new Map()).set(key, steps);
-          }
+        }
+        // Its creation-time provisioners: setup that runs after the user data (provisioners.ts).
+        if (block.mode === 'resource' && (block.type === 'aws_instance' || block.type === 'aws_spot_instance_request' || AZURE_VM_TYPES.has(block.type))) {
+          const steps = provisionerSteps(evaluator, block, inst, (path) => givenFile(ev, path));
+          if (steps.length > 0) (tf.provisioners ??= new Map()).set(key, steps);
         }
         if (block.type.startsWith('aws_')) {
           awsAccountOf(ev, evaluator, block, key, body.provider);

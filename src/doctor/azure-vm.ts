@@ -1,0 +1,219 @@
+import { parse as parseToml } from 'smol-toml';
+import type { Finding } from '../spec/findings.js';
+import { CODES, type Code } from '../spec/codes.js';
+import type { TerraformRoot } from '../emit/artifacts.js';
+import { get } from '../verify/get.js';
+import { isObject } from '../model/is-object.js';
+import type { Evidence } from './evidence.js';
+import { formatPosition, originAt, type Origin } from './source.js';
+import { heredoc, otherUserDataText } from './vm.js';
+import { registerCommands } from './register-command.js';
+import { setupScript } from './provisioners.js';
+
+/**
+ * Runner managers on Azure virtual machines, as teams write them by hand: a VM or scale set whose
+ * custom data, user data, Custom Script extension or creation-time provisioners run
+ * `gitlab-runner register` or write a config.toml. runner-fleet proves Azure runners on AKS; for a VM
+ * the doctor reads how it is set up and what that means for its jobs, and says what it leaves unproven
+ * (RF903) instead of "no runner manager" (RF910).
+ *
+ * Where the setup is written (Terraform azurerm provider docs):
+ * - `azurerm_linux_virtual_machine`, `azurerm_windows_virtual_machine`, `azurerm_linux_virtual_machine_scale_set`,
+ *   `azurerm_windows_virtual_machine_scale_set`: `custom_data` and `user_data`, base64-encoded.
+ * - `azurerm_orchestrated_virtual_machine_scale_set`: `user_data_base64`, and `os_profile { custom_data }`.
+ * - `azurerm_virtual_machine`, `azurerm_virtual_machine_scale_set` (the older resources): `os_profile { custom_data }`,
+ *   which the provider encodes itself when it is not base64 already.
+ * - `azurerm_virtual_machine_extension` / `azurerm_virtual_machine_scale_set_extension` of the Custom Script
+ *   extension (publisher `Microsoft.Azure.Extensions`, type `CustomScript`; on Windows `Microsoft.Compute` /
+ *   `CustomScriptExtension`): `settings` and `protected_settings`, JSON with `commandToExecute` (a command line)
+ *   or `script` (a base64, optionally gzip'ed, script) (Azure docs, "Use the Azure Custom Script Extension
+ *   Version 2 with Linux virtual machines", public and protected configuration).
+ */
+const VM_TYPES: Readonly<Record<string, 'top' | 'os_profile' | 'both'>> = {
+  azurerm_linux_virtual_machine: 'top',
+  azurerm_windows_virtual_machine: 'top',
+  azurerm_linux_virtual_machine_scale_set: 'top',
+  azurerm_windows_virtual_machine_scale_set: 'top',
+  azurerm_orchestrated_virtual_machine_scale_set: 'both',
+  azurerm_virtual_machine: 'os_profile',
+  azurerm_virtual_machine_scale_set: 'os_profile',
+};
+
+/** The Azure VM resources whose setup may run a runner manager, as RF910 names them. */
+export const AZURE_VM_MANAGER_RESOURCES = 'Azure virtual machine or scale set';
+
+/** Resource types whose creation-time provisioners set up an Azure VM (read with the aws_instance ones, provisioners.ts). */
+export const AZURE_VM_TYPES: ReadonlySet<string> = new Set(Object.keys(VM_TYPES));
+
+const EXTENSION_TYPES: Readonly<Record<string, string>> = {
+  azurerm_virtual_machine_extension: 'virtual_machine_id',
+  azurerm_virtual_machine_scale_set_extension: 'virtual_machine_scale_set_id',
+};
+
+const CUSTOM_SCRIPT = new Set(['Microsoft.Azure.Extensions/CustomScript', 'Microsoft.Compute/CustomScriptExtension', 'Microsoft.OSTCExtensions/CustomScriptForLinux']);
+
+/** Executors whose jobs run on the manager's own machine (its identity is theirs to ask IMDS for); the others start job machines or pods elsewhere. */
+const JOBS_ON_HOST = new Set(['docker', 'docker-windows', 'shell', 'custom', 'parallels', 'virtualbox', 'ssh']);
+
+const first = (v: unknown): Record<string, unknown> | undefined => {
+  const x: unknown = Array.isArray(v) ? (v as unknown[])[0] : v;
+  return isObject(x) ? x : undefined;
+};
+
+function finding(code: Code, path: string, message: string, fix: string): Finding {
+  return { code, severity: CODES[code].severity, path, message, fix };
+}
+
+/** One piece of a host's setup: where it is written, and its text (undefined: not readable here). */
+interface SetupPiece {
+  where: string;
+  at: string;
+  text?: string;
+}
+
+/** Text of a base64 (or base64encode()-of-a-template) value, or plain text where the provider encodes it. */
+function decoded(v: unknown, path: string, texts: ReadonlyMap<string, string>, plainAllowed: boolean): string | undefined {
+  if (typeof v !== 'string' || v === '') return undefined;
+  const read = otherUserDataText({ user_data: v }, path, texts);
+  if (read && 'text' in read) return read.text;
+  return plainAllowed && !v.includes('${') ? v : undefined;
+}
+
+/** The Custom Script extension's command and script, from its settings' JSON (either may be a string of JSON or, read from JSON, an object). */
+function customScriptTexts(ext: Record<string, unknown>, path: string, texts: ReadonlyMap<string, string>): { key: string; text?: string }[] {
+  const out: { key: string; text?: string }[] = [];
+  for (const key of ['settings', 'protected_settings']) {
+    let v = ext[key];
+    if (typeof v === 'string') {
+      const json = v;
+      try {
+        v = JSON.parse(json);
+      } catch {
+        // JSON around a part only apply knows (`"script": "${base64encode(data.template_file.x.rendered)}"`
+        // with a variable in the template): the evaluator leaves the call, its argument a JSON string.
+        const script = PARTLY_KNOWN_SCRIPT.exec(json);
+        out.push({ key, ...(script ? { text: decoded(script[1], path, texts, false) } : {}) });
+        continue;
+      }
+    }
+    if (!isObject(v)) continue;
+    if (typeof v.commandToExecute === 'string') out.push({ key, text: v.commandToExecute });
+    if (v.script !== undefined) out.push({ key, text: decoded(v.script, path, texts, false) });
+  }
+  return out;
+}
+
+/** `"script": "${base64encode("…")}"` in settings JSON the evaluator could only partly render. */
+const PARTLY_KNOWN_SCRIPT = /"script"\s*:\s*"(\$\{base64(?:encode|gzip)\("(?:[^"\\]|\\.)*"\)\})"/s;
+
+function extensionHost(ext: Record<string, unknown>, attr: string): string | undefined {
+  const id = ext[attr];
+  const ref = typeof id === 'string' ? /^\$\{((azurerm_[a-z_]+)\.([A-Za-z0-9_-]+))\.id\}$/.exec(id) : null;
+  return ref && AZURE_VM_TYPES.has(ref[2]!) ? ref[1] : undefined;
+}
+
+/** The host's setup, in the order it runs: custom data (cloud-init), user data, extensions, provisioners. */
+function setupOf(ev: Evidence, root: TerraformRoot, type: string, k: string, body: Record<string, unknown>, origin: Origin, texts: ReadonlyMap<string, string>): SetupPiece[] {
+  const path = origin.source.path;
+  const pieces: SetupPiece[] = [];
+  const where = VM_TYPES[type]!;
+  const profile = first(body.os_profile);
+  const legacy = type === 'azurerm_virtual_machine' || type === 'azurerm_virtual_machine_scale_set';
+  if (where !== 'os_profile') {
+    for (const attr of ['custom_data', 'user_data', 'user_data_base64']) if (body[attr] !== undefined) pieces.push({ where: `its ${attr}`, at: formatPosition(originAt(origin, attr)), text: decoded(body[attr], path, texts, false) });
+  }
+  if (where !== 'top' && profile?.custom_data !== undefined) pieces.push({ where: 'its os_profile.custom_data', at: formatPosition(originAt(origin, 'os_profile')), text: decoded(profile.custom_data, path, texts, legacy) });
+  const address = `${type}.${k}`;
+  for (const [extType, attr] of Object.entries(EXTENSION_TYPES)) {
+    for (const [ek, ext] of Object.entries(root.resource[extType] ?? {})) {
+      if (extensionHost(ext, attr) !== address || !CUSTOM_SCRIPT.has(`${String(ext.publisher)}/${String(ext.type)}`)) continue;
+      const extOrigin = ev.terraform.origins.get(`${extType}.${ek}`);
+      for (const s of customScriptTexts(ext, extOrigin?.source.path ?? path, texts)) pieces.push({ where: `the ${s.key} of its Custom Script extension ${extType}.${ek}`, at: extOrigin ? formatPosition(originAt(extOrigin, s.key)) : formatPosition(originAt(origin)), ...(s.text !== undefined ? { text: s.text } : {}) });
+    }
+  }
+  const steps = ev.terraform.provisioners?.get(address);
+  if (steps && steps.some((s) => s.text !== undefined)) pieces.push({ where: 'its provisioners', at: formatPosition(steps[0]!.at), text: decoded(setupScript(undefined, steps), path, texts, false) });
+  return pieces;
+}
+
+/** The executor the setup registers or writes: register's `--executor` flag, else the config.toml heredoc's first runner's. */
+function executorOf(text: string): { registers: boolean; executor?: string } | undefined {
+  const commands = registerCommands('user-data', text);
+  if (commands.length > 0) {
+    const flag = commands[0]!.flags.find((f) => f.name === 'executor');
+    return { registers: true, ...(flag?.value !== undefined && !flag.value.includes('$') ? { executor: flag.value } : {}) };
+  }
+  const toml = heredoc(text, /(^|\/)config\.toml$/);
+  if (toml === undefined) return undefined;
+  try {
+    const executor = get(parseToml(toml), 'runners', 0, 'executor');
+    return { registers: false, ...(typeof executor === 'string' ? { executor } : {}) };
+  } catch {
+    return { registers: false };
+  }
+}
+
+/** The identity types an `identity { type = … }` block gives, or none. */
+function identityOf(body: Record<string, unknown>): string | undefined {
+  const type = first(body.identity)?.type;
+  return typeof type === 'string' && type.trim() !== '' && type !== 'None' ? type : undefined;
+}
+
+/**
+ * The Azure VM runner managers of the root, and what the doctor says of them: where jobs on the
+ * manager's own machine can take its managed identity from the instance metadata service (RF713),
+ * and, for each, that its identity chain is not proven (RF903). `found` counts the managers (RF910
+ * is not said where one is).
+ */
+export function azureVmRunners(ev: Evidence, root: TerraformRoot): { found: number; findings: Finding[] } {
+  const findings: Finding[] = [];
+  let found = 0;
+  const texts = new Map<string, string>();
+  for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
+  for (const type of Object.keys(VM_TYPES)) {
+    for (const [k, body] of Object.entries(root.resource[type] ?? {})) {
+      const origin = ev.terraform.origins.get(`${type}.${k}`);
+      if (!origin) continue;
+      const address = `${type}.${k}`;
+      const pieces = setupOf(ev, root, type, k, body, origin, texts);
+      let manager: { piece: SetupPiece; registers: boolean; executor?: string } | undefined;
+      for (const piece of pieces) {
+        const read = piece.text === undefined ? undefined : executorOf(piece.text);
+        if (read) {
+          manager = { piece, ...read };
+          break;
+        }
+      }
+      if (!manager) continue;
+      found++;
+      const identity = identityOf(body);
+      const executor = manager.executor;
+      const how = `${manager.registers ? 'runs `gitlab-runner register`' : 'writes a config.toml'} in ${manager.piece.where}`;
+      if (identity !== undefined && executor !== undefined && JOBS_ON_HOST.has(executor)) {
+        // IMDS answers any process on the VM, and a container on Docker's bridge network reaches it
+        // through the host (Azure docs: IMDS "is accessible only from within the VM", at 169.254.169.254;
+        // AKS says the same of pods without hostNetwork, PodLinkLocalAccess "Imds"). There is no hop
+        // limit as on AWS: the `Metadata: true` header is all a job needs to ask for a token.
+        findings.push(
+          finding(
+            'RF713',
+            formatPosition(originAt(origin, 'identity')),
+            `the runner manager ${address} (${how}) has a managed identity (${identity}), and its ${executor} executor runs jobs on the same machine: any job can ask the Azure Instance Metadata Service (169.254.169.254, reachable from a container through the VM) for a token of that identity, so every job holds what the manager holds`,
+            executor === 'shell'
+              ? 'run jobs on other machines than the one holding the identity (the docker-autoscaler executor with a scale set of its own that has no identity), or give the VM no managed identity'
+              : 'block 169.254.169.254 for job containers (an iptables rule in the DOCKER-USER chain dropping traffic from the Docker bridge to it), or run jobs on machines without the identity (the docker-autoscaler executor and a scale set with no identity)',
+          ),
+        );
+      }
+      findings.push(
+        finding(
+          'RF903',
+          manager.piece.at,
+          `${address} is a runner manager (it ${how}${executor !== undefined ? `, executor ${executor}` : ''}); the doctor reads an Azure VM's setup and identity but does not prove its chain: ${identity !== undefined ? `the role assignments of its managed identity (${identity})` : 'its identity (it has none: `identity` is not set)'}, the cache's storage account, and the runner's registration in GitLab are not checked`,
+          'run runners on AKS with Azure Workload Identity, which runner-fleet plans and proves; or review the VM identity\'s role assignments by hand',
+        ),
+      );
+    }
+  }
+  return { found, findings };
+}

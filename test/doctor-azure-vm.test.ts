@@ -1,0 +1,138 @@
+import { describe, expect, it } from 'vitest';
+import { doctorTexts } from './helpers/doctor.js';
+
+/**
+ * Runner managers on Azure virtual machines, set up by custom data, a Custom Script extension or
+ * provisioners: public techdecline/gitlab-ci-runner registers its runner in the protected settings of
+ * a Custom Script extension (`"script": "${base64encode(data.template_file.x.rendered)}"`),
+ * huynhduchuyit/terraform-azure-gitlab-runner-docker-autoscaler uploads its config.toml with a file
+ * provisioner. Small hand-written fixtures of those shapes.
+ */
+const findings = (files: Record<string, string>) => doctorTexts(files).findings;
+const codes = (files: Record<string, string>) => findings(files).map((f) => f.code);
+
+const REGISTER = (executor: string) => `#!/bin/bash
+apt-get install -y gitlab-runner
+gitlab-runner register --non-interactive --url https://gitlab.example.com --token "$RUNNER_TOKEN" --executor ${executor} --docker-image alpine:3.20
+`;
+
+const vm = (setup: string, identity = '  identity {\n    type = "SystemAssigned"\n  }\n', type = 'azurerm_linux_virtual_machine') => `resource "${type}" "runner" {
+  name                  = "runner"
+  resource_group_name   = "rg-runners"
+  location              = "westeurope"
+  size                  = "Standard_B2s"
+  admin_username        = "ops"
+  network_interface_ids = ["nic-1"]
+${identity}${setup}}
+`;
+
+const customData = (script: string) => `  custom_data = base64encode(<<-EOT
+${script.split('\n').map((l) => (l === '' ? '' : `    ${l}`)).join('\n')}
+  EOT
+  )
+`;
+
+describe('Azure VMs as runner managers: read for their setup, not "no runner manager"', () => {
+  it('custom_data that registers a docker runner on a VM with a managed identity: RF713 (jobs reach IMDS) at the identity, RF903 (not proven), no RF910', () => {
+    const got = findings({ 'main.tf': vm(customData(REGISTER('docker'))) });
+    const codes = got.map((f) => f.code);
+    expect(codes).not.toContain('RF910');
+    const imds = got.find((f) => f.code === 'RF713');
+    expect(imds?.message).toContain('azurerm_linux_virtual_machine.runner (runs `gitlab-runner register` in its custom_data) has a managed identity (SystemAssigned)');
+    expect(imds?.message).toContain('169.254.169.254');
+    expect(imds?.path).toMatch(/^main\.tf:8:3$/);
+    expect(imds?.fix).toContain('DOCKER-USER');
+    const scope = got.find((f) => f.code === 'RF903' && f.message.includes('is a runner manager'));
+    expect(scope?.message).toContain('executor docker');
+    expect(scope?.message).toContain('the role assignments of its managed identity (SystemAssigned)');
+  });
+
+  it('the same VM without an identity: no RF713 (nothing for jobs to take), RF903 says it has none', () => {
+    const got = findings({ 'main.tf': vm(customData(REGISTER('docker')), '') });
+    expect(got.map((f) => f.code)).not.toContain('RF713');
+    expect(got.find((f) => f.code === 'RF903' && f.message.includes('is a runner manager'))?.message).toContain('it has none: `identity` is not set');
+    expect(got.map((f) => f.code)).not.toContain('RF910');
+  });
+
+  it('a docker-autoscaler manager with an identity: its jobs run on other machines, so no RF713; a shell executor gets RF713 with a fix that moves jobs off the host', () => {
+    expect(codes({ 'main.tf': vm(customData(REGISTER('docker-autoscaler'))) })).not.toContain('RF713');
+    const shell = findings({ 'main.tf': vm(customData(REGISTER('shell'))) }).find((f) => f.code === 'RF713');
+    expect(shell?.message).toContain('its shell executor runs jobs on the same machine');
+    expect(shell?.fix).toContain('run jobs on other machines');
+  });
+
+  it('custom_data that registers nothing: no manager (RF910 as before)', () => {
+    const got = codes({ 'main.tf': vm(customData('#!/bin/bash\napt-get install -y nginx\n')) });
+    expect(got).toContain('RF910');
+    expect(got).not.toContain('RF713');
+  });
+
+  it('a Custom Script extension whose protected settings run a template with a variable (known only at apply): the VM it names is the manager', () => {
+    const files = {
+      'main.tf': `variable "registration_token" {}
+data "template_file" "init" {
+  template = file("\${path.module}/init.sh")
+  vars = {
+    token = var.registration_token
+  }
+}
+${vm('')}
+resource "azurerm_virtual_machine_extension" "setup" {
+  name                 = "setup"
+  virtual_machine_id   = azurerm_linux_virtual_machine.runner.id
+  publisher            = "Microsoft.Azure.Extensions"
+  type                 = "CustomScript"
+  type_handler_version = "2.0"
+  protected_settings = <<SETTINGS
+    {
+      "script": "\${base64encode(data.template_file.init.rendered)}"
+    }
+SETTINGS
+}
+`,
+      'init.sh': '#!/bin/bash\ngitlab-runner register --non-interactive --url https://gitlab.example.com --token "${token}" --executor docker --docker-image alpine:3.20\n',
+    };
+    const got = findings(files);
+    expect(got.map((f) => f.code)).not.toContain('RF910');
+    expect(got.map((f) => f.code)).toContain('RF713');
+    expect(got.find((f) => f.code === 'RF903' && f.message.includes('is a runner manager'))?.message).toContain('in the protected_settings of its Custom Script extension azurerm_virtual_machine_extension.setup');
+    // Another extension type (not the Custom Script one), or one naming another VM: no manager.
+    const other = { ...files, 'main.tf': files['main.tf'].replace('"CustomScript"', '"DependencyAgentLinux"') };
+    expect(codes(other)).toContain('RF910');
+    const elsewhere = { ...files, 'main.tf': files['main.tf'].replace('azurerm_linux_virtual_machine.runner.id', '"/subscriptions/x/vm"') };
+    expect(codes(elsewhere)).toContain('RF910');
+  });
+
+  it('a Custom Script extension with commandToExecute in settings written with jsonencode', () => {
+    const main = `${vm('')}
+resource "azurerm_virtual_machine_extension" "setup" {
+  name                 = "setup"
+  virtual_machine_id   = azurerm_linux_virtual_machine.runner.id
+  publisher            = "Microsoft.Azure.Extensions"
+  type                 = "CustomScript"
+  type_handler_version = "2.0"
+  settings = jsonencode({
+    commandToExecute = "gitlab-runner register --non-interactive --url https://gitlab.example.com --token $T --executor shell"
+  })
+}
+`;
+    const got = findings({ 'main.tf': main });
+    expect(got.find((f) => f.code === 'RF713')?.message).toContain('in the settings of its Custom Script extension');
+  });
+
+  it('a config.toml written by a file provisioner of the VM; and the older azurerm_virtual_machine with os_profile custom_data in plain text', () => {
+    const toml = 'concurrent = 2\n\n[[runners]]\n  name = "az"\n  url = "https://gitlab.example.com"\n  token = "${var.runner_token}"\n  executor = "docker"\n  [runners.docker]\n    image = "alpine:3.20"\n';
+    const file = `  provisioner "file" {
+    content     = <<-EOT
+${toml.split('\n').map((l) => (l === '' ? '' : `      ${l}`)).join('\n')}
+    EOT
+    destination = "/etc/gitlab-runner/config.toml"
+  }
+`;
+    const provisioned = findings({ 'main.tf': `variable "runner_token" {}\n${vm(file)}` });
+    expect(provisioned.find((f) => f.code === 'RF713')?.message).toContain('(writes a config.toml in its provisioners)');
+    const legacy = vm(`  os_profile {\n    computer_name  = "runner"\n    admin_username = "ops"\n    custom_data    = <<-EOT\n      #!/bin/bash\n      gitlab-runner register --non-interactive --url https://gitlab.example.com --token "$T" --executor docker --docker-image alpine:3.20\n    EOT\n  }\n`, '  identity {\n    type = "UserAssigned"\n    identity_ids = ["id-1"]\n  }\n', 'azurerm_virtual_machine');
+    const got = findings({ 'main.tf': legacy });
+    expect(got.find((f) => f.code === 'RF713')?.message).toContain('azurerm_virtual_machine.runner (runs `gitlab-runner register` in its os_profile.custom_data) has a managed identity (UserAssigned)');
+  });
+});

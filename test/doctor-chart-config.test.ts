@@ -56,6 +56,9 @@ describe('the doctor proves the Helm values\' runners.config, what the chart dep
     const all = files({ values: [OVERWRITE] });
     const rf107 = doctor(all).findings.filter((f) => f.code === 'RF107');
     expect(rf107.map((f) => [f.path, f.received])).toEqual([[lineOf(all, VALUES, 'service_account_overwrite_allowed = ".*"'), '".*"']]);
+    // The fix names the key written, not the spec's serviceAccountOverwriteAllowed.
+    expect(rf107[0]?.fix).toContain('remove service_account_overwrite_allowed from [runners.kubernetes]');
+    expect(rf107[0]?.fix).not.toContain('serviceAccountOverwriteAllowed');
   });
 
   it('another cache prefix written only in the values: the cache proof fails (RF201) at Path inside runners.config', () => {

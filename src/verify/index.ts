@@ -462,7 +462,7 @@ function jobRules(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner
   }
   const overwrite = job.serviceAccountOverwrite;
   if (overwrite !== undefined) {
-    out.push(f('RF107', `${rp}.jobs.serviceAccountOverwriteAllowed`, serviceAccountOverwriteMessage(overwrite), { received: JSON.stringify(overwrite), fix: 'remove serviceAccountOverwriteAllowed, or narrow it to service accounts made for jobs' }));
+    out.push(f('RF107', `${rp}.jobs.serviceAccountOverwriteAllowed`, serviceAccountOverwriteMessage(overwrite), { received: JSON.stringify(overwrite), fix: 'remove serviceAccountOverwriteAllowed, or narrow it to service accounts made for jobs', deploymentFix: 'remove service_account_overwrite_allowed from [runners.kubernetes] (KUBERNETES_SERVICE_ACCOUNT_OVERWRITE_ALLOWED where register builds the entry from its environment), or narrow it to service accounts made for jobs' }));
   }
   const id = jobIdentityOf(fleet, runner);
   const role = id?.cloud === 'aws' ? awsFacts(docs)?.roles.get(id.roleName) : undefined;

@@ -2,7 +2,8 @@ import { isObject } from '../model/is-object.js';
 import { safeText } from '../spec/findings.js';
 import type { Evidence } from './evidence.js';
 import { normalPath } from './hcl/eval.js';
-import { CLUSTER_SCOPED, originKey } from './kustomize-namespace.js';
+import { originKey } from './kustomize-namespace.js';
+import { CLUSTER_SCOPED } from './kustomize-patch.js';
 import { formatPosition } from './source.js';
 
 /**

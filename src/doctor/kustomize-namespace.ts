@@ -6,7 +6,7 @@ import type { Evidence } from './evidence.js';
 import { normalPath } from './hcl/eval.js';
 import { formatPosition, type Origin } from './source.js';
 import { stringPlaces } from './gitops.js';
-import { applyKustomizePatches, patchFiles } from './kustomize-patch.js';
+import { CLUSTER_SCOPED, applyKustomizePatches, patchFiles } from './kustomize-patch.js';
 
 /**
  * A kustomization's `namespace:` applied to the objects of the files it lists, as `kustomize build`
@@ -43,8 +43,6 @@ import { applyKustomizePatches, patchFiles } from './kustomize-patch.js';
  * of files no kustomization lists are left as written.
  */
 
-/** Kinds Kubernetes serves cluster-wide (kustomize's built-in list of cluster-scoped kinds): no namespace is set on them. */
-export const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'StorageClass', 'PersistentVolume', 'PriorityClass', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'APIService', 'CSIDriver', 'CSINode', 'RuntimeClass', 'Node', 'ComponentStatus', 'CertificateSigningRequest', 'PodSecurityPolicy', 'VolumeAttachment', 'IngressClass', 'ClusterIssuer', 'SecurityContextConstraints', 'Infrastructure']);
 
 /** Builtin transformers that set no namespace (kustomize plugin/builtin): passed over. */
 const NAMESPACE_NEUTRAL = new Set(['LabelTransformer', 'AnnotationsTransformer', 'ImageTagTransformer', 'ReplicaCountTransformer', 'HashTransformer']);

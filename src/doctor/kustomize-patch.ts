@@ -5,9 +5,8 @@ import { CODES } from '../spec/codes.js';
 import type { K8sObject } from '../emit/artifacts.js';
 import type { Evidence, Located } from './evidence.js';
 import { normalPath } from './hcl/eval.js';
-import { RUNNER_IMAGE } from './infer.js';
+import { RUNNER_IMAGE } from './runner-image.js';
 import { SourceFile, formatPosition, type Origin, type Position } from './source.js';
-import { CLUSTER_SCOPED } from './kustomize-namespace.js';
 
 /**
  * A kustomization's patches (kustomize api/types/kustomization.go: `patches`, and the deprecated
@@ -33,6 +32,9 @@ import { CLUSTER_SCOPED } from './kustomize-namespace.js';
  */
 
 type Path = (string | number)[];
+
+/** Kinds Kubernetes serves cluster-wide (kustomize's built-in list of cluster-scoped kinds): no namespace is set on them. */
+export const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'StorageClass', 'PersistentVolume', 'PriorityClass', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'APIService', 'CSIDriver', 'CSINode', 'RuntimeClass', 'Node', 'ComponentStatus', 'CertificateSigningRequest', 'PodSecurityPolicy', 'VolumeAttachment', 'IngressClass', 'ClusterIssuer', 'SecurityContextConstraints', 'Infrastructure']);
 const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
 const WORKLOADS = new Set(['Deployment', 'StatefulSet', 'DaemonSet', 'ReplicaSet', 'Pod']);
 const RBAC = new Set(['ServiceAccount', 'RoleBinding', 'ClusterRoleBinding', 'Role', 'ClusterRole', 'Namespace']);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { argoApplication, doctorTexts } from './helpers/doctor.js';
+import { argoApplication, doctorTexts, irsaChartValues } from './helpers/doctor.js';
 
 /**
  * Issue 34e. Argo CD templates a chart with `helm.namespace`, else `destination.namespace`
@@ -11,20 +11,7 @@ import { argoApplication, doctorTexts } from './helpers/doctor.js';
  */
 
 const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
-const HELM = `      valuesObject:
-        gitlabUrl: https://gitlab.example.com/
-        serviceAccount:
-          create: true
-          name: gitlab-runner
-          annotations:
-            eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/ci-gitlab-runner
-        runners:
-          config: |
-            [[runners]]
-              [runners.kubernetes]
-                namespace = "{{ .Release.Namespace }}"
-                image = "alpine:3.22"
-`;
+const HELM = `      valuesObject:\n${irsaChartValues(8)}`;
 const chainLine = (r: DoctorResult) => [...r.chains.values()].map((l) => l[0]!);
 
 describe("an Argo CD Application's helm.namespace", () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readEvidence, type DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, fluxHelmRelease } from './helpers/doctor.js';
+import { doctorTexts, fluxHelmRelease, irsaChartValues } from './helpers/doctor.js';
 
 /**
  * Issue 35c. Namespaces that GitOps tools and kustomize give objects other than by a kustomization's
@@ -22,19 +22,7 @@ const evidence = (f: Record<string, string>) => readEvidence(Object.entries(f).m
 const managers = (r: DoctorResult) => [...r.chains.values()].map((l) => l[0]!.split(' (')[0]);
 const chainText = (r: DoctorResult) => [...r.chains.values()].flat().join('\n');
 
-const VALUES = `gitlabUrl: https://gitlab.example.com/
-serviceAccount:
-  create: true
-  name: gitlab-runner
-  annotations:
-    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/ci-gitlab-runner
-runners:
-  config: |
-    [[runners]]
-      [runners.kubernetes]
-        namespace = "{{ .Release.Namespace }}"
-        image = "alpine:3.22"
-`;
+const VALUES = irsaChartValues();
 const helmKustomization = (head: string, chartNs = '') => `apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 ${head}helmCharts:

@@ -159,6 +159,8 @@ export interface Evidence {
   kustomizations?: Located<Record<string, unknown>>[];
   /** Each kustomization with helmCharts (by its document): the namespaces kustomize gives its charts (kustomize-namespace.ts, read by gitops.ts). */
   kustomizeScopes?: Map<Record<string, unknown>, HelmChartScope>;
+  /** Each kustomization's folder → the files whose objects it builds (its own and those of the kustomizations it lists; kustomize-namespace.ts, read by argo-destination.ts). */
+  kustomizeBuilds?: Map<string, Set<string>>;
   /** Objects (by kustomize-namespace.ts originKey) whose namespace an Argo CD kustomize.namespace set where destination.namespace differs: which, and why; shown with the chain. */
   namespaceNotes?: Map<string, string>;
   /** The first OpenShift Template read (its name and place): the deployment is OpenShift's (infer.ts openShiftWithoutCloud). */

@@ -77,7 +77,7 @@ const versionOf = (v: unknown): { chartVersion?: string } => (typeof v === 'stri
  * Undefined when the string is written otherwise (folded, quoted over lines): its keys are then
  * placed at the string.
  */
-function stringPlaces(file: SourceFile, at: Position, text: string): Locate | undefined {
+export function stringPlaces(file: SourceFile, at: Position, text: string): Locate | undefined {
   if (file.syntax === 'json') {
     const l = yamlInJsonString(file, at, text);
     return l ? (p) => l(p) : undefined;

@@ -13,6 +13,7 @@ import { emptyEvidence, type Evidence } from './evidence.js';
 import { cloudFormationFinding, readFileInto, runnerOperatorFinding, unreadConfigSecretFindings } from './read.js';
 import { readGitOpsReleases } from './gitops.js';
 import { applyKustomizeNamespaces } from './kustomize-namespace.js';
+import { applyArgoDestinations } from './argo-destination.js';
 import { inferDeployment } from './infer.js';
 import { doctorRules } from './rules.js';
 import { azureRules, azureWhere } from './azure-rules.js';
@@ -120,6 +121,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
     }
   }
   applyKustomizeNamespaces(ev);
+  applyArgoDestinations(ev);
   readGitOpsReleases(ev);
   const cloudFormation = cloudFormationFinding(ev.cloudFormation ?? []);
   if (cloudFormation) ev.findings.push(cloudFormation);

@@ -16,6 +16,7 @@ import { formatPosition, originAt, tomlWriter, type Origin } from './source.js';
 import { longLivedKeyFindings } from './static-keys.js';
 import { cloudInFiles, type CloudInFiles } from './cloud-in-files.js';
 import { originKey } from './kustomize-namespace.js';
+import { RUNNER_IMAGE } from './runner-image.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
 import { normalizeTerraform, resolveKmsKeyReferences } from './terraform.js';
@@ -220,8 +221,8 @@ export function chartRbac(values: Record<string, unknown>, namespace: string, se
   ];
 }
 
-/** An image of gitlab-runner (the official ones, or a mirror that keeps the name): a workload running it is a manager. */
-export const RUNNER_IMAGE = /(^|\/)gitlab-runner(:|@|$)/;
+/** An image of gitlab-runner (runner-image.ts, where modules infer.ts reaches read it too). */
+export { RUNNER_IMAGE };
 
 function podSpecOf(o: K8sObject): Record<string, unknown> | undefined {
   const direct = get(o, 'spec', 'template', 'spec') ?? get(o, 'spec', 'jobTemplate', 'spec', 'template', 'spec') ?? (o.kind === 'Pod' ? get(o, 'spec') : undefined);

@@ -5,6 +5,8 @@ import { CODES } from '../spec/codes.js';
 import type { Evidence } from './evidence.js';
 import { normalPath } from './hcl/eval.js';
 import { formatPosition, type Origin } from './source.js';
+import { stringPlaces } from './gitops.js';
+import { CLUSTER_SCOPED, applyKustomizePatches, patchFiles } from './kustomize-patch.js';
 
 /**
  * A kustomization's `namespace:` applied to the objects of the files it lists, as `kustomize build`
@@ -41,8 +43,6 @@ import { formatPosition, type Origin } from './source.js';
  * of files no kustomization lists are left as written.
  */
 
-/** Kinds Kubernetes serves cluster-wide (kustomize's built-in list of cluster-scoped kinds): no namespace is set on them. */
-const CLUSTER_SCOPED = new Set(['Namespace', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'StorageClass', 'PersistentVolume', 'PriorityClass', 'MutatingWebhookConfiguration', 'ValidatingWebhookConfiguration', 'APIService', 'CSIDriver', 'CSINode', 'RuntimeClass', 'Node', 'ComponentStatus', 'CertificateSigningRequest', 'PodSecurityPolicy', 'VolumeAttachment', 'IngressClass', 'ClusterIssuer', 'SecurityContextConstraints', 'Infrastructure']);
 
 /** Builtin transformers that set no namespace (kustomize plugin/builtin): passed over. */
 const NAMESPACE_NEUTRAL = new Set(['LabelTransformer', 'AnnotationsTransformer', 'ImageTagTransformer', 'ReplicaCountTransformer', 'HashTransformer']);
@@ -171,6 +171,12 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   for (const k of nodes) for (const c of listed(k).inner) innerOf.add(c);
   const opsOf = new Map<string, NamespaceOp[]>();
   const rootOf = new Map<string, Node>();
+  /** Each file's kustomizations, its own first, the root last (of the first root that builds it). */
+  const chainOf = new Map<string, Node[]>();
+  /** Each root's kustomizations, each after those it lists (the order kustomize builds them in). */
+  const orderOf = new Map<Node, Node[]>();
+  /** Files a second root builds too: the base, and the two roots. */
+  const shared: { base: Node; file: string; first: Node; other: Node; chain: Node[] }[] = [];
   const scopes = new Map<Record<string, unknown>, HelmChartScope>();
   const visit = (k: Node, outer: Node[], root: Node, seen: Set<Node>): void => {
     seen.add(k);
@@ -188,13 +194,27 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     }
     const { files, inner } = listed(k);
     for (const f of files) {
-      if (opsOf.has(f)) continue;
+      if (opsOf.has(f)) {
+        if (rootOf.get(f) !== root) shared.push({ base: k, file: f, first: rootOf.get(f)!, other: root, chain });
+        continue;
+      }
       opsOf.set(f, ops);
       rootOf.set(f, root);
+      chainOf.set(f, chain);
     }
     for (const c of inner) if (!seen.has(c)) visit(c, chain, root, seen);
+    const order = orderOf.get(root) ?? [];
+    order.push(k);
+    orderOf.set(root, order);
   };
   for (const k of nodes) if (!innerOf.has(k)) visit(k, [], k, new Set());
+  sharedBases(ev, shared, chainOf);
+  // A file a kustomization names as a patch holds patches, not objects it deploys (unless a kustomization lists it as a resource too).
+  const patchOnly = new Set(nodes.flatMap((n) => patchFiles(n.folder, n.value)).filter((f) => !rootOf.has(f)));
+  if (patchOnly.size > 0) ev.kubernetes = ev.kubernetes.filter((o) => !patchOnly.has(normalPath(o.origin.source.path)));
+  const builds = new Map<string, Set<string>>();
+  for (const [f, chain] of chainOf) for (const n of chain) builds.set(n.folder, (builds.get(n.folder) ?? new Set()).add(f));
+  ev.kustomizeBuilds = builds;
   if (scopes.size > 0) ev.kustomizeScopes = scopes;
 
   const fileOf = (o: { origin: { source: { path: string } } }): string => normalPath(o.origin.source.path);
@@ -203,22 +223,44 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     const objects = ev.kubernetes.filter((o) => rootOf.get(fileOf(o)) === root);
     const accounts: { name: string; original: string; meta: { namespace?: string } }[] = [];
     const bindings: { subject: Record<string, unknown>; written: string | undefined }[] = [];
+    const subjectsOf = (o: (typeof objects)[number]): Record<string, unknown>[] => {
+      const subjects = o.value.kind === 'RoleBinding' || o.value.kind === 'ClusterRoleBinding' ? (o.value as unknown as Record<string, unknown>).subjects : undefined;
+      return Array.isArray(subjects) ? subjects.filter(isObject) : [];
+    };
+    const written = new Map(objects.map((o) => [o, o.value.metadata.namespace]));
     for (const o of objects) {
-      const ops = opsOf.get(fileOf(o)) ?? [];
       const meta = o.value.metadata as { namespace?: string };
       if (o.value.kind === 'ServiceAccount') accounts.push({ name: o.value.metadata.name, original: meta.namespace ?? 'default', meta });
-      const subjects = o.value.kind === 'RoleBinding' || o.value.kind === 'ClusterRoleBinding' ? (o.value as unknown as Record<string, unknown>).subjects : undefined;
-      const list = Array.isArray(subjects) ? subjects.filter(isObject) : [];
-      for (const s of list) bindings.push({ subject: s, written: str(s.namespace) });
-      for (const op of ops) {
-        const set = (target: { namespace?: unknown }): void => {
-          if (!op.unsetOnly || str(target.namespace) === undefined) target.namespace = op.namespace;
-        };
-        if (!CLUSTER_SCOPED.has(o.value.kind)) set(meta);
-        for (const s of list) {
-          if (op.subjects === 'allServiceAccounts' ? s.kind === 'ServiceAccount' : op.subjects === 'defaultOnly' && s.name === 'default') set(s);
+      for (const s of subjectsOf(o)) bindings.push({ subject: s, written: str(s.namespace) });
+    }
+    // Each kustomization in the order kustomize builds them (those it lists first): its patches,
+    // its namespace, its JSON 6902 patches, its transformers (kustomize-patch.ts).
+    for (const n of orderOf.get(root) ?? []) {
+      const mine = objects.filter((o) => chainOf.get(fileOf(o))?.includes(n));
+      const context = { folder: n.folder, value: n.value, origin: n.origin, textOf, placesOf: stringPlaces, writtenNamespace: (o: (typeof objects)[number]) => written.get(o) };
+      const own = n.namespace !== undefined ? 1 : 0;
+      const run = (ops: NamespaceOp[]): void => {
+        for (const o of mine) {
+          const meta = o.value.metadata as { namespace?: string };
+          const list = subjectsOf(o);
+          for (const op of ops) {
+            const set = (target: { namespace?: unknown }): void => {
+              if (!op.unsetOnly || str(target.namespace) === undefined) target.namespace = op.namespace;
+            };
+            if (!CLUSTER_SCOPED.has(o.value.kind)) set(meta);
+            for (const s of list) {
+              if (op.subjects === 'allServiceAccounts' ? s.kind === 'ServiceAccount' : op.subjects === 'defaultOnly' && s.name === 'default') set(s);
+            }
+          }
         }
-      }
+      };
+      applyKustomizePatches(ev, context, mine, 'before');
+      run(n.ops.slice(0, own));
+      applyKustomizePatches(ev, context, mine, 'after');
+      run(n.ops.slice(own));
+    }
+    for (const o of objects) {
+      const meta = o.value.metadata as { namespace?: string };
       const note = root.note;
       if (note !== undefined && meta.namespace === note.namespace) notes.set(originKey(o.origin), note.text);
     }
@@ -237,6 +279,31 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     }
   }
   if (notes.size > 0) ev.namespaceNotes = notes;
+}
+
+/**
+ * A base two overlays list: kustomize builds it once in each, each its own copy with that overlay's
+ * namespace and patches. The doctor reads each object once, so it takes the copy of the first
+ * overlay read; where the second renders it differently (another namespace, or patches), RF903 at
+ * the base names both, once per base and pair of overlays.
+ */
+function sharedBases(ev: Evidence, shared: { base: Node; file: string; first: Node; other: Node; chain: Node[] }[], chainOf: Map<string, Node[]>): void {
+  const PATCHES = ['patches', 'patchesStrategicMerge', 'patchesJson6902'];
+  const rendering = (chain: Node[]): string => JSON.stringify([chain.flatMap((n) => n.ops.map((op) => [op.namespace, op.unsetOnly, op.subjects])), chain.map((n) => PATCHES.map((k) => n.value[k] ?? null))]);
+  const said = new Set<string>();
+  for (const s of shared) {
+    const first = chainOf.get(s.file);
+    if (!first || rendering(first) === rendering(s.chain)) continue;
+    const key = `${s.base.folder}\u0000${s.first.folder}\u0000${s.other.folder}`;
+    if (said.has(key)) continue;
+    said.add(key);
+    const place = formatPosition(s.base.origin.source.locate(s.base.origin.doc, s.base.origin.path));
+    const nsOf = (chain: Node[]): string => {
+      const ops = chain.flatMap((n) => n.ops).filter((op) => !op.unsetOnly);
+      return ops.length > 0 ? `namespace ${safeText(ops[ops.length - 1]!.namespace, 63)}` : 'the namespaces written';
+    };
+    ev.findings.push(finding(place, `${s.base.origin.source.path} is built by two overlays, ${s.first.origin.source.path} (${nsOf(first)}) and ${s.other.origin.source.path} (${nsOf(s.chain)}), and kustomize renders a copy of its objects in each with that overlay's namespace and patches; the doctor reads its objects once, as ${s.first.origin.source.path} renders them, so the copy ${s.other.origin.source.path} deploys is not proven`, `doctor each overlay on its own (give one overlay's folder with its bases), or give the output of kustomize build of each`));
+  }
 }
 
 /** The key of an object's place, for Evidence.namespaceNotes. */

@@ -383,6 +383,28 @@ export function placeOf(file: string, text: string, needle: string, from = 0): s
 }
 
 /**
+ * gitlab-runner chart values of an IRSA manager: the chart creates ServiceAccount gitlab-runner
+ * annotated with role ci-gitlab-runner, and the jobs run in `{{ .Release.Namespace }}`; each line
+ * indented by `indent` spaces.
+ */
+export function irsaChartValues(indent = 0): string {
+  const text = `gitlabUrl: https://gitlab.example.com/
+serviceAccount:
+  create: true
+  name: gitlab-runner
+  annotations:
+    eks.amazonaws.com/role-arn: arn:aws:iam::111122223333:role/ci-gitlab-runner
+runners:
+  config: |
+    [[runners]]
+      [runners.kubernetes]
+        namespace = "{{ .Release.Namespace }}"
+        image = "alpine:3.22"
+`;
+  return text.replace(/^(?=.)/gm, ' '.repeat(indent));
+}
+
+/**
  * An Argo CD Application that installs the gitlab-runner chart from charts.gitlab.io into
  * `namespace`: `helm` is the lines of its `helm:` part (at six spaces), `extra` lines after them;
  * `targetRevision` is written only where given.

@@ -1580,8 +1580,10 @@ export class ModuleEvaluator {
           // `aws_iam_policy.x.arn` on a resource with count (Terraform 0.11 read the first instance so;
           // 0.12 and later refuse it): an attribute, not an instance key.
           const counted = e.k === 'attr' && !/^\d+$/.test(name) && ref.block.body.attrs.some((a) => a.name === 'count');
-          if (!hit && counted) return this.unknown(e, env, 'RF913', `${ref.block.type}.${ref.block.name} has count set, so its attributes are read on one instance: .${name} reads none (Terraform 0.12 and later refuse it)`, `write ${ref.block.type}.${ref.block.name}[0].${name}, or one(${ref.block.type}.${ref.block.name}[*].${name}) where the count may be 0`);
-          if (!hit) return this.#broken(e, env, `${ref.block.type}.${ref.block.name} has no instance ${JSON.stringify(key)} (instances: ${inst.map((i) => (i.each ? JSON.stringify(i.each.key) : String(i.index))).join(', ') || 'none'})`, 'fix the key', ...countOf(ref.block.body.attrs));
+          // A data source is named with its `data.` prefix, as the user writes the reference.
+          const written = `${ref.block.mode === 'data' ? 'data.' : ''}${ref.block.type}.${ref.block.name}`;
+          if (!hit && counted) return this.unknown(e, env, 'RF913', `${written} has count set, so its attributes are read on one instance: .${name} reads none (Terraform 0.12 and later refuse it)`, `write ${written}[0].${name}, or one(${written}[*].${name}) where the count may be 0`);
+          if (!hit) return this.#broken(e, env, `${written} has no instance ${JSON.stringify(key)} (instances: ${inst.map((i) => (i.each ? JSON.stringify(i.each.key) : String(i.index))).join(', ') || 'none'})`, 'fix the key', ...countOf(ref.block.body.attrs));
           return new Ref({ ref: 'inst', block: ref.block, inst: hit });
         }
         case 'inst': {

@@ -50,6 +50,18 @@ export class EvalError extends Error {}
 
 const BUSY = Symbol('busy');
 /** A text known in part: literal text outside its `${…}` parts (one whole `${…}` expression is not). */
+/**
+ * A value only apply knows as the user wrote it, for a finding's `received`: inside a module the
+ * symbol of an expression carries the module's address (sym), which is no part of what is written.
+ * Only where the address stands before an expression that is no reference (a function call such as
+ * `jsonencode({…})`, a literal, a parenthesis) is it taken off: there `module.iam.jsonencode(…)`
+ * reads as nothing the user could have written, while `module.iam.aws_s3_bucket.b.arn` still names
+ * the attribute's address. A root folder before it (several roots given together) goes with it.
+ */
+export function writtenExpression(render: string): string {
+  return render.replace(/\$\{(?:[^${}"\s]*\/)?(?:module\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?\.)+(?=[A-Za-z_][\w-]*\(|[{[("\d!-])/g, '${');
+}
+
 function partText(render: string): boolean {
   return !(render.startsWith('${') && render.endsWith('}')) && render.includes('${');
 }

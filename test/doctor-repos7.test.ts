@@ -1,0 +1,29 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, type InputFile } from '../src/doctor/index.js';
+import { writtenExpression } from '../src/doctor/hcl/eval.js';
+
+/**
+ * Shapes of public GitLab-runner deployments read in the stop-46 triage (repos7), as small
+ * hand-written fixtures: what the doctor said of them that was wrong, and what it says now.
+ */
+const enc = (s: string) => new TextEncoder().encode(s);
+const files = (m: Record<string, string>): InputFile[] => Object.entries(m).map(([path, text]) => ({ path, bytes: enc(text) }));
+
+describe('a policy only apply knows, written in a module: received shows it as written', () => {
+  // HarelSultan/gitlab_runner: `policy = jsonencode({…})` in ./modules/iam over a variable without
+  // a value was received as "${module.iam.jsonencode({…", a call no one wrote.
+  const tree = {
+    'main.tf': 'variable "bucket" {\n  type = string\n}\n\nmodule "iam" {\n  source = "./modules/iam"\n  bucket = var.bucket\n}\n',
+    'modules/iam/main.tf': 'variable "bucket" {\n  type = string\n}\n\nresource "aws_iam_policy" "state" {\n  name = "state"\n  policy = jsonencode({\n    Version = "2012-10-17"\n    Statement = [{\n      Effect   = "Allow"\n      Action   = ["s3:GetObject"]\n      Resource = "arn:aws:s3:::${var.bucket}/*"\n    }]\n  })\n}\n',
+  };
+  it('RF906 about module.iam.aws_iam_policy.state.policy receives ${jsonencode({…', () => {
+    const f = doctor(files(tree)).findings.find((x) => x.code === 'RF906' && x.message.startsWith('module.iam.aws_iam_policy.state.policy is not statically known'));
+    expect(f?.received).toMatch(/^\$\{jsonencode\(\{\n {4}Version = "2012-10-17"/);
+  });
+  it('a reference keeps its module address; a root folder before a call goes with the address', () => {
+    expect(writtenExpression('${module.iam.aws_s3_bucket.b.arn}')).toBe('${module.iam.aws_s3_bucket.b.arn}');
+    expect(writtenExpression('${module.a["x"].module.b.jsonencode(1)}')).toBe('${jsonencode(1)}');
+    expect(writtenExpression('${env/prod/module.r.templatefile("t", {})}')).toBe('${templatefile("t", {})}');
+    expect(writtenExpression('{"Resource":"${module.m.aws_s3_bucket.b.arn}"}')).toBe('{"Resource":"${module.m.aws_s3_bucket.b.arn}"}');
+  });
+});

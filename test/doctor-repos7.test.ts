@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
 import { writtenExpression } from '../src/doctor/hcl/eval.js';
@@ -25,5 +26,27 @@ describe('a policy only apply knows, written in a module: received shows it as w
     expect(writtenExpression('${module.a["x"].module.b.jsonencode(1)}')).toBe('${jsonencode(1)}');
     expect(writtenExpression('${env/prod/module.r.templatefile("t", {})}')).toBe('${templatefile("t", {})}');
     expect(writtenExpression('{"Resource":"${module.m.aws_s3_bucket.b.arn}"}')).toBe('{"Resource":"${module.m.aws_s3_bucket.b.arn}"}');
+  });
+});
+
+describe('instances of one aws_instance (count) that each start a manager of one runner', () => {
+  // infraspecdev/terraform-aws-gitlab-docker-runner, ppawlowski/gitlab_runner_aws: `count = var.instance_count`
+  // (2, 3) over one block was said "a second manager for runner docker", fix "give one deployment per folder".
+  const INSTANCE = readFileSync(new URL('./fixtures/hand-vm/instance.tf', import.meta.url), 'utf8');
+  const counted = (tf: string) => {
+    expect(tf).toContain('resource "aws_instance" "runner" {\n');
+    return tf.replace('resource "aws_instance" "runner" {\n', 'resource "aws_instance" "runner" {\n  count = 2\n');
+  };
+  const rf903 = (tf: string) => doctor(files({ 'runner/main.tf': tf })).findings.filter((f) => f.code === 'RF903' && f.message.includes('manager of runner'));
+  it('the second instance is named, as another instance of the one resource with the same user data, and no other folder is asked for', () => {
+    const found = rf903(counted(INSTANCE));
+    expect(found.map((f) => f.message)).toEqual(['aws_instance.runner[1] is another instance of aws_instance.runner (its count or for_each makes several), so another manager of runner docker: the proofs read aws_instance.runner[0], and this one boots the same user data']);
+    expect(found[0]!.fix).not.toContain('folder');
+  });
+  it('twin: user data that depends on the instance is said not proven', () => {
+    const tf = counted(INSTANCE);
+    expect(tf).toContain('name = "docker"');
+    const found = rf903(tf.replace('name = "docker"', 'name = "docker"\n      environment = ["N=${count.index}"]'));
+    expect(found.map((f) => f.message)).toEqual([expect.stringMatching(/^aws_instance\.runner\[1\] is another instance of aws_instance\.runner .*boots other user data \(it depends on the instance\), which is not proven$/)]);
   });
 });

@@ -50,3 +50,25 @@ describe('instances of one aws_instance (count) that each start a manager of one
     expect(found.map((f) => f.message)).toEqual([expect.stringMatching(/^aws_instance\.runner\[1\] is another instance of aws_instance\.runner .*boots other user data \(it depends on the instance\), which is not proven$/)]);
   });
 });
+
+describe('a runner name the shell expands at boot is not taken for the runner name', () => {
+  // robertdebock/terraform-aws-gitlab_runner: `--name "$${my_instance_id}"` (the instance id from the
+  // metadata service) named the runner "my-instance-id", the variable's letters.
+  const INSTANCE = readFileSync(new URL('./fixtures/hand-vm/instance.tf', import.meta.url), 'utf8');
+  const named = (line: string) => {
+    expect(INSTANCE).toContain("<<'TOML'");
+    expect(INSTANCE).toContain('      name = "docker"\n');
+    const tf = INSTANCE.replace("<<'TOML'", '<<TOML').replace('      name = "docker"\n', line);
+    return [...doctor(files({ 'runner/main.tf': tf })).chains.keys()];
+  };
+  it('name = "$INSTANCE_ID" (or "$(hostname)") names the runner as a runner without a name is named, not "instance-id"', () => {
+    const unnamed = named('');
+    expect(unnamed).toHaveLength(1);
+    expect(unnamed[0]).not.toContain('instance-id');
+    expect(named('      name = "$INSTANCE_ID"\n')).toEqual(unnamed);
+    expect(named('      name = "ci-$(hostname)"\n')).toEqual(unnamed);
+  });
+  it('twin: a literal name still names the runner', () => {
+    expect(named('      name = "ci-instance-id"\n')).toEqual(['ci-instance-id']);
+  });
+});

@@ -72,3 +72,20 @@ describe('a runner name the shell expands at boot is not taken for the runner na
     expect(named('      name = "ci-instance-id"\n')).toEqual(['ci-instance-id']);
   });
 });
+
+describe('RF910 names a manager-kind resource with user data that the values given make none of', () => {
+  // ahmedasmar/terraform-aws-gitlab-docker-autoscaler-runner: `count = var.auth_token != null ? 1 : 0`
+  // over `default = null`; RF910 said "no … instance … whose user data runs it", naming nothing.
+  const tf = (count: string) => `variable "auth_token" {\n  type    = string\n  default = null\n}\n\nresource "aws_instance" "manager" {\n  count         = ${count}\n  ami           = "ami-0123456789abcdef0"\n  instance_type = "t3.micro"\n  user_data     = "#!/bin/bash\\necho boot\\n"\n}\n`;
+  const rf910 = (count: string) => doctor(files({ 'main.tf': tf(count) })).findings.filter((f) => f.code === 'RF910');
+  it('count 0 with the default: the resource and where it is written are named, with a fix that asks for the values', () => {
+    const [f] = rf910('var.auth_token != null ? 1 : 0');
+    expect(f?.message).toContain('; this, with user data, makes no instance with the values the files give (its count is 0 or for_each empty: variable defaults, terraform.tfvars), so a manager it starts is made only where a run gives other values: aws_instance.manager at main.tf:6:1');
+    expect(f?.fix).toContain('terraform.tfvars');
+  });
+  it('twin: an instance made (count 1) is not named so', () => {
+    const found = rf910('1');
+    expect(found).toHaveLength(1);
+    expect(found[0]!.message).not.toContain('makes no instance');
+  });
+});

@@ -781,6 +781,17 @@ describe('an attribute of a resource with count read without an instance (Terraf
   it('is RF913 saying why and how to write it', () => {
     expect(evalLocal('aws_iam_policy.p.arn', COUNTED).broken).toEqual([expect.stringMatching(/aws_iam_policy\.p has count set, so its attributes are read on one instance: \.arn reads none/)]);
   });
+  it('a data source with count is named with its data. prefix, in the message and the fix', () => {
+    // rsrchboy/terraform-aws-gitlab-runner: `data.template_file.x.rendered` over a counted data source was said as "template_file.x".
+    const text = 'data "aws_iam_policy_document" "d" {\n  count = 1\n}\nlocals {\n  x = data.aws_iam_policy_document.d.json\n}\n';
+    const mod = emptyModule('.');
+    addHclBody(mod, parseHcl(text), hclLoc('t.tf', text), (path) => ({ source: undefined as never, doc: 0, path }), () => undefined);
+    const ev = new ModuleEvaluator(mod, { renderPolicy: renderPolicyDocument });
+    ev.local({ k: 'var', name: 'x', at: 0, end: 0 }, { loc: hclLoc('t.tf', text), vars: new Map() }, 'x');
+    const [reason] = [...ev.broken.values()];
+    expect(reason?.message).toBe('data.aws_iam_policy_document.d has count set, so its attributes are read on one instance: .json reads none (Terraform 0.12 and later refuse it)');
+    expect(reason?.fix).toBe('write data.aws_iam_policy_document.d[0].json, or one(data.aws_iam_policy_document.d[*].json) where the count may be 0');
+  });
   it('an index, and the legacy .0, still read the instance', () => {
     expect(evalLocal('aws_iam_policy.p[0].name', COUNTED)).toEqual({ value: 'p', broken: [] });
     expect(evalLocal('aws_iam_policy.p.0.name', COUNTED)).toEqual({ value: 'p', broken: [] });

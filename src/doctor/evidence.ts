@@ -56,6 +56,13 @@ export interface TerraformEvidence {
    * where a manager may be.
    */
   unexpanded?: { address: string; at: string; source?: string }[];
+  /**
+   * Resources of a kind a runner manager is made of, with user data, whose count or for_each makes
+   * no instance with the values the files give (`count = var.token != null ? 1 : 0` over a variable
+   * whose default is null): their address and where they are written. RF910 names them, since the
+   * manager their user data starts is made only when a run gives those values.
+   */
+  noInstance?: { address: string; at: string }[];
   /** The account of each aws resource (`type.name`), from its own provider configuration; undefined: not stated. */
   accounts?: Map<string, string | undefined>;
   /**

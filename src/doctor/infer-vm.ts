@@ -183,14 +183,27 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   };
   // The rekeys below rewrite references through an index of the root as it is now (vm.ts referenceIndex).
   startRekeys(root);
+  // The first manager of each runner name, with the user data it boots as read (before the loop rewrites it).
+  const firstOf = new Map<string, { address: string | undefined; at: string; userData: string }>();
   for (const m of managers) {
     const reader = readers.get(m.executor)!;
     const at = formatPosition(originAt(m.origin));
     if (seen.has(m.runner)) {
+      const first = firstOf.get(m.runner);
+      const address = startedAs(ev, m.launchTemplateKey)?.address;
+      // Instances of one resource (count or for_each: `aws_instance.this[0]`, `[1]`) are not two
+      // deployments: each boots what the one block writes, so the fix is not another folder.
+      const resource = (a: string | undefined) => a?.replace(/\[[^\]]*\]$/, '');
+      if (first !== undefined && address !== undefined && first.address !== undefined && first.at === at && resource(address) !== address && resource(address) === resource(first.address)) {
+        const alike = first.userData === m.userData;
+        sink.findings.push(finding('RF903', at, `${address} is another instance of ${resource(address)!} (its count or for_each makes several), so another manager of runner ${m.runner}: the proofs read ${first.address}, and this one boots ${alike ? 'the same user data' : 'other user data (it depends on the instance)'}${alike ? '' : ', which is not proven'}`, { fix: alike ? 'nothing, where the instances are meant to be alike; to have a manager proven on its own, write it as a resource of its own' : 'write each manager as a resource of its own, or boot every instance with the same user data' }));
+        continue;
+      }
       sink.findings.push(finding('RF903', at, `a second manager for runner ${m.runner}; only the first is proven`, { fix: 'give one deployment per folder' }));
       continue;
     }
     seen.add(m.runner);
+    firstOf.set(m.runner, { address: startedAs(ev, m.launchTemplateKey)?.address, at, userData: m.userData });
     const ltKey = m.launchTemplateKey;
     const body = m.tomlBody;
     // The user data as Terraform renders it (the lines of its config.toml are lines of it), and the

@@ -8,7 +8,7 @@ import { onlyKmsKeyRefs, resolveValue, withKmsKeyStandIns } from '../verify/aws-
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { evaluateConfigs } from './hcl/read.js';
-import { normalPath, type Value } from './hcl/eval.js';
+import { normalPath, writtenExpression, type Value } from './hcl/eval.js';
 import { namedBeforeApply } from './hcl/registry-modules.js';
 import { evidenceFile } from './helm-release.js';
 import { dataPathOf, grammarPath, pathIn, policyDocumentProblem, renderPolicyDocument } from './policy-document.js';
@@ -199,7 +199,7 @@ export function normalizeTerraform(ev: Evidence): { root: TerraformRoot; finding
       // as one opaque symbol, as plan does for the documents it emits; anywhere else it is not proven.
       const symbolic = why.code === 'RF906' ? symbolicDocument(value) : undefined;
       if (symbolic !== undefined) return symbolic;
-      findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(why.at), message: `${key}.${attr} is not statically known: ${why.message}`, received: value.slice(0, 120), fix: why.fix ?? 'give `terraform show -json` of a plan, which carries the evaluated value' });
+      findings.push({ code: 'RF906', severity: CODES.RF906.severity, path: formatPosition(why.at), message: `${key}.${attr} is not statically known: ${why.message}`, received: writtenExpression(value).slice(0, 120), fix: why.fix ?? 'give `terraform show -json` of a plan, which carries the evaluated value' });
       return undefined;
     }
     const m = DATA_DOC.exec(value);

@@ -448,7 +448,11 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     }
     const executor = str(get(toml, 'runners', 0, 'executor')) ?? '';
     if (!executors.has(executor)) continue;
-    const runner = named ?? str(get(toml, 'runners', 0, 'name'))?.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase() ?? str(body.name) ?? k;
+    // A name the shell expands at boot (`--name "$${my_instance_id}"`, the instance id read from the
+    // metadata service) is no name the files give: its letters are a variable's, not the runner's.
+    const tomlName = str(get(toml, 'runners', 0, 'name'));
+    const bootName = tomlName !== undefined && /\$(?:\{|[A-Za-z_(])/.test(tomlName) && !read.unknown.some((u) => tomlName.includes(u));
+    const runner = named ?? (bootName ? undefined : tomlName?.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase()) ?? str(body.name) ?? k;
     // The runner's config.toml file beside user data that writes its own (in a folder named after the runner).
     const file = tomlText !== undefined ? candidates.find((t) => t.origin.source.path.split('/').includes(runner)) : undefined;
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;

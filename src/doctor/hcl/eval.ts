@@ -50,6 +50,18 @@ export class EvalError extends Error {}
 
 const BUSY = Symbol('busy');
 /** A text known in part: literal text outside its `${…}` parts (one whole `${…}` expression is not). */
+/**
+ * A value only apply knows as the user wrote it, for a finding's `received`: inside a module the
+ * symbol of an expression carries the module's address (sym), which is no part of what is written.
+ * Only where the address stands before an expression that is no reference (a function call such as
+ * `jsonencode({…})`, a literal, a parenthesis) is it taken off: there `module.iam.jsonencode(…)`
+ * reads as nothing the user could have written, while `module.iam.aws_s3_bucket.b.arn` still names
+ * the attribute's address. A root folder before it (several roots given together) goes with it.
+ */
+export function writtenExpression(render: string): string {
+  return render.replace(/\$\{(?:[^${}"\s]*\/)?(?:module\.[A-Za-z_][\w-]*(?:\[[^\]]*\])?\.)+(?=[A-Za-z_][\w-]*\(|[{[("\d!-])/g, '${');
+}
+
 function partText(render: string): boolean {
   return !(render.startsWith('${') && render.endsWith('}')) && render.includes('${');
 }
@@ -1580,8 +1592,10 @@ export class ModuleEvaluator {
           // `aws_iam_policy.x.arn` on a resource with count (Terraform 0.11 read the first instance so;
           // 0.12 and later refuse it): an attribute, not an instance key.
           const counted = e.k === 'attr' && !/^\d+$/.test(name) && ref.block.body.attrs.some((a) => a.name === 'count');
-          if (!hit && counted) return this.unknown(e, env, 'RF913', `${ref.block.type}.${ref.block.name} has count set, so its attributes are read on one instance: .${name} reads none (Terraform 0.12 and later refuse it)`, `write ${ref.block.type}.${ref.block.name}[0].${name}, or one(${ref.block.type}.${ref.block.name}[*].${name}) where the count may be 0`);
-          if (!hit) return this.#broken(e, env, `${ref.block.type}.${ref.block.name} has no instance ${JSON.stringify(key)} (instances: ${inst.map((i) => (i.each ? JSON.stringify(i.each.key) : String(i.index))).join(', ') || 'none'})`, 'fix the key', ...countOf(ref.block.body.attrs));
+          // A data source is named with its `data.` prefix, as the user writes the reference.
+          const written = `${ref.block.mode === 'data' ? 'data.' : ''}${ref.block.type}.${ref.block.name}`;
+          if (!hit && counted) return this.unknown(e, env, 'RF913', `${written} has count set, so its attributes are read on one instance: .${name} reads none (Terraform 0.12 and later refuse it)`, `write ${written}[0].${name}, or one(${written}[*].${name}) where the count may be 0`);
+          if (!hit) return this.#broken(e, env, `${written} has no instance ${JSON.stringify(key)} (instances: ${inst.map((i) => (i.each ? JSON.stringify(i.each.key) : String(i.index))).join(', ') || 'none'})`, 'fix the key', ...countOf(ref.block.body.attrs));
           return new Ref({ ref: 'inst', block: ref.block, inst: hit });
         }
         case 'inst': {

@@ -622,6 +622,8 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
         }
         continue;
       }
+      // A manager-kind resource with user data that the values given make none of: RF910 names it.
+      if (instances.length === 0 && block.mode === 'resource' && MANAGER_KINDS.has(block.type) && block.body.attrs.some((a) => a.name === 'user_data' || a.name === 'user_data_base64')) (tf.noInstance ??= []).push({ address, at: formatPosition(block.loc.pos(block.at)) });
       for (const inst of instances) {
         const name = `${prefix}${evaluator.markedName(block.name)}${inst.name.slice(block.name.length)}`;
         const key = `${block.mode === 'data' ? 'data.' : ''}${block.type}.${name}`;

@@ -184,3 +184,40 @@ describe('doctor: user data written in a local (base64encode(local.user_data)), 
     expect([...run(tf).chains.keys()]).toEqual(before);
   });
 });
+
+describe('doctor: the `$${…}` an instance\'s user data writes for the shell is the script\'s own text', () => {
+  // Terraform renders `$${CACHE_DIR}` in a heredoc as `${CACHE_DIR}`: a shell expansion, known to the
+  // evaluator as text. Before, read as a part only apply knows: RF906, then RF910 "could not be read".
+  const instance = (volume: string, extra = '') => `${extra}resource "aws_instance" "runner" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "t3.micro"
+  user_data     = <<-EOT
+    #!/bin/bash
+    cat > /etc/gitlab-runner/config.toml <<EOF
+    concurrent = 2
+    [[runners]]
+      name = "docker"
+      url = "https://gitlab.example.com"
+      token = "$TOKEN"
+      executor = "docker"
+      [runners.docker]
+        image = "alpine:3.20"
+        volumes = ["${volume}:/cache"]
+    EOF
+  EOT
+}
+`;
+  it('a shell expansion written `$${CACHE_DIR}`: the manager is read (its runner named), no RF906 or RF910', () => {
+    const r = run(instance('$${CACHE_DIR}'));
+    const codes = r.findings.map((f) => f.code);
+    expect(codes).not.toContain('RF906');
+    expect(codes).not.toContain('RF910');
+    expect(r.findings.find((f) => f.code === 'RF911')?.message).toContain('the manager of runner docker (instance aws_instance.runner)');
+  });
+
+  it('a variable without a default in the same place is still known only at apply: RF906 names it', () => {
+    const r = run(instance('${var.cache_dir}', 'variable "cache_dir" {\n  type = string\n}\n'));
+    expect(r.findings.find((f) => f.code === 'RF906')?.message).toContain('runners[0].docker.volumes[0]');
+    expect(r.findings.map((f) => f.code)).not.toContain('RF911');
+  });
+});

@@ -40,7 +40,7 @@ function launchConfigurationsAsLaunchTemplates(ev: Evidence, root: TerraformRoot
   const moved = new Map<string, string>();
   for (const k of Object.keys(configs)) {
     const body = configs[k]!;
-    const lt = launchTemplateFrom(body, ['image_id', 'instance_type', 'metadata_options', 'key_name']);
+    const lt = launchTemplateFrom(body, ['image_id', 'instance_type', 'metadata_options', 'key_name'], undefined, knownUserData(ev, `aws_launch_configuration.${k}`));
     if (!lt) continue;
     if (body.security_groups !== undefined) lt.vpc_security_group_ids = [body.security_groups].flat().map((g) => groupId(root, g));
     moved.set(k, addAsLaunchTemplate(ev, root, 'aws_launch_configuration', k, lt));
@@ -74,7 +74,7 @@ function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INST
     // A spot request's metadata_options never reach the instance: not copied.
     // Its creation-time provisioners set it up after its user data: one setup script (provisioners.ts).
     const steps = ev.terraform.provisioners?.get(`${type}.${k}`);
-    const lt = launchTemplateFrom(body, type === 'aws_spot_instance_request' ? ['image_id', 'instance_type', 'key_name', 'tags'] : ['image_id', 'instance_type', 'metadata_options', 'key_name', 'tags'], steps);
+    const lt = launchTemplateFrom(body, type === 'aws_spot_instance_request' ? ['image_id', 'instance_type', 'key_name', 'tags'] : ['image_id', 'instance_type', 'metadata_options', 'key_name', 'tags'], steps, knownUserData(ev, `${type}.${k}`));
     if (!lt) continue;
     // Said where IMDSv2 is checked (RF711): the options written are not what the instance gets.
     if (type === 'aws_spot_instance_request') markSpotRequest(lt);
@@ -89,8 +89,8 @@ function asLaunchTemplates(ev: Evidence, root: TerraformRoot, type: (typeof INST
 }
 
 /** The launch template a resource with user data stands for (its user data and the arguments named), or undefined without user data. */
-function launchTemplateFrom(body: Record<string, unknown>, copied: readonly string[], steps?: readonly SetupStep[]): Record<string, unknown> | undefined {
-  const userData = withSetup(body, launchTemplateUserData(body), steps);
+function launchTemplateFrom(body: Record<string, unknown>, copied: readonly string[], steps: readonly SetupStep[] | undefined, known: boolean): Record<string, unknown> | undefined {
+  const userData = withSetup(body, launchTemplateUserData(body, known), steps, known);
   if (userData === undefined) return undefined;
   const lt: Record<string, unknown> = { user_data: userData };
   for (const name of copied) if (body[name] !== undefined) setOwn(lt, name, body[name]);
@@ -156,21 +156,35 @@ function groupId(root: TerraformRoot, g: unknown): unknown {
  * or where the user data is not plain text the steps can follow (a file the launch template names,
  * base64 the doctor does not decode here).
  */
-function withSetup(body: Record<string, unknown>, userData: string | undefined, steps: readonly SetupStep[] | undefined): string | undefined {
+function withSetup(body: Record<string, unknown>, userData: string | undefined, steps: readonly SetupStep[] | undefined, known: boolean): string | undefined {
   if (!steps || !steps.some((s) => s.text !== undefined)) return userData;
   if (userData === undefined) return setupScript(undefined, steps);
   const text = typeof body.user_data === 'string' ? body.user_data : undefined;
   if (text === undefined || userDataFilePath(text, '') !== undefined) return userData;
-  return setupScript({ text, partial: text.includes('${') }, steps);
+  return setupScript({ text, partial: !known && text.includes('${') }, steps);
 }
 
-/** The instance's (or launch configuration's) user data as a launch template holds it (base64, or the form the evaluator writes for a partly known script). */
-export function launchTemplateUserData(body: Record<string, unknown>): string | undefined {
+/**
+ * Whether the evaluator knew the whole `user_data` of `address`: then a `${` in it is the script's
+ * own (`$${HOME}` in the heredoc, a shell expansion), not a part only apply knows, which the
+ * evaluator records among the root's unknowns (hcl/read.ts) and writes as `${…}`.
+ */
+function knownUserData(ev: Evidence, address: string): boolean {
+  return !ev.terraform.unknowns.has(`${address}.user_data`);
+}
+
+/**
+ * The instance's (or launch configuration's) user data as a launch template holds it (base64, or the
+ * form the evaluator writes for a partly known script). `known`: the evaluator knew all of it, so a
+ * `${` in it is the script's own text; otherwise (the default, for callers without the evaluator's
+ * record) a `${` is taken for a part only apply knows.
+ */
+export function launchTemplateUserData(body: Record<string, unknown>, known = false): string | undefined {
   if (typeof body.user_data_base64 === 'string') return body.user_data_base64;
   const text = body.user_data;
   if (typeof text !== 'string') return undefined;
   // A script with parts only apply knows keeps them as `${…}`; `base64encode("…")` of it is what
   // the user data reader takes for such a script (src/doctor/hcl/eval.ts writes it so).
-  if (text.includes('${')) return `\${base64encode(${JSON.stringify(text)})}`;
+  if (!known && text.includes('${')) return `\${base64encode(${JSON.stringify(text)})}`;
   return Buffer.from(text, 'utf8').toString('base64');
 }

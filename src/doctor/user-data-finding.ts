@@ -28,7 +28,7 @@ export function atUserDataLine(f: Finding, ev: Evidence, docs: FleetDocuments): 
   const texts = new Map<string, string>();
   for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
   // An instance's or launch configuration's user data is plain text: read as the launch template it stands for holds it.
-  const read = writtenType === 'aws_launch_template' ? otherUserDataText(body, origin.source.path, texts) : userDataText({ user_data: launchTemplateUserData(body) }, origin.source.path, texts);
+  const read = writtenType === 'aws_launch_template' ? otherUserDataText(body, origin.source.path, texts) : userDataText({ user_data: launchTemplateUserData(body, !ev.terraform.unknowns.has(`${written}.user_data`)) }, origin.source.path, texts);
   if (checked === undefined || read === undefined || 'problem' in read) return f;
   const line = readLineOf(read.text, checked, s.userDataLine.line);
   const source = ev.terraform.userDataSources?.get(written) ?? (typeof body.user_data === 'string' && !body.user_data.includes('${') ? ({ kind: 'literal' } as const) : ({ kind: 'expression' } as const));

@@ -123,3 +123,63 @@ describe('the doctor over a role that registers', () => {
     expect(JSON.stringify(r)).not.toContain(token);
   });
 });
+
+describe('tokens an Ansible file gives by name, whatever their shape (task 36c)', () => {
+  // Shapeless on purpose: a legacy registration token or a personal access token of an older GitLab has no prefix.
+  const SHAPELESS = 'FAKEfake0123456789ab';
+
+  it('a runner token variable (`*_registration_token`, `runner_token`) in group_vars, host_vars or a role\'s defaults: RF940 at it, value not shown', () => {
+    const r = doctor(files({
+      'group_vars/all.yml': `gitlab_runner_registration_token: ${SHAPELESS}\n`,
+      'host_vars/ci1.yml': `runner_token: "${SHAPELESS}"\n`,
+      'roles/runner/defaults/main.yml': `gitlab_runner_coordinator_url: https://g.example.com\nrunner_authentication_token: ${SHAPELESS}\n`,
+    }));
+    expect(codes(r, 'RF940').map((f) => f.path).sort()).toEqual(['group_vars/all.yml:1:35', 'host_vars/ci1.yml:1:15', 'roles/runner/defaults/main.yml:2:30']);
+    expect(codes(r, 'RF940')[0]!.message).toContain('a GitLab runner token (');
+    expect(JSON.stringify(r)).not.toContain(SHAPELESS);
+  });
+
+  it('the passing twins: Jinja, an Ansible Vault value, a placeholder, `token` alone, a name that is no runner token\'s, the same file outside a vars folder', () => {
+    const r = doctor(files({
+      'group_vars/all.yml': [
+        'gitlab_runner_registration_token: "{{ vault_registration_token }}"',
+        'runner_token: "prefix-{{ suffix }}"',
+        'runners_token: !vault |',
+        '  $ANSIBLE_VAULT;1.1;AES256',
+        '  62313365396662343061393464336163383764373764613633653634306231386433626436623361',
+        'authentication_token: CHANGEME',
+        `token: ${SHAPELESS}`,
+        `github_token_name: ${SHAPELESS}`,
+        '',
+      ].join('\n'),
+      'notes/all.yml': `gitlab_runner_registration_token: ${SHAPELESS}\n`,
+    }));
+    expect(codes(r, 'RF940')).toEqual([]);
+  });
+
+  it('a community.general.gitlab_runner task (and the short name): a clear api_token or registration_token is RF940 at it; {{ x }} is not', () => {
+    const tasks = `- name: Register the runner in GitLab
+  community.general.gitlab_runner:
+    api_url: https://g.example.com
+    api_token: ${SHAPELESS}
+    registration_token: "{{ registration_token }}"
+    description: docker-runner
+    state: present
+    run_untagged: false
+- name: Register another
+  gitlab_runner:
+    api_url: https://g.example.com
+    api_token: "{{ access_token }}"
+    registration_token: ${SHAPELESS}2
+    description: shell-runner
+`;
+    const r = doctor(files({ 'roles/runner/tasks/main.yml': tasks }));
+    const found = codes(r, 'RF940').sort((a, b) => a.message.localeCompare(b.message));
+    expect(found.map((f) => f.path)).toEqual([`roles/runner/tasks/main.yml:${lineCol(tasks, SHAPELESS)}`, `roles/runner/tasks/main.yml:${lineCol(tasks, SHAPELESS, 1)}`]);
+    expect(found[0]!.message).toContain('a GitLab API token (community.general.gitlab_runner.api_token)');
+    expect(found[1]!.message).toContain('a GitLab runner token (gitlab_runner.registration_token)');
+    expect(JSON.stringify(r)).not.toContain(SHAPELESS);
+    const jinja = tasks.split(/FAKEfake0123456789ab2?/).join('{{ from_vault }}');
+    expect(codes(doctor(files({ 'roles/runner/tasks/main.yml': jinja })), 'RF940')).toEqual([]);
+  });
+});

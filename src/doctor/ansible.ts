@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq, parseAllDocuments, Scalar, type Node, type YAMLMap } from 'yaml';
+import { runnerTokenVariable } from '../verify/credentials.js';
 
 /**
  * The commands an Ansible playbook or role's task file runs on its hosts, as scripts the register
@@ -26,7 +27,7 @@ export interface TaskScript {
 const MODULE = /^(?:ansible\.(?:builtin|legacy)\.)?(command|shell|raw)$/;
 const TASK_LISTS = ['tasks', 'pre_tasks', 'post_tasks', 'handlers', 'block', 'rescue', 'always'];
 /** Keys only a play or a task has: a list of mappings with one of them at its top is a playbook or a task file. */
-const PLAY_OR_TASK = /^(?:hosts|tasks|roles|block|import_playbook|include_tasks|import_tasks|include_role|import_role|(?:ansible|community)\.[a-z_]+\.[a-z_]+|command|shell|raw)$/;
+const PLAY_OR_TASK = /^(?:hosts|tasks|roles|block|import_playbook|include_tasks|import_tasks|include_role|import_role|(?:ansible|community)\.[a-z_]+\.[a-z_]+|command|shell|raw|gitlab_runner)$/;
 
 /** A line that starts a top-level list item (`- x`, or `-` alone before a nested mapping). */
 const TOP_LEVEL_ITEM = /^-(?:[ \t]|$)/m;
@@ -148,3 +149,62 @@ function align(text: string, from: number, to: number, value: string): number[] 
   }
   return out;
 }
+
+/**
+ * The GitLab runner modules of the community.general collection that register a runner through
+ * GitLab's API (`community.general.gitlab_runner`, its short name, and the old alias
+ * `source_control.gitlab.gitlab_runner`): the module creates the runner in GitLab and nothing more. The
+ * config.toml its hosts run is written by another task, so no chain is read from its parameters.
+ */
+const RUNNER_MODULE = /^(?:(?:community\.general|source_control\.gitlab)\.)?gitlab_runner$/;
+
+/**
+ * The module's parameters that hold a credential (community.general plugins/modules/gitlab_runner.py
+ * and its gitlab auth options: `api_token`, alias `private_token`, `api_oauth_token`, `api_job_token`;
+ * `registration_token`, the runner's registration token): a literal there is a credential whatever
+ * its shape.
+ */
+const RUNNER_MODULE_TOKENS = new Set(['api_token', 'private_token', 'api_oauth_token', 'api_job_token', 'registration_token']);
+
+/** The folders Ansible reads variables from by their place: an inventory's group_vars and host_vars, a role's defaults and vars. */
+const VARS_FILE = /(?:^|\/)(?:group_vars|host_vars)\/|(?:^|\/)(?:defaults|vars)\/[^/]+\.ya?ml$/i;
+
+/** A value Ansible fills in or decrypts when it runs: Jinja (`{{ x }}`, `{% … %}`) anywhere in it, or an Ansible Vault payload. */
+const FILLED_IN = /\{\{|\{%|^\s*\$ANSIBLE_VAULT;/;
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Whether a parsed document is a playbook or a task file: a list with a play's or a task's key in one of its mappings. */
+function playsOrTasks(doc: unknown): doc is unknown[] {
+  return Array.isArray(doc) && doc.some((i) => isObj(i) && Object.keys(i).some((k) => PLAY_OR_TASK.test(k)));
+}
+
+/**
+ * Where an Ansible file holds a credential by the name it is given to, whatever its shape (the
+ * credential scan's `tokenAt`): a variable named as a runner token (`runnerTokenVariable`:
+ * `gitlab_runner_registration_token`, `runner_token`, `registration_token`) in a vars file
+ * (group_vars, host_vars, a role's defaults or vars) at any depth, or in a play's or task's `vars:`;
+ * and a credential parameter of a gitlab_runner task (`RUNNER_MODULE_TOKENS`). A value with Jinja in
+ * it or an Ansible Vault payload is filled in when the play runs: no credential written. Undefined
+ * for a file that is no Ansible file.
+ */
+export function ansibleTokenAt(path: string, docs: readonly unknown[]): ((at: readonly (string | number)[], value: string) => string | undefined) | undefined {
+  if (!YAML_FILE.test(path)) return undefined;
+  const varsFile = VARS_FILE.test(path) && docs.some(isObj);
+  const playbook = docs.some(playsOrTasks);
+  if (!varsFile && !playbook) return undefined;
+  return (at, value) => {
+    if (FILLED_IN.test(value)) return undefined;
+    const key = at[at.length - 1];
+    if (typeof key !== 'string') return undefined;
+    if (varsFile) return runnerTokenVariable(key) ? key : undefined;
+    // In a playbook or task file: under a `vars:` mapping, or a gitlab_runner task's parameter.
+    const parent = at[at.length - 2];
+    if (typeof parent !== 'string') return undefined;
+    if (RUNNER_MODULE.test(parent) && RUNNER_MODULE_TOKENS.has(key)) return `${parent}.${key}`;
+    return at.includes('vars') && runnerTokenVariable(key) ? key : undefined;
+  };
+}
+
+/** Whether a text may hold a credential `ansibleTokenAt` finds by its name (a token variable's or a gitlab_runner parameter's), which no needle of the scan's prefilter is. */
+export const ANSIBLE_TOKEN_KEY = /(?:^|[\s_])(?:registration_token|runner_token|runnerToken|runnerRegistrationToken|authentication_token|runners_token|api_token|private_token|api_oauth_token|api_job_token)\s*:/m;

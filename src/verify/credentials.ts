@@ -171,6 +171,24 @@ const RUNNER_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_KEY_NAMES);
  * judge a literal by (a runner token whatever its shape, unless `placeholderValue`).
  */
 export const RUNNER_TOKEN_ATTRIBUTE_NAMES = ['token', 'runner_token', 'runnerToken', 'registration_token', 'runnerRegistrationToken', 'authentication_token', 'runners_token'] as const;
+const RUNNER_TOKEN_ATTRIBUTES: ReadonlySet<string> = new Set(RUNNER_TOKEN_ATTRIBUTE_NAMES);
+
+/**
+ * A runner token's name written into a longer one, as modules and roles name their variables
+ * (`gitlab_runner_registration_token`, `runner_authentication_token`): the name ends in `_` and one
+ * of the runner token names other than `token` alone.
+ */
+const RUNNER_TOKEN_SUFFIX = new RegExp(`_(?:${RUNNER_TOKEN_ATTRIBUTE_NAMES.filter((n) => n !== 'token').join('|')})$`);
+
+/**
+ * Whether a variable's name says it holds a runner token: one of `RUNNER_TOKEN_ATTRIBUTE_NAMES` but
+ * `token` alone (which names a token of anything), or a longer name ending in one
+ * (`RUNNER_TOKEN_SUFFIX`). The one rule for a literal judged by the variable it is given to, whatever
+ * its shape: a Terraform plan's variables and template inputs, an Ansible role's or inventory's vars.
+ */
+export function runnerTokenVariable(name: string): boolean {
+  return (name !== 'token' && RUNNER_TOKEN_ATTRIBUTES.has(name)) || RUNNER_TOKEN_SUFFIX.test(name);
+}
 
 /**
  * Whether a value given to a credential (a credential key's, a docker-machine key option's) is a

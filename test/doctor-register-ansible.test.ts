@@ -183,3 +183,37 @@ describe('tokens an Ansible file gives by name, whatever their shape (task 36c)'
     expect(codes(doctor(files({ 'roles/runner/tasks/main.yml': jinja })), 'RF940')).toEqual([]);
   });
 });
+
+describe('a register command built with set_fact and run by a later task (riemers/ansible-gitlab-runner\'s shape, task 36c)', () => {
+  const built = (run: string, fact = `    register_cmd: >-
+      gitlab-runner register
+      --non-interactive
+      --url https://g.example.com
+      --executor docker
+      --docker-privileged
+`) => `- name: Construct the register command
+  ansible.builtin.set_fact:
+${fact}    image_flags: ["--docker-image", "alpine:3.20"]
+- name: Register the runner
+  ansible.builtin.command: "${run}"
+`;
+
+  it('a plain string fact, a joined list fact and literals put together with ~: every flag read, each at the fact where it is written', () => {
+    const text = built("{{ register_cmd ~ ' --tag-list ci ' ~ image_flags | join(' ') }} --token {{ runner_token }}");
+    expect(flags(text)).toEqual([['non-interactive', 'url=https://g.example.com', 'executor=docker', 'docker-privileged', 'tag-list=ci', 'docker-image=alpine:3.20', 'token={{ runner_token }}']]);
+    const r = doctor(files({ 'roles/runner/tasks/main.yml': text }));
+    expect(codes(r, 'RF301').map((f) => f.path)).toEqual([`roles/runner/tasks/main.yml:${lineCol(text, '--docker-privileged')}`]);
+  });
+
+  it('the passing twins: a fact built with a Jinja statement ({% if %}), a filter, or a variable no set_fact sets stays a value known only when the task runs', () => {
+    const statement = `    register_cmd: >-
+      gitlab-runner register
+      {% if privileged %}--docker-privileged{% endif %}
+`;
+    expect(flags(built('{{ register_cmd }} --executor docker', statement))).toEqual([]);
+    expect(flags(built("{{ register_cmd | default('') }}"))).toEqual([]);
+    expect(flags(built('{{ other_cmd }}'))).toEqual([]);
+    const set = built('gitlab-runner register --executor docker {{ image_flags }}');
+    expect(flags(set)).toEqual([['executor=docker']]);
+  });
+});

@@ -53,21 +53,142 @@ export function ansibleScripts(path: string, text: string): TaskScript[] | undef
   const lists = docs.map((d) => d.contents).filter((c) => isSeq(c) && c.items.some((i) => isMap(i) && i.items.some((p) => isScalar(p.key) && PLAY_OR_TASK.test(String(p.key.value)))));
   if (lists.length === 0) return undefined;
   const out: TaskScript[] = [];
-  const walk = (list: Node): void => {
+  const facts = new Map<string, Fact | null>();
+  const walk = (list: Node, visit: (key: string, value: Node | null, task: YAMLMap) => void): void => {
     if (!isSeq(list)) return;
     for (const item of list.items) {
       if (!isMap(item)) continue;
       for (const pair of item.items) {
         if (!isScalar(pair.key)) continue;
         const key = String(pair.key.value);
-        if (TASK_LISTS.includes(key)) walk(pair.value as Node);
-        const module = MODULE.exec(key)?.[1];
-        if (module !== undefined) out.push(...taskScripts(text, module, pair.value as Node | null, item));
+        if (TASK_LISTS.includes(key)) walk(pair.value as Node, visit);
+        visit(key, pair.value as Node | null, item);
       }
     }
   };
-  for (const list of lists) walk(list as Node);
+  // The facts the file's set_fact tasks set, first: a command built in one task and run by a later one.
+  for (const list of lists) walk(list as Node, (key, value) => {
+    if (SET_FACT.test(key)) factsOf(text, value, facts);
+  });
+  for (const list of lists) walk(list as Node, (key, value, task) => {
+    const module = MODULE.exec(key)?.[1];
+    if (module !== undefined) out.push(...taskScripts(text, module, value, task).map((t) => withFacts(t, facts, module !== 'command')));
+  });
   return out;
+}
+
+/**
+ * A fact a `set_fact` task of the same file sets, where its value is known as written: a string
+ * with no Jinja statement (`{% … %}`, `{# … #}`: the task renders those when it runs), each character
+ * at the file's character it was read from; or a list of such strings. A fact set twice to different
+ * values is not known (`null`): which one a later task sees depends on the order the play runs them.
+ */
+type Fact = { kind: 'string'; value: string; rawAt: number[] } | { kind: 'list'; items: { value: string; rawAt: number[] }[] };
+
+/** `set_fact` (ansible.builtin.set_fact): its key=value pairs set host facts a later task's `{{ name }}` reads (docs.ansible.com, ansible.builtin.set_fact). */
+const SET_FACT = /^(?:ansible\.(?:builtin|legacy)\.)?set_fact$/;
+/** Parameters of set_fact that are no fact. */
+const SET_FACT_OPTIONS = new Set(['cacheable']);
+/** Jinja statements and comments: a value holding one is rendered by the template engine, not read here. */
+const JINJA_STATEMENT = /\{%|\{#/;
+
+function factsOf(text: string, value: Node | null, facts: Map<string, Fact | null>): void {
+  if (!isMap(value)) return;
+  for (const pair of value.items) {
+    if (!isScalar(pair.key)) continue;
+    const name = String(pair.key.value);
+    if (SET_FACT_OPTIONS.has(name)) continue;
+    const v = pair.value as Node | null;
+    let fact: Fact | null = null;
+    if (isScalar(v) && typeof v.value === 'string' && !JINJA_STATEMENT.test(v.value)) fact = { kind: 'string', ...scalarScript(text, v, true) };
+    else if (isSeq(v) && v.items.every((i) => isScalar(i) && typeof i.value === 'string' && !JINJA_STATEMENT.test(i.value))) fact = { kind: 'list', items: v.items.map((i) => scalarScript(text, i as Scalar, true)) };
+    const before = facts.get(name);
+    facts.set(name, before === undefined ? fact : before !== null && fact !== null && JSON.stringify(factText(before)) === JSON.stringify(factText(fact)) ? before : null);
+  }
+}
+
+const factText = (f: Fact): string | string[] => (f.kind === 'string' ? f.value : f.items.map((i) => i.value));
+
+/** A piece of text and where each of its characters is read from. */
+interface Piece {
+  value: string;
+  rawAt: number[];
+}
+
+/**
+ * A task's command with each `{{ … }}` that reads only known facts filled in: the expression is
+ * literal strings (`'…'`, `"…"`), known string facts, and a known list fact joined
+ * (`{{ parts | join(' ') }}`; Jinja's join puts nothing between the items when no separator is given),
+ * put together with `~` or `+` (both concatenate strings in Jinja). Any other expression (a filter, a
+ * test, a variable no set_fact of this file sets, a fact built with a Jinja statement) stays as written:
+ * a value known only when the task runs, as before. No Jinja is evaluated beyond this.
+ */
+function withFacts(script: TaskScript, facts: ReadonlyMap<string, Fact | null>, shell: boolean, depth = 0): TaskScript {
+  if (facts.size === 0 || depth > 3 || !script.value.includes('{{')) return script;
+  let value = '';
+  const rawAt: number[] = [];
+  let last = 0;
+  let changed = false;
+  for (const m of script.value.matchAll(/\{\{-?([^}]*(?:\}(?!\})[^}]*)*)-?\}\}/g)) {
+    const filled = evaluate(m[1]!, facts, script.rawAt[m.index] ?? script.end, shell, depth);
+    if (filled === undefined) continue;
+    value += script.value.slice(last, m.index) + filled.value;
+    rawAt.push(...script.rawAt.slice(last, m.index), ...filled.rawAt);
+    last = m.index + m[0].length;
+    changed = true;
+  }
+  if (!changed) return script;
+  value += script.value.slice(last);
+  rawAt.push(...script.rawAt.slice(last));
+  return { value, rawAt, end: script.end };
+}
+
+/** One `{{ … }}` expression, filled in where it reads only literals and known facts (`withFacts`); undefined otherwise. `at`: where a literal of it is placed. */
+function evaluate(expr: string, facts: ReadonlyMap<string, Fact | null>, at: number, shell: boolean, depth: number): Piece | undefined {
+  const TERM = /\s*(?:'([^'\\]*)'|"([^"\\]*)"|([A-Za-z_][A-Za-z0-9_]*)(?:\s*\|\s*join(?:\(\s*(?:'([^'\\]*)'|"([^"\\]*)")?\s*\))?)?)\s*/y;
+  const OP = /([~+])/y;
+  const out: Piece = { value: '', rawAt: [] };
+  let i = 0;
+  for (;;) {
+    TERM.lastIndex = i;
+    const t = TERM.exec(expr);
+    if (!t) return undefined;
+    i = TERM.lastIndex;
+    const literal = t[1] ?? t[2];
+    if (literal !== undefined) {
+      out.value += literal;
+      out.rawAt.push(...Array<number>(literal.length).fill(at));
+    } else {
+      const fact = facts.get(t[3]!);
+      if (!fact) return undefined;
+      const joined = /\|\s*join/.test(t[0]);
+      let piece: Piece;
+      if (fact.kind === 'list') {
+        if (!joined) return undefined;
+        const sep = t[4] ?? t[5] ?? '';
+        piece = { value: '', rawAt: [] };
+        fact.items.forEach((item, n) => {
+          if (n > 0) {
+            piece.value += sep;
+            piece.rawAt.push(...Array<number>(sep.length).fill(item.rawAt[0] ?? at));
+          }
+          piece.value += item.value;
+          piece.rawAt.push(...item.rawAt);
+        });
+      } else {
+        if (joined) return undefined;
+        piece = { value: fact.value, rawAt: fact.rawAt };
+      }
+      // A fact's own `{{ … }}` of known facts are filled in too; a command has no shell, so its newlines are blanks.
+      const inner = withFacts({ ...piece, end: piece.rawAt[piece.rawAt.length - 1] ?? at }, facts, shell, depth + 1);
+      out.value += shell ? inner.value : inner.value.replace(/\r?\n/g, ' ');
+      out.rawAt.push(...inner.rawAt);
+    }
+    if (i >= expr.length) return out;
+    OP.lastIndex = i;
+    if (!OP.exec(expr)) return undefined;
+    i = OP.lastIndex;
+  }
 }
 
 /** The command of one task: its module's free-form value, its `cmd`, or its `argv` words; also where the task gives them in `args`. */

@@ -78,9 +78,9 @@ describe('the register commands of Ansible tasks', () => {
   it('a YAML comment that names the command is no command; nor is a Kubernetes manifest read as tasks', () => {
     expect(flags('- name: x\n  # runs gitlab-runner register --docker-privileged later\n  ansible.builtin.debug: { msg: hi }\n')).toEqual([]);
     const manifest = 'apiVersion: v1\nkind: Pod\nmetadata: { name: r }\nspec:\n  containers:\n    - name: r\n      image: gitlab/gitlab-runner\n      command: ["sh", "-c", "gitlab-runner register --executor docker --docker-privileged"]\n';
-    // Not a task file: read as written, as any other text is.
-    expect(flags(manifest, 'pod.yaml')).toHaveLength(1);
-    expect(flags(manifest, 'pod.yaml')).toEqual(flags(manifest, 'pod.sh'));
+    // Not a task file: read as any other YAML text is, its flow list's items as YAML reads them (task 36c: before, as a
+    // script's raw text, which took the closing `"]` into the last flag, `docker-privileged]`).
+    expect(flags(manifest, 'pod.yaml')).toEqual([['executor=docker', 'docker-privileged']]);
   });
 });
 
@@ -181,6 +181,21 @@ describe('tokens an Ansible file gives by name, whatever their shape (task 36c)'
     expect(JSON.stringify(r)).not.toContain(SHAPELESS);
     const jinja = tasks.split(/FAKEfake0123456789ab2?/).join('{{ from_vault }}');
     expect(codes(doctor(files({ 'roles/runner/tasks/main.yml': jinja })), 'RF940')).toEqual([]);
+  });
+
+  it('RF910 names the gitlab_runner tasks (they create the runner in GitLab, no config.toml); a file without one says nothing of it', () => {
+    const tasks = `- name: Register the runner in GitLab
+  community.general.gitlab_runner:
+    api_url: https://g.example.com
+    api_token: "{{ access_token }}"
+    description: docker-runner
+    state: present
+`;
+    const rf910 = codes(doctor(files({ 'roles/runner/tasks/main.yml': tasks })), 'RF910');
+    expect(rf910).toHaveLength(1);
+    expect(rf910[0]!.message).toContain(`an Ansible gitlab_runner task (roles/runner/tasks/main.yml:${lineCol(tasks, 'community.general.gitlab_runner')} (docker-runner)) registers a runner through GitLab's API (community.general.gitlab_runner): it creates the runner in GitLab and writes no config.toml`);
+    const other = codes(doctor(files({ 'roles/runner/tasks/main.yml': '- name: install\n  ansible.builtin.package:\n    name: gitlab-runner\n' })), 'RF910');
+    expect(other[0]!.message).not.toContain('gitlab_runner task');
   });
 });
 

@@ -329,3 +329,79 @@ export function ansibleTokenAt(path: string, docs: readonly unknown[]): ((at: re
 
 /** Whether a text may hold a credential `ansibleTokenAt` finds by its name (a token variable's or a gitlab_runner parameter's), which no needle of the scan's prefilter is. */
 export const ANSIBLE_TOKEN_KEY = /(?:^|[\s_])(?:registration_token|runner_token|runnerToken|runnerRegistrationToken|authentication_token|runners_token|api_token|private_token|api_oauth_token|api_job_token)\s*:/m;
+
+/**
+ * The strings of a YAML file's flow sequences that name `word` (a container's `command: ["sh", "-c",
+ * "gitlab-runner register …"]`, `args: […]`), each read as YAML reads it: the item's value, not its
+ * quotes and the `]` or `,` after it (read as raw text, the last flag of such a list was
+ * `--docker-privileged]`), a double-quoted item that wraps over lines folded into one. A list whose
+ * items are words of one command (`["gitlab-runner", "register", "--executor", "docker"]`) is read
+ * as that command too, its items one word each. `rest`: the text with those lists blanked (line
+ * breaks kept), for the reader of the rest of the file. Undefined for a file that is no YAML or has
+ * no such list.
+ */
+export function flowListScripts(path: string, text: string, word: string): { scripts: TaskScript[]; rest: string } | undefined {
+  if (!YAML_FILE.test(path) || !/\[[^\]]*\S/.test(text)) return undefined;
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(docs)) return undefined;
+  const scripts: TaskScript[] = [];
+  const spans: [number, number][] = [];
+  const visit = (node: unknown): void => {
+    if (isMap(node)) for (const p of node.items) visit(p.value);
+    else if (isSeq(node)) {
+      const strings = node.items.filter((i): i is Scalar => isScalar(i) && typeof i.value === 'string');
+      if (node.flow && node.range && strings.some((s) => String(s.value).includes(word))) {
+        spans.push([node.range[0], node.range[1]]);
+        for (const s of strings) if (String(s.value).includes(word)) scripts.push(scalarScript(text, s, true));
+        // One command's words, one item each: read as that command.
+        if (strings.length === node.items.length && strings.some((s) => s.value === word)) scripts.push(argvScript(text, strings));
+        return;
+      }
+      for (const i of node.items) visit(i);
+    }
+  };
+  for (const d of docs) visit(d.contents);
+  if (scripts.length === 0) return undefined;
+  let rest = text;
+  for (const [from, to] of spans) rest = rest.slice(0, from) + rest.slice(from, to).replace(/[^\n]/g, ' ') + rest.slice(to);
+  return { scripts, rest };
+}
+
+/**
+ * The gitlab_runner tasks (`RUNNER_MODULE`) of a playbook or task file: where each is (the offset of
+ * its module key) and the runner's `description` where written. Such a task registers a runner with
+ * GitLab's API and writes no config.toml: RF910 names it, so "no runner manager" does not read as if
+ * nothing registered one.
+ */
+export function runnerModuleTasks(path: string, text: string): { at: number; description?: string }[] {
+  if (!YAML_FILE.test(path) || !/gitlab_runner\s*:/.test(text) || !TOP_LEVEL_ITEM.test(text)) return [];
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(docs)) return [];
+  const out: { at: number; description?: string }[] = [];
+  const walk = (list: unknown): void => {
+    if (!isSeq(list)) return;
+    for (const item of list.items) {
+      if (!isMap(item)) continue;
+      for (const pair of item.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (TASK_LISTS.includes(key)) walk(pair.value);
+        if (!RUNNER_MODULE.test(key) || !isMap(pair.value)) continue;
+        const d = pair.value.get('description', true) ?? pair.value.get('name', true);
+        out.push({ at: pair.key.range?.[0] ?? 0, ...(isScalar(d) && typeof d.value === 'string' ? { description: d.value } : {}) });
+      }
+    }
+  };
+  for (const d of docs) if (isSeq(d.contents) && d.contents.items.some((i) => isMap(i) && i.items.some((p) => isScalar(p.key) && PLAY_OR_TASK.test(String(p.key.value))))) walk(d.contents);
+  return out;
+}

@@ -82,6 +82,31 @@ ${toml.split('\n').map((l) => (l === '' ? '' : `      ${l}`)).join('\n')}
     expect(f[0]!.path).toBe(placeOf('main.tf', main, 'gitlab-runner register', main.indexOf('inline')));
     expect(codes({ 'main.tf': instance('', userData) })).not.toContain('RF903');
   });
+
+  it('the second register named by where it is written: a remote-exec line is the remote-exec provisioner of the instance, a user data line its user data', () => {
+    const userData = '  user_data = <<-EOT\n    #!/bin/sh\n    gitlab-runner register --non-interactive --url https://gitlab.example.com --token ${var.runner_token} --executor docker --docker-image alpine:3.20 --name first\n  EOT\n';
+    const second = (main: string) => doctorTexts({ 'main.tf': main }).findings.find((x) => x.code === 'RF903' && x.message.includes('second `gitlab-runner register`'))?.message;
+    expect(second(instance(REGISTER_INLINE, userData))).toMatch(/^the remote-exec provisioner of aws_instance\.runner runs a second `gitlab-runner register`/);
+    // Both in the user data: the user data's.
+    const twice = userData.replace('--name first\n', '--name first\n    gitlab-runner register --non-interactive --url https://gitlab.example.com --token ${var.runner_token} --executor docker --docker-image alpine:3.20 --name second\n');
+    expect(second(instance('', twice))).toMatch(/^the user data of aws_instance\.runner runs a second `gitlab-runner register`/);
+  });
+
+  it('a register flag a remote-exec line leaves unknown: RF906 names the remote-exec provisioner and its line, not the user data', () => {
+    const steps = (setup: string) => `  provisioner "remote-exec" {
+    inline = [
+      "${setup}",
+      "sudo gitlab-runner register --non-interactive --url https://gitlab.example.com --token \${var.runner_token} --executor docker --docker-image alpine:3.20 --cache-type s3 --cache-s3-bucket-name \\"$BUCKET\\"",
+    ]
+  }
+`;
+    const main = instance(steps('read -r BUCKET < /etc/bucket'));
+    const f = doctorTexts({ 'main.tf': main }).findings.filter((x) => x.code === 'RF906');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toContain(`BUCKET is set by \`read\` in the remote-exec provisioner of aws_instance.runner at ${placeOf('main.tf', main, '"read -r BUCKET')}: this runner manager is not proven`);
+    expect(f[0]!.message).not.toContain('user data');
+    expect(doctorTexts({ 'main.tf': instance(steps('BUCKET=ci-cache')) }).findings.map((x) => x.code)).not.toContain('RF906');
+  });
 });
 
 describe('RF937: a static cloud key handed to a runner host through Terraform', () => {

@@ -78,9 +78,9 @@ describe('the register commands of Ansible tasks', () => {
   it('a YAML comment that names the command is no command; nor is a Kubernetes manifest read as tasks', () => {
     expect(flags('- name: x\n  # runs gitlab-runner register --docker-privileged later\n  ansible.builtin.debug: { msg: hi }\n')).toEqual([]);
     const manifest = 'apiVersion: v1\nkind: Pod\nmetadata: { name: r }\nspec:\n  containers:\n    - name: r\n      image: gitlab/gitlab-runner\n      command: ["sh", "-c", "gitlab-runner register --executor docker --docker-privileged"]\n';
-    // Not a task file: read as written, as any other text is.
-    expect(flags(manifest, 'pod.yaml')).toHaveLength(1);
-    expect(flags(manifest, 'pod.yaml')).toEqual(flags(manifest, 'pod.sh'));
+    // Not a task file: read as any other YAML text is, its flow list's items as YAML reads them (task 36c: before, as a
+    // script's raw text, which took the closing `"]` into the last flag, `docker-privileged]`).
+    expect(flags(manifest, 'pod.yaml')).toEqual([['executor=docker', 'docker-privileged']]);
   });
 });
 
@@ -121,5 +121,114 @@ describe('the doctor over a role that registers', () => {
     }));
     expect(codes(r, 'RF940').map((f) => f.path).sort()).toEqual(['roles/runner/defaults/main.yml:1:21', 'site.yml:3:19']);
     expect(JSON.stringify(r)).not.toContain(token);
+  });
+});
+
+describe('tokens an Ansible file gives by name, whatever their shape (task 36c)', () => {
+  // Shapeless on purpose: a legacy registration token or a personal access token of an older GitLab has no prefix.
+  const SHAPELESS = 'FAKEfake0123456789ab';
+
+  it('a runner token variable (`*_registration_token`, `runner_token`) in group_vars, host_vars or a role\'s defaults: RF940 at it, value not shown', () => {
+    const r = doctor(files({
+      'group_vars/all.yml': `gitlab_runner_registration_token: ${SHAPELESS}\n`,
+      'host_vars/ci1.yml': `runner_token: "${SHAPELESS}"\n`,
+      'roles/runner/defaults/main.yml': `gitlab_runner_coordinator_url: https://g.example.com\nrunner_authentication_token: ${SHAPELESS}\n`,
+    }));
+    expect(codes(r, 'RF940').map((f) => f.path).sort()).toEqual(['group_vars/all.yml:1:35', 'host_vars/ci1.yml:1:15', 'roles/runner/defaults/main.yml:2:30']);
+    expect(codes(r, 'RF940')[0]!.message).toContain('a GitLab runner token (');
+    expect(JSON.stringify(r)).not.toContain(SHAPELESS);
+  });
+
+  it('the passing twins: Jinja, an Ansible Vault value, a placeholder, `token` alone, a name that is no runner token\'s, the same file outside a vars folder', () => {
+    const r = doctor(files({
+      'group_vars/all.yml': [
+        'gitlab_runner_registration_token: "{{ vault_registration_token }}"',
+        'runner_token: "prefix-{{ suffix }}"',
+        'runners_token: !vault |',
+        '  $ANSIBLE_VAULT;1.1;AES256',
+        '  62313365396662343061393464336163383764373764613633653634306231386433626436623361',
+        'authentication_token: CHANGEME',
+        `token: ${SHAPELESS}`,
+        `github_token_name: ${SHAPELESS}`,
+        '',
+      ].join('\n'),
+      'notes/all.yml': `gitlab_runner_registration_token: ${SHAPELESS}\n`,
+    }));
+    expect(codes(r, 'RF940')).toEqual([]);
+  });
+
+  it('a community.general.gitlab_runner task (and the short name): a clear api_token or registration_token is RF940 at it; {{ x }} is not', () => {
+    const tasks = `- name: Register the runner in GitLab
+  community.general.gitlab_runner:
+    api_url: https://g.example.com
+    api_token: ${SHAPELESS}
+    registration_token: "{{ registration_token }}"
+    description: docker-runner
+    state: present
+    run_untagged: false
+- name: Register another
+  gitlab_runner:
+    api_url: https://g.example.com
+    api_token: "{{ access_token }}"
+    registration_token: ${SHAPELESS}2
+    description: shell-runner
+`;
+    const r = doctor(files({ 'roles/runner/tasks/main.yml': tasks }));
+    const found = codes(r, 'RF940').sort((a, b) => a.message.localeCompare(b.message));
+    expect(found.map((f) => f.path)).toEqual([`roles/runner/tasks/main.yml:${lineCol(tasks, SHAPELESS)}`, `roles/runner/tasks/main.yml:${lineCol(tasks, SHAPELESS, 1)}`]);
+    expect(found[0]!.message).toContain('a GitLab API token (community.general.gitlab_runner.api_token)');
+    expect(found[1]!.message).toContain('a GitLab runner token (gitlab_runner.registration_token)');
+    expect(JSON.stringify(r)).not.toContain(SHAPELESS);
+    const jinja = tasks.split(/FAKEfake0123456789ab2?/).join('{{ from_vault }}');
+    expect(codes(doctor(files({ 'roles/runner/tasks/main.yml': jinja })), 'RF940')).toEqual([]);
+  });
+
+  it('RF910 names the gitlab_runner tasks (they create the runner in GitLab, no config.toml); a file without one says nothing of it', () => {
+    const tasks = `- name: Register the runner in GitLab
+  community.general.gitlab_runner:
+    api_url: https://g.example.com
+    api_token: "{{ access_token }}"
+    description: docker-runner
+    state: present
+`;
+    const rf910 = codes(doctor(files({ 'roles/runner/tasks/main.yml': tasks })), 'RF910');
+    expect(rf910).toHaveLength(1);
+    expect(rf910[0]!.message).toContain(`an Ansible gitlab_runner task (roles/runner/tasks/main.yml:${lineCol(tasks, 'community.general.gitlab_runner')} (docker-runner)) registers a runner through GitLab's API (community.general.gitlab_runner): it creates the runner in GitLab and writes no config.toml`);
+    const other = codes(doctor(files({ 'roles/runner/tasks/main.yml': '- name: install\n  ansible.builtin.package:\n    name: gitlab-runner\n' })), 'RF910');
+    expect(other[0]!.message).not.toContain('gitlab_runner task');
+  });
+});
+
+describe('a register command built with set_fact and run by a later task (riemers/ansible-gitlab-runner\'s shape, task 36c)', () => {
+  const built = (run: string, fact = `    register_cmd: >-
+      gitlab-runner register
+      --non-interactive
+      --url https://g.example.com
+      --executor docker
+      --docker-privileged
+`) => `- name: Construct the register command
+  ansible.builtin.set_fact:
+${fact}    image_flags: ["--docker-image", "alpine:3.20"]
+- name: Register the runner
+  ansible.builtin.command: "${run}"
+`;
+
+  it('a plain string fact, a joined list fact and literals put together with ~: every flag read, each at the fact where it is written', () => {
+    const text = built("{{ register_cmd ~ ' --tag-list ci ' ~ image_flags | join(' ') }} --token {{ runner_token }}");
+    expect(flags(text)).toEqual([['non-interactive', 'url=https://g.example.com', 'executor=docker', 'docker-privileged', 'tag-list=ci', 'docker-image=alpine:3.20', 'token={{ runner_token }}']]);
+    const r = doctor(files({ 'roles/runner/tasks/main.yml': text }));
+    expect(codes(r, 'RF301').map((f) => f.path)).toEqual([`roles/runner/tasks/main.yml:${lineCol(text, '--docker-privileged')}`]);
+  });
+
+  it('the passing twins: a fact built with a Jinja statement ({% if %}), a filter, or a variable no set_fact sets stays a value known only when the task runs', () => {
+    const statement = `    register_cmd: >-
+      gitlab-runner register
+      {% if privileged %}--docker-privileged{% endif %}
+`;
+    expect(flags(built('{{ register_cmd }} --executor docker', statement))).toEqual([]);
+    expect(flags(built("{{ register_cmd | default('') }}"))).toEqual([]);
+    expect(flags(built('{{ other_cmd }}'))).toEqual([]);
+    const set = built('gitlab-runner register --executor docker {{ image_flags }}');
+    expect(flags(set)).toEqual([['executor=docker']]);
   });
 });

@@ -1,4 +1,5 @@
 import { isMap, isScalar, isSeq, parseAllDocuments, Scalar, type Node, type YAMLMap } from 'yaml';
+import { runnerTokenVariable } from '../verify/credentials.js';
 
 /**
  * The commands an Ansible playbook or role's task file runs on its hosts, as scripts the register
@@ -26,7 +27,7 @@ export interface TaskScript {
 const MODULE = /^(?:ansible\.(?:builtin|legacy)\.)?(command|shell|raw)$/;
 const TASK_LISTS = ['tasks', 'pre_tasks', 'post_tasks', 'handlers', 'block', 'rescue', 'always'];
 /** Keys only a play or a task has: a list of mappings with one of them at its top is a playbook or a task file. */
-const PLAY_OR_TASK = /^(?:hosts|tasks|roles|block|import_playbook|include_tasks|import_tasks|include_role|import_role|(?:ansible|community)\.[a-z_]+\.[a-z_]+|command|shell|raw)$/;
+const PLAY_OR_TASK = /^(?:hosts|tasks|roles|block|import_playbook|include_tasks|import_tasks|include_role|import_role|(?:ansible|community)\.[a-z_]+\.[a-z_]+|command|shell|raw|gitlab_runner)$/;
 
 /** A line that starts a top-level list item (`- x`, or `-` alone before a nested mapping). */
 const TOP_LEVEL_ITEM = /^-(?:[ \t]|$)/m;
@@ -52,21 +53,142 @@ export function ansibleScripts(path: string, text: string): TaskScript[] | undef
   const lists = docs.map((d) => d.contents).filter((c) => isSeq(c) && c.items.some((i) => isMap(i) && i.items.some((p) => isScalar(p.key) && PLAY_OR_TASK.test(String(p.key.value)))));
   if (lists.length === 0) return undefined;
   const out: TaskScript[] = [];
-  const walk = (list: Node): void => {
+  const facts = new Map<string, Fact | null>();
+  const walk = (list: Node, visit: (key: string, value: Node | null, task: YAMLMap) => void): void => {
     if (!isSeq(list)) return;
     for (const item of list.items) {
       if (!isMap(item)) continue;
       for (const pair of item.items) {
         if (!isScalar(pair.key)) continue;
         const key = String(pair.key.value);
-        if (TASK_LISTS.includes(key)) walk(pair.value as Node);
-        const module = MODULE.exec(key)?.[1];
-        if (module !== undefined) out.push(...taskScripts(text, module, pair.value as Node | null, item));
+        if (TASK_LISTS.includes(key)) walk(pair.value as Node, visit);
+        visit(key, pair.value as Node | null, item);
       }
     }
   };
-  for (const list of lists) walk(list as Node);
+  // The facts the file's set_fact tasks set, first: a command built in one task and run by a later one.
+  for (const list of lists) walk(list as Node, (key, value) => {
+    if (SET_FACT.test(key)) factsOf(text, value, facts);
+  });
+  for (const list of lists) walk(list as Node, (key, value, task) => {
+    const module = MODULE.exec(key)?.[1];
+    if (module !== undefined) out.push(...taskScripts(text, module, value, task).map((t) => withFacts(t, facts, module !== 'command')));
+  });
   return out;
+}
+
+/**
+ * A fact a `set_fact` task of the same file sets, where its value is known as written: a string
+ * with no Jinja statement (`{% … %}`, `{# … #}`: the task renders those when it runs), each character
+ * at the file's character it was read from; or a list of such strings. A fact set twice to different
+ * values is not known (`null`): which one a later task sees depends on the order the play runs them.
+ */
+type Fact = { kind: 'string'; value: string; rawAt: number[] } | { kind: 'list'; items: { value: string; rawAt: number[] }[] };
+
+/** `set_fact` (ansible.builtin.set_fact): its key=value pairs set host facts a later task's `{{ name }}` reads (docs.ansible.com, ansible.builtin.set_fact). */
+const SET_FACT = /^(?:ansible\.(?:builtin|legacy)\.)?set_fact$/;
+/** Parameters of set_fact that are no fact. */
+const SET_FACT_OPTIONS = new Set(['cacheable']);
+/** Jinja statements and comments: a value holding one is rendered by the template engine, not read here. */
+const JINJA_STATEMENT = /\{%|\{#/;
+
+function factsOf(text: string, value: Node | null, facts: Map<string, Fact | null>): void {
+  if (!isMap(value)) return;
+  for (const pair of value.items) {
+    if (!isScalar(pair.key)) continue;
+    const name = String(pair.key.value);
+    if (SET_FACT_OPTIONS.has(name)) continue;
+    const v = pair.value as Node | null;
+    let fact: Fact | null = null;
+    if (isScalar(v) && typeof v.value === 'string' && !JINJA_STATEMENT.test(v.value)) fact = { kind: 'string', ...scalarScript(text, v, true) };
+    else if (isSeq(v) && v.items.every((i) => isScalar(i) && typeof i.value === 'string' && !JINJA_STATEMENT.test(i.value))) fact = { kind: 'list', items: v.items.map((i) => scalarScript(text, i as Scalar, true)) };
+    const before = facts.get(name);
+    facts.set(name, before === undefined ? fact : before !== null && fact !== null && JSON.stringify(factText(before)) === JSON.stringify(factText(fact)) ? before : null);
+  }
+}
+
+const factText = (f: Fact): string | string[] => (f.kind === 'string' ? f.value : f.items.map((i) => i.value));
+
+/** A piece of text and where each of its characters is read from. */
+interface Piece {
+  value: string;
+  rawAt: number[];
+}
+
+/**
+ * A task's command with each `{{ … }}` that reads only known facts filled in: the expression is
+ * literal strings (`'…'`, `"…"`), known string facts, and a known list fact joined
+ * (`{{ parts | join(' ') }}`; Jinja's join puts nothing between the items when no separator is given),
+ * put together with `~` or `+` (both concatenate strings in Jinja). Any other expression (a filter, a
+ * test, a variable no set_fact of this file sets, a fact built with a Jinja statement) stays as written:
+ * a value known only when the task runs, as before. No Jinja is evaluated beyond this.
+ */
+function withFacts(script: TaskScript, facts: ReadonlyMap<string, Fact | null>, shell: boolean, depth = 0): TaskScript {
+  if (facts.size === 0 || depth > 3 || !script.value.includes('{{')) return script;
+  let value = '';
+  const rawAt: number[] = [];
+  let last = 0;
+  let changed = false;
+  for (const m of script.value.matchAll(/\{\{-?([^}]*(?:\}(?!\})[^}]*)*)-?\}\}/g)) {
+    const filled = evaluate(m[1]!, facts, script.rawAt[m.index] ?? script.end, shell, depth);
+    if (filled === undefined) continue;
+    value += script.value.slice(last, m.index) + filled.value;
+    rawAt.push(...script.rawAt.slice(last, m.index), ...filled.rawAt);
+    last = m.index + m[0].length;
+    changed = true;
+  }
+  if (!changed) return script;
+  value += script.value.slice(last);
+  rawAt.push(...script.rawAt.slice(last));
+  return { value, rawAt, end: script.end };
+}
+
+/** One `{{ … }}` expression, filled in where it reads only literals and known facts (`withFacts`); undefined otherwise. `at`: where a literal of it is placed. */
+function evaluate(expr: string, facts: ReadonlyMap<string, Fact | null>, at: number, shell: boolean, depth: number): Piece | undefined {
+  const TERM = /\s*(?:'([^'\\]*)'|"([^"\\]*)"|([A-Za-z_][A-Za-z0-9_]*)(?:\s*\|\s*join(?:\(\s*(?:'([^'\\]*)'|"([^"\\]*)")?\s*\))?)?)\s*/y;
+  const OP = /([~+])/y;
+  const out: Piece = { value: '', rawAt: [] };
+  let i = 0;
+  for (;;) {
+    TERM.lastIndex = i;
+    const t = TERM.exec(expr);
+    if (!t) return undefined;
+    i = TERM.lastIndex;
+    const literal = t[1] ?? t[2];
+    if (literal !== undefined) {
+      out.value += literal;
+      out.rawAt.push(...Array<number>(literal.length).fill(at));
+    } else {
+      const fact = facts.get(t[3]!);
+      if (!fact) return undefined;
+      const joined = /\|\s*join/.test(t[0]);
+      let piece: Piece;
+      if (fact.kind === 'list') {
+        if (!joined) return undefined;
+        const sep = t[4] ?? t[5] ?? '';
+        piece = { value: '', rawAt: [] };
+        fact.items.forEach((item, n) => {
+          if (n > 0) {
+            piece.value += sep;
+            piece.rawAt.push(...Array<number>(sep.length).fill(item.rawAt[0] ?? at));
+          }
+          piece.value += item.value;
+          piece.rawAt.push(...item.rawAt);
+        });
+      } else {
+        if (joined) return undefined;
+        piece = { value: fact.value, rawAt: fact.rawAt };
+      }
+      // A fact's own `{{ … }}` of known facts are filled in too; a command has no shell, so its newlines are blanks.
+      const inner = withFacts({ ...piece, end: piece.rawAt[piece.rawAt.length - 1] ?? at }, facts, shell, depth + 1);
+      out.value += shell ? inner.value : inner.value.replace(/\r?\n/g, ' ');
+      out.rawAt.push(...inner.rawAt);
+    }
+    if (i >= expr.length) return out;
+    OP.lastIndex = i;
+    if (!OP.exec(expr)) return undefined;
+    i = OP.lastIndex;
+  }
 }
 
 /** The command of one task: its module's free-form value, its `cmd`, or its `argv` words; also where the task gives them in `args`. */
@@ -146,5 +268,140 @@ function align(text: string, from: number, to: number, value: string): number[] 
     out.push(k);
     j = text[k] === '\\' && c !== '\\' ? k + 2 : k + 1;
   }
+  return out;
+}
+
+/**
+ * The GitLab runner modules of the community.general collection that register a runner through
+ * GitLab's API (`community.general.gitlab_runner`, its short name, and the old alias
+ * `source_control.gitlab.gitlab_runner`): the module creates the runner in GitLab and nothing more. The
+ * config.toml its hosts run is written by another task, so no chain is read from its parameters.
+ */
+const RUNNER_MODULE = /^(?:(?:community\.general|source_control\.gitlab)\.)?gitlab_runner$/;
+
+/**
+ * The module's parameters that hold a credential (community.general plugins/modules/gitlab_runner.py
+ * and its gitlab auth options: `api_token`, alias `private_token`, `api_oauth_token`, `api_job_token`;
+ * `registration_token`, the runner's registration token): a literal there is a credential whatever
+ * its shape.
+ */
+const RUNNER_MODULE_TOKENS = new Set(['api_token', 'private_token', 'api_oauth_token', 'api_job_token', 'registration_token']);
+
+/** The folders Ansible reads variables from by their place: an inventory's group_vars and host_vars, a role's defaults and vars. */
+const VARS_FILE = /(?:^|\/)(?:group_vars|host_vars)\/|(?:^|\/)(?:defaults|vars)\/[^/]+\.ya?ml$/i;
+
+/** A value Ansible fills in or decrypts when it runs: Jinja (`{{ x }}`, `{% … %}`) anywhere in it, or an Ansible Vault payload. */
+const FILLED_IN = /\{\{|\{%|^\s*\$ANSIBLE_VAULT;/;
+
+const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/** Whether a parsed document is a playbook or a task file: a list with a play's or a task's key in one of its mappings. */
+function playsOrTasks(doc: unknown): doc is unknown[] {
+  return Array.isArray(doc) && doc.some((i) => isObj(i) && Object.keys(i).some((k) => PLAY_OR_TASK.test(k)));
+}
+
+/**
+ * Where an Ansible file holds a credential by the name it is given to, whatever its shape (the
+ * credential scan's `tokenAt`): a variable named as a runner token (`runnerTokenVariable`:
+ * `gitlab_runner_registration_token`, `runner_token`, `registration_token`) in a vars file
+ * (group_vars, host_vars, a role's defaults or vars) at any depth, or in a play's or task's `vars:`;
+ * and a credential parameter of a gitlab_runner task (`RUNNER_MODULE_TOKENS`). A value with Jinja in
+ * it or an Ansible Vault payload is filled in when the play runs: no credential written. Undefined
+ * for a file that is no Ansible file.
+ */
+export function ansibleTokenAt(path: string, docs: readonly unknown[]): ((at: readonly (string | number)[], value: string) => string | undefined) | undefined {
+  if (!YAML_FILE.test(path)) return undefined;
+  const varsFile = VARS_FILE.test(path) && docs.some(isObj);
+  const playbook = docs.some(playsOrTasks);
+  if (!varsFile && !playbook) return undefined;
+  return (at, value) => {
+    if (FILLED_IN.test(value)) return undefined;
+    const key = at[at.length - 1];
+    if (typeof key !== 'string') return undefined;
+    if (varsFile) return runnerTokenVariable(key) ? key : undefined;
+    // In a playbook or task file: under a `vars:` mapping, or a gitlab_runner task's parameter.
+    const parent = at[at.length - 2];
+    if (typeof parent !== 'string') return undefined;
+    if (RUNNER_MODULE.test(parent) && RUNNER_MODULE_TOKENS.has(key)) return `${parent}.${key}`;
+    return at.includes('vars') && runnerTokenVariable(key) ? key : undefined;
+  };
+}
+
+/** Whether a text may hold a credential `ansibleTokenAt` finds by its name (a token variable's or a gitlab_runner parameter's), which no needle of the scan's prefilter is. */
+export const ANSIBLE_TOKEN_KEY = /(?:^|[\s_])(?:registration_token|runner_token|runnerToken|runnerRegistrationToken|authentication_token|runners_token|api_token|private_token|api_oauth_token|api_job_token)\s*:/m;
+
+/**
+ * The strings of a YAML file's flow sequences that name `word` (a container's `command: ["sh", "-c",
+ * "gitlab-runner register …"]`, `args: […]`), each read as YAML reads it: the item's value, not its
+ * quotes and the `]` or `,` after it (read as raw text, the last flag of such a list was
+ * `--docker-privileged]`), a double-quoted item that wraps over lines folded into one. A list whose
+ * items are words of one command (`["gitlab-runner", "register", "--executor", "docker"]`) is read
+ * as that command too, its items one word each. `rest`: the text with those lists blanked (line
+ * breaks kept), for the reader of the rest of the file. Undefined for a file that is no YAML or has
+ * no such list.
+ */
+export function flowListScripts(path: string, text: string, word: string): { scripts: TaskScript[]; rest: string } | undefined {
+  if (!YAML_FILE.test(path) || !/\[[^\]]*\S/.test(text)) return undefined;
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text);
+  } catch {
+    return undefined;
+  }
+  if (!Array.isArray(docs)) return undefined;
+  const scripts: TaskScript[] = [];
+  const spans: [number, number][] = [];
+  const visit = (node: unknown): void => {
+    if (isMap(node)) for (const p of node.items) visit(p.value);
+    else if (isSeq(node)) {
+      const strings = node.items.filter((i): i is Scalar => isScalar(i) && typeof i.value === 'string');
+      if (node.flow && node.range && strings.some((s) => String(s.value).includes(word))) {
+        spans.push([node.range[0], node.range[1]]);
+        for (const s of strings) if (String(s.value).includes(word)) scripts.push(scalarScript(text, s, true));
+        // One command's words, one item each: read as that command.
+        if (strings.length === node.items.length && strings.some((s) => s.value === word)) scripts.push(argvScript(text, strings));
+        return;
+      }
+      for (const i of node.items) visit(i);
+    }
+  };
+  for (const d of docs) visit(d.contents);
+  if (scripts.length === 0) return undefined;
+  let rest = text;
+  for (const [from, to] of spans) rest = rest.slice(0, from) + rest.slice(from, to).replace(/[^\n]/g, ' ') + rest.slice(to);
+  return { scripts, rest };
+}
+
+/**
+ * The gitlab_runner tasks (`RUNNER_MODULE`) of a playbook or task file: where each is (the offset of
+ * its module key) and the runner's `description` where written. Such a task registers a runner with
+ * GitLab's API and writes no config.toml: RF910 names it, so "no runner manager" does not read as if
+ * nothing registered one.
+ */
+export function runnerModuleTasks(path: string, text: string): { at: number; description?: string }[] {
+  if (!YAML_FILE.test(path) || !/gitlab_runner\s*:/.test(text) || !TOP_LEVEL_ITEM.test(text)) return [];
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text);
+  } catch {
+    return [];
+  }
+  if (!Array.isArray(docs)) return [];
+  const out: { at: number; description?: string }[] = [];
+  const walk = (list: unknown): void => {
+    if (!isSeq(list)) return;
+    for (const item of list.items) {
+      if (!isMap(item)) continue;
+      for (const pair of item.items) {
+        if (!isScalar(pair.key)) continue;
+        const key = String(pair.key.value);
+        if (TASK_LISTS.includes(key)) walk(pair.value);
+        if (!RUNNER_MODULE.test(key) || !isMap(pair.value)) continue;
+        const d = pair.value.get('description', true) ?? pair.value.get('name', true);
+        out.push({ at: pair.key.range?.[0] ?? 0, ...(isScalar(d) && typeof d.value === 'string' ? { description: d.value } : {}) });
+      }
+    }
+  };
+  for (const d of docs) if (isSeq(d.contents) && d.contents.items.some((i) => isMap(i) && i.items.some((p) => isScalar(p.key) && PLAY_OR_TASK.test(String(p.key.value))))) walk(d.contents);
   return out;
 }

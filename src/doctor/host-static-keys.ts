@@ -1,16 +1,8 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
-import { CLOUD_KEY_NAMES } from '../verify/credentials.js';
+import { CLOUD_KEY_NAMES, referenceAssignments } from '../verify/credentials.js';
 import type { Evidence } from './evidence.js';
 import { formatPosition, type Position } from './source.js';
-
-/**
- * A cloud credential key (CLOUD_KEY_NAMES) assigned, in a shell line or a file's text, a value that
- * starts with a Terraform interpolation: `aws_access_key_id=${var.access_key}`,
- * `export AWS_SECRET_ACCESS_KEY="${local.secret}"`, `AZURE_CLIENT_SECRET: ${var.x}`. The key name
- * stands alone (not the tail of a longer name; after a `\n` escape of an HCL string it starts a line), the value may be quoted.
- */
-const ASSIGNED = new RegExp(`(?:(?<=\\\\[nt])|(?<![A-Za-z0-9_]))(${CLOUD_KEY_NAMES.join('|')})\\s*[=:]\\s*["']?(\\$\\{[^}\\n]*\\}?)`, 'g');
 
 /** A reference as written (`${var.access_key}`), which names where the key comes from and is no key itself; any other expression is not shown. */
 const REFERENCE = /^\$\{(?:var|local|module|data)\.[A-Za-z0-9_.-]+\}$/;
@@ -69,9 +61,10 @@ export function staticKeysOnHosts(ev: Evidence, addresses: readonly string[]): F
   const findings: Finding[] = [];
   for (const address of new Set(addresses)) {
     for (const where of placesOf(ev, address)) {
-      for (const m of where.text.matchAll(ASSIGNED)) {
-        const key = m[1]!;
-        const expr = m[2]!;
+      // A cloud credential key assigned a Terraform interpolation, anywhere in the text (credentials.ts referenceAssignments).
+      for (const m of referenceAssignments(where.text, CLOUD_KEY_NAMES)) {
+        const key = m.key;
+        const expr = m.expr;
         const from = REFERENCE.test(expr) ? ` (${expr.slice(2, -1)})` : '';
         const at = where.pos(m.index);
         const fix = /^(?:AZURE|ARM|client|clientSecret|storage|primary)/.test(key) ? 'give the host a managed identity and grant it the access instead of a static key' : 'give the instance an instance profile (an IAM role) and grant it the access instead of a static key';

@@ -18,6 +18,9 @@ import { inferDeployment } from './infer.js';
 import { doctorRules } from './rules.js';
 import { azureRules, azureWhere } from './azure-rules.js';
 import { formatPosition, originAt, type Origin } from './source.js';
+import { runnerModuleTasks } from './ansible.js';
+import { LineIndex } from './hcl/ast.js';
+import { shownText } from '../verify/credentials.js';
 import type { Inferred } from './infer.js';
 import { awsRules, readAwsInto, rolesOfOneName, screenPolicies, type AwsReadSummary } from './aws.js';
 import { evaluateTerraform } from './terraform.js';
@@ -283,7 +286,9 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // Where another manager was found, each of them is still named: an RF903 of its own at its definition.
   const envManagers = envRegisteredManagers(ev);
   const noManager = inferred.findings.some((f) => f.code === 'RF910');
-  const inferredFindings = [...(registering.commands.length > 0 || (noManager && envManagers.length > 0) ? inferred.findings.map((f) => (f.code === 'RF910' ? withEnvManagers(registering.commands.length > 0 ? withRegisterCommands(f, registering.commands) : f, envManagers) : f)) : inferred.findings), ...(noManager ? [] : envManagers.map(envManagerNotProven))];
+  // Ansible tasks that register a runner through GitLab's API (community.general.gitlab_runner): RF910 names them too.
+  const apiRegistered = noManager ? runnerModuleTasksIn(ev.texts ?? new Map()) : [];
+  const inferredFindings = [...(registering.commands.length > 0 || apiRegistered.length > 0 || (noManager && envManagers.length > 0) ? inferred.findings.map((f) => (f.code === 'RF910' ? withEnvManagers(withApiRegistered(registering.commands.length > 0 ? withRegisterCommands(f, registering.commands) : f, apiRegistered), envManagers) : f)) : inferred.findings), ...(noManager ? [] : envManagers.map(envManagerNotProven))];
   const proven = verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)));
   // A manager rebuilt from its register flags: what its proofs say of a flag (RF301 at --docker-privileged) is not said a second time by the flag reader.
   // So is the RF912 a rebuilt manager says of its token parameter at --registration-token.
@@ -465,6 +470,29 @@ function withEnvManagers(f: Finding, managers: readonly EnvManager[]): Finding {
 /** A manager the doctor cannot read, beside one it found: RF903 (info) at its definition. */
 function envManagerNotProven(m: EnvManager): Finding {
   return { code: 'RF903', severity: CODES.RF903.severity, path: m.at, message: `not in the evidence given: ${envManagerText(m)}`, fix: m.compose ? COMPOSE_FIX : ENV_MANAGER_FIX };
+}
+
+/** The gitlab_runner tasks of the Ansible files given (ansible.ts runnerModuleTasks), as RF910 names them: `file:line:col (description)`. */
+function runnerModuleTasksIn(texts: ReadonlyMap<string, string>): string[] {
+  const out: string[] = [];
+  for (const [path, text] of texts) {
+    const tasks = runnerModuleTasks(path, text);
+    if (tasks.length === 0) continue;
+    const lines = new LineIndex(text);
+    for (const t of tasks) out.push(`${formatPosition({ file: path, ...lines.pos(t.at) })}${t.description !== undefined ? ` (${shownText(t.description, 60)})` : ''}`);
+  }
+  return out;
+}
+
+/**
+ * RF910 where an Ansible task registers a runner through GitLab's API (community.general.gitlab_runner):
+ * the module creates the runner in GitLab and writes no config.toml; the config.toml its hosts run is
+ * written by another task, which the doctor reads only as the commands it runs.
+ */
+function withApiRegistered(f: Finding, tasks: readonly string[]): Finding {
+  if (tasks.length === 0) return f;
+  const shown = tasks.slice(0, 3).join(', ') + (tasks.length > 3 ? ` and ${tasks.length - 3} more` : '');
+  return { ...f, message: `${f.message}; an Ansible gitlab_runner task (${shown}) registers a runner through GitLab's API (community.general.gitlab_runner): it creates the runner in GitLab and writes no config.toml, which another task writes on the hosts its inventory picks, so no manager is proven from it` };
 }
 
 /** RF910 where the files register a manager with `gitlab-runner register`: says where, and what the doctor reads of it. */

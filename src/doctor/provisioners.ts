@@ -112,3 +112,52 @@ export function setupScript(userData: { text: string; partial: boolean } | undef
   const text = pieces.map((p) => (p.partial ? p.text : p.text.replace(/\$\{/g, '$${').replace(/%\{/g, '%%{'))).join('\n');
   return `\${base64encode(${JSON.stringify(text)})}`;
 }
+
+/** Whether position `p` lies from `from` to `to` (same file, inclusive). */
+function within(p: Position, from: Position, to: Position): boolean {
+  if (p.file !== from.file) return false;
+  const after = p.line > from.line || (p.line === from.line && p.column >= from.column);
+  const before = p.line < to.line || (p.line === to.line && p.column <= to.column);
+  return after && before;
+}
+
+/**
+ * Which provisioner of an instance wrote the text at `at` (`file:line:column`, a finding's place):
+ * `remote-exec` for a line of its `inline` list, `file` for the `content` a file provisioner writes;
+ * undefined where no step of `steps` writes it there (the user data does, or a file read whole).
+ * A finding about such a line names that provisioner, not the user data.
+ */
+export function provisionerAt(steps: readonly SetupStep[] | undefined, at: string): 'remote-exec' | 'file' | undefined {
+  const m = /^(.*):(\d+):(\d+)$/.exec(at);
+  if (!m || !steps) return undefined;
+  const p: Position = { file: m[1]!, line: Number(m[2]), column: Number(m[3]) };
+  for (const s of steps) {
+    if (s.kind === 'line' && !s.loc.json && within(p, s.loc.pos(s.offset), s.loc.pos(s.offset + s.written.length))) return 'remote-exec';
+    if (s.kind === 'file' && s.loc !== undefined && s.offset !== undefined && s.written !== undefined && !s.loc.json && within(p, s.loc.pos(s.offset), s.loc.pos(s.offset + s.written.length))) return 'file';
+  }
+  return undefined;
+}
+
+/** What a finding at `at` names as the text it is in: `the remote-exec provisioner of <address>`, `the file provisioner of <address>`, else `the user data of <address>`. */
+export function setupTextOf(steps: readonly SetupStep[] | undefined, at: string, address: string): string {
+  const by = provisionerAt(steps, at);
+  return by !== undefined ? `the ${by} provisioner of ${address}` : `the user data of ${address}`;
+}
+
+/**
+ * The provisioner step that line `line` (1-based) of an instance's setup script (`setupScript`, `lines`
+ * lines long) comes from; undefined for a line of its user data. The steps' pieces come last, in order,
+ * so they are counted back from the end.
+ */
+export function setupStepOfLine(steps: readonly SetupStep[] | undefined, lines: number, line: number): SetupStep | undefined {
+  if (!steps) return undefined;
+  const count = (t: string) => t.split('\n').length;
+  const spans = steps.filter((s) => s.text !== undefined).map((s) => ({ step: s, lines: s.kind === 'file' ? count(s.text!.replace(/\n$/, '')) + 2 : count(s.text!) }));
+  let end = lines;
+  for (let i = spans.length - 1; i >= 0; i--) {
+    const start = end - spans[i]!.lines + 1;
+    if (line >= start && line <= end) return spans[i]!.step;
+    end = start - 1;
+  }
+  return undefined;
+}

@@ -10,6 +10,7 @@ import { SourceFile, formatPosition, type Origin, type Position } from './source
 import type { Evidence, RoleEvidence } from './evidence.js';
 import { readHclInto, readManifestInto, readTfJsonInto, readTfvarsInto, readTfvarsJsonInto, readTfvarsTemplateInto, unreadableVarFile } from './hcl/read.js';
 import { MANIFEST_PATH } from './hcl/installed-modules.js';
+import { ANSIBLE_TOKEN_KEY, ansibleTokenAt } from './ansible.js';
 import { fileSecretFindings, hclSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
 import { parseHcl } from './hcl/parse.js';
 import { HclSyntaxError } from './hcl/ast.js';
@@ -179,7 +180,11 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   const show = docs.length === 1 && isShowJson(docs[0]) ? (docs[0] as Record<string, unknown>) : undefined;
   if (show) ev.findings.push(...showSecretFindings(source, text, show));
   // A CloudFormation parameter declared NoEcho holds a secret by that declaration, whatever its text (secrets.ts noEchoDefault).
-  else if (mayHoldSecrets(text) || text.includes('NoEcho')) ev.findings.push(...fileSecretFindings(source, docs, terraformFileKind(path) === 'config-json'));
+  else {
+    // An Ansible vars file or playbook: a literal under a runner token variable's name, or a gitlab_runner task's token parameter, whatever its shape (ansible.ts).
+    const tokenAt = syntax === 'yaml' && ANSIBLE_TOKEN_KEY.test(text) ? ansibleTokenAt(path, docs) : undefined;
+    if (mayHoldSecrets(text) || text.includes('NoEcho') || tokenAt) ev.findings.push(...fileSecretFindings(source, docs, terraformFileKind(path) === 'config-json', undefined, tokenAt));
+  }
   ev.artifacts.push({ path, format: 'yaml', content: docs });
   // A variable definitions file in JSON: its values are the root's variables' (hcl/read.ts VarFiles).
   if (terraformFileKind(path) === 'vars-json' && docs.length === 1) readTfvarsJsonInto(ev, path, docs[0]);

@@ -6,7 +6,7 @@ import { takesValue } from './register-config.js';
 import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTER_BOOLEAN_FLAGS, REGISTER_FLAGS, REGISTER_FLAGS_VERSION, removedBefore, removedFlag, runnerVersion, versionBefore, type RunnerVersion } from './register-flags.js';
 import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-version.js';
 import { inShellComment } from './shell-comment.js';
-import { ansibleScripts } from './ansible.js';
+import { ansibleScripts, flowListScripts } from './ansible.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
 
@@ -157,9 +157,16 @@ const TERRAFORM_JSON = /\.(tf|tofu)\.json$/i;
 export function registerCommands(path: string, text: string, version?: RunnerVersion): RegisterCommand[] {
   if (DOCUMENTATION.test(path) || !text.includes('register')) return [];
   // An Ansible playbook or task file: the commands its tasks run, not the YAML around them.
-  const scripts = TERRAFORM_JSON.test(path) ? jsonStrings(text, 'register') : ansibleScripts(path, text)?.filter((s) => s.value.includes('register'));
-  if (scripts === undefined) return commandsIn(path, text, version);
+  let scripts = TERRAFORM_JSON.test(path) ? jsonStrings(text, 'register') : ansibleScripts(path, text)?.filter((s) => s.value.includes('register'));
   const out: RegisterCommand[] = [];
+  const flowList = scripts === undefined;
+  if (scripts === undefined) {
+    // Another YAML file: its flow lists (`command: ["sh", "-c", "gitlab-runner register …"]`) read as YAML reads their items, the rest as text.
+    const flow = flowListScripts(path, text, 'register');
+    if (flow === undefined) return commandsIn(path, text, version);
+    out.push(...commandsIn(path, flow.rest, version));
+    scripts = flow.scripts;
+  }
   for (const s of scripts) {
     const raw = (at: number): number => s.rawAt[Math.min(at, s.rawAt.length - 1)] ?? s.end;
     for (const c of commandsIn(path, s.value, version)) {
@@ -172,7 +179,8 @@ export function registerCommands(path: string, text: string, version?: RunnerVer
       });
     }
   }
-  return out;
+  // The rest of the file and its lists were read apart: in the file's order.
+  return flowList ? out.sort((a, b) => a.at - b.at) : out;
 }
 
 const JSON_ESCAPES: Readonly<Record<string, string>> = { n: '\n', t: '\t', r: '\r', b: '\b', f: '\f', '"': '"', '\\': '\\', '/': '/' };

@@ -139,7 +139,7 @@ function quotedEntry(line: string, index: number, end: number): [number, number]
  * A string of several lines is read line by line (`stringLines`); one without a credential on any
  * line is still one value (a multi-line value of a credential key).
  */
-function scan(doc: unknown, tfJson = false, decodeJson = false, tokenAt?: NamedHits['tokenAt'], template?: Record<string, unknown>): Scanned[] {
+function scan(doc: unknown, tfJson = false, decodeJson = false, tokenAt?: TokenAt, template?: Record<string, unknown>): Scanned[] {
   const out: Scanned[] = [];
   const stack: [unknown, (string | number)[], string | undefined][] = [[doc, [], undefined]];
   while (stack.length > 0) {
@@ -166,7 +166,7 @@ function scan(doc: unknown, tfJson = false, decodeJson = false, tokenAt?: NamedH
       const [k, value] = env ? [env[1]!, env[2]!] : [key, v];
       const found = credentialIn(value, k);
       // A file of its own kind (a state) names where a literal is a runner token by its key, whatever its shape.
-      const token = !found && tokenAt ? tokenAt(path) : undefined;
+      const token = !found && tokenAt ? tokenAt(path, value) : undefined;
       // A CloudFormation parameter CloudFormation is told to mask (NoEcho): its Default is a secret whatever its shape.
       const masked = !found && template ? noEchoDefault(template, path) : undefined;
       if (found) out.push({ hit: { path, key: env ? env[1]! : name, what: found.what }, secret: found.secret });
@@ -210,6 +210,8 @@ const JSON_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_ATTRIBUTE_NAME
 
 /** What a literal under a runner token's name is, whatever its shape (a legacy registration token, an instance's own prefix). */
 function runnerTokenNamed(key: string): Shape {
+  // A gitlab_runner task's API credential (ansible.ts RUNNER_MODULE_TOKENS) is a GitLab access token, not the runner's.
+  if (/(?:^|\.)(?:api_token|private_token|api_oauth_token|api_job_token)$/.test(key)) return { name: `a GitLab API token (${key})`, re: /./, cloud: false, needles: [] };
   return { name: `a GitLab runner token (${key})`, re: /./, cloud: false, needles: [] };
 }
 
@@ -356,8 +358,11 @@ export interface NamedHits {
   /** Strings that are JSON documents (a state's `jsonencode`d attributes) are read as such (`jsonEncoded`). */
   decodeJson?: true;
   /** The runner token name a string at `path` is given to (`RUNNER_TOKEN_ATTRIBUTE_NAMES`), by the file's own structure: a literal there that is no placeholder is a runner token whatever its shape. */
-  tokenAt?: (path: readonly (string | number)[]) => string | undefined;
+  tokenAt?: TokenAt;
 }
+
+/** The name a literal at `path` is a runner token by (whatever its shape), given the literal (`value`, to tell a value filled in later): undefined where none. */
+export type TokenAt = (path: readonly (string | number)[], value: string) => string | undefined;
 
 /**
  * Findings for credentials written in a file (RF940), over all its documents: one per credential,
@@ -369,13 +374,13 @@ export interface NamedHits {
  * Terraform JSON file (a variable's default counts by the variable's name; the fix says what the
  * provider, backend or variable takes instead). `named`: the file's own names and fix (a state's resource addresses).
  */
-export function fileSecretFindings(source: SourceFile, docs: readonly unknown[], tfJson = false, named?: NamedHits): Finding[] {
+export function fileSecretFindings(source: SourceFile, docs: readonly unknown[], tfJson = false, named?: NamedHits, tokenAt?: TokenAt): Finding[] {
   const hits: PlacedHit[] = [];
   const notes: NotedHit[] = [];
   docs.forEach((doc, i) => {
     // A CloudFormation template: its parameters' defaults are read by the parameter (`scan`) and named by their path.
     const template = !tfJson && !named && cloudFormationTypes(doc) !== undefined ? (doc as Record<string, unknown>) : undefined;
-    const found = scan(doc, tfJson, named?.decodeJson === true, named?.tokenAt, template);
+    const found = scan(doc, tfJson, named?.decodeJson === true, named?.tokenAt ?? tokenAt, template);
     for (let j = 0; j < found.length; ) {
       // The hits of one multi-line string are placed together, in one pass over its text.
       let k = j + 1;

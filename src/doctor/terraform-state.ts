@@ -3,7 +3,7 @@ import { CODES } from '../spec/codes.js';
 import { fileSecretFindings, mayHoldSecrets, textSecretFindings } from './secrets.js';
 import { SourceFile } from './source.js';
 import { isObject } from '../model/is-object.js';
-import { RUNNER_TOKEN_ATTRIBUTE_NAMES } from '../verify/credentials.js';
+import { RUNNER_TOKEN_ATTRIBUTE_NAMES, runnerTokenVariable } from '../verify/credentials.js';
 
 /**
  * A Terraform or OpenTofu state file found among the files given (`terraform.tfstate`, its
@@ -115,13 +115,8 @@ export function stateFindings(path: string, text: string | undefined, limitMiB: 
   return [leak(`${count}${marked}`), ...scan(CREDENTIAL_FIX)];
 }
 
-/**
- * A runner token's name written into a longer one, as modules name variables and template inputs
- * (`gitlab_runner_registration_token`, `runner_authentication_token`): the name ends in `_` and one
- * of the runner token names other than `token` alone.
- */
-const TOKEN_SUFFIX = new RegExp(`_(?:${RUNNER_TOKEN_ATTRIBUTE_NAMES.filter((n) => n !== 'token').join('|')})$`);
-const tokenName = (name: string): boolean => (name !== 'token' && TOKEN_NAMES.has(name)) || TOKEN_SUFFIX.test(name);
+/** A runner token's name, or a longer name ending in one (`gitlab_runner_registration_token`): `runnerTokenVariable`. */
+const tokenName = runnerTokenVariable;
 
 const SHOW_FIX = 'rotate it (a runner token: reset it in GitLab); `terraform show -json` prints every value in plain text, the variables and those marked sensitive too, so keep plan and state JSON out of the repository (attach it to the pipeline as an artifact with a short expiry, or give it to the doctor from outside the repository)';
 

@@ -20,6 +20,7 @@ import { LineIndex } from './hcl/ast.js';
 import { directiveTagEnd, readInterpolation } from './hcl/parse.js';
 import { firstKeyWhere, keyMoved } from './key-index.js';
 import { userDataLinePlace } from './user-data-place.js';
+import { setupStepOfLine, setupTextOf } from './provisioners.js';
 import { shownText } from '../verify/credentials.js';
 
 /**
@@ -403,7 +404,11 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
       const file = typeof body.user_data === 'string' ? userDataFilePath(body.user_data, origin.source.path.split('/').slice(0, -1).join('/'))?.path : undefined;
       // A line of the user data where the user wrote it (a name a `read` sets), where one line of theirs writes it.
       const source = ev.terraform.userDataSources?.get(written(ev, k));
+      const steps = ev.terraform.provisioners?.get(written(ev, k));
       const lineShown = (line: number): string => {
+        // A line a provisioner runs or writes (its steps follow the user data in the setup script): that provisioner, where it is written.
+        const step = setupStepOfLine(steps, userData.split('\n').length, line);
+        if (step) return `in the ${step.kind === 'file' ? `file provisioner (${step.destination})` : 'remote-exec provisioner'} of ${written(ev, k)} at ${formatPosition(step.at)}`;
         const place = source ? userDataLinePlace(source, userData, line) : undefined;
         return place ? `on line ${place.line} of ${place.file}` : 'in the user data as Terraform renders it';
       };
@@ -429,7 +434,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
         registeredAs = boot.registeredAs;
         registeredFlag = boot.flagOf;
         // gitlab-runner appends one [[runners]] entry per register: the model proves one runner per manager.
-        for (const other of boot.others) findings.push(finding('RF903', other, `the user data of ${written(ev, k)} runs a second \`gitlab-runner register\`, which appends another [[runners]] entry (another runner) to the same config.toml: only the first runner of this manager is proven, this one is not`, { fix: 'register one runner per manager (one launch template each), or write the whole config.toml in the user data' }));
+        for (const other of boot.others) findings.push(finding('RF903', other, `${setupTextOf(ev.terraform.provisioners?.get(written(ev, k)), other, written(ev, k))} runs a second \`gitlab-runner register\`, which appends another [[runners]] entry (another runner) to the same config.toml: only the first runner of this manager is proven, this one is not`, { fix: 'register one runner per manager (one launch template each), or write the whole config.toml in the user data' }));
       }
     } else if (toml !== undefined && Array.isArray(toml.runners)) {
       // A config.toml heredoc with its [[runners]] entries, and a register command too: register appends an entry the heredoc does not show.

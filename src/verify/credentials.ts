@@ -171,6 +171,24 @@ const RUNNER_TOKEN_KEYS: ReadonlySet<string> = new Set(RUNNER_TOKEN_KEY_NAMES);
  * judge a literal by (a runner token whatever its shape, unless `placeholderValue`).
  */
 export const RUNNER_TOKEN_ATTRIBUTE_NAMES = ['token', 'runner_token', 'runnerToken', 'registration_token', 'runnerRegistrationToken', 'authentication_token', 'runners_token'] as const;
+const RUNNER_TOKEN_ATTRIBUTES: ReadonlySet<string> = new Set(RUNNER_TOKEN_ATTRIBUTE_NAMES);
+
+/**
+ * A runner token's name written into a longer one, as modules and roles name their variables
+ * (`gitlab_runner_registration_token`, `runner_authentication_token`): the name ends in `_` and one
+ * of the runner token names other than `token` alone.
+ */
+const RUNNER_TOKEN_SUFFIX = new RegExp(`_(?:${RUNNER_TOKEN_ATTRIBUTE_NAMES.filter((n) => n !== 'token').join('|')})$`);
+
+/**
+ * Whether a variable's name says it holds a runner token: one of `RUNNER_TOKEN_ATTRIBUTE_NAMES` but
+ * `token` alone (which names a token of anything), or a longer name ending in one
+ * (`RUNNER_TOKEN_SUFFIX`). The one rule for a literal judged by the variable it is given to, whatever
+ * its shape: a Terraform plan's variables and template inputs, an Ansible role's or inventory's vars.
+ */
+export function runnerTokenVariable(name: string): boolean {
+  return (name !== 'token' && RUNNER_TOKEN_ATTRIBUTES.has(name)) || RUNNER_TOKEN_SUFFIX.test(name);
+}
 
 /**
  * Whether a value given to a credential (a credential key's, a docker-machine key option's) is a
@@ -437,23 +455,76 @@ interface Assignment {
   index: number;
   end: number;
 }
-const FIRST_ASSIGNMENT = /^(\s*(?:export\s+)?)([A-Za-z_][A-Za-z0-9_]*)=(["']?)([^"'\s]*)/;
+/** What may come before a line's first assignment: blanks, `export ` (a shell's). */
+const FIRST_PREFIX = /^\s*(?:export\s+)?/;
 /**
  * A YAML list item's first key is read as the plain key is: `- secret_key: x` sets `secret_key` as
  * `secret_key: x` does (a block sequence entry is a mapping whose first key follows `- `, YAML 1.2
  * §8.2.1), so the dash form of a list of stores or env entries is not passed over.
  */
-const FIRST_ASSIGNMENT_YAML_TOML = /^(\s*(?:export\s+|-[ \t]+)?)([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(["']?)([^"'\s]*)/;
+const FIRST_PREFIX_YAML_TOML = /^\s*(?:export\s+|-[ \t]+)?/;
+/** `KEY=value` as a shell writes it (no blank around `=`); with yamlOrToml `key = value` and `key: value` too. Sticky: read where the caller points. */
+const ASSIGNED_AT = /([A-Za-z_][A-Za-z0-9_]*)=(["']?)([^"'\s]*)/y;
+const ASSIGNED_AT_YAML_TOML = /([A-Za-z_][A-Za-z0-9_]*)\s*[=:]\s*(["']?)([^"'\s]*)/y;
+
+/** An assignment read at a place of a text (`assignmentAt`): `valueAt` is the offset of its value's first character (after an opening quote). */
+export interface AssignmentAt {
+  key: string;
+  value: string;
+  quoted: boolean;
+  index: number;
+  end: number;
+  valueAt: number;
+}
+
+/**
+ * The assignment that starts at offset `index` of `text`: a key, `=` (with yamlOrToml also `:`, and
+ * blanks around either), an optional quote, and the value up to a quote or a blank; undefined where
+ * none starts there. The one reader of an assignment for the line scan (`lineCredentials`,
+ * `lineNotes`) and for a key assigned a reference anywhere in a text (`referenceAssignments`).
+ */
+export function assignmentAt(text: string, index: number, yamlOrToml: boolean): AssignmentAt | undefined {
+  const re = yamlOrToml ? ASSIGNED_AT_YAML_TOML : ASSIGNED_AT;
+  re.lastIndex = index;
+  const m = re.exec(text);
+  if (!m) return undefined;
+  return { key: m[1]!, value: m[3]!, quoted: m[2] !== '', index, end: re.lastIndex, valueAt: re.lastIndex - m[3]!.length };
+}
+
+/** A Terraform interpolation a value starts with (`${var.x}`, `${local.y}`, `${lookup(…)}`), as far as its closing brace on the line. */
+const INTERPOLATION_AT = /\$\{[^}\n]*\}?/y;
+
+/**
+ * The assignments in a text of one of `keys` whose value starts with a Terraform interpolation
+ * (`aws_access_key_id=${var.access_key}`, `export AWS_SECRET_ACCESS_KEY="${local.secret}"`,
+ * `AZURE_CLIENT_SECRET: ${var.x}`), anywhere in it: the key stands alone (not the tail of a longer
+ * name; after a `\n` or `\t` escape of an HCL string it starts a line), read by `assignmentAt`;
+ * `expr` is the interpolation as written.
+ */
+export function referenceAssignments(text: string, keys: readonly string[]): { key: string; expr: string; index: number }[] {
+  const out: { key: string; expr: string; index: number }[] = [];
+  const named = new RegExp(`(?:(?<=\\\\[nt])|(?<![A-Za-z0-9_]))(?:${keys.map(escaped).join('|')})(?=\\s*[=:])`, 'g');
+  for (const m of text.matchAll(named)) {
+    const a = assignmentAt(text, m.index, true);
+    if (!a) continue;
+    INTERPOLATION_AT.lastIndex = a.valueAt;
+    const expr = INTERPOLATION_AT.exec(text);
+    if (expr) out.push({ key: a.key, expr: expr[0], index: m.index });
+  }
+  return out;
+}
 /** One more shell assignment after one: its closing quote, spaces, then `KEY=value` (sticky: read from where the last ended). */
 const NEXT_ASSIGNMENT = /["']?[ \t]+([A-Za-z_][A-Za-z0-9_]*)=(["']?)([^"'\s]*)/y;
 
 function lineAssignments(line: string, yamlOrToml: boolean): Assignment[] {
-  const first = (yamlOrToml ? FIRST_ASSIGNMENT_YAML_TOML : FIRST_ASSIGNMENT).exec(line);
+  const prefix = (yamlOrToml ? FIRST_PREFIX_YAML_TOML : FIRST_PREFIX).exec(line)![0];
+  // Where no assignment follows the prefix, the prefix's word may be the key itself (`export = x`).
+  const first = assignmentAt(line, prefix.length, yamlOrToml) ?? (prefix.trim() !== '' ? assignmentAt(line, /^\s*/.exec(line)![0].length, yamlOrToml) : undefined);
   if (!first) return [];
-  const out: Assignment[] = [{ key: first[2]!, value: first[4]!, quoted: first[3] !== '', index: first[1]!.length, end: first[0].length }];
+  const out: Assignment[] = [{ key: first.key, value: first.value, quoted: first.quoted, index: first.index, end: first.end }];
   // Only a shell's `KEY=value` (no space around `=`) goes on: a YAML or TOML value is one.
-  if (line[first[1]!.length + first[2]!.length] !== '=') return out;
-  NEXT_ASSIGNMENT.lastIndex = first[0].length;
+  if (line[first.index + first.key.length] !== '=') return out;
+  NEXT_ASSIGNMENT.lastIndex = first.end;
   for (let m = NEXT_ASSIGNMENT.exec(line); m; m = NEXT_ASSIGNMENT.exec(line)) {
     out.push({ key: m[1]!, value: m[3]!, quoted: m[2] !== '', index: m.index + m[0].length - m[3]!.length - m[2]!.length - 1 - m[1]!.length, end: m.index + m[0].length });
   }

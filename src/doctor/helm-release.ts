@@ -310,7 +310,7 @@ export function runnerTokenShape(v: unknown): { inClear: boolean; shape?: string
 /**
  * A runner token written in clear is replaced by a stand-in as soon as it is read, in a values
  * document (before it is merged) or a `set` item, so the chart values never hold it: the stand-in
- * keeps its place, so RF304 (RF912 for a registration token) is said there, and nothing later can
+ * keeps its place, so RF940 is said there (chart-values.ts runnerTokenFinding, registrationTokenFinding), and nothing later can
  * show the token. Both readers (the Terraform configuration, `terraform show -json`) use this.
  */
 export function withTokenStandIns(doc: Record<string, unknown>): void {
@@ -488,7 +488,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
       const given = setWithTokenStandIn(m);
       if (kind === 'set_sensitive') {
         if (typeof m.name === 'string' && TOKEN_KEYS.includes(m.name) && typeof m.value === 'string' && WHOLE_REFERENCE.test(m.value)) sensitiveRefs.set(m.name, { ref: m.value, at: at(kind, n, 'value') });
-        // Never kept: a token given when Terraform runs is not written in a file; one written here is (RF304, value not shown).
+        // Never kept: a token given when Terraform runs is not written in a file; one written here is (RF940, value not shown).
         if (typeof m.value !== 'string' || WHOLE_REFERENCE.test(m.value) || m.value === '') return;
         value = given !== m ? given.value : SENSITIVE_SHOWN;
       }
@@ -667,8 +667,8 @@ function unknownAt(afterUnknown: unknown, ...path: (string | number)[]): boolean
  * no `values` is read from the provider's `metadata` (`values`: the merged chart values as JSON,
  * `set_sensitive` ones cloaked). What `sensitive` marks (`sensitive_values`, a plan's
  * `after_sensitive`) is read but never shown (sensitive.ts). The document shows a runner token in
- * clear whatever it was given from: such a token is a stand-in, so the chart values give RF304
- * (RF912 for a registration token) at its place, and the token itself is kept nowhere. A
+ * clear whatever it was given from: such a token is a stand-in, so the chart values give RF940
+ * (a GitLab token written in a file: the user's plan or state, not runner-fleet's output) at its place, and the token itself is kept nowhere. A
  * `set_sensitive` value of another key stands as a value that is not shown.
  */
 export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown>, origin: Origin, key: string, afterUnknown: unknown, findings: Finding[], sensitive: readonly unknown[] = []): void {

@@ -24,7 +24,6 @@ import { SECRET_TYPES, addTerraformKubernetesObjects } from './kubernetes-terraf
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
 import { chartKeyFindings, chartNamespaceRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
-import { runnerTokenShape } from './helm-release.js';
 import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
@@ -648,11 +647,11 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (replicas) findings.push(replicas);
     // A placeholder (`<token>`, `changeme`, `${TOKEN}`) is filled in at install: no token is written (the credential scan's rule).
     const runnerToken = str(get(values, 'runnerToken'));
-    // Written in clear in a file: RF940 (runnerTokenFinding); shown in clear by a terraform show -json document, the generated output: RF304.
-    if (runnerToken !== undefined && v.address === undefined) {
+    // Written in clear in a file, a terraform show -json document included (the user's, not runner-fleet's output): RF940 (runnerTokenFinding).
+    if (runnerToken !== undefined) {
       const leak = runnerTokenFinding(v, runnerToken);
       if (leak) findings.push(leak);
-    } else if (runnerToken && runnerTokenShape(runnerToken).inClear) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret', { received: '(a token, not shown)', fix: 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' }));
+    }
     if (!sa) {
       // Chart values were found, whether or not they name the manager's service account: not "no manager" (RF910).
       chartsNotPlaced = true;

@@ -69,6 +69,28 @@ export function chartNamespaceRead(version: unknown): boolean {
 const NAMESPACE_FROM: readonly number[] = [0, 79, 0];
 
 /**
+ * `runners.jobNamespace` is no legacy key: the chart added it and reads it still (0.86.0). Its
+ * templates read it in two places, from different versions: templates/role.yaml and
+ * role-binding.yaml place the Role by `coalesce .Values.runners.jobNamespace .Values.namespace
+ * .Release.Namespace` from 0.84.0 on (CHANGELOG 0.84.0: "Create Role in correct namespace when using
+ * the runners.jobNamespace feature", !522; read in 0.86.0's templates), and the chart's default
+ * runners.config (values.yaml) writes `namespace = "{{ default .Release.Namespace
+ * .Values.runners.jobNamespace }}"` from 0.79.0 on (0.73.1's values.yaml and templates name no
+ * jobNamespace: its default writes `{{.Release.Namespace}}`). A runners.config of the user's that
+ * names it is filled by tpl at any version (configmap.yaml renders runners.config with `tpl`, 0.33.0
+ * and 0.73.1 alike). Whether the chart version installed places its Role by it (a version not given as
+ * one exact version: read, as the newest chart does).
+ */
+export function jobNamespaceRoleRead(version: unknown): boolean {
+  const exact = exactChartVersion(version);
+  return !exact || !before(exact, JOB_NAMESPACE_ROLE_FROM);
+}
+const JOB_NAMESPACE_ROLE_FROM: readonly number[] = [0, 84, 0];
+const JOB_NAMESPACE_DEFAULT_CONFIG_FROM: readonly number[] = [0, 79, 0];
+/** `.Values.runners.jobNamespace` named in a template (a runners.config the chart renders with tpl). */
+const NAMES_JOB_NAMESPACE = /\{\{[^}]*\.Values\.runners\.jobNamespace\b[^}]*\}\}/;
+
+/**
  * `runnerRegistrationToken`. The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts it into
  * its Secret as `runner-registration-token`, and its entrypoint exports that as REGISTRATION_TOKEN,
  * the environment name of `gitlab-runner register --registration-token`. A token written in clear in
@@ -336,6 +358,20 @@ export function chartKeyFindings(v: HelmValues, version: unknown): Finding[] {
       const name = `runners.${legacy.path.join('.')}`;
       const which = exact ? `the gitlab-runner chart ${exact.join('.')} this release installs` : 'the gitlab-runner chart from 0.53.0 on (the version installed is not given as one exact version)';
       out.push(finding('RF932', formatPosition(originAt(v.origin, 'runners', ...legacy.path)), `${name} is not read by ${which}: the chart dropped its deprecated runners.* fields in 0.53.0 (before, it passed this one to gitlab-runner register as ${legacy.env}), so it sets nothing; its place is runners.config, ${legacy.key}`, `remove ${name}; set ${legacy.key} in runners.config`));
+    }
+  }
+  // runners.jobNamespace where the chart version installed reads it nowhere (jobNamespaceRoleRead):
+  // before 0.84.0 no Role is placed by it, and only a runners.config that names it (the chart's own
+  // default from 0.79.0 on, or the user's) is filled with it.
+  const jobNamespace = runners?.jobNamespace;
+  if (exact && runners && typeof jobNamespace === 'string' && jobNamespace !== '' && !jobNamespaceRoleRead(version)) {
+    const config = runners.config;
+    const named = typeof config === 'string' ? NAMES_JOB_NAMESPACE.test(config) : config === undefined && !before(exact, JOB_NAMESPACE_DEFAULT_CONFIG_FROM);
+    if (!named) {
+      const why = before(exact, JOB_NAMESPACE_DEFAULT_CONFIG_FROM)
+        ? 'the chart reads it only from 0.79.0 on (its default runners.config names it; its Role from 0.84.0 on, !522)'
+        : 'before 0.84.0 the chart reads it only in its default runners.config, which the runners.config given replaces, and places no Role by it (from 0.84.0 on, !522)';
+      out.push(finding('RF932', formatPosition(originAt(v.origin, 'runners', 'jobNamespace')), `runners.jobNamespace is not read by the gitlab-runner chart ${exact.join('.')} this release installs: ${why}; the runners.config given does not name it ({{ default .Release.Namespace .Values.runners.jobNamespace }}), so it sets nothing: the jobs run in the namespace runners.config writes, not in ${jobNamespace}`, `write the jobs' namespace in runners.config ([runners.kubernetes] namespace = "${jobNamespace}") and remove runners.jobNamespace, or install chart 0.84.0 or later and name it in runners.config`, jobNamespace));
     }
   }
   // The top-level namespace of a chart that places nothing by it (one exact version before 0.79.0): the manager runs in the release's namespace.

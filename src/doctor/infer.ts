@@ -23,7 +23,7 @@ import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidenc
 import { SECRET_TYPES, addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { inferIdTokens } from './infer-reach.js';
-import { chartKeyFindings, chartNamespaceRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
+import { chartKeyFindings, chartNamespaceRead, jobNamespaceRoleRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
 import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
@@ -207,7 +207,8 @@ export function chartRbac(values: Record<string, unknown>, namespace: string, se
     ? written.map((r) => ({ apiGroups: listOr(get(r, 'apiGroups'), ['']), resources: listOr(get(r, 'resources'), ['*']), verbs: listOr(get(r, 'verbs'), ['*']) }))
     : [{ apiGroups: [''], resources: ['*'], verbs: ['*'] }];
   // templates/role.yaml and role-binding.yaml: `coalesce .Values.runners.jobNamespace .Values.namespace
-  // .Release.Namespace` (0.84 and later, !522; 0.79 to 0.83 without runners.jobNamespace), and
+  // .Release.Namespace` (0.84 and later, !522; 0.79 to 0.83 without runners.jobNamespace, whose values
+  // of a chain hold none: jobNamespaceRoleRead), and
   // `default .Release.Namespace .Values.runners.namespace` 0.28 to 0.52 (the values of a chain whose chart places no Role by it, before 0.28 or from 0.53.0 on, hold none: legacyNamespaceReach).
   const roleNamespace = str(get(values, 'runners', 'jobNamespace')) ?? str(get(values, 'namespace')) ?? str(get(values, 'runners', 'namespace')) ?? namespace;
   const meta = clusterWide ? { name } : { name, namespace: roleNamespace };
@@ -702,6 +703,12 @@ export function inferDeployment(ev: Evidence): Inferred {
       // A chart that reads no runners.namespace (0.53.0 and later): its Role is not placed by it either (chartRbac).
       const runners = { ...(chain.values!.value.runners as Record<string, unknown>) };
       delete runners.namespace;
+      chain.values = { ...chain.values!, value: { ...chain.values!.value, runners } };
+    }
+    if (jobNamespaceValue !== undefined && !jobNamespaceRoleRead(v.chartVersion)) {
+      // A chart that places no Role by runners.jobNamespace (before 0.84.0): chartRbac does not either.
+      const runners = { ...(chain.values!.value.runners as Record<string, unknown>) };
+      delete runners.jobNamespace;
       chain.values = { ...chain.values!, value: { ...chain.values!.value, runners } };
     }
     if (configUnrendered) {

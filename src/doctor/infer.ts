@@ -1542,8 +1542,15 @@ function concreteRoleArns(identities: CloudIdentity[], root: TerraformRoot, aws:
 
 /**
  * The `[[runners]]` entry the chart registers from its `runners.config` template: the chart runs
- * `gitlab-runner register --template-config` with `--executor` from the values' `runners.executor`
- * (the chart's default: "kubernetes"), so a template that writes no executor runs that one. Its
+ * `gitlab-runner register --template-config` with RUNNER_EXECUTOR `{{ default "kubernetes"
+ * .Values.runners.executor }}` (templates/_env_vars.tpl, the same line in charts 0.33.0, 0.48.0,
+ * 0.73.1 and 0.86.0), and register keeps it over the template's `executor`: askExecutor sets the
+ * executor from its flag or environment whatever the template says (commands/register.go, read at
+ * runner v13.0.0, v14.3.0, v15.7.0, v15.11.0, v16.0.0, v17.8.0 and main: `s.Executor =
+ * s.ask("executor", …)`, and ask returns the flag's value in non-interactive mode; the template is
+ * merged with mergo.Merge without override, before or after, so it never replaces a set field).
+ * So the executor deployed is `runners.executor`, else kubernetes, at every chart version, and a
+ * template's other executor is not the one that runs (issue 36a; the template's stood before). Its
  * `[runners.kubernetes]` settings (privileged, service_account_overwrite_allowed) are then the
  * settings of the jobs, and the rules read them as such.
  */
@@ -1554,9 +1561,10 @@ function chartTomlOrigin(values: Origin, legacyPlaces: Chain['legacyPlaces'], ov
 
 function chartDeployedToml(template: Record<string, unknown>, values: Record<string, unknown> | undefined): Record<string, unknown> {
   const runners = template.runners;
-  if (!Array.isArray(runners) || !isObject(runners[0]) || runners[0].executor !== undefined) return template;
+  if (!Array.isArray(runners) || !isObject(runners[0])) return template;
   const executor = str(get(values, 'runners', 'executor')) ?? 'kubernetes';
-  return { ...template, runners: [{ executor, ...runners[0] }, ...(runners.slice(1) as unknown[])] };
+  if (runners[0].executor === executor) return template;
+  return { ...template, runners: [{ ...runners[0], executor }, ...(runners.slice(1) as unknown[])] };
 }
 
 /**

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { doctor, type DoctorResult } from '../src/doctor/index.js';
 import { argoApplication } from './helpers/doctor.js';
+import { scanArtifacts } from '../src/verify/secrets.js';
 
 /**
  * Issue 36a: chart and rendered-chart follow-ups. Chart facts are cited where they drive behaviour
@@ -42,5 +43,66 @@ ${executor !== undefined ? `  executor: ${executor}\n` : ''}  secret: runner-sec
 
   it('twin: both say docker: docker, as before', () => {
     expect(docker(run1('docker', '0.52.0', 'docker')).map((f) => f.code).sort()).toEqual(['RF301', 'RF902']);
+  });
+});
+
+const of = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
+
+describe('a token prefix followed by lowercase words is a placeholder, not a token (glrt-my-auth-token)', () => {
+  const values = (key: string, token: string) => `gitlabUrl: https://gitlab.com/\n${key}: "${token}"\nserviceAccount:\n  name: m\n`;
+
+  it('runnerToken or runnerRegistrationToken: glrt-my-auth-token in a values file is no RF940 (the registration key stays RF912, the deprecated flow configured)', () => {
+    expect(of(run({ 'values.yaml': values('runnerToken', 'glrt-my-auth-token') }), 'RF940')).toEqual([]);
+    const reg = run({ 'values.yaml': values('runnerRegistrationToken', 'glrt-my-auth-token') });
+    expect(of(reg, 'RF940')).toEqual([]);
+    expect(of(reg, 'RF912').length).toBe(1);
+    // Any key, by its shape alone: a config map's data.
+    expect(of(run({ 'cm.yaml': 'apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  note: "glpat-your-token-here"\n' }), 'RF940')).toEqual([]);
+  });
+
+  it('twin: a token of random characters is RF940 still, at either key and by its shape alone', () => {
+    const token = 'glrt-EXAMPLEexampleEXAMPLE12';
+    expect(of(run({ 'values.yaml': values('runnerToken', token) }), 'RF940').length).toBe(1);
+    expect(of(run({ 'values.yaml': values('runnerRegistrationToken', token) }), 'RF940').length).toBe(1);
+    expect(of(run({ 'cm.yaml': `apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: x\ndata:\n  note: "${token}"\n` }), 'RF940').length).toBe(1);
+    // Plan's scan of runner-fleet's own generated output keeps flagging the placeholder (RF304, as before issue 36a).
+    expect(scanArtifacts([{ path: 'out/doc.json', format: 'json', content: { note: 'glrt-my-auth-token' } }]).findings.map((f) => f.code)).toEqual(['RF304']);
+    // Mixed case or digits after the prefix are not the placeholder shape.
+    expect(of(run({ 'values.yaml': values('runnerToken', 'glrt-my-auth-Token') }), 'RF940').length).toBe(1);
+  });
+});
+
+describe('a helm-unittest suite is a chart\'s test inputs, not a deployment: RF902, its credentials still looked for', () => {
+  /** A suite of the shape of a chart's tests/configmap_test.yaml (helm-unittest DOCUMENT.md). */
+  const suite = (token: string) => `suite: test configmap
+templates:
+  - configmap.yaml
+tests:
+  - it: unsets the tag list when a runner token is given
+    set:
+      image.tag: latest
+      runnerRegistrationToken: "${token}"
+    template: configmap.yaml
+    asserts:
+      - isKind:
+          of: ConfigMap
+`;
+
+  it('the suite is RF902 at its start, says what it is, and its placeholder token is no RF940', () => {
+    const r = run({ 'chart/tests/configmap_test.yaml': suite('glrt-my-auth-token') });
+    expect(of(r, 'RF902').map((f) => [f.path, f.message.split(':')[0]])).toEqual([['chart/tests/configmap_test.yaml:1:1', 'chart/tests/configmap_test.yaml is a helm-unittest suite (suite, templates, tests with set/values and asserts)']]);
+    expect(of(r, 'RF940')).toEqual([]);
+  });
+
+  it('a token of the issued shape under set: is RF940: a committed file holds it, a test input or not', () => {
+    const r = run({ 'chart/tests/configmap_test.yaml': suite('glrt-EXAMPLEexampleEXAMPLE12') });
+    expect(of(r, 'RF902').length).toBe(1);
+    expect(of(r, 'RF940').map((f) => f.path)).toEqual(['chart/tests/configmap_test.yaml:8:32']);
+    expect(JSON.stringify(r)).not.toContain('EXAMPLEexampleEXAMPLE12');
+  });
+
+  it('twin: a document with tests but no asserts (not helm-unittest) is not said to be one', () => {
+    const r = run({ 'tests.yaml': 'suite: x\ntests:\n  - name: a\n    run: echo\n' });
+    expect(of(r, 'RF902').filter((f) => f.message.includes('helm-unittest'))).toEqual([]);
   });
 });

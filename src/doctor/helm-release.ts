@@ -292,7 +292,7 @@ const STAND_INS: ReadonlySet<unknown> = new Set([TOKEN_SHOWN, PLACEHOLDER_SHOWN,
 const CLOAKED = '(sensitive value)';
 const inClear = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '' && v !== CLOAKED && v !== SENSITIVE_SHOWN && !STAND_INS.has(v) && !WHOLE_REFERENCE.test(v);
 /** The stand-in of a token written in clear: of its shape where the scan knows it. */
-const standIn = (v: string): string => SHAPED_SHOWN.get(RUNNER_TOKEN_SHAPES.find((s) => s.re.test(v))?.name ?? '') ?? (placeholderValue(v) ? PLACEHOLDER_SHOWN : TOKEN_SHOWN);
+const standIn = (v: string): string => (placeholderValue(v) ? PLACEHOLDER_SHOWN : (SHAPED_SHOWN.get(RUNNER_TOKEN_SHAPES.find((s) => s.re.test(v))?.name ?? '') ?? TOKEN_SHOWN));
 
 /**
  * What a chart value given to a runner token key holds: `shape` (the credential scan's name of
@@ -302,7 +302,8 @@ const standIn = (v: string): string => SHAPED_SHOWN.get(RUNNER_TOKEN_SHAPES.find
  */
 export function runnerTokenShape(v: unknown): { inClear: boolean; shape?: string } {
   if (typeof v !== 'string') return { inClear: false };
-  const shaped = [...SHAPED_SHOWN].find(([, shown]) => shown === v)?.[0] ?? RUNNER_TOKEN_SHAPES.find((s) => s.re.test(v))?.name;
+  // A placeholder with a token's prefix (`glrt-my-auth-token`: credentials.ts placeholderWord) is no token.
+  const shaped = [...SHAPED_SHOWN].find(([, shown]) => shown === v)?.[0] ?? (placeholderValue(v) ? undefined : RUNNER_TOKEN_SHAPES.find((s) => s.re.test(v))?.name);
   if (shaped !== undefined) return { inClear: true, shape: shaped };
   return { inClear: v === TOKEN_SHOWN || (v !== PLACEHOLDER_SHOWN && inClear(v) && !placeholderValue(v)) };
 }

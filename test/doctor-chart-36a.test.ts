@@ -106,3 +106,57 @@ tests:
     expect(of(r, 'RF902').filter((f) => f.message.includes('helm-unittest'))).toEqual([]);
   });
 });
+
+describe('a rendered chart\'s config.toml with ${NAME} values a script fills in at run time: RF906 at the first, not RF901', () => {
+  /** A manager Deployment mounting a ConfigMap whose config.toml is `toml`. */
+  const rendered = (toml: string) => `apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: runner
+  namespace: ci
+data:
+  config.toml: |
+${indent(toml, 4)}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: runner
+  namespace: ci
+spec:
+  selector:
+    matchLabels: { app: runner }
+  template:
+    metadata:
+      labels: { app: runner }
+    spec:
+      serviceAccountName: runner
+      containers:
+        - name: runner
+          image: gitlab/gitlab-runner:alpine-v14.3.0
+          command: ["/bin/bash", "/configmaps/entrypoint"]
+          volumeMounts:
+            - name: configmaps
+              mountPath: /configmaps
+      volumes:
+        - name: configmaps
+          configMap:
+            name: runner
+`;
+  const toml = (image: string) => `concurrent = 5\n[[runners]]\n  [runners.kubernetes]\n    image = ${image}\n    namespace = \${KUBERNETES_NAMESPACE}\n`;
+
+  it('unquoted ${KUBERNETES_IMAGE} values: RF906 (warning) at the first, no RF901', () => {
+    const text = rendered(toml('${KUBERNETES_IMAGE}'));
+    const r = run({ 'rendered.yaml': text });
+    expect(of(r, 'RF901')).toEqual([]);
+    const line = text.split('\n').findIndex((l) => l.includes('image = ${KUBERNETES_IMAGE}')) + 1;
+    expect(of(r, 'RF906').map((f) => [f.path, f.severity])).toEqual([[`rendered.yaml:${line}:9`, 'warning']]);
+    expect(of(r, 'RF906')[0]!.message).toMatch(/^ConfigMap ci\/runner: config\.toml writes \$\{KUBERNETES_IMAGE\} where a value belongs \(the first of 2\)/);
+  });
+
+  it('twin: a config.toml broken otherwise stays RF901', () => {
+    const r = run({ 'rendered.yaml': rendered(toml('"alpine" "x"')) });
+    expect(of(r, 'RF901').length).toBe(1);
+    expect(of(r, 'RF906')).toEqual([]);
+  });
+});

@@ -768,7 +768,9 @@ export function inferDeployment(ev: Evidence): Inferred {
         chain.workload!.configMap = mounted.written;
       } catch (e) {
         broken = true;
-        findings.push(finding('RF901', formatPosition(originAt(mounted.origin)), `${mounted.name}: ${mounted.key} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: `fix the config.toml in ${mounted.name}` }));
+        const later = runTimePlaceholders(mounted.text);
+        if (later) findings.push(finding('RF906', formatPosition(originAt(mounted.origin, ...later.path)), `${mounted.name}: ${mounted.key} writes \${${later.name}} where a value belongs (${later.count === 1 ? 'the one such value' : `the first of ${later.count}`}), not a TOML value: a script fills it in at run time (an entrypoint's sed or envsubst) before the runner reads the file, so the config.toml that runs is known only then; not read, so the jobs' settings and identity are not proven`, { fix: `give the config.toml as the runner reads it (kubectl exec … cat /home/gitlab-runner/.gitlab-runner/config.toml), or write the values in ${mounted.name}` }));
+        else findings.push(finding('RF901', formatPosition(originAt(mounted.origin)), `${mounted.name}: ${mounted.key} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: `fix the config.toml in ${mounted.name}` }));
       }
     }
     // Registered from the container's environment (register-env.ts): the entry register appends to
@@ -1754,3 +1756,47 @@ function unreadKinds(unreadable: readonly string[]): string {
   }
   return [...counts].map(([kind, n]) => `${n} ${kind}`).join(' and ');
 }
+
+/**
+ * A config.toml that is TOML once its unquoted `${NAME}` values are filled in: a ConfigMap whose
+ * `key = ${NAME}` lines a script replaces before the runner reads the file (voor/gitlab-runner-helm-imgpkg's
+ * rendered chart 0.33.0: its entrypoint runs `sed -e "s|\${KUBERNETES_IMAGE}|\"${KUBERNETES_IMAGE}\"|"`
+ * over /configmaps/config.toml; the upstream chart 0.33.0 templates/configmap.yaml copies the file as
+ * it is, so such placeholders are the deployment's own). The first such value (its TOML path, its
+ * name) and how many there are; undefined where there is none, or the text is not TOML with them
+ * filled (broken otherwise: RF901 as before).
+ */
+/** What stands for a `${NAME}` value while the text is parsed (a TOML string of printable characters; never shown). */
+const RUN_TIME_MARK = '@@run-time-placeholder-';
+function runTimePlaceholders(text: string): { path: (string | number)[]; name: string; count: number } | undefined {
+  const names: string[] = [];
+  const filled = text.replace(/^([ \t]*[A-Za-z0-9_."-]+[ \t]*=[ \t]*)\$\{([A-Za-z_][A-Za-z0-9_]*)\}(?=[ \t]*(?:#.*)?\r?$)/gm, (_, head: string, name: string) => {
+    names.push(name);
+    return `${head}"${RUN_TIME_MARK}${names.length - 1}"`;
+  });
+  if (names.length === 0) return undefined;
+  let doc: unknown;
+  try {
+    doc = parseToml(filled);
+  } catch {
+    return undefined;
+  }
+  const find = (v: unknown, path: (string | number)[]): (string | number)[] | undefined => {
+    if (v === `${RUN_TIME_MARK}0`) return path;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const at = find(v[i], [...path, i]);
+        if (at) return at;
+      }
+    } else if (isObject(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        const at = find(x, [...path, k]);
+        if (at) return at;
+      }
+    }
+    return undefined;
+  };
+  const path = find(doc, []);
+  return path ? { path, name: names[0]!, count: names.length } : undefined;
+}
+

@@ -453,7 +453,7 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
     const r = doctor(files);
     // The plan holds the token in clear: a GitLab token written in the user's file (RF940; RF304 before issue 36a), at its place, said of the plan (not of a values file).
     expect(r.findings.filter((x) => x.code === 'RF940').map((x) => x.received)).toEqual(['(a token, not shown)']);
-    expect(r.findings.find((x) => x.code === 'RF940')!.message).toContain('written in clear in plan.json (a terraform show -json document, which prints sensitive values in clear too)');
+    expect(r.findings.find((x) => x.code === 'RF940')!.message).toContain('written in clear in plan.json, a terraform show -json document, which prints sensitive values in clear too (value not shown)');
     expect(r.findings.filter((x) => x.code === 'RF304')).toEqual([]);
     const shown = JSON.stringify({ findings: r.findings, proofs: r.proofs, chains: [...r.chains] });
     expect(shown).not.toContain('SECRETSECRET');
@@ -550,7 +550,7 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
     expect(f.map((x) => x.path)).toEqual([`plan.json:${tokenLine}:${lines[tokenLine - 1]!.indexOf('"glrt-') + 1}`]);
     expect(f[0]!.received).toBe('(a token, not shown)');
     // The values file's message shape, said of the plan.
-    expect(f[0]!.message).toMatch(/^runnerToken holds a GitLab runner authentication token \(glrt-\), written in clear in plan\.json \(a terraform show -json document, which prints sensitive values in clear too\) \(value not shown\)/);
+    expect(f[0]!.message).toMatch(/^runnerToken holds a GitLab runner authentication token \(glrt-\), written in clear in plan\.json, a terraform show -json document, which prints sensitive values in clear too \(value not shown\)/);
     expect(r.findings.filter((x) => x.code === 'RF304')).toEqual([]);
     expect(shownOf(r)).not.toContain('SECRETSECRET');
     const byValues = doctor(editRelease((v) => {
@@ -559,7 +559,7 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
     expect(byValues.findings.filter((x) => x.code === 'RF912' || x.code === 'RF304')).toEqual([]);
     const reg = byValues.findings.filter((x) => x.code === 'RF940');
     expect(reg.length).toBe(1);
-    expect(reg[0]!.message).toMatch(/^runnerRegistrationToken holds a GitLab runner registration token \(GR1348941\), written in clear in plan\.json \(a terraform show -json document/);
+    expect(reg[0]!.message).toMatch(/^runnerRegistrationToken holds a GitLab runner registration token \(GR1348941\), written in clear in plan\.json, a terraform show -json document/);
     expect(reg[0]!.path).toMatch(/^plan\.json:\d+:\d+$/);
     expect(Number(reg[0]!.path.split(':')[2])).toBeGreaterThan(100);
     expect(shownOf(byValues)).not.toContain('SECRETSECRET');

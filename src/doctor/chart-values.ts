@@ -136,7 +136,7 @@ export function registrationTokenFinding(v: HelmValues): Finding | undefined {
  * a variable): it is a file the user keeps and hands on, not runner-fleet's generated output (RF304).
  */
 function writtenIn(v: HelmValues, file: string): string {
-  return v.address !== undefined ? `${file} (a terraform show -json document, which prints sensitive values in clear too)` : file;
+  return v.address !== undefined ? `${file}, a terraform show -json document, which prints sensitive values in clear too` : file;
 }
 
 /**

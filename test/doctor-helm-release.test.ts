@@ -451,9 +451,10 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
       ];
     });
     const r = doctor(files);
-    // The plan holds the token in clear: the leak RF304 is for, at its place (not 'written in the values file').
-    expect(r.findings.filter((x) => x.code === 'RF304').map((x) => x.received)).toEqual(['(a token, not shown)']);
-    expect(r.findings.filter((x) => x.code === 'RF304' && x.message.includes('runnerToken is written in the values file'))).toEqual([]);
+    // The plan holds the token in clear: a GitLab token written in the user's file (RF940; RF304 before issue 36a), at its place, said of the plan (not of a values file).
+    expect(r.findings.filter((x) => x.code === 'RF940').map((x) => x.received)).toEqual(['(a token, not shown)']);
+    expect(r.findings.find((x) => x.code === 'RF940')!.message).toContain('written in clear in plan.json, a terraform show -json document, which prints sensitive values in clear too (value not shown)');
+    expect(r.findings.filter((x) => x.code === 'RF304')).toEqual([]);
     const shown = JSON.stringify({ findings: r.findings, proofs: r.proofs, chains: [...r.chains] });
     expect(shown).not.toContain('SECRETSECRET');
     expect(shown).not.toContain('gitlab.internal.example');
@@ -538,28 +539,32 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
     expect(r.findings.find((f) => f.code === 'RF904')!.message).toContain('gitlab/(sensitive, not shown)');
   });
 
-  it('a runner token the plan shows in clear is RF304 at its place, from set_sensitive or a values string; a registration token RF912; the token shown nowhere', () => {
+  it('a runner token the plan shows in clear is RF940 at its place (RF304 before issue 36a), from set_sensitive or a values string; a registration token too (RF912 before); the token shown nowhere', () => {
     const bySet = editRelease((v) => {
       v.set_sensitive = [{ name: 'runnerToken', type: '', value: 'glrt-SECRETSECRETSECRET1234' }];
     });
     const lines = text(bySet.find((f) => f.path === 'plan.json')!).split('\n');
     const tokenLine = lines.findIndex((l) => l.includes('glrt-SECRETSECRETSECRET1234')) + 1;
     const r = doctor(bySet);
-    const f = r.findings.filter((x) => x.code === 'RF304');
+    const f = r.findings.filter((x) => x.code === 'RF940');
     expect(f.map((x) => x.path)).toEqual([`plan.json:${tokenLine}:${lines[tokenLine - 1]!.indexOf('"glrt-') + 1}`]);
     expect(f[0]!.received).toBe('(a token, not shown)');
-    expect(f[0]!.message).toContain('terraform show -json document holds it in clear');
+    // The values file's message shape, said of the plan.
+    expect(f[0]!.message).toMatch(/^runnerToken holds a GitLab runner authentication token \(glrt-\), written in clear in plan\.json, a terraform show -json document, which prints sensitive values in clear too \(value not shown\)/);
+    expect(r.findings.filter((x) => x.code === 'RF304')).toEqual([]);
     expect(shownOf(r)).not.toContain('SECRETSECRET');
     const byValues = doctor(editRelease((v) => {
       v.values = [`${(v.values as string[])[0]!}"runnerRegistrationToken": "GR1348941SECRETSECRETSECRET"\n`];
     }));
-    const reg = byValues.findings.filter((x) => x.code === 'RF912');
+    expect(byValues.findings.filter((x) => x.code === 'RF912' || x.code === 'RF304')).toEqual([]);
+    const reg = byValues.findings.filter((x) => x.code === 'RF940');
     expect(reg.length).toBe(1);
+    expect(reg[0]!.message).toMatch(/^runnerRegistrationToken holds a GitLab runner registration token \(GR1348941\), written in clear in plan\.json, a terraform show -json document/);
     expect(reg[0]!.path).toMatch(/^plan\.json:\d+:\d+$/);
     expect(Number(reg[0]!.path.split(':')[2])).toBeGreaterThan(100);
     expect(shownOf(byValues)).not.toContain('SECRETSECRET');
     // One leak, one finding: a plan holds the token twice (planned values, the change's after); the
-    // RF304 names the other copy, which the scan's RF940 does not repeat.
+    // RF940 of the chart value names the other copy, which the scan's RF940 does not repeat.
     const token = [{ name: 'runnerToken', type: '', value: 'glrt-SECRETSECRETSECRET1234' }];
     const twice = editRelease((v, c) => {
       v.set_sensitive = token;
@@ -568,15 +573,16 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
     const copies = text(twice.find((f) => f.path === 'plan.json')!).split('\n').flatMap((l, i) => (l.includes('glrt-SECRETSECRETSECRET1234') ? [`plan.json:${i + 1}:${l.indexOf('"glrt-') + 1}`] : []));
     expect(copies.length).toBe(2);
     const one = doctor(twice);
-    expect(one.findings.filter((x) => x.code === 'RF940' || x.code === 'RF304').map((x) => `${x.code} ${x.path}`)).toEqual([`RF304 ${copies[0]!}`]);
-    expect(one.findings.find((x) => x.code === 'RF304')!.message).toMatch(new RegExp(`; the same value is also written at ${copies[1]!}$`));
-    // Inside a values string (both copies): the RF304 at its key; the scan's RF940 at the start of each string is not repeated.
+    expect(one.findings.filter((x) => x.code === 'RF940' || x.code === 'RF304').map((x) => `${x.code} ${x.path}`)).toEqual([`RF940 ${copies[0]!}`]);
+    expect(one.findings.find((x) => x.code === 'RF940')!.message).toMatch(new RegExp(`; the same value is also written at ${copies[1]!}$`));
+    // Inside a values string (both copies): the RF940 at its key; the scan's RF940 at the start of each string is not repeated.
     const inValues = doctor(editRelease((v, c) => {
       v.values = [`${(v.values as string[])[0]!}"runnerToken": "glrt-SECRETSECRETSECRET1234"\n`];
       (c.after as Record<string, unknown>).values = v.values;
     }));
     const leak = inValues.findings.filter((x) => x.code === 'RF940' || x.code === 'RF304');
-    expect(leak.map((x) => x.code)).toEqual(['RF304']);
+    expect(leak.map((x) => x.code)).toEqual(['RF940']);
+    expect(leak[0]!.message).toMatch(/^runnerToken holds/);
     expect(leak[0]!.message).toMatch(/; the same value is also written at plan\.json:\d+:\d+$/);
     expect(shownOf(inValues)).not.toContain('SECRETSECRET');
     // A token only apply knows, or one the plan does not hold, is no finding.
@@ -584,7 +590,7 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
       v.set_sensitive = [{ name: 'runnerToken', type: '' }];
       c.after_unknown = { set_sensitive: [{ value: true }] };
     }));
-    expect(unknown.findings.filter((x) => x.code === 'RF304' || x.code === 'RF912')).toEqual([]);
+    expect(unknown.findings.filter((x) => x.code === 'RF304' || x.code === 'RF912' || x.code === 'RF940')).toEqual([]);
   });
 
   it('a state whose release shows no values is read from the provider metadata: proven as the plan is, positions inside the metadata string', () => {
@@ -605,7 +611,7 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
     expect(v3.proofs.map((p) => `${p.claim} ${String(p.holds)}`)).toEqual(fromPlan.proofs.map((p) => `${p.claim} ${String(p.holds)}`));
   });
 
-  it('in metadata values: a drift is the true finding there; a runner token in clear is RF304 not shown, one the provider cloaked is none', () => {
+  it('in metadata values: a drift is the true finding there; a runner token in clear is RF940 not shown (RF304 before issue 36a), one the provider cloaked is none', () => {
     const driftFiles = stateOf(inMetadata((c) => ((c.serviceAccount as Record<string, unknown>).name = 'gitlab-runner-x')));
     const lines = text(driftFiles.find((f) => f.path === 'state.json')!).split('\n');
     const mdLine = lines.findIndex((l) => l.includes('"values": "{')) + 1;
@@ -613,10 +619,11 @@ describe('helm_release of the gitlab-runner chart in `terraform show -json`', ()
     // At the name inside the metadata JSON string (escaped quotes: \"name\":\"gitlab-runner-x\"), as a values string's.
     expect(drift.findings.filter((f) => f.code === 'RF904').map((f) => f.path)).toEqual([`state.json:${mdLine}:${lines[mdLine - 1]!.indexOf('\\"gitlab-runner-x') + 1}`]);
     const leak = doctor(stateOf(inMetadata((c) => (c.runnerToken = 'glrt-SECRETSECRETSECRET1234'))));
-    expect(leak.findings.filter((f) => f.code === 'RF304').map((f) => f.received)).toEqual(['(a token, not shown)']);
+    expect(leak.findings.filter((f) => f.code === 'RF940').map((f) => f.received)).toEqual(['(a token, not shown)']);
+    expect(leak.findings.filter((f) => f.code === 'RF304')).toEqual([]);
     expect(shownOf(leak)).not.toContain('SECRETSECRET');
     const cloaked = doctor(stateOf(inMetadata((c) => (c.runnerToken = '(sensitive value)'))));
-    expect(cloaked.findings.filter((f) => f.code === 'RF304')).toEqual([]);
+    expect(cloaked.findings.filter((f) => f.code === 'RF304' || (f.code === 'RF940' && f.message.startsWith('runnerToken holds')))).toEqual([]);
   });
 
   it('the plan given with the HCL it was made from: one runner, read from the configuration', () => {

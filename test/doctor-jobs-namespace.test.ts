@@ -418,3 +418,48 @@ runners:
     expect(codes(run(app('gitlab-runner')), 'RF905')).toEqual([]);
   });
 });
+
+describe('runners.jobNamespace by the chart version installed (issue 36a; chart 0.73.1 and 0.86.0 templates, CHANGELOG 0.84.0 !522)', () => {
+  /** irsa-guide-sound's values as an Argo CD Application into namespace gitlab, jobs in ci-jobs (runners.config), runners.jobNamespace: ci-jobs, the chart's Role (rbac.create) and the chart version given. */
+  const release = (targetRevision: string, config: 'literal' | 'named' = 'literal'): Record<string, string> => {
+    const f = corpus('irsa-guide-sound');
+    let values = f['values.yaml']!.replace('runners:\n', 'runners:\n  jobNamespace: ci-jobs\n').replace('rbac:\n  create: false\n', `rbac:\n  create: true\n${RBAC_RULES}`);
+    values = values.replace('namespace = "gitlab"', config === 'literal' ? 'namespace = "ci-jobs"' : 'namespace = "{{ default .Release.Namespace .Values.runners.jobNamespace }}"');
+    expect(values).toContain('runners:\n  jobNamespace: ci-jobs\n');
+    expect(values).toContain('create: true\n  rules:');
+    delete f['values.yaml'];
+    f['app.yaml'] = argoApplication({ helm: `      values: |\n${values.split('\n').map((l) => (l === '' ? l : `        ${l}`)).join('\n')}\n`, namespace: 'gitlab', targetRevision });
+    f['k8s.yaml'] = f['k8s.yaml']!.replace(/---\napiVersion: rbac.authorization.k8s.io\/v1\nkind: Role\n[\s\S]*?(?=---\napiVersion: v1|$)/, '').replace(/---\napiVersion: rbac.authorization.k8s.io\/v1\nkind: RoleBinding\n[\s\S]*?(?=---|$)/, '');
+    expect(f['k8s.yaml']).not.toContain('kind: Role');
+    return f;
+  };
+  const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+  it('0.83.0 places no Role by runners.jobNamespace: the Role is read in gitlab, the jobs run in ci-jobs (RF935), and the key is RF932 at its value', () => {
+    const f = release('0.83.0');
+    const r = run(f);
+    expect(summary(r)).toContain('jobs ci-jobs/');
+    expect(codes(r, 'RF935').map((x) => x.message)).toEqual([expect.stringContaining('given a Role only in namespace gitlab (RoleBinding gitlab/gitlab-runner), but its job pods run in namespace ci-jobs')]);
+    const line = lineOf(f['app.yaml']!, 'jobNamespace: ci-jobs');
+    expect(codes(r, 'RF932').map((x) => [x.path, x.received])).toEqual([[`app.yaml:${line}:${f['app.yaml']!.split('\n')[line - 1]!.indexOf('ci-jobs') + 1}`, 'ci-jobs']]);
+    expect(codes(r, 'RF932')[0]!.message).toMatch(/^runners\.jobNamespace is not read by the gitlab-runner chart 0\.83\.0 this release installs: before 0\.84\.0/);
+    // Before 0.79.0 not even the chart's default runners.config names it.
+    expect(codes(run(release('0.73.1')), 'RF932').map((x) => x.message)).toEqual([expect.stringMatching(/chart 0\.73\.1 this release installs: the chart reads it only from 0\.79\.0 on/)]);
+  });
+
+  it('twin: 0.84.0 (and a version not given as one exact version) places the Role in runners.jobNamespace: no RF935, no RF932', () => {
+    for (const version of ['0.84.0', '0.86.0', '0.*']) {
+      const r = run(release(version));
+      expect(summary(r), version).toContain('jobs ci-jobs/');
+      expect(codes(r, 'RF935'), version).toEqual([]);
+      expect(codes(r, 'RF932'), version).toEqual([]);
+    }
+  });
+
+  it('twin: a runners.config that names it is filled by tpl at any version: the jobs in ci-jobs, no RF932 (the Role still by the version)', () => {
+    const r = run(release('0.73.1', 'named'));
+    expect(summary(r)).toContain('jobs ci-jobs/');
+    expect(codes(r, 'RF932')).toEqual([]);
+    expect(codes(r, 'RF935').map((x) => x.message)).toEqual([expect.stringContaining('given a Role only in namespace gitlab')]);
+  });
+});

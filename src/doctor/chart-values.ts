@@ -69,6 +69,28 @@ export function chartNamespaceRead(version: unknown): boolean {
 const NAMESPACE_FROM: readonly number[] = [0, 79, 0];
 
 /**
+ * `runners.jobNamespace` is no legacy key: the chart added it and reads it still (0.86.0). Its
+ * templates read it in two places, from different versions: templates/role.yaml and
+ * role-binding.yaml place the Role by `coalesce .Values.runners.jobNamespace .Values.namespace
+ * .Release.Namespace` from 0.84.0 on (CHANGELOG 0.84.0: "Create Role in correct namespace when using
+ * the runners.jobNamespace feature", !522; read in 0.86.0's templates), and the chart's default
+ * runners.config (values.yaml) writes `namespace = "{{ default .Release.Namespace
+ * .Values.runners.jobNamespace }}"` from 0.79.0 on (0.73.1's values.yaml and templates name no
+ * jobNamespace: its default writes `{{.Release.Namespace}}`). A runners.config of the user's that
+ * names it is filled by tpl at any version (configmap.yaml renders runners.config with `tpl`, 0.33.0
+ * and 0.73.1 alike). Whether the chart version installed places its Role by it (a version not given as
+ * one exact version: read, as the newest chart does).
+ */
+export function jobNamespaceRoleRead(version: unknown): boolean {
+  const exact = exactChartVersion(version);
+  return !exact || !before(exact, JOB_NAMESPACE_ROLE_FROM);
+}
+const JOB_NAMESPACE_ROLE_FROM: readonly number[] = [0, 84, 0];
+const JOB_NAMESPACE_DEFAULT_CONFIG_FROM: readonly number[] = [0, 79, 0];
+/** `.Values.runners.jobNamespace` named in a template (a runners.config the chart renders with tpl). */
+const NAMES_JOB_NAMESPACE = /\{\{[^}]*\.Values\.runners\.jobNamespace\b[^}]*\}\}/;
+
+/**
  * `runnerRegistrationToken`. The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts it into
  * its Secret as `runner-registration-token`, and its entrypoint exports that as REGISTRATION_TOKEN,
  * the environment name of `gitlab-runner register --registration-token`. A token written in clear in
@@ -81,40 +103,49 @@ const NAMESPACE_FROM: readonly number[] = [0, 79, 0];
  * placeholder: an older registration token has no prefix) is RF940 too. One given from elsewhere (a
  * reference, a placeholder: `changeme`, `<token>`, `${VAR}`, `{{ .Values.x }}`) is RF912: the
  * deprecated flow is configured.
- * `address`: a release read from `terraform show -json`, which holds any token in clear (RF912 there, as before).
+ * `address`: a release read from `terraform show -json`, which holds any token in clear: the same
+ * finding, said of that document (`writtenIn`); the user's evidence, not runner-fleet's output.
  */
 export function registrationTokenFinding(v: HelmValues): Finding | undefined {
   const raw = get(v.value, 'runnerRegistrationToken');
   if (typeof raw !== 'string' || raw === '') return undefined;
   const place = originAt(v.origin, 'runnerRegistrationToken');
   const at = formatPosition(place);
-  // The file the value is written in (a values file a helm_release reads is not the release's file).
-  const file = place.file;
+  const file = writtenIn(v, place.file);
   const token = runnerTokenShape(raw);
-  if (v.address === undefined && token.shape !== undefined) {
+  if (token.shape !== undefined) {
     if (/authentication/.test(token.shape)) {
       return finding('RF940', at, `runnerRegistrationToken holds ${token.shape} (glrt-), written in clear in ${file} (value not shown): whoever reads the file can take this runner's jobs and the secrets they are given. The key is the registration token's: the chart passes it to gitlab-runner register as REGISTRATION_TOKEN, which (runner 16.0 and later) takes a glrt- token there in the legacy-compatible flow: it verifies the token instead of registering a new runner, and ignores the registration settings (runners.tags, locked, runUntagged, protected, maximumTimeout), which a glrt- runner keeps in GitLab`, 'reset the runner\'s token in GitLab (POST /runners/:id/reset_authentication_token), put the new one into a Secret under key runner-token (runner-registration-token empty) and name it in runners.secret; remove runnerRegistrationToken from the values', '(a token, not shown)');
     }
     return finding('RF940', at, `runnerRegistrationToken holds ${token.shape} (GR1348941), written in clear in ${file} (value not shown): whoever reads the file can register runners in its project, group or instance and take their jobs; the registration-token flow is also ${REGISTRATION_TOKEN_FLOW}`, 'reset the registration token in GitLab; create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret under key runner-token and name it in runners.secret', '(a token, not shown)');
   }
-  if (v.address === undefined && token.inClear) {
+  if (token.inClear) {
     // No known prefix, but written in clear, no reference and no placeholder (`runnerTokenShape`:
     // `placeholderValue`): the key makes it a runner token whatever its shape, as the credential
     // module judges a literal given to REGISTRATION_TOKEN (RUNNER_TOKEN_KEY_NAMES): registration
     // tokens issued before GitLab prefixed them with GR1348941 carry no prefix.
     return finding('RF940', at, `runnerRegistrationToken holds a value written in clear in ${file} (value not shown), no reference and no placeholder: the chart passes it to gitlab-runner register as REGISTRATION_TOKEN, so it is a runner token whatever its shape (registration tokens issued before GitLab prefixed them with GR1348941 have no prefix). Whoever reads the file can register runners with it and take their jobs; the registration-token flow is also ${REGISTRATION_TOKEN_FLOW}`, 'reset the registration token in GitLab; create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret under key runner-token and name it in runners.secret', '(a token, not shown)');
   }
-  const where = v.address !== undefined ? ', and the terraform show -json document holds it in clear (it prints sensitive values too)' : '';
-  return finding('RF912', at, `runnerRegistrationToken is set: registration tokens are deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0)${where}`, 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret', '(a token, not shown)');
+  return finding('RF912', at, 'runnerRegistrationToken is set: registration tokens are deprecated by GitLab (off by default since GitLab 17.0, removal scheduled for 20.0)', 'create the runner in GitLab (POST /user/runners), put its glrt- token into a Secret and name it in runners.secret', '(a token, not shown)');
+}
+
+/**
+ * The file a chart value is written in, as a finding names it: a values file a helm_release reads is
+ * not the release's file; a `terraform show -json` document (a release with an `address`) is the
+ * user's plan or state, which prints a token in clear whatever it was given from (set_sensitive,
+ * a variable): it is a file the user keeps and hands on, not runner-fleet's generated output (RF304).
+ */
+function writtenIn(v: HelmValues, file: string): string {
+  return v.address !== undefined ? `${file}, a terraform show -json document, which prints sensitive values in clear too` : file;
 }
 
 /**
  * `runnerToken`, the runner authentication token's key, written in clear in a file (a values file,
- * an Argo CD or Flux object, a `helm_release` of the Terraform configuration; not a `terraform show
- * -json` document, whose copy is the generated output RF304 is for, said by the chain): a GitLab
- * token written in a file is RF940 (src/spec/codes.ts: "a static cloud credential or a GitLab token
- * is written in a file"), as it is at `runnerRegistrationToken` (registrationTokenFinding); RF304 is
- * the generated output's ("a static credential appears in generated output"). Value never shown.
+ * an Argo CD or Flux object, a `helm_release` of the Terraform configuration, or a `terraform show
+ * -json` document of one, the user's plan or state: `writtenIn`): a GitLab token written in a file
+ * is RF940 (src/spec/codes.ts: "a static cloud credential or a GitLab token is written in a file"),
+ * as it is at `runnerRegistrationToken` (registrationTokenFinding); RF304 is runner-fleet's own
+ * generated output's ("a static credential appears in generated output"). Value never shown.
  * The chart (0.86.0 templates/secrets.yaml, configmap.yaml) puts runnerToken into its Secret as
  * `runner-token`, which the entrypoint exports as CI_SERVER_TOKEN, the environment name of
  * `gitlab-runner register --token`.
@@ -134,9 +165,8 @@ export function runnerTokenFinding(v: HelmValues, raw: string): Finding | undefi
   if (!token.inClear) return undefined;
   const place = originAt(v.origin, 'runnerToken');
   const at = formatPosition(place);
-  // The file the value is written in (a values file a helm_release reads is not the release's file).
-  const file = place.file;
-  const fix = 'reset the runner\'s token in GitLab (POST /runners/:id/reset_authentication_token), put the new one into a Secret under key runner-token and name it in runners.secret; remove runnerToken from the values';
+  const file = writtenIn(v, place.file);
+  const fix = 'reset the runner\'s token in GitLab (POST /runners/:id/reset_authentication_token), put the new one into a Secret under key runner-token and name it in runners.secret; remove runnerToken from the values' + (v.address !== undefined ? '; keep plan and state documents where secrets are kept (terraform show -json prints them)' : '');
   if (token.shape !== undefined && /authentication/.test(token.shape)) {
     return finding('RF940', at, `runnerToken holds ${token.shape} (glrt-), written in clear in ${file} (value not shown): whoever reads the file can take this runner's jobs and the secrets they are given. The chart puts it into its Secret (runner-token) and hands it to gitlab-runner register as CI_SERVER_TOKEN; the token belongs in a Secret of the cluster, not in the values`, fix, '(a token, not shown)');
   }
@@ -328,6 +358,20 @@ export function chartKeyFindings(v: HelmValues, version: unknown): Finding[] {
       const name = `runners.${legacy.path.join('.')}`;
       const which = exact ? `the gitlab-runner chart ${exact.join('.')} this release installs` : 'the gitlab-runner chart from 0.53.0 on (the version installed is not given as one exact version)';
       out.push(finding('RF932', formatPosition(originAt(v.origin, 'runners', ...legacy.path)), `${name} is not read by ${which}: the chart dropped its deprecated runners.* fields in 0.53.0 (before, it passed this one to gitlab-runner register as ${legacy.env}), so it sets nothing; its place is runners.config, ${legacy.key}`, `remove ${name}; set ${legacy.key} in runners.config`));
+    }
+  }
+  // runners.jobNamespace where the chart version installed reads it nowhere (jobNamespaceRoleRead):
+  // before 0.84.0 no Role is placed by it, and only a runners.config that names it (the chart's own
+  // default from 0.79.0 on, or the user's) is filled with it.
+  const jobNamespace = runners?.jobNamespace;
+  if (exact && runners && typeof jobNamespace === 'string' && jobNamespace !== '' && !jobNamespaceRoleRead(version)) {
+    const config = runners.config;
+    const named = typeof config === 'string' ? NAMES_JOB_NAMESPACE.test(config) : config === undefined && !before(exact, JOB_NAMESPACE_DEFAULT_CONFIG_FROM);
+    if (!named) {
+      const why = before(exact, JOB_NAMESPACE_DEFAULT_CONFIG_FROM)
+        ? 'the chart reads it only from 0.79.0 on (its default runners.config names it; its Role from 0.84.0 on, !522)'
+        : 'before 0.84.0 the chart reads it only in its default runners.config, which the runners.config given replaces, and places no Role by it (from 0.84.0 on, !522)';
+      out.push(finding('RF932', formatPosition(originAt(v.origin, 'runners', 'jobNamespace')), `runners.jobNamespace is not read by the gitlab-runner chart ${exact.join('.')} this release installs: ${why}; the runners.config given does not name it ({{ default .Release.Namespace .Values.runners.jobNamespace }}), so it sets nothing: the jobs run in the namespace runners.config writes, not in ${jobNamespace}`, `write the jobs' namespace in runners.config ([runners.kubernetes] namespace = "${jobNamespace}") and remove runners.jobNamespace, or install chart 0.84.0 or later and name it in runners.config`, jobNamespace));
     }
   }
   // The top-level namespace of a chart that places nothing by it (one exact version before 0.79.0): the manager runs in the release's namespace.

@@ -292,7 +292,7 @@ const STAND_INS: ReadonlySet<unknown> = new Set([TOKEN_SHOWN, PLACEHOLDER_SHOWN,
 const CLOAKED = '(sensitive value)';
 const inClear = (v: unknown): boolean => typeof v === 'string' && v.trim() !== '' && v !== CLOAKED && v !== SENSITIVE_SHOWN && !STAND_INS.has(v) && !WHOLE_REFERENCE.test(v);
 /** The stand-in of a token written in clear: of its shape where the scan knows it. */
-const standIn = (v: string): string => SHAPED_SHOWN.get(RUNNER_TOKEN_SHAPES.find((s) => s.re.test(v))?.name ?? '') ?? (placeholderValue(v) ? PLACEHOLDER_SHOWN : TOKEN_SHOWN);
+const standIn = (v: string): string => (placeholderValue(v) ? PLACEHOLDER_SHOWN : (SHAPED_SHOWN.get(RUNNER_TOKEN_SHAPES.find((s) => s.re.test(v))?.name ?? '') ?? TOKEN_SHOWN));
 
 /**
  * What a chart value given to a runner token key holds: `shape` (the credential scan's name of
@@ -302,7 +302,8 @@ const standIn = (v: string): string => SHAPED_SHOWN.get(RUNNER_TOKEN_SHAPES.find
  */
 export function runnerTokenShape(v: unknown): { inClear: boolean; shape?: string } {
   if (typeof v !== 'string') return { inClear: false };
-  const shaped = [...SHAPED_SHOWN].find(([, shown]) => shown === v)?.[0] ?? RUNNER_TOKEN_SHAPES.find((s) => s.re.test(v))?.name;
+  // A placeholder with a token's prefix (`glrt-my-auth-token`: credentials.ts placeholderWord) is no token.
+  const shaped = [...SHAPED_SHOWN].find(([, shown]) => shown === v)?.[0] ?? (placeholderValue(v) ? undefined : RUNNER_TOKEN_SHAPES.find((s) => s.re.test(v))?.name);
   if (shaped !== undefined) return { inClear: true, shape: shaped };
   return { inClear: v === TOKEN_SHOWN || (v !== PLACEHOLDER_SHOWN && inClear(v) && !placeholderValue(v)) };
 }
@@ -310,7 +311,7 @@ export function runnerTokenShape(v: unknown): { inClear: boolean; shape?: string
 /**
  * A runner token written in clear is replaced by a stand-in as soon as it is read, in a values
  * document (before it is merged) or a `set` item, so the chart values never hold it: the stand-in
- * keeps its place, so RF304 (RF912 for a registration token) is said there, and nothing later can
+ * keeps its place, so RF940 is said there (chart-values.ts runnerTokenFinding, registrationTokenFinding), and nothing later can
  * show the token. Both readers (the Terraform configuration, `terraform show -json`) use this.
  */
 export function withTokenStandIns(doc: Record<string, unknown>): void {
@@ -488,7 +489,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
       const given = setWithTokenStandIn(m);
       if (kind === 'set_sensitive') {
         if (typeof m.name === 'string' && TOKEN_KEYS.includes(m.name) && typeof m.value === 'string' && WHOLE_REFERENCE.test(m.value)) sensitiveRefs.set(m.name, { ref: m.value, at: at(kind, n, 'value') });
-        // Never kept: a token given when Terraform runs is not written in a file; one written here is (RF304, value not shown).
+        // Never kept: a token given when Terraform runs is not written in a file; one written here is (RF940, value not shown).
         if (typeof m.value !== 'string' || WHOLE_REFERENCE.test(m.value) || m.value === '') return;
         value = given !== m ? given.value : SENSITIVE_SHOWN;
       }
@@ -667,8 +668,8 @@ function unknownAt(afterUnknown: unknown, ...path: (string | number)[]): boolean
  * no `values` is read from the provider's `metadata` (`values`: the merged chart values as JSON,
  * `set_sensitive` ones cloaked). What `sensitive` marks (`sensitive_values`, a plan's
  * `after_sensitive`) is read but never shown (sensitive.ts). The document shows a runner token in
- * clear whatever it was given from: such a token is a stand-in, so the chart values give RF304
- * (RF912 for a registration token) at its place, and the token itself is kept nowhere. A
+ * clear whatever it was given from: such a token is a stand-in, so the chart values give RF940
+ * (a GitLab token written in a file: the user's plan or state, not runner-fleet's output) at its place, and the token itself is kept nowhere. A
  * `set_sensitive` value of another key stands as a value that is not shown.
  */
 export function readShowHelmRelease(ev: Evidence, values: Record<string, unknown>, origin: Origin, key: string, afterUnknown: unknown, findings: Finding[], sensitive: readonly unknown[] = []): void {

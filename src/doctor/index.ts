@@ -505,7 +505,7 @@ function withRegisterCommands(f: Finding, commands: readonly string[]): Finding 
  * The doctor's own credential scan (RF940, with file positions) replaces the generated-output scan
  * (RF304 without a position, which verify runs without here). One finding per leaked credential per
  * file: where a more specific finding (RF912 registration token, RF940 of a token in clear in the chart
- * values' runnerRegistrationToken, RF304 of chart values) points into
+ * values' runnerRegistrationToken, its runnerToken) points into
  * any copy of the value an RF940 is about (at its place, or at a key inside a values string that
  * holds it), RF940 is not repeated, and the specific finding names the other copies' places (each
  * copy has to go). An RF940 without its places is matched by its position.

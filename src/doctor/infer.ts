@@ -25,8 +25,7 @@ import { SECRET_TYPES, addTerraformKubernetesObjects } from './kubernetes-terraf
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { AZURE_VM_MANAGER_RESOURCES, azureVmRunners } from './azure-vm.js';
 import { inferIdTokens } from './infer-reach.js';
-import { chartKeyFindings, chartNamespaceRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
-import { runnerTokenShape } from './helm-release.js';
+import { chartKeyFindings, chartNamespaceRead, jobNamespaceRoleRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
 import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
@@ -210,7 +209,8 @@ export function chartRbac(values: Record<string, unknown>, namespace: string, se
     ? written.map((r) => ({ apiGroups: listOr(get(r, 'apiGroups'), ['']), resources: listOr(get(r, 'resources'), ['*']), verbs: listOr(get(r, 'verbs'), ['*']) }))
     : [{ apiGroups: [''], resources: ['*'], verbs: ['*'] }];
   // templates/role.yaml and role-binding.yaml: `coalesce .Values.runners.jobNamespace .Values.namespace
-  // .Release.Namespace` (0.84 and later, !522; 0.79 to 0.83 without runners.jobNamespace), and
+  // .Release.Namespace` (0.84 and later, !522; 0.79 to 0.83 without runners.jobNamespace, whose values
+  // of a chain hold none: jobNamespaceRoleRead), and
   // `default .Release.Namespace .Values.runners.namespace` 0.28 to 0.52 (the values of a chain whose chart places no Role by it, before 0.28 or from 0.53.0 on, hold none: legacyNamespaceReach).
   const roleNamespace = str(get(values, 'runners', 'jobNamespace')) ?? str(get(values, 'namespace')) ?? str(get(values, 'runners', 'namespace')) ?? namespace;
   const meta = clusterWide ? { name } : { name, namespace: roleNamespace };
@@ -650,11 +650,11 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (replicas) findings.push(replicas);
     // A placeholder (`<token>`, `changeme`, `${TOKEN}`) is filled in at install: no token is written (the credential scan's rule).
     const runnerToken = str(get(values, 'runnerToken'));
-    // Written in clear in a file: RF940 (runnerTokenFinding); shown in clear by a terraform show -json document, the generated output: RF304.
-    if (runnerToken !== undefined && v.address === undefined) {
+    // Written in clear in a file, a terraform show -json document included (the user's, not runner-fleet's output): RF940 (runnerTokenFinding).
+    if (runnerToken !== undefined) {
       const leak = runnerTokenFinding(v, runnerToken);
       if (leak) findings.push(leak);
-    } else if (runnerToken && runnerTokenShape(runnerToken).inClear) findings.push(finding('RF304', formatPosition(originAt(v.origin, 'runnerToken')), 'runnerToken is given to the chart and the terraform show -json document holds it in clear (it prints sensitive values too): the runner authentication token is a secret', { received: '(a token, not shown)', fix: 'put the token into a Secret and name it in runners.secret instead of giving runnerToken to the release; keep plan and state documents where secrets are kept' }));
+    }
     if (!sa) {
       // Chart values were found, whether or not they name the manager's service account: not "no manager" (RF910).
       chartsNotPlaced = true;
@@ -705,6 +705,12 @@ export function inferDeployment(ev: Evidence): Inferred {
       // A chart that reads no runners.namespace (0.53.0 and later): its Role is not placed by it either (chartRbac).
       const runners = { ...(chain.values!.value.runners as Record<string, unknown>) };
       delete runners.namespace;
+      chain.values = { ...chain.values!, value: { ...chain.values!.value, runners } };
+    }
+    if (jobNamespaceValue !== undefined && !jobNamespaceRoleRead(v.chartVersion)) {
+      // A chart that places no Role by runners.jobNamespace (before 0.84.0): chartRbac does not either.
+      const runners = { ...(chain.values!.value.runners as Record<string, unknown>) };
+      delete runners.jobNamespace;
       chain.values = { ...chain.values!, value: { ...chain.values!.value, runners } };
     }
     if (configUnrendered) {
@@ -764,7 +770,9 @@ export function inferDeployment(ev: Evidence): Inferred {
         chain.workload!.configMap = mounted.written;
       } catch (e) {
         broken = true;
-        findings.push(finding('RF901', formatPosition(originAt(mounted.origin)), `${mounted.name}: ${mounted.key} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: `fix the config.toml in ${mounted.name}` }));
+        const later = runTimePlaceholders(mounted.text);
+        if (later) findings.push(finding('RF906', formatPosition(originAt(mounted.origin, ...later.path)), `${mounted.name}: ${mounted.key} writes \${${later.name}} where a value belongs (${later.count === 1 ? 'the one such value' : `the first of ${later.count}`}), not a TOML value: a script fills it in at run time (an entrypoint's sed or envsubst) before the runner reads the file, so the config.toml that runs is known only then; not read, so the jobs' settings and identity are not proven`, { fix: `give the config.toml as the runner reads it (kubectl exec … cat /home/gitlab-runner/.gitlab-runner/config.toml), or write the values in ${mounted.name}` }));
+        else findings.push(finding('RF901', formatPosition(originAt(mounted.origin)), `${mounted.name}: ${mounted.key} is not valid TOML: ${(e instanceof Error ? e.message : String(e)).split('\n')[0]!}`, { fix: `fix the config.toml in ${mounted.name}` }));
       }
     }
     // Registered from the container's environment (register-env.ts): the entry register appends to
@@ -1543,8 +1551,15 @@ function concreteRoleArns(identities: CloudIdentity[], root: TerraformRoot, aws:
 
 /**
  * The `[[runners]]` entry the chart registers from its `runners.config` template: the chart runs
- * `gitlab-runner register --template-config` with `--executor` from the values' `runners.executor`
- * (the chart's default: "kubernetes"), so a template that writes no executor runs that one. Its
+ * `gitlab-runner register --template-config` with RUNNER_EXECUTOR `{{ default "kubernetes"
+ * .Values.runners.executor }}` (templates/_env_vars.tpl, the same line in charts 0.33.0, 0.48.0,
+ * 0.73.1 and 0.86.0), and register keeps it over the template's `executor`: askExecutor sets the
+ * executor from its flag or environment whatever the template says (commands/register.go, read at
+ * runner v13.0.0, v14.3.0, v15.7.0, v15.11.0, v16.0.0, v17.8.0 and main: `s.Executor =
+ * s.ask("executor", …)`, and ask returns the flag's value in non-interactive mode; the template is
+ * merged with mergo.Merge without override, before or after, so it never replaces a set field).
+ * So the executor deployed is `runners.executor`, else kubernetes, at every chart version, and a
+ * template's other executor is not the one that runs (issue 36a; the template's stood before). Its
  * `[runners.kubernetes]` settings (privileged, service_account_overwrite_allowed) are then the
  * settings of the jobs, and the rules read them as such.
  */
@@ -1555,9 +1570,10 @@ function chartTomlOrigin(values: Origin, legacyPlaces: Chain['legacyPlaces'], ov
 
 function chartDeployedToml(template: Record<string, unknown>, values: Record<string, unknown> | undefined): Record<string, unknown> {
   const runners = template.runners;
-  if (!Array.isArray(runners) || !isObject(runners[0]) || runners[0].executor !== undefined) return template;
+  if (!Array.isArray(runners) || !isObject(runners[0])) return template;
   const executor = str(get(values, 'runners', 'executor')) ?? 'kubernetes';
-  return { ...template, runners: [{ executor, ...runners[0] }, ...(runners.slice(1) as unknown[])] };
+  if (runners[0].executor === executor) return template;
+  return { ...template, runners: [{ ...runners[0], executor }, ...(runners.slice(1) as unknown[])] };
 }
 
 /**
@@ -1747,3 +1763,47 @@ function unreadKinds(unreadable: readonly string[]): string {
   }
   return [...counts].map(([kind, n]) => `${n} ${kind}`).join(' and ');
 }
+
+/**
+ * A config.toml that is TOML once its unquoted `${NAME}` values are filled in: a ConfigMap whose
+ * `key = ${NAME}` lines a script replaces before the runner reads the file (voor/gitlab-runner-helm-imgpkg's
+ * rendered chart 0.33.0: its entrypoint runs `sed -e "s|\${KUBERNETES_IMAGE}|\"${KUBERNETES_IMAGE}\"|"`
+ * over /configmaps/config.toml; the upstream chart 0.33.0 templates/configmap.yaml copies the file as
+ * it is, so such placeholders are the deployment's own). The first such value (its TOML path, its
+ * name) and how many there are; undefined where there is none, or the text is not TOML with them
+ * filled (broken otherwise: RF901 as before).
+ */
+/** What stands for a `${NAME}` value while the text is parsed (a TOML string of printable characters; never shown). */
+const RUN_TIME_MARK = '@@run-time-placeholder-';
+function runTimePlaceholders(text: string): { path: (string | number)[]; name: string; count: number } | undefined {
+  const names: string[] = [];
+  const filled = text.replace(/^([ \t]*[A-Za-z0-9_."-]+[ \t]*=[ \t]*)\$\{([A-Za-z_][A-Za-z0-9_]*)\}(?=[ \t]*(?:#.*)?\r?$)/gm, (_, head: string, name: string) => {
+    names.push(name);
+    return `${head}"${RUN_TIME_MARK}${names.length - 1}"`;
+  });
+  if (names.length === 0) return undefined;
+  let doc: unknown;
+  try {
+    doc = parseToml(filled);
+  } catch {
+    return undefined;
+  }
+  const find = (v: unknown, path: (string | number)[]): (string | number)[] | undefined => {
+    if (v === `${RUN_TIME_MARK}0`) return path;
+    if (Array.isArray(v)) {
+      for (let i = 0; i < v.length; i++) {
+        const at = find(v[i], [...path, i]);
+        if (at) return at;
+      }
+    } else if (isObject(v)) {
+      for (const [k, x] of Object.entries(v)) {
+        const at = find(x, [...path, k]);
+        if (at) return at;
+      }
+    }
+    return undefined;
+  };
+  const path = find(doc, []);
+  return path ? { path, name: names[0]!, count: names.length } : undefined;
+}
+

@@ -503,6 +503,11 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     } else role.policies.push({ document: doc, origin });
     return;
   }
+  // A helm-unittest suite (a chart's tests/*_test.yaml): a chart's test inputs, not a deployment.
+  if (helmUnittestSuite(doc)) {
+    ev.findings.push(finding('RF902', at(), `${source.path} is a helm-unittest suite (suite, templates, tests with set/values and asserts): the inputs of a chart's unit tests, which \`helm unittest\` renders the chart's templates with, not a deployment; not read, and the credentials written in it are still looked for (RF940)`, { fix: 'give the values a release of the chart is installed with, or the objects it renders, to prove a deployment' }));
+    return;
+  }
   // An AWS CloudFormation template (YAML, or JSON as `cdk synth` writes it): not read; said once for all of them (readEvidence).
   const resourceTypes = cloudFormationTypes(doc);
   if (resourceTypes) {
@@ -631,3 +636,17 @@ function isHelmValues(doc: Record<string, unknown>): boolean {
   const keys = HELM_KEYS.filter((k) => k in doc);
   return keys.length >= 2 || (isObject(doc.runners) && ('config' in doc.runners || 'secret' in doc.runners));
 }
+
+/**
+ * A helm-unittest test suite (github:helm-unittest/helm-unittest, DOCUMENT.md "Test Suite": a YAML
+ * file of top-level `suite` (its name), `templates` (the chart's templates it renders), `tests`
+ * (each job with `it`, `set`, `values`, `template` and `asserts`), and `release`, `capabilities`,
+ * `chart`, `values`, `set` for every job): recognised by `tests` holding a job with `asserts`
+ * beside `suite`, `templates` or a job's `it`. No Kubernetes object, values or config has those keys together.
+ */
+function helmUnittestSuite(doc: Record<string, unknown>): boolean {
+  if (!Array.isArray(doc.tests) || !doc.tests.some((t) => isObject(t) && Array.isArray(t.asserts))) return false;
+  // `suite` is optional and `templates` recommended (DOCUMENT.md): a job's `it` names a suite without them.
+  return typeof doc.suite === 'string' || Array.isArray(doc.templates) || doc.tests.some((t) => isObject(t) && typeof t.it === 'string');
+}
+

@@ -327,7 +327,7 @@ interface PlacedHit {
 
 /**
  * One RF940 per credential per file: at its first place, the other places listed in the message
- * and kept with the finding (its subject), so a more specific finding about any copy (RF304, RF912)
+ * and kept with the finding (its subject), so a more specific finding about any copy (RF940 of chart values, RF912)
  * can stand for them all (`withoutSecretDuplicates`). The message and fix are the first hit's.
  */
 function oneFindingPerCredential<H extends PlacedHit>(hits: readonly H[], message: (h: H) => string): Finding[] {
@@ -369,7 +369,7 @@ export type TokenAt = (path: readonly (string | number)[], value: string) => str
  * at its first place, where the same value is written more than once (a plan holds each value
  * in `planned_values` and again in `resource_changes[].change`): the other places are listed in
  * the message, since each copy has to go, and kept with the finding (its subject) so a more specific
- * finding about any copy (RF304, RF912) can stand for them all (`withoutSecretDuplicates`).
+ * finding about any copy (RF940 of chart values, RF912) can stand for them all (`withoutSecretDuplicates`).
  * Copies are told apart by their text inside this call only; the text is not kept. `tfJson`: a
  * Terraform JSON file (a variable's default counts by the variable's name; the fix says what the
  * provider, backend or variable takes instead). `named`: the file's own names and fix (a state's resource addresses).
@@ -489,7 +489,7 @@ function extent(source: SourceFile, at: Position): SecretPlace {
  * string's characters by its escapes (`inJsonStringAll`); a YAML block or quoted string, or a TOML
  * string, by finding each credential's text in the string's own text, in order (a line YAML folded
  * or an escape inside the credential's text: the whole value's place). Each place keeps the whole
- * value's (`within`): a finding at a key of a document in that string (RF304 at a values string's
+ * value's (`within`): a finding at a key of a document in that string (RF940 at a values string's
  * `token`) stands for a token on its line. One pass over the string's text.
  */
 function placesInString(source: SourceFile, at: Position, spans: readonly InString[], entry = false): SecretPlace[] {
@@ -586,7 +586,7 @@ export function hclSecretFindings(source: SourceFile, body: Body): Finding[] {
   const notes: NotedHit[] = [];
   const name = (path: readonly string[]) => path.join('.');
   // The heredoc the value being scanned is written in (an interpolation's string too): a runner token
-  // there is part of a values or config document, and RF304/RF912 at that document stand for it.
+  // there is part of a values or config document, and RF940/RF912 at that document stand for it.
   let heredoc: SecretPlace['within'];
   // Whether the value being scanned is a `secret_key`'s beside a Secret's name (`secretKeyNameBeside`):
   // a literal there that is a key's name (`secretKeyNameValue`) names a key of that Secret, no credential.

@@ -214,7 +214,9 @@ export function placeholderValue(value: string): boolean {
  * - one character over and over (`AAA`, `***`), or only `x`/`X`/`*` with separators (`xxxx-xxxx-xxxx`,
  *   `xxx…`, `XXXX_XXXX`), also after a credential's prefix (`AKIAXXXXXXXXXXXXXXXX`, `glrt-xxxx`);
  * - a phrase ending in `here` (`insert-key-here`, `token_goes_here`), and `placeholder` or
- *   `redacted` (bracketed or not).
+ *   `redacted` (bracketed or not);
+ * - a GitLab token's prefix followed by lowercase words joined by `-` or `_` (`glrt-my-auth-token`,
+ *   `glpat-your-token-here`, `GR1348941example-token-value`: `PLACEHOLDER_TOKEN`).
  * Not placeholders: a store's default credentials (`minioadmin`, `minio123`) and words such as
  * `dummy`, `test` or `secret`: S3-compatible stores and emulators take them as keys, so they stay
  * credentials.
@@ -228,9 +230,24 @@ export function placeholderWord(value: string): boolean {
     /^(.)\1*$/.test(v) ||
     /^(?:AKIA|ASIA|glrt-|glpat-|GR1348941)?(?=(?:.*[xX*]){3})[xX*.\u2026_\s-]+$/.test(v) ||
     /(?:^|[\s._-])here$/i.test(v) ||
-    /^[[<(]?(?:placeholder|redacted)[\]>)]?$/i.test(v)
+    /^[[<(]?(?:placeholder|redacted)[\]>)]?$/i.test(v) ||
+    PLACEHOLDER_TOKEN.test(v)
   );
 }
+
+/**
+ * A GitLab token prefix followed by nothing but lowercase words joined by `-` or `_` (two or more:
+ * `glrt-my-auth-token`, seen under a helm-unittest suite's `set:` in DoD-Platform-One/gitlab-runner
+ * chart/tests/configmap_test.yaml). GitLab issues these tokens with a random part after the prefix
+ * (20 characters of `[0-9A-Za-z_-]` for `glrt-`/`glpat-`, longer for routable tokens; GitLab docs,
+ * security/tokens), which mixes cases and digits: a run of lowercase words is a name someone wrote,
+ * not an issued token. The narrow rule only: a sound minimum length (fewer than 20 characters after
+ * the prefix is no token GitLab issued) would change a dozen test files' short fake tokens, so it is
+ * left for later (issue 36a's report). Read by `placeholderWord`, and by the doctor's shape matches
+ * (`credentialIn`, `lineCredentials`); plan's generated-output scan (verify/secrets.ts, RF304) tests
+ * SHAPES alone and keeps flagging such a value.
+ */
+const PLACEHOLDER_TOKEN = /^(?:glrt-|glpat-|GR1348941)[a-z]+(?:[-_][a-z]+)+$/;
 
 /** What RF933 says a placeholder given to a cloud credential key is. */
 export type PlaceholderKind = 'an AWS documentation example key' | 'the name of an environment variable' | 'a placeholder';
@@ -387,7 +404,7 @@ export function credentialIn(value: string, key: string | undefined): { what: Sh
   if (isReference(value)) return undefined;
   for (const s of SHAPES) {
     const m = s.re.exec(value);
-    if (m && !(s === PRIVATE_KEY && placeholderKeyIn(value, m.index))) return { what: s, secret: m[0] };
+    if (m && !(s === PRIVATE_KEY && placeholderKeyIn(value, m.index)) && !PLACEHOLDER_TOKEN.test(m[0])) return { what: s, secret: m[0] };
   }
   const keyed = key !== undefined ? keyCredential(value, key) : undefined;
   return keyed ? { what: keyed, secret: value } : undefined;
@@ -564,7 +581,7 @@ export function lineCredentials(line: string, yamlOrToml: boolean): readonly Lin
     const s = SHAPES[n]!;
     if (!s.needles.some((x) => line.includes(x))) continue;
     // A shape inside an option's value is that option's credential.
-    for (const m of line.matchAll(SHAPES_ALL[n]!)) if (!overlaps(out, m.index, m.index + 1)) (out ??= []).push({ what: s, secret: m[0], index: m.index, end: m.index + m[0].length });
+    for (const m of line.matchAll(SHAPES_ALL[n]!)) if (!overlaps(out, m.index, m.index + 1) && !PLACEHOLDER_TOKEN.test(m[0])) (out ??= []).push({ what: s, secret: m[0], index: m.index, end: m.index + m[0].length });
   }
   // An assignment's value is a credential by its shape (found above) or by its key, a cloud credential
   // key's or a runner token's (`keyCredential`): a line that names none of them has none by key.

@@ -238,7 +238,7 @@ export const DOCTOR_CASES: { code: string; rule: string; mutate: (d: Deployment)
   // A registration token written in clear is RF940 (a leak); RF912 is the registration flow with the token given from elsewhere (issue 32a).
   { code: 'RF912', rule: 'a registration token in the values, given from the environment', mutate: (d) => (d.values.runnerRegistrationToken = '${RUNNER_REGISTRATION_TOKEN}') },
   { code: 'RF932', rule: 'the runner configuration written as a top-level config, which the chart does not read', mutate: (d) => (d.values.config = '[[runners]]\n  executor = "kubernetes"\n') },
-  { code: 'RF940', rule: 'a registration token written in clear in the values', mutate: (d) => (d.values.runnerRegistrationToken = 'GR1348941example-token-value') },
+  { code: 'RF940', rule: 'a registration token written in clear in the values', mutate: (d) => (d.values.runnerRegistrationToken = 'GR1348941EXAMPLEexampleTOKEN1') },
   { code: 'RF918', rule: 'the chart runs three manager pods on one runner token (replicas: 3)', mutate: (d) => (d.values.replicas = 3) },
   { code: 'RF935', rule: "jobs run in glr-jobs, the manager's Role is bound only in its own namespace gitlab", mutate: jobsApart },
   { code: 'RF917', rule: 'a config.toml next to the values differs from their runners.config', mutate: (d) => (d.extra['deploy/config.toml'] = toToml({ runners: [{ ...d.runnerToml.runners[0], kubernetes: { ...k8s(d), privileged: true } }] })) },

@@ -213,8 +213,10 @@ export function placeholderValue(value: string): boolean {
  * - a note left for later: `TODO`, `TBD`, `FIXME`, alone or followed by a separator (`TODO: set`);
  * - one character over and over (`AAA`, `***`), or only `x`/`X`/`*` with separators (`xxxx-xxxx-xxxx`,
  *   `xxx…`, `XXXX_XXXX`), also after a credential's prefix (`AKIAXXXXXXXXXXXXXXXX`, `glrt-xxxx`);
- * - a phrase ending in `here` (`insert-key-here`, `token_goes_here`), and `placeholder` or
- *   `redacted` (bracketed or not);
+ * - a phrase ending in `here` (`insert-key-here`, `token_goes_here`), and `placeholder`,
+ *   `redacted` or `sensitive value` (bracketed or not: `(sensitive value)` is what Terraform prints for
+ *   a sensitive value, and what the helm provider writes for a `set_sensitive` entry in a release's
+ *   `metadata.values`);
  * - a GitLab token's prefix followed by lowercase words joined by `-` or `_` (`glrt-my-auth-token`,
  *   `glpat-your-token-here`, `GR1348941example-token-value`: `PLACEHOLDER_TOKEN`).
  * Not placeholders: a store's default credentials (`minioadmin`, `minio123`) and words such as
@@ -230,7 +232,7 @@ export function placeholderWord(value: string): boolean {
     /^(.)\1*$/.test(v) ||
     /^(?:AKIA|ASIA|glrt-|glpat-|GR1348941)?(?=(?:.*[xX*]){3})[xX*.\u2026_\s-]+$/.test(v) ||
     /(?:^|[\s._-])here$/i.test(v) ||
-    /^[[<(]?(?:placeholder|redacted)[\]>)]?$/i.test(v) ||
+    /^[[<(]?(?:placeholder|redacted|sensitive value)[\]>)]?$/i.test(v) ||
     PLACEHOLDER_TOKEN.test(v)
   );
 }

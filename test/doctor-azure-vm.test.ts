@@ -32,6 +32,15 @@ ${script.split('\n').map((l) => (l === '' ? '' : `    ${l}`)).join('\n')}
   )
 `;
 
+/** The head of a Custom Script extension of the VM above; its settings follow. */
+const EXTENSION = `resource "azurerm_virtual_machine_extension" "setup" {
+  name                 = "setup"
+  virtual_machine_id   = azurerm_linux_virtual_machine.runner.id
+  publisher            = "Microsoft.Azure.Extensions"
+  type                 = "CustomScript"
+  type_handler_version = "2.0"
+`;
+
 describe('Azure VMs as runner managers: read for their setup, not "no runner manager"', () => {
   it('custom_data that registers a docker runner on a VM with a managed identity: RF713 (jobs reach IMDS) at the identity, RF903 (not proven), no RF910', () => {
     const got = findings({ 'main.tf': vm(customData(REGISTER('docker'))) });
@@ -77,13 +86,7 @@ data "template_file" "init" {
   }
 }
 ${vm('')}
-resource "azurerm_virtual_machine_extension" "setup" {
-  name                 = "setup"
-  virtual_machine_id   = azurerm_linux_virtual_machine.runner.id
-  publisher            = "Microsoft.Azure.Extensions"
-  type                 = "CustomScript"
-  type_handler_version = "2.0"
-  protected_settings = <<SETTINGS
+${EXTENSION}  protected_settings = <<SETTINGS
     {
       "script": "\${base64encode(data.template_file.init.rendered)}"
     }
@@ -105,13 +108,7 @@ SETTINGS
 
   it('a Custom Script extension with commandToExecute in settings written with jsonencode', () => {
     const main = `${vm('')}
-resource "azurerm_virtual_machine_extension" "setup" {
-  name                 = "setup"
-  virtual_machine_id   = azurerm_linux_virtual_machine.runner.id
-  publisher            = "Microsoft.Azure.Extensions"
-  type                 = "CustomScript"
-  type_handler_version = "2.0"
-  settings = jsonencode({
+${EXTENSION}  settings = jsonencode({
     commandToExecute = "gitlab-runner register --non-interactive --url https://gitlab.example.com --token $T --executor shell"
   })
 }

@@ -35,6 +35,17 @@ const TOP_LEVEL_ITEM = /^-(?:[ \t]|$)/m;
 /** Whether a path names a YAML file, the only files Ansible reads tasks from. */
 const YAML_FILE = /\.ya?ml$/i;
 
+/** The documents of a YAML text, or undefined where the parser gives up (a stream it cannot split, an alias bomb). */
+function yamlDocuments(text: string): ReturnType<typeof parseAllDocuments> | undefined {
+  let docs: ReturnType<typeof parseAllDocuments>;
+  try {
+    docs = parseAllDocuments(text);
+  } catch {
+    return undefined;
+  }
+  return Array.isArray(docs) ? docs : undefined;
+}
+
 /**
  * The commands of a playbook's or task file's command, shell and raw tasks; undefined where the file is
  * not one (not YAML, no list of plays or tasks at its top), so the reader reads the text as written.
@@ -43,13 +54,8 @@ export function ansibleScripts(path: string, text: string): TaskScript[] | undef
   // A playbook or task file is a list at its top: its items start at column 0 (`- hosts: …`,
   // `- name: …`). A Kubernetes manifest or chart values (a mapping at the top) is never parsed here.
   if (!YAML_FILE.test(path) || !TOP_LEVEL_ITEM.test(text)) return undefined;
-  let docs: ReturnType<typeof parseAllDocuments>;
-  try {
-    docs = parseAllDocuments(text);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(docs)) return undefined;
+  const docs = yamlDocuments(text);
+  if (docs === undefined) return undefined;
   const lists = docs.map((d) => d.contents).filter((c) => isSeq(c) && c.items.some((i) => isMap(i) && i.items.some((p) => isScalar(p.key) && PLAY_OR_TASK.test(String(p.key.value)))));
   if (lists.length === 0) return undefined;
   const out: TaskScript[] = [];
@@ -342,13 +348,8 @@ export const ANSIBLE_TOKEN_KEY = /(?:^|[\s_])(?:registration_token|runner_token|
  */
 export function flowListScripts(path: string, text: string, word: string): { scripts: TaskScript[]; rest: string } | undefined {
   if (!YAML_FILE.test(path) || !/\[[^\]]*\S/.test(text)) return undefined;
-  let docs: ReturnType<typeof parseAllDocuments>;
-  try {
-    docs = parseAllDocuments(text);
-  } catch {
-    return undefined;
-  }
-  if (!Array.isArray(docs)) return undefined;
+  const docs = yamlDocuments(text);
+  if (docs === undefined) return undefined;
   const scripts: TaskScript[] = [];
   const spans: [number, number][] = [];
   const visit = (node: unknown): void => {

@@ -337,6 +337,18 @@ export function ansibleTokenAt(path: string, docs: readonly unknown[]): ((at: re
 export const ANSIBLE_TOKEN_KEY = /(?:^|[\s_])(?:registration_token|runner_token|runnerToken|runnerRegistrationToken|authentication_token|runners_token|api_token|private_token|api_oauth_token|api_job_token)\s*:/m;
 
 /**
+ * Whether `word` may be inside a flow sequence: some occurrence of it follows a `[` that no `]` has
+ * closed. The prefilter before `flowListScripts` parses the file a second time: chart values and
+ * manifests that name `register` outside any `[…]` are not parsed (the doctor over a 150-runner
+ * synth output parsed all its 150 values files again, ~60 ms). A `]` inside a quoted item before the
+ * word hides the list from this test: such a list is read as raw text, as before flow lists were read.
+ */
+function wordInFlowList(text: string, word: string): boolean {
+  for (let i = text.indexOf(word); i >= 0; i = text.indexOf(word, i + word.length)) if (text.lastIndexOf('[', i) > text.lastIndexOf(']', i)) return true;
+  return false;
+}
+
+/**
  * The strings of a YAML file's flow sequences that name `word` (a container's `command: ["sh", "-c",
  * "gitlab-runner register …"]`, `args: […]`), each read as YAML reads it: the item's value, not its
  * quotes and the `]` or `,` after it (read as raw text, the last flag of such a list was
@@ -347,7 +359,7 @@ export const ANSIBLE_TOKEN_KEY = /(?:^|[\s_])(?:registration_token|runner_token|
  * no such list.
  */
 export function flowListScripts(path: string, text: string, word: string): { scripts: TaskScript[]; rest: string } | undefined {
-  if (!YAML_FILE.test(path) || !/\[[^\]]*\S/.test(text)) return undefined;
+  if (!YAML_FILE.test(path) || !wordInFlowList(text, word)) return undefined;
   const docs = yamlDocuments(text);
   if (docs === undefined) return undefined;
   const scripts: TaskScript[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readEvidence, type DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, plainManager } from './helpers/doctor.js';
+import { argoPathApplication, doctorTexts, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 36b. An Argo CD Application's destination.namespace is the namespace of the objects of its
@@ -13,21 +13,7 @@ const evidence = (f: Record<string, string>) => readEvidence(Object.entries(f).m
 const managerLine = (r: DoctorResult) => [...r.chains.values()].map((l) => l[0]!.split(' (')[0]);
 const namespaces = (f: Record<string, string>) => Object.fromEntries(evidence(f).kubernetes.map((o) => [`${o.origin.source.path} ${o.value.kind}`, o.value.metadata.namespace]));
 
-const application = (path: string, directory = '') => `apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: runner
-  namespace: argocd
-spec:
-  project: default
-  destination:
-    server: https://kubernetes.default.svc
-    namespace: ci
-  source:
-    repoURL: https://gitlab.example.com/ops/deploy.git
-    targetRevision: main
-    path: ${path}
-${directory}`;
+const application = (path: string, directory = '') => argoPathApplication({ path, tail: directory });
 
 const { serviceAccounts: SA, configMap: CONFIG, deployment: DEPLOY } = plainManager();
 const manifests = (folder: string): Record<string, string> => ({ [`${folder}/sa.yaml`]: SA, [`${folder}/config.yaml`]: CONFIG, [`${folder}/deploy.yaml`]: DEPLOY });

@@ -132,4 +132,45 @@ ${toml.split('\n').map((l) => (l === '' ? '' : `      ${l}`)).join('\n')}
     const got = findings({ 'main.tf': legacy });
     expect(got.find((f) => f.code === 'RF713')?.message).toContain('azurerm_virtual_machine.runner (runs `gitlab-runner register` in its os_profile.custom_data) has a managed identity (UserAssigned)');
   });
+
+  it('the role assignments the files give the identity are named in RF903 (system-assigned by principal_id, user-assigned through identity_ids); none says so', () => {
+    const system = `${vm(customData(REGISTER('docker-autoscaler')))}
+resource "azurerm_role_definition" "scale" {
+  name  = "runner-scale"
+  scope = "/subscriptions/0000/resourceGroups/rg-runners"
+  permissions {
+    actions = ["Microsoft.Compute/virtualMachineScaleSets/*"]
+  }
+}
+resource "azurerm_role_assignment" "scale" {
+  scope              = "/subscriptions/0000/resourceGroups/rg-runners"
+  role_definition_id = azurerm_role_definition.scale.role_definition_resource_id
+  principal_id       = azurerm_linux_virtual_machine.runner.identity[0].principal_id
+}
+resource "azurerm_role_assignment" "other" {
+  scope                = "/subscriptions/0000"
+  role_definition_name = "Owner"
+  principal_id         = "11111111-2222-3333-4444-555555555555"
+}
+`;
+    const scope = (files: Record<string, string>) => findings(files).find((f) => f.code === 'RF903' && f.message.includes('is a runner manager'))?.message ?? '';
+    const got = scope({ 'main.tf': system });
+    expect(got).toContain('the files give that identity "runner-scale" with Microsoft.Compute/virtualMachineScaleSets/* at /subscriptions/0000/resourceGroups/rg-runners, written at main.tf:');
+    // Another principal's assignment is not the VM's.
+    expect(got).not.toContain('Owner');
+    const user = `${vm(customData(REGISTER('docker-autoscaler')), '  identity {\n    type         = "UserAssigned"\n    identity_ids = [azurerm_user_assigned_identity.runner.id]\n  }\n')}
+resource "azurerm_user_assigned_identity" "runner" {
+  name                = "runner"
+  resource_group_name = "rg-runners"
+  location            = "westeurope"
+}
+resource "azurerm_role_assignment" "blob" {
+  scope                = azurerm_storage_account.cache.id
+  role_definition_name = "Storage Blob Data Contributor"
+  principal_id         = azurerm_user_assigned_identity.runner.principal_id
+}
+`;
+    expect(scope({ 'main.tf': user })).toContain('the files give that identity "Storage Blob Data Contributor" at azurerm_storage_account.cache, written at main.tf:');
+    expect(scope({ 'main.tf': vm(customData(REGISTER('docker-autoscaler'))) })).toContain('the files give that identity no role assignment');
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { readEvidence, type DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, fluxHelmRelease, irsaChartValues } from './helpers/doctor.js';
+import { argoPathApplication, doctorTexts, fluxHelmRelease, irsaChartValues } from './helpers/doctor.js';
 
 /**
  * Issue 35c. Namespaces that GitOps tools and kustomize give objects other than by a kustomization's
@@ -187,21 +187,7 @@ describe("2. a Flux Kustomization's spec.targetNamespace", () => {
   });
 });
 
-const argoKustomize = (kustomize: string, destination = 'ci') => `apiVersion: argoproj.io/v1alpha1
-kind: Application
-metadata:
-  name: runner
-  namespace: argocd
-spec:
-  project: default
-  destination:
-    server: https://kubernetes.default.svc
-    namespace: ${destination}
-  source:
-    repoURL: https://gitlab.example.com/platform/fleet.git
-    targetRevision: main
-    path: apps/runner
-${kustomize}`;
+const argoKustomize = (kustomize: string, destination = 'ci') => argoPathApplication({ path: 'apps/runner', destination, repoURL: 'https://gitlab.example.com/platform/fleet.git', tail: kustomize });
 
 describe("3. an Argo CD Application's spec.source.kustomize.namespace", () => {
   const base = { 'apps/runner/kustomization.yaml': 'namespace: staging\nresources:\n  - deploy.yaml\n', 'apps/runner/deploy.yaml': DEPLOY };

@@ -9,6 +9,7 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import { heredoc, otherUserDataText } from './vm.js';
 import { registerCommands } from './register-command.js';
 import { setupScript } from './provisioners.js';
+import { shownText } from '../verify/credentials.js';
 
 /**
  * Runner managers on Azure virtual machines, as teams write them by hand: a VM or scale set whose
@@ -159,6 +160,48 @@ function identityOf(body: Record<string, unknown>): string | undefined {
   return typeof type === 'string' && type.trim() !== '' && type !== 'None' ? type : undefined;
 }
 
+const WHOLE_REF = /^\$\{([A-Za-z0-9_.\-[\]]+)\}$/;
+
+/** A Terraform value as a message shows it: a reference to a resource's id by the resource's address, else the text (short). */
+function shownScope(v: unknown): string {
+  const ref = typeof v === 'string' ? WHOLE_REF.exec(v) : null;
+  if (ref) return ref[1]!.replace(/\.id$/, '');
+  return typeof v === 'string' ? shownText(v, 80) : 'a scope the files do not show';
+}
+
+/** A role as a message names it: `role_definition_name`, or the custom role a `role_definition_id` references, with its actions. */
+function roleShown(root: TerraformRoot, a: Record<string, unknown>): string {
+  if (typeof a.role_definition_name === 'string') return JSON.stringify(shownText(a.role_definition_name, 80));
+  const ref = typeof a.role_definition_id === 'string' ? /^\$\{azurerm_role_definition\.([A-Za-z0-9_-]+)\.(?:role_definition_resource_id|role_definition_id|id)\}$/.exec(a.role_definition_id) : null;
+  const def = ref ? root.resource.azurerm_role_definition?.[ref[1]!] : undefined;
+  if (!def) return typeof a.role_definition_id === 'string' ? `role definition ${shownScope(a.role_definition_id)}` : 'a role the files do not show';
+  const actions = [first(def.permissions)?.actions].flat().filter((x): x is string => typeof x === 'string');
+  const name = typeof def.name === 'string' ? JSON.stringify(shownText(def.name, 80)) : `azurerm_role_definition.${ref![1]!}`;
+  return actions.length > 0 ? `${name} with ${actions.slice(0, 3).map((x) => shownText(x, 80)).join(', ')}${actions.length > 3 ? ` and ${actions.length - 3} more actions` : ''}` : name;
+}
+
+/**
+ * The role assignments the files give the VM's managed identity (`azurerm_role_assignment` whose
+ * `principal_id` is the VM's system-assigned identity, `<vm>.identity[0].principal_id`, or a
+ * user-assigned identity it lists in `identity_ids`, `<identity>.principal_id`), as `role at scope (place)`.
+ * Shown, not judged: what each role may do on Azure is not modelled for a VM.
+ */
+function assignmentsOf(ev: Evidence, root: TerraformRoot, address: string, body: Record<string, unknown>): string[] {
+  const principals = new Set([`${address}.identity[0].principal_id`, `${address}.identity.0.principal_id`]);
+  for (const id of [first(body.identity)?.identity_ids].flat()) {
+    const ref = typeof id === 'string' ? /^\$\{(azurerm_user_assigned_identity\.[A-Za-z0-9_-]+)\.id\}$/.exec(id) : null;
+    if (ref) principals.add(`${ref[1]!}.principal_id`);
+  }
+  const out: string[] = [];
+  for (const [k, a] of Object.entries(root.resource.azurerm_role_assignment ?? {})) {
+    const p = typeof a.principal_id === 'string' ? WHOLE_REF.exec(a.principal_id)?.[1] : undefined;
+    if (p === undefined || !principals.has(p)) continue;
+    const origin = ev.terraform.origins.get(`azurerm_role_assignment.${k}`);
+    out.push(`${roleShown(root, a)} at ${shownScope(a.scope)}${origin ? `, written at ${formatPosition(originAt(origin))}` : ''}`);
+  }
+  return out;
+}
+
 /**
  * The Azure VM runner managers of the root, and what the doctor says of them: where jobs on the
  * manager's own machine can take its managed identity from the instance metadata service (RF713),
@@ -187,6 +230,7 @@ export function azureVmRunners(ev: Evidence, root: TerraformRoot): { found: numb
       if (!manager) continue;
       found++;
       const identity = identityOf(body);
+      const assigned = identity !== undefined ? assignmentsOf(ev, root, address, body) : [];
       const executor = manager.executor;
       const how = `${manager.registers ? 'runs `gitlab-runner register`' : 'writes a config.toml'} in ${manager.piece.where}`;
       if (identity !== undefined && executor !== undefined && JOBS_ON_HOST.has(executor)) {
@@ -209,7 +253,7 @@ export function azureVmRunners(ev: Evidence, root: TerraformRoot): { found: numb
         finding(
           'RF903',
           manager.piece.at,
-          `${address} is a runner manager (it ${how}${executor !== undefined ? `, executor ${executor}` : ''}); the doctor reads an Azure VM's setup and identity but does not prove its chain: ${identity !== undefined ? `the role assignments of its managed identity (${identity})` : 'its identity (it has none: `identity` is not set)'}, the cache's storage account, and the runner's registration in GitLab are not checked`,
+          `${address} is a runner manager (it ${how}${executor !== undefined ? `, executor ${executor}` : ''}); the doctor reads an Azure VM's setup and identity but does not prove its chain: ${identity !== undefined ? `the role assignments of its managed identity (${identity})` : 'its identity (it has none: `identity` is not set)'}, the cache's storage account, and the runner's registration in GitLab are not checked${identity === undefined ? '' : assigned.length > 0 ? `; the files give that identity ${assigned.slice(0, 3).join('; ')}${assigned.length > 3 ? `; and ${assigned.length - 3} more` : ''}` : '; the files give that identity no role assignment'}`,
           'run runners on AKS with Azure Workload Identity, which runner-fleet plans and proves; or review the VM identity\'s role assignments by hand',
         ),
       );

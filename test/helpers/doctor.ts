@@ -546,3 +546,25 @@ ${env}          volumeMounts:
 export function templateObjects(documents: readonly string[]): string {
   return documents.map((d) => d.replace(/^/gm, '    ').replace(/^ {4}/, '  - ').replace(/\n {4}$/, '\n')).join('');
 }
+
+/**
+ * An Argo CD Application named runner whose source is a folder (not a chart): `path` of `repoURL`, deployed to the
+ * `destination` namespace; `tail` follows the source's fields (a `directory:` or `kustomize:` block).
+ */
+export function argoPathApplication({ path, destination = 'ci', repoURL = 'https://gitlab.example.com/ops/deploy.git', tail = '' }: { path: string; destination?: string; repoURL?: string; tail?: string }): string {
+  return `apiVersion: argoproj.io/v1alpha1
+kind: Application
+metadata:
+  name: runner
+  namespace: argocd
+spec:
+  project: default
+  destination:
+    server: https://kubernetes.default.svc
+    namespace: ${destination}
+  source:
+    repoURL: ${repoURL}
+    targetRevision: main
+    path: ${path}
+${tail}`;
+}

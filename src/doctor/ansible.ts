@@ -51,36 +51,52 @@ function yamlDocuments(text: string): ReturnType<typeof parseAllDocuments> | und
  * not one (not YAML, no list of plays or tasks at its top), so the reader reads the text as written.
  */
 export function ansibleScripts(path: string, text: string): TaskScript[] | undefined {
-  // A playbook or task file is a list at its top: its items start at column 0 (`- hosts: …`,
-  // `- name: …`). A Kubernetes manifest or chart values (a mapping at the top) is never parsed here.
-  if (!YAML_FILE.test(path) || !TOP_LEVEL_ITEM.test(text)) return undefined;
-  const docs = yamlDocuments(text);
-  if (docs === undefined) return undefined;
-  const lists = docs.map((d) => d.contents).filter((c) => isSeq(c) && c.items.some((i) => isMap(i) && i.items.some((p) => isScalar(p.key) && PLAY_OR_TASK.test(String(p.key.value)))));
-  if (lists.length === 0) return undefined;
+  const lists = playAndTaskLists(path, text);
+  if (lists === undefined) return undefined;
   const out: TaskScript[] = [];
   const facts = new Map<string, Fact | null>();
-  const walk = (list: Node, visit: (key: string, value: Node | null, task: YAMLMap) => void): void => {
-    if (!isSeq(list)) return;
-    for (const item of list.items) {
-      if (!isMap(item)) continue;
-      for (const pair of item.items) {
-        if (!isScalar(pair.key)) continue;
-        const key = String(pair.key.value);
-        if (TASK_LISTS.includes(key)) walk(pair.value as Node, visit);
-        visit(key, pair.value as Node | null, item);
-      }
-    }
-  };
   // The facts the file's set_fact tasks set, first: a command built in one task and run by a later one.
-  for (const list of lists) walk(list as Node, (key, value) => {
+  for (const list of lists) walkTasks(list, (key, value) => {
     if (SET_FACT.test(key)) factsOf(text, value, facts);
   });
-  for (const list of lists) walk(list as Node, (key, value, task) => {
+  for (const list of lists) walkTasks(list, (key, value, task) => {
     const module = MODULE.exec(key)?.[1];
     if (module !== undefined) out.push(...taskScripts(text, module, value, task).map((t) => withFacts(t, facts, module !== 'command')));
   });
   return out;
+}
+
+/**
+ * The top-level lists of a YAML text's documents that are a playbook or a task file (a list with a
+ * play's or a task's key in one of its mappings); undefined where the text is no YAML file's or no
+ * such list is at its top. A playbook or task file is a list at its top: its items start at column 0
+ * (`- hosts: …`, `- name: …`), so a Kubernetes manifest or chart values (a mapping at the top) is
+ * never parsed here.
+ */
+function playAndTaskLists(path: string, text: string): Node[] | undefined {
+  if (!YAML_FILE.test(path) || !TOP_LEVEL_ITEM.test(text)) return undefined;
+  const docs = yamlDocuments(text);
+  if (docs === undefined) return undefined;
+  const lists = docs.map((d) => d.contents).filter((c): c is Node => isSeq(c) && c.items.some((i) => isMap(i) && i.items.some((p) => isScalar(p.key) && PLAY_OR_TASK.test(String(p.key.value)))));
+  return lists.length === 0 ? undefined : lists;
+}
+
+/**
+ * Every key of every play and task of a list, depth first: `visit` gets the key, its value, the
+ * mapping (play or task) that holds it and the key's offset in the file. A key naming a task list (`TASK_LISTS`) is walked into before
+ * it is visited.
+ */
+function walkTasks(list: Node | null, visit: (key: string, value: Node | null, task: YAMLMap, keyAt: number) => void): void {
+  if (!isSeq(list)) return;
+  for (const item of list.items) {
+    if (!isMap(item)) continue;
+    for (const pair of item.items) {
+      if (!isScalar(pair.key)) continue;
+      const key = String(pair.key.value);
+      if (TASK_LISTS.includes(key)) walkTasks(pair.value as Node | null, visit);
+      visit(key, pair.value as Node | null, item, pair.key.range?.[0] ?? 0);
+    }
+  }
 }
 
 /**
@@ -392,29 +408,12 @@ export function flowListScripts(path: string, text: string, word: string): { scr
  * nothing registered one.
  */
 export function runnerModuleTasks(path: string, text: string): { at: number; description?: string }[] {
-  if (!YAML_FILE.test(path) || !/gitlab_runner\s*:/.test(text) || !TOP_LEVEL_ITEM.test(text)) return [];
-  let docs: ReturnType<typeof parseAllDocuments>;
-  try {
-    docs = parseAllDocuments(text);
-  } catch {
-    return [];
-  }
-  if (!Array.isArray(docs)) return [];
+  if (!/gitlab_runner\s*:/.test(text)) return [];
   const out: { at: number; description?: string }[] = [];
-  const walk = (list: unknown): void => {
-    if (!isSeq(list)) return;
-    for (const item of list.items) {
-      if (!isMap(item)) continue;
-      for (const pair of item.items) {
-        if (!isScalar(pair.key)) continue;
-        const key = String(pair.key.value);
-        if (TASK_LISTS.includes(key)) walk(pair.value);
-        if (!RUNNER_MODULE.test(key) || !isMap(pair.value)) continue;
-        const d = pair.value.get('description', true) ?? pair.value.get('name', true);
-        out.push({ at: pair.key.range?.[0] ?? 0, ...(isScalar(d) && typeof d.value === 'string' ? { description: d.value } : {}) });
-      }
-    }
-  };
-  for (const d of docs) if (isSeq(d.contents) && d.contents.items.some((i) => isMap(i) && i.items.some((p) => isScalar(p.key) && PLAY_OR_TASK.test(String(p.key.value))))) walk(d.contents);
+  for (const list of playAndTaskLists(path, text) ?? []) walkTasks(list, (key, value, _task, keyAt) => {
+    if (!RUNNER_MODULE.test(key) || !isMap(value)) return;
+    const d = value.get('description', true) ?? value.get('name', true);
+    out.push({ at: keyAt, ...(isScalar(d) && typeof d.value === 'string' ? { description: d.value } : {}) });
+  });
   return out;
 }

@@ -157,15 +157,16 @@ function* pipelineJobs(ev: Evidence): Generator<Record<string, unknown> & { vari
   }
 }
 
-/** A pipeline job that runs the token rotation: the rotator role ARN and the sub its rules admit. */
-function rotationPipeline(ev: Evidence): { roleArn: string; sub?: string } | undefined {
+/** The pipeline jobs that run the token rotation: each one's rotator role ARN and the sub its rules admit. */
+function rotationPipelines(ev: Evidence): { roleArn: string; sub?: string }[] {
+  const out: { roleArn: string; sub?: string }[] = [];
   for (const job of pipelineJobs(ev)) {
     const arn = job.variables.RUNNER_FLEET_ROTATOR_ROLE_ARN;
     if (typeof arn !== 'string' || !arn.startsWith('arn:')) continue;
     const sub = subOfRules(job);
-    return { roleArn: arn, ...(sub !== undefined ? { sub } : {}) };
+    out.push({ roleArn: arn, ...(sub !== undefined ? { sub } : {}) });
   }
-  return undefined;
+  return out;
 }
 
 /** The sub the rules of a rotation job admit (its project and branch). */
@@ -220,17 +221,18 @@ function markAzureRotator(ev: Evidence, azure: AzureEvidence, roles: IdTokenInte
   rotator.azureRotator = { sub, secretScopes: [], clusterIds: [] };
 }
 
-/** The Terraform key of the role the `rotator_role_arn` output names. */
-function rotatorOutput(ev: Evidence): string | undefined {
+/** The Terraform keys of the roles the `rotator_role_arn` outputs name (one per root given). */
+function rotatorOutputs(ev: Evidence): string[] {
+  const out: string[] = [];
   for (const a of ev.artifacts) {
     if (terraformFileKind(a.path) !== 'config-json' || !Array.isArray(a.content)) continue;
     for (const doc of a.content as unknown[]) {
       const v = isObject(doc) && isObject(doc.output) && isObject(doc.output.rotator_role_arn) ? doc.output.rotator_role_arn.value : undefined;
       const m = typeof v === 'string' ? /^\$\{aws_iam_role\.([A-Za-z0-9_-]+)\.arn\}$/.exec(v) : null;
-      if (m) return m[1];
+      if (m) out.push(m[1]!);
     }
   }
-  return undefined;
+  return out;
 }
 
 /**
@@ -248,29 +250,51 @@ export function inferIdTokens(ev: Evidence, root: TerraformRoot, azure: AzureEvi
   if (roles.length === 0) return { findings, azureUsed };
   if (azureUsed) markAzureRotator(ev, azure, roles);
 
-  // The rotator: named by the rotation pipeline (or the Terraform output the pipeline reads).
-  const pipeline = rotationPipeline(ev);
-  const outputKey = rotatorOutput(ev);
-  const rotator = roles.find((r) => r.cloud === 'aws' && (pipeline !== undefined ? pipeline.roleArn.endsWith(`/${r.roleName}`) : outputKey !== undefined && String(root.resource.aws_iam_role?.[outputKey]?.name) === r.roleName));
-  if (rotator && intent.aws) {
+  // The rotators: each named by a rotation pipeline (or the Terraform output the pipeline reads). One
+  // per deployment: several roots given side by side (staging/, prod/) may each have their own.
+  const pipelines = rotationPipelines(ev);
+  const outputKeys = rotatorOutputs(ev);
+  const pipelineOf = (r: (typeof roles)[number]) => pipelines.find((p) => p.roleArn.endsWith(`/${r.roleName}`));
+  const rotators = roles.filter((r) => r.cloud === 'aws' && (pipelines.length > 0 ? pipelineOf(r) !== undefined : outputKeys.some((k) => String(root.resource.aws_iam_role?.[k]?.name) === r.roleName)));
+  const rootOf = rootFolderOf(ev);
+  for (const rotator of intent.aws ? rotators : []) {
     const subs = rotator.subjects.flatMap((s) => s.refs.map((ref) => subOf(s, ref)));
-    const sub = pipeline?.sub ?? (subs.length === 1 ? subs[0]! : undefined);
-    if (sub !== undefined) {
-      const { partition, accountId, region } = intent.aws;
-      const parameters: RotatorIntent['parameters'] = [];
-      const managerGroups: string[] = [];
-      for (const r of intent.runners) {
-        const name = r.platformNames?.tokenParameter;
-        if (name === undefined) continue;
-        const key = firstKeyWhere(root.resource.aws_ssm_parameter, 'name', name);
-        const body = key !== undefined ? root.resource.aws_ssm_parameter![key] : undefined;
-        const kms = typeof body?.key_id === 'string' && body.key_id.startsWith('arn:') ? body.key_id : undefined;
-        parameters.push({ arn: `arn:${partition}:ssm:${region}:${accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`, region, ...(kms !== undefined ? { kmsKeyArn: kms } : {}) });
-        if (r.platformNames?.managerGroup !== undefined) managerGroups.push(r.platformNames.managerGroup);
-      }
-      rotator.name = ROTATOR_KEY;
-      rotator.rotator = { sub, parameters, managerGroups, accountId };
+    const sub = pipelineOf(rotator)?.sub ?? (subs.length === 1 ? subs[0]! : undefined);
+    if (sub === undefined) continue;
+    const { partition, accountId, region } = intent.aws!;
+    const parameters: RotatorIntent['parameters'] = [];
+    const managerGroups: string[] = [];
+    // Several roots given: a rotator rotates the tokens of its own root's runners.
+    const rotatorKey = firstKeyWhere(root.resource.aws_iam_role, 'name', rotator.roleName);
+    const rotatorRoot = rotatorKey !== undefined ? rootOf(`aws_iam_role.${rotatorKey}`) : undefined;
+    for (const r of intent.runners) {
+      const name = r.platformNames?.tokenParameter;
+      if (name === undefined) continue;
+      const key = firstKeyWhere(root.resource.aws_ssm_parameter, 'name', name);
+      if (rotatorRoot !== undefined && key !== undefined && rootOf(`aws_ssm_parameter.${key}`) !== rotatorRoot) continue;
+      const body = key !== undefined ? root.resource.aws_ssm_parameter![key] : undefined;
+      const kms = typeof body?.key_id === 'string' && body.key_id.startsWith('arn:') ? body.key_id : undefined;
+      parameters.push({ arn: `arn:${partition}:ssm:${region}:${accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`, region, ...(kms !== undefined ? { kmsKeyArn: kms } : {}) });
+      if (r.platformNames?.managerGroup !== undefined) managerGroups.push(r.platformNames.managerGroup);
     }
+    // One rotator is the fleet's token rotator; of several, each is named by its role (proofs are kept by name).
+    rotator.name = rotators.length === 1 ? ROTATOR_KEY : rotator.roleName;
+    rotator.rotator = { sub, parameters, managerGroups, accountId };
   }
   return { idTokens: { partition: intent.aws?.partition ?? 'aws', roles }, findings, azureUsed };
+}
+
+/**
+ * The root folder of a resource (`type.key`) where several Terraform roots were given: the longest of
+ * their folders that holds the file it is written in. Undefined with one root, or for a resource
+ * of no root known (then nothing is told apart by root).
+ */
+function rootFolderOf(ev: Evidence): (address: string) => string | undefined {
+  const folders = [...new Set([...(ev.terraform.rootScopes?.values() ?? []), ...(ev.terraform.rootMarks?.values() ?? [])])].sort((a, b) => b.length - a.length);
+  if (folders.length < 2) return () => undefined;
+  return (address) => {
+    const path = ev.terraform.origins.get(address)?.source.path;
+    if (path === undefined) return undefined;
+    return folders.find((f) => f === '' || f === '.' || path.startsWith(`${f}/`));
+  };
 }

@@ -1011,7 +1011,10 @@ export function inferDeployment(ev: Evidence): Inferred {
       region ??= read.region;
       let cache = caches.find((c) => cacheIdentities.get(c) === read.identity);
       if (!cache) {
-        cache = { name: read.name, type: backend.type, spec: read.spec as ResolvedCache['spec'] };
+        // A runner finds its cache by name: two storages read under one name (two deployments side by
+        // side, each with runner-fleet's cache "shared") are told apart by where they store.
+        const name = caches.some((c) => c.name === read.name) ? `${read.name} (${read.summary})` : read.name;
+        cache = { name, type: backend.type, spec: { ...read.spec, name } as ResolvedCache['spec'] };
         cacheIdentities.set(cache, read.identity);
         cacheOrigins.set(caches.length, { ...tomlOrigin, path: [...tomlOrigin.path, 'runners', 0, 'cache', ...read.at] });
         caches.push(cache);

@@ -445,7 +445,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     const named = tags['runner-fleet-runner'];
     // A config.toml file with a VM executor, the only one (or the one in a folder named after the runner).
     const candidates = ev.configTomls.filter((t) => executors.has(getText(t.value, 'runners', 0, 'executor')));
-    const pick = candidates.find((t) => named !== undefined && t.origin.source.path.split('/').includes(named)) ?? (candidates.length === 1 ? candidates[0] : undefined);
+    const pick = nearest(candidates.filter((t) => named !== undefined && t.origin.source.path.split('/').includes(named)), origin.source.path) ?? (candidates.length === 1 ? candidates[0] : undefined);
     if (!toml) {
       if (!pick) continue;
       toml = pick.value;
@@ -459,7 +459,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     const bootName = tomlName !== undefined && /\$(?:\{|[A-Za-z_(])/.test(tomlName) && !read.unknown.some((u) => tomlName.includes(u));
     const runner = named ?? (bootName ? undefined : tomlName?.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase()) ?? str(body.name) ?? k;
     // The runner's config.toml file beside user data that writes its own (in a folder named after the runner).
-    const file = tomlText !== undefined ? candidates.find((t) => t.origin.source.path.split('/').includes(runner)) : undefined;
+    const file = tomlText !== undefined ? nearest(candidates.filter((t) => t.origin.source.path.split('/').includes(runner)), origin.source.path) : undefined;
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;
     managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(tokenFlagWritten !== undefined ? { tokenFlagWritten } : {}), ...(registeredAs ? { registeredAs } : {}), ...(registeredFlag ? { registeredFlag } : {}) });
   }
@@ -777,4 +777,27 @@ class RegisterSource extends SourceFile {
   override locate(_doc: number, path: readonly (string | number)[]): Position {
     return this.#located(path);
   }
+}
+
+/**
+ * Of the config.toml files that may be a manager's (in a folder named after its runner), the one
+ * nearest the file that starts the manager: the most leading folders in common with it, the first
+ * given of those. Two deployments side by side (`staging/` and `prod/`, each with
+ * `runners/<name>/config.toml` beside its Terraform) each take their own.
+ */
+export function nearest<T extends { origin: Origin }>(candidates: readonly T[], from: string): T | undefined {
+  const folders = from.split('/').slice(0, -1);
+  const common = (path: string): number => {
+    const parts = path.split('/');
+    let n = 0;
+    while (n < folders.length && n < parts.length - 1 && parts[n] === folders[n]) n++;
+    return n;
+  };
+  let best: T | undefined;
+  let bestCommon = -1;
+  for (const c of candidates) {
+    const n = common(c.origin.source.path);
+    if (n > bestCommon) [best, bestCommon] = [c, n];
+  }
+  return best;
 }

@@ -74,4 +74,20 @@ describe('two deployments side by side: each runner keeps to its own', () => {
     expect(rf127.length, JSON.stringify(rf127)).toBeGreaterThan(0);
     expect(rf127.every((m) => m.includes('/runner-fleet/beta/') && !m.includes('/runner-fleet/acme/'))).toBe(true);
   });
+
+  it('a Fargate fleet beside another fleet: its rotator rotates in its own region, and its tasks keep their own security group', () => {
+    const eks = exampleValue('eks-pod-identity');
+    const fargate = exampleValue('ecs-fargate');
+    fargate.metadata.name = 'beta';
+    expect(fargate.aws.region).not.toBe(eks.aws.region);
+    const mixed = doctor([...outputOf('staging', eks), ...outputOf('prod', fargate)]);
+    expect(mixed.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.message}`)).toEqual([]);
+    expect(mixed.proofs.filter((p) => !p.holds)).toEqual([]);
+    // Two Fargate fleets: each root declares aws_security_group.fargate_tasks; each manager's tasks are its own root's.
+    const again = exampleValue('ecs-fargate');
+    const two = doctor([...outputOf('staging', again), ...outputOf('prod', fargate)]);
+    // Nothing but the files a folder walk would not give (README, diagram: RF902); before, RF903 "the security group of the tasks is not in the documents".
+    expect(two.findings.filter((f) => f.code !== 'RF902').map((f) => `${f.code} ${f.message}`)).toEqual([]);
+    expect(two.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
 });

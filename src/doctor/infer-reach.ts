@@ -274,7 +274,9 @@ export function inferIdTokens(ev: Evidence, root: TerraformRoot, azure: AzureEvi
       if (rotatorRoot !== undefined && key !== undefined && rootOf(`aws_ssm_parameter.${key}`) !== rotatorRoot) continue;
       const body = key !== undefined ? root.resource.aws_ssm_parameter![key] : undefined;
       const kms = typeof body?.key_id === 'string' && body.key_id.startsWith('arn:') ? body.key_id : undefined;
-      parameters.push({ arn: `arn:${partition}:ssm:${region}:${accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`, region, ...(kms !== undefined ? { kmsKeyArn: kms } : {}) });
+      // A runner of one root of several is in its own root's region and account (IntentRunner.region, .account).
+      const at = r.region ?? region;
+      parameters.push({ arn: `arn:${partition}:ssm:${at}:${r.account ?? accountId}:parameter${name.startsWith('/') ? '' : '/'}${name}`, region: at, ...(kms !== undefined ? { kmsKeyArn: kms } : {}) });
       if (r.platformNames?.managerGroup !== undefined) managerGroups.push(r.platformNames.managerGroup);
     }
     // One rotator is the fleet's token rotator; of several, each is named by its role (proofs are kept by name).

@@ -77,7 +77,14 @@ export const ecsFargateDoctor: ComputeDoctorReader = {
     // The tasks' security group: the one fargate.toml names (`${aws_security_group.x.id}` in a hand-written
     // template), else runner-fleet's own key (its fargate.toml holds a placeholder the user data fills).
     const named = str(get(fargateToml(m), 'Fargate', 'SecurityGroup'));
-    const sg = (named === undefined ? undefined : resolveKey(root, 'aws_security_group', named)) ?? (Object.hasOwn(root.resource.aws_security_group ?? {}, vmKey(m.runner, 'tasks')) ? vmKey(m.runner, 'tasks') : undefined);
+    // runner-fleet's user data fills that placeholder with the group it looks up by name
+    // (`aws ec2 describe-security-groups --filters Name=group-name,Values='<name>'`): the group of that
+    // name, which is the one of this manager's own root where several roots declare one key.
+    const lookedUp = /Name=group-name,Values='?([A-Za-z0-9._ -]+?)'?\s/.exec(m.userData)?.[1];
+    const sg =
+      (named === undefined ? undefined : resolveKey(root, 'aws_security_group', named)) ??
+      (lookedUp === undefined ? undefined : firstKeyWhere(root.resource.aws_security_group, 'name', lookedUp)) ??
+      (Object.hasOwn(root.resource.aws_security_group ?? {}, vmKey(m.runner, 'tasks')) ? vmKey(m.runner, 'tasks') : undefined);
     void task;
     if (sg) out.push({ type: 'aws_security_group', from: sg, to: vmKey(m.runner, 'tasks') });
     return out;

@@ -90,4 +90,36 @@ describe('two deployments side by side: each runner keeps to its own', () => {
     expect(two.findings.filter((f) => f.code !== 'RF902').map((f) => `${f.code} ${f.message}`)).toEqual([]);
     expect(two.proofs.filter((p) => !p.holds)).toEqual([]);
   });
+
+  it('two AKS fleets on two clusters, each with runner-fleet\'s cache "shared": each cache is read (no RF901 naming a storage account after the marked Terraform key)', () => {
+    const staging = exampleValue('aks-workload-identity');
+    const prod = exampleValue('aks-workload-identity');
+    prod.metadata.name = 'contosox';
+    prod.clusters[0].name = 'cix';
+    prod.clusters[0].clusterName = 'aks-ci-weux';
+    prod.clusters[0].oidcIssuer = String(prod.clusters[0].oidcIssuer).replace(/[0-9a-f]\/$/, 'e/');
+    prod.caches[0].storageAccount = 'contosorunnercachex';
+    for (const r of prod.runners) r.placement.cluster = 'cix';
+    const alone = doctor(outputOf('staging', staging)).findings.filter((f) => f.severity !== 'info').map((f) => f.code);
+    const r = doctor([...outputOf('staging', staging), ...outputOf('prod', prod)]);
+    expect(r.findings.filter((f) => f.code === 'RF901').map((f) => f.message)).toEqual([]);
+    // Each fleet's own findings, twice (the example's Owner grant, RF602), and nothing else.
+    expect(r.findings.filter((f) => f.severity !== 'info').map((f) => f.code)).toEqual([...alone, ...alone]);
+    expect(r.proofs.filter((p) => p.claim.includes('cache shared') && !p.holds)).toEqual([]);
+  });
+
+  it('two EKS fleets writing one service account on one cluster: RF106 says another runner writes it, not "annotated X, but its role is X"', () => {
+    const staging = exampleValue('eks-irsa');
+    const prod = exampleValue('eks-irsa');
+    prod.metadata.name = 'acmex';
+    prod.caches[0].bucket = 'acmex-runner-cache';
+    const r = doctor([...outputOf('staging', staging), ...outputOf('prod', prod)]);
+    const rf106 = r.findings.filter((f) => f.code === 'RF106');
+    expect(rf106.length).toBeGreaterThan(0);
+    for (const f of rf106) {
+      expect(f.message).toMatch(/in this runner's files, but another runner's files write the same service account on cluster devops \(the same issuer\) annotated with role acme(x)?-/);
+      expect(f.fix).toContain('its own namespace or service account name on cluster devops');
+    }
+  });
 });
+

@@ -169,15 +169,17 @@ export const azureBlobCache: CacheBackend = {
       const [tfKey, body] = Object.entries(root.resource.azurerm_storage_account ?? {}).find(([, b]) => b.name === account) ?? [];
       const name = tfKey && generated && tfKey.startsWith('cache_') ? tfKey.slice('cache_'.length) : account;
       const rg = typeof body?.resource_group_name === 'string' && !body.resource_group_name.includes('${') ? body.resource_group_name : undefined;
-      const parsed = azureBlobCacheSchema.safeParse({ name, type: 'azure-blob', storageAccount: account, container, create: tfKey !== undefined, ...(rg ? { resourceGroup: rg } : {}) });
+      // The schema checks the cache name's form, which the account's Terraform key need not have (a
+      // key marked with its root where several roots declare it): the name is set after, as for S3.
+      const parsed = azureBlobCacheSchema.safeParse({ name: 'doctor', type: 'azure-blob', storageAccount: account, container, create: tfKey !== undefined, ...(rg ? { resourceGroup: rg } : {}) });
       if (!parsed.success) {
-        // The names come from the section (and the cache name from the account's Terraform key).
+        // The names come from the section.
         const issue = parsed.error.issues[0]!;
         const key = issue.path[0] === 'container' ? 'ContainerName' : 'AccountName';
-        const value = issue.path[0] === 'container' ? container : issue.path[0] === 'name' ? name : account;
+        const value = issue.path[0] === 'container' ? container : account;
         return { invalid: { at: ['azure', key], message: `[runners.cache.azure] ${key} names ${quoted(value, 80)}, which is not a storage ${issue.path[0] === 'container' ? 'container' : 'account'} name (${issue.message})` } };
       }
-      return { identity: `${account}/${container}`, name, spec: parsed.data, at: ['azure', 'AccountName'], summary: `azure://${account}/${container}` };
+      return { identity: `${account}/${container}`, name, spec: { ...parsed.data, name }, at: ['azure', 'AccountName'], summary: `azure://${account}/${container}` };
     },
   },
 

@@ -638,7 +638,15 @@ export const eksPlatform: PlatformPlugin = {
       if (got !== role.name) {
         const fix = 'regenerate; the names must come from one resolved value';
         if (irsa) {
-          out.push({ code: 'RF106', severity: 'error', path: runnerPath, message: `service account ${ns}/${sa} is annotated ${ROLE_ARN_ANNOTATION}=${String(findServiceAccount(docs, runner.name, ns, sa)?.metadata.annotations?.[ROLE_ARN_ANNOTATION])}, but its ${purpose} role is ${arn}`, fix, deploymentFix: `annotate service account ${ns}/${sa} with ${ROLE_ARN_ANNOTATION}: ${arn}${purpose === 'manager' ? ' (serviceAccount.annotations in the chart values)' : ''}` });
+          const annotated = String(findServiceAccount(docs, runner.name, ns, sa)?.metadata.annotations?.[ROLE_ARN_ANNOTATION]);
+          // This runner's own copy names its role, and another copy of the account on the same cluster
+          // (another runner's files: two fleets with one namespace and name) names another: one account takes one annotation.
+          const message =
+            annotated === arn && got !== undefined
+              ? `service account ${ns}/${sa} is annotated ${ROLE_ARN_ANNOTATION}=${arn} in this runner's files, but another runner's files write the same service account on cluster ${cluster.name} (the same issuer) annotated with role ${got}: one service account has one annotation, so the pods of one of them run with the other's role`
+              : `service account ${ns}/${sa} is annotated ${ROLE_ARN_ANNOTATION}=${annotated}, but its ${purpose} role is ${arn}`;
+          const twice = annotated === arn && got !== undefined;
+          out.push({ code: 'RF106', severity: 'error', path: runnerPath, message, fix, deploymentFix: twice ? `give one of the two runners its own namespace or service account name on cluster ${cluster.name}, or deploy them to different clusters` : `annotate service account ${ns}/${sa} with ${ROLE_ARN_ANNOTATION}: ${arn}${purpose === 'manager' ? ' (serviceAccount.annotations in the chart values)' : ''}` });
         } else {
           // What the documents bind the service account to instead: nothing, another role, or several.
           const eks = eksClusterName(cluster);

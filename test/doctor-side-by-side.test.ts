@@ -121,5 +121,21 @@ describe('two deployments side by side: each runner keeps to its own', () => {
       expect(f.fix).toContain('its own namespace or service account name on cluster devops');
     }
   });
+
+  it('two AKS fleets with Key Vault token stores, each with a SecretProviderClass of one namespace and name: each runner reads its own class', () => {
+    const staging = exampleValue('aks-key-vault');
+    const prod = exampleValue('aks-key-vault');
+    prod.metadata.name += 'x';
+    const cluster = prod.clusters[0];
+    cluster.name += 'x';
+    if (cluster.clusterName) cluster.clusterName += 'x';
+    cluster.oidcIssuer = String(cluster.oidcIssuer).replace(/[0-9a-f](\/?)$/, (m: string, slash: string) => (m[0] === 'e' ? 'f' : 'e') + slash);
+    for (const r of prod.runners) r.placement.cluster = cluster.name;
+    for (const c of prod.caches ?? []) if (c.storageAccount) c.storageAccount += 'x';
+    const r = doctor([...outputOf('staging', staging), ...outputOf('prod', prod)]);
+    // Before: RF942 (the other fleet's class: its clientID, its secret) and RF943 for the runners.
+    expect(r.findings.filter((f) => f.severity !== 'info').map((f) => `${f.code} ${f.message}`)).toEqual([]);
+    expect(r.proofs.filter((p) => !p.holds)).toEqual([]);
+  });
 });
 

@@ -1478,7 +1478,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (mine.length === 0) continue;
     Object.assign(intent, reader.doctor.intent?.(ctx, mine) ?? {});
     for (const r of intentRunners) {
-      const store = r.platform === reader.type ? reader.doctor.tokenStore?.(ctx, r) : undefined;
+      const store = r.platform === reader.type ? reader.doctor.tokenStore?.(ctx, r, docs.runners.get(r.name)?.manifests ?? []) : undefined;
       if (store) r.spec = { ...r.spec, gitlab: { ...r.spec.gitlab, tokenStore: store } };
     }
     for (const c of mine) {

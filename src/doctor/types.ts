@@ -147,9 +147,11 @@ export interface DoctorReader {
   azureRotatorKubernetes?(ctx: DoctorContext, rotator: { identityName: string; kubeApi: ReadonlyMap<string, string> }, clusters: readonly ResolvedCluster[], subscriptionId: string): { username?: string; clusters: RotatorKubeIntent['clusters'] } | undefined;
   /**
    * Where a runner's token lives when the platform's documents say it is not the plain Secret
-   * (AKS: a SecretProviderClass syncing a Key Vault secret into it), as `gitlab.tokenStore`.
+   * (AKS: a SecretProviderClass syncing a Key Vault secret into it), as `gitlab.tokenStore`. `own`:
+   * the objects of the runner's own deployment (its manifests: where two deployments give objects of
+   * one namespace and name, the copies nearest its files).
    */
-  tokenStore?(ctx: DoctorContext, runner: IntentRunner): RunnerSpec['gitlab']['tokenStore'];
+  tokenStore?(ctx: DoctorContext, runner: IntentRunner, own: readonly K8sObject[]): RunnerSpec['gitlab']['tokenStore'];
   /** Documents the platform's proofs read, built from the evidence (AKS: the cluster's Kubernetes root). */
   documents?(ctx: DoctorContext, cluster: ResolvedCluster, intent: FleetIntent, docs: FleetDocuments): { artifacts: Artifact[]; terraformAzure?: TerraformRoot };
 }

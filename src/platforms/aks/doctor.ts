@@ -132,12 +132,13 @@ export const aksDoctor: DoctorReader = {
     return aksRotatorKubernetes(ctx, rotator, clusters, subscriptionId);
   },
 
-  tokenStore(ctx, runner) {
+  tokenStore(ctx, runner, own) {
     // A SecretProviderClass that writes the chart's Secret (key runner-token) from a Key Vault secret: the token lives there.
     const k = runner.kubernetes;
     if (!k || k.tokenSecret === '') return undefined;
-    for (const o of ctx.objects) {
-      const spc = o.value;
+    // The runner's own copy first (two deployments side by side, each with its class of one name), then any of the files.
+    const classes = [...own.filter((o) => o.kind === 'SecretProviderClass'), ...ctx.objects.map((o) => o.value)];
+    for (const spc of classes) {
       if (spc.kind !== 'SecretProviderClass' || spc.metadata.namespace !== k.namespace || get(spc, 'spec', 'provider') !== 'azure') continue;
       const feeder = feeding(spc, k.tokenSecret, 'runner-token');
       const vault = get(spc, 'spec', 'parameters', 'keyvaultName');
@@ -165,12 +166,16 @@ export const aksDoctor: DoctorReader = {
         accounts[tfName(o.metadata.namespace ?? 'default', o.metadata.name)] = { metadata: serviceAccountMetadata(o, ctx.azure, data, intent.azure?.tenantId) };
       }
     }
-    // SecretProviderClasses of these namespaces (Key Vault token stores), their clientID looked up by identity name likewise.
+    // SecretProviderClasses of these namespaces (Key Vault token stores), their clientID looked up by identity name likewise:
+    // the cluster's runners' own copies first, so another deployment's class of one namespace and name is not taken.
     const manifests: Record<string, Record<string, unknown>> = {};
-    const namespaces = new Set(intent.runners.filter((r) => r.cluster === cluster.name).map((r) => r.kubernetes?.namespace));
-    for (const o of ctx.objects) {
-      if (o.value.kind !== 'SecretProviderClass' || !namespaces.has(o.value.metadata.namespace)) continue;
-      manifests[tfName(o.value.metadata.namespace ?? 'default', o.value.metadata.name, 'spc')] = { manifest: providerClassManifest(o.value, ctx.azure, data) };
+    const mine = intent.runners.filter((r) => r.cluster === cluster.name);
+    const namespaces = new Set(mine.map((r) => r.kubernetes?.namespace));
+    const own = mine.flatMap((r) => docs.runners.get(r.name)?.manifests ?? []).filter((o) => o.kind === 'SecretProviderClass');
+    for (const o of [...own, ...ctx.objects.map((x) => x.value)]) {
+      if (o.kind !== 'SecretProviderClass' || !namespaces.has(o.metadata.namespace)) continue;
+      const key = tfName(o.metadata.namespace ?? 'default', o.metadata.name, 'spc');
+      if (!Object.hasOwn(manifests, key)) manifests[key] = { manifest: providerClassManifest(o, ctx.azure, data) };
     }
     const root: TerraformRoot = { terraform: {}, data: { azurerm_user_assigned_identity: data }, resource: { kubernetes_service_account_v1: accounts, ...(Object.keys(manifests).length > 0 ? { kubernetes_manifest: manifests } : {}) } };
     return { artifacts: [{ path: k8sRootPath(cluster.name), format: 'json', content: root }], terraformAzure: ctx.azure.root };

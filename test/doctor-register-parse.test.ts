@@ -256,3 +256,31 @@ describe('a manager rebuilt from register flags: the fix names the flag the user
   });
 });
 const codesWithFix = (text: string, code: string) => doctor(files({ 'boot.sh': text })).findings.filter((f) => f.code === code).map((f) => f.fix);
+
+/**
+ * The program and its subcommand on two lines (task 37a: a public Terraform repository's remote-exec
+ * template runs `docker exec -it runner \` / `gitlab-runner \` / `register \` / … `--docker-privileged`,
+ * and the doctor found no command there, so the privileged flag went unsaid). POSIX Shell Command
+ * Language 2.2.1 (Escape Character): a backslash-newline is a line continuation, removed before the
+ * input is split into words, so blanks around it keep `gitlab-runner` and `register` two words; with
+ * no blank on either side the two halves join into one word (`gitlab-runnerregister`), no command.
+ */
+describe('gitlab-runner and register on two lines joined by a line continuation', () => {
+  const split = 'docker exec -it runner \\\n    gitlab-runner \\\n    register \\\n    -n \\\n    --executor docker \\\n    --docker-privileged\n';
+
+  it('is read as one register command, its flags on the lines after it', () => {
+    expect(flags(split)).toEqual([['non-interactive', 'executor=docker', 'docker-privileged']]);
+    expect(flags('gitlab-runner\\\n  register --executor docker --docker-privileged\n')).toEqual([['executor=docker', 'docker-privileged']]);
+    expect(flags('sudo gitlab-runner \\\r\n\\\r\n  register \\\r\n  --executor docker \\\r\n  --docker-privileged\r\n')).toEqual([['executor=docker', 'docker-privileged']]);
+  });
+
+  it('its privileged flag is RF301 at the flag', () => {
+    expect(codes(split, 'RF301')).toEqual(['boot.sh:6:5']);
+  });
+
+  it('with no blank around the continuation the words join, and two lines without one are two commands (guard)', () => {
+    expect(flags('gitlab-runner\\\nregister --executor docker --docker-privileged\n')).toEqual([]);
+    expect(flags('gitlab-runner\n  register --executor docker --docker-privileged\n')).toEqual([]);
+    expect(flags('gitlab-runner unregister \\\n  --all-runners\n')).toEqual([]);
+  });
+});

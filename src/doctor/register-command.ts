@@ -136,11 +136,16 @@ export const RUNNERS_TOKEN_REF = /\$\{((?:data\.)?gitlab_(?:group|project)\.[A-Z
 const DOCUMENTATION = /\.(md|markdown|rst|adoc|txt|html?)$/i;
 /**
  * `gitlab-runner register` (not `unregister`), also behind sudo or a path; the words after it follow.
+ * The two words may stand on two lines joined by a line continuation (`docker exec -it runner \`,
+ * `    gitlab-runner \`, `    register \`, … as public ulm0/gitlab-runner-tf writes it): the shell
+ * removes a backslash-newline before it splits words (POSIX Shell Command Language 2.2.1, Escape
+ * Character), so with a blank on either side they are still the two words `gitlab-runner register`;
+ * with none (`gitlab-runner\` then `register` at the line start) they are one word, no command.
  * `gitlab-ci-multi-runner` is the same program under its name before 10.0 (gitlab-runner CHANGELOG
  * v10.0.0: "Rename repository from GitLab-ci-multi-runner to GitLab-runner"; its packages took the
  * new name with it), still written in old install scripts (public gstlt/terraform-gitlab-runner).
  */
-const COMMAND = /(?<![A-Za-z0-9_-])gitlab-(?:ci-multi-)?runner(?:\.exe)?[ \t]+register(?=[ \t]|\\\r?\n|\r?\n|$)/g;
+const COMMAND = /(?<![A-Za-z0-9_-])gitlab-(?:ci-multi-)?runner(?:\.exe)?(?:[ \t]|\\\r?\n)*[ \t](?:[ \t]|\\\r?\n)*register(?=[ \t]|\\\r?\n|\r?\n|$)/g;
 /** At most this many characters of one command are read (a command is a few lines). */
 const MAX_COMMAND = 16_384;
 

@@ -26,7 +26,7 @@ import { awsRules, readAwsInto, rolesOfOneName, screenPolicies, type AwsReadSumm
 import { evaluateTerraform } from './terraform.js';
 import { MARKED_ADDRESS, SCOPED_SYMBOL, normalPath, rootMark } from './hcl/eval.js';
 import { oneAcrossRoots, rootsOfFinding, type RootLabel } from './across-roots.js';
-import { moduleFileReferences, terraformFolderOf } from './hcl/read.js';
+import { moduleFileReferences, terraformFolderOf, workingDirFileReferences } from './hcl/read.js';
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
@@ -93,7 +93,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   // OpenTofu's extension precedence, once for every folder given: foo.tofu hides foo.tf (terraform-files.ts).
   const hidden = hiddenByTofu(files.filter((f) => f.unreadable === undefined && f.notRead !== true).map((f) => f.path));
   const terraform = files.filter((f) => f.unreadable === undefined && f.notRead !== true && !hidden.has(f.path) && isTerraformConfig(f.path)).map((f) => ({ path: f.path, text: new TextDecoder().decode(f.bytes) }));
-  const referenced = new Set(moduleFileReferences(terraform).map(normalPath));
+  const referenced = new Set([...moduleFileReferences(terraform), ...workingDirFileReferences(terraform)].map(normalPath));
   ev.terraform.wholeFolders = wholeTerraformFolders(files);
   const read = new Set(files.filter((f) => f.notRead !== true).map((f) => f.path));
   const notRead: string[] = [];

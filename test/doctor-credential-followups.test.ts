@@ -196,6 +196,25 @@ describe('a value SOPS encrypted in place is no credential in clear', () => {
   });
 });
 
+// Task 37a: Azure-Samples/Gitlab-Runner-VMSS deploys its manager VM, scale set and a Contributor role assignment in
+// Bicep, which gave RF910 alone: the files that made the deployment went unnamed.
+describe('a walk names Bicep as not read', () => {
+  it('.bicep and .bicepparam are in the one RF902 of files not read, and the message names Bicep', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rf-bicep-'));
+    try {
+      writeFileSync(join(dir, 'main.bicep'), "param location string = resourceGroup().location\nresource vm 'Microsoft.Compute/virtualMachines@2023-03-01' = {\n  name: 'runner-manager'\n  location: location\n}\n");
+      writeFileSync(join(dir, 'main.bicepparam'), "using './main.bicep'\nparam location = 'westeurope'\n");
+      const { files } = await walkFiles([dir], 1 << 20);
+      expect(files.filter((f) => f.notRead === true).map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['main.bicep', 'main.bicepparam']);
+      const said = doctor(files).findings.filter((f) => f.code === 'RF902');
+      expect(said).toHaveLength(1);
+      expect(said[0]!.message).toMatch(/^2 file\(s\) in the folders given look like part of the deployment .*Jsonnet, Bicep\), so nothing in them is checked: .*main\.bicep, .*main\.bicepparam$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 describe('a walk names Jsonnet as not read (rkwaysltd/k8slab-infra-gitlab-runners deploys its runner with qbec)', () => {
   it('.jsonnet and .libsonnet are in the one RF902 of files not read; other source code stays silent', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rf-jsonnet-'));
@@ -207,7 +226,7 @@ describe('a walk names Jsonnet as not read (rkwaysltd/k8slab-infra-gitlab-runner
       expect(files.filter((f) => f.notRead === true).map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['index.jsonnet', 'params.libsonnet']);
       const said = doctor(files).findings.filter((f) => f.code === 'RF902');
       expect(said).toHaveLength(1);
-      expect(said[0]!.message).toMatch(/^2 file\(s\) in the folders given look like part of the deployment .*Jsonnet\), so nothing in them is checked: .*index\.jsonnet, .*params\.libsonnet$/);
+      expect(said[0]!.message).toMatch(/^2 file\(s\) in the folders given look like part of the deployment .*Jsonnet, Bicep\), so nothing in them is checked: .*index\.jsonnet, .*params\.libsonnet$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -132,7 +132,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   if (operators) ev.findings.push(operators);
   if (notRead.length > 0) {
     const shown = notRead.slice(0, 8).join(', ');
-    ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${notRead[0]!}:1:1`, message: `${notRead.length} file(s) in the folders given look like part of the deployment but are of a kind the doctor does not read (Terragrunt or other HCL, .tofuvars, env files, image builds, other templates, Jsonnet), so nothing in them is checked: ${shown}${notRead.length > 8 ? `, and ${notRead.length - 8} more` : ''}`, fix: 'give what they make in a form the doctor reads: `terraform show -json` of a plan, the rendered config.toml, YAML or user data' });
+    ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${notRead[0]!}:1:1`, message: `${notRead.length} file(s) in the folders given look like part of the deployment but are of a kind the doctor does not read (Terragrunt or other HCL, .tofuvars, env files, image builds, other templates, Jsonnet, Bicep), so nothing in them is checked: ${shown}${notRead.length > 8 ? `, and ${notRead.length - 8} more` : ''}`, fix: 'give what they make in a form the doctor reads: `terraform show -json` of a plan, the rendered config.toml, YAML or user data' });
   }
   return ev;
 }

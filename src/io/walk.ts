@@ -32,11 +32,14 @@ const readsFile = (path: string): boolean => (WALKED_EXTENSION.test(path) && !TO
  * Files a walk does not read whose names say they are part of a deployment: Terragrunt and other
  * HCL (not Terraform's lock file or tests), `.tofuvars` (OpenTofu does not load
  * them), image builds, templates of other engines, PowerShell user data, and Jsonnet (qbec, Tanka and
- * kubecfg render Kubernetes objects from it: rkwaysltd/k8slab-infra-gitlab-runners deploys its runner so). The doctor
+ * kubecfg render Kubernetes objects from it: rkwaysltd/k8slab-infra-gitlab-runners deploys its runner so), and
+ * Bicep (`.bicep`, its parameters files `.bicepparam`: Azure's deployment language, which Azure-Samples/Gitlab-Runner-VMSS
+ * deploys its manager VM, scale set and Contributor role assignment in; Bicep documentation, "Bicep file structure"
+ * and "Create parameters files for Bicep deployment"). The doctor
  * names them once (RF902) rather than dropping them in silence. Anything else a folder holds
  * (images, binaries, documentation, source code) is left out silently.
  */
-const LOOKS_DEPLOYED = /(?:^|[\\/])(?:Dockerfile|Containerfile|[^\\/]*\.(?:hcl|tofuvars|j2|jinja2?|tmpl|gotmpl|ps1|jsonnet|libsonnet))$/i;
+const LOOKS_DEPLOYED = /(?:^|[\\/])(?:Dockerfile|Containerfile|[^\\/]*\.(?:hcl|tofuvars|j2|jinja2?|tmpl|gotmpl|ps1|jsonnet|libsonnet|bicep|bicepparam))$/i;
 // Terraform's lock file, its tests, and linter settings (TFLint's .tflint.hcl) deploy nothing.
 const NOT_DEPLOYED = /(?:^|[\\/])(?:\.terraform\.lock|\.tflint)\.hcl$|\.(?:tftest|tofutest)\.hcl$/i;
 

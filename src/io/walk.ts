@@ -1,4 +1,4 @@
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoReason } from './errno.js';
 import { readAtMost } from './read-at-most.js';
@@ -42,6 +42,34 @@ const readsFile = (path: string): boolean => (WALKED_EXTENSION.test(path) && !TO
 const LOOKS_DEPLOYED = /(?:^|[\\/])(?:Dockerfile|Containerfile|[^\\/]*\.(?:hcl|tofuvars|j2|jinja2?|tmpl|gotmpl|ps1|jsonnet|libsonnet|bicep|bicepparam))$/i;
 // Terraform's lock file, its tests, and linter settings (TFLint's .tflint.hcl) deploy nothing.
 const NOT_DEPLOYED = /(?:^|[\\/])(?:\.terraform\.lock|\.tflint)\.hcl$|\.(?:tftest|tofutest)\.hcl$/i;
+
+/**
+ * The first line of a shell script (`#!/bin/bash`, `#!/usr/bin/env bash`, `#!/bin/sh -e`): the
+ * kernel runs the file with the interpreter its `#!` line names (execve(2), "Interpreter scripts").
+ */
+export const SHELL_SHEBANG = /^#![ \t]*(?:\/usr)?(?:\/local)?\/bin\/(?:env[ \t]+(?:-S[ \t]+)?)?(?:ba|da|k|z|a)?sh(?=[ \t\r\n]|$)/;
+
+/**
+ * A file without an extension that is a shell script by its first line (`register`, `bootstrap`,
+ * `entrypoint` beside a compose file: public maresb/gitlab-runner-ecr-auth-example registers its
+ * runner with `--docker-privileged` in such a file, which a walk left out in silence). Only its
+ * first bytes are read here; a file with an extension is judged by its extension.
+ */
+async function isShellScript(path: string, size: number): Promise<boolean> {
+  const base = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+  if (base.includes('.') || size < 3) return false;
+  let handle;
+  try {
+    handle = await open(path, 'r');
+    const head = new Uint8Array(128);
+    const { bytesRead } = await handle.read(head, 0, head.byteLength, 0);
+    return SHELL_SHEBANG.test(new TextDecoder().decode(head.subarray(0, bytesRead)));
+  } catch {
+    return false;
+  } finally {
+    await handle?.close();
+  }
+}
 
 export interface WalkedFile {
   path: string;
@@ -119,7 +147,7 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       return;
     }
     if (!info.isFile()) return;
-    if (!named && !readsFile(path)) {
+    if (!named && !readsFile(path) && !(await isShellScript(path, info.size))) {
       if (LOOKS_DEPLOYED.test(path) && !NOT_DEPLOYED.test(path)) files.push({ path, bytes: new Uint8Array(0), size: info.size, notRead: true });
       return;
     }

@@ -284,3 +284,36 @@ describe('gitlab-runner and register on two lines joined by a line continuation'
     expect(flags('gitlab-runner unregister \\\n  --all-runners\n')).toEqual([]);
   });
 });
+
+/**
+ * A Terraform template's `%{ if … ~}` block between a command's continued lines (task 37a: a public
+ * remote-exec template writes `--tag-list` and `--run-untagged` each inside `%{ if … ~}` … `%{ endif ~}`,
+ * then `--docker-privileged` on the last line; the reader stopped at the first `%{`, so the
+ * privileged flag went unsaid). Terraform "Strings and Templates": a directive renders to nothing,
+ * and a `~` strip marker removes the whitespace next to it, newlines included: whichever branch
+ * renders, the line after the block continues the command. What the branches hold may not render,
+ * so it is not read.
+ */
+describe('a Terraform template directive block between the continued lines of a register command', () => {
+  const tpl = (block: string, last = '    --docker-privileged') => `docker exec -it runner \\\n    gitlab-runner \\\n    register \\\n    -n \\\n    --executor docker \\\n    --docker-image "docker:24" \\\n${block}${last}\n`;
+  const ifBlock = '%{ if add_tags ~}\n    --tag-list "docker" \\\n%{ endif ~}\n%{ if run_untagged ~}\n    --run-untagged \\\n%{ else ~}\n    --locked=true \\\n%{ endif ~}\n';
+
+  it('the flags after the block are read, those inside it are not', () => {
+    expect(flags(tpl(ifBlock), 'runner.tpl')).toEqual([['non-interactive', 'executor=docker', 'docker-image=docker:24', 'docker-privileged']]);
+    expect(flags(tpl('  %{ for t in tags ~}\n    --docker-volumes "${t}" \\\n  %{ endfor ~}\n'), 'runner.tpl')).toEqual([['non-interactive', 'executor=docker', 'docker-image=docker:24', 'docker-privileged']]);
+    expect(codes(tpl(ifBlock), 'RF301', 'runner.tpl')).toEqual(['runner.tpl:15:5']);
+  });
+
+  it('where the lines after the block may not continue the command, they are not read (guard)', () => {
+    const before = [['non-interactive', 'executor=docker', 'docker-image=docker:24']];
+    // No strip marker: the newline after the directive stays, and the empty line ends the command.
+    expect(flags(tpl('%{ if add_tags }\n    --tag-list "docker" \\\n%{ endif }\n'), 'runner.tpl')).toEqual(before);
+    // A branch whose last line ends the command.
+    expect(flags(tpl('%{ if add_tags ~}\n    --tag-list "docker"\n%{ endif ~}\n'), 'runner.tpl')).toEqual(before);
+    // A blank line after the block: the strip marker removes the directive's own line break, not the next one.
+    expect(flags(tpl('%{ if add_tags ~}\n    --tag-list "docker" \\\n%{ endif ~}\n\n'), 'runner.tpl')).toEqual(before);
+    // A directive that is not alone on its line, and a block never closed.
+    expect(flags(tpl('%{ if add_tags ~}--tag-list "docker" \\\n%{ endif ~}\n'), 'runner.tpl')).toEqual(before);
+    expect(flags(tpl('%{ if add_tags ~}\n    --tag-list "docker" \\\n'), 'runner.tpl')).toEqual(before);
+  });
+});

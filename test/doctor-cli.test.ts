@@ -245,6 +245,25 @@ describe('runner-fleet doctor follows local modules the files given call (the CL
     expect(missing).toEqual(['outside.txt']);
   });
 
+  // A relative path is read from the working directory, the root's folder (task 37a): public
+  // lean-delivery/autoscaled-gitlab-runner renders its hosts' user data from templatefile("templates/user_data.tmpl", …)
+  // and Scifire/azure-gitlab-runner's module reads file(".ssh/id_rsa.pub") beside its root: a walk does not
+  // read .tmpl or .pub, so each was RF903 "not in the evidence given" though the folder given held it.
+  it('a file the Terraform reads by a path relative to the working directory is read, in the root and from a module', async () => {
+    const root = join(dir, 'working-dir');
+    mkdirSync(join(root, 'live', 'templates'), { recursive: true });
+    mkdirSync(join(root, 'live', '.ssh'), { recursive: true });
+    mkdirSync(join(root, 'modules', 'vm'), { recursive: true });
+    writeFileSync(join(root, 'live', 'templates', 'boot.tmpl'), '#!/bin/bash\ngitlab-runner register --non-interactive --url https://gitlab.example.com --token "$TOKEN" --executor docker --docker-image alpine --docker-privileged\n');
+    writeFileSync(join(root, 'live', '.ssh', 'key.pub'), 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKEFAKE ci\n');
+    writeFileSync(join(root, 'live', 'main.tf'), 'resource "aws_instance" "manager" {\n  ami           = "ami-0123456789abcdef0"\n  instance_type = "t3.small"\n  user_data     = templatefile("templates/boot.tmpl", {})\n}\nmodule "vm" {\n  source = "../modules/vm"\n}\n');
+    writeFileSync(join(root, 'modules', 'vm', 'main.tf'), 'resource "aws_key_pair" "k" {\n  key_name   = "ci"\n  public_key = file(".ssh/key.pub")\n}\n');
+    const r = await run([join(root, 'live'), '--format', 'json']);
+    const findings = (JSON.parse(r.out) as { findings: { code: string; path: string; message: string }[] }).findings;
+    expect(findings.filter((f) => (f.code === 'RF903' && /which (?:template)?file\(\) reads/.test(f.message)) || f.code === 'RF902')).toEqual([]);
+    expect(findings.filter((f) => f.code === 'RF301').map((f) => f.path.replace(/^.*[\\/]/, ''))).toEqual(['boot.tmpl:2:132']);
+  });
+
   it('a module folder that does not exist: RF903 at the block, exit as the rest decides', async () => {
     const root = join(dir, 'missing-module');
     mkdirSync(root, { recursive: true });

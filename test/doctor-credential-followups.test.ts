@@ -196,6 +196,52 @@ describe('a value SOPS encrypted in place is no credential in clear', () => {
   });
 });
 
+// Task 37a: Azure-Samples/Gitlab-Runner-VMSS deploys its manager VM, scale set and a Contributor role assignment in
+// Bicep, which gave RF910 alone: the files that made the deployment went unnamed.
+describe('a walk names Bicep as not read', () => {
+  it('.bicep and .bicepparam are in the one RF902 of files not read, and the message names Bicep', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rf-bicep-'));
+    try {
+      writeFileSync(join(dir, 'main.bicep'), "param location string = resourceGroup().location\nresource vm 'Microsoft.Compute/virtualMachines@2023-03-01' = {\n  name: 'runner-manager'\n  location: location\n}\n");
+      writeFileSync(join(dir, 'main.bicepparam'), "using './main.bicep'\nparam location = 'westeurope'\n");
+      const { files } = await walkFiles([dir], 1 << 20);
+      expect(files.filter((f) => f.notRead === true).map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['main.bicep', 'main.bicepparam']);
+      const said = doctor(files).findings.filter((f) => f.code === 'RF902');
+      expect(said).toHaveLength(1);
+      expect(said[0]!.message).toMatch(/^2 file\(s\) in the folders given look like part of the deployment .*Jsonnet, Bicep\), so nothing in them is checked: .*main\.bicep, .*main\.bicepparam$/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// Task 37a: maresb/gitlab-runner-ecr-auth-example registers its runner with --docker-privileged in `register`, a
+// shell script without an extension beside its compose file: a walk left it out in silence, and named on the
+// command line it was RF901 "not valid YAML". execve(2): the kernel runs a file whose first line is `#!` with
+// the interpreter that line names.
+describe('a shell script without an extension is read by its #! line', () => {
+  const script = (shebang: string) => `${shebang}\nsource .env\n# from this folder only\nif [ "$PWD" != "$(dirname "$0")" ]; then\n  echo "run me from my folder"\n  exit 1\nfi\ndocker compose exec runner gitlab-runner register \\\n  --executor docker \\\n  --docker-image alpine \\\n  --docker-privileged\n`;
+  it('a walk reads `register` (#!/bin/bash) and `setup` (#!/usr/bin/env sh): RF301 at the flag; a Python script and a Makefile stay silent', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rf-shebang-'));
+    try {
+      writeFileSync(join(dir, 'register'), script('#!/bin/bash'));
+      writeFileSync(join(dir, 'setup'), script('#!/usr/bin/env sh'));
+      writeFileSync(join(dir, 'tool'), script('#!/usr/bin/env python3'));
+      writeFileSync(join(dir, 'Makefile'), 'all:\n\tgitlab-runner register --executor docker --docker-privileged\n');
+      const { files } = await walkFiles([dir], 1 << 20);
+      expect(files.filter((f) => f.notRead !== true).map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['register', 'setup']);
+      expect(doctor(files).findings.filter((f) => f.code === 'RF301').map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['register:11:3', 'setup:11:3']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+  it('named on the command line, a #! file is read as a script, not YAML (no RF901)', () => {
+    const r = doctor([{ path: 'register', bytes: new TextEncoder().encode(script('#!/bin/bash')) }]);
+    expect(r.findings.filter((f) => f.code === 'RF901')).toEqual([]);
+    expect(r.findings.filter((f) => f.code === 'RF301').map((f) => f.path)).toEqual(['register:11:3']);
+  });
+});
+
 describe('a walk names Jsonnet as not read (rkwaysltd/k8slab-infra-gitlab-runners deploys its runner with qbec)', () => {
   it('.jsonnet and .libsonnet are in the one RF902 of files not read; other source code stays silent', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rf-jsonnet-'));
@@ -207,7 +253,7 @@ describe('a walk names Jsonnet as not read (rkwaysltd/k8slab-infra-gitlab-runner
       expect(files.filter((f) => f.notRead === true).map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['index.jsonnet', 'params.libsonnet']);
       const said = doctor(files).findings.filter((f) => f.code === 'RF902');
       expect(said).toHaveLength(1);
-      expect(said[0]!.message).toMatch(/^2 file\(s\) in the folders given look like part of the deployment .*Jsonnet\), so nothing in them is checked: .*index\.jsonnet, .*params\.libsonnet$/);
+      expect(said[0]!.message).toMatch(/^2 file\(s\) in the folders given look like part of the deployment .*Jsonnet, Bicep\), so nothing in them is checked: .*index\.jsonnet, .*params\.libsonnet$/);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { readEvidence } from '../src/doctor/index.js';
 import { normalizeTerraform } from '../src/doctor/terraform.js';
+import { workingDirFileReferences } from '../src/doctor/hcl/read.js';
 
 const enc = (s: string) => new TextEncoder().encode(s);
 
@@ -37,5 +38,25 @@ describe('a relative file() path in a called module', () => {
   it('a module read as a root of its own reads from its own folder', () => {
     const r = valueOf({ 'modules/ec2/main.tf': moduleTf, 'modules/files/v.sh': 'beside the module' });
     expect(r.value).toBe('beside the module');
+  });
+});
+
+/**
+ * The files a CLI run reads for the Terraform given from its working directory (task 37a): a static
+ * relative path, or one under path.root or path.cwd, taken from each folder of the Terraform given
+ * (each may be the root); an absolute path, a drive, one under path.module (moduleFileReferences) or
+ * one that starts with an interpolation are not.
+ */
+describe('workingDirFileReferences', () => {
+  it('a static relative path, and one under path.root or path.cwd, from every Terraform folder given', () => {
+    const tf = 'locals {\n  a = templatefile("templates/boot.tmpl", {})\n  b = file("${path.root}/keys/k.pub")\n  c = filebase64("${path.cwd}/x.bin")\n}\n';
+    expect(workingDirFileReferences([{ path: 'live/main.tf', text: tf }, { path: 'modules/vm/main.tf', text: 'locals {}\n' }, { path: 'live/boot.sh', text: 'file("other")' }])).toEqual([
+      'live/keys/k.pub', 'live/templates/boot.tmpl', 'live/x.bin', 'modules/vm/keys/k.pub', 'modules/vm/templates/boot.tmpl', 'modules/vm/x.bin',
+    ]);
+  });
+
+  it('not an absolute path, a drive, a home path, one under path.module, or one that begins with an interpolation', () => {
+    const tf = 'locals {\n  a = file("/etc/keys")\n  b = file("C:/keys")\n  c = file("~/.ssh/id.pub")\n  d = file("${path.module}/m.sh")\n  e = file("${var.dir}/v.sh")\n  f = file(var.path)\n}\n';
+    expect(workingDirFileReferences([{ path: 'main.tf', text: tf }])).toEqual([]);
   });
 });

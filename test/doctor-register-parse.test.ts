@@ -256,3 +256,64 @@ describe('a manager rebuilt from register flags: the fix names the flag the user
   });
 });
 const codesWithFix = (text: string, code: string) => doctor(files({ 'boot.sh': text })).findings.filter((f) => f.code === code).map((f) => f.fix);
+
+/**
+ * The program and its subcommand on two lines (task 37a: a public Terraform repository's remote-exec
+ * template runs `docker exec -it runner \` / `gitlab-runner \` / `register \` / … `--docker-privileged`,
+ * and the doctor found no command there, so the privileged flag went unsaid). POSIX Shell Command
+ * Language 2.2.1 (Escape Character): a backslash-newline is a line continuation, removed before the
+ * input is split into words, so blanks around it keep `gitlab-runner` and `register` two words; with
+ * no blank on either side the two halves join into one word (`gitlab-runnerregister`), no command.
+ */
+describe('gitlab-runner and register on two lines joined by a line continuation', () => {
+  const split = 'docker exec -it runner \\\n    gitlab-runner \\\n    register \\\n    -n \\\n    --executor docker \\\n    --docker-privileged\n';
+
+  it('is read as one register command, its flags on the lines after it', () => {
+    expect(flags(split)).toEqual([['non-interactive', 'executor=docker', 'docker-privileged']]);
+    expect(flags('gitlab-runner\\\n  register --executor docker --docker-privileged\n')).toEqual([['executor=docker', 'docker-privileged']]);
+    expect(flags('sudo gitlab-runner \\\r\n\\\r\n  register \\\r\n  --executor docker \\\r\n  --docker-privileged\r\n')).toEqual([['executor=docker', 'docker-privileged']]);
+  });
+
+  it('its privileged flag is RF301 at the flag', () => {
+    expect(codes(split, 'RF301')).toEqual(['boot.sh:6:5']);
+  });
+
+  it('with no blank around the continuation the words join, and two lines without one are two commands (guard)', () => {
+    expect(flags('gitlab-runner\\\nregister --executor docker --docker-privileged\n')).toEqual([]);
+    expect(flags('gitlab-runner\n  register --executor docker --docker-privileged\n')).toEqual([]);
+    expect(flags('gitlab-runner unregister \\\n  --all-runners\n')).toEqual([]);
+  });
+});
+
+/**
+ * A Terraform template's `%{ if … ~}` block between a command's continued lines (task 37a: a public
+ * remote-exec template writes `--tag-list` and `--run-untagged` each inside `%{ if … ~}` … `%{ endif ~}`,
+ * then `--docker-privileged` on the last line; the reader stopped at the first `%{`, so the
+ * privileged flag went unsaid). Terraform "Strings and Templates": a directive renders to nothing,
+ * and a `~` strip marker removes the whitespace next to it, newlines included: whichever branch
+ * renders, the line after the block continues the command. What the branches hold may not render,
+ * so it is not read.
+ */
+describe('a Terraform template directive block between the continued lines of a register command', () => {
+  const tpl = (block: string, last = '    --docker-privileged') => `docker exec -it runner \\\n    gitlab-runner \\\n    register \\\n    -n \\\n    --executor docker \\\n    --docker-image "docker:24" \\\n${block}${last}\n`;
+  const ifBlock = '%{ if add_tags ~}\n    --tag-list "docker" \\\n%{ endif ~}\n%{ if run_untagged ~}\n    --run-untagged \\\n%{ else ~}\n    --locked=true \\\n%{ endif ~}\n';
+
+  it('the flags after the block are read, those inside it are not', () => {
+    expect(flags(tpl(ifBlock), 'runner.tpl')).toEqual([['non-interactive', 'executor=docker', 'docker-image=docker:24', 'docker-privileged']]);
+    expect(flags(tpl('  %{ for t in tags ~}\n    --docker-volumes "${t}" \\\n  %{ endfor ~}\n'), 'runner.tpl')).toEqual([['non-interactive', 'executor=docker', 'docker-image=docker:24', 'docker-privileged']]);
+    expect(codes(tpl(ifBlock), 'RF301', 'runner.tpl')).toEqual(['runner.tpl:15:5']);
+  });
+
+  it('where the lines after the block may not continue the command, they are not read (guard)', () => {
+    const before = [['non-interactive', 'executor=docker', 'docker-image=docker:24']];
+    // No strip marker: the newline after the directive stays, and the empty line ends the command.
+    expect(flags(tpl('%{ if add_tags }\n    --tag-list "docker" \\\n%{ endif }\n'), 'runner.tpl')).toEqual(before);
+    // A branch whose last line ends the command.
+    expect(flags(tpl('%{ if add_tags ~}\n    --tag-list "docker"\n%{ endif ~}\n'), 'runner.tpl')).toEqual(before);
+    // A blank line after the block: the strip marker removes the directive's own line break, not the next one.
+    expect(flags(tpl('%{ if add_tags ~}\n    --tag-list "docker" \\\n%{ endif ~}\n\n'), 'runner.tpl')).toEqual(before);
+    // A directive that is not alone on its line, and a block never closed.
+    expect(flags(tpl('%{ if add_tags ~}--tag-list "docker" \\\n%{ endif ~}\n'), 'runner.tpl')).toEqual(before);
+    expect(flags(tpl('%{ if add_tags ~}\n    --tag-list "docker" \\\n'), 'runner.tpl')).toEqual(before);
+  });
+});

@@ -1,7 +1,7 @@
 import { readdir, readFile, realpath, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, resolve, sep } from 'node:path';
 import { walkFiles, type WalkedFile } from '../io/walk.js';
-import { calledModuleFolders, moduleFileReferences } from '../doctor/hcl/read.js';
+import { calledModuleFolders, moduleFileReferences, workingDirFileReferences } from '../doctor/hcl/read.js';
 import { parseManifest, underDotTerraform } from '../doctor/hcl/installed-modules.js';
 import { MAX_FILE_BYTES } from '../doctor/read.js';
 import { doctor, doctorWithAws, type DoctorResult } from '../doctor/index.js';
@@ -154,7 +154,8 @@ async function readCalledModules(given: readonly WalkedFile[]): Promise<WalkedFi
   const terraform = [...given, ...out].filter((f) => isTerraformConfig(f.path));
   const folders = [...new Set(terraform.map((f) => resolve(dirname(f.path))))];
   const inside = (path: string) => folders.some((d) => resolve(path).startsWith(d.endsWith(sep) ? d : `${d}${sep}`));
-  for (const path of moduleFileReferences(terraform.map(text)).slice(0, 200)) {
+  // Then those it reads from the working directory (templatefile("templates/user_data.tmpl", …)), taken from each folder.
+  for (const path of [...moduleFileReferences(terraform.map(text)).slice(0, 200), ...workingDirFileReferences(terraform.map(text)).slice(0, 200)]) {
     if (have.has(path) || !inside(path)) continue;
     try {
       const info = await stat(path);

@@ -26,7 +26,7 @@ import { awsRules, readAwsInto, rolesOfOneName, screenPolicies, type AwsReadSumm
 import { evaluateTerraform } from './terraform.js';
 import { MARKED_ADDRESS, SCOPED_SYMBOL, normalPath, rootMark } from './hcl/eval.js';
 import { oneAcrossRoots, rootsOfFinding, type RootLabel } from './across-roots.js';
-import { moduleFileReferences, terraformFolderOf } from './hcl/read.js';
+import { moduleFileReferences, terraformFolderOf, workingDirFileReferences } from './hcl/read.js';
 import type { AwsReadPort } from './aws-port.js';
 import { AUDIENCE_ANNOTATION } from '../platforms/eks/names.js';
 import { platformFor } from '../platforms/registry.js';
@@ -93,7 +93,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   // OpenTofu's extension precedence, once for every folder given: foo.tofu hides foo.tf (terraform-files.ts).
   const hidden = hiddenByTofu(files.filter((f) => f.unreadable === undefined && f.notRead !== true).map((f) => f.path));
   const terraform = files.filter((f) => f.unreadable === undefined && f.notRead !== true && !hidden.has(f.path) && isTerraformConfig(f.path)).map((f) => ({ path: f.path, text: new TextDecoder().decode(f.bytes) }));
-  const referenced = new Set(moduleFileReferences(terraform).map(normalPath));
+  const referenced = new Set([...moduleFileReferences(terraform), ...workingDirFileReferences(terraform)].map(normalPath));
   ev.terraform.wholeFolders = wholeTerraformFolders(files);
   const read = new Set(files.filter((f) => f.notRead !== true).map((f) => f.path));
   const notRead: string[] = [];
@@ -132,7 +132,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   if (operators) ev.findings.push(operators);
   if (notRead.length > 0) {
     const shown = notRead.slice(0, 8).join(', ');
-    ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${notRead[0]!}:1:1`, message: `${notRead.length} file(s) in the folders given look like part of the deployment but are of a kind the doctor does not read (Terragrunt or other HCL, .tofuvars, env files, image builds, other templates, Jsonnet), so nothing in them is checked: ${shown}${notRead.length > 8 ? `, and ${notRead.length - 8} more` : ''}`, fix: 'give what they make in a form the doctor reads: `terraform show -json` of a plan, the rendered config.toml, YAML or user data' });
+    ev.findings.push({ code: 'RF902', severity: CODES.RF902.severity, path: `${notRead[0]!}:1:1`, message: `${notRead.length} file(s) in the folders given look like part of the deployment but are of a kind the doctor does not read (Terragrunt or other HCL, .tofuvars, env files, image builds, other templates, Jsonnet, Bicep), so nothing in them is checked: ${shown}${notRead.length > 8 ? `, and ${notRead.length - 8} more` : ''}`, fix: 'give what they make in a form the doctor reads: `terraform show -json` of a plan, the rendered config.toml, YAML or user data' });
   }
   return ev;
 }

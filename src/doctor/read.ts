@@ -54,13 +54,16 @@ export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefine
 }
 
 /**
- * The syntax of a file whose name has no extension at all, from its first character: only such a
- * file named on the command line reaches the reader (`--kube-dump /dev/stdin`, a dump saved as
- * `dump`); a folder walk reads known extensions only. `{` or `[`: JSON; anything else: YAML.
+ * The syntax of a file whose name has no extension at all, from its first character: such a
+ * file named on the command line (`--kube-dump /dev/stdin`, a dump saved as `dump`), or a shell
+ * script a folder walk found by its `#!` line (walk.ts isShellScript). A file that starts with `#!`
+ * is a script, read as text as a `.sh` is (named on the command line, a `register` script was
+ * RF901 "not valid YAML" before); else `{` or `[`: JSON; anything else: YAML.
  */
-function sniffedSyntax(path: string, bytes: Uint8Array): 'json' | 'yaml' | undefined {
+function sniffedSyntax(path: string, bytes: Uint8Array): 'json' | 'yaml' | 'text' | undefined {
   const base = path.slice(path.lastIndexOf('/') + 1);
   if (base.includes('.') || bytes.byteLength === 0) return undefined;
+  if (bytes[0] === 0x23 && bytes[1] === 0x21) return 'text';
   for (const b of bytes.subarray(0, 4096)) {
     if (b === 0x20 || b === 0x0a || b === 0x0d || b === 0x09) continue;
     return b === 0x7b || b === 0x5b ? 'json' : 'yaml';

@@ -136,11 +136,16 @@ export const RUNNERS_TOKEN_REF = /\$\{((?:data\.)?gitlab_(?:group|project)\.[A-Z
 const DOCUMENTATION = /\.(md|markdown|rst|adoc|txt|html?)$/i;
 /**
  * `gitlab-runner register` (not `unregister`), also behind sudo or a path; the words after it follow.
+ * The two words may stand on two lines joined by a line continuation (`docker exec -it runner \`,
+ * `    gitlab-runner \`, `    register \`, … as public ulm0/gitlab-runner-tf writes it): the shell
+ * removes a backslash-newline before it splits words (POSIX Shell Command Language 2.2.1, Escape
+ * Character), so with a blank on either side they are still the two words `gitlab-runner register`;
+ * with none (`gitlab-runner\` then `register` at the line start) they are one word, no command.
  * `gitlab-ci-multi-runner` is the same program under its name before 10.0 (gitlab-runner CHANGELOG
  * v10.0.0: "Rename repository from GitLab-ci-multi-runner to GitLab-runner"; its packages took the
  * new name with it), still written in old install scripts (public gstlt/terraform-gitlab-runner).
  */
-const COMMAND = /(?<![A-Za-z0-9_-])gitlab-(?:ci-multi-)?runner(?:\.exe)?[ \t]+register(?=[ \t]|\\\r?\n|\r?\n|$)/g;
+const COMMAND = /(?<![A-Za-z0-9_-])gitlab-(?:ci-multi-)?runner(?:\.exe)?(?:[ \t]|\\\r?\n)*[ \t](?:[ \t]|\\\r?\n)*register(?=[ \t]|\\\r?\n|\r?\n|$)/g;
 /** At most this many characters of one command are read (a command is a few lines). */
 const MAX_COMMAND = 16_384;
 
@@ -359,6 +364,49 @@ function parseFlags(words: readonly Word[], version?: RunnerVersion): { flags: R
   return stopped ? { flags, stopped } : { flags };
 }
 
+/** A Terraform template directive alone on its line: `%{ if x ~}`, `%{~ else ~}`, `%{ endfor ~}`, its keyword and whether it strips what follows it (`~}`). */
+const DIRECTIVE_LINE = /^[ \t]*%\{~?[ \t]*(if|for|else|endif|endfor)\b[^\n]*?(~?)\}[ \t]*\r?$/;
+
+/**
+ * Where the command goes on after a Terraform template's `%{ if … ~}` or `%{ for … ~}` block that
+ * stands between its continued lines (public ulm0/gitlab-runner-tf: `--docker-image … \`, then
+ * `%{ if add_tags ~}` / `--tag-list … \` / `%{ endif ~}`, then `--docker-privileged`), or undefined
+ * where it may not. Terraform's template directives render to nothing, and a `~` strip marker before
+ * the closing brace removes the whitespace after it (Terraform "Strings and Templates", Whitespace
+ * Stripping), at least up to and including the line break that ends the directive's line (HCL's
+ * template literals, as hcl-primitives' `Strip` documents them). So where every directive of the
+ * block stands alone on its line ending `~}`, and every line between them continues the command
+ * (ends with `\`, none is blank), the line after the block continues the command whichever branch
+ * renders, or none. What the branches hold is not read: it may not be rendered. `at`: the block's
+ * `%{`, at the start of a line the command reached through a line continuation.
+ */
+function continuedPastDirectives(text: string, at: number, to: number): number | undefined {
+  const lineStart = text.lastIndexOf('\n', at - 1) + 1;
+  if (text.slice(lineStart, at).trim() !== '') return undefined;
+  let depth = 0;
+  let i = lineStart;
+  while (i < to) {
+    const nl = text.indexOf('\n', i);
+    const end = nl < 0 || nl >= to ? to : nl;
+    const line = text.slice(i, end);
+    const d = DIRECTIVE_LINE.exec(line);
+    if (d !== null) {
+      if (d[2] !== '~') return undefined;
+      if (d[1] === 'if' || d[1] === 'for') depth++;
+      else if (d[1] === 'endif' || d[1] === 'endfor') depth--;
+      else if (depth === 0) return undefined;
+      if (depth < 0) return undefined;
+      if (depth === 0) {
+        // The strip marker removes the rest of the directive's line, its newline included; a blank line after it ends the command as before.
+        return end < to ? end + 1 : undefined;
+      }
+    } else if (depth === 0 || !/\\\r?$/.test(line)) return undefined;
+    if (end >= to) return undefined;
+    i = end + 1;
+  }
+  return undefined;
+}
+
 /**
  * Shell words from `from` to the end of the command (an unescaped newline, `;`, `&`, `|`, or a
  * template directive `%{`): quotes are removed, a backslash-newline continues the command, and
@@ -389,6 +437,14 @@ function shellWords(text: string, from: number, to: number): Word[] {
       end();
       i += text[i + 1] === '\r' ? 2 : 1;
       continue;
+    }
+    if (c === '%' && text[i + 1] === '{' && start < 0) {
+      // A Terraform template's if or for block between the command's continued lines: the lines after it are still the command's.
+      const after = continuedPastDirectives(text, i, to);
+      if (after !== undefined) {
+        i = after - 1;
+        continue;
+      }
     }
     if (c === '\n' || c === ';' || c === '&' || c === '|' || (c === '#' && start < 0) || (c === '%' && text[i + 1] === '{')) break;
     if (c === ' ' || c === '\t' || c === '\r') {

@@ -1,4 +1,4 @@
-import { readdir, readFile, realpath, stat } from 'node:fs/promises';
+import { open, readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { errnoReason } from './errno.js';
 import { readAtMost } from './read-at-most.js';
@@ -32,13 +32,44 @@ const readsFile = (path: string): boolean => (WALKED_EXTENSION.test(path) && !TO
  * Files a walk does not read whose names say they are part of a deployment: Terragrunt and other
  * HCL (not Terraform's lock file or tests), `.tofuvars` (OpenTofu does not load
  * them), image builds, templates of other engines, PowerShell user data, and Jsonnet (qbec, Tanka and
- * kubecfg render Kubernetes objects from it: rkwaysltd/k8slab-infra-gitlab-runners deploys its runner so). The doctor
+ * kubecfg render Kubernetes objects from it: rkwaysltd/k8slab-infra-gitlab-runners deploys its runner so), and
+ * Bicep (`.bicep`, its parameters files `.bicepparam`: Azure's deployment language, which Azure-Samples/Gitlab-Runner-VMSS
+ * deploys its manager VM, scale set and Contributor role assignment in; Bicep documentation, "Bicep file structure"
+ * and "Create parameters files for Bicep deployment"). The doctor
  * names them once (RF902) rather than dropping them in silence. Anything else a folder holds
  * (images, binaries, documentation, source code) is left out silently.
  */
-const LOOKS_DEPLOYED = /(?:^|[\\/])(?:Dockerfile|Containerfile|[^\\/]*\.(?:hcl|tofuvars|j2|jinja2?|tmpl|gotmpl|ps1|jsonnet|libsonnet))$/i;
+const LOOKS_DEPLOYED = /(?:^|[\\/])(?:Dockerfile|Containerfile|[^\\/]*\.(?:hcl|tofuvars|j2|jinja2?|tmpl|gotmpl|ps1|jsonnet|libsonnet|bicep|bicepparam))$/i;
 // Terraform's lock file, its tests, and linter settings (TFLint's .tflint.hcl) deploy nothing.
 const NOT_DEPLOYED = /(?:^|[\\/])(?:\.terraform\.lock|\.tflint)\.hcl$|\.(?:tftest|tofutest)\.hcl$/i;
+
+/**
+ * The first line of a shell script (`#!/bin/bash`, `#!/usr/bin/env bash`, `#!/bin/sh -e`): the
+ * kernel runs the file with the interpreter its `#!` line names (execve(2), "Interpreter scripts").
+ */
+export const SHELL_SHEBANG = /^#![ \t]*(?:\/usr)?(?:\/local)?\/bin\/(?:env[ \t]+(?:-S[ \t]+)?)?(?:ba|da|k|z|a)?sh(?=[ \t\r\n]|$)/;
+
+/**
+ * A file without an extension that is a shell script by its first line (`register`, `bootstrap`,
+ * `entrypoint` beside a compose file: public maresb/gitlab-runner-ecr-auth-example registers its
+ * runner with `--docker-privileged` in such a file, which a walk left out in silence). Only its
+ * first bytes are read here; a file with an extension is judged by its extension.
+ */
+async function isShellScript(path: string, size: number): Promise<boolean> {
+  const base = path.slice(Math.max(path.lastIndexOf('/'), path.lastIndexOf('\\')) + 1);
+  if (base.includes('.') || size < 3) return false;
+  let handle;
+  try {
+    handle = await open(path, 'r');
+    const head = new Uint8Array(128);
+    const { bytesRead } = await handle.read(head, 0, head.byteLength, 0);
+    return SHELL_SHEBANG.test(new TextDecoder().decode(head.subarray(0, bytesRead)));
+  } catch {
+    return false;
+  } finally {
+    await handle?.close();
+  }
+}
 
 export interface WalkedFile {
   path: string;
@@ -116,7 +147,7 @@ export async function walkFiles(paths: readonly string[], maxBytes: number): Pro
       return;
     }
     if (!info.isFile()) return;
-    if (!named && !readsFile(path)) {
+    if (!named && !readsFile(path) && !(await isShellScript(path, info.size))) {
       if (LOOKS_DEPLOYED.test(path) && !NOT_DEPLOYED.test(path)) files.push({ path, bytes: new Uint8Array(0), size: info.size, notRead: true });
       return;
     }

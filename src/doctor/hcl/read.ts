@@ -756,6 +756,16 @@ export function calledModuleFolders(files: readonly { path: string; text: string
 
 /** `file("${path.module}/…")` and its kin over a static path: the files a module reads from its own folder. */
 const MODULE_FILE = /\b(?:file|filebase64|templatefile)\(\s*\\?"\$\{path\.module\}\/([^"\\$%{}]+)\\?"/g;
+/**
+ * `file("templates/user_data.tmpl")`, `file("${path.root}/…")`, `file("${path.cwd}/…")` over a static
+ * path: the files Terraform reads from its working directory, the root module's folder (a relative
+ * path is joined with the current working directory: Terraform's abspath function reference; path.root
+ * and path.cwd name that folder: "Filesystem and Workspace Info"). Public lean-delivery/autoscaled-gitlab-runner
+ * renders its runner hosts' user data from `templatefile("templates/user_data.tmpl", …)`: a walk does
+ * not read `.tmpl` (RF902), so the doctor said the file it had been given was not in the evidence (RF903).
+ * Not an absolute path, a Windows drive, a URL-like `x://`, or a path that begins with an interpolation.
+ */
+const WORKING_DIR_FILE = /\b(?:file|filebase64|templatefile)\(\s*\\?"(?:\$\{path\.(?:root|cwd)\}\/)?((?![A-Za-z]:)[^"\\$%{}/~][^"\\$%{}:]*)\\?"/g;
 
 /**
  * The files the Terraform files given read from their own module's folder with a static path
@@ -769,6 +779,24 @@ export function moduleFileReferences(files: readonly { path: string; text: strin
     if (!isTerraformConfig(f.path) || !f.text.includes('path.module')) continue;
     const dir = normalDir(terraformFolderOf(f.path));
     for (const m of f.text.matchAll(MODULE_FILE)) out.add(moduleDir(dir, m[1]!));
+  }
+  return [...out].sort();
+}
+
+/**
+ * The files the Terraform files given read from the working directory with a static path
+ * (`templatefile("templates/user_data.tmpl", …)`, WORKING_DIR_FILE), as paths the CLI can read:
+ * every folder of the Terraform given may be the root Terraform runs in, so the path is taken from
+ * each (the evaluator's filePath then reads the one of the root, and says where a module's own
+ * folder holds it instead). Pure, as moduleFileReferences.
+ */
+export function workingDirFileReferences(files: readonly { path: string; text: string }[]): string[] {
+  const terraform = files.filter((f) => isTerraformConfig(f.path));
+  const folders = [...new Set(terraform.map((f) => normalDir(terraformFolderOf(f.path))))];
+  const out = new Set<string>();
+  for (const f of terraform) {
+    if (!/\b(?:file|filebase64|templatefile)\(/.test(f.text)) continue;
+    for (const m of f.text.matchAll(WORKING_DIR_FILE)) for (const dir of folders) out.add(moduleDir(dir, m[1]!));
   }
   return [...out].sort();
 }

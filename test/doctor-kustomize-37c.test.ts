@@ -86,6 +86,8 @@ describe('a strategic-merge patch with no target that matches no object: kustomi
     expect(rf939(doctorTexts({ ...base(`namePrefix: p-\n${RESOURCES}`), 'overlay/kustomization.yaml': `resources:\n  - ../runner\n${smp}`, 'overlay/sa-patch.yaml': saPatch('p-gitlab-runner') }))).toEqual([]);
     const release = 'apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: other\nspec:\n  chart:\n    spec:\n      chart: podinfo\n';
     expect(rf939(doctorTexts(base(`${RESOURCES}  - release.yaml\npatches:\n  - path: hr-patch.yaml\n`, { 'runner/release.yaml': release, 'runner/hr-patch.yaml': 'apiVersion: helm.toolkit.fluxcd.io/v2\nkind: HelmRelease\nmetadata:\n  name: other\nspec:\n  suspend: true\n' })))).toEqual([]);
+    // A patch with no name fails on that before any lookup (kyaml GetValidatedMetadata): not this finding.
+    expect(rf939(doctorTexts(base(`${RESOURCES}${smp}`, { 'runner/sa-patch.yaml': 'apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  labels:\n    a: b\n' })))).toEqual([]);
     // Closed, and the object is not there: said.
     expect(rf939(doctorTexts(base(`${RESOURCES}${smp}`, patch))).length).toBe(1);
   });

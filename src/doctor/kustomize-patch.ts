@@ -429,8 +429,9 @@ function idText(doc: Record<string, unknown>): string {
  * one the doctor does not see.
  */
 function matchesNothing(p: Patch, doc: Record<string, unknown>, objects: readonly Located<K8sObject>[], k: PatchContext): Finding | undefined {
-  if (!k.closedFiles) return undefined;
   const meta = isObject(doc.metadata) ? doc.metadata : {};
+  // A patch with no kind or name, or a List, fails (or is inlined) before any lookup (kyaml RNode GetValidatedMetadata): not this.
+  if (!k.closedFiles || str(doc.kind) === undefined || str(meta.name) === undefined || String(doc.kind).endsWith('List')) return undefined;
   const read = new Set(objects.filter((o) => o.origin.path.length === 0).map((o) => `${normalPath(o.origin.source.path)}#${o.origin.doc}`));
   for (const f of k.closedFiles) {
     const text = k.textOf(f);

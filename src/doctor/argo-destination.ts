@@ -80,7 +80,7 @@ export function applyArgoDestinations(ev: Evidence): void {
         const meta = o.value.metadata;
         if (typeof meta.namespace === 'string' && meta.namespace !== '') continue;
         meta.namespace = destination;
-        notes.set(originKey(o.origin), note);
+        o.namespaceNote = note;
       }
     }
   }

@@ -22,6 +22,14 @@ import { formatPosition } from './source.js';
  * `directory.recurse`. A directory source with `directory.include` / `exclude` globs, or one with
  * a plugin, is left as written (which files it takes is not evaluated). ApplicationSet templates
  * are not applied (their namespace is per generated Application).
+ *
+ * The controller does so by the object's kind alone (IsNamespacedOrUnknown), so the GitOps objects
+ * of the source (an Application, ApplicationSet, Flux HelmRelease, k3s HelmChart, kept in
+ * `ev.gitOps`; a Flux Kustomization is among `ev.kubernetes`) that name no namespace are put in the
+ * destination namespace too: their own namespace, and no more. What that changes is what their own
+ * controller does with it: a HelmRelease with no `targetNamespace` installs its release in its own
+ * namespace (gitops.ts readHelmRelease), as a k3s HelmChart does; an ApplicationSet's template and an
+ * Application's own destination, and what a Flux Kustomization builds, are not touched.
  */
 export function applyArgoDestinations(ev: Evidence): void {
   const apps = (ev.gitOps ?? []).filter((g) => g.kind === 'Application');
@@ -57,12 +65,22 @@ export function applyArgoDestinations(ev: Evidence): void {
         files = new Set(inFolder.filter((p) => /\.(ya?ml|json)$/i.test(p) && (recurse || !p.slice(folder.length).includes('/'))));
       }
       const at = formatPosition(g.origin.source.locate(g.origin.doc, [...g.origin.path, 'spec', 'destination', 'namespace']));
+      const note = `namespace ${safeText(destination, 63)}: Application ${safeText(name, 80)}'s destination.namespace (${at}), which Argo CD gives the objects of its source that name none`;
       for (const o of ev.kubernetes) {
         if (!files.has(normalPath(o.origin.source.path)) || CLUSTER_SCOPED.has(o.value.kind)) continue;
         const meta = o.value.metadata as { namespace?: string };
         if (typeof meta.namespace === 'string' && meta.namespace !== '') continue;
         meta.namespace = destination;
-        notes.set(originKey(o.origin), `namespace ${safeText(destination, 63)}: Application ${safeText(name, 80)}'s destination.namespace (${at}), which Argo CD gives the objects of its source that name none`);
+        notes.set(originKey(o.origin), note);
+      }
+      // The GitOps objects of the source (not a kustomization's helmCharts, which is no object, nor the Application itself).
+      for (const o of ev.gitOps ?? []) {
+        if (o === g || o.kind === 'Kustomization' || !files.has(normalPath(o.origin.source.path))) continue;
+        if (!isObject(o.value.metadata)) continue;
+        const meta = o.value.metadata;
+        if (typeof meta.namespace === 'string' && meta.namespace !== '') continue;
+        meta.namespace = destination;
+        o.namespaceNote = note;
       }
     }
   }

@@ -4,6 +4,7 @@ import type { Finding } from '../spec/findings.js';
 import type { Artifact, K8sObject } from '../emit/artifacts.js';
 import type { GitOpsObject } from './gitops.js';
 import type { HelmChartScope } from './kustomize-namespace.js';
+import type { HelmUnittestSuite } from './helm-unittest.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
 import type { Origin } from './source.js';
 import type { ConfigModule, VarFiles } from './hcl/config.js';
@@ -156,6 +157,8 @@ export interface Evidence {
   cloudFormation?: { path: string; at: string; types: string[] }[];
   /** Runner objects of a runner operator (GitLab's, apps.gitlab.com; alekc's, gitlab.k8s.alekc.dev): not read (one RF902 for all), and named where no manager is found. */
   runnerOperators?: { path: string; at: string; kind: string; name: string }[];
+  /** helm-unittest suites given (a chart's tests/*_test.yaml): not read, one RF902 per chart, and named by RF910 where no manager is found (helm-unittest.ts). */
+  helmUnittestSuites?: HelmUnittestSuite[];
   /** Argo CD Applications and Flux HelmReleases, read as chart values once every file is read (gitops.ts). */
   gitOps?: GitOpsObject[];
   /** Releases of the gitlab-runner chart a GitOps object deploys whose values did not parse (said as RF901 there), or whose chart is not given but whose values are the runner chart's (RF903): found, not read, and not "no runner manager". */

@@ -41,6 +41,8 @@ export interface GitOpsObject {
   kind: 'Application' | 'ApplicationSet' | 'HelmRelease' | 'Kustomization' | 'HelmChart' | 'HelmChartConfig' | 'OCIRepository' | 'FluxHelmChart';
   value: Record<string, unknown>;
   origin: Origin;
+  /** Where its own namespace was given by an Argo CD Application whose source holds it (argo-destination.ts): which, and why. */
+  namespaceNote?: string;
 }
 
 /**
@@ -575,7 +577,9 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
   const namespace = target ?? own;
   if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmRelease's own namespace, and a HelmRelease written without one is in the namespace it is applied in (kubectl's context namespace, or the one a Flux Kustomization's targetNamespace or a kustomization.yaml gives it, applied where the files given hold that Flux Kustomization and the folder of its path, or a kustomization.yaml that lists this file), so the namespace the manager runs in is not known and its identity chain is not proven`, 'write spec.targetNamespace (the namespace the chart is installed in)'));
   const release = str(spec.releaseName) ?? (name !== undefined ? (target !== undefined ? `${target}-${name}` : name) : undefined);
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version), ...(chartValues.replaced ? { chartDefaultsReplaced: chartValues.replaced } : {}) });
+  // Its own namespace given by an Argo CD Application whose source holds it (argo-destination.ts): said with the chain.
+  const ownNote = target === undefined ? o.namespaceNote : undefined;
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at(...chartAt)), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(ownNote !== undefined ? { namespaceNote: ownNote } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chartSpec?.version), ...(chartValues.replaced ? { chartDefaultsReplaced: chartValues.replaced } : {}) });
 }
 
 /**
@@ -737,9 +741,11 @@ function readK3sHelmChart(ev: Evidence, o: GitOpsObject): void {
     return;
   }
   const namespace = str(spec.targetNamespace) ?? own;
+  // Its own namespace given by an Argo CD Application whose source holds it (argo-destination.ts): said with the chain.
+  const ownNote = str(spec.targetNamespace) === undefined ? o.namespaceNote : undefined;
   // Neither written: the HelmChart's own namespace is the one it is applied in, which the files do not say.
   if (namespace === undefined) ev.findings.push(finding('RF903', at('metadata', 'name'), `${about}: neither spec.targetNamespace nor metadata.namespace is written; helm-controller installs the release in spec.targetNamespace, else the HelmChart's own namespace, and a HelmChart written without one is in the namespace it is applied in (kubectl's context namespace, or the one k3s's deploy controller gives a file of /var/lib/rancher/k3s/server/manifests), so the namespace the manager runs in is not known and its identity chain is not proven`, 'write spec.targetNamespace (the namespace the chart is installed in)'));
-  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(name !== undefined ? { release: name } : {}), ...versionOf(spec.version) });
+  ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('spec', 'chart')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : { namespaceUnknown: true as const }), ...(ownNote !== undefined ? { namespaceNote: ownNote } : {}), ...(name !== undefined ? { release: name } : {}), ...versionOf(spec.version) });
 }
 
 /**

@@ -36,6 +36,7 @@ import { withoutSensitive } from './sensitive.js';
 import { clearStringsOf } from './clear-strings.js';
 import { hiddenByTofu, isTerraformConfig } from './terraform-files.js';
 import { envRegisteredManagers, type EnvManager } from './env-managers.js';
+import { helmUnittestFindings, withHelmUnittestSuites } from './helm-unittest.js';
 import { VM_MANAGER_RESOURCES } from './aws-instance.js';
 
 /** One file the user gave, as bytes (the CLI reads them; the doctor itself does no I/O). */
@@ -126,6 +127,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   applyKustomizeNamespaces(ev);
   applyArgoDestinations(ev);
   readGitOpsReleases(ev);
+  ev.findings.push(...helmUnittestFindings(ev.helmUnittestSuites ?? [], ev.texts?.keys() ?? []));
   const cloudFormation = cloudFormationFinding(ev.cloudFormation ?? []);
   if (cloudFormation) ev.findings.push(cloudFormation);
   const operators = runnerOperatorFinding(ev.runnerOperators ?? []);
@@ -289,6 +291,10 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   // Ansible tasks that register a runner through GitLab's API (community.general.gitlab_runner): RF910 names them too.
   const apiRegistered = noManager ? runnerModuleTasksIn(ev.texts ?? new Map()) : [];
   const inferredFindings = [...(registering.commands.length > 0 || apiRegistered.length > 0 || (noManager && envManagers.length > 0) ? inferred.findings.map((f) => (f.code === 'RF910' ? withEnvManagers(withApiRegistered(registering.commands.length > 0 ? withRegisterCommands(f, registering.commands) : f, apiRegistered), envManagers) : f)) : inferred.findings), ...(noManager ? [] : envManagers.map(envManagerNotProven))];
+  // helm-unittest suites of the gitlab-runner chart (test inputs, not read): RF910 says so (helm-unittest.ts).
+  const unittestOnly = registering.commands.length === 0 && apiRegistered.length === 0 && envManagers.length === 0;
+  const suites = ev.helmUnittestSuites ?? [];
+  for (const [i, f] of inferredFindings.entries()) if (f.code === 'RF910' && suites.length > 0) inferredFindings[i] = withHelmUnittestSuites(f, suites, unittestOnly);
   const proven = verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)));
   // A manager rebuilt from its register flags: what its proofs say of a flag (RF301 at --docker-privileged) is not said a second time by the flag reader.
   // So is the RF912 a rebuilt manager says of its token parameter at --registration-token.

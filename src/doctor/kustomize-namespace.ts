@@ -47,6 +47,9 @@ import { CLUSTER_SCOPED, applyKustomizePatches, patchFiles } from './kustomize-p
 /** Builtin transformers that set no namespace (kustomize plugin/builtin): passed over. */
 const NAMESPACE_NEUTRAL = new Set(['LabelTransformer', 'AnnotationsTransformer', 'ImageTagTransformer', 'ReplicaCountTransformer', 'HashTransformer']);
 
+/** Kustomization fields that make objects or may rename them: a build with one is not closed (closedBuild). */
+const OPEN_BUILD = ['configMapGenerator', 'secretGenerator', 'helmCharts', 'helmChartInflationGenerator', 'generators', 'components', 'namePrefix', 'nameSuffix', 'transformers', 'replacements'];
+
 /** Whether a file named so is a kustomization (kustomize reads kustomization.yaml, kustomization.yml or Kustomization in a folder). */
 export const KUSTOMIZATION_FILE = /(^|[\\/])(kustomization\.ya?ml|Kustomization)$/;
 
@@ -165,6 +168,33 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     }
     return { files, inner };
   };
+  /**
+   * The files a kustomization builds, where every one of its resources (and bases) is a file given or
+   * a folder of a kustomization that is closed too, and neither it nor an inner one has a field that
+   * makes objects (generators, helmCharts, components) or may rename them (namePrefix, nameSuffix,
+   * transformers, replacements, a patch whose options allow a name or kind change); else undefined.
+   */
+  const closedBuild = (k: Node, seen: Set<Node>): string[] | undefined => {
+    if (seen.has(k)) return undefined;
+    seen.add(k);
+    if (OPEN_BUILD.some((key) => k.value[key] !== undefined)) return undefined;
+    const patches = [...(Array.isArray(k.value.patches) ? (k.value.patches as unknown[]) : []), ...(Array.isArray(k.value.patchesJson6902) ? (k.value.patchesJson6902 as unknown[]) : [])];
+    if (patches.some((e) => isObject(e) && isObject(e.options) && Object.values(e.options).some((v) => v === true))) return undefined;
+    const out: string[] = [];
+    for (const entry of [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])]) {
+      if (typeof entry !== 'string' || entry === '') return undefined;
+      const path = normalPath(`${k.folder}${entry}`);
+      if (given.has(path)) {
+        out.push(path);
+        continue;
+      }
+      const child = byFolder.get(`${path.replace(/\/+$/, '')}/`);
+      const inner = child ? closedBuild(child, seen) : undefined;
+      if (!inner) return undefined;
+      out.push(...inner);
+    }
+    return out;
+  };
   // Roots first (kustomizations no other lists): each file's namespace changes are its own
   // kustomization's, then each enclosing one's, the outermost last.
   const innerOf = new Set<Node>();
@@ -233,11 +263,17 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       if (o.value.kind === 'ServiceAccount') accounts.push({ name: o.value.metadata.name, original: meta.namespace ?? 'default', meta });
       for (const s of subjectsOf(o)) bindings.push({ subject: s, written: str(s.namespace) });
     }
+    // The files a kustomization builds where nothing but they can hold a patch's object (kustomize-patch.ts matchesNothing).
+    const closed = (n: Node): string[] | undefined => {
+      const files = closedBuild(n, new Set());
+      return files?.every((f) => chainOf.get(f)?.includes(n) === true) ? files : undefined;
+    };
     // Each kustomization in the order kustomize builds them (those it lists first): its patches,
     // its namespace, its JSON 6902 patches, its transformers (kustomize-patch.ts).
     for (const n of orderOf.get(root) ?? []) {
       const mine = objects.filter((o) => chainOf.get(fileOf(o))?.includes(n));
-      const context = { folder: n.folder, value: n.value, origin: n.origin, textOf, placesOf: stringPlaces, writtenNamespace: (o: (typeof objects)[number]) => written.get(o) };
+      const closedFiles = closed(n);
+      const context = { folder: n.folder, value: n.value, origin: n.origin, textOf, placesOf: stringPlaces, writtenNamespace: (o: (typeof objects)[number]) => written.get(o), ...(closedFiles ? { closedFiles } : {}) };
       const own = n.namespace !== undefined ? 1 : 0;
       const run = (ops: NamespaceOp[]): void => {
         for (const o of mine) {

@@ -19,8 +19,10 @@ import { SourceFile, formatPosition, type Origin, type Position } from './source
  * - A `patches` entry (api/types/patch.go: `path` or `patch`, `target`, `options`) is a JSON 6902
  *   patch when its text is a list of operations, else a strategic-merge patch
  *   (plugin/builtin/patchtransformer): with a `target` it is applied to every object the selector
- *   picks (kind, name and namespace are anchored regular expressions, types/selector.go); a
- *   strategic-merge patch without one to the object of its own kind and name.
+ *   picks (kind, name and namespace are anchored regular expressions, types/selector.go; the
+ *   namespace matched against the object's original and current namespaces, see selects); a
+ *   strategic-merge patch without one to the object of its id (apiVersion, kind, name, namespace),
+ *   and where no object has that id the build fails (RF939, see matchesNothing).
  *
  * Applied where it is sound: a strategic-merge patch that sets `metadata.annotations`,
  * `metadata.namespace` (with a target), a pod template's `serviceAccountName`, or container `env`
@@ -28,7 +30,8 @@ import { SourceFile, formatPosition, type Origin, type Position } from './source
  * `replace` operations on those paths. A value it sets is placed at the patch (the file and line
  * that wrote it). Any other patch that can reach an object a runner chain reads (the manager's
  * workload, a ServiceAccount, a ConfigMap holding config.toml, RBAC, a Namespace) is RF903 at its
- * entry: the doctor reads the objects unpatched there. Patches of other objects are not said.
+ * entry: the doctor reads the objects unpatched there. Patches of other objects are not said,
+ * except a strategic-merge patch with no target that matches no object (RF939: the build fails).
  */
 
 type Path = (string | number)[];
@@ -120,6 +123,11 @@ export interface PatchContext {
   textOf: (path: string) => string | undefined;
   /** The namespace an object's file writes (before any kustomization changed it). */
   writtenNamespace: (o: Located<K8sObject>) => string | undefined;
+  /**
+   * The files the kustomization builds, where its build is closed (every resource a file given, its
+   * inner kustomizations closed too, nothing that makes or renames objects); undefined otherwise.
+   */
+  closedFiles?: readonly string[];
   /** Places of a literal block string of the kustomization (gitops.ts stringPlaces). */
   placesOf: (file: SourceFile, at: Position, text: string) => ((p: Path) => Position) | undefined;
 }
@@ -174,8 +182,21 @@ function patchesOf(k: PatchContext): Patch[] {
   return out;
 }
 
-/** Whether a selector (kind, name, namespace: anchored regular expressions) picks an object; labelSelector / annotationSelector: undefined (not evaluated). */
-function selects(target: Record<string, unknown>, o: K8sObject): boolean | undefined {
+/**
+ * An object's effective namespace as kustomize compares ids (kyaml resid.ResId EffectiveNamespace):
+ * `_non_namespaceable_` for a cluster-scoped kind, `default` for none written, else the namespace.
+ */
+const effectiveNamespace = (kind: string, ns: string | undefined): string => (CLUSTER_SCOPED.has(kind) ? '_non_namespaceable_' : (ns ?? '') === '' ? 'default' : ns!);
+
+/**
+ * Whether a selector (kind, name, namespace: anchored regular expressions) picks an object;
+ * labelSelector / annotationSelector: undefined (not evaluated). The namespace is matched against the
+ * object's original namespace (as its file writes it) and its current one (after the namespace
+ * changes of the kustomizations built before this one), either picks it (kustomize api/resmap/
+ * reswrangler.go Select: `sr.MatchNamespace(orgId.EffectiveNamespace())` or `curId`'s; the
+ * kustomization's own `namespace:` runs after its patches, so it is not the current one yet).
+ */
+function selects(target: Record<string, unknown>, o: K8sObject, written: string | undefined): boolean | undefined {
   const re = (pattern: unknown, value: string | undefined): boolean => {
     if (typeof pattern !== 'string' || pattern === '') return true;
     try {
@@ -184,7 +205,8 @@ function selects(target: Record<string, unknown>, o: K8sObject): boolean | undef
       return pattern === value;
     }
   };
-  if (!re(target.kind, o.kind) || !re(target.name, o.metadata.name) || !re(target.namespace, o.metadata.namespace)) return false;
+  const namespaces = [written, o.metadata.namespace].map((n) => effectiveNamespace(o.kind, n));
+  if (!re(target.kind, o.kind) || !re(target.name, o.metadata.name) || !namespaces.some((n) => re(target.namespace, n))) return false;
   if (typeof target.group === 'string' && target.group !== '' && !(o.apiVersion.includes('/') ? re(target.group, o.apiVersion.split('/')[0]) : false)) return false;
   if (str(target.labelSelector) !== undefined || str(target.annotationSelector) !== undefined) return undefined;
   return true;
@@ -385,6 +407,55 @@ function jsonEdits(ops: unknown[], o: K8sObject, locate: (p: Path) => Position):
   return edits;
 }
 
+/** kustomize's text of a resource id (kyaml resid ResId.String: kind.version.group/name.namespace, `[noVer]`, `[noGrp]`, `[noName]`, `[noNs]` for one not written). */
+function idText(doc: Record<string, unknown>): string {
+  const api = typeof doc.apiVersion === 'string' ? doc.apiVersion : '';
+  const [group, version] = api.includes('/') ? [api.slice(0, api.indexOf('/')), api.slice(api.indexOf('/') + 1)] : ['', api];
+  const meta = isObject(doc.metadata) ? doc.metadata : {};
+  const part = (v: unknown, none: string): string => safeText(str(v) ?? none, 80);
+  return `${part(doc.kind, '[noKind]')}.${part(version, '[noVer]')}.${part(group, '[noGrp]')}/${part(meta.name, '[noName]')}.${part(meta.namespace, '[noNs]')}`;
+}
+
+/**
+ * RF939 at a strategic-merge patch with no target (a `patchesStrategicMerge` entry, a `patches`
+ * entry with no `target`) whose id no object of the build has: kustomize looks the object up by the
+ * patch's id (apiVersion, kind, name, namespace; none is default) among every object's current and
+ * previous ids and fails the build where none has it (api/internal/builtins/
+ * PatchStrategicMergeTransformer.go and PatchTransformer.go transformStrategicMerge: `m.GetById(
+ * patch.OrgId())`; api/resmap/reswrangler.go GetById, demandOneMatch "no matches for Id"). Said only
+ * where the build is closed (`k.closedFiles`: every resource a file given, no generator, component,
+ * name prefix or suffix, transformer or replacement that could make or rename an object) and every
+ * document of those files with the patch's kind and name is an object read: else the object may be
+ * one the doctor does not see.
+ */
+function matchesNothing(p: Patch, doc: Record<string, unknown>, objects: readonly Located<K8sObject>[], k: PatchContext): Finding | undefined {
+  const meta = isObject(doc.metadata) ? doc.metadata : {};
+  // A patch with no kind or name, or a List, fails (or is inlined) before any lookup (kyaml RNode GetValidatedMetadata): not this.
+  if (!k.closedFiles || str(doc.kind) === undefined || str(meta.name) === undefined || String(doc.kind).endsWith('List')) return undefined;
+  const read = new Set(objects.filter((o) => o.origin.path.length === 0).map((o) => `${normalPath(o.origin.source.path)}#${o.origin.doc}`));
+  for (const f of k.closedFiles) {
+    const text = k.textOf(f);
+    const docs = text === undefined ? undefined : parse(text);
+    if (!docs) return undefined;
+    for (const [i, d] of docs.entries()) {
+      if (!isObject(d)) continue;
+      if (Array.isArray(d.items)) return undefined;
+      const m = isObject(d.metadata) ? d.metadata : {};
+      if (d.kind === doc.kind && m.name === meta.name && !read.has(`${f}#${i}`)) return undefined;
+    }
+  }
+  const id = idText(doc);
+  const lookup = `no matches for Id ${id}; failed to find unique target for patch ${id}`;
+  const error = p.field === 'patches' ? `no resource matches strategic merge patch "${id}": ${lookup}` : lookup;
+  return {
+    code: 'RF939',
+    severity: CODES.RF939.severity,
+    path: p.entryAt,
+    message: `${p.field}[${p.index}] (${p.what}) is a strategic-merge patch of ${id} with no target, and no object the kustomization builds has that id (apiVersion, kind, name, and namespace as written or as an inner kustomization set it; none is default), so \`kustomize build\` fails: ${error}`,
+    fix: 'make the patch name an object the kustomization lists (its apiVersion, kind, name and namespace), give it a target, or remove it',
+  };
+}
+
 /** RF903 at a patch entry. */
 function said(p: Patch, objects: readonly Located<K8sObject>[], doc: unknown, why: string): Finding {
   const names = [...new Set(objects.map((o) => `${o.value.kind}/${o.value.metadata.name}`))].slice(0, 3).join(', ');
@@ -399,9 +470,9 @@ function said(p: Patch, objects: readonly Located<K8sObject>[], doc: unknown, wh
 
 /**
  * Applies a kustomization's patches of one phase (`before`: patchesStrategicMerge and patches, which
- * run before its namespace; `after`: patchesJson6902) to the objects it builds. `moved`: whether a
- * namespace change ran on them before (an inner kustomization's), which a target's namespace would
- * then be matched against (not evaluated: a patch that selects by namespace is said).
+ * run before its namespace; `after`: patchesJson6902) to the objects it builds. A target's namespace
+ * is matched against each object's namespace as written (`k.writtenNamespace`) and as it is now
+ * (after the inner kustomizations', and in the `after` phase this one's, namespace changes).
  */
 export function applyKustomizePatches(ev: Evidence, k: PatchContext, objects: readonly Located<K8sObject>[], phase: 'before' | 'after'): void {
   const fields: Patch['field'][] = phase === 'before' ? ['patchesStrategicMerge', 'patches'] : ['patchesJson6902'];
@@ -410,7 +481,7 @@ export function applyKustomizePatches(ev: Evidence, k: PatchContext, objects: re
     const relevant = objects.filter((o) => chainObject(o.value));
     if (p.unread !== undefined || !p.docs || !p.locate) {
       // Its target alone says whether it can reach a chain's object.
-      const reach = relevant.filter((o) => !p.target || selects(p.target, o.value) !== false);
+      const reach = relevant.filter((o) => !p.target || selects(p.target, o.value, k.writtenNamespace(o)) !== false);
       if (reach.length > 0) ev.findings.push(said(p, reach, undefined, `${p.unread ?? 'its patch is not read'}, and `));
       continue;
     }
@@ -421,7 +492,7 @@ export function applyKustomizePatches(ev: Evidence, k: PatchContext, objects: re
       let picked: Located<K8sObject>[];
       let open = false;
       if (p.target) {
-        const sel = objects.map((o) => selects(p.target!, o.value));
+        const sel = objects.map((o) => selects(p.target!, o.value, k.writtenNamespace(o)));
         open = sel.some((s) => s === undefined);
         picked = objects.filter((_, i) => sel[i] !== false);
       } else if (json || !isObject(doc)) {
@@ -434,7 +505,12 @@ export function applyKustomizePatches(ev: Evidence, k: PatchContext, objects: re
         // PrevIds and CurId; kyaml resid EffectiveNamespace). A cluster-scoped object has no namespace.
         const ns = str(meta.namespace) ?? 'default';
         const cluster = CLUSTER_SCOPED.has(String(doc.kind));
-        picked = objects.filter((o) => o.value.kind === doc.kind && o.value.metadata.name === meta.name && (cluster || [o.value.metadata.namespace, k.writtenNamespace(o)].some((n) => (n ?? 'default') === ns)));
+        // The id's apiVersion too (resid.ResId Equals: GvknEquals compares group, version, kind and name).
+        picked = objects.filter((o) => o.value.apiVersion === doc.apiVersion && o.value.kind === doc.kind && o.value.metadata.name === meta.name && (cluster || [o.value.metadata.namespace, k.writtenNamespace(o)].some((n) => (n ?? 'default') === ns)));
+        if (picked.length === 0) {
+          const none = matchesNothing(p, doc, objects, k);
+          if (none) ev.findings.push(none);
+        }
       }
       const reach = picked.filter((o) => chainObject(o.value));
       if (reach.length === 0) continue;

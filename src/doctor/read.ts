@@ -27,6 +27,7 @@ import { showSecretFindings, stateFindings } from './terraform-state.js';
 import { isComposeFileName } from './env-managers.js';
 import { isObject } from '../model/is-object.js';
 import { gitOpsKind } from './gitops.js';
+import { runnerSuite } from './helm-unittest.js';
 import { isOpenShiftTemplate, processTemplate } from './openshift-template.js';
 import { depthOver } from './depth.js';
 import { CLOUDFORMATION_TAGS, CLOUDFORMATION_TAG_USE, cloudFormationKeyFindings, cloudFormationTypes } from './cloudformation.js';
@@ -507,8 +508,9 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     return;
   }
   // A helm-unittest suite (a chart's tests/*_test.yaml): a chart's test inputs, not a deployment.
+  // Said once per chart when every file is read (helm-unittest.ts).
   if (helmUnittestSuite(doc)) {
-    ev.findings.push(finding('RF902', at(), `${source.path} is a helm-unittest suite (suite, templates, tests with set/values and asserts): the inputs of a chart's unit tests, which \`helm unittest\` renders the chart's templates with, not a deployment; not read, and the credentials written in it are still looked for (RF940)`, { fix: 'give the values a release of the chart is installed with, or the objects it renders, to prove a deployment' }));
+    (ev.helmUnittestSuites ??= []).push({ path: source.path, at: at(), runner: runnerSuite(doc) });
     return;
   }
   // An AWS CloudFormation template (YAML, or JSON as `cdk synth` writes it): not read; said once for all of them (readEvidence).

@@ -154,6 +154,7 @@ export const CODES = {
   RF936: { severity: 'warning', title: 'the deployment creates a long-lived cloud credential (an IAM user\'s access key, an Entra ID client secret) where a keyless identity would do', acceptable: false },
   RF937: { severity: 'warning', title: 'a static cloud credential is handed to a runner host through Terraform (a variable written into its user data or a provisioner), where a keyless identity would do', acceptable: false },
   RF935: { severity: 'error', title: 'the runner manager is given a Role only outside the namespace its job pods run in, so it cannot create them', acceptable: false },
+  RF939: { severity: 'error', title: 'a kustomize strategic-merge patch with no target names an object the kustomization does not build, so `kustomize build` fails', acceptable: false },
   RF940: { severity: 'error', title: 'a static cloud credential or a GitLab token is written in a file', acceptable: false },
   RF941: { severity: 'error', title: 'a Kubernetes Secret holds a static cloud credential where a keyless identity would do', acceptable: false },
   RF942: { severity: 'error', title: "no SecretProviderClass mounted by the manager syncs the runner's Key Vault token into the Secret the chart reads, with the manager's identity", acceptable: false },

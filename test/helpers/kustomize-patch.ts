@@ -1,0 +1,2 @@
+/** Codes test/doctor-kustomize-37c.test.ts tests with a failing and a passing case: a strategic-merge patch with no target that matches no object of a closed build. */
+export const KUSTOMIZE_PATCH_TESTED = ['RF939'] as const;

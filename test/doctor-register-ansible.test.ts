@@ -254,6 +254,14 @@ describe('RF940 in an Ansible file: its fix says the Ansible way (Ansible Vault,
     expect(fixAt({ 'site.yml': play }, 'site.yml')).toContain('`ansible-vault encrypt_string --name ci_token`');
   });
 
+  it('a token inside a task\'s command: a variable of the play takes its place ("{{ runner_token }}" from Ansible Vault or the environment), not the module\'s name', () => {
+    const tasks = `- name: Register\n  ansible.builtin.command: gitlab-runner register --non-interactive --url https://g.example.com --token ${TOKEN} --executor shell\n`;
+    const fix = fixAt({ 'roles/runner/tasks/main.yml': tasks }, 'roles/runner/tasks/main.yml');
+    expect(fix).toContain('write "{{ runner_token }}" in its place and give runner_token from Ansible Vault (`ansible-vault encrypt_string --name runner_token`');
+    expect(fix).toContain("lookup('ansible.builtin.env', 'RUNNER_TOKEN')");
+    expect(fix).not.toContain('--name command');
+  });
+
   it('the passing twins: the same token in a YAML file that is no Ansible file keeps the Secret / SecureString fix; a cloud key in group_vars keeps the keyless-identity fix', () => {
     const other = fixAt({ 'notes/all.yml': `ci_token: "${TOKEN}"\n` }, 'notes/all.yml');
     expect(other).toContain('keep runner tokens in a Secret or a SecureString parameter');

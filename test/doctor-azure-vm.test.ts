@@ -174,3 +174,103 @@ resource "azurerm_role_assignment" "blob" {
     expect(scope({ 'main.tf': vm(customData(REGISTER('docker-autoscaler'))) })).toContain('the files give that identity no role assignment');
   });
 });
+
+describe('the job scale set of an Azure docker-autoscaler manager: an identity on it is one every job holds', () => {
+  /** A config.toml for the docker-autoscaler executor with the Azure fleeting plugin, scaling scale set `name`. */
+  const autoscalerToml = (name: string, plugin = 'fleeting-plugin-azure') => `concurrent = 4
+[[runners]]
+  name = "az-autoscaler"
+  url = "https://gitlab.example.com"
+  token = "$RUNNER_TOKEN"
+  executor = "docker-autoscaler"
+  [runners.docker]
+    image = "alpine:3.20"
+  [runners.autoscaler]
+    plugin = "${plugin}"
+    capacity_per_instance = 1
+    max_use_count = 1
+    max_instances = 10
+    [runners.autoscaler.plugin_config]
+      name = "${name}"
+      subscription_id = "00000000-0000-0000-0000-000000000000"
+      resource_group_name = "rg-runners"
+    [runners.autoscaler.connector_config]
+      username = "runner"
+`;
+  const writesToml = (toml: string) => customData(`#!/bin/bash\nmkdir -p /etc/gitlab-runner\ncat > /etc/gitlab-runner/config.toml <<'TOML'\n${toml}TOML\nsystemctl restart gitlab-runner\n`);
+  const scaleSet = (identity: string, name = '"vmss-jobs"', type = 'azurerm_linux_virtual_machine_scale_set') => `resource "${type}" "jobs" {
+  name                = ${name}
+  resource_group_name = "rg-runners"
+  location            = "westeurope"
+  sku                 = "Standard_D2s_v5"
+  instances           = 0
+  admin_username      = "runner"
+${identity}}
+`;
+  const SYSTEM = '  identity {\n    type = "SystemAssigned"\n  }\n';
+  const GRANT = `resource "azurerm_role_assignment" "jobs_acr" {
+  scope                = "/subscriptions/0000/resourceGroups/rg-runners"
+  role_definition_name = "AcrPush"
+  principal_id         = azurerm_linux_virtual_machine_scale_set.jobs.identity[0].principal_id
+}
+`;
+  const jobSetFinding = (files: Record<string, string>) => findings(files).find((f) => f.message.includes('the jobs of the runner manager'));
+
+  it('a system-assigned identity on the scale set plugin_config names: RF713 (a warning: not the manager\'s identity) at its identity block, naming its role assignments; the fix keeps the identity on the manager', () => {
+    const main = vm(writesToml(autoscalerToml('vmss-jobs'))) + scaleSet(SYSTEM) + GRANT;
+    const f = jobSetFinding({ 'main.tf': main });
+    expect(f?.code).toBe('RF713');
+    expect(f?.severity).toBe('warning');
+    const line = main.split('\n').findIndex((l, i) => i > main.split('\n').findIndex((x) => x.includes('"jobs"')) && l.includes('identity {')) + 1;
+    expect(f?.path).toBe(`main.tf:${line}:3`);
+    expect(f?.message).toContain('the jobs of the runner manager azurerm_linux_virtual_machine.runner (docker-autoscaler, plugin_config name "vmss-jobs") run on the VMs of scale set azurerm_linux_virtual_machine_scale_set.jobs, which has a managed identity (SystemAssigned)');
+    expect(f?.message).toContain('169.254.169.254');
+    expect(f?.message).toContain('the files give that identity "AcrPush" at /subscriptions/0000/resourceGroups/rg-runners, written at main.tf:');
+    expect(f?.fix).toContain('remove the `identity` block from the job scale set azurerm_linux_virtual_machine_scale_set.jobs and keep the managed identity on the manager VM azurerm_linux_virtual_machine.runner');
+    // The manager's own RF713 is not said: docker-autoscaler jobs do not run on the manager.
+    expect(findings({ 'main.tf': main }).filter((x) => x.code === 'RF713')).toHaveLength(1);
+  });
+
+  it('the manager\'s own user-assigned identity on the job scale set: RF713 as an error, naming it', () => {
+    const user = '  identity {\n    type         = "UserAssigned"\n    identity_ids = [azurerm_user_assigned_identity.runner.id]\n  }\n';
+    const main = `${vm(writesToml(autoscalerToml('vmss-jobs')), user)}${scaleSet(user, '"vmss-jobs"', 'azurerm_orchestrated_virtual_machine_scale_set')}resource "azurerm_user_assigned_identity" "runner" {
+  name                = "runner"
+  resource_group_name = "rg-runners"
+  location            = "westeurope"
+}
+`;
+    const f = jobSetFinding({ 'main.tf': main });
+    expect(f?.code).toBe('RF713');
+    expect(f?.severity).toBe('error');
+    expect(f?.message).toContain("which has a managed identity (UserAssigned), the manager's own user-assigned identity azurerm_user_assigned_identity.runner");
+    expect(f?.message).toContain('the files give that identity no role assignment');
+  });
+
+  it('the scale set without an identity: no finding about it; another fleeting plugin (AWS) is not read as an Azure scale set', () => {
+    expect(jobSetFinding({ 'main.tf': vm(writesToml(autoscalerToml('vmss-jobs'))) + scaleSet('') })).toBeUndefined();
+    expect(codes({ 'main.tf': vm(writesToml(autoscalerToml('vmss-jobs'))) + scaleSet('') })).not.toContain('RF713');
+    expect(jobSetFinding({ 'main.tf': vm(writesToml(autoscalerToml('vmss-jobs', 'aws:latest'))) + scaleSet(SYSTEM) })).toBeUndefined();
+    // The OCI reference `gitlab-runner fleeting install` fetches is the same plugin.
+    expect(jobSetFinding({ 'main.tf': vm(writesToml(autoscalerToml('vmss-jobs', 'gitlab/fleeting-plugin-azure:1.0.0'))) + scaleSet(SYSTEM) })?.code).toBe('RF713');
+  });
+
+  it('a name no scale set of the files has (another name, or a shell variable): RF903, not proven', () => {
+    for (const name of ['vmss-elsewhere', '$VMSS_NAME']) {
+      const f = jobSetFinding({ 'main.tf': vm(writesToml(autoscalerToml(name))) + scaleSet(SYSTEM) });
+      expect(f?.code).toBe('RF903');
+      expect(f?.message).toContain(`(plugin_config name ${JSON.stringify(name)}), and no Azure scale set of the files given is that one`);
+    }
+  });
+
+  it('a name the evaluator resolves: a templatefile() given the scale set\'s name, uploaded by a file provisioner', () => {
+    const upload = `  provisioner "file" {
+    content     = templatefile("\${path.module}/config.toml.tpl", { vmss_name = azurerm_linux_virtual_machine_scale_set.jobs.name })
+    destination = "/etc/gitlab-runner/config.toml"
+  }
+`;
+    const files = { 'main.tf': `variable "project" {}\n${vm(upload)}${scaleSet(SYSTEM, '"vmss-${var.project}"')}`, 'config.toml.tpl': autoscalerToml('${vmss_name}') };
+    const f = jobSetFinding(files);
+    expect(f?.code).toBe('RF713');
+    expect(f?.message).toContain('run on the VMs of scale set azurerm_linux_virtual_machine_scale_set.jobs');
+  });
+});

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { doctorTexts, placeOf } from './helpers/doctor.js';
 
@@ -106,6 +107,47 @@ ${toml.split('\n').map((l) => (l === '' ? '' : `      ${l}`)).join('\n')}
     expect(f[0]!.message).toContain(`BUCKET is set by \`read\` in the remote-exec provisioner of aws_instance.runner at ${placeOf('main.tf', main, '"read -r BUCKET')}: this runner manager is not proven`);
     expect(f[0]!.message).not.toContain('user data');
     expect(doctorTexts({ 'main.tf': instance(steps('BUCKET=ci-cache')) }).findings.map((x) => x.code)).not.toContain('RF906');
+  });
+});
+
+describe('a line of a remote-exec `script` / `scripts` file is named by that script and its provisioner, not the user data', () => {
+  const USER_DATA = '  user_data = <<-EOT\n    #!/bin/sh\n    gitlab-runner register --non-interactive --url https://gitlab.example.com --token ${var.runner_token} --executor docker --docker-image alpine:3.20 --name first\n  EOT\n';
+  const REGISTER = 'gitlab-runner register --non-interactive --url https://gitlab.example.com --token "$TOKEN" --executor docker --docker-image alpine:3.20';
+
+  it('a second register in a `script` file: "the script … of the remote-exec provisioner of aws_instance.runner", at its line in the script', () => {
+    const main = instance('  provisioner "remote-exec" {\n    script = "scripts/setup.sh"\n  }\n', USER_DATA);
+    const script = `#!/bin/sh\napt-get install -y gitlab-runner\n${REGISTER} --name second\n`;
+    const f = doctorTexts({ 'main.tf': main, 'scripts/setup.sh': script }).findings.filter((x) => x.code === 'RF903' && x.message.includes('second `gitlab-runner register`'));
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toMatch(/^the script scripts\/setup\.sh of the remote-exec provisioner of aws_instance\.runner runs a second `gitlab-runner register`/);
+    expect(f[0]!.path).toBe('scripts/setup.sh:3:1');
+  });
+
+  it('a register flag a line of one of its `scripts` leaves unknown: RF906 names that line of that script and its provisioner', () => {
+    const main = instance('  provisioner "remote-exec" {\n    scripts = ["scripts/a.sh", "scripts/setup.sh"]\n  }\n');
+    const setup = `#!/bin/sh\nread -r BUCKET < /etc/bucket\n${REGISTER} --cache-type s3 --cache-s3-bucket-name "$BUCKET"\n`;
+    const f = doctorTexts({ 'main.tf': main, 'scripts/a.sh': '#!/bin/sh\necho first\n', 'scripts/setup.sh': setup }).findings.filter((x) => x.code === 'RF906');
+    expect(f).toHaveLength(1);
+    expect(f[0]!.message).toContain('BUCKET is set by `read` on line 2 of the script scripts/setup.sh of the remote-exec provisioner of aws_instance.runner: this runner manager is not proven');
+    expect(f[0]!.message).not.toContain('user data');
+  });
+
+  it('RF720 of a proven manager: a download piped into a shell on a line of a script file, or of an inline list, is named by its provisioner at its place; one in the user data keeps the user data\'s line', () => {
+    const base = readFileSync(new URL('./fixtures/hand-vm/instance.tf', import.meta.url), 'utf8');
+    const curl = '    curl -L https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.deb.sh | bash\n';
+    expect(base).toContain(curl);
+    const steps = '  provisioner "remote-exec" {\n    script = "setup.sh"\n  }\n  provisioner "remote-exec" {\n    inline = ["curl -L https://example.com/tools.sh | bash"]\n  }\n}';
+    const main = base.replace(curl, '').replace(/ {2}EOT\n {2}\)\n\}/, (m) => `${m.slice(0, -1)}${steps}`);
+    expect(main).toContain('script = "setup.sh"');
+    const setup = '#!/bin/sh\necho setup\ncurl -L https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.deb.sh | bash\n';
+    const f = doctorTexts({ 'main.tf': main, 'setup.sh': setup }).findings.filter((x) => x.code === 'RF720');
+    expect(f.map((x) => x.path).sort()).toEqual([placeOf('main.tf', main, '"curl -L https://example.com'), 'setup.sh:3:1']);
+    expect(f.find((x) => x.path === 'setup.sh:3:1')?.message).toMatch(/^the script setup\.sh of the remote-exec provisioner of aws_instance\.runner pipes a download into a shell \(line 3 of setup\.sh: curl /);
+    expect(f.find((x) => x.path.startsWith('main.tf'))?.message).toMatch(/^the remote-exec provisioner of aws_instance\.runner pipes a download into a shell \(line \d+ of main\.tf: curl -L https:\/\/example\.com/);
+    // The same download in the user data: the user data's, at its line there.
+    const inUserData = doctorTexts({ 'main.tf': base }).findings.filter((x) => x.code === 'RF720');
+    expect(inUserData.map((x) => x.path)).toEqual([placeOf('main.tf', base, 'curl -L https://packages')]);
+    expect(inUserData[0]!.message).toMatch(/^the user data of aws_instance\.runner pipes a download into a shell/);
   });
 });
 

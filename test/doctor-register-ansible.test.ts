@@ -232,3 +232,42 @@ ${fact}    image_flags: ["--docker-image", "alpine:3.20"]
     expect(flags(set)).toEqual([['executor=docker']]);
   });
 });
+
+describe('RF940 in an Ansible file: its fix says the Ansible way (Ansible Vault, an env lookup), then revoke', () => {
+  const SHAPELESS = 'FAKEfake0123456789ab';
+  const TOKEN = 'glrt-FAKEFAKEFAKEFAKEFAKE1';
+  const fixAt = (m: Record<string, string>, path: string) => codes(doctor(files(m)), 'RF940').find((f) => f.path.startsWith(`${path}:`))?.fix ?? '';
+
+  it('a token variable in group_vars: encrypt_string with its name, or a lookup of the environment; then rotate it', () => {
+    const fix = fixAt({ 'group_vars/all.yml': `gitlab_runner_registration_token: ${SHAPELESS}\n` }, 'group_vars/all.yml');
+    expect(fix).toMatch(/^keep the token out of the file in clear: .*; then rotate it: .* revoke it and use a new one$/);
+    expect(fix).toContain('`ansible-vault encrypt_string --name gitlab_runner_registration_token`');
+    expect(fix).toContain('`ansible-vault encrypt`');
+    expect(fix).toContain("lookup('ansible.builtin.env', 'GITLAB_RUNNER_REGISTRATION_TOKEN')");
+    expect(fix).not.toContain('SecureString');
+  });
+
+  it('a gitlab_runner task\'s api_token, and a token-shaped value in a play\'s vars: the same Ansible fix, by the parameter\'s or variable\'s name', () => {
+    const tasks = `- name: Register the runner in GitLab\n  community.general.gitlab_runner:\n    api_url: https://g.example.com\n    api_token: ${SHAPELESS}\n    description: docker-runner\n`;
+    expect(fixAt({ 'roles/runner/tasks/main.yml': tasks }, 'roles/runner/tasks/main.yml')).toContain('`ansible-vault encrypt_string --name api_token`');
+    const play = `- hosts: runners\n  vars:\n    ci_token: "${TOKEN}"\n  tasks: []\n`;
+    expect(fixAt({ 'site.yml': play }, 'site.yml')).toContain('`ansible-vault encrypt_string --name ci_token`');
+  });
+
+  it('a token inside a task\'s command: a variable of the play takes its place ("{{ runner_token }}" from Ansible Vault or the environment), not the module\'s name', () => {
+    const tasks = `- name: Register\n  ansible.builtin.command: gitlab-runner register --non-interactive --url https://g.example.com --token ${TOKEN} --executor shell\n`;
+    const fix = fixAt({ 'roles/runner/tasks/main.yml': tasks }, 'roles/runner/tasks/main.yml');
+    expect(fix).toContain('write "{{ runner_token }}" in its place and give runner_token from Ansible Vault (`ansible-vault encrypt_string --name runner_token`');
+    expect(fix).toContain("lookup('ansible.builtin.env', 'RUNNER_TOKEN')");
+    expect(fix).not.toContain('--name command');
+  });
+
+  it('the passing twins: the same token in a YAML file that is no Ansible file keeps the Secret / SecureString fix; a cloud key in group_vars keeps the keyless-identity fix', () => {
+    const other = fixAt({ 'notes/all.yml': `ci_token: "${TOKEN}"\n` }, 'notes/all.yml');
+    expect(other).toContain('keep runner tokens in a Secret or a SecureString parameter');
+    expect(other).not.toContain('ansible-vault');
+    const cloud = fixAt({ 'group_vars/all.yml': 'aws_access_key_id: AKIAQ7W3E9R2T5Y8U1I4\n' }, 'group_vars/all.yml');
+    expect(cloud).toContain('keyless identity');
+    expect(cloud).not.toContain('ansible-vault');
+  });
+});

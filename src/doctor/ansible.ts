@@ -323,6 +323,17 @@ function playsOrTasks(doc: unknown): doc is unknown[] {
 }
 
 /**
+ * Whether a parsed YAML file is an Ansible file: a vars file by its place (group_vars, host_vars, a
+ * role's defaults or vars, holding a mapping) or a playbook or task file (a list of plays or tasks);
+ * undefined for any other file.
+ */
+export function ansibleFileKind(path: string, docs: readonly unknown[]): 'vars' | 'plays' | undefined {
+  if (!YAML_FILE.test(path)) return undefined;
+  if (VARS_FILE.test(path) && docs.some(isObj)) return 'vars';
+  return docs.some(playsOrTasks) ? 'plays' : undefined;
+}
+
+/**
  * Where an Ansible file holds a credential by the name it is given to, whatever its shape (the
  * credential scan's `tokenAt`): a variable named as a runner token (`runnerTokenVariable`:
  * `gitlab_runner_registration_token`, `runner_token`, `registration_token`) in a vars file
@@ -332,10 +343,9 @@ function playsOrTasks(doc: unknown): doc is unknown[] {
  * for a file that is no Ansible file.
  */
 export function ansibleTokenAt(path: string, docs: readonly unknown[]): ((at: readonly (string | number)[], value: string) => string | undefined) | undefined {
-  if (!YAML_FILE.test(path)) return undefined;
-  const varsFile = VARS_FILE.test(path) && docs.some(isObj);
-  const playbook = docs.some(playsOrTasks);
-  if (!varsFile && !playbook) return undefined;
+  const kind = ansibleFileKind(path, docs);
+  if (kind === undefined) return undefined;
+  const varsFile = kind === 'vars';
   return (at, value) => {
     if (FILLED_IN.test(value)) return undefined;
     const key = at[at.length - 1];

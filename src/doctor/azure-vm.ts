@@ -6,7 +6,7 @@ import { get } from '../verify/get.js';
 import { isObject } from '../model/is-object.js';
 import type { Evidence } from './evidence.js';
 import { formatPosition, originAt, type Origin } from './source.js';
-import { heredoc, otherUserDataText } from './vm.js';
+import { heredoc, otherUserDataText, resolveKey } from './vm.js';
 import { registerCommands } from './register-command.js';
 import { setupScript } from './provisioners.js';
 import { shownText } from '../verify/credentials.js';
@@ -137,8 +137,8 @@ function setupOf(ev: Evidence, root: TerraformRoot, type: string, k: string, bod
   return pieces;
 }
 
-/** The executor the setup registers or writes: register's `--executor` flag, else the config.toml heredoc's first runner's. */
-function executorOf(text: string): { registers: boolean; executor?: string } | undefined {
+/** The executor the setup registers or writes: register's `--executor` flag, else the config.toml heredoc's first runner's (with the config.toml read). */
+function executorOf(text: string): { registers: boolean; executor?: string; toml?: Record<string, unknown> } | undefined {
   const commands = registerCommands('user-data', text);
   if (commands.length > 0) {
     const flag = commands[0]!.flags.find((f) => f.name === 'executor');
@@ -147,8 +147,9 @@ function executorOf(text: string): { registers: boolean; executor?: string } | u
   const toml = heredoc(text, /(^|\/)config\.toml$/);
   if (toml === undefined) return undefined;
   try {
-    const executor = get(parseToml(toml), 'runners', 0, 'executor');
-    return { registers: false, ...(typeof executor === 'string' ? { executor } : {}) };
+    const config = parseToml(toml) as Record<string, unknown>;
+    const executor = get(config, 'runners', 0, 'executor');
+    return { registers: false, toml: config, ...(typeof executor === 'string' ? { executor } : {}) };
   } catch {
     return { registers: false };
   }
@@ -202,6 +203,76 @@ function assignmentsOf(ev: Evidence, root: TerraformRoot, address: string, body:
   return out;
 }
 
+/** The scale set resource types, of which the Azure fleeting plugin scales one. */
+const SCALE_SET_TYPES = Object.keys(VM_TYPES).filter((t) => t.endsWith('_scale_set'));
+
+/**
+ * `[runners.autoscaler] plugin` naming the Azure fleeting plugin: `fleeting-plugin-azure` (its binary,
+ * by name or path), or the OCI reference `gitlab-runner fleeting install` fetches
+ * (`gitlab/fleeting-plugin-azure[:version]`).
+ */
+const AZURE_PLUGIN = /(?:^|\/)fleeting-plugin-azure(?::[^/]*)?$/;
+
+/** The user-assigned identities an `identity` block lists (`identity_ids`), as written. */
+function identityIds(body: Record<string, unknown>): string[] {
+  return [first(body.identity)?.identity_ids].flat().filter((x): x is string => typeof x === 'string');
+}
+
+/**
+ * A docker-autoscaler manager's jobs run on the VMs of the scale set its Azure fleeting plugin
+ * scales: `[runners.autoscaler.plugin_config] name` (with `subscription_id` and
+ * `resource_group_name`; gitlab.com/gitlab-org/fleeting/plugins/azure, merge request 2 "Initial
+ * implementation", and GitLab Runner's Docker Autoscaler docs: "a dedicated scale set" on Azure).
+ * A managed identity on that scale set answers every job from IMDS, as the manager's does its own
+ * jobs (RF713 above): RF713 at the scale set's `identity`, as an error where it is the manager's own
+ * user-assigned identity (jobs then hold the manager's rights, scaling included), else a warning,
+ * as runner-fleet's ec2-autoscaler says of a worker instance profile (platforms/ec2-autoscaler). A
+ * scale set the files do not name is RF903.
+ */
+function jobScaleSetFindings(ev: Evidence, root: TerraformRoot, address: string, body: Record<string, unknown>, toml: Record<string, unknown>, at: string): Finding[] {
+  const plugin = get(toml, 'runners', 0, 'autoscaler', 'plugin');
+  if (typeof plugin !== 'string' || !AZURE_PLUGIN.test(plugin.trim())) return [];
+  const name = get(toml, 'runners', 0, 'autoscaler', 'plugin_config', 'name');
+  const shownName = typeof name === 'string' && name !== '' ? `plugin_config name ${JSON.stringify(shownText(name, 80))}` : 'no plugin_config name';
+  let set: { type: string; key: string } | undefined;
+  for (const type of SCALE_SET_TYPES) {
+    const key = typeof name === 'string' && name !== '' ? resolveKey(root, type, name) : undefined;
+    if (key !== undefined) {
+      set = { type, key };
+      break;
+    }
+  }
+  if (!set) {
+    return [
+      finding(
+        'RF903',
+        at,
+        `the jobs of the runner manager ${address} run on the VMs of the scale set its Azure fleeting plugin scales (${shownName}), and no Azure scale set of the files given is that one: whether those VMs carry a managed identity, which every job could take from the instance metadata service, is not shown`,
+        'give the Terraform of the job scale set (its `name` as plugin_config names it); it should have no `identity`, the manager VM keeps the one the plugin needs',
+      ),
+    ];
+  }
+  const setAddress = `${set.type}.${set.key}`;
+  const setBody = root.resource[set.type]![set.key]!;
+  const identity = identityOf(setBody);
+  if (identity === undefined) return [];
+  const origin = ev.terraform.origins.get(setAddress);
+  const shared = identityIds(setBody).filter((id) => identityIds(body).includes(id));
+  const assigned = assignmentsOf(ev, root, setAddress, setBody);
+  const grants = assigned.length > 0 ? `the files give that identity ${assigned.slice(0, 3).join('; ')}${assigned.length > 3 ? `; and ${assigned.length - 3} more` : ''}` : 'the files give that identity no role assignment';
+  return [
+    {
+      ...finding(
+        'RF713',
+        origin ? formatPosition(originAt(origin, 'identity')) : at,
+        `the jobs of the runner manager ${address} (docker-autoscaler, ${shownName}) run on the VMs of scale set ${setAddress}, which has a managed identity (${identity})${shared.length > 0 ? `, the manager's own user-assigned identity ${shownScope(shared[0])}` : ''}: any job can ask the Azure Instance Metadata Service (169.254.169.254, reachable from a job container through its VM) for a token of that identity, so every job holds ${shared.length > 0 ? 'what the manager holds, the right to scale the scale set included' : 'whatever it is granted'}; ${grants}`,
+        `remove the \`identity\` block from the job scale set ${setAddress} and keep the managed identity on the manager VM ${address}, which is what the fleeting plugin needs to scale it; jobs that need Azure access get it from GitLab CI id_tokens (workload identity federation), never from the job VM`,
+      ),
+      ...(shared.length > 0 ? {} : { severity: 'warning' as const }),
+    },
+  ];
+}
+
 /**
  * The Azure VM runner managers of the root, and what the doctor says of them: where jobs on the
  * manager's own machine can take its managed identity from the instance metadata service (RF713),
@@ -219,7 +290,7 @@ export function azureVmRunners(ev: Evidence, root: TerraformRoot): { found: numb
       if (!origin) continue;
       const address = `${type}.${k}`;
       const pieces = setupOf(ev, root, type, k, body, origin, texts);
-      let manager: { piece: SetupPiece; registers: boolean; executor?: string } | undefined;
+      let manager: { piece: SetupPiece; registers: boolean; executor?: string; toml?: Record<string, unknown> } | undefined;
       for (const piece of pieces) {
         const read = piece.text === undefined ? undefined : executorOf(piece.text);
         if (read) {
@@ -249,6 +320,7 @@ export function azureVmRunners(ev: Evidence, root: TerraformRoot): { found: numb
           ),
         );
       }
+      if (executor === 'docker-autoscaler' && manager.toml) findings.push(...jobScaleSetFindings(ev, root, address, body, manager.toml, manager.piece.at));
       findings.push(
         finding(
           'RF903',

@@ -22,7 +22,7 @@ import type { Position } from './source.js';
  */
 export type SetupStep =
   | { kind: 'line'; text: string; partial: boolean; written: string; at: Position; loc: Loc; offset: number }
-  | { kind: 'script'; text?: string; missing?: string; at: Position }
+  | { kind: 'script'; text?: string; missing?: string; file?: string; at: Position }
   | { kind: 'file'; destination: string; text?: string; partial: boolean; missing?: string; written?: string; at: Position; loc?: Loc; offset?: number };
 
 /** The provisioners whose setup the doctor reads: the others (local-exec runs on the deployer's machine) set up no instance. */
@@ -52,12 +52,12 @@ export function provisionerSteps(evaluator: ModuleEvaluator, block: ConfigBlock,
   for (const p of block.body.blocks) {
     if (p.type !== 'provisioner' || !SETUP.has(p.labels[0] ?? '') || atDestroy(p.body)) continue;
     const attr = (name: string) => p.body.attrs.find((a) => a.name === name);
-    const fileOf = (e: Expr, loc: Loc): { text?: string; missing?: string } => {
+    const fileOf = (e: Expr, loc: Loc): { text?: string; missing?: string; file?: string } => {
       const env = instanceEnv(loc, inst);
       const path = evaluator.filePath(e, env);
       if (typeof path !== 'string') return { missing: loc.text.slice(e.at, e.end) };
       const file = given(path);
-      return file ? { text: file.text } : { missing: path };
+      return file ? { text: file.text, file: file.path } : { missing: path };
     };
     if (p.labels[0] === 'remote-exec') {
       const inline = attr('inline');
@@ -84,7 +84,8 @@ export function provisionerSteps(evaluator: ModuleEvaluator, block: ConfigBlock,
       const r = rendered(evaluator, content.expr, instanceEnv(content.loc, inst));
       if (r) out.push({ kind: 'file', destination: destination.text, ...r, written: content.loc.text.slice(content.expr.at, content.expr.end), at: content.loc.pos(content.expr.at), loc: content.loc, offset: content.expr.at });
     } else if (source) {
-      out.push({ kind: 'file', destination: destination.text, partial: false, ...fileOf(source.expr, source.loc), at: source.loc.pos(source.expr.at) });
+      const read = fileOf(source.expr, source.loc);
+      out.push({ kind: 'file', destination: destination.text, partial: false, ...(read.text !== undefined ? { text: read.text } : {}), ...(read.missing !== undefined ? { missing: read.missing } : {}), at: source.loc.pos(source.expr.at) });
     }
   }
   return out;
@@ -123,25 +124,38 @@ function within(p: Position, from: Position, to: Position): boolean {
 
 /**
  * Which provisioner of an instance wrote the text at `at` (`file:line:column`, a finding's place):
- * `remote-exec` for a line of its `inline` list, `file` for the `content` a file provisioner writes;
- * undefined where no step of `steps` writes it there (the user data does, or a file read whole).
+ * `remote-exec` for a line of its `inline` list, `file` for the `content` a file provisioner writes,
+ * `script` (with the file) for a line of a `script` / `scripts` file a remote-exec provisioner runs;
+ * undefined where no step of `steps` writes it there (the user data does, or a file uploaded whole).
  * A finding about such a line names that provisioner, not the user data.
  */
-export function provisionerAt(steps: readonly SetupStep[] | undefined, at: string): 'remote-exec' | 'file' | undefined {
+export function provisionerAt(steps: readonly SetupStep[] | undefined, at: string): { by: 'remote-exec' | 'file' } | { by: 'script'; file: string } | undefined {
   const m = /^(.*):(\d+):(\d+)$/.exec(at);
   if (!m || !steps) return undefined;
   const p: Position = { file: m[1]!, line: Number(m[2]), column: Number(m[3]) };
   for (const s of steps) {
-    if (s.kind === 'line' && !s.loc.json && within(p, s.loc.pos(s.offset), s.loc.pos(s.offset + s.written.length))) return 'remote-exec';
-    if (s.kind === 'file' && s.loc !== undefined && s.offset !== undefined && s.written !== undefined && !s.loc.json && within(p, s.loc.pos(s.offset), s.loc.pos(s.offset + s.written.length))) return 'file';
+    if (s.kind === 'line' && !s.loc.json && within(p, s.loc.pos(s.offset), s.loc.pos(s.offset + s.written.length))) return { by: 'remote-exec' };
+    if (s.kind === 'file' && s.loc !== undefined && s.offset !== undefined && s.written !== undefined && !s.loc.json && within(p, s.loc.pos(s.offset), s.loc.pos(s.offset + s.written.length))) return { by: 'file' };
+    // A script is run whole: any place in its file is a line of it.
+    if (s.kind === 'script' && s.file !== undefined && s.text !== undefined && p.file === s.file) return { by: 'script', file: s.file };
   }
   return undefined;
 }
 
-/** What a finding at `at` names as the text it is in: `the remote-exec provisioner of <address>`, `the file provisioner of <address>`, else `the user data of <address>`. */
+/** How a finding names the script file `file` a remote-exec provisioner of `address` runs (its `script` or one of its `scripts`). */
+export function scriptShown(file: string, address: string): string {
+  return `the script ${file} of the remote-exec provisioner of ${address}`;
+}
+
+/**
+ * What a finding at `at` names as the text it is in: `the remote-exec provisioner of <address>`,
+ * `the file provisioner of <address>`, `the script <file> of the remote-exec provisioner of
+ * <address>`, else `the user data of <address>`.
+ */
 export function setupTextOf(steps: readonly SetupStep[] | undefined, at: string, address: string): string {
   const by = provisionerAt(steps, at);
-  return by !== undefined ? `the ${by} provisioner of ${address}` : `the user data of ${address}`;
+  if (by === undefined) return `the user data of ${address}`;
+  return by.by === 'script' ? scriptShown(by.file, address) : `the ${by.by} provisioner of ${address}`;
 }
 
 /**
@@ -150,13 +164,25 @@ export function setupTextOf(steps: readonly SetupStep[] | undefined, at: string,
  * so they are counted back from the end.
  */
 export function setupStepOfLine(steps: readonly SetupStep[] | undefined, lines: number, line: number): SetupStep | undefined {
-  if (!steps) return undefined;
+  return setupLineOf(steps, lines, line)?.step;
+}
+
+function spansOf(steps: readonly SetupStep[]): { step: SetupStep; lines: number }[] {
   const count = (t: string) => t.split('\n').length;
-  const spans = steps.filter((s) => s.text !== undefined).map((s) => ({ step: s, lines: s.kind === 'file' ? count(s.text!.replace(/\n$/, '')) + 2 : count(s.text!) }));
+  return steps.filter((s) => s.text !== undefined).map((s) => ({ step: s, lines: s.kind === 'file' ? count(s.text!.replace(/\n$/, '')) + 2 : count(s.text!) }));
+}
+
+/**
+ * As `setupStepOfLine`, with the line's number in the step's own text (1-based; a file step's
+ * content starts on its second line, after the heredoc's head).
+ */
+export function setupLineOf(steps: readonly SetupStep[] | undefined, lines: number, line: number): { step: SetupStep; line: number } | undefined {
+  if (!steps) return undefined;
+  const spans = spansOf(steps);
   let end = lines;
   for (let i = spans.length - 1; i >= 0; i--) {
     const start = end - spans[i]!.lines + 1;
-    if (line >= start && line <= end) return spans[i]!.step;
+    if (line >= start && line <= end) return { step: spans[i]!.step, line: line - start + 1 };
     end = start - 1;
   }
   return undefined;

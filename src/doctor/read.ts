@@ -10,7 +10,7 @@ import { SourceFile, formatPosition, type Origin, type Position } from './source
 import type { Evidence, RoleEvidence } from './evidence.js';
 import { readHclInto, readManifestInto, readTfJsonInto, readTfvarsInto, readTfvarsJsonInto, readTfvarsTemplateInto, unreadableVarFile } from './hcl/read.js';
 import { MANIFEST_PATH } from './hcl/installed-modules.js';
-import { ANSIBLE_TOKEN_KEY, ansibleTokenAt } from './ansible.js';
+import { ANSIBLE_TOKEN_KEY, ansibleFileKind, ansibleTokenAt } from './ansible.js';
 import { fileSecretFindings, hclSecretFindings, mayHoldSecrets, scrubSecret, textSecretFindings } from './secrets.js';
 import { parseHcl } from './hcl/parse.js';
 import { HclSyntaxError } from './hcl/ast.js';
@@ -187,7 +187,8 @@ export function readFileInto(ev: Evidence, path: string, bytes: Uint8Array, size
   else {
     // An Ansible vars file or playbook: a literal under a runner token variable's name, or a gitlab_runner task's token parameter, whatever its shape (ansible.ts).
     const tokenAt = syntax === 'yaml' && ANSIBLE_TOKEN_KEY.test(text) ? ansibleTokenAt(path, docs) : undefined;
-    if (mayHoldSecrets(text) || text.includes('NoEcho') || tokenAt) ev.findings.push(...fileSecretFindings(source, docs, terraformFileKind(path) === 'config-json', undefined, tokenAt));
+    // A token in an Ansible file is fixed the Ansible way (Ansible Vault, a lookup): secrets.ts ANSIBLE_TOKEN_FIX.
+    if (mayHoldSecrets(text) || text.includes('NoEcho') || tokenAt) ev.findings.push(...fileSecretFindings(source, docs, terraformFileKind(path) === 'config-json', undefined, tokenAt, syntax === 'yaml' && ansibleFileKind(path, docs) !== undefined));
   }
   ev.artifacts.push({ path, format: 'yaml', content: docs });
   // A variable definitions file in JSON: its values are the root's variables' (hcl/read.ts VarFiles).

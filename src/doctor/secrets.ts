@@ -302,6 +302,31 @@ function terraformName(path: readonly (string | number)[]): string {
 const CLOUD_FIX = 'remove the key and revoke it; give the runner a keyless identity (instance profile, IRSA, Pod Identity, workload identity) instead';
 const TOKEN_FIX = 'remove the token from the file and revoke it; keep runner tokens in a Secret or a SecureString parameter and reference them';
 
+/**
+ * The fix for a token (or another secret that is no cloud key) written in an Ansible file (a vars
+ * file, a playbook or task file), the Ansible way: encrypt it with Ansible Vault, one value
+ * (`ansible-vault encrypt_string --name <variable>`, a `!vault` value in its place) or the whole vars
+ * file (`ansible-vault encrypt`), or read it when the play runs from the environment
+ * (`lookup('ansible.builtin.env', …)`); then the value the file's history keeps is revoked
+ * (docs.ansible.com: ansible-vault CLI, encrypt_string with -n/--name; the env lookup plugin).
+ */
+export function ansibleTokenFix(what: Shape, key: string | undefined): string {
+  const noun = /token/i.test(what.name) ? 'token' : 'secret';
+  const last = key?.split('.').pop();
+  const given = last !== undefined && /^[A-Za-z_][A-Za-z0-9_]*$/.test(last) ? last : undefined;
+  // Written inside a command or another text: a variable of the play's own takes its place.
+  const variable = given ?? (/runner/i.test(what.name) ? 'runner_token' : /private key/.test(what.name) ? 'private_key' : noun === 'token' ? 'gitlab_token' : 'secret_value');
+  const instead = given === undefined ? `write "{{ ${variable} }}" in its place and give ${variable} ` : '';
+  return `keep the ${noun} out of the file in clear: ${instead}${instead ? 'from' : 'encrypt it with'} Ansible Vault (\`ansible-vault encrypt_string --name ${variable}\`, its !vault output in place of the value, or the whole vars file with \`ansible-vault encrypt\`), or read it when the play runs ("{{ lookup('ansible.builtin.env', '${variable.toUpperCase()}') }}", set from the CI's masked variables); then rotate it: the ${noun} written here stays in the repository's history, so revoke it and use a new one`;
+}
+
+/** Whether the string at `path` of `doc` is the credential `secret` and nothing else (a variable's or a parameter's value, not a command holding it). */
+function wholeValue(doc: unknown, path: readonly (string | number)[], secret: string): boolean {
+  let v: unknown = doc;
+  for (const k of path) v = v !== null && typeof v === 'object' ? (v as Record<string | number, unknown>)[k] : undefined;
+  return typeof v === 'string' && v.trim() === secret;
+}
+
 /** The fix for a docker-machine key option's credential, by the option's name; undefined for any other key. */
 function machineFix(key: string | undefined): string | undefined {
   const o = key !== undefined ? MACHINE_KEY_OPTIONS.get(key) : undefined;
@@ -374,7 +399,7 @@ export type TokenAt = (path: readonly (string | number)[], value: string) => str
  * Terraform JSON file (a variable's default counts by the variable's name; the fix says what the
  * provider, backend or variable takes instead). `named`: the file's own names and fix (a state's resource addresses).
  */
-export function fileSecretFindings(source: SourceFile, docs: readonly unknown[], tfJson = false, named?: NamedHits, tokenAt?: TokenAt): Finding[] {
+export function fileSecretFindings(source: SourceFile, docs: readonly unknown[], tfJson = false, named?: NamedHits, tokenAt?: TokenAt, ansible = false): Finding[] {
   const hits: PlacedHit[] = [];
   const notes: NotedHit[] = [];
   docs.forEach((doc, i) => {
@@ -401,7 +426,8 @@ export function fileSecretFindings(source: SourceFile, docs: readonly unknown[],
         // A cloud key is RF940 whatever else is said about the document around it (as in a heredoc).
         const { within, ...own } = places[n]!;
         const placed = { ...own, ...(tfJson ? argumentOf(hit.path) : {}) };
-        hits.push({ key: named ? named.keyOf(path) : tfJson || parameter ? terraformName(path) : hit.key, what: hit.what, secret, place: within && !hit.what.cloud ? { ...placed, within } : placed, fix: named ? named.fix : parameter ? parameterFix(hit.what) : (machineFix(inString?.assigned ?? hit.key) ?? fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined)) });
+        const key = named ? named.keyOf(path) : tfJson || parameter ? terraformName(path) : hit.key;
+        hits.push({ key, what: hit.what, secret, place: within && !hit.what.cloud ? { ...placed, within } : placed, fix: named ? named.fix : parameter ? parameterFix(hit.what) : ansible && !hit.what.cloud ? ansibleTokenFix(hit.what, inString === undefined && wholeValue(doc, hit.path, secret) ? key : undefined) : (machineFix(inString?.assigned ?? hit.key) ?? fixOf(hit.what, tfJson ? terraformPlace(hit.path) : undefined)) });
       });
       j = k;
     }

@@ -8,6 +8,7 @@ import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-versio
 import { inShellComment } from './shell-comment.js';
 import { ansibleScripts, flowListScripts } from './ansible.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
+import { CREDENTIAL_MOUNT_FIX, credentialMount, credentialMountLets } from '../verify/docker-escape.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
 
 /**
@@ -446,6 +447,16 @@ function shellWords(text: string, from: number, to: number): Word[] {
         continue;
       }
     }
+    if (c === '`' && start < 0) {
+      // A command substitution holding only a comment (`` `# why this flag` \ ``, a way to comment the
+      // lines of a long command: public maresb/gitlab-runner-ecr-auth-example) runs nothing and, unquoted,
+      // expands to no word (POSIX Shell Command Language 2.6.3 and 2.6.5); the command goes on after it.
+      const close = text.indexOf('`', i + 1);
+      if (close > i && close < to && /^[ \t]*#[^\n]*$/.test(text.slice(i + 1, close))) {
+        i = close;
+        continue;
+      }
+    }
     if (c === '\n' || c === ';' || c === '&' || c === '|' || (c === '#' && start < 0) || (c === '%' && text[i + 1] === '{')) break;
     if (c === ' ' || c === '\t' || c === '\r') {
       end();
@@ -617,6 +628,9 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
           const what = f.name === 'docker-privileged' ? 'every job runs privileged' : "every job's services run privileged";
           findings.push(finding('RF301', at, `gitlab-runner register ${f.written}: ${what}, with every capability and device of the host; a job can take over the instance and read what it holds (its credentials, the runner token)`, `remove ${f.written}; build images without privileges (BuildKit rootless, kaniko, buildah)`));
         }
+        // A credentials mount: its container side tells, whatever variable fills in the host side.
+        const credentials = f.name === 'docker-volumes' && f.value !== undefined && !/(^|:)\/root(\/|:|$)/.test(f.value.split(':')[0] ?? '') ? credentialMount(f.value) : undefined;
+        if (credentials !== undefined) findings.push(finding('RF945', at, `gitlab-runner register ${f.written} ${credentialMountLets(credentials)}`, CREDENTIAL_MOUNT_FIX, f.value));
         if (f.value === undefined || unknownValue(f.value)) continue;
         if (f.name === 'docker-volumes' && /(^|:)\/(var\/)?run\/docker\.sock(:|$)/.test(f.value)) {
           findings.push(finding('RF309', at, `gitlab-runner register ${f.written} mounts the Docker socket into every job: a job can start a privileged container on the host and take it over`, `remove the Docker socket from ${f.written}; build images without it (BuildKit rootless, kaniko, buildah)`, f.value));

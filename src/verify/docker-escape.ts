@@ -26,6 +26,8 @@ export interface DockerEscape {
   lets: string;
   /** How to do without it. */
   fix: string;
+  /** RF945: a mount that hands jobs a cloud credentials file or folder (credentialMount), not a way out of the container (RF309). */
+  credentials?: true;
   /**
    * A read-only mount of host files: a job reads them but is not on the host by it, so what a job
    * does once there (the `then` of escapeFindings) is not said of it. It stays a finding: what it
@@ -190,6 +192,41 @@ function volumeEscape(entry: string): { lets: string; readOnly: boolean } | unde
   return { lets: `the host's ${host} read-only: a job cannot change the files there, but reads every one of them, those only root may read included${exposes.length > 0 ? ` (${exposes.join(', ')})` : ''}`, readOnly: true };
 }
 
+/**
+ * The credentials files and folders the cloud CLIs and SDKs read by default, by the path they sit at
+ * under a home folder: AWS's shared credentials file `~/.aws/credentials` (and its folder `~/.aws`;
+ * AWS SDKs and Tools Reference Guide, "Shared config and credentials files"); the Google Cloud CLI's
+ * configuration folder `~/.config/gcloud` with its Application Default Credentials
+ * `application_default_credentials.json` (Google Cloud, "How Application Default Credentials
+ * works"); the Azure CLI's `~/.azure`, which keeps its signed-in tokens (Azure CLI, "Azure CLI
+ * configuration"). `~/.aws/config` alone is left out: it holds settings and profiles, its keys are
+ * in the credentials file.
+ */
+const CREDENTIAL_PLACES: readonly [RegExp, string][] = [
+  [/(?:^|\/)\.aws(?:\/credentials)?\/?$/, 'the AWS shared credentials'],
+  [/(?:^|\/)\.config\/gcloud(?:\/.*)?$|(?:^|\/)application_default_credentials\.json$/, "the Google Cloud CLI's credentials"],
+  [/(?:^|\/)\.azure(?:\/.*)?$/, "the Azure CLI's signed-in tokens"],
+];
+
+/**
+ * Whether a Docker volume (`host:container[:options]`, Docker's `-v` syntax, which `[runners.docker]
+ * volumes` and `--docker-volumes` take) puts a cloud credentials file or folder in job containers:
+ * the container's side at such a place (jobs' tools read it there by default), or the host's (the
+ * files are in the container wherever they are put). The host side may be a variable only the
+ * shell knows (`$CREDENTIALS_FILE:/root/.aws/credentials:ro`): the container side tells. What the
+ * mount hands jobs, or undefined.
+ */
+export function credentialMount(entry: string): string | undefined {
+  const parts = entry.split(':');
+  if (parts.length < 2) return undefined;
+  for (const side of [parts[1]!, parts[0]!]) {
+    const path = side.trim();
+    const hit = CREDENTIAL_PLACES.find(([place]) => place.test(path));
+    if (hit) return `${hit[1]} (${path})`;
+  }
+  return undefined;
+}
+
 function securityOptEscape(entry: string): string | undefined {
   const m = /^\s*([a-z-]+)\s*[=:]\s*(.*?)\s*$/i.exec(entry);
   if (!m) return undefined;
@@ -248,7 +285,12 @@ export function dockerHostEscapes(toml: unknown): DockerEscape[] {
     strings(docker.device_cgroup_rules).forEach((rule, n) => add('device_cgroup_rules', rule, 'lets job containers create and use host devices that match the rule (a disk, the host\'s memory)', Array.isArray(docker.device_cgroup_rules) ? n : undefined));
     strings(docker.volumes).forEach((volume, n) => {
       const escape = volumeEscape(volume);
-      if (escape === undefined) return;
+      if (escape === undefined) {
+        // Not a way out of the container (RF309, which a host path under /root already is), but cloud credentials for every job (RF945).
+        const credentials = credentialMount(volume);
+        if (credentials !== undefined) out.push({ at: at('volumes', Array.isArray(docker.volumes) ? n : undefined), key: 'volumes', value: show(volume), lets: credentialMountLets(credentials), fix: CREDENTIAL_MOUNT_FIX, credentials: true, readOnly: true });
+        return;
+      }
       add('volumes', volume, `bind-mounts ${escape.lets}`, Array.isArray(docker.volumes) ? n : undefined);
       if (escape.readOnly) out[out.length - 1]!.readOnly = true;
     });
@@ -259,6 +301,13 @@ export function dockerHostEscapes(toml: unknown): DockerEscape[] {
   });
   return out;
 }
+
+/** What a credentials mount (credentialMount) lets every job do. */
+export function credentialMountLets(credentials: string): string {
+  return `bind-mounts ${credentials} into every job container: any job reads the long-lived credentials there and acts as whoever they belong to, beyond any identity the runner gives its jobs`;
+}
+
+export const CREDENTIAL_MOUNT_FIX = 'remove the mount; a job that needs the cloud gets a keyless identity of its own (GitLab CI id_tokens with a role or managed identity that trusts the project and branch, or the runner\'s job identity), never a credentials file';
 
 /** `[runners.docker] key = value` as a person finds it in config.toml (`[[runners]]` entry named when there are several). */
 export function describeEscape(e: DockerEscape): string {
@@ -279,10 +328,13 @@ export const CONFIG_TOML_MARK = '.configToml.';
 
 /**
  * RF309 for every escape but `privileged`, which is the spec's own risk flag and RF301 (raised on
- * every platform by the job rules). `then` says what a job does once on the host.
+ * every platform by the job rules), and RF945 for a credentials mount. `then` says what a job does once on the host.
  */
 export function escapeFindings(escapes: readonly DockerEscape[], runnerPath: string, then: string): Finding[] {
   return escapes
     .filter((e) => e.key !== 'privileged')
-    .map((e) => ({ code: 'RF309', severity: CODES.RF309.severity, path: `${runnerPath}${CONFIG_TOML_MARK}${escapePath(e)}`, message: `config.toml ${describeEscape(e)} ${e.lets}${e.readOnly ? '' : `; ${then}`}`, received: e.value, fix: e.fix }));
+    .map((e) => {
+      const code = e.credentials ? 'RF945' : 'RF309';
+      return { code, severity: CODES[code].severity, path: `${runnerPath}${CONFIG_TOML_MARK}${escapePath(e)}`, message: `config.toml ${describeEscape(e)} ${e.lets}${e.readOnly ? '' : `; ${then}`}`, received: e.value, fix: e.fix };
+    });
 }

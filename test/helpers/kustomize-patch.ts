@@ -1,2 +1,4 @@
 /** Codes test/doctor-kustomize-37c.test.ts tests with a failing and a passing case: a strategic-merge patch with no target that matches no object of a closed build. */
 export const KUSTOMIZE_PATCH_TESTED = ['RF939'] as const;
+/** Codes test/doctor-credential-mounts.test.ts tests with a failing and a passing case: a Docker volume that hands jobs a cloud credentials file. */
+export const CREDENTIAL_MOUNT_TESTED = ['RF945'] as const;

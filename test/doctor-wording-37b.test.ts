@@ -1,0 +1,33 @@
+import { describe, expect, it } from 'vitest';
+import { doctor, type InputFile } from '../src/doctor/index.js';
+
+/**
+ * Wordings and names the sweep of stop 46 over public runner repositories found wrong (task 37b).
+ * Each fixture is hand-written to the shape seen; none is a repository's text.
+ */
+const enc = (s: string) => new TextEncoder().encode(s);
+const files = (m: Record<string, string>): InputFile[] => Object.entries(m).map(([path, text]) => ({ path, bytes: enc(text) }));
+const messages = (r: ReturnType<typeof doctor>, code: string) => r.findings.filter((f) => f.code === code).map((f) => f.message);
+
+describe('RF912 says what a glrt- token given as --registration-token does only where it applies', () => {
+  const rf912 = (script: string) => messages(doctor(files({ 'boot.sh': `${script}\n` })), 'RF912');
+  it('no settings flag: the deprecation alone', () => {
+    const [m] = rf912('gitlab-runner register --non-interactive --url https://gitlab.example.com/ --registration-token "$REG" --executor shell');
+    expect(m).toMatch(/registration-token flow is deprecated/);
+    expect(m).not.toMatch(/glrt-|legacy-compatible/);
+  });
+  it('a literal registration token (not glrt-) with settings flags: GitLab applies them, nothing about glrt-', () => {
+    const [m] = rf912('gitlab-runner register --url https://gitlab.example.com/ --registration-token GR1348941fakefakefakefake --executor shell --tag-list a,b --locked=false');
+    expect(m).not.toMatch(/glrt-|legacy-compatible/);
+  });
+  it('a token the files do not show with settings flags: the clause as a condition, naming the flags', () => {
+    const [m] = rf912('gitlab-runner register --url https://gitlab.example.com/ --registration-token "$REG" --executor shell --tag-list "$TAGS" --locked=false --run-untagged=false');
+    expect(m).toMatch(/; where the token given is a runner authentication token \(glrt-\), register takes it by the legacy-compatible flow and ignores --tag-list, --locked \(the runner's settings in GitLab\)$/);
+  });
+  it('a glrt- token given as --registration-token with settings flags: said as a fact, the token never shown', () => {
+    const token = 'glrt-fakefakefakefakefake';
+    const r = doctor(files({ 'boot.sh': `gitlab-runner register --url https://gitlab.example.com/ --registration-token ${token} --executor shell --tag-list a\n` }));
+    expect(messages(r, 'RF912')[0]).toMatch(/; the token given is a runner authentication token \(glrt-\), which register takes by the legacy-compatible flow: it ignores --tag-list/);
+    expect(JSON.stringify(r)).not.toContain(token);
+  });
+});

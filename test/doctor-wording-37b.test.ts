@@ -31,3 +31,17 @@ describe('RF912 says what a glrt- token given as --registration-token does only 
     expect(JSON.stringify(r)).not.toContain(token);
   });
 });
+
+describe('a runner name with a part only Terraform knows is not taken for the runner\'s name', () => {
+  const instance = (description: string) => `variable "region" {}\nresource "aws_instance" "gitlab_runner" {\n  ami       = "ami-0123456789abcdef0"\n  user_data = <<-EOT\n    #!/bin/bash\n    gitlab-runner register --non-interactive --url https://gitlab.example.com/ --token "$T" --executor docker --docker-image alpine:3 --description "${description}"\n  EOT\n}\n`;
+  const named = (r: ReturnType<typeof doctor>) => [...new Set(r.findings.flatMap((f) => [...f.message.matchAll(/\brunner ([\w.:/-]+)/g)].map((m) => m[1]!)).filter((n) => /gitlab|docker|var|region/.test(n)))];
+  it('"Docker runner ${var.region}": named by its resource (gitlab_runner, as a name the shell fills in), not docker-runner-var-region', () => {
+    const r = doctor(files({ 'main.tf': instance('Docker runner ${var.region}') }));
+    expect(JSON.stringify(r.findings)).not.toContain('var-region');
+    expect(named(r)).toEqual(['gitlab_runner']);
+  });
+  it('a literal description still names the runner', () => {
+    const r = doctor(files({ 'main.tf': instance('Docker runner eu') }));
+    expect(named(r)).toContain('docker-runner-eu');
+  });
+});

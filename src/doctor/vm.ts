@@ -455,8 +455,11 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     if (!executors.has(executor)) continue;
     // A name the shell expands at boot (`--name "$${my_instance_id}"`, the instance id read from the
     // metadata service) is no name the files give: its letters are a variable's, not the runner's.
+    // So is one with a part only Terraform knows (`--description "runner ${var.region}"` rendered
+    // before the variable has a value): `runner-var-region` would read as the runner's literal name.
+    // Either way the runner is named as one without a name (its resource's name, else its address).
     const tomlName = str(get(toml, 'runners', 0, 'name'));
-    const bootName = tomlName !== undefined && /\$(?:\{|[A-Za-z_(])/.test(tomlName) && !read.unknown.some((u) => tomlName.includes(u));
+    const bootName = tomlName !== undefined && /\$(?:\{|[A-Za-z_(])/.test(tomlName);
     const runner = named ?? (bootName ? undefined : tomlName?.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase()) ?? str(body.name) ?? k;
     // The runner's config.toml file beside user data that writes its own (in a folder named after the runner).
     const file = tomlText !== undefined ? candidates.find((t) => t.origin.source.path.split('/').includes(runner)) : undefined;

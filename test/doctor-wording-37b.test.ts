@@ -1,5 +1,9 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { doctor, type InputFile } from '../src/doctor/index.js';
+import { walkFiles } from '../src/io/walk.js';
 
 /**
  * Wordings and names the sweep of stop 46 over public runner repositories found wrong (task 37b).
@@ -43,5 +47,37 @@ describe('a runner name with a part only Terraform knows is not taken for the ru
   it('a literal description still names the runner', () => {
     const r = doctor(files({ 'main.tf': instance('Docker runner eu') }));
     expect(named(r)).toContain('docker-runner-eu');
+  });
+});
+
+describe('RF904 of a ServiceAccount a script or Makefile makes with kubectl create serviceaccount', () => {
+  const binding = 'apiVersion: v1\nkind: Namespace\nmetadata:\n  name: ci\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: RoleBinding\nmetadata:\n  name: runner\n  namespace: ci\nroleRef:\n  apiGroup: rbac.authorization.k8s.io\n  kind: Role\n  name: runner\nsubjects:\n  - kind: ServiceAccount\n    name: ci-runner\n    namespace: ci\n---\napiVersion: rbac.authorization.k8s.io/v1\nkind: Role\nmetadata:\n  name: runner\n  namespace: ci\nrules:\n  - apiGroups: [""]\n    resources: [pods]\n    verbs: [get]\n';
+  const rf904 = (extra: Record<string, string>) => messages(doctor(files({ 'rbac.yaml': binding, ...extra })), 'RF904');
+  it('a Makefile whose recipe makes it from its variables, and annotates it: RF904 names both lines and says the doctor does not run them', () => {
+    const make = 'NS := ci\nSA ?= ci-runner\n\nsetup:\n\tkubectl create namespace $(NS)\n\tkubectl create serviceaccount $(SA) \\\n\t\t--namespace $(NS)\n\tkubectl annotate serviceaccount $(SA) -n $(NS) example.com/role=x\n';
+    const [m] = rf904({ Makefile: make });
+    expect(m).toMatch(/binds service account ci\/ci-runner, which does not exist among the objects given; `kubectl create serviceaccount` at Makefile:6 makes it, a command the doctor does not run: it reads the objects given, so the ServiceAccount is not read, nor the annotations `kubectl annotate serviceaccount` gives it \(Makefile:8\)$/);
+  });
+  it('a shell script with kubectl create sa and no namespace: the context\'s namespace, said so', () => {
+    const [m] = rf904({ 'setup.sh': '#!/bin/sh\nkubectl create sa ci-runner\n' });
+    expect(m).toMatch(/`kubectl create serviceaccount` at setup\.sh:2 makes it \(in the namespace of kubectl's context, which the files do not show\), a command the doctor does not run/);
+  });
+  it('another namespace, another name, a commented-out command or a name the file does not set: RF904 as before', () => {
+    for (const script of ['kubectl create serviceaccount ci-runner -n other\n', 'kubectl create serviceaccount other-runner -n ci\n', '# kubectl create serviceaccount ci-runner -n ci\n', 'kubectl create serviceaccount "$SA" -n ci\n']) {
+      const [m] = rf904({ 'setup.sh': script });
+      expect(m).toMatch(/binds service account ci\/ci-runner, which does not exist among the objects given$/);
+    }
+  });
+  it('a folder walk reads a Makefile as text', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'rf-37b-make-'));
+    try {
+      writeFileSync(join(dir, 'Makefile'), 'all:\n\tkubectl create serviceaccount ci-runner -n ci\n');
+      writeFileSync(join(dir, 'rbac.yaml'), binding);
+      const { files: walked } = await walkFiles([dir], 1 << 20);
+      expect(walked.filter((f) => f.notRead !== true).map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['Makefile', 'rbac.yaml']);
+      expect(messages(doctor(walked), 'RF904')[0]).toContain(`kubectl create serviceaccount\` at ${dir}/Makefile:2 makes it`);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

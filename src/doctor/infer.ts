@@ -36,6 +36,7 @@ import { isTerraformConfig } from './terraform-files.js';
 import { VM_MANAGER_RESOURCES } from './aws-instance.js';
 import { REGISTRATION_TOKEN_FLOW, RUNNERS_TOKEN_REF } from './register-command.js';
 import { envRegisteredEntry, envRegisteredOrigin, legacyValuesOrigin } from './register-env.js';
+import { madeByCommandClause, serviceAccountsMadeByCommands } from './kubectl-create.js';
 
 function finding(code: Code, path: string, message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path, message, ...extra };
@@ -505,6 +506,9 @@ function chainName(labels: Record<string, string>, origin: Origin, namespace: st
 
 export function inferDeployment(ev: Evidence): Inferred {
   const findings: Finding[] = [];
+  // ServiceAccounts a script's `kubectl create serviceaccount` makes, read once where RF904/RF903 name a missing one.
+  let made: ReturnType<typeof serviceAccountsMadeByCommands> | undefined;
+  const madeByCommands = () => (made ??= serviceAccountsMadeByCommands(ev.texts));
   const { root, findings: tfFindings, leftOutRoles } = normalizeTerraform(ev);
   findings.push(...tfFindings);
   // Static keys the Terraform creates itself (RF936).
@@ -1106,13 +1110,13 @@ export function inferDeployment(ev: Evidence): Inferred {
       const chartWillNotCreate = v !== undefined && (get(v, 'serviceAccount', 'create') === false || (get(v, 'serviceAccount', 'create') === undefined && get(v, 'rbac', 'create') === false));
       if (chain.values && chartWillNotCreate && k8sGiven) {
         const key = get(v, 'serviceAccount', 'name') !== undefined ? ['serviceAccount', 'name'] : ['rbac', 'serviceAccountName'];
-        findings.push(finding('RF904', formatPosition(originAt(chain.values.origin, ...key)), `the values name service account ${chain.namespace}/${chain.managerSa}, which the chart will not create (${key[0] === 'rbac' ? 'rbac.create' : 'serviceAccount.create'}: false) and which is not among the objects given`, { received: chain.managerSa, fix: `create ServiceAccount ${chain.namespace}/${chain.managerSa}, or set serviceAccount.create: true` , subject: { kind: 'service-account', namespace: chain.namespace, name: chain.managerSa } }));
+        findings.push(finding('RF904', formatPosition(originAt(chain.values.origin, ...key)), `the values name service account ${chain.namespace}/${chain.managerSa}, which the chart will not create (${key[0] === 'rbac' ? 'rbac.create' : 'serviceAccount.create'}: false) and which is not among the objects given${madeByCommandClause(madeByCommands(), chain.namespace, chain.managerSa)}`, { received: chain.managerSa, fix: `create ServiceAccount ${chain.namespace}/${chain.managerSa}, or set serviceAccount.create: true` , subject: { kind: 'service-account', namespace: chain.namespace, name: chain.managerSa } }));
       } else if (chain.managerSa !== 'default') {
-        findings.push(finding(k8sGiven ? 'RF904' : 'RF903', at, `service account ${chain.namespace}/${chain.managerSa} of the manager ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { fix: `give or create ServiceAccount ${chain.namespace}/${chain.managerSa}` , subject: { kind: 'service-account', namespace: chain.namespace, name: chain.managerSa } }));
+        findings.push(finding(k8sGiven ? 'RF904' : 'RF903', at, `service account ${chain.namespace}/${chain.managerSa} of the manager ${k8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}${madeByCommandClause(madeByCommands(), chain.namespace, chain.managerSa)}`, { fix: `give or create ServiceAccount ${chain.namespace}/${chain.managerSa}` , subject: { kind: 'service-account', namespace: chain.namespace, name: chain.managerSa } }));
       }
     }
     if (toml !== undefined && !jobs.sa.object && jobsSaName !== 'default') {
-      findings.push(finding(jobsK8sGiven ? 'RF904' : 'RF903', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `${tomlWriter(tomlOrigin, ['runners', 0, 'kubernetes', 'service_account'])} runs jobs as ${jobNs}/${jobsSaName}, which ${jobsK8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}`, { received: jobsSaName, fix: `create ServiceAccount ${jobNs}/${jobsSaName}, or name an existing one in ${jobsSaSetting(tomlOrigin)}` , subject: { kind: 'service-account', namespace: jobNs, name: jobsSaName } }));
+      findings.push(finding(jobsK8sGiven ? 'RF904' : 'RF903', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `${tomlWriter(tomlOrigin, ['runners', 0, 'kubernetes', 'service_account'])} runs jobs as ${jobNs}/${jobsSaName}, which ${jobsK8sGiven ? 'does not exist among the objects given' : 'is not in the evidence given'}${madeByCommandClause(madeByCommands(), jobNs, jobsSaName)}`, { received: jobsSaName, fix: `create ServiceAccount ${jobNs}/${jobsSaName}, or name an existing one in ${jobsSaSetting(tomlOrigin)}` , subject: { kind: 'service-account', namespace: jobNs, name: jobsSaName } }));
     }
     if (toml !== undefined && jobsAsManager) {
       findings.push(finding('RF905', formatPosition(originAt(tomlOrigin, 'runners', 0, 'kubernetes', 'service_account')), `the jobs run as the manager's own service account ${chain.namespace}/${jobsSaName}: every job gets the manager's identity, its cache signing rights and its RBAC`, { received: jobsSaName, fix: `give jobs their own service account (and role) in ${jobsSaSetting(tomlOrigin)}` }));

@@ -81,3 +81,21 @@ describe('RF904 of a ServiceAccount a script or Makefile makes with kubectl crea
     }
   });
 });
+
+describe('RF910 of an instance that installs gitlab-runner and never registers one', () => {
+  const tf = 'resource "aws_instance" "ci" {\n  ami       = "ami-0123456789abcdef0"\n  user_data = file("${path.module}/boot.sh")\n}\n';
+  const rf910 = (boot: string) => doctor(files({ 'main.tf': tf, 'boot.sh': boot })).findings.find((f) => f.code === 'RF910');
+  it('a package install and gitlab-runner install, no register, no config.toml: RF910 says so at the line, with a fix to register', () => {
+    const f = rf910('#!/bin/bash\ncurl -sL https://packages.gitlab.com/install/repositories/runner/gitlab-runner/script.deb.sh | bash\napt-get install -y gitlab-runner\ngitlab-runner start\n');
+    expect(f?.message).toMatch(/; aws_instance\.ci installs gitlab-runner \(boot\.sh:3\) but registers no runner and writes no config\.toml$/);
+    expect(f?.fix).toMatch(/^register the runner in the same user data/);
+  });
+  it('the binary made a service with gitlab-runner install: said at that line', () => {
+    expect(rf910('#!/bin/bash\n# gitlab-runner install comes below\nchmod +x /usr/local/bin/gitlab-runner\ngitlab-runner install --user=gitlab-runner\n')?.message).toMatch(/aws_instance\.ci installs gitlab-runner \(boot\.sh:4\) but registers no runner/);
+  });
+  it('user data with nothing of gitlab-runner: RF910 as before, no such clause', () => {
+    const f = rf910('#!/bin/bash\napt-get install -y nginx\n');
+    expect(f?.message).not.toMatch(/installs gitlab-runner/);
+    expect(f?.fix).not.toMatch(/^register the runner/);
+  });
+});

@@ -99,3 +99,21 @@ describe('RF910 of an instance that installs gitlab-runner and never registers o
     expect(f?.fix).not.toMatch(/^register the runner/);
   });
 });
+
+describe('a role of one name written once in each of several roots given together', () => {
+  const role = (resource: string) => `resource "aws_iam_role" "${resource}" {\n  name               = "ci-manager"\n  assume_role_policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "sts:AssumeRole", Principal = { Service = "ec2.amazonaws.com" } }] })\n}\n`;
+  const call = 'module "runner" {\n  source = "../../"\n}\n';
+  const rf903 = (m: Record<string, string>) => messages(doctor(files(m)), 'RF903').filter((x) => x.startsWith('role ci-manager'));
+  it('two example roots calling one module: one per root, said so, not "also written" as if one deployment wrote it twice', () => {
+    const r = doctor(files({ 'main.tf': role('manager'), 'examples/a/main.tf': call, 'examples/b/main.tf': call }));
+    const found = r.findings.filter((f) => f.code === 'RF903' && f.message.startsWith('role ci-manager'));
+    expect(found.map((f) => f.message)).toEqual(['role ci-manager is written once in each of 2 roots given together, each a deployment of its own (here, and by module.runner.aws_iam_role.manager in the other): the doctor tells IAM roles apart by their name, so the proofs read one root\'s copy for the runners of every root, and what each copy may do and who may assume it is not proven for its own root (in 2 roots of examples/: a, b)']);
+    expect(found[0]!.fix).toMatch(/^give the doctor each root \(folder\) on its own to prove each copy; roots that deploy to one account cannot both create it/);
+  });
+  it('one root writing the role twice: "also written", as before', () => {
+    expect(rf903({ 'main.tf': `${role('one')}${role('two')}` })).toEqual([
+      'role ci-manager is also written by aws_iam_role.two: the doctor tells IAM roles apart by their name, so what 2 roles of one name may do and who may assume them is not proven for each (the proofs read one of them)',
+      'role ci-manager is also written by aws_iam_role.one: the doctor tells IAM roles apart by their name, so what 2 roles of one name may do and who may assume them is not proven for each (the proofs read one of them)',
+    ]);
+  });
+});

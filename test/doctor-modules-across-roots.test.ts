@@ -212,9 +212,9 @@ describe('4. across roots: findings about a runner, findings that name no root, 
   it('RF903s at one place that each name several roots (a role name three roots write) stay one, as before', () => {
     const role = 'resource "aws_iam_role" "m" {\n  name               = "manager"\n  assume_role_policy = "{}"\n}\n';
     const r = roots({ a: call(), b: call(), c: call() }, role);
-    const also = of(r, 'RF903').filter((f) => f.message.includes(' is also written by '));
+    const also = of(r, 'RF903').filter((f) => f.message.includes(' is written once in each of '));
     expect(also.map((f) => [f.path, f.roots])).toEqual([['mod/main.tf:1:1', undefined]]);
-    expect(also[0]!.message).toMatch(/^role manager is also written by examples\/b\/module\.runner\.aws_iam_role\.m, examples\/c\/module\.runner\.aws_iam_role\.m: /);
+    expect(also[0]!.message).toMatch(/^role manager is written once in each of 3 roots given together, each a deployment of its own \(here, and by examples\/b\/module\.runner\.aws_iam_role\.m, examples\/c\/module\.runner\.aws_iam_role\.m in the others\): /);
   });
 
   it("RF906 about a count or for_each names the module call's address, and is said once across roots", () => {

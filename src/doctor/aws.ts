@@ -1,4 +1,5 @@
 import { parse as parseToml } from 'smol-toml';
+import { MARKED_ADDRESS, rootMark } from './hcl/eval.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import type { PolicyDocument } from '../verify/iam/types.js';
@@ -436,13 +437,28 @@ export function rolesOfOneName(ev: Evidence, inferred: Inferred): { findings: Fi
   }
   const findings: Finding[] = [];
   const names = new Set<string>();
+  // The folder of the root a key's resource is in, where several roots were given together (its mark).
+  const rootOf = (key: string): string | undefined => {
+    const index = [...key.matchAll(MARKED_ADDRESS)][0]?.[3];
+    return index !== undefined ? ev.terraform.rootMarks?.get(rootMark(Number(index))) : undefined;
+  };
   for (const [name, keys] of byName) {
     if (keys.length < 2) continue;
     names.add(name);
+    // One copy per root (examples/a and examples/b each calling the module that writes it): no root
+    // writes the role twice, each is a deployment of its own, and the doctor reads them together.
+    const roots = keys.map(rootOf);
+    const onePerRoot = roots.every((r) => r !== undefined) && new Set(roots).size === keys.length;
     for (const key of keys) {
       const origin = ev.terraform.origins.get(`aws_iam_role.${key}`);
       const others = keys.filter((k) => k !== key).map((k) => `aws_iam_role.${k}`);
-      findings.push({ code: 'RF903', severity: CODES.RF903.severity, path: origin ? formatPosition(originAt(origin)) : '', message: `role ${name} is also written by ${others.join(', ')}: the doctor tells IAM roles apart by their name, so what ${keys.length} roles of one name may do and who may assume them is not proven for each (the proofs read one of them)`, received: name, fix: 'give the doctor each deployment (folder) on its own, or name the roles per deployment (a name suffix per environment or account)' });
+      const message = onePerRoot
+        ? `role ${name} is written once in each of ${keys.length} roots given together, each a deployment of its own (here, and by ${others.join(', ')} in ${others.length > 1 ? 'the others' : 'the other'}): the doctor tells IAM roles apart by their name, so the proofs read one root's copy for the runners of every root, and what each copy may do and who may assume it is not proven for its own root`
+        : `role ${name} is also written by ${others.join(', ')}: the doctor tells IAM roles apart by their name, so what ${keys.length} roles of one name may do and who may assume them is not proven for each (the proofs read one of them)`;
+      const fix = onePerRoot
+        ? 'give the doctor each root (folder) on its own to prove each copy; roots that deploy to one account cannot both create it (an IAM role name is unique in an account), so name the roles per deployment there'
+        : 'give the doctor each deployment (folder) on its own, or name the roles per deployment (a name suffix per environment or account)';
+      findings.push({ code: 'RF903', severity: CODES.RF903.severity, path: origin ? formatPosition(originAt(origin)) : '', message, received: name, fix });
     }
   }
   const runners = new Set<string>();

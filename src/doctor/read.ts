@@ -21,7 +21,7 @@ import { readEksctlIdentities } from './eksctl.js';
 import { readAzCliInto } from './az-cli.js';
 import { utf16Of, utf16Problem } from '../io/utf16.js';
 import { terraformFileKind } from './terraform-files.js';
-import { isEnvFileName, isTerraformStateName, isVarsTemplateName } from '../io/file-names.js';
+import { isEnvFileName, isMakefileName, isTerraformStateName, isVarsTemplateName } from '../io/file-names.js';
 import { normalPath } from './hcl/eval.js';
 import { showSecretFindings, stateFindings } from './terraform-state.js';
 import { isComposeFileName } from './env-managers.js';
@@ -51,6 +51,8 @@ export function syntaxOf(path: string): SourceFile['syntax'] | 'text' | undefine
   // Shell scripts, and Terraform templates (templatefile()): `.tftpl` as Terraform names them, and
   // the `.tpl` many modules still use (`values.yaml.tpl`).
   if (/\.(sh|tftpl|tpl)$/i.test(path)) return 'text';
+  // Makefiles: their recipes are shell commands (io/file-names.ts isMakefileName).
+  if (isMakefileName(path)) return 'text';
   return undefined;
 }
 

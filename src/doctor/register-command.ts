@@ -677,11 +677,30 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
       }
       const token = c.flags.find((f) => f.name === 'registration-token');
       if (token) {
-        findings.push(finding('RF912', `${path}:${place(token.at)}`, `gitlab-runner register ${flagShown(token, true)}: the registration-token flow is ${REGISTRATION_TOKEN_FLOW}; a glrt- token given so uses the legacy-compatible flow, which ignores the runner's settings flags`, 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
+        findings.push(finding('RF912', `${path}:${place(token.at)}`, `gitlab-runner register ${flagShown(token, true)}: the registration-token flow is ${REGISTRATION_TOKEN_FLOW}${legacyCompatibleClause(c, token.value)}`, 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
       }
     }
   }
   return { findings, commands };
+}
+
+/**
+ * What register does with the runner's GitLab settings when the token given as --registration-token is
+ * a runner authentication token (glrt-): it takes the legacy-compatible flow and ignores them with a
+ * warning (gitlab-runner !4157, "Ignore forbidden arguments to register if using
+ * --registration-token"). Said only where it applies: the command sets such a setting (or one
+ * only the run knows), and the token is a glrt- one or one the files do not show; a literal
+ * registration token takes the old flow, where GitLab applies the settings.
+ */
+function legacyCompatibleClause(c: RegisterCommand, value: string | undefined): string {
+  const known = value !== undefined && !unknownValue(value);
+  if (known && !value.startsWith('glrt-')) return '';
+  const settings = [...new Set(c.flags.filter((f) => SERVER_SETTINGS.has(f.name) && ((f.value !== undefined && unknownValue(f.value)) || SERVER_SETTINGS.get(f.name)!(f.value))).map((f) => f.written))];
+  if (settings.length === 0) return '';
+  const named = `${settings.join(', ')} (the runner's settings in GitLab)`;
+  return known
+    ? `; the token given is a runner authentication token (glrt-), which register takes by the legacy-compatible flow: it ignores ${named}`
+    : `; where the token given is a runner authentication token (glrt-), register takes it by the legacy-compatible flow and ignores ${named}`;
 }
 
 /**

@@ -1,3 +1,4 @@
+import { madeByCommandClause, serviceAccountsMadeByCommands } from './kubectl-create.js';
 import type { Finding } from '../spec/findings.js';
 import { CODES, type Code } from '../spec/codes.js';
 import { get } from '../verify/get.js';
@@ -17,6 +18,8 @@ const list = (v: unknown): unknown[] => (v === undefined || v === null ? [] : Ar
  * trust. The identity-chain proofs themselves are in `verifyFleet`, shared with `plan`.
  */
 export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
+  // ServiceAccounts a script's `kubectl create serviceaccount` makes, read once where RF904 needs them.
+  let made: ReturnType<typeof serviceAccountsMadeByCommands> | undefined;
   const out: Finding[] = [];
   const objects = ev.kubernetes;
   const serviceAccounts = new Set(objects.filter((o) => o.value.kind === 'ServiceAccount').map((o) => `${o.value.metadata.namespace ?? 'default'}/${o.value.metadata.name}`));
@@ -44,7 +47,7 @@ export function doctorRules(ev: Evidence, inferred: Inferred): Finding[] {
       // The chart's own service account exists once the release is installed, as does every namespace's `default`.
       const exists = serviceAccounts.has(`${sns}/${subj.name}`) || inferred.chartServiceAccounts.has(`${sns}/${subj.name}`) || inferred.unplacedServiceAccounts.has(subj.name) || subj.name === 'default';
       if (namespaces.has(sns) && !exists) {
-        out.push(finding('RF904', b.origin, ['subjects', i, 'name'], `${b.value.kind} ${b.value.metadata.name} binds service account ${sns}/${subj.name}, which does not exist among the objects given`, { received: subj.name, fix: 'bind the service account the manager runs as', subject: { kind: 'service-account', namespace: sns, name: subj.name } }));
+        out.push(finding('RF904', b.origin, ['subjects', i, 'name'], `${b.value.kind} ${b.value.metadata.name} binds service account ${sns}/${subj.name}, which does not exist among the objects given${madeByCommandClause((made ??= serviceAccountsMadeByCommands(ev.texts)), sns, subj.name)}`, { received: subj.name, fix: 'bind the service account the manager runs as', subject: { kind: 'service-account', namespace: sns, name: subj.name } }));
       }
       // RBAC * on * for a manager.
       if (rbacManagers.has(`${sns}/${subj.name}`) && target) {

@@ -320,6 +320,15 @@ export function userDataFileNotGiven(f: Finding, ev: Evidence, address: string, 
   return { ...f, message: `${address}: its user data is the file ${path}, which is not among the files given, so its downloads and credentials are not checked`, fix: `give ${path} with the Terraform files` };
 }
 
+
+/**
+ * A line that installs gitlab-runner outside a comment's words: a package manager's install of the
+ * package (`apt-get install -y gitlab-runner`, `yum install gitlab-runner-16.1.0`), the package file
+ * itself (`dpkg -i gitlab-runner_amd64.deb`, `rpm -Uvh gitlab-runner_….rpm`), or `gitlab-runner
+ * install`, which makes it a service (docs.gitlab.com/runner/install/linux-manually). None of these
+ * registers a runner: without a register or a config.toml the service runs with no runner.
+ */
+const RUNNER_INSTALL = /^(?![ \t]*#).*?(?:\b(?:apt-get|apt|yum|dnf|zypper|apk)\b[^\n]*?\b(?:install|add)\b[^\n]*?\bgitlab-(?:ci-multi-)?runner\b|\b(?:dpkg|rpm)[ \t]+-[A-Za-z]*[iU][A-Za-z]*[ \t][^\n]*?gitlab-(?:ci-multi-)?runner|\bgitlab-(?:ci-multi-)?runner[ \t]+install\b)/m;
 /**
  * Why the user data of `address` (a launch template as proven, or as written) is known only when
  * Terraform runs, in the evaluator's words with where that is written; with `parts`, only when the
@@ -340,12 +349,14 @@ export function userDataWhy(ev: Evidence, address: string, parts?: readonly stri
   return `${why.message} (${formatPosition(why.at)})`;
 }
 
-export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: ReadonlySet<string>): { managers: VmManagerEvidence[]; findings: Finding[]; unreadable: string[]; refused: string[] } {
+export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: ReadonlySet<string>): { managers: VmManagerEvidence[]; findings: Finding[]; unreadable: string[]; refused: string[]; installsOnly: string[] } {
   const findings: Finding[] = [];
   const managers: VmManagerEvidence[] = [];
   const unreadable: string[] = [];
   // Managers read whole whose register command gitlab-runner refuses (RF919): read, not unreadable.
   const refused: string[] = [];
+  // Instances whose user data installs gitlab-runner and does nothing more with it: no manager, said why.
+  const installsOnly: string[] = [];
   const texts = new Map<string, string>();
   for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
   // The register commands of every file given, read once (to point at a command's flags where they are written).
@@ -450,7 +461,17 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     const candidates = ev.configTomls.filter((t) => executors.has(getText(t.value, 'runners', 0, 'executor')));
     const pick = nearest(candidates.filter((t) => named !== undefined && t.origin.source.path.split('/').includes(named)), origin.source.path) ?? (candidates.length === 1 ? candidates[0] : undefined);
     if (!toml) {
-      if (!pick) continue;
+      if (!pick) {
+        // User data read whole that installs gitlab-runner but neither registers nor writes a config.toml: RF910 says so.
+        const install = span === undefined && read.unknown.length === 0 && registerCommands('user-data', userData).length === 0 ? RUNNER_INSTALL.exec(userData) : null;
+        if (install !== null) {
+          const line = userData.slice(0, install.index).split('\n').length;
+          const source = ev.terraform.userDataSources?.get(written(ev, k));
+          const place = source ? userDataLinePlace(source, userData, line) : undefined;
+          installsOnly.push(`${written(ev, k)} installs gitlab-runner (${place ? `${place.file}:${place.line}` : `line ${line} of its user data at ${formatPosition(originAt(origin, 'user_data'))}`}) but registers no runner and writes no config.toml`);
+        }
+        continue;
+      }
       toml = pick.value;
       tomlOrigin = pick.origin;
     }
@@ -458,15 +479,18 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     if (!executors.has(executor)) continue;
     // A name the shell expands at boot (`--name "$${my_instance_id}"`, the instance id read from the
     // metadata service) is no name the files give: its letters are a variable's, not the runner's.
+    // So is one with a part only Terraform knows (`--description "runner ${var.region}"` rendered
+    // before the variable has a value): `runner-var-region` would read as the runner's literal name.
+    // Either way the runner is named as one without a name (its resource's name, else its address).
     const tomlName = str(get(toml, 'runners', 0, 'name'));
-    const bootName = tomlName !== undefined && /\$(?:\{|[A-Za-z_(])/.test(tomlName) && !read.unknown.some((u) => tomlName.includes(u));
+    const bootName = tomlName !== undefined && /\$(?:\{|[A-Za-z_(])/.test(tomlName);
     const runner = named ?? (bootName ? undefined : tomlName?.replace(/[^A-Za-z0-9-]+/g, '-').replace(/^-+|-+$/g, '').toLowerCase()) ?? str(body.name) ?? k;
     // The runner's config.toml file beside user data that writes its own (in a folder named after the runner).
     const file = tomlText !== undefined ? nearest(candidates.filter((t) => t.origin.source.path.split('/').includes(runner)), origin.source.path) : undefined;
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;
     managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(tokenFlagWritten !== undefined ? { tokenFlagWritten } : {}), ...(registeredAs ? { registeredAs } : {}), ...(registeredFlag ? { registeredFlag } : {}) });
   }
-  return { managers, findings, unreadable, refused };
+  return { managers, findings, unreadable, refused, installsOnly };
 }
 
 /**

@@ -37,6 +37,15 @@ export function isVarsTemplateName(path: string): boolean {
   return /\.tfvars(?:\.json)?\.(?:example|sample|template)$/i.test(path);
 }
 
+/**
+ * A Makefile (`Makefile`, `makefile`, `GNUmakefile`, GNU make's default names, and `*.mk` includes):
+ * its recipes are shell commands a deployment runs (`kubectl create serviceaccount …`, `helm install`,
+ * `gitlab-runner register`), read as text as a shell script is, by a walk too.
+ */
+export function isMakefileName(path: string): boolean {
+  return /(?:^|[\\/])(?:GNUmakefile|[Mm]akefile|[^\\/]+\.mk)$/.test(path);
+}
+
 export function isTerraformStateName(path: string): boolean {
   return /\.tfstate(?:\.[^\\/]*)?\.backup$|\.tfstate$/i.test(path);
 }

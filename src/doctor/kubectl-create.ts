@@ -1,0 +1,106 @@
+import { inShellComment } from './shell-comment.js';
+
+/**
+ * ServiceAccounts a script or Makefile makes with `kubectl create serviceaccount NAME [-n NS]` (and
+ * annotates with `kubectl annotate serviceaccount NAME …`). The doctor reads objects, not commands:
+ * such a command runs only when its script or make target runs, in the cluster its kubeconfig
+ * context names, so the ServiceAccount is not taken as given. RF904 says where the command is, so a
+ * reader is not told the object exists nowhere.
+ *
+ * kubectl's syntax (kubernetes/kubectl pkg/cmd/create/create_serviceaccount.go: `serviceaccount NAME`,
+ * alias `sa`; the namespace is the global `-n`/`--namespace` flag, else the context's namespace).
+ * A name or namespace written as a variable is read where the same file sets it once to a literal
+ * (make's `X := v`, `X ?= v`, `X = v`, the shell's `X=v`); anything else is left unread.
+ */
+export interface MadeByCommand {
+  /** `path:line` of the `kubectl create serviceaccount`. */
+  at: string;
+  /** Its namespace where `-n`/`--namespace` gives one the file shows; undefined for the context's. */
+  namespace?: string;
+  /** `path:line` of a `kubectl annotate serviceaccount` of the same name, where there is one. */
+  annotatedAt?: string;
+}
+
+const CREATE = /\bkubectl[ \t]+create[ \t]+(?:serviceaccounts?|sa)(?=[ \t])/g;
+const ANNOTATE = /\bkubectl[ \t]+annotate[ \t]+(?:serviceaccounts?|sa)[ \t]+([^\s;&|#\\]+)/g;
+/** A variable set once to a literal: make's `X := v`/`X ?= v`/`X = v`, the shell's `X=v`. */
+const ASSIGNMENT = /^[ \t]*(?:export[ \t]+)?([A-Za-z_][A-Za-z0-9_]*)[ \t]*(?::=|\?=|::=|=)[ \t]*["']?([A-Za-z0-9][A-Za-z0-9._-]*)["']?[ \t]*$/gm;
+/** `$(X)`, `${X}`, `$X`: one variable and nothing else. */
+const VARIABLE = /^\$(?:\(([A-Za-z_][A-Za-z0-9_]*)\)|\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$/;
+const LITERAL = /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/;
+
+function literals(text: string): Map<string, string | null> {
+  const out = new Map<string, string | null>();
+  for (const m of text.matchAll(ASSIGNMENT)) out.set(m[1]!, out.has(m[1]!) && out.get(m[1]!) !== m[2]! ? null : m[2]!);
+  return out;
+}
+
+function valueOf(word: string, vars: ReadonlyMap<string, string | null>): string | undefined {
+  const w = word.replace(/^["']|["']$/g, '');
+  if (LITERAL.test(w)) return w;
+  const v = VARIABLE.exec(w);
+  const name = v ? (v[1] ?? v[2] ?? v[3])! : undefined;
+  const value = name !== undefined ? vars.get(name) : undefined;
+  return typeof value === 'string' && LITERAL.test(value) ? value : undefined;
+}
+
+const lineOf = (text: string, at: number) => text.slice(0, at).split('\n').length;
+
+/** Every ServiceAccount a command of the files makes, by its name. */
+export function serviceAccountsMadeByCommands(texts: ReadonlyMap<string, string> | undefined): Map<string, MadeByCommand[]> {
+  const out = new Map<string, MadeByCommand[]>();
+  for (const [path, text] of texts ?? []) {
+    if (!text.includes('kubectl')) continue;
+    let vars: Map<string, string | null> | undefined;
+    const annotated = new Map<string, string>();
+    for (const m of text.matchAll(ANNOTATE)) {
+      if (inShellComment(text, m.index)) continue;
+      const name = valueOf(m[1]!, (vars ??= literals(text)));
+      if (name !== undefined && !annotated.has(name)) annotated.set(name, `${path}:${lineOf(text, m.index)}`);
+    }
+    for (const m of text.matchAll(CREATE)) {
+      if (inShellComment(text, m.index)) continue;
+      // The rest of the command: its logical line (a `\` at a line's end continues it), up to `;`, `&`, `|` or `#`.
+      const from = m.index + m[0].length;
+      let end = from;
+      while (end < text.length) {
+        const nl = text.indexOf('\n', end);
+        end = nl < 0 ? text.length : nl;
+        if (!/\\[ \t]*$/.test(text.slice(from, end))) break;
+        end++;
+      }
+      const words = text.slice(from, end).replace(/\\[ \t]*(?:\n|$)/g, ' ').split(/[;&|#]/)[0]!.trim().split(/[ \t]+/).filter((w) => w !== '');
+      let name: string | undefined;
+      let namespace: string | undefined;
+      let unread = false;
+      for (let i = 0; i < words.length; i++) {
+        const w = words[i]!;
+        const ns = /^(?:-n|--namespace)(?:=(.+))?$/.exec(w) ?? /^-n(.+)$/.exec(w);
+        if (ns) {
+          const given = ns[1] ?? words[++i];
+          namespace = given !== undefined ? valueOf(given, (vars ??= literals(text))) : undefined;
+          if (namespace === undefined) unread = true;
+        } else if (w.startsWith('-')) {
+          if (!w.includes('=') && /^--(?:output|dry-run|field-manager|template)$/.test(w)) i++;
+        } else if (name === undefined) name = valueOf(w, (vars ??= literals(text))) ?? '';
+      }
+      if (name === undefined || name === '' || unread) continue;
+      const made: MadeByCommand = { at: `${path}:${lineOf(text, m.index)}`, ...(namespace !== undefined ? { namespace } : {}), ...(annotated.has(name) ? { annotatedAt: annotated.get(name)! } : {}) };
+      out.set(name, [...(out.get(name) ?? []), made]);
+    }
+  }
+  return out;
+}
+
+/**
+ * The words RF904 adds for a ServiceAccount not among the objects given that a command makes: where,
+ * and that the doctor does not run it. Empty where no command of the files makes one of that name in
+ * that namespace (or in the context's namespace, which the files do not show).
+ */
+export function madeByCommandClause(made: ReadonlyMap<string, readonly MadeByCommand[]>, namespace: string, name: string): string {
+  const c = made.get(name)?.find((m) => m.namespace === undefined || m.namespace === namespace);
+  if (c === undefined) return '';
+  const where = c.namespace === undefined ? ' (in the namespace of kubectl\'s context, which the files do not show)' : '';
+  const annotations = c.annotatedAt !== undefined ? `, nor the annotations \`kubectl annotate serviceaccount\` gives it (${c.annotatedAt})` : '';
+  return `; \`kubectl create serviceaccount\` at ${c.at} makes it${where}, a command the doctor does not run: it reads the objects given, so the ServiceAccount is not read${annotations}`;
+}

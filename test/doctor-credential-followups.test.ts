@@ -221,7 +221,8 @@ describe('a walk names Bicep as not read', () => {
 // the interpreter that line names.
 describe('a shell script without an extension is read by its #! line', () => {
   const script = (shebang: string) => `${shebang}\nsource .env\n# from this folder only\nif [ "$PWD" != "$(dirname "$0")" ]; then\n  echo "run me from my folder"\n  exit 1\nfi\ndocker compose exec runner gitlab-runner register \\\n  --executor docker \\\n  --docker-image alpine \\\n  --docker-privileged\n`;
-  it('a walk reads `register` (#!/bin/bash) and `setup` (#!/usr/bin/env sh): RF301 at the flag; a Python script and a Makefile stay silent', async () => {
+  // A Makefile is read by its name (37b: its recipes are shell commands), not by a #! line.
+  it('a walk reads `register` (#!/bin/bash) and `setup` (#!/usr/bin/env sh): RF301 at the flag; a Python script stays silent, a Makefile is read by its name', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'rf-shebang-'));
     try {
       writeFileSync(join(dir, 'register'), script('#!/bin/bash'));
@@ -229,8 +230,8 @@ describe('a shell script without an extension is read by its #! line', () => {
       writeFileSync(join(dir, 'tool'), script('#!/usr/bin/env python3'));
       writeFileSync(join(dir, 'Makefile'), 'all:\n\tgitlab-runner register --executor docker --docker-privileged\n');
       const { files } = await walkFiles([dir], 1 << 20);
-      expect(files.filter((f) => f.notRead !== true).map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['register', 'setup']);
-      expect(doctor(files).findings.filter((f) => f.code === 'RF301').map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['register:11:3', 'setup:11:3']);
+      expect(files.filter((f) => f.notRead !== true).map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['Makefile', 'register', 'setup']);
+      expect(doctor(files).findings.filter((f) => f.code === 'RF301').map((f) => f.path.slice(dir.length + 1)).sort()).toEqual(['Makefile:2:43', 'register:11:3', 'setup:11:3']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

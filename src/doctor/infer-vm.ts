@@ -116,12 +116,12 @@ export function settleOwnAccount(root: TerraformRoot, account: string, accountOf
  * the cache is the bucket of `[runners.cache.s3]`. The platform plugins' verify hooks then prove
  * these documents exactly as they prove generated ones.
  */
-export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string | undefined, sink: VmSink): { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[]; refused: string[]; installsOnly: string[]; tomlsTaken: ReadonlySet<unknown> } {
+export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string | undefined, sink: VmSink): { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[]; refused: string[]; installsOnly: string[]; hostProcess: string[]; tomlsTaken: ReadonlySet<unknown> } {
   const readers = new Map<string, { type: string; doctor: ComputeDoctorReader }>();
   for (const p of PLATFORMS) if (p.computeDoctor) for (const e of p.computeDoctor.executors) readers.set(e, { type: p.type, doctor: p.computeDoctor });
   // A manager on one EC2 instance is read as the launch template the proofs look up.
   instancesAsLaunchTemplates(ev, root);
-  const { managers, findings, unreadable, refused, installsOnly } = findVmManagers(ev, root, new Set(readers.keys()));
+  const { managers, findings, unreadable, refused, installsOnly, hostProcess } = findVmManagers(ev, root, new Set(readers.keys()));
   sink.findings.push(...findings);
   // Static cloud keys the runner hosts are handed through Terraform (RF937), at the hosts as written.
   const hosts = managers.map((m) => ev.terraform.renamed?.get(`aws_launch_template.${m.launchTemplateKey}`) ?? `aws_launch_template.${m.launchTemplateKey}`);
@@ -135,7 +135,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
   const artifacts: Artifact[] = [];
   // The config.toml files a manager took (the one it boots, or its copy beside the user data's): the others are checked alone.
   const tomlsTaken = new Set<unknown>(managers.flatMap((m) => [m.toml, m.configFile?.value]));
-  if (managers.length === 0) return { found: 0, artifacts, unreadable, refused, installsOnly, tomlsTaken };
+  if (managers.length === 0) return { found: 0, artifacts, unreadable, refused, installsOnly, hostProcess, tomlsTaken };
   // The account a binding already named (settled into the root by the caller) is the roles' account.
   const aws = awsOf(ev, root);
   if (known !== undefined) aws.account = known;
@@ -382,7 +382,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     const ud = userDataArtifact(m);
     if (!have.has(ud.path)) artifacts.push(ud);
   }
-  const out: { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[]; refused: string[]; installsOnly: string[]; tomlsTaken: ReadonlySet<unknown> } = { found: managers.length, ...(aws.account !== undefined ? { account: aws.account } : {}), partition, artifacts, unreadable, refused, installsOnly, tomlsTaken };
+  const out: { found: number; account?: string; partition?: string; region?: string; artifacts: Artifact[]; unreadable: string[]; refused: string[]; installsOnly: string[]; hostProcess: string[]; tomlsTaken: ReadonlySet<unknown> } = { found: managers.length, ...(aws.account !== undefined ? { account: aws.account } : {}), partition, artifacts, unreadable, refused, installsOnly, hostProcess, tomlsTaken };
   if (aws.region) out.region = aws.region;
   return out;
 }

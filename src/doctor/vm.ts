@@ -11,6 +11,7 @@ import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence } from './evidence.js';
 import { mapBodyStrings } from './root-strings.js';
 import { pathInFolder, userDataFilePath } from '../platforms/aws-vm/user-data.js';
+import { instanceProfileOf } from '../platforms/aws-vm/common.js';
 import { cloudConfigFileSpan, isCloudConfig } from '../platforms/aws-vm/cloud-init.js';
 import { isObject } from '../model/is-object.js';
 import { flagShown, isUndefinedFlag, refusedSetting, registerCommands, scriptVersion, tokenNotTaken, type RegisterCommand } from './register-command.js';
@@ -349,7 +350,7 @@ export function userDataWhy(ev: Evidence, address: string, parts?: readonly stri
   return `${why.message} (${formatPosition(why.at)})`;
 }
 
-export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: ReadonlySet<string>): { managers: VmManagerEvidence[]; findings: Finding[]; unreadable: string[]; refused: string[]; installsOnly: string[] } {
+export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: ReadonlySet<string>): { managers: VmManagerEvidence[]; findings: Finding[]; unreadable: string[]; refused: string[]; installsOnly: string[]; hostProcess: string[] } {
   const findings: Finding[] = [];
   const managers: VmManagerEvidence[] = [];
   const unreadable: string[] = [];
@@ -357,6 +358,10 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
   const refused: string[] = [];
   // Instances whose user data installs gitlab-runner and does nothing more with it: no manager, said why.
   const installsOnly: string[] = [];
+  // Managers whose executor runs jobs as processes on the instance (shell): said (RF713, RF903), not proven.
+  const hostProcess: string[] = [];
+  // Register commands of those executors are read too, so that their managers are said (not "no manager").
+  const readExecutors = new Set([...executors, ...HOST_PROCESS_EXECUTORS]);
   const texts = new Map<string, string>();
   for (const a of ev.artifacts) if (a.format === 'text') texts.set(a.path, a.content);
   // The register commands of every file given, read once (to point at a command's flags where they are written).
@@ -426,7 +431,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
         const place = source ? userDataLinePlace(source, userData, line) : undefined;
         return place ? `on line ${place.line} of ${place.file}` : 'in the user data as Terraform renders it';
       };
-      const boot = fromRegisterCommand(userData, executors, ev.texts ?? texts, commandsOf, [...(file !== undefined ? [file] : []), origin.source.path], () => originAt(origin, 'user_data'), lineShown);
+      const boot = fromRegisterCommand(userData, readExecutors, ev.texts ?? texts, commandsOf, [...(file !== undefined ? [file] : []), origin.source.path], () => originAt(origin, 'user_data'), lineShown);
       if (boot && 'problem' in boot) {
         if (boot.said === true) {
           refused.push(`the manager of ${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}) was read, but gitlab-runner register refuses its flags at boot (RF919 at ${boot.at}), so it registers no runner`);
@@ -476,7 +481,12 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
       tomlOrigin = pick.origin;
     }
     const executor = str(get(toml, 'runners', 0, 'executor')) ?? '';
-    if (!executors.has(executor)) continue;
+    if (!executors.has(executor)) {
+      // A manager whose jobs run as processes on the instance itself: read, said, not proven (no platform proves it).
+      if (HOST_PROCESS_EXECUTORS.has(executor)) findings.push(...hostProcessManagerFindings(ev, root, k, body, origin, executor));
+      if (HOST_PROCESS_EXECUTORS.has(executor)) hostProcess.push(written(ev, k));
+      continue;
+    }
     // A name the shell expands at boot (`--name "$${my_instance_id}"`, the instance id read from the
     // metadata service) is no name the files give: its letters are a variable's, not the runner's.
     // So is one with a part only Terraform knows (`--description "runner ${var.region}"` rendered
@@ -490,7 +500,53 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     const configFile = file ? { value: file.value, origin: file.origin } : undefined;
     managers.push({ runner, cluster: tags['runner-fleet-cluster'] ?? 'vm', executor, toml, tomlOrigin, userData, unknownInUserData: read.unknown, tomlInUserData: tomlText !== undefined && !registered, ...(span && !registered ? { tomlBody: { lines: span.body.split('\n'), from: span.from } } : {}), ...(configFile ? { configFile } : {}), launchTemplateKey: k, origin, ...(registered ? { registered } : {}), ...(tokenFlag !== undefined ? { tokenFlag } : {}), ...(tokenFlagWritten !== undefined ? { tokenFlagWritten } : {}), ...(registeredAs ? { registeredAs } : {}), ...(registeredFlag ? { registeredFlag } : {}) });
   }
-  return { managers, findings, unreadable, refused, installsOnly };
+  return { managers, findings, unreadable, refused, installsOnly, hostProcess };
+}
+
+/**
+ * Executors that run a job as processes of the manager's own instance, outside any container:
+ * `shell` (GitLab Runner docs, "Executors": the shell executor runs builds on the machine where the
+ * runner is installed). The platforms prove Docker, docker-autoscaler and Fargate managers on EC2;
+ * these are read as managers (no RF910) and said, not proven.
+ */
+const HOST_PROCESS_EXECUTORS = new Set(['shell']);
+
+/**
+ * What the doctor says of a manager whose jobs run as processes on its instance: RF713 where the
+ * instance has an instance profile (a process on the instance reaches the instance metadata service
+ * whatever the hop limit, which only counts the hops a reply makes past the instance: EC2 User Guide,
+ * "Configure the instance metadata options"; so every job holds the manager's role), and RF903 that
+ * its chain is not proven.
+ */
+function hostProcessManagerFindings(ev: Evidence, root: TerraformRoot, k: string, body: Record<string, unknown>, origin: Origin, executor: string): Finding[] {
+  const address = written(ev, k);
+  const out: Finding[] = [];
+  const profileRef = instanceProfileOf(body);
+  if (profileRef !== undefined) {
+    const profileKey = resolveKey(root, 'aws_iam_instance_profile', profileRef);
+    const roleRef = profileKey !== undefined ? str(root.resource.aws_iam_instance_profile?.[profileKey]?.role) : undefined;
+    const roleKey = roleRef !== undefined ? resolveKey(root, 'aws_iam_role', roleRef) : undefined;
+    const role = roleKey !== undefined ? str(root.resource.aws_iam_role?.[roleKey]?.name) ?? roleKey : roleRef;
+    const profileName = profileKey !== undefined ? str(root.resource.aws_iam_instance_profile?.[profileKey]?.name) : undefined;
+    const profile = profileName !== undefined && !profileName.includes('${') ? profileName : profileKey !== undefined ? `aws_iam_instance_profile.${profileKey}` : profileRef;
+    out.push(
+      finding(
+        'RF713',
+        formatPosition(originAt(origin, 'iam_instance_profile')),
+        `the runner manager ${address} runs its jobs with the ${executor} executor, as processes on the instance itself: every job can ask the instance metadata service for the credentials of its instance profile ${profile}${role !== undefined && !role.includes('${') ? ` (role ${role})` : ''}, which are the manager's, whatever the IMDS hop limit (that only counts hops past the instance)`,
+        { fix: 'run jobs in containers (the docker executor, with IMDSv2 and hop limit 1) or on instances of their own (docker-autoscaler) that carry no instance profile of the manager; a job that needs AWS gets a role of its own through GitLab CI id_tokens' },
+      ),
+    );
+  }
+  out.push(
+    finding(
+      'RF903',
+      formatPosition(originAt(origin, 'user_data')),
+      `${address} is a runner manager with the ${executor} executor; the doctor proves EC2 runners whose jobs run in Docker containers, on docker-autoscaler instances or on Fargate, so this runner's chain (its identity's permissions, its token's store, its cache) is not proven`,
+      { fix: 'run the runner with the docker, docker-autoscaler or Fargate (custom) executor to have its chain proven' },
+    ),
+  );
+  return out;
 }
 
 /**

@@ -76,4 +76,23 @@ ${IMDS}  user_data = base64encode(<<-EOT
     expect(found.filter((f) => f.code === 'RF910' || f.message.includes('shell executor'))).toEqual([]);
     expect(doctor(files(instance('docker', true))).proofs.length).toBeGreaterThan(0);
   });
+
+  it('a user data that registers a shell runner and then a Docker one: the Docker manager is the one read and proven (as before shell was read)', () => {
+    const both = `${ROLE}resource "aws_instance" "runner" {
+  ami                  = "ami-0123456789abcdef0"
+  instance_type        = "t3.medium"
+  iam_instance_profile = aws_iam_instance_profile.ci.name
+${IMDS}  user_data = <<-EOT
+    #!/bin/bash
+    set -euo pipefail
+    gitlab-runner register --non-interactive --url https://gitlab.example.com --token "$(cat /run/token)" --executor shell
+    gitlab-runner register --non-interactive --url https://gitlab.example.com --token "$(cat /run/token2)" --executor docker --docker-image alpine:3.22
+  EOT
+}
+`;
+    const r = doctor(files(both));
+    expect(r.findings.filter((f) => f.message.includes('shell executor'))).toEqual([]);
+    expect(r.proofs.length).toBeGreaterThan(0);
+  });
 });
+

@@ -431,7 +431,11 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
         const place = source ? userDataLinePlace(source, userData, line) : undefined;
         return place ? `on line ${place.line} of ${place.file}` : 'in the user data as Terraform renders it';
       };
-      const boot = fromRegisterCommand(userData, readExecutors, ev.texts ?? texts, commandsOf, [...(file !== undefined ? [file] : []), origin.source.path], () => originAt(origin, 'user_data'), lineShown);
+      const prefer = [...(file !== undefined ? [file] : []), origin.source.path];
+      // A register of an executor the platforms prove first (the manager is proven by it); else one of a host-process executor (said, not proven).
+      const boot =
+        fromRegisterCommand(userData, executors, ev.texts ?? texts, commandsOf, prefer, () => originAt(origin, 'user_data'), lineShown) ??
+        fromRegisterCommand(userData, readExecutors, ev.texts ?? texts, commandsOf, prefer, () => originAt(origin, 'user_data'), lineShown);
       if (boot && 'problem' in boot) {
         if (boot.said === true) {
           refused.push(`the manager of ${written(ev, k)} (${formatPosition(originAt(origin, 'user_data'))}) was read, but gitlab-runner register refuses its flags at boot (RF919 at ${boot.at}), so it registers no runner`);

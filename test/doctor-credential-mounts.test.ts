@@ -59,6 +59,31 @@ gitlab-runner register --non-interactive --url https://gitlab.example.com --toke
     expect(found.map((f) => `${f.code} ${f.path} ${f.received}`)).toEqual(['RF945 register.sh:5:3 $RUNNER_CREDENTIALS_FILE:/root/.aws/credentials:ro']);
   });
 
+  it('gitlab-runner register --docker-volumes is classified as config.toml volumes are: host folders RF309 (root\'s /root/.aws included), credentials RF945, harmless mounts nothing', () => {
+    const script = `#!/bin/sh
+gitlab-runner register --non-interactive --url https://gitlab.example.com --token "$RUNNER_TOKEN" \\
+  --executor docker --docker-image alpine:3.22 \\
+  --docker-volumes /root/.aws:/root/.aws \\
+  --docker-volumes /etc:/host/etc \\
+  --docker-volumes /var/run/docker.sock:/var/run/docker.sock \\
+  --docker-volumes /etc/ssl/certs:/etc/ssl/certs:ro \\
+  --docker-volumes /cache \\
+  --docker-volumes /opt/ci/gcloud:/root/.config/gcloud:ro \\
+  --docker-volumes "$SOCKET_DIR:/var/run"
+`;
+    const found = codes([file('register.sh', script)]);
+    expect(found.map((f) => `${f.code} ${f.path} ${f.received}`)).toEqual([
+      'RF309 register.sh:4:3 /root/.aws:/root/.aws',
+      'RF309 register.sh:5:3 /etc:/host/etc',
+      'RF309 register.sh:6:3 /var/run/docker.sock:/var/run/docker.sock',
+      'RF945 register.sh:9:3 /opt/ci/gcloud:/root/.config/gcloud:ro',
+    ]);
+    // One rule for both places: the message says what config.toml's volumes entry would, and its fix names the flag.
+    expect(found[0]!.message).toMatch(/^gitlab-runner register --docker-volumes \/root\/\.aws:\/root\/\.aws bind-mounts the host's \/root\/\.aws read-write: .*; from the host a job takes what the host holds/);
+    expect(found[2]!.message).toContain('the Docker API of the host');
+    expect(found[0]!.fix).toBe('remove --docker-volumes /root/.aws:/root/.aws; for Docker builds build images with a daemonless builder (BuildKit rootless, kaniko, buildah) instead');
+  });
+
   it('an EC2 manager whose config.toml mounts credentials: said once, at its line in the user data', () => {
     const files = handWrittenDockerVm({ folder: 'vm', ciStatements: [], deployPolicy: '{}', config: '    volumes = ["/opt/ci/aws:/root/.aws:ro"]\n' });
     const found = codes(files);

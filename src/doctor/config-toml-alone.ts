@@ -1,6 +1,6 @@
 import type { Finding } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
-import { describeEscape, dockerHostEscapes, escapeFindings, type DockerEscape } from '../verify/docker-escape.js';
+import { describeEscape, dockerHostEscapes, escapeFindings, ON_SOME_HOST, type DockerEscape } from '../verify/docker-escape.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FIX, jobSettings, machineKeyFix, machineOptionCredentials, privilegedDeploymentFix, privilegedSettingFix, serviceAccountOverwriteMessage } from '../verify/runner-toml.js';
 import { get, getText } from '../verify/get.js';
 import { formatPosition, originAt, tomlSettingSaid, type Origin } from './source.js';
@@ -15,7 +15,6 @@ import { alsoAt } from './secrets.js';
  */
 
 /** What a job reaches once on the host, where the documents do not say which host that is. */
-const ON_SOME_HOST = "from the host a job takes what the host holds: its cloud credentials and, where the runner manager runs on it, config.toml with every runner's token";
 
 /** The names of the checks, for RF910's message. */
 export const ALONE_CHECKS = "privileged jobs and the ways out of a job's container ([runners.docker], RF301/RF309), the job service account overwrite (RF107), cloud keys in [runners.machine] MachineOptions (RF940; RF928 for a placeholder) and the deprecated docker+machine executor (RF925)";

@@ -8,7 +8,7 @@ import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-versio
 import { inShellComment } from './shell-comment.js';
 import { ansibleScripts, flowListScripts } from './ansible.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
-import { CREDENTIAL_MOUNT_FIX, credentialMount, credentialMountLets } from '../verify/docker-escape.js';
+import { CREDENTIAL_MOUNT_FIX, hostVolumeFix, ON_SOME_HOST, volumeReach } from '../verify/docker-escape.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
 
 /**
@@ -628,13 +628,12 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
           const what = f.name === 'docker-privileged' ? 'every job runs privileged' : "every job's services run privileged";
           findings.push(finding('RF301', at, `gitlab-runner register ${f.written}: ${what}, with every capability and device of the host; a job can take over the instance and read what it holds (its credentials, the runner token)`, `remove ${f.written}; build images without privileges (BuildKit rootless, kaniko, buildah)`));
         }
-        // A credentials mount: its container side tells, whatever variable fills in the host side.
-        const credentials = f.name === 'docker-volumes' && f.value !== undefined && !/(^|:)\/root(\/|:|$)/.test(f.value.split(':')[0] ?? '') ? credentialMount(f.value) : undefined;
-        if (credentials !== undefined) findings.push(finding('RF945', at, `gitlab-runner register ${f.written} ${credentialMountLets(credentials)}`, CREDENTIAL_MOUNT_FIX, f.value));
+        // A volume, by config.toml's rule (volumeReach): a way onto the host (RF309) where the host side is
+        // written out, else cloud credentials (RF945), which the container side tells whatever variable fills in the host side.
+        const reach = f.name === 'docker-volumes' && f.value !== undefined ? volumeReach(f.value, !unknownValue(f.value.split(':')[0] ?? '')) : undefined;
+        if (reach?.kind === 'credentials') findings.push(finding('RF945', at, `gitlab-runner register ${f.written} ${reach.lets}`, CREDENTIAL_MOUNT_FIX, f.value));
+        if (reach?.kind === 'host') findings.push(finding('RF309', at, `gitlab-runner register ${f.written} ${f.value!} ${reach.lets}${reach.readOnly ? '' : `; ${ON_SOME_HOST}`}`, hostVolumeFix(`${f.written} ${f.value!}`), f.value));
         if (f.value === undefined || unknownValue(f.value)) continue;
-        if (f.name === 'docker-volumes' && /(^|:)\/(var\/)?run\/docker\.sock(:|$)/.test(f.value)) {
-          findings.push(finding('RF309', at, `gitlab-runner register ${f.written} mounts the Docker socket into every job: a job can start a privileged container on the host and take it over`, `remove the Docker socket from ${f.written}; build images without it (BuildKit rootless, kaniko, buildah)`, f.value));
-        }
         if (f.name === 'docker-cap-add' || f.name === 'docker-devices') {
           findings.push(finding('RF309', at, `gitlab-runner register ${f.written} ${f.value}: every job gets ${f.name === 'docker-cap-add' ? 'that capability' : 'that host device'}`, `remove ${f.written}, or give it only to a runner whose jobs need it`, f.value));
         }

@@ -108,6 +108,10 @@ const SOCKET_DIRS = new Set(['/', '/var', '/var/run', '/run', '/run/docker', '/v
 const SYSTEM_DIRS = ['/proc', '/sys', '/dev', '/etc', '/root', '/boot', '/usr', '/bin', '/sbin', '/lib', '/lib64', '/var/lib/docker', '/var/lib/containerd'];
 
 const BUILDER = 'build images with a daemonless builder (BuildKit rootless, kaniko, buildah) instead';
+/** The fix of a volume that is a way onto the host: remove `what`. */
+export function hostVolumeFix(what: string): string {
+  return `remove ${what}; for Docker builds ${BUILDER}`;
+}
 const FIXES: Record<string, string> = {
   privileged: `set privileged = false (jobs.privileged: false) and ${BUILDER}`,
   services_privileged: `remove services_privileged (or set it to false) and ${BUILDER}`,
@@ -121,7 +125,7 @@ const FIXES: Record<string, string> = {
   devices: 'remove the device; give jobs what they need through a service or a volume of their own',
   services_devices: 'remove the device from services_devices',
   device_cgroup_rules: 'remove the rule',
-  volumes: `remove the bind mount; for Docker builds ${BUILDER}`,
+  volumes: hostVolumeFix('the bind mount'),
   volumes_from: 'remove the entry; give jobs what they need through a volume of their own (volumes = ["/name"]) or an image, never the volumes of another container',
 };
 
@@ -227,6 +231,26 @@ export function credentialMount(entry: string): string | undefined {
   return undefined;
 }
 
+/**
+ * What a Docker volume (`host:container[:options]`) hands every job container, by one rule for
+ * config.toml's `[runners.docker] volumes` and register's `--docker-volumes`: a way onto the host
+ * (RF309: the Docker socket, a system folder read-write, or one read-only that holds secrets), or
+ * else cloud credentials (RF945); undefined for neither. `hostKnown: false` (a host side that a
+ * variable fills in) leaves only what the container side tells.
+ */
+export type VolumeReach = { kind: 'host'; lets: string; readOnly: boolean } | { kind: 'credentials'; lets: string };
+export function volumeReach(entry: string, hostKnown = true): VolumeReach | undefined {
+  const escape = hostKnown ? volumeEscape(entry) : undefined;
+  if (escape !== undefined) return { kind: 'host', lets: `bind-mounts ${escape.lets}`, readOnly: escape.readOnly };
+  // Not a way out of the container (a host path under /root already is one: RF309), but cloud credentials for every job.
+  const credentials = credentialMount(entry);
+  return credentials === undefined ? undefined : { kind: 'credentials', lets: credentialMountLets(credentials) };
+}
+
+/** What a job on a host it reached takes, where the documents do not say which host that is (a config.toml alone, a register command). */
+export const ON_SOME_HOST = "from the host a job takes what the host holds: its cloud credentials and, where the runner manager runs on it, config.toml with every runner's token";
+
+
 function securityOptEscape(entry: string): string | undefined {
   const m = /^\s*([a-z-]+)\s*[=:]\s*(.*?)\s*$/i.exec(entry);
   if (!m) return undefined;
@@ -284,15 +308,14 @@ export function dockerHostEscapes(toml: unknown): DockerEscape[] {
     }
     strings(docker.device_cgroup_rules).forEach((rule, n) => add('device_cgroup_rules', rule, 'lets job containers create and use host devices that match the rule (a disk, the host\'s memory)', Array.isArray(docker.device_cgroup_rules) ? n : undefined));
     strings(docker.volumes).forEach((volume, n) => {
-      const escape = volumeEscape(volume);
-      if (escape === undefined) {
-        // Not a way out of the container (RF309, which a host path under /root already is), but cloud credentials for every job (RF945).
-        const credentials = credentialMount(volume);
-        if (credentials !== undefined) out.push({ at: at('volumes', Array.isArray(docker.volumes) ? n : undefined), key: 'volumes', value: show(volume), lets: credentialMountLets(credentials), fix: CREDENTIAL_MOUNT_FIX, credentials: true, readOnly: true });
-        return;
+      const reach = volumeReach(volume);
+      if (reach === undefined) return;
+      const index = Array.isArray(docker.volumes) ? n : undefined;
+      if (reach.kind === 'credentials') out.push({ at: at('volumes', index), key: 'volumes', value: show(volume), lets: reach.lets, fix: CREDENTIAL_MOUNT_FIX, credentials: true, readOnly: true });
+      else {
+        add('volumes', volume, reach.lets, index);
+        if (reach.readOnly) out[out.length - 1]!.readOnly = true;
       }
-      add('volumes', volume, `bind-mounts ${escape.lets}`, Array.isArray(docker.volumes) ? n : undefined);
-      if (escape.readOnly) out[out.length - 1]!.readOnly = true;
     });
     strings(docker.volumes_from).forEach((entry, n) => {
       const { container, readOnly } = volumesFromEntry(entry);

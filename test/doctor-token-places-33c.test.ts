@@ -173,6 +173,16 @@ describe('2b. runnerRegistrationToken given a variable (issue 34d): RF912 as for
       expect(found[0]!.fix).not.toContain('sensitive = true');
     }
   });
+
+  it("the glrt- clause (a glrt- token in the registration flow ignores the runner's settings) only where the values set such a setting, which it names", () => {
+    const settings = '  values = [yamlencode({ runners = { tags = "k8s", locked = false, name = "ci" } })]\n';
+    const [f] = rf912(tf('  sensitive = true\n', SET + settings));
+    expect(f!.message).toMatch(/; a glrt- token given so uses the legacy-compatible flow, which ignores the runner settings the values set \(runners\.tags, runners\.locked\)$/);
+    const set = '  set {\n    name  = "runners.runUntagged"\n    value = "true"\n  }\n';
+    expect(rf912(tf('  sensitive = true\n', SET + set))[0]!.message).toContain('ignores the runner settings the values set (runners.runUntagged)');
+    // None set (runners.name is no GitLab setting): no clause.
+    for (const given of [SET, SET + '  values = [yamlencode({ runners = { name = "ci" } })]\n']) expect(rf912(tf('  sensitive = true\n', given))[0]!.message).not.toContain('legacy-compatible');
+  });
 });
 
 describe('3. a register command in a .tf.json user_data string is read as the same command in HCL', () => {

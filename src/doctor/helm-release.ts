@@ -507,7 +507,7 @@ export function readHelmRelease(ev: Evidence, evaluator: ModuleEvaluator, block:
     if (given && of !== undefined) findings.push(registrationTokenGiven(key, k, of, given.at));
     else if (given && k === 'runnerRegistrationToken') {
       const variable = VARIABLE_REF.exec(given.ref)?.[1];
-      if (variable !== undefined) findings.push(registrationTokenFromVariable(key, variable, given.at, evaluator.mod.variables.get(variable)?.sensitive === true || sensitiveRefs.has(k) || wrappedInSensitive(block.body, variable)));
+      if (variable !== undefined) findings.push(registrationTokenFromVariable(key, variable, given.at, evaluator.mod.variables.get(variable)?.sensitive === true || sensitiveRefs.has(k) || wrappedInSensitive(block.body, variable), registrationSettings(merged.value)));
     }
     if (whole) delete merged.value[k];
   }
@@ -564,13 +564,24 @@ function wrappedInSensitive(body: ConfigBlock['body'], name: string): boolean {
  * shows it in the plan of the helm_release (its set and values) and prints it with plan and apply:
  * said in the same finding.
  */
-function registrationTokenFromVariable(release: string, variable: string, where: Position, sensitive: boolean): Finding {
+/** The chart values that set a runner's GitLab settings at registration (reference/gitlab-runner.md): they apply with a registration token only. */
+const REGISTRATION_SETTINGS = ['tags', 'locked', 'runUntagged', 'protected', 'maximumTimeout'] as const;
+
+/** Which of those the release's values set (`runners.tags`, …), as written. */
+function registrationSettings(values: Record<string, unknown>): string[] {
+  const runners = values.runners;
+  return isObject(runners) ? REGISTRATION_SETTINGS.filter((k) => runners[k] !== undefined && runners[k] !== null).map((k) => `runners.${k}`) : [];
+}
+
+function registrationTokenFromVariable(release: string, variable: string, where: Position, sensitive: boolean, settings: readonly string[]): Finding {
   const shown = sensitive ? '' : `. Nothing marks it sensitive (var.${variable} is not declared sensitive = true, and the value is not given by set_sensitive or through sensitive()), so terraform plan and apply print the token in clear in their output (a CI job's log) with the release's values`;
+  // Said only where the values set such a setting: a glrt- token (which the variable may hold) takes the settings from GitLab and ignores them.
+  const ignored = settings.length === 0 ? '' : `; a glrt- token given so uses the legacy-compatible flow, which ignores the runner settings the values set (${settings.join(', ')})`;
   return {
     code: 'RF912',
     severity: CODES.RF912.severity,
     path: formatPosition(where),
-    message: `${release}: runnerRegistrationToken is given var.${variable}: the runner registers itself by the registration-token flow, ${REGISTRATION_TOKEN_FLOW}; a glrt- token given so uses the legacy-compatible flow, which ignores the runner's settings (runners.tags, locked, runUntagged, protected, maximumTimeout)${shown}`,
+    message: `${release}: runnerRegistrationToken is given var.${variable}: the runner registers itself by the registration-token flow, ${REGISTRATION_TOKEN_FLOW}${ignored}${shown}`,
     fix: `create the runner with gitlab_user_runner (or POST /user/runners), give runnerToken its token through set_sensitive and remove runnerRegistrationToken${sensitive ? '' : `; until then declare var.${variable} sensitive = true`}`,
     received: `var.${variable}`,
   };

@@ -11,6 +11,7 @@ import type { ConfigModule, VarFiles } from './hcl/config.js';
 import type { ModuleCallSite, Reason } from './hcl/eval.js';
 import type { UserDataSource } from './user-data-place.js';
 import type { SetupStep } from './provisioners.js';
+import type { UnreadTemplate } from './deployment-templates.js';
 
 /** A value read from a file, with where it came from. */
 export interface Located<T> {
@@ -155,6 +156,8 @@ export interface Evidence {
   sensitive?: SensitiveMarks;
   /** AWS CloudFormation templates given (path, position, resource types): not read (one RF902 for all), and named where no manager is found. */
   cloudFormation?: { path: string; at: string; types: string[] }[];
+  /** Azure Resource Manager and Packer JSON templates given: not read (one RF902 per engine), and named where no manager is found (deployment-templates.ts). */
+  unreadTemplates?: UnreadTemplate[];
   /** Runner objects of a runner operator (GitLab's, apps.gitlab.com; alekc's, gitlab.k8s.alekc.dev): not read (one RF902 for all), and named where no manager is found. */
   runnerOperators?: { path: string; at: string; kind: string; name: string }[];
   /** helm-unittest suites given (a chart's tests/*_test.yaml): not read, one RF902 per chart, and named by RF910 where no manager is found (helm-unittest.ts). */

@@ -11,6 +11,7 @@ import { CHAIN_KEYS } from '../verify/kubernetes-chain.js';
 import { jobsNamespaceObject } from '../verify/pod-security.js';
 import { emptyEvidence, type Evidence } from './evidence.js';
 import { cloudFormationFinding, readFileInto, runnerOperatorFinding, unreadConfigSecretFindings } from './read.js';
+import { unreadTemplateFindings } from './deployment-templates.js';
 import { readGitOpsReleases } from './gitops.js';
 import { applyKustomizeNamespaces } from './kustomize-namespace.js';
 import { applyArgoDestinations } from './argo-destination.js';
@@ -130,6 +131,7 @@ export function readEvidence(files: readonly InputFile[]): Evidence {
   ev.findings.push(...helmUnittestFindings(ev.helmUnittestSuites ?? [], ev.texts?.keys() ?? []));
   const cloudFormation = cloudFormationFinding(ev.cloudFormation ?? []);
   if (cloudFormation) ev.findings.push(cloudFormation);
+  ev.findings.push(...unreadTemplateFindings(ev.unreadTemplates ?? []));
   const operators = runnerOperatorFinding(ev.runnerOperators ?? []);
   if (operators) ev.findings.push(operators);
   if (notRead.length > 0) {

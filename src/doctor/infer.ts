@@ -15,6 +15,7 @@ import { chartDefaultsDecide, restrictedClears, restrictedViolations } from '../
 import { formatPosition, originAt, tomlWriter, type Origin } from './source.js';
 import { longLivedKeyFindings } from './static-keys.js';
 import { cloudInFiles, type CloudInFiles } from './cloud-in-files.js';
+import { unreadTemplateClause } from './deployment-templates.js';
 import { originKey } from './kustomize-namespace.js';
 import { RUNNER_IMAGE } from './runner-image.js';
 import type { Evidence, Located } from './evidence.js';
@@ -1437,7 +1438,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     const checked = alone.length > 0 ? `; the settings of ${alone.slice(0, 3).map((t) => t.origin.source.path).join(', ')}${alone.length > 3 ? ` and ${alone.length - 3} more config.toml file(s)` : ''} were checked on their own (${ALONE_CHECKS}), but without its manager the identity chain is not proven: which cloud identity the manager and its jobs hold, the cache it signs for, whether jobs reach the host's instance metadata, and the runner's registration in GitLab` : '';
     const cfn = ev.cloudFormation ?? [];
     const templates = ev.templatesUnread ?? [];
-    const cloudFormation = (cfn.length > 0 ? `; ${cfn.length} AWS CloudFormation template(s), which the doctor does not read as a deployment, may declare one (RF902): ${cfn.slice(0, 3).map((t) => t.path).join(', ')}${cfn.length > 3 ? ', …' : ''}` : '') + (templates.length > 0 ? `; OpenShift Template objects that may run one were not read: ${templates.slice(0, 3).join('; ')}${templates.length > 3 ? ` and ${templates.length - 3} more` : ''}` : '');
+    const cloudFormation = (cfn.length > 0 ? `; ${cfn.length} AWS CloudFormation template(s), which the doctor does not read as a deployment, may declare one (RF902): ${cfn.slice(0, 3).map((t) => t.path).join(', ')}${cfn.length > 3 ? ', …' : ''}` : '') + (templates.length > 0 ? `; OpenShift Template objects that may run one were not read: ${templates.slice(0, 3).join('; ')}${templates.length > 3 ? ` and ${templates.length - 3} more` : ''}` : '') + unreadTemplateClause(ev.unreadTemplates ?? []);
     const ops = ev.runnerOperators ?? [];
     const operators = ops.length > 0 ? `; ${ops.length} runner operator object(s), from which an operator the doctor does not model makes the manager (RF902): ${[...new Set(ops.map((o) => o.path))].slice(0, 3).join(', ')}${new Set(ops.map((o) => o.path)).size > 3 ? ', …' : ''}` : '';
     const notExpanded = unexpandedText(ev.terraform.unexpanded ?? []);

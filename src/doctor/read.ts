@@ -30,6 +30,7 @@ import { gitOpsKind } from './gitops.js';
 import { runnerSuite } from './helm-unittest.js';
 import { isOpenShiftTemplate, processTemplate } from './openshift-template.js';
 import { depthOver } from './depth.js';
+import { unreadTemplate } from './deployment-templates.js';
 import { CLOUDFORMATION_TAGS, CLOUDFORMATION_TAG_USE, cloudFormationKeyFindings, cloudFormationTypes } from './cloudformation.js';
 
 const UTF8 = new TextDecoder('utf-8', { fatal: false });
@@ -522,6 +523,12 @@ function classify(ev: Evidence, source: SourceFile, doc: unknown, origin: Origin
     (ev.cloudFormation ??= []).push({ path: source.path, at: at(), types: resourceTypes });
     // Its long-lived keys are a fact without reading the stack (RF936).
     ev.findings.push(...cloudFormationKeyFindings(doc, (p) => formatPosition(source.locate(origin.doc, [...origin.path, ...p]))));
+    return;
+  }
+  // An Azure Resource Manager or Packer JSON template: not read; said once per engine (readEvidence).
+  const template = unreadTemplate(doc);
+  if (template) {
+    (ev.unreadTemplates ??= []).push({ path: source.path, at: at(), ...template });
     return;
   }
   // Values of the gitlab-runner chart.

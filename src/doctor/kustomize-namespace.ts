@@ -7,6 +7,7 @@ import { normalPath } from './hcl/eval.js';
 import { formatPosition, type Origin } from './source.js';
 import { stringPlaces } from './gitops.js';
 import { CLUSTER_SCOPED, applyKustomizePatches, patchFiles } from './kustomize-patch.js';
+import { IdHistory, accountOf, applyNamePrefixSuffix, fixNameReferences, renamed } from './kustomize-names.js';
 
 /**
  * A kustomization's `namespace:` applied to the objects of the files it lists, as `kustomize build`
@@ -39,6 +40,9 @@ import { CLUSTER_SCOPED, applyKustomizePatches, patchFiles } from './kustomize-p
  *   namespace` in the source's path). The folder of `spec.path` / `source.path` is the one folder of
  *   the files given whose path ends in it.
  *
+ * - namePrefix / nameSuffix, and the name references that follow them: kustomize-names.ts. Each
+ *   object's earlier ids (name, namespace) are kept so patches match as kustomize's do.
+ *
  * A resource that is a URL (a remote base) or a path no file given holds is not followed. Objects
  * of files no kustomization lists are left as written.
  */
@@ -48,7 +52,7 @@ import { CLUSTER_SCOPED, applyKustomizePatches, patchFiles } from './kustomize-p
 const NAMESPACE_NEUTRAL = new Set(['LabelTransformer', 'AnnotationsTransformer', 'ImageTagTransformer', 'ReplicaCountTransformer', 'HashTransformer']);
 
 /** Kustomization fields that make objects or may rename them: a build with one is not closed (closedBuild). */
-const OPEN_BUILD = ['configMapGenerator', 'secretGenerator', 'helmCharts', 'helmChartInflationGenerator', 'generators', 'components', 'namePrefix', 'nameSuffix', 'transformers', 'replacements'];
+const OPEN_BUILD = ['configMapGenerator', 'secretGenerator', 'helmCharts', 'helmChartInflationGenerator', 'generators', 'components', 'transformers', 'replacements'];
 
 /** Whether a file named so is a kustomization (kustomize reads kustomization.yaml, kustomization.yml or Kustomization in a folder). */
 export const KUSTOMIZATION_FILE = /(^|[\\/])(kustomization\.ya?ml|Kustomization)$/;
@@ -171,8 +175,9 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   /**
    * The files a kustomization builds, where every one of its resources (and bases) is a file given or
    * a folder of a kustomization that is closed too, and neither it nor an inner one has a field that
-   * makes objects (generators, helmCharts, components) or may rename them (namePrefix, nameSuffix,
-   * transformers, replacements, a patch whose options allow a name or kind change); else undefined.
+   * makes objects (generators, helmCharts, components) or may rename them (transformers,
+   * replacements, a patch whose options allow a name or kind change; namePrefix and nameSuffix are
+   * modelled, kustomize-names.ts); else undefined.
    */
   const closedBuild = (k: Node, seen: Set<Node>): string[] | undefined => {
     if (seen.has(k)) return undefined;
@@ -258,6 +263,8 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       return Array.isArray(subjects) ? subjects.filter(isObject) : [];
     };
     const written = new Map(objects.map((o) => [o, o.value.metadata.namespace]));
+    // The ids each object had before a namespace or name change (kustomize-names.ts).
+    const history = new IdHistory();
     for (const o of objects) {
       const meta = o.value.metadata as { namespace?: string };
       if (o.value.kind === 'ServiceAccount') accounts.push({ name: o.value.metadata.name, original: meta.namespace ?? 'default', meta });
@@ -273,7 +280,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     for (const n of orderOf.get(root) ?? []) {
       const mine = objects.filter((o) => chainOf.get(fileOf(o))?.includes(n));
       const closedFiles = closed(n);
-      const context = { folder: n.folder, value: n.value, origin: n.origin, textOf, placesOf: stringPlaces, writtenNamespace: (o: (typeof objects)[number]) => written.get(o), ...(closedFiles ? { closedFiles } : {}) };
+      const context = { folder: n.folder, value: n.value, origin: n.origin, textOf, placesOf: stringPlaces, writtenNamespace: (o: (typeof objects)[number]) => written.get(o), pastIds: (o: (typeof objects)[number]) => history.past(o.value), ...(closedFiles ? { closedFiles } : {}) };
       const own = n.namespace !== undefined ? 1 : 0;
       const run = (ops: NamespaceOp[]): void => {
         for (const o of mine) {
@@ -283,7 +290,10 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
             const set = (target: { namespace?: unknown }): void => {
               if (!op.unsetOnly || str(target.namespace) === undefined) target.namespace = op.namespace;
             };
-            if (!CLUSTER_SCOPED.has(o.value.kind)) set(meta);
+            if (!CLUSTER_SCOPED.has(o.value.kind)) {
+              history.record(o.value);
+              set(meta);
+            }
             for (const s of list) {
               if (op.subjects === 'allServiceAccounts' ? s.kind === 'ServiceAccount' : op.subjects === 'defaultOnly' && s.name === 'default') set(s);
             }
@@ -292,6 +302,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       };
       applyKustomizePatches(ev, context, mine, 'before');
       run(n.ops.slice(0, own));
+      applyNamePrefixSuffix(n.value, mine, history);
       applyKustomizePatches(ev, context, mine, 'after');
       run(n.ops.slice(own));
     }
@@ -306,12 +317,35 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       const account = accounts.find((a) => a.name === s.name && a.meta.namespace !== undefined && a.meta.namespace !== a.original && (written === undefined || a.original === written || a.meta.namespace === written));
       if (account) s.namespace = account.meta.namespace;
     }
+    // Name references: a subject, serviceAccountName, roleRef or ConfigMap / Secret reference follows its object's new name.
+    const subjectWritten = new Map(bindings.map((b) => [b.subject, b.written]));
+    const accountWritten = new Map(objects.map((o) => [o, accountOf(o.value)]));
+    fixNameReferences(objects, history, (s) => subjectWritten.get(s));
+    // A workload whose service account a prefix or suffix renamed: the chain says which kustomization did.
+    for (const o of objects) {
+      const was = accountWritten.get(o);
+      const now = accountOf(o.value);
+      if (was === undefined || now === undefined || was === now) continue;
+      const account = objects.find((a) => a.value.kind === 'ServiceAccount' && a.value.metadata.name === now);
+      const by = (account ? chainOf.get(fileOf(account)) ?? [] : []).flatMap((k) => (['namePrefix', 'nameSuffix'] as const).flatMap((field) => {
+        const v = str(k.value[field]);
+        return v !== undefined ? [`${field} ${safeText(v, 63)} of ${k.origin.source.path} (${at(k, field)})`] : [];
+      }));
+      const text = `service account ${safeText(now, 253)}: ${safeText(was, 253)} as written, renamed by ${by.length > 0 ? by.join(' and ') : 'the kustomizations building it'}`;
+      const key = originKey(o.origin);
+      notes.set(key, notes.has(key) ? `${notes.get(key)!}; ${text}` : text);
+    }
     // A Flux HelmRelease or k3s HelmChart listed: its own namespace changes as an object's does.
     for (const g of ev.gitOps ?? []) {
       if (rootOf.get(fileOf(g)) !== root || (g.kind !== 'HelmRelease' && g.kind !== 'HelmChart')) continue;
       if (!isObject(g.value.metadata)) g.value.metadata = {};
       const meta = g.value.metadata as { namespace?: unknown };
       for (const op of opsOf.get(fileOf(g)) ?? []) if (!op.unsetOnly || str(meta.namespace) === undefined) meta.namespace = op.namespace;
+      // Its name takes each kustomization's prefix and suffix, the innermost first (its release name is [targetNamespace-]name).
+      const name = (g.value.metadata as { name?: unknown }).name;
+      if (typeof name === 'string' && renamed({ kind: g.kind, apiVersion: typeof g.value.apiVersion === 'string' ? g.value.apiVersion : '' })) {
+        (g.value.metadata as { name?: unknown }).name = (chainOf.get(fileOf(g)) ?? []).reduce((acc, k) => `${str(k.value.namePrefix) ?? ''}${acc}${str(k.value.nameSuffix) ?? ''}`, name);
+      }
     }
   }
   if (notes.size > 0) ev.namespaceNotes = notes;
@@ -324,7 +358,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
  * the base names both, once per base and pair of overlays.
  */
 function sharedBases(ev: Evidence, shared: { base: Node; file: string; first: Node; other: Node; chain: Node[] }[], chainOf: Map<string, Node[]>): void {
-  const PATCHES = ['patches', 'patchesStrategicMerge', 'patchesJson6902'];
+  const PATCHES = ['patches', 'patchesStrategicMerge', 'patchesJson6902', 'namePrefix', 'nameSuffix'];
   const rendering = (chain: Node[]): string => JSON.stringify([chain.flatMap((n) => n.ops.map((op) => [op.namespace, op.unsetOnly, op.subjects])), chain.map((n) => PATCHES.map((k) => n.value[k] ?? null))]);
   const said = new Set<string>();
   for (const s of shared) {

@@ -4,8 +4,9 @@ import { doctorTexts, fluxHelmRelease, placeOf, plainManager } from './helpers/d
 
 /**
  * Issue 48c. kustomize's namePrefix / nameSuffix (the prefix and suffix transformers, and the name
- * references that follow them), and overlays three deep (each kustomization's namespace over the ones
- * it lists, patches matching the ids an object had).
+ * references that follow them), overlays three deep (each kustomization's namespace over the ones it
+ * lists, patches matching the ids an object had), and Flux's kustomize-controller, which applies a
+ * namespaced object that names no namespace nowhere: its apply fails ("namespace not specified").
  */
 
 const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
@@ -147,5 +148,38 @@ describe('2. overlays three deep: base ← middle (namespace a) ← top', () => 
     expect(codes(doctorTexts(four('a')), 'RF939')).toEqual([]);
     expect(codes(doctorTexts(four('b')), 'RF939')).toEqual([]);
     expect(codes(doctorTexts(four('c')), 'RF939').length).toBe(1);
+  });
+});
+
+describe("3. Flux: a Kustomization with no spec.targetNamespace applies objects as built, and one with no namespace fails its apply", () => {
+  const flux = (target = '') => `apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: runner\n  namespace: flux-system\nspec:\n  interval: 10m\n  path: ./runner\n${target}  prune: true\n  sourceRef:\n    kind: GitRepository\n    name: fleet\n`;
+  const notSpecified = (r: DoctorResult) => codes(r, 'RF903').filter((f) => f.message.includes('namespace not specified'));
+
+  it('a folder of manifests with no namespace: RF903 at spec.path, no chain proven in default (nor flux-system), and no RF910', () => {
+    const r = doctorTexts({ 'clusters/runner.yaml': flux(), 'runner/manager.yaml': M.text });
+    expect(notSpecified(r).map((f) => f.path)).toEqual([placeOf('clusters/runner.yaml', flux(), './runner')]);
+    expect(notSpecified(r)[0]!.message).toContain('names no namespace for ServiceAccount/gitlab-runner (runner/manager.yaml:4:3), ConfigMap/runner-config (runner/manager.yaml:11:3), Deployment/gitlab-runner (runner/manager.yaml:26:3)');
+    expect(notSpecified(r)[0]!.message).toContain('putting them neither in the Kustomization\'s own namespace nor in default');
+    expect(notSpecified(r)[0]!.fix).toBe('set spec.targetNamespace on the Flux Kustomization, or write a kustomization.yaml in runner/ with namespace: and these files as resources, or metadata.namespace in each of these objects');
+    expect(managers(r)).toEqual([]);
+    expect(codes(r, 'RF910')).toEqual([]);
+  });
+
+  it("a kustomization.yaml with no namespace in the folder: the same, its fix naming that kustomization", () => {
+    const r = doctorTexts({ 'clusters/runner.yaml': flux(), 'runner/kustomization.yaml': 'resources:\n  - manager.yaml\n', 'runner/manager.yaml': M.text });
+    expect(notSpecified(r).length).toBe(1);
+    expect(notSpecified(r)[0]!.fix).toContain('or namespace: in the kustomization of runner/');
+  });
+
+  it('twin: targetNamespace, a kustomization namespace, or namespaces written: deployed there, nothing said', () => {
+    const target = doctorTexts({ 'clusters/runner.yaml': flux('  targetNamespace: ci\n'), 'runner/manager.yaml': M.text });
+    const kustomized = doctorTexts({ 'clusters/runner.yaml': flux(), 'runner/kustomization.yaml': 'namespace: ci\nresources:\n  - manager.yaml\n', 'runner/manager.yaml': M.text });
+    const written = doctorTexts({ 'clusters/runner.yaml': flux(), 'runner/manager.yaml': plainManager({ namespace: 'ci', role: true }).text });
+    for (const r of [target, kustomized, written]) {
+      expect(notSpecified(r)).toEqual([]);
+      expect(managers(r)[0]).toMatch(/^manager ci\/gitlab-runner /);
+    }
+    // Without the Flux Kustomization (kubectl apply): the context's namespace, read as default as before.
+    expect(managers(doctorTexts({ 'runner/manager.yaml': M.text }))[0]).toMatch(/^manager default\/gitlab-runner /);
   });
 });

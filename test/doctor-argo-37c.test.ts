@@ -108,5 +108,8 @@ spec:
     const ks = 'apiVersion: kustomize.toolkit.fluxcd.io/v1\nkind: Kustomization\nmetadata:\n  name: runner\nspec:\n  interval: 10m\n  path: ./clusters/runner\n  sourceRef:\n    kind: GitRepository\n    name: ops\n';
     const ev = evidence({ ...app, 'deploy/runner/ks.yaml': ks, 'clusters/runner/sa.yaml': SA, 'clusters/runner/config.yaml': CONFIG, 'clusters/runner/deploy.yaml': DEPLOY });
     expect(Object.fromEntries(ev.kubernetes.map((o) => [o.value.kind, o.value.metadata.namespace]))).toEqual({ Kustomization: 'ci', ServiceAccount: undefined, ConfigMap: undefined, Deployment: undefined });
+    // Issue 48c: kept with none, Flux's apply fails for them ("namespace not specified"), so they are not read as deployed at all.
+    expect(ev.kubernetes.map((o) => o.value.kind)).toEqual(['Kustomization']);
+    expect(ev.findings.filter((f) => f.code === 'RF903' && f.message.includes('namespace not specified')).map((f) => f.path)).toEqual(['deploy/runner/ks.yaml:7:9']);
   });
 });

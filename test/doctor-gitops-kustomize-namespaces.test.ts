@@ -177,7 +177,15 @@ describe("2. a Flux Kustomization's spec.targetNamespace", () => {
   });
 
   it('twin: no targetNamespace, or a path no folder given ends in: the namespaces written', () => {
-    expect(nsOf({ 'clusters/prod/runner.yaml': fluxKustomization('./apps/runner', ''), 'apps/runner/deploy.yaml': DEPLOY })['ServiceAccount/gitlab-runner']).toBe('default');
+    // Issue 48c: with no targetNamespace Flux applies the objects as built, and its apply fails for the
+    // ConfigMap and Deployment DEPLOY writes with no namespace ("namespace not specified"), so none of
+    // them is deployed (RF903 at spec.path; test/doctor-kustomize-names.test.ts). Before, the
+    // ServiceAccount was read in default as written, and the others in default too.
+    const none = { 'clusters/prod/runner.yaml': fluxKustomization('./apps/runner', ''), 'apps/runner/deploy.yaml': DEPLOY };
+    expect(nsOf(none)['ServiceAccount/gitlab-runner']).toBeUndefined();
+    expect(codes(doctorTexts(none), 'RF903').filter((f) => f.message.includes('namespace not specified')).map((f) => f.path)).toEqual(['clusters/prod/runner.yaml:8:9']);
+    const written = { 'clusters/prod/runner.yaml': fluxKustomization('./apps/runner', ''), 'apps/runner/deploy.yaml': DEPLOY.replace('  name: runner-config\n', '  name: runner-config\n  namespace: default\n').replace('  name: gitlab-runner\nspec:', '  name: gitlab-runner\n  namespace: default\nspec:') };
+    expect(nsOf(written)['ServiceAccount/gitlab-runner']).toBe('default');
     expect(nsOf({ 'clusters/prod/runner.yaml': fluxKustomization('./apps/other'), 'apps/runner/deploy.yaml': DEPLOY })['ServiceAccount/gitlab-runner']).toBe('default');
   });
 

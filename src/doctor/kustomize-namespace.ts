@@ -6,7 +6,8 @@ import type { Evidence } from './evidence.js';
 import { normalPath } from './hcl/eval.js';
 import { formatPosition, type Origin } from './source.js';
 import { stringPlaces } from './gitops.js';
-import { CLUSTER_SCOPED, applyKustomizePatches, patchFiles } from './kustomize-patch.js';
+import { CLUSTER_SCOPED, applyKustomizePatches, chainObject, patchFiles } from './kustomize-patch.js';
+import { IdHistory, accountOf, applyNamePrefixSuffix, fixNameReferences, renamed } from './kustomize-names.js';
 
 /**
  * A kustomization's `namespace:` applied to the objects of the files it lists, as `kustomize build`
@@ -39,16 +40,24 @@ import { CLUSTER_SCOPED, applyKustomizePatches, patchFiles } from './kustomize-p
  *   namespace` in the source's path). The folder of `spec.path` / `source.path` is the one folder of
  *   the files given whose path ends in it.
  *
+ * - namePrefix / nameSuffix, and the name references that follow them: kustomize-names.ts. Each
+ *   object's earlier ids (name, namespace) are kept so patches match as kustomize's do.
+ * - A Flux Kustomization with no targetNamespace applies what it builds as built; a namespaced
+ *   object of the runner's with no namespace fails its apply (fluxUnapplied).
+ *
  * A resource that is a URL (a remote base) or a path no file given holds is not followed. Objects
  * of files no kustomization lists are left as written.
  */
 
 
+/** Kinds chainObject counts that run no manager. */
+const RBAC_KINDS = new Set(['ServiceAccount', 'RoleBinding', 'ClusterRoleBinding', 'Role', 'ClusterRole', 'Namespace']);
+
 /** Builtin transformers that set no namespace (kustomize plugin/builtin): passed over. */
 const NAMESPACE_NEUTRAL = new Set(['LabelTransformer', 'AnnotationsTransformer', 'ImageTagTransformer', 'ReplicaCountTransformer', 'HashTransformer']);
 
 /** Kustomization fields that make objects or may rename them: a build with one is not closed (closedBuild). */
-const OPEN_BUILD = ['configMapGenerator', 'secretGenerator', 'helmCharts', 'helmChartInflationGenerator', 'generators', 'components', 'namePrefix', 'nameSuffix', 'transformers', 'replacements'];
+const OPEN_BUILD = ['configMapGenerator', 'secretGenerator', 'helmCharts', 'helmChartInflationGenerator', 'generators', 'components', 'transformers', 'replacements'];
 
 /** Whether a file named so is a kustomization (kustomize reads kustomization.yaml, kustomization.yml or Kustomization in a folder). */
 export const KUSTOMIZATION_FILE = /(^|[\\/])(kustomization\.ya?ml|Kustomization)$/;
@@ -142,7 +151,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   const nodes: Node[] = (ev.kustomizations ?? []).map((k) => ({ folder: folderOf(normalPath(k.origin.source.path)), value: k.value, origin: k.origin, ...(str(k.value.namespace) !== undefined ? { namespace: str(k.value.namespace)!, what: `the namespace of ${k.origin.source.path} (${formatPosition(k.origin.source.locate(k.origin.doc, [...k.origin.path, 'namespace']))})` } : {}), ops: [] }));
   const byFolder = new Map<string, Node>();
   for (const n of nodes) byFolder.set(n.folder, n);
-  overrides(ev, given, byFolder, nodes);
+  const plain = overrides(ev, given, byFolder, nodes);
   if (nodes.length === 0) return;
 
   const at = (n: Node, ...p: (string | number)[]): string => formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, ...p]));
@@ -171,8 +180,9 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   /**
    * The files a kustomization builds, where every one of its resources (and bases) is a file given or
    * a folder of a kustomization that is closed too, and neither it nor an inner one has a field that
-   * makes objects (generators, helmCharts, components) or may rename them (namePrefix, nameSuffix,
-   * transformers, replacements, a patch whose options allow a name or kind change); else undefined.
+   * makes objects (generators, helmCharts, components) or may rename them (transformers,
+   * replacements, a patch whose options allow a name or kind change; namePrefix and nameSuffix are
+   * modelled, kustomize-names.ts); else undefined.
    */
   const closedBuild = (k: Node, seen: Set<Node>): string[] | undefined => {
     if (seen.has(k)) return undefined;
@@ -258,6 +268,8 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       return Array.isArray(subjects) ? subjects.filter(isObject) : [];
     };
     const written = new Map(objects.map((o) => [o, o.value.metadata.namespace]));
+    // The ids each object had before a namespace or name change (kustomize-names.ts).
+    const history = new IdHistory();
     for (const o of objects) {
       const meta = o.value.metadata as { namespace?: string };
       if (o.value.kind === 'ServiceAccount') accounts.push({ name: o.value.metadata.name, original: meta.namespace ?? 'default', meta });
@@ -273,7 +285,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     for (const n of orderOf.get(root) ?? []) {
       const mine = objects.filter((o) => chainOf.get(fileOf(o))?.includes(n));
       const closedFiles = closed(n);
-      const context = { folder: n.folder, value: n.value, origin: n.origin, textOf, placesOf: stringPlaces, writtenNamespace: (o: (typeof objects)[number]) => written.get(o), ...(closedFiles ? { closedFiles } : {}) };
+      const context = { folder: n.folder, value: n.value, origin: n.origin, textOf, placesOf: stringPlaces, writtenNamespace: (o: (typeof objects)[number]) => written.get(o), pastIds: (o: (typeof objects)[number]) => history.past(o.value), ...(closedFiles ? { closedFiles } : {}) };
       const own = n.namespace !== undefined ? 1 : 0;
       const run = (ops: NamespaceOp[]): void => {
         for (const o of mine) {
@@ -283,7 +295,10 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
             const set = (target: { namespace?: unknown }): void => {
               if (!op.unsetOnly || str(target.namespace) === undefined) target.namespace = op.namespace;
             };
-            if (!CLUSTER_SCOPED.has(o.value.kind)) set(meta);
+            if (!CLUSTER_SCOPED.has(o.value.kind)) {
+              history.record(o.value);
+              set(meta);
+            }
             for (const s of list) {
               if (op.subjects === 'allServiceAccounts' ? s.kind === 'ServiceAccount' : op.subjects === 'defaultOnly' && s.name === 'default') set(s);
             }
@@ -292,6 +307,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       };
       applyKustomizePatches(ev, context, mine, 'before');
       run(n.ops.slice(0, own));
+      applyNamePrefixSuffix(n.value, mine, history);
       applyKustomizePatches(ev, context, mine, 'after');
       run(n.ops.slice(own));
     }
@@ -306,15 +322,39 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       const account = accounts.find((a) => a.name === s.name && a.meta.namespace !== undefined && a.meta.namespace !== a.original && (written === undefined || a.original === written || a.meta.namespace === written));
       if (account) s.namespace = account.meta.namespace;
     }
+    // Name references: a subject, serviceAccountName, roleRef or ConfigMap / Secret reference follows its object's new name.
+    const subjectWritten = new Map(bindings.map((b) => [b.subject, b.written]));
+    const accountWritten = new Map(objects.map((o) => [o, accountOf(o.value)]));
+    fixNameReferences(objects, history, (s) => subjectWritten.get(s));
+    // A workload whose service account a prefix or suffix renamed: the chain says which kustomization did.
+    for (const o of objects) {
+      const was = accountWritten.get(o);
+      const now = accountOf(o.value);
+      if (was === undefined || now === undefined || was === now) continue;
+      const account = objects.find((a) => a.value.kind === 'ServiceAccount' && a.value.metadata.name === now);
+      const by = (account ? chainOf.get(fileOf(account)) ?? [] : []).flatMap((k) => (['namePrefix', 'nameSuffix'] as const).flatMap((field) => {
+        const v = str(k.value[field]);
+        return v !== undefined ? [`${field} ${safeText(v, 63)} of ${k.origin.source.path} (${at(k, field)})`] : [];
+      }));
+      const text = `service account ${safeText(now, 253)}: ${safeText(was, 253)} as written, renamed by ${by.length > 0 ? by.join(' and ') : 'the kustomizations building it'}`;
+      const key = originKey(o.origin);
+      notes.set(key, notes.has(key) ? `${notes.get(key)!}; ${text}` : text);
+    }
     // A Flux HelmRelease or k3s HelmChart listed: its own namespace changes as an object's does.
     for (const g of ev.gitOps ?? []) {
       if (rootOf.get(fileOf(g)) !== root || (g.kind !== 'HelmRelease' && g.kind !== 'HelmChart')) continue;
       if (!isObject(g.value.metadata)) g.value.metadata = {};
       const meta = g.value.metadata as { namespace?: unknown };
       for (const op of opsOf.get(fileOf(g)) ?? []) if (!op.unsetOnly || str(meta.namespace) === undefined) meta.namespace = op.namespace;
+      // Its name takes each kustomization's prefix and suffix, the innermost first (its release name is [targetNamespace-]name).
+      const name = (g.value.metadata as { name?: unknown }).name;
+      if (typeof name === 'string' && renamed({ kind: g.kind, apiVersion: typeof g.value.apiVersion === 'string' ? g.value.apiVersion : '' })) {
+        (g.value.metadata as { name?: unknown }).name = (chainOf.get(fileOf(g)) ?? []).reduce((acc, k) => `${str(k.value.namePrefix) ?? ''}${acc}${str(k.value.nameSuffix) ?? ''}`, name);
+      }
     }
   }
   if (notes.size > 0) ev.namespaceNotes = notes;
+  fluxUnapplied(ev, plain, builds);
 }
 
 /**
@@ -324,7 +364,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
  * the base names both, once per base and pair of overlays.
  */
 function sharedBases(ev: Evidence, shared: { base: Node; file: string; first: Node; other: Node; chain: Node[] }[], chainOf: Map<string, Node[]>): void {
-  const PATCHES = ['patches', 'patchesStrategicMerge', 'patchesJson6902'];
+  const PATCHES = ['patches', 'patchesStrategicMerge', 'patchesJson6902', 'namePrefix', 'nameSuffix'];
   const rendering = (chain: Node[]): string => JSON.stringify([chain.flatMap((n) => n.ops.map((op) => [op.namespace, op.unsetOnly, op.subjects])), chain.map((n) => PATCHES.map((k) => n.value[k] ?? null))]);
   const said = new Set<string>();
   for (const s of shared) {
@@ -406,7 +446,8 @@ function replacements(ev: Evidence, n: Node, textOf: (path: string) => string | 
  * listing the folder's YAML files. A path that names no folder of the files given is left (its
  * objects are not given); one that ends more than one folder's path is RF903.
  */
-function overrides(ev: Evidence, given: Set<string>, byFolder: Map<string, Node>, nodes: Node[]): void {
+function overrides(ev: Evidence, given: Set<string>, byFolder: Map<string, Node>, nodes: Node[]): FluxPlain[] {
+  const plain: FluxPlain[] = [];
   const folders = new Set<string>();
   for (const p of given) for (let f = folderOf(p); f !== ''; f = folderOf(f.slice(0, -1))) folders.add(f);
   const resolve = (path: string): string[] | undefined => {
@@ -414,16 +455,18 @@ function overrides(ev: Evidence, given: Set<string>, byFolder: Map<string, Node>
     if (want === '' || want === '.' || want.startsWith('../')) return undefined;
     return [...folders].filter((f) => f === `${want}/` || f.endsWith(`/${want}/`));
   };
-  const apply = (origin: Origin, pathAt: (string | number)[], nsAt: (string | number)[], path: string, namespace: string, what: string, flux: boolean, note?: string): void => {
+  const apply = (origin: Origin, pathAt: (string | number)[], nsAt: (string | number)[], path: string, namespace: string | undefined, what: string, flux: boolean, note?: string): void => {
     const found = resolve(path);
     const place = formatPosition(origin.source.locate(origin.doc, [...origin.path, ...pathAt]));
     if (found === undefined || found.length === 0) return;
     if (found.length > 1) {
+      if (namespace === undefined) return;
       ev.findings.push(finding(place, `${what} sets namespace ${safeText(namespace, 63)} on what it builds from ${safeText(path, 100)}, and more than one folder of the files given ends in that path (${found.slice(0, 4).join(', ')}), so it is not applied and the namespaces read are as written`, 'give the files of one repository, from its root'));
       return;
     }
     const folder = found[0]!;
     let node = byFolder.get(folder);
+    const written = node !== undefined;
     if (!node && flux) {
       // kustomize-controller's generated kustomization: every YAML file under the folder, a sub-folder with a kustomization as a folder.
       const kustomized = [...byFolder.keys()].filter((f) => f !== folder && f.startsWith(folder));
@@ -434,6 +477,10 @@ function overrides(ev: Evidence, given: Set<string>, byFolder: Map<string, Node>
       nodes.push(node);
     }
     if (!node) return;
+    if (namespace === undefined) {
+      plain.push({ folder, what, place, written });
+      return;
+    }
     node.namespace = namespace;
     node.what = `${what} (${formatPosition(origin.source.locate(origin.doc, [...origin.path, ...nsAt]))})`;
     if (note !== undefined) node.note = { namespace, text: note };
@@ -444,8 +491,9 @@ function overrides(ev: Evidence, given: Set<string>, byFolder: Map<string, Node>
     if (!isObject(spec)) continue;
     const target = str(spec.targetNamespace);
     const path = str(spec.path);
-    if (target === undefined || path === undefined) continue;
-    apply(o.origin, ['spec', 'path'], ['spec', 'targetNamespace'], path, target, `Flux Kustomization ${safeText(o.value.metadata.name, 80)}'s spec.targetNamespace`, true);
+    if (path === undefined) continue;
+    const name = `Flux Kustomization ${safeText(o.value.metadata.name, 80)}`;
+    apply(o.origin, ['spec', 'path'], ['spec', 'targetNamespace'], path, target, target !== undefined ? `${name}'s spec.targetNamespace` : name, true);
   }
   for (const g of ev.gitOps ?? []) {
     if (g.kind !== 'Application') continue;
@@ -466,5 +514,42 @@ function overrides(ev: Evidence, given: Set<string>, byFolder: Map<string, Node>
         : undefined;
       apply(g.origin, [...sp, 'path'], [...sp, 'kustomize', 'namespace'], path, namespace, what, false, note);
     }
+  }
+  return plain;
+}
+
+/** A Flux Kustomization with no spec.targetNamespace: the folder of its spec.path, what it is, where its path is written. */
+interface FluxPlain {
+  folder: string;
+  what: string;
+  place: string;
+  /** Whether the folder has a kustomization of its own (else kustomize-controller generates one). */
+  written: boolean;
+}
+
+/**
+ * What a Flux Kustomization with no spec.targetNamespace builds is applied as built: kustomize-controller
+ * puts an object that names no namespace neither in the Kustomization's own namespace nor in
+ * `default` (it sets none: fluxcd/pkg kustomize_generator.go only with targetNamespace), and its
+ * server-side apply dry-runs every object of a stage before applying any (fluxcd/pkg ssa
+ * ResourceManager.ApplyAllStaged / ApplyAll), so one namespaced object with none fails the stage of
+ * every object but CRDs, Namespaces and ClusterRoles ("<Kind>/<name> namespace not specified", ssa/
+ * errors DryRunErr). RF903 at its spec.path names the runner's objects with none; the objects of that
+ * stage are not read as deployed (no chain proven in `default`).
+ */
+function fluxUnapplied(ev: Evidence, plain: readonly FluxPlain[], builds: Map<string, Set<string>>): void {
+  const DEFINITIONS = new Set(['CustomResourceDefinition', 'Namespace', 'ClusterRole']);
+  for (const f of plain) {
+    const files = builds.get(f.folder);
+    if (!files) continue;
+    const built = ev.kubernetes.filter((o) => files.has(normalPath(o.origin.source.path)));
+    const none = built.filter((o) => chainObject(o.value) && !CLUSTER_SCOPED.has(o.value.kind) && str(o.value.metadata.namespace) === undefined);
+    if (none.length === 0) continue;
+    const shown = none.slice(0, 4).map((o) => `${o.value.kind}/${safeText(o.value.metadata.name, 80)} (${formatPosition(o.origin.source.locate(o.origin.doc, [...o.origin.path, 'metadata']))})`).join(', ');
+    const first = none[0]!;
+    ev.findings.push(finding(f.place, `${f.what} has no spec.targetNamespace, and what it builds from ${safeText(f.folder, 100)} names no namespace for ${shown}${none.length > 4 ? ` and ${none.length - 4} more` : ''}: kustomize-controller applies objects as built, putting them neither in the Kustomization's own namespace nor in default, and its server-side apply fails for such an object ("${first.value.kind}/${safeText(first.value.metadata.name, 80)} namespace not specified"), before it applies any namespaced object of the build; so these are not deployed and the runner's chain is not proven`, `set spec.targetNamespace on the Flux Kustomization, ${f.written ? `or namespace: in the kustomization of ${safeText(f.folder, 100)}` : `or write a kustomization.yaml in ${safeText(f.folder, 100)} with namespace: and these files as resources`}, or metadata.namespace in each of these objects`));
+    const dropped = new Set(built.filter((o) => !DEFINITIONS.has(o.value.kind)));
+    ev.fluxNotApplied = (ev.fluxNotApplied ?? 0) + [...dropped].filter((o) => chainObject(o.value) && !RBAC_KINDS.has(o.value.kind) && o.value.kind !== 'ConfigMap').length;
+    ev.kubernetes = ev.kubernetes.filter((o) => !dropped.has(o));
   }
 }

@@ -123,6 +123,8 @@ export interface PatchContext {
   textOf: (path: string) => string | undefined;
   /** The namespace an object's file writes (before any kustomization changed it). */
   writtenNamespace: (o: Located<K8sObject>) => string | undefined;
+  /** The ids (name, namespace) an object had before the namespace and name changes of the build so far, oldest first (kustomize-names.ts). */
+  pastIds?: (o: Located<K8sObject>) => readonly { name: string; namespace?: string }[];
   /**
    * The files the kustomization builds, where its build is closed (every resource a file given, its
    * inner kustomizations closed too, nothing that makes or renames objects); undefined otherwise.
@@ -196,7 +198,7 @@ const effectiveNamespace = (kind: string, ns: string | undefined): string => (CL
  * reswrangler.go Select: `sr.MatchNamespace(orgId.EffectiveNamespace())` or `curId`'s; the
  * kustomization's own `namespace:` runs after its patches, so it is not the current one yet).
  */
-function selects(target: Record<string, unknown>, o: K8sObject, written: string | undefined): boolean | undefined {
+function selects(target: Record<string, unknown>, o: K8sObject, written: string | undefined, originalName: string = o.metadata.name): boolean | undefined {
   const re = (pattern: unknown, value: string | undefined): boolean => {
     if (typeof pattern !== 'string' || pattern === '') return true;
     try {
@@ -206,7 +208,8 @@ function selects(target: Record<string, unknown>, o: K8sObject, written: string 
     }
   };
   const namespaces = [written, o.metadata.namespace].map((n) => effectiveNamespace(o.kind, n));
-  if (!re(target.kind, o.kind) || !re(target.name, o.metadata.name) || !namespaces.some((n) => re(target.namespace, n))) return false;
+  // The name too: the original (before any prefix or suffix) or the current one.
+  if (!re(target.kind, o.kind) || ![originalName, o.metadata.name].some((n) => re(target.name, n)) || !namespaces.some((n) => re(target.namespace, n))) return false;
   if (typeof target.group === 'string' && target.group !== '' && !(o.apiVersion.includes('/') ? re(target.group, o.apiVersion.split('/')[0]) : false)) return false;
   if (str(target.labelSelector) !== undefined || str(target.annotationSelector) !== undefined) return undefined;
   return true;
@@ -424,7 +427,8 @@ function idText(doc: Record<string, unknown>): string {
  * PatchStrategicMergeTransformer.go and PatchTransformer.go transformStrategicMerge: `m.GetById(
  * patch.OrgId())`; api/resmap/reswrangler.go GetById, demandOneMatch "no matches for Id"). Said only
  * where the build is closed (`k.closedFiles`: every resource a file given, no generator, component,
- * name prefix or suffix, transformer or replacement that could make or rename an object) and every
+ * transformer or replacement that could make or rename an object; a name prefix or suffix is
+ * modelled, the ids it leaves in `k.pastIds`) and every
  * document of those files with the patch's kind and name is an object read: else the object may be
  * one the doctor does not see.
  */
@@ -476,12 +480,13 @@ function said(p: Patch, objects: readonly Located<K8sObject>[], doc: unknown, wh
  */
 export function applyKustomizePatches(ev: Evidence, k: PatchContext, objects: readonly Located<K8sObject>[], phase: 'before' | 'after'): void {
   const fields: Patch['field'][] = phase === 'before' ? ['patchesStrategicMerge', 'patches'] : ['patchesJson6902'];
+  const originalName = (o: Located<K8sObject>): string => k.pastIds?.(o)[0]?.name ?? o.value.metadata.name;
   const patches = patchesOf(k).filter((p) => fields.includes(p.field));
   for (const p of patches) {
     const relevant = objects.filter((o) => chainObject(o.value));
     if (p.unread !== undefined || !p.docs || !p.locate) {
       // Its target alone says whether it can reach a chain's object.
-      const reach = relevant.filter((o) => !p.target || selects(p.target, o.value, k.writtenNamespace(o)) !== false);
+      const reach = relevant.filter((o) => !p.target || selects(p.target, o.value, k.writtenNamespace(o), originalName(o)) !== false);
       if (reach.length > 0) ev.findings.push(said(p, reach, undefined, `${p.unread ?? 'its patch is not read'}, and `));
       continue;
     }
@@ -492,7 +497,7 @@ export function applyKustomizePatches(ev: Evidence, k: PatchContext, objects: re
       let picked: Located<K8sObject>[];
       let open = false;
       if (p.target) {
-        const sel = objects.map((o) => selects(p.target!, o.value, k.writtenNamespace(o)));
+        const sel = objects.map((o) => selects(p.target!, o.value, k.writtenNamespace(o), originalName(o)));
         open = sel.some((s) => s === undefined);
         picked = objects.filter((_, i) => sel[i] !== false);
       } else if (json || !isObject(doc)) {
@@ -506,7 +511,9 @@ export function applyKustomizePatches(ev: Evidence, k: PatchContext, objects: re
         const ns = str(meta.namespace) ?? 'default';
         const cluster = CLUSTER_SCOPED.has(String(doc.kind));
         // The id's apiVersion too (resid.ResId Equals: GvknEquals compares group, version, kind and name).
-        picked = objects.filter((o) => o.value.apiVersion === doc.apiVersion && o.value.kind === doc.kind && o.value.metadata.name === meta.name && (cluster || [o.value.metadata.namespace, k.writtenNamespace(o)].some((n) => (n ?? 'default') === ns)));
+        // Every id it has had (a name before a prefix or suffix, a namespace before a kustomization's) and its current one.
+        const ids = (o: Located<K8sObject>): { name: string; namespace?: string }[] => [...(k.pastIds?.(o) ?? []), { name: o.value.metadata.name, ...(o.value.metadata.namespace !== undefined ? { namespace: o.value.metadata.namespace } : {}) }, { name: o.value.metadata.name, ...(k.writtenNamespace(o) !== undefined ? { namespace: k.writtenNamespace(o)! } : {}) }];
+        picked = objects.filter((o) => o.value.apiVersion === doc.apiVersion && o.value.kind === doc.kind && ids(o).some((id) => id.name === meta.name && (cluster || (id.namespace ?? 'default') === ns)));
         if (picked.length === 0) {
           const none = matchesNothing(p, doc, objects, k);
           if (none) ev.findings.push(none);

@@ -1,0 +1,190 @@
+import { isObject } from '../model/is-object.js';
+import type { K8sObject } from '../emit/artifacts.js';
+import type { Located } from './evidence.js';
+import { CLUSTER_SCOPED } from './kustomize-patch.js';
+
+/**
+ * A kustomization's `namePrefix` and `nameSuffix`, and kustomize's name references, as `kustomize
+ * build` renders them:
+ *
+ * - The prefix and suffix transformers (api/internal/builtins PrefixTransformer, SuffixTransformer;
+ *   the `metadata/name` field spec of builtinpluginconsts nameprefix/namesuffix) run after the
+ *   kustomization's patches and namespace and before its JSON 6902 patches (kusttarget_configplugin.go),
+ *   over every object it builds, those of its bases included (already renamed there, so an inner
+ *   `a-` under an outer `b-` is `b-a-name`), except a CustomResourceDefinition, an APIService of
+ *   apiregistration.k8s.io and a Namespace (their skip lists). Each records the id the object had
+ *   (resource.StorePreviousId), as the namespace transformer does.
+ * - Patches select by the original or the current name and namespace (resmap reswrangler.go Select);
+ *   a strategic-merge patch with no target finds its object by any id it has had or has
+ *   (GetMatchingResourcesByAnyId): kustomize-patch.ts reads those ids from here.
+ * - The name-reference transformer (api/filters/nameref, run once after the whole build) rewrites a
+ *   reference to an object renamed in the build (a previous name of it is the one written): a
+ *   RoleBinding or ClusterRoleBinding subject of kind ServiceAccount, a workload's
+ *   serviceAccountName, a binding's roleRef, a pod's ConfigMap and Secret references
+ *   (builtinpluginconsts/namereference.go). A referral in another namespace than the referrer's is
+ *   not taken, except a ServiceAccount (sameCurrentNamespaceAsReferrer); a subject that writes a
+ *   namespace takes the account of that original namespace, else of that current one
+ *   (filterMapCandidatesByNamespace); where the candidates have more than one name the reference is
+ *   left as written (kustomize fails the build: "found multiple possible referrals").
+ */
+
+/** An id an object had: its name and namespace then. */
+export interface PastId {
+  name: string;
+  namespace?: string;
+}
+
+/** Kinds the prefix and suffix transformers leave alone (kind, and group where one is named). */
+const NOT_RENAMED: readonly [string, string | undefined][] = [['CustomResourceDefinition', undefined], ['APIService', 'apiregistration.k8s.io'], ['Namespace', undefined]];
+const groupOf = (apiVersion: string): string => (apiVersion.includes('/') ? apiVersion.slice(0, apiVersion.indexOf('/')) : '');
+
+/** Whether kustomize's prefix and suffix transformers rename an object of this kind. */
+export function renamed(o: { kind: string; apiVersion: string }): boolean {
+  return !NOT_RENAMED.some(([kind, group]) => o.kind === kind && (group === undefined || groupOf(o.apiVersion) === group));
+}
+
+const str = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' ? v : undefined);
+const effective = (kind: string, ns: string | undefined): string => (CLUSTER_SCOPED.has(kind) ? '' : (ns ?? 'default'));
+
+/** The ids each object of a build has had, oldest first (the current one not among them). */
+export class IdHistory {
+  readonly #past = new Map<object, PastId[]>();
+  /** Records an object's current id before a transformer changes it. */
+  record(o: K8sObject): void {
+    const list = this.#past.get(o) ?? [];
+    list.push({ name: o.metadata.name, ...(o.metadata.namespace !== undefined ? { namespace: o.metadata.namespace } : {}) });
+    this.#past.set(o, list);
+  }
+  past(o: K8sObject): readonly PastId[] {
+    return this.#past.get(o) ?? [];
+  }
+  /** Its original id (resource.OrgId: the first previous one, else the current). */
+  original(o: K8sObject): PastId {
+    return this.past(o)[0] ?? { name: o.metadata.name, ...(o.metadata.namespace !== undefined ? { namespace: o.metadata.namespace } : {}) };
+  }
+}
+
+/** Applies a kustomization's namePrefix, then its nameSuffix, to the objects it builds. */
+export function applyNamePrefixSuffix(value: Record<string, unknown>, objects: readonly Located<K8sObject>[], history: IdHistory): void {
+  const prefix = str(value.namePrefix);
+  const suffix = str(value.nameSuffix);
+  for (const [affix, put] of [[prefix, (n: string, a: string) => `${a}${n}`], [suffix, (n: string, a: string) => `${n}${a}`]] as const) {
+    if (affix === undefined) continue;
+    for (const o of objects) {
+      if (!renamed(o.value) || typeof o.value.metadata.name !== 'string') continue;
+      history.record(o.value);
+      o.value.metadata.name = put(o.value.metadata.name, affix);
+    }
+  }
+}
+
+type Rec = Record<string, unknown>;
+const recs = (v: unknown): Rec[] => (Array.isArray(v) ? v.filter(isObject) : []);
+
+/** The pod spec of a referrer kind kustomize's name references know, with whether it may name a ServiceAccount (ReplicaSet's may not). */
+function podSpecOf(v: Rec): { spec: Rec; account: boolean } | undefined {
+  const get = (...path: string[]): Rec | undefined => {
+    let at: unknown = v;
+    for (const k of path) at = isObject(at) ? at[k] : undefined;
+    return isObject(at) ? at : undefined;
+  };
+  switch (v.kind) {
+    case 'Pod': {
+      const spec = get('spec');
+      return spec ? { spec, account: true } : undefined;
+    }
+    case 'Deployment':
+    case 'StatefulSet':
+    case 'DaemonSet':
+    case 'Job':
+    case 'ReplicationController':
+    case 'ReplicaSet': {
+      const spec = get('spec', 'template', 'spec');
+      return spec ? { spec, account: v.kind !== 'ReplicaSet' } : undefined;
+    }
+    case 'CronJob': {
+      const spec = get('spec', 'jobTemplate', 'spec', 'template', 'spec');
+      return spec ? { spec, account: true } : undefined;
+    }
+    default:
+      return undefined;
+  }
+}
+
+/** The service account a workload's pods run as, as kustomize's name references read it (undefined: none written, or a kind they do not follow). */
+export function accountOf(o: K8sObject): string | undefined {
+  const pod = podSpecOf(o);
+  return pod?.account ? str(pod.spec.serviceAccountName) : undefined;
+}
+
+/** One name field that refers to an object: the kinds it may name, where to write the new name, the namespace a subject writes. */
+interface Ref {
+  kinds: readonly string[];
+  holder: Rec;
+  key: string;
+  namespace?: string;
+}
+
+/** The references an object holds that kustomize's name-reference transformer follows. */
+function referencesOf(v: Rec, written: (s: Rec) => string | undefined): Ref[] {
+  const out: Ref[] = [];
+  if (v.kind === 'RoleBinding' || v.kind === 'ClusterRoleBinding') {
+    for (const s of recs(v.subjects)) if (s.kind === 'ServiceAccount' && str(s.name) !== undefined) out.push({ kinds: ['ServiceAccount'], holder: s, key: 'name', ...(written(s) !== undefined ? { namespace: written(s)! } : {}) });
+    const ref = isObject(v.roleRef) ? v.roleRef : undefined;
+    // A RoleBinding's roleRef names a Role or a ClusterRole, a ClusterRoleBinding's a ClusterRole (roleRefFilter: the kind it writes).
+    if (ref && str(ref.name) !== undefined && (ref.kind === 'ClusterRole' || (ref.kind === 'Role' && v.kind === 'RoleBinding'))) out.push({ kinds: [ref.kind], holder: ref, key: 'name' });
+  }
+  const pod = podSpecOf(v);
+  if (!pod) return out;
+  if (pod.account && str(pod.spec.serviceAccountName) !== undefined) out.push({ kinds: ['ServiceAccount'], holder: pod.spec, key: 'serviceAccountName' });
+  for (const vol of recs(pod.spec.volumes)) {
+    if (isObject(vol.configMap)) out.push({ kinds: ['ConfigMap'], holder: vol.configMap, key: 'name' });
+    if (isObject(vol.secret)) out.push({ kinds: ['Secret'], holder: vol.secret, key: 'secretName' });
+    for (const src of recs(isObject(vol.projected) ? vol.projected.sources : undefined)) {
+      if (isObject(src.configMap)) out.push({ kinds: ['ConfigMap'], holder: src.configMap, key: 'name' });
+      if (isObject(src.secret)) out.push({ kinds: ['Secret'], holder: src.secret, key: 'name' });
+    }
+  }
+  for (const c of [...recs(pod.spec.containers), ...recs(pod.spec.initContainers)]) {
+    for (const e of recs(c.env)) {
+      const from = isObject(e.valueFrom) ? e.valueFrom : {};
+      if (isObject(from.configMapKeyRef)) out.push({ kinds: ['ConfigMap'], holder: from.configMapKeyRef, key: 'name' });
+      if (isObject(from.secretKeyRef)) out.push({ kinds: ['Secret'], holder: from.secretKeyRef, key: 'name' });
+    }
+    for (const e of recs(c.envFrom)) {
+      if (isObject(e.configMapRef)) out.push({ kinds: ['ConfigMap'], holder: e.configMapRef, key: 'name' });
+      if (isObject(e.secretRef)) out.push({ kinds: ['Secret'], holder: e.secretRef, key: 'name' });
+    }
+  }
+  for (const s of recs(pod.spec.imagePullSecrets)) out.push({ kinds: ['Secret'], holder: s, key: 'name' });
+  return out.filter((r) => str(r.holder[r.key]) !== undefined);
+}
+
+/**
+ * kustomize's name references over one build: each reference whose written name is a previous name
+ * of exactly one object of the kind it names (in the referrer's namespace, a ServiceAccount
+ * anywhere) takes that object's current name. `written` gives a binding subject's namespace as its
+ * file writes it (the namespace step before may have moved it).
+ */
+export function fixNameReferences(objects: readonly Located<K8sObject>[], history: IdHistory, written: (s: Rec) => string | undefined): void {
+  const moved = objects.filter((o) => history.past(o.value).some((p) => p.name !== o.value.metadata.name));
+  if (moved.length === 0) return;
+  for (const referrer of objects) {
+    const v = referrer.value as unknown as Rec;
+    for (const ref of referencesOf(v, written)) {
+      const old = ref.holder[ref.key] as string;
+      let candidates = moved.filter((o) => ref.kinds.includes(o.value.kind) && history.past(o.value).some((p) => p.name === old));
+      if (ref.namespace !== undefined) {
+        const byOriginal = candidates.filter((o) => (history.original(o.value).namespace ?? 'default') === ref.namespace);
+        candidates = byOriginal.length > 0 ? byOriginal : candidates.filter((o) => (o.value.metadata.namespace ?? 'default') === ref.namespace);
+      }
+      if (!CLUSTER_SCOPED.has(referrer.value.kind)) {
+        const ns = effective(referrer.value.kind, referrer.value.metadata.namespace);
+        candidates = candidates.filter((o) => CLUSTER_SCOPED.has(o.value.kind) || o.value.kind === 'ServiceAccount' || effective(o.value.kind, o.value.metadata.namespace) === ns);
+      }
+      const names = new Set(candidates.map((o) => o.value.metadata.name));
+      if (names.size !== 1) continue;
+      ref.holder[ref.key] = [...names][0]!;
+    }
+  }
+}

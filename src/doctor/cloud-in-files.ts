@@ -11,13 +11,14 @@ import { formatPosition, originAt, type Origin } from './source.js';
  * a cloud whose instances carry an identity of another IAM (GCP, IBM Cloud, Alibaba Cloud, Oracle
  * Cloud) is named as such, and what its node identity gives is not said to be the node's role.
  *
- * - `cloud`: something in the files names AWS or Azure (`what`: the first such thing and where it is);
+ * - `cloud`: something in the files names AWS or Azure (`what`: the first such thing and where it is;
+ *   `azureOnly`: what names one names Azure, and nothing names AWS);
  * - `elsewhere`: nothing names AWS or Azure, and something names a cloud of another IAM (`what`);
  * - `none`: the cluster's own OpenShift `Infrastructure` object names a platform with no instance
  *   identity (`what`: that object and its platform);
  * - `unknown`: nothing names one (`openShift`: what shows the deployment is OpenShift's, if anything).
  */
-export type CloudInFiles = { kind: 'cloud'; what: string } | { kind: 'elsewhere'; what: string } | { kind: 'none'; what: string } | { kind: 'unknown'; openShift?: string };
+export type CloudInFiles = { kind: 'cloud'; what: string; azureOnly: boolean } | { kind: 'elsewhere'; what: string } | { kind: 'none'; what: string } | { kind: 'unknown'; openShift?: string };
 
 /**
  * Terraform providers of AWS and Azure (a resource type's first word is its provider's local name):
@@ -28,7 +29,8 @@ export type CloudInFiles = { kind: 'cloud'; what: string } | { kind: 'elsewhere'
  * monitoring service) names no instance identity at all: an `openstack_compute_instance_v2` says
  * nothing of an AWS or Azure node role.
  */
-const AWS_AZURE_PROVIDERS = new Set(['aws', 'awscc', 'azurerm', 'azuread', 'azapi']);
+const AWS_PROVIDERS = new Set(['aws', 'awscc']);
+const AZURE_PROVIDERS = new Set(['azurerm', 'azuread', 'azapi']);
 const OTHER_IAM_PROVIDERS = new Set(['google', 'ibm', 'alicloud', 'oci']);
 
 /**
@@ -55,22 +57,34 @@ interface Patterns {
 }
 
 /**
- * AWS and Azure:
- * - API groups of their controllers (eksctl, Karpenter's and ACK's `*.k8s.aws`, Azure Service
- *   Operator's and Karpenter's `*.azure.com`);
- * - label and annotation keys of their domains (`eks.amazonaws.com/role-arn`,
- *   `azure.workload.identity/client-id`, `kubernetes.azure.com/agentpool`), written in metadata or a
- *   node selector or affinity;
- * - values: an AWS ARN, a host of `amazonaws.com`, a CSI provisioner of their disks, Azure's
- *   storage, vault and registry hosts;
- * - a cache `Type = "azure"` (Azure Blob Storage), or `"s3"` with no `ServerAddress` (the runner then
- *   uses AWS's S3 endpoint: GitLab Runner docs, "The [runners.cache.s3] section").
+ * AWS:
+ * - API groups of its controllers (eksctl, Karpenter's and ACK's `*.k8s.aws`);
+ * - label and annotation keys of its domains (`eks.amazonaws.com/role-arn`), written in metadata or
+ *   a node selector or affinity;
+ * - values: an AWS ARN, a host of `amazonaws.com`, a CSI provisioner of its disks;
+ * - a cache `"s3"` with no `ServerAddress` (the runner then uses AWS's S3 endpoint: GitLab Runner
+ *   docs, "The [runners.cache.s3] section").
  */
-const AWS_AZURE: Patterns = {
-  group: /^(?:eksctl\.io|(?:[a-z0-9-]+\.)*k8s\.aws|(?:[a-z0-9-]+\.)*azure\.com)\//,
-  key: /^(?:(?:[a-z0-9-]+\.)*amazonaws\.com|(?:[a-z0-9-]+\.)*k8s\.aws|azure\.workload\.identity|(?:[a-z0-9-]+\.)*azure\.com)\//,
-  value: /\barn:aws(?:-cn|-us-gov|-iso[a-z-]*)?:|\.amazonaws\.com(?:\.cn)?\b|\b(?:ebs|efs|fsx|s3)\.csi\.aws\.com\b|\b(?:disk|file|blob)\.csi\.azure\.com\b|\.(?:blob\.core\.windows\.net|vault\.azure\.net|azurecr\.io)\b|^kubernetes\.io\/(?:aws-ebs|azure-disk|azure-file)$/,
-  cache: (c) => c.Type === 'azure' || (c.Type === 's3' && !(isObject(c.s3) && typeof c.s3.ServerAddress === 'string' && c.s3.ServerAddress !== '')),
+const AWS: Patterns = {
+  group: /^(?:eksctl\.io|(?:[a-z0-9-]+\.)*k8s\.aws)\//,
+  key: /^(?:(?:[a-z0-9-]+\.)*amazonaws\.com|(?:[a-z0-9-]+\.)*k8s\.aws)\//,
+  value: /\barn:aws(?:-cn|-us-gov|-iso[a-z-]*)?:|\.amazonaws\.com(?:\.cn)?\b|\b(?:ebs|efs|fsx|s3)\.csi\.aws\.com\b|^kubernetes\.io\/aws-ebs$/,
+  cache: (c) => c.Type === 's3' && !(isObject(c.s3) && typeof c.s3.ServerAddress === 'string' && c.s3.ServerAddress !== ''),
+};
+
+/**
+ * Azure:
+ * - API groups of its controllers (Azure Service Operator's and Karpenter's `*.azure.com`);
+ * - label and annotation keys of its domains (`azure.workload.identity/client-id`,
+ *   `kubernetes.azure.com/agentpool`), written in metadata or a node selector or affinity;
+ * - values: a CSI provisioner of its disks, its storage, vault and registry hosts;
+ * - a cache `Type = "azure"` (Azure Blob Storage).
+ */
+const AZURE: Patterns = {
+  group: /^(?:[a-z0-9-]+\.)*azure\.com\//,
+  key: /^(?:azure\.workload\.identity|(?:[a-z0-9-]+\.)*azure\.com)\//,
+  value: /\b(?:disk|file|blob)\.csi\.azure\.com\b|\.(?:blob\.core\.windows\.net|vault\.azure\.net|azurecr\.io)\b|^kubernetes\.io\/(?:azure-disk|azure-file)$/,
+  cache: (c) => c.Type === 'azure',
 };
 
 /**
@@ -151,12 +165,13 @@ export function cloudInFiles(ev: Evidence): CloudInFiles {
     const platform = infrastructurePlatform(o.value);
     if (platform === undefined) continue;
     const what = `Infrastructure ${o.value.metadata.name} (${o.value.apiVersion}) at ${formatPosition(originAt(o.origin))}, platform ${platform}`;
-    if (INSTANCE_IDENTITY_PLATFORMS.has(platform)) return { kind: 'cloud', what };
+    if (INSTANCE_IDENTITY_PLATFORMS.has(platform)) return { kind: 'cloud', what, azureOnly: platform === 'Azure' };
     if (OTHER_IAM_PLATFORMS.has(platform)) otherCloud ??= what;
     if (NO_INSTANCE_IDENTITY_PLATFORMS.has(platform)) noCloud ??= what;
   }
-  const cloud = cloudNamed(ev, AWS_AZURE, AWS_AZURE_PROVIDERS);
-  if (cloud !== undefined) return { kind: 'cloud', what: cloud };
+  const aws = cloudNamed(ev, AWS, AWS_PROVIDERS);
+  const azure = aws === undefined ? cloudNamed(ev, AZURE, AZURE_PROVIDERS) : undefined;
+  if (aws !== undefined || azure !== undefined) return { kind: 'cloud', what: (aws ?? azure)!, azureOnly: aws === undefined };
   if (otherCloud !== undefined) return { kind: 'elsewhere', what: otherCloud };
   if (noCloud !== undefined) return { kind: 'none', what: noCloud };
   const other = cloudNamed(ev, GOOGLE, OTHER_IAM_PROVIDERS);
@@ -166,12 +181,12 @@ export function cloudInFiles(ev: Evidence): CloudInFiles {
 }
 
 /**
- * The first thing in the files that names a cloud of `c` (AWS_AZURE: also an IAM role read, the live
- * AWS reads, a provider "aws" block, a CloudFormation template), or a resource of one of `providers`,
- * and where; undefined: nothing does.
+ * The first thing in the files that names a cloud of `c` (AWS: also an IAM role read, the live AWS
+ * reads, a provider "aws" block, a CloudFormation template; Azure: also a provider "azurerm" block),
+ * or a resource of one of `providers`, and where; undefined: nothing does.
  */
 function cloudNamed(ev: Evidence, c: Patterns, providers: ReadonlySet<string>): string | undefined {
-  const aws = c === AWS_AZURE;
+  const aws = c === AWS;
   const role = aws ? [...ev.roles.values()][0] : undefined;
   if (role) return `the IAM role ${role.name}${role.trustOrigin ? ` at ${formatPosition(originAt(role.trustOrigin))}` : ''}`;
   if (aws && ev.absent !== undefined) return 'the AWS account read live (doctor --aws)';
@@ -186,6 +201,7 @@ function cloudNamed(ev: Evidence, c: Patterns, providers: ReadonlySet<string>): 
     }
   }
   if (aws && (tf.awsProviders ?? []).length > 0) return 'a provider "aws" block';
+  if (c === AZURE && tf.azurermProvider !== undefined) return `a provider "azurerm" block at ${tf.azurermProvider}`;
   const cfn = aws ? ev.cloudFormation?.[0] : undefined;
   if (cfn) return `the AWS CloudFormation template ${cfn.path}`;
   for (const o of ev.kubernetes) {

@@ -76,6 +76,8 @@ export interface TerraformEvidence {
   ownAccountRead?: boolean;
   /** `provider "aws"` blocks (region, allowed_account_ids, default_tags) of the roots given. */
   awsProviders?: Record<string, unknown>[];
+  /** Where the first `provider "azurerm"` block of the roots given is written (file:line:column): the files name Azure. */
+  azurermProvider?: string;
   /**
    * With several Terraform roots given: each aws resource and data source (`type.name`, the evidence's key) →
    * the `provider "aws"` blocks of its own root (of the root whose tree makes it, for a module's).

@@ -174,6 +174,13 @@ function unwrap(e: Expr, env: Env, evaluator?: ModuleEvaluator): { e: Expr; env:
       hops++;
       e = l.expr;
       env = { loc: l.loc, vars: new Map() };
+    } else if (evaluator && hops < MAX_LOCAL_HOPS && localFileContent(evaluator, e, env) !== undefined) {
+      // `local_file.x.content`: the content the file is written with (its own argument, which the
+      // provider does not change), so `values = [local_file.values.content]` over yamlencode() is read as that call.
+      const content = localFileContent(evaluator, e, env)!;
+      hops++;
+      e = content.expr;
+      env = { loc: content.loc, vars: new Map() };
     } else if (e.k === 'json') {
       env = { ...env, loc: jsonStringLoc(env.loc, e) };
       e = e.x;
@@ -181,6 +188,21 @@ function unwrap(e: Expr, env: Env, evaluator?: ModuleEvaluator): { e: Expr; env:
     else if (e.k === 'tpl' && e.parts.length === 1 && typeof e.parts[0] !== 'string') e = e.parts[0]!;
     else return { e, env };
   }
+}
+
+/**
+ * `local_file.<name>.content` (or `local_sensitive_file`) of this module's one file of that name, with
+ * neither count nor for_each: the `content` it is written with, and where. hashicorp/local writes the
+ * file with that content and its `content` attribute is the argument as given.
+ */
+function localFileContent(evaluator: ModuleEvaluator, e: Expr, env: Env): ConfigBlock['body']['attrs'][number] | undefined {
+  if (e.k !== 'attr' || e.name !== 'content' || e.obj.k !== 'attr' || e.obj.obj.k !== 'var') return undefined;
+  const type = e.obj.obj.name;
+  const name = e.obj.name;
+  if ((type !== 'local_file' && type !== 'local_sensitive_file') || env.vars.has(type)) return undefined;
+  const file = evaluator.mod.blocks.find((b) => b.mode === 'resource' && b.type === type && b.name === name);
+  if (!file || file.body.attrs.some((a) => a.name === 'count' || a.name === 'for_each')) return undefined;
+  return file.body.attrs.find((a) => a.name === 'content');
 }
 
 /**

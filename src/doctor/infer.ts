@@ -16,6 +16,7 @@ import { formatPosition, originAt, tomlWriter, type Origin } from './source.js';
 import { longLivedKeyFindings } from './static-keys.js';
 import { cloudInFiles, type CloudInFiles } from './cloud-in-files.js';
 import { unreadTemplateClause } from './deployment-templates.js';
+import { AZURE_CLIENT_ID_ANNOTATION } from '../spec/azure.js';
 import { originKey } from './kustomize-namespace.js';
 import { RUNNER_IMAGE } from './runner-image.js';
 import type { Evidence, Located } from './evidence.js';
@@ -1153,7 +1154,13 @@ export function inferDeployment(ev: Evidence): Inferred {
       continue;
     }
     if (!manager.binding) {
-      findings.push(finding('RF911', at, `the manager ${chain.namespace}/${chain.managerSa}${asDefault} has no cloud identity of its own (no role annotation or association in the evidence), so it runs with the node's role`, { fix: asDefault ? `${ownAccountFix} and bind it to its own role (IRSA annotation or Pod Identity association)` : 'bind the manager to its own role (IRSA annotation or Pod Identity association)' }));
+      // What names the cloud names Azure alone (an azurerm resource or provider block, an AKS label): on AKS a pod
+      // with no Workload Identity gets, through the node's metadata endpoint, the managed identities of its VM
+      // scale set (aksDoctor.podsWithoutIdentity), and the fix is Azure's binding, not IRSA.
+      const azure = cloud?.kind === 'cloud' && cloud.azureOnly;
+      const gets = azure ? "the node's managed identity (the kubelet identity of its VM scale set, through the instance metadata endpoint)" : "the node's role";
+      const bind = azure ? `bind it to its own managed identity (Azure Workload Identity: the ${AZURE_CLIENT_ID_ANNOTATION} annotation on its service account and a federated credential for that account)` : 'bind it to its own role (IRSA annotation or Pod Identity association)';
+      findings.push(finding('RF911', at, `the manager ${chain.namespace}/${chain.managerSa}${asDefault} has no cloud identity of its own (no role annotation or association in the evidence), so it runs with ${gets}`, { fix: asDefault ? `${ownAccountFix} and ${bind}` : bind.replace(/^bind it/, 'bind the manager') }));
       continue;
     }
     if (asDefault) {

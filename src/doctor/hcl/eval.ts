@@ -67,6 +67,8 @@ function partText(render: string): boolean {
 }
 /** The domain of a partition's endpoints (data.aws_partition's dns_suffix; AWS General Reference, service endpoints). */
 const DNS_SUFFIXES: Readonly<Record<string, string>> = { aws: 'amazonaws.com', 'aws-us-gov': 'amazonaws.com', 'aws-cn': 'amazonaws.com.cn' };
+/** Files the hashicorp/local provider writes: their `content` and `filename` are what is written (instanceAttr). */
+const LOCAL_FILES: ReadonlySet<string> = new Set(['local_file', 'local_sensitive_file']);
 /**
  * The most one template renders: as many characters as the largest file the doctor reads (10 MiB,
  * read.ts MAX_FILE_BYTES), and as many `%{for}` iterations, all loops of the template together (a
@@ -1782,6 +1784,13 @@ export class ModuleEvaluator {
       const host = account !== undefined ? this.hostPath(url) : undefined;
       if (typeof host === 'string' && host !== '') return `arn:${partition!}:iam::${account!}:oidc-provider/${host}`;
       if (host instanceof Unknown) return new Unknown(`arn:${partition!}:iam::${account!}:oidc-provider/${host.render}`, host.reason);
+    }
+    // A local file's content and filename are its own arguments, which the provider neither computes nor changes
+    // (hashicorp/local: local_file, local_sensitive_file): what is written, known as far as it is, so chart values
+    // written to a file and handed on as its content read as the yamlencode() they are.
+    if (block.mode === 'resource' && LOCAL_FILES.has(block.type) && (attr === 'content' || attr === 'filename')) {
+      const v = this.body(block, inst)[attr];
+      if (v !== undefined && v !== null) return v;
     }
     // Inside a module, too: the module's addresses are not the root's, so what is written is what resolves.
     const indexed = inst.name !== block.name || this.scope.address !== '';

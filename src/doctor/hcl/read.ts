@@ -674,6 +674,8 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
   // The aws provider's settings, evaluated like any body (region = var.region …); a value only apply knows is left out,
   // but for default_tags, whose unknown values stay as their `${…}` text: a role's tag that is not shown is not an absent one.
   mod.providers.forEach((p, i) => {
+    // An azurerm provider configuration names Azure as an aws one names AWS (cloud-in-files.ts): where it is written.
+    if (p.name === 'azurerm') tf.azurermProvider ??= formatPosition(originAt(p.origin));
     if (p.name !== 'aws') return;
     const block: ConfigBlock = { mode: 'resource', type: 'provider', name: `aws[${i}]`, body: p.body, loc: p.loc, at: p.at, origin: p.origin };
     try {

@@ -42,9 +42,7 @@ function stagingCopy(name?: string): Record<string, any> {
 }
 
 const AZURE = ['aks-key-vault', 'aks-create', 'aks-workload-identity', 'mixed-aws-azure'];
-// mixed-aws-azure before aks-key-vault: both have a token rotator fabrikam-token-rotator, and the
-// Azure rotator is read once per call (the first deployment's rotation job): left out, see below.
-const PAIRS = AZURE.flatMap((a) => AZURE.filter((b) => b !== a).map((b) => [a, b] as const)).filter(([a, b]) => !(a === 'mixed-aws-azure' && b === 'aks-key-vault'));
+const PAIRS = AZURE.flatMap((a) => AZURE.filter((b) => b !== a).map((b) => [a, b] as const));
 
 describe('Azure deployments side by side: each runner in its own tenant, subscription and resource group', () => {
   it.each(PAIRS)('%s beside %s: together the doctor says what it says of each alone', (a, b) => {
@@ -98,6 +96,23 @@ describe('Azure deployments side by side: each runner in its own tenant, subscri
     expect(rf605).toContainEqual(expect.stringContaining('service account ci-build/build-manager takes its client id from identity contoso-build-manager, but its manager identity is contoso-stg-build-manager'));
     // Only that: no cache or credential findings of the other deployment.
     expect(r.findings.filter((f) => ['RF603', 'RF606', 'RF607'].includes(f.code)).map((f) => f.message)).toEqual([]);
+  });
+
+  it("aks-key-vault's token rotator beside mixed-aws-azure (read first): proven in its own subscription, its own cluster and Key Vault secret", () => {
+    const r = sideBySide(exampleValue('mixed-aws-azure'), exampleValue('aks-key-vault'));
+    expect(r.both.findings.filter((f) => ['RF127', 'RF132'].includes(f.code)).map((f) => f.message)).toEqual([]);
+    const rotator = r.both.proofs.filter((p) => p.claim.startsWith('token rotator fabrikam-token-rotator'));
+    expect(rotator.length).toBe(2);
+    expect(rotator.every((p) => p.holds)).toBe(true);
+  });
+
+  it('two token rotators of one name, each in its own subscription (a staging copy of aks-key-vault): neither is held to the other one’s role assignments', () => {
+    const prod = exampleValue('aks-key-vault');
+    const text = JSON.stringify(prod).replaceAll(prod.azure.tenantId, '11111111-2222-4333-8444-555555555555').replaceAll(prod.azure.subscriptionId, '99999999-8888-4777-8666-555555555555').replaceAll(prod.azure.resourceGroup, 'rg-stg');
+    const r = sideBySide(prod, JSON.parse(text) as Record<string, any>);
+    expect(r.together).toEqual(r.alone);
+    expect(r.both.findings.filter((f) => ['RF127', 'RF132'].includes(f.code)).map((f) => f.message)).toEqual([]);
+    expect(r.both.proofs.filter((p) => p.claim.includes('fabrikam-token-rotator') && !p.holds).map((p) => p.claim)).toEqual([]);
   });
 
   it.each(AZURE)('%s beside an AWS deployment (eks-pod-identity) stays as alone', (name) => {

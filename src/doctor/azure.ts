@@ -340,9 +340,9 @@ function roleName(b: Record<string, unknown>, tf: Evidence['terraform']): string
  * tenant, subscription, location or resource group stated differently): otherwise the evidence is
  * one deployment's (its roots in folders of their own, infra/identity/ and infra/aks/), as before.
  * Undefined: one deployment. `of` gives the deployment of a file (a runner's values or manifests),
- * undefined for a file in none of them.
+ * undefined for a file in none of them; `all` every deployment's.
  */
-export function azureDeployments(ev: Evidence): { of(path: string): AzureEvidence | undefined } | undefined {
+export function azureDeployments(ev: Evidence): { of(path: string): AzureEvidence | undefined; all: AzureEvidence[] } | undefined {
   const tf = ev.terraform;
   const folderOf = (path: string) => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '');
   const blocks: { kind: 'resource' | 'data'; type: string; key: string; folder?: string }[] = [];
@@ -389,6 +389,7 @@ export function azureDeployments(ev: Evidence): { of(path: string): AzureEvidenc
   const apart = new Set(names).size < names.length || stated('subscriptionId') || stated('tenantId') || stated('location') || stated('resourceGroup');
   if (!apart) return undefined;
   return {
+    all: [...byGroup.values()],
     of(path) {
       const normal = path.replace(/\\/g, '/');
       for (const [g, e] of byGroup) if (normal.startsWith(`${g}/`)) return e;

@@ -1539,10 +1539,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     intent.azure ??= { tenantId: azure.tenantId ?? UNKNOWN_TENANT, subscriptionId: azure.subscriptionId ?? UNKNOWN_SUBSCRIPTION, location: azure.location ?? 'unknown', resourceGroup: azure.resourceGroup ?? 'unknown', tags: {} };
   }
   // GitLab ID-token roles (and the token rotator among them), from their trust and the rotation pipeline.
-  const reach = inferIdTokens(ev, root, azure, intent);
+  const reach = inferIdTokens(ev, root, azure, intent, deployments?.all);
   findings.push(...reach.findings);
   if (reach.idTokens) intent.idTokens = reach.idTokens;
-  findings.push(...inferRotatorKubernetes(ev, ctx, intent, docs, reach.idTokens, readers));
+  findings.push(...inferRotatorKubernetes(ev, ctx, intent, docs, reach.idTokens, readers, deployments ? (path) => deployments.of(path) ?? azure : undefined));
   if (reach.azureUsed) docs.terraformAzure ??= azure.root;
   // Deploy targets: roles of other accounts' roots that trust a runner's job role.
   const cross = inferCrossAccount(ev, root, intent, reach.idTokens);

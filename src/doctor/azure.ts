@@ -365,17 +365,20 @@ export function azureDeployments(ev: Evidence): { of(path: string): AzureEvidenc
   const groupOf = (folder: string) => folder.split('/').slice(0, common + 1).join('/');
   const groups = [...new Set(folders.map(groupOf))];
   if (groups.length < 2) return undefined;
+  // Each group's blocks, once (many deployments given together: no scan of every block per group).
+  const blocksOf = new Map<string | undefined, typeof blocks>();
+  for (const b of blocks) {
+    const g = b.folder === undefined ? undefined : groupOf(b.folder);
+    const list = blocksOf.get(g);
+    if (list) list.push(b);
+    else blocksOf.set(g, [b]);
+  }
   const evidenceOf = (group: string): AzureEvidence => {
-    const mine = (b: { folder?: string }) => b.folder === undefined || groupOf(b.folder) === group;
     const pick = (kind: 'resource' | 'data') => {
       const out: Record<string, Record<string, Record<string, unknown>>> = {};
-      for (const [type, byKey] of Object.entries(tf[kind])) {
-        if (!type.startsWith('azurerm_')) {
-          out[type] = byKey;
-          continue;
-        }
-        for (const b of blocks) if (b.kind === kind && b.type === type && mine(b)) setOwn(ownChild(out, type), b.key, byKey[b.key]!);
-      }
+      for (const [type, byKey] of Object.entries(tf[kind])) if (!type.startsWith('azurerm_')) out[type] = byKey;
+      // A block of no known file is every group's.
+      for (const b of [...(blocksOf.get(group) ?? []), ...(blocksOf.get(undefined) ?? [])]) if (b.kind === kind) setOwn(ownChild(out, b.type), b.key, tf[kind][b.type]![b.key]!);
       return out;
     };
     const artifacts = ev.artifacts.filter((a) => a.path.replace(/\\/g, '/').startsWith(`${group}/`));
@@ -383,17 +386,21 @@ export function azureDeployments(ev: Evidence): { of(path: string): AzureEvidenc
   };
   const byGroup = new Map(groups.map((g) => [g, evidenceOf(g)]));
   // Told apart only where the deployments disagree.
-  const created = (g: string) => blocks.filter((b) => b.kind === 'resource' && b.type === 'azurerm_user_assigned_identity' && b.folder !== undefined && groupOf(b.folder) === g).map((b) => str(tf.resource[b.type]![b.key]!.name)?.toLowerCase());
+  const created = (g: string) => (blocksOf.get(g) ?? []).filter((b) => b.kind === 'resource' && b.type === 'azurerm_user_assigned_identity').map((b) => str(tf.resource[b.type]![b.key]!.name)?.toLowerCase());
   const names = groups.flatMap((g) => [...new Set(created(g).filter((n) => n !== undefined))]);
   const stated = (field: 'subscriptionId' | 'tenantId' | 'location' | 'resourceGroup') => new Set([...byGroup.values()].map((e) => e[field]?.toLowerCase()).filter((x) => x !== undefined)).size > 1;
   const apart = new Set(names).size < names.length || stated('subscriptionId') || stated('tenantId') || stated('location') || stated('resourceGroup');
   if (!apart) return undefined;
+  const ofPath = new Map<string, AzureEvidence | undefined>();
   return {
     all: [...byGroup.values()],
     of(path) {
+      if (ofPath.has(path)) return ofPath.get(path);
       const normal = path.replace(/\\/g, '/');
-      for (const [g, e] of byGroup) if (normal.startsWith(`${g}/`)) return e;
-      return undefined;
+      let hit: AzureEvidence | undefined;
+      for (const [g, e] of byGroup) if (normal.startsWith(`${g}/`)) hit = e;
+      ofPath.set(path, hit);
+      return hit;
     },
   };
 }

@@ -1503,6 +1503,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   }
   // Platforms that build further documents from the evidence (AKS: the Azure root and the cluster's Kubernetes root).
   const azureOfRunner = new Map<number, AzureEvidence>();
+  const ownContexts = new Map<DoctorContext, NonNullable<FleetIntent['azure']>>();
   const platformArtifacts: FleetDocuments['artifacts'] = [];
   for (const reader of readers) {
     const mine = clusters.filter((c) => c.type === reader.type);
@@ -1514,8 +1515,14 @@ export function inferDeployment(ev: Evidence): Inferred {
       const own = ctxOf(chain);
       const r = intentRunners.find((x) => x.name === chain.name);
       if (own === ctx || cluster.type !== reader.type || !r) continue;
-      const azure = reader.doctor.intent?.(own, [cluster])?.azure;
-      if (azure) r.azure = azure;
+      // One context object per deployment: the proofs' views and indexes are then made once per deployment.
+      let azure = ownContexts.get(own);
+      if (azure === undefined) {
+        azure = reader.doctor.intent?.(own, [cluster])?.azure;
+        if (azure === undefined) continue; // A platform of another cloud (an EKS runner in the folder).
+        ownContexts.set(own, azure);
+      }
+      r.azure = azure;
       (docs.runnerAzure ??= new Map()).set(r.name, own.azure.root);
       azureOfRunner.set(r.index, own.azure);
     }

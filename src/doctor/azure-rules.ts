@@ -8,6 +8,7 @@ import { azureFacts } from '../verify/azure-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import type { Evidence, Located } from './evidence.js';
 import { RUNNER_IMAGE, type Inferred } from './infer.js';
+import type { AzureEvidence } from './azure.js';
 
 function finding(code: Code, origin: Origin | undefined, path: (string | number)[], message: string, extra: Partial<Finding> = {}): Finding {
   return { code, severity: CODES[code].severity, path: origin ? formatPosition(originAt(origin, ...path)) : '', message, ...extra };
@@ -25,6 +26,7 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
   const az = inferred.azure;
   const facts = azureFacts({ artifacts: [], runners: new Map(), terraformAzure: az.root });
   if (!facts) return out;
+  const [all, allFacts] = [az, facts];
   // Service accounts: the objects given, and those the chart creates from its values. `every`
   // keeps each copy (two deployments given together may both have gitlab-runner/deployer): each
   // copy's annotation is checked below, not only the one read last.
@@ -90,6 +92,9 @@ export function azureRules(ev: Evidence, inferred: Inferred): Finding[] {
     const value = o.value.metadata.annotations?.[AZURE_CLIENT_ID_ANNOTATION];
     if (typeof value !== 'string' || value === '') continue;
     const at = { ...o.origin, path: [...o.origin.path, 'metadata', 'annotations', AZURE_CLIENT_ID_ANNOTATION] };
+    // Of several Azure deployments given together, the identity of the account's own (another may name one the same).
+    const own = inferred.azureAt(o.origin.source.path);
+    const [az, facts] = own === inferred.azure ? [all, allFacts] : [own, azureFacts({ artifacts: [], runners: new Map(), terraformAzure: own.root })!];
     const name = az.clientIdRefs.get(value) ?? az.clientIds.get(value.toLowerCase());
     const creds = facts.credentials.filter((c) => c.identity === name);
     const [ns, sa] = key.split('/') as [string, string];
@@ -128,12 +133,11 @@ const AZURE_CODES = new Set(['RF104', 'RF601', 'RF602', 'RF603', 'RF604', 'RF606
  * decides them (the federated credential, the role assignment), and a refused identity shows both
  * ends: the service account's annotation and the credentials the identity has.
  */
-export function azureWhere(f: Finding, inferred: Inferred): Finding {
+export function azureWhere(f: Finding, inferred: Inferred, az: AzureEvidence = inferred.azure): Finding {
   // Job and ID-token role assignments over manager identities (verify/azure-rbac.ts): moved only to the assignment they are about.
   const s = f.subject;
   const assignmentOnly = ASSIGNMENT_CODES.has(f.code) && s?.kind === 'assignments';
   if (!AZURE_CODES.has(f.code) && !assignmentOnly) return f;
-  const az = inferred.azure;
   const facts = azureFacts({ artifacts: [], runners: new Map(), terraformAzure: az.root });
   if (!facts) return f;
   const at = (type: string, key: string | undefined, ...path: string[]) => {

@@ -329,3 +329,78 @@ function roleName(b: Record<string, unknown>, tf: Evidence['terraform']): string
   return str(custom?.name) ?? `role definition ${guid}`;
 }
 
+
+/**
+ * Several Azure deployments given together (staging/ and prod/, each a synth output or its own
+ * Terraform, chart values and manifests): the azurerm evidence of each, so each runner reads its own
+ * deployment's identities, federated credentials, role assignments, tenant, subscription and
+ * resource group. Identities of one name are legitimate in two subscriptions or resource groups.
+ * The folders holding azurerm blocks are grouped by their first folder below the one all share;
+ * they are told apart only where the groups disagree (an identity of one name created in two, or a
+ * tenant, subscription, location or resource group stated differently): otherwise the evidence is
+ * one deployment's (its roots in folders of their own, infra/identity/ and infra/aks/), as before.
+ * Undefined: one deployment. `of` gives the deployment of a file (a runner's values or manifests),
+ * undefined for a file in none of them; `all` every deployment's.
+ */
+export function azureDeployments(ev: Evidence): { of(path: string): AzureEvidence | undefined; all: AzureEvidence[] } | undefined {
+  const tf = ev.terraform;
+  const folderOf = (path: string) => (path.includes('/') ? path.slice(0, path.lastIndexOf('/')) : '');
+  const blocks: { kind: 'resource' | 'data'; type: string; key: string; folder?: string }[] = [];
+  for (const kind of ['resource', 'data'] as const) {
+    for (const [type, byKey] of Object.entries(tf[kind])) {
+      if (!type.startsWith('azurerm_')) continue;
+      for (const key of Object.keys(byKey)) {
+        const path = tf.origins.get(`${kind === 'data' ? 'data.' : ''}${type}.${key}`)?.source.path;
+        blocks.push({ kind, type, key, ...(path !== undefined ? { folder: folderOf(path.replace(/\\/g, '/')) } : {}) });
+      }
+    }
+  }
+  const folders = [...new Set(blocks.map((b) => b.folder).filter((f): f is string => f !== undefined))];
+  if (folders.length < 2) return undefined;
+  const parts = folders.map((f) => (f === '' ? [] : f.split('/')));
+  let common = 0;
+  while (parts.every((p) => p.length > common && p[common] === parts[0]![common])) common++;
+  // A folder at the level all share holds blocks of every deployment below it: nothing to tell apart.
+  if (parts.some((p) => p.length === common)) return undefined;
+  const groupOf = (folder: string) => folder.split('/').slice(0, common + 1).join('/');
+  const groups = [...new Set(folders.map(groupOf))];
+  if (groups.length < 2) return undefined;
+  // Each group's blocks, once (many deployments given together: no scan of every block per group).
+  const blocksOf = new Map<string | undefined, typeof blocks>();
+  for (const b of blocks) {
+    const g = b.folder === undefined ? undefined : groupOf(b.folder);
+    const list = blocksOf.get(g);
+    if (list) list.push(b);
+    else blocksOf.set(g, [b]);
+  }
+  const evidenceOf = (group: string): AzureEvidence => {
+    const pick = (kind: 'resource' | 'data') => {
+      const out: Record<string, Record<string, Record<string, unknown>>> = {};
+      for (const [type, byKey] of Object.entries(tf[kind])) if (!type.startsWith('azurerm_')) out[type] = byKey;
+      // A block of no known file is every group's.
+      for (const b of [...(blocksOf.get(group) ?? []), ...(blocksOf.get(undefined) ?? [])]) if (b.kind === kind) setOwn(ownChild(out, b.type), b.key, tf[kind][b.type]![b.key]!);
+      return out;
+    };
+    const artifacts = ev.artifacts.filter((a) => a.path.replace(/\\/g, '/').startsWith(`${group}/`));
+    return normalizeAzure({ ...ev, artifacts, terraform: { ...tf, resource: pick('resource'), data: pick('data') } });
+  };
+  const byGroup = new Map(groups.map((g) => [g, evidenceOf(g)]));
+  // Told apart only where the deployments disagree.
+  const created = (g: string) => (blocksOf.get(g) ?? []).filter((b) => b.kind === 'resource' && b.type === 'azurerm_user_assigned_identity').map((b) => str(tf.resource[b.type]![b.key]!.name)?.toLowerCase());
+  const names = groups.flatMap((g) => [...new Set(created(g).filter((n) => n !== undefined))]);
+  const stated = (field: 'subscriptionId' | 'tenantId' | 'location' | 'resourceGroup') => new Set([...byGroup.values()].map((e) => e[field]?.toLowerCase()).filter((x) => x !== undefined)).size > 1;
+  const apart = new Set(names).size < names.length || stated('subscriptionId') || stated('tenantId') || stated('location') || stated('resourceGroup');
+  if (!apart) return undefined;
+  const ofPath = new Map<string, AzureEvidence | undefined>();
+  return {
+    all: [...byGroup.values()],
+    of(path) {
+      if (ofPath.has(path)) return ofPath.get(path);
+      const normal = path.replace(/\\/g, '/');
+      let hit: AzureEvidence | undefined;
+      for (const [g, e] of byGroup) if (normal.startsWith(`${g}/`)) hit = e;
+      ofPath.set(path, hit);
+      return hit;
+    },
+  };
+}

@@ -169,6 +169,11 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const inferred = inferDeployment(ev);
   // The doctor's own scan (RF940, with positions) covers the files: verify's scan of the same data would be dropped.
   const verification = verifyFleet(inferred.intent, inferred.docs, { selfCheck: false, credentialScan: false, deployment: true });
+  // Of several Azure deployments given together, a runner's findings are placed in its own deployment's files.
+  const azureOfFinding = (f: Finding) => {
+    const m = /^runners\[(\d+)\]/.exec(f.path);
+    return (m ? inferred.azureOfRunner.get(Number(m[1])) : undefined) ?? inferred.azure;
+  };
   const relocate = (f: Finding): Finding => {
     // User data only Terraform knows (RF906): why, in the evaluator's words (the variable, resource or function), where it says.
     const unknown = f.subject?.kind === 'resource' ? f.subject.userDataUnknown : undefined;
@@ -297,7 +302,7 @@ export function doctorEvidence(ev: Evidence): DoctorResult {
   const unittestOnly = registering.commands.length === 0 && apiRegistered.length === 0 && envManagers.length === 0;
   const suites = ev.helmUnittestSuites ?? [];
   for (const [i, f] of inferredFindings.entries()) if (f.code === 'RF910' && suites.length > 0) inferredFindings[i] = withHelmUnittestSuites(f, suites, unittestOnly);
-  const proven = verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map(relocate).map((f) => atEditSite(f, ev, inferred)).map((f) => azureWhere(bothEnds(f, ev, inferred), inferred)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)));
+  const proven = verification.findings.filter((f) => forDeployments(f) && !ofOneName(f)).map((f) => notShownByName(f, ev)).map((f) => ({ f, az: azureOfFinding(f) })).map(({ f, az }) => ({ f: atEditSite(relocate(f), ev, inferred), az })).map(({ f, az }) => azureWhere(bothEnds(f, ev, inferred), inferred, az)).map((f) => (ev.terraform.generatedByRunnerFleet ? f : withoutRegenerate(f)));
   // A manager rebuilt from its register flags: what its proofs say of a flag (RF301 at --docker-privileged) is not said a second time by the flag reader.
   // So is the RF912 a rebuilt manager says of its token parameter at --registration-token.
   const provenAt = new Set([...proven, ...inferred.findings.filter((f) => f.code === 'RF912')].map((f) => `${f.code} ${f.path}`));

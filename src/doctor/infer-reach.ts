@@ -239,13 +239,15 @@ function rotatorOutputs(ev: Evidence): string[] {
  * The ID-token part of the intent, inferred from the documents; undefined when there is no
  * ID-token role. `intent` already holds the runners (their token parameters and manager groups).
  */
-export function inferIdTokens(ev: Evidence, root: TerraformRoot, azure: AzureEvidence, intent: FleetIntent): { idTokens?: IdTokenIntent; findings: Finding[]; azureUsed: boolean } {
+export function inferIdTokens(ev: Evidence, root: TerraformRoot, azure: AzureEvidence, intent: FleetIntent, deployments?: readonly AzureEvidence[]): { idTokens?: IdTokenIntent; findings: Finding[]; azureUsed: boolean } {
   const findings: Finding[] = [];
   const generated = ev.terraform.generatedByRunnerFleet;
   // runner-fleet's own roots key ID-token roles `idt-<name>`; other roots are named by their role name.
   const named = (key: string, roleName: string) => (key === ROTATOR_KEY ? ROTATOR_KEY : generated && key.startsWith('idt-') ? key.slice(4) : roleName);
   const runnerRoles = new Set(intent.identities.map((i) => i.roleName));
-  const roles = [...awsRoles(ev, root, runnerRoles, findings, named), ...azureRoles(azure, named)];
+  // Several Azure deployments given together: each identity with its own deployment's root (two may share a name).
+  const azureIdentities = deployments ? deployments.flatMap((d) => azureRoles(d, named).map((r) => ({ ...r, azureRoot: d.root }))) : azureRoles(azure, named);
+  const roles = [...awsRoles(ev, root, runnerRoles, findings, named), ...azureIdentities];
   const azureUsed = roles.some((r) => r.cloud === 'azure');
   if (roles.length === 0) return { findings, azureUsed };
   if (azureUsed) markAzureRotator(ev, azure, roles);

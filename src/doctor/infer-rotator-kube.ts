@@ -10,6 +10,7 @@ import { keyVaultStoreOf } from '../spec/key-vault.js';
 import { azureRotationJob } from './infer-reach.js';
 import type { Evidence } from './evidence.js';
 import type { DoctorContext, DoctorReader } from './types.js';
+import type { AzureEvidence } from './azure.js';
 import { SECRET_TYPES } from './kubernetes-terraform.js';
 
 /**
@@ -63,8 +64,8 @@ function kubeApiOptions(ev: Evidence, roleName: string): Map<string, string> {
 }
 
 /** Adds the Kubernetes part of the rotator's intent where its role reaches clusters of the evidence. */
-export function inferRotatorKubernetes(ev: Evidence, ctx: DoctorContext, intent: FleetIntent, docs: FleetDocuments, idTokens: IdTokenIntent | undefined, readers: readonly { type: string; doctor: DoctorReader }[]): Finding[] {
-  return [...inferAwsRotator(ev, ctx, intent, docs, idTokens, readers), ...inferAzureRotator(ev, ctx, intent, docs, idTokens, readers)];
+export function inferRotatorKubernetes(ev: Evidence, ctx: DoctorContext, intent: FleetIntent, docs: FleetDocuments, idTokens: IdTokenIntent | undefined, readers: readonly { type: string; doctor: DoctorReader }[], azureAt?: (path: string) => AzureEvidence): Finding[] {
+  return [...inferAwsRotator(ev, ctx, intent, docs, idTokens, readers), ...inferAzureRotator(ev, ctx, intent, docs, idTokens, readers, azureAt)];
 }
 
 /** Runners on these clusters whose token Secret no Terraform resource (kubernetes_secret_v1, kubernetes_secret) writes (registered through the API), with their manager Deployment. */
@@ -89,17 +90,21 @@ function rotatedTargets(ctx: DoctorContext, intent: FleetIntent, docs: FleetDocu
  * Officer on each, read-only Secret in the cluster) and the clusters' resource ids (Cluster User
  * Role). Without a cluster it reaches, it stays a plain ID-token identity.
  */
-function inferAzureRotator(ev: Evidence, ctx: DoctorContext, intent: FleetIntent, docs: FleetDocuments, idTokens: IdTokenIntent | undefined, readers: readonly { type: string; doctor: DoctorReader }[]): Finding[] {
+function inferAzureRotator(ev: Evidence, ctx: DoctorContext, intent: FleetIntent, docs: FleetDocuments, idTokens: IdTokenIntent | undefined, readers: readonly { type: string; doctor: DoctorReader }[], azureAt?: (path: string) => AzureEvidence): Finding[] {
   const rotator = idTokens?.roles.find((r) => r.azureRotator !== undefined && r.cloud === 'azure');
   if (!rotator?.azureRotator) return [];
+  // Several Azure deployments given together: the rotator reads its clusters in its own deployment (where its identity is written).
+  const own = azureAt?.(rotator.path.replace(/:\d+:\d+$/, ''));
+  const mine = own !== undefined && own !== ctx.azure ? own : undefined;
+  ctx = mine ? { ...ctx, azure: mine } : ctx;
   const job = azureRotationJob(ev);
   const kubeApi = job ? kubeApiOfJob(job.job) : new Map<string, string>();
   const clusters: RotatorKubeIntent['clusters'] = [];
   let username: string | undefined;
   for (const reader of readers) {
-    const mine = intent.clusters.filter((c) => c.type === reader.type);
-    if (mine.length === 0 || !reader.doctor.azureRotatorKubernetes) continue;
-    const read = reader.doctor.azureRotatorKubernetes(ctx, { identityName: rotator.roleName, kubeApi }, mine, intent.azure?.subscriptionId ?? ctx.azure.subscriptionId ?? '');
+    const clustersOf = intent.clusters.filter((c) => c.type === reader.type);
+    if (clustersOf.length === 0 || !reader.doctor.azureRotatorKubernetes) continue;
+    const read = reader.doctor.azureRotatorKubernetes(ctx, { identityName: rotator.roleName, kubeApi }, clustersOf, (mine ? mine.subscriptionId : undefined) ?? intent.azure?.subscriptionId ?? ctx.azure.subscriptionId ?? '');
     if (!read) continue;
     clusters.push(...read.clusters);
     username ??= read.username;
@@ -114,7 +119,9 @@ function inferAzureRotator(ev: Evidence, ctx: DoctorContext, intent: FleetIntent
   const kubeTargets: RotatorKubeIntent['targets'] = [];
   for (const { index, ...t } of targets) {
     const r = intent.runners[index]!;
-    const kv = intent.azure ? keyVaultStoreOf({ name: '', azure: intent.azure }, r) : undefined;
+    // In the runner's own deployment's subscription (IntentRunner.azure, of several), else the fleet's.
+    const azure = r.azure ?? intent.azure;
+    const kv = azure ? keyVaultStoreOf({ name: '', azure }, r) : undefined;
     if (kv) secretScopes.push(kv.secretScope);
     // A Key Vault store's Secret is the CSI driver's: rotate only reads it.
     kubeTargets.push({ ...t, secretVerbs: kv ? ['get'] : ['get', 'update'] });

@@ -22,7 +22,7 @@ import { RUNNER_IMAGE } from './runner-image.js';
 import type { Evidence, Located } from './evidence.js';
 import type { DoctorBinding, DoctorContext, DoctorReader, ServiceAccountEvidence } from './types.js';
 import { normalizeTerraform, resolveKmsKeyReferences } from './terraform.js';
-import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, normalizeAzure, type AzureEvidence } from './azure.js';
+import { UNKNOWN_SUBSCRIPTION, UNKNOWN_TENANT, azureDeployments, normalizeAzure, type AzureEvidence } from './azure.js';
 import { SECRET_TYPES, addTerraformKubernetesObjects } from './kubernetes-terraform.js';
 import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './infer-vm.js';
 import { AZURE_VM_MANAGER_RESOURCES, azureVmRunners } from './azure-vm.js';
@@ -161,6 +161,13 @@ export interface Inferred {
   findings: Finding[];
   /** The azurerm evidence, normalized (for the Azure rules). */
   azure: AzureEvidence;
+  /**
+   * Several Azure deployments given together: the azurerm evidence of the deployment a file is in
+   * (a service account's, a runner's values), else `azure`; and by runner index, the deployment of
+   * its proofs (their findings are placed in its own files).
+   */
+  azureAt(path: string): AzureEvidence;
+  azureOfRunner: ReadonlyMap<number, AzureEvidence>;
   /** Runners whose chart mounts a token Secret that no document given creates. */
   missingSecrets: ReadonlySet<string>;
   /** Runners whose config.toml is not in the evidence: the chain's references end there, so its proof does not hold. */
@@ -530,6 +537,16 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (ns && alias && alias !== 'kubernetes') namespaceCluster.set(ns, alias);
   }
   const ctx: DoctorContext = { root, namespaceCluster, azure, objects: ev.kubernetes };
+  // Several Azure deployments given together: a chain reads its own deployment's azurerm evidence.
+  const deployments = azureDeployments(ev);
+  const contexts = new Map<AzureEvidence, DoctorContext>();
+  const ctxOf = (chain: Chain): DoctorContext => {
+    const own = deployments?.of(chain.origin.source.path);
+    if (own === undefined) return ctx;
+    let hit = contexts.get(own);
+    if (!hit) contexts.set(own, (hit = { ...ctx, azure: own }));
+    return hit;
+  };
 
   // 1. Managers: values of the chart, and workloads running the gitlab-runner image.
   const chains: Chain[] = [];
@@ -927,9 +944,9 @@ export function inferDeployment(ev: Evidence): Inferred {
     return finding('RF903', formatPosition(originAt(b.origin ?? fallback)), `${whose} ${b.noun ?? 'role'} ${role.name !== undefined ? `${role.name} (${role.address})` : role.address}${roleAt ? ` at ${formatPosition(originAt(roleAt))}` : ''} is in the files given, but ${role.unread} is not read (${role.code} at ${role.path}), so its trust and permissions are not proven`, { received: b.ref, fix: `fix what ${role.code} at ${role.path} says` });
   };
   const missingFix = (b: DoctorBinding): string => b.evidenceFix ?? `give its documents: aws iam get-role --role-name ${b.roleName}, its inline policies, or its Terraform`;
-  const bind = (sa: ServiceAccountEvidence): Party => {
+  const bind = (sa: ServiceAccountEvidence, chain: Chain): Party => {
     for (const r of readers) {
-      const b = r.doctor.bindingOf(sa, ctx);
+      const b = r.doctor.bindingOf(sa, ctxOf(chain));
       if (b) return { sa, binding: b, reader: r };
     }
     return { sa };
@@ -947,7 +964,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   const managerKeys = new Map<Chain, string | undefined>();
   const managerKeyOf = (c: Chain): string | undefined => {
     if (!managerKeys.has(c)) {
-      const p = bind(saEvidence(c, c.managerSa, c.chartCreatesSa));
+      const p = bind(saEvidence(c, c.managerSa, c.chartCreatesSa), c);
       managerKeys.set(c, p.binding && p.reader && known(p.binding) ? clusterKeyOf(p.reader.doctor, p.binding) : undefined);
     }
     return managerKeys.get(c);
@@ -1081,9 +1098,9 @@ export function inferDeployment(ev: Evidence): Inferred {
       findings.push(finding('RF903', at, `runner ${chain.name}: ${given}, no copy nearer to the runner's files than the others (two deployments' manifests side by side), so which one its pods run as, and so the chain, is not shown`, { fix: "give each cluster's deployment in a folder of its own (a runner reads the copies in its own folder), or run the doctor on one deployment at a time" }));
       continue;
     }
-    let manager = bind(saEvidence(chain, chain.managerSa, chain.chartCreatesSa));
+    let manager = bind(saEvidence(chain, chain.managerSa, chain.chartCreatesSa), chain);
     // Jobs named as the manager's own service account run as the one the chart creates (with its annotations), when it does.
-    let jobs = bind(saEvidence(chain, jobsSaName, jobsAsManager && chain.chartCreatesSa, jobNs));
+    let jobs = bind(saEvidence(chain, jobsSaName, jobsAsManager && chain.chartCreatesSa, jobNs), chain);
     // References that do not resolve, in both directions: each party's in its own namespace.
     const givenIn = (ns: string): boolean => ev.kubernetes.some((o) => (o.value.metadata.namespace ?? (o.value.kind === 'Namespace' ? o.value.metadata.name : 'default')) === ns && ofChain(chain, o));
     const k8sGiven = givenIn(chain.namespace);
@@ -1198,7 +1215,7 @@ export function inferDeployment(ev: Evidence): Inferred {
     }
     if (!cluster) {
       // The platform's own documents name the cluster where no Secret's provider alias does (each name once).
-      const stated = reader.doctor.clusterName?.(manager.binding, ctx);
+      const stated = reader.doctor.clusterName?.(manager.binding, ctxOf(chain));
       const own = stated !== undefined && !clusters.some((c) => c.name === stated) ? stated : undefined;
       const wanted = namespaceCluster.get(chain.namespace) ?? manager.binding.clusterName ?? own ?? (clusterKeys.size === 0 ? 'cluster' : `cluster-${clusterKeys.size + 1}`);
       // Two clusters may share a name (an AKS and an EKS cluster both called "ci"): the intent names
@@ -1225,7 +1242,7 @@ export function inferDeployment(ev: Evidence): Inferred {
       if (own.account !== undefined && own.root !== undefined) rootAccounts.set(own.root, rootAccounts.has(own.root) && rootAccounts.get(own.root) !== own.account ? null : own.account);
     }
     const identity = (purpose: 'manager' | 'jobs', p: Party): CloudIdentity =>
-      reader.doctor.identity?.({ key: `${chain.name}-${purpose}`, runner: chain.name, purpose, cluster: cluster.name, namespace: p.sa.namespace, serviceAccount: p.sa.name }, p.binding!, ctx) ?? {
+      reader.doctor.identity?.({ key: `${chain.name}-${purpose}`, runner: chain.name, purpose, cluster: cluster.name, namespace: p.sa.namespace, serviceAccount: p.sa.name }, p.binding!, ctxOf(chain)) ?? {
       cloud: 'aws',
       key: `${chain.name}-${purpose}`,
       runner: chain.name,
@@ -1374,9 +1391,16 @@ export function inferDeployment(ev: Evidence): Inferred {
     missingSecrets.add(chain.name);
   }
 
+  // A cluster is read in the Azure deployment of its chains (several given together), where they share one.
+  const clusterCtx = new Map<ResolvedCluster, DoctorContext | null>();
+  for (const [chain, cluster] of chainClusters) {
+    const own = ctxOf(chain);
+    clusterCtx.set(cluster, clusterCtx.has(cluster) && clusterCtx.get(cluster) !== own ? null : own);
+  }
+  const ctxOfCluster = (cluster: ResolvedCluster): DoctorContext => clusterCtx.get(cluster) ?? ctx;
   for (const cluster of clusters) {
     const reader = readers.find((r) => r.type === cluster.type)!;
-    cluster.spec = reader.doctor.clusterSpec(cluster.name, clusterBindings.get(cluster) ?? [], ctx, trustOf);
+    cluster.spec = reader.doctor.clusterSpec(cluster.name, clusterBindings.get(cluster) ?? [], ctxOfCluster(cluster), trustOf);
     region ??= typeof cluster.spec.region === 'string' ? cluster.spec.region : undefined;
   }
 
@@ -1486,20 +1510,42 @@ export function inferDeployment(ev: Evidence): Inferred {
     if (bindingClusters.size > 0) docs.bindingClusters = bindingClusters;
   }
   // Platforms that build further documents from the evidence (AKS: the Azure root and the cluster's Kubernetes root).
+  const azureOfRunner = new Map<number, AzureEvidence>();
+  const ownContexts = new Map<DoctorContext, NonNullable<FleetIntent['azure']>>();
   const platformArtifacts: FleetDocuments['artifacts'] = [];
   for (const reader of readers) {
     const mine = clusters.filter((c) => c.type === reader.type);
     if (mine.length === 0) continue;
     Object.assign(intent, reader.doctor.intent?.(ctx, mine) ?? {});
+    // Several Azure deployments given together: each runner in its own deployment's tenant,
+    // subscription and resource group, reading its own deployment's Azure root.
+    for (const [chain, cluster] of deployments ? chainClusters : []) {
+      const own = ctxOf(chain);
+      const r = intentRunners.find((x) => x.name === chain.name);
+      if (own === ctx || cluster.type !== reader.type || !r) continue;
+      // One context object per deployment: the proofs' views and indexes are then made once per deployment.
+      let azure = ownContexts.get(own);
+      if (azure === undefined) {
+        azure = reader.doctor.intent?.(own, [cluster])?.azure;
+        if (azure === undefined) continue; // A platform of another cloud (an EKS runner in the folder).
+        ownContexts.set(own, azure);
+      }
+      r.azure = azure;
+      (docs.runnerAzure ??= new Map()).set(r.name, own.azure.root);
+      azureOfRunner.set(r.index, own.azure);
+    }
+    const chainOf = new Map([...chainClusters.keys()].map((c) => [c.name, c]));
     for (const r of intentRunners) {
-      const store = r.platform === reader.type ? reader.doctor.tokenStore?.(ctx, r, docs.runners.get(r.name)?.manifests ?? []) : undefined;
+      const chain = chainOf.get(r.name);
+      const store = r.platform === reader.type ? reader.doctor.tokenStore?.(chain ? ctxOf(chain) : ctx, r, docs.runners.get(r.name)?.manifests ?? []) : undefined;
       if (store) r.spec = { ...r.spec, gitlab: { ...r.spec.gitlab, tokenStore: store } };
     }
     for (const c of mine) {
-      const built = reader.doctor.documents?.(ctx, c, intent, docs);
+      const built = reader.doctor.documents?.(ctxOfCluster(c), c, intent, docs);
       if (!built) continue;
       platformArtifacts.push(...built.artifacts);
-      if (built.terraformAzure) docs.terraformAzure = built.terraformAzure;
+      // Of several Azure deployments, the documents read by every runner not of one: all of them.
+      if (built.terraformAzure) docs.terraformAzure = docs.runnerAzure ? azure.root : built.terraformAzure;
     }
   }
   // An Azure Blob cache without an AKS runner still has its storage and role assignments read.
@@ -1508,10 +1554,10 @@ export function inferDeployment(ev: Evidence): Inferred {
     intent.azure ??= { tenantId: azure.tenantId ?? UNKNOWN_TENANT, subscriptionId: azure.subscriptionId ?? UNKNOWN_SUBSCRIPTION, location: azure.location ?? 'unknown', resourceGroup: azure.resourceGroup ?? 'unknown', tags: {} };
   }
   // GitLab ID-token roles (and the token rotator among them), from their trust and the rotation pipeline.
-  const reach = inferIdTokens(ev, root, azure, intent);
+  const reach = inferIdTokens(ev, root, azure, intent, deployments?.all);
   findings.push(...reach.findings);
   if (reach.idTokens) intent.idTokens = reach.idTokens;
-  findings.push(...inferRotatorKubernetes(ev, ctx, intent, docs, reach.idTokens, readers));
+  findings.push(...inferRotatorKubernetes(ev, ctx, intent, docs, reach.idTokens, readers, deployments ? (path) => deployments.of(path) ?? azure : undefined));
   if (reach.azureUsed) docs.terraformAzure ??= azure.root;
   // Deploy targets: roles of other accounts' roots that trust a runner's job role.
   const cross = inferCrossAccount(ev, root, intent, reach.idTokens);
@@ -1520,7 +1566,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   // The platform's own documents come last: they stand for files of the same path the proofs look up.
   if (platformArtifacts.length > 0) docs.artifacts = [...docsArtifacts, ...platformArtifacts];
   const chartServiceAccounts = new Set(chains.filter((c) => c.chartCreatesSa).map((c) => saKey(c.namespace, c.managerSa)));
-  return { intent, docs, runnerOrigins, secretsRestated, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts, managerServiceAccounts, together: (a, b) => owners.together(a, b) };
+  return { intent, docs, runnerOrigins, secretsRestated, runnerTomls, chainKeys, tomlAt, cacheOrigins, clusterOrigins, bindingOrigins, chains: summaries, findings, azure, missingSecrets, configNotShown, chartServiceAccounts, unplacedServiceAccounts, managerServiceAccounts, together: (a, b) => owners.together(a, b), azureAt: (path) => deployments?.of(path) ?? azure, azureOfRunner };
 }
 
 /**

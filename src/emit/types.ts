@@ -11,6 +11,12 @@ export interface FleetDocuments {
   terraformAws?: TerraformRoot;
   /** `terraform/azure/main.tf.json`: managed identities, federated credentials, role assignments, cache storage. */
   terraformAzure?: TerraformRoot;
+  /**
+   * The doctor only, several Azure deployments given together: runner name → the Azure root of the
+   * runner's own deployment (its identities, credentials and role assignments, whose names another
+   * deployment may repeat). A runner not in it reads `terraformAzure`.
+   */
+  runnerAzure?: Map<string, TerraformRoot>;
   /** `terraform/gitlab/main.tf.json`: runner registration and token Secrets. */
   terraformGitlab?: TerraformRoot;
   /** `terraform/aws-<account>/main.tf.json` by account id: deploy-target roles in other accounts. */

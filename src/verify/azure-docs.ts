@@ -1,5 +1,7 @@
 import type { FleetDocuments } from '../emit/types.js';
 import type { TerraformRoot } from '../emit/artifacts.js';
+import type { AzureSpec } from '../spec/azure.js';
+import type { FleetIntent, IntentRunner } from './intent.js';
 
 /**
  * Reads `terraform/azure/main.tf.json` back as facts: managed identities, the role assignments
@@ -111,4 +113,38 @@ export function storageAccountId(subscriptionId: string, resourceGroup: string, 
 
 export function containerScope(accountId: string, container: string): string {
   return `${accountId}/blobServices/default/containers/${container}`;
+}
+
+/** A view of one Azure deployment (ownAzure) → the documents or intent it was made from. */
+const viewBase = new WeakMap<object, object>();
+const docViews = new WeakMap<FleetDocuments, WeakMap<TerraformRoot, FleetDocuments>>();
+const fleetViews = new WeakMap<FleetIntent, WeakMap<AzureSpec, FleetIntent>>();
+
+/**
+ * The documents and intent as one runner's Azure proofs read them: its own deployment's Azure root
+ * (`FleetDocuments.runnerAzure`) and tenant, subscription and resource group (`IntentRunner.azure`)
+ * where the doctor was given several Azure deployments together, else those given (plan: always).
+ * Each view is made once per root and context, so the indexes built over it are too.
+ */
+export function ownAzure(docs: FleetDocuments, fleet: FleetIntent, runner: IntentRunner): { docs: FleetDocuments; fleet: FleetIntent } {
+  const root = docs.runnerAzure?.get(runner.name);
+  const azure = runner.azure;
+  if (root === undefined && azure === undefined) return { docs, fleet };
+  const baseDocs = (viewBase.get(docs) as FleetDocuments | undefined) ?? docs;
+  const baseFleet = (viewBase.get(fleet) as FleetIntent | undefined) ?? fleet;
+  if ((root === undefined || root === baseDocs.terraformAzure) && (azure === undefined || azure === baseFleet.azure)) return { docs: baseDocs, fleet: baseFleet };
+  return { docs: root === undefined ? docs : view(docViews, docs, root, (d) => ({ ...d, terraformAzure: root })), fleet: azure === undefined ? fleet : view(fleetViews, fleet, azure, (x) => ({ ...x, azure })) };
+}
+
+function view<T extends object, K extends object>(views: WeakMap<T, WeakMap<K, T>>, of: T, key: K, make: (base: T) => T): T {
+  const base = (viewBase.get(of) as T | undefined) ?? of;
+  let byKey = views.get(base);
+  if (!byKey) views.set(base, (byKey = new WeakMap()));
+  let hit = byKey.get(key);
+  if (!hit) {
+    hit = make(base);
+    byKey.set(key, hit);
+    viewBase.set(hit, base);
+  }
+  return hit;
 }

@@ -6,7 +6,7 @@ import type { IdTokenRoleIntent } from './reach/intent.js';
 import type { ManagerPods } from '../platforms/types.js';
 import { identityOf } from '../model/types.js';
 import { MANAGEMENT_GROUP_SCOPE, POWERFUL_AZURE_ROLES, azureRoleInfo, parseAzureScope, scopeCovers, userAssignedIdentityId } from '../spec/azure.js';
-import { assignmentsOf, azureFacts, type AzureFacts, type RoleAssignmentFacts } from './azure-docs.js';
+import { assignmentsOf, azureFacts, ownAzure, type AzureFacts, type RoleAssignmentFacts } from './azure-docs.js';
 
 /**
  * Azure RBAC over the fleet's own resources: what a runner's job identity may do, through its
@@ -116,17 +116,23 @@ function managerIndex(docs: FleetDocuments, fleet: FleetIntent, facts: AzureFact
   const hit = managerIndexes.get(facts);
   if (hit?.fleet === fleet) return hit.index;
   const index: ManagerIndex = { all: [], byName: new Map(), byScope: new Map(), unknownId: [] };
+  // Several Azure deployments given together (the doctor): each manager identity's id is its own
+  // deployment's, and two deployments' identities of one name are two managers.
+  const byId = docs.runnerAzure ? new Map<string, ManagerEntry>() : undefined;
   for (const r of fleet.runners) {
     const m = identityOf(fleet, r.managerIdentity);
     if (m.cloud !== 'azure') continue;
-    const known = index.byName.get(m.roleName);
+    const own = byId ? ownAzure(docs, fleet, r) : undefined;
+    const ownId = own ? managerIdentityId(own.docs, own.fleet, m.roleName) : undefined;
+    const known = byId ? byId.get(`${m.roleName}|${ownId ?? ''}`) : index.byName.get(m.roleName);
     if (known) {
       known.runners.push(r.name);
       continue;
     }
-    const entry: ManagerEntry = { name: m.roleName, id: managerIdentityId(docs, fleet, m.roleName), runners: [r.name] };
+    const entry: ManagerEntry = { name: m.roleName, id: own ? ownId : managerIdentityId(docs, fleet, m.roleName), runners: [r.name] };
+    byId?.set(`${m.roleName}|${ownId ?? ''}`, entry);
     index.all.push(entry);
-    index.byName.set(entry.name, entry);
+    if (!index.byName.has(entry.name)) index.byName.set(entry.name, entry);
     if (entry.id === undefined) {
       index.unknownId.push(entry);
       continue;
@@ -250,7 +256,7 @@ export function azureJobsOverManager(docs: FleetDocuments, fleet: FleetIntent, r
   const facts = azureFacts(docs);
   if (manager.cloud !== 'azure' || jobs.cloud !== 'azure' || !facts) return undefined;
   const index = managerIndex(docs, fleet, facts);
-  const managerId = index.byName.get(manager.roleName)?.id ?? managerIdentityId(docs, fleet, manager.roleName);
+  const managerId = docs.runnerAzure ? managerIdentityId(docs, fleet, manager.roleName) : (index.byName.get(manager.roleName)?.id ?? managerIdentityId(docs, fleet, manager.roleName));
   const mine = assignmentsOf(facts, jobs.roleName);
   // Managed Identity Operator takes an identity over only with a role that creates compute (or one not known).
   const writer = computeWriter(mine);

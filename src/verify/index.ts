@@ -8,7 +8,7 @@ import type { FleetIntent, IntentRunner } from './intent.js';
 import type { PolicyDocument, Statement } from './iam/types.js';
 import { evaluatePolicies, prepareRequest } from './iam/evaluator.js';
 import { awsFacts, roleRequest } from './aws-docs.js';
-import { azureFacts } from './azure-docs.js';
+import { azureFacts, ownAzure } from './azure-docs.js';
 import { platformFor } from '../platforms/registry.js';
 import { cacheBackendFor } from '../caches/registry.js';
 import { scanArtifacts } from './secrets.js';
@@ -210,8 +210,12 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
   // Reached, or not shown to be unreached (RF903 at such a role: its policies are not all in the
   // documents; an RF903 at the cache itself is about the bucket, not about who reaches it).
   const reachedOutsideRunners = new Set<string>();
+  // Several Azure deployments given together (the doctor): a cache is read in the deployment of its first runner.
+  const cacheRunners = docs.runnerAzure ? new Map(fleet.runners.filter((r) => r.cache).reverse().map((r) => [r.cache!.cache, r])) : undefined;
   fleet.caches.forEach((cache, i) => {
-    const out = cacheBackendFor(cache.type).verifyCache(docs, fleet, cache, `caches[${i}]`);
+    const user = cacheRunners?.get(cache.name);
+    const own = user ? ownAzure(docs, fleet, user) : { docs, fleet };
+    const out = cacheBackendFor(cache.type).verifyCache(own.docs, own.fleet, cache, `caches[${i}]`);
     if (out.some((x) => JOB_CACHE_CODES.has(x.code) || (x.code === 'RF903' && x.path !== `caches[${i}]`))) reachedOutsideRunners.add(cache.name);
     findings.push(...out);
   });
@@ -238,17 +242,22 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     }
   }
   // Where each runner's manager runs, as a cloud RBAC scope (AKS): other runners' job roles over it are checked too.
-  const podsOf = (r: IntentRunner) => platformFor(fleet.clusters.find((c) => c.name === r.cluster)!.type).managerPods?.(docs, fleet, r);
+  const podsOf = (r: IntentRunner) => {
+    const own = ownAzure(docs, fleet, r);
+    return platformFor(fleet.clusters.find((c) => c.name === r.cluster)!.type).managerPods?.(own.docs, own.fleet, r);
+  };
   for (const runner of fleet.runners) {
+    // Its own Azure deployment's root and context, where several were given together (the doctor).
+    const { docs: rdocs, fleet: rfleet } = ownAzure(docs, fleet, runner);
     const rp = `runners[${runner.index}]`;
     const before = findings.length;
-    const cluster = fleet.clusters.find((c) => c.name === runner.cluster)!;
+    const cluster = rfleet.clusters.find((c) => c.name === runner.cluster)!;
     const platform = platformFor(cluster.type);
     const managerUnknown = unknownOf(runner.managerIdentity).length > 0;
     const jobUnknown = unknownOf(runner.jobIdentity).length > 0;
-    const chain = platform.verifyChain(docs, fleet, runner, rp);
+    const chain = platform.verifyChain(rdocs, rfleet, runner, rp);
     findings.push(...chain);
-    proofs.push({ runner: runner.name, claim: chainClaimOf(platform, docs, runner.name), holds: !chain.some((x) => CHAIN_CODES.has(x.code)) });
+    proofs.push({ runner: runner.name, claim: chainClaimOf(platform, rdocs, runner.name), holds: !chain.some((x) => CHAIN_CODES.has(x.code)) });
 
     // All pairs: every subject of the fleet against this runner's roles, plus decoys of the
     // intended subject (the same name in another namespace, the same service in another account).
@@ -257,14 +266,14 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     // Whether the manager can obtain its identity at all: what it may do through it is not shown otherwise.
     let managerRefused = false;
     for (const key of [runner.managerIdentity, ...(runner.jobIdentity ? [runner.jobIdentity] : [])]) {
-      const id = identityOf(fleet, key);
+      const id = identityOf(rfleet, key);
       const intended = id.binding.subject;
       const decoys = platform.decoys(intended);
-      const allowed = fleet.clusters.flatMap((c) => {
+      const allowed = rfleet.clusters.flatMap((c) => {
         const p = platformFor(c.type);
         const own = subjectsByCluster.get(c.name) ?? [];
         const mine = decoys.filter((s) => s.cluster === c.name);
-        return [...(own.length > 0 ? p.whoCanAssume(docs, fleet, c, id.roleName, own) : []), ...(mine.length > 0 ? p.whoCanAssume(docs, fleet, c, id.roleName, mine) : [])];
+        return [...(own.length > 0 ? p.whoCanAssume(rdocs, rfleet, c, id.roleName, own) : []), ...(mine.length > 0 ? p.whoCanAssume(rdocs, rfleet, c, id.roleName, mine) : [])];
       });
       const probes = subjects.length + decoys.length;
       const others = allowed.filter((s) => label(s) !== label(intended));
@@ -279,7 +288,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       const twins = others.filter((s) => s.kind === 'aws-service' && intended.kind === 'aws-service' && s.service === intended.service && s.account !== intended.account);
       const rest = others.filter((s) => !twins.includes(s));
       if (rest.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${rest.map(label).join(', ')}`, { fix: 'pin the trust policy to one namespace and service account', ...trustOf(id) }));
-      if (twins.length > 0 && intended.kind === 'aws-service') findings.push(serviceTrustForAnyAccount(rp, id.purpose, id.roleName, intended, fleet.aws?.partition ?? 'aws', fleet.aws?.region ?? '<region>', role?.trust));
+      if (twins.length > 0 && intended.kind === 'aws-service') findings.push(serviceTrustForAnyAccount(rp, id.purpose, id.roleName, intended, rfleet.aws?.partition ?? 'aws', rfleet.aws?.region ?? '<region>', role?.trust));
       if (foreign.length > 0) findings.push(f('RF103', rp, `${id.purpose} role ${id.roleName} can also be assumed by ${foreign.map(foreignLabel).join(', ')}: its trust admits them besides ${label(intended)}`, { received: foreign.map((x) => x.value).join(', '), fix: `remove the statements that name them: the trust of a runner role names only ${intended.kind === 'aws-service' ? `the service ${intended.service}` : `the cluster's OIDC provider${services.length > 0 ? ` (or ${services.join(', ')})` : ''}`}`, ...trustOf(id) }));
       proofs.push({ runner: runner.name, claim: `only ${label(intended)} can assume the ${id.purpose} ${id.cloud === 'aws' ? 'role' : 'identity'} ${id.roleName} (${probes} ${subjectNoun} tried)`, holds: ok && others.length === 0 && foreign.length === 0 });
       // Static lint on the trust document itself: wildcard subjects.
@@ -296,27 +305,27 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       });
     }
 
-    const powers = jobPowers(docs, fleet, runner);
+    const powers = jobPowers(rdocs, rfleet, runner);
     if (runner.jobIdentity) {
-      const managerSubject = identityOf(fleet, runner.managerIdentity).binding.subject;
-      const jobSubject = identityOf(fleet, runner.jobIdentity).binding.subject;
-      const managerRole = platform.roleOfSubject(docs, fleet, cluster, managerSubject);
-      const jobRole = platform.roleOfSubject(docs, fleet, cluster, jobSubject);
+      const managerSubject = identityOf(rfleet, runner.managerIdentity).binding.subject;
+      const jobSubject = identityOf(rfleet, runner.jobIdentity).binding.subject;
+      const managerRole = platform.roleOfSubject(rdocs, rfleet, cluster, managerSubject);
+      const jobRole = platform.roleOfSubject(rdocs, rfleet, cluster, jobSubject);
       const same = managerRole !== undefined && managerRole === jobRole;
-      const azure = identityOf(fleet, runner.managerIdentity).cloud === 'azure';
+      const azure = identityOf(rfleet, runner.managerIdentity).cloud === 'azure';
       if (same) findings.push(f('RF105', rp, `the manager and the jobs both get ${azure ? 'managed identity' : 'role'} ${managerRole}`, { fix: azure ? 'give jobs their own service account and managed identity, each with its own client id' : 'give jobs their own service account and role' }));
       // Jobs that can obtain the manager role hold the manager identity too (jobPowers: said once, the first way found).
       const becomes = !same ? powers?.becomesManager : undefined;
-      if (becomes) findings.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(fleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(fleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)", ...(becomes.viaTrust ? trustOf(identityOf(fleet, runner.managerIdentity)) : grantOf(identityOf(fleet, runner.jobIdentity), becomes.request)) }));
+      if (becomes) findings.push(f('RF105', becomes.viaTrust ? rp : `${rp}.jobs.permissions.aws`, becomes.viaTrust ? `the jobs' role ${identityOf(rfleet, runner.jobIdentity).roleName} can assume the manager role ${identityOf(rfleet, runner.managerIdentity).roleName}: ${becomes.why}` : `the jobs can become the manager: ${becomes.why}`, { fix: becomes.viaTrust ? 'remove the statement of the manager trust that admits the jobs (and sts:AssumeRole on the manager role from the job permissions)' : "remove the job permissions on the manager role's ARN (and on the fleet's role path)", ...(becomes.viaTrust ? trustOf(identityOf(rfleet, runner.managerIdentity)) : grantOf(identityOf(rfleet, runner.jobIdentity), becomes.request)) }));
       // Azure: the job identity's role assignments at scopes that contain the manager identity.
-      const overManager = azureJobsOverManager(docs, fleet, runner, rp, platform.managerPods?.(docs, fleet, runner), podsOf);
+      const overManager = azureJobsOverManager(rdocs, rfleet, runner, rp, platform.managerPods?.(rdocs, rfleet, runner), podsOf);
       if (overManager) findings.push(...overManager.findings);
       proofs.push({ runner: runner.name, claim: 'the job identity is not the manager identity', holds: !same && jobRole !== undefined && powers?.becomesManager === undefined && overManager?.refuted !== true });
     }
-    const podSecurity = verifyPodSecurity(docs, runner, rp, fleet.runners);
+    const podSecurity = verifyPodSecurity(rdocs, runner, rp, rfleet.runners);
     findings.push(...podSecurity.findings);
     proofs.push(...podSecurity.proofs.map((p) => ({ runner: runner.name, ...p })));
-    const extra = platform.verifyRunner?.(docs, fleet, runner, rp);
+    const extra = platform.verifyRunner?.(rdocs, rfleet, runner, rp);
     if (extra) {
       findings.push(...extra.findings);
       // The platform proofs about the manager's permissions ("the manager reads/scales/runs ...")
@@ -326,9 +335,9 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
     }
 
     if (runner.cache) {
-      const cache = fleet.caches.find((c) => c.name === runner.cache!.cache)!;
+      const cache = rfleet.caches.find((c) => c.name === runner.cache!.cache)!;
       const backend = cacheBackendFor(cache.type);
-      const cacheFindings = backend.verifyRunner(docs, fleet, cache, runner, rp);
+      const cacheFindings = backend.verifyRunner(rdocs, rfleet, cache, runner, rp);
       findings.push(...cacheFindings);
       const reach = backend.diagramLabel ? `container ${backend.diagramLabel(cache, runner.cache)}` : runner.cache.path === '' ? 'every key (its cache has no Path)' : `${runner.cache.path}/`;
       // An RF903 of the runner's cache proof says what the manager may do there is not shown (a policy, the bucket's KMS key);
@@ -339,7 +348,7 @@ export function verifyFleet(fleet: FleetIntent, docs: FleetDocuments, options: V
       proofs.push({ runner: runner.name, claim: `jobs cannot reach cache ${cache.name} directly`, holds: !jobUnknown && extra?.jobsHoldManagerCredentials !== true && !reachedOutsideRunners.has(cache.name) && !cacheFindings.some((x) => JOB_CACHE_CODES.has(x.code) || jobsNotShown(x)) });
     }
 
-    findings.push(...jobRules(docs, fleet, runner, rp, powers, platform.privilegedJobsTakeOver?.(docs, fleet, runner)));
+    findings.push(...jobRules(rdocs, rfleet, runner, rp, powers, platform.privilegedJobsTakeOver?.(rdocs, rfleet, runner)));
     findings.push(...runnerRules(runner, rp));
     void before;
   }

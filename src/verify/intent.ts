@@ -93,6 +93,14 @@ export interface IntentRunner {
    * The runner's ARNs and its compute's account are in it. Undefined: `aws.accountId`.
    */
   account?: string;
+  /**
+   * The doctor only, runners of several Azure deployments given together (staging/ and prod/, each
+   * with its own terraform/azure): the tenant, subscription, location and resource group of the
+   * runner's own deployment, where they are not `azure`'s (that of the first deployment read). The
+   * runner's identities, federated credentials and role assignments are then those of its own
+   * deployment's Azure root (`FleetDocuments.runnerAzure`). Undefined: `azure`.
+   */
+  azure?: AzureSpec;
   /** With `account`: the documents do not show it (the own root's provider states none; its ARNs read it from data.aws_caller_identity). */
   accountShown?: false;
   /**

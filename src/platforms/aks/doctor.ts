@@ -163,7 +163,7 @@ export const aksDoctor: DoctorReader = {
       for (const o of docs.runners.get(r.name)?.manifests ?? []) {
         if (o.kind !== 'ServiceAccount' || seen.has(`${o.metadata.namespace ?? ''}/${o.metadata.name}`)) continue;
         seen.add(`${o.metadata.namespace ?? ''}/${o.metadata.name}`);
-        accounts[tfName(o.metadata.namespace ?? 'default', o.metadata.name)] = { metadata: serviceAccountMetadata(o, ctx.azure, data, intent.azure?.tenantId) };
+        accounts[tfName(o.metadata.namespace ?? 'default', o.metadata.name)] = { metadata: serviceAccountMetadata(o, ctx.azure, data, (r.azure ?? intent.azure)?.tenantId) };
       }
     }
     // SecretProviderClasses of these namespaces (Key Vault token stores), their clientID looked up by identity name likewise:

@@ -164,7 +164,7 @@ function awsProof(docs: ReachDocuments, intentRole: IdTokenIntent['roles'][numbe
 }
 
 function azureProof(docs: ReachDocuments, intentRole: IdTokenIntent['roles'][number], findings: Finding[]): boolean {
-  const root: TerraformRoot | undefined = docs.azureRoot;
+  const root: TerraformRoot | undefined = intentRole.azureRoot ?? docs.azureRoot;
   const identityKey = Object.entries(root?.resource.azurerm_user_assigned_identity ?? {}).find(([, b]) => b.name === intentRole.roleName)?.[0];
   if (!root || identityKey === undefined) {
     findings.push(f('RF120', intentRole.path, `no managed identity ${intentRole.roleName} in terraform/azure/main.tf.json`, { fix: 'this is a bug in runner-fleet; please report it with the spec' }));
@@ -211,7 +211,7 @@ export function verifyIdTokens(docs: ReachDocuments, intent: IdTokenIntent): { f
   for (const role of intent.roles) {
     let ok = role.cloud === 'aws' ? awsProof(docs, role, findings, intent.partition, rotatorClaims) : azureProof(docs, role, findings);
     if (role.azureRotator) {
-      const out = verifyAzureRotator(docs.azureRoot, role.path, role.roleName, role.audience, role.azureRotator);
+      const out = verifyAzureRotator(role.azureRoot ?? docs.azureRoot, role.path, role.roleName, role.audience, role.azureRotator);
       findings.push(...out.findings);
       rotatorClaims.set(role.name, out.claim);
       if (out.findings.length > 0) ok = false;

@@ -27,7 +27,7 @@ export function verifyReach(intent: FleetIntent, docs: FleetDocuments): { findin
     // The rotator's Kubernetes identity (Secret stores): access entries and RBAC, over all documents.
     for (const role of intent.idTokens.roles) {
       // An Azure ID-token identity with a role over the runner identities' scope can become a manager.
-      findings.push(...azureIdTokenOverManagers(docs, intent, role));
+      findings.push(...azureIdTokenOverManagers(role.azureRoot ? { ...docs, terraformAzure: role.azureRoot } : docs, intent, role));
       const kubeIntent = role.rotator?.kubernetes ?? role.azureRotator?.kubernetes;
       if (!kubeIntent) continue;
       const kube = verifyRotatorKubernetes(docs, intent, kubeIntent, role.roleName, role.path);

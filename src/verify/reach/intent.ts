@@ -71,6 +71,11 @@ export interface IdTokenIntent {
      * an assignment point at its entry. Undefined when read back from documents, or for the rotator.
      */
     azurePermissions?: readonly { role: string; scope: string }[];
+    /**
+     * The doctor only, several Azure deployments given together: the Azure root of the identity's own
+     * deployment (another may have an identity of the same name). Undefined: `terraform/azure`.
+     */
+    azureRoot?: TerraformRoot;
   }[];
 }
 

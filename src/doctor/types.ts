@@ -60,7 +60,7 @@ export interface DoctorContext {
   root: TerraformRoot;
   /** Kubernetes provider alias of each namespace, read from Terraform roots that create Secrets there. */
   namespaceCluster: Map<string, string>;
-  /** The azurerm part of the Terraform evidence, normalized (src/doctor/azure.ts). */
+  /** The azurerm part of the Terraform evidence, normalized (src/doctor/azure.ts): the chain's own deployment's where several Azure deployments are given together (azureDeployments), else all of it. */
   azure: AzureEvidence;
   /** Every Kubernetes object of the evidence (manifests, and kubernetes provider resources). */
   objects: readonly Located<K8sObject>[];

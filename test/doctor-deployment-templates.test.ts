@@ -57,9 +57,11 @@ describe('ARM and Packer JSON templates: named, not dropped in silence', () => {
     const found = rf902(r);
     expect(found.map((f) => f.path)).toEqual(['infra/azuredeploy.json:1:1']);
     expect(found[0]!.message).toBe(
-      '2 Azure Resource Manager templates: infra/azuredeploy.json (5 resources: Microsoft.ManagedIdentity/userAssignedIdentities, Microsoft.Compute/virtualMachineScaleSets, extensions, Microsoft.Authorization/roleAssignments ×2); infra/azuredeploy.parameters.json (parameters); the doctor does not read Azure Resource Manager templates, so the runner managers (virtual machines, scale sets and their custom data), managed identities, federated credentials and role assignments they declare are not checked',
+      '2 Azure Resource Manager templates: infra/azuredeploy.json (5 resources: Microsoft.ManagedIdentity/userAssignedIdentities, Microsoft.Compute/virtualMachineScaleSets, extensions, Microsoft.Authorization/roleAssignments ×2); infra/azuredeploy.parameters.json (a parameters file); the doctor does not read Azure Resource Manager templates, so the runner managers (virtual machines, scale sets and their custom data), managed identities, federated credentials and role assignments they declare are not checked',
     );
     expect(found[0]!.fix).toContain('az role assignment list --assignee <principal id>');
+    // A parameters file alone (its template in Bicep, which RF902 names with the HCL and templates): said as what it is.
+    expect(rf902(run({ 'infra/main.parameters.json': PARAMETERS })).map((f) => f.message.split(';')[0])).toEqual(['infra/main.parameters.json is the parameters file of an Azure Resource Manager template']);
     const rf910 = r.findings.find((f) => f.code === 'RF910');
     expect(rf910?.message).toContain('; 1 Azure Resource Manager template, which the doctor does not read, may declare one (RF902): infra/azuredeploy.json');
   });

@@ -78,7 +78,7 @@ const ENGINE: Record<TemplateEngine, { one: string; many: string; what: (one: bo
 
 /** `N resources: a ×2, b` for a finding, up to six kinds and a count of the rest. */
 function described(t: UnreadTemplate): string {
-  if (t.parameters) return `${t.path} (parameters)`;
+  if (t.parameters) return `${t.path} (a parameters file)`;
   if (t.types.length === 0) return t.path;
   const count = new Map<string, number>();
   for (const type of t.types) count.set(type, (count.get(type) ?? 0) + 1);
@@ -100,7 +100,7 @@ export function unreadTemplateFindings(templates: readonly UnreadTemplate[]): Fi
       code: 'RF902',
       severity: CODES.RF902.severity,
       path: of[0]!.at,
-      message: `${one ? `${listed} is ${e.one}` : `${of.length} ${e.many}: ${listed}`}; the doctor does not read ${e.many}, so ${e.what(one)}`,
+      message: `${one ? (of[0]!.parameters ? `${of[0]!.path} is the parameters file of ${e.one}` : `${listed} is ${e.one}`) : `${of.length} ${e.many}: ${listed}`}; the doctor does not read ${e.many}, so ${e.what(one)}`,
       fix: e.fix,
     });
   }

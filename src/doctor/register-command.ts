@@ -7,6 +7,7 @@ import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTE
 import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-version.js';
 import { inShellComment } from './shell-comment.js';
 import { ansibleScripts, flowListScripts } from './ansible.js';
+import { jinjaBranchAt, jinjaBranches } from './jinja-branch.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { CREDENTIAL_MOUNT_FIX, credentialMount, credentialMountLets } from '../verify/docker-escape.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
@@ -605,14 +606,20 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
       const p = lines.pos(at);
       return `${p.line}:${p.column}`;
     };
+    // A flag inside a Jinja `{% if %}` branch (an Ansible task's command) is written only where its condition holds: its findings say so.
+    const branches = jinjaBranches(text);
+    const conditional = (from: number, at: number) => {
+      const b = jinjaBranchAt(branches, at);
+      if (b === undefined) return;
+      for (const f of findings.slice(from)) f.message += `; only where ${b.condition}: it is written inside Jinja's ${b.tag} (${path}:${place(b.at)}), which renders it only then`;
+    };
     for (const c of commandsHere) {
       commands.push(`${path}:${place(c.at)}`);
       const removedGroups = new Map<string, { at: string; removed: { removedIn: string; last: string }; flags: { name: string; written: string }[] }>();
-      for (const f of c.flags) {
-        const at = `${path}:${place(f.at)}`;
+      const checkFlag = (f: RegisterCommand['flags'][number], at: string): void => {
         if (c.undefinedFlag?.at === f.at) {
           findings.push(undefinedFlagFinding(at, f, c.version, pin.conflict));
-          continue;
+          return;
         }
         const removed = c.version !== undefined && !REGISTER_FLAGS.has(f.name) && !f.name.includes('$') ? removedFlag(f.name, c.version) : undefined;
         if (removed !== undefined) {
@@ -628,7 +635,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
         }
         // gitlab-runner spells the services flag with an underscore (`long:"services_privileged"`).
         const privileged = f.name === 'docker-privileged' || f.name === 'docker-services_privileged';
-        if (privileged && f.value !== undefined && unknownValue(f.value)) continue;
+        if (privileged && f.value !== undefined && unknownValue(f.value)) return;
         // A key option: written out, the credential scan says it (RF940, by the same rule); a placeholder or a variable, RF928.
         const key = f.name === 'machine-machine-options' && f.value !== undefined ? machineKey(f.value) : undefined;
         if (key?.placeholder === true) {
@@ -641,13 +648,19 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
         // A credentials mount: its container side tells, whatever variable fills in the host side.
         const credentials = f.name === 'docker-volumes' && f.value !== undefined && !/(^|:)\/root(\/|:|$)/.test(f.value.split(':')[0] ?? '') ? credentialMount(f.value) : undefined;
         if (credentials !== undefined) findings.push(finding('RF945', at, `gitlab-runner register ${f.written} ${credentialMountLets(credentials)}`, CREDENTIAL_MOUNT_FIX, f.value));
-        if (f.value === undefined || unknownValue(f.value)) continue;
+        if (f.value === undefined || unknownValue(f.value)) return;
         if (f.name === 'docker-volumes' && /(^|:)\/(var\/)?run\/docker\.sock(:|$)/.test(f.value)) {
           findings.push(finding('RF309', at, `gitlab-runner register ${f.written} mounts the Docker socket into every job: a job can start a privileged container on the host and take it over`, `remove the Docker socket from ${f.written}; build images without it (BuildKit rootless, kaniko, buildah)`, f.value));
         }
         if (f.name === 'docker-cap-add' || f.name === 'docker-devices') {
           findings.push(finding('RF309', at, `gitlab-runner register ${f.written} ${f.value}: every job gets ${f.name === 'docker-cap-add' ? 'that capability' : 'that host device'}`, `remove ${f.written}, or give it only to a runner whose jobs need it`, f.value));
         }
+      };
+      for (const f of c.flags) {
+        const at = `${path}:${place(f.at)}`;
+        const before = findings.length;
+        checkFlag(f, at);
+        conditional(before, f.at);
       }
       for (const g of removedGroups.values()) findings.push(removedFlagFinding(g.at, g.flags, c.version!, g.removed));
       // --token with the runner's GitLab settings: register exits (a glrt- token, the usual one) or ignores them (a legacy runner token).
@@ -695,6 +708,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
       const token = c.flags.find((f) => f.name === 'registration-token');
       if (token) {
         findings.push(finding('RF912', `${path}:${place(token.at)}`, `gitlab-runner register ${flagShown(token, true)}: the registration-token flow is ${REGISTRATION_TOKEN_FLOW}${legacyCompatibleClause(c, token.value)}`, 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
+        conditional(findings.length - 1, token.at);
       }
     }
   }

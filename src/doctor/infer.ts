@@ -1393,7 +1393,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   // launch template's or instance's): its own settings are checked, every [[runners]] entry.
   const taken = new Set<unknown>([...vm.tomlsTaken, ...chains.map((c) => c.configToml?.value)]);
   // A config.toml a standalone shell script writes in a heredoc is such a file too (script-toml.ts).
-  const alone = [...ev.configTomls.filter((t) => !taken.has(t.value)), ...scriptConfigTomls(ev)];
+  const alone = [...ev.configTomls.filter((t) => !taken.has(t.value)), ...scriptConfigTomls(ev, taken)];
   const secretsRestated = new Set<Finding>();
   const scanned = alone.length > 0 ? secretFindingsByFile(ev.findings) : new Map<string, Finding[]>();
   for (const t of alone) {

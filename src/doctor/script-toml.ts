@@ -11,7 +11,8 @@ import { normalPath } from './hcl/eval.js';
  * (privileged jobs, the Docker socket, MachineOptions keys, …), each at its line of the script. A
  * script Terraform reads (user data by file() or templatefile(), a provisioner's script) is read there,
  * with the instance it boots, and is left to that reader: one whose file name a Terraform file of the
- * evidence writes is not read here. A body that is TOML only once the shell expands it (`${N}` outside
+ * evidence writes is not read here, nor one whose config.toml is the one a manager of the evidence took
+ * (a copy of its user data given beside it). A body that is TOML only once the shell expands it (`${N}` outside
  * quotes) is not read: what it expands to is not in the files.
  */
 
@@ -33,8 +34,10 @@ const SHELL_SCRIPT = (path: string, text: string) => /\.(?:sh|bash)$/i.test(path
 const TERRAFORM_FILE = /\.(?:tf|tofu)(?:\.json)?$/i;
 
 /** The config.toml heredocs of the evidence's standalone shell scripts that parse as TOML and hold [[runners]]. */
-export function scriptConfigTomls(ev: Evidence): Located<Record<string, unknown>>[] {
+export function scriptConfigTomls(ev: Evidence, taken: ReadonlySet<unknown> = new Set()): Located<Record<string, unknown>>[] {
   const out: Located<Record<string, unknown>>[] = [];
+  // A copy of a manager's user data beside it (synth writes ec2/<runner>/user-data.sh): the config.toml a manager took, not another.
+  let takenTexts: Set<string> | undefined;
   const texts = ev.texts ?? new Map<string, string>();
   const read = ev.terraform.filesRead ?? new Set<string>();
   for (const a of ev.artifacts) {
@@ -50,6 +53,8 @@ export function scriptConfigTomls(ev: Evidence): Located<Record<string, unknown>
       continue;
     }
     if (!Array.isArray(value.runners)) continue;
+    takenTexts ??= new Set([...taken].filter((t) => t !== undefined && t !== null).map((t) => JSON.stringify(t)));
+    if (takenTexts.has(JSON.stringify(value))) continue;
     out.push({ value, origin: { source: new ScriptTomlSource(a.path, span.body, span.from), doc: 0, path: [] } });
   }
   return out;

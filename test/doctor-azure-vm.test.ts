@@ -262,6 +262,22 @@ ${identity}}
     }
   });
 
+  /** A setup that registers with --template-config: the template holds [runners.autoscaler] and its plugin_config. */
+  const registersWithTemplate = (before: string) => customData(`#!/bin/bash\n${before}gitlab-runner register --non-interactive --url https://gitlab.example.com --token "$RUNNER_TOKEN" --executor docker-autoscaler --docker-image alpine:3.20 --template-config /etc/gitlab-runner/template.toml\n`);
+
+  it('register --template-config: the template a heredoc writes just before, or a file of that name given, is the runner\'s config: RF713 at the scale set its plugin_config names', () => {
+    const heredoc = `mkdir -p /etc/gitlab-runner\ncat > /etc/gitlab-runner/template.toml <<'TOML'\n${autoscalerToml('vmss-jobs')}TOML\n`;
+    const written = jobSetFinding({ 'main.tf': vm(registersWithTemplate(heredoc)) + scaleSet(SYSTEM) });
+    expect(written?.code).toBe('RF713');
+    expect(written?.message).toContain('the jobs of the runner manager azurerm_linux_virtual_machine.runner (docker-autoscaler, plugin_config name "vmss-jobs") run on the VMs of scale set azurerm_linux_virtual_machine_scale_set.jobs');
+    const given = jobSetFinding({ 'main.tf': vm(registersWithTemplate('')) + scaleSet(SYSTEM), 'files/template.toml': autoscalerToml('vmss-jobs') });
+    expect(given?.code).toBe('RF713');
+  });
+
+  it('the passing twin: a --template-config not among the files given says nothing of a scale set it may name', () => {
+    expect(jobSetFinding({ 'main.tf': vm(registersWithTemplate('')) + scaleSet(SYSTEM) })).toBeUndefined();
+  });
+
   it('a name the evaluator resolves: a templatefile() given the scale set\'s name, uploaded by a file provisioner', () => {
     const upload = `  provisioner "file" {
     content     = templatefile("\${path.module}/config.toml.tpl", { vmss_name = azurerm_linux_virtual_machine_scale_set.jobs.name })

@@ -138,11 +138,12 @@ function setupOf(ev: Evidence, root: TerraformRoot, type: string, k: string, bod
 }
 
 /** The executor the setup registers or writes: register's `--executor` flag, else the config.toml heredoc's first runner's (with the config.toml read). */
-function executorOf(text: string): { registers: boolean; executor?: string; toml?: Record<string, unknown> } | undefined {
+function executorOf(text: string, texts: ReadonlyMap<string, string>): { registers: boolean; executor?: string; toml?: Record<string, unknown> } | undefined {
   const commands = registerCommands('user-data', text);
   if (commands.length > 0) {
     const flag = commands[0]!.flags.find((f) => f.name === 'executor');
-    return { registers: true, ...(flag?.value !== undefined && !flag.value.includes('$') ? { executor: flag.value } : {}) };
+    const template = templateConfigOf(commands[0]!.flags.find((f) => f.name === 'template-config')?.value, text, texts);
+    return { registers: true, ...(flag?.value !== undefined && !flag.value.includes('$') ? { executor: flag.value } : {}), ...(template !== undefined ? { toml: template } : {}) };
   }
   const toml = heredoc(text, /(^|\/)config\.toml$/);
   if (toml === undefined) return undefined;
@@ -152,6 +153,26 @@ function executorOf(text: string): { registers: boolean; executor?: string; toml
     return { registers: false, toml: config, ...(typeof executor === 'string' ? { executor } : {}) };
   } catch {
     return { registers: false };
+  }
+}
+
+/**
+ * The template a register command's `--template-config` names, parsed: a heredoc the same setup writes
+ * to that path, else a file of that name among those given. register merges it into the entry it
+ * makes (gitlab-runner docs, "Register with a configuration template"): its `[[runners]]` settings,
+ * `[runners.autoscaler]` and its `plugin_config` among them, are the runner's. Undefined where there
+ * is no such flag, the path is known only at boot, or no such text parses as TOML.
+ */
+function templateConfigOf(path: string | undefined, text: string, texts: ReadonlyMap<string, string>): Record<string, unknown> | undefined {
+  if (path === undefined || path === '' || path.includes('$') || path.includes('{{')) return undefined;
+  const name = path.split('/').pop()!;
+  const file = new RegExp(`(^|/)${name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}$`);
+  const body = heredoc(text, file) ?? [...texts].find(([p]) => file.test(p))?.[1];
+  if (body === undefined) return undefined;
+  try {
+    return parseToml(body);
+  } catch {
+    return undefined;
   }
 }
 
@@ -292,7 +313,7 @@ export function azureVmRunners(ev: Evidence, root: TerraformRoot): { found: numb
       const pieces = setupOf(ev, root, type, k, body, origin, texts);
       let manager: { piece: SetupPiece; registers: boolean; executor?: string; toml?: Record<string, unknown> } | undefined;
       for (const piece of pieces) {
-        const read = piece.text === undefined ? undefined : executorOf(piece.text);
+        const read = piece.text === undefined ? undefined : executorOf(piece.text, ev.texts ?? texts);
         if (read) {
           manager = { piece, ...read };
           break;

@@ -28,6 +28,7 @@ import { ACCOUNT_NOT_SHOWN, awsOf, inferVmRunners, settleOwnAccount } from './in
 import { AZURE_VM_MANAGER_RESOURCES, azureVmRunners } from './azure-vm.js';
 import { inferIdTokens } from './infer-reach.js';
 import { chartKeyFindings, chartNamespaceRead, jobNamespaceRoleRead, legacyNamespaceReach, legacyOverTemplate, legacyRegisterEntry, registrationTokenFinding, runnerTokenFinding } from './chart-values.js';
+import { scriptConfigTomls } from './script-toml.js';
 import { ALONE_CHECKS, configTomlAloneFindings, laterEntriesFindings, secretFindingsByFile, type TomlPlace } from './config-toml-alone.js';
 import { inferCrossAccount } from './infer-cross-account.js';
 import { inferRotatorKubernetes } from './infer-rotator-kube.js';
@@ -1423,7 +1424,8 @@ export function inferDeployment(ev: Evidence): Inferred {
   // A config.toml file no manager took (a chart or workload's chain in its namespace or folder, a
   // launch template's or instance's): its own settings are checked, every [[runners]] entry.
   const taken = new Set<unknown>([...vm.tomlsTaken, ...chains.map((c) => c.configToml?.value)]);
-  const alone = ev.configTomls.filter((t) => !taken.has(t.value));
+  // A config.toml a standalone shell script writes in a heredoc is such a file too (script-toml.ts).
+  const alone = [...ev.configTomls.filter((t) => !taken.has(t.value)), ...scriptConfigTomls(ev, taken)];
   const secretsRestated = new Set<Finding>();
   const scanned = alone.length > 0 ? secretFindingsByFile(ev.findings) : new Map<string, Finding[]>();
   for (const t of alone) {

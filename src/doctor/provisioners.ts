@@ -20,10 +20,51 @@ import type { Position } from './source.js';
  * `${…}` (literal `${` then written `$${`, as the evaluator writes a partly known template); a file
  * not among the files given has no text and names it in `missing`.
  */
-export type SetupStep =
+export type SetupStep = (
   | { kind: 'line'; text: string; partial: boolean; written: string; at: Position; loc: Loc; offset: number }
   | { kind: 'script'; text?: string; missing?: string; file?: string; at: Position }
-  | { kind: 'file'; destination: string; text?: string; partial: boolean; missing?: string; written?: string; at: Position; loc?: Loc; offset?: number };
+  | { kind: 'file'; destination: string; text?: string; partial: boolean; missing?: string; written?: string; at: Position; loc?: Loc; offset?: number }
+) & {
+  /** The resource whose provisioner it is, where that is not the instance (a null_resource connected to it). */
+  via?: string;
+};
+
+/** The instance attributes an SSH or WinRM connection reaches it by. */
+const HOST_ATTRIBUTE = /^(aws_instance|aws_spot_instance_request|azurerm_linux_virtual_machine|azurerm_windows_virtual_machine|azurerm_virtual_machine)\.([A-Za-z_][A-Za-z0-9_-]*)(\[\d+\])?\.(public_ip|private_ip|public_dns|private_dns|public_ip_address|private_ip_address)$/;
+
+/**
+ * The instance a `null_resource` or `terraform_data` sets up with its provisioners: the one its
+ * `connection` block's `host` names (`host = aws_instance.runner.public_ip`, or `self.triggers.host` /
+ * `self.triggers_replace.host` / `self.input.host` where that entry is such a reference, as public
+ * ulm0/gitlab-runner-tf writes it). Terraform runs a provisioner over the connection of its own block
+ * or, without one, of the resource (Terraform language docs, "Provisioner Connection Settings"): the
+ * resource's connection is read, or one every provisioner's own connection names alike. As the
+ * instance's type and name, with the index written (`aws_instance.runner[0]`); undefined where no host
+ * names one instance.
+ */
+export function connectedInstance(block: ConfigBlock): string | undefined {
+  const hostOf = (body: ConfigBody): string | undefined => {
+    const conn = body.blocks.find((b) => b.type === 'connection');
+    const host = conn?.body.attrs.find((a) => a.name === 'host');
+    if (!host) return undefined;
+    const text = host.loc.text.slice(host.expr.at, host.expr.end).trim();
+    const direct = HOST_ATTRIBUTE.exec(text);
+    if (direct) return `${direct[1]}.${direct[2]}${direct[3] ?? ''}`;
+    // `self.triggers.host`: the entry of the resource's own triggers (triggers_replace, input for terraform_data).
+    const self = /^self\.(triggers|triggers_replace|input)(?:\.([A-Za-z_][A-Za-z0-9_-]*)|\["([^"]+)"\])$/.exec(text);
+    if (!self) return undefined;
+    const holder = block.body.attrs.find((a) => a.name === self[1]);
+    if (!holder || holder.expr.k !== 'object') return undefined;
+    const name = self[2] ?? self[3];
+    const item = holder.expr.items.find((i) => holder.loc.text.slice(i.key.at, i.key.end).replace(/^"|"$/g, '').trim() === name);
+    const m = item ? HOST_ATTRIBUTE.exec(holder.loc.text.slice(item.value.at, item.value.end).trim()) : null;
+    return m ? `${m[1]}.${m[2]}${m[3] ?? ''}` : undefined;
+  };
+  const own = hostOf(block.body);
+  if (own !== undefined) return own;
+  const each = block.body.blocks.filter((p) => p.type === 'provisioner' && SETUP.has(p.labels[0] ?? '') && !atDestroy(p.body)).map((p) => hostOf(p.body));
+  return each.length > 0 && each.every((h) => h !== undefined && h === each[0]) ? each[0] : undefined;
+}
 
 /** The provisioners whose setup the doctor reads: the others (local-exec runs on the deployer's machine) set up no instance. */
 const SETUP = new Set(['remote-exec', 'file']);
@@ -129,22 +170,27 @@ function within(p: Position, from: Position, to: Position): boolean {
  * undefined where no step of `steps` writes it there (the user data does, or a file uploaded whole).
  * A finding about such a line names that provisioner, not the user data.
  */
-export function provisionerAt(steps: readonly SetupStep[] | undefined, at: string): { by: 'remote-exec' | 'file' } | { by: 'script'; file: string } | undefined {
+export function provisionerAt(steps: readonly SetupStep[] | undefined, at: string): ({ by: 'remote-exec' | 'file' } | { by: 'script'; file: string }) & { step?: SetupStep } | undefined {
   const m = /^(.*):(\d+):(\d+)$/.exec(at);
   if (!m || !steps) return undefined;
   const p: Position = { file: m[1]!, line: Number(m[2]), column: Number(m[3]) };
   for (const s of steps) {
-    if (s.kind === 'line' && !s.loc.json && within(p, s.loc.pos(s.offset), s.loc.pos(s.offset + s.written.length))) return { by: 'remote-exec' };
-    if (s.kind === 'file' && s.loc !== undefined && s.offset !== undefined && s.written !== undefined && !s.loc.json && within(p, s.loc.pos(s.offset), s.loc.pos(s.offset + s.written.length))) return { by: 'file' };
+    if (s.kind === 'line' && !s.loc.json && within(p, s.loc.pos(s.offset), s.loc.pos(s.offset + s.written.length))) return { by: 'remote-exec', step: s };
+    if (s.kind === 'file' && s.loc !== undefined && s.offset !== undefined && s.written !== undefined && !s.loc.json && within(p, s.loc.pos(s.offset), s.loc.pos(s.offset + s.written.length))) return { by: 'file', step: s };
     // A script is run whole: any place in its file is a line of it.
-    if (s.kind === 'script' && s.file !== undefined && s.text !== undefined && p.file === s.file) return { by: 'script', file: s.file };
+    if (s.kind === 'script' && s.file !== undefined && s.text !== undefined && p.file === s.file) return { by: 'script', file: s.file, step: s };
   }
   return undefined;
 }
 
+/** The resource a step's provisioner is written in, as a finding names it: the instance, or the resource connected to it (`null_resource.setup, connected to aws_instance.runner`). */
+export function provisionerOwner(step: SetupStep | undefined, address: string): string {
+  return step?.via !== undefined ? `${step.via}, connected to ${address}` : address;
+}
+
 /** How a finding names the script file `file` a remote-exec provisioner of `address` runs (its `script` or one of its `scripts`). */
-export function scriptShown(file: string, address: string): string {
-  return `the script ${file} of the remote-exec provisioner of ${address}`;
+export function scriptShown(file: string, address: string, step?: SetupStep): string {
+  return `the script ${file} of the remote-exec provisioner of ${provisionerOwner(step, address)}`;
 }
 
 /**
@@ -155,7 +201,7 @@ export function scriptShown(file: string, address: string): string {
 export function setupTextOf(steps: readonly SetupStep[] | undefined, at: string, address: string): string {
   const by = provisionerAt(steps, at);
   if (by === undefined) return `the user data of ${address}`;
-  return by.by === 'script' ? scriptShown(by.file, address) : `the ${by.by} provisioner of ${address}`;
+  return by.by === 'script' ? scriptShown(by.file, address, by.step) : `the ${by.by} provisioner of ${provisionerOwner(by.step, address)}`;
 }
 
 /**

@@ -7,6 +7,7 @@ import { addedAfter, definesFlag, nearestRegisterFlag, REGISTER_ALIASES, REGISTE
 import { pinnedRunnerVersion, runnerPins, templateVarsOf } from './runner-version.js';
 import { inShellComment } from './shell-comment.js';
 import { ansibleScripts, flowListScripts } from './ansible.js';
+import { jinjaBranchAt, jinjaBranches } from './jinja-branch.js';
 import { hasCredentialShape, machineKey } from '../verify/credentials.js';
 import { CREDENTIAL_MOUNT_FIX, hostVolumeFix, ON_SOME_HOST, volumeReach } from '../verify/docker-escape.js';
 import { DOCKER_MACHINE_DEPRECATED, DOCKER_MACHINE_EXECUTOR, DOCKER_MACHINE_FLAG_FIX, machineKeyFix } from '../verify/runner-toml.js';
@@ -340,8 +341,10 @@ function parseFlags(words: readonly Word[], version?: RunnerVersion): { flags: R
     const w = args[i]!;
     if (w.expansion && !w.text.startsWith('-')) continue;
     if (w.text.length < 2 || !w.text.startsWith('-') || w.text === '--') {
-      // The flags written after the stop (in the reordered list) that gitlab-runner does not set.
-      const ignored = args.slice(i + 1).filter((a) => a.text.startsWith('-') && a.text !== '-' && a.text !== '--').map((a) => writtenName(a.text));
+      // The flags written after the stop (in the reordered list) that gitlab-runner does not set; the
+      // word that stops them may be one itself, written after an escaped blank (`\ --url`).
+      const flagLike = (t: string) => t.startsWith('-') && t !== '-' && t !== '--';
+      const ignored = [...(/^[ \t]/.test(w.text) && flagLike(w.text.trimStart()) ? [w] : []), ...args.slice(i + 1)].map((a) => a.text.trimStart()).filter(flagLike).map(writtenName);
       const before = flags.at(-1);
       const after = before !== undefined && before.value === undefined && i > 0 && args[i - 1]!.at === before.at && REGISTER_BOOLEAN_FLAGS.has(before.name) ? { name: before.name, written: before.written } : undefined;
       if (ignored.length > 0) stopped = { word: w.text, at: w.at, ...(after !== undefined ? { after } : {}), ignored };
@@ -437,6 +440,14 @@ function shellWords(text: string, from: number, to: number): Word[] {
     if (c === '\\' && (text[i + 1] === '\n' || (text[i + 1] === '\r' && text[i + 2] === '\n'))) {
       end();
       i += text[i + 1] === '\r' ? 2 : 1;
+      continue;
+    }
+    if (c === '\\' && (text[i + 1] === ' ' || text[i + 1] === '\t')) {
+      // A backslash before a blank escapes the blank (POSIX Shell Command Language 2.2.1): the blank is
+      // part of the word, which goes on after it. It continues the line only right before the newline.
+      if (start < 0) start = i;
+      cur += text[i + 1];
+      i++;
       continue;
     }
     if (c === '%' && text[i + 1] === '{' && start < 0) {
@@ -595,14 +606,20 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
       const p = lines.pos(at);
       return `${p.line}:${p.column}`;
     };
+    // A flag inside a Jinja `{% if %}` branch (an Ansible task's command) is written only where its condition holds: its findings say so.
+    const branches = jinjaBranches(text);
+    const conditional = (from: number, at: number) => {
+      const b = jinjaBranchAt(branches, at);
+      if (b === undefined) return;
+      for (const f of findings.slice(from)) f.message += `; only where ${b.condition}: it is written inside Jinja's ${b.tag} (${path}:${place(b.at)}), which renders it only then`;
+    };
     for (const c of commandsHere) {
       commands.push(`${path}:${place(c.at)}`);
       const removedGroups = new Map<string, { at: string; removed: { removedIn: string; last: string }; flags: { name: string; written: string }[] }>();
-      for (const f of c.flags) {
-        const at = `${path}:${place(f.at)}`;
+      const checkFlag = (f: RegisterCommand['flags'][number], at: string): void => {
         if (c.undefinedFlag?.at === f.at) {
           findings.push(undefinedFlagFinding(at, f, c.version, pin.conflict));
-          continue;
+          return;
         }
         const removed = c.version !== undefined && !REGISTER_FLAGS.has(f.name) && !f.name.includes('$') ? removedFlag(f.name, c.version) : undefined;
         if (removed !== undefined) {
@@ -618,7 +635,7 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
         }
         // gitlab-runner spells the services flag with an underscore (`long:"services_privileged"`).
         const privileged = f.name === 'docker-privileged' || f.name === 'docker-services_privileged';
-        if (privileged && f.value !== undefined && unknownValue(f.value)) continue;
+        if (privileged && f.value !== undefined && unknownValue(f.value)) return;
         // A key option: written out, the credential scan says it (RF940, by the same rule); a placeholder or a variable, RF928.
         const key = f.name === 'machine-machine-options' && f.value !== undefined ? machineKey(f.value) : undefined;
         if (key?.placeholder === true) {
@@ -633,10 +650,16 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
         const reach = f.name === 'docker-volumes' && f.value !== undefined ? volumeReach(f.value, !unknownValue(f.value.split(':')[0] ?? '')) : undefined;
         if (reach?.kind === 'credentials') findings.push(finding('RF945', at, `gitlab-runner register ${f.written} ${reach.lets}`, CREDENTIAL_MOUNT_FIX, f.value));
         if (reach?.kind === 'host') findings.push(finding('RF309', at, `gitlab-runner register ${f.written} ${f.value!} ${reach.lets}${reach.readOnly ? '' : `; ${ON_SOME_HOST}`}`, hostVolumeFix(`${f.written} ${f.value!}`), f.value));
-        if (f.value === undefined || unknownValue(f.value)) continue;
+        if (f.value === undefined || unknownValue(f.value)) return;
         if (f.name === 'docker-cap-add' || f.name === 'docker-devices') {
           findings.push(finding('RF309', at, `gitlab-runner register ${f.written} ${f.value}: every job gets ${f.name === 'docker-cap-add' ? 'that capability' : 'that host device'}`, `remove ${f.written}, or give it only to a runner whose jobs need it`, f.value));
         }
+      };
+      for (const f of c.flags) {
+        const at = `${path}:${place(f.at)}`;
+        const before = findings.length;
+        checkFlag(f, at);
+        conditional(before, f.at);
       }
       for (const g of removedGroups.values()) findings.push(removedFlagFinding(g.at, g.flags, c.version!, g.removed));
       // --token with the runner's GitLab settings: register exits (a glrt- token, the usual one) or ignores them (a legacy runner token).
@@ -664,19 +687,27 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
       // gitlab-runner stops reading flags at a word (helpers/cli/warn_on_bool.go warns "parameters after this may be ignored"): the flags after it are not set.
       const s = c.stopped;
       if (s !== undefined) {
-        const word = hasCredentialShape(s.word) ? '(a value, not shown)' : s.word;
+        // A word that begins with a blank was written `\ …`: a backslash before a blank, not before the line break.
+        const escapedBlank = /^[ \t]/.test(s.word);
+        const word = hasCredentialShape(s.word) ? '(a value, not shown)' : escapedBlank ? `\\${s.word}` : s.word;
         const shown = `${s.ignored.slice(0, 4).join(', ')}${s.ignored.length > 4 ? ` and ${s.ignored.length - 4} more` : ''}`;
         const why = s.word === '--'
           ? 'everything after `--` is a positional argument'
           : s.after !== undefined
             ? `the boolean flag ${flagShown(s.after, true)} takes a value only as ${s.after.written}=value, so urfave/cli keeps \`${word}\` right after it and Go's flag parsing stops at that word`
             : `\`${word}\` is no flag's value, and Go's flag parsing stops at the first word that is not a flag`;
-        const fix = s.word === '--' ? 'remove `--`, or move those flags before it' : s.after !== undefined && /^(true|false)$/i.test(s.word) ? `write ${s.after.written}=${s.word.toLowerCase()}` : `remove \`${word}\`${s.after !== undefined ? `, or write ${s.after.written}=value` : ''}`;
-        findings.push(finding('RF927', `${path}:${place(s.at)}`, `gitlab-runner register stops reading its flags at \`${word}\`: ${why}; ${shown} after it ${s.ignored.length > 1 ? 'are' : 'is'} not set (gitlab-runner warns "parameters after this may be ignored"), so register runs without ${s.ignored.length > 1 ? 'them' : 'it'} or stops for a missing --url or --token`, fix, word));
+        const blank = escapedBlank
+          ? ' (`\\` before a blank escapes the blank, and the blank with the text after it is one word: `\\` continues a line only right before its line break; a YAML folded block `>` turns the line breaks into blanks before the shell reads them, and ansible.builtin.command, which runs no shell, reads `\\` and the character after it, a line break too, as that character)'
+          : '';
+        const fix = escapedBlank
+          ? 'remove the `\\` at the line ends (a folded block `>` and ansible.builtin.command join the lines themselves), or write the command in a literal block `|` of ansible.builtin.shell so that each `\\` is right before its line break'
+          : s.word === '--' ? 'remove `--`, or move those flags before it' : s.after !== undefined && /^(true|false)$/i.test(s.word) ? `write ${s.after.written}=${s.word.toLowerCase()}` : `remove \`${word}\`${s.after !== undefined ? `, or write ${s.after.written}=value` : ''}`;
+        findings.push(finding('RF927', `${path}:${place(s.at)}`, `gitlab-runner register stops reading its flags at \`${word}\`${blank}: ${why}; ${shown} after it ${s.ignored.length > 1 ? 'are' : 'is'} not set (gitlab-runner warns "parameters after this may be ignored"), so register runs without ${s.ignored.length > 1 ? 'them' : 'it'} or stops for a missing --url or --token`, fix, word));
       }
       const token = c.flags.find((f) => f.name === 'registration-token');
       if (token) {
         findings.push(finding('RF912', `${path}:${place(token.at)}`, `gitlab-runner register ${flagShown(token, true)}: the registration-token flow is ${REGISTRATION_TOKEN_FLOW}${legacyCompatibleClause(c, token.value)}`, 'create the runner in GitLab (POST /user/runners) and register with --token and its glrt- authentication token', '(a token, not shown)'));
+        conditional(findings.length - 1, token.at);
       }
     }
   }

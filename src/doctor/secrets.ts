@@ -301,6 +301,13 @@ function terraformName(path: readonly (string | number)[]): string {
 
 const CLOUD_FIX = 'remove the key and revoke it; give the runner a keyless identity (instance profile, IRSA, Pod Identity, workload identity) instead';
 const TOKEN_FIX = 'remove the token from the file and revoke it; keep runner tokens in a Secret or a SecureString parameter and reference them';
+/**
+ * A private key (an SSH or TLS key's PEM block) is no token to revoke in GitLab: it is replaced, and
+ * where it is trusted (the public key in authorized_keys, a cloud key pair, a certificate) the old
+ * one is removed, since the repository's history keeps the one written. Where it lives instead: made
+ * where it is used, or read from a secret store when it is needed.
+ */
+const PRIVATE_KEY_FIX = 'remove the private key from the repository and replace it: make a new key pair and remove the old public key (or certificate) wherever it is trusted (authorized_keys, the cloud key pair, the TLS endpoint), since the history keeps the one written here; keep the new key out of the repository: make it where it is used (ssh-keygen on the host, tls_private_key in Terraform) or read it when needed from a secret store (a Kubernetes Secret, AWS Secrets Manager or an SSM SecureString parameter, Azure Key Vault, a CI file variable)';
 
 /**
  * The fix for a token (or another secret that is no cloud key) written in an Ansible file (a vars
@@ -334,6 +341,7 @@ function machineFix(key: string | undefined): string | undefined {
 }
 
 function fixOf(what: Shape, place: TerraformPlace): string {
+  if (what === PRIVATE_KEY) return place === 'variable' ? `remove the default; declare the variable sensitive = true without a default and feed it from a secret store (TF_VAR_<name> from the CI's masked variables, or a data source such as aws_secretsmanager_secret_version); ${PRIVATE_KEY_FIX}` : PRIVATE_KEY_FIX;
   if (place === 'variable') return `remove the default and revoke the ${what.cloud ? 'key' : 'token'}; ${what.cloud ? 'give what uses it a keyless identity instead, or ' : ''}declare the variable sensitive = true without a default and feed it from a secret store (TF_VAR_<name> from the CI's masked variables, or a data source such as aws_ssm_parameter)`;
   if (!what.cloud) return TOKEN_FIX;
   if (place === 'provider') return "remove the key from the provider block and revoke it; let the provider take the identity of where Terraform runs (an instance profile, IRSA or the CI job's OIDC role; azurerm: use_oidc or use_msi), or name a role in assume_role";
@@ -587,7 +595,7 @@ export function textSecretFindings(path: string, text: string): Finding[] {
       const assigned = c.key !== undefined && !SHAPES.includes(c.what) && c.option !== true;
       const from = assigned && c === found.find((x) => x.key !== undefined && !SHAPES.includes(x.what) && x.option !== true) && line.slice(0, c.index).trim() === 'export' ? 0 : c.index;
       const [start, end] = c.option ? quotedEntry(line, c.index, c.end) : [assigned ? from : c.index, c.end];
-      hits.push({ key: c.key ?? '', what: c.what, secret: c.secret, assigned, place: placeOf(source, offset + start, offset + end - 1), fix: machineFix(c.option ? c.key : undefined) ?? (assigned ? 'remove it and revoke it; use a keyless identity' : 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter') });
+      hits.push({ key: c.key ?? '', what: c.what, secret: c.secret, assigned, place: placeOf(source, offset + start, offset + end - 1), fix: machineFix(c.option ? c.key : undefined) ?? (c.what === PRIVATE_KEY ? PRIVATE_KEY_FIX : assigned ? 'remove it and revoke it; use a keyless identity' : 'remove it and revoke it; read credentials at run time from a keyless identity or a parameter') });
     }
     for (const x of withoutSecretKeyNames(lineNotes(line, false), () => all, n)) {
       const [start, end] = x.option ? quotedEntry(line, x.index, x.end) : [x.index, x.end];

@@ -4,7 +4,7 @@ import { userDataOf } from '../platforms/aws-vm/common.js';
 import type { Evidence } from './evidence.js';
 import { formatPosition, originAt } from './source.js';
 import { readLineOf, userDataLinePlace } from './user-data-place.js';
-import { scriptShown, setupLineOf, type SetupStep } from './provisioners.js';
+import { provisionerOwner, scriptShown, setupLineOf, type SetupStep } from './provisioners.js';
 import type { Position } from './source.js';
 import { otherUserDataText, userDataText } from './vm.js';
 import { launchTemplateUserData } from './aws-instance.js';
@@ -74,13 +74,13 @@ function atSetupLine(f: Finding, held: { step: SetupStep; line: number }, addres
   if (step.kind === 'script' && step.file !== undefined) {
     const text = step.text?.split('\n')[held.line - 1] ?? '';
     place = { file: step.file, line: held.line, column: /^[ \t]*/.exec(text)![0].length + 1 };
-    by = scriptShown(step.file, address);
+    by = scriptShown(step.file, address, step);
   } else if (step.kind === 'line') {
     place = step.loc.json ? step.at : step.loc.pos(step.offset);
-    by = `the remote-exec provisioner of ${address}`;
+    by = `the remote-exec provisioner of ${provisionerOwner(step, address)}`;
   } else {
     place = step.at;
-    by = step.kind === 'file' ? `the file ${step.destination} the file provisioner of ${address} writes` : `the remote-exec provisioner of ${address}`;
+    by = step.kind === 'file' ? `the file ${step.destination} the file provisioner of ${provisionerOwner(step, address)} writes` : `the remote-exec provisioner of ${provisionerOwner(step, address)}`;
   }
   const named = f.message.startsWith(`the user data of ${address} `) ? `${by}${f.message.slice(`the user data of ${address}`.length)}` : f.message;
   return { ...f, path: formatPosition(place), message: said !== undefined ? named.replace(said, `line ${place.line} of ${place.file}`) : named };

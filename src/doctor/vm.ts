@@ -21,7 +21,7 @@ import { LineIndex } from './hcl/ast.js';
 import { directiveTagEnd, readInterpolation } from './hcl/parse.js';
 import { firstKeyWhere, keyMoved } from './key-index.js';
 import { userDataLinePlace } from './user-data-place.js';
-import { scriptShown, setupLineOf, setupTextOf } from './provisioners.js';
+import { provisionerOwner, scriptShown, setupLineOf, setupTextOf } from './provisioners.js';
 import { shownText } from '../verify/credentials.js';
 
 /**
@@ -426,8 +426,8 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
         const held = setupLineOf(steps, userData.split('\n').length, line);
         const step = held?.step;
         // A line of a script file a remote-exec provisioner runs: that line of that file.
-        if (step?.kind === 'script' && step.file !== undefined) return `on line ${held!.line} of ${scriptShown(step.file, written(ev, k))}`;
-        if (step) return `in the ${step.kind === 'file' ? `file provisioner (${step.destination})` : 'remote-exec provisioner'} of ${written(ev, k)} at ${formatPosition(step.at)}`;
+        if (step?.kind === 'script' && step.file !== undefined) return `on line ${held!.line} of ${scriptShown(step.file, written(ev, k), step)}`;
+        if (step) return `in the ${step.kind === 'file' ? `file provisioner (${step.destination})` : 'remote-exec provisioner'} of ${provisionerOwner(step, written(ev, k))} at ${formatPosition(step.at)}`;
         const place = source ? userDataLinePlace(source, userData, line) : undefined;
         return place ? `on line ${place.line} of ${place.file}` : 'in the user data as Terraform renders it';
       };

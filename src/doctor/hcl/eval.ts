@@ -1397,7 +1397,7 @@ export class ModuleEvaluator {
     const dir = (name: string) => (name === 'module' ? this.mod.dir : (this.scope.chain[0] ?? this.mod.dir));
     let text = '';
     let anchored = false;
-    const parts = arg.k === 'tpl' ? arg.parts : [arg];
+    const parts = arg.k === 'tpl' ? arg.parts : (formatParts(arg) ?? [arg]);
     for (const p of parts) {
       if (typeof p === 'string') text += p;
       else if (p.k === 'attr' && p.obj.k === 'var' && p.obj.name === 'path' && !env.vars.has('path') && (p.name === 'module' || p.name === 'root' || p.name === 'cwd')) {
@@ -2170,4 +2170,24 @@ function constantExpr(x: Expr): boolean {
   if (x.k === 'object') return x.items.every((i) => (i.bareKey || constantExpr(i.key)) && constantExpr(i.value));
   if (x.k === 'un') return x.op === '-' && constantExpr(x.x);
   return x.k === 'paren' && constantExpr(x.x);
+}
+
+/**
+ * `format("%s/files/x.sh", path.module)` as the template `${path.module}/files/x.sh` it makes, for a
+ * file path: a literal format string whose verbs are `%s` only (no width, no `%%`), one argument each;
+ * undefined for any other expression.
+ */
+function formatParts(e: Expr): (string | Expr)[] | undefined {
+  if (e.k !== 'call' || e.name !== 'format' || e.expand || e.args.length < 1) return undefined;
+  const f = e.args[0]!;
+  const literal = f.k === 'tpl' && f.parts.every((p) => typeof p === 'string') ? f.parts.join('') : undefined;
+  if (literal === undefined || /%(?!s)/.test(literal)) return undefined;
+  const pieces = literal.split('%s');
+  if (pieces.length !== e.args.length) return undefined;
+  const out: (string | Expr)[] = [];
+  pieces.forEach((piece, i) => {
+    if (i > 0) out.push(e.args[i]!);
+    if (piece !== '') out.push(piece);
+  });
+  return out;
 }

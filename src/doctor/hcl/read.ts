@@ -9,7 +9,7 @@ import { addHclBody, addVarFileValue, varFileRank, emptyModule, hclLoc, jsonBody
 import { EvalError, ModuleEvaluator, Unknown, firstUnknown, instanceEnv, nearest, normalPath, providerAccount, rootMark, rootScope, toModel, type EvalHooks, type Value } from './eval.js';
 import { userDataSourceOf } from '../user-data-place.js';
 import { AZURE_VM_TYPES } from '../azure-vm.js';
-import { provisionerSteps } from '../provisioners.js';
+import { connectedInstance, provisionerSteps } from '../provisioners.js';
 import { evidenceFile } from '../helm-release.js';
 import { ownChild, setOwn } from '../../emit/artifacts.js';
 import { readHelmRelease } from '../helm-release.js';
@@ -648,7 +648,16 @@ function evaluateModule(ev: Evidence, evaluator: ModuleEvaluator, findings: Find
         // Its creation-time provisioners: setup that runs after the user data (provisioners.ts).
         if (block.mode === 'resource' && (block.type === 'aws_instance' || block.type === 'aws_spot_instance_request' || AZURE_VM_TYPES.has(block.type))) {
           const steps = provisionerSteps(evaluator, block, inst, (path) => givenFile(ev, path));
-          if (steps.length > 0) (tf.provisioners ??= new Map()).set(key, steps);
+          // Steps of a null_resource connected to it (read before or after it): after its own.
+          if (steps.length > 0) (tf.provisioners ??= new Map()).set(key, [...steps, ...(tf.provisioners?.get(key)?.filter((s) => s.via !== undefined) ?? [])]);
+        }
+        // A null_resource or terraform_data whose provisioners connect to an instance: they set up that instance (provisioners.ts connectedInstance).
+        if (block.mode === 'resource' && (block.type === 'null_resource' || block.type === 'terraform_data')) {
+          const target = connectedInstance(block);
+          if (target !== undefined) {
+            const steps = provisionerSteps(evaluator, block, inst, (path) => givenFile(ev, path)).map((s) => ({ ...s, via: key }));
+            if (steps.length > 0) (tf.provisioners ??= new Map()).set(`${prefix}${target}`, [...(tf.provisioners?.get(`${prefix}${target}`) ?? []), ...steps]);
+          }
         }
         if (block.type.startsWith('aws_')) {
           awsAccountOf(ev, evaluator, block, key, body.provider);

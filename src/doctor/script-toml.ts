@@ -1,0 +1,61 @@
+import { parse as parseToml } from 'smol-toml';
+import type { Evidence, Located } from './evidence.js';
+import { SourceFile, type Position } from './source.js';
+import { heredocSpan } from './vm.js';
+import { normalPath } from './hcl/eval.js';
+
+/**
+ * A config.toml a standalone shell script writes with a heredoc (`cat > /etc/gitlab-runner/config.toml
+ * <<EOF` … `EOF`, in a setup script run by hand or by a tool the doctor does not read): the file the
+ * runner manager reads is that body, so its settings get the checks of a config.toml given alone
+ * (privileged jobs, the Docker socket, MachineOptions keys, …), each at its line of the script. A
+ * script Terraform reads (user data by file() or templatefile(), a provisioner's script) is read there,
+ * with the instance it boots, and is left to that reader: one whose file name a Terraform file of the
+ * evidence writes is not read here, nor one whose config.toml is the one a manager of the evidence took
+ * (a copy of its user data given beside it). A body that is TOML only once the shell expands it (`${N}` outside
+ * quotes) is not read: what it expands to is not in the files.
+ */
+
+/** The heredoc body's keys where the script writes them: the body's own line, moved down by the lines before it. */
+class ScriptTomlSource extends SourceFile {
+  readonly #before: number;
+  constructor(path: string, body: string, before: number) {
+    super(path, body, 'toml');
+    this.#before = before;
+  }
+  override locate(doc: number, path: readonly (string | number)[]): Position {
+    const p = super.locate(doc, path);
+    return { ...p, line: p.line + this.#before };
+  }
+}
+
+/** A shell script by its name or its first line (`#!/bin/bash`, `#!/usr/bin/env sh`). */
+const SHELL_SCRIPT = (path: string, text: string) => /\.(?:sh|bash)$/i.test(path) || /^#![^\n]*\b(?:ba|da|z|k)?sh\b/.test(text);
+const TERRAFORM_FILE = /\.(?:tf|tofu)(?:\.json)?$/i;
+
+/** The config.toml heredocs of the evidence's standalone shell scripts that parse as TOML and hold [[runners]]. */
+export function scriptConfigTomls(ev: Evidence, taken: ReadonlySet<unknown> = new Set()): Located<Record<string, unknown>>[] {
+  const out: Located<Record<string, unknown>>[] = [];
+  // A copy of a manager's user data beside it (synth writes ec2/<runner>/user-data.sh): the config.toml a manager took, not another.
+  let takenTexts: Set<string> | undefined;
+  const texts = ev.texts ?? new Map<string, string>();
+  const read = ev.terraform.filesRead ?? new Set<string>();
+  for (const a of ev.artifacts) {
+    if (a.format !== 'text' || typeof a.content !== 'string' || !SHELL_SCRIPT(a.path, a.content) || read.has(normalPath(a.path))) continue;
+    const span = heredocSpan(a.content, /(^|\/)config\.toml$/);
+    if (span === undefined || span.indent !== undefined) continue;
+    const name = a.path.split('/').pop()!;
+    if ([...texts].some(([p, t]) => TERRAFORM_FILE.test(p) && t.includes(name))) continue;
+    let value: Record<string, unknown>;
+    try {
+      value = parseToml(span.body);
+    } catch {
+      continue;
+    }
+    if (!Array.isArray(value.runners)) continue;
+    takenTexts ??= new Set([...taken].filter((t) => t !== undefined && t !== null).map((t) => JSON.stringify(t)));
+    if (takenTexts.has(JSON.stringify(value))) continue;
+    out.push({ value, origin: { source: new ScriptTomlSource(a.path, span.body, span.from), doc: 0, path: [] } });
+  }
+  return out;
+}

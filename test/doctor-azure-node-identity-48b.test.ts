@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, placeOf, plainManager } from './helpers/doctor.js';
+import { doctorTexts, openShiftInfrastructure, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 48b (found on a public AKS deployment: a helm_release of the chart beside a `provider
@@ -16,14 +16,7 @@ const rf = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code ==
 
 const AZURERM_PROVIDER = 'provider "azurerm" {\n  features {}\n}\n';
 const resource = (type: string) => `resource "${type}" "node" {\n  name = "ci-node"\n}\n`;
-const infrastructure = (platform: string) => `apiVersion: config.openshift.io/v1
-kind: Infrastructure
-metadata:
-  name: cluster
-status:
-  platformStatus:
-    type: ${platform}
-`;
+const infrastructure = openShiftInfrastructure;
 
 describe('the node identity of a manager on Azure (RF911, 48b)', () => {
   it('a provider "azurerm" block names Azure: RF911 with the managed identity and Workload Identity, not RF903', () => {

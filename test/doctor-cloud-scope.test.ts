@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, placeOf, plainManager } from './helpers/doctor.js';
+import { doctorTexts, openShiftInfrastructure, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 35c. Which files count as naming a cloud for RF911 ("it runs with the node's role"): only
@@ -16,14 +16,7 @@ const managerRf = (r: DoctorResult, code: string) => codes(r, code).filter((f) =
 const MANAGER = plainManager({ namespace: 'ci' }).text;
 
 const tf = (type: string) => `resource "${type}" "node" {\n  name = "ci-node"\n}\n`;
-const infrastructure = (platform: string) => `apiVersion: config.openshift.io/v1
-kind: Infrastructure
-metadata:
-  name: cluster
-status:
-  platformStatus:
-    type: ${platform}
-`;
+const infrastructure = openShiftInfrastructure;
 
 describe('which clouds count for the node role (RF911)', () => {
   for (const type of ['openstack_compute_instance_v2', 'vsphere_virtual_machine', 'cloudflare_record']) {

@@ -568,3 +568,13 @@ spec:
     path: ${path}
 ${tail}`;
 }
+
+/** An OpenShift cluster's Infrastructure object (config.openshift.io/v1) naming the platform it runs on, as `oc get infrastructure cluster -o yaml` shows it (status.platformStatus.type). */
+export const openShiftInfrastructure = (platform: string): string => `apiVersion: config.openshift.io/v1
+kind: Infrastructure
+metadata:
+  name: cluster
+status:
+  platformStatus:
+    type: ${platform}
+`;

@@ -329,7 +329,6 @@ function roleName(b: Record<string, unknown>, tf: Evidence['terraform']): string
   return str(custom?.name) ?? `role definition ${guid}`;
 }
 
-
 /**
  * Several Azure deployments given together (staging/ and prod/, each a synth output or its own
  * Terraform, chart values and manifests): the azurerm evidence of each, so each runner reads its own

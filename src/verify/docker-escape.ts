@@ -250,7 +250,6 @@ export function volumeReach(entry: string, hostKnown = true): VolumeReach | unde
 /** What a job on a host it reached takes, where the documents do not say which host that is (a config.toml alone, a register command). */
 export const ON_SOME_HOST = "from the host a job takes what the host holds: its cloud credentials and, where the runner manager runs on it, config.toml with every runner's token";
 
-
 function securityOptEscape(entry: string): string | undefined {
   const m = /^\s*([a-z-]+)\s*[=:]\s*(.*?)\s*$/i.exec(entry);
   if (!m) return undefined;

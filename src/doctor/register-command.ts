@@ -647,9 +647,12 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
         }
         // A volume, by config.toml's rule (volumeReach): a way onto the host (RF309) where the host side is
         // written out, else cloud credentials (RF945), which the container side tells whatever variable fills in the host side.
-        const reach = f.name === 'docker-volumes' && f.value !== undefined ? volumeReach(f.value, !unknownValue(f.value.split(':')[0] ?? '')) : undefined;
+        const reach = f.name === 'docker-volumes' && f.value !== undefined ? volumeReach(f.value, !unknownValue(f.value.split(':')[0] ?? ''), 'register') : undefined;
         if (reach?.kind === 'credentials') findings.push(finding('RF945', at, `gitlab-runner register ${f.written} ${reach.lets}`, CREDENTIAL_MOUNT_FIX, f.value));
-        if (reach?.kind === 'host') findings.push(finding('RF309', at, `gitlab-runner register ${f.written} ${f.value!} ${reach.lets}${reach.readOnly ? '' : `; ${ON_SOME_HOST}`}`, hostVolumeFix(`${f.written} ${f.value!}`), f.value));
+        if (reach?.kind === 'host') {
+          const volume = finding('RF309', at, `gitlab-runner register ${f.written} ${f.value!} ${reach.lets}${reach.contained ? '' : `; ${ON_SOME_HOST}`}`, reach.fix ?? hostVolumeFix(`${f.written} ${f.value!}`), f.value);
+          findings.push(reach.severity !== undefined ? { ...volume, severity: reach.severity } : volume);
+        }
         if (f.value === undefined || unknownValue(f.value)) return;
         if (f.name === 'docker-cap-add' || f.name === 'docker-devices') {
           findings.push(finding('RF309', at, `gitlab-runner register ${f.written} ${f.value}: every job gets ${f.name === 'docker-cap-add' ? 'that capability' : 'that host device'}`, `remove ${f.written}, or give it only to a runner whose jobs need it`, f.value));

@@ -817,14 +817,25 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
     return { file: home.path, line: p.line, column: p.column };
   };
   const where = (offset: number) => formatPosition(position(offset));
+  const writtenAs = (c: RegisterCommand, values: boolean): { path: string; command: RegisterCommand } | undefined => {
+    const key = signature(c, values);
+    const found = (values ? written.exact : written.names).get(key) ?? [];
+    const own = found.filter((w) => prefer.includes(w.path));
+    const pool = own.length > 0 ? own : found;
+    const nth = commands.filter((d) => signature(d, values) === key).indexOf(c);
+    return pool[nth] ?? pool[0];
+  };
   // A command register refuses (RF919, said where it is written): no runner is registered, none is proven.
   // Against the version read where the command is written (that file's pin, or its folder's, scriptPin) where it is found there.
   const version = home?.command.version ?? command.version;
   const refused = command.flags.find((f) => isUndefinedFlag(f.name, version)) ?? tokenNotTaken(command, version) ?? refusedSetting(command, version);
   if (refused !== undefined) return { problem: `its ${refused.written} makes gitlab-runner register exit with an error at boot (RF919), so no runner is registered`, fix: 'fix the command as RF919 says', at: where(refused.at), said: true };
-  // Every other command of the user data appends a [[runners]] entry of its own to the same config.toml.
+  // Every other command of the user data appends a [[runners]] entry of its own to the same config.toml,
+  // said where it is written: the same command with the same values, else (Terraform filled a value in)
+  // with the same flags; of several alike, the one in the same place in order (the user data's second
+  // such command is the second written, as a remote-exec inline list runs its strings in order).
   const others = configs.filter((c) => c !== chosen).map((c) => {
-    const p = written.exact.get(signature(c.command, true))?.find((w) => prefer.includes(w.path)) ?? written.exact.get(signature(c.command, true))?.[0];
+    const p = writtenAs(c.command, true) ?? writtenAs(c.command, false);
     return p ? formatPosition({ file: p.path, ...written.lines(p.path).pos(p.command.at) }) : formatPosition(fallback());
   });
   if (config.unknown.length > 0) {

@@ -44,3 +44,35 @@ describe('a second register in a remote-exec inline list, with a value Terraform
     expect(seconds(tf).map((f) => f.path)).toEqual([nth(tf, 2)]);
   });
 });
+
+/**
+ * A register command in a one-line HCL string (a remote-exec inline item) ends at the string's
+ * closing quote: the quote and the `,` or `]` after it are HCL's. Read on, a last flag without a
+ * value became `--docker-privileged,` (or `]`), a flag register does not know: a false RF919 in
+ * place of the RF301 the flag is.
+ */
+describe('a register command ends where its HCL string ends', () => {
+  const tf = (inline: string) => `resource "aws_instance" "runner" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "t3.micro"
+  provisioner "remote-exec" {
+    inline = ${inline}
+  }
+}
+`;
+  const CMD = 'sudo gitlab-runner register --non-interactive --url https://gitlab.example.com --token $TOKEN --executor docker --docker-image alpine:3.20';
+  it.each([
+    ['the last item, then `,`', `[\n      "${CMD} --docker-privileged",\n    ]`],
+    ['the only item, then `]`', `["${CMD} --docker-privileged"]`],
+    ['an escaped quote inside the string', `["${CMD} --description \\"ci runner\\" --docker-privileged"]`],
+  ])('%s: RF301 at --docker-privileged, no RF919', (_, inline) => {
+    const text = tf(inline);
+    const found = doctorTexts({ 'main.tf': text }).findings.filter((f) => f.code === 'RF301' || f.code === 'RF919');
+    expect(found.map((f) => `${f.code} ${f.path}`)).toEqual([`RF301 ${placeOf('main.tf', text, '--docker-privileged')}`]);
+  });
+  it('twin: a misspelt flag at the end is still RF919, named without the quote or comma', () => {
+    const found = doctorTexts({ 'main.tf': tf(`[\n      "${CMD} --docker-privilegd",\n    ]`) }).findings.filter((f) => f.code === 'RF919');
+    expect(found).toHaveLength(1);
+    expect(found[0]!.message).toContain('knows no flag --docker-privilegd:');
+  });
+});

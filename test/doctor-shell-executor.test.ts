@@ -96,3 +96,53 @@ ${IMDS}  user_data = <<-EOT
   });
 });
 
+
+/**
+ * Issue 49b: the other executors that run jobs outside the platforms' containers. ssh runs them on
+ * the machine [runners.ssh] host names, not on the instance (no RF713; RF903 says where); virtualbox
+ * runs them in VMs whose NAT sends their connections on from the instance's own VirtualBox process
+ * (RF713 as for shell); parallels is read as a manager, with no claim either way about the profile.
+ */
+describe('EC2 managers with the ssh, virtualbox and parallels executors', () => {
+  it('ssh, registered with --ssh-host and an instance profile: no RF713, RF903 names the SSH host, no RF910', () => {
+    const found = said(instance('ssh --ssh-host build.example.com --ssh-user ci', true));
+    expect(found.map((f) => f.code)).toEqual(['RF903']);
+    expect(found[0]!.message).toMatch(/^aws_instance\.runner is a runner manager with the ssh executor, which runs its jobs on another machine over SSH \(--ssh-host build\.example\.com\), not on the instance, so its instance profile is not theirs; the doctor proves/);
+  });
+  it('ssh in a config.toml heredoc: the host as [runners.ssh] host; without a profile nothing is said of it', () => {
+    const tf = `resource "aws_instance" "runner" {
+  ami           = "ami-0123456789abcdef0"
+  instance_type = "t3.medium"
+${IMDS}  user_data = <<-EOT
+    #!/bin/bash
+    cat > /etc/gitlab-runner/config.toml <<'EOF'
+    concurrent = 1
+    [[runners]]
+      name = "over-ssh"
+      url = "https://gitlab.example.com"
+      executor = "ssh"
+      [runners.ssh]
+        host = "10.0.3.7"
+        user = "ci"
+    EOF
+  EOT
+}
+`;
+    const found = said(tf);
+    expect(found.map((f) => f.code)).toEqual(['RF903']);
+    expect(found[0]!.message).toContain('runs its jobs on another machine over SSH ([runners.ssh] host = "10.0.3.7"), not on the instance; the doctor proves');
+  });
+  it('virtualbox with an instance profile: RF713 says the VMs reach the metadata service through the NAT', () => {
+    const found = said(instance('virtualbox --virtualbox-base-name ubuntu-ci', true));
+    expect(found.map((f) => `${f.code} ${f.path}`)).toEqual(['RF713 main.tf:12:26', 'RF903 main.tf:17:15']);
+    expect(found[0]!.message).toContain("runs its jobs with the virtualbox executor, in VirtualBox VMs on the instance, whose NAT sends the VMs' connections on from the instance's own VirtualBox process: every job can ask the instance metadata service for the credentials of its instance profile ci-shell-runner");
+  });
+  it('parallels with an instance profile: read (RF903, no RF910), nothing said of the profile', () => {
+    const found = said(instance('parallels --parallels-base-name macos-ci', true));
+    expect(found.map((f) => f.code)).toEqual(['RF903']);
+    expect(found[0]!.message).toContain('with the parallels executor, which runs its jobs in Parallels VMs on the instance; the doctor proves');
+  });
+  it('custom stays unread here: no RF713, no RF903 of this kind', () => {
+    expect(said(instance('custom', true)).filter((f) => f.code === 'RF713' || f.message.includes('custom executor, which runs'))).toEqual([]);
+  });
+});

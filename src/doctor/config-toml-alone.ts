@@ -31,13 +31,7 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
   const out: Finding[] = [];
   const restated: Finding[] = [];
   const at = (path: readonly (string | number)[]) => formatPosition(originAt(t.origin, ...path));
-  const runners = Array.isArray(t.value.runners) ? t.value.runners : [];
-  const escapes = dockerHostEscapes(t.value);
-  const privilegedOf = new Map(escapes.filter((e) => e.key === 'privileged').map((e) => [e.at[1], e]));
-  runners.forEach((_, i) => out.push(...entryJobFindings(t.value, i, privilegedOf.get(i), t.origin).map(({ finding, key }) => ({ ...finding, path: at(key) }))));
-  // RF309: the chains' classification and wording, each at its key.
-  const others = escapes.filter((e) => e.key !== 'privileged');
-  escapeFindings(escapes, '', ON_SOME_HOST).forEach((f, n) => out.push({ ...f, path: at(others[n]!.at) }));
+  out.push(...configTomlJobFindings(t.value, at, t.origin));
   const scanHere = scanned.filter((g) => g.subject?.kind === 'secret');
   for (const c of machineOptionCredentials(t.value)) {
     const path = at(c.at);
@@ -56,6 +50,23 @@ export function configTomlAloneFindings(t: Located<Record<string, unknown>>, sca
     out.push({ code: 'RF940', severity: CODES.RF940.severity, path, message: `${c.what} is written in ${t.origin.source.path} at ${where}: docker-machine creates and removes the job machines with it (value not shown)${alsoAt(copies)}`, fix: machineKeyFix(c.option, c.cloud) });
   }
   return { findings: out, restated };
+}
+
+/**
+ * The job checks of a config.toml's own settings, for every `[[runners]]` entry: RF301, RF107, RF925
+ * (entryJobFindings) and the ways out of a Docker job container (RF309, the chains' classification
+ * and wording), each at `at(key)`. Also what a manager whose chain is not built (no instance profile)
+ * says of the config.toml it boots: those settings do not depend on its identity.
+ */
+export function configTomlJobFindings(toml: Record<string, unknown>, at: (path: readonly (string | number)[]) => string, origin?: Origin): Finding[] {
+  const out: Finding[] = [];
+  const runners = Array.isArray(toml.runners) ? toml.runners : [];
+  const escapes = dockerHostEscapes(toml);
+  const privilegedOf = new Map(escapes.filter((e) => e.key === 'privileged').map((e) => [e.at[1], e]));
+  runners.forEach((_, i) => out.push(...entryJobFindings(toml, i, privilegedOf.get(i), origin).map(({ finding, key }) => ({ ...finding, path: at(key) }))));
+  const others = escapes.filter((e) => e.key !== 'privileged');
+  escapeFindings(escapes, '', ON_SOME_HOST).forEach((f, n) => out.push({ ...f, path: at(others[n]!.at) }));
+  return out;
 }
 
 /** ` of [[runners]] entry i`; entry 0 unnamed, as describeEscape does. */

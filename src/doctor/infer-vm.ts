@@ -13,7 +13,7 @@ import { get, getText } from '../verify/get.js';
 import { awsProviderOf } from '../verify/aws-docs.js';
 import { formatPosition, originAt, type Origin } from './source.js';
 import { tomlPlace } from './toml-locate.js';
-import { laterEntriesFindings, type TomlPlace } from './config-toml-alone.js';
+import { configTomlJobFindings, laterEntriesFindings, type TomlPlace } from './config-toml-alone.js';
 import { userDataLineShown } from './user-data-place.js';
 import { MARKED_ADDRESS, OWN_ACCOUNT, providerAccount, rootMark } from './hcl/eval.js';
 import type { Evidence } from './evidence.js';
@@ -217,9 +217,24 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     const ltName = str(lt.name) ?? m.launchTemplateKey;
     // With several roots, the provider blocks of the manager's own root (its launch template's, else its role's).
     const own = root.awsProvidersOf?.get(`aws_launch_template.${m.launchTemplateKey}`);
+    // A key of the config.toml that boots: its line where the user wrote it (their template, script
+    // or heredoc, as RF720's), else its line in the user data as rendered, or in the file.
+    const source = ev.terraform.userDataSources?.get(writtenAs);
+    const tomlAt: TomlPlace = (at) => {
+      const flag = m.registeredFlag?.(at);
+      if (!body) return { path: formatPosition(originAt(m.tomlOrigin, ...at)), where: '', ...(flag !== undefined ? { flag } : {}) };
+      const place = tomlPlace(body.lines, at);
+      const shown = userDataLineShown(source, rendered, body.from + (place?.line ?? 0) + 1, `the user data of aws_launch_template.${ltKey}`);
+      return { path: formatPosition(shown.place ?? originAt(m.origin, 'user_data')), where: shown.words };
+    };
+    // A manager whose chain is not built (its profile or role missing) still boots its config.toml:
+    // what its settings let jobs do (RF301, RF309) does not depend on the manager's identity. Flags of
+    // a register command are said where they are written by the flag reader (register-command.ts).
+    const chainless = () => (m.registered === true ? [] : configTomlJobFindings(m.toml, (at) => tomlAt(at).path, m.tomlOrigin));
     const profileRef = instanceProfileOf(lt);
     const profileKey = resolveKey(root, 'aws_iam_instance_profile', profileRef);
     if (!profileKey) {
+      sink.findings.push(...chainless());
       sink.findings.push(finding(profileRef === undefined ? 'RF911' : 'RF903', formatPosition(originAt(m.origin, 'iam_instance_profile')), profileRef === undefined ? `the manager of runner ${m.runner} (${shownStartedAs(startedAs(ev, m.launchTemplateKey)) ?? `launch template ${ltName}`}) has no instance profile: it cannot sign cache URLs or read its token, and nothing about its identity can be proven` : `the instance profile ${JSON.stringify(profileRef)} of runner ${m.runner}'s manager is not in the evidence given`, { fix: 'give the manager its own instance profile and role, and give their Terraform' }));
       continue;
     }
@@ -232,6 +247,7 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
     }
     const roleKey = resolveKey(root, 'aws_iam_role', profile.role);
     if (!roleKey) {
+      sink.findings.push(...chainless());
       sink.findings.push(finding('RF903', formatPosition(originAt(ev.terraform.origins.get(`aws_iam_instance_profile.${profileKey}`) ?? m.origin, 'role')), `the manager role ${String(profile.role)} of runner ${m.runner} is not in the evidence given, so its trust and permissions are not proven`, { received: String(profile.role), fix: 'give its Terraform, or aws iam get-role output', subject: { kind: 'role-not-given', ref: String(profile.role), whose: 'manager', noun: 'role' } }));
       continue;
     }
@@ -358,16 +374,6 @@ export function inferVmRunners(ev: Evidence, root: TerraformRoot, known: string 
       : 'a VM runner is registered through the GitLab API (runner-fleet register), not in the files given';
     sink.runners.push(runner);
     sink.runnerOrigins.set(index, m.origin);
-    // A key of the config.toml that boots: its line where the user wrote it (their template, script
-    // or heredoc, as RF720's), else its line in the user data as rendered, or in the file.
-    const source = ev.terraform.userDataSources?.get(writtenAs);
-    const tomlAt: TomlPlace = (at) => {
-      const flag = m.registeredFlag?.(at);
-      if (!body) return { path: formatPosition(originAt(m.tomlOrigin, ...at)), where: '', ...(flag !== undefined ? { flag } : {}) };
-      const place = tomlPlace(body.lines, at);
-      const shown = userDataLineShown(source, rendered, body.from + (place?.line ?? 0) + 1, `the user data of aws_launch_template.${ltKey}`);
-      return { path: formatPosition(shown.place ?? originAt(m.origin, 'user_data')), where: shown.words };
-    };
     sink.tomlAt.set(index, tomlAt);
     // A config.toml the user data writes (or the file it boots) with more [[runners]] entries: the manager runs them all.
     if (m.registered !== true) sink.findings.push(...laterEntriesFindings(m.toml, tomlAt, m.runner));

@@ -228,12 +228,33 @@ function commandsIn(path: string, text: string, version?: RunnerVersion): Regist
     if (inShellComment(text, m.index)) continue;
     if (hcl === null) hcl = hclComments(text);
     if (hcl !== undefined && inSpan(hcl, m.index)) continue;
-    const words = shellWords(text, m.index + m[0].length, Math.min(text.length, m.index + m[0].length + MAX_COMMAND));
+    const limit = Math.min(text.length, m.index + m[0].length + MAX_COMMAND);
+    const words = shellWords(text, m.index + m[0].length, hcl !== undefined ? Math.min(limit, hclStringEnd(text, m.index) ?? limit) : limit);
     const { flags, stopped, undefinedFlag } = parseFlags(withoutRedirections(words), version);
     // A command with no flag is words about one (`… passed to gitlab-runner register` in a description).
     if (flags.length > 0) out.push({ path, at: m.index, flags, ...(stopped ? { stopped } : {}), ...(undefinedFlag ? { undefinedFlag } : {}), ...(version ? { version } : {}) });
   }
   return out;
+}
+
+/**
+ * Where the one-line HCL quoted string that holds `at` ends (its closing quote), where `at` is inside
+ * one: a remote-exec `inline` item, `"sudo gitlab-runner register … --docker-privileged",`. The
+ * command ends there: its closing quote, and the `,` or `]` after it, are HCL's, not words of the
+ * command (read on, the last flag became `--docker-privileged,`, a flag register does not know).
+ * Inside: an odd number of unescaped quotes between the line's start and `at`. A string that goes
+ * on past its line (a heredoc's text) is not bounded here.
+ */
+function hclStringEnd(text: string, at: number): number | undefined {
+  const start = text.lastIndexOf('\n', at - 1) + 1;
+  const end = text.indexOf('\n', at);
+  const line = text.slice(start, end < 0 ? text.length : end);
+  const quotes = (s: string) => [...s.matchAll(/(?<!\\)(?:\\\\)*"/g)].length;
+  if (quotes(line.slice(0, at - start)) % 2 === 0) return undefined;
+  const close = /(?<!\\)(?:\\\\)*"/g;
+  close.lastIndex = at - start;
+  const m = close.exec(line);
+  return m ? start + m.index + m[0].length - 1 : undefined;
 }
 
 /** Whether `at` is inside one of the sorted [start, end) spans (a binary search). */
@@ -647,9 +668,12 @@ export function registerCommandFindings(texts: ReadonlyMap<string, string>, temp
         }
         // A volume, by config.toml's rule (volumeReach): a way onto the host (RF309) where the host side is
         // written out, else cloud credentials (RF945), which the container side tells whatever variable fills in the host side.
-        const reach = f.name === 'docker-volumes' && f.value !== undefined ? volumeReach(f.value, !unknownValue(f.value.split(':')[0] ?? '')) : undefined;
+        const reach = f.name === 'docker-volumes' && f.value !== undefined ? volumeReach(f.value, !unknownValue(f.value.split(':')[0] ?? ''), 'register') : undefined;
         if (reach?.kind === 'credentials') findings.push(finding('RF945', at, `gitlab-runner register ${f.written} ${reach.lets}`, CREDENTIAL_MOUNT_FIX, f.value));
-        if (reach?.kind === 'host') findings.push(finding('RF309', at, `gitlab-runner register ${f.written} ${f.value!} ${reach.lets}${reach.readOnly ? '' : `; ${ON_SOME_HOST}`}`, hostVolumeFix(`${f.written} ${f.value!}`), f.value));
+        if (reach?.kind === 'host') {
+          const volume = finding('RF309', at, `gitlab-runner register ${f.written} ${f.value!} ${reach.lets}${reach.contained ? '' : `; ${ON_SOME_HOST}`}`, reach.fix ?? hostVolumeFix(`${f.written} ${f.value!}`), f.value);
+          findings.push(reach.severity !== undefined ? { ...volume, severity: reach.severity } : volume);
+        }
         if (f.value === undefined || unknownValue(f.value)) return;
         if (f.name === 'docker-cap-add' || f.name === 'docker-devices') {
           findings.push(finding('RF309', at, `gitlab-runner register ${f.written} ${f.value}: every job gets ${f.name === 'docker-cap-add' ? 'that capability' : 'that host device'}`, `remove ${f.written}, or give it only to a runner whose jobs need it`, f.value));

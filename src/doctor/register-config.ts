@@ -31,6 +31,8 @@ const FLAGS: ReadonlyMap<string, { key: Key; kind: Kind }> = new Map<string, { k
   ['cache-dir', { key: ['cache_dir'], kind: 'string' }],
   ['output-limit', { key: ['output_limit'], kind: 'int' }],
   ['env', { key: ['environment'], kind: 'list' }],
+  // SshConfig `long:"host"` under the `ssh` namespace: the machine the ssh executor runs jobs on.
+  ['ssh-host', { key: ['ssh', 'host'], kind: 'string' }],
   ['docker-image', { key: ['docker', 'image'], kind: 'string' }],
   ['docker-privileged', { key: ['docker', 'privileged'], kind: 'bool' }],
   // gitlab-runner spells this one with an underscore (`long:"services_privileged"`).

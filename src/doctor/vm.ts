@@ -487,7 +487,7 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
     const executor = str(get(toml, 'runners', 0, 'executor')) ?? '';
     if (!executors.has(executor)) {
       // A manager whose jobs run as processes on the instance itself: read, said, not proven (no platform proves it).
-      if (HOST_PROCESS_EXECUTORS.has(executor)) findings.push(...hostProcessManagerFindings(ev, root, k, body, origin, executor));
+      if (HOST_PROCESS_EXECUTORS.has(executor)) findings.push(...hostProcessManagerFindings(ev, root, k, body, origin, executor, toml, registered));
       if (HOST_PROCESS_EXECUTORS.has(executor)) hostProcess.push(written(ev, k));
       continue;
     }
@@ -508,25 +508,58 @@ export function findVmManagers(ev: Evidence, root: TerraformRoot, executors: Rea
 }
 
 /**
- * Executors that run a job as processes of the manager's own instance, outside any container:
- * `shell` (GitLab Runner docs, "Executors": the shell executor runs builds on the machine where the
- * runner is installed). The platforms prove Docker, docker-autoscaler and Fargate managers on EC2;
- * these are read as managers (no RF910) and said, not proven.
+ * Executors that run a job without a container of the platforms' (GitLab Runner docs, "Executors"),
+ * by where the job runs and whether it reaches the instance's metadata service, hence its profile:
+ * - `shell` runs builds as processes on the machine where the runner is installed: reached.
+ * - `virtualbox` runs each job in a VirtualBox VM on that machine, reached over SSH through a port
+ *   forward of the VM's NAT (the executor forwards a port of the instance to the VM's SSH server; a
+ *   port forward is a NAT setting, gitlab-runner merge request 240). VirtualBox's NAT engine resends
+ *   what the guest sends "using the host operating system": to the network it comes from the
+ *   VirtualBox process on the host (VirtualBox manual, "Network Address Translation (NAT)"). So the
+ *   metadata service answers a job as a process of the instance: reached, whatever the hop limit.
+ * - `parallels` runs each job in a Parallels VM on that machine; whether its shared network hands the
+ *   guest's packets on as a router (the hop limit then stops the reply) or from a process of the host
+ *   is not documented where we looked: not said either way.
+ * - `ssh` runs the job's script on another machine, `[runners.ssh] host`: the instance's profile is
+ *   not the jobs' (their machine's is).
+ * The platforms prove Docker, docker-autoscaler and Fargate managers on EC2; these are read as
+ * managers (no RF910) and said, not proven. `custom` runs whatever its driver does: not read here.
  */
-const HOST_PROCESS_EXECUTORS = new Set(['shell']);
+interface HostExecutor {
+  reachesProfile: boolean | undefined;
+  /** Where its jobs run; `registered`: the entry is register's flags, not a config.toml as written. */
+  jobsRun: (toml: Record<string, unknown>, registered: boolean) => string;
+}
+const HOST_EXECUTORS: ReadonlyMap<string, HostExecutor> = new Map<string, HostExecutor>([
+  ['shell', { reachesProfile: true, jobsRun: () => 'as processes on the instance itself' }],
+  ['virtualbox', { reachesProfile: true, jobsRun: () => "in VirtualBox VMs on the instance, whose NAT sends the VMs' connections on from the instance's own VirtualBox process" }],
+  ['parallels', { reachesProfile: undefined, jobsRun: () => 'in Parallels VMs on the instance' }],
+  ['ssh', { reachesProfile: false, jobsRun: (toml, registered) => `on another machine over SSH (${sshHostOf(toml, registered)}), not on the instance` }],
+]);
+const HOST_PROCESS_EXECUTORS: ReadonlySet<string> = new Set(HOST_EXECUTORS.keys());
+
+/** The machine an ssh executor runs jobs on, as config.toml or register's --ssh-host names it. */
+function sshHostOf(toml: Record<string, unknown>, registered: boolean): string {
+  const host = str(get(toml, 'runners', 0, 'ssh', 'host'));
+  const key = registered ? '--ssh-host' : '[runners.ssh] host';
+  if (host === undefined || host.trim() === '') return `no ${key} given`;
+  return registered ? `${key} ${host}` : `${key} = ${JSON.stringify(host)}`;
+}
 
 /**
- * What the doctor says of a manager whose jobs run as processes on its instance: RF713 where the
- * instance has an instance profile (a process on the instance reaches the instance metadata service
- * whatever the hop limit, which only counts the hops a reply makes past the instance: EC2 User Guide,
- * "Configure the instance metadata options"; so every job holds the manager's role), and RF903 that
- * its chain is not proven.
+ * What the doctor says of a manager whose jobs run outside the platforms' containers (HOST_EXECUTORS):
+ * RF713 where they reach the instance's metadata service and the instance has an instance profile (a
+ * process on the instance reaches it whatever the hop limit, which only counts the hops a reply makes
+ * past the instance: EC2 User Guide, "Configure the instance metadata options"; so every job holds the
+ * manager's role), and RF903 that its chain is not proven, saying where its jobs run.
  */
-function hostProcessManagerFindings(ev: Evidence, root: TerraformRoot, k: string, body: Record<string, unknown>, origin: Origin, executor: string): Finding[] {
+function hostProcessManagerFindings(ev: Evidence, root: TerraformRoot, k: string, body: Record<string, unknown>, origin: Origin, executor: string, toml: Record<string, unknown>, registered: boolean): Finding[] {
   const address = written(ev, k);
   const out: Finding[] = [];
+  const how = HOST_EXECUTORS.get(executor)!;
+  const jobsRun = how.jobsRun(toml, registered);
   const profileRef = instanceProfileOf(body);
-  if (profileRef !== undefined) {
+  if (profileRef !== undefined && how.reachesProfile === true) {
     const profileKey = resolveKey(root, 'aws_iam_instance_profile', profileRef);
     const roleRef = profileKey !== undefined ? str(root.resource.aws_iam_instance_profile?.[profileKey]?.role) : undefined;
     const roleKey = roleRef !== undefined ? resolveKey(root, 'aws_iam_role', roleRef) : undefined;
@@ -537,7 +570,7 @@ function hostProcessManagerFindings(ev: Evidence, root: TerraformRoot, k: string
       finding(
         'RF713',
         formatPosition(originAt(origin, 'iam_instance_profile')),
-        `the runner manager ${address} runs its jobs with the ${executor} executor, as processes on the instance itself: every job can ask the instance metadata service for the credentials of its instance profile ${profile}${role !== undefined && !role.includes('${') ? ` (role ${role})` : ''}, which are the manager's, whatever the IMDS hop limit (that only counts hops past the instance)`,
+        `the runner manager ${address} runs its jobs with the ${executor} executor, ${jobsRun}: every job can ask the instance metadata service for the credentials of its instance profile ${profile}${role !== undefined && !role.includes('${') ? ` (role ${role})` : ''}, which are the manager's, whatever the IMDS hop limit (that only counts hops past the instance)`,
         { fix: 'run jobs in containers (the docker executor, with IMDSv2 and hop limit 1) or on instances of their own (docker-autoscaler) that carry no instance profile of the manager; a job that needs AWS gets a role of its own through GitLab CI id_tokens' },
       ),
     );
@@ -546,7 +579,7 @@ function hostProcessManagerFindings(ev: Evidence, root: TerraformRoot, k: string
     finding(
       'RF903',
       formatPosition(originAt(origin, 'user_data')),
-      `${address} is a runner manager with the ${executor} executor; the doctor proves EC2 runners whose jobs run in Docker containers, on docker-autoscaler instances or on Fargate, so this runner's chain (its identity's permissions, its token's store, its cache) is not proven`,
+      `${address} is a runner manager with the ${executor} executor${how.reachesProfile === true ? '' : `, which runs its jobs ${jobsRun}${how.reachesProfile === false && profileRef !== undefined ? ', so its instance profile is not theirs' : ''}`}; the doctor proves EC2 runners whose jobs run in Docker containers, on docker-autoscaler instances or on Fargate, so this runner's chain (its identity's permissions, its token's store, its cache) is not proven`,
       { fix: 'run the runner with the docker, docker-autoscaler or Fargate (custom) executor to have its chain proven' },
     ),
   );
@@ -784,14 +817,25 @@ function fromRegisterCommand(userData: string, executors: ReadonlySet<string>, t
     return { file: home.path, line: p.line, column: p.column };
   };
   const where = (offset: number) => formatPosition(position(offset));
+  const writtenAs = (c: RegisterCommand, values: boolean): { path: string; command: RegisterCommand } | undefined => {
+    const key = signature(c, values);
+    const found = (values ? written.exact : written.names).get(key) ?? [];
+    const own = found.filter((w) => prefer.includes(w.path));
+    const pool = own.length > 0 ? own : found;
+    const nth = commands.filter((d) => signature(d, values) === key).indexOf(c);
+    return pool[nth] ?? pool[0];
+  };
   // A command register refuses (RF919, said where it is written): no runner is registered, none is proven.
   // Against the version read where the command is written (that file's pin, or its folder's, scriptPin) where it is found there.
   const version = home?.command.version ?? command.version;
   const refused = command.flags.find((f) => isUndefinedFlag(f.name, version)) ?? tokenNotTaken(command, version) ?? refusedSetting(command, version);
   if (refused !== undefined) return { problem: `its ${refused.written} makes gitlab-runner register exit with an error at boot (RF919), so no runner is registered`, fix: 'fix the command as RF919 says', at: where(refused.at), said: true };
-  // Every other command of the user data appends a [[runners]] entry of its own to the same config.toml.
+  // Every other command of the user data appends a [[runners]] entry of its own to the same config.toml,
+  // said where it is written: the same command with the same values, else (Terraform filled a value in)
+  // with the same flags; of several alike, the one in the same place in order (the user data's second
+  // such command is the second written, as a remote-exec inline list runs its strings in order).
   const others = configs.filter((c) => c !== chosen).map((c) => {
-    const p = written.exact.get(signature(c.command, true))?.find((w) => prefer.includes(w.path)) ?? written.exact.get(signature(c.command, true))?.[0];
+    const p = writtenAs(c.command, true) ?? writtenAs(c.command, false);
     return p ? formatPosition({ file: p.path, ...written.lines(p.path).pos(p.command.at) }) : formatPosition(fallback());
   });
   if (config.unknown.length > 0) {

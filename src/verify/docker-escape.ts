@@ -1,4 +1,4 @@
-import { formatPath, type Finding } from '../spec/findings.js';
+import { formatPath, type Finding, type Severity } from '../spec/findings.js';
 import { CODES } from '../spec/codes.js';
 import { isObject } from '../model/is-object.js';
 
@@ -29,11 +29,14 @@ export interface DockerEscape {
   /** RF945: a mount that hands jobs a cloud credentials file or folder (credentialMount), not a way out of the container (RF309). */
   credentials?: true;
   /**
-   * A read-only mount of host files: a job reads them but is not on the host by it, so what a job
-   * does once there (the `then` of escapeFindings) is not said of it. It stays a finding: what it
-   * reads (runner tokens, keys, other jobs' files) is not the job's.
+   * The job stays in its container by it, so what a job does once on the host (the `then` of
+   * escapeFindings) is not said of it: a read-only mount of host files (a job reads them; it stays
+   * a finding, what it reads, runner tokens, keys, other jobs' files, is not the job's), or a host
+   * settings file a job changes without becoming root (HOST_SETTINGS_FILES).
    */
-  readOnly?: true;
+  contained?: true;
+  /** Lower than the code's where the setting changes the host without handing a job root on it (HOST_SETTINGS_FILES). */
+  severity?: Severity;
 }
 
 const ROOT_ON_HOST = 'and with it becomes root on the host';
@@ -178,22 +181,71 @@ const READ_ONLY_EXPOSES: readonly [string, string][] = [
   ['/sys', "the host's kernel and device settings"],
 ];
 
-/** What a `volumes` entry hands a job, and whether it stays read-only (a job that cannot write there is not on the host by it). */
-function volumeEscape(entry: string): { lets: string; readOnly: boolean } | undefined {
+/** The entry mounted read-only: `ro` in place of `rw`, or added to its options. */
+function readOnlyEntry(entry: string): string {
+  const parts = entry.split(':');
+  if (parts.length < 3) return `${entry}:ro`;
+  const options = parts[parts.length - 1]!.split(',').filter((o) => o.trim().toLowerCase() !== 'rw');
+  return [...parts.slice(0, -1), ['ro', ...options].join(',')].join(':');
+}
+
+/** Where a fix names a setting in the user's own document: `[runners.docker] key` in config.toml, `--docker-…` for register. */
+export type VolumeForm = 'config.toml' | 'register';
+const EXTRA_HOSTS: Record<VolumeForm, string> = { 'config.toml': '[runners.docker] extra_hosts', register: '--docker-extra-hosts' };
+const DNS: Record<VolumeForm, string> = { 'config.toml': '[runners.docker] dns', register: '--docker-dns' };
+
+const NO_ROOT = 'not a way out of the container: the file holds names and settings, not programs the host runs as root';
+/**
+ * Single host files under /etc whose read-write mount lets a job change what the host (and the next
+ * jobs) do, but not run anything as root on it: not "root on the host" (ROOT_ON_HOST), a finding of
+ * lower severity. A job writes the file in place (a bind-mounted file cannot be replaced by a rename),
+ * and writes go to the file on the host, whatever it is mounted as in the container: Docker leaves
+ * /etc/hosts and /etc/resolv.conf to a mount the configuration names there. Facts:
+ * - /etc/hosts: the host's name lookups read it first (nsswitch `files`; the Go resolver of
+ *   gitlab-runner too); every job mounts the same file, so one job's entries hold for the next jobs.
+ *   TLS still checks who answers, so the lookups it takes over are those of plain or unverified connections.
+ * - /etc/resolv.conf: the host's DNS servers, and Docker hands containers the host's resolvers, so
+ *   the next jobs ask the server the job names too.
+ * - /etc/localtime (a link into /usr/share/zoneinfo; a bind mount follows it to the zone file) and
+ *   /etc/timezone: the host's local time zone, which its logs and cron schedules follow; read-only,
+ *   they are public and no finding (READ_ONLY_EXPOSES).
+ */
+const HOST_SETTINGS_FILES = new Map<string, { lets: string; severity: Severity; fix: (entry: string, form: VolumeForm) => string }>([
+  ['/etc/hosts', {
+    lets: `the host's /etc/hosts read-write: a job writes the addresses the host's names resolve to, for the host's services, the runner manager and Docker (GitLab, registries, cloud APIs), and for the next jobs, which mount the same file; TLS still checks who answers, so it takes over connections without TLS or with its checks off. It is ${NO_ROOT}`,
+    severity: 'warning',
+    fix: (entry, form) => `mount it read-only (${readOnlyEntry(entry)}), or leave it out: a name jobs need goes in ${EXTRA_HOSTS[form]}`,
+  }],
+  ['/etc/resolv.conf', {
+    lets: `the host's /etc/resolv.conf read-write: a job names the DNS servers the host asks, and with them where the host's services, the runner manager and Docker connect by name, and the next jobs too (Docker gives containers the host's resolvers); TLS still checks who answers, so it takes over connections without TLS or with its checks off. It is ${NO_ROOT}`,
+    severity: 'warning',
+    fix: (_entry, form) => `remove the mount: Docker gives each job the host's resolvers already; other DNS servers for jobs go in ${DNS[form]}`,
+  }],
+  ...['/etc/localtime', '/etc/timezone'].map((path) => [path, {
+    lets: `the host's ${path} read-write: a job changes the host's local time zone (the times in its logs, when its cron jobs run), nothing more: ${NO_ROOT}`,
+    severity: 'info' as const,
+    fix: (entry: string) => `mount it read-only (${readOnlyEntry(entry)})`,
+  }] as const),
+]);
+
+/** What a `volumes` entry hands a job, and whether the job stays in its container by it (a read-only mount, a host settings file). */
+function volumeEscape(entry: string, form: VolumeForm): { lets: string; contained: boolean; severity?: Severity; fix?: string } | undefined {
   const host = hostPath(entry);
   if (host === undefined) return undefined;
   const socket = /\/(docker|containerd|podman)\.sock$/.test(host) || SOCKET_DIRS.has(host);
-  if (socket) return { lets: `the Docker API of the host: a job starts a privileged or host-network container ${ROOT_ON_HOST} (mounted read-only too: the socket still takes API calls)`, readOnly: false };
+  if (socket) return { lets: `the Docker API of the host: a job starts a privileged or host-network container ${ROOT_ON_HOST} (mounted read-only too: the socket still takes API calls)`, contained: false };
   const system = SYSTEM_DIRS.find((d) => host === d || host.startsWith(`${d}/`));
   if (system === undefined) return undefined;
-  if (!readOnlyMount(entry)) return { lets: `the host's ${host} read-write: a job reads and changes the host's own system files ${ROOT_ON_HOST}`, readOnly: false };
+  const settings = HOST_SETTINGS_FILES.get(host);
+  if (settings !== undefined && !readOnlyMount(entry)) return { lets: settings.lets, contained: true, severity: settings.severity, fix: settings.fix(entry, form) };
+  if (!readOnlyMount(entry)) return { lets: `the host's ${host} read-write: a job reads and changes the host's own system files ${ROOT_ON_HOST}`, contained: false };
   // Read-only holds for files, not device nodes: a write to a device node goes to the device (as for the socket).
-  if (system === '/dev') return { lets: `the host's ${host} (mounted read-only too: a device node still takes writes): a job reads and writes the host's devices that the container's device rules let it open`, readOnly: true };
+  if (system === '/dev') return { lets: `the host's ${host} (mounted read-only too: a device node still takes writes): a job reads and writes the host's devices that the container's device rules let it open`, contained: true };
   const exposes = [...new Set(READ_ONLY_EXPOSES.filter(([d]) => host === d || d.startsWith(`${host}/`) || host.startsWith(`${d}/`)).map(([, what]) => what))];
   // Read-only and holding none of those (/etc/localtime, /etc/ssl/certs, /usr/share/zoneinfo, /lib/modules):
   // the host's programs, public certificates and settings, which a job may read without harm.
   if (exposes.length === 0) return undefined;
-  return { lets: `the host's ${host} read-only: a job cannot change the files there, but reads every one of them, those only root may read included${exposes.length > 0 ? ` (${exposes.join(', ')})` : ''}`, readOnly: true };
+  return { lets: `the host's ${host} read-only: a job cannot change the files there, but reads every one of them, those only root may read included${exposes.length > 0 ? ` (${exposes.join(', ')})` : ''}`, contained: true };
 }
 
 /**
@@ -238,10 +290,10 @@ export function credentialMount(entry: string): string | undefined {
  * else cloud credentials (RF945); undefined for neither. `hostKnown: false` (a host side that a
  * variable fills in) leaves only what the container side tells.
  */
-export type VolumeReach = { kind: 'host'; lets: string; readOnly: boolean } | { kind: 'credentials'; lets: string };
-export function volumeReach(entry: string, hostKnown = true): VolumeReach | undefined {
-  const escape = hostKnown ? volumeEscape(entry) : undefined;
-  if (escape !== undefined) return { kind: 'host', lets: `bind-mounts ${escape.lets}`, readOnly: escape.readOnly };
+export type VolumeReach = { kind: 'host'; lets: string; contained: boolean; severity?: Severity; fix?: string } | { kind: 'credentials'; lets: string };
+export function volumeReach(entry: string, hostKnown = true, form: VolumeForm = 'config.toml'): VolumeReach | undefined {
+  const escape = hostKnown ? volumeEscape(entry, form) : undefined;
+  if (escape !== undefined) return { kind: 'host', ...escape, lets: `bind-mounts ${escape.lets}` };
   // Not a way out of the container (a host path under /root already is one: RF309), but cloud credentials for every job.
   const credentials = credentialMount(entry);
   return credentials === undefined ? undefined : { kind: 'credentials', lets: credentialMountLets(credentials) };
@@ -310,11 +362,8 @@ export function dockerHostEscapes(toml: unknown): DockerEscape[] {
       const reach = volumeReach(volume);
       if (reach === undefined) return;
       const index = Array.isArray(docker.volumes) ? n : undefined;
-      if (reach.kind === 'credentials') out.push({ at: at('volumes', index), key: 'volumes', value: show(volume), lets: reach.lets, fix: CREDENTIAL_MOUNT_FIX, credentials: true, readOnly: true });
-      else {
-        add('volumes', volume, reach.lets, index);
-        if (reach.readOnly) out[out.length - 1]!.readOnly = true;
-      }
+      if (reach.kind === 'credentials') out.push({ at: at('volumes', index), key: 'volumes', value: show(volume), lets: reach.lets, fix: CREDENTIAL_MOUNT_FIX, credentials: true, contained: true });
+      else out.push({ at: at('volumes', index), key: 'volumes', value: show(volume), lets: reach.lets, fix: reach.fix ?? FIXES.volumes!, ...(reach.contained ? { contained: true as const } : {}), ...(reach.severity !== undefined ? { severity: reach.severity } : {}) });
     });
     strings(docker.volumes_from).forEach((entry, n) => {
       const { container, readOnly } = volumesFromEntry(entry);
@@ -357,6 +406,6 @@ export function escapeFindings(escapes: readonly DockerEscape[], runnerPath: str
     .filter((e) => e.key !== 'privileged')
     .map((e) => {
       const code = e.credentials ? 'RF945' : 'RF309';
-      return { code, severity: CODES[code].severity, path: `${runnerPath}${CONFIG_TOML_MARK}${escapePath(e)}`, message: `config.toml ${describeEscape(e)} ${e.lets}${e.readOnly ? '' : `; ${then}`}`, received: e.value, fix: e.fix };
+      return { code, severity: e.severity ?? CODES[code].severity, path: `${runnerPath}${CONFIG_TOML_MARK}${escapePath(e)}`, message: `config.toml ${describeEscape(e)} ${e.lets}${e.contained ? '' : `; ${then}`}`, received: e.value, fix: e.fix };
     });
 }

@@ -100,8 +100,8 @@ export const ec2DockerPlatform: PlatformPlugin = vmPlatform({
     // reach the host (privileged included, which is RF301) reaches its metadata service too.
     const escapes = dockerHostEscapes(docs.runners.get(runner.name)?.configToml);
     findings.push(...escapeFindings(escapes, runnerPath, `from the host a job obtains ${ON_THE_HOST}`));
-    // A read-only mount (RF309 where it exposes secrets) keeps the job in its container: not a way to the metadata service.
-    const escaped = escapes.some((e) => e.readOnly !== true);
+    // A read-only mount (RF309 where it exposes secrets) or a host settings file keeps the job in its container: not a way to the metadata service.
+    const escaped = escapes.some((e) => e.contained !== true);
     return { findings, proofs: [{ claim: 'job containers cannot reach the instance credentials (IMDSv2 required, hop limit 1)', holds: !reach && !escaped }], ...(reach || escaped ? { jobsHoldManagerCredentials: true } : {}) };
   },
 

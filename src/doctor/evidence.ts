@@ -168,8 +168,13 @@ export interface Evidence {
   gitOps?: GitOpsObject[];
   /** Releases of the gitlab-runner chart a GitOps object deploys whose values did not parse (said as RF901 there), or whose chart is not given but whose values are the runner chart's (RF903): found, not read, and not "no runner manager". */
   chartsUnread?: number;
-  /** Manager workloads a Flux Kustomization builds whose apply fails (an object of its build names no namespace: RF903 there, kustomize-namespace.ts): found, not deployed, and not "no runner manager". */
-  fluxNotApplied?: number;
+  /** Manager workloads (and GitOps releases) a kustomize build does not deploy — a Flux Kustomization's apply fails (an object of its build names no namespace: RF903 there), or `kustomize build` refuses the kustomization (RF901 / RF946 there; kustomize-namespace.ts): found, not deployed, and not "no runner manager". */
+  notDeployed?: number;
+  /** Kustomizations (by their document) whose `kustomize build` fails, or that a failing one lists: their helmCharts are not read (gitops.ts). */
+  kustomizeFailed?: Set<Record<string, unknown>>;
+  /** Every path given (normal paths, read or not), and the folders a walk read whole (a folder of a file found by walking): a path under a walked folder that is not given does not exist (kustomize-build.ts). */
+  givenPaths?: Set<string>;
+  walkedFolders?: Set<string>;
   /** Objects of OpenShift Templates that may run a manager but were not read (a workload using a parameter without a value, a template that cannot be processed): where, and what; RF910 names them. */
   templatesUnread?: string[];
   /** Kustomizations read (kustomization.yaml): the namespace of each is applied to the objects of the files it lists (kustomize-namespace.ts). */

@@ -592,6 +592,11 @@ function readHelmRelease(ev: Evidence, o: GitOpsObject): void {
  */
 function readKustomization(ev: Evidence, o: GitOpsObject): void {
   const charts = Array.isArray(o.value.helmCharts) ? o.value.helmCharts : [];
+  // kustomize build refuses it, or a kustomization listing it (RF901 / RF946 there): its charts are not rendered.
+  if (ev.kustomizeFailed?.has(o.value)) {
+    if (charts.some((c) => isObject(c) && isRunnerChart(c.name, c.repo))) ev.chartsUnread = (ev.chartsUnread ?? 0) + 1;
+    return;
+  }
   const folder = o.origin.source.path.replace(/[^\\/]*$/, '');
   charts.forEach((chart, n) => {
     if (!isObject(chart) || !isRunnerChart(chart.name, chart.repo)) return;

@@ -1461,7 +1461,7 @@ export function inferDeployment(ev: Evidence): Inferred {
   }
   // A chart whose release namespace is not statically known was found and said (RF906): not "no manager".
   // So is a release of the chart a GitOps object deploys whose values do not parse (RF901 at them).
-  if (chains.length === 0 && vm.found === 0 && vm.hostProcess.length === 0 && azureVms.found === 0 && !chartsNotPlaced && !ev.helmValues.some((v) => v.namespaceUnknown) && !ev.chartsUnread && !ev.fluxNotApplied) {
+  if (chains.length === 0 && vm.found === 0 && vm.hostProcess.length === 0 && azureVms.found === 0 && !chartsNotPlaced && !ev.helmValues.some((v) => v.namespaceUnknown) && !ev.chartsUnread && !ev.notDeployed) {
     // Launch templates whose user data could not be read may be the managers: say which and why.
     const unread = vm.unreadable.length > 0 ? `; the user data of ${unreadKinds(vm.unreadable)} could not be read: ${vm.unreadable.slice(0, 3).join('; ')}${vm.unreadable.length > 3 ? ` and ${vm.unreadable.length - 3} more` : ''}` : '';
     // Managers read whole whose register command gitlab-runner refuses: said as refused (RF919 says where), not as unread.

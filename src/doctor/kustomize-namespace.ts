@@ -8,6 +8,7 @@ import { formatPosition, type Origin } from './source.js';
 import { stringPlaces } from './gitops.js';
 import { CLUSTER_SCOPED, applyKustomizePatches, chainObject, patchFiles } from './kustomize-patch.js';
 import { IdHistory, accountOf, applyNamePrefixSuffix, fixNameReferences, renamed } from './kustomize-names.js';
+import { kustomizeBuildErrors } from './kustomize-build.js';
 
 /**
  * A kustomization's `namespace:` applied to the objects of the files it lists, as `kustomize build`
@@ -155,14 +156,25 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   if (nodes.length === 0) return;
 
   const at = (n: Node, ...p: (string | number)[]): string => formatPosition(n.origin.source.locate(n.origin.doc, [...n.origin.path, ...p]));
+  // Kustomizations kustomize build refuses (kustomize-build.ts), and those listing one: their builds deploy nothing.
+  const refused = kustomizeBuildErrors(ev, nodes);
+  const failed = new Set<Node>();
+  const fails = (k: Node, seen: Set<Node>): boolean => {
+    if (refused.has(k)) return true;
+    if (seen.has(k)) return false;
+    seen.add(k);
+    return listed(k).inner.some((c) => fails(c, seen));
+  };
+  for (const n of nodes) if (fails(n, new Set())) failed.add(n);
   for (const n of nodes) {
+    if (failed.has(n)) continue;
     if (n.namespace !== undefined) n.ops.push({ namespace: n.namespace, unsetOnly: false, subjects: 'defaultOnly', what: n.what! });
     transformers(ev, n, textOf, at);
     replacements(ev, n, textOf, at);
   }
 
   /** The files a kustomization lists (its resources and bases, folders followed to their kustomization). */
-  const listed = (k: Node): { files: string[]; inner: Node[] } => {
+  function listed(k: Node): { files: string[]; inner: Node[] } {
     const files: string[] = [];
     const inner: Node[] = [];
     const entries: unknown[] = [...(Array.isArray(k.value.resources) ? (k.value.resources as unknown[]) : []), ...(Array.isArray(k.value.bases) ? (k.value.bases as unknown[]) : [])];
@@ -176,7 +188,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
       }
     }
     return { files, inner };
-  };
+  }
   /**
    * The files a kustomization builds, where every one of its resources (and bases) is a file given or
    * a folder of a kustomization that is closed too, and neither it nor an inner one has a field that
@@ -247,7 +259,9 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     order.push(k);
     orderOf.set(root, order);
   };
-  for (const k of nodes) if (!innerOf.has(k)) visit(k, [], k, new Set());
+  // Builds that succeed first, so a file a refused build lists too is read as the other deploys it.
+  for (const k of nodes) if (!innerOf.has(k) && !failed.has(k)) visit(k, [], k, new Set());
+  for (const k of nodes) if (!innerOf.has(k) && failed.has(k)) visit(k, [], k, new Set());
   sharedBases(ev, shared, chainOf);
   // A file a kustomization names as a patch holds patches, not objects it deploys (unless a kustomization lists it as a resource too).
   const patchOnly = new Set(nodes.flatMap((n) => patchFiles(n.folder, n.value)).filter((f) => !rootOf.has(f)));
@@ -260,6 +274,7 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
   const fileOf = (o: { origin: { source: { path: string } } }): string => normalPath(o.origin.source.path);
   const notes = new Map<string, string>();
   for (const root of new Set(rootOf.values())) {
+    if (failed.has(root)) continue;
     const objects = ev.kubernetes.filter((o) => rootOf.get(fileOf(o)) === root);
     const accounts: { name: string; original: string; meta: { namespace?: string } }[] = [];
     const bindings: { subject: Record<string, unknown>; written: string | undefined }[] = [];
@@ -354,7 +369,32 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     }
   }
   if (notes.size > 0) ev.namespaceNotes = notes;
+  refusedBuilds(ev, failed, rootOf, orderOf);
   fluxUnapplied(ev, plain, builds);
+}
+
+/**
+ * The builds `kustomize build` refuses (a refused kustomization, or one listing it: kustomize-build.ts
+ * said why): nothing of them is deployed, so the objects of the files only they build, and the
+ * GitOps objects among them, are not read (no chain proven as if the build succeeded); their
+ * kustomizations' helmCharts are not read either (gitops.ts). Found, they are not "no runner manager".
+ */
+function refusedBuilds(ev: Evidence, failed: Set<Node>, rootOf: Map<string, Node>, orderOf: Map<Node, Node[]>): void {
+  if (failed.size === 0) return;
+  const out = (o: { origin: { source: { path: string } } }): boolean => {
+    const root = rootOf.get(normalPath(o.origin.source.path));
+    return root !== undefined && failed.has(root);
+  };
+  const dropped = ev.kubernetes.filter(out);
+  const releases = (ev.gitOps ?? []).filter((g) => out(g) && g.kind !== 'Kustomization');
+  ev.notDeployed = (ev.notDeployed ?? 0) + dropped.filter((o) => chainObject(o.value) && !RBAC_KINDS.has(o.value.kind) && o.value.kind !== 'ConfigMap').length + releases.length;
+  if (dropped.length > 0) ev.kubernetes = ev.kubernetes.filter((o) => !dropped.includes(o));
+  if (releases.length > 0) ev.gitOps = ev.gitOps!.filter((g) => !releases.includes(g));
+  const kustomizations = new Set<Record<string, unknown>>();
+  for (const n of failed) kustomizations.add(n.value);
+  const built = new Set([...orderOf].filter(([root]) => !failed.has(root)).flatMap(([, order]) => order));
+  for (const root of failed) for (const n of orderOf.get(root) ?? []) if (!built.has(n)) kustomizations.add(n.value);
+  ev.kustomizeFailed = kustomizations;
 }
 
 /**
@@ -549,7 +589,7 @@ function fluxUnapplied(ev: Evidence, plain: readonly FluxPlain[], builds: Map<st
     const first = none[0]!;
     ev.findings.push(finding(f.place, `${f.what} has no spec.targetNamespace, and what it builds from ${safeText(f.folder, 100)} names no namespace for ${shown}${none.length > 4 ? ` and ${none.length - 4} more` : ''}: kustomize-controller applies objects as built, putting them neither in the Kustomization's own namespace nor in default, and its server-side apply fails for such an object ("${first.value.kind}/${safeText(first.value.metadata.name, 80)} namespace not specified"), before it applies any namespaced object of the build; so these are not deployed and the runner's chain is not proven`, `set spec.targetNamespace on the Flux Kustomization, ${f.written ? `or namespace: in the kustomization of ${safeText(f.folder, 100)}` : `or write a kustomization.yaml in ${safeText(f.folder, 100)} with namespace: and these files as resources`}, or metadata.namespace in each of these objects`));
     const dropped = new Set(built.filter((o) => !DEFINITIONS.has(o.value.kind)));
-    ev.fluxNotApplied = (ev.fluxNotApplied ?? 0) + [...dropped].filter((o) => chainObject(o.value) && !RBAC_KINDS.has(o.value.kind) && o.value.kind !== 'ConfigMap').length;
+    ev.notDeployed = (ev.notDeployed ?? 0) + [...dropped].filter((o) => chainObject(o.value) && !RBAC_KINDS.has(o.value.kind) && o.value.kind !== 'ConfigMap').length;
     ev.kubernetes = ev.kubernetes.filter((o) => !dropped.has(o));
   }
 }

@@ -641,7 +641,9 @@ function readKustomization(ev: Evidence, o: GitOpsObject): void {
     const placed = chartNamespace(ev, o, chart, at, about);
     const namespace = placed.namespace;
     const release = str(chart.releaseName);
-    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(placed.note !== undefined ? { namespaceNote: placed.note } : {}), ...(placed.unknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chart.version) });
+    // A namePrefix / nameSuffix of the kustomization or of one listing it renames the chart's objects too (infer.ts).
+    const affix = ev.kustomizeScopes?.get(o.value)?.affix;
+    ev.helmValues.push({ value: merged.value, origin: { source: new ReleaseSource(o.origin.source, merged, () => at('name')), doc: 0, path: [] }, ...(namespace !== undefined ? { namespace } : {}), ...(placed.note !== undefined ? { namespaceNote: placed.note } : {}), ...(placed.unknown ? { namespaceUnknown: true as const } : {}), ...(release !== undefined ? { release } : {}), ...versionOf(chart.version), ...(affix !== undefined ? { renamedBy: affix } : {}) });
   });
 }
 

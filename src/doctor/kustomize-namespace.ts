@@ -93,6 +93,13 @@ export interface HelmChartScope {
   ops: NamespaceOp[];
   /** Where an Argo CD Application's kustomize.namespace set it and its destination.namespace differs: said with the chain. */
   destinationNote?: string;
+  /**
+   * The namePrefix and nameSuffix of it and of the kustomizations listing it (outermost prefix first,
+   * innermost suffix first): kustomize's prefix and suffix transformers rename the chart's objects as
+   * any others (only the namespace transformer passes over helm-generated ones), and the name
+   * references follow; `by` says which fields did, for the chain.
+   */
+  affix?: { prefix: string; suffix: string; by: string };
 }
 
 interface Node {
@@ -237,7 +244,14 @@ export function applyKustomizeNamespaces(ev: Evidence): void {
     const ancestor = outer.find((n) => n.namespace !== undefined);
     const note = chain.find((n) => n.note !== undefined)?.note;
     if (Array.isArray(k.value.helmCharts) && !scopes.has(k.value)) {
+      const by = chain.flatMap((n) => (['namePrefix', 'nameSuffix'] as const).flatMap((field) => {
+        const v = str(n.value[field]);
+        return v !== undefined ? [`${field} ${safeText(v, 63)} of ${n.origin.source.path} (${at(n, field)})`] : [];
+      }));
+      const prefix = chain.map((n) => str(n.value.namePrefix) ?? '').reverse().join('');
+      const suffix = chain.map((n) => str(n.value.nameSuffix) ?? '').join('');
       scopes.set(k.value, {
+        ...(by.length > 0 ? { affix: { prefix, suffix, by: by.join(' and ') } } : {}),
         ...(k.namespace !== undefined ? { own: { namespace: k.namespace, what: k.what! } } : {}),
         ...(ancestor ? { ancestor: { namespace: ancestor.namespace!, what: ancestor.what! } } : {}),
         ops,

@@ -1,0 +1,82 @@
+import { describe, expect, it } from 'vitest';
+import type { DoctorResult } from '../src/doctor/index.js';
+import { doctorTexts, irsaChartValues, placeOf } from './helpers/doctor.js';
+
+/**
+ * Issue 49c. A kustomization's `helmCharts` under a namePrefix / nameSuffix: kustomize's prefix and
+ * suffix transformers rename the objects the chart inflation generator makes as any others (only the
+ * namespace transformer passes over helm-generated objects), so the chart's ServiceAccount is renamed
+ * and the manager's serviceAccountName follows it.
+ */
+
+const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
+const managers = (r: DoctorResult) => [...r.chains.values()].map((l) => l[0]!);
+const ROLE = 'arn:aws:iam::111122223333:role/ci-gitlab-runner';
+const iam = (sub: string) => `resource "aws_iam_role" "runner" {
+  name = "ci-gitlab-runner"
+  assume_role_policy = jsonencode({
+    Version = "2012-10-17"
+    Statement = [{
+      Effect    = "Allow"
+      Action    = "sts:AssumeRoleWithWebIdentity"
+      Principal = { Federated = "arn:aws:iam::111122223333:oidc-provider/oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789" }
+      Condition = { StringEquals = {
+        "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789:sub" = "${sub}"
+        "oidc.eks.eu-west-1.amazonaws.com/id/ABCDEF0123456789:aud" = "sts.amazonaws.com"
+      } }
+    }]
+  })
+}
+`;
+const chart = (head: string) => `${head}helmCharts:
+  - name: gitlab-runner
+    repo: https://charts.gitlab.io
+    version: 0.70.0
+    releaseName: ci
+    namespace: ci
+    valuesFile: values.yaml
+`;
+
+describe('1. helmCharts under a namePrefix: the chart\'s ServiceAccount is renamed', () => {
+  const K = chart('namespace: ci\nnamePrefix: prod-\n');
+
+  it('a trust naming the prefixed account is right: the chain proves ci/prod-gitlab-runner and says which field renamed it', () => {
+    const r = doctorTexts({ 'runner/kustomization.yaml': K, 'runner/values.yaml': irsaChartValues(), 'iam/main.tf': iam('system:serviceaccount:ci:prod-gitlab-runner') });
+    expect(codes(r, 'RF104')).toEqual([]);
+    const m = managers(r);
+    expect(m).toHaveLength(1);
+    expect(m[0]).toMatch(/^manager ci\/prod-gitlab-runner /);
+    expect(m[0]).toContain(`service account prod-gitlab-runner: gitlab-runner as the chart's values name it, renamed by namePrefix prod- of runner/kustomization.yaml (${placeOf('runner/kustomization.yaml', K, 'prod-')})`);
+  });
+
+  it('twin: a trust naming the account as the values write it is the drift (RF104), its fix the built name', () => {
+    const r = doctorTexts({ 'runner/kustomization.yaml': K, 'runner/values.yaml': irsaChartValues(), 'iam/main.tf': iam('system:serviceaccount:ci:gitlab-runner') });
+    const rf104 = codes(r, 'RF104');
+    expect(rf104).toHaveLength(1);
+    expect(rf104[0]!.fix).toContain('system:serviceaccount:ci:prod-gitlab-runner');
+    // With no prefix the written name is the built one: no drift.
+    expect(codes(doctorTexts({ 'runner/kustomization.yaml': chart('namespace: ci\n'), 'runner/values.yaml': irsaChartValues(), 'iam/main.tf': iam('system:serviceaccount:ci:gitlab-runner') }), 'RF104')).toEqual([]);
+  });
+
+  it("an overlay's prefix over the chart kustomization's suffix: b- … -x, outermost prefix first", () => {
+    const r = doctorTexts({ 'runner/kustomization.yaml': chart('nameSuffix: -x\n'), 'runner/values.yaml': irsaChartValues(), 'prod/kustomization.yaml': 'namespace: ci\nnamePrefix: b-\nresources:\n  - ../runner\n', 'iam/main.tf': iam('system:serviceaccount:ci:b-gitlab-runner-x') });
+    expect(managers(r)[0]).toMatch(/^manager ci\/b-gitlab-runner-x /);
+    expect(codes(r, 'RF104')).toEqual([]);
+  });
+
+  it('an account the chart does not create and the build does not hold keeps its name (the reference is not renamed)', () => {
+    const values = irsaChartValues().replace('create: true', 'create: false');
+    const r = doctorTexts({ 'runner/kustomization.yaml': K, 'runner/values.yaml': values, 'iam/main.tf': iam('system:serviceaccount:ci:gitlab-runner') });
+    expect(managers(r)[0]).toMatch(/^manager ci\/gitlab-runner /);
+    expect(r.findings.filter((f) => f.message.includes(ROLE) && f.code === 'RF104')).toEqual([]);
+  });
+
+  it('an account the chart does not create but the build holds is renamed with it, and the manager follows', () => {
+    const values = irsaChartValues().replace('create: true', 'create: false');
+    const k = `${K}resources:\n  - sa.yaml\n`;
+    const sa = `apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: gitlab-runner\n  annotations:\n    eks.amazonaws.com/role-arn: ${ROLE}\n`;
+    const r = doctorTexts({ 'runner/kustomization.yaml': k, 'runner/values.yaml': values, 'runner/sa.yaml': sa, 'iam/main.tf': iam('system:serviceaccount:ci:prod-gitlab-runner') });
+    expect(managers(r)[0]).toMatch(/^manager ci\/prod-gitlab-runner /);
+    expect(codes(r, 'RF104')).toEqual([]);
+  });
+});

@@ -1,12 +1,14 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, irsaChartValues, placeOf } from './helpers/doctor.js';
+import { doctorTexts, fluxHelmRelease, irsaChartValues, placeOf } from './helpers/doctor.js';
 
 /**
  * Issue 49c. A kustomization's `helmCharts` under a namePrefix / nameSuffix: kustomize's prefix and
  * suffix transformers rename the objects the chart inflation generator makes as any others (only the
  * namespace transformer passes over helm-generated objects), so the chart's ServiceAccount is renamed
- * and the manager's serviceAccountName follows it.
+ * and the manager's serviceAccountName follows it. A Flux HelmRelease with no namespace: helm-controller
+ * installs it in its own namespace, which is the one it was applied in; a Flux Kustomization with no
+ * targetNamespace applies it as built and its apply fails ("namespace not specified").
  */
 
 const codes = (r: DoctorResult, code: string) => r.findings.filter((f) => f.code === code);
@@ -78,5 +80,54 @@ describe('1. helmCharts under a namePrefix: the chart\'s ServiceAccount is renam
     const r = doctorTexts({ 'runner/kustomization.yaml': k, 'runner/values.yaml': values, 'runner/sa.yaml': sa, 'iam/main.tf': iam('system:serviceaccount:ci:prod-gitlab-runner') });
     expect(managers(r)[0]).toMatch(/^manager ci\/prod-gitlab-runner /);
     expect(codes(r, 'RF104')).toEqual([]);
+  });
+});
+
+describe('2. a Flux HelmRelease with neither spec.targetNamespace nor metadata.namespace', () => {
+  const flux = (target: string) => `apiVersion: kustomize.toolkit.fluxcd.io/v1
+kind: Kustomization
+metadata:
+  name: runner
+  namespace: flux-system
+spec:
+  interval: 10m
+  path: ./apps/runner
+  prune: true
+  sourceRef:
+    kind: GitRepository
+    name: fleet
+${target}`;
+  const release = (meta: string) => fluxHelmRelease({ meta, values: '    gitlabUrl: https://gitlab.example.com/\n    serviceAccount:\n      create: true\n      name: gitlab-runner\n' });
+  const neither = (r: DoctorResult) => codes(r, 'RF903').filter((f) => f.message.includes('neither spec.targetNamespace nor metadata.namespace'));
+
+  it('applied by a Flux Kustomization with no targetNamespace: RF903 at its spec.path (the apply fails, "HelmRelease/gitlab-runner namespace not specified"), the release not read, no RF910', () => {
+    const k = flux('');
+    const r = doctorTexts({ 'clusters/prod/runner.yaml': k, 'apps/runner/release.yaml': release('') });
+    const said = codes(r, 'RF903').filter((f) => f.message.includes('namespace not specified'));
+    expect(said.map((f) => f.path)).toEqual([placeOf('clusters/prod/runner.yaml', k, './apps/runner')]);
+    expect(said[0]!.message).toContain('names no namespace for HelmRelease/gitlab-runner (apps/runner/release.yaml:');
+    expect(said[0]!.message).toContain('("HelmRelease/gitlab-runner namespace not specified")');
+    expect(neither(r)).toEqual([]);
+    expect(managers(r)).toEqual([]);
+    expect(codes(r, 'RF910')).toEqual([]);
+  });
+
+  it('twins: its metadata.namespace, or the Flux Kustomization\'s targetNamespace, places it (no RF903)', () => {
+    const own = doctorTexts({ 'clusters/prod/runner.yaml': flux(''), 'apps/runner/release.yaml': release('  namespace: ci\n') });
+    expect(codes(own, 'RF903').filter((f) => f.message.includes('namespace not specified'))).toEqual([]);
+    expect(managers(own)[0]).toMatch(/^manager ci\/gitlab-runner /);
+    const target = doctorTexts({ 'clusters/prod/runner.yaml': flux('  targetNamespace: runners\n'), 'apps/runner/release.yaml': release('') });
+    expect(managers(target)[0]).toMatch(/^manager runners\/gitlab-runner /);
+  });
+
+  it('given alone: RF903 at its name says what each way of applying it does, and names metadata.namespace in its fix', () => {
+    const text = release('');
+    const r = doctorTexts({ 'release.yaml': text });
+    const said = neither(r);
+    expect(said.map((f) => f.path)).toEqual([placeOf('release.yaml', text, 'gitlab-runner')]);
+    expect(said[0]!.message).toContain("kubectl puts it in its context's namespace");
+    expect(said[0]!.message).toContain('a Flux Kustomization with no targetNamespace applies it as built and fails ("HelmRelease/gitlab-runner namespace not specified")');
+    expect(said[0]!.fix).toBe('write metadata.namespace (the namespace the HelmRelease is applied in) or spec.targetNamespace (the namespace the chart is installed in)');
+    expect(managers(r)).toEqual([]);
   });
 });

@@ -588,8 +588,10 @@ interface FluxPlain {
  * server-side apply dry-runs every object of a stage before applying any (fluxcd/pkg ssa
  * ResourceManager.ApplyAllStaged / ApplyAll), so one namespaced object with none fails the stage of
  * every object but CRDs, Namespaces and ClusterRoles ("<Kind>/<name> namespace not specified", ssa/
- * errors DryRunErr). RF903 at its spec.path names the runner's objects with none; the objects of that
- * stage are not read as deployed (no chain proven in `default`).
+ * errors DryRunErr). RF903 at its spec.path names the runner's objects with none — a Flux HelmRelease
+ * or k3s HelmChart it builds among them, namespaced objects as any other; the objects of that stage,
+ * and its releases, are not read as deployed (no chain proven in `default`, no RF903 of the
+ * HelmRelease's own).
  */
 function fluxUnapplied(ev: Evidence, plain: readonly FluxPlain[], builds: Map<string, Set<string>>): void {
   const DEFINITIONS = new Set(['CustomResourceDefinition', 'Namespace', 'ClusterRole']);
@@ -597,13 +599,22 @@ function fluxUnapplied(ev: Evidence, plain: readonly FluxPlain[], builds: Map<st
     const files = builds.get(f.folder);
     if (!files) continue;
     const built = ev.kubernetes.filter((o) => files.has(normalPath(o.origin.source.path)));
-    const none = built.filter((o) => chainObject(o.value) && !CLUSTER_SCOPED.has(o.value.kind) && str(o.value.metadata.namespace) === undefined);
+    // A Flux HelmRelease or k3s HelmChart it builds is a namespaced object as any other: with none it fails the apply too, and with the stage it is not applied.
+    const releases = (ev.gitOps ?? []).filter((g) => (g.kind === 'HelmRelease' || g.kind === 'HelmChart') && files.has(normalPath(g.origin.source.path)));
+    const nameOf = (v: Record<string, unknown>): string => (isObject(v.metadata) ? str(v.metadata.name) ?? '' : '');
+    const noNamespace = (v: Record<string, unknown>): boolean => !isObject(v.metadata) || str(v.metadata.namespace) === undefined;
+    const none = [
+      ...built.filter((o) => chainObject(o.value) && !CLUSTER_SCOPED.has(o.value.kind) && str(o.value.metadata.namespace) === undefined).map((o) => ({ kind: o.value.kind, name: o.value.metadata.name, origin: o.origin })),
+      ...releases.filter((g) => noNamespace(g.value)).map((g) => ({ kind: g.kind, name: nameOf(g.value), origin: g.origin })),
+    ];
     if (none.length === 0) continue;
-    const shown = none.slice(0, 4).map((o) => `${o.value.kind}/${safeText(o.value.metadata.name, 80)} (${formatPosition(o.origin.source.locate(o.origin.doc, [...o.origin.path, 'metadata']))})`).join(', ');
+    const shown = none.slice(0, 4).map((o) => `${o.kind}/${safeText(o.name, 80)} (${formatPosition(o.origin.source.locate(o.origin.doc, [...o.origin.path, 'metadata']))})`).join(', ');
     const first = none[0]!;
-    ev.findings.push(finding(f.place, `${f.what} has no spec.targetNamespace, and what it builds from ${safeText(f.folder, 100)} names no namespace for ${shown}${none.length > 4 ? ` and ${none.length - 4} more` : ''}: kustomize-controller applies objects as built, putting them neither in the Kustomization's own namespace nor in default, and its server-side apply fails for such an object ("${first.value.kind}/${safeText(first.value.metadata.name, 80)} namespace not specified"), before it applies any namespaced object of the build; so these are not deployed and the runner's chain is not proven`, `set spec.targetNamespace on the Flux Kustomization, ${f.written ? `or namespace: in the kustomization of ${safeText(f.folder, 100)}` : `or write a kustomization.yaml in ${safeText(f.folder, 100)} with namespace: and these files as resources`}, or metadata.namespace in each of these objects`));
+    ev.findings.push(finding(f.place, `${f.what} has no spec.targetNamespace, and what it builds from ${safeText(f.folder, 100)} names no namespace for ${shown}${none.length > 4 ? ` and ${none.length - 4} more` : ''}: kustomize-controller applies objects as built, putting them neither in the Kustomization's own namespace nor in default, and its server-side apply fails for such an object ("${first.kind}/${safeText(first.name, 80)} namespace not specified"), before it applies any namespaced object of the build; so these are not deployed and the runner's chain is not proven`, `set spec.targetNamespace on the Flux Kustomization, ${f.written ? `or namespace: in the kustomization of ${safeText(f.folder, 100)}` : `or write a kustomization.yaml in ${safeText(f.folder, 100)} with namespace: and these files as resources`}, or metadata.namespace in each of these objects`));
     const dropped = new Set(built.filter((o) => !DEFINITIONS.has(o.value.kind)));
-    ev.notDeployed = (ev.notDeployed ?? 0) + [...dropped].filter((o) => chainObject(o.value) && !RBAC_KINDS.has(o.value.kind) && o.value.kind !== 'ConfigMap').length;
+    ev.notDeployed = (ev.notDeployed ?? 0) + [...dropped].filter((o) => chainObject(o.value) && !RBAC_KINDS.has(o.value.kind) && o.value.kind !== 'ConfigMap').length + releases.length;
     ev.kubernetes = ev.kubernetes.filter((o) => !dropped.has(o));
+    // Its releases are not installed: not read (no chain, no RF903 of their own).
+    if (releases.length > 0) ev.gitOps = ev.gitOps!.filter((g) => !releases.includes(g));
   }
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { DoctorResult } from '../src/doctor/index.js';
-import { doctorTexts, fluxHelmRelease, irsaChartValues, placeOf } from './helpers/doctor.js';
+import { doctorTexts, fluxHelmRelease, irsaChartValues, placeOf, plainManager } from './helpers/doctor.js';
 
 /**
  * Issue 49c. A kustomization's `helmCharts` under a namePrefix / nameSuffix: kustomize's prefix and
@@ -129,5 +129,21 @@ ${target}`;
     expect(said[0]!.message).toContain('a Flux Kustomization with no targetNamespace applies it as built and fails ("HelmRelease/gitlab-runner namespace not specified")');
     expect(said[0]!.fix).toBe('write metadata.namespace (the namespace the HelmRelease is applied in) or spec.targetNamespace (the namespace the chart is installed in)');
     expect(managers(r)).toEqual([]);
+  });
+});
+
+describe("3. kustomize's tie-break when a renamed reference has several candidates", () => {
+  const M = plainManager({ role: true });
+  const overlay = 'namespace: ci\nresources:\n  - ../a\n  - ../b\n';
+  const names = (r: DoctorResult) => managers(r).map((m) => m.split(' (')[0]).sort();
+
+  it('two bases with their own prefixes: each workload takes the account whose prefixes end like its own (a- and b-)', () => {
+    const r = doctorTexts({ 'a/kustomization.yaml': 'namePrefix: a-\nresources:\n  - m.yaml\n', 'a/m.yaml': M.text, 'b/kustomization.yaml': 'namePrefix: b-\nresources:\n  - m.yaml\n', 'b/m.yaml': M.text, 'prod/kustomization.yaml': overlay });
+    expect(names(r)).toEqual(['manager ci/a-gitlab-runner', 'manager ci/b-gitlab-runner']);
+  });
+
+  it('twin: one base with a prefix, one with none: the unprefixed workload keeps its unprefixed account, the other takes a-', () => {
+    const r = doctorTexts({ 'a/kustomization.yaml': 'namePrefix: a-\nresources:\n  - m.yaml\n', 'a/m.yaml': M.text, 'b/kustomization.yaml': 'resources:\n  - m.yaml\n', 'b/m.yaml': M.text, 'prod/kustomization.yaml': overlay });
+    expect(names(r)).toEqual(['manager ci/a-gitlab-runner', 'manager ci/gitlab-runner']);
   });
 });
